@@ -1,0 +1,47 @@
+"""Real services for tests: answer if they are up, skip visibly if not, fail under CI.
+
+The rule of the project: a test that needs RabbitMQ or PostgreSQL skips with a reason on a
+developer's machine without them, and fails when ``CI=true`` so a green CI run always means the
+test really ran.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+POSTGRES_HOST = os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1")
+POSTGRES_PORT = int(os.environ.get("TEST_POSTGRES_PORT", "5432"))
+RABBITMQ_HOST = os.environ.get("TEST_RABBITMQ_HOST", "127.0.0.1")
+RABBITMQ_PORT = int(os.environ.get("TEST_RABBITMQ_PORT", "5672"))
+
+
+def port_answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip (or fail under CI) when the service does not answer."""
+    if port_answers(host, port):
+        return
+    reason = f"{name} does not answer on {host}:{port}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: service tests must run)")
+    pytest.skip(reason)
+
+
+def require_postgres() -> str:
+    """Return an asyncpg URL for the ``test`` database."""
+    require_service("PostgreSQL", POSTGRES_HOST, POSTGRES_PORT)
+    return f"postgresql+asyncpg://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/test"
+
+
+def require_rabbitmq() -> str:
+    require_service("RabbitMQ", RABBITMQ_HOST, RABBITMQ_PORT)
+    return f"amqp://guest:guest@{RABBITMQ_HOST}:{RABBITMQ_PORT}/"
