@@ -1,0 +1,109 @@
+"""Attachments: base64 documents whose bytes must be what their content_type claims.
+
+Checking the magic bytes matters because receivers file attachments by type: a "PDF" that is
+really an executable or an HTML page is a safety problem on the hospital side, not just a
+rendering glitch.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any, Final, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from schemas.base import IntakeModel
+from schemas.errors import rule_error
+from schemas.fields import NonBlankStr, OptionalText
+
+MIB: Final = 1024 * 1024
+MAX_ATTACHMENT_BYTES: Final = 20 * MIB
+MAX_ATTACHMENTS_TOTAL_BYTES: Final = 50 * MIB
+
+ContentType = Literal["application/pdf", "image/png", "image/jpeg", "text/plain"]
+
+_MAGIC: Final[dict[str, bytes]] = {
+    "application/pdf": b"%PDF-",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+    "image/jpeg": b"\xff\xd8\xff",
+}
+_BAD_FILENAME: Final = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+def decoded_size(data: str) -> int:
+    """Decoded length of padded base64 text, computed without decoding it."""
+    padding = 2 if data.endswith("==") else 1 if data.endswith("=") else 0
+    return len(data) // 4 * 3 - padding
+
+
+def _compact_base64(value: Any) -> Any:
+    # MIME-style senders wrap base64 at 76 columns; the wrapping carries no data.
+    if isinstance(value, str):
+        return "".join(value.split())
+    return value
+
+
+def _content_matches(content_type: str, content: bytes) -> bool:
+    if content_type == "text/plain":
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+    return content.startswith(_MAGIC[content_type])
+
+
+class Attachment(IntakeModel):
+    filename: NonBlankStr
+    content_type: ContentType
+    # Not in repr: a 20 MiB base64 body would swamp any traceback or debug line.
+    data: NonBlankStr = Field(repr=False)
+    description: OptionalText = None
+
+    @property
+    def size(self) -> int:
+        """Decoded size in bytes."""
+        return decoded_size(self.data)
+
+    @field_validator("filename", mode="after")
+    @classmethod
+    def _plain_filename(cls, filename: str) -> str:
+        # The name travels to the receiver's file store; a path in it could escape a folder.
+        if _BAD_FILENAME.search(filename) or filename in {".", ".."}:
+            raise rule_error("filename_format")
+        return filename
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _strip_whitespace(cls, data: Any) -> Any:
+        return _compact_base64(data)
+
+    @field_validator("data", mode="after")
+    @classmethod
+    def _valid_base64_within_limit(cls, data: str) -> str:
+        # The size comes from the text length, so an oversized body is refused before decoding.
+        if len(data) % 4 == 0 and decoded_size(data) > MAX_ATTACHMENT_BYTES:
+            raise rule_error("attachment_too_large")
+        _decode(data)
+        return data
+
+    @model_validator(mode="after")
+    def _content_is_declared_type(self) -> Attachment:
+        if self.content_type == "text/plain":
+            content = _decode(self.data)
+        else:
+            # The magic bytes sit in the first 12 base64 characters (9 bytes); no need to
+            # decode megabytes again to read them.
+            content = _decode(self.data[:12])
+        if not _content_matches(self.content_type, content):
+            raise rule_error("content_mismatch", field="data")
+        return self
+
+
+def _decode(data: str) -> bytes:
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise rule_error("base64") from None

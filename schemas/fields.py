@@ -1,0 +1,179 @@
+"""Annotated field types carrying the intake rules.
+
+Each type raises a rule error (see `schemas.rules`) so the translation to `FieldError` can name
+the rule. The JSON Schema annotations mirror the checks so the generated schema tells upstream
+developers the same rules the validator enforces.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+
+from schemas import identifiers
+from schemas.errors import rule_error
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise rule_error("blank")
+    return value
+
+
+def _blank_to_none(value: Any) -> Any:
+    """An empty optional string means "not given": upstream systems send `""` for absent."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _string_schema(pattern: str | None = None, fmt: str | None = None) -> WithJsonSchema:
+    schema: dict[str, Any] = {"type": "string", "minLength": 1}
+    if pattern is not None:
+        schema["pattern"] = pattern
+    if fmt is not None:
+        schema["format"] = fmt
+    return WithJsonSchema(schema)
+
+
+NonBlankStr = Annotated[str, AfterValidator(_not_blank), _string_schema()]
+"""A required string: present and not only whitespace."""
+
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+"""An optional string; blank counts as absent, so it is never blank when present."""
+
+
+def _checked(rule: str, check: Any) -> AfterValidator:
+    def validate(value: str) -> str:
+        if not check(value):
+            raise rule_error(rule)
+        return value
+
+    return AfterValidator(validate)
+
+
+def _check_bsn(value: str) -> str:
+    if not identifiers.is_bsn_format(value):
+        raise rule_error("bsn_format")
+    if not identifiers.bsn_checksum_ok(value):
+        raise rule_error("bsn_eleven_test")
+    return value
+
+
+ZdNumber = Annotated[
+    str,
+    _checked("zd_number_format", identifiers.is_valid_zd_number),
+    _string_schema(r"^ZD[0-9]{9}$"),
+]
+Bsn = Annotated[str, AfterValidator(_check_bsn), _string_schema(r"^[0-9]{9}$")]
+Agb = Annotated[
+    str, _checked("agb_format", identifiers.is_valid_agb), _string_schema(r"^[0-9]{8}$")
+]
+Big = Annotated[
+    str, _checked("big_format", identifiers.is_valid_big), _string_schema(r"^[0-9]{11}$")
+]
+Uzovi = Annotated[
+    str, _checked("uzovi_format", identifiers.is_valid_uzovi), _string_schema(r"^[0-9]{4}$")
+]
+CountryCode = Annotated[
+    str, _checked("country_format", identifiers.is_valid_country), _string_schema(r"^[A-Z]{2}$")
+]
+Email = Annotated[
+    str, _checked("email_format", identifiers.is_valid_email), _string_schema(fmt="email")
+]
+IcpcCode = Annotated[
+    str,
+    _checked("icpc_format", identifiers.is_valid_icpc),
+    _string_schema(r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$"),
+]
+
+OptionalBsn = Annotated[Bsn | None, BeforeValidator(_blank_to_none)]
+OptionalAgb = Annotated[Agb | None, BeforeValidator(_blank_to_none)]
+OptionalBig = Annotated[Big | None, BeforeValidator(_blank_to_none)]
+OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_to_none)]
+
+
+def _house_number(value: Any) -> Any:
+    """JSON senders disagree on whether a house number is a number; both mean the same."""
+    if isinstance(value, bool):
+        raise rule_error("house_number")
+    if isinstance(value, int):
+        if value <= 0:
+            raise rule_error("house_number")
+        return str(value)
+    if isinstance(value, str):
+        if not value.strip():
+            raise rule_error("house_number")
+        return value.strip()
+    raise rule_error("house_number")
+
+
+HouseNumber = Annotated[
+    str,
+    BeforeValidator(_house_number),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "minLength": 1}, {"type": "integer", "minimum": 1}]}
+    ),
+]
+
+
+def _schema_version(value: Any) -> Any:
+    """Only the JSON integer 1: pydantic's lax Literal would also take `true` and `1.0`."""
+    if type(value) is not int or value != 1:
+        raise rule_error("schema_version")
+    return value
+
+
+SchemaVersion = Annotated[Literal[1], BeforeValidator(_schema_version)]
+
+
+_ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_RFC3339: Final = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]"  # date and separator
+    r"[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"  # time with optional fraction
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})?"  # offset: optional here so its absence gets its own rule
+)
+
+
+def _iso_date(value: Any) -> Any:
+    """`YYYY-MM-DD` only; pydantic's lax date would also accept Unix timestamps."""
+    if isinstance(value, datetime.datetime):
+        raise rule_error("date_format")
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            raise rule_error("date_format") from None
+    raise rule_error("date_format")
+
+
+def _rfc3339(value: Any) -> Any:
+    """An RFC 3339 string or an aware datetime; a naive one would be misread across zones."""
+    if isinstance(value, datetime.datetime):
+        parsed = value
+    elif isinstance(value, str) and _RFC3339.fullmatch(value.strip()):
+        try:
+            parsed = datetime.datetime.fromisoformat(value.strip().upper())
+        except ValueError:
+            raise rule_error("datetime_format") from None
+    else:
+        raise rule_error("datetime_format")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise rule_error("timezone_required")
+    return parsed
+
+
+IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date)]
+OptionalIsoDate = Annotated[IsoDate | None, BeforeValidator(_blank_to_none)]
+AwareDateTime = Annotated[datetime.datetime, BeforeValidator(_rfc3339)]
+
+
+def parse_iso_date(value: Any) -> datetime.date:
+    """The date rule for callers outside a field (question answers); raises a rule error."""
+    result: datetime.date = _iso_date(value)
+    return result

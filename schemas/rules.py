@@ -1,0 +1,62 @@
+"""The catalogue of validation rule codes and their sentences.
+
+Rule codes are a contract with callers (API 422 bodies, CLI output, rejected AMQP records, support
+screens), so they live in one place and never change meaning. Every sentence describes the rule,
+never the offending value: error text travels into logs and tickets, and intake carries patient
+data.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+RULE_MESSAGES: Final[dict[str, str]] = {
+    # Structure
+    "json_syntax": "is not valid JSON",
+    "required": "is required",
+    "unknown_field": "is not a known field",
+    "type": "has the wrong type",
+    "allowed_values": "is not one of the allowed values",
+    "blank": "must not be blank",
+    "too_short": "has too few items",
+    "at_least_one": "must contain at least one item",
+    "invalid": "is not valid",
+    # Envelope
+    "schema_version": "must be the integer 1 (the only supported schema version)",
+    "uuid_format": "must be a UUID",
+    "zd_number_format": "must be a ZD number: 'ZD' followed by 9 digits",
+    "date_format": "must be a date in ISO 8601 format (YYYY-MM-DD)",
+    "datetime_format": "must be an RFC 3339 date-time (YYYY-MM-DDThh:mm:ss with an offset)",
+    "timezone_required": "must include a UTC offset such as +01:00 or Z (RFC 3339)",
+    # Dutch identifiers and contact details
+    "bsn_format": "must be a BSN of exactly 9 digits",
+    "bsn_eleven_test": "must pass the BSN eleven-test",
+    "bsn_or_address": "needs a BSN or an address (at least one of the two)",
+    "agb_format": "must be an AGB code of exactly 8 digits",
+    "big_format": "must be a BIG number of exactly 11 digits",
+    "uzovi_format": "must be a UZOVI number of exactly 4 digits",
+    "postcode_format": "must be a Dutch postcode: 4 digits (not starting with 0) and 2 letters",
+    "country_format": "must be an ISO 3166-1 alpha-2 country code (two upper-case letters)",
+    "email_format": "must be an e-mail address (name@domain.tld)",
+    "house_number": "must be a positive integer or a non-blank string",
+    "partner_family_required": "is required when name_usage uses the partner's name",
+    "icpc_format": "must be an ICPC-1 code: a letter and 2 digits, optionally .1-2 digits",
+    "birth_date_after_created_at": "must not be later than the event's created_at date",
+    # Questions
+    "answer_required": "is required because the question is required",
+    "answer_type": "does not fit the question's answer_type",
+    "answer_not_in_options": "contains a choice that is not one of the question's options",
+    "answer_duplicate": "contains the same choice more than once",
+    "options_required": "is required (at least one option) for answer_type multiple_choice",
+    # Attachments
+    "base64": "must be valid base64 (standard alphabet, correct padding)",
+    "filename_format": "must be a file name without path separators or control characters",
+    "attachment_too_large": "is larger than 20 MiB decoded",
+    "attachments_total_too_large": "are larger than 50 MiB decoded in total",
+    "content_mismatch": "does not match the declared content_type",
+}
+
+
+def message_for(rule: str) -> str:
+    """The sentence for a rule; unknown codes still get a sentence that names them."""
+    return RULE_MESSAGES.get(rule, f"is not valid (rule {rule})")

@@ -1,0 +1,119 @@
+"""Turning pydantic's errors into `FieldError`s.
+
+Only the error's location, type and our own context are read. pydantic's `msg` and `input` are
+never used: `input` is the patient's data and `msg` can quote it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from schemas.errors import FieldError
+from schemas.rules import RULE_MESSAGES, message_for
+
+_MAX_KEY_LENGTH: Final = 64
+# The JSON parser's own explanation names a position, not content; anything else is dropped.
+_JSON_POSITION: Final = re.compile(r"[A-Za-z ,]+ at line [0-9]+ column [0-9]+")
+
+# pydantic error type -> our rule code. Types not listed keep a generic rule (see _rule_for).
+_PYDANTIC_RULES: Final[dict[str, str]] = {
+    "missing": "required",
+    "extra_forbidden": "unknown_field",
+    "literal_error": "allowed_values",
+    "enum": "allowed_values",
+    "too_short": "too_short",
+    "json_invalid": "json_syntax",
+    "uuid_type": "uuid_format",
+    "uuid_parsing": "uuid_format",
+    "uuid_version": "uuid_format",
+    "union_tag_invalid": "allowed_values",
+    "union_tag_not_found": "required",
+}
+
+_TYPE_SENTENCES: Final[dict[str, str]] = {
+    "string_type": "must be a string",
+    "string_unicode": "must be a string",
+    "bool_type": "must be a boolean (true or false)",
+    "bool_parsing": "must be a boolean (true or false)",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dict_type": "must be an object",
+    "json_type": "must be JSON text",
+    "tuple_type": "must be a list",
+    "list_type": "must be a list",
+    "iterable_type": "must be a list",
+}
+
+
+def format_path(loc: Sequence[str | int]) -> str:
+    """`('questions', 0, 'answer')` -> `questions[0].answer`; the empty location is `$`."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            key = part if len(part) <= _MAX_KEY_LENGTH else part[:_MAX_KEY_LENGTH] + "..."
+            path += f".{key}" if path else key
+    return path or "$"
+
+
+def _rule_for(error_type: str) -> str:
+    if error_type in RULE_MESSAGES:
+        return error_type  # one of our own rule errors
+    if error_type in _TYPE_SENTENCES:
+        return "type"
+    return _PYDANTIC_RULES.get(error_type, "invalid")
+
+
+def _message_for(error: ErrorDetails, rule: str) -> str:
+    error_type = error["type"]
+    context: dict[str, Any] = dict(error.get("ctx") or {})
+    if error_type in _TYPE_SENTENCES:
+        return _TYPE_SENTENCES[error_type]
+    if error_type == "literal_error" and "expected" in context:
+        # `expected` comes from our schema, never from the input.
+        return f"must be one of {context['expected']}"
+    if error_type == "union_tag_invalid" and "expected_tags" in context:
+        return f"must be one of {context['expected_tags']}"
+    if error_type == "json_invalid":
+        detail = str(context.get("error", ""))
+        if _JSON_POSITION.fullmatch(detail):
+            return f"{message_for(rule)}: {detail}"
+    if error_type == "too_short" and "min_length" in context:
+        return f"must contain at least {int(context['min_length'])} item(s)"
+    return message_for(rule)
+
+
+def _location(error: ErrorDetails, tags: frozenset[str]) -> list[str | int]:
+    loc = list(error["loc"])
+    if loc and loc[0] in tags:
+        # A discriminated union puts the chosen tag first; callers think in document paths.
+        loc = loc[1:]
+    if error["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+        loc = [*loc, "type"]
+    field = (error.get("ctx") or {}).get("field")
+    if isinstance(field, str):
+        loc.extend(field.split("."))
+    return loc
+
+
+def field_errors(exc: ValidationError, tags: Iterable[str] = ()) -> tuple[FieldError, ...]:
+    """FieldErrors for a pydantic ValidationError, in pydantic's order, without duplicates.
+
+    `tags` are the discriminator values to drop from the front of locations when the error came
+    from validating the `Event` union.
+    """
+    tag_set = frozenset(tags)
+    seen: dict[FieldError, None] = {}
+    for error in exc.errors(include_url=False, include_input=False):
+        rule = _rule_for(error["type"])
+        path = format_path(_location(error, tag_set))
+        seen.setdefault(FieldError(path, rule, _message_for(error, rule)), None)
+    return tuple(seen)

@@ -1,0 +1,220 @@
+"""Envelope rules: identifiers, version, timestamps, the type switch, unknown keys, bad JSON."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+
+from schemas import EventValidationError, parse_event
+
+from .support import edited, errors_of, parse_both, single_error
+
+
+@pytest.mark.parametrize(
+    "event_id",
+    ["6f1c2a4e-8b1d-4a53-9d0e-3c2b1a000001", "6F1C2A4E8B1D4A539D0E3C2B1A000001"],
+)
+def test_event_id_accepts_uuids(referral_data: dict[str, Any], event_id: str) -> None:
+    event = parse_both(edited(referral_data, "event_id", event_id))
+    assert str(event.event_id) == "6f1c2a4e-8b1d-4a53-9d0e-3c2b1a000001"
+
+
+@pytest.mark.parametrize("event_id", ["not-a-uuid", "", 12345, "6f1c2a4e-8b1d-4a53-9d0e"])
+def test_event_id_refuses_non_uuids(referral_data: dict[str, Any], event_id: object) -> None:
+    assert single_error(edited(referral_data, "event_id", event_id)) == ("event_id", "uuid_format")
+
+
+def test_schema_version_one_accepted(referral_data: dict[str, Any]) -> None:
+    assert parse_both(edited(referral_data, "schema_version", 1)).schema_version == 1
+
+
+@pytest.mark.parametrize("version", [2, 0, "1", True, 1.0, None])
+def test_schema_version_other_refused(referral_data: dict[str, Any], version: object) -> None:
+    data = edited(referral_data, "schema_version", version)
+    assert single_error(data) == ("schema_version", "schema_version")
+
+
+def test_schema_version_missing(referral_data: dict[str, Any]) -> None:
+    assert single_error(edited(referral_data, "schema_version")) == ("schema_version", "required")
+
+
+@pytest.mark.parametrize("zd", ["ZD000000000", "ZD123456789", " ZD123456789 "])
+def test_zd_number_accepted(referral_data: dict[str, Any], zd: str) -> None:
+    assert parse_both(edited(referral_data, "zd_number", zd)).zd_number == zd.strip()
+
+
+@pytest.mark.parametrize(
+    "zd", ["ZD12345678", "ZD1234567890", "zd123456789", "XY123456789", "123456789", "ZD١٢٣٤٥٦٧٨٩"]
+)
+def test_zd_number_refused(referral_data: dict[str, Any], zd: str) -> None:
+    assert single_error(edited(referral_data, "zd_number", zd)) == ("zd_number", "zd_number_format")
+
+
+@pytest.mark.parametrize(
+    ("text", "offset_hours"),
+    [
+        ("2026-11-20T09:15:00+01:00", 1),
+        ("2026-11-20T08:15:00Z", 0),
+        ("2026-11-20t08:15:00z", 0),
+        ("2026-11-20T09:15:00.123456+01:00", 1),
+        ("2026-11-20 04:15:00-04:00", -4),
+    ],
+)
+def test_created_at_rfc3339_with_offset(
+    referral_data: dict[str, Any], text: str, offset_hours: int
+) -> None:
+    event = parse_both(edited(referral_data, "created_at", text))
+    assert event.created_at.utcoffset() == datetime.timedelta(hours=offset_hours)
+    assert event.created_at.astimezone(datetime.UTC).hour == 8
+
+
+@pytest.mark.parametrize("text", ["2026-11-20T09:15:00", "2026-11-20 09:15:00.5"])
+def test_created_at_without_offset_refused(referral_data: dict[str, Any], text: str) -> None:
+    data = edited(referral_data, "created_at", text)
+    assert single_error(data) == ("created_at", "timezone_required")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-20",
+        "20-11-2026 09:15",
+        "2026-13-20T09:15:00+01:00",
+        "2026-11-20T09:15+01:00",
+        "yesterday",
+        1763626500,
+        "",
+    ],
+)
+def test_created_at_malformed_refused(referral_data: dict[str, Any], value: object) -> None:
+    data = edited(referral_data, "created_at", value)
+    assert single_error(data) == ("created_at", "datetime_format")
+
+
+def test_naive_datetime_object_refused_in_mapping(referral_data: dict[str, Any]) -> None:
+    data = edited(referral_data, "created_at", datetime.datetime(2026, 11, 20, 9, 15))
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(data)
+    assert [(e.path, e.rule) for e in caught.value.errors] == [("created_at", "timezone_required")]
+
+
+@pytest.mark.parametrize("field", ["action", "priority"])
+def test_enumerations_refuse_other_values(referral_data: dict[str, Any], field: str) -> None:
+    assert single_error(edited(referral_data, field, "later")) == (field, "allowed_values")
+
+
+def test_cancel_and_urgent_accepted(referral_data: dict[str, Any]) -> None:
+    event = parse_both(edited(edited(referral_data, "action", "cancel"), "priority", "urgent"))
+    assert (event.action, event.priority) == ("cancel", "urgent")
+
+
+def test_unknown_type_refused(referral_data: dict[str, Any]) -> None:
+    assert single_error(edited(referral_data, "type", "prescription")) == ("type", "allowed_values")
+
+
+def test_missing_type_refused(referral_data: dict[str, Any]) -> None:
+    assert single_error(edited(referral_data, "type")) == ("type", "required")
+
+
+def test_type_selects_the_other_model(referral_data: dict[str, Any]) -> None:
+    errors = errors_of(edited(referral_data, "type", "diagnostic_request"))
+    assert ("tests", "required") in errors
+    assert ("letter", "unknown_field") in errors
+
+
+@pytest.mark.parametrize(
+    ("path", "reported"),
+    [
+        ("colour", "colour"),
+        ("patient.nickname", "patient.nickname"),
+        ("patient.address.floor", "patient.address.floor"),
+        ("questions[0].hint", "questions[0].hint"),
+    ],
+)
+def test_unknown_keys_refused_and_named(
+    referral_data: dict[str, Any], path: str, reported: str
+) -> None:
+    assert single_error(edited(referral_data, path, "x")) == (reported, "unknown_field")
+
+
+def test_very_long_unknown_key_is_shortened(referral_data: dict[str, Any]) -> None:
+    path, rule = single_error(edited(referral_data, "k" * 500, 1))
+    assert rule == "unknown_field"
+    assert path.startswith("kkkk")
+    assert len(path) < 80
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "event_id",
+        "zd_number",
+        "created_at",
+        "provider",
+        "care_product",
+        "patient",
+        "referrer",
+        "care_question",
+        "letter",
+    ],
+)
+def test_required_fields(referral_data: dict[str, Any], field: str) -> None:
+    assert single_error(edited(referral_data, field)) == (field, "required")
+
+
+@pytest.mark.parametrize("body", ["{bad json", '{"a": 1', "", b"\xff\xfe\x00"])
+def test_invalid_json_is_one_syntax_error(body: str | bytes) -> None:
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(body)
+    assert [(e.path, e.rule) for e in caught.value.errors] == [("$", "json_syntax")]
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '"text"', "42", "null", "true"])
+def test_json_that_is_not_an_object_refused(body: str) -> None:
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(body)
+    assert [(e.path, e.rule) for e in caught.value.errors] == [("$", "type")]
+
+
+@pytest.mark.parametrize("body", [[1, 2], 42, None])
+def test_python_value_that_is_not_a_mapping_refused(body: Any) -> None:
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(body)
+    assert [(e.path, e.rule) for e in caught.value.errors] == [("$", "type")]
+
+
+def test_all_errors_reported_at_once(referral_data: dict[str, Any]) -> None:
+    data = edited(referral_data, "zd_number", "ZD1")
+    data = edited(data, "patient.bsn", "123456789")
+    data = edited(data, "referrer.agb", "123")
+    assert set(errors_of(data)) == {
+        ("zd_number", "zd_number_format"),
+        ("patient.bsn", "bsn_eleven_test"),
+        ("referrer.agb", "agb_format"),
+    }
+
+
+def test_json_body_is_not_double_decoded(referral_data: dict[str, Any]) -> None:
+    # A JSON string holding a JSON object is a string, not an event.
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(json.dumps(json.dumps(referral_data)))
+    assert caught.value.errors[0].path == "$"
+
+
+def test_any_mapping_is_accepted(referral_data: dict[str, Any]) -> None:
+    event = parse_event(MappingProxyType(referral_data))
+    assert event.zd_number == "ZD100000001"
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [("patient", "Jan"), ("questions", {"a": 1}), ("attachments", "abc"), ("provider", [])],
+)
+def test_wrong_container_types_refused(
+    referral_data: dict[str, Any], path: str, value: object
+) -> None:
+    assert single_error(edited(referral_data, path, value)) == (path, "type")

@@ -1,0 +1,189 @@
+"""Errors name the path and the rule, and never carry the input that broke it."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from schemas import EventValidationError, FieldError, parse_event
+from schemas.rules import RULE_MESSAGES
+from schemas.translate import format_path
+
+from .support import edited, single_error
+
+REQUIRED_STRINGS = [
+    "provider.id",
+    "provider.name",
+    "care_product.code",
+    "care_product.name",
+    "cluster.name",
+    "care_question.text",
+    "icpc[0].text",
+    "letter.reason",
+    "patient.name.family",
+    "patient.address.street",
+    "patient.address.postcode",
+    "patient.address.city",
+    "patient.insurance.policy_number",
+    "referrer.name.family",
+    "referrer.organisation.name",
+    "questions[0].title",
+    "attachments[0].filename",
+]
+
+
+@pytest.mark.parametrize("path", REQUIRED_STRINGS)
+@pytest.mark.parametrize("blank", ["", "   ", "\t\n"])
+def test_required_strings_must_not_be_blank(
+    referral_data: dict[str, Any], path: str, blank: str
+) -> None:
+    assert single_error(edited(referral_data, path, blank)) == (path, "blank")
+
+
+@pytest.mark.parametrize("path", ["tests[0].code", "tests[0].name", "tests[0].specimen.type"])
+def test_required_lab_strings_must_not_be_blank(
+    diagnostic_request_data: dict[str, Any], path: str
+) -> None:
+    assert single_error(edited(diagnostic_request_data, path, " ")) == (path, "blank")
+
+
+@pytest.mark.parametrize("path", REQUIRED_STRINGS)
+def test_required_strings_must_be_strings(referral_data: dict[str, Any], path: str) -> None:
+    assert single_error(edited(referral_data, path, 42)) == (path, "type")
+
+
+LEAK_CASES = [
+    ("patient.bsn", "123456789"),
+    ("patient.bsn", "99999001"),
+    ("patient.birth_date", "12-04-1961"),
+    ("patient.birth_date", "2030-01-01"),
+    ("patient.email", "jan.berg-at-example.org"),
+    ("patient.address.postcode", "0234 XY"),
+    ("patient.address.country", "Nederland"),
+    ("patient.gender", "Vrouw"),
+    ("patient.insurance.uzovi", "33119"),
+    ("referrer.agb", "0101234"),
+    ("referrer.big", "1901234560"),
+    ("zd_number", "ZD12345"),
+    ("created_at", "2026-11-20T09:15:00"),
+    ("event_id", "Jan-van-den-Berg"),
+    ("questions[0].answer", "Jazeker"),
+    ("questions[1].answer", ["Morgen graag"]),
+    ("attachments[0].data", "R2VoZWltIHZlcnNsYWc="),
+    ("attachments[0].content_type", "text/x-secret"),
+    ("attachments[0].filename", "../Berg_J_1961.pdf"),
+    ("type", "Jan van den Berg"),
+    ("patient.name.name_usage", "Vries"),
+]
+
+
+@pytest.mark.parametrize(("path", "value"), LEAK_CASES)
+def test_error_text_never_contains_the_input(
+    referral_data: dict[str, Any], path: str, value: Any
+) -> None:
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(json.dumps(edited(referral_data, path, value)))
+    error = caught.value
+    needle = value[0] if isinstance(value, list) else value
+    for text in (str(error), repr(error), json.dumps(error.to_json()), repr(error.errors)):
+        assert needle not in text
+    # A chained pydantic error would carry the input into logged tracebacks.
+    assert error.__cause__ is None
+    assert error.__context__ is None
+    assert error.__suppress_context__ is False
+
+
+def test_bad_bsn_named_by_rule_not_value(referral_data: dict[str, Any]) -> None:
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(edited(referral_data, "patient.bsn", "123456789"))
+    assert str(caught.value) == "patient.bsn: must pass the BSN eleven-test"
+    assert "eleven-test" in caught.value.errors[0].message
+
+
+def test_invalid_json_does_not_echo_the_body() -> None:
+    with pytest.raises(EventValidationError) as caught:
+        parse_event('{"patient": {"bsn": 999990019, "name": Jansen}}')
+    assert "Jansen" not in str(caught.value)
+    assert "999990019" not in str(caught.value)
+    assert caught.value.errors[0].rule == "json_syntax"
+    assert "line 1 column" in caught.value.errors[0].message
+
+
+_CATALOGUE = " ".join(RULE_MESSAGES.values())
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(
+        [
+            "patient.bsn",
+            "patient.email",
+            "patient.address.postcode",
+            "referrer.agb",
+            "zd_number",
+            "created_at",
+            "patient.birth_date",
+            "patient.gender",
+            "questions[0].answer",
+        ]
+    ),
+    value=st.text(min_size=4, max_size=30).map(str.strip).filter(lambda v: len(v) >= 4),
+)
+def test_no_input_text_in_any_error(referral_data: dict[str, Any], path: str, value: str) -> None:
+    assume(value not in _CATALOGUE and value not in path)
+    refused: EventValidationError | None = None
+    try:
+        parse_event(edited(referral_data, path, value))
+    except EventValidationError as error:
+        refused = error
+    if refused is not None:  # a random value is occasionally valid (a postcode, say)
+        assert value not in str(refused)
+        assert value not in json.dumps(refused.to_json(), ensure_ascii=False)
+
+
+def test_field_error_and_exception_shape() -> None:
+    errors = (
+        FieldError("patient.bsn", "bsn_eleven_test", "must pass the BSN eleven-test"),
+        FieldError("$", "json_syntax", "is not valid JSON"),
+    )
+    error = EventValidationError(errors)
+    assert isinstance(error, ValueError)
+    assert error.errors == errors
+    assert str(error) == "patient.bsn: must pass the BSN eleven-test\n$: is not valid JSON"
+    assert error.to_json() == [
+        {
+            "path": "patient.bsn",
+            "rule": "bsn_eleven_test",
+            "message": "must pass the BSN eleven-test",
+        },
+        {"path": "$", "rule": "json_syntax", "message": "is not valid JSON"},
+    ]
+    copy = pickle.loads(pickle.dumps(error))
+    assert copy.errors == errors
+    with pytest.raises(AttributeError):
+        errors[0].path = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("loc", "path"),
+    [
+        ((), "$"),
+        (("patient",), "patient"),
+        (("patient", "address", "postcode"), "patient.address.postcode"),
+        (("questions", 0, "answer"), "questions[0].answer"),
+        (("tests", 2), "tests[2]"),
+    ],
+)
+def test_format_path(loc: tuple[str | int, ...], path: str) -> None:
+    assert format_path(loc) == path
+
+
+def test_every_rule_has_a_sentence_without_placeholders() -> None:
+    for rule, message in RULE_MESSAGES.items():
+        assert message, rule
+        assert "{" not in message, rule
