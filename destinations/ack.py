@@ -1,0 +1,259 @@
+"""Reading HL7 acknowledgements, and the few MSH fields a receiver needs to answer.
+
+A small parser of our own rather than python-hl7 or hl7apy: an ACK needs four fields, it is read
+once per delivered message (the hot path), and receivers in the field are sloppy about segment
+separators (``\\r``, ``\\n`` and ``\\r\\n`` all occur), which the general parsers handle badly.
+The encoding characters are taken from MSH, never assumed.
+
+Whether an ACK means "delivered", "retry" or "dead letter" is decided here as well, because it is
+HL7 knowledge (MSA-1 codes) plus the destination's policy, and nothing about sockets.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from destinations.errors import AckControlIdMismatch, MalformedAck, MalformedMessage
+
+ACK_CODES = frozenset({"AA", "AE", "AR", "CA", "CE", "CR"})
+_SUCCESS = frozenset({"AA", "CA"})
+_ERROR = frozenset({"AE", "CE"})
+
+# HL7 table 0211 values we can decode; anything else falls back to UTF-8, then Latin-1.
+_CHARSETS = {
+    "ASCII": "ascii",
+    "8859/1": "latin-1",
+    "8859/2": "iso8859-2",
+    "8859/15": "iso8859-15",
+    "UNICODE UTF-8": "utf-8",
+    "UNICODE": "utf-8",
+}
+
+_SEGMENT_SPLIT = re.compile(r"\r\n|\r|\n")
+
+
+def codec_for(charset: str) -> str | None:
+    """Python codec for an MSH-18 value, or None when MSH-18 is empty or unknown."""
+    return _CHARSETS.get(charset.strip().upper())
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """One acknowledgement as read off the wire; ``raw`` is kept for the attempt history."""
+
+    code: str
+    control_id: str
+    text: str
+    error: str
+    raw: bytes
+
+
+class AckOutcome(enum.Enum):
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    DEADLETTER = "deadletter"
+
+
+@dataclass(frozen=True, slots=True)
+class MshFields:
+    """MSH fields as raw strings (components included), so an answer can mirror them exactly."""
+
+    field_separator: str
+    encoding_characters: str
+    sending_application: str
+    sending_facility: str
+    receiving_application: str
+    receiving_facility: str
+    message_time: str
+    message_type: str
+    control_id: str
+    processing_id: str
+    version: str
+    charset: str
+
+    @property
+    def component_separator(self) -> str:
+        return self.encoding_characters[0]
+
+    @property
+    def message_code(self) -> str:
+        return self.message_type.split(self.component_separator)[0]
+
+    @property
+    def trigger_event(self) -> str:
+        parts = self.message_type.split(self.component_separator)
+        return parts[1] if len(parts) > 1 else ""
+
+
+def read_msh(message: bytes) -> MshFields:
+    """The MSH fields of an incoming message; ``MalformedMessage`` when there is no usable MSH.
+
+    Only the MSH segment is decoded, so a multi-MB message costs no more than a small one.
+    """
+    problem, msh = _read_msh(message)
+    if msh is None:
+        raise MalformedMessage(f"message {problem}")
+    return msh
+
+
+def parse_ack(raw: bytes) -> Ack:
+    """Read an ACK; ``MalformedAck`` names what is missing or wrong, never the content."""
+    problem, msh = _read_msh(raw)
+    if msh is None:
+        raise MalformedAck(f"ACK {problem}")
+    fs = msh.field_separator
+    enc = msh.encoding_characters
+    msa: list[str] | None = None
+    err: list[str] | None = None
+    for segment in _SEGMENT_SPLIT.split(_decode(raw, codec_for(msh.charset))):
+        name = segment[:3]
+        if name == "MSA" and msa is None:
+            msa = segment.split(fs)
+        elif name == "ERR" and err is None:
+            err = segment.split(fs)
+    if msa is None:
+        raise MalformedAck("ACK has no MSA segment")
+    code = _field(msa, 1).strip().upper()
+    if not code:
+        raise MalformedAck("ACK MSA-1 (acknowledgment code) is empty")
+    if code not in ACK_CODES:
+        raise MalformedAck("ACK MSA-1 is not one of AA, AE, AR, CA, CE, CR")
+    return Ack(
+        code=code,
+        control_id=_field(msa, 2).strip(),
+        text=_unescape(_field(msa, 3), fs, enc),
+        error=_error_summary(msa, err, fs, enc),
+        raw=raw,
+    )
+
+
+def classify_ack(
+    ack: Ack,
+    expected_control_id: str,
+    *,
+    on_error: Literal["retry", "deadletter"] = "retry",
+    on_reject: Literal["retry", "deadletter"] = "deadletter",
+) -> AckOutcome:
+    """Decide what an ACK means for the message whose MSH-10 was ``expected_control_id``.
+
+    A mismatching MSA-2 is an exception, not an outcome: that answer belongs to another message,
+    so the connection is out of step and must be reopened before anything else is sent.
+    """
+    for name, value in (("on_error", on_error), ("on_reject", on_reject)):
+        if value not in ("retry", "deadletter"):
+            raise ValueError(f"{name} must be 'retry' or 'deadletter'")
+    if ack.control_id != expected_control_id:
+        raise AckControlIdMismatch(expected_control_id, ack.control_id)
+    if ack.code in _SUCCESS:
+        return AckOutcome.DELIVERED
+    policy = on_error if ack.code in _ERROR else on_reject
+    return AckOutcome.RETRY if policy == "retry" else AckOutcome.DEADLETTER
+
+
+def _read_msh(raw: bytes) -> tuple[str, MshFields | None]:
+    """Read the MSH segment; returns (problem, None) instead of raising."""
+    body = raw.lstrip(b"\r\n \t")
+    if body.startswith(b"\xef\xbb\xbf"):  # UTF-8 byte order mark
+        body = body[3:]
+    if not body:
+        return "is empty", None
+    end = len(body)
+    for sep in (b"\r", b"\n"):
+        index = body.find(sep, 0, end)
+        if index >= 0:
+            end = index
+    segment = body[:end]
+    if not segment.startswith(b"MSH") or len(segment) < 5:
+        return "does not start with an MSH segment", None
+    fs = chr(segment[3])
+    if fs.isalnum() or fs.isspace():
+        return "has no valid field separator in MSH-1", None
+    # MSH-18 is ASCII, so a Latin-1 look finds it before the real charset is known.
+    fields = segment.decode("latin-1").split(fs)
+    enc = fields[1]
+    if not enc or len(enc) > 5 or any(c.isalnum() or c.isspace() for c in enc):
+        return "has no valid encoding characters in MSH-2", None
+    codec = codec_for(_field(fields, 17))
+    if codec != "latin-1":
+        fields = _decode(segment, codec).split(fs)
+    msh = MshFields(
+        field_separator=fs,
+        encoding_characters=enc,
+        sending_application=_field(fields, 2),
+        sending_facility=_field(fields, 3),
+        receiving_application=_field(fields, 4),
+        receiving_facility=_field(fields, 5),
+        message_time=_field(fields, 6),
+        message_type=_field(fields, 8),
+        control_id=_field(fields, 9).strip(),
+        processing_id=_field(fields, 10),
+        version=_field(fields, 11),
+        charset=_field(fields, 17),
+    )
+    return "", msh
+
+
+def _decode(raw: bytes, codec: str | None) -> str:
+    if codec is not None:
+        return raw.decode(codec, errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _field(fields: list[str], index: int) -> str:
+    """Field ``index`` of a split segment (MSH-n is ``index = n - 1``; others ``index = n``)."""
+    return fields[index] if index < len(fields) else ""
+
+
+def _components(value: str, enc: str) -> list[str]:
+    return value.split(enc[0])
+
+
+def _error_summary(msa: list[str], err: list[str] | None, fs: str, enc: str) -> str:
+    """One readable line from ERR (2.5 style ERR-3, 2.4 style ERR-1) or MSA-6, else ''."""
+    code = text = location = ""
+    if err is not None:
+        if _field(err, 3):  # HL7 2.5+: ERR-2 location, ERR-3 CWE error code
+            code, text = _code_and_text(_components(_field(err, 3), enc))
+            location = _field(err, 2)
+        elif _field(err, 1):  # HL7 2.3/2.4: ERR-1 ELD segment^sequence^field^code&text
+            parts = _components(_field(err, 1).split(enc[1])[0] if len(enc) > 1 else "", enc)
+            location = enc[0].join(p for p in parts[:3] if p)
+            if len(parts) > 3:
+                sub = parts[3].split(enc[3]) if len(enc) > 3 else [parts[3]]
+                code, text = _code_and_text(sub)
+    if not code and not text and _field(msa, 6):
+        code, text = _code_and_text(_components(_field(msa, 6), enc))
+    summary = " ".join(p for p in (code, _unescape(text, fs, enc)) if p)
+    if location:
+        summary = f"{summary} at {location}" if summary else f"at {location}"
+    if err is not None and _field(err, 8):
+        user_message = _unescape(_field(err, 8), fs, enc)
+        summary = f"{summary}: {user_message}" if summary else user_message
+    return summary
+
+
+def _code_and_text(parts: list[str]) -> tuple[str, str]:
+    return (parts[0] if parts else ""), (parts[1] if len(parts) > 1 else "")
+
+
+def _unescape(value: str, fs: str, enc: str) -> str:
+    """Undo the standard delimiter escapes so ACK text reads as the receiver meant it."""
+    if len(enc) < 3 or enc[2] not in value:
+        return value
+    esc = enc[2]
+    delimiters = {
+        "F": fs,
+        "S": enc[0],
+        "R": enc[1],
+        "E": esc,
+        "T": enc[3] if len(enc) > 3 else "&",
+        ".br": "\n",
+    }
+    pattern = re.escape(esc) + r"(F|S|R|E|T|\.br)" + re.escape(esc)
+    return re.sub(pattern, lambda m: delimiters[m.group(1)], value)

@@ -1,0 +1,243 @@
+"""The MLLP client: one message out, exactly one ACK frame back, over a kept-open connection.
+
+Built on an ``asyncio.Protocol`` rather than streams so the client always knows whether the
+connection is alive and whether the peer has spoken out of turn. That is what makes the central
+rule cheap to keep: *after any error, timeout or unsolicited byte the connection is dropped*, so a
+late or duplicate ACK can never be read as the answer to the next message. A receiver that closed
+an idle connection is noticed before the next send, which then simply reconnects.
+
+Foreign exceptions are translated here, at the boundary, into ``destinations.errors``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from destinations.errors import (
+    AckTimeout,
+    ConnectFailed,
+    ConnectionLost,
+    DeliveryError,
+    FrameTooLarge,
+)
+from destinations.mllp import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frame
+
+if TYPE_CHECKING:
+    from destinations.config import DestinationConfig
+
+_CLOSE_WAIT = 1.0  # seconds a polite close may take before the transport is aborted
+
+
+class _AckProtocol(asyncio.Protocol):
+    """Collects frames from one connection and wakes the sender waiting for them."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_frame_size: int) -> None:
+        self.decoder = FrameDecoder(max_frame_size)
+        self.frames: deque[bytes] = deque()
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.error: DeliveryError | None = None
+        self.lost = loop.create_future()
+        self._loop = loop
+        self._waiter: asyncio.Future[None] | None = None
+
+    @property
+    def stale(self) -> bool:
+        """True when the connection cannot carry a fresh request/answer exchange."""
+        return (
+            self.closed
+            or self.error is not None
+            or bool(self.frames)
+            or self.decoder.pending_bytes > 0
+        )
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            frames = self.decoder.feed(data)
+        except FrameTooLarge as exc:
+            self.error = exc
+            if self.transport is not None:
+                self.transport.abort()
+            self._wake()
+            return
+        if frames:
+            self.frames.extend(frames)
+            self._wake()
+
+    def eof_received(self) -> bool:
+        return False  # a half-closed MLLP connection is useless: close it
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if not self.lost.done():
+            self.lost.set_result(None)
+        self._wake()
+
+    async def next_frame(self) -> bytes:
+        while not self.frames:
+            if self.error is not None:
+                raise self.error
+            if self.closed:
+                raise ConnectionLost("connection closed before the ACK arrived")
+            self._waiter = self._loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self.frames.popleft()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+
+class MllpClient:
+    """Sends framed messages to one receiver, one at a time, reusing the connection."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        connect_timeout: float,
+        ack_timeout: float,
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+    ) -> None:
+        if not host:
+            raise ValueError("host must not be empty")
+        if not 0 <= port <= 65535:
+            raise ValueError("port must be between 0 and 65535")
+        if connect_timeout <= 0 or ack_timeout <= 0:
+            raise ValueError("connect_timeout and ack_timeout must be positive")
+        if server_hostname is not None and ssl_context is None:
+            raise ValueError("server_hostname needs an ssl_context")
+        self.host = host
+        self.port = port
+        self.connect_timeout = connect_timeout
+        self.ack_timeout = ack_timeout
+        self.connection_count = 0  # connections opened so far; tests and metrics read it
+        self._ssl_context = ssl_context
+        self._server_hostname = server_hostname
+        self._max_frame_size = max_frame_size
+        self._protocol: _AckProtocol | None = None
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def for_destination(cls, config: DestinationConfig) -> MllpClient:
+        """A client with the destination's address, timeouts and TLS settings."""
+        from destinations.tls import client_ssl_context
+
+        tls = config.tls
+        return cls(
+            config.host,
+            config.port,
+            connect_timeout=config.connect_timeout,
+            ack_timeout=config.ack_timeout,
+            ssl_context=client_ssl_context(tls) if tls is not None else None,
+            server_hostname=tls.server_name if tls is not None else None,
+        )
+
+    @property
+    def connected(self) -> bool:
+        return self._protocol is not None and not self._protocol.closed
+
+    async def send(self, payload: bytes) -> bytes:
+        """Send one message; return the content of the one ACK frame that answers it.
+
+        Any failure closes the connection before the error is raised, so the next call starts
+        on a fresh connection. Cancellation does the same.
+        """
+        data = frame(payload)
+        async with self._lock:
+            protocol = await self._ready_protocol()
+            transport = protocol.transport
+            assert transport is not None
+            try:
+                async with asyncio.timeout(self.ack_timeout):
+                    transport.write(data)
+                    ack = await protocol.next_frame()
+            except TimeoutError as exc:
+                self._abort()
+                raise AckTimeout(f"no ACK within {self.ack_timeout:g}s") from exc
+            except BaseException:
+                self._abort()
+                raise
+            if protocol.stale:
+                # More than one answer, or the start of another: the peer is out of step.
+                self._abort()
+            return ack
+
+    async def close(self) -> None:
+        """Close the connection politely (the next ``send`` would reconnect)."""
+        protocol, self._protocol = self._protocol, None
+        if protocol is None or protocol.transport is None or protocol.closed:
+            return
+        protocol.transport.close()
+        _done, pending = await asyncio.wait({protocol.lost}, timeout=_CLOSE_WAIT)
+        if pending:
+            protocol.transport.abort()
+
+    async def __aenter__(self) -> MllpClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _ready_protocol(self) -> _AckProtocol:
+        protocol = self._protocol
+        if protocol is not None and not protocol.stale:
+            return protocol
+        self._abort()
+        return await self._connect()
+
+    async def _connect(self) -> _AckProtocol:
+        loop = asyncio.get_running_loop()
+        protocol = _AckProtocol(loop, self._max_frame_size)
+        options: dict[str, Any] = {}
+        if self._ssl_context is not None:
+            options["ssl"] = self._ssl_context
+            if self._server_hostname is not None:
+                options["server_hostname"] = self._server_hostname
+        where = f"{self.host}:{self.port}"
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                await loop.create_connection(lambda: protocol, self.host, self.port, **options)
+        except TimeoutError as exc:
+            raise ConnectFailed(
+                f"connect to {where} timed out after {self.connect_timeout:g}s"
+            ) from exc
+        except OSError as exc:  # includes ssl.SSLError and name resolution errors
+            raise ConnectFailed(f"connect to {where} failed: {_describe(exc)}") from exc
+        self._protocol = protocol
+        self.connection_count += 1
+        return protocol
+
+    def _abort(self) -> None:
+        protocol, self._protocol = self._protocol, None
+        if protocol is not None and protocol.transport is not None and not protocol.closed:
+            protocol.transport.abort()
+
+
+def _describe(exc: OSError) -> str:
+    """A short reason from a socket or TLS error (these carry addresses at most, no content)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate verification failed ({exc.verify_message})"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS error ({exc.reason or type(exc).__name__})"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {reason}"

@@ -1,0 +1,424 @@
+"""The destination file (SPEC §5.1): model, loading, and writing it back.
+
+Operators edit these files by hand, so every mistake must come back as ``<file>: <key>: <rule>``
+and a file with any mistake is refused whole: the engine keeps its last good definition rather
+than running on half of a new one. The model is frozen and forbids unknown keys, because a typo
+such as ``ack_timout`` silently falling back to a default is exactly the mistake that bites at
+night.
+
+Version names under ``messages`` are checked for form only; whether they exist (and are not
+retired) is the engine's business, which keeps this package free of the version registry.
+
+TLS file paths are taken as written; relative ones are relative to the engine's working
+directory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import ErrorDetails
+
+EventType = Literal["referral", "diagnostic_request"]
+EVENT_TYPES: tuple[EventType, ...] = ("referral", "diagnostic_request")
+
+_DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h)?")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+_DURATION_RULE = "must be a duration like 500ms, 30s, 10m or 24h (a bare number means seconds)"
+_ID = re.compile(r"[a-z0-9-]+")
+_VERSION_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+_MAX_HD = 227  # HL7 HD field length (MSH-5/6)
+
+
+def parse_duration(value: str | float) -> float:
+    """Seconds from ``500ms``, ``30s``, ``10m``, ``24h`` or a bare number of seconds.
+
+    Raises ``ValueError`` with the accepted forms (never echoing the input).
+    """
+    if isinstance(value, bool):
+        raise ValueError(_DURATION_RULE)
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        match = _DURATION.fullmatch(value.strip())
+        if match is None:
+            raise ValueError(_DURATION_RULE)
+        number = float(match["number"])
+        unit = match["unit"] or "s"
+        seconds = number / 1000.0 if unit == "ms" else number * _UNIT_SECONDS[unit]
+    else:
+        raise ValueError(_DURATION_RULE)
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(_DURATION_RULE)
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The SPEC spelling of ``seconds`` (largest whole unit) that parses back to exactly it."""
+    seconds = float(seconds)
+    candidates = (
+        (seconds / 3600.0, "h"),
+        (seconds / 60.0, "m"),
+        (seconds, "s"),
+        (seconds * 1000.0, "ms"),
+    )
+    for count, unit in candidates:
+        if count.is_integer():
+            text = f"{int(count)}{unit}"
+            if parse_duration(text) == seconds:
+                return text
+    return f"{Decimal(repr(seconds)):f}s"  # exact, and never in exponent notation
+
+
+def _duration(value: Any) -> float:
+    if not isinstance(value, str | int | float):
+        raise ValueError(_DURATION_RULE)
+    return parse_duration(value)
+
+
+Duration = Annotated[float, BeforeValidator(_duration), Field(gt=0)]
+StrictBool = Annotated[bool, Field(strict=True)]
+OnAck = Literal["retry", "deadletter"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RetrySettings(_Frozen):
+    """Backoff for failed attempts; ``on_error``/``on_reject`` say what AE/CE and AR/CR mean."""
+
+    initial: Duration = 2.0
+    multiplier: Annotated[float, Field(strict=True, ge=1.0, allow_inf_nan=False)] = 2.0
+    max_delay: Duration = 600.0
+    max_attempts: Annotated[int, Field(strict=True, ge=1)] = 20
+    max_age: Duration = 86400.0
+    on_error: OnAck = "retry"
+    on_reject: OnAck = "deadletter"
+
+    @field_validator("max_delay")
+    @classmethod
+    def _max_delay_covers_initial(cls, value: float, info: ValidationInfo) -> float:
+        initial = info.data.get("initial")
+        if initial is not None and value < initial:
+            raise ValueError("must not be shorter than retry.initial")
+        return value
+
+
+class TlsSettings(_Frozen):
+    """TLS towards the destination; ``cert_file`` + ``key_file`` turn on mutual TLS.
+
+    ``cert_file`` alone is allowed (a PEM holding both certificate and key); ``key_file`` alone is
+    refused, as it can only be a mistake.
+    """
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    server_name: str | None = None
+
+    @field_validator("ca_file", "cert_file", "key_file")
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if not value.is_file():
+            raise ValueError("file does not exist")
+        if not os.access(value, os.R_OK):
+            raise ValueError("file is not readable")
+        return value
+
+    @field_validator("key_file")
+    @classmethod
+    def _key_needs_cert(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is not None and info.data.get("cert_file") is None:
+            raise ValueError("key_file needs cert_file")
+        return value
+
+    @field_validator("server_name")
+    @classmethod
+    def _server_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value or any(c.isspace() for c in value)):
+            raise ValueError("must be a host name without spaces")
+        return value
+
+
+class DestinationConfig(_Frozen):
+    """One hospital or lab system that receives messages over MLLP (SPEC §5.1)."""
+
+    id: str
+    name: Annotated[str, Field(min_length=1)]
+    cluster: str | None = None
+    providers: tuple[str, ...] = ()
+    host: Annotated[str, Field(min_length=1)]
+    port: Annotated[int, Field(strict=True, ge=1, le=65535)]
+    messages: dict[EventType, str]
+    receiving_application: Annotated[str, Field(max_length=_MAX_HD)] = ""
+    receiving_facility: Annotated[str, Field(max_length=_MAX_HD)] = ""
+    ack_mode: Literal["original", "enhanced"] = "original"
+    connect_timeout: Duration = 10.0
+    ack_timeout: Duration = 30.0
+    connections: Annotated[int, Field(strict=True, ge=1)] = 1
+    ordering: Literal["fifo", "rotate"] = "fifo"
+    rate_limit: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = None
+    retry: RetrySettings = RetrySettings()
+    tls: TlsSettings | None = None
+    auto_upgrade: StrictBool = False
+    enabled: StrictBool = True
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _ID.fullmatch(value):
+            raise ValueError("must use only a-z, 0-9 and '-' (and not be empty)")
+        return value
+
+    @field_validator("providers")
+    @classmethod
+    def _providers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not provider.strip() for provider in value):
+            raise ValueError("provider ids must not be empty")
+        if len(set(value)) != len(value):
+            raise ValueError("each provider id may appear only once")
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if any(c.isspace() for c in value):
+            raise ValueError("must be a host name or address without spaces")
+        return value
+
+    @field_validator("messages")
+    @classmethod
+    def _messages(cls, value: dict[EventType, str]) -> dict[EventType, str]:
+        if not value:
+            raise ValueError("needs a message version for referral and/or diagnostic_request")
+        for name in value.values():
+            if not _VERSION_NAME.fullmatch(name):
+                raise ValueError("version names use only a-z, 0-9 and '-'")
+        return value
+
+    @field_validator("name", "cluster")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and _has_control(value):
+            raise ValueError("must be one line without control characters")
+        return value
+
+    @field_validator("receiving_application", "receiving_facility")
+    @classmethod
+    def _msh_value(cls, value: str) -> str:
+        if "|" in value or _has_control(value):
+            raise ValueError("must be one line without '|' or control characters")
+        return value
+
+
+def _has_control(value: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
+class DestinationFileError(Exception):
+    """A refused destination definition: which file, which key, which rule.
+
+    ``problems`` holds every mistake found (this one first), so an operator can fix them in one
+    go; the message names only the first.
+    """
+
+    def __init__(self, file: str, key: str, rule: str) -> None:
+        self.file = file
+        self.key = key
+        self.rule = rule
+        self.problems: tuple[DestinationFileError, ...] = (self,)
+        super().__init__(f"{file}: {key}: {rule}")
+
+
+def destination_from_mapping(data: Mapping[str, Any], *, source: str) -> DestinationConfig:
+    """Validate a definition that did not come from a file (API, CLI); ``source`` names it."""
+    if not isinstance(data, Mapping):
+        raise DestinationFileError(source, "(document)", "must be a mapping of keys to values")
+    try:
+        return DestinationConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = [
+            DestinationFileError(source, _key(error), _rule(error)) for error in exc.errors()
+        ]
+        first = problems[0]
+        first.problems = tuple(problems)
+        raise first from None
+
+
+def load_destination_file(path: Path | str) -> DestinationConfig:
+    """Read and validate one destination file; ``DestinationFileError`` on any mistake."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DestinationFileError(source, "(file)", "is not UTF-8 text") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise DestinationFileError(source, "(file)", f"cannot be read ({reason})") from None
+    return destination_from_mapping(_parse_yaml(text, source), source=source)
+
+
+def load_destination_dir(
+    path: Path | str,
+) -> tuple[list[DestinationConfig], list[DestinationFileError]]:
+    """Every ``*.yaml``/``*.yml`` in ``path`` (sorted by name), and the files that were refused.
+
+    When two files share an id, the first (in name order) wins and the later ones are reported,
+    so adding a file can never silently replace a running destination.
+    """
+    directory = Path(path)
+    if not directory.is_dir():
+        error = DestinationFileError(str(directory), "(directory)", "does not exist")
+        return [], [error]
+    files = sorted(
+        (p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()),
+        key=lambda p: p.name,
+    )
+    configs: list[DestinationConfig] = []
+    errors: list[DestinationFileError] = []
+    seen: dict[str, str] = {}
+    for file in files:
+        try:
+            config = load_destination_file(file)
+        except DestinationFileError as exc:
+            errors.extend(exc.problems)
+            continue
+        if config.id in seen:
+            errors.append(
+                DestinationFileError(
+                    str(file), "id", f"duplicate id, already used in {seen[config.id]}"
+                )
+            )
+            continue
+        seen[config.id] = str(file)
+        configs.append(config)
+    return configs, errors
+
+
+def dump_destination(config: DestinationConfig) -> str:
+    """YAML in SPEC §5.1 key order, durations spelled ``30s``/``10m``; loads back equal."""
+    data = config.model_dump(mode="python")
+    out: list[str] = []
+    for key in DestinationConfig.model_fields:
+        value = data[key]
+        if key in ("connect_timeout", "ack_timeout"):
+            value = format_duration(value)
+        elif key == "providers":
+            flow = yaml.safe_dump(list(value), default_flow_style=True, allow_unicode=True)
+            out.append(f"providers: {flow}")
+            continue
+        elif key == "messages":
+            value = {name: value[name] for name in EVENT_TYPES if name in value}
+        elif key == "retry":
+            value = {k: _retry_value(k, v) for k, v in value.items()}
+        elif key == "tls" and value is not None:
+            value = {k: str(v) if isinstance(v, Path) else v for k, v in value.items()}
+        out.append(
+            yaml.safe_dump(
+                {key: value}, sort_keys=False, allow_unicode=True, default_flow_style=False
+            )
+        )
+    return "".join(out)
+
+
+def _retry_value(key: str, value: Any) -> Any:
+    if key in ("initial", "max_delay", "max_age"):
+        return format_duration(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # multiplier: 2, not 2.0
+    return value
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice instead of silently keeping the last one."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: set[Any] = set()
+    for key_node, _value_node in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int) -> None:
+        self.key = key
+        self.line = line
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as exc:
+        raise DestinationFileError(
+            source, exc.key, f"appears more than once (line {exc.line})"
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise DestinationFileError(source, where, f"YAML syntax error: {problem}") from None
+    except yaml.YAMLError:
+        raise DestinationFileError(source, "(yaml)", "YAML syntax error") from None
+    if data is None:
+        raise DestinationFileError(source, "(document)", "the file is empty")
+    if not isinstance(data, dict):
+        raise DestinationFileError(source, "(document)", "must be a mapping of keys to values")
+    return data
+
+
+def _key(error: ErrorDetails) -> str:
+    """``retry.initial``, ``providers[0]``, ``messages.lab`` from a pydantic location."""
+    key = ""
+    for part in error["loc"]:
+        if part == "[key]":
+            continue
+        if isinstance(part, int):
+            key += f"[{part}]"
+        else:
+            key += f".{part}" if key else str(part)
+    return key or "(document)"
+
+
+_RULES = {
+    "missing": "required",
+    "extra_forbidden": "unknown key",
+}
+
+
+def _rule(error: ErrorDetails) -> str:
+    rule = _RULES.get(error["type"])
+    if rule is not None:
+        return rule
+    message = error["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    return message

@@ -1,0 +1,103 @@
+"""Everything that can go wrong while delivering one message, as one tree.
+
+Callers (the delivery worker, the CLI's ``destinations test``) catch ``DeliveryError`` once and
+read ``retryable`` to decide between "try again later" and "give up", the way httpx has a single
+root for every transport problem. Foreign exceptions (``OSError``, ``ssl.SSLError``,
+``TimeoutError``, ``asyncio.IncompleteReadError``) are translated at the client boundary and kept
+as ``__cause__``, so nothing outside this package has to know about sockets.
+
+::
+
+    DeliveryError                    retryable
+    ├── ConnectFailed                yes   no connection (refused, unreachable, TLS handshake)
+    ├── ConnectionLost               yes   closed mid-send or before the ACK arrived
+    ├── AckTimeout                   yes   no ACK within ack_timeout
+    ├── InvalidAck                   yes   an answer came, but it cannot be trusted
+    │   ├── MalformedAck                   not HL7, no MSH/MSA, unknown MSA-1
+    │   └── AckControlIdMismatch           MSA-2 is not the MSH-10 that was sent
+    ├── FrameTooLarge                yes   the peer sent a frame over the size limit
+    ├── TlsSetupError                yes   CA/certificate/key files could not be loaded
+    └── InvalidPayload               no    the message itself cannot be framed
+
+    MalformedMessage (ValueError)          an incoming message has no usable MSH (receiver side)
+
+Messages name what is wrong, never message content: they end up in logs and in the attempt
+history that support staff read, and message content is patient data.
+"""
+
+from __future__ import annotations
+
+
+class DeliveryError(Exception):
+    """Root of every delivery failure; ``retryable`` says whether trying again can help."""
+
+    retryable: bool = True
+
+
+class ConnectFailed(DeliveryError):
+    """The connection could not be opened (nothing was sent)."""
+
+
+class ConnectionLost(DeliveryError):
+    """The peer closed the connection while sending or before the ACK came.
+
+    The message may or may not have been processed by the receiver; a retry is the only safe
+    option and the receiver's duplicate detection (MSH-10) has to cope.
+    """
+
+
+class AckTimeout(DeliveryError):
+    """No complete ACK within the destination's ``ack_timeout``."""
+
+
+class InvalidAck(DeliveryError):
+    """An answer arrived but cannot count as an acknowledgement of this message."""
+
+
+class MalformedAck(InvalidAck):
+    """The answer is not an HL7 ACK we can read (missing MSH or MSA, unknown MSA-1, ...)."""
+
+
+class AckControlIdMismatch(InvalidAck):
+    """MSA-2 names another message than the one just sent.
+
+    Control ids are identifiers, not patient data, so they are part of the message (cut short,
+    because a misbehaving peer decides what MSA-2 contains).
+    """
+
+    def __init__(self, expected: str, received: str) -> None:
+        self.expected = expected
+        self.received = received
+        super().__init__(
+            f"MSA-2 {_short(received)!r} does not match the MSH-10 sent {_short(expected)!r}"
+        )
+
+
+class FrameTooLarge(DeliveryError):
+    """A frame exceeded the decoder's limit; the stream can no longer be trusted."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"MLLP frame larger than the limit of {limit} bytes")
+
+
+class TlsSetupError(DeliveryError):
+    """The TLS context could not be built from the configured files.
+
+    Retryable because the operator fixes it by correcting the destination, after which queued
+    messages must still go out.
+    """
+
+
+class InvalidPayload(DeliveryError):
+    """The payload contains MLLP control bytes, so framing it would corrupt the stream."""
+
+    retryable = False
+
+
+class MalformedMessage(ValueError):
+    """An incoming message (receiver side) has no MSH segment we can read."""
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,0 +1,262 @@
+"""A well-behaved MLLP receiver for ``integrator receiver``, the demo, tests and benchmarks.
+
+It stands in for a hospital interface engine: it accepts many connections and many messages per
+connection, answers every frame with an ACK in order, and can save what it gets. It is built on
+``asyncio.Protocol`` and answers all frames of one TCP chunk with one write, because benchmarks
+push hundreds of thousands of messages through it.
+
+``build_ack`` is a separate function of the message alone (plus an optional clock and id), so
+tests and other receivers can produce exactly the ACK a conformant engine would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+import structlog
+
+from destinations.ack import ACK_CODES, codec_for, read_msh
+from destinations.errors import DeliveryError, FrameTooLarge, MalformedMessage
+from destinations.mllp import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frame
+
+_log = structlog.get_logger(__name__)
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+_CALLBACK_FAILED = "receiver could not process the message"
+_UNREADABLE = "message has no readable MSH segment"
+
+
+def build_ack(
+    message: bytes,
+    code: str,
+    *,
+    text: str = "",
+    now: datetime | None = None,
+    control_id: str | None = None,
+) -> bytes:
+    """The original-mode ACK a conformant receiver sends for ``message``.
+
+    MSH-3/4 and MSH-5/6 are swapped, MSH-7 is ``now`` (local time with offset by default),
+    MSH-9 is ``ACK^<trigger>^ACK``, MSH-10 a fresh id (or ``control_id``), MSH-11/12/18 are
+    copied, MSA-1 is ``code`` and MSA-2 the incoming MSH-10. Raises ``MalformedMessage`` when
+    the message has no readable MSH.
+    """
+    if code not in ACK_CODES:
+        raise ValueError("code must be one of AA, AE, AR, CA, CE, CR")
+    msh = read_msh(message)
+    fs = msh.field_separator
+    cs = msh.component_separator
+    trigger = msh.trigger_event
+    message_type = f"ACK{cs}{trigger}{cs}ACK" if trigger else "ACK"
+    fields = [
+        msh.receiving_application,  # MSH-3
+        msh.receiving_facility,  # MSH-4
+        msh.sending_application,  # MSH-5
+        msh.sending_facility,  # MSH-6
+        _timestamp(now),  # MSH-7
+        "",  # MSH-8
+        message_type,  # MSH-9
+        control_id if control_id is not None else new_control_id(),  # MSH-10
+        msh.processing_id,  # MSH-11
+        msh.version,  # MSH-12
+        "",  # MSH-13
+        "",  # MSH-14
+        "",  # MSH-15
+        "",  # MSH-16
+        "",  # MSH-17
+        msh.charset,  # MSH-18
+    ]
+    while fields and not fields[-1]:
+        fields.pop()
+    header = fs.join(["MSH", msh.encoding_characters, *fields])
+    msa = fs.join(
+        ["MSA", code, msh.control_id]
+        + ([_escape(text, fs, msh.encoding_characters)] if text else [])
+    )
+    codec = codec_for(msh.charset) or "utf-8"
+    return f"{header}\r{msa}\r".encode(codec, errors="replace")
+
+
+def new_control_id() -> str:
+    """A 20-character id that is unique without coordination (MSH-10 allows at most 20)."""
+    return "A" + uuid.uuid4().hex[:19]
+
+
+class MllpReceiver:
+    """An asyncio MLLP server that acknowledges every frame it receives.
+
+    ``ack_code`` may be changed while running (tests switch to AE/AR). ``on_message`` runs for
+    every frame before it is acknowledged; if it raises, the answer is AE. Frames without a
+    readable MSH are answered AR with an empty MSA-2, as there is nothing to refer to.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ack_code: str = "AA",
+        save_dir: Path | None = None,
+        on_message: Callable[[bytes], None] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.ack_code = ack_code
+        self.save_dir = save_dir
+        self.on_message = on_message
+        self.received: list[bytes] = []
+        self.message_count = 0  # total since start; unlike ``received`` not reset by clear()
+        self.connection_count = 0  # connections accepted since start
+        self._ssl_context = ssl_context
+        self._max_frame_size = max_frame_size
+        self._server: asyncio.Server | None = None
+        self._transports: set[asyncio.Transport] = set()
+
+    @property
+    def ack_code(self) -> str:
+        return self._ack_code
+
+    @ack_code.setter
+    def ack_code(self, code: str) -> None:
+        if code not in ACK_CODES:
+            raise ValueError("ack_code must be one of AA, AE, AR, CA, CE, CR")
+        self._ack_code = code
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._transports)
+
+    async def start(self) -> int:
+        """Start listening; returns the bound port (useful with ``port=0``)."""
+        if self._server is not None:
+            raise RuntimeError("receiver already started")
+        if self.save_dir is not None:
+            self.save_dir.mkdir(parents=True, exist_ok=True)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _ReceiverProtocol(self), self.host, self.port, ssl=self._ssl_context
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        """Stop listening and close every open connection."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        for transport in list(self._transports):
+            transport.close()
+        await server.wait_closed()
+
+    def clear(self) -> None:
+        """Forget the received messages (counters keep running)."""
+        self.received.clear()
+
+    async def __aenter__(self) -> MllpReceiver:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def _connected(self, transport: asyncio.Transport) -> None:
+        self._transports.add(transport)
+        self.connection_count += 1
+
+    def _disconnected(self, transport: asyncio.Transport) -> None:
+        self._transports.discard(transport)
+
+    def _answer(self, message: bytes) -> bytes:
+        """Record one message and return its framed ACK."""
+        self.received.append(message)
+        self.message_count += 1
+        code, text = self._ack_code, ""
+        if self.on_message is not None:
+            try:
+                self.on_message(message)
+            except Exception as exc:
+                _log.warning("receiver_callback_failed", error=type(exc).__name__)
+                code, text = "AE", _CALLBACK_FAILED
+        if self.save_dir is not None:
+            self._save(message)
+        try:
+            return frame(build_ack(message, code, text=text))
+        except (MalformedMessage, DeliveryError):
+            return frame(_unreadable_ack())
+
+    def _save(self, message: bytes) -> None:
+        try:
+            name = _UNSAFE_NAME.sub("_", read_msh(message).control_id)[:40] or "message"
+        except MalformedMessage:
+            name = "unreadable"
+        assert self.save_dir is not None
+        (self.save_dir / f"{self.message_count:06d}-{name}.hl7").write_bytes(message)
+
+
+class _ReceiverProtocol(asyncio.Protocol):
+    def __init__(self, owner: MllpReceiver) -> None:
+        self._owner = owner
+        self._decoder = FrameDecoder(owner._max_frame_size)
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._owner._connected(transport)
+
+    def data_received(self, data: bytes) -> None:
+        transport = self._transport
+        assert transport is not None
+        try:
+            frames = self._decoder.feed(data)
+        except FrameTooLarge:
+            _log.warning("receiver_frame_too_large", limit=self._owner._max_frame_size)
+            transport.abort()
+            return
+        if frames:
+            transport.write(b"".join([self._owner._answer(message) for message in frames]))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._transport is not None:
+            self._owner._disconnected(self._transport)
+
+
+def _timestamp(now: datetime | None) -> str:
+    moment = now if now is not None else datetime.now().astimezone()
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y%m%d%H%M%S%z")
+
+
+def _escape(text: str, fs: str, enc: str) -> str:
+    """Escape delimiters in free text; line breaks become spaces (MSA-3 is a single line)."""
+    esc = enc[2] if len(enc) > 2 else "\\"
+    text = text.replace(esc, f"{esc}E{esc}")
+    replacements = [(fs, "F"), (enc[0], "S")]
+    if len(enc) > 1:
+        replacements.append((enc[1], "R"))
+    if len(enc) > 3:
+        replacements.append((enc[3], "T"))
+    for char, letter in replacements:
+        text = text.replace(char, f"{esc}{letter}{esc}")
+    return " ".join(text.splitlines())
+
+
+def _unreadable_ack() -> bytes:
+    header = f"MSH|^~\\&|||||{_timestamp(None)}||ACK|{new_control_id()}|P|2.5.1"
+    return f"{header}\rMSA|AR||{_UNREADABLE}\r".encode("ascii")

@@ -1,0 +1,181 @@
+"""ACK reading and classification, and MSH reading for the receiver."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from destinations.ack import Ack, AckOutcome, classify_ack, parse_ack, read_msh
+from destinations.errors import (
+    AckControlIdMismatch,
+    DeliveryError,
+    InvalidAck,
+    MalformedAck,
+    MalformedMessage,
+)
+
+from .helpers import make_ack, make_message
+
+
+@pytest.mark.parametrize("code", ["AA", "AE", "AR", "CA", "CE", "CR"])
+def test_every_acknowledgement_code_is_read(code: str) -> None:
+    raw = make_ack("MSG0001", code)
+    ack = parse_ack(raw)
+    assert ack == Ack(code=code, control_id="MSG0001", text="", error="", raw=raw)
+
+
+@pytest.mark.parametrize("sep", ["\r", "\n", "\r\n"])
+def test_segment_separators_are_lenient(sep: str) -> None:
+    ack = parse_ack(make_ack("MSG0002", "AE", sep=sep))
+    assert (ack.code, ack.control_id) == ("AE", "MSG0002")
+
+
+def test_encoding_characters_come_from_msh() -> None:
+    raw = b"MSH#*~!&#HIS#ZN#INT##20261120##ACK*I12*ACK#X1#P#2.5.1\rMSA#AR#MSG9#bad !F! value\r"
+    ack = parse_ack(raw)
+    assert (ack.code, ack.control_id, ack.text) == ("AR", "MSG9", "bad # value")
+
+
+def test_text_is_unescaped() -> None:
+    raw = make_ack("M1", "AE").replace(b"MSA|AE|M1", b"MSA|AE|M1|a\\F\\b\\S\\c\\E\\d\\.br\\e")
+    assert parse_ack(raw).text == "a|b^c\\d\ne"
+
+
+def test_hl7_25_err_segment_is_summarised() -> None:
+    raw = (
+        make_ack("M1", "AE")
+        + b"ERR||PID^1^3|207^Application internal error^HL70357|E||||Try later\r"
+    )
+    assert parse_ack(raw).error == "207 Application internal error at PID^1^3: Try later"
+
+
+def test_hl7_24_err_segment_is_summarised() -> None:
+    raw = make_ack("M1", "AR") + b"ERR|PID^1^5^102&Data type error&HL70357\r"
+    assert parse_ack(raw).error == "102 Data type error at PID^1^5"
+
+
+def test_msa6_error_condition_is_used_without_err() -> None:
+    raw = make_ack("M1", "AR").replace(b"MSA|AR|M1", b"MSA|AR|M1||||200^Unsupported message type")
+    assert parse_ack(raw).error == "200 Unsupported message type"
+
+
+def test_latin1_ack_text_is_decoded_by_msh18() -> None:
+    header = "MSH|^~\\&|HIS|ZN|INT||20261120||ACK^I12^ACK|X|P|2.4||||||8859/1"
+    raw = f"{header}\rMSA|AE|M1|Ongeldig: café\r".encode("latin-1")
+    assert parse_ack(raw).text == "Ongeldig: café"
+
+
+def test_leading_blank_lines_and_byte_order_mark_are_tolerated() -> None:
+    assert parse_ack(b"\r\n\xef\xbb\xbf" + make_ack("M1")).control_id == "M1"
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (b"", "empty"),
+        (b"PID|1\rMSA|AA|1\r", "does not start with an MSH segment"),
+        (b"garbage", "does not start with an MSH segment"),
+        (b"MSHA^~\\&|x\rMSA|AA|1", "field separator"),
+        (b"MSH||x\rMSA|AA|1", "encoding characters"),
+        (b"MSH|^~\\&|HIS|ZN|INT||20261120||ACK|X|P|2.5.1\r", "no MSA segment"),
+        (b"MSH|^~\\&|HIS|ZN|INT||20261120||ACK|X|P|2.5.1\rMSA||M1\r", "MSA-1"),
+        (b"MSH|^~\\&|HIS|ZN|INT||20261120||ACK|X|P|2.5.1\rMSA|OK|M1\r", "MSA-1"),
+    ],
+)
+def test_malformed_acks_are_refused_naming_the_problem(raw: bytes, problem: str) -> None:
+    with pytest.raises(MalformedAck, match=problem) as info:
+        parse_ack(raw)
+    assert isinstance(info.value, InvalidAck)
+    assert info.value.retryable
+
+
+def test_malformed_ack_message_never_contains_content() -> None:
+    raw = b"MSH|^~\\&|HIS|ZN|INT||20261120||ACK|X|P|2.5.1\rMSA|Jansen BSN 123456782|M1\r"
+    with pytest.raises(MalformedAck) as info:
+        parse_ack(raw)
+    assert "Jansen" not in str(info.value)
+    assert "123456782" not in str(info.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_any_bytes_give_an_ack_or_malformed_ack(raw: bytes) -> None:
+    with contextlib.suppress(MalformedAck):
+        parse_ack(raw)
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [
+        ("AA", AckOutcome.DELIVERED),
+        ("CA", AckOutcome.DELIVERED),
+        ("AE", AckOutcome.RETRY),
+        ("CE", AckOutcome.RETRY),
+        ("AR", AckOutcome.DEADLETTER),
+        ("CR", AckOutcome.DEADLETTER),
+    ],
+)
+def test_default_classification(code: str, outcome: AckOutcome) -> None:
+    assert classify_ack(parse_ack(make_ack("M1", code)), "M1") is outcome
+
+
+def test_policy_can_turn_errors_into_dead_letters_and_rejects_into_retries() -> None:
+    error = parse_ack(make_ack("M1", "AE"))
+    reject = parse_ack(make_ack("M1", "CR"))
+    assert classify_ack(error, "M1", on_error="deadletter") is AckOutcome.DEADLETTER
+    assert classify_ack(reject, "M1", on_reject="retry") is AckOutcome.RETRY
+    accept = parse_ack(make_ack("M1", "AA"))
+    assert classify_ack(accept, "M1", on_error="deadletter") is AckOutcome.DELIVERED
+
+
+def test_wrong_msa2_raises_mismatch() -> None:
+    ack = parse_ack(make_ack("OTHER", "AA"))
+    with pytest.raises(AckControlIdMismatch, match="OTHER") as info:
+        classify_ack(ack, "M1")
+    assert (info.value.expected, info.value.received) == ("M1", "OTHER")
+    assert isinstance(info.value, DeliveryError)
+    assert info.value.retryable
+
+
+def test_empty_msa2_is_a_mismatch() -> None:
+    raw = b"MSH|^~\\&|HIS|ZN|INT||20261120||ACK|X|P|2.5.1\rMSA|AR\r"
+    with pytest.raises(AckControlIdMismatch):
+        classify_ack(parse_ack(raw), "M1")
+
+
+def test_unknown_policy_is_refused() -> None:
+    ack = parse_ack(make_ack("M1", "AE"))
+    with pytest.raises(ValueError, match="on_error"):
+        classify_ack(ack, "M1", on_error="ignore")  # type: ignore[arg-type]
+
+
+def test_read_msh_fields() -> None:
+    msh = read_msh(make_message("CTRL42"))
+    assert msh.field_separator == "|"
+    assert msh.encoding_characters == "^~\\&"
+    assert (msh.sending_application, msh.sending_facility) == ("INTEGRATOR", "PLATFORM")
+    assert (msh.receiving_application, msh.receiving_facility) == ("HIS", "ZNOORD")
+    assert msh.message_time == "20261120091500+0100"
+    assert msh.message_type == "REF^I12^REF_I12"
+    assert (msh.message_code, msh.trigger_event) == ("REF", "I12")
+    assert (msh.control_id, msh.processing_id, msh.version) == ("CTRL42", "P", "2.5.1")
+    assert msh.charset == "UNICODE UTF-8"
+
+
+def test_read_msh_with_short_msh_and_newlines() -> None:
+    msh = read_msh(b"MSH|^~\\&|LAB\nPID|1\n")
+    assert msh.sending_application == "LAB"
+    assert (msh.control_id, msh.charset, msh.trigger_event) == ("", "", "")
+
+
+def test_read_msh_decodes_latin1_fields() -> None:
+    raw = "MSH|^~\\&|A|Café|B||2026||ORM^O01|C1|P|2.4||||||8859/1\r".encode("latin-1")
+    assert read_msh(raw).sending_facility == "Café"
+
+
+def test_read_msh_refuses_a_message_without_msh() -> None:
+    with pytest.raises(MalformedMessage, match="does not start with an MSH segment"):
+        read_msh(b"PID|1||123\r")

@@ -1,0 +1,380 @@
+"""The destination file: every rule refused with file, key and rule; dump and load agree."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from destinations.config import (
+    DestinationConfig,
+    DestinationFileError,
+    RetrySettings,
+    TlsSettings,
+    destination_from_mapping,
+    dump_destination,
+    format_duration,
+    load_destination_dir,
+    load_destination_file,
+    parse_duration,
+)
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "destinations"
+
+MINIMAL: dict[str, Any] = {
+    "id": "lab-oost",
+    "name": "Lab Oost",
+    "host": "127.0.0.1",
+    "port": 2577,
+    "messages": {"diagnostic_request": "orm-v3"},
+}
+
+
+def write(directory: Path, name: str, data: dict[str, Any] | str) -> Path:
+    path = directory / name
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def refused(directory: Path, data: dict[str, Any] | str) -> DestinationFileError:
+    path = write(directory, "dest.yaml", data)
+    with pytest.raises(DestinationFileError) as info:
+        load_destination_file(path)
+    assert str(info.value) == f"{path}: {info.value.key}: {info.value.rule}"
+    return info.value
+
+
+# --- durations -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("500ms", 0.5),
+        ("30s", 30.0),
+        ("10m", 600.0),
+        ("24h", 86400.0),
+        ("1.5s", 1.5),
+        ("45", 45.0),
+        (45, 45.0),
+        (2.5, 2.5),
+        (" 10m ", 600.0),
+        ("0s", 0.0),
+    ],
+)
+def test_parse_duration(text: str | float, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "ten seconds", "10d", "-5s", "1e3s", "5 minutes", "s", "inf"])
+def test_parse_duration_refuses_with_the_accepted_forms(text: str) -> None:
+    with pytest.raises(ValueError, match="like 500ms, 30s, 10m or 24h") as info:
+        parse_duration(text)
+    if len(text.strip()) > 4:  # the input is never echoed
+        assert text.strip() not in str(info.value)
+
+
+def test_parse_duration_refuses_booleans() -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(True)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.5, "500ms"),
+        (30.0, "30s"),
+        (600.0, "10m"),
+        (86400.0, "24h"),
+        (90.0, "90s"),
+        (1.25, "1250ms"),
+    ],
+)
+def test_format_duration_uses_the_largest_whole_unit(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+@settings(max_examples=300)
+@given(st.floats(min_value=0, max_value=1e9, allow_nan=False))
+def test_format_duration_round_trips(seconds: float) -> None:
+    assert parse_duration(format_duration(seconds)) == seconds
+
+
+# --- good files ------------------------------------------------------------------------------
+
+
+def test_example_files_load() -> None:
+    configs, errors = load_destination_dir(EXAMPLES)
+    assert errors == []
+    by_id = {c.id: c for c in configs}
+    noord = by_id["ziekenhuis-noord"]
+    assert noord.providers == ("ziekenhuis-noord",)
+    assert noord.port == 2575
+    assert noord.messages == {"referral": "ref-v2", "diagnostic_request": "orm-v3"}
+    lab = by_id["lab-west"]
+    assert lab.providers == ("lab-west",)
+    assert lab.port == 2576
+    assert lab.messages == {"diagnostic_request": "orm-v3"}
+
+
+def test_spec_example_with_every_key(tmp_path: Path) -> None:
+    text = (EXAMPLES / "ziekenhuis-noord.yaml").read_text(encoding="utf-8")
+    config = load_destination_file(write(tmp_path, "zn.yaml", text))
+    assert config == DestinationConfig(
+        id="ziekenhuis-noord",
+        name="Ziekenhuis Noord",
+        cluster="CARD",
+        providers=("ziekenhuis-noord",),
+        host="127.0.0.1",
+        port=2575,
+        messages={"referral": "ref-v2", "diagnostic_request": "orm-v3"},
+        receiving_application="HIS",
+        receiving_facility="ZNOORD",
+    )
+
+
+def test_defaults_follow_the_spec(tmp_path: Path) -> None:
+    config = load_destination_file(write(tmp_path, "lab.yaml", MINIMAL))
+    assert config.cluster is None
+    assert config.providers == ()
+    assert (config.receiving_application, config.receiving_facility) == ("", "")
+    assert config.ack_mode == "original"
+    assert (config.connect_timeout, config.ack_timeout) == (10.0, 30.0)
+    assert (config.connections, config.ordering, config.rate_limit) == (1, "fifo", None)
+    assert config.retry == RetrySettings(
+        initial=2.0,
+        multiplier=2.0,
+        max_delay=600.0,
+        max_attempts=20,
+        max_age=86400.0,
+        on_error="retry",
+        on_reject="deadletter",
+    )
+    assert config.tls is None
+    assert (config.auto_upgrade, config.enabled) == (False, True)
+
+
+def test_config_is_frozen(tmp_path: Path) -> None:
+    config = load_destination_file(write(tmp_path, "lab.yaml", MINIMAL))
+    with pytest.raises(ValueError, match="frozen"):
+        config.port = 1  # type: ignore[misc]
+
+
+# --- every rule ------------------------------------------------------------------------------
+
+BAD_VALUES: list[tuple[str, Any, str, str]] = [
+    ("id", "Lab_Oost", "id", "a-z, 0-9 and '-'"),
+    ("id", "", "id", "a-z, 0-9 and '-'"),
+    ("name", "", "name", "at least 1 character"),
+    ("providers", ["a", "a"], "providers", "only once"),
+    ("providers", ["a", 7], "providers[1]", "valid string"),
+    ("host", "my host", "host", "without spaces"),
+    ("port", 0, "port", "greater than or equal to 1"),
+    ("port", 65536, "port", "less than or equal to 65535"),
+    ("port", "2575", "port", "valid integer"),
+    ("port", True, "port", "valid integer"),
+    ("messages", {}, "messages", "needs a message version"),
+    ("messages", {"lab": "orm-v3"}, "messages.lab", "'referral' or 'diagnostic_request'"),
+    ("messages", {"referral": "REF V2"}, "messages", "version names"),
+    ("messages", ["orm-v3"], "messages", "valid dictionary"),
+    ("receiving_application", "HIS|X", "receiving_application", "without '|'"),
+    ("receiving_facility", "Z\nN", "receiving_facility", "one line"),
+    ("ack_mode", "fast", "ack_mode", "'original' or 'enhanced'"),
+    ("connect_timeout", "10 seconds", "connect_timeout", "like 500ms, 30s, 10m or 24h"),
+    ("ack_timeout", "0s", "ack_timeout", "greater than 0"),
+    ("ack_timeout", ["30s"], "ack_timeout", "like 500ms"),
+    ("connections", 0, "connections", "greater than or equal to 1"),
+    ("ordering", "lifo", "ordering", "'fifo' or 'rotate'"),
+    ("rate_limit", 0, "rate_limit", "greater than 0"),
+    ("rate_limit", -2.5, "rate_limit", "greater than 0"),
+    ("retry", {"initial": "forever"}, "retry.initial", "like 500ms"),
+    ("retry", {"multiplier": 0.5}, "retry.multiplier", "greater than or equal to 1"),
+    ("retry", {"max_attempts": 0}, "retry.max_attempts", "greater than or equal to 1"),
+    ("retry", {"max_age": "-1h"}, "retry.max_age", "like 500ms"),
+    (
+        "retry",
+        {"initial": "1m", "max_delay": "30s"},
+        "retry.max_delay",
+        "shorter than retry.initial",
+    ),
+    ("retry", {"on_error": "ignore"}, "retry.on_error", "'retry' or 'deadletter'"),
+    ("retry", {"on_reject": "drop"}, "retry.on_reject", "'retry' or 'deadletter'"),
+    ("retry", {"backoff": "2s"}, "retry.backoff", "unknown key"),
+    ("tls", {"ca_file": "does/not/exist.pem"}, "tls.ca_file", "does not exist"),
+    ("tls", {"verify": False}, "tls.verify", "unknown key"),
+    ("tls", {"server_name": "a b"}, "tls.server_name", "without spaces"),
+    ("auto_upgrade", "yes please", "auto_upgrade", "valid boolean"),
+    ("enabled", 1, "enabled", "valid boolean"),
+    ("ack_timout", "30s", "ack_timout", "unknown key"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "where", "rule"), BAD_VALUES)
+def test_each_mistake_names_file_key_and_rule(
+    tmp_path: Path, key: str, value: Any, where: str, rule: str
+) -> None:
+    error = refused(tmp_path, {**MINIMAL, key: value})
+    assert error.key == where
+    assert rule in error.rule
+    assert error.file == str(tmp_path / "dest.yaml")
+
+
+@pytest.mark.parametrize("key", ["id", "name", "host", "port", "messages"])
+def test_required_keys(tmp_path: Path, key: str) -> None:
+    data = {k: v for k, v in MINIMAL.items() if k != key}
+    error = refused(tmp_path, data)
+    assert (error.key, error.rule) == (key, "required")
+
+
+def test_all_mistakes_are_collected(tmp_path: Path) -> None:
+    error = refused(tmp_path, {**MINIMAL, "port": 0, "ordering": "lifo", "extra": 1})
+    assert [p.key for p in error.problems] == ["port", "ordering", "extra"]
+    assert error.problems[0] is error
+
+
+def test_rules_never_echo_the_value(tmp_path: Path) -> None:
+    error = refused(tmp_path, {**MINIMAL, "name": "Jansen\n1990-01-01"})
+    assert "Jansen" not in str(error)
+
+
+def test_yaml_syntax_error_has_a_line_number(tmp_path: Path) -> None:
+    error = refused(tmp_path, "id: lab\nname: Lab\nport: [2575\nhost: x\n")
+    assert error.key.startswith("line ")
+    assert "YAML syntax error" in error.rule
+
+
+def test_tab_indentation_is_a_syntax_error(tmp_path: Path) -> None:
+    error = refused(tmp_path, "id: lab\nretry:\n\tinitial: 2s\n")
+    assert error.key == "line 3"
+
+
+def test_duplicate_key_is_refused(tmp_path: Path) -> None:
+    error = refused(tmp_path, "id: lab\nport: 1\nname: x\nport: 2\n")
+    assert (error.key, error.rule) == ("port", "appears more than once (line 4)")
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [("", "empty"), ("- a\n- b\n", "must be a mapping"), ("just text\n", "must be a mapping")],
+)
+def test_non_mapping_documents_are_refused(tmp_path: Path, text: str, rule: str) -> None:
+    error = refused(tmp_path, text)
+    assert error.key == "(document)"
+    assert rule in error.rule
+
+
+def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
+    with pytest.raises(DestinationFileError, match="cannot be read"):
+        load_destination_file(tmp_path / "missing.yaml")
+    path = tmp_path / "latin.yaml"
+    path.write_bytes(b"name: Caf\xe9\n")
+    with pytest.raises(DestinationFileError, match="not UTF-8"):
+        load_destination_file(path)
+
+
+def test_destination_from_mapping_names_its_source() -> None:
+    config = destination_from_mapping(MINIMAL, source="api")
+    assert config.id == "lab-oost"
+    with pytest.raises(DestinationFileError, match=r"^api: port: ") as info:
+        destination_from_mapping({**MINIMAL, "port": -1}, source="api")
+    assert info.value.file == "api"
+    with pytest.raises(DestinationFileError, match="must be a mapping"):
+        destination_from_mapping(["x"], source="api")  # type: ignore[arg-type]
+
+
+# --- TLS files -------------------------------------------------------------------------------
+
+
+def test_tls_files_must_exist_and_a_key_needs_a_certificate(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("placeholder")
+    tls = TlsSettings(ca_file=ca, server_name="his.example")
+    assert tls.ca_file == ca
+    error = refused(tmp_path, {**MINIMAL, "tls": {"ca_file": str(ca), "key_file": str(ca)}})
+    assert (error.key, error.rule) == ("tls.key_file", "key_file needs cert_file")
+    error = refused(tmp_path, {**MINIMAL, "tls": {"ca_file": str(tmp_path)}})
+    assert (error.key, error.rule) == ("tls.ca_file", "file does not exist")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
+def test_tls_file_must_be_readable(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("placeholder")
+    ca.chmod(0)
+    error = refused(tmp_path, {**MINIMAL, "tls": {"ca_file": str(ca)}})
+    assert (error.key, error.rule) == ("tls.ca_file", "file is not readable")
+
+
+# --- directories -----------------------------------------------------------------------------
+
+
+def test_directory_loads_sorted_and_reports_bad_files_and_duplicate_ids(tmp_path: Path) -> None:
+    write(tmp_path, "b.yml", {**MINIMAL, "id": "b"})
+    write(tmp_path, "a.yaml", {**MINIMAL, "id": "a"})
+    write(tmp_path, "c.yaml", {**MINIMAL, "id": "a", "name": "Second A"})
+    write(tmp_path, "d.yaml", {**MINIMAL, "id": "d", "port": 0, "ordering": "x"})
+    write(tmp_path, "notes.txt", "not a destination")
+    configs, errors = load_destination_dir(tmp_path)
+    assert [c.id for c in configs] == ["a", "b"]
+    assert configs[0].name == "Lab Oost"  # the first file with an id wins
+    assert [(Path(e.file).name, e.key) for e in errors] == [
+        ("c.yaml", "id"),
+        ("d.yaml", "port"),
+        ("d.yaml", "ordering"),
+    ]
+    assert "duplicate id, already used in" in errors[0].rule
+    assert errors[0].rule.endswith("a.yaml")
+
+
+def test_missing_directory_is_reported(tmp_path: Path) -> None:
+    configs, errors = load_destination_dir(tmp_path / "nope")
+    assert configs == []
+    assert [(e.key, e.rule) for e in errors] == [("(directory)", "does not exist")]
+
+
+# --- dump ------------------------------------------------------------------------------------
+
+
+def test_dump_uses_spec_key_order_and_duration_style() -> None:
+    config = load_destination_file(EXAMPLES / "ziekenhuis-noord.yaml")
+    text = dump_destination(config)
+    keys = [line.split(":")[0] for line in text.splitlines() if not line.startswith(" ")]
+    assert keys == list(DestinationConfig.model_fields)
+    assert "connect_timeout: 10s\n" in text
+    assert "ack_timeout: 30s\n" in text
+    assert "providers: [ziekenhuis-noord]\n" in text
+    assert "  max_delay: 10m\n" in text
+    assert "  max_age: 24h\n" in text
+    assert "  multiplier: 2\n" in text
+
+
+def test_dump_then_load_gives_an_equal_config(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("placeholder")
+    config = destination_from_mapping(
+        {
+            **MINIMAL,
+            "name": "Ziekenhuis Zuid – Noörd: 'x' # y",
+            "cluster": "123",
+            "providers": ["zz", "yes", "null"],
+            "messages": {"diagnostic_request": "oml-v3", "referral": "ref-v1"},
+            "connect_timeout": "1500ms",
+            "ack_timeout": 0.25,
+            "rate_limit": 12.5,
+            "connections": 3,
+            "ordering": "rotate",
+            "ack_mode": "enhanced",
+            "retry": {"initial": "750ms", "multiplier": 1.5, "max_age": "36h"},
+            "tls": {"ca_file": str(ca), "server_name": "his.example"},
+            "auto_upgrade": True,
+            "enabled": False,
+        },
+        source="test",
+    )
+    path = write(tmp_path, "round.yaml", dump_destination(config))
+    assert load_destination_file(path) == config
