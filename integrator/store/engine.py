@@ -1,0 +1,46 @@
+"""Create the async engine with the connection settings the store relies on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from integrator.store.url import Target
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+"""How long a SQLite writer waits for another one before giving up (StoreUnavailable)."""
+
+SQLITE_PRAGMAS = (
+    # WAL lets readers run while one writer commits; NORMAL loses no committed data on a process
+    # crash (only, at worst, the last transactions on power loss); foreign keys are off by default.
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def create_engine(target: Target) -> AsyncEngine:
+    """An engine whose SQL parameters never reach logs or exception text (patient data)."""
+    connect_args: dict[str, Any] = {}
+    if target.backend == "postgresql":
+        settings = {"application_name": "integrator"}
+        if target.schema is not None:
+            settings["search_path"] = target.schema
+        connect_args["server_settings"] = settings
+    engine = create_async_engine(target.url, hide_parameters=True, connect_args=connect_args)
+    if target.backend == "sqlite":
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()

@@ -1,0 +1,58 @@
+"""Store failures, sorted by what the caller must do about them.
+
+::
+
+    StoreError                  any store failure; the message never carries message content
+    ├── StoreConfigError        the URL or schema given to Store.open is unusable: fix the settings
+    ├── StoreUnavailable        database unreachable, locked, deadlocked or timed out: retry later
+    ├── Conflict                a unique value (message id, control id) is taken; nothing written
+    └── NotFound                (also a LookupError) the record asked for does not exist
+        ├── UnknownMessage
+        └── UnknownEvent
+
+Messages name the operation, the constraint and ids only: driver errors quote SQL parameters
+(patient data), so they are translated and never chained (see ``failures``).
+"""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """The store could not do what was asked."""
+
+
+class StoreConfigError(StoreError):
+    """The database URL or schema cannot be used."""
+
+
+class StoreUnavailable(StoreError):
+    """A transient failure: the same call may succeed later."""
+
+
+class Conflict(StoreError):
+    """A unique value is already taken; the transaction was rolled back."""
+
+    def __init__(self, message: str, *, constraint: str | None = None) -> None:
+        super().__init__(message)
+        self.constraint = constraint
+
+
+class NotFound(StoreError, LookupError):
+    """The record asked for does not exist."""
+
+
+class UnknownMessage(NotFound):
+    """No message has this id."""
+
+    def __init__(self, message_id: str | None = None) -> None:
+        text = f"no message with id {message_id}" if message_id else "a message does not exist"
+        super().__init__(text)
+        self.message_id = message_id
+
+
+class UnknownEvent(NotFound):
+    """No event has this id."""
+
+    def __init__(self, event_id: str | None = None) -> None:
+        super().__init__(f"no event with id {event_id}" if event_id else "an event does not exist")
+        self.event_id = event_id

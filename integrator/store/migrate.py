@@ -1,0 +1,65 @@
+"""Bring the database schema to the newest Alembic revision when the store opens.
+
+Alembic is configured in code (no alembic.ini at runtime). Two engine processes may start at the
+same moment, so the upgrade runs under a lock that the database itself holds: a transaction-scoped
+advisory lock on PostgreSQL, ``BEGIN IMMEDIATE`` (the single write lock) on SQLite. The loser waits,
+then finds the schema at head and does nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config for this package's migrations, optionally bound to a connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def advisory_lock_key(schema: str | None) -> int:
+    """A stable signed 64-bit key, per schema, so different schemas do not wait on each other."""
+    digest = hashlib.sha256(f"integrator.store.migrate:{schema or ''}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def upgrade_to_head(engine: AsyncEngine, schema: str | None = None) -> None:
+    """Create or upgrade the schema; safe when several processes do it at once."""
+    async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_lock_key(schema)}
+            )
+            if schema is not None:
+                # The name was checked against [a-z_][a-z0-9_]* by url.resolve.
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        else:
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+        await conn.run_sync(_upgrade)
+        await conn.commit()
+
+
+def _upgrade(connection: Connection) -> None:
+    # Alembic sees the transaction we opened as external and leaves committing to us.
+    command.upgrade(alembic_config(connection), "head")

@@ -1,0 +1,171 @@
+"""The store's vocabulary: immutable records that cross its boundary.
+
+Records are frozen dataclasses rather than SQLAlchemy rows so that callers never hold a live
+database object, never trigger lazy I/O, and can pass records between tasks safely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+MAX_CONTROL_ID_LENGTH = 20
+
+
+def utc_now() -> datetime:
+    """The default clock; injectable everywhere so tests can move time."""
+    return datetime.now(UTC)
+
+
+class MessageStatus(StrEnum):
+    """Where an outbound message is in its life; the store refuses any other value."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    HELD = "held"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+PENDING_STATUSES: tuple[MessageStatus, ...] = (
+    MessageStatus.QUEUED,
+    MessageStatus.SENDING,
+    MessageStatus.RETRYING,
+)
+"""Statuses a delivery worker must pick up again after a restart."""
+
+
+class AttemptOutcome(StrEnum):
+    """What one delivery attempt ended in."""
+
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    DEADLETTER = "deadletter"
+    FAILED = "failed"
+
+
+class EventSource(StrEnum):
+    """How an event or rejected input entered the engine."""
+
+    HTTP = "http"
+    CLI = "cli"
+    AMQP = "amqp"
+    DEMO = "demo"
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A validated intake event; ``payload`` is its JSON-ready form."""
+
+    id: str
+    type: str
+    action: str
+    zd_number: str
+    provider_id: str
+    received_at: datetime
+    source: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """An outbound message to be stored together with its event."""
+
+    id: str
+    destination_id: str
+    version: str
+    message_type: str
+    control_id: str
+    payload: bytes
+    status: str = MessageStatus.QUEUED
+    warnings: tuple[str, ...] = ()
+    is_test: bool = False
+
+    def __post_init__(self) -> None:
+        # Checked here so both backends refuse the same values (SQLite ignores VARCHAR lengths).
+        if not 0 < len(self.control_id) <= MAX_CONTROL_ID_LENGTH:
+            raise ValueError(f"control_id must be 1 to {MAX_CONTROL_ID_LENGTH} characters")
+        MessageStatus(self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """A stored outbound message, with its event's ZD number and type for listings."""
+
+    id: str
+    seq: int
+    event_id: str
+    destination_id: str
+    version: str
+    message_type: str
+    control_id: str
+    payload: bytes
+    status: str
+    attempt_count: int
+    created_at: datetime
+    updated_at: datetime
+    next_attempt_at: datetime | None
+    last_error: str | None
+    warnings: tuple[str, ...]
+    is_test: bool
+    zd_number: str
+    event_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One delivery attempt and what the receiver answered."""
+
+    message_id: str
+    number: int
+    started_at: datetime
+    duration_ms: float
+    outcome: str
+    ack_code: str | None = None
+    ack_bytes: bytes | None = None
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        AttemptOutcome(self.outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedEventRecord:
+    """Input that failed validation, kept byte for byte so support can see what arrived."""
+
+    id: str
+    received_at: datetime
+    source: str
+    raw: bytes
+    reason: list[dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """Who did what to which target, and why."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    reason: str | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFilter:
+    """Search terms for messages; ``None`` means "any". ``since`` is inclusive, ``until`` not."""
+
+    zd_number: str | None = None
+    event_id: str | None = None
+    destination_id: str | None = None
+    status: str | None = None
+    version: str | None = None
+    control_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None

@@ -1,0 +1,129 @@
+"""The schema as SQLAlchemy Core tables, used by queries (the migrations carry their own copy).
+
+Migrations are frozen history, so ``versions/0001_initial.py`` does not import this module; the
+test suite compares the migrated database against this metadata to keep the two in step.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from integrator.store.coltypes import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite only auto-numbers a column declared exactly INTEGER PRIMARY KEY.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("zd_number", String(32), nullable=False),
+    Column("provider_id", String(128), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("payload", Text(), nullable=False),
+    CheckConstraint("source IN ('http', 'cli', 'amqp', 'demo')", name="source"),
+    Index(None, "zd_number"),
+)
+
+rejected_events = Table(
+    "rejected_events",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("raw", LargeBinary(), nullable=False),
+    Column("reason", Text(), nullable=False),
+    CheckConstraint("source IN ('http', 'cli', 'amqp', 'demo')", name="source"),
+    Index(None, "received_at"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    # PostgreSQL numbers rows itself; on SQLite the store assigns max(seq) + 1 while it holds
+    # the database's single write lock (see Store._insert_messages).
+    Column("seq", BigInteger(), Identity(), nullable=False),
+    Column("event_id", String(36), ForeignKey("events.id"), nullable=False),
+    Column("destination_id", String(64), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("message_type", String(32), nullable=False),
+    Column("control_id", String(20), nullable=False),
+    Column("payload", LargeBinary(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempt_count", Integer(), nullable=False, server_default=text("0")),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    Column("warnings", Text(), nullable=False, server_default=text("'[]'")),
+    Column("is_test", Boolean(), nullable=False, server_default=text("false")),
+    CheckConstraint(
+        "status IN ('queued', 'sending', 'delivered', 'retrying', 'held', 'dead', 'cancelled')",
+        name="status",
+    ),
+    Index("uq_messages_seq", "seq", unique=True),
+    Index("uq_messages_control_id", "control_id", unique=True),
+    Index(None, "event_id"),
+    Index(None, "destination_id", "status", "seq"),
+    Index(None, "status", "seq"),
+    Index(None, "created_at"),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", AutoId, Identity(), primary_key=True),
+    Column("message_id", String(36), ForeignKey("messages.id"), nullable=False),
+    Column("number", Integer(), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("duration_ms", Float(), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("ack_code", String(8), nullable=True),
+    Column("ack_bytes", LargeBinary(), nullable=True),
+    Column("error", Text(), nullable=True),
+    CheckConstraint("outcome IN ('delivered', 'retry', 'deadletter', 'failed')", name="outcome"),
+    Index(None, "message_id", "number"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", AutoId, Identity(), primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(256), nullable=False),
+    Column("reason", Text(), nullable=True),
+    Column("details", Text(), nullable=False),
+    Index(None, "target"),
+)

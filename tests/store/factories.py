@@ -1,0 +1,58 @@
+"""Small builders for store records; every call gives fresh ids so tests never collide."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from integrator.store import EventRecord, NewMessage
+
+T0 = datetime(2026, 11, 20, 8, 15, 0, 123456, tzinfo=UTC)
+
+
+@dataclass
+class StepClock:
+    """A clock that moves one millisecond per reading, so stored times are distinct and ordered."""
+
+    now: datetime = T0
+    step: timedelta = field(default=timedelta(milliseconds=1))
+
+    def __call__(self) -> datetime:
+        self.now += self.step
+        return self.now
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def make_event(**overrides: Any) -> EventRecord:
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "type": "referral",
+        "action": "new",
+        "zd_number": "ZD100000001",
+        "provider_id": "ziekenhuis-noord",
+        "received_at": T0,
+        "source": "http",
+        "payload": {"patient": {"name": {"family": "Jansen"}}, "note": "café ł"},
+    }
+    values.update(overrides)
+    return EventRecord(**values)
+
+
+def make_message(**overrides: Any) -> NewMessage:
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "destination_id": "ziekenhuis-noord",
+        "version": "ref-v2",
+        "message_type": "REF^I12^REF_I12",
+        "control_id": uuid.uuid4().hex[:20],
+        "payload": (
+            b"MSH|^~\\&|INTEGRATOR||HIS|ZNOORD|20261120091500+0100||REF^I12^REF_I12|x|P|2.5.1\r"
+        ),
+    }
+    values.update(overrides)
+    return NewMessage(**values)

@@ -1,0 +1,40 @@
+"""Direct database access for assertions the Store API deliberately does not offer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from integrator.store.engine import create_engine
+from integrator.store.tables import metadata
+from integrator.store.url import resolve
+from tests.store.conftest import Site
+
+
+@asynccontextmanager
+async def raw_connection(site: Site) -> AsyncIterator[AsyncConnection]:
+    engine = create_engine(resolve(site.url, site.schema))
+    try:
+        async with engine.connect() as conn:
+            yield conn
+    finally:
+        await engine.dispose()
+
+
+async def row_counts(site: Site) -> dict[str, int]:
+    """Rows per store table: the witness that a failed call wrote nothing."""
+    counts: dict[str, int] = {}
+    async with raw_connection(site) as conn:
+        for table in metadata.sorted_tables:
+            result = await conn.execute(select(func.count()).select_from(table))
+            counts[table.name] = result.scalar_one()
+    return counts
+
+
+async def scalar(site: Site, sql: str) -> object:
+    async with raw_connection(site) as conn:
+        result = await conn.execute(text(sql))
+        return result.scalar()

@@ -1,0 +1,156 @@
+"""Delivery attempts are stored with the message's new state, in one transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from integrator.store import AttemptRecord, MessageRecord, Store, UnknownMessage
+from tests.store.conftest import Site
+from tests.store.factories import T0, StepClock, make_event, make_message, new_id
+from tests.store.helpers import row_counts
+
+
+async def _stored_message(store: Store) -> MessageRecord:
+    message = make_message()
+    await store.accept_event(make_event(), [message])
+    record = await store.get_message(message.id)
+    assert record is not None
+    return record
+
+
+def _attempt(message_id: str, number: int, outcome: str, **extra: object) -> AttemptRecord:
+    return AttemptRecord(
+        message_id=message_id,
+        number=number,
+        started_at=T0 + timedelta(seconds=number),
+        duration_ms=12.5 * number,
+        outcome=outcome,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+async def test_record_attempt_stores_it_and_updates_the_message(
+    store: Store, clock: StepClock
+) -> None:
+    message = await _stored_message(store)
+    retry_at = T0 + timedelta(minutes=2)
+    nack = b"MSH|^~\\&|HIS|ZNOORD|||20261120||ACK|a1|P|2.5.1\rMSA|AE|x|busy\r"
+
+    await store.record_attempt(
+        _attempt(message.id, 1, "retry", ack_code="AE", ack_bytes=nack, error="AE: busy"),
+        status="retrying",
+        next_attempt_at=retry_at,
+        last_error="AE: busy",
+    )
+
+    after = await store.get_message(message.id)
+    assert after is not None
+    assert after.status == "retrying"
+    assert after.attempt_count == 1
+    assert after.next_attempt_at == retry_at
+    assert after.last_error == "AE: busy"
+    assert after.updated_at == clock.now > message.updated_at
+    [attempt] = await store.list_attempts(message.id)
+    assert attempt == _attempt(
+        message.id, 1, "retry", ack_code="AE", ack_bytes=nack, error="AE: busy"
+    )
+
+    await store.record_attempt(
+        _attempt(message.id, 2, "delivered", ack_code="AA", ack_bytes=b"MSA|AA|x\r"),
+        status="delivered",
+    )
+    delivered = await store.get_message(message.id)
+    assert delivered is not None
+    assert (delivered.status, delivered.attempt_count) == ("delivered", 2)
+    assert delivered.next_attempt_at is None
+    assert delivered.last_error is None
+    assert [a.number for a in await store.list_attempts(message.id)] == [1, 2]
+
+
+async def test_attempt_without_ack_keeps_nulls(store: Store) -> None:
+    message = await _stored_message(store)
+    await store.record_attempt(
+        _attempt(message.id, 1, "failed", error="no ACK within 30s"), status="retrying"
+    )
+    [attempt] = await store.list_attempts(message.id)
+    assert attempt.ack_code is None
+    assert attempt.ack_bytes is None
+    assert attempt.error == "no ACK within 30s"
+    assert attempt.duration_ms == 12.5
+
+
+async def test_attempt_for_an_unknown_message_writes_nothing(store: Store, site: Site) -> None:
+    await _stored_message(store)
+    before = await row_counts(site)
+    missing = new_id()
+
+    with pytest.raises(UnknownMessage) as caught:
+        await store.record_attempt(_attempt(missing, 1, "failed"), status="retrying")
+    assert missing in str(caught.value)
+
+    assert await row_counts(site) == before
+
+
+async def test_record_attempts_batch_in_one_transaction(store: Store, site: Site) -> None:
+    first, second = await _stored_message(store), await _stored_message(store)
+    later = T0 + timedelta(minutes=5)
+
+    await store.record_attempts(
+        [
+            (_attempt(first.id, 1, "failed", error="refused"), "retrying", later, "refused"),
+            (_attempt(second.id, 1, "delivered", ack_code="CA"), "delivered", None, None),
+            (_attempt(first.id, 2, "deadletter", ack_code="AR"), "dead", None, "AR"),
+        ]
+    )
+
+    done_first, done_second = await store.get_message(first.id), await store.get_message(second.id)
+    assert done_first is not None
+    assert done_second is not None
+    assert (done_first.status, done_first.attempt_count, done_first.last_error) == ("dead", 2, "AR")
+    assert (done_second.status, done_second.attempt_count) == ("delivered", 1)
+    assert len(await store.list_attempts(first.id)) == 2
+
+    before = await row_counts(site)
+    with pytest.raises(UnknownMessage):
+        await store.record_attempts(
+            [
+                (_attempt(second.id, 2, "delivered"), "delivered", None, None),
+                (_attempt(new_id(), 1, "failed"), "retrying", None, None),
+            ]
+        )
+    assert await row_counts(site) == before
+    unchanged = await store.get_message(second.id)
+    assert unchanged is not None
+    assert unchanged.attempt_count == 1
+    await store.record_attempts([])
+
+
+async def test_set_status_moves_a_message(store: Store, clock: StepClock) -> None:
+    message = await _stored_message(store)
+    wake = T0 + timedelta(hours=1)
+
+    await store.set_status(message.id, "held", last_error="ref-v1 retired", next_attempt_at=wake)
+    held = await store.get_message(message.id)
+    assert held is not None
+    assert (held.status, held.last_error, held.next_attempt_at) == ("held", "ref-v1 retired", wake)
+    assert held.updated_at == clock.now
+
+    await store.set_status(message.id, "queued")
+    queued = await store.get_message(message.id)
+    assert queued is not None
+    assert (queued.status, queued.last_error, queued.next_attempt_at) == ("queued", None, None)
+
+
+async def test_set_status_refuses_unknown_messages_and_statuses(store: Store) -> None:
+    message = await _stored_message(store)
+    with pytest.raises(UnknownMessage):
+        await store.set_status(new_id(), "queued")
+    with pytest.raises(ValueError, match="not a valid MessageStatus"):
+        await store.set_status(message.id, "lost")
+    with pytest.raises(ValueError, match="not a valid AttemptOutcome"):
+        _attempt(message.id, 1, "exploded")
+    unchanged = await store.get_message(message.id)
+    assert unchanged is not None
+    assert unchanged.status == "queued"

@@ -1,0 +1,138 @@
+"""Store.open migrates an empty database to head, does nothing the second time, and is safe when
+several processes start at once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, inspect
+
+from integrator.store import Store
+from integrator.store.migrate import current_revision, head_revision
+from integrator.store.tables import metadata
+from tests.store.conftest import Site, postgres_site
+from tests.store.factories import make_event, make_message
+from tests.store.helpers import raw_connection, row_counts
+
+STORE_TABLES = {"events", "rejected_events", "messages", "attempts", "audit_log"}
+
+
+def _describe(conn: Connection) -> dict[str, Any]:
+    inspector = inspect(conn)
+    indexes = {
+        index["name"]: (tuple(index["column_names"]), bool(index["unique"]))
+        for table in STORE_TABLES
+        for index in inspector.get_indexes(table)
+    }
+    foreign_keys = {
+        (table, tuple(fk["constrained_columns"]), fk["referred_table"])
+        for table in STORE_TABLES
+        for fk in inspector.get_foreign_keys(table)
+    }
+    return {
+        "tables": set(inspector.get_table_names()),
+        "indexes": indexes,
+        "foreign_keys": foreign_keys,
+    }
+
+
+async def test_open_creates_every_table_index_and_key(store: Store, site: Site) -> None:
+    async with raw_connection(site) as conn:
+        schema = await conn.run_sync(_describe)
+        revision = await conn.run_sync(current_revision)
+    assert schema["tables"] == STORE_TABLES | {"alembic_version"}
+    assert revision == head_revision() == "0001"
+    indexes = schema["indexes"]
+    assert indexes["ix_events_zd_number"] == (("zd_number",), False)
+    assert indexes["uq_messages_control_id"] == (("control_id",), True)
+    assert indexes["uq_messages_seq"] == (("seq",), True)
+    assert indexes["ix_messages_destination_id_status_seq"] == (
+        ("destination_id", "status", "seq"),
+        False,
+    )
+    assert indexes["ix_messages_event_id"] == (("event_id",), False)
+    assert indexes["ix_attempts_message_id_number"] == (("message_id", "number"), False)
+    assert schema["foreign_keys"] == {
+        ("messages", ("event_id",), "events"),
+        ("attempts", ("message_id",), "messages"),
+    }
+
+
+async def test_store_knows_its_backend_and_answers_ping(store: Store, site: Site) -> None:
+    assert store.backend == site.backend
+    assert store.schema == site.schema
+    await store.ping()
+
+
+async def test_migrated_schema_matches_the_table_definitions(store: Store, site: Site) -> None:
+    def diff(conn: Connection) -> list[Any]:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+    async with raw_connection(site) as conn:
+        differences = await conn.run_sync(diff)
+    assert differences == []
+
+
+async def test_opening_again_keeps_data_and_changes_nothing(site: Site) -> None:
+    first = await site.open()
+    assert await first.accept_event(make_event(), [make_message()])
+    await first.close()
+    before = await row_counts(site)
+
+    second = await site.open()
+    await second.close()
+
+    assert await row_counts(site) == before
+    assert before["events"] == before["messages"] == 1
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == head_revision()
+
+
+async def test_several_processes_opening_a_fresh_database_at_once(site: Site) -> None:
+    stores = await asyncio.gather(*(site.open() for _ in range(4)))
+    try:
+        for opened in stores:
+            await opened.ping()
+        assert await stores[0].accept_event(make_event(), [make_message()])
+        assert len(await stores[3].list_messages()) == 1
+    finally:
+        for opened in stores:
+            await opened.close()
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    site = Site("sqlite", f"sqlite:///{tmp_path / 'nested' / 'deeper' / 'store.db'}")
+    opened = await site.open()
+    await opened.close()
+    assert (tmp_path / "nested" / "deeper" / "store.db").is_file()
+    async with raw_connection(site) as conn:
+        pragmas = {
+            name: (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar()
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        }
+    assert pragmas == {
+        "journal_mode": "wal",
+        "synchronous": 1,  # NORMAL
+        "foreign_keys": 1,
+        "busy_timeout": 15000,
+    }
+
+
+@pytest.mark.postgres
+async def test_postgres_store_lives_in_its_own_schema() -> None:
+    async with postgres_site() as site:
+        opened = await site.open()
+        await opened.close()
+        async with raw_connection(site) as conn:
+            result = await conn.exec_driver_sql(
+                "SELECT table_name FROM information_schema.tables "
+                f"WHERE table_schema = '{site.schema}'"
+            )
+            tables = set(result.scalars())
+    assert tables == STORE_TABLES | {"alembic_version"}
