@@ -1,0 +1,56 @@
+"""Message versions and their mappers: a validated event in, HL7 v2 bytes out (SPEC §3-4).
+
+Pure: no I/O and no clock reads; the time of mapping comes in `MappingContext.now`.
+`map_event` is the one entry point; it checks, in this order, that the version exists, that it
+maps this event type, that it is not retired on `ctx.now`'s date, and that it has a mapper.
+"""
+
+from __future__ import annotations
+
+from mappings.charset import encode
+from mappings.context import Event, MappedMessage, Mapper, MappingContext
+from mappings.errors import (
+    EventTypeMismatch,
+    InvalidContext,
+    InvalidControlId,
+    MappingError,
+    NoMapperError,
+    RetiredVersionError,
+    UnknownCharsetError,
+    UnknownVersionError,
+)
+from mappings.registry import REGISTRY, MessageVersion, Status, get_version
+
+
+def map_event(version: str, event: Event, ctx: MappingContext) -> MappedMessage:
+    """Render `event` as message version `version`; raises a `MappingError` when it cannot."""
+    entry = get_version(version)
+    if event.type != entry.event_type:
+        raise EventTypeMismatch(entry.name, entry.event_type, event.type)
+    if entry.status_on(ctx.now.date()) == "retired":
+        raise RetiredVersionError(entry.name, entry.sunset, entry.successor)
+    if entry.mapper is None:
+        raise NoMapperError(entry.name)
+    return entry.mapper(event, ctx)
+
+
+__all__ = [
+    "REGISTRY",
+    "Event",
+    "EventTypeMismatch",
+    "InvalidContext",
+    "InvalidControlId",
+    "MappedMessage",
+    "Mapper",
+    "MappingContext",
+    "MappingError",
+    "MessageVersion",
+    "NoMapperError",
+    "RetiredVersionError",
+    "Status",
+    "UnknownCharsetError",
+    "UnknownVersionError",
+    "encode",
+    "get_version",
+    "map_event",
+]

@@ -1,0 +1,104 @@
+"""Encoding message text into the bytes of a version's MSH-18 character set.
+
+Encoding never fails (SPEC §4): a referral must not be lost because a name has a `ł` in it.
+For `8859/1` every character outside Latin-1 is transliterated, by a table of common letters
+and symbols first, then by Unicode compatibility decomposition (NFKD) with the combining marks
+dropped (`ś` → `s`, `ĳ` → `ij`), and otherwise becomes `?`. For `UNICODE UTF-8` only lone
+surrogates (which a JSON body can carry but UTF-8 cannot) become `?`.
+
+A transliteration can never produce an HL7 delimiter or a control character: a fullwidth `＾`
+decomposes to `^`, which would split a component after escaping already ran, so such results
+become `?` as well.
+
+The returned warnings state how many characters were changed, never which ones: they are
+logged and shown to operators, and the characters come from patient data.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from typing import Final
+
+from mappings.errors import UnknownCharsetError
+
+UTF8: Final = "UNICODE UTF-8"
+LATIN1: Final = "8859/1"
+CODECS: Final[dict[str, str]] = {UTF8: "utf-8", LATIN1: "latin-1"}
+
+REPLACEMENT: Final = "?"
+_UNSAFE: Final = frozenset("|^~\\&") | frozenset(chr(code) for code in range(0x20))
+
+# Letters NFKD leaves alone (no decomposition) and the punctuation Dutch text really contains.
+_TABLE: Final[dict[str, str]] = {
+    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ħ": "h", "Ħ": "H", "ı": "i", "ĸ": "k",
+    "ŀ": "l", "Ŀ": "L", "œ": "oe", "Œ": "OE", "ŋ": "n", "Ŋ": "N", "ƒ": "f", "ə": "e",
+    "Ə": "E", "€": "EUR", "‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"',
+    "”": '"', "„": '"', "‟": '"', "‹": "<", "›": ">", "‐": "-", "‑": "-", "‒": "-",
+    "–": "-", "—": "-", "―": "-", "…": "...", "•": "*", "′": "'", "″": '"', "←": "<-",
+    "→": "->", "≤": "<=", "≥": ">=", "™": "TM",
+}  # fmt: skip
+
+
+def encode(text: str, charset: str) -> tuple[bytes, tuple[str, ...]]:
+    """`text` as bytes in `charset` (an MSH-18 value), with warnings if characters changed."""
+    codec = CODECS.get(charset)
+    if codec is None:
+        raise UnknownCharsetError(charset, CODECS)
+    try:
+        return text.encode(codec), ()
+    except UnicodeEncodeError:
+        pass
+    if codec == "latin-1":
+        return _encode_latin1(text)
+    replaced = sum(1 for char in text if "\ud800" <= char <= "\udfff")
+    return text.encode(codec, "replace"), (
+        f"{_count(replaced)} that cannot be encoded in UTF-8 (lone surrogates) "
+        f"{_were(replaced)} replaced by '{REPLACEMENT}'",
+    )
+
+
+def _encode_latin1(text: str) -> tuple[bytes, tuple[str, ...]]:
+    changed = 0
+    unmatched = 0
+    out: list[str] = []
+    for char in text:
+        if char <= "\xff":
+            out.append(char)
+            continue
+        changed += 1
+        substitute = transliterate_char(char)
+        if substitute == REPLACEMENT:
+            unmatched += 1
+        out.append(substitute)
+    warnings = [f"{_count(changed)} outside ISO 8859-1 {_were(changed)} transliterated"]
+    if unmatched:
+        warnings.append(
+            f"{_count(unmatched)} without a Latin-1 equivalent {_were(unmatched)} "
+            f"replaced by '{REPLACEMENT}'"
+        )
+    return "".join(out).encode("latin-1"), tuple(warnings)
+
+
+@functools.lru_cache(maxsize=4096)
+def transliterate_char(char: str) -> str:
+    """A Latin-1 stand-in for one character outside Latin-1; `?` when there is none."""
+    substitute = _TABLE.get(char)
+    if substitute is None:
+        decomposed = unicodedata.normalize("NFKD", char)
+        substitute = "".join(part for part in decomposed if not unicodedata.combining(part))
+    if (
+        not substitute
+        or any(part > "\xff" for part in substitute)
+        or not _UNSAFE.isdisjoint(substitute)
+    ):
+        return REPLACEMENT
+    return substitute
+
+
+def _count(number: int) -> str:
+    return f"{number} character" if number == 1 else f"{number} characters"
+
+
+def _were(number: int) -> str:
+    return "was" if number == 1 else "were"

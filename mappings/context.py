@@ -1,0 +1,91 @@
+"""What a mapper gets besides the event, and what it returns.
+
+The context carries everything that is not in the event: the control id (unique per message
+instance), the clock reading (mappers never read a clock) and the destination's and engine's
+MSH settings. It is checked when built, so a bad setting fails at configuration time rather
+than as an unparseable message at a hospital.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal, TypeAlias
+
+from mappings.errors import InvalidContext, InvalidControlId
+from schemas import DiagnosticRequest, Referral
+
+MAX_CONTROL_ID: Final = 20
+# Visible ASCII without the HL7 delimiters: MSH-10 is echoed in MSA-2 and compared byte for byte.
+_CONTROL_ID_CHARS: Final = frozenset(map(chr, range(0x21, 0x7F))) - frozenset("|^~\\&")
+# HL7 table 0155, the values MSH-15/16 may take.
+ACK_TYPES: Final = frozenset({"AL", "NE", "ER", "SU"})
+
+Event: TypeAlias = Referral | DiagnosticRequest
+
+
+@dataclass(frozen=True, slots=True)
+class MappingContext:
+    """Per-message inputs of a mapper besides the event.
+
+    `now` becomes MSH-7 in its own UTC offset, so pass local time (e.g. Europe/Amsterdam).
+    `platform_authority` is the assigning authority of the ZD number (PID-3 `VN`, placer
+    numbers). `accept_ack_type`/`application_ack_type` go to MSH-15/16 in enhanced mode only.
+    """
+
+    control_id: str
+    now: datetime.datetime
+    sending_application: str = "INTEGRATOR"
+    sending_facility: str = ""
+    receiving_application: str = ""
+    receiving_facility: str = ""
+    processing_id: Literal["P", "T"] = "P"
+    ack_mode: Literal["original", "enhanced"] = "original"
+    accept_ack_type: str = "AL"
+    application_ack_type: str = "NE"
+    platform_authority: str = "ZORGDOMEIN"
+
+    def __post_init__(self) -> None:
+        if (
+            not isinstance(self.control_id, str)
+            or not 1 <= len(self.control_id) <= MAX_CONTROL_ID
+            or not _CONTROL_ID_CHARS.issuperset(self.control_id)
+        ):
+            length = len(self.control_id) if isinstance(self.control_id, str) else 0
+            raise InvalidControlId(
+                f"control_id must be 1-{MAX_CONTROL_ID} visible ASCII characters without "
+                f"HL7 delimiters |^~\\&; got {length} characters"
+            )
+        if self.now.tzinfo is None or self.now.utcoffset() is None:
+            raise InvalidContext("now must be timezone-aware (MSH-7 carries the UTC offset)")
+        if self.processing_id not in ("P", "T"):
+            raise InvalidContext("processing_id must be 'P' or 'T'")
+        if self.ack_mode not in ("original", "enhanced"):
+            raise InvalidContext("ack_mode must be 'original' or 'enhanced'")
+        if self.accept_ack_type not in ACK_TYPES or self.application_ack_type not in ACK_TYPES:
+            raise InvalidContext(
+                "accept_ack_type and application_ack_type must be AL, NE, ER or SU"
+            )
+        if not self.platform_authority:
+            raise InvalidContext("platform_authority must not be empty")
+
+
+@dataclass(frozen=True, slots=True)
+class MappedMessage:
+    """One rendered message instance.
+
+    `text` uses CR between (and after) segments; `data` is `text` in the version's MSH-18
+    charset and is what goes on the wire. `warnings` state facts such as transliteration, never
+    patient data.
+    """
+
+    version: str
+    control_id: str
+    message_type: str
+    text: str
+    data: bytes
+    warnings: tuple[str, ...]
+
+
+Mapper: TypeAlias = Callable[[Event, MappingContext], MappedMessage]

@@ -1,0 +1,170 @@
+"""Builders for the composite data types every version shares: names, addresses, telecom,
+practitioners, organisations, coded values.
+
+They take schema objects and return finished, escaped HL7 text (components joined with `^`,
+subcomponents with `&`); the segment builders only place them. Keeping the Dutch rules (name
+parts, AGB/BIG identifiers, address parts) here means `ref-v1`, `orm-lfdv2` and `oml-v3` get them
+unchanged. Where 2.4 and 2.5.1 differ, the 2.5.1 layout is written; none of the components used
+here moved between the two versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from mappings.escape import escape, escape_opt
+from mappings.writer import components, repetitions, subcomponents
+from schemas import Address, Organisation, PersonName
+
+AGB_AUTHORITY: Final = "VEKTIS"
+BIG_AUTHORITY: Final = "BIG"
+NAME_TYPE_LEGAL: Final = "L"
+ADDRESS_HOME: Final = "H"
+ADDRESS_OFFICE: Final = "O"
+PARTNER_SEPARATOR: Final = "-"
+
+
+def coded(code: str | None, text: str | None, system: str) -> str:
+    """CE/CWE `code^text^system`; without a code only the text travels (no coding system)."""
+    if code is None:
+        return components("", escape_opt(text))
+    return components(escape(code), escape_opt(text), system)
+
+
+def entity_id(identifier: str, namespace: str) -> str:
+    """EI `identifier^namespace`."""
+    return components(escape(identifier), escape(namespace))
+
+
+def _joined(prefix: str | None, family: str | None) -> str:
+    return f"{prefix} {family}" if prefix and family else family or ""
+
+
+def surname_as_used(name: PersonName) -> str:
+    """The surname a person goes by, composed from `name_usage` (unescaped).
+
+    own          prefix + family                     "van der Berg"
+    partner      partner_prefix + partner_family     "de Vries"
+    partner_own  partner name, "-", own name         "de Vries-van der Berg"
+    own_partner  own name, "-", partner name         "van der Berg-de Vries"
+
+    Prefixes stay lower case as written; a usage that needs a missing partner name falls back to
+    the own name (schemas refuse that combination, this only keeps mapping total).
+    """
+    own = _joined(name.prefix, name.family)
+    partner = _joined(name.partner_prefix, name.partner_family)
+    usage = name.name_usage
+    if not partner or usage == "own":
+        return own
+    if usage == "partner":
+        return partner
+    if usage == "partner_own":
+        return f"{partner}{PARTNER_SEPARATOR}{own}"
+    return f"{own}{PARTNER_SEPARATOR}{partner}"
+
+
+def family_name(name: PersonName) -> str:
+    """FN with the Dutch subcomponents:
+    `<surname as used>&<own prefix>&<own surname>&<partner prefix>&<partner surname>`."""
+    return subcomponents(
+        escape(surname_as_used(name)),
+        escape_opt(name.prefix),
+        escape(name.family),
+        escape_opt(name.partner_prefix),
+        escape_opt(name.partner_family),
+    )
+
+
+def person_name(name: PersonName) -> str:
+    """XPN `<FN>^<given>^<initials>^^^^L` (PID-5, PRD-2)."""
+    return components(
+        family_name(name),
+        escape_opt(name.given),
+        escape_opt(name.initials),
+        "",
+        "",
+        "",
+        NAME_TYPE_LEGAL,
+    )
+
+
+def practitioner(agb: str, big: str | None, name: PersonName) -> str:
+    """XCN repetitions: `<agb>^<FN>^<given>^<initials>^^^^^VEKTIS`, then the same with the BIG
+    number and authority `BIG` when there is one."""
+    fn, given, initials = family_name(name), escape_opt(name.given), escape_opt(name.initials)
+    first = components(escape(agb), fn, given, initials, "", "", "", "", AGB_AUTHORITY)
+    if big is None:
+        return first
+    return first + "~" + components(escape(big), fn, given, initials, "", "", "", "", BIG_AUTHORITY)
+
+
+def practitioner_ids(agb: str, big: str | None) -> str:
+    """PLN repetitions for PRD-7: `<agb>^VEKTIS~<big>^BIG`."""
+    ids = [components(escape(agb), AGB_AUTHORITY)]
+    if big is not None:
+        ids.append(components(escape(big), BIG_AUTHORITY))
+    return repetitions(ids)
+
+
+def address(value: Address | None, kind: str = ADDRESS_HOME) -> str:
+    """XAD `<street> <number><addition>&<street>&<number>^<addition>^<city>^^<postcode>^
+    <country>^<kind>` (one line in the message). The country stays ISO 3166 alpha-2 as given."""
+    if value is None:
+        return ""
+    number = value.house_number + (value.house_number_addition or "")
+    return components(
+        subcomponents(
+            escape(f"{value.street} {number}"), escape(value.street), escape(value.house_number)
+        ),
+        escape_opt(value.house_number_addition),
+        escape(value.city),
+        "",
+        escape(value.postcode),
+        escape(value.country),
+        kind,
+    )
+
+
+def phone(number: str | None, use: str, equipment: str, note: str = "") -> str:
+    """XTN `<number>^<use>^<equipment>` (use PRN/ORN/WPN, equipment PH/CP); XTN-9 `note`."""
+    if number is None:
+        return ""
+    return components(escape(number), use, equipment, "", "", "", "", "", note)
+
+
+def email(address_: str | None) -> str:
+    """XTN `^NET^Internet^<email>`."""
+    if address_ is None:
+        return ""
+    return components("", "NET", "Internet", escape(address_))
+
+
+def telecoms(parts: Iterable[str]) -> str:
+    """XTN repetitions, leaving out absent ones."""
+    return repetitions(parts)
+
+
+def organisation_location(name: str, agb: str | None) -> str:
+    """PL for an organisation where a segment has no organisation field (PRD-4):
+    PL-9 the name, PL-10 the AGB as EI `<agb>&VEKTIS`."""
+    agb_id = subcomponents(escape(agb), AGB_AUTHORITY) if agb else ""
+    return components("", "", "", "", "", "", "", "", escape(name), agb_id)
+
+
+def organisation_name(value: Organisation | None) -> str:
+    """XON `<name>^^^^^VEKTIS^XX^^^<agb>` (2.5.1: XON-10 carries the identifier)."""
+    if value is None:
+        return ""
+    if value.agb is None:
+        return escape(value.name)
+    return components(
+        escape(value.name), "", "", "", "", AGB_AUTHORITY, "XX", "", "", escape(value.agb)
+    )
+
+
+def organisation_coded(value: Organisation | None) -> str:
+    """CE `<agb>^<name>^VEKTIS` (ORC-17); only the name when the AGB is unknown."""
+    if value is None:
+        return ""
+    return coded(value.agb, value.name, AGB_AUTHORITY)

@@ -1,0 +1,79 @@
+"""HL7 v2 escaping of text values, for the fixed encoding characters `|^~\\&`.
+
+Escaping is what makes "no input can add a field, component, repetition or segment" true: after
+`escape` a value holds none of `| ^ ~ & \\` raw, no CR or LF, and no other C0 control character
+(a raw 0x1C or 0x0B would end or start an MLLP frame on the receiver's side).
+
+Line breaks, by data type:
+
+* FT and TX (`escape_ft`): CRLF, CR and LF each become one `\\.br\\`, the formatting command a
+  receiver turns back into a line break. The kind of line break is not kept.
+* every other type (`escape`): CR becomes `\\X0D\\` and LF `\\X0A\\`, the hexadecimal escape
+  (HL7 v2 §2.7.5). `\\.br\\` is only defined for FT, TX and CF, so in an ST or a name it would
+  be shown literally; the hex escape gives back exactly the characters that were sent.
+
+Other C0 controls except TAB become `\\Xhh\\` too. A value that is exactly `""` would mean
+"delete this field" (HL7 null) to a receiver, so it is sent as `\\X2222\\`.
+Characters outside ASCII are left alone: the charset step (`mappings.charset`) handles them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_DELIMITERS: Final[dict[int, str]] = {
+    ord("\\"): "\\E\\",
+    ord("|"): "\\F\\",
+    ord("^"): "\\S\\",
+    ord("&"): "\\T\\",
+    ord("~"): "\\R\\",
+}
+_CONTROLS: Final[dict[int, str]] = {
+    code: f"\\X{code:02X}\\" for code in range(0x20) if code != ord("\t")
+}
+
+_TEXT_TABLE: Final[dict[int, str]] = {**_CONTROLS, **_DELIMITERS}
+_FT_TABLE: Final[dict[int, str]] = {
+    **_CONTROLS,
+    **_DELIMITERS,
+    ord("\r"): "\\.br\\",
+    ord("\n"): "\\.br\\",
+}
+
+# One scan decides whether a value needs the (slower) translation; most values do not.
+_NEEDS_ESCAPE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\\|^&~]").search
+# For long ASCII values (base64 attachments, up to 20 MiB) deleting the same characters from
+# the bytes and comparing lengths is about three times faster than the regular expression.
+_LONG: Final = 512
+_ESCAPED_BYTES: Final = bytes(code for code in range(0x20) if code != ord("\t")) + b"\\|^&~"
+_HL7_NULL: Final = '""'
+_HL7_NULL_ESCAPED: Final = "\\X2222\\"
+
+
+def _needs_escape(value: str) -> bool:
+    if len(value) >= _LONG and value.isascii():
+        raw = value.encode("ascii")
+        return len(raw.translate(None, _ESCAPED_BYTES)) != len(raw)
+    return _NEEDS_ESCAPE(value) is not None
+
+
+def escape(value: str) -> str:
+    """Escape a value of any type but FT/TX; line breaks become hex escapes."""
+    if not _needs_escape(value):
+        return _HL7_NULL_ESCAPED if value == _HL7_NULL else value
+    return value.translate(_TEXT_TABLE)
+
+
+def escape_ft(value: str) -> str:
+    """Escape an FT or TX value; each line break (CRLF, CR or LF) becomes `\\.br\\`."""
+    if not _needs_escape(value):
+        return _HL7_NULL_ESCAPED if value == _HL7_NULL else value
+    if "\r\n" in value:
+        value = value.replace("\r\n", "\n")
+    return value.translate(_FT_TABLE)
+
+
+def escape_opt(value: str | None) -> str:
+    """`escape`, with an absent value as an empty field."""
+    return "" if value is None else escape(value)

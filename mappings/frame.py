@@ -1,0 +1,64 @@
+"""The parts every message shares: the MSH segment and turning segments into a MappedMessage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from mappings.charset import encode
+from mappings.context import MappedMessage, MappingContext
+from mappings.datetimes import hl7_timestamp
+from mappings.escape import escape
+from mappings.profile import WireProfile
+from mappings.writer import ENCODING_CHARACTERS, message, segment
+
+COUNTRY: Final = "NLD"
+
+
+def msh(ctx: MappingContext, wire: WireProfile, message_type: str) -> str:
+    """MSH per SPEC §4.
+
+    MSH-15/16 stay empty in original acknowledgement mode: filling them would switch a receiver
+    to enhanced mode. MSH-21 names the message version (`ref-v2`, …) so a receiver and support
+    can tell which contract a message follows without looking at its structure.
+    """
+    enhanced = ctx.ack_mode == "enhanced"
+    return segment(
+        "MSH",
+        ENCODING_CHARACTERS,
+        escape(ctx.sending_application),
+        escape(ctx.sending_facility),
+        escape(ctx.receiving_application),
+        escape(ctx.receiving_facility),
+        hl7_timestamp(ctx.now),
+        "",
+        message_type,
+        ctx.control_id,
+        ctx.processing_id,
+        wire.hl7_version,
+        "",
+        "",
+        ctx.accept_ack_type if enhanced else "",
+        ctx.application_ack_type if enhanced else "",
+        COUNTRY,
+        wire.charset,
+        "",
+        "",
+        wire.name,
+    )
+
+
+def finish(
+    ctx: MappingContext, wire: WireProfile, message_type: str, body: Iterable[str]
+) -> MappedMessage:
+    """MSH + body as text and as bytes in the version's charset."""
+    text = message([msh(ctx, wire, message_type), *body])
+    data, warnings = encode(text, wire.charset)
+    return MappedMessage(
+        version=wire.name,
+        control_id=ctx.control_id,
+        message_type=message_type,
+        text=text,
+        data=data,
+        warnings=warnings,
+    )

@@ -1,0 +1,177 @@
+"""The ORM_O01 order message, shared by `orm-v3` (and `orm-lfdv2`, `oml-v3` with their profiles).
+
+Segment order: `MSH [NTE cluster] [NTE attachment list] PID [PV1 [PV2]] [IN1] ORC OBR {OBX [NTE]}
+{ORC OBR [NTE]}`. The first ORC/OBR is the request as a whole (the care product); each test
+(bepaling) follows as its own ORC/OBR, all sharing the ZD number as placer group number (ORC-4)
+so a receiver can keep them together. The field-by-field table is in `orm-v3.md`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from mappings import observations
+from mappings.context import MappedMessage, MappingContext
+from mappings.datatypes import (
+    ADDRESS_OFFICE,
+    address,
+    coded,
+    entity_id,
+    organisation_coded,
+    organisation_name,
+    phone,
+    practitioner,
+)
+from mappings.datetimes import hl7_date, hl7_timestamp
+from mappings.escape import escape, escape_ft, escape_opt
+from mappings.frame import finish
+from mappings.patient import in1, pid
+from mappings.profile import WireProfile
+from mappings.writer import components, segment
+from schemas import Collection, DiagnosticRequest, LabTest
+
+ORDER_CONTROL: Final = {"new": "NW", "cancel": "CA"}
+PRIORITY: Final = {"routine": "R", "urgent": "S"}
+OUTPATIENT: Final = "O"
+LOCAL_CODING_SYSTEM: Final = "L"
+
+CLINICAL_INFO: Final = ("CLINICAL-INFO", "Klinische gegevens")
+COLLECTION_INSTRUCTIONS: Final = ("COLLECTION-INSTR", "Afname-instructies")
+CONTAINER: Final = ("CONTAINER", "Container")
+
+PlacerNumber = Callable[[str, int, LabTest], str]
+"""(zd number, 1-based test number, test) -> the test's placer order number (unescaped)."""
+
+
+def render_order(
+    event: DiagnosticRequest, ctx: MappingContext, wire: WireProfile, placer_number: PlacerNumber
+) -> MappedMessage:
+    system = wire.local_coding_system
+    platform = ctx.platform_authority
+    body: list[str] = []
+    if event.cluster is not None:
+        body.append(observations.cluster_note(len(body) + 1, event.cluster, system))
+    if event.attachments:
+        body.append(observations.attachment_list_note(len(body) + 1, event.attachments, system))
+    body.append(pid(event.patient, event.zd_number, event.provider, platform))
+    body.extend(visit(event.collection))
+    body.extend(in1(event.patient.insurance))
+
+    zd_number = entity_id(event.zd_number, platform)
+    ordering = _ordering_fields(event)
+    referrer = ordering[0]
+    body.append(_orc(event, zd_number, zd_number, ordering))
+    body.append(
+        segment(
+            "OBR",
+            "1",
+            zd_number,
+            "",
+            coded(event.care_product.code, event.care_product.name, system),
+            *[""] * 11,
+            referrer,
+        )
+    )
+    collection = event.collection
+    body.extend(
+        observations.obx_segments(
+            [
+                *observations.text(*CLINICAL_INFO, event.clinical_info, system),
+                *observations.text(
+                    *COLLECTION_INSTRUCTIONS,
+                    collection.instructions if collection else None,
+                    system,
+                ),
+                *observations.questions(event.questions, system),
+                *observations.attachments(event.attachments, system),
+            ]
+        )
+    )
+
+    for number, test in enumerate(event.tests, 1):
+        placer = entity_id(placer_number(event.zd_number, number, test), platform)
+        test_system = system if test.coding_system == LOCAL_CODING_SYSTEM else test.coding_system
+        body.append(_orc(event, placer, zd_number, ordering))
+        specimen = test.specimen
+        body.append(
+            segment(
+                "OBR",
+                str(number + 1),
+                placer,
+                "",
+                coded(test.code, test.name, escape(test_system)),
+                *[""] * 10,
+                escape(specimen.type) if specimen else "",
+                referrer,
+            )
+        )
+        if specimen is not None and specimen.container is not None:
+            body.append(
+                observations.note(1, escape_ft(specimen.container), coded(*CONTAINER, system))
+            )
+    return finish(ctx, wire, wire.message_type(event.action), body)
+
+
+def visit(collection: Collection | None) -> list[str]:
+    """PV1 (patient class `O`, PV1-3 the collection location as `<id>^^^^^^^^<name>`) when
+    there is a collection; PV2-8 (expected date) the requested collection date, if any."""
+    if collection is None:
+        return []
+    location = components(
+        escape_opt(collection.location_id), *[""] * 7, escape_opt(collection.location_name)
+    )
+    out = [segment("PV1", "1", OUTPATIENT, location)]
+    if collection.requested_date is not None:
+        out.append(segment("PV2", *[""] * 7, hl7_date(collection.requested_date)))
+    return out
+
+
+def _ordering_fields(event: DiagnosticRequest) -> tuple[str, str, str, str, str, str]:
+    """Escaped ORC/OBR values every order of the request shares, computed once:
+    referrer XCN, callback phone, organisation CE, XON, address, phone."""
+    referrer = event.referrer
+    organisation = referrer.organisation
+    return (
+        practitioner(referrer.agb, referrer.big, referrer.name),
+        phone(referrer.phone, "WPN", "PH"),
+        organisation_coded(organisation),
+        organisation_name(organisation),
+        address(organisation.address, ADDRESS_OFFICE) if organisation else "",
+        phone(organisation.phone, "WPN", "PH") if organisation else "",
+    )
+
+
+def _orc(
+    event: DiagnosticRequest,
+    placer: str,
+    group: str,
+    ordering: tuple[str, str, str, str, str, str],
+) -> str:
+    referrer, callback, org_coded, org_name, org_address, org_phone = ordering
+    return segment(
+        "ORC",
+        ORDER_CONTROL[event.action],
+        placer,
+        "",
+        group,
+        "",
+        "",
+        components("", "", "", "", "", PRIORITY[event.priority]),
+        "",
+        hl7_timestamp(event.created_at),
+        referrer,
+        "",
+        referrer,
+        "",
+        callback,
+        "",
+        "",
+        org_coded,
+        "",
+        "",
+        "",
+        org_name,
+        org_address,
+        org_phone,
+    )

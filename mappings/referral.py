@@ -1,0 +1,129 @@
+"""The REF_I12 referral message, shared by `ref-v2` (and `ref-v1` with its own profile).
+
+Segment order: `MSH RF1 PRD(RP) PRD(RT) PID [IN1] [DG1…] OBR {OBX [NTE]} PV1 [NTE]`.
+
+PV1 is always sent, although a referral creates no visit (patient class `N`, not applicable):
+without it a trailing cluster NTE directly follows the last OBX (or its NTE), and REF_I12's
+grammar then reads it as a note on that observation. PV1-8 carries the referrer as
+referring doctor. The field-by-field table is in `ref-v2.md`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from mappings import observations
+from mappings.context import MappedMessage, MappingContext
+from mappings.datatypes import (
+    ADDRESS_OFFICE,
+    address,
+    coded,
+    email,
+    entity_id,
+    organisation_location,
+    person_name,
+    phone,
+    practitioner,
+    practitioner_ids,
+    telecoms,
+)
+from mappings.datetimes import hl7_timestamp
+from mappings.frame import finish
+from mappings.patient import in1, pid
+from mappings.profile import WireProfile
+from mappings.writer import segment
+from schemas import Referral, Referrer
+
+REFERRAL_STATUS: Final = {"new": "P", "cancel": "C"}
+PRIORITY: Final = {"routine": "R", "urgent": "S"}
+ICPC: Final = "ICPC"
+WORKING_DIAGNOSIS: Final = "W"
+ORGANISATION_PHONE_NOTE: Final = "organisation"
+NOT_APPLICABLE: Final = "N"  # HL7 table 0004 patient class
+
+
+def render_referral(event: Referral, ctx: MappingContext, wire: WireProfile) -> MappedMessage:
+    system = wire.local_coding_system
+    platform = ctx.platform_authority
+    zd_number = entity_id(event.zd_number, platform)
+    referrer = practitioner(event.referrer.agb, event.referrer.big, event.referrer.name)
+    body = [
+        segment(
+            "RF1",
+            REFERRAL_STATUS[event.action],
+            PRIORITY[event.priority],
+            "",
+            "",
+            "",
+            zd_number,
+            hl7_timestamp(event.created_at),
+            "",
+            "",
+            coded(event.care_question.code, event.care_question.text, system),
+        ),
+        referring_provider(event.referrer),
+        segment(
+            "PRD",
+            "RT",
+            "",
+            "",
+            organisation_location(event.provider.name, event.provider.agb),
+        ),
+        pid(event.patient, event.zd_number, event.provider, platform),
+        *in1(event.patient.insurance),
+    ]
+    body.extend(
+        segment(
+            "DG1", str(number), "", coded(item.code, item.text, ICPC), "", "", WORKING_DIAGNOSIS
+        )
+        for number, item in enumerate(event.icpc, 1)
+    )
+    body.append(
+        segment(
+            "OBR",
+            "1",
+            zd_number,
+            "",
+            coded(event.care_product.code, event.care_product.name, system),
+            *[""] * 11,
+            referrer,
+        )
+    )
+    body.extend(
+        observations.obx_segments(
+            [
+                *observations.letter(event.letter, system),
+                *observations.questions(event.questions, system),
+                *observations.attachments(event.attachments, system),
+            ]
+        )
+    )
+    body.append(segment("PV1", "1", NOT_APPLICABLE, *[""] * 5, referrer))
+    if event.cluster is not None:
+        body.append(observations.cluster_note(1, event.cluster, system))
+    return finish(ctx, wire, wire.message_type(event.action), body)
+
+
+def referring_provider(referrer: Referrer) -> str:
+    """PRD RP: name, the organisation's address and location (name, AGB), then telecom:
+    the referrer's own (intercollegiate) phone, e-mail, and the organisation's phone marked
+    `organisation` in XTN-9; PRD-7 the AGB and BIG numbers."""
+    organisation = referrer.organisation
+    return segment(
+        "PRD",
+        "RP",
+        person_name(referrer.name),
+        address(organisation.address, ADDRESS_OFFICE) if organisation else "",
+        organisation_location(organisation.name, organisation.agb) if organisation else "",
+        telecoms(
+            (
+                phone(referrer.phone, "WPN", "PH"),
+                email(referrer.email),
+                phone(organisation.phone, "WPN", "PH", ORGANISATION_PHONE_NOTE)
+                if organisation
+                else "",
+            )
+        ),
+        "",
+        practitioner_ids(referrer.agb, referrer.big),
+    )

@@ -1,0 +1,91 @@
+"""Charset encoding: UTF-8 and Latin-1 with transliteration; never fails, never leaks text."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mappings import UnknownCharsetError, encode
+from mappings.charset import LATIN1, UTF8, transliterate_char
+
+
+def test_utf8_passes_everything_through() -> None:
+    assert encode("Łódź € 中文 ü", UTF8) == ("Łódź € 中文 ü".encode(), ())
+
+
+def test_latin1_keeps_latin1_without_warning() -> None:
+    assert encode("Café Ürün ß ½", LATIN1) == ("Café Ürün ß ½".encode("latin-1"), ())
+
+
+def test_latin1_transliterates_and_counts() -> None:
+    data, warnings = encode("Małgorzata Wiśniewska betaalt 5 € – oké", LATIN1)
+    assert data == "Malgorzata Wisniewska betaalt 5 EUR - oké".encode("latin-1")
+    assert warnings == ("4 characters outside ISO 8859-1 were transliterated",)
+
+
+def test_latin1_replaces_what_has_no_equivalent() -> None:
+    data, warnings = encode("Ω中ł", LATIN1)
+    assert data == b"??l"
+    assert warnings == (
+        "3 characters outside ISO 8859-1 were transliterated",
+        "2 characters without a Latin-1 equivalent were replaced by '?'",
+    )
+
+
+def test_warnings_never_contain_the_text() -> None:
+    _, warnings = encode("Jiří Dvořák", LATIN1)
+    assert warnings == ("2 characters outside ISO 8859-1 were transliterated",)
+    assert not any(name in warning for warning in warnings for name in ("Ji", "Dvo", "ř"))
+
+
+@pytest.mark.parametrize(
+    ("char", "expected"),
+    [
+        ("ł", "l"),
+        ("Ł", "L"),
+        ("€", "EUR"),
+        ("ĳ", "ij"),
+        ("œ", "oe"),
+        ("ș", "s"),
+        ("…", "..."),
+        ("ﬁ", "fi"),
+        ("中", "?"),
+        # Fullwidth forms decompose to HL7 delimiters: never let one through.
+        ("＾", "?"),
+        ("｜", "?"),
+        ("＆", "?"),
+        ("～", "?"),
+        ("＼", "?"),
+    ],
+)
+def test_transliterate_char(char: str, expected: str) -> None:
+    assert transliterate_char(char) == expected
+
+
+def test_lone_surrogates_are_replaced_in_utf8() -> None:
+    data, warnings = encode("a\ud800b", UTF8)
+    assert data == b"a?b"
+    assert warnings == (
+        "1 character that cannot be encoded in UTF-8 (lone surrogates) was replaced by '?'",
+    )
+
+
+@given(st.text(st.characters(exclude_categories=())))  # surrogates included
+def test_latin1_never_fails_and_never_adds_delimiters(text: str) -> None:
+    data, warnings = encode(text, LATIN1)
+    decoded = data.decode("latin-1")
+    for delimiter in "|^~\\&\r\n":
+        assert decoded.count(delimiter) == text.count(delimiter)
+    assert bool(warnings) == any(char > "\xff" for char in text)
+
+
+@given(st.text(st.characters(exclude_categories=())))  # surrogates included
+def test_utf8_never_fails(text: str) -> None:
+    data, _ = encode(text, UTF8)
+    assert data.decode("utf-8").count("|") == text.count("|")
+
+
+def test_unknown_charset_is_refused() -> None:
+    with pytest.raises(UnknownCharsetError, match="UNICODE UTF-8, 8859/1"):
+        encode("x", "ASCII")
