@@ -1,0 +1,147 @@
+"""End-to-end throughput and latency on the embedded default.
+
+Events in (intake: validate, route, map, commit) -> delivered over real MLLP sockets on loopback
+-> ACK parsed and checked -> attempt committed. Receivers are the project's own fast test receiver,
+one per destination. Latency per message is measured from the store: event ``received_at`` to
+the end of the delivering attempt.
+
+    .venv/bin/python bench/bench_e2e.py            # 20,000 events per scenario
+    .venv/bin/python bench/bench_e2e.py --quick    # 2,000 events per scenario
+
+Writes ``bench/results/e2e.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from destinations.config import destination_from_mapping  # noqa: E402
+from destinations.receiver import MllpReceiver  # noqa: E402
+from integrator.catalog import build_catalog  # noqa: E402
+from integrator.engine import Engine  # noqa: E402
+from integrator.settings import Settings  # noqa: E402
+from integrator.store import MessageFilter  # noqa: E402
+
+BATCH = 200
+
+
+def make_events(n: int, providers: list[str]) -> list[bytes]:
+    base = json.loads((ROOT / "config" / "samples" / "referral.json").read_text())
+    events = []
+    for i in range(n):
+        event = dict(base)
+        event["event_id"] = str(uuid.uuid4())
+        event["zd_number"] = f"ZD{200000000 + i:09d}"
+        event["provider"] = {**base["provider"], "id": providers[i % len(providers)]}
+        events.append(json.dumps(event).encode())
+    return events
+
+
+async def scenario(n_events: int, n_destinations: int) -> dict[str, Any]:
+    receivers = [MllpReceiver() for _ in range(n_destinations)]
+    ports = [await r.start() for r in receivers]
+    providers = [f"provider-{i}" for i in range(n_destinations)]
+    configs = [
+        destination_from_mapping(
+            {
+                "id": f"dest-{i}",
+                "name": f"Destination {i}",
+                "providers": [providers[i]],
+                "host": "127.0.0.1",
+                "port": port,
+                "messages": {"referral": "ref-v2"},
+            },
+            source=f"dest-{i}.yaml",
+        )
+        for i, port in enumerate(ports)
+    ]
+    events = make_events(n_events, providers)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=f"sqlite:///{tmp}/bench.db", destinations_dir=Path(tmp))
+        catalog = build_catalog(((f"{c.id}.yaml", c) for c in configs), today=date.today())
+        engine = Engine(settings, catalog=catalog)
+        await engine.start()
+        try:
+            t0 = time.perf_counter()
+            for start in range(0, len(events), BATCH):
+                await engine.intake.submit_many(events[start : start + BATCH], source="bench")
+            intake_s = time.perf_counter() - t0
+            settled = await engine.wait_settled(timeout=600, poll=0.01)
+            elapsed = time.perf_counter() - t0
+            messages = await engine.store.list_messages(MessageFilter(), limit=n_events * 2)
+            delivered = [m for m in messages if m.status == "delivered"]
+            latencies = []
+            for m in delivered[:: max(1, len(delivered) // 2000)]:
+                event = await engine.store.get_event(m.event_id)
+                attempts = await engine.store.list_attempts(m.id)
+                if event is None or not attempts:
+                    continue
+                attempt = attempts[-1]
+                done = attempt.started_at + timedelta(milliseconds=attempt.duration_ms)
+                latencies.append((done - event.received_at).total_seconds() * 1000)
+        finally:
+            await engine.stop()
+            for r in receivers:
+                await r.stop()
+    latencies.sort()
+    return {
+        "destinations": n_destinations,
+        "events": n_events,
+        "delivered": len(delivered),
+        "settled": settled,
+        "intake_per_s": n_events / intake_s,
+        "delivered_per_s": len(delivered) / elapsed,
+        "p50_ms": statistics.median(latencies) if latencies else float("nan"),
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan"),
+    }
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| transport + store | destinations | events | delivered | intake events/s "
+        "| delivered/s | p50 latency ms | p99 latency ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| embedded + SQLite | {r['destinations']} | {r['events']} | {r['delivered']} "
+            f"| {r['intake_per_s']:,.0f} | {r['delivered_per_s']:,.0f} "
+            f"| {r['p50_ms']:,.1f} | {r['p99_ms']:,.1f} |"
+        )
+    return "\n".join(lines)
+
+
+async def main(quick: bool) -> None:
+    n = 2_000 if quick else 20_000
+    rows = [await scenario(n, 1), await scenario(n, 10)]
+    text = (
+        "# End-to-end: events in -> delivered with a validated ACK\n\n"
+        f"Python {platform.python_version()} on {platform.machine()}, "
+        f"`bench/bench_e2e.py{' --quick' if quick else ''}`. Latency is measured during a burst "
+        "(all events submitted as fast as intake takes them), so it includes queueing.\n\n"
+        + table(rows)
+        + "\n"
+    )
+    print(text)
+    out = ROOT / "bench" / "results" / "e2e.md"
+    out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    asyncio.run(main(parser.parse_args().quick))

@@ -1,0 +1,185 @@
+"""The delivery worker: one per destination, sending one message at a time over MLLP.
+
+It owns the decision "delivered, try again, or dead letter" for each attempt and nothing else:
+where messages come from (a transport) and where attempts are written (the store) are handed in,
+so the same worker runs on the embedded and the RabbitMQ transport and in tests.
+
+Ordering is FIFO: the worker does not take the next message until the current one is delivered
+or dead, so a failing message holds the ones behind it (SPEC §5).
+
+A retry keeps the message's MSH-10, so a receiver that did get an earlier copy can recognise the
+duplicate. After any failed attempt the connection is closed (the client does that for transport
+errors, the worker for a bad ACK) so a late ACK is never matched to another message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from destinations.ack import AckOutcome, classify_ack, parse_ack
+from destinations.errors import DeliveryError, InvalidAck
+from destinations.retry import RetryPolicy
+
+Outcome = Literal["delivered", "retry", "deadletter", "failed"]
+FinalStatus = Literal["delivered", "retrying", "dead"]
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """What a transport hands to a worker: enough to send without reading the store."""
+
+    message_id: str
+    destination_id: str
+    control_id: str
+    payload: bytes
+    created_at: datetime
+    attempt_count: int = 0
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    message_id: str
+    number: int
+    started_at: datetime
+    duration_ms: float
+    outcome: Outcome
+    ack_code: str | None
+    ack_bytes: bytes | None
+    error: str | None
+    status: FinalStatus
+    next_attempt_at: datetime | None
+
+
+class AttemptSink(Protocol):
+    async def record(self, result: AttemptResult) -> None:
+        """Persist one attempt and the message's new status."""
+        ...
+
+
+class Sender(Protocol):
+    async def send(self, payload: bytes) -> bytes: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class AckPolicy:
+    on_error: Literal["retry", "deadletter"] = "retry"
+    on_reject: Literal["retry", "deadletter"] = "deadletter"
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        destination_id: str,
+        *,
+        sender: Sender,
+        sink: AttemptSink,
+        retry: RetryPolicy,
+        ack_policy: AckPolicy,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.destination_id = destination_id
+        self._sender = sender
+        self._sink = sink
+        self._retry = retry
+        self._ack_policy = ack_policy
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    async def deliver(self, message: OutboundMessage) -> FinalStatus:
+        """Send until delivered or dead; returns the final status."""
+        attempts = message.attempt_count
+        while True:
+            attempts += 1
+            result = await self.attempt(message, attempts)
+            await self._sink.record(result)
+            if result.status != "retrying":
+                return result.status
+            assert result.next_attempt_at is not None
+            wait = (result.next_attempt_at - self._clock()).total_seconds()
+            if wait > 0:
+                await self._sleep(wait)
+
+    async def attempt(self, message: OutboundMessage, number: int) -> AttemptResult:
+        """One attempt: send, read and judge the ACK, decide what comes next."""
+        started_at = self._clock()
+        t0 = time.perf_counter()
+        ack_code: str | None = None
+        ack_bytes: bytes | None = None
+        error: str | None = None
+        outcome: Outcome
+        try:
+            ack_bytes = await self._sender.send(message.payload)
+            ack = parse_ack(ack_bytes)
+            ack_code = ack.code
+            verdict = classify_ack(
+                ack,
+                message.control_id,
+                on_error=self._ack_policy.on_error,
+                on_reject=self._ack_policy.on_reject,
+            )
+        except InvalidAck as exc:
+            await self._sender.close()
+            outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+        except DeliveryError as exc:
+            outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+            if not exc.retryable:
+                outcome = "deadletter"
+        else:
+            if verdict is AckOutcome.DELIVERED:
+                outcome = "delivered"
+            elif verdict is AckOutcome.DEADLETTER:
+                outcome = "deadletter"
+                error = _ack_error(ack_code, ack.text, ack.error)
+            else:
+                outcome = "retry"
+                error = _ack_error(ack_code, ack.text, ack.error)
+        duration_ms = (time.perf_counter() - t0) * 1000.0
+
+        status: FinalStatus
+        next_at: datetime | None = None
+        if outcome == "delivered":
+            status = "delivered"
+        elif outcome == "deadletter":
+            status = "dead"
+        else:
+            next_at = self._retry.next_attempt_at(
+                number, created_at=message.created_at, now=self._clock(), rng=self._rng
+            )
+            if next_at is None:
+                status = "dead"
+                error = f"{error}; {self._retry.exhausted_reason(number)}"
+            else:
+                status = "retrying"
+        return AttemptResult(
+            message_id=message.message_id,
+            number=number,
+            started_at=started_at,
+            duration_ms=duration_ms,
+            outcome=outcome,
+            ack_code=ack_code,
+            ack_bytes=ack_bytes,
+            error=error,
+            status=status,
+            next_attempt_at=next_at,
+        )
+
+
+def _ack_error(code: str | None, text: str, detail: str) -> str:
+    """The receiver's own words about a negative ACK (MSA-3 / ERR), for support staff."""
+    parts = [f"ACK {code}"]
+    if text:
+        parts.append(text)
+    if detail:
+        parts.append(detail)
+    return ": ".join(parts)

@@ -1,0 +1,56 @@
+"""Reading stored HL7 bytes back for people: decode by MSH-18, split into segments and fields.
+
+Display only; the wire format is produced by ``mappings`` and judged by ``destinations.ack``.
+"""
+
+from __future__ import annotations
+
+CHARSETS = {"UNICODE UTF-8": "utf-8", "8859/1": "latin-1", "ASCII": "ascii", "": "utf-8"}
+
+
+def declared_charset(data: bytes) -> str:
+    """MSH-18 of a message (empty when absent)."""
+    first = data.split(b"\r", 1)[0]
+    if not first.startswith(b"MSH") or len(first) < 4:
+        return ""
+    fields = first.split(first[3:4])
+    return fields[17].decode("ascii", "replace") if len(fields) > 17 else ""
+
+
+def decode_message(data: bytes) -> str:
+    codec = CHARSETS.get(declared_charset(data), "utf-8")
+    return data.decode(codec, errors="replace")
+
+
+def segment_lines(text: str, *, max_field: int | None = 80) -> list[str]:
+    """One line per segment; very long field values (base64 attachments) are shortened."""
+    lines = []
+    for segment in text.replace("\n", "\r").split("\r"):
+        if not segment:
+            continue
+        if max_field is not None:
+            fields = segment.split("|")
+            segment = "|".join(
+                f[:max_field] + f"…(+{len(f) - max_field} chars)" if len(f) > max_field else f
+                for f in fields
+            )
+        lines.append(segment)
+    return lines
+
+
+def field_rows(text: str, *, max_value: int = 80) -> list[tuple[str, str]]:
+    """(position, value) rows such as ``("PID-5", "Berg&van der&Berg^Jan")`` for a table view."""
+    rows: list[tuple[str, str]] = []
+    for segment in text.replace("\n", "\r").split("\r"):
+        if not segment:
+            continue
+        name = segment[:3]
+        fields = segment.split("|")
+        offset = 1 if name == "MSH" else 0  # MSH-1 is the field separator itself
+        if name == "MSH":
+            rows.append(("MSH-1", "|"))
+        for index, value in enumerate(fields[1:], start=1 + offset):
+            if value:
+                shown = value if len(value) <= max_value else value[:max_value] + "…"
+                rows.append((f"{name}-{index}", shown))
+    return rows

@@ -1,0 +1,36 @@
+"""The transport contract.
+
+``publish`` hands outbound messages to the delivery queue of their destination; ``receive``
+returns the next one for a destination as a ``Delivery`` that the worker settles once the
+outcome is recorded. A transport never decides anything about delivery; if it loses its state
+(a crash of the embedded transport, a purged queue) the engine re-publishes what the store still
+lists as pending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from destinations.worker import OutboundMessage
+
+
+class Delivery(Protocol):
+    @property
+    def message(self) -> OutboundMessage: ...
+
+    async def settle(self) -> None:
+        """The outcome is recorded: the transport may forget this message."""
+        ...
+
+
+class Transport(Protocol):
+    async def publish(self, messages: Sequence[OutboundMessage]) -> None: ...
+
+    async def receive(self, destination_id: str) -> Delivery: ...
+
+    def pending(self, destination_id: str) -> int:
+        """Messages waiting for the destination (for progress and metrics)."""
+        ...
+
+    async def close(self) -> None: ...

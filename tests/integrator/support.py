@@ -1,0 +1,46 @@
+"""Helpers for engine tests: destinations pointed at local receivers, settings in a tmp dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from destinations.config import DestinationConfig, destination_from_mapping
+from integrator.settings import Settings
+
+
+def destination(
+    dest_id: str, port: int, *, providers: list[str], **overrides: Any
+) -> DestinationConfig:
+    data: dict[str, Any] = {
+        "id": dest_id,
+        "name": dest_id.replace("-", " ").title(),
+        "cluster": "CARD",
+        "providers": providers,
+        "host": "127.0.0.1",
+        "port": port,
+        "messages": {"referral": "ref-v2", "diagnostic_request": "orm-v3"},
+        "receiving_application": "HIS",
+        "receiving_facility": dest_id.upper()[:10],
+        "connect_timeout": "1s",
+        "ack_timeout": "2s",
+        "retry": {
+            "initial": "50ms",
+            "multiplier": 2,
+            "max_delay": "200ms",
+            "max_attempts": 5,
+            "max_age": "1h",
+        },
+    }
+    data.update(overrides)
+    return destination_from_mapping(data, source=f"{dest_id}.yaml")
+
+
+def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{tmp_path}/store.db",
+        "destinations_dir": tmp_path / "destinations",
+        "http_port": 0,
+    }
+    values.update(overrides)
+    return Settings(**values)

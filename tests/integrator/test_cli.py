@@ -1,0 +1,186 @@
+"""The ``integrator`` command as a user runs it: real processes, real sockets, real files."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from destinations.config import dump_destination
+from tests.integrator.support import destination
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "config" / "samples"
+
+
+def cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "integrator", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    dest_dir = tmp_path / "destinations"
+    dest_dir.mkdir()
+    values = dict(os.environ)
+    values.update(
+        {
+            "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/store.db",
+            "INTEGRATOR_DESTINATIONS_DIR": str(dest_dir),
+            "INTEGRATOR_HTTP_PORT": str(free_port()),
+            "INTEGRATOR_LOG_FORMAT": "json",
+        }
+    )
+    return values
+
+
+def test_demo_delivers_both_samples_and_exits_zero() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "integrator", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "REF^I12^REF_I12" in result.stdout
+    assert "ORM^O01^ORM_O01" in result.stdout
+    assert "All messages delivered" in result.stdout
+
+
+def test_submit_without_engine_stores_and_lists(env: dict[str, str]) -> None:
+    result = cli("submit", "--json", str(SAMPLES / "referral.json"), env=env)
+    assert result.returncode == 0, result.stderr
+    [outcome] = json.loads(result.stdout)
+    assert outcome["accepted"] is True
+    assert outcome["zd_number"] == "ZD100000001"
+    listed = cli("messages", "list", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    # No destination serves the provider in this empty destinations dir: stored, with a warning.
+    assert json.loads(listed.stdout) == []
+    assert any("no destination serves" in w for w in outcome["warnings"])
+
+
+def test_submit_bad_input_exits_2_with_field_errors(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    bad = copy.deepcopy(referral_data)
+    bad["zd_number"] = "ZD12"
+    del bad["referrer"]["agb"]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    result = cli("submit", str(path), env=env)
+    assert result.returncode == 2
+    assert "zd_number" in result.stdout and "referrer.agb" in result.stdout
+    as_json = cli("submit", "--json", str(path), env=env)
+    [outcome] = json.loads(as_json.stdout)
+    assert {e["path"] for e in outcome["errors"]} == {"zd_number", "referrer.agb"}
+    assert outcome["rejected_id"]
+
+
+def test_submit_missing_file_is_bad_input(env: dict[str, str], tmp_path: Path) -> None:
+    result = cli("submit", str(tmp_path / "nope.json"), env=env)
+    assert result.returncode == 2
+
+
+def test_versions_json_lists_the_registry(env: dict[str, str]) -> None:
+    result = cli("versions", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert set(rows) == {"ref-v1", "ref-v2", "orm-lfdv1", "orm-lfdv2", "orm-v3", "oml-v3"}
+    assert rows["orm-lfdv1"]["status"] == "retired"
+    assert rows["ref-v1"]["successor"] == "ref-v2"
+
+
+def test_run_delivers_submitted_events_and_stops_cleanly_on_sigterm(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from destinations.receiver import MllpReceiver  # noqa: F401  (receiver runs as a process)
+
+    receiver_port = free_port()
+    config = destination("ziekenhuis-noord", receiver_port, providers=["ziekenhuis-noord"])
+    Path(env["INTEGRATOR_DESTINATIONS_DIR"], "ziekenhuis-noord.yaml").write_text(
+        dump_destination(config), encoding="utf-8"
+    )
+    receiver = subprocess.Popen(
+        [sys.executable, "-m", "integrator", "receiver", "--port", str(receiver_port), "--quiet"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "integrator", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("engine did not answer /healthz within 30 s")
+        result = cli("submit", "--json", str(SAMPLES / "referral.json"), env=env)
+        assert result.returncode == 0, result.stderr
+        [outcome] = json.loads(result.stdout)
+        message_id = outcome["messages"][0]["message_id"]
+        deadline = time.monotonic() + 15
+        status = None
+        while time.monotonic() < deadline:
+            detail = httpx.get(f"{base}/api/v1/messages/{message_id}", timeout=2).json()
+            status = detail["status"]
+            if status == "delivered":
+                break
+            time.sleep(0.1)
+        assert status == "delivered"
+        assert detail["attempt_history"][-1]["ack_code"] == "AA"
+
+        engine.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        engine.wait(timeout=10)
+        assert time.monotonic() - started < 5
+        assert engine.returncode == 0, engine.stderr.read() if engine.stderr else ""
+    finally:
+        for process in (engine, receiver):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    shown = cli("messages", "show", message_id, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "RF1-6" in shown.stdout and "delivered" in shown.stdout
+    stderr = engine.stderr.read() if engine.stderr else ""
+    assert "999990019" not in stderr and "Berg" not in stderr  # no patient data in logs
