@@ -8,18 +8,13 @@ in-flight attempts finish recording and leaves unsent messages queued in the sto
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import date
 
-import structlog
-
-from destinations.client import MllpClient
 from destinations.config import DestinationConfig
-from destinations.retry import RetryPolicy
-from destinations.tls import client_ssl_context
-from destinations.worker import AckPolicy, DeliveryWorker, OutboundMessage
+from destinations.worker import OutboundMessage
 from integrator.catalog import Catalog, load_catalog
 from integrator.clock import Clock, SystemClock
+from integrator.delivery import DestinationRunner
 from integrator.intake import Intake
 from integrator.logging import get_logger
 from integrator.recorder import AttemptRecorder
@@ -47,8 +42,7 @@ class Engine:
         self._transport: Transport | None = None
         self._intake: Intake | None = None
         self._recorder: AttemptRecorder | None = None
-        self._clients: dict[str, MllpClient] = {}
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._runners: dict[str, DestinationRunner] = {}
 
     # -- parts -------------------------------------------------------------------------------
     @property
@@ -103,15 +97,9 @@ class Engine:
         )
 
     async def stop(self) -> None:
-        for task in self._tasks.values():
-            task.cancel()
-        for task in self._tasks.values():
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
-        for client in self._clients.values():
-            await client.close()
-        self._clients.clear()
+        for runner in self._runners.values():
+            await runner.stop()
+        self._runners.clear()
         if self._recorder is not None:
             await self._recorder.close()
         if self._transport is not None:
@@ -155,51 +143,12 @@ class Engine:
             await self._transport.publish(outbound)
 
     def _start_destination(self, destination: DestinationConfig) -> None:
-        assert self._recorder is not None
-        tls = destination.tls
-        client = MllpClient(
-            destination.host,
-            destination.port,
-            connect_timeout=destination.connect_timeout,
-            ack_timeout=destination.ack_timeout,
-            ssl_context=client_ssl_context(tls) if tls is not None else None,
-            server_hostname=tls.server_name if tls is not None else None,
+        assert self._recorder is not None and self._transport is not None
+        runner = DestinationRunner(
+            destination, transport=self._transport, sink=self._recorder, clock=self.clock
         )
-        retry = destination.retry
-        worker = DeliveryWorker(
-            destination.id,
-            sender=client,
-            sink=self._recorder,
-            retry=RetryPolicy(
-                initial=retry.initial,
-                multiplier=retry.multiplier,
-                max_delay=retry.max_delay,
-                max_attempts=retry.max_attempts,
-                max_age=retry.max_age,
-            ),
-            ack_policy=AckPolicy(on_error=retry.on_error, on_reject=retry.on_reject),
-            clock=self.clock.now,
-        )
-        self._clients[destination.id] = client
-        self._tasks[destination.id] = asyncio.create_task(
-            self._deliver_loop(destination.id, worker), name=f"deliver:{destination.id}"
-        )
-
-    async def _deliver_loop(self, destination_id: str, worker: DeliveryWorker) -> None:
-        assert self._transport is not None
-        structlog.contextvars.bind_contextvars(destination=destination_id)
-        while True:
-            delivery = await self._transport.receive(destination_id)
-            message = delivery.message
-            with structlog.contextvars.bound_contextvars(
-                message_id=message.message_id, control_id=message.control_id
-            ):
-                status = await worker.deliver(message)
-                await delivery.settle()
-                if status == "delivered":
-                    log.debug("message delivered")
-                else:
-                    log.warning("message dead-lettered")
+        self._runners[destination.id] = runner
+        runner.start()
 
 
 def _outbound(message: MessageRecord) -> OutboundMessage:

@@ -14,11 +14,13 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 """How long a SQLite writer waits for another one before giving up (StoreUnavailable)."""
 
 SQLITE_PRAGMAS = (
+    # busy_timeout first: switching a fresh file to WAL takes a lock, and without the timeout a
+    # second process opening the same new database at that moment fails at once with SQLITE_BUSY.
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     # WAL lets readers run while one writer commits; NORMAL loses no committed data on a process
     # crash (only, at worst, the last transactions on power loss); foreign keys are off by default.
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
-    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys=ON",
 )
 

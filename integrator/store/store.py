@@ -8,6 +8,7 @@ about 400 single accepts per second against about 5,000 events per second in bat
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -33,7 +34,7 @@ from integrator.store.codec import (
     select_messages,
 )
 from integrator.store.engine import create_engine
-from integrator.store.errors import StoreError, UnknownEvent, UnknownMessage
+from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
 from integrator.store.failures import guarded
 from integrator.store.migrate import upgrade_to_head
 from integrator.store.records import (
@@ -80,6 +81,11 @@ class Store:
         self._engine = engine
         self._target = target
         self._clock = clock
+        # SQLite has one writer per file. Writers of this process queue here, in order, instead
+        # of meeting at SQLite's lock, whose busy handler sleeps in steps of up to 100 ms.
+        self._write_turn: asyncio.Lock | None = (
+            asyncio.Lock() if target.backend == "sqlite" else None
+        )
         dialect_insert = postgresql.insert if target.backend == "postgresql" else sqlite.insert
         # Duplicates are skipped by the database, which also settles two concurrent accepts of
         # one event id: PostgreSQL makes the second wait for the first, SQLite has one writer.
@@ -106,7 +112,7 @@ class Store:
         target = resolve(url, schema)
         engine = create_engine(target)
         try:
-            await _migrate(engine, schema)
+            await _migrate_when_free(engine, schema)
         except BaseException:
             await engine.dispose()
             raise
@@ -412,7 +418,11 @@ class Store:
         ``max(seq)`` stable). A transaction that read first and wrote later would instead fail
         at once (SQLITE_BUSY_SNAPSHOT) whenever another connection had written in between.
         """
-        async with self._engine.begin() as conn:
+        if self._write_turn is None:
+            async with self._engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_turn, self._engine.begin() as conn:
             yield conn
 
     def _attempt_update(
@@ -436,6 +446,25 @@ class Store:
         now = _require_aware(self._clock(), "the clock's time")
         assert now is not None
         return now
+
+
+MIGRATE_TRIES = 6
+
+
+async def _migrate_when_free(engine: AsyncEngine, schema: str | None) -> None:
+    """Migrate, trying again when SQLite answers busy without waiting.
+
+    SQLite skips its busy handler in a few cases (a fresh file switching to WAL while another
+    process opens it, WAL recovery), so processes starting together can see SQLITE_BUSY at once.
+    """
+    for attempt in range(MIGRATE_TRIES):
+        try:
+            await _migrate(engine, schema)
+            return
+        except StoreUnavailable:
+            if attempt == MIGRATE_TRIES - 1:
+                raise
+            await asyncio.sleep(0.05 * 2**attempt)
 
 
 @guarded("migrate the store schema")
