@@ -4,8 +4,10 @@ practitioners, organisations, coded values.
 They take schema objects and return finished, escaped HL7 text (components joined with `^`,
 subcomponents with `&`); the segment builders only place them. Keeping the Dutch rules (name
 parts, AGB/BIG identifiers, address parts) here means `ref-v1`, `orm-lfdv2` and `oml-v3` get them
-unchanged. Where 2.4 and 2.5.1 differ, the 2.5.1 layout is written; none of the components used
-here moved between the two versions.
+unchanged. Where HL7 2.4 and 2.5.1 differ the builder takes `hl7_24`: 2.4 has no PL-10 and no
+XON-10, so an organisation's AGB moves to PRD-7 (PI, marked `organisation` in PI-3) and to XON-3
+(ID number). Every other component used here is at the same place in both versions (checked
+against hl7apy's 2.4 and 2.5.1 tables); CE and CWE share the `code^text^system` components used.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+from mappings import lengths
 from mappings.escape import escape, escape_opt
+from mappings.lengths import ST_LENGTH
 from mappings.writer import components, repetitions, subcomponents
 from schemas import Address, Organisation, PersonName
 
@@ -22,7 +26,6 @@ BIG_AUTHORITY: Final = "BIG"
 NAME_TYPE_LEGAL: Final = "L"
 ADDRESS_HOME: Final = "H"
 ADDRESS_OFFICE: Final = "O"
-PARTNER_SEPARATOR: Final = "-"
 
 
 def coded(code: str | None, text: str | None, system: str) -> str:
@@ -37,31 +40,10 @@ def entity_id(identifier: str, namespace: str) -> str:
     return components(escape(identifier), escape(namespace))
 
 
-def _joined(prefix: str | None, family: str | None) -> str:
-    return f"{prefix} {family}" if prefix and family else family or ""
-
-
 def surname_as_used(name: PersonName) -> str:
-    """The surname a person goes by, composed from `name_usage` (unescaped).
-
-    own          prefix + family                     "van der Berg"
-    partner      partner_prefix + partner_family     "de Vries"
-    partner_own  partner name, "-", own name         "de Vries-van der Berg"
-    own_partner  own name, "-", partner name         "van der Berg-de Vries"
-
-    Prefixes stay lower case as written; a usage that needs a missing partner name falls back to
-    the own name (schemas refuse that combination, this only keeps mapping total).
-    """
-    own = _joined(name.prefix, name.family)
-    partner = _joined(name.partner_prefix, name.partner_family)
-    usage = name.name_usage
-    if not partner or usage == "own":
-        return own
-    if usage == "partner":
-        return partner
-    if usage == "partner_own":
-        return f"{partner}{PARTNER_SEPARATOR}{own}"
-    return f"{own}{PARTNER_SEPARATOR}{partner}"
+    """The surname a person goes by (see `lengths.surname_as_used`), unescaped, cut to
+    `ST_LENGTH` characters; `lengths.fit_event` warns when it cuts."""
+    return lengths.surname_as_used(name)[:ST_LENGTH]
 
 
 def family_name(name: PersonName) -> str:
@@ -99,11 +81,17 @@ def practitioner(agb: str, big: str | None, name: PersonName) -> str:
     return first + "~" + components(escape(big), fn, given, initials, "", "", "", "", BIG_AUTHORITY)
 
 
-def practitioner_ids(agb: str, big: str | None) -> str:
-    """PLN repetitions for PRD-7: `<agb>^VEKTIS~<big>^BIG`."""
+ORGANISATION_NOTE: Final = "organisation"
+
+
+def practitioner_ids(agb: str, big: str | None, organisation_agb: str | None = None) -> str:
+    """PLN (2.5.1) / PI (2.4) repetitions for PRD-7: `<agb>^VEKTIS~<big>^BIG`, then, for 2.4
+    only (no PL-10 there), `<organisation agb>^VEKTIS^organisation`."""
     ids = [components(escape(agb), AGB_AUTHORITY)]
     if big is not None:
         ids.append(components(escape(big), BIG_AUTHORITY))
+    if organisation_agb is not None:
+        ids.append(components(escape(organisation_agb), AGB_AUTHORITY, ORGANISATION_NOTE))
     return repetitions(ids)
 
 
@@ -112,10 +100,11 @@ def address(value: Address | None, kind: str = ADDRESS_HOME) -> str:
     <country>^<kind>` (one line in the message). The country stays ISO 3166 alpha-2 as given."""
     if value is None:
         return ""
-    number = value.house_number + (value.house_number_addition or "")
     return components(
         subcomponents(
-            escape(f"{value.street} {number}"), escape(value.street), escape(value.house_number)
+            escape(lengths.street_line(value)[:ST_LENGTH]),
+            escape(value.street),
+            escape(value.house_number),
         ),
         escape_opt(value.house_number_addition),
         escape(value.city),
@@ -145,19 +134,23 @@ def telecoms(parts: Iterable[str]) -> str:
     return repetitions(parts)
 
 
-def organisation_location(name: str, agb: str | None) -> str:
+def organisation_location(name: str, agb: str | None, hl7_24: bool = False) -> str:
     """PL for an organisation where a segment has no organisation field (PRD-4):
-    PL-9 the name, PL-10 the AGB as EI `<agb>&VEKTIS`."""
-    agb_id = subcomponents(escape(agb), AGB_AUTHORITY) if agb else ""
+    PL-9 the name, PL-10 the AGB as EI `<agb>&VEKTIS`. HL7 2.4 has no PL-10: only the name
+    (the caller puts the AGB in PRD-7)."""
+    agb_id = subcomponents(escape(agb), AGB_AUTHORITY) if agb and not hl7_24 else ""
     return components("", "", "", "", "", "", "", "", escape(name), agb_id)
 
 
-def organisation_name(value: Organisation | None) -> str:
-    """XON `<name>^^^^^VEKTIS^XX^^^<agb>` (2.5.1: XON-10 carries the identifier)."""
+def organisation_name(value: Organisation | None, hl7_24: bool = False) -> str:
+    """XON `<name>^^^^^VEKTIS^XX^^^<agb>` (2.5.1: XON-10 carries the identifier);
+    2.4 `<name>^^<agb>^^^VEKTIS^XX` (XON-3, the ID number; the AGB keeps its leading zero)."""
     if value is None:
         return ""
     if value.agb is None:
         return escape(value.name)
+    if hl7_24:
+        return components(escape(value.name), "", escape(value.agb), "", "", AGB_AUTHORITY, "XX")
     return components(
         escape(value.name), "", "", "", "", AGB_AUTHORITY, "XX", "", "", escape(value.agb)
     )

@@ -49,16 +49,21 @@ def msh(ctx: MappingContext, wire: WireProfile, message_type: str) -> str:
 
 
 def finish(
-    ctx: MappingContext, wire: WireProfile, message_type: str, body: Iterable[str]
+    ctx: MappingContext,
+    wire: WireProfile,
+    message_type: str,
+    body: Iterable[str],
+    warnings: tuple[str, ...] = (),
 ) -> MappedMessage:
-    """MSH + body as text and as bytes in the version's charset."""
+    """MSH + body as text and as bytes in the version's charset; `warnings` (from fitting
+    lengths) come first, then the charset's."""
     text = message([msh(ctx, wire, message_type), *body])
-    data, warnings = encode(text, wire.charset)
+    data, charset_warnings = encode(text, wire.charset)
     return MappedMessage(
         version=wire.name,
         control_id=ctx.control_id,
         message_type=message_type,
         text=text,
         data=data,
-        warnings=warnings,
+        warnings=warnings + charset_warnings,
     )

@@ -1,9 +1,11 @@
-"""The ORM_O01 order message, shared by `orm-v3` (and `orm-lfdv2`, `oml-v3` with their profiles).
+"""The order messages: ORM_O01 (`orm-v3`, `orm-lfdv2`) and OML_O21 (`oml-v3`) share one builder.
 
 Segment order: `MSH [NTE cluster] [NTE attachment list] PID [PV1 [PV2]] [IN1] ORC OBR {OBX [NTE]}
 {ORC OBR [NTE]}`. The first ORC/OBR is the request as a whole (the care product); each test
 (bepaling) follows as its own ORC/OBR, all sharing the ZD number as placer group number (ORC-4)
-so a receiver can keep them together. The field-by-field table is in `orm-v3.md`.
+so a receiver can keep them together. OML_O21 adds a TQ1 after every ORC (its TIMING group) and
+an SPM after a test's OBR (and NTE) when the test has a specimen. The field-by-field tables are
+in `orm-v3.md`, `orm-lfdv2.md` and `oml-v3.md`.
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ from mappings.datatypes import (
 from mappings.datetimes import hl7_date, hl7_timestamp
 from mappings.escape import escape, escape_ft, escape_opt
 from mappings.frame import finish
+from mappings.lengths import fit_event
 from mappings.patient import in1, pid
 from mappings.profile import WireProfile
 from mappings.writer import components, segment
-from schemas import Collection, DiagnosticRequest, LabTest
+from schemas import Collection, DiagnosticRequest, LabTest, Specimen
 
 ORDER_CONTROL: Final = {"new": "NW", "cancel": "CA"}
 PRIORITY: Final = {"routine": "R", "urgent": "S"}
+TQ1_PRIORITY: Final = {"routine": "R^Routine^HL70485", "urgent": "S^Stat^HL70485"}
 OUTPATIENT: Final = "O"
 LOCAL_CODING_SYSTEM: Final = "L"
 
@@ -47,6 +51,7 @@ PlacerNumber = Callable[[str, int, LabTest], str]
 def render_order(
     event: DiagnosticRequest, ctx: MappingContext, wire: WireProfile, placer_number: PlacerNumber
 ) -> MappedMessage:
+    event, warnings = fit_event(event)
     system = wire.local_coding_system
     platform = ctx.platform_authority
     body: list[str] = []
@@ -59,9 +64,12 @@ def render_order(
     body.extend(in1(event.patient.insurance))
 
     zd_number = entity_id(event.zd_number, platform)
-    ordering = _ordering_fields(event)
+    ordering = _ordering_fields(event, wire.hl7_24)
     referrer = ordering[0]
+    timing = tq1(event) if wire.lab_order else ""
     body.append(_orc(event, zd_number, zd_number, ordering))
+    if timing:
+        body.append(timing)
     body.append(
         segment(
             "OBR",
@@ -93,6 +101,8 @@ def render_order(
         placer = entity_id(placer_number(event.zd_number, number, test), platform)
         test_system = system if test.coding_system == LOCAL_CODING_SYSTEM else test.coding_system
         body.append(_orc(event, placer, zd_number, ordering))
+        if timing:
+            body.append(timing)
         specimen = test.specimen
         body.append(
             segment(
@@ -110,7 +120,37 @@ def render_order(
             body.append(
                 observations.note(1, escape_ft(specimen.container), coded(*CONTAINER, system))
             )
-    return finish(ctx, wire, wire.message_type(event.action), body)
+        if specimen is not None and wire.lab_order:
+            body.append(spm(specimen))
+    return finish(ctx, wire, wire.message_type(event.action), body, warnings)
+
+
+def tq1(event: DiagnosticRequest) -> str:
+    """TQ1 (OML_O21 TIMING): TQ1-1 `1`, TQ1-7 start = `collection.requested_date`
+    (`YYYYMMDD`), TQ1-9 priority `R^Routine^HL70485` / `S^Stat^HL70485`."""
+    collection = event.collection
+    requested = collection.requested_date if collection else None
+    return segment(
+        "TQ1",
+        "1",
+        *[""] * 5,
+        hl7_date(requested) if requested is not None else "",
+        "",
+        TQ1_PRIORITY[event.priority],
+    )
+
+
+def spm(specimen: Specimen) -> str:
+    """SPM (OML_O21 SPECIMEN): SPM-1 `1`, SPM-4 the specimen type as code (no coding system
+    is known), SPM-27 the container as text `^<container>`."""
+    return segment(
+        "SPM",
+        "1",
+        *[""] * 2,
+        escape(specimen.type),
+        *[""] * 22,
+        coded(None, specimen.container, "") if specimen.container is not None else "",
+    )
 
 
 def visit(collection: Collection | None) -> list[str]:
@@ -127,16 +167,16 @@ def visit(collection: Collection | None) -> list[str]:
     return out
 
 
-def _ordering_fields(event: DiagnosticRequest) -> tuple[str, str, str, str, str, str]:
+def _ordering_fields(event: DiagnosticRequest, hl7_24: bool) -> tuple[str, str, str, str, str, str]:
     """Escaped ORC/OBR values every order of the request shares, computed once:
-    referrer XCN, callback phone, organisation CE, XON, address, phone."""
+    referrer XCN, callback phone, organisation CE, XON (2.4 or 2.5.1 layout), address, phone."""
     referrer = event.referrer
     organisation = referrer.organisation
     return (
         practitioner(referrer.agb, referrer.big, referrer.name),
         phone(referrer.phone, "WPN", "PH"),
         organisation_coded(organisation),
-        organisation_name(organisation),
+        organisation_name(organisation, hl7_24),
         address(organisation.address, ADDRESS_OFFICE) if organisation else "",
         phone(organisation.phone, "WPN", "PH") if organisation else "",
     )

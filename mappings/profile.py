@@ -31,6 +31,16 @@ class WireProfile:
     charset: str
     local_coding_system: str
 
+    @property
+    def hl7_24(self) -> bool:
+        """HL7 2.4 datatypes: no PL-10 or XON-10, so organisation AGBs go elsewhere."""
+        return self.hl7_version == "2.4"
+
+    @property
+    def lab_order(self) -> bool:
+        """OML_O21: TQ1 per order and SPM per specimen, besides the ORM layout."""
+        return self.message_type_new.startswith("OML")
+
     def message_type(self, action: str) -> str:
         return self.message_type_cancel if action == "cancel" else self.message_type_new
 

@@ -1,11 +1,11 @@
-"""The REF_I12 referral message, shared by `ref-v2` (and `ref-v1` with its own profile).
+"""The REF_I12 referral message, shared by `ref-v2` and `ref-v1` (HL7 2.4, its own profile).
 
 Segment order: `MSH RF1 PRD(RP) PRD(RT) PID [IN1] [DG1…] OBR {OBX [NTE]} PV1 [NTE]`.
 
 PV1 is always sent, although a referral creates no visit (patient class `N`, not applicable):
 without it a trailing cluster NTE directly follows the last OBX (or its NTE), and REF_I12's
 grammar then reads it as a note on that observation. PV1-8 carries the referrer as
-referring doctor. The field-by-field table is in `ref-v2.md`.
+referring doctor. The field-by-field tables are in `ref-v2.md` and `ref-v1.md`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from mappings import observations
 from mappings.context import MappedMessage, MappingContext
 from mappings.datatypes import (
     ADDRESS_OFFICE,
+    AGB_AUTHORITY,
     address,
     coded,
     email,
@@ -28,10 +29,12 @@ from mappings.datatypes import (
     telecoms,
 )
 from mappings.datetimes import hl7_timestamp
+from mappings.escape import escape
 from mappings.frame import finish
+from mappings.lengths import fit_event
 from mappings.patient import in1, pid
 from mappings.profile import WireProfile
-from mappings.writer import segment
+from mappings.writer import components, segment
 from schemas import Referral, Referrer
 
 REFERRAL_STATUS: Final = {"new": "P", "cancel": "C"}
@@ -43,7 +46,9 @@ NOT_APPLICABLE: Final = "N"  # HL7 table 0004 patient class
 
 
 def render_referral(event: Referral, ctx: MappingContext, wire: WireProfile) -> MappedMessage:
+    event, warnings = fit_event(event)
     system = wire.local_coding_system
+    hl7_24 = wire.hl7_24
     platform = ctx.platform_authority
     zd_number = entity_id(event.zd_number, platform)
     referrer = practitioner(event.referrer.agb, event.referrer.big, event.referrer.name)
@@ -61,13 +66,19 @@ def render_referral(event: Referral, ctx: MappingContext, wire: WireProfile) -> 
             "",
             coded(event.care_question.code, event.care_question.text, system),
         ),
-        referring_provider(event.referrer),
+        referring_provider(event.referrer, hl7_24),
         segment(
             "PRD",
             "RT",
             "",
             "",
-            organisation_location(event.provider.name, event.provider.agb),
+            organisation_location(event.provider.name, event.provider.agb, hl7_24),
+            "",
+            "",
+            # 2.4 has no PL-10: the provider's AGB is its PRD-7 identifier there.
+            components(escape(event.provider.agb), AGB_AUTHORITY)
+            if hl7_24 and event.provider.agb
+            else "",
         ),
         pid(event.patient, event.zd_number, event.provider, platform),
         *in1(event.patient.insurance),
@@ -101,20 +112,22 @@ def render_referral(event: Referral, ctx: MappingContext, wire: WireProfile) -> 
     body.append(segment("PV1", "1", NOT_APPLICABLE, *[""] * 5, referrer))
     if event.cluster is not None:
         body.append(observations.cluster_note(1, event.cluster, system))
-    return finish(ctx, wire, wire.message_type(event.action), body)
+    return finish(ctx, wire, wire.message_type(event.action), body, warnings)
 
 
-def referring_provider(referrer: Referrer) -> str:
+def referring_provider(referrer: Referrer, hl7_24: bool = False) -> str:
     """PRD RP: name, the organisation's address and location (name, AGB), then telecom:
     the referrer's own (intercollegiate) phone, e-mail, and the organisation's phone marked
-    `organisation` in XTN-9; PRD-7 the AGB and BIG numbers."""
+    `organisation` in XTN-9; PRD-7 the AGB and BIG numbers. In 2.4 (no PL-10) the
+    organisation's AGB is a third PRD-7 repetition marked `organisation` in PI-3."""
     organisation = referrer.organisation
+    organisation_agb = organisation.agb if organisation and hl7_24 else None
     return segment(
         "PRD",
         "RP",
         person_name(referrer.name),
         address(organisation.address, ADDRESS_OFFICE) if organisation else "",
-        organisation_location(organisation.name, organisation.agb) if organisation else "",
+        organisation_location(organisation.name, organisation.agb, hl7_24) if organisation else "",
         telecoms(
             (
                 phone(referrer.phone, "WPN", "PH"),
@@ -125,5 +138,5 @@ def referring_provider(referrer: Referrer) -> str:
             )
         ),
         "",
-        practitioner_ids(referrer.agb, referrer.big),
+        practitioner_ids(referrer.agb, referrer.big, organisation_agb),
     )

@@ -23,8 +23,11 @@ from typing import Final, Literal
 from mappings import profile
 from mappings.context import Mapper
 from mappings.errors import UnknownVersionError
+from mappings.oml_v3 import map_oml_v3
+from mappings.orm_lfdv2 import map_orm_lfdv2
 from mappings.orm_v3 import map_orm_v3
 from mappings.profile import EventType, WireProfile
+from mappings.ref_v1 import map_ref_v1
 from mappings.ref_v2 import map_ref_v2
 
 Status = Literal["current", "deprecated", "retired"]
@@ -102,22 +105,25 @@ def _version(
 
 _D = datetime.date
 _VERSIONS: Final = (
-    # ref-v1's mapper comes with the next issue.
     _version(
-        profile.REF_V1, deprecated_since=_D(2026, 1, 1), sunset=_D(2027, 7, 1), successor="ref-v2"
+        profile.REF_V1,
+        deprecated_since=_D(2026, 1, 1),
+        sunset=_D(2027, 7, 1),
+        successor="ref-v2",
+        mapper=map_ref_v1,
     ),
     _version(profile.REF_V2, mapper=map_ref_v2),
     # Retired: kept for history and error messages, never mapped again.
     _version(profile.ORM_LFDV1, sunset=_D(2026, 6, 30), successor="orm-v3"),
-    # orm-lfdv2 and oml-v3 get their mappers with the next issue.
     _version(
         profile.ORM_LFDV2,
         deprecated_since=_D(2025, 9, 1),
         sunset=_D(2027, 3, 31),
         successor="orm-v3",
+        mapper=map_orm_lfdv2,
     ),
     _version(profile.ORM_V3, mapper=map_orm_v3),
-    _version(profile.OML_V3),
+    _version(profile.OML_V3, mapper=map_oml_v3),
 )
 
 REGISTRY: Final[Mapping[str, MessageVersion]] = MappingProxyType(

@@ -95,3 +95,15 @@ def replace_at(model: BaseModel, path: tuple[str | int, ...], new: Any) -> Any:
         items[index] = replace_at(items[index], tuple(deeper), new) if deeper else new
         return model.model_copy(update={head: tuple(items)})
     return model.model_copy(update={head: replace_at(current, tuple(rest), new)})
+
+
+# version -> (event type, message structure, HL7 version, MSH-18 codec)
+VERSIONS: Final = {
+    "ref-v1": ("referral", "REF_I12", "2.4", "latin-1"),
+    "ref-v2": ("referral", "REF_I12", "2.5.1", "utf-8"),
+    "orm-lfdv2": ("diagnostic_request", "ORM_O01", "2.4", "latin-1"),
+    "orm-v3": ("diagnostic_request", "ORM_O01", "2.5.1", "utf-8"),
+    "oml-v3": ("diagnostic_request", "OML_O21", "2.5.1", "utf-8"),
+}
+REFERRAL_VERSIONS: Final = [v for v, facts in VERSIONS.items() if facts[0] == "referral"]
+ORDER_VERSIONS: Final = [v for v, facts in VERSIONS.items() if facts[0] != "referral"]

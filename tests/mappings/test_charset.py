@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mappings import UnknownCharsetError, encode
+from mappings import UnknownCharsetError, encode, map_event
 from mappings.charset import LATIN1, UTF8, transliterate_char
+from schemas import DiagnosticRequest, Referral
+from tests.mappings.helpers import context, read_back, replace_at, value
 
 
 def test_utf8_passes_everything_through() -> None:
@@ -89,3 +91,45 @@ def test_utf8_never_fails(text: str) -> None:
 def test_unknown_charset_is_refused() -> None:
     with pytest.raises(UnknownCharsetError, match="UNICODE UTF-8, 8859/1"):
         encode("x", "ASCII")
+
+
+# --- per version: Latin-1 versions transliterate and warn, UTF-8 versions send as is ---------
+
+NAMES = {"given": "Łukasz", "family": "Dvořák", "prefix": "van 😀", "initials": "中文"}
+
+
+@pytest.mark.parametrize("version", ["ref-v1", "orm-lfdv2"])
+def test_latin1_versions_transliterate_with_a_warning(
+    version: str, referral: Referral, diagnostic_request: DiagnosticRequest
+) -> None:
+    event: Referral | DiagnosticRequest = referral if version == "ref-v1" else diagnostic_request
+    for attribute, text in NAMES.items():
+        event = replace_at(event, ("patient", "name", attribute), text)
+    mapped = map_event(version, event, context())
+    assert mapped.warnings == (
+        "7 characters outside ISO 8859-1 were transliterated",
+        "4 characters without a Latin-1 equivalent were replaced by '?'",
+    )
+    message = read_back(mapped)
+    assert value(message, "MSH.F18") == "8859/1"
+    assert value(message, "PID.F5.R1.C2") == "Lukasz"
+    assert value(message, "PID.F5.R1.C1.S3") == "Dvorák"
+    assert value(message, "PID.F5.R1.C1.S2") == "van ?"
+    assert value(message, "PID.F5.R1.C3") == "??"
+    assert value(message, "PID.F5.R1.C1.S1").endswith("van ? Dvorák")
+    assert mapped.data.decode("latin-1").count("|") == mapped.text.count("|")
+    assert not any(part in " ".join(mapped.warnings) for part in ("ukasz", "Dvo", "中"))
+
+
+@pytest.mark.parametrize("version", ["ref-v2", "orm-v3", "oml-v3"])
+def test_utf8_versions_send_every_character(
+    version: str, referral: Referral, diagnostic_request: DiagnosticRequest
+) -> None:
+    event: Referral | DiagnosticRequest = referral if version == "ref-v2" else diagnostic_request
+    for attribute, text in NAMES.items():
+        event = replace_at(event, ("patient", "name", attribute), text)
+    mapped = map_event(version, event, context())
+    assert mapped.warnings == ()
+    message = read_back(mapped)
+    for key, text in (("PID.F5.R1.C2", "Łukasz"), ("PID.F5.R1.C1.S2", "van 😀")):
+        assert value(message, key) == text

@@ -1,8 +1,9 @@
-"""Conformance: hl7apy as an outside oracle, plus a segment-grammar check of our own.
+"""Conformance of every version: the segment grammar from hl7apy's structure tables (our own
+matcher, see `grammar.py`), hl7apy as an outside oracle for datatypes and lengths, and the MSH.
 
 hl7apy drops segments it does not expect and does not check their order, and it models ORM's
-OBR choice so that `validate()` fails every ORM; so the grammar is checked here with a regular
-expression, hl7apy must keep every segment we send, and `validate()` is asserted for REF only.
+OBR choice so that `validate()` fails every ORM; so the grammar is checked by `grammar.check`,
+hl7apy must keep every segment we send, and `validate()` is asserted for REF only.
 """
 
 from __future__ import annotations
@@ -10,53 +11,138 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from hl7apy.consts import VALIDATION_LEVEL
+from hl7apy.parser import parse_segment
 
 from mappings import map_event
 from schemas import DiagnosticRequest, Referral
-from tests.mappings.helpers import context, grammar, hl7apy_segments, read_back, segment_names
-
-REF_I12 = r"MSH RF1 PRD PRD PID (IN1 )?(DG1 )*OBR (OBX (NTE )?)*PV1 (NTE )?"
-ORM_O01 = (
-    r"MSH (NTE ){0,2}PID (PV1 (PV2 )?)?(IN1 )?"
-    r"ORC OBR (OBX (NTE )?)*(ORC OBR (NTE )?(OBX (NTE )?)*)+"
+from tests.mappings import grammar
+from tests.mappings.helpers import (
+    ORDER_VERSIONS,
+    REFERRAL_VERSIONS,
+    VERSIONS,
+    context,
+    hl7apy_segments,
+    read_back,
+    segment_names,
 )
 
+ACTIONS = ("new", "cancel")
 
-@pytest.mark.parametrize("event_name", ["referral", "full_referral"])
-def test_ref_v2_is_valid_for_hl7apy(event_name: str, request: pytest.FixtureRequest) -> None:
-    event: Referral = request.getfixturevalue(event_name)
-    for action in ("new", "cancel"):
-        mapped = map_event("ref-v2", event.model_copy(update={"action": action}), context())
-        assert grammar(mapped.text, REF_I12), segment_names(mapped.text)
-        parsed, kept = hl7apy_segments(mapped.text)
-        assert kept == segment_names(mapped.text)
+
+def _check_message(version: str, text: str) -> None:
+    _, structure, hl7_version, _ = VERSIONS[version]
+    names = segment_names(text)
+    grammar.check(names, structure, hl7_version)
+    parsed, kept = hl7apy_segments(text)
+    assert kept == names, "hl7apy dropped or moved a segment"
+    # Datatypes and lengths of every field, as far as hl7apy knows them (STRICT parsing).
+    for line in text[:-1].split("\r"):
+        parse_segment(line, version=hl7_version, validation_level=VALIDATION_LEVEL.STRICT)
+    if structure == "REF_I12":
         assert parsed.validate() is True
-        assert [child.name for child in parsed.children][-2:] == ["REF_I12_PATIENT_VISIT", "NTE"]
 
 
+@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("event_name", ["referral", "full_referral"])
+@pytest.mark.parametrize("version", REFERRAL_VERSIONS)
+def test_referral_versions_conform(
+    version: str, event_name: str, action: str, request: pytest.FixtureRequest
+) -> None:
+    event: Referral = request.getfixturevalue(event_name)
+    mapped = map_event(version, event.model_copy(update={"action": action}), context())
+    _check_message(version, mapped.text)
+    parsed, _ = hl7apy_segments(mapped.text)
+    assert [child.name for child in parsed.children][-2:] == ["REF_I12_PATIENT_VISIT", "NTE"]
+
+
+@pytest.mark.parametrize("action", ACTIONS)
 @pytest.mark.parametrize("event_name", ["diagnostic_request", "full_diagnostic_request"])
-def test_orm_v3_structure(event_name: str, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize("version", ORDER_VERSIONS)
+def test_order_versions_conform(
+    version: str, event_name: str, action: str, request: pytest.FixtureRequest
+) -> None:
     event: DiagnosticRequest = request.getfixturevalue(event_name)
-    mapped = map_event("orm-v3", event, context())
-    assert grammar(mapped.text, ORM_O01), segment_names(mapped.text)
-    parsed, kept = hl7apy_segments(mapped.text)
-    assert kept == segment_names(mapped.text)
-    notes = (event.cluster is not None) + bool(event.attachments)
-    orders = 1 + len(event.tests)
-    expected = ["MSH", *["NTE"] * notes, "ORM_O01_PATIENT", *["ORM_O01_ORDER"] * orders]
-    assert [child.name for child in parsed.children] == expected
+    mapped = map_event(version, event.model_copy(update={"action": action}), context())
+    _check_message(version, mapped.text)
+    names = segment_names(mapped.text)
+    assert names.count("ORC") == 1 + len(event.tests)
+    if version == "oml-v3":
+        assert names.count("TQ1") == names.count("ORC")
+        assert names.count("SPM") == sum(test.specimen is not None for test in event.tests)
+    else:
+        assert "TQ1" not in names and "SPM" not in names
 
 
-def test_grammar_check_can_fail() -> None:
-    assert not grammar("MSH\rPID\rRF1\r", REF_I12)
-    assert not grammar("MSH\rPID\rOBR\rORC\r", ORM_O01)
+@pytest.mark.parametrize(
+    ("names", "structure", "hl7_version"),
+    [
+        (["MSH", "PID", "RF1", "PRD", "OBR"], "REF_I12", "2.5.1"),  # RF1 after PID
+        (["MSH", "RF1", "PRD", "PID", "ZZZ"], "REF_I12", "2.4"),  # not in the structure
+        (["MSH", "RF1", "PID"], "REF_I12", "2.4"),  # PRD missing (1..n)
+        (["MSH", "RF1", "RF1", "PRD", "PID"], "REF_I12", "2.5.1"),  # RF1 at most once
+        (["MSH", "PID", "OBR", "ORC"], "ORM_O01", "2.5.1"),  # OBR before its ORC
+        (["MSH", "PID", "ORC", "OBR", "RXO"], "ORM_O01", "2.4"),  # a choice, not a sequence
+        (["MSH", "PID", "ORC", "OBR", "TQ1"], "OML_O21", "2.5.1"),  # TQ1 belongs before OBR
+        (["MSH", "PID", "ORC", "TQ1", "OBR", "SPM", "TQ1"], "OML_O21", "2.5.1"),  # no ORC
+        (["MSH", "PID", "ORC", "TQ1", "OBR"], "OML_O21", "2.4"),  # 2.4 OML has no TQ1
+    ],
+)
+def test_grammar_check_fails_on_bad_segment_lists(
+    names: list[str], structure: str, hl7_version: str
+) -> None:
+    with pytest.raises(grammar.GrammarError, match=structure):
+        grammar.check(names, structure, hl7_version)
 
 
-def test_segments_end_with_cr_only(full_referral: Referral) -> None:
-    text = map_event("ref-v2", full_referral, context()).text
+@pytest.mark.parametrize(
+    ("names", "structure", "hl7_version"),
+    [
+        (["MSH", "PRD", "PID"], "REF_I12", "2.4"),
+        (["MSH", "PID", "ORC", "RXO", "ORC", "OBR", "NTE", "OBX", "NTE"], "ORM_O01", "2.5.1"),
+        (["MSH", "ORC"], "ORM_O01", "2.4"),
+        (["MSH", "PID", "ORC", "TQ1", "TQ1", "OBR", "OBX", "SPM", "SPM"], "OML_O21", "2.5.1"),
+    ],
+)
+def test_grammar_check_accepts_what_the_standard_allows(
+    names: list[str], structure: str, hl7_version: str
+) -> None:
+    grammar.check(names, structure, hl7_version)
+
+
+def test_grammar_fails_a_mapped_message_with_a_moved_segment(referral: Referral) -> None:
+    names = segment_names(map_event("ref-v1", referral, context()).text)
+    moved = [names[0], names[4], *names[1:4], *names[5:]]  # PID before RF1
+    assert not grammar.fits(moved, "REF_I12", "2.4")
+    assert not grammar.fits([*names, "ZPI"], "REF_I12", "2.4")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_segments_end_with_cr_only(
+    version: str, full_referral: Referral, full_diagnostic_request: DiagnosticRequest
+) -> None:
+    event = full_referral if version in REFERRAL_VERSIONS else full_diagnostic_request
+    text = map_event(version, event, context()).text
     assert "\n" not in text
     assert text.endswith("\r")
     assert not text.endswith("\r\r")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_msh_per_version(
+    version: str, referral: Referral, diagnostic_request: DiagnosticRequest
+) -> None:
+    event = referral if version in REFERRAL_VERSIONS else diagnostic_request
+    _, structure, hl7_version, _ = VERSIONS[version]
+    for action in ACTIONS:
+        mapped = map_event(version, event.model_copy(update={"action": action}), context())
+        msh = read_back(mapped).segment("MSH")
+        expected_type = "REF^I14^REF_I12" if structure == "REF_I12" and action == "cancel" else None
+        assert str(msh[9]) == (expected_type or f"{structure[:3]}^{structure[4:]}^{structure}")
+        assert str(msh[12]) == hl7_version
+        assert str(msh[17]) == "NLD"
+        assert str(msh[18]) == ("8859/1" if hl7_version == "2.4" else "UNICODE UTF-8")
+        assert str(msh[21]) == version
 
 
 def test_enhanced_mode_and_test_processing(referral: Referral) -> None:

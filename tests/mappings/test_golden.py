@@ -15,7 +15,7 @@ import pytest
 from mappings import map_event
 from schemas import parse_event
 from tests.mappings import variants
-from tests.mappings.helpers import GOLDEN, context
+from tests.mappings.helpers import GOLDEN, REFERRAL_VERSIONS, VERSIONS, context
 
 Variant = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -24,18 +24,26 @@ def _same(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _full_cancel(variant: Variant) -> Variant:
+    return lambda data: variants.cancelled(variant(data))
+
+
+_REFERRAL_CASES: list[tuple[str, Variant]] = [
+    ("referral_new", _same),
+    ("referral_cancel", variants.cancelled),
+    ("referral-full_new", variants.full_referral),
+    ("referral-full_cancel", _full_cancel(variants.full_referral)),
+]
+_ORDER_CASES: list[tuple[str, Variant]] = [
+    ("diagnostic_request_new", _same),
+    ("diagnostic_request_cancel", variants.cancelled),
+    ("diagnostic_request-full_new", variants.full_diagnostic_request),
+    ("diagnostic_request-full_cancel", _full_cancel(variants.full_diagnostic_request)),
+]
 CASES: list[tuple[str, str, str, Variant]] = [
-    ("ref-v2", "referral", "referral_new", _same),
-    ("ref-v2", "referral", "referral_cancel", variants.cancelled),
-    ("ref-v2", "referral", "referral-full_new", variants.full_referral),
-    ("orm-v3", "diagnostic_request", "diagnostic_request_new", _same),
-    ("orm-v3", "diagnostic_request", "diagnostic_request_cancel", variants.cancelled),
-    (
-        "orm-v3",
-        "diagnostic_request",
-        "diagnostic_request-full_new",
-        variants.full_diagnostic_request,
-    ),
+    (version, VERSIONS[version][0], name, variant)
+    for version in VERSIONS
+    for name, variant in (_REFERRAL_CASES if version in REFERRAL_VERSIONS else _ORDER_CASES)
 ]
 
 

@@ -46,17 +46,17 @@ def test_retired_version_names_successor(diagnostic_request: DiagnosticRequest) 
 
 def test_sunset_is_judged_on_the_context_date(referral: Referral) -> None:
     before = context(now=datetime.datetime(2027, 6, 30, 23, 59, tzinfo=NOW.tzinfo))
-    with pytest.raises(NoMapperError, match="'ref-v1' has no mapper yet"):
-        map_event("ref-v1", referral, before)
+    assert map_event("ref-v1", referral, before).version == "ref-v1"
     after = context(now=datetime.datetime(2027, 7, 1, 0, 0, tzinfo=NOW.tzinfo))
     with pytest.raises(RetiredVersionError, match="'ref-v2'"):
         map_event("ref-v1", referral, after)
 
 
-@pytest.mark.parametrize("version", ["orm-lfdv2", "oml-v3"])
-def test_versions_without_mapper(version: str, diagnostic_request: DiagnosticRequest) -> None:
-    with pytest.raises(NoMapperError):
-        map_event(version, diagnostic_request, context())
+def test_retired_version_has_no_mapper(diagnostic_request: DiagnosticRequest) -> None:
+    # orm-lfdv1 stays without a mapper; before its sunset that is what map_event says.
+    before = context(now=datetime.datetime(2026, 6, 29, 12, 0, tzinfo=NOW.tzinfo))
+    with pytest.raises(NoMapperError, match="'orm-lfdv1' has no mapper yet"):
+        map_event("orm-lfdv1", diagnostic_request, before)
 
 
 def test_all_refusals_are_mapping_errors() -> None:

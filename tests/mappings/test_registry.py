@@ -34,8 +34,8 @@ def test_all_six_versions_with_spec_wire_facts() -> None:
     }  # fmt: skip
 
 
-def test_mappers_exist_for_ref_v2_and_orm_v3_only() -> None:
-    assert {name for name, v in REGISTRY.items() if v.mapper is not None} == {"ref-v2", "orm-v3"}
+def test_every_version_but_the_retired_orm_lfdv1_has_a_mapper() -> None:
+    assert {name for name, v in REGISTRY.items() if v.mapper is None} == {"orm-lfdv1"}
 
 
 @pytest.mark.parametrize(
