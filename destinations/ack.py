@@ -21,6 +21,7 @@ from destinations.errors import AckControlIdMismatch, MalformedAck, MalformedMes
 ACK_CODES = frozenset({"AA", "AE", "AR", "CA", "CE", "CR"})
 _SUCCESS = frozenset({"AA", "CA"})
 _ERROR = frozenset({"AE", "CE"})
+COMMIT_CODES = frozenset({"CA", "CE", "CR"})
 
 # HL7 table 0211 values we can decode; anything else falls back to UTF-8, then Latin-1.
 _CHARSETS = {
@@ -73,6 +74,8 @@ class MshFields:
     processing_id: str
     version: str
     charset: str
+    accept_ack_type: str = ""  # MSH-15, enhanced mode only: AL, NE, ER, SU
+    application_ack_type: str = ""  # MSH-16, enhanced mode only
 
     @property
     def component_separator(self) -> str:
@@ -192,6 +195,8 @@ def _read_msh(raw: bytes) -> tuple[str, MshFields | None]:
         processing_id=_field(fields, 10),
         version=_field(fields, 11),
         charset=_field(fields, 17),
+        accept_ack_type=_field(fields, 14).strip().upper(),
+        application_ack_type=_field(fields, 15).strip().upper(),
     )
     return "", msh
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -157,25 +158,50 @@ class MllpClient:
         Any failure closes the connection before the error is raised, so the next call starts
         on a fresh connection. Cancellation does the same.
         """
+        return (await self.exchange(payload))[0]
+
+    async def exchange(
+        self, payload: bytes, more: Callable[[bytes], bool] | None = None
+    ) -> list[bytes]:
+        """Send one message; return its answer frames, in order.
+
+        The first frame is always read; after each frame ``more(frame)`` says whether another
+        answer to the same message follows (enhanced mode: a commit ACK, then the application
+        ACK). Each frame gets the full ``ack_timeout``. Whatever comes after the last expected
+        frame makes the connection stale, so it is dropped. A failure after some frames arrived
+        carries them in the error's ``answers``, so the attempt history shows what did arrive.
+        """
         data = frame(payload)
+        answers: list[bytes] = []
         async with self._lock:
             protocol = await self._ready_protocol()
             transport = protocol.transport
             assert transport is not None
             try:
-                async with asyncio.timeout(self.ack_timeout):
-                    transport.write(data)
-                    ack = await protocol.next_frame()
+                transport.write(data)
+                while True:
+                    async with asyncio.timeout(self.ack_timeout):
+                        answer = await protocol.next_frame()
+                    answers.append(answer)
+                    if more is None or not more(answer):
+                        break
             except TimeoutError as exc:
                 self._abort()
-                raise AckTimeout(f"no ACK within {self.ack_timeout:g}s") from exc
+                what = "application ACK after the commit ACK" if answers else "ACK"
+                error = AckTimeout(f"no {what} within {self.ack_timeout:g}s")
+                error.answers = tuple(answers)
+                raise error from exc
+            except DeliveryError as exc:
+                self._abort()
+                exc.answers = tuple(answers)
+                raise
             except BaseException:
                 self._abort()
                 raise
             if protocol.stale:
-                # More than one answer, or the start of another: the peer is out of step.
+                # More than the expected answers, or the start of another: out of step.
                 self._abort()
-            return ack
+            return answers
 
     async def close(self) -> None:
         """Close the connection politely (the next ``send`` would reconnect)."""

@@ -175,12 +175,23 @@ class DestinationConfig(_Frozen):
     connect_timeout: Duration = 10.0
     ack_timeout: Duration = 30.0
     connections: Annotated[int, Field(strict=True, ge=1)] = 1
-    ordering: Literal["fifo", "rotate"] = "fifo"
+    ordering: Annotated[Literal["fifo", "rotate"], Field(validate_default=True)] = "fifo"
     rate_limit: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = None
     retry: RetrySettings = RetrySettings()
     tls: TlsSettings | None = None
     auto_upgrade: StrictBool = False
     enabled: StrictBool = True
+
+    @field_validator("ordering")
+    @classmethod
+    def _parallel_needs_rotate(cls, value: str, info: ValidationInfo) -> str:
+        # N connections deliver N messages at once, which cannot keep a strict order.
+        if value == "fifo" and (info.data.get("connections") or 1) > 1:
+            raise ValueError(
+                "must be rotate when connections is more than 1 "
+                "(parallel connections cannot keep fifo order)"
+            )
+        return value
 
     @field_validator("id")
     @classmethod
@@ -278,10 +289,23 @@ def load_destination_file(path: Path | str) -> DestinationConfig:
     return destination_from_mapping(_parse_yaml(text, source), source=source)
 
 
+def destination_from_yaml(text: str, *, source: str) -> DestinationConfig:
+    """Validate a definition given as YAML text (``integrator destinations add -``)."""
+    return destination_from_mapping(_parse_yaml(text, source), source=source)
+
+
 def load_destination_dir(
     path: Path | str,
 ) -> tuple[list[DestinationConfig], list[DestinationFileError]]:
-    """Every ``*.yaml``/``*.yml`` in ``path`` (sorted by name), and the files that were refused.
+    """Every ``*.yaml``/``*.yml`` in ``path`` (sorted by name), and the files that were refused."""
+    loaded, errors = load_destination_files(path)
+    return [config for _, config in loaded], errors
+
+
+def load_destination_files(
+    path: Path | str,
+) -> tuple[list[tuple[str, DestinationConfig]], list[DestinationFileError]]:
+    """Like ``load_destination_dir``, with the file each destination came from.
 
     When two files share an id, the first (in name order) wins and the later ones are reported,
     so adding a file can never silently replace a running destination.
@@ -294,7 +318,7 @@ def load_destination_dir(
         (p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()),
         key=lambda p: p.name,
     )
-    configs: list[DestinationConfig] = []
+    loaded: list[tuple[str, DestinationConfig]] = []
     errors: list[DestinationFileError] = []
     seen: dict[str, str] = {}
     for file in files:
@@ -311,8 +335,8 @@ def load_destination_dir(
             )
             continue
         seen[config.id] = str(file)
-        configs.append(config)
-    return configs, errors
+        loaded.append((str(file), config))
+    return loaded, errors
 
 
 def dump_destination(config: DestinationConfig) -> str:

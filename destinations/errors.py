@@ -32,6 +32,9 @@ class DeliveryError(Exception):
     """Root of every delivery failure; ``retryable`` says whether trying again can help."""
 
     retryable: bool = True
+    # Answer frames that did arrive before the failure (enhanced mode: a commit ACK whose
+    # application ACK never came); set by the client, kept for the attempt history.
+    answers: tuple[bytes, ...] = ()
 
 
 class ConnectFailed(DeliveryError):

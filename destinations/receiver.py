@@ -95,6 +95,12 @@ class MllpReceiver:
     ``ack_code`` may be changed while running (tests switch to AE/AR). ``on_message`` runs for
     every frame before it is acknowledged; if it raises, the answer is AE. Frames without a
     readable MSH are answered AR with an empty MSA-2, as there is nothing to refer to.
+
+    Enhanced acknowledgement mode follows each message's own MSH-15/16 (a message with both
+    empty is answered in original mode): a commit ACK ``commit_code`` (``CA``) when MSH-15 asks
+    for one (``AL``; ``ER`` only for CE/CR, ``SU`` only for CA), then, if the commit was ``CA``,
+    the application ACK ``ack_code`` when MSH-16 asks for it, ``application_delay`` seconds
+    later (to test a client waiting for it).
     """
 
     def __init__(
@@ -107,7 +113,13 @@ class MllpReceiver:
         on_message: Callable[[bytes], None] | None = None,
         ssl_context: ssl.SSLContext | None = None,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+        commit_code: str = "CA",
+        application_delay: float = 0.0,
     ) -> None:
+        if commit_code not in ("CA", "CE", "CR"):
+            raise ValueError("commit_code must be one of CA, CE, CR")
+        self.commit_code = commit_code
+        self.application_delay = application_delay
         self.host = host
         self.port = port
         self.ack_code = ack_code
@@ -181,8 +193,8 @@ class MllpReceiver:
     def _disconnected(self, transport: asyncio.Transport) -> None:
         self._transports.discard(transport)
 
-    def _answer(self, message: bytes) -> bytes:
-        """Record one message and return its framed ACK."""
+    def _answer(self, message: bytes) -> tuple[bytes, bytes]:
+        """Record one message; return its framed answer now, and one to send after a delay."""
         self.received.append(message)
         self.message_count += 1
         code, text = self._ack_code, ""
@@ -195,9 +207,21 @@ class MllpReceiver:
         if self.save_dir is not None:
             self._save(message)
         try:
-            return frame(build_ack(message, code, text=text))
+            msh = read_msh(message)
+            if not msh.accept_ack_type and not msh.application_ack_type:
+                return frame(build_ack(message, code, text=text)), b""
+            commit = self.commit_code
+            now = b""
+            if _wanted(msh.accept_ack_type, success=commit == "CA"):
+                now = frame(build_ack(message, commit))
+            later = b""
+            if commit == "CA" and _wanted(msh.application_ack_type, success=code == "AA"):
+                later = frame(build_ack(message, code, text=text))
+            if self.application_delay <= 0:
+                return now + later, b""
+            return now, later
         except (MalformedMessage, DeliveryError):
-            return frame(_unreadable_ack())
+            return frame(_unreadable_ack()), b""
 
     def _save(self, message: bytes) -> None:
         try:
@@ -229,11 +253,28 @@ class _ReceiverProtocol(asyncio.Protocol):
             transport.abort()
             return
         if frames:
-            transport.write(b"".join([self._owner._answer(message) for message in frames]))
+            now: list[bytes] = []
+            for message in frames:
+                answer, later = self._owner._answer(message)
+                now.append(answer)
+                if later:
+                    asyncio.get_running_loop().call_later(
+                        self._owner.application_delay, self._write_later, later
+                    )
+            transport.write(b"".join(now))
+
+    def _write_later(self, data: bytes) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._transport is not None:
             self._owner._disconnected(self._transport)
+
+
+def _wanted(ack_type: str, *, success: bool) -> bool:
+    """HL7 table 0155: AL always, NE never, ER only on error, SU only on success."""
+    return ack_type == "AL" or (ack_type == "ER" and not success) or (ack_type == "SU" and success)
 
 
 def _timestamp(now: datetime | None) -> str:

@@ -4,8 +4,17 @@ It owns the decision "delivered, try again, or dead letter" for each attempt and
 where messages come from (a transport) and where attempts are written (the store) are handed in,
 so the same worker runs on the embedded and the RabbitMQ transport and in tests.
 
-Ordering is FIFO: the worker does not take the next message until the current one is delivered
-or dead, so a failing message holds the ones behind it (SPEC §5).
+``deliver`` keeps trying one message until it is delivered or dead (``fifo`` ordering: a
+failing message holds the ones behind it); ``attempt_and_record`` makes one attempt, for the
+runner's ``rotate`` ordering, where a failing message goes to the back of the queue.
+
+Enhanced acknowledgement mode is read from the message itself (MSH-15/16), not from the
+configuration, so what the worker waits for is always what the message asked for:
+the first answer is judged as usual, except that a ``CA`` commit ACK on a message whose MSH-16
+is ``AL`` is not final: the application ACK (``AA``/``AE``/``AR``) must follow on the same
+connection within ``ack_timeout``, and it decides. A ``CE``/``CR`` commit ACK is final (the
+receiver did not take the message, so no application ACK will come). A receiver that skips the
+commit ACK and answers ``AA`` straight away is accepted.
 
 A retry keeps the message's MSH-10, so a receiver that did get an earlier copy can recognise the
 duplicate. After any failed attempt the connection is closed (the client does that for transport
@@ -22,8 +31,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from destinations.ack import AckOutcome, classify_ack, parse_ack
-from destinations.errors import DeliveryError, InvalidAck
+from destinations.ack import COMMIT_CODES, Ack, AckOutcome, classify_ack, parse_ack, read_msh
+from destinations.errors import DeliveryError, InvalidAck, MalformedAck, MalformedMessage
+from destinations.ratelimit import TokenBucket
 from destinations.retry import RetryPolicy
 
 Outcome = Literal["delivered", "retry", "deadletter", "failed"]
@@ -63,7 +73,9 @@ class AttemptSink(Protocol):
 
 
 class Sender(Protocol):
-    async def send(self, payload: bytes) -> bytes: ...
+    async def exchange(
+        self, payload: bytes, more: Callable[[bytes], bool] | None = None
+    ) -> list[bytes]: ...
 
     async def close(self) -> None: ...
 
@@ -86,8 +98,10 @@ class DeliveryWorker:
         clock: Callable[[], datetime],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        limiter: TokenBucket | None = None,
     ) -> None:
         self.destination_id = destination_id
+        self._limiter = limiter
         self._sender = sender
         self._sink = sink
         self._retry = retry
@@ -101,8 +115,7 @@ class DeliveryWorker:
         attempts = message.attempt_count
         while True:
             attempts += 1
-            result = await self.attempt(message, attempts)
-            await self._sink.record(result)
+            result = await self.attempt_and_record(message, attempts)
             if result.status != "retrying":
                 return result.status
             assert result.next_attempt_at is not None
@@ -110,8 +123,16 @@ class DeliveryWorker:
             if wait > 0:
                 await self._sleep(wait)
 
+    async def attempt_and_record(self, message: OutboundMessage, number: int) -> AttemptResult:
+        """One attempt (after waiting for the rate limit), handed to the sink."""
+        if self._limiter is not None:
+            await self._limiter.acquire()
+        result = await self.attempt(message, number)
+        await self._sink.record(result)
+        return result
+
     async def attempt(self, message: OutboundMessage, number: int) -> AttemptResult:
-        """One attempt: send, read and judge the ACK, decide what comes next."""
+        """One attempt: send, read and judge the ACK(s), decide what comes next."""
         started_at = self._clock()
         t0 = time.perf_counter()
         ack_code: str | None = None
@@ -119,9 +140,12 @@ class DeliveryWorker:
         error: str | None = None
         outcome: Outcome
         try:
-            ack_bytes = await self._sender.send(message.payload)
-            ack = parse_ack(ack_bytes)
-            ack_code = ack.code
+            answers = await self._sender.exchange(
+                message.payload, _application_ack_follows(message)
+            )
+            ack_bytes = b"\n".join(answers)
+            ack = _final_ack(answers)
+            ack_code = "/".join(_code(a) for a in answers)
             verdict = classify_ack(
                 ack,
                 message.control_id,
@@ -133,6 +157,9 @@ class DeliveryWorker:
             outcome, error = "failed", f"{type(exc).__name__}: {exc}"
         except DeliveryError as exc:
             outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+            if exc.answers:
+                ack_bytes = b"\n".join(exc.answers)
+                ack_code = "/".join(_code(a) for a in exc.answers)
             if not exc.retryable:
                 outcome = "deadletter"
         else:
@@ -140,10 +167,10 @@ class DeliveryWorker:
                 outcome = "delivered"
             elif verdict is AckOutcome.DEADLETTER:
                 outcome = "deadletter"
-                error = _ack_error(ack_code, ack.text, ack.error)
+                error = _ack_error(ack.code, ack.text, ack.error)
             else:
                 outcome = "retry"
-                error = _ack_error(ack_code, ack.text, ack.error)
+                error = _ack_error(ack.code, ack.text, ack.error)
         duration_ms = (time.perf_counter() - t0) * 1000.0
 
         status: FinalStatus
@@ -183,3 +210,41 @@ def _ack_error(code: str | None, text: str, detail: str) -> str:
     if detail:
         parts.append(detail)
     return ": ".join(parts)
+
+
+def _application_ack_follows(message: OutboundMessage) -> Callable[[bytes], bool]:
+    """Whether another answer follows ``frame``: only a matching ``CA`` when MSH-16 is ``AL``."""
+    try:
+        wanted = read_msh(message.payload).application_ack_type == "AL"
+    except MalformedMessage:
+        wanted = False
+
+    answers = 0
+
+    def more(frame: bytes) -> bool:
+        nonlocal answers
+        answers += 1
+        if not wanted or answers > 1:  # at most commit + application ACK
+            return False
+        try:
+            ack = parse_ack(frame)
+        except InvalidAck:
+            return False  # judged (and refused) by the worker
+        return ack.code == "CA" and ack.control_id == message.control_id
+
+    return more
+
+
+def _final_ack(answers: list[bytes]) -> Ack:
+    """The answer that decides: the last one; a second commit ACK is out of step."""
+    ack = parse_ack(answers[-1])
+    if len(answers) > 1 and ack.code in COMMIT_CODES:
+        raise MalformedAck("a second commit ACK came where the application ACK was expected")
+    return ack
+
+
+def _code(frame: bytes) -> str:
+    try:
+        return parse_ack(frame).code
+    except InvalidAck:
+        return "?"

@@ -1,21 +1,34 @@
-"""One destination's delivery loop: take the next message from the transport, deliver, settle.
+"""One destination's delivery loops: take the next message from the transport, deliver, settle.
 
 The engine starts one ``DestinationRunner`` per enabled destination. The runner owns the
-destination's MLLP client and worker; the worker owns the per-attempt decisions.
+destination's MLLP clients (``connections`` of them, each with its own worker pulling from the
+same destination queue), the shared rate limit, and the ordering:
+
+- ``fifo``: the worker keeps trying a failing message (with backoff) before it takes the next,
+  so a failing message holds the ones behind it.
+- ``rotate``: one attempt per turn; a message that must be retried is settled and published
+  again once its backoff has passed, so it goes to the back and the others continue. While it
+  waits it exists only in the store (status ``retrying``) and in a timer; a crash in between is
+  covered by the engine re-publishing the store's pending messages at start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
 
 import structlog
 
 from destinations.client import MllpClient
 from destinations.config import DestinationConfig
+from destinations.errors import TlsSetupError
+from destinations.ratelimit import TokenBucket
 from destinations.retry import RetryPolicy
 from destinations.tls import client_ssl_context
-from destinations.worker import AckPolicy, AttemptSink, DeliveryWorker
+from destinations.worker import AckPolicy, AttemptSink, DeliveryWorker, OutboundMessage, Sender
 from integrator.clock import Clock
 from integrator.logging import get_logger
 from integrator.transport import Transport
@@ -46,6 +59,33 @@ def mllp_client(destination: DestinationConfig) -> MllpClient:
     )
 
 
+class _BrokenTls:
+    """Stands in for the client when the TLS files cannot be loaded.
+
+    Every attempt fails with the setup error (retryable, recorded), so the operator sees why in
+    the attempt history and the messages wait until the destination is corrected.
+    """
+
+    def __init__(self, error: TlsSetupError) -> None:
+        self._error = error
+
+    async def exchange(
+        self, payload: bytes, more: Callable[[bytes], bool] | None = None
+    ) -> list[bytes]:
+        raise TlsSetupError(str(self._error))
+
+    async def close(self) -> None:
+        return None
+
+
+def sender_for(destination: DestinationConfig) -> Sender:
+    try:
+        return mllp_client(destination)
+    except TlsSetupError as exc:
+        log.error("tls setup failed", destination=destination.id, error=str(exc))
+        return _BrokenTls(exc)
+
+
 class DestinationRunner:
     def __init__(
         self,
@@ -57,32 +97,50 @@ class DestinationRunner:
     ) -> None:
         self.destination = destination
         self._transport = transport
-        self._client = mllp_client(destination)
-        self._worker = DeliveryWorker(
-            destination.id,
-            sender=self._client,
-            sink=sink,
-            retry=retry_policy(destination),
-            ack_policy=AckPolicy(
-                on_error=destination.retry.on_error, on_reject=destination.retry.on_reject
-            ),
-            clock=clock.now,
-        )
-        self._task: asyncio.Task[None] | None = None
+        self._clock = clock
+        limiter = TokenBucket(destination.rate_limit) if destination.rate_limit else None
+        self._senders = [sender_for(destination) for _ in range(destination.connections)]
+        self._workers = [
+            DeliveryWorker(
+                destination.id,
+                sender=sender,
+                sink=sink,
+                retry=retry_policy(destination),
+                ack_policy=AckPolicy(
+                    on_error=destination.retry.on_error, on_reject=destination.retry.on_reject
+                ),
+                clock=clock.now,
+                limiter=limiter,
+            )
+            for sender in self._senders
+        ]
+        self._tasks: list[asyncio.Task[None]] = []
+        self._timers: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name=f"deliver:{self.destination.id}")
+        self._tasks = [
+            asyncio.create_task(self._loop(worker), name=f"deliver:{self.destination.id}:{n}")
+            for n, worker in enumerate(self._workers)
+        ]
 
     async def stop(self) -> None:
-        """Stop between or during attempts; an unfinished attempt leaves the message queued."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self._client.close()
+        """Stop between or during attempts; an unfinished attempt leaves the message queued.
 
-    async def _loop(self) -> None:
+        Messages waiting out a ``rotate`` backoff are left ``retrying`` in the store, where the
+        next start picks them up.
+        """
+        tasks = [*self._tasks, *self._timers]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        self._timers.clear()
+        for sender in self._senders:
+            await sender.close()
+
+    async def _loop(self, worker: DeliveryWorker) -> None:
         structlog.contextvars.bind_contextvars(destination=self.destination.id)
         while True:
             delivery = await self._transport.receive(self.destination.id)
@@ -90,9 +148,31 @@ class DestinationRunner:
             with structlog.contextvars.bound_contextvars(
                 message_id=message.message_id, control_id=message.control_id
             ):
-                status = await self._worker.deliver(message)
+                if self.destination.ordering == "fifo":
+                    status = await worker.deliver(message)
+                else:
+                    number = message.attempt_count + 1
+                    result = await worker.attempt_and_record(message, number)
+                    status = result.status
+                    if result.status == "retrying":
+                        assert result.next_attempt_at is not None
+                        later = dataclasses.replace(message, attempt_count=number)
+                        self._publish_later(later, result.next_attempt_at)
                 await delivery.settle()
                 if status == "delivered":
                     log.debug("message delivered")
-                else:
+                elif status == "dead":
                     log.warning("message dead-lettered")
+                else:
+                    log.info("message goes to the back of the queue until its retry")
+
+    def _publish_later(self, message: OutboundMessage, when: datetime) -> None:
+        async def publish() -> None:
+            wait = (when - self._clock.now()).total_seconds()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self._transport.publish([message])
+
+        task = asyncio.create_task(publish(), name=f"retry:{message.message_id}")
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)

@@ -1,0 +1,106 @@
+"""Reading and discarding dead letters through the store interface.
+
+Nothing here keeps state of its own: a dead letter *is* a message with status ``dead``, its
+attempts and its ``last_error``, so the store stays the one place to look. Errors are part of
+the engine's tree (``PermanentError``, exit code 2): each one means the operator asked for
+something that cannot be done as asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from integrator.errors import PermanentError
+from integrator.store import AttemptRecord, MessageFilter, MessageRecord, Store
+
+DISCARD_ACTION = "deadletter.discard"
+
+
+class DeadLetterError(PermanentError):
+    exit_code = 2
+
+
+class UnknownDeadLetter(DeadLetterError):
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"no message with id {message_id}")
+
+
+class NotADeadLetter(DeadLetterError):
+    def __init__(self, message_id: str, status: str) -> None:
+        super().__init__(f"message {message_id} is {status}, not dead")
+
+
+class MissingReason(DeadLetterError):
+    def __init__(self) -> None:
+        super().__init__("a reason is required (it goes into the audit log)")
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A dead message with its history; ``reason`` is the last error the worker recorded."""
+
+    message: MessageRecord
+    attempts: tuple[AttemptRecord, ...]
+
+    @property
+    def reason(self) -> str | None:
+        return self.message.last_error
+
+    @property
+    def last_attempt(self) -> AttemptRecord | None:
+        return self.attempts[-1] if self.attempts else None
+
+    @property
+    def last_ack(self) -> AttemptRecord | None:
+        """The last attempt that got an answer at all (its ACK code and bytes)."""
+        for attempt in reversed(self.attempts):
+            if attempt.ack_bytes is not None:
+                return attempt
+        return None
+
+
+async def list_dead_letters(
+    store: Store, *, destination_id: str | None = None, limit: int = 100
+) -> list[DeadLetter]:
+    """Dead letters, newest first."""
+    flt = MessageFilter(status="dead", destination_id=destination_id)
+    return [
+        DeadLetter(m, tuple(await store.list_attempts(m.id)))
+        for m in await store.list_messages(flt, limit=limit)
+    ]
+
+
+async def get_dead_letter(store: Store, message_id: str) -> DeadLetter:
+    message = await store.get_message(message_id)
+    if message is None:
+        raise UnknownDeadLetter(message_id)
+    if message.status != "dead":
+        raise NotADeadLetter(message_id, message.status)
+    return DeadLetter(message, tuple(await store.list_attempts(message_id)))
+
+
+async def discard(store: Store, message_id: str, *, actor: str, reason: str) -> DeadLetter:
+    """Close a dead letter as ``cancelled``: audited, its attempts and last error kept.
+
+    The audit entry is written first: should the status change then fail, the log shows an
+    intent that did not happen, which is better than a change nobody can account for.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise MissingReason()
+    letter = await get_dead_letter(store, message_id)
+    message = letter.message
+    await store.add_audit(
+        actor,
+        DISCARD_ACTION,
+        message_id,
+        reason=reason,
+        details={
+            "destination": message.destination_id,
+            "control_id": message.control_id,
+            "attempts": message.attempt_count,
+            "last_error": message.last_error,
+        },
+    )
+    await store.set_status(message_id, "cancelled", last_error=message.last_error)
+    return letter

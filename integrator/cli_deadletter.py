@@ -1,0 +1,184 @@
+"""``integrator deadletter list|show|discard``: the dead letters, for support staff (SPEC §6).
+
+Exit codes as everywhere: 0 ok, 2 bad input (unknown id, not a dead letter, missing reason),
+1 anything else. The shared helpers of ``integrator.cli`` are imported inside the commands,
+because ``integrator.cli`` imports this module to register it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.table import Table
+
+from deadletter import DeadLetter, DeadLetterError
+from integrator.store import Store
+
+T = TypeVar("T")
+
+deadletter_app = typer.Typer(
+    help="Dead letters: messages the engine gave up on.", no_args_is_help=True
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _with_store(action: Callable[[Store], Awaitable[T]]) -> T:
+    """Open the configured store, run ``action``, map our errors to exit codes."""
+    from integrator import cli
+
+    settings = cli._settings()
+
+    async def go() -> T:
+        store = await Store.open(settings.database_url)
+        try:
+            return await action(store)
+        finally:
+            await store.close()
+
+    try:
+        return cli._run(go())
+    except DeadLetterError as exc:
+        cli._fail(str(exc), exc.exit_code)
+
+
+def _summary(letter: DeadLetter) -> dict[str, Any]:
+    m = letter.message
+    last_ack = letter.last_ack
+    return {
+        "id": m.id,
+        "destination": m.destination_id,
+        "zd_number": m.zd_number,
+        "event_type": m.event_type,
+        "version": m.version,
+        "control_id": m.control_id,
+        "attempts": m.attempt_count,
+        "reason": letter.reason,
+        "last_ack_code": last_ack.ack_code if last_ack is not None else None,
+        "created_at": m.created_at.isoformat(),
+        "dead_since": m.updated_at.isoformat(),
+    }
+
+
+def _detail(letter: DeadLetter) -> dict[str, Any]:
+    from integrator.presenters import attempt_view
+
+    detail = _summary(letter)
+    last_ack = letter.last_ack
+    detail["last_ack"] = attempt_view(last_ack)["ack"] if last_ack is not None else None
+    detail["attempt_history"] = [attempt_view(a) for a in letter.attempts]
+    return detail
+
+
+@deadletter_app.command("list")
+def deadletter_list(
+    destination: Annotated[str | None, typer.Option(help="Destination id.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """List dead letters, newest first, with the reason and the last ACK code."""
+    from deadletter import list_dead_letters
+    from integrator.cli import _print_json, console
+
+    async def action(store: Store) -> list[dict[str, Any]]:
+        letters = await list_dead_letters(store, destination_id=destination, limit=limit)
+        return [_summary(letter) for letter in letters]
+
+    rows = _with_store(action)
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(title=f"Dead letters ({len(rows)} shown)")
+    for column in ("id", "destination", "ZD number", "MSH-10", "attempts", "ACK", "reason"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r["id"],
+            r["destination"],
+            r["zd_number"],
+            r["control_id"],
+            str(r["attempts"]),
+            r["last_ack_code"] or "-",
+            r["reason"] or "",
+        )
+    console.print(table)
+
+
+@deadletter_app.command("show")
+def deadletter_show(
+    message_id: Annotated[str, typer.Argument(help="Message id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One dead letter: why it died, every attempt, and the last ACK as received."""
+    from deadletter import get_dead_letter
+    from integrator.cli import _print_json, console
+
+    async def action(store: Store) -> dict[str, Any]:
+        return _detail(await get_dead_letter(store, message_id))
+
+    detail = _with_store(action)
+    if as_json:
+        _print_json(detail)
+        return
+    summary = Table(show_header=False, title=f"Dead letter {detail['id']}")
+    for key in (
+        "destination",
+        "zd_number",
+        "version",
+        "control_id",
+        "attempts",
+        "reason",
+        "last_ack_code",
+        "created_at",
+        "dead_since",
+    ):
+        value = detail[key]
+        summary.add_row(key, str(value) if value is not None else "-")
+    console.print(summary)
+    attempts = Table(title="Attempts")
+    for column in ("#", "started", "ms", "outcome", "ACK", "error"):
+        attempts.add_column(column)
+    for a in detail["attempt_history"]:
+        attempts.add_row(
+            str(a["number"]),
+            a["started_at"][:23],
+            f"{a['duration_ms']:.1f}",
+            a["outcome"],
+            a["ack_code"] or "-",
+            a["error"] or "",
+        )
+    console.print(attempts)
+    if detail["last_ack"]:
+        console.print("Last ACK:")
+        console.print(detail["last_ack"].replace("\r", "\n"), markup=False)
+
+
+@deadletter_app.command("discard")
+def deadletter_discard(
+    message_id: Annotated[str, typer.Argument(help="Message id.")],
+    reason: Annotated[
+        str | None, typer.Option(help="Why it is discarded (required; audited).")
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Who discards it (default: $USER).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Close a dead letter as cancelled; its history stays, the audit log says who and why."""
+    from deadletter import MissingReason, discard
+    from integrator.cli import _fail, _print_json, console
+
+    if reason is None or not reason.strip():
+        _fail(str(MissingReason()), 2)
+    who = actor or os.environ.get("USER") or "unknown"
+
+    async def action(store: Store) -> dict[str, Any]:
+        letter = await discard(store, message_id, actor=who, reason=reason)
+        return {"id": letter.message.id, "status": "cancelled", "actor": who, "reason": reason}
+
+    result = _with_store(action)
+    if as_json:
+        _print_json(result)
+        return
+    console.print(f"Discarded {result['id']} (now cancelled), by {who}: {reason}")

@@ -1,0 +1,147 @@
+"""Ordering (fifo, rotate), parallel connections, rate limit, pause, enhanced mode: end to end."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from destinations.config import DestinationFileError
+from destinations.receiver import MllpReceiver
+from tests.delivery.misbehaving import MisbehavingReceiver
+from tests.delivery.support import (
+    assert_acks_matched,
+    fast_destination,
+    messages,
+    start_engine,
+    submit,
+)
+
+SLOW_RETRY = {"initial": "300ms", "max_delay": "300ms", "max_attempts": 5, "max_age": "1h"}
+
+
+async def _order(
+    tmp_path: Path, referral_data: dict[str, Any], ordering: str
+) -> tuple[list[str], list[str]]:
+    async with MisbehavingReceiver(["AE"]) as receiver:
+        engine = await start_engine(tmp_path, receiver.port, ordering=ordering, retry=SLOW_RETRY)
+        try:
+            ids = await submit(engine, referral_data, 3)
+            assert await engine.wait_settled(timeout=10)
+            found = await messages(engine, ids)
+            assert [m.status for m in found] == ["delivered"] * 3
+            await assert_acks_matched(engine, ids)
+            return [m.control_id for m in found], receiver.received_ids()
+        finally:
+            await engine.stop()
+
+
+async def test_fifo_failing_message_holds_the_ones_behind_it(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    (a, b, c), seen = await _order(tmp_path, referral_data, "fifo")
+    assert seen == [a, a, b, c]
+
+
+async def test_rotate_failing_message_goes_to_the_back(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    (a, b, c), seen = await _order(tmp_path, referral_data, "rotate")
+    assert seen == [a, b, c, a]
+
+
+async def test_rotate_keeps_retrying_until_dead(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    async with MisbehavingReceiver(["AE", "ok", "AE", "AE"]) as receiver:
+        retry = {"initial": "20ms", "max_delay": "20ms", "max_attempts": 3, "max_age": "1h"}
+        engine = await start_engine(tmp_path, receiver.port, ordering="rotate", retry=retry)
+        try:
+            first, second = await submit(engine, referral_data, 2)
+            assert await engine.wait_settled(timeout=10)
+            m1, m2 = await messages(engine, [first, second])
+            assert (m1.status, m1.attempt_count) == ("dead", 3)
+            assert "max_attempts 3" in (m1.last_error or "")
+            assert (m2.status, m2.attempt_count) == ("delivered", 1)
+            attempts = await engine.store.list_attempts(first)
+            assert [a.number for a in attempts] == [1, 2, 3]
+        finally:
+            await engine.stop()
+
+
+async def test_parallel_connections_share_the_queue(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    async with MisbehavingReceiver(default="delay:0.1") as receiver:
+        engine = await start_engine(
+            tmp_path, receiver.port, connections=3, ordering="rotate", ack_timeout="2s"
+        )
+        try:
+            ids = await submit(engine, referral_data, 6)
+            assert await engine.wait_settled(timeout=10)
+            assert [m.status for m in await messages(engine, ids)] == ["delivered"] * 6
+            assert {r.connection for r in receiver.log} == {0, 1, 2}
+            assert sorted(receiver.received_ids()) == sorted(
+                m.control_id for m in await messages(engine, ids)
+            )
+            await assert_acks_matched(engine, ids)
+        finally:
+            await engine.stop()
+
+
+def test_parallel_connections_with_fifo_are_refused() -> None:
+    with pytest.raises(DestinationFileError, match="ordering: must be rotate"):
+        fast_destination(2575, connections=2)
+
+
+async def test_rate_limit_spaces_the_sends(tmp_path: Path, referral_data: dict[str, Any]) -> None:
+    async with MllpReceiver() as receiver:
+        engine = await start_engine(tmp_path, receiver.port, rate_limit=20.0)
+        try:
+            started = time.monotonic()
+            ids = await submit(engine, referral_data, 5)
+            assert await engine.wait_settled(timeout=10, poll=0.01)
+            elapsed = time.monotonic() - started
+            assert [m.status for m in await messages(engine, ids)] == ["delivered"] * 5
+            assert elapsed >= 4 / 20 * 0.9  # five sends at 20/s need four gaps of 50 ms
+        finally:
+            await engine.stop()
+
+
+async def test_disabled_destination_keeps_messages_queued_until_enabled(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    async with MllpReceiver() as receiver:
+        engine = await start_engine(tmp_path, receiver.port, enabled=False)
+        try:
+            ids = await submit(engine, referral_data, 2)
+            assert not await engine.wait_settled(timeout=0.3)
+            assert [m.status for m in await messages(engine, ids)] == ["queued", "queued"]
+            assert receiver.received == []
+        finally:
+            await engine.stop()
+        engine = await start_engine(tmp_path, receiver.port, enabled=True)
+        try:
+            assert await engine.wait_settled(timeout=10)
+            assert [m.status for m in await messages(engine, ids)] == ["delivered"] * 2
+            assert len(receiver.received) == 2
+        finally:
+            await engine.stop()
+
+
+async def test_enhanced_mode_end_to_end(tmp_path: Path, referral_data: dict[str, Any]) -> None:
+    async with MllpReceiver() as receiver:
+        engine = await start_engine(tmp_path, receiver.port, ack_mode="enhanced")
+        try:
+            [message_id] = await submit(engine, referral_data)
+            assert await engine.wait_settled(timeout=10)
+            [message] = await messages(engine, [message_id])
+            msh = message.payload.split(b"\r", 1)[0].split(b"|")
+            assert (msh[14], msh[15]) == (b"AL", b"NE")  # the engine's defaults
+            assert message.status == "delivered"
+            [attempt] = await engine.store.list_attempts(message_id)
+            assert attempt.ack_code == "CA"  # MSH-16 NE: the commit ACK is final
+        finally:
+            await engine.stop()
