@@ -29,6 +29,10 @@ class AttemptRecorder:
         self._store = store
         self._queue: asyncio.Queue[AttemptResult] = asyncio.Queue(maxsize=max_pending)
         self._task: asyncio.Task[None] | None = None
+        # Attempts handed in and committed so far, in order: ``committed`` waits on these.
+        self._handed_in = 0
+        self._written = 0
+        self._advanced = asyncio.Event()
 
     def start(self) -> None:
         if self._task is None:
@@ -36,6 +40,17 @@ class AttemptRecorder:
 
     async def record(self, result: AttemptResult) -> None:
         await self._queue.put(result)  # bounded: a slow store slows the workers, loses nothing
+        self._handed_in += 1
+
+    async def committed(self) -> None:
+        """Wait until every attempt handed in before this call is committed.
+
+        Unlike ``drain`` it does not wait for attempts recorded later, so it returns under a
+        steady stream too. The RabbitMQ transport acks deliveries only after this.
+        """
+        target = self._handed_in
+        while self._written < target:
+            await self._advanced.wait()
 
     async def drain(self) -> None:
         await self._queue.join()
@@ -55,6 +70,9 @@ class AttemptRecorder:
             while len(batch) < BATCH_LIMIT and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             await self._write(batch)
+            self._written += len(batch)
+            advanced, self._advanced = self._advanced, asyncio.Event()
+            advanced.set()
             for _ in batch:
                 self._queue.task_done()
 

@@ -1,0 +1,281 @@
+"""End-to-end throughput and latency on RabbitMQ + PostgreSQL, with 1 and 2 engine processes.
+
+Events are published to the intake exchange (as upstream systems do) -> ``integrator run``
+processes consume, validate, map and commit to PostgreSQL -> delivery queues -> MLLP on loopback
+-> ACK checked -> attempt committed. Receivers (the project's fast test receiver, one per
+destination) run in their own process, engines in theirs. Latency per message is measured from
+the store: event ``received_at`` to the end of the delivering attempt.
+
+Needs RabbitMQ on 127.0.0.1:5672 and PostgreSQL on 127.0.0.1:5432 (a scratch database is
+created and dropped per scenario).
+
+    .venv/bin/python bench/bench_rabbitmq.py            # 20,000 events per scenario
+    .venv/bin/python bench/bench_rabbitmq.py --quick    # 2,000 events per scenario
+
+Writes ``bench/results/rabbitmq.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import aiormq
+import asyncpg
+import yaml
+from pamqp.commands import Basic
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from destinations.receiver import MllpReceiver  # noqa: E402
+from integrator.store import MessageFilter, Store  # noqa: E402
+from integrator.transport.topology import Topology  # noqa: E402
+
+AMQP_URL = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+IN_FLIGHT = 1000
+
+
+def make_events(n: int, providers: list[str]) -> list[bytes]:
+    base = json.loads((ROOT / "config" / "samples" / "referral.json").read_text())
+    events = []
+    for i in range(n):
+        event = dict(base)
+        event["event_id"] = str(uuid.uuid4())
+        event["zd_number"] = f"ZD{200000000 + i:09d}"
+        event["provider"] = {**base["provider"], "id": providers[i % len(providers)]}
+        events.append(json.dumps(event).encode())
+    return events
+
+
+def _serve_receivers(count: int, conn: Connection) -> None:
+    """Child process: the hospitals' receivers, as in real life not in the engine's process."""
+
+    async def serve() -> None:
+        receivers = [MllpReceiver() for _ in range(count)]
+        conn.send([await r.start() for r in receivers])
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        for r in receivers:
+            await r.stop()
+
+    asyncio.run(serve())
+
+
+async def intake_consumers(topology: Topology) -> int:
+    connection = await aiormq.connect(AMQP_URL)
+    try:
+        channel = await connection.channel()
+        await topology.declare_common(channel)
+        ok = await channel.queue_declare(
+            topology.intake_queue, durable=True, arguments=topology.intake_arguments()
+        )
+        return int(ok.consumer_count or 0)
+    finally:
+        await connection.close()
+
+
+async def publish(topology: Topology, events: list[bytes]) -> None:
+    """Publish with confirms, ``IN_FLIGHT`` at a time (DESIGN: never one confirm at a time)."""
+    connection = await aiormq.connect(AMQP_URL)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        properties = Basic.Properties(content_type="application/json", delivery_mode=2)
+        for start in range(0, len(events), IN_FLIGHT):
+            await asyncio.gather(
+                *(
+                    channel.basic_publish(
+                        body,
+                        exchange=topology.intake_exchange,
+                        routing_key="event.referral",
+                        properties=properties,
+                    )
+                    for body in events[start : start + IN_FLIGHT]
+                )
+            )
+    finally:
+        await connection.close()
+
+
+async def delete_topology(topology: Topology, destinations: list[str]) -> None:
+    connection = await aiormq.connect(AMQP_URL)
+    try:
+        channel = await connection.channel()
+        for queue in [topology.intake_queue, topology.dead_queue] + [
+            topology.delivery_queue(d) for d in destinations
+        ]:
+            await channel.queue_delete(queue)
+        for exchange in (
+            topology.intake_exchange,
+            topology.delivery_exchange,
+            topology.dead_exchange,
+        ):
+            await channel.exchange_delete(exchange)
+    finally:
+        await connection.close()
+
+
+async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[str, Any]:
+    parent, child = multiprocessing.Pipe()
+    receivers = multiprocessing.Process(target=_serve_receivers, args=(n_destinations, child))
+    receivers.start()
+    ports: list[int] = parent.recv()
+    providers = [f"provider-{i}" for i in range(n_destinations)]
+    db = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(**PG, database="test")
+    await admin.execute(f'CREATE DATABASE "{db}"')
+    url = f"postgresql+asyncpg://{PG['user']}@{PG['host']}:{PG['port']}/{db}"
+    topology = Topology(f"integrator.bench.{uuid.uuid4().hex[:8]}")
+    destinations = [f"dest-{i}" for i in range(n_destinations)]
+    processes: list[asyncio.subprocess.Process] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        dest_dir = Path(tmp) / "destinations"
+        dest_dir.mkdir()
+        for i, port in enumerate(ports):
+            data = {
+                "id": destinations[i],
+                "name": f"Destination {i}",
+                "providers": [providers[i]],
+                "host": "127.0.0.1",
+                "port": port,
+                "messages": {"referral": "ref-v2"},
+            }
+            (dest_dir / f"{destinations[i]}.yaml").write_text(yaml.safe_dump(data))
+        env = {
+            **os.environ,
+            "INTEGRATOR_DATABASE_URL": url,
+            "INTEGRATOR_AMQP_URL": AMQP_URL,
+            "INTEGRATOR_AMQP_PREFIX": topology.prefix,
+            "INTEGRATOR_DESTINATIONS_DIR": str(dest_dir),
+            "INTEGRATOR_LOG_LEVEL": "error",
+        }
+        store: Store | None = None
+        try:
+            for n in range(n_engines):
+                processes.append(
+                    await asyncio.create_subprocess_exec(
+                        sys.executable,
+                        *("-m", "integrator", "run", "--no-http"),
+                        cwd=ROOT,
+                        env=env,
+                        stdout=(Path(tmp) / f"engine-{n}.log").open("wb"),
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+            for _ in range(300):  # the engines are up when they consume the intake queue
+                if await intake_consumers(topology) >= n_engines:
+                    break
+                await asyncio.sleep(0.2)
+            store = await Store.open(url)
+            events = make_events(n_events, providers)
+
+            t0 = time.perf_counter()
+            await publish(topology, events)
+            intake_s = elapsed = 0.0
+            delivered = 0
+            deadline = t0 + 600
+            while time.perf_counter() < deadline:
+                counts = await store.count_by_status()
+                total = sum(counts.values())
+                if not intake_s and total >= n_events:
+                    intake_s = time.perf_counter() - t0
+                delivered = counts["delivered"]
+                if delivered >= n_events:
+                    elapsed = time.perf_counter() - t0
+                    break
+                await asyncio.sleep(0.02)
+            messages = await store.list_messages(MessageFilter(), limit=n_events * 2)
+            done = [m for m in messages if m.status == "delivered"]
+            latencies = []
+            for m in done[:: max(1, len(done) // 1000)]:
+                event = await store.get_event(m.event_id)
+                attempts = await store.list_attempts(m.id)
+                if event is None or not attempts:
+                    continue
+                attempt = attempts[-1]
+                end = attempt.started_at + timedelta(milliseconds=attempt.duration_ms)
+                latencies.append((end - event.received_at).total_seconds() * 1000)
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            for process in processes:
+                await asyncio.wait_for(process.wait(), 30)
+            if store is not None:
+                await store.close()
+            parent.send("stop")
+            receivers.join()
+            await delete_topology(topology, destinations)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            await admin.close()
+    latencies.sort()
+    return {
+        "engines": n_engines,
+        "destinations": n_destinations,
+        "events": n_events,
+        "delivered": delivered,
+        "intake_per_s": n_events / intake_s if intake_s else float("nan"),
+        "delivered_per_s": delivered / elapsed if elapsed else float("nan"),
+        "p50_ms": statistics.median(latencies) if latencies else float("nan"),
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan"),
+    }
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| transport + store | destinations | events | delivered | intake events/s "
+        "| delivered/s | p50 latency ms | p99 latency ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        engines = "1 engine" if r["engines"] == 1 else f"{r['engines']} engines"
+        lines.append(
+            f"| RabbitMQ + PostgreSQL, {engines} | {r['destinations']} | {r['events']} "
+            f"| {r['delivered']} | {r['intake_per_s']:,.0f} | {r['delivered_per_s']:,.0f} "
+            f"| {r['p50_ms']:,.1f} | {r['p99_ms']:,.1f} |"
+        )
+    return "\n".join(lines)
+
+
+async def main(quick: bool) -> None:
+    n = 2_000 if quick else 20_000
+    rows = []
+    for engines in (1, 2):
+        for destinations in (1, 10):
+            rows.append(await scenario(n, destinations, engines))
+            print(table(rows[-1:]).splitlines()[-1], flush=True)
+    text = (
+        "# End-to-end on RabbitMQ + PostgreSQL: events in -> delivered with a validated ACK\n\n"
+        f"Python {platform.python_version()} on {platform.machine()}, "
+        f"`bench/bench_rabbitmq.py{' --quick' if quick else ''}`. Events are published to the "
+        "intake exchange as fast as the broker confirms them; engines are `integrator run` "
+        "processes; receivers run in another process. Latency (event received -> ACK) is "
+        "measured during that burst, so it includes queueing. "
+        f"{os.cpu_count()} CPUs shared by broker, database, engines and receivers; load average "
+        f"{os.getloadavg()[0]:.1f} at the end (other jobs on the machine count too).\n\n"
+        + table(rows)
+        + "\n"
+    )
+    print(text)
+    out = ROOT / "bench" / "results" / "rabbitmq.md"
+    out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    asyncio.run(main(parser.parse_args().quick))

@@ -1,0 +1,213 @@
+"""AMQP intake: events published by upstream systems to the intake exchange.
+
+Every engine process consumes the one intake queue (competing consumers), so starting more
+engines spreads validation, mapping and the store commit over them. A batch of deliveries goes
+through ``Intake.submit_many`` (one transaction) and is acked only after that returned, i.e.
+after the events and messages were committed *and* the messages were confirmed on the delivery
+queues. Bad input (not JSON, wrong schema) is stored as a rejected event by the intake and then
+acked: it is never requeued and never lost.
+
+When a batch fails for another reason (store or broker away) the deliveries are given back to
+the broker and we pause; a delivery that fails again on its own, with ``redelivered`` set, is a
+suspected poison message: it is stored as rejected with the error type and acked. The intake
+queue's delivery limit dead-letters anything that still keeps coming back, so nothing can stop
+the queue and nothing is dropped.
+
+A redelivered event that turns out to be a duplicate (its first delivery was committed by an
+engine that then died before publishing or acking) gets its still-queued messages re-published,
+so they do not wait for the next recovery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from aiormq.abc import AbstractChannel, AbstractConnection, DeliveredMessage
+
+from integrator.errors import InvalidEvent, RetryableError
+from integrator.intake import Intake, IntakeResult
+from integrator.logging import get_logger
+from integrator.store import MessageFilter, Store, StoreUnavailable
+from integrator.transport.link import BROKER_ERRORS, delivery_tag, redelivered
+from integrator.transport.outbox import outbound_message
+from integrator.transport.rabbitmq import RabbitMQTransport
+from integrator.transport.topology import Topology
+
+log = get_logger("integrator.transport.amqp_intake")
+
+SOURCE = "amqp"
+BATCH = 200
+#: Batches worked on at once: while one waits for its commit or its publisher confirms, the
+#: next is validated and mapped. Acks are per message, so the order they finish in is free.
+WORKERS = 3
+PAUSE_AFTER_FAILURE = 1.0
+
+
+@dataclass(frozen=True)
+class _Received:
+    generation: int
+    channel: AbstractChannel
+    tag: int
+    body: bytes
+    redelivered: bool
+
+
+class AmqpIntake:
+    def __init__(
+        self,
+        transport: RabbitMQTransport,
+        intake: Intake,
+        store: Store,
+        *,
+        batch: int = BATCH,
+        workers: int = WORKERS,
+    ) -> None:
+        self._transport = transport
+        self._link = transport.link
+        self._topology: Topology = transport.topology
+        self._intake = intake
+        self._store = store
+        self._batch = batch
+        self._workers = workers
+        self._inbox: asyncio.Queue[_Received] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._link.on_connect(self._connected)
+        self._link.on_disconnect(self._disconnected)
+
+    async def start(self) -> None:
+        """Consume from now on (and after every reconnect)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run_all(), name="amqp-intake")
+        if self._link.connected:
+            await self._connected(self._link.connection)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _connected(self, connection: AbstractConnection) -> None:
+        if self._task is None:
+            return  # not started yet: start() consumes
+        generation = self._link.generation
+        channel = await connection.channel(publisher_confirms=False)
+        await channel.basic_qos(prefetch_count=self._batch * (self._workers + 1))
+
+        async def on_message(delivered: DeliveredMessage) -> None:
+            self._inbox.put_nowait(
+                _Received(
+                    generation,
+                    channel,
+                    delivery_tag(delivered),
+                    delivered.body,
+                    redelivered(delivered),
+                )
+            )
+
+        await channel.basic_consume(self._topology.intake_queue, on_message)
+
+    def _disconnected(self) -> None:
+        while not self._inbox.empty():
+            self._inbox.get_nowait()  # unacked: the broker gives them to a live consumer
+
+    async def _run_all(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(self._workers):
+                group.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._inbox.get()]
+            while len(batch) < self._batch and not self._inbox.empty():
+                batch.append(self._inbox.get_nowait())
+            batch = [r for r in batch if r.generation == self._link.generation]
+            if not batch:
+                continue
+            try:
+                await self._handle(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # never let one batch stop the intake
+                log.error("intake batch failed", error_type=type(exc).__name__)
+                for received in batch:
+                    await self._give_back(received)
+                await asyncio.sleep(PAUSE_AFTER_FAILURE)
+
+    async def _handle(self, batch: list[_Received]) -> None:
+        try:
+            results = await self._intake.submit_many([r.body for r in batch], source=SOURCE)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "intake batch failed; handing it back",
+                error_type=type(exc).__name__,
+                size=len(batch),
+            )
+            if _transient(exc):  # store or broker away: all back, then pause
+                for received in batch:
+                    await self._give_back(received)
+                await asyncio.sleep(PAUSE_AFTER_FAILURE)
+                return
+            if len(batch) > 1:
+                for one in batch:  # find the one that fails, if it is a single message
+                    await self._handle([one])
+                return
+            await self._failed_alone(batch[0], exc)
+            return
+        await self._ack(batch)  # committed (and published): whatever follows cannot lose them
+        for received, result in zip(batch, results, strict=True):
+            if isinstance(result, IntakeResult) and result.duplicate and received.redelivered:
+                with contextlib.suppress(Exception):  # else: recovery re-publishes them later
+                    await self._republish_queued(result.event_id)
+        rejected = sum(1 for r in results if isinstance(r, InvalidEvent))
+        log.debug("intake batch done", size=len(batch), rejected=rejected)
+
+    async def _failed_alone(self, received: _Received, exc: Exception) -> None:
+        if not received.redelivered:
+            await self._give_back(received)
+            await asyncio.sleep(PAUSE_AFTER_FAILURE)
+            return
+        try:  # failed twice on its own: a poison message; keep it and move on
+            rejected_id = await self._store.reject_event(
+                received.body,
+                SOURCE,
+                [{"path": "", "rule": "processing", "message": type(exc).__name__}],
+            )
+        except Exception:
+            await self._give_back(received)
+            await asyncio.sleep(PAUSE_AFTER_FAILURE)
+            return
+        log.error(
+            "intake message could not be processed; stored as rejected",
+            rejected_id=rejected_id,
+            error_type=type(exc).__name__,
+        )
+        await self._ack([received])
+
+    async def _republish_queued(self, event_id: str) -> None:
+        queued = await self._store.list_messages(MessageFilter(event_id=event_id, status="queued"))
+        if queued:
+            await self._transport.republish([outbound_message(m) for m in queued])
+
+    async def _ack(self, batch: list[_Received]) -> None:
+        for received in batch:
+            if received.generation != self._link.generation:
+                continue
+            with contextlib.suppress(*BROKER_ERRORS):
+                await received.channel.basic_ack(received.tag, wait=False)
+
+    async def _give_back(self, received: _Received) -> None:
+        if received.generation != self._link.generation:
+            return
+        with contextlib.suppress(*BROKER_ERRORS):
+            await received.channel.basic_nack(received.tag, requeue=True)
+
+
+def _transient(exc: Exception) -> bool:
+    """The store or the broker is away: the batch is fine, try it again later."""
+    return isinstance(exc, (RetryableError, StoreUnavailable, *BROKER_ERRORS))

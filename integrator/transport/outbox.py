@@ -1,0 +1,48 @@
+"""The store seen as the transport's outbox: what is still owed, rebuilt as outbound messages.
+
+Shared by start/take-over recovery, the AMQP intake (re-publishing a redelivered duplicate) and
+the delivery-side duplicate check, so the three agree on what "still pending" means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+
+from destinations.worker import OutboundMessage
+from integrator.store import MessageRecord, Store
+
+#: A message in one of these states is still owed to its destination.
+ACTIVE_STATUSES = frozenset({"queued", "sending", "retrying"})
+
+
+def outbound_message(message: MessageRecord) -> OutboundMessage:
+    return OutboundMessage(
+        message_id=message.id,
+        destination_id=message.destination_id,
+        control_id=message.control_id,
+        payload=message.payload,
+        created_at=message.created_at,
+        attempt_count=message.attempt_count,
+    )
+
+
+class Outbox:
+    def __init__(self, store: Store, destinations: Callable[[], Collection[str]]) -> None:
+        self._store = store
+        self._destinations = destinations  # asked each time: destinations change at run time
+
+    async def still_pending(self, message_id: str) -> OutboundMessage | None:
+        """The message as the store has it now, or None if nothing more is owed for it."""
+        record = await self._store.get_message(message_id)
+        if record is None or record.status not in ACTIVE_STATUSES:
+            return None
+        return outbound_message(record)
+
+    async def pending(self) -> list[OutboundMessage]:
+        """Everything owed to a configured destination, oldest first."""
+        configured = self._destinations()
+        return [
+            outbound_message(m)
+            for m in await self._store.pending_messages()
+            if m.destination_id in configured
+        ]

@@ -1,0 +1,404 @@
+"""The RabbitMQ transport: one durable quorum queue per destination, behind ``AmqpLink``.
+
+Publishing: every outbound message becomes a persistent message on the delivery exchange with
+the destination id as routing key. Many publishes are in flight at once and their confirms are
+awaited together (one-at-a-time confirms ran at ~570/s). A publish that is not confirmed raises
+``TransportUnavailable``/``PublishRefused`` *and* is remembered: it is re-published after the next
+reconnect, because the store already committed it (the store is the outbox).
+
+Receiving: one channel per destination with a bounded prefetch, consuming a queue with
+``x-single-active-consumer``, so of all engine processes exactly one delivers to a destination
+at a time, in queue order. ``settle`` does not ack at once: acks are batched per destination and
+sent only after ``barrier`` (the attempt recorder's drain) has returned, so the broker forgets a
+message only once its attempt is committed.
+
+Duplicates: a message the broker *redelivers*, or one that recovery re-published, may already be
+done. For those (and only those: it costs a store read) ``still_pending`` is asked first; a
+message that is delivered, dead, cancelled or held is acked and skipped. The message a worker
+gets is rebuilt from the store, so it has the stored payload (same MSH-10) and attempt count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import aiormq
+from aiormq.abc import AbstractChannel, AbstractConnection, DeliveredMessage
+from pamqp.commands import Basic
+
+from destinations.worker import OutboundMessage
+from integrator.logging import get_logger
+from integrator.transport.errors import PublishRefused, TransportUnavailable
+from integrator.transport.link import BROKER_ERRORS, AmqpLink, delivery_tag, redelivered
+from integrator.transport.topology import (
+    HL7_CONTENT_TYPE,
+    MIN_BROKER_VERSION,
+    Topology,
+    broker_version,
+)
+
+log = get_logger("integrator.transport.rabbitmq")
+
+StillPending = Callable[[str], Awaitable[OutboundMessage | None]]
+Barrier = Callable[[], Awaitable[None]]
+
+REPUBLISHED = "x-integrator-republished"
+PUBLISH_CHUNK = 1000
+GONE: tuple[type[BaseException], ...] = (*BROKER_ERRORS, TransportUnavailable)
+PENDING_REFRESH_S = 0.25
+
+
+@dataclass
+class _Inbound:
+    generation: int
+    channel: AbstractChannel
+    tag: int
+    message: OutboundMessage
+    check: bool
+
+
+@dataclass
+class RabbitDelivery:
+    message: OutboundMessage
+    _consumer: _Consumer
+    _item: _Inbound
+
+    async def settle(self) -> None:
+        self._consumer.acks.append(self._item)
+        self._consumer.ack_wanted.set()
+
+
+@dataclass
+class _Consumer:
+    destination_id: str
+    queue: asyncio.Queue[_Inbound] = field(default_factory=asyncio.Queue)
+    channel: AbstractChannel | None = None
+    generation: int = -1
+    acks: list[_Inbound] = field(default_factory=list)
+    ack_wanted: asyncio.Event = field(default_factory=asyncio.Event)
+    ack_task: asyncio.Task[None] | None = None
+    starting: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class RabbitMQTransport:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "integrator",
+        prefetch: int = 200,
+        still_pending: StillPending | None = None,
+        barrier: Barrier | None = None,
+    ) -> None:
+        self.topology = Topology(prefix)
+        self.link = AmqpLink(url)
+        self._prefetch = prefetch
+        self._still_pending = still_pending
+        self._barrier = barrier
+        self._publisher: AbstractChannel | None = None
+        self._admin: AbstractChannel | None = None
+        self._declared: set[str] = set()
+        self._consumers: dict[str, _Consumer] = {}
+        self._unconfirmed: dict[str, OutboundMessage] = {}
+        self._ready: dict[str, tuple[float, int]] = {}
+        self._refreshing: set[str] = set()
+        self._background: set[asyncio.Task[None]] = set()
+        self.link.on_connect(self._connected)
+        self.link.on_disconnect(self._disconnected)
+
+    def configure(
+        self, *, still_pending: StillPending | None = None, barrier: Barrier | None = None
+    ) -> None:
+        """Hand in the store-side checks once the engine has built them."""
+        if still_pending is not None:
+            self._still_pending = still_pending
+        if barrier is not None:
+            self._barrier = barrier
+
+    async def start(self, *, timeout: float = 10.0) -> None:
+        await self.link.start(timeout=timeout)
+
+    # -- connection life cycle ---------------------------------------------------------------
+    async def _connected(self, connection: AbstractConnection) -> None:
+        version = broker_version(getattr(connection, "server_properties", None))
+        if version is not None and version < MIN_BROKER_VERSION:
+            raise PublishRefused(  # permanent: nothing to retry until the broker is upgraded
+                f"RabbitMQ {'.'.join(map(str, version))} has no quorum queues with single "
+                f"active consumer; {'.'.join(map(str, MIN_BROKER_VERSION))} or newer is needed"
+            )
+        self._declared.clear()
+        self._publisher = await connection.channel(publisher_confirms=True)
+        await self.topology.declare_common(self._publisher)
+        self._admin = None
+        for consumer in self._consumers.values():
+            await self._consume(consumer, connection)
+        if self._unconfirmed:
+            self._spawn(self._publish_unconfirmed())
+
+    def _disconnected(self) -> None:
+        self._publisher = self._admin = None
+        for consumer in self._consumers.values():
+            consumer.channel = None
+            # Prefetched but not handed out: the broker gives them again to the next consumer.
+            while not consumer.queue.empty():
+                consumer.queue.get_nowait()
+            consumer.acks.clear()
+
+    async def _publish_unconfirmed(self) -> None:
+        messages = list(self._unconfirmed.values())
+        with contextlib.suppress(TransportUnavailable, PublishRefused):
+            await self.republish(messages)
+            log.info("re-published unconfirmed messages", messages=len(messages))
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- publishing --------------------------------------------------------------------------
+    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        await self._publish(messages, republished=False)
+
+    async def republish(self, messages: Sequence[OutboundMessage]) -> None:
+        """Publish again what the store lists as pending; receivers check these first."""
+        await self._publish(messages, republished=True)
+
+    async def _publish(self, messages: Sequence[OutboundMessage], *, republished: bool) -> None:
+        if not messages:
+            return
+        try:
+            channel = self._publisher
+            if channel is None or not self.link.connected:
+                raise TransportUnavailable("no connection to the message broker")
+            for destination_id in {m.destination_id for m in messages} - self._declared:
+                await self.topology.declare_destination(channel, destination_id)
+                self._declared.add(destination_id)
+            for start in range(0, len(messages), PUBLISH_CHUNK):
+                chunk = messages[start : start + PUBLISH_CHUNK]
+                confirms = await asyncio.gather(
+                    *(self._publish_one(channel, m, republished) for m in chunk)
+                )
+                refused = sum(1 for c in confirms if not isinstance(c, Basic.Ack))
+                if refused:
+                    raise PublishRefused(f"the broker refused {refused} of {len(chunk)} messages")
+                for m in chunk:
+                    self._unconfirmed.pop(m.message_id, None)
+        except BROKER_ERRORS as exc:
+            self._remember(messages)
+            raise TransportUnavailable(
+                f"publishing to the message broker failed ({type(exc).__name__})"
+            ) from None
+        except (TransportUnavailable, PublishRefused):
+            self._remember(messages)
+            raise
+
+    def _remember(self, messages: Sequence[OutboundMessage]) -> None:
+        for m in messages:
+            self._unconfirmed[m.message_id] = m
+
+    async def _publish_one(
+        self, channel: AbstractChannel, message: OutboundMessage, republished: bool
+    ) -> object:
+        headers: dict[str, object] = {
+            "control_id": message.control_id,
+            "created_at": message.created_at.isoformat(),
+            "attempt_count": message.attempt_count,
+        }
+        if republished:
+            headers[REPUBLISHED] = True
+        return await channel.basic_publish(
+            message.payload,
+            exchange=self.topology.delivery_exchange,
+            routing_key=message.destination_id,
+            properties=Basic.Properties(
+                content_type=HL7_CONTENT_TYPE,
+                delivery_mode=2,
+                message_id=message.message_id,
+                headers=headers,  # type: ignore[arg-type]
+            ),
+        )
+
+    # -- receiving ---------------------------------------------------------------------------
+    def _consumer(self, destination_id: str) -> _Consumer:
+        consumer = self._consumers.get(destination_id)
+        if consumer is None:
+            consumer = self._consumers[destination_id] = _Consumer(destination_id)
+            consumer.ack_task = asyncio.create_task(
+                self._ack_loop(consumer), name=f"ack:{destination_id}"
+            )
+        return consumer
+
+    async def receive(self, destination_id: str) -> RabbitDelivery:
+        consumer = self._consumer(destination_id)
+        while True:
+            if consumer.channel is None and self.link.connected:
+                with contextlib.suppress(*GONE):
+                    await self._consume(consumer, self.link.connection)
+            item = await consumer.queue.get()
+            if item.generation != self.link.generation:
+                continue  # its channel is gone; the broker redelivers it
+            if item.check and self._still_pending is not None:
+                if self._barrier is not None:
+                    await self._barrier()  # the previous attempts are committed before we look
+                try:
+                    current = await self._still_pending(item.message.message_id)
+                except Exception as exc:  # store away: sending again keeps the MSH-10
+                    log.warning(
+                        "could not check a redelivered message; delivering it",
+                        destination=destination_id,
+                        message_id=item.message.message_id,
+                        error_type=type(exc).__name__,
+                    )
+                    return RabbitDelivery(item.message, consumer, item)
+                if current is None:
+                    consumer.acks.append(item)
+                    consumer.ack_wanted.set()
+                    log.info(
+                        "duplicate delivery skipped",
+                        destination=destination_id,
+                        message_id=item.message.message_id,
+                    )
+                    continue
+                item.message = current
+            return RabbitDelivery(item.message, consumer, item)
+
+    async def _consume(self, consumer: _Consumer, connection: AbstractConnection) -> None:
+        async with consumer.starting:  # several workers of one destination may ask at once
+            if consumer.channel is not None and consumer.generation == self.link.generation:
+                return
+            await self._start_consumer(consumer, connection)
+
+    async def _start_consumer(self, consumer: _Consumer, connection: AbstractConnection) -> None:
+        generation = self.link.generation
+        consumer.generation = generation
+        channel = await connection.channel(publisher_confirms=False)
+        consumer.channel = channel
+        await channel.basic_qos(prefetch_count=self._prefetch)
+        await self.topology.declare_destination(channel, consumer.destination_id)
+        destination_id = consumer.destination_id
+
+        async def on_message(delivered: DeliveredMessage) -> None:
+            message = _decode(delivered, destination_id)
+            headers = delivered.header.properties.headers or {}
+            consumer.queue.put_nowait(
+                _Inbound(
+                    generation,
+                    channel,
+                    delivery_tag(delivered),
+                    message,
+                    redelivered(delivered) or bool(headers.get(REPUBLISHED)),
+                )
+            )
+
+        await channel.basic_consume(self.topology.delivery_queue(destination_id), on_message)
+
+    async def _ack_loop(self, consumer: _Consumer) -> None:
+        while True:
+            await consumer.ack_wanted.wait()
+            await self._flush_acks(consumer)
+
+    async def _flush_acks(self, consumer: _Consumer) -> None:
+        consumer.ack_wanted.clear()
+        items, consumer.acks = consumer.acks, []
+        if not items:
+            return
+        if self._barrier is not None:
+            await self._barrier()
+        # One ack per message, not "multiple": with several connections per destination the
+        # workers settle out of delivery order.
+        for item in items:
+            if item.generation != self.link.generation:
+                continue
+            with contextlib.suppress(*BROKER_ERRORS):
+                await item.channel.basic_ack(item.tag, wait=False)
+
+    async def release(self, destination_id: str) -> None:
+        """Stop consuming a destination's queue (paused or removed here).
+
+        Its channel is closed, so the broker hands what this engine held (unacked) to another
+        engine's consumer, and single-active-consumer passes to it; nothing is lost.
+        """
+        consumer = self._consumers.pop(destination_id, None)
+        if consumer is None:
+            return
+        if consumer.ack_task is not None:
+            consumer.ack_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await consumer.ack_task
+        with contextlib.suppress(*GONE):
+            await asyncio.wait_for(self._flush_acks(consumer), 5.0)
+        channel, consumer.channel = consumer.channel, None
+        while not consumer.queue.empty():
+            consumer.queue.get_nowait()
+        if channel is not None:
+            with contextlib.suppress(*GONE):
+                await channel.close()
+
+    def pending(self, destination_id: str) -> int:
+        consumer = self._consumers.get(destination_id)
+        local = consumer.queue.qsize() if consumer is not None else 0
+        seen_at, ready = self._ready.get(destination_id, (0.0, 0))
+        if (
+            time.monotonic() - seen_at > PENDING_REFRESH_S
+            and destination_id not in self._refreshing
+        ):
+            self._refreshing.add(destination_id)
+            self._spawn(self._refresh_ready(destination_id))
+        return local + ready
+
+    async def _refresh_ready(self, destination_id: str) -> None:
+        try:
+            if self._admin is None or self._admin.is_closed:
+                self._admin = await self.link.connection.channel(publisher_confirms=False)
+            ok = await self._admin.queue_declare(
+                self.topology.delivery_queue(destination_id),
+                durable=True,
+                arguments=self.topology.delivery_arguments(),
+            )
+            self._ready[destination_id] = (time.monotonic(), ok.message_count or 0)
+        except GONE:
+            pass
+        finally:
+            self._refreshing.discard(destination_id)
+
+    async def ready_count(self, destination_id: str) -> int:
+        """Messages waiting in the broker plus those prefetched here (fresh, not cached)."""
+        await self._refresh_ready(destination_id)
+        consumer = self._consumers.get(destination_id)
+        local = consumer.queue.qsize() if consumer is not None else 0
+        return local + self._ready.get(destination_id, (0.0, 0))[1]
+
+    async def close(self) -> None:
+        for consumer in self._consumers.values():
+            if consumer.ack_task is not None:
+                consumer.ack_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await consumer.ack_task
+            with contextlib.suppress(*GONE):
+                await asyncio.wait_for(self._flush_acks(consumer), 5.0)
+        self._consumers.clear()
+        for task in list(self._background):
+            task.cancel()
+        await self.link.close()
+
+
+def _decode(delivered: DeliveredMessage, destination_id: str) -> OutboundMessage:
+    properties = delivered.header.properties
+    headers = properties.headers or {}
+    created = headers.get("created_at")
+    return OutboundMessage(
+        message_id=str(properties.message_id),
+        destination_id=destination_id,
+        control_id=str(headers.get("control_id", "")),
+        payload=delivered.body,
+        created_at=datetime.fromisoformat(str(created)),
+        attempt_count=int(str(headers.get("attempt_count", 0))),
+    )
+
+
+__all__ = ["RabbitDelivery", "RabbitMQTransport", "aiormq"]

@@ -1,0 +1,114 @@
+"""Broker helpers for transport tests: a private namespace per test, deleted afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import aiormq
+from pamqp.commands import Basic
+
+from integrator.transport.topology import Topology
+
+
+def unique_prefix() -> str:
+    return f"integrator.test.{uuid.uuid4().hex[:12]}"
+
+
+async def delete_topology(url: str, prefix: str, destinations: Iterable[str]) -> None:
+    """Delete every queue and exchange the transport may have declared under ``prefix``."""
+    topology = Topology(prefix)
+    connection = await aiormq.connect(url)
+    try:
+        channel = await connection.channel()
+        queues = [topology.intake_queue, topology.dead_queue]
+        queues += [topology.delivery_queue(d) for d in destinations]
+        for queue in queues:
+            await channel.queue_delete(queue)
+        for exchange in (
+            topology.intake_exchange,
+            topology.delivery_exchange,
+            topology.dead_exchange,
+        ):
+            await channel.exchange_delete(exchange)
+    finally:
+        with contextlib.suppress(Exception):
+            await connection.close()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]] | Callable[[], bool],
+    *,
+    timeout: float = 10.0,
+    poll: float = 0.05,
+) -> bool:
+    """Poll ``check`` until it holds; False after ``timeout`` (the caller asserts)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = check()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(poll)
+
+
+def make_events(base: dict[str, Any], providers: list[str], count: int) -> list[dict[str, Any]]:
+    """``count`` distinct referral events, spread round-robin over ``providers``."""
+    events = []
+    for i in range(count):
+        event = copy.deepcopy(base)
+        event["event_id"] = str(uuid.uuid4())
+        event["zd_number"] = f"ZD{300000000 + i:09d}"
+        event["provider"]["id"] = providers[i % len(providers)]
+        events.append(event)
+    return events
+
+
+async def publish_events(url: str, prefix: str, events: list[dict[str, Any]]) -> None:
+    """Publish to the intake exchange as an upstream system does (docs/amqp.md)."""
+    connection = await aiormq.connect(url)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        await Topology(prefix).declare_common(channel)
+        await asyncio.gather(
+            *(
+                channel.basic_publish(
+                    json.dumps(event).encode(),
+                    exchange=Topology(prefix).intake_exchange,
+                    routing_key=f"event.{event['type']}",
+                    properties=Basic.Properties(
+                        content_type="application/json",
+                        delivery_mode=2,
+                        message_id=event["event_id"],
+                    ),
+                )
+                for event in events
+            )
+        )
+    finally:
+        await connection.close()
+
+
+async def publish_raw(url: str, prefix: str, bodies: list[bytes]) -> None:
+    connection = await aiormq.connect(url)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        await Topology(prefix).declare_common(channel)
+        for body in bodies:
+            await channel.basic_publish(
+                body,
+                exchange=Topology(prefix).intake_exchange,
+                routing_key="event.referral",
+                properties=Basic.Properties(content_type="application/json", delivery_mode=2),
+            )
+    finally:
+        await connection.close()

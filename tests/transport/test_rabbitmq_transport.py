@@ -1,0 +1,66 @@
+"""RabbitMQ-only behaviour: single active consumer hand-over and publishing across a reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from integrator.transport import TransportUnavailable
+from integrator.transport.rabbitmq import RabbitMQTransport
+from integrator.transport.topology import MIN_BROKER_VERSION, broker_version
+from tests.transport.conftest import Harness
+from tests.transport.helpers import unique_prefix
+
+pytestmark = pytest.mark.rabbitmq
+
+
+async def test_one_engine_at_a_time_consumes_a_destination_and_release_hands_over(
+    rabbit: Harness,
+) -> None:
+    messages = await rabbit.messages("dest-a", 3)
+    first = await rabbit.open()
+    second = await rabbit.open()
+    await first.publish(messages)
+    held = await asyncio.wait_for(first.receive("dest-a"), 10)
+    assert held.message.message_id == messages[0].message_id
+    standby = asyncio.create_task(second.receive("dest-a"))
+    await asyncio.sleep(0.5)
+    assert not standby.done()  # single active consumer: the second engine waits
+
+    assert isinstance(first, RabbitMQTransport)
+    await first.release("dest-a")  # paused here: unsettled work goes to the other engine
+    taken = await asyncio.wait_for(standby, 10)
+    assert taken.message.message_id == messages[0].message_id
+    assert taken.message.control_id == messages[0].control_id
+
+
+async def test_a_publish_during_a_reconnect_is_published_again_afterwards(
+    rabbit: Harness,
+) -> None:
+    [message] = await rabbit.messages("dest-a", 1)
+    transport = await rabbit.open()
+    assert isinstance(transport, RabbitMQTransport)
+    await transport.link.connection.close()  # the connection breaks
+    with pytest.raises(TransportUnavailable):
+        await transport.publish([message])
+    assert await transport.link.wait_connected(timeout=10)
+    delivery = await asyncio.wait_for(transport.receive("dest-a"), 10)
+    assert delivery.message.message_id == message.message_id
+    await rabbit.done(delivery.message)
+    await delivery.settle()
+
+
+async def test_start_fails_clearly_when_no_broker_answers() -> None:
+    prefix = unique_prefix()
+    transport = RabbitMQTransport("amqp://guest:secret@127.0.0.1:1/", prefix=prefix)
+    with pytest.raises(TransportUnavailable) as caught:
+        await transport.start(timeout=1.0)
+    assert "secret" not in str(caught.value)
+    await transport.close()
+
+
+def test_broker_version_is_read_from_the_handshake() -> None:
+    assert broker_version({"version": b"3.10.8"}) == (3, 10, 8)
+    assert broker_version({"version": "3.7.28"}) < MIN_BROKER_VERSION  # type: ignore[operator]
+    assert broker_version({}) is None
