@@ -7,12 +7,12 @@ here. A file that breaks a rule is refused whole and reported with file, key and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from destinations.config import DestinationConfig, DestinationFileError, load_destination_dir
+from destinations.config import DestinationConfig, DestinationFileError, load_destination_files
 from mappings.registry import REGISTRY
 
 
@@ -21,14 +21,22 @@ class Catalog:
     destinations: dict[str, DestinationConfig] = field(default_factory=dict)
     errors: tuple[DestinationFileError, ...] = ()
     warnings: tuple[str, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)  # destination id -> file
 
     def serving(self, provider_id: str) -> list[DestinationConfig]:
         """Destinations that receive events of this intake ``provider.id``."""
         return [d for d in self.destinations.values() if provider_id in d.providers]
 
 
-def version_warnings(config: DestinationConfig, *, today: date, source: str) -> list[str]:
-    """Check the destination's message versions; raise for a rule broken, return warnings."""
+def version_warnings(
+    config: DestinationConfig, *, today: date, source: str, in_service: bool = False
+) -> list[str]:
+    """Check the destination's message versions; raise for a rule broken, return warnings.
+
+    ``in_service``: this exact definition was already running (it equals its last recorded
+    revision). Its versions may have passed their sunset since; that is not "switching to a
+    retired version", so it loads, and its new messages are held or auto-upgraded (SPEC §3).
+    """
     warnings: list[str] = []
     for event_type, name in config.messages.items():
         key = f"messages.{event_type}"
@@ -45,13 +53,20 @@ def version_warnings(config: DestinationConfig, *, today: date, source: str) -> 
                 source, key, f"message version {name!r} is for {version.event_type} events"
             )
         status = version.status_on(today)
-        if status == "retired":
+        if status == "retired" and in_service:
+            outcome = "mapped with the successor" if config.auto_upgrade else "held"
+            warnings.append(
+                f"destination {config.id!r}: {key} uses retired message version {name!r} "
+                f"(sunset {version.sunset}); new messages are {outcome} until it moves to "
+                f"{version.successor!r}"
+            )
+        elif status == "retired":
             raise DestinationFileError(
                 source,
                 key,
                 f"message version {name!r} is retired; use its successor {version.successor!r}",
             )
-        if status == "deprecated":
+        elif status == "deprecated":
             warnings.append(
                 f"destination {config.id!r}: {key} uses deprecated message version {name!r}; "
                 f"sunset {version.sunset}, move to {version.successor!r}"
@@ -64,22 +79,44 @@ def build_catalog(
     *,
     today: date,
     errors: Iterable[DestinationFileError] = (),
+    in_service: Collection[str] = (),
 ) -> Catalog:
     accepted: dict[str, DestinationConfig] = {}
+    sources: dict[str, str] = {}
     problems = list(errors)
     warnings: list[str] = []
     for source, config in configs:
         try:
-            warnings.extend(version_warnings(config, today=today, source=source))
+            warnings.extend(
+                version_warnings(
+                    config, today=today, source=source, in_service=config.id in in_service
+                )
+            )
         except DestinationFileError as exc:
             problems.append(exc)
             continue
         accepted[config.id] = config
-    return Catalog(accepted, tuple(problems), tuple(warnings))
+        sources[config.id] = source
+    return Catalog(accepted, tuple(problems), tuple(warnings), sources)
 
 
-def load_catalog(directory: Path, *, today: date) -> Catalog:
-    configs, errors = load_destination_dir(directory)
-    return build_catalog(
-        ((str(directory / f"{c.id}.yaml"), c) for c in configs), today=today, errors=errors
-    )
+def load_catalog(directory: Path, *, today: date, in_service: Collection[str] = ()) -> Catalog:
+    loaded, errors = load_destination_files(directory)
+    return build_catalog(loaded, today=today, errors=errors, in_service=in_service)
+
+
+def keep_last_good(new: Catalog, old: Catalog) -> Catalog:
+    """A refused file does not take its destination away: the last good definition stays.
+
+    SPEC §5.1: a file with a mistake is refused whole and the engine keeps running on the last
+    good definition. A file that was removed does remove its destination.
+    """
+    refused_files = {error.file for error in new.errors}
+    destinations = dict(new.destinations)
+    sources = dict(new.sources)
+    for dest_id, config in old.destinations.items():
+        source = old.sources.get(dest_id)
+        if dest_id not in destinations and source in refused_files:
+            destinations[dest_id] = config
+            sources[dest_id] = source or ""
+    return Catalog(destinations, new.errors, new.warnings, sources)

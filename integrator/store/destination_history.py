@@ -1,0 +1,119 @@
+"""The store's side of destination versioning: one row per change, numbered per destination.
+
+Kept apart from the message tables' code because it changes for other reasons (operators, not
+delivery). The whole definition is stored with each revision, so any revision can be restored.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from integrator.store.codec import dump_json, load_json
+from integrator.store.failures import guarded
+from integrator.store.tables import destination_revisions, events
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationRevision:
+    destination_id: str
+    revision: int
+    at: datetime
+    actor: str
+    action: str
+    config: dict[str, Any] | None  # None: the destination was removed
+    diff: str
+    reason: str | None
+
+
+class _StoreParts(Protocol):
+    _engine: AsyncEngine
+
+    def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+    def _now(self) -> datetime: ...
+
+
+class DestinationHistoryMixin:
+    @guarded("record a destination change")
+    async def add_destination_revision(
+        self: _StoreParts,
+        destination_id: str,
+        *,
+        actor: str,
+        action: str,
+        config: dict[str, Any] | None,
+        diff: str,
+        reason: str | None = None,
+    ) -> int:
+        """Append a revision; returns its number (1, 2, …) for this destination."""
+        async with self._transaction() as conn:
+            current = await conn.scalar(
+                select(func.coalesce(func.max(destination_revisions.c.revision), 0)).where(
+                    destination_revisions.c.destination_id == destination_id
+                )
+            )
+            number = int(current or 0) + 1
+            await conn.execute(
+                insert(destination_revisions).values(
+                    destination_id=destination_id,
+                    revision=number,
+                    at=self._now(),
+                    actor=actor,
+                    action=action,
+                    config=None if config is None else dump_json(config),
+                    diff=diff,
+                    reason=reason,
+                )
+            )
+        return number
+
+    @guarded("read destination history")
+    async def list_destination_revisions(
+        self: _StoreParts, destination_id: str
+    ) -> list[DestinationRevision]:
+        """Oldest first."""
+        query = (
+            select(destination_revisions)
+            .where(destination_revisions.c.destination_id == destination_id)
+            .order_by(destination_revisions.c.revision)
+        )
+        async with self._engine.connect() as conn:
+            return [_record(row) for row in await conn.execute(query)]
+
+    @guarded("read destination history")
+    async def get_destination_revision(
+        self: _StoreParts, destination_id: str, revision: int
+    ) -> DestinationRevision | None:
+        query = select(destination_revisions).where(
+            destination_revisions.c.destination_id == destination_id,
+            destination_revisions.c.revision == revision,
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _record(row)
+
+    @guarded("list providers")
+    async def provider_ids(self: _StoreParts) -> list[str]:
+        """Every intake ``provider.id`` seen, to warn about providers nobody serves."""
+        async with self._engine.connect() as conn:
+            result = await conn.execute(select(events.c.provider_id).distinct())
+            return sorted(result.scalars())
+
+
+def _record(row: Any) -> DestinationRevision:
+    return DestinationRevision(
+        destination_id=row.destination_id,
+        revision=row.revision,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        config=None if row.config is None else load_json(row.config),
+        diff=row.diff,
+        reason=row.reason,
+    )

@@ -1,0 +1,164 @@
+"""SPEC §3 deprecation behaviour, with the clock moved past a sunset instead of waiting for it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import hl7
+import pytest
+from structlog.testing import capture_logs
+
+from destinations.config import DestinationFileError
+from destinations.receiver import MllpReceiver
+from integrator.catalog import build_catalog
+from integrator.clock import ManualClock
+from integrator.deprecation import resolve_version
+from integrator.engine import Engine
+from tests.integrator.support import destination, settings_for
+
+BEFORE_SUNSET = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)  # ref-v1 deprecated, sunset 2027-07-01
+AFTER_SUNSET = datetime(2027, 7, 1, 9, 0, tzinfo=UTC)
+
+
+def another(referral: dict[str, Any]) -> str:
+    event = copy.deepcopy(referral)
+    event["event_id"] = str(uuid.uuid4())
+    return json.dumps(event)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[MllpReceiver]:
+    server = MllpReceiver()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def test_resolution_follows_status_and_auto_upgrade() -> None:
+    day = date(2027, 7, 1)
+    assert resolve_version("ref-v1", auto_upgrade=False, today=day - timedelta(days=1)).version == (
+        "ref-v1"
+    )
+    held = resolve_version("ref-v1", auto_upgrade=False, today=day)
+    assert held.held
+    assert held.note is not None and "ref-v2" in held.note and "2027-07-01" in held.note
+    upgraded = resolve_version("ref-v1", auto_upgrade=True, today=day)
+    assert upgraded.version == "ref-v2"
+    assert upgraded.note is not None and "auto_upgrade" in upgraded.note
+    assert resolve_version("ref-v2", auto_upgrade=False, today=day).version == "ref-v2"
+
+
+def test_deprecated_version_loads_with_a_warning_naming_sunset_and_successor() -> None:
+    config = destination("oud", 2575, providers=["p"], messages={"referral": "ref-v1"})
+    catalog = build_catalog([("oud.yaml", config)], today=date(2026, 11, 27))
+    assert list(catalog.destinations) == ["oud"]
+    [warning] = catalog.warnings
+    assert "ref-v1" in warning and "2027-07-01" in warning and "ref-v2" in warning
+
+
+def test_retired_version_is_refused_naming_the_successor() -> None:
+    config = destination("oud", 2575, providers=["p"], messages={"diagnostic_request": "orm-lfdv1"})
+    catalog = build_catalog([("oud.yaml", config)], today=date(2026, 11, 27))
+    assert catalog.destinations == {}
+    [error] = catalog.errors
+    assert isinstance(error, DestinationFileError)
+    assert error.key == "messages.diagnostic_request"
+    assert "retired" in error.rule and "orm-v3" in error.rule
+
+
+async def start(tmp_path: Path, clock: ManualClock, *configs: Any) -> Engine:
+    catalog = build_catalog(((f"{c.id}.yaml", c) for c in configs), today=clock.now().date())
+    engine = Engine(settings_for(tmp_path), clock=clock, catalog=catalog)
+    await engine.start()
+    return engine
+
+
+async def test_at_sunset_new_messages_are_held_then_released_when_the_destination_moves(
+    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    clock = ManualClock(BEFORE_SUNSET)
+    old = destination(
+        "noord", receiver.port, providers=["ziekenhuis-noord"], messages={"referral": "ref-v1"}
+    )
+    engine = await start(tmp_path, clock, old)
+    try:
+        before = await engine.intake.submit(another(referral_data), source="cli")
+        assert await engine.wait_settled(timeout=10)
+        assert before.messages[0].version == "ref-v1"
+        assert before.messages[0].status == "queued"
+
+        clock.set(AFTER_SUNSET)
+        with capture_logs() as logs:
+            after = await engine.intake.submit(another(referral_data), source="cli")
+        [held] = after.messages
+        assert held.status == "held"
+        assert any("retired" in w and "ref-v2" in w for w in held.warnings)
+        assert await engine.wait_settled(timeout=5)
+        assert len(receiver.received) == 1  # nothing sent in the retired format
+        stored = await engine.store.get_message(held.message_id)
+        assert stored is not None and stored.status == "held" and stored.payload == b""
+        assert not any("Berg" in json.dumps(entry, default=str) for entry in logs)
+
+        moved = old.model_copy(update={"messages": {"referral": "ref-v2"}})
+        await engine.apply_catalog(
+            build_catalog([("noord.yaml", moved)], today=AFTER_SUNSET.date())
+        )
+        assert await engine.wait_settled(timeout=10)
+        released = await engine.store.get_message(held.message_id)
+        assert released is not None
+        assert (released.status, released.version) == ("delivered", "ref-v2")
+        assert released.control_id == held.control_id
+        msh = hl7.parse(released.payload.decode()).segment("MSH")
+        assert str(msh[10]) == held.control_id and str(msh[12]) == "2.5.1"
+        assert receiver.received[-1] == released.payload
+    finally:
+        await engine.stop()
+
+
+async def test_at_sunset_auto_upgrade_maps_with_the_successor(
+    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    clock = ManualClock(BEFORE_SUNSET)
+    config = destination(
+        "noord",
+        receiver.port,
+        providers=["ziekenhuis-noord"],
+        messages={"referral": "ref-v1"},
+        auto_upgrade=True,
+    )
+    engine = await start(tmp_path, clock, config)
+    try:
+        clock.advance(timedelta(days=1))
+        result = await engine.intake.submit(another(referral_data), source="cli")
+        [message] = result.messages
+        assert message.version == "ref-v2"
+        assert any("auto_upgrade" in w for w in message.warnings)
+        assert await engine.wait_settled(timeout=10)
+        assert b"|2.5.1|" in receiver.received[0].split(b"\r", 1)[0]
+    finally:
+        await engine.stop()
+
+
+async def test_metric_reports_days_left_for_deprecated_versions(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2027, 6, 21, tzinfo=UTC))
+    config = destination(
+        "noord", 2575, providers=["p"], messages={"referral": "ref-v1"}, enabled=False
+    )
+    engine = await start(tmp_path, clock, config)
+    try:
+        text = engine.metrics.render().decode()
+        line = next(
+            line
+            for line in text.splitlines()
+            if line.startswith("integrator_destination_deprecated_version_days_left{")
+        )
+        assert 'destination="noord"' in line and 'successor="ref-v2"' in line
+        assert line.endswith(" 10.0")
+    finally:
+        await engine.stop()

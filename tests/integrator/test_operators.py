@@ -1,0 +1,290 @@
+"""Operators change destinations while the engine runs; nothing queued is lost (issue 6)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from destinations.config import dump_destination
+from destinations.receiver import MllpReceiver
+from integrator.api import create_app
+from integrator.engine import Engine
+from integrator.errors import ConfigurationError
+from integrator.store import MessageFilter
+from tests.integrator.support import destination, settings_for
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def events(referral: dict[str, Any], n: int) -> list[str]:
+    out = []
+    for _ in range(n):
+        event = copy.deepcopy(referral)
+        event["event_id"] = str(uuid.uuid4())
+        out.append(json.dumps(event))
+    return out
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[MllpReceiver]:
+    server = MllpReceiver()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def engine_on_files(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    config = destination(
+        "noord",
+        receiver.port,
+        providers=["ziekenhuis-noord"],
+        retry={
+            "initial": "50ms",
+            "multiplier": 1,
+            "max_delay": "50ms",
+            "max_attempts": 1000,
+            "max_age": "1h",
+        },
+    )
+    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
+    engine = Engine(settings)
+    await engine.start()
+    yield engine
+    await engine.stop()
+
+
+async def eventually(check: Any, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+async def test_changing_the_port_while_messages_are_queued_delivers_them_to_the_new_port(
+    engine_on_files: Engine, referral_data: dict[str, Any]
+) -> None:
+    engine = engine_on_files
+    await engine.admin.update("noord", [f"port={closed_port()}"], actor="anna")
+    await engine.intake.submit_many(events(referral_data, 3), source="cli")
+
+    async def retrying() -> bool:
+        await engine.drain()
+        counts = await engine.store.count_by_status("noord")
+        return counts["retrying"] >= 1
+
+    await eventually(retrying)
+    new_home = MllpReceiver()
+    await new_home.start()
+    try:
+        change = await engine.admin.update(
+            "noord",
+            [f"port={new_home.port}"],
+            actor="anna",
+            reason="moved to the new interface engine",
+        )
+        assert "+port:" in change.diff
+        assert await engine.wait_settled(timeout=10)
+        assert len(new_home.received) == 3
+        counts = await engine.store.count_by_status("noord")
+        assert counts["delivered"] == 3
+    finally:
+        await new_home.stop()
+
+
+async def test_pause_keeps_messages_queued_and_resume_delivers_them(
+    engine_on_files: Engine, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    engine = engine_on_files
+    await engine.admin.set_enabled("noord", False, actor="anna", reason="maintenance")
+    await engine.intake.submit_many(events(referral_data, 2), source="cli")
+    await asyncio.sleep(0.3)
+    assert receiver.received == []
+    assert (await engine.store.count_by_status("noord"))["queued"] == 2
+    await engine.admin.set_enabled("noord", True, actor="anna")
+    assert await engine.wait_settled(timeout=10)
+    assert len(receiver.received) == 2
+
+
+async def test_a_broken_file_is_refused_and_the_last_good_definition_keeps_running(
+    engine_on_files: Engine, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    engine = engine_on_files
+    path = engine.settings.destinations_dir / "noord.yaml"
+    path.write_text(path.read_text() + "ack_timout: 5s\n")  # a typo: unknown key
+    catalog = await engine.reload_destinations()
+    assert "noord" in catalog.destinations
+    assert any("ack_timout" in str(e) for e in catalog.errors)
+    await engine.intake.submit_many(events(referral_data, 1), source="cli")
+    assert await engine.wait_settled(timeout=10)
+    assert len(receiver.received) == 1
+
+
+async def test_hand_edits_are_picked_up_by_the_watcher_and_recorded(
+    engine_on_files: Engine, referral_data: dict[str, Any]
+) -> None:
+    engine = engine_on_files
+    path = engine.settings.destinations_dir / "noord.yaml"
+    path.write_text(path.read_text().replace("enabled: true", "enabled: false"))
+
+    async def paused() -> bool:
+        return not engine.catalog.destinations["noord"].enabled
+
+    await eventually(paused, timeout=5)
+    history = await engine.admin.history("noord")
+    assert [h["actor"] for h in history] == ["file", "file"]
+    assert "+enabled: false" in history[-1]["diff"]
+
+
+async def test_rollback_restores_an_earlier_revision(engine_on_files: Engine) -> None:
+    engine = engine_on_files
+    await engine.admin.update("noord", ["retry.max_attempts=3", "ack_timeout=5s"], actor="bram")
+    change = await engine.admin.rollback("noord", 1, actor="anna", reason="undo")
+    assert change.revision == 3
+    config, _ = await engine.admin.get("noord")
+    assert config.retry.max_attempts == 1000 and config.ack_timeout == 2.0
+    history = await engine.admin.history("noord")
+    assert [(h["revision"], h["actor"], h["action"]) for h in history] == [
+        (1, "file", "file"),
+        (2, "bram", "update"),
+        (3, "anna", "rollback to 1"),
+    ]
+    with pytest.raises(ConfigurationError, match="no revision 9"):
+        await engine.admin.rollback("noord", 9, actor="anna")
+
+
+async def test_remove_with_waiting_messages_is_refused_unless_forced(
+    engine_on_files: Engine, referral_data: dict[str, Any]
+) -> None:
+    engine = engine_on_files
+    await engine.admin.set_enabled("noord", False, actor="anna")
+    await engine.intake.submit_many(events(referral_data, 2), source="cli")
+    with pytest.raises(ConfigurationError, match="2 message"):
+        await engine.admin.remove("noord", actor="anna")
+    assert (engine.settings.destinations_dir / "noord.yaml").exists()
+    await engine.admin.remove("noord", actor="anna", force=True, reason="contract ended")
+    assert not (engine.settings.destinations_dir / "noord.yaml").exists()
+    dead = await engine.store.list_messages(MessageFilter(status="dead"))
+    assert len(dead) == 2
+    assert all(m.last_error and "contract ended" in m.last_error for m in dead)
+    audit = await engine.store.list_audit(target="noord")
+    assert any(a.action == "destination.remove" and a.actor == "anna" for a in audit)
+
+
+async def test_invalid_changes_name_the_key_and_the_rule(engine_on_files: Engine) -> None:
+    engine = engine_on_files
+    with pytest.raises(ConfigurationError, match=r"port"):
+        await engine.admin.update("noord", ["port=70000"], actor="anna")
+    with pytest.raises(ConfigurationError, match=r"retired; use its successor 'orm-v3'"):
+        await engine.admin.update("noord", ["messages.diagnostic_request=orm-lfdv1"], actor="anna")
+    change = await engine.admin.update("noord", ["messages.referral=ref-v1"], actor="anna")
+    assert any("deprecated" in w and "ref-v2" in w for w in change.warnings)
+    current, _ = await engine.admin.get("noord")
+    with pytest.raises(ConfigurationError, match="exists already"):
+        await engine.admin.add(dump_destination(current), actor="anna")
+
+
+async def test_test_message_is_sent_with_processing_id_t_and_leaves_the_queue_alone(
+    engine_on_files: Engine, receiver: MllpReceiver
+) -> None:
+    engine = engine_on_files
+    result = await engine.admin.test("noord")
+    assert (result.outcome, result.ack_code) == ("delivered", "AA")
+    [message] = receiver.received
+    assert message.split(b"\r", 1)[0].split(b"|")[10] == b"T"
+    assert await engine.store.list_messages() == []
+
+
+async def test_destinations_api(engine_on_files: Engine, receiver: MllpReceiver) -> None:
+    engine = engine_on_files
+    transport = httpx.ASGITransport(app=create_app(engine))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+        listed = (await api.get("/api/v1/destinations")).json()
+        assert [d["id"] for d in listed] == ["noord"]
+        new = dump_destination(destination("west", receiver.port, providers=["lab-west"]))
+        import yaml
+
+        created = await api.post(
+            "/api/v1/destinations",
+            json=yaml.safe_load(new),
+            headers={"x-integrator-actor": "carla"},
+        )
+        assert created.status_code == 201, created.text
+        bad = await api.post("/api/v1/destinations", json={"id": "x"})
+        assert bad.status_code == 422 and "name" in bad.json()["detail"]
+        paused = await api.post("/api/v1/destinations/west/pause")
+        assert paused.json()["action"] == "pause"
+        assert (await api.get("/api/v1/destinations/nope")).status_code == 404
+        tested = await api.post("/api/v1/destinations/west/test")
+        assert tested.json()["ack_code"] == "AA"
+        history = (await api.get("/api/v1/destinations/west/history")).json()
+        assert [h["actor"] for h in history] == ["carla", "api"]
+        removed = await api.delete("/api/v1/destinations/west")
+        assert removed.status_code == 200
+        assert "west" not in engine.catalog.destinations
+
+
+async def test_a_destination_in_service_past_its_sunset_loads_and_holds_after_a_restart(
+    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    from datetime import UTC, datetime
+
+    from integrator.clock import ManualClock
+
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    config = destination(
+        "noord", receiver.port, providers=["ziekenhuis-noord"], messages={"referral": "ref-v1"}
+    )
+    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
+    clock = ManualClock(datetime(2027, 6, 1, tzinfo=UTC))
+    engine = Engine(settings, clock=clock)
+    await engine.start()  # before the sunset: recorded as revision 1, in service
+    await engine.stop()
+
+    clock.set(datetime(2027, 8, 1, tzinfo=UTC))  # ref-v1 retired on 2027-07-01
+    engine = Engine(settings, clock=clock)
+    await engine.start()
+    try:
+        assert "noord" in engine.catalog.destinations
+        assert any("retired" in w and "held" in w for w in engine.catalog.warnings)
+        [held] = (await engine.intake.submit(events(referral_data, 1)[0], source="cli")).messages
+        assert held.status == "held"
+        # Pausing keeps its versions: allowed. Switching to a retired version is not.
+        await engine.admin.set_enabled("noord", False, actor="anna")
+        with pytest.raises(ConfigurationError, match="retired"):
+            await engine.admin.update(
+                "noord", ["messages.diagnostic_request=orm-lfdv1"], actor="anna"
+            )
+        # A brand-new file on a retired version is refused.
+        other = destination("zuid", receiver.port, providers=["z"], messages={"referral": "ref-v1"})
+        (settings.destinations_dir / "zuid.yaml").write_text(dump_destination(other))
+        catalog = await engine.reload_destinations()
+        assert "zuid" not in catalog.destinations
+        assert any("ref-v2" in str(e) for e in catalog.errors)
+        await engine.admin.update(
+            "noord", ["messages.referral=ref-v2", "enabled=true"], actor="anna"
+        )
+        assert await engine.wait_settled(timeout=10)
+        message = await engine.store.get_message(held.message_id)
+        assert message is not None and (message.status, message.version) == ("delivered", "ref-v2")
+    finally:
+        await engine.stop()
