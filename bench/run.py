@@ -9,19 +9,38 @@ Each benchmark also runs alone and writes its own table under ``bench/results/``
 from __future__ import annotations
 
 import argparse
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_mapping.py", "bench_e2e.py"]
+BENCHES = ["bench_mapping.py", "bench_e2e.py", "bench_search.py"]
+NEEDS_SERVICES = {"bench_rabbitmq.py": [("RabbitMQ", 5672), ("PostgreSQL", 5432)]}
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     quick = parser.parse_args().quick
-    for bench in BENCHES:
+    benches = list(BENCHES)
+    for bench, services in NEEDS_SERVICES.items():
+        missing = [name for name, port in services if not _answers(port)]
+        if missing:
+            print(f"== {bench} skipped: {', '.join(missing)} not running on 127.0.0.1")
+        else:
+            benches.append(bench)
+    for bench in benches:
+        if not (HERE / bench).exists():
+            continue
         args = [sys.executable, str(HERE / bench), *(["--quick"] if quick else [])]
         print(f"== {bench}", flush=True)
         if subprocess.run(args, check=False).returncode != 0:

@@ -4,7 +4,7 @@ A message is *dead* when its retries are exhausted (``max_attempts`` or ``max_ag
 receiver rejected it (``AR``/``CR``, or ``AE``/``CE`` with ``on_error: deadletter``), or when it
 can never be sent (a payload that cannot be framed). Its record keeps the last reason, every
 attempt and the last ACK. ``discard`` closes a dead letter as ``cancelled`` (audited, history
-kept). Resending arrives with the resend issue.
+kept). ``resend`` makes a linked new message for it (see ``deadletter.resend``).
 """
 
 from deadletter.letters import (
@@ -17,14 +17,32 @@ from deadletter.letters import (
     get_dead_letter,
     list_dead_letters,
 )
+from deadletter.resend import (
+    NoSelector,
+    Renderer,
+    ResendRefused,
+    ResendRequest,
+    ResendResult,
+    UnknownMessageId,
+    resend,
+    select_for_resend,
+)
 
 __all__ = [
     "DeadLetter",
     "DeadLetterError",
     "MissingReason",
+    "NoSelector",
     "NotADeadLetter",
+    "Renderer",
+    "ResendRefused",
+    "ResendRequest",
+    "ResendResult",
     "UnknownDeadLetter",
+    "UnknownMessageId",
     "discard",
     "get_dead_letter",
     "list_dead_letters",
+    "resend",
+    "select_for_resend",
 ]

@@ -18,8 +18,9 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from integrator.catalog import load_catalog
+from integrator.catalog import Catalog
 from integrator.clock import SystemClock
+from integrator.errors import IntegratorError
 from integrator.logging import configure_logging
 from integrator.settings import Settings
 
@@ -33,10 +34,17 @@ app = typer.Typer(
 )
 messages_app = typer.Typer(help="Browse messages, their attempts and ACKs.", no_args_is_help=True)
 app.add_typer(messages_app, name="messages")
+from integrator.cli_deadletter import deadletter_app  # noqa: E402
+from integrator.cli_destinations import destinations_app  # noqa: E402
+from integrator.cli_resend import resend_command  # noqa: E402
+
+app.add_typer(deadletter_app, name="deadletter")
+app.add_typer(destinations_app, name="destinations")
+app.command("resend")(resend_command)
 
 # Piped output is not cut at 80 columns: people paste it into tickets.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
@@ -77,7 +85,17 @@ def run(
     from integrator.runner import run_engine
 
     settings = _settings()
-    _run(run_engine(Engine(settings), http=http))
+    if settings.search_key_is_development:
+        from integrator.logging import get_logger
+
+        get_logger("integrator.run").warning(
+            "INTEGRATOR_SEARCH_KEY is not set: BSN hashes use the public development key; "
+            "set a secret key of at least 16 characters in production"
+        )
+    try:
+        _run(run_engine(Engine(settings), http=http))
+    except IntegratorError as exc:
+        _fail(f"the engine could not run: {exc}")
 
 
 @app.command()
@@ -190,34 +208,58 @@ def receiver(
 @messages_app.command("list")
 def messages_list(
     zd: Annotated[str | None, typer.Option("--zd", help="ZD number.")] = None,
+    bsn: Annotated[
+        str | None, typer.Option("--bsn", help="Patient BSN (looked up by its keyed hash).")
+    ] = None,
     event_id: Annotated[str | None, typer.Option(help="Event id.")] = None,
+    control_id: Annotated[str | None, typer.Option(help="MSH-10 control id.")] = None,
     destination: Annotated[str | None, typer.Option(help="Destination id.")] = None,
     status: Annotated[str | None, typer.Option(help="queued, delivered, retrying, dead…")] = None,
     version: Annotated[str | None, typer.Option(help="Message version.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    event_type: Annotated[str | None, typer.Option(help="referral or diagnostic_request.")] = None,
+    since: Annotated[str | None, typer.Option(help="From (ISO date or date-time).")] = None,
+    until: Annotated[str | None, typer.Option(help="Until (a date includes that day).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
     as_json: JsonOption = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="CSV for reports (identifiers only, no BSN).")
+    ] = False,
 ) -> None:
-    """List messages, newest first."""
+    """List messages, newest first. Filters combine (AND)."""
     from integrator.presenters import message_summary
-    from integrator.store import MessageFilter, Store
+    from integrator.search import BadSearch, build_filter, to_csv
+    from integrator.store import MessageRecord, Store
 
     settings = _settings()
+    try:
+        flt = build_filter(
+            settings,
+            zd_number=zd,
+            bsn=bsn,
+            event_id=event_id,
+            control_id=control_id,
+            destination=destination,
+            status=status,
+            version=version,
+            event_type=event_type,
+            since=since,
+            until=until,
+        )
+    except BadSearch as exc:
+        _fail(str(exc), 2)
 
-    async def go() -> list[dict[str, Any]]:
+    async def go() -> list[MessageRecord]:
         store = await Store.open(settings.database_url)
         try:
-            flt = MessageFilter(
-                zd_number=zd,
-                event_id=event_id,
-                destination_id=destination,
-                status=status,
-                version=version,
-            )
-            return [message_summary(m) for m in await store.list_messages(flt, limit=limit)]
+            return await store.list_messages(flt, limit=limit)
         finally:
             await store.close()
 
-    rows = _run(go())
+    found = _run(go())
+    if as_csv:
+        sys.stdout.write(to_csv(found))
+        return
+    rows = [message_summary(m) for m in found]
     if as_json:
         _print_json(rows)
         return
@@ -231,6 +273,7 @@ def messages_list(
         "status",
         "attempts",
         "updated",
+        "resend of",
     ):
         table.add_column(column)
     for r in rows:
@@ -243,6 +286,7 @@ def messages_list(
             r["status"],
             str(r["attempts"]),
             r["updated_at"][:19],
+            r["resend_of"] or "",
         )
     console.print(table)
 
@@ -265,7 +309,14 @@ def messages_show(
             message = await store.get_message(message_id)
             if message is None:
                 return None
-            return message_detail(message, await store.list_attempts(message_id))
+            origin, resends = await store.list_resends(message_id)
+            return message_detail(
+                message,
+                await store.list_attempts(message_id),
+                event=await store.get_event(message.event_id),
+                origin=origin,
+                resends=resends,
+            )
         finally:
             await store.close()
 
@@ -295,6 +346,12 @@ def messages_show(
     for warning in detail["warnings"]:
         summary.add_row("warning", warning)
     console.print(summary)
+    if detail["event"] is not None:
+        event = Table(show_header=False, title="Event")
+        for key in ("type", "action", "zd_number", "provider", "patient_name", "patient_bsn"):
+            event.add_row(key, str(detail["event"][key] or "-"))
+        event.add_row("received_at", detail["event"]["received_at"][:19])
+        console.print(event)
     fields = Table(title="HL7 fields")
     fields.add_column("field")
     fields.add_column("value")
@@ -314,17 +371,95 @@ def messages_show(
             a["error"] or "",
         )
     console.print(attempts)
+    _print_resends(detail)
+
+
+def _print_resends(detail: dict[str, Any]) -> None:
+    origin = detail["resent_from"]
+    if origin is not None:
+        console.print(
+            f"This message resends {origin['original_id']} ({origin['mode']}), "
+            f"by {origin['actor']} at {origin['at'][:19]}: {origin['reason']}"
+        )
+    if not detail["resends"]:
+        console.print("Resends: none")
+        return
+    table = Table(title="Resends of this message")
+    for column in ("message", "at", "by", "mode", "destination", "MSH-10", "status", "reason"):
+        table.add_column(column)
+    for r in detail["resends"]:
+        table.add_row(
+            r["message_id"],
+            r["at"][:19],
+            r["actor"],
+            r["mode"],
+            r["destination"],
+            r["control_id"],
+            r["status"],
+            r["reason"],
+        )
+    console.print(table)
 
 
 # -- versions -------------------------------------------------------------------------------
 @app.command()
-def versions(as_json: JsonOption = False) -> None:
+def versions(
+    usage: Annotated[
+        bool, typer.Option("--usage", help="The deprecation report: who must move, by when.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
     """The message-version registry: status today, sunset, successor, destinations using it."""
-    from integrator.presenters import versions_table
+    from integrator.operators import DestinationAdmin
+    from integrator.presenters import deprecation_report, versions_table
+    from integrator.store import Store
 
     settings = _settings()
-    today = SystemClock().now().astimezone(settings.zone).date()
-    catalog = load_catalog(settings.destinations_dir, today=today)
+    clock = SystemClock()
+    today = clock.now().astimezone(settings.zone).date()
+
+    async def load() -> Catalog:
+        store = await Store.open(settings.database_url)
+        try:
+            admin = DestinationAdmin(
+                store=store, settings=settings, today=lambda: today, now=clock.now
+            )
+            return await admin.catalog()
+        finally:
+            await store.close()
+
+    catalog = _run(load())
+    if usage:
+        report = deprecation_report(today, catalog)
+        if as_json:
+            _print_json(report)
+            return
+        table = Table(title=f"Destinations on deprecated or retired versions, {today}")
+        for column in (
+            "destination",
+            "event",
+            "version",
+            "status",
+            "sunset",
+            "days left",
+            "successor",
+            "auto_upgrade",
+        ):
+            table.add_column(column)
+        for r in report:
+            colour = "red" if r["status"] == "retired" or r["days_left"] < 30 else "yellow"
+            table.add_row(
+                r["destination"],
+                r["event_type"],
+                r["version"],
+                f"[{colour}]{r['status']}[/]",
+                r["sunset"],
+                str(r["days_left"]),
+                r["successor"] or "-",
+                "yes" if r["auto_upgrade"] else "no",
+            )
+        console.print(table if report else "No destination uses a deprecated or retired version.")
+        return
     rows = versions_table(today, catalog)
     if as_json:
         _print_json(rows)
@@ -358,6 +493,8 @@ def versions(as_json: JsonOption = False) -> None:
     console.print(table)
     for warning in catalog.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}")
+    for error in catalog.errors:
+        err_console.print(f"[red]refused:[/] {error}")
 
 
 def main() -> None:

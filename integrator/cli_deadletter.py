@@ -1,4 +1,4 @@
-"""``integrator deadletter list|show|discard``: the dead letters, for support staff (SPEC §6).
+"""``integrator deadletter list|show|resend|discard``: dead letters, for support staff (SPEC §6).
 
 Exit codes as everywhere: 0 ok, 2 bad input (unknown id, not a dead letter, missing reason),
 1 anything else. The shared helpers of ``integrator.cli`` are imported inside the commands,
@@ -182,3 +182,56 @@ def deadletter_discard(
         _print_json(result)
         return
     console.print(f"Discarded {result['id']} (now cancelled), by {who}: {reason}")
+
+
+@deadletter_app.command("resend")
+def deadletter_resend(
+    message_ids: Annotated[list[str] | None, typer.Argument(help="Dead letter ids.")] = None,
+    all_dead: Annotated[bool, typer.Option("--all", help="Every dead letter.")] = False,
+    destination: Annotated[
+        str | None, typer.Option(help="Dead letters of one destination.")
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Why they are resent (required; audited).")
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="original (same bytes, default) or remap.")
+    ] = None,
+    to: Annotated[str | None, typer.Option(help="Send to this destination instead.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show which.")] = False,
+    actor: Annotated[str | None, typer.Option(help="Who resends (default: $USER).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Resend dead letters, singly or in bulk, as new linked messages; the dead ones stay dead.
+
+    Say which: ids, ``--all`` or ``--destination`` (exit 2 otherwise).
+    """
+    from deadletter import NotADeadLetter
+    from integrator import cli
+    from integrator.cli_resend import run_resend
+    from integrator.store import MessageFilter, MessageRecord
+
+    if not message_ids and not all_dead and destination is None:
+        cli._fail("say which dead letters: ids, --all or --destination", 2)
+    flt = (
+        MessageFilter(status="dead", destination_id=destination)
+        if all_dead or destination is not None
+        else None
+    )
+
+    def must_be_dead(message: MessageRecord) -> None:
+        if message.status != "dead":
+            raise NotADeadLetter(message.id, message.status)
+
+    run_resend(
+        cli._settings(),
+        message_ids or [],
+        flt,
+        reason=reason,
+        mode=mode,
+        to=to,
+        dry_run=dry_run,
+        as_json=as_json,
+        actor=actor,
+        check=must_be_dead,
+    )

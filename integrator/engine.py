@@ -12,15 +12,23 @@ from datetime import date
 
 from destinations.config import DestinationConfig
 from destinations.worker import OutboundMessage
-from integrator.catalog import Catalog, load_catalog
+from integrator.catalog import Catalog, keep_last_good
 from integrator.clock import Clock, SystemClock
 from integrator.delivery import DestinationRunner
 from integrator.intake import Intake
 from integrator.logging import get_logger
+from integrator.metrics import Metrics
+from integrator.operators import DestinationAdmin
 from integrator.recorder import AttemptRecorder
 from integrator.settings import Settings
 from integrator.store import MessageRecord, Store
-from integrator.transport import EmbeddedTransport, Transport
+from integrator.transport import Transport
+from integrator.transport.amqp_intake import AmqpIntake
+from integrator.transport.factory import create_transport
+from integrator.transport.outbox import Outbox
+from integrator.transport.rabbitmq import RabbitMQTransport
+from integrator.transport.recovery import RecoveryLeader
+from integrator.watcher import DirectoryWatcher
 
 log = get_logger("integrator.engine")
 
@@ -43,6 +51,12 @@ class Engine:
         self._intake: Intake | None = None
         self._recorder: AttemptRecorder | None = None
         self._runners: dict[str, DestinationRunner] = {}
+        self._amqp_intake: AmqpIntake | None = None
+        self._leader: RecoveryLeader | None = None
+        self.metrics = Metrics()
+        self._watcher: DirectoryWatcher | None = None
+        self._applying = asyncio.Lock()  # one change of destinations at a time
+        self._admin: DestinationAdmin | None = None
 
     # -- parts -------------------------------------------------------------------------------
     @property
@@ -61,30 +75,59 @@ class Engine:
     def catalog(self) -> Catalog:
         return self.intake.catalog
 
+    @property
+    def admin(self) -> DestinationAdmin:
+        if self._admin is None:
+            raise RuntimeError("engine not started")
+        return self._admin
+
     def today(self) -> date:
         return self.clock.now().astimezone(self.settings.zone).date()
+
+    async def publish(self, messages: list[OutboundMessage]) -> None:
+        """Hand messages already committed to the store to delivery (resends use this)."""
+        if self._transport is None:
+            raise RuntimeError("engine not started")
+        if messages:
+            await self._transport.publish(messages)
 
     # -- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
         self._store = await Store.open(self.settings.database_url, clock=self.clock.now)
-        catalog = self._catalog_override or load_catalog(
-            self.settings.destinations_dir, today=self.today()
+        self._admin = DestinationAdmin(
+            store=self._store,
+            settings=self.settings,
+            today=self.today,
+            now=self.clock.now,
+            applied=self.reload_destinations,
         )
+        catalog = self._catalog_override or await self._admin.catalog()
         for error in catalog.errors:
             log.error("destination file refused", problem=str(error))
         for warning in catalog.warnings:
             log.warning("deprecated message version", detail=warning)
-        self._transport = EmbeddedTransport()
         self._recorder = AttemptRecorder(self._store)
         self._recorder.start()
+        self._transport = create_transport(self.settings)
         self._intake = Intake(
             store=self._store,
             transport=self._transport,
             catalog=catalog,
             settings=self.settings,
             clock=self.clock,
+            metrics=self.metrics,
         )
-        await self._recover(catalog)
+        self.metrics.observe_catalog(catalog, self.today())
+        if self._catalog_override is None:
+            await self._admin.record_file_changes(catalog)
+            self._watcher = DirectoryWatcher(
+                self.settings.destinations_dir, self.reload_destinations
+            )
+            self._watcher.start()
+        if isinstance(self._transport, RabbitMQTransport):
+            await self._start_rabbitmq(self._transport)
+        else:
+            await self._recover(catalog)
         for destination in catalog.destinations.values():
             if destination.enabled:
                 self._start_destination(destination)
@@ -97,11 +140,20 @@ class Engine:
         )
 
     async def stop(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.stop()
+            self._watcher = None
+        if self._amqp_intake is not None:
+            await self._amqp_intake.stop()  # first: take no new events while stopping
+            self._amqp_intake = None
         for runner in self._runners.values():
             await runner.stop()
         self._runners.clear()
         if self._recorder is not None:
             await self._recorder.close()
+        if self._leader is not None:
+            await self._leader.close()
+            self._leader = None
         if self._transport is not None:
             await self._transport.close()
         if self._store is not None:
@@ -127,6 +179,69 @@ class Engine:
                 return False
             await asyncio.sleep(poll)
 
+    # -- destinations change -----------------------------------------------------------------
+    async def reload_destinations(self) -> Catalog:
+        """Read the destination files again and apply them (SIGHUP does this)."""
+        async with self._applying:
+            return await self._reload()
+
+    async def _reload(self) -> Catalog:
+        new = await self.admin.catalog()
+        await self.admin.record_file_changes(new)
+        for error in new.errors:
+            log.error(
+                "destination file refused; keeping the last good definition", problem=str(error)
+            )
+        return await self._apply(keep_last_good(new, self.catalog))
+
+    async def apply_catalog(self, catalog: Catalog) -> Catalog:
+        """Run on new destination definitions without a restart and without losing a message.
+
+        Changed destinations get a new runner (the next attempt uses the new host, port, TLS or
+        timeouts); removed or paused ones stop, their messages staying queued in the store.
+        Held messages whose destination now has a supported version are released.
+        """
+        async with self._applying:
+            return await self._apply(catalog)
+
+    async def _apply(self, catalog: Catalog) -> Catalog:
+        assert self._store is not None and self._transport is not None
+        self.intake.catalog = catalog
+        self.metrics.observe_catalog(catalog, self.today())
+        for dest_id, runner in list(self._runners.items()):
+            current = catalog.destinations.get(dest_id)
+            if current is None or current != runner.destination or not current.enabled:
+                await runner.stop()
+                del self._runners[dest_id]
+                if isinstance(self._transport, RabbitMQTransport) and (
+                    current is None or not current.enabled
+                ):
+                    # Stop holding its queue, so another engine (if any) delivers it.
+                    await self._transport.release(dest_id)
+        starting = [
+            d for d in catalog.destinations.values() if d.enabled and d.id not in self._runners
+        ]
+        if starting and self._recorder is not None:
+            await self._recorder.drain()  # what stopped runners delivered is in the store now
+        for destination in starting:
+            # Before the runner starts, so the transport can tell these from what is queued.
+            pending = await self._store.pending_messages(destination.id)
+            outbound = [_outbound(m) for m in pending]
+            if isinstance(self._transport, RabbitMQTransport):
+                # They may still be in the broker's queue (paused, not gone): mark the copies,
+                # so the receiving side checks the store and does not send them twice.
+                await self._transport.republish(outbound)
+            else:
+                await self._transport.publish(outbound)
+        for destination in starting:
+            self._start_destination(destination)
+        started = [d.id for d in starting]
+        await self.intake.release_held(catalog.destinations)
+        log.info(
+            "destinations applied", destinations=len(catalog.destinations), restarted=len(started)
+        )
+        return catalog
+
     # -- delivery ----------------------------------------------------------------------------
     async def _recover(self, catalog: Catalog) -> None:
         assert self._store is not None and self._transport is not None
@@ -141,6 +256,35 @@ class Engine:
         if outbound:
             log.info("resuming pending messages", messages=len(outbound))
             await self._transport.publish(outbound)
+
+    async def _start_rabbitmq(self, transport: RabbitMQTransport) -> None:
+        """Connect; recovery and AMQP intake run on every (re)connect from then on.
+
+        Re-publishing the store's pending messages is the recovery leader's job (one engine at
+        a time, see ``transport/recovery.py``), not every starting engine's.
+        """
+        assert self._store is not None and self._recorder is not None
+        outbox = Outbox(self._store, lambda: self.intake.catalog.destinations)
+        transport.configure(still_pending=outbox.still_pending, barrier=self._recorder.committed)
+
+        async def republish() -> int:
+            pending = await outbox.pending()
+            await transport.republish(pending)
+            return len(pending)
+
+        self._leader = RecoveryLeader(transport.link, transport.topology, republish)
+        self._amqp_intake = AmqpIntake(transport, self.intake, self._store)
+        try:
+            await transport.start()
+        except BaseException:
+            await self.stop()  # no half-started engine: close the recorder and the store
+            raise
+        await self._amqp_intake.start()
+
+    @property
+    def recovery(self) -> RecoveryLeader | None:
+        """The RabbitMQ recovery leader election (None on the embedded transport)."""
+        return self._leader
 
     def _start_destination(self, destination: DestinationConfig) -> None:
         assert self._recorder is not None and self._transport is not None

@@ -10,18 +10,20 @@ support can find it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from destinations.config import DestinationConfig
 from destinations.worker import OutboundMessage
 from integrator.catalog import Catalog
 from integrator.clock import Clock
+from integrator.deprecation import resolve_version
 from integrator.errors import InvalidEvent
 from integrator.ids import new_control_id, new_message_id
 from integrator.logging import get_logger
+from integrator.metrics import Metrics
 from integrator.settings import Settings
 from integrator.store import EventRecord, MessageFilter, NewMessage, Store
 from integrator.transport import Transport
@@ -89,7 +91,9 @@ class Intake:
         catalog: Catalog,
         settings: Settings,
         clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._store = store
         self._transport = transport
         self.catalog = catalog
@@ -125,6 +129,7 @@ class Intake:
                     fields=[e.path for e in exc.errors],
                 )
                 outcomes.append(InvalidEvent(exc, rejected_id=rejected_id))
+                self._count("rejected")
                 continue
             outcomes.append(self._prepare(event, source))
 
@@ -143,6 +148,7 @@ class Intake:
                 results.append(outcome)
                 continue
             if is_new[id(outcome)]:
+                self._count("accepted")
                 to_publish.extend(self._outbound(outcome))
                 results.append(
                     IntakeResult(
@@ -161,10 +167,15 @@ class Intake:
                     messages=len(outcome.routed),
                 )
             else:
+                self._count("duplicate")
                 results.append(await self._duplicate(outcome.event))
         if to_publish and self._transport is not None:
             await self._transport.publish(to_publish)
         return results
+
+    def _count(self, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.events.labels(outcome).inc()
 
     def _prepare(self, event: Event, source: str) -> _Prepared:
         now = self._clock.now()
@@ -178,6 +189,7 @@ class Intake:
             received_at=now,
             source=source,
             payload=payload,
+            bsn_hash=(self._settings.bsn_hash(event.patient.bsn) if event.patient.bsn else None),
         )
         messages: list[NewMessage] = []
         routed: list[RoutedMessage] = []
@@ -201,7 +213,7 @@ class Intake:
                 RoutedMessage(
                     message.id,
                     destination.id,
-                    version,
+                    message.version,
                     message.control_id,
                     message.status,
                     message.warnings,
@@ -210,42 +222,91 @@ class Intake:
         return _Prepared(event, record, tuple(messages), tuple(routed), tuple(warnings))
 
     def _map(
-        self, event: Event, destination: DestinationConfig, version: str, now: datetime
+        self,
+        event: Event,
+        destination: DestinationConfig,
+        configured: str,
+        now: datetime,
+        *,
+        control_id: str | None = None,
     ) -> NewMessage:
-        control_id = new_control_id()
-        context = MappingContext(
-            control_id=control_id,
-            now=now.astimezone(self._settings.zone),
-            sending_application=self._settings.sending_application,
-            sending_facility=self._settings.sending_facility,
-            receiving_application=destination.receiving_application,
-            receiving_facility=destination.receiving_facility,
-            ack_mode=destination.ack_mode,
-            platform_authority=self._settings.platform_authority,
+        control_id = control_id or new_control_id()
+        local_now = now.astimezone(self._settings.zone)
+        resolution = resolve_version(
+            configured, auto_upgrade=destination.auto_upgrade, today=local_now.date()
         )
+        notes = (resolution.note,) if resolution.note else ()
+        if resolution.version is None:
+            return _held(destination.id, configured, control_id, notes)
+        context = mapping_context(self._settings, destination, control_id, local_now)
         try:
-            mapped = map_event(version, event, context)
+            mapped = map_event(resolution.version, event, context)
         except MappingError as exc:
             # Never lost: the message is held with the reason until an operator acts.
-            return NewMessage(
-                id=new_message_id(),
-                destination_id=destination.id,
-                version=version,
-                message_type="",
-                control_id=control_id,
-                payload=b"",
-                status="held",
-                warnings=(f"held: {exc}",),
-            )
+            return _held(destination.id, resolution.version, control_id, (f"held: {exc}",))
         return NewMessage(
             id=new_message_id(),
             destination_id=destination.id,
-            version=version,
+            version=resolution.version,
             message_type=mapped.message_type,
             control_id=control_id,
             payload=mapped.data,
-            warnings=mapped.warnings,
+            warnings=notes + mapped.warnings,
         )
+
+    async def release_held(self, destination_ids: Iterable[str] | None = None) -> int:
+        """Re-map held messages whose destination now has a supported version; queue them.
+
+        Called when destinations change (an operator moved one off a retired version). A
+        released message keeps the control id reserved when it was held: it never went out.
+        """
+        targets = self.catalog.destinations
+        ids = (
+            list(targets)
+            if destination_ids is None
+            else [d for d in destination_ids if d in targets]
+        )
+        released: list[OutboundMessage] = []
+        for destination_id in ids:
+            destination = targets[destination_id]
+            held = await self._store.list_messages(
+                MessageFilter(destination_id=destination_id, status="held"), limit=100_000
+            )
+            for message in sorted(held, key=lambda m: m.seq):
+                stored = await self._store.get_event(message.event_id)
+                if stored is None:
+                    continue
+                event = parse_event(stored.payload)
+                configured = destination.messages.get(event.type)
+                if configured is None:
+                    continue
+                now = self._clock.now()
+                remapped = self._map(
+                    event, destination, configured, now, control_id=message.control_id
+                )
+                if remapped.status == "held":
+                    continue
+                if await self._store.release_held(
+                    message.id,
+                    version=remapped.version,
+                    message_type=remapped.message_type,
+                    payload=remapped.payload,
+                    warnings=remapped.warnings,
+                ):
+                    released.append(
+                        OutboundMessage(
+                            message_id=message.id,
+                            destination_id=destination_id,
+                            control_id=message.control_id,
+                            payload=remapped.payload,
+                            created_at=message.created_at,
+                        )
+                    )
+        if released:
+            log.info("held messages released", messages=len(released))
+            if self._transport is not None:
+                await self._transport.publish(released)
+        return len(released)
 
     def _outbound(self, prepared: _Prepared) -> list[OutboundMessage]:
         return [
@@ -275,6 +336,41 @@ class Intake:
             routed,
             ("duplicate event_id: accepted once already; nothing new was sent",),
         )
+
+
+def mapping_context(
+    settings: Settings,
+    destination: DestinationConfig,
+    control_id: str,
+    now: datetime,
+    *,
+    processing_id: Literal["P", "T"] = "P",
+) -> MappingContext:
+    """The MSH values that come from engine settings and the destination (SPEC §4)."""
+    return MappingContext(
+        control_id=control_id,
+        now=now.astimezone(settings.zone),
+        sending_application=settings.sending_application,
+        sending_facility=settings.sending_facility,
+        receiving_application=destination.receiving_application,
+        receiving_facility=destination.receiving_facility,
+        processing_id=processing_id,
+        ack_mode=destination.ack_mode,
+        platform_authority=settings.platform_authority,
+    )
+
+
+def _held(destination_id: str, version: str, control_id: str, notes: tuple[str, ...]) -> NewMessage:
+    return NewMessage(
+        id=new_message_id(),
+        destination_id=destination_id,
+        version=version,
+        message_type="",
+        control_id=control_id,
+        payload=b"",
+        status="held",
+        warnings=notes,
+    )
 
 
 def _raw_bytes(raw: bytes | str | Mapping[str, Any]) -> bytes:

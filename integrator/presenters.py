@@ -12,7 +12,7 @@ from typing import Any
 
 from integrator.catalog import Catalog
 from integrator.hl7view import decode_message
-from integrator.store import AttemptRecord, MessageRecord
+from integrator.store import AttemptRecord, EventRecord, MessageRecord, ResendRecord
 from mappings.registry import REGISTRY
 
 
@@ -34,6 +34,7 @@ def message_summary(m: MessageRecord) -> dict[str, Any]:
         "last_error": m.last_error,
         "warnings": list(m.warnings),
         "test": m.is_test,
+        "resend_of": m.resend_of,
     }
 
 
@@ -49,11 +50,66 @@ def attempt_view(a: AttemptRecord) -> dict[str, Any]:
     }
 
 
-def message_detail(m: MessageRecord, attempts: list[AttemptRecord]) -> dict[str, Any]:
+def message_detail(
+    m: MessageRecord,
+    attempts: list[AttemptRecord],
+    *,
+    event: EventRecord | None = None,
+    origin: ResendRecord | None = None,
+    resends: list[ResendRecord] | None = None,
+) -> dict[str, Any]:
+    """Everything support needs about one message, including who resent it from what, and to
+    which resends it led. Holds patient data (name, BSN): for screens, never for logs."""
     detail = message_summary(m)
+    detail["event"] = event_summary(event) if event is not None else None
     detail["hl7"] = decode_message(m.payload)
     detail["attempt_history"] = [attempt_view(a) for a in attempts]
+    detail["resent_from"] = resend_view(origin) if origin is not None else None
+    detail["resends"] = [resend_view(r) for r in resends or []]
     return detail
+
+
+def event_summary(event: EventRecord) -> dict[str, Any]:
+    payload = event.payload
+    patient = payload.get("patient") or {}
+    provider = payload.get("provider") or {}
+    return {
+        "id": event.id,
+        "type": event.type,
+        "action": event.action,
+        "zd_number": event.zd_number,
+        "provider": provider.get("name") or event.provider_id,
+        "provider_id": event.provider_id,
+        "patient_name": _person_name(patient.get("name") or {}),
+        "patient_bsn": patient.get("bsn"),
+        "received_at": event.received_at.isoformat(),
+        "source": event.source,
+    }
+
+
+def _person_name(name: dict[str, Any]) -> str | None:
+    parts = [
+        name.get("given") or name.get("initials"),
+        name.get("prefix"),
+        name.get("family"),
+    ]
+    text = " ".join(str(p) for p in parts if p)
+    return text or None
+
+
+def resend_view(r: ResendRecord) -> dict[str, Any]:
+    return {
+        "message_id": r.message_id,
+        "original_id": r.original_id,
+        "at": r.at.isoformat(),
+        "actor": r.actor,
+        "reason": r.reason,
+        "mode": r.mode,
+        "destination": r.destination_id,
+        "control_id": r.control_id,
+        "status": r.status,
+        "job_id": r.job_id,
+    }
 
 
 def _text(data: bytes | None) -> str | None:
@@ -84,6 +140,7 @@ def versions_table(today: date, catalog: Catalog | None) -> list[dict[str, Any]]
                 "deprecated_since": _iso(version.deprecated_since),
                 "sunset": _iso(version.sunset),
                 "successor": version.successor,
+                "notice": version.notice(today),
                 "destinations": users,
             }
         )
@@ -92,3 +149,29 @@ def versions_table(today: date, catalog: Catalog | None) -> list[dict[str, Any]]
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+def deprecation_report(today: date, catalog: Catalog) -> list[dict[str, Any]]:
+    """Destinations on deprecated or retired versions: sunset, days left, successor."""
+    rows = []
+    for destination in catalog.destinations.values():
+        for event_type, name in destination.messages.items():
+            version = REGISTRY.get(name)
+            if version is None or version.sunset is None:
+                continue
+            status = version.status_on(today)
+            if status == "current":
+                continue
+            rows.append(
+                {
+                    "destination": destination.id,
+                    "event_type": event_type,
+                    "version": name,
+                    "status": status,
+                    "sunset": version.sunset.isoformat(),
+                    "days_left": (version.sunset - today).days,
+                    "successor": version.successor,
+                    "auto_upgrade": destination.auto_upgrade,
+                }
+            )
+    return sorted(rows, key=lambda r: (r["days_left"], r["destination"]))

@@ -1,6 +1,7 @@
 """``integrator run``: the engine and its HTTP API in one process until SIGTERM or SIGINT.
 
-On a signal the HTTP server stops taking requests, delivery loops are cancelled between or during
+SIGHUP reads the destination files again and applies them without a restart. On SIGTERM or
+SIGINT the HTTP server stops taking requests, delivery loops are cancelled between or during
 attempts (an unfinished attempt leaves the message queued, to be sent again with the same MSH-10
 at the next start), recorded attempts are flushed, and the store is closed. Every accepted event
 was committed before its 202 was sent, so nothing accepted is lost.
@@ -37,6 +38,14 @@ async def run_engine(engine: Engine, *, http: bool = True) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     await engine.start()
+    reloads: set[asyncio.Task[object]] = set()
+
+    def reload() -> None:
+        task: asyncio.Task[object] = asyncio.create_task(engine.reload_destinations())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
     server: _QuietServer | None = None
     server_task: asyncio.Task[None] | None = None
     if http:
@@ -67,6 +76,8 @@ async def run_engine(engine: Engine, *, http: bool = True) -> None:
             server.should_exit = True
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server_task, timeout=5)
+        for task in list(reloads):
+            await task
         await engine.stop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)

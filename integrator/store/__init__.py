@@ -4,6 +4,7 @@
 migrates the database to the newest schema before returning.
 """
 
+from integrator.store.destination_history import DestinationRevision
 from integrator.store.errors import (
     Conflict,
     NotFound,
@@ -13,6 +14,7 @@ from integrator.store.errors import (
     UnknownEvent,
     UnknownMessage,
 )
+from integrator.store.keyed import bsn_hash
 from integrator.store.records import (
     PENDING_STATUSES,
     AttemptOutcome,
@@ -24,32 +26,41 @@ from integrator.store.records import (
     MessageRecord,
     MessageStatus,
     NewMessage,
+    NewResend,
     RejectedEventRecord,
+    ResendMode,
+    ResendRecord,
     utc_now,
 )
-from integrator.store.store import AttemptUpdate, Clock, Store
+from integrator.store.store import RESEND_ACTION, AttemptUpdate, Clock, Store
 
 __all__ = [
     "PENDING_STATUSES",
+    "RESEND_ACTION",
     "AttemptOutcome",
     "AttemptRecord",
     "AttemptUpdate",
     "AuditRecord",
     "Clock",
     "Conflict",
+    "DestinationRevision",
     "EventRecord",
     "EventSource",
     "MessageFilter",
     "MessageRecord",
     "MessageStatus",
     "NewMessage",
+    "NewResend",
     "NotFound",
     "RejectedEventRecord",
+    "ResendMode",
+    "ResendRecord",
     "Store",
     "StoreConfigError",
     "StoreError",
     "StoreUnavailable",
     "UnknownEvent",
     "UnknownMessage",
+    "bsn_hash",
     "utc_now",
 ]

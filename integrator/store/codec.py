@@ -14,8 +14,9 @@ from integrator.store.records import (
     EventRecord,
     MessageRecord,
     RejectedEventRecord,
+    ResendRecord,
 )
-from integrator.store.tables import events, messages
+from integrator.store.tables import events, messages, resends
 
 
 def dump_json(value: Any) -> str:
@@ -37,6 +38,7 @@ def event_row(event: EventRecord) -> dict[str, Any]:
         "received_at": event.received_at,
         "source": str(event.source),
         "payload": dump_json(event.payload),
+        "bsn_hash": event.bsn_hash,
     }
 
 
@@ -50,6 +52,7 @@ def event_record(row: Row[Any]) -> EventRecord:
         received_at=row.received_at,
         source=row.source,
         payload=load_json(row.payload),
+        bsn_hash=row.bsn_hash,
     )
 
 
@@ -87,6 +90,7 @@ def message_record(row: Row[Any]) -> MessageRecord:
         is_test=bool(row.is_test),
         zd_number=row.zd_number,
         event_type=row.event_type,
+        resend_of=row.resend_of,
     )
 
 
@@ -139,4 +143,29 @@ def audit_record(row: Row[Any]) -> AuditRecord:
         target=row.target,
         reason=row.reason,
         details=load_json(row.details),
+    )
+
+
+def select_resends() -> Select[Any]:
+    """Resends with the new message's destination, MSH-10 and status."""
+    return select(
+        resends,
+        messages.c.destination_id,
+        messages.c.control_id,
+        messages.c.status,
+    ).select_from(resends.join(messages, resends.c.message_id == messages.c.id))
+
+
+def resend_record(row: Row[Any]) -> ResendRecord:
+    return ResendRecord(
+        message_id=row.message_id,
+        original_id=row.original_id,
+        at=row.at,
+        actor=row.actor,
+        reason=row.reason,
+        mode=row.mode,
+        destination_id=row.destination_id,
+        control_id=row.control_id,
+        status=row.status,
+        job_id=row.job_id,
     )

@@ -10,14 +10,18 @@
         ├── UnknownMessage
         └── UnknownEvent
 
-Messages name the operation, the constraint and ids only: driver errors quote SQL parameters
-(patient data), so they are translated and never chained (see ``failures``).
+``StoreError`` sits under the engine's ``IntegratorError``; ``StoreUnavailable`` is also a
+``RetryableError``. Messages name the operation, the constraint and ids only: driver errors
+quote SQL parameters (patient data), so they are translated and never chained (see
+``failures``).
 """
 
 from __future__ import annotations
 
+from integrator.errors import IntegratorError, RetryableError
 
-class StoreError(Exception):
+
+class StoreError(IntegratorError):
     """The store could not do what was asked."""
 
 
@@ -25,7 +29,7 @@ class StoreConfigError(StoreError):
     """The database URL or schema cannot be used."""
 
 
-class StoreUnavailable(StoreError):
+class StoreUnavailable(StoreError, RetryableError):
     """A transient failure: the same call may succeed later."""
 
 

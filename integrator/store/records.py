@@ -69,6 +69,9 @@ class EventRecord:
     received_at: datetime
     source: str
     payload: dict[str, Any]
+    # HMAC-SHA256 of the patient's BSN with the search key (``integrator.store.keyed``), so
+    # support can find a patient's messages without the store holding a searchable BSN.
+    bsn_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,7 @@ class NewMessage:
     status: str = MessageStatus.QUEUED
     warnings: tuple[str, ...] = ()
     is_test: bool = False
+    resend_of: str | None = None  # the message this one resends (a new row, never an update)
 
     def __post_init__(self) -> None:
         # Checked here so both backends refuse the same values (SQLite ignores VARCHAR lengths).
@@ -114,6 +118,47 @@ class MessageRecord:
     is_test: bool
     zd_number: str
     event_type: str
+    resend_of: str | None = None
+
+
+class ResendMode(StrEnum):
+    """``original``: the same bytes and MSH-10; ``remap``: mapped again, with a new MSH-10."""
+
+    ORIGINAL = "original"
+    REMAP = "remap"
+
+
+@dataclass(frozen=True, slots=True)
+class NewResend:
+    """A resend to store: the new message, what it resends, and who asked for it and why."""
+
+    original: MessageRecord
+    message: NewMessage
+    mode: str
+    actor: str
+    reason: str
+    job_id: str | None = None
+
+    def __post_init__(self) -> None:
+        ResendMode(self.mode)
+        if self.message.resend_of != self.original.id:
+            raise ValueError("a resend's message must name the original in resend_of")
+
+
+@dataclass(frozen=True, slots=True)
+class ResendRecord:
+    """One stored resend: the new message, the original, who, when, why and how."""
+
+    message_id: str
+    original_id: str
+    at: datetime
+    actor: str
+    reason: str
+    mode: str
+    destination_id: str
+    control_id: str
+    status: str
+    job_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,3 +214,7 @@ class MessageFilter:
     control_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    event_type: str | None = None
+    bsn_hash: str | None = None  # never the BSN itself: see ``integrator.store.keyed``
+    originals_only: bool = False  # leave out resends (a batch resend selects originals)
+    statuses: tuple[str, ...] | None = None  # any of these; combined with ``status`` by AND

@@ -31,8 +31,11 @@ from integrator.store.codec import (
     message_record,
     reason_text,
     rejected_record,
+    resend_record,
     select_messages,
+    select_resends,
 )
+from integrator.store.destination_history import DestinationHistoryMixin
 from integrator.store.engine import create_engine
 from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
 from integrator.store.failures import guarded
@@ -47,14 +50,24 @@ from integrator.store.records import (
     MessageRecord,
     MessageStatus,
     NewMessage,
+    NewResend,
     RejectedEventRecord,
+    ResendRecord,
     utc_now,
 )
-from integrator.store.tables import attempts, audit_log, events, messages, rejected_events
+from integrator.store.tables import (
+    attempts,
+    audit_log,
+    events,
+    messages,
+    rejected_events,
+    resends,
+)
 from integrator.store.url import Backend, Target, resolve
 
 Clock = Callable[[], datetime]
 ANY_MESSAGE = MessageFilter()
+RESEND_ACTION = "message.resend"
 AttemptUpdate = tuple[AttemptRecord, str, datetime | None, str | None]
 """One entry of ``record_attempts``: the attempt, the message's new status, next try, error."""
 
@@ -74,7 +87,7 @@ _UPDATE_AFTER_ATTEMPT = (
 )
 
 
-class Store:
+class Store(DestinationHistoryMixin):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 
     def __init__(self, engine: AsyncEngine, target: Target, clock: Clock) -> None:
@@ -202,6 +215,92 @@ class Store:
         async with self._transaction() as conn:
             await conn.execute(self._insert_messages, rows)
 
+    @guarded("store resends", on_foreign_key=UnknownMessage)
+    async def add_resends(self, batch: Sequence[NewResend]) -> None:
+        """Store resends in ONE transaction: each new message, its resend row and audit entry.
+
+        So a resend is never queued without its audit entry, nor audited without being queued.
+        The originals are not touched: their status and attempts stay as they were.
+        """
+        if not batch:
+            return
+        now = self._now()
+        message_rows = [_message_row(item.original.event_id, item.message, now) for item in batch]
+        resend_rows = [
+            {
+                "message_id": item.message.id,
+                "original_id": item.original.id,
+                "at": now,
+                "actor": item.actor,
+                "reason": item.reason,
+                "mode": item.mode,
+                "job_id": item.job_id,
+            }
+            for item in batch
+        ]
+        audit_rows = [
+            {
+                "at": now,
+                "actor": item.actor,
+                "action": RESEND_ACTION,
+                "target": item.original.id,
+                "reason": item.reason,
+                "details": dump_json(
+                    {
+                        "resend_id": item.message.id,
+                        "mode": item.mode,
+                        "destination": item.message.destination_id,
+                        "version": item.message.version,
+                        "control_id": item.message.control_id,
+                        "original_status": item.original.status,
+                        "job_id": item.job_id,
+                    }
+                ),
+            }
+            for item in batch
+        ]
+        async with self._transaction() as conn:
+            await conn.execute(self._insert_messages, message_rows)
+            await conn.execute(insert(resends), resend_rows)
+            await conn.execute(insert(audit_log), audit_rows)
+
+    @guarded("list resends")
+    async def list_resends(self, message_id: str) -> tuple[ResendRecord | None, list[ResendRecord]]:
+        """How this message came to be (if it is a resend), and its own resends, oldest first."""
+        async with self._engine.connect() as conn:
+            own = (
+                await conn.execute(select_resends().where(resends.c.message_id == message_id))
+            ).first()
+            children = await conn.execute(
+                select_resends()
+                .where(resends.c.original_id == message_id)
+                .order_by(resends.c.at, resends.c.message_id)
+            )
+            return (
+                None if own is None else resend_record(own),
+                [resend_record(row) for row in children],
+            )
+
+    @guarded("find live resends")
+    async def live_resends(self, original_ids: Sequence[str]) -> dict[str, str]:
+        """For each given message that has a resend not dead or cancelled: that resend's id.
+
+        A filtered batch uses it so that running the same batch twice does not send twice.
+        """
+        found: dict[str, str] = {}
+        ids = list(dict.fromkeys(original_ids))
+        async with self._engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                result = await conn.execute(
+                    select(resends.c.original_id, resends.c.message_id)
+                    .select_from(resends.join(messages, resends.c.message_id == messages.c.id))
+                    .where(resends.c.original_id.in_(ids[start : start + 500]))
+                    .where(messages.c.status.not_in(["dead", "cancelled"]))
+                )
+                for original_id, message_id in result:
+                    found.setdefault(original_id, message_id)
+        return found
+
     @guarded("read an event")
     async def get_event(self, event_id: str) -> EventRecord | None:
         async with self._engine.connect() as conn:
@@ -251,11 +350,22 @@ class Store:
     async def list_messages(
         self, flt: MessageFilter = ANY_MESSAGE, *, limit: int = 100, offset: int = 0
     ) -> list[MessageRecord]:
-        """Messages matching every given term, newest first."""
+        """Messages matching every given term, newest first.
+
+        With a period the order is by creation time (then ``seq``), which the ``created_at``
+        index delivers in order: PostgreSQL would otherwise walk ``seq`` backwards through
+        every newer row to reach a period long ago (measured: 180 ms instead of a few on a
+        million rows). Both orders agree, since ``seq`` follows creation.
+        """
+        newest_first = (
+            (messages.c.created_at.desc(), messages.c.seq.desc())
+            if flt.since is not None or flt.until is not None
+            else (messages.c.seq.desc(),)
+        )
         query = (
             select_messages()
             .where(*_filter_terms(flt))
-            .order_by(messages.c.seq.desc())
+            .order_by(*newest_first)
             .limit(limit)
             .offset(offset)
         )
@@ -302,6 +412,39 @@ class Store:
             )
             if result.rowcount == 0:
                 raise UnknownMessage(message_id)
+
+    @guarded("release a held message")
+    async def release_held(
+        self,
+        message_id: str,
+        *,
+        version: str,
+        message_type: str,
+        payload: bytes,
+        warnings: Sequence[str] = (),
+    ) -> bool:
+        """Give a held message its (re-)mapped bytes and queue it; False if it is not held.
+
+        The control id reserved when the message was held is kept: it never went on the wire.
+        """
+        values = {
+            "status": MessageStatus.QUEUED.value,
+            "version": version,
+            "message_type": message_type,
+            "payload": payload,
+            "warnings": dump_json(list(warnings)),
+            "last_error": None,
+            "next_attempt_at": None,
+            "updated_at": self._now(),
+        }
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(messages)
+                .where(messages.c.id == message_id)
+                .where(messages.c.status == MessageStatus.HELD.value)
+                .values(values)
+            )
+            return bool(result.rowcount == 1)
 
     @guarded("count messages")
     async def count_by_status(self, destination_id: str | None = None) -> dict[str, int]:
@@ -495,6 +638,7 @@ def _message_row(event_id: str, message: NewMessage, now: datetime) -> dict[str,
         "last_error": None,
         "warnings": dump_json(list(message.warnings)),
         "is_test": message.is_test,
+        "resend_of": message.resend_of,
     }
 
 
@@ -516,6 +660,14 @@ def _filter_terms(flt: MessageFilter) -> list[ColumnElement[bool]]:
         terms.append(messages.c.created_at >= _require_aware(flt.since, "since"))
     if flt.until is not None:
         terms.append(messages.c.created_at < _require_aware(flt.until, "until"))
+    if flt.event_type is not None:
+        terms.append(events.c.type == flt.event_type)
+    if flt.bsn_hash is not None:
+        terms.append(events.c.bsn_hash == flt.bsn_hash)
+    if flt.originals_only:
+        terms.append(messages.c.resend_of.is_(None))
+    if flt.statuses is not None:
+        terms.append(messages.c.status.in_([MessageStatus(s).value for s in flt.statuses]))
     return terms
 
 

@@ -50,8 +50,11 @@ events = Table(
     Column("received_at", UTCDateTime(), nullable=False),
     Column("source", String(16), nullable=False),
     Column("payload", Text(), nullable=False),
+    # Keyed hash of the patient's BSN (0003): found by an index lookup, never by a payload scan.
+    Column("bsn_hash", String(64), nullable=True),
     CheckConstraint("source IN ('http', 'cli', 'amqp', 'demo')", name="source"),
     Index(None, "zd_number"),
+    Index(None, "bsn_hash"),
 )
 
 rejected_events = Table(
@@ -87,16 +90,30 @@ messages = Table(
     Column("last_error", Text(), nullable=True),
     Column("warnings", Text(), nullable=False, server_default=text("'[]'")),
     Column("is_test", Boolean(), nullable=False, server_default=text("false")),
+    # A resend is a new row pointing at the message it resends (0003); the original is untouched.
+    Column("resend_of", String(36), nullable=True),
     CheckConstraint(
         "status IN ('queued', 'sending', 'delivered', 'retrying', 'held', 'dead', 'cancelled')",
         name="status",
     ),
     Index("uq_messages_seq", "seq", unique=True),
-    Index("uq_messages_control_id", "control_id", unique=True),
+    # An original-mode resend repeats its original's MSH-10 on purpose (the receiver can
+    # recognise it); every other message's MSH-10 stays unique (0003).
+    Index(
+        "uq_messages_control_id",
+        "control_id",
+        unique=True,
+        sqlite_where=text("resend_of IS NULL"),
+        postgresql_where=text("resend_of IS NULL"),
+    ),
+    Index(None, "control_id"),
     Index(None, "event_id"),
     Index(None, "destination_id", "status", "seq"),
+    Index(None, "destination_id", "seq"),
+    Index(None, "version", "seq"),
     Index(None, "status", "seq"),
     Index(None, "created_at"),
+    Index(None, "resend_of"),
 )
 
 attempts = Table(
@@ -115,6 +132,22 @@ attempts = Table(
     Index(None, "message_id", "number"),
 )
 
+# Who resent which message, when, why and how (0003). The audit log has the same facts; this
+# table links a resend to its original for ``messages show`` in both directions.
+resends = Table(
+    "resends",
+    metadata,
+    Column("message_id", String(36), ForeignKey("messages.id"), primary_key=True),
+    Column("original_id", String(36), ForeignKey("messages.id"), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("reason", Text(), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("job_id", String(36), nullable=True),
+    CheckConstraint("mode IN ('original', 'remap')", name="mode"),
+    Index(None, "original_id"),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,
@@ -126,4 +159,21 @@ audit_log = Table(
     Column("reason", Text(), nullable=True),
     Column("details", Text(), nullable=False),
     Index(None, "target"),
+)
+
+# Every change to a destination definition, with who, when and the whole definition, so a
+# change can be shown as a diff and rolled back (SPEC §5.1: "every change is versioned").
+destination_revisions = Table(
+    "destination_revisions",
+    metadata,
+    Column("id", AutoId, Identity(), primary_key=True),
+    Column("destination_id", String(128), nullable=False),
+    Column("revision", Integer(), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("config", Text(), nullable=True),
+    Column("diff", Text(), nullable=False),
+    Column("reason", Text(), nullable=True),
+    Index(None, "destination_id", "revision", unique=True),
 )

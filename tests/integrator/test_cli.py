@@ -184,3 +184,46 @@ def test_run_delivers_submitted_events_and_stops_cleanly_on_sigterm(
     assert "RF1-6" in shown.stdout and "delivered" in shown.stdout
     stderr = engine.stderr.read() if engine.stderr else ""
     assert "999990019" not in stderr and "Berg" not in stderr  # no patient data in logs
+
+
+def test_destinations_cli_add_update_history_and_usage_report(env: dict[str, str]) -> None:
+    text = dump_destination(
+        destination(
+            "noord", free_port(), providers=["ziekenhuis-noord"], messages={"referral": "ref-v1"}
+        )
+    )
+    added = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "integrator",
+            "destinations",
+            "add",
+            "-",
+            "--actor",
+            "anna",
+            "--json",
+        ],
+        input=text,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["revision"] == 1
+    assert any("deprecated" in w for w in json.loads(added.stdout)["warnings"])
+    bad = cli("destinations", "update", "noord", "--set", "port=0", env=env)
+    assert bad.returncode == 2 and "port" in bad.stderr
+    ok = cli("destinations", "update", "noord", "--set", "port=2577", "--reason", "moved", env=env)
+    assert ok.returncode == 0, ok.stderr
+    history = json.loads(cli("destinations", "history", "noord", "--json", env=env).stdout)
+    assert [(h["revision"], h["reason"]) for h in history] == [(1, None), (2, "moved")]
+    report = json.loads(cli("versions", "--usage", "--json", env=env).stdout)
+    assert [(r["destination"], r["version"], r["successor"]) for r in report] == [
+        ("noord", "ref-v1", "ref-v2")
+    ]
+    missing = cli("destinations", "show", "nope", env=env)
+    assert missing.returncode == 2 and "nope" in missing.stderr

@@ -19,7 +19,15 @@ from tests.store.conftest import Site, postgres_site
 from tests.store.factories import make_event, make_message
 from tests.store.helpers import raw_connection, row_counts
 
-STORE_TABLES = {"events", "rejected_events", "messages", "attempts", "audit_log"}
+STORE_TABLES = {
+    "events",
+    "rejected_events",
+    "messages",
+    "attempts",
+    "audit_log",
+    "destination_revisions",
+    "resends",
+}
 
 
 def _describe(conn: Connection) -> dict[str, Any]:
@@ -46,7 +54,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0001"
+    assert revision == head_revision() == "0003"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -60,7 +68,12 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
     assert schema["foreign_keys"] == {
         ("messages", ("event_id",), "events"),
         ("attempts", ("message_id",), "messages"),
+        ("resends", ("message_id",), "messages"),
+        ("resends", ("original_id",), "messages"),
     }
+    assert indexes["ix_events_bsn_hash"] == (("bsn_hash",), False)
+    assert indexes["ix_messages_control_id"] == (("control_id",), False)
+    assert indexes["ix_messages_resend_of"] == (("resend_of",), False)
 
 
 async def test_store_knows_its_backend_and_answers_ping(store: Store, site: Site) -> None:

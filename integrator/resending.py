@@ -1,0 +1,197 @@
+"""Resends wired to the engine's parts: the mapping, the transport, the store, the HTTP API.
+
+``deadletter.resend`` decides what a resend is; this module supplies the engine's mapping
+(``Intake``, with the sunset rules of ``integrator.deprecation``) and delivers the result:
+through the running engine (queued rows are published to the transport at once), or, when no
+engine runs, as queued rows in the store that the engine sends at its next start. The CLI uses
+the engine's HTTP API when it answers, like ``integrator submit``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+import httpx
+
+from deadletter import (
+    Renderer,
+    ResendRefused,
+    ResendRequest,
+    ResendResult,
+    UnknownMessageId,
+    resend,
+)
+from destinations.worker import OutboundMessage
+from integrator.clock import Clock, SystemClock
+from integrator.engine import Engine
+from integrator.intake import Intake
+from integrator.settings import Settings
+from integrator.store import MessageRecord, NewMessage, Store
+from integrator.submit import engine_url
+from schemas import EventValidationError, parse_event
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``."""
+
+
+class IntakeRenderer:
+    """Remaps through the engine's intake mapping; a retired version maps with its successor."""
+
+    def __init__(self, intake: Intake, store: Store, clock: Clock) -> None:
+        self._intake = intake
+        self._store = store
+        self._clock = clock
+
+    def is_configured(self, destination_id: str) -> bool:
+        return destination_id in self._intake.catalog.destinations
+
+    async def remap(self, original: MessageRecord, destination_id: str) -> NewMessage | str:
+        stored = await self._store.get_event(original.event_id)
+        if stored is None:
+            return "the stored event is missing; use --mode original"
+        try:
+            event = parse_event(stored.payload)
+        except EventValidationError:
+            return "the stored event no longer passes validation; use --mode original"
+        destination = self._intake.catalog.destinations[destination_id]
+        configured = destination.messages.get(event.type)
+        if configured is None:
+            return f"destination {destination_id} takes no {event.type} messages"
+        # A resend is a deliberate act: never held for a retired version, mapped with the
+        # successor (as auto_upgrade would), and the message's warnings say so.
+        upgrading = destination.model_copy(update={"auto_upgrade": True})
+        message = self._intake._map(event, upgrading, configured, self._clock.now())
+        if message.status == "held":
+            return "; ".join(message.warnings) or "cannot be mapped"
+        return message
+
+
+def outbound(results: Sequence[ResendResult], clock: Clock) -> list[OutboundMessage]:
+    now = clock.now()
+    return [
+        OutboundMessage(
+            message_id=r.message.id,
+            destination_id=r.message.destination_id,
+            control_id=r.message.control_id,
+            payload=r.message.payload,
+            created_at=now,
+        )
+        for r in results
+        if r.message is not None
+    ]
+
+
+async def resend_in_engine(
+    engine: Engine,
+    originals: Sequence[MessageRecord],
+    request: ResendRequest,
+    *,
+    progress: Progress | None = None,
+    explicit_ids: Collection[str] | None = None,
+) -> list[ResendResult]:
+    """Resend with the running engine: stored per chunk, then published for delivery."""
+    renderer: Renderer = IntakeRenderer(engine.intake, engine.store, engine.clock)
+    total = len(originals)
+    results = await resend(
+        engine.store,
+        originals,
+        request,
+        renderer,
+        progress=(lambda done: progress(done, total)) if progress else None,
+        explicit_ids=explicit_ids,
+    )
+    await engine.publish(outbound(results, engine.clock))
+    return results
+
+
+async def resend_in_store(
+    settings: Settings,
+    store: Store,
+    originals: Sequence[MessageRecord],
+    request: ResendRequest,
+    *,
+    progress: Progress | None = None,
+    clock: Clock | None = None,
+    explicit_ids: Collection[str] | None = None,
+) -> list[ResendResult]:
+    """No engine runs: store the resends as queued; the engine sends them when it starts."""
+    from integrator.operators import DestinationAdmin
+
+    clock = clock or SystemClock()
+    today = clock.now().astimezone(settings.zone).date()
+    admin = DestinationAdmin(store=store, settings=settings, today=lambda: today, now=clock.now)
+    intake = Intake(
+        store=store,
+        transport=None,
+        catalog=await admin.catalog(),
+        settings=settings,
+        clock=clock,
+    )
+    total = len(originals)
+    return await resend(
+        store,
+        originals,
+        request,
+        IntakeRenderer(intake, store, clock),
+        progress=(lambda done: progress(done, total)) if progress else None,
+        explicit_ids=explicit_ids,
+    )
+
+
+async def resend_via_http(
+    settings: Settings,
+    message_ids: Sequence[str],
+    request: ResendRequest,
+    *,
+    progress: Progress | None = None,
+    poll: float = 0.1,
+    explicit_ids: Collection[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Ask the running engine to resend these messages as a job; follow its progress."""
+    body = {
+        "message_ids": list(message_ids),
+        "named_ids": None if explicit_ids is None else list(explicit_ids),
+        "reason": request.reason,
+        "mode": request.mode,
+        "to": request.to,
+    }
+    headers = {"x-integrator-actor": request.actor}
+    async with httpx.AsyncClient(base_url=engine_url(settings), timeout=60.0) as client:
+        response = await client.post("/api/v1/resend", json=body, headers=headers)
+        _raise_for(response)
+        job: dict[str, Any] = response.json()
+        while job["state"] == "running":
+            if progress is not None:
+                progress(job["done"], job["total"])
+            await asyncio.sleep(poll)
+            response = await client.get(f"/api/v1/jobs/{job['id']}")
+            _raise_for(response)
+            job = response.json()
+    if job["state"] != "done":
+        raise RuntimeError(f"the engine's resend job failed: {job.get('error')}")
+    if progress is not None:
+        progress(job["done"], job["total"])
+    results: list[dict[str, Any]] = job["results"]
+    return results
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.status_code < 300:
+        return
+    detail = _detail(response)
+    if response.status_code == 404:
+        raise UnknownMessageId(detail.removeprefix("no message with id "))
+    if response.status_code == 422:
+        raise ResendRefused(detail)
+    raise RuntimeError(f"the engine answered HTTP {response.status_code}: {detail}")
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return detail if isinstance(detail, str) else str(detail)

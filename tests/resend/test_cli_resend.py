@@ -1,0 +1,183 @@
+"""``integrator resend``, ``deadletter resend`` and the richer ``messages`` commands, as run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from destinations.config import dump_destination
+from integrator.store import Store
+from tests.integrator.support import destination
+from tests.integrator.test_cli import SAMPLES, cli, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+BSN = "999990019"
+
+
+def write_destination(env: dict[str, str], port: int) -> None:
+    config = destination("ziekenhuis-noord", port, providers=["ziekenhuis-noord"])
+    Path(env["INTEGRATOR_DESTINATIONS_DIR"], "ziekenhuis-noord.yaml").write_text(
+        dump_destination(config), encoding="utf-8"
+    )
+
+
+def submit(env: dict[str, str]) -> str:
+    result = cli("submit", "--json", str(SAMPLES / "referral.json"), env=env)
+    assert result.returncode == 0, result.stderr
+    message_id: str = json.loads(result.stdout)[0]["messages"][0]["message_id"]
+    return message_id
+
+
+def mark(env: dict[str, str], message_id: str, status: str) -> None:
+    async def go() -> None:
+        store = await Store.open(env["INTEGRATOR_DATABASE_URL"])
+        try:
+            await store.set_status(message_id, status)
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+
+
+def test_bad_input_is_refused_with_exit_2_and_a_clear_message(env: dict[str, str]) -> None:
+    write_destination(env, free_port())
+    message_id = submit(env)
+    mark(env, message_id, "delivered")
+    cases = [
+        (("resend", "--reason", "x"), "say which messages"),
+        (("resend", message_id), "a reason is required"),
+        (("resend", "nope", "--reason", "x"), "no message with id nope"),
+        (("resend", message_id, "--reason", "x", "--mode", "sideways"), "--mode must be"),
+        (
+            ("resend", message_id, "--reason", "x", "--mode", "original", "--to", "lab"),
+            "use --mode remap",
+        ),
+        (("resend", "--since", "yesterday", "--reason", "x"), "not an ISO date"),
+        (("deadletter", "resend", "--reason", "x"), "say which dead letters"),
+        (("deadletter", "resend", message_id, "--reason", "x"), "is delivered, not dead"),
+        (("messages", "list", "--bsn", "123"), "9 digits"),
+    ]
+    for args, expected in cases:
+        result = cli(*args, env=env)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert expected in " ".join(result.stderr.split()), (args, result.stderr)
+
+
+def test_without_engine_resends_go_into_the_store_and_show_both_ways(
+    env: dict[str, str],
+) -> None:
+    write_destination(env, free_port())
+    message_id = submit(env)
+    mark(env, message_id, "dead")
+
+    dry = cli("resend", "--zd", "ZD100000001", "--reason", "x", "--dry-run", "--json", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout)["total"] == 1
+
+    done = cli(
+        "deadletter",
+        "resend",
+        "--all",
+        "--reason",
+        "GP called",
+        "--actor",
+        "anna",
+        "--json",
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout)
+    assert outcome["via"] == "store" and outcome["actor"] == "anna"
+    [resent] = outcome["resent"]
+    assert resent["original_id"] == message_id and resent["mode"] == "original"
+
+    found = cli("messages", "list", "--bsn", BSN, "--json", env=env)
+    assert found.returncode == 0, found.stderr
+    rows = json.loads(found.stdout)
+    assert {r["id"] for r in rows} == {message_id, resent["message_id"]}
+    assert {r["status"] for r in rows} == {"dead", "queued"}
+    assert cli("messages", "list", "--bsn", "999990020", "--json", env=env).stdout.strip() == "[]"
+
+    csv_out = cli("messages", "list", "--zd", "ZD100000001", "--csv", env=env)
+    assert csv_out.returncode == 0, csv_out.stderr
+    lines = csv_out.stdout.strip().splitlines()
+    assert lines[0].startswith("message_id,event_id,zd_number") and len(lines) == 3
+    assert BSN not in csv_out.stdout and "Berg" not in csv_out.stdout
+
+    shown = cli("messages", "show", message_id, env=env)
+    assert shown.returncode == 0, shown.stderr
+    text = " ".join(shown.stdout.split())
+    assert "Resends of this message" in text and "anna" in text and "GP called" in text
+    assert BSN in text and "Jan van der Berg" in text  # on the terminal, for support staff
+    child = cli("messages", "show", resent["message_id"], env=env)
+    assert f"This message resends {message_id}" in " ".join(child.stdout.split())
+    assert BSN not in shown.stderr + child.stderr + found.stderr  # logs
+
+
+def test_with_a_running_engine_the_resend_goes_through_its_api(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    receiver_port = free_port()
+    write_destination(env, receiver_port)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "integrator", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for args in (("receiver", "--port", str(receiver_port), "--quiet"), ("run",))
+    ]
+    base = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"
+
+    def status_of(message_id: str) -> str:
+        deadline = time.monotonic() + 15
+        status = ""
+        while time.monotonic() < deadline:
+            status = httpx.get(f"{base}/api/v1/messages/{message_id}", timeout=2).json()["status"]
+            if status == "delivered":
+                break
+            time.sleep(0.1)
+        return status
+
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("engine did not answer /healthz within 30 s")
+        message_id = submit(env)
+        assert status_of(message_id) == "delivered"
+        result = cli(
+            "resend", message_id, "--reason", "GP called", "--mode", "remap", "--json", env=env
+        )
+        assert result.returncode == 0, result.stderr
+        outcome = json.loads(result.stdout)
+        assert outcome["via"] == "engine"
+        [resent] = outcome["resent"]
+        assert resent["mode"] == "remap" and resent["control_id"]
+        assert status_of(resent["message_id"]) == "delivered"
+    finally:
+        for process in processes:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    engine_log = processes[1].stderr.read() if processes[1].stderr else ""
+    assert "INTEGRATOR_SEARCH_KEY is not set" in engine_log
+    assert BSN not in engine_log and "Berg" not in engine_log
