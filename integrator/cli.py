@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from integrator.catalog import Catalog
+from integrator.cli_views import attempts_table
 from integrator.clock import SystemClock
 from integrator.errors import IntegratorError
 from integrator.logging import configure_logging
@@ -358,18 +359,7 @@ def messages_show(
     for position, value in field_rows(detail["hl7"]):
         fields.add_row(position, value)
     console.print(fields)
-    attempts = Table(title="Attempts")
-    for column in ("#", "started", "ms", "outcome", "ACK", "error"):
-        attempts.add_column(column)
-    for a in detail["attempt_history"]:
-        attempts.add_row(
-            str(a["number"]),
-            a["started_at"][:23],
-            f"{a['duration_ms']:.1f}",
-            a["outcome"],
-            a["ack_code"] or "-",
-            a["error"] or "",
-        )
+    attempts = attempts_table(detail["attempt_history"])
     console.print(attempts)
     _print_resends(detail)
 

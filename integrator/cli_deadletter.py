@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from deadletter import DeadLetter, DeadLetterError
+from integrator.cli_views import attempts_table
 from integrator.store import Store
 
 T = TypeVar("T")
@@ -138,18 +139,7 @@ def deadletter_show(
         value = detail[key]
         summary.add_row(key, str(value) if value is not None else "-")
     console.print(summary)
-    attempts = Table(title="Attempts")
-    for column in ("#", "started", "ms", "outcome", "ACK", "error"):
-        attempts.add_column(column)
-    for a in detail["attempt_history"]:
-        attempts.add_row(
-            str(a["number"]),
-            a["started_at"][:23],
-            f"{a['duration_ms']:.1f}",
-            a["outcome"],
-            a["ack_code"] or "-",
-            a["error"] or "",
-        )
+    attempts = attempts_table(detail["attempt_history"])
     console.print(attempts)
     if detail["last_ack"]:
         console.print("Last ACK:")

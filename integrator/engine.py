@@ -21,18 +21,16 @@ from integrator.metrics import Metrics
 from integrator.operators import DestinationAdmin
 from integrator.recorder import AttemptRecorder
 from integrator.settings import Settings
-from integrator.store import MessageRecord, Store
+from integrator.store import PENDING_STATUSES, Store
 from integrator.transport import Transport
 from integrator.transport.amqp_intake import AmqpIntake
 from integrator.transport.factory import create_transport
-from integrator.transport.outbox import Outbox
+from integrator.transport.outbox import Outbox, outbound_message
 from integrator.transport.rabbitmq import RabbitMQTransport
 from integrator.transport.recovery import RecoveryLeader
 from integrator.watcher import DirectoryWatcher
 
 log = get_logger("integrator.engine")
-
-ACTIVE_STATUSES = ("queued", "sending", "retrying")
 
 
 class Engine:
@@ -173,7 +171,7 @@ class Engine:
         while True:
             await self.drain()
             counts = await self.store.count_by_status()
-            if not any(counts.get(s, 0) for s in ACTIVE_STATUSES):
+            if not any(counts.get(s, 0) for s in PENDING_STATUSES):
                 return True
             if loop.time() >= deadline:
                 return False
@@ -226,7 +224,7 @@ class Engine:
         for destination in starting:
             # Before the runner starts, so the transport can tell these from what is queued.
             pending = await self._store.pending_messages(destination.id)
-            outbound = [_outbound(m) for m in pending]
+            outbound = [outbound_message(m) for m in pending]
             if isinstance(self._transport, RabbitMQTransport):
                 # They may still be in the broker's queue (paused, not gone): mark the copies,
                 # so the receiving side checks the store and does not send them twice.
@@ -252,7 +250,9 @@ class Engine:
                 "pending messages for a destination that is not configured",
                 destination=destination_id,
             )
-        outbound = [_outbound(m) for m in pending if m.destination_id in catalog.destinations]
+        outbound = [
+            outbound_message(m) for m in pending if m.destination_id in catalog.destinations
+        ]
         if outbound:
             log.info("resuming pending messages", messages=len(outbound))
             await self._transport.publish(outbound)
@@ -293,14 +293,3 @@ class Engine:
         )
         self._runners[destination.id] = runner
         runner.start()
-
-
-def _outbound(message: MessageRecord) -> OutboundMessage:
-    return OutboundMessage(
-        message_id=message.id,
-        destination_id=message.destination_id,
-        control_id=message.control_id,
-        payload=message.payload,
-        created_at=message.created_at,
-        attempt_count=message.attempt_count,
-    )

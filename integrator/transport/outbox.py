@@ -9,10 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from destinations.worker import OutboundMessage
-from integrator.store import MessageRecord, Store
-
-#: A message in one of these states is still owed to its destination.
-ACTIVE_STATUSES = frozenset({"queued", "sending", "retrying"})
+from integrator.store import PENDING_STATUSES, MessageRecord, Store
 
 
 def outbound_message(message: MessageRecord) -> OutboundMessage:
@@ -34,7 +31,7 @@ class Outbox:
     async def still_pending(self, message_id: str) -> OutboundMessage | None:
         """The message as the store has it now, or None if nothing more is owed for it."""
         record = await self._store.get_message(message_id)
-        if record is None or record.status not in ACTIVE_STATUSES:
+        if record is None or record.status not in PENDING_STATUSES:
             return None
         return outbound_message(record)
 
