@@ -30,9 +30,13 @@ def _answers(port: int) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
-    quick = parser.parse_args().quick
-    benches = list(BENCHES)
-    for bench, services in NEEDS_SERVICES.items():
+    parser.add_argument(
+        "--tables-only", action="store_true", help="only gather the existing result tables"
+    )
+    options = parser.parse_args()
+    quick = options.quick
+    benches = [] if options.tables_only else list(BENCHES)
+    for bench, services in NEEDS_SERVICES.items() if not options.tables_only else ():
         missing = [name for name, port in services if not _answers(port)]
         if missing:
             print(f"== {bench} skipped: {', '.join(missing)} not running on 127.0.0.1")
