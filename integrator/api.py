@@ -13,13 +13,25 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
 
-from deadletter import DeadLetterError, ResendRequest, UnknownMessageId, select_for_resend
+from deadletter import (
+    DeadLetterError,
+    ResendRequest,
+    UnknownMessageId,
+    list_dead_letters,
+    select_for_resend,
+)
 from integrator.catalog import version_warnings
 from integrator.engine import Engine
 from integrator.errors import InvalidEvent, PermanentError
 from integrator.jobs import Job, JobRegistry
 from integrator.operators import Change, UnknownDestination
-from integrator.presenters import message_detail, message_summary, versions_table
+from integrator.presenters import (
+    audit_view,
+    dead_letter_summary,
+    message_detail,
+    message_summary,
+    versions_table,
+)
 from integrator.resending import resend_in_engine
 from integrator.search import BadSearch, build_filter
 from integrator.store import MessageFilter, MessageRecord
@@ -331,6 +343,19 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
         except PermanentError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
         return result.__dict__
+
+    @app.get("/api/v1/deadletters")
+    async def deadletters(
+        destination: str | None = None, limit: int = Query(100, ge=1, le=1000)
+    ) -> list[dict[str, Any]]:
+        letters = await list_dead_letters(engine.store, destination_id=destination, limit=limit)
+        return [dead_letter_summary(letter) for letter in letters]
+
+    @app.get("/api/v1/audit")
+    async def audit(
+        target: str | None = None, limit: int = Query(100, ge=1, le=1000)
+    ) -> list[dict[str, Any]]:
+        return [audit_view(a) for a in await engine.store.list_audit(target=target, limit=limit)]
 
     @app.get("/metrics")
     async def metrics() -> Response:

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from deadletter import DeadLetter, DeadLetterError
 from integrator.cli_views import attempts_table
+from integrator.presenters import dead_letter_summary
 from integrator.store import Store
 
 T = TypeVar("T")
@@ -46,28 +47,10 @@ def _with_store(action: Callable[[Store], Awaitable[T]]) -> T:
         cli._fail(str(exc), exc.exit_code)
 
 
-def _summary(letter: DeadLetter) -> dict[str, Any]:
-    m = letter.message
-    last_ack = letter.last_ack
-    return {
-        "id": m.id,
-        "destination": m.destination_id,
-        "zd_number": m.zd_number,
-        "event_type": m.event_type,
-        "version": m.version,
-        "control_id": m.control_id,
-        "attempts": m.attempt_count,
-        "reason": letter.reason,
-        "last_ack_code": last_ack.ack_code if last_ack is not None else None,
-        "created_at": m.created_at.isoformat(),
-        "dead_since": m.updated_at.isoformat(),
-    }
-
-
 def _detail(letter: DeadLetter) -> dict[str, Any]:
-    from integrator.presenters import attempt_view
+    from integrator.presenters import attempt_view, dead_letter_summary
 
-    detail = _summary(letter)
+    detail = dead_letter_summary(letter)
     last_ack = letter.last_ack
     detail["last_ack"] = attempt_view(last_ack)["ack"] if last_ack is not None else None
     detail["attempt_history"] = [attempt_view(a) for a in letter.attempts]
@@ -86,7 +69,7 @@ def deadletter_list(
 
     async def action(store: Store) -> list[dict[str, Any]]:
         letters = await list_dead_letters(store, destination_id=destination, limit=limit)
-        return [_summary(letter) for letter in letters]
+        return [dead_letter_summary(letter) for letter in letters]
 
     rows = _with_store(action)
     if as_json:

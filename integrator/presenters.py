@@ -10,9 +10,16 @@ import base64
 from datetime import date
 from typing import Any
 
+from deadletter import DeadLetter
 from integrator.catalog import Catalog
 from integrator.hl7view import decode_message
-from integrator.store import AttemptRecord, EventRecord, MessageRecord, ResendRecord
+from integrator.store import (
+    AttemptRecord,
+    AuditRecord,
+    EventRecord,
+    MessageRecord,
+    ResendRecord,
+)
 from mappings.registry import REGISTRY
 
 
@@ -175,3 +182,33 @@ def deprecation_report(today: date, catalog: Catalog) -> list[dict[str, Any]]:
                 }
             )
     return sorted(rows, key=lambda r: (r["days_left"], r["destination"]))
+
+
+def dead_letter_summary(letter: DeadLetter) -> dict[str, Any]:
+    m = letter.message
+    last_ack = letter.last_ack
+    return {
+        "id": m.id,
+        "destination": m.destination_id,
+        "zd_number": m.zd_number,
+        "event_type": m.event_type,
+        "version": m.version,
+        "control_id": m.control_id,
+        "attempts": m.attempt_count,
+        "reason": letter.reason,
+        "last_ack_code": last_ack.ack_code if last_ack is not None else None,
+        "created_at": m.created_at.isoformat(),
+        "dead_since": m.updated_at.isoformat(),
+    }
+
+
+def audit_view(entry: AuditRecord) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": entry.at.isoformat(),
+        "actor": entry.actor,
+        "action": entry.action,
+        "target": entry.target,
+        "reason": entry.reason,
+        "details": entry.details,
+    }

@@ -1,0 +1,49 @@
+"""GET /api/v1/deadletters and /api/v1/audit (SPEC §7), against a real engine and receiver."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from destinations.receiver import MllpReceiver
+from integrator.api import create_app
+from integrator.catalog import build_catalog
+from integrator.engine import Engine
+from tests.integrator.support import destination, settings_for
+
+
+async def test_dead_letters_and_audit_are_listed(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    rejecting = MllpReceiver(ack_code="AR")
+    await rejecting.start()
+    config = destination("noord", rejecting.port, providers=["ziekenhuis-noord"])
+    engine = Engine(
+        settings_for(tmp_path),
+        catalog=build_catalog([("noord.yaml", config)], today=date(2026, 11, 27)),
+    )
+    await engine.start()
+    try:
+        result = await engine.intake.submit(json.dumps(referral_data), source="cli")
+        assert await engine.wait_settled(timeout=10)
+        await engine.store.add_audit(
+            "anna", "deadletter.look", result.messages[0].message_id, reason="GP called"
+        )
+        transport = httpx.ASGITransport(app=create_app(engine))
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+            letters = (await api.get("/api/v1/deadletters")).json()
+            assert [(d["id"], d["last_ack_code"]) for d in letters] == [
+                (result.messages[0].message_id, "AR")
+            ]
+            assert (await api.get("/api/v1/deadletters?destination=other")).json() == []
+            audit = (await api.get("/api/v1/audit")).json()
+            assert audit[0]["actor"] == "anna" and audit[0]["reason"] == "GP called"
+            assert (await api.get("/api/v1/audit?limit=0")).status_code == 422
+    finally:
+        await engine.stop()
+        await rejecting.stop()
+
