@@ -46,4 +46,3 @@ async def test_dead_letters_and_audit_are_listed(
     finally:
         await engine.stop()
         await rejecting.stop()
-
