@@ -39,7 +39,7 @@ from integrator.errors import ConfigurationError, PermanentError
 from integrator.ids import new_control_id
 from integrator.intake import mapping_context
 from integrator.settings import Settings
-from integrator.store import MessageFilter, Store
+from integrator.store import Conflict, MessageFilter, Store
 from integrator.testmessage import synthetic_event
 from mappings import MappingError, map_event
 
@@ -290,13 +290,17 @@ class DestinationAdmin:
             if last == now:
                 continue
             before = dump_destination(destination_from_mapping(last, source="")) if last else ""
-            await self._store.add_destination_revision(
-                config.id,
-                actor="file",
-                action="file",
-                config=now,
-                diff=_diff(before, dump_destination(config)),
-            )
+            try:
+                await self._store.add_destination_revision(
+                    config.id,
+                    actor="file",
+                    action="file",
+                    config=now,
+                    diff=_diff(before, dump_destination(config)),
+                )
+            except Conflict:
+                # Another engine read the same file at the same moment and recorded it first.
+                continue
             recorded += 1
         return recorded
 

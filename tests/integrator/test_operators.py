@@ -288,3 +288,38 @@ async def test_a_destination_in_service_past_its_sunset_loads_and_holds_after_a_
         assert message is not None and (message.status, message.version) == ("delivered", "ref-v2")
     finally:
         await engine.stop()
+
+
+@pytest.mark.postgres
+async def test_two_engines_recording_the_same_files_at_once_do_not_fail(tmp_path: Path) -> None:
+    from datetime import UTC, date, datetime
+
+    from integrator.operators import DestinationAdmin
+    from integrator.store import Store
+    from tests.store.conftest import postgres_site
+
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    for n in range(5):
+        config = destination(f"d{n}", 2575, providers=[f"p{n}"])
+        (settings.destinations_dir / f"d{n}.yaml").write_text(dump_destination(config))
+    async with postgres_site() as site:
+        stores = [await Store.open(site.url, schema=site.schema) for _ in range(2)]
+        try:
+            admins = [
+                DestinationAdmin(
+                    store=s,
+                    settings=settings,
+                    today=lambda: date(2026, 11, 27),
+                    now=lambda: datetime(2026, 11, 27, tzinfo=UTC),
+                )
+                for s in stores
+            ]
+            catalog = await admins[0].catalog()
+            recorded = await asyncio.gather(*(a.record_file_changes(catalog) for a in admins))
+            assert sum(recorded) == 5
+            for n in range(5):
+                assert len(await stores[0].list_destination_revisions(f"d{n}")) == 1
+        finally:
+            for s in stores:
+                await s.close()
