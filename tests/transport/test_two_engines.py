@@ -119,8 +119,7 @@ async def test_two_engines_share_intake_and_deliver_each_message_once(
         assert await eventually(lambda: _consumers_are(url, prefix, 2), timeout=30), (
             "both engines should consume the intake queue; engine logs:\n"
             + "\n".join(
-                (tmp_path / f"engine-{n}.log").read_text(errors="replace")[-3000:]
-                for n in range(2)
+                (tmp_path / f"engine-{n}.log").read_text(errors="replace")[-3000:] for n in range(2)
             )
         )
         events = make_events(referral_data, PROVIDERS, 400)
