@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from integrator.catalog import Catalog
@@ -51,11 +53,16 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable outpu
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[red]error:[/] {message}")
+    err_console.print(f"[red]error:[/] {escape(message)}")
     raise typer.Exit(code)
 
 
-def _settings() -> Settings:
+def _settings(*, service: bool = False) -> Settings:
+    """Settings from the environment; logging set up for a service or for a person.
+
+    Commands people type show their result on stdout; routine info lines on stderr would only
+    get in the way, so they log warnings and errors unless INTEGRATOR_LOG_LEVEL says otherwise.
+    """
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -64,7 +71,10 @@ def _settings() -> Settings:
             for e in exc.errors()
         )
         _fail(f"bad settings: {problems}", 2)
-    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    level = settings.log_level
+    if not service and "INTEGRATOR_LOG_LEVEL" not in os.environ and level == "info":
+        level = "warning"
+    configure_logging(level=level, fmt=settings.log_format)
     return settings
 
 
@@ -85,7 +95,7 @@ def run(
     from integrator.engine import Engine
     from integrator.runner import run_engine
 
-    settings = _settings()
+    settings = _settings(service=True)
     if settings.search_key_is_development:
         from integrator.logging import get_logger
 
@@ -148,17 +158,17 @@ def submit(
                 for m in data["messages"]:
                     console.print(
                         f"    message {m['message_id']} → {m['destination']} "
-                        f"{m['version']} MSH-10 {m['control_id']} [{m['status']}]"
+                        f"{m['version']} MSH-10 {m['control_id']} \\[{m['status']}]"
                     )
                 for warning in data["warnings"]:
-                    console.print(f"    [yellow]warning:[/] {warning}")
+                    console.print(f"    [yellow]warning:[/] {escape(warning)}")
             else:
                 console.print(
                     f"[red]✗[/] {data['file']}: refused "
                     f"(kept as rejected event {data['rejected_id']})"
                 )
                 for e in data["errors"]:
-                    console.print(f"    {e['path']}: {e['message']} [{e['rule']}]")
+                    console.print(f"    {e['path']}: {e['message']} \\[{e['rule']}]")
     if any(not o.to_json()["accepted"] for o in outcomes):
         raise typer.Exit(2)
 
@@ -482,9 +492,9 @@ def versions(
         )
     console.print(table)
     for warning in catalog.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}")
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}")
     for error in catalog.errors:
-        err_console.print(f"[red]refused:[/] {error}")
+        err_console.print(f"[red]refused:[/] {escape(str(error))}")
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from destinations.config import dump_destination
@@ -90,7 +91,7 @@ def _report(change: Change, as_json: bool) -> None:
     if change.diff:
         cli.console.print(change.diff.rstrip("\n"), soft_wrap=True, markup=False)
     for warning in change.warnings:
-        cli.err_console.print(f"[yellow]warning:[/] {warning}")
+        cli.err_console.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 @destinations_app.command("list")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deadletter import DeadLetterError, ResendRequest
@@ -171,7 +172,7 @@ def _report(outcome: dict[str, Any], *, as_json: bool, single: bool) -> None:
         cli.console.print(f"Dry run: {len(selected)} message(s) would be resent.")
         for m in selected:
             cli.console.print(
-                f"  {m.id}  {m.zd_number}  → {m.destination_id}  {m.version}  [{m.status}]"
+                f"  {m.id}  {m.zd_number}  → {m.destination_id}  {m.version}  \\[{m.status}]"
             )
         return
     results: list[dict[str, Any]] = outcome["results"]
@@ -197,7 +198,7 @@ def _report(outcome: dict[str, Any], *, as_json: bool, single: bool) -> None:
                 f"({r['destination']}, {r['version']}, {r['mode']}, MSH-10 {r['control_id']})"
             )
         for r in skipped:
-            cli.console.print(f"[yellow]skipped[/] {r['original_id']}: {r['note']}")
+            cli.console.print(f"[yellow]skipped[/] {r['original_id']}: {escape(r['note'])}")
     if single and skipped and not resent:
         raise typer.Exit(2)
 
