@@ -291,7 +291,7 @@ class DestinationAdmin:
                 continue
             before = dump_destination(destination_from_mapping(last, source="")) if last else ""
             try:
-                await self._store.add_destination_revision(
+                number = await self._store.add_destination_revision_if_changed(
                     config.id,
                     actor="file",
                     action="file",
@@ -301,7 +301,8 @@ class DestinationAdmin:
             except Conflict:
                 # Another engine read the same file at the same moment and recorded it first.
                 continue
-            recorded += 1
+            if number is not None:
+                recorded += 1
         return recorded
 
     # -- testing -----------------------------------------------------------------------------

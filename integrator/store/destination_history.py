@@ -73,6 +73,48 @@ class DestinationHistoryMixin:
             )
         return number
 
+    @guarded("record a destination change")
+    async def add_destination_revision_if_changed(
+        self: _StoreParts,
+        destination_id: str,
+        *,
+        actor: str,
+        action: str,
+        config: dict[str, Any],
+        diff: str,
+    ) -> int | None:
+        """Append a revision unless the last one holds this exact definition (None then).
+
+        The check and the insert share one transaction, so engines recording the same file at
+        once record it once: the later one sees the earlier's row, or loses on the unique
+        (destination, revision) index and gets ``Conflict``.
+        """
+        async with self._transaction() as conn:
+            last = (
+                await conn.execute(
+                    select(destination_revisions.c.revision, destination_revisions.c.config)
+                    .where(destination_revisions.c.destination_id == destination_id)
+                    .order_by(destination_revisions.c.revision.desc())
+                    .limit(1)
+                )
+            ).first()
+            if last is not None and last.config is not None and load_json(last.config) == config:
+                return None
+            number = 1 if last is None else int(last.revision) + 1
+            await conn.execute(
+                insert(destination_revisions).values(
+                    destination_id=destination_id,
+                    revision=number,
+                    at=self._now(),
+                    actor=actor,
+                    action=action,
+                    config=dump_json(config),
+                    diff=diff,
+                    reason=None,
+                )
+            )
+        return number
+
     @guarded("read destination history")
     async def list_destination_revisions(
         self: _StoreParts, destination_id: str

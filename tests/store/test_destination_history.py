@@ -36,3 +36,17 @@ async def test_revisions_are_numbered_per_destination_and_kept_whole(store: Stor
     fetched = await store.get_destination_revision("noord", 1)
     assert fetched is not None and fetched.config == {"id": "noord", "port": 2575}
     assert await store.get_destination_revision("noord", 9) is None
+
+
+async def test_recording_an_unchanged_definition_adds_nothing(store: Store) -> None:
+    first = await store.add_destination_revision_if_changed(
+        "noord", actor="file", action="file", config={"id": "noord", "port": 1}, diff="+"
+    )
+    same = await store.add_destination_revision_if_changed(
+        "noord", actor="file", action="file", config={"id": "noord", "port": 1}, diff="+"
+    )
+    changed = await store.add_destination_revision_if_changed(
+        "noord", actor="file", action="file", config={"id": "noord", "port": 2}, diff="~"
+    )
+    assert (first, same, changed) == (1, None, 2)
+    assert len(await store.list_destination_revisions("noord")) == 2
