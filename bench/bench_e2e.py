@@ -16,24 +16,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import platform
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, timedelta
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import make_events, serve_receivers  # noqa: E402
+
 from destinations.config import destination_from_mapping  # noqa: E402
-from destinations.receiver import MllpReceiver  # noqa: E402
 from integrator.catalog import build_catalog  # noqa: E402
 from integrator.engine import Engine  # noqa: E402
 from integrator.logging import configure_logging  # noqa: E402
@@ -43,34 +41,9 @@ from integrator.store import MessageFilter  # noqa: E402
 BATCH = 200
 
 
-def make_events(n: int, providers: list[str]) -> list[bytes]:
-    base = json.loads((ROOT / "config" / "samples" / "referral.json").read_text())
-    events = []
-    for i in range(n):
-        event = dict(base)
-        event["event_id"] = str(uuid.uuid4())
-        event["zd_number"] = f"ZD{200000000 + i:09d}"
-        event["provider"] = {**base["provider"], "id": providers[i % len(providers)]}
-        events.append(json.dumps(event).encode())
-    return events
-
-
-def _serve_receivers(count: int, conn: Connection) -> None:
-    """Child process: the hospitals' receivers, on the other core, as in real life."""
-
-    async def serve() -> None:
-        receivers = [MllpReceiver() for _ in range(count)]
-        conn.send([await r.start() for r in receivers])
-        await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # wait for "stop"
-        for r in receivers:
-            await r.stop()
-
-    asyncio.run(serve())
-
-
 async def scenario(n_events: int, n_destinations: int) -> dict[str, Any]:
     parent, child = multiprocessing.Pipe()
-    receivers = multiprocessing.Process(target=_serve_receivers, args=(n_destinations, child))
+    receivers = multiprocessing.Process(target=serve_receivers, args=(n_destinations, child))
     receivers.start()
     ports: list[int] = parent.recv()
     providers = [f"provider-{i}" for i in range(n_destinations)]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import os
 import platform
@@ -31,7 +30,6 @@ import tempfile
 import time
 import uuid
 from datetime import timedelta
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -43,38 +41,14 @@ from pamqp.commands import Basic
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from destinations.receiver import MllpReceiver  # noqa: E402
+from common import make_events, serve_receivers  # noqa: E402
+
 from integrator.store import MessageFilter, Store  # noqa: E402
 from integrator.transport.topology import Topology  # noqa: E402
 
 AMQP_URL = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 IN_FLIGHT = 1000
-
-
-def make_events(n: int, providers: list[str]) -> list[bytes]:
-    base = json.loads((ROOT / "config" / "samples" / "referral.json").read_text())
-    events = []
-    for i in range(n):
-        event = dict(base)
-        event["event_id"] = str(uuid.uuid4())
-        event["zd_number"] = f"ZD{200000000 + i:09d}"
-        event["provider"] = {**base["provider"], "id": providers[i % len(providers)]}
-        events.append(json.dumps(event).encode())
-    return events
-
-
-def _serve_receivers(count: int, conn: Connection) -> None:
-    """Child process: the hospitals' receivers, as in real life not in the engine's process."""
-
-    async def serve() -> None:
-        receivers = [MllpReceiver() for _ in range(count)]
-        conn.send([await r.start() for r in receivers])
-        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-        for r in receivers:
-            await r.stop()
-
-    asyncio.run(serve())
 
 
 async def intake_consumers(topology: Topology) -> int:
@@ -132,7 +106,7 @@ async def delete_topology(topology: Topology, destinations: list[str]) -> None:
 
 async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[str, Any]:
     parent, child = multiprocessing.Pipe()
-    receivers = multiprocessing.Process(target=_serve_receivers, args=(n_destinations, child))
+    receivers = multiprocessing.Process(target=serve_receivers, args=(n_destinations, child))
     receivers.start()
     ports: list[int] = parent.recv()
     providers = [f"provider-{i}" for i in range(n_destinations)]
