@@ -211,9 +211,7 @@ class Engine:
             if current is None or current != runner.destination or not current.enabled:
                 await runner.stop()
                 del self._runners[dest_id]
-                if isinstance(self._transport, RabbitMQTransport) and (
-                    current is None or not current.enabled
-                ):
+                if current is None or not current.enabled:
                     # Stop holding its queue, so another engine (if any) delivers it.
                     await self._transport.release(dest_id)
         starting = [
@@ -224,13 +222,7 @@ class Engine:
         for destination in starting:
             # Before the runner starts, so the transport can tell these from what is queued.
             pending = await self._store.pending_messages(destination.id)
-            outbound = [outbound_message(m) for m in pending]
-            if isinstance(self._transport, RabbitMQTransport):
-                # They may still be in the broker's queue (paused, not gone): mark the copies,
-                # so the receiving side checks the store and does not send them twice.
-                await self._transport.republish(outbound)
-            else:
-                await self._transport.publish(outbound)
+            await self._transport.republish([outbound_message(m) for m in pending])
         for destination in starting:
             self._start_destination(destination)
         started = [d.id for d in starting]
@@ -255,7 +247,7 @@ class Engine:
         ]
         if outbound:
             log.info("resuming pending messages", messages=len(outbound))
-            await self._transport.publish(outbound)
+            await self._transport.republish(outbound)
 
     async def _start_rabbitmq(self, transport: RabbitMQTransport) -> None:
         """Connect; recovery and AMQP intake run on every (re)connect from then on.

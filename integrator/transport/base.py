@@ -27,6 +27,17 @@ class Delivery(Protocol):
 class Transport(Protocol):
     async def publish(self, messages: Sequence[OutboundMessage]) -> None: ...
 
+    async def republish(self, messages: Sequence[OutboundMessage]) -> None:
+        """Publish again what the store still lists as pending (recovery, a restarted runner).
+
+        Copies may meet an original still queued; the transport must not deliver both.
+        """
+        ...
+
+    async def release(self, destination_id: str) -> None:
+        """This engine stops delivering to the destination (paused or removed)."""
+        ...
+
     async def receive(self, destination_id: str) -> Delivery: ...
 
     def pending(self, destination_id: str) -> int:

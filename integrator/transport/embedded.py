@@ -42,6 +42,12 @@ class EmbeddedTransport:
             seen.add(message.message_id)
             queue.put_nowait(message)
 
+    async def republish(self, messages: Sequence[OutboundMessage]) -> None:
+        await self.publish(messages)  # publish already skips what is still waiting
+
+    async def release(self, destination_id: str) -> None:
+        return None  # the queue stays; nobody else could take it over
+
     async def receive(self, destination_id: str) -> EmbeddedDelivery:
         message = await self._queue(destination_id).get()
         self._queued[destination_id].discard(message.message_id)

@@ -56,7 +56,7 @@ class Harness:
         self.opened.remove(old)
         new = await self.open()
         if isinstance(new, EmbeddedTransport):
-            await new.publish(await Outbox(self.store, lambda: DESTINATIONS).pending())
+            await new.republish(await Outbox(self.store, lambda: DESTINATIONS).pending())
         return new
 
     async def messages(self, destination_id: str, count: int) -> list[OutboundMessage]:
