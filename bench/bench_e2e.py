@@ -18,18 +18,23 @@ import argparse
 import asyncio
 import multiprocessing
 import platform
-import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import make_events, serve_receivers  # noqa: E402
+from common import (  # noqa: E402
+    make_events,
+    percentiles,
+    results_table,
+    sampled_latencies,
+    serve_receivers,
+)
 
 from destinations.config import destination_from_mapping  # noqa: E402
 from integrator.catalog import build_catalog  # noqa: E402
@@ -76,45 +81,21 @@ async def scenario(n_events: int, n_destinations: int) -> dict[str, Any]:
             elapsed = time.perf_counter() - t0
             messages = await engine.store.list_messages(MessageFilter(), limit=n_events * 2)
             delivered = [m for m in messages if m.status == "delivered"]
-            latencies = []
-            for m in delivered[:: max(1, len(delivered) // 2000)]:
-                event = await engine.store.get_event(m.event_id)
-                attempts = await engine.store.list_attempts(m.id)
-                if event is None or not attempts:
-                    continue
-                attempt = attempts[-1]
-                done = attempt.started_at + timedelta(milliseconds=attempt.duration_ms)
-                latencies.append((done - event.received_at).total_seconds() * 1000)
+            latencies = await sampled_latencies(engine.store, delivered)
         finally:
             await engine.stop()
             parent.send("stop")
             receivers.join()
-    latencies.sort()
     return {
+        "setup": "embedded + SQLite",
         "destinations": n_destinations,
         "events": n_events,
         "delivered": len(delivered),
         "settled": settled,
         "intake_per_s": n_events / intake_s,
         "delivered_per_s": len(delivered) / elapsed,
-        "p50_ms": statistics.median(latencies) if latencies else float("nan"),
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan"),
+        **percentiles(latencies),
     }
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "| transport + store | destinations | events | delivered | intake events/s "
-        "| delivered/s | p50 latency ms | p99 latency ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| embedded + SQLite | {r['destinations']} | {r['events']} | {r['delivered']} "
-            f"| {r['intake_per_s']:,.0f} | {r['delivered_per_s']:,.0f} "
-            f"| {r['p50_ms']:,.1f} | {r['p99_ms']:,.1f} |"
-        )
-    return "\n".join(lines)
 
 
 async def main(quick: bool) -> None:
@@ -126,7 +107,7 @@ async def main(quick: bool) -> None:
         f"Python {platform.python_version()} on {platform.machine()}, "
         f"`bench/bench_e2e.py{' --quick' if quick else ''}`. Latency is measured during a burst "
         "(all events submitted as fast as intake takes them), so it includes queueing.\n\n"
-        + table(rows)
+        + results_table(rows)
         + "\n"
     )
     print(text)

@@ -23,13 +23,11 @@ import multiprocessing
 import os
 import platform
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +39,13 @@ from pamqp.commands import Basic
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import make_events, serve_receivers  # noqa: E402
+from common import (  # noqa: E402
+    make_events,
+    percentiles,
+    results_table,
+    sampled_latencies,
+    serve_receivers,
+)
 
 from integrator.store import MessageFilter, Store  # noqa: E402
 from integrator.transport.topology import Topology  # noqa: E402
@@ -175,15 +179,7 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
                 await asyncio.sleep(0.02)
             messages = await store.list_messages(MessageFilter(), limit=n_events * 2)
             done = [m for m in messages if m.status == "delivered"]
-            latencies = []
-            for m in done[:: max(1, len(done) // 1000)]:
-                event = await store.get_event(m.event_id)
-                attempts = await store.list_attempts(m.id)
-                if event is None or not attempts:
-                    continue
-                attempt = attempts[-1]
-                end = attempt.started_at + timedelta(milliseconds=attempt.duration_ms)
-                latencies.append((end - event.received_at).total_seconds() * 1000)
+            latencies = await sampled_latencies(store, done, samples=1000)
         finally:
             for process in processes:
                 process.send_signal(signal.SIGTERM)
@@ -196,33 +192,17 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
             await delete_topology(topology, destinations)
             await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             await admin.close()
-    latencies.sort()
+    engines = "1 engine" if n_engines == 1 else f"{n_engines} engines"
     return {
+        "setup": f"RabbitMQ + PostgreSQL, {engines}",
         "engines": n_engines,
         "destinations": n_destinations,
         "events": n_events,
         "delivered": delivered,
         "intake_per_s": n_events / intake_s if intake_s else float("nan"),
         "delivered_per_s": delivered / elapsed if elapsed else float("nan"),
-        "p50_ms": statistics.median(latencies) if latencies else float("nan"),
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan"),
+        **percentiles(latencies),
     }
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "| transport + store | destinations | events | delivered | intake events/s "
-        "| delivered/s | p50 latency ms | p99 latency ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        engines = "1 engine" if r["engines"] == 1 else f"{r['engines']} engines"
-        lines.append(
-            f"| RabbitMQ + PostgreSQL, {engines} | {r['destinations']} | {r['events']} "
-            f"| {r['delivered']} | {r['intake_per_s']:,.0f} | {r['delivered_per_s']:,.0f} "
-            f"| {r['p50_ms']:,.1f} | {r['p99_ms']:,.1f} |"
-        )
-    return "\n".join(lines)
 
 
 async def main(quick: bool) -> None:
@@ -231,7 +211,7 @@ async def main(quick: bool) -> None:
     for engines in (1, 2):
         for destinations in (1, 10):
             rows.append(await scenario(n, destinations, engines))
-            print(table(rows[-1:]).splitlines()[-1], flush=True)
+            print(results_table(rows[-1:]).splitlines()[-1], flush=True)
     text = (
         "# End-to-end on RabbitMQ + PostgreSQL: events in -> delivered with a validated ACK\n\n"
         f"Python {platform.python_version()} on {platform.machine()}, "
@@ -241,7 +221,7 @@ async def main(quick: bool) -> None:
         "measured during that burst, so it includes queueing. "
         f"{os.cpu_count()} CPUs shared by broker, database, engines and receivers; load average "
         f"{os.getloadavg()[0]:.1f} at the end (other jobs on the machine count too).\n\n"
-        + table(rows)
+        + results_table(rows)
         + "\n"
     )
     print(text)

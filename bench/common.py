@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import uuid
+from collections.abc import Sequence
+from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from destinations.receiver import MllpReceiver
+from integrator.store import MessageRecord, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,3 +45,46 @@ def serve_receivers(count: int, conn: Connection) -> None:
             await r.stop()
 
     asyncio.run(serve())
+
+
+async def sampled_latencies(
+    store: Store, delivered: Sequence[MessageRecord], *, samples: int = 2000
+) -> list[float]:
+    """Milliseconds from event received to the end of its delivering attempt, for about
+    ``samples`` delivered messages spread over the run, sorted."""
+    latencies = []
+    for m in delivered[:: max(1, len(delivered) // samples)]:
+        event = await store.get_event(m.event_id)
+        attempts = await store.list_attempts(m.id)
+        if event is None or not attempts:
+            continue
+        attempt = attempts[-1]
+        end = attempt.started_at + timedelta(milliseconds=attempt.duration_ms)
+        latencies.append((end - event.received_at).total_seconds() * 1000)
+    return sorted(latencies)
+
+
+def percentiles(latencies: Sequence[float]) -> dict[str, float]:
+    """p50 and p99 of sorted latencies (NaN when there are none)."""
+    if not latencies:
+        return {"p50_ms": float("nan"), "p99_ms": float("nan")}
+    return {
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[max(int(len(latencies) * 0.99) - 1, 0)],
+    }
+
+
+def results_table(rows: Sequence[dict[str, Any]]) -> str:
+    """One markdown table layout for every end-to-end result; each row names its ``setup``."""
+    lines = [
+        "| transport + store | destinations | events | delivered | intake events/s "
+        "| delivered/s | p50 latency ms | p99 latency ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['setup']} | {r['destinations']} | {r['events']} | {r['delivered']} "
+            f"| {r['intake_per_s']:,.0f} | {r['delivered_per_s']:,.0f} "
+            f"| {r['p50_ms']:,.1f} | {r['p99_ms']:,.1f} |"
+        )
+    return "\n".join(lines)
