@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "config" / "samples"
@@ -25,3 +28,20 @@ def referral_data() -> dict[str, Any]:
 @pytest.fixture
 def diagnostic_request_data() -> dict[str, Any]:
     return load_sample("diagnostic_request")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """The environment of an ``integrator`` process with its own store, files and port."""
+    dest_dir = tmp_path / "destinations"
+    dest_dir.mkdir()
+    values = dict(os.environ)
+    values.update(
+        {
+            "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/store.db",
+            "INTEGRATOR_DESTINATIONS_DIR": str(dest_dir),
+            "INTEGRATOR_HTTP_PORT": str(free_port()),
+            "INTEGRATOR_LOG_FORMAT": "json",
+        }
+    )
+    return values

@@ -45,3 +45,11 @@ def require_postgres() -> str:
 def require_rabbitmq() -> str:
     require_service("RabbitMQ", RABBITMQ_HOST, RABBITMQ_PORT)
     return f"amqp://guest:guest@{RABBITMQ_HOST}:{RABBITMQ_PORT}/"
+
+
+def free_port() -> int:
+    """A loopback port that nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import os
 import signal
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from destinations.config import dump_destination
 from integrator.store import Store
 from tests.delivery.misbehaving import MisbehavingReceiver
 from tests.delivery.support import DEST, fast_destination
-from tests.integrator.test_cli import ROOT, free_port
+from tests.integrator.test_cli import ROOT
 
 EVENTS = 30
 
@@ -49,22 +48,6 @@ class ReceiverThread:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    dest_dir = tmp_path / "destinations"
-    dest_dir.mkdir()
-    values = dict(os.environ)
-    values.update(
-        {
-            "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/store.db",
-            "INTEGRATOR_DESTINATIONS_DIR": str(dest_dir),
-            "INTEGRATOR_HTTP_PORT": str(free_port()),
-            "INTEGRATOR_LOG_FORMAT": "json",
-        }
-    )
-    return values
 
 
 def start_engine(env: dict[str, str]) -> subprocess.Popen[bytes]:

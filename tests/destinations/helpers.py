@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import Awaitable, Callable
 
 VT, FS_CR = b"\x0b", b"\x1c\x0d"
@@ -94,11 +93,3 @@ class ScriptedServer:
         finally:
             self._tasks.discard(task)
             writer.close()
-
-
-def free_port() -> int:
-    """A port that nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port

@@ -20,8 +20,9 @@ from destinations.errors import (
     MalformedAck,
 )
 from destinations.receiver import MllpReceiver
+from tests.services import free_port
 
-from .helpers import FS_CR, ScriptedServer, free_port, make_ack, make_message, msh10, read_frame
+from .helpers import FS_CR, ScriptedServer, make_ack, make_message, msh10, read_frame
 
 
 def client_for(port: int, *, ack_timeout: float = 0.5, max_frame_size: int = 1 << 20) -> MllpClient:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +16,7 @@ import pytest
 
 from destinations.config import dump_destination
 from tests.integrator.support import destination
+from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "config" / "samples"
@@ -33,29 +32,6 @@ def cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.Comp
         cwd=ROOT,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    dest_dir = tmp_path / "destinations"
-    dest_dir.mkdir()
-    values = dict(os.environ)
-    values.update(
-        {
-            "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/store.db",
-            "INTEGRATOR_DESTINATIONS_DIR": str(dest_dir),
-            "INTEGRATOR_HTTP_PORT": str(free_port()),
-            "INTEGRATOR_LOG_FORMAT": "json",
-        }
-    )
-    return values
 
 
 def test_demo_delivers_both_samples_and_exits_zero() -> None:

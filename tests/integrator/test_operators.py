@@ -20,15 +20,7 @@ from integrator.engine import Engine
 from integrator.errors import ConfigurationError
 from integrator.store import MessageFilter
 from tests.integrator.support import destination, settings_for
-
-
-def closed_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
+from tests.services import free_port
 
 
 def events(referral: dict[str, Any], n: int) -> list[str]:
@@ -83,7 +75,7 @@ async def test_changing_the_port_while_messages_are_queued_delivers_them_to_the_
     engine_on_files: Engine, referral_data: dict[str, Any]
 ) -> None:
     engine = engine_on_files
-    await engine.admin.update("noord", [f"port={closed_port()}"], actor="anna")
+    await engine.admin.update("noord", [f"port={free_port()}"], actor="anna")
     await engine.intake.submit_many(events(referral_data, 3), source="cli")
 
     async def retrying() -> bool:

@@ -15,7 +15,8 @@ import pytest
 from destinations.config import dump_destination
 from integrator.store import Store
 from tests.integrator.support import destination
-from tests.integrator.test_cli import SAMPLES, cli, free_port
+from tests.integrator.test_cli import SAMPLES, cli
+from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BSN = "999990019"
