@@ -410,7 +410,10 @@ class DestinationAdmin:
         return Change(config.id, action, revision, config, warnings, diff)
 
     async def _unserved_providers(self, changed: DestinationConfig) -> list[str]:
-        served = {p for d in (await self.catalog()).destinations.values() for p in d.providers}
+        # Only the providers matter here: the files alone, without the version checks and the
+        # per-destination revision look-ups that ``catalog`` makes.
+        loaded, _ = load_destination_files(self._dir)
+        served = {p for _, d in loaded if d.id != changed.id for p in d.providers}
         served |= set(changed.providers)
         return sorted(p for p in await self._store.provider_ids() if p not in served)
 

@@ -315,3 +315,16 @@ async def test_two_engines_recording_the_same_files_at_once_do_not_fail(tmp_path
         finally:
             for s in stores:
                 await s.close()
+
+
+async def test_changes_warn_about_providers_that_no_destination_serves(
+    engine_on_files: Engine, diagnostic_request_data: dict[str, Any]
+) -> None:
+    engine = engine_on_files
+    await engine.intake.submit(json.dumps(diagnostic_request_data), source="cli")  # lab-west
+    change = await engine.admin.update("noord", ["ack_timeout=3s"], actor="anna")
+    assert any("'lab-west'" in w and "no destination serves" in w for w in change.warnings)
+    change = await engine.admin.update(
+        "noord", ["providers=[ziekenhuis-noord, lab-west]"], actor="anna"
+    )
+    assert not any("no destination serves" in w for w in change.warnings)
