@@ -207,7 +207,7 @@ class Intake:
                     "none sent there"
                 )
                 continue
-            message = self._map(event, destination, version, now)
+            message = self.render(event, destination, version, now)
             messages.append(message)
             routed.append(
                 RoutedMessage(
@@ -221,7 +221,7 @@ class Intake:
             )
         return _Prepared(event, record, tuple(messages), tuple(routed), tuple(warnings))
 
-    def _map(
+    def render(
         self,
         event: Event,
         destination: DestinationConfig,
@@ -230,6 +230,11 @@ class Intake:
         *,
         control_id: str | None = None,
     ) -> NewMessage:
+        """The message ``destination`` gets for ``event`` (held, with the reason, if it cannot).
+
+        Intake, the release of held messages and remap resends all make messages here, so the
+        sunset rules and the MSH values are the same for each.
+        """
         control_id = control_id or new_control_id()
         local_now = now.astimezone(self._settings.zone)
         resolution = resolve_version(
@@ -281,7 +286,7 @@ class Intake:
                 if configured is None:
                     continue
                 now = self._clock.now()
-                remapped = self._map(
+                remapped = self.render(
                     event, destination, configured, now, control_id=message.control_id
                 )
                 if remapped.status == "held":

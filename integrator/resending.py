@@ -62,7 +62,7 @@ class IntakeRenderer:
         # A resend is a deliberate act: never held for a retired version, mapped with the
         # successor (as auto_upgrade would), and the message's warnings say so.
         upgrading = destination.model_copy(update={"auto_upgrade": True})
-        message = self._intake._map(event, upgrading, configured, self._clock.now())
+        message = self._intake.render(event, upgrading, configured, self._clock.now())
         if message.status == "held":
             return "; ".join(message.warnings) or "cannot be mapped"
         return message
