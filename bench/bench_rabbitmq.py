@@ -205,11 +205,11 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
     }
 
 
-async def main(quick: bool) -> None:
+async def main(quick: bool, engine_counts: list[int], destination_counts: list[int]) -> None:
     n = 2_000 if quick else 20_000
     rows = []
-    for engines in (1, 2):
-        for destinations in (1, 10):
+    for engines in engine_counts:
+        for destinations in destination_counts:
             rows.append(await scenario(n, destinations, engines))
             print(results_table(rows[-1:]).splitlines()[-1], flush=True)
     text = (
@@ -232,4 +232,7 @@ async def main(quick: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
-    asyncio.run(main(parser.parse_args().quick))
+    parser.add_argument("--engines", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--destinations", type=int, nargs="+", default=[1, 10])
+    args = parser.parse_args()
+    asyncio.run(main(args.quick, args.engines, args.destinations))

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar, cast
 
 import typer
 from pydantic import ValidationError
@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from integrator import eventloop
 from integrator.catalog import Catalog
 from integrator.cli_views import attempts_table
 from integrator.clock import SystemClock
@@ -79,7 +80,15 @@ def _settings(*, service: bool = False) -> Settings:
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    return eventloop.run(coro, _event_loop())
+
+
+def _event_loop() -> eventloop.LoopKind:
+    """``INTEGRATOR_EVENT_LOOP``: ``uvloop`` (the default) or ``asyncio``."""
+    kind = os.environ.get("INTEGRATOR_EVENT_LOOP", "uvloop")
+    if kind not in ("uvloop", "asyncio"):
+        _fail(f"bad settings: INTEGRATOR_EVENT_LOOP: 'uvloop' or 'asyncio', not {kind!r}", 2)
+    return cast(eventloop.LoopKind, kind)
 
 
 def _print_json(data: Any) -> None:

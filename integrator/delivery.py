@@ -31,9 +31,12 @@ from destinations.tls import client_ssl_context
 from destinations.worker import AckPolicy, AttemptSink, DeliveryWorker, OutboundMessage, Sender
 from integrator.clock import Clock
 from integrator.logging import get_logger
-from integrator.transport import Transport
+from integrator.transport import Delivery, Transport
 
 log = get_logger("integrator.delivery")
+
+#: Seconds before a message is tried again after an error that is no delivery outcome.
+UNEXPECTED_FAILURE_PAUSE = 1.0
 
 
 def retry_policy(destination: DestinationConfig) -> RetryPolicy:
@@ -148,23 +151,40 @@ class DestinationRunner:
             with structlog.contextvars.bound_contextvars(
                 message_id=message.message_id, control_id=message.control_id
             ):
-                if self.destination.ordering == "fifo":
-                    status = await worker.deliver(message)
-                else:
-                    number = message.attempt_count + 1
-                    result = await worker.attempt_and_record(message, number)
-                    status = result.status
-                    if result.status == "retrying":
-                        assert result.next_attempt_at is not None
-                        later = dataclasses.replace(message, attempt_count=number)
-                        self._publish_later(later, result.next_attempt_at)
-                await delivery.settle()
-                if status == "delivered":
-                    log.debug("message delivered")
-                elif status == "dead":
-                    log.warning("message dead-lettered")
-                else:
-                    log.info("message goes to the back of the queue until its retry")
+                while True:
+                    try:
+                        await self._handle(worker, delivery)
+                        break
+                    except Exception as exc:
+                        # A bug or a broken part, not a delivery outcome: this loop is the
+                        # destination's only one, so it must not die with it. The message is
+                        # not settled; it is tried again (same MSH-10) after a pause.
+                        log.error(
+                            "delivery failed unexpectedly; trying the message again",
+                            error_type=type(exc).__name__,
+                            retry_in_s=UNEXPECTED_FAILURE_PAUSE,
+                        )
+                        await asyncio.sleep(UNEXPECTED_FAILURE_PAUSE)
+
+    async def _handle(self, worker: DeliveryWorker, delivery: Delivery) -> None:
+        message = delivery.message
+        if self.destination.ordering == "fifo":
+            status = await worker.deliver(message)
+        else:
+            number = message.attempt_count + 1
+            result = await worker.attempt_and_record(message, number)
+            status = result.status
+            if result.status == "retrying":
+                assert result.next_attempt_at is not None
+                later = dataclasses.replace(message, attempt_count=number)
+                self._publish_later(later, result.next_attempt_at)
+        await delivery.settle()
+        if status == "delivered":
+            log.debug("message delivered")
+        elif status == "dead":
+            log.warning("message dead-lettered")
+        else:
+            log.info("message goes to the back of the queue until its retry")
 
     def _publish_later(self, message: OutboundMessage, when: datetime) -> None:
         async def publish() -> None:

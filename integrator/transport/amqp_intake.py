@@ -24,12 +24,13 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 
-from aiormq.abc import AbstractChannel, AbstractConnection, DeliveredMessage
+from aiormq.abc import AbstractConnection, DeliveredMessage
 
 from integrator.errors import InvalidEvent, RetryableError
 from integrator.intake import Intake, IntakeResult
 from integrator.logging import get_logger
 from integrator.store import MessageFilter, Store, StoreUnavailable
+from integrator.transport.acks import ChannelAcks
 from integrator.transport.link import BROKER_ERRORS, delivery_tag, redelivered
 from integrator.transport.outbox import outbound_message
 from integrator.transport.rabbitmq import RabbitMQTransport
@@ -48,7 +49,7 @@ PAUSE_AFTER_FAILURE = 1.0
 @dataclass(frozen=True)
 class _Received:
     generation: int
-    channel: AbstractChannel
+    acks: ChannelAcks
     tag: int
     body: bytes
     redelivered: bool
@@ -96,12 +97,13 @@ class AmqpIntake:
         generation = self._link.generation
         channel = await connection.channel(publisher_confirms=False)
         await channel.basic_qos(prefetch_count=self._batch * (self._workers + 1))
+        acks = ChannelAcks(channel)
 
         async def on_message(delivered: DeliveredMessage) -> None:
             self._inbox.put_nowait(
                 _Received(
                     generation,
-                    channel,
+                    acks,
                     delivery_tag(delivered),
                     delivered.body,
                     redelivered(delivered),
@@ -195,17 +197,17 @@ class AmqpIntake:
             await self._transport.republish([outbound_message(m) for m in queued])
 
     async def _ack(self, batch: list[_Received]) -> None:
-        for received in batch:
-            if received.generation != self._link.generation:
-                continue
+        """One multiple-ack per channel where the batches before are done (``ChannelAcks``)."""
+        current = [r for r in batch if r.generation == self._link.generation]
+        for acks in {id(r.acks): r.acks for r in current}.values():
             with contextlib.suppress(*BROKER_ERRORS):
-                await received.channel.basic_ack(received.tag, wait=False)
+                await acks.ack(r.tag for r in current if r.acks is acks)
 
     async def _give_back(self, received: _Received) -> None:
         if received.generation != self._link.generation:
             return
         with contextlib.suppress(*BROKER_ERRORS):
-            await received.channel.basic_nack(received.tag, requeue=True)
+            await received.acks.give_back(received.tag)
 
 
 def _transient(exc: Exception) -> bool:

@@ -33,6 +33,7 @@ from pamqp.commands import Basic
 
 from destinations.worker import OutboundMessage
 from integrator.logging import get_logger
+from integrator.transport.acks import ChannelAcks
 from integrator.transport.errors import PublishRefused, TransportUnavailable
 from integrator.transport.link import BROKER_ERRORS, AmqpLink, delivery_tag, redelivered
 from integrator.transport.topology import (
@@ -56,7 +57,7 @@ PENDING_REFRESH_S = 0.25
 @dataclass
 class _Inbound:
     generation: int
-    channel: AbstractChannel
+    acks: ChannelAcks
     tag: int
     message: OutboundMessage
     check: bool
@@ -281,6 +282,7 @@ class RabbitMQTransport:
         await channel.basic_qos(prefetch_count=self._prefetch)
         await self.topology.declare_destination(channel, consumer.destination_id)
         destination_id = consumer.destination_id
+        acks = ChannelAcks(channel)
 
         async def on_message(delivered: DeliveredMessage) -> None:
             message = _decode(delivered, destination_id)
@@ -288,7 +290,7 @@ class RabbitMQTransport:
             consumer.queue.put_nowait(
                 _Inbound(
                     generation,
-                    channel,
+                    acks,
                     delivery_tag(delivered),
                     message,
                     redelivered(delivered) or bool(headers.get(REPUBLISHED)),
@@ -309,13 +311,12 @@ class RabbitMQTransport:
             return
         if self._barrier is not None:
             await self._barrier()
-        # One ack per message, not "multiple": with several connections per destination the
-        # workers settle out of delivery order.
-        for item in items:
-            if item.generation != self.link.generation:
-                continue
+        # Workers of one destination settle out of delivery order (several connections), so
+        # the window decides how far one multiple-ack may reach.
+        current = [item for item in items if item.generation == self.link.generation]
+        for acks in {id(item.acks): item.acks for item in current}.values():
             with contextlib.suppress(*BROKER_ERRORS):
-                await item.channel.basic_ack(item.tag, wait=False)
+                await acks.ack(item.tag for item in current if item.acks is acks)
 
     async def release(self, destination_id: str) -> None:
         """Stop consuming a destination's queue (paused or removed here).

@@ -325,3 +325,19 @@ def test_bad_arguments_are_refused() -> None:
 def test_every_failure_is_a_delivery_error() -> None:
     for error in (ConnectFailed, ConnectionLost, AckTimeout, MalformedAck, FrameTooLarge):
         assert issubclass(error, DeliveryError)
+
+
+def test_client_and_receiver_work_on_uvloop() -> None:
+    """``integrator run`` uses uvloop, whose transports are not ``asyncio.Transport``
+    subclasses; a type check there once left every send without a transport."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def exchange() -> tuple[list[str], int, int]:
+        async with MllpReceiver() as receiver, client_for(receiver.port) as client:
+            codes = [parse_ack(await client.send(make_message(f"U{i}"))).code for i in range(20)]
+            return codes, receiver.message_count, client.connection_count
+
+    codes, received, connections = uvloop.run(exchange())
+    assert codes == ["AA"] * 20
+    assert received == 20
+    assert connections == 1

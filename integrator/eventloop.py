@@ -1,0 +1,29 @@
+"""Which event loop the commands run on: uvloop where it is installed, asyncio's own otherwise.
+
+The engine is one event loop doing AMQP, PostgreSQL and MLLP I/O for every message; uvloop's
+loop and transports cost it measurably less CPU per message (``bench/bench_rabbitmq.py``). The
+code itself is loop-agnostic and the test suite runs on asyncio's loop, with the MLLP client and
+receiver also tested on uvloop; ``INTEGRATOR_EVENT_LOOP=asyncio`` switches uvloop off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, Literal, TypeVar
+
+T = TypeVar("T")
+
+LoopKind = Literal["uvloop", "asyncio"]
+
+
+def run(coro: Coroutine[Any, Any, T], kind: LoopKind = "uvloop") -> T:
+    """``asyncio.run`` on the chosen loop (asyncio's own where uvloop is not installed)."""
+    if kind == "uvloop":
+        try:
+            import uvloop
+        except ImportError:  # e.g. Windows, where uvloop does not exist
+            pass
+        else:
+            return uvloop.run(coro)
+    return asyncio.run(coro)

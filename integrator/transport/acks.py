@@ -1,0 +1,90 @@
+"""One ``basic.ack`` with ``multiple`` for many deliveries, without acking one too early.
+
+Acking every delivery on its own costs a frame, a socket write in the engine and a settle in
+the broker's quorum queue per message; under load that was a tenth of the engine's time. AMQP
+lets one ack with ``multiple=true`` settle every outstanding delivery up to a tag, but only if
+each of them is really done: deliveries are settled out of order (three intake batches in
+flight; several connections per destination), so a plain "ack the highest" could ack a batch
+whose commit has not happened yet.
+
+``AckWindow`` keeps, per channel, the tags settled so far and answers how far a single
+multiple-ack may reach: up to the highest tag below which everything is settled. A delivery
+that was *rejected or handed back* (``basic.nack``) counts as settled too: it is no longer
+outstanding, so a later multiple-ack passes over it, provided the nack was written first (both
+go out on the same channel, in order). The ack never *names* a nacked tag, though: the broker
+answers an ack of a tag it no longer holds with a channel error.
+
+Delivery tags start at 1 on every channel and grow by one per delivery, so a new channel (after
+a reconnect) needs a new window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiormq.abc import AbstractChannel
+
+
+class AckWindow:
+    """Settled delivery tags of one channel; no I/O, so it can be tested on its own."""
+
+    __slots__ = ("_acked_upto", "_settled")
+
+    def __init__(self) -> None:
+        self._acked_upto = 0  # every tag up to here has been covered by an ack (or nack)
+        # Settled tags above it, waiting for the gap to close; True: it wants an ack (not nacked).
+        self._settled: dict[int, bool] = {}
+
+    @property
+    def acked_upto(self) -> int:
+        return self._acked_upto
+
+    @property
+    def waiting(self) -> int:
+        """Settled deliveries that cannot be acked yet: an earlier one is still in work."""
+        return len(self._settled)
+
+    def settle(self, tag: int, *, nacked: bool = False) -> None:
+        """The delivery ``tag`` is done: committed, or (``nacked``) already handed back."""
+        if tag < 1:
+            raise ValueError(f"delivery tags start at 1, not {tag}")
+        if tag > self._acked_upto:
+            self._settled[tag] = not nacked
+
+    def advance(self) -> int | None:
+        """The tag for the next ``basic.ack(multiple=True)``, or None when nothing new is due.
+
+        Calling it means that ack will be sent: the window moves past everything settled
+        without a gap, and the returned tag is the highest of those that wants an ack.
+        """
+        upto = self._acked_upto
+        ack: int | None = None
+        while (wants_ack := self._settled.pop(upto + 1, None)) is not None:
+            upto += 1
+            if wants_ack:
+                ack = upto
+        self._acked_upto = upto
+        return ack
+
+
+class ChannelAcks:
+    """A consuming channel and its window: settles deliveries with as few frames as it can."""
+
+    __slots__ = ("channel", "window")
+
+    def __init__(self, channel: AbstractChannel) -> None:
+        self.channel = channel
+        self.window = AckWindow()
+
+    async def ack(self, tags: Iterable[int]) -> None:
+        """These deliveries are done; ack everything that is now settled without a gap."""
+        for tag in tags:
+            self.window.settle(tag)
+        upto = self.window.advance()
+        if upto is not None:
+            await self.channel.basic_ack(upto, multiple=True, wait=False)
+
+    async def give_back(self, tag: int) -> None:
+        """Hand one delivery back to the broker (requeued) and count it as settled here."""
+        await self.channel.basic_nack(tag, requeue=True)
+        self.window.settle(tag, nacked=True)
