@@ -186,7 +186,7 @@ class Intake:
 
     def _prepare(self, event: Event, source: str) -> _Prepared:
         now = self._clock.now()
-        payload = event.model_dump(mode="json")
+        payload = event.model_dump_json()
         record = EventRecord(
             id=str(event.event_id),
             type=event.type,

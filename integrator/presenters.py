@@ -7,6 +7,7 @@ One shape for both, so a script written against ``integrator messages list --jso
 from __future__ import annotations
 
 import base64
+import json
 from datetime import date
 from typing import Any
 
@@ -77,7 +78,7 @@ def message_detail(
 
 
 def event_summary(event: EventRecord) -> dict[str, Any]:
-    payload = event.payload
+    payload = event.payload if isinstance(event.payload, dict) else json.loads(event.payload)
     patient = payload.get("patient") or {}
     provider = payload.get("provider") or {}
     return {

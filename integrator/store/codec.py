@@ -37,7 +37,7 @@ def event_row(event: EventRecord) -> dict[str, Any]:
         "provider_id": event.provider_id,
         "received_at": event.received_at,
         "source": str(event.source),
-        "payload": dump_json(event.payload),
+        "payload": event.payload if isinstance(event.payload, str) else dump_json(event.payload),
         "bsn_hash": event.bsn_hash,
     }
 

@@ -59,7 +59,12 @@ class EventSource(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class EventRecord:
-    """A validated intake event; ``payload`` is its JSON-ready form."""
+    """A validated intake event; ``payload`` is its JSON-ready form.
+
+    Going in, ``payload`` may also be that form already written as JSON text: intake passes
+    pydantic's own serialisation, which costs a fraction of building a dict and dumping it.
+    Coming out of the store it is always the dict.
+    """
 
     id: str
     type: str
@@ -68,7 +73,7 @@ class EventRecord:
     provider_id: str
     received_at: datetime
     source: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] | str
     # HMAC-SHA256 of the patient's BSN with the search key (``integrator.store.keyed``), so
     # support can find a patient's messages without the store holding a searchable BSN.
     bsn_hash: str | None = None
