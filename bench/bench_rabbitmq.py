@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from common import (  # noqa: E402
     make_events,
+    peak_rss_mib,
     percentiles,
     results_table,
     sampled_latencies,
@@ -181,6 +182,7 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
             done = [m for m in messages if m.status == "delivered"]
             latencies = await sampled_latencies(store, done, samples=1000)
         finally:
+            peaks = [peak_rss_mib(process.pid) for process in processes]
             for process in processes:
                 process.send_signal(signal.SIGTERM)
             for process in processes:
@@ -202,6 +204,7 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
         "intake_per_s": n_events / intake_s if intake_s else float("nan"),
         "delivered_per_s": delivered / elapsed if elapsed else float("nan"),
         **percentiles(latencies),
+        "engine_rss_mib": max((p for p in peaks if p is not None), default=None),
     }
 
 

@@ -74,17 +74,34 @@ def percentiles(latencies: Sequence[float]) -> dict[str, float]:
     }
 
 
+def peak_rss_mib(pid: int) -> float | None:
+    """A live process's peak resident memory (Linux ``VmHWM``); None where unknown."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def results_table(rows: Sequence[dict[str, Any]]) -> str:
-    """One markdown table layout for every end-to-end result; each row names its ``setup``."""
+    """One markdown table layout for every end-to-end result; each row names its ``setup``.
+
+    ``engine_rss_mib`` is optional (the largest engine process's peak; ``-`` when not taken).
+    """
     lines = [
         "| transport + store | destinations | events | delivered | intake events/s "
-        "| delivered/s | p50 latency ms | p99 latency ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| delivered/s | p50 latency ms | p99 latency ms | engine peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        rss = r.get("engine_rss_mib")
         lines.append(
             f"| {r['setup']} | {r['destinations']} | {r['events']} | {r['delivered']} "
             f"| {r['intake_per_s']:,.0f} | {r['delivered_per_s']:,.0f} "
-            f"| {r['p50_ms']:,.1f} | {r['p99_ms']:,.1f} |"
+            f"| {r['p50_ms']:,.1f} | {r['p99_ms']:,.1f} "
+            f"| {'-' if rss is None else f'{rss:,.0f}'} |"
         )
     return "\n".join(lines)

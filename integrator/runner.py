@@ -18,6 +18,7 @@ import uvicorn
 
 from integrator.api import create_app
 from integrator.engine import Engine
+from integrator.gcpolicy import tune_for_service
 from integrator.logging import get_logger
 
 log = get_logger("integrator.run")
@@ -38,6 +39,7 @@ async def run_engine(engine: Engine, *, http: bool = True) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     await engine.start()
+    tune_for_service()  # after start-up: what start-up built is never walked again
     reloads: set[asyncio.Task[object]] = set()
 
     def reload() -> None:
