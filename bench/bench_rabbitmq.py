@@ -11,6 +11,9 @@ created and dropped per scenario).
 
     .venv/bin/python bench/bench_rabbitmq.py            # 20,000 events per scenario
     .venv/bin/python bench/bench_rabbitmq.py --quick    # 2,000 events per scenario
+    .venv/bin/python bench/bench_rabbitmq.py --engines 1 --destinations 10 --no-embedded
+
+The embedded + SQLite rows (``bench_e2e.scenario``) come first, so both stand in one table.
 
 Writes ``bench/results/rabbitmq.md``.
 """
@@ -39,7 +42,9 @@ from pamqp.commands import Basic
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bench_e2e  # noqa: E402
 from common import (  # noqa: E402
+    cpu_seconds,
     make_events,
     peak_rss_mib,
     percentiles,
@@ -48,6 +53,8 @@ from common import (  # noqa: E402
     serve_receivers,
 )
 
+from integrator import eventloop  # noqa: E402
+from integrator.logging import configure_logging  # noqa: E402
 from integrator.store import MessageFilter, Store  # noqa: E402
 from integrator.transport.topology import Topology  # noqa: E402
 
@@ -165,24 +172,33 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
 
             t0 = time.perf_counter()
             await publish(topology, events)
+            published_s = time.perf_counter() - t0
             intake_s = elapsed = 0.0
-            delivered = 0
+            delivered = delivered_at_intake = 0
             deadline = t0 + 600
             while time.perf_counter() < deadline:
                 counts = await store.count_by_status()
                 total = sum(counts.values())
                 if not intake_s and total >= n_events:
                     intake_s = time.perf_counter() - t0
+                    delivered_at_intake = counts["delivered"]
                 delivered = counts["delivered"]
                 if delivered >= n_events:
                     elapsed = time.perf_counter() - t0
                     break
                 await asyncio.sleep(0.02)
+            # Where the time went: the harness's publishing, the intake, the delivery's tail.
+            print(
+                f"# published in {published_s:.1f}s; all taken in at {intake_s:.1f}s with "
+                f"{delivered_at_intake} delivered; all delivered at {elapsed:.1f}s",
+                file=sys.stderr,
+            )
             messages = await store.list_messages(MessageFilter(), limit=n_events * 2)
             done = [m for m in messages if m.status == "delivered"]
             latencies = await sampled_latencies(store, done, samples=1000)
         finally:
             peaks = [peak_rss_mib(process.pid) for process in processes]
+            cpu = [cpu_seconds(process.pid) for process in processes]
             for process in processes:
                 process.send_signal(signal.SIGTERM)
             for process in processes:
@@ -205,23 +221,34 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
         "delivered_per_s": delivered / elapsed if elapsed else float("nan"),
         **percentiles(latencies),
         "engine_rss_mib": max((p for p in peaks if p is not None), default=None),
+        "engine_cpu_us": (
+            sum(c for c in cpu if c is not None) / n_events * 1e6 if None not in cpu else None
+        ),
     }
 
 
-async def main(quick: bool, engine_counts: list[int], destination_counts: list[int]) -> None:
+async def main(
+    quick: bool, engine_counts: list[int], destination_counts: list[int], embedded: bool
+) -> None:
     n = 2_000 if quick else 20_000
     rows = []
+    if embedded:  # the default's figures, in the same table
+        for destinations in destination_counts:
+            rows.append(await bench_e2e.scenario(n, destinations))
+            print(results_table(rows[-1:]).splitlines()[-1], flush=True)
     for engines in engine_counts:
         for destinations in destination_counts:
             rows.append(await scenario(n, destinations, engines))
             print(results_table(rows[-1:]).splitlines()[-1], flush=True)
     text = (
-        "# End-to-end on RabbitMQ + PostgreSQL: events in -> delivered with a validated ACK\n\n"
+        "# End-to-end on RabbitMQ + PostgreSQL (and the embedded default): events in -> "
+        "delivered with a validated ACK\n\n"
         f"Python {platform.python_version()} on {platform.machine()}, "
         f"`bench/bench_rabbitmq.py{' --quick' if quick else ''}`. Events are published to the "
         "intake exchange as fast as the broker confirms them; engines are `integrator run` "
         "processes; receivers run in another process. Latency (event received -> ACK) is "
-        "measured during that burst, so it includes queueing. "
+        "measured during that burst, so it includes queueing. The embedded rows run the engine "
+        "in the bench's own process (its CPU column includes submitting the events). "
         f"{os.cpu_count()} CPUs shared by broker, database, engines and receivers; load average "
         f"{os.getloadavg()[0]:.1f} at the end (other jobs on the machine count too).\n\n"
         + results_table(rows)
@@ -237,5 +264,9 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--engines", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--destinations", type=int, nargs="+", default=[1, 10])
+    parser.add_argument(
+        "--no-embedded", action="store_true", help="skip the embedded + SQLite rows"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.quick, args.engines, args.destinations))
+    configure_logging(level="warning")
+    eventloop.run(main(args.quick, args.engines, args.destinations, not args.no_embedded))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import uuid
 from collections.abc import Sequence
@@ -86,22 +87,36 @@ def peak_rss_mib(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a live process has used so far (Linux); None where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def results_table(rows: Sequence[dict[str, Any]]) -> str:
     """One markdown table layout for every end-to-end result; each row names its ``setup``.
 
-    ``engine_rss_mib`` is optional (the largest engine process's peak; ``-`` when not taken).
+    ``engine_cpu_us`` (all engine processes' CPU time per event, start-up included) and
+    ``engine_rss_mib`` (the largest engine process's peak) are optional: ``-`` when not taken.
+    CPU per event varies far less between runs than events per second on a shared machine.
     """
     lines = [
         "| transport + store | destinations | events | delivered | intake events/s "
-        "| delivered/s | p50 latency ms | p99 latency ms | engine peak RSS MiB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| delivered/s | p50 latency ms | p99 latency ms | engine CPU µs/event "
+        "| engine peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         rss = r.get("engine_rss_mib")
+        cpu = r.get("engine_cpu_us")
         lines.append(
             f"| {r['setup']} | {r['destinations']} | {r['events']} | {r['delivered']} "
             f"| {r['intake_per_s']:,.0f} | {r['delivered_per_s']:,.0f} "
             f"| {r['p50_ms']:,.1f} | {r['p99_ms']:,.1f} "
+            f"| {'-' if cpu is None else f'{cpu:,.0f}'} "
             f"| {'-' if rss is None else f'{rss:,.0f}'} |"
         )
     return "\n".join(lines)

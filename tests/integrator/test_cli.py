@@ -84,6 +84,23 @@ def test_submit_missing_file_is_bad_input(env: dict[str, str], tmp_path: Path) -
     assert result.returncode == 2
 
 
+def test_event_loop_setting_asyncio_works_and_a_wrong_one_is_refused(
+    env: dict[str, str],
+) -> None:
+    on_asyncio = cli(
+        "submit",
+        "--json",
+        str(SAMPLES / "referral.json"),
+        env={**env, "INTEGRATOR_EVENT_LOOP": "asyncio"},
+    )
+    assert on_asyncio.returncode == 0, on_asyncio.stderr
+    assert json.loads(on_asyncio.stdout)[0]["accepted"] is True
+    wrong = cli("messages", "list", env={**env, "INTEGRATOR_EVENT_LOOP": "trio"})
+    assert wrong.returncode == 2
+    assert "INTEGRATOR_EVENT_LOOP" in wrong.stderr
+    assert "'uvloop' or 'asyncio'" in wrong.stderr
+
+
 def test_versions_json_lists_the_registry(env: dict[str, str]) -> None:
     result = cli("versions", "--json", env=env)
     assert result.returncode == 0, result.stderr
