@@ -1,7 +1,7 @@
 """One ``basic.ack`` with ``multiple`` for many deliveries, without acking one too early.
 
 Acking every delivery on its own costs a frame, a socket write in the engine and a settle in
-the broker's quorum queue per message; under load that was a tenth of the engine's time. AMQP
+the broker's quorum queue per message. AMQP
 lets one ack with ``multiple=true`` settle every outstanding delivery up to a tag, but only if
 each of them is really done: deliveries are settled out of order (three intake batches in
 flight; several connections per destination), so a plain "ack the highest" could ack a batch
@@ -20,9 +20,12 @@ a reconnect) needs a new window.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from aiormq.abc import AbstractChannel
+
+from integrator.transport.link import BROKER_ERRORS
 
 
 class AckWindow:
@@ -88,3 +91,16 @@ class ChannelAcks:
         """Hand one delivery back to the broker (requeued) and count it as settled here."""
         await self.channel.basic_nack(tag, requeue=True)
         self.window.settle(tag, nacked=True)
+
+
+async def ack_settled(settled: Iterable[tuple[ChannelAcks, int]]) -> None:
+    """Settle deliveries of possibly several channels: one multiple-ack per channel at most.
+
+    A channel that is gone meanwhile is skipped: its deliveries come again from the broker.
+    """
+    tags: dict[int, tuple[ChannelAcks, list[int]]] = {}
+    for acks, tag in settled:
+        tags.setdefault(id(acks), (acks, []))[1].append(tag)
+    for acks, channel_tags in tags.values():
+        with contextlib.suppress(*BROKER_ERRORS):
+            await acks.ack(channel_tags)

@@ -30,7 +30,7 @@ from integrator.errors import InvalidEvent, RetryableError
 from integrator.intake import Intake, IntakeResult
 from integrator.logging import get_logger
 from integrator.store import MessageFilter, Store, StoreUnavailable
-from integrator.transport.acks import ChannelAcks
+from integrator.transport.acks import ChannelAcks, ack_settled
 from integrator.transport.link import BROKER_ERRORS, delivery_tag, redelivered
 from integrator.transport.outbox import outbound_message
 from integrator.transport.rabbitmq import RabbitMQTransport
@@ -197,11 +197,9 @@ class AmqpIntake:
             await self._transport.republish([outbound_message(m) for m in queued])
 
     async def _ack(self, batch: list[_Received]) -> None:
-        """One multiple-ack per channel where the batches before are done (``ChannelAcks``)."""
-        current = [r for r in batch if r.generation == self._link.generation]
-        for acks in {id(r.acks): r.acks for r in current}.values():
-            with contextlib.suppress(*BROKER_ERRORS):
-                await acks.ack(r.tag for r in current if r.acks is acks)
+        """Acked as far as the batches before are done too (``acks.AckWindow``)."""
+        generation = self._link.generation
+        await ack_settled((r.acks, r.tag) for r in batch if r.generation == generation)
 
     async def _give_back(self, received: _Received) -> None:
         if received.generation != self._link.generation:

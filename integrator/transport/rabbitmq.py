@@ -33,7 +33,7 @@ from pamqp.commands import Basic
 
 from destinations.worker import OutboundMessage
 from integrator.logging import get_logger
-from integrator.transport.acks import ChannelAcks
+from integrator.transport.acks import ChannelAcks, ack_settled
 from integrator.transport.errors import PublishRefused, TransportUnavailable
 from integrator.transport.link import BROKER_ERRORS, AmqpLink, delivery_tag, redelivered
 from integrator.transport.topology import (
@@ -318,10 +318,8 @@ class RabbitMQTransport:
             await self._barrier()
         # Workers of one destination settle out of delivery order (several connections), so
         # the window decides how far one multiple-ack may reach.
-        current = [item for item in items if item.generation == self.link.generation]
-        for acks in {id(item.acks): item.acks for item in current}.values():
-            with contextlib.suppress(*BROKER_ERRORS):
-                await acks.ack(item.tag for item in current if item.acks is acks)
+        generation = self.link.generation
+        await ack_settled((i.acks, i.tag) for i in items if i.generation == generation)
 
     async def release(self, destination_id: str) -> None:
         """Stop consuming a destination's queue (paused or removed here).
