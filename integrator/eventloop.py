@@ -2,8 +2,9 @@
 
 The engine is one event loop doing AMQP, PostgreSQL and MLLP I/O for every message; uvloop's
 loop and transports cost it measurably less CPU per message (``bench/bench_rabbitmq.py``). The
-code itself is loop-agnostic and the test suite runs on asyncio's loop, with the MLLP client and
-receiver also tested on uvloop; ``INTEGRATOR_EVENT_LOOP=asyncio`` switches uvloop off.
+code itself is loop-agnostic: in-process tests run on asyncio's loop, the tests that start
+``integrator`` as a process run it on uvloop, and the MLLP client and receiver are tested on
+both. ``INTEGRATOR_EVENT_LOOP=asyncio`` switches uvloop off.
 """
 
 from __future__ import annotations

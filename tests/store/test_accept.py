@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -11,6 +12,19 @@ from integrator.store import Conflict, MessageFilter, Store, UnknownEvent
 from tests.store.conftest import Site
 from tests.store.factories import StepClock, make_event, make_message, new_id
 from tests.store.helpers import row_counts
+
+
+async def test_a_payload_given_as_json_text_is_stored_and_read_back_as_the_dict(
+    store: Store,
+) -> None:
+    payload = {"patient": {"name": {"family": "Jansen"}}, "note": "café ł", "n": [1, 2.5]}
+    event = make_event(payload=json.dumps(payload, ensure_ascii=False))
+
+    assert await store.accept_events([(event, [make_message()])]) == [True]
+
+    stored = await store.get_event(event.id)
+    assert stored is not None
+    assert stored.payload == payload
 
 
 async def test_accept_event_stores_the_event_and_every_message(
