@@ -12,6 +12,7 @@ created and dropped per scenario).
     .venv/bin/python bench/bench_rabbitmq.py            # 20,000 events per scenario
     .venv/bin/python bench/bench_rabbitmq.py --quick    # 2,000 events per scenario
     .venv/bin/python bench/bench_rabbitmq.py --engines 1 --destinations 10 --no-embedded
+    BENCH_LOG_LEVEL=info .venv/bin/python bench/bench_rabbitmq.py   # engines log as in production
 
 The embedded + SQLite rows (``bench_e2e.scenario``) come first, so both stand in one table.
 
@@ -148,7 +149,8 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
             "INTEGRATOR_AMQP_URL": AMQP_URL,
             "INTEGRATOR_AMQP_PREFIX": topology.prefix,
             "INTEGRATOR_DESTINATIONS_DIR": str(dest_dir),
-            "INTEGRATOR_LOG_LEVEL": "error",
+            "INTEGRATOR_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "error"),
+            "INTEGRATOR_LOG_FORMAT": "json",
         }
         store: Store | None = None
         try:
