@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from destinations.receiver import MllpReceiver
+from integrator import eventloop
 from integrator.store import MessageRecord, Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ def serve_receivers(count: int, conn: Connection) -> None:
         for r in receivers:
             await r.stop()
 
-    asyncio.run(serve())
+    eventloop.run(serve())  # as ``integrator receiver`` runs
 
 
 async def sampled_latencies(
