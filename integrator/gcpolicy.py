@@ -14,7 +14,9 @@ either change below, and both together keep the full collections small *and* rar
   which costs the same per object, so the total falls.
 
 Memory is still freed at once by reference counting; only garbage in reference cycles waits a
-little longer. The bench records the engine's peak resident memory next to its throughput.
+little longer. One price: a start-up object that later ends up in cyclic garbage (a destination
+runner replaced after a reload, say) is not reclaimed; that is bounded by what start-up built,
+once. The bench records the engine's peak resident memory next to its throughput.
 """
 
 from __future__ import annotations
