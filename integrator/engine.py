@@ -211,9 +211,11 @@ class Engine:
             if current is None or current != runner.destination or not current.enabled:
                 await runner.stop()
                 del self._runners[dest_id]
-                if current is None or not current.enabled:
-                    # Stop holding its queue, so another engine (if any) delivers it.
-                    await self._transport.release(dest_id)
+                # Hand its queue back, changed destinations too: a runner stopped mid-attempt
+                # leaves a delivery unsettled, and acks (multiple, up to the first unsettled
+                # delivery) would stop there. What this engine held goes back to the queue; the
+                # new runner, or another engine if the destination is paused here, takes it up.
+                await self._transport.release(dest_id)
         starting = [
             d for d in catalog.destinations.values() if d.enabled and d.id not in self._runners
         ]

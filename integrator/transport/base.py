@@ -35,7 +35,8 @@ class Transport(Protocol):
         ...
 
     async def release(self, destination_id: str) -> None:
-        """This engine stops delivering to the destination (paused or removed)."""
+        """This engine stops delivering to the destination (paused, removed, or its runner
+        restarts with a changed definition): what it holds goes back to the queue."""
         ...
 
     async def receive(self, destination_id: str) -> Delivery: ...

@@ -17,6 +17,7 @@ from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.store import MessageFilter
+from tests.delivery.misbehaving import MisbehavingReceiver
 from tests.integrator.support import destination, settings_for
 from tests.services import require_rabbitmq
 from tests.transport.helpers import (
@@ -32,6 +33,8 @@ pytestmark = pytest.mark.rabbitmq
 
 TODAY = date(2026, 11, 27)
 PROVIDERS = ["ziekenhuis-noord", "lab-west"]
+#: More than one destination queue's prefetch (200): what a stalled ack window would strand.
+PREFETCH_AND_THEN_SOME = 260
 
 
 @dataclass
@@ -168,3 +171,31 @@ async def test_a_broker_restart_mid_stream_loses_nothing(
 async def all_delivered_at_least(engine: Engine, count: int) -> bool:
     counts = await engine.store.count_by_status()
     return counts["delivered"] >= count
+
+
+async def test_changing_a_destination_mid_attempt_does_not_stall_its_queue(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """A runner stopped in the middle of an attempt leaves that delivery unsettled. The queue's
+    acks go out as multiple-acks up to the first unsettled delivery, so the engine must hand the
+    channel back when it stops a runner; otherwise, once a prefetch's worth of later deliveries
+    waits for acks that never go out, the broker sends the destination nothing more."""
+    url = require_rabbitmq()
+    prefix = unique_prefix()
+    provider = PROVIDERS[0]
+    async with MisbehavingReceiver(["delay:1"]) as receiver:
+        config = destination(provider, receiver.port, providers=[provider], ack_timeout="5s")
+        catalog = build_catalog([(f"{provider}.yaml", config)], today=TODAY)
+        engine = Engine(settings_for(tmp_path, amqp_url=url, amqp_prefix=prefix), catalog=catalog)
+        await engine.start()
+        try:
+            await publish_events(url, prefix, make_events(referral_data, [provider], 1))
+            assert await eventually(lambda: len(receiver.log) == 1, timeout=10)  # in flight
+            changed = destination(provider, receiver.port, providers=[provider], ack_timeout="4s")
+            await engine.apply_catalog(build_catalog([(f"{provider}.yaml", changed)], today=TODAY))
+            more = PREFETCH_AND_THEN_SOME
+            await publish_events(url, prefix, make_events(referral_data, [provider], more))
+            assert await eventually(lambda: all_delivered(engine, 1 + more), timeout=60)
+        finally:
+            await engine.stop()
+            await delete_topology(url, prefix, [provider])
