@@ -151,20 +151,25 @@ class DestinationRunner:
             with structlog.contextvars.bound_contextvars(
                 message_id=message.message_id, control_id=message.control_id
             ):
-                while True:
-                    try:
-                        await self._handle(worker, delivery)
-                        break
-                    except Exception as exc:
-                        # A bug or a broken part, not a delivery outcome: this loop is the
-                        # destination's only one, so it must not die with it. The message is
-                        # not settled; it is tried again (same MSH-10) after a pause.
-                        log.error(
-                            "delivery failed unexpectedly; trying the message again",
-                            error_type=type(exc).__name__,
-                            retry_in_s=UNEXPECTED_FAILURE_PAUSE,
-                        )
-                        await asyncio.sleep(UNEXPECTED_FAILURE_PAUSE)
+                await self._handle_until_done(worker, delivery)
+
+    async def _handle_until_done(self, worker: DeliveryWorker, delivery: Delivery) -> None:
+        """Handle ``delivery``, again and again after errors that are no delivery outcome.
+
+        This loop is the destination's only one, so it must not die with a bug or a broken part:
+        the message stays unsettled and is tried again (same MSH-10) after a pause.
+        """
+        while True:
+            try:
+                await self._handle(worker, delivery)
+                return
+            except Exception as exc:
+                log.error(
+                    "delivery failed unexpectedly; trying the message again",
+                    error_type=type(exc).__name__,
+                    retry_in_s=UNEXPECTED_FAILURE_PAUSE,
+                )
+                await asyncio.sleep(UNEXPECTED_FAILURE_PAUSE)
 
     async def _handle(self, worker: DeliveryWorker, delivery: Delivery) -> None:
         message = delivery.message

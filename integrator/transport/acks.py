@@ -1,11 +1,10 @@
 """One ``basic.ack`` with ``multiple`` for many deliveries, without acking one too early.
 
 Acking every delivery on its own costs a frame, a socket write in the engine and a settle in
-the broker's quorum queue per message. AMQP
-lets one ack with ``multiple=true`` settle every outstanding delivery up to a tag, but only if
-each of them is really done: deliveries are settled out of order (three intake batches in
-flight; several connections per destination), so a plain "ack the highest" could ack a batch
-whose commit has not happened yet.
+the broker's quorum queue per message. AMQP lets one ack with ``multiple=true`` settle every
+outstanding delivery up to a tag, but only if each of them is really done: deliveries are
+settled out of order (three intake batches in flight; several connections per destination),
+so a plain "ack the highest" could ack a batch whose commit has not happened yet.
 
 ``AckWindow`` keeps, per channel, the tags settled so far and answers how far a single
 multiple-ack may reach: up to the highest tag below which everything is settled. A delivery

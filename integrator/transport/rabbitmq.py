@@ -322,10 +322,11 @@ class RabbitMQTransport:
         await ack_settled((i.acks, i.tag) for i in items if i.generation == generation)
 
     async def release(self, destination_id: str) -> None:
-        """Stop consuming a destination's queue (paused or removed here).
+        """Stop consuming a destination's queue (paused, removed or changed here).
 
         Its channel is closed, so the broker hands what this engine held (unacked) to another
-        engine's consumer, and single-active-consumer passes to it; nothing is lost.
+        engine's consumer, and single-active-consumer passes to it; nothing is lost. A changed
+        destination's new runner consumes again on a fresh channel with a fresh ack window.
         """
         consumer = self._consumers.pop(destination_id, None)
         if consumer is None:
