@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from integrator.api import create_app
 from integrator.engine import Engine
 from integrator.gcpolicy import tune_for_service
+from integrator.http import create_app
 from integrator.logging import get_logger
 
 log = get_logger("integrator.run")

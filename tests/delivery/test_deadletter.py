@@ -122,7 +122,7 @@ def test_cli_list_show_discard(tmp_path: Path, referral_data: dict[str, Any]) ->
 
     done = run("discard", dead, "--reason", "duplicate referral", "--json")
     assert done.exit_code == 0, done.output
-    assert json.loads(done.stdout)["actor"] == "piet"
+    assert json.loads(done.stdout)["actor"] == "local:piet"
     assert json.loads(run("list", "--json").stdout) == []
 
     async def audit() -> Any:
@@ -130,4 +130,4 @@ def test_cli_list_show_discard(tmp_path: Path, referral_data: dict[str, Any]) ->
             return await store.list_audit(target=dead)
 
     [entry] = asyncio.run(audit())
-    assert (entry.actor, entry.reason) == ("piet", "duplicate referral")
+    assert (entry.actor, entry.reason) == ("local:piet", "duplicate referral")

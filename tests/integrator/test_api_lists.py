@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from destinations.receiver import MllpReceiver
-from integrator.api import create_app
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
+from integrator.http import create_app
 from tests.integrator.support import destination, settings_for
 
 

@@ -15,9 +15,9 @@ import pytest
 
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
-from integrator.api import create_app
 from integrator.engine import Engine
 from integrator.errors import ConfigurationError
+from integrator.http import create_app
 from integrator.store import MessageFilter
 from tests.integrator.support import destination, settings_for
 from tests.services import free_port

@@ -88,14 +88,12 @@ def test_without_engine_resends_go_into_the_store_and_show_both_ways(
         "--all",
         "--reason",
         "GP called",
-        "--actor",
-        "anna",
         "--json",
-        env=env,
+        env={**env, "USER": "anna"},
     )
     assert done.returncode == 0, done.stderr
     outcome = json.loads(done.stdout)
-    assert outcome["via"] == "store" and outcome["actor"] == "anna"
+    assert outcome["via"] == "store" and outcome["actor"] == "local:anna"
     [resent] = outcome["resent"]
     assert resent["original_id"] == message_id and resent["mode"] == "original"
 

@@ -18,10 +18,10 @@ from structlog.testing import capture_logs
 
 from deadletter import ResendRequest
 from destinations.receiver import MllpReceiver
-from integrator.api import create_app
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
+from integrator.http import create_app
 from integrator.resending import resend_in_engine
 from integrator.store import RESEND_ACTION, MessageRecord
 from tests.integrator.support import destination, settings_for

@@ -7,75 +7,38 @@ file within a second. Exit codes: 0 ok, 2 bad input (a rule broken, unknown id),
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
-from collections.abc import Awaitable, Callable
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from destinations.config import dump_destination
-from integrator.clock import SystemClock
-from integrator.errors import IntegratorError
+from integrator.cli.common import (
+    JsonOption,
+    console,
+    err_console,
+    fail,
+    local_actor,
+    print_json,
+    with_admin,
+)
 from integrator.operators import Change, DestinationAdmin
-from integrator.store import Store
-
-T = TypeVar("T")
 
 destinations_app = typer.Typer(
     help="Per-provider destinations: list, add, change, pause, test, history.",
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-ActorOption = Annotated[
-    str | None, typer.Option(help="Who makes the change (default: your login name).")
-]
 ReasonOption = Annotated[str | None, typer.Option(help="Why; kept in the history.")]
 
 
-def _actor(actor: str | None) -> str:
-    if actor:
-        return actor
-    try:
-        return os.environ.get("USER") or getpass.getuser()
-    except OSError:
-        return "unknown"
-
-
-def _with_admin(action: Callable[[DestinationAdmin], Awaitable[T]]) -> T:
-    from integrator import cli
-
-    settings = cli._settings()
-    clock = SystemClock()
-
-    def today() -> date:
-        return clock.now().astimezone(settings.zone).date()
-
-    async def go() -> T:
-        store = await Store.open(settings.database_url)
-        try:
-            admin = DestinationAdmin(store=store, settings=settings, today=today, now=clock.now)
-            return await action(admin)
-        finally:
-            await store.close()
-
-    try:
-        return cli._run(go())
-    except IntegratorError as exc:
-        cli._fail(str(exc), exc.exit_code)
-
-
 def _report(change: Change, as_json: bool) -> None:
-    from integrator import cli
 
     if as_json:
-        cli._print_json(
+        print_json(
             {
                 "destination": change.destination_id,
                 "action": change.action,
@@ -85,23 +48,22 @@ def _report(change: Change, as_json: bool) -> None:
             }
         )
         return
-    cli.console.print(
+    console.print(
         f"[green]✓[/] {change.destination_id}: {change.action} (revision {change.revision})"
     )
     if change.diff:
-        cli.console.print(change.diff.rstrip("\n"), soft_wrap=True, markup=False)
+        console.print(change.diff.rstrip("\n"), soft_wrap=True, markup=False)
     for warning in change.warnings:
-        cli.err_console.print(f"[yellow]warning:[/] {escape(warning)}")
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 @destinations_app.command("list")
 def list_destinations(as_json: JsonOption = False) -> None:
     """Every destination with its address, versions and message counts."""
-    from integrator import cli
 
-    rows: list[dict[str, Any]] = _with_admin(lambda admin: admin.summaries())
+    rows: list[dict[str, Any]] = with_admin(lambda admin: admin.summaries())
     if as_json:
-        cli._print_json(rows)
+        print_json(rows)
         return
     table = Table(title=f"Destinations ({len(rows)})")
     for column in (
@@ -131,46 +93,43 @@ def list_destinations(as_json: JsonOption = False) -> None:
             str(c["dead"]),
             str(c["delivered"]),
         )
-    cli.console.print(table)
+    console.print(table)
 
 
 @destinations_app.command("show")
 def show(destination_id: str, as_json: JsonOption = False) -> None:
     """One destination's definition, as its file says."""
-    from integrator import cli
 
     async def go(admin: DestinationAdmin) -> tuple[str, str]:
         config, source = await admin.get(destination_id)
         return dump_destination(config), source
 
-    text, source = _with_admin(go)
+    text, source = with_admin(go)
     if as_json:
         import yaml
 
-        cli._print_json({"file": source, "definition": yaml.safe_load(text)})
+        print_json({"file": source, "definition": yaml.safe_load(text)})
         return
-    cli.console.print(f"[dim]# {source}[/]")
-    cli.console.print(text.rstrip("\n"), soft_wrap=True, markup=False)
+    console.print(f"[dim]# {source}[/]")
+    console.print(text.rstrip("\n"), soft_wrap=True, markup=False)
 
 
 @destinations_app.command("add")
 def add(
     file: Annotated[str, typer.Argument(help="A destination YAML file, or - for stdin.")],
-    actor: ActorOption = None,
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add a destination from a YAML definition (SPEC §5.1)."""
-    from integrator import cli
 
     if file == "-":
         text = sys.stdin.read()
     else:
         path = Path(file)
         if not path.is_file():
-            cli._fail(f"{file}: no such file", 2)
+            fail(f"{file}: no such file", 2)
         text = path.read_text(encoding="utf-8")
-    change = _with_admin(lambda admin: admin.add(text, actor=_actor(actor), reason=reason))
+    change = with_admin(lambda admin: admin.add(text, actor=local_actor(), reason=reason))
     _report(change, as_json)
 
 
@@ -181,13 +140,12 @@ def update(
         list[str],
         typer.Option("--set", help="KEY=VALUE, e.g. port=2576 or retry.max_attempts=5."),
     ],
-    actor: ActorOption = None,
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change keys of a destination; applies to the next attempt."""
-    change = _with_admin(
-        lambda admin: admin.update(destination_id, assignments, actor=_actor(actor), reason=reason)
+    change = with_admin(
+        lambda admin: admin.update(destination_id, assignments, actor=local_actor(), reason=reason)
     )
     _report(change, as_json)
 
@@ -195,13 +153,12 @@ def update(
 @destinations_app.command("pause")
 def pause(
     destination_id: str,
-    actor: ActorOption = None,
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Stop delivering; messages stay queued."""
-    change = _with_admin(
-        lambda admin: admin.set_enabled(destination_id, False, actor=_actor(actor), reason=reason)
+    change = with_admin(
+        lambda admin: admin.set_enabled(destination_id, False, actor=local_actor(), reason=reason)
     )
     _report(change, as_json)
 
@@ -209,13 +166,12 @@ def pause(
 @destinations_app.command("resume")
 def resume(
     destination_id: str,
-    actor: ActorOption = None,
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Deliver again, starting with what queued up."""
-    change = _with_admin(
-        lambda admin: admin.set_enabled(destination_id, True, actor=_actor(actor), reason=reason)
+    change = with_admin(
+        lambda admin: admin.set_enabled(destination_id, True, actor=local_actor(), reason=reason)
     )
     _report(change, as_json)
 
@@ -224,13 +180,12 @@ def resume(
 def remove(
     destination_id: str,
     force: Annotated[bool, typer.Option(help="Dead-letter messages still waiting.")] = False,
-    actor: ActorOption = None,
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Remove a destination; refused while messages wait, unless --force."""
-    change = _with_admin(
-        lambda admin: admin.remove(destination_id, actor=_actor(actor), force=force, reason=reason)
+    change = with_admin(
+        lambda admin: admin.remove(destination_id, actor=local_actor(), force=force, reason=reason)
     )
     _report(change, as_json)
 
@@ -239,13 +194,12 @@ def remove(
 def rollback(
     destination_id: str,
     revision: Annotated[int, typer.Argument(help="The revision to go back to (see history).")],
-    actor: ActorOption = None,
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Restore an earlier revision of a destination."""
-    change = _with_admin(
-        lambda admin: admin.rollback(destination_id, revision, actor=_actor(actor), reason=reason)
+    change = with_admin(
+        lambda admin: admin.rollback(destination_id, revision, actor=local_actor(), reason=reason)
     )
     _report(change, as_json)
 
@@ -253,20 +207,19 @@ def rollback(
 @destinations_app.command("history")
 def history(destination_id: str, as_json: JsonOption = False) -> None:
     """Every change: revision, when, who, what, why, and the diff."""
-    from integrator import cli
 
-    rows = _with_admin(lambda admin: admin.history(destination_id))
+    rows = with_admin(lambda admin: admin.history(destination_id))
     if as_json:
-        cli._print_json(rows)
+        print_json(rows)
         return
     for r in rows:
         why = f" — {r['reason']}" if r["reason"] else ""
-        cli.console.rule(
+        console.rule(
             f"revision {r['revision']}: {r['action']} by {r['actor']} at {r['at'][:19]}{why}",
             align="left",
         )
         if r["diff"]:
-            cli.console.print(r["diff"].rstrip("\n"), soft_wrap=True, markup=False)
+            console.print(r["diff"].rstrip("\n"), soft_wrap=True, markup=False)
 
 
 @destinations_app.command("test")
@@ -278,14 +231,13 @@ def send_test(
     as_json: JsonOption = False,
 ) -> None:
     """Send one test message (MSH-11 T) and show the ACK and the round-trip time."""
-    from integrator import cli
 
-    result = _with_admin(lambda admin: admin.test(destination_id, event_type))
+    result = with_admin(lambda admin: admin.test(destination_id, event_type))
     if as_json:
-        cli._print_json(result.__dict__)
+        print_json(result.__dict__)
     else:
         colour = "green" if result.outcome == "delivered" else "red"
-        cli.console.print(
+        console.print(
             f"{destination_id}: {result.version} test message {result.control_id} → "
             f"[{colour}]{result.outcome}[/] in {result.round_trip_ms:.1f} ms"
             + (f", ACK {result.ack_code}" if result.ack_code else "")
@@ -293,8 +245,8 @@ def send_test(
         if result.ack:
             for segment in result.ack.replace("\n", "\r").split("\r"):
                 if segment:
-                    cli.console.print(f"  {segment}", markup=False, soft_wrap=True)
+                    console.print(f"  {segment}", markup=False, soft_wrap=True)
         if result.error:
-            cli.console.print(f"  {result.error}", markup=False)
+            console.print(f"  {result.error}", markup=False)
     if result.outcome != "delivered":
         raise typer.Exit(1)

@@ -7,44 +7,28 @@ because ``integrator.cli`` imports this module to register it.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from deadletter import DeadLetter, DeadLetterError
-from integrator.cli_views import attempts_table
+from deadletter import DeadLetter
+from integrator.cli.common import (
+    JsonOption,
+    console,
+    fail,
+    load_settings,
+    local_actor,
+    print_json,
+    with_store,
+)
+from integrator.cli.views import attempts_table
 from integrator.presenters import dead_letter_summary
 from integrator.store import Store
-
-T = TypeVar("T")
 
 deadletter_app = typer.Typer(
     help="Dead letters: messages the engine gave up on.", no_args_is_help=True
 )
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _with_store(action: Callable[[Store], Awaitable[T]]) -> T:
-    """Open the configured store, run ``action``, map our errors to exit codes."""
-    from integrator import cli
-
-    settings = cli._settings()
-
-    async def go() -> T:
-        store = await Store.open(settings.database_url)
-        try:
-            return await action(store)
-        finally:
-            await store.close()
-
-    try:
-        return cli._run(go())
-    except DeadLetterError as exc:
-        cli._fail(str(exc), exc.exit_code)
 
 
 def _detail(letter: DeadLetter) -> dict[str, Any]:
@@ -65,15 +49,14 @@ def deadletter_list(
 ) -> None:
     """List dead letters, newest first, with the reason and the last ACK code."""
     from deadletter import list_dead_letters
-    from integrator.cli import _print_json, console
 
     async def action(store: Store) -> list[dict[str, Any]]:
         letters = await list_dead_letters(store, destination_id=destination, limit=limit)
         return [dead_letter_summary(letter) for letter in letters]
 
-    rows = _with_store(action)
+    rows = with_store(action)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table(title=f"Dead letters ({len(rows)} shown)")
     for column in ("id", "destination", "ZD number", "MSH-10", "attempts", "ACK", "reason"):
@@ -98,14 +81,13 @@ def deadletter_show(
 ) -> None:
     """One dead letter: why it died, every attempt, and the last ACK as received."""
     from deadletter import get_dead_letter
-    from integrator.cli import _print_json, console
 
     async def action(store: Store) -> dict[str, Any]:
         return _detail(await get_dead_letter(store, message_id))
 
-    detail = _with_store(action)
+    detail = with_store(action)
     if as_json:
-        _print_json(detail)
+        print_json(detail)
         return
     summary = Table(show_header=False, title=f"Dead letter {detail['id']}")
     for key in (
@@ -135,24 +117,22 @@ def deadletter_discard(
     reason: Annotated[
         str | None, typer.Option(help="Why it is discarded (required; audited).")
     ] = None,
-    actor: Annotated[str | None, typer.Option(help="Who discards it (default: $USER).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Close a dead letter as cancelled; its history stays, the audit log says who and why."""
     from deadletter import MissingReason, discard
-    from integrator.cli import _fail, _print_json, console
 
     if reason is None or not reason.strip():
-        _fail(str(MissingReason()), 2)
-    who = actor or os.environ.get("USER") or "unknown"
+        fail(str(MissingReason()), 2)
+    who = local_actor()
 
     async def action(store: Store) -> dict[str, Any]:
         letter = await discard(store, message_id, actor=who, reason=reason)
         return {"id": letter.message.id, "status": "cancelled", "actor": who, "reason": reason}
 
-    result = _with_store(action)
+    result = with_store(action)
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     console.print(f"Discarded {result['id']} (now cancelled), by {who}: {reason}")
 
@@ -172,7 +152,6 @@ def deadletter_resend(
     ] = None,
     to: Annotated[str | None, typer.Option(help="Send to this destination instead.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show which.")] = False,
-    actor: Annotated[str | None, typer.Option(help="Who resends (default: $USER).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Resend dead letters, singly or in bulk, as new linked messages; the dead ones stay dead.
@@ -180,12 +159,11 @@ def deadletter_resend(
     Say which: ids, ``--all`` or ``--destination`` (exit 2 otherwise).
     """
     from deadletter import NotADeadLetter
-    from integrator import cli
-    from integrator.cli_resend import run_resend
+    from integrator.cli.resend import run_resend
     from integrator.store import MessageFilter, MessageRecord
 
     if not message_ids and not all_dead and destination is None:
-        cli._fail("say which dead letters: ids, --all or --destination", 2)
+        fail("say which dead letters: ids, --all or --destination", 2)
     flt = (
         MessageFilter(status="dead", destination_id=destination)
         if all_dead or destination is not None
@@ -197,7 +175,7 @@ def deadletter_resend(
             raise NotADeadLetter(message.id, message.status)
 
     run_resend(
-        cli._settings(),
+        load_settings(),
         message_ids or [],
         flt,
         reason=reason,
@@ -205,6 +183,5 @@ def deadletter_resend(
         to=to,
         dry_run=dry_run,
         as_json=as_json,
-        actor=actor,
         check=must_be_dead,
     )

@@ -9,15 +9,23 @@ for a single id), 1 anything else.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deadletter import DeadLetterError, ResendRequest
+from integrator.cli.common import (
+    JsonOption,
+    console,
+    fail,
+    load_settings,
+    local_actor,
+    print_json,
+    progress_bar,
+    run,
+)
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord
 
@@ -32,12 +40,10 @@ ModeOption = Annotated[
 ReasonOption = Annotated[
     str | None, typer.Option("--reason", help="Why (required; goes into the audit log).")
 ]
-ActorOption = Annotated[str | None, typer.Option("--actor", help="Who (default: $USER).")]
 ToOption = Annotated[str | None, typer.Option("--to", help="Send to this destination instead.")]
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Only show how many and which; send nothing.")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 def resend_command(
@@ -53,13 +59,11 @@ def resend_command(
     to: ToOption = None,
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
-    actor: ActorOption = None,
 ) -> None:
     """Resend messages (one or a filtered batch) as new, linked messages; audited."""
-    from integrator import cli
     from integrator.search import BadSearch, build_filter
 
-    settings = cli._settings()
+    settings = load_settings()
     try:
         flt = build_filter(
             settings,
@@ -71,7 +75,7 @@ def resend_command(
             until=until,
         )
     except BadSearch as exc:
-        cli._fail(str(exc), 2)
+        fail(str(exc), 2)
     run_resend(
         settings,
         message_ids or [],
@@ -81,7 +85,6 @@ def resend_command(
         to=to,
         dry_run=dry_run,
         as_json=as_json,
-        actor=actor,
     )
 
 
@@ -95,7 +98,6 @@ def run_resend(
     to: str | None,
     dry_run: bool,
     as_json: bool,
-    actor: str | None,
     check: Callable[[MessageRecord], None] | None = None,
 ) -> None:
     """Select, then resend through the engine or the store; shared with ``deadletter resend``.
@@ -104,14 +106,13 @@ def run_resend(
     sent, e.g. "not a dead letter".
     """
     from deadletter import select_for_resend
-    from integrator import cli
     from integrator.resending import resend_in_store, resend_via_http
     from integrator.store import Store
     from integrator.submit import engine_running
 
     request = ResendRequest(
         reason=reason or "",
-        actor=actor or os.environ.get("USER") or "unknown",
+        actor=local_actor(),
         mode=mode,
         to=to,
     )
@@ -129,7 +130,9 @@ def run_resend(
                 return {"dry_run": True, "selected": selected}
             live = await engine_running(settings)
             named = None if flt is None else set(message_ids)  # by filter: not twice
-            with _progress_bar(len(selected), quiet=as_json or len(selected) < 2) as advance:
+            with progress_bar(
+                len(selected), quiet=as_json or len(selected) < 2, label="resending"
+            ) as advance:
                 if live:
                     results = await resend_via_http(
                         settings,
@@ -148,20 +151,19 @@ def run_resend(
             await store.close()
 
     try:
-        outcome = cli._run(go())
+        outcome = run(go())
     except DeadLetterError as exc:
-        cli._fail(str(exc), exc.exit_code)
+        fail(str(exc), exc.exit_code)
     _report(outcome, as_json=as_json, single=len(message_ids) == 1 and flt is None)
 
 
 def _report(outcome: dict[str, Any], *, as_json: bool, single: bool) -> None:
-    from integrator import cli
     from integrator.presenters import message_summary
 
     if outcome["dry_run"]:
         selected: list[MessageRecord] = outcome["selected"]
         if as_json:
-            cli._print_json(
+            print_json(
                 {
                     "dry_run": True,
                     "total": len(selected),
@@ -169,9 +171,9 @@ def _report(outcome: dict[str, Any], *, as_json: bool, single: bool) -> None:
                 }
             )
             return
-        cli.console.print(f"Dry run: {len(selected)} message(s) would be resent.")
+        console.print(f"Dry run: {len(selected)} message(s) would be resent.")
         for m in selected:
-            cli.console.print(
+            console.print(
                 f"  {m.id}  {m.zd_number}  → {m.destination_id}  {m.version}  \\[{m.status}]"
             )
         return
@@ -180,7 +182,7 @@ def _report(outcome: dict[str, Any], *, as_json: bool, single: bool) -> None:
     resent = [r for r in results if r["resent"]]
     skipped = [r for r in results if not r["resent"]]
     if as_json:
-        cli._print_json(
+        print_json(
             {
                 "via": "engine" if outcome["live"] else "store",
                 "actor": request.actor,
@@ -191,50 +193,13 @@ def _report(outcome: dict[str, Any], *, as_json: bool, single: bool) -> None:
         )
     else:
         where = "the running engine" if outcome["live"] else "the store (sent when the engine runs)"
-        cli.console.print(f"Resent {len(resent)} of {len(results)} via {where}:")
+        console.print(f"Resent {len(resent)} of {len(results)} via {where}:")
         for r in resent:
-            cli.console.print(
+            console.print(
                 f"[green]✓[/] {r['original_id']} → new message {r['message_id']} "
                 f"({r['destination']}, {r['version']}, {r['mode']}, MSH-10 {r['control_id']})"
             )
         for r in skipped:
-            cli.console.print(f"[yellow]skipped[/] {r['original_id']}: {escape(r['note'])}")
+            console.print(f"[yellow]skipped[/] {r['original_id']}: {escape(r['note'])}")
     if single and skipped and not resent:
         raise typer.Exit(2)
-
-
-class _progress_bar:
-    """A rich progress bar on stderr for batches; ``advance(done, total)`` moves it."""
-
-    def __init__(self, total: int, *, quiet: bool) -> None:
-        from integrator.cli import err_console
-
-        self._total = total
-        self._progress = (
-            None
-            if quiet
-            else Progress(
-                TextColumn("resending"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=False,
-            )
-        )
-        self._task: Any = None
-
-    def __enter__(self) -> Callable[[int, int], None]:
-        if self._progress is not None:
-            self._progress.start()
-            self._task = self._progress.add_task("resend", total=self._total)
-
-        def advance(done: int, total: int) -> None:
-            if self._progress is not None:
-                self._progress.update(self._task, completed=done, total=total)
-
-        return advance
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()

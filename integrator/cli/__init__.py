@@ -1,0 +1,41 @@
+"""The ``integrator`` command line (SPEC §6): one module per command group.
+
+Exit codes: 0 ok, 2 bad input, 1 any other failure. Every listing has ``--json``. Output for
+people goes to stdout; logs go to stderr. Shared helpers live in ``integrator.cli.common``;
+this module only assembles the commands.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from integrator.cli.deadletter import deadletter_app
+from integrator.cli.destinations import destinations_app
+from integrator.cli.messages import messages_app
+from integrator.cli.resend import resend_command
+from integrator.cli.runtime import demo, receiver, run_command
+from integrator.cli.submit import submit
+from integrator.cli.versions import versions
+
+app = typer.Typer(
+    help="Integrator: referrals and diagnostic requests to HL7 v2 over MLLP.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("run")(run_command)
+app.command()(demo)
+app.command()(submit)
+app.command()(receiver)
+app.add_typer(messages_app, name="messages")
+app.command("resend")(resend_command)
+app.add_typer(deadletter_app, name="deadletter")
+app.add_typer(destinations_app, name="destinations")
+app.command()(versions)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

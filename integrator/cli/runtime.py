@@ -1,0 +1,82 @@
+"""``integrator run``, ``demo`` and ``receiver``: the engine and a test receiver."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from integrator.cli.common import console, fail, load_settings, run
+from integrator.errors import IntegratorError
+from integrator.logging import configure_logging
+
+
+def run_command(
+    http: Annotated[bool, typer.Option(help="Serve the HTTP API.")] = True,
+) -> None:
+    """Run the engine: intake, delivery and the HTTP API, until SIGTERM or Ctrl-C."""
+    from integrator.engine import Engine
+    from integrator.runner import run_engine
+
+    settings = load_settings(service=True)
+    if settings.search_key_is_development:
+        from integrator.logging import get_logger
+
+        get_logger("integrator.run").warning(
+            "INTEGRATOR_SEARCH_KEY is not set: BSN hashes use the public development key; "
+            "set a secret key of at least 16 characters in production"
+        )
+    try:
+        run(run_engine(Engine(settings), http=http))
+    except IntegratorError as exc:
+        fail(f"the engine could not run: {exc}")
+
+
+def demo() -> None:
+    """Start the engine with local receivers, submit the sample events, show what arrived."""
+    from integrator.demo import run_demo
+
+    configure_logging(level="warning")
+    raise typer.Exit(run(run_demo(console)))
+
+
+def receiver(
+    port: Annotated[int, typer.Option(help="TCP port to listen on.", min=0, max=65535)] = 2575,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    ack_code: Annotated[str, typer.Option("--ack", help="MSA-1 to answer with.")] = "AA",
+    save: Annotated[Path | None, typer.Option(help="Save each message to this folder.")] = None,
+    quiet: Annotated[bool, typer.Option(help="Print one line per message only.")] = False,
+) -> None:
+    """A test MLLP receiver that ACKs and prints (or saves) what it gets."""
+    from destinations.receiver import MllpReceiver
+    from integrator.hl7view import decode_message, segment_lines
+
+    if ack_code not in {"AA", "AE", "AR", "CA", "CE", "CR"}:
+        fail("--ack must be one of AA AE AR CA CE CR", 2)
+
+    def show(data: bytes) -> None:
+        lines = segment_lines(decode_message(data))
+        if quiet:
+            console.print(lines[0] if lines else "(empty message)")
+            return
+        console.rule()
+        for line in lines:
+            console.print(line)
+
+    async def serve() -> None:
+        server = MllpReceiver(host, port, ack_code=ack_code, save_dir=save, on_message=show)
+        bound = await server.start()
+        console.print(f"Listening for MLLP on {host}:{bound}; answering {ack_code}. Ctrl-C stops.")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
+
+    try:
+        run(serve())
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")

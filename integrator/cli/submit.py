@@ -1,0 +1,64 @@
+"""``integrator submit``: validate and submit event files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from integrator.cli.common import JsonOption, console, fail, load_settings, print_json, run
+
+
+def submit(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Event JSON files.", exists=True, dir_okay=False, readable=True),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Validate and submit events; prints the event id and message ids (exit 2 on bad input)."""
+    from integrator.submit import engine_running, read_files, submit_to_store, submit_via_http
+
+    settings = load_settings()
+    contents = read_files(files)
+
+    async def go() -> tuple[bool, list[Any]]:
+        if await engine_running(settings):
+            return True, await submit_via_http(settings, contents)
+        return False, await submit_to_store(settings, contents)
+
+    try:
+        live, outcomes = run(go())
+    except Exception as exc:
+        fail(f"submit failed: {type(exc).__name__}: {exc}")
+    if as_json:
+        print_json([o.to_json() for o in outcomes])
+    else:
+        where = "the running engine" if live else "the store (sent when the engine runs)"
+        console.print(f"Submitted to {where}:")
+        for outcome in outcomes:
+            data = outcome.to_json()
+            if data["accepted"]:
+                dup = " [yellow](duplicate: accepted before)[/]" if data["duplicate"] else ""
+                console.print(
+                    f"[green]✓[/] {data['file']}: event {data['event_id']} "
+                    f"({data['zd_number']}){dup}"
+                )
+                for m in data["messages"]:
+                    console.print(
+                        f"    message {m['message_id']} → {m['destination']} "
+                        f"{m['version']} MSH-10 {m['control_id']} \\[{m['status']}]"
+                    )
+                for warning in data["warnings"]:
+                    console.print(f"    [yellow]warning:[/] {escape(warning)}")
+            else:
+                console.print(
+                    f"[red]✗[/] {data['file']}: refused "
+                    f"(kept as rejected event {data['rejected_id']})"
+                )
+                for e in data["errors"]:
+                    console.print(f"    {e['path']}: {e['message']} \\[{e['rule']}]")
+    if any(not o.to_json()["accepted"] for o in outcomes):
+        raise typer.Exit(2)

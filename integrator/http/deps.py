@@ -1,0 +1,59 @@
+"""What routes ask for: the engine, the job registry, who is asking, a checked search filter.
+
+Declared per route as typed dependencies (``EngineDep``), so a route's signature says what it
+uses and tests can build an app around any engine.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+
+from integrator.engine import Engine
+from integrator.http.bodies import SearchTerms
+from integrator.jobs import JobRegistry
+from integrator.search import BadSearch, build_filter
+from integrator.store import MessageFilter
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def _jobs(request: Request) -> JobRegistry:
+    jobs: JobRegistry = request.app.state.jobs
+    return jobs
+
+
+EngineDep = Annotated[Engine, Depends(_engine)]
+JobsDep = Annotated[JobRegistry, Depends(_jobs)]
+
+
+def actor_of(request: Request) -> str:
+    return request.headers.get("x-integrator-actor", "api")[:128]
+
+
+def reason_of(request: Request) -> str | None:
+    return request.headers.get("x-integrator-reason")
+
+
+def filter_of(engine: Engine, terms: SearchTerms) -> MessageFilter:
+    """The store filter of search terms; a bad term is a 422 naming it."""
+    try:
+        values = terms.model_dump(exclude_none=True, exclude={"limit", "offset"})
+        return build_filter(engine.settings, **values)
+    except BadSearch as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, or a 422 saying it must be one."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise HTTPException(status_code=422, detail="the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise HTTPException(status_code=422, detail="the body must be a JSON object")
+    return body

@@ -1,0 +1,21 @@
+"""``/api/v1/deadletters``: the messages the engine gave up on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from deadletter import list_dead_letters
+from integrator.http.deps import EngineDep
+from integrator.presenters import dead_letter_summary
+
+router = APIRouter(prefix="/api/v1", tags=["deadletters"])
+
+
+@router.get("/deadletters")
+async def deadletters(
+    engine: EngineDep, destination: str | None = None, limit: int = Query(100, ge=1, le=1000)
+) -> list[dict[str, Any]]:
+    letters = await list_dead_letters(engine.store, destination_id=destination, limit=limit)
+    return [dead_letter_summary(letter) for letter in letters]
