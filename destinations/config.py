@@ -1,4 +1,4 @@
-"""The destination file (SPEC §5.1): model, loading, and writing it back.
+"""The destination file (docs/product.md §5.1): model, loading, and writing it back.
 
 Operators edit these files by hand, so every mistake must come back as ``<file>: <key>: <rule>``
 and a file with any mistake is refused whole: the engine keeps its last good definition rather
@@ -70,7 +70,7 @@ def parse_duration(value: str | float) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """The SPEC spelling of ``seconds`` (largest whole unit) that parses back to exactly it."""
+    """The product.md §5.1 spelling of ``seconds``: the largest whole unit, parsing back exactly."""
     seconds = float(seconds)
     candidates = (
         (seconds / 3600.0, "h"),
@@ -160,7 +160,7 @@ class TlsSettings(_Frozen):
 
 
 class DestinationConfig(_Frozen):
-    """One hospital or lab system that receives messages over MLLP (SPEC §5.1)."""
+    """One hospital or lab system that receives messages over MLLP (docs/product.md §5.1)."""
 
     id: str
     name: Annotated[str, Field(min_length=1)]
@@ -340,7 +340,7 @@ def load_destination_files(
 
 
 def dump_destination(config: DestinationConfig) -> str:
-    """YAML in SPEC §5.1 key order, durations spelled ``30s``/``10m``; loads back equal."""
+    """YAML in product.md §5.1 key order, durations spelled ``30s``/``10m``; loads back equal."""
     data = config.model_dump(mode="python")
     out: list[str] = []
     for key in DestinationConfig.model_fields:

@@ -1,8 +1,9 @@
 """The destination catalog: destination files checked against the message-version registry.
 
-``destinations.config`` knows the file format; only the engine knows the registry, so the version
-rules of SPEC §3 (known version, right event type, not retired, warn when deprecated) are checked
-here. A file that breaks a rule is refused whole and reported with file, key and rule.
+``destinations.config`` knows the file format; only the engine knows the registry, so the
+version rules of product.md §3 (known version, right event type, not retired, warn when
+deprecated) are checked here. A file that breaks a rule is refused whole and reported with
+file, key and rule.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def version_warnings(
 
     ``in_service``: this exact definition was already running (it equals its last recorded
     revision). Its versions may have passed their sunset since; that is not "switching to a
-    retired version", so it loads, and its new messages are held or auto-upgraded (SPEC §3).
+    retired version", so it loads, and its new messages are held or auto-upgraded (product.md §3).
     """
     warnings: list[str] = []
     for event_type, name in config.messages.items():
@@ -108,7 +109,7 @@ def load_catalog(directory: Path, *, today: date, in_service: Collection[str] = 
 def keep_last_good(new: Catalog, old: Catalog) -> Catalog:
     """A refused file does not take its destination away: the last good definition stays.
 
-    SPEC §5.1: a file with a mistake is refused whole and the engine keeps running on the last
+    product.md §5.1: a file with a mistake is refused whole and the engine keeps running on the last
     good definition. A file that was removed does remove its destination.
     """
     refused_files = {error.file for error in new.errors}

@@ -1,4 +1,4 @@
-"""Which message version a destination's message is actually made in, today (SPEC §3).
+"""Which message version a destination's message is actually made in, today (docs/product.md §3).
 
 A destination names one version per event type. While that version is current or deprecated it
 is used as is. From its sunset on it is retired, and new messages are neither lost nor sent in

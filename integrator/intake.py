@@ -368,7 +368,7 @@ def mapping_context(
     *,
     processing_id: Literal["P", "T"] = "P",
 ) -> MappingContext:
-    """The MSH values that come from engine settings and the destination (SPEC §4)."""
+    """The MSH values that come from engine settings and the destination (docs/product.md §4)."""
     return MappingContext(
         control_id=control_id,
         now=now.astimezone(settings.zone),

@@ -1,4 +1,4 @@
-"""Message versions and their mappers: a validated event in, HL7 v2 bytes out (SPEC §3-4).
+"""Message versions and their mappers: a validated event in, HL7 v2 bytes out (product.md §3-4).
 
 Pure: no I/O and no clock reads; the time of mapping comes in `MappingContext.now`.
 `map_event` is the one entry point; it checks, in this order, that the version exists, that it

@@ -1,6 +1,6 @@
 """Encoding message text into the bytes of a version's MSH-18 character set.
 
-Encoding never fails (SPEC §4): a referral must not be lost because a name has a `ł` in it.
+Encoding never fails (product.md §4): a referral must not be lost because a name has a `ł` in it.
 For `8859/1` every character outside Latin-1 is transliterated, by a table of common letters
 and symbols first, then by Unicode compatibility decomposition (NFKD) with the combining marks
 dropped (`ś` → `s`, `ĳ` → `ij`), and otherwise becomes `?`. For `UNICODE UTF-8` only lone

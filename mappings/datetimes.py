@@ -17,7 +17,7 @@ def hl7_date(day: datetime.date) -> str:
 def hl7_timestamp(moment: datetime.datetime) -> str:
     """TS/DTM to the second with the moment's own UTC offset: `YYYYMMDDHHMMSS+HHMM`.
 
-    The offset keeps the sender's local time readable for the receiver (SPEC §4). Offsets with
+    The offset keeps the sender's local time readable for the receiver (product.md §4). Offsets with
     seconds (historic zones only) are cut to whole minutes, as HL7 has no seconds there.
     A naive moment is refused: its offset would be a guess.
     """

@@ -16,7 +16,7 @@ COUNTRY: Final = "NLD"
 
 
 def msh(ctx: MappingContext, wire: WireProfile, message_type: str) -> str:
-    """MSH per SPEC §4.
+    """MSH per docs/product.md §4.
 
     MSH-15/16 stay empty in original acknowledgement mode: filling them would switch a receiver
     to enhanced mode. MSH-21 names the message version (`ref-v2`, …) so a receiver and support

@@ -1,4 +1,4 @@
-"""`oml-v3`: OML^O21 in HL7 2.5.1, UTF-8 (SPEC §4.5; field table in oml-v3.md).
+"""`oml-v3`: OML^O21 in HL7 2.5.1, UTF-8 (docs/product.md §4.5; field table in oml-v3.md).
 
 The `orm-v3` message in the laboratory order structure: a TQ1 after every ORC and an SPM per
 test with a specimen. Placer numbers are those of `orm-v3`, so a destination moving between the

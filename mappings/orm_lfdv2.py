@@ -1,4 +1,4 @@
-"""`orm-lfdv2`: ORM^O01 in HL7 2.4, ISO 8859-1 (SPEC §4.4; field table in orm-lfdv2.md).
+"""`orm-lfdv2`: ORM^O01 in HL7 2.4, ISO 8859-1 (docs/product.md §4.4; field table in orm-lfdv2.md).
 
 The `orm-v3` message with HL7 2.4 datatypes (XON-3 instead of XON-10), coding system `99zda`,
 Latin-1 bytes with transliteration, and the laboratory's placer numbers `<zd>_<nn><specimen>`.

@@ -1,4 +1,4 @@
-"""`orm-v3`: ORM^O01 in HL7 2.5.1, UTF-8 (SPEC §4.3; field table in orm-v3.md)."""
+"""`orm-v3`: ORM^O01 in HL7 2.5.1, UTF-8 (docs/product.md §4.3; field table in orm-v3.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The wire facts of each message version (SPEC §3 table), separate from its lifecycle.
+"""The wire facts of each message version (docs/product.md §3 table), separate from its lifecycle.
 
 A mapper renders against a profile, so the next versions (`ref-v1` = `ref-v2` with HL7 2.4,
 Latin-1 and coding system `99zda`; `orm-lfdv2`; `oml-v3`) reuse the same builders with their own

@@ -1,4 +1,4 @@
-"""`ref-v1`: REF^I12 / REF^I14 in HL7 2.4, ISO 8859-1 (SPEC §4.2; field table in ref-v1.md).
+"""`ref-v1`: REF^I12 / REF^I14 in HL7 2.4, ISO 8859-1 (product.md §4.2; field table in ref-v1.md).
 
 The `ref-v2` message with HL7 2.4 datatypes (organisation AGBs in PRD-7, as 2.4 has no PL-10),
 coding system `99zda` for platform codes, and Latin-1 bytes with transliteration.

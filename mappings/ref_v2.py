@@ -1,4 +1,4 @@
-"""`ref-v2`: REF^I12 / REF^I14 in HL7 2.5.1, UTF-8 (SPEC §4.1; field table in ref-v2.md)."""
+"""`ref-v2`: REF^I12 / REF^I14 in HL7 2.5.1, UTF-8 (product.md §4.1; field table in ref-v2.md)."""
 
 from __future__ import annotations
 

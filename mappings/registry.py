@@ -1,4 +1,4 @@
-"""The message-version registry (SPEC §3): every version ever offered, with its lifecycle.
+"""The message-version registry (product.md §3): every version ever offered, with its lifecycle.
 
 A retired version keeps its entry so history, error messages and resends of stored bytes still
 resolve its name. Status is a function of the day asked about, never of a clock read here, so

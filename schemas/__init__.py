@@ -1,4 +1,4 @@
-"""Intake event models (SPEC §2): validation of upstream JSON into typed, frozen events.
+"""Intake event models (docs/product.md §2): validation of upstream JSON into typed, frozen events.
 
 Pure: imports nothing else of the project and does no I/O (except `schemas.generate`, which
 writes the JSON Schema files).

@@ -1,4 +1,4 @@
-"""The ``integrator`` command line (SPEC §6): one module per command group.
+"""The ``integrator`` command line (docs/product.md §6): one module per command group.
 
 Exit codes: 0 ok, 2 bad input, 1 any other failure. Every listing has ``--json``. Output for
 people goes to stdout; logs go to stderr. Shared helpers live in ``integrator.cli.common``;

@@ -1,4 +1,4 @@
-"""``integrator deadletter list|show|resend|discard``: dead letters, for support staff (SPEC §6).
+"""``integrator deadletter list|show|resend|discard``: dead letters for support (product.md §6).
 
 Exit codes as everywhere: 0 ok, 2 bad input (unknown id, not a dead letter, missing reason),
 1 anything else. The shared helpers of ``integrator.cli`` are imported inside the commands,

@@ -1,4 +1,4 @@
-"""``integrator destinations …``: operators add, change, pause and test destinations (SPEC §6).
+"""``integrator destinations …``: operators add, change, pause, test destinations (product.md §6).
 
 Every change goes through ``integrator.operators.DestinationAdmin``: validated like the engine
 would, written to the destination file, recorded as a revision. A running engine notices the
@@ -120,7 +120,7 @@ def add(
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add a destination from a YAML definition (SPEC §5.1)."""
+    """Add a destination from a YAML definition (docs/product.md §5.1)."""
 
     if file == "-":
         text = sys.stdin.read()

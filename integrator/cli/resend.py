@@ -1,4 +1,4 @@
-"""``integrator resend``: resend messages by id, ZD number or filter, audited (SPEC §6).
+"""``integrator resend``: resend messages by id, ZD number or filter, audited (docs/product.md §6).
 
 With a running engine the resend goes through its HTTP API (a job whose progress drives the
 bar); otherwise the resends are stored as queued messages and the engine sends them when it

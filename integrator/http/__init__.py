@@ -1,4 +1,4 @@
-"""The HTTP API, ``/api/v1`` (SPEC §7), one router per resource; OpenAPI at ``/docs``.
+"""The HTTP API, ``/api/v1`` (docs/product.md §7), one router per resource; OpenAPI at ``/docs``.
 
 Identifiers only in URLs (message ids, never a BSN or a name); bodies carry the data. The
 routes hold no business rule: each calls the engine's services, the same ones the CLI uses.

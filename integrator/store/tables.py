@@ -162,7 +162,7 @@ audit_log = Table(
 )
 
 # Every change to a destination definition, with who, when and the whole definition, so a
-# change can be shown as a diff and rolled back (SPEC §5.1: "every change is versioned").
+# change can be shown as a diff and rolled back (docs/product.md §5.1: "every change is versioned").
 destination_revisions = Table(
     "destination_revisions",
     metadata,

@@ -1,4 +1,4 @@
-"""GET /api/v1/deadletters and /api/v1/audit (SPEC §7), against a real engine and receiver."""
+"""GET /api/v1/deadletters and /api/v1/audit (product.md §7), against a real engine and receiver."""
 
 from __future__ import annotations
 

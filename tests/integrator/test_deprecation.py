@@ -1,4 +1,4 @@
-"""SPEC §3 deprecation behaviour, with the clock moved past a sunset instead of waiting for it."""
+"""product.md §3 deprecation behaviour, the clock moved past a sunset instead of waiting for it."""
 
 from __future__ import annotations
 

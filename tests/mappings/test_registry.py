@@ -1,4 +1,4 @@
-"""The version registry: entries of SPEC §3 and status around every date."""
+"""The version registry: entries of docs/product.md §3 and status around every date."""
 
 from __future__ import annotations
 
