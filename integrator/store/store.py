@@ -346,6 +346,66 @@ class Store(DestinationHistoryMixin):
             row = result.first()
         return None if row is None else message_record(row)
 
+    # -- reading what people type, and stores that must already exist --------------------------
+
+    @guarded("find a message by its id")
+    async def resolve_message_id(self, text: str) -> str:
+        """The id of the message whose id is ``text``, or of the one message whose id starts so.
+
+        Listings show ids shortened, as git shows commits (``idprefix``). The prefix is read as
+        a range of the primary key, which both backends answer from its index whatever their
+        collation; ``LIKE`` would not use it on SQLite, nor on PostgreSQL outside ``C``.
+        """
+        from integrator.store import idprefix
+
+        typed = text.strip()
+        async with self._engine.connect() as conn:
+            for exact in dict.fromkeys((typed, idprefix.normalise(typed))):
+                query = select(messages.c.id).where(messages.c.id == exact)
+                found: str | None = (await conn.execute(query)).scalar()
+                if found is not None:
+                    return found
+            prefix = idprefix.checked_prefix(typed)
+            low, high = idprefix.bounds(prefix)
+            result = await conn.execute(
+                select(messages.c.id)
+                .where(messages.c.id >= low, messages.c.id < high)
+                .where(func.substr(messages.c.id, 1, len(prefix)) == prefix)
+                .order_by(messages.c.id)
+                .limit(idprefix.MAX_CANDIDATES + 1)
+            )
+            candidates = list(result.scalars())
+        return idprefix.the_one(typed, prefix, candidates)
+
+    @classmethod
+    async def open_existing(
+        cls, url: str, *, clock: Clock = utc_now, schema: str | None = None
+    ) -> Store:
+        """Like :meth:`open`, for commands that only read: never creates a store.
+
+        A read command that created an empty store where a setting pointed by mistake would
+        answer "nothing found" instead of "wrong store". Raises ``NoStore`` (naming the store,
+        without a password) when the SQLite file, the PostgreSQL database or the schema in it
+        is not there. An existing store at an older revision is still migrated, as the engine
+        would: the code cannot read it otherwise.
+        """
+        from integrator.store.migrate import require_store
+
+        target = resolve(url, schema, create=False)
+        engine = create_engine(target)
+        try:
+            await require_store(engine, target.display)
+            await _migrate_when_free(engine, schema)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine, target, clock)
+
+    @property
+    def location(self) -> str:
+        """Which store this is, for people: its URL without password (``Target.display``)."""
+        return self._target.display
+
     @guarded("list messages")
     async def list_messages(
         self, flt: MessageFilter = ANY_MESSAGE, *, limit: int = 100, offset: int = 0

@@ -2,7 +2,8 @@
 
 Operators write the short forms (``sqlite:///var/integrator.db``, ``postgresql://…``); the store
 needs ``sqlite+aiosqlite`` or ``postgresql+asyncpg``. Error messages name the driver only, never
-the URL, because a URL can carry a password.
+the URL, because a URL can carry a password; where people must see which store is meant, they get
+``Target.display``, which has no password and no query.
 """
 
 from __future__ import annotations
@@ -30,17 +31,38 @@ _DRIVERS: dict[str, tuple[Backend, str]] = {
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
+class NoStore(StoreConfigError):
+    """A command that only reads found no store where the settings point.
+
+    Opening creates a store (``Store.open``); for a read command that would hide a wrong or
+    missing setting behind an empty answer, so ``Store.open_existing`` raises this instead.
+    """
+
+    def __init__(self, display: str, why: str | None = None) -> None:
+        super().__init__(f"no store at {display}" + (f": {why}" if why else ""))
+        self.display = display
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where the store lives: the async URL, its backend and (PostgreSQL) the schema."""
+    """Where the store lives: the async URL, its backend and (PostgreSQL) the schema.
+
+    ``display`` names it for people: the operator's form of the URL (a SQLite file by its
+    absolute path), the password masked and the query left out (it may hold credentials).
+    """
 
     url: URL
     backend: Backend
     schema: str | None
+    display: str = ""
 
 
-def resolve(url: str, schema: str | None = None) -> Target:
-    """Validate ``url`` and ``schema`` and return the async form; SQLite's folder is created."""
+def resolve(url: str, schema: str | None = None, *, create: bool = True) -> Target:
+    """Validate ``url`` and ``schema`` and return the async form.
+
+    ``create``: SQLite's folder is created. Without it, a missing SQLite file is :class:`NoStore`
+    and nothing is made on disk.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -51,6 +73,7 @@ def resolve(url: str, schema: str | None = None) -> Target:
             f"unsupported database driver {parsed.drivername!r}: use sqlite:// or postgresql://"
         )
     backend, drivername = known
+    display = _display(parsed, backend, schema)
     parsed = parsed.set(drivername=drivername)
     if schema is not None:
         if backend != "postgresql":
@@ -58,18 +81,39 @@ def resolve(url: str, schema: str | None = None) -> Target:
         if not _SCHEMA_NAME.fullmatch(schema):
             raise StoreConfigError("a schema name must match [a-z_][a-z0-9_]* (at most 63)")
     if backend == "sqlite":
-        _prepare_sqlite_file(parsed)
-    return Target(url=parsed, backend=backend, schema=schema)
+        _check_sqlite_url(parsed)
+        if create:
+            _make_sqlite_folder(parsed)
+        elif not _sqlite_path(parsed).is_file():
+            raise NoStore(display)
+    return Target(url=parsed, backend=backend, schema=schema, display=display)
 
 
-def _prepare_sqlite_file(url: URL) -> None:
+def _display(url: URL, backend: Backend, schema: str | None) -> str:
+    if backend == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:"):
+            return "sqlite://"
+        return f"sqlite:///{_sqlite_path(url).absolute()}"
+    shown = url.set(query={}).render_as_string(hide_password=True)
+    return f"{shown} (schema {schema})" if schema is not None else shown
+
+
+def _sqlite_path(url: URL) -> Path:
+    return Path(url.database or "").expanduser()
+
+
+def _check_sqlite_url(url: URL) -> None:
     database = url.database or ""
     if database in ("", ":memory:"):
         # Every pooled connection would see its own empty database: the record would vanish.
         raise StoreConfigError("an in-memory SQLite database cannot hold the store: use a file")
     if "uri" in url.query:
         raise StoreConfigError("SQLite URI filenames are not supported: give a file path")
+
+
+def _make_sqlite_folder(url: URL) -> None:
     try:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
     except OSError:
         raise StoreConfigError("the folder for the SQLite database cannot be created") from None

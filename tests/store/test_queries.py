@@ -1,4 +1,5 @@
-"""Support finds messages by every term; workers find what is still owed, oldest first."""
+"""Support finds messages by every term and by a short id; workers find what is owed, oldest
+first."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from integrator.store import MessageFilter, MessageRecord, NewMessage, Store
+from integrator.store import MessageFilter, MessageRecord, NewMessage, Store, UnknownMessage
+from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix, UnknownIdPrefix, bounds
 from tests.store.factories import StepClock, make_event, make_message
 
 
@@ -133,3 +135,74 @@ async def test_count_by_status_has_every_status(
     zuid = await store.count_by_status("zuid")
     assert (zuid["queued"], zuid["dead"], sum(zuid.values())) == (1, 1, 2)
     assert sum((await store.count_by_status("elsewhere")).values()) == 0
+
+
+# -- ids as people type them: whole, or a prefix only one id has ------------------------------
+
+
+async def _with_ids(store: Store, *ids: str) -> None:
+    await store.accept_event(make_event(), [make_message(id=i) for i in ids])
+
+
+async def test_an_id_is_found_whole_in_any_case_with_or_without_dashes(store: Store) -> None:
+    full = "3f2a9c1e-4b7d-4e21-9a0b-5c6d7e8f9012"
+    await _with_ids(store, full, "3f2a9c1f-0000-4000-8000-000000000000")
+    assert await store.resolve_message_id(full) == full
+    assert await store.resolve_message_id(f" {full.upper()} ") == full
+    assert await store.resolve_message_id(full.replace("-", "")) == full
+
+
+async def test_a_unique_prefix_finds_its_message(store: Store) -> None:
+    ids = ("3f2a9c1e-4b7d-4e21-9a0b-5c6d7e8f9012", "3f2a9c1f-0000-4000-8000-000000000000")
+    await _with_ids(store, *ids)
+    assert await store.resolve_message_id("3f2a9c1e") == ids[0]
+    assert await store.resolve_message_id("3F2A9C1F") == ids[1]
+    assert await store.resolve_message_id("3f2a9c1e4b") == ids[0]  # the dash may be left out
+    assert await store.resolve_message_id("3f2a9c1e-4b7d-") == ids[0]
+    # A prefix ending in 9 or f: its range ends at the next hex digit, not at ':' or 'g'.
+    await _with_ids(store, "7e59aaaa-0000-4000-8000-000000000000")
+    await _with_ids(store, "7e5faaaa-0000-4000-8000-000000000000")
+    assert (await store.resolve_message_id("7e59")).startswith("7e59")
+    assert (await store.resolve_message_id("7e5f")).startswith("7e5f")
+
+
+async def test_an_ambiguous_prefix_lists_its_candidates(store: Store) -> None:
+    ids = sorted(f"abcd{n:04x}-0000-4000-8000-000000000000" for n in range(12))
+    pair = ["abce0000-0000-4000-8000-000000000000", "abce0001-0000-4000-8000-000000000000"]
+    await _with_ids(store, *ids, *pair)
+    with pytest.raises(AmbiguousIdPrefix) as two:
+        await store.resolve_message_id("abce000")
+    assert two.value.candidates == tuple(pair)
+    assert str(two.value) == (
+        "message id abce000 is ambiguous: 2 messages have an id starting so "
+        f"({pair[0]}, {pair[1]}); give more characters"
+    )
+    with pytest.raises(AmbiguousIdPrefix) as many:
+        await store.resolve_message_id("ABCD")
+    assert many.value.candidates == tuple(ids[:10])
+    assert "more than 10" in str(many.value) and ids[10] not in str(many.value)
+    assert many.value.exit_code == 2
+
+
+async def test_an_unknown_or_too_short_prefix_is_refused(store: Store) -> None:
+    await _with_ids(store, "3f2a9c1e-4b7d-4e21-9a0b-5c6d7e8f9012")
+    with pytest.raises(UnknownIdPrefix, match=r"no message with id starting with 3f2b$"):
+        await store.resolve_message_id("3f2b")
+    with pytest.raises(BadIdPrefix, match="at least 4 characters"):
+        await store.resolve_message_id("3f2")
+    with pytest.raises(UnknownMessage, match=r"no message with id nope$"):
+        await store.resolve_message_id("nope")
+
+
+@pytest.mark.parametrize("typed", ["999990019", "999 990 019", "999.990.019"])
+async def test_a_bsn_typed_as_an_id_is_not_repeated_in_the_error(store: Store, typed: str) -> None:
+    await _with_ids(store, "3f2a9c1e-4b7d-4e21-9a0b-5c6d7e8f9012")
+    with pytest.raises(UnknownMessage) as refused:
+        await store.resolve_message_id(typed)
+    assert "990" not in str(refused.value) and "BSN" in str(refused.value)
+
+
+def test_the_range_of_a_prefix_stays_within_the_hex_digits() -> None:
+    assert bounds("3f29") == ("3f29", "3f2a")
+    assert bounds("3f2a") == ("3f2a", "3f2b")
+    assert bounds("3f2f") == ("3f2f", "3f2g")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from integrator.store import Store, StoreConfigError
-from integrator.store.url import resolve
+from integrator.store.url import NoStore, resolve
 
 
 def test_relative_sqlite_url_uses_aiosqlite_and_creates_the_folder(
@@ -76,3 +76,22 @@ def test_sqlite_folder_that_cannot_exist(tmp_path: Path) -> None:
 async def test_store_open_refuses_a_bad_url() -> None:
     with pytest.raises(StoreConfigError):
         await Store.open("oracle://scott:tiger@db/orcl")
+
+
+def test_without_create_a_missing_sqlite_file_is_no_store_and_nothing_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NoStore) as refused:
+        resolve("sqlite:///var/integrator.db", create=False)
+    assert str(refused.value) == f"no store at sqlite:///{tmp_path}/var/integrator.db"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_store_is_named_for_people_without_password_or_query(tmp_path: Path) -> None:
+    pg = resolve("postgresql://app:s3cret@db.example:5433/integrator?sslpassword=x&a=b")
+    assert pg.display == "postgresql://app:***@db.example:5433/integrator"
+    assert resolve("postgres://db/integrator", "tenant").display == (
+        "postgres://db/integrator (schema tenant)"
+    )
+    assert resolve(f"sqlite+aiosqlite:///{tmp_path}/s.db").display == f"sqlite:///{tmp_path}/s.db"

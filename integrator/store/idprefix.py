@@ -1,0 +1,108 @@
+"""Message ids as people type them: in full, or shortened to a prefix that only one id has.
+
+Listings show ids shortened, the way git shows commits (docs/product.md §6). Message ids are
+UUIDs, lower-case hex with dashes; people copy them in upper case, or without the dashes, so a
+prefix is normalised before it is looked up.
+"""
+
+from __future__ import annotations
+
+import re
+
+from integrator.store.errors import StoreError, UnknownMessage
+
+MIN_PREFIX = 4
+"""Hex digits a prefix needs: fewer match so many messages that the answer cannot help."""
+
+MAX_CANDIDATES = 10
+"""How many matching ids an ambiguous prefix lists; enough to pick from, short on a screen."""
+
+_HEX = "0123456789abcdef"
+_ID_TEXT = re.compile(r"[0-9a-f-]+")
+_UUID_GROUPS = (8, 4, 4, 4, 12)
+_SEPARATORS = re.compile(r"[\s.-]")
+
+
+class BadIdPrefix(StoreError, ValueError):
+    """A prefix too short to look up."""
+
+    exit_code = 2
+
+
+class UnknownIdPrefix(UnknownMessage):
+    """No message id starts with the prefix."""
+
+    exit_code = 2
+
+    def __init__(self, shown: str) -> None:
+        StoreError.__init__(self, f"no message with id starting with {shown}")
+        self.message_id = None
+
+
+class AmbiguousIdPrefix(StoreError, LookupError):
+    """Several message ids start with the prefix; ``candidates`` lists some, in id order."""
+
+    exit_code = 2
+
+    def __init__(self, shown: str, candidates: list[str], *, more: bool) -> None:
+        listed = ", ".join(candidates) + (", …" if more else "")
+        super().__init__(
+            f"message id {shown} is ambiguous: {'more than ' if more else ''}"
+            f"{len(candidates)} messages have an id starting so ({listed}); give more characters"
+        )
+        self.candidates = tuple(candidates)
+
+
+def normalise(text: str) -> str:
+    """Lower case, with a UUID's dashes put back where they were left out; no dash at the end."""
+    value = text.strip().lower()
+    if "-" not in value and _ID_TEXT.fullmatch(value):
+        groups, start = [], 0
+        for size in _UUID_GROUPS:
+            if start < len(value):
+                groups.append(value[start : start + size])
+            start += size
+        value = "-".join(groups)
+    return value.rstrip("-")
+
+
+def checked_prefix(text: str) -> str:
+    """The normalised prefix of ``text``; refused if it cannot start an id or is too short."""
+    prefix = normalise(text)
+    if not prefix or not _ID_TEXT.fullmatch(prefix):
+        raise UnknownMessage(shown(text))
+    if len(prefix.replace("-", "")) < MIN_PREFIX:
+        raise BadIdPrefix(
+            f"a message id needs at least {MIN_PREFIX} characters to be looked up by its start"
+        )
+    return prefix
+
+
+def bounds(prefix: str) -> tuple[str, str]:
+    """The range of ids starting with ``prefix``: ``low <= id < high``.
+
+    ``high`` raises the last digit within the hex digits (``9`` to ``a``), not to the next
+    character (``9`` to ``:``): under a linguistic collation such as ``en_US`` on PostgreSQL,
+    punctuation is ignored at first, and ``…:`` would sort before every id starting with ``…9``.
+    """
+    last = prefix[-1]
+    following = _HEX[_HEX.index(last) + 1] if last != "f" else "g"
+    return prefix, prefix[:-1] + following
+
+
+def the_one(text: str, prefix: str, found: list[str]) -> str:
+    """The single id of ``found`` (up to ``MAX_CANDIDATES + 1`` ids starting with ``prefix``)."""
+    if not found:
+        raise UnknownIdPrefix(shown(prefix))
+    if len(found) > 1:
+        more = len(found) > MAX_CANDIDATES
+        raise AmbiguousIdPrefix(shown(text), found[:MAX_CANDIDATES], more=more)
+    return found[0]
+
+
+def shown(text: str) -> str:
+    """``text`` for an error message, unless it may be a BSN typed into the wrong place."""
+    digits = _SEPARATORS.sub("", text)
+    if len(digits) == 9 and digits.isdigit():
+        return "(9 digits, not repeated here: if they are a patient's BSN, search by BSN instead)"
+    return text.strip()
