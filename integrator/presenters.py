@@ -2,13 +2,18 @@
 
 One shape for both, so a script written against ``integrator messages list --json`` can move to
 ``GET /api/v1/messages`` unchanged.
+
+Times are ISO 8601 with their offset, in ``zone`` when the caller gives one (the CLI gives
+``INTEGRATOR_TIMEZONE``: people compare them with their watch), in UTC otherwise. Either way
+they name one instant, and every search filter accepts them as they are (docs/product.md §6).
+Tables show them with ``shown_time``.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from datetime import date
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from deadletter import DeadLetter
@@ -24,7 +29,28 @@ from integrator.store import (
 from mappings.registry import REGISTRY
 
 
-def message_summary(m: MessageRecord) -> dict[str, Any]:
+def iso_time(moment: datetime, zone: tzinfo | None = None) -> str:
+    """``moment`` in full (microseconds) with its offset, in ``zone`` if given."""
+    return (moment.astimezone(zone) if zone is not None else moment).isoformat()
+
+
+def shown_time(value: datetime | str | None, zone: tzinfo | None = None) -> str:
+    """How a table shows a time: local (in ``zone``; else in its own offset), to the second.
+
+    ``2026-11-30T09:15:02+01:00``: with ``T`` so it pastes into ``--since`` without quotes, and
+    with the offset so it names one instant also in the hour that repeats when summer time ends.
+    Seconds are cut, not rounded, so ``--since`` with a shown time includes that message and
+    ``--until`` with it includes the whole second. ``-`` for no time.
+    """
+    if value is None or value == "":
+        return "-"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if zone is not None:
+        moment = moment.astimezone(zone)
+    return moment.replace(microsecond=0).isoformat()
+
+
+def message_summary(m: MessageRecord, zone: tzinfo | None = None) -> dict[str, Any]:
     return {
         "id": m.id,
         "event_id": m.event_id,
@@ -36,9 +62,9 @@ def message_summary(m: MessageRecord) -> dict[str, Any]:
         "control_id": m.control_id,
         "status": m.status,
         "attempts": m.attempt_count,
-        "created_at": m.created_at.isoformat(),
-        "updated_at": m.updated_at.isoformat(),
-        "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
+        "created_at": iso_time(m.created_at, zone),
+        "updated_at": iso_time(m.updated_at, zone),
+        "next_attempt_at": iso_time(m.next_attempt_at, zone) if m.next_attempt_at else None,
         "last_error": m.last_error,
         "warnings": list(m.warnings),
         "test": m.is_test,
@@ -46,10 +72,10 @@ def message_summary(m: MessageRecord) -> dict[str, Any]:
     }
 
 
-def attempt_view(a: AttemptRecord) -> dict[str, Any]:
+def attempt_view(a: AttemptRecord, zone: tzinfo | None = None) -> dict[str, Any]:
     return {
         "number": a.number,
-        "started_at": a.started_at.isoformat(),
+        "started_at": iso_time(a.started_at, zone),
         "duration_ms": round(a.duration_ms, 3),
         "outcome": a.outcome,
         "ack_code": a.ack_code,
@@ -65,19 +91,20 @@ def message_detail(
     event: EventRecord | None = None,
     origin: ResendRecord | None = None,
     resends: list[ResendRecord] | None = None,
+    zone: tzinfo | None = None,
 ) -> dict[str, Any]:
     """Everything support needs about one message, including who resent it from what, and to
     which resends it led. Holds patient data (name, BSN): for screens, never for logs."""
-    detail = message_summary(m)
-    detail["event"] = event_summary(event) if event is not None else None
+    detail = message_summary(m, zone)
+    detail["event"] = event_summary(event, zone) if event is not None else None
     detail["hl7"] = decode_message(m.payload)
-    detail["attempt_history"] = [attempt_view(a) for a in attempts]
-    detail["resent_from"] = resend_view(origin) if origin is not None else None
-    detail["resends"] = [resend_view(r) for r in resends or []]
+    detail["attempt_history"] = [attempt_view(a, zone) for a in attempts]
+    detail["resent_from"] = resend_view(origin, zone) if origin is not None else None
+    detail["resends"] = [resend_view(r, zone) for r in resends or []]
     return detail
 
 
-def event_summary(event: EventRecord) -> dict[str, Any]:
+def event_summary(event: EventRecord, zone: tzinfo | None = None) -> dict[str, Any]:
     payload = event.payload if isinstance(event.payload, dict) else json.loads(event.payload)
     patient = payload.get("patient") or {}
     provider = payload.get("provider") or {}
@@ -90,7 +117,7 @@ def event_summary(event: EventRecord) -> dict[str, Any]:
         "provider_id": event.provider_id,
         "patient_name": _person_name(patient.get("name") or {}),
         "patient_bsn": patient.get("bsn"),
-        "received_at": event.received_at.isoformat(),
+        "received_at": iso_time(event.received_at, zone),
         "source": event.source,
     }
 
@@ -105,11 +132,11 @@ def _person_name(name: dict[str, Any]) -> str | None:
     return text or None
 
 
-def resend_view(r: ResendRecord) -> dict[str, Any]:
+def resend_view(r: ResendRecord, zone: tzinfo | None = None) -> dict[str, Any]:
     return {
         "message_id": r.message_id,
         "original_id": r.original_id,
-        "at": r.at.isoformat(),
+        "at": iso_time(r.at, zone),
         "actor": r.actor,
         "reason": r.reason,
         "mode": r.mode,
@@ -203,10 +230,10 @@ def dead_letter_summary(letter: DeadLetter) -> dict[str, Any]:
     }
 
 
-def audit_view(entry: AuditRecord) -> dict[str, Any]:
+def audit_view(entry: AuditRecord, zone: tzinfo | None = None) -> dict[str, Any]:
     return {
         "id": entry.id,
-        "at": entry.at.isoformat(),
+        "at": iso_time(entry.at, zone),
         "actor": entry.actor,
         "action": entry.action,
         "target": entry.target,

@@ -1,20 +1,27 @@
 """Turning support staff's search terms into a store filter, and listings into CSV.
 
 The BSN is hashed here with the engine's search key (``Settings.bsn_hash``), so the store, its
-queries and its logs only ever see the hash. Periods are read in the engine's time zone: a date
-means that whole local day (``--until 2026-11-27`` includes the 27th).
+queries and its logs only ever see the hash. Terms are normalised here, once, for the CLI and the
+API alike: people type ZD numbers in lower case and BSNs with spaces or dots, as they read them
+off a letter. Periods are read in the engine's time zone, and accept what every listing shows
+(``presenters.shown_time``): a period ends with the whole of the last unit given, so
+``--until 2026-11-27`` includes the 27th and ``--until 2026-11-27T09:15:02+01:00`` includes that
+second, the one a listing shows for a message created at 09:15:02.4.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord, MessageStatus
+from schemas.identifiers import is_valid_bsn
 
 CSV_COLUMNS = (
     "message_id",
@@ -34,28 +41,106 @@ CSV_COLUMNS = (
 )
 """No BSN and no name: the export is for reports, identifiers and delivery facts only."""
 
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 9998
+"""Bounds of a period. Beyond them a moment cannot always be turned into UTC (year 1 minus an
+offset is before the calendar starts; the day after 9999-12-31 does not exist), and nobody means
+such a date: leaving the term out is how to search without that bound."""
+
+_MOMENT = re.compile(
+    r"""
+    (?P<date>\d{4}-\d{2}-\d{2})
+    (?:
+        [T\ ] (?P<hour>\d{2})
+        (?: :(?P<minute>\d{2}) (?: :(?P<second>\d{2}) (?: [.,](?P<fraction>\d{1,6}) )? )? )?
+        (?P<offset> Z | [+-]\d{2} (?: :?\d{2} )? )?
+    )?
+    """,
+    re.VERBOSE,
+)
+_EXAMPLES = (
+    "a date (2026-11-27) or a date-time as listings show it (2026-11-27T09:30:05+01:00; "
+    "without an offset it is local time)"
+)
+_BSN_SEPARATORS = re.compile(r"[\s.]")
+
 
 class BadSearch(ValueError):
     """A search term that cannot be used; the text names the term, never a patient value."""
 
 
-def parse_moment(text: str, settings: Settings, *, end: bool = False) -> datetime:
-    """An ISO date or date-time; without a zone it is local time. ``end``: a date's next day."""
+def parse_moment(
+    text: str, settings: Settings, *, name: str = "since", end: bool = False
+) -> datetime:
+    """A period's bound as a UTC time. ``end``: the moment after the last unit given.
+
+    Accepted: a date, or a date-time to the hour, minute, second or fraction, with ``T`` or a
+    space, with or without an offset (``Z``, ``+01``, ``+0100``, ``+01:00``); without one it is
+    local time in ``INTEGRATOR_TIMEZONE``. The text is never echoed in the error: people paste
+    into the wrong option, and this one may then hold a BSN.
+    """
     value = text.strip()
+    match = _MOMENT.fullmatch(value)
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            if end:
-                day += timedelta(days=1)
-            return datetime.combine(day, time(), tzinfo=settings.zone)
-        moment = datetime.fromisoformat(value)
+        if match is None:
+            raise ValueError
+        if match["hour"] is None:
+            day = date.fromisoformat(match["date"])
+            moment = datetime.combine(day, time())
+            unit = timedelta(days=1)
+        else:
+            moment = datetime.fromisoformat(value.replace(",", "."))
+            unit = _last_unit(match)
     except ValueError:
+        raise BadSearch(f"{name}: not an ISO date or date-time; give {_EXAMPLES}") from None
+    return _bound(moment, settings.zone, name=name, unit=unit if end else None)
+
+
+def _last_unit(match: re.Match[str]) -> timedelta:
+    if match["fraction"] is not None:
+        return timedelta(microseconds=10 ** (6 - len(match["fraction"])))
+    if match["second"] is not None:
+        return timedelta(seconds=1)
+    if match["minute"] is not None:
+        return timedelta(minutes=1)
+    return timedelta(hours=1)
+
+
+def _bound(
+    moment: datetime, zone: ZoneInfo, *, name: str, unit: timedelta | None = None
+) -> datetime:
+    """``moment`` (local time when naive) plus ``unit``, in UTC; refused outside the bounds."""
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
         raise BadSearch(
-            f"{value!r} is not an ISO date (2026-11-27) or date-time (2026-11-27T09:30)"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=settings.zone)
-    return moment
+            f"{name}: give a year from {EARLIEST_YEAR} to {LATEST_YEAR}; "
+            f"leave {name} out to search without that bound"
+        )
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=zone)
+    if unit is not None:
+        # Python adds to the wall time: a local day ends at local midnight also on the days
+        # the clocks change, when it lasts 23 or 25 hours.
+        moment += unit
+    return moment.astimezone(UTC)
+
+
+def normalise_zd(zd_number: str) -> str:
+    """ZD numbers are stored as ``ZD`` and nine digits; people also type ``zd100000001``."""
+    return zd_number.strip().upper()
+
+
+def normalise_bsn(bsn: str) -> str:
+    """The nine digits of a BSN typed as ``123 456 782`` or ``123.456.782``.
+
+    Refused unless it passes the eleven-test: no stored event can have such a BSN (intake
+    refuses them), so it is a typo, and an empty result would hide it. Never echoed.
+    """
+    digits = _BSN_SEPARATORS.sub("", bsn)
+    if not is_valid_bsn(digits):
+        raise BadSearch(
+            "bsn: a BSN is 9 digits that pass the eleven-test (spaces and dots are ignored)"
+        )
+    return digits
 
 
 def build_filter(
@@ -74,31 +159,29 @@ def build_filter(
 ) -> MessageFilter:
     if status is not None and status not in {s.value for s in MessageStatus}:
         raise BadSearch(
-            f"unknown status {status!r}; one of {', '.join(s.value for s in MessageStatus)}"
+            f"status: unknown status {status!r}; one of {', '.join(s.value for s in MessageStatus)}"
         )
-    if bsn is not None and not (bsn.strip().isdigit() and len(bsn.strip()) == 9):
-        raise BadSearch("a BSN has exactly 9 digits")
-    since_at = parse_moment(since, settings) if isinstance(since, str) else since
-    until_at = parse_moment(until, settings, end=True) if isinstance(until, str) else until
-    for name, moment in (("since", since_at), ("until", until_at)):
-        if moment is not None and moment.tzinfo is None:
-            moment = moment.replace(tzinfo=settings.zone)
-            if name == "since":
-                since_at = moment
-            else:
-                until_at = moment
+    bsn_digits = normalise_bsn(bsn) if bsn else None
     return MessageFilter(
-        zd_number=zd_number or None,
+        zd_number=normalise_zd(zd_number) if zd_number else None,
         event_id=event_id or None,
         destination_id=destination or None,
         status=status or None,
         version=version or None,
         control_id=control_id or None,
-        since=since_at,
-        until=until_at,
+        since=_term(since, settings, name="since"),
+        until=_term(until, settings, name="until"),
         event_type=event_type or None,
-        bsn_hash=settings.bsn_hash(bsn) if bsn else None,
+        bsn_hash=settings.bsn_hash(bsn_digits) if bsn_digits else None,
     )
+
+
+def _term(value: str | datetime | None, settings: Settings, *, name: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return _bound(value, settings.zone, name=name)
+    return parse_moment(value, settings, name=name, end=name == "until")
 
 
 def csv_row(m: MessageRecord) -> dict[str, Any]:

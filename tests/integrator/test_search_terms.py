@@ -1,0 +1,140 @@
+"""Search terms as support staff type them: times as listings show them, ZD numbers in any case,
+BSNs with spaces or dots; and the bounds of a period, refused by name (CLI exit 2, API 422)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from integrator.catalog import build_catalog
+from integrator.engine import Engine
+from integrator.http import create_app
+from integrator.presenters import iso_time, shown_time
+from integrator.search import BadSearch, build_filter
+from integrator.settings import Settings
+from tests.integrator.support import settings_for
+
+AMSTERDAM = Settings(timezone="Europe/Amsterdam")
+BSN = "999990019"
+
+
+def test_a_shown_time_carries_its_offset_in_winter_and_in_summer() -> None:
+    winter = datetime(2026, 11, 30, 8, 15, 2, 999_999, tzinfo=UTC)
+    summer = datetime(2026, 7, 1, 8, 15, 2, tzinfo=UTC)
+    assert shown_time(winter, AMSTERDAM.zone) == "2026-11-30T09:15:02+01:00"  # cut, not rounded
+    assert shown_time(summer.isoformat(), AMSTERDAM.zone) == "2026-07-01T10:15:02+02:00"
+    assert shown_time(None, AMSTERDAM.zone) == "-"
+    assert iso_time(winter, AMSTERDAM.zone) == "2026-11-30T09:15:02.999999+01:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "since", "until"),
+    [
+        # As a listing shows it: ``until`` includes that whole second.
+        ("2026-11-30T09:15:02+01:00", (8, 15, 2), (8, 15, 3)),
+        # Without an offset: local time (here winter time, +01:00).
+        ("2026-11-30T09:15:02", (8, 15, 2), (8, 15, 3)),
+        ("2026-11-30 09:15", (8, 15, 0), (8, 16, 0)),
+        ("2026-11-30T09:15:02Z", (9, 15, 2), (9, 15, 3)),
+        ("2026-11-30T09:15:02+0100", (8, 15, 2), (8, 15, 3)),
+    ],
+)
+def test_a_period_accepts_what_listings_show(
+    text: str, since: tuple[int, int, int], until: tuple[int, int, int]
+) -> None:
+    flt = build_filter(AMSTERDAM, since=text, until=text)
+    assert flt.since == datetime(2026, 11, 30, *since, tzinfo=UTC)
+    assert flt.until == datetime(2026, 11, 30, *until, tzinfo=UTC)
+
+
+def test_the_hour_that_repeats_is_told_apart_by_its_offset() -> None:
+    first = build_filter(AMSTERDAM, since="2026-10-25T02:30:00+02:00").since
+    second = build_filter(AMSTERDAM, since="2026-10-25T02:30:00+01:00").since
+    assert first == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert second == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("term", "value"),
+    [
+        ("since", "0001-01-01"),
+        ("until", "9999-12-31"),
+        ("since", "0001-01-01T00:00:00+01:00"),
+        ("until", "9999-12-31T23:59:59-01:00"),
+        ("since", datetime(1, 1, 1, tzinfo=UTC)),
+        ("until", datetime(9999, 12, 31, 23, 59, tzinfo=UTC)),
+    ],
+)
+def test_a_period_beyond_the_calendar_is_refused_by_name(term: str, value: str | datetime) -> None:
+    terms: dict[str, Any] = {term: value}
+    with pytest.raises(BadSearch) as refused:
+        build_filter(AMSTERDAM, **terms)
+    assert str(refused.value).startswith(f"{term}: give a year from 1900 to 9998")
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-13-01", "2026-11-30T25:00", "27-11-2026"])
+def test_a_time_that_is_not_iso_is_refused_naming_the_term(value: str) -> None:
+    with pytest.raises(BadSearch) as refused:
+        build_filter(AMSTERDAM, until=value)
+    assert str(refused.value).startswith("until: not an ISO date")
+    assert value not in str(refused.value)
+
+
+def test_zd_numbers_are_found_in_any_case() -> None:
+    assert build_filter(AMSTERDAM, zd_number=" zd100000001 ").zd_number == "ZD100000001"
+
+
+@pytest.mark.parametrize("typed", [BSN, "999 990 019", "999.990.019", " 9999 90019 "])
+def test_a_bsn_is_normalised_before_it_is_hashed(typed: str) -> None:
+    assert build_filter(AMSTERDAM, bsn=typed).bsn_hash == AMSTERDAM.bsn_hash(BSN)
+
+
+@pytest.mark.parametrize("typed", ["999990018", "99999001", "999-990-019", "abc"])
+def test_a_bsn_that_cannot_be_one_is_refused_naming_bsn_without_echoing_it(typed: str) -> None:
+    with pytest.raises(BadSearch) as refused:
+        build_filter(AMSTERDAM, bsn=typed)
+    text = str(refused.value)
+    assert text.startswith("bsn: ") and "eleven-test" in text
+    assert typed not in text and "99999" not in text
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    engine = Engine(settings_for(tmp_path), catalog=build_catalog((), today=date(2026, 11, 27)))
+    await engine.start()
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(engine)), base_url="http://engine"
+    )
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        await engine.stop()
+
+
+@pytest.mark.parametrize(
+    ("term", "value"),
+    [("since", "0001-01-01"), ("until", "9999-12-31"), ("since", "9999-12-31T23:59:59-01:00")],
+)
+async def test_the_api_answers_422_naming_the_term_in_the_url_and_in_the_body(
+    api: httpx.AsyncClient, term: str, value: str
+) -> None:
+    in_url = await api.get("/api/v1/messages", params={term: value})
+    in_body = await api.post("/api/v1/messages/search", json={term: value, "bsn": BSN})
+    for answer in (in_url, in_body):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"].startswith(f"{term}: ")
+    assert (await api.get("/api/v1/messages", params={term: "2026-11-27"})).status_code == 200
+
+
+async def test_the_api_refuses_a_bad_bsn_without_echoing_it(api: httpx.AsyncClient) -> None:
+    answer = await api.post("/api/v1/messages/search", json={"bsn": "999 990 018"})
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("bsn: ") and "990" not in answer.text
+    found = await api.post("/api/v1/messages/search", json={"bsn": "999.990.019"})
+    assert found.status_code == 200 and found.json() == []
