@@ -1,7 +1,8 @@
 """What every command shares: output consoles, settings, the event loop, errors, the store.
 
 Exit codes: 0 ok, 2 bad input, 1 any other failure. Output for people goes to stdout; logs
-and warnings go to stderr.
+and warnings go to stderr. Commands that only read open the store with ``read_only=True``: they
+never create one, and say on stderr which one they read.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar, cast
 
 import typer
 from pydantic import ValidationError
@@ -32,15 +33,29 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# Piped output is not cut at 80 columns: people paste it into tickets.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
+PIPED_WIDTH = 160
+
+
+def _width(stream: TextIO) -> int | None:
+    """A terminal's own width; piped output ``COLUMNS`` if set, else 160.
+
+    Piped output is not cut at 80 columns by default: people paste it into tickets.
+    """
+    if stream.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
+
+
+console = Console(highlight=False, width=_width(sys.stdout))
+err_console = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[red]error:[/] {escape(message)}")
+    # Not wrapped by us: an id or a store's URL in it stays whole for copying.
+    err_console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -94,14 +109,30 @@ def local_actor() -> str:
     return f"local:{user}"
 
 
-def with_store(action: Callable[[Store], Awaitable[T]], settings: Settings | None = None) -> T:
-    """Open the configured store, run ``action``, map our errors to exit codes."""
+def with_store(
+    action: Callable[[Store], Awaitable[T]],
+    settings: Settings | None = None,
+    *,
+    read_only: bool = False,
+) -> T:
+    """Open the configured store, run ``action``, map our errors to exit codes.
+
+    ``read_only``, for commands that only read: no store is created (a missing one exits 1,
+    naming where it was looked for), and the store read is named on stderr, so an empty answer
+    from the wrong store is told from an empty answer from the right one. ``--json`` output on
+    stdout stays pure JSON.
+    """
     from integrator.store import Store
+    from integrator.store.url import NoStore
 
     settings = settings or load_settings()
 
     async def go() -> T:
-        store = await Store.open(settings.database_url)
+        if read_only:
+            store = await Store.open_existing(settings.database_url)
+            err_console.print(f"store: {escape(store.location)}", soft_wrap=True)
+        else:
+            store = await Store.open(settings.database_url)
         try:
             return await action(store)
         finally:
@@ -109,15 +140,22 @@ def with_store(action: Callable[[Store], Awaitable[T]], settings: Settings | Non
 
     try:
         return run(go())
+    except NoStore as exc:
+        fail(f"{exc} (set INTEGRATOR_DATABASE_URL to the engine's store)", exc.exit_code)
     except IntegratorError as exc:
         fail(str(exc), exc.exit_code)
 
 
-def with_admin(action: Callable[[DestinationAdmin], Awaitable[T]]) -> T:
+def with_admin(
+    action: Callable[[DestinationAdmin], Awaitable[T]],
+    settings: Settings | None = None,
+    *,
+    read_only: bool = False,
+) -> T:
     """Like ``with_store``, with the operators' destination service on that store."""
     from integrator.operators import DestinationAdmin
 
-    settings = load_settings()
+    settings = settings or load_settings()
     clock = SystemClock()
 
     def today() -> date:
@@ -127,7 +165,28 @@ def with_admin(action: Callable[[DestinationAdmin], Awaitable[T]]) -> T:
         admin = DestinationAdmin(store=store, settings=settings, today=today, now=clock.now)
         return await action(admin)
 
-    return with_store(action_on_store, settings)
+    return with_store(action_on_store, settings, read_only=read_only)
+
+
+async def resolve_message_ids(store: Store, ids: Sequence[str]) -> list[str]:
+    """The full ids of message ids as people give them: whole, or a prefix only one id has.
+
+    For every command that takes message ids, inside its ``with_store`` action (one line:
+    ``ids = await resolve_message_ids(store, ids)``). An unknown id, a prefix shorter than
+    four characters or one that several ids start with (they are listed) exits 2.
+    """
+    from integrator.store import StoreError, UnknownMessage
+    from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix
+
+    full = []
+    for given in ids:
+        try:
+            full.append(await store.resolve_message_id(given))
+        except (UnknownMessage, AmbiguousIdPrefix, BadIdPrefix) as exc:
+            fail(str(exc), 2)
+        except StoreError as exc:
+            fail(str(exc), exc.exit_code)
+    return full
 
 
 class progress_bar:

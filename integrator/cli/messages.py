@@ -1,24 +1,49 @@
-"""``integrator messages list|show``: browse messages, attempts and ACKs."""
+"""``integrator messages list|show``: browse messages, attempts and ACKs.
+
+Both only read: they never create a store (``with_store(read_only=True)``). Times are shown in
+``INTEGRATOR_TIMEZONE`` with their offset, the form ``--since`` and ``--until`` accept; ids in
+tables are shortened, and ``show`` takes such a prefix back.
+"""
 
 from __future__ import annotations
 
 import sys
+from datetime import tzinfo
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from integrator.cli.common import JsonOption, console, fail, load_settings, print_json, run
-from integrator.cli.views import attempts_table
+from integrator.cli.common import (
+    JsonOption,
+    console,
+    fail,
+    load_settings,
+    print_json,
+    resolve_message_ids,
+    with_store,
+)
+from integrator.cli.views import attempts_table, messages_table, short_ids
+from integrator.presenters import shown_time
+from integrator.store import MessageRecord, Store
 
 messages_app = typer.Typer(help="Browse messages, their attempts and ACKs.", no_args_is_help=True)
+
+PERIOD_HELP = (
+    "a date, or a date-time as listings show it (2026-11-27T09:15:02+01:00); "
+    "without an offset: local time."
+)
 
 
 @messages_app.command("list")
 def messages_list(
-    zd: Annotated[str | None, typer.Option("--zd", help="ZD number.")] = None,
+    zd: Annotated[str | None, typer.Option("--zd", help="ZD number (upper or lower case).")] = None,
     bsn: Annotated[
-        str | None, typer.Option("--bsn", help="Patient BSN (looked up by its keyed hash).")
+        str | None,
+        typer.Option(
+            "--bsn", help="Patient BSN, spaces or dots allowed (looked up by its keyed hash)."
+        ),
     ] = None,
     event_id: Annotated[str | None, typer.Option(help="Event id.")] = None,
     control_id: Annotated[str | None, typer.Option(help="MSH-10 control id.")] = None,
@@ -26,8 +51,13 @@ def messages_list(
     status: Annotated[str | None, typer.Option(help="queued, delivered, retrying, dead…")] = None,
     version: Annotated[str | None, typer.Option(help="Message version.")] = None,
     event_type: Annotated[str | None, typer.Option(help="referral or diagnostic_request.")] = None,
-    since: Annotated[str | None, typer.Option(help="From (ISO date or date-time).")] = None,
-    until: Annotated[str | None, typer.Option(help="Until (a date includes that day).")] = None,
+    since: Annotated[
+        str | None, typer.Option(help=f"Created from (inclusive): {PERIOD_HELP}")
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help=f"Created until, including the day or second given: {PERIOD_HELP}"),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
     as_json: JsonOption = False,
     as_csv: Annotated[
@@ -37,7 +67,6 @@ def messages_list(
     """List messages, newest first. Filters combine (AND)."""
     from integrator.presenters import message_summary
     from integrator.search import BadSearch, build_filter, to_csv
-    from integrator.store import MessageRecord, Store
 
     settings = load_settings()
     try:
@@ -57,84 +86,57 @@ def messages_list(
     except BadSearch as exc:
         fail(str(exc), 2)
 
-    async def go() -> list[MessageRecord]:
-        store = await Store.open(settings.database_url)
-        try:
-            return await store.list_messages(flt, limit=limit)
-        finally:
-            await store.close()
+    async def action(store: Store) -> list[MessageRecord]:
+        return await store.list_messages(flt, limit=limit)
 
-    found = run(go())
+    found = with_store(action, settings, read_only=True)
     if as_csv:
         sys.stdout.write(to_csv(found))
         return
-    rows = [message_summary(m) for m in found]
+    rows = [message_summary(m, settings.zone) for m in found]
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"Messages ({len(rows)} shown)")
-    for column in (
-        "id",
-        "ZD number",
-        "destination",
-        "version",
-        "MSH-10",
-        "status",
-        "attempts",
-        "updated",
-        "resend of",
-    ):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(
-            r["id"],
-            r["zd_number"],
-            r["destination"],
-            r["version"],
-            r["control_id"],
-            r["status"],
-            str(r["attempts"]),
-            r["updated_at"][:19],
-            r["resend_of"] or "",
+    console.print(
+        messages_table(
+            rows, width=console.width, zone=settings.zone, title=f"Messages ({len(rows)} shown)"
         )
-    console.print(table)
+    )
 
 
 @messages_app.command("show")
 def messages_show(
-    message_id: Annotated[str, typer.Argument(help="Message id.")],
+    message_id: Annotated[
+        str, typer.Argument(help="Message id, or its start as listings show it.")
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Show one message: summary, the HL7 as segments, every attempt and ACK."""
     from integrator.hl7view import field_rows
     from integrator.presenters import message_detail
-    from integrator.store import Store
 
     settings = load_settings()
 
-    async def go() -> dict[str, Any] | None:
-        store = await Store.open(settings.database_url)
-        try:
-            message = await store.get_message(message_id)
-            if message is None:
-                return None
-            origin, resends = await store.list_resends(message_id)
-            return message_detail(
-                message,
-                await store.list_attempts(message_id),
-                event=await store.get_event(message.event_id),
-                origin=origin,
-                resends=resends,
-            )
-        finally:
-            await store.close()
+    async def action(store: Store) -> dict[str, Any]:
+        [full_id] = await resolve_message_ids(store, [message_id])
+        message = await store.get_message(full_id)
+        if message is None:  # removed between the two reads
+            fail(f"no message with id {full_id}", 2)
+        origin, resends = await store.list_resends(full_id)
+        return message_detail(
+            message,
+            await store.list_attempts(full_id),
+            event=await store.get_event(message.event_id),
+            origin=origin,
+            resends=resends,
+            zone=settings.zone,
+        )
 
-    detail = run(go())
-    if detail is None:
-        fail(f"no message with id {message_id}", 2)
+    detail = with_store(action, settings, read_only=True)
     if as_json:
         print_json(detail)
         return
+    zone = settings.zone
     summary = Table(show_header=False, title=f"Message {detail['id']}")
     for key in (
         "zd_number",
@@ -151,49 +153,53 @@ def messages_show(
         "next_attempt_at",
         "last_error",
     ):
-        summary.add_row(key, str(detail[key]) if detail[key] is not None else "-")
+        value = detail[key]
+        if key.endswith("_at"):
+            value = shown_time(value, zone)
+        summary.add_row(key, escape(str(value)) if value is not None else "-")
     for warning in detail["warnings"]:
-        summary.add_row("warning", warning)
+        summary.add_row("warning", escape(warning))
     console.print(summary)
     if detail["event"] is not None:
         event = Table(show_header=False, title="Event")
         for key in ("type", "action", "zd_number", "provider", "patient_name", "patient_bsn"):
-            event.add_row(key, str(detail["event"][key] or "-"))
-        event.add_row("received_at", detail["event"]["received_at"][:19])
+            event.add_row(key, escape(str(detail["event"][key] or "-")))
+        event.add_row("received_at", shown_time(detail["event"]["received_at"], zone))
         console.print(event)
     fields = Table(title="HL7 fields")
     fields.add_column("field")
     fields.add_column("value")
     for position, value in field_rows(detail["hl7"]):
-        fields.add_row(position, value)
+        fields.add_row(position, escape(value))
     console.print(fields)
-    attempts = attempts_table(detail["attempt_history"])
-    console.print(attempts)
-    _print_resends(detail)
+    console.print(attempts_table(detail["attempt_history"], zone))
+    _print_resends(detail, settings.zone)
 
 
-def _print_resends(detail: dict[str, Any]) -> None:
+def _print_resends(detail: dict[str, Any], zone: tzinfo) -> None:
     origin = detail["resent_from"]
     if origin is not None:
         console.print(
             f"This message resends {origin['original_id']} ({origin['mode']}), "
-            f"by {origin['actor']} at {origin['at'][:19]}: {origin['reason']}"
+            f"by {escape(origin['actor'])} at {shown_time(origin['at'], zone)}: "
+            f"{escape(origin['reason'])}"
         )
     if not detail["resends"]:
         console.print("Resends: none")
         return
+    short = short_ids(r["message_id"] for r in detail["resends"])
     table = Table(title="Resends of this message")
     for column in ("message", "at", "by", "mode", "destination", "MSH-10", "status", "reason"):
         table.add_column(column)
     for r in detail["resends"]:
         table.add_row(
-            r["message_id"],
-            r["at"][:19],
-            r["actor"],
+            short[r["message_id"]],
+            shown_time(r["at"], zone),
+            escape(r["actor"]),
             r["mode"],
             r["destination"],
             r["control_id"],
             r["status"],
-            r["reason"],
+            escape(r["reason"]),
         )
     console.print(table)

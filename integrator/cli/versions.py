@@ -1,4 +1,7 @@
-"""``integrator versions``: the version registry and the deprecation report."""
+"""``integrator versions``: the version registry and the deprecation report.
+
+It only reads: it never creates a store (``with_admin(read_only=True)``).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from integrator.catalog import Catalog
-from integrator.cli.common import JsonOption, console, err_console, load_settings, print_json, run
+from integrator.cli.common import (
+    JsonOption,
+    console,
+    err_console,
+    load_settings,
+    print_json,
+    with_admin,
+)
 from integrator.clock import SystemClock
 
 
@@ -20,25 +30,11 @@ def versions(
     as_json: JsonOption = False,
 ) -> None:
     """The message-version registry: status today, sunset, successor, destinations using it."""
-    from integrator.operators import DestinationAdmin
     from integrator.presenters import deprecation_report, versions_table
-    from integrator.store import Store
 
     settings = load_settings()
-    clock = SystemClock()
-    today = clock.now().astimezone(settings.zone).date()
-
-    async def load() -> Catalog:
-        store = await Store.open(settings.database_url)
-        try:
-            admin = DestinationAdmin(
-                store=store, settings=settings, today=lambda: today, now=clock.now
-            )
-            return await admin.catalog()
-        finally:
-            await store.close()
-
-    catalog = run(load())
+    today = SystemClock().now().astimezone(settings.zone).date()
+    catalog: Catalog = with_admin(lambda admin: admin.catalog(), settings, read_only=True)
     if usage:
         report = deprecation_report(today, catalog)
         if as_json:

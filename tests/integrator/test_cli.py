@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import signal
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from destinations.config import dump_destination
+from integrator.store import Store
 from tests.integrator.support import destination
 from tests.services import free_port
 
@@ -32,6 +34,11 @@ def cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.Comp
         cwd=ROOT,
         check=False,
     )
+
+
+async def create_store(url: str) -> None:
+    store = await Store.open(url)
+    await store.close()
 
 
 def test_demo_delivers_both_samples_and_exits_zero() -> None:
@@ -102,6 +109,7 @@ def test_event_loop_setting_asyncio_works_and_a_wrong_one_is_refused(
 
 
 def test_versions_json_lists_the_registry(env: dict[str, str]) -> None:
+    asyncio.run(create_store(env["INTEGRATOR_DATABASE_URL"]))  # a read command creates none
     result = cli("versions", "--json", env=env)
     assert result.returncode == 0, result.stderr
     rows = {r["name"]: r for r in json.loads(result.stdout)}

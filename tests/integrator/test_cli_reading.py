@@ -1,0 +1,274 @@
+"""Reading the store from the CLI as support staff do: copy a time or a short id from a listing
+and paste it back; a listing that fits 80 columns; read commands that never create a store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from rich.console import Console
+from typer.testing import CliRunner, Result
+
+from integrator.cli import app
+from integrator.cli import messages as messages_cli
+from integrator.cli.views import messages_table, short_ids
+from integrator.presenters import message_summary, shown_time
+from integrator.settings import Settings
+from integrator.store import AttemptRecord, EventRecord, MessageRecord, NewMessage, Store
+from tests.store.factories import T0, StepClock, make_event, make_message
+
+SEARCH_KEY = "reading-tests-search-key"
+BSN = "999990019"
+AMSTERDAM = Settings(timezone="Europe/Amsterdam").zone
+SHOWN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
+
+def env_for(url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "INTEGRATOR_DATABASE_URL": url,
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+        "INTEGRATOR_TIMEZONE": "Europe/Amsterdam",
+        "INTEGRATOR_SEARCH_KEY": SEARCH_KEY,
+    }
+
+
+def stored(
+    tmp_path: Path, batch: list[tuple[EventRecord, list[NewMessage]]], step: timedelta
+) -> dict[str, str]:
+    """A store holding ``batch``, one event per clock step; the environment to read it."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+
+    async def fill() -> None:
+        async with await Store.open(url, clock=StepClock(step=step)) as store:
+            for event, messages in batch:
+                await store.accept_event(event, messages)
+
+    asyncio.run(fill())
+    return env_for(url, tmp_path)
+
+
+def cli(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def listed_ids(result: Result) -> list[str]:
+    assert result.exit_code == 0, result.output
+    return [row["id"] for row in json.loads(result.stdout)]
+
+
+def three_seconds_apart(tmp_path: Path) -> tuple[dict[str, str], list[str]]:
+    """Three messages created a second apart; the middle one has had a delivery attempt."""
+    messages = [make_message() for _ in range(3)]
+    env = stored(tmp_path, [(make_event(), [m]) for m in messages], timedelta(seconds=1))
+
+    async def attempt() -> None:
+        later = StepClock(now=T0 + timedelta(seconds=5))
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"], clock=later) as store:
+            tried = AttemptRecord(messages[1].id, 1, T0, 12.5, "retry", ack_code="AE")
+            await store.record_attempt(tried, status="retrying")
+
+    asyncio.run(attempt())
+    return env, [m.id for m in messages]
+
+
+def test_a_time_copied_from_the_listing_selects_from_and_until_that_message(
+    tmp_path: Path,
+) -> None:
+    env, (earlier, middle, later) = three_seconds_apart(tmp_path)
+    listing = cli(env, "messages", "list")
+    assert listing.exit_code == 0, listing.output
+    [row] = [line for line in listing.stdout.splitlines() if line.startswith(middle[:8])]
+    [shown] = SHOWN_TIME.findall(row)
+    assert shown == "2026-11-20T09:15:02+01:00"  # created 08:15:02.123456 UTC, shown locally
+
+    since = cli(env, "messages", "list", "--since", shown, "--json")
+    assert listed_ids(since) == [later, middle]  # the one a second earlier is left out
+    until = cli(env, "messages", "list", "--until", shown, "--json")
+    assert listed_ids(until) == [middle, earlier]  # that whole second is included
+
+    [as_json] = [r for r in json.loads(since.stdout) if r["id"] == middle]
+    assert as_json["created_at"] == "2026-11-20T09:15:02.123456+01:00"
+    from_json = cli(env, "messages", "list", "--since", as_json["created_at"], "--json")
+    assert listed_ids(from_json) == [later, middle]
+
+
+def test_every_time_messages_show_shows_is_local_with_its_offset(tmp_path: Path) -> None:
+    env, (_, middle, _) = three_seconds_apart(tmp_path)
+    detail = cli(env, "messages", "show", middle)
+    assert detail.exit_code == 0, detail.output
+    times = re.findall(r"\d{4}-\d{2}-\d{2}T[\d:.+-]+", detail.stdout)
+    # the event's received_at and the attempt's start, created, updated (by the attempt)
+    assert sorted(times) == [
+        "2026-11-20T09:15:00+01:00",
+        "2026-11-20T09:15:00+01:00",
+        "2026-11-20T09:15:02+01:00",
+        "2026-11-20T09:15:05+01:00",
+    ]
+
+
+def test_bounds_beyond_the_calendar_exit_2_naming_the_option(tmp_path: Path) -> None:
+    env, _ = three_seconds_apart(tmp_path)
+    for option, value in (("--since", "0001-01-01"), ("--until", "9999-12-31")):
+        refused = cli(env, "messages", "list", option, value)
+        assert refused.exit_code == 2, refused.output
+        assert f"{option[2:]}: give a year from 1900 to 9998" in refused.stderr
+
+
+def realistic_rows(tmp_path: Path) -> list[dict[str, Any]]:
+    """Delivered, retrying, cancelled and resent messages, one destination with a long name."""
+    messages = [
+        make_message(destination_id="ziekenhuis-noord", status=status)
+        for status in ("delivered", "retrying", "cancelled", "queued")
+    ]
+    messages.append(make_message(destination_id="lab-west", resend_of=messages[0].id))
+    env = stored(tmp_path, [(make_event(), messages)], timedelta(seconds=1))
+
+    async def read() -> list[MessageRecord]:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            return await store.list_messages()
+
+    return [message_summary(m, AMSTERDAM) for m in asyncio.run(read())]
+
+
+def render(rows: list[dict[str, Any]], width: int) -> str:
+    out = Console(width=width, file=StringIO(), highlight=False, color_system=None)
+    table = messages_table(rows, width=width, zone=AMSTERDAM, title="Messages")
+    out.print(table)
+    text: str = out.file.getvalue()  # type: ignore[attr-defined]
+    return text
+
+
+def test_the_listing_fits_80_columns_with_every_cell_whole(tmp_path: Path) -> None:
+    rows = realistic_rows(tmp_path)
+    text = render(rows, 80)
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for r in rows:
+        [line] = [line for line in text.splitlines() if line.startswith(r["id"][:8])]
+        created = shown_time(r["created_at"], AMSTERDAM)
+        for whole in (r["zd_number"], r["destination"], r["status"], created):
+            assert f" {whole} " in f" {line} "
+    # Wider: the version, MSH-10 and the (short) id of the resent message come along.
+    wide = render(rows, 160)
+    assert "MSH-10" in wide and rows[0]["control_id"] in wide
+    assert "resend of" in wide and rows[0]["resend_of"][:8] in wide
+
+
+def test_messages_list_on_an_80_column_terminal_cuts_no_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, ids = three_seconds_apart(tmp_path)
+    monkeypatch.setattr(messages_cli, "console", Console(width=80, highlight=False))
+    listing = cli(env, "messages", "list")
+    assert listing.exit_code == 0, listing.output
+    assert "…" not in listing.stdout
+    assert all(any(line.startswith(i[:8]) for line in listing.stdout.splitlines()) for i in ids)
+
+
+def test_short_ids_grow_until_they_differ_and_never_end_in_a_dash() -> None:
+    ids = ["3f2a9c1e-4b7d-4e21", "3f2a9c1e-4b8d-4e21", "0badcafe-0000-4000"]
+    assert short_ids(ids) == {
+        "3f2a9c1e-4b7d-4e21": "3f2a9c1e-4b7",
+        "3f2a9c1e-4b8d-4e21": "3f2a9c1e-4b8",
+        "0badcafe-0000-4000": "0badcafe-000",
+    }
+    assert short_ids(["3f2a9c1e-4b7d", "3f2a9c1f-4b7d"]) == {
+        "3f2a9c1e-4b7d": "3f2a9c1e",
+        "3f2a9c1f-4b7d": "3f2a9c1f",
+    }
+    assert short_ids(["3f2a9c1e-1", "3f2a9c1e-2"])["3f2a9c1e-1"] == "3f2a9c1e-1"
+
+
+def test_show_takes_a_unique_prefix_and_lists_the_candidates_of_an_ambiguous_one(
+    tmp_path: Path,
+) -> None:
+    ids = ["abcd1111-0000-4000-8000-000000000000", "abcd2222-0000-4000-8000-000000000000"]
+    batch = [(make_event(), [make_message(id=i) for i in ids])]
+    env = stored(tmp_path, batch, timedelta(seconds=1))
+
+    listing = cli(env, "messages", "list")
+    assert "abcd1111 " in listing.stdout and ids[0] not in listing.stdout
+    assert set(listed_ids(cli(env, "messages", "list", "--json"))) == set(ids)  # full ids
+
+    for prefix in ("abcd1111", "ABCD1", "abcd1111-0000"):
+        shown = cli(env, "messages", "show", prefix, "--json")
+        assert shown.exit_code == 0, shown.output
+        assert json.loads(shown.stdout)["id"] == ids[0]
+    ambiguous = cli(env, "messages", "show", "abcd")
+    assert ambiguous.exit_code == 2
+    assert "ambiguous" in ambiguous.stderr
+    assert ids[0] in ambiguous.stderr and ids[1] in ambiguous.stderr
+    unknown = cli(env, "messages", "show", "abce")
+    assert unknown.exit_code == 2
+    assert "no message with id starting with abce" in unknown.stderr
+    short = cli(env, "messages", "show", "abc")
+    assert short.exit_code == 2 and "at least 4 characters" in short.stderr
+
+
+def test_zd_in_lower_case_and_bsn_with_spaces_or_dots_find_the_message(tmp_path: Path) -> None:
+    settings = Settings(search_key=SEARCH_KEY)
+    message = make_message()
+    event = make_event(zd_number="ZD100000001", bsn_hash=settings.bsn_hash(BSN))
+    env = stored(tmp_path, [(event, [message])], timedelta(seconds=1))
+    for option, value in (
+        ("--zd", "zd100000001"),
+        ("--bsn", "999 990 019"),
+        ("--bsn", "999.990.019"),
+    ):
+        assert listed_ids(cli(env, "messages", "list", option, value, "--json")) == [message.id]
+    refused = cli(env, "messages", "list", "--bsn", "999 990 018")
+    assert refused.exit_code == 2
+    assert "bsn: a BSN is 9 digits" in refused.stderr and "990" not in refused.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("messages", "list"),
+        ("messages", "list", "--json"),
+        ("messages", "show", "abcd1234"),
+        ("versions",),
+        ("versions", "--usage", "--json"),
+    ],
+)
+def test_a_read_command_never_creates_a_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    unset: dict[str, str | None] = {**env_for("", tmp_path), "INTEGRATOR_DATABASE_URL": None}
+    result = CliRunner().invoke(app, list(command), env=unset)
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: no store at sqlite:///{tmp_path}/var/integrator.db "
+        "(set INTEGRATOR_DATABASE_URL to the engine's store)\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_listing_names_the_store_it_read_on_stderr_only(tmp_path: Path) -> None:
+    env, _ = three_seconds_apart(tmp_path)
+    for args in (("messages", "list", "--json"), ("versions", "--json")):
+        result = cli(env, *args)
+        assert result.exit_code == 0, result.output
+        json.loads(result.stdout)
+        assert result.stderr == f"store: sqlite:///{tmp_path}/store.db\n"
+    table = cli(env, "messages", "list")
+    assert f"store: sqlite:///{tmp_path}/store.db" in table.stderr
+    assert "store:" not in table.stdout
