@@ -175,7 +175,7 @@ async def resolve_message_ids(store: Store, ids: Sequence[str]) -> list[str]:
     ``ids = await resolve_message_ids(store, ids)``). An unknown id, a prefix shorter than
     four characters or one that several ids start with (they are listed) exits 2.
     """
-    from integrator.store import StoreError, UnknownMessage
+    from integrator.store import UnknownMessage
     from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix
 
     full = []
@@ -184,8 +184,6 @@ async def resolve_message_ids(store: Store, ids: Sequence[str]) -> list[str]:
             full.append(await store.resolve_message_id(given))
         except (UnknownMessage, AmbiguousIdPrefix, BadIdPrefix) as exc:
             fail(str(exc), 2)
-        except StoreError as exc:
-            fail(str(exc), exc.exit_code)
     return full
 
 
