@@ -21,8 +21,14 @@ from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
-from integrator.events_routing import RouteRequest, route_in_engine, select_events
+from integrator.events_routing import (
+    RouteRequest,
+    UnroutedGauge,
+    route_in_engine,
+    select_events,
+)
 from integrator.http import create_app
+from integrator.metrics import Metrics
 from integrator.store.records import ROUTE_ACTION
 from tests.integrator.support import destination, settings_for
 
@@ -360,3 +366,32 @@ async def test_bad_requests_are_refused_naming_the_field_and_change_nothing(
 
 async def _remember(urls: list[str], request: httpx.Request) -> None:
     urls.append(str(request.url))
+
+
+async def test_the_gauge_counts_from_the_store_on_its_own(
+    tmp_path: Path, referral_data: dict[str, Any], diagnostic_request_data: dict[str, Any]
+) -> None:
+    engine = await start_engine(tmp_path)
+    metrics = Metrics()
+    gauge = UnroutedGauge(metrics, interval=0.05)
+    gauge.start(engine.store)
+    try:
+        await submit(engine, event(referral_data))
+        await submit(engine, event(referral_data))
+        await submit(engine, event(diagnostic_request_data))
+
+        async def counted() -> bool:
+            text = metrics.render().decode()
+            return (
+                'integrator_unrouted_events{provider="ziekenhuis-noord"} 2.0' in text
+                and 'integrator_unrouted_events{provider="lab-west"} 1.0' in text
+            )
+
+        for _ in range(200):
+            if await counted():
+                break
+            await asyncio.sleep(0.05)
+        assert await counted()
+    finally:
+        await gauge.stop()
+        await engine.stop()
