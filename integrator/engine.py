@@ -15,6 +15,7 @@ from destinations.worker import OutboundMessage
 from integrator.catalog import Catalog, keep_last_good
 from integrator.clock import Clock, SystemClock
 from integrator.delivery import DestinationRunner
+from integrator.events_routing import UnroutedGauge
 from integrator.intake import Intake
 from integrator.logging import get_logger
 from integrator.metrics import Metrics
@@ -52,6 +53,7 @@ class Engine:
         self._amqp_intake: AmqpIntake | None = None
         self._leader: RecoveryLeader | None = None
         self.metrics = Metrics()
+        self.unrouted = UnroutedGauge(self.metrics)  # the unrouted-events gauge, from the store
         self._watcher: DirectoryWatcher | None = None
         self._applying = asyncio.Lock()  # one change of destinations at a time
         self._admin: DestinationAdmin | None = None
@@ -116,6 +118,7 @@ class Engine:
             metrics=self.metrics,
         )
         self.metrics.observe_catalog(catalog, self.today())
+        self.unrouted.start(self._store)
         if self._catalog_override is None:
             await self._admin.record_file_changes(catalog)
             self._watcher = DirectoryWatcher(
@@ -147,6 +150,7 @@ class Engine:
         for runner in self._runners.values():
             await runner.stop()
         self._runners.clear()
+        await self.unrouted.stop()
         if self._recorder is not None:
             await self._recorder.close()
         if self._leader is not None:

@@ -214,7 +214,8 @@ class Intake:
         destinations = self.catalog.serving(event.provider.id)
         if not destinations:
             warnings.append(
-                f"no destination serves provider {event.provider.id!r}; event stored only"
+                f"no destination serves provider {event.provider.id!r}; the event is stored "
+                "unrouted: once a destination serves it, send it with `integrator events route`"
             )
         for destination in destinations:
             version = destination.messages.get(event.type)

@@ -1,10 +1,12 @@
 """Prometheus metrics, one registry per engine (no process-wide mutable state).
 
-Exposed at ``GET /metrics``. Labels carry destination ids and version names only.
+Exposed at ``GET /metrics``. Labels carry destination ids, provider ids and version names only,
+never patient data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
@@ -35,6 +37,20 @@ class Metrics:
             ["destination", "event_type", "version", "successor"],
             registry=self.registry,
         )
+        self.unrouted = Gauge(
+            "integrator_unrouted_events",
+            "Events stored with no message because no destination served their provider when "
+            "they arrived, per provider; `integrator events route` sends them. Counted from the "
+            "store, so every engine on it shows the same numbers.",
+            ["provider"],
+            registry=self.registry,
+        )
+
+    def observe_unrouted(self, counts: Mapping[str, int]) -> None:
+        """Replace the unrouted counts; a provider whose events were all routed drops out."""
+        self.unrouted.clear()
+        for provider, count in counts.items():
+            self.unrouted.labels(provider).set(count)
 
     def observe_catalog(self, catalog: Catalog, today: date) -> None:
         self.deprecated.clear()

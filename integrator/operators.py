@@ -382,9 +382,12 @@ class DestinationAdmin:
         )
         if not config.providers:
             warnings += (f"destination {config.id!r} serves no providers: it receives nothing",)
-        unserved = await self._unserved_providers(config)
+        waiting = await self._unrouted_waiting(config)
         warnings += tuple(
-            f"events arrived for provider {p!r}, which no destination serves" for p in unserved
+            f"{count} unrouted event(s) wait for provider {provider!r}, now served by this "
+            f"destination: route them with `integrator events route --provider {provider} "
+            '--reason "..."`'
+            for provider, count in sorted(waiting.items())
         )
         self._dir.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.tmp")
@@ -409,13 +412,17 @@ class DestinationAdmin:
         await self._notify()
         return Change(config.id, action, revision, config, warnings, diff)
 
-    async def _unserved_providers(self, changed: DestinationConfig) -> list[str]:
-        # Only the providers matter here: the files alone, without the version checks and the
-        # per-destination revision look-ups that ``catalog`` makes.
-        loaded, _ = load_destination_files(self._dir)
-        served = {p for _, d in loaded if d.id != changed.id for p in d.providers}
-        served |= set(changed.providers)
-        return sorted(p for p in await self._store.provider_ids() if p not in served)
+    async def _unrouted_waiting(self, changed: DestinationConfig) -> dict[str, int]:
+        """Per provider this destination serves: the unrouted events of the types it takes.
+
+        Those were stored while no destination served them, and nothing sends them by itself
+        (``integrator.events_routing``): the operator who made the change is told to route them.
+        """
+        if not changed.providers or not changed.messages:
+            return {}
+        return await self._store.count_unrouted_events(
+            provider_ids=list(changed.providers), event_types=list(changed.messages)
+        )
 
     async def _notify(self) -> None:
         if self._applied is not None:

@@ -11,6 +11,7 @@ import typer
 
 from integrator.cli.deadletter import deadletter_app
 from integrator.cli.destinations import destinations_app
+from integrator.cli.events import events_app
 from integrator.cli.messages import messages_app
 from integrator.cli.resend import resend_command
 from integrator.cli.runtime import demo, receiver, run_command
@@ -28,6 +29,7 @@ app.command()(demo)
 app.command()(submit)
 app.command()(receiver)
 app.add_typer(messages_app, name="messages")
+app.add_typer(events_app, name="events")
 app.command("resend")(resend_command)
 app.add_typer(deadletter_app, name="deadletter")
 app.add_typer(destinations_app, name="destinations")

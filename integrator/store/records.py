@@ -79,6 +79,56 @@ class EventRecord:
     bsn_hash: str | None = None
 
 
+ROUTE_ACTION = "event.route"
+"""The audit action of ``integrator events route``: its target is the event id."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Search terms for events; ``None`` means "any". The period is on ``received_at``.
+
+    ``unrouted``: only events with no outbound message at all, the ones stored while no
+    destination served their provider (an original, a resend or a held message all count as
+    routed, so an event is never offered twice for the same mistake).
+    """
+
+    zd_number: str | None = None
+    provider_id: str | None = None
+    event_type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    bsn_hash: str | None = None  # never the BSN itself: see ``integrator.store.keyed``
+    unrouted: bool = False
+    event_ids: tuple[str, ...] | None = None  # any of these (at most a few hundred at a time)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedEvent:
+    """An event as listings show it: without its payload, which attachments can make megabytes
+    long, and with how many messages were made of it."""
+
+    id: str
+    type: str
+    action: str
+    zd_number: str
+    provider_id: str
+    received_at: datetime
+    source: str
+    message_count: int
+
+    @property
+    def unrouted(self) -> bool:
+        return self.message_count == 0
+
+
+@dataclass(frozen=True, slots=True)
+class NewRouting:
+    """Messages to add to an event stored earlier, as ``integrator events route`` makes them."""
+
+    event_id: str
+    messages: tuple[NewMessage, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class NewMessage:
     """An outbound message to be stored together with its event."""

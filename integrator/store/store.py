@@ -42,15 +42,19 @@ from integrator.store.failures import guarded
 from integrator.store.migrate import upgrade_to_head
 from integrator.store.records import (
     PENDING_STATUSES,
+    ROUTE_ACTION,
     AttemptRecord,
     AuditRecord,
+    EventFilter,
     EventRecord,
     EventSource,
+    ListedEvent,
     MessageFilter,
     MessageRecord,
     MessageStatus,
     NewMessage,
     NewResend,
+    NewRouting,
     RejectedEventRecord,
     ResendRecord,
     utc_now,
@@ -307,6 +311,211 @@ class Store(DestinationHistoryMixin):
             result = await conn.execute(select(events).where(events.c.id == event_id))
             row = result.first()
         return None if row is None else event_record(row)
+
+    # -- events: listing and routing (``integrator events``) ----------------------------------
+
+    @guarded("list events")
+    async def list_events(
+        self,
+        flt: EventFilter | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        oldest_first: bool = False,
+    ) -> list[ListedEvent]:
+        """Events matching every given term with their message counts, newest first.
+
+        ``oldest_first`` is the order routing needs: the order the events arrived in, so a
+        cancel is queued behind the new event it cancels.
+        """
+        message_count = (
+            select(func.count())
+            .select_from(messages)
+            .where(messages.c.event_id == events.c.id)
+            .scalar_subquery()
+        )
+        order = (
+            (events.c.received_at, events.c.id)
+            if oldest_first
+            else (events.c.received_at.desc(), events.c.id.desc())
+        )
+        query = (
+            select(
+                events.c.id,
+                events.c.type,
+                events.c.action,
+                events.c.zd_number,
+                events.c.provider_id,
+                events.c.received_at,
+                events.c.source,
+                message_count.label("message_count"),
+            )
+            .where(*self._event_terms(flt or EventFilter()))
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
+        )
+        async with self._engine.connect() as conn:
+            result = await conn.execute(query)
+            return [
+                ListedEvent(
+                    id=row.id,
+                    type=row.type,
+                    action=row.action,
+                    zd_number=row.zd_number,
+                    provider_id=row.provider_id,
+                    received_at=row.received_at,
+                    source=row.source,
+                    message_count=row.message_count,
+                )
+                for row in result
+            ]
+
+    @guarded("count unrouted events")
+    async def count_unrouted_events(
+        self,
+        *,
+        provider_ids: Sequence[str] | None = None,
+        event_types: Sequence[str] | None = None,
+    ) -> dict[str, int]:
+        """Events with no message at all, per provider (only providers that have any).
+
+        One grouped query, for the metric and for the warning when a destination starts to
+        serve a provider; ``event_types`` counts only what that destination would take.
+        """
+        query = (
+            select(events.c.provider_id, func.count())
+            .where(*self._event_terms(EventFilter(unrouted=True)))
+            .group_by(events.c.provider_id)
+        )
+        if provider_ids is not None:
+            query = query.where(events.c.provider_id.in_(list(provider_ids)))
+        if event_types is not None:
+            query = query.where(events.c.type.in_(list(event_types)))
+        async with self._engine.connect() as conn:
+            result = await conn.execute(query)
+            return {provider_id: count for provider_id, count in result}
+
+    @guarded("read events")
+    async def get_events(self, event_ids: Sequence[str]) -> dict[str, EventRecord]:
+        """The stored events among these ids (unknown ids are left out), by id."""
+        found: dict[str, EventRecord] = {}
+        ids = list(dict.fromkeys(event_ids))
+        async with self._engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                result = await conn.execute(
+                    select(events).where(events.c.id.in_(ids[start : start + 500]))
+                )
+                for row in result:
+                    found[row.id] = event_record(row)
+        return found
+
+    @guarded("find routed destinations")
+    async def routed_destinations(self, event_ids: Sequence[str]) -> dict[str, set[str]]:
+        """For each given event, the destinations that have any message of it."""
+        found: dict[str, set[str]] = {event_id: set() for event_id in event_ids}
+        ids = list(found)
+        async with self._engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                result = await conn.execute(
+                    select(messages.c.event_id, messages.c.destination_id)
+                    .where(messages.c.event_id.in_(ids[start : start + 500]))
+                    .distinct()
+                )
+                for event_id, destination_id in result:
+                    found[event_id].add(destination_id)
+        return found
+
+    @guarded("route events", on_foreign_key=UnknownEvent)
+    async def add_routed_messages(
+        self,
+        batch: Sequence[NewRouting],
+        *,
+        actor: str,
+        reason: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> set[str]:
+        """Add messages to stored events, each routed event with its audit entry, in ONE
+        transaction; returns the ids of the messages added.
+
+        A message for a destination that already has one of its event (routed meanwhile by
+        someone else) is left out: routing twice never sends twice. The first statement takes
+        the events' rows (PostgreSQL) or the database (SQLite) for writing, so two routings of
+        the same events run one after the other and the second sees what the first added.
+        """
+        event_ids = list(dict.fromkeys(item.event_id for item in batch))
+        if not event_ids:
+            return set()
+        now = self._now()
+        added: set[str] = set()
+        async with self._transaction() as conn:
+            await conn.execute(
+                update(events)
+                .where(events.c.id.in_(event_ids))
+                .values(provider_id=events.c.provider_id)
+            )
+            taken = {
+                (event_id, destination_id)
+                for event_id, destination_id in await conn.execute(
+                    select(messages.c.event_id, messages.c.destination_id).where(
+                        messages.c.event_id.in_(event_ids)
+                    )
+                )
+            }
+            message_rows: list[dict[str, Any]] = []
+            audit_rows: list[dict[str, Any]] = []
+            for item in batch:
+                made = []
+                for message in item.messages:
+                    if (item.event_id, message.destination_id) in taken:
+                        continue
+                    taken.add((item.event_id, message.destination_id))
+                    message_rows.append(_message_row(item.event_id, message, now))
+                    added.add(message.id)
+                    made.append(
+                        {
+                            "message_id": message.id,
+                            "destination": message.destination_id,
+                            "version": message.version,
+                            "control_id": message.control_id,
+                            "status": MessageStatus(message.status).value,
+                        }
+                    )
+                if made:
+                    audit_rows.append(
+                        {
+                            "at": now,
+                            "actor": actor,
+                            "action": ROUTE_ACTION,
+                            "target": item.event_id,
+                            "reason": reason,
+                            "details": dump_json({**(details or {}), "messages": made}),
+                        }
+                    )
+            if message_rows:
+                await conn.execute(self._insert_messages, message_rows)
+                await conn.execute(insert(audit_log), audit_rows)
+        return added
+
+    def _event_terms(self, flt: EventFilter) -> list[ColumnElement[bool]]:
+        terms: list[ColumnElement[bool]] = []
+        if flt.zd_number is not None:
+            terms.append(events.c.zd_number == flt.zd_number)
+        if flt.provider_id is not None:
+            terms.append(events.c.provider_id == flt.provider_id)
+        if flt.event_type is not None:
+            terms.append(events.c.type == flt.event_type)
+        if flt.since is not None:
+            terms.append(events.c.received_at >= _require_aware(flt.since, "since"))
+        if flt.until is not None:
+            terms.append(events.c.received_at < _require_aware(flt.until, "until"))
+        if flt.bsn_hash is not None:
+            terms.append(events.c.bsn_hash == flt.bsn_hash)
+        if flt.unrouted:
+            terms.append(~select(messages.c.id).where(messages.c.event_id == events.c.id).exists())
+        if flt.event_ids is not None:
+            terms.append(events.c.id.in_(list(flt.event_ids)))
+        return terms
 
     @guarded("reject an event")
     async def reject_event(

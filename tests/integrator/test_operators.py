@@ -317,14 +317,18 @@ async def test_two_engines_recording_the_same_files_at_once_do_not_fail(tmp_path
                 await s.close()
 
 
-async def test_changes_warn_about_providers_that_no_destination_serves(
+async def test_a_change_that_serves_a_provider_names_its_unrouted_events(
     engine_on_files: Engine, diagnostic_request_data: dict[str, Any]
 ) -> None:
     engine = engine_on_files
     await engine.intake.submit(json.dumps(diagnostic_request_data), source="cli")  # lab-west
     change = await engine.admin.update("noord", ["ack_timeout=3s"], actor="anna")
-    assert any("'lab-west'" in w and "no destination serves" in w for w in change.warnings)
+    assert not any("unrouted" in w for w in change.warnings)  # noord does not serve lab-west
     change = await engine.admin.update(
         "noord", ["providers=[ziekenhuis-noord, lab-west]"], actor="anna"
     )
-    assert not any("no destination serves" in w for w in change.warnings)
+    assert any(
+        w.startswith("1 unrouted event(s) wait for provider 'lab-west'")
+        and "integrator events route --provider lab-west" in w
+        for w in change.warnings
+    )

@@ -1,14 +1,62 @@
-"""``/api/v1/events``: upstream systems submit events."""
+"""``/api/v1/events``: upstream systems submit events; support finds them and routes the
+unrouted ones (``integrator.events_routing``), as ``integrator events`` does."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+import dataclasses
+from typing import Any
 
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from integrator.engine import Engine
 from integrator.errors import InvalidEvent
-from integrator.http.deps import EngineDep
+from integrator.events_routing import (
+    MAX_BATCH,
+    EventsRefused,
+    RouteRequest,
+    build_event_filter,
+    event_detail,
+    listed_event_view,
+    route_in_engine,
+    route_report,
+    select_events,
+)
+from integrator.http.deps import EngineDep, JobsDep, actor_of
+from integrator.jobs import Job
+from integrator.store.records import EventFilter
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
+
+
+class EventSearchBody(BaseModel):
+    """Event search terms; the only way to search events by BSN (a body, never the URL)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bsn: str | None = Field(None, repr=False)  # never in a repr, so never in a traceback
+    zd_number: str | None = None
+    provider: str | None = None
+    event_type: str | None = None
+    since: str | None = None  # ISO date or date-time; a date is that whole local day
+    until: str | None = None
+    unrouted: bool = False
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
+
+
+class RouteBody(BaseModel):
+    """Which events to route: ``event_ids``, or a ``provider``'s unrouted events in a period."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = ""  # required; checked by the service so the answer names the rule
+    event_ids: list[str] = Field(default_factory=list, max_length=MAX_BATCH)
+    provider: str | None = None
+    since: str | None = None
+    until: str | None = None
+    dry_run: bool = False
 
 
 @router.post("/events", status_code=202)
@@ -26,3 +74,110 @@ async def post_event(request: Request, engine: EngineDep) -> JSONResponse:
             status_code=422,
         )
     return JSONResponse(result.to_json(), status_code=202)
+
+
+@router.get("/events")
+async def list_events(
+    engine: EngineDep,
+    zd_number: str | None = None,
+    provider: str | None = None,
+    event_type: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    unrouted: bool = False,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+    bsn: str | None = Query(None, include_in_schema=False),
+) -> list[dict[str, Any]]:
+    """Events, newest first, with how many messages each has; ``unrouted`` for those none."""
+    if bsn is not None:
+        # Refused rather than ignored: a caller who sent it should learn it is in their logs.
+        raise HTTPException(
+            status_code=422,
+            detail="bsn: never in a URL; search by BSN with POST /api/v1/events/search",
+        )
+    body = EventSearchBody(
+        zd_number=zd_number,
+        provider=provider,
+        event_type=event_type,
+        since=since,
+        until=until,
+        unrouted=unrouted,
+        limit=limit,
+        offset=offset,
+    )
+    return await _search(engine, body)
+
+
+@router.post("/events/search")
+async def search_events(body: EventSearchBody, engine: EngineDep) -> list[dict[str, Any]]:
+    """Like ``GET /api/v1/events``, and by patient BSN, which never goes in a URL."""
+    return await _search(engine, body)
+
+
+@router.post("/events/route")
+async def route_events(
+    body: RouteBody, request: Request, engine: EngineDep, registry: JobsDep
+) -> JSONResponse:
+    """Route events to the destinations that serve them now; audited (``X-Integrator-Actor``).
+
+    A dry run answers 200 with what would happen; otherwise a job answers 202, followed at
+    ``/api/v1/jobs/{id}``. Each event's messages are durable in the store when its chunk is.
+    """
+    route = RouteRequest(
+        reason=body.reason,
+        actor=actor_of(request),
+        event_ids=tuple(body.event_ids),
+        provider=body.provider,
+        since=body.since,
+        until=body.until,
+        dry_run=body.dry_run,
+    )
+    try:
+        route = route.checked(engine.settings)
+        selected = await select_events(engine.store, engine.settings, route)
+    except EventsRefused as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    if route.dry_run:
+        results = await route_in_engine(engine, selected, route)
+        report = route_report([r.to_json() for r in results], route, via="engine")
+        return JSONResponse(report, status_code=200)
+
+    async def run(job: Job) -> list[dict[str, Any]]:
+        def progress(done: int, _total: int) -> None:
+            job.done = done
+
+        # The job id groups this run's audit entries, so an entry leads back to its job.
+        as_job = dataclasses.replace(route, route_id=job.id)
+        results = await route_in_engine(engine, selected, as_job, progress=progress)
+        return [r.to_json() for r in results]
+
+    job = registry.start("route", len(selected), run)
+    return JSONResponse(job.to_json(), status_code=202)
+
+
+@router.get("/events/{event_id}")
+async def get_event(event_id: str, engine: EngineDep) -> dict[str, Any]:
+    """One event with its messages and routings; it holds patient data (name, BSN)."""
+    detail = await event_detail(engine.store, event_id)
+    if detail is None:
+        raise HTTPException(status_code=404, detail="no event with that id")
+    return detail
+
+
+async def _search(engine: Engine, body: EventSearchBody) -> list[dict[str, Any]]:
+    try:
+        flt: EventFilter = build_event_filter(
+            engine.settings,
+            zd_number=body.zd_number,
+            bsn=body.bsn,
+            provider=body.provider,
+            event_type=body.event_type,
+            since=body.since,
+            until=body.until,
+            unrouted=body.unrouted,
+        )
+    except EventsRefused as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    found = await engine.store.list_events(flt, limit=body.limit, offset=body.offset)
+    return [listed_event_view(e) for e in found]

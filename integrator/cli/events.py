@@ -1,0 +1,303 @@
+"""``integrator events list|show|route``: events, also those no destination served, and routing
+them once one does (docs/product.md §6; the rules are in ``integrator.events_routing``).
+
+``route`` goes through the running engine's HTTP API when it answers (a job whose progress
+drives the bar), and otherwise stores the messages as queued for the engine to send when it
+starts, like ``integrator resend``. Exit codes: 0 ok (every selected event was routed, or would
+be in a dry run), 2 bad input (no reason, no selection, an unknown id, a bad term), 1 anything
+else, including a routing in which any event was skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from integrator.cli.common import (
+    JsonOption,
+    console,
+    fail,
+    load_settings,
+    local_actor,
+    print_json,
+    progress_bar,
+    run,
+)
+from integrator.errors import IntegratorError
+
+T = TypeVar("T")
+
+events_app = typer.Typer(
+    help="Events, also those no destination serves yet, and routing them once one does.",
+    no_args_is_help=True,
+)
+
+ZdOption = Annotated[str | None, typer.Option("--zd", help="ZD number.")]
+ProviderOption = Annotated[str | None, typer.Option(help="Intake provider.id.")]
+SinceOption = Annotated[
+    str | None, typer.Option(help="Arrived from (ISO date or date-time, local time).")
+]
+UntilOption = Annotated[str | None, typer.Option(help="Arrived until (a date includes that day).")]
+
+
+@events_app.command("list")
+def events_list(
+    zd: ZdOption = None,
+    bsn: Annotated[
+        str | None, typer.Option("--bsn", help="Patient BSN (looked up by its keyed hash).")
+    ] = None,
+    provider: ProviderOption = None,
+    event_type: Annotated[str | None, typer.Option(help="referral or diagnostic_request.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    unrouted: Annotated[
+        bool, typer.Option("--unrouted", help="Only events that have no message at all.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List events, newest first, with how many messages each has. Filters combine (AND)."""
+    from integrator.events_routing import EventsRefused, build_event_filter, listed_event_view
+    from integrator.store import Store
+
+    settings = load_settings()
+    try:
+        flt = build_event_filter(
+            settings,
+            zd_number=zd,
+            bsn=bsn,
+            provider=provider,
+            event_type=event_type,
+            since=since,
+            until=until,
+            unrouted=unrouted,
+        )
+    except EventsRefused as exc:
+        fail(exc.for_cli(), 2)
+
+    async def go() -> list[dict[str, Any]]:
+        store = await Store.open(settings.database_url)
+        try:
+            return [listed_event_view(e) for e in await store.list_events(flt, limit=limit)]
+        finally:
+            await store.close()
+
+    rows = _guarded(go)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"Events ({len(rows)} shown)")
+    for column in ("id", "ZD number", "type", "action", "provider", "received", "messages"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r["id"],
+            r["zd_number"],
+            r["type"],
+            r["action"],
+            r["provider_id"],
+            r["received_at"][:19],
+            "[yellow]none: unrouted[/]" if r["unrouted"] else str(r["messages"]),
+        )
+    console.print(table)
+
+
+@events_app.command("show")
+def events_show(
+    event_id: Annotated[str, typer.Argument(help="Event id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one event: its summary (patient included), its messages and how it was routed."""
+    from integrator.events_routing import event_detail
+    from integrator.store import Store
+
+    settings = load_settings()
+
+    async def go() -> dict[str, Any] | None:
+        store = await Store.open(settings.database_url)
+        try:
+            return await event_detail(store, event_id.strip())
+        finally:
+            await store.close()
+
+    detail = _guarded(go)
+    if detail is None:
+        fail(f"no event with id {event_id}" if _looks_like_id(event_id) else "no such event", 2)
+    if as_json:
+        print_json(detail)
+        return
+    summary = Table(show_header=False, title=f"Event {detail['id']}")
+    for key in (
+        "type",
+        "action",
+        "zd_number",
+        "provider",
+        "provider_id",
+        "patient_name",
+        "patient_bsn",
+        "source",
+    ):
+        summary.add_row(key, str(detail[key] or "-"))
+    summary.add_row("received_at", detail["received_at"][:19])
+    console.print(summary)
+    if detail["unrouted"]:
+        console.print(
+            f"[yellow]Unrouted:[/] no message was made of it. Once a destination serves provider "
+            f"{escape(detail['provider_id'])}, send it with: integrator events route "
+            f'{detail["id"]} --reason "..."'
+        )
+    else:
+        table = Table(title="Messages")
+        for column in ("id", "destination", "version", "MSH-10", "status", "created", "resend of"):
+            table.add_column(column)
+        for m in detail["messages"]:
+            table.add_row(
+                m["id"],
+                m["destination"],
+                m["version"],
+                m["control_id"],
+                m["status"],
+                m["created_at"][:19],
+                m["resend_of"] or "",
+            )
+        console.print(table)
+    for entry in detail["routings"]:
+        made = ", ".join(m["destination"] for m in entry["details"].get("messages", []))
+        console.print(
+            f"Routed to {escape(made)} by {escape(entry['actor'])} at {entry['at'][:19]}: "
+            f"{escape(entry['reason'] or '')}"
+        )
+
+
+@events_app.command("route")
+def events_route(
+    event_ids: Annotated[list[str] | None, typer.Argument(help="Event ids.")] = None,
+    provider: Annotated[
+        str | None, typer.Option(help="Route this provider's unrouted events (instead of ids).")
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (required; goes into the audit log).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be routed; change nothing.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Map and queue events for the destinations that serve them now; audited.
+
+    Named events get a message for each serving destination that has none of them yet;
+    ``--provider`` takes that provider's unrouted events. Nothing is ever sent twice.
+    """
+    from integrator.events_routing import (
+        RouteRequest,
+        route_in_store,
+        route_report,
+        route_via_http,
+        select_events,
+    )
+    from integrator.store import Store
+    from integrator.submit import engine_running
+
+    settings = load_settings()
+    request = RouteRequest(
+        reason=reason or "",
+        actor=local_actor(),
+        event_ids=tuple(event_ids or ()),
+        provider=provider,
+        since=since,
+        until=until,
+        dry_run=dry_run,
+    )
+
+    async def go() -> dict[str, Any]:
+        checked = request.checked(settings)  # exit 2 before the store is even opened
+        store = await Store.open(settings.database_url)
+        try:
+            selected = await select_events(store, settings, checked)
+            if not selected:
+                return route_report([], checked, via="store")
+            live = await engine_running(settings)
+            with progress_bar(
+                len(selected), quiet=as_json or len(selected) < 2, label="routing"
+            ) as advance:
+                if live:
+                    results = await route_via_http(settings, selected, checked, progress=advance)
+                else:
+                    done = await route_in_store(
+                        settings, store, selected, checked, progress=advance
+                    )
+                    results = [r.to_json() for r in done]
+            return route_report(results, checked, via="engine" if live else "store")
+        finally:
+            await store.close()
+
+    report = _guarded(go)
+    _print_report(report, as_json=as_json, provider=provider)
+    if report["skipped"]:
+        raise typer.Exit(1)
+
+
+def _print_report(report: dict[str, Any], *, as_json: bool, provider: str | None) -> None:
+    if as_json:
+        print_json(report)
+        return
+    total = report["total"]
+    if total == 0:
+        what = f"for provider {provider}" if provider else "selected"
+        console.print(f"No unrouted events {escape(what)}: nothing to route.")
+        return
+    routed = report["routed"]
+    if report["dry_run"]:
+        console.print(f"Dry run: {len(routed)} of {total} event(s) would be routed:")
+    else:
+        where = (
+            "the running engine"
+            if report["via"] == "engine"
+            else "the store (sent when the engine runs)"
+        )
+        console.print(f"Routed {len(routed)} of {total} event(s) via {where}:")
+    for r in routed:
+        for m in r["messages"]:
+            status = m["status"]
+            line = (
+                f"[green]✓[/] {r['event_id']}  {r['zd_number']}  {r['action']} → "
+                f"{escape(m['destination'])} ({m['version']}, {status}"
+            )
+            line += f", message {m['message_id']})" if not report["dry_run"] else ")"
+            console.print(line)
+            for warning in m["warnings"]:
+                console.print(f"    [yellow]note:[/] {escape(warning)}")
+        if r["note"]:
+            console.print(f"    [yellow]note:[/] {escape(r['note'])}")
+    for r in report["skipped"]:
+        console.print(f"[yellow]skipped[/] {r['event_id']}  {r['zd_number']}: {escape(r['note'])}")
+
+
+def _guarded(go: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run the command's work; refusals exit 2 naming the option, other failures exit 1."""
+    from integrator.events_routing import EventsRefused
+
+    try:
+        return run(go())
+    except EventsRefused as exc:
+        fail(exc.for_cli(), exc.exit_code)
+    except IntegratorError as exc:
+        fail(str(exc), exc.exit_code)
+    except RuntimeError as exc:
+        fail(str(exc), 1)
+
+
+def _looks_like_id(text: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(text.strip())
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,550 @@
+"""Events, also those no destination served when they arrived, and routing them once one does.
+
+An event whose provider no destination serves is stored without messages: *unrouted*. Nothing
+else would ever send it. Adding the destination later does not look back, ``messages list``
+finds no message, and submitting the event again is a duplicate of an event id accepted once.
+``integrator events route`` (and ``POST /api/v1/events/route``) makes the messages now, for the
+destinations that serve the event's provider today, exactly as intake would have: mapped with
+``Intake.render`` in each destination's current version under the sunset rules (held when its
+version is retired and it has no ``auto_upgrade``). A cancel routes like a new event; a
+selection is routed in the order the events arrived, so a cancel queues behind its new event.
+
+Routing never sends twice: a destination that has any message of the event (made at intake, by
+a resend or by an earlier routing) gets none, and an event that gets no message is skipped
+with a note saying why. An explicitly named event may have been routed already to some of the
+destinations that serve it now; only the missing ones get a message. A provider selection takes
+unrouted events only: a destination added for a provider that others serve already does not
+receive that provider's history.
+
+The messages of a chunk of events, and one audit entry per routed event (``event.route``: who,
+why, which messages), are written in one transaction (``Store.add_routed_messages``). Like
+resends they then go through the running engine, which publishes them at once, or, when no
+engine runs, sit queued in the store until the engine starts and sends what is pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from destinations.config import EVENT_TYPES
+from destinations.worker import OutboundMessage
+from integrator.clock import Clock, SystemClock
+from integrator.errors import PermanentError
+from integrator.intake import Intake
+from integrator.logging import get_logger
+from integrator.metrics import Metrics
+from integrator.presenters import audit_view, event_summary, message_summary
+from integrator.search import BadSearch, build_filter
+from integrator.settings import Settings
+from integrator.store import EventRecord, MessageFilter, NewMessage, Store, StoreError
+from integrator.store.records import (
+    ROUTE_ACTION,
+    EventFilter,
+    ListedEvent,
+    MessageStatus,
+    NewRouting,
+)
+from integrator.submit import engine_url
+from schemas import EventValidationError, parse_event
+
+if TYPE_CHECKING:
+    from integrator.engine import Engine
+
+log = get_logger("integrator.events")
+
+CHUNK = 100
+"""Events per transaction. Smaller than a resend chunk: each event's payload is loaded and
+mapped, and attachments make payloads large."""
+MAX_BATCH = 100_000
+IDS_PER_QUERY = 500
+GAUGE_INTERVAL = 30.0
+"""Seconds between counts of unrouted events for the metric: one grouped query, not per event."""
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``."""
+
+# How the CLI names what the API calls a field.
+_CLI_NAMES = {
+    "event_ids": "EVENT_ID",
+    "selection": "EVENT_ID… or --provider",
+    "zd_number": "--zd",
+    "event_type": "--event-type",
+}
+
+
+class EventsRefused(PermanentError):
+    """A request about events that cannot be done as asked (exit code 2, HTTP 422).
+
+    ``field`` is the API's name of the parameter at fault; the CLI shows its option instead.
+    The rule never quotes a patient value.
+    """
+
+    exit_code = 2
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+        self.rule = rule
+
+    def for_cli(self) -> str:
+        name = _CLI_NAMES.get(self.field, "--" + self.field.replace("_", "-"))
+        return f"{name}: {self.rule}"
+
+
+class UnknownEventId(EventsRefused):
+    def __init__(self, event_id: str) -> None:
+        super().__init__("event_ids", f"no event with id {event_id}")
+        self.event_id = event_id
+
+
+# -- finding events ----------------------------------------------------------------------------
+
+
+def build_event_filter(
+    settings: Settings,
+    *,
+    zd_number: str | None = None,
+    bsn: str | None = None,
+    provider: str | None = None,
+    event_type: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    unrouted: bool = False,
+) -> EventFilter:
+    """The store filter for support's terms, checked as a message search checks them.
+
+    The BSN is hashed with the search key here, like ``integrator.search`` does for messages;
+    the period is on the time the event arrived.
+    """
+    if event_type is not None and event_type not in EVENT_TYPES:
+        raise EventsRefused("event_type", f"one of {', '.join(EVENT_TYPES)}")
+    terms: dict[str, Any] = {"bsn": bsn, "since": since, "until": until}
+    for name, value in terms.items():
+        try:
+            build_filter(settings, **{name: value})
+        except BadSearch as exc:
+            raise EventsRefused(name, str(exc)) from None
+    flt = build_filter(settings, zd_number=zd_number, bsn=bsn, since=since, until=until)
+    return EventFilter(
+        zd_number=flt.zd_number,
+        provider_id=provider or None,
+        event_type=event_type or None,
+        since=flt.since,
+        until=flt.until,
+        bsn_hash=flt.bsn_hash,
+        unrouted=unrouted,
+    )
+
+
+def listed_event_view(event: ListedEvent) -> dict[str, Any]:
+    """An event as listings show it: identifiers and routing facts, no patient data."""
+    return {
+        "id": event.id,
+        "type": event.type,
+        "action": event.action,
+        "zd_number": event.zd_number,
+        "provider_id": event.provider_id,
+        "received_at": event.received_at.isoformat(),
+        "source": event.source,
+        "messages": event.message_count,
+        "unrouted": event.unrouted,
+    }
+
+
+async def event_detail(store: Store, event_id: str) -> dict[str, Any] | None:
+    """One event for support: its summary (with the patient's name and BSN, as ``messages
+    show`` has them: for screens, never for logs), its messages and how it was routed."""
+    event = await store.get_event(event_id)
+    if event is None:
+        return None
+    found = await store.list_messages(MessageFilter(event_id=event_id), limit=10_000)
+    audit = await store.list_audit(target=event_id, limit=1000)
+    detail = event_summary(event)
+    detail["unrouted"] = not found
+    detail["messages"] = [message_summary(m) for m in sorted(found, key=lambda m: m.seq)]
+    detail["routings"] = [audit_view(a) for a in reversed(audit) if a.action == ROUTE_ACTION]
+    return detail
+
+
+# -- routing -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    """What to route (event ids, or a provider's unrouted events in a period), who and why."""
+
+    reason: str
+    actor: str
+    event_ids: tuple[str, ...] = ()
+    provider: str | None = None
+    since: str | None = None
+    until: str | None = None
+    dry_run: bool = False
+    route_id: str | None = None  # groups the audit entries of one run (the job id in the API)
+
+    def checked(self, settings: Settings) -> RouteRequest:
+        """The request trimmed; raises ``EventsRefused`` for what can never be done."""
+        reason = (self.reason or "").strip()
+        if not reason:
+            raise EventsRefused("reason", "required; why they are routed goes into the audit log")
+        provider = (self.provider or "").strip() or None
+        if self.event_ids and provider is not None:
+            raise EventsRefused("selection", "name event ids or a provider, not both")
+        if not self.event_ids and provider is None:
+            raise EventsRefused(
+                "selection", "say which events: event ids, or a provider (and perhaps a period)"
+            )
+        if self.event_ids and (self.since or self.until):
+            name = "since" if self.since else "until"
+            raise EventsRefused(name, "only with a provider; event ids name their events")
+        if len(self.event_ids) > MAX_BATCH:
+            raise EventsRefused("event_ids", f"at most {MAX_BATCH} at a time")
+        for position, event_id in enumerate(self.event_ids, start=1):
+            if not _is_uuid(event_id):
+                # Not echoed: whatever was pasted there may be patient data.
+                raise EventsRefused("event_ids", f"id {position} is not an event id (a UUID)")
+        build_event_filter(settings, since=self.since, until=self.until)
+        actor = (self.actor or "").strip()[:128] or "unknown"
+        return dataclasses.replace(
+            self,
+            reason=reason,
+            actor=actor,
+            provider=provider,
+            event_ids=tuple(dict.fromkeys(str(uuid.UUID(e.strip())) for e in self.event_ids)),
+            route_id=self.route_id or str(uuid.uuid4()),
+        )
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    """What routing did (or, in a dry run, would do) with one selected event."""
+
+    event_id: str
+    zd_number: str
+    event_type: str
+    action: str
+    provider_id: str
+    messages: tuple[NewMessage, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def routed(self) -> bool:
+        return bool(self.messages)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "zd_number": self.zd_number,
+            "event_type": self.event_type,
+            "action": self.action,
+            "provider": self.provider_id,
+            "routed": self.routed,
+            "messages": [
+                {
+                    "message_id": m.id,
+                    "destination": m.destination_id,
+                    "version": m.version,
+                    "control_id": m.control_id,
+                    "status": MessageStatus(m.status).value,
+                    "warnings": list(m.warnings),
+                }
+                for m in self.messages
+            ],
+            "note": "; ".join(self.notes) or None,
+        }
+
+
+async def select_events(store: Store, settings: Settings, request: RouteRequest) -> list[str]:
+    """The ids of the events a routing is about, in the order they arrived.
+
+    Named ids are taken as given (an unknown one refuses the whole request); a provider
+    selects its unrouted events, at most ``MAX_BATCH``.
+    """
+    request = request.checked(settings)
+    if request.event_ids:
+        found: list[ListedEvent] = []
+        for start in range(0, len(request.event_ids), IDS_PER_QUERY):
+            part = request.event_ids[start : start + IDS_PER_QUERY]
+            found.extend(await store.list_events(EventFilter(event_ids=part), limit=len(part)))
+        known = {e.id for e in found}
+        for event_id in request.event_ids:
+            if event_id not in known:
+                raise UnknownEventId(event_id)
+        return [e.id for e in sorted(found, key=lambda e: (e.received_at, e.id))]
+    flt = dataclasses.replace(
+        build_event_filter(settings, since=request.since, until=request.until),
+        provider_id=request.provider,
+        unrouted=True,
+    )
+    selected = await store.list_events(flt, limit=MAX_BATCH + 1, oldest_first=True)
+    if len(selected) > MAX_BATCH:
+        raise EventsRefused(
+            "provider", f"more than {MAX_BATCH} unrouted events; narrow it with a period"
+        )
+    return [e.id for e in selected]
+
+
+async def route_selected(
+    store: Store,
+    intake: Intake,
+    clock: Clock,
+    event_ids: Sequence[str],
+    request: RouteRequest,
+    *,
+    progress: Progress | None = None,
+) -> tuple[list[RouteResult], list[OutboundMessage]]:
+    """Route these events (a checked request's selection); the results, and what to publish.
+
+    A dry run plans every event exactly as the real run does and writes nothing.
+    """
+    results: list[RouteResult] = []
+    outbound: list[OutboundMessage] = []
+    total = len(event_ids)
+    for start in range(0, total, CHUNK):
+        chunk = list(event_ids[start : start + CHUNK])
+        records = await store.get_events(chunk)
+        routed_to = await store.routed_destinations(chunk)
+        now = clock.now()
+        planned = [
+            _plan(records[event_id], routed_to[event_id], intake, now)
+            for event_id in chunk
+            if event_id in records
+        ]
+        if not request.dry_run:
+            added = await store.add_routed_messages(
+                [NewRouting(r.event_id, r.messages) for r in planned if r.messages],
+                actor=request.actor,
+                reason=request.reason,
+                details={"route_id": request.route_id},
+            )
+            planned = [_keep_added(r, added) for r in planned]
+            outbound.extend(
+                OutboundMessage(
+                    message_id=m.id,
+                    destination_id=m.destination_id,
+                    control_id=m.control_id,
+                    payload=m.payload,
+                    created_at=now,
+                )
+                for r in planned
+                for m in r.messages
+                if m.status == MessageStatus.QUEUED
+            )
+        results.extend(planned)
+        if progress is not None:
+            progress(min(start + CHUNK, total), total)
+    if not request.dry_run:
+        log.info(
+            "events routed",
+            route_id=request.route_id,
+            events=sum(r.routed for r in results),
+            skipped=sum(not r.routed for r in results),
+            messages=sum(len(r.messages) for r in results),
+        )
+    return results, outbound
+
+
+def _plan(record: EventRecord, routed_to: set[str], intake: Intake, now: datetime) -> RouteResult:
+    result = RouteResult(
+        event_id=record.id,
+        zd_number=record.zd_number,
+        event_type=record.type,
+        action=record.action,
+        provider_id=record.provider_id,
+    )
+    serving = intake.catalog.serving(record.provider_id)
+    if not serving:
+        return dataclasses.replace(
+            result, notes=(f"no destination serves provider {record.provider_id!r} yet",)
+        )
+    try:
+        event = parse_event(record.payload)
+    except EventValidationError:
+        return dataclasses.replace(
+            result, notes=("the stored event no longer passes validation; it cannot be mapped",)
+        )
+    messages: list[NewMessage] = []
+    notes: list[str] = []
+    already = sorted(d.id for d in serving if d.id in routed_to)
+    for destination in serving:
+        if destination.id in routed_to:
+            continue
+        configured = destination.messages.get(event.type)
+        if configured is None:
+            notes.append(f"destination {destination.id!r} takes no {event.type} messages")
+            continue
+        messages.append(intake.render(event, destination, configured, now))
+    if already:
+        notes.insert(0, f"already has a message for {', '.join(already)}; not sent again")
+    return dataclasses.replace(result, messages=tuple(messages), notes=tuple(notes))
+
+
+def _keep_added(result: RouteResult, added: set[str]) -> RouteResult:
+    """The result as stored: a message another routing made meanwhile was left out."""
+    kept = tuple(m for m in result.messages if m.id in added)
+    if len(kept) == len(result.messages):
+        return result
+    lost = sorted(m.destination_id for m in result.messages if m.id not in added)
+    note = f"routed to {', '.join(lost)} meanwhile by someone else; not sent again"
+    return dataclasses.replace(result, messages=kept, notes=(*result.notes, note))
+
+
+def route_report(
+    results: Sequence[dict[str, Any]], request: RouteRequest, *, via: str
+) -> dict[str, Any]:
+    """One shape for the CLI's ``--json`` and the API's answer."""
+    return {
+        "dry_run": request.dry_run,
+        "via": via,
+        "actor": request.actor,
+        "reason": request.reason,
+        "total": len(results),
+        "routed": [r for r in results if r["routed"]],
+        "skipped": [r for r in results if not r["routed"]],
+    }
+
+
+async def route_in_engine(
+    engine: Engine,
+    event_ids: Sequence[str],
+    request: RouteRequest,
+    *,
+    progress: Progress | None = None,
+) -> list[RouteResult]:
+    """Route with the running engine: stored per chunk, then published for delivery."""
+    results, outbound = await route_selected(
+        engine.store, engine.intake, engine.clock, event_ids, request, progress=progress
+    )
+    if not request.dry_run:
+        await engine.publish(outbound)
+        await engine.unrouted.refresh()
+    return results
+
+
+async def route_in_store(
+    settings: Settings,
+    store: Store,
+    event_ids: Sequence[str],
+    request: RouteRequest,
+    *,
+    progress: Progress | None = None,
+    clock: Clock | None = None,
+) -> list[RouteResult]:
+    """No engine runs: store the messages as queued; the engine sends them when it starts."""
+    from integrator.operators import DestinationAdmin
+
+    clock = clock or SystemClock()
+    today = clock.now().astimezone(settings.zone).date()
+    admin = DestinationAdmin(store=store, settings=settings, today=lambda: today, now=clock.now)
+    intake = Intake(
+        store=store, transport=None, catalog=await admin.catalog(), settings=settings, clock=clock
+    )
+    results, _ = await route_selected(store, intake, clock, event_ids, request, progress=progress)
+    return results
+
+
+async def route_via_http(
+    settings: Settings,
+    event_ids: Sequence[str],
+    request: RouteRequest,
+    *,
+    progress: Progress | None = None,
+    poll: float = 0.1,
+) -> list[dict[str, Any]]:
+    """Ask the running engine to route these events (a job, unless a dry run); follow it."""
+    body = {
+        "event_ids": list(event_ids),
+        "reason": request.reason,
+        "dry_run": request.dry_run,
+    }
+    headers = {"x-integrator-actor": request.actor}
+    async with httpx.AsyncClient(base_url=engine_url(settings), timeout=60.0) as client:
+        response = await client.post("/api/v1/events/route", json=body, headers=headers)
+        _raise_for(response)
+        answer: dict[str, Any] = response.json()
+        if request.dry_run:
+            return [*answer["routed"], *answer["skipped"]]
+        job = answer
+        while job["state"] == "running":
+            if progress is not None:
+                progress(job["done"], job["total"])
+            await asyncio.sleep(poll)
+            response = await client.get(f"/api/v1/jobs/{job['id']}")
+            _raise_for(response)
+            job = response.json()
+    if job["state"] != "done":
+        raise RuntimeError(f"the engine's routing job failed: {job.get('error')}")
+    if progress is not None:
+        progress(job["done"], job["total"])
+    results: list[dict[str, Any]] = job["results"]
+    return results
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.status_code < 300:
+        return
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        detail = None
+    if response.status_code == 422 and isinstance(detail, str):
+        field, _, rule = detail.partition(": ")
+        raise EventsRefused(field, rule)
+    raise RuntimeError(f"the engine answered HTTP {response.status_code}: {detail}")
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+# -- the metric --------------------------------------------------------------------------------
+
+
+class UnroutedGauge:
+    """Keeps ``integrator_unrouted_events`` current: counted from the store at start, after
+    each routing, and every ``GAUGE_INTERVAL`` seconds.
+
+    Counting in the store, rather than in intake, keeps accepting an event free of it, and
+    gives every engine on one store the same numbers (take the maximum, not the sum).
+    """
+
+    def __init__(self, metrics: Metrics, *, interval: float = GAUGE_INTERVAL) -> None:
+        self._metrics = metrics
+        self._interval = interval
+        self._store: Store | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, store: Store) -> None:
+        self._store = store
+        self._task = asyncio.create_task(self._loop(), name="unrouted-gauge")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
+        self._store = None
+
+    async def refresh(self) -> None:
+        if self._store is not None:
+            self._metrics.observe_unrouted(await self._store.count_unrouted_events())
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except StoreError as exc:  # the next turn tries again; the gauge keeps its value
+                log.warning("cannot count unrouted events", error=str(exc))
+            await asyncio.sleep(self._interval)
