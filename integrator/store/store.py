@@ -52,6 +52,7 @@ from integrator.store.records import (
     NewMessage,
     NewResend,
     RejectedEventRecord,
+    ResendLink,
     ResendRecord,
     utc_now,
 )
@@ -300,6 +301,46 @@ class Store(DestinationHistoryMixin):
                 for original_id, message_id in result:
                     found.setdefault(original_id, message_id)
         return found
+
+    @guarded("follow resend links")
+    async def resend_family(self, message_ids: Sequence[str]) -> list[ResendLink]:
+        """Every message linked to the given ones through resends, both ways and transitively
+        (the given ones included), oldest first.
+
+        The resend rules need the whole family: a dead letter is settled by a later resend of
+        the same message, and a resend of a resend counts as a resend of the first. Families
+        are small, so a few indexed look-ups per generation (``id``, ``resend_of``) suffice.
+        """
+        found: dict[str, ResendLink] = {}
+        asked: set[str] = set()
+        frontier = set(message_ids)
+        async with self._engine.connect() as conn:
+            while frontier:
+                asked |= frontier
+                ids = sorted(frontier)
+                following: set[str] = set()
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    result = await conn.execute(
+                        select(
+                            messages.c.id,
+                            messages.c.seq,
+                            messages.c.resend_of,
+                            messages.c.destination_id,
+                            messages.c.status,
+                        ).where(messages.c.id.in_(chunk) | messages.c.resend_of.in_(chunk))
+                    )
+                    for row in result:
+                        if row.id in found:
+                            continue
+                        found[row.id] = ResendLink(
+                            row.id, row.seq, row.resend_of, row.destination_id, row.status
+                        )
+                        following.add(row.id)
+                        if row.resend_of is not None:
+                            following.add(row.resend_of)
+                frontier = following - asked
+        return sorted(found.values(), key=lambda link: link.seq)
 
     @guarded("read an event")
     async def get_event(self, event_id: str) -> EventRecord | None:
