@@ -282,26 +282,6 @@ class Store(DestinationHistoryMixin):
                 [resend_record(row) for row in children],
             )
 
-    @guarded("find live resends")
-    async def live_resends(self, original_ids: Sequence[str]) -> dict[str, str]:
-        """For each given message that has a resend not dead or cancelled: that resend's id.
-
-        A filtered batch uses it so that running the same batch twice does not send twice.
-        """
-        found: dict[str, str] = {}
-        ids = list(dict.fromkeys(original_ids))
-        async with self._engine.connect() as conn:
-            for start in range(0, len(ids), 500):
-                result = await conn.execute(
-                    select(resends.c.original_id, resends.c.message_id)
-                    .select_from(resends.join(messages, resends.c.message_id == messages.c.id))
-                    .where(resends.c.original_id.in_(ids[start : start + 500]))
-                    .where(messages.c.status.not_in(["dead", "cancelled"]))
-                )
-                for original_id, message_id in result:
-                    found.setdefault(original_id, message_id)
-        return found
-
     @guarded("follow resend links")
     async def resend_family(self, message_ids: Sequence[str]) -> list[ResendLink]:
         """Every message linked to the given ones through resends, both ways and transitively
