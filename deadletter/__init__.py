@@ -4,9 +4,11 @@ A message is *dead* when its retries are exhausted (``max_attempts`` or ``max_ag
 receiver rejected it (``AR``/``CR``, or ``AE``/``CE`` with ``on_error: deadletter``), or when it
 can never be sent (a payload that cannot be framed). Its record keeps the last reason, every
 attempt and the last ACK. ``discard`` closes a dead letter as ``cancelled`` (audited, history
-kept). ``resend`` makes a linked new message for it (see ``deadletter.resend``).
+kept). ``resend`` makes a linked new message for it (see ``deadletter.resend``); once a later
+resend was delivered the dead letter is *resolved* (see ``deadletter.family``).
 """
 
+from deadletter.family import LIVE_STATUSES, Families, Resolution
 from deadletter.letters import (
     DeadLetter,
     DeadLetterError,
@@ -18,31 +20,46 @@ from deadletter.letters import (
     list_dead_letters,
 )
 from deadletter.resend import (
+    LeftOut,
+    NoDeadLetterSelector,
     NoSelector,
     Renderer,
     ResendRefused,
     ResendRequest,
     ResendResult,
+    Selection,
     UnknownMessageId,
+    names_messages,
+    refusals,
     resend,
+    select_dead_letters,
     select_for_resend,
 )
 
 __all__ = [
+    "LIVE_STATUSES",
     "DeadLetter",
     "DeadLetterError",
+    "Families",
+    "LeftOut",
     "MissingReason",
+    "NoDeadLetterSelector",
     "NoSelector",
     "NotADeadLetter",
     "Renderer",
     "ResendRefused",
     "ResendRequest",
     "ResendResult",
+    "Resolution",
+    "Selection",
     "UnknownDeadLetter",
     "UnknownMessageId",
     "discard",
     "get_dead_letter",
     "list_dead_letters",
+    "names_messages",
+    "refusals",
     "resend",
+    "select_dead_letters",
     "select_for_resend",
 ]

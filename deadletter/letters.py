@@ -1,19 +1,26 @@
 """Reading and discarding dead letters through the store interface.
 
 Nothing here keeps state of its own: a dead letter *is* a message with status ``dead``, its
-attempts and its ``last_error``, so the store stays the one place to look. Errors are part of
-the engine's tree (``PermanentError``, exit code 2): each one means the operator asked for
-something that cannot be done as asked.
+attempts and its ``last_error``, so the store stays the one place to look. It stays ``dead`` for
+good (its history is true); whether it still needs support is read from its resend family: once
+a later resend was delivered it is *resolved* (``deadletter.family``) and listings leave it out
+unless asked. Errors are part of the engine's tree (``PermanentError``, exit code 2): each one
+means the operator asked for something that cannot be done as asked.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deadletter.family import OPEN, Families, Resolution
 from integrator.errors import PermanentError
 from integrator.store import AttemptRecord, MessageFilter, MessageRecord, Store
 
 DISCARD_ACTION = "deadletter.discard"
+
+
+PAGE = 500
+"""Dead messages read per step while looking for unresolved ones."""
 
 
 class DeadLetterError(PermanentError):
@@ -41,6 +48,11 @@ class DeadLetter:
 
     message: MessageRecord
     attempts: tuple[AttemptRecord, ...]
+    resolution: Resolution = OPEN
+
+    @property
+    def resolved(self) -> bool:
+        return self.resolution.state == "resolved"
 
     @property
     def reason(self) -> str | None:
@@ -60,23 +72,48 @@ class DeadLetter:
 
 
 async def list_dead_letters(
-    store: Store, *, destination_id: str | None = None, limit: int = 100
+    store: Store,
+    *,
+    destination_id: str | None = None,
+    limit: int = 100,
+    include_resolved: bool = False,
 ) -> list[DeadLetter]:
-    """Dead letters, newest first."""
+    """Dead letters, newest first; the resolved ones only with ``include_resolved``.
+
+    Read page by page, so ``limit`` counts the letters shown, not the dead messages read: a
+    hundred resolved letters must not hide an older one that still needs support.
+    """
     flt = MessageFilter(status="dead", destination_id=destination_id)
+    found: list[tuple[MessageRecord, Resolution]] = []
+    offset = 0
+    page = max(limit, PAGE)
+    while len(found) < limit:
+        batch = await store.list_messages(flt, limit=page, offset=offset)
+        families = await Families.load(store, [m.id for m in batch])
+        for message in batch:
+            resolution = families.resolution(message.id)
+            if include_resolved or resolution.state != "resolved":
+                found.append((message, resolution))
+        if len(batch) < page:
+            break
+        offset += page
     return [
-        DeadLetter(m, tuple(await store.list_attempts(m.id)))
-        for m in await store.list_messages(flt, limit=limit)
+        DeadLetter(message, tuple(await store.list_attempts(message.id)), resolution)
+        for message, resolution in found[:limit]
     ]
 
 
 async def get_dead_letter(store: Store, message_id: str) -> DeadLetter:
+    """One dead letter, resolved or not."""
     message = await store.get_message(message_id)
     if message is None:
         raise UnknownDeadLetter(message_id)
     if message.status != "dead":
         raise NotADeadLetter(message_id, message.status)
-    return DeadLetter(message, tuple(await store.list_attempts(message_id)))
+    families = await Families.load(store, [message_id])
+    return DeadLetter(
+        message, tuple(await store.list_attempts(message_id)), families.resolution(message_id)
+    )
 
 
 async def discard(store: Store, message_id: str, *, actor: str, reason: str) -> DeadLetter:

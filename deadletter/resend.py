@@ -17,19 +17,32 @@ Modes:
 ``to`` sends to another destination. The original bytes carry the first destination's MSH-5/6,
 so another destination always gets a remap; asking for ``original`` there is refused.
 
-Which messages can be resent: those that are finished (delivered, dead, cancelled). Messages
-still in delivery (queued, sending, retrying) or held (never sent, no bytes) are skipped with a
-note, so a batch never doubles work the engine is still doing.
+Which messages are resent is decided here and nowhere else, for every front door and for dry
+runs alike (a dry run runs this very code and only leaves out the writes):
+
+- A **named** message (by id, or found by an identifier of one referral: ZD number, event id,
+  MSH-10) is always resent: the person asked for exactly this one, typically because a GP
+  called, and an earlier resend does not change that.
+- A message found by a **broad** filter (destination, status, version, period, type, BSN) is
+  skipped when a later resend of it to the same target destination is live (see
+  ``deadletter.family``), so the same batch run twice does not send twice. A resend to
+  another destination does not count: with ``--to`` the target is that other one.
+- Every message is skipped, with the reason, when it cannot be resent at all: still in delivery
+  (queued, sending, retrying), held (never sent, no bytes), no stored bytes, its destination not
+  configured, a remap that cannot be made.
+
+Whatever is skipped is reported per message with why; callers exit non-zero for it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
-from deadletter.letters import DeadLetterError, MissingReason
+from deadletter.family import Families
+from deadletter.letters import DeadLetterError, MissingReason, NotADeadLetter
 from integrator.ids import new_message_id
 from integrator.store import (
     MessageFilter,
@@ -39,11 +52,14 @@ from integrator.store import (
     ResendMode,
     Store,
 )
+from integrator.store.records import ResendLink
 
 RESENDABLE_STATUSES = ("delivered", "dead", "cancelled")
 CHUNK = 200
 """Resends per transaction: large enough for speed, small enough for a live progress bar."""
 MAX_BATCH = 100_000
+NAMING_TERMS = ("zd_number", "event_id", "control_id")
+"""Filter terms that name one referral or message: what they find counts as named."""
 
 
 class ResendRefused(DeadLetterError):
@@ -58,10 +74,68 @@ class NoSelector(ResendRefused):
         )
 
 
+class NoDeadLetterSelector(ResendRefused):
+    def __init__(self) -> None:
+        super().__init__("say which dead letters: ids, --all or --destination")
+
+
 class UnknownMessageId(ResendRefused):
     def __init__(self, message_id: str) -> None:
         super().__init__(f"no message with id {message_id}")
         self.message_id = message_id
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A dead letter a broad selection leaves out, and why (not a skip: nothing is wrong)."""
+
+    message: MessageRecord
+    note: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.message.id, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Selection(Sequence[MessageRecord]):
+    """The messages a resend is about, oldest first, and which of them were named.
+
+    Whether a message was named decides whether an earlier resend may skip it, so it travels
+    with the messages from the moment they are selected; front doors never decide it.
+    """
+
+    messages: tuple[MessageRecord, ...]
+    named: frozenset[str]
+    left_out: tuple[LeftOut, ...] = ()
+
+    @classmethod
+    def all_named(cls, messages: Iterable[MessageRecord]) -> Selection:
+        listed = tuple(messages)
+        return cls(listed, frozenset(m.id for m in listed))
+
+    def naming(self, message_ids: Iterable[str]) -> Selection:
+        """This selection with exactly these ids named, for a caller that selected already
+        (the CLI through the engine's API sends the ids it found and those that were named)."""
+        ids = {m.id for m in self.messages}
+        return dataclasses.replace(self, named=frozenset(i for i in message_ids if i in ids))
+
+    def is_named(self, message: MessageRecord) -> bool:
+        return message.id in self.named
+
+    @overload
+    def __getitem__(self, index: int) -> MessageRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[MessageRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> MessageRecord | Sequence[MessageRecord]:
+        return self.messages[index]
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def __iter__(self) -> Iterator[MessageRecord]:
+        return iter(self.messages)
 
 
 class Renderer(Protocol):
@@ -106,31 +180,58 @@ class ResendRequest:
 
 @dataclass(frozen=True)
 class ResendResult:
-    """What happened to one selected message: resent (a new message id) or skipped (a note)."""
+    """What happened to one selected message: resent (a new message) or skipped (a note).
+
+    In a dry run ``message`` is the message that *would* be stored: the same decision, nothing
+    written, so its id is not reported (the real run makes its own).
+    """
 
     original: MessageRecord
     mode: str
     destination_id: str
     message: NewMessage | None = None
     note: str | None = None
+    dry_run: bool = False
+
+    @property
+    def goes_out(self) -> bool:
+        """Resent, or, in a dry run, would be."""
+        return self.message is not None
 
     @property
     def resent(self) -> bool:
-        return self.message is not None
+        return self.message is not None and not self.dry_run
+
+    @property
+    def outcome(self) -> str:
+        if self.dry_run:
+            return "would resend" if self.goes_out else "would skip"
+        return "resent" if self.goes_out else "skipped"
 
     def to_json(self) -> dict[str, Any]:
         m = self.message
+        same_bytes = self.mode == ResendMode.ORIGINAL
         return {
             "original_id": self.original.id,
             "zd_number": self.original.zd_number,
+            "outcome": self.outcome,
             "resent": self.resent,
-            "message_id": m.id if m else None,
+            "message_id": m.id if m is not None and not self.dry_run else None,
             "destination": self.destination_id,
             "mode": self.mode,
-            "version": m.version if m else self.original.version,
-            "control_id": m.control_id if m else None,
+            "version": m.version if m is not None else self.original.version,
+            # A dry run knows the MSH-10 only when the same bytes go out again.
+            "control_id": m.control_id
+            if m is not None and (same_bytes or not self.dry_run)
+            else None,
             "note": self.note,
         }
+
+
+def names_messages(flt: MessageFilter) -> bool:
+    """Whether what this filter finds counts as named: it holds an identifier of one referral
+    or message, so the person asked for exactly what it finds."""
+    return any(getattr(flt, term) is not None for term in NAMING_TERMS)
 
 
 async def select_for_resend(
@@ -139,77 +240,162 @@ async def select_for_resend(
     message_ids: Sequence[str] = (),
     flt: MessageFilter | None = None,
     limit: int = MAX_BATCH,
-) -> list[MessageRecord]:
-    """The messages a resend is about, oldest first.
+) -> Selection:
+    """The messages a resend is about, oldest first, with the named ones marked.
 
-    Ids are taken as given (an unknown one refuses the whole request). A filter selects
-    originals only: resending "everything for ZD…" must not also resend earlier resends.
+    Ids are taken as given (an unknown one refuses the whole request) and are named. A filter
+    selects originals only: resending "everything for ZD…" must not also resend earlier
+    resends. What a filter finds is named when the filter holds an identifier
+    (``NAMING_TERMS``); otherwise it was found by a broad filter.
     """
     if not message_ids and (flt is None or flt == MessageFilter()):
         raise NoSelector()
     selected: dict[str, MessageRecord] = {}
+    named: set[str] = set()
     for message_id in message_ids:
         message = await store.get_message(message_id)
         if message is None:
             raise UnknownMessageId(message_id)
         selected[message.id] = message
+        named.add(message.id)
     if flt is not None and flt != MessageFilter():
         found = await store.list_messages(
             dataclasses.replace(flt, originals_only=True), limit=limit
         )
+        naming = names_messages(flt)
         for message in found:
             selected.setdefault(message.id, message)
-    return sorted(selected.values(), key=lambda m: m.seq)
+            if naming:
+                named.add(message.id)
+    return Selection(tuple(sorted(selected.values(), key=lambda m: m.seq)), frozenset(named))
+
+
+async def select_dead_letters(
+    store: Store,
+    *,
+    message_ids: Sequence[str] = (),
+    every: bool = False,
+    destination_id: str | None = None,
+    limit: int = MAX_BATCH,
+) -> Selection:
+    """Dead letters to resend: named ones by id, or the unresolved ones (of a destination).
+
+    An id that is not a dead letter refuses the whole request. ``every`` and ``destination_id``
+    select what ``deadletter list`` shows: the unresolved dead letters, as broad selections
+    (one with a live resend to its destination is skipped). A resolved one is resent only by
+    its id. When several unresolved dead letters belong to one family (a resend that died
+    too), only the latest is selected: it stands for the others, and resending all of them
+    would send the same message more than once. The others are listed in ``left_out``.
+    """
+    if not message_ids and not every and destination_id is None:
+        raise NoDeadLetterSelector()
+    selected: dict[str, MessageRecord] = {}
+    for message_id in message_ids:
+        message = await store.get_message(message_id)
+        if message is None:
+            raise UnknownMessageId(message_id)
+        if message.status != "dead":
+            raise NotADeadLetter(message.id, message.status)
+        selected[message.id] = message
+    named = frozenset(selected)
+    left_out: list[LeftOut] = []
+    if every or destination_id is not None:
+        dead = await store.list_messages(
+            MessageFilter(status="dead", destination_id=destination_id), limit=limit
+        )
+        families = await Families.load(store, [m.id for m in dead])
+        unresolved = [m for m in dead if families.resolution(m.id).state != "resolved"]
+        unresolved_ids = {m.id for m in unresolved}
+        for message in unresolved:
+            stand_in = _later_dead_letter(families.later(message.id), unresolved_ids)
+            if stand_in is not None and message.id not in named:
+                left_out.append(
+                    LeftOut(
+                        message,
+                        f"its later resend {stand_in} is a dead letter too and is resent instead",
+                    )
+                )
+            else:
+                selected.setdefault(message.id, message)
+    return Selection(
+        tuple(sorted(selected.values(), key=lambda m: m.seq)),
+        named,
+        tuple(sorted(left_out, key=lambda x: x.message.seq)),
+    )
+
+
+def _later_dead_letter(later: list[ResendLink], candidates: set[str]) -> str | None:
+    for member in reversed(later):
+        if member.id in candidates:
+            return member.id
+    return None
+
+
+def refusals(
+    selection: Sequence[MessageRecord], request: ResendRequest, renderer: Renderer
+) -> tuple[ResendRequest, list[str]]:
+    """The checked request and each message's mode; raises ``ResendRefused`` for a request
+    that cannot be done as asked, so that callers can refuse it before any work starts."""
+    request = request.checked()
+    if request.to is not None and not renderer.is_configured(request.to):
+        raise ResendRefused(f"destination {request.to} is not configured")
+    return request, [request.mode_for(m) for m in selection]
 
 
 async def resend(
     store: Store,
-    originals: Sequence[MessageRecord],
+    selection: Selection | Sequence[MessageRecord],
     request: ResendRequest,
     renderer: Renderer,
     *,
     progress: Callable[[int], None] | None = None,
-    explicit_ids: Collection[str] | None = None,
+    dry_run: bool = False,
 ) -> list[ResendResult]:
-    """Resend each message as asked; ``progress(done)`` after every stored chunk.
+    """Resend each selected message as the module's rules say; ``progress(done)`` per chunk.
 
-    Refuses the whole request (``ResendRefused``) for a bad reason, mode or target; skips, with
-    a note, single messages that cannot be resent. ``explicit_ids``: when given, the messages
-    NOT among them came from a filter, and those that already have a live resend (not dead or
-    cancelled) are skipped, so running the same batch twice does not send twice. Named ids are
-    always resent.
+    Refuses the whole request (``ResendRefused``) for a bad reason, mode or target; skips,
+    with a note, single messages that cannot or need not be resent. A plain sequence of
+    messages counts as named. ``dry_run`` decides everything exactly the same way and writes
+    nothing, so it promises what the real run will do (unless the store changes meanwhile).
     """
-    request = request.checked()
-    if request.to is not None and not renderer.is_configured(request.to):
-        raise ResendRefused(f"destination {request.to} is not configured")
-    modes = [request.mode_for(m) for m in originals]  # refuses before anything is written
-    already: dict[str, str] = {}
-    if explicit_ids is not None:
-        already = await store.live_resends([m.id for m in originals if m.id not in explicit_ids])
+    if not isinstance(selection, Selection):
+        selection = Selection.all_named(selection)
+    request, modes = refusals(selection, request, renderer)
+    originals = selection.messages
+    broad = [m.id for m in originals if not selection.is_named(m)]
+    families = await Families.load(store, broad)
     results: list[ResendResult] = []
     done = 0
     for start in range(0, len(originals), CHUNK):
         chunk = list(
             zip(originals[start : start + CHUNK], modes[start : start + CHUNK], strict=True)
         )
-        planned = [
-            await _plan(original, mode, request, renderer, already.get(original.id))
-            for original, mode in chunk
-        ]
-        await store.add_resends(
-            [
-                NewResend(
-                    original=r.original,
-                    message=r.message,
-                    mode=r.mode,
-                    actor=request.actor,
-                    reason=request.reason,
-                    job_id=request.job_id,
-                )
-                for r in planned
-                if r.message is not None
-            ]
-        )
+        planned = []
+        for original, mode in chunk:
+            destination = request.to or original.destination_id
+            live = (
+                None
+                if selection.is_named(original)
+                else families.live_resend(original.id, destination)
+            )
+            planned.append(
+                await _plan(original, mode, destination, renderer, live, dry_run=dry_run)
+            )
+        if not dry_run:
+            await store.add_resends(
+                [
+                    NewResend(
+                        original=r.original,
+                        message=r.message,
+                        mode=r.mode,
+                        actor=request.actor,
+                        reason=request.reason,
+                        job_id=request.job_id,
+                    )
+                    for r in planned
+                    if r.message is not None
+                ]
+            )
         results.extend(planned)
         done += len(chunk)
         if progress is not None:
@@ -220,39 +406,44 @@ async def resend(
 async def _plan(
     original: MessageRecord,
     mode: str,
-    request: ResendRequest,
+    destination: str,
     renderer: Renderer,
-    live_resend: str | None,
+    live_resend: ResendLink | None,
+    *,
+    dry_run: bool,
 ) -> ResendResult:
-    destination = request.to or original.destination_id
-
     def skip(note: str) -> ResendResult:
-        return ResendResult(original, mode, destination, note=note)
+        return ResendResult(original, mode, destination, note=note, dry_run=dry_run)
+
+    def send(message: NewMessage) -> ResendResult:
+        return ResendResult(original, mode, destination, message=message, dry_run=dry_run)
 
     if original.status not in RESENDABLE_STATUSES:
         if original.status == "held":
             return skip("held: it was never sent; it goes out when its destination is moved")
         return skip(f"still being delivered ({original.status}); not resent")
     if live_resend is not None:
-        return skip(f"already resent as {live_resend}; name its id to resend it again")
+        return skip(
+            f"already resent to {destination} as {live_resend.id} ({live_resend.status}); "
+            "name it (its id or ZD number) to resend it again"
+        )
     if not renderer.is_configured(destination):
         return skip(f"destination {destination} is not configured")
     if mode == ResendMode.ORIGINAL:
         if not original.payload:
             return skip("no stored bytes to resend; use --mode remap")
-        message = NewMessage(
-            id=new_message_id(),
-            destination_id=destination,
-            version=original.version,
-            message_type=original.message_type,
-            control_id=original.control_id,
-            payload=original.payload,
-            resend_of=original.id,
+        return send(
+            NewMessage(
+                id=new_message_id(),
+                destination_id=destination,
+                version=original.version,
+                message_type=original.message_type,
+                control_id=original.control_id,
+                payload=original.payload,
+                resend_of=original.id,
+            )
         )
-        return ResendResult(original, mode, destination, message=message)
     remapped = await renderer.remap(original, destination)
     if isinstance(remapped, str):
         return skip(remapped)
-    return ResendResult(
-        original, mode, destination, message=dataclasses.replace(remapped, resend_of=original.id)
-    )
+    return send(dataclasses.replace(remapped, resend_of=original.id))

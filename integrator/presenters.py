@@ -213,8 +213,13 @@ def deprecation_report(today: date, catalog: Catalog) -> list[dict[str, Any]]:
 
 
 def dead_letter_summary(letter: DeadLetter) -> dict[str, Any]:
+    """A dead letter with where it stands: ``open``, ``resending`` (a later resend is still in
+    delivery) or ``resolved`` (``resolved_by``: the resend that was delivered), and the newest
+    resend made after it, so support can follow the link."""
     m = letter.message
     last_ack = letter.last_ack
+    resolution = letter.resolution
+    latest = resolution.latest_resend
     return {
         "id": m.id,
         "destination": m.destination_id,
@@ -227,6 +232,14 @@ def dead_letter_summary(letter: DeadLetter) -> dict[str, Any]:
         "last_ack_code": last_ack.ack_code if last_ack is not None else None,
         "created_at": m.created_at.isoformat(),
         "dead_since": m.updated_at.isoformat(),
+        "resend_of": m.resend_of,
+        "state": resolution.state,
+        "resolved_by": resolution.resolved_by,
+        "latest_resend": (
+            None
+            if latest is None
+            else {"id": latest.id, "destination": latest.destination_id, "status": latest.status}
+        ),
     }
 
 

@@ -10,7 +10,7 @@ the engine's HTTP API when it answers, like ``integrator submit``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -20,6 +20,7 @@ from deadletter import (
     ResendRefused,
     ResendRequest,
     ResendResult,
+    Selection,
     UnknownMessageId,
     resend,
 )
@@ -83,40 +84,49 @@ def outbound(results: Sequence[ResendResult], clock: Clock) -> list[OutboundMess
     ]
 
 
+def engine_renderer(engine: Engine) -> Renderer:
+    return IntakeRenderer(engine.intake, engine.store, engine.clock)
+
+
 async def resend_in_engine(
     engine: Engine,
-    originals: Sequence[MessageRecord],
+    selection: Selection | Sequence[MessageRecord],
     request: ResendRequest,
     *,
     progress: Progress | None = None,
-    explicit_ids: Collection[str] | None = None,
+    dry_run: bool = False,
 ) -> list[ResendResult]:
     """Resend with the running engine: stored per chunk, then published for delivery."""
-    renderer: Renderer = IntakeRenderer(engine.intake, engine.store, engine.clock)
-    total = len(originals)
+    renderer = engine_renderer(engine)
+    total = len(selection)
     results = await resend(
         engine.store,
-        originals,
+        selection,
         request,
         renderer,
         progress=(lambda done: progress(done, total)) if progress else None,
-        explicit_ids=explicit_ids,
+        dry_run=dry_run,
     )
-    await engine.publish(outbound(results, engine.clock))
+    if not dry_run:
+        await engine.publish(outbound(results, engine.clock))
     return results
 
 
 async def resend_in_store(
     settings: Settings,
     store: Store,
-    originals: Sequence[MessageRecord],
+    selection: Selection | Sequence[MessageRecord],
     request: ResendRequest,
     *,
     progress: Progress | None = None,
     clock: Clock | None = None,
-    explicit_ids: Collection[str] | None = None,
+    dry_run: bool = False,
 ) -> list[ResendResult]:
-    """No engine runs: store the resends as queued; the engine sends them when it starts."""
+    """No engine runs: store the resends as queued; the engine sends them when it starts.
+
+    Also the CLI's dry run, engine or not: the decisions need only the store and the
+    destinations, and a dry run must not depend on whether the engine answers.
+    """
     from integrator.operators import DestinationAdmin
 
     clock = clock or SystemClock()
@@ -129,30 +139,33 @@ async def resend_in_store(
         settings=settings,
         clock=clock,
     )
-    total = len(originals)
+    total = len(selection)
     return await resend(
         store,
-        originals,
+        selection,
         request,
         IntakeRenderer(intake, store, clock),
         progress=(lambda done: progress(done, total)) if progress else None,
-        explicit_ids=explicit_ids,
+        dry_run=dry_run,
     )
 
 
 async def resend_via_http(
     settings: Settings,
-    message_ids: Sequence[str],
+    selection: Selection,
     request: ResendRequest,
     *,
     progress: Progress | None = None,
     poll: float = 0.1,
-    explicit_ids: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Ask the running engine to resend these messages as a job; follow its progress."""
+    """Ask the running engine to resend this selection as a job; follow its progress.
+
+    The ids go with those that were named, so the engine applies the same rules to the same
+    selection as a dry run here did.
+    """
     body = {
-        "message_ids": list(message_ids),
-        "named_ids": None if explicit_ids is None else list(explicit_ids),
+        "message_ids": [m.id for m in selection],
+        "named_ids": sorted(selection.named),
         "reason": request.reason,
         "mode": request.mode,
         "to": request.to,

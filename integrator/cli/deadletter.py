@@ -1,8 +1,13 @@
 """``integrator deadletter list|show|resend|discard``: dead letters for support (product.md §6).
 
-Exit codes as everywhere: 0 ok, 2 bad input (unknown id, not a dead letter, missing reason),
-1 anything else. The shared helpers of ``integrator.cli`` are imported inside the commands,
-because ``integrator.cli`` imports this module to register it.
+A dead letter stays ``dead`` for good; once a later resend of it was delivered it is
+*resolved*: ``list`` hides it unless ``--all``, and ``resend --all`` leaves it out (resend it by
+its id if you must). So ``--all`` means "also the resolved ones" for ``list`` but "every
+unresolved one", exactly what ``list`` shows, for ``resend``.
+
+Exit codes: 0 ok, 2 bad input (unknown id, not a dead letter, missing reason, no selector),
+1 anything else; ``resend`` exits 1 also when anything was (or, in a dry run, would be) skipped
+or nothing matched (see ``integrator.cli.resend``).
 """
 
 from __future__ import annotations
@@ -41,26 +46,46 @@ def _detail(letter: DeadLetter) -> dict[str, Any]:
     return detail
 
 
+def _state(row: dict[str, Any]) -> str:
+    """The state with the message it points at: what support follows next."""
+    if row["resolved_by"]:
+        return f"resolved by {row['resolved_by']}"
+    latest = row["latest_resend"]
+    if latest is not None:
+        return f"{row['state']}; last resent as {latest['id']} ({latest['status']})"
+    return str(row["state"])
+
+
 @deadletter_app.command("list")
 def deadletter_list(
     destination: Annotated[str | None, typer.Option(help="Destination id.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    include_resolved: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Also the resolved ones (a later resend of them was delivered)."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """List dead letters, newest first, with the reason and the last ACK code."""
+    """List dead letters that still need support, newest first, with reason and last ACK code."""
     from deadletter import list_dead_letters
 
     async def action(store: Store) -> list[dict[str, Any]]:
-        letters = await list_dead_letters(store, destination_id=destination, limit=limit)
+        letters = await list_dead_letters(
+            store, destination_id=destination, limit=limit, include_resolved=include_resolved
+        )
         return [dead_letter_summary(letter) for letter in letters]
 
     rows = with_store(action)
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"Dead letters ({len(rows)} shown)")
+    hidden = "" if include_resolved else "; resolved ones hidden, --all shows them"
+    table = Table(title=f"Dead letters ({len(rows)} shown{hidden})")
     for column in ("id", "destination", "ZD number", "MSH-10", "attempts", "ACK", "reason"):
         table.add_column(column)
+    table.add_column("state")
     for r in rows:
         table.add_row(
             r["id"],
@@ -70,6 +95,7 @@ def deadletter_list(
             str(r["attempts"]),
             r["last_ack_code"] or "-",
             r["reason"] or "",
+            _state(r),
         )
     console.print(table)
 
@@ -100,9 +126,11 @@ def deadletter_show(
         "last_ack_code",
         "created_at",
         "dead_since",
+        "resend_of",
     ):
         value = detail[key]
         summary.add_row(key, str(value) if value is not None else "-")
+    summary.add_row("state", _state(detail))
     console.print(summary)
     attempts = attempts_table(detail["attempt_history"])
     console.print(attempts)
@@ -140,9 +168,15 @@ def deadletter_discard(
 @deadletter_app.command("resend")
 def deadletter_resend(
     message_ids: Annotated[list[str] | None, typer.Argument(help="Dead letter ids.")] = None,
-    all_dead: Annotated[bool, typer.Option("--all", help="Every dead letter.")] = False,
+    all_dead: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Every unresolved dead letter (what `deadletter list` shows without --all).",
+        ),
+    ] = False,
     destination: Annotated[
-        str | None, typer.Option(help="Dead letters of one destination.")
+        str | None, typer.Option(help="The unresolved dead letters of one destination.")
     ] = None,
     reason: Annotated[
         str | None, typer.Option(help="Why they are resent (required; audited).")
@@ -151,37 +185,34 @@ def deadletter_resend(
         str | None, typer.Option(help="original (same bytes, default) or remap.")
     ] = None,
     to: Annotated[str | None, typer.Option(help="Send to this destination instead.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show which.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show what the real run would do to each; send nothing."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Resend dead letters, singly or in bulk, as new linked messages; the dead ones stay dead.
 
-    Say which: ids, ``--all`` or ``--destination`` (exit 2 otherwise).
+    Say which: ids (always resent, resolved or not), ``--all`` or ``--destination`` (the
+    unresolved ones; one whose resend to the same destination is still under way is skipped,
+    and says so). Exit 2 without a selector.
     """
-    from deadletter import NotADeadLetter
+    from deadletter import Selection, select_dead_letters
     from integrator.cli.resend import run_resend
-    from integrator.store import MessageFilter, MessageRecord
 
-    if not message_ids and not all_dead and destination is None:
-        fail("say which dead letters: ids, --all or --destination", 2)
-    flt = (
-        MessageFilter(status="dead", destination_id=destination)
-        if all_dead or destination is not None
-        else None
-    )
+    ids = message_ids or []
 
-    def must_be_dead(message: MessageRecord) -> None:
-        if message.status != "dead":
-            raise NotADeadLetter(message.id, message.status)
+    async def select(store: Store) -> Selection:
+        return await select_dead_letters(
+            store, message_ids=ids, every=all_dead, destination_id=destination
+        )
 
     run_resend(
         load_settings(),
-        message_ids or [],
-        flt,
+        select,
         reason=reason,
         mode=mode,
         to=to,
         dry_run=dry_run,
         as_json=as_json,
-        check=must_be_dead,
     )

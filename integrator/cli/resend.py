@@ -2,23 +2,28 @@
 
 With a running engine the resend goes through its HTTP API (a job whose progress drives the
 bar); otherwise the resends are stored as queued messages and the engine sends them when it
-starts. Exit codes: 0 ok (also when some selected messages were skipped, which the output
-lists), 2 bad input (no selector, no reason, unknown id, bad mode or target, nothing resendable
-for a single id), 1 anything else.
+starts. A dry run decides in the store with the same rules (``deadletter.resend``) and sends
+nothing. Which messages are resent or skipped is decided there, never here.
+
+Exit codes, real run and dry run alike: 0 every selected message was (or would be) resent;
+1 anything was (or would be) skipped, each with why, or nothing matched, or the engine failed;
+2 bad input (no selector, no reason, unknown id, bad mode or target, not a dead letter).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from deadletter import DeadLetterError, ResendRequest
+from deadletter import ResendRequest, Selection
 from integrator.cli.common import (
     JsonOption,
     console,
+    err_console,
     fail,
     load_settings,
     local_actor,
@@ -26,8 +31,11 @@ from integrator.cli.common import (
     progress_bar,
     run,
 )
+from integrator.errors import IntegratorError
 from integrator.settings import Settings
-from integrator.store import MessageFilter, MessageRecord
+
+if TYPE_CHECKING:
+    from integrator.store import Store
 
 ModeOption = Annotated[
     str | None,
@@ -42,8 +50,15 @@ ReasonOption = Annotated[
 ]
 ToOption = Annotated[str | None, typer.Option("--to", help="Send to this destination instead.")]
 DryRunOption = Annotated[
-    bool, typer.Option("--dry-run", help="Only show how many and which; send nothing.")
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Show what the real run would do to each message (resend or skip, and why); "
+        "send nothing. Same exit code as the real run.",
+    ),
 ]
+
+Selector = Callable[["Store"], Awaitable[Selection]]
 
 
 def resend_command(
@@ -60,7 +75,13 @@ def resend_command(
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Resend messages (one or a filtered batch) as new, linked messages; audited."""
+    """Resend messages (one or a filtered batch) as new, linked messages; audited.
+
+    Ids and a ZD number name messages: they are always resent. A broad filter (destination,
+    status, version, period) skips a message that already has a live resend to the same
+    destination, and says so.
+    """
+    from deadletter import select_for_resend
     from integrator.search import BadSearch, build_filter
 
     settings = load_settings()
@@ -76,130 +97,150 @@ def resend_command(
         )
     except BadSearch as exc:
         fail(str(exc), 2)
-    run_resend(
-        settings,
-        message_ids or [],
-        flt,
-        reason=reason,
-        mode=mode,
-        to=to,
-        dry_run=dry_run,
-        as_json=as_json,
-    )
+    ids = message_ids or []
+
+    async def select(store: Store) -> Selection:
+        return await select_for_resend(store, message_ids=ids, flt=flt)
+
+    run_resend(settings, select, reason=reason, mode=mode, to=to, dry_run=dry_run, as_json=as_json)
+
+
+@dataclass
+class Outcome:
+    """What a run did, or a dry run would do, as ``report`` prints it."""
+
+    dry_run: bool
+    request: ResendRequest
+    selection: Selection
+    results: list[dict[str, Any]] = field(default_factory=list)
+    via: str | None = None  # "engine" or "store"; None for a dry run
 
 
 def run_resend(
     settings: Settings,
-    message_ids: Sequence[str],
-    flt: MessageFilter | None,
+    select: Selector,
     *,
     reason: str | None,
     mode: str | None,
     to: str | None,
     dry_run: bool,
     as_json: bool,
-    check: Callable[[MessageRecord], None] | None = None,
 ) -> None:
     """Select, then resend through the engine or the store; shared with ``deadletter resend``.
 
-    ``check`` may refuse a selected message (raising a ``DeadLetterError``) before anything is
-    sent, e.g. "not a dead letter".
+    A dry run always plans in the store, engine or not, with ``deadletter.resend``'s rules;
+    the real run applies the same rules to the same selection (the named ids go along to the
+    engine), so both report the same per message unless the store changed in between.
     """
-    from deadletter import select_for_resend
     from integrator.resending import resend_in_store, resend_via_http
     from integrator.store import Store
     from integrator.submit import engine_running
 
-    request = ResendRequest(
-        reason=reason or "",
-        actor=local_actor(),
-        mode=mode,
-        to=to,
-    )
+    request = ResendRequest(reason=reason or "", actor=local_actor(), mode=mode, to=to)
 
-    async def go() -> dict[str, Any]:
+    async def go() -> Outcome:
         store = await Store.open(settings.database_url)
         try:
             checked = request.checked()  # reason and mode first: exit 2 before any work
-            selected = await select_for_resend(store, message_ids=message_ids, flt=flt)
-            for message in selected:
-                if check is not None:
-                    check(message)
-                checked.mode_for(message)
-            if dry_run or not selected:
-                return {"dry_run": True, "selected": selected}
+            selection = await select(store)
+            for message in selection:
+                checked.mode_for(message)  # original to another destination: exit 2
+            outcome = Outcome(dry_run=dry_run, request=checked, selection=selection)
+            if not selection:
+                return outcome
+            if dry_run:
+                planned = await resend_in_store(settings, store, selection, checked, dry_run=True)
+                outcome.results = [r.to_json() for r in planned]
+                return outcome
             live = await engine_running(settings)
-            named = None if flt is None else set(message_ids)  # by filter: not twice
-            with progress_bar(
-                len(selected), quiet=as_json or len(selected) < 2, label="resending"
-            ) as advance:
+            outcome.via = "engine" if live else "store"
+            quiet = as_json or len(selection) < 2
+            with progress_bar(len(selection), quiet=quiet, label="resending") as advance:
                 if live:
-                    results = await resend_via_http(
-                        settings,
-                        [m.id for m in selected],
-                        checked,
-                        progress=advance,
-                        explicit_ids=named,
+                    outcome.results = await resend_via_http(
+                        settings, selection, checked, progress=advance
                     )
                 else:
                     done = await resend_in_store(
-                        settings, store, selected, checked, progress=advance, explicit_ids=named
+                        settings, store, selection, checked, progress=advance
                     )
-                    results = [r.to_json() for r in done]
-            return {"dry_run": False, "live": live, "results": results, "request": checked}
+                    outcome.results = [r.to_json() for r in done]
+            return outcome
         finally:
             await store.close()
 
     try:
         outcome = run(go())
-    except DeadLetterError as exc:
+    except IntegratorError as exc:
         fail(str(exc), exc.exit_code)
-    _report(outcome, as_json=as_json, single=len(message_ids) == 1 and flt is None)
+    except RuntimeError as exc:  # the engine's job failed, or it answered an error
+        fail(str(exc), 1)
+    report(outcome, as_json=as_json)
 
 
-def _report(outcome: dict[str, Any], *, as_json: bool, single: bool) -> None:
-    from integrator.presenters import message_summary
-
-    if outcome["dry_run"]:
-        selected: list[MessageRecord] = outcome["selected"]
-        if as_json:
-            print_json(
-                {
-                    "dry_run": True,
-                    "total": len(selected),
-                    "messages": [message_summary(m) for m in selected],
-                }
-            )
-            return
-        console.print(f"Dry run: {len(selected)} message(s) would be resent.")
-        for m in selected:
-            console.print(
-                f"  {m.id}  {m.zd_number}  → {m.destination_id}  {m.version}  \\[{m.status}]"
-            )
-        return
-    results: list[dict[str, Any]] = outcome["results"]
-    request: ResendRequest = outcome["request"]
-    resent = [r for r in results if r["resent"]]
-    skipped = [r for r in results if not r["resent"]]
+def report(outcome: Outcome, *, as_json: bool) -> None:
+    """Print what happened (or would) to each message; exit 1 unless every one went out."""
+    sent = [r for r in outcome.results if r["outcome"] in ("resent", "would resend")]
+    skipped = [r for r in outcome.results if r["outcome"] in ("skipped", "would skip")]
+    left_out = [x.to_json() for x in outcome.selection.left_out]
     if as_json:
+        done_key, skip_key = (
+            ("would_resend", "would_skip") if outcome.dry_run else ("resent", "skipped")
+        )
         print_json(
             {
-                "via": "engine" if outcome["live"] else "store",
-                "actor": request.actor,
-                "reason": request.reason,
-                "resent": resent,
-                "skipped": skipped,
+                "dry_run": outcome.dry_run,
+                "via": outcome.via,
+                "actor": outcome.request.actor,
+                "reason": outcome.request.reason,
+                "total": len(outcome.results),
+                done_key: sent,
+                skip_key: skipped,
+                "left_out": left_out,
             }
         )
     else:
-        where = "the running engine" if outcome["live"] else "the store (sent when the engine runs)"
-        console.print(f"Resent {len(resent)} of {len(results)} via {where}:")
-        for r in resent:
+        _print(outcome, sent, skipped, left_out)
+    if not outcome.results:
+        if not as_json:
+            err_console.print("[red]error:[/] no message matches the selection; nothing resent")
+        raise typer.Exit(1)
+    if skipped:
+        if not as_json:
+            verb = "would not be" if outcome.dry_run else "were not"
+            err_console.print(
+                f"[red]error:[/] {len(skipped)} message(s) {verb} resent (see why above)"
+            )
+        raise typer.Exit(1)
+
+
+def _print(
+    outcome: Outcome,
+    sent: list[dict[str, Any]],
+    skipped: list[dict[str, Any]],
+    left_out: list[dict[str, Any]],
+) -> None:
+    total = len(outcome.results)
+    if outcome.dry_run and total:
+        console.print(f"Dry run: {len(sent)} of {total} message(s) would be resent.")
+    elif total:
+        where = (
+            "the running engine"
+            if outcome.via == "engine"
+            else "the store (sent when the engine runs)"
+        )
+        console.print(f"Resent {len(sent)} of {total} via {where}:")
+    for r in sent:
+        target = f"{r['destination']}, {r['version']}, {r['mode']}"
+        if outcome.dry_run:
+            console.print(f"  would resend {r['original_id']} → {escape(target)}")
+        else:
             console.print(
                 f"[green]✓[/] {r['original_id']} → new message {r['message_id']} "
-                f"({r['destination']}, {r['version']}, {r['mode']}, MSH-10 {r['control_id']})"
+                f"({escape(target)}, MSH-10 {r['control_id']})"
             )
-        for r in skipped:
-            console.print(f"[yellow]skipped[/] {r['original_id']}: {escape(r['note'])}")
-    if single and skipped and not resent:
-        raise typer.Exit(2)
+    label = "  would skip" if outcome.dry_run else "skipped"
+    for r in skipped:
+        console.print(f"[yellow]{label}[/] {r['original_id']}: {escape(r['note'] or '')}")
+    for x in left_out:
+        console.print(f"left out {x['id']}: {escape(x['note'])}")

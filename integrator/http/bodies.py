@@ -40,8 +40,9 @@ class ResendBody(BaseModel):
 class BatchResendBody(ResendBody):
     message_ids: list[str] = Field(default_factory=list, max_length=100_000)
     filter: SearchTerms | None = None
-    # Of the selection, the ids a person named: the others (found by the filter, or listed by a
-    # client that searched first) are skipped when they already have a live resend. Default:
-    # ``message_ids`` are named, the filter's finds are not.
+    # Of the selection, the ids a person named: the others (found by a broad filter, or listed
+    # by a client that searched first) are skipped when they already have a live resend to the
+    # same destination. Default: ``deadletter.resend``'s rule (``message_ids`` are named, and so
+    # is what a filter with a ZD number, event id or MSH-10 finds).
     named_ids: list[str] | None = None
     dry_run: bool = False

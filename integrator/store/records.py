@@ -217,6 +217,21 @@ class ResendRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ResendLink:
+    """One message of a resend family: where it stands, and which message it resends.
+
+    Enough to tell whether a dead letter was settled by a later resend, or a message already
+    has a resend under way, without loading every payload of the family.
+    """
+
+    id: str
+    seq: int
+    resend_of: str | None
+    destination_id: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptRecord:
     """One delivery attempt and what the receiver answered."""
 

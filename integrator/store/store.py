@@ -56,6 +56,7 @@ from integrator.store.records import (
     NewResend,
     NewRouting,
     RejectedEventRecord,
+    ResendLink,
     ResendRecord,
     utc_now,
 )
@@ -285,25 +286,45 @@ class Store(DestinationHistoryMixin):
                 [resend_record(row) for row in children],
             )
 
-    @guarded("find live resends")
-    async def live_resends(self, original_ids: Sequence[str]) -> dict[str, str]:
-        """For each given message that has a resend not dead or cancelled: that resend's id.
+    @guarded("follow resend links")
+    async def resend_family(self, message_ids: Sequence[str]) -> list[ResendLink]:
+        """Every message linked to the given ones through resends, both ways and transitively
+        (the given ones included), oldest first.
 
-        A filtered batch uses it so that running the same batch twice does not send twice.
+        The resend rules need the whole family: a dead letter is settled by a later resend of
+        the same message, and a resend of a resend counts as a resend of the first. Families
+        are small, so a few indexed look-ups per generation (``id``, ``resend_of``) suffice.
         """
-        found: dict[str, str] = {}
-        ids = list(dict.fromkeys(original_ids))
+        found: dict[str, ResendLink] = {}
+        asked: set[str] = set()
+        frontier = set(message_ids)
         async with self._engine.connect() as conn:
-            for start in range(0, len(ids), 500):
-                result = await conn.execute(
-                    select(resends.c.original_id, resends.c.message_id)
-                    .select_from(resends.join(messages, resends.c.message_id == messages.c.id))
-                    .where(resends.c.original_id.in_(ids[start : start + 500]))
-                    .where(messages.c.status.not_in(["dead", "cancelled"]))
-                )
-                for original_id, message_id in result:
-                    found.setdefault(original_id, message_id)
-        return found
+            while frontier:
+                asked |= frontier
+                ids = sorted(frontier)
+                following: set[str] = set()
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    result = await conn.execute(
+                        select(
+                            messages.c.id,
+                            messages.c.seq,
+                            messages.c.resend_of,
+                            messages.c.destination_id,
+                            messages.c.status,
+                        ).where(messages.c.id.in_(chunk) | messages.c.resend_of.in_(chunk))
+                    )
+                    for row in result:
+                        if row.id in found:
+                            continue
+                        found[row.id] = ResendLink(
+                            row.id, row.seq, row.resend_of, row.destination_id, row.status
+                        )
+                        following.add(row.id)
+                        if row.resend_of is not None:
+                            following.add(row.resend_of)
+                frontier = following - asked
+        return sorted(found.values(), key=lambda link: link.seq)
 
     @guarded("read an event")
     async def get_event(self, event_id: str) -> EventRecord | None:

@@ -15,7 +15,19 @@ router = APIRouter(prefix="/api/v1", tags=["deadletters"])
 
 @router.get("/deadletters")
 async def deadletters(
-    engine: EngineDep, destination: str | None = None, limit: int = Query(100, ge=1, le=1000)
+    engine: EngineDep,
+    destination: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    include_resolved: bool = Query(
+        False, alias="all", description="Also the resolved ones (a later resend was delivered)."
+    ),
 ) -> list[dict[str, Any]]:
-    letters = await list_dead_letters(engine.store, destination_id=destination, limit=limit)
+    """Dead letters that still need support, newest first; ``all=true`` adds the resolved ones.
+
+    Each has its ``state`` (``open``, ``resending``, ``resolved``) and the link to the resend
+    that resolved it (``resolved_by``), the same shape as ``integrator deadletter list --json``.
+    """
+    letters = await list_dead_letters(
+        engine.store, destination_id=destination, limit=limit, include_resolved=include_resolved
+    )
     return [dead_letter_summary(letter) for letter in letters]

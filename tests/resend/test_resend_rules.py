@@ -1,0 +1,162 @@
+"""Which messages a resend sends or skips, and the exit codes saying so (docs/support.md §3).
+
+Run as support staff run them: ``integrator resend`` and ``integrator deadletter resend`` on a
+real store with real destination files.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.resend.support import NOORD, ZUID, Desk
+
+
+def _ids(rows: list[dict[str, Any]]) -> list[str]:
+    return [r["original_id"] for r in rows]
+
+
+def test_a_zd_number_names_the_referral_so_an_earlier_resend_does_not_stop_it(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    original = desk.submit(referral_data, "ZD500000001")
+    desk.set_status(original, "delivered")
+    assert desk.cli("resend", original, "--reason", "GP called").exit_code == 0
+
+    remap = desk.cli(
+        "resend", "--zd", "ZD500000001", "--mode", "remap", "--reason", "GP again", "--json"
+    )
+    assert remap.exit_code == 0, remap.output
+    outcome = json.loads(remap.stdout)
+    assert _ids(outcome["resent"]) == [original] and outcome["skipped"] == []
+    assert outcome["resent"][0]["mode"] == "remap"
+
+    moved = desk.cli("resend", "--zd", "ZD500000001", "--to", ZUID, "--reason", "moved", "--json")
+    assert moved.exit_code == 0, moved.output
+    [to_zuid] = json.loads(moved.stdout)["resent"]
+    assert (to_zuid["original_id"], to_zuid["destination"]) == (original, ZUID)
+    assert len(desk.resends_of(original)) == 3
+
+
+def test_a_broad_filter_skips_only_a_live_resend_to_the_same_destination_and_exits_1(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    first = desk.submit(referral_data, "ZD500000011")
+    second = desk.submit(referral_data, "ZD500000012")
+    for message_id in (first, second):
+        desk.set_status(message_id, "delivered")
+    assert desk.cli("resend", first, "--reason", "GP called").exit_code == 0  # queued, to noord
+    batch = ("resend", "--destination", NOORD, "--status", "delivered", "--reason", "HIS reset")
+
+    # To zuid: the first one's resend went to noord, so it does not count.
+    to_zuid = desk.cli(*batch, "--to", ZUID, "--json")
+    assert to_zuid.exit_code == 0, to_zuid.output
+    assert sorted(_ids(json.loads(to_zuid.stdout)["resent"])) == sorted([first, second])
+
+    # The same batch again: both have a live resend to zuid now; each skip says why.
+    again = desk.cli(*batch, "--to", ZUID, "--json")
+    assert again.exit_code == 1, again.output
+    outcome = json.loads(again.stdout)
+    assert outcome["resent"] == [] and sorted(_ids(outcome["skipped"])) == sorted([first, second])
+    assert all(f"already resent to {ZUID}" in r["note"] for r in outcome["skipped"])
+
+    # To their own destination: only the first has a live resend there.
+    own = desk.cli(*batch, "--json")
+    assert own.exit_code == 1, own.output
+    outcome = json.loads(own.stdout)
+    assert _ids(outcome["resent"]) == [second] and _ids(outcome["skipped"]) == [first]
+    [skip] = outcome["skipped"]
+    [earlier] = [r for r in desk.resends_of(first) if desk.message(r).destination_id == NOORD]
+    assert f"already resent to {NOORD} as {earlier} (queued)" in skip["note"]
+
+    human = desk.cli(*batch)
+    assert human.exit_code == 1
+    text = " ".join(human.stdout.split())
+    assert f"skipped {first}: already resent" in text and f"skipped {second}" in text
+    assert "were not resent" in human.stderr
+
+
+def test_deadletter_resend_dry_run_promises_exactly_what_the_real_run_does(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    """Four dead letters, three resent before and still queued: the dry run promised 4."""
+    letters = [desk.submit(referral_data, f"ZD50000002{i}") for i in range(4)]
+    for message_id in letters:
+        desk.set_status(message_id, "dead")
+    for message_id in letters[:3]:
+        assert desk.cli("deadletter", "resend", message_id, "--reason", "first go").exit_code == 0
+    audit_before = desk.audit_size()
+    command = ("deadletter", "resend", "--all", "--reason", "HIS back")
+
+    dry = desk.cli(*command, "--dry-run", "--json")
+    assert dry.exit_code == 1, dry.output
+    assert desk.audit_size() == audit_before  # a dry run writes nothing
+    human_dry = desk.cli(*command, "--dry-run")
+    assert human_dry.exit_code == 1
+    assert "Dry run: 1 of 4 message(s) would be resent" in " ".join(human_dry.stdout.split())
+
+    real = desk.cli(*command, "--json")
+    assert real.exit_code == 1, real.output
+    promised, done = json.loads(dry.stdout), json.loads(real.stdout)
+    assert _ids(promised["would_resend"]) == _ids(done["resent"]) == [letters[3]]
+    assert [(r["original_id"], r["note"]) for r in promised["would_skip"]] == [
+        (r["original_id"], r["note"]) for r in done["skipped"]
+    ]
+    assert sorted(_ids(done["skipped"])) == sorted(letters[:3])
+    assert all(f"already resent to {NOORD}" in r["note"] for r in done["skipped"])
+
+
+def test_a_named_message_that_cannot_be_resent_exits_1_with_why(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    queued = desk.submit(referral_data, "ZD500000031")  # no engine: it stays queued
+    for dry_run in ((), ("--dry-run",)):
+        result = desk.cli("resend", queued, "--reason", "GP called", *dry_run)
+        assert result.exit_code == 1, result.output
+        assert "still being delivered (queued)" in " ".join(result.stdout.split())
+    assert desk.resends_of(queued) == []
+
+
+def test_a_selection_that_finds_nothing_exits_1_and_says_so(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    desk.submit(referral_data, "ZD500000041")
+    for command in (
+        ("resend", "--zd", "ZD599999999", "--reason", "GP called"),
+        ("resend", "--status", "dead", "--reason", "HIS back", "--dry-run"),
+        ("deadletter", "resend", "--all", "--reason", "HIS back"),
+    ):
+        result = desk.cli(*command)
+        assert result.exit_code == 1, (command, result.output)
+        assert "no message matches the selection" in result.stderr, command
+    as_json = desk.cli("deadletter", "resend", "--all", "--reason", "x", "--json")
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout)["total"] == 0
+
+
+def test_bad_input_is_refused_with_exit_2_and_nothing_is_resent(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    dead = desk.submit(referral_data, "ZD500000051")
+    delivered = desk.submit(referral_data, "ZD500000052")
+    desk.set_status(dead, "dead")
+    desk.set_status(delivered, "delivered")
+    audit_before = desk.audit_size()
+    cases = [
+        (("deadletter", "resend", "--reason", "x"), "say which dead letters"),
+        (("deadletter", "resend", dead, "--reason", " "), "a reason is required"),
+        (("deadletter", "resend", dead, delivered, "--reason", "x"), "is delivered, not dead"),
+        (("resend", dead, "nope", "--reason", "x"), "no message with id nope"),
+        (("resend", dead, "--reason", "x", "--mode", "sideways"), "--mode must be"),
+        (("resend", dead, "--reason", "x", "--to", "nowhere"), "nowhere is not configured"),
+        (
+            ("resend", "--zd", "ZD500000051", "--reason", "x", "--mode", "original", "--to", ZUID),
+            "use --mode remap",
+        ),
+    ]
+    for args, expected in cases:
+        for dry_run in ((), ("--dry-run",)):
+            result = desk.cli(*args, *dry_run)
+            assert result.exit_code == 2, (args, result.output)
+            assert expected in " ".join(result.stderr.split()), (args, result.stderr)
+    assert desk.resends_of(dead) == [] and desk.resends_of(delivered) == []
+    assert desk.audit_size() == audit_before

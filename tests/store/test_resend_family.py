@@ -1,0 +1,136 @@
+"""Resend families on both backends: the links, and the rules that read them."""
+
+from __future__ import annotations
+
+import pytest
+
+from deadletter import (
+    ResendRequest,
+    get_dead_letter,
+    list_dead_letters,
+    resend,
+    select_dead_letters,
+    select_for_resend,
+)
+from deadletter import letters as letters_module
+from integrator.store import MessageFilter, MessageRecord, NewMessage, Store
+from tests.store.factories import make_event, make_message
+
+
+class SameBytes:
+    """Every destination exists; remap is not needed."""
+
+    def is_configured(self, destination_id: str) -> bool:
+        return True
+
+    async def remap(self, original: MessageRecord, destination_id: str) -> NewMessage | str:
+        return make_message(destination_id=destination_id)
+
+
+async def stored(store: Store, status: str, **event: object) -> MessageRecord:
+    message = make_message()
+    assert await store.accept_event(make_event(**event), [message])
+    await store.set_status(message.id, status)
+    found = await store.get_message(message.id)
+    assert found is not None
+    return found
+
+
+async def resent(
+    store: Store, message: MessageRecord, status: str, *, to: str | None = None
+) -> MessageRecord:
+    """A resend of ``message`` (by id, so always made), moved to ``status``."""
+    [result] = await resend(store, [message], ResendRequest("why", "anna", to=to), SameBytes())
+    assert result.message is not None
+    await store.set_status(result.message.id, status)
+    found = await store.get_message(result.message.id)
+    assert found is not None
+    return found
+
+
+async def test_a_family_is_found_from_any_member_oldest_first(store: Store) -> None:
+    original = await stored(store, "dead")
+    first = await resent(store, original, "dead")
+    second = await resent(store, original, "queued")
+    grandchild = await resent(store, first, "delivered")
+    unrelated = await stored(store, "dead")
+    family = [original.id, first.id, second.id, grandchild.id]
+    for member in family:
+        assert [link.id for link in await store.resend_family([member])] == family
+    links = await store.resend_family([grandchild.id, unrelated.id])
+    assert [link.id for link in links] == [
+        original.id,
+        first.id,
+        second.id,
+        grandchild.id,
+        unrelated.id,
+    ]
+    assert (links[3].resend_of, links[3].status) == (first.id, "delivered")
+    assert await store.resend_family([]) == []
+    assert await store.resend_family(["nope"]) == []
+
+
+async def test_resolved_means_a_later_member_was_delivered(store: Store) -> None:
+    # Delivered, resent, the resend died: the earlier delivery does not resolve it.
+    delivered = await stored(store, "delivered")
+    died = await resent(store, delivered, "dead")
+    assert (await get_dead_letter(store, died.id)).resolution.state == "open"
+    # Dead, resent twice: the second resend (a sibling of the first) resolves both.
+    original = await stored(store, "dead")
+    first = await resent(store, original, "dead")
+    resolution = (await get_dead_letter(store, original.id)).resolution
+    assert resolution.state == "open"  # its resend died too
+    assert resolution.latest_resend is not None and resolution.latest_resend.id == first.id
+    second = await resent(store, original, "retrying")
+    assert (await get_dead_letter(store, first.id)).resolution.state == "resending"
+    await store.set_status(second.id, "delivered")
+    for dead in (original, first):
+        resolution = (await get_dead_letter(store, dead.id)).resolution
+        assert (resolution.state, resolution.resolved_by) == ("resolved", second.id)
+    assert [x.message.id for x in await list_dead_letters(store)] == [died.id]
+    everything = await list_dead_letters(store, include_resolved=True)
+    assert {x.message.id for x in everything} == {died.id, original.id, first.id}
+
+
+async def test_a_limit_counts_unresolved_letters_not_the_resolved_ones_read(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(letters_module, "PAGE", 1)
+    older = await stored(store, "dead")
+    newer = await stored(store, "dead")
+    await resent(store, newer, "delivered")
+    [shown] = await list_dead_letters(store, limit=1)
+    assert shown.message.id == older.id
+
+
+async def test_a_broad_filter_sees_a_live_resend_of_a_resend(store: Store) -> None:
+    original = await stored(store, "dead", zd_number="ZD800000001")
+    first = await resent(store, original, "dead")
+    await resent(store, first, "retrying")  # a resend of the resend is still under way
+    cancelled = await stored(store, "dead", zd_number="ZD800000002")
+    await resent(store, cancelled, "cancelled")  # a cancelled resend does not count
+    request = ResendRequest("HIS back", "bart")
+    broad = await select_for_resend(store, flt=MessageFilter(status="dead"))
+    assert [m.id for m in broad] == [original.id, cancelled.id] and not broad.named
+    results = await resend(store, broad, request, SameBytes(), dry_run=True)
+    assert [r.goes_out for r in results] == [False, True]
+    assert results[0].note is not None and "(retrying)" in results[0].note
+    # A dry run wrote nothing; named by ZD number the first is resent anyway.
+    assert len(await store.resend_family([original.id])) == 3
+    named = await select_for_resend(store, flt=MessageFilter(zd_number="ZD800000001"))
+    assert named.named == {original.id}
+    [result] = await resend(store, named, request, SameBytes())
+    assert result.resent
+
+
+async def test_deadletter_all_takes_the_latest_open_letter_of_a_family(store: Store) -> None:
+    original = await stored(store, "dead")
+    first = await resent(store, original, "dead")
+    settled = await stored(store, "dead")
+    await resent(store, settled, "delivered")
+    selection = await select_dead_letters(store, every=True)
+    assert [m.id for m in selection] == [first.id]
+    assert [x.message.id for x in selection.left_out] == [original.id]
+    # Named, a letter is selected whatever its family.
+    named = await select_dead_letters(store, message_ids=[original.id, settled.id])
+    assert [m.id for m in named] == [original.id, settled.id] and named.left_out == ()
