@@ -448,11 +448,11 @@ class PeopleMixin:
     async def touch_session(
         self: _StoreParts, session_hash: str, *, now: datetime, seen_before: datetime
     ) -> bool:
-        """Move ``last_seen_at`` to ``now`` unless it is at ``seen_before`` or later already."""
+        """Move ``last_seen_at`` to ``now`` unless it is later than ``seen_before`` already."""
         async with self._transaction() as conn:
             result = await conn.execute(
                 update(sessions)
-                .where(sessions.c.id == session_hash, sessions.c.last_seen_at < seen_before)
+                .where(sessions.c.id == session_hash, sessions.c.last_seen_at <= seen_before)
                 .values(last_seen_at=now)
             )
             return bool(result.rowcount)
@@ -535,7 +535,7 @@ class PeopleMixin:
     async def touch_token(
         self: _StoreParts, token_id: str, *, now: datetime, used_before: datetime
     ) -> bool:
-        """Set ``last_used_at`` to ``now`` unless it was set at ``used_before`` or later."""
+        """Set ``last_used_at`` to ``now`` unless it was set later than ``used_before``."""
         async with self._transaction() as conn:
             result = await conn.execute(
                 update(api_tokens)
@@ -543,7 +543,7 @@ class PeopleMixin:
                     api_tokens.c.id == token_id,
                     or_(
                         api_tokens.c.last_used_at.is_(None),
-                        api_tokens.c.last_used_at < used_before,
+                        api_tokens.c.last_used_at <= used_before,
                     ),
                 )
                 .values(last_used_at=now)
