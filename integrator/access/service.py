@@ -444,7 +444,8 @@ class AccessService:
 
         Each failure is audited with its reason (never the password or code) and refused with
         the same :class:`LoginRefused`. Wrong passwords and wrong codes both count towards the
-        lockout; while locked, nothing is even checked.
+        lockout; while locked, nothing is checked and nothing more is counted. ``source`` is
+        where the attempt came from (the client's address), for the audit trail.
         """
         address = email.strip().lower()
         target = _person_target(address)
@@ -454,6 +455,7 @@ class AccessService:
             self._passwords.waste_time(password)
             await self._audit_failure(target, "unknown account", source)
         elif person.locked_until is not None and now < person.locked_until:
+            self._passwords.waste_time(password)  # answer as slowly as a real check would
             await self._audit_failure(target, "account locked", source)
         elif person.status != "active" or person.password_hash is None:
             self._passwords.waste_time(password)
