@@ -16,6 +16,8 @@ from integrator.cli.messages import messages_app
 from integrator.cli.resend import resend_command
 from integrator.cli.runtime import demo, receiver, run_command
 from integrator.cli.submit import submit
+from integrator.cli.tokens import tokens_app
+from integrator.cli.users import users_app
 from integrator.cli.versions import versions
 
 app = typer.Typer(
@@ -34,6 +36,8 @@ app.command("resend")(resend_command)
 app.add_typer(deadletter_app, name="deadletter")
 app.add_typer(destinations_app, name="destinations")
 app.command()(versions)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 
 
 def main() -> None:

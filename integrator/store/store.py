@@ -40,6 +40,7 @@ from integrator.store.engine import create_engine
 from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
 from integrator.store.failures import guarded
 from integrator.store.migrate import upgrade_to_head
+from integrator.store.people import PeopleMixin
 from integrator.store.records import (
     PENDING_STATUSES,
     ROUTE_ACTION,
@@ -92,7 +93,7 @@ _UPDATE_AFTER_ATTEMPT = (
 )
 
 
-class Store(DestinationHistoryMixin):
+class Store(DestinationHistoryMixin, PeopleMixin):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 
     def __init__(self, engine: AsyncEngine, target: Target, clock: Clock) -> None:

@@ -177,3 +177,102 @@ destination_revisions = Table(
     Column("reason", Text(), nullable=True),
     Index(None, "destination_id", "revision", unique=True),
 )
+
+# -- access control (0004): people, their grants, API tokens, invitations, sessions ----------
+# Secrets (API tokens, invitation links, session ids, recovery codes) are stored only as
+# SHA-256 hashes; passwords only as Argon2id hashes. See integrator/access/.
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    # Lower-cased by the code; the check keeps two spellings of one address from both existing.
+    Column("email", String(320), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("password_hash", Text(), nullable=True),
+    # Plain until the data-key work encrypts secrets at rest (docs/product.md §10).
+    Column("totp_secret", String(64), nullable=True),
+    Column("totp_last_step", BigInteger(), nullable=True),
+    Column("failed_logins", Integer(), nullable=False, server_default=text("0")),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("deactivated_at", UTCDateTime(), nullable=True),
+    CheckConstraint("status IN ('invited', 'active', 'deactivated')", name="status"),
+    CheckConstraint("email = lower(email)", name="email_lower"),
+    Index(None, "email", unique=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    # A person's own token: never more than its owner may do now. None: a machine's token.
+    Column("owner_id", String(36), ForeignKey("people.id"), nullable=True),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("last_used_at", UTCDateTime(), nullable=True),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Index(None, "token_hash", unique=True),
+    Index(None, "name", unique=True),
+    Index(None, "owner_id"),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", AutoId, Identity(), primary_key=True),
+    Column("person_id", String(36), ForeignKey("people.id"), nullable=True),
+    Column("token_id", String(36), ForeignKey("api_tokens.id"), nullable=True),
+    Column("role", String(32), nullable=False),
+    Column("cluster", String(64), nullable=True),  # None: every cluster
+    Column("active", Boolean(), nullable=False, server_default=text("true")),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint("(person_id IS NULL) <> (token_id IS NULL)", name="one_holder"),
+    Index(None, "person_id"),
+    Index(None, "token_id"),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("person_id", String(36), ForeignKey("people.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime(), nullable=True),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Index(None, "token_hash", unique=True),
+    Index(None, "person_id"),
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("id", AutoId, Identity(), primary_key=True),
+    Column("person_id", String(36), ForeignKey("people.id"), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime(), nullable=True),
+    Index(None, "person_id", "code_hash"),
+)
+
+# Console sessions; the id column holds the SHA-256 of the cookie value, never the value.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("person_id", String(36), ForeignKey("people.id"), nullable=False),
+    Column("two_factor", Boolean(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Index(None, "person_id"),
+)

@@ -27,6 +27,12 @@ STORE_TABLES = {
     "audit_log",
     "destination_revisions",
     "resends",
+    "people",
+    "grants",
+    "api_tokens",
+    "invitations",
+    "recovery_codes",
+    "sessions",
 }
 
 
@@ -54,7 +60,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0003"
+    assert revision == head_revision() == "0004"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -70,10 +76,19 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         ("attempts", ("message_id",), "messages"),
         ("resends", ("message_id",), "messages"),
         ("resends", ("original_id",), "messages"),
+        ("api_tokens", ("owner_id",), "people"),
+        ("grants", ("person_id",), "people"),
+        ("grants", ("token_id",), "api_tokens"),
+        ("invitations", ("person_id",), "people"),
+        ("recovery_codes", ("person_id",), "people"),
+        ("sessions", ("person_id",), "people"),
     }
     assert indexes["ix_events_bsn_hash"] == (("bsn_hash",), False)
     assert indexes["ix_messages_control_id"] == (("control_id",), False)
     assert indexes["ix_messages_resend_of"] == (("resend_of",), False)
+    assert indexes["ix_people_email"] == (("email",), True)
+    assert indexes["ix_api_tokens_token_hash"] == (("token_hash",), True)
+    assert indexes["ix_invitations_token_hash"] == (("token_hash",), True)
 
 
 async def test_store_knows_its_backend_and_answers_ping(store: Store, site: Site) -> None:

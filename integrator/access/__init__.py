@@ -1,0 +1,66 @@
+"""Access control: who may do what, in which clusters (docs/product.md §8, docs/access.md).
+
+- ``permissions``: roles, permissions, the matrix, grants, identities and the one check.
+- ``service``: people, invitations, logins, sessions and API tokens (``AccessService``).
+- ``passwords``, ``totp``, ``tokens``: the cryptographic parts, each small and tested alone.
+
+Depends on the store and nothing outward: front doors (CLI, HTTP, console) call in.
+"""
+
+from integrator.access.errors import (
+    AccessDenied,
+    BadAccessInput,
+    InvitationInvalid,
+    LoginRefused,
+    UnknownAccount,
+)
+from integrator.access.permissions import (
+    ALL,
+    MATRIX,
+    Grant,
+    Identity,
+    IdentityKind,
+    Permission,
+    Role,
+    local_identity,
+    parse_grant,
+    render_matrix_markdown,
+)
+from integrator.access.service import (
+    AcceptResult,
+    AcceptStart,
+    AccessService,
+    InvitationLink,
+    LoginResult,
+    NewToken,
+    PersonView,
+    TokenView,
+)
+from integrator.access.settings import AccessSettings
+
+__all__ = [
+    "ALL",
+    "MATRIX",
+    "AcceptResult",
+    "AcceptStart",
+    "AccessDenied",
+    "AccessService",
+    "AccessSettings",
+    "BadAccessInput",
+    "Grant",
+    "Identity",
+    "IdentityKind",
+    "InvitationInvalid",
+    "InvitationLink",
+    "LoginRefused",
+    "LoginResult",
+    "NewToken",
+    "Permission",
+    "PersonView",
+    "Role",
+    "TokenView",
+    "UnknownAccount",
+    "local_identity",
+    "parse_grant",
+    "render_matrix_markdown",
+]

@@ -1,0 +1,87 @@
+"""Passwords: the policy a new password must meet, and Argon2id hashing (argon2-cffi).
+
+Argon2id because it is memory-hard (a GPU farm cannot try billions of guesses a second, as it
+can against SHA-256) and resists side channels; it is OWASP's first choice. The parameters are
+RFC 9106's low-memory profile (64 MiB, 3 passes), which argon2-cffi uses by default. They are
+written into every hash, so raising them later only needs :meth:`Passwords.needs_rehash` at the
+next successful login.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import RFC_9106_LOW_MEMORY
+
+MIN_LENGTH = 12
+# Long enough for any passphrase, short enough that hashing it is no denial of service.
+MAX_LENGTH = 256
+
+
+class WeakPassword(ValueError):
+    """The password breaks a rule of the policy; the message names the rule, never the password."""
+
+
+def check_policy(password: str, email: str) -> None:
+    """Raise :class:`WeakPassword` unless ``password`` meets the policy for this account.
+
+    Length is what makes a password strong, so the rule is a minimum length rather than
+    character classes (NIST SP 800-63B); and the account's own e-mail address, or the part
+    before the ``@``, is the first thing anybody would try.
+    """
+    if len(password) < MIN_LENGTH:
+        raise WeakPassword(f"a password needs at least {MIN_LENGTH} characters")
+    if len(password) > MAX_LENGTH:
+        raise WeakPassword(f"a password has at most {MAX_LENGTH} characters")
+    if not password.strip():
+        raise WeakPassword("a password must not be only spaces")
+    lowered = password.strip().casefold()
+    address = email.strip().casefold()
+    if lowered in (address, address.partition("@")[0]):
+        raise WeakPassword("a password must not be the account's e-mail address")
+
+
+@dataclass(frozen=True)
+class Passwords:
+    """Hash and verify with Argon2id; tests may pass a cheaper hasher to stay fast."""
+
+    hasher: PasswordHasher = field(
+        default_factory=lambda: PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
+    )
+
+    def __post_init__(self) -> None:
+        if self.hasher.type is not Type.ID:
+            raise ValueError("passwords are hashed with Argon2id only")
+
+    def hash(self, password: str) -> str:
+        return self.hasher.hash(password)
+
+    def verify(self, stored_hash: str, password: str) -> bool:
+        """True when ``password`` matches; False for a mismatch or a hash that cannot be read."""
+        try:
+            return self.hasher.verify(stored_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        """Whether the hash was made with other parameters than today's (rehash at login)."""
+        try:
+            return self.hasher.check_needs_rehash(stored_hash)
+        except InvalidHashError:
+            return True
+
+    def waste_time(self, password: str) -> None:
+        """Do the work of a verification for an account that does not exist.
+
+        So a login for an unknown e-mail address takes as long as one with a wrong password,
+        and the answer time does not tell an attacker which addresses have accounts.
+        """
+        self.verify(self._dummy_hash, password)
+
+    @cached_property
+    def _dummy_hash(self) -> str:
+        return self.hasher.hash(secrets.token_urlsafe(16))

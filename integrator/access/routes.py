@@ -1,0 +1,56 @@
+"""The permission each HTTP route declares: one table, for the wiring and for the docs.
+
+Every route of the API appears here exactly once, with the one permission it needs, or None for
+the two probes that must answer without an identity (a load balancer has none). A test walks the
+application's routes and fails for any route missing here, so a new route cannot ship without a
+decision about who may call it.
+
+How the cluster is judged, once the routes are wired: a route about one message, destination or
+event checks ``identity.may(permission, <its cluster>)``; a listing filters on
+``identity.visible_clusters(permission)``; a route about nothing clustered (metrics, audit)
+needs the permission for all clusters.
+"""
+
+from __future__ import annotations
+
+from integrator.access.permissions import Permission
+
+P = Permission
+
+ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
+    ("GET", "/healthz"): None,
+    ("GET", "/readyz"): None,
+    ("GET", "/metrics"): P.METRICS_READ,
+    ("POST", "/api/v1/events"): P.EVENTS_SUBMIT,
+    ("GET", "/api/v1/messages"): P.MESSAGES_READ,
+    # The search by BSN (in the body) tells whether a patient had a referral: patient data.
+    ("POST", "/api/v1/messages/search"): P.PATIENT_DATA_READ,
+    # One message in full: the HL7 (PID) and the event's patient name and BSN.
+    ("GET", "/api/v1/messages/{message_id}"): P.PATIENT_DATA_READ,
+    ("POST", "/api/v1/messages/{message_id}/resend"): P.MESSAGES_RESEND,
+    ("POST", "/api/v1/resend"): P.MESSAGES_RESEND,
+    # Jobs are resend batches today; a job of another kind needs its own permission.
+    ("GET", "/api/v1/jobs/{job_id}"): P.MESSAGES_RESEND,
+    ("GET", "/api/v1/deadletters"): P.MESSAGES_READ,
+    ("GET", "/api/v1/destinations"): P.DESTINATIONS_READ,
+    ("GET", "/api/v1/destinations/{destination_id}"): P.DESTINATIONS_READ,
+    ("GET", "/api/v1/destinations/{destination_id}/history"): P.DESTINATIONS_READ,
+    ("POST", "/api/v1/destinations"): P.DESTINATIONS_WRITE,
+    ("PUT", "/api/v1/destinations/{destination_id}"): P.DESTINATIONS_WRITE,
+    ("DELETE", "/api/v1/destinations/{destination_id}"): P.DESTINATIONS_WRITE,
+    ("POST", "/api/v1/destinations/{destination_id}/pause"): P.DESTINATIONS_WRITE,
+    ("POST", "/api/v1/destinations/{destination_id}/resume"): P.DESTINATIONS_WRITE,
+    ("POST", "/api/v1/destinations/{destination_id}/rollback/{revision}"): P.DESTINATIONS_WRITE,
+    ("POST", "/api/v1/destinations/{destination_id}/test"): P.DESTINATIONS_TEST,
+    ("GET", "/api/v1/versions"): P.DESTINATIONS_READ,
+    ("GET", "/api/v1/audit"): P.AUDIT_READ,
+}
+
+
+def render_routes_markdown() -> str:
+    """The route table as markdown, as ``docs/access.md`` holds it (a test keeps them equal)."""
+    lines = ["| route | permission |", "|---|---|"]
+    for (method, path), permission in ROUTE_PERMISSIONS.items():
+        needs = f"`{permission.value}`" if permission is not None else "none (public probe)"
+        lines.append(f"| `{method} {path}` | {needs} |")
+    return "\n".join(lines) + "\n"

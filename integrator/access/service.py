@@ -1,0 +1,922 @@
+"""Access control as one service: people, invitations, logins, sessions and API tokens.
+
+Every front door (CLI, HTTP, console) calls this and holds no rule of its own. The rules live
+here and in :mod:`integrator.access.permissions`:
+
+- Who may manage whom: an admin acts only on grants inside the clusters of their own
+  ``people.manage`` / ``tokens.manage`` grants ("outside a grant's clusters a person neither
+  sees nor acts"). The server's CLI is trusted as its OS user and may do everything.
+- A person may make a token for themselves with no more than their own grants; such a token
+  is re-checked against its owner at every use, so it never outlives or outgrows them.
+- Every change and every login, failed or not, goes to the audit trail with the acting
+  identity's display name, never with a password, code or secret.
+
+Time comes from the injected clock, so expiry, idle timeouts and lockouts are tested by moving
+the clock.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from integrator.access import tokens as secrets_
+from integrator.access import totp
+from integrator.access.errors import (
+    AccessDenied,
+    BadAccessInput,
+    InvitationInvalid,
+    LoginRefused,
+    UnknownAccount,
+)
+from integrator.access.passwords import Passwords, WeakPassword, check_policy
+from integrator.access.permissions import (
+    Grant,
+    Identity,
+    IdentityKind,
+    Permission,
+    Role,
+)
+from integrator.access.settings import AccessSettings
+from integrator.clock import Clock
+from integrator.store import (
+    Conflict,
+    GrantRecord,
+    InvitationRecord,
+    NewInvitation,
+    PersonRecord,
+    SessionRecord,
+    Store,
+    TokenRecord,
+)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+MAX_NAME_LENGTH = 200
+ANONYMOUS = "anonymous"  # the actor of a failed login: nobody was authenticated
+
+
+# -- results -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationLink:
+    """A one-time link to pass on to the invited person; only its hash is stored."""
+
+    email: str
+    link: str
+    expires_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"email": self.email, "link": self.link, "expires_at": self.expires_at.isoformat()}
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptStart:
+    """What the invited person's screen shows before they choose a password."""
+
+    email: str
+    name: str
+    totp_secret: str
+    provisioning_uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptResult:
+    email: str
+    recovery_codes: list[str]  # shown once, never stored in the clear
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    session: str  # the cookie value; only its hash is stored
+    expires_at: datetime
+    identity: Identity
+    method: str  # "totp" or "recovery_code"
+    recovery_codes_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewToken:
+    """The token as shown once at creation."""
+
+    id: str
+    name: str
+    token: str
+    prefix: str
+    expires_at: datetime
+    owner_id: str | None
+    grants: tuple[Grant, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "token": self.token,
+            "prefix": self.prefix,
+            "expires_at": self.expires_at.isoformat(),
+            "owner": self.owner_id,
+            "grants": [str(g) for g in self.grants],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    id: str
+    email: str
+    name: str
+    status: str
+    locked_until: datetime | None
+    grants: tuple[Grant, ...]
+    inactive_grants: tuple[Grant, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "email": self.email,
+            "name": self.name,
+            "status": self.status,
+            "locked_until": self.locked_until.isoformat() if self.locked_until else None,
+            "grants": [_grant_json(g) for g in self.grants],
+            "inactive_grants": [_grant_json(g) for g in self.inactive_grants],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    """A token as listed: never the token, only its visible prefix."""
+
+    id: str
+    name: str
+    prefix: str
+    status: str  # active | expired | revoked
+    owner_id: str | None
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    grants: tuple[Grant, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        def iso(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
+        return {
+            "id": self.id,
+            "name": self.name,
+            "prefix": self.prefix,
+            "status": self.status,
+            "owner": self.owner_id,
+            "created_by": self.created_by,
+            "created_at": iso(self.created_at),
+            "expires_at": iso(self.expires_at),
+            "last_used_at": iso(self.last_used_at),
+            "revoked_at": iso(self.revoked_at),
+            "grants": [_grant_json(g) for g in self.grants],
+        }
+
+
+# -- the service ---------------------------------------------------------------------------------
+
+
+class AccessService:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        settings: AccessSettings | None = None,
+        passwords: Passwords | None = None,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._settings = settings or AccessSettings()
+        self._passwords = passwords or Passwords()
+
+    # -- people and invitations ----------------------------------------------------------------
+
+    async def create_admin(
+        self, email: str, *, by: Identity, name: str | None = None
+    ) -> InvitationLink:
+        """Bootstrap from the server: an invitation as admin for all clusters.
+
+        Only the server's CLI may do this; through the API and the console an admin invites
+        another admin like anybody else. Several admins may exist, so it is not refused when
+        one does, but the audit entry records how many active admins there were. An invited
+        address gets a new link (the old one is revoked) and the admin grant; an address with
+        an account is refused (it would be a way around the password).
+        """
+        if by.kind is not IdentityKind.LOCAL:
+            raise AccessDenied("create-admin is for the server's command line only")
+        address = normalise_email(email)
+        admins = await self._store.count_people_with_role(Role.ADMIN.value, status="active")
+        existing = await self._store.get_person(email=address)
+        admin_grant = Grant(Role.ADMIN)
+        if existing is None:
+            link = await self._add_invited(by, address, name, [admin_grant])
+        elif existing.status == "invited":
+            held = _grants(existing.grants, active=True)
+            if admin_grant not in held:
+                await self._store.set_person_grants(
+                    existing.id, _specs([*held, admin_grant]), now=self._now()
+                )
+            link = await self._new_link(by, existing)
+        else:
+            raise BadAccessInput(
+                f"{address} already has an account ({existing.status}); an admin can give it the "
+                "admin role with `integrator users grant`"
+            )
+        await self._audit(
+            by,
+            "person.create_admin",
+            _person_target(address),
+            details={"active_admins_before": admins, "expires_at": link.expires_at.isoformat()},
+        )
+        return link
+
+    async def invite(
+        self,
+        by: Identity,
+        email: str,
+        grants: Sequence[Grant],
+        *,
+        name: str | None = None,
+        reason: str | None = None,
+    ) -> InvitationLink:
+        """Invite a colleague with at least one grant; returns the link to pass on.
+
+        The link is valid for ``invitation_validity`` (7 days) and works once.
+        """
+        if not grants:
+            raise BadAccessInput("--role: an invitation needs at least one role")
+        self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
+        address = normalise_email(email)
+        link = await self._add_invited(by, address, name, grants)
+        await self._audit(
+            by,
+            "person.invite",
+            _person_target(address),
+            reason=reason,
+            details={
+                "grants": [str(g) for g in dict.fromkeys(grants)],
+                "expires_at": link.expires_at.isoformat(),
+            },
+        )
+        return link
+
+    async def reinvite(self, by: Identity, email: str) -> InvitationLink:
+        """A new link for someone who has not accepted yet; their earlier links stop working."""
+        person = await self._person(email)
+        self._require_over_person(by, person)
+        if person.status != "invited":
+            raise BadAccessInput(f"{person.email} is {person.status}, not invited")
+        link = await self._new_link(by, person)
+        await self._audit(
+            by,
+            "person.reinvite",
+            _person_target(person.email),
+            details={"expires_at": link.expires_at.isoformat()},
+        )
+        return link
+
+    async def begin_accept(self, raw_link_token: str) -> AcceptStart:
+        """First step of accepting: a fresh TOTP secret for the person's authenticator app.
+
+        Opening the link again makes a new secret (the earlier one was maybe never scanned);
+        the link itself stays valid until :meth:`finish_accept` or its expiry.
+        """
+        invitation, person = await self._open_invitation(raw_link_token)
+        secret = totp.new_secret()
+        if not await self._store.set_pending_totp_secret(person.id, secret):
+            raise InvitationInvalid("this invitation link is no longer valid")
+        await self._audit_as(
+            _person_target(person.email),
+            "invitation.open",
+            _person_target(person.email),
+            details={"invitation": invitation.id},
+        )
+        return AcceptStart(
+            email=person.email,
+            name=person.name,
+            totp_secret=secret,
+            provisioning_uri=totp.provisioning_uri(secret, person.email),
+        )
+
+    async def finish_accept(
+        self, raw_link_token: str, password: str, totp_code: str
+    ) -> AcceptResult:
+        """Second step: set the password, confirm the second factor, activate the account.
+
+        Returns the recovery codes, shown this once. The link is used up only when everything
+        succeeded; a weak password or a mistyped code may be tried again.
+        """
+        invitation, person = await self._open_invitation(raw_link_token)
+        if person.totp_secret is None:
+            raise BadAccessInput("open the invitation first: the second factor is not set up")
+        try:
+            check_policy(password, person.email)
+        except WeakPassword as exc:
+            raise BadAccessInput(f"password: {exc}") from None
+        now = self._now()
+        step = totp.verify(person.totp_secret, totp_code, now, None)
+        if step is None:
+            raise BadAccessInput(
+                "code: not the code the authenticator app shows now (check the phone's clock)"
+            )
+        codes = totp.new_recovery_codes()
+        done = await self._store.complete_invitation(
+            invitation.id,
+            person.id,
+            password_hash=self._passwords.hash(password),
+            totp_step=step,
+            recovery_code_hashes=[totp.hash_recovery_code(c) for c in codes],
+            now=now,
+        )
+        if not done:
+            raise InvitationInvalid("this invitation link is no longer valid")
+        await self._audit_as(
+            _person_target(person.email),
+            "person.accept",
+            _person_target(person.email),
+            details={"invitation": invitation.id},
+        )
+        return AcceptResult(email=person.email, recovery_codes=codes)
+
+    async def list_people(self, by: Identity) -> list[PersonView]:
+        """The people an admin may see, each with only the grants inside the admin's clusters."""
+        if not by.may_somewhere(Permission.PEOPLE_MANAGE):
+            raise AccessDenied("listing people needs the admin role")
+        views = []
+        for person in await self._store.list_people():
+            active = [g for g in _grants(person.grants, active=True) if _sees(by, g)]
+            inactive = [g for g in _grants(person.grants, active=False) if _sees(by, g)]
+            if active or inactive or by.may(Permission.PEOPLE_MANAGE):
+                views.append(
+                    PersonView(
+                        id=person.id,
+                        email=person.email,
+                        name=person.name,
+                        status=person.status,
+                        locked_until=person.locked_until,
+                        grants=tuple(active),
+                        inactive_grants=tuple(inactive),
+                    )
+                )
+        return views
+
+    async def set_grants(
+        self, by: Identity, email: str, grants: Sequence[Grant], *, reason: str | None = None
+    ) -> PersonView:
+        """Make ``grants`` the person's grants inside ``by``'s clusters.
+
+        Grants the person holds outside those clusters are left alone, so an admin of one
+        cluster cannot take away what another cluster's admin gave.
+        """
+        if not grants:
+            raise BadAccessInput(
+                "--role: give at least one role (to take every role away, deactivate the account)"
+            )
+        self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
+        person = await self._person(email)
+        if person.status == "deactivated":
+            raise BadAccessInput(f"{person.email} is deactivated")
+        held = _grants(person.grants, active=True)
+        outside = [g for g in held if not by.may(Permission.PEOPLE_MANAGE, g.cluster)]
+        added, removed = await self._store.set_person_grants(
+            person.id, _specs([*outside, *grants]), now=self._now()
+        )
+        await self._audit(
+            by,
+            "person.grants",
+            _person_target(person.email),
+            reason=reason,
+            details={
+                "added": [str(_grant(*spec)) for spec in added],
+                "removed": [str(_grant(*spec)) for spec in removed],
+            },
+        )
+        return await self._view(by, person.email)
+
+    async def deactivate_role(
+        self,
+        by: Identity,
+        email: str,
+        role: Role,
+        cluster: str | None,
+        *,
+        reason: str | None = None,
+    ) -> PersonView:
+        """Take away one grant; the person's sessions and tokens lose it at their next use."""
+        grant = Grant(role, cluster)
+        self._require_for_each(by, Permission.PEOPLE_MANAGE, [grant], "take away")
+        person = await self._person(email)
+        if not await self._store.deactivate_grant(person.id, role.value, cluster):
+            raise BadAccessInput(f"{person.email} holds no active grant {grant}")
+        await self._audit(
+            by,
+            "person.role_deactivate",
+            _person_target(person.email),
+            reason=reason,
+            details={"grant": str(grant)},
+        )
+        return await self._view(by, person.email)
+
+    async def deactivate_person(
+        self, by: Identity, email: str, *, reason: str | None = None
+    ) -> None:
+        """Deactivate an account: its sessions, links and own tokens stop at once."""
+        person = await self._person(email)
+        self._require_over_person(by, person)
+        if not await self._store.deactivate_person(person.id, now=self._now()):
+            raise BadAccessInput(f"{person.email} is deactivated already")
+        await self._audit(by, "person.deactivate", _person_target(person.email), reason=reason)
+
+    # -- logging in and sessions ---------------------------------------------------------------
+
+    async def login(
+        self, email: str, password: str, code: str, *, source: str | None = None
+    ) -> LoginResult:
+        """Password plus second factor (a TOTP code or a recovery code) → a console session.
+
+        Each failure is audited with its reason (never the password or code) and refused with
+        the same :class:`LoginRefused`. Wrong passwords and wrong codes both count towards the
+        lockout; while locked, nothing is checked and nothing more is counted. ``source`` is
+        where the attempt came from (the client's address), for the audit trail.
+        """
+        address = email.strip().lower()
+        target = _person_target(address)
+        person = await self._store.get_person(email=address) if _EMAIL.match(address) else None
+        now = self._now()
+        if person is None:
+            self._passwords.waste_time(password)
+            await self._audit_failure(target, "unknown account", source)
+        elif person.locked_until is not None and now < person.locked_until:
+            self._passwords.waste_time(password)  # answer as slowly as a real check would
+            await self._audit_failure(target, "account locked", source)
+        elif person.status != "active" or person.password_hash is None:
+            self._passwords.waste_time(password)
+            await self._audit_failure(target, f"account {person.status}", source)
+        elif not self._passwords.verify(person.password_hash, password):
+            await self._count_failure(person, "wrong password", source)
+        else:
+            method = await self._second_factor(person, code, now)
+            if method is not None:
+                return await self._open_session(person, password, method, source, now)
+            await self._count_failure(person, "wrong second factor", source)
+        raise LoginRefused
+
+    async def authenticate_session(self, raw_session: str) -> Identity | None:
+        """The identity of a console session, or None when it ended (idle, too old, revoked,
+        or its person deactivated). Grants are read afresh, so a role taken away is gone."""
+        session = await self._store.get_session(secrets_.hash_secret(raw_session))
+        now = self._now()
+        if (
+            session is None
+            or session.revoked_at is not None
+            or now >= session.expires_at
+            or now - session.last_seen_at >= self._settings.session_idle
+        ):
+            return None
+        person = await self._store.get_person(person_id=session.person_id)
+        if person is None or person.status != "active":
+            return None
+        if now - session.last_seen_at >= self._settings.touch_interval:
+            await self._store.touch_session(
+                session.id, now=now, seen_before=now - self._settings.touch_interval
+            )
+        return Identity(
+            kind=IdentityKind.PERSON,
+            id=person.id,
+            display=_person_target(person.email),
+            grants=frozenset(_grants(person.grants, active=True)),
+            two_factor=session.two_factor,
+        )
+
+    async def logout(self, raw_session: str) -> None:
+        session_hash = secrets_.hash_secret(raw_session)
+        session = await self._store.get_session(session_hash)
+        if session is None or not await self._store.revoke_session(session_hash, now=self._now()):
+            return
+        person = await self._store.get_person(person_id=session.person_id)
+        if person is not None:
+            target = _person_target(person.email)
+            await self._audit_as(target, "logout", target)
+
+    # -- API tokens ----------------------------------------------------------------------------
+
+    async def create_token(
+        self,
+        by: Identity,
+        name: str,
+        grants: Sequence[Grant],
+        *,
+        expires_in: timedelta | None = None,
+        reason: str | None = None,
+    ) -> NewToken:
+        """A new API token, returned in the clear this once; only its hash is stored.
+
+        An admin (``tokens.manage`` in the clusters of every grant) makes a machine's token,
+        which stands on its own until it expires or is revoked. Anybody else makes a token of
+        their own, with a subset of their own grants; it works only while they may do the same.
+        """
+        if not _TOKEN_NAME.match(name):
+            raise BadAccessInput(
+                "NAME: 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
+        if not grants:
+            raise BadAccessInput("--role: a token needs at least one role")
+        validity = self._settings.token_default_validity if expires_in is None else expires_in
+        if validity <= timedelta(0) or validity > self._settings.token_max_validity:
+            raise BadAccessInput(
+                f"--expires: more than 0 and at most {self._settings.token_max_validity.days}d"
+            )
+        owner_id = self._token_owner(by, grants)
+        raw = secrets_.new_token()
+        now = self._now()
+        token = NewToken(
+            id=str(uuid.uuid4()),
+            name=name,
+            token=raw,
+            prefix=secrets_.visible_prefix(raw),
+            expires_at=now + validity,
+            owner_id=owner_id,
+            grants=tuple(dict.fromkeys(grants)),
+        )
+        try:
+            await self._store.add_token(
+                token.id,
+                name=name,
+                token_hash=secrets_.hash_secret(raw),
+                prefix=token.prefix,
+                owner_id=owner_id,
+                created_by=by.display,
+                created_at=now,
+                expires_at=token.expires_at,
+                grant_specs=_specs(token.grants),
+            )
+        except Conflict:
+            raise BadAccessInput(f"NAME: a token named {name!r} exists already") from None
+        await self._audit(
+            by,
+            "token.create",
+            _token_target(name),
+            reason=reason,
+            details={
+                "id": token.id,
+                "prefix": token.prefix,
+                "grants": [str(g) for g in token.grants],
+                "expires_at": token.expires_at.isoformat(),
+                "owner": owner_id,
+            },
+        )
+        return token
+
+    async def list_tokens(self, by: Identity) -> list[TokenView]:
+        """The tokens ``by`` may manage (or owns), newest first; never the token itself."""
+        now = self._now()
+        return [
+            _token_view(token, now)
+            for token in await self._store.list_tokens()
+            if self._may_manage_token(by, token)
+        ]
+
+    async def revoke_token(
+        self, by: Identity, token_id: str, *, reason: str | None = None
+    ) -> TokenView:
+        """Revoke by id, or by a prefix of the id that only one token has."""
+        token = await self._find_token(by, token_id)
+        if not await self._store.revoke_token(token.id, now=self._now()):
+            raise BadAccessInput(f"token {token.name} ({token.id}) was revoked already")
+        await self._audit(
+            by, "token.revoke", _token_target(token.name), reason=reason, details={"id": token.id}
+        )
+        revoked = await self._store.get_token(token_id=token.id)
+        assert revoked is not None
+        return _token_view(revoked, self._now())
+
+    async def authenticate_token(self, raw: str) -> Identity | None:
+        """The identity of an ``Authorization: Bearer`` token, or None.
+
+        None when the token is unknown, expired, revoked, or its owner is deactivated. A
+        person's token holds only the grants its owner still holds.
+        """
+        if not secrets_.looks_like_token(raw):
+            return None
+        token = await self._store.get_token(token_hash=secrets_.hash_secret(raw))
+        now = self._now()
+        if token is None or token.revoked_at is not None or now >= token.expires_at:
+            return None
+        held = _grants(token.grants, active=True)
+        if token.owner_id is not None:
+            owner = await self._store.get_person(person_id=token.owner_id)
+            if owner is None or owner.status != "active":
+                return None
+            owners = _grants(owner.grants, active=True)
+            held = [g for g in held if any(g.within(o) for o in owners)]
+        interval = self._settings.touch_interval
+        if token.last_used_at is None or now - token.last_used_at >= interval:
+            await self._store.touch_token(token.id, now=now, used_before=now - interval)
+        return Identity(
+            kind=IdentityKind.TOKEN,
+            id=token.id,
+            display=_token_target(token.name),
+            grants=frozenset(held),
+        )
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self._clock.now()
+
+    async def _add_invited(
+        self, by: Identity, address: str, name: str | None, grants: Sequence[Grant]
+    ) -> InvitationLink:
+        display_name = _display_name(name, address)
+        raw, invitation = self._new_invitation(by)
+        try:
+            await self._store.add_person(
+                str(uuid.uuid4()),
+                email=address,
+                name=display_name,
+                grant_specs=_specs(grants),
+                invitation=invitation,
+            )
+        except Conflict:
+            raise BadAccessInput(
+                f"EMAIL: {address} has an account already (`integrator users list`); "
+                "an invited person gets a new link with `integrator users reinvite`"
+            ) from None
+        return self._link(address, raw, invitation)
+
+    async def _new_link(self, by: Identity, person: PersonRecord) -> InvitationLink:
+        raw, invitation = self._new_invitation(by)
+        await self._store.replace_invitation(person.id, invitation)
+        return self._link(person.email, raw, invitation)
+
+    def _new_invitation(self, by: Identity) -> tuple[str, NewInvitation]:
+        raw = secrets_.new_secret()
+        now = self._now()
+        return raw, NewInvitation(
+            id=str(uuid.uuid4()),
+            token_hash=secrets_.hash_secret(raw),
+            created_by=by.display,
+            created_at=now,
+            expires_at=now + self._settings.invitation_validity,
+        )
+
+    def _link(self, address: str, raw: str, invitation: NewInvitation) -> InvitationLink:
+        # In the fragment (after '#'), which browsers never send to a server: the secret stays
+        # out of access logs, proxies and Referer headers.
+        base = self._settings.base_url.rstrip("/")
+        return InvitationLink(address, f"{base}/invitation#{raw}", invitation.expires_at)
+
+    async def _open_invitation(self, raw: str) -> tuple[InvitationRecord, PersonRecord]:
+        invitation = await self._store.find_invitation(secrets_.hash_secret(raw.strip()))
+        if invitation is None:
+            raise InvitationInvalid("this invitation link is not known")
+        if invitation.used_at is not None:
+            raise InvitationInvalid("this invitation link has been used already")
+        if invitation.revoked_at is not None:
+            raise InvitationInvalid("this invitation link was replaced by a newer one")
+        if self._now() >= invitation.expires_at:
+            raise InvitationInvalid("this invitation link has expired; ask an admin for a new one")
+        person = await self._store.get_person(person_id=invitation.person_id)
+        if person is None or person.status != "invited":
+            raise InvitationInvalid("this invitation link is no longer valid")
+        return invitation, person
+
+    async def _second_factor(self, person: PersonRecord, code: str, now: datetime) -> str | None:
+        """The method that passed ("totp", "recovery_code"), or None."""
+        if totp.looks_like_totp(code):
+            if person.totp_secret is None:
+                return None
+            step = totp.verify(person.totp_secret, code, now, person.totp_last_step)
+            if step is not None and await self._store.claim_totp_step(person.id, step):
+                return "totp"
+            return None
+        if totp.looks_like_recovery_code(code) and await self._store.use_recovery_code(
+            person.id, totp.hash_recovery_code(code), now=now
+        ):
+            return "recovery_code"
+        return None
+
+    async def _open_session(
+        self, person: PersonRecord, password: str, method: str, source: str | None, now: datetime
+    ) -> LoginResult:
+        await self._store.record_login_success(person.id)
+        assert person.password_hash is not None
+        if self._passwords.needs_rehash(person.password_hash):
+            await self._store.set_password_hash(person.id, self._passwords.hash(password))
+        raw = secrets_.new_secret()
+        expires_at = now + self._settings.session_lifetime
+        await self._store.add_session(
+            SessionRecord(
+                id=secrets_.hash_secret(raw),
+                person_id=person.id,
+                two_factor=True,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=expires_at,
+                revoked_at=None,
+            )
+        )
+        left = await self._store.unused_recovery_codes(person.id)
+        target = _person_target(person.email)
+        details: dict[str, Any] = {"method": method, "source": source}
+        if method == "recovery_code":
+            details["recovery_codes_left"] = left
+        await self._audit_as(target, "login.success", target, details=details)
+        identity = Identity(
+            kind=IdentityKind.PERSON,
+            id=person.id,
+            display=target,
+            grants=frozenset(_grants(person.grants, active=True)),
+            two_factor=True,
+        )
+        return LoginResult(raw, expires_at, identity, method, left)
+
+    async def _count_failure(self, person: PersonRecord, reason: str, source: str | None) -> None:
+        locked_until = await self._store.record_login_failure(
+            person.id,
+            max_failures=self._settings.max_failed_logins,
+            lock_until=self._now() + self._settings.lockout,
+        )
+        target = _person_target(person.email)
+        await self._audit_failure(target, reason, source)
+        if locked_until is not None:
+            await self._store.add_audit(
+                ANONYMOUS,
+                "login.locked",
+                target,
+                reason=f"{self._settings.max_failed_logins} failed logins",
+                details={"until": locked_until.isoformat(), "source": source},
+            )
+
+    async def _audit_failure(self, target: str, reason: str, source: str | None) -> None:
+        await self._store.add_audit(
+            ANONYMOUS, "login.failure", target, reason=reason, details={"source": source}
+        )
+
+    def _token_owner(self, by: Identity, grants: Sequence[Grant]) -> str | None:
+        """None for a machine's token (``by`` manages tokens there), else ``by``'s person id."""
+        if all(by.may(Permission.TOKENS_MANAGE, g.cluster) for g in grants):
+            return None
+        if by.kind is IdentityKind.PERSON:
+            for grant in grants:
+                if not any(grant.within(own) for own in by.grants):
+                    raise AccessDenied(
+                        f"a token of your own holds only grants you hold yourself, not {grant}"
+                    )
+            return by.id
+        raise AccessDenied("creating tokens needs the admin role in the clusters of every grant")
+
+    def _may_manage_token(self, by: Identity, token: TokenRecord) -> bool:
+        if by.kind is IdentityKind.PERSON and token.owner_id == by.id:
+            return True
+        clusters = [g.cluster for g in token.grants] or [None]
+        return all(by.may(Permission.TOKENS_MANAGE, c) for c in clusters)
+
+    async def _find_token(self, by: Identity, token_id: str) -> TokenRecord:
+        wanted = token_id.strip()
+        if len(wanted) < 4:
+            raise BadAccessInput("ID: give the token's id, or at least its first 4 characters")
+        tokens = [t for t in await self._store.list_tokens() if self._may_manage_token(by, t)]
+        exact = [t for t in tokens if t.id == wanted]
+        matches = exact or [t for t in tokens if t.id.startswith(wanted)]
+        if not matches:
+            raise UnknownAccount(f"ID: no token {wanted} (see `integrator tokens list`)")
+        if len(matches) > 1:
+            raise BadAccessInput(f"ID: {wanted} is the start of several token ids; give more")
+        return matches[0]
+
+    async def _person(self, email: str) -> PersonRecord:
+        address = normalise_email(email)
+        person = await self._store.get_person(email=address)
+        if person is None:
+            raise UnknownAccount(f"EMAIL: nobody has the address {address}")
+        return person
+
+    async def _view(self, by: Identity, email: str) -> PersonView:
+        for view in await self.list_people(by):
+            if view.email == email:
+                return view
+        raise UnknownAccount(f"EMAIL: nobody has the address {email}")  # pragma: no cover
+
+    def _require_for_each(
+        self, by: Identity, permission: Permission, grants: Iterable[Grant], verb: str
+    ) -> None:
+        for grant in grants:
+            if not by.may(permission, grant.cluster):
+                where = f"cluster {grant.cluster}" if grant.cluster else "all clusters"
+                raise AccessDenied(
+                    f"you may not {verb} {grant}: that needs the admin role for {where}"
+                )
+
+    def _require_over_person(self, by: Identity, person: PersonRecord) -> None:
+        """An action on a whole account needs the admin role wherever that account reaches."""
+        held = _grants(person.grants, active=True)
+        clusters = [g.cluster for g in held] or [None]
+        if not all(by.may(Permission.PEOPLE_MANAGE, c) for c in clusters):
+            raise AccessDenied(
+                f"{person.email} has roles outside your clusters; an admin for those must act"
+            )
+
+    async def _audit(
+        self,
+        by: Identity,
+        action: str,
+        target: str,
+        *,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        await self._store.add_audit(by.display, action, target, reason=reason, details=details)
+
+    async def _audit_as(
+        self, actor: str, action: str, target: str, *, details: dict[str, Any] | None = None
+    ) -> None:
+        await self._store.add_audit(actor, action, target, details=details)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def normalise_email(email: str) -> str:
+    """Lower-cased and checked; BadAccessInput naming the rule otherwise."""
+    address = email.strip().lower()
+    if len(address) > 320 or not _EMAIL.match(address):
+        raise BadAccessInput(f"EMAIL: {email!r} is not an e-mail address")
+    return address
+
+
+def _display_name(name: str | None, address: str) -> str:
+    chosen = (name or "").strip() or address.partition("@")[0]
+    if len(chosen) > MAX_NAME_LENGTH:
+        raise BadAccessInput(f"--name: at most {MAX_NAME_LENGTH} characters")
+    return chosen
+
+
+def _person_target(email: str) -> str:
+    return f"person:{email}"
+
+
+def _token_target(name: str) -> str:
+    return f"token:{name}"
+
+
+def _grant(role: str, cluster: str | None) -> Grant:
+    return Grant(Role(role), cluster)
+
+
+def _grants(records: Iterable[GrantRecord], *, active: bool) -> list[Grant]:
+    """Grants from store rows; a role this code no longer knows grants nothing (fail closed)."""
+    known = {role.value for role in Role}
+    return list(
+        dict.fromkeys(
+            Grant(Role(r.role), r.cluster)
+            for r in records
+            if r.active is active and r.role in known
+        )
+    )
+
+
+def _specs(grants: Iterable[Grant]) -> list[tuple[str, str | None]]:
+    return [(g.role.value, g.cluster) for g in dict.fromkeys(grants)]
+
+
+def _sees(by: Identity, grant: Grant) -> bool:
+    """Whether an admin sees ``grant``: it reaches into one of the admin's clusters."""
+    visible = by.visible_clusters(Permission.PEOPLE_MANAGE)
+    if not isinstance(visible, frozenset):
+        return True
+    return grant.cluster is None or grant.cluster in visible
+
+
+def _grant_json(grant: Grant) -> dict[str, Any]:
+    return {"role": grant.role.value, "cluster": grant.cluster}
+
+
+def _token_view(token: TokenRecord, now: datetime) -> TokenView:
+    if token.revoked_at is not None:
+        status = "revoked"
+    elif now >= token.expires_at:
+        status = "expired"
+    else:
+        status = "active"
+    return TokenView(
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        status=status,
+        owner_id=token.owner_id,
+        created_by=token.created_by,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+        revoked_at=token.revoked_at,
+        grants=tuple(_grants(token.grants, active=True)),
+    )

@@ -1,0 +1,95 @@
+"""``integrator tokens create|list|revoke``: API tokens for upstream systems, monitoring and
+scripts (docs/access.md).
+
+A token is printed once, at creation; listings show only its visible prefix. Recorded as
+``local:<user>`` like every command run on the server. Exit codes: 0 ok, 2 bad input, 1 other.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from integrator.cli.common import JsonOption, console, err_console, fail, print_json
+from integrator.cli.users import ClustersOption, ReasonOption, RolesOption, grants_from, with_access
+
+tokens_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
+
+_VALIDITY = re.compile(r"^(\d{1,5})([dh])$")
+
+
+def parse_validity(text: str) -> timedelta:
+    """``90d`` or ``12h``; exit 2 naming the option and the form otherwise."""
+    match = _VALIDITY.match(text.strip())
+    if match is None:
+        fail("--expires: a number of days or hours, like 90d or 12h", 2)
+    number = int(match[1])
+    return timedelta(days=number) if match[2] == "d" else timedelta(hours=number)
+
+
+@tokens_app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="A unique name, e.g. prometheus or lab-intake.")],
+    role: RolesOption = None,
+    cluster: ClustersOption = None,
+    expires: Annotated[str, typer.Option(help="Valid for this long: 90d, 12h, …")] = "90d",
+    reason: ReasonOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a token and print it, this once; only its hash is kept."""
+    grants = grants_from(role, cluster)
+    validity = parse_validity(expires)
+    token = with_access(
+        lambda access, me: access.create_token(me, name, grants, expires_in=validity, reason=reason)
+    )
+    if as_json:
+        print_json(token.to_json())
+        return
+    err_console.print(
+        f"Token {token.name} ({token.id}), valid until "
+        f"{token.expires_at.isoformat(timespec='seconds')}, grants "
+        f"{', '.join(str(g) for g in token.grants)}. It is shown once; store it now:"
+    )
+    console.print(token.token, markup=False, soft_wrap=True)
+
+
+@tokens_app.command("list")
+def list_tokens(as_json: JsonOption = False) -> None:
+    """Every token with its status, prefix, grants, expiry and last use; never the token."""
+    views = with_access(lambda access, me: access.list_tokens(me))
+    if as_json:
+        print_json([view.to_json() for view in views])
+        return
+    table = Table(title=f"API tokens ({len(views)})")
+    for column in ("id", "name", "prefix", "status", "grants", "expires", "last used", "by"):
+        table.add_column(column)
+    for view in views:
+        table.add_row(
+            view.id,
+            view.name,
+            view.prefix,
+            view.status,
+            ", ".join(str(g) for g in view.grants) or "-",
+            view.expires_at.isoformat(timespec="seconds"),
+            view.last_used_at.isoformat(timespec="seconds") if view.last_used_at else "never",
+            view.created_by,
+        )
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+def revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id, or a unique start of it.")],
+    reason: ReasonOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke a token: it stops working at once."""
+    view = with_access(lambda access, me: access.revoke_token(me, token_id, reason=reason))
+    if as_json:
+        print_json(view.to_json())
+        return
+    console.print(f"Token {view.name} ({view.id}) is revoked.")

@@ -1,0 +1,225 @@
+"""``integrator users …``: people, their grants and invitations (docs/access.md).
+
+Run on the server, so the command is trusted as its operating-system user and every change is
+recorded as ``local:<user>``. The rules are the access service's; this module only turns
+options into calls and results into text. Exit codes: 0 ok, 2 bad input (the message names
+the option and the rule), 1 anything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, TypeVar
+
+import typer
+from rich.table import Table
+
+from integrator.access import AccessService, AccessSettings, Grant, parse_grant
+from integrator.access.permissions import Identity, local_identity
+from integrator.access.service import InvitationLink, PersonView
+from integrator.cli.common import (
+    JsonOption,
+    console,
+    fail,
+    load_settings,
+    local_actor,
+    print_json,
+    with_store,
+)
+from integrator.clock import SystemClock
+from integrator.store import Store
+
+T = TypeVar("T")
+
+users_app = typer.Typer(help="People, their roles and invitations.", no_args_is_help=True)
+
+RolesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role",
+        help="A role (resend, destinations, preview, reports, viewer, admin, intake, metrics); "
+        "repeat for several.",
+    ),
+]
+ClustersOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--cluster", help="A cluster the roles are for; repeat for several; none: all clusters."
+    ),
+]
+NameOption = Annotated[
+    str | None, typer.Option(help="Their name (default: the part of the address before @).")
+]
+ReasonOption = Annotated[str | None, typer.Option(help="Why (goes into the audit trail).")]
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        envvar="INTEGRATOR_PUBLIC_URL",
+        help="Where people reach the console, for links "
+        "(default: http://INTEGRATOR_HTTP_HOST:INTEGRATOR_HTTP_PORT).",
+    ),
+]
+
+
+def with_access(
+    action: Callable[[AccessService, Identity], Awaitable[T]], *, base_url: str | None = None
+) -> T:
+    """Run ``action`` with the access service on the configured store, as ``local:<user>``."""
+    settings = load_settings()
+    url = base_url or f"http://{settings.http_host}:{settings.http_port}"
+    access_settings = AccessSettings(base_url=url)
+    me = local_identity(local_actor())
+
+    async def on_store(store: Store) -> T:
+        return await action(AccessService(store, SystemClock(), access_settings), me)
+
+    return with_store(on_store, settings)
+
+
+def grants_from(roles: Sequence[str] | None, clusters: Sequence[str] | None) -> list[Grant]:
+    """Every role in every cluster named (all clusters when none is); exit 2 on a bad value."""
+    found: list[Grant] = []
+    for role in roles or []:
+        scopes: list[str | None] = list(clusters) if clusters else [None]
+        for cluster in scopes:
+            try:
+                found.append(parse_grant(role, cluster))
+            except ValueError as exc:
+                option = "--cluster" if "cluster" in str(exc) else "--role"
+                fail(f"{option}: {exc}", 2)
+    return found
+
+
+def _print_link(link: InvitationLink, as_json: bool, what: str) -> None:
+    if as_json:
+        print_json(link.to_json())
+        return
+    console.print(
+        f"{what} for {link.email}, valid until {link.expires_at.isoformat(timespec='seconds')}. "
+        "Pass it on; it works once:"
+    )
+    # The link on a line of its own, unwrapped, so it can be copied whole.
+    console.print(link.link, markup=False, soft_wrap=True)
+
+
+def _grants_text(grants: Sequence[Grant]) -> str:
+    return ", ".join(str(g) for g in grants) or "-"
+
+
+def _print_person(view: PersonView, as_json: bool) -> None:
+    if as_json:
+        print_json(view.to_json())
+        return
+    console.print(f"{view.email}: {view.status}; grants: {_grants_text(view.grants)}")
+
+
+@users_app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Argument(help="The administrator's e-mail address.")],
+    name: NameOption = None,
+    base_url: BaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Bootstrap: print a one-time setup link for an admin of all clusters (valid 7 days)."""
+    link = with_access(
+        lambda access, me: access.create_admin(email, by=me, name=name), base_url=base_url
+    )
+    _print_link(link, as_json, "Setup link")
+
+
+@users_app.command("invite")
+def invite(
+    email: Annotated[str, typer.Argument(help="The colleague's e-mail address.")],
+    role: RolesOption = None,
+    cluster: ClustersOption = None,
+    name: NameOption = None,
+    reason: ReasonOption = None,
+    base_url: BaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Invite a colleague with at least one role; prints the link to pass on (valid 7 days)."""
+    grants = grants_from(role, cluster)
+    link = with_access(
+        lambda access, me: access.invite(me, email, grants, name=name, reason=reason),
+        base_url=base_url,
+    )
+    _print_link(link, as_json, "Invitation link")
+
+
+@users_app.command("reinvite")
+def reinvite(
+    email: Annotated[str, typer.Argument(help="The invited person's e-mail address.")],
+    base_url: BaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A new invitation link; the earlier ones stop working."""
+    link = with_access(lambda access, me: access.reinvite(me, email), base_url=base_url)
+    _print_link(link, as_json, "New invitation link")
+
+
+@users_app.command("grant")
+def grant(
+    email: Annotated[str, typer.Argument(help="The person's e-mail address.")],
+    role: RolesOption = None,
+    cluster: ClustersOption = None,
+    reason: ReasonOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replace the person's grants with the roles and clusters given."""
+    grants = grants_from(role, cluster)
+    view = with_access(lambda access, me: access.set_grants(me, email, grants, reason=reason))
+    _print_person(view, as_json)
+
+
+@users_app.command("list")
+def list_users(as_json: JsonOption = False) -> None:
+    """People with their status and grants."""
+    views = with_access(lambda access, me: access.list_people(me))
+    if as_json:
+        print_json([view.to_json() for view in views])
+        return
+    table = Table(title=f"People ({len(views)})")
+    for column in ("e-mail", "name", "status", "grants", "taken away", "locked until"):
+        table.add_column(column)
+    for view in views:
+        table.add_row(
+            view.email,
+            view.name,
+            view.status,
+            _grants_text(view.grants),
+            _grants_text(view.inactive_grants),
+            view.locked_until.isoformat(timespec="seconds") if view.locked_until else "-",
+        )
+    console.print(table)
+
+
+@users_app.command("deactivate")
+def deactivate(
+    email: Annotated[str, typer.Argument(help="The person's e-mail address.")],
+    role: Annotated[
+        str | None, typer.Option(help="Take away only this role (default: the whole account).")
+    ] = None,
+    cluster: Annotated[
+        str | None, typer.Option(help="With --role: the cluster of that grant (default: all).")
+    ] = None,
+    reason: ReasonOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Deactivate an account (its sessions and tokens stop at once), or take away one role."""
+    if role is None:
+        if cluster is not None:
+            fail("--cluster: only together with --role", 2)
+        with_access(lambda access, me: access.deactivate_person(me, email, reason=reason))
+        if as_json:
+            print_json({"email": email.strip().lower(), "status": "deactivated"})
+        else:
+            console.print(f"{email.strip().lower()} is deactivated.")
+        return
+    [taken] = grants_from([role], [cluster] if cluster is not None else None)
+    view = with_access(
+        lambda access, me: access.deactivate_role(
+            me, email, taken.role, taken.cluster, reason=reason
+        )
+    )
+    _print_person(view, as_json)

@@ -1,0 +1,704 @@
+"""The store's side of access control: people, grants, API tokens, invitations and sessions.
+
+Kept apart from the message tables' code because it changes for other reasons (who may do what,
+not what was sent). The store knows no rules: roles are plain strings here and times are given
+by the caller, whose clock decides expiry. What the store does guarantee is that every
+"use once" secret is used once: each such step is a compare-and-set ``UPDATE … WHERE`` that
+only one of two racing callers can win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from integrator.store.failures import guarded
+from integrator.store.tables import (
+    api_tokens,
+    grants,
+    invitations,
+    people,
+    recovery_codes,
+    sessions,
+)
+
+GrantSpec = tuple[str, str | None]
+"""A grant as the store sees it: (role, cluster); cluster None means every cluster."""
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    role: str
+    cluster: str | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    id: str
+    email: str
+    name: str
+    status: str  # invited | active | deactivated
+    password_hash: str | None
+    totp_secret: str | None
+    totp_last_step: int | None
+    failed_logins: int
+    locked_until: datetime | None
+    created_at: datetime
+    deactivated_at: datetime | None
+    grants: tuple[GrantRecord, ...]
+
+    @property
+    def active_grants(self) -> list[GrantSpec]:
+        return [(g.role, g.cluster) for g in self.grants if g.active]
+
+
+@dataclass(frozen=True, slots=True)
+class NewInvitation:
+    id: str
+    token_hash: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationRecord:
+    id: str
+    person_id: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    id: str
+    name: str
+    prefix: str
+    owner_id: str | None
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    grants: tuple[GrantRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    id: str  # the hash of the session secret
+    person_id: str
+    two_factor: bool
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class _Refused(Exception):
+    """Raised inside a transaction to roll it back when a compare-and-set step lost."""
+
+
+class _StoreParts(Protocol):
+    _engine: AsyncEngine
+
+    def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+class PeopleMixin:
+    # -- people --------------------------------------------------------------------------------
+
+    @guarded("add a person")
+    async def add_person(
+        self: _StoreParts,
+        person_id: str,
+        *,
+        email: str,
+        name: str,
+        grant_specs: Sequence[GrantSpec],
+        invitation: NewInvitation,
+    ) -> None:
+        """Store an invited person with their grants and invitation, in one transaction.
+
+        Raises ``Conflict`` (nothing written) when the e-mail address has an account already.
+        """
+        now = invitation.created_at
+        async with self._transaction() as conn:
+            await conn.execute(
+                insert(people).values(
+                    id=person_id,
+                    email=email,
+                    name=name,
+                    status="invited",
+                    failed_logins=0,
+                    created_at=now,
+                )
+            )
+            await _insert_grants(conn, grant_specs, now, person_id=person_id)
+            await _insert_invitation(conn, person_id, invitation)
+
+    @guarded("read a person")
+    async def get_person(
+        self: _StoreParts, *, person_id: str | None = None, email: str | None = None
+    ) -> PersonRecord | None:
+        """By id or by (lower-cased) e-mail address; with every grant, inactive ones too."""
+        if (person_id is None) == (email is None):
+            raise ValueError("give exactly one of person_id and email")
+        term = people.c.id == person_id if person_id is not None else people.c.email == email
+        async with self._engine.connect() as conn:
+            found = await _people(conn, term)
+        return found[0] if found else None
+
+    @guarded("list people")
+    async def list_people(self: _StoreParts) -> list[PersonRecord]:
+        """Everyone, by e-mail address."""
+        async with self._engine.connect() as conn:
+            return await _people(conn, None)
+
+    @guarded("count people")
+    async def count_people_with_role(self: _StoreParts, role: str, *, status: str) -> int:
+        """People in ``status`` holding an active grant of ``role`` (any cluster)."""
+        query = (
+            select(func.count(func.distinct(people.c.id)))
+            .select_from(people.join(grants, grants.c.person_id == people.c.id))
+            .where(people.c.status == status, grants.c.role == role, grants.c.active.is_(True))
+        )
+        async with self._engine.connect() as conn:
+            return int(await conn.scalar(query) or 0)
+
+    @guarded("change a person's grants")
+    async def set_person_grants(
+        self: _StoreParts, person_id: str, grant_specs: Sequence[GrantSpec], *, now: datetime
+    ) -> tuple[list[GrantSpec], list[GrantSpec]]:
+        """Make ``grant_specs`` the person's active grants; returns (added, removed).
+
+        A removed grant stays as an inactive row, so the grants a person once held can be told.
+        """
+        wanted = list(dict.fromkeys(grant_specs))
+        async with self._transaction() as conn:
+            # First statement writes (see Store._transaction): touch the person row.
+            touched = await conn.execute(
+                update(people).where(people.c.id == person_id).values(id=people.c.id)
+            )
+            if touched.rowcount == 0:
+                return [], []
+            rows = await conn.execute(
+                select(grants.c.id, grants.c.role, grants.c.cluster).where(
+                    grants.c.person_id == person_id, grants.c.active.is_(True)
+                )
+            )
+            current = {(row.role, row.cluster): row.id for row in rows}
+            removed = [spec for spec in current if spec not in wanted]
+            added = [spec for spec in wanted if spec not in current]
+            if removed:
+                await conn.execute(
+                    update(grants)
+                    .where(grants.c.id.in_([current[spec] for spec in removed]))
+                    .values(active=False)
+                )
+            await _insert_grants(conn, added, now, person_id=person_id)
+        return added, removed
+
+    @guarded("change a person's grants")
+    async def deactivate_grant(
+        self: _StoreParts, person_id: str, role: str, cluster: str | None
+    ) -> bool:
+        """Switch off one active grant; False when the person holds no such grant."""
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(grants)
+                .where(
+                    grants.c.person_id == person_id,
+                    grants.c.role == role,
+                    _cluster_is(cluster),
+                    grants.c.active.is_(True),
+                )
+                .values(active=False)
+            )
+            return bool(result.rowcount)
+
+    @guarded("deactivate a person")
+    async def deactivate_person(self: _StoreParts, person_id: str, *, now: datetime) -> bool:
+        """Deactivate the account and, in the same transaction, end everything it opened.
+
+        Its sessions, open invitations and own tokens are revoked, so nothing it held keeps
+        working; the authenticate calls check the person's status as well. False when the
+        account was deactivated already (or does not exist).
+        """
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(people)
+                .where(people.c.id == person_id, people.c.status != "deactivated")
+                .values(status="deactivated", deactivated_at=now)
+            )
+            if result.rowcount == 0:
+                return False
+            await conn.execute(
+                update(sessions)
+                .where(sessions.c.person_id == person_id, sessions.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            await conn.execute(
+                update(invitations)
+                .where(invitations.c.person_id == person_id, _open_invitation())
+                .values(revoked_at=now)
+            )
+            await conn.execute(
+                update(api_tokens)
+                .where(api_tokens.c.owner_id == person_id, api_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        return True
+
+    # -- invitations ---------------------------------------------------------------------------
+
+    @guarded("invite a person")
+    async def replace_invitation(
+        self: _StoreParts, person_id: str, invitation: NewInvitation
+    ) -> None:
+        """Revoke the person's open invitations and add ``invitation``, in one transaction."""
+        async with self._transaction() as conn:
+            await conn.execute(
+                update(invitations)
+                .where(invitations.c.person_id == person_id, _open_invitation())
+                .values(revoked_at=invitation.created_at)
+            )
+            await _insert_invitation(conn, person_id, invitation)
+
+    @guarded("read an invitation")
+    async def find_invitation(self: _StoreParts, token_hash: str) -> InvitationRecord | None:
+        query = select(invitations).where(invitations.c.token_hash == token_hash)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _invitation(row)
+
+    @guarded("set up a second factor")
+    async def set_pending_totp_secret(self: _StoreParts, person_id: str, secret: str) -> bool:
+        """Keep the TOTP secret shown to an invited person until they confirm it with a code."""
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(people)
+                .where(people.c.id == person_id, people.c.status == "invited")
+                .values(totp_secret=secret, totp_last_step=None)
+            )
+            return bool(result.rowcount)
+
+    @guarded("accept an invitation")
+    async def complete_invitation(
+        self: _StoreParts,
+        invitation_id: str,
+        person_id: str,
+        *,
+        password_hash: str,
+        totp_step: int,
+        recovery_code_hashes: Sequence[str],
+        now: datetime,
+    ) -> bool:
+        """Use the invitation and activate the person, all or nothing.
+
+        False, writing nothing, when the invitation was used, revoked or expired meanwhile, or
+        the person is no longer invited: a link works once, even when two tabs race.
+        """
+        try:
+            async with self._transaction() as conn:
+                used = await conn.execute(
+                    update(invitations)
+                    .where(
+                        invitations.c.id == invitation_id,
+                        invitations.c.person_id == person_id,
+                        _open_invitation(),
+                        invitations.c.expires_at > now,
+                    )
+                    .values(used_at=now)
+                )
+                if used.rowcount != 1:
+                    raise _Refused
+                activated = await conn.execute(
+                    update(people)
+                    .where(people.c.id == person_id, people.c.status == "invited")
+                    .values(
+                        status="active",
+                        password_hash=password_hash,
+                        totp_last_step=totp_step,
+                        failed_logins=0,
+                        locked_until=None,
+                    )
+                )
+                if activated.rowcount != 1:
+                    raise _Refused
+                await _replace_recovery_codes(conn, person_id, recovery_code_hashes, now)
+        except _Refused:
+            return False
+        return True
+
+    # -- logging in ----------------------------------------------------------------------------
+
+    @guarded("record a failed login")
+    async def record_login_failure(
+        self: _StoreParts, person_id: str, *, max_failures: int, lock_until: datetime
+    ) -> datetime | None:
+        """Count a failure; at ``max_failures`` lock until ``lock_until`` and start counting
+        again. Returns the lock's end when this failure locked the account, else None."""
+        async with self._transaction() as conn:
+            counted = await conn.execute(
+                update(people)
+                .where(people.c.id == person_id)
+                .values(failed_logins=people.c.failed_logins + 1)
+                .returning(people.c.failed_logins)
+            )
+            failures = counted.scalar_one_or_none()
+            if failures is None or failures < max_failures:
+                return None
+            await conn.execute(
+                update(people)
+                .where(people.c.id == person_id)
+                .values(failed_logins=0, locked_until=lock_until)
+            )
+            return lock_until
+
+    @guarded("record a login")
+    async def record_login_success(self: _StoreParts, person_id: str) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                update(people)
+                .where(people.c.id == person_id)
+                .values(failed_logins=0, locked_until=None)
+            )
+
+    @guarded("record a second factor")
+    async def claim_totp_step(self: _StoreParts, person_id: str, step: int) -> bool:
+        """Record ``step`` as used; False when it (or a later one) was used already."""
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(people)
+                .where(
+                    people.c.id == person_id,
+                    or_(people.c.totp_last_step.is_(None), people.c.totp_last_step < step),
+                )
+                .values(totp_last_step=step)
+            )
+            return bool(result.rowcount)
+
+    @guarded("use a recovery code")
+    async def use_recovery_code(
+        self: _StoreParts, person_id: str, code_hash: str, *, now: datetime
+    ) -> bool:
+        """Mark the code used; False when the person has no such unused code."""
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(recovery_codes)
+                .where(
+                    recovery_codes.c.person_id == person_id,
+                    recovery_codes.c.code_hash == code_hash,
+                    recovery_codes.c.used_at.is_(None),
+                )
+                .values(used_at=now)
+            )
+            return bool(result.rowcount)
+
+    @guarded("count recovery codes")
+    async def unused_recovery_codes(self: _StoreParts, person_id: str) -> int:
+        query = select(func.count()).where(
+            recovery_codes.c.person_id == person_id, recovery_codes.c.used_at.is_(None)
+        )
+        async with self._engine.connect() as conn:
+            return int(await conn.scalar(query) or 0)
+
+    @guarded("store a password hash")
+    async def set_password_hash(self: _StoreParts, person_id: str, password_hash: str) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                update(people).where(people.c.id == person_id).values(password_hash=password_hash)
+            )
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    @guarded("open a session")
+    async def add_session(self: _StoreParts, session: SessionRecord) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                insert(sessions).values(
+                    id=session.id,
+                    person_id=session.person_id,
+                    two_factor=session.two_factor,
+                    created_at=session.created_at,
+                    last_seen_at=session.last_seen_at,
+                    expires_at=session.expires_at,
+                    revoked_at=session.revoked_at,
+                )
+            )
+
+    @guarded("read a session")
+    async def get_session(self: _StoreParts, session_hash: str) -> SessionRecord | None:
+        query = select(sessions).where(sessions.c.id == session_hash)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _session(row)
+
+    @guarded("touch a session")
+    async def touch_session(
+        self: _StoreParts, session_hash: str, *, now: datetime, seen_before: datetime
+    ) -> bool:
+        """Move ``last_seen_at`` to ``now`` unless it is later than ``seen_before`` already."""
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(sessions)
+                .where(sessions.c.id == session_hash, sessions.c.last_seen_at <= seen_before)
+                .values(last_seen_at=now)
+            )
+            return bool(result.rowcount)
+
+    @guarded("end a session")
+    async def revoke_session(self: _StoreParts, session_hash: str, *, now: datetime) -> bool:
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(sessions)
+                .where(sessions.c.id == session_hash, sessions.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            return bool(result.rowcount)
+
+    # -- API tokens ----------------------------------------------------------------------------
+
+    @guarded("create a token")
+    async def add_token(
+        self: _StoreParts,
+        token_id: str,
+        *,
+        name: str,
+        token_hash: str,
+        prefix: str,
+        owner_id: str | None,
+        created_by: str,
+        created_at: datetime,
+        expires_at: datetime,
+        grant_specs: Sequence[GrantSpec],
+    ) -> None:
+        """Store a token and its grants; ``Conflict`` when the name is taken."""
+        async with self._transaction() as conn:
+            await conn.execute(
+                insert(api_tokens).values(
+                    id=token_id,
+                    name=name,
+                    token_hash=token_hash,
+                    prefix=prefix,
+                    owner_id=owner_id,
+                    created_by=created_by,
+                    created_at=created_at,
+                    expires_at=expires_at,
+                )
+            )
+            await _insert_grants(conn, grant_specs, created_at, token_id=token_id)
+
+    @guarded("read a token")
+    async def get_token(
+        self: _StoreParts, *, token_id: str | None = None, token_hash: str | None = None
+    ) -> TokenRecord | None:
+        if (token_id is None) == (token_hash is None):
+            raise ValueError("give exactly one of token_id and token_hash")
+        term = (
+            api_tokens.c.id == token_id
+            if token_id is not None
+            else api_tokens.c.token_hash == token_hash
+        )
+        async with self._engine.connect() as conn:
+            found = await _tokens(conn, term)
+        return found[0] if found else None
+
+    @guarded("list tokens")
+    async def list_tokens(self: _StoreParts) -> list[TokenRecord]:
+        """Every token, revoked and expired ones too, newest first."""
+        async with self._engine.connect() as conn:
+            return await _tokens(conn, None)
+
+    @guarded("revoke a token")
+    async def revoke_token(self: _StoreParts, token_id: str, *, now: datetime) -> bool:
+        """False when there is no such token or it was revoked already."""
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(api_tokens)
+                .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            return bool(result.rowcount)
+
+    @guarded("touch a token")
+    async def touch_token(
+        self: _StoreParts, token_id: str, *, now: datetime, used_before: datetime
+    ) -> bool:
+        """Set ``last_used_at`` to ``now`` unless it was set later than ``used_before``."""
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(api_tokens)
+                .where(
+                    api_tokens.c.id == token_id,
+                    or_(
+                        api_tokens.c.last_used_at.is_(None),
+                        api_tokens.c.last_used_at <= used_before,
+                    ),
+                )
+                .values(last_used_at=now)
+            )
+            return bool(result.rowcount)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _cluster_is(cluster: str | None) -> ColumnElement[bool]:
+    return grants.c.cluster.is_(None) if cluster is None else grants.c.cluster == cluster
+
+
+def _open_invitation() -> ColumnElement[bool]:
+    return and_(invitations.c.used_at.is_(None), invitations.c.revoked_at.is_(None))
+
+
+async def _insert_grants(
+    conn: AsyncConnection,
+    grant_specs: Iterable[GrantSpec],
+    now: datetime,
+    *,
+    person_id: str | None = None,
+    token_id: str | None = None,
+) -> None:
+    rows = [
+        {
+            "person_id": person_id,
+            "token_id": token_id,
+            "role": role,
+            "cluster": cluster,
+            "active": True,
+            "created_at": now,
+        }
+        for role, cluster in dict.fromkeys(grant_specs)
+    ]
+    if rows:
+        await conn.execute(insert(grants), rows)
+
+
+async def _insert_invitation(
+    conn: AsyncConnection, person_id: str, invitation: NewInvitation
+) -> None:
+    await conn.execute(
+        insert(invitations).values(
+            id=invitation.id,
+            person_id=person_id,
+            token_hash=invitation.token_hash,
+            created_by=invitation.created_by,
+            created_at=invitation.created_at,
+            expires_at=invitation.expires_at,
+        )
+    )
+
+
+async def _replace_recovery_codes(
+    conn: AsyncConnection, person_id: str, code_hashes: Sequence[str], now: datetime
+) -> None:
+    """Retire the person's unused codes and store new ones: only the latest set works."""
+    await conn.execute(
+        update(recovery_codes)
+        .where(recovery_codes.c.person_id == person_id, recovery_codes.c.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if code_hashes:
+        await conn.execute(
+            insert(recovery_codes),
+            [{"person_id": person_id, "code_hash": h, "created_at": now} for h in code_hashes],
+        )
+
+
+async def _grants_by(
+    conn: AsyncConnection, column: Any, ids: Sequence[str]
+) -> dict[str, list[GrantRecord]]:
+    found: dict[str, list[GrantRecord]] = {}
+    if not ids:
+        return found
+    rows = await conn.execute(
+        select(column, grants.c.role, grants.c.cluster, grants.c.active)
+        .where(column.in_(ids))
+        .order_by(grants.c.id)
+    )
+    for holder, role, cluster, active in rows:
+        found.setdefault(holder, []).append(GrantRecord(role, cluster, bool(active)))
+    return found
+
+
+async def _people(conn: AsyncConnection, term: ColumnElement[bool] | None) -> list[PersonRecord]:
+    query = select(people).order_by(people.c.email)
+    if term is not None:
+        query = query.where(term)
+    rows = list(await conn.execute(query))
+    held = await _grants_by(conn, grants.c.person_id, [row.id for row in rows])
+    return [
+        PersonRecord(
+            id=row.id,
+            email=row.email,
+            name=row.name,
+            status=row.status,
+            password_hash=row.password_hash,
+            totp_secret=row.totp_secret,
+            totp_last_step=row.totp_last_step,
+            failed_logins=row.failed_logins,
+            locked_until=row.locked_until,
+            created_at=row.created_at,
+            deactivated_at=row.deactivated_at,
+            grants=tuple(held.get(row.id, [])),
+        )
+        for row in rows
+    ]
+
+
+async def _tokens(conn: AsyncConnection, term: ColumnElement[bool] | None) -> list[TokenRecord]:
+    query = select(api_tokens).order_by(api_tokens.c.created_at.desc(), api_tokens.c.name)
+    if term is not None:
+        query = query.where(term)
+    rows = list(await conn.execute(query))
+    held = await _grants_by(conn, grants.c.token_id, [row.id for row in rows])
+    return [
+        TokenRecord(
+            id=row.id,
+            name=row.name,
+            prefix=row.prefix,
+            owner_id=row.owner_id,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            last_used_at=row.last_used_at,
+            revoked_at=row.revoked_at,
+            grants=tuple(held.get(row.id, [])),
+        )
+        for row in rows
+    ]
+
+
+def _invitation(row: Any) -> InvitationRecord:
+    return InvitationRecord(
+        id=row.id,
+        person_id=row.person_id,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _session(row: Any) -> SessionRecord:
+    return SessionRecord(
+        id=row.id,
+        person_id=row.person_id,
+        two_factor=bool(row.two_factor),
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )

@@ -1,0 +1,179 @@
+"""``integrator users …`` and ``integrator tokens …`` through the real command line app."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from typer.testing import CliRunner, Result
+
+from integrator.access import AccessService, Identity
+from integrator.cli import app
+from integrator.clock import SystemClock
+from integrator.store import AuditRecord, Store
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "INTEGRATOR_HTTP_PORT": "9090",
+        "USER": "piet",
+    }
+
+
+@pytest.fixture
+def cli(env: dict[str, str]) -> Any:
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(app, list(args), env=env)
+
+    return invoke
+
+
+def _audit(env: dict[str, str], target: str) -> list[AuditRecord]:
+    async def read() -> list[AuditRecord]:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            return await store.list_audit(target=target)
+
+    return asyncio.run(read())
+
+
+def _authenticate(env: dict[str, str], token: str) -> Identity | None:
+    async def check() -> Identity | None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            return await AccessService(store, SystemClock()).authenticate_token(token)
+
+    return asyncio.run(check())
+
+
+def test_create_admin_prints_a_one_time_link(cli: Any, env: dict[str, str]) -> None:
+    done = cli("users", "create-admin", "Root@Example.nl", "--name", "Beheer")
+    assert done.exit_code == 0, done.output
+    assert "root@example.nl" in done.stdout
+    link = next(line for line in done.stdout.splitlines() if "/invitation#" in line)
+    assert link.startswith("http://127.0.0.1:9090/invitation#")
+
+    again = cli("users", "create-admin", "root@example.nl", "--json", "--base-url", "https://x.nl")
+    assert again.exit_code == 0, again.output
+    shown = json.loads(again.stdout)
+    assert shown["link"].startswith("https://x.nl/invitation#") and shown["link"] != link
+
+    entries = _audit(env, "person:root@example.nl")
+    assert [(e.actor, e.action) for e in entries] == [("local:piet", "person.create_admin")] * 2
+
+    listed = json.loads(cli("users", "list", "--json").stdout)
+    assert [(p["email"], p["name"], p["status"], p["grants"]) for p in listed] == [
+        ("root@example.nl", "Beheer", "invited", [{"role": "admin", "cluster": None}])
+    ]
+
+
+def test_users_commands_refuse_bad_input_with_exit_2(cli: Any) -> None:
+    cases = {
+        ("users", "create-admin", "root"): "EMAIL: 'root' is not an e-mail address",
+        ("users", "invite", "anna@example.nl"): "--role: an invitation needs at least one role",
+        ("users", "invite", "anna@example.nl", "--role", "boss"): "--role: unknown role 'boss'",
+        ("users", "deactivate", "nobody@example.nl"): "EMAIL: nobody has the address",
+        ("users", "deactivate", "a@example.nl", "--cluster", "CARD"): "--cluster: only together",
+    }
+    for args, rule in cases.items():
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert rule in " ".join(result.stderr.split()), (args, result.stderr)
+
+
+def test_invite_list_grant_and_deactivate(cli: Any, env: dict[str, str]) -> None:
+    invited = cli(
+        "users", "invite", "anna@example.nl", "--role", "resend", "--role", "viewer",
+        "--cluster", "CARD", "--reason", "new colleague", "--json",
+    )  # fmt: skip
+    assert invited.exit_code == 0, invited.output
+    assert "/invitation#" in json.loads(invited.stdout)["link"]
+    assert cli("users", "invite", "anna@example.nl", "--role", "viewer").exit_code == 2
+    assert cli("users", "reinvite", "anna@example.nl").exit_code == 0
+
+    granted = cli("users", "grant", "anna@example.nl", "--role", "viewer", "--json")
+    assert granted.exit_code == 0, granted.output
+    assert json.loads(granted.stdout)["grants"] == [{"role": "viewer", "cluster": None}]
+
+    taken = cli("users", "deactivate", "anna@example.nl", "--role", "viewer", "--json")
+    assert taken.exit_code == 0, taken.output
+    assert json.loads(taken.stdout)["grants"] == []
+    assert cli("users", "deactivate", "anna@example.nl").exit_code == 0
+    assert cli("users", "deactivate", "anna@example.nl").exit_code == 2  # already
+
+    human = cli("users", "list")
+    assert human.exit_code == 0 and "deactivated" in human.stdout
+    actions = [e.action for e in reversed(_audit(env, "person:anna@example.nl"))]
+    assert actions == [
+        "person.invite",
+        "person.reinvite",
+        "person.grants",
+        "person.role_deactivate",
+        "person.deactivate",
+    ]
+
+
+def test_tokens_create_list_revoke(cli: Any, env: dict[str, str]) -> None:
+    created = cli("tokens", "create", "prometheus", "--role", "metrics", "--expires", "30d")
+    assert created.exit_code == 0, created.output
+    token = created.stdout.strip()
+    assert token.startswith("itg_") and "\n" not in token
+    assert "shown once" in created.stderr
+    identity = _authenticate(env, token)
+    assert identity is not None and identity.display == "token:prometheus"
+
+    scoped = cli("tokens", "create", "lab", "--role", "intake", "--cluster", "CARD", "--json")
+    assert scoped.exit_code == 0, scoped.output
+    lab = json.loads(scoped.stdout)
+    assert lab["grants"] == ["intake@CARD"] and lab["token"].startswith("itg_")
+
+    listing = cli("tokens", "list", "--json")
+    assert listing.exit_code == 0
+    assert token not in listing.stdout and lab["token"] not in listing.stdout
+    rows = {row["name"]: row for row in json.loads(listing.stdout)}
+    assert rows["prometheus"]["prefix"] == token[:12]
+    assert rows["prometheus"]["status"] == "active"
+    assert rows["prometheus"]["last_used_at"] is not None  # authenticated above
+    assert cli("tokens", "list").exit_code == 0
+
+    revoked = cli("tokens", "revoke", rows["prometheus"]["id"][:8], "--reason", "rotated")
+    assert revoked.exit_code == 0, revoked.output
+    assert _authenticate(env, token) is None
+    again = cli("tokens", "revoke", rows["prometheus"]["id"])
+    assert again.exit_code == 2 and "revoked already" in again.stderr
+    entries = _audit(env, "token:prometheus")
+    assert [(e.actor, e.action) for e in reversed(entries)] == [
+        ("local:piet", "token.create"),
+        ("local:piet", "token.revoke"),
+    ]
+
+
+def test_tokens_refuse_bad_input_with_exit_2(cli: Any) -> None:
+    cases = {
+        ("tokens", "create", "x", "--role", "metrics", "--expires", "3w"): "--expires: ",
+        ("tokens", "create", "x", "--role", "metrics", "--expires", "800d"): "--expires: ",
+        ("tokens", "create", "x"): "--role: a token needs at least one role",
+        ("tokens", "create", "bad name", "--role", "metrics"): "NAME: ",
+        ("tokens", "create", "x", "--role", "root"): "--role: unknown role",
+        ("tokens", "revoke", "abc"): "ID: ",
+        ("tokens", "revoke", "abcdef"): "ID: no token",
+    }
+    for args, rule in cases.items():
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert rule in result.stderr, (args, result.stderr)

@@ -1,0 +1,46 @@
+"""docs/access.md shows the tables the code enforces; any drift fails here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+from integrator.access.permissions import render_matrix_markdown
+from integrator.access.routes import ROUTE_PERMISSIONS, render_routes_markdown
+from integrator.engine import Engine
+from integrator.http.app import create_app
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "access.md"
+
+
+def _between(text: str, name: str) -> str:
+    start = f"<!-- {name}: generated from the code, do not edit -->\n"
+    end = f"<!-- end of {name} -->"
+    assert start in text and end in text, f"docs/access.md lacks the {name} markers"
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_docs_matrix_equals_the_rendering_of_the_code() -> None:
+    assert _between(DOC.read_text(encoding="utf-8"), "permission matrix") == (
+        render_matrix_markdown()
+    )
+
+
+def test_docs_route_table_equals_the_rendering_of_the_code() -> None:
+    assert _between(DOC.read_text(encoding="utf-8"), "route permissions") == (
+        render_routes_markdown()
+    )
+
+
+def test_every_api_route_declares_exactly_one_permission() -> None:
+    # Read from the OpenAPI description, which lists every route the routers declare (the
+    # FastAPI docs pages themselves are not in it).
+    app = create_app(cast(Engine, object()))
+    served = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert served == set(ROUTE_PERMISSIONS)
+    public = {route for route, permission in ROUTE_PERMISSIONS.items() if permission is None}
+    assert public == {("GET", "/healthz"), ("GET", "/readyz")}

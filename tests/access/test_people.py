@@ -1,0 +1,222 @@
+"""Admins manage people and grants, only inside their own clusters; the store's use-once steps."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from integrator.access import (
+    AccessDenied,
+    AccessService,
+    BadAccessInput,
+    Grant,
+    Identity,
+    Role,
+    UnknownAccount,
+)
+from integrator.clock import ManualClock
+from integrator.store import NewInvitation, Store
+from tests.access.conftest import LOCAL, login_as, onboard
+
+CARD_ADMIN = Grant(Role.ADMIN, "CARD")
+
+
+@pytest.fixture
+async def card_admin(service: AccessService, clock: ManualClock) -> Identity:
+    member = await onboard(service, clock, "card-admin@example.nl", CARD_ADMIN)
+    return await login_as(service, clock, member)
+
+
+async def test_a_cluster_admin_gives_grants_in_that_cluster_only(
+    service: AccessService, card_admin: Identity
+) -> None:
+    await service.invite(card_admin, "anna@example.nl", [Grant(Role.RESEND, "CARD")])
+    for outside in (Grant(Role.RESEND, "ONCO"), Grant(Role.VIEWER), Grant(Role.ADMIN)):
+        with pytest.raises(AccessDenied, match=str(outside).replace("*", r"\*")):
+            await service.invite(card_admin, "bert@example.nl", [outside])
+
+
+async def test_a_cluster_admin_sees_only_people_and_grants_reaching_that_cluster(
+    service: AccessService, card_admin: Identity
+) -> None:
+    await service.invite(
+        LOCAL, "anna@example.nl", [Grant(Role.RESEND, "CARD"), Grant(Role.RESEND, "ONCO")]
+    )
+    await service.invite(LOCAL, "bert@example.nl", [Grant(Role.VIEWER, "ONCO")])
+    await service.invite(LOCAL, "carla@example.nl", [Grant(Role.VIEWER)])
+    seen = {view.email: view.grants for view in await service.list_people(card_admin)}
+    assert seen == {
+        "anna@example.nl": (Grant(Role.RESEND, "CARD"),),
+        "card-admin@example.nl": (CARD_ADMIN,),
+        "carla@example.nl": (Grant(Role.VIEWER),),  # all clusters reach CARD too
+    }
+    everyone = {view.email for view in await service.list_people(LOCAL)}
+    assert "bert@example.nl" in everyone
+
+
+async def test_listing_people_needs_the_admin_role(
+    service: AccessService, clock: ManualClock
+) -> None:
+    member = await onboard(service, clock, "anna@example.nl", Grant(Role.VIEWER))
+    anna = await login_as(service, clock, member)
+    with pytest.raises(AccessDenied):
+        await service.list_people(anna)
+    with pytest.raises(AccessDenied):
+        await service.invite(anna, "bert@example.nl", [Grant(Role.VIEWER)])
+
+
+async def test_set_grants_leaves_other_clusters_alone(
+    service: AccessService, store: Store, card_admin: Identity
+) -> None:
+    await service.invite(
+        LOCAL, "anna@example.nl", [Grant(Role.RESEND, "CARD"), Grant(Role.RESEND, "ONCO")]
+    )
+    view = await service.set_grants(
+        card_admin, "anna@example.nl", [Grant(Role.VIEWER, "CARD")], reason="moved to viewing"
+    )
+    assert view.grants == (Grant(Role.VIEWER, "CARD"),)
+    assert view.inactive_grants == (Grant(Role.RESEND, "CARD"),)
+    person = await store.get_person(email="anna@example.nl")
+    assert person is not None
+    assert sorted(person.active_grants, key=str) == [("resend", "ONCO"), ("viewer", "CARD")]
+    [entry] = [
+        e
+        for e in await store.list_audit(target="person:anna@example.nl")
+        if e.action == "person.grants"
+    ]
+    assert entry.actor == "person:card-admin@example.nl"
+    assert entry.details == {"added": ["viewer@CARD"], "removed": ["resend@CARD"]}
+    with pytest.raises(BadAccessInput, match="--role: "):
+        await service.set_grants(LOCAL, "anna@example.nl", [])
+
+
+async def test_deactivating_an_account_needs_an_admin_wherever_it_reaches(
+    service: AccessService, card_admin: Identity
+) -> None:
+    await service.invite(
+        LOCAL, "anna@example.nl", [Grant(Role.RESEND, "CARD"), Grant(Role.RESEND, "ONCO")]
+    )
+    with pytest.raises(AccessDenied, match="outside your clusters"):
+        await service.deactivate_person(card_admin, "anna@example.nl")
+    await service.deactivate_role(card_admin, "anna@example.nl", Role.RESEND, "CARD")
+    with pytest.raises(AccessDenied):
+        await service.deactivate_role(card_admin, "anna@example.nl", Role.RESEND, "ONCO")
+    await service.deactivate_person(LOCAL, "anna@example.nl")
+    with pytest.raises(BadAccessInput, match="deactivated already"):
+        await service.deactivate_person(LOCAL, "anna@example.nl")
+    with pytest.raises(BadAccessInput, match="no active grant"):
+        await service.deactivate_role(LOCAL, "anna@example.nl", Role.VIEWER, None)
+    with pytest.raises(UnknownAccount):
+        await service.deactivate_person(LOCAL, "nobody@example.nl")
+
+
+# -- the store's use-once steps, raced ----------------------------------------------------------
+
+
+async def _invited(store: Store, clock: ManualClock) -> tuple[str, NewInvitation]:
+    invitation = NewInvitation(
+        id="inv-1",
+        token_hash="a" * 64,
+        created_by="local:piet",
+        created_at=clock.now(),
+        expires_at=clock.now() + timedelta(days=7),
+    )
+    await store.add_person(
+        "p-1",
+        email="anna@example.nl",
+        name="Anna",
+        grant_specs=[("viewer", None)],
+        invitation=invitation,
+    )
+    return "p-1", invitation
+
+
+async def test_an_invitation_completes_once_even_when_raced(
+    store: Store, clock: ManualClock
+) -> None:
+    person_id, invitation = await _invited(store, clock)
+
+    async def complete(code_hash: str) -> bool:
+        return await store.complete_invitation(
+            invitation.id,
+            person_id,
+            password_hash="$argon2id$x",
+            totp_step=1,
+            recovery_code_hashes=[code_hash],
+            now=clock.now(),
+        )
+
+    results = await asyncio.gather(complete("b" * 64), complete("c" * 64))
+    assert sorted(results) == [False, True]
+    assert await store.unused_recovery_codes(person_id) == 1  # the loser wrote nothing
+
+
+async def test_an_expired_invitation_does_not_complete(store: Store, clock: ManualClock) -> None:
+    person_id, invitation = await _invited(store, clock)
+    done = await store.complete_invitation(
+        invitation.id,
+        person_id,
+        password_hash="$argon2id$x",
+        totp_step=1,
+        recovery_code_hashes=[],
+        now=invitation.expires_at,
+    )
+    assert not done
+    person = await store.get_person(person_id=person_id)
+    assert person is not None and person.status == "invited"
+
+
+async def test_a_totp_step_and_a_recovery_code_are_claimed_once(
+    store: Store, clock: ManualClock
+) -> None:
+    person_id, invitation = await _invited(store, clock)
+    assert await store.complete_invitation(
+        invitation.id,
+        person_id,
+        password_hash="$argon2id$x",
+        totp_step=100,
+        recovery_code_hashes=["d" * 64],
+        now=clock.now(),
+    )
+    steps = await asyncio.gather(*(store.claim_totp_step(person_id, 101) for _ in range(3)))
+    assert sorted(steps) == [False, False, True]
+    assert not await store.claim_totp_step(person_id, 100)
+    codes = await asyncio.gather(
+        *(store.use_recovery_code(person_id, "d" * 64, now=clock.now()) for _ in range(3))
+    )
+    assert sorted(codes) == [False, False, True]
+
+
+async def test_failed_logins_lock_at_the_limit_and_count_again(
+    store: Store, clock: ManualClock
+) -> None:
+    person_id, _ = await _invited(store, clock)
+    until = clock.now() + timedelta(minutes=15)
+    locks = [
+        await store.record_login_failure(person_id, max_failures=3, lock_until=until)
+        for _ in range(4)
+    ]
+    assert locks == [None, None, until, None]
+    person = await store.get_person(person_id=person_id)
+    assert person is not None and (person.failed_logins, person.locked_until) == (1, until)
+    await store.record_login_success(person_id)
+    person = await store.get_person(person_id=person_id)
+    assert person is not None and (person.failed_logins, person.locked_until) == (0, None)
+
+
+async def test_emails_are_unique_and_stored_lower_cased(store: Store, clock: ManualClock) -> None:
+    from integrator.store import Conflict, StoreError
+
+    await _invited(store, clock)
+    second = NewInvitation("inv-2", "e" * 64, "local:piet", clock.now(), clock.now())
+    with pytest.raises(Conflict):
+        await store.add_person(
+            "p-2", email="anna@example.nl", name="A", grant_specs=[], invitation=second
+        )
+    with pytest.raises(StoreError):  # the check constraint refuses an upper-case address
+        await store.add_person(
+            "p-3", email="Bert@example.nl", name="B", grant_specs=[], invitation=second
+        )
+    assert [p.email for p in await store.list_people()] == ["anna@example.nl"]
