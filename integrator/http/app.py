@@ -1,10 +1,17 @@
-"""``create_app``: assembles the routers; nothing else lives here."""
+"""``create_app``: assembles the routers and the app-wide rules; nothing else lives here.
+
+App-wide, so every route has them, including routes added later: unknown query parameters are
+refused (``integrator.http.query``) and errors never quote the request
+(``integrator.http.errors``).
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from integrator.engine import Engine
+from integrator.http.errors import install_error_handlers
+from integrator.http.query import refuse_unknown_query
 from integrator.http.routes import (
     audit,
     deadletters,
@@ -20,9 +27,15 @@ from integrator.jobs import JobRegistry
 
 
 def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
-    app = FastAPI(title="Integrator", version="1", docs_url="/docs")
+    app = FastAPI(
+        title="Integrator",
+        version="1",
+        docs_url="/docs",
+        dependencies=[Depends(refuse_unknown_query)],
+    )
     app.state.engine = engine
     app.state.jobs = jobs or JobRegistry()
+    install_error_handlers(app)
     for module in (
         health,
         events,

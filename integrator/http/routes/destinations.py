@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from integrator.catalog import version_warnings
 from integrator.errors import PermanentError
-from integrator.http.deps import EngineDep, actor_of, json_object, reason_of
+from integrator.http.deps import EngineDep, Revision, actor_of, json_object, reason_of
 from integrator.operators import Change, UnknownDestination
 
 router = APIRouter(prefix="/api/v1", tags=["destinations"])
@@ -109,7 +109,7 @@ async def destination_history(destination_id: str, engine: EngineDep) -> list[di
 
 @router.post("/destinations/{destination_id}/rollback/{revision}")
 async def rollback_destination(
-    destination_id: str, revision: int, request: Request, engine: EngineDep
+    destination_id: str, revision: Revision, request: Request, engine: EngineDep
 ) -> dict[str, Any]:
     return await _change(
         engine.admin.rollback(
