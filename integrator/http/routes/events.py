@@ -7,11 +7,12 @@ from fastapi.responses import JSONResponse
 
 from integrator.errors import InvalidEvent
 from integrator.http.deps import EngineDep
+from integrator.http.openapi import EVENT_BODY
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
 
-@router.post("/events", status_code=202)
+@router.post("/events", status_code=202, openapi_extra=EVENT_BODY)
 async def post_event(request: Request, engine: EngineDep) -> JSONResponse:
     raw = await request.body()
     try:
