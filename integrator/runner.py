@@ -1,5 +1,9 @@
 """``integrator run``: the engine and its HTTP API in one process until SIGTERM or SIGINT.
 
+The HTTP port is bound first, before the store is opened or delivery starts: a port in use (or
+one the user may not bind) stops the command with one line naming the address, and "http api
+listening" is logged only once the server accepts connections.
+
 SIGHUP reads the destination files again and applies them without a restart. On SIGTERM or
 SIGINT the HTTP server stops taking requests, delivery loops are cancelled between or during
 attempts (an unfinished attempt leaves the message queued, to be sent again with the same MSH-10
@@ -11,12 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import signal
+import socket
 from collections.abc import Iterator
 
 import uvicorn
 
 from integrator.engine import Engine
+from integrator.errors import IntegratorError
 from integrator.gcpolicy import tune_for_service
 from integrator.http import create_app
 from integrator.logging import get_logger
@@ -24,15 +31,65 @@ from integrator.logging import get_logger
 log = get_logger("integrator.run")
 
 
+_REASONS = {
+    errno.EADDRINUSE: "the port is in use by another process (stop it or set INTEGRATOR_HTTP_PORT)",
+    errno.EACCES: "permission denied (ports below 1024 need privileges; set INTEGRATOR_HTTP_PORT)",
+    errno.EADDRNOTAVAIL: "not an address of this machine (check INTEGRATOR_HTTP_HOST)",
+}
+
+
+class HttpPortUnavailable(IntegratorError):
+    """The HTTP API cannot listen where the settings say; nothing was started."""
+
+
+def bind_http(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` for the HTTP API, or ``HttpPortUnavailable``."""
+    where = f"cannot listen on {f'[{host}]' if ':' in host else host}:{port} for the HTTP API"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise HttpPortUnavailable(f"{where}: {exc.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        reason = _REASONS.get(exc.errno or 0) or exc.strerror or type(exc).__name__
+        raise HttpPortUnavailable(f"{where}: {reason}") from None
+    return sock
+
+
 class _QuietServer(uvicorn.Server):
-    """uvicorn without its own signal handling: the engine owns SIGTERM/SIGINT."""
+    """uvicorn without its own signal handling (the engine owns SIGTERM/SIGINT) on our socket.
+
+    It says it listens once it accepts connections on the socket ``bind_http`` made.
+    """
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            log.info("http api listening", host=self.config.host, port=self.config.port)
+
 
 async def run_engine(engine: Engine, *, http: bool = True) -> None:
+    settings = engine.settings
+    listener = bind_http(settings.http_host, settings.http_port) if http else None
+    try:
+        await _run(engine, listener)
+    finally:
+        if listener is not None:
+            listener.close()
+
+
+async def _run(engine: Engine, listener: socket.socket | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -50,20 +107,17 @@ async def run_engine(engine: Engine, *, http: bool = True) -> None:
     loop.add_signal_handler(signal.SIGHUP, reload)
     server: _QuietServer | None = None
     server_task: asyncio.Task[None] | None = None
-    if http:
+    if listener is not None:
         config = uvicorn.Config(
             create_app(engine),
             host=engine.settings.http_host,
-            port=engine.settings.http_port,
+            port=listener.getsockname()[1],
             log_level="warning",
             access_log=False,
             lifespan="off",
         )
         server = _QuietServer(config)
-        server_task = asyncio.create_task(server.serve(), name="http")
-        log.info(
-            "http api listening", host=engine.settings.http_host, port=engine.settings.http_port
-        )
+        server_task = asyncio.create_task(server.serve(sockets=[listener]), name="http")
     try:
         waiters = [asyncio.create_task(stop.wait())]
         if server_task is not None:

@@ -159,7 +159,7 @@ def build_filter(
 ) -> MessageFilter:
     if status is not None and status not in {s.value for s in MessageStatus}:
         raise BadSearch(
-            f"status: unknown status {status!r}; one of {', '.join(s.value for s in MessageStatus)}"
+            f"status: not a message status; one of {', '.join(s.value for s in MessageStatus)}"
         )
     bsn_digits = normalise_bsn(bsn) if bsn else None
     return MessageFilter(

@@ -22,6 +22,12 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/readyz"): None,
     ("GET", "/metrics"): P.METRICS_READ,
     ("POST", "/api/v1/events"): P.EVENTS_SUBMIT,
+    # Event summaries carry identifiers only (ZD number, provider), like message summaries.
+    ("GET", "/api/v1/events"): P.MESSAGES_READ,
+    # The search by BSN and one event in full (its payload names the patient): patient data.
+    ("POST", "/api/v1/events/search"): P.PATIENT_DATA_READ,
+    ("GET", "/api/v1/events/{event_id}"): P.PATIENT_DATA_READ,
+    ("POST", "/api/v1/events/route"): P.EVENTS_ROUTE,
     ("GET", "/api/v1/messages"): P.MESSAGES_READ,
     # The search by BSN (in the body) tells whether a patient had a referral: patient data.
     ("POST", "/api/v1/messages/search"): P.PATIENT_DATA_READ,

@@ -18,7 +18,7 @@ def run_command(
 ) -> None:
     """Run the engine: intake, delivery and the HTTP API, until SIGTERM or Ctrl-C."""
     from integrator.engine import Engine
-    from integrator.runner import run_engine
+    from integrator.runner import HttpPortUnavailable, run_engine
 
     settings = load_settings(service=True)
     if settings.search_key_is_development:
@@ -30,6 +30,8 @@ def run_command(
         )
     try:
         run(run_engine(Engine(settings), http=http))
+    except HttpPortUnavailable as exc:
+        fail(str(exc))  # before anything started: one line, nothing to clean up
     except IntegratorError as exc:
         fail(f"the engine could not run: {exc}")
 

@@ -1,10 +1,20 @@
-"""``create_app``: assembles the routers; nothing else lives here."""
+"""``create_app``: assembles the routers and the app-wide rules; nothing else lives here.
+
+App-wide, so every route has them, including routes added later: unknown query parameters are
+refused (``integrator.http.query``), errors never quote the request (``integrator.http.errors``),
+the OpenAPI document describes the bodies routes read raw (``integrator.http.openapi``), and
+``/docs`` needs no internet access (``integrator.http.docs``).
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from integrator.engine import Engine
+from integrator.http.docs import docs_router
+from integrator.http.errors import install_error_handlers
+from integrator.http.openapi import install_openapi
+from integrator.http.query import refuse_unknown_query
 from integrator.http.routes import (
     audit,
     deadletters,
@@ -20,9 +30,17 @@ from integrator.jobs import JobRegistry
 
 
 def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
-    app = FastAPI(title="Integrator", version="1", docs_url="/docs")
+    app = FastAPI(
+        title="Integrator",
+        version="1",
+        docs_url=None,  # served offline by docs_router
+        redoc_url=None,
+        dependencies=[Depends(refuse_unknown_query)],
+    )
     app.state.engine = engine
     app.state.jobs = jobs or JobRegistry()
+    install_error_handlers(app)
+    install_openapi(app)
     for module in (
         health,
         events,
@@ -35,4 +53,5 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
         metrics,
     ):
         app.include_router(module.router)
+    app.include_router(docs_router(app))
     return app

@@ -1,10 +1,23 @@
-"""Request bodies of the API; unknown keys are refused everywhere."""
+"""Request bodies of the API; unknown keys are refused everywhere.
+
+Every integer a request can carry is bounded to what the store can hold (``INT_MAX``, the
+largest 32-bit integer, the size of a revision column), so an out-of-range number is a 422
+naming the field, never an overflow deep in the database driver.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+INT_MAX: Final = 2**31 - 1
+"""The largest offset or revision the API takes: the store's 32-bit integer columns."""
+MAX_LIMIT: Final = 1000
+"""The most rows one page of a list holds."""
+
+PageLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="rows per page")]
+PageOffset = Annotated[int, Field(ge=0, le=INT_MAX, description="rows to skip")]
 
 
 class SearchTerms(BaseModel):
@@ -25,8 +38,8 @@ class SearchTerms(BaseModel):
 
 
 class SearchBody(SearchTerms):
-    limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    limit: PageLimit = 100
+    offset: PageOffset = 0
 
 
 class ResendBody(BaseModel):

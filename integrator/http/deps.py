@@ -1,17 +1,20 @@
 """What routes ask for: the engine, the job registry, who is asking, a checked search filter.
 
 Declared per route as typed dependencies (``EngineDep``), so a route's signature says what it
-uses and tests can build an app around any engine.
+uses and tests can build an app around any engine. The integer parameters of every route use
+the bounded types here (``Limit``, ``Offset``, ``Revision``): a number the store cannot hold is
+a 422 naming the parameter and the bound.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 
 from integrator.engine import Engine
-from integrator.http.bodies import SearchTerms
+from integrator.http.bodies import INT_MAX, MAX_LIMIT, SearchTerms
+from integrator.http.errors import without_values
 from integrator.jobs import JobRegistry
 from integrator.search import BadSearch, build_filter
 from integrator.store import MessageFilter
@@ -30,6 +33,12 @@ def _jobs(request: Request) -> JobRegistry:
 EngineDep = Annotated[Engine, Depends(_engine)]
 JobsDep = Annotated[JobRegistry, Depends(_jobs)]
 
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows per page")]
+Offset = Annotated[int, Query(ge=0, le=INT_MAX, description="rows to skip")]
+Revision = Annotated[
+    int, Path(ge=1, le=INT_MAX, description="a revision number from the destination's history")
+]
+
 
 def actor_of(request: Request) -> str:
     return request.headers.get("x-integrator-actor", "api")[:128]
@@ -40,12 +49,14 @@ def reason_of(request: Request) -> str | None:
 
 
 def filter_of(engine: Engine, terms: SearchTerms) -> MessageFilter:
-    """The store filter of search terms; a bad term is a 422 naming it."""
+    """The store filter of search terms; a bad term is a 422 naming it, without its value."""
+    values = terms.model_dump(exclude_none=True, exclude={"limit", "offset"})
     try:
-        values = terms.model_dump(exclude_none=True, exclude={"limit", "offset"})
         return build_filter(engine.settings, **values)
     except BadSearch as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
+        raise HTTPException(
+            status_code=422, detail=without_values(str(exc), values.values())
+        ) from None
 
 
 async def json_object(request: Request) -> dict[str, Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from integrator.http.deps import EngineDep
+from integrator.http.deps import EngineDep, Limit
 from integrator.presenters import audit_view
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
@@ -14,6 +14,6 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
 
 @router.get("/audit")
 async def audit(
-    engine: EngineDep, target: str | None = None, limit: int = Query(100, ge=1, le=1000)
+    engine: EngineDep, target: str | None = None, limit: Limit = 100
 ) -> list[dict[str, Any]]:
     return [audit_view(a) for a in await engine.store.list_audit(target=target, limit=limit)]

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from deadletter import list_dead_letters
-from integrator.http.deps import EngineDep
+from integrator.http.deps import EngineDep, Limit
 from integrator.presenters import dead_letter_summary
 
 router = APIRouter(prefix="/api/v1", tags=["deadletters"])
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["deadletters"])
 async def deadletters(
     engine: EngineDep,
     destination: str | None = None,
-    limit: int = Query(100, ge=1, le=1000),
+    limit: Limit = 100,
     include_resolved: bool = Query(
         False, alias="all", description="Also the resolved ones (a later resend was delivered)."
     ),

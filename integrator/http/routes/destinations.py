@@ -9,7 +9,8 @@ from fastapi import APIRouter, HTTPException, Request
 
 from integrator.catalog import version_warnings
 from integrator.errors import PermanentError
-from integrator.http.deps import EngineDep, actor_of, json_object, reason_of
+from integrator.http.deps import EngineDep, Revision, actor_of, json_object, reason_of
+from integrator.http.openapi import DESTINATION_BODY
 from integrator.operators import Change, UnknownDestination
 
 router = APIRouter(prefix="/api/v1", tags=["destinations"])
@@ -46,7 +47,7 @@ async def get_destination(destination_id: str, engine: EngineDep) -> dict[str, A
     return {"file": source, "definition": config.model_dump(mode="json"), "warnings": notices}
 
 
-@router.post("/destinations", status_code=201)
+@router.post("/destinations", status_code=201, openapi_extra=DESTINATION_BODY)
 async def add_destination(request: Request, engine: EngineDep) -> dict[str, Any]:
     definition = await json_object(request)
     return await _change(
@@ -54,7 +55,7 @@ async def add_destination(request: Request, engine: EngineDep) -> dict[str, Any]
     )
 
 
-@router.put("/destinations/{destination_id}")
+@router.put("/destinations/{destination_id}", openapi_extra=DESTINATION_BODY)
 async def replace_destination(
     destination_id: str, request: Request, engine: EngineDep
 ) -> dict[str, Any]:
@@ -109,7 +110,7 @@ async def destination_history(destination_id: str, engine: EngineDep) -> list[di
 
 @router.post("/destinations/{destination_id}/rollback/{revision}")
 async def rollback_destination(
-    destination_id: str, revision: int, request: Request, engine: EngineDep
+    destination_id: str, revision: Revision, request: Request, engine: EngineDep
 ) -> dict[str, Any]:
     return await _change(
         engine.admin.rollback(

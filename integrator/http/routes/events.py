@@ -23,7 +23,9 @@ from integrator.events_routing import (
     route_report,
     select_events,
 )
-from integrator.http.deps import EngineDep, JobsDep, actor_of
+from integrator.http.bodies import PageLimit, PageOffset
+from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, actor_of
+from integrator.http.openapi import EVENT_BODY
 from integrator.jobs import Job
 from integrator.store.records import EventFilter
 
@@ -42,8 +44,8 @@ class EventSearchBody(BaseModel):
     since: str | None = None  # ISO date or date-time; a date is that whole local day
     until: str | None = None
     unrouted: bool = False
-    limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    limit: PageLimit = 100
+    offset: PageOffset = 0
 
 
 class RouteBody(BaseModel):
@@ -59,7 +61,7 @@ class RouteBody(BaseModel):
     dry_run: bool = False
 
 
-@router.post("/events", status_code=202)
+@router.post("/events", status_code=202, openapi_extra=EVENT_BODY)
 async def post_event(request: Request, engine: EngineDep) -> JSONResponse:
     raw = await request.body()
     try:
@@ -85,8 +87,8 @@ async def list_events(
     since: str | None = None,
     until: str | None = None,
     unrouted: bool = False,
-    limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 100,
+    offset: Offset = 0,
     bsn: str | None = Query(None, include_in_schema=False),
 ) -> list[dict[str, Any]]:
     """Events, newest first, with how many messages each has; ``unrouted`` for those none."""

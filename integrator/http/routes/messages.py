@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException
 
 from integrator.http.bodies import SearchBody, SearchTerms
-from integrator.http.deps import EngineDep, filter_of
+from integrator.http.deps import EngineDep, Limit, Offset, filter_of
 from integrator.presenters import message_detail, message_summary
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
@@ -25,8 +25,8 @@ async def list_messages(
     event_type: str | None = None,
     since: str | None = None,
     until: str | None = None,
-    limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Search by identifiers; a BSN search is ``POST /api/v1/messages/search``."""
     terms = SearchTerms(

@@ -1,0 +1,113 @@
+"""Error answers of the API: they name the parameter and the rule, never what was sent.
+
+A BSN typed into the wrong field, a URL or a body that is not JSON must not come back in the
+answer (which ends up in browser histories, proxies and tickets) nor in a log line:
+
+- a request that fails validation gets FastAPI's usual shape, ``{"detail": [{loc, msg, type}]}``,
+  without the ``input`` and ``ctx`` that FastAPI would add (they quote what was sent);
+- an unexpected error is a plain 500 and one log line with the route and the error's type only:
+  exception texts (a database driver's, say) may quote parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from integrator.logging import get_logger
+
+log = get_logger("integrator.http")
+
+WITHHELD: Final = "…"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}")
+_DIGIT_RUN = re.compile(r"\d{5,}")
+
+
+def without_values(text: str, values: Iterable[object]) -> str:
+    """``text`` with every given value cut out: an error never repeats what was sent.
+
+    Quoted values become ``'…'``, and any value of four characters or more still in the text
+    becomes ``…`` (shorter ones are left, as they would match parts of the rule's own words).
+    """
+    given = sorted({str(v) for v in values if str(v)}, key=len, reverse=True)
+    for value in given:
+        text = text.replace(repr(value), f"'{WITHHELD}'")
+    for value in given:
+        if len(value) >= 4:
+            text = text.replace(value, WITHHELD)
+    return text
+
+
+def safe_name(key: str) -> str:
+    """A key as it may be shown: a name, or ``…`` for a key that could be data (a number)."""
+    if _NAME.fullmatch(key) and not _DIGIT_RUN.search(key):
+        return key
+    return WITHHELD
+
+
+def public_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Validation errors as ``{loc, msg, type}`` without anything quoted from the request."""
+    public = []
+    for error in errors:
+        given = error.get("input")
+        scalars = [given] if isinstance(given, str | int | float) else []
+        public.append(
+            {
+                "loc": [p if isinstance(p, int) else safe_name(str(p)) for p in error["loc"]],
+                "msg": without_values(str(error["msg"]), scalars),
+                "type": str(error["type"]),
+            }
+        )
+    return public
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": public_errors(exc.errors())}, status_code=422)
+
+
+class ContainUnexpectedErrors:
+    """An error no route expected becomes a 500 and one log line with its type, no text.
+
+    Without this the server would log the traceback, whose last line is the exception's text.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            route = scope.get("route")
+            log.error(
+                "http request failed",
+                method=scope.get("method"),
+                route=getattr(route, "path", None),  # the template: no ids, no query
+                error_type=type(exc).__name__,
+            )
+            if not started:
+                response = JSONResponse({"detail": "internal error"}, status_code=500)
+                await response(scope, receive, send)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(ContainUnexpectedErrors)

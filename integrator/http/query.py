@@ -1,0 +1,69 @@
+"""Unknown query parameters are refused (docs/product.md §7), on every route of the app.
+
+A misspelt filter silently ignored answers with every message, and a BSN put in a URL by mistake
+(``?bsn=...``) would do the same while leaving the BSN in proxy logs. So each request's query
+keys are compared with the parameters its route declares (its own and its dependencies'), and
+any other key is a 422 naming it. ``create_app`` adds ``refuse_unknown_query`` as a dependency
+of the whole app, so routes added later are covered without doing anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+from integrator.http.errors import safe_name
+
+BSN_SEARCH: Final = (
+    "a BSN never goes in a URL: search by BSN in the body of POST /api/v1/messages/search"
+)
+
+
+def declared_query(route: APIRoute) -> frozenset[str]:
+    """The query parameter names ``route`` takes, through all of its dependencies."""
+    return frozenset(_names(route.dependant))
+
+
+def _names(dependant: Dependant) -> set[str]:
+    names: set[str] = set()
+    for field in dependant.query_params:
+        annotation = field.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            # a query model: its fields are the parameters
+            names.update(f.alias or n for n, f in annotation.model_fields.items())
+        else:
+            names.add(field.alias)
+    for sub in dependant.dependencies:
+        names |= _names(sub)
+    return names
+
+
+def _is_bsn(key: str) -> bool:
+    lowered = key.lower()
+    return "bsn" in lowered or "burgerservicenummer" in lowered
+
+
+def _error(key: str, allowed: frozenset[str]) -> dict[str, Any]:
+    if _is_bsn(key):
+        rule = f"unknown query parameter: {BSN_SEARCH}"
+    elif allowed:
+        rule = f"unknown query parameter; this route takes {', '.join(sorted(allowed))}"
+    else:
+        rule = "unknown query parameter; this route takes none"
+    return {"type": "extra_forbidden", "loc": ("query", safe_name(key)), "msg": rule}
+
+
+async def refuse_unknown_query(request: Request) -> None:
+    """A 422 naming each query parameter the matched route does not declare."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.query_params:
+        return
+    allowed = declared_query(route)
+    unknown = sorted({key for key in request.query_params if key not in allowed})
+    if unknown:
+        raise RequestValidationError([_error(key, allowed) for key in unknown])

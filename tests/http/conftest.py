@@ -1,0 +1,58 @@
+"""An engine on its own store and destination files, with the HTTP API in front of it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from destinations.config import dump_destination
+from destinations.receiver import MllpReceiver
+from integrator.engine import Engine
+from integrator.http import create_app
+from tests.integrator.support import destination, settings_for
+
+BSN = "999990019"  # the sample referral's patient
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[MllpReceiver]:
+    async with MllpReceiver() as server:
+        yield server
+
+
+@pytest.fixture
+async def engine(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    config = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
+    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
+    started = Engine(settings)
+    await started.start()
+    yield started
+    await started.stop()
+
+
+@pytest.fixture
+def app(engine: Engine) -> FastAPI:
+    return create_app(engine)
+
+
+@pytest.fixture
+async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        yield client
+
+
+async def submit(engine: Engine, event: dict[str, Any]) -> str:
+    """Submit ``event`` and wait for its delivery; the id of its one message."""
+    result = await engine.intake.submit(json.dumps(event), source="cli")
+    assert await engine.wait_settled(timeout=10)
+    [message] = result.messages
+    return message.message_id

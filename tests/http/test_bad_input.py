@@ -1,0 +1,201 @@
+"""Bad input is a 422 naming the parameter and the rule: never a 500, never the value sent back.
+
+Found by fuzzing the OpenAPI document: offsets and revisions beyond what the store holds were
+500s, and a 422 for a wrong-typed search body quoted the BSN it was given (``"input"``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from structlog.testing import capture_logs
+
+from integrator.engine import Engine
+from tests.http.conftest import BSN, submit
+
+ROLLBACK = "/api/v1/destinations/noord/rollback/{}"
+HUGE = 2**63  # one past the largest 64-bit integer: what the fuzzer sent
+BIG = 2**31  # one past the largest 32-bit integer, the store's revision column
+
+
+def refused(response: httpx.Response, *loc: str | int) -> dict[str, Any]:
+    """The one error of a 422 at ``loc``, checked to quote nothing of the request."""
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["loc"] == list(loc)
+    assert set(error) == {"loc", "msg", "type"}  # no "input", no "ctx"
+    return error
+
+
+@pytest.mark.parametrize("value", [HUGE, BIG])
+@pytest.mark.parametrize(
+    ("method", "url", "body", "loc", "rule"),
+    [
+        ("GET", "/api/v1/messages?offset={}", None, ("query", "offset"), "2147483647"),
+        ("GET", "/api/v1/messages?limit={}", None, ("query", "limit"), "1000"),
+        ("GET", "/api/v1/audit?limit={}", None, ("query", "limit"), "1000"),
+        ("POST", "/api/v1/messages/search", "offset", ("body", "offset"), "2147483647"),
+        ("POST", "/api/v1/messages/search", "limit", ("body", "limit"), "1000"),
+        ("POST", ROLLBACK, None, ("path", "revision"), "2147483647"),
+    ],
+)
+async def test_an_integer_beyond_its_bound_is_a_422_naming_it(
+    api: httpx.AsyncClient,
+    engine: Engine,
+    referral_data: dict[str, Any],
+    value: int,
+    method: str,
+    url: str,
+    body: str | None,
+    loc: tuple[str, str],
+    rule: str,
+) -> None:
+    message_id = await submit(engine, referral_data)
+    await api.post("/api/v1/destinations/noord/pause")
+    history = (await api.get("/api/v1/destinations/noord/history")).json()
+
+    response = await api.request(
+        method, url.format(value), json={body: value} if body is not None else None
+    )
+
+    error = refused(response, *loc)
+    assert error["type"] == "less_than_equal"
+    assert f"less than or equal to {rule}" in error["msg"]
+    assert str(value) not in response.text
+    # nothing else changed: the message is there, the destination's history is as it was
+    found = await api.post("/api/v1/messages/search", json={"bsn": BSN})
+    assert [m["id"] for m in found.json()] == [message_id]
+    assert (await api.get("/api/v1/destinations/noord/history")).json() == history
+
+
+async def test_the_largest_offset_and_revision_are_answered(api: httpx.AsyncClient) -> None:
+    largest = 2**31 - 1
+    assert (await api.get(f"/api/v1/messages?offset={largest}")).json() == []
+    searched = await api.post("/api/v1/messages/search", json={"offset": largest})
+    assert searched.json() == []
+    rollback = await api.post(f"/api/v1/destinations/noord/rollback/{largest}")
+    assert rollback.status_code == 422
+    assert rollback.json()["detail"] == f"destination 'noord' has no revision {largest}"
+
+
+async def test_a_bsn_in_the_url_is_refused_and_not_repeated(
+    api: httpx.AsyncClient, engine: Engine, referral_data: dict[str, Any]
+) -> None:
+    message_id = await submit(engine, referral_data)
+
+    for url in (
+        f"/api/v1/messages?bsn={BSN}",
+        f"/api/v1/messages?status=delivered&bsn={BSN}",
+        f"/api/v1/deadletters?bsn={BSN}",
+        f"/api/v1/destinations?BSN={BSN}",
+        f"/healthz?patient_bsn={BSN}",
+    ):
+        response = await api.get(url)
+        [error] = response.json()["detail"]
+        assert response.status_code == 422, url
+        assert error["loc"][0] == "query" and error["loc"][1].lower().endswith("bsn")
+        assert "body of POST /api/v1/messages/search" in error["msg"]
+        assert BSN not in response.text
+
+    found = await api.post("/api/v1/messages/search", json={"bsn": BSN})
+    assert [m["id"] for m in found.json()] == [message_id]
+    listed = await api.get("/api/v1/messages?status=delivered&limit=5")
+    assert [m["id"] for m in listed.json()] == [message_id]
+
+
+async def test_an_unknown_query_parameter_is_named_with_what_the_route_takes(
+    api: httpx.AsyncClient,
+) -> None:
+    response = await api.get("/api/v1/messages?stauts=dead&limit=5")
+    error = refused(response, "query", "stauts")
+    assert error["type"] == "extra_forbidden"
+    assert "unknown query parameter" in error["msg"] and "status" in error["msg"]
+
+    response = await api.get("/api/v1/versions?x=1&y=2")
+    assert [e["loc"] for e in response.json()["detail"]] == [["query", "x"], ["query", "y"]]
+    assert "this route takes none" in response.json()["detail"][0]["msg"]
+
+    # a key that could be data itself is not repeated either
+    response = await api.get(f"/api/v1/audit?{BSN}=1")
+    assert refused(response, "query", "…")["type"] == "extra_forbidden"
+    assert BSN not in response.text
+
+
+async def test_routes_added_later_refuse_unknown_query_parameters_too(
+    app: FastAPI, api: httpx.AsyncClient
+) -> None:
+    from fastapi import Depends
+
+    def page(cursor: str | None = None) -> str | None:
+        return cursor
+
+    @app.get("/api/v1/later")
+    async def later(q: str | None = None, cursor: str | None = Depends(page)) -> list[Any]:
+        return [q, cursor]
+
+    assert (await api.get("/api/v1/later?q=a&cursor=b")).json() == ["a", "b"]
+    refused(await api.get(f"/api/v1/later?q=a&bsn={BSN}"), "query", "bsn")
+
+
+@pytest.mark.parametrize(
+    ("content", "loc"),
+    [
+        ({"bsn": int(BSN)}, ["body", "bsn"]),  # a number where text goes
+        ({"zd_number": [BSN]}, ["body", "zd_number"]),
+        ({"filter_bsn": BSN}, ["body", "filter_bsn"]),  # unknown key
+        ({BSN: True}, ["body", "…"]),  # unknown key that is the BSN itself
+        (BSN, ["body"]),  # not an object at all
+    ],
+)
+async def test_a_wrong_search_body_is_refused_without_repeating_it(
+    api: httpx.AsyncClient, content: Any, loc: list[Any]
+) -> None:
+    response = await api.post("/api/v1/messages/search", json=content)
+    refused(response, *loc)
+    assert BSN not in response.text
+
+
+async def test_a_body_that_is_not_json_is_refused_without_repeating_it(
+    api: httpx.AsyncClient,
+) -> None:
+    broken = f'{{"bsn": "{BSN}", '.encode()
+    for url in ("/api/v1/messages/search", "/api/v1/resend"):
+        response = await api.post(url, content=broken, headers={"content-type": "application/json"})
+        assert response.status_code == 422, url
+        assert response.json()["detail"][0]["type"] == "json_invalid"
+        assert BSN not in response.text
+    for url in ("/api/v1/messages/search", "/api/v1/destinations"):
+        response = await api.post(url, content=broken)  # no JSON content type
+        assert response.status_code == 422, url
+        assert BSN not in response.text
+
+
+async def test_a_bad_search_term_is_named_without_its_value(api: httpx.AsyncClient) -> None:
+    for response in (
+        await api.post("/api/v1/messages/search", json={"status": BSN}),
+        await api.get(f"/api/v1/messages?status={BSN}"),
+        await api.post("/api/v1/resend", json={"reason": "r", "filter": {"status": BSN}}),
+    ):
+        assert response.status_code == 422
+        assert response.json()["detail"].startswith("status: not a message status; one of queued")
+        assert BSN not in response.text
+
+
+async def test_an_unexpected_error_is_a_500_that_quotes_nothing(
+    app: FastAPI, api: httpx.AsyncClient
+) -> None:
+    @app.get("/api/v1/broken")
+    async def broken() -> None:
+        raise RuntimeError(f"driver error [parameters: ('{BSN}',)]")
+
+    with capture_logs() as logs:
+        response = await api.get("/api/v1/broken")
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal error"}
+    [line] = [e for e in logs if e["log_level"] == "error"]
+    assert line["error_type"] == "RuntimeError" and line["route"] == "/api/v1/broken"
+    assert BSN not in str(logs)

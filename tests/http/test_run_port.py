@@ -1,0 +1,83 @@
+"""``integrator run`` binds its HTTP port before it says it listens or starts delivering.
+
+A port in use was logged as "http api listening", then the process exited 3; now it exits 1
+with one line naming the address, before anything started.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from tests.integrator.test_cli import ROOT
+
+KEY = "a-test-search-key-of-enough-length"
+
+
+@contextmanager
+def occupied_port() -> Iterator[int]:
+    """A loopback port another process listens on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def test_a_port_in_use_is_one_error_line_and_exit_1(env: dict[str, str]) -> None:
+    with occupied_port() as port:
+        env.update(INTEGRATOR_HTTP_PORT=str(port), INTEGRATOR_SEARCH_KEY=KEY)
+        done = subprocess.run(
+            [sys.executable, "-m", "integrator", "run"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    assert f"127.0.0.1:{port}" in lines[0] and "in use" in lines[0]
+    assert lines[0].startswith("error:")
+    assert "listening" not in output and "engine started" not in output
+
+
+def test_listening_is_logged_once_the_port_answers(env: dict[str, str]) -> None:
+    env["INTEGRATOR_SEARCH_KEY"] = KEY
+    process = subprocess.Popen(
+        [sys.executable, "-m", "integrator", "run"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watchdog = threading.Timer(60, process.kill)  # only if the engine hangs
+    watchdog.start()
+    try:
+        assert process.stderr is not None
+        events = []
+        for line in process.stderr:
+            events.append(json.loads(line)["event"])
+            if events[-1] == "http api listening":
+                break
+        else:
+            raise AssertionError(f"never said it listens: {events}")
+        assert events.index("engine started") < events.index("http api listening")
+        port = env["INTEGRATOR_HTTP_PORT"]
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
+        process.terminate()
+        assert process.wait(30) == 0
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
