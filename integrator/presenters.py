@@ -212,7 +212,7 @@ def deprecation_report(today: date, catalog: Catalog) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["days_left"], r["destination"]))
 
 
-def dead_letter_summary(letter: DeadLetter) -> dict[str, Any]:
+def dead_letter_summary(letter: DeadLetter, zone: tzinfo | None = None) -> dict[str, Any]:
     """A dead letter with where it stands: ``open``, ``resending`` (a later resend is still in
     delivery) or ``resolved`` (``resolved_by``: the resend that was delivered), and the newest
     resend made after it, so support can follow the link."""
@@ -230,8 +230,8 @@ def dead_letter_summary(letter: DeadLetter) -> dict[str, Any]:
         "attempts": m.attempt_count,
         "reason": letter.reason,
         "last_ack_code": last_ack.ack_code if last_ack is not None else None,
-        "created_at": m.created_at.isoformat(),
-        "dead_since": m.updated_at.isoformat(),
+        "created_at": iso_time(m.created_at, zone),
+        "dead_since": iso_time(m.updated_at, zone),
         "resend_of": m.resend_of,
         "state": resolution.state,
         "resolved_by": resolution.resolved_by,

@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from integrator import eventloop
 from integrator.clock import SystemClock
-from integrator.errors import IntegratorError
+from integrator.errors import IntegratorError, PermanentError
 from integrator.logging import configure_logging
 from integrator.settings import Settings
 
@@ -168,12 +168,20 @@ def with_admin(
     return with_store(action_on_store, settings, read_only=read_only)
 
 
+class BadMessageId(PermanentError):
+    """An id as given matches no message, or several: bad input (exit 2)."""
+
+    exit_code = 2
+
+
 async def resolve_message_ids(store: Store, ids: Sequence[str]) -> list[str]:
     """The full ids of message ids as people give them: whole, or a prefix only one id has.
 
-    For every command that takes message ids, inside its ``with_store`` action (one line:
+    For every command that takes message ids, inside its store action (one line:
     ``ids = await resolve_message_ids(store, ids)``). An unknown id, a prefix shorter than
-    four characters or one that several ids start with (they are listed) exits 2.
+    four characters or one that several ids start with (they are listed) is a ``BadMessageId``,
+    which the commands' error mapping turns into exit 2; raised, not exited here, so that a
+    command's own handling (a batch's, say) stays in charge.
     """
     from integrator.store import UnknownMessage
     from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix
@@ -183,7 +191,7 @@ async def resolve_message_ids(store: Store, ids: Sequence[str]) -> list[str]:
         try:
             full.append(await store.resolve_message_id(given))
         except (UnknownMessage, AmbiguousIdPrefix, BadIdPrefix) as exc:
-            fail(str(exc), 2)
+            raise BadMessageId(str(exc)) from None
     return full
 
 

@@ -12,6 +12,7 @@ or nothing matched (see ``integrator.cli.resend``).
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Annotated, Any
 
 import typer
@@ -25,9 +26,10 @@ from integrator.cli.common import (
     load_settings,
     local_actor,
     print_json,
+    resolve_message_ids,
     with_store,
 )
-from integrator.cli.views import attempts_table
+from integrator.cli.views import attempts_table, short_ids
 from integrator.presenters import dead_letter_summary
 from integrator.store import Store
 
@@ -36,13 +38,13 @@ deadletter_app = typer.Typer(
 )
 
 
-def _detail(letter: DeadLetter) -> dict[str, Any]:
+def _detail(letter: DeadLetter, zone: tzinfo) -> dict[str, Any]:
     from integrator.presenters import attempt_view, dead_letter_summary
 
-    detail = dead_letter_summary(letter)
+    detail = dead_letter_summary(letter, zone)
     last_ack = letter.last_ack
     detail["last_ack"] = attempt_view(last_ack)["ack"] if last_ack is not None else None
-    detail["attempt_history"] = [attempt_view(a) for a in letter.attempts]
+    detail["attempt_history"] = [attempt_view(a, zone) for a in letter.attempts]
     return detail
 
 
@@ -71,13 +73,15 @@ def deadletter_list(
     """List dead letters that still need support, newest first, with reason and last ACK code."""
     from deadletter import list_dead_letters
 
+    settings = load_settings()
+
     async def action(store: Store) -> list[dict[str, Any]]:
         letters = await list_dead_letters(
             store, destination_id=destination, limit=limit, include_resolved=include_resolved
         )
-        return [dead_letter_summary(letter) for letter in letters]
+        return [dead_letter_summary(letter, settings.zone) for letter in letters]
 
-    rows = with_store(action)
+    rows = with_store(action, settings, read_only=True)
     if as_json:
         print_json(rows)
         return
@@ -86,9 +90,10 @@ def deadletter_list(
     for column in ("id", "destination", "ZD number", "MSH-10", "attempts", "ACK", "reason"):
         table.add_column(column)
     table.add_column("state")
+    shown = short_ids(r["id"] for r in rows)
     for r in rows:
         table.add_row(
-            r["id"],
+            shown[r["id"]],
             r["destination"],
             r["zd_number"],
             r["control_id"],
@@ -108,10 +113,13 @@ def deadletter_show(
     """One dead letter: why it died, every attempt, and the last ACK as received."""
     from deadletter import get_dead_letter
 
-    async def action(store: Store) -> dict[str, Any]:
-        return _detail(await get_dead_letter(store, message_id))
+    settings = load_settings()
 
-    detail = with_store(action)
+    async def action(store: Store) -> dict[str, Any]:
+        [full_id] = await resolve_message_ids(store, [message_id])
+        return _detail(await get_dead_letter(store, full_id), settings.zone)
+
+    detail = with_store(action, settings, read_only=True)
     if as_json:
         print_json(detail)
         return
@@ -132,7 +140,7 @@ def deadletter_show(
         summary.add_row(key, str(value) if value is not None else "-")
     summary.add_row("state", _state(detail))
     console.print(summary)
-    attempts = attempts_table(detail["attempt_history"])
+    attempts = attempts_table(detail["attempt_history"], settings.zone)
     console.print(attempts)
     if detail["last_ack"]:
         console.print("Last ACK:")
@@ -155,7 +163,8 @@ def deadletter_discard(
     who = local_actor()
 
     async def action(store: Store) -> dict[str, Any]:
-        letter = await discard(store, message_id, actor=who, reason=reason)
+        [full_id] = await resolve_message_ids(store, [message_id])
+        letter = await discard(store, full_id, actor=who, reason=reason)
         return {"id": letter.message.id, "status": "cancelled", "actor": who, "reason": reason}
 
     result = with_store(action)
@@ -204,7 +213,10 @@ def deadletter_resend(
 
     async def select(store: Store) -> Selection:
         return await select_dead_letters(
-            store, message_ids=ids, every=all_dead, destination_id=destination
+            store,
+            message_ids=await resolve_message_ids(store, ids),
+            every=all_dead,
+            destination_id=destination,
         )
 
     run_resend(

@@ -29,6 +29,7 @@ from integrator.cli.common import (
     local_actor,
     print_json,
     progress_bar,
+    resolve_message_ids,
     run,
 )
 from integrator.errors import IntegratorError
@@ -100,7 +101,8 @@ def resend_command(
     ids = message_ids or []
 
     async def select(store: Store) -> Selection:
-        return await select_for_resend(store, message_ids=ids, flt=flt)
+        full_ids = await resolve_message_ids(store, ids)
+        return await select_for_resend(store, message_ids=full_ids, flt=flt)
 
     run_resend(settings, select, reason=reason, mode=mode, to=to, dry_run=dry_run, as_json=as_json)
 

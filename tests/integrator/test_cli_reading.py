@@ -272,3 +272,56 @@ def test_a_listing_names_the_store_it_read_on_stderr_only(tmp_path: Path) -> Non
     table = cli(env, "messages", "list")
     assert f"store: sqlite:///{tmp_path}/store.db" in table.stderr
     assert "store:" not in table.stdout
+
+
+def dead_letters(tmp_path: Path, ids: list[str]) -> dict[str, str]:
+    """A store holding one dead message per id (the destination gave up on them)."""
+    env = stored(tmp_path, [(make_event(), [make_message(id=i) for i in ids])], timedelta(0))
+
+    async def kill() -> None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            for message_id in ids:
+                await store.set_status(message_id, "dead", last_error="AR from the receiver")
+
+    asyncio.run(kill())
+    return env
+
+
+def test_dead_letter_and_resend_commands_take_a_unique_prefix(tmp_path: Path) -> None:
+    ids = ["abcd1111-0000-4000-8000-000000000000", "abcd2222-0000-4000-8000-000000000000"]
+    env = dead_letters(tmp_path, ids)
+
+    listing = cli(env, "deadletter", "list")
+    assert listing.exit_code == 0, listing.output
+    assert "abcd1111 " in listing.stdout and ids[0] not in listing.stdout
+    shown = cli(env, "deadletter", "show", "ABCD1111", "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["id"] == ids[0]
+    assert json.loads(shown.stdout)["dead_since"].endswith("+01:00")  # local, with its offset
+    # The prefix selects that one message; no destination file here, so it would be skipped.
+    dry = cli(env, "resend", "abcd2222", "--reason", "GP called", "--dry-run", "--json")
+    assert dry.exit_code == 1, dry.output
+    assert ids[1] in dry.stdout and ids[0] not in dry.stdout and "not configured" in dry.stdout
+    for args in (
+        ("deadletter", "discard", "abcd", "--reason", "fax"),
+        ("deadletter", "resend", "abcd", "--reason", "GP called"),
+        ("resend", "abcd", "--reason", "GP called"),
+    ):
+        ambiguous = cli(env, *args)
+        assert ambiguous.exit_code == 2, args
+        assert ids[0] in ambiguous.stderr and ids[1] in ambiguous.stderr
+    discarded = cli(env, "deadletter", "discard", "abcd2222", "--reason", "sent by fax")
+    assert discarded.exit_code == 0, discarded.output
+    assert ids[1] in discarded.stdout
+
+
+@pytest.mark.parametrize("command", [("deadletter", "list"), ("deadletter", "show", "abcd1234")])
+def test_dead_letter_reads_never_create_a_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    unset: dict[str, str | None] = {**env_for("", tmp_path), "INTEGRATOR_DATABASE_URL": None}
+    result = CliRunner().invoke(app, list(command), env=unset)
+    assert result.exit_code == 1, result.output
+    assert "error: no store at sqlite:///" in result.stderr
+    assert list(tmp_path.iterdir()) == []
