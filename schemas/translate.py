@@ -17,6 +17,9 @@ from schemas.errors import FieldError
 from schemas.rules import RULE_MESSAGES, message_for
 
 _MAX_KEY_LENGTH: Final = 64
+# A key with a run of digits may itself be data (a BSN sent as a key): it is never repeated.
+_DATA_LIKE_KEY: Final = re.compile(r"[0-9]{5,}")
+WITHHELD_KEY: Final = "…"
 # The JSON parser's own explanation names a position, not content; anything else is dropped.
 _JSON_POSITION: Final = re.compile(r"[A-Za-z ,]+ at line [0-9]+ column [0-9]+")
 
@@ -60,6 +63,8 @@ def format_path(loc: Sequence[str | int]) -> str:
             path += f"[{part}]"
         else:
             key = part if len(part) <= _MAX_KEY_LENGTH else part[:_MAX_KEY_LENGTH] + "..."
+            if _DATA_LIKE_KEY.search(key):
+                key = WITHHELD_KEY
             path += f".{key}" if path else key
     return path or "$"
 

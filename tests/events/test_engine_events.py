@@ -327,7 +327,7 @@ async def test_bad_requests_are_refused_naming_the_field_and_change_nothing(
                 ({"reason": "r", "event_ids": [BSN]}, "event_ids: id 1 is not an event id"),
                 (
                     {"reason": "r", "provider": "ziekenhuis-noord", "until": "tomorrow"},
-                    "until: 'tomorrow' is not an ISO date",
+                    "until: not an ISO date",
                 ),
             ]
             for body, expected in refusals:

@@ -187,3 +187,14 @@ def test_every_rule_has_a_sentence_without_placeholders() -> None:
     for rule, message in RULE_MESSAGES.items():
         assert message, rule
         assert "{" not in message, rule
+
+
+def test_an_unknown_key_that_may_be_data_is_not_repeated(referral_data: dict[str, Any]) -> None:
+    # A BSN sent as a key (a mapping bug upstream) must not come back in the error or the log.
+    referral_data["patient"]["999990019"] = True
+    referral_data["x999990019"] = 1
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(referral_data)
+    paths = {(e.path, e.rule) for e in caught.value.errors}
+    assert paths == {("patient.…", "unknown_field"), ("…", "unknown_field")}
+    assert "99999" not in json.dumps(caught.value.to_json()) and "99999" not in str(caught.value)
