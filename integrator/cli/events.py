@@ -26,8 +26,10 @@ from integrator.cli.common import (
     print_json,
     progress_bar,
     run,
+    with_store,
 )
 from integrator.errors import IntegratorError
+from integrator.presenters import shown_time
 
 T = TypeVar("T")
 
@@ -79,14 +81,10 @@ def events_list(
     except EventsRefused as exc:
         fail(exc.for_cli(), 2)
 
-    async def go() -> list[dict[str, Any]]:
-        store = await Store.open(settings.database_url)
-        try:
-            return [listed_event_view(e) for e in await store.list_events(flt, limit=limit)]
-        finally:
-            await store.close()
+    async def action(store: Store) -> list[dict[str, Any]]:
+        return [listed_event_view(e) for e in await store.list_events(flt, limit=limit)]
 
-    rows = _guarded(go)
+    rows = with_store(action, settings, read_only=True)
     if as_json:
         print_json(rows)
         return
@@ -100,7 +98,7 @@ def events_list(
             r["type"],
             r["action"],
             r["provider_id"],
-            r["received_at"][:19],
+            shown_time(r["received_at"], settings.zone),
             "[yellow]none: unrouted[/]" if r["unrouted"] else str(r["messages"]),
         )
     console.print(table)
@@ -117,14 +115,10 @@ def events_show(
 
     settings = load_settings()
 
-    async def go() -> dict[str, Any] | None:
-        store = await Store.open(settings.database_url)
-        try:
-            return await event_detail(store, event_id.strip())
-        finally:
-            await store.close()
+    async def action(store: Store) -> dict[str, Any] | None:
+        return await event_detail(store, event_id.strip())
 
-    detail = _guarded(go)
+    detail = with_store(action, settings, read_only=True)
     if detail is None:
         fail(f"no event with id {event_id}" if _looks_like_id(event_id) else "no such event", 2)
     if as_json:
@@ -142,7 +136,7 @@ def events_show(
         "source",
     ):
         summary.add_row(key, str(detail[key] or "-"))
-    summary.add_row("received_at", detail["received_at"][:19])
+    summary.add_row("received_at", shown_time(detail["received_at"], settings.zone))
     console.print(summary)
     if detail["unrouted"]:
         console.print(
@@ -161,14 +155,15 @@ def events_show(
                 m["version"],
                 m["control_id"],
                 m["status"],
-                m["created_at"][:19],
+                shown_time(m["created_at"], settings.zone),
                 m["resend_of"] or "",
             )
         console.print(table)
     for entry in detail["routings"]:
         made = ", ".join(m["destination"] for m in entry["details"].get("messages", []))
+        at = shown_time(entry["at"], settings.zone)
         console.print(
-            f"Routed to {escape(made)} by {escape(entry['actor'])} at {entry['at'][:19]}: "
+            f"Routed to {escape(made)} by {escape(entry['actor'])} at {at}: "
             f"{escape(entry['reason'] or '')}"
         )
 

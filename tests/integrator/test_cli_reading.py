@@ -325,3 +325,11 @@ def test_dead_letter_reads_never_create_a_store(
     assert result.exit_code == 1, result.output
     assert "error: no store at sqlite:///" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_events_list_shows_local_times_with_their_offset(tmp_path: Path) -> None:
+    env = stored(tmp_path, [(make_event(), [make_message()])], timedelta(seconds=1))
+    listing = cli(env, "events", "list")
+    assert listing.exit_code == 0, listing.output
+    [received] = SHOWN_TIME.findall(listing.stdout)
+    assert received.endswith("+01:00")  # November in Amsterdam
