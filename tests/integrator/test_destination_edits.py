@@ -379,3 +379,13 @@ async def test_a_copy_of_a_file_changes_nothing_and_is_shown_as_what_it_is(
     await admin.remove(f"{WEST}-backup", actor="anna", reason="a stray copy")
     assert not copy.exists() and files.path(WEST).exists()
     assert set((await admin.catalog()).sources) == {NOORD, WEST}
+
+
+async def test_a_reload_that_read_the_files_before_a_change_does_not_record_them_afterwards(
+    admin: DestinationAdmin, files: Files
+) -> None:
+    stale = await admin.catalog()  # as an engine's reload reads the directory …
+    await admin.update(NOORD, ["port=2582"], actor="anna")  # … another process changes a file …
+    assert await admin.record_file_changes(stale) == 0  # … and the reload goes on recording
+    assert await revisions(admin, NOORD) == [1, 2]
+    assert (await admin.get(NOORD))[0].port == 2582
