@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import copy
 import io
+import itertools
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -65,8 +67,31 @@ class _Yaml11Resolver(VersionedResolver):
         return (1, 1)
 
 
-def _round_trip() -> YAML:
+_SECTION = re.compile(r"^(?P<indent> *)[^\s#-][^#]*:\s*(#.*)?$")  # "key:" opening a block
+
+
+def _guess_indent(text: str) -> tuple[int, int]:
+    """How the file indents a section's keys, and a list's dashes (ruamel does not keep it)."""
+    mapping, dash = 2, 0
+    lines = [line for line in text.splitlines() if line.strip() and line.lstrip()[:1] != "#"]
+    seen_mapping = seen_list = False
+    for parent, child in itertools.pairwise(lines):
+        opening = _SECTION.match(parent)
+        if opening is None:
+            continue
+        depth = len(child) - len(child.lstrip(" ")) - len(opening["indent"])
+        if child.lstrip(" ").startswith("- "):
+            if not seen_list and depth >= 0:
+                dash, seen_list = depth, True
+        elif not seen_mapping and depth > 0:
+            mapping, seen_mapping = depth, True
+    return mapping, dash
+
+
+def _round_trip(text: str = "") -> YAML:
     yaml = YAML(typ="rt")
+    mapping, dash = _guess_indent(text)
+    yaml.indent(mapping=mapping, sequence=dash + 2, offset=dash)
     yaml.Resolver = _Yaml11Resolver
     yaml.width = 4096  # never fold a long value onto a second line
     yaml.preserve_quotes = True
@@ -85,7 +110,7 @@ def render_onto(text: str | None, config: DestinationConfig) -> str:
     clean = dump_destination(config)
     if text is None:
         return clean
-    yaml = _round_trip()
+    yaml = _round_trip(text)
     try:
         document = yaml.load(text)
     except YAMLError:

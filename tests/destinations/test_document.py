@@ -120,3 +120,22 @@ def test_a_refused_file_is_repaired_keeping_its_comments() -> None:
         .replace("  max_age: 24h", "  max_age: 24h\n  max_age: forever")  # repeated key
     )
     assert render_onto(broken, config) == good
+
+
+@pytest.mark.parametrize("indent", [2, 4])
+@pytest.mark.parametrize("dash", [0, 2])
+def test_the_file_keeps_its_own_indentation(indent: int, dash: int) -> None:
+    pad = " " * indent
+    text = (
+        "id: lab-oost\nname: Lab Oost\nproviders:\n"
+        f"{' ' * dash}- lab-oost\n{' ' * dash}- lab-oost-2\n"
+        "host: 127.0.0.1\nport: 2577\n"
+        f"messages:\n{pad}diagnostic_request: orm-v3   # ORM^O01\n"
+        f"retry:\n{pad}max_attempts: 30\n"
+    )
+    config = destination_from_yaml(text, source="lab-oost.yaml")
+    assert render_onto(text, config) == text
+    changed = config.model_copy(update={"providers": ("lab-oost",), "port": 2578})
+    assert render_onto(text, changed) == text.replace(f"{' ' * dash}- lab-oost-2\n", "").replace(
+        "port: 2577", "port: 2578"
+    )
