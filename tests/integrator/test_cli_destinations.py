@@ -101,7 +101,7 @@ def test_submit_without_an_engine_routes_to_a_broken_destination_on_its_last_goo
     shutil.copy(EXAMPLES / path.name, path)
     recorded = cli("destinations", "update", "ziekenhuis-noord", "--set", "port=2599", env=env)
     assert recorded.returncode == 0, recorded.stderr
-    path.write_text(path.read_text().replace("connections: 1 ", "connections: 0 "))
+    path.write_text(path.read_text() + "ack_timout: 5s\n")  # a typo: the file is refused
     submitted = cli("submit", "--json", str(SAMPLES / "referral.json"), env=env)
     assert submitted.returncode == 0, submitted.stderr
     [outcome] = json.loads(submitted.stdout)
