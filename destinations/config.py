@@ -297,7 +297,7 @@ def destination_from_yaml(text: str, *, source: str) -> DestinationConfig:
 def load_destination_dir(
     path: Path | str,
 ) -> tuple[list[DestinationConfig], list[DestinationFileError]]:
-    """Every ``*.yaml``/``*.yml`` in ``path`` (sorted by name), and the files that were refused."""
+    """Every destination file in ``path`` (sorted by name), and the files that were refused."""
     loaded, errors = load_destination_files(path)
     return [config for _, config in loaded], errors
 
@@ -307,36 +307,60 @@ def load_destination_files(
 ) -> tuple[list[tuple[str, DestinationConfig]], list[DestinationFileError]]:
     """Like ``load_destination_dir``, with the file each destination came from.
 
-    When two files share an id, the first (in name order) wins and the later ones are reported,
-    so adding a file can never silently replace a running destination.
+    Every ``*.yaml``/``*.yml`` file is read (hidden files, such as an editor's, are not), but a
+    destination's file is named ``<id>.yaml``: any other file is refused whole, naming the file
+    that is (or would be) the destination's. So a copy such as ``lab-west-backup.yaml`` can never
+    take ``lab-west`` over, whatever the names sort like, and one id has one file.
     """
     directory = Path(path)
     if not directory.is_dir():
         error = DestinationFileError(str(directory), "(directory)", "does not exist")
         return [], [error]
     files = sorted(
-        (p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()),
+        (
+            p
+            for p in directory.iterdir()
+            if p.suffix in (".yaml", ".yml") and not p.name.startswith(".") and p.is_file()
+        ),
         key=lambda p: p.name,
     )
     loaded: list[tuple[str, DestinationConfig]] = []
     errors: list[DestinationFileError] = []
-    seen: dict[str, str] = {}
     for file in files:
         try:
             config = load_destination_file(file)
         except DestinationFileError as exc:
             errors.extend(exc.problems)
             continue
-        if config.id in seen:
-            errors.append(
-                DestinationFileError(
-                    str(file), "id", f"duplicate id, already used in {seen[config.id]}"
-                )
-            )
+        own = directory / f"{config.id}.yaml"
+        if file.name != own.name:
+            errors.append(_misnamed(file, config.id, own))
             continue
-        seen[config.id] = str(file)
         loaded.append((str(file), config))
     return loaded, errors
+
+
+def _misnamed(file: Path, destination_id: str, own: Path) -> DestinationFileError:
+    if own.is_file():
+        rule = (
+            f"{destination_id!r} is the destination of {own}; a destination's file is named "
+            "<id>.yaml, so this file is refused (give it its own id and name, or delete it)"
+        )
+    else:
+        rule = (
+            f"{destination_id!r} does not match the file name; a destination's file is named "
+            f"<id>.yaml, so this file is refused (rename it to {own})"
+        )
+    return DestinationFileError(str(file), "id", rule)
+
+
+def file_destination_id(path: Path | str) -> str | None:
+    """The destination whose file ``path`` is by its name (``<id>.yaml``), if it is one."""
+    name = Path(path).name
+    if not name.endswith(".yaml"):
+        return None
+    stem = name[: -len(".yaml")]
+    return stem if _ID.fullmatch(stem) else None
 
 
 def dump_destination(config: DestinationConfig) -> str:
@@ -363,6 +387,17 @@ def dump_destination(config: DestinationConfig) -> str:
             )
         )
     return "".join(out)
+
+
+def definition_of(config: DestinationConfig) -> dict[str, Any]:
+    """The definition as plain data, every key spelled as in the file (``30s``, not ``30.0``).
+
+    What the store keeps per revision and what two definitions are compared by: equal plain
+    data means the same destination, however its file happens to be written.
+    """
+    loaded = yaml.safe_load(dump_destination(config))
+    assert isinstance(loaded, dict)
+    return loaded
 
 
 def _retry_value(key: str, value: Any) -> Any:

@@ -4,6 +4,10 @@
 version rules of product.md §3 (known version, right event type, not retired, warn when
 deprecated) are checked here. A file that breaks a rule is refused whole and reported with
 file, key and rule.
+
+A refused file named ``<id>.yaml`` leaves destination ``<id>`` *broken*: it keeps running on its
+last good definition (where one is known) and the tools keep showing it, with the refusal. Any
+other refused file (a misnamed copy, say) is no destination's file and only reported.
 """
 
 from __future__ import annotations
@@ -11,10 +15,26 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
-from destinations.config import DestinationConfig, DestinationFileError, load_destination_files
+from destinations.config import (
+    DestinationConfig,
+    DestinationFileError,
+    file_destination_id,
+)
 from mappings.registry import REGISTRY
+
+
+@dataclass(frozen=True)
+class Broken:
+    """Why a destination's own file is refused, and which recorded definition it runs on."""
+
+    file: str
+    problems: tuple[DestinationFileError, ...]  # every mistake in the file, the first first
+    revision: int | None = None  # the revision it runs on; None: no good definition is known
+
+    @property
+    def problem(self) -> DestinationFileError:
+        return self.problems[0]
 
 
 @dataclass(frozen=True)
@@ -23,10 +43,30 @@ class Catalog:
     errors: tuple[DestinationFileError, ...] = ()
     warnings: tuple[str, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)  # destination id -> file
+    broken: dict[str, Broken] = field(default_factory=dict)  # destination id -> its refusal
 
     def serving(self, provider_id: str) -> list[DestinationConfig]:
         """Destinations that receive events of this intake ``provider.id``."""
         return [d for d in self.destinations.values() if provider_id in d.providers]
+
+    @property
+    def stray_errors(self) -> tuple[DestinationFileError, ...]:
+        """Refusals of files that are no destination's own file (a copy, a wrong name)."""
+        return tuple(e for e in self.errors if file_destination_id(e.file) not in self.broken)
+
+
+def refusals_by_destination(
+    errors: Iterable[DestinationFileError],
+) -> dict[str, tuple[str, tuple[DestinationFileError, ...]]]:
+    """The refused files that are a destination's own (``<id>.yaml``): id -> (file, problems)."""
+    grouped: dict[str, tuple[str, tuple[DestinationFileError, ...]]] = {}
+    for error in errors:
+        dest_id = file_destination_id(error.file)
+        if dest_id is None:
+            continue
+        file, problems = grouped.get(dest_id, (error.file, ()))
+        grouped[dest_id] = (file, (*problems, error))
+    return grouped
 
 
 def version_warnings(
@@ -101,16 +141,13 @@ def build_catalog(
     return Catalog(accepted, tuple(problems), tuple(warnings), sources)
 
 
-def load_catalog(directory: Path, *, today: date, in_service: Collection[str] = ()) -> Catalog:
-    loaded, errors = load_destination_files(directory)
-    return build_catalog(loaded, today=today, errors=errors, in_service=in_service)
-
-
 def keep_last_good(new: Catalog, old: Catalog) -> Catalog:
     """A refused file does not take its destination away: the last good definition stays.
 
-    product.md §5.1: a file with a mistake is refused whole and the engine keeps running on the last
-    good definition. A file that was removed does remove its destination.
+    product.md §5.1: a file with a mistake is refused whole and the engine keeps running on the
+    last good definition. ``new`` normally has it already (from the store's revisions); this
+    keeps the one in memory when the store could not give one. A file that was removed does
+    remove its destination.
     """
     refused_files = {error.file for error in new.errors}
     destinations = dict(new.destinations)
@@ -120,4 +157,4 @@ def keep_last_good(new: Catalog, old: Catalog) -> Catalog:
         if dest_id not in destinations and source in refused_files:
             destinations[dest_id] = config
             sources[dest_id] = source or ""
-    return Catalog(destinations, new.errors, new.warnings, sources)
+    return Catalog(destinations, new.errors, new.warnings, sources, new.broken)

@@ -100,10 +100,10 @@ class Engine:
             today=self.today,
             now=self.clock.now,
             applied=self.reload_destinations,
+            lock=self._applying,
         )
         catalog = self._catalog_override or await self._admin.catalog()
-        for error in catalog.errors:
-            log.error("destination file refused", problem=str(error))
+        _log_refusals(catalog)
         for warning in catalog.warnings:
             log.warning("deprecated message version", detail=warning)
         self._recorder = AttemptRecorder(self._store)
@@ -190,11 +190,9 @@ class Engine:
     async def _reload(self) -> Catalog:
         new = await self.admin.catalog()
         await self.admin.record_file_changes(new)
-        for error in new.errors:
-            log.error(
-                "destination file refused; keeping the last good definition", problem=str(error)
-            )
-        return await self._apply(keep_last_good(new, self.catalog))
+        catalog = keep_last_good(new, self.catalog)
+        _log_refusals(catalog)
+        return await self._apply(catalog)
 
     async def apply_catalog(self, catalog: Catalog) -> Catalog:
         """Run on new destination definitions without a restart and without losing a message.
@@ -291,3 +289,22 @@ class Engine:
         )
         self._runners[destination.id] = runner
         runner.start()
+
+
+def _log_refusals(catalog: Catalog) -> None:
+    """Say for each refused file what it means for delivery, which is not always the same.
+
+    A destination's own file refused: it runs on its last good definition, or, with none
+    known, not at all. Any other file (a copy, a wrong name) changes nothing in service.
+    """
+    for dest_id, broken in catalog.broken.items():
+        running = dest_id in catalog.destinations
+        event = (
+            "destination file refused; running on the last good definition"
+            if running
+            else "destination file refused; the destination has no good definition to run on"
+        )
+        for problem in broken.problems:
+            log.error(event, destination=dest_id, revision=broken.revision, problem=str(problem))
+    for error in catalog.stray_errors:
+        log.error("destination file refused; it changes nothing in service", problem=str(error))

@@ -7,6 +7,14 @@ the whole definition, so any revision can be rolled back). A running engine pick
 at once when the change came through its API, and within seconds otherwise (it watches the
 directory; SIGHUP forces a reload). Hand edits of the files are recorded as revisions by the
 engine when it loads them, with actor ``file``.
+
+A change is written into the file's own text (``destinations.document``), so the comments and
+layout people gave it stay; a change that changes nothing writes nothing and records nothing.
+
+A destination whose file is refused (*broken*) stays visible and workable: the tools run on its
+last good definition, the last recorded revision, as the engine does. A change to it is made to
+that definition and rewrites the refused file from it (keeping the file's comments if it is YAML
+at all); the refused edit is gone then, and the change says so.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -27,13 +35,24 @@ from destinations.ack import classify_ack, parse_ack
 from destinations.config import (
     DestinationConfig,
     DestinationFileError,
+    RetrySettings,
+    TlsSettings,
+    definition_of,
     destination_from_mapping,
     destination_from_yaml,
     dump_destination,
+    load_destination_file,
     load_destination_files,
 )
+from destinations.document import render_onto
 from destinations.errors import DeliveryError
-from integrator.catalog import Catalog, build_catalog, version_warnings
+from integrator.catalog import (
+    Broken,
+    Catalog,
+    build_catalog,
+    refusals_by_destination,
+    version_warnings,
+)
 from integrator.delivery import mllp_client
 from integrator.errors import ConfigurationError, PermanentError
 from integrator.ids import new_control_id
@@ -53,14 +72,68 @@ class UnknownDestination(PermanentError):
         super().__init__(f"no destination with id {destination_id!r}")
 
 
+class DestinationBusy(ConfigurationError):
+    """Removal refused while messages wait for the destination.
+
+    The service does not know which front door asked, so its message says "force the removal";
+    the CLI and the API each name their own way of forcing it with ``explain``.
+    """
+
+    def __init__(self, destination_id: str, waiting: int) -> None:
+        self.destination_id = destination_id
+        self.waiting = waiting
+        super().__init__(self.explain("force the removal"))
+
+    def explain(self, how_to_force: str) -> str:
+        return (
+            f"destination {self.destination_id!r} still has {self.waiting} message(s) waiting; "
+            f"deliver them first, or {how_to_force} to dead-letter them"
+        )
+
+
+class MissingKeys(ConfigurationError):
+    """A whole definition that leaves keys out: replacing would silently reset them."""
+
+    def __init__(self, source: str, keys: Sequence[str]) -> None:
+        self.keys = tuple(keys)
+        super().__init__(
+            f"{source}: {', '.join(keys)}: required (a whole definition names every key, "
+            "null where a key is unset)"
+        )
+
+
 @dataclass(frozen=True)
 class Change:
     destination_id: str
     action: str
-    revision: int
+    revision: int | None  # None: the change changed nothing, so nothing was recorded
     config: DestinationConfig | None
     warnings: tuple[str, ...] = ()
     diff: str = ""
+    rewrote_refused_file: str | None = None  # a broken destination's file, rewritten
+
+    @property
+    def changed(self) -> bool:
+        return self.revision is not None
+
+
+State = Literal["active", "paused", "broken"]
+
+
+@dataclass(frozen=True)
+class DestinationView:
+    """A destination as the tools show it: its file, the definition in service, its refusal."""
+
+    id: str
+    file: str
+    config: DestinationConfig | None  # a broken one's last good definition; None: none known
+    broken: Broken | None
+
+    @property
+    def state(self) -> State:
+        if self.broken is not None:
+            return "broken"
+        return "active" if self.config is not None and self.config.enabled else "paused"
 
 
 @dataclass(frozen=True)
@@ -84,55 +157,115 @@ class DestinationAdmin:
         today: Callable[[], date],
         now: Callable[[], datetime],
         applied: Callable[[], Awaitable[object]] | None = None,
+        lock: asyncio.Lock | None = None,
     ) -> None:
+        """``applied`` makes a running engine apply a change at once; ``lock`` is the one its
+        reloads hold, so a reload never records as a hand edit a file it read just before a
+        change made here rewrote it."""
         self._store = store
         self._settings = settings
         self._dir = settings.destinations_dir
         self._today = today
         self._now = now
         self._applied = applied
+        self._lock = lock or asyncio.Lock()
 
     # -- reading -----------------------------------------------------------------------------
     async def catalog(self) -> Catalog:
-        """The destination files, checked; definitions already in service may be past sunset."""
+        """The destination files, checked; definitions already in service may be past sunset.
+
+        A destination whose own file is refused is in it on its last good definition (its last
+        recorded revision), so the engine, after a restart too, and every tool work on the same
+        definition; ``Catalog.broken`` says which and why.
+        """
         loaded, errors = load_destination_files(self._dir)
         in_service = {config.id for _, config in loaded if await self._in_service(config)}
-        return build_catalog(loaded, today=self._today(), errors=errors, in_service=in_service)
+        files = build_catalog(loaded, today=self._today(), errors=errors, in_service=in_service)
+        destinations = dict(files.destinations)
+        sources = dict(files.sources)
+        broken: dict[str, Broken] = {}
+        for dest_id, (file, problems) in refusals_by_destination(files.errors).items():
+            last_good = await self._last_good(dest_id)
+            revision = None
+            if last_good is not None:
+                revision, destinations[dest_id] = last_good
+            sources[dest_id] = file
+            broken[dest_id] = Broken(file, problems, revision)
+        return Catalog(
+            {key: destinations[key] for key in sorted(destinations)},
+            files.errors,
+            files.warnings,
+            {key: sources[key] for key in sorted(sources)},
+            broken,
+        )
 
     async def _in_service(self, config: DestinationConfig) -> bool:
         revisions = await self._store.list_destination_revisions(config.id)
-        return bool(revisions) and revisions[-1].config == _definition(config)
+        return bool(revisions) and revisions[-1].config == definition_of(config)
+
+    async def _last_good(self, destination_id: str) -> tuple[int, DestinationConfig] | None:
+        revisions = await self._store.list_destination_revisions(destination_id)
+        last = revisions[-1] if revisions else None
+        if last is None or last.config is None:
+            return None  # never recorded, or its last revision removed it
+        source = f"revision {last.revision} of {destination_id!r}"
+        try:
+            config = destination_from_mapping(last.config, source=source)
+            version_warnings(config, today=self._today(), source=source, in_service=True)
+        except DestinationFileError:
+            return None  # e.g. a TLS file it names is gone: nothing good to run on
+        return last.revision, config
+
+    async def view(self, destination_id: str) -> DestinationView:
+        """One destination, broken or not; ``UnknownDestination`` if there is no such one."""
+        return self._view(await self.catalog(), destination_id)
+
+    def _view(self, catalog: Catalog, destination_id: str) -> DestinationView:
+        if destination_id not in catalog.sources:
+            raise UnknownDestination(destination_id)
+        return DestinationView(
+            destination_id,
+            catalog.sources[destination_id],
+            catalog.destinations.get(destination_id),
+            catalog.broken.get(destination_id),
+        )
 
     async def get(self, destination_id: str) -> tuple[DestinationConfig, str]:
-        catalog = await self.catalog()
-        config = catalog.destinations.get(destination_id)
-        if config is None:
-            raise UnknownDestination(destination_id)
-        return config, catalog.sources[destination_id]
+        """The definition in service and its file; a broken one's last good definition."""
+        view = await self.view(destination_id)
+        return _usable(view), view.file
 
-    async def summaries(self) -> list[dict[str, Any]]:
-        catalog = await self.catalog()
+    async def summaries(self, catalog: Catalog | None = None) -> list[dict[str, Any]]:
+        """Every destination, broken ones included, as ``list --json`` and the API show them."""
+        catalog = catalog or await self.catalog()
         rows = []
-        for config in catalog.destinations.values():
-            counts = await self._store.count_by_status(config.id)
+        for dest_id in catalog.sources:
+            view = self._view(catalog, dest_id)
+            config = view.config
             rows.append(
                 {
-                    "id": config.id,
-                    "name": config.name,
-                    "cluster": config.cluster,
-                    "providers": list(config.providers),
-                    "address": f"{config.host}:{config.port}",
-                    "messages": dict(config.messages),
-                    "enabled": config.enabled,
-                    "file": catalog.sources[config.id],
-                    "counts": counts,
+                    "id": dest_id,
+                    "name": config.name if config else None,
+                    "cluster": config.cluster if config else None,
+                    "providers": list(config.providers) if config else [],
+                    "address": f"{config.host}:{config.port}" if config else None,
+                    "messages": dict(config.messages) if config else {},
+                    "enabled": config.enabled if config else None,
+                    "state": view.state,
+                    "problem": problem_view(view.broken.problem) if view.broken else None,
+                    "problems": [problem_view(p) for p in view.broken.problems]
+                    if view.broken
+                    else [],
+                    "revision": view.broken.revision if view.broken else None,
+                    "file": view.file,
+                    "counts": await self._store.count_by_status(dest_id),
                 }
             )
         return rows
 
     async def history(self, destination_id: str) -> list[dict[str, Any]]:
         revisions = await self._store.list_destination_revisions(destination_id)
-        if not revisions and destination_id not in (await self.catalog()).destinations:
+        if not revisions and destination_id not in (await self.catalog()).sources:
             raise UnknownDestination(destination_id)
         return [
             {
@@ -151,14 +284,14 @@ class DestinationAdmin:
         self, definition: str | Mapping[str, Any], *, actor: str, reason: str | None = None
     ) -> Change:
         config = self._validate(definition, source="(new destination)")
-        if config.id in (await self.catalog()).destinations:
+        if config.id in (await self.catalog()).sources:
             raise ConfigurationError(
                 f"destination {config.id!r} exists already; use update to change it"
             )
         path = self._dir / f"{config.id}.yaml"
         if path.exists():
             raise ConfigurationError(f"{path}: a file with that name exists already")
-        return await self._write(config, path, "", actor=actor, action="add", reason=reason)
+        return await self._write(config, path, None, actor=actor, action="add", reason=reason)
 
     async def update(
         self,
@@ -169,18 +302,20 @@ class DestinationAdmin:
         reason: str | None = None,
         action: str = "update",
     ) -> Change:
-        current, source = await self.get(destination_id)
-        data = _definition(current)
+        view = await self.view(destination_id)
+        current = _usable(view)
+        data = definition_of(current)
         for assignment in assignments:
             key, value = _parse_assignment(assignment)
             if key == "id":
                 raise ConfigurationError("id: cannot be changed; add a new destination instead")
             _assign(data, key, value)
-        config = self._validate(data, source=source, current=current)
+        config = self._validate(data, source=view.file, current=current)
         return await self._write(
             config,
-            Path(source),
-            dump_destination(current),
+            Path(view.file),
+            current,
+            broken=view.broken,
             actor=actor,
             action=action,
             reason=reason,
@@ -194,15 +329,54 @@ class DestinationAdmin:
         actor: str,
         reason: str | None = None,
     ) -> Change:
-        """Replace the whole definition (HTTP PUT); the id in it must match."""
-        current, source = await self.get(destination_id)
-        config = self._validate(definition, source=source, current=current)
-        if config.id != destination_id:
+        """Replace the whole definition (HTTP PUT); the id in it must match.
+
+        Every key must be given (``null`` where unset), as ``GET`` shows them: a key left out
+        would otherwise fall back to its default unnoticed, such as MSH-5/6 going blank. This
+        also works on a broken destination that has no good definition: it needs none.
+        """
+        view = await self.view(destination_id)
+        missing = _missing_keys(definition)
+        if missing:
+            raise MissingKeys(view.file, missing)
+        if definition.get("id") != destination_id:
             raise ConfigurationError("id: cannot be changed; add a new destination instead")
+        config = self._validate(definition, source=view.file, current=view.config)
         return await self._write(
             config,
-            Path(source),
-            dump_destination(current),
+            Path(view.file),
+            view.config,
+            broken=view.broken,
+            actor=actor,
+            action="update",
+            reason=reason,
+        )
+
+    async def patch(
+        self,
+        destination_id: str,
+        changes: Mapping[str, Any],
+        *,
+        actor: str,
+        reason: str | None = None,
+    ) -> Change:
+        """Change some keys (HTTP PATCH), as a JSON merge patch (RFC 7386).
+
+        A key set to ``null`` is taken out, so it takes its default (``tls: null`` turns TLS
+        off, ``retry: {max_attempts: null}`` restores 20); a section given as an object is
+        merged key by key. Checked exactly like ``update``.
+        """
+        view = await self.view(destination_id)
+        current = _usable(view)
+        if "id" in changes and changes["id"] != destination_id:
+            raise ConfigurationError("id: cannot be changed; add a new destination instead")
+        data = _merge_patch(definition_of(current), changes)
+        config = self._validate(data, source=view.file, current=current)
+        return await self._write(
+            config,
+            Path(view.file),
+            current,
+            broken=view.broken,
             actor=actor,
             action="update",
             reason=reason,
@@ -222,7 +396,7 @@ class DestinationAdmin:
     async def remove(
         self, destination_id: str, *, actor: str, force: bool = False, reason: str | None = None
     ) -> Change:
-        current, source = await self.get(destination_id)
+        view = await self.view(destination_id)
         waiting = [
             m
             for status in PENDING
@@ -231,25 +405,23 @@ class DestinationAdmin:
             )
         ]
         if waiting and not force:
-            raise ConfigurationError(
-                f"destination {destination_id!r} still has {len(waiting)} message(s) waiting; "
-                "deliver them first, or remove with --force to dead-letter them"
-            )
+            raise DestinationBusy(destination_id, len(waiting))
         why = f"destination removed by {actor}" + (f": {reason}" if reason else "")
         for message in waiting:
             await self._store.set_status(message.id, "dead", last_error=why)
-        await asyncio.to_thread(Path(source).unlink)
-        diff = _diff(dump_destination(current), "")
-        revision = await self._store.add_destination_revision(
-            destination_id, actor=actor, action="remove", config=None, diff=diff, reason=reason
-        )
-        await self._store.add_audit(
-            actor,
-            "destination.remove",
-            destination_id,
-            reason=reason,
-            details={"revision": revision, "dead_lettered": len(waiting)},
-        )
+        diff = _diff(dump_destination(view.config) if view.config else "", "")
+        async with self._lock:
+            await asyncio.to_thread(Path(view.file).unlink)
+            revision = await self._store.add_destination_revision(
+                destination_id, actor=actor, action="remove", config=None, diff=diff, reason=reason
+            )
+            await self._store.add_audit(
+                actor,
+                "destination.remove",
+                destination_id,
+                reason=reason,
+                details={"revision": revision, "dead_lettered": len(waiting)},
+            )
         await self._notify()
         return Change(destination_id, "remove", revision, None, diff=diff)
 
@@ -265,16 +437,12 @@ class DestinationAdmin:
             )
         config = self._validate(entry.config, source=f"revision {revision}")
         existing = await self.catalog()
-        source = existing.sources.get(destination_id, str(self._dir / f"{destination_id}.yaml"))
-        before = (
-            dump_destination(existing.destinations[destination_id])
-            if destination_id in existing.destinations
-            else ""
-        )
+        view = self._view(existing, destination_id) if destination_id in existing.sources else None
         return await self._write(
             config,
-            Path(source),
-            before,
+            Path(view.file) if view else self._dir / f"{destination_id}.yaml",
+            view.config if view else None,
+            broken=view.broken if view else None,
             actor=actor,
             action=f"rollback to {revision}",
             reason=reason,
@@ -284,11 +452,15 @@ class DestinationAdmin:
         """Record definitions that differ from their last revision (hand edits) as revisions."""
         recorded = 0
         for config in catalog.destinations.values():
+            if config.id in catalog.broken:
+                continue  # running on a recorded definition, not on its file
             revisions = await self._store.list_destination_revisions(config.id)
             last = revisions[-1].config if revisions else None
-            now = _definition(config)
+            now = definition_of(config)
             if last == now:
                 continue
+            if not _file_still_says(catalog.sources.get(config.id), now):
+                continue  # rewritten since it was read: the reload that follows records it
             before = dump_destination(destination_from_mapping(last, source="")) if last else ""
             try:
                 number = await self._store.add_destination_revision_if_changed(
@@ -370,16 +542,27 @@ class DestinationAdmin:
         self,
         config: DestinationConfig,
         path: Path,
-        before: str,
+        current: DestinationConfig | None,
         *,
+        broken: Broken | None = None,
         actor: str,
         action: str,
         reason: str | None,
     ) -> Change:
-        text = dump_destination(config)
+        """Write ``config`` into ``path`` and record it; nothing at all if nothing changes.
+
+        A broken file is always rewritten (that is what a change to a broken destination is
+        for), but records a revision only if the definition differs from the last good one.
+        """
+        unchanged = current is not None and definition_of(config) == definition_of(current)
+        if unchanged and broken is None:
+            return Change(config.id, action, None, config)
+        text = render_onto(_read_text(path), config)
         warnings = tuple(
             version_warnings(config, today=self._today(), source=str(path), in_service=True)
         )
+        if broken is not None:
+            warnings += (_repair_notice(broken),)
         if not config.providers:
             warnings += (f"destination {config.id!r} serves no providers: it receives nothing",)
         waiting = await self._unrouted_waiting(config)
@@ -389,28 +572,38 @@ class DestinationAdmin:
             '--reason "..."`'
             for provider, count in sorted(waiting.items())
         )
-        self._dir.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-        diff = _diff(before, text)
-        revision = await self._store.add_destination_revision(
-            config.id,
-            actor=actor,
-            action=action,
-            config=_definition(config),
-            diff=diff,
-            reason=reason,
-        )
-        await self._store.add_audit(
-            actor,
-            f"destination.{action.split()[0]}",
-            config.id,
-            reason=reason,
-            details={"revision": revision},
-        )
+        before = dump_destination(current) if current is not None else ""
+        diff = "" if unchanged else _diff(before, dump_destination(config))
+        async with self._lock:
+            self._dir.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.name}.tmp")
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, path)
+            revision = (
+                None
+                if unchanged
+                else await self._store.add_destination_revision(
+                    config.id,
+                    actor=actor,
+                    action=action,
+                    config=definition_of(config),
+                    diff=diff,
+                    reason=reason,
+                )
+            )
+            details: dict[str, Any] = {"revision": revision}
+            if broken is not None:
+                details["rewrote_refused_file"] = str(path)
+            await self._store.add_audit(
+                actor,
+                f"destination.{action.split()[0]}",
+                config.id,
+                reason=reason,
+                details=details,
+            )
         await self._notify()
-        return Change(config.id, action, revision, config, warnings, diff)
+        rewrote = str(path) if broken is not None else None
+        return Change(config.id, action, revision, config, warnings, diff, rewrote)
 
     async def _unrouted_waiting(self, changed: DestinationConfig) -> dict[str, int]:
         """Per provider this destination serves: the unrouted events of the types it takes.
@@ -429,10 +622,70 @@ class DestinationAdmin:
             await self._applied()
 
 
-def _definition(config: DestinationConfig) -> dict[str, Any]:
-    loaded = yaml.safe_load(dump_destination(config))
-    assert isinstance(loaded, dict)
-    return loaded
+def problem_view(problem: DestinationFileError) -> dict[str, str]:
+    """A refusal as plain data: which file, which key, which rule."""
+    return {"file": problem.file, "key": problem.key, "rule": problem.rule}
+
+
+def _usable(view: DestinationView) -> DestinationConfig:
+    """The definition to work on; refuses clearly for a broken one that has none."""
+    if view.config is not None:
+        return view.config
+    problem = view.broken.problem if view.broken else "no definition"
+    raise ConfigurationError(
+        f"destination {view.id!r} is broken and has no good definition to work on "
+        f"({problem}); fix its file"
+    )
+
+
+def _repair_notice(broken: Broken) -> str:
+    return (
+        f"{broken.file} was refused ({broken.problem.key}: {broken.problem.rule}); this change "
+        f"was made to its last good definition (revision {broken.revision}) and the file was "
+        "rewritten from it, so the refused edit is gone"
+        if broken.revision is not None
+        else f"{broken.file} was refused ({broken.problem.key}: {broken.problem.rule}); it was "
+        "replaced by this definition"
+    )
+
+
+def _file_still_says(file: str | None, definition: dict[str, Any]) -> bool:
+    if file is None:
+        return True
+    try:
+        return definition_of(load_destination_file(file)) == definition
+    except DestinationFileError:
+        return False
+
+
+def _read_text(path: Path) -> str | None:
+    """The file's text to write the change into; None if there is none worth keeping."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _missing_keys(definition: Mapping[str, Any]) -> list[str]:
+    missing = [key for key in DestinationConfig.model_fields if key not in definition]
+    for section, model in (("retry", RetrySettings), ("tls", TlsSettings)):
+        value = definition.get(section)
+        if isinstance(value, Mapping):
+            missing += [f"{section}.{key}" for key in model.model_fields if key not in value]
+    return missing
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: objects merge key by key, ``null`` takes a key out, anything else replaces."""
+    if not isinstance(patch, Mapping):
+        return patch
+    result = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge_patch(result.get(key), value)
+    return result
 
 
 def _diff(before: str, after: str) -> str:

@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 
-from integrator.catalog import load_catalog
 from integrator.clock import Clock, SystemClock
 from integrator.errors import InvalidEvent
 from integrator.intake import Intake
+from integrator.operators import DestinationAdmin
 from integrator.settings import Settings
 from integrator.store import Store
 
@@ -81,10 +81,12 @@ async def submit_to_store(
     store = await Store.open(settings.database_url, clock=clock.now)
     try:
         today = clock.now().astimezone(settings.zone).date()
+        # The engine's catalog: a destination whose file is refused still gets its messages.
+        admin = DestinationAdmin(store=store, settings=settings, today=lambda: today, now=clock.now)
         intake = Intake(
             store=store,
             transport=None,
-            catalog=load_catalog(settings.destinations_dir, today=today),
+            catalog=await admin.catalog(),
             settings=settings,
             clock=clock,
         )

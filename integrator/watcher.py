@@ -25,8 +25,8 @@ def fingerprint(directory: Path) -> Fingerprint:
         return ()
     marks = []
     for entry in entries:
-        if entry.suffix not in (".yaml", ".yml"):
-            continue
+        if entry.suffix not in (".yaml", ".yml") or entry.name.startswith("."):
+            continue  # what the loader does not read (an editor's hidden files) changes nothing
         try:
             stat = entry.stat()
         except OSError:

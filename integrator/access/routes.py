@@ -43,6 +43,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/api/v1/destinations/{destination_id}/history"): P.DESTINATIONS_READ,
     ("POST", "/api/v1/destinations"): P.DESTINATIONS_WRITE,
     ("PUT", "/api/v1/destinations/{destination_id}"): P.DESTINATIONS_WRITE,
+    ("PATCH", "/api/v1/destinations/{destination_id}"): P.DESTINATIONS_WRITE,
     ("DELETE", "/api/v1/destinations/{destination_id}"): P.DESTINATIONS_WRITE,
     ("POST", "/api/v1/destinations/{destination_id}/pause"): P.DESTINATIONS_WRITE,
     ("POST", "/api/v1/destinations/{destination_id}/resume"): P.DESTINATIONS_WRITE,

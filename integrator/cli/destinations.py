@@ -1,8 +1,10 @@
 """``integrator destinations …``: operators add, change, pause, test destinations (product.md §6).
 
 Every change goes through ``integrator.operators.DestinationAdmin``: validated like the engine
-would, written to the destination file, recorded as a revision. A running engine notices the
-file within a second. Exit codes: 0 ok, 2 bad input (a rule broken, unknown id), 1 other.
+would, written into the destination file (its comments kept), recorded as a revision. A running
+engine notices the file within a second. A destination whose file is refused is listed as
+``broken`` and every command works on its last good definition. Exit codes: 0 ok, 2 bad input
+(a rule broken, unknown id), 1 other.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from destinations.config import dump_destination
+from destinations.config import definition_of, dump_destination
 from integrator.cli.common import (
     JsonOption,
     console,
@@ -25,7 +27,14 @@ from integrator.cli.common import (
     print_json,
     with_admin,
 )
-from integrator.operators import Change, DestinationAdmin
+from integrator.errors import ConfigurationError
+from integrator.operators import (
+    Change,
+    DestinationAdmin,
+    DestinationBusy,
+    DestinationView,
+    problem_view,
+)
 
 destinations_app = typer.Typer(
     help="Per-provider destinations: list, add, change, pause, test, history.",
@@ -42,15 +51,29 @@ def _report(change: Change, as_json: bool) -> None:
             {
                 "destination": change.destination_id,
                 "action": change.action,
+                "changed": change.changed,
                 "revision": change.revision,
+                "rewrote_refused_file": change.rewrote_refused_file,
                 "warnings": list(change.warnings),
                 "diff": change.diff,
             }
         )
         return
-    console.print(
-        f"[green]✓[/] {change.destination_id}: {change.action} (revision {change.revision})"
-    )
+    if change.changed:
+        console.print(
+            f"[green]✓[/] {change.destination_id}: {change.action} (revision {change.revision})"
+        )
+    elif change.rewrote_refused_file:
+        console.print(
+            f"[green]✓[/] {change.destination_id}: {escape(change.rewrote_refused_file)} "
+            "rewritten from the definition in service (which this does not change; no revision "
+            "recorded)"
+        )
+    else:
+        console.print(
+            f"[green]✓[/] {change.destination_id}: no change "
+            "(the definition already says this; no revision recorded)"
+        )
     if change.diff:
         console.print(change.diff.rstrip("\n"), soft_wrap=True, markup=False)
     for warning in change.warnings:
@@ -59,9 +82,19 @@ def _report(change: Change, as_json: bool) -> None:
 
 @destinations_app.command("list")
 def list_destinations(as_json: JsonOption = False) -> None:
-    """Every destination with its address, versions and message counts."""
+    """Every destination with its state, address, versions and message counts.
 
-    rows: list[dict[str, Any]] = with_admin(lambda admin: admin.summaries())
+    A destination whose file is refused is listed as broken, with the file, key and rule; files
+    refused without being any destination's own (a copy, a wrong name) are named on stderr.
+    """
+
+    async def go(admin: DestinationAdmin) -> tuple[list[dict[str, Any]], list[str]]:
+        catalog = await admin.catalog()
+        return await admin.summaries(catalog), [str(e) for e in catalog.stray_errors]
+
+    rows, stray = with_admin(go)
+    for problem in stray:
+        err_console.print(f"[yellow]refused file, not in service:[/] {escape(problem)}")
     if as_json:
         print_json(rows)
         return
@@ -71,7 +104,7 @@ def list_destinations(as_json: JsonOption = False) -> None:
         "name",
         "address",
         "versions",
-        "enabled",
+        "state",
         "queued",
         "retrying",
         "held",
@@ -82,11 +115,11 @@ def list_destinations(as_json: JsonOption = False) -> None:
     for r in rows:
         c = r["counts"]
         table.add_row(
-            r["id"],
-            r["name"],
-            r["address"],
-            ", ".join(f"{k}={v}" for k, v in r["messages"].items()),
-            "yes" if r["enabled"] else "[yellow]paused[/]",
+            escape(r["id"]),
+            escape(r["name"] or "-"),
+            escape(r["address"] or "-"),
+            ", ".join(f"{k}={v}" for k, v in r["messages"].items()) or "-",
+            _STATE_STYLE[r["state"]],
             str(c["queued"]),
             str(c["retrying"]),
             str(c["held"]),
@@ -94,24 +127,57 @@ def list_destinations(as_json: JsonOption = False) -> None:
             str(c["delivered"]),
         )
     console.print(table)
+    for r in rows:
+        if r["state"] == "broken":
+            problem = r["problem"]
+            running = (
+                f"running on its last good definition (revision {r['revision']})"
+                if r["revision"] is not None
+                else "not in service: no good definition is known"
+            )
+            console.print(
+                f"[red]broken[/] {escape(r['id'])}: {escape(problem['file'])}: "
+                f"{escape(problem['key'])}: {escape(problem['rule'])} — {running}"
+            )
+
+
+_STATE_STYLE = {"active": "active", "paused": "[yellow]paused[/]", "broken": "[red]broken[/]"}
 
 
 @destinations_app.command("show")
 def show(destination_id: str, as_json: JsonOption = False) -> None:
-    """One destination's definition, as its file says."""
+    """One destination's definition in service; for a broken one, why and its last good one."""
 
-    async def go(admin: DestinationAdmin) -> tuple[str, str]:
-        config, source = await admin.get(destination_id)
-        return dump_destination(config), source
-
-    text, source = with_admin(go)
+    view: DestinationView = with_admin(lambda admin: admin.view(destination_id))
+    problems = view.broken.problems if view.broken else ()
+    revision = view.broken.revision if view.broken else None
     if as_json:
-        import yaml
-
-        print_json({"file": source, "definition": yaml.safe_load(text)})
+        print_json(
+            {
+                "id": view.id,
+                "file": view.file,
+                "state": view.state,
+                "problem": problem_view(problems[0]) if problems else None,
+                "problems": [problem_view(p) for p in problems],
+                "revision": revision,
+                "definition": definition_of(view.config) if view.config else None,
+            }
+        )
         return
-    console.print(f"[dim]# {source}[/]")
-    console.print(text.rstrip("\n"), soft_wrap=True, markup=False)
+    console.print(f"# {view.file}", markup=False, style="dim")
+    for problem in problems:
+        console.print(f"# refused: {problem}", markup=False, style="red")
+    if view.broken is not None:
+        console.print(
+            f"# the definition in service: its last good one, revision {revision}"
+            if view.config is not None
+            else "# no good definition is known: fix the file",
+            markup=False,
+            style="dim",
+        )
+    if view.config is not None:
+        text = dump_destination(view.config)
+        console.print(text.rstrip("\n"), soft_wrap=True, markup=False)
 
 
 @destinations_app.command("add")
@@ -184,10 +250,16 @@ def remove(
     as_json: JsonOption = False,
 ) -> None:
     """Remove a destination; refused while messages wait, unless --force."""
-    change = with_admin(
-        lambda admin: admin.remove(destination_id, actor=local_actor(), force=force, reason=reason)
-    )
-    _report(change, as_json)
+
+    async def go(admin: DestinationAdmin) -> Change:
+        try:
+            return await admin.remove(
+                destination_id, actor=local_actor(), force=force, reason=reason
+            )
+        except DestinationBusy as exc:
+            raise ConfigurationError(exc.explain("remove with --force")) from None
+
+    _report(with_admin(go), as_json)
 
 
 @destinations_app.command("rollback")

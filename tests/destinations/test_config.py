@@ -21,6 +21,7 @@ from destinations.config import (
     format_duration,
     load_destination_dir,
     load_destination_file,
+    load_destination_files,
     parse_duration,
 )
 
@@ -313,22 +314,40 @@ def test_tls_file_must_be_readable(tmp_path: Path) -> None:
 # --- directories -----------------------------------------------------------------------------
 
 
-def test_directory_loads_sorted_and_reports_bad_files_and_duplicate_ids(tmp_path: Path) -> None:
-    write(tmp_path, "b.yml", {**MINIMAL, "id": "b"})
+def test_directory_loads_sorted_and_reports_bad_files(tmp_path: Path) -> None:
+    write(tmp_path, "b.yaml", {**MINIMAL, "id": "b"})
     write(tmp_path, "a.yaml", {**MINIMAL, "id": "a"})
-    write(tmp_path, "c.yaml", {**MINIMAL, "id": "a", "name": "Second A"})
     write(tmp_path, "d.yaml", {**MINIMAL, "id": "d", "port": 0, "ordering": "x"})
     write(tmp_path, "notes.txt", "not a destination")
+    write(tmp_path, ".a.yaml.swp.yaml", "an editor's file: hidden, so never read")
     configs, errors = load_destination_dir(tmp_path)
     assert [c.id for c in configs] == ["a", "b"]
-    assert configs[0].name == "Lab Oost"  # the first file with an id wins
     assert [(Path(e.file).name, e.key) for e in errors] == [
-        ("c.yaml", "id"),
         ("d.yaml", "port"),
         ("d.yaml", "ordering"),
     ]
-    assert "duplicate id, already used in" in errors[0].rule
-    assert errors[0].rule.endswith("a.yaml")
+
+
+def test_a_copy_under_another_name_cannot_take_a_destination_over(tmp_path: Path) -> None:
+    # "lab-west-backup.yaml" sorts before "lab-west.yaml": the copy used to win the id.
+    own = write(tmp_path, "lab-west.yaml", {**MINIMAL, "id": "lab-west", "port": 2576})
+    copy = write(tmp_path, "lab-west-backup.yaml", {**MINIMAL, "id": "lab-west", "port": 2999})
+    loaded, errors = load_destination_files(tmp_path)
+    assert [(file, config.port) for file, config in loaded] == [(str(own), 2576)]
+    [error] = errors
+    assert (error.file, error.key) == (str(copy), "id")
+    assert str(own) in error.rule and "<id>.yaml" in error.rule
+    assert str(error) == f"{copy}: id: {error.rule}"
+
+
+def test_a_file_not_named_after_its_id_is_refused_naming_the_right_name(tmp_path: Path) -> None:
+    wrong = write(tmp_path, "lab-oost-new.yaml", MINIMAL)
+    yml = write(tmp_path, "lab-zuid.yml", {**MINIMAL, "id": "lab-zuid"})
+    loaded, errors = load_destination_files(tmp_path)
+    assert loaded == []
+    assert [(e.file, e.key) for e in errors] == [(str(wrong), "id"), (str(yml), "id")]
+    assert f"rename it to {tmp_path / 'lab-oost.yaml'}" in errors[0].rule
+    assert f"rename it to {tmp_path / 'lab-zuid.yaml'}" in errors[1].rule
 
 
 def test_missing_directory_is_reported(tmp_path: Path) -> None:

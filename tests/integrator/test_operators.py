@@ -130,6 +130,66 @@ async def test_a_broken_file_is_refused_and_the_last_good_definition_keeps_runni
     assert len(receiver.received) == 1
 
 
+async def test_a_copy_of_a_file_cannot_take_over_a_running_destination(
+    engine_on_files: Engine, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    engine = engine_on_files
+    directory = engine.settings.destinations_dir
+    elsewhere = MllpReceiver()
+    await elsewhere.start()
+    try:
+        # "noord-backup.yaml" sorts before "noord.yaml"; it used to win the id.
+        copy = directory / "noord-backup.yaml"
+        copy.write_text(
+            (directory / "noord.yaml")
+            .read_text()
+            .replace(f"port: {receiver.port}", f"port: {elsewhere.port}")
+        )
+        catalog = await engine.reload_destinations()
+        assert catalog.destinations["noord"].port == receiver.port
+        [refusal] = catalog.errors
+        assert refusal.file == str(copy) and str(directory / "noord.yaml") in refusal.rule
+        await engine.intake.submit_many(events(referral_data, 1), source="cli")
+        assert await engine.wait_settled(timeout=10)
+        assert (len(receiver.received), elsewhere.received) == (1, [])
+        assert [h["actor"] for h in await engine.admin.history("noord")] == ["file"]
+
+        # Nor after a restart.
+        await engine.stop()
+        await engine.start()
+        assert engine.catalog.destinations["noord"].port == receiver.port
+    finally:
+        await elsewhere.stop()
+
+
+async def test_a_broken_destination_stays_listed_testable_pausable_and_survives_a_restart(
+    engine_on_files: Engine, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    engine = engine_on_files
+    path = engine.settings.destinations_dir / "noord.yaml"
+    path.write_text(path.read_text().replace("ack_timeout: 2s", "ack_timeout: soon"))
+    await engine.reload_destinations()
+    [row] = await engine.admin.summaries()
+    assert (row["id"], row["state"], row["revision"]) == ("noord", "broken", 1)
+    assert row["problem"]["key"] == "ack_timeout" and "duration" in row["problem"]["rule"]
+    result = await engine.admin.test("noord")
+    assert (result.outcome, len(receiver.received)) == ("delivered", 1)
+
+    await engine.stop()  # a restart runs it on its last good definition too
+    await engine.start()
+    assert engine.catalog.broken["noord"].revision == 1
+    await engine.intake.submit_many(events(referral_data, 1), source="cli")
+    assert await engine.wait_settled(timeout=10)
+    assert len(receiver.received) == 2
+
+    change = await engine.admin.set_enabled("noord", False, actor="anna")
+    assert change.revision == 2 and "ack_timeout: 2s" in path.read_text()
+    await engine.intake.submit_many(events(referral_data, 1), source="cli")
+    await asyncio.sleep(0.3)
+    assert (await engine.store.count_by_status("noord"))["queued"] == 1
+    assert (await engine.admin.view("noord")).state == "paused"
+
+
 async def test_hand_edits_are_picked_up_by_the_watcher_and_recorded(
     engine_on_files: Engine, referral_data: dict[str, Any]
 ) -> None:
@@ -232,6 +292,80 @@ async def test_destinations_api(engine_on_files: Engine, receiver: MllpReceiver)
         removed = await api.delete("/api/v1/destinations/west")
         assert removed.status_code == 200
         assert "west" not in engine.catalog.destinations
+
+
+async def test_destinations_api_put_takes_a_whole_definition_and_patch_some_keys(
+    engine_on_files: Engine,
+) -> None:
+    engine = engine_on_files
+    path = engine.settings.destinations_dir / "noord.yaml"
+    transport = httpx.ASGITransport(app=create_app(engine))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+        shown = (await api.get("/api/v1/destinations/noord")).json()
+        assert (shown["state"], shown["problem"]) == ("active", None)
+        whole = shown["definition"]
+        before = path.read_text()
+
+        partial = {k: v for k, v in whole.items() if k != "receiving_application"}
+        refused = await api.put("/api/v1/destinations/noord", json=partial)
+        assert refused.status_code == 422
+        assert "receiving_application: required" in refused.json()["detail"]
+        assert "PATCH" in refused.json()["detail"]
+        assert path.read_text() == before
+        assert engine.catalog.destinations["noord"].receiving_application == "HIS"
+
+        replaced = await api.put("/api/v1/destinations/noord", json={**whole, "port": 2591})
+        assert replaced.status_code == 200 and replaced.json()["revision"] == 2
+        assert engine.catalog.destinations["noord"].port == 2591
+
+        patched = await api.patch(
+            "/api/v1/destinations/noord",
+            json={"receiving_facility": "ZN", "retry": {"max_attempts": None}},
+            headers={"content-type": "application/merge-patch+json"},
+        )
+        assert patched.status_code == 200, patched.text
+        config = engine.catalog.destinations["noord"]
+        assert (config.receiving_application, config.receiving_facility) == ("HIS", "ZN")
+        assert (config.retry.max_attempts, config.port) == (20, 2591)
+
+        same = await api.patch("/api/v1/destinations/noord", json={"port": 2591})
+        assert same.json()["changed"] is False and same.json()["revision"] is None
+        bad = await api.patch("/api/v1/destinations/noord", json={"port": 0})
+        assert bad.status_code == 422 and "noord.yaml: port:" in bad.json()["detail"]
+        assert (await api.patch("/api/v1/destinations/nope", json={})).status_code == 404
+        history = (await api.get("/api/v1/destinations/noord/history")).json()
+        assert [h["revision"] for h in history] == [1, 2, 3]
+
+        path.write_text(path.read_text() + "ack_timout: 5s\n")
+        await engine.reload_destinations()
+        [row] = (await api.get("/api/v1/destinations")).json()
+        assert row["state"] == "broken"
+        assert row["problem"] == {"file": str(path), "key": "ack_timout", "rule": "unknown key"}
+        shown = (await api.get("/api/v1/destinations/noord")).json()
+        assert (shown["state"], shown["revision"]) == ("broken", 3)
+        assert shown["definition"]["receiving_facility"] == "ZN"
+
+
+async def test_removing_with_waiting_messages_tells_each_front_door_how_to_force_it(
+    engine_on_files: Engine, referral_data: dict[str, Any]
+) -> None:
+    from integrator.operators import DestinationBusy
+
+    engine = engine_on_files
+    await engine.admin.set_enabled("noord", False, actor="anna")
+    await engine.intake.submit_many(events(referral_data, 1), source="cli")
+    with pytest.raises(DestinationBusy) as info:
+        await engine.admin.remove("noord", actor="anna")
+    assert "--force" not in str(info.value) and "force the removal" in str(info.value)
+    transport = httpx.ASGITransport(app=create_app(engine))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+        refused = await api.delete("/api/v1/destinations/noord")
+        assert refused.status_code == 409
+        assert "?force=true" in refused.json()["detail"]
+        assert "--force" not in refused.json()["detail"]
+        assert (engine.settings.destinations_dir / "noord.yaml").exists()
+        forced = await api.delete("/api/v1/destinations/noord", params={"force": "true"})
+        assert forced.status_code == 200
 
 
 async def test_a_destination_in_service_past_its_sunset_loads_and_holds_after_a_restart(

@@ -1,4 +1,8 @@
-"""``/api/v1/destinations``: operators' changes through ``DestinationAdmin``, like the CLI."""
+"""``/api/v1/destinations``: operators' changes through ``DestinationAdmin``, like the CLI.
+
+The rules live in the service; a route only maps its refusals to a status and, where the way
+out differs from the CLI's, says it in API terms (``?force=true``, ``PATCH``).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,13 @@ from integrator.catalog import version_warnings
 from integrator.errors import PermanentError
 from integrator.http.deps import EngineDep, Revision, actor_of, json_object, reason_of
 from integrator.http.openapi import DESTINATION_BODY
-from integrator.operators import Change, UnknownDestination
+from integrator.operators import (
+    Change,
+    DestinationBusy,
+    MissingKeys,
+    UnknownDestination,
+    problem_view,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["destinations"])
 
@@ -21,12 +31,21 @@ async def _change(call: Awaitable[Change]) -> dict[str, Any]:
         change = await call
     except UnknownDestination as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
+    except DestinationBusy as exc:
+        raise HTTPException(
+            status_code=409, detail=exc.explain("repeat with ?force=true")
+        ) from None
+    except MissingKeys as exc:
+        detail = f"{exc}; to change only some keys, send a PATCH"
+        raise HTTPException(status_code=422, detail=detail) from None
     except PermanentError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     return {
         "destination": change.destination_id,
         "action": change.action,
+        "changed": change.changed,
         "revision": change.revision,
+        "rewrote_refused_file": change.rewrote_refused_file,
         "warnings": list(change.warnings),
         "diff": change.diff,
     }
@@ -39,12 +58,28 @@ async def list_destinations(engine: EngineDep) -> list[dict[str, Any]]:
 
 @router.get("/destinations/{destination_id}")
 async def get_destination(destination_id: str, engine: EngineDep) -> dict[str, Any]:
+    """The definition in service; a broken one's last good definition, with why it is broken."""
     try:
-        config, source = await engine.admin.get(destination_id)
+        view = await engine.admin.view(destination_id)
     except UnknownDestination as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
-    notices = version_warnings(config, today=engine.today(), source=source, in_service=True)
-    return {"file": source, "definition": config.model_dump(mode="json"), "warnings": notices}
+    config = view.config
+    notices = (
+        version_warnings(config, today=engine.today(), source=view.file, in_service=True)
+        if config is not None
+        else []
+    )
+    problems = view.broken.problems if view.broken else ()
+    return {
+        "id": view.id,
+        "file": view.file,
+        "state": view.state,
+        "problem": problem_view(problems[0]) if problems else None,
+        "problems": [problem_view(p) for p in problems],
+        "revision": view.broken.revision if view.broken else None,
+        "definition": config.model_dump(mode="json") if config is not None else None,
+        "warnings": notices,
+    }
 
 
 @router.post("/destinations", status_code=201, openapi_extra=DESTINATION_BODY)
@@ -63,6 +98,19 @@ async def replace_destination(
     return await _change(
         engine.admin.replace(
             destination_id, definition, actor=actor_of(request), reason=reason_of(request)
+        )
+    )
+
+
+@router.patch("/destinations/{destination_id}")
+async def patch_destination(
+    destination_id: str, request: Request, engine: EngineDep
+) -> dict[str, Any]:
+    """Change some keys: a JSON merge patch (RFC 7386); ``null`` takes a key back to default."""
+    changes = await json_object(request)
+    return await _change(
+        engine.admin.patch(
+            destination_id, changes, actor=actor_of(request), reason=reason_of(request)
         )
     )
 

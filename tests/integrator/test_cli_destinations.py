@@ -1,0 +1,108 @@
+"""``integrator destinations …`` as an operator runs it: broken files, comments, no-op changes.
+
+Real processes on a copy of the commented example files; no engine runs, so what the tools show
+of a broken file comes from the store's revisions, as it would with the engine in another
+process.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.services import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "config" / "destinations"
+SAMPLES = ROOT / "config" / "samples"
+
+
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "integrator", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def comment_lines(text: str) -> list[str]:
+    return [line[line.index("#") :] for line in text.splitlines() if "#" in line]
+
+
+def test_a_broken_file_is_listed_shown_and_changed_on_its_last_good_definition(
+    env: dict[str, str],
+) -> None:
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    path = directory / "ziekenhuis-noord.yaml"
+    shutil.copy(EXAMPLES / path.name, path)
+    original = path.read_text()
+    port = free_port()
+    first = cli("destinations", "update", "ziekenhuis-noord", "--set", f"port={port}", env=env)
+    assert first.returncode == 0, first.stderr
+    assert comment_lines(path.read_text()) == comment_lines(original)
+
+    same = cli("destinations", "update", "ziekenhuis-noord", "--set", f"port={port}", env=env)
+    assert same.returncode == 0, same.stderr
+    assert "no change" in same.stdout
+
+    good = path.read_text()
+    path.write_text(good.replace("ordering: fifo ", "ordering: lifo "))
+    (directory / "ziekenhuis-noord-old.yaml").write_text(original)
+    listed = cli("destinations", "list", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["id"]: row for row in json.loads(listed.stdout)}
+    row = rows["ziekenhuis-noord"]
+    assert (row["state"], row["address"]) == ("broken", f"127.0.0.1:{port}")
+    assert (row["problem"]["file"], row["problem"]["key"]) == (str(path), "ordering")
+    assert rows["ziekenhuis-noord-old"]["state"] == "broken"  # the copy, refused: no definition
+    assert rows["ziekenhuis-noord-old"]["address"] is None
+
+    table = cli("destinations", "list", env=env)
+    assert table.returncode == 0, table.stderr
+    assert "broken ziekenhuis-noord:" in table.stdout and "ordering" in table.stdout
+
+    shown = cli("destinations", "show", "ziekenhuis-noord", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "refused:" in shown.stdout and f"port: {port}" in shown.stdout
+
+    paused = cli("destinations", "pause", "ziekenhuis-noord", "--json", env=env)
+    assert paused.returncode == 0, paused.stderr
+    assert json.loads(paused.stdout)["revision"] == 2
+    assert path.read_text() == good.replace(
+        "enabled: true                   #", "enabled: false                  #"
+    )
+    history = cli("destinations", "history", "ziekenhuis-noord", "--json", env=env)
+    assert [h["action"] for h in json.loads(history.stdout)] == ["update", "pause"]
+
+
+def test_remove_with_waiting_messages_names_the_cli_option(env: dict[str, str]) -> None:
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    shutil.copy(EXAMPLES / "ziekenhuis-noord.yaml", directory / "ziekenhuis-noord.yaml")
+    submitted = cli("submit", str(SAMPLES / "referral.json"), env=env)
+    assert submitted.returncode == 0, submitted.stderr
+    refused = cli("destinations", "remove", "ziekenhuis-noord", env=env)
+    assert refused.returncode == 2
+    assert "remove with --force" in refused.stderr and "?force" not in refused.stderr
+    assert (directory / "ziekenhuis-noord.yaml").exists()
+
+
+def test_submit_without_an_engine_routes_to_a_broken_destination_on_its_last_good_definition(
+    env: dict[str, str],
+) -> None:
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    path = directory / "ziekenhuis-noord.yaml"
+    shutil.copy(EXAMPLES / path.name, path)
+    recorded = cli("destinations", "update", "ziekenhuis-noord", "--set", "port=2599", env=env)
+    assert recorded.returncode == 0, recorded.stderr
+    path.write_text(path.read_text() + "ack_timout: 5s\n")  # a typo: the file is refused
+    submitted = cli("submit", "--json", str(SAMPLES / "referral.json"), env=env)
+    assert submitted.returncode == 0, submitted.stderr
+    [outcome] = json.loads(submitted.stdout)
+    assert [m["destination"] for m in outcome["messages"]] == ["ziekenhuis-noord"]
