@@ -23,6 +23,7 @@ from integrator.cli.common import (
     console,
     err_console,
     fail,
+    load_settings,
     local_actor,
     print_json,
     with_admin,
@@ -35,6 +36,7 @@ from integrator.operators import (
     DestinationView,
     problem_view,
 )
+from integrator.presenters import shown_time
 
 destinations_app = typer.Typer(
     help="Per-provider destinations: list, add, change, pause, test, history.",
@@ -92,7 +94,7 @@ def list_destinations(as_json: JsonOption = False) -> None:
         catalog = await admin.catalog()
         return await admin.summaries(catalog), [str(e) for e in catalog.stray_errors]
 
-    rows, stray = with_admin(go)
+    rows, stray = with_admin(go, read_only=True)
     for problem in stray:
         err_console.print(f"[yellow]refused file, not in service:[/] {escape(problem)}")
     if as_json:
@@ -148,7 +150,7 @@ _STATE_STYLE = {"active": "active", "paused": "[yellow]paused[/]", "broken": "[r
 def show(destination_id: str, as_json: JsonOption = False) -> None:
     """One destination's definition in service; for a broken one, why and its last good one."""
 
-    view: DestinationView = with_admin(lambda admin: admin.view(destination_id))
+    view: DestinationView = with_admin(lambda admin: admin.view(destination_id), read_only=True)
     problems = view.broken.problems if view.broken else ()
     revision = view.broken.revision if view.broken else None
     if as_json:
@@ -280,14 +282,16 @@ def rollback(
 def history(destination_id: str, as_json: JsonOption = False) -> None:
     """Every change: revision, when, who, what, why, and the diff."""
 
-    rows = with_admin(lambda admin: admin.history(destination_id))
+    settings = load_settings()
+    rows = with_admin(lambda admin: admin.history(destination_id), settings, read_only=True)
     if as_json:
         print_json(rows)
         return
     for r in rows:
         why = f" — {r['reason']}" if r["reason"] else ""
+        at = shown_time(r["at"], settings.zone)
         console.rule(
-            f"revision {r['revision']}: {r['action']} by {r['actor']} at {r['at'][:19]}{why}",
+            f"revision {r['revision']}: {r['action']} by {r['actor']} at {at}{why}",
             align="left",
         )
         if r["diff"]:
