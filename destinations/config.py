@@ -97,6 +97,10 @@ StrictBool = Annotated[bool, Field(strict=True)]
 OnAck = Literal["retry", "deadletter"]
 
 
+MAX_CONNECTIONS = 32
+"""Parallel MLLP connections a destination may ask for."""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -174,7 +178,9 @@ class DestinationConfig(_Frozen):
     ack_mode: Literal["original", "enhanced"] = "original"
     connect_timeout: Duration = 10.0
     ack_timeout: Duration = 30.0
-    connections: Annotated[int, Field(strict=True, ge=1)] = 1
+    # Each connection is a socket and a task in every engine; receivers accept a handful. A bound
+    # also keeps a typo (or a hostile API call) from opening thousands and stalling the engine.
+    connections: Annotated[int, Field(strict=True, ge=1, le=MAX_CONNECTIONS)] = 1
     ordering: Annotated[Literal["fifo", "rotate"], Field(validate_default=True)] = "fifo"
     rate_limit: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = None
     retry: RetrySettings = RetrySettings()

@@ -190,6 +190,8 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("ack_timeout", "0s", "ack_timeout", "greater than 0"),
     ("ack_timeout", ["30s"], "ack_timeout", "like 500ms"),
     ("connections", 0, "connections", "greater than or equal to 1"),
+    ("connections", 33, "connections", "less than or equal to 32"),
+    ("connections", 2**63, "connections", "less than or equal to 32"),
     ("ordering", "lifo", "ordering", "'fifo' or 'rotate'"),
     ("rate_limit", 0, "rate_limit", "greater than 0"),
     ("rate_limit", -2.5, "rate_limit", "greater than 0"),
