@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -63,8 +63,8 @@ def stored(
     return env_for(url, tmp_path)
 
 
-def cli(env: dict[str, str], *args: str) -> Result:
-    return CliRunner().invoke(app, list(args), env=env)
+def cli(env: Mapping[str, str | None], *args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(app, list(args), env=env, input=input)
 
 
 def listed_ids(result: Result) -> list[str]:
@@ -333,3 +333,20 @@ def test_events_list_shows_local_times_with_their_offset(tmp_path: Path) -> None
     assert listing.exit_code == 0, listing.output
     [received] = SHOWN_TIME.findall(listing.stdout)
     assert received.endswith("+01:00")  # November in Amsterdam
+
+
+def test_one_person_is_one_actor_in_every_change_the_cli_records(tmp_path: Path) -> None:
+    # Without $USER, dead-letter commands said "unknown" and destination changes "root".
+    ids = ["abcd1111-0000-4000-8000-000000000000"]
+    env: dict[str, str | None] = {**dead_letters(tmp_path, ids), "USER": None}
+    text = (Path(__file__).resolve().parents[2] / "config/destinations/lab-west.yaml").read_text()
+    assert cli(env, "destinations", "add", "-", input=text).exit_code == 0
+    assert cli(env, "destinations", "pause", "lab-west", "--reason", "maintenance").exit_code == 0
+    assert cli(env, "deadletter", "discard", "abcd1111", "--reason", "sent by fax").exit_code == 0
+
+    async def actors() -> set[str]:
+        async with await Store.open(str(env["INTEGRATOR_DATABASE_URL"])) as store:
+            return {entry.actor for entry in await store.list_audit()}
+
+    [actor] = asyncio.run(actors())
+    assert actor.startswith("local:") and actor != "local:unknown"
