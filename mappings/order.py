@@ -1,11 +1,12 @@
 """The order messages: ORM_O01 (`orm-v3`, `orm-lfdv2`) and OML_O21 (`oml-v3`) share one builder.
 
 Segment order: `MSH [NTE cluster] [NTE attachment list] PID [PV1 [PV2]] [IN1] ORC OBR {OBX [NTE]}
-{ORC OBR [NTE]}`. The first ORC/OBR is the request as a whole (the care product); each test
-(bepaling) follows as its own ORC/OBR, all sharing the ZD number as placer group number (ORC-4)
-so a receiver can keep them together. OML_O21 adds a TQ1 after every ORC (its TIMING group) and
-an SPM after a test's OBR (and NTE) when the test has a specimen. The field-by-field tables are
-in `orm-v3.md`, `orm-lfdv2.md` and `oml-v3.md`.
+{ORC OBR [NTE]}`. The first ORC/OBR is the request as a whole (the care product, placer number
+`<zd>^<platform>`); each test (bepaling) follows as its own ORC/OBR with the version's placer
+number for it (no EI namespace, so it fits ORC-2's 22 characters), all sharing the ZD number as
+placer group number (ORC-4) so a receiver can keep them together. OML_O21 adds a TQ1 after
+every ORC (its TIMING group) and an SPM after a test's OBR (and NTE) when the test has a
+specimen. The field-by-field tables are in `orm-v3.md`, `orm-lfdv2.md` and `oml-v3.md`.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ COLLECTION_INSTRUCTIONS: Final = ("COLLECTION-INSTR", "Afname-instructies")
 CONTAINER: Final = ("CONTAINER", "Container")
 
 PlacerNumber = Callable[[str, int, LabTest], str]
-"""(zd number, 1-based test number, test) -> the test's placer order number (unescaped)."""
+"""(zd number, 1-based test number, test) -> the test's placer order number (unescaped). It is
+sent as EI-1 alone: with the platform authority as EI-2 it would pass ORC-2's 22 characters."""
 
 
 def render_order(
@@ -98,7 +100,7 @@ def render_order(
     )
 
     for number, test in enumerate(event.tests, 1):
-        placer = entity_id(placer_number(event.zd_number, number, test), platform)
+        placer = escape(placer_number(event.zd_number, number, test))
         test_system = system if test.coding_system == LOCAL_CODING_SYSTEM else test.coding_system
         body.append(_orc(event, placer, zd_number, ordering))
         if timing:

@@ -35,6 +35,7 @@ def test_ref_v2_page_names_the_codes(code: str) -> None:
         "`{}^{}^L`".format(*order.CONTAINER),
         "`ATTACHMENTS^Bijlagen^L`",
         f"`{ORM_V3.message_type_new}`",
+        "`ZD100000002-01`",
     ],
 )
 def test_orm_v3_page_names_the_codes(code: str) -> None:
@@ -62,7 +63,8 @@ def test_ref_v1_page_names_the_codes(code: str) -> None:
         "`{}^{}^99zda`".format(*order.CLINICAL_INFO),
         "`{}^{}^99zda`".format(*order.CONTAINER),
         "`ATTACHMENTS^Bijlagen^99zda`",
-        "`ZD100000002_01BLD^ZORGDOMEIN`",
+        "`ZD100000002_01BLD`",
+        "`ZD100000002_01BloedEDT`",
         "`<name>^^<agb>^^^VEKTIS^XX`",
         f"`{ORM_LFDV2.message_type_new}`",
         "Deprecated** since 2025-09-01, sunset 2027-03-31, successor `orm-v3`",
