@@ -15,9 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from mappings import lengths
 from mappings.escape import escape, escape_opt
-from mappings.lengths import ST_LENGTH
 from mappings.writer import components, repetitions, subcomponents
 from schemas import Address, Organisation, PersonName
 
@@ -40,10 +38,39 @@ def entity_id(identifier: str, namespace: str) -> str:
     return components(escape(identifier), escape(namespace))
 
 
+PARTNER_SEPARATOR: Final = "-"
+
+
+def _joined(prefix: str | None, family: str | None) -> str:
+    return f"{prefix} {family}" if prefix and family else family or ""
+
+
 def surname_as_used(name: PersonName) -> str:
-    """The surname a person goes by (see `lengths.surname_as_used`), unescaped, cut to
-    `ST_LENGTH` characters; `lengths.fit_event` warns when it cuts."""
-    return lengths.surname_as_used(name)[:ST_LENGTH]
+    """The surname a person goes by, composed from `name_usage` (unescaped).
+
+    own          prefix + family                     "van der Berg"
+    partner      partner_prefix + partner_family     "de Vries"
+    partner_own  partner name, "-", own name         "de Vries-van der Berg"
+    own_partner  own name, "-", partner name         "van der Berg-de Vries"
+
+    Prefixes stay lower case as written; a usage that needs a missing partner name falls back to
+    the own name (schemas refuse that combination, this only keeps mapping total).
+    """
+    own = _joined(name.prefix, name.family)
+    partner = _joined(name.partner_prefix, name.partner_family)
+    usage = name.name_usage
+    if not partner or usage == "own":
+        return own
+    if usage == "partner":
+        return partner
+    if usage == "partner_own":
+        return f"{partner}{PARTNER_SEPARATOR}{own}"
+    return f"{own}{PARTNER_SEPARATOR}{partner}"
+
+
+def street_line(value: Address) -> str:
+    """XAD-1.1 `<street> <number><addition>` (unescaped)."""
+    return f"{value.street} {value.house_number}{value.house_number_addition or ''}"
 
 
 def family_name(name: PersonName) -> str:
@@ -102,7 +129,7 @@ def address(value: Address | None, kind: str = ADDRESS_HOME) -> str:
         return ""
     return components(
         subcomponents(
-            escape(lengths.street_line(value)[:ST_LENGTH]),
+            escape(street_line(value)),
             escape(value.street),
             escape(value.house_number),
         ),

@@ -29,7 +29,6 @@ from mappings.datatypes import (
 from mappings.datetimes import hl7_date, hl7_timestamp
 from mappings.escape import escape, escape_ft, escape_opt
 from mappings.frame import finish
-from mappings.lengths import fit_event
 from mappings.patient import in1, pid
 from mappings.profile import WireProfile
 from mappings.writer import components, segment
@@ -53,7 +52,6 @@ sent as EI-1 alone: with the platform authority as EI-2 it would pass ORC-2's 22
 def render_order(
     event: DiagnosticRequest, ctx: MappingContext, wire: WireProfile, placer_number: PlacerNumber
 ) -> MappedMessage:
-    event, warnings = fit_event(event)
     system = wire.local_coding_system
     platform = ctx.platform_authority
     body: list[str] = []
@@ -124,7 +122,7 @@ def render_order(
             )
         if specimen is not None and wire.lab_order:
             body.append(spm(specimen))
-    return finish(ctx, wire, wire.message_type(event.action), body, warnings)
+    return finish(ctx, wire, wire.message_type(event.action), body)
 
 
 def tq1(event: DiagnosticRequest) -> str:

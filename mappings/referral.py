@@ -31,7 +31,6 @@ from mappings.datatypes import (
 from mappings.datetimes import hl7_timestamp
 from mappings.escape import escape
 from mappings.frame import finish
-from mappings.lengths import fit_event
 from mappings.patient import in1, pid
 from mappings.profile import WireProfile
 from mappings.writer import components, segment
@@ -46,7 +45,6 @@ NOT_APPLICABLE: Final = "N"  # HL7 table 0004 patient class
 
 
 def render_referral(event: Referral, ctx: MappingContext, wire: WireProfile) -> MappedMessage:
-    event, warnings = fit_event(event)
     system = wire.local_coding_system
     hl7_24 = wire.hl7_24
     platform = ctx.platform_authority
@@ -112,7 +110,7 @@ def render_referral(event: Referral, ctx: MappingContext, wire: WireProfile) -> 
     body.append(segment("PV1", "1", NOT_APPLICABLE, *[""] * 5, referrer))
     if event.cluster is not None:
         body.append(observations.cluster_note(1, event.cluster, system))
-    return finish(ctx, wire, wire.message_type(event.action), body, warnings)
+    return finish(ctx, wire, wire.message_type(event.action), body)
 
 
 def referring_provider(referrer: Referrer, hl7_24: bool = False) -> str:

@@ -82,10 +82,15 @@ def test_oml_v3_page_names_the_codes(code: str) -> None:
     assert code in (DOCS / "oml-v3.md").read_text(encoding="utf-8")
 
 
-def test_lengths_page_states_the_limit() -> None:
+def test_lengths_page_states_the_rule() -> None:
     page = (DOCS / "lengths.md").read_text(encoding="utf-8")
-    assert f"cut to {lengths.ST_LENGTH} characters" in page
-    assert "`PID-5.1.3 shortened to 199 characters`" in page
+    assert "`PRD-4.9 shortened to 36 characters`" in page
+    assert "`PID-3.1 kept whole: longer than 15 characters`" in page
+    assert "`mappings/standard_lengths.py`" in page
+    for datatype in lengths.TEXT_PARTS:
+        assert f"| {datatype} |" in page, datatype
+    for field in lengths.ADVISORY:
+        assert field in page
 
 
 def test_every_version_with_a_mapper_has_a_page() -> None:
