@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+from mappings.countries import alpha3
 from mappings.escape import escape, escape_opt
 from mappings.writer import components, repetitions, subcomponents
 from schemas import Address, Organisation, PersonName
@@ -124,7 +125,9 @@ def practitioner_ids(agb: str, big: str | None, organisation_agb: str | None = N
 
 def address(value: Address | None, kind: str = ADDRESS_HOME) -> str:
     """XAD `<street> <number><addition>&<street>&<number>^<addition>^<city>^^<postcode>^
-    <country>^<kind>` (one line in the message). The country stays ISO 3166 alpha-2 as given."""
+    <country>^<kind>` (one line in the message). The country is ISO 3166-1 alpha-3 (HL7 table
+    0399, `NLD`), from the alpha-2 code of the event; a code outside ISO 3166-1 is sent as given
+    (the mapper warns, `countries.unknown_codes`)."""
     if value is None:
         return ""
     return components(
@@ -137,7 +140,7 @@ def address(value: Address | None, kind: str = ADDRESS_HOME) -> str:
         escape(value.city),
         "",
         escape(value.postcode),
-        escape(value.country),
+        escape(alpha3(value.country)),
         kind,
     )
 

@@ -7,13 +7,14 @@ from typing import Final
 
 from mappings.charset import encode
 from mappings.context import MappedMessage, MappingContext
+from mappings.countries import ALPHA3
 from mappings.datetimes import hl7_timestamp
 from mappings.escape import escape
 from mappings.lengths import fit_segments
 from mappings.profile import WireProfile
 from mappings.writer import ENCODING_CHARACTERS, message, segment
 
-COUNTRY: Final = "NLD"
+COUNTRY: Final = ALPHA3["NL"]  # MSH-17, HL7 table 0399: ISO 3166-1 alpha-3
 
 
 def msh(ctx: MappingContext, wire: WireProfile, message_type: str) -> str:

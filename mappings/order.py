@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from mappings import observations
+from mappings import countries, observations
 from mappings.context import MappedMessage, MappingContext
 from mappings.datatypes import (
     ADDRESS_OFFICE,
@@ -122,7 +122,12 @@ def render_order(
             )
         if specimen is not None and wire.lab_order:
             body.append(spm(specimen))
-    return finish(ctx, wire, wire.message_type(event.action), body)
+    organisation = event.referrer.organisation
+    warnings = countries.unknown_codes(
+        ("PID-11.6", event.patient.address),
+        ("ORC-22.6", organisation.address if organisation else None),
+    )
+    return finish(ctx, wire, wire.message_type(event.action), body, warnings)
 
 
 def tq1(event: DiagnosticRequest) -> str:

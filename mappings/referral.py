@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from mappings import observations
+from mappings import countries, observations
 from mappings.context import MappedMessage, MappingContext
 from mappings.datatypes import (
     ADDRESS_OFFICE,
@@ -110,7 +110,12 @@ def render_referral(event: Referral, ctx: MappingContext, wire: WireProfile) -> 
     body.append(segment("PV1", "1", NOT_APPLICABLE, *[""] * 5, referrer))
     if event.cluster is not None:
         body.append(observations.cluster_note(1, event.cluster, system))
-    return finish(ctx, wire, wire.message_type(event.action), body)
+    organisation = event.referrer.organisation
+    warnings = countries.unknown_codes(
+        ("PID-11.6", event.patient.address),
+        ("PRD-3.6", organisation.address if organisation else None),
+    )
+    return finish(ctx, wire, wire.message_type(event.action), body, warnings)
 
 
 def referring_provider(referrer: Referrer, hl7_24: bool = False) -> str:

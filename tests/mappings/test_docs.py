@@ -21,6 +21,7 @@ DOCS = Path(observations.__file__).resolve().parent
         "`CLUSTER^Cluster^L`",
         f"`{REF_V2.message_type_new}` / `{REF_V2.message_type_cancel}`",
         "`Y^Ja^HL70136` / `N^Nee^HL70136`",
+        "`NL` → `NLD`",
     ],
 )
 def test_ref_v2_page_names_the_codes(code: str) -> None:
