@@ -30,6 +30,7 @@ as delimiters.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -91,16 +92,24 @@ def _limit(*lengths: int | None) -> int:
 
 
 def _compile_field(name: str, datatype: str, length: int | None, hl7_version: str) -> _Field:
-    components = COMPONENTS[hl7_version]
     limit = _limit(length)
-    parts = components.get(datatype)
-    if parts is None:
+    shape = _shape(hl7_version, datatype, length)
+    if datatype not in COMPONENTS[hl7_version]:
         leaf = _Leaf(_limit(length, PRIMITIVE_LENGTHS.get(datatype)), False)
-        return _Field(name, limit, leaf, (), (), leaf.limit, _shape(hl7_version, datatype, length))
+        return _Field(name, limit, leaf, (), (), leaf.limit, shape)
+    components = _components(hl7_version, datatype)
+    quicks = tuple(component.quick for component in components)
+    return _Field(name, limit, None, components, quicks, min(limit, *quicks), shape)
+
+
+@functools.cache
+def _components(hl7_version: str, datatype: str) -> tuple[_Component, ...]:
+    """The components of a composite datatype, with their limits (shared by its fields)."""
+    table = COMPONENTS[hl7_version]
     text = TEXT_PARTS.get(datatype, frozenset())
     compiled = []
-    for position, (part_type, part_length) in enumerate(parts, 1):
-        subparts = components.get(part_type)
+    for position, (part_type, part_length) in enumerate(table[datatype], 1):
+        subparts = table.get(part_type)
         if subparts is None:
             part_limit = _limit(part_length, PRIMITIVE_LENGTHS.get(part_type))
             leaf = _Leaf(part_limit, (position,) in text)
@@ -111,13 +120,9 @@ def _compile_field(name: str, datatype: str, length: int | None, hl7_version: st
             for sub, (sub_type, sub_length) in enumerate(subparts, 1)
         )
         own = _limit(part_length)
-        quick = min(own, *(leaf.limit for leaf in leaves))
         sublimits = tuple(leaf.limit for leaf in leaves)
-        compiled.append(_Component(own, None, leaves, quick, sublimits))
-    quicks = tuple(component.quick for component in compiled)
-    quick = min(limit, *quicks)
-    shape = _shape(hl7_version, datatype, length)
-    return _Field(name, limit, None, tuple(compiled), quicks, quick, shape)
+        compiled.append(_Component(own, None, leaves, min(own, *sublimits), sublimits))
+    return tuple(compiled)
 
 
 def _shape(hl7_version: str, datatype: str, length: int | None) -> int:

@@ -264,3 +264,11 @@ def test_warnings_group_fields_by_length() -> None:
     fitted, warnings = fit_segments([prd, orc, prd], "2.5.1", "UNICODE UTF-8")
     assert fitted == [prd[:-8], orc[:-10], prd[:-8]]
     assert warnings == ("PRD-4.9 shortened to 52 characters", "ORC-21.1 shortened to 50 characters")
+
+
+def test_settings_longer_than_hd1_are_kept_whole_with_a_warning(referral: Referral) -> None:
+    # MSH-5 is an HD; HD-1 (namespace id, IS) has 20 characters. Destinations may configure
+    # more; the value is sent whole (a cut one would name another application).
+    mapped = map_event("ref-v2", referral, context(receiving_application="X" * 30))
+    assert mapped.warnings == ("MSH-5.1 kept whole: longer than 20 characters",)
+    assert value(read_back(mapped), "MSH.F5") == "X" * 30
