@@ -17,6 +17,9 @@ from mappings.errors import InvalidContext, InvalidControlId
 from schemas import DiagnosticRequest, Referral
 
 MAX_CONTROL_ID: Final = 20
+# `<zd number>^<platform authority>` is an EI of at most 22 characters (ORC-2, ORC-4, OBR-2);
+# the ZD number has 11.
+MAX_PLATFORM_AUTHORITY: Final = 10
 # Visible ASCII without the HL7 delimiters: MSH-10 is echoed in MSA-2 and compared byte for byte.
 _CONTROL_ID_CHARS: Final = frozenset(map(chr, range(0x21, 0x7F))) - frozenset("|^~\\&")
 # HL7 table 0155, the values MSH-15/16 may take.
@@ -31,7 +34,8 @@ class MappingContext:
 
     `now` becomes MSH-7 in its own UTC offset, so pass local time (e.g. Europe/Amsterdam).
     `platform_authority` is the assigning authority of the ZD number (PID-3 `VN`, placer
-    numbers). `accept_ack_type`/`application_ack_type` go to MSH-15/16 in enhanced mode only.
+    numbers), at most 10 characters so that `<zd>^<authority>` fits EI's 22.
+    `accept_ack_type`/`application_ack_type` go to MSH-15/16 in enhanced mode only.
     """
 
     control_id: str
@@ -67,8 +71,11 @@ class MappingContext:
             raise InvalidContext(
                 "accept_ack_type and application_ack_type must be AL, NE, ER or SU"
             )
-        if not self.platform_authority:
-            raise InvalidContext("platform_authority must not be empty")
+        if not 1 <= len(self.platform_authority) <= MAX_PLATFORM_AUTHORITY:
+            raise InvalidContext(
+                f"platform_authority must be 1-{MAX_PLATFORM_AUTHORITY} characters "
+                "(the placer numbers <zd>^<authority> have at most 22)"
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from mappings import lengths
+from mappings.countries import alpha3
 from mappings.escape import escape, escape_opt
-from mappings.lengths import ST_LENGTH
 from mappings.writer import components, repetitions, subcomponents
 from schemas import Address, Organisation, PersonName
 
@@ -40,10 +39,39 @@ def entity_id(identifier: str, namespace: str) -> str:
     return components(escape(identifier), escape(namespace))
 
 
+PARTNER_SEPARATOR: Final = "-"
+
+
+def _joined(prefix: str | None, family: str | None) -> str:
+    return f"{prefix} {family}" if prefix and family else family or ""
+
+
 def surname_as_used(name: PersonName) -> str:
-    """The surname a person goes by (see `lengths.surname_as_used`), unescaped, cut to
-    `ST_LENGTH` characters; `lengths.fit_event` warns when it cuts."""
-    return lengths.surname_as_used(name)[:ST_LENGTH]
+    """The surname a person goes by, composed from `name_usage` (unescaped).
+
+    own          prefix + family                     "van der Berg"
+    partner      partner_prefix + partner_family     "de Vries"
+    partner_own  partner name, "-", own name         "de Vries-van der Berg"
+    own_partner  own name, "-", partner name         "van der Berg-de Vries"
+
+    Prefixes stay lower case as written; a usage that needs a missing partner name falls back to
+    the own name (schemas refuse that combination, this only keeps mapping total).
+    """
+    own = _joined(name.prefix, name.family)
+    partner = _joined(name.partner_prefix, name.partner_family)
+    usage = name.name_usage
+    if not partner or usage == "own":
+        return own
+    if usage == "partner":
+        return partner
+    if usage == "partner_own":
+        return f"{partner}{PARTNER_SEPARATOR}{own}"
+    return f"{own}{PARTNER_SEPARATOR}{partner}"
+
+
+def street_line(value: Address) -> str:
+    """XAD-1.1 `<street> <number><addition>` (unescaped)."""
+    return f"{value.street} {value.house_number}{value.house_number_addition or ''}"
 
 
 def family_name(name: PersonName) -> str:
@@ -97,12 +125,14 @@ def practitioner_ids(agb: str, big: str | None, organisation_agb: str | None = N
 
 def address(value: Address | None, kind: str = ADDRESS_HOME) -> str:
     """XAD `<street> <number><addition>&<street>&<number>^<addition>^<city>^^<postcode>^
-    <country>^<kind>` (one line in the message). The country stays ISO 3166 alpha-2 as given."""
+    <country>^<kind>` (one line in the message). The country is ISO 3166-1 alpha-3 (HL7 table
+    0399, `NLD`), from the alpha-2 code of the event; a code outside ISO 3166-1 is sent as given
+    (the mapper warns, `countries.unknown_codes`)."""
     if value is None:
         return ""
     return components(
         subcomponents(
-            escape(lengths.street_line(value)[:ST_LENGTH]),
+            escape(street_line(value)),
             escape(value.street),
             escape(value.house_number),
         ),
@@ -110,7 +140,7 @@ def address(value: Address | None, kind: str = ADDRESS_HOME) -> str:
         escape(value.city),
         "",
         escape(value.postcode),
-        escape(value.country),
+        escape(alpha3(value.country)),
         kind,
     )
 

@@ -7,12 +7,14 @@ from typing import Final
 
 from mappings.charset import encode
 from mappings.context import MappedMessage, MappingContext
+from mappings.countries import ALPHA3
 from mappings.datetimes import hl7_timestamp
 from mappings.escape import escape
+from mappings.lengths import fit_segments
 from mappings.profile import WireProfile
 from mappings.writer import ENCODING_CHARACTERS, message, segment
 
-COUNTRY: Final = "NLD"
+COUNTRY: Final = ALPHA3["NL"]  # MSH-17, HL7 table 0399: ISO 3166-1 alpha-3
 
 
 def msh(ctx: MappingContext, wire: WireProfile, message_type: str) -> str:
@@ -55,9 +57,13 @@ def finish(
     body: Iterable[str],
     warnings: tuple[str, ...] = (),
 ) -> MappedMessage:
-    """MSH + body as text and as bytes in the version's charset; `warnings` (from fitting
-    lengths) come first, then the charset's."""
-    text = message([msh(ctx, wire, message_type), *body])
+    """MSH + body, fitted to the standard's lengths (`mappings.lengths`), as text and as bytes
+    in the version's charset. Warnings: the mapper's own first, then the lengths', then the
+    charset's."""
+    segments, length_warnings = fit_segments(
+        [msh(ctx, wire, message_type), *body], wire.hl7_version, wire.charset
+    )
+    text = message(segments)
     data, charset_warnings = encode(text, wire.charset)
     return MappedMessage(
         version=wire.name,
@@ -65,5 +71,5 @@ def finish(
         message_type=message_type,
         text=text,
         data=data,
-        warnings=warnings + charset_warnings,
+        warnings=warnings + length_warnings + charset_warnings,
     )

@@ -1,272 +1,363 @@
-"""Values longer than their HL7 component allows: cut with a warning, or kept whole, by rule.
+"""Values longer than the HL7 standard allows: cut with a warning, or kept whole, by rule.
 
-Intake puts no length limits on text, so a mapper must decide. The rule, per kind of value
-(the version pages list the fields):
+Intake puts no length limits on text, so every version applies one rule to every field it
+sends, against the standard's lengths of its HL7 version (`mappings.standard_lengths`): the
+field's length (per repetition, separators included), the component and subcomponent lengths
+HL7 2.5.1 gives, and where none is given the primitive type's length (ST 199, IS 20, …).
 
-* Identifiers and codes (BSN, ZD, AGB, BIG, UZOVI, local id, codes, coding systems, postcode,
-  country, phone numbers, e-mail, house numbers, specimen type): **kept whole**. A cut
-  identifier names something else, which is worse than a long one.
-* FT/TX/ED content (letter sections, open and multiple-choice answers, clinical information,
-  instructions, attachment data, file names, notes): **kept whole**. The length of OBX-5 and
-  NTE-3 depends on the value type and is advisory; a cut letter or PDF would be wrong.
-* Descriptive text in ST components (name parts, address parts, organisation and provider
-  names, the text of coded values, question titles, location name, container): **at most
-  `ST_LENGTH` (199) characters**, the ST length hl7apy validates in both HL7 2.4 and 2.5.1.
-  A longer value is cut, and the message records a warning naming every field it lands in,
-  e.g. `PID-5.1.3 shortened to 199 characters`; the warning never holds the value.
+* Descriptive text (`TEXT_PARTS`: name parts, street, city, house number addition, the text of
+  coded values (CE-2/CWE-2), organisation names (XON-1), location descriptions (PL-9)) is
+  **cut** to what its component allows and, when the field as a whole is still too long, the
+  longest text parts of the field are cut further until it fits (the text parts of a field
+  share what its identifiers and fixed values leave). Each cut gives a warning naming the
+  fields, never the value: `PRD-4.9 shortened to 36 characters`.
+* Everything else (identifiers, codes, coding systems, telecom, dates, FT/TX content) is
+  **kept whole**: a cut identifier names something else. Where one is longer than the
+  standard allows, the message says so: `PID-3.1 kept whole: longer than 15 characters`.
+  The identifiers the mappers compose (placer numbers) are built to fit; only values intake
+  does not limit can trip this.
+* `OBX-5` is left alone: its length depends on the value type (OBX-2) and is advisory.
 
-Lengths count characters of the value as given (before escaping and transliteration). The HL7
-2.4 *field* lengths (PID-5 48, XCN 60…) are not applied: Dutch names with partner names exceed
-them and receivers of these versions read the components.
+Lengths count the characters as they are on the wire: after escaping (`\\T\\` is three
+characters) and, for ISO 8859-1 versions, after transliteration (`€` becomes `EUR`). That is
+how the standard counts (the characters a field occupies) and what a dictionary validator such
+as hl7apy's strict parser flags. Escape sequences are never cut apart.
 
-Fitting works on the event, before rendering, so the shared builders stay unaware of it; only
-the two composed values (surname as used, street line) are capped where they are composed,
-with the same constant, and warned about here.
+Fitting works on the finished segments, before they are joined into a message, so the
+builders stay unaware of it; it relies on the writer's guarantee that delimiters only appear
+as delimiters.
 """
 
 from __future__ import annotations
 
+import functools
 import operator
-from collections.abc import Callable, Iterator
-from typing import Any, Final, TypeVar
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import compress, count
+from typing import Final
 
-from pydantic import BaseModel
+from mappings.charset import LATIN1, transliterate_char
+from mappings.standard_lengths import COMPONENTS, FIELDS, PRIMITIVE_LENGTHS
 
-from mappings.context import Event
-from schemas import Address, DiagnosticRequest, PersonName, Referral
-
-ST_LENGTH: Final = 199
-
-Path = tuple[str, ...]
-"""Attribute names from the event; `*` means every item of a tuple."""
-
-_NAME_PARTS: Final = (
-    ("given", "2"),
-    ("initials", "3"),
-    ("prefix", "1.2"),
-    ("family", "1.3"),
-    ("partner_prefix", "1.4"),
-    ("partner_family", "1.5"),
-)
-# XCN puts the name one component later: FN is XCN-2, given XCN-3, initials XCN-4.
-_XCN_PARTS: Final = {"2": "3", "3": "4", "1.2": "2.2", "1.3": "2.3", "1.4": "2.4", "1.5": "2.5"}
-_ADDRESS_PARTS: Final = (("street", "1.2"), ("house_number_addition", "2"), ("city", "3"))
-
-
-def _name(prefix: Path, xpn: tuple[str, ...], xcn: tuple[str, ...]) -> list[tuple[Path, str]]:
-    rules = []
-    for attribute, component in _NAME_PARTS:
-        fields = [f"{field}.{component}" for field in xpn]
-        fields += [f"{field}.{_XCN_PARTS[component]}" for field in xcn]
-        rules.append(((*prefix, attribute), ", ".join(fields)))
-    return rules
-
-
-def _address(prefix: Path, fields: tuple[str, ...]) -> list[tuple[Path, str]]:
-    return [
-        ((*prefix, attribute), ", ".join(f"{field}.{component}" for field in fields))
-        for attribute, component in _ADDRESS_PARTS
-    ]
-
-
-_PATIENT: Final = [
-    *_name(("patient", "name"), ("PID-5",), ()),
-    *_address(("patient", "address"), ("PID-11",)),
-]
-REFERRAL_RULES: Final[list[tuple[Path, str]]] = [
-    *_PATIENT,
-    *_name(("referrer", "name"), ("PRD-2",), ("OBR-16", "PV1-8")),
-    *_address(("referrer", "organisation", "address"), ("PRD-3",)),
-    (("referrer", "organisation", "name"), "PRD-4.9"),
-    (("provider", "name"), "PRD-4.9 (RT)"),
-    (("care_question", "text"), "RF1-10.2"),
-    (("care_product", "name"), "OBR-4.2"),
-    (("icpc", "*", "text"), "DG1-3.2"),
-    (("questions", "*", "title"), "OBX-3.2"),
-]
-ORDER_RULES: Final[list[tuple[Path, str]]] = [
-    *_PATIENT,
-    *_name(("referrer", "name"), (), ("ORC-10", "ORC-12", "OBR-16")),
-    *_address(("referrer", "organisation", "address"), ("ORC-22",)),
-    (("referrer", "organisation", "name"), "ORC-17.2, ORC-21.1"),
-    (("care_product", "name"), "OBR-4.2"),
-    (("tests", "*", "name"), "OBR-4.2"),
-    (("tests", "*", "specimen", "container"), "NTE-3, SPM-27.2 (oml-v3)"),
-    (("collection", "location_name"), "PV1-3.9"),
-    (("questions", "*", "title"), "OBX-3.2"),
-]
-
-
-def _getter(path: Path) -> Callable[[Any], Iterator[str | None]]:
-    """A fast reader of every value at `path` (None parts give nothing): most events have no
-    long value, so `fit_event` only reads, and only rebuilds models when it must cut."""
-    if "*" not in path:
-        read = operator.attrgetter(".".join(path))
-
-        def single(model: Any) -> Iterator[str | None]:
-            try:
-                yield read(model)
-            except AttributeError:  # an optional part on the way is None
-                return
-
-        return single
-    star = path.index("*")
-    items = operator.attrgetter(".".join(path[:star]))
-    rest = _getter(path[star + 1 :])
-
-    def each(model: Any) -> Iterator[str | None]:
-        for item in items(model) or ():
-            yield from rest(item)
-
-    return each
-
-
-_READERS: Final = {
-    id(rules): [(path, fields, _getter(path)) for path, fields in rules]
-    for rules in (REFERRAL_RULES, ORDER_RULES)
+# Component paths (component, subcomponent) per datatype that hold descriptive text.
+TEXT_PARTS: Final[Mapping[str, frozenset[tuple[int, ...]]]] = {
+    # FN: surname as used, own prefix, own surname, partner prefix, partner surname.
+    "XPN": frozenset({(1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (2,), (3,)}),
+    "XCN": frozenset({(2, 1), (2, 2), (2, 3), (2, 4), (2, 5), (3,), (4,)}),
+    # SAD: street line, street (not the house number); addition; city.
+    "XAD": frozenset({(1, 1), (1, 2), (2,), (3,)}),
+    "PL": frozenset({(9,)}),
+    "XON": frozenset({(1,)}),
+    "CE": frozenset({(2,)}),
+    "CWE": frozenset({(2,)}),
 }
+ADVISORY: Final = frozenset({"OBX-5"})
+
+_UNLIMITED: Final = 1 << 62
 
 
-E = TypeVar("E", Referral, DiagnosticRequest)
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    limit: int
+    text: bool
 
 
-def fit_event(event: E) -> tuple[E, tuple[str, ...]]:
-    """`event` with over-long descriptive text cut to `ST_LENGTH`, and one warning per rule
-    that cut something. The event is returned unchanged (same object) when nothing is long."""
-    if not _any_long(event):
-        return event, ()
-    rules = REFERRAL_RULES if isinstance(event, Referral) else ORDER_RULES
-    warnings: list[str] = []
-    fitted: Any = event
-    for path, fields, read in _READERS[id(rules)]:
-        if not any(value is not None and len(value) > ST_LENGTH for value in read(fitted)):
+@dataclass(frozen=True, slots=True)
+class _Component:
+    limit: int  # the component's own length (composite components), or its leaf's
+    leaf: _Leaf | None  # a primitive component
+    subcomponents: tuple[_Leaf, ...]  # a composite component
+    quick: int  # the smallest limit inside: a shorter component cannot be too long
+    sublimits: tuple[int, ...]  # the subcomponents' limits
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str  # `PID-5`
+    limit: int
+    leaf: _Leaf | None  # a primitive field
+    components: tuple[_Component, ...]
+    quicks: tuple[int, ...]
+    quick: int
+    shape: int  # fields of one shape (datatype and length) fit or not alike
+
+
+_SHAPES: Final[dict[tuple[str, str, int | None], int]] = {}
+
+
+def _limit(*lengths: int | None) -> int:
+    return min((length for length in lengths if length is not None), default=_UNLIMITED)
+
+
+def _compile_field(name: str, datatype: str, length: int | None, hl7_version: str) -> _Field:
+    limit = _limit(length)
+    shape = _shape(hl7_version, datatype, length)
+    if datatype not in COMPONENTS[hl7_version]:
+        leaf = _Leaf(_limit(length, PRIMITIVE_LENGTHS.get(datatype)), False)
+        return _Field(name, limit, leaf, (), (), leaf.limit, shape)
+    components = _components(hl7_version, datatype)
+    quicks = tuple(component.quick for component in components)
+    return _Field(name, limit, None, components, quicks, min(limit, *quicks), shape)
+
+
+@functools.cache
+def _components(hl7_version: str, datatype: str) -> tuple[_Component, ...]:
+    """The components of a composite datatype, with their limits (shared by its fields)."""
+    table = COMPONENTS[hl7_version]
+    text = TEXT_PARTS.get(datatype, frozenset())
+    compiled = []
+    for position, (part_type, part_length) in enumerate(table[datatype], 1):
+        subparts = table.get(part_type)
+        if subparts is None:
+            part_limit = _limit(part_length, PRIMITIVE_LENGTHS.get(part_type))
+            leaf = _Leaf(part_limit, (position,) in text)
+            compiled.append(_Component(part_limit, leaf, (), part_limit, ()))
             continue
-        cut = False
-        for concrete in list(_expand(fitted, path)):
-            value = _get(fitted, concrete)
-            if isinstance(value, str) and len(value) > ST_LENGTH:
-                fitted = _replace(fitted, concrete, value[:ST_LENGTH])
-                cut = True
-        if cut:
-            warnings.append(f"{fields} shortened to {ST_LENGTH} characters")
-    warnings.extend(_composed(fitted))
-    result: E = fitted
-    return result, tuple(warnings)
+        leaves = tuple(
+            _Leaf(_limit(sub_length, PRIMITIVE_LENGTHS.get(sub_type)), (position, sub) in text)
+            for sub, (sub_type, sub_length) in enumerate(subparts, 1)
+        )
+        own = _limit(part_length)
+        sublimits = tuple(leaf.limit for leaf in leaves)
+        compiled.append(_Component(own, None, leaves, min(own, *sublimits), sublimits))
+    return tuple(compiled)
 
 
-def _any_long(event: Event) -> bool:
-    """A quick over-inclusive check (any string attribute of the parts that hold descriptive
-    text, codes included): the exact rules only run when this finds something long."""
-    patient, referrer = event.patient, event.referrer
-    organisation = referrer.organisation
-    parts: list[Any] = [
-        event.provider,
-        event.care_product,
-        patient.name,
-        patient.address,
-        referrer.name,
-        organisation,
-        organisation.address if organisation else None,
-        *event.questions,
-    ]
-    if isinstance(event, Referral):
-        parts += [event.care_question, *event.icpc]
+def _shape(hl7_version: str, datatype: str, length: int | None) -> int:
+    return _SHAPES.setdefault((hl7_version, datatype, length), len(_SHAPES))
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    fields: tuple[_Field | None, ...]  # indexed as `line.split("|")` indexes the fields
+    quicks: tuple[int, ...]  # per field: no longer than its smallest limit inside, it fits
+
+
+def _compile(hl7_version: str) -> dict[str, _Segment]:
+    fields: dict[str, list[_Field | None]] = {}
+    for key, (datatype, length) in FIELDS[hl7_version].items():
+        segment, number = key.split("-")
+        index = int(number) - 1 if segment == "MSH" else int(number)
+        specs = fields.setdefault(segment, [])
+        specs.extend([None] * (index + 1 - len(specs)))
+        if key not in ADVISORY and key not in ("MSH-1", "MSH-2"):
+            specs[index] = _compile_field(key, datatype, length, hl7_version)
+    return {
+        segment: _Segment(
+            tuple(specs), tuple(_UNLIMITED if spec is None else spec.quick for spec in specs)
+        )
+        for segment, specs in fields.items()
+    }
+
+
+_SPECS: Final = {version: _compile(version) for version in FIELDS}
+_ANY: Final = _Leaf(_UNLIMITED, False)  # a part beyond its datatype (never sent)
+_NOT_LATIN1: Final = re.compile(r"[^\x00-\xff]").search
+
+Width = Callable[[str], int]
+
+
+def _latin1_width(value: str) -> int:
+    """Characters after transliteration to ISO 8859-1 (`€` is `EUR`)."""
+    if value.isascii() or not _NOT_LATIN1(value):
+        return len(value)
+    return sum(len(transliterate_char(char)) if char > "\xff" else 1 for char in value)
+
+
+def _cut(value: str, limit: int, width: Width) -> str:
+    """The longest start of the escaped `value` that is at most `limit` wide; escape
+    sequences (`\\T\\`, `\\X0D\\`) are kept or dropped whole."""
+    if "\\" not in value and width is len:
+        return value[:limit]
+    used = 0
+    index = 0
+    while index < len(value):
+        char = value[index]
+        if char == "\\":
+            end = value.index("\\", index + 1) + 1
+            step, size = end - index, end - index
+        else:
+            step, size = 1, width(char)
+        if used + size > limit:
+            break
+        used += size
+        index += step
+    return value[:index]
+
+
+def _level(widths: list[int], budget: int) -> int:
+    """The largest `level` with `sum(min(width, level)) <= budget` (water filling): the
+    longest parts give up characters first, short ones stay whole."""
+    remaining = budget
+    ordered = sorted(widths)
+    for done, width in enumerate(ordered):
+        share = remaining // (len(ordered) - done)
+        if width > share:
+            return share
+        remaining -= width
+    return ordered[-1] if ordered else 0
+
+
+class _Findings:
+    """What fitting did, per field path, in the order first met."""
+
+    def __init__(self) -> None:
+        self.cut: dict[tuple[str, int], None] = {}
+        self.kept: dict[tuple[str, int], None] = {}
+
+    def warnings(self) -> tuple[str, ...]:
+        return (
+            *_grouped(self.cut, "{} shortened to {} characters"),
+            *_grouped(self.kept, "{} kept whole: longer than {} characters"),
+        )
+
+
+def _grouped(found: Iterable[tuple[str, int]], template: str) -> list[str]:
+    by_limit: dict[int, list[str]] = {}
+    for path, limit in found:
+        by_limit.setdefault(limit, []).append(path)
+    return [template.format(", ".join(paths), limit) for limit, paths in by_limit.items()]
+
+
+def fit_segments(
+    segments: list[str], hl7_version: str, charset: str
+) -> tuple[list[str], tuple[str, ...]]:
+    """`segments` (escaped HL7 text, one string per segment) with every value fitted to the
+    standard's lengths of `hl7_version`, and the warnings that tell what was cut or kept."""
+    specs = _SPECS[hl7_version]
+    latin1 = charset == LATIN1
+    findings = _Findings()
+    # Messages repeat whole fields (the referrer's XCN in ORC-10, ORC-12, OBR-16, and every
+    # ORC of an order): check and fit each text once per shape.
+    fits_before: dict[str, int] = {}  # field text -> the shape it fits
+    fitted_before: dict[tuple[int, str], str] = {}
+    out = []
+    for line in segments:
+        fields = line.split("|")
+        segment = specs.get(fields[0])
+        if segment is None:
+            out.append(line)
+            continue
+        # Transliteration can make a value longer than its text: check every field then.
+        wide = latin1 and not line.isascii() and _NOT_LATIN1(line) is not None
+        width: Width = _latin1_width if wide else len
+        if wide:
+            candidates: Iterable[int] = range(1, min(len(fields), len(segment.fields)))
+        else:  # in C: only the fields longer than the smallest limit inside them
+            candidates = compress(count(), map(operator.gt, map(len, fields), segment.quicks))
+        changed = False
+        for index in candidates:
+            spec = segment.fields[index]
+            field = fields[index]
+            if spec is None or not field:
+                continue
+            if not wide:
+                if fits_before.get(field) == spec.shape:
+                    continue
+                if _fits(field, spec):
+                    fits_before[field] = spec.shape
+                    continue
+            key = (id(spec), field)
+            fitted = fitted_before.get(key)
+            if fitted is None:
+                fitted = "~".join(
+                    _fit(occurrence, spec, width, findings) for occurrence in field.split("~")
+                )
+                fitted_before[key] = fitted
+            if fitted != field:
+                fields[index] = fitted
+                changed = True
+        out.append("|".join(fields) if changed else line)
+    return out, findings.warnings()
+
+
+def _fits(field: str, spec: _Field) -> bool:
+    """A quick check on lengths of the escaped text: True when nothing can be too long."""
+    components = spec.components
+    if not components:  # a primitive field: its quick limit is its only limit
+        return "~" in field and all(
+            len(occurrence) <= spec.quick for occurrence in field.split("~")
+        )
+    for occurrence in field.split("~") if "~" in field else (field,):
+        parts = occurrence.split("^")
+        if len(occurrence) > spec.limit or len(parts) > len(components):
+            return False
+        if not any(map(operator.gt, map(len, parts), spec.quicks)):
+            continue
+        for part, component in zip(parts, components, strict=False):
+            if len(part) > component.quick and (
+                component.leaf is not None
+                or len(part) > component.limit
+                or any(map(operator.gt, map(len, part.split("&")), component.sublimits))
+            ):
+                return False
+    return True
+
+
+def _fit(occurrence: str, spec: _Field, width: Width, findings: _Findings) -> str:
+    """One repetition of a field, fitted: leaves to their own limits, then composite
+    components to theirs, then the whole to the field's length."""
+    if spec.leaf is not None:
+        values, leaves, paths, owners = [occurrence], [spec.leaf], [spec.name], [0]
+        groups = [(spec.name, 0, 1, spec.limit, 0)]
     else:
-        parts += [event.collection, *event.tests, *(test.specimen for test in event.tests)]
-    limit = ST_LENGTH // 4  # composed values join up to four parts
-    for part in parts:
-        if part is not None:
-            for value in part.__dict__.values():
-                if isinstance(value, str) and len(value) > limit:
-                    return True
-    return False
-
-
-def _composed(event: Event) -> Iterator[str]:
-    """Warnings for the surname as used and the street line, which `datatypes` caps."""
-    xcn = ("PRD-2.1.1", "OBR-16.2.1", "PV1-8.2.1")
-    if not isinstance(event, Referral):
-        xcn = ("ORC-10.2.1", "ORC-12.2.1", "OBR-16.2.1")
-    if len(surname_as_used(event.patient.name)) > ST_LENGTH:
-        yield f"PID-5.1.1 shortened to {ST_LENGTH} characters"
-    if len(surname_as_used(event.referrer.name)) > ST_LENGTH:
-        yield f"{', '.join(xcn)} shortened to {ST_LENGTH} characters"
-    if event.patient.address and len(street_line(event.patient.address)) > ST_LENGTH:
-        yield f"PID-11.1.1 shortened to {ST_LENGTH} characters"
-    organisation = event.referrer.organisation
-    if organisation and organisation.address:
-        field = "PRD-3.1.1" if isinstance(event, Referral) else "ORC-22.1.1"
-        if len(street_line(organisation.address)) > ST_LENGTH:
-            yield f"{field} shortened to {ST_LENGTH} characters"
-
-
-def _joined(prefix: str | None, family: str | None) -> str:
-    return f"{prefix} {family}" if prefix and family else family or ""
-
-
-PARTNER_SEPARATOR: Final = "-"
-
-
-def surname_as_used(name: PersonName) -> str:
-    """The surname a person goes by, composed from `name_usage` (unescaped, uncapped).
-
-    own          prefix + family                     "van der Berg"
-    partner      partner_prefix + partner_family     "de Vries"
-    partner_own  partner name, "-", own name         "de Vries-van der Berg"
-    own_partner  own name, "-", partner name         "van der Berg-de Vries"
-
-    Prefixes stay lower case as written; a usage that needs a missing partner name falls back to
-    the own name (schemas refuse that combination, this only keeps mapping total).
-    """
-    own = _joined(name.prefix, name.family)
-    partner = _joined(name.partner_prefix, name.partner_family)
-    usage = name.name_usage
-    if not partner or usage == "own":
-        return own
-    if usage == "partner":
-        return partner
-    if usage == "partner_own":
-        return f"{partner}{PARTNER_SEPARATOR}{own}"
-    return f"{own}{PARTNER_SEPARATOR}{partner}"
-
-
-def street_line(value: Address) -> str:
-    """XAD-1.1 `<street> <number><addition>` (unescaped, uncapped)."""
-    return f"{value.street} {value.house_number}{value.house_number_addition or ''}"
-
-
-def _expand(model: Any, path: Path) -> Iterator[tuple[str | int, ...]]:
-    """Concrete paths (with tuple indexes) for `path`; absent optional parts yield nothing."""
-    if not path:
-        yield ()
-        return
-    head, *rest = path
-    current = getattr(model, head, None)
-    if current is None:
-        return
-    if rest and rest[0] == "*":
-        for index, item in enumerate(current):
-            for tail in _expand(item, tuple(rest[1:])):
-                yield (head, index, *tail)
-        return
-    for tail in _expand(current, tuple(rest)):
-        yield (head, *tail)
-
-
-def _get(model: Any, path: tuple[str | int, ...]) -> Any:
-    for step in path:
-        model = model[step] if isinstance(step, int) else getattr(model, step)
-    return model
-
-
-def _replace(model: Any, path: tuple[str | int, ...], new: Any) -> Any:
-    """A copy of a frozen model with the value at `path` replaced (already valid: shorter)."""
-    head, *rest = path
-    if isinstance(head, int):
-        items = list(model)
-        items[head] = _replace(items[head], tuple(rest), new) if rest else new
-        return tuple(items)
-    assert isinstance(model, BaseModel)
-    if not rest:
-        return model.model_copy(update={head: new})
-    return model.model_copy(update={head: _replace(getattr(model, head), tuple(rest), new)})
+        values, leaves, paths, owners = [], [], [], []
+        groups = []  # path, first leaf, end, limit, separators
+        parts = occurrence.split("^")
+        for position, part in enumerate(parts, 1):
+            component = spec.components[position - 1] if position <= len(spec.components) else None
+            path = f"{spec.name}.{position}"
+            if component is None or component.leaf is not None:
+                values.append(part)
+                leaves.append(component.leaf if component and component.leaf else _ANY)
+                paths.append(path)
+                owners.append(position)
+                continue
+            first = len(values)
+            subs = component.subcomponents
+            for sub, value in enumerate(part.split("&"), 1):
+                values.append(value)
+                leaves.append(subs[sub - 1] if sub <= len(subs) else _ANY)
+                paths.append(f"{path}.{sub}")
+                owners.append(position)
+            groups.append((path, first, len(values), component.limit, len(values) - first - 1))
+        separators = len(values) - 1  # every `^` and `&`
+        groups.append((spec.name, 0, len(values), spec.limit, separators))
+    widths = [width(value) for value in values]
+    cut: dict[int, int] = {}
+    for index, leaf in enumerate(leaves):
+        if widths[index] <= leaf.limit:
+            continue
+        if leaf.text:
+            values[index] = _cut(values[index], leaf.limit, width)
+            widths[index] = width(values[index])
+            cut[index] = leaf.limit
+        else:
+            findings.kept[(paths[index], leaf.limit)] = None
+    for path, first, end, limit, separators in groups:
+        total = sum(widths[first:end]) + separators
+        if total <= limit:
+            continue
+        text = [index for index in range(first, end) if leaves[index].text]
+        budget = limit - (total - sum(widths[index] for index in text))
+        if budget < 0 or not text:
+            findings.kept[(path, limit)] = None
+            continue
+        level = _level([widths[index] for index in text], budget)
+        for index in text:
+            if widths[index] > level:
+                values[index] = _cut(values[index], level, width)
+                widths[index] = width(values[index])
+                cut[index] = level
+    if not cut:
+        return occurrence
+    for index in sorted(cut):
+        findings.cut[(paths[index], cut[index])] = None
+    if spec.leaf is not None:
+        return values[0]
+    components: dict[int, list[str]] = {}
+    for value, owner in zip(values, owners, strict=True):
+        components.setdefault(owner, []).append(value)
+    return "^".join("&".join(parts) for parts in components.values())

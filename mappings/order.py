@@ -1,11 +1,12 @@
 """The order messages: ORM_O01 (`orm-v3`, `orm-lfdv2`) and OML_O21 (`oml-v3`) share one builder.
 
 Segment order: `MSH [NTE cluster] [NTE attachment list] PID [PV1 [PV2]] [IN1] ORC OBR {OBX [NTE]}
-{ORC OBR [NTE]}`. The first ORC/OBR is the request as a whole (the care product); each test
-(bepaling) follows as its own ORC/OBR, all sharing the ZD number as placer group number (ORC-4)
-so a receiver can keep them together. OML_O21 adds a TQ1 after every ORC (its TIMING group) and
-an SPM after a test's OBR (and NTE) when the test has a specimen. The field-by-field tables are
-in `orm-v3.md`, `orm-lfdv2.md` and `oml-v3.md`.
+{ORC OBR [NTE]}`. The first ORC/OBR is the request as a whole (the care product, placer number
+`<zd>^<platform>`); each test (bepaling) follows as its own ORC/OBR with the version's placer
+number for it (no EI namespace, so it fits ORC-2's 22 characters), all sharing the ZD number as
+placer group number (ORC-4) so a receiver can keep them together. OML_O21 adds a TQ1 after
+every ORC (its TIMING group) and an SPM after a test's OBR (and NTE) when the test has a
+specimen. The field-by-field tables are in `orm-v3.md`, `orm-lfdv2.md` and `oml-v3.md`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from mappings import observations
+from mappings import countries, observations
 from mappings.context import MappedMessage, MappingContext
 from mappings.datatypes import (
     ADDRESS_OFFICE,
@@ -28,7 +29,6 @@ from mappings.datatypes import (
 from mappings.datetimes import hl7_date, hl7_timestamp
 from mappings.escape import escape, escape_ft, escape_opt
 from mappings.frame import finish
-from mappings.lengths import fit_event
 from mappings.patient import in1, pid
 from mappings.profile import WireProfile
 from mappings.writer import components, segment
@@ -45,13 +45,13 @@ COLLECTION_INSTRUCTIONS: Final = ("COLLECTION-INSTR", "Afname-instructies")
 CONTAINER: Final = ("CONTAINER", "Container")
 
 PlacerNumber = Callable[[str, int, LabTest], str]
-"""(zd number, 1-based test number, test) -> the test's placer order number (unescaped)."""
+"""(zd number, 1-based test number, test) -> the test's placer order number (unescaped). It is
+sent as EI-1 alone: with the platform authority as EI-2 it would pass ORC-2's 22 characters."""
 
 
 def render_order(
     event: DiagnosticRequest, ctx: MappingContext, wire: WireProfile, placer_number: PlacerNumber
 ) -> MappedMessage:
-    event, warnings = fit_event(event)
     system = wire.local_coding_system
     platform = ctx.platform_authority
     body: list[str] = []
@@ -98,7 +98,7 @@ def render_order(
     )
 
     for number, test in enumerate(event.tests, 1):
-        placer = entity_id(placer_number(event.zd_number, number, test), platform)
+        placer = escape(placer_number(event.zd_number, number, test))
         test_system = system if test.coding_system == LOCAL_CODING_SYSTEM else test.coding_system
         body.append(_orc(event, placer, zd_number, ordering))
         if timing:
@@ -122,6 +122,11 @@ def render_order(
             )
         if specimen is not None and wire.lab_order:
             body.append(spm(specimen))
+    organisation = event.referrer.organisation
+    warnings = countries.unknown_codes(
+        ("PID-11.6", event.patient.address),
+        ("ORC-22.6", organisation.address if organisation else None),
+    )
     return finish(ctx, wire, wire.message_type(event.action), body, warnings)
 
 

@@ -11,7 +11,8 @@ from schemas import DiagnosticRequest, LabTest
 
 def placer_number(zd_number: str, number: int, test: LabTest) -> str:
     """`<zd>-<nn>`: the test's position, two digits (more when there are 100+ tests); unique
-    within the request and at most 14 characters for a 99-test request."""
+    within the request, 14 characters for a 99-test request. Sent without EI namespace:
+    `ZD100000002-01^ZORGDOMEIN` would be 25 of ORC-2's 22 characters."""
     return f"{zd_number}-{number:02d}"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from mappings import observations
+from mappings import countries, observations
 from mappings.context import MappedMessage, MappingContext
 from mappings.datatypes import (
     ADDRESS_OFFICE,
@@ -31,7 +31,6 @@ from mappings.datatypes import (
 from mappings.datetimes import hl7_timestamp
 from mappings.escape import escape
 from mappings.frame import finish
-from mappings.lengths import fit_event
 from mappings.patient import in1, pid
 from mappings.profile import WireProfile
 from mappings.writer import components, segment
@@ -46,7 +45,6 @@ NOT_APPLICABLE: Final = "N"  # HL7 table 0004 patient class
 
 
 def render_referral(event: Referral, ctx: MappingContext, wire: WireProfile) -> MappedMessage:
-    event, warnings = fit_event(event)
     system = wire.local_coding_system
     hl7_24 = wire.hl7_24
     platform = ctx.platform_authority
@@ -112,6 +110,11 @@ def render_referral(event: Referral, ctx: MappingContext, wire: WireProfile) -> 
     body.append(segment("PV1", "1", NOT_APPLICABLE, *[""] * 5, referrer))
     if event.cluster is not None:
         body.append(observations.cluster_note(1, event.cluster, system))
+    organisation = event.referrer.organisation
+    warnings = countries.unknown_codes(
+        ("PID-11.6", event.patient.address),
+        ("PRD-3.6", organisation.address if organisation else None),
+    )
     return finish(ctx, wire, wire.message_type(event.action), body, warnings)
 
 

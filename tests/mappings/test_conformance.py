@@ -1,5 +1,6 @@
 """Conformance of every version: the segment grammar from hl7apy's structure tables (our own
-matcher, see `grammar.py`), hl7apy as an outside oracle for datatypes and lengths, and the MSH.
+matcher, see `grammar.py`), hl7apy as an outside oracle for datatypes and primitive lengths, the
+standard's field and component lengths (`standard.py`), and the MSH.
 
 hl7apy drops segments it does not expect and does not check their order, and it models ORM's
 OBR choice so that `validate()` fails every ORM; so the grammar is checked by `grammar.check`,
@@ -14,9 +15,9 @@ import pytest
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.parser import parse_segment
 
-from mappings import map_event
+from mappings import MappedMessage, map_event
 from schemas import DiagnosticRequest, Referral
-from tests.mappings import grammar
+from tests.mappings import grammar, standard
 from tests.mappings.helpers import (
     ORDER_VERSIONS,
     REFERRAL_VERSIONS,
@@ -30,8 +31,9 @@ from tests.mappings.helpers import (
 ACTIONS = ("new", "cancel")
 
 
-def _check_message(version: str, text: str) -> None:
-    _, structure, hl7_version, _ = VERSIONS[version]
+def _check_message(version: str, mapped: MappedMessage) -> None:
+    _, structure, hl7_version, codec = VERSIONS[version]
+    text = mapped.text
     names = segment_names(text)
     grammar.check(names, structure, hl7_version)
     parsed, kept = hl7apy_segments(text)
@@ -41,6 +43,8 @@ def _check_message(version: str, text: str) -> None:
         parse_segment(line, version=hl7_version, validation_level=VALIDATION_LEVEL.STRICT)
     if structure == "REF_I12":
         assert parsed.validate() is True
+    # Field and component lengths of the standard, counted on the wire.
+    assert standard.violations(mapped.data.decode(codec), hl7_version) == []
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -51,7 +55,7 @@ def test_referral_versions_conform(
 ) -> None:
     event: Referral = request.getfixturevalue(event_name)
     mapped = map_event(version, event.model_copy(update={"action": action}), context())
-    _check_message(version, mapped.text)
+    _check_message(version, mapped)
     parsed, _ = hl7apy_segments(mapped.text)
     assert [child.name for child in parsed.children][-2:] == ["REF_I12_PATIENT_VISIT", "NTE"]
 
@@ -64,7 +68,7 @@ def test_order_versions_conform(
 ) -> None:
     event: DiagnosticRequest = request.getfixturevalue(event_name)
     mapped = map_event(version, event.model_copy(update={"action": action}), context())
-    _check_message(version, mapped.text)
+    _check_message(version, mapped)
     names = segment_names(mapped.text)
     assert names.count("ORC") == 1 + len(event.tests)
     if version == "oml-v3":

@@ -21,6 +21,7 @@ DOCS = Path(observations.__file__).resolve().parent
         "`CLUSTER^Cluster^L`",
         f"`{REF_V2.message_type_new}` / `{REF_V2.message_type_cancel}`",
         "`Y^Ja^HL70136` / `N^Nee^HL70136`",
+        "`NL` → `NLD`",
     ],
 )
 def test_ref_v2_page_names_the_codes(code: str) -> None:
@@ -35,6 +36,7 @@ def test_ref_v2_page_names_the_codes(code: str) -> None:
         "`{}^{}^L`".format(*order.CONTAINER),
         "`ATTACHMENTS^Bijlagen^L`",
         f"`{ORM_V3.message_type_new}`",
+        "`ZD100000002-01`",
     ],
 )
 def test_orm_v3_page_names_the_codes(code: str) -> None:
@@ -62,7 +64,8 @@ def test_ref_v1_page_names_the_codes(code: str) -> None:
         "`{}^{}^99zda`".format(*order.CLINICAL_INFO),
         "`{}^{}^99zda`".format(*order.CONTAINER),
         "`ATTACHMENTS^Bijlagen^99zda`",
-        "`ZD100000002_01BLD^ZORGDOMEIN`",
+        "`ZD100000002_01BLD`",
+        "`ZD100000002_01BloedEDT`",
         "`<name>^^<agb>^^^VEKTIS^XX`",
         f"`{ORM_LFDV2.message_type_new}`",
         "Deprecated** since 2025-09-01, sunset 2027-03-31, successor `orm-v3`",
@@ -80,10 +83,15 @@ def test_oml_v3_page_names_the_codes(code: str) -> None:
     assert code in (DOCS / "oml-v3.md").read_text(encoding="utf-8")
 
 
-def test_lengths_page_states_the_limit() -> None:
+def test_lengths_page_states_the_rule() -> None:
     page = (DOCS / "lengths.md").read_text(encoding="utf-8")
-    assert f"cut to {lengths.ST_LENGTH} characters" in page
-    assert "`PID-5.1.3 shortened to 199 characters`" in page
+    assert "`PRD-4.9 shortened to 36 characters`" in page
+    assert "`PID-3.1 kept whole: longer than 15 characters`" in page
+    assert "`mappings/standard_lengths.py`" in page
+    for datatype in lengths.TEXT_PARTS:
+        assert f"| {datatype} |" in page, datatype
+    for field in lengths.ADVISORY:
+        assert field in page
 
 
 def test_every_version_with_a_mapper_has_a_page() -> None:

@@ -3,13 +3,16 @@
 version's segment grammar (from hl7apy's tables), and that gives every value back unchanged.
 
 Text is drawn from Latin-1 (with the HL7 delimiters), so the 8859/1 versions need no
-transliteration and the values must come back exactly; `test_charset` covers the rest.
+transliteration and the values must come back exactly; `test_charset` covers the rest. Values
+are as long as the standard's lengths let them come back whole (`FITTING`); `test_lengths`
+draws the same events with far longer values (`LONG`) to check what is cut.
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,14 +26,55 @@ from tests.mappings.helpers import VERSIONS, context, read_back, segment_names, 
 
 SETTINGS = settings(max_examples=100, deadline=None)
 
-TEXT = st.text(
-    st.one_of(
-        st.sampled_from("|^~\\&"),
-        st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
-    ),
-    min_size=1,
-    max_size=24,
-).filter(lambda text: text.strip() == text and bool(text))
+ALPHABET = st.one_of(
+    st.sampled_from("|^~\\&"),
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
+)
+
+
+def _escaped_width(text: str) -> int:
+    return sum(3 if char in "|^~\\&" else 1 for char in text)
+
+
+def _within(text: str, width: int) -> str:
+    """The longest start of `text` that is at most `width` characters once escaped."""
+    used = 0
+    for index, char in enumerate(text):
+        used += _escaped_width(char)
+        if used > width:
+            return text[:index]
+    return text
+
+
+def text(width: int) -> st.SearchStrategy[str]:
+    """Text of at most `width` characters on the wire (after escaping), stripped, not blank.
+    Past 100, a short drawn text repeated to between half of `width` and all of it (long random
+    text would take hypothesis more data than it allows)."""
+    if width <= 100:
+        drawn = st.text(ALPHABET, min_size=1, max_size=width)
+    else:
+        unit = st.text(ALPHABET, min_size=1, max_size=20)
+        drawn = st.tuples(unit, st.integers(width // 2, width)).map(
+            lambda drawn: (drawn[0] * width)[: drawn[1]]
+        )
+    return drawn.map(lambda value: _within(value, width).strip()).filter(bool)
+
+
+Widths = Mapping[str, int]
+# Widths on the wire that fit the tightest HL7 2.5.1 lengths, the field's length included, so
+# that every value comes back whole: prefixes 8 (FN-2/4: 20), surnames 16 and 15 (the surname as
+# used, prefix + surname + partner's, within FN-1's 50), codes 20 (CE-1, CWE-1, PL-1, IS),
+# identifiers 15 (CX-1, IN1-36), other text 24 (within XPN-2 30, XON-1 50, PRD-4's 36).
+FITTING: Final[Widths] = {
+    "prefix": 8,
+    "family": 16,
+    "partner_family": 15,
+    "code": 20,
+    "id": 15,
+    "text": 24,
+}
+# Far beyond every length: what comes out must still conform (test_lengths).
+LONG: Final[Widths] = dict.fromkeys(FITTING, 400)
 DIGITS = st.text("0123456789", min_size=1, max_size=1)
 
 
@@ -51,71 +95,75 @@ POSTCODE = st.tuples(st.integers(1000, 9999), st.sampled_from(["AB", "CD", "XY",
 
 
 @st.composite
-def person_name(draw: st.DrawFn) -> dict[str, Any]:
-    name: dict[str, Any] = {"family": draw(TEXT)}
-    for optional in ("given", "initials", "prefix"):
+def person_name(draw: st.DrawFn, widths: Widths = FITTING) -> dict[str, Any]:
+    name: dict[str, Any] = {"family": draw(text(widths["family"]))}
+    for optional in ("given", "initials"):
         if draw(st.booleans()):
-            name[optional] = draw(TEXT)
+            name[optional] = draw(text(widths["text"]))
     if draw(st.booleans()):
-        name["partner_family"] = draw(TEXT)
+        name["prefix"] = draw(text(widths["prefix"]))
+    if draw(st.booleans()):
+        name["partner_family"] = draw(text(widths["partner_family"]))
         if draw(st.booleans()):
-            name["partner_prefix"] = draw(TEXT)
+            name["partner_prefix"] = draw(text(widths["prefix"]))
         name["name_usage"] = draw(st.sampled_from(["own", "partner", "partner_own", "own_partner"]))
     return name
 
 
 @st.composite
-def address(draw: st.DrawFn) -> dict[str, Any]:
+def address(draw: st.DrawFn, widths: Widths = FITTING) -> dict[str, Any]:
     result: dict[str, Any] = {
-        "street": draw(TEXT),
+        "street": draw(text(widths["text"])),
         "house_number": draw(st.integers(1, 9999)),
         "postcode": draw(POSTCODE),
-        "city": draw(TEXT),
+        "city": draw(text(widths["text"])),
     }
     if draw(st.booleans()):
-        result["house_number_addition"] = draw(TEXT)
+        result["house_number_addition"] = draw(text(widths["text"]))
     return result
 
 
 @st.composite
-def question(draw: st.DrawFn) -> dict[str, Any]:
+def question(draw: st.DrawFn, widths: Widths = FITTING) -> dict[str, Any]:
     kind = draw(st.sampled_from(["yes_no", "open", "multiple_choice", "date"]))
-    result: dict[str, Any] = {"title": draw(TEXT), "required": True, "answer_type": kind}
+    title = draw(text(widths["text"]))
+    result: dict[str, Any] = {"title": title, "required": True, "answer_type": kind}
     if draw(st.booleans()):
-        result["code"] = draw(TEXT)
+        result["code"] = draw(text(widths["code"]))
     if kind == "yes_no":
         result["answer"] = draw(st.booleans())
     elif kind == "open":
-        result["answer"] = draw(TEXT)
+        result["answer"] = draw(text(widths["text"]))
     elif kind == "date":
         result["answer"] = draw(st.dates(datetime.date(1900, 1, 1))).isoformat()
     else:
-        options = draw(st.lists(TEXT, min_size=1, max_size=3, unique=True))
+        options = draw(st.lists(text(widths["text"]), min_size=1, max_size=3, unique=True))
         result["options"] = options
         result["answer"] = draw(st.lists(st.sampled_from(options), min_size=1, unique=True))
     return result
 
 
 @st.composite
-def common(draw: st.DrawFn, kind: str) -> dict[str, Any]:
+def common(draw: st.DrawFn, kind: str, widths: Widths = FITTING) -> dict[str, Any]:
+    words, code, identifier = text(widths["text"]), text(widths["code"]), text(widths["id"])
     patient: dict[str, Any] = {
-        "name": draw(person_name()),
+        "name": draw(person_name(widths)),
         "birth_date": draw(
             st.dates(datetime.date(1900, 1, 1), datetime.date(2026, 1, 1))
         ).isoformat(),
         "gender": draw(st.sampled_from("MFOU")),
-        "address": draw(address()),
+        "address": draw(address(widths)),
     }
     if draw(st.booleans()):
         patient["bsn"] = draw(BSN)
     if draw(st.booleans()):
-        patient["local_id"] = draw(TEXT)
+        patient["local_id"] = draw(identifier)
     if draw(st.booleans()):
-        patient["insurance"] = {"uzovi": draw(digits(4)), "policy_number": draw(TEXT)}
-    organisation: dict[str, Any] = {"name": draw(TEXT)}
+        patient["insurance"] = {"uzovi": draw(digits(4)), "policy_number": draw(identifier)}
+    organisation: dict[str, Any] = {"name": draw(words)}
     if draw(st.booleans()):
         organisation["agb"] = draw(digits(8))
-    referrer: dict[str, Any] = {"agb": draw(digits(8)), "name": draw(person_name())}
+    referrer: dict[str, Any] = {"agb": draw(digits(8)), "name": draw(person_name(widths))}
     if draw(st.booleans()):
         referrer["big"] = draw(digits(11))
     if draw(st.booleans()):
@@ -128,14 +176,14 @@ def common(draw: st.DrawFn, kind: str) -> dict[str, Any]:
         "zd_number": "ZD" + draw(digits(9)),
         "created_at": "2026-11-20T09:15:00+01:00",
         "priority": draw(st.sampled_from(["routine", "urgent"])),
-        "provider": {"id": "p-1", "name": draw(TEXT), "agb": draw(digits(8))},
-        "care_product": {"code": draw(TEXT), "name": draw(TEXT)},
+        "provider": {"id": "p-1", "name": draw(words), "agb": draw(digits(8))},
+        "care_product": {"code": draw(code), "name": draw(words)},
         "patient": patient,
         "referrer": referrer,
-        "questions": draw(st.lists(question(), max_size=3)),
+        "questions": draw(st.lists(question(widths), max_size=3)),
     }
     if draw(st.booleans()):
-        event["cluster"] = {"code": draw(TEXT), "name": draw(TEXT)}
+        event["cluster"] = {"code": draw(code), "name": draw(words)}
     if draw(st.booleans()):
         event["attachments"] = [
             {"filename": "a.pdf", "content_type": "application/pdf", "data": "JVBERi0xLjQK"}
@@ -144,43 +192,45 @@ def common(draw: st.DrawFn, kind: str) -> dict[str, Any]:
 
 
 @st.composite
-def referrals(draw: st.DrawFn) -> Referral:
-    event = draw(common("referral"))
-    event["care_question"] = {"text": draw(TEXT)}
+def referrals(draw: st.DrawFn, widths: Widths = FITTING) -> Referral:
+    event = draw(common("referral", widths))
+    words = text(widths["text"])
+    event["care_question"] = {"text": draw(words)}
     event["icpc"] = draw(
         st.lists(
             st.fixed_dictionaries(
-                {"code": st.from_regex(r"[A-Z][0-9]{2}", fullmatch=True), "text": TEXT}
+                {"code": st.from_regex(r"[A-Z][0-9]{2}", fullmatch=True), "text": words}
             ),
             max_size=2,
         )
     )
-    event["letter"] = {"reason": draw(TEXT)}
+    event["letter"] = {"reason": draw(words)}
     parsed = parse_event(event)
     assert isinstance(parsed, Referral)
     return parsed
 
 
 @st.composite
-def diagnostic_requests(draw: st.DrawFn) -> DiagnosticRequest:
-    event = draw(common("diagnostic_request"))
+def diagnostic_requests(draw: st.DrawFn, widths: Widths = FITTING) -> DiagnosticRequest:
+    event = draw(common("diagnostic_request", widths))
+    words, code = text(widths["text"]), text(widths["code"])
     tests = []
     for _ in range(draw(st.integers(1, 3))):
-        test: dict[str, Any] = {"code": draw(TEXT), "name": draw(TEXT)}
+        test: dict[str, Any] = {"code": draw(code), "name": draw(words)}
         if draw(st.booleans()):
-            test["specimen"] = {"type": draw(TEXT)}
+            test["specimen"] = {"type": draw(code)}
             if draw(st.booleans()):
-                test["specimen"]["container"] = draw(TEXT)
+                test["specimen"]["container"] = draw(words)
         tests.append(test)
     event["tests"] = tests
     if draw(st.booleans()):
         event["collection"] = {
-            "location_id": draw(TEXT),
-            "location_name": draw(TEXT),
+            "location_id": draw(code),
+            "location_name": draw(words),
             "requested_date": "2026-11-24",
         }
     if draw(st.booleans()):
-        event["clinical_info"] = draw(TEXT)
+        event["clinical_info"] = draw(words)
     parsed = parse_event(event)
     assert isinstance(parsed, DiagnosticRequest)
     return parsed

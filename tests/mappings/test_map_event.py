@@ -106,6 +106,7 @@ def test_naive_now_is_refused() -> None:
         ("accept_ack_type", "XX"),
         ("application_ack_type", ""),
         ("platform_authority", ""),
+        ("platform_authority", "ZORGDOMEIN1"),  # 11: `<zd>^<authority>` would pass 22
     ],
 )
 def test_bad_context_settings_are_refused(field: str, bad: str) -> None:

@@ -43,7 +43,7 @@ def test_referral_values_come_back(referral: Referral) -> None:
     assert value(message, "PID.F11.R1.C2") == address.house_number_addition
     assert value(message, "PID.F11.R1.C3") == address.city
     assert value(message, "PID.F11.R1.C5") == address.postcode == "1234 AB"
-    assert value(message, "PID.F11.R1.C6") == address.country
+    assert value(message, "PID.F11.R1.C6") == "NLD"  # ISO 3166-1 alpha-3 of `NL`
     assert value(message, "PID.F11.R1.C7") == "H"
     assert value(message, "PID.F13.R1.C1") == patient.phone
     assert value(message, "PID.F13.R1.C2") == "PRN"

@@ -80,7 +80,37 @@ def test_lfd_placer_numbers_stay_plain_identifiers(specimen: str | None, expecte
         {"code": "X", "name": "X", **({"specimen": {"type": specimen}} if specimen else {})}
     )
     assert placer_number("ZD100000002", 7, test) == expected
-    assert len(placer_number("ZD100000002", 99, test)) <= 22
+    for position in (99, 100, 1000):
+        number = placer_number("ZD100000002", position, test)
+        assert len(number) <= 22
+        assert number.startswith(f"ZD100000002_{position:02d}")
+
+
+# ORC-2, OBR-2 and ORC-4 are EI of at most 22 characters in HL7 2.4 and 2.5.1.
+PLACERS = {
+    "orm-v3": ("ZD100000002-01", "ZD100000002-100"),
+    "oml-v3": ("ZD100000002-01", "ZD100000002-100"),
+    "orm-lfdv2": ("ZD100000002_01BloedEDT", "ZD100000002_100BloedED"),
+}
+
+
+@pytest.mark.parametrize("version", ORDER_VERSIONS)
+def test_placer_numbers_fit_22_characters(
+    version: str, diagnostic_request: DiagnosticRequest
+) -> None:
+    test = {"code": "HB", "name": "Hb", "specimen": {"type": "Bloed (EDTA)"}}
+    tests = tuple(LabTest.model_validate(test) for _ in range(100))
+    event = diagnostic_request.model_copy(update={"tests": tests})
+    message = read_back(map_event(version, event, context(platform_authority="A" * 10)))
+    request = f"{event.zd_number}^{'A' * 10}"  # 22: the longest platform authority fits
+    assert raw(message, "ORC.F2") == raw(message, "OBR.F2") == raw(message, "ORC.F4") == request
+    first, hundredth = PLACERS[version]
+    assert raw(message, "ORC2.F2") == raw(message, "OBR2.F2") == first  # no EI namespace
+    assert raw(message, "ORC101.F2") == raw(message, "OBR101.F2") == hundredth
+    for number in range(1, 102):
+        for key in (f"ORC{number}.F2", f"OBR{number}.F2", f"ORC{number}.F4"):
+            assert len(raw(message, key)) <= 22, key
+        assert raw(message, f"ORC{number}.F4") == request
 
 
 def test_oml_v3_adds_timing_and_specimens(full_diagnostic_request: DiagnosticRequest) -> None:

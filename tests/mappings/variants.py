@@ -103,3 +103,117 @@ def full_diagnostic_request(data: dict[str, Any]) -> dict[str, Any]:
         }
     ]
     return event
+
+
+# Descriptive text longer than any component allows, with every delimiter (so escaping adds
+# characters) and characters outside Latin-1 (so transliteration does, in 8859/1 versions).
+LONG_PATTERN = "Zuid|Oost^Hoek&Co~Plein\\Ł€ő "
+
+
+def long_text(length: int = 300) -> str:
+    return (LONG_PATTERN * (length // len(LONG_PATTERN) + 1))[:length].strip()
+
+
+def _long_name() -> dict[str, Any]:
+    return {
+        "initials": long_text(),
+        "given": long_text(),
+        "prefix": long_text(),
+        "family": long_text(),
+        "partner_prefix": long_text(),
+        "partner_family": long_text(),
+        "name_usage": "own_partner",
+    }
+
+
+def _long_address(country: str = "NL") -> dict[str, Any]:
+    return {
+        "street": long_text(),
+        "house_number": "1" * 12,  # SAD-3 (dwelling number) is 12 in HL7 2.5.1
+        "house_number_addition": long_text(),
+        "postcode": "1234 AB" if country == "NL" else "X" * 12,  # XAD-5: 12
+        "city": long_text(),
+        "country": country,
+    }
+
+
+def maximal(data: dict[str, Any]) -> dict[str, Any]:
+    """The event with every descriptive text as long as `long_text`, every identifier and code
+    intake does not limit as long as HL7 2.5.1 allows it (the tighter of the two versions),
+    content (letter, answers, notes) beyond 65,536 characters, and, for a diagnostic request,
+    100 tests (three-digit placer positions). Mapped, nothing may exceed the standard."""
+    event = copy.deepcopy(data)
+    content = "Regel met tekst.\n" * 4_000  # 68,000 characters of FT/TX: OBX-5 is advisory
+    event["provider"] = {"id": "P" * 20, "name": long_text(), "agb": "06010101"}
+    event["care_product"] = {"code": "C" * 20, "name": long_text()}  # CE-1: 20
+    event["cluster"] = {"code": long_text(), "name": long_text()}
+    patient = event["patient"]
+    patient.update(
+        bsn="999990019",
+        local_id="L" * 15,  # CX-1: 15
+        name=_long_name(),
+        address=_long_address("BE"),
+        phone="0" * 199,  # XTN-1: 199
+        mobile="0" * 199,
+        email=("a" * 190) + "@ex.org",
+        insurance={"uzovi": "3311", "policy_number": "P" * 15},  # IN1-36: 15
+    )
+    event["referrer"] = {
+        "agb": "01012345",
+        "big": "19012345601",
+        "name": _long_name(),
+        "organisation": {
+            "agb": "01054321",
+            "name": long_text(),
+            "phone": "0" * 199,
+            "address": _long_address(),
+        },
+        "phone": "0" * 199,
+        "email": ("b" * 190) + "@ex.org",
+    }
+    event["questions"] = [
+        {
+            "code": "Q" * 20,
+            "title": long_text(),
+            "required": True,
+            "answer_type": "open",
+            "answer": content,
+        },
+        {"title": long_text(), "required": False, "answer_type": "yes_no", "answer": True},
+        {
+            "code": "M" * 20,
+            "title": long_text(),
+            "required": False,
+            "answer_type": "multiple_choice",
+            "options": [long_text(), "kort"],
+            "answer": [long_text(), "kort"],
+        },
+    ]
+    event["attachments"] = [
+        {
+            "filename": long_text().replace("\\", "_") + ".pdf",
+            "content_type": "application/pdf",
+            "data": "JVBERi0xLjQKJSVFT0YK",
+            "description": long_text(),
+        }
+    ]
+    if event["type"] == "referral":
+        event["care_question"] = {"code": "Q" * 20, "text": long_text()}
+        event["icpc"] = [{"code": "K74.01", "text": long_text()}] * 3
+        event["letter"] = {"reason": content, "history": long_text()}
+    else:
+        test = {
+            "code": "T" * 20,  # CE-1: 20
+            "name": long_text(),
+            "coding_system": "S" * 20,  # CE-3: 20
+            "specimen": {"type": "B" * 20, "container": long_text()},  # SPS-1.1/SPM-4.1: 20
+        }
+        event["tests"] = [test] * 100
+        event["collection"] = {
+            "location_id": "A" * 20,  # PL-1: 20
+            "location_name": long_text(),
+            "requested_date": "2026-11-24",
+            "instructions": content,
+        }
+        event["clinical_info"] = content
+    return event
