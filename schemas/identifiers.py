@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from schemas.countries import ALPHA3
+
 _ZD_NUMBER: Final = re.compile(r"ZD[0-9]{9}")
 _NINE_DIGITS: Final = re.compile(r"[0-9]{9}")
 _AGB: Final = re.compile(r"[0-9]{8}")
 _BIG: Final = re.compile(r"[0-9]{11}")
 _UZOVI: Final = re.compile(r"[0-9]{4}")
-_COUNTRY: Final = re.compile(r"[A-Z]{2}")
 _NL_POSTCODE: Final = re.compile(r"([1-9][0-9]{3}) ?([A-Za-z]{2})")
 # Letter pairs PostNL does not issue (they read as wartime abbreviations).
 _UNISSUED_POSTCODE_LETTERS: Final = frozenset({"SA", "SD", "SS"})
@@ -64,8 +65,8 @@ def is_valid_uzovi(value: str) -> bool:
 
 
 def is_valid_country(value: str) -> bool:
-    """ISO 3166-1 alpha-2 shape: two upper-case ASCII letters."""
-    return _COUNTRY.fullmatch(value) is not None
+    """An officially assigned ISO 3166-1 alpha-2 code (upper case), so HL7 can send its alpha-3."""
+    return value in ALPHA3
 
 
 def is_valid_email(value: str) -> bool:

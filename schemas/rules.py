@@ -36,7 +36,7 @@ RULE_MESSAGES: Final[dict[str, str]] = {
     "big_format": "must be a BIG number of exactly 11 digits",
     "uzovi_format": "must be a UZOVI number of exactly 4 digits",
     "postcode_format": "must be a Dutch postcode: 4 digits (not starting with 0) and 2 letters",
-    "country_format": "must be an ISO 3166-1 alpha-2 country code (two upper-case letters)",
+    "country_format": "must be an assigned ISO 3166-1 alpha-2 country code in upper case, e.g. NL",
     "email_format": "must be an e-mail address (name@domain.tld)",
     "house_number": "must be a positive integer or a non-blank string",
     "partner_family_required": "is required when name_usage uses the partner's name",

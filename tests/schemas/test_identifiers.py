@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from schemas import countries as countries_module
 from schemas import identifiers
 from schemas.identifiers import (
     bsn_checksum_ok,
@@ -124,7 +125,7 @@ def test_postcode_normalisation_is_canonical_and_idempotent(
         (is_valid_big, ["19012345601"], ["1901234560", "190123456011", "1901234560a"]),
         (is_valid_uzovi, ["3311", "0101"], ["331", "33111", "33a1"]),
         (is_valid_zd_number, ["ZD100000001"], ["ZD10000000", "zd100000001", "ZD1000000011"]),
-        (is_valid_country, ["NL", "BE", "DE"], ["nl", "NLD", "N", "1L", ""]),
+        (is_valid_country, ["NL", "BE", "DE"], ["nl", "NLD", "N", "1L", "", "XX", "UK"]),
         (
             is_valid_email,
             ["a@b.nl", "x.y+z@mail.example.org"],
@@ -149,5 +150,12 @@ def test_identifiers_module_is_pure() -> None:
     assert imports == [
         "from __future__ import annotations",
         "import re",
+        "from typing import Final",
+        "from schemas.countries import ALPHA3",  # data only, checked below
+    ]
+    countries = countries_module.__loader__.get_source(countries_module.__name__)  # type: ignore[union-attr]
+    assert countries is not None
+    assert [line for line in countries.splitlines() if line.startswith(("import ", "from "))] == [
+        "from __future__ import annotations",
         "from typing import Final",
     ]

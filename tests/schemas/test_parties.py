@@ -93,8 +93,10 @@ def test_foreign_postcode_kept_as_given(referral_data: dict[str, Any]) -> None:
     assert (event.patient.address.postcode, event.patient.address.country) == ("b-1000", "BE")
 
 
-@pytest.mark.parametrize("country", ["nl", "NLD", "N", "N1", ""])
-def test_country_must_be_alpha2(referral_data: dict[str, Any], country: str) -> None:
+@pytest.mark.parametrize("country", ["nl", "NLD", "N", "N1", "", "XX", "UK", "EU"])
+def test_country_must_be_an_assigned_alpha2_code(
+    referral_data: dict[str, Any], country: str
+) -> None:
     data = edited(referral_data, "patient.address.country", country)
     assert ("patient.address.country", "country_format") in errors_of(data)
 
