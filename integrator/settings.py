@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mappings.context import MAX_PLATFORM_AUTHORITY
+
 DEVELOPMENT_SEARCH_KEY = "integrator-development-search-key-not-secret"
 """Used when ``INTEGRATOR_SEARCH_KEY`` is unset, so demos and tests work; ``integrator run`` warns.
 
@@ -32,7 +34,10 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=0, le=65535)
     sending_application: str = "INTEGRATOR"
     sending_facility: str = ""
-    platform_authority: str = "ZORGDOMEIN"
+    # The ZD number's assigning authority; placer numbers <zd>^<authority> must fit 22 characters.
+    platform_authority: str = Field(
+        default="ZORGDOMEIN", min_length=1, max_length=MAX_PLATFORM_AUTHORITY
+    )
     timezone: str = "Europe/Amsterdam"
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

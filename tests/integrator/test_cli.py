@@ -226,3 +226,12 @@ def test_destinations_cli_add_update_history_and_usage_report(env: dict[str, str
     ]
     missing = cli("destinations", "show", "nope", env=env)
     assert missing.returncode == 2 and "nope" in missing.stderr
+
+
+def test_a_platform_authority_too_long_for_the_placer_numbers_is_refused_at_start(
+    env: dict[str, str],
+) -> None:
+    # Every order message would otherwise fail to map: <zd>^<authority> has at most 22 characters.
+    result = cli("run", env={**env, "INTEGRATOR_PLATFORM_AUTHORITY": "ZORGDOMEIN-NL"})
+    assert result.returncode == 2
+    assert "INTEGRATOR_PLATFORM_AUTHORITY" in result.stderr and "10 characters" in result.stderr
