@@ -77,13 +77,17 @@ async def list_dead_letters(
     destination_id: str | None = None,
     limit: int = 100,
     include_resolved: bool = False,
+    destination_ids: frozenset[str] | None = None,
 ) -> list[DeadLetter]:
     """Dead letters, newest first; the resolved ones only with ``include_resolved``.
 
     Read page by page, so ``limit`` counts the letters shown, not the dead messages read: a
     hundred resolved letters must not hide an older one that still needs support.
+    ``destination_ids`` limits them to those destinations (None: all).
     """
-    flt = MessageFilter(status="dead", destination_id=destination_id)
+    flt = MessageFilter(
+        status="dead", destination_id=destination_id, destination_ids=destination_ids
+    )
     found: list[tuple[MessageRecord, Resolution]] = []
     offset = 0
     page = max(limit, PAGE)

@@ -248,7 +248,7 @@ async def select_for_resend(
     resends. What a filter finds is named when the filter holds an identifier
     (``NAMING_TERMS``); otherwise it was found by a broad filter.
     """
-    if not message_ids and (flt is None or flt == MessageFilter()):
+    if not message_ids and (flt is None or not flt.selects):
         raise NoSelector()
     selected: dict[str, MessageRecord] = {}
     named: set[str] = set()
@@ -258,7 +258,7 @@ async def select_for_resend(
             raise UnknownMessageId(message_id)
         selected[message.id] = message
         named.add(message.id)
-    if flt is not None and flt != MessageFilter():
+    if flt is not None and flt.selects:
         found = await store.list_messages(
             dataclasses.replace(flt, originals_only=True), limit=limit
         )

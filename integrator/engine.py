@@ -12,6 +12,7 @@ from datetime import date
 
 from destinations.config import DestinationConfig
 from destinations.worker import OutboundMessage
+from integrator.access import AccessService
 from integrator.catalog import Catalog, keep_last_good
 from integrator.clock import Clock, SystemClock
 from integrator.delivery import DestinationRunner
@@ -57,6 +58,7 @@ class Engine:
         self._watcher: DirectoryWatcher | None = None
         self._applying = asyncio.Lock()  # one change of destinations at a time
         self._admin: DestinationAdmin | None = None
+        self._access: AccessService | None = None
 
     # -- parts -------------------------------------------------------------------------------
     @property
@@ -81,6 +83,13 @@ class Engine:
             raise RuntimeError("engine not started")
         return self._admin
 
+    @property
+    def access(self) -> AccessService:
+        """Identities and API tokens on this engine's store and clock (docs/access.md)."""
+        if self._access is None:
+            raise RuntimeError("engine not started")
+        return self._access
+
     def today(self) -> date:
         return self.clock.now().astimezone(self.settings.zone).date()
 
@@ -102,6 +111,7 @@ class Engine:
             applied=self.reload_destinations,
             lock=self._applying,
         )
+        self._access = AccessService(self._store, self.clock)
         catalog = self._catalog_override or await self._admin.catalog()
         _log_refusals(catalog)
         for warning in catalog.warnings:
@@ -161,6 +171,7 @@ class Engine:
         if self._store is not None:
             await self._store.close()
         self._store = self._transport = self._intake = self._recorder = None
+        self._access = None
         log.info("engine stopped")
 
     async def drain(self) -> None:

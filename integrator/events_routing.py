@@ -36,7 +36,9 @@ import httpx
 
 from destinations.config import EVENT_TYPES
 from destinations.worker import OutboundMessage
+from integrator.access.permissions import Role
 from integrator.clock import Clock, SystemClock
+from integrator.engine_api import check_allowed, engine_client
 from integrator.errors import PermanentError
 from integrator.intake import Intake
 from integrator.logging import get_logger
@@ -52,7 +54,6 @@ from integrator.store.records import (
     MessageStatus,
     NewRouting,
 )
-from integrator.submit import engine_url
 from schemas import EventValidationError, parse_event
 
 if TYPE_CHECKING:
@@ -165,13 +166,45 @@ async def event_detail(store: Store, event_id: str) -> dict[str, Any] | None:
     event = await store.get_event(event_id)
     if event is None:
         return None
-    found = await store.list_messages(MessageFilter(event_id=event_id), limit=10_000)
-    audit = await store.list_audit(target=event_id, limit=1000)
+    return await describe_event(store, event)
+
+
+async def describe_event(
+    store: Store, event: EventRecord, *, destination_ids: frozenset[str] | None = None
+) -> dict[str, Any] | None:
+    """``event_detail`` of a stored event, seen from some destinations only.
+
+    With ``destination_ids`` (the destinations of the clusters a caller may see), only their
+    messages and routings are shown, and an event with no message for any of them is None:
+    it lies outside those clusters (an unrouted event lies in none).
+    """
+    found = await store.list_messages(
+        MessageFilter(event_id=event.id, destination_ids=destination_ids), limit=10_000
+    )
+    if destination_ids is not None and not found:
+        return None
+    audit = await store.list_audit(target=event.id, limit=1000)
+    routings = [audit_view(a) for a in reversed(audit) if a.action == ROUTE_ACTION]
+    if destination_ids is not None:
+        routings = _routings_to(routings, destination_ids)
     detail = event_summary(event)
     detail["unrouted"] = not found
     detail["messages"] = [message_summary(m) for m in sorted(found, key=lambda m: m.seq)]
-    detail["routings"] = [audit_view(a) for a in reversed(audit) if a.action == ROUTE_ACTION]
+    detail["routings"] = routings
     return detail
+
+
+def _routings_to(
+    routings: list[dict[str, Any]], destination_ids: frozenset[str]
+) -> list[dict[str, Any]]:
+    """The routings' entries with their messages for these destinations only."""
+    kept = []
+    for entry in routings:
+        details = dict(entry["details"] or {})
+        made = [m for m in details.get("messages", []) if m.get("destination") in destination_ids]
+        if made:
+            kept.append({**entry, "details": {**details, "messages": made}})
+    return kept
 
 
 # -- routing -----------------------------------------------------------------------------------
@@ -465,9 +498,8 @@ async def route_via_http(
         "reason": request.reason,
         "dry_run": request.dry_run,
     }
-    headers = {"x-integrator-actor": request.actor}
-    async with httpx.AsyncClient(base_url=engine_url(settings), timeout=60.0) as client:
-        response = await client.post("/api/v1/events/route", json=body, headers=headers)
+    async with engine_client(settings, timeout=60.0) as client:
+        response = await client.post("/api/v1/events/route", json=body)
         _raise_for(response)
         answer: dict[str, Any] = response.json()
         if request.dry_run:
@@ -491,6 +523,7 @@ async def route_via_http(
 def _raise_for(response: httpx.Response) -> None:
     if response.status_code < 300:
         return
+    check_allowed(response, Role.RESEND)
     try:
         detail = response.json().get("detail")
     except ValueError:

@@ -30,6 +30,9 @@ class Job:
     error: str | None = None
     results: list[dict[str, Any]] = field(default_factory=list)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The clusters of the destinations the job works on: only who holds the permission in all
+    # of them sees the job (``GET /api/v1/jobs/{id}``). None stands for "no cluster".
+    clusters: frozenset[str | None] = frozenset()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,9 +56,14 @@ class JobRegistry:
         return self._jobs.get(job_id)
 
     def start(
-        self, kind: str, total: int, work: Callable[[Job], Awaitable[list[dict[str, Any]]]]
+        self,
+        kind: str,
+        total: int,
+        work: Callable[[Job], Awaitable[list[dict[str, Any]]]],
+        *,
+        clusters: frozenset[str | None] = frozenset({None}),
     ) -> Job:
-        job = Job(id=str(uuid.uuid4()), kind=kind, total=total)
+        job = Job(id=str(uuid.uuid4()), kind=kind, total=total, clusters=clusters)
         self._jobs[job.id] = job
         self._forget_old()
 

@@ -20,6 +20,7 @@ at all); the refused edit is gone then, and the change says so.
 from __future__ import annotations
 
 import asyncio
+import copy
 import difflib
 import os
 import time
@@ -46,6 +47,7 @@ from destinations.config import (
 )
 from destinations.document import render_onto
 from destinations.errors import DeliveryError
+from integrator.access.errors import AccessDenied
 from integrator.catalog import (
     Broken,
     Catalog,
@@ -169,6 +171,15 @@ class DestinationAdmin:
         self._now = now
         self._applied = applied
         self._lock = lock or asyncio.Lock()
+        self._allows: Callable[[str | None], bool] | None = None
+
+    def within(self, allows: Callable[[str | None], bool]) -> DestinationAdmin:
+        """This admin for someone who may change destinations only in the clusters ``allows``
+        says yes to: a change that would put a destination in another cluster is refused
+        (``AccessDenied``). Who may touch the destination as it is, the caller checks."""
+        scoped = copy.copy(self)
+        scoped._allows = allows
+        return scoped
 
     # -- reading -----------------------------------------------------------------------------
     async def catalog(self) -> Catalog:
@@ -478,8 +489,12 @@ class DestinationAdmin:
         return recorded
 
     # -- testing -----------------------------------------------------------------------------
-    async def test(self, destination_id: str, event_type: str | None = None) -> TestResult:
-        """Send one test message (MSH-11 ``T``) on its own connection; the queue is untouched."""
+    async def test(
+        self, destination_id: str, event_type: str | None = None, *, actor: str = "integrator"
+    ) -> TestResult:
+        """Send one test message (MSH-11 ``T``) on its own connection; the queue is untouched.
+
+        Audited (``destination.test``) under ``actor``."""
         config, _ = await self.get(destination_id)
         kind = event_type or next(iter(config.messages))
         version = config.messages.get(kind)  # type: ignore[call-overload]
@@ -509,7 +524,7 @@ class DestinationAdmin:
             await client.close()
         elapsed = (time.perf_counter() - started) * 1000
         await self._store.add_audit(
-            "integrator",
+            actor,
             "destination.test",
             destination_id,
             details={"control_id": control_id, "outcome": outcome, "ack_code": ack_code},
@@ -554,6 +569,13 @@ class DestinationAdmin:
         A broken file is always rewritten (that is what a change to a broken destination is
         for), but records a revision only if the definition differs from the last good one.
         """
+        if self._allows is not None and not self._allows(config.cluster):
+            where = (
+                f"cluster {config.cluster}"
+                if config.cluster
+                else "no cluster (that needs the role for all clusters)"
+            )
+            raise AccessDenied(f"cluster: you may not put a destination in {where}")
         unchanged = current is not None and definition_of(config) == definition_of(current)
         if unchanged and broken is None:
             return Change(config.id, action, None, config)

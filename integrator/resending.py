@@ -25,12 +25,13 @@ from deadletter import (
     resend,
 )
 from destinations.worker import OutboundMessage
+from integrator.access.permissions import Role
 from integrator.clock import Clock, SystemClock
 from integrator.engine import Engine
+from integrator.engine_api import check_allowed, engine_client
 from integrator.intake import Intake
 from integrator.settings import Settings
 from integrator.store import MessageRecord, NewMessage, Store
-from integrator.submit import engine_url
 from schemas import EventValidationError, parse_event
 
 Progress = Callable[[int, int], None]
@@ -170,9 +171,8 @@ async def resend_via_http(
         "mode": request.mode,
         "to": request.to,
     }
-    headers = {"x-integrator-actor": request.actor}
-    async with httpx.AsyncClient(base_url=engine_url(settings), timeout=60.0) as client:
-        response = await client.post("/api/v1/resend", json=body, headers=headers)
+    async with engine_client(settings, timeout=60.0) as client:
+        response = await client.post("/api/v1/resend", json=body)
         _raise_for(response)
         job: dict[str, Any] = response.json()
         while job["state"] == "running":
@@ -193,6 +193,7 @@ async def resend_via_http(
 def _raise_for(response: httpx.Response) -> None:
     if response.status_code < 300:
         return
+    check_allowed(response, Role.RESEND)
     detail = _detail(response)
     if response.status_code == 404:
         raise UnknownMessageId(detail.removeprefix("no message with id "))

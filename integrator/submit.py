@@ -12,14 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from integrator.access.permissions import Role
 from integrator.clock import Clock, SystemClock
+from integrator.engine_api import check_allowed, engine_client, engine_running, engine_url
 from integrator.errors import InvalidEvent
 from integrator.intake import Intake
 from integrator.operators import DestinationAdmin
 from integrator.settings import Settings
 from integrator.store import Store
+
+__all__ = [
+    "SubmitOutcome",
+    "engine_running",
+    "engine_url",
+    "read_files",
+    "submit_to_store",
+    "submit_via_http",
+]
 
 
 @dataclass(frozen=True)
@@ -40,28 +49,17 @@ class SubmitOutcome:
         }
 
 
-def engine_url(settings: Settings) -> str:
-    return f"http://{settings.http_host}:{settings.http_port}"
-
-
-async def engine_running(settings: Settings) -> bool:
-    try:
-        async with httpx.AsyncClient(timeout=1.0) as client:
-            response = await client.get(f"{engine_url(settings)}/healthz")
-    except httpx.HTTPError:
-        return False
-    return response.status_code == 200
-
-
 async def submit_via_http(
     settings: Settings, files: Sequence[tuple[str, bytes]]
 ) -> list[SubmitOutcome]:
+    """Submit through the running engine's API, with the token of ``INTEGRATOR_TOKEN``."""
     outcomes = []
-    async with httpx.AsyncClient(base_url=engine_url(settings), timeout=30.0) as client:
+    async with engine_client(settings, timeout=30.0) as client:
         for name, raw in files:
             response = await client.post(
                 "/api/v1/events", content=raw, headers={"content-type": "application/json"}
             )
+            check_allowed(response, Role.INTAKE)
             body = response.json()
             if response.status_code == 202:
                 outcomes.append(SubmitOutcome(name, accepted=body))

@@ -1,14 +1,16 @@
 """The permission each HTTP route declares: one table, for the wiring and for the docs.
 
-Every route of the API appears here exactly once, with the one permission it needs, or None for
-the two probes that must answer without an identity (a load balancer has none). A test walks the
-application's routes and fails for any route missing here, so a new route cannot ship without a
-decision about who may call it.
+Every route the application serves appears here exactly once, with the one permission it needs,
+or None for what must answer without an identity: the two probes (a load balancer has none) and
+the API's documentation pages (Swagger UI's page and its script and style files, which hold no
+data). A test walks the application's routes and fails for any route missing here, so a new
+route cannot ship without a decision about who may call it; ``integrator.http.auth`` enforces
+the table on every request and refuses a route that is not in it.
 
-How the cluster is judged, once the routes are wired: a route about one message, destination or
-event checks ``identity.may(permission, <its cluster>)``; a listing filters on
-``identity.visible_clusters(permission)``; a route about nothing clustered (metrics, audit)
-needs the permission for all clusters.
+How the cluster is judged: a route about one message, destination, event or job checks
+``identity.may(permission, <its cluster>)``; a listing filters on
+``identity.visible_clusters(permission)``; a route in ``EVERY_CLUSTER`` is about nothing that
+lies in one cluster and needs the permission for all clusters.
 """
 
 from __future__ import annotations
@@ -51,13 +53,37 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/api/v1/destinations/{destination_id}/test"): P.DESTINATIONS_TEST,
     ("GET", "/api/v1/versions"): P.DESTINATIONS_READ,
     ("GET", "/api/v1/audit"): P.AUDIT_READ,
+    # Swagger UI (served offline, integrator.http.docs): a page and three static files.
+    ("GET", "/docs"): None,
+    ("GET", "/docs/assets/{name}"): None,
 }
+
+EVERY_CLUSTER: frozenset[tuple[str, str]] = frozenset(
+    {
+        # The engine's counters span every destination.
+        ("GET", "/metrics"),
+        # An event goes to every destination that serves its provider, whatever the cluster.
+        ("POST", "/api/v1/events"),
+        # The audit trail records every cluster's changes and views.
+        ("GET", "/api/v1/audit"),
+        # Routing makes messages for every destination that serves an event's provider, in
+        # whatever cluster; and an unrouted event has no destination, so lies in no cluster.
+        ("POST", "/api/v1/events/route"),
+    }
+)
+"""Routes that need their permission for all clusters, not just for some."""
 
 
 def render_routes_markdown() -> str:
     """The route table as markdown, as ``docs/access.md`` holds it (a test keeps them equal)."""
     lines = ["| route | permission |", "|---|---|"]
-    for (method, path), permission in ROUTE_PERMISSIONS.items():
-        needs = f"`{permission.value}`" if permission is not None else "none (public probe)"
+    for route, permission in ROUTE_PERMISSIONS.items():
+        method, path = route
+        if permission is None:
+            needs = "none (open to all)"
+        elif route in EVERY_CLUSTER:
+            needs = f"`{permission.value}` for all clusters"
+        else:
+            needs = f"`{permission.value}`"
         lines.append(f"| `{method} {path}` | {needs} |")
     return "\n".join(lines) + "\n"

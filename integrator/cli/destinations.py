@@ -308,7 +308,7 @@ def send_test(
 ) -> None:
     """Send one test message (MSH-11 T) and show the ACK and the round-trip time."""
 
-    result = with_admin(lambda admin: admin.test(destination_id, event_type))
+    result = with_admin(lambda admin: admin.test(destination_id, event_type, actor=local_actor()))
     if as_json:
         print_json(result.__dict__)
     else:

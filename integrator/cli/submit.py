@@ -29,8 +29,12 @@ def submit(
             return True, await submit_via_http(settings, contents)
         return False, await submit_to_store(settings, contents)
 
+    from integrator.engine_api import EngineRefused
+
     try:
         live, outcomes = run(go())
+    except EngineRefused as exc:  # one line: which token to set
+        fail(str(exc))
     except Exception as exc:
         fail(f"submit failed: {type(exc).__name__}: {exc}")
     if as_json:

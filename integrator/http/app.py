@@ -1,6 +1,8 @@
 """``create_app``: assembles the routers and the app-wide rules; nothing else lives here.
 
-App-wide, so every route has them, including routes added later: unknown query parameters are
+App-wide, so every route has them, including routes added later: every request is checked
+against the permission its route declares, with an API token (``integrator.http.auth``),
+bodies must be JSON (``integrator.http.media``), unknown query parameters are
 refused (``integrator.http.query``), errors never quote the request (``integrator.http.errors``),
 the OpenAPI document describes the bodies routes read raw (``integrator.http.openapi``), and
 ``/docs`` needs no internet access (``integrator.http.docs``).
@@ -11,8 +13,10 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from integrator.engine import Engine
+from integrator.http.auth import authorize
 from integrator.http.docs import docs_router
 from integrator.http.errors import install_error_handlers
+from integrator.http.media import require_json_body
 from integrator.http.openapi import install_openapi
 from integrator.http.query import refuse_unknown_query
 from integrator.http.routes import (
@@ -35,7 +39,13 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
         version="1",
         docs_url=None,  # served offline by docs_router
         redoc_url=None,
-        dependencies=[Depends(refuse_unknown_query)],
+        # In this order: who is asking comes first, so a caller without a token learns nothing
+        # about a route's body or parameters.
+        dependencies=[
+            Depends(authorize),
+            Depends(require_json_body),
+            Depends(refuse_unknown_query),
+        ],
     )
     app.state.engine = engine
     app.state.jobs = jobs or JobRegistry()

@@ -1,4 +1,7 @@
-"""What routes ask for: the engine, the job registry, who is asking, a checked search filter.
+"""What routes ask for: the engine, the job registry, a change's reason, a checked search filter.
+
+Who is asking is ``IdentityDep`` / ``ScopeDep`` (``integrator.http.auth``, ``.scope``): the
+authenticated identity, never a header.
 
 Declared per route as typed dependencies (``EngineDep``), so a route's signature says what it
 uses and tests can build an app around any engine. The integer parameters of every route use
@@ -8,6 +11,7 @@ a 422 naming the parameter and the bound.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Query, Request
@@ -40,23 +44,27 @@ Revision = Annotated[
 ]
 
 
-def actor_of(request: Request) -> str:
-    return request.headers.get("x-integrator-actor", "api")[:128]
-
-
 def reason_of(request: Request) -> str | None:
+    """Why a destination changes: the ``X-Integrator-Reason`` header (its body is the
+    definition itself, so it has no room for one)."""
     return request.headers.get("x-integrator-reason")
 
 
-def filter_of(engine: Engine, terms: SearchTerms) -> MessageFilter:
-    """The store filter of search terms; a bad term is a 422 naming it, without its value."""
+def filter_of(
+    engine: Engine, terms: SearchTerms, destination_ids: frozenset[str] | None = None
+) -> MessageFilter:
+    """The store filter of search terms; a bad term is a 422 naming it, without its value.
+
+    ``destination_ids`` narrows it to those destinations (``Scope.destination_ids``).
+    """
     values = terms.model_dump(exclude_none=True, exclude={"limit", "offset"})
     try:
-        return build_filter(engine.settings, **values)
+        flt = build_filter(engine.settings, **values)
     except BadSearch as exc:
         raise HTTPException(
             status_code=422, detail=without_values(str(exc), values.values())
         ) from None
+    return dataclasses.replace(flt, destination_ids=destination_ids)
 
 
 async def json_object(request: Request) -> dict[str, Any]:

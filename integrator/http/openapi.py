@@ -32,6 +32,7 @@ from pydantic_core import CoreSchema, core_schema
 from destinations.config import DestinationConfig, Duration
 
 REF_ROOT: Final = "#/components/schemas/"
+BEARER: Final = "bearer"
 
 DURATION_PATTERN: Final = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$"
 _DURATION_SCHEMA: Final[dict[str, Any]] = {
@@ -226,7 +227,36 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
         for method, operation in path.items():
             if method in _OPERATIONS:
                 operation.setdefault("responses", {}).setdefault("422", copy.deepcopy(refused))
+    _document_access(document)
     return document
+
+
+def _document_access(document: dict[str, Any]) -> None:
+    """Each operation's permission (``ROUTE_PERMISSIONS``) and the bearer token it needs, so
+    Swagger UI offers "Authorize" and every operation says what it takes."""
+    from integrator.access.routes import EVERY_CLUSTER, ROUTE_PERMISSIONS
+
+    document["components"].setdefault("securitySchemes", {})[BEARER] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token (`integrator tokens create` on the server); see "
+        "docs/access.md",
+    }
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in _OPERATIONS:
+                continue
+            permission = ROUTE_PERMISSIONS.get((method.upper(), path))
+            if permission is None:
+                continue
+            everywhere = (method.upper(), path) in EVERY_CLUSTER
+            needs = f"`{permission.value}`" + (" for all clusters" if everywhere else "")
+            text = operation.get("description", "")
+            operation["description"] = (text + "\n\n" if text else "") + f"Needs {needs}."
+            operation["security"] = [{BEARER: []}]
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", {"description": "No valid API token"})
+            responses.setdefault("403", {"description": f"The token lacks {permission.value}"})
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -6,6 +6,7 @@ database object, never trigger lazy I/O, and can pass records between tasks safe
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -100,6 +101,9 @@ class EventFilter:
     bsn_hash: str | None = None  # never the BSN itself: see ``integrator.store.keyed``
     unrouted: bool = False
     event_ids: tuple[str, ...] | None = None  # any of these (at most a few hundred at a time)
+    # Only events with a message for one of these destinations (the clusters an identity may
+    # see); None: no such limit. An unrouted event has no message, so it is left out.
+    destination_ids: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,3 +292,11 @@ class MessageFilter:
     bsn_hash: str | None = None  # never the BSN itself: see ``integrator.store.keyed``
     originals_only: bool = False  # leave out resends (a batch resend selects originals)
     statuses: tuple[str, ...] | None = None  # any of these; combined with ``status`` by AND
+    # Only messages for these destinations (the clusters an identity may see); None: no such
+    # limit. A scope, not a search term: it never makes a filter select anything by itself.
+    destination_ids: frozenset[str] | None = None
+
+    @property
+    def selects(self) -> bool:
+        """Whether any search term is given (the scope of ``destination_ids`` is none)."""
+        return dataclasses.replace(self, destination_ids=None) != MessageFilter()

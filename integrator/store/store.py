@@ -537,6 +537,15 @@ class Store(DestinationHistoryMixin, PeopleMixin):
             terms.append(~select(messages.c.id).where(messages.c.event_id == events.c.id).exists())
         if flt.event_ids is not None:
             terms.append(events.c.id.in_(list(flt.event_ids)))
+        if flt.destination_ids is not None:
+            terms.append(
+                select(messages.c.id)
+                .where(
+                    messages.c.event_id == events.c.id,
+                    messages.c.destination_id.in_(sorted(flt.destination_ids)),
+                )
+                .exists()
+            )
         return terms
 
     @guarded("reject an event")
@@ -959,6 +968,8 @@ def _filter_terms(flt: MessageFilter) -> list[ColumnElement[bool]]:
         terms.append(messages.c.resend_of.is_(None))
     if flt.statuses is not None:
         terms.append(messages.c.status.in_([MessageStatus(s).value for s in flt.statuses]))
+    if flt.destination_ids is not None:
+        terms.append(messages.c.destination_id.in_(sorted(flt.destination_ids)))
     return terms
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
+from fastapi.routing import APIRoute, iter_route_contexts
+
 from integrator.access.permissions import render_matrix_markdown
-from integrator.access.routes import ROUTE_PERMISSIONS, render_routes_markdown
+from integrator.access.routes import EVERY_CLUSTER, ROUTE_PERMISSIONS, render_routes_markdown
 from integrator.engine import Engine
 from integrator.http.app import create_app
 
@@ -32,15 +34,29 @@ def test_docs_route_table_equals_the_rendering_of_the_code() -> None:
     )
 
 
-def test_every_api_route_declares_exactly_one_permission() -> None:
-    # Read from the OpenAPI description, which lists every route the routers declare (the
-    # FastAPI docs pages themselves are not in it).
+def test_every_route_served_declares_exactly_one_permission() -> None:
+    # Every route the application serves, the docs pages too: each must be in the table.
     app = create_app(cast(Engine, object()))
     served = {
+        (method, context.route.path)
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.route, APIRoute)
+        for method in context.route.methods
+    }
+    assert served == set(ROUTE_PERMISSIONS)
+    documented = {
         (method.upper(), path)
         for path, operations in app.openapi()["paths"].items()
         for method in operations
     }
-    assert served == set(ROUTE_PERMISSIONS)
+    assert documented <= served
     public = {route for route, permission in ROUTE_PERMISSIONS.items() if permission is None}
-    assert public == {("GET", "/healthz"), ("GET", "/readyz")}
+    assert public == {
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/docs"),
+        ("GET", "/docs/assets/{name}"),
+    }
+    assert public.isdisjoint(documented - {("GET", "/healthz"), ("GET", "/readyz")})
+    assert set(ROUTE_PERMISSIONS) >= EVERY_CLUSTER
+    assert all(ROUTE_PERMISSIONS[route] is not None for route in EVERY_CLUSTER)

@@ -22,9 +22,11 @@ import httpx
 import pytest
 
 from destinations.config import dump_destination
+from integrator.access import Grant, Role
 from integrator.store import Store
 from tests.delivery.misbehaving import MisbehavingReceiver
 from tests.delivery.support import DEST, fast_destination
+from tests.http.support import bearer, token_in_store
 from tests.integrator.test_cli import ROOT
 
 EVENTS = 30
@@ -93,9 +95,12 @@ def test_sigkill_mid_delivery_loses_nothing_and_sends_no_other_control_id(
         )
         base = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"
         accepted: dict[str, str] = {}  # message id -> control id at acceptance
+        intake = asyncio.run(
+            token_in_store(env["INTEGRATOR_DATABASE_URL"], Grant(Role.INTAKE), name="upstream")
+        )
         engine = start_engine(env)
         try:
-            with httpx.Client(base_url=base, timeout=5) as http:
+            with httpx.Client(base_url=base, timeout=5, headers=bearer(intake)) as http:
                 for _ in range(EVENTS):
                     data = copy.deepcopy(referral_data)
                     data["event_id"] = str(uuid.uuid4())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import subprocess
@@ -20,6 +21,7 @@ from typer.testing import CliRunner
 
 from destinations.config import dump_destination
 from integrator.cli import app
+from tests.http.support import EVERY_ROLE, bearer, token_in_store
 from tests.integrator.support import destination
 from tests.integrator.test_cli import SAMPLES
 from tests.services import free_port
@@ -133,6 +135,11 @@ def test_unrouted_events_are_found_then_routed_into_the_store_and_through_the_en
     assert "No unrouted events for provider ziekenhuis-noord" in nothing_left.stdout
     assert as_json(integrator("events", "list", "--unrouted", "--json")) == []
 
+    # The engine's API asks for a token; the CLI sends INTEGRATOR_TOKEN, made on the server.
+    token = asyncio.run(
+        token_in_store(env["INTEGRATOR_DATABASE_URL"], *EVERY_ROLE, name="support-cli")
+    )
+    env["INTEGRATOR_TOKEN"] = token
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "integrator", *args],
@@ -148,7 +155,9 @@ def test_unrouted_events_are_found_then_routed_into_the_store_and_through_the_en
 
     def status_of(message_id: str) -> str | None:
         try:
-            status = httpx.get(f"{base}/api/v1/messages/{message_id}", timeout=2).json()["status"]
+            status = httpx.get(
+                f"{base}/api/v1/messages/{message_id}", timeout=2, headers=bearer(token)
+            ).json()["status"]
         except httpx.HTTPError:
             return None
         return status if status == "delivered" else None
@@ -174,8 +183,12 @@ def test_unrouted_events_are_found_then_routed_into_the_store_and_through_the_en
         [result] = report["routed"]
         assert result["event_id"] == lab["event_id"]
         wait_for(lambda: status_of(result["messages"][0]["message_id"]), "the lab message")
-        audit = httpx.get(f"{base}/api/v1/audit", params={"target": lab["event_id"]}).json()
-        assert [(a["action"], a["reason"]) for a in audit] == [("event.route", "lab connected")]
+        audit = httpx.get(
+            f"{base}/api/v1/audit", params={"target": lab["event_id"]}, headers=bearer(token)
+        ).json()
+        assert [(a["action"], a["actor"], a["reason"]) for a in audit] == [
+            ("event.route", "token:support-cli", "lab connected")
+        ]
     finally:
         for process in processes:
             process.terminate()

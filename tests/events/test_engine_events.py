@@ -30,6 +30,7 @@ from integrator.events_routing import (
 from integrator.http import create_app
 from integrator.metrics import Metrics
 from integrator.store.records import ROUTE_ACTION
+from tests.http.support import bearer, token_for
 from tests.integrator.support import destination, settings_for
 
 BSN = "999990019"  # the sample referral's patient
@@ -80,9 +81,12 @@ async def submit(engine: Engine, raw: str) -> str:
 async def client_for() -> AsyncIterator[Any]:
     clients: list[httpx.AsyncClient] = []
 
-    def make(engine: Engine) -> httpx.AsyncClient:
+    async def make(engine: Engine, name: str | None = None) -> httpx.AsyncClient:
+        """A client with a token (named ``name``) holding every role for all clusters."""
         client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=create_app(engine)), base_url="http://engine"
+            transport=httpx.ASGITransport(app=create_app(engine)),
+            base_url="http://engine",
+            headers=bearer(await token_for(engine, name=name)),
         )
         clients.append(client)
         return client
@@ -110,7 +114,7 @@ async def test_an_unrouted_event_is_routed_through_the_api_once_a_destination_se
     tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any], client_for: Any
 ) -> None:
     engine = await start_engine(tmp_path)  # no destination serves ziekenhuis-noord yet
-    client = client_for(engine)
+    client = await client_for(engine, "anna")
     try:
         result = await engine.intake.submit(event(referral_data), source="http")
         assert result.messages == ()
@@ -136,9 +140,7 @@ async def test_an_unrouted_event_is_routed_through_the_api_once_a_destination_se
 
         job = await finished(
             client,
-            await client.post(
-                "/api/v1/events/route", json=body, headers={"x-integrator-actor": "anna"}
-            ),
+            await client.post("/api/v1/events/route", json=body),
         )
         [routed] = job["results"]
         assert routed["routed"] and routed["event_id"] == result.event_id
@@ -150,7 +152,11 @@ async def test_an_unrouted_event_is_routed_through_the_api_once_a_destination_se
         assert stored is not None and stored.status == "delivered"
 
         [entry] = await engine.store.list_audit(target=result.event_id)
-        assert (entry.action, entry.actor, entry.reason) == (ROUTE_ACTION, "anna", body["reason"])
+        assert (entry.action, entry.actor, entry.reason) == (
+            ROUTE_ACTION,
+            "token:anna",
+            body["reason"],
+        )
         assert entry.details["route_id"] == job["id"]
         metrics = (await client.get("/metrics")).text
         assert 'integrator_unrouted_events{provider="ziekenhuis-noord"}' not in metrics
@@ -158,7 +164,7 @@ async def test_an_unrouted_event_is_routed_through_the_api_once_a_destination_se
         detail = (await client.get(f"/api/v1/events/{result.event_id}")).json()
         assert detail["unrouted"] is False and detail["patient_bsn"] == BSN
         assert [m["id"] for m in detail["messages"]] == [message["message_id"]]
-        assert [r["actor"] for r in detail["routings"]] == ["anna"]
+        assert [r["actor"] for r in detail["routings"]] == ["token:anna"]
 
         again = await finished(
             client,
@@ -169,7 +175,11 @@ async def test_an_unrouted_event_is_routed_through_the_api_once_a_destination_se
         [skipped] = again["results"]
         assert not skipped["routed"]
         assert skipped["note"] == "already has a message for noord; not sent again"
-        assert len(await engine.store.list_audit(target=result.event_id)) == 1
+        # No second routing entry; the one other entry is the view of the event above.
+        assert [a.action for a in await engine.store.list_audit(target=result.event_id)] == [
+            "patient_data.view",
+            ROUTE_ACTION,
+        ]
         assert await engine.wait_settled(timeout=10)
         assert len(receiver.received) == 1
     finally:
@@ -195,7 +205,7 @@ async def test_a_dry_run_reports_exactly_what_the_real_run_does(
         engine = await start_engine(
             tmp_path, destination("zuid", zuid.port, providers=["ziekenhuis-zuid"])
         )
-        client = client_for(engine)
+        client = await client_for(engine)
         try:
             unrouted = await submit(engine, event(referral_data))
             unserved = await submit(engine, event(diagnostic_request_data))  # lab-west
@@ -307,7 +317,7 @@ async def test_bad_requests_are_refused_naming_the_field_and_change_nothing(
     engine = await start_engine(
         tmp_path, destination("noord", receiver.port, providers=["lab-elders"])
     )
-    client = client_for(engine)
+    client = await client_for(engine)
     urls: list[str] = []
     client.event_hooks["request"] = [lambda request: _remember(urls, request)]
     try:

@@ -15,6 +15,7 @@ from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.engine import Engine
 from integrator.http import create_app
+from tests.http.support import api_client
 from tests.integrator.support import destination, settings_for
 
 BSN = "999990019"  # the sample referral's patient
@@ -44,9 +45,9 @@ def app(engine: Engine) -> FastAPI:
 
 
 @pytest.fixture
-async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+async def api(engine: Engine, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of ``app`` with a token holding every role for all clusters."""
+    async with api_client(engine, app=app) as client:
         yield client
 
 

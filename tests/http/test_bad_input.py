@@ -13,6 +13,8 @@ import pytest
 from fastapi import FastAPI
 from structlog.testing import capture_logs
 
+from integrator.access import Permission
+from integrator.access.routes import ROUTE_PERMISSIONS
 from integrator.engine import Engine
 from tests.http.conftest import BSN, submit
 
@@ -125,9 +127,11 @@ async def test_an_unknown_query_parameter_is_named_with_what_the_route_takes(
 
 
 async def test_routes_added_later_refuse_unknown_query_parameters_too(
-    app: FastAPI, api: httpx.AsyncClient
+    app: FastAPI, api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fastapi import Depends
+
+    monkeypatch.setitem(ROUTE_PERMISSIONS, ("GET", "/api/v1/later"), Permission.MESSAGES_READ)
 
     def page(cursor: str | None = None) -> str | None:
         return cursor
@@ -169,7 +173,7 @@ async def test_a_body_that_is_not_json_is_refused_without_repeating_it(
         assert BSN not in response.text
     for url in ("/api/v1/messages/search", "/api/v1/destinations"):
         response = await api.post(url, content=broken)  # no JSON content type
-        assert response.status_code == 422, url
+        assert response.status_code == 415, url
         assert BSN not in response.text
 
 
@@ -185,8 +189,10 @@ async def test_a_bad_search_term_is_named_without_its_value(api: httpx.AsyncClie
 
 
 async def test_an_unexpected_error_is_a_500_that_quotes_nothing(
-    app: FastAPI, api: httpx.AsyncClient
+    app: FastAPI, api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setitem(ROUTE_PERMISSIONS, ("GET", "/api/v1/broken"), Permission.MESSAGES_READ)
+
     @app.get("/api/v1/broken")
     async def broken() -> None:
         raise RuntimeError(f"driver error [parameters: ('{BSN}',)]")

@@ -7,12 +7,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
-from integrator.http import create_app
+from tests.http.support import api_client
 from tests.integrator.support import destination, settings_for
 
 
@@ -30,11 +28,10 @@ async def test_dead_letters_and_audit_are_listed(
     try:
         result = await engine.intake.submit(json.dumps(referral_data), source="cli")
         assert await engine.wait_settled(timeout=10)
-        await engine.store.add_audit(
-            "anna", "deadletter.look", result.messages[0].message_id, reason="GP called"
-        )
-        transport = httpx.ASGITransport(app=create_app(engine))
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+        async with api_client(engine) as api:  # its token is made (and audited) first
+            await engine.store.add_audit(
+                "anna", "deadletter.look", result.messages[0].message_id, reason="GP called"
+            )
             letters = (await api.get("/api/v1/deadletters")).json()
             assert [(d["id"], d["last_ack_code"]) for d in letters] == [
                 (result.messages[0].message_id, "AR")

@@ -17,6 +17,7 @@ import pytest
 
 from destinations.config import dump_destination
 from integrator.store import Store
+from tests.http.support import bearer, token_in_store
 from tests.integrator.support import destination
 from tests.services import free_port
 
@@ -128,6 +129,9 @@ def test_run_delivers_submitted_events_and_stops_cleanly_on_sigterm(
     Path(env["INTEGRATOR_DESTINATIONS_DIR"], "ziekenhuis-noord.yaml").write_text(
         dump_destination(config), encoding="utf-8"
     )
+    # Made on the server before the engine starts; the CLI sends it to the engine's API.
+    token = asyncio.run(token_in_store(env["INTEGRATOR_DATABASE_URL"], name="cli"))
+    env["INTEGRATOR_TOKEN"] = token
     receiver = subprocess.Popen(
         [sys.executable, "-m", "integrator", "receiver", "--port", str(receiver_port), "--quiet"],
         env=env,
@@ -162,7 +166,9 @@ def test_run_delivers_submitted_events_and_stops_cleanly_on_sigterm(
         deadline = time.monotonic() + 15
         status = None
         while time.monotonic() < deadline:
-            detail = httpx.get(f"{base}/api/v1/messages/{message_id}", timeout=2).json()
+            detail = httpx.get(
+                f"{base}/api/v1/messages/{message_id}", timeout=2, headers=bearer(token)
+            ).json()
             status = detail["status"]
             if status == "delivered":
                 break

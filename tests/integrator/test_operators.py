@@ -10,15 +10,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.engine import Engine
 from integrator.errors import ConfigurationError
-from integrator.http import create_app
 from integrator.store import MessageFilter
+from tests.http.support import api_client, token_for
 from tests.integrator.support import destination, settings_for
 from tests.services import free_port
 
@@ -267,8 +266,8 @@ async def test_test_message_is_sent_with_processing_id_t_and_leaves_the_queue_al
 
 async def test_destinations_api(engine_on_files: Engine, receiver: MllpReceiver) -> None:
     engine = engine_on_files
-    transport = httpx.ASGITransport(app=create_app(engine))
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+    token = await token_for(engine, name="carla-ops")
+    async with api_client(engine, token) as api:
         listed = (await api.get("/api/v1/destinations")).json()
         assert [d["id"] for d in listed] == ["noord"]
         new = dump_destination(destination("west", receiver.port, providers=["lab-west"]))
@@ -288,7 +287,14 @@ async def test_destinations_api(engine_on_files: Engine, receiver: MllpReceiver)
         tested = await api.post("/api/v1/destinations/west/test")
         assert tested.json()["ack_code"] == "AA"
         history = (await api.get("/api/v1/destinations/west/history")).json()
-        assert [h["actor"] for h in history] == ["carla", "api"]
+        # Who: the token, whatever the (ignored) X-Integrator-Actor header said.
+        assert [h["actor"] for h in history] == ["token:carla-ops", "token:carla-ops"]
+        [test_entry] = [
+            a
+            for a in (await api.get("/api/v1/audit", params={"target": "west"})).json()
+            if a["action"] == "destination.test"
+        ]
+        assert test_entry["actor"] == "token:carla-ops"
         removed = await api.delete("/api/v1/destinations/west")
         assert removed.status_code == 200
         assert "west" not in engine.catalog.destinations
@@ -299,8 +305,7 @@ async def test_destinations_api_put_takes_a_whole_definition_and_patch_some_keys
 ) -> None:
     engine = engine_on_files
     path = engine.settings.destinations_dir / "noord.yaml"
-    transport = httpx.ASGITransport(app=create_app(engine))
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+    async with api_client(engine) as api:
         shown = (await api.get("/api/v1/destinations/noord")).json()
         assert (shown["state"], shown["problem"]) == ("active", None)
         whole = shown["definition"]
@@ -357,8 +362,7 @@ async def test_removing_with_waiting_messages_tells_each_front_door_how_to_force
     with pytest.raises(DestinationBusy) as info:
         await engine.admin.remove("noord", actor="anna")
     assert "--force" not in str(info.value) and "force the removal" in str(info.value)
-    transport = httpx.ASGITransport(app=create_app(engine))
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+    async with api_client(engine) as api:
         refused = await api.delete("/api/v1/destinations/noord")
         assert refused.status_code == 409
         assert "?force=true" in refused.json()["detail"]

@@ -13,10 +13,10 @@ import pytest
 
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
-from integrator.http import create_app
 from integrator.presenters import iso_time, shown_time
 from integrator.search import BadSearch, build_filter
 from integrator.settings import Settings
+from tests.http.support import api_client
 from tests.integrator.support import settings_for
 
 AMSTERDAM = Settings(timezone="Europe/Amsterdam")
@@ -107,13 +107,10 @@ def test_a_bsn_that_cannot_be_one_is_refused_naming_bsn_without_echoing_it(typed
 async def api(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     engine = Engine(settings_for(tmp_path), catalog=build_catalog((), today=date(2026, 11, 27)))
     await engine.start()
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(engine)), base_url="http://engine"
-    )
     try:
-        yield client
+        async with api_client(engine) as client:
+            yield client
     finally:
-        await client.aclose()
         await engine.stop()
 
 

@@ -17,7 +17,7 @@ import pytest
 from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
-from integrator.http import create_app
+from tests.http.support import api_client
 from tests.integrator.support import destination, settings_for
 
 NOORD = "ziekenhuis-noord"
@@ -68,9 +68,8 @@ async def test_dry_run_answers_per_message_what_the_job_then_does(
     tmp_path: Path, noord: MllpReceiver, zuid: MllpReceiver, referral_data: dict[str, Any]
 ) -> None:
     engine = await start(tmp_path, noord.port, zuid.port)
-    transport = httpx.ASGITransport(app=create_app(engine))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+        async with api_client(engine) as api:
             resent_before = await submitted(engine, referral_data, "ZD700000001")
             fresh = await submitted(engine, referral_data, "ZD700000002")
             one = await api.post(
@@ -123,9 +122,8 @@ async def test_a_refused_batch_is_422_before_any_job_and_sends_nothing(
     tmp_path: Path, noord: MllpReceiver, zuid: MllpReceiver, referral_data: dict[str, Any]
 ) -> None:
     engine = await start(tmp_path, noord.port, zuid.port)
-    transport = httpx.ASGITransport(app=create_app(engine))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+        async with api_client(engine) as api:
             message_id = await submitted(engine, referral_data, "ZD700000011")
             for body in (
                 {"message_ids": [message_id], "mode": "original", "to": ZUID},
@@ -138,7 +136,8 @@ async def test_a_refused_batch_is_422_before_any_job_and_sends_nothing(
                     )
                     assert answer.status_code == 422, (body, answer.text)
             _, children = await engine.store.list_resends(message_id)
-            assert children == [] and await engine.store.list_audit() == []
+            assert children == []
+            assert [a.action for a in await engine.store.list_audit()] == ["token.create"]
             assert zuid.received == []
 
             queued = await engine.store.get_message(message_id)
@@ -156,9 +155,8 @@ async def test_deadletters_hide_the_resolved_ones_unless_all(
 ) -> None:
     async with MllpReceiver(ack_code="AR") as rejecting:
         engine = await start(tmp_path, rejecting.port, zuid.port)
-        transport = httpx.ASGITransport(app=create_app(engine))
         try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+            async with api_client(engine) as api:
                 dead = await submitted(engine, referral_data, "ZD700000021")
                 [row] = (await api.get("/api/v1/deadletters")).json()
                 assert (row["id"], row["state"], row["resolved_by"]) == (dead, "open", None)

@@ -13,7 +13,9 @@ import httpx
 import pytest
 
 from destinations.config import dump_destination
+from integrator.access import Grant, Role
 from integrator.store import Store
+from tests.http.support import bearer, token_in_store
 from tests.integrator.support import destination
 from tests.integrator.test_cli import SAMPLES, cli
 from tests.services import free_port
@@ -125,6 +127,15 @@ def test_with_a_running_engine_the_resend_goes_through_its_api(
 ) -> None:
     receiver_port = free_port()
     write_destination(env, receiver_port)
+    # Made on the server before the engine starts: one for support, one that may only look.
+    support = asyncio.run(
+        token_in_store(
+            env["INTEGRATOR_DATABASE_URL"], Grant(Role.RESEND), Grant(Role.INTAKE), name="support"
+        )
+    )
+    viewer = asyncio.run(
+        token_in_store(env["INTEGRATOR_DATABASE_URL"], Grant(Role.VIEWER), name="looker")
+    )
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "integrator", *args],
@@ -142,7 +153,9 @@ def test_with_a_running_engine_the_resend_goes_through_its_api(
         deadline = time.monotonic() + 15
         status = ""
         while time.monotonic() < deadline:
-            status = httpx.get(f"{base}/api/v1/messages/{message_id}", timeout=2).json()["status"]
+            status = httpx.get(
+                f"{base}/api/v1/messages/{message_id}", timeout=2, headers=bearer(support)
+            ).json()["status"]
             if status == "delivered":
                 break
             time.sleep(0.1)
@@ -158,11 +171,24 @@ def test_with_a_running_engine_the_resend_goes_through_its_api(
                 time.sleep(0.1)
         else:
             pytest.fail("engine did not answer /healthz within 30 s")
-        message_id = submit(env)
-        assert status_of(message_id) == "delivered"
-        result = cli(
-            "resend", message_id, "--reason", "GP called", "--mode", "remap", "--json", env=env
+        # Without INTEGRATOR_TOKEN the engine refuses, and the CLI says what to set.
+        refused = cli("submit", "--json", str(SAMPLES / "referral.json"), env=env)
+        assert refused.returncode == 1
+        assert (
+            refused.stderr.strip()
+            .splitlines()[-1]
+            .endswith(
+                "the running engine refused: set INTEGRATOR_TOKEN to a token with the intake role; "
+                "`integrator tokens create NAME --role intake` makes one"
+            )
         )
+        message_id = submit({**env, "INTEGRATOR_TOKEN": support})
+        assert status_of(message_id) == "delivered"
+        resend = ("resend", message_id, "--reason", "GP called", "--mode", "remap", "--json")
+        lacking = cli(*resend, env={**env, "INTEGRATOR_TOKEN": viewer})
+        assert lacking.returncode == 1
+        assert "set INTEGRATOR_TOKEN to a token with the resend role" in lacking.stderr
+        result = cli(*resend, env={**env, "INTEGRATOR_TOKEN": support})
         assert result.returncode == 0, result.stderr
         outcome = json.loads(result.stdout)
         assert outcome["via"] == "engine"

@@ -14,8 +14,10 @@ import uvicorn
 
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
+from integrator.access import Grant, Role
 from integrator.engine import Engine
 from integrator.http import create_app
+from tests.http.support import token_for
 from tests.integrator.support import destination, settings_for
 from tests.integrator.test_cli import cli
 
@@ -33,6 +35,7 @@ async def test_named_and_broad_selections_through_the_engine(
         assert settings.database_url == env["INTEGRATOR_DATABASE_URL"]
         engine = Engine(settings)
         await engine.start()
+        env = {**env, "INTEGRATOR_TOKEN": await token_for(engine, Grant(Role.RESEND))}
         server = uvicorn.Server(
             uvicorn.Config(
                 create_app(engine),

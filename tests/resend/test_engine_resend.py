@@ -24,6 +24,7 @@ from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.resending import resend_in_engine
 from integrator.store import RESEND_ACTION, MessageRecord
+from tests.http.support import bearer, token_for
 from tests.integrator.support import destination, settings_for
 
 TODAY = date(2026, 11, 27)
@@ -203,10 +204,13 @@ async def test_http_search_by_bsn_in_the_body_and_resend_jobs(
     async def remember(request: httpx.Request) -> None:
         urls.append(str(request.url))
 
+    anna = await token_for(engine, name="anna")
+    bart = await token_for(engine, name="bart")
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://engine",
         event_hooks={"request": [remember]},
+        headers=bearer(anna),
     )
     try:
         with capture_logs() as logs:
@@ -225,7 +229,6 @@ async def test_http_search_by_bsn_in_the_body_and_resend_jobs(
             one = await client.post(
                 f"/api/v1/messages/{original.id}/resend",
                 json={"reason": "GP called", "mode": "remap"},
-                headers={"x-integrator-actor": "anna"},
             )
             assert one.status_code == 201, one.text
             assert one.json()["mode"] == "remap"
@@ -248,7 +251,7 @@ async def test_http_search_by_bsn_in_the_body_and_resend_jobs(
                     "message_ids": [original.id],  # named: resent although resent before
                     "filter": {"destination": "ziekenhuis-noord"},
                 },
-                headers={"x-integrator-actor": "bart"},
+                headers=bearer(bart),
             )
             assert started.status_code == 202
             job = started.json()
@@ -262,7 +265,7 @@ async def test_http_search_by_bsn_in_the_body_and_resend_jobs(
             detail = (await client.get(f"/api/v1/messages/{original.id}")).json()
             assert detail["event"]["patient_bsn"] == BSN
             assert len(detail["resends"]) == 2
-            assert {r["actor"] for r in detail["resends"]} == {"anna", "bart"}
+            assert {r["actor"] for r in detail["resends"]} == {"token:anna", "token:bart"}
             child = await client.get(f"/api/v1/messages/{detail['resends'][0]['message_id']}")
             assert child.json()["resent_from"]["original_id"] == original.id
         assert all(BSN not in url for url in urls)

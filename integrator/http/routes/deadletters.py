@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from deadletter import list_dead_letters
 from integrator.http.deps import EngineDep, Limit
+from integrator.http.scope import ScopeDep
 from integrator.presenters import dead_letter_summary
 
 router = APIRouter(prefix="/api/v1", tags=["deadletters"])
@@ -16,6 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["deadletters"])
 @router.get("/deadletters")
 async def deadletters(
     engine: EngineDep,
+    scope: ScopeDep,
     destination: str | None = None,
     limit: Limit = 100,
     include_resolved: bool = Query(
@@ -26,8 +28,13 @@ async def deadletters(
 
     Each has its ``state`` (``open``, ``resending``, ``resolved``) and the link to the resend
     that resolved it (``resolved_by``), the same shape as ``integrator deadletter list --json``.
+    Only those of destinations in the caller's clusters.
     """
     letters = await list_dead_letters(
-        engine.store, destination_id=destination, limit=limit, include_resolved=include_resolved
+        engine.store,
+        destination_id=destination,
+        limit=limit,
+        include_resolved=include_resolved,
+        destination_ids=scope.destination_ids(engine.catalog),
     )
     return [dead_letter_summary(letter) for letter in letters]

@@ -2,19 +2,27 @@
 
 The rules live in the service; a route only maps its refusals to a status and, where the way
 out differs from the CLI's, says it in API terms (``?force=true``, ``PATCH``).
+
+Within the caller's clusters (``integrator.http.scope``): the listing holds their destinations,
+one outside them is a 404 like an unknown id (a 403 for one the caller can see but not change),
+and a change that would put a destination in a cluster outside them is a 403. Changes are
+recorded under the caller's identity; why goes in the ``X-Integrator-Reason`` header, as the
+body is the definition itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 
+from integrator.access.errors import AccessDenied
 from integrator.catalog import version_warnings
 from integrator.errors import PermanentError
-from integrator.http.deps import EngineDep, Revision, actor_of, json_object, reason_of
+from integrator.http.deps import EngineDep, Revision, json_object, reason_of
 from integrator.http.openapi import DESTINATION_BODY
+from integrator.http.scope import ScopeDep, cluster_of
 from integrator.operators import (
     Change,
     DestinationBusy,
@@ -26,9 +34,22 @@ from integrator.operators import (
 router = APIRouter(prefix="/api/v1", tags=["destinations"])
 
 
+def _within_scope(destination_id: str, engine: EngineDep, scope: ScopeDep) -> str:
+    """The path's destination id, if it lies in the caller's clusters; else 404 as unknown."""
+    missing = HTTPException(status_code=404, detail=str(UnknownDestination(destination_id)))
+    scope.require_destination(engine.catalog, destination_id, missing=missing)
+    return destination_id
+
+
+DestinationId = Annotated[str, Depends(_within_scope)]
+"""A ``{destination_id}`` of the path that the caller may see and use with the route."""
+
+
 async def _change(call: Awaitable[Change]) -> dict[str, Any]:
     try:
         change = await call
+    except AccessDenied as exc:
+        raise HTTPException(status_code=403, detail=str(exc)) from None
     except UnknownDestination as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
     except DestinationBusy as exc:
@@ -52,12 +73,18 @@ async def _change(call: Awaitable[Change]) -> dict[str, Any]:
 
 
 @router.get("/destinations")
-async def list_destinations(engine: EngineDep) -> list[dict[str, Any]]:
-    return await engine.admin.summaries()
+async def list_destinations(engine: EngineDep, scope: ScopeDep) -> list[dict[str, Any]]:
+    """The destinations of the caller's clusters, broken ones included."""
+    catalog = engine.catalog
+    return [
+        row
+        for row in await engine.admin.summaries()
+        if scope.allows(cluster_of(catalog, row["id"]))
+    ]
 
 
 @router.get("/destinations/{destination_id}")
-async def get_destination(destination_id: str, engine: EngineDep) -> dict[str, Any]:
+async def get_destination(destination_id: DestinationId, engine: EngineDep) -> dict[str, Any]:
     """The definition in service; a broken one's last good definition, with why it is broken."""
     try:
         view = await engine.admin.view(destination_id)
@@ -83,73 +110,75 @@ async def get_destination(destination_id: str, engine: EngineDep) -> dict[str, A
 
 
 @router.post("/destinations", status_code=201, openapi_extra=DESTINATION_BODY)
-async def add_destination(request: Request, engine: EngineDep) -> dict[str, Any]:
+async def add_destination(request: Request, engine: EngineDep, scope: ScopeDep) -> dict[str, Any]:
+    """Add a destination; only in a cluster where the caller may manage destinations."""
     definition = await json_object(request)
-    return await _change(
-        engine.admin.add(definition, actor=actor_of(request), reason=reason_of(request))
-    )
+    admin = engine.admin.within(scope.allows)
+    return await _change(admin.add(definition, actor=scope.actor, reason=reason_of(request)))
 
 
 @router.put("/destinations/{destination_id}", openapi_extra=DESTINATION_BODY)
 async def replace_destination(
-    destination_id: str, request: Request, engine: EngineDep
+    destination_id: DestinationId, request: Request, engine: EngineDep, scope: ScopeDep
 ) -> dict[str, Any]:
     definition = await json_object(request)
+    admin = engine.admin.within(scope.allows)
     return await _change(
-        engine.admin.replace(
-            destination_id, definition, actor=actor_of(request), reason=reason_of(request)
-        )
+        admin.replace(destination_id, definition, actor=scope.actor, reason=reason_of(request))
     )
 
 
 @router.patch("/destinations/{destination_id}")
 async def patch_destination(
-    destination_id: str, request: Request, engine: EngineDep
+    destination_id: DestinationId, request: Request, engine: EngineDep, scope: ScopeDep
 ) -> dict[str, Any]:
     """Change some keys: a JSON merge patch (RFC 7386); ``null`` takes a key back to default."""
     changes = await json_object(request)
+    admin = engine.admin.within(scope.allows)
     return await _change(
-        engine.admin.patch(
-            destination_id, changes, actor=actor_of(request), reason=reason_of(request)
-        )
+        admin.patch(destination_id, changes, actor=scope.actor, reason=reason_of(request))
     )
 
 
 @router.delete("/destinations/{destination_id}")
 async def remove_destination(
-    destination_id: str, request: Request, engine: EngineDep, force: bool = False
+    destination_id: DestinationId,
+    request: Request,
+    engine: EngineDep,
+    scope: ScopeDep,
+    force: bool = False,
 ) -> dict[str, Any]:
     return await _change(
         engine.admin.remove(
-            destination_id, actor=actor_of(request), force=force, reason=reason_of(request)
+            destination_id, actor=scope.actor, force=force, reason=reason_of(request)
         )
     )
 
 
 @router.post("/destinations/{destination_id}/pause")
 async def pause_destination(
-    destination_id: str, request: Request, engine: EngineDep
+    destination_id: DestinationId, request: Request, engine: EngineDep, scope: ScopeDep
 ) -> dict[str, Any]:
+    admin = engine.admin.within(scope.allows)
     return await _change(
-        engine.admin.set_enabled(
-            destination_id, False, actor=actor_of(request), reason=reason_of(request)
-        )
+        admin.set_enabled(destination_id, False, actor=scope.actor, reason=reason_of(request))
     )
 
 
 @router.post("/destinations/{destination_id}/resume")
 async def resume_destination(
-    destination_id: str, request: Request, engine: EngineDep
+    destination_id: DestinationId, request: Request, engine: EngineDep, scope: ScopeDep
 ) -> dict[str, Any]:
+    admin = engine.admin.within(scope.allows)
     return await _change(
-        engine.admin.set_enabled(
-            destination_id, True, actor=actor_of(request), reason=reason_of(request)
-        )
+        admin.set_enabled(destination_id, True, actor=scope.actor, reason=reason_of(request))
     )
 
 
 @router.get("/destinations/{destination_id}/history")
-async def destination_history(destination_id: str, engine: EngineDep) -> list[dict[str, Any]]:
+async def destination_history(
+    destination_id: DestinationId, engine: EngineDep
+) -> list[dict[str, Any]]:
     try:
         return await engine.admin.history(destination_id)
     except UnknownDestination as exc:
@@ -158,21 +187,24 @@ async def destination_history(destination_id: str, engine: EngineDep) -> list[di
 
 @router.post("/destinations/{destination_id}/rollback/{revision}")
 async def rollback_destination(
-    destination_id: str, revision: Revision, request: Request, engine: EngineDep
+    destination_id: DestinationId,
+    revision: Revision,
+    request: Request,
+    engine: EngineDep,
+    scope: ScopeDep,
 ) -> dict[str, Any]:
+    admin = engine.admin.within(scope.allows)
     return await _change(
-        engine.admin.rollback(
-            destination_id, revision, actor=actor_of(request), reason=reason_of(request)
-        )
+        admin.rollback(destination_id, revision, actor=scope.actor, reason=reason_of(request))
     )
 
 
 @router.post("/destinations/{destination_id}/test")
 async def send_test_message(
-    destination_id: str, engine: EngineDep, event_type: str | None = None
+    destination_id: DestinationId, engine: EngineDep, scope: ScopeDep, event_type: str | None = None
 ) -> Any:
     try:
-        result = await engine.admin.test(destination_id, event_type)
+        result = await engine.admin.test(destination_id, event_type, actor=scope.actor)
     except UnknownDestination as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
     except PermanentError as exc:

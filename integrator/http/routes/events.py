@@ -1,5 +1,10 @@
 """``/api/v1/events``: upstream systems submit events; support finds them and routes the
-unrouted ones (``integrator.events_routing``), as ``integrator events`` does."""
+unrouted ones (``integrator.events_routing``), as ``integrator events`` does.
+
+An event lies in the clusters of the destinations it has messages for: listings and searches
+hold those of the caller's clusters, one event outside them is a 404. Reading one in full, or
+searching by BSN, is audited (``patient_data.view``).
+"""
 
 from __future__ import annotations
 
@@ -17,15 +22,17 @@ from integrator.events_routing import (
     EventsRefused,
     RouteRequest,
     build_event_filter,
-    event_detail,
+    describe_event,
     listed_event_view,
     route_in_engine,
     route_report,
     select_events,
 )
 from integrator.http.bodies import PageLimit, PageOffset
-from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, actor_of
+from integrator.http.deps import EngineDep, JobsDep, Limit, Offset
 from integrator.http.openapi import EVENT_BODY
+from integrator.http.patient import record_view
+from integrator.http.scope import Scope, ScopeDep
 from integrator.jobs import Job
 from integrator.store.records import EventFilter
 
@@ -81,6 +88,7 @@ async def post_event(request: Request, engine: EngineDep) -> JSONResponse:
 @router.get("/events")
 async def list_events(
     engine: EngineDep,
+    scope: ScopeDep,
     zd_number: str | None = None,
     provider: str | None = None,
     event_type: str | None = None,
@@ -108,27 +116,31 @@ async def list_events(
         limit=limit,
         offset=offset,
     )
-    return await _search(engine, body)
+    return await _search(engine, scope, body)
 
 
 @router.post("/events/search")
-async def search_events(body: EventSearchBody, engine: EngineDep) -> list[dict[str, Any]]:
+async def search_events(
+    body: EventSearchBody, engine: EngineDep, scope: ScopeDep
+) -> list[dict[str, Any]]:
     """Like ``GET /api/v1/events``, and by patient BSN, which never goes in a URL."""
-    return await _search(engine, body)
+    return await _search(engine, scope, body)
 
 
 @router.post("/events/route")
 async def route_events(
-    body: RouteBody, request: Request, engine: EngineDep, registry: JobsDep
+    body: RouteBody, engine: EngineDep, scope: ScopeDep, registry: JobsDep
 ) -> JSONResponse:
-    """Route events to the destinations that serve them now; audited (``X-Integrator-Actor``).
+    """Route events to the destinations that serve them now; audited under the caller.
 
-    A dry run answers 200 with what would happen; otherwise a job answers 202, followed at
-    ``/api/v1/jobs/{id}``. Each event's messages are durable in the store when its chunk is.
+    Needs ``events.route`` for all clusters: an event goes to every destination that serves
+    its provider, whatever their cluster. A dry run answers 200 with what would happen;
+    otherwise a job answers 202, followed at ``/api/v1/jobs/{id}``. Each event's messages are
+    durable in the store when its chunk is.
     """
     route = RouteRequest(
         reason=body.reason,
-        actor=actor_of(request),
+        actor=scope.actor,
         event_ids=tuple(body.event_ids),
         provider=body.provider,
         since=body.since,
@@ -159,15 +171,24 @@ async def route_events(
 
 
 @router.get("/events/{event_id}")
-async def get_event(event_id: str, engine: EngineDep) -> dict[str, Any]:
-    """One event with its messages and routings; it holds patient data (name, BSN)."""
-    detail = await event_detail(engine.store, event_id)
-    if detail is None:
+async def get_event(event_id: str, engine: EngineDep, scope: ScopeDep) -> dict[str, Any]:
+    """One event with its messages and routings; it holds patient data (name, BSN), so
+    reading it is audited."""
+    event = await engine.store.get_event(event_id)
+    detail = (
+        await describe_event(
+            engine.store, event, destination_ids=scope.destination_ids(engine.catalog)
+        )
+        if event is not None
+        else None
+    )
+    if event is None or detail is None:
         raise HTTPException(status_code=404, detail="no event with that id")
+    await record_view(engine.store, scope.identity, event.id, view="event", bsn_hash=event.bsn_hash)
     return detail
 
 
-async def _search(engine: Engine, body: EventSearchBody) -> list[dict[str, Any]]:
+async def _search(engine: Engine, scope: Scope, body: EventSearchBody) -> list[dict[str, Any]]:
     try:
         flt: EventFilter = build_event_filter(
             engine.settings,
@@ -181,5 +202,15 @@ async def _search(engine: Engine, body: EventSearchBody) -> list[dict[str, Any]]
         )
     except EventsRefused as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
+    flt = dataclasses.replace(flt, destination_ids=scope.destination_ids(engine.catalog))
     found = await engine.store.list_events(flt, limit=body.limit, offset=body.offset)
+    if flt.bsn_hash is not None:
+        await record_view(
+            engine.store,
+            scope.identity,
+            "events.search",
+            view="events.search",
+            bsn_hash=flt.bsn_hash,
+            found=len(found),
+        )
     return [listed_event_view(e) for e in found]

@@ -7,11 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from integrator.http.deps import EngineDep
+from integrator.http.scope import ScopeDep
 from integrator.presenters import versions_table
 
 router = APIRouter(prefix="/api/v1", tags=["versions"])
 
 
 @router.get("/versions")
-async def versions(engine: EngineDep) -> list[dict[str, Any]]:
-    return versions_table(engine.today(), engine.catalog)
+async def versions(engine: EngineDep, scope: ScopeDep) -> list[dict[str, Any]]:
+    """Every message version; its users are the destinations in the caller's clusters."""
+    return versions_table(engine.today(), scope.visible_catalog(engine.catalog))

@@ -1,0 +1,67 @@
+"""The CLI as a client of the running engine's HTTP API: where it is, and the token it sends.
+
+Commands that work on the store directly are trusted as the operating-system user
+(``local:<user>``). Commands that hand their work to the running engine (``submit``,
+``resend``, ``deadletter resend``, ``events route``) go through its API, which asks for an
+API token like any other caller: the one in the environment variable ``INTEGRATOR_TOKEN``,
+sent as ``Authorization: Bearer …``, and the audit trail records that token
+(``token:<name>``). It is read here, not in ``Settings``: only these clients need it, and it
+is a secret that should not show up among the engine's settings. When the engine refuses
+(401, 403), the command stops with one line saying which role the token needs
+(docs/access.md).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Final
+
+import httpx
+
+from integrator.access.permissions import Role
+from integrator.errors import IntegratorError
+from integrator.settings import Settings
+
+TOKEN_VARIABLE: Final = "INTEGRATOR_TOKEN"  # noqa: S105 (the variable's name, not a token)
+
+
+class EngineRefused(IntegratorError):
+    """The running engine refused the command's token (none, unknown, expired, or lacking)."""
+
+    def __init__(self, role: Role) -> None:
+        super().__init__(
+            f"the running engine refused: set {TOKEN_VARIABLE} to a token with the "
+            f"{role.value} role; `integrator tokens create NAME --role {role.value}` makes one"
+        )
+        self.role = role
+
+
+def engine_url(settings: Settings) -> str:
+    return f"http://{settings.http_host}:{settings.http_port}"
+
+
+def auth_headers() -> dict[str, str]:
+    """``Authorization: Bearer $INTEGRATOR_TOKEN``, or nothing when the variable is unset."""
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    return {"authorization": f"Bearer {token}"} if token else {}
+
+
+def engine_client(settings: Settings, *, timeout: float) -> httpx.AsyncClient:
+    """A client of the running engine's API that sends the token of ``INTEGRATOR_TOKEN``."""
+    return httpx.AsyncClient(base_url=engine_url(settings), timeout=timeout, headers=auth_headers())
+
+
+def check_allowed(response: httpx.Response, role: Role) -> None:
+    """Raise ``EngineRefused`` naming ``role`` when the engine answered 401 or 403."""
+    if response.status_code in (401, 403):
+        raise EngineRefused(role)
+
+
+async def engine_running(settings: Settings) -> bool:
+    """Whether an engine answers on the configured port (``/healthz`` needs no token)."""
+    try:
+        async with httpx.AsyncClient(timeout=1.0) as client:
+            response = await client.get(f"{engine_url(settings)}/healthz")
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200

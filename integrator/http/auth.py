@@ -1,0 +1,117 @@
+"""Who is asking, and may they: one app-wide dependency, so every route is covered.
+
+``create_app`` adds :func:`authorize` as the first dependency of the whole app (like the query
+guard of ``integrator.http.query``), so a route added later is covered without doing anything.
+For the matched route it looks up the permission in ``ROUTE_PERMISSIONS``
+(``integrator.access.routes``) and:
+
+- refuses a route that is not in the table (403): a new route needs a decision first;
+- lets the open routes (permission ``None``: the probes, the docs pages) through;
+- reads ``Authorization: Bearer <token>`` and asks ``AccessService.authenticate_token``. A
+  missing, malformed, unknown, expired or revoked token, or one whose owner was deactivated,
+  gets the same 401 with ``WWW-Authenticate: Bearer``: the answer never tells which;
+- answers 403 when the identity holds the permission in no cluster (for a route in
+  ``EVERY_CLUSTER``: not in all of them);
+- keeps the identity and the route's permission on ``request.state``. Routes take them as
+  ``IdentityDep`` or, to narrow to the identity's clusters, as ``ScopeDep``
+  (``integrator.http.scope``).
+
+The rule itself (which roles carry a permission, which grants reach a cluster) is
+``Identity.may`` and ``Identity.visible_clusters``; this module only asks.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.routing import APIRoute
+
+from integrator.access.permissions import Identity, Permission, roles_with
+from integrator.access.routes import EVERY_CLUSTER, ROUTE_PERMISSIONS
+from integrator.engine import Engine
+from integrator.logging import get_logger
+
+log = get_logger("integrator.http")
+
+UNAUTHENTICATED: Final = (
+    "authentication required: send an API token as 'Authorization: Bearer itg_…' "
+    "(`integrator tokens create` makes one on the server)"
+)
+_CHALLENGE: Final = {"WWW-Authenticate": "Bearer"}
+
+
+def route_key(request: Request) -> tuple[str, str] | None:
+    """``(method, path template)`` of the matched route, as ``ROUTE_PERMISSIONS`` keys it."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return None
+    return request.method, route.path
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, or None for anything else."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+async def authorize(request: Request) -> None:
+    """The one check in front of every route; see the module's description."""
+    key = route_key(request)
+    if key is None or key not in ROUTE_PERMISSIONS:
+        log.error("route declares no permission", method=request.method, route=key)
+        raise HTTPException(status_code=403, detail="this route declares no permission")
+    permission = ROUTE_PERMISSIONS[key]
+    if permission is None:
+        return
+    identity = await _authenticate(request)
+    if identity is None:
+        raise HTTPException(status_code=401, detail=UNAUTHENTICATED, headers=_CHALLENGE)
+    everywhere = key in EVERY_CLUSTER
+    allowed = identity.may(permission) if everywhere else identity.may_somewhere(permission)
+    if not allowed:
+        raise HTTPException(status_code=403, detail=_refusal(permission, everywhere=everywhere))
+    request.state.identity = identity
+    request.state.permission = permission
+
+
+async def _authenticate(request: Request) -> Identity | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    engine: Engine = request.app.state.engine
+    return await engine.access.authenticate_token(token)
+
+
+def _refusal(permission: Permission, *, everywhere: bool) -> str:
+    roles = " or ".join(role.value for role in roles_with(permission))
+    where = "for all clusters" if everywhere else "for at least one cluster"
+    return f"this needs the {permission.value} permission {where} (role {roles})"
+
+
+Authorized = Annotated[None, Depends(authorize)]
+
+
+def _identity(request: Request, _checked: Authorized) -> Identity:
+    # ``authorize`` runs once per request (FastAPI caches it), first, as the app's dependency;
+    # naming it here too makes a route that asks for the identity safe on its own.
+    identity: Identity | None = getattr(request.state, "identity", None)
+    if identity is None:  # an open route asked for an identity: there is none
+        raise HTTPException(status_code=401, detail=UNAUTHENTICATED, headers=_CHALLENGE)
+    return identity
+
+
+IdentityDep = Annotated[Identity, Depends(_identity)]
+"""The authenticated identity of the request; its ``display`` is the audit trail's actor."""
+
+
+def _permission(request: Request, _identity: IdentityDep) -> Permission:
+    permission: Permission = request.state.permission
+    return permission
+
+
+RoutePermissionDep = Annotated[Permission, Depends(_permission)]
+"""The permission the matched route declares in ``ROUTE_PERMISSIONS``."""

@@ -1,0 +1,49 @@
+"""Request bodies are JSON, on every route of the app: anything else is a 415.
+
+A web page can make a browser send a ``text/plain`` body or an HTML form to any address
+without asking first ("simple" requests, no CORS preflight); it cannot send
+``application/json`` that way. So a write (POST, PUT, PATCH) that carries a body must say it
+is JSON: ``application/json``, or a ``+json`` type such as ``application/merge-patch+json``
+for PATCH. ``create_app`` adds ``require_json_body`` for the whole app, so it also covers the
+routes that read their body raw (``POST /api/v1/events``, ``POST /api/v1/destinations``).
+"""
+
+from __future__ import annotations
+
+import email.message
+from typing import Final
+
+from fastapi import HTTPException, Request
+
+WRITES: Final = frozenset({"POST", "PUT", "PATCH"})
+NOT_JSON: Final = "the body must be JSON: send it with 'Content-Type: application/json'"
+
+
+def is_json(content_type: str | None) -> bool:
+    """Whether a ``Content-Type`` value names JSON (parameters such as charset allowed)."""
+    if not content_type:
+        return False
+    parsed = email.message.Message()
+    parsed["content-type"] = content_type
+    if parsed.get_content_maintype() != "application":
+        return False
+    subtype = parsed.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
+
+
+def has_body(request: Request) -> bool:
+    """Whether the request says it carries a body (a length above 0, or chunks)."""
+    length = request.headers.get("content-length")
+    if length is not None:
+        return length.strip() not in ("", "0")
+    return "transfer-encoding" in request.headers
+
+
+async def require_json_body(request: Request) -> None:
+    """A 415 for a write whose body is not declared as JSON."""
+    if (
+        request.method in WRITES
+        and has_body(request)
+        and not is_json(request.headers.get("content-type"))
+    ):
+        raise HTTPException(status_code=415, detail=NOT_JSON)

@@ -1,0 +1,493 @@
+"""Access control on the HTTP API (docs/access.md): every route, tokens, roles and clusters.
+
+The world: destination ``noord`` in cluster CARD and ``lab`` in cluster LAB, each with one
+delivered referral of the same patient (so a BSN search finds one in each cluster). Tokens are
+made in the engine's store as ``integrator tokens create`` makes them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from fastapi import FastAPI
+
+from destinations.config import dump_destination
+from destinations.receiver import MllpReceiver
+from integrator.access import AccessService, Grant, Permission, Role
+from integrator.access.permissions import MATRIX
+from integrator.access.routes import EVERY_CLUSTER, ROUTE_PERMISSIONS
+from integrator.clock import ManualClock
+from integrator.engine import Engine
+from integrator.http import create_app
+from integrator.http.auth import UNAUTHENTICATED
+from tests.http.support import EVERY_ROLE, MAKER, bearer, make_token, token_for
+from tests.integrator.support import destination, settings_for
+
+BSN = "999990019"  # the sample referral's patient
+OPEN = {("GET", "/healthz"), ("GET", "/readyz")}
+UNKNOWN = str(uuid.uuid4())
+
+
+@dataclass
+class World:
+    engine: Engine
+    app: FastAPI
+    card_message: str
+    card_event: str
+    lab_message: str
+    lab_event: str
+    everything: str  # a token with every role for all clusters
+
+    def client(self, token: str | None = None, **headers: str) -> httpx.AsyncClient:
+        sent = {**(bearer(token) if token else {}), **headers}
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://api", headers=sent
+        )
+
+    async def token(self, *grants: Grant, name: str | None = None) -> str:
+        return await token_for(self.engine, *grants, name=name)
+
+
+def in_cluster(cluster: str, *roles: Role) -> list[Grant]:
+    return [Grant(role, cluster) for role in (roles or tuple(Role))]
+
+
+async def submitted(engine: Engine, sample: dict[str, Any], provider: str) -> tuple[str, str]:
+    data = copy.deepcopy(sample)
+    data["event_id"] = str(uuid.uuid4())
+    data["provider"]["id"] = provider
+    result = await engine.intake.submit(json.dumps(data), source="cli")
+    assert await engine.wait_settled(timeout=10)
+    [message] = result.messages
+    return message.message_id, result.event_id
+
+
+@pytest.fixture
+async def world(tmp_path: Path, referral_data: dict[str, Any]) -> AsyncIterator[World]:
+    async with MllpReceiver() as receiver:
+        settings = settings_for(tmp_path)
+        settings.destinations_dir.mkdir()
+        for dest_id, cluster, provider in (
+            ("noord", "CARD", "ziekenhuis-noord"),
+            ("lab", "LAB", "lab-west"),
+        ):
+            config = destination(dest_id, receiver.port, providers=[provider], cluster=cluster)
+            (settings.destinations_dir / f"{dest_id}.yaml").write_text(dump_destination(config))
+        engine = Engine(settings)
+        await engine.start()
+        try:
+            card_message, card_event = await submitted(engine, referral_data, "ziekenhuis-noord")
+            lab_message, lab_event = await submitted(engine, referral_data, "lab-west")
+            yield World(
+                engine,
+                create_app(engine),
+                card_message,
+                card_event,
+                lab_message,
+                lab_event,
+                await token_for(engine, name="everything"),
+            )
+        finally:
+            await engine.stop()
+
+
+def routes(app: FastAPI) -> list[tuple[str, str]]:
+    return [
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    ]
+
+
+def filled(world: World, path: str, job_id: str = UNKNOWN) -> str:
+    """The path with plausible ids of CARD's things in it."""
+    values = {
+        "message_id": world.card_message,
+        "event_id": world.card_event,
+        "destination_id": "noord",
+        "job_id": job_id,
+        "revision": "1",
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: values[m[1]], path)
+
+
+def unknown_path(path: str) -> str:
+    """The path with ids nothing has."""
+    return re.sub(r"\{(\w+)\}", lambda m: "1" if m[1] == "revision" else UNKNOWN, path)
+
+
+def lacking(permission: Permission) -> Role:
+    """A role without ``permission``."""
+    return next(role for role in Role if permission not in MATRIX[role])
+
+
+# -- authentication --------------------------------------------------------------------------
+
+
+async def test_every_route_refuses_a_request_without_a_valid_token_except_the_probes(
+    world: World,
+) -> None:
+    revoked = await world.engine.access.create_token(MAKER, "revoked", list(EVERY_ROLE))
+    await world.engine.access.revoke_token(MAKER, revoked.id)
+    # Made by a clock two hours behind, valid for one: expired an hour ago.
+    earlier = ManualClock(world.engine.clock.now() - timedelta(hours=2))
+    expired = await AccessService(world.engine.store, earlier).create_token(
+        MAKER, "expired", list(EVERY_ROLE), expires_in=timedelta(hours=1)
+    )
+    wrong = [
+        {},
+        bearer("itg_" + "x" * 43),  # the shape of a token, but no such token
+        bearer("not-a-token"),
+        bearer(revoked.token),
+        bearer(expired.token),
+        {"authorization": f"Basic {revoked.token}"},
+        {"authorization": "Bearer"},
+        {"x-integrator-actor": "admin"},  # a name is no identity
+    ]
+    served = routes(world.app)
+    assert len(served) == len(ROUTE_PERMISSIONS) - 2  # all but the docs pages
+    async with world.client() as anonymous:
+        for method, path in served:
+            url = filled(world, path)
+            for headers in wrong:
+                answer = await anonymous.request(method, url, headers=headers)
+                if (method, path) in OPEN:
+                    assert answer.status_code == 200, (method, path)
+                    continue
+                # One answer for every kind of wrong: it never tells which.
+                assert answer.status_code == 401, (method, path, headers, answer.text)
+                assert answer.headers["www-authenticate"] == "Bearer"
+                assert answer.json() == {"detail": UNAUTHENTICATED}
+    # Nothing was done on the way: no resend, no change, no test message, no view.
+    actions = {a.action for a in await world.engine.store.list_audit(limit=1000)}
+    assert actions == {"token.create", "token.revoke"}
+    assert (world.engine.settings.destinations_dir / "noord.yaml").exists()
+
+
+async def test_a_token_without_the_role_gets_403_on_every_route(world: World) -> None:
+    tokens = {role: await world.token(Grant(role), name=f"only-{role.value}") for role in Role}
+    for method, path in routes(world.app):
+        permission = ROUTE_PERMISSIONS[(method, path)]
+        if permission is None:
+            continue
+        role = lacking(permission)
+        async with world.client(tokens[role]) as client:
+            answer = await client.request(method, filled(world, path))
+        assert answer.status_code == 403, (method, path, role, answer.text)
+        assert permission.value in answer.json()["detail"]
+    assert (world.engine.settings.destinations_dir / "noord.yaml").exists()
+
+
+async def test_routes_about_every_cluster_need_the_permission_for_all_clusters(
+    world: World,
+) -> None:
+    lab_only = await world.token(*in_cluster("LAB"))
+    for method, path in sorted(EVERY_CLUSTER):
+        async with world.client(lab_only) as client:
+            answer = await client.request(method, filled(world, path), json={})
+        assert answer.status_code == 403, (method, path)
+        assert "for all clusters" in answer.json()["detail"]
+    async with world.client(await world.token(Grant(Role.METRICS))) as scraper:
+        metrics = await scraper.get("/metrics")
+        assert metrics.status_code == 200 and "integrator_" in metrics.text
+        assert (await scraper.get("/api/v1/messages")).status_code == 403
+
+
+async def test_a_route_missing_from_the_table_is_refused_even_with_every_role(
+    world: World,
+) -> None:
+    @world.app.get("/api/v1/undeclared")
+    async def undeclared() -> list[str]:
+        return ["leak"]
+
+    async with world.client(world.everything) as client:
+        answer = await client.get("/api/v1/undeclared")
+    assert answer.status_code == 403 and "leak" not in answer.text
+
+
+async def test_the_openapi_document_says_which_token_each_route_needs(world: World) -> None:
+    document = world.app.openapi()
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for method, path in routes(world.app):
+        operation = document["paths"][path][method.lower()]
+        permission = ROUTE_PERMISSIONS[(method, path)]
+        if permission is None:
+            assert "security" not in operation
+        else:
+            assert operation["security"] == [{"bearer": []}]
+            assert f"`{permission.value}`" in operation["description"]
+
+
+# -- clusters ---------------------------------------------------------------------------------
+
+
+async def test_outside_its_clusters_a_token_sees_nothing_and_each_thing_is_unknown(
+    world: World,
+) -> None:
+    engine = world.engine
+    await engine.store.set_status(world.card_message, "dead", last_error="gone")
+    await engine.store.set_status(world.lab_message, "dead", last_error="gone")
+    async with world.client(world.everything) as admin:
+        started = await admin.post(
+            "/api/v1/resend", json={"reason": "card job", "message_ids": [world.card_message]}
+        )
+        assert started.status_code == 202, started.text
+        card_job = started.json()["id"]
+        assert await engine.wait_settled(timeout=10)
+        assert (await admin.get(f"/api/v1/jobs/{card_job}")).status_code == 200
+
+    lab_only = await world.token(*in_cluster("LAB"), name="lab-support")
+    bodies: dict[tuple[str, str], Any] = {
+        ("POST", "/api/v1/messages/{message_id}/resend"): {"reason": "x"},
+        ("PUT", "/api/v1/destinations/{destination_id}"): {"id": "noord"},
+        ("PATCH", "/api/v1/destinations/{destination_id}"): {"port": 1},
+    }
+    audit_before = len(await engine.store.list_audit(limit=1000))
+    async with world.client(lab_only) as lab:
+        # Each route about one of CARD's things answers as for an unknown id.
+        for method, path in routes(world.app):
+            if "{" not in path:
+                continue
+            body = bodies.get((method, path))
+            foreign = await lab.request(
+                method, filled(world, path, card_job), json=body if body else None
+            )
+            unknown = await lab.request(method, unknown_path(path), json=body if body else None)
+            assert foreign.status_code == unknown.status_code == 404, (method, path)
+            assert foreign.json()["detail"].replace("noord", UNKNOWN) == unknown.json()["detail"]
+
+        # Listings leave CARD's destinations and messages out.
+        messages = (await lab.get("/api/v1/messages")).json()
+        assert [m["id"] for m in messages] == [world.lab_message]
+        found = (await lab.post("/api/v1/messages/search", json={"bsn": BSN})).json()
+        assert [m["id"] for m in found] == [world.lab_message]
+        assert [m["id"] for m in (await lab.get("/api/v1/messages?destination=noord")).json()] == []
+        events = (await lab.get("/api/v1/events")).json()
+        assert [e["id"] for e in events] == [world.lab_event]
+        by_bsn = (await lab.post("/api/v1/events/search", json={"bsn": BSN})).json()
+        assert [e["id"] for e in by_bsn] == [world.lab_event]
+        letters = (await lab.get("/api/v1/deadletters", params={"all": "true"})).json()
+        assert [d["id"] for d in letters] == [world.lab_message]
+        assert [d["id"] for d in (await lab.get("/api/v1/destinations")).json()] == ["lab"]
+        users = {v["name"]: v["destinations"] for v in (await lab.get("/api/v1/versions")).json()}
+        assert users["ref-v2"] == ["lab"]
+        # Its own cluster's things are there.
+        assert (await lab.get(f"/api/v1/messages/{world.lab_message}")).status_code == 200
+        assert (await lab.get(f"/api/v1/events/{world.lab_event}")).status_code == 200
+        assert (await lab.get("/api/v1/destinations/lab")).status_code == 200
+
+    async with world.client(world.everything) as admin:
+        letters = (await admin.get("/api/v1/deadletters", params={"all": "true"})).json()
+        assert {d["id"] for d in letters} == {world.card_message, world.lab_message}
+        listed = {d["id"] for d in (await admin.get("/api/v1/destinations")).json()}
+        assert listed == {"noord", "lab"}
+    # The refused requests changed nothing and recorded no view: only the LAB views did.
+    after = await engine.store.list_audit(limit=1000)
+    new = after[: len(after) - audit_before]
+    assert {a.action for a in new} == {"patient_data.view"}
+    assert all(a.target != world.card_message and a.target != world.card_event for a in new)
+    assert (engine.settings.destinations_dir / "noord.yaml").exists()
+    assert engine.catalog.destinations["noord"].port != 1
+
+
+async def test_resend_stays_within_the_clusters_also_with_to(world: World) -> None:
+    engine = world.engine
+    lab_support = await world.token(*in_cluster("LAB", Role.RESEND), name="lab-resend")
+    async with world.client(lab_support) as lab:
+        own = await lab.post(f"/api/v1/messages/{world.lab_message}/resend", json={"reason": "r"})
+        assert own.status_code == 201, own.text
+        foreign = await lab.post(
+            f"/api/v1/messages/{world.card_message}/resend", json={"reason": "r"}
+        )
+        assert foreign.status_code == 404
+        assert foreign.json() == {"detail": "no message with that id"}
+        # To a destination in another cluster: as if it were not configured.
+        for url, body in (
+            (f"/api/v1/messages/{world.lab_message}/resend", {"reason": "r"}),
+            ("/api/v1/resend", {"reason": "r", "message_ids": [world.lab_message]}),
+            (
+                "/api/v1/resend",
+                {"reason": "r", "message_ids": [world.lab_message], "dry_run": True},
+            ),
+        ):
+            to_card = await lab.post(url, json={**body, "to": "noord", "mode": "remap"})
+            to_nowhere = await lab.post(url, json={**body, "to": "nowhere", "mode": "remap"})
+            assert to_card.status_code == to_nowhere.status_code == 422, to_card.text
+            assert to_card.json()["detail"] == "destination noord is not configured"
+            assert to_nowhere.json()["detail"] == "destination nowhere is not configured"
+        named = await lab.post(
+            "/api/v1/resend", json={"reason": "r", "message_ids": [world.card_message]}
+        )
+        assert named.status_code == 404
+        assert named.json() == {"detail": f"no message with id {world.card_message}"}
+        # A filter finds only LAB's messages: CARD's one is not even considered.
+        broad = await lab.post(
+            "/api/v1/resend",
+            json={"reason": "r", "filter": {"zd_number": "ZD100000001"}, "dry_run": True},
+        )
+        assert [r["original_id"] for r in broad.json()["results"]] == [world.lab_message]
+    assert await engine.wait_settled(timeout=10)
+    _, card_resends = await engine.store.list_resends(world.card_message)
+    _, lab_resends = await engine.store.list_resends(world.lab_message)
+    assert card_resends == [] and len(lab_resends) == 1
+
+    # With the role in CARD too, the resend to noord goes.
+    both = await world.token(
+        *in_cluster("LAB", Role.RESEND), *in_cluster("CARD", Role.RESEND), name="both"
+    )
+    async with world.client(both) as support:
+        moved = await support.post(
+            f"/api/v1/messages/{world.lab_message}/resend",
+            json={"reason": "moved", "to": "noord", "mode": "remap"},
+        )
+        assert moved.status_code == 201, moved.text
+        assert moved.json()["destination"] == "noord"
+
+
+async def test_destinations_change_only_within_the_clusters(world: World) -> None:
+    engine = world.engine
+    files = engine.settings.destinations_dir
+    operator = await world.token(
+        Grant(Role.DESTINATIONS, "LAB"), Grant(Role.VIEWER, "CARD"), name="lab-ops"
+    )
+    async with world.client(world.everything) as admin:
+        shown = (await admin.get("/api/v1/destinations/lab")).json()["definition"]
+    async with world.client(operator) as ops:
+        # Seen (viewer in CARD) but not to be changed there: 403, not 404.
+        assert (await ops.get("/api/v1/destinations/noord")).status_code == 200
+        paused = await ops.post("/api/v1/destinations/noord/pause")
+        assert paused.status_code == 403 and "CARD" in paused.json()["detail"]
+        # Moving its own destination into a cluster it has no say in: 403, nothing written.
+        before = (files / "lab.yaml").read_text()
+        moved = await ops.patch("/api/v1/destinations/lab", json={"cluster": "CARD"})
+        assert moved.status_code == 403 and "cluster CARD" in moved.json()["detail"]
+        replaced = await ops.put("/api/v1/destinations/lab", json={**shown, "cluster": None})
+        assert replaced.status_code == 403
+        assert (files / "lab.yaml").read_text() == before
+        assert engine.catalog.destinations["lab"].cluster == "LAB"
+        # Adding: only into its own cluster.
+        new = yaml.safe_load(dump_destination(destination("west", 2599, providers=["west"])))
+        refused = await ops.post("/api/v1/destinations", json={**new, "cluster": "CARD"})
+        assert refused.status_code == 403 and not (files / "west.yaml").exists()
+        added = await ops.post("/api/v1/destinations", json={**new, "cluster": "LAB"})
+        assert added.status_code == 201, added.text
+        changed = await ops.patch("/api/v1/destinations/lab", json={"port": 2598})
+        assert changed.status_code == 200, changed.text
+    assert engine.catalog.destinations["lab"].port == 2598
+    history = await engine.store.list_destination_revisions("west")
+    assert [r.actor for r in history] == ["token:lab-ops"]
+
+
+# -- the audit trail ---------------------------------------------------------------------------
+
+
+async def test_the_audit_records_the_token_whatever_the_actor_header_says(world: World) -> None:
+    engine = world.engine
+    support = await world.token(Grant(Role.RESEND), Grant(Role.DESTINATIONS), name="helpdesk")
+    async with world.client(support, **{"x-integrator-actor": "mallory"}) as client:
+        resent = await client.post(
+            f"/api/v1/messages/{world.card_message}/resend", json={"reason": "GP called"}
+        )
+        assert resent.status_code == 201, resent.text
+        paused = await client.post(
+            "/api/v1/destinations/lab/pause", headers={"x-integrator-reason": "maintenance"}
+        )
+        assert paused.status_code == 200, paused.text
+    _, [resend] = await engine.store.list_resends(world.card_message)
+    assert resend.actor == "token:helpdesk"
+    entries = await engine.store.list_audit(limit=1000)
+    assert {a.actor for a in entries if a.action != "token.create"} == {"token:helpdesk"}
+    [pause] = [a for a in entries if a.action == "destination.pause"]
+    assert (pause.target, pause.reason) == ("lab", "maintenance")
+    assert "mallory" not in repr(entries)
+
+
+async def test_every_view_of_patient_data_is_audited_with_the_bsn_hash_never_the_bsn(
+    world: World,
+) -> None:
+    engine = world.engine
+    hashed = engine.settings.bsn_hash(BSN)
+    support = await world.token(Grant(Role.RESEND), name="support")
+    async with world.client(support) as client:
+        for answer in (
+            await client.get(f"/api/v1/messages/{world.card_message}"),
+            await client.get(f"/api/v1/events/{world.card_event}"),
+            await client.post("/api/v1/messages/search", json={"bsn": BSN}),
+            await client.post("/api/v1/events/search", json={"bsn": BSN}),
+            # Not views of a patient: a search without BSN, summaries, an unknown id.
+            await client.post("/api/v1/messages/search", json={"zd_number": "ZD100000001"}),
+            await client.get("/api/v1/messages"),
+        ):
+            assert answer.status_code == 200, answer.text
+        assert (await client.get(f"/api/v1/messages/{UNKNOWN}")).status_code == 404
+    async with world.client(world.everything) as auditor:
+        trail = await auditor.get("/api/v1/audit", params={"limit": 1000})
+    views = [a for a in trail.json() if a["action"] == "patient_data.view"]
+    assert [(v["actor"], v["target"], v["details"]["view"]) for v in reversed(views)] == [
+        ("token:support", world.card_message, "message"),
+        ("token:support", world.card_event, "event"),
+        ("token:support", "messages.search", "messages.search"),
+        ("token:support", "events.search", "events.search"),
+    ]
+    assert all(v["details"]["bsn_hash"] == hashed for v in views)
+    assert [v["details"].get("found") for v in reversed(views)] == [None, None, 2, 2]
+    assert BSN not in trail.text and "Berg" not in trail.text
+
+
+# -- what a body may be -----------------------------------------------------------------------
+
+
+async def test_a_body_that_is_not_declared_json_is_refused_with_415(
+    world: World, referral_data: dict[str, Any]
+) -> None:
+    engine = world.engine
+    event = copy.deepcopy(referral_data)
+    event["event_id"] = str(uuid.uuid4())
+    raw = json.dumps(event)
+    intake = await world.token(Grant(Role.INTAKE))
+    async with world.client(intake) as upstream:
+        # What a web page can make a browser send anywhere without asking first.
+        for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+            headers = {"content-type": content_type} if content_type else {}
+            answer = await upstream.post("/api/v1/events", content=raw, headers=headers)
+            assert answer.status_code == 415, content_type
+        assert await engine.store.get_event(event["event_id"]) is None
+        accepted = await upstream.post(
+            "/api/v1/events", content=raw, headers={"content-type": "application/json"}
+        )
+        assert accepted.status_code == 202, accepted.text
+    async with world.client(world.everything) as client:
+        for method, url in (
+            ("POST", "/api/v1/messages/search"),
+            ("POST", "/api/v1/resend"),
+            ("POST", "/api/v1/destinations"),
+            ("PATCH", "/api/v1/destinations/lab"),
+        ):
+            answer = await client.request(
+                method, url, content=b'{"bsn": "999990019"}', headers={"content-type": "text/plain"}
+            )
+            assert answer.status_code == 415, url
+            assert BSN not in answer.text
+    async with world.client() as anonymous:  # who is asking comes first
+        answer = await anonymous.post(
+            "/api/v1/events", content=raw, headers={"content-type": "text/plain"}
+        )
+        assert answer.status_code == 401
+
+
+async def test_a_token_made_by_another_service_works_with_the_engine(world: World) -> None:
+    # The CLI makes tokens with its own AccessService on the same store.
+    token = await make_token(AccessService(world.engine.store, world.engine.clock))
+    async with world.client(token) as client:
+        assert (await client.get("/api/v1/messages")).status_code == 200
