@@ -13,8 +13,10 @@ is a secret that should not show up among the engine's settings. When the engine
 
 from __future__ import annotations
 
+import asyncio
 import os
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
 import httpx
 
@@ -65,3 +67,32 @@ async def engine_running(settings: Settings) -> bool:
     except httpx.HTTPError:
         return False
     return response.status_code == 200
+
+
+async def follow_job(
+    client: httpx.AsyncClient,
+    job: dict[str, Any],
+    *,
+    check: Callable[[httpx.Response], None],
+    progress: Callable[[int, int], None] | None,
+    what: str,
+    poll: float = 0.1,
+) -> list[dict[str, Any]]:
+    """Poll a job the engine started (``/api/v1/jobs/{id}``) to its end; its results.
+
+    ``check`` turns a refused answer into the command's own error; ``progress(done, total)``
+    drives a progress bar. A job that failed is a ``RuntimeError`` naming ``what`` it did.
+    """
+    while job["state"] == "running":
+        if progress is not None:
+            progress(job["done"], job["total"])
+        await asyncio.sleep(poll)
+        response = await client.get(f"/api/v1/jobs/{job['id']}")
+        check(response)
+        job = response.json()
+    if job["state"] != "done":
+        raise RuntimeError(f"the engine's {what} job failed: {job.get('error')}")
+    if progress is not None:
+        progress(job["done"], job["total"])
+    results: list[dict[str, Any]] = job["results"]
+    return results

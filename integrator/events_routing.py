@@ -38,7 +38,7 @@ from destinations.config import EVENT_TYPES
 from destinations.worker import OutboundMessage
 from integrator.access.permissions import Role
 from integrator.clock import Clock, SystemClock
-from integrator.engine_api import check_allowed, engine_client
+from integrator.engine_api import check_allowed, engine_client, follow_job
 from integrator.errors import PermanentError
 from integrator.intake import Intake
 from integrator.logging import get_logger
@@ -504,20 +504,9 @@ async def route_via_http(
         answer: dict[str, Any] = response.json()
         if request.dry_run:
             return [*answer["routed"], *answer["skipped"]]
-        job = answer
-        while job["state"] == "running":
-            if progress is not None:
-                progress(job["done"], job["total"])
-            await asyncio.sleep(poll)
-            response = await client.get(f"/api/v1/jobs/{job['id']}")
-            _raise_for(response)
-            job = response.json()
-    if job["state"] != "done":
-        raise RuntimeError(f"the engine's routing job failed: {job.get('error')}")
-    if progress is not None:
-        progress(job["done"], job["total"])
-    results: list[dict[str, Any]] = job["results"]
-    return results
+        return await follow_job(
+            client, answer, check=_raise_for, progress=progress, what="routing", poll=poll
+        )
 
 
 def _raise_for(response: httpx.Response) -> None:

@@ -9,7 +9,6 @@ the engine's HTTP API when it answers, like ``integrator submit``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,7 +27,7 @@ from destinations.worker import OutboundMessage
 from integrator.access.permissions import Role
 from integrator.clock import Clock, SystemClock
 from integrator.engine import Engine
-from integrator.engine_api import check_allowed, engine_client
+from integrator.engine_api import check_allowed, engine_client, follow_job
 from integrator.intake import Intake
 from integrator.settings import Settings
 from integrator.store import MessageRecord, NewMessage, Store
@@ -174,20 +173,14 @@ async def resend_via_http(
     async with engine_client(settings, timeout=60.0) as client:
         response = await client.post("/api/v1/resend", json=body)
         _raise_for(response)
-        job: dict[str, Any] = response.json()
-        while job["state"] == "running":
-            if progress is not None:
-                progress(job["done"], job["total"])
-            await asyncio.sleep(poll)
-            response = await client.get(f"/api/v1/jobs/{job['id']}")
-            _raise_for(response)
-            job = response.json()
-    if job["state"] != "done":
-        raise RuntimeError(f"the engine's resend job failed: {job.get('error')}")
-    if progress is not None:
-        progress(job["done"], job["total"])
-    results: list[dict[str, Any]] = job["results"]
-    return results
+        return await follow_job(
+            client,
+            response.json(),
+            check=_raise_for,
+            progress=progress,
+            what="resend",
+            poll=poll,
+        )
 
 
 def _raise_for(response: httpx.Response) -> None:
