@@ -118,6 +118,18 @@ class Change:
     def changed(self) -> bool:
         return self.revision is not None
 
+    def to_json(self) -> dict[str, Any]:
+        """The change as the CLI's ``--json`` and the API answer it (one shape for both)."""
+        return {
+            "destination": self.destination_id,
+            "action": self.action,
+            "changed": self.changed,
+            "revision": self.revision,
+            "rewrote_refused_file": self.rewrote_refused_file,
+            "warnings": list(self.warnings),
+            "diff": self.diff,
+        }
+
 
 State = Literal["active", "paused", "broken"]
 

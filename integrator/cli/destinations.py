@@ -47,19 +47,8 @@ ReasonOption = Annotated[str | None, typer.Option(help="Why; kept in the history
 
 
 def _report(change: Change, as_json: bool) -> None:
-
     if as_json:
-        print_json(
-            {
-                "destination": change.destination_id,
-                "action": change.action,
-                "changed": change.changed,
-                "revision": change.revision,
-                "rewrote_refused_file": change.rewrote_refused_file,
-                "warnings": list(change.warnings),
-                "diff": change.diff,
-            }
-        )
+        print_json(change.to_json())
         return
     if change.changed:
         console.print(

@@ -61,15 +61,7 @@ async def _change(call: Awaitable[Change]) -> dict[str, Any]:
         raise HTTPException(status_code=422, detail=detail) from None
     except PermanentError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
-    return {
-        "destination": change.destination_id,
-        "action": change.action,
-        "changed": change.changed,
-        "revision": change.revision,
-        "rewrote_refused_file": change.rewrote_refused_file,
-        "warnings": list(change.warnings),
-        "diff": change.diff,
-    }
+    return change.to_json()
 
 
 @router.get("/destinations")
