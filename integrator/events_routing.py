@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,7 +47,15 @@ from integrator.metrics import Metrics
 from integrator.presenters import audit_view, event_summary, message_summary
 from integrator.search import BadSearch, build_filter
 from integrator.settings import Settings
-from integrator.store import EventRecord, MessageFilter, NewMessage, Store, StoreError
+from integrator.store import (
+    EventRecord,
+    MessageFilter,
+    NewMessage,
+    NotFound,
+    Store,
+    StoreError,
+    idprefix,
+)
 from integrator.store.records import (
     ROUTE_ACTION,
     EventFilter,
@@ -73,6 +82,8 @@ Progress = Callable[[int, int], None]
 """``progress(done, total)``."""
 
 # How the CLI names what the API calls a field.
+_ID_START = re.compile(r"[0-9a-f-]{4,36}")
+
 _CLI_NAMES = {
     "event_ids": "EVENT_ID",
     "selection": "EVENT_ID… or --provider",
@@ -241,9 +252,11 @@ class RouteRequest:
         if len(self.event_ids) > MAX_BATCH:
             raise EventsRefused("event_ids", f"at most {MAX_BATCH} at a time")
         for position, event_id in enumerate(self.event_ids, start=1):
-            if not _is_uuid(event_id):
+            if not _is_id_text(event_id):
                 # Not echoed: whatever was pasted there may be patient data.
-                raise EventsRefused("event_ids", f"id {position} is not an event id (a UUID)")
+                raise EventsRefused(
+                    "event_ids", f"id {position} is not an event id (a UUID, or its start)"
+                )
         build_event_filter(settings, since=self.since, until=self.until)
         actor = (self.actor or "").strip()[:128] or "unknown"
         return dataclasses.replace(
@@ -251,7 +264,7 @@ class RouteRequest:
             reason=reason,
             actor=actor,
             provider=provider,
-            event_ids=tuple(dict.fromkeys(str(uuid.UUID(e.strip())) for e in self.event_ids)),
+            event_ids=tuple(dict.fromkeys(_id_text(e) for e in self.event_ids)),
             route_id=self.route_id or str(uuid.uuid4()),
         )
 
@@ -303,6 +316,7 @@ async def select_events(store: Store, settings: Settings, request: RouteRequest)
     """
     request = request.checked(settings)
     if request.event_ids:
+        request = dataclasses.replace(request, event_ids=await _full_ids(store, request.event_ids))
         found: list[ListedEvent] = []
         for start in range(0, len(request.event_ids), IDS_PER_QUERY):
             part = request.event_ids[start : start + IDS_PER_QUERY]
@@ -529,6 +543,29 @@ def _is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _is_id_text(text: str) -> bool:
+    """A whole event id, or text that can start one (as listings show ids shortened)."""
+    return _is_uuid(text) or _ID_START.fullmatch(idprefix.normalise(text)) is not None
+
+
+def _id_text(text: str) -> str:
+    return str(uuid.UUID(text.strip())) if _is_uuid(text) else idprefix.normalise(text)
+
+
+async def _full_ids(store: Store, ids: Sequence[str]) -> tuple[str, ...]:
+    """Whole ids for ids and unique prefixes of ids; an unknown or ambiguous one refuses all."""
+    full = []
+    for given in ids:
+        if _is_uuid(given):
+            full.append(given)
+            continue
+        try:
+            full.append(await store.resolve_event_id(given))
+        except (NotFound, idprefix.AmbiguousIdPrefix, idprefix.BadIdPrefix) as exc:
+            raise EventsRefused("event_ids", str(exc)) from None
+    return tuple(dict.fromkeys(full))
 
 
 # -- the metric --------------------------------------------------------------------------------

@@ -168,8 +168,8 @@ def with_admin(
     return with_store(action_on_store, settings, read_only=read_only)
 
 
-class BadMessageId(PermanentError):
-    """An id as given matches no message, or several: bad input (exit 2)."""
+class BadId(PermanentError):
+    """An id as given matches nothing, or several things: bad input (exit 2)."""
 
     exit_code = 2
 
@@ -179,20 +179,26 @@ async def resolve_message_ids(store: Store, ids: Sequence[str]) -> list[str]:
 
     For every command that takes message ids, inside its store action (one line:
     ``ids = await resolve_message_ids(store, ids)``). An unknown id, a prefix shorter than
-    four characters or one that several ids start with (they are listed) is a ``BadMessageId``,
+    four characters or one that several ids start with (they are listed) is a ``BadId``,
     which the commands' error mapping turns into exit 2; raised, not exited here, so that a
     command's own handling (a batch's, say) stays in charge.
     """
-    from integrator.store import UnknownMessage
+    return [await _resolved(store.resolve_message_id, given) for given in ids]
+
+
+async def resolve_event_ids(store: Store, ids: Sequence[str]) -> list[str]:
+    """Like ``resolve_message_ids``, for event ids."""
+    return [await _resolved(store.resolve_event_id, given) for given in ids]
+
+
+async def _resolved(resolve: Callable[[str], Awaitable[str]], given: str) -> str:
+    from integrator.store import NotFound
     from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix
 
-    full = []
-    for given in ids:
-        try:
-            full.append(await store.resolve_message_id(given))
-        except (UnknownMessage, AmbiguousIdPrefix, BadIdPrefix) as exc:
-            raise BadMessageId(str(exc)) from None
-    return full
+    try:
+        return await resolve(given)
+    except (NotFound, AmbiguousIdPrefix, BadIdPrefix) as exc:
+        raise BadId(str(exc)) from None
 
 
 class progress_bar:

@@ -25,6 +25,7 @@ from integrator.cli.common import (
     local_actor,
     print_json,
     progress_bar,
+    resolve_event_ids,
     run,
     with_store,
 )
@@ -116,7 +117,8 @@ def events_show(
     settings = load_settings()
 
     async def action(store: Store) -> dict[str, Any] | None:
-        return await event_detail(store, event_id.strip())
+        [full_id] = await resolve_event_ids(store, [event_id])
+        return await event_detail(store, full_id)
 
     detail = with_store(action, settings, read_only=True)
     if detail is None:

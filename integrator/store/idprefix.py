@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from integrator.store.errors import StoreError, UnknownMessage
+from integrator.store.errors import NotFound, StoreError, UnknownMessage
 
 MIN_PREFIX = 4
 """Hex digits a prefix needs: fewer match so many messages that the answer cannot help."""
@@ -20,6 +20,7 @@ MAX_CANDIDATES = 10
 _HEX = "0123456789abcdef"
 _ID_TEXT = re.compile(r"[0-9a-f-]+")
 _UUID_GROUPS = (8, 4, 4, 4, 12)
+_WHOLE_ID = 36
 _SEPARATORS = re.compile(r"[\s.-]")
 
 
@@ -29,26 +30,27 @@ class BadIdPrefix(StoreError, ValueError):
     exit_code = 2
 
 
-class UnknownIdPrefix(UnknownMessage):
-    """No message id starts with the prefix."""
+class UnknownIdPrefix(NotFound):
+    """No id of that kind (``message``, ``event``) starts with the prefix."""
 
     exit_code = 2
 
-    def __init__(self, shown: str) -> None:
-        StoreError.__init__(self, f"no message with id starting with {shown}")
-        self.message_id = None
+    def __init__(self, shown: str, kind: str = "message", *, whole: bool = False) -> None:
+        super().__init__(f"no {kind} with id {'' if whole else 'starting with '}{shown}")
 
 
 class AmbiguousIdPrefix(StoreError, LookupError):
-    """Several message ids start with the prefix; ``candidates`` lists some, in id order."""
+    """Several ids start with the prefix; ``candidates`` lists some, in id order."""
 
     exit_code = 2
 
-    def __init__(self, shown: str, candidates: list[str], *, more: bool) -> None:
+    def __init__(
+        self, shown: str, candidates: list[str], *, more: bool, kind: str = "message"
+    ) -> None:
         listed = ", ".join(candidates) + (", …" if more else "")
         super().__init__(
-            f"message id {shown} is ambiguous: {'more than ' if more else ''}"
-            f"{len(candidates)} messages have an id starting so ({listed}); give more characters"
+            f"{kind} id {shown} is ambiguous: {'more than ' if more else ''}"
+            f"{len(candidates)} {kind}s have an id starting so ({listed}); give more characters"
         )
         self.candidates = tuple(candidates)
 
@@ -66,14 +68,16 @@ def normalise(text: str) -> str:
     return value.rstrip("-")
 
 
-def checked_prefix(text: str) -> str:
+def checked_prefix(text: str, kind: str = "message") -> str:
     """The normalised prefix of ``text``; refused if it cannot start an id or is too short."""
     prefix = normalise(text)
     if not prefix or not _ID_TEXT.fullmatch(prefix):
-        raise UnknownMessage(shown(text))
+        raise (
+            UnknownIdPrefix(shown(text), kind) if kind != "message" else UnknownMessage(shown(text))
+        )
     if len(prefix.replace("-", "")) < MIN_PREFIX:
         raise BadIdPrefix(
-            f"a message id needs at least {MIN_PREFIX} characters to be looked up by its start"
+            f"a {kind} id needs at least {MIN_PREFIX} characters to be looked up by its start"
         )
     return prefix
 
@@ -90,13 +94,13 @@ def bounds(prefix: str) -> tuple[str, str]:
     return prefix, prefix[:-1] + following
 
 
-def the_one(text: str, prefix: str, found: list[str]) -> str:
+def the_one(text: str, prefix: str, found: list[str], kind: str = "message") -> str:
     """The single id of ``found`` (up to ``MAX_CANDIDATES + 1`` ids starting with ``prefix``)."""
     if not found:
-        raise UnknownIdPrefix(shown(prefix))
+        raise UnknownIdPrefix(shown(prefix), kind, whole=len(prefix) == _WHOLE_ID)
     if len(found) > 1:
         more = len(found) > MAX_CANDIDATES
-        raise AmbiguousIdPrefix(shown(text), found[:MAX_CANDIDATES], more=more)
+        raise AmbiguousIdPrefix(shown(text), found[:MAX_CANDIDATES], more=more, kind=kind)
     return found[0]
 
 

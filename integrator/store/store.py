@@ -592,30 +592,39 @@ class Store(DestinationHistoryMixin, PeopleMixin):
     async def resolve_message_id(self, text: str) -> str:
         """The id of the message whose id is ``text``, or of the one message whose id starts so.
 
-        Listings show ids shortened, as git shows commits (``idprefix``). The prefix is read as
-        a range of the primary key, which both backends answer from its index whatever their
-        collation; ``LIKE`` would not use it on SQLite, nor on PostgreSQL outside ``C``.
+        Listings show ids shortened, as git shows commits (``idprefix``).
         """
+        return await self._resolve_id(messages.c.id, text, "message")
+
+    async def resolve_event_id(self, text: str) -> str:
+        """Like ``resolve_message_id``, for an event's id."""
+        return await self._resolve_id(events.c.id, text, "event")
+
+    async def _resolve_id(self, column: ColumnElement[str], text: str, kind: str) -> str:
+        """The prefix is read as a range of the primary key, which both backends answer from
+        its index whatever their collation; ``LIKE`` would not use it on SQLite, nor on
+        PostgreSQL outside ``C``."""
         from integrator.store import idprefix
 
         typed = text.strip()
         async with self._engine.connect() as conn:
             for exact in dict.fromkeys((typed, idprefix.normalise(typed))):
-                query = select(messages.c.id).where(messages.c.id == exact)
-                found: str | None = (await conn.execute(query)).scalar()
+                found: str | None = (
+                    await conn.execute(select(column).where(column == exact))
+                ).scalar()
                 if found is not None:
                     return found
-            prefix = idprefix.checked_prefix(typed)
+            prefix = idprefix.checked_prefix(typed, kind)
             low, high = idprefix.bounds(prefix)
             result = await conn.execute(
-                select(messages.c.id)
-                .where(messages.c.id >= low, messages.c.id < high)
-                .where(func.substr(messages.c.id, 1, len(prefix)) == prefix)
-                .order_by(messages.c.id)
+                select(column)
+                .where(column >= low, column < high)
+                .where(func.substr(column, 1, len(prefix)) == prefix)
+                .order_by(column)
                 .limit(idprefix.MAX_CANDIDATES + 1)
             )
             candidates = list(result.scalars())
-        return idprefix.the_one(typed, prefix, candidates)
+        return idprefix.the_one(typed, prefix, candidates, kind)
 
     @classmethod
     async def open_existing(

@@ -213,7 +213,11 @@ def test_bad_input_exits_2_naming_the_option_and_changes_nothing(integrator: Any
             "name event ids or a provider, not both",
         ),
         (("events", "route", unknown, "--reason", "x"), f"EVENT_ID: no event with id {unknown}"),
-        (("events", "route", BSN, "--reason", "x"), "EVENT_ID: id 1 is not an event id"),
+        (
+            ("events", "route", BSN, "--reason", "x"),
+            "EVENT_ID: no event with id starting with (9 digits, not repeated here",
+        ),
+        (("events", "route", "not-an-id", "--reason", "x"), "EVENT_ID: id 1 is not an event id"),
         (
             ("events", "route", "--provider", "p", "--since", "yesterday", "--reason", "x"),
             "--since: not an ISO date",
@@ -221,7 +225,7 @@ def test_bad_input_exits_2_naming_the_option_and_changes_nothing(integrator: Any
         (("events", "list", "--bsn", "123"), "--bsn: a BSN is 9 digits that pass the eleven-test"),
         (("events", "list", "--event-type", "letter"), "--event-type: one of referral"),
         (("events", "show", unknown), f"no event with id {unknown}"),
-        (("events", "show", BSN), "no such event"),
+        (("events", "show", BSN), "not repeated here"),
     ]
     for args, expected in cases:
         result = run(*args)

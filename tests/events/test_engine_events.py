@@ -334,7 +334,11 @@ async def test_bad_requests_are_refused_naming_the_field_and_change_nothing(
                 ),
                 ({"reason": "r", "event_ids": [event_id], "since": "2026-01-01"}, "since: only"),
                 ({"reason": "r", "event_ids": [unknown]}, f"event_ids: no event with id {unknown}"),
-                ({"reason": "r", "event_ids": [BSN]}, "event_ids: id 1 is not an event id"),
+                (
+                    {"reason": "r", "event_ids": [BSN]},
+                    "event_ids: no event with id starting with (9 digits, not repeated here",
+                ),
+                ({"reason": "r", "event_ids": ["x" + BSN]}, "event_ids: id 1 is not an event id"),
                 (
                     {"reason": "r", "provider": "ziekenhuis-noord", "until": "tomorrow"},
                     "until: not an ISO date",

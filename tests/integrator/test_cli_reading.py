@@ -350,3 +350,13 @@ def test_one_person_is_one_actor_in_every_change_the_cli_records(tmp_path: Path)
 
     [actor] = asyncio.run(actors())
     assert actor.startswith("local:") and actor != "local:unknown"
+
+
+def test_events_show_takes_a_unique_prefix(tmp_path: Path) -> None:
+    event = make_event(id="abcd1111-0000-4000-8000-000000000000")
+    env = stored(tmp_path, [(event, [make_message()])], timedelta(seconds=1))
+    shown = cli(env, "events", "show", "abcd1111", "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["id"] == event.id
+    unknown = cli(env, "events", "show", "abce")
+    assert unknown.exit_code == 2 and "no event with id starting with abce" in unknown.stderr

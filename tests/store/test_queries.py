@@ -7,7 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from integrator.store import MessageFilter, MessageRecord, NewMessage, Store, UnknownMessage
+from integrator.store import (
+    MessageFilter,
+    MessageRecord,
+    NewMessage,
+    NotFound,
+    Store,
+    UnknownMessage,
+)
 from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix, UnknownIdPrefix, bounds
 from tests.store.factories import StepClock, make_event, make_message
 
@@ -197,7 +204,7 @@ async def test_an_unknown_or_too_short_prefix_is_refused(store: Store) -> None:
 @pytest.mark.parametrize("typed", ["999990019", "999 990 019", "999.990.019"])
 async def test_a_bsn_typed_as_an_id_is_not_repeated_in_the_error(store: Store, typed: str) -> None:
     await _with_ids(store, "3f2a9c1e-4b7d-4e21-9a0b-5c6d7e8f9012")
-    with pytest.raises(UnknownMessage) as refused:
+    with pytest.raises(NotFound) as refused:
         await store.resolve_message_id(typed)
     assert "990" not in str(refused.value) and "BSN" in str(refused.value)
 
@@ -206,3 +213,18 @@ def test_the_range_of_a_prefix_stays_within_the_hex_digits() -> None:
     assert bounds("3f29") == ("3f29", "3f2a")
     assert bounds("3f2a") == ("3f2a", "3f2b")
     assert bounds("3f2f") == ("3f2f", "3f2g")
+
+
+async def test_an_event_is_found_by_a_unique_prefix_of_its_id(store: Store) -> None:
+    first, second = (
+        make_event(id="abcd1111-0000-4000-8000-000000000000"),
+        make_event(id="abcd2222-0000-4000-8000-000000000000"),
+    )
+    for event in (first, second):
+        await store.accept_event(event, [])
+    assert await store.resolve_event_id("ABCD1111") == first.id
+    assert await store.resolve_event_id("abcd2222000040008") == second.id
+    with pytest.raises(AmbiguousIdPrefix, match="2 events have an id starting so"):
+        await store.resolve_event_id("abcd")
+    with pytest.raises(UnknownIdPrefix, match=r"no event with id starting with abce$"):
+        await store.resolve_event_id("abce")
