@@ -19,7 +19,7 @@ from integrator.search import build_filter
 from integrator.settings import Settings
 from integrator.store import AuditCheck, AuditFilter, AuditRecord
 
-CSV_COLUMNS = ("id", "at", "actor", "action", "target", "reason", "details")
+CSV_COLUMNS = ("id", "at", "actor", "action", "target", "reason", "details", "hash")
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

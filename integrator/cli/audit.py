@@ -25,6 +25,8 @@ from integrator.cli.common import (
 )
 from integrator.presenters import shown_time
 
+HEX = frozenset("0123456789abcdef")
+
 audit_app = typer.Typer(
     help="The audit trail: who did what, when and why; and its hash chain.",
     no_args_is_help=True,
@@ -105,6 +107,13 @@ def audit_list(
 
 @audit_app.command("verify")
 def audit_verify(
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            help="ID:HASH of an entry as noted earlier (verify prints the newest): it must "
+            "still be there with that hash."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -113,6 +122,12 @@ def audit_verify(
     from integrator.audit import check_view
     from integrator.store import AuditCheck, Store
 
+    anchor = None
+    if expect is not None:
+        entry_id, _, digest = expect.strip().partition(":")
+        if not (entry_id.isdigit() and len(digest) == 64 and all(c in HEX for c in digest)):
+            fail("--expect: give ID:HASH, an entry's id and its 64 hex digits", 2)
+        anchor = (int(entry_id), digest)
     settings = load_settings()
 
     async def action_on(store: Store) -> AuditCheck:
@@ -125,7 +140,7 @@ def audit_verify(
                 done += count
                 advance(done, total)
 
-            return await store.verify_audit(progress=step)
+            return await store.verify_audit(progress=step, anchor=anchor)
 
     check = with_store(action_on, settings, read_only=True)
     view: dict[str, Any] = check_view(check)
@@ -135,6 +150,7 @@ def audit_verify(
         console.print(f"audit log intact: {check.checked} entries checked")
         if check.last_hash is not None:
             console.print(f"newest entry: {check.last_id}, hash {check.last_hash}")
+            console.print(f"note it elsewhere; later: --expect {check.last_id}:{check.last_hash}")
     if not check.intact:
         fail(
             f"audit log broken at entry {check.broken_id}: {check.problem} "

@@ -274,6 +274,7 @@ class AuditRecord:
     target: str
     reason: str | None
     details: dict[str, Any]
+    hash: str = ""  # the hash chain (``integrator.store.audit_chain``)
 
 
 @dataclass(frozen=True, slots=True)

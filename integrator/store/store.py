@@ -865,11 +865,21 @@ class Store(DestinationHistoryMixin, PeopleMixin):
 
     @guarded("verify the audit log")
     async def verify_audit(
-        self, *, batch: int = 1000, progress: Callable[[int], None] | None = None
+        self,
+        *,
+        batch: int = 1000,
+        progress: Callable[[int], None] | None = None,
+        anchor: tuple[int, str] | None = None,
     ) -> AuditCheck:
         """Walk the hash chain oldest first, ``batch`` entries per query; stop at the first
-        broken entry. ``progress`` is told how many entries each batch checked."""
+        broken entry. ``progress`` is told how many entries each batch checked.
+
+        ``anchor``: an entry's id and the hash it had when noted earlier (kept elsewhere): the
+        chain must still hold it, which also catches a chain recomputed after an edit, or cut
+        short, up to that entry.
+        """
         checked = 0
+        anchor_seen = anchor is None
         prev = GENESIS
         last_id: int | None = None
         async with self._engine.connect() as conn:
@@ -882,6 +892,13 @@ class Store(DestinationHistoryMixin, PeopleMixin):
                     break
                 for row in rows:
                     problem = _chain_problem(row, prev, first=last_id is None)
+                    if problem is None and anchor is not None and row.id == anchor[0]:
+                        anchor_seen = True
+                        if row.hash != anchor[1]:
+                            problem = (
+                                "its hash is not the one noted earlier: the chain was "
+                                "recomputed from this entry or before"
+                            )
                     if problem is not None:
                         return AuditCheck(checked, last_id, prev, broken_id=row.id, problem=problem)
                     checked += 1
@@ -889,6 +906,15 @@ class Store(DestinationHistoryMixin, PeopleMixin):
                     last_id = row.id
                 if progress is not None:
                     progress(len(rows))
+        if not anchor_seen:
+            assert anchor is not None
+            return AuditCheck(
+                checked,
+                last_id,
+                None if last_id is None else prev,
+                broken_id=anchor[0],
+                problem="the entry noted earlier is gone: entries were removed from the end",
+            )
         return AuditCheck(checked, last_id, None if last_id is None else prev)
 
     # -- internals ---------------------------------------------------------------------------

@@ -155,3 +155,18 @@ def test_verify_names_the_entry_after_a_removed_one(cli: Any, env: dict[str, str
     view = json.loads(broken.stdout)
     assert (view["intact"], view["broken_id"], view["checked"]) == (False, ids[2], 1)
     assert "removed" in view["problem"]
+
+
+def test_verify_expect_checks_a_hash_noted_earlier(cli: Any, env: dict[str, str]) -> None:
+    ids = _fill(env)
+    noted = json.loads(cli("audit", "verify", "--json").stdout)
+    expect = f"{noted['last_id']}:{noted['last_hash']}"
+    listed = json.loads(cli("audit", "list", "--limit", "1", "--json").stdout)
+    assert listed[0]["hash"] == noted["last_hash"]
+
+    assert cli("audit", "verify", "--quiet", "--expect", expect).exit_code == 0
+    assert cli("audit", "verify", "--expect", "3:abc").exit_code == 2
+    _sql(env, f"DELETE FROM audit_log WHERE id = {ids[2]}")
+    assert cli("audit", "verify", "--quiet").exit_code == 0  # the end cut off: chain alone holds
+    cut = cli("audit", "verify", "--quiet", "--expect", expect)
+    assert cut.exit_code == 1 and "gone" in cut.output

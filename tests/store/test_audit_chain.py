@@ -231,3 +231,58 @@ async def test_migration_chains_the_entries_already_there(site: Site) -> None:
         assert entry.at == start and entry.reason == "reden 0: ë"
     finally:
         await store.close()
+
+
+async def test_a_hash_noted_earlier_catches_a_recomputed_or_shortened_chain(
+    store: Store, site: Site
+) -> None:
+    ids = await _three(store)
+    noted = await store.verify_audit()
+    assert noted.last_id is not None and noted.last_hash is not None
+    anchor = (noted.last_id, noted.last_hash)
+    await store.add_audit("dirk", "destination.resume", "noord")
+    assert (await store.verify_audit(anchor=anchor)).intact
+
+    # Edit the second entry and recompute the chain from there: the chain alone holds.
+    await _execute(site, "UPDATE audit_log SET actor = 'mallory' WHERE id = :id", id=ids[1])
+    async with raw_connection(site) as conn:
+        rows = (
+            await conn.execute(
+                text("SELECT * FROM audit_log WHERE id >= :id ORDER BY id"), {"id": ids[1]}
+            )
+        ).all()
+        prev = (await _chain(site))[0][2]
+        for row in rows:
+            digest = entry_hash(
+                prev,
+                row.id,
+                _aware(row.at),
+                row.actor,
+                row.action,
+                row.target,
+                row.reason,
+                row.details,
+            )
+            await conn.execute(
+                text("UPDATE audit_log SET prev_hash = :prev, hash = :hash WHERE id = :id"),
+                {"prev": prev, "hash": digest, "id": row.id},
+            )
+            prev = digest
+        await conn.commit()
+    assert (await store.verify_audit()).intact
+    check = await store.verify_audit(anchor=anchor)
+    assert check.broken_id == ids[2]
+    assert check.problem is not None and "recomputed" in check.problem
+
+    # Cut off the end instead: the noted entry is gone.
+    await _execute(site, "DELETE FROM audit_log WHERE id >= :id", id=ids[2])
+    assert (await store.verify_audit()).intact
+    gone = await store.verify_audit(anchor=anchor)
+    assert gone.broken_id == ids[2] and gone.problem is not None and "gone" in gone.problem
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, str):  # SQLite's raw text
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
