@@ -252,4 +252,5 @@ def audit_view(entry: AuditRecord, zone: tzinfo | None = None) -> dict[str, Any]
         "target": entry.target,
         "reason": entry.reason,
         "details": entry.details,
+        "hash": entry.hash,
     }

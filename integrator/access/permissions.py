@@ -80,7 +80,7 @@ ROLE_SUMMARIES: dict[Role, str] = {
     Role.RESEND: "support staff (herzenden berichten): find and read messages, resend, discard",
     Role.DESTINATIONS: "operators: manage destinations and their message versions",
     Role.PREVIEW: "send test messages to a destination",
-    Role.REPORTS: "export message and event listings (CSV)",
+    Role.REPORTS: "export message, event and audit listings (CSV)",
     Role.VIEWER: "browse messages and dashboards, nothing more",
     Role.ADMIN: "verantwoordelijk beheerder: people, tokens, role grants, the audit trail",
     Role.INTAKE: "upstream systems that submit events",

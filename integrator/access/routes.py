@@ -53,6 +53,10 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/api/v1/destinations/{destination_id}/test"): P.DESTINATIONS_TEST,
     ("GET", "/api/v1/versions"): P.DESTINATIONS_READ,
     ("GET", "/api/v1/audit"): P.AUDIT_READ,
+    # Who viewed a patient's data, and what was done to their events and messages.
+    ("POST", "/api/v1/audit/search"): P.AUDIT_READ,
+    # The audit trail as CSV, for the reports role.
+    ("GET", "/api/v1/audit.csv"): P.REPORTS_EXPORT,
     # Swagger UI (served offline, integrator.http.docs): a page and three static files.
     ("GET", "/docs"): None,
     ("GET", "/docs/assets/{name}"): None,
@@ -66,6 +70,8 @@ EVERY_CLUSTER: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/api/v1/events"),
         # The audit trail records every cluster's changes and views.
         ("GET", "/api/v1/audit"),
+        ("POST", "/api/v1/audit/search"),
+        ("GET", "/api/v1/audit.csv"),
         # Routing makes messages for every destination that serves an event's provider, in
         # whatever cluster; and an unrouted event has no destination, so lies in no cluster.
         ("POST", "/api/v1/events/route"),

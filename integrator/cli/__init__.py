@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from integrator.cli.audit import audit_app
 from integrator.cli.deadletter import deadletter_app
 from integrator.cli.destinations import destinations_app
 from integrator.cli.events import events_app
@@ -38,6 +39,7 @@ app.add_typer(destinations_app, name="destinations")
 app.command()(versions)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

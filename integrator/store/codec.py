@@ -143,6 +143,7 @@ def audit_record(row: Row[Any]) -> AuditRecord:
         target=row.target,
         reason=row.reason,
         details=load_json(row.details),
+        hash=row.hash,
     )
 
 

@@ -274,6 +274,41 @@ class AuditRecord:
     target: str
     reason: str | None
     details: dict[str, Any]
+    hash: str = ""  # the hash chain (``integrator.store.audit_chain``)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Search terms for the audit log; ``None`` means "any". ``since`` inclusive, ``until`` not.
+
+    ``message`` and ``destination`` match the entry's target or the id in its details (a resend's
+    new message, a routing's messages and destinations); ``bsn_hash`` matches entries whose
+    details carry it (patient-data views) and entries about that patient's events and messages.
+    """
+
+    actor: str | None = None
+    action: str | None = None
+    target: str | None = None
+    message: str | None = None
+    destination: str | None = None
+    bsn_hash: str | None = None  # never the BSN itself: see ``integrator.store.keyed``
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCheck:
+    """What ``Store.verify_audit`` found: ``broken_id`` is None when the chain is intact."""
+
+    checked: int
+    last_id: int | None
+    last_hash: str | None
+    broken_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_id is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ about 400 single accepts per second against about 5,000 events per second in bat
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -17,10 +18,11 @@ from types import TracebackType
 from typing import Any
 
 from alembic.util import CommandError
-from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.store.audit_chain import GENESIS, append_audit, entry_hash
 from integrator.store.codec import (
     attempt_record,
     attempt_row,
@@ -45,6 +47,8 @@ from integrator.store.records import (
     PENDING_STATUSES,
     ROUTE_ACTION,
     AttemptRecord,
+    AuditCheck,
+    AuditFilter,
     AuditRecord,
     EventFilter,
     EventRecord,
@@ -268,7 +272,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
         async with self._transaction() as conn:
             await conn.execute(self._insert_messages, message_rows)
             await conn.execute(insert(resends), resend_rows)
-            await conn.execute(insert(audit_log), audit_rows)
+            await append_audit(conn, audit_rows, schema=self.schema)
 
     @guarded("list resends")
     async def list_resends(self, message_id: str) -> tuple[ResendRecord | None, list[ResendRecord]]:
@@ -516,7 +520,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
                     )
             if message_rows:
                 await conn.execute(self._insert_messages, message_rows)
-                await conn.execute(insert(audit_log), audit_rows)
+                await append_audit(conn, audit_rows, schema=self.schema)
         return added
 
     def _event_terms(self, flt: EventFilter) -> list[ColumnElement[bool]]:
@@ -835,19 +839,92 @@ class Store(DestinationHistoryMixin, PeopleMixin):
             "details": dump_json(dict(details or {})),
         }
         async with self._transaction() as conn:
-            result = await conn.execute(insert(audit_log).returning(audit_log.c.id), row)
-            audit_id: int = result.scalar_one()
+            (audit_id,) = await append_audit(conn, [row], schema=self.schema)
         return audit_id
 
     @guarded("read the audit log")
-    async def list_audit(self, *, target: str | None = None, limit: int = 100) -> list[AuditRecord]:
-        """Newest first."""
-        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    async def list_audit(
+        self,
+        flt: AuditFilter | None = None,
+        *,
+        target: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[AuditRecord]:
+        """Newest first. ``target`` is shorthand for ``AuditFilter(target=...)``."""
         if target is not None:
-            query = query.where(audit_log.c.target == target)
+            flt = dataclasses.replace(flt or AuditFilter(), target=target)
+        query = (
+            select(audit_log)
+            .where(*_audit_terms(flt or AuditFilter()))
+            .order_by(audit_log.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
         async with self._engine.connect() as conn:
             result = await conn.execute(query)
             return [audit_record(row) for row in result]
+
+    @guarded("count the audit log")
+    async def count_audit(self) -> int:
+        async with self._engine.connect() as conn:
+            result = await conn.execute(select(func.count()).select_from(audit_log))
+            count: int = result.scalar_one()
+            return count
+
+    @guarded("verify the audit log")
+    async def verify_audit(
+        self,
+        *,
+        batch: int = 1000,
+        progress: Callable[[int], None] | None = None,
+        anchor: tuple[int, str] | None = None,
+    ) -> AuditCheck:
+        """Walk the hash chain oldest first, ``batch`` entries per query; stop at the first
+        broken entry. ``progress`` is told how many entries each batch checked.
+
+        ``anchor``: an entry's id and the hash it had when noted earlier (kept elsewhere): the
+        chain must still hold it, which also catches a chain recomputed after an edit, or cut
+        short, up to that entry.
+        """
+        checked = 0
+        anchor_seen = anchor is None
+        prev = GENESIS
+        last_id: int | None = None
+        async with self._engine.connect() as conn:
+            while True:
+                query = select(audit_log).order_by(audit_log.c.id).limit(batch)
+                if last_id is not None:
+                    query = query.where(audit_log.c.id > last_id)
+                rows = (await conn.execute(query)).all()
+                if not rows:
+                    break
+                for row in rows:
+                    problem = _chain_problem(row, prev, first=last_id is None)
+                    if problem is None and anchor is not None and row.id == anchor[0]:
+                        anchor_seen = True
+                        if row.hash != anchor[1]:
+                            problem = (
+                                "its hash is not the one noted earlier: the chain was "
+                                "recomputed from this entry or before"
+                            )
+                    if problem is not None:
+                        return AuditCheck(checked, last_id, prev, broken_id=row.id, problem=problem)
+                    checked += 1
+                    prev = row.hash
+                    last_id = row.id
+                if progress is not None:
+                    progress(len(rows))
+        if not anchor_seen:
+            assert anchor is not None
+            return AuditCheck(
+                checked,
+                last_id,
+                None if last_id is None else prev,
+                broken_id=anchor[0],
+                problem="the entry noted earlier is gone: entries were removed from the end",
+            )
+        return AuditCheck(checked, last_id, None if last_id is None else prev)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -991,3 +1068,67 @@ def _require_aware(value: datetime | None, name: str) -> datetime | None:
 def _row_id(row: dict[str, Any]) -> str:
     identifier: str = row["id"]
     return identifier
+
+
+def _chain_problem(row: Any, prev: str, *, first: bool) -> str | None:
+    """Why this entry breaks the chain after the entry whose hash is ``prev``, if it does."""
+    if row.prev_hash != prev:
+        if first:
+            return "it is the oldest entry but does not start the chain: older entries were removed"
+        return (
+            "its link to the entry before does not match: "
+            "an entry was removed, inserted or moved here"
+        )
+    digest = entry_hash(
+        row.prev_hash, row.id, row.at, row.actor, row.action, row.target, row.reason, row.details
+    )
+    if digest != row.hash:
+        return "its content does not match its hash: the entry was edited (or renumbered)"
+    return None
+
+
+def _details_have(key: str, value: str) -> ColumnElement[bool]:
+    """Details (compact JSON, see ``dump_json``) holding ``"key":"value"`` somewhere."""
+    needle = dump_json({key: value})[1:-1]
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return audit_log.c.details.like(f"%{escaped}%", escape="\\")
+
+
+def _audit_terms(flt: AuditFilter) -> list[ColumnElement[bool]]:
+    terms: list[ColumnElement[bool]] = []
+    if flt.actor is not None:
+        terms.append(audit_log.c.actor == flt.actor)
+    if flt.action is not None:
+        terms.append(audit_log.c.action == flt.action)
+    if flt.target is not None:
+        terms.append(audit_log.c.target == flt.target)
+    if flt.message is not None:
+        terms.append(
+            or_(
+                audit_log.c.target == flt.message,
+                _details_have("resend_id", flt.message),
+                _details_have("message_id", flt.message),
+            )
+        )
+    if flt.destination is not None:
+        terms.append(
+            or_(
+                audit_log.c.target == flt.destination,
+                _details_have("destination", flt.destination),
+            )
+        )
+    if flt.bsn_hash is not None:
+        patient_events = select(events.c.id).where(events.c.bsn_hash == flt.bsn_hash)
+        patient_messages = select(messages.c.id).where(messages.c.event_id.in_(patient_events))
+        terms.append(
+            or_(
+                _details_have("bsn_hash", flt.bsn_hash),
+                audit_log.c.target.in_(patient_events),
+                audit_log.c.target.in_(patient_messages),
+            )
+        )
+    if flt.since is not None:
+        terms.append(audit_log.c.at >= _require_aware(flt.since, "since"))
+    if flt.until is not None:
+        terms.append(audit_log.c.at < _require_aware(flt.until, "until"))
+    return terms

@@ -158,6 +158,9 @@ audit_log = Table(
     Column("target", String(256), nullable=False),
     Column("reason", Text(), nullable=True),
     Column("details", Text(), nullable=False),
+    # The hash chain (0005): see integrator.store.audit_chain.
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
     Index(None, "target"),
 )
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from integrator.store import Store
-from tests.store.factories import StepClock
+from datetime import timedelta
+
+from integrator.store import AuditFilter, AuditRecord, Store, bsn_hash
+from tests.store.factories import StepClock, make_event, make_message
 
 
 async def test_audit_entries_round_trip_newest_first(store: Store, clock: StepClock) -> None:
@@ -42,3 +44,71 @@ async def test_audit_filters_by_target_with_limit(store: Store) -> None:
     assert [entry.details["n"] for entry in noord] == [3, 2, 1]
     assert len(await store.list_audit(target="destination:zuid")) == 1
     assert await store.list_audit(target="destination:none") == []
+
+
+async def test_audit_filters_by_actor_action_period_and_pages(
+    store: Store, clock: StepClock
+) -> None:
+    start = clock.now
+    await store.add_audit("anna", "destination.update", "noord")
+    first_at = clock.now
+    middle = first_at + timedelta(microseconds=1)
+    await store.add_audit("bert", "destination.pause", "noord")
+    await store.add_audit("anna", "destination.pause", "zuid")
+
+    def targets(entries: list[AuditRecord]) -> list[tuple[str, str]]:
+        return [(e.actor, e.target) for e in entries]
+
+    assert targets(await store.list_audit(AuditFilter(actor="anna"))) == [
+        ("anna", "zuid"),
+        ("anna", "noord"),
+    ]
+    assert targets(await store.list_audit(AuditFilter(action="destination.pause"))) == [
+        ("anna", "zuid"),
+        ("bert", "noord"),
+    ]
+    assert targets(await store.list_audit(AuditFilter(since=middle))) == [
+        ("anna", "zuid"),
+        ("bert", "noord"),
+    ]
+    assert targets(await store.list_audit(AuditFilter(since=start, until=middle))) == [
+        ("anna", "noord")
+    ]
+    assert len(await store.list_audit(AuditFilter(since=first_at))) == 3  # inclusive
+    assert await store.list_audit(AuditFilter(until=first_at)) == []  # exclusive
+    assert targets(await store.list_audit(limit=1, offset=1)) == [("bert", "noord")]
+    assert await store.list_audit(AuditFilter(actor="anna", target="noord", action="x")) == []
+
+
+async def test_audit_filters_by_message_destination_and_patient(store: Store) -> None:
+    event = make_event(bsn_hash=bsn_hash("999999990", b"k"))
+    other = make_event(bsn_hash=bsn_hash("111222333", b"k"))
+    message, other_message = make_message(), make_message(destination_id="zuid")
+    assert await store.accept_event(event, [message])
+    assert await store.accept_event(other, [other_message])
+    await store.add_audit("anna", "message.resend", message.id, details={"resend_id": "r-1"})
+    await store.add_audit("anna", "destination.update", "zuid")
+    await store.add_audit("bert", "event.route", event.id, details={"destination": "zuid"})
+    await store.add_audit(
+        "carla", "patient_data.view", "search", details={"bsn_hash": event.bsn_hash}
+    )
+    await store.add_audit("carla", "patient_data.view", "x", details={"bsn_hash": other.bsn_hash})
+    await store.add_audit("dirk", "odd_%_name", "y", details={"destination": "z%d"})
+
+    def actions(entries: list[AuditRecord]) -> list[str]:
+        return [f"{e.actor}:{e.target}" for e in entries]
+
+    assert actions(await store.list_audit(AuditFilter(message="r-1"))) == [f"anna:{message.id}"]
+    assert actions(await store.list_audit(AuditFilter(message=message.id))) == [
+        f"anna:{message.id}"
+    ]
+    assert actions(await store.list_audit(AuditFilter(destination="zuid"))) == [
+        f"bert:{event.id}",
+        "anna:zuid",
+    ]
+    assert await store.list_audit(AuditFilter(destination="z_d")) == []
+    assert actions(await store.list_audit(AuditFilter(bsn_hash=event.bsn_hash))) == [
+        "carla:search",
+        f"bert:{event.id}",
+        f"anna:{message.id}",
+    ]

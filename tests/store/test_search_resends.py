@@ -115,6 +115,7 @@ async def test_original_mode_repeats_the_control_id_only_for_a_resend(store: Sto
     [entry] = await store.list_audit(target=original.id)
     assert (entry.action, entry.actor, entry.reason) == (RESEND_ACTION, "anna", "GP called")
     assert entry.details["resend_id"] == copy.id and entry.details["mode"] == "original"
+    assert (await store.verify_audit()).intact
     unchanged = await store.get_message(original.id)
     assert unchanged is not None and unchanged.status == "delivered"
 
@@ -174,6 +175,8 @@ async def test_a_batch_of_a_thousand_with_progress(store: Store) -> None:
     assert len(queued) == 1000 and all(m.resend_of for m in queued)
     audit = await store.list_audit(limit=2000)
     assert len([a for a in audit if a.action == RESEND_ACTION]) == 1000
+    check = await store.verify_audit()
+    assert check.intact and check.checked == len(audit)
     # A second batch over the same filter selects the originals only, not the resends.
     again = await select_for_resend(store, flt=MessageFilter(zd_number="ZD200000001"))
     assert {m.id for m in again} == {m.id for m in originals}

@@ -1,19 +1,157 @@
-"""``/api/v1/audit``: the audit trail."""
+"""``/api/v1/audit``: the audit trail, filtered, as JSON or CSV; searched by a patient's BSN.
+
+The audit trail spans every cluster, so these routes need their permission for all clusters.
+A BSN is only ever taken in a body (``POST /api/v1/audit/search``), never in a URL, and is
+hashed with the search key at once; such a search is itself audited (``patient_data.view``),
+as every search by BSN is, and so is every CSV export (``audit.export``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from integrator.http.deps import EngineDep, Limit
+from integrator.audit import audit_csv, build_audit_filter
+from integrator.engine import Engine
+from integrator.http.bodies import PageLimit, PageOffset
+from integrator.http.deps import EngineDep, Limit, Offset
+from integrator.http.errors import without_values
+from integrator.http.patient import record_view
+from integrator.http.scope import ScopeDep
 from integrator.presenters import audit_view
+from integrator.search import BadSearch
+from integrator.store import AuditFilter
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
+
+EXPORT_ACTION = "audit.export"
+
+Text = Annotated[str | None, Query(max_length=256)]
+Moment = Annotated[
+    str | None,
+    Query(max_length=64, description="ISO date or date-time; a date is that whole local day"),
+]
+
+
+class AuditSearchBody(BaseModel):
+    """Audit search terms; the only way to find a patient's entries by BSN (a body, never the
+    URL): their data viewed, and what was done to their events and messages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bsn: str | None = Field(None, repr=False)  # never in a repr, so never in a traceback
+    actor: str | None = Field(None, max_length=256)
+    action: str | None = Field(None, max_length=256)
+    target: str | None = Field(None, max_length=256)
+    message: str | None = Field(None, max_length=256)
+    destination: str | None = Field(None, max_length=256)
+    since: str | None = Field(None, max_length=64)
+    until: str | None = Field(None, max_length=64)
+    limit: PageLimit = 100
+    offset: PageOffset = 0
+
+
+def _filter(engine: Engine, **terms: str | None) -> AuditFilter:
+    """The store filter; a bad term is a 422 naming it, without its value."""
+    try:
+        return build_audit_filter(engine.settings, **terms)
+    except BadSearch as exc:
+        raise HTTPException(
+            status_code=422, detail=without_values(str(exc), terms.values())
+        ) from None
 
 
 @router.get("/audit")
 async def audit(
-    engine: EngineDep, target: str | None = None, limit: Limit = 100
+    engine: EngineDep,
+    actor: Text = None,
+    action: Text = None,
+    target: Text = None,
+    message: Text = None,
+    destination: Text = None,
+    since: Moment = None,
+    until: Moment = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
-    return [audit_view(a) for a in await engine.store.list_audit(target=target, limit=limit)]
+    """Audit entries, newest first; filters combine (AND)."""
+    flt = _filter(
+        engine,
+        actor=actor,
+        action=action,
+        target=target,
+        message=message,
+        destination=destination,
+        since=since,
+        until=until,
+    )
+    entries = await engine.store.list_audit(flt, limit=limit, offset=offset)
+    return [audit_view(a) for a in entries]
+
+
+@router.get(
+    "/audit.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "the entries as CSV"}},
+)
+async def audit_csv_export(
+    engine: EngineDep,
+    scope: ScopeDep,
+    actor: Text = None,
+    action: Text = None,
+    target: Text = None,
+    message: Text = None,
+    destination: Text = None,
+    since: Moment = None,
+    until: Moment = None,
+    limit: Limit = 1000,
+    offset: Offset = 0,
+) -> Response:
+    """The same entries as ``GET /api/v1/audit``, as CSV for reports; the export is audited
+    (``audit.export``, with its terms and how many entries it held)."""
+    terms = {
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "message": message,
+        "destination": destination,
+        "since": since,
+        "until": until,
+    }
+    flt = _filter(engine, **terms)
+    entries = await engine.store.list_audit(flt, limit=limit, offset=offset)
+    given = {name: value for name, value in terms.items() if value is not None}
+    await engine.store.add_audit(
+        scope.actor,
+        EXPORT_ACTION,
+        "audit.csv",
+        details={"terms": given, "limit": limit, "offset": offset, "rows": len(entries)},
+    )
+    return Response(
+        audit_csv(entries),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="audit.csv"'},
+    )
+
+
+@router.post("/audit/search")
+async def search_audit(
+    body: AuditSearchBody, engine: EngineDep, scope: ScopeDep
+) -> list[dict[str, Any]]:
+    """Audit entries by terms in the body, the patient's BSN among them."""
+    terms = body.model_dump(exclude={"limit", "offset"})
+    flt = _filter(engine, **terms)
+    entries = await engine.store.list_audit(flt, limit=body.limit, offset=body.offset)
+    if flt.bsn_hash is not None:
+        await record_view(
+            engine.store,
+            scope.identity,
+            "audit.search",
+            view="audit.search",
+            bsn_hash=flt.bsn_hash,
+            found=len(entries),
+        )
+    return [audit_view(a) for a in entries]

@@ -1,0 +1,81 @@
+"""The audit trail for people: search terms checked as a message search checks them, CSV export.
+
+The BSN is hashed here with the search key (``Settings.bsn_hash``), like ``integrator.search``
+does, so the store is only ever asked for the hash. The chain itself (``hash``, ``prev_hash``)
+is the store's business: ``Store.verify_audit``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
+from typing import Any
+
+from integrator.presenters import audit_view
+from integrator.search import build_filter
+from integrator.settings import Settings
+from integrator.store import AuditCheck, AuditFilter, AuditRecord
+
+CSV_COLUMNS = ("id", "at", "actor", "action", "target", "reason", "details", "hash")
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def build_audit_filter(
+    settings: Settings,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    message: str | None = None,
+    destination: str | None = None,
+    bsn: str | None = None,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+) -> AuditFilter:
+    """The store filter for these terms; a bad BSN or period is a ``BadSearch`` naming the term
+    (never its value). ``until`` given as a date includes that day."""
+    checked = build_filter(settings, bsn=bsn, since=since, until=until)
+    return AuditFilter(
+        actor=actor or None,
+        action=action or None,
+        target=target or None,
+        message=message or None,
+        destination=destination or None,
+        bsn_hash=checked.bsn_hash,
+        since=checked.since,
+        until=checked.until,
+    )
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def audit_csv(entries: Iterable[AuditRecord], zone: tzinfo | None = None) -> str:
+    """Entries as CSV (details as compact JSON); cells that a spreadsheet would run as a
+    formula get a leading apostrophe."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for entry in entries:
+        view = audit_view(entry, zone)
+        view["details"] = json.dumps(view["details"], ensure_ascii=False, separators=(",", ":"))
+        writer.writerow({column: _cell(view[column]) for column in CSV_COLUMNS})
+    return out.getvalue()
+
+
+def check_view(check: AuditCheck) -> dict[str, Any]:
+    return {
+        "intact": check.intact,
+        "checked": check.checked,
+        "last_id": check.last_id,
+        "last_hash": check.last_hash,
+        "broken_id": check.broken_id,
+        "problem": check.problem,
+    }

@@ -1,0 +1,158 @@
+"""``integrator audit list|verify``: read the audit trail, and check its hash chain.
+
+Both only read: they never create a store. ``verify`` exits 0 when the chain is intact and 1
+naming the first broken entry (edited, removed, inserted or moved); it prints the newest
+entry's hash, which, kept elsewhere, also shows later that nothing was cut off the end.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from integrator.cli.common import (
+    JsonOption,
+    console,
+    fail,
+    load_settings,
+    print_json,
+    progress_bar,
+    with_store,
+)
+from integrator.presenters import shown_time
+
+HEX = frozenset("0123456789abcdef")
+
+audit_app = typer.Typer(
+    help="The audit trail: who did what, when and why; and its hash chain.",
+    no_args_is_help=True,
+)
+
+
+@audit_app.command("list")
+def audit_list(
+    actor: Annotated[str | None, typer.Option(help="Who: a person's e-mail, a token, ...")] = None,
+    action: Annotated[str | None, typer.Option(help="E.g. message.resend.")] = None,
+    target: Annotated[str | None, typer.Option(help="The entry's target, exactly.")] = None,
+    message: Annotated[
+        str | None, typer.Option(help="A message id: entries about it or that made it.")
+    ] = None,
+    destination: Annotated[
+        str | None, typer.Option(help="A destination id: its changes, and routings to it.")
+    ] = None,
+    bsn: Annotated[
+        str | None,
+        typer.Option("--bsn", help="Patient BSN (looked up by its keyed hash, never stored)."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="From (ISO date or date-time, local time).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Until (a date includes that day).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 100,
+    as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout (for reports).")] = False,
+) -> None:
+    """List audit entries, newest first. Filters combine (AND)."""
+    from integrator.audit import audit_csv, build_audit_filter
+    from integrator.presenters import audit_view
+    from integrator.search import BadSearch
+    from integrator.store import AuditRecord, Store
+
+    if as_json and as_csv:
+        fail("--json and --csv: choose one", 2)
+    settings = load_settings()
+    try:
+        flt = build_audit_filter(
+            settings,
+            actor=actor,
+            action=action,
+            target=target,
+            message=message,
+            destination=destination,
+            bsn=bsn,
+            since=since,
+            until=until,
+        )
+    except BadSearch as exc:
+        fail(str(exc), 2)
+
+    async def action_on(store: Store) -> list[AuditRecord]:
+        return await store.list_audit(flt, limit=limit)
+
+    entries = with_store(action_on, settings, read_only=True)
+    if as_csv:
+        sys.stdout.write(audit_csv(entries, settings.zone))
+        return
+    if as_json:
+        print_json([audit_view(e, settings.zone) for e in entries])
+        return
+    table = Table(title=f"Audit ({len(entries)} shown)")
+    for column in ("id", "at", "actor", "action", "target", "reason"):
+        table.add_column(column)
+    for e in entries:
+        table.add_row(
+            str(e.id),
+            shown_time(e.at, settings.zone),
+            escape(e.actor),
+            escape(e.action),
+            escape(e.target),
+            escape(e.reason or ""),
+        )
+    console.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            help="ID:HASH of an entry as noted earlier (verify prints the newest): it must "
+            "still be there with that hash."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Check the audit log's hash chain, oldest entry first: exit 0 when intact, 1 naming the
+    first entry that was edited, removed, inserted or moved."""
+    from integrator.audit import check_view
+    from integrator.store import AuditCheck, Store
+
+    anchor = None
+    if expect is not None:
+        entry_id, _, digest = expect.strip().partition(":")
+        if not (entry_id.isdigit() and len(digest) == 64 and all(c in HEX for c in digest)):
+            fail("--expect: give ID:HASH, an entry's id and its 64 hex digits", 2)
+        anchor = (int(entry_id), digest)
+    settings = load_settings()
+
+    async def action_on(store: Store) -> AuditCheck:
+        total = await store.count_audit()
+        done = 0
+        with progress_bar(total, quiet=quiet or as_json, label="verifying") as advance:
+
+            def step(count: int) -> None:
+                nonlocal done
+                done += count
+                advance(done, total)
+
+            return await store.verify_audit(progress=step, anchor=anchor)
+
+    check = with_store(action_on, settings, read_only=True)
+    view: dict[str, Any] = check_view(check)
+    if as_json:
+        print_json(view)
+    elif check.intact:
+        console.print(f"audit log intact: {check.checked} entries checked")
+        if check.last_hash is not None:
+            console.print(f"newest entry: {check.last_id}, hash {check.last_hash}")
+            console.print(f"note it elsewhere; later: --expect {check.last_id}:{check.last_hash}")
+    if not check.intact:
+        fail(
+            f"audit log broken at entry {check.broken_id}: {check.problem} "
+            f"({check.checked} entries before it are intact)"
+        )

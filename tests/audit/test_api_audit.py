@@ -1,0 +1,131 @@
+"""``/api/v1/audit``: filters, offset, CSV for reports, and the search by BSN in a body, which
+is itself audited and never echoes the BSN."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from integrator.access import Grant, Role
+from integrator.engine import Engine
+from integrator.store import AuditFilter
+from tests.http.support import api_client, token_for
+from tests.integrator.support import settings_for
+
+BSN = "999999990"
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    started = Engine(settings)
+    await started.start()
+    yield started
+    await started.stop()
+
+
+async def _fill(engine: Engine) -> dict[str, int]:
+    patient = engine.settings.bsn_hash(BSN)
+    store = engine.store
+    return {
+        "update": await store.add_audit("anna", "destination.update", "noord", reason="new port"),
+        "view": await store.add_audit(
+            "bert",
+            "patient_data.view",
+            "messages.search",
+            details={"view": "messages.search", "bsn_hash": patient},
+        ),
+        "resend": await store.add_audit(
+            "bert", "message.resend", "m-1", details={"resend_id": "m-2", "destination": "zuid"}
+        ),
+    }
+
+
+def _ids(answer: Any) -> list[int]:
+    assert answer.status_code == 200, answer.text
+    return [entry["id"] for entry in answer.json()]
+
+
+async def test_list_filters_and_pages(engine: Engine) -> None:
+    async with api_client(engine) as api:  # its token is made (and audited) first
+        ids = await _fill(engine)
+        assert _ids(await api.get("/api/v1/audit", params={"actor": "bert"})) == [
+            ids["resend"],
+            ids["view"],
+        ]
+        assert _ids(await api.get("/api/v1/audit", params={"action": "destination.update"})) == [
+            ids["update"]
+        ]
+        assert _ids(await api.get("/api/v1/audit", params={"target": "noord"})) == [ids["update"]]
+        assert _ids(await api.get("/api/v1/audit", params={"message": "m-2"})) == [ids["resend"]]
+        assert _ids(await api.get("/api/v1/audit", params={"destination": "zuid"})) == [
+            ids["resend"]
+        ]
+        assert _ids(await api.get("/api/v1/audit", params={"limit": 1, "offset": 1})) == [
+            ids["view"]
+        ]
+        assert _ids(await api.get("/api/v1/audit", params={"until": "2000-01-01"})) == []
+        assert len(_ids(await api.get("/api/v1/audit", params={"since": "2000-01-01"}))) == 4
+        bad = await api.get("/api/v1/audit", params={"since": "last tuesday"})
+        assert bad.status_code == 422 and "since" in bad.text and "tuesday" not in bad.text
+        assert (await api.get("/api/v1/audit", params={"offset": -1})).status_code == 422
+        # A BSN is never taken from a URL.
+        in_url = await api.get("/api/v1/audit", params={"bsn": BSN})
+        assert in_url.status_code == 422 and BSN not in in_url.text
+
+
+async def test_search_by_bsn_in_the_body_is_audited(engine: Engine) -> None:
+    auditor = await token_for(engine, Grant(Role.ADMIN), name="auditor")
+    async with api_client(engine, auditor) as api:
+        ids = await _fill(engine)
+        found = await api.post("/api/v1/audit/search", json={"bsn": "9999.99.990"})
+        assert _ids(found) == [ids["view"]]
+        assert BSN not in found.text
+        other = await api.post("/api/v1/audit/search", json={"bsn": "111222333", "actor": "x"})
+        assert _ids(other) == []
+        bad = await api.post("/api/v1/audit/search", json={"bsn": "12345678"})
+        assert bad.status_code == 422 and "12345678" not in bad.text
+        extra = await api.post("/api/v1/audit/search", json={"patient": BSN})
+        assert extra.status_code == 422
+        assert _ids(await api.post("/api/v1/audit/search", json={"action": "message.resend"})) == [
+            ids["resend"]
+        ]
+
+    searches = [
+        e
+        for e in await engine.store.list_audit(limit=100)
+        if e.actor == "token:auditor" and e.action == "patient_data.view"
+    ]
+    assert [(s.target, s.details["found"]) for s in searches] == [
+        ("audit.search", 0),
+        ("audit.search", 1),
+    ]
+    assert searches[0].details["bsn_hash"] == engine.settings.bsn_hash("111222333")
+    assert (await engine.store.verify_audit()).intact
+
+
+async def test_csv_export_is_for_reports(engine: Engine) -> None:
+    reports = await token_for(engine, Grant(Role.REPORTS), name="reports")
+    viewer = await token_for(engine, Grant(Role.VIEWER), name="viewer")
+    ids = await _fill(engine)
+    async with api_client(engine, reports) as api:
+        answer = await api.get("/api/v1/audit.csv", params={"actor": "bert"})
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(answer.text)))
+        assert [int(r["id"]) for r in rows] == [ids["resend"], ids["view"]]
+        assert json.loads(rows[0]["details"]) == {"resend_id": "m-2", "destination": "zuid"}
+        # The JSON listing needs audit.read, which reports does not hold.
+        assert (await api.get("/api/v1/audit")).status_code == 403
+    async with api_client(engine, viewer) as api:
+        assert (await api.get("/api/v1/audit.csv")).status_code == 403
+    [export] = await engine.store.list_audit(AuditFilter(action="audit.export"))
+    assert export.actor == "token:reports" and export.target == "audit.csv"
+    assert export.details == {"terms": {"actor": "bert"}, "limit": 1000, "offset": 0, "rows": 2}

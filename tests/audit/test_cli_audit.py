@@ -1,0 +1,172 @@
+"""``integrator audit list|verify``: filters (the BSN by its keyed hash), JSON and CSV, and a
+verify that exits 1 naming the entry someone changed behind the store's back."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from sqlalchemy import text
+from typer.testing import CliRunner, Result
+
+from integrator.cli import app
+from integrator.settings import Settings
+from integrator.store import Store
+from integrator.store.engine import create_engine
+from integrator.store.url import resolve
+
+SEARCH_KEY = "audit-tests-search-key"
+BSN = "999999990"
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "INTEGRATOR_SEARCH_KEY": SEARCH_KEY,
+        "INTEGRATOR_TIMEZONE": "Europe/Amsterdam",
+        "USER": "piet",
+    }
+
+
+@pytest.fixture
+def cli(env: dict[str, str]) -> Any:
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(app, list(args), env=env)
+
+    return invoke
+
+
+def _fill(env: dict[str, str]) -> list[int]:
+    patient = Settings(search_key=SEARCH_KEY).bsn_hash(BSN)
+
+    async def fill() -> list[int]:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            return [
+                await store.add_audit("anna@example.nl", "destination.update", "noord"),
+                await store.add_audit(
+                    "bert@example.nl",
+                    "patient_data.view",
+                    "messages.search",
+                    details={"view": "messages.search", "bsn_hash": patient},
+                ),
+                await store.add_audit(
+                    "=cmd()", "message.resend", "m-1", reason="GP called, re-sent"
+                ),
+            ]
+
+    return asyncio.run(fill())
+
+
+def _sql(env: dict[str, str], sql: str) -> None:
+    async def go() -> None:
+        engine = create_engine(resolve(env["INTEGRATOR_DATABASE_URL"]))
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text(sql))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+
+
+def test_list_filters_and_exports(cli: Any, env: dict[str, str]) -> None:
+    ids = _fill(env)
+
+    every = cli("audit", "list", "--json")
+    assert every.exit_code == 0, every.output
+    assert [e["id"] for e in json.loads(every.stdout)] == ids[::-1]
+
+    by_actor = json.loads(cli("audit", "list", "--actor", "anna@example.nl", "--json").stdout)
+    assert [e["action"] for e in by_actor] == ["destination.update"]
+    by_patient = json.loads(cli("audit", "list", "--bsn", "9999.99.990", "--json").stdout)
+    assert [e["id"] for e in by_patient] == [ids[1]]
+    other_patient = cli("audit", "list", "--bsn", "111222333", "--json")
+    assert json.loads(other_patient.stdout) == []
+    limited = json.loads(cli("audit", "list", "--limit", "1", "--json").stdout)
+    assert [e["id"] for e in limited] == [ids[2]]
+    assert json.loads(cli("audit", "list", "--until", "2000-01-01", "--json").stdout) == []
+
+    exported = cli("audit", "list", "--action", "message.resend", "--csv")
+    assert exported.exit_code == 0, exported.output
+    [row] = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert row["actor"] == "'=cmd()" and row["reason"] == "GP called, re-sent"
+    assert row["target"] == "m-1" and json.loads(row["details"]) == {}
+
+    table = cli("audit", "list")
+    assert table.exit_code == 0 and "destination.update" in table.stdout
+
+
+def test_list_refuses_bad_terms_without_echoing_them(cli: Any, env: dict[str, str]) -> None:
+    _fill(env)
+    bad_bsn = cli("audit", "list", "--bsn", "12345")
+    assert bad_bsn.exit_code == 2 and "12345" not in bad_bsn.output
+    assert cli("audit", "list", "--since", "yesterday").exit_code == 2
+    assert cli("audit", "list", "--json", "--csv").exit_code == 2
+
+
+def test_commands_never_create_a_store(cli: Any, tmp_path: Path) -> None:
+    assert cli("audit", "list").exit_code == 1
+    assert cli("audit", "verify").exit_code == 1
+    assert not (tmp_path / "store.db").exists()
+
+
+def test_verify_exits_0_when_intact_and_1_naming_the_edited_entry(
+    cli: Any, env: dict[str, str]
+) -> None:
+    ids = _fill(env)
+
+    intact = cli("audit", "verify", "--json")
+    assert intact.exit_code == 0, intact.output
+    view = json.loads(intact.stdout)
+    assert view["intact"] and view["checked"] == 3 and view["last_id"] == ids[-1]
+    shown = cli("audit", "verify", "--quiet")
+    assert shown.exit_code == 0 and "3 entries checked" in shown.stdout
+
+    _sql(env, f"UPDATE audit_log SET reason = 'nothing happened' WHERE id = {ids[2]}")
+    broken = cli("audit", "verify", "--quiet")
+    assert broken.exit_code == 1
+    assert f"broken at entry {ids[2]}" in broken.output and "edited" in broken.output
+
+
+def test_verify_names_the_entry_after_a_removed_one(cli: Any, env: dict[str, str]) -> None:
+    ids = _fill(env)
+    _sql(env, f"DELETE FROM audit_log WHERE id = {ids[1]}")
+
+    broken = cli("audit", "verify", "--json")
+
+    assert broken.exit_code == 1
+    view = json.loads(broken.stdout)
+    assert (view["intact"], view["broken_id"], view["checked"]) == (False, ids[2], 1)
+    assert "removed" in view["problem"]
+
+
+def test_verify_expect_checks_a_hash_noted_earlier(cli: Any, env: dict[str, str]) -> None:
+    ids = _fill(env)
+    noted = json.loads(cli("audit", "verify", "--json").stdout)
+    expect = f"{noted['last_id']}:{noted['last_hash']}"
+    listed = json.loads(cli("audit", "list", "--limit", "1", "--json").stdout)
+    assert listed[0]["hash"] == noted["last_hash"]
+
+    assert cli("audit", "verify", "--quiet", "--expect", expect).exit_code == 0
+    assert cli("audit", "verify", "--expect", "3:abc").exit_code == 2
+    _sql(env, f"DELETE FROM audit_log WHERE id = {ids[2]}")
+    assert cli("audit", "verify", "--quiet").exit_code == 0  # the end cut off: chain alone holds
+    cut = cli("audit", "verify", "--quiet", "--expect", expect)
+    assert cut.exit_code == 1 and "gone" in cut.output
