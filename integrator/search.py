@@ -172,8 +172,17 @@ def build_filter(
         since=_term(since, settings, name="since"),
         until=_term(until, settings, name="until"),
         event_type=event_type or None,
-        bsn_hash=settings.bsn_hash(bsn_digits) if bsn_digits else None,
+        bsn_hash=_bsn_hash(settings, bsn_digits) if bsn_digits else None,
     )
+
+
+def _bsn_hash(settings: Settings, bsn: str) -> str:
+    from integrator.searchkey import SearchKeyError
+
+    try:
+        return settings.bsn_hash(bsn)
+    except SearchKeyError as exc:
+        raise BadSearch(f"bsn: {exc}") from None
 
 
 def _term(value: str | datetime | None, settings: Settings, *, name: str) -> datetime | None:

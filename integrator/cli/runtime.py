@@ -21,13 +21,6 @@ def run_command(
     from integrator.runner import HttpPortUnavailable, run_engine
 
     settings = load_settings(service=True)
-    if settings.search_key_is_development:
-        from integrator.logging import get_logger
-
-        get_logger("integrator.run").warning(
-            "INTEGRATOR_SEARCH_KEY is not set: BSN hashes use the public development key; "
-            "set a secret key of at least 16 characters in production"
-        )
     try:
         run(run_engine(Engine(settings), http=http))
     except HttpPortUnavailable as exc:
