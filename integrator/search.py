@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from integrator.presenters import short_reason
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord, MessageStatus
 from schemas.identifiers import is_valid_bsn
@@ -207,7 +208,7 @@ def csv_row(m: MessageRecord) -> dict[str, Any]:
         "attempts": m.attempt_count,
         "created_at": m.created_at.isoformat(),
         "updated_at": m.updated_at.isoformat(),
-        "last_error": m.last_error or "",
+        "last_error": short_reason(m.last_error) or "",  # no receiver's words in reports
         "resend_of": m.resend_of or "",
     }
 
