@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mappings.context import MAX_PLATFORM_AUTHORITY
@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     destinations_dir: Path = Path("config/destinations")
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    # HTTPS for the API: a PEM certificate (chain) and its private key, both or neither.
+    http_tls_cert_file: Path | None = None
+    http_tls_key_file: Path | None = None
     sending_application: str = "INTEGRATOR"
     sending_facility: str = ""
     # The ZD number's assigning authority; placer numbers <zd>^<authority> must fit 22 characters.
@@ -70,6 +73,20 @@ class Settings(BaseSettings):
                 + "or set INTEGRATOR_SEARCH_KEY to the engine's key"
             )
         return bsn_hash(bsn, self.search_key.get_secret_value().encode("utf-8"))
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.http_tls_cert_file is None) != (self.http_tls_key_file is None):
+            raise ValueError(
+                "INTEGRATOR_HTTP_TLS_CERT_FILE and INTEGRATOR_HTTP_TLS_KEY_FILE go together: "
+                "set both or neither"
+            )
+        return self
+
+    @property
+    def http_tls(self) -> bool:
+        """Whether the HTTP API speaks HTTPS."""
+        return self.http_tls_cert_file is not None
 
     @field_validator("timezone")
     @classmethod

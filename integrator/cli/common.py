@@ -70,6 +70,8 @@ def load_settings(*, service: bool = False) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(
             f"INTEGRATOR_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            if e["loc"]
+            else str(e["msg"]).removeprefix("Value error, ")
             for e in exc.errors()
         )
         fail(f"bad settings: {problems}", 2)

@@ -18,13 +18,15 @@ def run_command(
 ) -> None:
     """Run the engine: intake, delivery and the HTTP API, until SIGTERM or Ctrl-C."""
     from integrator.engine import Engine
-    from integrator.runner import HttpPortUnavailable, run_engine
+    from integrator.runner import HttpPortUnavailable, HttpTlsUnavailable, run_engine
 
     settings = load_settings(service=True)
     try:
         run(run_engine(Engine(settings), http=http))
     except HttpPortUnavailable as exc:
         fail(str(exc))  # before anything started: one line, nothing to clean up
+    except HttpTlsUnavailable as exc:
+        fail(str(exc), 2)  # a setting is wrong; nothing started
     except IntegratorError as exc:
         fail(f"the engine could not run: {exc}")
 
