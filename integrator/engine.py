@@ -22,6 +22,7 @@ from integrator.logging import get_logger
 from integrator.metrics import Metrics
 from integrator.operators import DestinationAdmin
 from integrator.recorder import AttemptRecorder
+from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
 from integrator.store import PENDING_STATUSES, Store
 from integrator.transport import Transport
@@ -102,6 +103,8 @@ class Engine:
 
     # -- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
+        # One key for intake, search and audit: the setting, or the store's own (made now).
+        self.settings = resolve_search_key(self.settings, create=True)
         self._store = await Store.open(self.settings.database_url, clock=self.clock.now)
         self._admin = DestinationAdmin(
             store=self._store,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -39,7 +40,25 @@ class EngineRefused(IntegratorError):
 
 
 def engine_url(settings: Settings) -> str:
-    return f"http://{settings.http_host}:{settings.http_port}"
+    scheme = "https" if settings.http_tls else "http"
+    return f"{scheme}://{settings.http_host}:{settings.http_port}"
+
+
+def engine_tls(settings: Settings) -> ssl.SSLContext | bool:
+    """How the CLI checks the engine's certificate: it must be the one configured.
+
+    The CLI runs on the engine's server and talks to ``INTEGRATOR_HTTP_HOST`` (often
+    ``127.0.0.1``, which the certificate need not name), so instead of the host name it trusts
+    exactly the certificate file the engine serves, self-signed or not.
+    """
+    cert = settings.http_tls_cert_file
+    if cert is None:
+        return True
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    context.check_hostname = False
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    context.load_verify_locations(cafile=str(cert))
+    return context
 
 
 def auth_headers() -> dict[str, str]:
@@ -50,7 +69,12 @@ def auth_headers() -> dict[str, str]:
 
 def engine_client(settings: Settings, *, timeout: float) -> httpx.AsyncClient:
     """A client of the running engine's API that sends the token of ``INTEGRATOR_TOKEN``."""
-    return httpx.AsyncClient(base_url=engine_url(settings), timeout=timeout, headers=auth_headers())
+    return httpx.AsyncClient(
+        base_url=engine_url(settings),
+        timeout=timeout,
+        headers=auth_headers(),
+        verify=engine_tls(settings),
+    )
 
 
 def check_allowed(response: httpx.Response, role: Role) -> None:
@@ -62,9 +86,9 @@ def check_allowed(response: httpx.Response, role: Role) -> None:
 async def engine_running(settings: Settings) -> bool:
     """Whether an engine answers on the configured port (``/healthz`` needs no token)."""
     try:
-        async with httpx.AsyncClient(timeout=1.0) as client:
+        async with httpx.AsyncClient(timeout=1.0, verify=engine_tls(settings)) as client:
             response = await client.get(f"{engine_url(settings)}/healthz")
-    except httpx.HTTPError:
+    except (httpx.HTTPError, OSError, ssl.SSLError):
         return False
     return response.status_code == 200
 

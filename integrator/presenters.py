@@ -7,12 +7,19 @@ Times are ISO 8601 with their offset, in ``zone`` when the caller gives one (the
 ``INTEGRATOR_TIMEZONE``: people compare them with their watch), in UTC otherwise. Either way
 they name one instant, and every search filter accepts them as they are (docs/product.md §6).
 Tables show them with ``shown_time``.
+
+What a receiver writes in its ACK (MSA-3, ERR) is its own free text and may name the patient.
+It is stored with the attempt, but listings, dead-letter summaries and CSV show only the ACK
+code and a short reason (``short_reason``); a message's detail shows the ACK and the receiver's
+words only with ``receiver_text=True``: to an identity that may read patient data (the API
+decides per message), or on the server's CLI, which is trusted.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -27,6 +34,32 @@ from integrator.store import (
     ResendRecord,
 )
 from mappings.registry import REGISTRY
+
+RECEIVER_TEXT_WITHHELD = "receiver's text withheld"
+_ACK_REASON = re.compile(r"ACK (?P<code>[A-Z]{2})(?P<text>: .*)?", re.DOTALL)
+_GAVE_UP = re.compile(
+    r"; gave up after \d+ attempts \((?:max_attempts \d+|max_age [^()]*s reached)\)\Z"
+)
+
+
+def short_reason(error: str | None) -> str | None:
+    """``error`` without the receiver's own words: ``ACK AE (receiver's text withheld)``.
+
+    A negative ACK is recorded as ``ACK <code>: <MSA-3>: <ERR>`` (``destinations.worker``),
+    perhaps followed by why the engine gave up; every other error is the engine's own words
+    (connection, timeout, a malformed answer, which never quote it) and is shown as it is.
+    """
+    if error is None:
+        return None
+    gave_up = _GAVE_UP.search(error)
+    head = error[: gave_up.start()] if gave_up else error
+    ack = _ACK_REASON.fullmatch(head)
+    if ack is None:
+        return error
+    short = f"ACK {ack['code']}"
+    if ack["text"]:
+        short += f" ({RECEIVER_TEXT_WITHHELD})"
+    return short + (gave_up.group(0) if gave_up else "")
 
 
 def iso_time(moment: datetime, zone: tzinfo | None = None) -> str:
@@ -50,7 +83,10 @@ def shown_time(value: datetime | str | None, zone: tzinfo | None = None) -> str:
     return moment.replace(microsecond=0).isoformat()
 
 
-def message_summary(m: MessageRecord, zone: tzinfo | None = None) -> dict[str, Any]:
+def message_summary(
+    m: MessageRecord, zone: tzinfo | None = None, *, receiver_text: bool = False
+) -> dict[str, Any]:
+    """One message for a listing; ``last_error`` as ``short_reason`` unless ``receiver_text``."""
     return {
         "id": m.id,
         "event_id": m.event_id,
@@ -65,22 +101,27 @@ def message_summary(m: MessageRecord, zone: tzinfo | None = None) -> dict[str, A
         "created_at": iso_time(m.created_at, zone),
         "updated_at": iso_time(m.updated_at, zone),
         "next_attempt_at": iso_time(m.next_attempt_at, zone) if m.next_attempt_at else None,
-        "last_error": m.last_error,
+        "last_error": m.last_error if receiver_text else short_reason(m.last_error),
         "warnings": list(m.warnings),
         "test": m.is_test,
         "resend_of": m.resend_of,
     }
 
 
-def attempt_view(a: AttemptRecord, zone: tzinfo | None = None) -> dict[str, Any]:
+def attempt_view(
+    a: AttemptRecord, zone: tzinfo | None = None, *, receiver_text: bool = False
+) -> dict[str, Any]:
+    """One attempt; the ACK itself (``ack``) and the receiver's words only with
+    ``receiver_text``, else ``ack`` is ``None`` and ``ack_withheld`` says one was received."""
     return {
         "number": a.number,
         "started_at": iso_time(a.started_at, zone),
         "duration_ms": round(a.duration_ms, 3),
         "outcome": a.outcome,
         "ack_code": a.ack_code,
-        "ack": _text(a.ack_bytes),
-        "error": a.error,
+        "ack": _text(a.ack_bytes) if receiver_text else None,
+        "ack_withheld": a.ack_bytes is not None and not receiver_text,
+        "error": a.error if receiver_text else short_reason(a.error),
     }
 
 
@@ -92,13 +133,18 @@ def message_detail(
     origin: ResendRecord | None = None,
     resends: list[ResendRecord] | None = None,
     zone: tzinfo | None = None,
+    receiver_text: bool = False,
 ) -> dict[str, Any]:
     """Everything support needs about one message, including who resent it from what, and to
-    which resends it led. Holds patient data (name, BSN): for screens, never for logs."""
-    detail = message_summary(m, zone)
+    which resends it led. Holds patient data (name, BSN): for screens, never for logs. The ACKs
+    and the receiver's words in errors only with ``receiver_text`` (see the module's docstring).
+    """
+    detail = message_summary(m, zone, receiver_text=receiver_text)
     detail["event"] = event_summary(event, zone) if event is not None else None
     detail["hl7"] = decode_message(m.payload)
-    detail["attempt_history"] = [attempt_view(a, zone) for a in attempts]
+    detail["attempt_history"] = [
+        attempt_view(a, zone, receiver_text=receiver_text) for a in attempts
+    ]
     detail["resent_from"] = resend_view(origin, zone) if origin is not None else None
     detail["resends"] = [resend_view(r, zone) for r in resends or []]
     return detail
@@ -228,7 +274,7 @@ def dead_letter_summary(letter: DeadLetter, zone: tzinfo | None = None) -> dict[
         "version": m.version,
         "control_id": m.control_id,
         "attempts": m.attempt_count,
-        "reason": letter.reason,
+        "reason": short_reason(letter.reason),
         "last_ack_code": last_ack.ack_code if last_ack is not None else None,
         "created_at": iso_time(m.created_at, zone),
         "dead_since": iso_time(m.updated_at, zone),

@@ -4,6 +4,10 @@ The HTTP port is bound first, before the store is opened or delivery starts: a p
 one the user may not bind) stops the command with one line naming the address, and "http api
 listening" is logged only once the server accepts connections.
 
+With ``INTEGRATOR_HTTP_TLS_CERT_FILE`` and ``INTEGRATOR_HTTP_TLS_KEY_FILE`` the API speaks HTTPS
+only; both files are loaded before the port is bound, so a wrong path or a key that does not
+fit the certificate stops the command with one line, before anything started.
+
 SIGHUP reads the destination files again and applies them without a restart. On SIGTERM or
 SIGINT the HTTP server stops taking requests, delivery loops are cancelled between or during
 attempts (an unfinished attempt leaves the message queued, to be sent again with the same MSH-10
@@ -18,6 +22,7 @@ import contextlib
 import errno
 import signal
 import socket
+import ssl
 from collections.abc import Iterator
 
 import uvicorn
@@ -27,6 +32,7 @@ from integrator.errors import IntegratorError
 from integrator.gcpolicy import tune_for_service
 from integrator.http import create_app
 from integrator.logging import get_logger
+from integrator.settings import Settings
 
 log = get_logger("integrator.run")
 
@@ -40,6 +46,26 @@ _REASONS = {
 
 class HttpPortUnavailable(IntegratorError):
     """The HTTP API cannot listen where the settings say; nothing was started."""
+
+
+class HttpTlsUnavailable(IntegratorError):
+    """The HTTP API's certificate or key cannot be used; nothing was started."""
+
+
+def check_http_tls(settings: Settings) -> None:
+    """Load the API's certificate and key as the server will; ``HttpTlsUnavailable`` if not."""
+    cert, key = settings.http_tls_cert_file, settings.http_tls_key_file
+    if cert is None or key is None:
+        return
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(str(cert), str(key))
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
+        raise HttpTlsUnavailable(
+            f"cannot serve the HTTP API over TLS with certificate {cert} and key {key}: {reason} "
+            "(check INTEGRATOR_HTTP_TLS_CERT_FILE and INTEGRATOR_HTTP_TLS_KEY_FILE)"
+        ) from None
 
 
 def bind_http(host: str, port: int) -> socket.socket:
@@ -76,11 +102,18 @@ class _QuietServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if self.started:
-            log.info("http api listening", host=self.config.host, port=self.config.port)
+            log.info(
+                "http api listening",
+                host=self.config.host,
+                port=self.config.port,
+                tls=self.config.is_ssl,
+            )
 
 
 async def run_engine(engine: Engine, *, http: bool = True) -> None:
     settings = engine.settings
+    if http:
+        check_http_tls(settings)
     listener = bind_http(settings.http_host, settings.http_port) if http else None
     try:
         await _run(engine, listener)
@@ -115,6 +148,8 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            ssl_certfile=engine.settings.http_tls_cert_file,
+            ssl_keyfile=engine.settings.http_tls_key_file,
         )
         server = _QuietServer(config)
         server_task = asyncio.create_task(server.serve(sockets=[listener]), name="http")

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from integrator.presenters import short_reason
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord, MessageStatus
 from schemas.identifiers import is_valid_bsn
@@ -172,8 +173,17 @@ def build_filter(
         since=_term(since, settings, name="since"),
         until=_term(until, settings, name="until"),
         event_type=event_type or None,
-        bsn_hash=settings.bsn_hash(bsn_digits) if bsn_digits else None,
+        bsn_hash=_bsn_hash(settings, bsn_digits) if bsn_digits else None,
     )
+
+
+def _bsn_hash(settings: Settings, bsn: str) -> str:
+    from integrator.searchkey import SearchKeyError
+
+    try:
+        return settings.bsn_hash(bsn)
+    except SearchKeyError as exc:
+        raise BadSearch(f"bsn: {exc}") from None
 
 
 def _term(value: str | datetime | None, settings: Settings, *, name: str) -> datetime | None:
@@ -198,7 +208,7 @@ def csv_row(m: MessageRecord) -> dict[str, Any]:
         "attempts": m.attempt_count,
         "created_at": m.created_at.isoformat(),
         "updated_at": m.updated_at.isoformat(),
-        "last_error": m.last_error or "",
+        "last_error": short_reason(m.last_error) or "",  # no receiver's words in reports
         "resend_of": m.resend_of or "",
     }
 

@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mappings.context import MAX_PLATFORM_AUTHORITY
 
-DEVELOPMENT_SEARCH_KEY = "integrator-development-search-key-not-secret"
-"""Used when ``INTEGRATOR_SEARCH_KEY`` is unset, so demos and tests work; ``integrator run`` warns.
+MIN_SEARCH_KEY = 16
+"""The shortest ``INTEGRATOR_SEARCH_KEY`` accepted.
 
-With a key everybody knows, a BSN hash can be reversed by trying every BSN: production must set
-its own key (at least 16 characters, e.g. ``openssl rand -hex 32``) and keep it secret.
+There is no default key: one everybody knows lets a BSN hash be reversed by trying every BSN.
+Unset, ``integrator.searchkey.resolve_search_key`` finds the store's own random key.
 """
 
 
@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     destinations_dir: Path = Path("config/destinations")
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    # HTTPS for the API: a PEM certificate (chain) and its private key, both or neither.
+    http_tls_cert_file: Path | None = None
+    http_tls_key_file: Path | None = None
     sending_application: str = "INTEGRATOR"
     sending_facility: str = ""
     # The ZD number's assigning authority; placer numbers <zd>^<authority> must fit 22 characters.
@@ -42,24 +45,48 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # The HMAC key of the BSN search column; never logged (SecretStr hides it in reprs).
-    search_key: SecretStr = SecretStr(DEVELOPMENT_SEARCH_KEY)
+    # Unset: the store's own key, filled in by ``integrator.searchkey.resolve_search_key``.
+    search_key: SecretStr | None = None
 
     @field_validator("search_key")
     @classmethod
-    def _long_enough(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < 16:
-            raise ValueError("the search key must be at least 16 characters")
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SEARCH_KEY:
+            raise ValueError(f"the search key must be at least {MIN_SEARCH_KEY} characters")
         return value
-
-    @property
-    def search_key_is_development(self) -> bool:
-        return self.search_key.get_secret_value() == DEVELOPMENT_SEARCH_KEY
 
     def bsn_hash(self, bsn: str) -> str:
         """The value of ``events.bsn_hash`` for this BSN under this engine's key."""
         from integrator.store.keyed import bsn_hash
 
+        if self.search_key is None:
+            from integrator.searchkey import SearchKeyError, key_file_for
+
+            where = key_file_for(self.database_url)
+            raise SearchKeyError(
+                "no BSN search key: "
+                + (
+                    f"{where} does not exist yet (the engine creates it at its first start); "
+                    if where
+                    else ""
+                )
+                + "or set INTEGRATOR_SEARCH_KEY to the engine's key"
+            )
         return bsn_hash(bsn, self.search_key.get_secret_value().encode("utf-8"))
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.http_tls_cert_file is None) != (self.http_tls_key_file is None):
+            raise ValueError(
+                "INTEGRATOR_HTTP_TLS_CERT_FILE and INTEGRATOR_HTTP_TLS_KEY_FILE go together: "
+                "set both or neither"
+            )
+        return self
+
+    @property
+    def http_tls(self) -> bool:
+        """Whether the HTTP API speaks HTTPS."""
+        return self.http_tls_cert_file is not None
 
     @field_validator("timezone")
     @classmethod

@@ -18,6 +18,7 @@ from integrator.engine_api import check_allowed, engine_client, engine_running, 
 from integrator.errors import InvalidEvent
 from integrator.intake import Intake
 from integrator.operators import DestinationAdmin
+from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
 from integrator.store import Store
 
@@ -76,6 +77,7 @@ async def submit_to_store(
     settings: Settings, files: Sequence[tuple[str, bytes]], *, clock: Clock | None = None
 ) -> list[SubmitOutcome]:
     clock = clock or SystemClock()
+    settings = resolve_search_key(settings, create=True)  # this writes: hashes BSNs at intake
     store = await Store.open(settings.database_url, clock=clock.now)
     try:
         today = clock.now().astimezone(settings.zone).date()

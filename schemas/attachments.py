@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from schemas.base import IntakeModel
 from schemas.errors import rule_error
-from schemas.fields import NonBlankStr, OptionalText
+from schemas.fields import Base64Data, NonBlankStr, OptionalText
 
 MIB: Final = 1024 * 1024
 MAX_ATTACHMENT_BYTES: Final = 20 * MIB
@@ -59,7 +59,7 @@ class Attachment(IntakeModel):
     filename: NonBlankStr
     content_type: ContentType
     # Not in repr: a 20 MiB base64 body would swamp any traceback or debug line.
-    data: NonBlankStr = Field(repr=False)
+    data: Base64Data = Field(repr=False)
     description: OptionalText = None
 
     @property

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 from schemas.base import IntakeModel
 from schemas.envelope import EventBase
 from schemas.errors import rule_error
-from schemas.fields import NonBlankStr, OptionalIsoDate, OptionalText
+from schemas.fields import NonBlankStr, OptionalIsoDate, OptionalLongText, OptionalText
 
 
 class Specimen(IntakeModel):
@@ -33,7 +33,7 @@ class Collection(IntakeModel):
     location_id: OptionalText = None
     location_name: OptionalText = None
     requested_date: OptionalIsoDate = None
-    instructions: OptionalText = None
+    instructions: OptionalLongText = None
 
 
 class DiagnosticRequest(EventBase):
@@ -43,7 +43,7 @@ class DiagnosticRequest(EventBase):
     # Not Field(min_length=1): pydantic then also reports "too short" when an item is invalid.
     tests: tuple[LabTest, ...] = Field(json_schema_extra={"minItems": 1})
     collection: Collection | None = None
-    clinical_info: OptionalText = None
+    clinical_info: OptionalLongText = None
 
     @field_validator("tests", mode="after")
     @classmethod

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import model_validator
 
 from schemas.attachments import MAX_ATTACHMENTS_TOTAL_BYTES, Attachment
 from schemas.base import IntakeModel
 from schemas.errors import rule_error
-from schemas.fields import AwareDateTime, SchemaVersion, ZdNumber
+from schemas.fields import MAX_EVENT_TEXT, AwareDateTime, SchemaVersion, ZdNumber, event_text_length
 from schemas.parties import CodedItem, Patient, Provider, Referrer
 from schemas.questions import Question
 
@@ -31,6 +31,14 @@ class EventBase(IntakeModel):
     referrer: Referrer
     questions: tuple[Question, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_fits_one_message(cls, data: Any) -> Any:
+        # Each field has its maximum; this bounds the sum, however many questions or tests.
+        if event_text_length(data) > MAX_EVENT_TEXT:
+            raise rule_error("event_text_too_long")
+        return data
 
     @model_validator(mode="after")
     def _attachments_fit_one_message(self) -> EventBase:

@@ -30,8 +30,12 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
-def _string_schema(pattern: str | None = None, fmt: str | None = None) -> WithJsonSchema:
+def _string_schema(
+    pattern: str | None = None, fmt: str | None = None, max_length: int | None = None
+) -> WithJsonSchema:
     schema: dict[str, Any] = {"type": "string", "minLength": 1}
+    if max_length is not None:
+        schema["maxLength"] = max_length
     if pattern is not None:
         schema["pattern"] = pattern
     if fmt is not None:
@@ -39,11 +43,95 @@ def _string_schema(pattern: str | None = None, fmt: str | None = None) -> WithJs
     return WithJsonSchema(schema)
 
 
-NonBlankStr = Annotated[str, AfterValidator(_not_blank), _string_schema()]
-"""A required string: present and not only whitespace."""
+MAX_TEXT: Final = 1_000
+"""The most characters of a name, title, code, identifier, phone number or short description."""
 
-OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
-"""An optional string; blank counts as absent, so it is never blank when present."""
+MAX_LONG_TEXT: Final = 65_536
+"""The most characters of free text: a letter section, an open answer, clinical information,
+collection instructions. HL7's FT and TX types hold 65536; a GP letter section of 30 pages fits."""
+
+MAX_EVENT_TEXT: Final = 1_000_000
+"""The most characters of text in one event, every string together except attachment data.
+
+With it, the text of an accepted event always makes a message of a few MB at most (escaping
+can make a character up to five on the wire), far below an MLLP frame: every accepted event
+can be sent, whatever its number of questions, tests or options."""
+
+
+def _at_most(limit: int, rule: str) -> AfterValidator:
+    def validate(value: str) -> str:
+        if len(value) > limit:
+            raise rule_error(rule)
+        return value
+
+    return AfterValidator(validate)
+
+
+NonBlankStr = Annotated[
+    str,
+    AfterValidator(_not_blank),
+    _at_most(MAX_TEXT, "text_too_long"),
+    _string_schema(max_length=MAX_TEXT),
+]
+"""A required string of at most ``MAX_TEXT`` characters: present and not only whitespace."""
+
+LongText = Annotated[
+    str,
+    AfterValidator(_not_blank),
+    _at_most(MAX_LONG_TEXT, "long_text_too_long"),
+    _string_schema(max_length=MAX_LONG_TEXT),
+]
+"""Required free text of at most ``MAX_LONG_TEXT`` characters."""
+
+Base64Data = Annotated[str, AfterValidator(_not_blank), _string_schema()]
+"""Attachment data: bounded by its decoded size (``schemas.attachments``), not by characters."""
+
+_Text = Annotated[
+    str,
+    _at_most(MAX_TEXT, "text_too_long"),
+    WithJsonSchema({"type": "string", "maxLength": MAX_TEXT}),
+]
+_LongText = Annotated[
+    str,
+    _at_most(MAX_LONG_TEXT, "long_text_too_long"),
+    WithJsonSchema({"type": "string", "maxLength": MAX_LONG_TEXT}),
+]
+
+OptionalText = Annotated[_Text | None, BeforeValidator(_blank_to_none)]
+"""An optional string of at most ``MAX_TEXT`` characters; blank counts as absent."""
+
+OptionalLongText = Annotated[_LongText | None, BeforeValidator(_blank_to_none)]
+"""Optional free text of at most ``MAX_LONG_TEXT`` characters; blank counts as absent."""
+
+
+def check_long_text(value: str) -> str:
+    """The free-text rule for callers outside a field (open answers); raises a rule error."""
+    if len(value) > MAX_LONG_TEXT:
+        raise rule_error("long_text_too_long")
+    return value
+
+
+def event_text_length(data: Any) -> int:
+    """Characters of text in a raw event: every string (keys too), attachment data left out."""
+    if isinstance(data, str):
+        return len(data)
+    if isinstance(data, dict):
+        total = 0
+        for key, value in data.items():
+            total += len(key) if isinstance(key, str) else 0
+            if key == "attachments" and isinstance(value, list | tuple):
+                total += sum(
+                    event_text_length({k: v for k, v in item.items() if k != "data"})
+                    if isinstance(item, dict)
+                    else event_text_length(item)
+                    for item in value
+                )
+            else:
+                total += event_text_length(value)
+        return total
+    if isinstance(data, list | tuple):
+        return sum(event_text_length(item) for item in data)
+    return 0
 
 
 def _checked(rule: str, check: Any) -> AfterValidator:

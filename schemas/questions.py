@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from schemas.base import IntakeModel
 from schemas.errors import rule_error
-from schemas.fields import NonBlankStr, OptionalText, parse_iso_date
+from schemas.fields import NonBlankStr, OptionalText, check_long_text, parse_iso_date
 
 AnswerType = Literal["yes_no", "open", "multiple_choice", "date"]
 Answer = bool | str | tuple[str, ...] | datetime.date
@@ -62,7 +62,7 @@ def _convert(answer_type: str, answer: Any, options: tuple[str, ...] | None) -> 
     if answer_type == "open":
         if not isinstance(answer, str):
             raise rule_error("answer_type")
-        return answer.strip() or None
+        return check_long_text(answer.strip()) or None
     if answer_type == "date":
         if isinstance(answer, str) and not answer.strip():
             return None

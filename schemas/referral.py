@@ -7,7 +7,7 @@ from typing import Literal
 from schemas.base import IntakeModel
 from schemas.envelope import EventBase
 from schemas.fields import IcpcCode as IcpcCodeStr
-from schemas.fields import NonBlankStr, OptionalText
+from schemas.fields import LongText, NonBlankStr, OptionalLongText, OptionalText
 
 
 class CareQuestion(IntakeModel):
@@ -25,13 +25,13 @@ class IcpcCode(IntakeModel):
 class Letter(IntakeModel):
     """The verwijsbrief; only the reason is required, the other sections are as written."""
 
-    reason: NonBlankStr
-    question: OptionalText = None
-    history: OptionalText = None
-    examination: OptionalText = None
-    medication: OptionalText = None
-    allergies: OptionalText = None
-    remarks: OptionalText = None
+    reason: LongText
+    question: OptionalLongText = None
+    history: OptionalLongText = None
+    examination: OptionalLongText = None
+    medication: OptionalLongText = None
+    allergies: OptionalLongText = None
+    remarks: OptionalLongText = None
 
 
 class Referral(EventBase):

@@ -21,6 +21,12 @@ RULE_MESSAGES: Final[dict[str, str]] = {
     "too_short": "has too few items",
     "at_least_one": "must contain at least one item",
     "invalid": "is not valid",
+    # Lengths (schemas.fields): an accepted event must always fit a message that can be sent
+    "text_too_long": "is longer than 1000 characters, the most this field takes",
+    "long_text_too_long": "is longer than 65536 characters, the most a free-text field takes",
+    "event_text_too_long": (
+        "holds more than 1000000 characters of text in all (attachment data not counted)"
+    ),
     # Envelope
     "schema_version": "must be the integer 1 (the only supported schema version)",
     "uuid_format": "must be a UUID",

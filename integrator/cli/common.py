@@ -60,7 +60,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def load_settings(*, service: bool = False) -> Settings:
-    """Settings from the environment; logging set up for a service or for a person.
+    """Settings from the environment, with the store's search key; logging set up.
 
     Commands people type show their result on stdout; routine info lines on stderr would only
     get in the way, so they log warnings and errors unless INTEGRATOR_LOG_LEVEL says otherwise.
@@ -70,9 +70,18 @@ def load_settings(*, service: bool = False) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(
             f"INTEGRATOR_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            if e["loc"]
+            else str(e["msg"]).removeprefix("Value error, ")
             for e in exc.errors()
         )
         fail(f"bad settings: {problems}", 2)
+    from integrator.searchkey import SearchKeyError, resolve_search_key
+
+    try:
+        # Read here, created by whatever writes first (the engine, ``submit``).
+        settings = resolve_search_key(settings, create=False)
+    except SearchKeyError as exc:
+        fail(f"bad settings: {exc}", 2)
     level = settings.log_level
     if not service and "INTEGRATOR_LOG_LEVEL" not in os.environ and level == "info":
         level = "warning"

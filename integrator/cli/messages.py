@@ -130,6 +130,7 @@ def messages_show(
             origin=origin,
             resends=resends,
             zone=settings.zone,
+            receiver_text=True,  # the server's CLI is trusted with patient data
         )
 
     detail = with_store(action, settings, read_only=True)

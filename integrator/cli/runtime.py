@@ -18,20 +18,15 @@ def run_command(
 ) -> None:
     """Run the engine: intake, delivery and the HTTP API, until SIGTERM or Ctrl-C."""
     from integrator.engine import Engine
-    from integrator.runner import HttpPortUnavailable, run_engine
+    from integrator.runner import HttpPortUnavailable, HttpTlsUnavailable, run_engine
 
     settings = load_settings(service=True)
-    if settings.search_key_is_development:
-        from integrator.logging import get_logger
-
-        get_logger("integrator.run").warning(
-            "INTEGRATOR_SEARCH_KEY is not set: BSN hashes use the public development key; "
-            "set a secret key of at least 16 characters in production"
-        )
     try:
         run(run_engine(Engine(settings), http=http))
     except HttpPortUnavailable as exc:
         fail(str(exc))  # before anything started: one line, nothing to clean up
+    except HttpTlsUnavailable as exc:
+        fail(str(exc), 2)  # a setting is wrong; nothing started
     except IntegratorError as exc:
         fail(f"the engine could not run: {exc}")
 

@@ -3,7 +3,8 @@
 App-wide, so every route has them, including routes added later: every request is checked
 against the permission its route declares, with an API token (``integrator.http.auth``),
 bodies must be JSON (``integrator.http.media``), unknown query parameters are
-refused (``integrator.http.query``), errors never quote the request (``integrator.http.errors``),
+refused (``integrator.http.query``), bodies have a size limit checked before they are read
+(``integrator.http.limits``), errors never quote the request (``integrator.http.errors``),
 the OpenAPI document describes the bodies routes read raw (``integrator.http.openapi``), and
 ``/docs`` needs no internet access (``integrator.http.docs``).
 """
@@ -16,6 +17,7 @@ from integrator.engine import Engine
 from integrator.http.auth import authorize
 from integrator.http.docs import docs_router
 from integrator.http.errors import install_error_handlers
+from integrator.http.limits import BodyLimits
 from integrator.http.media import require_json_body
 from integrator.http.openapi import install_openapi
 from integrator.http.query import refuse_unknown_query
@@ -50,6 +52,7 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.jobs = jobs or JobRegistry()
     install_error_handlers(app)
+    app.add_middleware(BodyLimits)  # added last, so outermost: a 413 comes before anything else
     install_openapi(app)
     for module in (
         health,

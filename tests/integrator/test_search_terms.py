@@ -19,7 +19,7 @@ from integrator.settings import Settings
 from tests.http.support import api_client
 from tests.integrator.support import settings_for
 
-AMSTERDAM = Settings(timezone="Europe/Amsterdam")
+AMSTERDAM = Settings(timezone="Europe/Amsterdam", search_key="search-terms-test-key")
 BSN = "999990019"
 
 

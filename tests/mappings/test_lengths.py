@@ -209,7 +209,7 @@ def test_maximal_events_conform_in_every_field(
     version: str, referral_data: dict[str, Any], diagnostic_request_data: dict[str, Any]
 ) -> None:
     # Every text at 300 characters with delimiters and non-Latin-1 letters, every identifier
-    # and code as long as HL7 2.5.1 allows, 68,000 characters of content, 100 tests: every
+    # and code as long as HL7 2.5.1 allows, 65,535 characters of content, 100 tests: every
     # field, component and subcomponent of the message is within the standard's length.
     sample = VERSIONS[version][0]
     data = referral_data if sample == "referral" else diagnostic_request_data

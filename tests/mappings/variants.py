@@ -140,10 +140,12 @@ def _long_address(country: str = "NL") -> dict[str, Any]:
 def maximal(data: dict[str, Any]) -> dict[str, Any]:
     """The event with every descriptive text as long as `long_text`, every identifier and code
     intake does not limit as long as HL7 2.5.1 allows it (the tighter of the two versions),
-    content (letter, answers, notes) beyond 65,536 characters, and, for a diagnostic request,
+    content (letter, answers, notes) at intake's maximum of 65,536 characters, and, for a
+    diagnostic request,
     100 tests (three-digit placer positions). Mapped, nothing may exceed the standard."""
     event = copy.deepcopy(data)
-    content = "Regel met tekst.\n" * 4_000  # 68,000 characters of FT/TX: OBX-5 is advisory
+    # 65,535 characters of FT/TX, just under intake's maximum: OBX-5 is advisory
+    content = "Regel met tekst.\n" * 3_855
     event["provider"] = {"id": "P" * 20, "name": long_text(), "agb": "06010101"}
     event["care_product"] = {"code": "C" * 20, "name": long_text()}  # CE-1: 20
     event["cluster"] = {"code": long_text(), "name": long_text()}

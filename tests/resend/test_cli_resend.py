@@ -204,5 +204,6 @@ def test_with_a_running_engine_the_resend_goes_through_its_api(
                 process.kill()
                 process.wait()
     engine_log = processes[1].stderr.read() if processes[1].stderr else ""
-    assert "INTEGRATOR_SEARCH_KEY is not set" in engine_log
+    # No public key any more: the engine made the store's own, which the CLI's search used.
+    assert (tmp_path / "store.db.search-key").stat().st_mode & 0o777 == 0o600
     assert BSN not in engine_log and "Berg" not in engine_log

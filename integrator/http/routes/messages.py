@@ -10,10 +10,11 @@ from typing import Any, Final
 
 from fastapi import APIRouter, HTTPException
 
+from integrator.access.permissions import Permission
 from integrator.http.bodies import SearchBody, SearchTerms
 from integrator.http.deps import EngineDep, Limit, Offset, filter_of
 from integrator.http.patient import record_view
-from integrator.http.scope import ScopeDep
+from integrator.http.scope import ScopeDep, cluster_of
 from integrator.presenters import message_detail, message_summary
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
@@ -95,4 +96,15 @@ async def get_message(message_id: str, engine: EngineDep, scope: ScopeDep) -> di
         bsn_hash=event.bsn_hash if event is not None else None,
         event_id=message.event_id,
     )
-    return message_detail(message, attempts, event=event, origin=resent_from, resends=shown)
+    # The receiver's words in ACKs may name the patient: only for who may read patient data here.
+    receiver_text = scope.identity.may(
+        Permission.PATIENT_DATA_READ, cluster_of(catalog, message.destination_id)
+    )
+    return message_detail(
+        message,
+        attempts,
+        event=event,
+        origin=resent_from,
+        resends=shown,
+        receiver_text=receiver_text,
+    )

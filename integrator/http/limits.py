@@ -1,0 +1,148 @@
+"""Request body limits, on every route of the app: too large is a 413 before the body is read.
+
+- ``POST /api/v1/events``: ``EVENT_BODY_LIMIT``, what the contract can need. Attachments may hold
+  50 MiB decoded per event (``schemas.attachments``); in base64 that is 4/3 of it, 66.7 MiB, and
+  the rest of an event (parties, questions, free text, each with a maximum, see docs/product.md
+  §2) stays far below the 4 MiB added for it: 70.7 MiB in all (74,099,372 bytes).
+- Every other route: ``BODY_LIMIT``, 1 MiB (a search, a destination, a resend, a token).
+
+A ``Content-Length`` above the limit is answered with 413 at once, without reading a byte of
+the body. A chunked body (no length) is counted as it arrives and refused with 413 the moment
+it passes the limit: nothing beyond the limit is kept.
+
+Memory stays bounded with many senders at once: only ``LARGE_BODY_SLOTS`` requests with a body
+above ``BODY_LIMIT`` (or of unknown length) are read and handled at the same time; the others
+wait, unread (the server stops reading a connection whose request is not being read, so a waiting
+sender costs its socket buffers, some 64 KiB), up to ``LARGE_BODY_WAIT`` seconds, then get 503
+with ``Retry-After``. An event in the engine costs at most about four times its body (the bytes,
+the parsed JSON, the decoded attachments, the stored copy), so large events hold at most
+``LARGE_BODY_SLOTS`` × 4 × 70.7 MiB ≈ 570 MiB at the default of 2; small requests (up to 1 MiB)
+are not queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Final
+
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from schemas.attachments import MAX_ATTACHMENTS_TOTAL_BYTES
+
+MIB: Final = 1024 * 1024
+BODY_LIMIT: Final = 1 * MIB
+EVENT_JSON_ALLOWANCE: Final = 4 * MIB
+EVENT_BODY_LIMIT: Final = 4 * math.ceil(MAX_ATTACHMENTS_TOTAL_BYTES / 3) + EVENT_JSON_ALLOWANCE
+EVENTS_PATH: Final = "/api/v1/events"
+LARGE_BODY_SLOTS: Final = 2
+LARGE_BODY_WAIT: Final = 30.0
+
+
+def too_large(limit: int) -> str:
+    return f"the request body is larger than {limit} bytes, the most this route accepts"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` when a streamed body passes its limit; a 413 for the client."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=too_large(limit))
+
+
+class BodyLimits:
+    """The ASGI middleware that enforces the limits above (``create_app`` installs it)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        body_limit: int = BODY_LIMIT,
+        event_limit: int = EVENT_BODY_LIMIT,
+        large_slots: int = LARGE_BODY_SLOTS,
+        large_wait: float = LARGE_BODY_WAIT,
+    ) -> None:
+        self.app = app
+        self.body_limit = body_limit
+        self.event_limit = event_limit
+        self.large_wait = large_wait
+        self._large = asyncio.Semaphore(large_slots)
+
+    def limit_for(self, scope: Scope) -> int:
+        if scope.get("method") == "POST" and scope.get("path", "").rstrip("/") == EVENTS_PATH:
+            return self.event_limit
+        return self.body_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope)
+        length = _content_length(scope)
+        if length == -1:
+            await _answer(send, 400, "the Content-Length header is not a number")
+            return
+        if length is not None and length > limit:
+            await _answer(send, 413, too_large(limit))
+            return
+        if length is not None and length <= self.body_limit:
+            await self._limited(scope, receive, send, limit)
+            return
+        try:
+            await asyncio.wait_for(self._large.acquire(), timeout=self.large_wait)
+        except TimeoutError:
+            await _answer(send, 503, "too many large requests at once: try again", retry_after=True)
+            return
+        try:
+            await self._limited(scope, receive, send, limit)
+        finally:
+            self._large.release()
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except BodyTooLarge:
+            if started:
+                raise
+            await _answer(send, 413, too_large(limit))
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared length; ``None`` without one (chunked), -1 if it is not a number."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            text = value.decode("latin-1").strip()
+            return int(text) if text.isdigit() else -1
+    return None
+
+
+async def _answer(send: Send, status: int, detail: str, *, retry_after: bool = False) -> None:
+    headers = {"connection": "close"}
+    if retry_after:
+        headers["retry-after"] = "5"
+    response = JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    await response({"type": "http"}, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}

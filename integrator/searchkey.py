@@ -1,0 +1,116 @@
+"""The BSN search key, resolved once at start for the engine and for every command.
+
+The key of the keyed BSN hash (``integrator.store.keyed``) is never a public one:
+
+- ``INTEGRATOR_SEARCH_KEY`` set: that key (at least 16 characters), for any store.
+- A SQLite store without the setting: the key lives in a file beside the database,
+  ``<database>.search-key`` (``var/integrator.db.search-key``), mode 0600. The first command that
+  writes the store (``run``, ``submit``) creates it with a random 256-bit key, atomically: two
+  processes starting together end up with the same key. Every later command reads it, so a BSN
+  search from the CLI hashes with the key the engine stored with. Commands that only read never
+  create it; without the file a BSN search says so instead of finding nothing.
+- A PostgreSQL store without the setting: refused at start (exit 2). There is no place beside
+  the database for a file, and a key kept in the store would sit next to the hashes it protects,
+  so whoever can read the table could also reverse it.
+
+``resolve_search_key`` returns a copy of ``Settings`` with the key filled in; the engine, intake,
+search and the audit of patient-data views all hash with that one copy's ``bsn_hash``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+import tempfile
+from pathlib import Path
+
+from pydantic import SecretStr
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from integrator.errors import ConfigurationError
+from integrator.settings import MIN_SEARCH_KEY, Settings
+
+KEY_SUFFIX = ".search-key"
+
+
+class SearchKeyError(ConfigurationError):
+    """No usable search key: the message names the setting or the file (never the key)."""
+
+
+def key_file_for(database_url: str) -> Path | None:
+    """The key file beside a SQLite store; ``None`` for PostgreSQL (and unparseable URLs)."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return None
+    if not url.drivername.startswith("sqlite"):
+        return None
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        return None
+    path = Path(database).expanduser()
+    return path.with_name(path.name + KEY_SUFFIX)
+
+
+def resolve_search_key(settings: Settings, *, create: bool) -> Settings:
+    """``settings`` with the search key to hash with; see the module's docstring.
+
+    ``create``: for commands that write the store; a missing key file is made. Without it a
+    missing file leaves the key unset, and ``Settings.bsn_hash`` raises ``SearchKeyError``.
+    """
+    if settings.search_key is not None:
+        return settings
+    path = key_file_for(settings.database_url)
+    if path is None:
+        if settings.database_url.startswith(("postgres", "postgresql")):
+            raise SearchKeyError(
+                "INTEGRATOR_SEARCH_KEY must be set for a PostgreSQL store: a secret of at least "
+                f"{MIN_SEARCH_KEY} characters (e.g. openssl rand -hex 32), the same for the "
+                "engine and every command"
+            )
+        return settings  # the store's own checks refuse this URL with a clear message
+    key = _read(path) if path.exists() else (_create(path) if create else None)
+    if key is None:
+        return settings
+    return settings.model_copy(update={"search_key": SecretStr(key)})
+
+
+def _read(path: Path) -> str:
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SearchKeyError(f"the search key file {path} cannot be read: {exc}") from None
+    if len(key) < MIN_SEARCH_KEY:
+        raise SearchKeyError(
+            f"the search key file {path} holds no key of at least {MIN_SEARCH_KEY} characters"
+        )
+    return key
+
+
+def _create(path: Path) -> str:
+    """A new random key in ``path`` (0600), or the key another process put there first."""
+    key = secrets.token_hex(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=path.name, suffix=".new", dir=path.parent)
+    except OSError as exc:
+        raise SearchKeyError(f"the search key file {path} cannot be created: {exc}") from None
+    try:
+        os.fchmod(fd, stat.S_IRUSR | stat.S_IWUSR)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(key + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(temporary, path)  # fails if it exists: whoever links first wins
+        except FileExistsError:
+            return _read(path)
+        except OSError as exc:
+            raise SearchKeyError(f"the search key file {path} cannot be created: {exc}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+    return key

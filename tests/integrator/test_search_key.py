@@ -1,0 +1,131 @@
+"""The BSN search key: never a public one; the store's own random key, or the setting."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from typer.testing import CliRunner
+
+from integrator.cli import app
+from integrator.engine import Engine
+from integrator.search import BadSearch, build_filter
+from integrator.searchkey import SearchKeyError, key_file_for, resolve_search_key
+from integrator.settings import Settings
+
+BSN = "999990019"
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Any:
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
+
+def settings_at(path: Path, **extra: Any) -> Settings:
+    return Settings(database_url=f"sqlite:///{path}", destinations_dir=path.parent, **extra)
+
+
+def test_there_is_no_default_key() -> None:
+    assert Settings().search_key is None
+    assert "development" not in Settings.model_fields["search_key"].__repr__().lower()
+
+
+def test_first_start_creates_a_random_key_with_mode_0600_and_later_starts_reuse_it(
+    tmp_path: Path,
+) -> None:
+    settings = settings_at(tmp_path / "var" / "store.db")
+    first = resolve_search_key(settings, create=True)
+    key_file = tmp_path / "var" / "store.db.search-key"
+    assert key_file_for(settings.database_url) == key_file
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert first.search_key is not None
+    key = first.search_key.get_secret_value()
+    assert len(key) == 64 and int(key, 16) >= 0
+    assert key_file.read_text().strip() == key
+    again = resolve_search_key(settings, create=True)
+    assert again.search_key is not None and again.search_key.get_secret_value() == key
+    read = resolve_search_key(settings, create=False)
+    assert read.bsn_hash(BSN) == first.bsn_hash(BSN)
+    assert [p.name for p in key_file.parent.iterdir()] == ["store.db.search-key"]
+
+
+def test_two_stores_get_different_keys(tmp_path: Path) -> None:
+    one = resolve_search_key(settings_at(tmp_path / "a.db"), create=True)
+    two = resolve_search_key(settings_at(tmp_path / "b.db"), create=True)
+    assert one.bsn_hash(BSN) != two.bsn_hash(BSN)
+
+
+def test_the_setting_wins_and_no_file_is_made(tmp_path: Path) -> None:
+    settings = settings_at(tmp_path / "store.db", search_key="a-key-of-sixteen-chars")
+    assert resolve_search_key(settings, create=True) is settings
+    assert not (tmp_path / "store.db.search-key").exists()
+
+
+def test_a_read_command_makes_no_key_and_a_bsn_search_says_why(tmp_path: Path) -> None:
+    settings = resolve_search_key(settings_at(tmp_path / "store.db"), create=False)
+    assert settings.search_key is None
+    assert not (tmp_path / "store.db.search-key").exists()
+    with pytest.raises(BadSearch, match=r"store\.db\.search-key does not exist"):
+        build_filter(settings, bsn=BSN)
+    assert build_filter(settings, zd_number="ZD100000001").bsn_hash is None
+
+
+def test_a_short_key_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "store.db.search-key").write_text("short\n")
+    with pytest.raises(SearchKeyError, match="at least 16"):
+        resolve_search_key(settings_at(tmp_path / "store.db"), create=False)
+
+
+def test_postgresql_without_the_setting_is_refused_naming_it() -> None:
+    settings = Settings(database_url="postgresql://integrator@db.example/integrator")
+    with pytest.raises(SearchKeyError, match="INTEGRATOR_SEARCH_KEY must be set"):
+        resolve_search_key(settings, create=False)
+    keyed = Settings(
+        database_url="postgresql://integrator@db.example/integrator",
+        search_key="a-key-of-sixteen-chars",
+    )
+    assert resolve_search_key(keyed, create=True) is keyed
+
+
+def test_postgresql_without_the_setting_makes_commands_exit_2(tmp_path: Path) -> None:
+    env = {
+        "INTEGRATOR_DATABASE_URL": "postgresql://integrator@db.example/integrator",
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+    }
+    result = CliRunner().invoke(app, ["messages", "list"], env=env)
+    assert result.exit_code == 2
+    assert "INTEGRATOR_SEARCH_KEY must be set" in result.stderr
+
+
+def test_a_bsn_search_from_the_cli_finds_what_the_engine_stored(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    settings = settings_at(tmp_path / "store.db")
+
+    async def accept() -> str:
+        engine = Engine(settings)
+        await engine.start()
+        try:
+            result = await engine.intake.submit(json.dumps(referral_data), source="cli")
+            assert await engine.wait_settled(timeout=10)
+            return result.event_id
+        finally:
+            await engine.stop()
+
+    event_id = asyncio.run(accept())
+    assert (tmp_path / "store.db.search-key").stat().st_mode & 0o777 == 0o600
+    env = {
+        "INTEGRATOR_DATABASE_URL": settings.database_url,
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+    }
+    found = CliRunner().invoke(app, ["events", "list", "--bsn", BSN, "--json"], env=env)
+    assert found.exit_code == 0, found.output
+    assert [row["id"] for row in json.loads(found.stdout)] == [event_id]
+    other = CliRunner().invoke(app, ["events", "list", "--bsn", "999990020", "--json"], env=env)
+    assert json.loads(other.stdout) == []
