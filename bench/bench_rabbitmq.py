@@ -146,6 +146,7 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
         env = {
             **os.environ,
             "INTEGRATOR_DATABASE_URL": url,
+            "INTEGRATOR_SEARCH_KEY": "bench-search-key-of-this-run",
             "INTEGRATOR_AMQP_URL": AMQP_URL,
             "INTEGRATOR_AMQP_PREFIX": topology.prefix,
             "INTEGRATOR_DESTINATIONS_DIR": str(dest_dir),

@@ -110,6 +110,8 @@ async def test_two_engines_share_intake_and_deliver_each_message_once(
         "INTEGRATOR_LOG_LEVEL": "warning",
         "INTEGRATOR_LOG_FORMAT": "json",
         "INTEGRATOR_DATABASE_URL": database,
+        # A PostgreSQL store has no key file beside it: both engines get the same secret.
+        "INTEGRATOR_SEARCH_KEY": "two-engines-test-search-key",
         "INTEGRATOR_AMQP_URL": url,
         "INTEGRATOR_AMQP_PREFIX": prefix,
         "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path / "destinations"),
