@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.codec import dump_json, load_json
 from integrator.store.failures import guarded
-from integrator.store.tables import destination_revisions, events
+from integrator.store.tables import destination_revisions
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +139,6 @@ class DestinationHistoryMixin:
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return None if row is None else _record(row)
-
-    @guarded("list providers")
-    async def provider_ids(self: _StoreParts) -> list[str]:
-        """Every intake ``provider.id`` seen, to warn about providers nobody serves."""
-        async with self._engine.connect() as conn:
-            result = await conn.execute(select(events.c.provider_id).distinct())
-            return sorted(result.scalars())
 
 
 def _record(row: Any) -> DestinationRevision:
