@@ -143,7 +143,7 @@ def build_event_filter(
         try:
             build_filter(settings, **{name: value})
         except BadSearch as exc:
-            raise EventsRefused(name, str(exc).removeprefix(f"{name}: ")) from None
+            raise EventsRefused(exc.field, exc.rule) from None
     flt = build_filter(settings, zd_number=zd_number, bsn=bsn, since=since, until=until)
     return EventFilter(
         zd_number=flt.zd_number,

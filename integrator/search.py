@@ -67,7 +67,16 @@ _BSN_SEPARATORS = re.compile(r"[\s.]")
 
 
 class BadSearch(ValueError):
-    """A search term that cannot be used; the text names the term, never a patient value."""
+    """A search term that cannot be used; names the term and the rule, never a patient value.
+
+    ``field`` and ``rule`` are kept apart so that each front door can name the term its own
+    way (``since`` in the API, ``--since`` in the CLI); the text is ``field: rule``.
+    """
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+        self.rule = rule
 
 
 def parse_moment(
@@ -93,7 +102,7 @@ def parse_moment(
             moment = datetime.fromisoformat(value.replace(",", "."))
             unit = _last_unit(match)
     except ValueError:
-        raise BadSearch(f"{name}: not an ISO date or date-time; give {_EXAMPLES}") from None
+        raise BadSearch(name, f"not an ISO date or date-time; give {_EXAMPLES}") from None
     return _bound(moment, settings.zone, name=name, unit=unit if end else None)
 
 
@@ -113,8 +122,9 @@ def _bound(
     """``moment`` (local time when naive) plus ``unit``, in UTC; refused outside the bounds."""
     if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
         raise BadSearch(
-            f"{name}: give a year from {EARLIEST_YEAR} to {LATEST_YEAR}; "
-            f"leave {name} out to search without that bound"
+            name,
+            f"give a year from {EARLIEST_YEAR} to {LATEST_YEAR}; "
+            f"leave {name} out to search without that bound",
         )
     if moment.tzinfo is None or moment.utcoffset() is None:
         moment = moment.replace(tzinfo=zone)
@@ -139,7 +149,7 @@ def normalise_bsn(bsn: str) -> str:
     digits = _BSN_SEPARATORS.sub("", bsn)
     if not is_valid_bsn(digits):
         raise BadSearch(
-            "bsn: a BSN is 9 digits that pass the eleven-test (spaces and dots are ignored)"
+            "bsn", "a BSN is 9 digits that pass the eleven-test (spaces and dots are ignored)"
         )
     return digits
 
@@ -160,7 +170,7 @@ def build_filter(
 ) -> MessageFilter:
     if status is not None and status not in {s.value for s in MessageStatus}:
         raise BadSearch(
-            f"status: not a message status; one of {', '.join(s.value for s in MessageStatus)}"
+            "status", f"not a message status; one of {', '.join(s.value for s in MessageStatus)}"
         )
     bsn_digits = normalise_bsn(bsn) if bsn else None
     return MessageFilter(
@@ -183,7 +193,7 @@ def _bsn_hash(settings: Settings, bsn: str) -> str:
     try:
         return settings.bsn_hash(bsn)
     except SearchKeyError as exc:
-        raise BadSearch(f"bsn: {exc}") from None
+        raise BadSearch("bsn", str(exc)) from None
 
 
 def _term(value: str | datetime | None, settings: Settings, *, name: str) -> datetime | None:
