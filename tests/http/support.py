@@ -8,9 +8,13 @@ something else than access; ``tests/http/test_access.py`` makes narrower ones.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -20,6 +24,8 @@ from integrator.clock import SystemClock
 from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
 
 MAKER = local_identity("local:tests")
 """Who makes the tests' tokens: the server's CLI, which may make any."""
@@ -66,3 +72,28 @@ async def api_client(
         transport=transport, base_url="http://api", headers=bearer(token)
     ) as client:
         yield client
+
+
+@contextmanager
+def engine_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """``integrator run`` as its own process, its JSON log lines on ``stderr``.
+
+    A watchdog kills it should it hang; whatever the test did, it is gone afterwards.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "integrator", "run"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watchdog = threading.Timer(60, process.kill)  # only if the engine hangs
+    watchdog.start()
+    try:
+        yield process
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()

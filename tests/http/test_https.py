@@ -8,7 +8,6 @@ import shutil
 import ssl
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import httpx
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 
 from integrator.engine_api import engine_running, engine_url
 from integrator.settings import Settings
+from tests.http.support import engine_process
 from tests.integrator.test_cli import ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI not found")
@@ -85,17 +85,7 @@ def test_the_api_speaks_https_and_the_cli_finds_it(
 ) -> None:
     cert, key = self_signed
     env.update(INTEGRATOR_HTTP_TLS_CERT_FILE=str(cert), INTEGRATOR_HTTP_TLS_KEY_FILE=str(key))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "integrator", "run"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    watchdog = threading.Timer(60, process.kill)  # only if the engine hangs
-    watchdog.start()
-    try:
+    with engine_process(env) as process:
         assert process.stderr is not None
         for line in process.stderr:
             record = json.loads(line)
@@ -117,8 +107,3 @@ def test_the_api_speaks_https_and_the_cli_finds_it(
         assert not asyncio.run(engine_running(plain))
         process.terminate()
         assert process.wait(30) == 0
-    finally:
-        watchdog.cancel()
-        if process.poll() is None:
-            process.kill()
-            process.wait()

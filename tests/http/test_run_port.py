@@ -10,12 +10,12 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 
+from tests.http.support import engine_process
 from tests.integrator.test_cli import ROOT
 
 KEY = "a-test-search-key-of-enough-length"
@@ -52,17 +52,7 @@ def test_a_port_in_use_is_one_error_line_and_exit_1(env: dict[str, str]) -> None
 
 def test_listening_is_logged_once_the_port_answers(env: dict[str, str]) -> None:
     env["INTEGRATOR_SEARCH_KEY"] = KEY
-    process = subprocess.Popen(
-        [sys.executable, "-m", "integrator", "run"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    watchdog = threading.Timer(60, process.kill)  # only if the engine hangs
-    watchdog.start()
-    try:
+    with engine_process(env) as process:
         assert process.stderr is not None
         events = []
         for line in process.stderr:
@@ -76,8 +66,3 @@ def test_listening_is_logged_once_the_port_answers(env: dict[str, str]) -> None:
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
         process.terminate()
         assert process.wait(30) == 0
-    finally:
-        watchdog.cancel()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
