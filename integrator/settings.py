@@ -7,13 +7,16 @@ Settings are passed down explicitly; nothing reads the environment later, so tes
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mappings.context import MAX_PLATFORM_AUTHORITY
+
+if TYPE_CHECKING:
+    from integrator.store.sealing import Sealer
 
 MIN_SEARCH_KEY = 16
 """The shortest ``INTEGRATOR_SEARCH_KEY`` accepted.
@@ -24,7 +27,10 @@ Unset, ``integrator.searchkey.resolve_search_key`` finds the store's own random 
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="INTEGRATOR_", frozen=True, extra="ignore")
+    # Inputs stay out of error texts: they may be keys (INTEGRATOR_DATA_KEYS, _SEARCH_KEY).
+    model_config = SettingsConfigDict(
+        env_prefix="INTEGRATOR_", frozen=True, extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = "sqlite:///var/integrator.db"
     amqp_url: str | None = None
@@ -47,6 +53,9 @@ class Settings(BaseSettings):
     # The HMAC key of the BSN search column; never logged (SecretStr hides it in reprs).
     # Unset: the store's own key, filled in by ``integrator.searchkey.resolve_search_key``.
     search_key: SecretStr | None = None
+    # The keys sealing payloads at rest, current first (integrator.datakeys); never logged.
+    # Unset: payloads are stored as given.
+    data_keys: SecretStr | None = None
 
     @field_validator("search_key")
     @classmethod
@@ -54,6 +63,24 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < MIN_SEARCH_KEY:
             raise ValueError(f"the search key must be at least {MIN_SEARCH_KEY} characters")
         return value
+
+    @field_validator("data_keys")
+    @classmethod
+    def _data_keys_format(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from integrator.datakeys import SETTING, DataKeysSettingError, parse_data_keys
+
+            try:
+                parse_data_keys(value.get_secret_value())
+            except DataKeysSettingError as exc:  # names entry, key id and rule; never the key
+                raise ValueError(str(exc).removeprefix(SETTING).lstrip(": ")) from None
+        return value
+
+    def sealer(self) -> Sealer:
+        """What seals and opens payloads in the store with these settings' data keys."""
+        from integrator.datakeys import sealer_for
+
+        return sealer_for(None if self.data_keys is None else self.data_keys.get_secret_value())
 
     def bsn_hash(self, bsn: str) -> str:
         """The value of ``events.bsn_hash`` for this BSN under this engine's key."""

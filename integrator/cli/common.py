@@ -69,7 +69,8 @@ def load_settings(*, service: bool = False) -> Settings:
         settings = Settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"INTEGRATOR_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            f"INTEGRATOR_{'_'.join(str(p) for p in e['loc']).upper()}: "
+            + str(e["msg"]).removeprefix("Value error, ")
             if e["loc"]
             else str(e["msg"]).removeprefix("Value error, ")
             for e in exc.errors()

@@ -1,4 +1,6 @@
-"""Convert between records and table rows: JSON text columns and the joined message view."""
+"""Convert between records and table rows: JSON text columns, the joined message view, and
+sealing: every column that may hold patient data is sealed here on its way in and opened here
+on its way out (``integrator.store.sealing``), bound to its row's identity."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from integrator.store.records import (
     RejectedEventRecord,
     ResendRecord,
 )
+from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import events, messages, resends
 
 
@@ -28,7 +31,8 @@ def load_json(text: str) -> Any:
     return json.loads(text)
 
 
-def event_row(event: EventRecord) -> dict[str, Any]:
+def event_row(event: EventRecord, sealer: Sealer) -> dict[str, Any]:
+    payload = event.payload if isinstance(event.payload, str) else dump_json(event.payload)
     return {
         "id": event.id,
         "type": event.type,
@@ -37,12 +41,12 @@ def event_row(event: EventRecord) -> dict[str, Any]:
         "provider_id": event.provider_id,
         "received_at": event.received_at,
         "source": str(event.source),
-        "payload": event.payload if isinstance(event.payload, str) else dump_json(event.payload),
+        "payload": sealer.seal_text(payload, aad("events", "payload", event.id)),
         "bsn_hash": event.bsn_hash,
     }
 
 
-def event_record(row: Row[Any]) -> EventRecord:
+def event_record(row: Row[Any], sealer: Sealer) -> EventRecord:
     return EventRecord(
         id=row.id,
         type=row.type,
@@ -51,7 +55,7 @@ def event_record(row: Row[Any]) -> EventRecord:
         provider_id=row.provider_id,
         received_at=row.received_at,
         source=row.source,
-        payload=load_json(row.payload),
+        payload=load_json(sealer.open_text(row.payload, aad("events", "payload", row.id))),
         bsn_hash=row.bsn_hash,
     )
 
@@ -70,7 +74,7 @@ def select_messages() -> Select[Any]:
     )
 
 
-def message_record(row: Row[Any]) -> MessageRecord:
+def message_record(row: Row[Any], sealer: Sealer) -> MessageRecord:
     return MessageRecord(
         id=row.id,
         seq=row.seq,
@@ -79,13 +83,13 @@ def message_record(row: Row[Any]) -> MessageRecord:
         version=row.version,
         message_type=row.message_type,
         control_id=row.control_id,
-        payload=bytes(row.payload),
+        payload=sealer.open(bytes(row.payload), aad("messages", "payload", row.id)),
         status=row.status,
         attempt_count=row.attempt_count,
         created_at=row.created_at,
         updated_at=row.updated_at,
         next_attempt_at=row.next_attempt_at,
-        last_error=row.last_error,
+        last_error=open_last_error(row.last_error, row.id, sealer),
         warnings=tuple(load_json(row.warnings)),
         is_test=bool(row.is_test),
         zd_number=row.zd_number,
@@ -94,7 +98,26 @@ def message_record(row: Row[Any]) -> MessageRecord:
     )
 
 
-def attempt_row(attempt: AttemptRecord) -> dict[str, Any]:
+def seal_last_error(text: str | None, message_id: str, sealer: Sealer) -> str | None:
+    """``messages.last_error`` may quote the receiver's ACK text, so it is sealed too."""
+    if text is None:
+        return None
+    return sealer.seal_text(text, aad("messages", "last_error", message_id))
+
+
+def open_last_error(text: str | None, message_id: str, sealer: Sealer) -> str | None:
+    if text is None:
+        return None
+    return sealer.open_text(text, aad("messages", "last_error", message_id))
+
+
+def attempt_identity(message_id: str, number: int) -> str:
+    """An attempt's identity for sealing: its row id is only known after the insert."""
+    return f"{message_id}/{number}"
+
+
+def attempt_row(attempt: AttemptRecord, sealer: Sealer) -> dict[str, Any]:
+    identity = attempt_identity(attempt.message_id, attempt.number)
     return {
         "message_id": attempt.message_id,
         "number": attempt.number,
@@ -102,12 +125,17 @@ def attempt_row(attempt: AttemptRecord) -> dict[str, Any]:
         "duration_ms": float(attempt.duration_ms),
         "outcome": str(attempt.outcome),
         "ack_code": attempt.ack_code,
-        "ack_bytes": attempt.ack_bytes,
-        "error": attempt.error,
+        "ack_bytes": None
+        if attempt.ack_bytes is None
+        else sealer.seal(attempt.ack_bytes, aad("attempts", "ack_bytes", identity)),
+        "error": None
+        if attempt.error is None
+        else sealer.seal_text(attempt.error, aad("attempts", "error", identity)),
     }
 
 
-def attempt_record(row: Row[Any]) -> AttemptRecord:
+def attempt_record(row: Row[Any], sealer: Sealer) -> AttemptRecord:
+    identity = attempt_identity(row.message_id, row.number)
     return AttemptRecord(
         message_id=row.message_id,
         number=row.number,
@@ -115,8 +143,12 @@ def attempt_record(row: Row[Any]) -> AttemptRecord:
         duration_ms=row.duration_ms,
         outcome=row.outcome,
         ack_code=row.ack_code,
-        ack_bytes=None if row.ack_bytes is None else bytes(row.ack_bytes),
-        error=row.error,
+        ack_bytes=None
+        if row.ack_bytes is None
+        else sealer.open(bytes(row.ack_bytes), aad("attempts", "ack_bytes", identity)),
+        error=None
+        if row.error is None
+        else sealer.open_text(row.error, aad("attempts", "error", identity)),
     )
 
 
@@ -124,12 +156,20 @@ def reason_text(reason: Sequence[Mapping[str, str]]) -> str:
     return dump_json([dict(item) for item in reason])
 
 
-def rejected_record(row: Row[Any]) -> RejectedEventRecord:
+def rejected_raw(raw: bytes, rejected_id: str, sealer: Sealer) -> bytes:
+    """Rejected input is kept byte for byte, patient data and all: sealed like a payload.
+
+    Its reason stays clear: field errors name the path and the rule, never the value.
+    """
+    return sealer.seal(bytes(raw), aad("rejected_events", "raw", rejected_id))
+
+
+def rejected_record(row: Row[Any], sealer: Sealer) -> RejectedEventRecord:
     return RejectedEventRecord(
         id=row.id,
         received_at=row.received_at,
         source=row.source,
-        raw=bytes(row.raw),
+        raw=sealer.open(bytes(row.raw), aad("rejected_events", "raw", row.id)),
         reason=load_json(row.reason),
     )
 

@@ -4,6 +4,10 @@
 
     StoreError                  any store failure; the message never carries message content
     ├── StoreConfigError        the URL or schema given to Store.open is unusable: fix the settings
+    │   └── DataKeyError        (also a ConfigurationError) the data keys do not fit this store
+    ├── SealedValueError        a sealed value does not open: never garbage instead
+    │   ├── UnknownDataKey      it names a key id that is not configured
+    │   └── TamperedValue       wrong key under its id, or the value was changed or moved
     ├── StoreUnavailable        database unreachable, locked, deadlocked or timed out: retry later
     ├── Conflict                a unique value (message id, control id) is taken; nothing written
     └── NotFound                (also a LookupError) the record asked for does not exist
@@ -18,7 +22,7 @@ quote SQL parameters (patient data), so they are translated and never chained (s
 
 from __future__ import annotations
 
-from integrator.errors import IntegratorError, RetryableError
+from integrator.errors import ConfigurationError, IntegratorError, RetryableError
 
 
 class StoreError(IntegratorError):
@@ -27,6 +31,32 @@ class StoreError(IntegratorError):
 
 class StoreConfigError(StoreError):
     """The database URL or schema cannot be used."""
+
+
+class DataKeyError(StoreConfigError, ConfigurationError):
+    """The configured data keys cannot read (or write) this store; found at open, exit 2.
+
+    The message names the key id and the setting, never a key.
+    """
+
+
+class SealedValueError(StoreError):
+    """A stored value is sealed and does not open (see ``integrator.store.sealing``)."""
+
+
+class UnknownDataKey(SealedValueError):
+    """The value names a key id that the configured data keys do not have."""
+
+    def __init__(self, kid: str) -> None:
+        super().__init__(
+            f"a stored value is sealed with data key {kid!r}, which INTEGRATOR_DATA_KEYS does "
+            "not have: configure that key again"
+        )
+        self.kid = kid
+
+
+class TamperedValue(SealedValueError):
+    """The key under the value's key id does not open it: a wrong key, or a changed value."""
 
 
 class StoreUnavailable(StoreError, RetryableError):

@@ -32,8 +32,10 @@ from integrator.store.codec import (
     event_row,
     message_record,
     reason_text,
+    rejected_raw,
     rejected_record,
     resend_record,
+    seal_last_error,
     select_messages,
     select_resends,
 )
@@ -65,6 +67,8 @@ from integrator.store.records import (
     ResendRecord,
     utc_now,
 )
+from integrator.store.rotation import SealingMixin
+from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import (
     attempts,
     audit_log,
@@ -97,13 +101,17 @@ _UPDATE_AFTER_ATTEMPT = (
 )
 
 
-class Store(DestinationHistoryMixin, PeopleMixin):
+class Store(DestinationHistoryMixin, PeopleMixin, SealingMixin):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 
-    def __init__(self, engine: AsyncEngine, target: Target, clock: Clock) -> None:
+    def __init__(
+        self, engine: AsyncEngine, target: Target, clock: Clock, sealer: Sealer | None = None
+    ) -> None:
         self._engine = engine
         self._target = target
         self._clock = clock
+        # Seals and opens the columns that may hold patient data (codec); no keys: plain.
+        self._sealer = sealer or Sealer()
         # SQLite has one writer per file. Writers of this process queue here, in order, instead
         # of meeting at SQLite's lock, whose busy handler sleeps in steps of up to 100 ms.
         self._write_turn: asyncio.Lock | None = (
@@ -126,20 +134,31 @@ class Store(DestinationHistoryMixin, PeopleMixin):
         )
 
     @classmethod
-    async def open(cls, url: str, *, clock: Clock = utc_now, schema: str | None = None) -> Store:
-        """Connect and migrate to the newest schema.
+    async def open(
+        cls,
+        url: str,
+        *,
+        clock: Clock = utc_now,
+        schema: str | None = None,
+        sealer: Sealer | None = None,
+    ) -> Store:
+        """Connect, migrate to the newest schema and check the data keys.
 
         ``schema`` (PostgreSQL only) puts the store in that schema, creating it if needed; it
-        lets several stores share one database, e.g. one per test.
+        lets several stores share one database, e.g. one per test. ``sealer``: the data keys
+        (``Settings.sealer``); keys that do not fit the store raise ``DataKeyError`` here, and
+        a new current key is registered (``integrator.store.keycheck``).
         """
         target = resolve(url, schema)
         engine = create_engine(target)
+        store = cls(engine, target, clock, sealer)
         try:
             await _migrate_when_free(engine, schema)
+            await store._check_data_keys(register=True)
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine, target, clock)
+        return store
 
     async def close(self) -> None:
         await self._engine.dispose()
@@ -199,11 +218,13 @@ class Store(DestinationHistoryMixin, PeopleMixin):
             first_index.setdefault(event.id, index)
         now = self._now()
         # Sorted so that two overlapping batches lock rows in the same order (no deadlock).
-        rows = sorted((event_row(batch[i][0]) for i in first_index.values()), key=_row_id)
+        rows = sorted(
+            (event_row(batch[i][0], self._sealer) for i in first_index.values()), key=_row_id
+        )
         async with self._transaction() as conn:
             inserted = await self._insert_events(conn, rows)
             message_rows = [
-                _message_row(event.id, message, now)
+                _message_row(event.id, message, now, self._sealer)
                 for index, (event, new_messages) in enumerate(batch)
                 if event.id in inserted and first_index[event.id] == index
                 for message in new_messages
@@ -219,7 +240,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
     async def add_messages(self, event_id: str, new_messages: Sequence[NewMessage]) -> None:
         """Add messages to an event stored earlier, e.g. a resend as a new message instance."""
         now = self._now()
-        rows = [_message_row(event_id, message, now) for message in new_messages]
+        rows = [_message_row(event_id, message, now, self._sealer) for message in new_messages]
         if not rows:
             return
         async with self._transaction() as conn:
@@ -235,7 +256,9 @@ class Store(DestinationHistoryMixin, PeopleMixin):
         if not batch:
             return
         now = self._now()
-        message_rows = [_message_row(item.original.event_id, item.message, now) for item in batch]
+        message_rows = [
+            _message_row(item.original.event_id, item.message, now, self._sealer) for item in batch
+        ]
         resend_rows = [
             {
                 "message_id": item.message.id,
@@ -336,7 +359,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
         async with self._engine.connect() as conn:
             result = await conn.execute(select(events).where(events.c.id == event_id))
             row = result.first()
-        return None if row is None else event_record(row)
+        return None if row is None else event_record(row, self._sealer)
 
     # -- events: listing and routing (``integrator events``) ----------------------------------
 
@@ -433,7 +456,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
                     select(events).where(events.c.id.in_(ids[start : start + 500]))
                 )
                 for row in result:
-                    found[row.id] = event_record(row)
+                    found[row.id] = event_record(row, self._sealer)
         return found
 
     @guarded("find routed destinations")
@@ -496,7 +519,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
                     if (item.event_id, message.destination_id) in taken:
                         continue
                     taken.add((item.event_id, message.destination_id))
-                    message_rows.append(_message_row(item.event_id, message, now))
+                    message_rows.append(_message_row(item.event_id, message, now, self._sealer))
                     added.add(message.id)
                     made.append(
                         {
@@ -562,7 +585,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
             "id": rejected_id,
             "received_at": self._now(),
             "source": EventSource(source).value,
-            "raw": bytes(raw),
+            "raw": rejected_raw(raw, rejected_id, self._sealer),
             "reason": reason_text(reason),
         }
         async with self._transaction() as conn:
@@ -579,7 +602,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
         )
         async with self._engine.connect() as conn:
             result = await conn.execute(query)
-            return [rejected_record(row) for row in result]
+            return [rejected_record(row, self._sealer) for row in result]
 
     # -- messages ----------------------------------------------------------------------------
 
@@ -588,7 +611,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
         async with self._engine.connect() as conn:
             result = await conn.execute(select_messages().where(messages.c.id == message_id))
             row = result.first()
-        return None if row is None else message_record(row)
+        return None if row is None else message_record(row, self._sealer)
 
     # -- reading what people type, and stores that must already exist --------------------------
 
@@ -632,7 +655,12 @@ class Store(DestinationHistoryMixin, PeopleMixin):
 
     @classmethod
     async def open_existing(
-        cls, url: str, *, clock: Clock = utc_now, schema: str | None = None
+        cls,
+        url: str,
+        *,
+        clock: Clock = utc_now,
+        schema: str | None = None,
+        sealer: Sealer | None = None,
     ) -> Store:
         """Like :meth:`open`, for commands that only read: never creates a store.
 
@@ -646,13 +674,15 @@ class Store(DestinationHistoryMixin, PeopleMixin):
 
         target = resolve(url, schema, create=False)
         engine = create_engine(target)
+        store = cls(engine, target, clock, sealer)
         try:
             await require_store(engine, target.display)
             await _migrate_when_free(engine, schema)
+            await store._check_data_keys(register=False)
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine, target, clock)
+        return store
 
     @property
     def location(self) -> str:
@@ -684,7 +714,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
         )
         async with self._engine.connect() as conn:
             result = await conn.execute(query)
-            return [message_record(row) for row in result]
+            return [message_record(row, self._sealer) for row in result]
 
     @guarded("list pending messages")
     async def pending_messages(
@@ -701,7 +731,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
             query = query.limit(limit)
         async with self._engine.connect() as conn:
             result = await conn.execute(query.order_by(messages.c.seq))
-            return [message_record(row) for row in result]
+            return [message_record(row, self._sealer) for row in result]
 
     @guarded("set a message status")
     async def set_status(
@@ -715,7 +745,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
         """Move a message to ``status``; its last_error and next_attempt_at become those given."""
         values = {
             "status": MessageStatus(status).value,
-            "last_error": last_error,
+            "last_error": seal_last_error(last_error, message_id, self._sealer),
             "next_attempt_at": _require_aware(next_attempt_at, "next_attempt_at"),
             "updated_at": self._now(),
         }
@@ -744,7 +774,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
             "status": MessageStatus.QUEUED.value,
             "version": version,
             "message_type": message_type,
-            "payload": payload,
+            "payload": self._sealer.seal(bytes(payload), aad("messages", "payload", message_id)),
             "warnings": dump_json(list(warnings)),
             "last_error": None,
             "next_attempt_at": None,
@@ -793,7 +823,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
             result = await conn.execute(_UPDATE_AFTER_ATTEMPT, update_row)
             if result.rowcount == 0:
                 raise UnknownMessage(attempt.message_id)
-            await conn.execute(insert(attempts), attempt_row(attempt))
+            await conn.execute(insert(attempts), attempt_row(attempt, self._sealer))
 
     @guarded("record attempts", on_foreign_key=UnknownMessage)
     async def record_attempts(self, batch: Sequence[AttemptUpdate]) -> None:
@@ -804,7 +834,9 @@ class Store(DestinationHistoryMixin, PeopleMixin):
         async with self._transaction() as conn:
             await conn.execute(_UPDATE_AFTER_ATTEMPT, updates)
             # The foreign key refuses an attempt for an unknown message: all is rolled back.
-            await conn.execute(insert(attempts), [attempt_row(item[0]) for item in batch])
+            await conn.execute(
+                insert(attempts), [attempt_row(item[0], self._sealer) for item in batch]
+            )
 
     @guarded("list attempts")
     async def list_attempts(self, message_id: str) -> list[AttemptRecord]:
@@ -816,7 +848,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
         )
         async with self._engine.connect() as conn:
             result = await conn.execute(query)
-            return [attempt_record(row) for row in result]
+            return [attempt_record(row, self._sealer) for row in result]
 
     # -- audit -------------------------------------------------------------------------------
 
@@ -968,7 +1000,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
             "b_attempt_count": attempt.number,
             "b_updated_at": self._now(),
             "b_next_attempt_at": _require_aware(next_attempt_at, "next_attempt_at"),
-            "b_last_error": last_error,
+            "b_last_error": seal_last_error(last_error, attempt.message_id, self._sealer),
         }
 
     def _now(self) -> datetime:
@@ -1007,7 +1039,9 @@ async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
         ) from None
 
 
-def _message_row(event_id: str, message: NewMessage, now: datetime) -> dict[str, Any]:
+def _message_row(
+    event_id: str, message: NewMessage, now: datetime, sealer: Sealer
+) -> dict[str, Any]:
     return {
         "id": message.id,
         "event_id": event_id,
@@ -1015,7 +1049,7 @@ def _message_row(event_id: str, message: NewMessage, now: datetime) -> dict[str,
         "version": message.version,
         "message_type": message.message_type,
         "control_id": message.control_id,
-        "payload": bytes(message.payload),
+        "payload": sealer.seal(bytes(message.payload), aad("messages", "payload", message.id)),
         "status": MessageStatus(message.status).value,
         "attempt_count": 0,
         "created_at": now,

@@ -1,0 +1,134 @@
+"""At open: do the configured data keys fit this store? A wrong or missing key stops the start.
+
+Without this check a wrong key would surface deep inside a request, as a message that does not
+open, long after the engine said it was ready. So every store keeps, in its audit log, one
+entry per data key it was ever written with (action ``datakey.register``, target ``datakeys``):
+the key id and a short known text sealed with that key. At open:
+
+- every configured key whose id the store knows must open that entry's text, else the key under
+  that id is the wrong one (``DataKeyError`` naming the id);
+- every key id the store knows and that still seals values must be configured, else values
+  could not be read (``DataKeyError`` naming the ids). ``integrator keys rotate`` marks a key
+  retired (``datakey.retire``) once no value is sealed with it any more; then it may go;
+- the newest message must open, which also covers a store whose entries were lost;
+- a writer whose current key is new to the store registers it, before writing anything with it.
+
+The audit log is the place because it exists in every store, is append-only and hash-chained,
+and the history of keys is something to audit anyway. The entry holds no key: the sealed text
+only tells whether a key is the right one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from integrator.store.audit_chain import append_audit
+from integrator.store.codec import dump_json, load_json
+from integrator.store.errors import DataKeyError, SealedValueError
+from integrator.store.sealing import Sealer, aad, sealed_kid
+from integrator.store.tables import audit_log, messages
+
+TARGET = "datakeys"
+REGISTER = "datakey.register"
+RETIRE = "datakey.retire"
+ROTATE = "datakey.rotate"
+SYSTEM_ACTOR = "system"
+CHECK_TEXT = "integrator data key check"
+SETTING = "INTEGRATOR_DATA_KEYS"
+
+
+def check_aad(kid: str) -> bytes:
+    return aad("audit_log", "datakey", kid)
+
+
+async def known_keys(conn: AsyncConnection) -> dict[str, str | None]:
+    """Every key id the store was written with: its sealed check text, or ``None`` if retired."""
+    result = await conn.execute(
+        select(audit_log.c.action, audit_log.c.details)
+        .where(audit_log.c.target == TARGET, audit_log.c.action.in_([REGISTER, RETIRE]))
+        .order_by(audit_log.c.id)
+    )
+    known: dict[str, str | None] = {}
+    for action, details_text in result:
+        details = load_json(details_text)
+        kid = str(details.get("kid", ""))
+        known[kid] = str(details.get("check", "")) if action == REGISTER else None
+    return known
+
+
+async def check_data_keys(
+    engine: AsyncEngine,
+    sealer: Sealer,
+    transaction: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
+    *,
+    schema: str | None,
+    register: bool,
+    now: datetime,
+) -> None:
+    """Raise ``DataKeyError`` unless the keys fit; see the module's docstring."""
+    async with engine.connect() as conn:
+        known = await known_keys(conn)
+        newest = (
+            await conn.execute(
+                select(messages.c.id, messages.c.payload).order_by(messages.c.seq.desc()).limit(1)
+            )
+        ).first()
+    for kid in sealer.kids:
+        check = known.get(kid)
+        if check is None:
+            continue
+        try:
+            right = sealer.open_text(check, check_aad(kid)) == CHECK_TEXT
+        except SealedValueError:
+            right = False
+        if not right:
+            raise DataKeyError(
+                f"{SETTING}: the key under id {kid!r} is not the key this store was sealed "
+                f"with (its key check does not open): configure the right key for {kid!r}"
+            )
+    missing = sorted(kid for kid, check in known.items() if check is not None)
+    missing = [kid for kid in missing if kid not in sealer.kids]
+    if missing:
+        named = ", ".join(repr(kid) for kid in missing)
+        where = f"{SETTING} is not set" if not sealer.kids else f"{SETTING} lacks them"
+        raise DataKeyError(
+            f"the store holds values sealed with data key(s) {named} and {where}: configure "
+            "them (a key may be dropped only after integrator keys rotate has moved every "
+            "value off it)"
+        )
+    if newest is not None:
+        _check_newest(sealer, newest.id, bytes(newest.payload))
+    current = sealer.current_kid
+    if register and current is not None and known.get(current) is None:
+        entry = {
+            "at": now,
+            "actor": SYSTEM_ACTOR,
+            "action": REGISTER,
+            "target": TARGET,
+            "reason": "a new data key seals new values from now on",
+            "details": dump_json(
+                {"kid": current, "check": sealer.seal_text(CHECK_TEXT, check_aad(current))}
+            ),
+        }
+        async with transaction() as conn:
+            await append_audit(conn, [entry], schema=schema)
+
+
+def _check_newest(sealer: Sealer, message_id: str, payload: bytes) -> None:
+    try:
+        sealer.open(payload, aad("messages", "payload", message_id))
+    except SealedValueError:
+        kid = sealed_kid(payload)
+        raise DataKeyError(
+            f"{SETTING}: the newest message ({message_id}) is sealed with data key {kid!r}, "
+            + (
+                "which is not configured"
+                if kid not in sealer.kids
+                else "and the key configured under that id does not open it"
+            )
+        ) from None

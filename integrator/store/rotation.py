@@ -1,0 +1,282 @@
+"""Moving every sealed column to the current data key: ``integrator keys rotate``.
+
+Each column that may hold patient data is walked in primary-key order, ``batch`` values per
+step, taking only values not yet sealed with the current key (plain ones included, so rotating
+also seals a store written before it had a key). Each step opens the values with whatever key
+sealed them, seals them with the current key, and writes them back in ONE transaction, each row
+only if its value is still the one read (compare-and-set: a value changed meanwhile, say a held
+message released, is left to the next run). Stopped halfway, a run resumes where it was, since
+what is done no longer matches.
+
+When nothing is left under another key, the other registered keys are marked retired
+(``integrator.store.keycheck``): from then on the store opens without them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    ColumnElement,
+    LargeBinary,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from integrator.store import keycheck
+from integrator.store.audit_chain import append_audit
+from integrator.store.codec import attempt_identity, dump_json
+from integrator.store.errors import DataKeyError, SealedValueError
+from integrator.store.failures import guarded
+from integrator.store.sealing import Sealer, aad
+from integrator.store.tables import attempts, events, messages, rejected_events
+
+
+@dataclass(frozen=True, slots=True)
+class SealedColumn:
+    """A column whose values are sealed, and how a row's identity for sealing is made."""
+
+    table: Table
+    column: str
+    binary: bool
+    identity: Callable[[Any], str]
+
+    @property
+    def name(self) -> str:
+        return f"{self.table.name}.{self.column}"
+
+
+SEALED_COLUMNS: tuple[SealedColumn, ...] = (
+    SealedColumn(events, "payload", False, lambda row: str(row.id)),
+    SealedColumn(messages, "payload", True, lambda row: str(row.id)),
+    SealedColumn(messages, "last_error", False, lambda row: str(row.id)),
+    SealedColumn(rejected_events, "raw", True, lambda row: str(row.id)),
+    SealedColumn(
+        attempts, "ack_bytes", True, lambda row: attempt_identity(row.message_id, row.number)
+    ),
+    SealedColumn(
+        attempts, "error", False, lambda row: attempt_identity(row.message_id, row.number)
+    ),
+)
+"""Every sealed column; ``codec`` seals and opens the same ones with the same identities."""
+
+
+@dataclass(frozen=True, slots=True)
+class RotationReport:
+    """What a rotation did (or, dry, would do): values per column, and the keys retired."""
+
+    to_kid: str
+    counts: dict[str, int]
+    resealed: int = 0
+    skipped: int = 0
+    retired: tuple[str, ...] = field(default=())
+
+
+class _StoreParts(Protocol):
+    _engine: AsyncEngine
+    _sealer: Sealer
+
+    @property
+    def schema(self) -> str | None: ...
+
+    def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+    def _now(self) -> datetime: ...
+
+
+def _not_current(spec: SealedColumn, sealer: Sealer, kid: str) -> ColumnElement[bool]:
+    column = spec.table.c[spec.column]
+    if spec.binary:
+        prefix: Any = literal(sealer.kid_prefix(kid), LargeBinary())
+        size = len(sealer.kid_prefix(kid))
+    else:
+        prefix = literal(sealer.kid_text_prefix(kid), Text())
+        size = len(sealer.kid_text_prefix(kid))
+    return and_(column.is_not(None), func.substr(column, 1, size) != prefix)
+
+
+class SealingMixin:
+    """The store's side of data keys: the check at open, counting and rotating."""
+
+    async def _check_data_keys(self: _StoreParts, *, register: bool) -> None:
+        await keycheck.check_data_keys(
+            self._engine,
+            self._sealer,
+            self._transaction,
+            schema=self.schema,
+            register=register,
+            now=self._now(),
+        )
+
+    @property
+    def data_key_ids(self: _StoreParts) -> tuple[str, ...]:
+        """The configured key ids, current first; empty when values are stored plain."""
+        return self._sealer.kids
+
+    @guarded("count values to seal")
+    async def count_to_reseal(self: _StoreParts) -> dict[str, int]:
+        """Per sealed column, how many values are not sealed with the current key."""
+        return await _count(self, _current(self._sealer))
+
+    @guarded("rotate the data keys")
+    async def rotate_data_keys(
+        self: _StoreParts,
+        *,
+        actor: str,
+        batch: int = 500,
+        progress: Callable[[int], None] | None = None,
+    ) -> RotationReport:
+        """Seal every value with the current key, ``batch`` per transaction; see the module.
+
+        ``progress`` is told how many values each step handled.
+        """
+        kid = _current(self._sealer)
+        counts = await _count(self, kid)
+        await _audit(self, actor, {"phase": "start", "to": kid, "counts": counts})
+        resealed = skipped = 0
+        for spec in SEALED_COLUMNS:
+            done, missed = await _rotate_column(self, spec, kid, batch, progress)
+            resealed += done
+            skipped += missed
+        left = await _count(self, kid)
+        retired: tuple[str, ...] = ()
+        if not any(left.values()):
+            async with self._engine.connect() as conn:
+                known = await keycheck.known_keys(conn)
+            retired = tuple(
+                sorted(k for k, check in known.items() if check is not None and k != kid)
+            )
+        async with self._transaction() as conn:
+            rows = [_retire_row(self._now(), k) for k in retired]
+            rows.append(
+                _audit_row(
+                    self._now(),
+                    actor,
+                    {
+                        "phase": "done",
+                        "to": kid,
+                        "resealed": resealed,
+                        "left": left,
+                        "retired": list(retired),
+                    },
+                )
+            )
+            await append_audit(conn, rows, schema=self.schema)
+        return RotationReport(kid, counts, resealed, skipped + sum(left.values()), retired)
+
+
+async def _count(store: _StoreParts, kid: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    async with store._engine.connect() as conn:
+        for spec in SEALED_COLUMNS:
+            query = (
+                select(func.count())
+                .select_from(spec.table)
+                .where(_not_current(spec, store._sealer, kid))
+            )
+            counts[spec.name] = int((await conn.execute(query)).scalar_one())
+    return counts
+
+
+def _current(sealer: Sealer) -> str:
+    kid = sealer.current_kid
+    if kid is None:
+        raise DataKeyError(
+            f"{keycheck.SETTING} is not set: configure the key to seal with (first entry)"
+        )
+    return kid
+
+
+async def _rotate_column(
+    store: _StoreParts,
+    spec: SealedColumn,
+    kid: str,
+    batch: int,
+    progress: Callable[[int], None] | None,
+) -> tuple[int, int]:
+    """Reseal one column; returns (values resealed, values changed meanwhile and left)."""
+    table = spec.table
+    key = table.c.id
+    column = table.c[spec.column]
+    identity_columns = (table.c.message_id, table.c.number) if table is attempts else (table.c.id,)
+    write = (
+        update(table)
+        .where(key == bindparam("b_key"), column == bindparam("b_old"))
+        .values({spec.column: bindparam("b_new")})
+    )
+    resealed = skipped = 0
+    last: Any = None
+    while True:
+        query = (
+            select(key, *identity_columns, column.label("value"))
+            .where(_not_current(spec, store._sealer, kid))
+            .order_by(key)
+            .limit(batch)
+        )
+        if last is not None:
+            query = query.where(key > last)
+        async with store._engine.connect() as conn:
+            rows: Sequence[Any] = (await conn.execute(query)).all()
+        if not rows:
+            return resealed, skipped
+        last = rows[-1].id
+        changes = [_resealed(store._sealer, spec, row) for row in rows]
+        async with store._transaction() as conn:
+            result = await conn.execute(write, changes)
+        written = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else 0
+        resealed += written
+        skipped += len(changes) - written
+        if progress is not None:
+            progress(len(rows))
+
+
+def _resealed(sealer: Sealer, spec: SealedColumn, row: Any) -> dict[str, Any]:
+    associated = aad(spec.table.name, spec.column, spec.identity(row))
+    try:
+        if spec.binary:
+            old: Any = bytes(row.value)
+            new: Any = sealer.seal(sealer.open(old, associated), associated)
+        else:
+            old = row.value
+            new = sealer.seal_text(sealer.open_text(old, associated), associated)
+    except SealedValueError as exc:
+        raise SealedValueError(f"{spec.name} of row {row.id}: {exc}") from None
+    return {"b_key": row.id, "b_old": old, "b_new": new}
+
+
+def _audit_row(now: datetime, actor: str, details: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "at": now,
+        "actor": actor,
+        "action": keycheck.ROTATE,
+        "target": keycheck.TARGET,
+        "reason": None,
+        "details": dump_json(details),
+    }
+
+
+def _retire_row(now: datetime, kid: str) -> dict[str, Any]:
+    return {
+        "at": now,
+        "actor": keycheck.SYSTEM_ACTOR,
+        "action": keycheck.RETIRE,
+        "target": keycheck.TARGET,
+        "reason": "no value is sealed with this key any more",
+        "details": dump_json({"kid": kid}),
+    }
+
+
+async def _audit(store: _StoreParts, actor: str, details: dict[str, Any]) -> None:
+    async with store._transaction() as conn:
+        await append_audit(conn, [_audit_row(store._now(), actor, details)], schema=store.schema)
