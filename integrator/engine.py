@@ -105,7 +105,9 @@ class Engine:
     async def start(self) -> None:
         # One key for intake, search and audit: the setting, or the store's own (made now).
         self.settings = resolve_search_key(self.settings, create=True)
-        self._store = await Store.open(self.settings.database_url, clock=self.clock.now)
+        self._store = await Store.open(
+            self.settings.database_url, clock=self.clock.now, sealer=self.settings.sealer()
+        )
         self._admin = DestinationAdmin(
             store=self._store,
             settings=self.settings,

@@ -78,7 +78,7 @@ async def submit_to_store(
 ) -> list[SubmitOutcome]:
     clock = clock or SystemClock()
     settings = resolve_search_key(settings, create=True)  # this writes: hashes BSNs at intake
-    store = await Store.open(settings.database_url, clock=clock.now)
+    store = await Store.open(settings.database_url, clock=clock.now, sealer=settings.sealer())
     try:
         today = clock.now().astimezone(settings.zone).date()
         # The engine's catalog: a destination whose file is refused still gets its messages.

@@ -139,10 +139,10 @@ def with_store(
 
     async def go() -> T:
         if read_only:
-            store = await Store.open_existing(settings.database_url)
+            store = await Store.open_existing(settings.database_url, sealer=settings.sealer())
             err_console.print(f"store: {escape(store.location)}", soft_wrap=True)
         else:
-            store = await Store.open(settings.database_url)
+            store = await Store.open(settings.database_url, sealer=settings.sealer())
         try:
             return await action(store)
         finally:

@@ -19,6 +19,7 @@ def run_command(
     """Run the engine: intake, delivery and the HTTP API, until SIGTERM or Ctrl-C."""
     from integrator.engine import Engine
     from integrator.runner import HttpPortUnavailable, HttpTlsUnavailable, run_engine
+    from integrator.store.errors import DataKeyError
 
     settings = load_settings(service=True)
     try:
@@ -27,6 +28,8 @@ def run_command(
         fail(str(exc))  # before anything started: one line, nothing to clean up
     except HttpTlsUnavailable as exc:
         fail(str(exc), 2)  # a setting is wrong; nothing started
+    except DataKeyError as exc:
+        fail(f"the engine could not start: {exc}", 2)  # at open: nothing was written with it
     except IntegratorError as exc:
         fail(f"the engine could not run: {exc}")
 
