@@ -1,0 +1,135 @@
+"""``integrator keys generate|rotate``: the data keys that seal payloads at rest.
+
+``generate`` only prints a new ``INTEGRATOR_DATA_KEYS`` entry: the key lives in the settings
+of the engine and the commands, never in the store. ``rotate`` moves every sealed value (and
+every value still plain) to the current key, the setting's first entry; see
+``integrator.store.rotation``. It can be stopped and run again: it resumes.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from integrator.cli.common import (
+    JsonOption,
+    console,
+    err_console,
+    fail,
+    load_settings,
+    local_actor,
+    print_json,
+    progress_bar,
+    with_store,
+)
+
+keys_app = typer.Typer(
+    help="Data keys: payloads sealed at rest (INTEGRATOR_DATA_KEYS).", no_args_is_help=True
+)
+
+
+@keys_app.command("generate")
+def keys_generate(
+    key_id: Annotated[
+        str | None,
+        typer.Option("--id", help="The key id (default: k<today's date>, e.g. k20261130)."),
+    ] = None,
+) -> None:
+    """Print a new entry for INTEGRATOR_DATA_KEYS: <key id>:<256-bit key in base64>."""
+    from integrator.datakeys import DataKeysSettingError, new_key_entry
+
+    kid = key_id if key_id is not None else "k" + datetime.now(UTC).strftime("%Y%m%d")
+    try:
+        entry = new_key_entry(kid)
+    except DataKeysSettingError as exc:
+        fail(str(exc), 2)
+    sys.stdout.write(entry + "\n")
+    err_console.print(
+        "Put it FIRST in INTEGRATOR_DATA_KEYS (comma-separated) for the engine and every "
+        "command, keep the older entries until 'integrator keys rotate' has run, and keep a "
+        "copy safe: without it the values sealed with it cannot be read.",
+        soft_wrap=True,
+    )
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be sealed again.")
+    ] = False,
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="Values per transaction.")] = 500,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Seal every stored value with the current data key (the first in INTEGRATOR_DATA_KEYS).
+
+    Values sealed with an older key, and values stored before there was a key, are sealed
+    again in batches, one transaction each; stopped, it resumes. When nothing is left under an
+    older key, that key is marked retired and may be removed from the setting. Audited.
+    """
+    from integrator.store import Store
+    from integrator.store.rotation import RotationReport
+
+    settings = load_settings()
+    if settings.data_keys is None:
+        fail(
+            "INTEGRATOR_DATA_KEYS is not set: generate a key (integrator keys generate) and "
+            "configure it first",
+            2,
+        )
+
+    async def count(store: Store) -> dict[str, int]:
+        return await store.count_to_reseal()
+
+    async def rotate(store: Store) -> RotationReport:
+        total = sum((await store.count_to_reseal()).values())
+        done = 0
+        with progress_bar(total, quiet=quiet or as_json, label="sealing") as advance:
+
+            def step(handled: int) -> None:
+                nonlocal done
+                done += handled
+                advance(done, max(total, done))
+
+            return await store.rotate_data_keys(actor=local_actor(), batch=batch, progress=step)
+
+    current = settings.sealer().current_kid
+    if dry_run:
+        counts = with_store(count, settings, read_only=True)
+        _show_counts(current, counts, as_json=as_json)
+        return
+    report = with_store(rotate, settings)
+    view: dict[str, Any] = {
+        "key": report.to_kid,
+        "counts": report.counts,
+        "resealed": report.resealed,
+        "left": report.skipped,
+        "retired": list(report.retired),
+    }
+    if as_json:
+        print_json(view)
+    else:
+        console.print(f"{report.resealed} value(s) sealed with data key {escape(report.to_kid)}")
+        if report.retired:
+            names = ", ".join(escape(kid) for kid in report.retired)
+            console.print(f"no value is sealed with {names} any more: it may be removed")
+    if report.skipped:
+        fail(f"{report.skipped} value(s) changed while rotating: run keys rotate again")
+
+
+def _show_counts(current: str | None, counts: dict[str, int], *, as_json: bool) -> None:
+    if as_json:
+        print_json({"key": current, "counts": counts, "total": sum(counts.values())})
+        return
+    table = Table(title=f"Values to seal with data key {escape(current or '')} (dry run)")
+    table.add_column("column")
+    table.add_column("values", justify="right")
+    for name, number in counts.items():
+        table.add_row(name, str(number))
+    table.add_row("total", str(sum(counts.values())))
+    console.print(table)
