@@ -233,12 +233,22 @@ async def _rotate_column(
         last = rows[-1].id
         changes = [_resealed(store._sealer, spec, row) for row in rows]
         async with store._transaction() as conn:
-            result = await conn.execute(write, changes)
-        written = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else 0
+            written = await _write_counted(conn, write, changes)
         resealed += written
         skipped += len(changes) - written
         if progress is not None:
             progress(len(rows))
+
+
+async def _write_counted(conn: AsyncConnection, write: Any, changes: list[dict[str, Any]]) -> int:
+    """How many rows the compare-and-set wrote: one statement for all where the driver can
+    count an executemany (SQLite), else one per row (asyncpg reports no total)."""
+    if conn.dialect.supports_sane_multi_rowcount:
+        return max((await conn.execute(write, changes)).rowcount, 0)
+    written = 0
+    for change in changes:
+        written += max((await conn.execute(write, change)).rowcount, 0)
+    return written
 
 
 def _resealed(sealer: Sealer, spec: SealedColumn, row: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 
 from integrator.store import Clock, Store
 from integrator.store.engine import create_engine
+from integrator.store.sealing import Sealer
 from integrator.store.url import resolve
 from tests.services import require_postgres
 from tests.store.factories import StepClock
@@ -25,8 +26,10 @@ class Site:
     url: str
     schema: str | None = None
 
-    async def open(self, clock: Clock | None = None) -> Store:
-        return await Store.open(self.url, clock=clock or StepClock(), schema=self.schema)
+    async def open(self, clock: Clock | None = None, sealer: Sealer | None = None) -> Store:
+        return await Store.open(
+            self.url, clock=clock or StepClock(), schema=self.schema, sealer=sealer
+        )
 
 
 @asynccontextmanager

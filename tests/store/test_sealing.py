@@ -1,0 +1,324 @@
+"""Payloads sealed at rest, on both stores, through the real Store API.
+
+What a reader of the database sees (the raw columns) is checked directly: no BSN, no name. What
+the API returns is checked to be exactly what went in, with a key, without one, across adding a
+key and across rotating keys; and a value that does not open is an error, never garbage.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from integrator.store import AttemptRecord, AuditFilter, EventRecord, NewMessage, Store
+from integrator.store.errors import DataKeyError, TamperedValue, UnknownDataKey
+from integrator.store.sealing import MAGIC, TEXT_MAGIC, DataKey, Sealer
+from integrator.store.tables import attempts, events, messages, rejected_events
+from tests.store.conftest import Site
+from tests.store.factories import T0, make_event, make_message
+from tests.store.helpers import raw_connection
+
+BSN = "999990019"
+NAME = "Vermeulen-Ödegaard"
+
+KEY1 = DataKey("kid1", os.urandom(32))
+KEY2 = DataKey("kid2", os.urandom(32))
+
+
+def patient_event() -> EventRecord:
+    return make_event(
+        payload={"patient": {"bsn": BSN, "name": {"family": NAME}}, "note": "café ł"},
+        bsn_hash="0" * 64,
+    )
+
+
+def patient_message(**overrides: Any) -> NewMessage:
+    payload = (
+        "MSH|^~\\&|INTEGRATOR||HIS|ZNOORD|20261120||REF^I12^REF_I12|x|P|2.5.1\r"
+        f"PID|1||{BSN}^^^NLMINBIZA^NNNLD||{NAME}^Jan\r"
+    )
+    return make_message(payload=payload.encode("utf-8"), **overrides)
+
+
+def ack_attempt(message_id: str, number: int = 1) -> AttemptRecord:
+    ack = f"MSH|^~\\&|HIS|ZNOORD|||20261120||ACK|a|P|2.5.1\rMSA|AE|x|patient {NAME} unknown\r"
+    return AttemptRecord(
+        message_id=message_id,
+        number=number,
+        started_at=T0 + timedelta(seconds=number),
+        duration_ms=3.0,
+        outcome="retry",
+        ack_code="AE",
+        ack_bytes=ack.encode("utf-8"),
+        error=f"ACK AE: patient {NAME} unknown",
+    )
+
+
+async def write_patient_data(store: Store) -> dict[str, Any]:
+    """Every kind of sealed value once; returns what was written, to compare with reads."""
+    event = patient_event()
+    message = patient_message()
+    held = patient_message(status="held")
+    assert await store.accept_event(event, [message, held])
+    attempt = ack_attempt(message.id)
+    await store.record_attempt(
+        attempt, status="retrying", next_attempt_at=T0, last_error=attempt.error
+    )
+    released = f"MSH|released\rPID|1||{BSN}||{NAME}\r".encode()
+    assert await store.release_held(
+        held.id, version="ref-v2", message_type="REF^I12^REF_I12", payload=released
+    )
+    rejected_id = await store.reject_event(
+        f'{{"bsn": "{BSN}", "name": "{NAME}"}}'.encode(),
+        "http",
+        [{"path": "$.bsn", "rule": "elfproef", "message": "not a valid BSN"}],
+    )
+    return {
+        "event": event,
+        "message": message,
+        "held": (held.id, released),
+        "attempt": attempt,
+        "rejected": rejected_id,
+    }
+
+
+async def assert_reads_back(store: Store, written: dict[str, Any]) -> None:
+    event = written["event"]
+    stored_event = await store.get_event(event.id)
+    assert stored_event is not None and stored_event.payload == event.payload
+    message = written["message"]
+    stored = await store.get_message(message.id)
+    assert stored is not None
+    assert stored.payload == message.payload
+    assert stored.last_error == written["attempt"].error
+    held_id, released = written["held"]
+    stored_held = await store.get_message(held_id)
+    assert stored_held is not None and stored_held.payload == released
+    assert await store.list_attempts(message.id) == [written["attempt"]]
+    rejected = [r for r in await store.list_rejected() if r.id == written["rejected"]]
+    assert len(rejected) == 1 and BSN.encode() in rejected[0].raw
+    listed = {m.id: m.payload for m in await store.list_messages()}
+    assert listed[message.id] == message.payload
+
+
+async def raw_values(site: Site) -> list[bytes]:
+    """Every value of every sealed column as the database holds it."""
+    values: list[bytes] = []
+    async with raw_connection(site) as conn:
+        for column in (
+            events.c.payload,
+            messages.c.payload,
+            messages.c.last_error,
+            rejected_events.c.raw,
+            attempts.c.ack_bytes,
+            attempts.c.error,
+        ):
+            for (value,) in await conn.execute(select(column).where(column.is_not(None))):
+                values.append(value.encode() if isinstance(value, str) else bytes(value))
+    return values
+
+
+def under(value: bytes, kid: str) -> bool:
+    return value.startswith(MAGIC + bytes([1, len(kid)]) + kid.encode()) or value.startswith(
+        f"{TEXT_MAGIC}1${kid}$".encode()
+    )
+
+
+async def test_sealed_values_read_back_equal_and_hold_no_bsn_or_name(site: Site) -> None:
+    store = await site.open(sealer=Sealer([KEY1]))
+    try:
+        written = await write_patient_data(store)
+        await assert_reads_back(store, written)
+    finally:
+        await store.close()
+    values = await raw_values(site)
+    assert len(values) == 7  # event, 2 message payloads, last_error, raw, ACK, attempt error
+    for value in values:
+        assert BSN.encode() not in value
+        assert NAME.encode() not in value and b"Vermeulen" not in value
+        assert under(value, "kid1")
+    async with raw_connection(site) as conn:
+        reason = (await conn.execute(select(rejected_events.c.reason))).scalar_one()
+    assert "elfproef" in reason  # the reason names path and rule only: kept clear
+
+
+async def test_a_plain_store_keeps_working_after_a_key_is_added(site: Site) -> None:
+    plain = await site.open()
+    try:
+        old = await write_patient_data(plain)
+    finally:
+        await plain.close()
+    assert not any(under(v, "kid1") for v in await raw_values(site))
+    keyed = await site.open(sealer=Sealer([KEY1]))
+    try:
+        await assert_reads_back(keyed, old)
+        new = await write_patient_data(keyed)
+        await assert_reads_back(keyed, new)
+        assert await keyed.count_to_reseal() == {
+            "events.payload": 1,
+            "messages.payload": 2,
+            "messages.last_error": 1,
+            "rejected_events.raw": 1,
+            "attempts.ack_bytes": 1,
+            "attempts.error": 1,
+        }
+    finally:
+        await keyed.close()
+    sealed = [v for v in await raw_values(site) if under(v, "kid1")]
+    assert len(sealed) == 7 and not any(BSN.encode() in v for v in sealed)
+
+
+async def test_rotate_to_a_new_key_then_drop_the_old_one(site: Site) -> None:
+    plain = await site.open()
+    try:
+        old = await write_patient_data(plain)
+    finally:
+        await plain.close()
+    first = await site.open(sealer=Sealer([KEY1]))
+    try:
+        sealed = await write_patient_data(first)
+    finally:
+        await first.close()
+
+    both = await site.open(sealer=Sealer([KEY2, KEY1]))
+    try:
+        newest = await write_patient_data(both)
+        assert sum((await both.count_to_reseal()).values()) == 14  # plain 7 + kid1 7
+        handled: list[int] = []
+        report = await both.rotate_data_keys(actor="local:tester", batch=3, progress=handled.append)
+        assert report.to_kid == "kid2" and report.resealed == 14 and report.skipped == 0
+        assert sum(handled) == 14 and max(handled) <= 3
+        assert report.retired == ("kid1",)
+        assert sum((await both.count_to_reseal()).values()) == 0
+        actions = [e.action for e in await both.list_audit(AuditFilter(target="datakeys"))]
+        assert actions[:3] == ["datakey.rotate", "datakey.retire", "datakey.rotate"]
+    finally:
+        await both.close()
+    assert all(under(v, "kid2") for v in await raw_values(site))
+
+    only_new = await site.open(sealer=Sealer([KEY2]))
+    try:
+        for written in (old, sealed, newest):
+            await assert_reads_back(only_new, written)
+    finally:
+        await only_new.close()
+
+
+async def test_a_rotation_stopped_halfway_resumes(site: Site) -> None:
+    first = await site.open(sealer=Sealer([KEY1]))
+    try:
+        written = [await write_patient_data(first) for _ in range(3)]
+    finally:
+        await first.close()
+    both = await site.open(sealer=Sealer([KEY2, KEY1]))
+    try:
+
+        def stop_after_one_batch(_: int) -> None:
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            await both.rotate_data_keys(
+                actor="local:tester", batch=2, progress=stop_after_one_batch
+            )
+        left = sum((await both.count_to_reseal()).values())
+        assert left == 21 - 2
+        report = await both.rotate_data_keys(actor="local:tester", batch=2)
+        assert report.resealed == left and report.retired == ("kid1",)
+        for item in written:
+            await assert_reads_back(both, item)
+    finally:
+        await both.close()
+
+
+async def test_a_missing_key_is_refused_at_open_naming_it(site: Site) -> None:
+    store = await site.open(sealer=Sealer([KEY1]))
+    try:
+        await write_patient_data(store)
+    finally:
+        await store.close()
+    with pytest.raises(DataKeyError, match=r"'kid1' and INTEGRATOR_DATA_KEYS is not set"):
+        await site.open()
+    with pytest.raises(DataKeyError, match=r"'kid1' and INTEGRATOR_DATA_KEYS lacks them"):
+        await site.open(sealer=Sealer([KEY2]))
+    with pytest.raises(DataKeyError, match=r"'kid1'"):
+        await Store.open_existing(site.url, schema=site.schema, sealer=Sealer([KEY2]))
+
+
+async def test_a_wrong_key_under_a_known_id_is_refused_at_open(site: Site) -> None:
+    store = await site.open(sealer=Sealer([KEY1]))
+    try:
+        await write_patient_data(store)
+    finally:
+        await store.close()
+    wrong = DataKey("kid1", os.urandom(32))
+    with pytest.raises(DataKeyError, match=r"the key under id 'kid1' is not the key") as caught:
+        await site.open(sealer=Sealer([wrong]))
+    text = str(caught.value)
+    for key in (wrong.key, KEY1.key):
+        assert base64.b64encode(key).decode() not in text and key.hex() not in text
+    # Also as an older key, beside a right current one.
+    with pytest.raises(DataKeyError, match=r"'kid1'"):
+        await site.open(sealer=Sealer([KEY2, wrong]))
+
+
+async def test_a_changed_or_moved_value_is_refused_never_garbage(site: Site) -> None:
+    store = await site.open(sealer=Sealer([KEY1]))
+    try:
+        one = await write_patient_data(store)
+        two = await write_patient_data(store)
+        one_id, two_id = one["message"].id, two["message"].id
+        async with raw_connection(site) as conn:
+            payload = (
+                await conn.execute(select(messages.c.payload).where(messages.c.id == one_id))
+            ).scalar_one()
+            changed = bytes(payload[:-1]) + bytes([payload[-1] ^ 1])
+            await conn.execute(
+                update(messages).where(messages.c.id == one_id).values(payload=changed)
+            )
+            # Another row's sealed value, copied: it names the right key but not this row.
+            await conn.execute(
+                update(events)
+                .where(events.c.id == two["event"].id)
+                .values(
+                    payload=select(events.c.payload)
+                    .where(events.c.id == one["event"].id)
+                    .scalar_subquery()
+                )
+            )
+            await conn.commit()
+        with pytest.raises(TamperedValue, match=r"data key 'kid1' does not open"):
+            await store.get_message(one_id)
+        with pytest.raises(TamperedValue):
+            await store.get_event(two["event"].id)
+        stored = await store.get_message(two_id)  # the rest reads as before
+        assert stored is not None and stored.payload == two["message"].payload
+    finally:
+        await store.close()
+
+
+async def test_a_value_under_an_unknown_key_id_names_it(site: Site) -> None:
+    store = await site.open(sealer=Sealer([KEY1]))
+    try:
+        written = await write_patient_data(store)
+    finally:
+        await store.close()
+    alien = Sealer([DataKey("kid9", os.urandom(32))])
+    event_id = written["event"].id
+    async with raw_connection(site) as conn:
+        await conn.execute(
+            update(events)
+            .where(events.c.id == event_id)
+            .values(payload=alien.seal_text("{}", b"events.payload\x00" + event_id.encode()))
+        )
+        await conn.commit()
+    store = await site.open(sealer=Sealer([KEY1]))
+    try:
+        with pytest.raises(UnknownDataKey, match=r"'kid9', which INTEGRATOR_DATA_KEYS"):
+            await store.get_event(event_id)
+    finally:
+        await store.close()
