@@ -1,0 +1,232 @@
+"""Data keys: the setting's format, the sealed envelope, and ``integrator keys generate|rotate``.
+
+Store behaviour on both backends is in tests/store/test_sealing.py; here the CLI runs on a
+SQLite store, as an operator would run it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+import structlog
+from pydantic import ValidationError
+from typer.testing import CliRunner, Result
+
+from integrator.cli import app
+from integrator.datakeys import DataKeysSettingError, parse_data_keys, sealer_for
+from integrator.engine import Engine
+from integrator.settings import Settings
+from integrator.store import AttemptRecord, AuditFilter, Store
+from integrator.store.errors import DataKeyError, TamperedValue, UnknownDataKey
+from integrator.store.sealing import MAGIC, DataKey, Sealer, aad
+from tests.store.factories import T0, make_event, make_message
+
+SEARCH_KEY = "data-keys-tests-search-key"
+
+
+def entry(kid: str, key: bytes | None = None) -> str:
+    return f"{kid}:{base64.b64encode(key or os.urandom(32)).decode()}"
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
+
+# -- the setting -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", r"set but empty"),
+        ("kid1", r"entry 1: give <key id>:<base64 key>, with a colon"),
+        ("bad id:" + base64.b64encode(b"k" * 32).decode(), r"entry 1: the key id must be 1-32"),
+        ("kid1:not base64!!", r"entry 1 \(key id 'kid1'\): the key is not base64"),
+        ("kid1:" + base64.b64encode(b"k" * 16).decode(), r"32 bytes \(256 bits\).*not 16 bytes"),
+        (entry("kid1") + ",", r"entry 2 is empty"),
+        (entry("kid1") + "," + entry("kid1"), r"entry 2: the key id 'kid1' appears twice"),
+    ],
+)
+def test_a_malformed_setting_names_the_entry_and_the_rule(value: str, expected: str) -> None:
+    with pytest.raises(DataKeysSettingError, match=expected):
+        parse_data_keys(value)
+
+
+def test_the_settings_error_never_shows_the_key() -> None:
+    short = base64.b64encode(os.urandom(16)).decode()
+    with pytest.raises(ValidationError) as caught:
+        Settings(data_keys=f"kid1:{short}")
+    assert short not in str(caught.value) and "not 16 bytes" in str(caught.value)
+    good = entry("kid1")
+    settings = Settings(data_keys=good)
+    assert good.split(":")[1] not in repr(settings)
+    assert settings.sealer().kids == ("kid1",)
+
+
+def test_the_first_entry_seals_and_every_entry_opens() -> None:
+    old, new = entry("old"), entry("new")
+    sealed_old = sealer_for(old).seal(b"MSH|x", b"ctx")
+    both = sealer_for(f"{new}, {old}")
+    assert both.current_kid == "new"
+    assert both.open(sealed_old, b"ctx") == b"MSH|x"
+    assert both.seal(b"MSH|x", b"ctx").startswith(MAGIC + bytes([1, 3]) + b"new")
+
+
+# -- the envelope ----------------------------------------------------------------------------
+
+
+def test_plain_values_pass_through_and_lookalikes_are_escaped() -> None:
+    plain = Sealer()
+    assert plain.seal(b"MSH|1", b"a") == b"MSH|1"
+    assert plain.seal_text('{"a":1}', b"a") == '{"a":1}'
+    hostile = MAGIC + b"\x01\x04kid1" + b"x" * 40
+    assert plain.seal(hostile, b"a") != hostile
+    assert plain.open(plain.seal(hostile, b"a"), b"a") == hostile
+    assert plain.open_text(plain.seal_text("$itg$1$k$AAAA", b"a"), b"a") == "$itg$1$k$AAAA"
+    keyed = Sealer([DataKey("kid1", os.urandom(32))])
+    assert keyed.open(plain.seal(hostile, b"a"), b"a") == hostile  # written before the key
+
+
+def test_a_sealed_value_opens_only_with_its_key_in_its_place() -> None:
+    key = DataKey("kid1", os.urandom(32))
+    sealer = Sealer([key])
+    value = sealer.seal_text("Jansen", aad("events", "payload", "e1"))
+    assert "Jansen" not in value
+    assert sealer.open_text(value, aad("events", "payload", "e1")) == "Jansen"
+    with pytest.raises(TamperedValue, match="changed or moved"):
+        sealer.open_text(value, aad("events", "payload", "e2"))
+    with pytest.raises(TamperedValue):
+        Sealer([DataKey("kid1", os.urandom(32))]).open_text(value, aad("events", "payload", "e1"))
+    with pytest.raises(UnknownDataKey, match="'kid1'"):
+        Sealer([DataKey("kid2", os.urandom(32))]).open_text(value, b"")
+    with pytest.raises(UnknownDataKey, match="'kid1'"):
+        Sealer().open_text(value, b"")
+    binary = sealer.seal(b"ACK", b"x")
+    with pytest.raises(TamperedValue, match="cut short"):
+        sealer.open(binary[:20], b"x")
+    with pytest.raises(TamperedValue, match="not base64"):
+        sealer.open_text("$itg$1$kid1$***", b"x")
+    assert repr(key).count("kid1") == 1 and key.key.hex() not in repr(key)
+
+
+# -- the commands ----------------------------------------------------------------------------
+
+
+def cli(env: Mapping[str, str | None], *args: str) -> Result:
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def env_for(tmp_path: Path, keys: str | None) -> dict[str, str | None]:
+    return {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+        "INTEGRATOR_SEARCH_KEY": SEARCH_KEY,
+        "INTEGRATOR_DATA_KEYS": keys,
+        "USER": "operator",
+    }
+
+
+def fill(tmp_path: Path, keys: str | None, count: int) -> list[str]:
+    """``count`` events, each with a message and an attempt with an ACK; the message ids."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+
+    async def go() -> list[str]:
+        ids = []
+        async with await Store.open(url, sealer=sealer_for(keys)) as store:
+            for _ in range(count):
+                message = make_message()
+                await store.accept_event(make_event(), [message])
+                tried = AttemptRecord(message.id, 1, T0, 1.0, "retry", "AE", b"MSA|AE", "ACK AE")
+                await store.record_attempt(tried, status="retrying", last_error="ACK AE")
+                ids.append(message.id)
+        return ids
+
+    return asyncio.run(go())
+
+
+def test_generate_prints_an_entry_the_setting_takes(tmp_path: Path) -> None:
+    result = cli(env_for(tmp_path, None), "keys", "generate", "--id", "k2026")
+    assert result.exit_code == 0, result.output
+    [key] = parse_data_keys(result.stdout.strip())
+    assert key.kid == "k2026" and len(key.key) == 32
+    again = cli(env_for(tmp_path, None), "keys", "generate", "--id", "k2026").stdout
+    assert again != result.stdout
+    refused = cli(env_for(tmp_path, None), "keys", "generate", "--id", "no:colons")
+    assert refused.exit_code == 2 and "key id" in refused.stderr
+
+
+def test_rotate_dry_run_counts_then_rotates_with_progress_and_an_audit(tmp_path: Path) -> None:
+    old, new = entry("kid1"), entry("kid2")
+    fill(tmp_path, None, 2)  # written before there was a key
+    ids = fill(tmp_path, old, 3)
+    env = env_for(tmp_path, f"{new},{old}")
+
+    dry = cli(env, "keys", "rotate", "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    counted = json.loads(dry.stdout)
+    assert counted["key"] == "kid2" and counted["total"] == 5 * 5  # 5 rows, 5 sealed values each
+    assert counted["counts"]["attempts.ack_bytes"] == 5
+    assert cli(env, "keys", "rotate", "--dry-run", "--json").stdout == dry.stdout  # wrote nothing
+
+    done = cli(env, "keys", "rotate", "--batch", "4")
+    assert done.exit_code == 0, done.output
+    assert "25 value(s) sealed with data key kid2" in done.stdout
+    assert "sealing" in done.stderr and "25/25" in done.stderr  # the progress bar
+    assert "kid1 any more: it may be removed" in done.stdout
+
+    again = cli(env, "keys", "rotate", "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["resealed"] == 0
+
+    only_new = env_for(tmp_path, new)
+    shown = cli(only_new, "messages", "show", ids[0], "--json")
+    assert shown.exit_code == 0, shown.output
+
+    async def audit() -> list[str]:
+        async with await Store.open_existing(
+            str(env["INTEGRATOR_DATABASE_URL"]), sealer=sealer_for(new)
+        ) as store:
+            entries = await store.list_audit(AuditFilter(action="datakey.rotate"))
+            return [e.actor for e in entries]
+
+    assert asyncio.run(audit()) == ["local:operator"] * 4  # two runs, a start and an end each
+
+
+def test_rotate_without_a_key_or_with_a_wrong_one_is_refused(tmp_path: Path) -> None:
+    fill(tmp_path, entry("kid1"), 1)
+    unset = cli(env_for(tmp_path, None), "keys", "rotate")
+    assert unset.exit_code == 2 and "INTEGRATOR_DATA_KEYS is not set" in unset.stderr
+    wrong_key = entry("kid1")
+    wrong = cli(env_for(tmp_path, wrong_key), "keys", "rotate", "--dry-run")
+    assert wrong.exit_code == 2
+    assert "the key under id 'kid1' is not the key" in wrong.stderr
+    assert wrong_key.split(":")[1] not in wrong.output
+
+
+def test_the_engine_refuses_to_start_with_a_wrong_key(tmp_path: Path) -> None:
+    fill(tmp_path, entry("kid1"), 1)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'store.db'}",
+        destinations_dir=tmp_path,
+        search_key=SEARCH_KEY,
+        data_keys=entry("kid1"),
+        http_port=0,
+    )
+    engine = Engine(settings)
+
+    async def start() -> None:
+        try:
+            await engine.start()
+        finally:
+            await engine.stop()
+
+    with pytest.raises(DataKeyError, match="'kid1'"):
+        asyncio.run(start())
