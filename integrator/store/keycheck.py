@@ -68,7 +68,7 @@ async def check_data_keys(
     *,
     schema: str | None,
     register: bool,
-    now: datetime,
+    now: Callable[[], datetime],
 ) -> None:
     """Raise ``DataKeyError`` unless the keys fit; see the module's docstring."""
     async with engine.connect() as conn:
@@ -106,7 +106,7 @@ async def check_data_keys(
     current = sealer.current_kid
     if register and current is not None and known.get(current) is None:
         entry = {
-            "at": now,
+            "at": now(),  # the clock is read only when there is something to write
             "actor": SYSTEM_ACTOR,
             "action": REGISTER,
             "target": TARGET,

@@ -116,7 +116,7 @@ class SealingMixin:
             self._transaction,
             schema=self.schema,
             register=register,
-            now=self._now(),
+            now=self._now,
         )
 
     @property
