@@ -11,13 +11,17 @@ import base64
 import json
 import os
 from collections.abc import Iterator, Mapping
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
 from pydantic import ValidationError
 from typer.testing import CliRunner, Result
 
+from destinations.receiver import MllpReceiver
+from integrator.catalog import build_catalog
 from integrator.cli import app
 from integrator.datakeys import DataKeysSettingError, parse_data_keys, sealer_for
 from integrator.engine import Engine
@@ -25,9 +29,11 @@ from integrator.settings import Settings
 from integrator.store import AttemptRecord, AuditFilter, Store
 from integrator.store.errors import DataKeyError, TamperedValue, UnknownDataKey
 from integrator.store.sealing import MAGIC, DataKey, Sealer, aad
+from tests.integrator.support import destination, settings_for
 from tests.store.factories import T0, make_event, make_message
 
 SEARCH_KEY = "data-keys-tests-search-key"
+BSN = "999990019"  # the sample referral's
 
 
 def entry(kid: str, key: bytes | None = None) -> str:
@@ -230,3 +236,46 @@ def test_the_engine_refuses_to_start_with_a_wrong_key(tmp_path: Path) -> None:
 
     with pytest.raises(DataKeyError, match="'kid1'"):
         asyncio.run(start())
+
+
+def database_bytes(directory: Path) -> bytes:
+    """The SQLite store's files as they lie on disk, the write-ahead log included."""
+    return b"".join(path.read_bytes() for path in sorted(directory.glob("store.db*")))
+
+
+async def test_the_engine_delivers_sealed_messages_and_keeps_the_ack_sealed(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """Intake, store, delivery over real MLLP and the attempt's ACK, with a data key."""
+    rejecting = MllpReceiver(ack_code="AR")
+    await rejecting.start()
+    catalog = build_catalog(
+        [
+            (
+                "ziekenhuis-noord.yaml",
+                destination("ziekenhuis-noord", rejecting.port, providers=["ziekenhuis-noord"]),
+            )
+        ],
+        today=date(2026, 11, 27),
+    )
+    settings = settings_for(tmp_path, search_key=SEARCH_KEY, data_keys=entry("kid1"))
+    engine = Engine(settings, catalog=catalog)
+    await engine.start()
+    try:
+        result = await engine.intake.submit(json.dumps(referral_data), source="cli")
+        assert await engine.wait_settled(timeout=10)
+        message = await engine.store.get_message(result.messages[0].message_id)
+        assert message is not None and message.status == "dead"
+        assert rejecting.received == [message.payload]  # sent as mapped, not sealed
+        assert message.last_error is not None and "AR" in message.last_error
+        [attempt] = await engine.store.list_attempts(message.id)
+        assert attempt.ack_bytes is not None and attempt.ack_bytes.startswith(b"MSH|")
+        event = await engine.store.get_event(result.event_id)
+        assert event is not None and event.payload["patient"]["bsn"] == BSN
+    finally:
+        await engine.stop()
+        await rejecting.stop()
+    database = database_bytes(tmp_path)
+    family = referral_data["patient"]["name"]["family"].encode()
+    assert BSN.encode() not in database and family not in database
+    assert b"MSA|AR" not in database
