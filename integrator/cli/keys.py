@@ -119,7 +119,11 @@ def keys_rotate(
             names = ", ".join(escape(kid) for kid in report.retired)
             console.print(f"no value is sealed with {names} any more: it may be removed")
     if report.skipped:
-        fail(f"{report.skipped} value(s) changed while rotating: run keys rotate again")
+        fail(
+            f"{report.skipped} value(s) are not sealed with {report.to_kid} yet: written or "
+            "changed while rotating (by an engine whose first key is another?); run keys "
+            "rotate again"
+        )
 
 
 def _show_counts(current: str | None, counts: dict[str, int], *, as_json: bool) -> None:
