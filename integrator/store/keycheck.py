@@ -91,8 +91,9 @@ async def check_data_keys(
                 f"{SETTING}: the key under id {kid!r} is not the key this store was sealed "
                 f"with (its key check does not open): configure the right key for {kid!r}"
             )
-    missing = sorted(kid for kid, check in known.items() if check is not None)
-    missing = [kid for kid in missing if kid not in sealer.kids]
+    missing = sorted(
+        kid for kid, check in known.items() if check is not None and kid not in sealer.kids
+    )
     if missing:
         named = ", ".join(repr(kid) for kid in missing)
         where = f"{SETTING} is not set" if not sealer.kids else f"{SETTING} lacks them"
@@ -129,6 +130,7 @@ def _check_newest(sealer: Sealer, message_id: str, payload: bytes) -> None:
             + (
                 "which is not configured"
                 if kid not in sealer.kids
-                else "and the key configured under that id does not open it"
+                else "and the key configured under that id does not open it (a wrong key, or "
+                "the stored value was changed)"
             )
         ) from None

@@ -109,6 +109,7 @@ def _not_current(spec: SealedColumn, sealer: Sealer, kid: str) -> ColumnElement[
 class SealingMixin:
     """The store's side of data keys: the check at open, counting and rotating."""
 
+    @guarded("check the data keys")
     async def _check_data_keys(self: _StoreParts, *, register: bool) -> None:
         await keycheck.check_data_keys(
             self._engine,
