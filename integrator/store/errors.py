@@ -47,10 +47,10 @@ class SealedValueError(StoreError):
 class UnknownDataKey(SealedValueError):
     """The value names a key id that the configured data keys do not have."""
 
-    def __init__(self, kid: str) -> None:
+    def __init__(self, kid: str, where: str = "a stored value") -> None:
         super().__init__(
-            f"a stored value is sealed with data key {kid!r}, which INTEGRATOR_DATA_KEYS does "
-            "not have: configure that key again"
+            f"{where}: sealed with data key {kid!r}, which INTEGRATOR_DATA_KEYS does not have: "
+            "configure that key again"
         )
         self.kid = kid
 

@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from integrator.store import keycheck
 from integrator.store.audit_chain import append_audit
 from integrator.store.codec import attempt_identity, dump_json
-from integrator.store.errors import DataKeyError, SealedValueError
+from integrator.store.errors import DataKeyError
 from integrator.store.failures import guarded
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import attempts, events, messages, rejected_events
@@ -253,16 +253,15 @@ async def _write_counted(conn: AsyncConnection, write: Any, changes: list[dict[s
 
 
 def _resealed(sealer: Sealer, spec: SealedColumn, row: Any) -> dict[str, Any]:
+    """The row's value opened and sealed with the current key; a value that does not open
+    stops the run with an error naming the column and the row (``sealing.place``)."""
     associated = aad(spec.table.name, spec.column, spec.identity(row))
-    try:
-        if spec.binary:
-            old: Any = bytes(row.value)
-            new: Any = sealer.seal(sealer.open(old, associated), associated)
-        else:
-            old = row.value
-            new = sealer.seal_text(sealer.open_text(old, associated), associated)
-    except SealedValueError as exc:
-        raise SealedValueError(f"{spec.name} of row {row.id}: {exc}") from None
+    if spec.binary:
+        old: Any = bytes(row.value)
+        new: Any = sealer.seal(sealer.open(old, associated), associated)
+    else:
+        old = row.value
+        new = sealer.seal_text(sealer.open_text(old, associated), associated)
     return {"b_key": row.id, "b_old": old, "b_new": new}
 
 

@@ -66,6 +66,14 @@ def aad(table: str, column: str, identity: str) -> bytes:
     return f"{table}.{column}\x00{identity}".encode()
 
 
+def place(associated: bytes) -> str:
+    """Where a value lives, from its associated data, for errors: ``messages.payload of <id>``.
+
+    Only table, column and row ids: an error may name them, never the value.
+    """
+    return associated.decode("utf-8", "replace").replace("\x00", " of ", 1)
+
+
 class Sealer:
     """Seals with the first key and opens with any; without keys it stores values as given."""
 
@@ -98,7 +106,7 @@ class Sealer:
         if body[:1] == bytes([PLAIN]):
             return body[1:]
         if body[:1] != bytes([SEALED]) or len(body) < 2:
-            raise TamperedValue("a stored value has an envelope of an unknown version")
+            raise TamperedValue(f"{place(associated)}: a sealed envelope of an unknown version")
         size = body[1]
         kid_bytes, rest = body[2 : 2 + size], body[2 + size :]
         kid = kid_bytes.decode("ascii", "replace")
@@ -124,16 +132,16 @@ class Sealer:
         version, _, rest = body.partition("$")
         kid, separator, encoded = rest.partition("$")
         if version != str(SEALED) or not separator:
-            raise TamperedValue("a stored value has an envelope of an unknown version")
+            raise TamperedValue(f"{place(associated)}: a sealed envelope of an unknown version")
         try:
             raw = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raise TamperedValue("a stored value's envelope is damaged (not base64)") from None
+            raise TamperedValue(f"{place(associated)}: the sealed value is not base64") from None
         plain = self._decrypt(kid, raw, associated)
         try:
             return plain.decode("utf-8")
         except UnicodeDecodeError:
-            raise TamperedValue("a stored value does not open to text") from None
+            raise TamperedValue(f"{place(associated)}: the sealed value is not text") from None
 
     # -- what rotation and the key check need ----------------------------------------------
 
@@ -148,15 +156,16 @@ class Sealer:
     def _decrypt(self, kid: str, raw: bytes, associated: bytes) -> bytes:
         cipher = self._ciphers.get(kid)
         if cipher is None:
-            raise UnknownDataKey(kid)
+            raise UnknownDataKey(kid, place(associated))
         if len(raw) < NONCE_BYTES + 16:
-            raise TamperedValue(f"a value sealed with data key {kid!r} is cut short")
+            raise TamperedValue(f"{place(associated)}: sealed with data key {kid!r}, cut short")
         try:
             return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated)
         except InvalidTag:
             raise TamperedValue(
-                f"a value sealed with data key {kid!r} does not open: the key configured under "
-                "that id is not the one it was sealed with, or the value was changed or moved"
+                f"{place(associated)}: sealed with data key {kid!r}, does not open: the key "
+                "configured under that id is not the one it was sealed with, or the value was "
+                "changed or moved"
             ) from None
 
 
