@@ -1,8 +1,9 @@
-"""``integrator keys generate|rotate``: the data keys that seal payloads at rest.
+"""``integrator keys generate|list|rotate``: the data keys that seal payloads at rest.
 
 ``generate`` only prints a new ``INTEGRATOR_DATA_KEYS`` entry: the key lives in the settings
-of the engine and the commands, never in the store. ``rotate`` moves every sealed value (and
-every value still plain) to the current key, the setting's first entry; see
+of the engine and the commands, never in the store. ``list`` shows the keys configured beside
+the key ids the store knows (in use, or retired by a rotation). ``rotate`` moves every sealed
+value (and every value still plain) to the current key, the setting's first entry; see
 ``integrator.store.rotation``. It can be stopped and run again: it resumes.
 """
 
@@ -57,6 +58,38 @@ def keys_generate(
     )
 
 
+@keys_app.command("list")
+def keys_list(as_json: JsonOption = False) -> None:
+    """The data keys: those configured (the current one first) and those the store knows."""
+    from integrator.store import Store
+
+    settings = load_settings()
+    configured = settings.sealer().kids
+
+    async def known(store: Store) -> dict[str, bool]:
+        return await store.known_data_keys()
+
+    in_store = with_store(known, settings, read_only=True)
+    rows = []
+    for kid in dict.fromkeys([*configured, *in_store]):
+        role = None
+        if kid in configured:
+            role = "current" if kid == configured[0] else "older"
+        state = None
+        if kid in in_store:
+            state = "in use" if in_store[kid] else "retired"
+        rows.append({"key": kid, "configured": role, "store": state})
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"Data keys ({len(rows)})")
+    for column in ("key", "configured", "in the store"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(escape(str(row["key"])), row["configured"] or "-", row["store"] or "-")
+    console.print(table)
+
+
 @keys_app.command("rotate")
 def keys_rotate(
     dry_run: Annotated[
@@ -87,7 +120,8 @@ def keys_rotate(
         return await store.count_to_reseal()
 
     async def rotate(store: Store) -> RotationReport:
-        total = sum((await store.count_to_reseal()).values())
+        planned = await store.count_to_reseal()
+        total = sum(planned.values())
         done = 0
         with progress_bar(total, quiet=quiet or as_json, label="sealing") as advance:
 
@@ -96,7 +130,9 @@ def keys_rotate(
                 done += handled
                 advance(done, max(total, done))
 
-            return await store.rotate_data_keys(actor=local_actor(), batch=batch, progress=step)
+            return await store.rotate_data_keys(
+                actor=local_actor(), batch=batch, progress=step, planned=planned
+            )
 
     current = settings.sealer().current_kid
     if dry_run:

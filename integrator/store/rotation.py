@@ -14,7 +14,7 @@ When nothing is left under another key, the other registered keys are marked ret
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -125,6 +125,14 @@ class SealingMixin:
         """The configured key ids, current first; empty when values are stored plain."""
         return self._sealer.kids
 
+    @guarded("read the data keys")
+    async def known_data_keys(self: _StoreParts) -> dict[str, bool]:
+        """Every key id this store was written with, oldest first: True while it may still
+        seal values, False once retired (``keys rotate`` found nothing left under it)."""
+        async with self._engine.connect() as conn:
+            known = await keycheck.known_keys(conn)
+        return {kid: check is not None for kid, check in known.items()}
+
     @guarded("count values to seal")
     async def count_to_reseal(self: _StoreParts) -> dict[str, int]:
         """Per sealed column, how many values are not sealed with the current key."""
@@ -137,13 +145,16 @@ class SealingMixin:
         actor: str,
         batch: int = 500,
         progress: Callable[[int], None] | None = None,
+        planned: Mapping[str, int] | None = None,
     ) -> RotationReport:
         """Seal every value with the current key, ``batch`` per transaction; see the module.
 
-        ``progress`` is told how many values each step handled.
+        ``progress`` is told how many values each step handled. ``planned``: the counts of
+        ``count_to_reseal`` just taken (for a progress bar's total), so they are not counted
+        twice; counting reads every sealed column whole.
         """
         kid = _current(self._sealer)
-        counts = await _count(self, kid)
+        counts = dict(planned) if planned is not None else await _count(self, kid)
         await _audit(self, actor, {"phase": "start", "to": kid, "counts": counts})
         resealed = skipped = 0
         for spec in SEALED_COLUMNS:

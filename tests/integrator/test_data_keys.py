@@ -195,6 +195,13 @@ def test_rotate_dry_run_counts_then_rotates_with_progress_and_an_audit(tmp_path:
     only_new = env_for(tmp_path, new)
     shown = cli(only_new, "messages", "show", ids[0], "--json")
     assert shown.exit_code == 0, shown.output
+    listed = cli(only_new, "keys", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == [
+        {"key": "kid2", "configured": "current", "store": "in use"},
+        {"key": "kid1", "configured": None, "store": "retired"},
+    ]
+    assert cli(env, "keys", "list").stdout.count("retired") == 1
 
     async def audit() -> list[str]:
         async with await Store.open_existing(
