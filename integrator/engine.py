@@ -153,15 +153,15 @@ class Engine:
             store=self.settings.database_url.split(":", 1)[0],
         )
 
-    async def stop(self) -> None:
+    async def stop(self, *, graceful: bool = False) -> None:
+        """Stop; ``graceful`` (SIGTERM) lets attempts on the wire finish and be recorded."""
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
         if self._amqp_intake is not None:
             await self._amqp_intake.stop()  # first: take no new events while stopping
             self._amqp_intake = None
-        for runner in self._runners.values():
-            await runner.stop()
+        await asyncio.gather(*(r.stop(graceful=graceful) for r in self._runners.values()))
         self._runners.clear()
         await self.unrouted.stop()
         if self._recorder is not None:
