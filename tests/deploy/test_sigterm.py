@@ -13,15 +13,19 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from destinations.config import DestinationConfig, dump_destination
 from integrator.store import MessageFilter, Store
 from tests.delivery.misbehaving import MisbehavingReceiver
 from tests.http.support import ROOT, engine_process
 from tests.integrator.support import destination
-from tests.transport.helpers import eventually
+from tests.services import require_rabbitmq
+from tests.transport.helpers import delete_topology, eventually, unique_prefix
 
 KEY = "a-test-search-key-of-enough-length"
 
@@ -74,10 +78,27 @@ async def wait_for_log(process: subprocess.Popen[str], event: str) -> list[str]:
     return await asyncio.get_running_loop().run_in_executor(None, read)
 
 
-async def test_sigterm_mid_attempt_records_the_ack_and_nothing_is_sent_again(
-    tmp_path: Path, env: dict[str, str], referral_data: dict[str, Any]
-) -> None:
+@pytest.fixture(params=["embedded", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
+async def transport_env(
+    request: pytest.FixtureRequest, env: dict[str, str]
+) -> AsyncIterator[dict[str, str]]:
+    """The engine's environment on the embedded transport, or on RabbitMQ (own prefix)."""
     env["INTEGRATOR_SEARCH_KEY"] = KEY
+    if request.param == "embedded":
+        yield env
+        return
+    url, prefix = require_rabbitmq(), unique_prefix()
+    env.update(INTEGRATOR_AMQP_URL=url, INTEGRATOR_AMQP_PREFIX=prefix)
+    try:
+        yield env
+    finally:
+        await delete_topology(url, prefix, ["noord"])
+
+
+async def test_sigterm_mid_attempt_records_the_ack_and_nothing_is_sent_again(
+    tmp_path: Path, transport_env: dict[str, str], referral_data: dict[str, Any]
+) -> None:
+    env = transport_env
     async with MisbehavingReceiver(["delay:3"]) as receiver:
         config = destination(
             "noord", receiver.port, providers=[referral_data["provider"]["id"]], ack_timeout="20s"
