@@ -8,7 +8,7 @@ import re
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from integrator.catalog import build_catalog
+from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.metrics import SPECS, Metrics, metrics_table
@@ -127,6 +128,38 @@ async def test_the_scrape_counts_attempts_round_trips_backlog_and_dead_letters(
     assert value(text, 'integrator_events_total{outcome="accepted"}') == 4
     assert value(text, "integrator_store_up") == 1
     assert value(text, "integrator_transport_up") == 1
+
+
+async def test_the_oldest_age_and_the_days_to_a_sunset_follow_the_clock(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """Both are worked out at the scrape, so they move while the engine runs unchanged."""
+    clock = ManualClock(datetime(2027, 6, 20, 21, 0, tzinfo=UTC))  # 23:00 in Amsterdam
+    paused = destination(
+        "noord",
+        2575,
+        providers=["ziekenhuis-noord"],
+        messages={"referral": "ref-v1"},
+        enabled=False,
+    )
+    catalog = build_catalog([("noord.yaml", paused)], today=clock.now().date())
+    engine = Engine(settings_for(tmp_path), clock=clock, catalog=catalog)
+    await engine.start()
+    try:
+        await engine.intake.submit(event(referral_data, "ziekenhuis-noord", 5), source="cli")
+        days = (
+            'integrator_destination_deprecated_version_days_left{destination="noord",'
+            'event_type="referral",successor="ref-v2",sunset="2027-07-01",version="ref-v1"}'
+        )
+        oldest = 'integrator_queue_oldest_age_seconds{destination="noord"}'
+        async with api_client(engine) as client:
+            first = (await client.get("/metrics")).text
+            clock.advance(timedelta(hours=2))  # past midnight, local time
+            later = (await client.get("/metrics")).text
+    finally:
+        await engine.stop()
+    assert value(first, days) == 11 and value(later, days) == 10
+    assert value(first, oldest) == 0 and value(later, oldest) == 7200
 
 
 async def _settled(engine: Engine, destination_id: str) -> bool:
