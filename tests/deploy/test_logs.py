@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from destinations.config import DestinationConfig, dump_destination
 from tests.delivery.misbehaving import MisbehavingReceiver
@@ -27,6 +28,8 @@ from tests.integrator.support import destination
 from tests.transport.helpers import eventually
 
 KEY = "a-test-search-key-of-enough-length"
+
+pytestmark = pytest.mark.slow  # an engine process through a whole flow
 
 
 def patient_values(*events: dict[str, Any]) -> set[str]:

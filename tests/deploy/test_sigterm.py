@@ -29,6 +29,8 @@ from tests.transport.helpers import delete_topology, eventually, unique_prefix
 
 KEY = "a-test-search-key-of-enough-length"
 
+pytestmark = pytest.mark.slow  # engine processes and a receiver that answers late
+
 
 def submit_offline(env: dict[str, str], path: Path) -> None:
     """``integrator submit`` with no engine running: the event goes straight into the store."""
