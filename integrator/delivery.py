@@ -153,6 +153,12 @@ class DestinationRunner:
         if graceful and self._busy:
             d = self.destination
             bound = d.connect_timeout + 2 * d.ack_timeout + STOP_MARGIN  # enhanced: two ACKs
+            log.info(
+                "stopping: finishing the attempts on the wire",
+                destination=d.id,
+                attempts=len(self._busy),
+                at_most_s=bound,
+            )
             await asyncio.wait(list(self._busy), timeout=bound)
         tasks = [*self._tasks, *self._timers]
         for task in tasks:

@@ -115,6 +115,7 @@ async def test_sigterm_mid_attempt_records_the_ack_and_nothing_is_sent_again(
             assert await wait_exit(process) == 0
             assert process.stderr is not None
             rest = [json.loads(line)["event"] for line in process.stderr]
+            assert "stopping: finishing the attempts on the wire" in rest
             assert "engine stopped" in rest
 
         store = await Store.open(env["INTEGRATOR_DATABASE_URL"])
