@@ -38,6 +38,16 @@ log = get_logger("integrator.delivery")
 #: Seconds before a message is tried again after an error that is no delivery outcome.
 UNEXPECTED_FAILURE_PAUSE = 1.0
 
+#: Seconds a graceful stop waits beyond an attempt's own timeouts for its recording.
+STOP_MARGIN = 5.0
+
+
+class _Stopping(BaseException):
+    """Raised out of a backoff wait when the runner stops: the next attempt is not made.
+
+    A BaseException, so the loop's guard against unexpected errors does not retry it.
+    """
+
 
 def retry_policy(destination: DestinationConfig) -> RetryPolicy:
     retry = destination.retry
@@ -113,12 +123,15 @@ class DestinationRunner:
                     on_error=destination.retry.on_error, on_reject=destination.retry.on_reject
                 ),
                 clock=clock.now,
+                sleep=self._backoff,
                 limiter=limiter,
             )
             for sender in self._senders
         ]
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self._busy: set[asyncio.Task[None]] = set()  # loops between receive and settle
 
     def start(self) -> None:
         self._tasks = [
@@ -126,12 +139,27 @@ class DestinationRunner:
             for n, worker in enumerate(self._workers)
         ]
 
-    async def stop(self) -> None:
+    async def stop(self, *, graceful: bool = False) -> None:
         """Stop between or during attempts; an unfinished attempt leaves the message queued.
 
-        Messages waiting out a ``rotate`` backoff are left ``retrying`` in the store, where the
-        next start picks them up.
+        ``graceful`` (SIGTERM): take no new message and make no new attempt, but let an attempt
+        on the wire finish and hand its outcome to the recorder, so the ACK that comes back is
+        kept instead of the message being sent again at the next start. The wait is bounded by
+        the destination's own timeouts. Messages waiting out a backoff are left ``retrying`` in
+        the store (unsettled on the transport), where the next start, or another engine, picks
+        them up.
         """
+        self._stopping.set()
+        if graceful and self._busy:
+            d = self.destination
+            bound = d.connect_timeout + 2 * d.ack_timeout + STOP_MARGIN  # enhanced: two ACKs
+            log.info(
+                "stopping: finishing the attempts on the wire",
+                destination=d.id,
+                attempts=len(self._busy),
+                at_most_s=bound,
+            )
+            await asyncio.wait(list(self._busy), timeout=bound)
         tasks = [*self._tasks, *self._timers]
         for task in tasks:
             task.cancel()
@@ -143,15 +171,32 @@ class DestinationRunner:
         for sender in self._senders:
             await sender.close()
 
+    async def _backoff(self, seconds: float) -> None:
+        """The worker's wait before its next attempt, cut short by a stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        if self._stopping.is_set():
+            raise _Stopping
+
     async def _loop(self, worker: DeliveryWorker) -> None:
         structlog.contextvars.bind_contextvars(destination=self.destination.id)
-        while True:
+        task = asyncio.current_task()
+        assert task is not None
+        while not self._stopping.is_set():
             delivery = await self._transport.receive(self.destination.id)
+            if self._stopping.is_set():
+                return  # taken while stopping: left unsettled, so it stays queued
             message = delivery.message
-            with structlog.contextvars.bound_contextvars(
-                message_id=message.message_id, control_id=message.control_id
-            ):
-                await self._handle_until_done(worker, delivery)
+            self._busy.add(task)
+            try:
+                with structlog.contextvars.bound_contextvars(
+                    message_id=message.message_id, control_id=message.control_id
+                ):
+                    await self._handle_until_done(worker, delivery)
+            except _Stopping:
+                return
+            finally:
+                self._busy.discard(task)
 
     async def _handle_until_done(self, worker: DeliveryWorker, delivery: Delivery) -> None:
         """Handle ``delivery``, again and again after errors that are no delivery outcome.
@@ -169,7 +214,7 @@ class DestinationRunner:
                     error_type=type(exc).__name__,
                     retry_in_s=UNEXPECTED_FAILURE_PAUSE,
                 )
-                await asyncio.sleep(UNEXPECTED_FAILURE_PAUSE)
+                await self._backoff(UNEXPECTED_FAILURE_PAUSE)
 
     async def _handle(self, worker: DeliveryWorker, delivery: Delivery) -> None:
         message = delivery.message

@@ -8,6 +8,8 @@ only if every message was delivered with a valid ACK.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +28,8 @@ from integrator.hl7view import decode_message, segment_lines
 from integrator.settings import Settings
 from integrator.store import MessageFilter
 
-PROJECT_CONFIG = Path(__file__).resolve().parent.parent / "config"
+PROJECT_CONFIG = Path(__file__).resolve().parent / "examples"
+"""The project's ``config/`` (a link to it in the source tree, a copy in an installed wheel)."""
 
 
 def config_dir() -> Path:
@@ -68,6 +71,7 @@ async def run_demo(console: Console, *, timeout: float = 30.0) -> int:
         catalog = build_catalog(((f"{d.id}.yaml", d) for d in pointed), today=today)
         engine = Engine(settings, clock=clock, catalog=catalog)
         await engine.start()
+        stopping = _cancel_on_sigterm()
         try:
             console.rule("[bold]Integrator demo")
             console.print(
@@ -113,10 +117,38 @@ async def run_demo(console: Console, *, timeout: float = 30.0) -> int:
                 return 0
             console.print("[bold red]Not every message was delivered; see the table above.")
             return 1
+        except asyncio.CancelledError:
+            if not stopping.is_set():
+                raise
+            _uncancel()
+            console.print("Stopped by SIGTERM; attempts on the wire were finished and recorded.")
+            return 0
         finally:
-            await engine.stop()
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+            await engine.stop(graceful=stopping.is_set())
             for hospital in hospitals:
                 await hospital.receiver.stop()
+
+
+def _cancel_on_sigterm() -> asyncio.Event:
+    """SIGTERM cancels the demo's work; the event tells that cancel from any other."""
+    stopping = asyncio.Event()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def stop() -> None:
+        stopping.set()
+        task.cancel()
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
+    return stopping
+
+
+def _uncancel() -> None:
+    """The SIGTERM cancel is handled: later waits of the graceful stop must not see it."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
 
 
 def _show_exchange(console: Console, hospital: _Hospital, sent: bytes, ack: bytes | None) -> None:

@@ -13,6 +13,7 @@ from datetime import date
 from destinations.config import DestinationConfig
 from destinations.worker import OutboundMessage
 from integrator.access import AccessService
+from integrator.attempt_meter import AttemptMeter
 from integrator.catalog import Catalog, keep_last_good
 from integrator.clock import Clock, SystemClock
 from integrator.delivery import DestinationRunner
@@ -155,15 +156,15 @@ class Engine:
             store=self.settings.database_url.split(":", 1)[0],
         )
 
-    async def stop(self) -> None:
+    async def stop(self, *, graceful: bool = False) -> None:
+        """Stop; ``graceful`` (SIGTERM) lets attempts on the wire finish and be recorded."""
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
         if self._amqp_intake is not None:
             await self._amqp_intake.stop()  # first: take no new events while stopping
             self._amqp_intake = None
-        for runner in self._runners.values():
-            await runner.stop()
+        await asyncio.gather(*(r.stop(graceful=graceful) for r in self._runners.values()))
         self._runners.clear()
         await self.unrouted.stop()
         if self._recorder is not None:
@@ -293,6 +294,12 @@ class Engine:
             raise
         await self._amqp_intake.start()
 
+    def transport_connected(self) -> bool:
+        """Whether the transport can carry messages now (the embedded one always can)."""
+        if isinstance(self._transport, RabbitMQTransport):
+            return self._transport.link.connected
+        return self._transport is not None
+
     @property
     def recovery(self) -> RecoveryLeader | None:
         """The RabbitMQ recovery leader election (None on the embedded transport)."""
@@ -300,8 +307,9 @@ class Engine:
 
     def _start_destination(self, destination: DestinationConfig) -> None:
         assert self._recorder is not None and self._transport is not None
+        sink = AttemptMeter(self._recorder, self.metrics, destination.id)
         runner = DestinationRunner(
-            destination, transport=self._transport, sink=self._recorder, clock=self.clock
+            destination, transport=self._transport, sink=sink, clock=self.clock
         )
         self._runners[destination.id] = runner
         runner.start()

@@ -1,56 +1,239 @@
 """Prometheus metrics, one registry per engine (no process-wide mutable state).
 
 Exposed at ``GET /metrics``. Labels carry destination ids, provider ids and version names only,
-never patient data.
+never patient data. Every metric is declared once in ``SPECS``, which also says when its value
+changes; docs/metrics.md shows that table (``metrics_table``), and a test keeps the two equal.
+
+Nothing here is counted per message in intake or in the store: the counts of what waits come
+from one grouped store query when Prometheus scrapes (``integrator.scrape``), so every engine on
+one store shows the same numbers (take the maximum across engines, not the sum). What only the
+engine itself sees (intake outcomes, attempts and their ACK round trip) is counted where it
+happens, per engine (sum across engines).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from integrator.catalog import Catalog
+from integrator.store.gauges import Backlog
 from mappings.registry import REGISTRY
+
+Kind = Literal["counter", "gauge", "histogram"]
+
+#: ACK round trips, in seconds: a LAN answers in milliseconds, a busy HIS in seconds.
+ACK_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """One metric: its name as declared, kind, labels, when it changes and what it means."""
+
+    name: str
+    kind: Kind
+    labels: tuple[str, ...]
+    updated: str
+    help: str
+
+    @property
+    def exposed(self) -> str:
+        """The name a scrape shows (a counter gets ``_total``, a histogram its series)."""
+        if self.kind == "counter":
+            return f"{self.name}_total"
+        if self.kind == "histogram":
+            return f"{self.name}_bucket/_sum/_count"
+        return self.name
+
+
+PER_ENGINE = "per engine, as it happens"
+AT_SCRAPE = "at scrape, from the store"
+
+SPECS: tuple[Spec, ...] = (
+    Spec(
+        "integrator_events",
+        "counter",
+        ("outcome",),
+        PER_ENGINE,
+        "Intake events by outcome (accepted, duplicate, rejected); `rejected` is bad input, "
+        "kept in the store as a rejected event.",
+    ),
+    Spec(
+        "integrator_delivery_attempts",
+        "counter",
+        ("destination", "outcome"),
+        PER_ENGINE,
+        "Delivery attempts by outcome: delivered, retry (AE/CE), deadletter (AR/CR or given "
+        "up), failed (no connection, no or a wrong ACK).",
+    ),
+    Spec(
+        "integrator_ack_roundtrip_seconds",
+        "histogram",
+        ("destination",),
+        PER_ENGINE,
+        "Time from sending a message to its deciding ACK, for attempts that got an answer.",
+    ),
+    Spec(
+        "integrator_queue_depth",
+        "gauge",
+        ("destination",),
+        AT_SCRAPE,
+        "Messages waiting for delivery (queued, sending or retrying) per destination; 0 for "
+        "a configured destination with none.",
+    ),
+    Spec(
+        "integrator_queue_oldest_age_seconds",
+        "gauge",
+        ("destination",),
+        AT_SCRAPE,
+        "Age of the oldest message waiting for delivery per destination; 0 when none waits.",
+    ),
+    Spec(
+        "integrator_held_messages",
+        "gauge",
+        ("destination",),
+        AT_SCRAPE,
+        "Messages held because their message version reached its sunset (docs/operators.md).",
+    ),
+    Spec(
+        "integrator_dead_letters",
+        "gauge",
+        ("destination",),
+        AT_SCRAPE,
+        "Dead letters still to be dealt with per destination: not discarded, and no later "
+        "resend delivered (what `integrator deadletter list` shows).",
+    ),
+    Spec(
+        "integrator_unrouted_events",
+        "gauge",
+        ("provider",),
+        "every 30 s and after routing, from the store",
+        "Events stored with no message because no destination served their provider when they "
+        "arrived, per provider; `integrator events route` sends them.",
+    ),
+    Spec(
+        "integrator_destination_deprecated_version_days_left",
+        "gauge",
+        ("destination", "event_type", "version", "sunset", "successor"),
+        "at scrape and on every destination change",
+        "Days until the sunset of a deprecated message version a destination uses.",
+    ),
+    Spec(
+        "integrator_destination_retired_version",
+        "gauge",
+        ("destination", "event_type", "version", "successor"),
+        "at scrape and on every destination change",
+        "1 when a destination uses a retired message version (its messages are held or "
+        "auto-upgraded).",
+    ),
+    Spec(
+        "integrator_store_up",
+        "gauge",
+        (),
+        "at scrape",
+        "1 when the store answered the scrape's query, else 0.",
+    ),
+    Spec(
+        "integrator_transport_up",
+        "gauge",
+        (),
+        "at scrape",
+        "1 when the transport can carry messages (RabbitMQ connected; the embedded transport "
+        "always), else 0.",
+    ),
+)
+
+
+def metrics_table() -> str:
+    """docs/metrics.md's table of every metric, from ``SPECS``."""
+    rows = [
+        "| metric | type | labels | updated | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for spec in SPECS:
+        labels = ", ".join(f"`{label}`" for label in spec.labels) or "-"
+        rows.append(f"| `{spec.exposed}` | {spec.kind} | {labels} | {spec.updated} | {spec.help} |")
+    return "\n".join(rows) + "\n"
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.events = Counter(
-            "integrator_events",
-            "Intake events by outcome (accepted, duplicate, rejected).",
-            ["outcome"],
-            registry=self.registry,
+        specs = {spec.name: spec for spec in SPECS}
+
+        def gauge(name: str) -> Gauge:
+            spec = specs[name]
+            return Gauge(name, spec.help, spec.labels, registry=self.registry)
+
+        spec = specs["integrator_events"]
+        self.events = Counter(spec.name, spec.help, spec.labels, registry=self.registry)
+        spec = specs["integrator_delivery_attempts"]
+        self.attempts = Counter(spec.name, spec.help, spec.labels, registry=self.registry)
+        spec = specs["integrator_ack_roundtrip_seconds"]
+        self.ack_roundtrip = Histogram(
+            spec.name, spec.help, spec.labels, buckets=ACK_BUCKETS, registry=self.registry
         )
-        self.deprecated = Gauge(
-            "integrator_destination_deprecated_version_days_left",
-            "Days until the sunset of a deprecated message version a destination uses.",
-            ["destination", "event_type", "version", "sunset", "successor"],
-            registry=self.registry,
-        )
-        self.retired = Gauge(
-            "integrator_destination_retired_version",
-            "1 when a destination uses a retired message version (its messages are held "
-            "or auto-upgraded).",
-            ["destination", "event_type", "version", "successor"],
-            registry=self.registry,
-        )
-        self.unrouted = Gauge(
-            "integrator_unrouted_events",
-            "Events stored with no message because no destination served their provider when "
-            "they arrived, per provider; `integrator events route` sends them. Counted from the "
-            "store, so every engine on it shows the same numbers.",
-            ["provider"],
-            registry=self.registry,
-        )
+        self.queue_depth = gauge("integrator_queue_depth")
+        self.queue_oldest = gauge("integrator_queue_oldest_age_seconds")
+        self.held = gauge("integrator_held_messages")
+        self.dead = gauge("integrator_dead_letters")
+        self.unrouted = gauge("integrator_unrouted_events")
+        self.deprecated = gauge("integrator_destination_deprecated_version_days_left")
+        self.retired = gauge("integrator_destination_retired_version")
+        self.store_up = gauge("integrator_store_up")
+        self.transport_up = gauge("integrator_transport_up")
 
     def observe_unrouted(self, counts: Mapping[str, int]) -> None:
         """Replace the unrouted counts; a provider whose events were all routed drops out."""
         self.unrouted.clear()
         for provider, count in counts.items():
             self.unrouted.labels(provider).set(count)
+
+    def observe_backlog(
+        self,
+        destinations: Iterable[str],
+        backlog: Iterable[Backlog],
+        now: datetime,
+        *,
+        resolved: Mapping[str, int],
+    ) -> None:
+        """Replace the per-destination counts with the store's; configured ones start at 0.
+
+        ``resolved`` counts per destination the dead messages a later resend delivered: they
+        stay ``dead`` in the store but are no dead letters any more. A destination no longer
+        configured keeps showing while it has unfinished messages.
+        """
+        depth: dict[str, int] = dict.fromkeys(destinations, 0)
+        oldest: dict[str, datetime] = {}
+        held: dict[str, int] = dict.fromkeys(depth, 0)
+        dead: dict[str, int] = dict.fromkeys(depth, 0)
+        for row in backlog:
+            d = row.destination_id
+            if row.status == "held":
+                held[d] = held.get(d, 0) + row.count
+            elif row.status == "dead":
+                dead[d] = dead.get(d, 0) + row.count - resolved.get(d, 0)
+            else:
+                depth[d] = depth.get(d, 0) + row.count
+                oldest[d] = min(oldest.get(d, row.oldest), row.oldest)
+        for gauge in (self.queue_depth, self.queue_oldest, self.held, self.dead):
+            gauge.clear()
+        for d, count in depth.items():
+            self.queue_depth.labels(d).set(count)
+            age = (now - oldest[d]).total_seconds() if d in oldest else 0.0
+            self.queue_oldest.labels(d).set(max(age, 0.0))
+        for d, count in held.items():
+            self.held.labels(d).set(count)
+        for d, count in dead.items():
+            self.dead.labels(d).set(count)
+
+    def observe_health(self, *, store: bool, transport: bool) -> None:
+        self.store_up.set(1 if store else 0)
+        self.transport_up.set(1 if transport else 0)
 
     def observe_catalog(self, catalog: Catalog, today: date) -> None:
         self.deprecated.clear()

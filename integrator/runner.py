@@ -9,10 +9,11 @@ only; both files are loaded before the port is bound, so a wrong path or a key t
 fit the certificate stops the command with one line, before anything started.
 
 SIGHUP reads the destination files again and applies them without a restart. On SIGTERM or
-SIGINT the HTTP server stops taking requests, delivery loops are cancelled between or during
-attempts (an unfinished attempt leaves the message queued, to be sent again with the same MSH-10
-at the next start), recorded attempts are flushed, and the store is closed. Every accepted event
-was committed before its 202 was sent, so nothing accepted is lost.
+SIGINT the HTTP server stops taking requests, AMQP intake stops consuming, no new attempt is
+started, an attempt on the wire finishes (bounded by the destination's timeouts) and is recorded
+with its ACK, and the store is closed; the process exits 0. Whatever was not attempted stays
+queued in the store, to be sent at the next start with the MSH-10 it already has. Every accepted
+event was committed before its 202 was sent, so nothing accepted is lost.
 """
 
 from __future__ import annotations
@@ -169,6 +170,6 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
                 await asyncio.wait_for(server_task, timeout=5)
         for task in list(reloads):
             await task
-        await engine.stop()
+        await engine.stop(graceful=stop.is_set())
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)

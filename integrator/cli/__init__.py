@@ -13,6 +13,7 @@ from integrator.cli.audit import audit_app
 from integrator.cli.deadletter import deadletter_app
 from integrator.cli.destinations import destinations_app
 from integrator.cli.events import events_app
+from integrator.cli.health import health
 from integrator.cli.keys import keys_app
 from integrator.cli.messages import messages_app
 from integrator.cli.resend import resend_command
@@ -42,6 +43,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.command()(health)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ answer (which ends up in browser histories, proxies and tickets) nor in a log li
 - a request that fails validation gets FastAPI's usual shape, ``{"detail": [{loc, msg, type}]}``,
   without the ``input`` and ``ctx`` that FastAPI would add (they quote what was sent);
 - an unexpected error is a plain 500 and one log line with the route and the error's type only:
-  exception texts (a database driver's, say) may quote parameters.
+  exception texts (a database driver's, say) may quote parameters; a store that is down is a 503.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from integrator.logging import get_logger
+from integrator.store import StoreUnavailable
 
 log = get_logger("integrator.http")
 
@@ -104,8 +105,19 @@ class ContainUnexpectedErrors:
                 error_type=type(exc).__name__,
             )
             if not started:
-                response = JSONResponse({"detail": "internal error"}, status_code=500)
-                await response(scope, receive, send)
+                await _answer_for(exc)(scope, receive, send)
+
+
+def _answer_for(exc: Exception) -> JSONResponse:
+    """503 while the store is down (a token cannot even be checked): try again, it comes back;
+    anything else is a 500."""
+    if isinstance(exc, StoreUnavailable):
+        return JSONResponse(
+            {"detail": "the store is unavailable; try again later"},
+            status_code=503,
+            headers={"retry-after": "5"},
+        )
+    return JSONResponse({"detail": "internal error"}, status_code=500)
 
 
 def install_error_handlers(app: FastAPI) -> None:

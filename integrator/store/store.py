@@ -43,6 +43,7 @@ from integrator.store.destination_history import DestinationHistoryMixin
 from integrator.store.engine import create_engine
 from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
 from integrator.store.failures import guarded
+from integrator.store.gauges import GaugesMixin
 from integrator.store.migrate import upgrade_to_head
 from integrator.store.people import PeopleMixin
 from integrator.store.records import (
@@ -101,7 +102,7 @@ _UPDATE_AFTER_ATTEMPT = (
 )
 
 
-class Store(DestinationHistoryMixin, PeopleMixin, SealingMixin):
+class Store(DestinationHistoryMixin, PeopleMixin, SealingMixin, GaugesMixin):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 
     def __init__(

@@ -1,4 +1,9 @@
-"""``/healthz`` and ``/readyz``: open to all, for load balancers and orchestrators."""
+"""``/healthz`` and ``/readyz``: open to all, for load balancers and orchestrators.
+
+``/healthz`` says the process serves HTTP (restart it if not); ``/readyz`` says whether it can
+do its work now, checking the store and the transport, and names each check so an operator
+sees which one failed (take it out of the load balancer, do not restart it).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from integrator.http.deps import EngineDep
+from integrator.scrape import readiness
 
 router = APIRouter(tags=["health"])
 
@@ -17,8 +23,9 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(engine: EngineDep) -> JSONResponse:
-    try:
-        await engine.store.count_by_status()
-    except Exception:
-        return JSONResponse({"status": "store unavailable"}, status_code=503)
-    return JSONResponse({"status": "ready"})
+    checks = await readiness(engine)
+    ready = all(state == "ok" for state in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )

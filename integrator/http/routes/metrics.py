@@ -1,4 +1,4 @@
-"""``/metrics``: Prometheus text format."""
+"""``/metrics``: Prometheus text format; the gauges counted from the store are refreshed first."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from integrator.http.deps import EngineDep
+from integrator.scrape import refresh_metrics
 
 router = APIRouter(tags=["metrics"])
 
 
 @router.get("/metrics")
 async def metrics(engine: EngineDep) -> Response:
+    await refresh_metrics(engine)
     return Response(engine.metrics.render(), media_type=CONTENT_TYPE_LATEST)

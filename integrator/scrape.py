@@ -1,0 +1,66 @@
+"""What the engine checks when Prometheus scrapes ``/metrics`` and a probe asks ``/readyz``.
+
+Both ask the store and the transport now, with a time limit, so an answer says how things are
+at that moment; nothing runs in between, and a store that is down costs a failed query per
+scrape, not a loop of retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from deadletter.family import Families
+from integrator.engine import Engine
+from integrator.logging import get_logger
+from integrator.store import Store
+from integrator.store.gauges import Backlog
+
+log = get_logger("integrator.scrape")
+
+#: Seconds a scrape or a readiness probe waits for the store before calling it down.
+CHECK_TIMEOUT = 5.0
+
+
+async def store_answers(engine: Engine) -> bool:
+    try:
+        await asyncio.wait_for(engine.store.ping(), CHECK_TIMEOUT)
+    except Exception as exc:  # whatever the driver raised, the store is not usable now
+        log.warning("the store does not answer", error_type=type(exc).__name__)
+        return False
+    return True
+
+
+async def refresh_metrics(engine: Engine) -> None:
+    """Bring the scrape-time gauges up to date: the backlog per destination and health."""
+    metrics = engine.metrics
+    try:
+        backlog, resolved = await asyncio.wait_for(_read(engine.store), CHECK_TIMEOUT)
+    except Exception as exc:  # the driver's own errors too: a scrape must answer
+        log.warning("cannot count the backlog for metrics", error_type=type(exc).__name__)
+        store_up = False  # the backlog gauges keep their last values; store_up says why
+    else:
+        store_up = True
+        configured = engine.catalog.destinations.keys()
+        metrics.observe_backlog(configured, backlog, engine.clock.now(), resolved=resolved)
+    metrics.observe_health(store=store_up, transport=engine.transport_connected())
+    metrics.observe_catalog(engine.catalog, engine.today())  # days left count down while it runs
+
+
+async def _read(store: Store) -> tuple[list[Backlog], dict[str, int]]:
+    """The backlog, and per destination the dead messages that a later resend resolved."""
+    backlog = await store.backlog()
+    dead = await store.dead_messages()
+    families = await Families.load(store, [message_id for message_id, _ in dead])
+    resolved: dict[str, int] = {}
+    for message_id, destination_id in dead:
+        if families.resolution(message_id).state == "resolved":
+            resolved[destination_id] = resolved.get(destination_id, 0) + 1
+    return backlog, resolved
+
+
+async def readiness(engine: Engine) -> dict[str, str]:
+    """Each check's state, ``ok`` or what is wrong."""
+    return {
+        "store": "ok" if await store_answers(engine) else "unavailable",
+        "transport": "ok" if engine.transport_connected() else "disconnected",
+    }

@@ -1,0 +1,75 @@
+"""What the metrics and ``/readyz`` ask the store: is it there, and what waits per destination.
+
+Asked when Prometheus scrapes (or a probe calls), never per message: a grouped query over the
+messages that are not finished, and the ids of the dead ones (to leave out dead letters a later
+resend resolved), both served by the ``(status, seq)`` index, so their cost follows the backlog
+and not the history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from integrator.store.failures import guarded
+from integrator.store.records import PENDING_STATUSES, MessageStatus
+from integrator.store.tables import messages
+
+#: Statuses the gauges count: waiting to be sent, held at a sunset, or given up on.
+UNFINISHED: tuple[str, ...] = (
+    *(s.value for s in PENDING_STATUSES),
+    MessageStatus.HELD.value,
+    MessageStatus.DEAD.value,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Unfinished messages of one destination in one status, and when the oldest was made."""
+
+    destination_id: str
+    status: str
+    count: int
+    oldest: datetime
+
+
+class _StoreParts(Protocol):
+    _engine: AsyncEngine
+
+
+class GaugesMixin:
+    @guarded("check the store")
+    async def ping(self: _StoreParts) -> None:
+        """Raise ``StoreUnavailable`` unless the database answers a query now."""
+        async with self._engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    @guarded("count the unfinished messages")
+    async def backlog(self: _StoreParts) -> list[Backlog]:
+        query = (
+            select(
+                messages.c.destination_id,
+                messages.c.status,
+                func.count(),
+                func.min(messages.c.created_at),
+            )
+            .where(messages.c.status.in_(UNFINISHED))
+            .group_by(messages.c.destination_id, messages.c.status)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [Backlog(d, s, n, oldest) for d, s, n, oldest in rows]
+
+    @guarded("list the dead letters")
+    async def dead_messages(self: _StoreParts) -> list[tuple[str, str]]:
+        """(message id, destination id) of every dead message, to tell resolved ones apart."""
+        query = select(messages.c.id, messages.c.destination_id).where(
+            messages.c.status == MessageStatus.DEAD.value
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [(m, d) for m, d in rows]
