@@ -20,13 +20,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from integrator.console.errors import install_error_pages
-from integrator.console.pages import auth, dashboard, invitation
+from integrator.console.pages import auth, dashboard, invitation, message, messages
 from integrator.console.render import NavItem
 from integrator.engine import Engine
 
 STATIC: Final = Path(__file__).parent / "static"
 
-PAGES: Final = (auth, invitation, dashboard)
+PAGES: Final = (auth, invitation, dashboard, messages, message)
 """Every group of pages, in the order of the navigation."""
 
 SECURITY_HEADERS: Final = {

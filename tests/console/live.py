@@ -151,7 +151,7 @@ class LiveEngine:
         return self.call(self._submit(event, settle))
 
     async def _submit(self, event: dict[str, Any], settle: bool) -> str:
-        result = await self.engine.intake.submit(json.dumps(event), source="console-test")
+        result = await self.engine.intake.submit(json.dumps(event), source="http")
         if settle:
             assert await self.engine.wait_settled(timeout=20)
         [message] = result.messages
