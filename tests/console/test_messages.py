@@ -95,9 +95,7 @@ def test_a_bsn_search_is_a_post_and_is_audited(support: Page, live: LiveEngine) 
     support.get_by_role("button", name="Search").click()
     assert support.locator("#message-list tbody tr").count() >= 1
     assert not any(bsn in url for url in urls)
-    assert ("patient_data.view", "messages.search") in live.audit_actions(
-        "person:sam@example.org"
-    )
+    assert ("patient_data.view", "messages.search") in live.audit_actions("person:sam@example.org")
 
 
 def test_support_resends_after_seeing_the_difference(
@@ -156,9 +154,7 @@ def test_a_viewer_sees_no_resend_and_a_forged_one_is_refused(
         ).status
         == 403
     )
-    assert (
-        support.request.post(url, form={**form, "csrf": "0" * 64}, headers=own).status == 403
-    )
+    assert support.request.post(url, form={**form, "csrf": "0" * 64}, headers=own).status == 403
     assert len(resends(live, referral)) == before
     assert not [
         a for a in live.audit_actions("person:vera@example.org") if a[0] == "message.resend"
