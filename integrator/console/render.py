@@ -8,6 +8,7 @@ can never become markup. Every page gets the same context: ``t`` (the person's l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
@@ -27,6 +28,24 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def duration(span: timedelta) -> str:
+    """``4 s``, ``12 min 3 s``, ``5 h 2 min``, ``3 d 4 h``: as precise as a glance needs."""
+    seconds = max(int(span.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {seconds} s"
+    return f"{seconds} s"
+
+
+ENV.filters["duration"] = duration
 
 
 @dataclass(frozen=True, slots=True)

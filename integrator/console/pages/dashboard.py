@@ -6,8 +6,8 @@ person's ``destinations.write`` clusters, as ``POST /api/v1/destinations/{id}/pa
 the console asks for a reason every time.
 
 The figures of every tile are refreshed together every few seconds (htmx, one request, each
-tile's figures swapped by id), while the reason field stays as typed: it lies outside what is
-swapped, and the pause or resume button inside it names its form with ``form=``.
+tile's figures swapped by id), while the reason field and its button stay as they are: they
+lie outside what is swapped, so polling never wipes a reason being typed.
 """
 
 from __future__ import annotations
