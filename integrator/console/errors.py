@@ -9,7 +9,8 @@ says nothing about what the request held (no echo of a search term, a BSN or an 
 - ``NotFound`` (404): unknown, or outside the person's clusters: the same answer;
 - ``Refused`` (403): a POST that did not come from the console's own page;
 - ``BadInput`` (422): the service refused the input; its message, which names the rule and
-  never the value, is shown.
+  never the value, is shown. A form that fails validation is shown the same way, naming the
+  field and the rule: never the value (FastAPI's own answer would quote it).
 
 The API's ``HTTPException`` (the console calls the same service code the API routes call) maps
 by status to the same pages.
@@ -21,6 +22,7 @@ from typing import Final
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
@@ -99,5 +101,15 @@ def install_error_pages(app: FastAPI) -> None:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         return await error_page(request, from_http(exc))
 
+    async def invalid_form(request: Request, exc: Exception) -> Response:
+        # FastAPI's own answer quotes the input; a form may hold a BSN or a password.
+        assert isinstance(exc, RequestValidationError)
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'][1:]) or 'form'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        return await error_page(request, BadInput(problems))
+
     app.add_exception_handler(ConsoleError, console_error)
+    app.add_exception_handler(RequestValidationError, invalid_form)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -186,3 +186,17 @@ async def test_pages_forbid_framing_and_outside_resources(engine: Engine) -> Non
     assert "http" not in re.sub(r'href="/[^"]*"|src="/[^"]*"', "", answer.text).replace(
         "http-equiv", ""
     )
+
+
+async def test_a_bad_form_is_refused_without_quoting_it(engine: Engine) -> None:
+    await accepted(engine)
+    async with client(engine) as browser:
+        token = csrf((await browser.get("/login")).text)
+        secret = "999990019" * 40  # longer than any field takes
+        answer = await browser.post(
+            "/login",
+            data={"csrf": token, "email": secret, "password": secret, "code": "1"},
+            headers={"origin": "http://console.test"},
+        )
+    assert answer.status_code == 422
+    assert "email" in answer.text and "999990019" not in answer.text
