@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def operator(live: LiveEngine) -> Person:
-    return live.person("olga@example.org", Grant(Role.VIEWER), Grant(Role.DESTINATIONS))
+    return live.person("olga@example.org", Grant(Role.DESTINATIONS), Grant(Role.PREVIEW))
 
 
 @pytest.fixture
@@ -55,10 +55,15 @@ def test_signing_in_needs_the_second_factor_and_every_failure_reads_the_same(
     assert page.get_by_role("heading", name="Dashboard").is_visible()
     session = next(c for c in page.context.cookies() if c["name"] == "integrator-session")
     assert session["httpOnly"] and session["sameSite"] == "Strict" and session["path"] == "/"
-    # Navigation shows only what the person may use: no messages for an operator.
+    # Navigation shows only what the person may use: no messages for an operator, and a
+    # forged visit to them is refused.
     nav = page.get_by_role("navigation", name="Main navigation")
     assert nav.get_by_role("link", name="Dashboard").is_visible()
     assert nav.get_by_role("link", name="Messages").count() == 0
+    refused = page.goto("/messages")
+    assert refused is not None and refused.status == 403
+    assert page.get_by_role("heading", name="Not allowed").is_visible()
+    page.goto("/")
     screenshot(page, "dashboard")
     actions = [a for a, _ in live.audit_actions(f"person:{operator.email}")]
     assert "login.success" in actions
