@@ -20,6 +20,7 @@ from integrator.console.session import (
     SESSION_COOKIE,
     clear_cookie,
     engine_of,
+    served_over_tls,
     set_session_cookie,
 )
 from integrator.console.visitor import VisitorDep
@@ -101,6 +102,6 @@ async def choose_language(
             path="/",
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            secure=served_over_tls(request),
         )
     return response
