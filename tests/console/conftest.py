@@ -64,6 +64,21 @@ def sign_in(page: Page, person: Person, *, code: str | None = None) -> None:
     page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
 
 
+_UNLABELLED = """() => Array.from(document.querySelectorAll(
+    'input:not([type=hidden]):not([hidden]), select, textarea'))
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+  .map(e => e.name || e.id || e.outerHTML)"""
+
+
 def screenshot(page: Page, name: str) -> None:
+    """Save the page as an artifact, after checking what every page must be: each input has
+    a label, nothing was loaded from elsewhere, and the browser reported no error (a
+    Content-Security-Policy violation is one)."""
+    assert page.evaluate(_UNLABELLED) == [], name
+    own = page.url.split("/", 3)[:3]
+    loaded = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
+    assert [url for url in loaded if url.split("/", 3)[:3] != own] == [], name
+    errors = [m.text for m in page.console_messages() if m.type == "error"]
+    assert [e for e in errors if "status of 40" not in e] == [], name
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
