@@ -127,6 +127,22 @@ def test_support_resends_after_seeing_the_difference(
     assert receiver.message_count == received + 1
 
 
+def test_resending_the_same_bytes_previews_no_difference(
+    support: Page, live: LiveEngine, referral: str
+) -> None:
+    support.goto(f"/messages/{referral}")
+    support.get_by_label("Reason").fill("check")
+    support.get_by_label("Mode").select_option("original")
+    support.get_by_role("button", name="Show what would be sent").click()
+    support.locator("#resend-same").wait_for()
+    assert support.locator("#resend-diff").count() == 0
+    # A reason of blanks is no reason: refused, and shown in place.
+    support.get_by_label("Reason").fill("   ")
+    support.get_by_role("button", name="Show what would be sent").click()
+    support.locator("#resend-preview .problem").wait_for()
+    assert "reason" in support.locator("#resend-preview .problem").inner_text()
+
+
 def test_a_viewer_sees_no_resend_and_a_forged_one_is_refused(
     viewer: Page, support: Page, live: LiveEngine, referral: str
 ) -> None:

@@ -63,6 +63,7 @@ def test_signing_in_needs_the_second_factor_and_every_failure_reads_the_same(
     refused = page.goto("/messages")
     assert refused is not None and refused.status == 403
     assert page.get_by_role("heading", name="Not allowed").is_visible()
+    screenshot(page, "forbidden")
     page.goto("/")
     screenshot(page, "dashboard")
     actions = [a for a, _ in live.audit_actions(f"person:{operator.email}")]
