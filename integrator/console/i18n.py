@@ -47,8 +47,9 @@ EN: Final[dict[str, str]] = {
         "This invitation link is no longer valid. Ask your administrator for a new one."
     ),
     "invite.totp_intro": (
-        "Add this account to your authenticator app, by its secret or its otpauth address."
+        "Add this account to your authenticator app: scan the QR code, or type its secret."
     ),
+    "invite.qr": "QR code of the otpauth address, for the authenticator app",
     "invite.totp_secret": "Secret",
     "invite.totp_uri": "otpauth address",
     "invite.password": "New password (at least 12 characters)",
@@ -194,8 +195,9 @@ NL: Final[dict[str, str]] = {
         "Deze uitnodigingslink is niet meer geldig. Vraag je beheerder om een nieuwe."
     ),
     "invite.totp_intro": (
-        "Voeg dit account toe aan je authenticator-app, met het geheim of het otpauth-adres."
+        "Voeg dit account toe aan je authenticator-app: scan de QR-code, of typ het geheim over."
     ),
+    "invite.qr": "QR-code van het otpauth-adres, voor de authenticator-app",
     "invite.totp_secret": "Geheim",
     "invite.totp_uri": "otpauth-adres",
     "invite.password": "Nieuw wachtwoord (minstens 12 tekens)",

@@ -97,6 +97,9 @@ def test_accepting_an_invitation_sets_password_and_second_factor(
     page.goto(path)
     secret = page.locator("#totp-secret").inner_text()
     assert page.locator("#totp-uri").inner_text().startswith("otpauth://totp/")
+    qr = page.locator("#totp-qr")
+    assert (qr.get_attribute("src") or "").startswith("data:image/svg+xml")
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
     assert "#" not in page.url  # the fragment was taken out of the address bar
     screenshot(page, "invitation")
     page.get_by_label("New password (at least 12 characters)").fill(PASSWORD)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
+import segno
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
@@ -45,6 +46,7 @@ async def open_invitation(request: Request, visitor: VisitorDep, secret: Secret)
         visitor,
         "invitation.html",
         step="password",
+        qr=qr_code,
         secret=secret.strip(),
         start=start,
         problem=None,
@@ -91,10 +93,17 @@ async def accept_invitation(
         "invitation.html",
         status=422,
         step="password",
+        qr=qr_code,
         secret=secret.strip(),
         start=start,
         problem=problem,
     )
+
+
+def qr_code(uri: str) -> str:
+    """The ``otpauth://`` address as a QR code for an authenticator app to scan: an SVG data
+    URI made here, so the secret never leaves the engine for a QR service."""
+    return str(segno.make(uri, error="m").svg_data_uri(scale=4, border=2))
 
 
 def _invalid(request: Request, visitor: VisitorDep) -> Response:
