@@ -40,7 +40,6 @@ EN: Final[dict[str, str]] = {
     ),
     "login.invitation": "Have an invitation? Open the link from the e-mail.",
     "invite.title": "Accept your invitation",
-    "invite.reading": "Reading the invitation link…",
     "invite.paste": "Invitation code (the part of the link after #)",
     "invite.open": "Continue",
     "invite.invalid": (
@@ -81,7 +80,6 @@ EN: Final[dict[str, str]] = {
     "dashboard.state.active": "active",
     "dashboard.state.paused": "paused",
     "dashboard.state.broken": "broken",
-    "dashboard.state.disabled": "paused",
     "dashboard.queue": "Waiting",
     "dashboard.oldest": "Oldest waiting",
     "dashboard.last_ack": "Last ACK",
@@ -112,7 +110,6 @@ EN: Final[dict[str, str]] = {
     "messages.error": "Last error",
     "messages.next": "Next page",
     "messages.previous": "Previous page",
-    "messages.page": "Page {page}",
     "status.queued": "queued",
     "status.sending": "sending",
     "status.delivered": "delivered",
@@ -161,8 +158,6 @@ EN: Final[dict[str, str]] = {
     "message.resend.diff": "Differences between what was sent and what would be sent",
     "message.resend.before": "Sent",
     "message.resend.after": "Would send",
-    "message.resend.done": "Resent as message {id}.",
-    "message.resend.skipped": "Not resent: {note}",
 }
 
 NL: Final[dict[str, str]] = {
@@ -188,7 +183,6 @@ NL: Final[dict[str, str]] = {
     ),
     "login.invitation": "Een uitnodiging gekregen? Open de link uit de e-mail.",
     "invite.title": "Uitnodiging accepteren",
-    "invite.reading": "De uitnodigingslink wordt gelezen…",
     "invite.paste": "Uitnodigingscode (het deel van de link na #)",
     "invite.open": "Verder",
     "invite.invalid": (
@@ -229,7 +223,6 @@ NL: Final[dict[str, str]] = {
     "dashboard.state.active": "actief",
     "dashboard.state.paused": "gepauzeerd",
     "dashboard.state.broken": "defect",
-    "dashboard.state.disabled": "gepauzeerd",
     "dashboard.queue": "Wachtend",
     "dashboard.oldest": "Oudste wachtende",
     "dashboard.last_ack": "Laatste ACK",
@@ -262,7 +255,6 @@ NL: Final[dict[str, str]] = {
     "messages.error": "Laatste fout",
     "messages.next": "Volgende pagina",
     "messages.previous": "Vorige pagina",
-    "messages.page": "Pagina {page}",
     "status.queued": "in de wachtrij",
     "status.sending": "wordt verstuurd",
     "status.delivered": "afgeleverd",
@@ -311,8 +303,6 @@ NL: Final[dict[str, str]] = {
     "message.resend.diff": "Verschillen tussen wat verstuurd is en wat verstuurd zou worden",
     "message.resend.before": "Verstuurd",
     "message.resend.after": "Zou versturen",
-    "message.resend.done": "Herzonden als bericht {id}.",
-    "message.resend.skipped": "Niet herzonden: {note}",
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}

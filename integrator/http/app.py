@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from integrator.console import create_console
 from integrator.engine import Engine
 from integrator.http.auth import authorize
 from integrator.http.docs import docs_router
@@ -72,5 +71,7 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
     # The console answers what no route of the API matches (its own sessions, docs/console.md):
     # the router's fallback rather than a catch-all mount, so an API path with a wrong method
     # is still a 405 and a route added to the app later is still reached.
+    from integrator.console import create_console  # here: the console imports the API's Scope
+
     app.router.default = create_console(engine)
     return app
