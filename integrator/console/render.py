@@ -7,8 +7,9 @@ can never become markup. Every page gets the same context: ``t`` (the person's l
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from fastapi import Request
@@ -18,8 +19,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, ConsoleError
 from integrator.console.i18n import LANGUAGES, Translator
-from integrator.console.session import set_presession_cookie
+from integrator.console.session import engine_of, set_presession_cookie
 from integrator.console.visitor import Visitor, read_visitor
+from integrator.presenters import shown_time
 
 ENV = Environment(
     loader=PackageLoader("integrator.console", "templates"),
@@ -58,6 +60,12 @@ class NavItem:
     permission: Permission | None
 
 
+def local_time(value: datetime | str | None, zone: tzinfo) -> str:
+    """A time as people read it: in the engine's time zone, to the second, with its offset
+    (which tells the repeated hour when summer time ends apart)."""
+    return shown_time(value, zone).replace("T", " ")
+
+
 def navigation(request: Request, visitor: Visitor) -> list[NavItem]:
     if visitor.identity is None:
         return []
@@ -86,6 +94,7 @@ def page(
         languages=LANGUAGES,
         may=visitor.may,
         P=Permission,
+        when=functools.partial(local_time, zone=engine_of(request).settings.zone),
         **context,
     )
     response = HTMLResponse(html, status_code=status, headers=headers)
