@@ -70,7 +70,8 @@ async def _results(
         visitor,
         "messages.html",
         terms=terms,
-        bsn=bsn or "",
+        # Refused terms are not shown back (the BSN least of all); a good BSN stays for paging.
+        bsn=(bsn or "") if problem is None else "",
         bsn_search=visitor.may_somewhere(P.PATIENT_DATA_READ),
         rows=rows[:PAGE_SIZE],
         more=len(rows) > PAGE_SIZE,
