@@ -8,6 +8,7 @@ test really ran.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 
 import pytest
@@ -34,6 +35,30 @@ def require_service(name: str, host: str, port: int) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason} (CI=true: service tests must run)")
     pytest.skip(reason)
+
+
+CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+def require_chromium() -> str:
+    """The path of the system's Chromium for Playwright (Debian's package ``chromium``).
+
+    Playwright's own browser download is not used: the tests drive the browser the machine
+    has. Skips (or fails under CI) without it or without the ``playwright`` package.
+    """
+    reasons = []
+    if shutil.which(CHROMIUM) is None:
+        reasons.append(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reasons.append("the playwright package is not installed (pip install -e '.[dev]')")
+    if reasons:
+        reason = "; ".join(reasons)
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason} (CI=true: browser tests must run)")
+        pytest.skip(reason)
+    return CHROMIUM
 
 
 def require_postgres() -> str:

@@ -6,7 +6,8 @@ bodies must be JSON (``integrator.http.media``), unknown query parameters are
 refused (``integrator.http.query``), bodies have a size limit checked before they are read
 (``integrator.http.limits``), errors never quote the request (``integrator.http.errors``),
 the OpenAPI document describes the bodies routes read raw (``integrator.http.openapi``), and
-``/docs`` needs no internet access (``integrator.http.docs``).
+``/docs`` needs no internet access (``integrator.http.docs``). The web console is an
+application of its own, answering every path the API does not (``integrator.console``).
 """
 
 from __future__ import annotations
@@ -67,4 +68,10 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(docs_router(app))
+    # The console answers what no route of the API matches (its own sessions, docs/console.md):
+    # the router's fallback rather than a catch-all mount, so an API path with a wrong method
+    # is still a 405 and a route added to the app later is still reached.
+    from integrator.console import create_console  # here: the console imports the API's Scope
+
+    app.router.default = create_console(engine)
     return app

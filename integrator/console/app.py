@@ -1,0 +1,69 @@
+"""``create_console``: the console as its own application, mounted at ``/`` by ``create_app``.
+
+Its own application, not routes of the API's, because the two front doors authenticate
+differently: the API takes Bearer tokens only and JSON bodies only, the console takes cookie
+sessions and HTML forms. Mounted last, it answers every path the API does not serve.
+
+App-wide, so every page has them: the security headers below (nothing may load from elsewhere,
+no framing, no caching of pages that may hold patient data), the error pages
+(``integrator.console.errors``) and the static files served from the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Final
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+
+from integrator.console.errors import install_error_pages
+from integrator.console.pages import auth, dashboard, invitation, message, messages
+from integrator.console.render import NavItem
+from integrator.engine import Engine
+
+STATIC: Final = Path(__file__).parent / "static"
+
+PAGES: Final = (auth, invitation, dashboard, messages, message)
+"""Every group of pages, in the order of the navigation."""
+
+SECURITY_HEADERS: Final = {
+    # Nothing from anywhere else: no CDN, no fonts, no inline script or style.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def create_console(engine: Engine) -> FastAPI:
+    console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    console.state.engine = engine
+    console.state.navigation = [item for module in PAGES for item in module.NAV]
+    install_error_pages(console)
+
+    @console.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+    console.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in PAGES:
+        console.include_router(module.router)
+    return console
+
+
+__all__ = ["PAGES", "NavItem", "create_console"]

@@ -1,0 +1,335 @@
+"""The console's words in Dutch and English: one catalogue, so no page carries its own strings.
+
+Each person chooses a language with the switch in the page header; the choice is a cookie, so
+it holds before logging in too. Without one, the browser's ``Accept-Language`` decides, and
+Dutch when it names neither. The Dutch words are the ones support staff use on the phone:
+verwijzing, aanvraag, herzenden, bestemming.
+
+A key missing in one language falls back to English and then to the key itself, so a page added
+in a hurry still renders; ``tests/console/test_i18n.py`` fails when the two catalogues differ.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+LANGUAGES: Final = ("nl", "en")
+DEFAULT: Final = "nl"
+COOKIE: Final = "integrator-lang"
+
+EN: Final[dict[str, str]] = {
+    "app.title": "Integrator",
+    "nav.dashboard": "Dashboard",
+    "nav.messages": "Messages",
+    "nav.skip": "Skip to content",
+    "nav.main": "Main navigation",
+    "lang.switch": "Language",
+    "lang.nl": "Nederlands",
+    "lang.en": "English",
+    "lang.choose": "Switch",
+    "session.signed_in_as": "Signed in as {who}",
+    "session.logout": "Sign out",
+    "login.title": "Sign in",
+    "login.email": "E-mail address",
+    "login.password": "Password",
+    "login.code": "Code from your authenticator app (or a recovery code)",
+    "login.submit": "Sign in",
+    "login.refused": (
+        "Signing in did not work: the e-mail address, password or code is wrong, or the account "
+        "is locked for a while after too many attempts."
+    ),
+    "login.invitation": "Have an invitation? Open the link from the e-mail.",
+    "invite.title": "Accept your invitation",
+    "invite.paste": "Invitation code (the part of the link after #)",
+    "invite.open": "Continue",
+    "invite.invalid": (
+        "This invitation link is no longer valid. Ask your administrator for a new one."
+    ),
+    "invite.totp_intro": (
+        "Add this account to your authenticator app: scan the QR code, or type its secret."
+    ),
+    "invite.qr": "QR code of the otpauth address, for the authenticator app",
+    "invite.totp_secret": "Secret",
+    "invite.totp_uri": "otpauth address",
+    "invite.password": "New password (at least 12 characters)",
+    "invite.password_again": "New password again",
+    "invite.mismatch": "The two passwords differ.",
+    "invite.code": "Code your authenticator app shows now",
+    "invite.finish": "Activate account",
+    "invite.done": "Your account is active",
+    "invite.recovery_intro": (
+        "These recovery codes are shown this once. Keep them somewhere safe: each one signs you "
+        "in once when your phone is not at hand."
+    ),
+    "invite.to_login": "Go to sign in",
+    "error.forbidden.title": "Not allowed",
+    "error.forbidden": "Your roles do not allow this. Ask an administrator if you need it.",
+    "error.not_found.title": "Not found",
+    "error.not_found": "There is nothing here, or it lies outside your clusters.",
+    "error.refused.title": "Request refused",
+    "error.refused": (
+        "The request was refused because it did not come from this console's own pages. "
+        "Reload the page and try again."
+    ),
+    "error.bad_input.title": "Cannot do that",
+    "error.back": "Back to the dashboard",
+    "dashboard.title": "Dashboard",
+    "dashboard.empty": "No destinations you may see.",
+    "dashboard.unrouted": "Events no destination serves: {count}",
+    "dashboard.state": "State",
+    "dashboard.state.active": "active",
+    "dashboard.state.paused": "paused",
+    "dashboard.state.broken": "broken",
+    "dashboard.queue": "Waiting",
+    "dashboard.oldest": "Oldest waiting",
+    "dashboard.last_ack": "Last ACK",
+    "dashboard.delivered_hour": "Delivered (last hour)",
+    "dashboard.failed_hour": "Failed (last hour)",
+    "dashboard.dead": "Dead letters",
+    "dashboard.held": "Held",
+    "dashboard.deprecated": "{version} ({event_type}) is deprecated: {days} days to sunset",
+    "dashboard.retired": "{version} ({event_type}) is retired",
+    "dashboard.reason": "Reason",
+    "dashboard.pause": "Pause",
+    "dashboard.resume": "Resume",
+    "dashboard.updated": "Refreshes by itself; last at {time}",
+    "messages.title": "Messages",
+    "messages.search": "Search",
+    "messages.zd_number": "ZD number",
+    "messages.bsn": "BSN",
+    "messages.destination": "Destination",
+    "messages.status": "Status",
+    "messages.version": "Version",
+    "messages.event_type": "Event type",
+    "messages.since": "From",
+    "messages.until": "Until",
+    "messages.any": "any",
+    "messages.none": "No messages found.",
+    "messages.created": "Created",
+    "messages.attempts": "Attempts",
+    "messages.error": "Last error",
+    "messages.next": "Next page",
+    "messages.previous": "Previous page",
+    "status.queued": "queued",
+    "status.sending": "sending",
+    "status.delivered": "delivered",
+    "status.retrying": "retrying",
+    "status.held": "held",
+    "status.dead": "dead",
+    "status.cancelled": "cancelled",
+    "event.referral": "referral",
+    "event.diagnostic_request": "diagnostic request",
+    "message.title": "Message {id}",
+    "message.summary": "Summary",
+    "message.event": "Event",
+    "message.patient": "Patient",
+    "message.bsn": "BSN",
+    "message.provider": "Provider",
+    "message.received": "Received",
+    "message.timeline": "Timeline",
+    "message.timeline.intake": "Event received from {source}",
+    "message.timeline.mapped": "Mapped as {version} ({message_type}), MSH-10 {control_id}",
+    "message.timeline.attempt": "Attempt {number}: {outcome}",
+    "message.timeline.resent_from": "Resent from {original} by {actor}: {reason}",
+    "message.hl7": "HL7 message",
+    "message.fields": "Segments and fields",
+    "message.field": "Field",
+    "message.field_name": "Name",
+    "message.value": "Value",
+    "message.raw": "Raw text",
+    "message.ack": "ACK",
+    "message.ack_withheld": (
+        "An ACK was received; its text is only shown to who may read patient data."
+    ),
+    "message.no_ack": "No ACK yet.",
+    "message.warnings": "Warnings",
+    "message.resent_from": "This is a resend of",
+    "message.resends": "Resends of this message",
+    "message.resend": "Resend (herzenden)",
+    "message.resend.reason": "Reason",
+    "message.resend.mode": "Mode",
+    "message.resend.mode.original": "the same bytes again",
+    "message.resend.mode.remap": "map the event again",
+    "message.resend.to": "Other destination (optional)",
+    "message.resend.preview": "Show what would be sent",
+    "message.resend.confirm": "Resend now",
+    "message.resend.would_skip": "Would not be resent: {note}",
+    "message.resend.same": "What would be sent is the same as what was sent.",
+    "message.resend.diff": "Differences between what was sent and what would be sent",
+    "message.resend.before": "Sent",
+    "message.resend.after": "Would send",
+}
+
+NL: Final[dict[str, str]] = {
+    "app.title": "Integrator",
+    "nav.dashboard": "Overzicht",
+    "nav.messages": "Berichten",
+    "nav.skip": "Naar de inhoud",
+    "nav.main": "Hoofdmenu",
+    "lang.switch": "Taal",
+    "lang.nl": "Nederlands",
+    "lang.en": "English",
+    "lang.choose": "Wissel",
+    "session.signed_in_as": "Ingelogd als {who}",
+    "session.logout": "Uitloggen",
+    "login.title": "Inloggen",
+    "login.email": "E-mailadres",
+    "login.password": "Wachtwoord",
+    "login.code": "Code uit je authenticator-app (of een herstelcode)",
+    "login.submit": "Inloggen",
+    "login.refused": (
+        "Inloggen is niet gelukt: het e-mailadres, wachtwoord of de code klopt niet, of het "
+        "account is na te veel pogingen even geblokkeerd."
+    ),
+    "login.invitation": "Een uitnodiging gekregen? Open de link uit de e-mail.",
+    "invite.title": "Uitnodiging accepteren",
+    "invite.paste": "Uitnodigingscode (het deel van de link na #)",
+    "invite.open": "Verder",
+    "invite.invalid": (
+        "Deze uitnodigingslink is niet meer geldig. Vraag je beheerder om een nieuwe."
+    ),
+    "invite.totp_intro": (
+        "Voeg dit account toe aan je authenticator-app: scan de QR-code, of typ het geheim over."
+    ),
+    "invite.qr": "QR-code van het otpauth-adres, voor de authenticator-app",
+    "invite.totp_secret": "Geheim",
+    "invite.totp_uri": "otpauth-adres",
+    "invite.password": "Nieuw wachtwoord (minstens 12 tekens)",
+    "invite.password_again": "Nieuw wachtwoord nogmaals",
+    "invite.mismatch": "De twee wachtwoorden verschillen.",
+    "invite.code": "Code die je authenticator-app nu toont",
+    "invite.finish": "Account activeren",
+    "invite.done": "Je account is actief",
+    "invite.recovery_intro": (
+        "Deze herstelcodes worden alleen nu getoond. Bewaar ze veilig: met elke code log je één "
+        "keer in als je telefoon niet bij de hand is."
+    ),
+    "invite.to_login": "Naar inloggen",
+    "error.forbidden.title": "Niet toegestaan",
+    "error.forbidden": "Je rollen staan dit niet toe. Vraag een beheerder als je het nodig hebt.",
+    "error.not_found.title": "Niet gevonden",
+    "error.not_found": "Hier is niets, of het ligt buiten je clusters.",
+    "error.refused.title": "Verzoek geweigerd",
+    "error.refused": (
+        "Het verzoek is geweigerd omdat het niet van de eigen pagina's van deze console kwam. "
+        "Laad de pagina opnieuw en probeer het nog eens."
+    ),
+    "error.bad_input.title": "Dat kan niet",
+    "error.back": "Terug naar het overzicht",
+    "dashboard.title": "Overzicht",
+    "dashboard.empty": "Geen bestemmingen die je mag zien.",
+    "dashboard.unrouted": "Gebeurtenissen zonder bestemming: {count}",
+    "dashboard.state": "Toestand",
+    "dashboard.state.active": "actief",
+    "dashboard.state.paused": "gepauzeerd",
+    "dashboard.state.broken": "defect",
+    "dashboard.queue": "Wachtend",
+    "dashboard.oldest": "Oudste wachtende",
+    "dashboard.last_ack": "Laatste ACK",
+    "dashboard.delivered_hour": "Afgeleverd (laatste uur)",
+    "dashboard.failed_hour": "Mislukt (laatste uur)",
+    "dashboard.dead": "Dode berichten",
+    "dashboard.held": "Vastgehouden",
+    "dashboard.deprecated": (
+        "{version} ({event_type}) is verouderd: nog {days} dagen tot uitfasering"
+    ),
+    "dashboard.retired": "{version} ({event_type}) is uitgefaseerd",
+    "dashboard.reason": "Reden",
+    "dashboard.pause": "Pauzeren",
+    "dashboard.resume": "Hervatten",
+    "dashboard.updated": "Ververst vanzelf; laatst om {time}",
+    "messages.title": "Berichten",
+    "messages.search": "Zoeken",
+    "messages.zd_number": "ZD-nummer",
+    "messages.bsn": "BSN",
+    "messages.destination": "Bestemming",
+    "messages.status": "Status",
+    "messages.version": "Versie",
+    "messages.event_type": "Soort",
+    "messages.since": "Vanaf",
+    "messages.until": "Tot",
+    "messages.any": "alle",
+    "messages.none": "Geen berichten gevonden.",
+    "messages.created": "Aangemaakt",
+    "messages.attempts": "Pogingen",
+    "messages.error": "Laatste fout",
+    "messages.next": "Volgende pagina",
+    "messages.previous": "Vorige pagina",
+    "status.queued": "in de wachtrij",
+    "status.sending": "wordt verstuurd",
+    "status.delivered": "afgeleverd",
+    "status.retrying": "opnieuw proberen",
+    "status.held": "vastgehouden",
+    "status.dead": "dood",
+    "status.cancelled": "geannuleerd",
+    "event.referral": "verwijzing",
+    "event.diagnostic_request": "aanvraag",
+    "message.title": "Bericht {id}",
+    "message.summary": "Samenvatting",
+    "message.event": "Gebeurtenis",
+    "message.patient": "Patiënt",
+    "message.bsn": "BSN",
+    "message.provider": "Zorgaanbieder",
+    "message.received": "Ontvangen",
+    "message.timeline": "Tijdlijn",
+    "message.timeline.intake": "Gebeurtenis ontvangen van {source}",
+    "message.timeline.mapped": "Omgezet als {version} ({message_type}), MSH-10 {control_id}",
+    "message.timeline.attempt": "Poging {number}: {outcome}",
+    "message.timeline.resent_from": "Herzonden van {original} door {actor}: {reason}",
+    "message.hl7": "HL7-bericht",
+    "message.fields": "Segmenten en velden",
+    "message.field": "Veld",
+    "message.field_name": "Naam",
+    "message.value": "Waarde",
+    "message.raw": "Ruwe tekst",
+    "message.ack": "ACK",
+    "message.ack_withheld": (
+        "Er is een ACK ontvangen; de tekst ervan ziet alleen wie patiëntgegevens mag lezen."
+    ),
+    "message.no_ack": "Nog geen ACK.",
+    "message.warnings": "Waarschuwingen",
+    "message.resent_from": "Dit is een herzending van",
+    "message.resends": "Herzendingen van dit bericht",
+    "message.resend": "Herzenden",
+    "message.resend.reason": "Reden",
+    "message.resend.mode": "Manier",
+    "message.resend.mode.original": "dezelfde bytes opnieuw",
+    "message.resend.mode.remap": "de gebeurtenis opnieuw omzetten",
+    "message.resend.to": "Andere bestemming (niet verplicht)",
+    "message.resend.preview": "Toon wat verstuurd zou worden",
+    "message.resend.confirm": "Nu herzenden",
+    "message.resend.would_skip": "Zou niet herzonden worden: {note}",
+    "message.resend.same": "Wat verstuurd zou worden is gelijk aan wat verstuurd is.",
+    "message.resend.diff": "Verschillen tussen wat verstuurd is en wat verstuurd zou worden",
+    "message.resend.before": "Verstuurd",
+    "message.resend.after": "Zou versturen",
+}
+
+CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}
+
+
+def translate(lang: str, key: str, **values: object) -> str:
+    """The text of ``key`` in ``lang`` with ``values`` filled in."""
+    text = CATALOGUES.get(lang, NL).get(key) or EN.get(key) or key
+    return text.format(**values) if values else text
+
+
+def choose(cookie: str | None, accept_language: str | None) -> str:
+    """The person's language: their cookie, else the browser's first known one, else Dutch."""
+    if cookie in LANGUAGES:
+        return cookie
+    for part in (accept_language or "").split(","):
+        tag = part.split(";", 1)[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT
+
+
+class Translator:
+    """``t("key", name=value)`` in templates, bound to the person's language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGUAGES else DEFAULT
+
+    def __call__(self, key: str, **values: object) -> str:
+        return translate(self.lang, key, **values)

@@ -1,0 +1,1 @@
+"""One module per group of pages; each has a ``router`` and its ``NAV`` entries (maybe none)."""

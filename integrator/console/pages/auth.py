@@ -1,0 +1,107 @@
+"""Signing in and out, and the language switch.
+
+Signing in is ``AccessService.login`` (password plus second factor, lockout, audit); every
+failure shows the same message, so the page never tells which part was wrong. The session
+cookie's lifetime is the session's absolute one; the idle timeout is the service's to enforce.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from integrator.access.errors import LoginRefused
+from integrator.console import i18n
+from integrator.console.render import NavItem, page
+from integrator.console.session import (
+    PRESESSION_COOKIE,
+    SESSION_COOKIE,
+    clear_cookie,
+    engine_of,
+    served_over_tls,
+    set_session_cookie,
+)
+from integrator.console.visitor import VisitorDep
+
+router = APIRouter()
+NAV: Final[list[NavItem]] = []
+
+Field = Annotated[str, Form(max_length=320)]
+Password = Annotated[str, Form(max_length=1024)]
+Next = Annotated[str, Form(max_length=2000)]
+
+
+def local_path(target: str | None) -> str:
+    """``target`` if it is a path of this console, else ``/``: never a redirect elsewhere."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    return target
+
+
+@router.get("/login")
+async def login_form(request: Request, visitor: VisitorDep, next: str = "/") -> Response:
+    if visitor.identity is not None:
+        return RedirectResponse(local_path(next), status_code=303)
+    return page(request, visitor, "login.html", next=local_path(next), email="", refused=False)
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    visitor: VisitorDep,
+    email: Field,
+    password: Password,
+    code: Field,
+    next: Next = "/",
+) -> Response:
+    engine = engine_of(request)
+    source = request.client.host if request.client else None
+    try:
+        result = await engine.access.login(email, password, code, source=source)
+    except LoginRefused:
+        return page(
+            request,
+            visitor,
+            "login.html",
+            status=401,
+            next=local_path(next),
+            email=email,
+            refused=True,
+        )
+    response = RedirectResponse(local_path(next), status_code=303)
+    lifetime = int((result.expires_at - engine.clock.now()).total_seconds())
+    set_session_cookie(request, response, result.session, max(lifetime, 0))
+    clear_cookie(request, response, PRESESSION_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, visitor: VisitorDep) -> Response:
+    if visitor.session is not None:
+        await engine_of(request).access.logout(visitor.session)
+    response = RedirectResponse("/login", status_code=303)
+    clear_cookie(request, response, SESSION_COOKIE)
+    return response
+
+
+@router.post("/language")
+async def choose_language(
+    request: Request,
+    visitor: VisitorDep,
+    lang: Annotated[str, Form(max_length=8)],
+    next: Next = "/",
+) -> Response:
+    response = RedirectResponse(local_path(next), status_code=303)
+    if lang in i18n.LANGUAGES:
+        response.set_cookie(
+            i18n.COOKIE,
+            lang,
+            max_age=400 * 24 * 3600,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=served_over_tls(request),
+        )
+    return response

@@ -1,0 +1,94 @@
+"""The dashboard: a tile per destination the person may see, refreshed by itself.
+
+Figures come from ``integrator.dashboard``; which destinations, from the API's ``Scope`` for
+``destinations.read``. Pausing and resuming is ``DestinationAdmin.set_enabled`` within the
+person's ``destinations.write`` clusters, as ``POST /api/v1/destinations/{id}/pause`` does, and
+the console asks for a reason every time.
+
+The figures of every tile are refreshed together every few seconds (htmx, one request, each
+tile's figures swapped by id), while the reason field and its button stay as they are: they
+lie outside what is swapped, so polling never wipes a reason being typed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from integrator.access.errors import AccessDenied
+from integrator.access.permissions import ALL, Permission
+from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.render import NavItem, navigation, page
+from integrator.console.session import engine_of
+from integrator.console.visitor import PersonDep, Visitor, needs
+from integrator.dashboard import destination_tiles, unrouted_events
+from integrator.errors import PermanentError
+from integrator.http.scope import cluster_of
+from integrator.operators import UnknownDestination
+
+P = Permission
+router = APIRouter()
+NAV: Final = [NavItem("/", "nav.dashboard", P.DESTINATIONS_READ)]
+
+Reader = Annotated[Visitor, Depends(needs(P.DESTINATIONS_READ))]
+Operator = Annotated[Visitor, Depends(needs(P.DESTINATIONS_WRITE))]
+
+
+async def _context(request: Request, visitor: Visitor) -> dict[str, Any]:
+    engine = engine_of(request)
+    scope = visitor.scope(P.DESTINATIONS_READ)
+    tiles = await destination_tiles(engine, scope.allows)
+    # Unrouted events lie in no cluster: only who reads messages everywhere sees them.
+    everywhere = visitor.signed_in.visible_clusters(P.MESSAGES_READ) is ALL
+    return {
+        "tiles": tiles,
+        "unrouted": await unrouted_events(engine) if everywhere else None,
+        "now": engine.clock.now().astimezone(engine.settings.zone),
+    }
+
+
+@router.get("/")
+async def dashboard(request: Request, visitor: PersonDep) -> Response:
+    """The start page; who may not see destinations starts at the first page they may use."""
+    if not visitor.may_somewhere(P.DESTINATIONS_READ):
+        for item in navigation(request, visitor):
+            if item.path != "/":
+                return RedirectResponse(item.path, status_code=303)
+        raise Forbidden()
+    return page(request, visitor, "dashboard.html", **await _context(request, visitor))
+
+
+@router.get("/dashboard/figures")
+async def figures(request: Request, visitor: Reader) -> Response:
+    """Every tile's figures, each to be swapped into its tile by id (htmx polling)."""
+    return page(request, visitor, "dashboard_figures.html", **await _context(request, visitor))
+
+
+@router.post("/destinations/{destination_id}/enabled")
+async def set_enabled(
+    request: Request,
+    visitor: Operator,
+    destination_id: str,
+    enabled: Annotated[bool, Form()],
+    reason: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    engine = engine_of(request)
+    scope = visitor.scope(P.DESTINATIONS_WRITE)
+    if not reason.strip():
+        raise BadInput("a reason is required")
+    cluster = cluster_of(engine.catalog, destination_id)
+    if not scope.allows(cluster):
+        # Seen but not to be changed: 403; not even seen: as unknown (like the API).
+        raise Forbidden() if visitor.may(P.DESTINATIONS_READ, cluster) else NotFound()
+    admin = engine.admin.within(scope.allows)
+    try:
+        await admin.set_enabled(destination_id, enabled, actor=visitor.actor, reason=reason.strip())
+    except AccessDenied:
+        raise Forbidden() from None
+    except UnknownDestination:
+        raise NotFound() from None
+    except PermanentError as exc:
+        raise BadInput(str(exc)) from None
+    return RedirectResponse("/", status_code=303)

@@ -1,0 +1,117 @@
+"""Accepting an invitation: the link's secret travels in a form body, never in a URL.
+
+The link is ``<base>/invitation#<secret>``. Browsers never send a fragment to a server, so the
+secret stays out of access logs and ``Referer`` headers; ``static/invitation.js`` reads it and
+posts it (a person without JavaScript pastes it into the field). Then ``begin_accept`` shows the
+TOTP secret, ``finish_accept`` sets the password and checks the code, and the recovery codes are
+shown once. The rules (validity, password policy, code check, audit) are ``AccessService``'s.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+import segno
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from integrator.access import totp
+from integrator.access.errors import BadAccessInput, InvitationInvalid
+from integrator.access.service import AcceptStart
+from integrator.console.render import NavItem, page
+from integrator.console.session import engine_of
+from integrator.console.visitor import VisitorDep
+
+router = APIRouter()
+NAV: Final[list[NavItem]] = []
+
+Secret = Annotated[str, Form(max_length=200)]
+Password = Annotated[str, Form(max_length=1024)]
+Code = Annotated[str, Form(max_length=32)]
+
+
+@router.get("/invitation")
+async def invitation(request: Request, visitor: VisitorDep) -> Response:
+    return page(request, visitor, "invitation.html", step="link", problem=None)
+
+
+@router.post("/invitation/open")
+async def open_invitation(request: Request, visitor: VisitorDep, secret: Secret) -> Response:
+    try:
+        start = await engine_of(request).access.begin_accept(secret.strip())
+    except InvitationInvalid:
+        return _invalid(request, visitor)
+    return page(
+        request,
+        visitor,
+        "invitation.html",
+        step="password",
+        qr=qr_code,
+        secret=secret.strip(),
+        start=start,
+        problem=None,
+    )
+
+
+@router.post("/invitation/accept")
+async def accept_invitation(
+    request: Request,
+    visitor: VisitorDep,
+    secret: Secret,
+    password: Password,
+    password_again: Password,
+    code: Code,
+    email: Annotated[str, Form(max_length=320)],
+    totp_secret: Annotated[str, Form(max_length=200)],
+) -> Response:
+    access = engine_of(request).access
+    problem: str | None = None
+    if password != password_again:
+        problem = "invite.mismatch"
+    else:
+        try:
+            done = await access.finish_accept(secret.strip(), password, code.strip())
+        except InvitationInvalid:
+            return _invalid(request, visitor)
+        except BadAccessInput as exc:
+            problem = str(exc)  # names the rule (password policy, code), never the value
+        else:
+            return page(
+                request,
+                visitor,
+                "invitation.html",
+                step="done",
+                codes=done.recovery_codes,
+                problem=None,
+            )
+    # Opening the link again would make a new TOTP secret, and the person may have scanned this
+    # one already: show the same one again (the service checks the code against its own copy).
+    start = AcceptStart(email, "", totp_secret, totp.provisioning_uri(totp_secret, email))
+    return page(
+        request,
+        visitor,
+        "invitation.html",
+        status=422,
+        step="password",
+        qr=qr_code,
+        secret=secret.strip(),
+        start=start,
+        problem=problem,
+    )
+
+
+def qr_code(uri: str) -> str:
+    """The ``otpauth://`` address as a QR code for an authenticator app to scan: an SVG data
+    URI made here, so the secret never leaves the engine for a QR service."""
+    return str(segno.make(uri, error="m").svg_data_uri(scale=4, border=2))
+
+
+def _invalid(request: Request, visitor: VisitorDep) -> Response:
+    return page(
+        request,
+        visitor,
+        "invitation.html",
+        status=410,
+        step="link",
+        problem="invite.invalid",
+    )

@@ -1,0 +1,197 @@
+"""One message: what happened to it, what was sent, and resending it after a preview.
+
+Who may read patient data in the message's cluster gets what ``GET /api/v1/messages/{id}``
+answers, by the same code, which audits the view: the event with the patient, the HL7 with the
+field names of its version, the raw text with its separators shown, and each ACK beside it. Who
+may only read message summaries there (``viewer``, ``reports``) gets the summary and the
+attempts without the receiver's text, as in listings. Outside the person's clusters: 404.
+
+Resending (``messages.resend`` in the cluster) shows first what would be sent, as a dry run of
+the same resend (``integrator.resend_preview``), field by field against what was sent; then
+``POST /api/v1/messages/{id}/resend``'s own code resends, under the person's name.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final, Literal
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from deadletter import DeadLetterError, ResendRequest
+from integrator.access.permissions import Permission
+from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.render import NavItem, page
+from integrator.console.session import engine_of
+from integrator.console.visitor import Visitor, needs
+from integrator.engine import Engine
+from integrator.hl7names import named_fields
+from integrator.http.bodies import ResendBody
+from integrator.http.routes import messages as api
+from integrator.http.routes import resend as resend_api
+from integrator.http.scope import cluster_of
+from integrator.presenters import attempt_view, message_summary
+from integrator.resend_preview import preview_resend
+from integrator.store import MessageRecord
+
+P = Permission
+router = APIRouter()
+NAV: Final[list[NavItem]] = []
+PENDING: Final = ("queued", "sending", "retrying")
+
+Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
+Resender = Annotated[Visitor, Depends(needs(P.MESSAGES_RESEND))]
+Reason = Annotated[str, Form(max_length=1000)]
+Mode = Annotated[Literal["original", "remap", ""], Form()]
+To = Annotated[str, Form(max_length=200)]
+
+
+async def _message(engine: Engine, visitor: Visitor, message_id: str) -> MessageRecord:
+    """The message, if the person may see it at all; else 404 as for an unknown id."""
+    message = await engine.store.get_message(message_id) if len(message_id) <= 64 else None
+    if message is None:
+        raise NotFound()
+    if not visitor.may(P.MESSAGES_READ, cluster_of(engine.catalog, message.destination_id)):
+        raise NotFound()
+    return message
+
+
+def separated(text: str) -> list[list[tuple[str, bool]]]:
+    """Each segment as pieces of text and separators, so a page can make the separators
+    visible (``|``, ``^``, ``~``, ``\\``, ``&``), one segment per line."""
+    separators = "|^~\\&"
+    lines = []
+    for segment in text.replace("\n", "\r").split("\r"):
+        if not segment:
+            continue
+        pieces: list[tuple[str, bool]] = []
+        current = ""
+        for char in segment:
+            if char in separators:
+                if current:
+                    pieces.append((current, False))
+                pieces.append((char, True))
+                current = ""
+            else:
+                current += char
+        if current:
+            pieces.append((current, False))
+        lines.append(pieces)
+    return lines
+
+
+async def _detail(engine: Engine, visitor: Visitor, message: MessageRecord) -> dict[str, Any]:
+    cluster = cluster_of(engine.catalog, message.destination_id)
+    if visitor.may(P.PATIENT_DATA_READ, cluster):
+        # The API's own code: the same answer, and the view is audited there.
+        return await api.get_message(message.id, engine, visitor.scope(P.PATIENT_DATA_READ))
+    detail = message_summary(message)
+    attempts = await engine.store.list_attempts(message.id)
+    detail["attempt_history"] = [attempt_view(a) for a in attempts]
+    return detail
+
+
+@router.get("/messages/{message_id}")
+async def message_page(request: Request, visitor: Reader, message_id: str) -> Response:
+    engine = engine_of(request)
+    message = await _message(engine, visitor, message_id)
+    cluster = cluster_of(engine.catalog, message.destination_id)
+    detail = await _detail(engine, visitor, message)
+    full = "hl7" in detail
+    resend_of = None
+    if not full and message.resend_of is not None:
+        resend_of = message.resend_of
+    return page(
+        request,
+        visitor,
+        "message.html",
+        m=detail,
+        full=full,
+        resend_of=resend_of,
+        fields=named_fields(detail["hl7"]) if full else [],
+        raw=separated(detail["hl7"]) if full else [],
+        separated=separated,
+        may_resend=visitor.may(P.MESSAGES_RESEND, cluster),
+        targets=sorted(
+            d
+            for d in engine.catalog.destinations
+            if visitor.may(P.MESSAGES_RESEND, cluster_of(engine.catalog, d))
+        ),
+        pending=message.status in PENDING,
+    )
+
+
+@router.get("/messages/{message_id}/status")
+async def message_status(request: Request, visitor: Reader, message_id: str) -> Response:
+    """The status badge alone, which the page refreshes while the message is on its way."""
+    message = await _message(engine_of(request), visitor, message_id)
+    return page(
+        request,
+        visitor,
+        "message_status.html",
+        status=200,
+        m={"id": message.id, "status": message.status},
+        pending=message.status in PENDING,
+    )
+
+
+def _resend_scope(engine: Engine, visitor: Visitor, message: MessageRecord, to: str | None) -> None:
+    """The checks of ``POST /api/v1/messages/{id}/resend``, by the API's ``Scope``."""
+    scope = visitor.scope(P.MESSAGES_RESEND)
+    scope.require_destination(engine.catalog, message.destination_id, missing=HTTPException(404))
+    if to is not None:
+        unknown = HTTPException(422, detail=f"destination {to} is not configured")
+        scope.require_destination(engine.catalog, to, missing=unknown)
+
+
+@router.post("/messages/{message_id}/resend/preview")
+async def resend_preview(
+    request: Request,
+    visitor: Resender,
+    message_id: str,
+    reason: Reason,
+    mode: Mode = "",
+    to: To = "",
+) -> Response:
+    engine = engine_of(request)
+    message = await _message(engine, visitor, message_id)
+    target = to.strip() or None
+    _resend_scope(engine, visitor, message, target)
+    if not reason.strip():
+        raise BadInput("a reason is required")
+    ask = ResendRequest(reason=reason, actor=visitor.actor, mode=mode or None, to=target)
+    try:
+        preview = await preview_resend(engine, message.id, ask)
+    except DeadLetterError as exc:
+        raise BadInput(str(exc)) from None
+    return page(
+        request,
+        visitor,
+        "resend_preview.html",
+        m={"id": message.id},
+        preview=preview,
+        reason=reason.strip(),
+        mode=mode,
+        to=target or "",
+    )
+
+
+@router.post("/messages/{message_id}/resend")
+async def resend(
+    request: Request,
+    visitor: Resender,
+    message_id: str,
+    reason: Reason,
+    mode: Mode = "",
+    to: To = "",
+) -> Response:
+    engine = engine_of(request)
+    message = await _message(engine, visitor, message_id)
+    if not visitor.may(P.MESSAGES_RESEND, cluster_of(engine.catalog, message.destination_id)):
+        raise Forbidden()
+    body = ResendBody(reason=reason, mode=mode or None, to=to.strip() or None)
+    # The API route's own code: the same checks, the same resend, recorded as this person.
+    result = await resend_api.resend_message(
+        message.id, body, engine, visitor.scope(P.MESSAGES_RESEND)
+    )
+    return RedirectResponse(f"/messages/{result['message_id']}", status_code=303)

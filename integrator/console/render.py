@@ -1,0 +1,117 @@
+"""Pages from templates: one Jinja2 environment, one function that every page answers with.
+
+Autoescaping is on for every template, so a value (a receiver's ACK text, a destination name)
+can never become markup. Every page gets the same context: ``t`` (the person's language),
+``visitor``, ``csrf``, ``nav`` (only the entries the person may use) and ``may``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from integrator.access.permissions import Permission
+from integrator.console.errors import BadInput, ConsoleError
+from integrator.console.i18n import LANGUAGES, Translator
+from integrator.console.session import engine_of, set_presession_cookie
+from integrator.console.visitor import Visitor, read_visitor
+from integrator.presenters import shown_time
+
+ENV = Environment(
+    loader=PackageLoader("integrator.console", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def duration(span: timedelta) -> str:
+    """``4 s``, ``12 min 3 s``, ``5 h 2 min``, ``3 d 4 h``: as precise as a glance needs."""
+    seconds = max(int(span.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {seconds} s"
+    return f"{seconds} s"
+
+
+ENV.filters["duration"] = duration
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    """An entry of the navigation, shown to who holds ``permission`` somewhere (None: anybody
+    signed in)."""
+
+    path: str
+    label_key: str
+    permission: Permission | None
+
+
+def local_time(value: datetime | str | None, zone: tzinfo) -> str:
+    """A time as people read it: in the engine's time zone, to the second, with its offset
+    (which tells the repeated hour when summer time ends apart)."""
+    return shown_time(value, zone).replace("T", " ")
+
+
+def navigation(request: Request, visitor: Visitor) -> list[NavItem]:
+    if visitor.identity is None:
+        return []
+    items: list[NavItem] = request.app.state.navigation
+    return [i for i in items if i.permission is None or visitor.may_somewhere(i.permission)]
+
+
+def page(
+    request: Request,
+    visitor: Visitor,
+    template: str,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """``template`` rendered for ``visitor``; hands out their pre-session cookie if new."""
+    html = ENV.get_template(template).render(
+        t=Translator(visitor.lang),
+        visitor=visitor,
+        csrf=visitor.csrf,
+        nav=navigation(request, visitor),
+        path=request.url.path,
+        # Where the language switch returns to: this page, unless it answered a form.
+        here=request.url.path if request.method == "GET" else "/",
+        languages=LANGUAGES,
+        may=visitor.may,
+        P=Permission,
+        when=functools.partial(local_time, zone=engine_of(request).settings.zone),
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status, headers=headers)
+    if visitor.fresh_presession is not None:
+        set_presession_cookie(request, response, visitor.fresh_presession)
+    return response
+
+
+async def error_page(request: Request, error: ConsoleError) -> HTMLResponse:
+    visitor = await read_visitor(request, check_post=False)
+    message = error.message if isinstance(error, BadInput) else None
+    return page(
+        request,
+        visitor,
+        "error.html",
+        status=error.status,
+        title_key=error.title_key,
+        text_key=error.text_key,
+        message=message,
+    )

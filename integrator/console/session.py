@@ -1,0 +1,135 @@
+"""Cookies, CSRF tokens and the Origin check: what makes a browser request the person's own.
+
+A console session is the random secret ``AccessService.login`` returns, kept in an HttpOnly,
+SameSite=Strict cookie on Path=/ (Secure, with the ``__Host-`` prefix, when the console is
+served over TLS, so no other site or plain-HTTP page can set or read it). Idle and absolute
+timeouts, revocation and deactivation are ``AccessService.authenticate_session``'s: the console
+asks on every request and keeps nothing about a session itself.
+
+Every POST must prove it comes from the console's own pages, twice over:
+
+- its ``Origin`` (or, lacking that, ``Referer``) is the origin the request was sent to; a
+  browser sets these and a page on another site cannot forge them;
+- it carries the CSRF token (form field ``csrf`` or header ``X-CSRF-Token``): an HMAC of the
+  session secret, which a page on another site cannot read. Before login (the sign-in and
+  invitation forms) the secret is a random pre-session cookie instead, so those forms are
+  protected the same way.
+
+Either failing is a 403, and nothing is done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Final
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from starlette.responses import Response
+
+from integrator.engine import Engine
+
+SESSION_COOKIE: Final = "integrator-session"
+PRESESSION_COOKIE: Final = "integrator-presession"
+CSRF_FIELD: Final = "csrf"
+CSRF_HEADER: Final = "x-csrf-token"
+_CSRF_PURPOSE: Final = b"integrator console csrf v1"
+_PRESESSION_AGE: Final = 3600  # a sign-in form older than an hour is reloaded
+
+
+def engine_of(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def served_over_tls(request: Request) -> bool:
+    return request.url.scheme == "https" or engine_of(request).settings.http_tls
+
+
+def cookie_name(request: Request, base: str) -> str:
+    """``__Host-`` names over TLS: the browser then insists on Secure, Path=/ and no Domain."""
+    return f"__Host-{base}" if served_over_tls(request) else base
+
+
+def session_secret(request: Request) -> str | None:
+    return request.cookies.get(cookie_name(request, SESSION_COOKIE)) or None
+
+
+def presession_secret(request: Request) -> str | None:
+    return request.cookies.get(cookie_name(request, PRESESSION_COOKIE)) or None
+
+
+def new_presession() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_token(secret: str) -> str:
+    """The token a form carries: it proves the page was rendered for the holder of ``secret``."""
+    return hmac.new(secret.encode(), _CSRF_PURPOSE, hashlib.sha256).hexdigest()
+
+
+def set_cookie(
+    request: Request, response: Response, base: str, value: str, *, max_age: int | None
+) -> None:
+    response.set_cookie(
+        cookie_name(request, base),
+        value,
+        max_age=max_age,
+        path="/",
+        secure=served_over_tls(request),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def set_session_cookie(request: Request, response: Response, secret: str, max_age: int) -> None:
+    set_cookie(request, response, SESSION_COOKIE, secret, max_age=max_age)
+
+
+def set_presession_cookie(request: Request, response: Response, secret: str) -> None:
+    set_cookie(request, response, PRESESSION_COOKIE, secret, max_age=_PRESESSION_AGE)
+
+
+def clear_cookie(request: Request, response: Response, base: str) -> None:
+    response.delete_cookie(
+        cookie_name(request, base),
+        path="/",
+        secure=served_over_tls(request),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def same_origin(request: Request) -> bool:
+    """Whether the browser says the request comes from a page of this very origin."""
+    claimed = request.headers.get("origin")
+    if claimed is None or claimed == "null":
+        referer = request.headers.get("referer")
+        if not referer:
+            return False
+        parts = urlsplit(referer)
+        claimed = f"{parts.scheme}://{parts.netloc}"
+    own = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+    return hmac.compare_digest(claimed.lower().encode(), own.lower().encode())
+
+
+async def sent_token(request: Request) -> str | None:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+async def post_is_genuine(request: Request, secret: str | None) -> bool:
+    """Origin and CSRF token both right for ``secret`` (the session's, or the pre-session's)."""
+    if secret is None or not same_origin(request):
+        return False
+    token = await sent_token(request)
+    return token is not None and hmac.compare_digest(token, csrf_token(secret))

@@ -1,0 +1,123 @@
+"""Who is looking at a console page, and what they may do: the dependencies every page declares.
+
+``VisitorDep`` is anybody (the sign-in and invitation pages); ``PersonDep`` is a signed-in
+person, else a redirect to sign in; ``needs(permission)`` also asks ``Identity.may_somewhere``
+and answers 403 without it, like the API's ``authorize``. Inside a page, narrowing to the
+person's clusters is ``Visitor.scope(permission)``: the API's own ``Scope``, so the console
+sees and touches exactly what the same person's token would.
+
+Every POST is checked here before the page runs (``session.post_is_genuine``): a forged one is
+refused whatever the page would have done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from integrator.access.permissions import Identity, Permission
+from integrator.console import i18n
+from integrator.console.errors import Forbidden, LoginNeeded, Refused
+from integrator.console.session import (
+    csrf_token,
+    engine_of,
+    new_presession,
+    post_is_genuine,
+    presession_secret,
+    session_secret,
+)
+from integrator.http.scope import Scope
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """The person behind a request (``identity`` None before sign-in) and their page settings.
+
+    ``csrf`` is the token this visitor's forms carry; ``fresh_presession`` is a pre-session
+    secret to hand out as a cookie with the page (the visitor had none yet).
+    """
+
+    identity: Identity | None
+    lang: str
+    csrf: str
+    session: str | None
+    fresh_presession: str | None = None
+
+    @property
+    def signed_in(self) -> Identity:
+        if self.identity is None:
+            raise LoginNeeded()
+        return self.identity
+
+    def may(self, permission: Permission, cluster: str | None = None) -> bool:
+        return self.identity is not None and self.identity.may(permission, cluster)
+
+    def may_somewhere(self, permission: Permission) -> bool:
+        return self.identity is not None and self.identity.may_somewhere(permission)
+
+    def scope(self, permission: Permission) -> Scope:
+        """The API's cluster narrowing for ``permission``, for this person."""
+        return Scope(self.signed_in, permission)
+
+    @property
+    def actor(self) -> str:
+        """What the audit trail records: ``person:<email>``."""
+        return self.signed_in.display
+
+
+async def read_visitor(request: Request, *, check_post: bool = True) -> Visitor:
+    """The visitor of ``request``; with ``check_post``, a POST not from our own page is refused."""
+    lang = i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+    raw = session_secret(request)
+    identity = await engine_of(request).access.authenticate_session(raw) if raw else None
+    fresh: str | None = None
+    if identity is not None and raw is not None:
+        secret = raw
+    else:
+        raw = None
+        existing = presession_secret(request)
+        if existing is None:
+            fresh = new_presession()
+        secret = existing or fresh or ""
+    if (
+        check_post
+        and request.method not in ("GET", "HEAD")
+        and not await post_is_genuine(request, None if fresh else secret)
+    ):
+        raise Refused()
+    return Visitor(
+        identity=identity, lang=lang, csrf=csrf_token(secret), session=raw, fresh_presession=fresh
+    )
+
+
+async def _visitor(request: Request) -> Visitor:
+    return await read_visitor(request)
+
+
+VisitorDep = Annotated[Visitor, Depends(_visitor)]
+"""Anybody; a POST is refused unless it comes from the console's own page (see ``session``)."""
+
+
+async def _person(visitor: VisitorDep) -> Visitor:
+    if visitor.identity is None:
+        raise LoginNeeded()
+    return visitor
+
+
+PersonDep = Annotated[Visitor, Depends(_person)]
+"""A signed-in person; anybody else is sent to sign in."""
+
+
+def needs(permission: Permission) -> Callable[[Visitor], Awaitable[Visitor]]:
+    """A dependency: a signed-in person holding ``permission`` in at least one cluster, else
+    403. Which clusters, the page narrows with ``Visitor.scope``."""
+
+    async def check(visitor: PersonDep) -> Visitor:
+        if not visitor.may_somewhere(permission):
+            raise Forbidden()
+        return visitor
+
+    return check

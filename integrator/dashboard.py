@@ -1,0 +1,134 @@
+"""The figures of the console's dashboard, one tile per destination, from the service layer.
+
+What ``integrator destinations list`` and ``GET /api/v1/destinations`` show (state, counts by
+status, from ``DestinationAdmin.summaries``) plus what an operator watching the engine asks
+next: how long the oldest waiting message has waited, what the receiver last answered, how the
+last hour went, and whether a message version it uses is near its sunset. Every figure is read
+from the store through its existing methods; nothing here is specific to a web page, so a CLI
+or API view of the same tiles would call this too.
+
+"The last hour" counts the messages *made* in the last hour by where they are now: delivered,
+or dead (given up). Such counts stop at ``HOUR_CAP`` (shown as "1000+"): a dashboard needs to
+tell a normal hour from a bad one, not an exact figure that costs a scan of a busy table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Final
+
+from integrator.engine import Engine
+from integrator.store import MessageFilter
+from mappings.registry import REGISTRY
+
+HOUR_CAP: Final = 1000
+_PENDING: Final = ("queued", "sending", "retrying")
+_ANSWERED: Final = ("delivered", "dead", "retrying")
+
+
+@dataclass(frozen=True, slots=True)
+class VersionNotice:
+    """A message version of the destination that is deprecated (with days left) or retired."""
+
+    event_type: str
+    version: str
+    status: str  # "deprecated" or "retired"
+    days_left: int | None
+    successor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationTile:
+    id: str
+    name: str | None
+    cluster: str | None
+    state: str  # "active", "paused" or "broken"
+    waiting: int
+    oldest_waiting_at: datetime | None
+    last_ack_code: str | None
+    last_ack_at: datetime | None
+    delivered_last_hour: int
+    failed_last_hour: int
+    dead: int
+    held: int
+    notices: tuple[VersionNotice, ...]
+
+    def waited(self, now: datetime) -> timedelta | None:
+        """How long the oldest waiting message has waited at ``now``."""
+        return now - self.oldest_waiting_at if self.oldest_waiting_at is not None else None
+
+
+async def destination_tiles(
+    engine: Engine, visible: Callable[[str | None], bool]
+) -> list[DestinationTile]:
+    """A tile for each destination whose cluster ``visible`` accepts (``Scope.allows``)."""
+    now = engine.clock.now()
+    today = engine.today()
+    tiles = []
+    for row in await engine.admin.summaries():
+        if not visible(row["cluster"]):
+            continue
+        tiles.append(await _tile(engine, row, now, today))
+    return tiles
+
+
+async def unrouted_events(engine: Engine) -> int:
+    """Events that no destination served when they arrived (``integrator events route``)."""
+    return sum((await engine.store.count_unrouted_events()).values())
+
+
+async def _tile(
+    engine: Engine, row: dict[str, object], now: datetime, today: date
+) -> DestinationTile:
+    store = engine.store
+    dest_id = str(row["id"])
+    counts = row["counts"]
+    assert isinstance(counts, dict)
+    oldest = await store.pending_messages(dest_id, limit=1)
+    answered = await store.list_messages(
+        MessageFilter(destination_id=dest_id, statuses=_ANSWERED), limit=1
+    )
+    last_ack = None
+    if answered:
+        attempts = [a for a in await store.list_attempts(answered[0].id) if a.ack_code]
+        last_ack = attempts[-1] if attempts else None
+    hour_ago = now - timedelta(hours=1)
+    delivered = await store.list_messages(
+        MessageFilter(destination_id=dest_id, status="delivered", since=hour_ago), limit=HOUR_CAP
+    )
+    failed = await store.list_messages(
+        MessageFilter(destination_id=dest_id, status="dead", since=hour_ago), limit=HOUR_CAP
+    )
+    messages = row["messages"]
+    assert isinstance(messages, dict)
+    return DestinationTile(
+        id=dest_id,
+        name=str(row["name"]) if row["name"] is not None else None,
+        cluster=str(row["cluster"]) if row["cluster"] is not None else None,
+        state=str(row["state"]),
+        waiting=sum(int(counts.get(s, 0)) for s in _PENDING),
+        oldest_waiting_at=oldest[0].created_at if oldest else None,
+        last_ack_code=last_ack.ack_code if last_ack else None,
+        last_ack_at=last_ack.started_at if last_ack else None,
+        delivered_last_hour=len(delivered),
+        failed_last_hour=len(failed),
+        dead=int(counts.get("dead", 0)),
+        held=int(counts.get("held", 0)),
+        notices=tuple(_notices(messages, today)),
+    )
+
+
+def _notices(messages: dict[str, str], today: date) -> list[VersionNotice]:
+    notices = []
+    for event_type, name in sorted(messages.items()):
+        version = REGISTRY.get(name)
+        if version is None or version.sunset is None:
+            continue
+        status = version.status_on(today)
+        if status not in ("deprecated", "retired"):
+            continue
+        days = (version.sunset - today).days if status == "deprecated" else None
+        notices.append(VersionNotice(event_type, name, status, days, version.successor))
+    return notices

@@ -1,0 +1,106 @@
+"""HL7 fields with their names, as the standard of the message's own version calls them.
+
+Support staff read ``PID-5`` as "Patient Name": the names come from hl7apy's tables for the
+version in the message's MSH-12 (2.4 and 2.5.1 name some fields differently). A field the
+tables do not know (a Z-segment, a version hl7apy lacks) has no name and is shown by position.
+
+``field_changes`` compares two messages field by field, for the resend preview: what was sent
+against what a remap would send now.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from integrator.hl7view import field_rows
+
+_KEEP_UPPER = frozenset({"ID", "HL7", "ACK", "UTC", "ISO", "NDC", "CDA"})
+
+
+@dataclass(frozen=True, slots=True)
+class NamedField:
+    position: str  # "PID-5"
+    name: str | None  # "Patient Name"
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    position: str
+    name: str | None
+    before: str | None  # None: absent in the first message
+    after: str | None  # None: absent in the second
+
+
+def hl7_version(text: str) -> str | None:
+    """MSH-12 of a message, e.g. ``2.5.1``."""
+    first = text.replace("\n", "\r").split("\r", 1)[0]
+    if not first.startswith("MSH") or len(first) < 4:
+        return None
+    fields = first.split(first[3])
+    return fields[11].split(first[4] if len(first) > 4 else "^")[0] if len(fields) > 11 else None
+
+
+@functools.lru_cache(maxsize=4096)
+def field_name(position: str, version: str | None) -> str | None:
+    """The standard's name of ``position`` (``PID-5``) in ``version``, or None if unknown."""
+    if version is None:
+        return None
+    segment, _, index = position.partition("-")
+    try:
+        from hl7apy.core import Field
+
+        long_name = Field(f"{segment}_{int(index)}", version=version).long_name
+    except Exception:  # unknown segment, field or version: shown by position only
+        return None
+    return _readable(long_name, segment) if long_name else None
+
+
+def named_fields(text: str, *, max_value: int = 200) -> list[NamedField]:
+    version = hl7_version(text)
+    return [
+        NamedField(position, field_name(position, version), value)
+        for position, value in field_rows(text, max_value=max_value)
+    ]
+
+
+def field_changes(before: str, after: str) -> list[FieldChange]:
+    """The fields whose value differs, in the order of the second message (then the first's)."""
+    version = hl7_version(after) or hl7_version(before)
+    old = dict(_numbered(before))
+    new = dict(_numbered(after))
+    changes = []
+    for position in list(new) + [p for p in old if p not in new]:
+        if old.get(position) != new.get(position):
+            plain = position.split("#", 1)[0]
+            changes.append(
+                FieldChange(
+                    position, field_name(plain, version), old.get(position), new.get(position)
+                )
+            )
+    return changes
+
+
+def _numbered(text: str) -> list[tuple[str, str]]:
+    """Rows keyed so repeated segments stay apart: ``OBX-5`` and ``OBX-5#2`` for the second."""
+    seen: dict[str, int] = {}
+    rows = []
+    for position, value in field_rows(text, max_value=10_000):
+        count = seen.get(position, 0) + 1
+        seen[position] = count
+        rows.append((position if count == 1 else f"{position}#{count}", value))
+    return rows
+
+
+def _readable(long_name: str, segment: str) -> str:
+    """``SET_ID_PID`` → ``Set ID PID``: words, with codes and abbreviations kept as they are."""
+    words = long_name.replace("_", " ").split()
+    return " ".join(
+        w if w in _KEEP_UPPER or w == segment or _is_code(w) else w.capitalize() for w in words
+    )
+
+
+def _is_code(word: str) -> bool:
+    """Segment and type codes (``PID``, ``NK1``, ``MSH``) stay as they are."""
+    return any(c.isdigit() for c in word) or not any(c in "AEIOU" for c in word)

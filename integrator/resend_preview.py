@@ -1,0 +1,38 @@
+"""What a resend of one message would send, before anybody presses the button.
+
+The dry run of ``deadletter.resend`` (through ``resending.resend_in_engine``) decides exactly
+as the real resend will (the same mode, target and skip rules, nothing written) and yields the
+message it would store; this module only puts that beside what was sent, field by field
+(``hl7names.field_changes``), so a person sees what a remap changes before resending.
+
+Which messages and targets the person may use is the caller's to check first, with the API's
+``Scope``, as ``POST /api/v1/messages/{id}/resend`` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deadletter import ResendRequest, ResendResult, select_for_resend
+from integrator.engine import Engine
+from integrator.hl7names import FieldChange, field_changes
+from integrator.hl7view import decode_message
+from integrator.resending import resend_in_engine
+
+
+@dataclass(frozen=True, slots=True)
+class ResendPreview:
+    result: ResendResult  # outcome, mode, destination, and the note of a skip
+    changes: list[FieldChange]  # empty when the same bytes would go out again
+
+
+async def preview_resend(engine: Engine, message_id: str, request: ResendRequest) -> ResendPreview:
+    """The dry run of resending ``message_id`` as ``request`` says; raises as the resend would
+    (``UnknownMessageId``, ``ResendRefused``)."""
+    selection = await select_for_resend(engine.store, message_ids=[message_id])
+    [result] = await resend_in_engine(engine, selection, request, dry_run=True)
+    if result.message is None:
+        return ResendPreview(result, [])
+    before = decode_message(result.original.payload) if result.original.payload else ""
+    after = decode_message(result.message.payload)
+    return ResendPreview(result, field_changes(before, after))

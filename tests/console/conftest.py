@@ -1,0 +1,84 @@
+"""One live engine and one browser per test module; screenshots of every page as artifacts.
+
+Browser tests need Chromium at ``/usr/bin/chromium`` (or ``TEST_CHROMIUM``) and the
+``playwright`` package: without them they skip with the reason, and fail under ``CI=true``.
+Screenshots go to ``CONSOLE_ARTIFACTS`` or ``tests/console/artifacts`` (not committed).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.console.live import LiveEngine, Person
+from tests.services import require_chromium
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+ARTIFACTS = Path(os.environ.get("CONSOLE_ARTIFACTS", Path(__file__).parent / "artifacts"))
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEngine]:
+    engine = LiveEngine(tmp_path_factory.mktemp("console"))
+    engine.start()
+    try:
+        yield engine
+    finally:
+        engine.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def new_context(browser: Browser, live: LiveEngine, lang: str = "en") -> BrowserContext:
+    """A fresh browser profile (its own cookies) with the console's language chosen."""
+    context = browser.new_context(base_url=live.url, locale="en-GB" if lang == "en" else "nl-NL")
+    context.set_default_timeout(15_000)
+    return context
+
+
+def sign_in(page: Page, person: Person, *, code: str | None = None) -> None:
+    """Sign in through the console's form, with the code the authenticator shows now."""
+    page.goto("/login")
+    page.get_by_label("E-mail address").fill(person.email)
+    page.get_by_label("Password").fill(person.password)
+    page.get_by_label("Code from your authenticator app").fill(code or person.code())
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+
+
+_UNLABELLED = """() => Array.from(document.querySelectorAll(
+    'input:not([type=hidden]):not([hidden]), select, textarea'))
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+  .map(e => e.name || e.id || e.outerHTML)"""
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save the page as an artifact, after checking what every page must be: each input has
+    a label, nothing was loaded from elsewhere, and the browser reported no error (a
+    Content-Security-Policy violation is one)."""
+    assert page.evaluate(_UNLABELLED) == [], name
+    own = page.url.split("/", 3)[:3]
+    loaded = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
+    assert [url for url in loaded if url.split("/", 3)[:3] != own] == [], name
+    errors = [m.text for m in page.console_messages() if m.type == "error"]
+    assert [e for e in errors if "status of 40" not in e] == [], name
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

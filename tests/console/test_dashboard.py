@@ -1,0 +1,116 @@
+"""The dashboard: tiles per destination, pause and resume with a reason, figures that refresh by
+themselves; in a real browser against a running engine with real MLLP receivers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from integrator.access import Grant, Role
+from tests.conftest import load_sample
+from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.live import LiveEngine
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+
+@pytest.fixture(scope="module")
+def operator(browser: Browser, live: LiveEngine) -> Iterator[Page]:
+    """May see every destination, and change only CARD's (``noord``)."""
+    person = live.person("otto@example.org", Grant(Role.VIEWER), Grant(Role.DESTINATIONS, "CARD"))
+    context = new_context(browser, live)
+    page = context.new_page()
+    sign_in(page, person)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def referral(number: int) -> dict[str, object]:
+    event = load_sample("referral")
+    event["event_id"] = f"6f1c2a4e-8b1d-4a53-9d0e-3c2b1a{number:06d}"
+    event["zd_number"] = f"ZD2000{number:05d}"
+    return event
+
+
+def test_pausing_a_destination_from_its_tile_lets_its_queue_grow(
+    operator: Page, live: LiveEngine
+) -> None:
+    from playwright.sync_api import expect
+
+    operator.goto("/")
+    noord = operator.locator("#tile-noord")
+    zuid = operator.locator("#tile-zuid")
+    expect(noord.locator('[data-figure="state"]')).to_have_text("active")
+    # Buttons only where the person may use them: CARD's noord, not LAB's zuid.
+    assert zuid.get_by_role("button", name="Pause").count() == 0
+    assert zuid.get_by_label("Reason").count() == 0
+
+    noord.get_by_label("Reason").fill("receiver maintenance tonight")
+    noord.get_by_role("button", name="Pause").click()
+    expect(noord.locator('[data-figure="state"]')).to_have_text("paused")
+    assert noord.get_by_role("button", name="Resume").is_visible()
+
+    received = live.receivers["noord"].message_count
+    live.submit(referral(1), settle=False)
+    live.submit(referral(2), settle=False)
+    # The figures refresh by themselves: no reload.
+    expect(noord.locator('[data-figure="waiting"]')).to_have_text("2", timeout=20_000)
+    assert noord.locator('[data-figure="oldest"]').inner_text().endswith(" s")
+    screenshot(operator, "dashboard-paused")
+    assert live.receivers["noord"].message_count == received
+
+    noord.get_by_label("Reason").fill("maintenance done")
+    noord.get_by_role("button", name="Resume").click()
+    expect(noord.locator('[data-figure="state"]')).to_have_text("active")
+    assert live.call(live.engine.wait_settled(timeout=20))
+    expect(noord.locator('[data-figure="waiting"]')).to_have_text("0", timeout=20_000)
+    expect(noord.locator('[data-figure="last-ack"]')).to_contain_text("AA")
+    assert live.receivers["noord"].message_count == received + 2
+
+    history = live.call(live.engine.admin.history("noord"))
+    reasons = {(h["actor"], h["reason"]) for h in history}
+    assert ("person:otto@example.org", "receiver maintenance tonight") in reasons
+    assert ("person:otto@example.org", "maintenance done") in reasons
+
+
+def test_a_forged_pause_is_refused(operator: Page, live: LiveEngine) -> None:
+    operator.goto("/")
+    token = operator.locator("input[name=csrf]").first.get_attribute("value")
+    assert token
+    own = {"origin": live.url}
+    form = {"enabled": "false", "reason": "forged"}
+    # Seen but not the person's to change (LAB), with everything else right: 403.
+    answer = operator.request.post(
+        f"{live.url}/destinations/zuid/enabled", form={**form, "csrf": token}, headers=own
+    )
+    assert answer.status == 403
+    # Without the token, or from another site: 403 too.
+    noord = f"{live.url}/destinations/noord/enabled"
+    assert operator.request.post(noord, form=form, headers=own).status == 403
+    evil = {"origin": "https://evil.example"}
+    assert operator.request.post(noord, form={**form, "csrf": token}, headers=evil).status == 403
+    assert live.engine.catalog.destinations["noord"].enabled
+    assert live.engine.catalog.destinations["zuid"].enabled
+
+
+def test_the_dashboard_speaks_dutch(browser: Browser, live: LiveEngine) -> None:
+    person = live.person("dirk@example.org", Grant(Role.VIEWER))
+    context = new_context(browser, live, lang="nl")
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.get_by_label("E-mailadres").fill(person.email)
+        page.get_by_label("Wachtwoord").fill(person.password)
+        page.get_by_label("Code uit je authenticator-app").fill(person.code())
+        page.get_by_role("button", name="Inloggen").click()
+        page.get_by_role("heading", name="Overzicht").wait_for()
+        assert page.locator("#tile-noord").get_by_text("Wachtend", exact=True).is_visible()
+        assert page.get_by_role("button", name="Pauzeren").count() == 0  # a viewer
+        screenshot(page, "dashboard-nl")
+    finally:
+        context.close()

@@ -1,0 +1,189 @@
+"""Support finds a referral, reads it, and resends it; a viewer can do none of the resending,
+whatever they send: in a real browser against a running engine with a real MLLP receiver."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from integrator.access import Grant, Role
+from tests.conftest import load_sample
+from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.live import LiveEngine, Person
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+ZD = "ZD100000001"  # the sample referral's
+
+
+@pytest.fixture(scope="module")
+def referral(live: LiveEngine) -> str:
+    """The sample referral, delivered to ``noord`` (cluster CARD); its message id."""
+    return live.submit(load_sample("referral"))
+
+
+@pytest.fixture(scope="module")
+def support(browser: Browser, live: LiveEngine) -> Iterator[Page]:
+    """A signed-in person with the resend role for all clusters."""
+    person = live.person("sam@example.org", Grant(Role.RESEND))
+    context = new_context(browser, live)
+    page = context.new_page()
+    sign_in(page, person)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def viewer(browser: Browser, live: LiveEngine) -> Iterator[Page]:
+    """A signed-in person who may only browse CARD's messages and dashboards."""
+    person: Person = live.person("vera@example.org", Grant(Role.VIEWER, "CARD"))
+    context = new_context(browser, live)
+    page = context.new_page()
+    sign_in(page, person)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def csrf_of(page: Page) -> str:
+    token = page.locator("input[name=csrf]").first.get_attribute("value")
+    assert token
+    return token
+
+
+def resends(live: LiveEngine, message_id: str) -> list[Any]:
+    return live.call(live.engine.store.list_resends(message_id))[1]
+
+
+def test_support_finds_a_referral_by_zd_number_and_reads_it(
+    support: Page, live: LiveEngine, referral: str
+) -> None:
+    support.get_by_role("link", name="Messages").click()
+    support.get_by_label("ZD number").fill(ZD)
+    support.get_by_role("button", name="Search").click()
+    rows = support.locator("#message-list tbody tr")
+    assert rows.count() == 1
+    assert "noord" in rows.first.inner_text() and "delivered" in rows.first.inner_text()
+    screenshot(support, "messages")
+    rows.first.get_by_role("link").click()
+    support.wait_for_url(f"**/messages/{referral}")
+
+    pid5 = support.locator('#hl7-fields tr[data-field="PID-5"]')
+    assert pid5.locator("td").nth(1).inner_text() == "Patient Name"
+    assert "Berg" in pid5.locator("td").nth(2).inner_text()
+    assert support.locator("#patient-name").inner_text() == "Jan van der Berg"
+    assert "MSA" in support.locator(".side-by-side pre.raw").inner_text()  # the ACK beside it
+    assert support.locator("pre.raw .sep").count() > 10  # separators made visible
+    screenshot(support, "message")
+    views = live.audit_actions("person:sam@example.org")
+    assert ("patient_data.view", referral) in views
+
+
+def test_a_bsn_search_is_a_post_and_is_audited(support: Page, live: LiveEngine) -> None:
+    bsn = load_sample("referral")["patient"]["bsn"]
+    urls: list[str] = []
+    support.on("request", lambda request: urls.append(request.url))
+    support.goto("/messages")
+    support.get_by_label("BSN").fill(bsn)
+    support.get_by_role("button", name="Search").click()
+    assert support.locator("#message-list tbody tr").count() >= 1
+    assert not any(bsn in url for url in urls)
+    assert ("patient_data.view", "messages.search") in live.audit_actions("person:sam@example.org")
+
+
+def test_support_resends_after_seeing_the_difference(
+    support: Page, live: LiveEngine, referral: str
+) -> None:
+    receiver = live.receivers["noord"]
+    received = receiver.message_count
+    support.goto(f"/messages/{referral}")
+    support.get_by_label("Reason").fill("GP phoned: not arrived")
+    support.get_by_label("Mode").select_option("remap")
+    support.get_by_role("button", name="Show what would be sent").click()
+    diff = support.locator("#resend-diff")
+    diff.wait_for()
+    assert diff.locator('tr[data-field="MSH-10"]').count() == 1  # a remap has a new MSH-10
+    assert diff.locator('tr[data-field="PID-5"]').count() == 0  # the patient is the same
+    screenshot(support, "resend-preview")
+    assert resends(live, referral) == []  # the preview resent nothing
+
+    support.get_by_role("button", name="Resend now").click()
+    support.wait_for_url(re.compile(r"/messages/(?!" + referral + r")[0-9a-f-]+$"))
+    from playwright.sync_api import expect
+
+    expect(support.locator("#message-status")).to_have_text("delivered")
+    assert support.locator("#resent-from").inner_text() == referral
+    screenshot(support, "resent")
+    [made] = resends(live, referral)
+    assert made.actor == "person:sam@example.org" and made.reason == "GP phoned: not arrived"
+    assert ("message.resend", referral) in live.audit_actions("person:sam@example.org")
+    assert receiver.message_count == received + 1
+
+
+def test_resending_the_same_bytes_previews_no_difference(
+    support: Page, live: LiveEngine, referral: str
+) -> None:
+    support.goto(f"/messages/{referral}")
+    support.get_by_label("Reason").fill("check")
+    support.get_by_label("Mode").select_option("original")
+    support.get_by_role("button", name="Show what would be sent").click()
+    support.locator("#resend-same").wait_for()
+    assert support.locator("#resend-diff").count() == 0
+    # A reason of blanks is no reason: refused, and shown in place.
+    support.get_by_label("Reason").fill("   ")
+    support.get_by_role("button", name="Show what would be sent").click()
+    support.locator("#resend-preview .problem").wait_for()
+    assert "reason" in support.locator("#resend-preview .problem").inner_text()
+
+
+def test_a_viewer_sees_no_resend_and_a_forged_one_is_refused(
+    viewer: Page, support: Page, live: LiveEngine, referral: str
+) -> None:
+    viewer.goto(f"/messages/{referral}")
+    assert viewer.locator("#zd-number").inner_text() == ZD
+    assert viewer.get_by_role("button", name="Show what would be sent").count() == 0
+    assert viewer.locator("#hl7-fields").count() == 0  # no patient data for a viewer
+    assert viewer.locator("#patient-name").count() == 0
+    screenshot(viewer, "message-viewer")
+    before = len(resends(live, referral))
+    url = f"{live.url}/messages/{referral}/resend"
+    form = {"reason": "forged", "mode": "original", "to": ""}
+    own = {"origin": live.url}
+
+    # A valid session and token, but no permission.
+    answer = viewer.request.post(url, form={**form, "csrf": csrf_of(viewer)}, headers=own)
+    assert answer.status == 403
+    # A person who may resend, but the request lacks the token, or comes from another site.
+    assert support.request.post(url, form=form, headers=own).status == 403
+    support.goto("/")
+    token = csrf_of(support)
+    assert (
+        support.request.post(
+            url, form={**form, "csrf": token}, headers={"origin": "https://evil.example"}
+        ).status
+        == 403
+    )
+    assert support.request.post(url, form={**form, "csrf": "0" * 64}, headers=own).status == 403
+    assert len(resends(live, referral)) == before
+    assert not [
+        a for a in live.audit_actions("person:vera@example.org") if a[0] == "message.resend"
+    ]
+
+
+def test_outside_the_clusters_is_not_found(viewer: Page, live: LiveEngine) -> None:
+    lab = load_sample("referral")
+    lab["event_id"] = "6f1c2a4e-8b1d-4a53-9d0e-3c2b1a0000aa"
+    lab["zd_number"] = "ZD100000077"
+    lab["provider"]["id"] = "lab-zuid"
+    message_id = live.submit(lab)
+    answer = viewer.goto(f"/messages/{message_id}")
+    assert answer is not None and answer.status == 404
+    viewer.goto("/messages?zd_number=ZD100000077")
+    assert viewer.locator("#no-messages").is_visible()

@@ -1,0 +1,202 @@
+"""Sessions and browser protections at the HTTP level, where each rule is one request: cookie
+flags over HTTP and HTTPS, the CSRF token and Origin check before signing in, session timeouts
+and logout, redirects that stay on the console, and the API refusing console cookies."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from integrator.access import Grant, Role
+from integrator.access.totp import code_at
+from integrator.clock import ManualClock
+from integrator.engine import Engine
+from integrator.http import create_app
+from tests.console.live import PASSWORD
+from tests.http.support import MAKER
+from tests.integrator.support import settings_for
+
+EMAIL = "tess@example.org"
+START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
+    settings.destinations_dir.mkdir()
+    started = Engine(settings, clock=ManualClock(START))
+    await started.start()
+    yield started
+    await started.stop()
+
+
+async def accepted(engine: Engine) -> str:
+    """An active person (resend role); their TOTP secret. Accepted one step ago."""
+    link = await engine.access.invite(MAKER, EMAIL, [Grant(Role.RESEND)])
+    secret = link.link.split("#", 1)[1]
+    start = await engine.access.begin_accept(secret)
+    earlier = engine.clock.now() - timedelta(seconds=30)
+    await engine.access.finish_accept(secret, PASSWORD, code_at(start.totp_secret, earlier))
+    return start.totp_secret
+
+
+def client(engine: Engine, base: str = "http://console.test") -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(engine)), base_url=base)
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
+    assert found, html
+    return found.group(1)
+
+
+async def sign_in(browser: httpx.AsyncClient, engine: Engine, totp: str) -> httpx.Response:
+    form = await browser.get("/login")
+    return await browser.post(
+        "/login",
+        data={
+            "csrf": csrf(form.text),
+            "email": EMAIL,
+            "password": PASSWORD,
+            "code": code_at(totp, engine.clock.now()),
+            "next": "/messages",
+        },
+        headers={"origin": str(browser.base_url).rstrip("/")},
+    )
+
+
+async def test_signing_in_sets_a_strict_http_only_cookie(engine: Engine) -> None:
+    totp = await accepted(engine)
+    async with client(engine) as browser:
+        answer = await sign_in(browser, engine, totp)
+    assert answer.status_code == 303 and answer.headers["location"] == "/messages"
+    cookie = next(
+        c for c in answer.headers.get_list("set-cookie") if c.startswith("integrator-session=")
+    )
+    flags = {part.strip().lower() for part in cookie.split(";")}
+    assert {"httponly", "samesite=strict", "path=/"} <= flags
+    assert "secure" not in flags  # plain HTTP: a Secure cookie would never come back
+
+
+async def test_over_https_the_cookie_is_secure_and_host_bound(engine: Engine) -> None:
+    totp = await accepted(engine)
+    async with client(engine, "https://console.test") as browser:
+        answer = await sign_in(browser, engine, totp)
+        assert answer.status_code == 303
+        [cookie] = [
+            c
+            for c in answer.headers.get_list("set-cookie")
+            if c.startswith("__Host-integrator-session=")
+        ]
+        assert "secure" in cookie.lower()
+        assert (await browser.get("/messages")).status_code == 200
+
+
+async def test_the_sign_in_form_needs_its_token_and_our_origin(engine: Engine) -> None:
+    totp = await accepted(engine)
+    async with client(engine) as browser:
+        token = csrf((await browser.get("/login")).text)
+        form = {"email": EMAIL, "password": PASSWORD, "code": code_at(totp, engine.clock.now())}
+        own = {"origin": "http://console.test"}
+        assert (await browser.post("/login", data=form, headers=own)).status_code == 403
+        foreign = {"origin": "http://evil.test"}
+        answer = await browser.post("/login", data={**form, "csrf": token}, headers=foreign)
+        assert answer.status_code == 403
+        # No Origin, but a Referer of this very console: accepted.
+        answer = await browser.post(
+            "/login",
+            data={**form, "csrf": token},
+            headers={"referer": "http://console.test/login"},
+        )
+        assert answer.status_code == 303
+    actions = [e.action for e in await engine.store.list_audit(limit=100)]
+    assert actions.count("login.success") == 1 and "login.failure" not in actions
+
+
+async def test_sessions_end_when_idle_and_at_logout(engine: Engine) -> None:
+    totp = await accepted(engine)
+    clock = engine.clock
+    assert isinstance(clock, ManualClock)
+    async with client(engine) as browser:
+        await sign_in(browser, engine, totp)
+        assert (await browser.get("/messages")).status_code == 200
+        clock.advance(timedelta(minutes=31))
+        answer = await browser.get("/messages")
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/login?next=%2Fmessages"
+
+        clock.advance(timedelta(minutes=1))
+        await sign_in(browser, engine, totp)
+        page = await browser.get("/messages")
+        assert page.status_code == 200
+        secret = browser.cookies["integrator-session"]
+        out = await browser.post(
+            "/logout", data={"csrf": csrf(page.text)}, headers={"origin": "http://console.test"}
+        )
+        assert out.status_code == 303
+        assert await engine.access.authenticate_session(secret) is None  # revoked, not only gone
+
+
+async def test_redirects_stay_on_the_console(engine: Engine) -> None:
+    totp = await accepted(engine)
+    clock = engine.clock
+    assert isinstance(clock, ManualClock)
+    for target in ("https://evil.test/", "//evil.test/", "/\\evil.test"):
+        async with client(engine) as browser:
+            form = await browser.get("/login")
+            answer = await browser.post(
+                "/login",
+                data={
+                    "csrf": csrf(form.text),
+                    "email": EMAIL,
+                    "password": PASSWORD,
+                    "code": code_at(totp, clock.now()),
+                    "next": target,
+                },
+                headers={"origin": "http://console.test"},
+            )
+        assert answer.headers["location"] == "/", target
+        clock.advance(timedelta(seconds=30))  # each code works once
+
+
+async def test_the_api_takes_no_console_cookie_and_the_console_no_token(engine: Engine) -> None:
+    totp = await accepted(engine)
+    token = (await engine.access.create_token(MAKER, "t", [Grant(Role.RESEND)])).token
+    async with client(engine) as browser:
+        await sign_in(browser, engine, totp)
+        assert (await browser.get("/api/v1/messages")).status_code == 401
+    async with client(engine) as script:
+        answer = await script.get("/messages", headers={"authorization": f"Bearer {token}"})
+        assert answer.status_code == 303  # to sign in: a token is no session
+        assert (await script.get("/api/v1/nothing-here")).json() == {"detail": "Not Found"}
+
+
+async def test_pages_forbid_framing_and_outside_resources(engine: Engine) -> None:
+    async with client(engine) as browser:
+        answer = await browser.get("/login")
+    policy = answer.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["cache-control"] == "no-store"
+    assert "http" not in re.sub(r'href="/[^"]*"|src="/[^"]*"', "", answer.text).replace(
+        "http-equiv", ""
+    )
+
+
+async def test_a_bad_form_is_refused_without_quoting_it(engine: Engine) -> None:
+    await accepted(engine)
+    async with client(engine) as browser:
+        token = csrf((await browser.get("/login")).text)
+        secret = "999990019" * 40  # longer than any field takes
+        answer = await browser.post(
+            "/login",
+            data={"csrf": token, "email": secret, "password": secret, "code": "1"},
+            headers={"origin": "http://console.test"},
+        )
+    assert answer.status_code == 422
+    assert "email" in answer.text and "999990019" not in answer.text

@@ -1,0 +1,118 @@
+"""Signing in with a password and a second factor, signing out, the language switch, and
+accepting an invitation: in a real browser against a running engine."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pyotp
+import pytest
+
+from integrator.access import Grant, Role
+from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.live import PASSWORD, LiveEngine, Person
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+
+@pytest.fixture(scope="module")
+def operator(live: LiveEngine) -> Person:
+    return live.person("olga@example.org", Grant(Role.DESTINATIONS), Grant(Role.PREVIEW))
+
+
+@pytest.fixture
+def page(browser: Browser, live: LiveEngine) -> Iterator[Page]:
+    context = new_context(browser, live)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def test_signing_in_needs_the_second_factor_and_every_failure_reads_the_same(
+    page: Page, live: LiveEngine, operator: Person
+) -> None:
+    page.goto("/")
+    page.wait_for_url(re.compile(r"/login"))
+    screenshot(page, "login")
+    refusals = []
+    for password, code in ((operator.password, "000000"), ("wrong password 1", operator.code())):
+        page.get_by_label("E-mail address").fill(operator.email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_label("Code from your authenticator app").fill(code)
+        page.get_by_role("button", name="Sign in").click()
+        refusals.append(page.locator("#login-refused").inner_text())
+    assert refusals[0] == refusals[1]
+    assert "password" in refusals[0]
+    assert page.context.cookies() and not any(
+        c["name"] == "integrator-session" for c in page.context.cookies()
+    )
+
+    sign_in(page, operator)
+    assert page.get_by_role("heading", name="Dashboard").is_visible()
+    session = next(c for c in page.context.cookies() if c["name"] == "integrator-session")
+    assert session["httpOnly"] and session["sameSite"] == "Strict" and session["path"] == "/"
+    # Navigation shows only what the person may use: no messages for an operator, and a
+    # forged visit to them is refused.
+    nav = page.get_by_role("navigation", name="Main navigation")
+    assert nav.get_by_role("link", name="Dashboard").is_visible()
+    assert nav.get_by_role("link", name="Messages").count() == 0
+    refused = page.goto("/messages")
+    assert refused is not None and refused.status == 403
+    assert page.get_by_role("heading", name="Not allowed").is_visible()
+    screenshot(page, "forbidden")
+    page.goto("/")
+    screenshot(page, "dashboard")
+    actions = [a for a, _ in live.audit_actions(f"person:{operator.email}")]
+    assert "login.success" in actions
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/login"))
+    assert "logout" in [a for a, _ in live.audit_actions(f"person:{operator.email}")]
+    page.goto("/")
+    page.wait_for_url(re.compile(r"/login"))  # the session is gone, not only the cookie
+
+
+def test_the_language_switch_holds_across_pages(page: Page) -> None:
+    page.goto("/login")
+    page.get_by_label("Language").select_option("nl")
+    page.get_by_role("button", name="Switch").click()
+    assert page.get_by_role("heading", name="Inloggen").is_visible()
+    assert page.get_by_label("E-mailadres").is_visible()
+    page.goto("/invitation")
+    assert page.get_by_role("heading", name="Uitnodiging accepteren").is_visible()
+    assert page.locator("html").get_attribute("lang") == "nl"
+
+
+def test_accepting_an_invitation_sets_password_and_second_factor(
+    page: Page, live: LiveEngine
+) -> None:
+    link = live.invitation_link("ines@example.org", Grant(Role.VIEWER))
+    path = link[link.index("/invitation") :]
+    requests: list[tuple[str, str]] = []
+    page.on("request", lambda request: requests.append((request.url, request.post_data or "")))
+    page.goto(path)
+    secret = page.locator("#totp-secret").inner_text()
+    assert page.locator("#totp-uri").inner_text().startswith("otpauth://totp/")
+    qr = page.locator("#totp-qr")
+    assert (qr.get_attribute("src") or "").startswith("data:image/svg+xml")
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert "#" not in page.url  # the fragment was taken out of the address bar
+    screenshot(page, "invitation")
+    page.get_by_label("New password (at least 12 characters)").fill(PASSWORD)
+    page.get_by_label("New password again").fill(PASSWORD)
+    page.get_by_label("Code your authenticator app shows now").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Activate account").click()
+    codes = page.locator("#recovery-codes li").all_inner_texts()
+    assert len(codes) == 10
+    screenshot(page, "invitation-done")
+    # The link's secret only ever travelled in a form body, never in an address.
+    fragment = link.split("#", 1)[1]
+    assert not any(fragment in url for url, _ in requests)
+    assert any(fragment in body for url, body in requests if url.endswith("/invitation/open"))
+    # Signing in works with a recovery code as the second factor.
+    sign_in(page, Person("ines@example.org", PASSWORD, secret, codes), code=codes[0])
+    assert page.get_by_role("heading", name="Dashboard").is_visible()

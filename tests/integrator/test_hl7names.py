@@ -1,0 +1,41 @@
+"""HL7 fields named per version, and the field-by-field comparison of the resend preview."""
+
+from __future__ import annotations
+
+from integrator.hl7names import field_changes, field_name, hl7_version, named_fields
+
+V251 = (
+    "MSH|^~\\&|INTEGRATOR||HIS|NOORD|20261130091500||REF^I12^REF_I12|C1|P|2.5.1\r"
+    "PID|1||999990019^^^NLMINBIZA^NNNLD||Berg&van der&Berg^Jan\r"
+    "ZXT|1|own"
+)
+V24 = V251.replace("|2.5.1\r", "|2.4\r")
+
+
+def test_fields_are_named_as_their_version_names_them() -> None:
+    assert hl7_version(V251) == "2.5.1" and hl7_version(V24) == "2.4"
+    for text in (V251, V24):
+        named = {f.position: f for f in named_fields(text)}
+        assert named["PID-5"].name == "Patient Name"
+        assert named["PID-5"].value == "Berg&van der&Berg^Jan"
+        assert named["MSH-10"].name == "Message Control ID"
+        assert named["PID-1"].name == "Set ID PID"
+        assert named["ZXT-1"].name is None  # a Z-segment is shown by position only
+
+
+def test_unknown_versions_and_fields_have_no_name() -> None:
+    assert field_name("PID-5", None) is None
+    assert field_name("PID-5", "9.9") is None
+    assert field_name("PID-999", "2.5.1") is None
+
+
+def test_changes_name_each_differing_field_and_keep_repeats_apart() -> None:
+    before = V251 + "\rOBX|1|FT|A\rOBX|2|FT|B"
+    after = before.replace("|C1|", "|C2|").replace("OBX|2|FT|B", "OBX|2|FT|C") + "\rNTE|1"
+    changes = {c.position: c for c in field_changes(before, after)}
+    assert set(changes) == {"MSH-10", "OBX-3#2", "NTE-1"}
+    assert (changes["MSH-10"].before, changes["MSH-10"].after) == ("C1", "C2")
+    assert changes["MSH-10"].name == "Message Control ID"
+    assert changes["OBX-3#2"].name == "Observation Identifier"
+    assert changes["NTE-1"].before is None
+    assert field_changes(before, before) == []
