@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from integrator.console import i18n_ops
+
 LANGUAGES: Final = ("nl", "en")
 DEFAULT: Final = "nl"
 COOKIE: Final = "integrator-lang"
@@ -155,6 +157,7 @@ EN: Final[dict[str, str]] = {
     "message.resend.after": "Would send",
     "message.resend.done": "Resent as message {id}.",
     "message.resend.skipped": "Not resent: {note}",
+    **i18n_ops.EN,
 }
 
 NL: Final[dict[str, str]] = {
@@ -297,6 +300,7 @@ NL: Final[dict[str, str]] = {
     "message.resend.after": "Zou versturen",
     "message.resend.done": "Herzonden als bericht {id}.",
     "message.resend.skipped": "Niet herzonden: {note}",
+    **i18n_ops.NL,
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}
