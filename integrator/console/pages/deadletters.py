@@ -140,11 +140,14 @@ async def discard_letters(
     messages = await _selection(engine, visitor, P.DEADLETTERS_DISCARD, ids)
     if not reason.strip():
         raise BadInput("a reason is required (it goes into the audit log)")
-    rows = []
+    rows: list[dict[str, str | None]] = []
     for message in messages:
+        outcome, note = "discarded", None
         try:
             await discard(engine.store, message.id, actor=visitor.actor, reason=reason)
-            rows.append({"original_id": message.id, "outcome": "discarded", "note": None})
         except DeadLetterError as exc:
-            rows.append({"original_id": message.id, "outcome": "skipped", "note": str(exc)})
+            outcome, note = "skipped", str(exc)
+        rows.append(
+            {"original_id": message.id, "outcome": outcome, "message_id": None, "note": note}
+        )
     return page(request, visitor, "deadletters_done.html", action="discard", rows=rows)
