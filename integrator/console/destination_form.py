@@ -42,7 +42,10 @@ class DestinationForm:
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     def error(self, key: str, rule: str) -> None:
-        self.errors.setdefault(_field_of(key), []).append(rule)
+        """Record a refusal beside the field of ``key``, naming the key and the rule."""
+        field_name = _field_of(key)
+        text = rule if field_name == GENERAL and not key else f"{key}: {rule}"
+        self.errors.setdefault(field_name, []).append(text)
 
     @property
     def general_errors(self) -> list[str]:

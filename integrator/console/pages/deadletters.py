@@ -28,6 +28,7 @@ from deadletter import (
 )
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, NotFound
+from integrator.console.moments import shown_in
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -68,7 +69,14 @@ async def dead_letters(request: Request, visitor: Reader) -> Response:
         }
         for number, ((destination, reason), rows) in enumerate(sorted(groups.items()), start=1)
     ]
-    return page(request, visitor, "deadletters.html", groups=listed, shown=SHOWN)
+    return page(
+        request,
+        visitor,
+        "deadletters.html",
+        groups=listed,
+        shown=SHOWN,
+        when=shown_in(engine.settings.zone),
+    )
 
 
 async def _selection(

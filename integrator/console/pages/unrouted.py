@@ -3,8 +3,9 @@
 The listing is ``GET /api/v1/events?unrouted=true`` (``messages.read``, narrowed by the
 person's clusters; an unrouted event lies in no cluster, so only who reads messages everywhere
 sees any). Routing is ``integrator.events_routing`` as ``POST /api/v1/events/route`` does it
-(``events.route`` for all clusters, a required reason), run while the page waits: a selection is
-at most ``MAX_BATCH`` events, which the service enforces.
+(``events.route`` for all clusters, a required reason), run while the page waits. So that the
+page never waits long, it routes at most ``ROUTED_HERE`` events at once; more (the service takes
+up to ``MAX_BATCH``) is a job of the API or the CLI, which the refusal says.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, Forbidden
+from integrator.console.moments import shown_in
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.events_routing import (
-    MAX_BATCH,
     EventsRefused,
     RouteRequest,
     build_event_filter,
@@ -36,6 +37,7 @@ NAV: Final = [NavItem("/events/unrouted", "nav.unrouted", P.MESSAGES_READ)]
 Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
 Router_ = Annotated[Visitor, Depends(needs(P.EVENTS_ROUTE))]
 SHOWN: Final = 200
+ROUTED_HERE: Final = 500
 
 
 @router.get("/events/unrouted")
@@ -55,7 +57,8 @@ async def unrouted(request: Request, visitor: Reader) -> Response:
         events=events,
         providers=providers,
         shown=SHOWN,
-        max_batch=MAX_BATCH,
+        max_batch=ROUTED_HERE,
+        when=shown_in(engine.settings.zone),
     )
 
 
@@ -64,7 +67,7 @@ async def route(
     request: Request,
     visitor: Router_,
     reason: Annotated[str, Form(max_length=1000)],
-    ids: Annotated[list[str], Form(max_length=MAX_BATCH)] = [],  # noqa: B006 (FastAPI copies it)
+    ids: Annotated[list[str], Form(max_length=ROUTED_HERE)] = [],  # noqa: B006 (FastAPI copies it)
     provider: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
     """Route the chosen events, or a provider's, to the destinations that serve them now."""
@@ -80,6 +83,13 @@ async def route(
     try:
         wanted = wanted.checked(engine.settings)
         selected = await select_events(engine.store, engine.settings, wanted)
+        if len(selected) > ROUTED_HERE:
+            raise EventsRefused(
+                "provider",
+                f"{len(selected)} events: the console routes at most {ROUTED_HERE} at once; "
+                "narrow it, or route them with POST /api/v1/events/route or "
+                "`integrator events route`",
+            )
         results = await route_in_engine(engine, selected, wanted)
     except EventsRefused as exc:
         raise BadInput(str(exc)) from None
