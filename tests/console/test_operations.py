@@ -19,7 +19,7 @@ from tests.console.conftest import new_context, screenshot, sign_in
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 
 @pytest.fixture
@@ -29,6 +29,11 @@ def page(browser: Browser, live: LiveEngine) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+def _see(locator: Locator) -> None:
+    """Wait until the page shows ``locator`` (a page after a click may still be loading)."""
+    locator.first.wait_for(state="visible")
 
 
 def _referral(provider: str = "ziekenhuis-noord") -> dict[str, Any]:
@@ -61,7 +66,7 @@ def test_a_viewer_sees_no_change_buttons_and_a_forged_post_is_refused(
     viewer = live.person("vera@example.org", Grant(Role.VIEWER, "CARD"))
     sign_in(page, viewer)
     page.goto("/destinations")
-    assert page.get_by_role("link", name="noord").is_visible()
+    _see(page.get_by_role("link", name="noord"))
     assert page.get_by_role("link", name="zuid").count() == 0  # another cluster
     assert page.get_by_role("link", name="Add a destination").count() == 0
     page.get_by_role("link", name="noord").click()
@@ -107,9 +112,9 @@ def test_an_operator_edits_pauses_tests_and_rolls_back_a_destination(
     page.get_by_label("Name", exact=True).fill("")
     page.get_by_label("Port").fill("twenty")
     page.get_by_role("button", name="Save").click()
-    assert page.locator("#form-refused").is_visible()
+    _see(page.locator("#form-refused"))
     assert "integer" in page.locator("#port-error").inner_text()
-    assert page.locator("#name-error").is_visible()
+    _see(page.locator("#name-error"))
     assert page.get_by_label("Port").get_attribute("aria-invalid") == "true"
     assert page.get_by_label("Port").input_value() == "twenty"
     screenshot(page, "destination-form-errors")
@@ -146,7 +151,7 @@ def test_an_operator_edits_pauses_tests_and_rolls_back_a_destination(
 
     # History with diffs, and a rollback to the first revision.
     page.get_by_role("link", name="History").click()
-    assert page.locator("ins", has_text="ref-v1").count() >= 1
+    _see(page.locator("ins", has_text="ref-v1"))
     screenshot(page, "destination-history")
     first = page.locator("#revision-1")
     first.get_by_label("Reason").fill("back to how it was")
@@ -161,8 +166,8 @@ def test_an_operator_edits_pauses_tests_and_rolls_back_a_destination(
     assert "destination.rollback" in actions
 
     page.goto("/versions")
-    assert page.locator("#version-ref-v1").get_by_text("days left").is_visible()
-    assert page.locator("#version-ref-v2").get_by_role("link", name="noord").is_visible()
+    _see(page.locator("#version-ref-v1").get_by_text("days left"))
+    _see(page.locator("#version-ref-v2").get_by_role("link", name="noord"))
     screenshot(page, "versions")
 
 
@@ -190,7 +195,7 @@ def test_support_resends_and_discards_dead_letters_and_routes_unrouted_events(
     screenshot(page, "deadletters-confirm")
     page.get_by_label("Reason").fill("receiver fixed")
     page.get_by_role("button", name="Resend 1 message(s)").click()
-    assert page.get_by_role("cell", name="resent", exact=True).is_visible()
+    _see(page.get_by_role("cell", name="resent", exact=True))
     assert live.call(live.engine.wait_settled(timeout=20))
 
     # Discard the other one.
@@ -199,7 +204,7 @@ def test_support_resends_and_discards_dead_letters_and_routes_unrouted_events(
     group.get_by_role("button", name="Discard selected…").click()
     page.get_by_label("Reason").fill("sent by hand")
     page.get_by_role("button", name=re.compile(r"Discard \d message")).click()
-    assert page.get_by_role("cell", name="discarded", exact=True).count() >= 1
+    _see(page.get_by_role("cell", name="discarded", exact=True))
     actions = [a for a, _ in live.audit_actions(f"person:{support.email}")]
     assert "deadletter.discard" in actions
 
@@ -207,7 +212,7 @@ def test_support_resends_and_discards_dead_letters_and_routes_unrouted_events(
     event = _referral("kliniek-west")
     _submit(live, event)
     page.goto("/events/unrouted")
-    assert page.get_by_role("cell", name="kliniek-west").is_visible()
+    _see(page.get_by_role("cell", name="kliniek-west"))
     screenshot(page, "unrouted")
     live.call(
         live.engine.admin.patch(
@@ -239,11 +244,11 @@ def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
     page.goto("/people")
     screenshot(page, "people")
     page.get_by_role("link", name="Nina").click()
-    assert page.get_by_text("viewer@CARD").first.is_visible()
+    _see(page.get_by_text("viewer@CARD"))
     page.get_by_label("Role 2").select_option("resend")
     page.get_by_label("Cluster 2").fill("CARD")
     page.get_by_role("button", name="Save roles").click()
-    assert page.get_by_text("resend@CARD").first.is_visible()
+    _see(page.get_by_text("resend@CARD"))
     screenshot(page, "person")
 
     page.goto("/tokens")
@@ -254,14 +259,15 @@ def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
     assert len(secret) > 20
     screenshot(page, "token-created")
     page.get_by_role("link", name="Back to the tokens").click()
+    page.wait_for_url(re.compile(r"/tokens$"))
     assert secret not in page.content()  # shown once only
     page.get_by_label("Reason").first.fill("test over")
     page.get_by_role("button", name="Revoke").first.click()
-    assert page.get_by_role("cell", name="revoked").is_visible()
+    _see(page.get_by_role("cell", name="revoked"))
     screenshot(page, "tokens")
 
     page.goto("/audit?action=person.invite")
-    assert page.get_by_role("cell", name="person:nina@example.org").is_visible()
+    _see(page.get_by_role("cell", name="person:nina@example.org"))
     screenshot(page, "audit")
     export = page.get_by_role("link", name="Export these entries as CSV").get_attribute("href")
     csv = page.request.get(export or "")
@@ -270,7 +276,7 @@ def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
 
     page.get_by_label("BSN of the patient").fill("999999990")
     page.get_by_role("button", name="Search by BSN").click()
-    assert page.get_by_text("Searched by BSN").is_visible()
+    _see(page.get_by_text("Searched by BSN"))
     assert "999999990" not in page.url and "999999990" not in page.content()
     actions = [a for a, _ in live.audit_actions(f"person:{admin.email}")]
     for action in ("person.invite", "person.grants", "token.create", "token.revoke"):
