@@ -250,6 +250,8 @@ def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
     page.get_by_role("button", name="Save roles").click()
     _see(page.get_by_text("resend@CARD"))
     screenshot(page, "person")
+    page.get_by_role("button", name="Send the invitation again").click()
+    assert link != page.get_by_label("Invitation link").input_value()  # a new one
 
     page.goto("/tokens")
     page.get_by_label("Name", exact=True).fill("lab-feed")
@@ -279,6 +281,7 @@ def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
     _see(page.get_by_text("Searched by BSN"))
     assert "999999990" not in page.url and "999999990" not in page.content()
     actions = [a for a, _ in live.audit_actions(f"person:{admin.email}")]
-    for action in ("person.invite", "person.grants", "token.create", "token.revoke"):
+    for action in ("person.invite", "person.grants", "person.reinvite", "token.create"):
         assert action in actions
-    assert "audit.export" in actions and "patient_data.view" in actions
+    assert "token.revoke" in actions and "audit.export" in actions
+    assert "patient_data.view" in actions
