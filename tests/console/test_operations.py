@@ -91,6 +91,23 @@ def test_a_viewer_sees_no_change_buttons_and_a_forged_post_is_refused(
     )
     assert genuine.status == 403
     assert _state(live, "noord") is True
+    # Every other change of these pages is refused to a viewer the same way.
+    for path, fields in (
+        ("/destinations/noord/edit", {"name": "forged"}),
+        ("/destinations/noord/rollback", {"revision": "1", "reason": "forged"}),
+        ("/destinations/noord/test", {}),
+        ("/destinations-new", {"id": "forged"}),
+        ("/deadletters/confirm", {"ids": "x", "action": "discard"}),
+        ("/deadletters/resend", {"ids": "x", "reason": "forged"}),
+        ("/deadletters/discard", {"ids": "x", "reason": "forged"}),
+        ("/events/route", {"provider": "x", "reason": "forged"}),
+        ("/people/invite", {"email": "eve@example.org", "role": "admin"}),
+        ("/tokens", {"name": "forged", "role": "admin"}),
+    ):
+        answer = page.request.post(
+            path, form={**fields, "csrf": _csrf(page)}, headers={"Origin": live.url}
+        )
+        assert answer.status == 403, path
     assert not [a for a, _ in live.audit_actions(f"person:{viewer.email}") if "destination" in a]
 
 

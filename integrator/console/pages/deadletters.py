@@ -27,7 +27,7 @@ from deadletter import (
     select_for_resend,
 )
 from integrator.access.permissions import Permission
-from integrator.console.errors import BadInput, NotFound
+from integrator.console.errors import BadInput, Forbidden, NotFound
 from integrator.console.moments import shown_in
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
@@ -41,6 +41,8 @@ P = Permission
 router = APIRouter()
 NAV: Final = [NavItem("/deadletters", "nav.deadletters", P.MESSAGES_READ)]
 Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
+Resender = Annotated[Visitor, Depends(needs(P.MESSAGES_RESEND))]
+Discarder = Annotated[Visitor, Depends(needs(P.DEADLETTERS_DISCARD))]
 SHOWN: Final = 500
 ACTIONS: Final = {"resend": P.MESSAGES_RESEND, "discard": P.DEADLETTERS_DISCARD}
 
@@ -104,6 +106,8 @@ async def _selection(
 async def confirm(request: Request, visitor: Reader, action: Action, ids: Ids) -> Response:
     """The count, and for a resend what would happen to each; nothing is done yet."""
     engine = engine_of(request)
+    if not visitor.may_somewhere(ACTIONS[action]):
+        raise Forbidden()
     messages = await _selection(engine, visitor, ACTIONS[action], ids)
     planned: list[dict[str, Any]] = []
     if action == "resend":
@@ -126,7 +130,7 @@ async def confirm(request: Request, visitor: Reader, action: Action, ids: Ids) -
 
 @router.post("/deadletters/resend")
 async def resend(
-    request: Request, visitor: Reader, ids: Ids, reason: Annotated[str, Form(max_length=1000)]
+    request: Request, visitor: Resender, ids: Ids, reason: Annotated[str, Form(max_length=1000)]
 ) -> Response:
     engine = engine_of(request)
     messages = await _selection(engine, visitor, P.MESSAGES_RESEND, ids)
@@ -142,7 +146,7 @@ async def resend(
 
 @router.post("/deadletters/discard")
 async def discard_letters(
-    request: Request, visitor: Reader, ids: Ids, reason: Annotated[str, Form(max_length=1000)]
+    request: Request, visitor: Discarder, ids: Ids, reason: Annotated[str, Form(max_length=1000)]
 ) -> Response:
     engine = engine_of(request)
     messages = await _selection(engine, visitor, P.DEADLETTERS_DISCARD, ids)
