@@ -182,6 +182,22 @@ def test_an_operator_edits_pauses_tests_and_rolls_back_a_destination(
         assert action in actions
     assert "destination.rollback" in actions
 
+    # A new destination, first in a cluster the operator may not put it in.
+    page.goto("/destinations")
+    page.get_by_role("link", name="Add a destination").click()
+    page.get_by_label("Id", exact=True).fill("west")
+    page.get_by_label("Name", exact=True).fill("West")
+    page.get_by_label("Cluster").fill("LAB")
+    page.get_by_label("Host").fill("127.0.0.1")
+    page.get_by_label("Port").fill(str(live.receivers["zuid"].port))
+    page.get_by_label("Message version for referral").select_option("ref-v2")
+    page.get_by_role("button", name="Save").click()
+    assert "cluster LAB" in page.locator("#cluster-error").inner_text()
+    page.get_by_label("Cluster").fill("CARD")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/destinations/west\?saved=1"))
+    assert "destination.add" in [a for a, _ in live.audit_actions(f"person:{operator.email}")]
+
     page.goto("/versions")
     _see(page.locator("#version-ref-v1").get_by_text("days left"))
     _see(page.locator("#version-ref-v2").get_by_role("link", name="noord"))

@@ -9,7 +9,7 @@ beside its field; the form keeps what the person typed.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -25,7 +25,7 @@ from integrator.console.destination_form import (
 )
 from integrator.console.errors import BadInput, Forbidden, NotFound
 from integrator.console.pages.destinations import destination_context, require_destination
-from integrator.console.render import page
+from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
@@ -35,7 +35,7 @@ from integrator.presenters import versions_table
 
 P = Permission
 router = APIRouter()
-NAV: list[Any] = []
+NAV: Final[list[NavItem]] = []  # reached from the destinations pages
 Operator = Annotated[Visitor, Depends(needs(P.DESTINATIONS_WRITE))]
 Tester = Annotated[Visitor, Depends(needs(P.DESTINATIONS_TEST))]
 Reason = Annotated[str, Form(max_length=1000)]
