@@ -17,7 +17,9 @@ from typing import Any
 from integrator.presenters import audit_view
 from integrator.search import build_filter
 from integrator.settings import Settings
-from integrator.store import AuditCheck, AuditFilter, AuditRecord
+from integrator.store import AuditCheck, AuditFilter, AuditRecord, Store
+
+EXPORT_ACTION = "audit.export"
 
 CSV_COLUMNS = ("id", "at", "actor", "action", "target", "reason", "details", "hash")
 
@@ -68,6 +70,28 @@ def audit_csv(entries: Iterable[AuditRecord], zone: tzinfo | None = None) -> str
         view["details"] = json.dumps(view["details"], ensure_ascii=False, separators=(",", ":"))
         writer.writerow({column: _cell(view[column]) for column in CSV_COLUMNS})
     return out.getvalue()
+
+
+async def export_audit(
+    store: Store,
+    flt: AuditFilter,
+    *,
+    actor: str,
+    terms: dict[str, str | None],
+    limit: int,
+    offset: int = 0,
+) -> str:
+    """The entries ``flt`` finds as CSV; the export itself is audited (``audit.export``, with
+    its terms and how many entries it held), whichever front door asked for it."""
+    entries = await store.list_audit(flt, limit=limit, offset=offset)
+    given = {name: value for name, value in terms.items() if value is not None}
+    await store.add_audit(
+        actor,
+        EXPORT_ACTION,
+        "audit.csv",
+        details={"terms": given, "limit": limit, "offset": offset, "rows": len(entries)},
+    )
+    return audit_csv(entries)
 
 
 def check_view(check: AuditCheck) -> dict[str, Any]:

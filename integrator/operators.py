@@ -104,6 +104,15 @@ class MissingKeys(ConfigurationError):
         )
 
 
+class DefinitionRefused(ConfigurationError):
+    """A definition the engine would refuse; ``problems`` names each key and rule as data, so a
+    form can show every one beside its field without reading the message text."""
+
+    def __init__(self, error: DestinationFileError) -> None:
+        self.problems = error.problems
+        super().__init__(str(error))
+
+
 @dataclass(frozen=True)
 class Change:
     destination_id: str
@@ -562,7 +571,7 @@ class DestinationAdmin:
             keeps_versions = current is not None and current.messages == config.messages
             version_warnings(config, today=self._today(), source=source, in_service=keeps_versions)
         except DestinationFileError as exc:
-            raise ConfigurationError(str(exc)) from None
+            raise DefinitionRefused(exc) from None
         return config
 
     async def _write(

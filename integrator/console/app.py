@@ -20,13 +20,29 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from integrator.console.errors import install_error_pages
-from integrator.console.pages import auth, dashboard, invitation, message, messages
+from integrator.console.pages import (
+    audit,
+    auth,
+    dashboard,
+    deadletters,
+    destination_changes,
+    destinations,
+    invitation,
+    message,
+    messages,
+    people,
+    tokens,
+    unrouted,
+    versions,
+)
 from integrator.console.render import NavItem
 from integrator.engine import Engine
 
 STATIC: Final = Path(__file__).parent / "static"
 
-PAGES: Final = (auth, invitation, dashboard, messages, message)
+OPERATIONS: Final = (destinations, destination_changes, versions, deadletters, unrouted, audit)
+ADMINISTRATION: Final = (people, tokens)
+PAGES: Final = (auth, invitation, dashboard, messages, message, *OPERATIONS, *ADMINISTRATION)
 """Every group of pages, in the order of the navigation."""
 
 SECURITY_HEADERS: Final = {

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from integrator.console import i18n_ops
+
 LANGUAGES: Final = ("nl", "en")
 DEFAULT: Final = "nl"
 COOKIE: Final = "integrator-lang"
@@ -158,6 +160,7 @@ EN: Final[dict[str, str]] = {
     "message.resend.diff": "Differences between what was sent and what would be sent",
     "message.resend.before": "Sent",
     "message.resend.after": "Would send",
+    **i18n_ops.EN,
 }
 
 NL: Final[dict[str, str]] = {
@@ -303,6 +306,7 @@ NL: Final[dict[str, str]] = {
     "message.resend.diff": "Verschillen tussen wat verstuurd is en wat verstuurd zou worden",
     "message.resend.before": "Verstuurd",
     "message.resend.after": "Zou versturen",
+    **i18n_ops.NL,
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrator.audit import audit_csv, build_audit_filter
+from integrator.audit import build_audit_filter, export_audit
 from integrator.engine import Engine
 from integrator.http.bodies import PageLimit, PageOffset
 from integrator.http.deps import EngineDep, Limit, Offset
@@ -26,8 +26,6 @@ from integrator.search import BadSearch
 from integrator.store import AuditFilter
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
-
-EXPORT_ACTION = "audit.export"
 
 Text = Annotated[str | None, Query(max_length=256)]
 Moment = Annotated[
@@ -122,16 +120,11 @@ async def audit_csv_export(
         "until": until,
     }
     flt = _filter(engine, **terms)
-    entries = await engine.store.list_audit(flt, limit=limit, offset=offset)
-    given = {name: value for name, value in terms.items() if value is not None}
-    await engine.store.add_audit(
-        scope.actor,
-        EXPORT_ACTION,
-        "audit.csv",
-        details={"terms": given, "limit": limit, "offset": offset, "rows": len(entries)},
+    text = await export_audit(
+        engine.store, flt, actor=scope.actor, terms=terms, limit=limit, offset=offset
     )
     return Response(
-        audit_csv(entries),
+        text,
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": 'attachment; filename="audit.csv"'},
     )

@@ -1,0 +1,47 @@
+"""Grants as the people and tokens forms send them: rows of a role and a cluster.
+
+A blank row is no grant; a blank cluster is all clusters. Whether a grant may be given is
+``AccessService``'s to decide; an unknown role or a blank cluster is refused by
+``parse_grant``, whose message names the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import zip_longest
+from typing import Final
+
+from integrator.access.errors import AccessDenied
+from integrator.access.permissions import Grant, parse_grant
+from integrator.console.errors import BadInput
+
+GRANT_ROWS: Final = 6
+"""How many role-and-cluster rows a form offers."""
+
+
+class Refusal(ValueError):
+    """A grant row that cannot be read."""
+
+
+class NotAllowed(BadInput):
+    """The service refused because of who is asking: a 403 that says which grant."""
+
+    status = 403
+    title_key = "error.forbidden.title"
+
+
+def grants_of(roles: Sequence[str], clusters: Sequence[str]) -> list[Grant]:
+    grants: list[Grant] = []
+    for role, cluster in zip_longest(roles, clusters, fillvalue=""):
+        if not role.strip():
+            continue
+        try:
+            grants.append(parse_grant(role.strip(), cluster.strip() or None))
+        except ValueError as exc:
+            raise Refusal(str(exc)) from None
+    return grants
+
+
+def refusal(exc: Exception) -> BadInput:
+    """The page for a refusal of the access service, with its message."""
+    return NotAllowed(str(exc)) if isinstance(exc, AccessDenied) else BadInput(str(exc))

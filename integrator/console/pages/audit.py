@@ -1,0 +1,193 @@
+"""The audit trail: search it, read it, export it as CSV.
+
+The same calls as ``/api/v1/audit`` (``audit.build_audit_filter``, ``Store.list_audit``), with
+its permission for all clusters (the trail spans every cluster): ``audit.read`` to search and
+read, ``reports.export`` for the CSV, whose export is audited by ``audit.export_audit``. A
+patient is searched by BSN only in a POST body, never a URL; that search is itself audited
+(``patient_data.view``) as the API audits it, and the BSN is never shown back.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response
+
+from integrator.access.permissions import Permission
+from integrator.audit import build_audit_filter, export_audit
+from integrator.console.errors import BadInput, Forbidden
+from integrator.console.moments import shown_in
+from integrator.console.render import NavItem, page
+from integrator.console.session import engine_of
+from integrator.console.visitor import Visitor, needs
+from integrator.http.patient import record_view
+from integrator.presenters import audit_view
+from integrator.search import BadSearch
+
+P = Permission
+router = APIRouter()
+NAV: Final = [NavItem("/audit", "nav.audit", P.AUDIT_READ)]
+PAGE: Final = 100
+EXPORT_LIMIT: Final = 1000
+TERMS: Final = ("actor", "action", "target", "message", "destination", "since", "until")
+
+Term = Annotated[str, Query(max_length=256)]
+FormTerm = Annotated[str, Form(max_length=256)]
+
+
+async def _everywhere(permission: Permission, visitor: Visitor) -> Visitor:
+    if not visitor.may(permission):  # the trail lies in no cluster: all of them, as the API
+        raise Forbidden()
+    return visitor
+
+
+async def _auditor(visitor: Annotated[Visitor, Depends(needs(P.AUDIT_READ))]) -> Visitor:
+    return await _everywhere(P.AUDIT_READ, visitor)
+
+
+async def _exporter(visitor: Annotated[Visitor, Depends(needs(P.REPORTS_EXPORT))]) -> Visitor:
+    return await _everywhere(P.REPORTS_EXPORT, visitor)
+
+
+Auditor = Annotated[Visitor, Depends(_auditor)]
+Exporter = Annotated[Visitor, Depends(_exporter)]
+
+
+async def _search(
+    request: Request, visitor: Visitor, terms: dict[str, str], bsn: str, offset: int
+) -> Response:
+    engine = engine_of(request)
+    given = {name: value.strip() or None for name, value in terms.items()}
+    try:
+        flt = build_audit_filter(engine.settings, bsn=bsn.strip() or None, **given)
+    except BadSearch as exc:
+        return page(
+            request,
+            visitor,
+            "audit.html",
+            status=422,
+            terms=terms,
+            problem=(exc.field, exc.rule),
+            entries=[],
+            by_bsn=False,
+            offset=0,
+            more=None,
+            csv=None,
+            when=shown_in(engine.settings.zone),
+        )
+    found = await engine.store.list_audit(flt, limit=PAGE + 1, offset=offset)
+    if flt.bsn_hash is not None:
+        await record_view(
+            engine.store,
+            visitor.signed_in,
+            "audit.search",
+            view="audit.search",
+            bsn_hash=flt.bsn_hash,
+            found=min(len(found), PAGE),
+        )
+    query = {name: value for name, value in terms.items() if value}
+    more = None
+    if len(found) > PAGE and flt.bsn_hash is None:
+        more = "/audit?" + urlencode({**query, "offset": offset + PAGE})
+    return page(
+        request,
+        visitor,
+        "audit.html",
+        terms=terms,
+        problem=None,
+        entries=[audit_view(e, engine.settings.zone) for e in found[:PAGE]],
+        by_bsn=flt.bsn_hash is not None,
+        offset=offset,
+        more=more,
+        csv=None if flt.bsn_hash is not None else "/audit.csv?" + urlencode(query),
+        when=shown_in(engine.settings.zone),
+    )
+
+
+@router.get("/audit")
+async def audit(
+    request: Request,
+    visitor: Auditor,
+    actor: Term = "",
+    action: Term = "",
+    target: Term = "",
+    message: Term = "",
+    destination: Term = "",
+    since: Term = "",
+    until: Term = "",
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    terms = {
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "message": message,
+        "destination": destination,
+        "since": since,
+        "until": until,
+    }
+    return await _search(request, visitor, terms, "", offset)
+
+
+@router.post("/audit")
+async def audit_by_patient(
+    request: Request,
+    visitor: Auditor,
+    bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
+    actor: FormTerm = "",
+    action: FormTerm = "",
+    target: FormTerm = "",
+    message: FormTerm = "",
+    destination: FormTerm = "",
+    since: FormTerm = "",
+    until: FormTerm = "",
+) -> Response:
+    """The same search with a patient's BSN, which only ever travels in this body."""
+    terms = {
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "message": message,
+        "destination": destination,
+        "since": since,
+        "until": until,
+    }
+    return await _search(request, visitor, terms, bsn, 0)
+
+
+@router.get("/audit.csv")
+async def audit_csv_export(
+    request: Request,
+    visitor: Exporter,
+    actor: Term = "",
+    action: Term = "",
+    target: Term = "",
+    message: Term = "",
+    destination: Term = "",
+    since: Term = "",
+    until: Term = "",
+) -> Response:
+    engine = engine_of(request)
+    terms: dict[str, str | None] = {
+        "actor": actor or None,
+        "action": action or None,
+        "target": target or None,
+        "message": message or None,
+        "destination": destination or None,
+        "since": since or None,
+        "until": until or None,
+    }
+    try:
+        flt = build_audit_filter(engine.settings, **terms)
+    except BadSearch as exc:
+        raise BadInput(f"{exc.field}: {exc.rule}") from None
+    text = await export_audit(
+        engine.store, flt, actor=visitor.actor, terms=terms, limit=EXPORT_LIMIT
+    )
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="audit.csv"'},
+    )

@@ -1,0 +1,200 @@
+"""Destinations, changed: add, edit, pause and resume, send a test message, roll back.
+
+Each is the ``DestinationAdmin`` call the API route makes (``POST``/``PATCH``
+``/api/v1/destinations``, ``…/pause``, ``…/resume``, ``…/test``, ``…/rollback/{revision}``),
+within the person's clusters (``admin.within(scope.allows)``), recorded under ``person:<email>``.
+A refused definition comes back with each key's rule (``DefinitionRefused.problems``), shown
+beside its field; the form keeps what the person typed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from integrator.access.errors import AccessDenied
+from integrator.access.permissions import Permission
+from integrator.console.destination_form import (
+    DestinationForm,
+    changes_of,
+    definition_of_new,
+    form_from,
+    form_of,
+)
+from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.pages.destinations import destination_context, require_destination
+from integrator.console.render import NavItem, page
+from integrator.console.session import engine_of
+from integrator.console.visitor import Visitor, needs
+from integrator.engine import Engine
+from integrator.errors import PermanentError
+from integrator.operators import Change, DefinitionRefused, UnknownDestination
+from integrator.presenters import versions_table
+
+P = Permission
+router = APIRouter()
+NAV: Final[list[NavItem]] = []  # reached from the destinations pages
+Operator = Annotated[Visitor, Depends(needs(P.DESTINATIONS_WRITE))]
+Tester = Annotated[Visitor, Depends(needs(P.DESTINATIONS_TEST))]
+Reason = Annotated[str, Form(max_length=1000)]
+
+
+def _form_page(
+    request: Request,
+    visitor: Visitor,
+    engine: Engine,
+    form: DestinationForm,
+    *,
+    destination_id: str | None,
+    status: int = 200,
+) -> Response:
+    return page(
+        request,
+        visitor,
+        "destination_form.html",
+        status=status,
+        form=form,
+        destination_id=destination_id,
+        versions=versions_table(engine.today(), None),
+    )
+
+
+def _refused(form: DestinationForm, exc: Exception) -> DestinationForm:
+    """``form`` with the service's refusal beside the field it names."""
+    if isinstance(exc, DefinitionRefused):
+        for problem in exc.problems:
+            form.error(problem.key, problem.rule)
+    elif isinstance(exc, AccessDenied):
+        form.error("cluster", str(exc).removeprefix("cluster: "))
+    else:
+        form.error("", str(exc))
+    return form
+
+
+@router.get("/destinations-new")
+async def new_form(request: Request, visitor: Operator) -> Response:
+    engine = engine_of(request)
+    return _form_page(request, visitor, engine, form_of(None), destination_id=None)
+
+
+@router.post("/destinations-new")
+async def add(request: Request, visitor: Operator) -> Response:
+    engine = engine_of(request)
+    posted = await request.form()
+    form = form_from(posted)
+    admin = engine.admin.within(visitor.scope(P.DESTINATIONS_WRITE).allows)
+    reason = str(posted.get("reason") or "").strip() or None
+    try:
+        change = await admin.add(definition_of_new(form), actor=visitor.actor, reason=reason)
+    except (AccessDenied, PermanentError) as exc:
+        form = _refused(form, exc)
+        return _form_page(request, visitor, engine, form, destination_id=None, status=422)
+    return _saved(change)
+
+
+@router.get("/destinations/{destination_id}/edit")
+async def edit_form(request: Request, visitor: Operator, destination_id: str) -> Response:
+    engine = engine_of(request)
+    require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
+    context = await destination_context(engine, destination_id)
+    form = form_of(context["config"])
+    return _form_page(request, visitor, engine, form, destination_id=destination_id)
+
+
+@router.post("/destinations/{destination_id}/edit")
+async def edit(request: Request, visitor: Operator, destination_id: str) -> Response:
+    engine = engine_of(request)
+    require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
+    posted = await request.form()
+    form = form_from(posted)
+    admin = engine.admin.within(visitor.scope(P.DESTINATIONS_WRITE).allows)
+    reason = str(posted.get("reason") or "").strip() or None
+    try:
+        change = await admin.patch(
+            destination_id, changes_of(form), actor=visitor.actor, reason=reason
+        )
+    except UnknownDestination:
+        raise NotFound() from None
+    except (AccessDenied, PermanentError) as exc:
+        form = _refused(form, exc)
+        return _form_page(request, visitor, engine, form, destination_id=destination_id, status=422)
+    return _saved(change)
+
+
+@router.post("/destinations/{destination_id}/state")
+async def set_state(
+    request: Request,
+    visitor: Operator,
+    destination_id: str,
+    enabled: Annotated[bool, Form()],
+    reason: Reason,
+) -> Response:
+    """Pause or resume, as ``POST …/pause`` and ``…/resume``; the console asks why every time."""
+    engine = engine_of(request)
+    require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
+    if not reason.strip():
+        raise BadInput("a reason is required")
+    admin = engine.admin.within(visitor.scope(P.DESTINATIONS_WRITE).allows)
+    change = await _run(
+        admin.set_enabled(destination_id, enabled, actor=visitor.actor, reason=reason.strip())
+    )
+    return _saved(change)
+
+
+@router.post("/destinations/{destination_id}/rollback")
+async def rollback(
+    request: Request,
+    visitor: Operator,
+    destination_id: str,
+    revision: Annotated[int, Form(ge=1)],
+    reason: Reason,
+) -> Response:
+    engine = engine_of(request)
+    require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
+    if not reason.strip():
+        raise BadInput("a reason is required")
+    admin = engine.admin.within(visitor.scope(P.DESTINATIONS_WRITE).allows)
+    change = await _run(
+        admin.rollback(destination_id, revision, actor=visitor.actor, reason=reason.strip())
+    )
+    return _saved(change)
+
+
+@router.post("/destinations/{destination_id}/test")
+async def send_test(
+    request: Request,
+    visitor: Tester,
+    destination_id: str,
+    event_type: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """One test message (MSH-11 ``T``) on its own connection, and the receiver's ACK."""
+    engine = engine_of(request)
+    require_destination(engine, visitor, P.DESTINATIONS_TEST, destination_id)
+    try:
+        result = await engine.admin.test(destination_id, event_type or None, actor=visitor.actor)
+    except UnknownDestination:
+        raise NotFound() from None
+    except PermanentError as exc:
+        raise BadInput(str(exc)) from None
+    context = await destination_context(engine, destination_id)
+    return page(request, visitor, "destination.html", saved=None, test=result, **context)
+
+
+async def _run(call: Any) -> Change:
+    try:
+        change: Change = await call
+    except AccessDenied:
+        raise Forbidden() from None
+    except UnknownDestination:
+        raise NotFound() from None
+    except PermanentError as exc:
+        raise BadInput(str(exc)) from None
+    return change
+
+
+def _saved(change: Change) -> Response:
+    """Back to the destination, which shows the revision and the version notices."""
+    saved = f"?saved={change.revision}" if change.revision is not None else ""
+    return RedirectResponse(f"/destinations/{change.destination_id}{saved}", status_code=303)

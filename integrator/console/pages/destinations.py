@@ -1,0 +1,104 @@
+"""Destinations, read: the list, one destination, its history with diffs.
+
+The same service calls as ``GET /api/v1/destinations[/{id}[/history]]``
+(``DestinationAdmin.summaries``, ``view``, ``history``; the version notices of
+``catalog.version_warnings``), narrowed with the API's ``Scope`` for ``destinations.read``. The
+changes (add, edit, pause, test, rollback) are ``destination_changes``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+
+from integrator.access.permissions import Permission
+from integrator.catalog import version_warnings
+from integrator.console.errors import NotFound
+from integrator.console.moments import shown_in
+from integrator.console.render import NavItem, page
+from integrator.console.session import engine_of
+from integrator.console.visitor import Visitor, needs
+from integrator.engine import Engine
+from integrator.http.scope import cluster_of
+from integrator.operators import UnknownDestination
+
+P = Permission
+router = APIRouter()
+NAV: Final = [NavItem("/destinations", "nav.destinations", P.DESTINATIONS_READ)]
+Reader = Annotated[Visitor, Depends(needs(P.DESTINATIONS_READ))]
+
+
+def require_destination(
+    engine: Engine, visitor: Visitor, permission: Permission, destination_id: str
+) -> str | None:
+    """The destination's cluster, if ``visitor`` may use ``permission`` on it; as the API: 404
+    when they cannot even see it, 403 when they see it but lack ``permission`` there."""
+    scope = visitor.scope(permission)
+    scope.require_destination(
+        engine.catalog, destination_id, missing=HTTPException(status_code=404)
+    )
+    return cluster_of(engine.catalog, destination_id)
+
+
+@router.get("/destinations")
+async def destination_list(request: Request, visitor: Reader) -> Response:
+    engine = engine_of(request)
+    scope = visitor.scope(P.DESTINATIONS_READ)
+    rows = [
+        row
+        for row in await engine.admin.summaries()
+        if scope.allows(cluster_of(engine.catalog, row["id"]))
+    ]
+    return page(request, visitor, "destinations.html", rows=rows)
+
+
+async def destination_context(engine: Engine, destination_id: str) -> dict[str, Any]:
+    """What the destination page shows: the definition in service, its refusals, its notices."""
+    try:
+        view = await engine.admin.view(destination_id)
+    except UnknownDestination:
+        raise NotFound() from None
+    config = view.config
+    notices = (
+        version_warnings(config, today=engine.today(), source=view.file, in_service=True)
+        if config is not None
+        else []
+    )
+    return {
+        "view": view,
+        "config": config,
+        "cluster": config.cluster if config else None,
+        "problems": view.broken.problems if view.broken else (),
+        "notices": notices,
+    }
+
+
+@router.get("/destinations/{destination_id}")
+async def destination(
+    request: Request, visitor: Reader, destination_id: str, saved: int | None = None
+) -> Response:
+    engine = engine_of(request)
+    require_destination(engine, visitor, P.DESTINATIONS_READ, destination_id)
+    context = await destination_context(engine, destination_id)
+    return page(request, visitor, "destination.html", saved=saved, **context)
+
+
+@router.get("/destinations/{destination_id}/history")
+async def history(request: Request, visitor: Reader, destination_id: str) -> Response:
+    engine = engine_of(request)
+    cluster = require_destination(engine, visitor, P.DESTINATIONS_READ, destination_id)
+    try:
+        revisions = await engine.admin.history(destination_id)
+    except UnknownDestination:
+        raise NotFound() from None
+    return page(
+        request,
+        visitor,
+        "destination_history.html",
+        destination_id=destination_id,
+        cluster=cluster,
+        revisions=list(reversed(revisions)),
+        when=shown_in(engine.settings.zone),
+    )

@@ -1,0 +1,73 @@
+"""API tokens (admin): list, create (the token is shown this once), revoke.
+
+Each action is one ``AccessService`` call made as the signed-in admin, which decides whose
+token it is and which grants it may carry, and audits it under ``person:<email>``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from integrator.access.errors import AccessDenied, BadAccessInput
+from integrator.access.permissions import Permission, Role
+from integrator.console.errors import BadInput
+from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, refusal
+from integrator.console.render import NavItem, page
+from integrator.console.session import engine_of
+from integrator.console.visitor import Visitor, needs
+
+P = Permission
+router = APIRouter()
+NAV: Final = [NavItem("/tokens", "nav.tokens", P.TOKENS_MANAGE)]
+Admin = Annotated[Visitor, Depends(needs(P.TOKENS_MANAGE))]
+Reason = Annotated[str, Form(max_length=1000)]
+
+
+@router.get("/tokens")
+async def tokens(request: Request, visitor: Admin) -> Response:
+    engine = engine_of(request)
+    try:
+        listed = await engine.access.list_tokens(visitor.signed_in)
+    except (AccessDenied, BadAccessInput) as exc:
+        raise refusal(exc) from None
+    return page(request, visitor, "tokens.html", tokens=listed, roles=list(Role), rows=GRANT_ROWS)
+
+
+@router.post("/tokens")
+async def create(
+    request: Request,
+    visitor: Admin,
+    name: Annotated[str, Form(max_length=100)],
+    days: Annotated[str, Form(max_length=8)] = "",
+    reason: Reason = "",
+    role: Annotated[list[str], Form(max_length=GRANT_ROWS)] = [],  # noqa: B006
+    cluster: Annotated[list[str], Form(max_length=GRANT_ROWS)] = [],  # noqa: B006
+) -> Response:
+    engine = engine_of(request)
+    if days.strip() and not days.strip().isdigit():
+        raise BadInput("days: a whole number of days")
+    try:
+        token = await engine.access.create_token(
+            visitor.signed_in,
+            name.strip(),
+            grants_of(role, cluster),
+            expires_in=timedelta(days=int(days)) if days.strip() else None,
+            reason=reason.strip() or None,
+        )
+    except (AccessDenied, BadAccessInput, Refusal) as exc:
+        raise refusal(exc) from None
+    return page(request, visitor, "token_created.html", token=token)
+
+
+@router.post("/tokens/{token_id}/revoke")
+async def revoke(request: Request, visitor: Admin, token_id: str, reason: Reason) -> Response:
+    engine = engine_of(request)
+    try:
+        await engine.access.revoke_token(visitor.signed_in, token_id, reason=reason.strip() or None)
+    except (AccessDenied, BadAccessInput) as exc:
+        raise refusal(exc) from None
+    return RedirectResponse("/tokens", status_code=303)

@@ -1,0 +1,320 @@
+"""The operations and administration pages in a real browser against a running engine:
+destinations (form errors beside their fields, version warnings, pause, test message, history
+and rollback), versions, dead letters, unrouted events, the audit trail, people and tokens; and
+what a viewer may not see or do."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from integrator.access import Grant, Role
+from tests.conftest import load_sample
+from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.live import LiveEngine
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page
+
+
+@pytest.fixture
+def page(browser: Browser, live: LiveEngine) -> Iterator[Page]:
+    context = new_context(browser, live)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _see(locator: Locator) -> None:
+    """Wait until the page shows ``locator`` (a page after a click may still be loading)."""
+    locator.first.wait_for(state="visible")
+
+
+def _referral(provider: str = "ziekenhuis-noord") -> dict[str, Any]:
+    event = load_sample("referral")
+    event["event_id"] = str(uuid.uuid4())
+    event["zd_number"] = f"ZD{uuid.uuid4().int % 10**9:09d}"
+    event["provider"]["id"] = provider
+    return event
+
+
+def _submit(live: LiveEngine, event: dict[str, Any]) -> None:
+    """Submit as an upstream system does over HTTP, and wait until it is delivered or dead."""
+    live.call(live.engine.intake.submit(json.dumps(event), source="http"))
+    assert live.call(live.engine.wait_settled(timeout=20))
+
+
+def _state(live: LiveEngine, destination_id: str) -> bool:
+    return live.call(live.engine.admin.get(destination_id))[0].enabled
+
+
+def _csrf(page: Page) -> str:
+    headers = page.locator("body").get_attribute("hx-headers") or "{}"
+    token: str = json.loads(headers)["X-CSRF-Token"]
+    return token
+
+
+def test_a_viewer_sees_no_change_buttons_and_a_forged_post_is_refused(
+    page: Page, live: LiveEngine
+) -> None:
+    viewer = live.person("vera@example.org", Grant(Role.VIEWER, "CARD"))
+    sign_in(page, viewer)
+    page.goto("/destinations")
+    _see(page.get_by_role("link", name="noord"))
+    assert page.get_by_role("link", name="zuid").count() == 0  # another cluster
+    assert page.get_by_role("link", name="Add a destination").count() == 0
+    page.get_by_role("link", name="noord").click()
+    assert page.locator("#dest-state").inner_text() == "active"
+    for name in ("Edit", "Pause", "Send test message"):
+        assert page.get_by_role("link", name=name).count() == 0
+        assert page.get_by_role("button", name=name).count() == 0
+    screenshot(page, "destination-viewer")
+    assert page.goto("/destinations/zuid").status == 404  # outside the viewer's clusters
+    assert page.goto("/destinations-new").status == 403
+
+    page.goto("/destinations/noord")
+    form = {"enabled": "false", "reason": "forged"}
+    # Without the CSRF token: refused before the page runs.
+    no_token = page.request.post("/destinations/noord/state", form=form)
+    assert no_token.status == 403
+    # With the viewer's own token and origin: refused, the viewer may not pause.
+    genuine = page.request.post(
+        "/destinations/noord/state",
+        form={**form, "csrf": _csrf(page)},
+        headers={"Origin": live.url},
+    )
+    assert genuine.status == 403
+    assert _state(live, "noord") is True
+    # Every other change of these pages is refused to a viewer the same way.
+    for path, fields in (
+        ("/destinations/noord/edit", {"name": "forged"}),
+        ("/destinations/noord/rollback", {"revision": "1", "reason": "forged"}),
+        ("/destinations/noord/test", {}),
+        ("/destinations-new", {"id": "forged"}),
+        ("/deadletters/confirm", {"ids": "x", "action": "discard"}),
+        ("/deadletters/resend", {"ids": "x", "reason": "forged"}),
+        ("/deadletters/discard", {"ids": "x", "reason": "forged"}),
+        ("/events/route", {"provider": "x", "reason": "forged"}),
+        ("/people/invite", {"email": "eve@example.org", "role": "admin"}),
+        ("/tokens", {"name": "forged", "role": "admin"}),
+    ):
+        answer = page.request.post(
+            path, form={**fields, "csrf": _csrf(page)}, headers={"Origin": live.url}
+        )
+        assert answer.status == 403, path
+    assert not [a for a, _ in live.audit_actions(f"person:{viewer.email}") if "destination" in a]
+
+
+def test_an_operator_edits_pauses_tests_and_rolls_back_a_destination(
+    page: Page, live: LiveEngine
+) -> None:
+    operator = live.person(
+        "otto@example.org",
+        Grant(Role.DESTINATIONS, "CARD"),
+        Grant(Role.PREVIEW, "CARD"),
+    )
+    sign_in(page, operator)
+    page.goto("/destinations")
+    screenshot(page, "destinations")
+    page.get_by_role("link", name="noord").click()
+    page.get_by_role("link", name="Edit").click()
+
+    # An invalid edit: each refusal beside its own field, and what was typed kept.
+    page.get_by_label("Name", exact=True).fill("")
+    page.get_by_label("Port").fill("twenty")
+    page.get_by_role("button", name="Save").click()
+    _see(page.locator("#form-refused"))
+    assert "integer" in page.locator("#port-error").inner_text()
+    _see(page.locator("#name-error"))
+    assert page.get_by_label("Port").get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("Port").input_value() == "twenty"
+    screenshot(page, "destination-form-errors")
+
+    # A retired version is refused, naming its successor, beside its field.
+    page.get_by_label("Name", exact=True).fill("Noord")
+    page.get_by_label("Port").fill(str(live.receivers["noord"].port))
+    page.get_by_label("Message version for diagnostic request").select_option("orm-lfdv1")
+    page.get_by_role("button", name="Save").click()
+    assert "orm-v3" in page.locator("#messages-diagnostic_request-error").inner_text()
+
+    # A deprecated version is taken, with its sunset and successor shown.
+    page.get_by_label("Message version for diagnostic request").select_option("orm-v3")
+    page.get_by_label("Message version for referral").select_option("ref-v1")
+    page.get_by_label("Reason (goes into the history)").fill("receiver still on v1")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/destinations/noord\?saved=\d+"))
+    notice = page.locator(".notice").first.inner_text()
+    assert "ref-v1" in notice and "ref-v2" in notice and "sunset" in notice
+    screenshot(page, "destination-saved")
+
+    # Pause from the destination page, with a reason.
+    page.get_by_label("Reason").fill("receiver maintenance")
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_url(re.compile(r"/destinations/noord"))
+    assert page.locator("#dest-state").inner_text() == "paused"
+    assert _state(live, "noord") is False
+
+    # A test message goes out on its own connection; the receiver's ACK is shown.
+    page.get_by_role("button", name="Send test message").click()
+    assert page.locator("[data-figure=ack-code]").inner_text() == "AA"
+    assert "MSA|AA" in page.locator("#test-result pre").inner_text()
+    screenshot(page, "destination-test")
+
+    # History with diffs, and a rollback to the first revision.
+    page.get_by_role("link", name="History").click()
+    _see(page.locator("ins", has_text="ref-v1"))
+    screenshot(page, "destination-history")
+    first = page.locator("#revision-1")
+    first.get_by_label("Reason").fill("back to how it was")
+    first.get_by_role("button", name="Roll back to revision 1").click()
+    page.wait_for_url(re.compile(r"/destinations/noord\?saved=\d+"))
+    assert page.locator("#dest-state").inner_text() == "active"
+    assert live.call(live.engine.admin.get("noord"))[0].messages["referral"] == "ref-v2"
+
+    actions = [a for a, _ in live.audit_actions(f"person:{operator.email}")]
+    for action in ("destination.update", "destination.pause", "destination.test"):
+        assert action in actions
+    assert "destination.rollback" in actions
+
+    # A new destination, first in a cluster the operator may not put it in.
+    page.goto("/destinations")
+    page.get_by_role("link", name="Add a destination").click()
+    page.get_by_label("Id", exact=True).fill("west")
+    page.get_by_label("Name", exact=True).fill("West")
+    page.get_by_label("Cluster").fill("LAB")
+    page.get_by_label("Host").fill("127.0.0.1")
+    page.get_by_label("Port").fill(str(live.receivers["zuid"].port))
+    page.get_by_label("Message version for referral").select_option("ref-v2")
+    page.get_by_role("button", name="Save").click()
+    assert "cluster LAB" in page.locator("#cluster-error").inner_text()
+    page.get_by_label("Cluster").fill("CARD")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/destinations/west\?saved=1"))
+    assert "destination.add" in [a for a, _ in live.audit_actions(f"person:{operator.email}")]
+
+    page.goto("/versions")
+    _see(page.locator("#version-ref-v1").get_by_text("days left"))
+    _see(page.locator("#version-ref-v2").get_by_role("link", name="noord"))
+    screenshot(page, "versions")
+
+
+def test_support_resends_and_discards_dead_letters_and_routes_unrouted_events(
+    page: Page, live: LiveEngine
+) -> None:
+    support = live.person("sam@example.org", Grant(Role.RESEND), Grant(Role.VIEWER))
+    receiver = live.receivers["noord"]
+    receiver.ack_code = "AR"
+    try:
+        _submit(live, _referral())
+        _submit(live, _referral())
+    finally:
+        receiver.ack_code = "AA"
+    sign_in(page, support)
+    page.goto("/deadletters")
+    group = page.locator("section.group").first
+    assert group.get_by_role("checkbox").count() == 2
+    screenshot(page, "deadletters")
+
+    # Resend one of the two: counted, confirmed with a reason, done.
+    group.get_by_role("checkbox").nth(1).uncheck()
+    group.get_by_role("button", name="Resend selected…").click()
+    assert "1 message(s) selected; 1 would be resent" in page.locator("#confirm-count").inner_text()
+    screenshot(page, "deadletters-confirm")
+    page.get_by_label("Reason").fill("receiver fixed")
+    page.get_by_role("button", name="Resend 1 message(s)").click()
+    _see(page.get_by_role("cell", name="resent", exact=True))
+    assert live.call(live.engine.wait_settled(timeout=20))
+
+    # Discard the other one.
+    page.goto("/deadletters")
+    group = page.locator("section.group").first
+    group.get_by_role("button", name="Discard selected…").click()
+    page.get_by_label("Reason").fill("sent by hand")
+    page.get_by_role("button", name=re.compile(r"Discard \d message")).click()
+    _see(page.get_by_role("cell", name="discarded", exact=True))
+    actions = [a for a, _ in live.audit_actions(f"person:{support.email}")]
+    assert "deadletter.discard" in actions
+
+    # An event for a provider nobody serves, routed once a destination serves it.
+    event = _referral("kliniek-west")
+    _submit(live, event)
+    page.goto("/events/unrouted")
+    _see(page.get_by_role("cell", name="kliniek-west"))
+    screenshot(page, "unrouted")
+    live.call(
+        live.engine.admin.patch(
+            "noord", {"providers": ["ziekenhuis-noord", "kliniek-west"]}, actor="test"
+        )
+    )
+    page.get_by_label(f"Select event {event['event_id'][:8]}").check()
+    page.get_by_label("Reason").fill("kliniek west is now served by noord")
+    page.get_by_role("button", name="Route now").click()
+    assert "1 of 1 event(s) routed" in page.get_by_role("status").inner_text()
+    screenshot(page, "unrouted-done")
+
+
+def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
+    page: Page, live: LiveEngine
+) -> None:
+    admin = live.person("ada@example.org", Grant(Role.ADMIN), Grant(Role.REPORTS))
+    sign_in(page, admin)
+    page.goto("/people")
+    page.get_by_label("E-mail address").fill("nina@example.org")
+    page.get_by_label("Name").fill("Nina")
+    page.get_by_label("Role 1").select_option("viewer")
+    page.get_by_label("Cluster 1").fill("CARD")
+    page.get_by_role("button", name="Invite", exact=True).click()
+    link = page.get_by_label("Invitation link").input_value()
+    assert "/invitation#" in link
+    screenshot(page, "people-invited")
+
+    page.goto("/people")
+    screenshot(page, "people")
+    page.get_by_role("link", name="Nina").click()
+    _see(page.get_by_text("viewer@CARD"))
+    page.get_by_label("Role 2").select_option("resend")
+    page.get_by_label("Cluster 2").fill("CARD")
+    page.get_by_role("button", name="Save roles").click()
+    _see(page.get_by_text("resend@CARD"))
+    screenshot(page, "person")
+    page.get_by_role("button", name="Send the invitation again").click()
+    assert link != page.get_by_label("Invitation link").input_value()  # a new one
+
+    page.goto("/tokens")
+    page.get_by_label("Name", exact=True).fill("lab-feed")
+    page.get_by_label("Role 1").select_option("intake")
+    page.get_by_role("button", name="Create a token").click()
+    secret = page.get_by_label("Token", exact=True).input_value()
+    assert len(secret) > 20
+    screenshot(page, "token-created")
+    page.get_by_role("link", name="Back to the tokens").click()
+    page.wait_for_url(re.compile(r"/tokens$"))
+    assert secret not in page.content()  # shown once only
+    page.get_by_label("Reason").first.fill("test over")
+    page.get_by_role("button", name="Revoke").first.click()
+    _see(page.get_by_role("cell", name="revoked"))
+    screenshot(page, "tokens")
+
+    page.goto("/audit?action=person.invite")
+    _see(page.get_by_role("cell", name="person:nina@example.org"))
+    screenshot(page, "audit")
+    export = page.get_by_role("link", name="Export these entries as CSV").get_attribute("href")
+    csv = page.request.get(export or "")
+    assert csv.status == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert "person.invite" in csv.text()
+
+    page.get_by_label("BSN of the patient").fill("999999990")
+    page.get_by_role("button", name="Search by BSN").click()
+    _see(page.get_by_text("Searched by BSN"))
+    assert "999999990" not in page.url and "999999990" not in page.content()
+    actions = [a for a, _ in live.audit_actions(f"person:{admin.email}")]
+    for action in ("person.invite", "person.grants", "person.reinvite", "token.create"):
+        assert action in actions
+    assert "token.revoke" in actions and "audit.export" in actions
+    assert "patient_data.view" in actions
