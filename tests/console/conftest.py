@@ -79,6 +79,7 @@ def screenshot(page: Page, name: str) -> None:
     loaded = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
     assert [url for url in loaded if url.split("/", 3)[:3] != own] == [], name
     errors = [m.text for m in page.console_messages() if m.type == "error"]
-    assert [e for e in errors if "status of 40" not in e] == [], name
+    # A refusal the page shows on purpose (403, 404, 422 for a form's errors) is not a fault.
+    assert [e for e in errors if "the server responded with a status of 4" not in e] == [], name
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

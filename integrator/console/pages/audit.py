@@ -18,7 +18,6 @@ from fastapi.responses import Response
 from integrator.access.permissions import Permission
 from integrator.audit import build_audit_filter, export_audit
 from integrator.console.errors import BadInput, Forbidden
-from integrator.console.moments import shown_in
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -75,7 +74,6 @@ async def _search(
             offset=0,
             more=None,
             csv=None,
-            when=shown_in(engine.settings.zone),
         )
     found = await engine.store.list_audit(flt, limit=PAGE + 1, offset=offset)
     if flt.bsn_hash is not None:
@@ -102,7 +100,6 @@ async def _search(
         offset=offset,
         more=more,
         csv=None if flt.bsn_hash is not None else "/audit.csv?" + urlencode(query),
-        when=shown_in(engine.settings.zone),
     )
 
 

@@ -28,7 +28,6 @@ from deadletter import (
 )
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, Forbidden, NotFound
-from integrator.console.moments import shown_in
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -77,7 +76,6 @@ async def dead_letters(request: Request, visitor: Reader) -> Response:
         "deadletters.html",
         groups=listed,
         shown=SHOWN,
-        when=shown_in(engine.settings.zone),
     )
 
 

@@ -16,7 +16,6 @@ from fastapi.responses import Response
 from integrator.access.permissions import Permission
 from integrator.catalog import version_warnings
 from integrator.console.errors import NotFound
-from integrator.console.moments import shown_in
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -100,5 +99,4 @@ async def history(request: Request, visitor: Reader, destination_id: str) -> Res
         destination_id=destination_id,
         cluster=cluster,
         revisions=list(reversed(revisions)),
-        when=shown_in(engine.settings.zone),
     )

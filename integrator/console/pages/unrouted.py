@@ -18,7 +18,6 @@ from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, Forbidden
-from integrator.console.moments import shown_in
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -58,7 +57,6 @@ async def unrouted(request: Request, visitor: Reader) -> Response:
         providers=providers,
         shown=SHOWN,
         max_batch=ROUTED_HERE,
-        when=shown_in(engine.settings.zone),
     )
 
 
