@@ -18,6 +18,9 @@ from integrator.clock import Clock, SystemClock
 from integrator.delivery import DestinationRunner
 from integrator.events_routing import UnroutedGauge
 from integrator.intake import Intake
+from integrator.jobs import JobRegistry
+from integrator.lifecycle.daily import DailyPrune
+from integrator.lifecycle.retention import Retention
 from integrator.logging import get_logger
 from integrator.metrics import Metrics
 from integrator.operators import DestinationAdmin
@@ -60,6 +63,9 @@ class Engine:
         self._applying = asyncio.Lock()  # one change of destinations at a time
         self._admin: DestinationAdmin | None = None
         self._access: AccessService | None = None
+        # Batch jobs (resend): rows in the store, so they outlive a restart (integrator.jobs).
+        self.jobs = JobRegistry(lambda: self.store, self.clock)
+        self._daily_prune: DailyPrune | None = None
 
     # -- parts -------------------------------------------------------------------------------
     @property
@@ -147,6 +153,11 @@ class Engine:
                 self._start_destination(destination)
             else:
                 log.info("destination paused", destination=destination.id)
+        await self.jobs.recover(single_engine=self._store.backend == "sqlite")
+        self._daily_prune = DailyPrune(
+            self._store, Retention.from_settings(self.settings), self.clock
+        )
+        self._daily_prune.start()
         log.info(
             "engine started",
             destinations=len(catalog.destinations),
@@ -154,6 +165,11 @@ class Engine:
         )
 
     async def stop(self) -> None:
+        if self._daily_prune is not None:
+            await self._daily_prune.stop()
+            self._daily_prune = None
+        if self._store is not None:
+            await self.jobs.stop()  # marked interrupted while the store is still open
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None

@@ -53,6 +53,7 @@ def event_record(row: Row[Any]) -> EventRecord:
         source=row.source,
         payload=load_json(row.payload),
         bsn_hash=row.bsn_hash,
+        pruned_at=row.pruned_at,
     )
 
 
@@ -91,6 +92,7 @@ def message_record(row: Row[Any]) -> MessageRecord:
         zd_number=row.zd_number,
         event_type=row.event_type,
         resend_of=row.resend_of,
+        pruned_at=row.pruned_at,
     )
 
 

@@ -41,6 +41,7 @@ from integrator.store.destination_history import DestinationHistoryMixin
 from integrator.store.engine import create_engine
 from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
 from integrator.store.failures import guarded
+from integrator.store.jobs import JobsMixin
 from integrator.store.migrate import upgrade_to_head
 from integrator.store.people import PeopleMixin
 from integrator.store.records import (
@@ -65,6 +66,7 @@ from integrator.store.records import (
     ResendRecord,
     utc_now,
 )
+from integrator.store.retention import RetentionMixin
 from integrator.store.tables import (
     attempts,
     audit_log,
@@ -97,7 +99,7 @@ _UPDATE_AFTER_ATTEMPT = (
 )
 
 
-class Store(DestinationHistoryMixin, PeopleMixin):
+class Store(DestinationHistoryMixin, PeopleMixin, RetentionMixin, JobsMixin):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 
     def __init__(self, engine: AsyncEngine, target: Target, clock: Clock) -> None:
