@@ -308,6 +308,13 @@ class Engine:
         await self._amqp_intake.start()
 
     @property
+    def daily_prune(self) -> DailyPrune:
+        """The daily retention task (``integrator.lifecycle.daily``)."""
+        if self._daily_prune is None:
+            raise RuntimeError("engine not started")
+        return self._daily_prune
+
+    @property
     def recovery(self) -> RecoveryLeader | None:
         """The RabbitMQ recovery leader election (None on the embedded transport)."""
         return self._leader
