@@ -172,12 +172,16 @@ async def test_the_dry_run_makes_the_same_decision_and_changes_nothing(store: St
     assert len(await store.list_rejected()) == 1
 
     real = await prune(store, RETENTION, now=now, actor=ACTOR, batch=2)
-    assert real.counts == dry.counts == {
-        "messages": 4,  # three deliveries and the resend that resolved the dead letter
-        "dead_letters": 1,
-        "events": 4,  # the queued message's event stays
-        "rejected": 1,
-    }
+    assert (
+        real.counts
+        == dry.counts
+        == {
+            "messages": 4,  # three deliveries and the resend that resolved the dead letter
+            "dead_letters": 1,
+            "events": 4,  # the queued message's event stays
+            "rejected": 1,
+        }
+    )
 
 
 async def test_a_run_is_audited_once_and_the_chain_still_verifies(store: Store) -> None:
