@@ -13,6 +13,7 @@ from integrator.cli.audit import audit_app
 from integrator.cli.deadletter import deadletter_app
 from integrator.cli.destinations import destinations_app
 from integrator.cli.events import events_app
+from integrator.cli.lifecycle import backup_command, prune_command
 from integrator.cli.messages import messages_app
 from integrator.cli.resend import resend_command
 from integrator.cli.runtime import demo, receiver, run_command
@@ -40,6 +41,8 @@ app.command()(versions)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.command("prune")(prune_command)
+app.command("backup")(backup_command)
 
 
 def main() -> None:
