@@ -220,3 +220,15 @@ async def test_space_is_given_back(store: Store) -> None:
 def test_a_negative_period_is_refused_naming_the_field() -> None:
     with pytest.raises(ValueError, match="dead_letter_days"):
         Retention(dead_letter_days=-1)
+
+
+async def test_a_pruned_message_is_not_resent_saying_why(store: Store) -> None:
+    message = await stored(store, "delivered")
+    await prune(store, RETENTION, now=T0 + timedelta(days=100), actor=ACTOR)
+    pruned = await reread(store, message)
+    for mode in ("original", "remap"):
+        [result] = await resend(
+            store, [pruned], ResendRequest("GP called", "anna", mode=mode), SameBytes()
+        )
+        assert result.message is None
+        assert result.note is not None and "pruned on 2027-02-28" in result.note
