@@ -139,7 +139,8 @@ def _backup(src: sqlite3.Connection, target: Path, pages: int, progress: Progres
 
     def step(_status: int, remaining: int, total: int) -> None:
         nonlocal restarts, last_remaining, copied
-        if last_remaining is not None and remaining > last_remaining:
+        # A step that left no fewer pages to copy started over: the store changed under it.
+        if last_remaining is not None and remaining >= last_remaining:
             restarts += 1
             if restarts > RESTARTS_BEFORE_ONE_STEP:
                 raise _Restarted
