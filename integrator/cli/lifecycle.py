@@ -104,12 +104,13 @@ def backup_command(
     """Copy the SQLite store consistently while the engine runs, with its search key file.
     For PostgreSQL use pg_dump (docs/operators.md)."""
     from integrator.errors import IntegratorError
-    from integrator.lifecycle.backup import backup_sqlite
+    from integrator.lifecycle.backup import plan_backup, run_backup
 
     settings = load_settings()
     try:
+        plan = plan_backup(settings.database_url, file, force=force)
         with progress_bar(0, quiet=quiet or as_json, label="copying pages") as advance:
-            report = backup_sqlite(settings.database_url, file, force=force, progress=advance)
+            report = run_backup(plan, progress=advance)
     except IntegratorError as exc:
         fail(str(exc), exc.exit_code)
     if as_json:

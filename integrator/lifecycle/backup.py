@@ -80,15 +80,21 @@ def sqlite_path(database_url: str) -> Path:
     return Path(url.database or "").expanduser()
 
 
-def backup_sqlite(
-    database_url: str, target: Path, *, force: bool = False, progress: Progress | None = None
-) -> BackupReport:
-    """Copy the store at ``database_url`` to ``target`` (and its key file beside it)."""
+@dataclass(frozen=True, slots=True)
+class BackupPlan:
+    """A backup checked and ready to run: every refusal is made before any page is copied."""
+
+    source: Path
+    target: Path
+    key_source: Path | None
+    key_target: Path
+
+
+def plan_backup(database_url: str, target: Path, *, force: bool = False) -> BackupPlan:
     source = sqlite_path(database_url)
     if not source.is_file():
         raise BackupFailed(f"no store at {source} (set INTEGRATOR_DATABASE_URL to the engine's)")
     target = target.expanduser()
-    key_source = key_file_for(database_url)
     key_target = target.with_name(target.name + KEY_SUFFIX)
     if target.resolve() == source.resolve():
         raise BackupRefused("FILE is the store itself; give another path")
@@ -98,7 +104,12 @@ def backup_sqlite(
                 raise BackupRefused(f"{path} exists; --force replaces it")
     if not target.parent.is_dir():
         raise BackupRefused(f"{target.parent} is not a directory")
-    partial = target.with_name(target.name + ".partial")
+    return BackupPlan(source, target, key_file_for(database_url), key_target)
+
+
+def run_backup(plan: BackupPlan, *, progress: Progress | None = None) -> BackupReport:
+    """Copy the store, then its key file beside the copy."""
+    partial = plan.target.with_name(plan.target.name + ".partial")
     with contextlib.suppress(FileNotFoundError):
         partial.unlink()
     try:
@@ -106,18 +117,25 @@ def backup_sqlite(
         os.close(
             os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
         )
-        pages = _copy(source, partial, progress)
-        os.replace(partial, target)
+        pages = _copy(plan.source, partial, progress)
+        os.replace(partial, plan.target)
         copied_key = None
-        if key_source is not None and key_source.exists():
-            _copy_key(key_source, key_target)
-            copied_key = key_target
+        if plan.key_source is not None and plan.key_source.exists():
+            _copy_key(plan.key_source, plan.key_target)
+            copied_key = plan.key_target
     except (sqlite3.Error, OSError) as exc:
         raise BackupFailed(f"backup failed: {type(exc).__name__}: {exc}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
-    return BackupReport(target, pages, copied_key)
+    return BackupReport(plan.target, pages, copied_key)
+
+
+def backup_sqlite(
+    database_url: str, target: Path, *, force: bool = False, progress: Progress | None = None
+) -> BackupReport:
+    """Copy the store at ``database_url`` to ``target`` (and its key file beside it)."""
+    return run_backup(plan_backup(database_url, target, force=force), progress=progress)
 
 
 def _copy(source: Path, target: Path, progress: Progress | None) -> int:
