@@ -140,3 +140,40 @@ async def test_an_unknown_job_is_404(tmp_path: Path, receiver: MllpReceiver) -> 
         assert answer.status_code == 404 and answer.json()["detail"] == "no job with that id"
     finally:
         await engine.stop()
+
+
+async def test_a_running_jobs_progress_is_in_the_store_for_other_engines(site: Site) -> None:
+    clock = ManualClock(NOW)
+    own_store, other_store = await site.open(clock.now), await site.open(clock.now)
+    registry = JobRegistry(lambda: own_store, clock)
+    other = JobRegistry(lambda: other_store, clock)
+    release = asyncio.Event()
+
+    async def two_of_four(job: Job) -> list[dict[str, Any]]:
+        job.done = 2
+        await release.wait()
+        job.done = 4
+        return [{"outcome": "resent"}]
+
+    try:
+        job = await registry.start("resend", 4, two_of_four, clusters=frozenset({"noord", None}))
+        seen = await other.get(job.id)
+        assert seen is not None and seen.state == "running" and seen.total == 4
+        for _ in range(100):  # the progress is written within a second or so
+            seen = await other.get(job.id)
+            assert seen is not None
+            if seen.done == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert seen.done == 2 and seen.state == "running"
+        assert seen.clusters == frozenset({"noord", None})
+        release.set()
+        await registry.wait()
+        seen = await other.get(job.id)
+        assert seen is not None and seen.state == "done" and seen.done == 4
+        assert seen.results == [{"outcome": "resent"}]
+    finally:
+        release.set()
+        await registry.wait()
+        await own_store.close()
+        await other_store.close()
