@@ -2,7 +2,8 @@
 
 This is the only place that knows all the parts. ``start`` re-publishes whatever the store still
 lists as pending, so a restart (or a crash) resumes where the last run stopped; ``stop`` lets
-in-flight attempts finish recording and leaves unsent messages queued in the store.
+in-flight attempts finish recording and leaves unsent messages queued in the store. Each engine
+also looks daily whether it is its turn to prune (``integrator.lifecycle.daily``).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class Engine:
         self._applying = asyncio.Lock()  # one change of destinations at a time
         self._admin: DestinationAdmin | None = None
         self._access: AccessService | None = None
-        # Batch jobs (resend): rows in the store, so they outlive a restart (integrator.jobs).
+        # Batch jobs (resend, route): rows in the store, so they outlive a restart.
         self.jobs = JobRegistry(lambda: self.store, self.clock)
         self._daily_prune: DailyPrune | None = None
 
