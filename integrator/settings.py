@@ -48,8 +48,8 @@ class Settings(BaseSettings):
     # Unset: the store's own key, filled in by ``integrator.searchkey.resolve_search_key``.
     search_key: SecretStr | None = None
     # Retention in days (docs/operators.md, "Data lifecycle"); 0 keeps that kind for ever.
-    retain_payload_days: int = Field(default=90, ge=0)  # delivered/cancelled messages, events
-    retain_dead_letter_days: int = Field(default=30, ge=0)  # after the dead letter's resolution
+    retain_payload_days: int = Field(default=90, ge=0)  # delivered messages, their events
+    retain_dead_letter_days: int = Field(default=30, ge=0)  # after resolution or discarding
     retain_rejected_days: int = Field(default=30, ge=0)  # rejected input, deleted
 
     @field_validator("search_key")

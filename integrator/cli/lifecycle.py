@@ -25,8 +25,8 @@ from integrator.cli.common import (
 )
 
 LABELS = {
-    "messages": "message payloads (delivered, cancelled)",
-    "dead_letters": "dead letters (resolved)",
+    "messages": "message payloads (delivered)",
+    "dead_letters": "dead letters (resolved, discarded)",
     "events": "event payloads",
     "rejected": "rejected input (deleted)",
 }
@@ -49,8 +49,8 @@ def prune_command(
     as_json: JsonOption = False,
 ) -> None:
     """Prune what is past its retention period (INTEGRATOR_RETAIN_*): payloads of delivered
-    messages and their events, resolved dead letters, rejected input. Rows, attempts and the
-    audit trail stay; held, queued and retrying messages are never pruned."""
+    messages and their events, resolved or discarded dead letters, rejected input. Rows,
+    attempts and the audit trail stay; held, queued and retrying messages are never pruned."""
     from integrator.clock import SystemClock
     from integrator.lifecycle.prune import PruneReport, prune
     from integrator.lifecycle.retention import Retention

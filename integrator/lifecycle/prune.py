@@ -7,7 +7,8 @@ the dry run only counts. What is never pruned:
 - a message that may still be sent: queued, sending, retrying or held;
 - a message with a resend still in delivery (the resend carries its own copy, but support
   follows the link while it is under way);
-- a dead letter that is not resolved (no later resend was delivered): support still needs it;
+- a dead letter that is neither resolved (a later resend was delivered) nor discarded: support
+  still needs it;
 - an event with any message not pruned, or with no message at all (it waits to be routed);
 - the audit trail.
 
@@ -28,8 +29,9 @@ from integrator.store import Store
 PRUNE_ACTION = "data.prune"
 BATCH = 500
 KINDS = ("messages", "dead_letters", "events", "rejected")
-"""What a prune counts: message payloads (delivered, cancelled), resolved dead letters' payloads,
-event payloads, rejected input (deleted)."""
+"""What a prune counts: delivered messages' payloads; dead letters' payloads, once resolved (a
+later resend was delivered) or discarded (``cancelled``); event payloads; rejected input
+(deleted)."""
 
 Progress = Callable[[int, int], None]
 
@@ -133,7 +135,7 @@ class _Walk:
         after = 0
         while True:
             found = await self._store.retention_candidates(
-                ("delivered", "cancelled"), before=before, after_seq=after, limit=self._batch
+                ("delivered",), before=before, after_seq=after, limit=self._batch
             )
             if not found:
                 return
@@ -145,18 +147,21 @@ class _Walk:
         after = 0
         while True:
             found = await self._store.retention_candidates(
-                ("dead",), before=before, after_seq=after, limit=self._batch
+                ("dead", "cancelled"), before=before, after_seq=after, limit=self._batch
             )
             if not found:
                 return
-            families = await Families.load(self._store, [c.id for c in found])
+            # Discarded (cancelled): closed by support when it was discarded, its last change.
+            due = [c.id for c in found if c.status == "cancelled"]
+            dead = [c.id for c in found if c.status == "dead"]
+            families = await Families.load(self._store, dead)
             resolved_by = {
-                c.id: resolution.resolved_by
-                for c in found
-                if (resolution := families.resolution(c.id)).resolved_by is not None
+                dead_id: resolution.resolved_by
+                for dead_id in dead
+                if (resolution := families.resolution(dead_id)).resolved_by is not None
             }
             delivered_at = await self._store.updated_times(list(resolved_by.values()))
-            due = [
+            due += [
                 dead_id
                 for dead_id, by in resolved_by.items()
                 if by in delivered_at and delivered_at[by] < before

@@ -15,9 +15,10 @@ from integrator.settings import Settings
 @dataclass(frozen=True, slots=True)
 class Retention:
     payload_days: int = 90
-    """Delivered and cancelled messages' HL7 text and ACKs, and their events' JSON."""
+    """Delivered messages' HL7 text and ACKs, and their events' JSON."""
     dead_letter_days: int = 30
-    """A dead letter's content, counted from its resolution (a later resend was delivered)."""
+    """A dead letter's content, counted from its resolution (a later resend was delivered) or
+    from its discarding (``deadletter discard``)."""
     rejected_days: int = 30
     """Rejected input, deleted whole."""
 

@@ -200,7 +200,7 @@ class RetentionMixin:
                         select(func.count())
                         .select_from(messages)
                         .where(
-                            messages.c.status.in_(("delivered", "cancelled")),
+                            messages.c.status == "delivered",
                             messages.c.pruned_at.is_(None),
                             messages.c.updated_at < payload_before,
                         )
@@ -219,7 +219,7 @@ class RetentionMixin:
                         select(func.count())
                         .select_from(messages)
                         .where(
-                            messages.c.status == "dead",
+                            messages.c.status.in_(("dead", "cancelled")),
                             messages.c.pruned_at.is_(None),
                             messages.c.updated_at < dead_before,
                         )

@@ -232,3 +232,13 @@ async def test_a_pruned_message_is_not_resent_saying_why(store: Store) -> None:
         )
         assert result.message is None
         assert result.note is not None and "pruned on 2027-02-28" in result.note
+
+
+async def test_a_discarded_dead_letter_goes_after_the_dead_letter_period(store: Store) -> None:
+    discarded = await stored(store, "dead")
+    await store.set_status(discarded.id, "cancelled")  # as deadletter discard leaves it
+    delivered = await stored(store, "delivered")
+    report = await prune(store, RETENTION, now=T0 + timedelta(days=31), actor=ACTOR)
+    assert report.counts["dead_letters"] == 1 and report.counts["messages"] == 0
+    assert (await reread(store, discarded)).pruned_at is not None
+    assert (await reread(store, delivered)).pruned_at is None
