@@ -104,7 +104,8 @@ def backup_command(
     """Copy the SQLite store consistently while the engine runs, with its search key file.
     For PostgreSQL use pg_dump (docs/operators.md)."""
     from integrator.errors import IntegratorError
-    from integrator.lifecycle.backup import plan_backup, run_backup
+    from integrator.lifecycle.backup import plan_backup, record_backup, run_backup
+    from integrator.store import Store
 
     settings = load_settings()
     try:
@@ -113,6 +114,11 @@ def backup_command(
             report = run_backup(plan, progress=advance)
     except IntegratorError as exc:
         fail(str(exc), exc.exit_code)
+
+    async def audited(store: Store) -> None:
+        await record_backup(store, report, actor=local_actor())
+
+    with_store(audited, settings, read_only=True)
     if as_json:
         print_json(report.to_json())
         return

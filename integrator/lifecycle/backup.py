@@ -26,7 +26,9 @@ from sqlalchemy.exc import ArgumentError
 
 from integrator.errors import IntegratorError, PermanentError
 from integrator.searchkey import KEY_SUFFIX, key_file_for
+from integrator.store import Store
 
+BACKUP_ACTION = "data.backup"
 PAGES_PER_STEP = 1024
 RESTARTS_BEFORE_ONE_STEP = 3
 BUSY_TIMEOUT_S = 15.0
@@ -58,6 +60,19 @@ class BackupReport:
             "pages": self.pages,
             "search_key_file": None if self.key_file is None else str(self.key_file),
         }
+
+
+async def record_backup(store: Store, report: BackupReport, *, actor: str) -> None:
+    """Audit the copy: it holds every patient's data, so who made one, and where, is kept.
+
+    Written after the copy is complete, so it is in the store, not in the copy it describes.
+    """
+    await store.add_audit(
+        actor,
+        BACKUP_ACTION,
+        str(report.path),
+        details={"pages": report.pages, "search_key_copied": report.key_file is not None},
+    )
 
 
 class _Restarted(Exception):

@@ -228,6 +228,9 @@ def test_backup_refuses_to_overwrite_unless_forced(env: dict[str, str], tmp_path
     forced = cli(env, "backup", str(target), "--force", "--quiet")
     assert forced.exit_code == 0, forced.output
     assert target.read_bytes().startswith(b"SQLite format 3")
+    audit = json.loads(cli(env, "audit", "list", "--action", "data.backup", "--json").stdout)
+    assert len(audit) == 1  # the refused one is not recorded
+    assert audit[0]["actor"] == "local:tester" and audit[0]["target"] == str(target)
 
 
 def test_backup_refuses_a_postgresql_store_pointing_to_pg_dump(tmp_path: Path) -> None:
