@@ -29,6 +29,7 @@ LABELS = {
     "dead_letters": "dead letters (resolved, discarded)",
     "events": "event payloads",
     "rejected": "rejected input (deleted)",
+    "jobs": "finished batch jobs (deleted)",
 }
 
 
@@ -83,6 +84,7 @@ def prune_command(
         "dead_letters": retention.dead_letter_days,
         "events": retention.payload_days,
         "rejected": retention.rejected_days,
+        "jobs": retention.payload_days,
     }
     table = Table(title="would prune (dry run)" if dry_run else "pruned")
     for column in ("kind", "kept for", "count"):

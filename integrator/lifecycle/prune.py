@@ -28,10 +28,10 @@ from integrator.store import Store
 
 PRUNE_ACTION = "data.prune"
 BATCH = 500
-KINDS = ("messages", "dead_letters", "events", "rejected")
+KINDS = ("messages", "dead_letters", "events", "rejected", "jobs")
 """What a prune counts: delivered messages' payloads; dead letters' payloads, once resolved (a
 later resend was delivered) or discarded (``cancelled``); event payloads; rejected input
-(deleted)."""
+and finished batch jobs (both deleted; jobs after the payload period)."""
 
 Progress = Callable[[int, int], None]
 
@@ -94,6 +94,8 @@ async def prune(
         await walk.events(payload_before)
     if rejected_before is not None:
         await walk.rejected(rejected_before)
+    if payload_before is not None:
+        await walk.jobs(payload_before)
     if dry_run:
         return report
     if report.total or vacuum:
@@ -203,6 +205,19 @@ class _Walk:
                 self._report.counts["rejected"] += await self._store.delete_rejected(
                     found, before=before
                 )
+            self._advance(len(found))
+            after = found[-1]
+
+    async def jobs(self, before: datetime) -> None:
+        after = ""
+        while True:
+            found = await self._store.old_jobs(before=before, after_id=after, limit=self._batch)
+            if not found:
+                return
+            if self._report.dry_run:
+                self._report.counts["jobs"] += len(found)
+            else:
+                self._report.counts["jobs"] += await self._store.delete_jobs(found, before=before)
             self._advance(len(found))
             after = found[-1]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.failures import guarded
@@ -149,6 +149,34 @@ class JobsMixin:
                     done=made,
                     error="the engine stopped while the job ran; the resends it made stay queued",
                     finished_at=now,
+                )
+            )
+            return int(result.rowcount)
+
+    @guarded("find old jobs")
+    async def old_jobs(
+        self: _StoreParts, *, before: datetime, after_id: str, limit: int
+    ) -> list[str]:
+        """Jobs that ended before ``before``, by id after ``after_id`` (retention)."""
+        query = (
+            select(jobs.c.id)
+            .where(jobs.c.state != "running", jobs.c.finished_at < before, jobs.c.id > after_id)
+            .order_by(jobs.c.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            return list((await conn.execute(query)).scalars())
+
+    @guarded("delete old jobs")
+    async def delete_jobs(self: _StoreParts, job_ids: Sequence[str], *, before: datetime) -> int:
+        if not job_ids:
+            return 0
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                delete(jobs).where(
+                    jobs.c.id.in_(list(job_ids)),
+                    jobs.c.state != "running",
+                    jobs.c.finished_at < before,
                 )
             )
             return int(result.rowcount)

@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.failures import guarded
-from integrator.store.tables import attempts, events, leases, messages, rejected_events
+from integrator.store.tables import attempts, events, jobs, leases, messages, rejected_events
 
 FINAL_STATUSES = ("delivered", "cancelled", "dead")
 """Statuses whose payload may ever be pruned: nothing more will be sent from these."""
@@ -211,6 +211,13 @@ class RetentionMixin:
                         select(func.count())
                         .select_from(events)
                         .where(events.c.pruned_at.is_(None), events.c.received_at < payload_before)
+                    )
+                ).scalar_one()
+                total += (
+                    await conn.execute(
+                        select(func.count())
+                        .select_from(jobs)
+                        .where(jobs.c.state != "running", jobs.c.finished_at < payload_before)
                     )
                 ).scalar_one()
             if dead_before is not None:

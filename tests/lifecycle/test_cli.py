@@ -79,7 +79,13 @@ def test_prune_dry_run_then_real_run_and_show_says_pruned(env: dict[str, str]) -
     assert dry.exit_code == 0, dry.output
     planned = json.loads(dry.stdout)
     assert planned["dry_run"] is True
-    assert planned["counts"] == {"messages": 3, "dead_letters": 0, "events": 3, "rejected": 0}
+    assert planned["counts"] == {
+        "messages": 3,
+        "dead_letters": 0,
+        "events": 3,
+        "rejected": 0,
+        "jobs": 0,
+    }
     shown = cli(env, "messages", "show", old)
     assert "payload pruned" not in shown.stdout and "MSH" in shown.stdout
 

@@ -70,7 +70,7 @@ async def test_delivered_payload_and_ack_go_after_the_period_the_row_stays(store
     await with_ack(store, message)
 
     early = await prune(store, RETENTION, now=T0 + timedelta(days=89), actor=ACTOR)
-    assert early.counts == {"messages": 0, "dead_letters": 0, "events": 0, "rejected": 0}
+    assert early.counts == {"messages": 0, "dead_letters": 0, "events": 0, "rejected": 0, "jobs": 0}
     assert (await reread(store, message)).payload == message.payload
 
     now = T0 + timedelta(days=91)
@@ -117,7 +117,13 @@ async def test_an_event_goes_only_when_all_its_messages_went(store: Store) -> No
     unrouted = make_event()
     assert await store.accept_event(unrouted, [])
     report = await prune(store, RETENTION, now=T0 + timedelta(days=400), actor=ACTOR)
-    assert report.counts == {"messages": 1, "dead_letters": 0, "events": 0, "rejected": 0}
+    assert report.counts == {
+        "messages": 1,
+        "dead_letters": 0,
+        "events": 0,
+        "rejected": 0,
+        "jobs": 0,
+    }
     for event_id in (event.id, unrouted.id):
         kept = await store.get_event(event_id)
         assert kept is not None and kept.pruned_at is None and kept.payload != {}
@@ -180,6 +186,7 @@ async def test_the_dry_run_makes_the_same_decision_and_changes_nothing(store: St
             "dead_letters": 1,
             "events": 4,  # the queued message's event stays
             "rejected": 1,
+            "jobs": 0,
         }
     )
 
@@ -242,3 +249,18 @@ async def test_a_discarded_dead_letter_goes_after_the_dead_letter_period(store: 
     assert report.counts["dead_letters"] == 1 and report.counts["messages"] == 0
     assert (await reread(store, discarded)).pruned_at is not None
     assert (await reread(store, delivered)).pruned_at is None
+
+
+async def test_finished_jobs_go_after_the_payload_period_running_ones_stay(store: Store) -> None:
+    for job_id, state in (("job-done", "done"), ("job-running", "running")):
+        await store.add_job(job_id, kind="resend", total=1, clusters=frozenset({None}), now=T0)
+        if state != "running":
+            await store.finish_job(
+                job_id, state=state, done=1, results=[{"outcome": "resent"}], error=None, now=T0
+            )
+    early = await prune(store, RETENTION, now=T0 + timedelta(days=89), actor=ACTOR)
+    assert early.counts["jobs"] == 0
+    report = await prune(store, RETENTION, now=T0 + timedelta(days=91), actor=ACTOR)
+    assert report.counts["jobs"] == 1
+    assert await store.get_job("job-done") is None
+    assert await store.get_job("job-running") is not None
