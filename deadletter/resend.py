@@ -28,8 +28,8 @@ runs alike (a dry run runs this very code and only leaves out the writes):
   ``deadletter.family``), so the same batch run twice does not send twice. A resend to
   another destination does not count: with ``--to`` the target is that other one.
 - Every message is skipped, with the reason, when it cannot be resent at all: still in delivery
-  (queued, sending, retrying), held (never sent, no bytes), no stored bytes, its destination not
-  configured, a remap that cannot be made.
+  (queued, sending, retrying), held (never sent, no bytes), no stored bytes, its content pruned
+  (retention), its destination not configured, a remap that cannot be made.
 
 Whatever is skipped is reported per message with why; callers exit non-zero for it.
 """
@@ -429,6 +429,12 @@ async def _plan(
         )
     if not renderer.is_configured(destination):
         return skip(f"destination {destination} is not configured")
+    if original.pruned_at is not None:
+        # Neither mode can work: the bytes are gone, and so, with the last message, the event.
+        return skip(
+            f"its content was pruned on {original.pruned_at.date().isoformat()} (retention); "
+            "nothing to resend"
+        )
     if mode == ResendMode.ORIGINAL:
         if not original.payload:
             return skip("no stored bytes to resend; use --mode remap")

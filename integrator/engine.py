@@ -2,7 +2,8 @@
 
 This is the only place that knows all the parts. ``start`` re-publishes whatever the store still
 lists as pending, so a restart (or a crash) resumes where the last run stopped; ``stop`` lets
-in-flight attempts finish recording and leaves unsent messages queued in the store.
+in-flight attempts finish recording and leaves unsent messages queued in the store. Each engine
+also looks daily whether it is its turn to prune (``integrator.lifecycle.daily``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from integrator.clock import Clock, SystemClock
 from integrator.delivery import DestinationRunner
 from integrator.events_routing import UnroutedGauge
 from integrator.intake import Intake
+from integrator.jobs import JobRegistry
+from integrator.lifecycle.daily import DailyPrune
+from integrator.lifecycle.retention import Retention
 from integrator.logging import get_logger
 from integrator.metrics import Metrics
 from integrator.operators import DestinationAdmin
@@ -61,6 +65,9 @@ class Engine:
         self._applying = asyncio.Lock()  # one change of destinations at a time
         self._admin: DestinationAdmin | None = None
         self._access: AccessService | None = None
+        # Batch jobs (resend, route): rows in the store, so they outlive a restart.
+        self.jobs = JobRegistry(lambda: self.store, self.clock)
+        self._daily_prune: DailyPrune | None = None
 
     # -- parts -------------------------------------------------------------------------------
     @property
@@ -150,6 +157,11 @@ class Engine:
                 self._start_destination(destination)
             else:
                 log.info("destination paused", destination=destination.id)
+        await self.jobs.recover(single_engine=self._store.backend == "sqlite")
+        self._daily_prune = DailyPrune(
+            self._store, Retention.from_settings(self.settings), self.clock
+        )
+        self._daily_prune.start()
         log.info(
             "engine started",
             destinations=len(catalog.destinations),
@@ -158,6 +170,11 @@ class Engine:
 
     async def stop(self, *, graceful: bool = False) -> None:
         """Stop; ``graceful`` (SIGTERM) lets attempts on the wire finish and be recorded."""
+        if self._daily_prune is not None:
+            await self._daily_prune.stop()
+            self._daily_prune = None
+        if self._store is not None:
+            await self.jobs.stop()  # marked interrupted while the store is still open
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
@@ -299,6 +316,13 @@ class Engine:
         if isinstance(self._transport, RabbitMQTransport):
             return self._transport.link.connected
         return self._transport is not None
+
+    @property
+    def daily_prune(self) -> DailyPrune:
+        """The daily retention task (``integrator.lifecycle.daily``)."""
+        if self._daily_prune is None:
+            raise RuntimeError("engine not started")
+        return self._daily_prune
 
     @property
     def recovery(self) -> RecoveryLeader | None:

@@ -412,6 +412,11 @@ def _plan(record: EventRecord, routed_to: set[str], intake: Intake, now: datetim
         return dataclasses.replace(
             result, notes=(f"no destination serves provider {record.provider_id!r} yet",)
         )
+    if record.pruned_at is not None:
+        when = record.pruned_at.date().isoformat()
+        return dataclasses.replace(
+            result, notes=(f"its content was pruned on {when} (retention); it cannot be mapped",)
+        )
     try:
         event = parse_event(record.payload)
     except EventValidationError:

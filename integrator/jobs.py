@@ -1,23 +1,43 @@
 """Batch jobs of the running engine (``POST /api/v1/resend``), with progress for the caller.
 
-The registry is in memory: a restart forgets the jobs, not their work. Every resend a job made
-is already a queued message in the store (with its audit entry), and the engine sends whatever
-the store lists as queued when it starts again.
+Jobs and their progress are rows in the store, so ``GET /api/v1/jobs/{id}`` answers after a
+restart, and on any engine of a shared PostgreSQL store. A job is not resumed: one that was
+running when its engine stopped or died is marked ``interrupted``, its ``done`` being the
+resends it made. Those are queued messages already (each with its audit entry) and go out as
+usual; the rest of the selection was not resent, and running the same selection again skips
+what the interrupted job did (the resend rules see the live resends).
+
+While a job runs, its engine writes the progress (at most every ``PROGRESS_EVERY`` seconds)
+and a heartbeat; a ``running`` job whose heartbeat is older than ``STALE_AFTER`` belonged to an
+engine that died, and is shown, and at the next engine start marked, as interrupted. A SQLite
+store has one engine, so its start marks every job still running.
+
+Without a store (``JobRegistry()``) the registry keeps jobs in memory only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from integrator.clock import Clock, SystemClock
 from integrator.logging import get_logger
 
+if TYPE_CHECKING:
+    from integrator.store import Store
+    from integrator.store.jobs import JobRow
+
 log = get_logger("integrator.jobs")
-KEEP = 200  # finished jobs kept for their callers to read
+KEEP = 200  # finished jobs kept in memory; the store keeps them all
+PROGRESS_EVERY = 1.0  # seconds between progress writes of a running job
+HEARTBEAT_EVERY = 30.0  # seconds between heartbeats of a job that makes no progress
+STALE_AFTER = timedelta(minutes=5)
+INTERRUPTED_ERROR = "the engine stopped while the job ran; the resends it made stay queued"
 
 
 @dataclass
@@ -26,7 +46,7 @@ class Job:
     kind: str
     total: int
     done: int = 0
-    state: str = "running"  # running | done | failed
+    state: str = "running"  # running | done | failed | interrupted
     error: str | None = None
     results: list[dict[str, Any]] = field(default_factory=list)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -47,15 +67,43 @@ class Job:
         }
 
 
+def _from_row(row: JobRow, now: datetime) -> Job:
+    state, error, done = row.state, row.error, row.done
+    if state == "running" and row.heartbeat_at < now - STALE_AFTER:
+        state, error = "interrupted", INTERRUPTED_ERROR
+    return Job(
+        id=row.id,
+        kind=row.kind,
+        total=row.total,
+        done=done,
+        state=state,
+        error=error,
+        results=row.results,
+        created_at=row.created_at,
+        clusters=row.clusters,
+    )
+
+
 class JobRegistry:
-    def __init__(self) -> None:
+    """The jobs of one engine; ``store`` is asked for lazily (the engine opens it at start)."""
+
+    def __init__(
+        self, store: Callable[[], Store] | None = None, clock: Clock | None = None
+    ) -> None:
+        self._store = store
+        self._clock = clock or SystemClock()
         self._jobs: dict[str, Job] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
 
-    def get(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
+    async def get(self, job_id: str) -> Job | None:
+        """This engine's own running or recent job, else the store's row."""
+        job = self._jobs.get(job_id)
+        if job is not None or self._store is None:
+            return job
+        row = await self._store().get_job(job_id)
+        return None if row is None else _from_row(row, self._clock.now())
 
-    def start(
+    async def start(
         self,
         kind: str,
         total: int,
@@ -63,28 +111,100 @@ class JobRegistry:
         *,
         clusters: frozenset[str | None] = frozenset({None}),
     ) -> Job:
-        job = Job(id=str(uuid.uuid4()), kind=kind, total=total, clusters=clusters)
+        """Store the job, then run ``work`` in the background; the job as it starts."""
+        job = Job(
+            id=str(uuid.uuid4()),
+            kind=kind,
+            total=total,
+            clusters=clusters,
+            created_at=self._clock.now(),
+        )
+        if self._store is not None:
+            await self._store().add_job(
+                job.id, kind=kind, total=total, clusters=clusters, now=job.created_at
+            )
         self._jobs[job.id] = job
         self._forget_old()
-
-        async def run() -> None:
-            try:
-                job.results = await work(job)
-                job.state = "done"
-            except Exception as exc:  # the caller reads why from the job
-                job.state = "failed"
-                job.error = f"{type(exc).__name__}: {exc}"
-                log.error("job failed", job_id=job.id, kind=kind, error_type=type(exc).__name__)
-
-        task = asyncio.create_task(run(), name=f"job-{job.id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = asyncio.create_task(self._run(job, work), name=f"job-{job.id}")
+        self._tasks[job.id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(job.id, None))
         return job
+
+    async def recover(self, *, single_engine: bool) -> int:
+        """Mark jobs left running by an engine that stopped without finishing them.
+
+        ``single_engine`` (SQLite): every running job is such a job. Otherwise only those whose
+        heartbeat is stale, since other engines' jobs run on.
+        """
+        if self._store is None:
+            return 0
+        now = self._clock.now()
+        stale_before = now + timedelta(seconds=1) if single_engine else now - STALE_AFTER
+        marked = await self._store().interrupt_jobs(stale_before=stale_before, now=now)
+        if marked:
+            log.warning("jobs interrupted by an engine stop marked", jobs=marked)
+        return marked
 
     async def wait(self) -> None:
         """Wait for running jobs (tests; shutdown)."""
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Stop running jobs, marking them interrupted with what they did (engine stop)."""
+        running = list(self._tasks.values())
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    async def _run(self, job: Job, work: Callable[[Job], Awaitable[list[dict[str, Any]]]]) -> None:
+        beat = asyncio.create_task(self._beat(job), name=f"job-{job.id}-progress")
+        try:
+            job.results = await work(job)
+            job.state = "done"
+        except asyncio.CancelledError:
+            job.state, job.error = "interrupted", INTERRUPTED_ERROR
+            await self._finish(job, beat)
+            raise
+        except Exception as exc:  # the caller reads why from the job
+            job.state = "failed"
+            job.error = f"{type(exc).__name__}: {exc}"
+            log.error("job failed", job_id=job.id, kind=job.kind, error_type=type(exc).__name__)
+        await self._finish(job, beat)
+
+    async def _finish(self, job: Job, beat: asyncio.Task[None]) -> None:
+        beat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat
+        if self._store is None:
+            return
+        try:
+            await self._store().finish_job(
+                job.id,
+                state=job.state,
+                done=job.done,
+                results=job.results,
+                error=job.error,
+                now=self._clock.now(),
+            )
+        except Exception as exc:  # the next start marks it interrupted
+            log.error("job result not stored", job_id=job.id, error_type=type(exc).__name__)
+
+    async def _beat(self, job: Job) -> None:
+        """Write the job's progress when it moved, and a heartbeat now and then."""
+        if self._store is None:
+            return
+        written, quiet = 0, 0.0
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY)
+            quiet += PROGRESS_EVERY
+            if job.done == written and quiet < HEARTBEAT_EVERY:
+                continue
+            try:
+                await self._store().job_progress(job.id, done=job.done, now=self._clock.now())
+                written, quiet = job.done, 0.0
+            except Exception as exc:  # progress is advisory; the work goes on
+                log.warning("job progress not stored", job_id=job.id, error=type(exc).__name__)
 
     def _forget_old(self) -> None:
         finished = [j for j in self._jobs.values() if j.state != "running"]

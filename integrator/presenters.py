@@ -105,6 +105,8 @@ def message_summary(
         "warnings": list(m.warnings),
         "test": m.is_test,
         "resend_of": m.resend_of,
+        # Retention emptied the HL7 text and the ACKs; the rest of the record stays.
+        "pruned_at": iso_time(m.pruned_at, zone) if m.pruned_at else None,
     }
 
 
@@ -165,6 +167,7 @@ def event_summary(event: EventRecord, zone: tzinfo | None = None) -> dict[str, A
         "patient_bsn": patient.get("bsn"),
         "received_at": iso_time(event.received_at, zone),
         "source": event.source,
+        "pruned_at": iso_time(event.pruned_at, zone) if event.pruned_at else None,
     }
 
 

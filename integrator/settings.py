@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # The keys sealing payloads at rest, current first (integrator.datakeys); never logged.
     # Unset: payloads are stored as given.
     data_keys: SecretStr | None = None
+    # Retention in days (docs/operators.md, "Data lifecycle"); 0 keeps that kind for ever.
+    retain_payload_days: int = Field(default=90, ge=0)  # delivered messages, their events
+    retain_dead_letter_days: int = Field(default=30, ge=0)  # after resolution or discarding
+    retain_rejected_days: int = Field(default=30, ge=0)  # rejected input, deleted
 
     @field_validator("search_key")
     @classmethod

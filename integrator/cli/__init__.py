@@ -15,6 +15,7 @@ from integrator.cli.destinations import destinations_app
 from integrator.cli.events import events_app
 from integrator.cli.health import health
 from integrator.cli.keys import keys_app
+from integrator.cli.lifecycle import backup_command, prune_command
 from integrator.cli.messages import messages_app
 from integrator.cli.resend import resend_command
 from integrator.cli.runtime import demo, receiver, run_command
@@ -44,6 +45,8 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.command()(health)
+app.command("prune")(prune_command)
+app.command("backup")(backup_command)
 
 
 def main() -> None:

@@ -139,6 +139,8 @@ def events_show(
     ):
         summary.add_row(key, str(detail[key] or "-"))
     summary.add_row("received_at", shown_time(detail["received_at"], settings.zone))
+    if detail["pruned_at"] is not None:
+        summary.add_row("payload pruned on", shown_time(detail["pruned_at"], settings.zone))
     console.print(summary)
     if detail["unrouted"]:
         console.print(

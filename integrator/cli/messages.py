@@ -166,13 +166,18 @@ def messages_show(
         for key in ("type", "action", "zd_number", "provider", "patient_name", "patient_bsn"):
             event.add_row(key, escape(str(detail["event"][key] or "-")))
         event.add_row("received_at", shown_time(detail["event"]["received_at"], zone))
+        if detail["event"]["pruned_at"] is not None:
+            event.add_row("payload pruned on", shown_time(detail["event"]["pruned_at"], zone))
         console.print(event)
-    fields = Table(title="HL7 fields")
-    fields.add_column("field")
-    fields.add_column("value")
-    for position, value in field_rows(detail["hl7"]):
-        fields.add_row(position, escape(value))
-    console.print(fields)
+    if detail["pruned_at"] is not None:
+        console.print(f"payload pruned on {shown_time(detail['pruned_at'], zone)} (retention)")
+    else:
+        fields = Table(title="HL7 fields")
+        fields.add_column("field")
+        fields.add_column("value")
+        for position, value in field_rows(detail["hl7"]):
+            fields.add_row(position, escape(value))
+        console.print(fields)
     console.print(attempts_table(detail["attempt_history"], zone))
     _print_resends(detail, settings.zone)
 

@@ -51,7 +51,7 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
         ],
     )
     app.state.engine = engine
-    app.state.jobs = jobs or JobRegistry()
+    app.state.jobs = jobs  # None: the engine's registry (integrator.http.deps)
     install_error_handlers(app)
     app.add_middleware(BodyLimits)  # added last, so outermost: a 413 comes before anything else
     install_openapi(app)

@@ -30,7 +30,11 @@ def _engine(request: Request) -> Engine:
 
 
 def _jobs(request: Request) -> JobRegistry:
-    jobs: JobRegistry = request.app.state.jobs
+    """The app's own registry if it was given one, else the engine's (kept in its store)."""
+    jobs: JobRegistry | None = request.app.state.jobs
+    if jobs is None:
+        engine: Engine = request.app.state.engine
+        return engine.jobs
     return jobs
 
 

@@ -57,6 +57,7 @@ def event_record(row: Row[Any], sealer: Sealer) -> EventRecord:
         source=row.source,
         payload=load_json(sealer.open_text(row.payload, aad("events", "payload", row.id))),
         bsn_hash=row.bsn_hash,
+        pruned_at=row.pruned_at,
     )
 
 
@@ -95,6 +96,7 @@ def message_record(row: Row[Any], sealer: Sealer) -> MessageRecord:
         zd_number=row.zd_number,
         event_type=row.event_type,
         resend_of=row.resend_of,
+        pruned_at=row.pruned_at,
     )
 
 

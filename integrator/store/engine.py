@@ -17,6 +17,10 @@ SQLITE_PRAGMAS = (
     # busy_timeout first: switching a fresh file to WAL takes a lock, and without the timeout a
     # second process opening the same new database at that moment fails at once with SQLITE_BUSY.
     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    # Takes effect only in a new, empty file: pruning can then give pages back with
+    # ``PRAGMA incremental_vacuum``. An older store keeps its mode until ``VACUUM``
+    # (``integrator prune --vacuum``).
+    "PRAGMA auto_vacuum=INCREMENTAL",
     # WAL lets readers run while one writer commits; NORMAL loses no committed data on a process
     # crash (only, at worst, the last transactions on power loss); foreign keys are off by default.
     "PRAGMA journal_mode=WAL",

@@ -78,6 +78,8 @@ class EventRecord:
     # HMAC-SHA256 of the patient's BSN with the search key (``integrator.store.keyed``), so
     # support can find a patient's messages without the store holding a searchable BSN.
     bsn_hash: str | None = None
+    # Set when retention emptied the payload (then ``{}``); the event's other fields remain.
+    pruned_at: datetime | None = None
 
 
 ROUTE_ACTION = "event.route"
@@ -178,6 +180,8 @@ class MessageRecord:
     zd_number: str
     event_type: str
     resend_of: str | None = None
+    # Set when retention emptied ``payload`` (then ``b""``) and the attempts' ACK bytes.
+    pruned_at: datetime | None = None
 
 
 class ResendMode(StrEnum):

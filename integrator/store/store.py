@@ -44,6 +44,7 @@ from integrator.store.engine import create_engine
 from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
 from integrator.store.failures import guarded
 from integrator.store.gauges import GaugesMixin
+from integrator.store.jobs import JobsMixin
 from integrator.store.migrate import upgrade_to_head
 from integrator.store.people import PeopleMixin
 from integrator.store.records import (
@@ -68,6 +69,7 @@ from integrator.store.records import (
     ResendRecord,
     utc_now,
 )
+from integrator.store.retention import RetentionMixin
 from integrator.store.rotation import SealingMixin
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import (
@@ -102,7 +104,9 @@ _UPDATE_AFTER_ATTEMPT = (
 )
 
 
-class Store(DestinationHistoryMixin, PeopleMixin, SealingMixin, GaugesMixin):
+class Store(
+    DestinationHistoryMixin, PeopleMixin, SealingMixin, GaugesMixin, RetentionMixin, JobsMixin
+):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 
     def __init__(

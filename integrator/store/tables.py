@@ -52,9 +52,12 @@ events = Table(
     Column("payload", Text(), nullable=False),
     # Keyed hash of the patient's BSN (0003): found by an index lookup, never by a payload scan.
     Column("bsn_hash", String(64), nullable=True),
+    # When retention emptied ``payload`` (0006); the row stays for listings and the audit.
+    Column("pruned_at", UTCDateTime(), nullable=True),
     CheckConstraint("source IN ('http', 'cli', 'amqp', 'demo')", name="source"),
     Index(None, "zd_number"),
     Index(None, "bsn_hash"),
+    Index(None, "received_at"),
 )
 
 rejected_events = Table(
@@ -92,6 +95,8 @@ messages = Table(
     Column("is_test", Boolean(), nullable=False, server_default=text("false")),
     # A resend is a new row pointing at the message it resends (0003); the original is untouched.
     Column("resend_of", String(36), nullable=True),
+    # When retention emptied ``payload`` and the attempts' ACK bytes (0006).
+    Column("pruned_at", UTCDateTime(), nullable=True),
     CheckConstraint(
         "status IN ('queued', 'sending', 'delivered', 'retrying', 'held', 'dead', 'cancelled')",
         name="status",
@@ -114,6 +119,7 @@ messages = Table(
     Index(None, "status", "seq"),
     Index(None, "created_at"),
     Index(None, "resend_of"),
+    Index(None, "updated_at"),
 )
 
 attempts = Table(
@@ -162,6 +168,36 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index(None, "target"),
+)
+
+# Batch jobs and their progress (0006), so ``GET /api/v1/jobs/{id}`` answers after a restart.
+# ``results`` and ``clusters`` are JSON; ``heartbeat_at`` tells a running job from a dead one.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("total", Integer(), nullable=False),
+    Column("done", Integer(), nullable=False),
+    Column("error", Text(), nullable=True),
+    Column("results", Text(), nullable=False),
+    Column("clusters", Text(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("heartbeat_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    CheckConstraint("state IN ('running', 'done', 'failed', 'interrupted')", name="state"),
+    Index(None, "state"),
+)
+
+# Engine-wide tasks that one engine runs at a time (0006): the daily prune takes its turn by
+# moving ``last_run_at`` forward with a compare-and-set, so of several engines one wins.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("last_run_at", UTCDateTime(), nullable=True),
+    Column("holder", String(128), nullable=True),
 )
 
 # Every change to a destination definition, with who, when and the whole definition, so a

@@ -166,7 +166,7 @@ async def route_events(
         results = await route_in_engine(engine, selected, as_job, progress=progress)
         return [r.to_json() for r in results]
 
-    job = registry.start("route", len(selected), run)
+    job = await registry.start("route", len(selected), run)
     return JSONResponse(job.to_json(), status_code=202)
 
 

@@ -114,8 +114,8 @@ async def resend_batch(
     """Resend a selection (ids and/or a filter) as a job; follow it at ``/api/v1/jobs/{id}``.
 
     ``dry_run`` answers at once (200) with what the job would do to each message, decided by
-    the same code. The job lives in this process only; each resend it made is durable in the
-    store. A filter finds the messages of the caller's clusters only.
+    the same code. The job and its progress are kept in the store, so it can be read after a
+    restart (``integrator.jobs``). A filter finds the messages of the caller's clusters only.
     """
     catalog = engine.catalog
     flt = (
@@ -149,7 +149,7 @@ async def resend_batch(
         )
         return [r.to_json() for r in results]
 
-    job = registry.start(
+    job = await registry.start(
         "resend",
         len(selection),
         lambda job: run_resend(job, selection),
@@ -161,8 +161,8 @@ async def resend_batch(
 @router.get("/jobs/{job_id}")
 async def get_job(job_id: str, registry: JobsDep, scope: ScopeDep) -> dict[str, Any]:
     """A job, for those who hold the permission in every cluster it works in."""
-    missing = HTTPException(status_code=404, detail="no job with that id (jobs end at restart)")
-    job = registry.get(job_id)
+    missing = HTTPException(status_code=404, detail="no job with that id")
+    job = await registry.get(job_id)
     if job is None:
         raise missing
     scope.require(job.clusters, missing=missing)

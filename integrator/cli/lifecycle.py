@@ -1,0 +1,133 @@
+"""``integrator prune`` and ``integrator backup FILE``: the data lifecycle on the server.
+
+Both work on the store directly (no engine needed); ``prune`` is recorded in the audit trail
+as ``local:<user>``. The decisions live in ``integrator.lifecycle``; this module only reads
+options and prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from integrator.cli.common import (
+    JsonOption,
+    console,
+    fail,
+    load_settings,
+    local_actor,
+    print_json,
+    progress_bar,
+    with_store,
+)
+
+LABELS = {
+    "messages": "message payloads (delivered)",
+    "dead_letters": "dead letters (resolved, discarded)",
+    "events": "event payloads",
+    "rejected": "rejected input (deleted)",
+    "jobs": "finished batch jobs (deleted)",
+}
+
+
+def prune_command(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be pruned; change nothing.")
+    ] = False,
+    vacuum: Annotated[
+        bool,
+        typer.Option(
+            "--vacuum",
+            help="SQLite: rewrite the file with VACUUM afterwards (once for a store made "
+            "before auto_vacuum; holds the store for writing meanwhile).",
+        ),
+    ] = False,
+    batch: Annotated[int, typer.Option(help="Rows per transaction.", min=1, max=10000)] = 500,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Prune what is past its retention period (INTEGRATOR_RETAIN_*): payloads of delivered
+    messages and their events, resolved or discarded dead letters, rejected input. Rows,
+    attempts and the audit trail stay; held, queued and retrying messages are never pruned."""
+    from integrator.clock import SystemClock
+    from integrator.lifecycle.prune import PruneReport, prune
+    from integrator.lifecycle.retention import Retention
+    from integrator.store import Store
+
+    if dry_run and vacuum:
+        fail("--vacuum changes the store; it does not go with --dry-run", 2)
+    settings = load_settings()
+    retention = Retention.from_settings(settings)
+
+    async def action_on(store: Store) -> PruneReport:
+        with progress_bar(0, quiet=quiet or as_json, label="pruning") as advance:
+            return await prune(
+                store,
+                retention,
+                now=SystemClock().now(),
+                actor=local_actor(),
+                dry_run=dry_run,
+                batch=batch,
+                progress=advance,
+                vacuum=vacuum,
+            )
+
+    report = with_store(action_on, settings, read_only=True)
+    if as_json:
+        print_json(report.to_json())
+        return
+    days = {
+        "messages": retention.payload_days,
+        "dead_letters": retention.dead_letter_days,
+        "events": retention.payload_days,
+        "rejected": retention.rejected_days,
+        "jobs": retention.payload_days,
+    }
+    table = Table(title="would prune (dry run)" if dry_run else "pruned")
+    for column in ("kind", "kept for", "count"):
+        table.add_column(column)
+    for kind, count in report.counts.items():
+        kept = "for ever" if days[kind] == 0 else f"{days[kind]} days"
+        table.add_row(LABELS[kind], kept, str(count))
+    console.print(table)
+    if report.space is not None:
+        console.print(f"space: {report.space}")
+
+
+def backup_command(
+    file: Annotated[Path, typer.Argument(help="Where the copy goes; FILE.search-key beside it.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Copy the SQLite store consistently while the engine runs, with its search key file.
+    For PostgreSQL use pg_dump (docs/operators.md)."""
+    from integrator.errors import IntegratorError
+    from integrator.lifecycle.backup import plan_backup, record_backup, run_backup
+    from integrator.store import Store
+
+    settings = load_settings()
+    try:
+        plan = plan_backup(settings.database_url, file, force=force)
+        with progress_bar(0, quiet=quiet or as_json, label="copying pages") as advance:
+            report = run_backup(plan, progress=advance)
+    except IntegratorError as exc:
+        fail(str(exc), exc.exit_code)
+
+    async def audited(store: Store) -> None:
+        await record_backup(store, report, actor=local_actor())
+
+    with_store(audited, settings, read_only=True)
+    if as_json:
+        print_json(report.to_json())
+        return
+    console.print(f"backup: {report.path} ({report.pages} pages)")
+    if report.key_file is not None:
+        console.print(f"search key: {report.key_file} (keep it with the backup)")
+    else:
+        console.print(
+            "search key: not in a file (INTEGRATOR_SEARCH_KEY); keep that setting with the backup"
+        )

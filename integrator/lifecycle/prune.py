@@ -1,0 +1,236 @@
+"""Pruning: which data is past its retention period, and emptying it in batches.
+
+One decision for the dry run and the real run: both walk the same candidates in the same
+batches and apply the same rules; the real run then writes each batch in one transaction,
+the dry run only counts. What is never pruned:
+
+- a message that may still be sent: queued, sending, retrying or held;
+- a message with a resend still in delivery (the resend carries its own copy, but support
+  follows the link while it is under way);
+- a dead letter that is neither resolved (a later resend was delivered) nor discarded: support
+  still needs it;
+- an event with any message not pruned, or with no message at all (it waits to be routed);
+- the audit trail.
+
+A real run is audited once, with its counts; the daily run only when it pruned anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from deadletter.family import Families
+from integrator.lifecycle.retention import Retention
+from integrator.store import Store
+
+PRUNE_ACTION = "data.prune"
+BATCH = 500
+KINDS = ("messages", "dead_letters", "events", "rejected", "jobs")
+"""What a prune counts: delivered messages' payloads; dead letters' payloads, once resolved (a
+later resend was delivered) or discarded (``cancelled``); event payloads; rejected input
+and finished batch jobs (both deleted; jobs after the payload period)."""
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class PruneReport:
+    dry_run: bool
+    retention: Retention
+    at: datetime
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    space: str | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "at": self.at.isoformat(),
+            "retention": self.retention.to_json(),
+            "counts": dict(self.counts),
+            "space": self.space,
+        }
+
+
+async def prune(
+    store: Store,
+    retention: Retention,
+    *,
+    now: datetime,
+    actor: str,
+    dry_run: bool = False,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+    audit_empty: bool = True,
+    vacuum: bool = False,
+) -> PruneReport:
+    """Prune (or, with ``dry_run``, count) what is past its period at ``now``.
+
+    ``audit_empty``: audit a run that pruned nothing too (an operator's run is worth a line;
+    the daily run's empty days are not). ``vacuum``: give space back with a full ``VACUUM``
+    (SQLite) instead of the incremental one.
+    """
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    report = PruneReport(dry_run=dry_run, retention=retention, at=now)
+    payload_before = retention.cutoff(retention.payload_days, now)
+    dead_before = retention.cutoff(retention.dead_letter_days, now)
+    rejected_before = retention.cutoff(retention.rejected_days, now)
+    walk = _Walk(store, report, batch=batch, now=now, progress=progress)
+    walk.total = await store.count_past_retention(
+        payload_before=payload_before, dead_before=dead_before, rejected_before=rejected_before
+    )
+    if payload_before is not None:
+        await walk.messages(payload_before)
+    if dead_before is not None:
+        await walk.dead_letters(dead_before)
+    if payload_before is not None:
+        await walk.events(payload_before)
+    if rejected_before is not None:
+        await walk.rejected(rejected_before)
+    if payload_before is not None:
+        await walk.jobs(payload_before)
+    if dry_run:
+        return report
+    if report.total or vacuum:
+        report.space = await store.reclaim_space(full=vacuum)
+    if report.total or audit_empty:
+        await store.add_audit(
+            actor,
+            PRUNE_ACTION,
+            "store",
+            reason="retention",
+            details={"counts": report.counts, "retention": retention.to_json()},
+        )
+    return report
+
+
+class _Walk:
+    """One pass over the candidates of each kind, batch by batch, keyed so it never repeats."""
+
+    def __init__(
+        self,
+        store: Store,
+        report: PruneReport,
+        *,
+        batch: int,
+        now: datetime,
+        progress: Progress | None,
+    ) -> None:
+        self._store = store
+        self._report = report
+        self._batch = batch
+        self._now = now
+        self._progress = progress
+        self._seen = 0
+        self.total = 0
+        # The dry run prunes no message, yet an event is decided as if it had.
+        self._would_prune: set[str] = set()
+
+    async def messages(self, before: datetime) -> None:
+        after = 0
+        while True:
+            found = await self._store.retention_candidates(
+                ("delivered",), before=before, after_seq=after, limit=self._batch
+            )
+            if not found:
+                return
+            await self._apply("messages", [c.id for c in found])
+            self._advance(len(found))
+            after = found[-1].seq
+
+    async def dead_letters(self, before: datetime) -> None:
+        after = 0
+        while True:
+            found = await self._store.retention_candidates(
+                ("dead", "cancelled"), before=before, after_seq=after, limit=self._batch
+            )
+            if not found:
+                return
+            # Discarded (cancelled): closed by support when it was discarded, its last change.
+            due = [c.id for c in found if c.status == "cancelled"]
+            dead = [c.id for c in found if c.status == "dead"]
+            families = await Families.load(self._store, dead)
+            resolved_by = {
+                dead_id: resolution.resolved_by
+                for dead_id in dead
+                if (resolution := families.resolution(dead_id)).resolved_by is not None
+            }
+            delivered_at = await self._store.updated_times(list(resolved_by.values()))
+            due += [
+                dead_id
+                for dead_id, by in resolved_by.items()
+                if by in delivered_at and delivered_at[by] < before
+            ]
+            await self._apply("dead_letters", due)
+            self._advance(len(found))
+            after = found[-1].seq
+
+    async def events(self, before: datetime) -> None:
+        after = ""
+        while True:
+            found = await self._store.events_before(
+                before=before, after_id=after, limit=self._batch
+            )
+            if not found:
+                return
+            due = [
+                event_id
+                for event_id, members in found.items()
+                if all(pruned or m in self._would_prune for m, pruned in members)
+            ]
+            if due:
+                if self._report.dry_run:
+                    self._report.counts["events"] += len(due)
+                else:
+                    self._report.counts["events"] += await self._store.prune_events(due, self._now)
+            self._advance(len(found))
+            after = next(reversed(found))
+
+    async def rejected(self, before: datetime) -> None:
+        after = ""
+        while True:
+            found = await self._store.old_rejected(before=before, after_id=after, limit=self._batch)
+            if not found:
+                return
+            if self._report.dry_run:
+                self._report.counts["rejected"] += len(found)
+            else:
+                self._report.counts["rejected"] += await self._store.delete_rejected(
+                    found, before=before
+                )
+            self._advance(len(found))
+            after = found[-1]
+
+    async def jobs(self, before: datetime) -> None:
+        after = ""
+        while True:
+            found = await self._store.old_jobs(before=before, after_id=after, limit=self._batch)
+            if not found:
+                return
+            if self._report.dry_run:
+                self._report.counts["jobs"] += len(found)
+            else:
+                self._report.counts["jobs"] += await self._store.delete_jobs(found, before=before)
+            self._advance(len(found))
+            after = found[-1]
+
+    async def _apply(self, kind: str, message_ids: list[str]) -> None:
+        if not message_ids:
+            return
+        if self._report.dry_run:
+            self._would_prune.update(message_ids)
+            self._report.counts[kind] += len(message_ids)
+        else:
+            self._report.counts[kind] += await self._store.prune_messages(message_ids, self._now)
+
+    def _advance(self, rows: int) -> None:
+        self._seen += rows
+        if self._progress is not None:
+            self._progress(self._seen, max(self.total, self._seen))

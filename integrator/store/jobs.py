@@ -1,0 +1,182 @@
+"""The store's side of batch jobs: a row per job with its progress, read after a restart.
+
+A job's work (each resend) is written by its own transactions; these rows only tell the caller
+how far it got. ``heartbeat_at`` moves while the job's engine lives, so a job still marked
+``running`` whose heartbeat stopped belonged to an engine that died.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from integrator.store.failures import guarded
+from integrator.store.tables import jobs, resends
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    id: str
+    kind: str
+    state: str  # running | done | failed | interrupted
+    total: int
+    done: int
+    error: str | None
+    results: list[dict[str, Any]]
+    clusters: frozenset[str | None]
+    created_at: datetime
+    heartbeat_at: datetime
+    finished_at: datetime | None
+
+
+class _StoreParts(Protocol):
+    _engine: AsyncEngine
+
+    def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+def _clusters_json(clusters: frozenset[str | None]) -> str:
+    # None ("no cluster") sorts first; JSON keeps it as null.
+    return json.dumps(sorted(clusters, key=lambda c: (c is not None, c or "")))
+
+
+class JobsMixin:
+    @guarded("store a job")
+    async def add_job(
+        self: _StoreParts,
+        job_id: str,
+        *,
+        kind: str,
+        total: int,
+        clusters: frozenset[str | None],
+        now: datetime,
+    ) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                insert(jobs).values(
+                    id=job_id,
+                    kind=kind,
+                    state="running",
+                    total=total,
+                    done=0,
+                    error=None,
+                    results="[]",
+                    clusters=_clusters_json(clusters),
+                    created_at=now,
+                    heartbeat_at=now,
+                    finished_at=None,
+                )
+            )
+
+    @guarded("record a job's progress")
+    async def job_progress(self: _StoreParts, job_id: str, *, done: int, now: datetime) -> None:
+        """Note progress (and that the job's engine lives) while the job runs."""
+        async with self._transaction() as conn:
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.state == "running")
+                .values(done=done, heartbeat_at=now)
+            )
+
+    @guarded("finish a job")
+    async def finish_job(
+        self: _StoreParts,
+        job_id: str,
+        *,
+        state: str,
+        done: int,
+        results: Sequence[dict[str, Any]],
+        error: str | None,
+        now: datetime,
+    ) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(
+                    state=state,
+                    done=done,
+                    results=json.dumps(list(results), ensure_ascii=False, default=str),
+                    error=error,
+                    heartbeat_at=now,
+                    finished_at=now,
+                )
+            )
+
+    @guarded("read a job")
+    async def get_job(self: _StoreParts, job_id: str) -> JobRow | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(jobs).where(jobs.c.id == job_id))).first()
+        if row is None:
+            return None
+        return JobRow(
+            id=row.id,
+            kind=row.kind,
+            state=row.state,
+            total=row.total,
+            done=row.done,
+            error=row.error,
+            results=json.loads(row.results),
+            clusters=frozenset(json.loads(row.clusters)),
+            created_at=row.created_at,
+            heartbeat_at=row.heartbeat_at,
+            finished_at=row.finished_at,
+        )
+
+    @guarded("mark interrupted jobs")
+    async def interrupt_jobs(self: _StoreParts, *, stale_before: datetime, now: datetime) -> int:
+        """Mark ``running`` jobs whose heartbeat is older than ``stale_before`` interrupted,
+        with ``done`` set to the resends they made (each of those is a queued message)."""
+        made = (
+            select(func.count())
+            .select_from(resends)
+            .where(resends.c.job_id == jobs.c.id)
+            .scalar_subquery()
+        )
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(jobs)
+                .where(jobs.c.state == "running", jobs.c.heartbeat_at < stale_before)
+                .values(
+                    state="interrupted",
+                    done=made,
+                    error="the engine stopped while the job ran; the resends it made stay queued",
+                    finished_at=now,
+                )
+            )
+            return int(result.rowcount)
+
+    @guarded("find old jobs")
+    async def old_jobs(
+        self: _StoreParts, *, before: datetime, after_id: str, limit: int
+    ) -> list[str]:
+        """Jobs that ended before ``before``, by id after ``after_id`` (retention)."""
+        query = (
+            select(jobs.c.id)
+            .where(jobs.c.state != "running", jobs.c.finished_at < before, jobs.c.id > after_id)
+            .order_by(jobs.c.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            return list((await conn.execute(query)).scalars())
+
+    @guarded("delete old jobs")
+    async def delete_jobs(self: _StoreParts, job_ids: Sequence[str], *, before: datetime) -> int:
+        if not job_ids:
+            return 0
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                delete(jobs).where(
+                    jobs.c.id.in_(list(job_ids)),
+                    jobs.c.state != "running",
+                    jobs.c.finished_at < before,
+                )
+            )
+            return int(result.rowcount)

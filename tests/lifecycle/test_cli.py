@@ -1,0 +1,258 @@
+"""``integrator prune`` and ``integrator backup`` as operators run them, on a SQLite store.
+
+Rows are written with a clock 200 days back, so the command's own clock finds them past their
+period. The backup is taken while a writer keeps adding events and audit entries, then restored
+to a new path as docs/operators.md says, and read there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import os
+import shutil
+import sqlite3
+import stat
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from destinations.receiver import MllpReceiver
+from integrator.catalog import build_catalog
+from integrator.cli import app
+from integrator.engine import Engine
+from integrator.searchkey import resolve_search_key
+from integrator.settings import Settings
+from integrator.store import Store
+from tests.integrator.support import destination, settings_for
+from tests.store.factories import make_event, make_message
+
+LONG_AGO = datetime.now(UTC) - timedelta(days=200)
+
+
+def cli(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'integrator.db'}",
+        "USER": "tester",
+        "INTEGRATOR_HTTP_PORT": "1",
+    }
+
+
+def key_settings(env: dict[str, str]) -> Settings:
+    return resolve_search_key(Settings(database_url=env["INTEGRATOR_DATABASE_URL"]), create=True)
+
+
+async def fill(env: dict[str, str], count: int, *, at: datetime) -> list[str]:
+    """``count`` delivered messages written at ``at``, each with a patient's BSN hash."""
+    settings = key_settings(env)
+    store = await Store.open(env["INTEGRATOR_DATABASE_URL"], clock=lambda: at)
+    ids = []
+    try:
+        for _ in range(count):
+            message = make_message()
+            event = make_event(received_at=at, bsn_hash=settings.bsn_hash("999990019"))
+            assert await store.accept_event(event, [message])
+            await store.set_status(message.id, "delivered")
+            ids.append(message.id)
+        await store.add_audit("local:tester", "test.fill", "store", details={"n": count})
+    finally:
+        await store.close()
+    return ids
+
+
+def test_prune_dry_run_then_real_run_and_show_says_pruned(env: dict[str, str]) -> None:
+    [old, *_] = asyncio.run(fill(env, 3, at=LONG_AGO))
+    asyncio.run(fill(env, 1, at=datetime.now(UTC)))
+
+    dry = cli(env, "prune", "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    planned = json.loads(dry.stdout)
+    assert planned["dry_run"] is True
+    assert planned["counts"] == {
+        "messages": 3,
+        "dead_letters": 0,
+        "events": 3,
+        "rejected": 0,
+        "jobs": 0,
+    }
+    shown = cli(env, "messages", "show", old)
+    assert "payload pruned" not in shown.stdout and "MSH" in shown.stdout
+
+    real = cli(env, "prune", "--json")
+    assert real.exit_code == 0, real.output
+    assert json.loads(real.stdout)["counts"] == planned["counts"]
+
+    shown = cli(env, "messages", "show", old)
+    assert shown.exit_code == 0, shown.output
+    assert "payload pruned on" in shown.stdout and "HL7 fields" not in shown.stdout
+    detail = json.loads(cli(env, "messages", "show", old, "--json").stdout)
+    assert detail["pruned_at"] is not None and detail["status"] == "delivered"
+    listed = json.loads(cli(env, "messages", "list", "--json").stdout)
+    assert len(listed) == 4  # the rows stay
+
+    audit = json.loads(cli(env, "audit", "list", "--action", "data.prune", "--json").stdout)
+    assert len(audit) == 1 and audit[0]["actor"] == "local:tester"
+    assert cli(env, "audit", "verify").exit_code == 0
+
+    again = cli(env, "prune", "--json")
+    assert json.loads(again.stdout)["counts"]["messages"] == 0
+
+
+def test_prune_prints_a_table_per_kind(env: dict[str, str]) -> None:
+    asyncio.run(fill(env, 2, at=LONG_AGO))
+    result = cli(env, "prune", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "message payloads" in result.stdout and "90 days" in result.stdout
+    assert "space: incremental_vacuum" in result.stdout
+
+
+def test_prune_vacuum_switches_an_old_store_to_incremental(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # A store from before auto_vacuum: the file existed, not empty, when the store was made.
+    path = tmp_path / "var" / "integrator.db"
+    path.parent.mkdir()
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE older (x INTEGER)")
+    asyncio.run(fill(env, 1, at=LONG_AGO))
+
+    plain = cli(env, "prune", "--json")
+    assert plain.exit_code == 0, plain.output
+    assert "run prune --vacuum once" in json.loads(plain.stdout)["space"]
+    assert cli(env, "prune", "--vacuum", "--dry-run").exit_code == 2
+
+    result = cli(env, "prune", "--vacuum", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["space"] == "vacuum"
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # incremental
+
+
+def test_a_bad_retention_setting_names_the_variable_and_rule(env: dict[str, str]) -> None:
+    asyncio.run(fill(env, 1, at=LONG_AGO))
+    result = cli({**env, "INTEGRATOR_RETAIN_PAYLOAD_DAYS": "-1"}, "prune")
+    assert result.exit_code == 2
+    assert "INTEGRATOR_RETAIN_PAYLOAD_DAYS" in result.stderr
+    assert "greater than or equal to 0" in result.stderr
+
+
+def test_prune_never_creates_a_store(env: dict[str, str], tmp_path: Path) -> None:
+    result = cli(env, "prune")
+    assert result.exit_code == 1
+    assert not (tmp_path / "var" / "integrator.db").exists()
+
+
+async def test_backup_while_the_engine_writes_then_restore_and_verify(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    receiver = MllpReceiver()
+    await receiver.start()
+    noord = destination("ziekenhuis-noord", receiver.port, providers=["ziekenhuis-noord"])
+    engine = Engine(
+        settings_for(tmp_path, database_url=env["INTEGRATOR_DATABASE_URL"]),
+        catalog=build_catalog([("ziekenhuis-noord.yaml", noord)], today=date.today()),
+    )
+    await engine.start()
+    stop = asyncio.Event()
+    under_way = asyncio.Event()
+    written = 0
+
+    async def keep_submitting() -> None:
+        """The engine takes referrals, delivers them and records the attempts meanwhile."""
+        nonlocal written
+        while not stop.is_set():
+            data = copy.deepcopy(referral_data)
+            data["event_id"] = str(uuid.uuid4())
+            result = await engine.intake.submit(json.dumps(data), source="cli")
+            await engine.store.add_audit("local:tester", "test.write", result.event_id)
+            written += 1
+            if written == 5:
+                under_way.set()
+
+    writer = asyncio.create_task(keep_submitting())
+    backup = tmp_path / "backups" / "integrator.db"
+    backup.parent.mkdir()
+    try:
+        await under_way.wait()
+        result = await asyncio.to_thread(cli, env, "backup", str(backup), "--json")
+        assert result.exit_code == 0, result.output
+    finally:
+        stop.set()
+        await writer
+        await engine.stop()
+        await receiver.stop()
+    report = json.loads(result.stdout)
+    assert report["path"] == str(backup) and report["pages"] > 0
+    key_copy = Path(report["search_key_file"])
+    assert key_copy == backup.with_name("integrator.db.search-key")
+    assert stat.S_IMODE(os.stat(key_copy).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600
+
+    # Restore as docs/operators.md says: the file and its key file to the store's path.
+    restored = tmp_path / "restored" / "var" / "integrator.db"
+    restored.parent.mkdir(parents=True)
+    shutil.copy2(backup, restored)
+    shutil.copy2(key_copy, restored.with_name("integrator.db.search-key"))
+    restored_env = {**env, "INTEGRATOR_DATABASE_URL": f"sqlite:///{restored}"}
+
+    copied = await Store.open_existing(restored_env["INTEGRATOR_DATABASE_URL"])
+    try:
+        messages = await copied.list_messages(limit=100000)
+        audited = await copied.count_audit()
+    finally:
+        await copied.close()
+    assert 5 <= len(messages) <= written  # a consistent moment while the engine wrote
+    assert audited >= 5
+    verified = await asyncio.to_thread(cli, restored_env, "audit", "verify", "--quiet")
+    assert verified.exit_code == 0, verified.output
+    # The key came along: a BSN search on the copy finds the patient's messages.
+    found = await asyncio.to_thread(
+        cli, restored_env, "messages", "list", "--bsn", "999990019", "--json", "--limit", "1000"
+    )
+    assert found.exit_code == 0, found.output
+    assert len(json.loads(found.stdout)) == len(messages)
+
+
+def test_backup_refuses_to_overwrite_unless_forced(env: dict[str, str], tmp_path: Path) -> None:
+    asyncio.run(fill(env, 1, at=LONG_AGO))
+    target = tmp_path / "copy.db"
+    target.write_bytes(b"something else")
+    refused = cli(env, "backup", str(target))
+    assert refused.exit_code == 2 and "--force" in refused.stderr
+    assert target.read_bytes() == b"something else"
+    forced = cli(env, "backup", str(target), "--force", "--quiet")
+    assert forced.exit_code == 0, forced.output
+    assert target.read_bytes().startswith(b"SQLite format 3")
+    audit = json.loads(cli(env, "audit", "list", "--action", "data.backup", "--json").stdout)
+    assert len(audit) == 1  # the refused one is not recorded
+    assert audit[0]["actor"] == "local:tester" and audit[0]["target"] == str(target)
+
+
+def test_backup_refuses_a_postgresql_store_pointing_to_pg_dump(tmp_path: Path) -> None:
+    env = {
+        "INTEGRATOR_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/test",
+        "INTEGRATOR_SEARCH_KEY": "k" * 32,
+    }
+    result = cli(env, "backup", str(tmp_path / "copy.db"))
+    assert result.exit_code == 2
+    assert "pg_dump" in result.stderr
+    assert not (tmp_path / "copy.db").exists()
+
+
+def test_backup_of_a_missing_store_fails_and_makes_nothing(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    result = cli(env, "backup", str(tmp_path / "copy.db"))
+    assert result.exit_code == 1 and "no store" in result.stderr
+    assert not (tmp_path / "copy.db").exists()

@@ -1,0 +1,179 @@
+"""Resend jobs outlive their engine: read after a restart, an unfinished one as interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from destinations.receiver import MllpReceiver
+from integrator.catalog import build_catalog
+from integrator.clock import ManualClock
+from integrator.engine import Engine
+from integrator.jobs import STALE_AFTER, Job, JobRegistry
+from tests.http.support import api_client
+from tests.integrator.support import destination, settings_for
+from tests.store.conftest import Site
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[MllpReceiver]:
+    server = MllpReceiver()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def started(tmp_path: Path, receiver: MllpReceiver) -> Engine:
+    config = destination("ziekenhuis-noord", receiver.port, providers=["ziekenhuis-noord"])
+    catalog = build_catalog([(f"{config.id}.yaml", config)], today=NOW.date())
+    engine = Engine(settings_for(tmp_path), catalog=catalog, clock=ManualClock(NOW))
+    await engine.start()
+    return engine
+
+
+async def test_a_finished_job_is_read_after_a_restart(
+    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    engine = await started(tmp_path, receiver)
+    try:
+        await engine.intake.submit(json.dumps(referral_data), source="cli")
+        assert await engine.wait_settled(timeout=10)
+        async with api_client(engine) as client:
+            answer = await client.post(
+                "/api/v1/resend",
+                json={"reason": "GP called", "filter": {"zd_number": "ZD100000001"}},
+            )
+            assert answer.status_code == 202, answer.text
+            job_id = answer.json()["id"]
+            await engine.jobs.wait()
+            before = (await client.get(f"/api/v1/jobs/{job_id}")).json()
+        assert before["state"] == "done" and before["done"] == before["total"] == 1
+    finally:
+        await engine.stop()
+
+    engine = await started(tmp_path, receiver)
+    try:
+        async with api_client(engine) as client:
+            after = await client.get(f"/api/v1/jobs/{job_id}")
+        assert after.status_code == 200
+        assert after.json() == before
+    finally:
+        await engine.stop()
+
+
+async def test_a_job_cut_short_by_a_stop_reads_as_interrupted(
+    tmp_path: Path, receiver: MllpReceiver
+) -> None:
+    engine = await started(tmp_path, receiver)
+    halfway = asyncio.Event()
+
+    async def slow(job: Job) -> list[dict[str, Any]]:
+        job.done = 3
+        halfway.set()
+        await asyncio.Event().wait()  # never ends by itself
+        return []
+
+    try:
+        job = await engine.jobs.start("resend", 10, slow)
+        await halfway.wait()
+    finally:
+        await engine.stop()
+
+    engine = await started(tmp_path, receiver)
+    try:
+        async with api_client(engine) as client:
+            answer = await client.get(f"/api/v1/jobs/{job.id}")
+        assert answer.status_code == 200
+        read = answer.json()
+        assert read["state"] == "interrupted" and read["done"] == 3 and read["total"] == 10
+        assert "stopped" in read["error"]
+    finally:
+        await engine.stop()
+
+
+async def test_a_job_of_an_engine_that_died_is_marked_at_the_next_start(site: Site) -> None:
+    """No stop ran: the first store is left as a crashed engine leaves it."""
+    clock = ManualClock(NOW)
+    crashed_store = await site.open(clock.now)
+    crashed = JobRegistry(lambda: crashed_store, clock)
+    never = asyncio.Event()
+
+    async def hangs(job: Job) -> list[dict[str, Any]]:
+        await never.wait()
+        return []
+
+    job = await crashed.start("resend", 5, hangs)
+    restarted_store = await site.open(clock.now)
+    try:
+        restarted = JobRegistry(lambda: restarted_store, clock)
+        single = site.backend == "sqlite"
+        if not single:
+            # Another engine's job runs on while its heartbeat is fresh.
+            assert await restarted.recover(single_engine=False) == 0
+            found = await restarted.get(job.id)
+            assert found is not None and found.state == "running"
+            clock.advance(STALE_AFTER + timedelta(seconds=1))
+        assert await restarted.recover(single_engine=single) == 1
+        found = await restarted.get(job.id)
+        assert found is not None and found.state == "interrupted" and found.done == 0
+        assert found.total == 5 and found.kind == "resend"
+    finally:
+        never.set()
+        await crashed.wait()
+        await crashed_store.close()
+        await restarted_store.close()
+
+
+async def test_an_unknown_job_is_404(tmp_path: Path, receiver: MllpReceiver) -> None:
+    engine = await started(tmp_path, receiver)
+    try:
+        async with api_client(engine) as client:
+            answer = await client.get("/api/v1/jobs/00000000-0000-0000-0000-000000000000")
+        assert answer.status_code == 404 and answer.json()["detail"] == "no job with that id"
+    finally:
+        await engine.stop()
+
+
+async def test_a_running_jobs_progress_is_in_the_store_for_other_engines(site: Site) -> None:
+    clock = ManualClock(NOW)
+    own_store, other_store = await site.open(clock.now), await site.open(clock.now)
+    registry = JobRegistry(lambda: own_store, clock)
+    other = JobRegistry(lambda: other_store, clock)
+    release = asyncio.Event()
+
+    async def two_of_four(job: Job) -> list[dict[str, Any]]:
+        job.done = 2
+        await release.wait()
+        job.done = 4
+        return [{"outcome": "resent"}]
+
+    try:
+        job = await registry.start("resend", 4, two_of_four, clusters=frozenset({"noord", None}))
+        seen = await other.get(job.id)
+        assert seen is not None and seen.state == "running" and seen.total == 4
+        for _ in range(100):  # the progress is written within a second or so
+            seen = await other.get(job.id)
+            assert seen is not None
+            if seen.done == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert seen.done == 2 and seen.state == "running"
+        assert seen.clusters == frozenset({"noord", None})
+        release.set()
+        await registry.wait()
+        seen = await other.get(job.id)
+        assert seen is not None and seen.state == "done" and seen.done == 4
+        assert seen.results == [{"outcome": "resent"}]
+    finally:
+        release.set()
+        await registry.wait()
+        await own_store.close()
+        await other_store.close()

@@ -1,0 +1,266 @@
+"""Retention on both stores: what goes after its period, what never goes, and the dry run.
+
+Time moves by giving ``prune`` a later ``now``; the rows were written at the store clock's
+``T0``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from deadletter import ResendRequest, resend
+from integrator.lifecycle.prune import PRUNE_ACTION, prune
+from integrator.lifecycle.retention import Retention
+from integrator.store import AttemptRecord, MessageRecord, NewMessage, Store
+from tests.store.factories import T0, make_event, make_message
+
+RETENTION = Retention(payload_days=90, dead_letter_days=30, rejected_days=30)
+ACTOR = "local:tester"
+
+
+class SameBytes:
+    def is_configured(self, destination_id: str) -> bool:
+        return True
+
+    async def remap(self, original: MessageRecord, destination_id: str) -> NewMessage | str:
+        return make_message(destination_id=destination_id)
+
+
+async def stored(store: Store, status: str) -> MessageRecord:
+    message = make_message()
+    assert await store.accept_event(make_event(), [message])
+    await store.set_status(message.id, status)
+    found = await store.get_message(message.id)
+    assert found is not None
+    return found
+
+
+async def with_ack(store: Store, message: MessageRecord) -> None:
+    attempt = AttemptRecord(
+        message_id=message.id,
+        number=1,
+        started_at=T0,
+        duration_ms=3.0,
+        outcome="delivered",
+        ack_code="AA",
+        ack_bytes=b"MSH|^~\\&|HIS\rMSA|AA|x\r",
+    )
+    await store.record_attempt(attempt, status=message.status)
+
+
+async def resent(store: Store, message: MessageRecord, status: str) -> MessageRecord:
+    [result] = await resend(store, [message], ResendRequest("why", "anna"), SameBytes())
+    assert result.message is not None
+    await store.set_status(result.message.id, status)
+    found = await store.get_message(result.message.id)
+    assert found is not None
+    return found
+
+
+async def reread(store: Store, message: MessageRecord) -> MessageRecord:
+    found = await store.get_message(message.id)
+    assert found is not None
+    return found
+
+
+async def test_delivered_payload_and_ack_go_after_the_period_the_row_stays(store: Store) -> None:
+    message = await stored(store, "delivered")
+    await with_ack(store, message)
+
+    early = await prune(store, RETENTION, now=T0 + timedelta(days=89), actor=ACTOR)
+    assert early.counts == {"messages": 0, "dead_letters": 0, "events": 0, "rejected": 0, "jobs": 0}
+    assert (await reread(store, message)).payload == message.payload
+
+    now = T0 + timedelta(days=91)
+    report = await prune(store, RETENTION, now=now, actor=ACTOR)
+    assert report.counts["messages"] == 1 and report.counts["events"] == 1
+    after = await reread(store, message)
+    assert after.payload == b"" and after.pruned_at == now
+    assert after.status == "delivered" and after.control_id == message.control_id
+    [attempt] = await store.list_attempts(message.id)
+    assert attempt.ack_bytes is None and attempt.ack_code == "AA"
+    event = await store.get_event(message.event_id)
+    assert event is not None and event.pruned_at == now and event.payload == {}
+    assert event.zd_number == "ZD100000001"
+
+
+async def test_pending_and_held_messages_are_never_pruned(store: Store) -> None:
+    pending = [await stored(store, s) for s in ("queued", "sending", "retrying", "held")]
+    report = await prune(store, RETENTION, now=T0 + timedelta(days=3650), actor=ACTOR)
+    assert report.counts["messages"] == 0 and report.counts["events"] == 0
+    for message in pending:
+        assert (await reread(store, message)).pruned_at is None
+
+
+async def test_a_message_with_a_resend_in_delivery_is_kept_until_that_one_is_done(
+    store: Store,
+) -> None:
+    original = await stored(store, "delivered")
+    child = await resent(store, original, "queued")
+    far = T0 + timedelta(days=365)
+    await prune(store, RETENTION, now=far, actor=ACTOR)
+    assert (await reread(store, original)).pruned_at is None
+    await store.set_status(child.id, "delivered")
+    report = await prune(store, RETENTION, now=far, actor=ACTOR)
+    assert report.counts["messages"] == 2  # the original and its resend
+    assert (await reread(store, original)).pruned_at == far
+
+
+async def test_an_event_goes_only_when_all_its_messages_went(store: Store) -> None:
+    event = make_event()
+    done, waiting = make_message(), make_message(destination_id="ziekenhuis-zuid")
+    assert await store.accept_event(event, [done, waiting])
+    await store.set_status(done.id, "delivered")
+    await store.set_status(waiting.id, "held")
+    unrouted = make_event()
+    assert await store.accept_event(unrouted, [])
+    report = await prune(store, RETENTION, now=T0 + timedelta(days=400), actor=ACTOR)
+    assert report.counts == {
+        "messages": 1,
+        "dead_letters": 0,
+        "events": 0,
+        "rejected": 0,
+        "jobs": 0,
+    }
+    for event_id in (event.id, unrouted.id):
+        kept = await store.get_event(event_id)
+        assert kept is not None and kept.pruned_at is None and kept.payload != {}
+
+
+async def test_dead_letters_go_only_when_resolved_plus_the_period(store: Store) -> None:
+    unresolved = await stored(store, "dead")
+    resolved = await stored(store, "dead")
+    await resent(store, resolved, "delivered")  # delivered at about T0
+    report = await prune(store, RETENTION, now=T0 + timedelta(days=31), actor=ACTOR)
+    assert report.counts["dead_letters"] == 1
+    assert (await reread(store, resolved)).pruned_at is not None
+    assert (await reread(store, unresolved)).pruned_at is None
+    later = await prune(store, RETENTION, now=T0 + timedelta(days=3650), actor=ACTOR)
+    assert later.counts["dead_letters"] == 0
+    assert (await reread(store, unresolved)).payload != b""
+
+
+async def test_rejected_input_is_deleted_after_its_period(store: Store) -> None:
+    await store.reject_event(b'{"bad": 1}', "http", [{"field": "x", "error": "missing"}])
+    assert (await prune(store, RETENTION, now=T0 + timedelta(days=29), actor=ACTOR)).counts[
+        "rejected"
+    ] == 0
+    report = await prune(store, RETENTION, now=T0 + timedelta(days=31), actor=ACTOR)
+    assert report.counts["rejected"] == 1
+    assert await store.list_rejected() == []
+
+
+async def test_zero_days_keeps_that_kind_for_ever(store: Store) -> None:
+    message = await stored(store, "delivered")
+    await store.reject_event(b"x", "cli", [{"field": "x", "error": "bad"}])
+    keep = Retention(payload_days=0, dead_letter_days=0, rejected_days=0)
+    report = await prune(store, keep, now=T0 + timedelta(days=10000), actor=ACTOR)
+    assert report.total == 0
+    assert (await reread(store, message)).pruned_at is None
+    assert len(await store.list_rejected()) == 1
+
+
+async def test_the_dry_run_makes_the_same_decision_and_changes_nothing(store: Store) -> None:
+    for _ in range(3):
+        await stored(store, "delivered")
+    await stored(store, "queued")
+    dead = await stored(store, "dead")
+    await resent(store, dead, "delivered")
+    await store.reject_event(b"x", "cli", [{"field": "x", "error": "bad"}])
+    audit_before = await store.count_audit()
+    now = T0 + timedelta(days=100)
+
+    dry = await prune(store, RETENTION, now=now, actor=ACTOR, dry_run=True, batch=2)
+    assert await store.count_pruned() == {"messages": 0, "events": 0}
+    assert await store.count_audit() == audit_before
+    assert len(await store.list_rejected()) == 1
+
+    real = await prune(store, RETENTION, now=now, actor=ACTOR, batch=2)
+    assert (
+        real.counts
+        == dry.counts
+        == {
+            "messages": 4,  # three deliveries and the resend that resolved the dead letter
+            "dead_letters": 1,
+            "events": 4,  # the queued message's event stays
+            "rejected": 1,
+            "jobs": 0,
+        }
+    )
+
+
+async def test_a_run_is_audited_once_and_the_chain_still_verifies(store: Store) -> None:
+    for _ in range(5):
+        await stored(store, "delivered")
+    before = await store.count_audit()
+    progress: list[tuple[int, int]] = []
+    report = await prune(
+        store,
+        RETENTION,
+        now=T0 + timedelta(days=100),
+        actor=ACTOR,
+        batch=2,
+        progress=lambda done, total: progress.append((done, total)),
+    )
+    assert report.counts["messages"] == 5
+    assert await store.count_audit() == before + 1
+    [entry] = await store.list_audit(limit=1)
+    assert entry.action == PRUNE_ACTION and entry.actor == ACTOR
+    assert entry.details["counts"]["messages"] == 5
+    assert (await store.verify_audit()).intact
+    assert progress[-1][0] == progress[-1][1] == 10  # five messages, five events
+    assert len(progress) > 2  # batches of two
+
+
+async def test_space_is_given_back(store: Store) -> None:
+    for _ in range(3):
+        await stored(store, "delivered")
+    report = await prune(store, RETENTION, now=T0 + timedelta(days=100), actor=ACTOR)
+    if store.backend == "sqlite":
+        assert report.space == "incremental_vacuum"
+    else:
+        assert report.space is not None and "autovacuum" in report.space
+
+
+def test_a_negative_period_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValueError, match="dead_letter_days"):
+        Retention(dead_letter_days=-1)
+
+
+async def test_a_pruned_message_is_not_resent_saying_why(store: Store) -> None:
+    message = await stored(store, "delivered")
+    await prune(store, RETENTION, now=T0 + timedelta(days=100), actor=ACTOR)
+    pruned = await reread(store, message)
+    for mode in ("original", "remap"):
+        [result] = await resend(
+            store, [pruned], ResendRequest("GP called", "anna", mode=mode), SameBytes()
+        )
+        assert result.message is None
+        assert result.note is not None and "pruned on 2027-02-28" in result.note
+
+
+async def test_a_discarded_dead_letter_goes_after_the_dead_letter_period(store: Store) -> None:
+    discarded = await stored(store, "dead")
+    await store.set_status(discarded.id, "cancelled")  # as deadletter discard leaves it
+    delivered = await stored(store, "delivered")
+    report = await prune(store, RETENTION, now=T0 + timedelta(days=31), actor=ACTOR)
+    assert report.counts["dead_letters"] == 1 and report.counts["messages"] == 0
+    assert (await reread(store, discarded)).pruned_at is not None
+    assert (await reread(store, delivered)).pruned_at is None
+
+
+async def test_finished_jobs_go_after_the_payload_period_running_ones_stay(store: Store) -> None:
+    for job_id, state in (("job-done", "done"), ("job-running", "running")):
+        await store.add_job(job_id, kind="resend", total=1, clusters=frozenset({None}), now=T0)
+        if state != "running":
+            await store.finish_job(
+                job_id, state=state, done=1, results=[{"outcome": "resent"}], error=None, now=T0
+            )
+    early = await prune(store, RETENTION, now=T0 + timedelta(days=89), actor=ACTOR)
+    assert early.counts["jobs"] == 0
+    report = await prune(store, RETENTION, now=T0 + timedelta(days=91), actor=ACTOR)
+    assert report.counts["jobs"] == 1
+    assert await store.get_job("job-done") is None
+    assert await store.get_job("job-running") is not None
