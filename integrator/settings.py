@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     # The HMAC key of the BSN search column; never logged (SecretStr hides it in reprs).
     # Unset: the store's own key, filled in by ``integrator.searchkey.resolve_search_key``.
     search_key: SecretStr | None = None
+    # Where people reach the console, for the links in invitations (docs/access.md).
+    public_url: str | None = None
+    # Invitations by e-mail: set the host (and the sender) to send them; unset, the link is
+    # shown to the admin to pass on. STARTTLS unless turned off (a mail relay on localhost).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
 
     @field_validator("search_key")
     @classmethod
@@ -80,6 +90,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "INTEGRATOR_HTTP_TLS_CERT_FILE and INTEGRATOR_HTTP_TLS_KEY_FILE go together: "
                 "set both or neither"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _smtp_sender(self) -> Settings:
+        if self.smtp_host is not None and not self.smtp_from:
+            raise ValueError(
+                "INTEGRATOR_SMTP_FROM: the sender address is needed with INTEGRATOR_SMTP_HOST"
             )
         return self
 
