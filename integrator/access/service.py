@@ -269,6 +269,7 @@ class AccessService:
         *,
         name: str | None = None,
         reason: str | None = None,
+        source: str | None = None,
     ) -> InvitationLink:
         """Invite a colleague with at least one grant.
 
@@ -293,12 +294,15 @@ class AccessService:
                 "expires_at": link.expires_at.isoformat(),
                 "mail": _mail_outcome(delivered, failure),
             },
+            source=source,
         )
         if failure is not None:
             raise failure
         return delivered
 
-    async def reinvite(self, by: Identity, email: str) -> InvitationLink:
+    async def reinvite(
+        self, by: Identity, email: str, *, source: str | None = None
+    ) -> InvitationLink:
         """A new link for someone who has not accepted yet; their earlier links stop working.
 
         Also the way on after a mail that could not be sent: its link was never shown.
@@ -317,6 +321,7 @@ class AccessService:
                 "expires_at": link.expires_at.isoformat(),
                 "mail": _mail_outcome(delivered, failure),
             },
+            source=source,
         )
         if failure is not None:
             raise failure
@@ -408,8 +413,22 @@ class AccessService:
                 )
         return views
 
+    async def person(self, by: Identity, person_id: str) -> PersonView:
+        """One person as :meth:`list_people` shows them to ``by``; one outside ``by``'s clusters
+        is as unknown as an id nobody has."""
+        for view in await self.list_people(by):
+            if view.id == person_id:
+                return view
+        raise UnknownAccount("no person with that id", field="person_id")
+
     async def set_grants(
-        self, by: Identity, email: str, grants: Sequence[Grant], *, reason: str | None = None
+        self,
+        by: Identity,
+        email: str,
+        grants: Sequence[Grant],
+        *,
+        reason: str | None = None,
+        source: str | None = None,
     ) -> PersonView:
         """Make ``grants`` the person's grants inside ``by``'s clusters.
 
@@ -439,6 +458,7 @@ class AccessService:
                 "added": [str(_grant(*spec)) for spec in added],
                 "removed": [str(_grant(*spec)) for spec in removed],
             },
+            source=source,
         )
         return await self._view(by, person.email)
 
@@ -450,6 +470,7 @@ class AccessService:
         cluster: str | None,
         *,
         reason: str | None = None,
+        source: str | None = None,
     ) -> PersonView:
         """Take away one grant; the person's sessions and tokens lose it at their next use."""
         grant = Grant(role, cluster)
@@ -463,18 +484,21 @@ class AccessService:
             _person_target(person.email),
             reason=reason,
             details={"grant": str(grant)},
+            source=source,
         )
         return await self._view(by, person.email)
 
     async def deactivate_person(
-        self, by: Identity, email: str, *, reason: str | None = None
+        self, by: Identity, email: str, *, reason: str | None = None, source: str | None = None
     ) -> None:
         """Deactivate an account: its sessions, links and own tokens stop at once."""
         person = await self._person(email)
         self._require_over_person(by, person)
         if not await self._store.deactivate_person(person.id, now=self._now()):
             raise BadAccessInput(f"{person.email} is deactivated already")
-        await self._audit(by, "person.deactivate", _person_target(person.email), reason=reason)
+        await self._audit(
+            by, "person.deactivate", _person_target(person.email), reason=reason, source=source
+        )
 
     # -- logging in and sessions ---------------------------------------------------------------
 
@@ -557,6 +581,7 @@ class AccessService:
         *,
         expires_in: timedelta | None = None,
         reason: str | None = None,
+        source: str | None = None,
     ) -> NewToken:
         """A new API token, returned in the clear this once; only its hash is stored.
 
@@ -617,6 +642,7 @@ class AccessService:
                 "expires_at": token.expires_at.isoformat(),
                 "owner": owner_id,
             },
+            source=source,
         )
         return token
 
@@ -630,14 +656,19 @@ class AccessService:
         ]
 
     async def revoke_token(
-        self, by: Identity, token_id: str, *, reason: str | None = None
+        self, by: Identity, token_id: str, *, reason: str | None = None, source: str | None = None
     ) -> TokenView:
         """Revoke by id, or by a prefix of the id that only one token has."""
         token = await self._find_token(by, token_id)
         if not await self._store.revoke_token(token.id, now=self._now()):
             raise BadAccessInput(f"token {token.name} ({token.id}) was revoked already")
         await self._audit(
-            by, "token.revoke", _token_target(token.name), reason=reason, details={"id": token.id}
+            by,
+            "token.revoke",
+            _token_target(token.name),
+            reason=reason,
+            details={"id": token.id},
+            source=source,
         )
         revoked = await self._store.get_token(token_id=token.id)
         assert revoked is not None
@@ -903,7 +934,11 @@ class AccessService:
         *,
         reason: str | None = None,
         details: dict[str, Any] | None = None,
+        source: str | None = None,
     ) -> None:
+        """An entry as ``by``; ``source`` (the client's address) goes into its details."""
+        if source is not None:
+            details = {**(details or {}), "source": source}
         await self._store.add_audit(by.display, action, target, reason=reason, details=details)
 
     async def _audit_as(
