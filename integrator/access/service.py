@@ -954,7 +954,7 @@ def normalise_email(email: str) -> str:
     """Lower-cased and checked; BadAccessInput naming the rule otherwise."""
     address = email.strip().lower()
     if len(address) > 320 or not _EMAIL.match(address):
-        raise BadAccessInput(f"{email!r} is not an e-mail address", field="email")
+        raise BadAccessInput("not an e-mail address", field="email")
     return address
 
 
