@@ -55,14 +55,20 @@ class SmtpMailer:
                     smtp.login(self.user, self.password or "")
                 smtp.send_message(message)
         except smtplib.SMTPResponseException as exc:
-            raise MailFailed(
-                f"the mail server {self.host}:{self.port} refused the message "
-                f"(SMTP {exc.smtp_code})"
-            ) from None
+            raise self._refused(exc.smtp_code) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = sorted({code for code, _text in exc.recipients.values()})
+            raise self._refused(*codes) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise MailFailed(
                 f"no mail sent through {self.host}:{self.port} ({type(exc).__name__})"
             ) from None
+
+    def _refused(self, *codes: int) -> MailFailed:
+        answer = ", ".join(str(code) for code in codes)
+        return MailFailed(
+            f"the mail server {self.host}:{self.port} refused the message (SMTP {answer})"
+        )
 
 
 def invitation_mail(to: str, name: str, link: str, expires_at: datetime) -> EmailMessage:

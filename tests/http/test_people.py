@@ -6,6 +6,7 @@ signs in with a recovery code (a TOTP code would need the next 30-second step).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +14,9 @@ import pytest
 
 from integrator.access import Grant, Identity, InvitationInvalid, Role, totp
 from integrator.engine import Engine
+from tests.access.mailbox import SENDER, free_port, mailbox
 from tests.http.support import MAKER, api_client, token_for
+from tests.integrator.support import settings_for
 
 PASSWORD = "lange zin als wachtwoord"
 
@@ -279,3 +282,51 @@ async def test_people_routes_need_a_token(engine: Engine, api: httpx.AsyncClient
     async with api_client(engine, viewer) as client:
         answer = await client.get("/api/v1/people")
     assert answer.status_code == 403 and "people.manage" in answer.json()["detail"]
+
+
+async def test_with_a_mail_server_the_invitation_is_mailed_and_the_answer_holds_no_link(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    settings = settings_for(
+        tmp_path,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_from=SENDER,
+        smtp_starttls=False,
+        public_url="https://integrator.example.nl",
+    )
+    engine = Engine(settings)
+    await engine.start()
+    try:
+        async with api_client(engine) as api:
+            with mailbox(port) as inbox:
+                invited = await api.post(
+                    "/api/v1/people", json={"email": "anna@example.nl", "grants": [grant("viewer")]}
+                )
+                assert invited.status_code == 201, invited.text
+                assert invited.json()["sent"] is True and "link" not in invited.json()
+                link = inbox.link()
+                assert link.startswith("https://integrator.example.nl/invitation#")
+                assert secret_of(link) not in invited.text
+                await accept(engine, link)
+            # No mail server: a clear 502, and the person stays invited.
+            down = await api.post(
+                "/api/v1/people", json={"email": "bo@example.nl", "grants": [grant("viewer")]}
+            )
+            assert down.status_code == 502
+            assert down.json()["detail"].startswith(
+                "bo@example.nl is invited, but the invitation could not be sent: no mail sent "
+                f"through 127.0.0.1:{port}"
+            )
+            [bo] = [
+                p for p in (await api.get("/api/v1/people")).json() if p["email"] == "bo@example.nl"
+            ]
+            assert bo["status"] == "invited"
+            # Once mail works again, sending the invitation again delivers a working link.
+            with mailbox(port) as inbox:
+                again = await api.post(f"/api/v1/people/{bo['id']}/invitation")
+                assert again.status_code == 201 and again.json()["sent"] is True
+                await accept(engine, inbox.link())
+    finally:
+        await engine.stop()
