@@ -430,18 +430,21 @@ class DestinationAdmin:
         if waiting and not force:
             raise DestinationBusy(destination_id, len(waiting))
         why = f"destination removed by {actor}" + (f": {reason}" if reason else "")
-        for message in waiting:
-            await self._store.set_status(message.id, "dead", last_error=why)
         diff = _diff(dump_destination(view.config) if view.config else "", "")
         async with self._lock:
             await asyncio.to_thread(Path(view.file).unlink)
             revision = await self._store.add_destination_revision(
                 destination_id, actor=actor, action="remove", config=None, diff=diff, reason=reason
             )
-            await self._store.add_audit(
-                actor,
-                "destination.remove",
-                destination_id,
+            # The waiting messages become dead letters in the transaction of the audit entry
+            # that says why: neither without the other.
+            await self._store.set_status_audited(
+                [m.id for m in waiting],
+                "dead",
+                last_error=why,
+                actor=actor,
+                action="destination.remove",
+                target=destination_id,
                 reason=reason,
                 details={"revision": revision, "dead_lettered": len(waiting)},
             )
