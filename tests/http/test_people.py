@@ -204,6 +204,14 @@ async def test_an_admin_of_one_cluster_sees_and_acts_only_there(
             f"/api/v1/people/{both}/grants", json={"grants": [grant("reports", "LAB")]}
         )
         assert changed.status_code == 200, changed.text
+        # An account with roles in LAB only is LAB's admin's to end.
+        lab_only = await lab.post(
+            "/api/v1/people", json={"email": "lotte@example.nl", "grants": [grant("viewer", "LAB")]}
+        )
+        assert lab_only.status_code == 201, lab_only.text
+        ended = await lab.post(f"/api/v1/people/{lab_only.json()['person']}/deactivate")
+        assert ended.status_code == 200, ended.text
+        assert ended.json()["status"] == "deactivated"
     async with api_client(engine) as admin:
         bram = (await admin.get(f"/api/v1/people/{both}")).json()
     assert {(g["role"], g["cluster"]) for g in bram["grants"]} == {
