@@ -457,6 +457,8 @@ async def test_every_view_of_patient_data_is_audited_with_the_bsn_hash_never_the
     ]
     assert all(v["details"]["bsn_hash"] == hashed for v in views)
     assert [v["details"].get("found") for v in reversed(views)] == [None, None, 2, 2]
+    # From where: the client's address as the server saw it.
+    assert {v["details"]["source"] for v in views} == {"127.0.0.1"}
     assert BSN not in trail.text and "Berg" not in trail.text
 
 
