@@ -77,7 +77,7 @@ class InvitationLink:
     email: str
     link: str | None
     expires_at: datetime
-    person_id: str = ""
+    person_id: str
 
     @property
     def sent(self) -> bool:
@@ -292,7 +292,7 @@ class AccessService:
             details={
                 "grants": [str(g) for g in dict.fromkeys(grants)],
                 "expires_at": link.expires_at.isoformat(),
-                "mail": _mail_outcome(delivered, failure),
+                **_mail_outcome(delivered, failure),
             },
             source=source,
         )
@@ -319,7 +319,7 @@ class AccessService:
             _person_target(person.email),
             details={
                 "expires_at": link.expires_at.isoformat(),
-                "mail": _mail_outcome(delivered, failure),
+                **_mail_outcome(delivered, failure),
             },
             source=source,
         )
@@ -965,11 +965,12 @@ def _display_name(name: str | None, address: str) -> str:
     return chosen
 
 
-def _mail_outcome(link: InvitationLink, failure: MailFailed | None) -> str | None:
-    """What the audit entry says about the mail: sent, failed, or None (the link was shown)."""
+def _mail_outcome(link: InvitationLink, failure: MailFailed | None) -> dict[str, str]:
+    """What the audit entry says about the mail: sent, failed, or nothing (the link was shown
+    to the admin, there being no mail server)."""
     if failure is not None:
-        return "failed"
-    return "sent" if link.sent else None
+        return {"mail": "failed"}
+    return {"mail": "sent"} if link.sent else {}
 
 
 def _person_target(email: str) -> str:
