@@ -9,7 +9,7 @@ import httpx
 
 from integrator.access import Grant, Role
 from integrator.engine import Engine
-from tests.http.support import api_client, token_for
+from tests.http.support import MAKER, api_client, token_for
 
 
 def grant(role: str, cluster: str | None = None) -> dict[str, Any]:
@@ -122,3 +122,32 @@ async def test_bad_token_input_is_refused_naming_the_field_and_creates_nothing(
         "token_id",
     ]
     assert await engine.store.list_tokens() == before
+
+
+async def test_the_openapi_document_shows_the_maxima_of_people_and_token_bodies(
+    api: httpx.AsyncClient,
+) -> None:
+    schemas = (await api.get("/openapi.json")).json()["components"]["schemas"]
+    invite = schemas["InviteBody"]
+    assert invite["additionalProperties"] is False
+    assert invite["properties"]["email"]["maxLength"] == 320
+    assert invite["properties"]["grants"]["maxItems"] == 100
+    token = schemas["TokenBody"]["properties"]
+    assert (token["expires_in_days"]["minimum"], token["expires_in_days"]["maximum"]) == (1, 730)
+    assert token["name"]["maxLength"] == 100 and "pattern" in token["name"]
+    assert schemas["GrantBody"]["properties"]["role"]["$ref"].endswith("/Role")
+
+
+async def test_a_revocation_reason_longer_than_allowed_is_refused(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    made = (
+        await api.post("/api/v1/tokens", json={"name": "long", "grants": [grant("metrics")]})
+    ).json()
+    answer = await api.delete(
+        f"/api/v1/tokens/{made['id']}", headers={"x-integrator-reason": "x" * 1001}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["header", "X-Integrator-Reason"]
+    [token] = [t for t in await engine.access.list_tokens(MAKER) if t.name == "long"]
+    assert token.status == "active"
