@@ -61,7 +61,8 @@ def free_port() -> int:
 def mailbox(port: int | None = None) -> Iterator[Mailbox]:
     """A server on ``port`` (default: a free one) until the block ends."""
     box = Mailbox(port or free_port())
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    # A generous start-up wait: the machine may be busy.
+    controller = Controller(box, hostname="127.0.0.1", port=box.port, ready_timeout=30)
     controller.start()
     try:
         yield box
