@@ -184,6 +184,7 @@ class DestinationAdmin:
         self._applied = applied
         self._lock = lock or asyncio.Lock()
         self._allows: Callable[[str | None], bool] | None = None
+        self._source: str | None = None
 
     def within(self, allows: Callable[[str | None], bool]) -> DestinationAdmin:
         """This admin for someone who may change destinations only in the clusters ``allows``
@@ -192,6 +193,16 @@ class DestinationAdmin:
         scoped = copy.copy(self)
         scoped._allows = allows
         return scoped
+
+    def from_address(self, source: str | None) -> DestinationAdmin:
+        """This admin for a caller at ``source`` (the client's address): its changes' audit
+        entries record it as ``details.source``, the "from where" of docs/product.md §8."""
+        located = copy.copy(self)
+        located._source = source
+        return located
+
+    def _where(self) -> dict[str, str]:
+        return {"source": self._source} if self._source is not None else {}
 
     # -- reading -----------------------------------------------------------------------------
     async def catalog(self) -> Catalog:
@@ -446,7 +457,7 @@ class DestinationAdmin:
                 action="destination.remove",
                 target=destination_id,
                 reason=reason,
-                details={"revision": revision, "dead_lettered": len(waiting)},
+                details={"revision": revision, "dead_lettered": len(waiting), **self._where()},
             )
         await self._notify()
         return Change(destination_id, "remove", revision, None, diff=diff)
@@ -542,7 +553,12 @@ class DestinationAdmin:
             actor,
             "destination.test",
             destination_id,
-            details={"control_id": control_id, "outcome": outcome, "ack_code": ack_code},
+            details={
+                "control_id": control_id,
+                "outcome": outcome,
+                "ack_code": ack_code,
+                **self._where(),
+            },
         )
         return TestResult(
             destination_id, version, control_id, elapsed, ack_code, outcome, ack_text, error
@@ -628,7 +644,7 @@ class DestinationAdmin:
                     reason=reason,
                 )
             )
-            details: dict[str, Any] = {"revision": revision}
+            details: dict[str, Any] = {"revision": revision, **self._where()}
             if broken is not None:
                 details["rewrote_refused_file"] = str(path)
             await self._store.add_audit(

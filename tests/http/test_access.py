@@ -425,6 +425,7 @@ async def test_the_audit_records_the_token_whatever_the_actor_header_says(world:
     assert {a.actor for a in entries if a.action not in made_by_tests} == {"token:helpdesk"}
     [pause] = [a for a in entries if a.action == "destination.pause"]
     assert (pause.target, pause.reason) == ("lab", "maintenance")
+    assert pause.details["source"] == "127.0.0.1"  # from where, as the server saw it
     assert "mallory" not in repr(entries)
 
 
