@@ -265,6 +265,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
                         "original_status": item.original.status,
                         "job_id": item.job_id,
                     }
+                    | ({"source": item.source} if item.source is not None else {})
                 ),
             }
             for item in batch

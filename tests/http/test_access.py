@@ -420,6 +420,10 @@ async def test_the_audit_records_the_token_whatever_the_actor_header_says(world:
         assert paused.status_code == 200, paused.text
     _, [resend] = await engine.store.list_resends(world.card_message)
     assert resend.actor == "token:helpdesk"
+    [resent_entry] = [
+        a for a in await engine.store.list_audit(limit=1000) if a.action == "message.resend"
+    ]
+    assert resent_entry.details["source"] == "127.0.0.1"
     entries = await engine.store.list_audit(limit=1000)
     made_by_tests = {"token.create", "person.invite"}
     assert {a.actor for a in entries if a.action not in made_by_tests} == {"token:helpdesk"}

@@ -129,7 +129,7 @@ async def search_events(
 
 @router.post("/events/route")
 async def route_events(
-    body: RouteBody, engine: EngineDep, scope: ScopeDep, registry: JobsDep
+    body: RouteBody, engine: EngineDep, scope: ScopeDep, registry: JobsDep, source: SourceDep
 ) -> JSONResponse:
     """Route events to the destinations that serve them now; audited under the caller.
 
@@ -146,6 +146,7 @@ async def route_events(
         since=body.since,
         until=body.until,
         dry_run=body.dry_run,
+        source=source,
     )
     try:
         route = route.checked(engine.settings)
