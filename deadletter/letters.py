@@ -123,18 +123,21 @@ async def get_dead_letter(store: Store, message_id: str) -> DeadLetter:
 async def discard(store: Store, message_id: str, *, actor: str, reason: str) -> DeadLetter:
     """Close a dead letter as ``cancelled``: audited, its attempts and last error kept.
 
-    The audit entry is written first: should the status change then fail, the log shows an
-    intent that did not happen, which is better than a change nobody can account for.
+    The status change and its audit entry are written in one transaction: neither without the
+    other.
     """
     reason = reason.strip()
     if not reason:
         raise MissingReason()
     letter = await get_dead_letter(store, message_id)
     message = letter.message
-    await store.add_audit(
-        actor,
-        DISCARD_ACTION,
-        message_id,
+    await store.set_status_audited(
+        [message_id],
+        "cancelled",
+        last_error=message.last_error,
+        actor=actor,
+        action=DISCARD_ACTION,
+        target=message_id,
         reason=reason,
         details={
             "destination": message.destination_id,
@@ -143,5 +146,4 @@ async def discard(store: Store, message_id: str, *, actor: str, reason: str) -> 
             "last_error": message.last_error,
         },
     )
-    await store.set_status(message_id, "cancelled", last_error=message.last_error)
     return letter

@@ -156,6 +156,7 @@ class ResendRequest:
     mode: str | None = None  # None: original, or remap when ``to`` is another destination
     to: str | None = None
     job_id: str | None = None
+    source: str | None = None  # where the request came from (the client's address), if known
 
     def checked(self) -> ResendRequest:
         """The request with a trimmed reason; raises ``ResendRefused`` for what is never valid."""
@@ -391,6 +392,7 @@ async def resend(
                         actor=request.actor,
                         reason=request.reason,
                         job_id=request.job_id,
+                        source=request.source,
                     )
                     for r in planned
                     if r.message is not None

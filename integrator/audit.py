@@ -14,12 +14,11 @@ from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from typing import Any
 
+from integrator.exports import record_export
 from integrator.presenters import audit_view
 from integrator.search import build_filter
 from integrator.settings import Settings
 from integrator.store import AuditCheck, AuditFilter, AuditRecord, Store
-
-EXPORT_ACTION = "audit.export"
 
 CSV_COLUMNS = ("id", "at", "actor", "action", "target", "reason", "details", "hash")
 
@@ -80,16 +79,21 @@ async def export_audit(
     terms: dict[str, str | None],
     limit: int,
     offset: int = 0,
+    source: str | None = None,
 ) -> str:
     """The entries ``flt`` finds as CSV; the export itself is audited (``audit.export``, with
     its terms and how many entries it held), whichever front door asked for it."""
     entries = await store.list_audit(flt, limit=limit, offset=offset)
-    given = {name: value for name, value in terms.items() if value is not None}
-    await store.add_audit(
+    await record_export(
+        store,
         actor,
-        EXPORT_ACTION,
-        "audit.csv",
-        details={"terms": given, "limit": limit, "offset": offset, "rows": len(entries)},
+        "audit",
+        terms,
+        bsn_hash=None,
+        limit=limit,
+        rows=len(entries),
+        offset=offset,
+        source=source,
     )
     return audit_csv(entries)
 

@@ -14,6 +14,7 @@ from datetime import date
 from destinations.config import DestinationConfig
 from destinations.worker import OutboundMessage
 from integrator.access import AccessService
+from integrator.access.setup import access_service
 from integrator.attempt_meter import AttemptMeter
 from integrator.catalog import Catalog, keep_last_good
 from integrator.clock import Clock, SystemClock
@@ -124,7 +125,7 @@ class Engine:
             applied=self.reload_destinations,
             lock=self._applying,
         )
-        self._access = AccessService(self._store, self.clock)
+        self._access = access_service(self._store, self.clock, self.settings)
         catalog = self._catalog_override or await self._admin.catalog()
         _log_refusals(catalog)
         for warning in catalog.warnings:

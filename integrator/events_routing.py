@@ -233,6 +233,7 @@ class RouteRequest:
     until: str | None = None
     dry_run: bool = False
     route_id: str | None = None  # groups the audit entries of one run (the job id in the API)
+    source: str | None = None  # where the request came from (the client's address), if known
 
     def checked(self, settings: Settings) -> RouteRequest:
         """The request trimmed; raises ``EventsRefused`` for what can never be done."""
@@ -370,7 +371,8 @@ async def route_selected(
                 [NewRouting(r.event_id, r.messages) for r in planned if r.messages],
                 actor=request.actor,
                 reason=request.reason,
-                details={"route_id": request.route_id},
+                details={"route_id": request.route_id}
+                | ({"source": request.source} if request.source is not None else {}),
             )
             planned = [_keep_added(r, added) for r in planned]
             outbound.extend(

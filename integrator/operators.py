@@ -193,6 +193,7 @@ class DestinationAdmin:
         self._applied = applied
         self._lock = lock or asyncio.Lock()
         self._allows: Callable[[str | None], bool] | None = None
+        self._source: str | None = None
 
     def within(self, allows: Callable[[str | None], bool]) -> DestinationAdmin:
         """This admin for someone who may change destinations only in the clusters ``allows``
@@ -201,6 +202,16 @@ class DestinationAdmin:
         scoped = copy.copy(self)
         scoped._allows = allows
         return scoped
+
+    def from_address(self, source: str | None) -> DestinationAdmin:
+        """This admin for a caller at ``source`` (the client's address): its changes' audit
+        entries record it as ``details.source``, the "from where" of docs/product.md §8."""
+        located = copy.copy(self)
+        located._source = source
+        return located
+
+    def _where(self) -> dict[str, str]:
+        return {"source": self._source} if self._source is not None else {}
 
     # -- reading -----------------------------------------------------------------------------
     async def catalog(self) -> Catalog:
@@ -439,20 +450,23 @@ class DestinationAdmin:
         if waiting and not force:
             raise DestinationBusy(destination_id, len(waiting))
         why = f"destination removed by {actor}" + (f": {reason}" if reason else "")
-        for message in waiting:
-            await self._store.set_status(message.id, "dead", last_error=why)
         diff = _diff(dump_destination(view.config) if view.config else "", "")
         async with self._lock:
             await asyncio.to_thread(Path(view.file).unlink)
             revision = await self._store.add_destination_revision(
                 destination_id, actor=actor, action="remove", config=None, diff=diff, reason=reason
             )
-            await self._store.add_audit(
-                actor,
-                "destination.remove",
-                destination_id,
+            # The waiting messages become dead letters in the transaction of the audit entry
+            # that says why: neither without the other.
+            await self._store.set_status_audited(
+                [m.id for m in waiting],
+                "dead",
+                last_error=why,
+                actor=actor,
+                action="destination.remove",
+                target=destination_id,
                 reason=reason,
-                details={"revision": revision, "dead_lettered": len(waiting)},
+                details={"revision": revision, "dead_lettered": len(waiting), **self._where()},
             )
         await self._notify()
         return Change(destination_id, "remove", revision, None, diff=diff)
@@ -548,7 +562,12 @@ class DestinationAdmin:
             actor,
             "destination.test",
             destination_id,
-            details={"control_id": control_id, "outcome": outcome, "ack_code": ack_code},
+            details={
+                "control_id": control_id,
+                "outcome": outcome,
+                "ack_code": ack_code,
+                **self._where(),
+            },
         )
         return TestResult(
             destination_id, version, control_id, elapsed, ack_code, outcome, ack_text, error
@@ -634,7 +653,7 @@ class DestinationAdmin:
                     reason=reason,
                 )
             )
-            details: dict[str, Any] = {"revision": revision}
+            details: dict[str, Any] = {"revision": revision, **self._where()}
             if broken is not None:
                 details["rewrote_refused_file"] = str(path)
             await self._store.add_audit(

@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     retain_payload_days: int = Field(default=90, ge=0)  # delivered messages, their events
     retain_dead_letter_days: int = Field(default=30, ge=0)  # after resolution or discarding
     retain_rejected_days: int = Field(default=30, ge=0)  # rejected input, deleted
+    # Where people reach the console, for the links in invitations (docs/access.md).
+    public_url: str | None = None
+    # Invitations by e-mail: set the host (and the sender) to send them; unset, the link is
+    # shown to the admin to pass on. STARTTLS unless turned off (a mail relay on localhost).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
 
     @field_validator("search_key")
     @classmethod
@@ -111,6 +121,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "INTEGRATOR_HTTP_TLS_CERT_FILE and INTEGRATOR_HTTP_TLS_KEY_FILE go together: "
                 "set both or neither"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _smtp_sender(self) -> Settings:
+        if self.smtp_host is not None and not self.smtp_from:
+            raise ValueError(
+                "INTEGRATOR_SMTP_FROM: the sender address is needed with INTEGRATOR_SMTP_HOST"
             )
         return self
 

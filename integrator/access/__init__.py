@@ -3,12 +3,15 @@
 - ``permissions``: roles, permissions, the matrix, grants, identities and the one check.
 - ``service``: people, invitations, logins, sessions and API tokens (``AccessService``).
 - ``passwords``, ``totp``, ``tokens``: the cryptographic parts, each small and tested alone.
+- ``mail``: sending invitation links by e-mail; ``setup``: the service as the engine and the
+  CLI build it from the engine settings.
 
 Depends on the store and nothing outward: front doors (CLI, HTTP, console) call in.
 """
 
 from integrator.access.errors import (
     AccessDenied,
+    AccountConflict,
     BadAccessInput,
     InvitationInvalid,
     LoginRefused,
@@ -46,6 +49,7 @@ __all__ = [
     "AccessDenied",
     "AccessService",
     "AccessSettings",
+    "AccountConflict",
     "BadAccessInput",
     "Grant",
     "Identity",

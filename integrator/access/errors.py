@@ -8,10 +8,16 @@
     └── PermanentError
         └── BadAccessInput    fix the input: the message names the option and the rule (exit 2)
             ├── InvitationInvalid   the link is unknown, used, replaced or expired
-            └── UnknownAccount      no person or token matches
+            ├── UnknownAccount      no person or token matches (HTTP 404)
+            └── AccountConflict     the address or token name is taken (HTTP 409)
+
+A refusal of one input keeps ``field`` and ``rule`` apart, so each front door names the input
+its own way: the text (what the CLI prints) says ``--role: …``, the HTTP API ``grants: …``.
 """
 
 from __future__ import annotations
+
+from typing import Final
 
 from integrator.errors import IntegratorError, PermanentError
 
@@ -30,8 +36,25 @@ class LoginRefused(IntegratorError):
         )
 
 
+CLI_NAMES: Final[dict[str, str]] = {
+    "email": "EMAIL",
+    "name": "--name",
+    "grants": "--role",
+    "reason": "--reason",
+    "token_name": "NAME",
+    "expires": "--expires",
+    "token_id": "ID",
+}
+"""How the command line names each input a refusal can be about."""
+
+
 class BadAccessInput(PermanentError):
     exit_code = 2
+
+    def __init__(self, rule: str, *, field: str | None = None) -> None:
+        super().__init__(f"{CLI_NAMES.get(field, field)}: {rule}" if field else rule)
+        self.field = field
+        self.rule = rule
 
 
 class InvitationInvalid(BadAccessInput):
@@ -40,3 +63,7 @@ class InvitationInvalid(BadAccessInput):
 
 class UnknownAccount(BadAccessInput, LookupError):
     pass
+
+
+class AccountConflict(BadAccessInput):
+    """The e-mail address has an account, or the token name is taken (also by a revoked one)."""

@@ -57,6 +57,19 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/api/v1/audit/search"): P.AUDIT_READ,
     # The audit trail as CSV, for the reports role.
     ("GET", "/api/v1/audit.csv"): P.REPORTS_EXPORT,
+    # People and their grants: an admin sees and acts within the clusters of their grants.
+    ("GET", "/api/v1/people"): P.PEOPLE_MANAGE,
+    ("POST", "/api/v1/people"): P.PEOPLE_MANAGE,
+    ("GET", "/api/v1/people/{person_id}"): P.PEOPLE_MANAGE,
+    ("POST", "/api/v1/people/{person_id}/invitation"): P.PEOPLE_MANAGE,
+    ("PUT", "/api/v1/people/{person_id}/grants"): P.PEOPLE_MANAGE,
+    ("POST", "/api/v1/people/{person_id}/deactivate"): P.PEOPLE_MANAGE,
+    ("POST", "/api/v1/people/{person_id}/roles/{role}/deactivate"): P.PEOPLE_MANAGE,
+    # API tokens. Also for a token of one's own: a token may not mint tokens unless it manages
+    # them (a leaked one would otherwise outlive its revocation through its successors).
+    ("GET", "/api/v1/tokens"): P.TOKENS_MANAGE,
+    ("POST", "/api/v1/tokens"): P.TOKENS_MANAGE,
+    ("DELETE", "/api/v1/tokens/{token_id}"): P.TOKENS_MANAGE,
     # Swagger UI (served offline, integrator.http.docs): a page and three static files.
     ("GET", "/docs"): None,
     ("GET", "/docs/assets/{name}"): None,

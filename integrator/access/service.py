@@ -17,6 +17,7 @@ the clock.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -28,11 +29,13 @@ from integrator.access import tokens as secrets_
 from integrator.access import totp
 from integrator.access.errors import (
     AccessDenied,
+    AccountConflict,
     BadAccessInput,
     InvitationInvalid,
     LoginRefused,
     UnknownAccount,
 )
+from integrator.access.mail import Mailer, MailFailed, invitation_mail
 from integrator.access.passwords import Passwords, WeakPassword, check_policy
 from integrator.access.permissions import (
     Grant,
@@ -65,14 +68,31 @@ ANONYMOUS = "anonymous"  # the actor of a failed login: nobody was authenticated
 
 @dataclass(frozen=True, slots=True)
 class InvitationLink:
-    """A one-time link to pass on to the invited person; only its hash is stored."""
+    """A one-time link for the invited person; only its hash is stored.
+
+    ``link`` is None when it was sent to the person by e-mail: then nobody else ever sees it,
+    not even the admin who invited them.
+    """
 
     email: str
-    link: str
+    link: str | None
     expires_at: datetime
+    person_id: str
+
+    @property
+    def sent(self) -> bool:
+        return self.link is None
 
     def to_json(self) -> dict[str, Any]:
-        return {"email": self.email, "link": self.link, "expires_at": self.expires_at.isoformat()}
+        shown: dict[str, Any] = {
+            "email": self.email,
+            "person": self.person_id,
+            "expires_at": self.expires_at.isoformat(),
+            "sent": self.sent,
+        }
+        if self.link is not None:
+            shown["link"] = self.link
+        return shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,11 +211,14 @@ class AccessService:
         clock: Clock,
         settings: AccessSettings | None = None,
         passwords: Passwords | None = None,
+        mailer: Mailer | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._settings = settings or AccessSettings()
         self._passwords = passwords or Passwords()
+        # Invitations go out by e-mail when there is a mailer; else the link is returned.
+        self._mailer = mailer
 
     # -- people and invitations ----------------------------------------------------------------
 
@@ -246,16 +269,21 @@ class AccessService:
         *,
         name: str | None = None,
         reason: str | None = None,
+        source: str | None = None,
     ) -> InvitationLink:
-        """Invite a colleague with at least one grant; returns the link to pass on.
+        """Invite a colleague with at least one grant.
 
-        The link is valid for ``invitation_validity`` (7 days) and works once.
+        The link is valid for ``invitation_validity`` (7 days) and works once. With a mailer it
+        is sent to the colleague and not returned; without one it is returned to pass on. When
+        the mail fails the person stays invited (audited, ``mail: failed``) and ``MailFailed``
+        says so: :meth:`reinvite` sends a new link once mail works, as nobody saw this one.
         """
         if not grants:
-            raise BadAccessInput("--role: an invitation needs at least one role")
+            raise BadAccessInput("an invitation needs at least one role", field="grants")
         self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
         address = normalise_email(email)
         link = await self._add_invited(by, address, name, grants)
+        delivered, failure = await self._deliver(link, _display_name(name, address))
         await self._audit(
             by,
             "person.invite",
@@ -264,24 +292,40 @@ class AccessService:
             details={
                 "grants": [str(g) for g in dict.fromkeys(grants)],
                 "expires_at": link.expires_at.isoformat(),
+                **_mail_outcome(delivered, failure),
             },
+            source=source,
         )
-        return link
+        if failure is not None:
+            raise failure
+        return delivered
 
-    async def reinvite(self, by: Identity, email: str) -> InvitationLink:
-        """A new link for someone who has not accepted yet; their earlier links stop working."""
+    async def reinvite(
+        self, by: Identity, email: str, *, source: str | None = None
+    ) -> InvitationLink:
+        """A new link for someone who has not accepted yet; their earlier links stop working.
+
+        Also the way on after a mail that could not be sent: its link was never shown.
+        """
         person = await self._person(email)
         self._require_over_person(by, person)
         if person.status != "invited":
             raise BadAccessInput(f"{person.email} is {person.status}, not invited")
         link = await self._new_link(by, person)
+        delivered, failure = await self._deliver(link, person.name)
         await self._audit(
             by,
             "person.reinvite",
             _person_target(person.email),
-            details={"expires_at": link.expires_at.isoformat()},
+            details={
+                "expires_at": link.expires_at.isoformat(),
+                **_mail_outcome(delivered, failure),
+            },
+            source=source,
         )
-        return link
+        if failure is not None:
+            raise failure
+        return delivered
 
     async def begin_accept(self, raw_link_token: str) -> AcceptStart:
         """First step of accepting: a fresh TOTP secret for the person's authenticator app.
@@ -320,12 +364,13 @@ class AccessService:
         try:
             check_policy(password, person.email)
         except WeakPassword as exc:
-            raise BadAccessInput(f"password: {exc}") from None
+            raise BadAccessInput(str(exc), field="password") from None
         now = self._now()
         step = totp.verify(person.totp_secret, totp_code, now, None)
         if step is None:
             raise BadAccessInput(
-                "code: not the code the authenticator app shows now (check the phone's clock)"
+                "not the code the authenticator app shows now (check the phone's clock)",
+                field="code",
             )
         codes = totp.new_recovery_codes()
         done = await self._store.complete_invitation(
@@ -368,8 +413,22 @@ class AccessService:
                 )
         return views
 
+    async def person(self, by: Identity, person_id: str) -> PersonView:
+        """One person as :meth:`list_people` shows them to ``by``; one outside ``by``'s clusters
+        is as unknown as an id nobody has."""
+        for view in await self.list_people(by):
+            if view.id == person_id:
+                return view
+        raise UnknownAccount("no person with that id", field="person_id")
+
     async def set_grants(
-        self, by: Identity, email: str, grants: Sequence[Grant], *, reason: str | None = None
+        self,
+        by: Identity,
+        email: str,
+        grants: Sequence[Grant],
+        *,
+        reason: str | None = None,
+        source: str | None = None,
     ) -> PersonView:
         """Make ``grants`` the person's grants inside ``by``'s clusters.
 
@@ -378,7 +437,8 @@ class AccessService:
         """
         if not grants:
             raise BadAccessInput(
-                "--role: give at least one role (to take every role away, deactivate the account)"
+                "give at least one role (to take every role away, deactivate the account)",
+                field="grants",
             )
         self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
         person = await self._person(email)
@@ -398,6 +458,7 @@ class AccessService:
                 "added": [str(_grant(*spec)) for spec in added],
                 "removed": [str(_grant(*spec)) for spec in removed],
             },
+            source=source,
         )
         return await self._view(by, person.email)
 
@@ -409,6 +470,7 @@ class AccessService:
         cluster: str | None,
         *,
         reason: str | None = None,
+        source: str | None = None,
     ) -> PersonView:
         """Take away one grant; the person's sessions and tokens lose it at their next use."""
         grant = Grant(role, cluster)
@@ -422,18 +484,21 @@ class AccessService:
             _person_target(person.email),
             reason=reason,
             details={"grant": str(grant)},
+            source=source,
         )
         return await self._view(by, person.email)
 
     async def deactivate_person(
-        self, by: Identity, email: str, *, reason: str | None = None
+        self, by: Identity, email: str, *, reason: str | None = None, source: str | None = None
     ) -> None:
         """Deactivate an account: its sessions, links and own tokens stop at once."""
         person = await self._person(email)
         self._require_over_person(by, person)
         if not await self._store.deactivate_person(person.id, now=self._now()):
             raise BadAccessInput(f"{person.email} is deactivated already")
-        await self._audit(by, "person.deactivate", _person_target(person.email), reason=reason)
+        await self._audit(
+            by, "person.deactivate", _person_target(person.email), reason=reason, source=source
+        )
 
     # -- logging in and sessions ---------------------------------------------------------------
 
@@ -516,6 +581,7 @@ class AccessService:
         *,
         expires_in: timedelta | None = None,
         reason: str | None = None,
+        source: str | None = None,
     ) -> NewToken:
         """A new API token, returned in the clear this once; only its hash is stored.
 
@@ -525,14 +591,16 @@ class AccessService:
         """
         if not _TOKEN_NAME.match(name):
             raise BadAccessInput(
-                "NAME: 1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit"
+                "1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit",
+                field="token_name",
             )
         if not grants:
-            raise BadAccessInput("--role: a token needs at least one role")
+            raise BadAccessInput("a token needs at least one role", field="grants")
         validity = self._settings.token_default_validity if expires_in is None else expires_in
         if validity <= timedelta(0) or validity > self._settings.token_max_validity:
             raise BadAccessInput(
-                f"--expires: more than 0 and at most {self._settings.token_max_validity.days}d"
+                f"more than 0 and at most {self._settings.token_max_validity.days}d",
+                field="expires",
             )
         owner_id = self._token_owner(by, grants)
         raw = secrets_.new_token()
@@ -559,7 +627,9 @@ class AccessService:
                 grant_specs=_specs(token.grants),
             )
         except Conflict:
-            raise BadAccessInput(f"NAME: a token named {name!r} exists already") from None
+            raise AccountConflict(
+                f"a token named {name!r} exists already", field="token_name"
+            ) from None
         await self._audit(
             by,
             "token.create",
@@ -572,6 +642,7 @@ class AccessService:
                 "expires_at": token.expires_at.isoformat(),
                 "owner": owner_id,
             },
+            source=source,
         )
         return token
 
@@ -585,14 +656,19 @@ class AccessService:
         ]
 
     async def revoke_token(
-        self, by: Identity, token_id: str, *, reason: str | None = None
+        self, by: Identity, token_id: str, *, reason: str | None = None, source: str | None = None
     ) -> TokenView:
         """Revoke by id, or by a prefix of the id that only one token has."""
         token = await self._find_token(by, token_id)
         if not await self._store.revoke_token(token.id, now=self._now()):
             raise BadAccessInput(f"token {token.name} ({token.id}) was revoked already")
         await self._audit(
-            by, "token.revoke", _token_target(token.name), reason=reason, details={"id": token.id}
+            by,
+            "token.revoke",
+            _token_target(token.name),
+            reason=reason,
+            details={"id": token.id},
+            source=source,
         )
         revoked = await self._store.get_token(token_id=token.id)
         assert revoked is not None
@@ -637,25 +713,27 @@ class AccessService:
     ) -> InvitationLink:
         display_name = _display_name(name, address)
         raw, invitation = self._new_invitation(by)
+        person_id = str(uuid.uuid4())
         try:
             await self._store.add_person(
-                str(uuid.uuid4()),
+                person_id,
                 email=address,
                 name=display_name,
                 grant_specs=_specs(grants),
                 invitation=invitation,
             )
         except Conflict:
-            raise BadAccessInput(
-                f"EMAIL: {address} has an account already (`integrator users list`); "
-                "an invited person gets a new link with `integrator users reinvite`"
+            raise AccountConflict(
+                f"{address} has an account already; an invited person who has not accepted "
+                "gets a new link by sending the invitation again",
+                field="email",
             ) from None
-        return self._link(address, raw, invitation)
+        return self._link(address, raw, invitation, person_id)
 
     async def _new_link(self, by: Identity, person: PersonRecord) -> InvitationLink:
         raw, invitation = self._new_invitation(by)
         await self._store.replace_invitation(person.id, invitation)
-        return self._link(person.email, raw, invitation)
+        return self._link(person.email, raw, invitation, person.id)
 
     def _new_invitation(self, by: Identity) -> tuple[str, NewInvitation]:
         raw = secrets_.new_secret()
@@ -668,11 +746,30 @@ class AccessService:
             expires_at=now + self._settings.invitation_validity,
         )
 
-    def _link(self, address: str, raw: str, invitation: NewInvitation) -> InvitationLink:
+    def _link(
+        self, address: str, raw: str, invitation: NewInvitation, person_id: str
+    ) -> InvitationLink:
         # In the fragment (after '#'), which browsers never send to a server: the secret stays
         # out of access logs, proxies and Referer headers.
         base = self._settings.base_url.rstrip("/")
-        return InvitationLink(address, f"{base}/invitation#{raw}", invitation.expires_at)
+        return InvitationLink(address, f"{base}/invitation#{raw}", invitation.expires_at, person_id)
+
+    async def _deliver(
+        self, link: InvitationLink, name: str
+    ) -> tuple[InvitationLink, MailFailed | None]:
+        """``link`` mailed to the person (then without the link), or as it was without a
+        mailer; with the failure when the mail server did not take it."""
+        if self._mailer is None or link.link is None:
+            return link, None
+        mail = invitation_mail(link.email, name, link.link, link.expires_at)
+        try:
+            await self._mailer.send(mail)
+        except MailFailed as exc:
+            return link, MailFailed(
+                f"{link.email} is invited, but the invitation could not be sent: {exc}. "
+                "Nobody has seen its link; send the invitation again once mail works"
+            )
+        return dataclasses.replace(link, link=None), None
 
     async def _open_invitation(self, raw: str) -> tuple[InvitationRecord, PersonRecord]:
         invitation = await self._store.find_invitation(secrets_.hash_secret(raw.strip()))
@@ -783,28 +880,32 @@ class AccessService:
     async def _find_token(self, by: Identity, token_id: str) -> TokenRecord:
         wanted = token_id.strip()
         if len(wanted) < 4:
-            raise BadAccessInput("ID: give the token's id, or at least its first 4 characters")
+            raise BadAccessInput(
+                "give the token's id, or at least its first 4 characters", field="token_id"
+            )
         tokens = [t for t in await self._store.list_tokens() if self._may_manage_token(by, t)]
         exact = [t for t in tokens if t.id == wanted]
         matches = exact or [t for t in tokens if t.id.startswith(wanted)]
         if not matches:
-            raise UnknownAccount(f"ID: no token {wanted} (see `integrator tokens list`)")
+            raise UnknownAccount(f"no token {wanted}", field="token_id")
         if len(matches) > 1:
-            raise BadAccessInput(f"ID: {wanted} is the start of several token ids; give more")
+            raise BadAccessInput(
+                f"{wanted} is the start of several token ids; give more", field="token_id"
+            )
         return matches[0]
 
     async def _person(self, email: str) -> PersonRecord:
         address = normalise_email(email)
         person = await self._store.get_person(email=address)
         if person is None:
-            raise UnknownAccount(f"EMAIL: nobody has the address {address}")
+            raise UnknownAccount(f"nobody has the address {address}", field="email")
         return person
 
     async def _view(self, by: Identity, email: str) -> PersonView:
         for view in await self.list_people(by):
             if view.email == email:
                 return view
-        raise UnknownAccount(f"EMAIL: nobody has the address {email}")  # pragma: no cover
+        raise UnknownAccount(f"nobody has the address {email}", field="email")  # pragma: no cover
 
     def _require_for_each(
         self, by: Identity, permission: Permission, grants: Iterable[Grant], verb: str
@@ -833,7 +934,11 @@ class AccessService:
         *,
         reason: str | None = None,
         details: dict[str, Any] | None = None,
+        source: str | None = None,
     ) -> None:
+        """An entry as ``by``; ``source`` (the client's address) goes into its details."""
+        if source is not None:
+            details = {**(details or {}), "source": source}
         await self._store.add_audit(by.display, action, target, reason=reason, details=details)
 
     async def _audit_as(
@@ -849,15 +954,23 @@ def normalise_email(email: str) -> str:
     """Lower-cased and checked; BadAccessInput naming the rule otherwise."""
     address = email.strip().lower()
     if len(address) > 320 or not _EMAIL.match(address):
-        raise BadAccessInput(f"EMAIL: {email!r} is not an e-mail address")
+        raise BadAccessInput("not an e-mail address", field="email")
     return address
 
 
 def _display_name(name: str | None, address: str) -> str:
     chosen = (name or "").strip() or address.partition("@")[0]
     if len(chosen) > MAX_NAME_LENGTH:
-        raise BadAccessInput(f"--name: at most {MAX_NAME_LENGTH} characters")
+        raise BadAccessInput(f"at most {MAX_NAME_LENGTH} characters", field="name")
     return chosen
+
+
+def _mail_outcome(link: InvitationLink, failure: MailFailed | None) -> dict[str, str]:
+    """What the audit entry says about the mail: sent, failed, or nothing (the link was shown
+    to the admin, there being no mail server)."""
+    if failure is not None:
+        return {"mail": "failed"}
+    return {"mail": "sent"} if link.sent else {}
 
 
 def _person_target(email: str) -> str:

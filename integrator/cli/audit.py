@@ -19,6 +19,7 @@ from integrator.cli.common import (
     console,
     fail,
     load_settings,
+    local_actor,
     print_json,
     progress_bar,
     with_store,
@@ -58,6 +59,7 @@ def audit_list(
 ) -> None:
     """List audit entries, newest first. Filters combine (AND)."""
     from integrator.audit import audit_csv, build_audit_filter
+    from integrator.exports import record_export
     from integrator.presenters import audit_view
     from integrator.search import BadSearch
     from integrator.store import AuditRecord, Store
@@ -80,8 +82,30 @@ def audit_list(
     except BadSearch as exc:
         fail(str(exc), 2)
 
+    terms = {
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "message": message,
+        "destination": destination,
+        "bsn": bsn,
+        "since": since,
+        "until": until,
+    }
+
     async def action_on(store: Store) -> list[AuditRecord]:
-        return await store.list_audit(flt, limit=limit)
+        entries = await store.list_audit(flt, limit=limit)
+        if as_csv:  # audited before a row is written
+            await record_export(
+                store,
+                local_actor(),
+                "audit",
+                terms,
+                bsn_hash=flt.bsn_hash,
+                limit=limit,
+                rows=len(entries),
+            )
+        return entries
 
     entries = with_store(action_on, settings, read_only=True)
     if as_csv:

@@ -20,6 +20,7 @@ from integrator.cli.common import (
     console,
     fail,
     load_settings,
+    local_actor,
     print_json,
     resolve_message_ids,
     with_store,
@@ -65,6 +66,7 @@ def messages_list(
     ] = False,
 ) -> None:
     """List messages, newest first. Filters combine (AND)."""
+    from integrator.exports import record_export
     from integrator.presenters import message_summary
     from integrator.search import BadSearch, build_filter, to_csv
 
@@ -86,8 +88,32 @@ def messages_list(
     except BadSearch as exc:
         fail(str(exc), 2)
 
+    terms = {
+        "zd_number": zd,
+        "bsn": bsn,
+        "event_id": event_id,
+        "control_id": control_id,
+        "destination": destination,
+        "status": status,
+        "version": version,
+        "event_type": event_type,
+        "since": since,
+        "until": until,
+    }
+
     async def action(store: Store) -> list[MessageRecord]:
-        return await store.list_messages(flt, limit=limit)
+        found = await store.list_messages(flt, limit=limit)
+        if as_csv:  # audited before a row is written
+            await record_export(
+                store,
+                local_actor(),
+                "messages",
+                terms,
+                bsn_hash=flt.bsn_hash,
+                limit=limit,
+                rows=len(found),
+            )
+        return found
 
     found = with_store(action, settings, read_only=True)
     if as_csv:

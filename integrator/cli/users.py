@@ -14,9 +14,10 @@ from typing import Annotated, TypeVar
 import typer
 from rich.table import Table
 
-from integrator.access import AccessService, AccessSettings, Grant, parse_grant
+from integrator.access import AccessService, Grant, parse_grant
 from integrator.access.permissions import Identity, local_identity
 from integrator.access.service import InvitationLink, PersonView
+from integrator.access.setup import access_service
 from integrator.cli.common import (
     JsonOption,
     console,
@@ -67,12 +68,10 @@ def with_access(
 ) -> T:
     """Run ``action`` with the access service on the configured store, as ``local:<user>``."""
     settings = load_settings()
-    url = base_url or f"http://{settings.http_host}:{settings.http_port}"
-    access_settings = AccessSettings(base_url=url)
     me = local_identity(local_actor())
 
     async def on_store(store: Store) -> T:
-        return await action(AccessService(store, SystemClock(), access_settings), me)
+        return await action(access_service(store, SystemClock(), settings, base_url=base_url), me)
 
     return with_store(on_store, settings)
 
@@ -94,6 +93,12 @@ def grants_from(roles: Sequence[str] | None, clusters: Sequence[str] | None) -> 
 def _print_link(link: InvitationLink, as_json: bool, what: str) -> None:
     if as_json:
         print_json(link.to_json())
+        return
+    if link.link is None:
+        console.print(
+            f"{what} sent by e-mail to {link.email}, valid until "
+            f"{link.expires_at.isoformat(timespec='seconds')}."
+        )
         return
     console.print(
         f"{what} for {link.email}, valid until {link.expires_at.isoformat(timespec='seconds')}. "
@@ -138,7 +143,8 @@ def invite(
     base_url: BaseUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Invite a colleague with at least one role; prints the link to pass on (valid 7 days)."""
+    """Invite a colleague with at least one role (valid 7 days): the link goes out by e-mail
+    when INTEGRATOR_SMTP_HOST is set, else it is printed to pass on."""
     grants = grants_from(role, cluster)
     link = with_access(
         lambda access, me: access.invite(me, email, grants, name=name, reason=reason),

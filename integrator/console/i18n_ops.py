@@ -192,6 +192,9 @@ EN: Final[dict[str, str]] = {
     "people.link.title": "Invitation made",
     "people.link.intro": "Pass this link on to {email}; it works once, until {expires}.",
     "people.link.label": "Invitation link",
+    "people.link.sent": (
+        "The invitation was sent by e-mail to {email}; its link works once, until {expires}."
+    ),
     "people.link.once": "The link is shown this once and is not stored.",
     "people.back": "Back to people",
     "people.inactive": "Roles taken away",
@@ -411,6 +414,10 @@ NL: Final[dict[str, str]] = {
     "people.link.title": "Uitnodiging gemaakt",
     "people.link.intro": "Geef deze link door aan {email}; hij werkt één keer, tot {expires}.",
     "people.link.label": "Uitnodigingslink",
+    "people.link.sent": (
+        "De uitnodiging is per e-mail naar {email} gestuurd; de link werkt één keer, tot "
+        "{expires}."
+    ),
     "people.link.once": "De link wordt alleen nu getoond en niet bewaard.",
     "people.back": "Terug naar personen",
     "people.inactive": "Ingetrokken rollen",

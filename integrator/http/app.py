@@ -30,7 +30,9 @@ from integrator.http.routes import (
     health,
     messages,
     metrics,
+    people,
     resend,
+    tokens,
     versions,
 )
 from integrator.jobs import JobRegistry
@@ -65,6 +67,8 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
         audit,
         versions,
         metrics,
+        people,
+        tokens,
     ):
         app.include_router(module.router)
     app.include_router(docs_router(app))

@@ -54,6 +54,15 @@ def reason_of(request: Request) -> str | None:
     return request.headers.get("x-integrator-reason")
 
 
+def source_of(request: Request) -> str | None:
+    """Where a request came from, for the audit trail: the client's address as the server
+    sees it (behind a reverse proxy on the same host, the address it forwards)."""
+    return request.client.host if request.client else None
+
+
+SourceDep = Annotated[str | None, Depends(source_of)]
+
+
 def filter_of(
     engine: Engine, terms: SearchTerms, destination_ids: frozenset[str] | None = None
 ) -> MessageFilter:

@@ -1,8 +1,9 @@
 """Every view of patient data through the API is audited (docs/product.md §8, docs/access.md).
 
 One message or event in full, or a search by BSN, writes an audit entry ``patient_data.view``
-*before* the answer goes out (no record, no view): who (the authenticated identity), what
-(the message or event id, or the search), and which patient as the BSN's keyed hash
+*before* the answer goes out (no record, no view): who (the authenticated identity), from where
+(``source``, the client's address, in the details), what (the message or event id, or the
+search), and which patient as the BSN's keyed hash
 (``Settings.bsn_hash``, the value ``events.bsn_hash`` holds): never the BSN itself. Whoever
 reads the audit trail can ask "who looked at this patient" by hashing the BSN with the same
 key, without the trail holding a list of BSNs.

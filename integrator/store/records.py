@@ -201,6 +201,7 @@ class NewResend:
     actor: str
     reason: str
     job_id: str | None = None
+    source: str | None = None  # the client's address, for the audit entry's "from where"
 
     def __post_init__(self) -> None:
         ResendMode(self.mode)

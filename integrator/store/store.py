@@ -293,6 +293,7 @@ class Store(
                         "original_status": item.original.status,
                         "job_id": item.job_id,
                     }
+                    | ({"source": item.source} if item.source is not None else {})
                 ),
             }
             for item in batch
@@ -876,6 +877,49 @@ class Store(
             "details": dump_json(dict(details or {})),
         }
         async with self._transaction() as conn:
+            (audit_id,) = await append_audit(conn, [row], schema=self.schema)
+        return audit_id
+
+    @guarded("change messages with their audit entry")
+    async def set_status_audited(
+        self,
+        message_ids: Sequence[str],
+        status: str,
+        *,
+        last_error: str | None,
+        actor: str,
+        action: str,
+        target: str,
+        reason: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Move messages to ``status`` and write the audit entry saying why, in ONE transaction.
+
+        Neither is kept without the other: a change nobody can account for, or an entry for a
+        change that did not happen, cannot arise. ``UnknownMessage`` (and nothing written) when
+        one of the messages does not exist. Returns the audit entry's id.
+        """
+        values = {
+            "status": MessageStatus(status).value,
+            "last_error": last_error,
+            "next_attempt_at": None,
+            "updated_at": self._now(),
+        }
+        row = {
+            "at": values["updated_at"],
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "reason": reason,
+            "details": dump_json(dict(details or {})),
+        }
+        async with self._transaction() as conn:
+            for message_id in message_ids:
+                result = await conn.execute(
+                    update(messages).where(messages.c.id == message_id).values(values)
+                )
+                if result.rowcount == 0:
+                    raise UnknownMessage(message_id)
             (audit_id,) = await append_audit(conn, [row], schema=self.schema)
         return audit_id
 

@@ -16,6 +16,7 @@ from integrator.access import AccessService, Identity
 from integrator.cli import app
 from integrator.clock import SystemClock
 from integrator.store import AuditRecord, Store
+from tests.access.mailbox import SENDER, mailbox
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +85,7 @@ def test_create_admin_prints_a_one_time_link(cli: Any, env: dict[str, str]) -> N
 
 def test_users_commands_refuse_bad_input_with_exit_2(cli: Any) -> None:
     cases = {
-        ("users", "create-admin", "root"): "EMAIL: 'root' is not an e-mail address",
+        ("users", "create-admin", "root"): "EMAIL: not an e-mail address",
         ("users", "invite", "anna@example.nl"): "--role: an invitation needs at least one role",
         ("users", "invite", "anna@example.nl", "--role", "boss"): "--role: unknown role 'boss'",
         ("users", "deactivate", "nobody@example.nl"): "EMAIL: nobody has the address",
@@ -177,3 +178,30 @@ def test_tokens_refuse_bad_input_with_exit_2(cli: Any) -> None:
         result = cli(*args)
         assert result.exit_code == 2, (args, result.output)
         assert rule in result.stderr, (args, result.stderr)
+
+
+def test_invite_mails_the_link_when_a_mail_server_is_set(cli: Any, env: dict[str, str]) -> None:
+    with mailbox() as inbox:
+        env.update(
+            INTEGRATOR_SMTP_HOST="127.0.0.1",
+            INTEGRATOR_SMTP_PORT=str(inbox.port),
+            INTEGRATOR_SMTP_FROM=SENDER,
+            INTEGRATOR_SMTP_STARTTLS="false",
+        )
+        done = cli("users", "invite", "anna@example.nl", "--role", "viewer")
+        assert done.exit_code == 0, done.output
+        assert "sent by e-mail to anna@example.nl" in done.stdout
+        assert "/invitation#" not in done.stdout
+        assert inbox.link().startswith("http://127.0.0.1:9090/invitation#")
+        shown = cli("users", "reinvite", "anna@example.nl", "--json")
+        assert json.loads(shown.stdout)["sent"] is True and "link" not in json.loads(shown.stdout)
+        assert len(inbox.messages) == 2
+    # The server is gone: exit 1 with the reason, the person stays invited.
+    failed = cli("users", "reinvite", "anna@example.nl")
+    assert failed.exit_code == 1
+    assert "could not be sent" in failed.output and "/invitation#" not in failed.output
+    # A host without a sender is refused before anything is done.
+    del env["INTEGRATOR_SMTP_FROM"]
+    refused = cli("users", "invite", "bo@example.nl", "--role", "viewer")
+    assert refused.exit_code == 2, refused.output
+    assert "INTEGRATOR_SMTP_FROM" in refused.output

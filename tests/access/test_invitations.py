@@ -152,7 +152,7 @@ async def test_invite_refuses_bad_input_naming_the_rule(
 ) -> None:
     with pytest.raises(BadAccessInput, match=r"--role: .*at least one role"):
         await service.invite(LOCAL, "anna@example.nl", [])
-    with pytest.raises(BadAccessInput, match="EMAIL: 'anna' is not an e-mail address"):
+    with pytest.raises(BadAccessInput, match="EMAIL: not an e-mail address"):
         await service.invite(LOCAL, "anna", [VIEWER_CARD])
     await service.invite(LOCAL, "anna@example.nl", [VIEWER_CARD])
     with pytest.raises(BadAccessInput, match="has an account already"):

@@ -128,4 +128,10 @@ async def test_csv_export_is_for_reports(engine: Engine) -> None:
         assert (await api.get("/api/v1/audit.csv")).status_code == 403
     [export] = await engine.store.list_audit(AuditFilter(action="audit.export"))
     assert export.actor == "token:reports" and export.target == "audit.csv"
-    assert export.details == {"terms": {"actor": "bert"}, "limit": 1000, "offset": 0, "rows": 2}
+    assert export.details == {
+        "terms": {"actor": "bert"},
+        "limit": 1000,
+        "offset": 0,
+        "rows": 2,
+        "source": "127.0.0.1",
+    }

@@ -158,6 +158,7 @@ async def test_an_unrouted_event_is_routed_through_the_api_once_a_destination_se
             body["reason"],
         )
         assert entry.details["route_id"] == job["id"]
+        assert entry.details["source"] == "127.0.0.1"  # from where, as the server saw it
         metrics = (await client.get("/metrics")).text
         assert 'integrator_unrouted_events{provider="ziekenhuis-noord"}' not in metrics
 

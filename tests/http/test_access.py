@@ -48,6 +48,8 @@ class World:
     lab_message: str
     lab_event: str
     everything: str  # a token with every role for all clusters
+    card_person: str  # the id of a person invited with a grant in CARD only
+    card_token: str  # the id of a token with a grant in CARD only
 
     def client(self, token: str | None = None, **headers: str) -> httpx.AsyncClient:
         sent = {**(bearer(token) if token else {}), **headers}
@@ -89,6 +91,12 @@ async def world(tmp_path: Path, referral_data: dict[str, Any]) -> AsyncIterator[
         try:
             card_message, card_event = await submitted(engine, referral_data, "ziekenhuis-noord")
             lab_message, lab_event = await submitted(engine, referral_data, "lab-west")
+            card_person = await engine.access.invite(
+                MAKER, "carla@example.nl", [Grant(Role.VIEWER, "CARD")]
+            )
+            card_token = await engine.access.create_token(
+                MAKER, "card-intake", [Grant(Role.INTAKE, "CARD")]
+            )
             yield World(
                 engine,
                 create_app(engine),
@@ -97,6 +105,8 @@ async def world(tmp_path: Path, referral_data: dict[str, Any]) -> AsyncIterator[
                 lab_message,
                 lab_event,
                 await token_for(engine, name="everything"),
+                card_person.person_id,
+                card_token.id,
             )
         finally:
             await engine.stop()
@@ -118,13 +128,17 @@ def filled(world: World, path: str, job_id: str = UNKNOWN) -> str:
         "destination_id": "noord",
         "job_id": job_id,
         "revision": "1",
+        "person_id": world.card_person,
+        "role": "viewer",
+        "token_id": world.card_token,
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m[1]], path)
 
 
 def unknown_path(path: str) -> str:
     """The path with ids nothing has."""
-    return re.sub(r"\{(\w+)\}", lambda m: "1" if m[1] == "revision" else UNKNOWN, path)
+    fixed = {"revision": "1", "role": "viewer"}
+    return re.sub(r"\{(\w+)\}", lambda m: fixed.get(m[1], UNKNOWN), path)
 
 
 def lacking(permission: Permission) -> Role:
@@ -171,7 +185,7 @@ async def test_every_route_refuses_a_request_without_a_valid_token_except_the_pr
                 assert answer.json() == {"detail": UNAUTHENTICATED}
     # Nothing was done on the way: no resend, no change, no test message, no view.
     actions = {a.action for a in await world.engine.store.list_audit(limit=1000)}
-    assert actions == {"token.create", "token.revoke"}
+    assert actions == {"person.invite", "token.create", "token.revoke"}
     assert (world.engine.settings.destinations_dir / "noord.yaml").exists()
 
 
@@ -406,10 +420,16 @@ async def test_the_audit_records_the_token_whatever_the_actor_header_says(world:
         assert paused.status_code == 200, paused.text
     _, [resend] = await engine.store.list_resends(world.card_message)
     assert resend.actor == "token:helpdesk"
+    [resent_entry] = [
+        a for a in await engine.store.list_audit(limit=1000) if a.action == "message.resend"
+    ]
+    assert resent_entry.details["source"] == "127.0.0.1"
     entries = await engine.store.list_audit(limit=1000)
-    assert {a.actor for a in entries if a.action != "token.create"} == {"token:helpdesk"}
+    made_by_tests = {"token.create", "person.invite"}
+    assert {a.actor for a in entries if a.action not in made_by_tests} == {"token:helpdesk"}
     [pause] = [a for a in entries if a.action == "destination.pause"]
     assert (pause.target, pause.reason) == ("lab", "maintenance")
+    assert pause.details["source"] == "127.0.0.1"  # from where, as the server saw it
     assert "mallory" not in repr(entries)
 
 
@@ -442,6 +462,8 @@ async def test_every_view_of_patient_data_is_audited_with_the_bsn_hash_never_the
     ]
     assert all(v["details"]["bsn_hash"] == hashed for v in views)
     assert [v["details"].get("found") for v in reversed(views)] == [None, None, 2, 2]
+    # From where: the client's address as the server saw it.
+    assert {v["details"]["source"] for v in views} == {"127.0.0.1"}
     assert BSN not in trail.text and "Berg" not in trail.text
 
 

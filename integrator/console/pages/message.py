@@ -27,6 +27,7 @@ from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.hl7names import named_fields
 from integrator.http.bodies import ResendBody
+from integrator.http.deps import source_of
 from integrator.http.routes import messages as api
 from integrator.http.routes import resend as resend_api
 from integrator.http.scope import cluster_of
@@ -80,11 +81,15 @@ def separated(text: str) -> list[list[tuple[str, bool]]]:
     return lines
 
 
-async def _detail(engine: Engine, visitor: Visitor, message: MessageRecord) -> dict[str, Any]:
+async def _detail(
+    request: Request, engine: Engine, visitor: Visitor, message: MessageRecord
+) -> dict[str, Any]:
     cluster = cluster_of(engine.catalog, message.destination_id)
     if visitor.may(P.PATIENT_DATA_READ, cluster):
         # The API's own code: the same answer, and the view is audited there.
-        return await api.get_message(message.id, engine, visitor.scope(P.PATIENT_DATA_READ))
+        return await api.get_message(
+            message.id, engine, visitor.scope(P.PATIENT_DATA_READ), source_of(request)
+        )
     detail = message_summary(message)
     attempts = await engine.store.list_attempts(message.id)
     detail["attempt_history"] = [attempt_view(a) for a in attempts]
@@ -96,7 +101,7 @@ async def message_page(request: Request, visitor: Reader, message_id: str) -> Re
     engine = engine_of(request)
     message = await _message(engine, visitor, message_id)
     cluster = cluster_of(engine.catalog, message.destination_id)
-    detail = await _detail(engine, visitor, message)
+    detail = await _detail(request, engine, visitor, message)
     full = "hl7" in detail
     resend_of = None
     if not full and message.resend_of is not None:
@@ -192,6 +197,6 @@ async def resend(
     body = ResendBody(reason=reason, mode=mode or None, to=to.strip() or None)
     # The API route's own code: the same checks, the same resend, recorded as this person.
     result = await resend_api.resend_message(
-        message.id, body, engine, visitor.scope(P.MESSAGES_RESEND)
+        message.id, body, engine, visitor.scope(P.MESSAGES_RESEND), source_of(request)
     )
     return RedirectResponse(f"/messages/{result['message_id']}", status_code=303)

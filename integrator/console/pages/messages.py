@@ -20,6 +20,7 @@ from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.http.bodies import SearchBody
+from integrator.http.deps import source_of
 from integrator.http.routes import messages as api
 from integrator.store.records import MessageStatus
 from mappings.registry import REGISTRY
@@ -51,7 +52,9 @@ async def _results(
             if not visitor.may_somewhere(P.PATIENT_DATA_READ):
                 raise Forbidden()
             body = SearchBody(bsn=bsn, limit=PAGE_SIZE + 1, offset=offset, **terms)
-            rows = await api.search_messages(body, engine, visitor.scope(P.PATIENT_DATA_READ))
+            rows = await api.search_messages(
+                body, engine, visitor.scope(P.PATIENT_DATA_READ), source_of(request)
+            )
         else:
             rows = await api.list_messages(
                 engine,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.errors import AccessDenied, BadAccessInput
+from integrator.access.mail import MailFailed
 from integrator.access.permissions import Permission, Role
 from integrator.access.service import PersonView
 from integrator.console.errors import NotFound
@@ -22,6 +23,7 @@ from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
+from integrator.http.deps import source_of
 
 P = Permission
 router = APIRouter()
@@ -65,9 +67,13 @@ async def invite(
     engine = engine_of(request)
     try:
         link = await engine.access.invite(
-            visitor.signed_in, email, grants_of(role, cluster), name=name.strip() or None
+            visitor.signed_in,
+            email,
+            grants_of(role, cluster),
+            name=name.strip() or None,
+            source=source_of(request),
         )
-    except (AccessDenied, BadAccessInput, Refusal) as exc:
+    except (AccessDenied, BadAccessInput, Refusal, MailFailed) as exc:
         raise refusal(exc) from None
     return page(request, visitor, "people_link.html", link=link)
 
@@ -137,7 +143,9 @@ async def reinvite(request: Request, visitor: Admin, person_id: str) -> Response
     engine = engine_of(request)
     found = await _person(engine, visitor, person_id)
     try:
-        link = await engine.access.reinvite(visitor.signed_in, found.email)
-    except (AccessDenied, BadAccessInput) as exc:
+        link = await engine.access.reinvite(
+            visitor.signed_in, found.email, source=source_of(request)
+        )
+    except (AccessDenied, BadAccessInput, MailFailed) as exc:
         raise refusal(exc) from None
     return page(request, visitor, "people_link.html", link=link)

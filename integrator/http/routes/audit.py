@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from integrator.audit import build_audit_filter, export_audit
 from integrator.engine import Engine
 from integrator.http.bodies import PageLimit, PageOffset
-from integrator.http.deps import EngineDep, Limit, Offset
+from integrator.http.deps import EngineDep, Limit, Offset, SourceDep
 from integrator.http.errors import without_values
 from integrator.http.patient import record_view
 from integrator.http.scope import ScopeDep
@@ -98,6 +98,7 @@ async def audit(
 async def audit_csv_export(
     engine: EngineDep,
     scope: ScopeDep,
+    source: SourceDep,
     actor: Text = None,
     action: Text = None,
     target: Text = None,
@@ -121,7 +122,13 @@ async def audit_csv_export(
     }
     flt = _filter(engine, **terms)
     text = await export_audit(
-        engine.store, flt, actor=scope.actor, terms=terms, limit=limit, offset=offset
+        engine.store,
+        flt,
+        actor=scope.actor,
+        terms=terms,
+        limit=limit,
+        offset=offset,
+        source=source,
     )
     return Response(
         text,
@@ -132,7 +139,7 @@ async def audit_csv_export(
 
 @router.post("/audit/search")
 async def search_audit(
-    body: AuditSearchBody, engine: EngineDep, scope: ScopeDep
+    body: AuditSearchBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> list[dict[str, Any]]:
     """Audit entries by terms in the body, the patient's BSN among them."""
     terms = body.model_dump(exclude={"limit", "offset"})
@@ -146,5 +153,6 @@ async def search_audit(
             view="audit.search",
             bsn_hash=flt.bsn_hash,
             found=len(entries),
+            source=source,
         )
     return [audit_view(a) for a in entries]

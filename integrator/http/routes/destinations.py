@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from integrator.access.errors import AccessDenied
 from integrator.catalog import version_warnings
 from integrator.errors import PermanentError
-from integrator.http.deps import EngineDep, Revision, json_object, reason_of
+from integrator.http.deps import EngineDep, Revision, SourceDep, json_object, reason_of
 from integrator.http.openapi import DESTINATION_BODY
 from integrator.http.scope import ScopeDep, cluster_of
 from integrator.operators import (
@@ -102,19 +102,25 @@ async def get_destination(destination_id: DestinationId, engine: EngineDep) -> d
 
 
 @router.post("/destinations", status_code=201, openapi_extra=DESTINATION_BODY)
-async def add_destination(request: Request, engine: EngineDep, scope: ScopeDep) -> dict[str, Any]:
+async def add_destination(
+    request: Request, engine: EngineDep, scope: ScopeDep, source: SourceDep
+) -> dict[str, Any]:
     """Add a destination; only in a cluster where the caller may manage destinations."""
     definition = await json_object(request)
-    admin = engine.admin.within(scope.allows)
+    admin = engine.admin.within(scope.allows).from_address(source)
     return await _change(admin.add(definition, actor=scope.actor, reason=reason_of(request)))
 
 
 @router.put("/destinations/{destination_id}", openapi_extra=DESTINATION_BODY)
 async def replace_destination(
-    destination_id: DestinationId, request: Request, engine: EngineDep, scope: ScopeDep
+    destination_id: DestinationId,
+    request: Request,
+    engine: EngineDep,
+    scope: ScopeDep,
+    source: SourceDep,
 ) -> dict[str, Any]:
     definition = await json_object(request)
-    admin = engine.admin.within(scope.allows)
+    admin = engine.admin.within(scope.allows).from_address(source)
     return await _change(
         admin.replace(destination_id, definition, actor=scope.actor, reason=reason_of(request))
     )
@@ -122,11 +128,15 @@ async def replace_destination(
 
 @router.patch("/destinations/{destination_id}")
 async def patch_destination(
-    destination_id: DestinationId, request: Request, engine: EngineDep, scope: ScopeDep
+    destination_id: DestinationId,
+    request: Request,
+    engine: EngineDep,
+    scope: ScopeDep,
+    source: SourceDep,
 ) -> dict[str, Any]:
     """Change some keys: a JSON merge patch (RFC 7386); ``null`` takes a key back to default."""
     changes = await json_object(request)
-    admin = engine.admin.within(scope.allows)
+    admin = engine.admin.within(scope.allows).from_address(source)
     return await _change(
         admin.patch(destination_id, changes, actor=scope.actor, reason=reason_of(request))
     )
@@ -138,10 +148,11 @@ async def remove_destination(
     request: Request,
     engine: EngineDep,
     scope: ScopeDep,
+    source: SourceDep,
     force: bool = False,
 ) -> dict[str, Any]:
     return await _change(
-        engine.admin.remove(
+        engine.admin.from_address(source).remove(
             destination_id, actor=scope.actor, force=force, reason=reason_of(request)
         )
     )
@@ -149,9 +160,13 @@ async def remove_destination(
 
 @router.post("/destinations/{destination_id}/pause")
 async def pause_destination(
-    destination_id: DestinationId, request: Request, engine: EngineDep, scope: ScopeDep
+    destination_id: DestinationId,
+    request: Request,
+    engine: EngineDep,
+    scope: ScopeDep,
+    source: SourceDep,
 ) -> dict[str, Any]:
-    admin = engine.admin.within(scope.allows)
+    admin = engine.admin.within(scope.allows).from_address(source)
     return await _change(
         admin.set_enabled(destination_id, False, actor=scope.actor, reason=reason_of(request))
     )
@@ -159,9 +174,13 @@ async def pause_destination(
 
 @router.post("/destinations/{destination_id}/resume")
 async def resume_destination(
-    destination_id: DestinationId, request: Request, engine: EngineDep, scope: ScopeDep
+    destination_id: DestinationId,
+    request: Request,
+    engine: EngineDep,
+    scope: ScopeDep,
+    source: SourceDep,
 ) -> dict[str, Any]:
-    admin = engine.admin.within(scope.allows)
+    admin = engine.admin.within(scope.allows).from_address(source)
     return await _change(
         admin.set_enabled(destination_id, True, actor=scope.actor, reason=reason_of(request))
     )
@@ -184,8 +203,9 @@ async def rollback_destination(
     request: Request,
     engine: EngineDep,
     scope: ScopeDep,
+    source: SourceDep,
 ) -> dict[str, Any]:
-    admin = engine.admin.within(scope.allows)
+    admin = engine.admin.within(scope.allows).from_address(source)
     return await _change(
         admin.rollback(destination_id, revision, actor=scope.actor, reason=reason_of(request))
     )
@@ -193,10 +213,15 @@ async def rollback_destination(
 
 @router.post("/destinations/{destination_id}/test")
 async def send_test_message(
-    destination_id: DestinationId, engine: EngineDep, scope: ScopeDep, event_type: str | None = None
+    destination_id: DestinationId,
+    engine: EngineDep,
+    scope: ScopeDep,
+    source: SourceDep,
+    event_type: str | None = None,
 ) -> Any:
     try:
-        result = await engine.admin.test(destination_id, event_type, actor=scope.actor)
+        admin = engine.admin.from_address(source)
+        result = await admin.test(destination_id, event_type, actor=scope.actor)
     except UnknownDestination as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
     except PermanentError as exc:

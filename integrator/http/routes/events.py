@@ -29,7 +29,7 @@ from integrator.events_routing import (
     select_events,
 )
 from integrator.http.bodies import PageLimit, PageOffset
-from integrator.http.deps import EngineDep, JobsDep, Limit, Offset
+from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep
 from integrator.http.openapi import EVENT_BODY
 from integrator.http.patient import record_view
 from integrator.http.scope import Scope, ScopeDep
@@ -116,20 +116,20 @@ async def list_events(
         limit=limit,
         offset=offset,
     )
-    return await _search(engine, scope, body)
+    return await _search(engine, scope, body, source=None)  # no BSN here: no view to record
 
 
 @router.post("/events/search")
 async def search_events(
-    body: EventSearchBody, engine: EngineDep, scope: ScopeDep
+    body: EventSearchBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> list[dict[str, Any]]:
     """Like ``GET /api/v1/events``, and by patient BSN, which never goes in a URL."""
-    return await _search(engine, scope, body)
+    return await _search(engine, scope, body, source=source)
 
 
 @router.post("/events/route")
 async def route_events(
-    body: RouteBody, engine: EngineDep, scope: ScopeDep, registry: JobsDep
+    body: RouteBody, engine: EngineDep, scope: ScopeDep, registry: JobsDep, source: SourceDep
 ) -> JSONResponse:
     """Route events to the destinations that serve them now; audited under the caller.
 
@@ -146,6 +146,7 @@ async def route_events(
         since=body.since,
         until=body.until,
         dry_run=body.dry_run,
+        source=source,
     )
     try:
         route = route.checked(engine.settings)
@@ -171,7 +172,9 @@ async def route_events(
 
 
 @router.get("/events/{event_id}")
-async def get_event(event_id: str, engine: EngineDep, scope: ScopeDep) -> dict[str, Any]:
+async def get_event(
+    event_id: str, engine: EngineDep, scope: ScopeDep, source: SourceDep
+) -> dict[str, Any]:
     """One event with its messages and routings; it holds patient data (name, BSN), so
     reading it is audited."""
     event = await engine.store.get_event(event_id)
@@ -184,11 +187,20 @@ async def get_event(event_id: str, engine: EngineDep, scope: ScopeDep) -> dict[s
     )
     if event is None or detail is None:
         raise HTTPException(status_code=404, detail="no event with that id")
-    await record_view(engine.store, scope.identity, event.id, view="event", bsn_hash=event.bsn_hash)
+    await record_view(
+        engine.store,
+        scope.identity,
+        event.id,
+        view="event",
+        bsn_hash=event.bsn_hash,
+        source=source,
+    )
     return detail
 
 
-async def _search(engine: Engine, scope: Scope, body: EventSearchBody) -> list[dict[str, Any]]:
+async def _search(
+    engine: Engine, scope: Scope, body: EventSearchBody, *, source: str | None
+) -> list[dict[str, Any]]:
     try:
         flt: EventFilter = build_event_filter(
             engine.settings,
@@ -212,5 +224,6 @@ async def _search(engine: Engine, scope: Scope, body: EventSearchBody) -> list[d
             view="events.search",
             bsn_hash=flt.bsn_hash,
             found=len(found),
+            source=source,
         )
     return [listed_event_view(e) for e in found]

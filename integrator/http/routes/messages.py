@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException
 
 from integrator.access.permissions import Permission
 from integrator.http.bodies import SearchBody, SearchTerms
-from integrator.http.deps import EngineDep, Limit, Offset, filter_of
+from integrator.http.deps import EngineDep, Limit, Offset, SourceDep, filter_of
 from integrator.http.patient import record_view
 from integrator.http.scope import ScopeDep, cluster_of
 from integrator.presenters import message_detail, message_summary
@@ -57,7 +57,7 @@ async def list_messages(
 
 @router.post("/messages/search")
 async def search_messages(
-    body: SearchBody, engine: EngineDep, scope: ScopeDep
+    body: SearchBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> list[dict[str, Any]]:
     """Like ``GET /api/v1/messages``, and by patient BSN, which never goes in a URL."""
     flt = filter_of(engine, body, scope.destination_ids(engine.catalog))
@@ -70,12 +70,15 @@ async def search_messages(
             view="messages.search",
             bsn_hash=flt.bsn_hash,
             found=len(rows),
+            source=source,
         )
     return [message_summary(m) for m in rows]
 
 
 @router.get("/messages/{message_id}")
-async def get_message(message_id: str, engine: EngineDep, scope: ScopeDep) -> dict[str, Any]:
+async def get_message(
+    message_id: str, engine: EngineDep, scope: ScopeDep, source: SourceDep
+) -> dict[str, Any]:
     """One message in full: its HL7 and its event's patient (audited as a view)."""
     missing = HTTPException(status_code=404, detail=NO_MESSAGE)
     message = await engine.store.get_message(message_id)
@@ -95,6 +98,7 @@ async def get_message(message_id: str, engine: EngineDep, scope: ScopeDep) -> di
         view="message",
         bsn_hash=event.bsn_hash if event is not None else None,
         event_id=message.event_id,
+        source=source,
     )
     # The receiver's words in ACKs may name the patient: only for who may read patient data here.
     receiver_text = scope.identity.may(

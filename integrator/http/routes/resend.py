@@ -26,7 +26,7 @@ from deadletter import (
 )
 from integrator.catalog import Catalog
 from integrator.http.bodies import BatchResendBody, ResendBody
-from integrator.http.deps import EngineDep, JobsDep, filter_of
+from integrator.http.deps import EngineDep, JobsDep, SourceDep, filter_of
 from integrator.http.scope import Scope, ScopeDep, cluster_of
 from integrator.jobs import Job
 from integrator.resending import engine_renderer, resend_in_engine
@@ -35,13 +35,16 @@ from integrator.store import MessageRecord
 router = APIRouter(prefix="/api/v1", tags=["resend"])
 
 
-def _request(body: ResendBody, scope: Scope, job_id: str | None) -> ResendRequest:
+def _request(
+    body: ResendBody, scope: Scope, job_id: str | None, source: str | None
+) -> ResendRequest:
     return ResendRequest(
         reason=body.reason,
         actor=scope.actor,
         mode=body.mode,
         to=body.to,
         job_id=job_id,
+        source=source,
     )
 
 
@@ -85,7 +88,7 @@ def _clusters(
 
 @router.post("/messages/{message_id}/resend", status_code=201)
 async def resend_message(
-    message_id: str, body: ResendBody, engine: EngineDep, scope: ScopeDep
+    message_id: str, body: ResendBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> Any:
     """Resend one message (a new, linked message; audited under the caller's identity).
 
@@ -97,7 +100,7 @@ async def resend_message(
         selection = await select_for_resend(engine.store, message_ids=[message_id])
         _require_visible(scope, catalog, selection, detail="no message with that id")
         _require_target(scope, catalog, body.to)
-        [result] = await resend_in_engine(engine, selection, _request(body, scope, None))
+        [result] = await resend_in_engine(engine, selection, _request(body, scope, None, source))
     except UnknownMessageId:
         raise HTTPException(status_code=404, detail="no message with that id") from None
     except DeadLetterError as exc:
@@ -109,7 +112,11 @@ async def resend_message(
 
 @router.post("/resend", status_code=202)
 async def resend_batch(
-    body: BatchResendBody, engine: EngineDep, scope: ScopeDep, registry: JobsDep
+    body: BatchResendBody,
+    engine: EngineDep,
+    scope: ScopeDep,
+    registry: JobsDep,
+    source: SourceDep,
 ) -> Any:
     """Resend a selection (ids and/or a filter) as a job; follow it at ``/api/v1/jobs/{id}``.
 
@@ -131,10 +138,10 @@ async def resend_batch(
             selection = selection.naming(body.named_ids)
         if body.dry_run:
             planned = await resend_in_engine(
-                engine, selection, _request(body, scope, None), dry_run=True
+                engine, selection, _request(body, scope, None, source), dry_run=True
             )
             return JSONResponse(outcome_json(planned, dry_run=True), status_code=200)
-        refusals(selection, _request(body, scope, None), engine_renderer(engine))
+        refusals(selection, _request(body, scope, None, source), engine_renderer(engine))
     except UnknownMessageId as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
     except DeadLetterError as exc:
@@ -145,7 +152,7 @@ async def resend_batch(
             job.done = done
 
         results = await resend_in_engine(
-            engine, selected, _request(body, scope, job.id), progress=progress
+            engine, selected, _request(body, scope, job.id, source), progress=progress
         )
         return [r.to_json() for r in results]
 

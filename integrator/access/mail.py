@@ -1,0 +1,87 @@
+"""Sending invitation links by e-mail: one narrow ``Mailer`` and its SMTP implementation.
+
+The service depends only on ``Mailer``, so tests and a future transport (an HTTP mail API) can
+stand in without the rules changing. ``SmtpMailer`` uses the standard library's ``smtplib`` in a
+worker thread: an invitation is a rare, small message, and a thread keeps the event loop free
+while the mail server takes its time, without one more dependency.
+
+A failure of any kind (no connection, refused login, refused recipient, timeout) becomes one
+``MailFailed`` whose text names what failed and never the message: the link in it is a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Protocol
+
+from integrator.errors import IntegratorError
+
+
+class MailFailed(IntegratorError):
+    """The mail server did not take the message."""
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None:
+        """Hand ``message`` to the mail system, or raise ``MailFailed``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpMailer:
+    host: str
+    port: int
+    sender: str
+    user: str | None = None
+    password: str | None = None
+    starttls: bool = True
+    timeout: float = 30.0
+
+    async def send(self, message: EmailMessage) -> None:
+        if "From" not in message:
+            message["From"] = self.sender
+        await asyncio.to_thread(self._send_now, message)
+
+    def _send_now(self, message: EmailMessage) -> None:
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.user:
+                    smtp.login(self.user, self.password or "")
+                smtp.send_message(message)
+        except smtplib.SMTPResponseException as exc:
+            raise self._refused(exc.smtp_code) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = sorted({code for code, _text in exc.recipients.values()})
+            raise self._refused(*codes) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise MailFailed(
+                f"no mail sent through {self.host}:{self.port} ({type(exc).__name__})"
+            ) from None
+
+    def _refused(self, *codes: int) -> MailFailed:
+        answer = ", ".join(str(code) for code in codes)
+        return MailFailed(
+            f"the mail server {self.host}:{self.port} refused the message (SMTP {answer})"
+        )
+
+
+def invitation_mail(to: str, name: str, link: str, expires_at: datetime) -> EmailMessage:
+    """The invitation as a plain-text mail: the link, how long it works, what comes next."""
+    message = EmailMessage()
+    message["To"] = to
+    message["Subject"] = "Your invitation to Integrator"
+    message.set_content(
+        f"Hello {name},\n\n"
+        "You have been invited to Integrator, the HL7 integration engine. Open this link to\n"
+        "choose a password and set up the second factor (an authenticator app):\n\n"
+        f"{link}\n\n"
+        f"The link works once, until {expires_at.isoformat(timespec='minutes')}. If it has\n"
+        "expired, ask the admin who invited you to send it again.\n"
+    )
+    return message

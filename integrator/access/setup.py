@@ -1,0 +1,51 @@
+"""The access service as the engine and the CLI build it from the engine settings.
+
+One place, so the running engine (API, console) and ``integrator users`` on the server make
+the same links and send invitations the same way: by e-mail when ``INTEGRATOR_SMTP_HOST`` is
+set, else the link is returned to pass on.
+"""
+
+from __future__ import annotations
+
+from integrator.access.mail import SmtpMailer
+from integrator.access.service import AccessService
+from integrator.access.settings import AccessSettings
+from integrator.clock import Clock
+from integrator.settings import Settings
+from integrator.store import Store
+
+
+def public_url(settings: Settings) -> str:
+    """Where people reach the engine, for links: ``INTEGRATOR_PUBLIC_URL``, else the API's own
+    address (which only works for someone on the server itself)."""
+    if settings.public_url:
+        return settings.public_url
+    scheme = "https" if settings.http_tls else "http"
+    return f"{scheme}://{settings.http_host}:{settings.http_port}"
+
+
+def smtp_mailer(settings: Settings) -> SmtpMailer | None:
+    """The mailer of the ``INTEGRATOR_SMTP_*`` settings, or None when no host is set."""
+    if settings.smtp_host is None or settings.smtp_from is None:
+        return None
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        user=settings.smtp_user,
+        password=password,
+        starttls=settings.smtp_starttls,
+    )
+
+
+def access_service(
+    store: Store, clock: Clock, settings: Settings, *, base_url: str | None = None
+) -> AccessService:
+    """The access service on ``store``; ``base_url`` overrides where links point."""
+    return AccessService(
+        store,
+        clock,
+        AccessSettings(base_url=base_url or public_url(settings)),
+        mailer=smtp_mailer(settings),
+    )

@@ -1,0 +1,54 @@
+"""Every export of a listing is audited (docs/product.md §8: "every export").
+
+A CSV leaves the engine's control the moment it is written: whoever holds the file can pass it
+on. So each export writes an audit entry *before* its first row goes out (no record, no
+export): who, what was exported (``messages.csv``, ``audit.csv``), the terms it was made with,
+the page size and how many rows it held. A BSN term is recorded as its keyed hash, like a
+patient-data view (``integrator.http.patient``), never as the BSN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from integrator.store import Store
+
+EXPORTS: Final = {"messages": "messages.export", "audit": "audit.export"}
+"""What can be exported, and the audit action of its export."""
+
+
+async def record_export(
+    store: Store,
+    actor: str,
+    what: str,
+    terms: Mapping[str, object | None],
+    *,
+    bsn_hash: str | None,
+    limit: int,
+    rows: int,
+    offset: int = 0,
+    source: str | None = None,
+) -> None:
+    """Audit that ``actor`` exported ``rows`` rows of ``what`` as CSV, with ``terms``.
+
+    ``terms`` as the caller gave them; a ``bsn`` among them is left out and ``bsn_hash`` (the
+    filter's keyed hash of it) recorded instead. ``source`` is the client's address when the
+    export came through the HTTP API or the console.
+    """
+    given = {name: value for name, value in terms.items() if value is not None and name != "bsn"}
+    if bsn_hash is not None:
+        given["bsn_hash"] = bsn_hash
+    await store.add_audit(
+        actor,
+        EXPORTS[what],
+        f"{what}.csv",
+        details={
+            "terms": given,
+            "limit": limit,
+            "offset": offset,
+            "rows": rows,
+            "format": "csv",
+            "source": source,
+        },
+    )

@@ -1,0 +1,97 @@
+"""Request bodies of the people and token routes, with the maxima the OpenAPI document shows.
+
+The maxima are the service's own (an address is at most 320 characters, a name 200, a token is
+valid at most 730 days), so a body that passes here fails only on rules that need the store
+(an address that has an account, a grant outside the caller's clusters). Unknown keys are
+refused, as everywhere in the API.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from integrator.access.permissions import Grant, Role
+
+MAX_GRANTS: Final = 100
+MAX_REASON: Final = 1000
+
+Cluster = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(description="a cluster of destinations"),
+]
+Reason = Annotated[
+    str | None,
+    Field(max_length=MAX_REASON, description="why (goes into the audit trail)"),
+]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GrantBody(_Body):
+    """A role for one cluster, or for all clusters when ``cluster`` is null or left out."""
+
+    role: Role
+    cluster: Cluster | None = None
+
+    def grant(self) -> Grant:
+        return Grant(self.role, self.cluster)
+
+
+Grants = Annotated[
+    list[GrantBody],
+    Field(min_length=1, max_length=MAX_GRANTS, description="at least one grant"),
+]
+
+
+def grants_of(bodies: list[GrantBody]) -> list[Grant]:
+    return [body.grant() for body in bodies]
+
+
+class InviteBody(_Body):
+    email: Annotated[str, Field(min_length=3, max_length=320, description="their address")]
+    name: Annotated[
+        str | None,
+        Field(max_length=200, description="default: the part of the address before @"),
+    ] = None
+    grants: Grants
+    reason: Reason = None
+
+
+class GrantsBody(_Body):
+    """The person's grants inside the caller's clusters (those elsewhere are kept)."""
+
+    grants: Grants
+    reason: Reason = None
+
+
+class ReasonBody(_Body):
+    reason: Reason = None
+
+
+class RoleDeactivateBody(_Body):
+    cluster: Annotated[
+        Cluster | None, Field(description="the cluster of the grant; null: the all-clusters grant")
+    ] = None
+    reason: Reason = None
+
+
+class TokenBody(_Body):
+    name: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=100,
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+            description="unique, also after it is revoked: the audit trail records token:<name>",
+        ),
+    ]
+    grants: Grants
+    expires_in_days: Annotated[
+        int, Field(ge=1, le=730, description="valid for this many days (default 90)")
+    ] = 90
+    reason: Reason = None

@@ -1,0 +1,131 @@
+"""``/api/v1/people``: inviting people, their grants, taking them away (docs/access.md).
+
+The rules are ``AccessService``'s, as for ``integrator users``: an admin sees and acts only
+within the clusters of their ``people.manage`` grants. A person is named in the path by their
+id (from the listing or the invitation's answer), not their e-mail address: addresses stay out
+of URLs, access logs and browser histories. One outside the caller's clusters answers 404, like
+an id nobody has; one the caller can see but not act on wholly (an account with roles in other
+clusters) answers 403. Every change is audited as the caller, with the client's address as
+``source``.
+
+An invitation is sent by e-mail when the engine has a mail server (``INTEGRATOR_SMTP_HOST``):
+the answer then says it was sent and never holds the link. Without one, the link is in the
+answer, for the admin to pass on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from integrator.access.permissions import Role
+from integrator.access.service import PersonView
+from integrator.http.access_bodies import (
+    GrantsBody,
+    InviteBody,
+    ReasonBody,
+    RoleDeactivateBody,
+    grants_of,
+)
+from integrator.http.access_errors import answered
+from integrator.http.auth import IdentityDep
+from integrator.http.deps import EngineDep, SourceDep
+
+router = APIRouter(prefix="/api/v1", tags=["people"])
+
+
+async def _visible(person_id: uuid.UUID, engine: EngineDep, identity: IdentityDep) -> PersonView:
+    """The path's person, as the caller may see them; 404 for one outside their clusters."""
+    return await answered(engine.access.person(identity, str(person_id)))
+
+
+Person = Annotated[PersonView, Depends(_visible)]
+
+
+@router.get("/people")
+async def list_people(engine: EngineDep, identity: IdentityDep) -> list[dict[str, Any]]:
+    """People with a grant in the caller's clusters, each with only the grants there."""
+    return [view.to_json() for view in await answered(engine.access.list_people(identity))]
+
+
+@router.get("/people/{person_id}")
+async def get_person(person: Person) -> dict[str, Any]:
+    return person.to_json()
+
+
+@router.post("/people", status_code=201)
+async def invite(
+    body: InviteBody, engine: EngineDep, identity: IdentityDep, source: SourceDep
+) -> dict[str, Any]:
+    """Invite a colleague: the link is e-mailed (``sent``), or is in the answer (``link``)."""
+    link = await answered(
+        engine.access.invite(
+            identity,
+            body.email,
+            grants_of(body.grants),
+            name=body.name,
+            reason=body.reason,
+            source=source,
+        )
+    )
+    return link.to_json()
+
+
+@router.post("/people/{person_id}/invitation", status_code=201)
+async def reinvite(
+    person: Person, engine: EngineDep, identity: IdentityDep, source: SourceDep
+) -> dict[str, Any]:
+    """A new link for someone who has not accepted yet; earlier links stop working."""
+    link = await answered(engine.access.reinvite(identity, person.email, source=source))
+    return link.to_json()
+
+
+@router.put("/people/{person_id}/grants")
+async def set_grants(
+    person: Person, body: GrantsBody, engine: EngineDep, identity: IdentityDep, source: SourceDep
+) -> dict[str, Any]:
+    """Replace the person's grants inside the caller's clusters; those elsewhere stay."""
+    view = await answered(
+        engine.access.set_grants(
+            identity, person.email, grants_of(body.grants), reason=body.reason, source=source
+        )
+    )
+    return view.to_json()
+
+
+@router.post("/people/{person_id}/deactivate")
+async def deactivate_person(
+    person: Person,
+    engine: EngineDep,
+    identity: IdentityDep,
+    source: SourceDep,
+    body: ReasonBody | None = None,
+) -> dict[str, Any]:
+    """Deactivate the whole account: its sessions, open links and own tokens stop at once."""
+    reason = body.reason if body else None
+    await answered(
+        engine.access.deactivate_person(identity, person.email, reason=reason, source=source)
+    )
+    return (await answered(engine.access.person(identity, person.id))).to_json()
+
+
+@router.post("/people/{person_id}/roles/{role}/deactivate")
+async def deactivate_role(
+    person: Person,
+    role: Role,
+    engine: EngineDep,
+    identity: IdentityDep,
+    source: SourceDep,
+    body: RoleDeactivateBody | None = None,
+) -> dict[str, Any]:
+    """Take away one grant: ``role`` for ``cluster`` (null or left out: for all clusters)."""
+    cluster = body.cluster if body else None
+    reason = body.reason if body else None
+    view = await answered(
+        engine.access.deactivate_role(
+            identity, person.email, role, cluster, reason=reason, source=source
+        )
+    )
+    return view.to_json()

@@ -1,0 +1,78 @@
+"""``/api/v1/tokens``: API tokens for upstream systems, monitoring and scripts (docs/access.md).
+
+Like ``integrator tokens``, with the service's rules: a caller with ``tokens.manage`` in the
+clusters of every grant makes a machine's token, which stands on its own until it expires or is
+revoked; the listing holds the tokens whose grants lie in the caller's clusters; one outside
+them is a 404, like an id nobody has. The token itself is in the answer of its creation, once,
+and never again.
+
+A token cannot make a token of its own here: every route needs ``tokens.manage``. A leaked
+token must not be able to mint successors that live on after it is revoked. People make tokens
+of their own (a subset of their own grants) when signed in with a second factor, in the console.
+
+Why a token is revoked goes in the ``X-Integrator-Reason`` header, as for removing a
+destination (a DELETE has no body).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+
+from integrator.http.access_bodies import MAX_REASON, TokenBody, grants_of
+from integrator.http.access_errors import answered
+from integrator.http.auth import IdentityDep
+from integrator.http.deps import EngineDep, SourceDep
+
+router = APIRouter(prefix="/api/v1", tags=["tokens"])
+
+ReasonHeader = Annotated[
+    str | None,
+    Header(
+        alias="X-Integrator-Reason",
+        max_length=MAX_REASON,
+        description="why the token is revoked (goes into the audit trail)",
+    ),
+]
+
+
+@router.get("/tokens")
+async def list_tokens(engine: EngineDep, identity: IdentityDep) -> list[dict[str, Any]]:
+    """The tokens the caller may manage, newest first: the visible prefix, never the token."""
+    return [view.to_json() for view in await answered(engine.access.list_tokens(identity))]
+
+
+@router.post("/tokens", status_code=201)
+async def create_token(
+    body: TokenBody, engine: EngineDep, identity: IdentityDep, source: SourceDep
+) -> dict[str, Any]:
+    """A new token; ``token`` in the answer is shown this once (only its hash is kept)."""
+    made = await answered(
+        engine.access.create_token(
+            identity,
+            body.name,
+            grants_of(body.grants),
+            expires_in=timedelta(days=body.expires_in_days),
+            reason=body.reason,
+            source=source,
+        )
+    )
+    return made.to_json()
+
+
+@router.delete("/tokens/{token_id}")
+async def revoke_token(
+    token_id: uuid.UUID,
+    engine: EngineDep,
+    identity: IdentityDep,
+    source: SourceDep,
+    reason: ReasonHeader = None,
+) -> dict[str, Any]:
+    """Revoke a token: it stops working at once."""
+    view = await answered(
+        engine.access.revoke_token(identity, str(token_id), reason=reason, source=source)
+    )
+    return view.to_json()

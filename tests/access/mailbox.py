@@ -1,0 +1,70 @@
+"""A real SMTP server on loopback (aiosmtpd, in a thread of its own) that keeps what it gets."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from integrator.access.mail import SmtpMailer
+
+SENDER = "integrator@example.nl"
+
+
+@dataclass
+class Mailbox:
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    refuse: str | None = None  # an SMTP answer to every recipient, e.g. "550 no such user"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.refuse:
+            return self.refuse
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 OK"
+
+    def mailer(self) -> SmtpMailer:
+        return SmtpMailer("127.0.0.1", self.port, sender=SENDER, starttls=False, timeout=10)
+
+    def link(self, index: int = -1) -> str:
+        """The invitation link in a received mail."""
+        body = self.messages[index].get_content()
+        found = re.search(r"\S+/invitation#\S+", body)
+        assert found, body
+        return found[0]
+
+
+def free_port() -> int:
+    """A port nothing listens on (just now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def mailbox(port: int | None = None) -> Iterator[Mailbox]:
+    """A server on ``port`` (default: a free one) until the block ends."""
+    box = Mailbox(port or free_port())
+    # A generous start-up wait: the machine may be busy.
+    controller = Controller(box, hostname="127.0.0.1", port=box.port, ready_timeout=30)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()

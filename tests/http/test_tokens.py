@@ -1,0 +1,153 @@
+"""API tokens through the HTTP API (docs/access.md): made, listed, used, revoked, per cluster."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from integrator.access import Grant, Role
+from integrator.engine import Engine
+from tests.http.support import MAKER, api_client, token_for
+
+
+def grant(role: str, cluster: str | None = None) -> dict[str, Any]:
+    return {"role": role, "cluster": cluster}
+
+
+async def test_a_token_is_shown_once_works_and_stops_when_revoked(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    made = await api.post(
+        "/api/v1/tokens",
+        json={
+            "name": "prometheus",
+            "grants": [grant("metrics")],
+            "expires_in_days": 30,
+            "reason": "monitoring",
+        },
+    )
+    assert made.status_code == 201, made.text
+    shown = made.json()
+    token = shown["token"]
+    assert token.startswith("itg_") and shown["prefix"] == token[:12]
+    async with api_client(engine, token) as scraper:
+        assert (await scraper.get("/metrics")).status_code == 200
+        listed = (await api.get("/api/v1/tokens")).json()
+        [row] = [t for t in listed if t["id"] == shown["id"]]
+        assert row["status"] == "active" and row["grants"] == [grant("metrics")]
+        assert token not in (await api.get("/api/v1/tokens")).text  # never shown again
+        revoked = await api.delete(
+            f"/api/v1/tokens/{shown['id']}", headers={"x-integrator-reason": "replaced"}
+        )
+        assert revoked.status_code == 200, revoked.text
+        assert revoked.json()["status"] == "revoked"
+        assert (await scraper.get("/metrics")).status_code == 401
+    again = await api.delete(f"/api/v1/tokens/{shown['id']}")
+    assert again.status_code == 422 and "revoked already" in again.json()["detail"]
+    entries = await engine.store.list_audit(limit=1000)
+    [create] = [a for a in entries if a.action == "token.create" and a.target == "token:prometheus"]
+    [revoke] = [a for a in entries if a.action == "token.revoke"]
+    assert (create.reason, revoke.reason) == ("monitoring", "replaced")
+    assert create.details["source"] == revoke.details["source"] == "127.0.0.1"
+    assert create.actor == revoke.actor and create.actor.startswith("token:test-")
+    assert token not in repr(entries)
+
+
+async def test_an_admin_of_one_cluster_makes_and_sees_tokens_of_that_cluster_only(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    card = (
+        await api.post("/api/v1/tokens", json={"name": "card", "grants": [grant("intake", "CARD")]})
+    ).json()
+    lab_admin = await token_for(engine, Grant(Role.ADMIN, "LAB"), name="lab-admin")
+    before = len(await engine.store.list_audit(limit=1000))
+    async with api_client(engine, lab_admin) as lab:
+        names = {t["name"] for t in (await lab.get("/api/v1/tokens")).json()}
+        assert "card" not in names and "lab-admin" in names
+        foreign = await lab.delete(f"/api/v1/tokens/{card['id']}")
+        unknown = await lab.delete(f"/api/v1/tokens/{uuid.uuid4()}")
+        assert foreign.status_code == unknown.status_code == 404
+        assert foreign.json() == unknown.json() == {"detail": "no token with that id"}
+        into_card = await lab.post(
+            "/api/v1/tokens", json={"name": "x", "grants": [grant("intake", "CARD")]}
+        )
+        assert into_card.status_code == 403, into_card.text
+        everywhere = await lab.post(
+            "/api/v1/tokens", json={"name": "y", "grants": [grant("intake")]}
+        )
+        assert everywhere.status_code == 403
+        assert len(await engine.store.list_audit(limit=1000)) == before
+        own = await lab.post(
+            "/api/v1/tokens", json={"name": "lab", "grants": [grant("intake", "LAB")]}
+        )
+        assert own.status_code == 201, own.text
+    async with api_client(engine, card["token"]) as intake:
+        assert (await intake.get("/api/v1/messages")).status_code == 403  # intake reads nothing
+
+
+async def test_bad_token_input_is_refused_naming_the_field_and_creates_nothing(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    assert (
+        await api.post("/api/v1/tokens", json={"name": "taken", "grants": [grant("metrics")]})
+    ).status_code == 201
+    before = await engine.store.list_tokens()
+    for body, loc in (
+        ({"name": "bad name", "grants": [grant("metrics")]}, ["body", "name"]),
+        ({"name": "x" * 101, "grants": [grant("metrics")]}, ["body", "name"]),
+        ({"name": "ok", "grants": []}, ["body", "grants"]),
+        ({"name": "ok", "grants": [grant("root")]}, ["body", "grants", 0, "role"]),
+        (
+            {"name": "ok", "grants": [grant("metrics")], "expires_in_days": 731},
+            ["body", "expires_in_days"],
+        ),
+        (
+            {"name": "ok", "grants": [grant("metrics")], "expires_in_days": 0},
+            ["body", "expires_in_days"],
+        ),
+        ({"name": "ok", "grants": [grant("metrics")], "owner": "x"}, ["body", "owner"]),
+    ):
+        answer = await api.post("/api/v1/tokens", json=body)
+        assert answer.status_code == 422, body
+        assert [e["loc"] for e in answer.json()["detail"]] == [loc], answer.text
+        assert "input" not in answer.json()["detail"][0]
+    taken = await api.post("/api/v1/tokens", json={"name": "taken", "grants": [grant("metrics")]})
+    assert taken.status_code == 409
+    assert taken.json() == {"detail": "name: a token named 'taken' exists already"}
+    not_an_id = await api.delete("/api/v1/tokens/abcd")
+    assert not_an_id.status_code == 422 and not_an_id.json()["detail"][0]["loc"] == [
+        "path",
+        "token_id",
+    ]
+    assert await engine.store.list_tokens() == before
+
+
+async def test_the_openapi_document_shows_the_maxima_of_people_and_token_bodies(
+    api: httpx.AsyncClient,
+) -> None:
+    schemas = (await api.get("/openapi.json")).json()["components"]["schemas"]
+    invite = schemas["InviteBody"]
+    assert invite["additionalProperties"] is False
+    assert invite["properties"]["email"]["maxLength"] == 320
+    assert invite["properties"]["grants"]["maxItems"] == 100
+    token = schemas["TokenBody"]["properties"]
+    assert (token["expires_in_days"]["minimum"], token["expires_in_days"]["maximum"]) == (1, 730)
+    assert token["name"]["maxLength"] == 100 and "pattern" in token["name"]
+    assert schemas["GrantBody"]["properties"]["role"]["$ref"].endswith("/Role")
+
+
+async def test_a_revocation_reason_longer_than_allowed_is_refused(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    made = (
+        await api.post("/api/v1/tokens", json={"name": "long", "grants": [grant("metrics")]})
+    ).json()
+    answer = await api.delete(
+        f"/api/v1/tokens/{made['id']}", headers={"x-integrator-reason": "x" * 1001}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["header", "X-Integrator-Reason"]
+    [token] = [t for t in await engine.access.list_tokens(MAKER) if t.name == "long"]
+    assert token.status == "active"
