@@ -415,8 +415,7 @@ NL: Final[dict[str, str]] = {
     "people.link.intro": "Geef deze link door aan {email}; hij werkt één keer, tot {expires}.",
     "people.link.label": "Uitnodigingslink",
     "people.link.sent": (
-        "De uitnodiging is per e-mail naar {email} gestuurd; de link werkt één keer, tot "
-        "{expires}."
+        "De uitnodiging is per e-mail naar {email} gestuurd; de link werkt één keer, tot {expires}."
     ),
     "people.link.once": "De link wordt alleen nu getoond en niet bewaard.",
     "people.back": "Terug naar personen",
