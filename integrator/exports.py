@@ -39,16 +39,13 @@ async def record_export(
     given = {name: value for name, value in terms.items() if value is not None and name != "bsn"}
     if bsn_hash is not None:
         given["bsn_hash"] = bsn_hash
-    await store.add_audit(
-        actor,
-        EXPORTS[what],
-        f"{what}.csv",
-        details={
-            "terms": given,
-            "limit": limit,
-            "offset": offset,
-            "rows": rows,
-            "format": "csv",
-            "source": source,
-        },
-    )
+    details: dict[str, object] = {
+        "terms": given,
+        "limit": limit,
+        "offset": offset,
+        "rows": rows,
+        "format": "csv",
+    }
+    if source is not None:  # the CLI on the server names no address: its actor says where
+        details["source"] = source
+    await store.add_audit(actor, EXPORTS[what], f"{what}.csv", details=details)

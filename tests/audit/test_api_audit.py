@@ -133,5 +133,6 @@ async def test_csv_export_is_for_reports(engine: Engine) -> None:
         "limit": 1000,
         "offset": 0,
         "rows": 2,
+        "format": "csv",
         "source": "127.0.0.1",
     }

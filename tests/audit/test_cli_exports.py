@@ -79,6 +79,7 @@ def test_a_messages_export_is_audited_with_the_bsn_as_its_hash(env: dict[str, st
             "bsn_hash": Settings(search_key=SEARCH_KEY).bsn_hash(BSN),
         },
         "limit": 50,
+        "offset": 0,
         "rows": 2,
         "format": "csv",
     }
@@ -96,6 +97,7 @@ def test_an_audit_export_is_audited_and_other_listings_are_not(env: dict[str, st
     assert entry.details == {
         "terms": {"action": "person.invite"},
         "limit": 10,
+        "offset": 0,
         "rows": 0,
         "format": "csv",
     }
