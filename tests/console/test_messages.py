@@ -125,6 +125,12 @@ def test_support_resends_after_seeing_the_difference(
     assert made.actor == "person:sam@example.org" and made.reason == "GP phoned: not arrived"
     assert ("message.resend", referral) in live.audit_actions("person:sam@example.org")
     assert receiver.message_count == received + 1
+    # The original links to its resend, with who resent it and why.
+    support.locator("#resent-from").click()
+    support.wait_for_url(f"**/messages/{referral}")
+    listed = support.locator("#resends").inner_text()
+    assert made.message_id in listed
+    assert "person:sam@example.org" in listed and "GP phoned: not arrived" in listed
 
 
 def test_resending_the_same_bytes_previews_no_difference(
