@@ -48,8 +48,13 @@ def browser() -> Iterator[Browser]:
 
 
 def new_context(browser: Browser, live: LiveEngine, lang: str = "en") -> BrowserContext:
-    """A fresh browser profile (its own cookies) with the console's language chosen."""
-    context = browser.new_context(base_url=live.url, locale="en-GB" if lang == "en" else "nl-NL")
+    """A fresh browser profile (its own cookies) with the console's language chosen; it takes
+    the test engine's self-signed certificate."""
+    context = browser.new_context(
+        base_url=live.url,
+        locale="en-GB" if lang == "en" else "nl-NL",
+        ignore_https_errors=live.tls is not None,
+    )
     context.set_default_timeout(15_000)
     return context
 

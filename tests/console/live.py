@@ -55,8 +55,9 @@ class LiveEngine:
     provider); ``zuid`` lies in cluster LAB and serves a provider nobody sends for.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, tls: tuple[Path, Path] | None = None) -> None:
         self.root = root
+        self.tls = tls  # a certificate and its key: serve HTTPS, as the engine can
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="live-engine")
         self.receivers: dict[str, MllpReceiver] = {}
@@ -72,7 +73,7 @@ class LiveEngine:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 60) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
@@ -89,7 +90,10 @@ class LiveEngine:
             self.thread.join(30)
 
     async def _start(self) -> None:
-        settings = settings_for(self.root, search_key=SEARCH_KEY)
+        cert, key = self.tls or (None, None)
+        settings = settings_for(
+            self.root, search_key=SEARCH_KEY, http_tls_cert_file=cert, http_tls_key_file=key
+        )
         settings.destinations_dir.mkdir(parents=True)
         for dest_id, cluster, provider in (
             ("noord", "CARD", "ziekenhuis-noord"),
@@ -105,7 +109,12 @@ class LiveEngine:
         listener = bind_http("127.0.0.1", 0)
         self.port = listener.getsockname()[1]
         config = uvicorn.Config(
-            create_app(self._engine), log_level="warning", access_log=False, lifespan="off"
+            create_app(self._engine),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ssl_certfile=cert,
+            ssl_keyfile=key,
         )
         self._server = uvicorn.Server(config)
         self._serving = asyncio.create_task(self._server.serve(sockets=[listener]))
