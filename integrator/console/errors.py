@@ -68,7 +68,8 @@ _API_PREFIXES: Final = ("/api/", "/metrics", "/healthz", "/readyz", "/docs", "/o
 
 
 def login_redirect(request: Request) -> Response:
-    target = request.url.path
+    # Back to the page after signing in; not to a form's action, which only takes a POST.
+    target = request.url.path if request.method == "GET" else "/"
     if request.url.query and request.method == "GET":
         target += "?" + request.url.query
     location = "/login" if target == "/" else f"/login?next={quote(target, safe='')}"

@@ -73,6 +73,7 @@ async def read_visitor(request: Request, *, check_post: bool = True) -> Visitor:
     lang = i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
     raw = session_secret(request)
     identity = await engine_of(request).access.authenticate_session(raw) if raw else None
+    stale = raw is not None and identity is None
     fresh: str | None = None
     if identity is not None and raw is not None:
         secret = raw
@@ -87,7 +88,8 @@ async def read_visitor(request: Request, *, check_post: bool = True) -> Visitor:
         and request.method not in ("GET", "HEAD")
         and not await post_is_genuine(request, None if fresh else secret)
     ):
-        raise Refused()
+        # A form of a session that has since ended: sign in again (nothing was done).
+        raise LoginNeeded() if stale else Refused()
     return Visitor(
         identity=identity, lang=lang, csrf=csrf_token(secret), session=raw, fresh_presession=fresh
     )

@@ -200,3 +200,22 @@ async def test_a_bad_form_is_refused_without_quoting_it(engine: Engine) -> None:
         )
     assert answer.status_code == 422
     assert "email" in answer.text and "999990019" not in answer.text
+
+
+async def test_a_form_of_an_ended_session_leads_to_sign_in_and_does_nothing(
+    engine: Engine,
+) -> None:
+    totp = await accepted(engine)
+    clock = engine.clock
+    assert isinstance(clock, ManualClock)
+    async with client(engine) as browser:
+        await sign_in(browser, engine, totp)
+        token = csrf((await browser.get("/messages")).text)
+        clock.advance(timedelta(minutes=31))
+        answer = await browser.post(
+            "/language",
+            data={"csrf": token, "lang": "nl", "next": "/messages"},
+            headers={"origin": "http://console.test"},
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == "/login"
+        assert "integrator-lang" not in answer.headers.get("set-cookie", "")
