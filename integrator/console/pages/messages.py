@@ -29,7 +29,6 @@ P = Permission
 router = APIRouter()
 NAV: Final = [NavItem("/messages", "nav.messages", P.MESSAGES_READ)]
 PAGE_SIZE: Final = 50
-TERMS: Final = ("zd_number", "destination", "status", "version", "event_type", "since", "until")
 EVENT_TYPES: Final = ("referral", "diagnostic_request")
 
 Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
