@@ -1,0 +1,57 @@
+"""Every console page says who may use it: a guard for pages added later.
+
+Each route must depend on the visitor (so its POSTs are checked for the CSRF token and Origin);
+apart from the few pages for signing in, each must need a signed-in person; and each of those
+must ask for a permission with ``needs`` / ``needs_everywhere``, except the start page, which
+sends a person to the first page they may use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, cast
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from integrator.console import create_console
+from integrator.engine import Engine
+from integrator.jobs import JobRegistry
+
+OPEN = {
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("POST", "/language"),
+    ("GET", "/invitation"),
+    ("POST", "/invitation/open"),
+    ("POST", "/invitation/accept"),
+}
+CHECKED_INSIDE = {("GET", "/")}
+
+
+def calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
+    for dependency in dependant.dependencies:
+        if dependency.call is not None:
+            yield dependency.call
+        yield from calls(dependency)
+
+
+def test_every_page_checks_its_visitor_and_what_they_may_do() -> None:
+    console = create_console(cast(Engine, object()), JobRegistry())
+    routes = [
+        context.route
+        for context in iter_route_contexts(console.routes)
+        if isinstance(context.route, APIRoute)
+    ]
+    assert len(routes) > len(OPEN)
+    for route in routes:
+        names = {getattr(c, "__qualname__", "") for c in calls(route.dependant)}
+        for method in route.methods:
+            key = (method, route.path)
+            assert "_visitor" in names, key
+            if key in OPEN:
+                continue
+            assert "_person" in names, key
+            if key not in CHECKED_INSIDE:
+                assert names & {"needs.<locals>.check", "needs_everywhere.<locals>.check"}, key
