@@ -1,5 +1,6 @@
 """The dashboard: tiles per destination, pause and resume with a reason, figures that refresh by
-themselves; in a real browser against a running engine with real MLLP receivers."""
+themselves, in Dutch and by keyboard; in a real browser against a running engine with real MLLP
+receivers."""
 
 from __future__ import annotations
 
@@ -104,10 +105,14 @@ def test_the_dashboard_speaks_dutch(browser: Browser, live: LiveEngine) -> None:
     page = context.new_page()
     try:
         page.goto("/login")
-        page.get_by_label("E-mailadres").fill(person.email)
-        page.get_by_label("Wachtwoord").fill(person.password)
-        page.get_by_label("Code uit je authenticator-app").fill(person.code())
-        page.get_by_role("button", name="Inloggen").click()
+        # By keyboard alone: the e-mail field has the focus, Tab moves on, Enter signs in.
+        assert page.evaluate("document.activeElement.id") == "email"
+        page.keyboard.type(person.email)
+        page.keyboard.press("Tab")
+        page.keyboard.type(person.password)
+        page.keyboard.press("Tab")
+        page.keyboard.type(person.code())
+        page.keyboard.press("Enter")
         page.get_by_role("heading", name="Overzicht").wait_for()
         assert page.locator("#tile-noord").get_by_text("Wachtend", exact=True).is_visible()
         assert page.get_by_role("button", name="Pauzeren").count() == 0  # a viewer
