@@ -65,8 +65,11 @@ def named_fields(text: str, *, max_value: int = 200) -> list[NamedField]:
     ]
 
 
-def field_changes(before: str, after: str) -> list[FieldChange]:
-    """The fields whose value differs, in the order of the second message (then the first's)."""
+def field_changes(before: str, after: str, *, max_value: int = 200) -> list[FieldChange]:
+    """The fields whose value differs, in the order of the second message (then the first's).
+
+    Values are compared whole and shown up to ``max_value`` characters (an attachment in
+    base64 can be megabytes)."""
     version = hl7_version(after) or hl7_version(before)
     old = dict(_numbered(before))
     new = dict(_numbered(after))
@@ -76,7 +79,10 @@ def field_changes(before: str, after: str) -> list[FieldChange]:
             plain = position.split("#", 1)[0]
             changes.append(
                 FieldChange(
-                    position, field_name(plain, version), old.get(position), new.get(position)
+                    position,
+                    field_name(plain, version),
+                    _shorten(old.get(position), max_value),
+                    _shorten(new.get(position), max_value),
                 )
             )
     return changes
@@ -86,11 +92,17 @@ def _numbered(text: str) -> list[tuple[str, str]]:
     """Rows keyed so repeated segments stay apart: ``OBX-5`` and ``OBX-5#2`` for the second."""
     seen: dict[str, int] = {}
     rows = []
-    for position, value in field_rows(text, max_value=10_000):
+    for position, value in field_rows(text, max_value=len(text)):
         count = seen.get(position, 0) + 1
         seen[position] = count
         rows.append((position if count == 1 else f"{position}#{count}", value))
     return rows
+
+
+def _shorten(value: str | None, limit: int) -> str | None:
+    if value is None or len(value) <= limit:
+        return value
+    return f"{value[:limit]}…(+{len(value) - limit} chars)"
 
 
 def _readable(long_name: str, segment: str) -> str:

@@ -39,3 +39,14 @@ def test_changes_name_each_differing_field_and_keep_repeats_apart() -> None:
     assert changes["OBX-3#2"].name == "Observation Identifier"
     assert changes["NTE-1"].before is None
     assert field_changes(before, before) == []
+
+
+def test_long_values_are_compared_whole_and_shown_short() -> None:
+    attachment = "QUJD" * 100_000
+    before = V251 + f"\rOBX|1|ED|PDF||^AP^PDF^Base64^{attachment}"
+    after = before[:-1] + "E"
+    [change] = field_changes(before, after)
+    assert change.position == "OBX-5"
+    assert change.before is not None and change.after is not None
+    assert len(change.after) < 300 and change.after.endswith("chars)")
+    assert named_fields(before)[-1].value.endswith("…")

@@ -26,6 +26,7 @@ from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.hl7names import named_fields
+from integrator.hl7view import segment_lines
 from integrator.http.bodies import ResendBody
 from integrator.http.deps import source_of
 from integrator.http.routes import messages as api
@@ -114,7 +115,8 @@ async def message_page(request: Request, visitor: Reader, message_id: str) -> Re
         full=full,
         resend_of=resend_of,
         fields=named_fields(detail["hl7"]) if full else [],
-        raw=separated(detail["hl7"]) if full else [],
+        # Long values (attachments in base64) shortened, as the CLI shows them.
+        raw=separated("\r".join(segment_lines(detail["hl7"], max_field=200))) if full else [],
         separated=separated,
         may_resend=visitor.may(P.MESSAGES_RESEND, cluster),
         targets=sorted(
