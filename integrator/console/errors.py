@@ -59,9 +59,10 @@ class Refused(ConsoleError):
 class BadInput(ConsoleError):
     status = 422
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, status: int = 422) -> None:
         super().__init__(message)
         self.message = message
+        self.status = status
 
 
 _API_PREFIXES: Final = ("/api/", "/metrics", "/healthz", "/readyz", "/docs", "/openapi.json")
@@ -83,7 +84,7 @@ def from_http(exc: HTTPException | StarletteHTTPException) -> ConsoleError:
         return NotFound()
     if exc.status_code in (401, 403):
         return Forbidden()
-    return BadInput(str(exc.detail))
+    return BadInput(str(exc.detail), status=exc.status_code)
 
 
 def install_error_pages(app: FastAPI) -> None:

@@ -219,3 +219,13 @@ async def test_a_form_of_an_ended_session_leads_to_sign_in_and_does_nothing(
         )
         assert answer.status_code == 303 and answer.headers["location"] == "/login"
         assert "integrator-lang" not in answer.headers.get("set-cookie", "")
+
+
+async def test_a_wrong_method_is_a_405_page_and_api_paths_answer_as_the_api(
+    engine: Engine,
+) -> None:
+    async with client(engine) as browser:
+        assert (await browser.delete("/login")).status_code == 405
+        assert (await browser.get("/no-such-page")).status_code == 404
+        wrong = await browser.delete("/api/v1/messages")
+        assert wrong.status_code == 405 and wrong.json() == {"detail": "Method Not Allowed"}
