@@ -68,6 +68,7 @@ def test_support_finds_a_referral_by_zd_number_and_reads_it(
     support.get_by_role("link", name="Messages").click()
     support.get_by_label("ZD number").fill(ZD)
     support.get_by_role("button", name="Search").click()
+    support.wait_for_url("**/messages/search")  # a POST: the form has the BSN field
     rows = support.locator("#message-list tbody tr")
     assert rows.count() == 1
     assert "noord" in rows.first.inner_text() and "delivered" in rows.first.inner_text()
@@ -93,6 +94,7 @@ def test_a_bsn_search_is_a_post_and_is_audited(support: Page, live: LiveEngine) 
     support.goto("/messages")
     support.get_by_label("BSN").fill(bsn)
     support.get_by_role("button", name="Search").click()
+    support.wait_for_url("**/messages/search")
     assert support.locator("#message-list tbody tr").count() >= 1
     assert not any(bsn in url for url in urls)
     assert ("patient_data.view", "messages.search") in live.audit_actions("person:sam@example.org")

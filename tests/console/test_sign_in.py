@@ -43,7 +43,8 @@ def test_signing_in_needs_the_second_factor_and_every_failure_reads_the_same(
         page.get_by_label("E-mail address").fill(operator.email)
         page.get_by_label("Password").fill(password)
         page.get_by_label("Code from your authenticator app").fill(code)
-        page.get_by_role("button", name="Sign in").click()
+        with page.expect_navigation():  # the same address again: wait for the new page
+            page.get_by_role("button", name="Sign in").click()
         refusals.append(page.locator("#login-refused").inner_text())
     assert refusals[0] == refusals[1]
     assert "password" in refusals[0]
@@ -80,7 +81,7 @@ def test_the_language_switch_holds_across_pages(page: Page) -> None:
     page.goto("/login")
     page.get_by_label("Language").select_option("nl")
     page.get_by_role("button", name="Switch").click()
-    assert page.get_by_role("heading", name="Inloggen").is_visible()
+    page.get_by_role("heading", name="Inloggen").wait_for()
     assert page.get_by_label("E-mailadres").is_visible()
     page.goto("/invitation")
     assert page.get_by_role("heading", name="Uitnodiging accepteren").is_visible()
@@ -106,6 +107,7 @@ def test_accepting_an_invitation_sets_password_and_second_factor(
     page.get_by_label("New password again").fill(PASSWORD)
     page.get_by_label("Code your authenticator app shows now").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Activate account").click()
+    page.locator("#recovery-codes").wait_for()
     codes = page.locator("#recovery-codes li").all_inner_texts()
     assert len(codes) == 10
     screenshot(page, "invitation-done")
