@@ -16,7 +16,6 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from integrator.console import create_console
 from integrator.engine import Engine
-from integrator.jobs import JobRegistry
 
 OPEN = {
     ("GET", "/login"),
@@ -38,7 +37,7 @@ def calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
 
 
 def test_every_page_checks_its_visitor_and_what_they_may_do() -> None:
-    console = create_console(cast(Engine, object()), JobRegistry())
+    console = create_console(cast(Engine, object()))
     routes = [
         context.route
         for context in iter_route_contexts(console.routes)
