@@ -534,9 +534,16 @@ class AccessService:
             await self._count_failure(person, "wrong second factor", source)
         raise LoginRefused
 
-    async def authenticate_session(self, raw_session: str) -> Identity | None:
+    async def authenticate_session(
+        self, raw_session: str, *, activity: bool = True
+    ) -> Identity | None:
         """The identity of a console session, or None when it ended (idle, too old, revoked,
-        or its person deactivated). Grants are read afresh, so a role taken away is gone."""
+        or its person deactivated). Grants are read afresh, so a role taken away is gone.
+
+        ``activity=False`` is for requests a page makes by itself (the dashboard's refresh):
+        they are answered but do not count as the person being there, so a dashboard left open
+        still ends after the idle timeout.
+        """
         session = await self._store.get_session(secrets_.hash_secret(raw_session))
         now = self._now()
         if (
@@ -549,7 +556,7 @@ class AccessService:
         person = await self._store.get_person(person_id=session.person_id)
         if person is None or person.status != "active":
             return None
-        if now - session.last_seen_at >= self._settings.touch_interval:
+        if activity and now - session.last_seen_at >= self._settings.touch_interval:
             await self._store.touch_session(
                 session.id, now=now, seen_before=now - self._settings.touch_interval
             )

@@ -22,6 +22,7 @@ from integrator.access.permissions import Identity, Permission
 from integrator.console import i18n
 from integrator.console.errors import Forbidden, LoginNeeded, Refused
 from integrator.console.session import (
+    BACKGROUND_HEADER,
     csrf_token,
     engine_of,
     new_presession,
@@ -72,7 +73,12 @@ async def read_visitor(request: Request, *, check_post: bool = True) -> Visitor:
     """The visitor of ``request``; with ``check_post``, a POST not from our own page is refused."""
     lang = i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
     raw = session_secret(request)
-    identity = await engine_of(request).access.authenticate_session(raw) if raw else None
+    activity = request.headers.get(BACKGROUND_HEADER) != "1"
+    identity = (
+        await engine_of(request).access.authenticate_session(raw, activity=activity)
+        if raw
+        else None
+    )
     stale = raw is not None and identity is None
     fresh: str | None = None
     if identity is not None and raw is not None:

@@ -118,6 +118,32 @@ async def test_the_sign_in_form_needs_its_token_and_our_origin(engine: Engine) -
     assert actions.count("login.success") == 1 and "login.failure" not in actions
 
 
+async def test_a_page_refreshing_itself_does_not_keep_the_session_alive(engine: Engine) -> None:
+    totp = await accepted(engine)
+    clock = engine.clock
+    assert isinstance(clock, ManualClock)
+    background = {"x-integrator-background": "1"}  # what the dashboard's refresh sends
+    async with client(engine) as browser:
+        await sign_in(browser, engine, totp)
+        clock.advance(timedelta(minutes=20))
+        assert (await browser.get("/messages", headers=background)).status_code == 200
+        clock.advance(timedelta(minutes=11))  # 31 minutes since the person last did something
+        answer = await browser.get("/messages", headers=background)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+async def test_what_the_person_does_keeps_the_session_alive(engine: Engine) -> None:
+    totp = await accepted(engine)
+    clock = engine.clock
+    assert isinstance(clock, ManualClock)
+    async with client(engine) as browser:
+        await sign_in(browser, engine, totp)
+        clock.advance(timedelta(minutes=20))
+        assert (await browser.get("/messages")).status_code == 200
+        clock.advance(timedelta(minutes=11))
+        assert (await browser.get("/messages")).status_code == 200
+
+
 async def test_sessions_end_when_idle_and_at_logout(engine: Engine) -> None:
     totp = await accepted(engine)
     clock = engine.clock
