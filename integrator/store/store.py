@@ -71,6 +71,7 @@ from integrator.store.records import (
 )
 from integrator.store.retention import RetentionMixin
 from integrator.store.rotation import SealingMixin
+from integrator.store.saved_searches import SavedSearchesMixin
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import (
     attempts,
@@ -105,7 +106,13 @@ _UPDATE_AFTER_ATTEMPT = (
 
 
 class Store(
-    DestinationHistoryMixin, PeopleMixin, SealingMixin, GaugesMixin, RetentionMixin, JobsMixin
+    DestinationHistoryMixin,
+    PeopleMixin,
+    SealingMixin,
+    GaugesMixin,
+    RetentionMixin,
+    JobsMixin,
+    SavedSearchesMixin,
 ):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 

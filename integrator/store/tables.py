@@ -315,3 +315,16 @@ sessions = Table(
     Column("revoked_at", UTCDateTime(), nullable=True),
     Index(None, "person_id"),
 )
+
+# A person's named message searches (0007). ``terms`` is a JSON object of identifier terms
+# only: the service refuses a BSN before a row is written (``integrator.saved_searches``).
+saved_searches = Table(
+    "saved_searches",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("person_id", String(36), ForeignKey("people.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("terms", Text(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "person_id", "name", unique=True),
+)

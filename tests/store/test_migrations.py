@@ -35,6 +35,7 @@ STORE_TABLES = {
     "sessions",
     "jobs",
     "leases",
+    "saved_searches",
 }
 
 
@@ -62,7 +63,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0006"
+    assert revision == head_revision() == "0007"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -84,6 +85,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         ("invitations", ("person_id",), "people"),
         ("recovery_codes", ("person_id",), "people"),
         ("sessions", ("person_id",), "people"),
+        ("saved_searches", ("person_id",), "people"),
     }
     assert indexes["ix_events_bsn_hash"] == (("bsn_hash",), False)
     assert indexes["ix_messages_control_id"] == (("control_id",), False)
@@ -91,6 +93,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
     assert indexes["ix_people_email"] == (("email",), True)
     assert indexes["ix_api_tokens_token_hash"] == (("token_hash",), True)
     assert indexes["ix_invitations_token_hash"] == (("token_hash",), True)
+    assert indexes["ix_saved_searches_person_id_name"] == (("person_id", "name"), True)
 
 
 async def test_store_knows_its_backend_and_answers_ping(store: Store, site: Site) -> None:
