@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from integrator.store import Store
+from integrator.search import to_csv
+from integrator.store import MessageFilter, Store
 
 EXPORTS: Final = {"messages": "messages.export", "audit": "audit.export"}
 """What can be exported, and the audit action of its export."""
@@ -49,3 +50,29 @@ async def record_export(
     if source is not None:  # the CLI on the server names no address: its actor says where
         details["source"] = source
     await store.add_audit(actor, EXPORTS[what], f"{what}.csv", details=details)
+
+
+async def export_messages(
+    store: Store,
+    flt: MessageFilter,
+    *,
+    actor: str,
+    terms: Mapping[str, object | None],
+    limit: int,
+    source: str | None = None,
+) -> str:
+    """The messages ``flt`` finds (newest first, at most ``limit``) as the reports' CSV
+    (``search.to_csv``: identifiers only, no BSN); audited before it is returned, the same
+    whichever front door asked (``integrator messages list --csv``, the console)."""
+    found = await store.list_messages(flt, limit=limit)
+    await record_export(
+        store,
+        actor,
+        "messages",
+        terms,
+        bsn_hash=flt.bsn_hash,
+        limit=limit,
+        rows=len(found),
+        source=source,
+    )
+    return to_csv(found)

@@ -66,9 +66,9 @@ def messages_list(
     ] = False,
 ) -> None:
     """List messages, newest first. Filters combine (AND)."""
-    from integrator.exports import record_export
+    from integrator.exports import export_messages
     from integrator.presenters import message_summary
-    from integrator.search import BadSearch, build_filter, to_csv
+    from integrator.search import BadSearch, build_filter
 
     settings = load_settings()
     try:
@@ -101,24 +101,18 @@ def messages_list(
         "until": until,
     }
 
+    if as_csv:  # audited before a row is written
+
+        async def export(store: Store) -> str:
+            return await export_messages(store, flt, actor=local_actor(), terms=terms, limit=limit)
+
+        sys.stdout.write(with_store(export, settings, read_only=True))
+        return
+
     async def action(store: Store) -> list[MessageRecord]:
-        found = await store.list_messages(flt, limit=limit)
-        if as_csv:  # audited before a row is written
-            await record_export(
-                store,
-                local_actor(),
-                "messages",
-                terms,
-                bsn_hash=flt.bsn_hash,
-                limit=limit,
-                rows=len(found),
-            )
-        return found
+        return await store.list_messages(flt, limit=limit)
 
     found = with_store(action, settings, read_only=True)
-    if as_csv:
-        sys.stdout.write(to_csv(found))
-        return
     rows = [message_summary(m, settings.zone) for m in found]
     if as_json:
         print_json(rows)

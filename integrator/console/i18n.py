@@ -112,6 +112,20 @@ EN: Final[dict[str, str]] = {
     "messages.error": "Last error",
     "messages.next": "Next page",
     "messages.previous": "Previous page",
+    "messages.save_title": "Save this search",
+    "messages.save_name": "Name",
+    "messages.save": "Save",
+    "messages.save_rules": "A name of at most {chars} characters; at most {most} saved searches.",
+    "messages.bsn_not_saved": "The BSN is never saved: a saved search holds the other terms only.",
+    "messages.saved_title": "Your saved searches",
+    "messages.saved_none": "You have no saved searches.",
+    "messages.delete": "Delete",
+    "messages.delete_label": "Delete saved search {name}",
+    "messages.csv": "Export as CSV",
+    "messages.csv_note": (
+        "Up to {limit} messages, newest first; identifiers only, no BSN. "
+        "The export is recorded in the audit trail."
+    ),
     "status.queued": "queued",
     "status.sending": "sending",
     "status.delivered": "delivered",
@@ -258,6 +272,24 @@ NL: Final[dict[str, str]] = {
     "messages.error": "Laatste fout",
     "messages.next": "Volgende pagina",
     "messages.previous": "Vorige pagina",
+    "messages.save_title": "Deze zoekopdracht bewaren",
+    "messages.save_name": "Naam",
+    "messages.save": "Bewaren",
+    "messages.save_rules": (
+        "Een naam van hoogstens {chars} tekens; hoogstens {most} bewaarde zoekopdrachten."
+    ),
+    "messages.bsn_not_saved": (
+        "Het BSN wordt nooit bewaard: een bewaarde zoekopdracht bevat alleen de andere zoektermen."
+    ),
+    "messages.saved_title": "Uw bewaarde zoekopdrachten",
+    "messages.saved_none": "U hebt geen bewaarde zoekopdrachten.",
+    "messages.delete": "Verwijderen",
+    "messages.delete_label": "Bewaarde zoekopdracht {name} verwijderen",
+    "messages.csv": "Exporteren als CSV",
+    "messages.csv_note": (
+        "Hoogstens {limit} berichten, nieuwste eerst; alleen kenmerken, geen BSN. "
+        "De export wordt vastgelegd in het auditspoor."
+    ),
     "status.queued": "in de wachtrij",
     "status.sending": "wordt verstuurd",
     "status.delivered": "afgeleverd",

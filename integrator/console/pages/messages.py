@@ -5,23 +5,32 @@ The same code as the API answers: ``GET /api/v1/messages`` for the identifier te
 ``POST /api/v1/messages/search`` for a BSN, which therefore travels in a form body only (the
 form is a POST for who may use it), and is audited as a view of patient data there. Both are
 narrowed to the person's clusters by the API's ``Scope``.
+
+The page also keeps the person's saved searches (``integrator.saved_searches``: identifier
+terms only, so running one is a link) and, for who may export (``reports.export``), the CSV of
+``integrator messages list --csv`` (``exports.export_messages``, audited): a GET for identifier
+terms, a POST when a BSN is among them, so the BSN never is in a URL.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
+from integrator import saved_searches
 from integrator.access.permissions import Permission
-from integrator.console.errors import Forbidden
+from integrator.console.errors import BadInput, Forbidden, NotFound
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
+from integrator.exports import export_messages
 from integrator.http.bodies import SearchBody
 from integrator.http.deps import source_of
 from integrator.http.routes import messages as api
+from integrator.search import BadSearch, build_filter
 from integrator.store.records import MessageStatus
 from mappings.registry import REGISTRY
 
@@ -31,8 +40,13 @@ NAV: Final = [NavItem("/messages", "nav.messages", P.MESSAGES_READ)]
 PAGE_SIZE: Final = 50
 EVENT_TYPES: Final = ("referral", "diagnostic_request")
 
+EXPORT_LIMIT: Final = 1000
+"""The most rows one CSV export from the console holds (newest first)."""
+
 Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
+Exporter = Annotated[Visitor, Depends(needs(P.REPORTS_EXPORT))]
 Term = Annotated[str, Form(max_length=200)]
+QueryTerm = Annotated[str, Query(max_length=200)]
 
 
 def _terms(values: dict[str, str | None]) -> dict[str, str]:
@@ -40,7 +54,13 @@ def _terms(values: dict[str, str | None]) -> dict[str, str]:
 
 
 async def _results(
-    request: Request, visitor: Visitor, terms: dict[str, str], bsn: str | None, offset: int
+    request: Request,
+    visitor: Visitor,
+    terms: dict[str, str],
+    bsn: str | None,
+    offset: int,
+    *,
+    save_problem: saved_searches.SavedSearchRefused | None = None,
 ) -> Response:
     engine = engine_of(request)
     problem = None
@@ -67,10 +87,20 @@ async def _results(
             raise
         problem = str(exc.detail)  # names the term and the rule, never the value
     scope = visitor.scope(P.MESSAGES_READ)
+    saved = await saved_searches.saved_by(engine.store, visitor.signed_in.id)
+    shown = problem is None and searched
     return page(
         request,
         visitor,
         "messages.html",
+        status=422 if save_problem is not None else 200,
+        saved=[(s, saved_searches.query_of(s.terms)) for s in saved],
+        may_save=shown and bool(terms),
+        save_problem=save_problem,
+        save_rules={"chars": saved_searches.MAX_NAME, "most": saved_searches.MAX_PER_PERSON},
+        export=shown and visitor.may_somewhere(P.REPORTS_EXPORT),
+        export_query=saved_searches.query_of(terms),
+        export_limit=EXPORT_LIMIT,
         terms=terms,
         # Refused terms are not shown back (the BSN least of all); a good BSN stays for paging.
         bsn=(bsn or "") if problem is None else "",
@@ -141,3 +171,151 @@ async def search(
         }
     )
     return await _results(request, visitor, terms, bsn.strip() or None, offset)
+
+
+@router.post("/messages/saved")
+async def save_search(
+    request: Request,
+    visitor: Reader,
+    name: Annotated[str, Form()] = "",  # the service names the rule, FastAPI would echo it
+    bsn: Annotated[str, Form()] = "",  # never saved: refused by the service, by name
+    zd_number: Term = "",
+    destination: Term = "",
+    status: Term = "",
+    version: Term = "",
+    event_type: Term = "",
+    since: Term = "",
+    until: Term = "",
+) -> Response:
+    """Keep the shown search under a name, for this person; then run it."""
+    engine = engine_of(request)
+    terms = {
+        "zd_number": zd_number,
+        "destination": destination,
+        "status": status,
+        "version": version,
+        "event_type": event_type,
+        "since": since,
+        "until": until,
+    }
+    try:
+        kept = await saved_searches.save(
+            engine.store,
+            engine.settings,
+            visitor.signed_in.id,
+            name,
+            {"bsn": bsn, **terms},
+            now=engine.clock.now(),
+        )
+    except saved_searches.SavedSearchRefused as exc:
+        # A refused name: the search is shown again to give another. A refused term is not
+        # shown back (it may hold a BSN pasted into the wrong field), nor is a BSN searched.
+        shown = _terms(dict(terms)) if exc.field == "name" else {}
+        return await _results(request, visitor, shown, None, 0, save_problem=exc)
+    return RedirectResponse("/messages?" + saved_searches.query_of(kept.terms), status_code=303)
+
+
+@router.post("/messages/saved/{search_id}/delete")
+async def delete_search(request: Request, visitor: Reader, search_id: str) -> Response:
+    """Delete one of the person's saved searches; anyone else's id is a 404, as an unknown."""
+    try:
+        await saved_searches.delete(engine_of(request).store, visitor.signed_in.id, search_id)
+    except saved_searches.UnknownSavedSearch:
+        raise NotFound() from None
+    return RedirectResponse("/messages", status_code=303)
+
+
+def _narrowed(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
+    """The destinations both scopes allow (None: every destination)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a & b
+
+
+async def _export(
+    request: Request, visitor: Visitor, terms: dict[str, str], bsn: str | None
+) -> Response:
+    engine = engine_of(request)
+    destination_ids = visitor.scope(P.REPORTS_EXPORT).destination_ids(engine.catalog)
+    if bsn is not None:
+        if not visitor.may_somewhere(P.PATIENT_DATA_READ):
+            raise Forbidden()
+        destination_ids = _narrowed(
+            destination_ids, visitor.scope(P.PATIENT_DATA_READ).destination_ids(engine.catalog)
+        )
+    try:
+        flt = build_filter(engine.settings, bsn=bsn, **terms)
+    except BadSearch as exc:
+        raise BadInput(f"{exc.field}: {exc.rule}") from None
+    text = await export_messages(
+        engine.store,
+        dataclasses.replace(flt, destination_ids=destination_ids),
+        actor=visitor.actor,
+        terms={"bsn": bsn, **terms},  # the BSN is recorded as its keyed hash only
+        limit=EXPORT_LIMIT,
+        source=source_of(request),
+    )
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="messages.csv"'},
+    )
+
+
+@router.get("/messages.csv")
+async def export_csv(
+    request: Request,
+    visitor: Exporter,
+    zd_number: QueryTerm = "",
+    destination: QueryTerm = "",
+    status: QueryTerm = "",
+    version: QueryTerm = "",
+    event_type: QueryTerm = "",
+    since: QueryTerm = "",
+    until: QueryTerm = "",
+) -> Response:
+    """The shown search's messages as CSV, by identifier terms (a BSN only ever by POST)."""
+    if "bsn" in request.query_params:  # refused, not ignored: that would export everyone's
+        raise BadInput("bsn: a BSN goes in a POST body (the export button), never in a URL")
+    terms = _terms(
+        {
+            "zd_number": zd_number,
+            "destination": destination,
+            "status": status,
+            "version": version,
+            "event_type": event_type,
+            "since": since,
+            "until": until,
+        }
+    )
+    return await _export(request, visitor, terms, None)
+
+
+@router.post("/messages.csv")
+async def export_csv_by_patient(
+    request: Request,
+    visitor: Exporter,
+    bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
+    zd_number: Term = "",
+    destination: Term = "",
+    status: Term = "",
+    version: Term = "",
+    event_type: Term = "",
+    since: Term = "",
+    until: Term = "",
+) -> Response:
+    """The same CSV for a search that holds a BSN, which travels in this body only."""
+    terms = _terms(
+        {
+            "zd_number": zd_number,
+            "destination": destination,
+            "status": status,
+            "version": version,
+            "event_type": event_type,
+            "since": since,
+            "until": until,
+        }
+    )
+    return await _export(request, visitor, terms, bsn.strip() or None)

@@ -1,0 +1,285 @@
+"""Saved searches and the CSV export on the Messages page, request by request against a real
+engine: each person sees and deletes only their own saved searches, a BSN is never saved, the
+limits are refused naming the field and the rule, and the export is for ``reports.export``
+only, audited, with a BSN in a POST body and in the audit as its keyed hash only."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from integrator import saved_searches
+from integrator.access import Grant, Role
+from integrator.access.totp import code_at
+from integrator.clock import ManualClock
+from integrator.engine import Engine
+from integrator.http import create_app
+from integrator.search import CSV_COLUMNS, build_filter, to_csv
+from tests.console.live import PASSWORD
+from tests.http.support import MAKER
+from tests.integrator.support import settings_for
+from tests.store.factories import make_event, make_message
+
+START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+BASE = "http://console.test"
+ORIGIN = {"origin": BASE}
+BSN = "123456782"  # passes the eleven-test
+IDENTIFIERS = {"destination": "ziekenhuis-noord", "status": "queued"}
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
+    settings.destinations_dir.mkdir()
+    started = Engine(settings, clock=ManualClock(START))
+    await started.start()
+    # Two queued messages for ziekenhuis-noord: one for the patient with BSN, one for another.
+    patient = make_event(bsn_hash=settings.bsn_hash(BSN), received_at=START)
+    other = make_event(zd_number="ZD100000002", received_at=START)
+    assert await started.store.accept_event(patient, [make_message()])
+    assert await started.store.accept_event(other, [make_message()])
+    yield started
+    await started.stop()
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
+    assert found, html
+    return found.group(1)
+
+
+@asynccontextmanager
+async def signed_in(engine: Engine, email: str, *grants: Grant) -> AsyncIterator[httpx.AsyncClient]:
+    """A console client for a new active person with ``grants``, signed in."""
+    link = await engine.access.invite(MAKER, email, list(grants))
+    secret = link.link.split("#", 1)[1]
+    start = await engine.access.begin_accept(secret)
+    earlier = engine.clock.now() - timedelta(seconds=30)
+    await engine.access.finish_accept(secret, PASSWORD, code_at(start.totp_secret, earlier))
+    transport = httpx.ASGITransport(app=create_app(engine))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as browser:
+        form = await browser.get("/login")
+        answer = await browser.post(
+            "/login",
+            data={
+                "csrf": csrf(form.text),
+                "email": email,
+                "password": PASSWORD,
+                "code": code_at(start.totp_secret, engine.clock.now()),
+            },
+            headers=ORIGIN,
+        )
+        assert answer.status_code == 303, answer.text
+        yield browser
+
+
+async def post(browser: httpx.AsyncClient, url: str, data: dict[str, str]) -> httpx.Response:
+    token = csrf((await browser.get("/messages")).text)
+    return await browser.post(url, data={"csrf": token, **data}, headers=ORIGIN)
+
+
+async def person_id(engine: Engine, email: str) -> str:
+    found = await engine.store.get_person(email=email)
+    assert found is not None
+    return found.id
+
+
+# -- saved searches -------------------------------------------------------------------------------
+
+
+async def test_a_search_is_saved_listed_run_and_deleted(engine: Engine) -> None:
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        shown = await sam.get("/messages?" + urlencode(IDENTIFIERS))
+        assert 'action="/messages/saved"' in shown.text
+        assert 'id="no-saved"' in shown.text
+
+        saved = await post(sam, "/messages/saved", {"name": "  Noord   wacht ", **IDENTIFIERS})
+        assert saved.status_code == 303
+        run = saved.headers["location"]
+        assert run == "/messages?" + urlencode(IDENTIFIERS)
+
+        [kept] = await engine.store.list_saved_searches(await person_id(engine, "sam@example.org"))
+        assert (kept.name, kept.terms) == ("Noord wacht", IDENTIFIERS)
+        page = await sam.get("/messages")
+        assert f'<a href="{run.replace("&", "&amp;")}">Noord wacht</a>' in page.text
+
+        results = await sam.get(run)  # running it: the link
+        assert results.text.count("<td>ziekenhuis-noord</td>") == 2
+
+        deleted = await post(sam, f"/messages/saved/{kept.id}/delete", {})
+        assert deleted.status_code == 303 and deleted.headers["location"] == "/messages"
+        assert await engine.store.list_saved_searches(kept.person_id) == []
+        assert "Noord wacht" not in (await sam.get("/messages")).text
+
+
+async def test_another_person_neither_sees_nor_deletes_them(engine: Engine) -> None:
+    async with (
+        signed_in(engine, "anna@example.org", Grant(Role.RESEND)) as anna,
+        signed_in(engine, "bert@example.org", Grant(Role.RESEND)) as bert,
+    ):
+        assert (
+            await post(anna, "/messages/saved", {"name": "Anna's", **IDENTIFIERS})
+        ).status_code == 303
+        [kept] = await engine.store.list_saved_searches(await person_id(engine, "anna@example.org"))
+
+        assert "Anna&#39;s" not in (await bert.get("/messages")).text
+        assert "Anna&#39;s" in (await anna.get("/messages")).text
+        refused = await post(bert, f"/messages/saved/{kept.id}/delete", {})
+        assert refused.status_code == 404
+        unknown = await post(bert, "/messages/saved/no-such-id/delete", {})
+        assert unknown.status_code == 404
+
+    assert await engine.store.get_saved_search(kept.person_id, kept.id) == kept
+
+
+async def test_a_bsn_is_never_saved(engine: Engine) -> None:
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        # A search by BSN offers to save the other terms only, and says so.
+        shown = await post(sam, "/messages/search", {"bsn": BSN, **IDENTIFIERS})
+        save_form = shown.text.split('action="/messages/saved"', 1)[1].split("</form>", 1)[0]
+        assert 'name="bsn"' not in save_form and BSN not in save_form
+        assert 'id="bsn-not-saved"' in shown.text
+
+        forged = await post(sam, "/messages/saved", {"name": "x", "bsn": BSN, **IDENTIFIERS})
+        assert forged.status_code == 422
+        assert "bsn: a BSN is patient data and is never saved" in forged.text
+
+        pasted = await post(sam, "/messages/saved", {"name": "x", "zd_number": "123 456 782"})
+        assert pasted.status_code == 422
+        assert "zd_number: a BSN is patient data and is never saved" in pasted.text
+        assert "123 456 782" not in pasted.text  # a refused term is not shown back
+
+        named = await post(sam, "/messages/saved", {"name": f"patient {BSN}", **IDENTIFIERS})
+        assert named.status_code == 422
+        assert "name: a BSN is patient data and is never saved" in named.text
+        assert BSN not in named.text
+
+        # A ZD number's nine digits are an identifier, whatever their checksum.
+        zd = await post(sam, "/messages/saved", {"name": "zd", "zd_number": "ZD123456782"})
+        assert zd.status_code == 303
+
+    [kept] = await engine.store.list_saved_searches(await person_id(engine, "sam@example.org"))
+    assert kept.terms == {"zd_number": "ZD123456782"}
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"name": "   ", **IDENTIFIERS}, "name: give the saved search a name"),
+        ({"name": "n" * 101, **IDENTIFIERS}, "name: at most 100 characters"),
+        ({"name": "nothing"}, "terms: give at least one search term to save"),
+        ({"name": "bad", "status": "lost"}, "status: not a message status"),
+        ({"name": "bad", "since": "yesterday-ish"}, "since: not an ISO date or date-time"),
+    ],
+)
+async def test_bad_input_is_refused_naming_the_field_and_the_rule(
+    engine: Engine, form: dict[str, str], message: str
+) -> None:
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        answer = await post(sam, "/messages/saved", form)
+    assert answer.status_code == 422
+    assert message in answer.text
+    assert await engine.store.list_saved_searches(await person_id(engine, "sam@example.org")) == []
+
+
+async def test_a_name_once_and_at_most_the_limit_per_person(engine: Engine) -> None:
+    most = saved_searches.MAX_PER_PERSON
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        again = await post(sam, "/messages/saved", {"name": "search 0", "status": "dead"})
+        assert again.status_code == 303
+        again = await post(sam, "/messages/saved", {"name": "search 0", "status": "dead"})
+        assert again.status_code == 422
+        assert "name: you have a saved search by that name already" in again.text
+        token = csrf((await sam.get("/messages")).text)
+        for n in range(1, most):
+            answer = await sam.post(
+                "/messages/saved",
+                data={"csrf": token, "name": f"search {n}", "zd_number": f"ZD1000000{n:02d}"},
+                headers=ORIGIN,
+            )
+            assert answer.status_code == 303
+        over = await post(sam, "/messages/saved", {"name": "one more", "status": "dead"})
+        assert over.status_code == 422
+        assert f"name: at most {most} saved searches per person" in over.text
+    listed = await engine.store.list_saved_searches(await person_id(engine, "sam@example.org"))
+    assert len(listed) == most
+
+
+# -- the CSV export -------------------------------------------------------------------------------
+
+
+async def exports(engine: Engine) -> list[dict[str, object]]:
+    entries = await engine.store.list_audit(limit=100)
+    return [
+        {"actor": e.actor, "target": e.target, **(e.details or {})}
+        for e in entries
+        if e.action == "messages.export"
+    ]
+
+
+async def test_reports_downloads_the_cli_csv_and_the_export_is_audited(engine: Engine) -> None:
+    async with signed_in(engine, "rita@example.org", Grant(Role.REPORTS)) as rita:
+        shown = await rita.get("/messages?" + urlencode(IDENTIFIERS))
+        link = "/messages.csv?" + urlencode(IDENTIFIERS)
+        assert f'href="{link.replace("&", "&amp;")}"' in shown.text
+        answer = await rita.get(link)
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
+    assert answer.headers["content-disposition"] == 'attachment; filename="messages.csv"'
+    lines = answer.text.splitlines()
+    assert lines[0] == ",".join(CSV_COLUMNS) and len(lines) == 3
+    # The same CSV as `integrator messages list --csv` makes of the same terms.
+    flt = build_filter(engine.settings, **IDENTIFIERS)
+    assert answer.text == to_csv(await engine.store.list_messages(flt, limit=1000))
+
+    [entry] = await exports(engine)
+    assert entry["actor"] == "person:rita@example.org" and entry["target"] == "messages.csv"
+    assert entry["terms"] == IDENTIFIERS and entry["rows"] == 2 and entry["limit"] == 1000
+    assert entry["source"] == "127.0.0.1"
+
+
+async def test_a_viewer_sees_no_export_and_is_refused_it(engine: Engine) -> None:
+    async with signed_in(engine, "vera@example.org", Grant(Role.VIEWER)) as vera:
+        shown = await vera.get("/messages?" + urlencode(IDENTIFIERS))
+        assert shown.status_code == 200 and "export-csv" not in shown.text
+        assert "/messages.csv" not in shown.text
+        assert (await vera.get("/messages.csv?" + urlencode(IDENTIFIERS))).status_code == 403
+        assert (await post(vera, "/messages.csv", dict(IDENTIFIERS))).status_code == 403
+    assert await exports(engine) == []
+
+
+async def test_an_export_by_bsn_goes_by_post_and_audits_the_hash_only(engine: Engine) -> None:
+    grants = (Grant(Role.REPORTS), Grant(Role.RESEND))
+    async with signed_in(engine, "sam@example.org", *grants) as sam:
+        shown = await post(sam, "/messages/search", {"bsn": BSN, **IDENTIFIERS})
+        assert 'action="/messages.csv"' in shown.text and 'method="post"' in shown.text
+        assert not re.search(r"href=\"[^\"]*" + BSN, shown.text)  # no link holds the BSN
+
+        answer = await post(sam, "/messages.csv", {"bsn": "123.456.782", **IDENTIFIERS})
+        assert answer.status_code == 200
+        assert BSN not in str(answer.request.url) and BSN not in answer.text
+        assert len(answer.text.splitlines()) == 2  # the header and the patient's one message
+
+        in_url = await sam.get("/messages.csv?" + urlencode({"bsn": BSN}))
+        assert in_url.status_code == 422 and "bsn: a BSN goes in a POST body" in in_url.text
+
+    [entry] = await exports(engine)
+    assert entry["terms"] == {**IDENTIFIERS, "bsn_hash": engine.settings.bsn_hash(BSN)}
+    audit = json.dumps([e.details for e in await engine.store.list_audit(limit=100)])
+    assert BSN not in audit and "123.456.782" not in audit
+
+
+async def test_reports_without_patient_data_cannot_export_by_bsn(engine: Engine) -> None:
+    async with signed_in(engine, "rita@example.org", Grant(Role.REPORTS)) as rita:
+        answer = await post(rita, "/messages.csv", {"bsn": BSN})
+    assert answer.status_code == 403
+    assert await exports(engine) == []
