@@ -39,13 +39,22 @@ _DIGITS: Final = re.compile(r"(?<![Zz][Dd])(?<!\d)\d(?:[\s.]*\d){8,}")
 digits of a ZD number (``ZD100000001``), which are an identifier, whatever their checksum."""
 
 
-class SavedSearchRefused(ValueError):
-    """What was given cannot be saved; names the field and the rule, never the value."""
+_NO_BSN: Final = "a BSN is patient data and is never saved"
 
-    def __init__(self, field: str, rule: str) -> None:
+
+class SavedSearchRefused(ValueError):
+    """What was given cannot be saved; names the field and the rule, never the value.
+
+    ``code`` (with ``values``) names the rule for a front door that words it in the person's
+    language; ``search`` is a search term's own rule (``search.BadSearch``), given in ``rule``.
+    """
+
+    def __init__(self, field: str, rule: str, code: str, **values: object) -> None:
         super().__init__(f"{field}: {rule}")
         self.field = field
         self.rule = rule
+        self.code = code
+        self.values = values
 
 
 class UnknownSavedSearch(LookupError):
@@ -64,11 +73,13 @@ def check_name(name: str) -> str:
     """The name as kept: trimmed, 1 to ``MAX_NAME`` characters, no BSN in it."""
     kept = " ".join(name.split())
     if not kept:
-        raise SavedSearchRefused("name", "give the saved search a name")
+        raise SavedSearchRefused("name", "give the saved search a name", "name_empty")
     if len(kept) > MAX_NAME:
-        raise SavedSearchRefused("name", f"at most {MAX_NAME} characters")
+        raise SavedSearchRefused(
+            "name", f"at most {MAX_NAME} characters", "too_long", chars=MAX_NAME
+        )
     if _holds_bsn(kept):
-        raise SavedSearchRefused("name", "a BSN is patient data and is never saved")
+        raise SavedSearchRefused("name", _NO_BSN, "bsn")
     return kept
 
 
@@ -80,24 +91,29 @@ def check_terms(settings: Settings, terms: Mapping[str, str | None]) -> dict[str
     """
     given = {name: (value or "").strip() for name, value in terms.items()}
     if given.get("bsn"):
-        raise SavedSearchRefused(
-            "bsn", "a BSN is patient data and is never saved; search by BSN each time"
-        )
+        raise SavedSearchRefused("bsn", _NO_BSN, "bsn")
     unknown = sorted(name for name, value in given.items() if value and name not in TERMS)
     if unknown:
-        raise SavedSearchRefused(unknown[0], f"not a term a search can save; {', '.join(TERMS)}")
+        raise SavedSearchRefused(
+            unknown[0],
+            f"not a term a search can save; {', '.join(TERMS)}",
+            "not_a_term",
+            terms=", ".join(TERMS),
+        )
     kept = {name: given[name] for name in TERMS if given.get(name)}
     if not kept:
-        raise SavedSearchRefused("terms", "give at least one search term to save")
+        raise SavedSearchRefused("terms", "give at least one search term to save", "no_terms")
     for name, value in kept.items():
         if len(value) > MAX_TERM:
-            raise SavedSearchRefused(name, f"at most {MAX_TERM} characters")
+            raise SavedSearchRefused(
+                name, f"at most {MAX_TERM} characters", "too_long", chars=MAX_TERM
+            )
         if _holds_bsn(value):
-            raise SavedSearchRefused(name, "a BSN is patient data and is never saved")
+            raise SavedSearchRefused(name, _NO_BSN, "bsn")
     try:
         build_filter(settings, **kept)
     except BadSearch as exc:
-        raise SavedSearchRefused(exc.field, exc.rule) from None
+        raise SavedSearchRefused(exc.field, exc.rule, "search") from None
     return kept
 
 
@@ -124,11 +140,15 @@ async def save(
             most=MAX_PER_PERSON,
         )
     except Conflict:
-        raise SavedSearchRefused("name", "you have a saved search by that name already") from None
+        raise SavedSearchRefused(
+            "name", "you have a saved search by that name already", "name_taken"
+        ) from None
     if not added:
         raise SavedSearchRefused(
             "name",
             f"at most {MAX_PER_PERSON} saved searches per person; delete one to save another",
+            "too_many",
+            most=MAX_PER_PERSON,
         )
     return SavedSearchRecord(search_id, person_id, kept_name, kept_terms, now)
 

@@ -120,6 +120,15 @@ EN: Final[dict[str, str]] = {
     "messages.saved_title": "Your saved searches",
     "messages.saved_none": "You have no saved searches.",
     "messages.delete": "Delete",
+    "messages.refused.bsn": "a BSN is patient data and is never saved",
+    "messages.refused.name_empty": "give the saved search a name",
+    "messages.refused.too_long": "at most {chars} characters",
+    "messages.refused.not_a_term": "not a term a search can save; {terms}",
+    "messages.refused.no_terms": "give at least one search term to save",
+    "messages.refused.name_taken": "you have a saved search by that name already",
+    "messages.refused.too_many": (
+        "at most {most} saved searches per person; delete one to save another"
+    ),
     "messages.delete_label": "Delete saved search {name}",
     "messages.csv": "Export as CSV",
     "messages.csv_note": (
@@ -284,6 +293,16 @@ NL: Final[dict[str, str]] = {
     "messages.saved_title": "Uw bewaarde zoekopdrachten",
     "messages.saved_none": "U hebt geen bewaarde zoekopdrachten.",
     "messages.delete": "Verwijderen",
+    "messages.refused.bsn": "een BSN is een patiëntgegeven en wordt nooit bewaard",
+    "messages.refused.name_empty": "geef de zoekopdracht een naam",
+    "messages.refused.too_long": "hoogstens {chars} tekens",
+    "messages.refused.not_a_term": "geen zoekterm die bewaard kan worden; {terms}",
+    "messages.refused.no_terms": "geef minstens één zoekterm om te bewaren",
+    "messages.refused.name_taken": "u hebt al een bewaarde zoekopdracht met die naam",
+    "messages.refused.too_many": (
+        "hoogstens {most} bewaarde zoekopdrachten per persoon; "
+        "verwijder er een om een nieuwe te bewaren"
+    ),
     "messages.delete_label": "Bewaarde zoekopdracht {name} verwijderen",
     "messages.csv": "Exporteren als CSV",
     "messages.csv_note": (

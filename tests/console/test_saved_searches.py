@@ -57,15 +57,18 @@ def csrf(html: str) -> str:
 
 
 @asynccontextmanager
-async def signed_in(engine: Engine, email: str, *grants: Grant) -> AsyncIterator[httpx.AsyncClient]:
-    """A console client for a new active person with ``grants``, signed in."""
+async def signed_in(
+    engine: Engine, email: str, *grants: Grant, lang: str = "en"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A console client for a new active person with ``grants``, signed in, in ``lang``."""
     link = await engine.access.invite(MAKER, email, list(grants))
     secret = link.link.split("#", 1)[1]
     start = await engine.access.begin_accept(secret)
     earlier = engine.clock.now() - timedelta(seconds=30)
     await engine.access.finish_accept(secret, PASSWORD, code_at(start.totp_secret, earlier))
     transport = httpx.ASGITransport(app=create_app(engine))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE) as browser:
+    cookies = {"integrator-lang": lang}
+    async with httpx.AsyncClient(transport=transport, base_url=BASE, cookies=cookies) as browser:
         form = await browser.get("/login")
         answer = await browser.post(
             "/login",
@@ -188,6 +191,13 @@ async def test_bad_input_is_refused_naming_the_field_and_the_rule(
     assert answer.status_code == 422
     assert message in answer.text
     assert await engine.store.list_saved_searches(await person_id(engine, "sam@example.org")) == []
+
+
+async def test_a_refusal_is_worded_in_the_persons_language(engine: Engine) -> None:
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND), lang="nl") as sam:
+        answer = await post(sam, "/messages/saved", {"name": "x", "bsn": BSN})
+    assert answer.status_code == 422
+    assert "bsn: een BSN is een patiëntgegeven en wordt nooit bewaard" in answer.text
 
 
 async def test_a_name_once_and_at_most_the_limit_per_person(engine: Engine) -> None:
