@@ -139,9 +139,9 @@ async def e2e(n_events: int, n_destinations: int, baseline_s: float) -> dict[str
 async def paced(n_destinations: int, rate: float, seconds: float) -> dict[str, Any]:
     """Open loop: events submitted at a fixed rate, whatever the engine does with them.
 
-    Every 5 ms the events due by then are submitted (one ``submit_many``), so a slow engine
-    falls behind and its latency grows instead of the load easing off (closed-loop benchmarks
-    hide exactly that). Latency: event received (committed) -> end of the delivering attempt,
+    Every 5 ms the events due by then are submitted (one ``submit_many`` task, not awaited by
+    the generator), so a slow engine falls behind and its latency grows instead of the load
+    easing off (closed-loop benchmarks hide exactly that). Latency: event received (committed) -> end of the delivering attempt,
     for every delivered message.
     """
     process, pipe, ports = _receivers(n_destinations)
@@ -157,14 +157,20 @@ async def paced(n_destinations: int, rate: float, seconds: float) -> dict[str, A
                 t0 = loop.time()
                 sent = 0
                 late = 0.0
+                submitting: set[asyncio.Task[Any]] = set()
                 while sent < n_events:
                     due = min(n_events, int((loop.time() - t0) * rate) + 1)
                     if due > sent:
                         late = max(late, loop.time() - (t0 + sent / rate))
-                        await engine.intake.submit_many(events[sent:due], source="cli")
+                        batch = events[sent:due]
+                        task = asyncio.create_task(engine.intake.submit_many(batch, source="cli"))
+                        submitting.add(task)
+                        task.add_done_callback(submitting.discard)
                         sent = due
                     await asyncio.sleep(0.005)
                 submit_s = loop.time() - t0
+                while submitting:
+                    await asyncio.gather(*submitting)
                 settled = await engine.wait_settled(timeout=600, poll=0.005)
                 messages = await engine.store.list_messages(MessageFilter(), limit=n_events * 2)
                 delivered = [m for m in messages if m.status == "delivered"]
