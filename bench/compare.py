@@ -113,6 +113,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", nargs="+", choices=[s.name for s in SCENARIOS])
     parser.add_argument("--json", type=Path, help="also write every raw result here")
+    parser.add_argument(
+        "--b", metavar="REV_B", help="compare with this revision instead of the working tree"
+    )
     options = parser.parse_args()
     rounds = options.rounds or (2 if options.quick else 5)
     chosen = [s for s in SCENARIOS if options.only is None or s.name in options.only]
@@ -121,25 +124,16 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
         old = Path(tmp) / "rev"
-        subprocess.run(
-            [
-                "git",
-                "-C",
-                str(ROOT),
-                "worktree",
-                "add",
-                "--detach",
-                "--quiet",
-                str(old),
-                options.rev,
-            ],
-            check=True,
-        )
+        new = Path(tmp) / "rev_b" if options.b else ROOT
+        for where, rev in [(old, options.rev), (new, options.b)]:
+            if rev:
+                add = ["worktree", "add", "--detach", "-q", str(where), rev]
+                subprocess.run(["git", "-C", str(ROOT), *add], check=True)
         raw: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
         try:
             for n in range(rounds):
                 for scenario in chosen:
-                    order = [("A", old), ("B", ROOT)]
+                    order = [("A", old), ("B", new)]
                     if n % 2:
                         order.reverse()  # A B, then B A: drift hits both sides alike
                     got = {side: run_one(source, scenario, options.quick) for side, source in order}
@@ -147,12 +141,12 @@ def main() -> int:
                     line = _summary(scenario, got["A"], got["B"])
                     print(f"round {n + 1} {scenario.name}: {line}", flush=True)
         finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False
-            )
+            for where in {old, new} - {ROOT}:
+                remove = ["worktree", "remove", "--force", str(where)]
+                subprocess.run(["git", "-C", str(ROOT), *remove], check=False)
     if options.json:
         options.json.write_text(json.dumps(raw, indent=1))
-    print(f"\nA = {options.rev}, B = working tree; {rounds} rounds, interleaved; "
+    print(f"\nA = {options.rev}, B = {options.b or 'working tree'}; {rounds} rounds, interleaved; "
           f"load average {os.getloadavg()[0]:.1f}\n")  # fmt: skip
     print("| scenario | measure | A (median) | B (median) | B better by (median ratio) | spread |")
     print("|---|---|---:|---:|---:|---|")

@@ -141,8 +141,8 @@ async def paced(n_destinations: int, rate: float, seconds: float) -> dict[str, A
 
     Every 5 ms the events due by then are submitted (one ``submit_many`` task, not awaited by
     the generator), so a slow engine falls behind and its latency grows instead of the load
-    easing off (closed-loop benchmarks hide exactly that). Latency: event received (committed) -> end of the delivering attempt,
-    for every delivered message.
+    easing off (closed-loop benchmarks hide exactly that). Latency: event received (committed)
+    -> end of the delivering attempt, for every delivered message.
     """
     process, pipe, ports = _receivers(n_destinations)
     n_events = int(rate * seconds)
