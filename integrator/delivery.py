@@ -146,12 +146,11 @@ class DestinationRunner:
     async def _loop(self, worker: DeliveryWorker) -> None:
         structlog.contextvars.bind_contextvars(destination=self.destination.id)
         while True:
-            delivery = await self._transport.receive(self.destination.id)
-            message = delivery.message
-            with structlog.contextvars.bound_contextvars(
-                message_id=message.message_id, control_id=message.control_id
-            ):
-                await self._handle_until_done(worker, delivery)
+            # The message's ids go into its few log lines by hand: binding them as context
+            # for every message cost more than anything else the loop does besides the I/O.
+            await self._handle_until_done(
+                worker, await self._transport.receive(self.destination.id)
+            )
 
     async def _handle_until_done(self, worker: DeliveryWorker, delivery: Delivery) -> None:
         """Handle ``delivery``, again and again after errors that are no delivery outcome.
@@ -168,6 +167,7 @@ class DestinationRunner:
                     "delivery failed unexpectedly; trying the message again",
                     error_type=type(exc).__name__,
                     retry_in_s=UNEXPECTED_FAILURE_PAUSE,
+                    **_ids(delivery.message),
                 )
                 await asyncio.sleep(UNEXPECTED_FAILURE_PAUSE)
 
@@ -185,11 +185,11 @@ class DestinationRunner:
                 self._publish_later(later, result.next_attempt_at)
         await delivery.settle()
         if status == "delivered":
-            log.debug("message delivered")
+            log.debug("message delivered", **_ids(message))
         elif status == "dead":
-            log.warning("message dead-lettered")
+            log.warning("message dead-lettered", **_ids(message))
         else:
-            log.info("message goes to the back of the queue until its retry")
+            log.info("message goes to the back of the queue until its retry", **_ids(message))
 
     def _publish_later(self, message: OutboundMessage, when: datetime) -> None:
         async def publish() -> None:
@@ -201,3 +201,7 @@ class DestinationRunner:
         task = asyncio.create_task(publish(), name=f"retry:{message.message_id}")
         self._timers.add(task)
         task.add_done_callback(self._timers.discard)
+
+
+def _ids(message: OutboundMessage) -> dict[str, str]:
+    return {"message_id": message.message_id, "control_id": message.control_id}
