@@ -83,6 +83,9 @@ AttemptUpdate = tuple[AttemptRecord, str, datetime | None, str | None]
 
 _NEXT_SEQ = select(func.coalesce(func.max(messages.c.seq), 0) + 1).scalar_subquery()
 
+# Built once: a statement made per call costs its construction and cache key every time.
+_INSERT_ATTEMPT = insert(attempts)
+
 # One UPDATE for executemany; bind names differ from column names as SQLAlchemy requires.
 _UPDATE_AFTER_ATTEMPT = (
     update(messages)
@@ -793,7 +796,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
             result = await conn.execute(_UPDATE_AFTER_ATTEMPT, update_row)
             if result.rowcount == 0:
                 raise UnknownMessage(attempt.message_id)
-            await conn.execute(insert(attempts), attempt_row(attempt))
+            await conn.execute(_INSERT_ATTEMPT, attempt_row(attempt))
 
     @guarded("record attempts", on_foreign_key=UnknownMessage)
     async def record_attempts(self, batch: Sequence[AttemptUpdate]) -> None:
@@ -804,7 +807,7 @@ class Store(DestinationHistoryMixin, PeopleMixin):
         async with self._transaction() as conn:
             await conn.execute(_UPDATE_AFTER_ATTEMPT, updates)
             # The foreign key refuses an attempt for an unknown message: all is rolled back.
-            await conn.execute(insert(attempts), [attempt_row(item[0]) for item in batch])
+            await conn.execute(_INSERT_ATTEMPT, [attempt_row(item[0]) for item in batch])
 
     @guarded("list attempts")
     async def list_attempts(self, message_id: str) -> list[AttemptRecord]:
