@@ -73,6 +73,15 @@ SCENARIOS = [
         (Metric("ms_per_map", "time to map a referral with a 5 MiB PDF", False),),
     ),
     Scenario(
+        "paced-1",
+        ["paced", "--destinations", "1", "--rate", "300", "--seconds", "10"],
+        ["paced", "--destinations", "1", "--rate", "300", "--seconds", "4"],
+        (
+            Metric("p50_ms", "p50 accepted -> ACK at 300 events/s, open loop", False),
+            Metric("p99_ms", "p99 accepted -> ACK at 300 events/s, open loop", False),
+        ),
+    ),
+    Scenario(
         "rabbitmq-1x10",
         ["rabbitmq", "--destinations", "10", "--events", "5000"],
         ["rabbitmq", "--destinations", "10", "--events", "1500"],
