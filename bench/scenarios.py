@@ -7,6 +7,7 @@ same way, against the same ACK-only receiver.
 
     .venv/bin/python bench/scenarios.py e2e --destinations 1 --events 3000
     .venv/bin/python bench/scenarios.py paced --destinations 1 --rate 500 --seconds 10
+    .venv/bin/python bench/scenarios.py paced --destinations 1 --fraction 0.5   # half the max
     .venv/bin/python bench/scenarios.py map-pdf
     .venv/bin/python bench/scenarios.py rabbitmq --destinations 10 --events 3000
     .venv/bin/python bench/scenarios.py rabbitmq --destinations 10 --rate 200 --seconds 10
@@ -356,6 +357,12 @@ def main() -> None:
     parser.add_argument("--destinations", type=int, default=1)
     parser.add_argument("--engines", type=int, default=1)
     parser.add_argument("--rate", type=float, default=None, help="paced: events per second")
+    parser.add_argument(
+        "--fraction",
+        type=float,
+        default=0.5,
+        help="paced without --rate: this share of the delivered/s of a burst measured first",
+    )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--baseline-seconds", type=float, default=1.5)
     args = parser.parse_args()
@@ -366,7 +373,12 @@ def main() -> None:
     elif args.scenario == "e2e":
         result = eventloop.run(e2e(args.events, args.destinations, args.baseline_seconds))
     elif args.scenario == "paced":
-        result = eventloop.run(paced(args.destinations, args.rate or 500.0, args.seconds))
+        rate, burst = args.rate, None
+        if rate is None:  # a share of what a burst of the same revision sustains, just now
+            burst = eventloop.run(e2e(2000, args.destinations, 0))["delivered_per_s"]
+            rate = args.fraction * burst
+        result = eventloop.run(paced(args.destinations, rate, args.seconds))
+        result["burst_delivered_per_s"] = burst
     elif args.scenario == "rabbitmq":
         events = int(args.rate * args.seconds) if args.rate else args.events
         result = eventloop.run(rabbitmq(events, args.destinations, args.engines, args.rate))
