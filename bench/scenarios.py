@@ -303,9 +303,12 @@ async def rabbitmq(
 
 
 async def backlog(n_events: int) -> dict[str, Any]:
-    """``n_events`` queued for a paused destination, then resumed: RSS before and after."""
+    """``n_events`` queued for a paused destination, then resumed: RSS while they pile up.
+
+    ``rss_while_queueing_mib``: this process's resident memory before the first event and
+    after each fifth of them (the harness keeps one batch of events at a time).
+    """
     process, pipe, ports = _receivers(1)
-    events = make_events(n_events, ["provider-0"])
     rss: list[float | None] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -315,9 +318,12 @@ async def backlog(n_events: int) -> dict[str, Any]:
             try:
                 runner = engine._runners.pop("dest-0")  # paused: nothing is delivered
                 await runner.stop()
+                rss.append(_rss_mib())
                 for start in range(0, n_events, BATCH):
-                    await engine.intake.submit_many(events[start : start + BATCH], source="cli")
-                    if start % (n_events // 5) == 0:
+                    # Made batch by batch: the harness holds no more than one batch itself.
+                    events = make_events(BATCH, ["provider-0"])
+                    await engine.intake.submit_many(events, source="cli")
+                    if (start + BATCH) % (n_events // 5) == 0:
                         rss.append(_rss_mib())
                 rss.append(_rss_mib())
                 t0 = time.perf_counter()
