@@ -691,13 +691,34 @@ class Store(DestinationHistoryMixin, PeopleMixin):
 
     @guarded("list pending messages")
     async def pending_messages(
-        self, destination_id: str | None = None, *, limit: int | None = None
+        self,
+        destination_id: str | None = None,
+        *,
+        limit: int | None = None,
+        ids: Sequence[str] | None = None,
     ) -> list[MessageRecord]:
         """Messages a delivery worker still owes (queued, sending, retrying), oldest first.
 
-        ``limit`` lets a worker resume a long backlog in pieces instead of all at once.
+        ``limit`` lets a worker resume a long backlog in pieces instead of all at once; ``ids``
+        keeps to those messages (the embedded transport loads what waits behind its window).
         """
-        query = select_messages().where(messages.c.status.in_([s.value for s in PENDING_STATUSES]))
+        pending = [s.value for s in PENDING_STATUSES]
+        if ids is not None:
+            # By primary key only: with the status in the query, SQLite walked the status index
+            # through every pending message (100,000 behind a paused destination) per call.
+            async with self._engine.connect() as conn:
+                result = await conn.execute(select_messages().where(messages.c.id.in_(ids)))
+                found = [message_record(row) for row in result]
+            return sorted(
+                (
+                    m
+                    for m in found
+                    if m.status in pending
+                    and (destination_id is None or m.destination_id == destination_id)
+                ),
+                key=lambda m: m.seq,
+            )[:limit]
+        query = select_messages().where(messages.c.status.in_(pending))
         if destination_id is not None:
             query = query.where(messages.c.destination_id == destination_id)
         if limit is not None:
