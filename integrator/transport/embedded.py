@@ -23,8 +23,10 @@ from integrator.logging import get_logger
 
 log = get_logger("integrator.transport.embedded")
 
-#: Messages held whole per destination; the rest wait as ids.
-WINDOW = 1000
+#: Messages held whole per destination; the rest wait as ids. Large enough that a burst is
+#: delivered from memory (loading from the store costs CPU per message: a window of 1,000 made
+#: a burst of 5,000 events 10 % dearer per event), small enough for 25 MB of referrals.
+WINDOW = 10_000
 #: Seconds before loading queued messages is tried again when the store did not answer.
 RELOAD_PAUSE = 1.0
 
