@@ -145,7 +145,8 @@ class DeliveryWorker:
             )
             ack_bytes = b"\n".join(answers)
             ack = _final_ack(answers)
-            ack_code = "/".join(_code(a) for a in answers)
+            # The last answer is parsed once (here it decides); earlier ones only give a code.
+            ack_code = "/".join([*(_code(a) for a in answers[:-1]), ack.code])
             verdict = classify_ack(
                 ack,
                 message.control_id,

@@ -9,6 +9,7 @@ also looks daily whether it is its turn to prune (``integrator.lifecycle.daily``
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import date
 
 from destinations.config import DestinationConfig
@@ -33,6 +34,7 @@ from integrator.settings import Settings
 from integrator.store import PENDING_STATUSES, Store
 from integrator.transport import Transport
 from integrator.transport.amqp_intake import AmqpIntake
+from integrator.transport.embedded import EmbeddedTransport
 from integrator.transport.factory import create_transport
 from integrator.transport.outbox import Outbox, outbound_message
 from integrator.transport.rabbitmq import RabbitMQTransport
@@ -133,6 +135,13 @@ class Engine:
         self._recorder = AttemptRecorder(self._store)
         self._recorder.start()
         self._transport = create_transport(self.settings)
+        if isinstance(self._transport, EmbeddedTransport):
+            store = self._store
+
+            async def load(ids: Sequence[str]) -> list[OutboundMessage]:
+                return [outbound_message(m) for m in await store.pending_messages(ids=ids)]
+
+            self._transport.configure(load=load)
         self._intake = Intake(
             store=self._store,
             transport=self._transport,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
 
 from mappings.errors import InvalidContext, InvalidControlId
+from mappings.slots import fill_text
 from schemas import DiagnosticRequest, Referral
 
 MAX_CONTROL_ID: Final = 20
@@ -85,14 +86,23 @@ class MappedMessage:
     `text` uses CR between (and after) segments; `data` is `text` in the version's MSH-18
     charset and is what goes on the wire. `warnings` state facts such as transliteration, never
     patient data.
+
+    Only `data` is kept whole: attachments are megabytes of base64 that nothing but tests and
+    tools ever read as text, so `text` is put together when asked for, from `skeleton` (the
+    message with a slot per attachment, see `mappings.slots`) and `bulk` (their base64).
     """
 
     version: str
     control_id: str
     message_type: str
-    text: str
+    skeleton: str
     data: bytes
     warnings: tuple[str, ...]
+    bulk: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return fill_text(self.skeleton, self.bulk)
 
 
 Mapper: TypeAlias = Callable[[Event, MappingContext], MappedMessage]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from mappings.charset import encode
@@ -12,7 +12,9 @@ from mappings.datetimes import hl7_timestamp
 from mappings.escape import escape
 from mappings.lengths import fit_segments
 from mappings.profile import WireProfile
+from mappings.slots import fill_data
 from mappings.writer import ENCODING_CHARACTERS, message, segment
+from schemas import Attachment
 
 COUNTRY: Final = ALPHA3["NL"]  # MSH-17, HL7 table 0399: ISO 3166-1 alpha-3
 
@@ -56,20 +58,23 @@ def finish(
     message_type: str,
     body: Iterable[str],
     warnings: tuple[str, ...] = (),
+    attachments: Sequence[Attachment] = (),
 ) -> MappedMessage:
     """MSH + body, fitted to the standard's lengths (`mappings.lengths`), as text and as bytes
     in the version's charset. Warnings: the mapper's own first, then the lengths', then the
-    charset's."""
+    charset's. `attachments` fill the body's slots (`mappings.slots`), in order."""
     segments, length_warnings = fit_segments(
         [msh(ctx, wire, message_type), *body], wire.hl7_version, wire.charset
     )
-    text = message(segments)
-    data, charset_warnings = encode(text, wire.charset)
+    skeleton = message(segments)
+    data, charset_warnings = encode(skeleton, wire.charset)
+    bulk = tuple(item.data for item in attachments)
     return MappedMessage(
         version=wire.name,
         control_id=ctx.control_id,
         message_type=message_type,
-        text=text,
-        data=data,
+        skeleton=skeleton,
+        data=fill_data(data, bulk),
         warnings=warnings + length_warnings + charset_warnings,
+        bulk=bulk,
     )

@@ -16,8 +16,10 @@ from typing import Final, NamedTuple
 from mappings.datatypes import coded
 from mappings.datetimes import hl7_date
 from mappings.escape import escape, escape_ft
+from mappings.slots import slot
 from mappings.writer import components, repetitions, segment
 from schemas import Attachment, CodedItem, Letter, Question
+from schemas.attachments import CheckedBase64
 
 FINAL: Final = "F"
 NOT_ANSWERED: Final = "X"
@@ -111,9 +113,18 @@ def attachments(items: Iterable[Attachment], system: str) -> list[Observation]:
     """OBX ED `^<type>^<subtype>^Base64^<data>`, then an NTE `<filename>~<description>`."""
     identifier = coded(*ATTACHMENT_CODE, system)
     out = []
-    for item in items:
+    for number, item in enumerate(items):
         kind, subtype = ED_TYPES[item.content_type]
-        value = components("", kind, subtype, "Base64", escape(item.data))
+        # Checked base64 goes in when the message is encoded (`mappings.slots`); other text
+        # (a model built without validation) is escaped like any value.
+        data = item.data
+        value = components(
+            "",
+            kind,
+            subtype,
+            "Base64",
+            slot(number) if isinstance(data, CheckedBase64) else escape(data),
+        )
         note = escape_ft(item.filename)
         if item.description is not None:
             note += "~" + escape_ft(item.description)

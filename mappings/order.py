@@ -127,7 +127,7 @@ def render_order(
         ("PID-11.6", event.patient.address),
         ("ORC-22.6", organisation.address if organisation else None),
     )
-    return finish(ctx, wire, wire.message_type(event.action), body, warnings)
+    return finish(ctx, wire, wire.message_type(event.action), body, warnings, event.attachments)
 
 
 def tq1(event: DiagnosticRequest) -> str:

@@ -115,7 +115,7 @@ def render_referral(event: Referral, ctx: MappingContext, wire: WireProfile) -> 
         ("PID-11.6", event.patient.address),
         ("PRD-3.6", organisation.address if organisation else None),
     )
-    return finish(ctx, wire, wire.message_type(event.action), body, warnings)
+    return finish(ctx, wire, wire.message_type(event.action), body, warnings, event.attachments)
 
 
 def referring_provider(referrer: Referrer, hl7_24: bool = False) -> str:

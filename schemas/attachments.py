@@ -55,6 +55,16 @@ def _content_matches(content_type: str, content: bytes) -> bool:
     return content.startswith(_MAGIC[content_type])
 
 
+class CheckedBase64(str):
+    """Attachment data that passed the validator: strict base64 (``A-Z a-z 0-9 + / =``) only.
+
+    Mappers put such text into a message as it is, without escaping or scanning megabytes
+    again (``mappings.slots``); any other text (a model built without validation) they escape.
+    """
+
+    __slots__ = ()
+
+
 class Attachment(IntakeModel):
     filename: NonBlankStr
     content_type: ContentType
@@ -87,7 +97,7 @@ class Attachment(IntakeModel):
         if len(data) % 4 == 0 and decoded_size(data) > MAX_ATTACHMENT_BYTES:
             raise rule_error("attachment_too_large")
         _decode(data)
-        return data
+        return CheckedBase64(data)
 
     @model_validator(mode="after")
     def _content_is_declared_type(self) -> Attachment:

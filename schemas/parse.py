@@ -8,7 +8,9 @@ from typing import Annotated, Any, Final
 from pydantic import Field, TypeAdapter, ValidationError
 
 from schemas.diagnostic import DiagnosticRequest
+from schemas.envelope import SHORT_BODY
 from schemas.errors import EventValidationError, FieldError
+from schemas.fields import MAX_EVENT_TEXT
 from schemas.referral import Referral
 from schemas.translate import field_errors
 
@@ -30,7 +32,9 @@ def parse_event(
         if isinstance(data, memoryview):
             data = data.tobytes()
         if isinstance(data, bytes | bytearray | str):
-            return _EVENT_ADAPTER.validate_json(data)
+            # Bytes or characters: either way at least one per character of the event's text.
+            short = len(data) <= MAX_EVENT_TEXT
+            return _EVENT_ADAPTER.validate_json(data, context={SHORT_BODY: short})
         if isinstance(data, Mapping):
             return _EVENT_ADAPTER.validate_python(dict(data))
     except ValidationError as exc:

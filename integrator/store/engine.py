@@ -37,7 +37,15 @@ def create_engine(target: Target) -> AsyncEngine:
         if target.schema is not None:
             settings["search_path"] = target.schema
         connect_args["server_settings"] = settings
-    engine = create_async_engine(target.url, hide_parameters=True, connect_args=connect_args)
+    # SQLite: no rollback when a connection goes back to the pool. The store ends every
+    # transaction itself (``begin()`` commits or rolls back; closing a connection rolls back
+    # whatever it still has open), so the pool's own rollback after each commit was one more
+    # aiosqlite thread hop on every write. PostgreSQL keeps it: there that rollback is also
+    # what finds a connection the server has closed before the pool hands it out again.
+    reset: dict[str, Any] = {"pool_reset_on_return": None} if target.backend == "sqlite" else {}
+    engine = create_async_engine(
+        target.url, hide_parameters=True, connect_args=connect_args, **reset
+    )
     if target.backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
     return engine

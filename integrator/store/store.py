@@ -91,6 +91,9 @@ AttemptUpdate = tuple[AttemptRecord, str, datetime | None, str | None]
 
 _NEXT_SEQ = select(func.coalesce(func.max(messages.c.seq), 0) + 1).scalar_subquery()
 
+# Built once: a statement made per call costs its construction and cache key every time.
+_INSERT_ATTEMPT = insert(attempts)
+
 # One UPDATE for executemany; bind names differ from column names as SQLAlchemy requires.
 _UPDATE_AFTER_ATTEMPT = (
     update(messages)
@@ -731,13 +734,34 @@ class Store(
 
     @guarded("list pending messages")
     async def pending_messages(
-        self, destination_id: str | None = None, *, limit: int | None = None
+        self,
+        destination_id: str | None = None,
+        *,
+        limit: int | None = None,
+        ids: Sequence[str] | None = None,
     ) -> list[MessageRecord]:
         """Messages a delivery worker still owes (queued, sending, retrying), oldest first.
 
-        ``limit`` lets a worker resume a long backlog in pieces instead of all at once.
+        ``limit`` lets a worker resume a long backlog in pieces instead of all at once; ``ids``
+        keeps to those messages (the embedded transport loads what waits behind its window).
         """
-        query = select_messages().where(messages.c.status.in_([s.value for s in PENDING_STATUSES]))
+        pending = [s.value for s in PENDING_STATUSES]
+        if ids is not None:
+            # By primary key only: with the status in the query, SQLite walked the status index
+            # through every pending message (100,000 behind a paused destination) per call.
+            async with self._engine.connect() as conn:
+                result = await conn.execute(select_messages().where(messages.c.id.in_(ids)))
+                found = [message_record(row, self._sealer) for row in result]
+            return sorted(
+                (
+                    m
+                    for m in found
+                    if m.status in pending
+                    and (destination_id is None or m.destination_id == destination_id)
+                ),
+                key=lambda m: m.seq,
+            )[:limit]
+        query = select_messages().where(messages.c.status.in_(pending))
         if destination_id is not None:
             query = query.where(messages.c.destination_id == destination_id)
         if limit is not None:
@@ -836,7 +860,7 @@ class Store(
             result = await conn.execute(_UPDATE_AFTER_ATTEMPT, update_row)
             if result.rowcount == 0:
                 raise UnknownMessage(attempt.message_id)
-            await conn.execute(insert(attempts), attempt_row(attempt, self._sealer))
+            await conn.execute(_INSERT_ATTEMPT, attempt_row(attempt, self._sealer))
 
     @guarded("record attempts", on_foreign_key=UnknownMessage)
     async def record_attempts(self, batch: Sequence[AttemptUpdate]) -> None:
@@ -848,7 +872,7 @@ class Store(
             await conn.execute(_UPDATE_AFTER_ATTEMPT, updates)
             # The foreign key refuses an attempt for an unknown message: all is rolled back.
             await conn.execute(
-                insert(attempts), [attempt_row(item[0], self._sealer) for item in batch]
+                _INSERT_ATTEMPT, [attempt_row(item[0], self._sealer) for item in batch]
             )
 
     @guarded("list attempts")

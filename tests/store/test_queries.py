@@ -124,6 +124,19 @@ async def test_pending_messages_oldest_first_per_destination(
     assert _ids(await store.pending_messages(limit=2)) == [stored[1].id, stored[2].id]
 
 
+async def test_pending_messages_among_ids_are_the_pending_ones_oldest_first(
+    store: Store, stored: list[NewMessage]
+) -> None:
+    await store.set_status(stored[0].id, "delivered")
+    await store.set_status(stored[5].id, "held")
+    asked = [stored[4].id, stored[0].id, stored[5].id, stored[1].id, "no-such-id"]
+    assert _ids(await store.pending_messages(ids=asked)) == [stored[1].id, stored[4].id]
+    assert _ids(await store.pending_messages("zuid", ids=asked)) == [stored[1].id, stored[4].id]
+    assert _ids(await store.pending_messages("noord", ids=asked)) == []
+    assert _ids(await store.pending_messages(ids=asked, limit=1)) == [stored[1].id]
+    assert await store.pending_messages(ids=[]) == []
+
+
 async def test_count_by_status_has_every_status(
     store: Store, stored: list[NewMessage], clock: StepClock
 ) -> None:

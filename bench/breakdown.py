@@ -1,0 +1,111 @@
+"""Where an embedded event's CPU goes, part by part, on whichever revision is first on the path.
+
+    .venv/bin/python bench/breakdown.py            # this tree
+    PYTHONPATH=<other tree> .venv/bin/python bench/breakdown.py
+
+Each part runs alone in this process (one core): validating the sample referral, mapping it
+(ref-v2), committing it (``Store.accept_events`` in batches of 200, one message each), and
+recording one delivery attempt (``Store.record_attempts`` in batches of 5, about what one busy
+destination hands the recorder per commit). Prints one JSON line of microseconds per item.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if not os.environ.get("PYTHONPATH"):
+    sys.path.insert(1, str(HERE.parent))
+
+from common import make_events  # noqa: E402
+
+import integrator  # noqa: E402
+from integrator import eventloop  # noqa: E402
+from integrator.store import AttemptRecord, EventRecord, NewMessage, Store  # noqa: E402
+from mappings import MappingContext, map_event  # noqa: E402
+from schemas import parse_event  # noqa: E402
+
+N = 2000
+
+
+def _per_item(fn: Any, items: list[Any]) -> float:
+    t0 = time.process_time()
+    for item in items:
+        fn(item)
+    return (time.process_time() - t0) / len(items) * 1e6
+
+
+async def _store_parts() -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = await Store.open(f"sqlite:///{tmp}/b.db")
+        now = datetime.datetime.now(datetime.UTC)
+        batch = []
+        for i in range(N):
+            record = EventRecord(
+                id=str(uuid.uuid4()), type="referral", action="new", zd_number=f"ZD{i:09d}",
+                provider_id="p", received_at=now, source="cli", payload='{"a": 1}',
+                bsn_hash=None,
+            )  # fmt: skip
+            message = NewMessage(
+                id=str(uuid.uuid4()), destination_id="d", version="ref-v2",
+                message_type="REF^I12", control_id=uuid.uuid4().hex[:19].upper(),
+                payload=b"MSH|" + b"x" * 2000,
+            )  # fmt: skip
+            batch.append((record, (message,)))
+        t0 = time.process_time()
+        for start in range(0, N, 200):
+            await store.accept_events(batch[start : start + 200])
+        accept = (time.process_time() - t0) / N * 1e6
+        t0 = time.process_time()
+        for start in range(0, N, 5):
+            await store.record_attempts(
+                [
+                    (
+                        AttemptRecord(
+                            message_id=m.id,
+                            number=1,
+                            started_at=now,
+                            duration_ms=1.0,
+                            outcome="delivered",
+                            ack_code="AA",
+                            ack_bytes=b"MSH|ack",
+                            error=None,
+                        ),
+                        "delivered",
+                        None,
+                        None,
+                    )
+                    for _, (m,) in batch[start : start + 5]
+                ]
+            )
+        record = (time.process_time() - t0) / N * 1e6
+        await store.close()
+    return {"accept_us_per_event": accept, "record_us_per_attempt": record}
+
+
+def main() -> None:
+    raws = make_events(N, ["p"])
+    parse = _per_item(parse_event, raws)
+    events = [parse_event(raw) for raw in raws]
+    context = MappingContext(
+        control_id="BENCH000000000000001",
+        now=datetime.datetime.now(datetime.UTC),
+        receiving_application="HIS",
+        receiving_facility="ZNOORD",
+    )
+    mapping = _per_item(lambda e: map_event("ref-v2", e, context), events)
+    parts = eventloop.run(_store_parts())
+    source = Path(integrator.__file__).resolve().parent.parent
+    print(json.dumps({"parse_us": parse, "map_us": mapping, **parts, "source": str(source)}))
+
+
+if __name__ == "__main__":
+    main()

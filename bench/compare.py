@@ -1,0 +1,197 @@
+"""Compare a revision with the working tree, scenario by scenario, as ratios measured in one run.
+
+Absolute figures on a shared machine drift by 2x from one hour to the next; a ratio of two
+runs made side by side does not (much). So each scenario runs for REV and for the working
+tree in turn (A B, then B A, ...), several rounds, and the median of the per-round ratios is
+reported with their spread.
+
+    .venv/bin/python bench/compare.py 40008a0                 # every scenario, 5 rounds
+    .venv/bin/python bench/compare.py 40008a0 --quick         # small runs, 2 rounds (~2 min)
+    .venv/bin/python bench/compare.py 40008a0 --only e2e-1 map-pdf --rounds 7
+
+REV is checked out into a temporary git worktree and run with its source first on
+``PYTHONPATH``, in this virtualenv (the dependencies are the same); the scenarios themselves
+(``bench/scenarios.py``, the ACK-only receiver, the event stream) are always the working tree's.
+A ratio above 1 means the working tree is better: faster, or less CPU per event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    higher_is_better: bool
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    args: list[str]
+    quick_args: list[str]
+    metrics: tuple[Metric, ...]
+    needs_services: bool = False
+
+
+_E2E = (
+    Metric("delivered_per_s", "delivered/s", True),
+    Metric("cpu_us_per_event", "CPU per delivered event", False),
+    Metric("ratio_to_bare_1", "delivered/s as a share of 1-connection bare MLLP", True),
+)
+SCENARIOS = [
+    Scenario(
+        "e2e-1",
+        ["e2e", "--destinations", "1", "--events", "5000"],
+        ["e2e", "--destinations", "1", "--events", "1500", "--baseline-seconds", "1"],
+        _E2E,
+    ),
+    Scenario(
+        "e2e-10",
+        ["e2e", "--destinations", "10", "--events", "5000"],
+        ["e2e", "--destinations", "10", "--events", "1500", "--baseline-seconds", "1"],
+        _E2E,
+    ),
+    Scenario(
+        "map-pdf",
+        ["map-pdf", "--seconds", "3"],
+        ["map-pdf", "--seconds", "1"],
+        (Metric("ms_per_map", "time to map a referral with a 5 MiB PDF", False),),
+    ),
+    Scenario(
+        "paced-1",
+        ["paced", "--destinations", "1", "--fraction", "0.5", "--seconds", "10"],
+        ["paced", "--destinations", "1", "--fraction", "0.5", "--seconds", "4"],
+        (
+            Metric("rate", "open-loop rate: half the burst's delivered/s (events/s)", True),
+            Metric("p50_ms", "p50 accepted -> ACK at that rate", False),
+            Metric("p99_ms", "p99 accepted -> ACK at that rate", False),
+        ),
+    ),
+    Scenario(
+        "rabbitmq-1x10",
+        ["rabbitmq", "--destinations", "10", "--events", "5000"],
+        ["rabbitmq", "--destinations", "10", "--events", "1500"],
+        (
+            Metric("delivered_per_s", "delivered/s", True),
+            Metric("engine_cpu_us", "engine CPU per event", False),
+        ),
+        needs_services=True,
+    ),
+]
+
+
+def run_one(source: Path, scenario: Scenario, quick: bool) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    args = scenario.quick_args if quick else scenario.args
+    done = subprocess.run(
+        [sys.executable, str(HERE / "scenarios.py"), *args],
+        env=env,
+        cwd=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{scenario.name} failed on {source}:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if Path(result["source"]).resolve() != source.resolve():
+        raise SystemExit(f"{scenario.name} ran {result['source']}, not {source}")
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("rev", help="the revision to compare with (A); the working tree is B")
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", nargs="+", choices=[s.name for s in SCENARIOS])
+    parser.add_argument("--json", type=Path, help="also write every raw result here")
+    parser.add_argument(
+        "--b", metavar="REV_B", help="compare with this revision instead of the working tree"
+    )
+    options = parser.parse_args()
+    rounds = options.rounds or (2 if options.quick else 5)
+    chosen = [s for s in SCENARIOS if options.only is None or s.name in options.only]
+    if options.quick and options.only is None:
+        chosen = [s for s in chosen if not s.needs_services]
+
+    with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
+        old = Path(tmp) / "rev"
+        new = Path(tmp) / "rev_b" if options.b else ROOT
+        for where, rev in [(old, options.rev), (new, options.b)]:
+            if rev:
+                add = ["worktree", "add", "--detach", "-q", str(where), rev]
+                subprocess.run(["git", "-C", str(ROOT), *add], check=True)
+        raw: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+        try:
+            for n in range(rounds):
+                for scenario in chosen:
+                    order = [("A", old), ("B", new)]
+                    if n % 2:
+                        order.reverse()  # A B, then B A: drift hits both sides alike
+                    got = {side: run_one(source, scenario, options.quick) for side, source in order}
+                    raw.setdefault(scenario.name, []).append((got["A"], got["B"]))
+                    line = _summary(scenario, got["A"], got["B"])
+                    print(f"round {n + 1} {scenario.name}: {line}", flush=True)
+        finally:
+            for where in {old, new} - {ROOT}:
+                remove = ["worktree", "remove", "--force", str(where)]
+                subprocess.run(["git", "-C", str(ROOT), *remove], check=False)
+    if options.json:
+        options.json.write_text(json.dumps(raw, indent=1))
+    print(f"\nA = {options.rev}, B = {options.b or 'working tree'}; {rounds} rounds, interleaved; "
+          f"load average {os.getloadavg()[0]:.1f}\n")  # fmt: skip
+    print("| scenario | measure | A (median) | B (median) | B better by (median ratio) | spread |")
+    print("|---|---|---:|---:|---:|---|")
+    for scenario in chosen:
+        pairs = raw.get(scenario.name, [])
+        for metric in scenario.metrics:
+            a = [p[0].get(metric.key) for p in pairs]
+            b = [p[1].get(metric.key) for p in pairs]
+            ratios = [
+                (y / x if metric.higher_is_better else x / y)
+                for x, y in zip(a, b, strict=True)
+                if x and y
+            ]
+            if not ratios:
+                continue
+            print(
+                f"| {scenario.name} | {metric.label} "
+                f"| {_fmt(statistics.median(v for v in a if v))} "
+                f"| {_fmt(statistics.median(v for v in b if v))} "
+                f"| {statistics.median(ratios):.2f}x | {min(ratios):.2f}-{max(ratios):.2f} |"
+            )
+    return 0
+
+
+def _summary(scenario: Scenario, a: dict[str, Any], b: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{m.key} {_fmt(a.get(m.key))} -> {_fmt(b.get(m.key))}" for m in scenario.metrics
+    )
+
+
+def _fmt(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "-"
+    return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

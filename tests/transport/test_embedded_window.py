@@ -1,0 +1,84 @@
+"""The embedded transport holds a window of messages whole and the rest as ids."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from destinations.worker import OutboundMessage
+from integrator.transport.embedded import EmbeddedTransport
+
+
+def _message(n: int, attempts: int = 0) -> OutboundMessage:
+    return OutboundMessage(
+        f"m{n}", "d", f"C{n}", f"MSH|{n}".encode(), datetime(2026, 1, 1, tzinfo=UTC), attempts
+    )
+
+
+class _Store:
+    """Stands in for the store: what it has, and which ids were asked for."""
+
+    def __init__(self, messages: list[OutboundMessage]) -> None:
+        self.messages = {m.message_id: m for m in messages}
+        self.asked: list[list[str]] = []
+
+    async def load(self, ids: Sequence[str]) -> list[OutboundMessage]:
+        self.asked.append(list(ids))
+        return [self.messages[i] for i in sorted(ids) if i in self.messages]
+
+
+async def _take(transport: EmbeddedTransport, count: int) -> list[OutboundMessage]:
+    return [(await transport.receive("d")).message for _ in range(count)]
+
+
+def test_messages_behind_the_window_are_loaded_in_publish_order() -> None:
+    async def run() -> None:
+        messages = [_message(n) for n in range(10)]
+        store = _Store(messages)
+        transport = EmbeddedTransport(load=store.load, window=4)
+        await transport.publish(messages)
+        assert transport.pending("d") == 10
+        assert await _take(transport, 10) == messages
+        assert transport.pending("d") == 0
+        assert all(len(ids) <= 4 for ids in store.asked)
+        assert [i for ids in store.asked for i in ids] == [f"m{n}" for n in range(4, 10)]
+
+    asyncio.run(run())
+
+
+def test_a_message_no_longer_pending_is_skipped_and_may_be_published_again() -> None:
+    async def run() -> None:
+        messages = [_message(n) for n in range(6)]
+        store = _Store([m for m in messages if m.message_id != "m4"])
+        transport = EmbeddedTransport(load=store.load, window=2)
+        await transport.publish(messages)
+        taken = await _take(transport, 5)
+        assert [m.message_id for m in taken] == ["m0", "m1", "m2", "m3", "m5"]
+        await transport.publish([messages[4]])  # forgotten, so not taken for a duplicate
+        assert (await transport.receive("d")).message == messages[4]
+
+    asyncio.run(run())
+
+
+def test_a_loaded_message_keeps_the_attempt_count_it_was_published_with() -> None:
+    async def run() -> None:
+        stored = [_message(n) for n in range(3)]
+        store = _Store(stored)
+        transport = EmbeddedTransport(load=store.load, window=1)
+        published = [stored[0], stored[1], dataclasses.replace(stored[2], attempt_count=2)]
+        await transport.publish(published)
+        assert [m.attempt_count for m in await _take(transport, 3)] == [0, 0, 2]
+
+    asyncio.run(run())
+
+
+def test_without_a_loader_everything_is_held() -> None:
+    async def run() -> None:
+        messages = [_message(n) for n in range(5)]
+        transport = EmbeddedTransport(window=2)
+        await transport.publish(messages)
+        assert await _take(transport, 5) == messages
+
+    asyncio.run(run())
