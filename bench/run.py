@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_mapping.py", "bench_e2e.py", "bench_search.py"]
+BENCHES = ["bench_mapping.py", "bench_e2e.py", "bench_search.py", "bench_intake_memory.py"]
 NEEDS_SERVICES = {"bench_rabbitmq.py": [("RabbitMQ", 5672), ("PostgreSQL", 5432)]}
 
 
