@@ -142,9 +142,9 @@ def main() -> None:
         "",
         f"Ratio {PARALLEL} at once / one: **{many / single:.2f}x**.",
         "",
-        "One 60 MiB event still costs the engine about six times its size at the peak (the body, the",
-        "parsed JSON, the decoded attachments, the message with the attachments in base64, the stored",
-        "copy): before the large-body slots, six at once took it to 1.5 GB.",
+        "One 60 MiB event still costs the engine about six times its size at the peak (the",
+        "body, the parsed JSON, the decoded attachments, the message with the attachments in",
+        "base64, the stored copy): before the large-body slots, six at once took it to 1.5 GB.",
         "",
     ]
     (ROOT / "bench" / "results" / "intake_memory.md").write_text("\n".join(lines))
