@@ -317,4 +317,10 @@ def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
     for action in ("person.invite", "person.grants", "person.reinvite", "token.create"):
         assert action in actions
     assert "token.revoke" in actions and "audit.export" in actions
+    [export] = [
+        e
+        for e in live.call(live.engine.store.list_audit(limit=1000))
+        if e.action == "audit.export" and e.actor == f"person:{admin.email}"
+    ]
+    assert export.details["source"] == "127.0.0.1"  # from where, as through the API
     assert "patient_data.view" in actions

@@ -21,6 +21,7 @@ from integrator.console.errors import BadInput, Forbidden
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
+from integrator.http.deps import source_of
 from integrator.http.patient import record_view
 from integrator.presenters import audit_view
 from integrator.search import BadSearch
@@ -52,6 +53,38 @@ async def _exporter(visitor: Annotated[Visitor, Depends(needs(P.REPORTS_EXPORT))
 
 Auditor = Annotated[Visitor, Depends(_auditor)]
 Exporter = Annotated[Visitor, Depends(_exporter)]
+
+
+def _query_terms(
+    actor: Term = "",
+    action: Term = "",
+    target: Term = "",
+    message: Term = "",
+    destination: Term = "",
+    since: Term = "",
+    until: Term = "",
+) -> dict[str, str]:
+    """The search terms in the address, as typed (empty: not given)."""
+    return dict(
+        zip(TERMS, (actor, action, target, message, destination, since, until), strict=True)
+    )
+
+
+def _form_terms(
+    actor: FormTerm = "",
+    action: FormTerm = "",
+    target: FormTerm = "",
+    message: FormTerm = "",
+    destination: FormTerm = "",
+    since: FormTerm = "",
+    until: FormTerm = "",
+) -> dict[str, str]:
+    """The same terms posted beside a BSN, which only ever travels in a form."""
+    return _query_terms(actor, action, target, message, destination, since, until)
+
+
+QueryTerms = Annotated[dict[str, str], Depends(_query_terms)]
+FormTerms = Annotated[dict[str, str], Depends(_form_terms)]
 
 
 async def _search(
@@ -107,24 +140,9 @@ async def _search(
 async def audit(
     request: Request,
     visitor: Auditor,
-    actor: Term = "",
-    action: Term = "",
-    target: Term = "",
-    message: Term = "",
-    destination: Term = "",
-    since: Term = "",
-    until: Term = "",
+    terms: QueryTerms,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    terms = {
-        "actor": actor,
-        "action": action,
-        "target": target,
-        "message": message,
-        "destination": destination,
-        "since": since,
-        "until": until,
-    }
     return await _search(request, visitor, terms, "", offset)
 
 
@@ -132,25 +150,10 @@ async def audit(
 async def audit_by_patient(
     request: Request,
     visitor: Auditor,
+    terms: FormTerms,
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
-    actor: FormTerm = "",
-    action: FormTerm = "",
-    target: FormTerm = "",
-    message: FormTerm = "",
-    destination: FormTerm = "",
-    since: FormTerm = "",
-    until: FormTerm = "",
 ) -> Response:
     """The same search with a patient's BSN, which only ever travels in this body."""
-    terms = {
-        "actor": actor,
-        "action": action,
-        "target": target,
-        "message": message,
-        "destination": destination,
-        "since": since,
-        "until": until,
-    }
     return await _search(request, visitor, terms, bsn, 0)
 
 
@@ -158,30 +161,21 @@ async def audit_by_patient(
 async def audit_csv_export(
     request: Request,
     visitor: Exporter,
-    actor: Term = "",
-    action: Term = "",
-    target: Term = "",
-    message: Term = "",
-    destination: Term = "",
-    since: Term = "",
-    until: Term = "",
+    typed: QueryTerms,
 ) -> Response:
     engine = engine_of(request)
-    terms: dict[str, str | None] = {
-        "actor": actor or None,
-        "action": action or None,
-        "target": target or None,
-        "message": message or None,
-        "destination": destination or None,
-        "since": since or None,
-        "until": until or None,
-    }
+    terms: dict[str, str | None] = {name: value or None for name, value in typed.items()}
     try:
         flt = build_audit_filter(engine.settings, **terms)
     except BadSearch as exc:
         raise BadInput(f"{exc.field}: {exc.rule}") from None
     text = await export_audit(
-        engine.store, flt, actor=visitor.actor, terms=terms, limit=EXPORT_LIMIT
+        engine.store,
+        flt,
+        actor=visitor.actor,
+        terms=terms,
+        limit=EXPORT_LIMIT,
+        source=source_of(request),
     )
     return Response(
         text,

@@ -53,6 +53,46 @@ def _terms(values: dict[str, str | None]) -> dict[str, str]:
     return {k: v.strip() for k, v in values.items() if v and v.strip()}
 
 
+def _query_terms(
+    zd_number: QueryTerm = "",
+    destination: QueryTerm = "",
+    status: QueryTerm = "",
+    version: QueryTerm = "",
+    event_type: QueryTerm = "",
+    since: QueryTerm = "",
+    until: QueryTerm = "",
+) -> dict[str, str]:
+    """The identifier terms of a search in the address (never a BSN)."""
+    return _terms(
+        {
+            "zd_number": zd_number,
+            "destination": destination,
+            "status": status,
+            "version": version,
+            "event_type": event_type,
+            "since": since,
+            "until": until,
+        }
+    )
+
+
+def _form_terms(
+    zd_number: Term = "",
+    destination: Term = "",
+    status: Term = "",
+    version: Term = "",
+    event_type: Term = "",
+    since: Term = "",
+    until: Term = "",
+) -> dict[str, str]:
+    """The same terms posted in a form (beside a BSN, which only ever travels there)."""
+    return _query_terms(zd_number, destination, status, version, event_type, since, until)
+
+
+QueryTerms = Annotated[dict[str, str], Depends(_query_terms)]
+FormTerms = Annotated[dict[str, str], Depends(_form_terms)]
+
+
 async def _results(
     request: Request,
     visitor: Visitor,
@@ -122,26 +162,9 @@ async def _results(
 async def messages(
     request: Request,
     visitor: Reader,
-    zd_number: str | None = None,
-    destination: str | None = None,
-    status: str | None = None,
-    version: str | None = None,
-    event_type: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    terms: QueryTerms,
     offset: int = 0,
 ) -> Response:
-    terms = _terms(
-        {
-            "zd_number": zd_number,
-            "destination": destination,
-            "status": status,
-            "version": version,
-            "event_type": event_type,
-            "since": since,
-            "until": until,
-        }
-    )
     return await _results(request, visitor, terms, None, max(offset, 0))
 
 
@@ -149,27 +172,10 @@ async def messages(
 async def search(
     request: Request,
     visitor: Reader,
+    terms: FormTerms,
     bsn: Term = "",
-    zd_number: Term = "",
-    destination: Term = "",
-    status: Term = "",
-    version: Term = "",
-    event_type: Term = "",
-    since: Term = "",
-    until: Term = "",
     offset: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0,
 ) -> Response:
-    terms = _terms(
-        {
-            "zd_number": zd_number,
-            "destination": destination,
-            "status": status,
-            "version": version,
-            "event_type": event_type,
-            "since": since,
-            "until": until,
-        }
-    )
     return await _results(request, visitor, terms, bsn.strip() or None, offset)
 
 
@@ -177,27 +183,12 @@ async def search(
 async def save_search(
     request: Request,
     visitor: Reader,
+    terms: FormTerms,
     name: Annotated[str, Form()] = "",  # the service names the rule, FastAPI would echo it
     bsn: Annotated[str, Form()] = "",  # never saved: refused by the service, by name
-    zd_number: Term = "",
-    destination: Term = "",
-    status: Term = "",
-    version: Term = "",
-    event_type: Term = "",
-    since: Term = "",
-    until: Term = "",
 ) -> Response:
     """Keep the shown search under a name, for this person; then run it."""
     engine = engine_of(request)
-    terms = {
-        "zd_number": zd_number,
-        "destination": destination,
-        "status": status,
-        "version": version,
-        "event_type": event_type,
-        "since": since,
-        "until": until,
-    }
     try:
         kept = await saved_searches.save(
             engine.store,
@@ -210,7 +201,7 @@ async def save_search(
     except saved_searches.SavedSearchRefused as exc:
         # A refused name: the search is shown again to give another. A refused term is not
         # shown back (it may hold a BSN pasted into the wrong field), nor is a BSN searched.
-        shown = _terms(dict(terms)) if exc.field == "name" else {}
+        shown = terms if exc.field == "name" else {}
         return await _results(request, visitor, shown, None, 0, save_problem=exc)
     return RedirectResponse("/messages?" + saved_searches.query_of(kept.terms), status_code=303)
 
@@ -268,28 +259,11 @@ async def _export(
 async def export_csv(
     request: Request,
     visitor: Exporter,
-    zd_number: QueryTerm = "",
-    destination: QueryTerm = "",
-    status: QueryTerm = "",
-    version: QueryTerm = "",
-    event_type: QueryTerm = "",
-    since: QueryTerm = "",
-    until: QueryTerm = "",
+    terms: QueryTerms,
 ) -> Response:
     """The shown search's messages as CSV, by identifier terms (a BSN only ever by POST)."""
     if "bsn" in request.query_params:  # refused, not ignored: that would export everyone's
         raise BadInput("bsn: a BSN goes in a POST body (the export button), never in a URL")
-    terms = _terms(
-        {
-            "zd_number": zd_number,
-            "destination": destination,
-            "status": status,
-            "version": version,
-            "event_type": event_type,
-            "since": since,
-            "until": until,
-        }
-    )
     return await _export(request, visitor, terms, None)
 
 
@@ -297,25 +271,8 @@ async def export_csv(
 async def export_csv_by_patient(
     request: Request,
     visitor: Exporter,
+    terms: FormTerms,
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
-    zd_number: Term = "",
-    destination: Term = "",
-    status: Term = "",
-    version: Term = "",
-    event_type: Term = "",
-    since: Term = "",
-    until: Term = "",
 ) -> Response:
     """The same CSV for a search that holds a BSN, which travels in this body only."""
-    terms = _terms(
-        {
-            "zd_number": zd_number,
-            "destination": destination,
-            "status": status,
-            "version": version,
-            "event_type": event_type,
-            "since": since,
-            "until": until,
-        }
-    )
     return await _export(request, visitor, terms, bsn.strip() or None)
