@@ -181,6 +181,12 @@ def test_an_operator_edits_pauses_tests_and_rolls_back_a_destination(
     for action in ("destination.update", "destination.pause", "destination.test"):
         assert action in actions
     assert "destination.rollback" in actions
+    paused = [
+        e
+        for e in live.call(live.engine.store.list_audit(limit=1000))
+        if e.action == "destination.pause" and e.actor == f"person:{operator.email}"
+    ]
+    assert paused and all(e.details["source"] == "127.0.0.1" for e in paused)  # from where
 
     # A new destination, first in a cluster the operator may not put it in.
     page.goto("/destinations")

@@ -20,6 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from integrator.access.errors import AccessDenied
 from integrator.access.permissions import ALL, Permission
 from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.pages.destinations import admin_for, required_reason
 from integrator.console.render import NavItem, navigation, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import PersonDep, Visitor, needs
@@ -76,15 +77,15 @@ async def set_enabled(
 ) -> Response:
     engine = engine_of(request)
     scope = visitor.scope(P.DESTINATIONS_WRITE)
-    if not reason.strip():
-        raise BadInput("a reason is required")
+    why = required_reason(reason)
     cluster = cluster_of(engine.catalog, destination_id)
     if not scope.allows(cluster):
         # Seen but not to be changed: 403; not even seen: as unknown (like the API).
         raise Forbidden() if visitor.may(P.DESTINATIONS_READ, cluster) else NotFound()
-    admin = engine.admin.within(scope.allows)
     try:
-        await admin.set_enabled(destination_id, enabled, actor=visitor.actor, reason=reason.strip())
+        await admin_for(request, visitor).set_enabled(
+            destination_id, enabled, actor=visitor.actor, reason=why
+        )
     except AccessDenied:
         raise Forbidden() from None
     except UnknownDestination:

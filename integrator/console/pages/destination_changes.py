@@ -24,7 +24,12 @@ from integrator.console.destination_form import (
     form_of,
 )
 from integrator.console.errors import BadInput, Forbidden, NotFound
-from integrator.console.pages.destinations import destination_context, require_destination
+from integrator.console.pages.destinations import (
+    admin_for,
+    destination_context,
+    require_destination,
+    required_reason,
+)
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -84,7 +89,7 @@ async def add(request: Request, visitor: Operator) -> Response:
     engine = engine_of(request)
     posted = await request.form()
     form = form_from(posted)
-    admin = engine.admin.within(visitor.scope(P.DESTINATIONS_WRITE).allows)
+    admin = admin_for(request, visitor)
     reason = str(posted.get("reason") or "").strip() or None
     try:
         change = await admin.add(definition_of_new(form), actor=visitor.actor, reason=reason)
@@ -109,7 +114,7 @@ async def edit(request: Request, visitor: Operator, destination_id: str) -> Resp
     require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
     posted = await request.form()
     form = form_from(posted)
-    admin = engine.admin.within(visitor.scope(P.DESTINATIONS_WRITE).allows)
+    admin = admin_for(request, visitor)
     reason = str(posted.get("reason") or "").strip() or None
     try:
         change = await admin.patch(
@@ -134,11 +139,10 @@ async def set_state(
     """Pause or resume, as ``POST …/pause`` and ``…/resume``; the console asks why every time."""
     engine = engine_of(request)
     require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
-    if not reason.strip():
-        raise BadInput("a reason is required")
-    admin = engine.admin.within(visitor.scope(P.DESTINATIONS_WRITE).allows)
     change = await _run(
-        admin.set_enabled(destination_id, enabled, actor=visitor.actor, reason=reason.strip())
+        admin_for(request, visitor).set_enabled(
+            destination_id, enabled, actor=visitor.actor, reason=required_reason(reason)
+        )
     )
     return _saved(change)
 
@@ -153,11 +157,10 @@ async def rollback(
 ) -> Response:
     engine = engine_of(request)
     require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
-    if not reason.strip():
-        raise BadInput("a reason is required")
-    admin = engine.admin.within(visitor.scope(P.DESTINATIONS_WRITE).allows)
     change = await _run(
-        admin.rollback(destination_id, revision, actor=visitor.actor, reason=reason.strip())
+        admin_for(request, visitor).rollback(
+            destination_id, revision, actor=visitor.actor, reason=required_reason(reason)
+        )
     )
     return _saved(change)
 

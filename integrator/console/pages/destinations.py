@@ -15,13 +15,14 @@ from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
 from integrator.catalog import version_warnings
-from integrator.console.errors import NotFound
+from integrator.console.errors import BadInput, NotFound
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
+from integrator.http.deps import source_of
 from integrator.http.scope import cluster_of
-from integrator.operators import UnknownDestination
+from integrator.operators import DestinationAdmin, UnknownDestination
 
 P = Permission
 router = APIRouter()
@@ -39,6 +40,20 @@ def require_destination(
         engine.catalog, destination_id, missing=HTTPException(status_code=404)
     )
     return cluster_of(engine.catalog, destination_id)
+
+
+def admin_for(request: Request, visitor: Visitor) -> DestinationAdmin:
+    """The destinations service for this person, as the API builds it: changes only within
+    their clusters, recorded with the client's address ("from where")."""
+    scope = visitor.scope(P.DESTINATIONS_WRITE)
+    return engine_of(request).admin.within(scope.allows).from_address(source_of(request))
+
+
+def required_reason(reason: str) -> str:
+    """Pausing, resuming and rolling back ask why, every time (the history records it)."""
+    if not reason.strip():
+        raise BadInput("reason: a reason is required")
+    return reason.strip()
 
 
 @router.get("/destinations")
