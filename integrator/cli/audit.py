@@ -67,21 +67,6 @@ def audit_list(
     if as_json and as_csv:
         fail("--json and --csv: choose one", 2)
     settings = load_settings()
-    try:
-        flt = build_audit_filter(
-            settings,
-            actor=actor,
-            action=action,
-            target=target,
-            message=message,
-            destination=destination,
-            bsn=bsn,
-            since=since,
-            until=until,
-        )
-    except BadSearch as exc:
-        fail(str(exc), 2)
-
     terms = {
         "actor": actor,
         "action": action,
@@ -92,6 +77,10 @@ def audit_list(
         "since": since,
         "until": until,
     }
+    try:
+        flt = build_audit_filter(settings, **terms)
+    except BadSearch as exc:
+        fail(str(exc), 2)
 
     async def action_on(store: Store) -> list[AuditRecord]:
         entries = await store.list_audit(flt, limit=limit)

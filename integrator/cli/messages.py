@@ -71,23 +71,6 @@ def messages_list(
     from integrator.search import BadSearch, build_filter
 
     settings = load_settings()
-    try:
-        flt = build_filter(
-            settings,
-            zd_number=zd,
-            bsn=bsn,
-            event_id=event_id,
-            control_id=control_id,
-            destination=destination,
-            status=status,
-            version=version,
-            event_type=event_type,
-            since=since,
-            until=until,
-        )
-    except BadSearch as exc:
-        fail(str(exc), 2)
-
     terms = {
         "zd_number": zd,
         "bsn": bsn,
@@ -100,6 +83,10 @@ def messages_list(
         "since": since,
         "until": until,
     }
+    try:
+        flt = build_filter(settings, **terms)
+    except BadSearch as exc:
+        fail(str(exc), 2)
 
     if as_csv:  # audited before a row is written
 
