@@ -371,8 +371,13 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--baseline-seconds", type=float, default=1.5)
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        help="the engine's log level; info (a line per accepted event) as `integrator run` logs",
+    )
     args = parser.parse_args()
-    configure_logging(level="error")
+    configure_logging(level=args.log_level)
     result: dict[str, Any]
     if args.scenario == "map-pdf":
         result = map_pdf(args.seconds)

@@ -1,0 +1,75 @@
+"""The plain console renderer writes exactly what structlog's uncoloured renderer writes."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import sys
+from typing import Any
+
+import structlog
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from integrator.logging import PlainConsoleRenderer, configure_logging, get_logger
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.sampled_from(["a b", "x=y", "it's", 'say "hi"', "tab\there", "line\nbreak", "", "ZD1"]),
+)
+_VALUES = st.one_of(
+    _SCALARS,
+    st.lists(_SCALARS, max_size=3),
+    st.dictionaries(st.text(max_size=5), _SCALARS, max_size=2),
+)
+_KEYS = st.text(alphabet="abcdefghij_", min_size=1, max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    event=st.one_of(st.none(), st.text(max_size=40)),
+    level=st.one_of(st.none(), st.sampled_from(["debug", "info", "warning", "error", "critical"])),
+    timestamp=st.one_of(st.none(), st.just("2026-11-30T13:22:40.123456Z"), st.just("")),
+    rest=st.dictionaries(_KEYS, _VALUES, max_size=6),
+)
+def test_same_text_as_structlog_console_renderer(
+    event: str | None, level: str | None, timestamp: str | None, rest: dict[str, Any]
+) -> None:
+    event_dict: dict[str, Any] = dict(rest)
+    for key, value in (("event", event), ("level", level), ("timestamp", timestamp)):
+        if value is not None:
+            event_dict[key] = value
+    expected = structlog.dev.ConsoleRenderer(colors=False)(None, "info", dict(event_dict))
+    assert PlainConsoleRenderer()(None, "info", dict(event_dict)) == expected
+
+
+def test_a_traceback_is_plain_and_shows_no_local_variables() -> None:
+    bsn = "123456782"  # a local variable of the failing frame: it must not be written
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        exc_info = sys.exc_info()
+    text = PlainConsoleRenderer()(None, "error", {"event": "failed", "exc_info": exc_info})
+    assert text.startswith("failed")
+    assert "Traceback (most recent call last)" in text and "ValueError: boom" in text
+    assert bsn not in text
+
+
+def test_the_engine_writes_plain_lines_when_stderr_is_not_a_terminal(
+    monkeypatch: Any,
+) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    configure_logging(level="info")
+    try:
+        get_logger("test").info("event accepted", event_id="e1", messages=2, source="cli")
+    finally:
+        structlog.reset_defaults()
+    line = stream.getvalue().rstrip("\n")
+    stamp, rest = line.split(" ", 1)
+    assert datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).tzinfo is not None
+    assert rest == "[info     ] event accepted                 event_id=e1 messages=2 source=cli"
