@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import statistics
@@ -20,9 +21,19 @@ from integrator.store import MessageRecord, Store
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_events(n: int, providers: list[str]) -> list[bytes]:
-    """``n`` copies of the sample referral, each its own event, spread over ``providers``."""
+def make_events(n: int, providers: list[str], *, attachment_kib: int = 0) -> list[bytes]:
+    """``n`` copies of the sample referral, each its own event, spread over ``providers``;
+    with ``attachment_kib``, each carries a PDF of that size."""
     base = json.loads((ROOT / "config" / "samples" / "referral.json").read_text())
+    if attachment_kib:
+        pdf = b"%PDF-1.4\n" + bytes(range(256)) * 4 * attachment_kib
+        base["attachments"] = [
+            {
+                "filename": "verwijsbrief.pdf",
+                "content_type": "application/pdf",
+                "data": base64.b64encode(pdf).decode("ascii"),
+            }
+        ]
     events = []
     for i in range(n):
         event = dict(base)

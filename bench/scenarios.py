@@ -302,12 +302,14 @@ async def rabbitmq(
     return {k: v for k, v in row.items() if k != "setup"}
 
 
-async def backlog(n_events: int) -> dict[str, Any]:
+async def backlog(n_events: int, attachment_kib: int = 0) -> dict[str, Any]:
     """``n_events`` queued for a paused destination, then resumed: RSS while they pile up.
 
     ``rss_while_queueing_mib``: this process's resident memory before the first event and
-    after each fifth of them (the harness keeps one batch of events at a time).
+    after each fifth of them (the harness keeps one batch of events at a time). With
+    ``attachment_kib`` every referral carries a PDF of that size.
     """
+    batch = BATCH if not attachment_kib else max(1, min(BATCH, 16 * 1024 // attachment_kib))
     process, pipe, ports = _receivers(1)
     rss: list[float | None] = []
     try:
@@ -319,11 +321,13 @@ async def backlog(n_events: int) -> dict[str, Any]:
                 runner = engine._runners.pop("dest-0")  # paused: nothing is delivered
                 await runner.stop()
                 rss.append(_rss_mib())
-                for start in range(0, n_events, BATCH):
+                fifth = max(1, n_events // 5)
+                for start in range(0, n_events, batch):
                     # Made batch by batch: the harness holds no more than one batch itself.
-                    events = make_events(BATCH, ["provider-0"])
+                    events = make_events(batch, ["provider-0"], attachment_kib=attachment_kib)
                     await engine.intake.submit_many(events, source="cli")
-                    if (start + BATCH) % (n_events // 5) == 0:
+                    del events
+                    if (start + batch) // fifth != start // fifth:
                         rss.append(_rss_mib())
                 rss.append(_rss_mib())
                 t0 = time.perf_counter()
@@ -338,6 +342,7 @@ async def backlog(n_events: int) -> dict[str, Any]:
         process.join()
     return {
         "events": n_events,
+        "attachment_kib": attachment_kib,
         "rss_while_queueing_mib": rss,
         "peak_rss_mib": peak_rss_mib(os.getpid()),
         "delivered": counts.get("delivered", 0),
@@ -372,6 +377,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--baseline-seconds", type=float, default=1.5)
     parser.add_argument(
+        "--attachment-kib", type=int, default=0, help="backlog: a PDF of this size per referral"
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         help="the engine's log level; info (a line per accepted event) as `integrator run` logs",
@@ -394,7 +402,7 @@ def main() -> None:
         events = int(args.rate * args.seconds) if args.rate else args.events
         result = eventloop.run(rabbitmq(events, args.destinations, args.engines, args.rate))
     else:
-        result = eventloop.run(backlog(args.events))
+        result = eventloop.run(backlog(args.events, args.attachment_kib))
     result["source"] = str(SOURCE)
     print(json.dumps(result))
 

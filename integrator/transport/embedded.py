@@ -3,11 +3,12 @@
 Its state lives in memory only; that is safe because every message is committed to the store
 before it is published, and the engine re-publishes the store's pending messages at start.
 
-Only the first ``WINDOW`` messages of a destination are held whole. Behind them the queue keeps
-message ids only, and loads those messages from the store (``load``) a window at a time as the
-queue drains: a destination that is paused or down for a day may pile up 100,000 messages, and
-their payloads belong in the store, not in the engine's memory (2.5 KB each for a referral
-without attachments, megabytes with).
+Only the first ``WINDOW`` messages of a destination, and no more than ``WINDOW_BYTES`` of their
+payloads, are held whole. Behind them the queue keeps message ids (and sizes) only, and loads those
+messages from the store (``load``) as the queue drains: a destination that is paused or down for a
+day may pile up 100,000 messages, and their payloads belong in the store, not in the engine's
+memory (2.5 KB each for a referral without attachments, megabytes with one: counting messages
+alone would let 10,000 referrals with a 5 MiB PDF take 70 GB).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ log = get_logger("integrator.transport.embedded")
 #: delivered from memory (loading from the store costs CPU per message: a window of 1,000 made
 #: a burst of 5,000 events 10 % dearer per event), small enough for 25 MB of referrals.
 WINDOW = 10_000
+#: Payload bytes held whole per destination: 10,000 referrals without attachments fit, a dozen
+#: with a 2 MiB PDF do. One message larger than this is still held, alone.
+WINDOW_BYTES = 32 * 1024 * 1024
 #: Seconds before loading queued messages is tried again when the store did not answer.
 RELOAD_PAUSE = 1.0
 
@@ -43,14 +47,19 @@ class EmbeddedDelivery:
 
 
 class EmbeddedTransport:
-    def __init__(self, *, load: Loader | None = None, window: int = WINDOW) -> None:
+    def __init__(
+        self, *, load: Loader | None = None, window: int = WINDOW, window_bytes: int = WINDOW_BYTES
+    ) -> None:
         self._queues: dict[str, asyncio.Queue[OutboundMessage]] = {}
         self._queued: dict[str, set[str]] = {}
-        # Behind the window: (message id, attempt count when published), in publish order.
-        self._behind: dict[str, deque[tuple[str, int]]] = {}
+        # Behind the window: (message id, attempt count when published, payload size), in
+        # publish order.
+        self._behind: dict[str, deque[tuple[str, int, int]]] = {}
+        self._held_bytes: dict[str, int] = {}
         self._refilling: dict[str, asyncio.Lock] = {}
         self._load = load
         self._window = window
+        self._window_bytes = window_bytes
 
     def configure(self, *, load: Loader) -> None:
         self._load = load
@@ -61,6 +70,7 @@ class EmbeddedTransport:
             queue = self._queues[destination_id] = asyncio.Queue()
             self._queued[destination_id] = set()
             self._behind[destination_id] = deque()
+            self._held_bytes[destination_id] = 0
             self._refilling[destination_id] = asyncio.Lock()
         return queue
 
@@ -72,10 +82,33 @@ class EmbeddedTransport:
                 continue  # already waiting: re-publishing after a restart must not send twice
             seen.add(message.message_id)
             behind = self._behind[message.destination_id]
-            if self._load is not None and (behind or queue.qsize() >= self._window):
-                behind.append((message.message_id, message.attempt_count))
+            size = len(message.payload)
+            if self._load is not None and (
+                behind or not self._has_room(message.destination_id, queue, size)
+            ):
+                behind.append((message.message_id, message.attempt_count, size))
             else:
-                queue.put_nowait(message)
+                self._hold(queue, message)
+
+    def _has_room(
+        self, destination_id: str, queue: asyncio.Queue[OutboundMessage], size: int
+    ) -> bool:
+        """Whether one more message of ``size`` bytes fits the window (one always fits alone)."""
+        held = self._held_bytes[destination_id]
+        if queue.qsize() >= self._window:
+            return False
+        return held == 0 or held + size <= self._window_bytes
+
+    def _hold(self, queue: asyncio.Queue[OutboundMessage], message: OutboundMessage) -> None:
+        self._held_bytes[message.destination_id] += len(message.payload)
+        queue.put_nowait(message)
+
+    def _half_empty(self, destination_id: str, queue: asyncio.Queue[OutboundMessage]) -> bool:
+        """Time to load more: the window is at most half full, by count and by bytes."""
+        return (
+            queue.qsize() <= self._window // 2
+            and self._held_bytes[destination_id] <= self._window_bytes // 2
+        )
 
     async def republish(self, messages: Sequence[OutboundMessage]) -> None:
         await self.publish(messages)  # publish already skips what is still waiting
@@ -85,9 +118,10 @@ class EmbeddedTransport:
 
     async def receive(self, destination_id: str) -> EmbeddedDelivery:
         queue = self._queue(destination_id)
-        if self._behind[destination_id] and queue.qsize() <= self._window // 2:
+        if self._behind[destination_id] and self._half_empty(destination_id, queue):
             await self._refill(destination_id, queue)
         message = await queue.get()
+        self._held_bytes[destination_id] -= len(message.payload)
         self._queued[destination_id].discard(message.message_id)
         return EmbeddedDelivery(message)
 
@@ -96,13 +130,20 @@ class EmbeddedTransport:
         assert self._load is not None
         async with self._refilling[destination_id]:
             behind = self._behind[destination_id]
-            wanted = min(len(behind), self._window - queue.qsize())
-            if wanted <= 0:
+            room = self._window - queue.qsize()
+            held = self._held_bytes[destination_id]
+            chunk: list[tuple[str, int, int]] = []
+            while behind and len(chunk) < room:
+                size = behind[0][2]
+                if held and held + size > self._window_bytes:
+                    break
+                held += size
+                chunk.append(behind.popleft())
+            if not chunk:
                 return
-            chunk = [behind.popleft() for _ in range(wanted)]
             while True:
                 try:
-                    loaded = {m.message_id: m for m in await self._load([i for i, _ in chunk])}
+                    loaded = {m.message_id: m for m in await self._load([i for i, _, _ in chunk])}
                     break
                 except asyncio.CancelledError:
                     behind.extendleft(reversed(chunk))
@@ -115,14 +156,14 @@ class EmbeddedTransport:
                     )
                     await asyncio.sleep(RELOAD_PAUSE)
             seen = self._queued[destination_id]
-            for message_id, attempts in chunk:
+            for message_id, attempts, _size in chunk:
                 message = loaded.get(message_id)
                 if message is None:  # no longer pending (cancelled, removed): nothing owed
                     seen.discard(message_id)
                     continue
                 if message.attempt_count < attempts:  # the store may not have the last one yet
                     message = dataclasses.replace(message, attempt_count=attempts)
-                queue.put_nowait(message)
+                self._hold(queue, message)
 
     def pending(self, destination_id: str) -> int:
         queue = self._queues.get(destination_id)
@@ -134,4 +175,5 @@ class EmbeddedTransport:
         self._queues.clear()
         self._queued.clear()
         self._behind.clear()
+        self._held_bytes.clear()
         self._refilling.clear()

@@ -82,3 +82,38 @@ def test_without_a_loader_everything_is_held() -> None:
         assert await _take(transport, 5) == messages
 
     asyncio.run(run())
+
+
+def _sized(n: int, size: int) -> OutboundMessage:
+    return OutboundMessage(f"m{n}", "d", f"C{n}", b"M" * size, datetime(2026, 1, 1, tzinfo=UTC), 0)
+
+
+def test_the_window_holds_no_more_payload_bytes_than_its_budget() -> None:
+    """Counting messages alone would hold 10,000 referrals with a PDF each: gigabytes."""
+
+    async def run() -> None:
+        messages = [_sized(n, 40) for n in range(12)]
+        store = _Store(messages)
+        transport = EmbeddedTransport(load=store.load, window=1000, window_bytes=100)
+        await transport.publish(messages)
+        assert transport.pending("d") == 12
+        assert await _take(transport, 12) == messages  # publish order kept
+        loaded = [[store.messages[i] for i in ids] for ids in store.asked]
+        assert loaded, "messages beyond the byte budget were held whole"
+        # Two of 40 bytes fit a budget of 100; the loads never hold more than that.
+        assert all(sum(len(m.payload) for m in chunk) <= 100 for chunk in loaded)
+        assert [i for ids in store.asked for i in ids] == [f"m{n}" for n in range(2, 12)]
+
+    asyncio.run(run())
+
+
+def test_a_message_larger_than_the_budget_is_still_delivered_alone() -> None:
+    async def run() -> None:
+        messages = [_sized(0, 10), _sized(1, 500), _sized(2, 10)]
+        store = _Store(messages)
+        transport = EmbeddedTransport(load=store.load, window=1000, window_bytes=100)
+        await transport.publish(messages)
+        assert await _take(transport, 3) == messages
+        assert store.asked == [["m1"], ["m2"]]
+
+    asyncio.run(run())
