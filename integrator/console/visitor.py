@@ -3,8 +3,9 @@
 ``VisitorDep`` is anybody (the sign-in and invitation pages); ``PersonDep`` is a signed-in
 person, else a redirect to sign in; ``needs(permission)`` also asks ``Identity.may_somewhere``
 and answers 403 without it, like the API's ``authorize``. Inside a page, narrowing to the
-person's clusters is ``Visitor.scope(permission)``: the API's own ``Scope``, so the console
-sees and touches exactly what the same person's token would.
+person's clusters is ``Visitor.scope(permission)``: the same ``ClusterScope``
+(``integrator.clusters``) the API's routes narrow with, so the console sees and touches exactly
+what the same person's token would.
 
 Every POST is checked here before the page runs (``session.post_is_genuine``): a forged one is
 refused whatever the page would have done.
@@ -19,6 +20,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from integrator.access.permissions import Identity, Permission
+from integrator.clusters import ClusterScope
 from integrator.console import i18n
 from integrator.console.errors import Forbidden, LoginNeeded, Refused
 from integrator.console.session import (
@@ -30,7 +32,6 @@ from integrator.console.session import (
     presession_secret,
     session_secret,
 )
-from integrator.http.scope import Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +60,9 @@ class Visitor:
     def may_somewhere(self, permission: Permission) -> bool:
         return self.identity is not None and self.identity.may_somewhere(permission)
 
-    def scope(self, permission: Permission) -> Scope:
-        """The API's cluster narrowing for ``permission``, for this person."""
-        return Scope(self.signed_in, permission)
+    def scope(self, permission: Permission) -> ClusterScope:
+        """The cluster narrowing for ``permission``, for this person (as the API's)."""
+        return ClusterScope(self.signed_in, permission)
 
     @property
     def actor(self) -> str:

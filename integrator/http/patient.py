@@ -1,38 +1,12 @@
-"""Every view of patient data through the API is audited (docs/product.md §8, docs/access.md).
+"""The audit of patient-data views, for the API's routes: ``integrator.patient_views``.
 
-One message or event in full, or a search by BSN, writes an audit entry ``patient_data.view``
-*before* the answer goes out (no record, no view): who (the authenticated identity), from where
-(``source``, the client's address, in the details), what (the message or event id, or the
-search), and which patient as the BSN's keyed hash
-(``Settings.bsn_hash``, the value ``events.bsn_hash`` holds): never the BSN itself. Whoever
-reads the audit trail can ask "who looked at this patient" by hashing the BSN with the same
-key, without the trail holding a list of BSNs.
+Recording a view is not the API's own business (the console's pages record theirs the same
+way, through the services they share), so it lives outside ``http``; this name stays for the
+routes that import it from here.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from integrator.patient_views import PATIENT_DATA_VIEW, record_view
 
-from integrator.access.permissions import Identity
-from integrator.store import Store
-
-PATIENT_DATA_VIEW: Final = "patient_data.view"
-
-
-async def record_view(
-    store: Store,
-    identity: Identity,
-    target: str,
-    *,
-    view: str,
-    bsn_hash: str | None,
-    **details: Any,
-) -> None:
-    """Audit that ``identity`` saw patient data: ``view`` says which (``message``, ``event``,
-    ``messages.search``, ``events.search``), ``target`` the id or the search."""
-    await store.add_audit(
-        identity.display,
-        PATIENT_DATA_VIEW,
-        target,
-        details={"view": view, "bsn_hash": bsn_hash, **details},
-    )
+__all__ = ["PATIENT_DATA_VIEW", "record_view"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from deadletter import (
@@ -27,12 +27,12 @@ from deadletter import (
     select_for_resend,
 )
 from integrator.access.permissions import Permission
+from integrator.clusters import NotPermitted, OutOfSight, cluster_of
 from integrator.console.errors import BadInput, Forbidden, NotFound
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
-from integrator.http.scope import cluster_of
 from integrator.presenters import dead_letter_summary
 from integrator.resending import resend_in_engine
 
@@ -92,9 +92,12 @@ async def _selection(
         raise NotFound() from None
     scope = visitor.scope(permission)
     for message in selection:
-        scope.require_destination(
-            engine.catalog, message.destination_id, missing=HTTPException(status_code=404)
-        )
+        try:
+            scope.check_destination(engine.catalog, message.destination_id)
+        except OutOfSight:
+            raise NotFound() from None
+        except NotPermitted:
+            raise Forbidden() from None
         if message.status != "dead":
             raise BadInput(f"message {message.id} is {message.status}, not a dead letter")
     return selection

@@ -2,26 +2,27 @@
 
 The same service calls as ``GET /api/v1/destinations[/{id}[/history]]``
 (``DestinationAdmin.summaries``, ``view``, ``history``; the version notices of
-``catalog.version_warnings``), narrowed with the API's ``Scope`` for ``destinations.read``. The
-changes (add, edit, pause, test, rollback) are ``destination_changes``.
+``catalog.version_warnings``), narrowed to the person's clusters (``integrator.clusters``) for
+``destinations.read``. The changes (add, edit, pause, test, rollback) are
+``destination_changes``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
 from integrator.catalog import version_warnings
-from integrator.console.errors import BadInput, NotFound
+from integrator.clusters import NotPermitted, OutOfSight, cluster_of
+from integrator.console.errors import BadInput, Forbidden, NotFound
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.http.deps import source_of
-from integrator.http.scope import cluster_of
 from integrator.operators import DestinationAdmin, UnknownDestination
 
 P = Permission
@@ -35,10 +36,12 @@ def require_destination(
 ) -> str | None:
     """The destination's cluster, if ``visitor`` may use ``permission`` on it; as the API: 404
     when they cannot even see it, 403 when they see it but lack ``permission`` there."""
-    scope = visitor.scope(permission)
-    scope.require_destination(
-        engine.catalog, destination_id, missing=HTTPException(status_code=404)
-    )
+    try:
+        visitor.scope(permission).check_destination(engine.catalog, destination_id)
+    except OutOfSight:
+        raise NotFound() from None
+    except NotPermitted:
+        raise Forbidden() from None
     return cluster_of(engine.catalog, destination_id)
 
 

@@ -1,25 +1,29 @@
 """One message: what happened to it, what was sent, and resending it after a preview.
 
 Who may read patient data in the message's cluster gets what ``GET /api/v1/messages/{id}``
-answers, by the same code, which audits the view: the event with the patient, the HL7 with the
-field names of its version, the raw text with its separators shown, and each ACK beside it. Who
-may only read message summaries there (``viewer``, ``reports``) gets the summary and the
-attempts without the receiver's text, as in listings. Outside the person's clusters: 404.
+answers, from the same service (``message_service.read_message``), which audits the view: the
+event with the patient, the HL7 with the field names of its version, the raw text with its
+separators shown, and each ACK beside it. Who may only read message summaries there
+(``viewer``, ``reports``) gets the summary and the attempts without the receiver's text, as in
+listings. Outside the person's clusters: 404.
 
 Resending (``messages.resend`` in the cluster) shows first what would be sent, as a dry run of
-the same resend (``integrator.resend_preview``), field by field against what was sent; then
-``POST /api/v1/messages/{id}/resend``'s own code resends, under the person's name.
+the same resend (``integrator.resend_preview``), field by field against what was sent, after
+the checks of the resend itself (``message_service.check_resend``); then the service that
+``POST /api/v1/messages/{id}/resend`` calls resends (``message_service.resend_message``),
+under the person's name.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from deadletter import DeadLetterError, ResendRequest
+from deadletter import DeadLetterError, ResendRequest, UnknownMessageId
 from integrator.access.permissions import Permission
+from integrator.clusters import NotPermitted, cluster_of
 from integrator.console.errors import BadInput, Forbidden, NotFound
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
@@ -27,11 +31,14 @@ from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.hl7names import named_fields
 from integrator.hl7view import segment_lines
-from integrator.http.bodies import ResendBody
 from integrator.http.deps import source_of
-from integrator.http.routes import messages as api
-from integrator.http.routes import resend as resend_api
-from integrator.http.scope import cluster_of
+from integrator.message_service import (
+    MessageNotFound,
+    check_resend,
+    read_message,
+    resend_message,
+    visible_message,
+)
 from integrator.presenters import attempt_view, message_summary
 from integrator.resend_preview import preview_resend
 from integrator.store import MessageRecord
@@ -50,12 +57,12 @@ To = Annotated[str, Form(max_length=200)]
 
 async def _message(engine: Engine, visitor: Visitor, message_id: str) -> MessageRecord:
     """The message, if the person may see it at all; else 404 as for an unknown id."""
-    message = await engine.store.get_message(message_id) if len(message_id) <= 64 else None
-    if message is None:
+    if len(message_id) > 64:
         raise NotFound()
-    if not visitor.may(P.MESSAGES_READ, cluster_of(engine.catalog, message.destination_id)):
-        raise NotFound()
-    return message
+    try:
+        return await visible_message(engine, visitor.scope(P.MESSAGES_READ), message_id)
+    except MessageNotFound:
+        raise NotFound() from None
 
 
 def separated(text: str) -> list[list[tuple[str, bool]]]:
@@ -87,10 +94,16 @@ async def _detail(
 ) -> dict[str, Any]:
     cluster = cluster_of(engine.catalog, message.destination_id)
     if visitor.may(P.PATIENT_DATA_READ, cluster):
-        # The API's own code: the same answer, and the view is audited there.
-        return await api.get_message(
-            message.id, engine, visitor.scope(P.PATIENT_DATA_READ), source_of(request)
-        )
+        # The API's answer, from the same service, which audits the view.
+        try:
+            reading = await read_message(
+                engine, visitor.scope(P.PATIENT_DATA_READ), message.id, source=source_of(request)
+            )
+        except MessageNotFound:  # gone, or moved out of reach, since it was looked up
+            raise NotFound() from None
+        except NotPermitted:
+            raise Forbidden() from None
+        return reading.to_json()
     detail = message_summary(message)
     attempts = await engine.store.list_attempts(message.id)
     detail["attempt_history"] = [attempt_view(a) for a in attempts]
@@ -143,12 +156,15 @@ async def message_status(request: Request, visitor: Reader, message_id: str) -> 
 
 
 def _resend_scope(engine: Engine, visitor: Visitor, message: MessageRecord, to: str | None) -> None:
-    """The checks of ``POST /api/v1/messages/{id}/resend``, by the API's ``Scope``."""
-    scope = visitor.scope(P.MESSAGES_RESEND)
-    scope.require_destination(engine.catalog, message.destination_id, missing=HTTPException(404))
-    if to is not None:
-        unknown = HTTPException(422, detail=f"destination {to} is not configured")
-        scope.require_destination(engine.catalog, to, missing=unknown)
+    """The checks of ``POST /api/v1/messages/{id}/resend``: the service's, said as pages."""
+    try:
+        check_resend(engine.catalog, visitor.scope(P.MESSAGES_RESEND), [message], to)
+    except UnknownMessageId:
+        raise NotFound() from None
+    except NotPermitted:
+        raise Forbidden() from None
+    except DeadLetterError as exc:
+        raise BadInput(str(exc)) from None
 
 
 @router.post("/messages/{message_id}/resend/preview")
@@ -196,9 +212,21 @@ async def resend(
     message = await _message(engine, visitor, message_id)
     if not visitor.may(P.MESSAGES_RESEND, cluster_of(engine.catalog, message.destination_id)):
         raise Forbidden()
-    body = ResendBody(reason=reason, mode=mode or None, to=to.strip() or None)
-    # The API route's own code: the same checks, the same resend, recorded as this person.
-    result = await resend_api.resend_message(
-        message.id, body, engine, visitor.scope(P.MESSAGES_RESEND), source_of(request)
-    )
-    return RedirectResponse(f"/messages/{result['message_id']}", status_code=303)
+    # The API's service: the same checks, the same resend, recorded as this person.
+    try:
+        result = await resend_message(
+            engine,
+            visitor.scope(P.MESSAGES_RESEND),
+            message.id,
+            reason=reason,
+            mode=mode or None,
+            to=to.strip() or None,
+            source=source_of(request),
+        )
+    except MessageNotFound:
+        raise NotFound() from None
+    except NotPermitted:
+        raise Forbidden() from None
+    except DeadLetterError as exc:
+        raise BadInput(str(exc)) from None
+    return RedirectResponse(f"/messages/{result.to_json()['message_id']}", status_code=303)

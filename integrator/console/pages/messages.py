@@ -1,10 +1,10 @@
 """Finding messages: by ZD number, destination, status, version, event type and period, and, for
 who may read patient data, by the patient's BSN.
 
-The same code as the API answers: ``GET /api/v1/messages`` for the identifier terms and
-``POST /api/v1/messages/search`` for a BSN, which therefore travels in a form body only (the
-form is a POST for who may use it), and is audited as a view of patient data there. Both are
-narrowed to the person's clusters by the API's ``Scope``.
+The same service as the API's ``GET /api/v1/messages`` and ``POST /api/v1/messages/search``
+(``message_service.find_messages``), which narrows to the person's clusters and audits a search
+by BSN as a view of patient data. The BSN therefore travels in a form body only (the form is a
+POST for who may use it).
 
 The page also keeps the person's saved searches (``integrator.saved_searches``: identifier
 terms only, so running one is a link) and, for who may export (``reports.export``), the CSV of
@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from integrator import saved_searches
@@ -27,9 +27,10 @@ from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.exports import export_messages
-from integrator.http.bodies import SearchBody
 from integrator.http.deps import source_of
-from integrator.http.routes import messages as api
+from integrator.http.errors import without_values
+from integrator.message_service import MessageTerms, find_messages
+from integrator.presenters import message_summary
 from integrator.search import BadSearch, build_filter
 from integrator.store.records import MessageStatus
 from mappings.registry import REGISTRY
@@ -106,26 +107,24 @@ async def _results(
     problem = None
     rows: list[dict[str, Any]] = []
     searched = bool(terms) or bsn is not None
+    if bsn is not None and not visitor.may_somewhere(P.PATIENT_DATA_READ):
+        raise Forbidden()
+    # A BSN search is a view of patient data: within the clusters where that may be read.
+    permission = P.PATIENT_DATA_READ if bsn is not None else P.MESSAGES_READ
+    wanted = MessageTerms(bsn=bsn, **terms)
     try:
-        if bsn is not None:
-            if not visitor.may_somewhere(P.PATIENT_DATA_READ):
-                raise Forbidden()
-            body = SearchBody(bsn=bsn, limit=PAGE_SIZE + 1, offset=offset, **terms)
-            rows = await api.search_messages(
-                body, engine, visitor.scope(P.PATIENT_DATA_READ), source_of(request)
-            )
-        else:
-            rows = await api.list_messages(
-                engine,
-                visitor.scope(P.MESSAGES_READ),
-                **terms,
-                limit=PAGE_SIZE + 1,
-                offset=offset,
-            )
-    except HTTPException as exc:
-        if exc.status_code != 422:
-            raise
-        problem = str(exc.detail)  # names the term and the rule, never the value
+        found = await find_messages(
+            engine,
+            visitor.scope(permission),
+            wanted,
+            limit=PAGE_SIZE + 1,
+            offset=offset,
+            source=source_of(request),
+        )
+        rows = [message_summary(m) for m in found]
+    except BadSearch as exc:
+        # Names the term and the rule, never the value (as the API answers it).
+        problem = without_values(str(exc), wanted.given().values())
     scope = visitor.scope(P.MESSAGES_READ)
     saved = await saved_searches.saved_by(engine.store, visitor.signed_in.id)
     shown = problem is None and searched

@@ -1,25 +1,43 @@
 """``/api/v1/messages``: find messages and read one with its attempts, ACKs and resends.
 
-Listings hold the messages of the caller's clusters only; one message outside them is a 404,
-like an unknown id. Reading one in full, or searching by BSN, is audited (``patient_data.view``).
+The rules are ``integrator.message_service``'s, which the console's pages call too: listings
+hold the messages of the caller's clusters only; one message outside them is a 404, like an
+unknown id. Reading one in full, or searching by BSN, is audited (``patient_data.view``). This
+module only says the service's refusals in HTTP.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from integrator.access.permissions import Permission
+from integrator.clusters import NotPermitted
 from integrator.http.bodies import SearchBody, SearchTerms
-from integrator.http.deps import EngineDep, Limit, Offset, SourceDep, filter_of
-from integrator.http.patient import record_view
-from integrator.http.scope import ScopeDep, cluster_of
-from integrator.presenters import message_detail, message_summary
+from integrator.http.deps import EngineDep, Limit, Offset, SourceDep
+from integrator.http.errors import without_values
+from integrator.http.scope import ScopeDep, forbidden
+from integrator.message_service import (
+    NO_MESSAGE,
+    MessageNotFound,
+    MessageTerms,
+    find_messages,
+    read_message,
+)
+from integrator.presenters import message_summary
+from integrator.search import BadSearch
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
-NO_MESSAGE: Final = "no message with that id"
+
+def terms_of(body: SearchTerms) -> MessageTerms:
+    """The service's search terms of a request's."""
+    return MessageTerms(**body.model_dump(exclude={"limit", "offset"}))
+
+
+def bad_search(exc: BadSearch, terms: MessageTerms) -> HTTPException:
+    """A 422 naming the term and the rule, with none of the values that were sent."""
+    return HTTPException(status_code=422, detail=without_values(str(exc), terms.given().values()))
 
 
 @router.get("/messages")
@@ -39,7 +57,7 @@ async def list_messages(
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Search by identifiers; a BSN search is ``POST /api/v1/messages/search``."""
-    terms = SearchTerms(
+    terms = MessageTerms(
         zd_number=zd_number,
         event_id=event_id,
         destination=destination,
@@ -50,8 +68,10 @@ async def list_messages(
         since=since,
         until=until,
     )
-    flt = filter_of(engine, terms, scope.destination_ids(engine.catalog))
-    rows = await engine.store.list_messages(flt, limit=limit, offset=offset)
+    try:
+        rows = await find_messages(engine, scope, terms, limit=limit, offset=offset)
+    except BadSearch as exc:
+        raise bad_search(exc, terms) from None
     return [message_summary(m) for m in rows]
 
 
@@ -60,18 +80,13 @@ async def search_messages(
     body: SearchBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> list[dict[str, Any]]:
     """Like ``GET /api/v1/messages``, and by patient BSN, which never goes in a URL."""
-    flt = filter_of(engine, body, scope.destination_ids(engine.catalog))
-    rows = await engine.store.list_messages(flt, limit=body.limit, offset=body.offset)
-    if flt.bsn_hash is not None:
-        await record_view(
-            engine.store,
-            scope.identity,
-            "messages.search",
-            view="messages.search",
-            bsn_hash=flt.bsn_hash,
-            found=len(rows),
-            source=source,
+    terms = terms_of(body)
+    try:
+        rows = await find_messages(
+            engine, scope, terms, limit=body.limit, offset=body.offset, source=source
         )
+    except BadSearch as exc:
+        raise bad_search(exc, terms) from None
     return [message_summary(m) for m in rows]
 
 
@@ -80,35 +95,10 @@ async def get_message(
     message_id: str, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> dict[str, Any]:
     """One message in full: its HL7 and its event's patient (audited as a view)."""
-    missing = HTTPException(status_code=404, detail=NO_MESSAGE)
-    message = await engine.store.get_message(message_id)
-    if message is None:
-        raise missing
-    catalog = engine.catalog
-    scope.require_destination(catalog, message.destination_id, missing=missing)
-    attempts = await engine.store.list_attempts(message_id)
-    event = await engine.store.get_event(message.event_id)
-    resent_from, resends = await engine.store.list_resends(message_id)
-    # A resend to another destination lies in that destination's cluster.
-    shown = [r for r in resends if scope.allows_destination(catalog, r.destination_id)]
-    await record_view(
-        engine.store,
-        scope.identity,
-        message.id,
-        view="message",
-        bsn_hash=event.bsn_hash if event is not None else None,
-        event_id=message.event_id,
-        source=source,
-    )
-    # The receiver's words in ACKs may name the patient: only for who may read patient data here.
-    receiver_text = scope.identity.may(
-        Permission.PATIENT_DATA_READ, cluster_of(catalog, message.destination_id)
-    )
-    return message_detail(
-        message,
-        attempts,
-        event=event,
-        origin=resent_from,
-        resends=shown,
-        receiver_text=receiver_text,
-    )
+    try:
+        reading = await read_message(engine, scope, message_id, source=source)
+    except MessageNotFound:
+        raise HTTPException(status_code=404, detail=NO_MESSAGE) from None
+    except NotPermitted as refusal:
+        raise forbidden(refusal) from None
+    return reading.to_json()

@@ -1,10 +1,12 @@
 """Resending: one message, or a selection as a job followed at ``/api/v1/jobs/{id}``.
 
 Which messages are resent or skipped is ``deadletter.resend``'s decision, for the dry run as
-for the job; the routes only translate it into HTTP, and keep it within the caller's clusters:
-a message outside them is unknown (404), a filter finds only messages inside them, and a resend
+for the job; who may resend what is ``integrator.message_service``'s (``check_resend``, and
+``resend_message`` for one message, which the console calls too): a message outside the
+caller's clusters is unknown (404), a filter finds only messages inside them, and a resend
 ``to`` another destination needs the permission in that destination's cluster too (one outside
-the caller's clusters is answered as one that is not configured).
+the caller's clusters is answered as one that is not configured). The routes only translate
+the decisions into HTTP.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from deadletter import (
     refusals,
     select_for_resend,
 )
+from integrator import message_service
 from integrator.catalog import Catalog
+from integrator.clusters import NotPermitted, cluster_of
 from integrator.http.bodies import BatchResendBody, ResendBody
 from integrator.http.deps import EngineDep, JobsDep, SourceDep, filter_of
-from integrator.http.scope import Scope, ScopeDep, cluster_of
+from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.jobs import Job
 from integrator.resending import engine_renderer, resend_in_engine
 from integrator.store import MessageRecord
@@ -59,26 +63,6 @@ def outcome_json(results: list[ResendResult], *, dry_run: bool) -> dict[str, Any
     }
 
 
-def _require_visible(
-    scope: Scope, catalog: Catalog, selection: Iterable[MessageRecord], *, detail: str | None
-) -> None:
-    """Refuse a selected message outside the caller's clusters as if unknown (404).
-
-    A filter finds only messages inside them; this is for the ones named by id.
-    """
-    for message in selection:
-        missing = HTTPException(status_code=404, detail=detail or str(UnknownMessageId(message.id)))
-        scope.require_destination(catalog, message.destination_id, missing=missing)
-
-
-def _require_target(scope: Scope, catalog: Catalog, to: str | None) -> None:
-    """A resend ``to`` another destination needs the permission in that one's cluster too."""
-    if to is None:
-        return
-    unknown = HTTPException(status_code=422, detail=f"destination {to} is not configured")
-    scope.require_destination(catalog, to, missing=unknown)
-
-
 def _clusters(
     catalog: Catalog, messages: Iterable[MessageRecord], to: str | None
 ) -> frozenset[str | None]:
@@ -95,18 +79,22 @@ async def resend_message(
     The message is named, so an earlier resend never stops it; what cannot be resent at all
     (still in delivery, held, no bytes) is a 422 with why.
     """
-    catalog = engine.catalog
     try:
-        selection = await select_for_resend(engine.store, message_ids=[message_id])
-        _require_visible(scope, catalog, selection, detail="no message with that id")
-        _require_target(scope, catalog, body.to)
-        [result] = await resend_in_engine(engine, selection, _request(body, scope, None, source))
-    except UnknownMessageId:
-        raise HTTPException(status_code=404, detail="no message with that id") from None
-    except DeadLetterError as exc:
+        result = await message_service.resend_message(
+            engine,
+            scope,
+            message_id,
+            reason=body.reason,
+            mode=body.mode,
+            to=body.to,
+            source=source,
+        )
+    except message_service.MessageNotFound:
+        raise HTTPException(status_code=404, detail=message_service.NO_MESSAGE) from None
+    except NotPermitted as refusal:
+        raise forbidden(refusal) from None
+    except DeadLetterError as exc:  # also ``NotResent``: its text is the skip's note
         raise HTTPException(status_code=422, detail=str(exc)) from None
-    if not result.resent:
-        raise HTTPException(status_code=422, detail=result.note)
     return result.to_json()
 
 
@@ -132,8 +120,7 @@ async def resend_batch(
     )
     try:
         selection = await select_for_resend(engine.store, message_ids=body.message_ids, flt=flt)
-        _require_visible(scope, catalog, selection, detail=None)
-        _require_target(scope, catalog, body.to)
+        message_service.check_resend(catalog, scope, selection, body.to)
         if body.named_ids is not None:
             selection = selection.naming(body.named_ids)
         if body.dry_run:
@@ -144,6 +131,8 @@ async def resend_batch(
         refusals(selection, _request(body, scope, None, source), engine_renderer(engine))
     except UnknownMessageId as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
+    except NotPermitted as refusal:
+        raise forbidden(refusal) from None
     except DeadLetterError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
 
