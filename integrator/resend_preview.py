@@ -5,8 +5,8 @@ as the real resend will (the same mode, target and skip rules, nothing written) 
 message it would store; this module only puts that beside what was sent, field by field
 (``hl7names.field_changes``), so a person sees what a remap changes before resending.
 
-Which messages and targets the person may use is the caller's to check first, with the API's
-``Scope``, as ``POST /api/v1/messages/{id}/resend`` does.
+Which messages and targets the person may use is the caller's to check first, with
+``message_service.check_resend``, as ``POST /api/v1/messages/{id}/resend`` does.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
     # The console answers what no route of the API matches (its own sessions, docs/console.md):
     # the router's fallback rather than a catch-all mount, so an API path with a wrong method
     # is still a 405 and a route added to the app later is still reached.
-    from integrator.console import create_console  # here: the console imports the API's Scope
+    from integrator.console import create_console  # here: the console imports http helpers
 
     app.router.default = create_console(engine)
     return app
