@@ -1,0 +1,136 @@
+"""Field checks that pydantic-core runs itself, without calling into Python for every field.
+
+An event holds some 80 strings; a Python validator per check and field was about half of
+`parse_event`'s CPU. Each check here gives exactly the result of the Python rule it replaced
+(same value, same rule code, same order of rules), because it runs on what pydantic's `str`
+validation has already produced: an exact `str`, stripped of Unicode White_Space.
+
+Python's whitespace (`str.isspace`, `str.strip`, `\\s` in `re`) is Unicode White_Space plus the
+four information separators U+001C..U+001F, which Rust's `trim` keeps. The patterns spell that
+set out, so "blank" and "e-mail address" mean here what they meant in Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+from pydantic_core import core_schema as cs
+
+from schemas.rules import message_for
+
+#: The code point ranges `str.isspace` accepts (a test checks them against every code point).
+PY_WHITESPACE: Final = (
+    (0x09, 0x0D),
+    (0x1C, 0x20),
+    (0x85, 0x85),
+    (0xA0, 0xA0),
+    (0x1680, 0x1680),
+    (0x2000, 0x200A),
+    (0x2028, 0x2029),
+    (0x202F, 0x202F),
+    (0x205F, 0x205F),
+    (0x3000, 0x3000),
+)
+#: A character class of Python whitespace, in the syntax of pydantic-core's (Rust) regex.
+PY_SPACE_CLASS: Final = "".join(f"\\x{{{lo:X}}}-\\x{{{hi:X}}}" for lo, hi in PY_WHITESPACE)
+#: Found in a string that is not blank: one character that is not Python whitespace.
+NOT_BLANK: Final = f"[^{PY_SPACE_CLASS}]"
+
+
+def rule(schema: CoreSchema, code: str) -> CoreSchema:
+    """`schema`, whose every failure is reported as our rule `code` (as `rule_error` would)."""
+    return cs.custom_error_schema(
+        schema, custom_error_type=code, custom_error_message=message_for(code)
+    )
+
+
+def stripped() -> CoreSchema:
+    """A string, stripped: the first step of every text field (wrong types fail here)."""
+    return cs.str_schema(strip_whitespace=True)
+
+
+def not_blank() -> CoreSchema:
+    # strip_whitespace=False throughout: the model's config would otherwise strip again.
+    return rule(cs.str_schema(strip_whitespace=False, pattern=NOT_BLANK), "blank")
+
+
+def at_most(limit: int, code: str) -> CoreSchema:
+    return rule(cs.str_schema(strip_whitespace=False, max_length=limit), code)
+
+
+def matching(pattern: str, code: str) -> CoreSchema:
+    """The whole string matches `pattern` (give it with ^ and $), else rule `code`."""
+    return rule(cs.str_schema(strip_whitespace=False, pattern=pattern), code)
+
+
+def required(*checks: CoreSchema) -> CoreSchema:
+    """A stripped string, then each check in order; the first that fails is the error."""
+    return cs.chain_schema([stripped(), *checks])
+
+
+def optional(present: CoreSchema) -> CoreSchema:
+    """None, or a string where blank means None, else validated by `present`.
+
+    For JSON input only: the blank test looks at the stripped value, which is blank exactly
+    when the value sent is (a JSON string is an exact `str`). Python input keeps the Python
+    before-validator, which looks at the value as given (bytes, say, are not blank there).
+    """
+    blank_to_none = cs.with_default_schema(
+        cs.str_schema(strip_whitespace=True, pattern=NOT_BLANK), default=None, on_error="default"
+    )
+    return cs.chain_schema(
+        [
+            cs.nullable_schema(cs.str_schema(strip_whitespace=False)),
+            blank_to_none,
+            cs.nullable_schema(present),
+        ]
+    )
+
+
+def _fresh(schema: Any) -> Any:
+    """A copy of a core schema's dicts and lists: pydantic may annotate the ones it is given."""
+    if isinstance(schema, dict):
+        return {key: _fresh(value) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_fresh(item) for item in schema]
+    return schema
+
+
+class Native:
+    """Annotation: validate with `schema`, whatever the input, instead of the types before it."""
+
+    def __init__(self, schema: CoreSchema) -> None:
+        self.schema = schema
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        result: CoreSchema = _fresh(self.schema)
+        return result
+
+
+class NativeJson:
+    """Annotation: JSON input is validated by `schema`; Python input by the annotations before.
+
+    The JSON Schema stays the one of the Python annotations, so `make schemas` is unchanged.
+    """
+
+    def __init__(self, schema: CoreSchema) -> None:
+        self.schema = schema
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return cs.json_or_python_schema(
+            json_schema=_fresh(self.schema), python_schema=handler(source)
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        if schema["type"] == "json-or-python":
+            return handler(schema["python_schema"])
+        return handler(schema)
