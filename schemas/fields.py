@@ -83,14 +83,14 @@ _LongText = Annotated[
 ]
 
 OptionalText = Annotated[
-    _Text | None, BeforeValidator(_blank_to_none), NativeJson(native.optional(_NON_BLANK_TEXT))
+    _Text | None, BeforeValidator(_blank_to_none), NativeJson(native.optional(_TEXT))
 ]
 """An optional string of at most ``MAX_TEXT`` characters; blank counts as absent."""
 
 OptionalLongText = Annotated[
     _LongText | None,
     BeforeValidator(_blank_to_none),
-    NativeJson(native.optional(_NON_BLANK_LONG_TEXT)),
+    NativeJson(native.optional(_LONG_TEXT)),
 ]
 """Optional free text of at most ``MAX_LONG_TEXT`` characters; blank counts as absent."""
 

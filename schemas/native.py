@@ -71,8 +71,8 @@ def required(*checks: CoreSchema) -> CoreSchema:
     return cs.chain_schema([stripped(), *checks])
 
 
-def optional(present: CoreSchema) -> CoreSchema:
-    """None, or a string where blank means None, else validated by `present`.
+def optional(*checks: CoreSchema) -> CoreSchema:
+    """None, or a string where blank means None, else stripped and given to each check.
 
     For JSON input only: the blank test looks at the stripped value, which is blank exactly
     when the value sent is (a JSON string is an exact `str`). Python input keeps the Python
@@ -85,7 +85,7 @@ def optional(present: CoreSchema) -> CoreSchema:
         [
             cs.nullable_schema(cs.str_schema(strip_whitespace=False)),
             blank_to_none,
-            cs.nullable_schema(present),
+            *(cs.nullable_schema(check) for check in checks),
         ]
     )
 
@@ -134,3 +134,23 @@ class NativeJson:
         if schema["type"] == "json-or-python":
             return handler(schema["python_schema"])
         return handler(schema)
+
+
+class Unchecked:
+    """Annotation: the value is kept as the validators before it left it; the JSON Schema stays
+    the declared type's.
+
+    For a field whose before-validator already returns the declared type exactly: validating
+    that again through a union of several types costs more than the rest of the field.
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        self._declared = handler(source)
+        return cs.any_schema()
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(self._declared)

@@ -77,8 +77,11 @@ class Address(IntakeModel):
         if not isinstance(data, dict):
             return data
         postcode, country = data.get("postcode"), data.get("country", "NL")
-        if country == "NL" and isinstance(postcode, str) and is_valid_postcode(postcode):
-            return {**data, "postcode": normalise_postcode(postcode)}
+        if country == "NL" and isinstance(postcode, str):
+            try:
+                return {**data, "postcode": normalise_postcode(postcode)}
+            except ValueError:
+                pass  # not a postcode: reported by the check below
         return data
 
     @model_validator(mode="after")
