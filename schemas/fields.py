@@ -62,10 +62,20 @@ _LONG_TEXT: Final = native.at_most(MAX_LONG_TEXT, "long_text_too_long")
 _NON_BLANK_TEXT: Final = native.required(native.not_blank(), _TEXT)
 _NON_BLANK_LONG_TEXT: Final = native.required(native.not_blank(), _LONG_TEXT)
 
-NonBlankStr = Annotated[str, Native(_NON_BLANK_TEXT), _string_schema(max_length=MAX_TEXT)]
+NonBlankStr = Annotated[
+    str,
+    Native(_NON_BLANK_TEXT),
+    NativeJson(native.non_blank_at_most(MAX_TEXT)),
+    _string_schema(max_length=MAX_TEXT),
+]
 """A required string of at most ``MAX_TEXT`` characters: present and not only whitespace."""
 
-LongText = Annotated[str, Native(_NON_BLANK_LONG_TEXT), _string_schema(max_length=MAX_LONG_TEXT)]
+LongText = Annotated[
+    str,
+    Native(_NON_BLANK_LONG_TEXT),
+    NativeJson(native.non_blank_at_most(MAX_LONG_TEXT)),
+    _string_schema(max_length=MAX_LONG_TEXT),
+]
 """Required free text of at most ``MAX_LONG_TEXT`` characters."""
 
 Base64Data = Annotated[str, Native(native.required(native.not_blank())), _string_schema()]

@@ -66,6 +66,18 @@ def matching(pattern: str, code: str) -> CoreSchema:
     return rule(cs.str_schema(strip_whitespace=False, pattern=pattern), code)
 
 
+def non_blank_at_most(limit: int) -> CoreSchema:
+    """For JSON input: stripped, not blank, at most `limit` characters, in one step.
+
+    pydantic-core checks the length before the pattern, so a string of more than `limit`
+    characters that is blank to Python (U+001C..U+001F, which it does not strip) fails as too
+    long; `schemas.translate` reports that one as blank, as the Python rule did. The rule codes
+    come from `schemas.translate` too: `string_pattern_mismatch` with this pattern is "blank",
+    `string_too_long` names its rule by the maximum.
+    """
+    return cs.str_schema(strip_whitespace=True, pattern=NOT_BLANK, max_length=limit)
+
+
 def required(*checks: CoreSchema) -> CoreSchema:
     """A stripped string, then each check in order; the first that fails is the error."""
     return cs.chain_schema([stripped(), *checks])
