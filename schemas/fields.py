@@ -227,6 +227,7 @@ SchemaVersion = Annotated[
 
 
 _ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATE_ANCHORED: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _RFC3339: Final = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]"  # date and separator
     r"[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"  # time with optional fraction
@@ -264,7 +265,25 @@ def _rfc3339(value: Any) -> Any:
     return parsed
 
 
-IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date)]
+# For JSON input: a plain YYYY-MM-DD is parsed in pydantic-core; anything else (surrounding
+# Python whitespace, a number, a date pydantic-core refuses) gets the Python rule, which
+# decides it exactly as before.
+_JSON_DATE: Final = native.rule(
+    cs.union_schema(
+        [
+            cs.chain_schema(
+                [
+                    cs.str_schema(strict=True, strip_whitespace=True, pattern=_ISO_DATE_ANCHORED),
+                    cs.date_schema(),
+                ]
+            ),
+            cs.no_info_plain_validator_function(_iso_date),
+        ],
+        mode="left_to_right",
+    ),
+    "date_format",
+)
+IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date), NativeJson(_JSON_DATE)]
 OptionalIsoDate = Annotated[IsoDate | None, BeforeValidator(_blank_to_none)]
 AwareDateTime = Annotated[datetime.datetime, BeforeValidator(_rfc3339)]
 

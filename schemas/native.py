@@ -166,3 +166,17 @@ class Unchecked:
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         return handler(self._declared)
+
+
+class AtLeastOne:
+    """Annotation: a tuple whose items all passed must have one, else rule "at_least_one".
+
+    Checked after the items, so an invalid item is not also reported as "too short".
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        items = handler(source)
+        length = cs.tuple_schema([cs.any_schema()], variadic_item_index=0, min_length=1)
+        return cs.chain_schema([items, rule(length, "at_least_one")])
