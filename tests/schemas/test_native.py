@@ -139,3 +139,36 @@ def test_identifier_patterns_decide_as_the_python_functions(
             assert got != rule, (value, got)
         else:
             assert got == rule, (value, got)
+
+
+def _leaves(node: Any, path: str = "") -> list[str]:
+    if isinstance(node, dict):
+        return [leaf for key, value in node.items() for leaf in _leaves(value, f"{path}.{key}")]
+    if isinstance(node, list):
+        return [leaf for i, value in enumerate(node) for leaf in _leaves(value, f"{path}[{i}]")]
+    return [path.lstrip(".")]
+
+
+def _outcome_of(body: Any) -> Any:
+    from schemas import EventValidationError, parse_event
+
+    try:
+        return parse_event(body).model_dump()
+    except EventValidationError as refused:
+        return refused.errors
+
+
+EDGE_VALUES = ["", " ", "\x1c", "\x1c" * 1001, " \x1cx ", "a" * 1001, "a" * 65537, 42, None, []]
+
+
+@pytest.mark.parametrize("sample", ["referral_data", "diagnostic_request_data"])
+def test_json_and_mapping_agree_on_every_field(sample: str, request: pytest.FixtureRequest) -> None:
+    """JSON bodies take the native checks, mappings the Python rules: same result for both."""
+    import json
+
+    data = request.getfixturevalue(sample)
+    for path in _leaves(data):
+        for value in EDGE_VALUES:
+            event = edited(data, path, value)
+            as_json = _outcome_of(json.dumps(event).encode())
+            assert as_json == _outcome_of(event), (path, repr(value)[:20])
