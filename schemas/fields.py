@@ -151,7 +151,7 @@ _BSN: Final = native.required(
 _AGB: Final = native.required(native.matching(r"^[0-9]{8}$", "agb_format"))
 _BIG: Final = native.required(native.matching(r"^[0-9]{11}$", "big_format"))
 _UZOVI: Final = native.required(native.matching(r"^[0-9]{4}$", "uzovi_format"))
-_COUNTRY: Final = native.required(
+COUNTRY: Final = native.required(
     native.matching(f"^(?:{'|'.join(sorted(ALPHA3))})$", "country_format")
 )
 _NO_AT_OR_SPACE: Final = f"[^@{native.PY_SPACE_CLASS}]"
@@ -169,7 +169,7 @@ Bsn = Annotated[str, Native(_BSN), _string_schema(r"^[0-9]{9}$")]
 Agb = Annotated[str, Native(_AGB), _string_schema(r"^[0-9]{8}$")]
 Big = Annotated[str, Native(_BIG), _string_schema(r"^[0-9]{11}$")]
 Uzovi = Annotated[str, Native(_UZOVI), _string_schema(r"^[0-9]{4}$")]
-CountryCode = Annotated[str, Native(_COUNTRY), _string_schema(r"^[A-Z]{2}$")]
+CountryCode = Annotated[str, Native(COUNTRY), _string_schema(r"^[A-Z]{2}$")]
 Email = Annotated[str, Native(_EMAIL), _string_schema(fmt="email")]
 IcpcCode = Annotated[str, Native(_ICPC), _string_schema(r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$")]
 

@@ -34,6 +34,10 @@ PY_WHITESPACE: Final = (
     (0x205F, 0x205F),
     (0x3000, 0x3000),
 )
+#: The error of a JSON check that cannot decide exactly as Python mode would; `parse_event`
+#: then validates the whole body again as before (see `schemas.parties.Address`).
+PYTHON_MODE: Final = "python_mode_needed"
+
 #: A character class of Python whitespace, in the syntax of pydantic-core's (Rust) regex.
 PY_SPACE_CLASS: Final = "".join(f"\\x{{{lo:X}}}-\\x{{{hi:X}}}" for lo, hi in PY_WHITESPACE)
 #: Found in a string that is not blank: one character that is not Python whitespace.

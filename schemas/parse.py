@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Final
 
 from pydantic import Field, GetCoreSchemaHandler, TypeAdapter, ValidationError
-from pydantic_core import CoreSchema
+from pydantic_core import CoreSchema, from_json
 from pydantic_core import core_schema as cs
 
 from schemas.diagnostic import DiagnosticRequest
 from schemas.envelope import text_fits_one_message
 from schemas.errors import EventValidationError, FieldError
 from schemas.fields import MAX_EVENT_TEXT
+from schemas.native import PYTHON_MODE
 from schemas.referral import Referral
 from schemas.translate import field_errors
 
@@ -49,6 +50,11 @@ _CHECKED: Final[TypeAdapter[Referral | DiagnosticRequest]] = TypeAdapter(
 _TAGS: Final = frozenset({"referral", "diagnostic_request"})
 
 
+def _needs_python_mode(exc: ValidationError) -> bool:
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    return any(error["type"] == PYTHON_MODE for error in errors)
+
+
 def parse_event(
     data: bytes | bytearray | memoryview | str | Mapping[str, Any],
 ) -> Referral | DiagnosticRequest:
@@ -63,7 +69,13 @@ def parse_event(
         if isinstance(data, bytes | bytearray | str):
             # Bytes or characters: either way at least one per character of the event's text.
             if len(data) <= MAX_EVENT_TEXT:
-                return _SHORT_JSON.validate_json(data)
+                try:
+                    return _SHORT_JSON.validate_json(data)
+                except ValidationError as exc:
+                    if not _needs_python_mode(exc):
+                        raise
+                # Valid JSON (it was parsed): as a mapping, it decides as JSON bodies did.
+                return _CHECKED.validate_python(from_json(data))
             return _CHECKED.validate_json(data)
         if isinstance(data, Mapping):
             return _CHECKED.validate_python(dict(data))

@@ -7,6 +7,7 @@ validators gave, for JSON bodies and for mappings alike (``errors_of``, ``parse_
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -172,3 +173,43 @@ def test_json_and_mapping_agree_on_every_field(sample: str, request: pytest.Fixt
             event = edited(data, path, value)
             as_json = _outcome_of(json.dumps(event).encode())
             assert as_json == _outcome_of(event), (path, repr(value)[:20])
+
+
+PADDED = "\x1c" * MAX_TEXT + "1234ab"  # a postcode to Python; too long to pydantic-core
+
+
+@pytest.mark.parametrize(
+    ("country", "postcode", "expected"),
+    [
+        ("NL", "1234ab", "1234 AB"),
+        (None, "1234ab", "1234 AB"),  # no country: Dutch
+        (" NL ", "1234ab", "1234ab"),  # "NL" once stripped: checked, not normalised
+        ("BE", "1234ab", "1234ab"),
+        ("NL", PADDED, "1234 AB"),  # normalised before the length check
+        (None, PADDED, "1234 AB"),
+        (" NL ", PADDED, "text_too_long"),
+        ("BE", PADDED, "text_too_long"),
+        (" NL ", "0123ab", "postcode_format"),
+        ("NL", "\x1c" * 2000, "blank"),
+    ],
+)
+def test_postcode_normalised_only_for_nl_as_sent(
+    referral_data: dict[str, Any], country: str | None, postcode: str, expected: str
+) -> None:
+    """For JSON bodies the after-validator normalises; for mappings the before-validator."""
+    data = edited(referral_data, "patient.address.postcode", postcode)
+    data = edited(data, "patient.address.country", *([] if country is None else [country]))
+    assert outcome(data, "patient.address.postcode") == expected
+    if expected in {"1234 AB", "1234ab"}:
+        address: Any = parse_both(data).patient.address
+        assert type(address.country) is str  # the marker of "NL" as sent does not stay
+
+
+def test_an_address_validated_alone_is_normalised_too() -> None:
+    from schemas import Address
+
+    given = {"street": "S", "house_number": 1, "postcode": " 1234ab ", "city": "C"}
+    for data in (given, {**given, "country": "NL"}):
+        assert Address.model_validate(data).postcode == "1234 AB"
+        address = Address.model_validate_json(json.dumps(data))
+        assert (address.postcode, type(address.country)) == ("1234 AB", str)
