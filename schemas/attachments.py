@@ -10,13 +10,16 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic_core import core_schema as cs
 
+from schemas import native
 from schemas.base import IntakeModel
 from schemas.errors import rule_error
-from schemas.fields import Base64Data, NonBlankStr, OptionalText
+from schemas.fields import MAX_TEXT, Base64Data, NonBlankStr, OptionalText
+from schemas.native import NativeJson
 
 MIB: Final = 1024 * 1024
 MAX_ATTACHMENT_BYTES: Final = 20 * MIB
@@ -65,39 +68,75 @@ class CheckedBase64(str):
     __slots__ = ()
 
 
+def _plain_filename(filename: str) -> str:
+    # The name travels to the receiver's file store; a path in it could escape a folder.
+    if _BAD_FILENAME.search(filename) or filename in {".", ".."}:
+        raise rule_error("filename_format")
+    return filename
+
+
+def _valid_base64_within_limit(data: str) -> str:
+    # The size comes from the text length, so an oversized body is refused before decoding.
+    if len(data) % 4 == 0 and decoded_size(data) > MAX_ATTACHMENT_BYTES:
+        raise rule_error("attachment_too_large")
+    _decode(data)
+    return CheckedBase64(data)
+
+
+def _compact_valid_base64(data: str) -> str:
+    return _valid_base64_within_limit(_compact_base64(data))
+
+
+# For JSON input, in pydantic-core: any character but the ones _BAD_FILENAME finds, and not
+# "." or "..". One or two characters not starting with "." (or "." and a non-dot), or three
+# and more.
+_PLAIN: Final = r"[^/\\\x{0}-\x{1F}\x{7F}]"
+_PLAIN_NOT_DOT: Final = r"[^./\\\x{0}-\x{1F}\x{7F}]"
+_PLAIN_FILENAME: Final = (
+    rf"^(?:{_PLAIN_NOT_DOT}|{_PLAIN_NOT_DOT}{_PLAIN}|\.{_PLAIN_NOT_DOT}|{_PLAIN}{{3,}})$"
+)
+
+Filename = Annotated[
+    NonBlankStr,
+    AfterValidator(_plain_filename),
+    NativeJson(
+        cs.chain_schema(
+            [
+                native.non_blank_at_most(MAX_TEXT),
+                native.matching(_PLAIN_FILENAME, "filename_format"),
+            ]
+        )
+    ),
+]
+
+# Wrapped base64 compacted before the checks. For JSON input it is compacted after the blank
+# check, which decides the same: the text is blank exactly when it is all whitespace.
+AttachmentData = Annotated[
+    Base64Data,
+    BeforeValidator(_compact_base64),
+    AfterValidator(_valid_base64_within_limit),
+    NativeJson(
+        native.required(
+            native.not_blank(),
+            cs.no_info_after_validator_function(
+                _compact_valid_base64, cs.str_schema(strip_whitespace=False)
+            ),
+        )
+    ),
+]
+
+
 class Attachment(IntakeModel):
-    filename: NonBlankStr
+    filename: Filename
     content_type: ContentType
     # Not in repr: a 20 MiB base64 body would swamp any traceback or debug line.
-    data: Base64Data = Field(repr=False)
+    data: AttachmentData = Field(repr=False)
     description: OptionalText = None
 
     @property
     def size(self) -> int:
         """Decoded size in bytes."""
         return decoded_size(self.data)
-
-    @field_validator("filename", mode="after")
-    @classmethod
-    def _plain_filename(cls, filename: str) -> str:
-        # The name travels to the receiver's file store; a path in it could escape a folder.
-        if _BAD_FILENAME.search(filename) or filename in {".", ".."}:
-            raise rule_error("filename_format")
-        return filename
-
-    @field_validator("data", mode="before")
-    @classmethod
-    def _strip_whitespace(cls, data: Any) -> Any:
-        return _compact_base64(data)
-
-    @field_validator("data", mode="after")
-    @classmethod
-    def _valid_base64_within_limit(cls, data: str) -> str:
-        # The size comes from the text length, so an oversized body is refused before decoding.
-        if len(data) % 4 == 0 and decoded_size(data) > MAX_ATTACHMENT_BYTES:
-            raise rule_error("attachment_too_large")
-        _decode(data)
-        return CheckedBase64(data)
 
     @model_validator(mode="after")
     def _content_is_declared_type(self) -> Attachment:

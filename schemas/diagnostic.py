@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from schemas.base import IntakeModel
 from schemas.envelope import EventBase
-from schemas.errors import rule_error
 from schemas.fields import NonBlankStr, OptionalIsoDate, OptionalLongText, OptionalText
+from schemas.native import AtLeastOne
 
 
 class Specimen(IntakeModel):
@@ -41,13 +41,6 @@ class DiagnosticRequest(EventBase):
 
     type: Literal["diagnostic_request"]
     # Not Field(min_length=1): pydantic then also reports "too short" when an item is invalid.
-    tests: tuple[LabTest, ...] = Field(json_schema_extra={"minItems": 1})
+    tests: Annotated[tuple[LabTest, ...], AtLeastOne()] = Field(json_schema_extra={"minItems": 1})
     collection: Collection | None = None
     clinical_info: OptionalLongText = None
-
-    @field_validator("tests", mode="after")
-    @classmethod
-    def _at_least_one_test(cls, tests: tuple[LabTest, ...]) -> tuple[LabTest, ...]:
-        if not tests:
-            raise rule_error("at_least_one")
-        return tests

@@ -11,16 +11,13 @@ import datetime
 import re
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import core_schema as cs
 
-from schemas import identifiers
+from schemas import identifiers, native
+from schemas.countries import ALPHA3
 from schemas.errors import rule_error
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise rule_error("blank")
-    return value
+from schemas.native import Native, NativeJson
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -58,49 +55,53 @@ can make a character up to five on the wire), far below an MLLP frame: every acc
 can be sent, whatever its number of questions, tests or options."""
 
 
-def _at_most(limit: int, rule: str) -> AfterValidator:
-    def validate(value: str) -> str:
-        if len(value) > limit:
-            raise rule_error(rule)
-        return value
-
-    return AfterValidator(validate)
-
+# The checks run in pydantic-core (``schemas.native``): stripped (the models' config), not
+# blank, at most so long, matching a pattern, each failure reported as its rule.
+_TEXT: Final = native.at_most(MAX_TEXT, "text_too_long")
+_LONG_TEXT: Final = native.at_most(MAX_LONG_TEXT, "long_text_too_long")
+_NON_BLANK_TEXT: Final = native.required(native.not_blank(), _TEXT)
+_NON_BLANK_LONG_TEXT: Final = native.required(native.not_blank(), _LONG_TEXT)
 
 NonBlankStr = Annotated[
     str,
-    AfterValidator(_not_blank),
-    _at_most(MAX_TEXT, "text_too_long"),
+    Native(_NON_BLANK_TEXT),
+    NativeJson(native.non_blank_at_most(MAX_TEXT)),
     _string_schema(max_length=MAX_TEXT),
 ]
 """A required string of at most ``MAX_TEXT`` characters: present and not only whitespace."""
 
 LongText = Annotated[
     str,
-    AfterValidator(_not_blank),
-    _at_most(MAX_LONG_TEXT, "long_text_too_long"),
+    Native(_NON_BLANK_LONG_TEXT),
+    NativeJson(native.non_blank_at_most(MAX_LONG_TEXT)),
     _string_schema(max_length=MAX_LONG_TEXT),
 ]
 """Required free text of at most ``MAX_LONG_TEXT`` characters."""
 
-Base64Data = Annotated[str, AfterValidator(_not_blank), _string_schema()]
+Base64Data = Annotated[str, Native(native.required(native.not_blank())), _string_schema()]
 """Attachment data: bounded by its decoded size (``schemas.attachments``), not by characters."""
 
 _Text = Annotated[
     str,
-    _at_most(MAX_TEXT, "text_too_long"),
+    Native(native.required(_TEXT)),
     WithJsonSchema({"type": "string", "maxLength": MAX_TEXT}),
 ]
 _LongText = Annotated[
     str,
-    _at_most(MAX_LONG_TEXT, "long_text_too_long"),
+    Native(native.required(_LONG_TEXT)),
     WithJsonSchema({"type": "string", "maxLength": MAX_LONG_TEXT}),
 ]
 
-OptionalText = Annotated[_Text | None, BeforeValidator(_blank_to_none)]
+OptionalText = Annotated[
+    _Text | None, BeforeValidator(_blank_to_none), NativeJson(native.optional(_TEXT))
+]
 """An optional string of at most ``MAX_TEXT`` characters; blank counts as absent."""
 
-OptionalLongText = Annotated[_LongText | None, BeforeValidator(_blank_to_none)]
+OptionalLongText = Annotated[
+    _LongText | None,
+    BeforeValidator(_blank_to_none),
+    NativeJson(native.optional(_LONG_TEXT)),
+]
 """Optional free text of at most ``MAX_LONG_TEXT`` characters; blank counts as absent."""
 
 
@@ -134,54 +135,56 @@ def event_text_length(data: Any) -> int:
     return 0
 
 
-def _checked(rule: str, check: Any) -> AfterValidator:
-    def validate(value: str) -> str:
-        if not check(value):
-            raise rule_error(rule)
-        return value
-
-    return AfterValidator(validate)
-
-
-def _check_bsn(value: str) -> str:
-    if not identifiers.is_bsn_format(value):
-        raise rule_error("bsn_format")
+def _eleven_test(value: str) -> str:
     if not identifiers.bsn_checksum_ok(value):
         raise rule_error("bsn_eleven_test")
     return value
 
 
-ZdNumber = Annotated[
-    str,
-    _checked("zd_number_format", identifiers.is_valid_zd_number),
-    _string_schema(r"^ZD[0-9]{9}$"),
-]
-Bsn = Annotated[str, AfterValidator(_check_bsn), _string_schema(r"^[0-9]{9}$")]
-Agb = Annotated[
-    str, _checked("agb_format", identifiers.is_valid_agb), _string_schema(r"^[0-9]{8}$")
-]
-Big = Annotated[
-    str, _checked("big_format", identifiers.is_valid_big), _string_schema(r"^[0-9]{11}$")
-]
-Uzovi = Annotated[
-    str, _checked("uzovi_format", identifiers.is_valid_uzovi), _string_schema(r"^[0-9]{4}$")
-]
-CountryCode = Annotated[
-    str, _checked("country_format", identifiers.is_valid_country), _string_schema(r"^[A-Z]{2}$")
-]
-Email = Annotated[
-    str, _checked("email_format", identifiers.is_valid_email), _string_schema(fmt="email")
-]
-IcpcCode = Annotated[
-    str,
-    _checked("icpc_format", identifiers.is_valid_icpc),
-    _string_schema(r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$"),
-]
+# The patterns of `schemas.identifiers`, anchored, in the regex syntax of pydantic-core; a test
+# checks each against its Python function. An e-mail's "whitespace" is Python's (see above).
+_ZD_NUMBER: Final = native.required(native.matching(r"^ZD[0-9]{9}$", "zd_number_format"))
+_BSN: Final = native.required(
+    native.matching(r"^[0-9]{9}$", "bsn_format"),
+    cs.no_info_after_validator_function(_eleven_test, cs.str_schema(strip_whitespace=False)),
+)
+_AGB: Final = native.required(native.matching(r"^[0-9]{8}$", "agb_format"))
+_BIG: Final = native.required(native.matching(r"^[0-9]{11}$", "big_format"))
+_UZOVI: Final = native.required(native.matching(r"^[0-9]{4}$", "uzovi_format"))
+COUNTRY: Final = native.required(
+    native.matching(f"^(?:{'|'.join(sorted(ALPHA3))})$", "country_format")
+)
+_NO_AT_OR_SPACE: Final = f"[^@{native.PY_SPACE_CLASS}]"
+_NO_AT_SPACE_OR_DOT: Final = f"[^@.{native.PY_SPACE_CLASS}]"
+_EMAIL: Final = native.required(
+    native.matching(
+        f"^{_NO_AT_OR_SPACE}+@{_NO_AT_SPACE_OR_DOT}+(?:\\.{_NO_AT_SPACE_OR_DOT}+)+$",
+        "email_format",
+    )
+)
+_ICPC: Final = native.required(native.matching(r"^[A-Z][0-9]{2}(?:\.[0-9]{1,2})?$", "icpc_format"))
 
-OptionalBsn = Annotated[Bsn | None, BeforeValidator(_blank_to_none)]
-OptionalAgb = Annotated[Agb | None, BeforeValidator(_blank_to_none)]
-OptionalBig = Annotated[Big | None, BeforeValidator(_blank_to_none)]
-OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_to_none)]
+ZdNumber = Annotated[str, Native(_ZD_NUMBER), _string_schema(r"^ZD[0-9]{9}$")]
+Bsn = Annotated[str, Native(_BSN), _string_schema(r"^[0-9]{9}$")]
+Agb = Annotated[str, Native(_AGB), _string_schema(r"^[0-9]{8}$")]
+Big = Annotated[str, Native(_BIG), _string_schema(r"^[0-9]{11}$")]
+Uzovi = Annotated[str, Native(_UZOVI), _string_schema(r"^[0-9]{4}$")]
+CountryCode = Annotated[str, Native(COUNTRY), _string_schema(r"^[A-Z]{2}$")]
+Email = Annotated[str, Native(_EMAIL), _string_schema(fmt="email")]
+IcpcCode = Annotated[str, Native(_ICPC), _string_schema(r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$")]
+
+OptionalBsn = Annotated[
+    Bsn | None, BeforeValidator(_blank_to_none), NativeJson(native.optional(_BSN))
+]
+OptionalAgb = Annotated[
+    Agb | None, BeforeValidator(_blank_to_none), NativeJson(native.optional(_AGB))
+]
+OptionalBig = Annotated[
+    Big | None, BeforeValidator(_blank_to_none), NativeJson(native.optional(_BIG))
+]
+OptionalEmail = Annotated[
+    Email | None, BeforeValidator(_blank_to_none), NativeJson(native.optional(_EMAIL))
+]
 
 
 def _house_number(value: Any) -> Any:
@@ -215,10 +218,16 @@ def _schema_version(value: Any) -> Any:
     return value
 
 
-SchemaVersion = Annotated[Literal[1], BeforeValidator(_schema_version)]
+SchemaVersion = Annotated[
+    Literal[1],
+    BeforeValidator(_schema_version),
+    # A JSON 1.0 or true is a float or a bool, which a strict int refuses.
+    NativeJson(native.rule(cs.int_schema(strict=True, ge=1, le=1), "schema_version")),
+]
 
 
 _ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATE_ANCHORED: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _RFC3339: Final = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]"  # date and separator
     r"[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"  # time with optional fraction
@@ -256,7 +265,25 @@ def _rfc3339(value: Any) -> Any:
     return parsed
 
 
-IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date)]
+# For JSON input: a plain YYYY-MM-DD is parsed in pydantic-core; anything else (surrounding
+# Python whitespace, a number, a date pydantic-core refuses) gets the Python rule, which
+# decides it exactly as before.
+_JSON_DATE: Final = native.rule(
+    cs.union_schema(
+        [
+            cs.chain_schema(
+                [
+                    cs.str_schema(strict=True, strip_whitespace=True, pattern=_ISO_DATE_ANCHORED),
+                    cs.date_schema(),
+                ]
+            ),
+            cs.no_info_plain_validator_function(_iso_date),
+        ],
+        mode="left_to_right",
+    ),
+    "date_format",
+)
+IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date), NativeJson(_JSON_DATE)]
 OptionalIsoDate = Annotated[IsoDate | None, BeforeValidator(_blank_to_none)]
 AwareDateTime = Annotated[datetime.datetime, BeforeValidator(_rfc3339)]
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import model_validator
+from pydantic import GetCoreSchemaHandler, model_validator
+from pydantic_core import CoreSchema
+from pydantic_core import core_schema as cs
 
+from schemas import native
 from schemas.base import IntakeModel
 from schemas.errors import rule_error
 from schemas.fields import (
+    COUNTRY,
+    MAX_TEXT,
     Agb,
     CountryCode,
     HouseNumber,
@@ -22,6 +27,7 @@ from schemas.fields import (
     Uzovi,
 )
 from schemas.identifiers import is_valid_postcode, normalise_postcode
+from schemas.native import PYTHON_MODE, NativeJson
 
 
 class Provider(IntakeModel):
@@ -59,15 +65,63 @@ class PersonName(IntakeModel):
         return self
 
 
+class _SentNL(str):
+    """The country "NL" exactly as a JSON body sent it (see `Address`)."""
+
+    __slots__ = ()
+
+
+_SENT_NL: Final = _SentNL("NL")
+
+# For JSON input. The country: "NL" exactly as sent becomes the marker, anything else the
+# country rule. The postcode: the text rule, except that a postcode longer than the text
+# maximum has the whole body validated again as a mapping (see `Address`).
+_JSON_COUNTRY: Final = cs.chain_schema(
+    [
+        cs.str_schema(strip_whitespace=False),
+        native.rule(
+            cs.union_schema([cs.literal_schema([_SENT_NL]), COUNTRY], mode="left_to_right"),
+            "country_format",
+        ),
+    ]
+)
+_JSON_POSTCODE: Final = native.required(
+    native.rule(cs.str_schema(strip_whitespace=False, max_length=MAX_TEXT), PYTHON_MODE),
+    native.not_blank(),
+)
+
+
+# The postcode is normalised when the country is "NL" as given, or absent. For Python input the
+# before-validator does it; it would make pydantic convert a JSON address to Python objects and
+# validate it in Python mode, so for JSON input it is left out and the after-validator
+# normalises, knowing "NL" as sent by its marker value. Field checks on the postcode as sent,
+# not normalised, decide the same, except for a postcode longer than the text maximum (padded
+# with whitespace only Python strips): `parse_event` then validates the body again as a
+# mapping, which decides as JSON bodies did before. (The docstring is the JSON Schema's text.)
 class Address(IntakeModel):
     """A postal address; Dutch postcodes are normalised to `1234 AB` so receivers can match."""
 
     street: NonBlankStr
     house_number: HouseNumber
     house_number_addition: OptionalText = None
-    postcode: NonBlankStr
+    postcode: Annotated[NonBlankStr, NativeJson(_JSON_POSTCODE)]
     city: NonBlankStr
-    country: CountryCode = "NL"
+    country: Annotated[CountryCode, NativeJson(_JSON_COUNTRY)] = "NL"
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        # The model validators wrap the model as after(model(before(fields))); the
+        # before-validator is kept for Python input only.
+        schema = handler(source)
+        model: Any = schema["schema"] if schema["type"] == "function-after" else None
+        if model is None or model["type"] != "model":
+            raise TypeError(f"unexpected core schema for Address: {schema['type']}")
+        before = model["schema"]
+        if before["type"] == "function-before":
+            model["schema"] = cs.json_or_python_schema(
+                json_schema=before["schema"], python_schema=before
+            )
+        return schema
 
     @model_validator(mode="before")
     @classmethod
@@ -77,13 +131,24 @@ class Address(IntakeModel):
         if not isinstance(data, dict):
             return data
         postcode, country = data.get("postcode"), data.get("country", "NL")
-        if country == "NL" and isinstance(postcode, str) and is_valid_postcode(postcode):
-            return {**data, "postcode": normalise_postcode(postcode)}
+        if country == "NL" and isinstance(postcode, str):
+            try:
+                return {**data, "postcode": normalise_postcode(postcode)}
+            except ValueError:
+                pass  # not a postcode: reported by the check below
         return data
 
     @model_validator(mode="after")
     def _dutch_postcode_format(self) -> Address:
-        if self.country == "NL" and not is_valid_postcode(self.postcode):
+        if type(self.country) is _SentNL or "country" not in self.model_fields_set:
+            # "NL" as sent, or no country: normalised here for JSON input. Python input was
+            # normalised before, when it could be; normalising again changes nothing.
+            self.__dict__["country"] = "NL"
+            try:
+                self.__dict__["postcode"] = normalise_postcode(self.postcode)
+            except ValueError:
+                raise rule_error("postcode_format", field="postcode") from None
+        elif self.country == "NL" and not is_valid_postcode(self.postcode):
             raise rule_error("postcode_format", field="postcode")
         return self
 

@@ -7,7 +7,7 @@ would keep a date string as `str`, and mappers need the Python type to match `an
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from schemas.base import IntakeModel
 from schemas.errors import rule_error
 from schemas.fields import NonBlankStr, OptionalText, check_long_text, parse_iso_date
+from schemas.native import Unchecked
 
 AnswerType = Literal["yes_no", "open", "multiple_choice", "date"]
 Answer = bool | str | tuple[str, ...] | datetime.date
@@ -26,7 +27,8 @@ class Question(IntakeModel):
     required: bool = Field(strict=True)
     answer_type: AnswerType
     options: tuple[NonBlankStr, ...] | None = Field(default=None, validate_default=True)
-    answer: Answer | None = Field(default=None, validate_default=True)
+    # The before-validator below returns the answer as exactly the type of its answer_type.
+    answer: Annotated[Answer | None, Unchecked()] = Field(default=None, validate_default=True)
 
     @field_validator("options", mode="after")
     @classmethod

@@ -1,7 +1,8 @@
 """Turning pydantic's errors into `FieldError`s.
 
-Only the error's location, type and our own context are read. pydantic's `msg` and `input` are
-never used: `input` is the patient's data and `msg` can quote it.
+Only the error's location, type and our own context are read. pydantic's `msg` is never used,
+nor `input` beyond telling a blank string from a long one: `input` is the patient's data and
+`msg` can quote it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from schemas.errors import FieldError
+from schemas.fields import MAX_LONG_TEXT, MAX_TEXT
+from schemas.native import NOT_BLANK
 from schemas.rules import RULE_MESSAGES, message_for
 
 _MAX_KEY_LENGTH: Final = 64
@@ -69,6 +72,31 @@ def format_path(loc: Sequence[str | int]) -> str:
     return path or "$"
 
 
+# pydantic-core's own string checks on JSON input (`schemas.native.non_blank_at_most`).
+_MAXIMUM_RULES: Final[dict[int, str]] = {
+    MAX_TEXT: "text_too_long",
+    MAX_LONG_TEXT: "long_text_too_long",
+}
+
+
+def _native_rule(error: ErrorDetails) -> str | None:
+    """The rule of a native string check, or None for any other error.
+
+    The input is looked at only to tell blank from too long (see `non_blank_at_most`); it is
+    never kept or repeated.
+    """
+    error_type = error["type"]
+    context: dict[str, Any] = dict(error.get("ctx") or {})
+    if error_type == "string_pattern_mismatch" and context.get("pattern") == NOT_BLANK:
+        return "blank"
+    if error_type == "string_too_long" and context.get("max_length") in _MAXIMUM_RULES:
+        value = error.get("input")
+        if isinstance(value, str) and not value.strip():
+            return "blank"
+        return _MAXIMUM_RULES[context["max_length"]]
+    return None
+
+
 def _rule_for(error_type: str) -> str:
     if error_type in RULE_MESSAGES:
         return error_type  # one of our own rule errors
@@ -117,8 +145,8 @@ def field_errors(exc: ValidationError, tags: Iterable[str] = ()) -> tuple[FieldE
     """
     tag_set = frozenset(tags)
     seen: dict[FieldError, None] = {}
-    for error in exc.errors(include_url=False, include_input=False):
-        rule = _rule_for(error["type"])
+    for error in exc.errors(include_url=False):
+        rule = _native_rule(error) or _rule_for(error["type"])
         path = format_path(_location(error, tag_set))
         seen.setdefault(FieldError(path, rule, _message_for(error, rule)), None)
     return tuple(seen)
