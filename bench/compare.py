@@ -53,6 +53,11 @@ _E2E = (
     Metric("cpu_us_per_event", "CPU per delivered event", False),
     Metric("ratio_to_bare_1", "delivered/s as a share of 1-connection bare MLLP", True),
 )
+_RABBITMQ = (
+    Metric("delivered_per_s", "delivered/s", True),
+    Metric("engine_cpu_us", "engine CPU per event (start-up included)", False),
+    Metric("engine_cpu_us_run", "engine CPU per event (from the first event on)", False),
+)
 SCENARIOS = [
     Scenario(
         "e2e-1",
@@ -86,10 +91,14 @@ SCENARIOS = [
         "rabbitmq-1x10",
         ["rabbitmq", "--destinations", "10", "--events", "5000"],
         ["rabbitmq", "--destinations", "10", "--events", "1500"],
-        (
-            Metric("delivered_per_s", "delivered/s", True),
-            Metric("engine_cpu_us", "engine CPU per event", False),
-        ),
+        _RABBITMQ,
+        needs_services=True,
+    ),
+    Scenario(
+        "rabbitmq-2x10",
+        ["rabbitmq", "--engines", "2", "--destinations", "10", "--events", "5000"],
+        ["rabbitmq", "--engines", "2", "--destinations", "10", "--events", "1500"],
+        _RABBITMQ,
         needs_services=True,
     ),
 ]
