@@ -4,7 +4,7 @@ The intake commits events in batches and hands the batch's messages over togethe
 ``basic_publish`` costs, per message, a coroutine (a Task when gathered), the channel lock, a
 timeout scope, an entry on the connection's write queue, a turn of the writer task and a socket
 write of its own: in the engine's profile publishing took a tenth of its CPU and the socket
-writes another tenth. ``publish_batch`` marshals the whole batch under one lock into one write.
+writes another tenth. ``publish_batch`` marshals a batch under one lock into a few writes.
 
 What stays exactly as with ``basic_publish``: every message gets its own delivery tag and its
 own confirmation future in the channel's table, so the broker's ack or nack (single or
@@ -32,6 +32,9 @@ from aiormq.abc import ChannelFrame
 from pamqp.body import ContentBody
 from pamqp.commands import Basic
 from pamqp.header import ContentHeader
+
+#: Frames are joined into writes of about this size: a few hundred small messages each.
+WRITE_BYTES = 256 * 1024
 
 _INTERNALS = ("confirmations", "delivery_tag", "write_queue", "number", "max_content_size")
 
@@ -82,31 +85,49 @@ def _frames(channel_number: int, frame_max: int, message: Outgoing) -> list[byte
 async def publish_batch(
     channel: aiormq.abc.AbstractChannel, messages: Sequence[Outgoing]
 ) -> list[asyncio.Future[Any]]:
-    """Write ``messages`` in one go; the futures resolve with each message's confirm.
+    """Write ``messages`` in as few writes as ``WRITE_BYTES`` allows; the futures resolve with
+    each message's confirm.
 
-    The frames are built before any delivery tag is taken, so a message that cannot be
-    marshalled fails the batch with nothing sent. If the write is cancelled before it was
-    queued, the tags and confirmations are taken back (as ``basic_publish`` does).
+    Frames are marshalled as they are written, never more than one write ahead, so a chunk of
+    large messages (attachments) is not copied whole first. If marshalling fails or the wait
+    for room in the write queue is cancelled, the tags and confirmations of what was not queued
+    are taken back (as ``basic_publish`` does) and the error is raised; what was queued goes
+    out and is confirmed as usual, and the caller re-publishes the chunk (same message ids).
     """
     assert can_batch(channel)
     chan: Any = channel
     number: int = chan.number
     frame_max: int = chan.max_content_size
-    payload = b"".join(part for m in messages for part in _frames(number, frame_max, m))
+    futures: list[asyncio.Future[Any]] = []
     async with chan.lock:  # also raises if the channel closed meanwhile
-        first = chan.delivery_tag + 1
-        futures: list[asyncio.Future[Any]] = []
-        for tag in range(first, first + len(messages)):
-            future = chan.create_future()
-            chan.confirmations[tag] = future
-            futures.append(future)
-        chan.delivery_tag = first + len(messages) - 1
+        queued = tag = chan.delivery_tag  # the last tag whose frames are in the write queue
+        parts: list[bytes] = []
+        size = 0
         try:
-            await chan.write_queue.put(ChannelFrame(payload=payload, should_close=False))
+            for message in messages:
+                frames = _frames(number, frame_max, message)
+                tag += 1
+                future = chan.create_future()
+                chan.confirmations[tag] = future
+                chan.delivery_tag = tag
+                futures.append(future)
+                parts += frames
+                size += sum(len(f) for f in frames)
+                if size >= WRITE_BYTES:
+                    await chan.write_queue.put(_write(parts))
+                    queued, parts, size = tag, [], 0
+            if parts:
+                await chan.write_queue.put(_write(parts))
+                queued = tag
         except BaseException:
-            chan.delivery_tag = first - 1
-            for tag, future in enumerate(futures, start=first):
-                chan.confirmations.pop(tag, None)
-                future.cancel()
+            for unsent in range(queued + 1, tag + 1):
+                future = chan.confirmations.pop(unsent, None)
+                if future is not None:
+                    future.cancel()
+            chan.delivery_tag = queued
             raise
     return futures
+
+
+def _write(parts: list[bytes]) -> ChannelFrame:
+    return ChannelFrame(payload=b"".join(parts), should_close=False)

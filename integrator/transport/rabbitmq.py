@@ -2,7 +2,7 @@
 
 Publishing: every outbound message becomes a persistent message on the delivery exchange with
 the destination id as routing key. Many publishes are in flight at once and their confirms are
-awaited together (one-at-a-time confirms ran at ~570/s); a chunk of them goes out as one write
+awaited together (one-at-a-time confirms ran at ~570/s); a chunk of them goes out in a few writes
 (``publisher.py``), each message still with its own delivery tag and confirm. A publish that is
 not confirmed raises ``TransportUnavailable``/``PublishRefused`` *and* is remembered: it is
 re-published after the next reconnect, because the store already committed it (the store is the

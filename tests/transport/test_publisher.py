@@ -16,6 +16,7 @@ import aiormq
 import pytest
 from pamqp.commands import Basic
 
+from integrator.transport import publisher
 from integrator.transport.publisher import Outgoing, can_batch, publish_batch
 from tests.services import require_rabbitmq
 
@@ -138,3 +139,46 @@ async def test_a_lost_connection_fails_every_unconfirmed_message(
         other = await cleanup.channel()
         await other.queue_delete(queue)
         await cleanup.close()
+
+
+async def test_a_batch_larger_than_one_write_arrives_whole_and_in_order(
+    connection: aiormq.abc.AbstractConnection,
+) -> None:
+    channel, queue = await _queue(connection)
+    try:
+        bodies = [b"MSH|%04d|" % n + b"x" * 4000 for n in range(300)]  # ~1.2 MB: 5 writes
+        assert sum(map(len, bodies)) > 4 * publisher.WRITE_BYTES
+        futures = await publish_batch(
+            channel, [Outgoing("", queue, _properties(n), b) for n, b in enumerate(bodies)]
+        )
+        assert all(isinstance(c, Basic.Ack) for c in await asyncio.gather(*futures))
+        assert [m.body for m in await _take(connection, queue, len(bodies))] == bodies
+    finally:
+        await channel.queue_delete(queue)
+
+
+@pytest.mark.parametrize("write_bytes", [publisher.WRITE_BYTES, 1])
+async def test_a_message_that_cannot_be_marshalled_takes_back_only_what_was_not_written(
+    connection: aiormq.abc.AbstractConnection,
+    monkeypatch: pytest.MonkeyPatch,
+    write_bytes: int,
+) -> None:
+    # write_bytes 1: every message is written before the next is marshalled, so the two good
+    # ones are out when the bad one fails; otherwise nothing of the batch was written.
+    monkeypatch.setattr(publisher, "WRITE_BYTES", write_bytes)
+    channel, queue = await _queue(connection)
+    try:
+        bad = Basic.Properties(headers={"not encodable": object()})  # type: ignore[dict-item]
+        batch = [Outgoing("", queue, _properties(n), b"MSH|%d" % n) for n in range(2)]
+        with pytest.raises(TypeError, match="Unknown type"):
+            await publish_batch(channel, [*batch, Outgoing("", queue, bad, b"MSH|bad")])
+        # The channel's tags still agree with the broker's: the next publishes are confirmed.
+        futures = await publish_batch(channel, [Outgoing("", queue, _properties(9), b"MSH|9")])
+        confirms = await asyncio.wait_for(asyncio.gather(*futures), 10)
+        assert isinstance(confirms[0], Basic.Ack)
+        assert isinstance(await channel.basic_publish(b"MSH|10", routing_key=queue), Basic.Ack)
+        written = [b"MSH|0", b"MSH|1"] if write_bytes == 1 else []
+        got = await _take(connection, queue, len(written) + 2)
+        assert [m.body for m in got] == [*written, b"MSH|9", b"MSH|10"]
+    finally:
+        await channel.queue_delete(queue)
