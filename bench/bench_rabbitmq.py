@@ -27,6 +27,7 @@ import multiprocessing
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,8 @@ import asyncpg
 import yaml
 from pamqp.commands import Basic
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 import bench_e2e  # noqa: E402
@@ -117,7 +119,21 @@ async def delete_topology(topology: Topology, destinations: list[str]) -> None:
         await connection.close()
 
 
-async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[str, Any]:
+async def scenario(
+    n_events: int,
+    n_destinations: int,
+    n_engines: int,
+    *,
+    profile: Path | None = None,
+    sample: Path | None = None,
+) -> dict[str, Any]:
+    """One burst through ``n_engines`` engine processes; ``profile``: cProfile the first one
+    (CPU time, whole life); ``sample``: py-spy's collapsed stacks of the first one while the
+    events go through (``py-spy`` must be installed; it samples, so it barely slows the engine).
+
+    ``engine_cpu_us`` counts the engines' CPU from their start; ``engine_cpu_us_run`` only
+    from the first event published on (start-up left out), which is what an event costs.
+    """
     parent, child = multiprocessing.Pipe()
     receivers = multiprocessing.Process(target=serve_receivers, args=(n_destinations, child))
     receivers.start()
@@ -130,6 +146,7 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
     topology = Topology(f"integrator.bench.{uuid.uuid4().hex[:8]}")
     destinations = [f"dest-{i}" for i in range(n_destinations)]
     processes: list[asyncio.subprocess.Process] = []
+    cpu0: list[float | None] = []
     with tempfile.TemporaryDirectory() as tmp:
         dest_dir = Path(tmp) / "destinations"
         dest_dir.mkdir()
@@ -156,10 +173,13 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
         store: Store | None = None
         try:
             for n in range(n_engines):
+                # cProfile'd: ``cpu_profile.py OUT`` runs the same command as ``-m integrator``.
+                how = (str(HERE / "cpu_profile.py"), str(profile)) if profile and not n else ()
                 processes.append(
                     await asyncio.create_subprocess_exec(
                         sys.executable,
-                        *("-m", "integrator", "run", "--no-http"),
+                        *(how or ("-m", "integrator")),
+                        *("run", "--no-http"),
                         cwd=ROOT,
                         env=env,
                         stdout=(Path(tmp) / f"engine-{n}.log").open("wb"),
@@ -173,6 +193,15 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
             store = await Store.open(url)
             events = make_events(n_events, providers)
 
+            spy = None
+            if sample is not None:
+                spy = await asyncio.create_subprocess_exec(
+                    *(_py_spy(), "record", "--nonblocking", "--format", "raw", "--rate", "250"),
+                    *("--pid", str(processes[0].pid), "-o", str(sample)),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            cpu0 = [cpu_seconds(process.pid) for process in processes]
             t0 = time.perf_counter()
             await publish(topology, events)
             published_s = time.perf_counter() - t0
@@ -190,6 +219,9 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
                     elapsed = time.perf_counter() - t0
                     break
                 await asyncio.sleep(0.02)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                await spy.wait()
             # Where the time went: the harness's publishing, the intake, the delivery's tail.
             print(
                 f"# published in {published_s:.1f}s; all taken in at {intake_s:.1f}s with "
@@ -210,10 +242,14 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
                 await store.close()
             parent.send("stop")
             receivers.join()
-            await delete_topology(topology, destinations)
+            try:  # the broker may be restarting under us (other jobs share it)
+                await delete_topology(topology, destinations)
+            except (aiormq.exceptions.AMQPError, OSError) as exc:
+                print(f"# topology {topology.prefix} not deleted: {exc!r}", file=sys.stderr)
             await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             await admin.close()
     engines = "1 engine" if n_engines == 1 else f"{n_engines} engines"
+    run_cpu = [c - c0 for c, c0 in zip(cpu, cpu0, strict=True) if c is not None and c0 is not None]
     return {
         "setup": f"RabbitMQ + PostgreSQL, {engines}",
         "engines": n_engines,
@@ -227,7 +263,64 @@ async def scenario(n_events: int, n_destinations: int, n_engines: int) -> dict[s
         "engine_cpu_us": (
             sum(c for c in cpu if c is not None) / n_events * 1e6 if None not in cpu else None
         ),
+        "engine_cpu_us_run": sum(run_cpu) / n_events * 1e6 if len(run_cpu) == n_engines else None,
+        "engine_cpu_s_each": [round(c, 2) for c in run_cpu],
     }
+
+
+def _py_spy() -> str:
+    """py-spy next to this interpreter (a virtualenv's bin), else on the path."""
+    local = Path(sys.executable).parent / "py-spy"
+    return str(local) if local.exists() else "py-spy"
+
+
+async def scaling(n_events: int, n_destinations: int, rounds: int) -> None:
+    """1 engine against 2 over the same event stream, alternated (1 2, then 2 1, ...).
+
+    Each run is a fresh database and topology; the ratio of each round is taken between its two
+    runs only, and the median and spread of the rounds are printed (2 engines / 1 engine).
+    """
+    runs: list[dict[int, dict[str, Any]]] = []
+    for n in range(rounds):
+        got: dict[int, dict[str, Any]] = {}
+        for engines in (1, 2) if n % 2 == 0 else (2, 1):
+            for attempt in range(3):  # a broker restarted by another job fails a run
+                try:
+                    got[engines] = row = await scenario(n_events, n_destinations, engines)
+                except (aiormq.exceptions.AMQPError, OSError) as exc:
+                    print(f"# run failed ({exc!r}); again", file=sys.stderr)
+                    await asyncio.sleep(5)
+                    continue
+                if row["delivered"] == n_events or attempt == 2:
+                    break
+            if engines not in got:
+                raise SystemExit(f"round {n + 1}: {engines} engine(s) failed three times")
+            print(
+                f"round {n + 1}, {engines} engine(s): {row['delivered_per_s']:,.0f} delivered/s, "
+                f"engine CPU {row['engine_cpu_us_run']:,.0f} µs/event "
+                f"(each engine, s: {row['engine_cpu_s_each']}), "
+                f"p50 {row['p50_ms']:,.0f} ms",
+                flush=True,
+            )
+        runs.append(got)
+    print(
+        f"\n{rounds} rounds, {n_events} events, {n_destinations} destinations; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print("| measure | 1 engine (median) | 2 engines (median) | 2 / 1 (median) | spread |")
+    print("|---|---:|---:|---:|---|")
+    for key, label in [
+        ("delivered_per_s", "delivered/s"),
+        ("intake_per_s", "taken in/s"),
+        ("engine_cpu_us_run", "engine CPU µs per event (all engines)"),
+    ]:
+        one = [r[1][key] for r in runs]
+        two = [r[2][key] for r in runs]
+        ratios = [b / a for a, b in zip(one, two, strict=True)]
+        print(
+            f"| {label} | {statistics.median(one):,.0f} | {statistics.median(two):,.0f} "
+            f"| {statistics.median(ratios):.2f}x | {min(ratios):.2f}-{max(ratios):.2f} |"
+        )
 
 
 async def main(
@@ -270,6 +363,17 @@ if __name__ == "__main__":
     parser.add_argument(
         "--no-embedded", action="store_true", help="skip the embedded + SQLite rows"
     )
+    parser.add_argument(
+        "--scaling",
+        type=int,
+        metavar="ROUNDS",
+        help="only 1 engine against 2, alternated, this many rounds (first --destinations)",
+    )
+    parser.add_argument("--events", type=int, help="events per run (default 20,000; 2,000 quick)")
     args = parser.parse_args()
     configure_logging(level="warning")
+    if args.scaling:
+        n = args.events or (2_000 if args.quick else 5_000)
+        eventloop.run(scaling(n, args.destinations[0], args.scaling))
+        raise SystemExit(0)
     eventloop.run(main(args.quick, args.engines, args.destinations, not args.no_embedded))

@@ -53,6 +53,11 @@ _E2E = (
     Metric("cpu_us_per_event", "CPU per delivered event", False),
     Metric("ratio_to_bare_1", "delivered/s as a share of 1-connection bare MLLP", True),
 )
+_RABBITMQ = (
+    Metric("delivered_per_s", "delivered/s", True),
+    Metric("engine_cpu_us", "engine CPU per event (start-up included)", False),
+    Metric("engine_cpu_us_run", "engine CPU per event (from the first event on)", False),
+)
 SCENARIOS = [
     Scenario(
         "e2e-1",
@@ -86,10 +91,14 @@ SCENARIOS = [
         "rabbitmq-1x10",
         ["rabbitmq", "--destinations", "10", "--events", "5000"],
         ["rabbitmq", "--destinations", "10", "--events", "1500"],
-        (
-            Metric("delivered_per_s", "delivered/s", True),
-            Metric("engine_cpu_us", "engine CPU per event", False),
-        ),
+        _RABBITMQ,
+        needs_services=True,
+    ),
+    Scenario(
+        "rabbitmq-2x10",
+        ["rabbitmq", "--engines", "2", "--destinations", "10", "--events", "5000"],
+        ["rabbitmq", "--engines", "2", "--destinations", "10", "--events", "1500"],
+        _RABBITMQ,
         needs_services=True,
     ),
 ]
@@ -98,14 +107,20 @@ SCENARIOS = [
 def run_one(source: Path, scenario: Scenario, quick: bool) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(source)}
     args = scenario.quick_args if quick else scenario.args
-    done = subprocess.run(
-        [sys.executable, str(HERE / "scenarios.py"), *args],
-        env=env,
-        cwd=source,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    # A scenario on the shared broker and database fails when another job restarts them; it
+    # is made again then (the others fail for real).
+    for _ in range(3 if scenario.needs_services else 1):
+        done = subprocess.run(
+            [sys.executable, str(HERE / "scenarios.py"), *args],
+            env=env,
+            cwd=source,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode == 0:
+            break
+        print(f"# {scenario.name} failed on {source}; again", file=sys.stderr, flush=True)
     if done.returncode != 0:
         raise SystemExit(f"{scenario.name} failed on {source}:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])

@@ -244,7 +244,12 @@ def map_pdf(seconds: float) -> dict[str, Any]:
 
 
 async def rabbitmq(
-    n_events: int, n_destinations: int, n_engines: int, rate: float | None = None
+    n_events: int,
+    n_destinations: int,
+    n_engines: int,
+    rate: float | None = None,
+    profile: Path | None = None,
+    sample: Path | None = None,
 ) -> dict[str, Any]:
     """RabbitMQ + PostgreSQL: engines are ``integrator run`` processes of the revision.
 
@@ -296,7 +301,9 @@ async def rabbitmq(
             return await sampled(store, delivered, samples=5000)
 
         bench_rabbitmq.sampled_latencies = more_samples  # type: ignore[assignment]
-    row = await bench_rabbitmq.scenario(n_events, n_destinations, n_engines)
+    row = await bench_rabbitmq.scenario(
+        n_events, n_destinations, n_engines, profile=profile, sample=sample
+    )
     if rate is not None:
         row["rate"] = rate
     return {k: v for k, v in row.items() if k != "setup"}
@@ -384,6 +391,12 @@ def main() -> None:
         default="info",
         help="the engine's log level; info (a line per accepted event) as `integrator run` logs",
     )
+    parser.add_argument(
+        "--profile", type=Path, help="rabbitmq: cProfile (CPU time) the first engine into this file"
+    )
+    parser.add_argument(
+        "--py-spy", type=Path, help="rabbitmq: py-spy's collapsed stacks of the first engine"
+    )
     args = parser.parse_args()
     configure_logging(level=args.log_level)
     result: dict[str, Any]
@@ -400,7 +413,9 @@ def main() -> None:
         result["burst_delivered_per_s"] = burst
     elif args.scenario == "rabbitmq":
         events = int(args.rate * args.seconds) if args.rate else args.events
-        result = eventloop.run(rabbitmq(events, args.destinations, args.engines, args.rate))
+        result = eventloop.run(
+            rabbitmq(events, args.destinations, args.engines, args.rate, args.profile, args.py_spy)
+        )
     else:
         result = eventloop.run(backlog(args.events, args.attachment_kib))
     result["source"] = str(SOURCE)
