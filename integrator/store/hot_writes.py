@@ -52,10 +52,18 @@ class SqliteHotWrites:
 
         ``message_rows``: (event id, message row), in the order the messages are numbered.
         """
-        events = [(row["id"], self._args("event", row)) for row in event_rows]
-        messages = [(event_id, self._args("messages", row)) for event_id, row in message_rows]
-        event_sql = self._sql("event", event_rows)
-        message_sql = self._sql("messages", [row for _, row in message_rows])
+        if not event_rows:
+            return set()
+        insert_event = self._statement("event", event_rows[0])
+        events = [(row["id"], insert_event.args(row)) for row in event_rows]
+        messages: list[tuple[str, tuple[Any, ...]]] = []
+        message_sql = ""
+        if message_rows:
+            insert_messages = self._statement("messages", message_rows[0][1])
+            message_sql = insert_messages.sql
+            args = insert_messages.args
+            messages = [(event_id, args(row)) for event_id, row in message_rows]
+        event_sql = insert_event.sql
 
         def work(conn: sqlite3.Connection) -> set[str]:
             cursor = conn.cursor()
@@ -74,29 +82,28 @@ class SqliteHotWrites:
 
     async def record(self, updates: Sequence[Row], attempt_rows: Sequence[Row]) -> None:
         """Update the messages in order, then insert the attempts (a foreign key each)."""
-        update_args = [self._args("update", row) for row in updates]
-        attempt_args = [self._args("attempt", row) for row in attempt_rows]
-        update_sql = self._sql("update", updates)
-        attempt_sql = self._sql("attempt", attempt_rows)
+        if not updates:
+            return
+        update = self._statement("update", updates[0])
+        insert_attempt = self._statement("attempt", attempt_rows[0])
+        update_args = update.all_args(updates)
+        attempt_args = insert_attempt.all_args(attempt_rows)
 
         def work(conn: sqlite3.Connection) -> None:
             cursor = conn.cursor()
-            cursor.executemany(update_sql, update_args)
-            cursor.executemany(attempt_sql, attempt_args)
+            cursor.executemany(update.sql, update_args)
+            cursor.executemany(insert_attempt.sql, attempt_args)
 
         await self._writer.transaction(work)
 
     async def close(self) -> None:
         await self._writer.close()
 
-    def _args(self, name: str, row: Row) -> tuple[Any, ...]:
-        return self._statement(name, row).args(row)
-
-    def _sql(self, name: str, rows: Sequence[Row]) -> str:
-        return self._statement(name, rows[0]).sql if rows else ""
-
     def _statement(self, name: str, row: Row) -> Prepared:
-        # Keyed by the row's keys too: an INSERT's column list is the keys its rows carry.
+        """The statement for rows shaped like ``row`` (a batch's rows come from one builder).
+
+        Keyed by the row's keys too: an INSERT's column list is the keys its rows carry.
+        """
         keys = tuple(row)
         prepared = self._prepared.get((name, keys))
         if prepared is None:

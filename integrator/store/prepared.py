@@ -44,6 +44,11 @@ class Prepared:
             values.insert(position, constant)
         return tuple(values)
 
+    def all_args(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        """``args`` of every row, for executemany."""
+        args = self.args
+        return [args(row) for row in rows]
+
 
 def prepare(statement: ClauseElement, dialect: Dialect, keys: Sequence[str] = ()) -> Prepared:
     """Compile ``statement`` for ``dialect``; ``keys``: the columns an INSERT's rows carry.

@@ -37,7 +37,7 @@ async def two_sites(backend: str, tmp_path: Path) -> AsyncIterator[tuple[Site, S
 
 def general_path(store: Store) -> Store:
     """The store with its hot paths switched off: everything through SQLAlchemy, as before."""
-    store._hot = None  # noqa: SLF001 - the point of the comparison
+    store._hot = None
     return store
 
 
@@ -68,16 +68,17 @@ def workload() -> tuple[list[Any], list[Any], list[list[AttemptUpdate]]]:
         )
 
     retry_at = T0 + timedelta(minutes=2)
+    retry = attempt(target, 1, "retry", ack_code="AE", ack_bytes=nack, error="AE: busy")
+    delivered = attempt(other, 1, "delivered", ack_code="AA", ack_bytes=b"MSH|ack")
+    again = attempt(target, 2, "delivered", ack_code="AA", ack_bytes=b"MSH|ack2")
+    failed = attempt(resend.id, 1, "failed", error="refused")
     attempts: list[list[AttemptUpdate]] = [
         [
-            (attempt(target, 1, "retry", ack_code="AE", ack_bytes=nack, error="AE: busy"),
-             "retrying", retry_at, "AE: busy"),
-            (attempt(other, 1, "delivered", ack_code="AA", ack_bytes=b"MSH|ack"),
-             "delivered", None, None),
-            (attempt(target, 2, "delivered", ack_code="AA", ack_bytes=b"MSH|ack2"),
-             "delivered", None, None),
-        ],  # fmt: skip
-        [(attempt(resend.id, 1, "failed", error="refused"), "retrying", retry_at, "refused")],
+            (retry, "retrying", retry_at, "AE: busy"),
+            (delivered, "delivered", None, None),
+            (again, "delivered", None, None),
+        ],
+        [(failed, "retrying", retry_at, "refused")],
     ]
     return batch_one, batch_two, attempts
 
