@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -48,6 +48,7 @@ from integrator.store.hot_writes import SqliteHotWrites
 from integrator.store.jobs import JobsMixin
 from integrator.store.migrate import upgrade_to_head
 from integrator.store.people import PeopleMixin
+from integrator.store.pg_hot_writes import PostgresHotWrites
 from integrator.store.records import (
     PENDING_STATUSES,
     ROUTE_ACTION,
@@ -148,8 +149,9 @@ class Store(
             if target.backend == "postgresql"
             else insert(messages).values(seq=_NEXT_SEQ)
         )
-        # SQLite: the hot write paths run whole on a writer thread, one hand-over each.
-        self._hot: SqliteHotWrites | None = (
+        # The hot write paths: on SQLite run whole on a writer thread, one hand-over each; on
+        # PostgreSQL one statement each, one round trip. ``None``: through SQLAlchemy.
+        self._hot: SqliteHotWrites | PostgresHotWrites | None = (
             SqliteHotWrites(
                 engine,
                 insert_event=self._insert_new_event,
@@ -158,7 +160,7 @@ class Store(
                 insert_attempt=_INSERT_ATTEMPT,
             )
             if target.backend == "sqlite"
-            else None
+            else PostgresHotWrites(engine)
         )
 
     @classmethod
@@ -259,8 +261,7 @@ class Store(
                 if first_index[event.id] == index
                 for message in new_messages
             ]
-            assert self._write_turn is not None
-            async with self._write_turn:
+            async with self._write_turn or nullcontext():
                 inserted = await self._hot.accept(rows, candidates)
         else:
             async with self._transaction() as conn:
@@ -898,8 +899,7 @@ class Store(
         attempt_rows = [attempt_row(item[0], self._sealer) for item in batch]
         # The foreign key refuses an attempt for an unknown message: all is rolled back.
         if self._hot is not None:
-            assert self._write_turn is not None
-            async with self._write_turn:
+            async with self._write_turn or nullcontext():
                 await self._hot.record(updates, attempt_rows)
             return
         async with self._transaction() as conn:

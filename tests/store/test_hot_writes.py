@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from integrator.store import AttemptRecord, Store, UnknownMessage
+from integrator.store import AttemptRecord, MessageStatus, Store, StoreError, UnknownMessage
 from integrator.store.sealing import MAGIC, TEXT_MAGIC, DataKey, Sealer
 from integrator.store.store import AttemptUpdate
 from tests.store.conftest import Site, postgres_site
@@ -21,6 +21,7 @@ from tests.store.factories import T0, StepClock, make_event, make_message, new_i
 from tests.store.helpers import raw_connection
 
 KEY = DataKey("hot", bytes(range(32)))
+ZERO = {status.value: 0 for status in MessageStatus}
 
 
 @asynccontextmanager
@@ -222,3 +223,24 @@ async def test_a_cancelled_hot_write_keeps_the_write_turn_until_it_is_done(
     finally:
         other.close()
         await store.close()
+
+
+@pytest.mark.postgres
+async def test_a_value_too_long_for_its_column_is_refused_not_cut() -> None:
+    """PostgreSQL refuses a value longer than its VARCHAR column; the hot paths must not cast
+    it to the column's length first (an explicit cast would cut it silently)."""
+    async with postgres_site() as site:
+        store = await site.open(StepClock())
+        try:
+            too_long = make_message(destination_id="d" * 65)
+            with pytest.raises(StoreError):
+                await store.accept_events([(make_event(), [too_long])])
+            message = make_message()
+            await store.accept_event(make_event(), [message])
+            long_code = AttemptRecord(message.id, 1, T0, 1.0, "delivered", ack_code="A" * 9)
+            with pytest.raises(StoreError):
+                await store.record_attempts([(long_code, "delivered", None, None)])
+            assert await store.list_attempts(message.id) == []
+            assert await store.count_by_status() == {**ZERO, "queued": 1}
+        finally:
+            await store.close()
