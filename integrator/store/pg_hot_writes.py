@@ -21,8 +21,9 @@ the same SQLSTATE and constraint as before.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -42,12 +43,29 @@ _LENGTH = re.compile(r"\(\d+\)")
 UPDATE_COLUMNS = ("id", "status", "attempt_count", "updated_at", "next_attempt_at", "last_error")
 
 
+class _Held:
+    """A pooled connection kept checked out by one hot path, and the turn to use it."""
+
+    def __init__(self) -> None:
+        self.turn = asyncio.Lock()
+        self.conn: AsyncConnection | None = None
+        self.raw: Any = None  # its asyncpg connection
+
+
 class PostgresHotWrites:
+    """Each hot path keeps one pooled connection checked out: taking one from SQLAlchemy's pool
+    and giving it back cost more of this process's CPU than the statement itself (measured:
+    ~450 µs of ~1 ms per ``record_attempts``). A call that finds it in use (two accepts at
+    once) takes one from the pool as before; a connection found broken is dropped, and the
+    next call takes a fresh one."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._dialect = engine.dialect
         self._sql: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
         self._processors: dict[tuple[str, str], Processor] = {}
+        self._accepting = _Held()
+        self._recording = _Held()
 
     async def accept(
         self, event_rows: Sequence[Row], message_rows: Sequence[tuple[str, Row]]
@@ -61,7 +79,7 @@ class PostgresHotWrites:
         args = self._columns(events, event_keys, event_rows)
         if message_keys:
             args += self._columns(messages, message_keys, [row for _, row in message_rows])
-        returned = await self._run(lambda conn: conn.fetch(sql, *args))
+        returned = await self._run(self._accepting, lambda conn: conn.fetch(sql, *args))
         return {record[0] for record in returned}
 
     async def record(self, updates: Sequence[Row], attempt_rows: Sequence[Row]) -> None:
@@ -73,29 +91,31 @@ class PostgresHotWrites:
         update_values = self._columns(messages, UPDATE_COLUMNS, updates, prefix="b_")
         attempt_values = self._columns(attempts, attempt_keys, attempt_rows)
         args = list(zip(*update_values, *attempt_values, strict=True))
-        await self._run(lambda conn: conn.executemany(sql, args))
+        await self._run(self._recording, lambda conn: conn.executemany(sql, args))
 
     async def close(self) -> None:
-        """Nothing of its own: the connections are the engine's pool's."""
+        """Give the kept connections back to the pool."""
+        for held in (self._accepting, self._recording):
+            async with held.turn:
+                conn, held.conn, held.raw = held.conn, None, None
+                if conn is not None:
+                    await conn.close()
 
-    async def _run(self, call: Callable[[asyncpg.Connection], Any]) -> Any:
-        async with self._engine.connect() as conn:
-            raw = (await conn.get_raw_connection()).driver_connection
-            assert raw is not None
+    async def _run(self, held: _Held, call: Callable[[Any], Awaitable[Any]]) -> Any:
+        if held.turn.locked():
+            async with self._engine.connect() as conn:
+                return await _call(conn, await _driver(conn), call)
+        async with held.turn:
+            if held.conn is None:
+                conn = await self._engine.connect()
+                held.conn, held.raw = conn, await _driver(conn)
             try:
-                return await call(raw)
-            except asyncpg.PostgresError as error:
-                failure: sa_exc.DBAPIError = _wrapped(error)
-            except asyncpg.InterfaceError as error:  # e.g. the connection is gone
-                await _drop_if_closed(conn, raw)
-                failure = sa_exc.InterfaceError(None, None, error, hide_parameters=True)
+                return await _call(held.conn, held.raw, call)
             except BaseException:
-                # Cancelled or failed mid-call: the connection's state is unknown; the pool
-                # must not hand it out again.
-                await conn.invalidate()
+                if held.conn.invalidated or held.raw.is_closed():
+                    conn, held.conn, held.raw = held.conn, None, None
+                    await conn.close()
                 raise
-            await _drop_if_closed(conn, raw)
-            raise failure
 
     def _columns(
         self, table: Table, keys: Sequence[str], rows: Sequence[Row], prefix: str = ""
@@ -182,12 +202,32 @@ def _cast(table: Table, key: str, dialect: Dialect) -> str:
     return _LENGTH.sub("", table.c[key].type.compile(dialect))
 
 
+async def _driver(conn: AsyncConnection) -> Any:
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert raw is not None
+    return raw
+
+
+async def _call(conn: AsyncConnection, raw: Any, call: Callable[[Any], Awaitable[Any]]) -> Any:
+    """``call`` on the asyncpg connection, its errors as SQLAlchemy would raise them."""
+    failure: sa_exc.DBAPIError
+    try:
+        return await call(raw)
+    except asyncpg.PostgresError as error:
+        failure = _wrapped(error)
+    except asyncpg.InterfaceError as error:  # e.g. the connection is gone
+        failure = sa_exc.InterfaceError(None, None, error, hide_parameters=True)
+    except BaseException:
+        # Cancelled or failed mid-call: the connection's state is unknown; the pool must not
+        # hand it out again.
+        await conn.invalidate()
+        raise
+    if raw.is_closed():
+        await conn.invalidate()
+    raise failure
+
+
 def _wrapped(error: asyncpg.PostgresError) -> sa_exc.DBAPIError:
     if isinstance(error, asyncpg.IntegrityConstraintViolationError):
         return sa_exc.IntegrityError(None, None, error, hide_parameters=True)
     return sa_exc.DBAPIError(None, None, error, hide_parameters=True)
-
-
-async def _drop_if_closed(conn: AsyncConnection, raw: asyncpg.Connection) -> None:
-    if raw.is_closed():
-        await conn.invalidate()
