@@ -150,7 +150,8 @@ class Store(
             else insert(messages).values(seq=_NEXT_SEQ)
         )
         # The hot write paths: on SQLite run whole on a writer thread, one hand-over each; on
-        # PostgreSQL one statement each, one round trip. ``None``: through SQLAlchemy.
+        # PostgreSQL one round trip each. ``None``: through SQLAlchemy as elsewhere, kept as the
+        # reference they are tested against (tests/store/test_hot_writes.py).
         self._hot: SqliteHotWrites | PostgresHotWrites | None = (
             SqliteHotWrites(
                 engine,
