@@ -45,24 +45,26 @@ class SqliteWriter:
         self._setup = setup
         self._jobs: SimpleQueue[_Job] = SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._closed = False
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` between BEGIN IMMEDIATE and COMMIT; roll back if it raises."""
         return await self._submit(_in_transaction(work))  # type: ignore[no-any-return]
 
     async def close(self) -> None:
-        """Finish the queued work, close the connection and end the thread."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._thread is not None:
-            await self._submit(None)
-            self._thread = None
+        """Finish the queued work, close the connection and end the thread.
 
-    async def _submit(self, work: Work | None) -> Any:
-        if self._closed and work is not None:
-            raise sa_exc.InterfaceError(None, None, sqlite3.InterfaceError("the store is closed"))
+        Like disposing of SQLAlchemy's pool: a later transaction opens a new connection.
+        """
+        if self._thread is None:
+            return
+        # Detached first: work submitted meanwhile goes to a new thread, not after the stop.
+        jobs, self._jobs, self._thread = self._jobs, SimpleQueue(), None
+        loop = asyncio.get_running_loop()
+        stopped: asyncio.Future[Any] = loop.create_future()
+        jobs.put((loop, stopped, None))
+        await asyncio.shield(stopped)
+
+    async def _submit(self, work: Work) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         if self._thread is None:

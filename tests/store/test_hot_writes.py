@@ -244,3 +244,25 @@ async def test_a_value_too_long_for_its_column_is_refused_not_cut() -> None:
             assert await store.count_by_status() == {**ZERO, "queued": 1}
         finally:
             await store.close()
+
+
+async def test_closing_finishes_the_queued_write_and_a_later_write_reopens(tmp_path: Path) -> None:
+    """As with SQLAlchemy's disposed pool: close() loses nothing handed in, and the store can
+    still write afterwards (on a new connection)."""
+    site = Site("sqlite", f"sqlite:///{tmp_path / 'closing.db'}")
+    store = await site.open(StepClock())
+    first, second = make_event(), make_event()
+    accepting = asyncio.create_task(store.accept_event(first, [make_message()]))
+    await asyncio.sleep(0)  # the write is handed to the writer thread
+    await store.close()
+    assert accepting.done() and accepting.result() is True
+    try:
+        assert await store.accept_event(second, [make_message()]) is True
+    finally:
+        await store.close()
+    reopened = await site.open(StepClock())
+    try:
+        for event in (first, second):
+            assert await reopened.get_event(event.id) is not None
+    finally:
+        await reopened.close()
