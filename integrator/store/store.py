@@ -44,7 +44,6 @@ from integrator.store.engine import create_engine
 from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
 from integrator.store.failures import guarded
 from integrator.store.gauges import GaugesMixin
-from integrator.store.hot_writes import SqliteHotWrites
 from integrator.store.jobs import JobsMixin
 from integrator.store.migrate import upgrade_to_head
 from integrator.store.people import PeopleMixin
@@ -75,6 +74,7 @@ from integrator.store.retention import RetentionMixin
 from integrator.store.rotation import SealingMixin
 from integrator.store.saved_searches import SavedSearchesMixin
 from integrator.store.sealing import Sealer, aad
+from integrator.store.sqlite_hot_writes import SqliteHotWrites
 from integrator.store.tables import (
     attempts,
     audit_log,
