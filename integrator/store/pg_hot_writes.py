@@ -108,7 +108,12 @@ class PostgresHotWrites:
         async with held.turn:
             if held.conn is None:
                 conn = await self._engine.connect()
-                held.conn, held.raw = conn, await _driver(conn)
+                try:
+                    held.raw = await _driver(conn)
+                except BaseException:
+                    await conn.close()
+                    raise
+                held.conn = conn
             try:
                 return await _call(held.conn, held.raw, call)
             except BaseException:
@@ -215,15 +220,18 @@ async def _call(conn: AsyncConnection, raw: Any, call: Callable[[Any], Awaitable
         return await call(raw)
     except asyncpg.PostgresError as error:
         failure = _wrapped(error)
-    except asyncpg.InterfaceError as error:  # e.g. the connection is gone
+        if raw.is_closed():  # e.g. the server ended the session
+            await conn.invalidate()
+    except (asyncpg.InterfaceError, asyncpg.InternalClientError) as error:
+        # The connection is gone, or out of step with the server (seen after the server ended
+        # it while idle): unavailable, and not to be used again.
         failure = sa_exc.InterfaceError(None, None, error, hide_parameters=True)
+        await conn.invalidate()
     except BaseException:
         # Cancelled or failed mid-call: the connection's state is unknown; the pool must not
         # hand it out again.
         await conn.invalidate()
         raise
-    if raw.is_closed():
-        await conn.invalidate()
     raise failure
 
 

@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from integrator.store import AttemptRecord, MessageStatus, Store, StoreError, UnknownMessage
+from integrator.store import (
+    AttemptRecord,
+    MessageStatus,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    UnknownMessage,
+)
 from integrator.store.sealing import MAGIC, TEXT_MAGIC, DataKey, Sealer
 from integrator.store.store import AttemptUpdate
 from tests.store.conftest import Site, postgres_site
@@ -266,3 +273,24 @@ async def test_closing_finishes_the_queued_write_and_a_later_write_reopens(tmp_p
             assert await reopened.get_event(event.id) is not None
     finally:
         await reopened.close()
+
+
+@pytest.mark.postgres
+async def test_a_kept_postgres_connection_found_broken_is_replaced() -> None:
+    """The hot paths keep a pooled connection; when the server drops it, one call fails as
+    unavailable (nothing written) and the next one works on a fresh connection."""
+    async with postgres_site() as site:
+        store = await site.open(StepClock())
+        try:
+            assert await store.accept_event(make_event(), [make_message()]) is True
+            kept = store._hot._accepting.raw  # type: ignore[union-attr]
+            async with raw_connection(site) as conn:
+                await conn.exec_driver_sql(f"SELECT pg_terminate_backend({kept.get_server_pid()})")
+            event = make_event()
+            with pytest.raises(StoreUnavailable):
+                await store.accept_event(event, [make_message()])
+            assert await store.get_event(event.id) is None
+            assert await store.accept_event(event, [make_message()]) is True
+            assert store._hot._accepting.raw is not kept  # type: ignore[union-attr]
+        finally:
+            await store.close()
