@@ -52,6 +52,11 @@ def create_engine(target: Target) -> AsyncEngine:
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    set_sqlite_pragmas(dbapi_connection)
+
+
+def set_sqlite_pragmas(dbapi_connection: Any) -> None:
+    """The settings every SQLite connection of the store gets, the pool's and the writer's."""
     cursor = dbapi_connection.cursor()
     try:
         for pragma in SQLITE_PRAGMAS:

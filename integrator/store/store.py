@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -47,6 +47,7 @@ from integrator.store.gauges import GaugesMixin
 from integrator.store.jobs import JobsMixin
 from integrator.store.migrate import upgrade_to_head
 from integrator.store.people import PeopleMixin
+from integrator.store.pg_hot_writes import PostgresHotWrites
 from integrator.store.records import (
     PENDING_STATUSES,
     ROUTE_ACTION,
@@ -73,6 +74,7 @@ from integrator.store.retention import RetentionMixin
 from integrator.store.rotation import SealingMixin
 from integrator.store.saved_searches import SavedSearchesMixin
 from integrator.store.sealing import Sealer, aad
+from integrator.store.sqlite_hot_writes import SqliteHotWrites
 from integrator.store.tables import (
     attempts,
     audit_log,
@@ -147,6 +149,20 @@ class Store(
             if target.backend == "postgresql"
             else insert(messages).values(seq=_NEXT_SEQ)
         )
+        # The hot write paths: on SQLite run whole on a writer thread, one hand-over each; on
+        # PostgreSQL one round trip each. ``None``: through SQLAlchemy as elsewhere, kept as the
+        # reference they are tested against (tests/store/test_hot_writes.py).
+        self._hot: SqliteHotWrites | PostgresHotWrites | None = (
+            SqliteHotWrites(
+                engine,
+                insert_event=self._insert_new_event,
+                insert_messages=self._insert_messages,
+                update_after_attempt=_UPDATE_AFTER_ATTEMPT,
+                insert_attempt=_INSERT_ATTEMPT,
+            )
+            if target.backend == "sqlite"
+            else PostgresHotWrites(engine)
+        )
 
     @classmethod
     async def open(
@@ -176,6 +192,8 @@ class Store(
         return store
 
     async def close(self) -> None:
+        if self._hot is not None:
+            await self._hot.close()
         await self._engine.dispose()
 
     async def __aenter__(self) -> Store:
@@ -236,16 +254,27 @@ class Store(
         rows = sorted(
             (event_row(batch[i][0], self._sealer) for i in first_index.values()), key=_row_id
         )
-        async with self._transaction() as conn:
-            inserted = await self._insert_events(conn, rows)
-            message_rows = [
-                _message_row(event.id, message, now, self._sealer)
+        if self._hot is not None:
+            # Built (and sealed) before the write turn; only the new events' are inserted.
+            candidates = [
+                (event.id, _message_row(event.id, message, now, self._sealer))
                 for index, (event, new_messages) in enumerate(batch)
-                if event.id in inserted and first_index[event.id] == index
+                if first_index[event.id] == index
                 for message in new_messages
             ]
-            if message_rows:
-                await conn.execute(self._insert_messages, message_rows)
+            async with self._write_turn or nullcontext():
+                inserted = await self._hot.accept(rows, candidates)
+        else:
+            async with self._transaction() as conn:
+                inserted = await self._insert_events(conn, rows)
+                message_rows = [
+                    _message_row(event.id, message, now, self._sealer)
+                    for index, (event, new_messages) in enumerate(batch)
+                    if event.id in inserted and first_index[event.id] == index
+                    for message in new_messages
+                ]
+                if message_rows:
+                    await conn.execute(self._insert_messages, message_rows)
         return [
             event.id in inserted and first_index[event.id] == index
             for index, (event, _) in enumerate(batch)
@@ -868,12 +897,15 @@ class Store(
         if not batch:
             return
         updates = [self._attempt_update(*item) for item in batch]
+        attempt_rows = [attempt_row(item[0], self._sealer) for item in batch]
+        # The foreign key refuses an attempt for an unknown message: all is rolled back.
+        if self._hot is not None:
+            async with self._write_turn or nullcontext():
+                await self._hot.record(updates, attempt_rows)
+            return
         async with self._transaction() as conn:
             await conn.execute(_UPDATE_AFTER_ATTEMPT, updates)
-            # The foreign key refuses an attempt for an unknown message: all is rolled back.
-            await conn.execute(
-                _INSERT_ATTEMPT, [attempt_row(item[0], self._sealer) for item in batch]
-            )
+            await conn.execute(_INSERT_ATTEMPT, attempt_rows)
 
     @guarded("list attempts")
     async def list_attempts(self, message_id: str) -> list[AttemptRecord]:
@@ -1136,7 +1168,8 @@ def _message_row(
         "updated_at": now,
         "next_attempt_at": None,
         "last_error": None,
-        "warnings": dump_json(list(message.warnings)),
+        # Most messages have none: "[]" is what dump_json gives, without the encoder's set-up.
+        "warnings": dump_json(list(message.warnings)) if message.warnings else "[]",
         "is_test": message.is_test,
         "resend_of": message.resend_of,
     }

@@ -1,0 +1,112 @@
+"""The two hot write transactions on SQLite: accepting events with their messages, recording
+delivery attempts with their messages' new status.
+
+Each is the same statements the store ran through SQLAlchemy (compiled once, see ``prepared``),
+run as one transaction in one hand-over to the writer thread (see ``sqlite_writer``). The rows
+are built and sealed by the store before; here they only become driver arguments.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import ClauseElement
+
+from integrator.store.engine import set_sqlite_pragmas
+from integrator.store.prepared import Prepared, prepare
+from integrator.store.sqlite_writer import SqliteWriter
+
+Row = Mapping[str, Any]
+
+
+class SqliteHotWrites:
+    """Callers hold the store's write turn around each call, as for any other write."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        insert_event: ClauseElement,
+        insert_messages: ClauseElement,
+        update_after_attempt: ClauseElement,
+        insert_attempt: ClauseElement,
+    ) -> None:
+        self._dialect = engine.dialect
+        args, kwargs = engine.dialect.create_connect_args(engine.url)
+        self._writer = SqliteWriter(args, kwargs, set_sqlite_pragmas)
+        self._statements = {
+            "event": insert_event,
+            "messages": insert_messages,
+            "update": update_after_attempt,
+            "attempt": insert_attempt,
+        }
+        self._prepared: dict[tuple[str, tuple[str, ...]], Prepared] = {}
+
+    async def accept(
+        self, event_rows: Sequence[Row], message_rows: Sequence[tuple[str, Row]]
+    ) -> set[str]:
+        """Insert the events that are new and the messages of those; return the new ids.
+
+        ``message_rows``: (event id, message row), in the order the messages are numbered.
+        """
+        if not event_rows:
+            return set()
+        insert_event = self._statement("event", event_rows[0])
+        events = [(row["id"], insert_event.args(row)) for row in event_rows]
+        messages: list[tuple[str, tuple[Any, ...]]] = []
+        message_sql = ""
+        if message_rows:
+            insert_messages = self._statement("messages", message_rows[0][1])
+            message_sql = insert_messages.sql
+            args = insert_messages.args
+            messages = [(event_id, args(row)) for event_id, row in message_rows]
+        event_sql = insert_event.sql
+
+        def work(conn: sqlite3.Connection) -> set[str]:
+            cursor = conn.cursor()
+            inserted = set()
+            for event_id, args in events:
+                # ON CONFLICT DO NOTHING: a row count of 0 is an event id stored before.
+                cursor.execute(event_sql, args)
+                if cursor.rowcount == 1:
+                    inserted.add(event_id)
+            new = [args for event_id, args in messages if event_id in inserted]
+            if new:
+                cursor.executemany(message_sql, new)
+            return inserted
+
+        return await self._writer.transaction(work)
+
+    async def record(self, updates: Sequence[Row], attempt_rows: Sequence[Row]) -> None:
+        """Update the messages in order, then insert the attempts (a foreign key each)."""
+        if not updates:
+            return
+        update = self._statement("update", updates[0])
+        insert_attempt = self._statement("attempt", attempt_rows[0])
+        update_args = update.all_args(updates)
+        attempt_args = insert_attempt.all_args(attempt_rows)
+
+        def work(conn: sqlite3.Connection) -> None:
+            cursor = conn.cursor()
+            cursor.executemany(update.sql, update_args)
+            cursor.executemany(insert_attempt.sql, attempt_args)
+
+        await self._writer.transaction(work)
+
+    async def close(self) -> None:
+        await self._writer.close()
+
+    def _statement(self, name: str, row: Row) -> Prepared:
+        """The statement for rows shaped like ``row`` (a batch's rows come from one builder).
+
+        Keyed by the row's keys too: an INSERT's column list is the keys its rows carry.
+        """
+        keys = tuple(row)
+        prepared = self._prepared.get((name, keys))
+        if prepared is None:
+            prepared = prepare(self._statements[name], self._dialect, keys)
+            self._prepared[(name, keys)] = prepared
+        return prepared
