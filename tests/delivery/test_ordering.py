@@ -10,9 +10,11 @@ import pytest
 
 from destinations.config import DestinationFileError
 from destinations.receiver import MllpReceiver
+from integrator.errors import InvalidEvent
 from tests.delivery.misbehaving import MisbehavingReceiver
 from tests.delivery.support import (
     assert_acks_matched,
+    events,
     fast_destination,
     messages,
     start_engine,
@@ -59,7 +61,12 @@ async def test_rotate_keeps_retrying_until_dead(
         retry = {"initial": "20ms", "max_delay": "20ms", "max_attempts": 3, "max_age": "1h"}
         engine = await start_engine(tmp_path, receiver.port, ordering="rotate", retry=retry)
         try:
-            first, second = await submit(engine, referral_data, 2)
+            # Both queued at once: submitted one by one, a slow machine could retry the first
+            # (20 ms) before the second was queued, and the script's answers would shift.
+            results = await engine.intake.submit_many(events(referral_data, 2), source="cli")
+            accepted = [r for r in results if not isinstance(r, InvalidEvent)]
+            assert len(accepted) == 2
+            first, second = [m.message_id for r in accepted for m in r.messages]
             assert await engine.wait_settled(timeout=10)
             m1, m2 = await messages(engine, [first, second])
             assert (m1.status, m1.attempt_count) == ("dead", 3)
