@@ -1,0 +1,156 @@
+"""The ``integrator`` command's start-up: a revision against the working tree, as ratios.
+
+Every CLI call, and every test that runs ``integrator`` as a process, pays for the imports of
+the whole command tree before the command does anything. Each case below runs as a fresh
+process for REV (A) and for the working tree (B) in turn (A B, then B A, ...); a round's ratio
+is A's time over B's (above 1: the working tree starts faster), and the median of the rounds is
+reported with their spread. Wall time and the child's CPU time (user + system) are both given;
+CPU time is the steadier of the two on a shared machine.
+
+    .venv/bin/python bench/cli_startup.py 5e3dbd5 --rounds 9
+
+The commands read a store made for the run (SQLite, empty, one destination from the examples).
+REV is checked out into a temporary git worktree and run with its source first on
+``PYTHONPATH`` in this virtualenv, as ``bench/compare.py`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+CASES: dict[str, list[str]] = {
+    "python -c pass (the floor)": ["-c", "pass"],
+    "import integrator.cli": ["-c", "import integrator.cli"],
+    "integrator --help": ["-m", "integrator", "--help"],
+    "integrator destinations --help": ["-m", "integrator", "destinations", "--help"],
+    "integrator destinations list --json": ["-m", "integrator", "destinations", "list", "--json"],
+    "integrator messages list": ["-m", "integrator", "messages", "list"],
+    "integrator versions --json": ["-m", "integrator", "versions", "--json"],
+}
+
+_MAKE_STORE = """
+import asyncio
+from integrator.settings import Settings
+from integrator.store import Store
+
+async def main() -> None:
+    settings = Settings()
+    store = await Store.open(settings.database_url, sealer=settings.sealer())
+    await store.close()
+
+asyncio.run(main())
+"""
+
+
+def timed(source: Path, args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and the child's CPU seconds of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, *args],
+        env={**env, "PYTHONPATH": str(source)},
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("rev", help="the revision to compare with (A); the working tree is B")
+    parser.add_argument("--rounds", type=int, default=7)
+    options = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="cli-startup-") as tmp:
+        work = Path(tmp)
+        old = work / "rev"
+        add = ["worktree", "add", "--detach", "-q", str(old), options.rev]
+        subprocess.run(["git", "-C", str(ROOT), *add], check=True)
+        try:
+            (work / "destinations").mkdir()
+            example = ROOT / "integrator" / "examples" / "destinations"
+            first = sorted(example.glob("*.yaml"))[0]
+            shutil.copy(first, work / "destinations" / first.name)
+            env = {
+                **os.environ,
+                "INTEGRATOR_DATABASE_URL": f"sqlite:///{work}/store.db",
+                "INTEGRATOR_DESTINATIONS_DIR": str(work / "destinations"),
+                "COLUMNS": "120",
+            }
+            run_dir = work / "cwd"  # no source tree here: PYTHONPATH alone decides
+            run_dir.mkdir()
+            subprocess.run(
+                [sys.executable, "-c", _MAKE_STORE],
+                env={**env, "PYTHONPATH": str(ROOT)},
+                cwd=run_dir,
+                check=True,
+            )
+            results = _rounds(options.rounds, old, env, run_dir)
+        finally:
+            remove = ["worktree", "remove", "--force", str(old)]
+            subprocess.run(["git", "-C", str(ROOT), *remove], check=False)
+
+    print(f"\nA = {options.rev}, B = working tree; {options.rounds} rounds, interleaved; "
+          f"load average {os.getloadavg()[0]:.1f}\n")  # fmt: skip
+    print(
+        "| case | wall A ms | wall B ms | A/B wall | spread "
+        "| CPU A ms | CPU B ms | A/B CPU | spread |"
+    )
+    print("|---|---:|---:|---:|---|---:|---:|---:|---|")
+    for name, pairs in results.items():
+        cells = []
+        for index in (0, 1):  # wall, CPU
+            a = [p[0][index] for p in pairs]
+            b = [p[1][index] for p in pairs]
+            ratios = [x / y for x, y in zip(a, b, strict=True)]
+            cells += [
+                f"{statistics.median(a) * 1000:,.0f}",
+                f"{statistics.median(b) * 1000:,.0f}",
+                f"{statistics.median(ratios):.2f}x",
+                f"{min(ratios):.2f}-{max(ratios):.2f}",
+            ]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    return 0
+
+
+def _rounds(
+    rounds: int, old: Path, env: dict[str, str], cwd: Path
+) -> dict[str, list[tuple[tuple[float, float], tuple[float, float]]]]:
+    results: dict[str, list[tuple[tuple[float, float], tuple[float, float]]]] = {}
+    for n in range(rounds):
+        for name, args in CASES.items():
+            order = [("A", old), ("B", ROOT)]
+            if n % 2:
+                order.reverse()  # A B, then B A: drift hits both sides alike
+            got = {side: timed(source, args, env, cwd) for side, source in order}
+            results.setdefault(name, []).append((got["A"], got["B"]))
+            print(
+                f"round {n + 1} {name}: wall {got['A'][0] * 1000:.0f} -> "
+                f"{got['B'][0] * 1000:.0f} ms, CPU {got['A'][1] * 1000:.0f} -> "
+                f"{got['B'][1] * 1000:.0f} ms",
+                flush=True,
+            )
+    return results
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
