@@ -194,9 +194,8 @@ async def resolve_message_ids(store: Store, ids: Sequence[str]) -> list[str]:
     For every command that takes message ids, inside its store action (one line:
     ``ids = await resolve_message_ids(store, ids)``). An unknown id, a prefix shorter than
     four characters or one that several ids start with (they are listed) is a ``BadId``
-    (``integrator.cli.badid``),
-    which the commands' error mapping turns into exit 2; raised, not exited here, so that a
-    command's own handling (a batch's, say) stays in charge.
+    (``integrator.cli.badid``), which the commands' error mapping turns into exit 2; raised,
+    not exited here, so that a command's own handling (a batch's, say) stays in charge.
     """
     return [await _resolved(store.resolve_message_id, given) for given in ids]
 
