@@ -10,13 +10,18 @@ CPU time is the steadier of the two on a shared machine.
     .venv/bin/python bench/cli_startup.py 5e3dbd5 --rounds 9
 
 The commands read a store made for the run (SQLite, empty, one destination from the examples).
-REV is checked out into a temporary git worktree and run with its source first on
-``PYTHONPATH`` in this virtualenv, as ``bench/compare.py`` does.
+REV is checked out into a temporary git worktree and the working tree's packages are copied
+beside it (without ``__pycache__``); each runs with its source first on ``PYTHONPATH`` in this
+virtualenv, as ``bench/compare.py`` does. Bytecode is the same for both: by default neither has
+any and none is written (``PYTHONDONTWRITEBYTECODE=1``: every start compiles the project's
+modules, as in an environment that sets it, like this one's test runs); with ``--compiled``
+both are compiled first (an installed package, an image).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import resource
 import shutil
@@ -78,20 +83,37 @@ def main() -> int:
     )
     parser.add_argument("rev", help="the revision to compare with (A); the working tree is B")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--compiled", action="store_true", help="compile both sides' modules first")
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="cli-startup-") as tmp:
         work = Path(tmp)
         old = work / "rev"
+        new = work / "tree"
         add = ["worktree", "add", "--detach", "-q", str(old), options.rev]
         subprocess.run(["git", "-C", str(ROOT), *add], check=True)
         try:
+            for package in sorted(ROOT.glob("*/__init__.py")):
+                if package.parent.name not in ("tests", "bench"):
+                    shutil.copytree(
+                        package.parent,
+                        new / package.parent.name,
+                        ignore=shutil.ignore_patterns("__pycache__"),
+                    )
+            bytecode: dict[str, str] = {}
+            if options.compiled:
+                for source in (old, new):
+                    for package in sorted(source.glob("*/__init__.py")):
+                        compileall.compile_dir(package.parent, quiet=1)
+            else:
+                bytecode = {"PYTHONDONTWRITEBYTECODE": "1"}
             (work / "destinations").mkdir()
             example = ROOT / "integrator" / "examples" / "destinations"
             first = sorted(example.glob("*.yaml"))[0]
             shutil.copy(first, work / "destinations" / first.name)
             env = {
                 **os.environ,
+                **bytecode,
                 "INTEGRATOR_DATABASE_URL": f"sqlite:///{work}/store.db",
                 "INTEGRATOR_DESTINATIONS_DIR": str(work / "destinations"),
                 "COLUMNS": "120",
@@ -100,16 +122,17 @@ def main() -> int:
             run_dir.mkdir()
             subprocess.run(
                 [sys.executable, "-c", _MAKE_STORE],
-                env={**env, "PYTHONPATH": str(ROOT)},
+                env={**env, "PYTHONPATH": str(new)},
                 cwd=run_dir,
                 check=True,
             )
-            results = _rounds(options.rounds, old, env, run_dir)
+            results = _rounds(options.rounds, old, new, env, run_dir)
         finally:
             remove = ["worktree", "remove", "--force", str(old)]
             subprocess.run(["git", "-C", str(ROOT), *remove], check=False)
 
-    print(f"\nA = {options.rev}, B = working tree; {options.rounds} rounds, interleaved; "
+    mode = "compiled first" if options.compiled else "no bytecode"
+    print(f"\nA = {options.rev}, B = working tree; {options.rounds} rounds, interleaved, {mode}; "
           f"load average {os.getloadavg()[0]:.1f}\n")  # fmt: skip
     print(
         "| case | wall A ms | wall B ms | A/B wall | spread "
@@ -133,12 +156,12 @@ def main() -> int:
 
 
 def _rounds(
-    rounds: int, old: Path, env: dict[str, str], cwd: Path
+    rounds: int, old: Path, new: Path, env: dict[str, str], cwd: Path
 ) -> dict[str, list[tuple[tuple[float, float], tuple[float, float]]]]:
     results: dict[str, list[tuple[tuple[float, float], tuple[float, float]]]] = {}
     for n in range(rounds):
         for name, args in CASES.items():
-            order = [("A", old), ("B", ROOT)]
+            order = [("A", old), ("B", new)]
             if n % 2:
                 order.reverse()  # A B, then B A: drift hits both sides alike
             got = {side: timed(source, args, env, cwd) for side, source in order}

@@ -11,6 +11,7 @@ change what they see.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -70,7 +71,7 @@ def imported_by(args: list[str] | None) -> set[str]:
         text=True,
         timeout=120,
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         check=True,
     )
     return set(json.loads(result.stderr.strip().splitlines()[-1]))
