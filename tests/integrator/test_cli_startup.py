@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import integrator
+from tests.services import free_port
 
 ROOT = Path(integrator.__file__).resolve().parent.parent
 
@@ -53,25 +54,28 @@ HEAVY = (
 _PROBE = """
 import json, sys
 from integrator.cli import app
-args = json.loads(sys.argv[1])
+args, code = json.loads(sys.argv[1]), int(sys.argv[2])
 if args is not None:
     try:
         app(args)
     except SystemExit as exc:
-        assert exc.code in (0, None), exc.code
+        assert (exc.code or 0) == code, exc.code
 print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 
 
-def imported_by(args: list[str] | None) -> set[str]:
-    """Modules a fresh interpreter holds after ``import integrator.cli`` (and ``app(args)``)."""
+def imported_by(
+    args: list[str] | None, *, code: int = 0, env: dict[str, str] | None = None
+) -> set[str]:
+    """Modules a fresh interpreter holds after ``import integrator.cli`` (and ``app(args)``,
+    which must exit with ``code``)."""
     result = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(args)],
+        [sys.executable, "-c", _PROBE, json.dumps(args), str(code)],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)},
         check=True,
     )
     return set(json.loads(result.stderr.strip().splitlines()[-1]))
@@ -94,3 +98,15 @@ def test_importing_the_cli_imports_nothing_heavy() -> None:
 )
 def test_help_imports_nothing_heavy(args: list[str]) -> None:
     assert heavy(imported_by(args)) == []
+
+
+def test_health_loads_neither_the_store_nor_the_access_rules() -> None:
+    """The container's HEALTHCHECK runs ``integrator health`` every few seconds: it needs the
+    settings and an HTTP client, nothing of the store (here nobody answers: exit 1)."""
+    modules = imported_by(
+        ["health", "--timeout", "0.5"], code=1, env={"INTEGRATOR_HTTP_PORT": str(free_port())}
+    )
+    assert "httpx" in modules  # it did ask
+    loaded = [m for m in modules if m.startswith(("sqlalchemy", "alembic", "integrator.store"))]
+    assert loaded == []
+    assert not any(m.startswith("integrator.access") for m in modules)
