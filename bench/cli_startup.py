@@ -25,6 +25,7 @@ import compileall
 import os
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -43,7 +44,9 @@ CASES: dict[str, list[str]] = {
     "integrator destinations list --json": ["-m", "integrator", "destinations", "list", "--json"],
     "integrator messages list": ["-m", "integrator", "messages", "list"],
     "integrator versions --json": ["-m", "integrator", "versions", "--json"],
+    "integrator health (nobody answers: exit 1)": ["-m", "integrator", "health", "--timeout", "1"],
 }
+EXIT_CODES = {"integrator health (nobody answers: exit 1)": 1}
 
 _MAKE_STORE = """
 import asyncio
@@ -59,18 +62,22 @@ asyncio.run(main())
 """
 
 
-def timed(source: Path, args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and the child's CPU seconds of one run."""
+def timed(
+    source: Path, args: list[str], env: dict[str, str], cwd: Path, code: int = 0
+) -> tuple[float, float]:
+    """Wall seconds and the child's CPU seconds of one run, which must exit with ``code``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, *args],
         env={**env, "PYTHONPATH": str(source)},
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        check=True,
+        check=False,
     )
+    if done.returncode != code:
+        raise SystemExit(f"{args} on {source}: exit {done.returncode}, not {code}")
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -117,6 +124,7 @@ def main() -> int:
                 "INTEGRATOR_DATABASE_URL": f"sqlite:///{work}/store.db",
                 "INTEGRATOR_DESTINATIONS_DIR": str(work / "destinations"),
                 "COLUMNS": "120",
+                "INTEGRATOR_HTTP_PORT": str(_free_port()),
             }
             run_dir = work / "cwd"  # no source tree here: PYTHONPATH alone decides
             run_dir.mkdir()
@@ -155,6 +163,13 @@ def main() -> int:
     return 0
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
 def _rounds(
     rounds: int, old: Path, new: Path, env: dict[str, str], cwd: Path
 ) -> dict[str, list[tuple[tuple[float, float], tuple[float, float]]]]:
@@ -164,7 +179,8 @@ def _rounds(
             order = [("A", old), ("B", new)]
             if n % 2:
                 order.reverse()  # A B, then B A: drift hits both sides alike
-            got = {side: timed(source, args, env, cwd) for side, source in order}
+            code = EXIT_CODES.get(name, 0)
+            got = {side: timed(source, args, env, cwd, code) for side, source in order}
             results.setdefault(name, []).append((got["A"], got["B"]))
             print(
                 f"round {n + 1} {name}: wall {got['A'][0] * 1000:.0f} -> "
