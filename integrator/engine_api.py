@@ -17,13 +17,17 @@ import asyncio
 import os
 import ssl
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
-from integrator.access.permissions import Role
 from integrator.errors import IntegratorError
 from integrator.settings import Settings
+
+if TYPE_CHECKING:
+    # Only named: importing the access package loads the store, which `integrator health`
+    # (the container's HEALTHCHECK, run every few seconds) has no use for.
+    from integrator.access.permissions import Role
 
 TOKEN_VARIABLE: Final = "INTEGRATOR_TOKEN"  # noqa: S105 (the variable's name, not a token)
 

@@ -21,19 +21,22 @@ import base64
 import json
 import re
 from datetime import date, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deadletter import DeadLetter
-from integrator.catalog import Catalog
 from integrator.hl7view import decode_message
-from integrator.store import (
-    AttemptRecord,
-    AuditRecord,
-    EventRecord,
-    MessageRecord,
-    ResendRecord,
-)
-from mappings.registry import REGISTRY
+
+if TYPE_CHECKING:
+    # Types only: every ``integrator`` call imports this module (for ``shown_time``), and the
+    # store and the registry take longer to import than most commands take to run.
+    from deadletter import DeadLetter
+    from integrator.catalog import Catalog
+    from integrator.store import (
+        AttemptRecord,
+        AuditRecord,
+        EventRecord,
+        MessageRecord,
+        ResendRecord,
+    )
 
 RECEIVER_TEXT_WITHHELD = "receiver's text withheld"
 _ACK_REASON = re.compile(r"ACK (?P<code>[A-Z]{2})(?P<text>: .*)?", re.DOTALL)
@@ -206,6 +209,8 @@ def _text(data: bytes | None) -> str | None:
 
 
 def versions_table(today: date, catalog: Catalog | None) -> list[dict[str, Any]]:
+    from mappings.registry import REGISTRY
+
     rows = []
     for version in REGISTRY.values():
         users = sorted(
@@ -237,6 +242,8 @@ def _iso(day: date | None) -> str | None:
 
 def deprecation_report(today: date, catalog: Catalog) -> list[dict[str, Any]]:
     """Destinations on deprecated or retired versions: sunset, days left, successor."""
+    from mappings.registry import REGISTRY
+
     rows = []
     for destination in catalog.destinations.values():
         for event_type, name in destination.messages.items():

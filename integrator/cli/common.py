@@ -3,6 +3,12 @@
 Exit codes: 0 ok, 2 bad input, 1 any other failure. Output for people goes to stdout; logs
 and warnings go to stderr. Commands that only read open the store with ``read_only=True``: they
 never create one, and say on stderr which one they read.
+
+Every ``integrator`` call imports this module and every command module (typer builds the whole
+command tree, ``--help`` included), so at module level they import only typer, rich and the
+standard library. The settings, the store, the event loop and the engine's packages are
+imported inside the functions that use them: each call pays for what its command needs, and
+``integrator --help`` for none of it (``tests/integrator/test_cli_startup.py`` keeps it so).
 """
 
 from __future__ import annotations
@@ -16,19 +22,15 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar, cast
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from integrator import eventloop
-from integrator.clock import SystemClock
-from integrator.errors import IntegratorError, PermanentError
-from integrator.logging import configure_logging
-from integrator.settings import Settings
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from integrator.eventloop import LoopKind
     from integrator.operators import DestinationAdmin
+    from integrator.settings import Settings
     from integrator.store import Store
 
 T = TypeVar("T")
@@ -65,6 +67,12 @@ def load_settings(*, service: bool = False) -> Settings:
     Commands people type show their result on stdout; routine info lines on stderr would only
     get in the way, so they log warnings and errors unless INTEGRATOR_LOG_LEVEL says otherwise.
     """
+    from pydantic import ValidationError
+
+    from integrator.logging import configure_logging
+    from integrator.searchkey import SearchKeyError, resolve_search_key
+    from integrator.settings import Settings
+
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -76,8 +84,6 @@ def load_settings(*, service: bool = False) -> Settings:
             for e in exc.errors()
         )
         fail(f"bad settings: {problems}", 2)
-    from integrator.searchkey import SearchKeyError, resolve_search_key
-
     try:
         # Read here, created by whatever writes first (the engine, ``submit``).
         settings = resolve_search_key(settings, create=False)
@@ -91,15 +97,17 @@ def load_settings(*, service: bool = False) -> Settings:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
+    from integrator import eventloop
+
     return eventloop.run(coro, _event_loop())
 
 
-def _event_loop() -> eventloop.LoopKind:
+def _event_loop() -> LoopKind:
     """``INTEGRATOR_EVENT_LOOP``: ``uvloop`` (the default) or ``asyncio``."""
     kind = os.environ.get("INTEGRATOR_EVENT_LOOP", "uvloop")
     if kind not in ("uvloop", "asyncio"):
         fail(f"bad settings: INTEGRATOR_EVENT_LOOP: 'uvloop' or 'asyncio', not {kind!r}", 2)
-    return cast(eventloop.LoopKind, kind)
+    return cast("LoopKind", kind)
 
 
 def print_json(data: Any) -> None:
@@ -132,6 +140,7 @@ def with_store(
     from the wrong store is told from an empty answer from the right one. ``--json`` output on
     stdout stays pure JSON.
     """
+    from integrator.errors import IntegratorError
     from integrator.store import Store
     from integrator.store.url import NoStore
 
@@ -163,6 +172,7 @@ def with_admin(
     read_only: bool = False,
 ) -> T:
     """Like ``with_store``, with the operators' destination service on that store."""
+    from integrator.clock import SystemClock
     from integrator.operators import DestinationAdmin
 
     settings = settings or load_settings()
@@ -178,20 +188,14 @@ def with_admin(
     return with_store(action_on_store, settings, read_only=read_only)
 
 
-class BadId(PermanentError):
-    """An id as given matches nothing, or several things: bad input (exit 2)."""
-
-    exit_code = 2
-
-
 async def resolve_message_ids(store: Store, ids: Sequence[str]) -> list[str]:
     """The full ids of message ids as people give them: whole, or a prefix only one id has.
 
     For every command that takes message ids, inside its store action (one line:
     ``ids = await resolve_message_ids(store, ids)``). An unknown id, a prefix shorter than
-    four characters or one that several ids start with (they are listed) is a ``BadId``,
-    which the commands' error mapping turns into exit 2; raised, not exited here, so that a
-    command's own handling (a batch's, say) stays in charge.
+    four characters or one that several ids start with (they are listed) is a ``BadId``
+    (``integrator.cli.badid``), which the commands' error mapping turns into exit 2; raised,
+    not exited here, so that a command's own handling (a batch's, say) stays in charge.
     """
     return [await _resolved(store.resolve_message_id, given) for given in ids]
 
@@ -202,6 +206,7 @@ async def resolve_event_ids(store: Store, ids: Sequence[str]) -> list[str]:
 
 
 async def _resolved(resolve: Callable[[str], Awaitable[str]], given: str) -> str:
+    from integrator.cli.badid import BadId
     from integrator.store import NotFound
     from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix
 
@@ -215,8 +220,16 @@ class progress_bar:
     """A rich progress bar on stderr for batches; ``advance(done, total)`` moves it."""
 
     def __init__(self, total: int, *, quiet: bool, label: str = "working") -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self._total = total
-        self._progress = (
+        self._progress: Progress | None = (
             None
             if quiet
             else Progress(

@@ -13,12 +13,11 @@ or nothing matched (see ``integrator.cli.resend``).
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from deadletter import DeadLetter
 from integrator.cli.common import (
     JsonOption,
     console,
@@ -31,7 +30,10 @@ from integrator.cli.common import (
 )
 from integrator.cli.views import attempts_table, short_ids
 from integrator.presenters import dead_letter_summary
-from integrator.store import Store
+
+if TYPE_CHECKING:
+    from deadletter import DeadLetter
+    from integrator.store import Store
 
 deadletter_app = typer.Typer(
     help="Dead letters: messages the engine gave up on.", no_args_is_help=True

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from destinations.config import definition_of, dump_destination
 from integrator.cli.common import (
     JsonOption,
     console,
@@ -28,15 +27,10 @@ from integrator.cli.common import (
     print_json,
     with_admin,
 )
-from integrator.errors import ConfigurationError
-from integrator.operators import (
-    Change,
-    DestinationAdmin,
-    DestinationBusy,
-    DestinationView,
-    problem_view,
-)
 from integrator.presenters import shown_time
+
+if TYPE_CHECKING:
+    from integrator.operators import Change, DestinationAdmin, DestinationView
 
 destinations_app = typer.Typer(
     help="Per-provider destinations: list, add, change, pause, test, history.",
@@ -138,6 +132,8 @@ _STATE_STYLE = {"active": "active", "paused": "[yellow]paused[/]", "broken": "[r
 @destinations_app.command("show")
 def show(destination_id: str, as_json: JsonOption = False) -> None:
     """One destination's definition in service; for a broken one, why and its last good one."""
+    from destinations.config import definition_of, dump_destination
+    from integrator.operators import problem_view
 
     view: DestinationView = with_admin(lambda admin: admin.view(destination_id), read_only=True)
     problems = view.broken.problems if view.broken else ()
@@ -241,6 +237,8 @@ def remove(
     as_json: JsonOption = False,
 ) -> None:
     """Remove a destination; refused while messages wait, unless --force."""
+    from integrator.errors import ConfigurationError
+    from integrator.operators import DestinationBusy
 
     async def go(admin: DestinationAdmin) -> Change:
         try:

@@ -29,7 +29,6 @@ from integrator.cli.common import (
     run,
     with_store,
 )
-from integrator.errors import IntegratorError
 from integrator.presenters import shown_time
 
 T = TypeVar("T")
@@ -280,6 +279,7 @@ def _print_report(report: dict[str, Any], *, as_json: bool, provider: str | None
 
 def _guarded(go: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run the command's work; refusals exit 2 naming the option, other failures exit 1."""
+    from integrator.errors import IntegratorError
     from integrator.events_routing import EventsRefused
 
     try:

@@ -8,16 +8,14 @@ It needs no token and no search key, so it works before anything else is configu
 
 from __future__ import annotations
 
-import ssl
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
-from pydantic import ValidationError
 
 from integrator.cli.common import fail, run
-from integrator.engine_api import engine_tls, engine_url
-from integrator.settings import Settings
+
+if TYPE_CHECKING:
+    from integrator.settings import Settings
 
 
 def health(
@@ -27,6 +25,11 @@ def health(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 5.0,
 ) -> None:
     """Exit 0 when the engine on INTEGRATOR_HTTP_HOST:PORT answers healthy, else 1."""
+    from pydantic import ValidationError
+
+    from integrator.engine_api import engine_url
+    from integrator.settings import Settings
+
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -40,6 +43,12 @@ def health(
 
 async def _ask(settings: Settings, path: str, timeout: float) -> int:
     """The HTTP status of ``path``, or 0 when nothing answered."""
+    import ssl
+
+    import httpx
+
+    from integrator.engine_api import engine_tls, engine_url
+
     try:
         async with httpx.AsyncClient(timeout=timeout, verify=engine_tls(settings)) as client:
             response = await client.get(f"{engine_url(settings)}{path}")

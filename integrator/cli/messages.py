@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from datetime import tzinfo
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -27,7 +27,9 @@ from integrator.cli.common import (
 )
 from integrator.cli.views import attempts_table, messages_table, short_ids
 from integrator.presenters import shown_time
-from integrator.store import MessageRecord, Store
+
+if TYPE_CHECKING:
+    from integrator.store import MessageRecord, Store
 
 messages_app = typer.Typer(help="Browse messages, their attempts and ACKs.", no_args_is_help=True)
 

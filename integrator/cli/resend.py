@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from deadletter import ResendRequest, Selection
 from integrator.cli.common import (
     JsonOption,
     console,
@@ -32,10 +31,10 @@ from integrator.cli.common import (
     resolve_message_ids,
     run,
 )
-from integrator.errors import IntegratorError
-from integrator.settings import Settings
 
 if TYPE_CHECKING:
+    from deadletter import ResendRequest, Selection
+    from integrator.settings import Settings
     from integrator.store import Store
 
 ModeOption = Annotated[
@@ -59,7 +58,7 @@ DryRunOption = Annotated[
     ),
 ]
 
-Selector = Callable[["Store"], Awaitable[Selection]]
+Selector = Callable[["Store"], Awaitable["Selection"]]
 
 
 def resend_command(
@@ -134,6 +133,8 @@ def run_resend(
     the real run applies the same rules to the same selection (the named ids go along to the
     engine), so both report the same per message unless the store changed in between.
     """
+    from deadletter import ResendRequest
+    from integrator.errors import IntegratorError
     from integrator.resending import resend_in_store, resend_via_http
     from integrator.store import Store
     from integrator.submit import engine_running

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from integrator.cli.common import console, fail, load_settings, run
-from integrator.errors import IntegratorError
-from integrator.logging import configure_logging
 
 
 def run_command(
@@ -18,6 +15,7 @@ def run_command(
 ) -> None:
     """Run the engine: intake, delivery and the HTTP API, until SIGTERM or Ctrl-C."""
     from integrator.engine import Engine
+    from integrator.errors import IntegratorError
     from integrator.runner import HttpPortUnavailable, HttpTlsUnavailable, run_engine
     from integrator.store.errors import DataKeyError
 
@@ -37,6 +35,7 @@ def run_command(
 def demo() -> None:
     """Start the engine with local receivers, submit the sample events, show what arrived."""
     from integrator.demo import run_demo
+    from integrator.logging import configure_logging
 
     configure_logging(level="warning")
     raise typer.Exit(run(run_demo(console)))
@@ -64,6 +63,8 @@ def receiver(
         console.rule()
         for line in lines:
             console.print(line)
+
+    import asyncio
 
     async def serve() -> None:
         server = MllpReceiver(host, port, ack_code=ack_code, save_dir=save, on_message=show)

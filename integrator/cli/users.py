@@ -9,15 +9,11 @@ the option and the rule), 1 anything else.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.table import Table
 
-from integrator.access import AccessService, Grant, parse_grant
-from integrator.access.permissions import Identity, local_identity
-from integrator.access.service import InvitationLink, PersonView
-from integrator.access.setup import access_service
 from integrator.cli.common import (
     JsonOption,
     console,
@@ -27,8 +23,12 @@ from integrator.cli.common import (
     print_json,
     with_store,
 )
-from integrator.clock import SystemClock
-from integrator.store import Store
+
+if TYPE_CHECKING:
+    from integrator.access import AccessService, Grant
+    from integrator.access.permissions import Identity
+    from integrator.access.service import InvitationLink, PersonView
+    from integrator.store import Store
 
 T = TypeVar("T")
 
@@ -67,6 +67,10 @@ def with_access(
     action: Callable[[AccessService, Identity], Awaitable[T]], *, base_url: str | None = None
 ) -> T:
     """Run ``action`` with the access service on the configured store, as ``local:<user>``."""
+    from integrator.access.permissions import local_identity
+    from integrator.access.setup import access_service
+    from integrator.clock import SystemClock
+
     settings = load_settings()
     me = local_identity(local_actor())
 
@@ -78,6 +82,8 @@ def with_access(
 
 def grants_from(roles: Sequence[str] | None, clusters: Sequence[str] | None) -> list[Grant]:
     """Every role in every cluster named (all clusters when none is); exit 2 on a bad value."""
+    from integrator.access import parse_grant
+
     found: list[Grant] = []
     for role in roles or []:
         scopes: list[str | None] = list(clusters) if clusters else [None]

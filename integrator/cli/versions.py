@@ -5,13 +5,12 @@ It only reads: it never creates a store (``with_admin(read_only=True)``).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from integrator.catalog import Catalog
 from integrator.cli.common import (
     JsonOption,
     console,
@@ -20,7 +19,9 @@ from integrator.cli.common import (
     print_json,
     with_admin,
 )
-from integrator.clock import SystemClock
+
+if TYPE_CHECKING:
+    from integrator.catalog import Catalog
 
 
 def versions(
@@ -30,6 +31,7 @@ def versions(
     as_json: JsonOption = False,
 ) -> None:
     """The message-version registry: status today, sunset, successor, destinations using it."""
+    from integrator.clock import SystemClock
     from integrator.presenters import deprecation_report, versions_table
 
     settings = load_settings()

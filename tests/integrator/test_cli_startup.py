@@ -1,0 +1,112 @@
+"""Every ``integrator`` call imports the whole command tree; it must stay light.
+
+Typer builds every command to answer any one, so whatever a command module imports at module
+level, every call pays for: the store (SQLAlchemy, alembic), the settings, the schemas and
+mappings took over a second on each start, and the tests that run ``integrator`` as a process
+paid it dozens of times. Each command imports what it needs inside its function. These tests
+look at what a fresh interpreter has imported, not at a clock: the machine's speed does not
+change what they see.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import integrator
+from tests.services import free_port
+
+ROOT = Path(integrator.__file__).resolve().parent.parent
+
+# Imported by none of the paths below. (pydantic is not listed: typer itself imports it to
+# convert the options it parses.)
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "aiosqlite",
+    "asyncpg",
+    "aio_pika",
+    "aiormq",
+    "structlog",
+    "httpx",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "uvloop",
+    "pydantic_settings",
+    "integrator.store",
+    "integrator.settings",
+    "integrator.errors",
+    "integrator.operators",
+    "integrator.engine",
+    "deadletter",
+    "destinations",
+    "mappings",
+    "schemas",
+)
+
+_PROBE = """
+import json, sys
+from integrator.cli import app
+args, code = json.loads(sys.argv[1]), int(sys.argv[2])
+if args is not None:
+    try:
+        app(args)
+    except SystemExit as exc:
+        assert (exc.code or 0) == code, exc.code
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def imported_by(
+    args: list[str] | None, *, code: int = 0, env: dict[str, str] | None = None
+) -> set[str]:
+    """Modules a fresh interpreter holds after ``import integrator.cli`` (and ``app(args)``,
+    which must exit with ``code``)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(args), str(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    return set(json.loads(result.stderr.strip().splitlines()[-1]))
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+def test_importing_the_cli_imports_nothing_heavy() -> None:
+    modules = imported_by(None)
+    assert "integrator.cli.destinations" in modules  # the probe did import the tree
+    assert heavy(modules) == []
+    assert "asyncio" not in modules  # only commands that run a loop
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["destinations", "--help"], ["messages", "list", "--help"], ["audit", "--help"]],
+)
+def test_help_imports_nothing_heavy(args: list[str]) -> None:
+    assert heavy(imported_by(args)) == []
+
+
+def test_health_loads_neither_the_store_nor_the_access_rules() -> None:
+    """The container's HEALTHCHECK runs ``integrator health`` every few seconds: it needs the
+    settings and an HTTP client, nothing of the store (here nobody answers: exit 1)."""
+    modules = imported_by(
+        ["health", "--timeout", "0.5"], code=1, env={"INTEGRATOR_HTTP_PORT": str(free_port())}
+    )
+    assert "httpx" in modules  # it did ask
+    loaded = [m for m in modules if m.startswith(("sqlalchemy", "alembic", "integrator.store"))]
+    assert loaded == []
+    assert not any(m.startswith("integrator.access") for m in modules)
