@@ -24,6 +24,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.metadata import version
 from typing import Any
 
 import aiormq
@@ -37,6 +38,8 @@ from pamqp.header import ContentHeader
 WRITE_BYTES = 256 * 1024
 
 _INTERNALS = ("confirmations", "delivery_tag", "write_queue", "number", "max_content_size")
+#: The internals were read and tested on aiormq 7; another major release publishes one by one.
+_KNOWN_AIORMQ = version("aiormq").split(".")[0] == "7"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,8 @@ class Outgoing:
 def can_batch(channel: object) -> bool:
     """Whether ``channel`` is an aiormq channel with confirms whose internals we know."""
     return (
-        isinstance(channel, aiormq.Channel)
+        _KNOWN_AIORMQ
+        and isinstance(channel, aiormq.Channel)
         and bool(getattr(channel, "publisher_confirms", False))
         and all(hasattr(channel, name) for name in _INTERNALS)
     )
