@@ -15,6 +15,7 @@ lengths while joining; a builder does not cut anything itself.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Final
 
@@ -36,6 +37,13 @@ def coded(code: str | None, text: str | None, system: str, w: Writers) -> str:
     if code is None:
         return w.coded("", escape_opt(text))
     return w.coded(escape(code), escape_opt(text), system)
+
+
+@functools.lru_cache(maxsize=256)
+def constant_coded(code: str, text: str, system: str, w: Writers) -> str:
+    """`coded` of the platform's own codes (letter sections, attachments, cluster): the same
+    text in every message of a version, so joined once."""
+    return coded(code, text, system, w)
 
 
 def entity_id(identifier: str, namespace: str, w: Writers) -> str:
@@ -90,23 +98,26 @@ def family_name(name: PersonName, w: Writers) -> str:
     )
 
 
-def person_name(name: PersonName, w: Writers) -> str:
+NameParts = tuple[str, str, str]
+
+
+def name_parts(name: PersonName, w: Writers) -> NameParts:
+    """FN, given name and initials, escaped: what XPN and XCN share (the referrer has both)."""
+    return family_name(name, w), escape_opt(name.given), escape_opt(name.initials)
+
+
+def person_name(name: PersonName, w: Writers, parts: NameParts | None = None) -> str:
     """XPN `<FN>^<given>^<initials>^^^^L` (PID-5, PRD-2)."""
-    return w.XPN(
-        family_name(name, w),
-        escape_opt(name.given),
-        escape_opt(name.initials),
-        "",
-        "",
-        "",
-        NAME_TYPE_LEGAL,
-    )
+    fn, given, initials = parts or name_parts(name, w)
+    return w.XPN(fn, given, initials, "", "", "", NAME_TYPE_LEGAL)
 
 
-def practitioner(agb: str, big: str | None, name: PersonName, w: Writers) -> str:
+def practitioner(
+    agb: str, big: str | None, name: PersonName, w: Writers, parts: NameParts | None = None
+) -> str:
     """XCN repetitions: `<agb>^<FN>^<given>^<initials>^^^^^VEKTIS`, then the same with the BIG
     number and authority `BIG` when there is one."""
-    fn, given, initials = family_name(name, w), escape_opt(name.given), escape_opt(name.initials)
+    fn, given, initials = parts or name_parts(name, w)
     first = w.XCN(escape(agb), fn, given, initials, "", "", "", "", AGB_AUTHORITY)
     if big is None:
         return first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -29,10 +30,13 @@ def msh(ctx: MappingContext, wire: WireProfile, message_type: str, w: Writers) -
     enhanced = ctx.ack_mode == "enhanced"
     return w.MSH(
         ENCODING_CHARACTERS,
-        w.HD(escape(ctx.sending_application)),
-        w.HD(escape(ctx.sending_facility)),
-        w.HD(escape(ctx.receiving_application)),
-        w.HD(escape(ctx.receiving_facility)),
+        *_applications(
+            ctx.sending_application,
+            ctx.sending_facility,
+            ctx.receiving_application,
+            ctx.receiving_facility,
+            w,
+        ),
         hl7_timestamp(ctx.now),
         "",
         message_type,
@@ -48,6 +52,19 @@ def msh(ctx: MappingContext, wire: WireProfile, message_type: str, w: Writers) -
         "",
         "",
         wire.name,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _applications(
+    sending: str, sending_facility: str, receiving: str, receiving_facility: str, w: Writers
+) -> tuple[str, str, str, str]:
+    """MSH-3 to MSH-6 (HD), from a destination's settings: the same in all its messages."""
+    return (
+        w.HD(escape(sending)),
+        w.HD(escape(sending_facility)),
+        w.HD(escape(receiving)),
+        w.HD(escape(receiving_facility)),
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Final, NamedTuple
 
 from mappings.checked import Writers
-from mappings.datatypes import coded
+from mappings.datatypes import coded, constant_coded
 from mappings.datetimes import hl7_date
 from mappings.escape import escape, escape_ft
 from mappings.slots import slot
@@ -75,7 +75,7 @@ def letter(value: Letter, system: str, w: Writers) -> list[Observation]:
     for attribute, code, title in LETTER_SECTIONS:
         text: str | None = getattr(value, attribute)
         if text is not None:
-            out.append(Observation("FT", coded(code, title, system, w), escape_ft(text)))
+            out.append(Observation("FT", constant_coded(code, title, system, w), escape_ft(text)))
     return out
 
 
@@ -83,7 +83,7 @@ def text(code: str, title: str, value: str | None, system: str, w: Writers) -> l
     """A TX observation for a free-text item (clinical information, instructions)."""
     if value is None:
         return []
-    return [Observation("TX", coded(code, title, system, w), escape_ft(value))]
+    return [Observation("TX", constant_coded(code, title, system, w), escape_ft(value))]
 
 
 def questions(items: Iterable[Question], system: str, w: Writers) -> list[Observation]:
@@ -112,7 +112,7 @@ def _answer(question: Question) -> tuple[str, str]:
 
 def attachments(items: Iterable[Attachment], system: str, w: Writers) -> list[Observation]:
     """OBX ED `^<type>^<subtype>^Base64^<data>`, then an NTE `<filename>~<description>`."""
-    identifier = coded(*ATTACHMENT_CODE, system, w)
+    identifier = constant_coded(*ATTACHMENT_CODE, system, w)
     out = []
     for number, item in enumerate(items):
         kind, subtype = ED_TYPES[item.content_type]
@@ -153,11 +153,11 @@ def cluster_note(set_id: int, cluster: CodedItem, system: str, w: Writers) -> st
     """NTE `<n>|P|<cluster code>~<cluster name>|CLUSTER^Cluster^<system>`: the code and the name
     as two comment lines, so neither has to be split out of a sentence."""
     comment = escape_ft(cluster.code) + "~" + escape_ft(cluster.name)
-    return note(set_id, comment, coded("CLUSTER", "Cluster", system, w), w)
+    return note(set_id, comment, constant_coded("CLUSTER", "Cluster", system, w), w)
 
 
 def attachment_list_note(set_id: int, items: Iterable[Attachment], system: str, w: Writers) -> str:
     """NTE `<n>|P|<file name>~<file name>…|ATTACHMENTS^Bijlagen^<system>`: what the order
     carries, for receivers that file the OBX ED documents separately."""
     comment = repetitions(escape_ft(item.filename) for item in items)
-    return note(set_id, comment, coded("ATTACHMENTS", "Bijlagen", system, w), w)
+    return note(set_id, comment, constant_coded("ATTACHMENTS", "Bijlagen", system, w), w)

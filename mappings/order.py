@@ -22,6 +22,7 @@ from mappings.datatypes import (
     ADDRESS_OFFICE,
     address,
     coded,
+    constant_coded,
     entity_id,
     organisation_coded,
     organisation_name,
@@ -136,9 +137,8 @@ def _body(
             )
         )
         if specimen is not None and specimen.container is not None:
-            body.append(
-                observations.note(1, escape_ft(specimen.container), coded(*CONTAINER, system, w), w)
-            )
+            container = constant_coded(*CONTAINER, system, w)
+            body.append(observations.note(1, escape_ft(specimen.container), container, w))
         if specimen is not None and wire.lab_order:
             body.append(spm(specimen, w))
     return body

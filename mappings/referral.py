@@ -19,10 +19,12 @@ from mappings.context import MappedMessage, MappingContext
 from mappings.datatypes import (
     ADDRESS_OFFICE,
     AGB_AUTHORITY,
+    NameParts,
     address,
     coded,
     email,
     entity_id,
+    name_parts,
     organisation_location,
     person_name,
     phone,
@@ -43,6 +45,7 @@ ICPC: Final = "ICPC"
 WORKING_DIAGNOSIS: Final = "W"
 ORGANISATION_PHONE_NOTE: Final = "organisation"
 NOT_APPLICABLE: Final = "N"  # HL7 table 0004 patient class
+_ELEVEN_EMPTY: Final = ("",) * 11
 
 
 def render_referral(event: Referral, ctx: MappingContext, wire: WireProfile) -> MappedMessage:
@@ -61,7 +64,8 @@ def _body(event: Referral, ctx: MappingContext, wire: WireProfile, w: Writers) -
     hl7_24 = wire.hl7_24
     platform = ctx.platform_authority
     zd_number = entity_id(event.zd_number, platform, w)
-    referrer = practitioner(event.referrer.agb, event.referrer.big, event.referrer.name, w)
+    name = name_parts(event.referrer.name, w)
+    referrer = practitioner(event.referrer.agb, event.referrer.big, event.referrer.name, w, name)
     body = [
         w.RF1(
             REFERRAL_STATUS[event.action],
@@ -75,7 +79,7 @@ def _body(event: Referral, ctx: MappingContext, wire: WireProfile, w: Writers) -
             "",
             coded(event.care_question.code, event.care_question.text, system, w),
         ),
-        referring_provider(event.referrer, w, hl7_24),
+        referring_provider(event.referrer, w, hl7_24, name),
         w.PRD(
             "RT",
             "",
@@ -101,7 +105,7 @@ def _body(event: Referral, ctx: MappingContext, wire: WireProfile, w: Writers) -
             zd_number,
             "",
             coded(event.care_product.code, event.care_product.name, system, w),
-            *[""] * 11,
+            *_ELEVEN_EMPTY,
             referrer,
         )
     )
@@ -115,13 +119,15 @@ def _body(event: Referral, ctx: MappingContext, wire: WireProfile, w: Writers) -
             w,
         )
     )
-    body.append(w.PV1("1", NOT_APPLICABLE, *[""] * 5, referrer))
+    body.append(w.PV1("1", NOT_APPLICABLE, "", "", "", "", "", referrer))
     if event.cluster is not None:
         body.append(observations.cluster_note(1, event.cluster, system, w))
     return body
 
 
-def referring_provider(referrer: Referrer, w: Writers, hl7_24: bool = False) -> str:
+def referring_provider(
+    referrer: Referrer, w: Writers, hl7_24: bool = False, name: NameParts | None = None
+) -> str:
     """PRD RP: name, the organisation's address and location (name, AGB), then telecom:
     the referrer's own (intercollegiate) phone, e-mail, and the organisation's phone marked
     `organisation` in XTN-9; PRD-7 the AGB and BIG numbers. In 2.4 (no PL-10) the
@@ -130,7 +136,7 @@ def referring_provider(referrer: Referrer, w: Writers, hl7_24: bool = False) -> 
     organisation_agb = organisation.agb if organisation and hl7_24 else None
     return w.PRD(
         "RP",
-        person_name(referrer.name, w),
+        person_name(referrer.name, w, name),
         address(organisation.address, w, ADDRESS_OFFICE) if organisation else "",
         organisation_location(organisation.name, organisation.agb, w, hl7_24)
         if organisation
