@@ -21,7 +21,7 @@ from typing import Final
 
 from mappings.checked import Writers
 from mappings.countries import alpha3
-from mappings.escape import escape, escape_opt
+from mappings.escape import escape, escape_all, escape_opt
 from mappings.writer import repetitions
 from schemas import Address, Organisation, PersonName
 
@@ -86,24 +86,23 @@ def street_line(value: Address) -> str:
     return f"{value.street} {value.house_number}{value.house_number_addition or ''}"
 
 
-def family_name(name: PersonName, w: Writers) -> str:
-    """FN with the Dutch subcomponents:
-    `<surname as used>&<own prefix>&<own surname>&<partner prefix>&<partner surname>`."""
-    return w.sub_FN(
-        escape(surname_as_used(name)),
-        escape_opt(name.prefix),
-        escape(name.family),
-        escape_opt(name.partner_prefix),
-        escape_opt(name.partner_family),
-    )
-
-
 NameParts = tuple[str, str, str]
 
 
 def name_parts(name: PersonName, w: Writers) -> NameParts:
-    """FN, given name and initials, escaped: what XPN and XCN share (the referrer has both)."""
-    return family_name(name, w), escape_opt(name.given), escape_opt(name.initials)
+    """FN, given name and initials, escaped: what XPN and XCN share (the referrer has both).
+    FN has the Dutch subcomponents:
+    `<surname as used>&<own prefix>&<own surname>&<partner prefix>&<partner surname>`."""
+    as_used, prefix, family, partner_prefix, partner_family, given, initials = escape_all(
+        surname_as_used(name),
+        name.prefix or "",
+        name.family,
+        name.partner_prefix or "",
+        name.partner_family or "",
+        name.given or "",
+        name.initials or "",
+    )
+    return w.sub_FN(as_used, prefix, family, partner_prefix, partner_family), given, initials
 
 
 def person_name(name: PersonName, w: Writers, parts: NameParts | None = None) -> str:
@@ -147,19 +146,16 @@ def address(value: Address | None, w: Writers, kind: str = ADDRESS_HOME) -> str:
     (the mapper warns, `countries.unknown_codes`)."""
     if value is None:
         return ""
-    return w.XAD(
-        w.sub_SAD(
-            escape(street_line(value)),
-            escape(value.street),
-            escape(value.house_number),
-        ),
-        escape_opt(value.house_number_addition),
-        escape(value.city),
-        "",
-        escape(value.postcode),
-        escape(alpha3(value.country)),
-        kind,
+    line, street, number, addition, city, postcode, country = escape_all(
+        street_line(value),
+        value.street,
+        value.house_number,
+        value.house_number_addition or "",
+        value.city,
+        value.postcode,
+        alpha3(value.country),
     )
+    return w.XAD(w.sub_SAD(line, street, number), addition, city, "", postcode, country, kind)
 
 
 def phone(number: str | None, use: str, equipment: str, w: Writers, note: str = "") -> str:

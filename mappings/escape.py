@@ -89,3 +89,11 @@ def escape_opt(value: str | None) -> str:
     if len(value) < _LONG and _NEEDS_ESCAPE(value) is None:
         return _HL7_NULL_ESCAPED if value == _HL7_NULL else value
     return escape(value)
+
+
+def escape_all(*values: str) -> tuple[str, ...]:
+    """`escape` of each value; one scan for all of them when none needs escaping (a name's or
+    an address's parts nearly never do)."""
+    if _NEEDS_ESCAPE("".join(values)) is None and _HL7_NULL not in values:
+        return values
+    return tuple(map(escape, values))

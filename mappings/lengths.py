@@ -23,9 +23,11 @@ characters) and, for ISO 8859-1 versions, after transliteration (`€` becomes `
 how the standard counts (the characters a field occupies) and what a dictionary validator such
 as hl7apy's strict parser flags. Escape sequences are never cut apart.
 
-Fitting works on the finished segments, before they are joined into a message, so the
-builders stay unaware of it; it relies on the writer's guarantee that delimiters only appear
-as delimiters.
+Fitting works on the finished segments, before they are joined into a message; it relies on
+the writer's guarantee that delimiters only appear as delimiters. It runs only when it may have
+something to do: the builders join with `mappings.checked`, whose joins compare each part with
+the limits below while joining, and a message none of whose parts is too long is left as it is
+(`fit_while_writing`). So these rules, and the warnings, are decided here alone.
 """
 
 from __future__ import annotations
