@@ -199,8 +199,6 @@ def fit_while_writing(
         segments = build(WRITERS[hl7_version])
     except TooLong:
         return fit_segments(build(UNCHECKED[hl7_version]), hl7_version, charset)
-    if charset == LATIN1:
-        text = "".join(segments)  # one scan of the message, not one per segment
-        if not text.isascii() and not_latin1(text):
-            return fit_segments(segments, hl7_version, charset)
+    if charset == LATIN1 and not all(line.isascii() or not not_latin1(line) for line in segments):
+        return fit_segments(segments, hl7_version, charset)
     return segments, ()
