@@ -2,6 +2,7 @@
 
     python bench/bench_mapping.py            # ~45 s
     python bench/bench_mapping.py --quick    # a few seconds
+    python bench/bench_mapping.py --ab 5e3dbd5 [--b REV] [--rounds 7]   # A/B, CPU per message
 
 Measures one core (this process, one thread) through `mappings.map_event`: every version with
 a mapper, referral versions with the sample referral and order versions with the sample
@@ -13,6 +14,13 @@ The hl7apy builder is handed our finished field strings, so its time is the cost
 element tree alone (no data gathering or escaping): a lower bound for building with hl7apy.
 Its output is checked to be our message, after undoing hl7apy's re-escaping of `\\.br\\`.
 Prints a markdown table and writes it to bench/results/mapping.md.
+
+`--ab REV` compares the mapping of revision REV (A, checked out into a temporary git worktree)
+with the working tree (B, or `--b REV_B`) as ratios measured in one run: each round runs one
+process per side, alternately (A B, then B A), each mapping the same distinct events
+(`common.make_events` referrals, copies of the sample request) through every version and timing
+CPU per message with `time.process_time` (the best of three passes). A ratio above 1 means B
+is cheaper. Absolute figures drift by 2x on a shared machine; the ratios much less.
 """
 
 from __future__ import annotations
@@ -22,16 +30,24 @@ import base64
 import datetime
 import functools
 import json
+import os
 import platform
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if not os.environ.get("PYTHONPATH"):  # with PYTHONPATH set (`--ab`), map with that tree
+    sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(HERE))
 
+from common import make_events  # noqa: E402
 from hl7apy.consts import VALIDATION_LEVEL  # noqa: E402
 from hl7apy.core import Message  # noqa: E402
 
@@ -162,10 +178,116 @@ def rate(
     return count, elapsed
 
 
+def _requests(n: int) -> list[Any]:
+    base = sample("diagnostic_request")
+    return [parse_event({**base, "zd_number": f"ZD{300000000 + i:09d}"}) for i in range(n)]
+
+
+def _cpu_per_item(action: Callable[[Any], object], items: list[Any], passes: int = 3) -> float:
+    """Microseconds of CPU per item, the best of `passes` passes over `items`."""
+    best = float("inf")
+    for _ in range(passes):
+        start = time.process_time()
+        for item in items:
+            action(item)
+        best = min(best, time.process_time() - start)
+    return best / len(items) * 1e6
+
+
+def worker(count: int, pdf_runs: int) -> dict[str, Any]:
+    """One side of `--ab`: CPU µs per message of every version, and ms for a 5 MiB PDF."""
+    referrals = [parse_event(raw) for raw in make_events(count, ["p"])]
+    requests = _requests(count)
+    result: dict[str, Any] = {}
+    for name, version in REGISTRY.items():
+        if version.mapper is not None:
+            events = referrals if version.event_type == "referral" else requests
+            action = functools.partial(map_event, name, ctx=CTX)
+            result[f"{name}_us"] = _cpu_per_item(action, events)
+    big = [parse_event(with_big_attachment(sample("referral")))] * pdf_runs
+    result["ref-v2_pdf_ms"] = _cpu_per_item(lambda e: map_event("ref-v2", e, CTX), big) / 1000
+    import mappings
+
+    result["source"] = str(Path(mappings.__file__).resolve().parent.parent)
+    return result
+
+
+def _run_side(source: Path, count: int, pdf_runs: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--worker", str(count), str(pdf_runs)],
+        env={**os.environ, "PYTHONPATH": str(source)},
+        cwd=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"mapping bench failed on {source}:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if Path(result["source"]).resolve() != source.resolve():
+        raise SystemExit(f"the bench mapped with {result['source']}, not {source}")
+    return result
+
+
+def ab(rev: str, rev_b: str | None, rounds: int, count: int, pdf_runs: int) -> None:
+    """A/B of the mapping: REV against the working tree (or REV_B), interleaved processes."""
+    with tempfile.TemporaryDirectory(prefix="bench-mapping-") as tmp:
+        old = Path(tmp) / "a"
+        new = Path(tmp) / "b" if rev_b else ROOT
+        for where, name in [(old, rev), (new, rev_b)]:
+            if name:
+                add = ["worktree", "add", "--detach", "-q", str(where), name]
+                subprocess.run(["git", "-C", str(ROOT), *add], check=True)
+        pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        try:
+            for n in range(rounds):
+                order = [("A", old), ("B", new)]
+                if n % 2:
+                    order.reverse()
+                got = {side: _run_side(source, count, pdf_runs) for side, source in order}
+                pairs.append((got["A"], got["B"]))
+                print(
+                    f"round {n + 1}: ref-v2 {got['A']['ref-v2_us']:.0f} -> "
+                    f"{got['B']['ref-v2_us']:.0f} us",
+                    flush=True,
+                )
+        finally:
+            for where in {old, new} - {ROOT}:
+                remove = ["worktree", "remove", "--force", str(where)]
+                subprocess.run(["git", "-C", str(ROOT), *remove], check=False)
+    print(f"\nA = {rev}, B = {rev_b or 'working tree'}; {rounds} rounds, interleaved, "
+          f"{count} events; load average {os.getloadavg()[0]:.1f}\n")  # fmt: skip
+    print("| measure | A (median) | B (median) | B/A (median ratio) | spread | A/B |")
+    print("|---|---:|---:|---:|---|---:|")
+    for key in pairs[0][0]:
+        if key == "source":
+            continue
+        a = [pair[0][key] for pair in pairs]
+        b = [pair[1][key] for pair in pairs]
+        ratios = [y / x for x, y in zip(a, b, strict=True)]
+        unit = "ms" if key.endswith("_ms") else "µs"
+        print(
+            f"| {key.rsplit('_', 1)[0]}, {unit} per message | {statistics.median(a):,.1f} "
+            f"| {statistics.median(b):,.1f} | {statistics.median(ratios):.3f} "
+            f"| {min(ratios):.3f}-{max(ratios):.3f} | {1 / statistics.median(ratios):.2f}x |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs (a few seconds)")
+    parser.add_argument("--ab", metavar="REV", help="A/B: REV against the working tree")
+    parser.add_argument("--b", metavar="REV_B", help="with --ab: REV_B instead of the tree")
+    parser.add_argument("--rounds", type=int, default=6, help="with --ab: rounds (default 6)")
+    parser.add_argument("--events", type=int, default=2000, help="with --ab: events per pass")
+    parser.add_argument("--worker", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(*args.worker)))
+        return
+    if args.ab:
+        ab(args.ab, args.b, args.rounds, args.events, 3 if args.quick else 10)
+        return
     ours_seconds = 0.3 if args.quick else 5.0
     hl7apy_runs = 3 if args.quick else 20
 

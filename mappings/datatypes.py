@@ -8,16 +8,21 @@ unchanged. Where HL7 2.4 and 2.5.1 differ the builder takes `hl7_24`: 2.4 has no
 XON-10, so an organisation's AGB moves to PRD-7 (PI, marked `organisation` in PI-3) and to XON-3
 (ID number). Every other component used here is at the same place in both versions (checked
 against hl7apy's 2.4 and 2.5.1 tables); CE and CWE share the `code^text^system` components used.
+
+Each builder joins with the version's `Writers` (`mappings.checked`), which check the standard's
+lengths while joining; a builder does not cut anything itself.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Final
 
+from mappings.checked import Writers
 from mappings.countries import alpha3
-from mappings.escape import escape, escape_opt
-from mappings.writer import components, repetitions, subcomponents
+from mappings.escape import escape, escape_all, escape_opt
+from mappings.writer import repetitions
 from schemas import Address, Organisation, PersonName
 
 AGB_AUTHORITY: Final = "VEKTIS"
@@ -27,16 +32,23 @@ ADDRESS_HOME: Final = "H"
 ADDRESS_OFFICE: Final = "O"
 
 
-def coded(code: str | None, text: str | None, system: str) -> str:
+def coded(code: str | None, text: str | None, system: str, w: Writers) -> str:
     """CE/CWE `code^text^system`; without a code only the text travels (no coding system)."""
     if code is None:
-        return components("", escape_opt(text))
-    return components(escape(code), escape_opt(text), system)
+        return w.coded("", escape_opt(text))
+    return w.coded(escape(code), escape_opt(text), system)
 
 
-def entity_id(identifier: str, namespace: str) -> str:
+@functools.lru_cache(maxsize=256)
+def constant_coded(code: str, text: str, system: str, w: Writers) -> str:
+    """`coded` of the platform's own codes (letter sections, attachments, cluster): the same
+    text in every message of a version, so joined once."""
+    return coded(code, text, system, w)
+
+
+def entity_id(identifier: str, namespace: str, w: Writers) -> str:
     """EI `identifier^namespace`."""
-    return components(escape(identifier), escape(namespace))
+    return w.EI(escape(identifier), escape(namespace))
 
 
 PARTNER_SEPARATOR: Final = "-"
@@ -74,89 +86,90 @@ def street_line(value: Address) -> str:
     return f"{value.street} {value.house_number}{value.house_number_addition or ''}"
 
 
-def family_name(name: PersonName) -> str:
-    """FN with the Dutch subcomponents:
+NameParts = tuple[str, str, str]
+
+
+def name_parts(name: PersonName, w: Writers) -> NameParts:
+    """FN, given name and initials, escaped: what XPN and XCN share (the referrer has both).
+    FN has the Dutch subcomponents:
     `<surname as used>&<own prefix>&<own surname>&<partner prefix>&<partner surname>`."""
-    return subcomponents(
-        escape(surname_as_used(name)),
-        escape_opt(name.prefix),
-        escape(name.family),
-        escape_opt(name.partner_prefix),
-        escape_opt(name.partner_family),
+    as_used, prefix, family, partner_prefix, partner_family, given, initials = escape_all(
+        surname_as_used(name),
+        name.prefix or "",
+        name.family,
+        name.partner_prefix or "",
+        name.partner_family or "",
+        name.given or "",
+        name.initials or "",
     )
+    return w.sub_FN(as_used, prefix, family, partner_prefix, partner_family), given, initials
 
 
-def person_name(name: PersonName) -> str:
+def person_name(name: PersonName, w: Writers, parts: NameParts | None = None) -> str:
     """XPN `<FN>^<given>^<initials>^^^^L` (PID-5, PRD-2)."""
-    return components(
-        family_name(name),
-        escape_opt(name.given),
-        escape_opt(name.initials),
-        "",
-        "",
-        "",
-        NAME_TYPE_LEGAL,
-    )
+    fn, given, initials = parts or name_parts(name, w)
+    return w.XPN(fn, given, initials, "", "", "", NAME_TYPE_LEGAL)
 
 
-def practitioner(agb: str, big: str | None, name: PersonName) -> str:
+def practitioner(
+    agb: str, big: str | None, name: PersonName, w: Writers, parts: NameParts | None = None
+) -> str:
     """XCN repetitions: `<agb>^<FN>^<given>^<initials>^^^^^VEKTIS`, then the same with the BIG
     number and authority `BIG` when there is one."""
-    fn, given, initials = family_name(name), escape_opt(name.given), escape_opt(name.initials)
-    first = components(escape(agb), fn, given, initials, "", "", "", "", AGB_AUTHORITY)
+    fn, given, initials = parts or name_parts(name, w)
+    first = w.XCN(escape(agb), fn, given, initials, "", "", "", "", AGB_AUTHORITY)
     if big is None:
         return first
-    return first + "~" + components(escape(big), fn, given, initials, "", "", "", "", BIG_AUTHORITY)
+    return first + "~" + w.XCN(escape(big), fn, given, initials, "", "", "", "", BIG_AUTHORITY)
 
 
 ORGANISATION_NOTE: Final = "organisation"
 
 
-def practitioner_ids(agb: str, big: str | None, organisation_agb: str | None = None) -> str:
+def practitioner_ids(
+    agb: str, big: str | None, w: Writers, organisation_agb: str | None = None
+) -> str:
     """PLN (2.5.1) / PI (2.4) repetitions for PRD-7: `<agb>^VEKTIS~<big>^BIG`, then, for 2.4
     only (no PL-10 there), `<organisation agb>^VEKTIS^organisation`."""
-    ids = [components(escape(agb), AGB_AUTHORITY)]
+    ids = [w.PRD_7(escape(agb), AGB_AUTHORITY)]
     if big is not None:
-        ids.append(components(escape(big), BIG_AUTHORITY))
+        ids.append(w.PRD_7(escape(big), BIG_AUTHORITY))
     if organisation_agb is not None:
-        ids.append(components(escape(organisation_agb), AGB_AUTHORITY, ORGANISATION_NOTE))
+        ids.append(w.PRD_7(escape(organisation_agb), AGB_AUTHORITY, ORGANISATION_NOTE))
     return repetitions(ids)
 
 
-def address(value: Address | None, kind: str = ADDRESS_HOME) -> str:
+def address(value: Address | None, w: Writers, kind: str = ADDRESS_HOME) -> str:
     """XAD `<street> <number><addition>&<street>&<number>^<addition>^<city>^^<postcode>^
     <country>^<kind>` (one line in the message). The country is ISO 3166-1 alpha-3 (HL7 table
     0399, `NLD`), from the alpha-2 code of the event; a code outside ISO 3166-1 is sent as given
     (the mapper warns, `countries.unknown_codes`)."""
     if value is None:
         return ""
-    return components(
-        subcomponents(
-            escape(street_line(value)),
-            escape(value.street),
-            escape(value.house_number),
-        ),
-        escape_opt(value.house_number_addition),
-        escape(value.city),
-        "",
-        escape(value.postcode),
-        escape(alpha3(value.country)),
-        kind,
+    line, street, number, addition, city, postcode, country = escape_all(
+        street_line(value),
+        value.street,
+        value.house_number,
+        value.house_number_addition or "",
+        value.city,
+        value.postcode,
+        alpha3(value.country),
     )
+    return w.XAD(w.sub_SAD(line, street, number), addition, city, "", postcode, country, kind)
 
 
-def phone(number: str | None, use: str, equipment: str, note: str = "") -> str:
+def phone(number: str | None, use: str, equipment: str, w: Writers, note: str = "") -> str:
     """XTN `<number>^<use>^<equipment>` (use PRN/ORN/WPN, equipment PH/CP); XTN-9 `note`."""
     if number is None:
         return ""
-    return components(escape(number), use, equipment, "", "", "", "", "", note)
+    return w.XTN(escape(number), use, equipment, "", "", "", "", "", note)
 
 
-def email(address_: str | None) -> str:
+def email(address_: str | None, w: Writers) -> str:
     """XTN `^NET^Internet^<email>`."""
     if address_ is None:
         return ""
-    return components("", "NET", "Internet", escape(address_))
+    return w.XTN("", "NET", "Internet", escape(address_))
 
 
 def telecoms(parts: Iterable[str]) -> str:
@@ -164,30 +177,28 @@ def telecoms(parts: Iterable[str]) -> str:
     return repetitions(parts)
 
 
-def organisation_location(name: str, agb: str | None, hl7_24: bool = False) -> str:
+def organisation_location(name: str, agb: str | None, w: Writers, hl7_24: bool = False) -> str:
     """PL for an organisation where a segment has no organisation field (PRD-4):
     PL-9 the name, PL-10 the AGB as EI `<agb>&VEKTIS`. HL7 2.4 has no PL-10: only the name
     (the caller puts the AGB in PRD-7)."""
-    agb_id = subcomponents(escape(agb), AGB_AUTHORITY) if agb and not hl7_24 else ""
-    return components("", "", "", "", "", "", "", "", escape(name), agb_id)
+    agb_id = w.sub_EI(escape(agb), AGB_AUTHORITY) if agb and not hl7_24 else ""
+    return w.PL("", "", "", "", "", "", "", "", escape(name), agb_id)
 
 
-def organisation_name(value: Organisation | None, hl7_24: bool = False) -> str:
+def organisation_name(value: Organisation | None, w: Writers, hl7_24: bool = False) -> str:
     """XON `<name>^^^^^VEKTIS^XX^^^<agb>` (2.5.1: XON-10 carries the identifier);
     2.4 `<name>^^<agb>^^^VEKTIS^XX` (XON-3, the ID number; the AGB keeps its leading zero)."""
     if value is None:
         return ""
     if value.agb is None:
-        return escape(value.name)
+        return w.XON(escape(value.name))
     if hl7_24:
-        return components(escape(value.name), "", escape(value.agb), "", "", AGB_AUTHORITY, "XX")
-    return components(
-        escape(value.name), "", "", "", "", AGB_AUTHORITY, "XX", "", "", escape(value.agb)
-    )
+        return w.XON(escape(value.name), "", escape(value.agb), "", "", AGB_AUTHORITY, "XX")
+    return w.XON(escape(value.name), "", "", "", "", AGB_AUTHORITY, "XX", "", "", escape(value.agb))
 
 
-def organisation_coded(value: Organisation | None) -> str:
+def organisation_coded(value: Organisation | None, w: Writers) -> str:
     """CE `<agb>^<name>^VEKTIS` (ORC-17); only the name when the AGB is unknown."""
     if value is None:
         return ""
-    return coded(value.agb, value.name, AGB_AUTHORITY)
+    return coded(value.agb, value.name, AGB_AUTHORITY, w)

@@ -58,17 +58,25 @@ def _needs_escape(value: str) -> bool:
     return _NEEDS_ESCAPE(value) is not None
 
 
+# `escape` runs some seventy times per message, nearly always on a short value that needs
+# nothing: that case is decided in the function itself, with one regular-expression scan.
 def escape(value: str) -> str:
     """Escape a value of any type but FT/TX; line breaks become hex escapes."""
-    if not _needs_escape(value):
-        return _HL7_NULL_ESCAPED if value == _HL7_NULL else value
+    if len(value) < _LONG:
+        if _NEEDS_ESCAPE(value) is None:
+            return _HL7_NULL_ESCAPED if value == _HL7_NULL else value
+    elif not _needs_escape(value):
+        return value  # 512 characters or more: not `""`
     return value.translate(_TEXT_TABLE)
 
 
 def escape_ft(value: str) -> str:
     """Escape an FT or TX value; each line break (CRLF, CR or LF) becomes `\\.br\\`."""
-    if not _needs_escape(value):
-        return _HL7_NULL_ESCAPED if value == _HL7_NULL else value
+    if len(value) < _LONG:
+        if _NEEDS_ESCAPE(value) is None:
+            return _HL7_NULL_ESCAPED if value == _HL7_NULL else value
+    elif not _needs_escape(value):
+        return value
     if "\r\n" in value:
         value = value.replace("\r\n", "\n")
     return value.translate(_FT_TABLE)
@@ -76,4 +84,16 @@ def escape_ft(value: str) -> str:
 
 def escape_opt(value: str | None) -> str:
     """`escape`, with an absent value as an empty field."""
-    return "" if value is None else escape(value)
+    if value is None:
+        return ""
+    if len(value) < _LONG and _NEEDS_ESCAPE(value) is None:
+        return _HL7_NULL_ESCAPED if value == _HL7_NULL else value
+    return escape(value)
+
+
+def escape_all(*values: str) -> tuple[str, ...]:
+    """`escape` of each value; one scan for all of them when none needs escaping (a name's or
+    an address's parts nearly never do)."""
+    if _NEEDS_ESCAPE("".join(values)) is None and _HL7_NULL not in values:
+        return values
+    return tuple(map(escape, values))

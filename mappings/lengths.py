@@ -23,9 +23,11 @@ characters) and, for ISO 8859-1 versions, after transliteration (`€` becomes `
 how the standard counts (the characters a field occupies) and what a dictionary validator such
 as hl7apy's strict parser flags. Escape sequences are never cut apart.
 
-Fitting works on the finished segments, before they are joined into a message, so the
-builders stay unaware of it; it relies on the writer's guarantee that delimiters only appear
-as delimiters.
+Fitting works on the finished segments, before they are joined into a message; it relies on
+the writer's guarantee that delimiters only appear as delimiters. It runs only when it may have
+something to do: the builders join with `mappings.checked`, whose joins compare each part with
+the limits below while joining, and a message none of whose parts is too long is left as it is
+(`fit_while_writing`). So these rules, and the warnings, are decided here alone.
 """
 
 from __future__ import annotations
@@ -153,8 +155,45 @@ def _compile(hl7_version: str) -> dict[str, _Segment]:
 
 
 _SPECS: Final = {version: _compile(version) for version in FIELDS}
+
+# What `mappings.checked` compiles its checks from: the limits `_fits` compares with.
+UNLIMITED: Final = _UNLIMITED
+
+
+def component_specs(hl7_version: str, datatype: str) -> tuple[_Component, ...]:
+    """The components of `datatype`, each with its `limit` (own length or primitive limit)."""
+    return _components(hl7_version, datatype)
+
+
+def subcomponent_limits(hl7_version: str, datatype: str) -> list[int]:
+    """The limits of `datatype`'s components when it is a component itself (subcomponents)."""
+    table = COMPONENTS[hl7_version]
+    return [
+        _limit(sub_length, PRIMITIVE_LENGTHS.get(sub_type))
+        for sub_type, sub_length in table[datatype]
+    ]
+
+
+def segment_specs(hl7_version: str) -> dict[str, list[int]]:
+    """Per segment, fields 1…: a primitive field's limit, a composite field's length, or
+    `UNLIMITED` (no spec: OBX-5, MSH-1, MSH-2)."""
+    return {
+        name: [
+            _UNLIMITED if spec is None else spec.quick if spec.leaf is not None else spec.limit
+            for spec in segment.fields[1:]
+        ]
+        for name, segment in _SPECS[hl7_version].items()
+    }
+
+
 _ANY: Final = _Leaf(_UNLIMITED, False)  # a part beyond its datatype (never sent)
 _NOT_LATIN1: Final = re.compile(r"[^\x00-\xff]").search
+
+
+def not_latin1(text: str) -> bool:
+    """Whether `text` has a character outside ISO 8859-1 (one that transliteration replaces)."""
+    return _NOT_LATIN1(text) is not None
+
 
 Width = Callable[[str], int]
 

@@ -13,11 +13,12 @@ import hashlib
 from collections.abc import Iterable
 from typing import Final, NamedTuple
 
-from mappings.datatypes import coded
+from mappings.checked import Writers
+from mappings.datatypes import coded, constant_coded
 from mappings.datetimes import hl7_date
 from mappings.escape import escape, escape_ft
 from mappings.slots import slot
-from mappings.writer import components, repetitions, segment
+from mappings.writer import components, repetitions
 from schemas import Attachment, CodedItem, Letter, Question
 from schemas.attachments import CheckedBase64
 
@@ -68,28 +69,28 @@ def question_code(question: Question) -> str:
     return "Q-" + digest[:10].upper()
 
 
-def letter(value: Letter, system: str) -> list[Observation]:
+def letter(value: Letter, system: str, w: Writers) -> list[Observation]:
     """One FT observation per letter section that has text."""
     out = []
     for attribute, code, title in LETTER_SECTIONS:
         text: str | None = getattr(value, attribute)
         if text is not None:
-            out.append(Observation("FT", coded(code, title, system), escape_ft(text)))
+            out.append(Observation("FT", constant_coded(code, title, system, w), escape_ft(text)))
     return out
 
 
-def text(code: str, title: str, value: str | None, system: str) -> list[Observation]:
+def text(code: str, title: str, value: str | None, system: str, w: Writers) -> list[Observation]:
     """A TX observation for a free-text item (clinical information, instructions)."""
     if value is None:
         return []
-    return [Observation("TX", coded(code, title, system), escape_ft(value))]
+    return [Observation("TX", constant_coded(code, title, system, w), escape_ft(value))]
 
 
-def questions(items: Iterable[Question], system: str) -> list[Observation]:
+def questions(items: Iterable[Question], system: str, w: Writers) -> list[Observation]:
     """Every question, answered or not; an unanswered one has an empty OBX-5 and OBX-11 `X`."""
     out = []
     for question in items:
-        identifier = coded(question_code(question), question.title, system)
+        identifier = coded(question_code(question), question.title, system, w)
         value_type, value = _answer(question)
         status = NOT_ANSWERED if question.answer is None else FINAL
         out.append(Observation(value_type, identifier, value, status))
@@ -109,9 +110,9 @@ def _answer(question: Question) -> tuple[str, str]:
     return "TX", escape_ft(answer) if isinstance(answer, str) else ""
 
 
-def attachments(items: Iterable[Attachment], system: str) -> list[Observation]:
+def attachments(items: Iterable[Attachment], system: str, w: Writers) -> list[Observation]:
     """OBX ED `^<type>^<subtype>^Base64^<data>`, then an NTE `<filename>~<description>`."""
-    identifier = coded(*ATTACHMENT_CODE, system)
+    identifier = constant_coded(*ATTACHMENT_CODE, system, w)
     out = []
     for number, item in enumerate(items):
         kind, subtype = ED_TYPES[item.content_type]
@@ -132,34 +133,31 @@ def attachments(items: Iterable[Attachment], system: str) -> list[Observation]:
     return out
 
 
-def obx_segments(observations: Iterable[Observation]) -> list[str]:
+def obx_segments(observations: Iterable[Observation], w: Writers) -> list[str]:
     """OBX segments numbered from 1, each followed by its NTE (set id 1) when it has one."""
     out = []
+    obx, nte = w.OBX, w.NTE
     for number, (value_type, identifier, value, status, note) in enumerate(observations, 1):
-        out.append(
-            segment(
-                "OBX", str(number), value_type, identifier, "", value, "", "", "", "", "", status
-            )
-        )
+        out.append(obx(str(number), value_type, identifier, "", value, "", "", "", "", "", status))
         if note:
-            out.append(segment("NTE", "1", NOTE_SOURCE, note))
+            out.append(nte("1", NOTE_SOURCE, note))
     return out
 
 
-def note(set_id: int, comment: str, comment_type: str) -> str:
+def note(set_id: int, comment: str, comment_type: str, w: Writers) -> str:
     """NTE `<set id>|P|<comment>|<comment type>`; `comment` and type are escaped HL7 text."""
-    return segment("NTE", str(set_id), NOTE_SOURCE, comment, comment_type)
+    return w.NTE(str(set_id), NOTE_SOURCE, comment, comment_type)
 
 
-def cluster_note(set_id: int, cluster: CodedItem, system: str) -> str:
+def cluster_note(set_id: int, cluster: CodedItem, system: str, w: Writers) -> str:
     """NTE `<n>|P|<cluster code>~<cluster name>|CLUSTER^Cluster^<system>`: the code and the name
     as two comment lines, so neither has to be split out of a sentence."""
     comment = escape_ft(cluster.code) + "~" + escape_ft(cluster.name)
-    return note(set_id, comment, coded("CLUSTER", "Cluster", system))
+    return note(set_id, comment, constant_coded("CLUSTER", "Cluster", system, w), w)
 
 
-def attachment_list_note(set_id: int, items: Iterable[Attachment], system: str) -> str:
+def attachment_list_note(set_id: int, items: Iterable[Attachment], system: str, w: Writers) -> str:
     """NTE `<n>|P|<file name>~<file name>…|ATTACHMENTS^Bijlagen^<system>`: what the order
     carries, for receivers that file the OBX ED documents separately."""
     comment = repetitions(escape_ft(item.filename) for item in items)
-    return note(set_id, comment, coded("ATTACHMENTS", "Bijlagen", system))
+    return note(set_id, comment, constant_coded("ATTACHMENTS", "Bijlagen", system, w), w)

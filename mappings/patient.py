@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from mappings.checked import Writers
 from mappings.datatypes import address, email, person_name, phone, telecoms
 from mappings.datetimes import hl7_date
 from mappings.escape import escape
-from mappings.writer import components, repetitions, segment
+from mappings.writer import repetitions
 from schemas import Insurance, Patient, Provider
 
 BSN_AUTHORITY: Final = "NLMINBIZA"
@@ -25,44 +26,45 @@ def local_id_authority(provider: Provider) -> str:
     return provider.agb or provider.id
 
 
-def patient_identifiers(patient: Patient, zd_number: str, provider: Provider, platform: str) -> str:
+def patient_identifiers(
+    patient: Patient, zd_number: str, provider: Provider, platform: str, w: Writers
+) -> str:
     """PID-3: `<bsn>^^^NLMINBIZA^NNNLD~<zd>^^^<platform>^VN~<local id>^^^<authority>^PI`."""
     ids = []
     if patient.bsn is not None:
-        ids.append(components(escape(patient.bsn), "", "", BSN_AUTHORITY, BSN_TYPE))
-    ids.append(components(escape(zd_number), "", "", escape(platform), "VN"))
+        ids.append(w.CX(escape(patient.bsn), "", "", BSN_AUTHORITY, BSN_TYPE))
+    ids.append(w.CX(escape(zd_number), "", "", w.sub_HD(escape(platform)), "VN"))
     if patient.local_id is not None:
-        authority = escape(local_id_authority(provider))
-        ids.append(components(escape(patient.local_id), "", "", authority, "PI"))
+        authority = w.sub_HD(escape(local_id_authority(provider)))
+        ids.append(w.CX(escape(patient.local_id), "", "", authority, "PI"))
     return repetitions(ids)
 
 
-def pid(patient: Patient, zd_number: str, provider: Provider, platform: str) -> str:
-    return segment(
-        "PID",
+def pid(patient: Patient, zd_number: str, provider: Provider, platform: str, w: Writers) -> str:
+    return w.PID(
         "1",
         "",
-        patient_identifiers(patient, zd_number, provider, platform),
+        patient_identifiers(patient, zd_number, provider, platform, w),
         "",
-        person_name(patient.name),
+        person_name(patient.name, w),
         "",
         hl7_date(patient.birth_date),
         escape(patient.gender),
         "",
         "",
-        address(patient.address),
+        address(patient.address, w),
         "",
         telecoms(
             (
-                phone(patient.phone, "PRN", "PH"),
-                phone(patient.mobile, "ORN", "CP"),
-                email(patient.email),
+                phone(patient.phone, "PRN", "PH", w),
+                phone(patient.mobile, "ORN", "CP", w),
+                email(patient.email, w),
             )
         ),
     )
 
 
-def in1(insurance: Insurance | None) -> list[str]:
+def in1(insurance: Insurance | None, w: Writers) -> list[str]:
     """IN1-2 plan `<uzovi>^^UZOVI` (required by HL7, no other plan id is known), IN1-3
     `<uzovi>^^^VEKTIS^UZOVI`, IN1-36 the policy number. No IN1 without insurance."""
     if insurance is None:
@@ -70,7 +72,7 @@ def in1(insurance: Insurance | None) -> list[str]:
     uzovi = escape(insurance.uzovi)
     fields = [""] * 36
     fields[0] = "1"
-    fields[1] = components(uzovi, "", UZOVI)
-    fields[2] = components(uzovi, "", "", UZOVI_AUTHORITY, UZOVI)
+    fields[1] = w.CE(uzovi, "", UZOVI)
+    fields[2] = w.CX(uzovi, "", "", UZOVI_AUTHORITY, UZOVI)
     fields[35] = escape(insurance.policy_number)
-    return [segment("IN1", *fields)]
+    return [w.IN1(*fields)]

@@ -30,7 +30,7 @@ def subcomponents(*parts: str) -> str:
 
 def repetitions(parts: Iterable[str]) -> str:
     """`a~b~c`; empty repetitions are left out, so absent optional values leave no gap."""
-    return "~".join(part for part in parts if part)
+    return "~".join(filter(None, parts))
 
 
 def segment(name: str, *fields: str) -> str:
