@@ -255,7 +255,10 @@ class Engine:
         for dest_id, runner in list(self._runners.items()):
             current = catalog.destinations.get(dest_id)
             if current is None or current != runner.destination or not current.enabled:
-                await runner.stop()
+                # Graceful: an attempt on the wire finishes and is recorded. Cancelled, its
+                # message would go out a second time (same MSH-10) once the new runner starts:
+                # a duplicate at the hospital for every destination edit made mid-attempt.
+                await runner.stop(graceful=True)
                 del self._runners[dest_id]
                 # Hand its queue back, changed destinations too: a runner stopped mid-attempt
                 # leaves a delivery unsettled, and acks (multiple, up to the first unsettled
