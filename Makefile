@@ -23,9 +23,14 @@ demo: $(VENV)/.installed
 
 # The suite starts `integrator` as a subprocess hundreds of times: compiled once here, the
 # project's modules are not compiled again by each process (PYTHONDONTWRITEBYTECODE may be set).
+# Two pytest-xdist workers, a test file each at a time (module fixtures are not made twice);
+# the tests marked `exclusive` restart RabbitMQ or PostgreSQL under a running engine, so they
+# run afterwards, alone. TEST_WORKERS=1 runs everything in one process.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m compileall -q -j 0 integrator schemas mappings destinations deadletter
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not exclusive"
+	$(BIN)/pytest -m exclusive
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -15,6 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "config" / "samples"
 
 
+# Tests read ``integrator``'s piped output, which is as wide as ``COLUMNS`` says (else 160).
+# pytest-xdist's workers (``make test`` runs two) start with ``COLUMNS=80`` of their own; without
+# this, the same tests would see narrower tables there than in a plain run. Removed at import,
+# before any test module imports the CLI (its consoles take their width then).
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
+
 def load_sample(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))
     return data

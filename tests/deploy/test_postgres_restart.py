@@ -39,7 +39,7 @@ from tests.transport.helpers import (
     unique_prefix,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.slow, pytest.mark.exclusive]
 
 PROVIDERS = ["ziekenhuis-noord", "lab-west"]
 EVENTS = 300

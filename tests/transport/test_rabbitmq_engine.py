@@ -125,6 +125,7 @@ def rabbitmqctl(*args: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.exclusive
 async def test_a_broker_restart_mid_stream_loses_nothing(
     setup: Setup, referral_data: dict[str, Any]
 ) -> None:
