@@ -19,8 +19,9 @@ Prints a markdown table and writes it to bench/results/mapping.md.
 with the working tree (B, or `--b REV_B`) as ratios measured in one run: each round runs one
 process per side, alternately (A B, then B A), each mapping the same distinct events
 (`common.make_events` referrals, copies of the sample request) through every version and timing
-CPU per message with `time.process_time` (the best of three passes). A ratio above 1 means B
-is cheaper. Absolute figures drift by 2x on a shared machine; the ratios much less.
+CPU per message with `time.process_time` (the best of three passes). A ratio above 1 means B is
+cheaper (the loop is `bench/ab.py`'s). Absolute figures drift by 2x on a shared machine; the
+ratios much less.
 """
 
 from __future__ import annotations
@@ -33,9 +34,7 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +46,7 @@ if not os.environ.get("PYTHONPATH"):  # with PYTHONPATH set (`--ab`), map with t
     sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(HERE))
 
+import ab  # noqa: E402
 from common import make_events  # noqa: E402
 from hl7apy.consts import VALIDATION_LEVEL  # noqa: E402
 from hl7apy.core import Message  # noqa: E402
@@ -213,50 +213,23 @@ def worker(count: int, pdf_runs: int) -> dict[str, Any]:
 
 
 def _run_side(source: Path, count: int, pdf_runs: int) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--worker", str(count), str(pdf_runs)],
-        env={**os.environ, "PYTHONPATH": str(source)},
-        cwd=source,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"mapping bench failed on {source}:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    if Path(result["source"]).resolve() != source.resolve():
-        raise SystemExit(f"the bench mapped with {result['source']}, not {source}")
-    return result
+    args = [str(Path(__file__).resolve()), "--worker", str(count), str(pdf_runs)]
+    return ab.run_json(args, source, name="mapping bench")
 
 
-def ab(rev: str, rev_b: str | None, rounds: int, count: int, pdf_runs: int) -> None:
+def run_ab(rev: str, rev_b: str | None, rounds: int, count: int, pdf_runs: int) -> None:
     """A/B of the mapping: REV against the working tree (or REV_B), interleaved processes."""
-    with tempfile.TemporaryDirectory(prefix="bench-mapping-") as tmp:
-        old = Path(tmp) / "a"
-        new = Path(tmp) / "b" if rev_b else ROOT
-        for where, name in [(old, rev), (new, rev_b)]:
-            if name:
-                add = ["worktree", "add", "--detach", "-q", str(where), name]
-                subprocess.run(["git", "-C", str(ROOT), *add], check=True)
-        pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        try:
-            for n in range(rounds):
-                order = [("A", old), ("B", new)]
-                if n % 2:
-                    order.reverse()
-                got = {side: _run_side(source, count, pdf_runs) for side, source in order}
-                pairs.append((got["A"], got["B"]))
-                print(
-                    f"round {n + 1}: ref-v2 {got['A']['ref-v2_us']:.0f} -> "
-                    f"{got['B']['ref-v2_us']:.0f} us",
-                    flush=True,
-                )
-        finally:
-            for where in {old, new} - {ROOT}:
-                remove = ["worktree", "remove", "--force", str(where)]
-                subprocess.run(["git", "-C", str(ROOT), *remove], check=False)
-    print(f"\nA = {rev}, B = {rev_b or 'working tree'}; {rounds} rounds, interleaved, "
-          f"{count} events; load average {os.getloadavg()[0]:.1f}\n")  # fmt: skip
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    with ab.sides(rev, rev_b, prefix="bench-mapping-") as (old, new):
+        run = functools.partial(_run_side, count=count, pdf_runs=pdf_runs)
+        for n in range(rounds):
+            got = ab.alternate(n, old, new, run)
+            pairs.append(got)
+            print(
+                f"round {n + 1}: ref-v2 {got[0]['ref-v2_us']:.0f} -> {got[1]['ref-v2_us']:.0f} us",
+                flush=True,
+            )
+    print(ab.heading(rev, rev_b, rounds, f"{count} events"))
     print("| measure | A (median) | B (median) | B/A (median ratio) | spread | A/B |")
     print("|---|---:|---:|---:|---|---:|")
     for key in pairs[0][0]:
@@ -264,12 +237,12 @@ def ab(rev: str, rev_b: str | None, rounds: int, count: int, pdf_runs: int) -> N
             continue
         a = [pair[0][key] for pair in pairs]
         b = [pair[1][key] for pair in pairs]
-        ratios = [y / x for x, y in zip(a, b, strict=True)]
+        ratios = ab.ratios(a, b, b_over_a=True)
         unit = "ms" if key.endswith("_ms") else "µs"
         print(
             f"| {key.rsplit('_', 1)[0]}, {unit} per message | {statistics.median(a):,.1f} "
-            f"| {statistics.median(b):,.1f} | {statistics.median(ratios):.3f} "
-            f"| {min(ratios):.3f}-{max(ratios):.3f} | {1 / statistics.median(ratios):.2f}x |"
+            f"| {statistics.median(b):,.1f} | {ratios.median:.3f} "
+            f"| {ratios.spread(3)} | {1 / ratios.median:.2f}x |"
         )
 
 
@@ -286,7 +259,7 @@ def main() -> None:
         print(json.dumps(worker(*args.worker)))
         return
     if args.ab:
-        ab(args.ab, args.b, args.rounds, args.events, 3 if args.quick else 10)
+        run_ab(args.ab, args.b, args.rounds, args.events, 3 if args.quick else 10)
         return
     ours_seconds = 0.3 if args.quick else 5.0
     hl7apy_runs = 3 if args.quick else 20

@@ -4,26 +4,25 @@
     .venv/bin/python bench/bench_validation.py 5e3dbd5 --rounds 11 --parses 3000
     .venv/bin/python bench/bench_validation.py HEAD~1 --b HEAD
 
-As ``bench/compare.py``: REV is checked out into a temporary git worktree and run with its
-source first on ``PYTHONPATH``; A and B alternate (A B, then B A, ...), each in its own process,
-and the table gives the median of the per-round ratios with their spread. A process parses the
-working tree's sample referral and diagnostic request (``config/samples``) as bytes, as intake
-does, and reports the median CPU microseconds (``time.process_time``) of several batches.
-A ratio above 1 means B takes less CPU per parse.
+As ``bench/compare.py`` (the loop is ``bench/ab.py``'s): REV is checked out into a temporary git
+worktree and run with its source first on ``PYTHONPATH``; A and B alternate (A B, then B A,
+...), each in its own process, and the table gives the median of the per-round ratios with their
+spread. A process parses the working tree's sample referral and diagnostic request
+(``config/samples``) as bytes, as intake does, and reports the median CPU microseconds
+(``time.process_time``) of several batches. A ratio above 1 means B takes less CPU per parse.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import ab
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -51,22 +50,8 @@ def child(parses: int, batches: int) -> None:
 
 
 def run_one(source: Path, parses: int, batches: int) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": str(source)}
     args = ["--child", "--parses", str(parses), "--batches", str(batches)]
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), *args],
-        env=env,
-        cwd=source,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"failed on {source}:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    if Path(result["source"]).resolve() != source.resolve():
-        raise SystemExit(f"ran {result['source']}, not {source}")
-    return result
+    return ab.run_json([str(Path(__file__).resolve()), *args], source, name="the parse bench")
 
 
 def main() -> int:
@@ -87,44 +72,28 @@ def main() -> int:
         parser.error("REV is required")
 
     pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-validation-") as tmp:
-        old = Path(tmp) / "rev"
-        new = Path(tmp) / "rev_b" if options.b else ROOT
-        for where, rev in [(old, options.rev), (new, options.b)]:
-            if rev:
-                add = ["worktree", "add", "--detach", "-q", str(where), rev]
-                subprocess.run(["git", "-C", str(ROOT), *add], check=True)
-        try:
-            for n in range(options.rounds):
-                order = [("A", old), ("B", new)]
-                if n % 2:
-                    order.reverse()  # A B, then B A: drift hits both sides alike
-                got = {
-                    side: run_one(where, options.parses, options.batches) for side, where in order
-                }
-                pairs.append((got["A"], got["B"]))
-                line = ", ".join(
-                    f"{name} {got['A'][f'{name}_us']:.1f} -> {got['B'][f'{name}_us']:.1f} µs"
-                    for name in SAMPLES
-                )
-                print(f"round {n + 1}: {line}", flush=True)
-        finally:
-            for where in {old, new} - {ROOT}:
-                remove = ["worktree", "remove", "--force", str(where)]
-                subprocess.run(["git", "-C", str(ROOT), *remove], check=False)
+    with ab.sides(options.rev, options.b, prefix="bench-validation-") as (old, new):
+        run = functools.partial(run_one, parses=options.parses, batches=options.batches)
+        for n in range(options.rounds):
+            got = ab.alternate(n, old, new, run)
+            pairs.append(got)
+            line = ", ".join(
+                f"{name} {got[0][f'{name}_us']:.1f} -> {got[1][f'{name}_us']:.1f} µs"
+                for name in SAMPLES
+            )
+            print(f"round {n + 1}: {line}", flush=True)
 
-    print(f"\nA = {options.rev}, B = {options.b or 'working tree'}; {options.rounds} rounds, "
-          f"interleaved; load average {os.getloadavg()[0]:.1f}\n")  # fmt: skip
+    print(ab.heading(options.rev, options.b, options.rounds))
     print("| sample | A µs per parse (median) | B µs per parse (median) | B/A CPU (median ratio) "
           "| spread |")  # fmt: skip
     print("|---|---:|---:|---:|---|")
     for name in SAMPLES:
         a = [p[0][f"{name}_us"] for p in pairs]
         b = [p[1][f"{name}_us"] for p in pairs]
-        ratios = [y / x for x, y in zip(a, b, strict=True)]
+        ratios = ab.ratios(a, b, b_over_a=True)
         print(
             f"| {name} | {statistics.median(a):.1f} | {statistics.median(b):.1f} "
-            f"| {statistics.median(ratios):.2f} | {min(ratios):.2f}-{max(ratios):.2f} |"
+            f"| {ratios.median:.2f} | {ratios.spread()} |"
         )
     return 0
 

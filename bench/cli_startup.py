@@ -12,16 +12,17 @@ CPU time is the steadier of the two on a shared machine.
 The commands read a store made for the run (SQLite, empty, one destination from the examples).
 REV is checked out into a temporary git worktree and the working tree's packages are copied
 beside it (without ``__pycache__``); each runs with its source first on ``PYTHONPATH`` in this
-virtualenv, as ``bench/compare.py`` does. Bytecode is the same for both: by default neither has
-any and none is written (``PYTHONDONTWRITEBYTECODE=1``: every start compiles the project's
-modules, as in an environment that sets it, like this one's test runs); with ``--compiled``
-both are compiled first (an installed package, an image).
+virtualenv, as ``bench/compare.py`` does (the loop is ``bench/ab.py``'s). Bytecode is the same
+for both: by default neither has any and none is written (``PYTHONDONTWRITEBYTECODE=1``: every
+start compiles the project's modules, as in an environment that sets it, like this one's test
+runs); with ``--compiled`` both are compiled first (an installed package, an image).
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import functools
 import os
 import resource
 import shutil
@@ -32,6 +33,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import ab
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -93,55 +96,50 @@ def main() -> int:
     parser.add_argument("--compiled", action="store_true", help="compile both sides' modules first")
     options = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="cli-startup-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="cli-startup-") as tmp,
+        ab.worktree(options.rev, Path(tmp) / "rev") as old,
+    ):
         work = Path(tmp)
-        old = work / "rev"
         new = work / "tree"
-        add = ["worktree", "add", "--detach", "-q", str(old), options.rev]
-        subprocess.run(["git", "-C", str(ROOT), *add], check=True)
-        try:
-            for package in sorted(ROOT.glob("*/__init__.py")):
-                if package.parent.name not in ("tests", "bench"):
-                    shutil.copytree(
-                        package.parent,
-                        new / package.parent.name,
-                        ignore=shutil.ignore_patterns("__pycache__"),
-                    )
-            bytecode: dict[str, str] = {}
-            if options.compiled:
-                for source in (old, new):
-                    for package in sorted(source.glob("*/__init__.py")):
-                        compileall.compile_dir(package.parent, quiet=1)
-            else:
-                bytecode = {"PYTHONDONTWRITEBYTECODE": "1"}
-            (work / "destinations").mkdir()
-            example = ROOT / "integrator" / "examples" / "destinations"
-            first = sorted(example.glob("*.yaml"))[0]
-            shutil.copy(first, work / "destinations" / first.name)
-            env = {
-                **os.environ,
-                **bytecode,
-                "INTEGRATOR_DATABASE_URL": f"sqlite:///{work}/store.db",
-                "INTEGRATOR_DESTINATIONS_DIR": str(work / "destinations"),
-                "COLUMNS": "120",
-                "INTEGRATOR_HTTP_PORT": str(_free_port()),
-            }
-            run_dir = work / "cwd"  # no source tree here: PYTHONPATH alone decides
-            run_dir.mkdir()
-            subprocess.run(
-                [sys.executable, "-c", _MAKE_STORE],
-                env={**env, "PYTHONPATH": str(new)},
-                cwd=run_dir,
-                check=True,
-            )
-            results = _rounds(options.rounds, old, new, env, run_dir)
-        finally:
-            remove = ["worktree", "remove", "--force", str(old)]
-            subprocess.run(["git", "-C", str(ROOT), *remove], check=False)
+        for package in sorted(ROOT.glob("*/__init__.py")):
+            if package.parent.name not in ("tests", "bench"):
+                shutil.copytree(
+                    package.parent,
+                    new / package.parent.name,
+                    ignore=shutil.ignore_patterns("__pycache__"),
+                )
+        bytecode: dict[str, str] = {}
+        if options.compiled:
+            for source in (old, new):
+                for package in sorted(source.glob("*/__init__.py")):
+                    compileall.compile_dir(package.parent, quiet=1)
+        else:
+            bytecode = {"PYTHONDONTWRITEBYTECODE": "1"}
+        (work / "destinations").mkdir()
+        example = ROOT / "integrator" / "examples" / "destinations"
+        first = sorted(example.glob("*.yaml"))[0]
+        shutil.copy(first, work / "destinations" / first.name)
+        env = {
+            **os.environ,
+            **bytecode,
+            "INTEGRATOR_DATABASE_URL": f"sqlite:///{work}/store.db",
+            "INTEGRATOR_DESTINATIONS_DIR": str(work / "destinations"),
+            "COLUMNS": "120",
+            "INTEGRATOR_HTTP_PORT": str(_free_port()),
+        }
+        run_dir = work / "cwd"  # no source tree here: PYTHONPATH alone decides
+        run_dir.mkdir()
+        subprocess.run(
+            [sys.executable, "-c", _MAKE_STORE],
+            env={**env, "PYTHONPATH": str(new)},
+            cwd=run_dir,
+            check=True,
+        )
+        results = _rounds(options.rounds, old, new, env, run_dir)
 
     mode = "compiled first" if options.compiled else "no bytecode"
-    print(f"\nA = {options.rev}, B = working tree; {options.rounds} rounds, interleaved, {mode}; "
-          f"load average {os.getloadavg()[0]:.1f}\n")  # fmt: skip
+    print(ab.heading(options.rev, None, options.rounds, mode))
     print(
         "| case | wall A ms | wall B ms | A/B wall | spread "
         "| CPU A ms | CPU B ms | A/B CPU | spread |"
@@ -152,12 +150,12 @@ def main() -> int:
         for index in (0, 1):  # wall, CPU
             a = [p[0][index] for p in pairs]
             b = [p[1][index] for p in pairs]
-            ratios = [x / y for x, y in zip(a, b, strict=True)]
+            ratios = ab.ratios(a, b, b_over_a=False)
             cells += [
                 f"{statistics.median(a) * 1000:,.0f}",
                 f"{statistics.median(b) * 1000:,.0f}",
-                f"{statistics.median(ratios):.2f}x",
-                f"{min(ratios):.2f}-{max(ratios):.2f}",
+                f"{ratios.median:.2f}x",
+                ratios.spread(),
             ]
         print(f"| {name} | " + " | ".join(cells) + " |")
     return 0
@@ -176,16 +174,14 @@ def _rounds(
     results: dict[str, list[tuple[tuple[float, float], tuple[float, float]]]] = {}
     for n in range(rounds):
         for name, args in CASES.items():
-            order = [("A", old), ("B", new)]
-            if n % 2:
-                order.reverse()  # A B, then B A: drift hits both sides alike
             code = EXIT_CODES.get(name, 0)
-            got = {side: timed(source, args, env, cwd, code) for side, source in order}
-            results.setdefault(name, []).append((got["A"], got["B"]))
+            run = functools.partial(timed, args=args, env=env, cwd=cwd, code=code)
+            got = ab.alternate(n, old, new, run)
+            results.setdefault(name, []).append(got)
+            (wall_a, cpu_a), (wall_b, cpu_b) = got
             print(
-                f"round {n + 1} {name}: wall {got['A'][0] * 1000:.0f} -> "
-                f"{got['B'][0] * 1000:.0f} ms, CPU {got['A'][1] * 1000:.0f} -> "
-                f"{got['B'][1] * 1000:.0f} ms",
+                f"round {n + 1} {name}: wall {wall_a * 1000:.0f} -> {wall_b * 1000:.0f} ms, "
+                f"CPU {cpu_a * 1000:.0f} -> {cpu_b * 1000:.0f} ms",
                 flush=True,
             )
     return results

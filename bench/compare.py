@@ -12,24 +12,23 @@ reported with their spread.
 REV is checked out into a temporary git worktree and run with its source first on
 ``PYTHONPATH``, in this virtualenv (the dependencies are the same); the scenarios themselves
 (``bench/scenarios.py``, the ACK-only receiver, the event stream) are always the working tree's.
-A ratio above 1 means the working tree is better: faster, or less CPU per event.
+A ratio above 1 means the working tree is better: faster, or less CPU per event. The loop is
+``bench/ab.py``'s, which the other A/B benchmarks share.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ab
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 
 
 @dataclass(frozen=True)
@@ -105,28 +104,15 @@ SCENARIOS = [
 
 
 def run_one(source: Path, scenario: Scenario, quick: bool) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": str(source)}
     args = scenario.quick_args if quick else scenario.args
     # A scenario on the shared broker and database fails when another job restarts them; it
     # is made again then (the others fail for real).
-    for _ in range(3 if scenario.needs_services else 1):
-        done = subprocess.run(
-            [sys.executable, str(HERE / "scenarios.py"), *args],
-            env=env,
-            cwd=source,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode == 0:
-            break
-        print(f"# {scenario.name} failed on {source}; again", file=sys.stderr, flush=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{scenario.name} failed on {source}:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    if Path(result["source"]).resolve() != source.resolve():
-        raise SystemExit(f"{scenario.name} ran {result['source']}, not {source}")
-    return result
+    return ab.run_json(
+        [str(HERE / "scenarios.py"), *args],
+        source,
+        name=scenario.name,
+        attempts=3 if scenario.needs_services else 1,
+    )
 
 
 def main() -> int:
@@ -147,32 +133,18 @@ def main() -> int:
     if options.quick and options.only is None:
         chosen = [s for s in chosen if not s.needs_services]
 
-    with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
-        old = Path(tmp) / "rev"
-        new = Path(tmp) / "rev_b" if options.b else ROOT
-        for where, rev in [(old, options.rev), (new, options.b)]:
-            if rev:
-                add = ["worktree", "add", "--detach", "-q", str(where), rev]
-                subprocess.run(["git", "-C", str(ROOT), *add], check=True)
-        raw: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
-        try:
-            for n in range(rounds):
-                for scenario in chosen:
-                    order = [("A", old), ("B", new)]
-                    if n % 2:
-                        order.reverse()  # A B, then B A: drift hits both sides alike
-                    got = {side: run_one(source, scenario, options.quick) for side, source in order}
-                    raw.setdefault(scenario.name, []).append((got["A"], got["B"]))
-                    line = _summary(scenario, got["A"], got["B"])
-                    print(f"round {n + 1} {scenario.name}: {line}", flush=True)
-        finally:
-            for where in {old, new} - {ROOT}:
-                remove = ["worktree", "remove", "--force", str(where)]
-                subprocess.run(["git", "-C", str(ROOT), *remove], check=False)
+    raw: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    with ab.sides(options.rev, options.b, prefix="compare-") as (old, new):
+        for n in range(rounds):
+            for scenario in chosen:
+                run = functools.partial(run_one, scenario=scenario, quick=options.quick)
+                got = ab.alternate(n, old, new, run)
+                raw.setdefault(scenario.name, []).append(got)
+                line = _summary(scenario, *got)
+                print(f"round {n + 1} {scenario.name}: {line}", flush=True)
     if options.json:
         options.json.write_text(json.dumps(raw, indent=1))
-    print(f"\nA = {options.rev}, B = {options.b or 'working tree'}; {rounds} rounds, interleaved; "
-          f"load average {os.getloadavg()[0]:.1f}\n")  # fmt: skip
+    print(ab.heading(options.rev, options.b, rounds))
     print("| scenario | measure | A (median) | B (median) | B better by (median ratio) | spread |")
     print("|---|---|---:|---:|---:|---|")
     for scenario in chosen:
@@ -180,18 +152,14 @@ def main() -> int:
         for metric in scenario.metrics:
             a = [p[0].get(metric.key) for p in pairs]
             b = [p[1].get(metric.key) for p in pairs]
-            ratios = [
-                (y / x if metric.higher_is_better else x / y)
-                for x, y in zip(a, b, strict=True)
-                if x and y
-            ]
-            if not ratios:
+            ratios = ab.ratios(a, b, b_over_a=metric.higher_is_better)
+            if not ratios.values:
                 continue
             print(
                 f"| {scenario.name} | {metric.label} "
                 f"| {_fmt(statistics.median(v for v in a if v))} "
                 f"| {_fmt(statistics.median(v for v in b if v))} "
-                f"| {statistics.median(ratios):.2f}x | {min(ratios):.2f}-{max(ratios):.2f} |"
+                f"| {ratios.median:.2f}x | {ratios.spread()} |"
             )
     return 0
 

@@ -96,7 +96,8 @@ def message_filter(
     settings: Settings, catalog: Catalog, scope: ClusterScope, terms: MessageTerms
 ) -> MessageFilter:
     """The store filter of ``terms``, narrowed to the destinations ``scope`` may see; a term
-    that cannot be used is ``BadSearch`` (naming the term and the rule)."""
+    that cannot be used is ``BadSearch`` (naming the term and the rule). The one filter of a
+    message search: ``find_messages`` lists with it, the API's batch resend selects with it."""
     flt = build_filter(settings, **terms.given())
     return dataclasses.replace(flt, destination_ids=scope.destination_ids(catalog))
 

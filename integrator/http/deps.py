@@ -1,4 +1,4 @@
-"""What routes ask for: the engine, the job registry, a change's reason, a checked search filter.
+"""What routes ask for: the engine, the job registry, a change's reason, a message search's terms.
 
 Who is asking is ``IdentityDep`` / ``ScopeDep`` (``integrator.http.auth``, ``.scope``): the
 authenticated identity, never a header.
@@ -11,7 +11,6 @@ a 422 naming the parameter and the bound.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Query, Request
@@ -20,8 +19,8 @@ from integrator.engine import Engine
 from integrator.http.bodies import INT_MAX, MAX_LIMIT, SearchTerms
 from integrator.http.errors import without_values
 from integrator.jobs import JobRegistry
-from integrator.search import BadSearch, build_filter
-from integrator.store import MessageFilter
+from integrator.message_service import MessageTerms
+from integrator.search import BadSearch
 
 
 def _engine(request: Request) -> Engine:
@@ -63,21 +62,16 @@ def source_of(request: Request) -> str | None:
 SourceDep = Annotated[str | None, Depends(source_of)]
 
 
-def filter_of(
-    engine: Engine, terms: SearchTerms, destination_ids: frozenset[str] | None = None
-) -> MessageFilter:
-    """The store filter of search terms; a bad term is a 422 naming it, without its value.
+def terms_of(body: SearchTerms) -> MessageTerms:
+    """The service's search terms of a request's (``limit`` and ``offset`` are the page's)."""
+    return MessageTerms(**body.model_dump(exclude={"limit", "offset"}))
 
-    ``destination_ids`` narrows it to those destinations (``Scope.destination_ids``).
-    """
-    values = terms.model_dump(exclude_none=True, exclude={"limit", "offset"})
-    try:
-        flt = build_filter(engine.settings, **values)
-    except BadSearch as exc:
-        raise HTTPException(
-            status_code=422, detail=without_values(str(exc), values.values())
-        ) from None
-    return dataclasses.replace(flt, destination_ids=destination_ids)
+
+def bad_search(exc: BadSearch, terms: MessageTerms) -> HTTPException:
+    """The API's answer to a search term the service cannot use
+    (``message_service.message_filter``): a 422 naming the term and the rule, with none of
+    the values that were sent."""
+    return HTTPException(status_code=422, detail=without_values(str(exc), terms.given().values()))
 
 
 async def json_object(request: Request) -> dict[str, Any]:

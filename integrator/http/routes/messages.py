@@ -13,9 +13,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from integrator.clusters import NotPermitted
-from integrator.http.bodies import SearchBody, SearchTerms
-from integrator.http.deps import EngineDep, Limit, Offset, SourceDep
-from integrator.http.errors import without_values
+from integrator.http.bodies import SearchBody
+from integrator.http.deps import EngineDep, Limit, Offset, SourceDep, bad_search, terms_of
 from integrator.http.scope import ScopeDep, forbidden
 from integrator.message_service import (
     NO_MESSAGE,
@@ -28,16 +27,6 @@ from integrator.presenters import message_summary
 from integrator.search import BadSearch
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
-
-
-def terms_of(body: SearchTerms) -> MessageTerms:
-    """The service's search terms of a request's."""
-    return MessageTerms(**body.model_dump(exclude={"limit", "offset"}))
-
-
-def bad_search(exc: BadSearch, terms: MessageTerms) -> HTTPException:
-    """A 422 naming the term and the rule, with none of the values that were sent."""
-    return HTTPException(status_code=422, detail=without_values(str(exc), terms.given().values()))
 
 
 @router.get("/messages")

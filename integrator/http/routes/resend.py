@@ -30,11 +30,12 @@ from integrator import message_service
 from integrator.catalog import Catalog
 from integrator.clusters import NotPermitted, cluster_of
 from integrator.http.bodies import BatchResendBody, ResendBody
-from integrator.http.deps import EngineDep, JobsDep, SourceDep, filter_of
+from integrator.http.deps import EngineDep, JobsDep, SourceDep, bad_search, terms_of
 from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.jobs import Job
 from integrator.resending import engine_renderer, resend_in_engine
-from integrator.store import MessageRecord
+from integrator.search import BadSearch
+from integrator.store import MessageFilter, MessageRecord
 
 router = APIRouter(prefix="/api/v1", tags=["resend"])
 
@@ -113,11 +114,13 @@ async def resend_batch(
     restart (``integrator.jobs``). A filter finds the messages of the caller's clusters only.
     """
     catalog = engine.catalog
-    flt = (
-        filter_of(engine, body.filter, scope.destination_ids(catalog))
-        if body.filter is not None
-        else None
-    )
+    flt: MessageFilter | None = None
+    if body.filter is not None:
+        terms = terms_of(body.filter)
+        try:
+            flt = message_service.message_filter(engine.settings, catalog, scope, terms)
+        except BadSearch as exc:
+            raise bad_search(exc, terms) from None
     try:
         selection = await select_for_resend(engine.store, message_ids=body.message_ids, flt=flt)
         message_service.check_resend(catalog, scope, selection, body.to)
