@@ -17,6 +17,10 @@ SQLITE_PRAGMAS = (
     # busy_timeout first: switching a fresh file to WAL takes a lock, and without the timeout a
     # second process opening the same new database at that moment fails at once with SQLITE_BUSY.
     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    # Takes effect only in a new, empty file (before WAL is switched on): an event or a message
+    # row is 2-3 KB, so a 4 KiB page held one row and wasted the rest; 8 KiB pages hold three.
+    # Accepting events writes about a third fewer pages. An older store keeps its page size.
+    "PRAGMA page_size=8192",
     # Takes effect only in a new, empty file: pruning can then give pages back with
     # ``PRAGMA incremental_vacuum``. An older store keeps its mode until ``VACUUM``
     # (``integrator prune --vacuum``).
@@ -25,6 +29,11 @@ SQLITE_PRAGMAS = (
     # crash (only, at worst, the last transactions on power loss); foreign keys are off by default.
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
+    # A checkpoint (WAL pages copied back into the database, with an fsync) every 5,000 pages
+    # (40 MB at 8 KiB) instead of SQLite's 1,000: the pages every commit rewrites (the ends of
+    # the indexes, the newest rows) are copied back once per checkpoint, not five times. The WAL
+    # file stays at that size between checkpoints.
+    "PRAGMA wal_autocheckpoint=5000",
     "PRAGMA foreign_keys=ON",
 )
 

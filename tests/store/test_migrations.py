@@ -4,6 +4,7 @@ several processes start at once."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -147,14 +148,41 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
     async with raw_connection(site) as conn:
         pragmas = {
             name: (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar()
-            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+            for name in (
+                "journal_mode",
+                "synchronous",
+                "foreign_keys",
+                "busy_timeout",
+                "page_size",
+                "wal_autocheckpoint",
+            )
         }
     assert pragmas == {
         "journal_mode": "wal",
         "synchronous": 1,  # NORMAL
         "foreign_keys": 1,
         "busy_timeout": 15000,
+        "page_size": 8192,  # a new store's; set before WAL, or it would stay 4096
+        "wal_autocheckpoint": 5000,
     }
+
+
+async def test_a_store_made_with_4_kib_pages_keeps_them_and_opens(tmp_path: Path) -> None:
+    """Page size is fixed once a WAL database exists: an older store must simply go on."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute("PRAGMA journal_mode=WAL")
+        old.execute("CREATE TABLE before_us (x INTEGER)")
+    site = Site("sqlite", f"sqlite:///{path}")
+    opened = await site.open()
+    try:
+        assert await opened.accept_event(make_event(), [make_message()])
+        assert len(await opened.list_messages()) == 1
+    finally:
+        await opened.close()
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 @pytest.mark.postgres
