@@ -6,6 +6,15 @@ write transaction, each costing more than the SQLite work of a small batch. Here
 hands over one function that runs BEGIN IMMEDIATE, the statements and COMMIT, and gets one
 answer back.
 
+Checkpoints happen beside it, not in it: a commit that finds the WAL past SQLite's
+auto-checkpoint size copies the WAL back into the database and fsyncs both files before it
+returns, which held intake and the attempt recorder up for tens to hundreds of milliseconds at a
+time. A second thread with a connection of its own runs a passive checkpoint (it never waits for
+a lock nor holds one up) shortly after commits, so by the time a commit crosses the
+auto-checkpoint size (``engine.SQLITE_PRAGMAS``) almost nothing is left for it to copy and sync;
+that commit still ends the WAL's cycle, so the file does not grow without bound under a steady
+stream.
+
 Locking is unchanged: the store still queues its writers on its own lock first, and SQLite's
 single write lock (taken at BEGIN IMMEDIATE, waiting up to the busy timeout) still orders writers
 of different processes. Driver errors come back as SQLAlchemy's ``DBAPIError`` family, wrapping
@@ -45,6 +54,7 @@ class SqliteWriter:
         self._setup = setup
         self._jobs: SimpleQueue[_Job] = SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._checkpointer: _Checkpointer | None = None
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` between BEGIN IMMEDIATE and COMMIT; roll back if it raises."""
@@ -59,18 +69,30 @@ class SqliteWriter:
             return
         # Detached first: work submitted meanwhile goes to a new thread, not after the stop.
         jobs, self._jobs, self._thread = self._jobs, SimpleQueue(), None
+        checkpointer, self._checkpointer = self._checkpointer, None
         loop = asyncio.get_running_loop()
         stopped: asyncio.Future[Any] = loop.create_future()
         jobs.put((loop, stopped, None))
         await asyncio.shield(stopped)
+        if checkpointer is not None:
+            await asyncio.to_thread(checkpointer.stop)
 
     async def _submit(self, work: Work) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         if self._thread is None:
+            self._checkpointer = _Checkpointer(
+                self._connect_args, self._connect_kwargs, self._setup
+            )
             self._thread = threading.Thread(
                 target=_serve,
-                args=(self._jobs, self._connect_args, self._connect_kwargs, self._setup),
+                args=(
+                    self._jobs,
+                    self._connect_args,
+                    self._connect_kwargs,
+                    self._setup,
+                    self._checkpointer.committed,
+                ),
                 name="store-writer",
                 daemon=True,
             )
@@ -110,6 +132,7 @@ def _serve(
     connect_args: tuple[Any, ...],
     connect_kwargs: dict[str, Any],
     setup: Callable[[sqlite3.Connection], None],
+    committed: Callable[[], None],
 ) -> None:
     conn: sqlite3.Connection | None = None
     while True:
@@ -128,6 +151,7 @@ def _serve(
             _answer(loop, future, None, error)
         else:
             _answer(loop, future, result, None)
+            committed()
 
 
 def _answer(
@@ -153,3 +177,61 @@ def _as_sqlalchemy_error(error: sqlite3.Error) -> sa_exc.DBAPIError:
     wrapped = sa_exc.DBAPIError.instance(None, None, error, sqlite3.Error, hide_parameters=True)
     assert isinstance(wrapped, sa_exc.DBAPIError)
     return wrapped
+
+
+CHECKPOINT_PAUSE = 0.1
+"""Seconds between two background checkpoints: often enough that a commit rarely finds much to
+copy, seldom enough that each copies many commits' pages (two fsyncs per checkpoint)."""
+
+
+class _Checkpointer:
+    """A thread that runs ``PRAGMA wal_checkpoint(PASSIVE)`` after commits, on its own connection.
+
+    Started with the writer's thread; it sleeps until a commit, checkpoints, then pauses.
+    A failed checkpoint is only tried again later: the commit path checkpoints by itself too.
+    """
+
+    def __init__(
+        self,
+        connect_args: tuple[Any, ...],
+        connect_kwargs: dict[str, Any],
+        setup: Callable[[sqlite3.Connection], None],
+    ) -> None:
+        self._connect_args = connect_args
+        self._connect_kwargs = connect_kwargs
+        self._setup = setup
+        self._wanted = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="store-checkpoint", daemon=True)
+        self._thread.start()
+
+    def committed(self) -> None:
+        self._wanted.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wanted.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while True:
+                self._wanted.wait()
+                if self._stopping.is_set():
+                    return
+                self._wanted.clear()
+                try:
+                    if conn is None:
+                        conn = sqlite3.connect(*self._connect_args, **self._connect_kwargs)
+                        self._setup(conn)
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    if conn is not None:
+                        conn.close()
+                    conn = None  # opened again for the next one
+                if self._stopping.wait(CHECKPOINT_PAUSE):
+                    return
+        finally:
+            if conn is not None:
+                conn.close()
