@@ -17,7 +17,6 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from alembic.util import CommandError
 from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -45,7 +44,6 @@ from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, 
 from integrator.store.failures import guarded
 from integrator.store.gauges import GaugesMixin
 from integrator.store.jobs import JobsMixin
-from integrator.store.migrate import upgrade_to_head
 from integrator.store.people import PeopleMixin
 from integrator.store.pg_hot_writes import PostgresHotWrites
 from integrator.store.records import (
@@ -73,6 +71,7 @@ from integrator.store.records import (
 from integrator.store.retention import RetentionMixin
 from integrator.store.rotation import SealingMixin
 from integrator.store.saved_searches import SavedSearchesMixin
+from integrator.store.schema_version import HEAD_REVISION, require_store, stored_revision
 from integrator.store.sealing import Sealer, aad
 from integrator.store.sqlite_hot_writes import SqliteHotWrites
 from integrator.store.tables import (
@@ -715,14 +714,12 @@ class Store(
         is not there. An existing store at an older revision is still migrated, as the engine
         would: the code cannot read it otherwise.
         """
-        from integrator.store.migrate import require_store
-
         target = resolve(url, schema, create=False)
         engine = create_engine(target)
         store = cls(engine, target, clock, sealer)
         try:
-            await require_store(engine, target.display)
-            await _migrate_when_free(engine, schema)
+            if await require_store(engine, target.display) != HEAD_REVISION:
+                await _migrate_when_free(engine, schema)
             await store._check_data_keys(register=False)
         except BaseException:
             await engine.dispose()
@@ -1142,6 +1139,19 @@ async def _migrate_when_free(engine: AsyncEngine, schema: str | None) -> None:
 
 @guarded("migrate the store schema")
 async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
+    """Upgrade unless the store is at head already, which a plain read tells without Alembic.
+
+    The read needs no lock: a migration commits its schema and its revision in one transaction,
+    so a store that reads as at head has all of it. Any other revision (none, older, unknown) takes
+    the locked upgrade, which looks again under the lock.
+    """
+    async with engine.connect() as conn:
+        if await stored_revision(conn) == HEAD_REVISION:
+            return
+    from alembic.util import CommandError
+
+    from integrator.store.migrate import upgrade_to_head
+
     try:
         await upgrade_to_head(engine, schema)
     except CommandError:
