@@ -139,7 +139,6 @@ class Store(
         self._insert_new_event = dialect_insert(events).on_conflict_do_nothing(
             index_elements=[events.c.id]
         )
-        self._insert_new_events = self._insert_new_event.returning(events.c.id)
         # PostgreSQL's identity column numbers messages. SQLite has no sequence for a non-key
         # column, so each row takes max(seq) + 1: executemany runs the statement once per row,
         # and the transaction holds the write lock, so numbers are unique and in order.
@@ -148,10 +147,11 @@ class Store(
             if target.backend == "postgresql"
             else insert(messages).values(seq=_NEXT_SEQ)
         )
-        # The hot write paths: on SQLite run whole on a writer thread, one hand-over each; on
-        # PostgreSQL one round trip each. ``None``: through SQLAlchemy as elsewhere, kept as the
-        # reference they are tested against (tests/store/test_hot_writes.py).
-        self._hot: SqliteHotWrites | PostgresHotWrites | None = (
+        # The hot write paths (accepting events, recording attempts): on SQLite run whole on a
+        # writer thread, one hand-over each; on PostgreSQL one round trip each. Each backend has
+        # its own, so every store has one. tests/store/test_hot_writes.py holds the plain
+        # SQLAlchemy form of both as the reference they must store the same rows as.
+        self._hot: SqliteHotWrites | PostgresHotWrites = (
             SqliteHotWrites(
                 engine,
                 insert_event=self._insert_new_event,
@@ -191,8 +191,7 @@ class Store(
         return store
 
     async def close(self) -> None:
-        if self._hot is not None:
-            await self._hot.close()
+        await self._hot.close()
         await self._engine.dispose()
 
     async def __aenter__(self) -> Store:
@@ -253,27 +252,15 @@ class Store(
         rows = sorted(
             (event_row(batch[i][0], self._sealer) for i in first_index.values()), key=_row_id
         )
-        if self._hot is not None:
-            # Built (and sealed) before the write turn; only the new events' are inserted.
-            candidates = [
-                (event.id, _message_row(event.id, message, now, self._sealer))
-                for index, (event, new_messages) in enumerate(batch)
-                if first_index[event.id] == index
-                for message in new_messages
-            ]
-            async with self._write_turn or nullcontext():
-                inserted = await self._hot.accept(rows, candidates)
-        else:
-            async with self._transaction() as conn:
-                inserted = await self._insert_events(conn, rows)
-                message_rows = [
-                    _message_row(event.id, message, now, self._sealer)
-                    for index, (event, new_messages) in enumerate(batch)
-                    if event.id in inserted and first_index[event.id] == index
-                    for message in new_messages
-                ]
-                if message_rows:
-                    await conn.execute(self._insert_messages, message_rows)
+        # Built (and sealed) before the write turn; only the new events' are inserted.
+        candidates = [
+            (event.id, _message_row(event.id, message, now, self._sealer))
+            for index, (event, new_messages) in enumerate(batch)
+            if first_index[event.id] == index
+            for message in new_messages
+        ]
+        async with self._write_turn or nullcontext():
+            inserted = await self._hot.accept(rows, candidates)
         return [
             event.id in inserted and first_index[event.id] == index
             for index, (event, _) in enumerate(batch)
@@ -896,13 +883,8 @@ class Store(
         updates = [self._attempt_update(*item) for item in batch]
         attempt_rows = [attempt_row(item[0], self._sealer) for item in batch]
         # The foreign key refuses an attempt for an unknown message: all is rolled back.
-        if self._hot is not None:
-            async with self._write_turn or nullcontext():
-                await self._hot.record(updates, attempt_rows)
-            return
-        async with self._transaction() as conn:
-            await conn.execute(_UPDATE_AFTER_ATTEMPT, updates)
-            await conn.execute(_INSERT_ATTEMPT, attempt_rows)
+        async with self._write_turn or nullcontext():
+            await self._hot.record(updates, attempt_rows)
 
     @guarded("list attempts")
     async def list_attempts(self, message_id: str) -> list[AttemptRecord]:
@@ -1068,16 +1050,6 @@ class Store(
         return AuditCheck(checked, last_id, None if last_id is None else prev)
 
     # -- internals ---------------------------------------------------------------------------
-
-    async def _insert_events(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[str]:
-        """Insert the events that are new; return their ids."""
-        if len(rows) == 1:
-            # The single-event hot path: a row count costs one driver round trip less than
-            # RETURNING (noticeable with aiosqlite, where every round trip is a thread hop).
-            result = await conn.execute(self._insert_new_event, rows[0])
-            return {rows[0]["id"]} if result.rowcount == 1 else set()
-        returned = await conn.execute(self._insert_new_events, rows)
-        return set(returned.scalars())
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
