@@ -63,6 +63,7 @@ from integrator.store.records import (
     NewMessage,
     NewResend,
     NewRouting,
+    PendingRef,
     RejectedEventRecord,
     ResendLink,
     ResendRecord,
@@ -717,6 +718,28 @@ class Store(
     def location(self) -> str:
         """Which store this is, for people: its URL without password (``Target.display``)."""
         return self._target.display
+
+    @guarded("list pending messages")
+    async def pending_refs(self) -> list[PendingRef]:
+        """Every message a delivery worker still owes, oldest first, without its payload.
+
+        For a restart: 100,000 messages waiting behind a paused destination are a few MB as
+        refs, and hundreds of MB (or, with PDFs, far more) with their payloads. The embedded
+        transport loads the payloads a window at a time (``pending_messages(ids=...)``).
+        """
+        query = (
+            select(
+                messages.c.id,
+                messages.c.destination_id,
+                messages.c.attempt_count,
+                func.length(messages.c.payload),
+            )
+            .where(messages.c.status.in_([s.value for s in PENDING_STATUSES]))
+            .order_by(messages.c.seq)
+        )
+        async with self._engine.connect() as conn:
+            result = await conn.execute(query)
+            return [PendingRef(*row) for row in result]
 
     @guarded("list messages")
     async def list_messages(
