@@ -285,20 +285,23 @@ class Engine:
 
     # -- delivery ----------------------------------------------------------------------------
     async def _recover(self, catalog: Catalog) -> None:
-        assert self._store is not None and self._transport is not None
-        pending = await self._store.pending_messages()
+        """Queue the store's pending messages on the embedded transport, oldest first.
+
+        By reference only: the transport loads the payloads a window at a time as it delivers,
+        so a restart behind a long backlog does not hold every payload at once.
+        """
+        assert self._store is not None and isinstance(self._transport, EmbeddedTransport)
+        pending = await self._store.pending_refs()
         unknown = {m.destination_id for m in pending} - set(catalog.destinations)
         for destination_id in sorted(unknown):
             log.warning(
                 "pending messages for a destination that is not configured",
                 destination=destination_id,
             )
-        outbound = [
-            outbound_message(m) for m in pending if m.destination_id in catalog.destinations
-        ]
-        if outbound:
-            log.info("resuming pending messages", messages=len(outbound))
-            await self._transport.republish(outbound)
+        known = [m for m in pending if m.destination_id in catalog.destinations]
+        if known:
+            log.info("resuming pending messages", messages=len(known))
+            self._transport.requeue(known)
 
     async def _start_rabbitmq(self, transport: RabbitMQTransport) -> None:
         """Connect; recovery and AMQP intake run on every (re)connect from then on.

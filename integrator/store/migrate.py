@@ -5,8 +5,9 @@ same moment, so the upgrade runs under a lock that the database itself holds: a 
 advisory lock on PostgreSQL, ``BEGIN IMMEDIATE`` (the single write lock) on SQLite. The loser waits,
 then finds the schema at head and does nothing.
 
-Commands that only read must not create a store (``Store.open_existing``): they first ask
-``require_store`` whether there is one at all.
+The store imports this module only when its plain read of the revision
+(``integrator.store.schema_version``) finds a store that is not at head: a store at head never
+loads Alembic.
 """
 
 from __future__ import annotations
@@ -19,12 +20,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from integrator.store.errors import StoreError
-from integrator.store.failures import diagnose, translate
-from integrator.store.url import NoStore
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -44,33 +40,6 @@ def head_revision() -> str | None:
 
 def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
-
-
-MISSING_DATABASE = "3D000"
-"""PostgreSQL's SQLSTATE for "database does not exist"."""
-
-
-async def require_store(engine: AsyncEngine, display: str) -> None:
-    """Raise ``NoStore`` naming ``display`` unless the engine points at a store.
-
-    No store: a PostgreSQL database that does not exist, or no Alembic version table in the
-    database (on PostgreSQL: in the schema on the search path). Any other failure is the store's
-    usual error, without the driver's text.
-    """
-    failure: StoreError
-    try:
-        async with engine.connect() as conn:
-            revision = await conn.run_sync(current_revision)
-        if revision is not None:
-            return
-        failure = NoStore(display, "it holds no Integrator store")
-    except (sa_exc.SQLAlchemyError, OSError) as error:
-        # Raised below, outside this block, so the driver's text is not kept as the context.
-        if diagnose(error).code == MISSING_DATABASE:
-            failure = NoStore(display, "the database does not exist")
-        else:
-            failure = translate("open the store", error)
-    raise failure
 
 
 def advisory_lock_key(schema: str | None) -> int:

@@ -184,6 +184,20 @@ class MessageRecord:
     pruned_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PendingRef:
+    """A pending message without its payload: what a queue needs to hold its place.
+
+    ``size`` is the stored payload's length, sealing included when the store seals: a few
+    dozen bytes more than the payload itself, enough to budget a window by.
+    """
+
+    id: str
+    destination_id: str
+    attempt_count: int
+    size: int
+
+
 class ResendMode(StrEnum):
     """``original``: the same bytes and MSH-10; ``remap``: mapped again, with a new MSH-10."""
 

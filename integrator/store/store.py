@@ -17,7 +17,6 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from alembic.util import CommandError
 from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -45,7 +44,6 @@ from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, 
 from integrator.store.failures import guarded
 from integrator.store.gauges import GaugesMixin
 from integrator.store.jobs import JobsMixin
-from integrator.store.migrate import upgrade_to_head
 from integrator.store.people import PeopleMixin
 from integrator.store.pg_hot_writes import PostgresHotWrites
 from integrator.store.records import (
@@ -65,6 +63,7 @@ from integrator.store.records import (
     NewMessage,
     NewResend,
     NewRouting,
+    PendingRef,
     RejectedEventRecord,
     ResendLink,
     ResendRecord,
@@ -73,6 +72,7 @@ from integrator.store.records import (
 from integrator.store.retention import RetentionMixin
 from integrator.store.rotation import SealingMixin
 from integrator.store.saved_searches import SavedSearchesMixin
+from integrator.store.schema_version import HEAD_REVISION, require_store, stored_revision
 from integrator.store.sealing import Sealer, aad
 from integrator.store.sqlite_hot_writes import SqliteHotWrites
 from integrator.store.tables import (
@@ -140,7 +140,6 @@ class Store(
         self._insert_new_event = dialect_insert(events).on_conflict_do_nothing(
             index_elements=[events.c.id]
         )
-        self._insert_new_events = self._insert_new_event.returning(events.c.id)
         # PostgreSQL's identity column numbers messages. SQLite has no sequence for a non-key
         # column, so each row takes max(seq) + 1: executemany runs the statement once per row,
         # and the transaction holds the write lock, so numbers are unique and in order.
@@ -149,10 +148,11 @@ class Store(
             if target.backend == "postgresql"
             else insert(messages).values(seq=_NEXT_SEQ)
         )
-        # The hot write paths: on SQLite run whole on a writer thread, one hand-over each; on
-        # PostgreSQL one round trip each. ``None``: through SQLAlchemy as elsewhere, kept as the
-        # reference they are tested against (tests/store/test_hot_writes.py).
-        self._hot: SqliteHotWrites | PostgresHotWrites | None = (
+        # The hot write paths (accepting events, recording attempts): on SQLite run whole on a
+        # writer thread, one hand-over each; on PostgreSQL one round trip each. Each backend has
+        # its own, so every store has one. tests/store/test_hot_writes.py holds the plain
+        # SQLAlchemy form of both as the reference they must store the same rows as.
+        self._hot: SqliteHotWrites | PostgresHotWrites = (
             SqliteHotWrites(
                 engine,
                 insert_event=self._insert_new_event,
@@ -192,8 +192,7 @@ class Store(
         return store
 
     async def close(self) -> None:
-        if self._hot is not None:
-            await self._hot.close()
+        await self._hot.close()
         await self._engine.dispose()
 
     async def __aenter__(self) -> Store:
@@ -254,27 +253,15 @@ class Store(
         rows = sorted(
             (event_row(batch[i][0], self._sealer) for i in first_index.values()), key=_row_id
         )
-        if self._hot is not None:
-            # Built (and sealed) before the write turn; only the new events' are inserted.
-            candidates = [
-                (event.id, _message_row(event.id, message, now, self._sealer))
-                for index, (event, new_messages) in enumerate(batch)
-                if first_index[event.id] == index
-                for message in new_messages
-            ]
-            async with self._write_turn or nullcontext():
-                inserted = await self._hot.accept(rows, candidates)
-        else:
-            async with self._transaction() as conn:
-                inserted = await self._insert_events(conn, rows)
-                message_rows = [
-                    _message_row(event.id, message, now, self._sealer)
-                    for index, (event, new_messages) in enumerate(batch)
-                    if event.id in inserted and first_index[event.id] == index
-                    for message in new_messages
-                ]
-                if message_rows:
-                    await conn.execute(self._insert_messages, message_rows)
+        # Built (and sealed) before the write turn; only the new events' are inserted.
+        candidates = [
+            (event.id, _message_row(event.id, message, now, self._sealer))
+            for index, (event, new_messages) in enumerate(batch)
+            if first_index[event.id] == index
+            for message in new_messages
+        ]
+        async with self._write_turn or nullcontext():
+            inserted = await self._hot.accept(rows, candidates)
         return [
             event.id in inserted and first_index[event.id] == index
             for index, (event, _) in enumerate(batch)
@@ -715,14 +702,12 @@ class Store(
         is not there. An existing store at an older revision is still migrated, as the engine
         would: the code cannot read it otherwise.
         """
-        from integrator.store.migrate import require_store
-
         target = resolve(url, schema, create=False)
         engine = create_engine(target)
         store = cls(engine, target, clock, sealer)
         try:
-            await require_store(engine, target.display)
-            await _migrate_when_free(engine, schema)
+            if await require_store(engine, target.display) != HEAD_REVISION:
+                await _migrate_when_free(engine, schema)
             await store._check_data_keys(register=False)
         except BaseException:
             await engine.dispose()
@@ -733,6 +718,28 @@ class Store(
     def location(self) -> str:
         """Which store this is, for people: its URL without password (``Target.display``)."""
         return self._target.display
+
+    @guarded("list pending messages")
+    async def pending_refs(self) -> list[PendingRef]:
+        """Every message a delivery worker still owes, oldest first, without its payload.
+
+        For a restart: 100,000 messages waiting behind a paused destination are a few MB as
+        refs, and hundreds of MB (or, with PDFs, far more) with their payloads. The embedded
+        transport loads the payloads a window at a time (``pending_messages(ids=...)``).
+        """
+        query = (
+            select(
+                messages.c.id,
+                messages.c.destination_id,
+                messages.c.attempt_count,
+                func.length(messages.c.payload),
+            )
+            .where(messages.c.status.in_([s.value for s in PENDING_STATUSES]))
+            .order_by(messages.c.seq)
+        )
+        async with self._engine.connect() as conn:
+            result = await conn.execute(query)
+            return [PendingRef(*row) for row in result]
 
     @guarded("list messages")
     async def list_messages(
@@ -899,13 +906,8 @@ class Store(
         updates = [self._attempt_update(*item) for item in batch]
         attempt_rows = [attempt_row(item[0], self._sealer) for item in batch]
         # The foreign key refuses an attempt for an unknown message: all is rolled back.
-        if self._hot is not None:
-            async with self._write_turn or nullcontext():
-                await self._hot.record(updates, attempt_rows)
-            return
-        async with self._transaction() as conn:
-            await conn.execute(_UPDATE_AFTER_ATTEMPT, updates)
-            await conn.execute(_INSERT_ATTEMPT, attempt_rows)
+        async with self._write_turn or nullcontext():
+            await self._hot.record(updates, attempt_rows)
 
     @guarded("list attempts")
     async def list_attempts(self, message_id: str) -> list[AttemptRecord]:
@@ -1072,16 +1074,6 @@ class Store(
 
     # -- internals ---------------------------------------------------------------------------
 
-    async def _insert_events(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[str]:
-        """Insert the events that are new; return their ids."""
-        if len(rows) == 1:
-            # The single-event hot path: a row count costs one driver round trip less than
-            # RETURNING (noticeable with aiosqlite, where every round trip is a thread hop).
-            result = await conn.execute(self._insert_new_event, rows[0])
-            return {rows[0]["id"]} if result.rowcount == 1 else set()
-        returned = await conn.execute(self._insert_new_events, rows)
-        return set(returned.scalars())
-
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction. Rule: its FIRST statement must write.
@@ -1142,6 +1134,19 @@ async def _migrate_when_free(engine: AsyncEngine, schema: str | None) -> None:
 
 @guarded("migrate the store schema")
 async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
+    """Upgrade unless the store is at head already, which a plain read tells without Alembic.
+
+    The read needs no lock: a migration commits its schema and its revision in one transaction,
+    so a store that reads as at head has all of it. Any other revision (none, older, unknown) takes
+    the locked upgrade, which looks again under the lock.
+    """
+    async with engine.connect() as conn:
+        if await stored_revision(conn) == HEAD_REVISION:
+            return
+    from alembic.util import CommandError
+
+    from integrator.store.migrate import upgrade_to_head
+
     try:
         await upgrade_to_head(engine, schema)
     except CommandError:

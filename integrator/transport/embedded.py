@@ -8,7 +8,9 @@ payloads, are held whole. Behind them the queue keeps message ids (and sizes) on
 messages from the store (``load``) as the queue drains: a destination that is paused or down for a
 day may pile up 100,000 messages, and their payloads belong in the store, not in the engine's
 memory (2.5 KB each for a referral without attachments, megabytes with one: counting messages
-alone would let 10,000 referrals with a 5 MiB PDF take 70 GB).
+alone would let 10,000 referrals with a 5 MiB PDF take 70 GB). At a restart the engine queues the
+store's pending messages by reference only (``requeue``), so even then no more than a window of
+payloads is loaded at once.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from destinations.worker import OutboundMessage
 from integrator.logging import get_logger
@@ -38,6 +41,19 @@ Loader = Callable[[Sequence[str]], Awaitable[list[OutboundMessage]]]
 """The pending messages among these ids, as the store has them now (others are left out)."""
 
 
+class Ref(Protocol):
+    """A pending message without its payload (``integrator.store.PendingRef``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def destination_id(self) -> str: ...
+    @property
+    def attempt_count(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class EmbeddedDelivery:
     message: OutboundMessage
@@ -48,7 +64,11 @@ class EmbeddedDelivery:
 
 class EmbeddedTransport:
     def __init__(
-        self, *, load: Loader | None = None, window: int = WINDOW, window_bytes: int = WINDOW_BYTES
+        self,
+        *,
+        load: Loader | None = None,
+        window: int | None = None,
+        window_bytes: int | None = None,
     ) -> None:
         self._queues: dict[str, asyncio.Queue[OutboundMessage]] = {}
         self._queued: dict[str, set[str]] = {}
@@ -58,8 +78,9 @@ class EmbeddedTransport:
         self._held_bytes: dict[str, int] = {}
         self._refilling: dict[str, asyncio.Lock] = {}
         self._load = load
-        self._window = window
-        self._window_bytes = window_bytes
+        # Read when made, not when defined: a test can make the engine's window small.
+        self._window = WINDOW if window is None else window
+        self._window_bytes = WINDOW_BYTES if window_bytes is None else window_bytes
 
     def configure(self, *, load: Loader) -> None:
         self._load = load
@@ -112,6 +133,22 @@ class EmbeddedTransport:
 
     async def republish(self, messages: Sequence[OutboundMessage]) -> None:
         await self.publish(messages)  # publish already skips what is still waiting
+
+    def requeue(self, refs: Iterable[Ref]) -> None:
+        """Queue pending messages by reference, in the order given, behind what waits already.
+
+        Their payloads are loaded as the queue drains, a window at a time, like any message
+        behind the window; a message still waiting is skipped, as ``publish`` does.
+        """
+        if self._load is None:
+            raise RuntimeError("messages can only be queued by reference with a loader")
+        for ref in refs:
+            self._queue(ref.destination_id)
+            seen = self._queued[ref.destination_id]
+            if ref.id in seen:
+                continue
+            seen.add(ref.id)
+            self._behind[ref.destination_id].append((ref.id, ref.attempt_count, ref.size))
 
     async def release(self, destination_id: str) -> None:
         return None  # the queue stays; nobody else could take it over

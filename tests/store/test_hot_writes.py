@@ -1,28 +1,36 @@
-"""The hot write paths (accepting events, recording attempts) store exactly what the general
-SQLAlchemy path stores: the same rows, column for column, as the driver holds them."""
+"""The hot write paths (accepting events, recording attempts) store exactly what the plain
+SQLAlchemy form of the same transactions stores: the same rows, column for column, as the driver
+holds them. That form is kept here, as the reference (``ReferenceStore``), not in the product."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from integrator.store import (
     AttemptRecord,
+    EventRecord,
     MessageStatus,
+    NewMessage,
     Store,
     StoreError,
     StoreUnavailable,
     UnknownMessage,
 )
+from integrator.store.codec import attempt_row, event_row
+from integrator.store.failures import guarded
 from integrator.store.sealing import MAGIC, TEXT_MAGIC, DataKey, Sealer
-from integrator.store.store import AttemptUpdate
+from integrator.store.store import AttemptUpdate, _message_row
+from integrator.store.tables import attempts, events, messages
 from tests.store.conftest import Site, postgres_site
 from tests.store.factories import T0, StepClock, make_event, make_message, new_id
 from tests.store.helpers import raw_connection
@@ -36,17 +44,86 @@ async def two_sites(backend: str, tmp_path: Path) -> AsyncIterator[tuple[Site, S
     if backend == "sqlite":
         yield (
             Site("sqlite", f"sqlite:///{tmp_path / 'hot.db'}"),
-            Site("sqlite", f"sqlite:///{tmp_path / 'general.db'}"),
+            Site("sqlite", f"sqlite:///{tmp_path / 'reference.db'}"),
         )
         return
-    async with postgres_site() as hot, postgres_site() as general:
-        yield hot, general
+    async with postgres_site() as hot, postgres_site() as reference:
+        yield hot, reference
 
 
-def general_path(store: Store) -> Store:
-    """The store with its hot paths switched off: everything through SQLAlchemy, as before."""
-    store._hot = None
-    return store
+_UPDATE_AFTER_ATTEMPT = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        attempt_count=bindparam("b_attempt_count"),
+        updated_at=bindparam("b_updated_at"),
+        next_attempt_at=bindparam("b_next_attempt_at"),
+        last_error=bindparam("b_last_error"),
+    )
+)
+
+
+class ReferenceStore(Store):
+    """The store with both hot transactions written the plain way: SQLAlchemy Core statements
+    built here from the tables, executed in one ``_transaction`` each. The rows are the ones
+    the store builds for its hot paths (same sealing, same clock), so any difference in what
+    lands in the database comes from how the hot paths write them."""
+
+    @guarded("accept events")
+    async def accept_events(
+        self, batch: Sequence[tuple[EventRecord, Sequence[NewMessage]]]
+    ) -> list[bool]:
+        if not batch:
+            return []
+        first_index: dict[str, int] = {}
+        for index, (event, _) in enumerate(batch):
+            first_index.setdefault(event.id, index)
+        now = self._now()
+        rows = sorted(
+            (event_row(batch[i][0], self._sealer) for i in first_index.values()),
+            key=lambda row: str(row["id"]),
+        )
+        dialect_insert = postgresql.insert if self.backend == "postgresql" else sqlite.insert
+        insert_events = (
+            dialect_insert(events)
+            .on_conflict_do_nothing(index_elements=[events.c.id])
+            .returning(events.c.id)
+        )
+        next_seq = select(func.coalesce(func.max(messages.c.seq), 0) + 1).scalar_subquery()
+        insert_messages = (
+            insert(messages)
+            if self.backend == "postgresql"
+            else insert(messages).values(seq=next_seq)
+        )
+        async with self._transaction() as conn:
+            inserted = set((await conn.execute(insert_events, rows)).scalars())
+            message_rows = [
+                _message_row(event.id, message, now, self._sealer)
+                for index, (event, new_messages) in enumerate(batch)
+                if event.id in inserted and first_index[event.id] == index
+                for message in new_messages
+            ]
+            if message_rows:
+                await conn.execute(insert_messages, message_rows)
+        return [
+            event.id in inserted and first_index[event.id] == index
+            for index, (event, _) in enumerate(batch)
+        ]
+
+    @guarded("record attempts", on_foreign_key=UnknownMessage)
+    async def record_attempts(self, batch: Sequence[AttemptUpdate]) -> None:
+        if not batch:
+            return
+        updates = [self._attempt_update(*item) for item in batch]
+        attempt_rows = [attempt_row(item[0], self._sealer) for item in batch]
+        async with self._transaction() as conn:
+            await conn.execute(_UPDATE_AFTER_ATTEMPT, updates)
+            await conn.execute(insert(attempts), attempt_rows)
+
+
+async def open_reference(site: Site, sealer: Sealer | None = None) -> Store:
+    return await ReferenceStore.open(site.url, clock=StepClock(), schema=site.schema, sealer=sealer)
 
 
 def workload() -> tuple[list[Any], list[Any], list[list[AttemptUpdate]]]:
@@ -113,25 +190,23 @@ async def stored_rows(site: Site) -> dict[str, list[tuple[Any, ...]]]:
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
-async def test_the_hot_paths_store_what_the_general_path_stores(
-    backend: str, tmp_path: Path
-) -> None:
+async def test_the_hot_paths_store_what_the_reference_stores(backend: str, tmp_path: Path) -> None:
     work = workload()
-    async with two_sites(backend, tmp_path) as (hot_site, general_site):
+    async with two_sites(backend, tmp_path) as (hot_site, reference_site):
         hot = await hot_site.open(StepClock())
-        general = general_path(await general_site.open(StepClock()))
+        reference = await open_reference(reference_site)
         try:
             accepted = await run_workload(hot, work)
             assert accepted == [[True, True, True, False], [False, True]]
-            assert accepted == await run_workload(general, work)
-            for store in (hot, general):  # every event stored already: nothing new
+            assert accepted == await run_workload(reference, work)
+            for store in (hot, reference):  # every event stored already: nothing new
                 assert await store.accept_events(work[0]) == [False] * 4
         finally:
             await hot.close()
-            await general.close()
-        hot_rows, general_rows = await stored_rows(hot_site), await stored_rows(general_site)
+            await reference.close()
+        hot_rows, reference_rows = await stored_rows(hot_site), await stored_rows(reference_site)
     assert [len(hot_rows[t]) for t in ("events", "messages", "attempts")] == [4, 5, 4]
-    assert hot_rows == general_rows
+    assert hot_rows == reference_rows
 
 
 @pytest.mark.parametrize(
@@ -139,29 +214,29 @@ async def test_the_hot_paths_store_what_the_general_path_stores(
 )
 async def test_the_hot_paths_seal_the_same_columns(backend: str, tmp_path: Path) -> None:
     work = workload()
-    async with two_sites(backend, tmp_path) as (hot_site, general_site):
+    async with two_sites(backend, tmp_path) as (hot_site, reference_site):
         hot = await hot_site.open(StepClock(), sealer=Sealer([KEY]))
-        general = general_path(await general_site.open(StepClock(), sealer=Sealer([KEY])))
+        reference = await open_reference(reference_site, Sealer([KEY]))
         try:
             await run_workload(hot, work)
-            await run_workload(general, work)
+            await run_workload(reference, work)
             # What the store reads back (opening every sealed value with its row) is the same.
-            for store in (hot, general):
+            for store in (hot, reference):
                 messages = await store.list_messages(limit=100)
                 assert len(messages) == 5
             assert [m.payload for m in await hot.list_messages(limit=100)] == [
-                m.payload for m in await general.list_messages(limit=100)
+                m.payload for m in await reference.list_messages(limit=100)
             ]
             target = work[2][0][0][0].message_id
-            assert await hot.list_attempts(target) == await general.list_attempts(target)
-            assert await hot.get_message(target) == await general.get_message(target)
+            assert await hot.list_attempts(target) == await reference.list_attempts(target)
+            assert await hot.get_message(target) == await reference.get_message(target)
         finally:
             await hot.close()
-            await general.close()
-        hot_rows, general_rows = await stored_rows(hot_site), await stored_rows(general_site)
+            await reference.close()
+        hot_rows, reference_rows = await stored_rows(hot_site), await stored_rows(reference_site)
     for table, rows in hot_rows.items():
-        for hot_row, general_row in zip(rows, general_rows[table], strict=True):
-            for mine, theirs in zip(hot_row, general_row, strict=True):
+        for hot_row, reference_row in zip(rows, reference_rows[table], strict=True):
+            for mine, theirs in zip(hot_row, reference_row, strict=True):
                 # Sealed values differ by their random nonce; all else is equal.
                 if _sealed(theirs):
                     assert _sealed(mine)

@@ -4,7 +4,11 @@ several processes start at once."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +17,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
-from integrator.store import Store
+import integrator
+from integrator.store import Store, StoreError
 from integrator.store.migrate import current_revision, head_revision
+from integrator.store.schema_version import HEAD_REVISION
 from integrator.store.tables import metadata
 from tests.store.conftest import Site, postgres_site
 from tests.store.factories import make_event, make_message
 from tests.store.helpers import raw_connection, row_counts
+
+ROOT = Path(integrator.__file__).resolve().parent.parent
 
 STORE_TABLES = {
     "events",
@@ -197,3 +205,85 @@ async def test_postgres_store_lives_in_its_own_schema() -> None:
             )
             tables = set(result.scalars())
     assert tables == STORE_TABLES | {"alembic_version"}
+
+
+def test_the_head_constant_is_the_newest_migration() -> None:
+    """An open at HEAD_REVISION skips Alembic: a new revision must move the constant too."""
+    assert head_revision() == HEAD_REVISION
+
+
+_OPEN_AND_LIST_MODULES = """
+import asyncio, json, sys
+from integrator.store import Store
+
+async def main() -> None:
+    store = await Store.open(sys.argv[1], schema=sys.argv[2] or None)
+    await store.close()
+
+asyncio.run(main())
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def _modules_after_open(site: Site) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _OPEN_AND_LIST_MODULES, site.url, site.schema or ""],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+async def test_opening_a_store_at_head_does_not_load_alembic(site: Site) -> None:
+    """Each open at head (every command, engine start and test) used to run Alembic's upgrade:
+    its import and script directory cost more than the rest of the open."""
+    fresh = await asyncio.to_thread(_modules_after_open, site)
+    assert "integrator.store.migrate" in fresh  # a new store: migrated through Alembic
+    assert "alembic" in fresh
+    again = await asyncio.to_thread(_modules_after_open, site)
+    assert "integrator.store.store" in again  # the probe did open the store
+    assert not any(m == "alembic" or m.startswith("alembic.") for m in again)
+    assert "integrator.store.migrate" not in again
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == HEAD_REVISION
+
+
+async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
+    opened = await site.open()
+    assert await opened.accept_event(make_event(), [make_message()])
+    await opened.close()
+    # Back to the revision before: the open must see the difference and run the upgrade.
+    async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("DROP TABLE saved_searches")
+        await conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0006'")
+        await conn.commit()
+
+    again = await site.open()
+    await again.close()
+
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == HEAD_REVISION
+        assert "saved_searches" in (await conn.run_sync(_describe))["tables"]
+    assert (await row_counts(site))["messages"] == 1
+
+
+async def test_a_store_from_newer_code_is_refused_by_both_opens(site: Site) -> None:
+    opened = await site.open()
+    await opened.close()
+    async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999_future'")
+        await conn.commit()
+
+    message = "the database schema is at a revision this version does not know"
+    with pytest.raises(StoreError, match=message):
+        await site.open()
+    with pytest.raises(StoreError, match=message):
+        await Store.open_existing(site.url, schema=site.schema)
+    async with raw_connection(site) as conn:
+        assert (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).all() == [
+            ("9999_future",)
+        ]

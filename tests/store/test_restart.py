@@ -41,3 +41,29 @@ async def test_pending_messages_survive_close_and_open(site: Site) -> None:
         assert newest[0].seq > max(m.seq for m in pending)
     finally:
         await after.close()
+
+
+async def test_pending_refs_name_what_is_owed_in_order_without_payloads(site: Site) -> None:
+    """What a restart queues by: ids, destination, attempt count and stored size, oldest first;
+    the payloads stay in the store until the transport loads them by id."""
+    small = make_message(destination_id="lab", payload=b"MSH|small\r")
+    large = make_message(payload=b"MSH|" + b"x" * 5000 + b"\r")
+    delivered, retrying = make_message(), make_message()
+    store = await site.open()
+    try:
+        await store.accept_event(make_event(), [large, delivered])
+        await store.accept_event(make_event(), [small, retrying])
+        await store.record_attempts(
+            [
+                (AttemptRecord(delivered.id, 1, T0, 3.0, "delivered"), "delivered", None, None),
+                (AttemptRecord(retrying.id, 2, T0, 3.0, "failed"), "retrying", T0, "timeout"),
+            ]
+        )
+        refs = await store.pending_refs()
+        full = await store.pending_messages()
+    finally:
+        await store.close()
+    assert [r.id for r in refs] == [m.id for m in full] == [large.id, small.id, retrying.id]
+    assert [r.destination_id for r in refs] == ["ziekenhuis-noord", "lab", "ziekenhuis-noord"]
+    assert [r.attempt_count for r in refs] == [0, 0, 2]
+    assert [r.size for r in refs[:2]] == [len(large.payload), len(small.payload)]

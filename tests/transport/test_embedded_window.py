@@ -7,6 +7,8 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import pytest
+
 from destinations.worker import OutboundMessage
 from integrator.transport.embedded import EmbeddedTransport
 
@@ -117,3 +119,44 @@ def test_a_message_larger_than_the_budget_is_still_delivered_alone() -> None:
         assert store.asked == [["m1"], ["m2"]]
 
     asyncio.run(run())
+
+
+@dataclasses.dataclass(frozen=True)
+class _Ref:
+    id: str
+    destination_id: str
+    attempt_count: int
+    size: int
+
+
+def _ref(message: OutboundMessage) -> _Ref:
+    return _Ref(
+        message.message_id, message.destination_id, message.attempt_count, len(message.payload)
+    )
+
+
+def test_requeued_refs_are_loaded_a_window_at_a_time_behind_what_waits() -> None:
+    """A restart queues the store's pending messages by reference: no payload is loaded until
+    the queue drains, then no more than a window by count and by bytes."""
+
+    async def run() -> None:
+        messages = [_sized(n, 40) for n in range(12)]
+        store = _Store(messages)
+        transport = EmbeddedTransport(load=store.load, window=3, window_bytes=100)
+        await transport.publish(messages[:1])  # held whole, as published
+        transport.requeue([_ref(m) for m in messages])  # m0 is waiting already: skipped
+        assert store.asked == []
+        assert transport.pending("d") == 12
+        assert await _take(transport, 12) == messages
+        assert store.asked and all(len(ids) <= 2 for ids in store.asked)  # 2 x 40 bytes fit
+        assert [i for ids in store.asked for i in ids] == [f"m{n}" for n in range(1, 12)]
+        assert transport.pending("d") == 0
+
+    asyncio.run(run())
+
+
+def test_requeueing_refs_needs_a_loader() -> None:
+    transport = EmbeddedTransport()
+    with pytest.raises(RuntimeError, match="loader"):
+        transport.requeue([_ref(_message(0))])
+    assert transport.pending("d") == 0
