@@ -87,6 +87,17 @@ SCENARIOS = [
         ),
     ),
     Scenario(
+        # The same rate for both: p99 at one load, however fast each revision's burst is.
+        "paced-1-at-1000",
+        ["paced", "--destinations", "1", "--rate", "1000", "--seconds", "8"],
+        ["paced", "--destinations", "1", "--rate", "1000", "--seconds", "3"],
+        (
+            Metric("p50_ms", "p50 accepted -> ACK at 1,000 events/s", False),
+            Metric("p99_ms", "p99 accepted -> ACK at 1,000 events/s", False),
+            Metric("max_ms", "slowest accepted -> ACK at 1,000 events/s", False),
+        ),
+    ),
+    Scenario(
         "rabbitmq-1x10",
         ["rabbitmq", "--destinations", "10", "--events", "5000"],
         ["rabbitmq", "--destinations", "10", "--events", "1500"],
