@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import json
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -33,55 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 async def _measure(events: int) -> dict[str, float]:
-    from integrator.store import AttemptRecord, EventRecord, NewMessage, Store
+    from breakdown import _timed_writes
 
-    now = datetime.datetime.now(datetime.UTC)
-    batch = []
-    for i in range(events):
-        record = EventRecord(
-            id=str(uuid.uuid4()), type="referral", action="new", zd_number=f"ZD{i:09d}",
-            provider_id="p", received_at=now, source="cli",
-            payload='{"a": "' + "y" * 2500 + '"}', bsn_hash=None,
-        )  # fmt: skip
-        message = NewMessage(
-            id=str(uuid.uuid4()), destination_id="d", version="ref-v2",
-            message_type="REF^I12", control_id=uuid.uuid4().hex[:19].upper(),
-            payload=b"MSH|" + b"x" * 2000,
-        )  # fmt: skip
-        batch.append((record, (message,)))
+    from integrator.store import Store
+
     with tempfile.TemporaryDirectory() as tmp:
         store = await Store.open(f"sqlite:///{tmp}/bench.db")
         try:
-            t0 = time.process_time()
-            for start in range(0, events, 200):
-                await store.accept_events(batch[start : start + 200])
-            accept = (time.process_time() - t0) / events * 1e6
-            t0 = time.process_time()
-            for start in range(0, events, 5):
-                await store.record_attempts(
-                    [
-                        (
-                            AttemptRecord(
-                                message_id=m.id,
-                                number=1,
-                                started_at=now,
-                                duration_ms=1.0,
-                                outcome="delivered",
-                                ack_code="AA",
-                                ack_bytes=b"MSH|ack",
-                                error=None,
-                            ),
-                            "delivered",
-                            None,
-                            None,
-                        )
-                        for _, (m,) in batch[start : start + 5]
-                    ]
-                )
-            record = (time.process_time() - t0) / events * 1e6
+            return await _timed_writes(store, events, '{"a": "' + "y" * 2500 + '"}')
         finally:
             await store.close()
-    return {"accept_us_per_event": accept, "record_us_per_attempt": record}
 
 
 def _child(variant: str, events: int) -> None:
@@ -96,7 +54,7 @@ def _child(variant: str, events: int) -> None:
             store_pragmas[same[0]] = pragma
         else:
             store_pragmas.append(pragma)
-    engine.SQLITE_PRAGMAS = tuple(store_pragmas)
+    engine.SQLITE_PRAGMAS = tuple(store_pragmas)  # type: ignore[assignment]
     print(json.dumps(asyncio.run(_measure(events))))
 
 
