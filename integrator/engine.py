@@ -272,8 +272,13 @@ class Engine:
             await self._recorder.drain()  # what stopped runners delivered is in the store now
         for destination in starting:
             # Before the runner starts, so the transport can tell these from what is queued.
-            pending = await self._store.pending_messages(destination.id)
-            await self._transport.republish([outbound_message(m) for m in pending])
+            if isinstance(self._transport, EmbeddedTransport):
+                # By reference, as at a restart: what waits already is skipped, the rest is
+                # loaded a window at a time (a resumed destination may owe 100,000 messages).
+                self._transport.requeue(await self._store.pending_refs(destination.id))
+            else:
+                pending = await self._store.pending_messages(destination.id)
+                await self._transport.republish([outbound_message(m) for m in pending])
         for destination in starting:
             self._start_destination(destination)
         started = [d.id for d in starting]

@@ -720,12 +720,14 @@ class Store(
         return self._target.display
 
     @guarded("list pending messages")
-    async def pending_refs(self) -> list[PendingRef]:
-        """Every message a delivery worker still owes, oldest first, without its payload.
+    async def pending_refs(self, destination_id: str | None = None) -> list[PendingRef]:
+        """Every message a delivery worker still owes (to ``destination_id``, if given), oldest
+        first, without its payload.
 
-        For a restart: 100,000 messages waiting behind a paused destination are a few MB as
-        refs, and hundreds of MB (or, with PDFs, far more) with their payloads. The embedded
-        transport loads the payloads a window at a time (``pending_messages(ids=...)``).
+        For a restart or a resumed destination: 100,000 messages waiting behind a paused
+        destination are a few MB as refs, and hundreds of MB (or, with PDFs, far more) with
+        their payloads. The embedded transport loads the payloads a window at a time
+        (``pending_messages(ids=...)``).
         """
         query = (
             select(
@@ -737,6 +739,8 @@ class Store(
             .where(messages.c.status.in_([s.value for s in PENDING_STATUSES]))
             .order_by(messages.c.seq)
         )
+        if destination_id is not None:
+            query = query.where(messages.c.destination_id == destination_id)
         async with self._engine.connect() as conn:
             result = await conn.execute(query)
             return [PendingRef(*row) for row in result]

@@ -61,9 +61,11 @@ async def test_pending_refs_name_what_is_owed_in_order_without_payloads(site: Si
         )
         refs = await store.pending_refs()
         full = await store.pending_messages()
+        lab = await store.pending_refs("lab")
     finally:
         await store.close()
     assert [r.id for r in refs] == [m.id for m in full] == [large.id, small.id, retrying.id]
     assert [r.destination_id for r in refs] == ["ziekenhuis-noord", "lab", "ziekenhuis-noord"]
     assert [r.attempt_count for r in refs] == [0, 0, 2]
     assert [r.size for r in refs[:2]] == [len(large.payload), len(small.payload)]
+    assert [r.id for r in lab] == [small.id]  # one destination's, for a resumed destination
