@@ -4,7 +4,7 @@ A CSV leaves the engine's control the moment it is written: whoever holds the fi
 on. So each export writes an audit entry *before* its first row goes out (no record, no
 export): who, what was exported (``messages.csv``, ``audit.csv``), the terms it was made with,
 the page size and how many rows it held. A BSN term is recorded as its keyed hash, like a
-patient-data view (``integrator.http.patient``), never as the BSN.
+patient-data view (``integrator.patient_views``), never as the BSN.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from integrator.access.permissions import Permission
 from integrator.catalog import Catalog
 from integrator.clusters import ClusterScope, OutOfSight, cluster_of
 from integrator.engine import Engine
-from integrator.patient_views import record_view
+from integrator.patient_views import record_search, record_view
 from integrator.presenters import message_detail
 from integrator.resending import resend_in_engine
 from integrator.search import build_filter
@@ -121,16 +121,14 @@ async def find_messages(
         raise ValueError("a search by BSN is made under patient_data.read")
     flt = message_filter(engine.settings, engine.catalog, scope, terms)
     rows = await engine.store.list_messages(flt, limit=limit, offset=offset)
-    if flt.bsn_hash is not None:
-        await record_view(
-            engine.store,
-            scope.identity,
-            "messages.search",
-            view="messages.search",
-            bsn_hash=flt.bsn_hash,
-            found=len(rows),
-            source=source,
-        )
+    await record_search(
+        engine.store,
+        scope.identity,
+        "messages.search",
+        bsn_hash=flt.bsn_hash,
+        found=len(rows),
+        source=source,
+    )
     return rows
 
 

@@ -36,3 +36,21 @@ async def record_view(
         target,
         details={"view": view, "bsn_hash": bsn_hash, **details},
     )
+
+
+async def record_search(
+    store: Store,
+    identity: Identity,
+    search: str,
+    *,
+    bsn_hash: str | None,
+    found: int,
+    source: str | None,
+) -> None:
+    """Audit a search by BSN (``messages.search``, ``events.search``, ``audit.search``) with
+    how many it found; a search without a BSN shows no patient's data and records nothing."""
+    if bsn_hash is None:
+        return
+    await record_view(
+        store, identity, search, view=search, bsn_hash=bsn_hash, found=found, source=source
+    )

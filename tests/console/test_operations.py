@@ -330,3 +330,9 @@ def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
     ]
     assert export.details["source"] == "127.0.0.1"  # from where, as through the API
     assert "patient_data.view" in actions
+    [search] = [
+        e
+        for e in live.call(live.engine.store.list_audit(limit=1000))
+        if e.action == "patient_data.view" and e.actor == f"person:{admin.email}"
+    ]
+    assert search.details["view"] == "audit.search" and search.details["source"] == "127.0.0.1"

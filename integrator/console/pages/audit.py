@@ -22,7 +22,7 @@ from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.http.deps import source_of
-from integrator.http.patient import record_view
+from integrator.patient_views import record_search
 from integrator.presenters import audit_view
 from integrator.search import BadSearch
 
@@ -109,15 +109,14 @@ async def _search(
             csv=None,
         )
     found = await engine.store.list_audit(flt, limit=PAGE + 1, offset=offset)
-    if flt.bsn_hash is not None:
-        await record_view(
-            engine.store,
-            visitor.signed_in,
-            "audit.search",
-            view="audit.search",
-            bsn_hash=flt.bsn_hash,
-            found=min(len(found), PAGE),
-        )
+    await record_search(
+        engine.store,
+        visitor.signed_in,
+        "audit.search",
+        bsn_hash=flt.bsn_hash,
+        found=min(len(found), PAGE),
+        source=source_of(request),
+    )
     query = {name: value for name, value in terms.items() if value}
     more = None
     if len(found) > PAGE and flt.bsn_hash is None:

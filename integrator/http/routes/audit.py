@@ -19,8 +19,8 @@ from integrator.engine import Engine
 from integrator.http.bodies import PageLimit, PageOffset
 from integrator.http.deps import EngineDep, Limit, Offset, SourceDep
 from integrator.http.errors import without_values
-from integrator.http.patient import record_view
 from integrator.http.scope import ScopeDep
+from integrator.patient_views import record_search
 from integrator.presenters import audit_view
 from integrator.search import BadSearch
 from integrator.store import AuditFilter
@@ -145,14 +145,12 @@ async def search_audit(
     terms = body.model_dump(exclude={"limit", "offset"})
     flt = _filter(engine, **terms)
     entries = await engine.store.list_audit(flt, limit=body.limit, offset=body.offset)
-    if flt.bsn_hash is not None:
-        await record_view(
-            engine.store,
-            scope.identity,
-            "audit.search",
-            view="audit.search",
-            bsn_hash=flt.bsn_hash,
-            found=len(entries),
-            source=source,
-        )
+    await record_search(
+        engine.store,
+        scope.identity,
+        "audit.search",
+        bsn_hash=flt.bsn_hash,
+        found=len(entries),
+        source=source,
+    )
     return [audit_view(a) for a in entries]

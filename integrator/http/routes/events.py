@@ -31,9 +31,9 @@ from integrator.events_routing import (
 from integrator.http.bodies import PageLimit, PageOffset
 from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep
 from integrator.http.openapi import EVENT_BODY
-from integrator.http.patient import record_view
 from integrator.http.scope import Scope, ScopeDep
 from integrator.jobs import Job
+from integrator.patient_views import record_search, record_view
 from integrator.store.records import EventFilter
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -216,14 +216,12 @@ async def _search(
         raise HTTPException(status_code=422, detail=str(exc)) from None
     flt = dataclasses.replace(flt, destination_ids=scope.destination_ids(engine.catalog))
     found = await engine.store.list_events(flt, limit=body.limit, offset=body.offset)
-    if flt.bsn_hash is not None:
-        await record_view(
-            engine.store,
-            scope.identity,
-            "events.search",
-            view="events.search",
-            bsn_hash=flt.bsn_hash,
-            found=len(found),
-            source=source,
-        )
+    await record_search(
+        engine.store,
+        scope.identity,
+        "events.search",
+        bsn_hash=flt.bsn_hash,
+        found=len(found),
+        source=source,
+    )
     return [listed_event_view(e) for e in found]
