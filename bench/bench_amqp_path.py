@@ -36,7 +36,7 @@ DESTINATIONS = 10
 
 
 async def child(n: int) -> dict[str, Any]:
-    import aiormq
+    from common import delete_topology
 
     from destinations.worker import OutboundMessage
     from integrator.transport.rabbitmq import RabbitMQTransport
@@ -79,20 +79,7 @@ async def child(n: int) -> dict[str, Any]:
         await asyncio.sleep(0.2)  # the last acks go out
     finally:
         await transport.close()
-        connection = await aiormq.connect(AMQP_URL)
-        channel = await connection.channel()
-        topology = transport.topology
-        for d in destinations:
-            await channel.queue_delete(topology.delivery_queue(d))
-        for queue in (topology.intake_queue, topology.dead_queue):
-            await channel.queue_delete(queue)
-        for exchange in (
-            topology.intake_exchange,
-            topology.delivery_exchange,
-            topology.dead_exchange,
-        ):
-            await channel.exchange_delete(exchange)
-        await connection.close()
+        await delete_topology(AMQP_URL, transport.topology, destinations)
     return {
         "publish_cpu_us": publish_cpu / len(rest) * 1e6,
         "receive_cpu_us": receive_cpu / n * 1e6,

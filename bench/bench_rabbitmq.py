@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 import bench_e2e  # noqa: E402
 from common import (  # noqa: E402
     cpu_seconds,
+    delete_topology,
     make_events,
     peak_rss_mib,
     percentiles,
@@ -97,24 +98,6 @@ async def publish(topology: Topology, events: list[bytes]) -> None:
                     for body in events[start : start + IN_FLIGHT]
                 )
             )
-    finally:
-        await connection.close()
-
-
-async def delete_topology(topology: Topology, destinations: list[str]) -> None:
-    connection = await aiormq.connect(AMQP_URL)
-    try:
-        channel = await connection.channel()
-        for queue in [topology.intake_queue, topology.dead_queue] + [
-            topology.delivery_queue(d) for d in destinations
-        ]:
-            await channel.queue_delete(queue)
-        for exchange in (
-            topology.intake_exchange,
-            topology.delivery_exchange,
-            topology.dead_exchange,
-        ):
-            await channel.exchange_delete(exchange)
     finally:
         await connection.close()
 
@@ -243,7 +226,7 @@ async def scenario(
             parent.send("stop")
             receivers.join()
             try:  # the broker may be restarting under us (other jobs share it)
-                await delete_topology(topology, destinations)
+                await delete_topology(AMQP_URL, topology, destinations)
             except (aiormq.exceptions.AMQPError, OSError) as exc:
                 print(f"# topology {topology.prefix} not deleted: {exc!r}", file=sys.stderr)
             await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')

@@ -132,3 +132,24 @@ def results_table(rows: Sequence[dict[str, Any]]) -> str:
             f"| {'-' if rss is None else f'{rss:,.0f}'} |"
         )
     return "\n".join(lines)
+
+
+async def delete_topology(url: str, topology: Any, destinations: Sequence[str]) -> None:
+    """Delete the queues and exchanges a bench's RabbitMQ transport declared (``Topology``)."""
+    import aiormq
+
+    connection = await aiormq.connect(url)
+    try:
+        channel = await connection.channel()
+        for queue in [topology.intake_queue, topology.dead_queue] + [
+            topology.delivery_queue(d) for d in destinations
+        ]:
+            await channel.queue_delete(queue)
+        for exchange in (
+            topology.intake_exchange,
+            topology.delivery_exchange,
+            topology.dead_exchange,
+        ):
+            await channel.exchange_delete(exchange)
+    finally:
+        await connection.close()
