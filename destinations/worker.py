@@ -31,8 +31,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from destinations.ack import COMMIT_CODES, Ack, AckOutcome, classify_ack, parse_ack, read_msh
-from destinations.errors import DeliveryError, InvalidAck, MalformedAck, MalformedMessage
+from destinations.ack import (
+    COMMIT_CODES,
+    Ack,
+    AckOutcome,
+    application_ack_type,
+    classify_ack,
+    parse_ack,
+)
+from destinations.errors import DeliveryError, InvalidAck, MalformedAck
 from destinations.ratelimit import TokenBucket
 from destinations.retry import RetryPolicy
 
@@ -215,10 +222,7 @@ def _ack_error(code: str | None, text: str, detail: str) -> str:
 
 def _application_ack_follows(message: OutboundMessage) -> Callable[[bytes], bool]:
     """Whether another answer follows ``frame``: only a matching ``CA`` when MSH-16 is ``AL``."""
-    try:
-        wanted = read_msh(message.payload).application_ack_type == "AL"
-    except MalformedMessage:
-        wanted = False
+    wanted = application_ack_type(message.payload) == "AL"  # None: no usable MSH
 
     answers = 0
 

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from destinations.ack import Ack, AckOutcome, classify_ack, parse_ack, read_msh
+from destinations.ack import (
+    Ack,
+    AckOutcome,
+    application_ack_type,
+    classify_ack,
+    parse_ack,
+    read_msh,
+)
 from destinations.errors import (
     AckControlIdMismatch,
     DeliveryError,
@@ -179,3 +186,58 @@ def test_read_msh_decodes_latin1_fields() -> None:
 def test_read_msh_refuses_a_message_without_msh() -> None:
     with pytest.raises(MalformedMessage, match="does not start with an MSH segment"):
         read_msh(b"PID|1||123\r")
+
+
+def _msh16_by_read_msh(raw: bytes) -> str | None:
+    try:
+        return read_msh(raw).application_ack_type
+    except MalformedMessage:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("msh16", "expected"),
+    [("AL", "AL"), (" al ", "AL"), ("NE", "NE"), ("", ""), ("ER", "ER")],
+)
+def test_application_ack_type_reads_msh16(msh16: str, expected: str) -> None:
+    raw = f"MSH|^~\\&|A|F|B|G|2026||REF^I12|C1|P|2.5.1|||AL|{msh16}|NLD|UNICODE UTF-8\r".encode()
+    assert application_ack_type(raw) == expected == read_msh(raw).application_ack_type
+
+
+def test_application_ack_type_is_none_without_a_usable_msh() -> None:
+    for raw in (b"", b"PID|1\r", b"MSHA^~\\&|X\r", b"MSH||A|B\r"):
+        assert application_ack_type(raw) is None
+
+
+_FIELD_PIECES = ["MSH", "|", "^~\\&", "^", "~", "&", "\\", "AL", "al", " AL ", "NE", "", " "]
+_OTHER_PIECES = ["\r", "\n", "\ufeff", "\u00a0", "\x1c", "é", "UNICODE UTF-8", "8859/1", "A"]
+_MSH_PIECES = st.sampled_from([*_FIELD_PIECES, *_OTHER_PIECES])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(_MSH_PIECES, max_size=40).map("".join),
+    st.sampled_from(["utf-8", "latin-1"]),
+)
+def test_application_ack_type_agrees_with_read_msh(text: str, encoding: str) -> None:
+    raw = text.encode(encoding, errors="replace")
+    assert application_ack_type(raw) == _msh16_by_read_msh(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=120))
+def test_application_ack_type_agrees_with_read_msh_on_any_bytes(tail: bytes) -> None:
+    raw = b"MSH|^~\\&|" + tail
+    assert application_ack_type(raw) == _msh16_by_read_msh(raw)
+
+
+def test_a_separator_that_the_charset_decodes_away_leaves_one_field() -> None:
+    # MSH-1 is byte 0xA4: a Latin-1 look splits on it, the UTF-8 decoding MSH-18 asks for
+    # turns it into U+FFFD, so the decoded segment does not split at all.
+    raw = b"MSH\xa4^~\\&\xa4A\xa4B\xa4C\xa4D\xa42026\xa4\xa4ACK\xa4C1\xa4P\xa42.5\xa4\xa4\xa4\xa4AL"
+    raw += b"\xa4\xa4UNICODE UTF-8\rMSA\xa4AA\xa4C1\r"
+    msh = read_msh(raw)
+    assert (msh.field_separator, msh.encoding_characters, msh.control_id) == ("\xa4", "^~\\&", "")
+    assert application_ack_type(raw) == ""
+    # Without a readable MSH-18 the ACK as a whole is read as UTF-8, else Latin-1.
+    assert (parse_ack(raw).code, parse_ack(raw).control_id) == ("AA", "C1")

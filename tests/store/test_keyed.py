@@ -1,0 +1,23 @@
+"""The BSN search hash: its value must never change, or stored events become unfindable."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrator.store.keyed import bsn_hash
+
+# HMAC-SHA256(b"integrator-test-key", b"123456782"), as the stores written so far hold it.
+KNOWN = "d86bf8e20c1ba4d480fe848624082027b7ee5bc035f99c42e2b897b73185c0d8"
+
+
+def test_the_hash_is_hmac_sha256_in_lower_case_hex() -> None:
+    assert bsn_hash("123456782", b"integrator-test-key") == KNOWN
+
+
+def test_whitespace_around_the_bsn_is_ignored() -> None:
+    assert bsn_hash(" 123456782\t", b"integrator-test-key") == KNOWN
+
+
+def test_an_empty_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="search key must not be empty"):
+        bsn_hash("123456782", b"")
