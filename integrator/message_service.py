@@ -10,7 +10,8 @@ The rules live here so that the two front doors cannot drift apart:
   BSN, is recorded as ``patient_data.view`` before anything is returned, under the identity
   and with the client's address (``source``); a BSN only ever as its keyed hash. The receiver's
   words in ACKs may name the patient, so they are shown only to who may read patient data in
-  the message's cluster.
+  the message's cluster. The searching, reading and recording are ``integrator.message_reads``'
+  store-level functions, which the server's CLI calls as they are: one path for every view.
 - **Resending** one message: ``deadletter.resend``'s rules through ``resend_in_engine``, after
   the message's cluster and the cluster of a ``to`` target are checked; a target outside the
   caller's clusters is answered as one that is not configured.
@@ -21,10 +22,8 @@ Refusals are domain exceptions (``MessageNotFound``, ``NotPermitted``, ``BadSear
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from deadletter import (
     ResendRefused,
@@ -37,18 +36,16 @@ from integrator.access.permissions import Permission
 from integrator.catalog import Catalog
 from integrator.clusters import ClusterScope, OutOfSight, cluster_of
 from integrator.engine import Engine
-from integrator.patient_views import record_search, record_view
-from integrator.presenters import message_detail
-from integrator.resending import resend_in_engine
-from integrator.search import build_filter
-from integrator.settings import Settings
-from integrator.store import (
-    AttemptRecord,
-    EventRecord,
-    MessageFilter,
-    MessageRecord,
-    ResendRecord,
+from integrator.message_reads import MessageReading as MessageReading
+from integrator.message_reads import MessageTerms as MessageTerms
+from integrator.message_reads import (
+    find_messages_in_store,
+    read_message_in_store,
+    terms_filter,
 )
+from integrator.resending import resend_in_engine
+from integrator.settings import Settings
+from integrator.store import MessageFilter, MessageRecord
 
 NO_MESSAGE: Final = "no message with that id"
 
@@ -70,36 +67,14 @@ class NotResent(ResendRefused):
         self.result = result
 
 
-@dataclass(frozen=True, slots=True)
-class MessageTerms:
-    """What support staff search messages by, as they typed it (``integrator.search`` checks
-    and normalises it). The BSN only ever travels in a body or a form, never in an address."""
-
-    zd_number: str | None = None
-    event_id: str | None = None
-    control_id: str | None = None
-    destination: str | None = None
-    status: str | None = None
-    version: str | None = None
-    event_type: str | None = None
-    since: str | None = None
-    until: str | None = None
-    bsn: str | None = dataclasses.field(default=None, repr=False)  # never in a traceback
-
-    def given(self) -> dict[str, str]:
-        """The terms given, by name (a refusal must not repeat any of their values)."""
-        values = ((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
-        return {name: value for name, value in values if value is not None}
-
-
 def message_filter(
     settings: Settings, catalog: Catalog, scope: ClusterScope, terms: MessageTerms
 ) -> MessageFilter:
     """The store filter of ``terms``, narrowed to the destinations ``scope`` may see; a term
     that cannot be used is ``BadSearch`` (naming the term and the rule). The one filter of a
-    message search: ``find_messages`` lists with it, the API's batch resend selects with it."""
-    flt = build_filter(settings, **terms.given())
-    return dataclasses.replace(flt, destination_ids=scope.destination_ids(catalog))
+    message search: ``find_messages`` lists with it, the API's batch resend selects with it
+    (``message_reads.terms_filter``, which the CLI's listings and resends use as they are)."""
+    return terms_filter(settings, terms, scope.destination_ids(catalog))
 
 
 async def find_messages(
@@ -120,16 +95,9 @@ async def find_messages(
     if terms.bsn and scope.permission is not Permission.PATIENT_DATA_READ:
         raise ValueError("a search by BSN is made under patient_data.read")
     flt = message_filter(engine.settings, engine.catalog, scope, terms)
-    rows = await engine.store.list_messages(flt, limit=limit, offset=offset)
-    await record_search(
-        engine.store,
-        scope.identity,
-        "messages.search",
-        bsn_hash=flt.bsn_hash,
-        found=len(rows),
-        source=source,
+    return await find_messages_in_store(
+        engine.store, scope.identity, flt, limit=limit, offset=offset, source=source
     )
-    return rows
 
 
 async def visible_message(engine: Engine, scope: ClusterScope, message_id: str) -> MessageRecord:
@@ -145,29 +113,6 @@ async def visible_message(engine: Engine, scope: ClusterScope, message_id: str) 
     return message
 
 
-@dataclass(frozen=True, slots=True)
-class MessageReading:
-    """One message in full, as its reader may see it: its event (with the patient), its
-    attempts, how it came to be and the resends it led to within the reader's clusters."""
-
-    message: MessageRecord
-    attempts: list[AttemptRecord]
-    event: EventRecord | None
-    origin: ResendRecord | None
-    resends: list[ResendRecord]
-    receiver_text: bool  # the receiver's words in ACKs: only for who may read patient data
-
-    def to_json(self) -> dict[str, Any]:
-        return message_detail(
-            self.message,
-            self.attempts,
-            event=self.event,
-            origin=self.origin,
-            resends=self.resends,
-            receiver_text=self.receiver_text,
-        )
-
-
 async def read_message(
     engine: Engine, scope: ClusterScope, message_id: str, *, source: str | None
 ) -> MessageReading:
@@ -176,24 +121,17 @@ async def read_message(
     returned. Refused as ``visible_message`` refuses."""
     message = await visible_message(engine, scope, message_id)
     catalog = engine.catalog
-    attempts = await engine.store.list_attempts(message.id)
-    event = await engine.store.get_event(message.event_id)
-    origin, resends = await engine.store.list_resends(message.id)
-    # A resend to another destination lies in that destination's cluster.
-    shown = [r for r in resends if scope.allows_destination(catalog, r.destination_id)]
-    await record_view(
+    return await read_message_in_store(
         engine.store,
         scope.identity,
-        message.id,
-        view="message",
-        bsn_hash=event.bsn_hash if event is not None else None,
-        event_id=message.event_id,
+        message,
+        receiver_text=scope.identity.may(
+            Permission.PATIENT_DATA_READ, cluster_of(catalog, message.destination_id)
+        ),
+        # A resend to another destination lies in that destination's cluster.
+        resend_shown=lambda r: scope.allows_destination(catalog, r.destination_id),
         source=source,
     )
-    receiver_text = scope.identity.may(
-        Permission.PATIENT_DATA_READ, cluster_of(catalog, message.destination_id)
-    )
-    return MessageReading(message, attempts, event, origin, shown, receiver_text)
 
 
 def check_resend(

@@ -2,11 +2,17 @@
 
 One message or event in full, or a search by BSN, writes an audit entry ``patient_data.view``
 *before* the answer goes out (no record, no view), whichever front door shows it (the API, the
-console): who (the authenticated identity), from where (``source``, the client's address, in
-the details), what (the message or event id, or the search), and which patient as the BSN's
-keyed hash (``Settings.bsn_hash``, the value ``events.bsn_hash`` holds): never the BSN itself.
-Whoever reads the audit trail can ask "who looked at this patient" by hashing the BSN with the
-same key, without the trail holding a list of BSNs.
+console, the server's CLI): who (the authenticated identity), from where (``source``, the
+client's address, in the details), what (the message or event id, or the search), and which
+patient as the BSN's keyed hash (``Settings.bsn_hash``, the value ``events.bsn_hash`` holds):
+never the BSN itself. Whoever reads the audit trail can ask "who looked at this patient" by
+hashing the BSN with the same key, without the trail holding a list of BSNs.
+
+The server's CLI records its views here too, as ``local:<user>`` with ``source`` None (the actor
+says where): the front doors find and read through ``integrator.message_reads`` and
+``integrator.event_reads``, which call these functions. An entry that cannot be written leaves
+the store's error to the caller, with a note saying that nothing was shown (``NOT_SHOWN``), and
+nothing is returned.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 from integrator.access.permissions import Identity
-from integrator.store import Store
+from integrator.store import Store, StoreError
 
 PATIENT_DATA_VIEW: Final = "patient_data.view"
+NOT_SHOWN: Final = "nothing was shown: patient data is shown only once its view is in the audit log"
 
 
 async def record_view(
@@ -29,13 +36,21 @@ async def record_view(
     **details: Any,
 ) -> None:
     """Audit that ``identity`` saw patient data: ``view`` says which (``message``, ``event``,
-    ``messages.search``, ``events.search``), ``target`` the id or the search."""
-    await store.add_audit(
-        identity.display,
-        PATIENT_DATA_VIEW,
-        target,
-        details={"view": view, "bsn_hash": bsn_hash, **details},
-    )
+    ``messages.search``, ``events.search``, ``deadletter``), ``target`` the id or the search.
+
+    A store failure is raised as it was (the API still answers 503 while the store is down),
+    with ``NOT_SHOWN`` added as a note, which the CLI prints after the error.
+    """
+    try:
+        await store.add_audit(
+            identity.display,
+            PATIENT_DATA_VIEW,
+            target,
+            details={"view": view, "bsn_hash": bsn_hash, **details},
+        )
+    except StoreError as exc:
+        exc.add_note(NOT_SHOWN)
+        raise
 
 
 async def record_search(

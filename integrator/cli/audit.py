@@ -3,6 +3,10 @@
 Both only read: they never create a store. ``verify`` exits 0 when the chain is intact and 1
 naming the first broken entry (edited, removed, inserted or moved); it prints the newest
 entry's hash, which, kept elsewhere, also shows later that nothing was cut off the end.
+
+``list --bsn`` shows who looked at a patient: a view of patient data, recorded as
+``audit.search`` (``patient_views.record_search``, as the API and the console record it) before
+the entries are shown; ``--csv`` records its export instead.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from integrator.cli.common import (
     fail,
     load_settings,
     local_actor,
+    local_identity,
     print_json,
     progress_bar,
     with_store,
@@ -60,6 +65,7 @@ def audit_list(
     """List audit entries, newest first. Filters combine (AND)."""
     from integrator.audit import audit_csv, build_audit_filter
     from integrator.exports import record_export
+    from integrator.patient_views import record_search
     from integrator.presenters import audit_view
     from integrator.search import BadSearch
     from integrator.store import AuditRecord, Store
@@ -93,6 +99,15 @@ def audit_list(
                 bsn_hash=flt.bsn_hash,
                 limit=limit,
                 rows=len(entries),
+            )
+        else:  # a search by BSN is a view of patient data, as through the API
+            await record_search(
+                store,
+                local_identity(),
+                "audit.search",
+                bsn_hash=flt.bsn_hash,
+                found=len(entries),
+                source=None,
             )
         return entries
 

@@ -2,7 +2,13 @@
 
 Exit codes: 0 ok, 2 bad input, 1 any other failure. Output for people goes to stdout; logs
 and warnings go to stderr. Commands that only read open the store with ``read_only=True``: they
-never create one, and say on stderr which one they read.
+never create one, and say on stderr which one they read. They may still write the audit log
+(a CSV export, a view of patient data): "only read" is about the data they show.
+
+A command that shows patient data records the view (``patient_data.view``, as ``local:<user>``:
+``local_identity``) inside its store action, through the services the API and the console use,
+and prints only after that action has returned: when the entry cannot be written, the command
+exits 1 with the store's error and the note that nothing was shown, and prints nothing else.
 
 Every ``integrator`` call imports this module and every command module (typer builds the whole
 command tree, ``--help`` included), so at module level they import only typer, rich and the
@@ -28,6 +34,7 @@ from rich.markup import escape
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from integrator.access.permissions import Identity
     from integrator.eventloop import LoopKind
     from integrator.operators import DestinationAdmin
     from integrator.settings import Settings
@@ -127,6 +134,14 @@ def local_actor() -> str:
     return f"local:{user}"
 
 
+def local_identity() -> Identity:
+    """``local_actor`` as the identity the shared services record views of patient data under
+    (``integrator.message_reads``, ``integrator.event_reads``): every role in every cluster."""
+    from integrator.access.permissions import local_identity as trusted
+
+    return trusted(local_actor())
+
+
 def with_store(
     action: Callable[[Store], Awaitable[T]],
     settings: Settings | None = None,
@@ -162,7 +177,13 @@ def with_store(
     except NoStore as exc:
         fail(f"{exc} (set INTEGRATOR_DATABASE_URL to the engine's store)", exc.exit_code)
     except IntegratorError as exc:
-        fail(str(exc), exc.exit_code)
+        fail(said(exc), exc.exit_code)
+
+
+def said(exc: BaseException) -> str:
+    """An error's text with its notes: a view of patient data that could not be recorded says
+    so there (``integrator.patient_views.NOT_SHOWN``)."""
+    return "; ".join([str(exc), *getattr(exc, "__notes__", ())])
 
 
 def with_admin(

@@ -8,6 +8,11 @@ unresolved one", exactly what ``list`` shows, for ``resend``.
 Exit codes: 0 ok, 2 bad input (unknown id, not a dead letter, missing reason, no selector),
 1 anything else; ``resend`` exits 1 also when anything was (or, in a dry run, would be) skipped
 or nothing matched (see ``integrator.cli.resend``).
+
+``show`` prints the ACKs as received, and a receiver's words in them may name the patient: it
+reads through ``message_reads.read_dead_letter``, which records the view in the audit log
+(``patient_data.view``, as ``local:<user>``) before anything is printed. ``list`` shows only the
+ACK code and a short reason, as the API's listing does, and records nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from integrator.cli.common import (
     fail,
     load_settings,
     local_actor,
+    local_identity,
     print_json,
     resolve_message_ids,
     with_store,
@@ -116,14 +122,19 @@ def deadletter_show(
     message_id: Annotated[str, typer.Argument(help="Message id.")],
     as_json: JsonOption = False,
 ) -> None:
-    """One dead letter: why it died, every attempt, and the last ACK as received."""
-    from deadletter import get_dead_letter
+    """One dead letter: why it died, every attempt, and the last ACK as received.
+
+    Recorded in the audit log (patient_data.view) before it is shown: a receiver's words in
+    its ACK may name the patient.
+    """
+    from integrator.message_reads import read_dead_letter
 
     settings = load_settings()
 
     async def action(store: Store) -> dict[str, Any]:
         [full_id] = await resolve_message_ids(store, [message_id])
-        return _detail(await get_dead_letter(store, full_id), settings.zone)
+        letter = await read_dead_letter(store, local_identity(), full_id)
+        return _detail(letter, settings.zone)
 
     detail = with_store(action, settings, read_only=True)
     if as_json:

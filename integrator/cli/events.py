@@ -6,6 +6,10 @@ drives the bar), and otherwise stores the messages as queued for the engine to s
 starts, like ``integrator resend``. Exit codes: 0 ok (every selected event was routed, or would
 be in a dry run), 2 bad input (no reason, no selection, an unknown id, a bad term), 1 anything
 else, including a routing in which any event was skipped.
+
+``show`` (the patient's name and BSN) and ``list --bsn`` are views of patient data: they go
+through ``integrator.event_reads``, as the API does, which records them in the audit log as
+``local:<user>`` before anything is printed. A listing holds no patient data and records nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from integrator.cli.common import (
     fail,
     load_settings,
     local_actor,
+    local_identity,
     print_json,
     progress_bar,
     resolve_event_ids,
@@ -62,7 +67,11 @@ def events_list(
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
     as_json: JsonOption = False,
 ) -> None:
-    """List events, newest first, with how many messages each has. Filters combine (AND)."""
+    """List events, newest first, with how many messages each has. Filters combine (AND).
+
+    A search by --bsn is recorded in the audit log (patient_data.view) before it is shown.
+    """
+    from integrator.event_reads import find_events
     from integrator.events_routing import EventsRefused, build_event_filter, listed_event_view
     from integrator.store import Store
 
@@ -82,7 +91,8 @@ def events_list(
         fail(exc.for_cli(), 2)
 
     async def action(store: Store) -> list[dict[str, Any]]:
-        return [listed_event_view(e) for e in await store.list_events(flt, limit=limit)]
+        found = await find_events(store, local_identity(), flt, limit=limit)
+        return [listed_event_view(e) for e in found]
 
     rows = with_store(action, settings, read_only=True)
     if as_json:
@@ -109,15 +119,18 @@ def events_show(
     event_id: Annotated[str, typer.Argument(help="Event id.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Show one event: its summary (patient included), its messages and how it was routed."""
-    from integrator.events_routing import event_detail
+    """Show one event: its summary (patient included), its messages and how it was routed.
+
+    Recorded in the audit log (patient_data.view) before it is shown: it holds patient data.
+    """
+    from integrator.event_reads import read_event
     from integrator.store import Store
 
     settings = load_settings()
 
     async def action(store: Store) -> dict[str, Any] | None:
         [full_id] = await resolve_event_ids(store, [event_id])
-        return await event_detail(store, full_id)
+        return await read_event(store, local_identity(), full_id)
 
     detail = with_store(action, settings, read_only=True)
     if detail is None:

@@ -3,6 +3,10 @@
 Both only read: they never create a store (``with_store(read_only=True)``). Times are shown in
 ``INTEGRATOR_TIMEZONE`` with their offset, the form ``--since`` and ``--until`` accept; ids in
 tables are shortened, and ``show`` takes such a prefix back.
+
+They search and read through ``integrator.message_reads``, as the API and the console do, so a
+view of patient data (``show``, a search by ``--bsn``) is recorded in the audit log as
+``local:<user>`` by the same code, before it is printed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from integrator.cli.common import (
     fail,
     load_settings,
     local_actor,
+    local_identity,
     print_json,
     resolve_message_ids,
     with_store,
@@ -67,39 +72,45 @@ def messages_list(
         bool, typer.Option("--csv", help="CSV for reports (identifiers only, no BSN).")
     ] = False,
 ) -> None:
-    """List messages, newest first. Filters combine (AND)."""
+    """List messages, newest first. Filters combine (AND).
+
+    A search by --bsn is recorded in the audit log (patient_data.view) before it is shown.
+    """
     from integrator.exports import export_messages
+    from integrator.message_reads import MessageTerms, find_messages_in_store, terms_filter
     from integrator.presenters import message_summary
-    from integrator.search import BadSearch, build_filter
+    from integrator.search import BadSearch
 
     settings = load_settings()
-    terms = {
-        "zd_number": zd,
-        "bsn": bsn,
-        "event_id": event_id,
-        "control_id": control_id,
-        "destination": destination,
-        "status": status,
-        "version": version,
-        "event_type": event_type,
-        "since": since,
-        "until": until,
-    }
+    terms = MessageTerms(
+        zd_number=zd,
+        bsn=bsn,
+        event_id=event_id,
+        control_id=control_id,
+        destination=destination,
+        status=status,
+        version=version,
+        event_type=event_type,
+        since=since,
+        until=until,
+    )
     try:
-        flt = build_filter(settings, **terms)
+        flt = terms_filter(settings, terms)
     except BadSearch as exc:
         fail(str(exc), 2)
 
     if as_csv:  # audited before a row is written
 
         async def export(store: Store) -> str:
-            return await export_messages(store, flt, actor=local_actor(), terms=terms, limit=limit)
+            return await export_messages(
+                store, flt, actor=local_actor(), terms=terms.given(), limit=limit
+            )
 
         sys.stdout.write(with_store(export, settings, read_only=True))
         return
 
     async def action(store: Store) -> list[MessageRecord]:
-        return await store.list_messages(flt, limit=limit)
+        return await find_messages_in_store(store, local_identity(), flt, limit=limit)
 
     found = with_store(action, settings, read_only=True)
     rows = [message_summary(m, settings.zone) for m in found]
@@ -120,9 +131,12 @@ def messages_show(
     ],
     as_json: JsonOption = False,
 ) -> None:
-    """Show one message: summary, the HL7 as segments, every attempt and ACK."""
+    """Show one message: summary, the HL7 as segments, every attempt and ACK.
+
+    Recorded in the audit log (patient_data.view) before it is shown: it holds patient data.
+    """
     from integrator.hl7view import field_rows
-    from integrator.presenters import message_detail
+    from integrator.message_reads import read_message_in_store
 
     settings = load_settings()
 
@@ -131,16 +145,13 @@ def messages_show(
         message = await store.get_message(full_id)
         if message is None:  # removed between the two reads
             fail(f"no message with id {full_id}", 2)
-        origin, resends = await store.list_resends(full_id)
-        return message_detail(
+        reading = await read_message_in_store(
+            store,
+            local_identity(),
             message,
-            await store.list_attempts(full_id),
-            event=await store.get_event(message.event_id),
-            origin=origin,
-            resends=resends,
-            zone=settings.zone,
             receiver_text=True,  # the server's CLI is trusted with patient data
         )
+        return reading.to_json(settings.zone)
 
     detail = with_store(action, settings, read_only=True)
     if as_json:

@@ -4,6 +4,9 @@ With a running engine the resend goes through its HTTP API (a job whose progress
 bar); otherwise the resends are stored as queued messages and the engine sends them when it
 starts. A dry run decides in the store with the same rules (``deadletter.resend``) and sends
 nothing. Which messages are resent or skipped is decided there, never here.
+A filter selects with the filter of every message search (``message_reads.terms_filter``).
+What is printed (ids, ZD numbers, destinations, versions, notes) holds no patient data, so no
+view is recorded; the resends themselves are.
 
 Exit codes, real run and dry run alike: 0 every selected message was (or would be) resent;
 1 anything was (or would be) skipped, each with why, or nothing matched, or the engine failed;
@@ -82,19 +85,20 @@ def resend_command(
     destination, and says so.
     """
     from deadletter import select_for_resend
-    from integrator.search import BadSearch, build_filter
+    from integrator.message_reads import MessageTerms, terms_filter
+    from integrator.search import BadSearch
 
     settings = load_settings()
+    terms = MessageTerms(
+        zd_number=zd,
+        destination=destination,
+        status=status,
+        version=version,
+        since=since,
+        until=until,
+    )
     try:
-        flt = build_filter(
-            settings,
-            zd_number=zd,
-            destination=destination,
-            status=status,
-            version=version,
-            since=since,
-            until=until,
-        )
+        flt = terms_filter(settings, terms)  # the filter of every message search
     except BadSearch as exc:
         fail(str(exc), 2)
     ids = message_ids or []

@@ -14,7 +14,6 @@ terms, a POST when a BSN is among them, so the BSN never is in a URL.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -29,9 +28,10 @@ from integrator.console.visitor import Visitor, needs
 from integrator.exports import export_messages
 from integrator.http.deps import source_of
 from integrator.http.errors import without_values
+from integrator.message_reads import terms_filter
 from integrator.message_service import MessageTerms, find_messages
 from integrator.presenters import message_summary
-from integrator.search import BadSearch, build_filter
+from integrator.search import BadSearch
 from integrator.store.records import MessageStatus
 from mappings.registry import REGISTRY
 
@@ -236,12 +236,12 @@ async def _export(
             destination_ids, visitor.scope(P.PATIENT_DATA_READ).destination_ids(engine.catalog)
         )
     try:
-        flt = build_filter(engine.settings, bsn=bsn, **terms)
+        flt = terms_filter(engine.settings, MessageTerms(bsn=bsn, **terms), destination_ids)
     except BadSearch as exc:
         raise BadInput(f"{exc.field}: {exc.rule}") from None
     text = await export_messages(
         engine.store,
-        dataclasses.replace(flt, destination_ids=destination_ids),
+        flt,
         actor=visitor.actor,
         terms={"bsn": bsn, **terms},  # the BSN is recorded as its keyed hash only
         limit=EXPORT_LIMIT,

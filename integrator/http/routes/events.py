@@ -3,7 +3,8 @@ unrouted ones (``integrator.events_routing``), as ``integrator events`` does.
 
 An event lies in the clusters of the destinations it has messages for: listings and searches
 hold those of the caller's clusters, one event outside them is a 404. Reading one in full, or
-searching by BSN, is audited (``patient_data.view``).
+searching by BSN, is audited (``patient_data.view``) by ``integrator.event_reads``, as for
+``integrator events list|show``.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from integrator.engine import Engine
 from integrator.errors import InvalidEvent
+from integrator.event_reads import find_events, read_event
 from integrator.events_routing import (
     MAX_BATCH,
     EventsRefused,
     RouteRequest,
     build_event_filter,
-    describe_event,
     listed_event_view,
     route_in_engine,
     route_report,
@@ -33,7 +34,6 @@ from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep
 from integrator.http.openapi import EVENT_BODY
 from integrator.http.scope import Scope, ScopeDep
 from integrator.jobs import Job
-from integrator.patient_views import record_search, record_view
 from integrator.store.records import EventFilter
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -177,24 +177,15 @@ async def get_event(
 ) -> dict[str, Any]:
     """One event with its messages and routings; it holds patient data (name, BSN), so
     reading it is audited."""
-    event = await engine.store.get_event(event_id)
-    detail = (
-        await describe_event(
-            engine.store, event, destination_ids=scope.destination_ids(engine.catalog)
-        )
-        if event is not None
-        else None
-    )
-    if event is None or detail is None:
-        raise HTTPException(status_code=404, detail="no event with that id")
-    await record_view(
+    detail = await read_event(
         engine.store,
         scope.identity,
-        event.id,
-        view="event",
-        bsn_hash=event.bsn_hash,
+        event_id,
+        destination_ids=scope.destination_ids(engine.catalog),
         source=source,
     )
+    if detail is None:
+        raise HTTPException(status_code=404, detail="no event with that id")
     return detail
 
 
@@ -215,13 +206,7 @@ async def _search(
     except EventsRefused as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     flt = dataclasses.replace(flt, destination_ids=scope.destination_ids(engine.catalog))
-    found = await engine.store.list_events(flt, limit=body.limit, offset=body.offset)
-    await record_search(
-        engine.store,
-        scope.identity,
-        "events.search",
-        bsn_hash=flt.bsn_hash,
-        found=len(found),
-        source=source,
+    found = await find_events(
+        engine.store, scope.identity, flt, limit=body.limit, offset=body.offset, source=source
     )
     return [listed_event_view(e) for e in found]

@@ -1,0 +1,69 @@
+"""Searching and reading events in a store, each view of patient data recorded: the one path
+behind ``GET /api/v1/events/{id}``, ``POST /api/v1/events/search`` and ``integrator events
+list|show``.
+
+As ``integrator.message_reads`` does for messages: the front door decides what the caller may
+see (the API narrows to the caller's clusters with ``destination_ids``; the server's CLI is
+trusted with all of them), and the functions here read and record the view
+(``integrator.patient_views``) before anything is returned. Listings of events hold no patient
+data (``events_routing.listed_event_view``); a search by BSN does, and one event in full does
+(the patient's name and BSN).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrator.access.permissions import Identity
+from integrator.events_routing import describe_event
+from integrator.patient_views import record_search, record_view
+from integrator.store import Store
+from integrator.store.records import EventFilter, ListedEvent
+
+
+async def find_events(
+    store: Store,
+    identity: Identity,
+    flt: EventFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    source: str | None = None,
+) -> list[ListedEvent]:
+    """The events ``flt`` finds (``events_routing.build_event_filter``), newest first; a
+    search by BSN recorded as ``identity``'s view (``events.search``, with the hash and how many
+    it found) before they are returned. One without a BSN records nothing."""
+    found = await store.list_events(flt, limit=limit, offset=offset)
+    await record_search(
+        store,
+        identity,
+        "events.search",
+        bsn_hash=flt.bsn_hash,
+        found=len(found),
+        source=source,
+    )
+    return found
+
+
+async def read_event(
+    store: Store,
+    identity: Identity,
+    event_id: str,
+    *,
+    destination_ids: frozenset[str] | None = None,
+    source: str | None = None,
+) -> dict[str, Any] | None:
+    """One event in full (``events_routing.describe_event``: the patient, its messages and
+    routings for ``destination_ids``; None: all), recorded as ``identity``'s view (``event``,
+    with its BSN hash) before it is returned. None, recording nothing, for an unknown event or
+    one with no message for those destinations."""
+    event = await store.get_event(event_id)
+    if event is None:
+        return None
+    detail = await describe_event(store, event, destination_ids=destination_ids)
+    if detail is None:
+        return None
+    await record_view(
+        store, identity, event.id, view="event", bsn_hash=event.bsn_hash, source=source
+    )
+    return detail

@@ -1,0 +1,182 @@
+"""Searching and reading messages in a store, each view of patient data recorded: the one path
+behind every front door.
+
+The HTTP API and the console reach the store through the engine and ``message_service``, which
+first decides what the caller's clusters let them see; the server's CLI opens the store itself
+and is trusted with every cluster as its operating-system user (``local:<user>``). All of them
+then search and read through the functions here, so a view of patient data is recorded the same
+way whoever shows it (``integrator.patient_views``: the identity, the view, the BSN's keyed hash,
+``source``), *before* anything is returned. When the audit entry cannot be written the caller
+gets the store's error and nothing to show: no record, no view.
+
+- ``terms_filter``: the store filter of a message search, checked (``BadSearch`` names the term
+  and the rule, never a value); listings, CSV exports and resend selections all use it.
+- ``find_messages_in_store``: what a filter finds; a search by BSN is recorded
+  (``messages.search``, with how many it found); one without a BSN shows no patient's data and
+  records nothing.
+- ``read_message_in_store``: one message in full (its HL7, its event with the patient, its
+  ACKs), recorded as ``message``.
+- ``read_dead_letter``: a dead letter with its ACKs as received (the receiver's words may name
+  the patient), recorded as ``deadletter``.
+
+It imports the store, the search rules and the presenters, not the engine: the CLI's reading
+commands load this module and nothing heavier.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+
+from deadletter import DeadLetter, get_dead_letter
+from integrator.access.permissions import Identity
+from integrator.patient_views import record_search, record_view
+from integrator.presenters import message_detail
+from integrator.search import build_filter
+from integrator.settings import Settings
+from integrator.store import (
+    AttemptRecord,
+    EventRecord,
+    MessageFilter,
+    MessageRecord,
+    ResendRecord,
+    Store,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageTerms:
+    """What support staff search messages by, as they typed it (``integrator.search`` checks
+    and normalises it). The BSN only ever travels in a body or a form, never in an address."""
+
+    zd_number: str | None = None
+    event_id: str | None = None
+    control_id: str | None = None
+    destination: str | None = None
+    status: str | None = None
+    version: str | None = None
+    event_type: str | None = None
+    since: str | None = None
+    until: str | None = None
+    bsn: str | None = dataclasses.field(default=None, repr=False)  # never in a traceback
+
+    def given(self) -> dict[str, str]:
+        """The terms given, by name (a refusal must not repeat any of their values)."""
+        values = ((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
+        return {name: value for name, value in values if value is not None}
+
+
+def terms_filter(
+    settings: Settings, terms: MessageTerms, destination_ids: frozenset[str] | None = None
+) -> MessageFilter:
+    """The store filter of ``terms`` within ``destination_ids`` (None: every destination); a
+    term that cannot be used is ``BadSearch``, naming the term and the rule."""
+    flt = build_filter(settings, **terms.given())
+    return dataclasses.replace(flt, destination_ids=destination_ids)
+
+
+async def find_messages_in_store(
+    store: Store,
+    identity: Identity,
+    flt: MessageFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    source: str | None = None,
+) -> list[MessageRecord]:
+    """The messages ``flt`` finds, newest first; a search by BSN recorded as ``identity``'s
+    view (``messages.search``, with the hash and how many it found) before they are returned.
+
+    Who may search by BSN is the caller's to decide (the API and the console:
+    ``patient_data.read``; the server's CLI is trusted).
+    """
+    rows = await store.list_messages(flt, limit=limit, offset=offset)
+    await record_search(
+        store,
+        identity,
+        "messages.search",
+        bsn_hash=flt.bsn_hash,
+        found=len(rows),
+        source=source,
+    )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReading:
+    """One message in full, as its reader may see it: its event (with the patient), its
+    attempts, how it came to be and the resends it led to within the reader's clusters."""
+
+    message: MessageRecord
+    attempts: list[AttemptRecord]
+    event: EventRecord | None
+    origin: ResendRecord | None
+    resends: list[ResendRecord]
+    receiver_text: bool  # the receiver's words in ACKs: only for who may read patient data
+
+    def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
+        return message_detail(
+            self.message,
+            self.attempts,
+            event=self.event,
+            origin=self.origin,
+            resends=self.resends,
+            zone=zone,
+            receiver_text=self.receiver_text,
+        )
+
+
+async def read_message_in_store(
+    store: Store,
+    identity: Identity,
+    message: MessageRecord,
+    *,
+    receiver_text: bool,
+    resend_shown: Callable[[ResendRecord], bool] | None = None,
+    source: str | None = None,
+) -> MessageReading:
+    """``message`` in full, recorded as ``identity``'s view (``message``, with its event's BSN
+    hash and ``source``) before it is returned.
+
+    The caller has decided that ``identity`` may see it, whether the receiver's words in ACKs
+    are shown (``receiver_text``) and which of its resends (``resend_shown``; None: all).
+    """
+    attempts = await store.list_attempts(message.id)
+    event = await store.get_event(message.event_id)
+    origin, resends = await store.list_resends(message.id)
+    shown = resends if resend_shown is None else [r for r in resends if resend_shown(r)]
+    await record_view(
+        store,
+        identity,
+        message.id,
+        view="message",
+        bsn_hash=event.bsn_hash if event is not None else None,
+        event_id=message.event_id,
+        source=source,
+    )
+    return MessageReading(message, attempts, event, origin, shown, receiver_text)
+
+
+async def read_dead_letter(
+    store: Store, identity: Identity, message_id: str, *, source: str | None = None
+) -> DeadLetter:
+    """A dead letter with every attempt and its ACKs as received, recorded as ``identity``'s
+    view (``deadletter``, with its event's BSN hash) before it is returned: the receiver's
+    words may name the patient. Refused (unknown, not dead) as ``get_dead_letter`` refuses,
+    recording nothing."""
+    letter = await get_dead_letter(store, message_id)
+    message = letter.message
+    event = await store.get_event(message.event_id)
+    await record_view(
+        store,
+        identity,
+        message.id,
+        view="deadletter",
+        bsn_hash=event.bsn_hash if event is not None else None,
+        event_id=message.event_id,
+        source=source,
+    )
+    return letter
