@@ -148,15 +148,7 @@ async def read_message_in_store(
     event = await store.get_event(message.event_id)
     origin, resends = await store.list_resends(message.id)
     shown = resends if resend_shown is None else [r for r in resends if resend_shown(r)]
-    await record_view(
-        store,
-        identity,
-        message.id,
-        view="message",
-        bsn_hash=event.bsn_hash if event is not None else None,
-        event_id=message.event_id,
-        source=source,
-    )
+    await _record_message_view(store, identity, message, event, view="message", source=source)
     return MessageReading(message, attempts, event, origin, shown, receiver_text)
 
 
@@ -170,13 +162,26 @@ async def read_dead_letter(
     letter = await get_dead_letter(store, message_id)
     message = letter.message
     event = await store.get_event(message.event_id)
+    await _record_message_view(store, identity, message, event, view="deadletter", source=source)
+    return letter
+
+
+async def _record_message_view(
+    store: Store,
+    identity: Identity,
+    message: MessageRecord,
+    event: EventRecord | None,
+    *,
+    view: str,
+    source: str | None,
+) -> None:
+    """One message seen (in full, or its receiver's words): its event's patient, as the hash."""
     await record_view(
         store,
         identity,
         message.id,
-        view="deadletter",
+        view=view,
         bsn_hash=event.bsn_hash if event is not None else None,
         event_id=message.event_id,
         source=source,
     )
-    return letter
