@@ -56,6 +56,7 @@ from integrator.store import (
     Store,
     TokenRecord,
 )
+from integrator.store.errors import SealedValueError
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -359,14 +360,23 @@ class AccessService:
         succeeded; a weak password or a mistyped code may be tried again.
         """
         invitation, person = await self._open_invitation(raw_link_token)
-        if person.totp_secret is None:
+        try:
+            secret = self._store.open_totp_secret(person)
+        except SealedValueError:
+            # Sealed when the link was opened, and it does not open now (the data keys
+            # changed, or the row was changed): a new one is made by opening the link again.
+            raise BadAccessInput(
+                "the second factor set up when this link was opened cannot be read any more: "
+                "open the link again and scan the new code"
+            ) from None
+        if secret is None:
             raise BadAccessInput("open the invitation first: the second factor is not set up")
         try:
             check_policy(password, person.email)
         except WeakPassword as exc:
             raise BadAccessInput(str(exc), field="password") from None
         now = self._now()
-        step = totp.verify(person.totp_secret, totp_code, now, None)
+        step = totp.verify(secret, totp_code, now, None)
         if step is None:
             raise BadAccessInput(
                 "not the code the authenticator app shows now (check the phone's clock)",
@@ -511,6 +521,11 @@ class AccessService:
         the same :class:`LoginRefused`. Wrong passwords and wrong codes both count towards the
         lockout; while locked, nothing is checked and nothing more is counted. ``source`` is
         where the attempt came from (the client's address), for the audit trail.
+
+        A TOTP code for a person whose stored secret does not open (``TamperedValue``,
+        ``UnknownDataKey``: the row was changed or the data keys do not fit) is refused the same
+        way and counted; the audit entry's reason says so with the store's message, which names
+        the person's id and the key id, never the secret. Recovery codes still work.
         """
         address = email.strip().lower()
         target = _person_target(address)
@@ -528,7 +543,11 @@ class AccessService:
         elif not self._passwords.verify(person.password_hash, password):
             await self._count_failure(person, "wrong password", source)
         else:
-            method = await self._second_factor(person, code, now)
+            try:
+                method = await self._second_factor(person, code, now)
+            except SealedValueError as error:
+                await self._count_failure(person, f"second factor does not open: {error}", source)
+                raise LoginRefused from None
             if method is not None:
                 return await self._open_session(person, password, method, source, now)
             await self._count_failure(person, "wrong second factor", source)
@@ -794,11 +813,13 @@ class AccessService:
         return invitation, person
 
     async def _second_factor(self, person: PersonRecord, code: str, now: datetime) -> str | None:
-        """The method that passed ("totp", "recovery_code"), or None."""
+        """The method that passed ("totp", "recovery_code"), or None; ``SealedValueError``
+        when the code is a TOTP code and the person's stored secret does not open."""
         if totp.looks_like_totp(code):
-            if person.totp_secret is None:
+            secret = self._store.open_totp_secret(person)
+            if secret is None:
                 return None
-            step = totp.verify(person.totp_secret, code, now, person.totp_last_step)
+            step = totp.verify(secret, code, now, person.totp_last_step)
             if step is not None and await self._store.claim_totp_step(person.id, step):
                 return "totp"
             return None

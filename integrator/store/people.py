@@ -5,6 +5,12 @@ not what was sent). The store knows no rules: roles are plain strings here and t
 by the caller, whose clock decides expiry. What the store does guarantee is that every
 "use once" secret is used once: each such step is a compare-and-set ``UPDATE … WHERE`` that
 only one of two racing callers can win.
+
+The one secret kept in a form that can be used, a person's TOTP secret (a code can only be
+checked with it), is sealed with the data key like the columns with patient data
+(``integrator.store.sealing``), bound to its row: ``people.totp_secret`` of the person's id.
+``PersonRecord`` carries it as stored; ``open_totp_secret`` opens it where a code is checked,
+so a secret that does not open fails that check only, not every read of the person.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.failures import guarded
+from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import (
     api_tokens,
     grants,
@@ -46,7 +53,10 @@ class PersonRecord:
     name: str
     status: str  # invited | active | deactivated
     password_hash: str | None
-    totp_secret: str | None
+    totp_stored: str | None
+    """The TOTP secret as the store holds it: sealed (``$itg$1$<kid>$…``) when it was written
+    under a data key, else plain; ``Store.open_totp_secret`` gives it in the clear. None: no
+    second factor set up yet."""
     totp_last_step: int | None
     failed_logins: int
     locked_until: datetime | None
@@ -110,6 +120,7 @@ class _Refused(Exception):
 
 class _StoreParts(Protocol):
     _engine: AsyncEngine
+    _sealer: Sealer
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
@@ -283,14 +294,30 @@ class PeopleMixin:
 
     @guarded("set up a second factor")
     async def set_pending_totp_secret(self: _StoreParts, person_id: str, secret: str) -> bool:
-        """Keep the TOTP secret shown to an invited person until they confirm it with a code."""
+        """Keep the TOTP secret shown to an invited person until they confirm it with a code.
+
+        Sealed with the current data key when one is configured, else stored as given.
+        """
+        stored = self._sealer.seal_text(secret, totp_aad(person_id))
         async with self._transaction() as conn:
             result = await conn.execute(
                 update(people)
                 .where(people.c.id == person_id, people.c.status == "invited")
-                .values(totp_secret=secret, totp_last_step=None)
+                .values(totp_secret=stored, totp_last_step=None)
             )
             return bool(result.rowcount)
+
+    def open_totp_secret(self: _StoreParts, person: PersonRecord) -> str | None:
+        """The person's TOTP secret in the clear, to check a code with; None when none is set.
+
+        A plain stored secret (written before a data key was configured) is returned as it is.
+        A sealed one that does not open raises ``TamperedValue`` (changed, moved from another
+        person's row, or a wrong key under its id) or ``UnknownDataKey``; their messages name
+        the column, the person's id and the key id, never the secret.
+        """
+        if person.totp_stored is None:
+            return None
+        return self._sealer.open_text(person.totp_stored, totp_aad(person.id))
 
     @guarded("accept an invitation")
     async def complete_invitation(
@@ -554,6 +581,11 @@ class PeopleMixin:
 # -- helpers ---------------------------------------------------------------------------------
 
 
+def totp_aad(person_id: str) -> bytes:
+    """What a TOTP secret is sealed to: its column and its person (``rotation`` uses the same)."""
+    return aad("people", "totp_secret", person_id)
+
+
 def _cluster_is(cluster: str | None) -> ColumnElement[bool]:
     return grants.c.cluster.is_(None) if cluster is None else grants.c.cluster == cluster
 
@@ -645,7 +677,7 @@ async def _people(conn: AsyncConnection, term: ColumnElement[bool] | None) -> li
             name=row.name,
             status=row.status,
             password_hash=row.password_hash,
-            totp_secret=row.totp_secret,
+            totp_stored=row.totp_secret,
             totp_last_step=row.totp_last_step,
             failed_logins=row.failed_logins,
             locked_until=row.locked_until,

@@ -1,12 +1,12 @@
 """Moving every sealed column to the current data key: ``integrator keys rotate``.
 
-Each column that may hold patient data is walked in primary-key order, ``batch`` values per
-step, taking only values not yet sealed with the current key (plain ones included, so rotating
-also seals a store written before it had a key). Each step opens the values with whatever key
-sealed them, seals them with the current key, and writes them back in ONE transaction, each row
-only if its value is still the one read (compare-and-set: a value changed meanwhile, say a held
-message released, is left to the next run). Stopped halfway, a run resumes where it was, since
-what is done no longer matches.
+Each column that may hold patient data, and the people's TOTP secrets, is walked in primary-key
+order, ``batch`` values per step, taking only values not yet sealed with the current key (plain
+ones included, so rotating also seals a store written before it had a key). Each step opens the
+values with whatever key sealed them, seals them with the current key, and writes them back in
+ONE transaction, each row only if its value is still the one read (compare-and-set: a value
+changed meanwhile, say a held message released, is left to the next run). Stopped halfway, a run
+resumes where it was, since what is done no longer matches.
 
 When nothing is left under another key, the other registered keys are marked retired
 (``integrator.store.keycheck``): from then on the store opens without them.
@@ -40,7 +40,7 @@ from integrator.store.codec import attempt_identity, dump_json
 from integrator.store.errors import DataKeyError
 from integrator.store.failures import guarded
 from integrator.store.sealing import Sealer, aad
-from integrator.store.tables import attempts, events, messages, rejected_events
+from integrator.store.tables import attempts, events, messages, people, rejected_events
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +68,11 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn(
         attempts, "error", False, lambda row: attempt_identity(row.message_id, row.number)
     ),
+    SealedColumn(people, "totp_secret", False, lambda row: str(row.id)),
 )
-"""Every sealed column; ``codec`` seals and opens the same ones with the same identities."""
+"""Every sealed column; ``codec`` seals and opens the same ones with the same identities (and
+``people`` the TOTP secrets, ``people.totp_aad``). A column left out here would keep values
+under an old key that rotation then retires: they would no longer open."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -230,8 +230,11 @@ people = Table(
     Column("name", String(200), nullable=False),
     Column("status", String(16), nullable=False),
     Column("password_hash", Text(), nullable=True),
-    # Plain until the data-key work encrypts secrets at rest (docs/product.md §10).
-    Column("totp_secret", String(64), nullable=True),
+    # Sealed with the data key when one is configured (integrator.store.sealing), else plain.
+    # Text (0008), as every sealed text column: sealed, the 32-character secret takes up to 120
+    # characters (``$itg$1$``, a key id of up to 32, ``$``, 80 of base64), and a length here
+    # would tie the schema to the secret's size, the key id's limit and the envelope's version.
+    Column("totp_secret", Text(), nullable=True),
     Column("totp_last_step", BigInteger(), nullable=True),
     Column("failed_logins", Integer(), nullable=False, server_default=text("0")),
     Column("locked_until", UTCDateTime(), nullable=True),

@@ -1,0 +1,48 @@
+"""TOTP secrets sealed at rest: ``people.totp_secret`` becomes TEXT.
+
+A secret sealed with the data key (``$itg$1$<kid>$<base64>``) takes up to 120 characters for
+today's 32-character secret, more than the 64 the column held; TEXT, as every sealed text
+column, so no length ties the schema to the secret, the key id or the envelope. The values stay
+as they are: a plain secret keeps working, and ``integrator keys rotate`` seals it.
+
+PostgreSQL changes the type in place. SQLite cannot change a column's type, and rebuilding
+``people`` (Alembic's batch mode) is refused while the tables that refer to it hold rows, since
+the store runs with foreign keys on and a pragma cannot switch them off inside the migration's
+transaction. So on SQLite a TEXT column is added, the values copied into it, the old column
+dropped and the new one renamed: each a plain ``ALTER TABLE`` (DROP COLUMN needs SQLite 3.35).
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-30
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    _change_type(sa.String(64), sa.Text(), "TEXT")
+
+
+def downgrade() -> None:
+    # Only a store without sealed secrets fits back: PostgreSQL refuses a longer value.
+    _change_type(sa.Text(), sa.String(64), "VARCHAR(64)")
+
+
+def _change_type(old: sa.types.TypeEngine[str], new: sa.types.TypeEngine[str], sql: str) -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("people", "totp_secret", existing_type=old, type_=new)
+        return
+    op.execute(f"ALTER TABLE people ADD COLUMN totp_secret_0008 {sql}")
+    op.execute("UPDATE people SET totp_secret_0008 = totp_secret")
+    op.execute("ALTER TABLE people DROP COLUMN totp_secret")
+    op.execute("ALTER TABLE people RENAME COLUMN totp_secret_0008 TO totp_secret")
