@@ -9,8 +9,10 @@ secrets already there.
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -280,3 +282,17 @@ async def test_migration_0008_widens_the_column_and_keeps_the_secrets(site: Site
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
             assert (await conn.exec_driver_sql("PRAGMA integrity_check")).scalar() == "ok"
+
+
+async def test_migration_0008_on_an_old_sqlite_says_which_version_it_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Site("sqlite", url, None)
+    await _migrate_to(old, "0007")
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
+    with pytest.raises(Exception, match=r"needs SQLite 3\.35 or newer .*uses SQLite 3\.34\.1"):
+        await _migrate_to(old, "0008")
+    async with raw_connection(old) as conn:  # nothing half done: the column is as it was
+        assert await conn.run_sync(_totp_column_type) == "VARCHAR(64)"

@@ -18,6 +18,7 @@ Create Date: 2026-11-30
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -42,6 +43,12 @@ def _change_type(old: sa.types.TypeEngine[str], new: sa.types.TypeEngine[str], s
     if op.get_bind().dialect.name != "sqlite":
         op.alter_column("people", "totp_secret", existing_type=old, type_=new)
         return
+    if sqlite3.sqlite_version_info < (3, 35):
+        raise RuntimeError(
+            f"this store's migration 0008 needs SQLite 3.35 or newer (ALTER TABLE ... DROP "
+            f"COLUMN); this Python's sqlite3 module uses SQLite {sqlite3.sqlite_version}: "
+            "use a Python built with a newer SQLite (python.org builds and Debian 12 have one)"
+        )
     op.execute(f"ALTER TABLE people ADD COLUMN totp_secret_0008 {sql}")
     op.execute("UPDATE people SET totp_secret_0008 = totp_secret")
     op.execute("ALTER TABLE people DROP COLUMN totp_secret")
