@@ -24,6 +24,7 @@ from typing import Final
 
 MARK: Final = "\x00"
 _MARK_BYTE: Final = b"\x00"
+_FIRST: Final = b"\x000\x00"  # slot(0) in bytes
 
 
 def slot(index: int) -> str:
@@ -43,6 +44,9 @@ def fill_data(skeleton: bytes, bulk: Sequence[str]) -> bytes:
     """``skeleton`` with every slot replaced by its base64 (ASCII: the same in any charset)."""
     if not bulk:
         return skeleton
+    if len(bulk) == 1 and skeleton.count(_MARK_BYTE) == 2 and _FIRST in skeleton:
+        # One attachment (most messages that have any): the split below, without the list.
+        return skeleton.replace(_FIRST, bulk[0].encode("ascii"))
     parts = skeleton.split(_MARK_BYTE)
     _check(parts)
     parts[1::2] = [bulk[int(index)].encode("ascii") for index in parts[1::2]]
