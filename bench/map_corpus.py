@@ -11,8 +11,10 @@ limits), kept beside FILE (suffix `.events.pickle`: hypothesis draws from the li
 code it runs beside, so another tree would draw other events). It writes one JSON line per
 case: its number, version, a digest of the full outcome (message bytes, warnings, or the
 error and its text) and its start. `check` maps the same cases with this tree's code and
-reports every case whose outcome differs. For a change that must not change any output:
-record with the old tree, check with the new one (both in the same virtual environment).
+reports every case whose outcome differs. `digests FILE --count N` writes the digests that
+`tests/mappings/test_corpus.py` compares with (its seed, N mutated events). For a change
+that must not change any output: record with the old tree, check with the new one (both in
+the same virtual environment).
 """
 
 from __future__ import annotations
@@ -90,13 +92,23 @@ def cases(count: int, drawn: int, events: Path) -> Iterator[Case]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=["record", "check"])
+    parser.add_argument("mode", choices=["record", "check", "digests"])
     parser.add_argument("file", type=Path)
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--hypothesis", type=int, default=0)
     args = parser.parse_args()
     start = time.monotonic()
     events = args.file.with_suffix(".events.pickle")
+    if args.mode == "digests":
+        # What tests/mappings/test_corpus.py compares with: a digest per case of the corpus
+        # with the test's seed and count, from the tree this runs in.
+        lines = [
+            f"{version} {corpus.digest(corpus.outcome(version, event, ctx))}\n"
+            for version, event, ctx in corpus.cases(corpus.TEST_SEED, args.count)
+        ]
+        args.file.write_text("".join(lines), encoding="utf-8")
+        print(f"{len(lines)} digests in {time.monotonic() - start:.0f} s")
+        return
     if args.mode == "record":
         events.unlink(missing_ok=True)
         with args.file.open("w", encoding="utf-8") as out:

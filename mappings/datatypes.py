@@ -22,7 +22,7 @@ from typing import Final
 from mappings.checked import Writers
 from mappings.countries import alpha3
 from mappings.escape import escape, escape_all, escape_opt
-from mappings.templates import REPEAT, Part
+from mappings.templates import REPEAT, Layout, Part, piece
 from mappings.writer import repetitions
 from schemas import Address, Organisation, PersonName
 
@@ -300,3 +300,23 @@ def organisation_coded(value: Organisation | None, w: Writers) -> str:
 
 # What the expressions above call.
 HELPERS: Final = {"surname_as_used": surname_as_used, "street_line": street_line, "alpha3": alpha3}
+
+
+@functools.cache
+def _practitioner(big: bool) -> Layout:
+    return piece(
+        repeated(
+            ("XCN", ("$agb", FN_PART, "$given", "$initials", "", "", "", "", AGB_AUTHORITY)),
+            ("XCN", ("$big", FN_PART, "$given", "$initials", "", "", "", "", BIG_AUTHORITY))
+            if big
+            else None,
+        ),
+        params=("agb", "big", "name"),
+        values=name_expressions("name"),
+        helpers=HELPERS,
+    )
+
+
+def practitioner_of(agb: str, big: str | None, name: PersonName, w: Writers) -> str:
+    """`practitioner`, from a template: one call."""
+    return _practitioner(big is not None)[w](agb, big, name)

@@ -15,10 +15,11 @@ import hashlib
 from collections.abc import Iterable
 from typing import Final
 
-from mappings.checked import Writers
+from mappings.checked import TooLong, Writers
 from mappings.datatypes import constant_coded
 from mappings.datetimes import hl7_date
 from mappings.escape import escape, escape_ft
+from mappings.lengths import UNLIMITED
 from mappings.slots import slot
 from mappings.templates import Layout
 from mappings.writer import components, repetitions
@@ -66,38 +67,69 @@ def question_code(question: Question) -> str:
 
 # Segment templates (`mappings.templates`): OBX-1 the number, OBX-2 the value type, OBX-3 the
 # identifier, OBX-5 the value, OBX-11 the status.
-_LETTER_OBX: Final = Layout("OBX", "=number", "FT", "=identifier", "", "!value", *_FIVE, FINAL)
-_TEXT_OBX: Final = Layout("OBX", "=number", "TX", "=identifier", "", "!value", *_FIVE, FINAL)
+_OBX_PARAMS: Final = ("number", "identifier", "value")
+_TEXT_OBX: Final = Layout(
+    "OBX", "=number", "TX", "=identifier", "", "!value", *_FIVE, FINAL, params=_OBX_PARAMS
+)
 _QUESTION: Final = ("CE_CWE", ("$code", "$title", "=system"))
+_QUESTION_PARAMS: Final = ("number", "value_type", "code", "title", "system", "value", "status")
 _QUESTION_OBX: Final = Layout(
-    "OBX", "=number", "=value_type", _QUESTION, "", "=value", *_FIVE, "=status"
-)
+    "OBX", "=number", "=value_type", _QUESTION, "", "=value", *_FIVE, "=status",
+    params=_QUESTION_PARAMS,
+)  # fmt: skip
 _QUESTION_TEXT_OBX: Final = Layout(
-    "OBX", "=number", "TX", _QUESTION, "", "!value", *_FIVE, "=status"
+    "OBX", "=number", "TX", _QUESTION, "", "!value", *_FIVE, "=status",
+    params=_QUESTION_PARAMS,
+)  # fmt: skip
+_ATTACHMENT_OBX: Final = Layout(
+    "OBX", "=number", "ED", "=identifier", "", "=value", *_FIVE, FINAL, params=_OBX_PARAMS
 )
-_ATTACHMENT_OBX: Final = Layout("OBX", "=number", "ED", "=identifier", "", "=value", *_FIVE, FINAL)
-_NOTE: Final = Layout("NTE", "1", NOTE_SOURCE, "=comment")
+_NOTE: Final = Layout("NTE", "1", NOTE_SOURCE, "=comment", params=("comment",))
 
 
 def letter(value: Letter, system: str, w: Writers, out: list[str], number: int = 0) -> int:
     """One FT observation per letter section that has text, appended to `out` as OBX
     segments numbered after `number`; gives the last number."""
-    build = _LETTER_OBX(w)
-    for attribute, identifier in _letter_sections(system, w):
+    sections, limits = _letter_sections(system, w)
+    first = number
+    for attribute, head in sections:
         text: str | None = getattr(value, attribute)
         if text is not None:
             number += 1
-            out.append(build(number=str(number), identifier=identifier, value=text))
+            out.append(f"OBX|{number}|{head}{escape_ft(text)}{_LETTER_TAIL}")
+    if number != first:
+        set_id, identifier, content = limits
+        if len(str(number)) > set_id or identifier or content < UNLIMITED:
+            _check_letter(out[len(out) - number + first :], limits)
     return number
 
 
+_LETTER_TAIL: Final = "||||||" + FINAL  # OBX-6 to OBX-10 empty, OBX-11 final
+
+
+def _check_letter(segments: list[str], limits: tuple[int, bool, int]) -> None:
+    """What the OBX join checks, for letter OBX segments that may not pass."""
+    set_id, identifier, content = limits
+    for segment in segments:
+        fields = segment.split("|")
+        if identifier or len(fields[1]) > set_id or len(fields[5]) > content:
+            raise TooLong
+
+
 @functools.lru_cache(maxsize=64)
-def _letter_sections(system: str, w: Writers) -> tuple[tuple[str, str], ...]:
-    """Each letter section's attribute and identifier (OBX-3), in order."""
-    return tuple(
-        (attribute, constant_coded(code, title, system, w))
+def _letter_sections(
+    system: str, w: Writers
+) -> tuple[tuple[tuple[str, str], ...], tuple[int, bool, int]]:
+    """Each letter section's attribute and its OBX from OBX-2 to OBX-4 (`FT|<identifier>||`),
+    in order; and the limits of OBX-1 and OBX-5, and whether an identifier is too long for
+    OBX-3 (never: they are the platform's own codes)."""
+    limits = w.limits["OBX"][1]
+    sections = tuple(
+        (attribute, f"FT|{constant_coded(code, title, system, w)}||")
         for attribute, code, title in LETTER_SECTIONS
     )
+    too_long = any(len(head) - 5 > limits[2] for _, head in sections)
+    return sections, (limits[0], too_long, limits[4])
 
 
 def text(
@@ -114,7 +146,7 @@ def text(
         return number
     number += 1
     identifier = constant_coded(code, title, system, w)
-    out.append(_TEXT_OBX(w)(number=str(number), identifier=identifier, value=value))
+    out.append(_TEXT_OBX[w](str(number), identifier, value))
     return number
 
 
@@ -129,28 +161,13 @@ def questions(
         title = question.title or ""
         if question.answer_type not in _BUILT_ANSWERS and isinstance(question.answer, str):
             out.append(
-                _QUESTION_TEXT_OBX(w)(
-                    number=str(number),
-                    code=code,
-                    title=title,
-                    system=system,
-                    value=question.answer,
-                    status=status,
+                _QUESTION_TEXT_OBX[w](
+                    str(number), "TX", code, title, system, question.answer, status
                 )
             )
             continue
         value_type, value = _answer(question)
-        out.append(
-            _QUESTION_OBX(w)(
-                number=str(number),
-                value_type=value_type,
-                code=code,
-                title=title,
-                system=system,
-                value=value,
-                status=status,
-            )
-        )
+        out.append(_QUESTION_OBX[w](str(number), value_type, code, title, system, value, status))
     return number
 
 
@@ -175,7 +192,7 @@ def attachments(
 ) -> int:
     """OBX ED `^<type>^<subtype>^Base64^<data>`, then an NTE `<filename>~<description>`."""
     identifier = constant_coded(*ATTACHMENT_CODE, system, w)
-    obx, nte = _ATTACHMENT_OBX(w), _NOTE(w)
+    obx, nte = _ATTACHMENT_OBX[w], _NOTE[w]
     for index, item in enumerate(items):
         kind, subtype = ED_TYPES[item.content_type]
         # Checked base64 goes in when the message is encoded (`mappings.slots`); other text
@@ -192,9 +209,9 @@ def attachments(
         if item.description is not None:
             note += "~" + escape_ft(item.description)
         number += 1
-        out.append(obx(number=str(number), identifier=identifier, value=value))
+        out.append(obx(str(number), identifier, value))
         if note:
-            out.append(nte(comment=note))
+            out.append(nte(note))
     return number
 
 

@@ -28,7 +28,7 @@ from mappings.datatypes import (
     constant_coded,
     entity_id,
     phone_part,
-    practitioner,
+    practitioner_of,
     xad_part,
 )
 from mappings.datetimes import hl7_date, hl7_timestamp
@@ -89,22 +89,14 @@ def _body(
     body.extend(in1(event.patient.insurance, w))
 
     zd_number = entity_id(event.zd_number, platform, w)
-    referrer = practitioner(event.referrer.agb, event.referrer.big, event.referrer.name, w)
+    referrer = practitioner_of(event.referrer.agb, event.referrer.big, event.referrer.name, w)
     timing = tq1(event, w) if wire.lab_order else ""
     orc = _OrcTemplate(event, zd_number, referrer, w)
     body.append(orc(zd_number))
     if timing:
         body.append(timing)
     product = event.care_product
-    body.append(
-        _OBR[product.code is not None](w)(
-            zd=zd_number,
-            product_code=product.code or "",
-            product_text=product.name or "",
-            product_system=system,
-            referrer=referrer,
-        )
-    )
+    body.append(_OBR[product.code is not None][w](zd_number, product, system, referrer))
     collection = event.collection
     number = observations.text(*CLINICAL_INFO, event.clinical_info, system, w, body)
     instructions = collection.instructions if collection else None
@@ -120,14 +112,8 @@ def _body(
             body.append(timing)
         specimen = test.specimen
         body.append(
-            _TEST_OBR[test.code is not None, specimen is not None](w)(
-                number=str(number + 1),
-                placer=placer,
-                test_code=test.code or "",
-                test_text=test.name or "",
-                test_system=escape(test_system),
-                specimen=specimen.type if specimen else "",
-                referrer=referrer,
+            _TEST_OBR[test.code is not None, specimen is not None][w](
+                str(number + 1), placer, test, escape(test_system), referrer
             )
         )
         if specimen is not None and specimen.container is not None:
@@ -141,7 +127,15 @@ def _body(
 # Segment templates (`mappings.templates`), by what the request has.
 _OBR: Final = {
     with_code: Layout(
-        "OBR", "1", "=zd", "", coded_part("product", with_code), *_ELEVEN, "=referrer"
+        "OBR",
+        "1",
+        "=zd",
+        "",
+        coded_part("product", with_code),
+        *_ELEVEN,
+        "=referrer",
+        params=("zd", "product", "product_system", "referrer"),
+        values={"product_code": "product.code or ''", "product_text": "product.name or ''"},
     )
     for with_code in (True, False)
 }
@@ -150,6 +144,12 @@ _TEST_OBR: Final = {
     (with_code, specimen): Layout(
         "OBR", "=number", "=placer", "", coded_part("test", with_code), *_TEN,
         _SPS if specimen else "", "=referrer",
+        params=("number", "placer", "test", "test_system", "referrer"),
+        values={
+            "test_code": "test.code or ''",
+            "test_text": "test.name or ''",
+            "specimen": "test.specimen.type",
+        },
     )
     for with_code in (True, False)
     for specimen in (True, False)
@@ -207,7 +207,7 @@ _PV1: Final = Layout(
         "location_name": "collection.location_name or ''",
     },
 )  # fmt: skip
-_PV2: Final = Layout("PV2", *("",) * 7, "=date")
+_PV2: Final = Layout("PV2", *("",) * 7, "=date", params=("date",))
 
 
 def visit(collection: Collection | None, w: Writers) -> list[str]:
@@ -215,9 +215,9 @@ def visit(collection: Collection | None, w: Writers) -> list[str]:
     there is a collection; PV2-8 (expected date) the requested collection date, if any."""
     if collection is None:
         return []
-    out = [_PV1(w)(collection)]
+    out = [_PV1[w](collection)]
     if collection.requested_date is not None:
-        out.append(_PV2(w)(date=hl7_date(collection.requested_date)))
+        out.append(_PV2[w](hl7_date(collection.requested_date)))
     return out
 
 
@@ -278,7 +278,7 @@ def _orc(event: DiagnosticRequest, placer: str, group: str, xcn: str, w: Writers
         organisation is not None and organisation.address is not None,
         organisation is not None and organisation.phone is not None,
     )
-    return layout(w)(
+    return layout[w](
         referrer,
         ORDER_CONTROL[event.action],
         placer,

@@ -99,7 +99,15 @@ def pid(patient: Patient, zd_number: str, provider: Provider, platform: str, w: 
         patient.phone is not None,
         patient.mobile is not None,
         patient.email is not None,
-    )(w)(patient, zd_number, platform, provider)
+    )[w](patient, zd_number, platform, provider)
+
+
+_IN1: Final = Layout(
+    "IN1", "1", ("CE", ("$uzovi", "", UZOVI)), ("CX", ("$uzovi", "", "", UZOVI_AUTHORITY, UZOVI)),
+    *("",) * 32, "$policy_number",
+    params=("insurance",),
+    values={"uzovi": "insurance.uzovi", "policy_number": "insurance.policy_number"},
+)  # fmt: skip
 
 
 def in1(insurance: Insurance | None, w: Writers) -> list[str]:
@@ -107,10 +115,4 @@ def in1(insurance: Insurance | None, w: Writers) -> list[str]:
     `<uzovi>^^^VEKTIS^UZOVI`, IN1-36 the policy number. No IN1 without insurance."""
     if insurance is None:
         return []
-    uzovi = escape(insurance.uzovi)
-    fields = [""] * 36
-    fields[0] = "1"
-    fields[1] = w.CE(uzovi, "", UZOVI)
-    fields[2] = w.CX(uzovi, "", "", UZOVI_AUTHORITY, UZOVI)
-    fields[35] = escape(insurance.policy_number)
-    return [w.IN1(*fields)]
+    return [_IN1[w](insurance)]

@@ -21,16 +21,15 @@ from mappings.datatypes import (
     AGB_AUTHORITY,
     BIG_AUTHORITY,
     HELPERS,
-    NAME_TYPE_LEGAL,
     ORGANISATION_NOTE,
-    NameParts,
+    XPN_PART,
     address_expressions,
     coded_part,
     email_part,
     entity_id,
-    name_parts,
+    name_expressions,
     phone_part,
-    practitioner,
+    practitioner_of,
     repeated,
     xad_part,
 )
@@ -66,22 +65,54 @@ _RF1: Final = {
     with_code: Layout(
         "RF1", "=status", "=priority", "", "", "", "=zd", "=created", "", "",
         coded_part("question", with_code),
+        params=("event", "zd", "question_system"),
+        values={
+            "_question": "event.care_question",
+            "status": "STATUS[event.action]",
+            "priority": "PRIORITY[event.priority]",
+            "created": "hl7_timestamp(event.created_at)",
+            "question_code": "_question.code or ''",
+            "question_text": "_question.text or ''",
+        },
+        helpers={"STATUS": REFERRAL_STATUS, "PRIORITY": PRIORITY, "hl7_timestamp": hl7_timestamp},
     )
     for with_code in (True, False)
 }  # fmt: skip
 _DG1: Final = {
     with_code: Layout(
-        "DG1", "=number", "", coded_part("icpc", with_code), "", "", WORKING_DIAGNOSIS
+        "DG1",
+        "=number",
+        "",
+        coded_part("icpc", with_code),
+        "",
+        "",
+        WORKING_DIAGNOSIS,
+        params=("number", "item"),
+        values={
+            "icpc_code": "item.code or ''",
+            "icpc_text": "item.text or ''",
+            "icpc_system": repr(ICPC),
+        },
     )
     for with_code in (True, False)
 }
 _OBR: Final = {
     with_code: Layout(
-        "OBR", "1", "=zd", "", coded_part("product", with_code), *_ELEVEN, "=referrer"
+        "OBR",
+        "1",
+        "=zd",
+        "",
+        coded_part("product", with_code),
+        *_ELEVEN,
+        "=referrer",
+        params=("zd", "product", "product_system", "referrer"),
+        values={"product_code": "product.code or ''", "product_text": "product.name or ''"},
     )
     for with_code in (True, False)
 }
-_PV1: Final = Layout("PV1", "1", NOT_APPLICABLE, "", "", "", "", "", "=referrer")
+_PV1: Final = Layout(
+    "PV1", "1", NOT_APPLICABLE, "", "", "", "", "", "=referrer", params=("referrer",)
+)
 _AGB_EI: Final = ("sub_EI", ("$agb", AGB_AUTHORITY))
 _PL: Final = {
     agb: ("PL", (*_EIGHT, "$location", _AGB_EI) if agb else (*_EIGHT, "$location"))
@@ -92,6 +123,8 @@ _PRD_RT: Final = {
     (hl7_24, agb): Layout(
         "PRD", "RT", "", "", _PL[agb and not hl7_24], "", "",
         ("PRD_7", ("$agb", AGB_AUTHORITY)) if hl7_24 and agb else "",
+        params=("provider",),
+        values={"location": "provider.name", "agb": "provider.agb or ''"},
     )
     for hl7_24 in (True, False)
     for agb in (True, False)
@@ -111,7 +144,7 @@ def _prd_rp(
 ) -> Layout:
     """The PRD RP template for a referrer with these values present."""
     return Layout(
-        "PRD", "RP", ("XPN", ("=fn", "=given", "=initials", "", "", "", NAME_TYPE_LEGAL)),
+        "PRD", "RP", XPN_PART,
         xad_part(ADDRESS_OFFICE) if with_address else "",
         _PL[agb_in_location] if organisation else "",
         repeated(
@@ -127,9 +160,11 @@ def _prd_rp(
             ("PRD_7", ("$big", BIG_AUTHORITY)) if big else None,
             ("PRD_7", ("$agb", AGB_AUTHORITY, ORGANISATION_NOTE)) if organisation_agb else None,
         ),
-        params=("referrer", "fn", "given", "initials"),
+        params=("referrer",),
         values={
             "_organisation": "referrer.organisation",
+            "_name": "referrer.name",
+            **name_expressions("_name"),
             "phone": "referrer.phone",
             "email": "referrer.email",
             "referrer_agb": "referrer.agb",
@@ -150,62 +185,34 @@ def _body(event: Referral, ctx: MappingContext, wire: WireProfile, w: Writers) -
     hl7_24 = wire.hl7_24
     platform = ctx.platform_authority
     zd_number = entity_id(event.zd_number, platform, w)
-    name = name_parts(event.referrer.name, w)
-    referrer = practitioner(event.referrer.agb, event.referrer.big, event.referrer.name, w, name)
-    question = event.care_question
+    referrer = practitioner_of(event.referrer.agb, event.referrer.big, event.referrer.name, w)
     provider = event.provider
     body = [
-        _RF1[question.code is not None](w)(
-            status=REFERRAL_STATUS[event.action],
-            priority=PRIORITY[event.priority],
-            zd=zd_number,
-            created=hl7_timestamp(event.created_at),
-            question_code=question.code or "",
-            question_text=question.text or "",
-            question_system=system,
-        ),
-        referring_provider(event.referrer, w, hl7_24, name),
-        _PRD_RT[hl7_24, bool(provider.agb)](w)(location=provider.name, agb=provider.agb or ""),
+        _RF1[event.care_question.code is not None][w](event, zd_number, system),
+        referring_provider(event.referrer, w, hl7_24),
+        _PRD_RT[hl7_24, bool(provider.agb)][w](provider),
         pid(event.patient, event.zd_number, event.provider, platform, w),
         *in1(event.patient.insurance, w),
     ]
     for number, item in enumerate(event.icpc, 1):
-        body.append(
-            _DG1[item.code is not None](w)(
-                number=str(number),
-                icpc_code=item.code or "",
-                icpc_text=item.text or "",
-                icpc_system=ICPC,
-            )
-        )
+        body.append(_DG1[item.code is not None][w](str(number), item))
     product = event.care_product
-    body.append(
-        _OBR[product.code is not None](w)(
-            zd=zd_number,
-            product_code=product.code or "",
-            product_text=product.name or "",
-            product_system=system,
-            referrer=referrer,
-        )
-    )
+    body.append(_OBR[product.code is not None][w](zd_number, product, system, referrer))
     number = observations.letter(event.letter, system, w, body)
     number = observations.questions(event.questions, system, w, body, number)
     observations.attachments(event.attachments, system, w, body, number)
-    body.append(_PV1(w)(referrer=referrer))
+    body.append(_PV1[w](referrer))
     if event.cluster is not None:
         body.append(observations.cluster_note(1, event.cluster, system, w))
     return body
 
 
-def referring_provider(
-    referrer: Referrer, w: Writers, hl7_24: bool = False, name: NameParts | None = None
-) -> str:
+def referring_provider(referrer: Referrer, w: Writers, hl7_24: bool = False) -> str:
     """PRD RP: name, the organisation's address and location (name, AGB), then telecom:
     the referrer's own (intercollegiate) phone, e-mail, and the organisation's phone marked
     `organisation` in XTN-9; PRD-7 the AGB and BIG numbers. In 2.4 (no PL-10) the
     organisation's AGB is a third PRD-7 repetition marked `organisation` in PI-3."""
     organisation = referrer.organisation
-    fn, given, initials = name or name_parts(referrer.name, w)
     if organisation is None:
         layout = _prd_rp(
             False,
@@ -228,4 +235,4 @@ def referring_provider(
             referrer.big is not None,
             hl7_24 and organisation.agb is not None,
         )
-    return layout(w)(referrer, fn, given, initials)
+    return layout[w](referrer)

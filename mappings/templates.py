@@ -51,6 +51,7 @@ class _Compiler:
         self.checks: dict[str, int] = {}  # expression -> the tightest limit it must keep
         self.values: dict[str, str] = {}  # name -> kind (`$`, `!`, `=`)
         self.temps = 0
+        self.joined: dict[str, str] = {}  # join code -> its temporary
 
     def value(self, part: str) -> tuple[str, int, bool] | None:
         """A value's code, or None for a constant."""
@@ -92,7 +93,9 @@ class _Compiler:
         text = "f'" + _literal(separator).join(pieces) + "'"
         if last_empty:
             text += f".rstrip({separator!r})"
-        temp = f"t{self.temps}"
+        if text in self.joined:  # the same join again (a name in two XCN repetitions)
+            return self.joined[text], bound, empty
+        temp = self.joined[text] = f"t{self.temps}"
         self.temps += 1
         self.lines.append(f"    {temp} = {text}")
         return temp, bound, empty
@@ -143,7 +146,11 @@ def compile_template(
     `params`, and `values` gives the Python expression (over `params` and `helpers`) of each
     value that is not a parameter."""
     compiler = _Compiler(w)
-    temp, _, _ = compiler.join(segment, fields)
+    if segment:
+        temp, _, _ = compiler.join(segment, fields)
+    else:  # a piece: one part, as HL7 text for a template's `=` value
+        [part] = fields
+        temp, _, _ = compiler.part(part)
     names = list(compiler.values)
     values = values or {}
     if params is None:
@@ -173,11 +180,15 @@ def compile_template(
         )
         escaping += [f"        {name} = {_ESCAPERS[compiler.values[name]]}({name})" for name in raw]
     checks = [f"len({code}) > {limit}" for code, limit in compiler.checks.items()]
-    source = [f"def {segment}({signature}):", *taking, *escaping, *compiler.lines]
+    function_name = segment or "piece"
+    source = [f"def {function_name}({signature}):", *taking, *escaping, *compiler.lines]
     if checks:
         source.append(f"    if {' or '.join(checks)}:")
         source.append("        raise TooLong")
-    source.append(f"    return {segment!r} + '|' + {temp} if {temp} else {segment!r}")
+    if segment:
+        source.append(f"    return {segment!r} + '|' + {temp} if {temp} else {segment!r}")
+    else:
+        source.append(f"    return {temp}")
     namespace: dict[str, object] = {
         **(helpers or {}),
         "len": len,
@@ -190,17 +201,19 @@ def compile_template(
         "NULL": _HL7_NULL,
     }
     code = "\n".join(source)
-    exec(compile(code, f"<mappings.templates {segment}>", "exec"), namespace)  # noqa: S102
-    function = namespace[segment]
+    exec(compile(code, f"<mappings.templates {function_name}>", "exec"), namespace)  # noqa: S102
+    function = namespace[function_name]
     assert callable(function)
     function.source = code  # type: ignore[attr-defined]
     return function
 
 
-class Layout:
-    """A segment's template, compiled once for each `Writers` (version, checked or not)."""
+class Layout(dict[Writers, Template]):
+    """A segment's template, compiled once for each `Writers` (version, checked or not):
+    `layout[w]` is the function (a dict look-up: a call to a method of its own cost as much as
+    some of the functions it gives)."""
 
-    __slots__ = ("_compiled", "fields", "helpers", "params", "segment", "values")
+    __slots__ = ("expressions", "helpers", "params", "parts", "segment")
 
     def __init__(
         self,
@@ -210,18 +223,35 @@ class Layout:
         values: Mapping[str, str] | None = None,
         helpers: Mapping[str, object] | None = None,
     ) -> None:
+        super().__init__()
         self.segment = segment
-        self.fields = fields
+        self.parts = fields
         self.params = params
-        self.values = values
+        self.expressions = values
         self.helpers = helpers
-        self._compiled: dict[Writers, Template] = {}
 
-    def __call__(self, w: Writers) -> Template:
-        compiled = self._compiled.get(w)
-        if compiled is None:
-            compiled = compile_template(
-                w, self.segment, self.fields, self.params, self.values, self.helpers
-            )
-            self._compiled[w] = compiled
+    def __missing__(self, w: Writers) -> Template:
+        compiled = compile_template(
+            w, self.segment, self.parts, self.params, self.expressions, self.helpers
+        )
+        self[w] = compiled
         return compiled
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+def piece(
+    part: Part,
+    *,
+    params: Sequence[str],
+    values: Mapping[str, str] | None = None,
+    helpers: Mapping[str, object] | None = None,
+) -> Layout:
+    """A template of one part (a field, or repetitions of one) rather than a segment: it gives
+    the part's HL7 text, checked within as a segment's parts are, for a segment template's `=`
+    value (which checks it against its field's limit)."""
+    return Layout("", part, params=params, values=values, helpers=helpers)

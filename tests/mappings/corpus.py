@@ -33,6 +33,7 @@ from schemas import DiagnosticRequest, Referral, parse_event
 from tests.mappings import variants
 from tests.mappings.helpers import replace_at
 
+TEST_SEED: Final = 1  # the corpus of `test_corpus.py`
 SAMPLES: Final = Path(__file__).resolve().parents[2] / "config" / "samples"
 Event = Referral | DiagnosticRequest
 
