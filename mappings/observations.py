@@ -157,7 +157,7 @@ def questions(
     for question in items:
         number += 1
         status = NOT_ANSWERED if question.answer is None else FINAL
-        code = question_code(question)
+        code = question.code if question.code is not None else question_code(question)
         title = question.title or ""
         if question.answer_type not in _BUILT_ANSWERS and isinstance(question.answer, str):
             out.append(
@@ -181,7 +181,9 @@ def _answer(question: Question) -> tuple[str, str]:
         return "CE", "" if answer is None else (YES if answer is True else NO)
     if kind == "multiple_choice":
         chosen = answer if isinstance(answer, tuple) else ()
-        return "CE", repetitions(components("", escape(option)) for option in chosen)
+        # `repetitions(components("", escape(option)) ...)`: an option escaped to nothing
+        # is left out, any other is `^<option>` (escaped text never ends with `^`).
+        return "CE", "~".join(["^" + value for value in map(escape, chosen) if value])
     if kind == "date":
         return "DT", hl7_date(answer) if isinstance(answer, datetime.date) else ""
     return "TX", escape_ft(answer) if isinstance(answer, str) else ""

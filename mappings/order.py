@@ -23,7 +23,6 @@ from mappings.datatypes import (
     AGB_AUTHORITY,
     HELPERS,
     address_expressions,
-    coded,
     coded_part,
     constant_coded,
     entity_id,
@@ -173,30 +172,35 @@ class _OrcTemplate:
         return self.head + placer + self.tail
 
 
+_TQ1: Final = Layout(
+    "TQ1", "1", *("",) * 5, "=start", "", "=priority", params=("start", "priority")
+)
+
+
 def tq1(event: DiagnosticRequest, w: Writers) -> str:
     """TQ1 (OML_O21 TIMING): TQ1-1 `1`, TQ1-7 start = `collection.requested_date`
     (`YYYYMMDD`), TQ1-9 priority `R^Routine^HL70485` / `S^Stat^HL70485`."""
     collection = event.collection
     requested = collection.requested_date if collection else None
-    return w.TQ1(
-        "1",
-        *[""] * 5,
-        hl7_date(requested) if requested is not None else "",
-        "",
-        TQ1_PRIORITY[event.priority],
+    start = hl7_date(requested) if requested is not None else ""
+    return _TQ1[w](start, TQ1_PRIORITY[event.priority])
+
+
+_SPM: Final = {
+    container: Layout(
+        "SPM", "1", "", "", ("CWE", ("$type",)), *("",) * 22,
+        ("CE_CWE", ("", "$container")) if container else "",
+        params=("specimen",),
+        values={"type": "specimen.type", "container": "specimen.container"},
     )
+    for container in (True, False)
+}  # fmt: skip
 
 
 def spm(specimen: Specimen, w: Writers) -> str:
     """SPM (OML_O21 SPECIMEN): SPM-1 `1`, SPM-4 the specimen type as code (no coding system
     is known), SPM-27 the container as text `^<container>`."""
-    return w.SPM(
-        "1",
-        *[""] * 2,
-        w.CWE(escape(specimen.type)),
-        *[""] * 22,
-        coded(None, specimen.container, "", w) if specimen.container is not None else "",
-    )
+    return _SPM[specimen.container is not None][w](specimen)
 
 
 _PV1: Final = Layout(
