@@ -125,13 +125,13 @@ def finish(
     fitted, length_warnings = fit_while_writing(segments, wire.hl7_version, wire.charset)
     skeleton = message(fitted)
     data, charset_warnings = encode(skeleton, wire.charset)
-    bulk = tuple(item.data for item in attachments)
-    return MappedMessage(
-        version=wire.name,
-        control_id=ctx.control_id,
-        message_type=message_type,
-        skeleton=skeleton,
-        data=fill_data(data, bulk),
-        warnings=warnings + length_warnings + charset_warnings,
-        bulk=bulk,
+    bulk = tuple([item.data for item in attachments]) if attachments else ()
+    return MappedMessage(  # by position (version, control id, type, skeleton, data, …)
+        wire.name,
+        ctx.control_id,
+        message_type,
+        skeleton,
+        fill_data(data, bulk),
+        warnings + length_warnings + charset_warnings,
+        bulk,
     )
