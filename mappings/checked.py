@@ -24,6 +24,10 @@ composite component holding data with its datatype's subcomponent join (a single
 composite slot too: `w.HD(escape(x))`). Constants need no check (they fit, and the golden files
 show it). `tests/mappings/test_checked.py` maps generated events with values around every limit
 and checks that whenever the joins found nothing, fitting indeed changes nothing.
+
+Most segments are now built from templates (`mappings.templates`) rather than these joins one
+by one: a template joins as these do and checks each part against the limit its join would,
+read from `Writers.limits`, so the same `WRITERS`/`UNCHECKED` choice governs both.
 """
 
 from __future__ import annotations

@@ -18,7 +18,13 @@ A part of a template is a constant (any text), a value: `$name` (escaped with `e
 `!name` (escaped with `escape_ft`), `=name` (already escaped HL7 text, only checked), or a
 join `(join name, (parts...))` named as `Writers`'s joins are (`XPN`, `sub_FN`, `CE_CWE`, …),
 or `(REPEAT, (parts...))`: repetitions, the parts that are not empty joined by `~`.
-A value may occur more than once; it is escaped once and checked against each limit.
+A value may occur more than once; it is escaped once and checked against each limit. Values
+are parameters of the generated function or expressions over them (`patient.name.family`),
+so a builder hands over the objects and the template reads what it needs.
+
+Where a segment's shape depends on what the event has (an address or not, which telephone
+numbers), a builder keeps one layout per shape (compiled when first used); where segments are
+alike but for one value (the ORC of every test), a builder joins once with a stand-in for it.
 """
 
 from __future__ import annotations
@@ -136,15 +142,15 @@ def compile_template(
     w: Writers,
     segment: str,
     fields: Sequence[Part],
-    params: Sequence[str] | None = None,
+    params: Sequence[str],
     values: Mapping[str, str] | None = None,
     helpers: Mapping[str, object] | None = None,
 ) -> Template:
     """The function that builds `segment` with `fields` (field 1 first) in `w`'s version.
 
-    Without `params` it takes every value by keyword (and ignores others); with them it takes
-    `params`, and `values` gives the Python expression (over `params` and `helpers`) of each
-    value that is not a parameter."""
+    It takes `params` (by position), and `values` gives the Python expression (over `params`
+    and `helpers`) of each value that is not a parameter; keys starting with `_` name
+    intermediate results the others use (`_name`: `patient.name`)."""
     compiler = _Compiler(w)
     if segment:
         temp, _, _ = compiler.join(segment, fields)
@@ -153,18 +159,13 @@ def compile_template(
         temp, _, _ = compiler.part(part)
     names = list(compiler.values)
     values = values or {}
-    if params is None:
-        # `**_unused`: a builder may pass the values of all its layouts to the one it picks.
-        signature = ", ".join([*names, "**_unused"])
-        taking: list[str] = []
-    else:
-        signature = ", ".join(params)
-        taking = [f"    {name} = {values[name]}" for name in names if name not in params]
-        # Keys starting with `_` are set first, for the other expressions to use: those that
-        # are used (an absent organisation's address is not looked up).
-        for key, value in reversed(list(values.items())):
-            if key[0] == "_" and re.search(rf"\b{key}\b", "\n".join(taking)):
-                taking.insert(0, f"    {key} = {value}")
+    signature = ", ".join(params)
+    taking = [f"    {name} = {values[name]}" for name in names if name not in params]
+    # Intermediate results first, those that are used (an absent organisation's address is
+    # not looked up: a layout for a referrer without one has no value that needs it).
+    for key, value in reversed(list(values.items())):
+        if key[0] == "_" and re.search(rf"\b{key}\b", "\n".join(taking)):
+            taking.insert(0, f"    {key} = {value}")
     raw = [name for name in names if compiler.values[name] != "="]
     escaping: list[str] = []
     if len(raw) == 1:
@@ -219,7 +220,7 @@ class Layout(dict[Writers, Template]):
         self,
         segment: str,
         *fields: Part,
-        params: Sequence[str] | None = None,
+        params: Sequence[str],
         values: Mapping[str, str] | None = None,
         helpers: Mapping[str, object] | None = None,
     ) -> None:
