@@ -24,6 +24,10 @@ composite component holding data with its datatype's subcomponent join (a single
 composite slot too: `w.HD(escape(x))`). Constants need no check (they fit, and the golden files
 show it). `tests/mappings/test_checked.py` maps generated events with values around every limit
 and checks that whenever the joins found nothing, fitting indeed changes nothing.
+
+Most segments are now built from templates (`mappings.templates`) rather than these joins one
+by one: a template joins as these do and checks each part against the limit its join would,
+read from `Writers.limits`, so the same `WRITERS`/`UNCHECKED` choice governs both.
 """
 
 from __future__ import annotations
@@ -118,25 +122,32 @@ class Writers:
     def __init__(self, hl7_version: str, *, checked: bool = True) -> None:
         self.hl7_version = hl7_version
         self.checked = checked
+        # name -> (separator, the limit of each part): what each join checks, for the
+        # segment templates (`mappings.templates`) that join and check as these joins do.
+        self.limits: dict[str, tuple[str, Sequence[int]]] = {}
 
-        def limits(values: Sequence[int]) -> Sequence[int]:
-            return values if checked else [UNLIMITED] * len(values)
+        def limits(name: str, separator: str, values: Sequence[int]) -> Sequence[int]:
+            checked_limits = values if checked else [UNLIMITED] * len(values)
+            self.limits[name] = (separator, checked_limits)
+            return checked_limits
 
         def components(datatype: str, name: str = "") -> Join:
             own = [part.limit for part in component_specs(hl7_version, datatype)]
             name = name or datatype
-            return _join(name, "^", limits(own), _ARITY[name], closed=checked)
+            return _join(name, "^", limits(name, "^", own), _ARITY[name], closed=checked)
 
         def subcomponents(datatype: str, name: str) -> Join:
             own = subcomponent_limits(hl7_version, datatype)
-            return _join(name, "&", limits(own), _ARITY[name])
+            return _join(name, "&", limits(name, "&", own), _ARITY[name])
 
         def coded() -> Join:
             # CE and CWE, whichever a field has: the tighter limit of the two for each part.
             ce = [part.limit for part in component_specs(hl7_version, "CE")]
             cwe = [part.limit for part in component_specs(hl7_version, "CWE")]
             tighter = [min(pair) for pair in zip(ce, cwe, strict=False)]
-            return _join("CE_CWE", "^", limits(tighter), _ARITY["CE_CWE"], closed=checked)
+            return _join(
+                "CE_CWE", "^", limits("CE_CWE", "^", tighter), _ARITY["CE_CWE"], closed=checked
+            )
 
         fields = FIELDS[hl7_version]
         self.coded = coded()
@@ -159,7 +170,7 @@ class Writers:
         self.sub_SAD = subcomponents("SAD", "sub_SAD")
         self.sub_SPS_1 = subcomponents(COMPONENTS[hl7_version]["SPS"][0][0], "sub_SPS_1")
         joins = {
-            name: _join(name, "|", limits(specs), _ARITY[name], prefix=name + "|")
+            name: _join(name, "|", limits(name, "|", specs), _ARITY[name], prefix=name + "|")
             for name, specs in segment_specs(hl7_version).items()
         }
 

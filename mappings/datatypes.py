@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from typing import Final
 
 from mappings.checked import Writers
-from mappings.countries import alpha3
+from mappings.countries import ALPHA3, alpha3
 from mappings.escape import escape, escape_all, escape_opt
+from mappings.templates import REPEAT, Layout, Part, piece
 from mappings.writer import repetitions
 from schemas import Address, Organisation, PersonName
 
@@ -103,6 +104,103 @@ def name_parts(name: PersonName, w: Writers) -> NameParts:
         name.initials or "",
     )
     return w.sub_FN(as_used, prefix, family, partner_prefix, partner_family), given, initials
+
+
+# The same as parts of a segment template (`mappings.templates`), with `name_values` and
+# `address_values` giving their values.
+FN_PART: Final[Part] = (
+    "sub_FN",
+    ("$as_used", "$prefix", "$family", "$partner_prefix", "$partner_family"),
+)
+XPN_PART: Final[Part] = ("XPN", (FN_PART, "$given", "$initials", "", "", "", NAME_TYPE_LEGAL))
+_SAD_PART: Final[Part] = ("sub_SAD", ("$line", "$street", "$number"))
+
+
+def xad_part(kind: str) -> Part:
+    """XAD of `address` as a template part: its values come from `address_values`."""
+    return ("XAD", (_SAD_PART, "$addition", "$city", "", "$postcode", "$country", kind))
+
+
+def phone_part(value: str, use: str, equipment: str, note: str = "") -> Part:
+    """`phone` as a template part, of the value `value`."""
+    tail = ("", "", "", "", "", note) if note else ()
+    return ("XTN", (f"${value}", use, equipment, *tail))
+
+
+def email_part(value: str) -> Part:
+    """`email` as a template part, of the value `value`."""
+    return ("XTN", ("", "NET", "Internet", f"${value}"))
+
+
+def repeated(*parts: Part | None) -> Part:
+    """The parts that are not None as repetitions (`telecoms`); none: an empty field."""
+    present = tuple(part for part in parts if part is not None)
+    return (REPEAT, present) if present else ""
+
+
+def coded_part(name: str, with_code: bool = True) -> Part:
+    """`coded` as a template part: values `<name>_code`, `<name>_text` (escaped here) and
+    `<name>_system` (HL7 text); without a code only the text (`coded_values`)."""
+    if with_code:
+        return ("CE_CWE", (f"${name}_code", f"${name}_text", f"={name}_system"))
+    return ("CE_CWE", ("", f"${name}_text"))
+
+
+def name_expressions(name: str) -> dict[str, str]:
+    """The values of `XPN_PART` as expressions of a `PersonName` called `name`, for a
+    template that takes the objects (`Layout(params=...)`, with `HELPERS`)."""
+    return {
+        "as_used": f"surname_as_used({name})",
+        "prefix": f"{name}.prefix or ''",
+        "family": f"{name}.family",
+        "partner_prefix": f"{name}.partner_prefix or ''",
+        "partner_family": f"{name}.partner_family or ''",
+        "given": f"{name}.given or ''",
+        "initials": f"{name}.initials or ''",
+    }
+
+
+def address_expressions(address: str) -> dict[str, str]:
+    """The values of `xad_part` as expressions of an `Address` called `address`."""
+    return {
+        # `street_line` and `alpha3`, written out: a call less each.
+        "line": (
+            f"f'{{{address}.street}} {{{address}.house_number}}"
+            f'{{{address}.house_number_addition or ""}}\''
+        ),
+        "street": f"{address}.street",
+        "number": f"{address}.house_number",
+        "addition": f"{address}.house_number_addition or ''",
+        "city": f"{address}.city",
+        "postcode": f"{address}.postcode",
+        "country": f"ALPHA3.get({address}.country, {address}.country)",
+    }
+
+
+def name_values(name: PersonName) -> dict[str, str]:
+    """The values of `XPN_PART` (unescaped)."""
+    return {
+        "as_used": surname_as_used(name),
+        "prefix": name.prefix or "",
+        "family": name.family,
+        "partner_prefix": name.partner_prefix or "",
+        "partner_family": name.partner_family or "",
+        "given": name.given or "",
+        "initials": name.initials or "",
+    }
+
+
+def address_values(value: Address) -> dict[str, str]:
+    """The values of `xad_part` (unescaped)."""
+    return {
+        "line": street_line(value),
+        "street": value.street,
+        "number": value.house_number,
+        "addition": value.house_number_addition or "",
+        "city": value.city,
+        "postcode": value.postcode,
+        "country": alpha3(value.country),
+    }
 
 
 def person_name(name: PersonName, w: Writers, parts: NameParts | None = None) -> str:
@@ -202,3 +300,27 @@ def organisation_coded(value: Organisation | None, w: Writers) -> str:
     if value is None:
         return ""
     return coded(value.agb, value.name, AGB_AUTHORITY, w)
+
+
+# What the expressions above call.
+HELPERS: Final = {"surname_as_used": surname_as_used, "ALPHA3": ALPHA3}
+
+
+@functools.cache
+def _practitioner(big: bool) -> Layout:
+    return piece(
+        repeated(
+            ("XCN", ("$agb", FN_PART, "$given", "$initials", "", "", "", "", AGB_AUTHORITY)),
+            ("XCN", ("$big", FN_PART, "$given", "$initials", "", "", "", "", BIG_AUTHORITY))
+            if big
+            else None,
+        ),
+        params=("agb", "big", "name"),
+        values=name_expressions("name"),
+        helpers=HELPERS,
+    )
+
+
+def practitioner_of(agb: str, big: str | None, name: PersonName, w: Writers) -> str:
+    """`practitioner`, from a template: one call."""
+    return _practitioner(big is not None)[w](agb, big, name)

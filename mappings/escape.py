@@ -51,6 +51,23 @@ _HL7_NULL: Final = '""'
 _HL7_NULL_ESCAPED: Final = "\\X2222\\"
 
 
+# The characters to replace, found in one scan; each kind is then replaced with `str.replace`,
+# the backslash first (every replacement holds backslashes, and nothing else that is replaced):
+# what `str.translate` with the table gives, without its lookup of every character (a letter
+# with one line break took 3 µs that way).
+_FIND_ESCAPED: Final = re.compile(r"[\x00-\x08\x0a-\x1f\\|^&~]").findall
+
+
+def _translate(value: str, table: dict[int, str]) -> str:
+    found = set(_FIND_ESCAPED(value))
+    if "\\" in found:
+        found.discard("\\")
+        value = value.replace("\\", table[ord("\\")])
+    for char in found:
+        value = value.replace(char, table[ord(char)])
+    return value
+
+
 def _needs_escape(value: str) -> bool:
     if len(value) >= _LONG and value.isascii():
         raw = value.encode("ascii")
@@ -67,7 +84,7 @@ def escape(value: str) -> str:
             return _HL7_NULL_ESCAPED if value == _HL7_NULL else value
     elif not _needs_escape(value):
         return value  # 512 characters or more: not `""`
-    return value.translate(_TEXT_TABLE)
+    return _translate(value, _TEXT_TABLE)
 
 
 def escape_ft(value: str) -> str:
@@ -79,7 +96,7 @@ def escape_ft(value: str) -> str:
         return value
     if "\r\n" in value:
         value = value.replace("\r\n", "\n")
-    return value.translate(_FT_TABLE)
+    return _translate(value, _FT_TABLE)
 
 
 def escape_opt(value: str | None) -> str:

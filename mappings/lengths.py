@@ -25,9 +25,10 @@ as hl7apy's strict parser flags. Escape sequences are never cut apart.
 
 Fitting works on the finished segments, before they are joined into a message; it relies on
 the writer's guarantee that delimiters only appear as delimiters. It runs only when it may have
-something to do: the builders join with `mappings.checked`, whose joins compare each part with
-the limits below while joining, and a message none of whose parts is too long is left as it is
-(`fit_while_writing`). So these rules, and the warnings, are decided here alone.
+something to do: the builders join with `mappings.checked` (and its templates,
+`mappings.templates`), which compare each part with the limits below while joining, and a
+message none of whose parts is too long is left as it is (`fit_while_writing`). So these
+rules, and the warnings, are decided here alone.
 """
 
 from __future__ import annotations

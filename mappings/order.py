@@ -16,24 +16,26 @@ from collections.abc import Callable
 from typing import Final
 
 from mappings import countries, observations
-from mappings.checked import Writers
+from mappings.checked import TooLong, Writers
 from mappings.context import MappedMessage, MappingContext
 from mappings.datatypes import (
     ADDRESS_OFFICE,
-    address,
-    coded,
+    AGB_AUTHORITY,
+    HELPERS,
+    address_expressions,
+    coded_part,
     constant_coded,
     entity_id,
-    organisation_coded,
-    organisation_name,
-    phone,
-    practitioner,
+    phone_part,
+    practitioner_of,
+    xad_part,
 )
 from mappings.datetimes import hl7_date, hl7_timestamp
-from mappings.escape import escape, escape_ft, escape_opt
+from mappings.escape import escape, escape_ft
 from mappings.frame import finish
 from mappings.patient import in1, pid
 from mappings.profile import WireProfile
+from mappings.templates import Layout, Part
 from mappings.writer import components
 from schemas import Collection, DiagnosticRequest, LabTest, Specimen
 
@@ -46,6 +48,8 @@ LOCAL_CODING_SYSTEM: Final = "L"
 CLINICAL_INFO: Final = ("CLINICAL-INFO", "Klinische gegevens")
 COLLECTION_INSTRUCTIONS: Final = ("COLLECTION-INSTR", "Afname-instructies")
 CONTAINER: Final = ("CONTAINER", "Container")
+_TEN: Final = ("",) * 10
+_ELEVEN: Final = ("",) * 11
 
 PlacerNumber = Callable[[str, int, LabTest], str]
 """(zd number, 1-based test number, test) -> the test's placer order number (unescaped). It is
@@ -84,56 +88,31 @@ def _body(
     body.extend(in1(event.patient.insurance, w))
 
     zd_number = entity_id(event.zd_number, platform, w)
-    ordering = _ordering_fields(event, wire.hl7_24, w)
-    referrer = ordering[0]
+    referrer = practitioner_of(event.referrer.agb, event.referrer.big, event.referrer.name, w)
     timing = tq1(event, w) if wire.lab_order else ""
-    body.append(_orc(event, zd_number, zd_number, ordering, w))
+    orc = _OrcTemplate(event, zd_number, referrer, w)
+    body.append(orc(zd_number))
     if timing:
         body.append(timing)
-    body.append(
-        w.OBR(
-            "1",
-            zd_number,
-            "",
-            coded(event.care_product.code, event.care_product.name, system, w),
-            *[""] * 11,
-            referrer,
-        )
-    )
+    product = event.care_product
+    body.append(_OBR[product.code is not None][w](zd_number, product, system, referrer))
     collection = event.collection
-    body.extend(
-        observations.obx_segments(
-            [
-                *observations.text(*CLINICAL_INFO, event.clinical_info, system, w),
-                *observations.text(
-                    *COLLECTION_INSTRUCTIONS,
-                    collection.instructions if collection else None,
-                    system,
-                    w,
-                ),
-                *observations.questions(event.questions, system, w),
-                *observations.attachments(event.attachments, system, w),
-            ],
-            w,
-        )
-    )
+    number = observations.text(*CLINICAL_INFO, event.clinical_info, system, w, body)
+    instructions = collection.instructions if collection else None
+    number = observations.text(*COLLECTION_INSTRUCTIONS, instructions, system, w, body, number)
+    number = observations.questions(event.questions, system, w, body, number)
+    observations.attachments(event.attachments, system, w, body, number)
 
     for number, test in enumerate(event.tests, 1):
         placer = w.EI(escape(placer_number(event.zd_number, number, test)))
         test_system = system if test.coding_system == LOCAL_CODING_SYSTEM else test.coding_system
-        body.append(_orc(event, placer, zd_number, ordering, w))
+        body.append(orc(placer))
         if timing:
             body.append(timing)
         specimen = test.specimen
         body.append(
-            w.OBR(
-                str(number + 1),
-                placer,
-                "",
-                coded(test.code, test.name, escape(test_system), w),
-                *[""] * 10,
-                w.SPS(w.sub_SPS_1(escape(specimen.type))) if specimen else "",
-                referrer,
+            _TEST_OBR[test.code is not None, specimen is not None][w](
+                str(number + 1), placer, test, escape(test_system), referrer
             )
         )
         if specimen is not None and specimen.container is not None:
@@ -144,30 +123,95 @@ def _body(
     return body
 
 
+# Segment templates (`mappings.templates`), by what the request has.
+_OBR: Final = {
+    with_code: Layout(
+        "OBR",
+        "1",
+        "=zd",
+        "",
+        coded_part("product", with_code),
+        *_ELEVEN,
+        "=referrer",
+        params=("zd", "product", "product_system", "referrer"),
+        values={"product_code": "product.code or ''", "product_text": "product.name or ''"},
+    )
+    for with_code in (True, False)
+}
+_SPS: Final = ("SPS", (("sub_SPS_1", ("$specimen",)),))
+_TEST_OBR: Final = {
+    (with_code, specimen): Layout(
+        "OBR", "=number", "=placer", "", coded_part("test", with_code), *_TEN,
+        _SPS if specimen else "", "=referrer",
+        params=("number", "placer", "test", "test_system", "referrer"),
+        values={
+            "test_code": "test.code or ''",
+            "test_text": "test.name or ''",
+            "specimen": "test.specimen.type",
+        },
+    )
+    for with_code in (True, False)
+    for specimen in (True, False)
+}  # fmt: skip
+_PLACER: Final = "\x01"  # a stand-in for ORC-2: no escaped value holds a raw control character
+
+
+class _OrcTemplate:
+    """The ORC segments of one request: all alike but for ORC-2 (the placer number), so
+    joined once with a stand-in, and ORC-2 checked against its limit as the join does."""
+
+    __slots__ = ("head", "limit", "tail")
+
+    def __init__(self, event: DiagnosticRequest, group: str, xcn: str, w: Writers) -> None:
+        self.head, self.tail = _orc(event, _PLACER, group, xcn, w).split(_PLACER)
+        self.limit = w.limits["ORC"][1][1]
+
+    def __call__(self, placer: str) -> str:
+        if len(placer) > self.limit:
+            raise TooLong
+        return self.head + placer + self.tail
+
+
+_TQ1: Final = Layout(
+    "TQ1", "1", *("",) * 5, "=start", "", "=priority", params=("start", "priority")
+)
+
+
 def tq1(event: DiagnosticRequest, w: Writers) -> str:
     """TQ1 (OML_O21 TIMING): TQ1-1 `1`, TQ1-7 start = `collection.requested_date`
     (`YYYYMMDD`), TQ1-9 priority `R^Routine^HL70485` / `S^Stat^HL70485`."""
     collection = event.collection
     requested = collection.requested_date if collection else None
-    return w.TQ1(
-        "1",
-        *[""] * 5,
-        hl7_date(requested) if requested is not None else "",
-        "",
-        TQ1_PRIORITY[event.priority],
+    start = hl7_date(requested) if requested is not None else ""
+    return _TQ1[w](start, TQ1_PRIORITY[event.priority])
+
+
+_SPM: Final = {
+    container: Layout(
+        "SPM", "1", "", "", ("CWE", ("$type",)), *("",) * 22,
+        ("CE_CWE", ("", "$container")) if container else "",
+        params=("specimen",),
+        values={"type": "specimen.type", "container": "specimen.container"},
     )
+    for container in (True, False)
+}  # fmt: skip
 
 
 def spm(specimen: Specimen, w: Writers) -> str:
     """SPM (OML_O21 SPECIMEN): SPM-1 `1`, SPM-4 the specimen type as code (no coding system
     is known), SPM-27 the container as text `^<container>`."""
-    return w.SPM(
-        "1",
-        *[""] * 2,
-        w.CWE(escape(specimen.type)),
-        *[""] * 22,
-        coded(None, specimen.container, "", w) if specimen.container is not None else "",
-    )
+    return _SPM[specimen.container is not None][w](specimen)
+
+
+_PV1: Final = Layout(
+    "PV1", "1", OUTPATIENT, ("PL", ("$location_id", *("",) * 7, "$location_name")),
+    params=("collection",),
+    values={
+        "location_id": "collection.location_id or ''",
+        "location_name": "collection.location_name or ''",
+    },
+)  # fmt: skip
+_PV2: Final = Layout("PV2", *("",) * 7, "=date", params=("date",))
 
 
 def visit(collection: Collection | None, w: Writers) -> list[str]:
@@ -175,62 +219,75 @@ def visit(collection: Collection | None, w: Writers) -> list[str]:
     there is a collection; PV2-8 (expected date) the requested collection date, if any."""
     if collection is None:
         return []
-    location = w.PL(
-        escape_opt(collection.location_id), *[""] * 7, escape_opt(collection.location_name)
-    )
-    out = [w.PV1("1", OUTPATIENT, location)]
+    out = [_PV1[w](collection)]
     if collection.requested_date is not None:
-        out.append(w.PV2(*[""] * 7, hl7_date(collection.requested_date)))
+        out.append(_PV2[w](hl7_date(collection.requested_date)))
     return out
 
 
-def _ordering_fields(
-    event: DiagnosticRequest, hl7_24: bool, w: Writers
-) -> tuple[str, str, str, str, str, str]:
-    """Escaped ORC/OBR values every order of the request shares, computed once:
-    referrer XCN, callback phone, organisation CE, XON (2.4 or 2.5.1 layout), address, phone."""
+@functools.cache
+def _orc_layout(
+    hl7_24: bool,
+    callback: bool,
+    organisation: bool,
+    organisation_agb: bool,
+    organisation_address: bool,
+    organisation_phone: bool,
+) -> Layout:
+    """The ORC template for a request whose referrer has these values: ORC-10 and ORC-12 the
+    referrer (XCN), ORC-14 the callback phone, ORC-17 the organisation as CE, ORC-21 as XON
+    (2.4 or 2.5.1 layout), ORC-22 its address, ORC-23 its phone."""
+    if not organisation:
+        coded_org: Part = ""
+        name: Part = ""
+    elif organisation_agb:
+        coded_org = ("CE_CWE", ("$org_agb", "$org_name", AGB_AUTHORITY))
+        name = (
+            ("XON", ("$org_name", "", "$org_agb", "", "", AGB_AUTHORITY, "XX"))
+            if hl7_24
+            else ("XON", ("$org_name", "", "", "", "", AGB_AUTHORITY, "XX", "", "", "$org_agb"))
+        )
+    else:
+        coded_org = ("CE_CWE", ("", "$org_name"))
+        name = ("XON", ("$org_name",))
+    return Layout(
+        "ORC", "=control", "=placer", "", "=group", "", "", "=priority", "", "=created",
+        "=xcn", "", "=xcn", "",
+        phone_part("callback", "WPN", "PH") if callback else "",
+        "", "", coded_org, "", "", "", name,
+        xad_part(ADDRESS_OFFICE) if organisation_address else "",
+        phone_part("org_phone", "WPN", "PH") if organisation_phone else "",
+        params=("referrer", "control", "placer", "group", "priority", "created", "xcn"),
+        values={
+            "_organisation": "referrer.organisation",
+            "_address": "_organisation.address",
+            "callback": "referrer.phone",
+            "org_name": "_organisation.name",
+            "org_agb": "_organisation.agb",
+            "org_phone": "_organisation.phone",
+            **address_expressions("_address"),
+        },
+        helpers=HELPERS,
+    )  # fmt: skip
+
+
+def _orc(event: DiagnosticRequest, placer: str, group: str, xcn: str, w: Writers) -> str:
     referrer = event.referrer
     organisation = referrer.organisation
-    return (
-        practitioner(referrer.agb, referrer.big, referrer.name, w),
-        phone(referrer.phone, "WPN", "PH", w),
-        organisation_coded(organisation, w),
-        organisation_name(organisation, w, hl7_24),
-        address(organisation.address, w, ADDRESS_OFFICE) if organisation else "",
-        phone(organisation.phone, "WPN", "PH", w) if organisation else "",
+    layout = _orc_layout(
+        w.hl7_version == "2.4",
+        referrer.phone is not None,
+        organisation is not None,
+        organisation is not None and organisation.agb is not None,
+        organisation is not None and organisation.address is not None,
+        organisation is not None and organisation.phone is not None,
     )
-
-
-def _orc(
-    event: DiagnosticRequest,
-    placer: str,
-    group: str,
-    ordering: tuple[str, str, str, str, str, str],
-    w: Writers,
-) -> str:
-    referrer, callback, org_coded, org_name, org_address, org_phone = ordering
-    return w.ORC(
+    return layout[w](
+        referrer,
         ORDER_CONTROL[event.action],
         placer,
-        "",
         group,
-        "",
-        "",
         components("", "", "", "", "", PRIORITY[event.priority]),
-        "",
         hl7_timestamp(event.created_at),
-        referrer,
-        "",
-        referrer,
-        "",
-        callback,
-        "",
-        "",
-        org_coded,
-        "",
-        "",
-        "",
-        org_name,
-        org_address,
-        org_phone,
+        xcn,
     )
