@@ -535,19 +535,21 @@ class AccessService:
         new link, as for anybody invited.
 
         The person's own API tokens keep working (a stolen phone is not a stolen token): an
-        admin who fears otherwise revokes them. Nobody resets their own second factor: a
-        hijacked session could otherwise swap the owner's credentials for its own, and the
-        last admin needs none of it (the server's CLI resets anyone, itself being no person).
+        admin who fears otherwise revokes them. Nobody resets their own second factor (in a
+        session of theirs or with a token of their own): a hijacked session could otherwise
+        swap the owner's credentials for its own. So an admin never locks themselves out this
+        way, and a last admin who lost their phone is reset on the server (the CLI is no
+        person and may reset anyone).
         """
         if not by.may_somewhere(Permission.PEOPLE_MANAGE):
             raise AccessDenied("resetting a second factor needs the admin role")
         person = await self._person(email)
-        self._require_over_person(by, person)
-        if by.kind is IdentityKind.PERSON and by.id == person.id:
+        if await self._acts_as(by, person):
             raise AccessDenied(
                 "you cannot reset your own second factor: another admin does it, or "
                 "`integrator users reset-2fa` on the server"
             )
+        self._require_over_person(by, person)
         if person.status == "invited":
             raise BadAccessInput(
                 f"{person.email} is invited and has no second factor yet: send the invitation "
@@ -1009,6 +1011,15 @@ class AccessService:
         if person is None:
             raise UnknownAccount(f"nobody has the address {address}", field="email")
         return person
+
+    async def _acts_as(self, by: Identity, person: PersonRecord) -> bool:
+        """Whether ``by`` is ``person``: in a session of theirs, or with a token of their own."""
+        if by.kind is IdentityKind.PERSON:
+            return by.id == person.id
+        if by.kind is IdentityKind.TOKEN:
+            token = await self._store.get_token(token_id=by.id)
+            return token is not None and token.owner_id == person.id
+        return False
 
     async def _view(self, by: Identity, email: str) -> PersonView:
         for view in await self.list_people(by):

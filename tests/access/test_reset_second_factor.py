@@ -199,6 +199,25 @@ async def test_each_refusal_names_its_rule_and_changes_nothing(
     await login_as(service, clock, anna)  # her factor still works
 
 
+async def test_nobody_resets_their_own_with_a_token_of_their_own_either(
+    service: AccessService, store: Store, clock: ManualClock
+) -> None:
+    # Admin in CARD, support in ONCO: a token with both is hers (she manages no tokens in ONCO).
+    eva = await onboard(
+        service, clock, "eva@example.nl", Grant(Role.ADMIN, "CARD"), Grant(Role.RESEND, "ONCO")
+    )
+    signed_in = await login_as(service, clock, eva)
+    own = await service.create_token(
+        signed_in, "eva-script", [Grant(Role.ADMIN, "CARD"), Grant(Role.RESEND, "ONCO")]
+    )
+    assert own.owner_id is not None
+    token = await service.authenticate_token(own.token)
+    assert token is not None
+    with pytest.raises(AccessDenied, match="cannot reset your own second factor"):
+        await service.reset_second_factor(token, eva.email)
+    assert await _resets(store) == []
+
+
 async def test_her_own_tokens_keep_working_while_the_reset_is_pending(
     service: AccessService, clock: ManualClock, anna: Member, admin: Identity
 ) -> None:
