@@ -1,4 +1,4 @@
-"""Sending invitation links by e-mail: one narrow ``Mailer`` and its SMTP implementation.
+"""Sending invitation and setup links by e-mail: one narrow ``Mailer`` and its SMTP sender.
 
 The service depends only on ``Mailer``, so tests and a future transport (an HTTP mail API) can
 stand in without the rules changing. ``SmtpMailer`` uses the standard library's ``smtplib`` in a
@@ -83,5 +83,24 @@ def invitation_mail(to: str, name: str, link: str, expires_at: datetime) -> Emai
         f"{link}\n\n"
         f"The link works once, until {expires_at.isoformat(timespec='minutes')}. If it has\n"
         "expired, ask the admin who invited you to send it again.\n"
+    )
+    return message
+
+
+def second_factor_reset_mail(to: str, name: str, link: str, expires_at: datetime) -> EmailMessage:
+    """After an admin reset the person's second factor: why the old one stopped, the link to
+    set up the account again, and whom to tell if they did not ask for it."""
+    message = EmailMessage()
+    message["To"] = to
+    message["Subject"] = "Set up your Integrator sign-in again"
+    message.set_content(
+        f"Hello {name},\n\n"
+        "An admin has reset the second factor of your Integrator account: your authenticator\n"
+        "app, your recovery codes and your password no longer sign you in, and your open\n"
+        "sessions have ended. Open this link to choose a new password and set up the second\n"
+        "factor (an authenticator app) again; you get new recovery codes:\n\n"
+        f"{link}\n\n"
+        f"The link works once, until {expires_at.isoformat(timespec='minutes')}. If it has\n"
+        "expired, ask an admin to send it again. If you did not ask for this, tell an admin.\n"
     )
     return message

@@ -62,6 +62,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/api/v1/people"): P.PEOPLE_MANAGE,
     ("GET", "/api/v1/people/{person_id}"): P.PEOPLE_MANAGE,
     ("POST", "/api/v1/people/{person_id}/invitation"): P.PEOPLE_MANAGE,
+    ("POST", "/api/v1/people/{person_id}/second-factor/reset"): P.PEOPLE_MANAGE,
     ("PUT", "/api/v1/people/{person_id}/grants"): P.PEOPLE_MANAGE,
     ("POST", "/api/v1/people/{person_id}/deactivate"): P.PEOPLE_MANAGE,
     ("POST", "/api/v1/people/{person_id}/roles/{role}/deactivate"): P.PEOPLE_MANAGE,

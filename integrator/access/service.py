@@ -35,7 +35,12 @@ from integrator.access.errors import (
     LoginRefused,
     UnknownAccount,
 )
-from integrator.access.mail import Mailer, MailFailed, invitation_mail
+from integrator.access.mail import (
+    Mailer,
+    MailFailed,
+    invitation_mail,
+    second_factor_reset_mail,
+)
 from integrator.access.passwords import Passwords, WeakPassword, check_policy
 from integrator.access.permissions import (
     Grant,
@@ -510,6 +515,75 @@ class AccessService:
             by, "person.deactivate", _person_target(person.email), reason=reason, source=source
         )
 
+    async def reset_second_factor(
+        self,
+        by: Identity,
+        email: str,
+        *,
+        reason: str | None = None,
+        source: str | None = None,
+    ) -> InvitationLink:
+        """End an active person's sign-in credentials at once and give them a setup link.
+
+        For a colleague who lost their phone (or whose stored secret no longer opens) and has
+        no recovery codes left. In one transaction the TOTP secret, the unused recovery codes
+        and the password are cleared and every console session ends, so a stolen phone (and a
+        password kept in it) opens nothing any more; the account is ``invited`` again, with
+        its grants, and a new link (as an invitation's: ``invitation_validity``, mailed when
+        there is a mailer, else returned) lets the person choose a new password, set up a new
+        authenticator and get new recovery codes. While it is pending, ``reinvite`` sends a
+        new link, as for anybody invited.
+
+        The person's own API tokens keep working (a stolen phone is not a stolen token): an
+        admin who fears otherwise revokes them. Nobody resets their own second factor (in a
+        session of theirs or with a token of their own): a hijacked session could otherwise
+        swap the owner's credentials for its own. So an admin never locks themselves out this
+        way, and a last admin who lost their phone is reset on the server (the CLI is no
+        person and may reset anyone).
+        """
+        if not by.may_somewhere(Permission.PEOPLE_MANAGE):
+            raise AccessDenied("resetting a second factor needs the admin role")
+        person = await self._person(email)
+        if await self._acts_as(by, person):
+            raise AccessDenied(
+                "you cannot reset your own second factor: another admin does it, or "
+                "`integrator users reset-2fa` on the server"
+            )
+        self._require_over_person(by, person)
+        if person.status == "invited":
+            raise BadAccessInput(
+                f"{person.email} is invited and has no second factor yet: send the invitation "
+                "again (reinvite) for a new link"
+            )
+        if person.status != "active":
+            raise BadAccessInput(
+                f"{person.email} is {person.status}: only an active account has a second factor "
+                "to reset"
+            )
+        raw, invitation = self._new_invitation(by)
+        ended = await self._store.reset_second_factor(person.id, invitation)
+        if ended is None:  # deactivated or reset by someone else in the meantime
+            raise BadAccessInput(f"{person.email} is no longer active; nothing was reset")
+        sessions, codes = ended
+        link = self._link(person.email, raw, invitation, person.id)
+        delivered, failure = await self._deliver(link, person.name, reset=True)
+        await self._audit(
+            by,
+            "person.reset_second_factor",
+            _person_target(person.email),
+            reason=reason,
+            details={
+                "sessions_ended": sessions,
+                "recovery_codes_retired": codes,
+                "expires_at": link.expires_at.isoformat(),
+                **_mail_outcome(delivered, failure),
+            },
+            source=source,
+        )
+        if failure is not None:
+            raise failure
+        return delivered
+
     # -- logging in and sessions ---------------------------------------------------------------
 
     async def login(
@@ -715,7 +789,9 @@ class AccessService:
         held = _grants(token.grants, active=True)
         if token.owner_id is not None:
             owner = await self._store.get_person(person_id=token.owner_id)
-            if owner is None or owner.status != "active":
+            # Deactivated: stopped. Invited again after a reset of their second factor: the
+            # token goes on working (a stolen phone is not a stolen token).
+            if owner is None or owner.status == "deactivated":
                 return None
             owners = _grants(owner.grants, active=True)
             held = [g for g in held if any(g.within(o) for o in owners)]
@@ -781,18 +857,25 @@ class AccessService:
         return InvitationLink(address, f"{base}/invitation#{raw}", invitation.expires_at, person_id)
 
     async def _deliver(
-        self, link: InvitationLink, name: str
+        self, link: InvitationLink, name: str, *, reset: bool = False
     ) -> tuple[InvitationLink, MailFailed | None]:
         """``link`` mailed to the person (then without the link), or as it was without a
-        mailer; with the failure when the mail server did not take it."""
+        mailer; with the failure when the mail server did not take it. ``reset``: the link
+        sets up a second factor anew (:meth:`reset_second_factor`), and the mail says so."""
         if self._mailer is None or link.link is None:
             return link, None
-        mail = invitation_mail(link.email, name, link.link, link.expires_at)
+        make = second_factor_reset_mail if reset else invitation_mail
+        mail = make(link.email, name, link.link, link.expires_at)
         try:
             await self._mailer.send(mail)
         except MailFailed as exc:
+            done = (
+                f"the second factor of {link.email} is reset, but its setup link"
+                if reset
+                else f"{link.email} is invited, but the invitation"
+            )
             return link, MailFailed(
-                f"{link.email} is invited, but the invitation could not be sent: {exc}. "
+                f"{done} could not be sent: {exc}. "
                 "Nobody has seen its link; send the invitation again once mail works"
             )
         return dataclasses.replace(link, link=None), None
@@ -928,6 +1011,15 @@ class AccessService:
         if person is None:
             raise UnknownAccount(f"nobody has the address {address}", field="email")
         return person
+
+    async def _acts_as(self, by: Identity, person: PersonRecord) -> bool:
+        """Whether ``by`` is ``person``: in a session of theirs, or with a token of their own."""
+        if by.kind is IdentityKind.PERSON:
+            return by.id == person.id
+        if by.kind is IdentityKind.TOKEN:
+            token = await self._store.get_token(token_id=by.id)
+            return token is not None and token.owner_id == person.id
+        return False
 
     async def _view(self, by: Identity, email: str) -> PersonView:
         for view in await self.list_people(by):

@@ -170,6 +170,28 @@ def reinvite(
     _print_link(link, as_json, "New invitation link")
 
 
+@users_app.command("reset-2fa")
+def reset_second_factor(
+    email: Annotated[str, typer.Argument(help="The person's e-mail address.")],
+    reason: ReasonOption = None,
+    base_url: BaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reset an active person's second factor (a lost phone): their authenticator, recovery
+    codes, password and sessions stop at once; a setup link (valid 7 days) lets them choose a
+    new password and set up a new authenticator. Mailed when INTEGRATOR_SMTP_HOST is set."""
+    link = with_access(
+        lambda access, me: access.reset_second_factor(me, email, reason=reason),
+        base_url=base_url,
+    )
+    if not as_json:
+        console.print(
+            f"The second factor of {link.email} is reset: their authenticator app, recovery "
+            "codes, password and console sessions no longer work; their roles and tokens stay."
+        )
+    _print_link(link, as_json, "Setup link")
+
+
 @users_app.command("grant")
 def grant(
     email: Annotated[str, typer.Argument(help="The person's e-mail address.")],

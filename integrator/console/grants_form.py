@@ -29,6 +29,10 @@ class NotAllowed(BadInput):
     status = 403
     title_key = "error.forbidden.title"
 
+    def __init__(self, message: str) -> None:
+        # BadInput's own default (422) would otherwise win over the class's 403.
+        super().__init__(message, status=403)
+
 
 def grants_of(roles: Sequence[str], clusters: Sequence[str]) -> list[Grant]:
     grants: list[Grant] = []

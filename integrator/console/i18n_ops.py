@@ -204,6 +204,34 @@ EN: Final[dict[str, str]] = {
     "people.invitation": "Invitation",
     "people.reinvite": "Send the invitation again",
     "people.deactivate": "Deactivate the account",
+    "people.reset.title": "Reset the second factor",
+    "people.reset.hint": (
+        "For someone who lost their phone, or whose authenticator no longer works, with no "
+        "recovery codes left."
+    ),
+    "people.reset.start": "Reset the second factor…",
+    "people.reset.what": "Resetting the second factor of {email} does this, at once:",
+    "people.reset.ends": (
+        "Their authenticator app, their recovery codes and their password stop working, and "
+        "every console session of theirs ends."
+    ),
+    "people.reset.link": (
+        "They get a new setup link (valid 7 days, by e-mail when a mail server is set, else "
+        "shown to you) to choose a new password, set up a new authenticator and get new "
+        "recovery codes. Until then the account shows as invited."
+    ),
+    "people.reset.keeps": "Their roles stay, and so do their API tokens (revoke those apart).",
+    "people.reset.do": "Reset the second factor",
+    "people.reset.cancel": "Cancel",
+    "people.reset_link.title": "Second factor reset",
+    "people.reset_link.done": (
+        "The second factor of {email} is reset: their authenticator, recovery codes, password "
+        "and sessions no longer work."
+    ),
+    "people.reset_link.label": "Setup link",
+    "people.reset_link.sent": (
+        "The setup link was sent by e-mail to {email}; it works once, until {expires}."
+    ),
     "tokens.title": "API tokens",
     "tokens.empty": "No tokens.",
     "tokens.name": "Name",
@@ -426,6 +454,37 @@ NL: Final[dict[str, str]] = {
     "people.invitation": "Uitnodiging",
     "people.reinvite": "Uitnodiging opnieuw sturen",
     "people.deactivate": "Account deactiveren",
+    "people.reset.title": "Tweede factor resetten",
+    "people.reset.hint": (
+        "Voor wie de telefoon kwijt is, of wiens authenticator niet meer werkt, zonder "
+        "herstelcodes over."
+    ),
+    "people.reset.start": "Tweede factor resetten…",
+    "people.reset.what": "De tweede factor van {email} resetten doet meteen het volgende:",
+    "people.reset.ends": (
+        "Hun authenticator-app, herstelcodes en wachtwoord werken niet meer, en al hun "
+        "sessies in de console worden beëindigd."
+    ),
+    "people.reset.link": (
+        "Ze krijgen een nieuwe instellink (7 dagen geldig, per e-mail als er een mailserver is "
+        "ingesteld, anders aan jou getoond) om een nieuw wachtwoord te kiezen, een nieuwe "
+        "authenticator in te stellen en nieuwe herstelcodes te krijgen. Tot dan staat het "
+        "account als uitgenodigd."
+    ),
+    "people.reset.keeps": (
+        "Hun rollen blijven, en hun API-tokens ook (trek die zo nodig apart in)."
+    ),
+    "people.reset.do": "Tweede factor resetten",
+    "people.reset.cancel": "Annuleren",
+    "people.reset_link.title": "Tweede factor gereset",
+    "people.reset_link.done": (
+        "De tweede factor van {email} is gereset: hun authenticator, herstelcodes, wachtwoord "
+        "en sessies werken niet meer."
+    ),
+    "people.reset_link.label": "Instellink",
+    "people.reset_link.sent": (
+        "De instellink is per e-mail naar {email} gestuurd; hij werkt één keer, tot {expires}."
+    ),
     "tokens.title": "API-tokens",
     "tokens.empty": "Geen tokens.",
     "tokens.name": "Naam",

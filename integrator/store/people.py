@@ -270,6 +270,49 @@ class PeopleMixin:
             )
         return True
 
+    @guarded("reset a second factor")
+    async def reset_second_factor(
+        self: _StoreParts, person_id: str, invitation: NewInvitation
+    ) -> tuple[int, int] | None:
+        """Take an active person's sign-in credentials away and add a setup link, all at once.
+
+        The TOTP secret, the password and the unused recovery codes stop working and every
+        open session ends, in the same transaction as the person becomes ``invited`` again with
+        ``invitation`` (their grants and own tokens stay). Returns (sessions ended, recovery
+        codes retired); None, writing nothing, when the person is not active (any more).
+        """
+        now = invitation.created_at
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(people)
+                .where(people.c.id == person_id, people.c.status == "active")
+                .values(
+                    status="invited",
+                    password_hash=None,
+                    totp_secret=None,
+                    totp_last_step=None,
+                )
+            )
+            if result.rowcount == 0:
+                return None
+            ended = await conn.execute(
+                update(sessions)
+                .where(sessions.c.person_id == person_id, sessions.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            retired = await conn.execute(
+                update(recovery_codes)
+                .where(recovery_codes.c.person_id == person_id, recovery_codes.c.used_at.is_(None))
+                .values(used_at=now)
+            )
+            await conn.execute(
+                update(invitations)
+                .where(invitations.c.person_id == person_id, _open_invitation())
+                .values(revoked_at=now)
+            )
+            await _insert_invitation(conn, person_id, invitation)
+        return int(ended.rowcount), int(retired.rowcount)
+
     # -- invitations ---------------------------------------------------------------------------
 
     @guarded("invite a person")

@@ -1,5 +1,6 @@
 """People (admin): the list with grants, inviting, changing grants per cluster, deactivating a
-role or the account, sending an invitation again.
+role or the account, sending an invitation again, resetting a second factor (a lost phone:
+the person page's button leads to a page that says what will happen, and only its form acts).
 
 Every rule is ``AccessService``'s (who may give which grant in which cluster, what an
 invitation needs); each action below is one call to it, made as the signed-in admin, so the
@@ -149,3 +150,25 @@ async def reinvite(request: Request, visitor: Admin, person_id: str) -> Response
     except (AccessDenied, BadAccessInput, MailFailed) as exc:
         raise refusal(exc) from None
     return page(request, visitor, "people_link.html", link=link)
+
+
+@router.get("/people/{person_id}/second-factor/reset")
+async def confirm_reset(request: Request, visitor: Admin, person_id: str) -> Response:
+    """What a reset does, with the form that does it: nothing changes on this page."""
+    found = await _person(engine_of(request), visitor, person_id)
+    return page(request, visitor, "person_reset.html", person=found)
+
+
+@router.post("/people/{person_id}/second-factor/reset")
+async def reset_second_factor(
+    request: Request, visitor: Admin, person_id: str, reason: Reason
+) -> Response:
+    engine = engine_of(request)
+    found = await _person(engine, visitor, person_id)
+    try:
+        link = await engine.access.reset_second_factor(
+            visitor.signed_in, found.email, reason=reason.strip() or None, source=source_of(request)
+        )
+    except (AccessDenied, BadAccessInput, MailFailed) as exc:
+        raise refusal(exc) from None
+    return page(request, visitor, "people_link.html", link=link, reset=True)

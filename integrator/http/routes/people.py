@@ -1,4 +1,5 @@
-"""``/api/v1/people``: inviting people, their grants, taking them away (docs/access.md).
+"""``/api/v1/people``: inviting people, their grants, taking them away, resetting a second
+factor (docs/access.md).
 
 The rules are ``AccessService``'s, as for ``integrator users``: an admin sees and acts only
 within the clusters of their ``people.manage`` grants. A person is named in the path by their
@@ -79,6 +80,25 @@ async def reinvite(
 ) -> dict[str, Any]:
     """A new link for someone who has not accepted yet; earlier links stop working."""
     link = await answered(engine.access.reinvite(identity, person.email, source=source))
+    return link.to_json()
+
+
+@router.post("/people/{person_id}/second-factor/reset", status_code=201)
+async def reset_second_factor(
+    person: Person,
+    engine: EngineDep,
+    identity: IdentityDep,
+    source: SourceDep,
+    body: ReasonBody | None = None,
+) -> dict[str, Any]:
+    """Reset an active person's second factor (a lost phone): their authenticator, recovery
+    codes, password and console sessions stop at once; their grants and own tokens stay. The
+    answer is a new setup link, as an invitation's (201): e-mailed (``sent``), or in the answer
+    (``link``). Not for someone invited (send the invitation again) or deactivated (422)."""
+    reason = body.reason if body else None
+    link = await answered(
+        engine.access.reset_second_factor(identity, person.email, reason=reason, source=source)
+    )
     return link.to_json()
 
 
