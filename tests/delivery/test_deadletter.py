@@ -129,5 +129,11 @@ def test_cli_list_show_discard(tmp_path: Path, referral_data: dict[str, Any]) ->
         async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
             return await store.list_audit(target=dead)
 
-    [entry] = asyncio.run(audit())
+    entries = asyncio.run(audit())
+    # The two shows were views of the receiver's words (patient data), recorded before the
+    # discard; the refused shows recorded nothing.
+    assert [(e.action, e.actor) for e in entries if e.action == "patient_data.view"] == [
+        ("patient_data.view", "local:piet")
+    ] * 2
+    [entry] = [e for e in entries if e.action != "patient_data.view"]
     assert (entry.actor, entry.reason) == ("local:piet", "duplicate referral")
