@@ -41,7 +41,7 @@ EN: Final[dict[str, str]] = {
         "is locked for a while after too many attempts."
     ),
     "login.invitation": "Have an invitation? Open the link from the e-mail.",
-    "invite.title": "Accept your invitation",
+    "invite.title": "Set up your account",  # an invitation, or a second factor reset
     "invite.paste": "Invitation code (the part of the link after #)",
     "invite.open": "Continue",
     "invite.invalid": (
@@ -208,7 +208,7 @@ NL: Final[dict[str, str]] = {
         "account is na te veel pogingen even geblokkeerd."
     ),
     "login.invitation": "Een uitnodiging gekregen? Open de link uit de e-mail.",
-    "invite.title": "Uitnodiging accepteren",
+    "invite.title": "Je account instellen",
     "invite.paste": "Uitnodigingscode (het deel van de link na #)",
     "invite.open": "Verder",
     "invite.invalid": (

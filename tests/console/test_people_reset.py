@@ -79,6 +79,8 @@ def test_an_admin_resets_a_lost_phone_and_the_person_sets_up_a_new_factor(
         anna_page.goto(link[link.index("/invitation") :])
         secret = anna_page.locator("#totp-secret").inner_text()
         assert secret != anna.totp_secret
+        # Not "accept your invitation": she has had an account for a while.
+        assert anna_page.get_by_role("heading", name="Set up your account").is_visible()
         anna_page.get_by_label("New password (at least 12 characters)").fill(NEW_PASSWORD)
         anna_page.get_by_label("New password again").fill(NEW_PASSWORD)
         anna_page.get_by_label("Code your authenticator app shows now").fill(

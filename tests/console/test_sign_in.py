@@ -84,7 +84,7 @@ def test_the_language_switch_holds_across_pages(page: Page) -> None:
     page.get_by_role("heading", name="Inloggen").wait_for()
     assert page.get_by_label("E-mailadres").is_visible()
     page.goto("/invitation")
-    assert page.get_by_role("heading", name="Uitnodiging accepteren").is_visible()
+    assert page.get_by_role("heading", name="Je account instellen").is_visible()
     assert page.locator("html").get_attribute("lang") == "nl"
 
 
