@@ -146,6 +146,24 @@ def coded_part(name: str, with_code: bool = True) -> Part:
     return ("CE_CWE", ("", f"${name}_text"))
 
 
+#: The OBR of what is asked for (a referral's product, a diagnostic request's order), by whether
+#: the product has a code: OBR-2 the ZD number (placer), OBR-4 the product, OBR-16 the referrer.
+PRODUCT_OBR: Final = {
+    with_code: Layout(
+        "OBR",
+        "1",
+        "=zd",
+        "",
+        coded_part("product", with_code),
+        *("",) * 11,
+        "=referrer",
+        params=("zd", "product", "product_system", "referrer"),
+        values={"product_code": "product.code or ''", "product_text": "product.name or ''"},
+    )
+    for with_code in (True, False)
+}
+
+
 def name_expressions(name: str) -> dict[str, str]:
     """The values of `XPN_PART` as expressions of a `PersonName` called `name`, for a
     template that takes the objects (`Layout(params=...)`, with `HELPERS`)."""

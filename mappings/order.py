@@ -22,6 +22,7 @@ from mappings.datatypes import (
     ADDRESS_OFFICE,
     AGB_AUTHORITY,
     HELPERS,
+    PRODUCT_OBR,
     address_expressions,
     coded_part,
     constant_coded,
@@ -49,7 +50,6 @@ CLINICAL_INFO: Final = ("CLINICAL-INFO", "Klinische gegevens")
 COLLECTION_INSTRUCTIONS: Final = ("COLLECTION-INSTR", "Afname-instructies")
 CONTAINER: Final = ("CONTAINER", "Container")
 _TEN: Final = ("",) * 10
-_ELEVEN: Final = ("",) * 11
 
 PlacerNumber = Callable[[str, int, LabTest], str]
 """(zd number, 1-based test number, test) -> the test's placer order number (unescaped). It is
@@ -95,7 +95,7 @@ def _body(
     if timing:
         body.append(timing)
     product = event.care_product
-    body.append(_OBR[product.code is not None][w](zd_number, product, system, referrer))
+    body.append(PRODUCT_OBR[product.code is not None][w](zd_number, product, system, referrer))
     collection = event.collection
     number = observations.text(*CLINICAL_INFO, event.clinical_info, system, w, body)
     instructions = collection.instructions if collection else None
@@ -124,20 +124,6 @@ def _body(
 
 
 # Segment templates (`mappings.templates`), by what the request has.
-_OBR: Final = {
-    with_code: Layout(
-        "OBR",
-        "1",
-        "=zd",
-        "",
-        coded_part("product", with_code),
-        *_ELEVEN,
-        "=referrer",
-        params=("zd", "product", "product_system", "referrer"),
-        values={"product_code": "product.code or ''", "product_text": "product.name or ''"},
-    )
-    for with_code in (True, False)
-}
 _SPS: Final = ("SPS", (("sub_SPS_1", ("$specimen",)),))
 _TEST_OBR: Final = {
     (with_code, specimen): Layout(

@@ -22,6 +22,7 @@ from mappings.datatypes import (
     BIG_AUTHORITY,
     HELPERS,
     ORGANISATION_NOTE,
+    PRODUCT_OBR,
     XPN_PART,
     address_expressions,
     coded_part,
@@ -58,7 +59,6 @@ def render_referral(event: Referral, ctx: MappingContext, wire: WireProfile) -> 
     return finish(ctx, wire, wire.message_type(event.action), body, warnings, event.attachments)
 
 
-_ELEVEN: Final = ("",) * 11
 _EIGHT: Final = ("",) * 8
 # Segment templates (`mappings.templates`), by what the event has.
 _RF1: Final = {
@@ -93,20 +93,6 @@ _DG1: Final = {
             "icpc_text": "item.text or ''",
             "icpc_system": repr(ICPC),
         },
-    )
-    for with_code in (True, False)
-}
-_OBR: Final = {
-    with_code: Layout(
-        "OBR",
-        "1",
-        "=zd",
-        "",
-        coded_part("product", with_code),
-        *_ELEVEN,
-        "=referrer",
-        params=("zd", "product", "product_system", "referrer"),
-        values={"product_code": "product.code or ''", "product_text": "product.name or ''"},
     )
     for with_code in (True, False)
 }
@@ -197,7 +183,7 @@ def _body(event: Referral, ctx: MappingContext, wire: WireProfile, w: Writers) -
     for number, item in enumerate(event.icpc, 1):
         body.append(_DG1[item.code is not None][w](str(number), item))
     product = event.care_product
-    body.append(_OBR[product.code is not None][w](zd_number, product, system, referrer))
+    body.append(PRODUCT_OBR[product.code is not None][w](zd_number, product, system, referrer))
     number = observations.letter(event.letter, system, w, body)
     number = observations.questions(event.questions, system, w, body, number)
     observations.attachments(event.attachments, system, w, body, number)
