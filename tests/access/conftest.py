@@ -3,13 +3,16 @@ when a test moves it (expiry, idle timeouts and lockouts are reached by moving i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import structlog
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
+from typer.testing import CliRunner, Result
 
 from integrator.access import (
     AccessService,
@@ -20,6 +23,7 @@ from integrator.access import (
     totp,
 )
 from integrator.access.passwords import Passwords
+from integrator.cli import app
 from integrator.clock import ManualClock
 from integrator.store import Store
 from tests.store.conftest import Site, site
@@ -97,3 +101,35 @@ async def login_as(service: AccessService, clock: ManualClock, member: Member) -
     identity = await service.authenticate_session(result.session)
     assert identity is not None
     return identity
+
+
+# -- the CLI (tests/access/test_cli*.py) -------------------------------------------------------
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A store of the test's own, and the OS user ``piet`` (``local:piet``)."""
+    return {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "INTEGRATOR_HTTP_PORT": "9090",
+        "USER": "piet",
+    }
+
+
+@pytest.fixture
+def cli(env: dict[str, str], restore_logging: None) -> Callable[..., Result]:
+    """``integrator ARGS`` in this process, with ``env``."""
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(app, list(args), env=env)
+
+    return invoke

@@ -4,49 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-import structlog
-from typer.testing import CliRunner, Result
-
 from integrator.access import AccessService, LoginRefused, totp
-from integrator.cli import app
 from integrator.clock import SystemClock
 from integrator.store import AuditRecord, Store
 from tests.access.conftest import PASSWORD, link_secret
 from tests.access.mailbox import SENDER, mailbox
 
 EMAIL = "anna@example.nl"
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
-        "INTEGRATOR_HTTP_PORT": "9090",
-        "USER": "piet",
-    }
-
-
-@pytest.fixture
-def cli(env: dict[str, str]) -> Any:
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(app, list(args), env=env)
-
-    return invoke
 
 
 def _on_store(env: dict[str, str], action: Any) -> Any:
