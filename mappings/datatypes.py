@@ -16,15 +16,13 @@ lengths while joining; a builder does not cut anything itself.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from typing import Final
 
 from mappings.checked import Writers
-from mappings.countries import ALPHA3, alpha3
-from mappings.escape import escape, escape_all, escape_opt
+from mappings.countries import ALPHA3
+from mappings.escape import escape, escape_opt
 from mappings.templates import REPEAT, Layout, Part, piece
-from mappings.writer import repetitions
-from schemas import Address, Organisation, PersonName
+from schemas import PersonName
 
 AGB_AUTHORITY: Final = "VEKTIS"
 BIG_AUTHORITY: Final = "BIG"
@@ -82,32 +80,8 @@ def surname_as_used(name: PersonName) -> str:
     return f"{own}{PARTNER_SEPARATOR}{partner}"
 
 
-def street_line(value: Address) -> str:
-    """XAD-1.1 `<street> <number><addition>` (unescaped)."""
-    return f"{value.street} {value.house_number}{value.house_number_addition or ''}"
-
-
-NameParts = tuple[str, str, str]
-
-
-def name_parts(name: PersonName, w: Writers) -> NameParts:
-    """FN, given name and initials, escaped: what XPN and XCN share (the referrer has both).
-    FN has the Dutch subcomponents:
-    `<surname as used>&<own prefix>&<own surname>&<partner prefix>&<partner surname>`."""
-    as_used, prefix, family, partner_prefix, partner_family, given, initials = escape_all(
-        surname_as_used(name),
-        name.prefix or "",
-        name.family,
-        name.partner_prefix or "",
-        name.partner_family or "",
-        name.given or "",
-        name.initials or "",
-    )
-    return w.sub_FN(as_used, prefix, family, partner_prefix, partner_family), given, initials
-
-
-# The same as parts of a segment template (`mappings.templates`), with `name_values` and
-# `address_values` giving their values.
+# Names and addresses as parts of a segment template (`mappings.templates`), with
+# `name_expressions` and `address_expressions` giving their values.
 FN_PART: Final[Part] = (
     "sub_FN",
     ("$as_used", "$prefix", "$family", "$partner_prefix", "$partner_family"),
@@ -117,7 +91,7 @@ _SAD_PART: Final[Part] = ("sub_SAD", ("$line", "$street", "$number"))
 
 
 def xad_part(kind: str) -> Part:
-    """XAD of `address` as a template part: its values come from `address_values`."""
+    """XAD of `address` as a template part: its values come from `address_expressions`."""
     return ("XAD", (_SAD_PART, "$addition", "$city", "", "$postcode", "$country", kind))
 
 
@@ -133,7 +107,7 @@ def email_part(value: str) -> Part:
 
 
 def repeated(*parts: Part | None) -> Part:
-    """The parts that are not None as repetitions (`telecoms`); none: an empty field."""
+    """The parts that are not None as repetitions; none: an empty field."""
     present = tuple(part for part in parts if part is not None)
     return (REPEAT, present) if present else ""
 
@@ -181,7 +155,8 @@ def name_expressions(name: str) -> dict[str, str]:
 def address_expressions(address: str) -> dict[str, str]:
     """The values of `xad_part` as expressions of an `Address` called `address`."""
     return {
-        # `street_line` and `alpha3`, written out: a call less each.
+        # XAD-1.1 `<street> <number><addition>` and the alpha-3 country, written out: a call
+        # less each.
         "line": (
             f"f'{{{address}.street}} {{{address}.house_number}}"
             f'{{{address}.house_number_addition or ""}}\''
@@ -195,129 +170,7 @@ def address_expressions(address: str) -> dict[str, str]:
     }
 
 
-def name_values(name: PersonName) -> dict[str, str]:
-    """The values of `XPN_PART` (unescaped)."""
-    return {
-        "as_used": surname_as_used(name),
-        "prefix": name.prefix or "",
-        "family": name.family,
-        "partner_prefix": name.partner_prefix or "",
-        "partner_family": name.partner_family or "",
-        "given": name.given or "",
-        "initials": name.initials or "",
-    }
-
-
-def address_values(value: Address) -> dict[str, str]:
-    """The values of `xad_part` (unescaped)."""
-    return {
-        "line": street_line(value),
-        "street": value.street,
-        "number": value.house_number,
-        "addition": value.house_number_addition or "",
-        "city": value.city,
-        "postcode": value.postcode,
-        "country": alpha3(value.country),
-    }
-
-
-def person_name(name: PersonName, w: Writers, parts: NameParts | None = None) -> str:
-    """XPN `<FN>^<given>^<initials>^^^^L` (PID-5, PRD-2)."""
-    fn, given, initials = parts or name_parts(name, w)
-    return w.XPN(fn, given, initials, "", "", "", NAME_TYPE_LEGAL)
-
-
-def practitioner(
-    agb: str, big: str | None, name: PersonName, w: Writers, parts: NameParts | None = None
-) -> str:
-    """XCN repetitions: `<agb>^<FN>^<given>^<initials>^^^^^VEKTIS`, then the same with the BIG
-    number and authority `BIG` when there is one."""
-    fn, given, initials = parts or name_parts(name, w)
-    first = w.XCN(escape(agb), fn, given, initials, "", "", "", "", AGB_AUTHORITY)
-    if big is None:
-        return first
-    return first + "~" + w.XCN(escape(big), fn, given, initials, "", "", "", "", BIG_AUTHORITY)
-
-
 ORGANISATION_NOTE: Final = "organisation"
-
-
-def practitioner_ids(
-    agb: str, big: str | None, w: Writers, organisation_agb: str | None = None
-) -> str:
-    """PLN (2.5.1) / PI (2.4) repetitions for PRD-7: `<agb>^VEKTIS~<big>^BIG`, then, for 2.4
-    only (no PL-10 there), `<organisation agb>^VEKTIS^organisation`."""
-    ids = [w.PRD_7(escape(agb), AGB_AUTHORITY)]
-    if big is not None:
-        ids.append(w.PRD_7(escape(big), BIG_AUTHORITY))
-    if organisation_agb is not None:
-        ids.append(w.PRD_7(escape(organisation_agb), AGB_AUTHORITY, ORGANISATION_NOTE))
-    return repetitions(ids)
-
-
-def address(value: Address | None, w: Writers, kind: str = ADDRESS_HOME) -> str:
-    """XAD `<street> <number><addition>&<street>&<number>^<addition>^<city>^^<postcode>^
-    <country>^<kind>` (one line in the message). The country is ISO 3166-1 alpha-3 (HL7 table
-    0399, `NLD`), from the alpha-2 code of the event; a code outside ISO 3166-1 is sent as given
-    (the mapper warns, `countries.unknown_codes`)."""
-    if value is None:
-        return ""
-    line, street, number, addition, city, postcode, country = escape_all(
-        street_line(value),
-        value.street,
-        value.house_number,
-        value.house_number_addition or "",
-        value.city,
-        value.postcode,
-        alpha3(value.country),
-    )
-    return w.XAD(w.sub_SAD(line, street, number), addition, city, "", postcode, country, kind)
-
-
-def phone(number: str | None, use: str, equipment: str, w: Writers, note: str = "") -> str:
-    """XTN `<number>^<use>^<equipment>` (use PRN/ORN/WPN, equipment PH/CP); XTN-9 `note`."""
-    if number is None:
-        return ""
-    return w.XTN(escape(number), use, equipment, "", "", "", "", "", note)
-
-
-def email(address_: str | None, w: Writers) -> str:
-    """XTN `^NET^Internet^<email>`."""
-    if address_ is None:
-        return ""
-    return w.XTN("", "NET", "Internet", escape(address_))
-
-
-def telecoms(parts: Iterable[str]) -> str:
-    """XTN repetitions, leaving out absent ones."""
-    return repetitions(parts)
-
-
-def organisation_location(name: str, agb: str | None, w: Writers, hl7_24: bool = False) -> str:
-    """PL for an organisation where a segment has no organisation field (PRD-4):
-    PL-9 the name, PL-10 the AGB as EI `<agb>&VEKTIS`. HL7 2.4 has no PL-10: only the name
-    (the caller puts the AGB in PRD-7)."""
-    agb_id = w.sub_EI(escape(agb), AGB_AUTHORITY) if agb and not hl7_24 else ""
-    return w.PL("", "", "", "", "", "", "", "", escape(name), agb_id)
-
-
-def organisation_name(value: Organisation | None, w: Writers, hl7_24: bool = False) -> str:
-    """XON `<name>^^^^^VEKTIS^XX^^^<agb>` (2.5.1: XON-10 carries the identifier);
-    2.4 `<name>^^<agb>^^^VEKTIS^XX` (XON-3, the ID number; the AGB keeps its leading zero)."""
-    if value is None:
-        return ""
-    if value.agb is None:
-        return w.XON(escape(value.name))
-    if hl7_24:
-        return w.XON(escape(value.name), "", escape(value.agb), "", "", AGB_AUTHORITY, "XX")
-    return w.XON(escape(value.name), "", "", "", "", AGB_AUTHORITY, "XX", "", "", escape(value.agb))
-
-
-def organisation_coded(value: Organisation | None, w: Writers) -> str:
-    """CE `<agb>^<name>^VEKTIS` (ORC-17); only the name when the AGB is unknown."""
-    if value is None:
-        return ""
-    return coded(value.agb, value.name, AGB_AUTHORITY, w)
 
 
 # What the expressions above call.

@@ -18,9 +18,7 @@ from mappings.datatypes import (
     xad_part,
 )
 from mappings.datetimes import hl7_date
-from mappings.escape import escape
 from mappings.templates import Layout
-from mappings.writer import repetitions
 from schemas import Insurance, Patient, Provider
 
 BSN_AUTHORITY: Final = "NLMINBIZA"
@@ -36,20 +34,6 @@ def local_id_authority(provider: Provider) -> str:
     only local number a receiver can look up), so the provider is its assigning authority.
     """
     return provider.agb or provider.id
-
-
-def patient_identifiers(
-    patient: Patient, zd_number: str, provider: Provider, platform: str, w: Writers
-) -> str:
-    """PID-3: `<bsn>^^^NLMINBIZA^NNNLD~<zd>^^^<platform>^VN~<local id>^^^<authority>^PI`."""
-    ids = []
-    if patient.bsn is not None:
-        ids.append(w.CX(escape(patient.bsn), "", "", BSN_AUTHORITY, BSN_TYPE))
-    ids.append(w.CX(escape(zd_number), "", "", w.sub_HD(escape(platform)), "VN"))
-    if patient.local_id is not None:
-        authority = w.sub_HD(escape(local_id_authority(provider)))
-        ids.append(w.CX(escape(patient.local_id), "", "", authority, "PI"))
-    return repetitions(ids)
 
 
 @functools.cache
