@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from mappings import REGISTRY, MappingContext, MappingError, map_event
 from schemas import DiagnosticRequest, Referral, parse_event
 from tests.mappings import variants
-from tests.mappings.helpers import replace_at
+from tests.mappings.helpers import replace_at, text_paths
 
 TEST_SEED: Final = 1  # the corpus of `test_corpus.py`
 SAMPLES: Final = Path(__file__).resolve().parents[2] / "config" / "samples"
@@ -49,9 +49,6 @@ ALPHABETS: Final = {
     "utf8": "abcXYZ 09éłŁ€őĳ—…’“😀中ｘ＾",
     "controls": "ab \r\n\t\x00\x0b\x1c\x1f|^&~\\é€",
 }
-# Values the mappers look up in their own tables (or base64): not free text.
-_CODES: Final = frozenset({"answer_type", "name_usage", "content_type", "data"})
-_EVENT_CODES: Final = frozenset({"type", "action", "priority"})
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -72,21 +69,6 @@ def bases() -> list[Event]:
             assert isinstance(event, Referral | DiagnosticRequest)
             out.append(event)
     return out
-
-
-def text_paths(model: BaseModel, at: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    """The path of every text in `model` (for `replace_at`)."""
-    paths: list[tuple[str | int, ...]] = []
-    for name in type(model).model_fields:
-        item = getattr(model, name)
-        items = list(enumerate(item)) if isinstance(item, tuple) else [(None, item)]
-        for index, part in items:
-            path = (*at, name) if index is None else (*at, name, index)
-            if isinstance(part, BaseModel):
-                paths.extend(text_paths(part, path))
-            elif isinstance(part, str) and name not in (_EVENT_CODES if not at else _CODES):
-                paths.append(path)
-    return paths
 
 
 def optional_paths(model: BaseModel, at: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:

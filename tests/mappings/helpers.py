@@ -97,6 +97,26 @@ def replace_at(model: BaseModel, path: tuple[str | int, ...], new: Any) -> Any:
     return model.model_copy(update={head: replace_at(current, tuple(rest), new)})
 
 
+# Values the mappers look up in their own tables (or base64): not free text.
+_CODES: Final = frozenset({"answer_type", "name_usage", "content_type", "data"})
+_EVENT_CODES: Final = frozenset({"type", "action", "priority"})
+
+
+def text_paths(model: BaseModel, at: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """The path of every free text in `model` (for `replace_at`)."""
+    paths: list[tuple[str | int, ...]] = []
+    for name in type(model).model_fields:
+        item = getattr(model, name)
+        items = list(enumerate(item)) if isinstance(item, tuple) else [(None, item)]
+        for index, part in items:
+            path = (*at, name) if index is None else (*at, name, index)
+            if isinstance(part, BaseModel):
+                paths.extend(text_paths(part, path))
+            elif isinstance(part, str) and name not in (_EVENT_CODES if not at else _CODES):
+                paths.append(path)
+    return paths
+
+
 # version -> (event type, message structure, HL7 version, MSH-18 codec)
 VERSIONS: Final = {
     "ref-v1": ("referral", "REF_I12", "2.4", "latin-1"),

@@ -12,7 +12,6 @@ from unittest import mock
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
 
 from mappings import frame, map_event
 from mappings.checked import UNCHECKED, WRITERS, TooLong, Writers, fit_while_writing
@@ -26,6 +25,7 @@ from tests.mappings.helpers import (
     context,
     read_back,
     replace_at,
+    text_paths,
     value,
 )
 from tests.mappings.test_generated import FITTING, diagnostic_requests, referrals
@@ -86,26 +86,6 @@ def test_diagnostic_requests_around_the_limits(
     _same_as_fitting_afterwards(version, event, sending_facility=setting)
 
 
-# Values the mappers look up in their own tables (or base64): not free text.
-_CODES = frozenset({"answer_type", "name_usage", "content_type", "data"})
-_EVENT_CODES = frozenset({"type", "action", "priority"})
-
-
-def _text_paths(model: BaseModel, at: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    """The path of every text in `model` (for `replace_at`)."""
-    paths: list[tuple[str | int, ...]] = []
-    for name in type(model).model_fields:
-        item = getattr(model, name)
-        items = list(enumerate(item)) if isinstance(item, tuple) else [(None, item)]
-        for index, part in items:
-            path = (*at, name) if index is None else (*at, name, index)
-            if isinstance(part, BaseModel):
-                paths.extend(_text_paths(part, path))
-            elif isinstance(part, str) and name not in (_EVENT_CODES if not at else _CODES):
-                paths.append(path)
-    return paths
-
-
 def _one_long_text(
     events: st.SearchStrategy[Referral | DiagnosticRequest],
 ) -> st.SearchStrategy[Referral | DiagnosticRequest]:
@@ -115,7 +95,7 @@ def _one_long_text(
     @st.composite
     def replaced(draw: st.DrawFn) -> Referral | DiagnosticRequest:
         event = draw(events)
-        path = draw(st.sampled_from(_text_paths(event)))
+        path = draw(st.sampled_from(text_paths(event)))
         width = draw(AROUND_LIMITS)
         text = draw(st.sampled_from(["X", "a&", "é"])) * width
         result: Referral | DiagnosticRequest = replace_at(event, path, text[:width])
@@ -173,7 +153,7 @@ def test_every_text_at_every_limit(
     versions = [version for version, facts in VERSIONS.items() if facts[0] == kind]
     fast = slow = 0
     for event in (full, _without_agbs(full)):
-        for path in _text_paths(event):
+        for path in text_paths(event):
             for width in PAST_EVERY_LIMIT:
                 changed = replace_at(
                     event, path, ("a&" * width)[:width] if width % 3 else "X" * width
