@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import func, select, text
+from alembic import command
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from integrator.store.engine import create_engine
+from integrator.store.migrate import alembic_config
 from integrator.store.tables import metadata
 from integrator.store.url import resolve
 from tests.store.conftest import Site
@@ -38,3 +40,20 @@ async def scalar(site: Site, sql: str) -> object:
     async with raw_connection(site) as conn:
         result = await conn.execute(text(sql))
         return result.scalar()
+
+
+async def migrate_to(site: Site, revision: str) -> None:
+    """Migrate the site's (empty) store to ``revision`` only: a store as older code left it."""
+    engine = create_engine(resolve(site.url, site.schema))
+
+    def upgrade(conn: Connection) -> None:
+        command.upgrade(alembic_config(conn), revision)
+
+    try:
+        async with engine.connect() as conn:
+            if site.schema is not None:
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{site.schema}"'))
+            await conn.run_sync(upgrade)
+            await conn.commit()
+    finally:
+        await engine.dispose()

@@ -8,17 +8,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alembic import command
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
 from integrator.store import AuditFilter, Store
 from integrator.store.audit_chain import GENESIS, entry_hash
-from integrator.store.engine import create_engine
-from integrator.store.migrate import alembic_config
-from integrator.store.url import resolve
 from tests.store.conftest import Site
 from tests.store.factories import StepClock
-from tests.store.helpers import raw_connection
+from tests.store.helpers import migrate_to, raw_connection
 
 
 async def _three(store: Store) -> list[int]:
@@ -186,24 +182,8 @@ async def test_concurrent_appends_from_two_stores_do_not_fork_the_chain(site: Si
         await second.close()
 
 
-async def _migrate_to(site: Site, revision: str) -> None:
-    engine = create_engine(resolve(site.url, site.schema))
-
-    def upgrade(conn: Connection) -> None:
-        command.upgrade(alembic_config(conn), revision)
-
-    try:
-        async with engine.connect() as conn:
-            if site.schema is not None:
-                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{site.schema}"'))
-            await conn.run_sync(upgrade)
-            await conn.commit()
-    finally:
-        await engine.dispose()
-
-
 async def test_migration_chains_the_entries_already_there(site: Site) -> None:
-    await _migrate_to(site, "0004")
+    await migrate_to(site, "0004")
     start = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
     async with raw_connection(site) as conn:
         for n in range(5):

@@ -15,20 +15,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy import Connection, insert, inspect, select, text, update
+from sqlalchemy import Connection, insert, inspect, select, update
 
 from integrator.access import totp
 from integrator.store import NewInvitation, PersonRecord, Store
-from integrator.store.engine import create_engine
 from integrator.store.errors import TamperedValue, UnknownDataKey
-from integrator.store.migrate import alembic_config
 from integrator.store.sealing import TEXT_MAGIC, DataKey, Sealer
 from integrator.store.tables import grants, people
-from integrator.store.url import resolve
 from tests.store.conftest import Site
 from tests.store.factories import T0
-from tests.store.helpers import raw_connection
+from tests.store.helpers import migrate_to, raw_connection
 
 KEY1 = DataKey("kid1", os.urandom(32))
 KEY2 = DataKey("kid2", os.urandom(32))
@@ -219,29 +215,13 @@ async def test_a_secret_under_a_key_not_configured_names_the_key(site: Site) -> 
 # -- migration 0008 ------------------------------------------------------------------------------
 
 
-async def _migrate_to(site: Site, revision: str) -> None:
-    engine = create_engine(resolve(site.url, site.schema))
-
-    def upgrade(conn: Connection) -> None:
-        command.upgrade(alembic_config(conn), revision)
-
-    try:
-        async with engine.connect() as conn:
-            if site.schema is not None:
-                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{site.schema}"'))
-            await conn.run_sync(upgrade)
-            await conn.commit()
-    finally:
-        await engine.dispose()
-
-
 def _totp_column_type(conn: Connection) -> str:
     [column] = [c for c in inspect(conn).get_columns("people") if c["name"] == "totp_secret"]
     return str(column["type"])
 
 
 async def test_migration_0008_widens_the_column_and_keeps_the_secrets(site: Site) -> None:
-    await _migrate_to(site, "0007")
+    await migrate_to(site, "0007")
     secrets = {str(uuid.uuid4()): totp.new_secret() for _ in range(3)}
     async with raw_connection(site) as conn:
         assert await conn.run_sync(_totp_column_type) == "VARCHAR(64)"
@@ -289,10 +269,10 @@ async def test_migration_0008_on_an_old_sqlite_says_which_version_it_needs(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     old = Site("sqlite", url, None)
-    await _migrate_to(old, "0007")
+    await migrate_to(old, "0007")
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
     monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
     with pytest.raises(Exception, match=r"needs SQLite 3\.35 or newer .*uses SQLite 3\.34\.1"):
-        await _migrate_to(old, "0008")
+        await migrate_to(old, "0008")
     async with raw_connection(old) as conn:  # nothing half done: the column is as it was
         assert await conn.run_sync(_totp_column_type) == "VARCHAR(64)"
