@@ -8,16 +8,19 @@ bytes, and exception texts from our packages are written free of input values.
 The engine writes a line per accepted event, so rendering is on the hot path: the console format
 is rendered by ``PlainConsoleRenderer``, which writes exactly what structlog's uncoloured
 ``ConsoleRenderer`` writes (a test compares the two) at about a third of its cost, and hands lines
-with a stack or an exception to structlog's own renderer.
+with a stack or an exception to structlog's own renderer. For the same reason a module's logger
+(``get_logger``) is assembled once per configuration, not once per line.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 from typing import Any
 
 import structlog
+from structlog import _config as structlog_config
 from structlog.typing import EventDict, WrappedLogger
 
 _LEVELS = {
@@ -91,10 +94,83 @@ def configure_logging(*, level: str = "info", fmt: str = "console") -> None:
     )
 
 
-def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
-    """Whatever ``sys.stderr`` is at the time of the call (tests and daemons swap it)."""
-    return structlog.PrintLogger(file=sys.stderr)
+class _CurrentStderr:
+    """structlog's ``PrintLogger``, writing each line to whatever ``sys.stderr`` is then.
+
+    Tests and daemons swap ``sys.stderr``; a logger assembled once must follow them (a
+    ``PrintLogger`` keeps the stream it was made with, and a closed one raises in every task
+    that logs afterwards).
+    """
+
+    _lock = threading.Lock()
+
+    def msg(self, message: str) -> None:
+        with self._lock:
+            print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
 
 
-def get_logger(name: str) -> Any:
-    return structlog.get_logger(name)
+_CURRENT_STDERR = _CurrentStderr()
+
+
+def _stderr_logger(*_args: Any) -> _CurrentStderr:
+    return _CURRENT_STDERR
+
+
+class EngineLogger:
+    """A module's logger, assembled once per structlog configuration.
+
+    structlog's proxy (what ``structlog.get_logger`` returns unless loggers are cached) builds
+    a bound logger for every call, also for a ``debug`` line the level then drops: about 4 µs,
+    paid for every delivered message. structlog's own cache (``cache_logger_on_first_use``)
+    would keep the first configuration for good, while the CLI and the tests configure again.
+    This one builds again when the configured processors, wrapper class or logger factory are
+    other objects than those it was built with (``structlog.testing.capture_logs`` changes the
+    processor list in place, which a built logger follows).
+    """
+
+    __slots__ = ("_built", "_factory", "_name", "_processors", "_wrapper")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._built: Any = None
+        self._processors: object = None
+        self._wrapper: object = None
+        self._factory: object = None
+
+    def _current(self) -> Any:
+        config = structlog_config._CONFIG
+        if (
+            self._processors is not config.default_processors
+            or self._wrapper is not config.default_wrapper_class
+            or self._factory is not config.logger_factory
+        ):
+            self._processors = config.default_processors
+            self._wrapper = config.default_wrapper_class
+            self._factory = config.logger_factory
+            self._built = structlog.get_logger(self._name).bind()
+        return self._built
+
+    def debug(self, event: str, **fields: Any) -> Any:
+        return self._current().debug(event, **fields)
+
+    def info(self, event: str, **fields: Any) -> Any:
+        return self._current().info(event, **fields)
+
+    def warning(self, event: str, **fields: Any) -> Any:
+        return self._current().warning(event, **fields)
+
+    def error(self, event: str, **fields: Any) -> Any:
+        return self._current().error(event, **fields)
+
+    def exception(self, event: str, **fields: Any) -> Any:
+        return self._current().exception(event, **fields)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._current(), name)
+
+
+def get_logger(name: str) -> EngineLogger:
+    return EngineLogger(name)
