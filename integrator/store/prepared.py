@@ -5,7 +5,8 @@ The hot write paths run the same few statements thousands of times a second. Thr
 result set-up, per statement and (for executemany) per row. Here the statement is compiled once
 for the store's dialect; each row then only becomes the driver's positional tuple, through the
 very bind processors SQLAlchemy would apply (``UTCDateTime``, ``Boolean``, ``LargeBinary``), so
-the stored values are the same as before.
+the stored values are the same as before; ``UTCDateTime`` on SQLite through one function of its
+own that gives the same text.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from integrator.store.coltypes import UTCDateTime
 
 Processor = Callable[[Any], Any]
 
@@ -65,7 +68,7 @@ def prepare(statement: ClauseElement, dialect: Dialect, keys: Sequence[str] = ()
     constants: list[tuple[int, Any]] = []
     for position, name in enumerate(names):
         bind = compiled.binds[name]
-        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        processor = _bind_processor(bind.type, dialect)
         if bind.required or name in keys:
             if processor is not None:
                 processors.append((len(row_keys), _last_one_kept(processor)))
@@ -74,6 +77,15 @@ def prepare(statement: ClauseElement, dialect: Dialect, keys: Sequence[str] = ()
             value = bind.value
             constants.append((position, value if processor is None else processor(value)))
     return Prepared(compiled.string, tuple(row_keys), tuple(processors), tuple(constants))
+
+
+def _bind_processor(type_: Any, dialect: Dialect) -> Processor | None:
+    if isinstance(type_, UTCDateTime):
+        direct = type_.direct_bind_processor(dialect)
+        if direct is not None:
+            return direct
+    processor: Processor | None = type_.dialect_impl(dialect).bind_processor(dialect)
+    return processor
 
 
 def _last_one_kept(processor: Processor) -> Processor:
