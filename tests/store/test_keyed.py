@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 
 from integrator.store.keyed import bsn_hash
@@ -21,3 +24,11 @@ def test_whitespace_around_the_bsn_is_ignored() -> None:
 def test_an_empty_key_is_refused() -> None:
     with pytest.raises(ValueError, match="search key must not be empty"):
         bsn_hash("123456782", b"")
+
+
+def test_calls_in_turn_with_other_keys_and_bsns_each_get_their_own_hash() -> None:
+    cases = [(bsn, key) for key in (b"k1", b"another key", b"k1") for bsn in ("1", "123456782")]
+    for bsn, key in cases * 2:
+        expected = hmac.new(key, bsn.encode(), hashlib.sha256).hexdigest()
+        assert bsn_hash(bsn, key) == expected
+    assert bsn_hash("123456782", b"integrator-test-key") == KNOWN
