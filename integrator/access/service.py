@@ -159,6 +159,13 @@ class PersonView:
     locked_until: datetime | None
     grants: tuple[Grant, ...]
     inactive_grants: tuple[Grant, ...]
+    second_factor_reset: bool = False
+    """``invited`` again after a reset of their second factor, not yet set up anew."""
+
+    @property
+    def status_text(self) -> str:
+        """The status as a person reads it: a reset pending is told from a new invitation."""
+        return "invited again (second factor reset)" if self.second_factor_reset else self.status
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -166,6 +173,7 @@ class PersonView:
             "email": self.email,
             "name": self.name,
             "status": self.status,
+            "second_factor_reset": self.second_factor_reset,
             "locked_until": self.locked_until.isoformat() if self.locked_until else None,
             "grants": [_grant_json(g) for g in self.grants],
             "inactive_grants": [_grant_json(g) for g in self.inactive_grants],
@@ -311,20 +319,23 @@ class AccessService:
     ) -> InvitationLink:
         """A new link for someone who has not accepted yet; their earlier links stop working.
 
-        Also the way on after a mail that could not be sent: its link was never shown.
+        Also the way on after a mail that could not be sent: its link was never shown. For a
+        person whose second factor was reset the mail is the reset's, which says why.
         """
         person = await self._person(email)
         self._require_over_person(by, person)
         if person.status != "invited":
             raise BadAccessInput(f"{person.email} is {person.status}, not invited")
         link = await self._new_link(by, person)
-        delivered, failure = await self._deliver(link, person.name)
+        reset = _reset_pending(person)
+        delivered, failure = await self._deliver(link, person.name, reset=reset)
         await self._audit(
             by,
             "person.reinvite",
             _person_target(person.email),
             details={
                 "expires_at": link.expires_at.isoformat(),
+                **({"second_factor_reset": True} if reset else {}),
                 **_mail_outcome(delivered, failure),
             },
             source=source,
@@ -424,6 +435,7 @@ class AccessService:
                         locked_until=person.locked_until,
                         grants=tuple(active),
                         inactive_grants=tuple(inactive),
+                        second_factor_reset=_reset_pending(person),
                     )
                 )
         return views
@@ -1153,3 +1165,8 @@ def _token_view(token: TokenRecord, now: datetime) -> TokenView:
         revoked_at=token.revoked_at,
         grants=tuple(_grants(token.grants, active=True)),
     )
+
+
+def _reset_pending(person: PersonRecord) -> bool:
+    """Invited again after a reset of their second factor: they had accepted an invitation."""
+    return person.status == "invited" and person.accepted_before

@@ -122,7 +122,7 @@ def _print_person(view: PersonView, as_json: bool) -> None:
     if as_json:
         print_json(view.to_json())
         return
-    console.print(f"{view.email}: {view.status}; grants: {_grants_text(view.grants)}")
+    console.print(f"{view.email}: {view.status_text}; grants: {_grants_text(view.grants)}")
 
 
 @users_app.command("create-admin")
@@ -220,7 +220,7 @@ def list_users(as_json: JsonOption = False) -> None:
         table.add_row(
             view.email,
             view.name,
-            view.status,
+            view.status_text,
             _grants_text(view.grants),
             _grants_text(view.inactive_grants),
             view.locked_until.isoformat(timespec="seconds") if view.locked_until else "-",

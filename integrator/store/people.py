@@ -63,6 +63,9 @@ class PersonRecord:
     created_at: datetime
     deactivated_at: datetime | None
     grants: tuple[GrantRecord, ...]
+    accepted_before: bool = False
+    """An invitation of theirs was accepted once: an ``invited`` person with this set is
+    setting up again after a reset of their second factor, not new."""
 
     @property
     def active_grants(self) -> list[GrantSpec]:
@@ -708,7 +711,13 @@ async def _grants_by(
 
 
 async def _people(conn: AsyncConnection, term: ColumnElement[bool] | None) -> list[PersonRecord]:
-    query = select(people).order_by(people.c.email)
+    accepted = (
+        select(invitations.c.id)
+        .where(invitations.c.person_id == people.c.id, invitations.c.used_at.is_not(None))
+        .exists()
+        .label("accepted_before")
+    )
+    query = select(people, accepted).order_by(people.c.email)
     if term is not None:
         query = query.where(term)
     rows = list(await conn.execute(query))
@@ -727,6 +736,7 @@ async def _people(conn: AsyncConnection, term: ColumnElement[bool] | None) -> li
             created_at=row.created_at,
             deactivated_at=row.deactivated_at,
             grants=tuple(held.get(row.id, [])),
+            accepted_before=bool(row.accepted_before),
         )
         for row in rows
     ]

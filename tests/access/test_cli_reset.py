@@ -76,10 +76,14 @@ def test_reset_2fa_prints_a_setup_link_that_sets_up_a_new_factor(
     [entry] = [e for e in _audit(env) if e.action == "person.reset_second_factor"]
     assert (entry.actor, entry.reason) == ("local:piet", "lost phone")
     assert link_secret(link) not in repr(entry)
+    pending = json.loads(cli("users", "list", "--json").stdout)
+    [anna] = [p for p in pending if p["email"] == EMAIL]
+    assert (anna["status"], anna["second_factor_reset"]) == ("invited", True)
+    assert "invited again (second factor reset)" in cli("users", "list").stdout
     _accept(env, link)
     listed = json.loads(cli("users", "list", "--json").stdout)
     [anna] = [p for p in listed if p["email"] == EMAIL]
-    assert anna["status"] == "active"
+    assert (anna["status"], anna["second_factor_reset"]) == ("active", False)
     assert anna["grants"] == [{"role": "resend", "cluster": "CARD"}]
 
     again = cli("users", "reset-2fa", EMAIL, "--json", "--base-url", "https://x.nl")

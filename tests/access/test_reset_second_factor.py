@@ -23,6 +23,7 @@ from integrator.access import (
     Identity,
     InvitationInvalid,
     LoginRefused,
+    PersonView,
     Role,
     UnknownAccount,
     totp,
@@ -290,6 +291,35 @@ async def test_a_setup_mail_that_cannot_be_sent_still_resets_and_says_to_send_it
         await _mailing(store, clock).login(EMAIL, anna.password, next_code(anna, clock))
     [entry] = await _resets(store)
     assert entry.details["mail"] == "failed"
-    # Once mail works, the invitation sent again brings the link.
+    # Once mail works, the invitation sent again brings the link, in the reset's own words.
     await _mailing(store, clock, inbox).reinvite(LOCAL, EMAIL)
+    [mail] = inbox.messages
+    assert mail["Subject"] == "Set up your Integrator sign-in again"
+    assert "reset the second factor" in mail.get_content()
+    [again] = await store.list_audit(AuditFilter(action="person.reinvite"))
+    assert again.details["second_factor_reset"] is True
     await _set_up_again(_mailing(store, clock, inbox), clock, inbox.link())
+
+
+async def test_the_listing_tells_a_pending_reset_from_a_new_invitation(
+    service: AccessService, store: Store, clock: ManualClock, anna: Member, admin: Identity
+) -> None:
+    await service.invite(admin, "bob@example.nl", [VIEWER_LAB])
+
+    def shown(views: list[PersonView]) -> dict[str, tuple[str, bool, str]]:
+        return {v.email: (v.status, v.second_factor_reset, v.status_text) for v in views}
+
+    before = shown(await service.list_people(admin))
+    assert before[EMAIL] == ("active", False, "active")
+    assert before["bob@example.nl"] == ("invited", False, "invited")
+
+    link = await service.reset_second_factor(admin, EMAIL)
+    pending = shown(await service.list_people(admin))
+    assert pending[EMAIL] == ("invited", True, "invited again (second factor reset)")
+    assert pending["bob@example.nl"] == ("invited", False, "invited")
+    [anna_json] = [v.to_json() for v in await service.list_people(admin) if v.email == EMAIL]
+    assert anna_json["status"] == "invited" and anna_json["second_factor_reset"] is True
+
+    assert link.link is not None
+    await _set_up_again(service, clock, link.link)
+    assert shown(await service.list_people(admin))[EMAIL] == ("active", False, "active")

@@ -68,6 +68,10 @@ def test_an_admin_resets_a_lost_phone_and_the_person_sets_up_a_new_factor(
         link = page.get_by_label("Setup link").input_value()
         assert "/invitation#" in link
         screenshot(page, "person-reset-link")
+        # Until she sets up again the listing tells her reset from a new invitation.
+        page.goto("/people")
+        row = page.get_by_role("row").filter(has_text="anna@example.org")
+        assert "invited again (second factor reset)" in row.inner_text()
 
         # Her open session ended at once; her recovery codes open nothing.
         anna_page.goto("/messages")
