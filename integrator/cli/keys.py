@@ -1,4 +1,6 @@
-"""``integrator keys generate|list|rotate``: the data keys that seal payloads at rest.
+"""``integrator keys generate|list|rotate``: the data keys that seal at rest the patient data
+(event and message payloads, rejected bodies, ACKs and error texts) and the people's TOTP
+secrets: every column in ``integrator.store.rotation.SEALED_COLUMNS``.
 
 ``generate`` only prints a new ``INTEGRATOR_DATA_KEYS`` entry: the key lives in the settings
 of the engine and the commands, never in the store. ``list`` shows the keys configured beside
@@ -30,7 +32,8 @@ from integrator.cli.common import (
 )
 
 keys_app = typer.Typer(
-    help="Data keys: payloads sealed at rest (INTEGRATOR_DATA_KEYS).", no_args_is_help=True
+    help="Data keys: payloads and TOTP secrets sealed at rest (INTEGRATOR_DATA_KEYS).",
+    no_args_is_help=True,
 )
 
 
