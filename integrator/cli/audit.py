@@ -11,6 +11,7 @@ the entries are shown; ``--csv`` records its export instead.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from integrator.cli.common import (
     local_identity,
     print_json,
     progress_bar,
+    resolve_message_ids,
     with_store,
 )
 from integrator.presenters import shown_time
@@ -45,7 +47,8 @@ def audit_list(
     action: Annotated[str | None, typer.Option(help="E.g. message.resend.")] = None,
     target: Annotated[str | None, typer.Option(help="The entry's target, exactly.")] = None,
     message: Annotated[
-        str | None, typer.Option(help="A message id: entries about it or that made it.")
+        str | None,
+        typer.Option(help="A message id (or a unique prefix): entries about it or that made it."),
     ] = None,
     destination: Annotated[
         str | None, typer.Option(help="A destination id: its changes, and routings to it.")
@@ -89,7 +92,11 @@ def audit_list(
         fail(str(exc), 2)
 
     async def action_on(store: Store) -> list[AuditRecord]:
-        entries = await store.list_audit(flt, limit=limit)
+        found = flt
+        if flt.message is not None:  # as listings show it: a unique prefix is made whole
+            [full_id] = await resolve_message_ids(store, [flt.message])
+            found = dataclasses.replace(flt, message=full_id)
+        entries = await store.list_audit(found, limit=limit)
         if as_csv:  # audited before a row is written
             await record_export(
                 store,

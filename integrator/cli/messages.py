@@ -11,6 +11,7 @@ view of patient data (``show``, a search by ``--bsn``) is recorded in the audit 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Annotated, Any
@@ -27,6 +28,7 @@ from integrator.cli.common import (
     local_actor,
     local_identity,
     print_json,
+    resolve_event_ids,
     resolve_message_ids,
     with_store,
 )
@@ -34,7 +36,7 @@ from integrator.cli.views import attempts_table, messages_table, short_ids
 from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
-    from integrator.store import MessageRecord, Store
+    from integrator.store import MessageFilter, MessageRecord, Store
 
 messages_app = typer.Typer(help="Browse messages, their attempts and ACKs.", no_args_is_help=True)
 
@@ -53,7 +55,9 @@ def messages_list(
             "--bsn", help="Patient BSN, spaces or dots allowed (looked up by its keyed hash)."
         ),
     ] = None,
-    event_id: Annotated[str | None, typer.Option(help="Event id.")] = None,
+    event_id: Annotated[
+        str | None, typer.Option(help="Event id, or a prefix only one event id has.")
+    ] = None,
     control_id: Annotated[str | None, typer.Option(help="MSH-10 control id.")] = None,
     destination: Annotated[str | None, typer.Option(help="Destination id.")] = None,
     status: Annotated[str | None, typer.Option(help="queued, delivered, retrying, dead…")] = None,
@@ -99,18 +103,31 @@ def messages_list(
     except BadSearch as exc:
         fail(str(exc), 2)
 
+    async def with_full_ids(store: Store) -> MessageFilter:
+        """An event id as listings show it (a unique prefix) made whole, as ``show`` does."""
+        if flt.event_id is None:
+            return flt
+        [full_id] = await resolve_event_ids(store, [flt.event_id])
+        return dataclasses.replace(flt, event_id=full_id)
+
     if as_csv:  # audited before a row is written
 
         async def export(store: Store) -> str:
             return await export_messages(
-                store, flt, actor=local_actor(), terms=terms.given(), limit=limit
+                store,
+                await with_full_ids(store),
+                actor=local_actor(),
+                terms=terms.given(),
+                limit=limit,
             )
 
         sys.stdout.write(with_store(export, settings, read_only=True))
         return
 
     async def action(store: Store) -> list[MessageRecord]:
-        return await find_messages_in_store(store, local_identity(), flt, limit=limit)
+        return await find_messages_in_store(
+            store, local_identity(), await with_full_ids(store), limit=limit
+        )
 
     found = with_store(action, settings, read_only=True)
     rows = [message_summary(m, settings.zone) for m in found]

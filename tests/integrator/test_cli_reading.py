@@ -315,6 +315,41 @@ def test_dead_letter_and_resend_commands_take_a_unique_prefix(tmp_path: Path) ->
     assert ids[1] in discarded.stdout
 
 
+def test_filters_take_the_short_ids_listings_show(tmp_path: Path) -> None:
+    """`messages list --event-id` and `audit list --message` took whole ids only, so a short id
+    pasted from a listing silently found nothing."""
+    events = ["beef1111-0000-4000-8000-000000000000", "beef2222-0000-4000-8000-000000000000"]
+    messages = ["abcd1111-0000-4000-8000-000000000000", "abcd2222-0000-4000-8000-000000000000"]
+    batch = [
+        (make_event(id=e), [make_message(id=m)]) for e, m in zip(events, messages, strict=True)
+    ]
+    env = stored(tmp_path, batch, timedelta(seconds=1))
+
+    for given in ("beef2222", "BEEF2222-0000", events[1]):
+        assert listed_ids(cli(env, "messages", "list", "--event-id", given, "--json")) == [
+            messages[1]
+        ]
+    exported = cli(env, "messages", "list", "--event-id", "beef1111", "--csv")
+    assert exported.exit_code == 0, exported.output
+    assert messages[0] in exported.stdout and messages[1] not in exported.stdout
+    ambiguous = cli(env, "messages", "list", "--event-id", "beef")
+    assert ambiguous.exit_code == 2 and events[0] in ambiguous.stderr
+
+    async def kill() -> None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            await store.set_status(messages[1], "dead", last_error="AR from the receiver")
+
+    asyncio.run(kill())
+    discarded = cli(env, "deadletter", "discard", "abcd2222", "--reason", "sent by fax")
+    assert discarded.exit_code == 0, discarded.output
+    for given in ("abcd2222", messages[1]):
+        found = cli(env, "audit", "list", "--message", given, "--json")
+        assert found.exit_code == 0, found.output
+        assert [e["action"] for e in json.loads(found.stdout)] == ["deadletter.discard"]
+    unknown = cli(env, "audit", "list", "--message", "abce")
+    assert unknown.exit_code == 2 and "no message with id starting with abce" in unknown.stderr
+
+
 @pytest.mark.parametrize("command", [("deadletter", "list"), ("deadletter", "show", "abcd1234")])
 def test_dead_letter_reads_never_create_a_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
