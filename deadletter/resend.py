@@ -85,6 +85,18 @@ class UnknownMessageId(ResendRefused):
         self.message_id = message_id
 
 
+class TooManyMatches(ResendRefused):
+    """A filter that finds more than one batch may hold: refused whole, not cut short (the
+    listing is newest first, so cutting it would silently leave out the oldest)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"the selection matches more than {limit:,} messages, the most one resend takes; "
+            "narrow it (--since/--until, --destination, --status) and resend in parts"
+        )
+        self.limit = limit
+
+
 @dataclass(frozen=True, slots=True)
 class LeftOut:
     """A dead letter a broad selection leaves out, and why (not a skip: nothing is wrong)."""
@@ -261,8 +273,10 @@ async def select_for_resend(
         named.add(message.id)
     if flt is not None and flt.selects:
         found = await store.list_messages(
-            dataclasses.replace(flt, originals_only=True), limit=limit
+            dataclasses.replace(flt, originals_only=True), limit=limit + 1
         )
+        if len(found) > limit:
+            raise TooManyMatches(limit)
         naming = names_messages(flt)
         for message in found:
             selected.setdefault(message.id, message)
@@ -302,8 +316,10 @@ async def select_dead_letters(
     left_out: list[LeftOut] = []
     if every or destination_id is not None:
         dead = await store.list_messages(
-            MessageFilter(status="dead", destination_id=destination_id), limit=limit
+            MessageFilter(status="dead", destination_id=destination_id), limit=limit + 1
         )
+        if len(dead) > limit:
+            raise TooManyMatches(limit)
         families = await Families.load(store, [m.id for m in dead])
         unresolved = [m for m in dead if families.resolution(m.id).state != "resolved"]
         unresolved_ids = {m.id for m in unresolved}
