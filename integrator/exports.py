@@ -2,20 +2,28 @@
 
 A CSV leaves the engine's control the moment it is written: whoever holds the file can pass it
 on. So each export writes an audit entry *before* its first row goes out (no record, no
-export): who, what was exported (``messages.csv``, ``audit.csv``), the terms it was made with,
+export): who, what was exported (``messages.csv``, ``events.csv``, ``audit.csv``), the terms it
+was made with,
 the page size and how many rows it held. A BSN term is recorded as its keyed hash, like a
 patient-data view (``integrator.patient_views``), never as the BSN.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import csv
+import io
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 from integrator.search import to_csv
 from integrator.store import MessageFilter, Store
+from integrator.store.records import EventFilter, ListedEvent
 
-EXPORTS: Final = {"messages": "messages.export", "audit": "audit.export"}
+EXPORTS: Final = {
+    "messages": "messages.export",
+    "events": "events.export",
+    "audit": "audit.export",
+}
 """What can be exported, and the audit action of its export."""
 
 
@@ -76,3 +84,62 @@ async def export_messages(
         source=source,
     )
     return to_csv(found)
+
+
+EVENT_CSV_COLUMNS: Final = (
+    "event_id",
+    "zd_number",
+    "event_type",
+    "action",
+    "provider",
+    "received_at",
+    "source",
+    "messages",
+)
+"""An event listing's columns: identifiers and routing facts, never patient data (``messages``
+0 is an unrouted event)."""
+
+
+async def export_events(
+    store: Store,
+    flt: EventFilter,
+    *,
+    actor: str,
+    terms: Mapping[str, object | None],
+    limit: int,
+    source: str | None = None,
+) -> str:
+    """The events ``flt`` finds (newest first, at most ``limit``) as CSV
+    (``EVENT_CSV_COLUMNS``); audited before it is returned, as ``export_messages``."""
+    found = await store.list_events(flt, limit=limit)
+    await record_export(
+        store,
+        actor,
+        "events",
+        terms,
+        bsn_hash=flt.bsn_hash,
+        limit=limit,
+        rows=len(found),
+        source=source,
+    )
+    return events_csv(found)
+
+
+def events_csv(events: Iterable[ListedEvent]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EVENT_CSV_COLUMNS)
+    for e in events:
+        writer.writerow(
+            (
+                e.id,
+                e.zd_number,
+                e.type,
+                e.action,
+                e.provider_id,
+                e.received_at.isoformat(),
+                e.source,
+                e.message_count,
+            )
+        )
+    return out.getvalue()

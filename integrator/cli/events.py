@@ -14,6 +14,7 @@ through ``integrator.event_reads``, as the API does, which records them in the a
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
@@ -66,16 +67,32 @@ def events_list(
     ] = False,
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
     as_json: JsonOption = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="CSV for reports (identifiers only, no BSN).")
+    ] = False,
 ) -> None:
     """List events, newest first, with how many messages each has. Filters combine (AND).
 
-    A search by --bsn is recorded in the audit log (patient_data.view) before it is shown.
+    A search by --bsn is recorded in the audit log (patient_data.view) before it is shown; a
+    --csv export is recorded as events.export before it is written.
     """
     from integrator.event_reads import find_events
     from integrator.events_routing import EventsRefused, build_event_filter, listed_event_view
+    from integrator.exports import export_events
     from integrator.store import Store
 
+    if as_json and as_csv:
+        fail("--json and --csv: choose one", 2)
     settings = load_settings()
+    terms = {
+        "zd_number": zd,
+        "bsn": bsn,
+        "provider": provider,
+        "event_type": event_type,
+        "since": since,
+        "until": until,
+        "unrouted": unrouted or None,
+    }
     try:
         flt = build_event_filter(
             settings,
@@ -89,6 +106,14 @@ def events_list(
         )
     except EventsRefused as exc:
         fail(exc.for_cli(), 2)
+
+    if as_csv:  # audited before a row is written
+
+        async def export(store: Store) -> str:
+            return await export_events(store, flt, actor=local_actor(), terms=terms, limit=limit)
+
+        sys.stdout.write(with_store(export, settings, read_only=True))
+        return
 
     async def action(store: Store) -> list[dict[str, Any]]:
         found = await find_events(store, local_identity(), flt, limit=limit)

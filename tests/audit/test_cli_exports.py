@@ -113,3 +113,39 @@ def test_a_refused_export_writes_nothing_and_records_nothing(env: dict[str, str]
     refused = cli(env, "messages", "list", "--bsn", "123", "--csv")
     assert refused.exit_code == 2
     assert refused.stdout == "" and exports(env) == []
+
+
+def test_an_events_export_is_audited_and_holds_identifiers_only(env: dict[str, str]) -> None:
+    done = cli(env, "events", "list", "--bsn", BSN, "--zd", "ZD100000002", "--csv")
+    assert done.exit_code == 0, done.output
+    [row] = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert row["zd_number"] == "ZD100000002" and row["messages"] == "1"
+    assert list(row) == [
+        "event_id",
+        "zd_number",
+        "event_type",
+        "action",
+        "provider",
+        "received_at",
+        "source",
+        "messages",
+    ]
+    assert BSN not in done.stdout
+    [entry] = exports(env)
+    assert (entry.actor, entry.action, entry.target) == (
+        "local:piet",
+        "events.export",
+        "events.csv",
+    )
+    assert entry.details["terms"] == {
+        "zd_number": "ZD100000002",
+        "bsn_hash": Settings(search_key=SEARCH_KEY).bsn_hash(BSN),
+    }
+    assert entry.details["rows"] == 1
+    assert BSN not in repr(entry)
+
+
+def test_events_list_takes_json_or_csv_not_both(env: dict[str, str]) -> None:
+    done = cli(env, "events", "list", "--json", "--csv")
+    assert done.exit_code == 2 and "choose one" in done.stderr
+    assert exports(env) == []
