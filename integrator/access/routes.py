@@ -31,6 +31,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/api/v1/events/{event_id}"): P.PATIENT_DATA_READ,
     ("POST", "/api/v1/events/route"): P.EVENTS_ROUTE,
     ("GET", "/api/v1/messages"): P.MESSAGES_READ,
+    # The listing as CSV, for the reports role (identifiers only; a BSN never in a URL).
+    ("GET", "/api/v1/messages.csv"): P.REPORTS_EXPORT,
     # The search by BSN (in the body) tells whether a patient had a referral: patient data.
     ("POST", "/api/v1/messages/search"): P.PATIENT_DATA_READ,
     # One message in full: the HL7 (PID) and the event's patient name and BSN.

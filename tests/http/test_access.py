@@ -8,6 +8,8 @@ made in the engine's store as ``integrator tokens create`` makes them.
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import re
 import uuid
@@ -31,6 +33,7 @@ from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.http.auth import UNAUTHENTICATED
+from integrator.store import AuditFilter
 from tests.http.support import EVERY_ROLE, MAKER, bearer, make_token, token_for
 from tests.integrator.support import destination, settings_for
 
@@ -313,6 +316,30 @@ async def test_outside_its_clusters_a_token_sees_nothing_and_each_thing_is_unkno
     assert all(a.target != world.card_message and a.target != world.card_event for a in new)
     assert (engine.settings.destinations_dir / "noord.yaml").exists()
     assert engine.catalog.destinations["noord"].port != 1
+
+
+async def test_a_reports_token_exports_its_clusters_messages_as_csv_audited_first(
+    world: World,
+) -> None:
+    reports_lab = await world.token(Grant(Role.REPORTS, "LAB"), name="lab-reports")
+    async with world.client(reports_lab) as lab:
+        done = await lab.get("/api/v1/messages.csv", params={"status": "delivered"})
+        assert done.status_code == 200, done.text
+        assert done.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(done.text)))
+        assert [r["message_id"] for r in rows] == [world.lab_message]  # CARD's left out
+        assert BSN not in done.text
+        refused = await lab.get("/api/v1/messages.csv", params={"bsn": BSN})
+        assert refused.status_code == 422 and BSN not in refused.text
+        bad = await lab.get("/api/v1/messages.csv", params={"since": "yesterday"})
+        assert bad.status_code == 422 and "since" in bad.text
+    [entry] = await world.engine.store.list_audit(AuditFilter(action="messages.export"))
+    assert (entry.actor, entry.target) == ("token:lab-reports", "messages.csv")
+    assert entry.details["terms"] == {"status": "delivered"}
+    assert entry.details["rows"] == 1 and entry.details["source"]
+    viewer = await world.token(Grant(Role.VIEWER), name="viewer")
+    async with world.client(viewer) as reader:
+        assert (await reader.get("/api/v1/messages.csv")).status_code == 403
 
 
 async def test_resend_stays_within_the_clusters_also_with_to(world: World) -> None:

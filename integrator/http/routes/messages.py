@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Response
 
 from integrator.clusters import NotPermitted
+from integrator.exports import export_messages
 from integrator.http.bodies import SearchBody
 from integrator.http.deps import EngineDep, Limit, Offset, SourceDep, bad_search, terms_of
 from integrator.http.scope import ScopeDep, forbidden
@@ -21,6 +22,7 @@ from integrator.message_service import (
     MessageNotFound,
     MessageTerms,
     find_messages,
+    message_filter,
     read_message,
 )
 from integrator.presenters import message_summary
@@ -62,6 +64,53 @@ async def list_messages(
     except BadSearch as exc:
         raise bad_search(exc, terms) from None
     return [message_summary(m) for m in rows]
+
+
+@router.get(
+    "/messages.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "the messages as CSV"}},
+)
+async def export_messages_csv(
+    engine: EngineDep,
+    scope: ScopeDep,
+    source: SourceDep,
+    zd_number: str | None = None,
+    event_id: str | None = None,
+    destination: str | None = None,
+    status: str | None = None,
+    version: str | None = None,
+    control_id: str | None = None,
+    event_type: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: Limit = 1000,
+) -> Response:
+    """The messages ``GET /api/v1/messages`` finds, as the reports' CSV (identifiers and
+    delivery facts, no BSN or name); the export is audited (``messages.export``) first."""
+    terms = MessageTerms(
+        zd_number=zd_number,
+        event_id=event_id,
+        destination=destination,
+        status=status,
+        version=version,
+        control_id=control_id,
+        event_type=event_type,
+        since=since,
+        until=until,
+    )
+    try:
+        flt = message_filter(engine.settings, engine.catalog, scope, terms)
+    except BadSearch as exc:
+        raise bad_search(exc, terms) from None
+    text = await export_messages(
+        engine.store, flt, actor=scope.actor, terms=terms.given(), limit=limit, source=source
+    )
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="messages.csv"'},
+    )
 
 
 @router.post("/messages/search")
