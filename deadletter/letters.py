@@ -120,11 +120,13 @@ async def get_dead_letter(store: Store, message_id: str) -> DeadLetter:
     )
 
 
-async def discard(store: Store, message_id: str, *, actor: str, reason: str) -> DeadLetter:
+async def discard(
+    store: Store, message_id: str, *, actor: str, reason: str, source: str | None = None
+) -> DeadLetter:
     """Close a dead letter as ``cancelled``: audited, its attempts and last error kept.
 
     The status change and its audit entry are written in one transaction: neither without the
-    other.
+    other. ``source``: the client's address, when the request came through the API.
     """
     reason = reason.strip()
     if not reason:
@@ -144,6 +146,7 @@ async def discard(store: Store, message_id: str, *, actor: str, reason: str) -> 
             "control_id": message.control_id,
             "attempts": message.attempt_count,
             "last_error": message.last_error,
+            **({"source": source} if source is not None else {}),
         },
     )
     return letter

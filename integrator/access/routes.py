@@ -42,6 +42,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     # Jobs are resend batches today; a job of another kind needs its own permission.
     ("GET", "/api/v1/jobs/{job_id}"): P.MESSAGES_RESEND,
     ("GET", "/api/v1/deadletters"): P.MESSAGES_READ,
+    ("POST", "/api/v1/deadletters/{message_id}/discard"): P.DEADLETTERS_DISCARD,
     ("GET", "/api/v1/destinations"): P.DESTINATIONS_READ,
     ("GET", "/api/v1/destinations/{destination_id}"): P.DESTINATIONS_READ,
     ("GET", "/api/v1/destinations/{destination_id}/history"): P.DESTINATIONS_READ,

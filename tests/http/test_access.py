@@ -267,6 +267,7 @@ async def test_outside_its_clusters_a_token_sees_nothing_and_each_thing_is_unkno
     lab_only = await world.token(*in_cluster("LAB"), name="lab-support")
     bodies: dict[tuple[str, str], Any] = {
         ("POST", "/api/v1/messages/{message_id}/resend"): {"reason": "x"},
+        ("POST", "/api/v1/deadletters/{message_id}/discard"): {"reason": "x"},
         ("PUT", "/api/v1/destinations/{destination_id}"): {"id": "noord"},
         ("PATCH", "/api/v1/destinations/{destination_id}"): {"port": 1},
     }
@@ -340,6 +341,37 @@ async def test_a_reports_token_exports_its_clusters_messages_as_csv_audited_firs
     viewer = await world.token(Grant(Role.VIEWER), name="viewer")
     async with world.client(viewer) as reader:
         assert (await reader.get("/api/v1/messages.csv")).status_code == 403
+
+
+async def test_a_resend_token_discards_a_dead_letter_of_its_clusters_with_a_reason(
+    world: World,
+) -> None:
+    engine = world.engine
+    await engine.store.set_status(world.card_message, "dead", last_error="gone")
+    await engine.store.set_status(world.lab_message, "dead", last_error="gone")
+    lab_support = await world.token(*in_cluster("LAB", Role.RESEND), name="lab-discard")
+    async with world.client(lab_support) as lab:
+        path = f"/api/v1/deadletters/{world.lab_message}/discard"
+        blank = await lab.post(path, json={"reason": "  "})
+        assert blank.status_code == 422 and "reason" in blank.text
+        foreign = await lab.post(
+            f"/api/v1/deadletters/{world.card_message}/discard", json={"reason": "fax"}
+        )
+        assert foreign.status_code == 404
+        done = await lab.post(path, json={"reason": "sent by fax"})
+        assert done.status_code == 200, done.text
+        assert done.json() == {"message_id": world.lab_message, "status": "cancelled"}
+        again = await lab.post(path, json={"reason": "sent by fax"})
+        assert again.status_code == 422 and "is cancelled, not dead" in again.text
+    assert (await engine.store.get_message(world.lab_message)).status == "cancelled"  # type: ignore[union-attr]
+    assert (await engine.store.get_message(world.card_message)).status == "dead"  # type: ignore[union-attr]
+    [entry] = await engine.store.list_audit(AuditFilter(action="deadletter.discard"))
+    assert (entry.actor, entry.target, entry.reason) == (
+        "token:lab-discard",
+        world.lab_message,
+        "sent by fax",
+    )
+    assert entry.details["source"]
 
 
 async def test_resend_stays_within_the_clusters_also_with_to(world: World) -> None:

@@ -1,14 +1,22 @@
-"""``/api/v1/deadletters``: the messages the engine gave up on."""
+"""``/api/v1/deadletters``: the messages the engine gave up on; discarding one.
+
+Discarding is ``deadletter.discard``, as ``integrator deadletter discard`` and the console do
+it (``deadletters.discard`` in the message's cluster; a message outside the caller's clusters
+is a 404, like an unknown id).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, ConfigDict
 
-from deadletter import list_dead_letters
-from integrator.http.deps import EngineDep, Limit
-from integrator.http.scope import ScopeDep
+from deadletter import DeadLetterError, discard, list_dead_letters
+from integrator.clusters import NotPermitted
+from integrator.http.deps import EngineDep, Limit, SourceDep
+from integrator.http.scope import ScopeDep, forbidden
+from integrator.message_service import NO_MESSAGE, MessageNotFound, visible_message
 from integrator.presenters import dead_letter_summary
 
 router = APIRouter(prefix="/api/v1", tags=["deadletters"])
@@ -38,3 +46,30 @@ async def deadletters(
         destination_ids=scope.destination_ids(engine.catalog),
     )
     return [dead_letter_summary(letter) for letter in letters]
+
+
+class DiscardBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str
+
+
+@router.post("/deadletters/{message_id}/discard")
+async def discard_dead_letter(
+    message_id: str, body: DiscardBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
+) -> dict[str, Any]:
+    """Close a dead letter without sending it again (``cancelled``), with a required reason;
+    audited (``deadletter.discard``) under the caller's identity. Not a dead letter, or no
+    reason: 422 with why."""
+    try:
+        message = await visible_message(engine, scope, message_id)
+        await discard(
+            engine.store, message.id, actor=scope.actor, reason=body.reason, source=source
+        )
+    except MessageNotFound:
+        raise HTTPException(status_code=404, detail=NO_MESSAGE) from None
+    except NotPermitted as refusal:
+        raise forbidden(refusal) from None
+    except DeadLetterError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    return {"message_id": message.id, "status": "cancelled"}
