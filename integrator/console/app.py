@@ -23,6 +23,7 @@ from integrator.console.errors import install_error_pages
 from integrator.console.pages import (
     audit,
     auth,
+    batch_resend,
     dashboard,
     deadletters,
     destination_changes,
@@ -42,7 +43,16 @@ STATIC: Final = Path(__file__).parent / "static"
 
 OPERATIONS: Final = (destinations, destination_changes, versions, deadletters, unrouted, audit)
 ADMINISTRATION: Final = (people, tokens)
-PAGES: Final = (auth, invitation, dashboard, messages, message, *OPERATIONS, *ADMINISTRATION)
+PAGES: Final = (
+    auth,
+    invitation,
+    dashboard,
+    messages,
+    message,
+    batch_resend,
+    *OPERATIONS,
+    *ADMINISTRATION,
+)
 """Every group of pages, in the order of the navigation."""
 
 SECURITY_HEADERS: Final = {

@@ -137,6 +137,15 @@ EN: Final[dict[str, str]] = {
     "dead.done.resend": "Resent",
     "dead.done.discard": "Discarded",
     "dead.back": "Back to the dead letters",
+    "batch.title": "Resend the messages this search finds",
+    "batch.count": "{total} message(s) found; {going} would be resent.",
+    "batch.do": "Resend {count} message(s)",
+    "batch.cancel": "Cancel, back to the messages",
+    "batch.back": "Back to the messages",
+    "batch.start": "Resend these messages…",
+    "batch.note": (
+        "Shows first what would be resent and what skipped, and why; at most {limit} at once."
+    ),
     "unrouted.title": "Events no destination serves",
     "unrouted.intro": (
         "Events stored while no destination served their provider (at most {shown} shown). "
@@ -388,6 +397,16 @@ NL: Final[dict[str, str]] = {
     "dead.done.resend": "Herzonden",
     "dead.done.discard": "Afgesloten",
     "dead.back": "Terug naar de onbestelbare berichten",
+    "batch.title": "De berichten van deze zoekopdracht opnieuw versturen",
+    "batch.count": "{total} bericht(en) gevonden; {going} zou(den) opnieuw verstuurd worden.",
+    "batch.do": "{count} bericht(en) opnieuw versturen",
+    "batch.cancel": "Annuleren, terug naar de berichten",
+    "batch.back": "Terug naar de berichten",
+    "batch.start": "Deze berichten opnieuw versturen…",
+    "batch.note": (
+        "Laat eerst zien wat opnieuw verstuurd en wat overgeslagen zou worden, en waarom; "
+        "hoogstens {limit} tegelijk."
+    ),
     "unrouted.title": "Gebeurtenissen die geen bestemming bedient",
     "unrouted.intro": (
         "Gebeurtenissen die zijn opgeslagen terwijl geen bestemming hun zorgaanbieder bediende "

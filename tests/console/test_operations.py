@@ -265,6 +265,45 @@ def test_support_resends_and_discards_dead_letters_and_routes_unrouted_events(
     screenshot(page, "unrouted-done")
 
 
+def test_support_resends_what_a_search_finds_after_seeing_what_would_happen(
+    page: Page, live: LiveEngine
+) -> None:
+    support = live.person("rosa@example.org", Grant(Role.RESEND))
+    event = _referral()
+    _submit(live, event)
+    sign_in(page, support)
+    page.goto(f"/messages?zd_number={event['zd_number']}&status=delivered")
+    page.get_by_role("button", name="Resend these messages…").click()
+    assert "1 message(s) found; 1 would be resent" in page.locator("#confirm-count").inner_text()
+    _see(page.get_by_role("cell", name=event["zd_number"]))
+    screenshot(page, "messages-resend-confirm")
+    page.get_by_label("Reason").fill("GP called: referral not arrived")
+    page.get_by_role("button", name="Resend 1 message(s)").click()
+    _see(page.get_by_role("cell", name="resent", exact=True))
+    assert live.call(live.engine.wait_settled(timeout=20))
+    resends = [t for a, t in live.audit_actions(f"person:{support.email}") if a == "message.resend"]
+    assert len(resends) == 1
+
+    # The ZD number names the referral: asked again, it is resent again (a GP who calls twice).
+    page.goto(f"/messages?zd_number={event['zd_number']}&status=delivered")
+    page.get_by_role("button", name="Resend these messages…").click()
+    assert "1 message(s) found; 1 would be resent" in page.locator("#confirm-count").inner_text()
+
+    # Who may not resend gets no button, and a forged confirmation is refused.
+    viewer = live.person("vic@example.org", Grant(Role.VIEWER))
+    page.context.clear_cookies()
+    sign_in(page, viewer)
+    page.goto(f"/messages?zd_number={event['zd_number']}")
+    _see(page.locator("#message-list"))
+    assert page.get_by_role("button", name="Resend these messages…").count() == 0
+    forged = page.request.post(
+        "/messages/resend/confirm",
+        form={"csrf": _csrf(page), "zd_number": event["zd_number"]},
+        headers={"Origin": live.url},
+    )
+    assert forged.status == 403
+
+
 def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
     page: Page, live: LiveEngine
 ) -> None:

@@ -41,6 +41,9 @@ NAV: Final = [NavItem("/messages", "nav.messages", P.MESSAGES_READ)]
 PAGE_SIZE: Final = 50
 EVENT_TYPES: Final = ("referral", "diagnostic_request")
 
+RESENT_HERE: Final = 500
+"""The most messages one batch resend from the console takes (``pages.batch_resend``)."""
+
 EXPORT_LIMIT: Final = 1000
 """The most rows one CSV export from the console holds (newest first)."""
 
@@ -138,6 +141,12 @@ async def _results(
         save_problem=save_problem,
         save_rules={"chars": saved_searches.MAX_NAME, "most": saved_searches.MAX_PER_PERSON},
         export=shown and visitor.may_somewhere(P.REPORTS_EXPORT),
+        # Resending what the search finds: by identifier terms only, never by BSN.
+        resend_batch=shown
+        and bool(rows)
+        and bsn is None
+        and visitor.may_somewhere(P.MESSAGES_RESEND),
+        resend_limit=RESENT_HERE,
         export_query=saved_searches.query_of(terms),
         export_limit=EXPORT_LIMIT,
         terms=terms,

@@ -1,0 +1,121 @@
+"""Resending the messages a search finds, from the messages page: counted first, then sent.
+
+The CLI's ``integrator resend --destination … --status …`` and ``POST /api/v1/resend`` with a
+filter, for support staff in the console: the selection is ``deadletter.select_for_resend`` of
+the search's identifier terms (originals only; a ZD number names what it finds), within the
+clusters where the person may resend (``messages.resend``). The first step shows what the dry
+run of ``resend_in_engine`` says would happen to each message; only the confirmation, with its
+required reason, resends, with the same ids and the same named ones, so the second step does
+what the first promised. So that the page never waits long, it takes at most ``RESENT_HERE``
+messages at once; a larger selection is a job of the API or the CLI, which the refusal says.
+A BSN is not among the terms: resending by patient is the CLI's and the API's.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from deadletter import (
+    DeadLetterError,
+    ResendRequest,
+    Selection,
+    TooManyMatches,
+    UnknownMessageId,
+    select_for_resend,
+)
+from integrator.access.permissions import Permission
+from integrator.clusters import NotPermitted, OutOfSight
+from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.pages.messages import RESENT_HERE, FormTerms
+from integrator.console.render import NavItem, page
+from integrator.console.session import engine_of
+from integrator.console.visitor import Visitor, needs
+from integrator.engine import Engine
+from integrator.message_service import MessageTerms, message_filter
+from integrator.resending import resend_in_engine
+from integrator.search import BadSearch
+
+P = Permission
+router = APIRouter()
+NAV: Final[list[NavItem]] = []
+Resender = Annotated[Visitor, Depends(needs(P.MESSAGES_RESEND))]
+Ids = Annotated[list[str], Form(max_length=RESENT_HERE)]
+
+
+@router.post("/messages/resend/confirm")
+async def confirm(request: Request, visitor: Resender, terms: FormTerms) -> Response:
+    """What resending the search's messages would do to each; nothing is sent yet."""
+    engine = engine_of(request)
+    if not terms:
+        raise BadInput("search first: say which messages (a ZD number, destination, status…)")
+    try:
+        flt = message_filter(
+            engine.settings, engine.catalog, visitor.scope(P.MESSAGES_RESEND), MessageTerms(**terms)
+        )
+        selection = await select_for_resend(engine.store, flt=flt, limit=RESENT_HERE)
+    except BadSearch as exc:
+        raise BadInput(str(exc)) from None
+    except TooManyMatches:
+        raise BadInput(
+            f"the search finds more than {RESENT_HERE} messages, the most the console resends "
+            "at once: narrow it (a period, a status), or use `integrator resend` or "
+            "POST /api/v1/resend, which take up to 100,000"
+        ) from None
+    counting = ResendRequest(reason="(counting only)", actor=visitor.actor)
+    try:
+        planned = [
+            r.to_json() for r in await resend_in_engine(engine, selection, counting, dry_run=True)
+        ]
+    except DeadLetterError as exc:
+        raise BadInput(str(exc)) from None
+    return page(
+        request,
+        visitor,
+        "batch_resend_confirm.html",
+        messages=list(selection),
+        named=sorted(selection.named),
+        planned=planned,
+        going=sum(1 for p in planned if p["outcome"] == "would resend"),
+    )
+
+
+@router.post("/messages/resend")
+async def resend(
+    request: Request,
+    visitor: Resender,
+    ids: Ids,
+    reason: Annotated[str, Form(max_length=1000)],
+    named: Ids = [],  # noqa: B006 (FastAPI's way of an optional repeated form field)
+) -> Response:
+    engine = engine_of(request)
+    selection = await _selection(engine, visitor, ids)
+    try:
+        results = await resend_in_engine(
+            engine, selection.naming(named), ResendRequest(reason=reason, actor=visitor.actor)
+        )
+    except DeadLetterError as exc:
+        raise BadInput(str(exc)) from None
+    return page(request, visitor, "batch_resend_done.html", rows=[r.to_json() for r in results])
+
+
+async def _selection(engine: Engine, visitor: Visitor, ids: list[str]) -> Selection:
+    """The confirmed messages, each in a cluster where the person may resend (as the API:
+    unknown or out of sight is 404, seen without the permission 403)."""
+    if not ids:
+        raise BadInput("no message to resend")
+    try:
+        selection = await select_for_resend(engine.store, message_ids=list(dict.fromkeys(ids)))
+    except UnknownMessageId:
+        raise NotFound() from None
+    scope = visitor.scope(P.MESSAGES_RESEND)
+    for message in selection:
+        try:
+            scope.check_destination(engine.catalog, message.destination_id)
+        except OutOfSight:
+            raise NotFound() from None
+        except NotPermitted:
+            raise Forbidden() from None
+    return selection
