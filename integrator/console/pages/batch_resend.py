@@ -21,19 +21,16 @@ from fastapi.responses import Response
 from deadletter import (
     DeadLetterError,
     ResendRequest,
-    Selection,
     TooManyMatches,
-    UnknownMessageId,
     select_for_resend,
 )
 from integrator.access.permissions import Permission
-from integrator.clusters import NotPermitted, OutOfSight
-from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.errors import BadInput
 from integrator.console.pages.messages import RESENT_HERE, FormTerms
 from integrator.console.render import NavItem, page
+from integrator.console.selections import selected_in_scope
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
-from integrator.engine import Engine
 from integrator.message_service import MessageTerms, message_filter
 from integrator.resending import resend_in_engine
 from integrator.search import BadSearch
@@ -91,7 +88,9 @@ async def resend(
     named: Ids = [],  # noqa: B006 (FastAPI's way of an optional repeated form field)
 ) -> Response:
     engine = engine_of(request)
-    selection = await _selection(engine, visitor, ids)
+    selection = await selected_in_scope(
+        engine, visitor, P.MESSAGES_RESEND, ids, none="no message to resend"
+    )
     try:
         results = await resend_in_engine(
             engine, selection.naming(named), ResendRequest(reason=reason, actor=visitor.actor)
@@ -99,23 +98,3 @@ async def resend(
     except DeadLetterError as exc:
         raise BadInput(str(exc)) from None
     return page(request, visitor, "batch_resend_done.html", rows=[r.to_json() for r in results])
-
-
-async def _selection(engine: Engine, visitor: Visitor, ids: list[str]) -> Selection:
-    """The confirmed messages, each in a cluster where the person may resend (as the API:
-    unknown or out of sight is 404, seen without the permission 403)."""
-    if not ids:
-        raise BadInput("no message to resend")
-    try:
-        selection = await select_for_resend(engine.store, message_ids=list(dict.fromkeys(ids)))
-    except UnknownMessageId:
-        raise NotFound() from None
-    scope = visitor.scope(P.MESSAGES_RESEND)
-    for message in selection:
-        try:
-            scope.check_destination(engine.catalog, message.destination_id)
-        except OutOfSight:
-            raise NotFound() from None
-        except NotPermitted:
-            raise Forbidden() from None
-    return selection

@@ -21,15 +21,14 @@ from deadletter import (
     DeadLetterError,
     ResendRequest,
     Selection,
-    UnknownMessageId,
     discard,
     list_dead_letters,
-    select_for_resend,
 )
 from integrator.access.permissions import Permission
-from integrator.clusters import NotPermitted, OutOfSight, cluster_of
-from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.clusters import cluster_of
+from integrator.console.errors import BadInput, Forbidden
 from integrator.console.render import NavItem, page
+from integrator.console.selections import selected_in_scope
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
@@ -82,22 +81,11 @@ async def dead_letters(request: Request, visitor: Reader) -> Response:
 async def _selection(
     engine: Engine, visitor: Visitor, permission: Permission, ids: Sequence[str]
 ) -> Selection:
-    """The named dead letters, each in a cluster where ``permission`` is held (as the API:
-    unknown or out of sight is 404, seen without the permission 403)."""
-    if not ids:
-        raise BadInput("select at least one dead letter")
-    try:
-        selection = await select_for_resend(engine.store, message_ids=list(dict.fromkeys(ids)))
-    except UnknownMessageId:
-        raise NotFound() from None
-    scope = visitor.scope(permission)
+    """The named dead letters, each in a cluster where ``permission`` is held."""
+    selection = await selected_in_scope(
+        engine, visitor, permission, ids, none="select at least one dead letter"
+    )
     for message in selection:
-        try:
-            scope.check_destination(engine.catalog, message.destination_id)
-        except OutOfSight:
-            raise NotFound() from None
-        except NotPermitted:
-            raise Forbidden() from None
         if message.status != "dead":
             raise BadInput(f"message {message.id} is {message.status}, not a dead letter")
     return selection

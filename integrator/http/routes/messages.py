@@ -8,9 +8,9 @@ module only says the service's refusals in HTTP.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 
 from integrator.clusters import NotPermitted
 from integrator.exports import export_messages
@@ -31,10 +31,7 @@ from integrator.search import BadSearch
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
 
-@router.get("/messages")
-async def list_messages(
-    engine: EngineDep,
-    scope: ScopeDep,
+def _query_terms(
     zd_number: str | None = None,
     event_id: str | None = None,
     destination: str | None = None,
@@ -44,11 +41,9 @@ async def list_messages(
     event_type: str | None = None,
     since: str | None = None,
     until: str | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
-) -> list[dict[str, Any]]:
-    """Search by identifiers; a BSN search is ``POST /api/v1/messages/search``."""
-    terms = MessageTerms(
+) -> MessageTerms:
+    """A search's identifier terms in the query (a BSN never is: it would be in the URL)."""
+    return MessageTerms(
         zd_number=zd_number,
         event_id=event_id,
         destination=destination,
@@ -59,6 +54,20 @@ async def list_messages(
         since=since,
         until=until,
     )
+
+
+QueryTerms = Annotated[MessageTerms, Depends(_query_terms)]
+
+
+@router.get("/messages")
+async def list_messages(
+    engine: EngineDep,
+    scope: ScopeDep,
+    terms: QueryTerms,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[dict[str, Any]]:
+    """Search by identifiers; a BSN search is ``POST /api/v1/messages/search``."""
     try:
         rows = await find_messages(engine, scope, terms, limit=limit, offset=offset)
     except BadSearch as exc:
@@ -75,30 +84,11 @@ async def export_messages_csv(
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
-    zd_number: str | None = None,
-    event_id: str | None = None,
-    destination: str | None = None,
-    status: str | None = None,
-    version: str | None = None,
-    control_id: str | None = None,
-    event_type: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    terms: QueryTerms,
     limit: Limit = 1000,
 ) -> Response:
     """The messages ``GET /api/v1/messages`` finds, as the reports' CSV (identifiers and
     delivery facts, no BSN or name); the export is audited (``messages.export``) first."""
-    terms = MessageTerms(
-        zd_number=zd_number,
-        event_id=event_id,
-        destination=destination,
-        status=status,
-        version=version,
-        control_id=control_id,
-        event_type=event_type,
-        since=since,
-        until=until,
-    )
     try:
         flt = message_filter(engine.settings, engine.catalog, scope, terms)
     except BadSearch as exc:
