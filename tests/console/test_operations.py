@@ -289,6 +289,14 @@ def test_support_resends_what_a_search_finds_after_seeing_what_would_happen(
     page.get_by_role("button", name="Resend these messages…").click()
     assert "1 message(s) found; 1 would be resent" in page.locator("#confirm-count").inner_text()
 
+    # A term that cannot be used is refused naming its rule, never repeating what was sent.
+    bad = page.request.post(
+        "/messages/resend/confirm",
+        form={"csrf": _csrf(page), "since": "gisteren-ochtend"},
+        headers={"Origin": live.url},
+    )
+    assert bad.status == 422 and "since" in bad.text() and "gisteren-ochtend" not in bad.text()
+
     # Who may not resend gets no button, and a forged confirmation is refused.
     viewer = live.person("vic@example.org", Grant(Role.VIEWER))
     page.context.clear_cookies()

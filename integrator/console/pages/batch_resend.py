@@ -31,6 +31,7 @@ from integrator.console.render import NavItem, page
 from integrator.console.selections import selected_in_scope
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
+from integrator.http.errors import without_values
 from integrator.message_service import MessageTerms, message_filter
 from integrator.resending import resend_in_engine
 from integrator.search import BadSearch
@@ -53,8 +54,8 @@ async def confirm(request: Request, visitor: Resender, terms: FormTerms) -> Resp
             engine.settings, engine.catalog, visitor.scope(P.MESSAGES_RESEND), MessageTerms(**terms)
         )
         selection = await select_for_resend(engine.store, flt=flt, limit=RESENT_HERE)
-    except BadSearch as exc:
-        raise BadInput(str(exc)) from None
+    except BadSearch as exc:  # names the term and the rule, never the value
+        raise BadInput(without_values(str(exc), terms.values())) from None
     except TooManyMatches:
         raise BadInput(
             f"the search finds more than {RESENT_HERE} messages, the most the console resends "
