@@ -26,6 +26,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/api/v1/events"): P.EVENTS_SUBMIT,
     # Event summaries carry identifiers only (ZD number, provider), like message summaries.
     ("GET", "/api/v1/events"): P.MESSAGES_READ,
+    # The listing as CSV, for the reports role (identifiers only; a BSN never in a URL).
+    ("GET", "/api/v1/events.csv"): P.REPORTS_EXPORT,
     # The search by BSN and one event in full (its payload names the patient): patient data.
     ("POST", "/api/v1/events/search"): P.PATIENT_DATA_READ,
     ("GET", "/api/v1/events/{event_id}"): P.PATIENT_DATA_READ,

@@ -319,7 +319,7 @@ async def test_outside_its_clusters_a_token_sees_nothing_and_each_thing_is_unkno
     assert engine.catalog.destinations["noord"].port != 1
 
 
-async def test_a_reports_token_exports_its_clusters_messages_as_csv_audited_first(
+async def test_a_reports_token_exports_its_clusters_messages_and_events_as_csv_audited_first(
     world: World,
 ) -> None:
     reports_lab = await world.token(Grant(Role.REPORTS, "LAB"), name="lab-reports")
@@ -338,9 +338,21 @@ async def test_a_reports_token_exports_its_clusters_messages_as_csv_audited_firs
     assert (entry.actor, entry.target) == ("token:lab-reports", "messages.csv")
     assert entry.details["terms"] == {"status": "delivered"}
     assert entry.details["rows"] == 1 and entry.details["source"]
+    async with world.client(reports_lab) as lab:
+        events = await lab.get("/api/v1/events.csv")
+        assert events.status_code == 200, events.text
+        rows = list(csv.DictReader(io.StringIO(events.text)))
+        assert [r["event_id"] for r in rows] == [world.lab_event]  # CARD's left out
+        assert rows[0]["messages"] == "1" and BSN not in events.text
+        refused = await lab.get("/api/v1/events.csv", params={"bsn": BSN})
+        assert refused.status_code == 422 and BSN not in refused.text
+    [exported] = await world.engine.store.list_audit(AuditFilter(action="events.export"))
+    assert (exported.actor, exported.target) == ("token:lab-reports", "events.csv")
+    assert exported.details["rows"] == 1 and exported.details["source"]
     viewer = await world.token(Grant(Role.VIEWER), name="viewer")
     async with world.client(viewer) as reader:
         assert (await reader.get("/api/v1/messages.csv")).status_code == 403
+        assert (await reader.get("/api/v1/events.csv")).status_code == 403
 
 
 async def test_a_resend_token_discards_a_dead_letter_of_its_clusters_with_a_reason(

@@ -13,7 +13,7 @@ import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from integrator.engine import Engine
@@ -29,6 +29,7 @@ from integrator.events_routing import (
     route_report,
     select_events,
 )
+from integrator.exports import export_events
 from integrator.http.bodies import PageLimit, PageOffset
 from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep
 from integrator.http.openapi import EVENT_BODY
@@ -119,6 +120,56 @@ async def list_events(
     return await _search(engine, scope, body, source=None)  # no BSN here: no view to record
 
 
+@router.get(
+    "/events.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "the events as CSV"}},
+)
+async def export_events_csv(
+    engine: EngineDep,
+    scope: ScopeDep,
+    source: SourceDep,
+    zd_number: str | None = None,
+    provider: str | None = None,
+    event_type: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    unrouted: bool = False,
+    limit: Limit = 1000,
+) -> Response:
+    """The events ``GET /api/v1/events`` finds, as CSV for reports (identifiers, times and
+    message counts; no patient data); the export is audited (``events.export``) first."""
+    terms = {
+        "zd_number": zd_number,
+        "provider": provider,
+        "event_type": event_type,
+        "since": since,
+        "until": until,
+        "unrouted": unrouted or None,
+    }
+    body = EventSearchBody(
+        zd_number=zd_number,
+        provider=provider,
+        event_type=event_type,
+        since=since,
+        until=until,
+        unrouted=unrouted,
+    )
+    text = await export_events(
+        engine.store,
+        _filter(engine, scope, body),
+        actor=scope.actor,
+        terms=terms,
+        limit=limit,
+        source=source,
+    )
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="events.csv"'},
+    )
+
+
 @router.post("/events/search")
 async def search_events(
     body: EventSearchBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
@@ -189,9 +240,9 @@ async def get_event(
     return detail
 
 
-async def _search(
-    engine: Engine, scope: Scope, body: EventSearchBody, *, source: str | None
-) -> list[dict[str, Any]]:
+def _filter(engine: Engine, scope: Scope, body: EventSearchBody) -> EventFilter:
+    """The store filter of ``body``'s terms, narrowed to the caller's clusters; 422 naming the
+    term and the rule for one that cannot be used."""
     try:
         flt: EventFilter = build_event_filter(
             engine.settings,
@@ -205,7 +256,13 @@ async def _search(
         )
     except EventsRefused as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
-    flt = dataclasses.replace(flt, destination_ids=scope.destination_ids(engine.catalog))
+    return dataclasses.replace(flt, destination_ids=scope.destination_ids(engine.catalog))
+
+
+async def _search(
+    engine: Engine, scope: Scope, body: EventSearchBody, *, source: str | None
+) -> list[dict[str, Any]]:
+    flt = _filter(engine, scope, body)
     found = await find_events(
         engine.store, scope.identity, flt, limit=body.limit, offset=body.offset, source=source
     )
