@@ -94,7 +94,6 @@ class TooManyMatches(ResendRefused):
             f"the selection matches more than {limit:,} messages, the most one resend takes; "
             "narrow it (--since/--until, --destination, --status) and resend in parts"
         )
-        self.limit = limit
 
 
 @dataclass(frozen=True, slots=True)

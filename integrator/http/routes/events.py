@@ -10,9 +10,9 @@ searching by BSN, is audited (``patient_data.view``) by ``integrator.event_reads
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -86,37 +86,45 @@ async def post_event(request: Request, engine: EngineDep) -> JSONResponse:
     return JSONResponse(result.to_json(), status_code=202)
 
 
-@router.get("/events")
-async def list_events(
-    engine: EngineDep,
-    scope: ScopeDep,
+def _query_terms(
     zd_number: str | None = None,
     provider: str | None = None,
     event_type: str | None = None,
     since: str | None = None,
     until: str | None = None,
     unrouted: bool = False,
-    limit: Limit = 100,
-    offset: Offset = 0,
     bsn: str | None = Query(None, include_in_schema=False),
-) -> list[dict[str, Any]]:
-    """Events, newest first, with how many messages each has; ``unrouted`` for those none."""
+) -> EventSearchBody:
+    """An event search's terms in the query; a BSN there is refused rather than ignored, so a
+    caller who sent it learns it is in their logs."""
     if bsn is not None:
-        # Refused rather than ignored: a caller who sent it should learn it is in their logs.
         raise HTTPException(
             status_code=422,
             detail="bsn: never in a URL; search by BSN with POST /api/v1/events/search",
         )
-    body = EventSearchBody(
+    return EventSearchBody(
         zd_number=zd_number,
         provider=provider,
         event_type=event_type,
         since=since,
         until=until,
         unrouted=unrouted,
-        limit=limit,
-        offset=offset,
     )
+
+
+QueryTerms = Annotated[EventSearchBody, Depends(_query_terms)]
+
+
+@router.get("/events")
+async def list_events(
+    engine: EngineDep,
+    scope: ScopeDep,
+    terms: QueryTerms,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[dict[str, Any]]:
+    """Events, newest first, with how many messages each has; ``unrouted`` for those none."""
+    body = terms.model_copy(update={"limit": limit, "offset": offset})
     return await _search(engine, scope, body, source=None)  # no BSN here: no view to record
 
 
@@ -129,37 +137,18 @@ async def export_events_csv(
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
-    zd_number: str | None = None,
-    provider: str | None = None,
-    event_type: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    unrouted: bool = False,
+    terms: QueryTerms,
     limit: Limit = 1000,
 ) -> Response:
     """The events ``GET /api/v1/events`` finds, as CSV for reports (identifiers, times and
     message counts; no patient data); the export is audited (``events.export``) first."""
-    terms = {
-        "zd_number": zd_number,
-        "provider": provider,
-        "event_type": event_type,
-        "since": since,
-        "until": until,
-        "unrouted": unrouted or None,
-    }
-    body = EventSearchBody(
-        zd_number=zd_number,
-        provider=provider,
-        event_type=event_type,
-        since=since,
-        until=until,
-        unrouted=unrouted,
-    )
+    given = terms.model_dump(exclude={"bsn", "limit", "offset"})
+    given["unrouted"] = terms.unrouted or None
     text = await export_events(
         engine.store,
-        _filter(engine, scope, body),
+        _filter(engine, scope, terms),
         actor=scope.actor,
-        terms=terms,
+        terms=given,
         limit=limit,
         source=source,
     )
