@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from integrator.audit import build_audit_filter, export_audit
 from integrator.engine import Engine
 from integrator.http.bodies import PageLimit, PageOffset
+from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import EngineDep, Limit, Offset, SourceDep
 from integrator.http.errors import without_values
 from integrator.http.scope import ScopeDep
@@ -93,7 +94,7 @@ async def audit(
 @router.get(
     "/audit.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "the entries as CSV"}},
+    responses=csv_responses("entries"),
 )
 async def audit_csv_export(
     engine: EngineDep,
@@ -130,11 +131,7 @@ async def audit_csv_export(
         offset=offset,
         source=source,
     )
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": 'attachment; filename="audit.csv"'},
-    )
+    return csv_attachment(text, "audit.csv")
 
 
 @router.post("/audit/search")

@@ -31,6 +31,7 @@ from integrator.events_routing import (
 )
 from integrator.exports import export_events
 from integrator.http.bodies import PageLimit, PageOffset
+from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep
 from integrator.http.openapi import EVENT_BODY
 from integrator.http.scope import Scope, ScopeDep
@@ -131,7 +132,7 @@ async def list_events(
 @router.get(
     "/events.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "the events as CSV"}},
+    responses=csv_responses("events"),
 )
 async def export_events_csv(
     engine: EngineDep,
@@ -152,11 +153,7 @@ async def export_events_csv(
         limit=limit,
         source=source,
     )
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": 'attachment; filename="events.csv"'},
-    )
+    return csv_attachment(text, "events.csv")
 
 
 @router.post("/events/search")

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Response
 from integrator.clusters import NotPermitted
 from integrator.exports import export_messages
 from integrator.http.bodies import SearchBody
+from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import EngineDep, Limit, Offset, SourceDep, bad_search, terms_of
 from integrator.http.scope import ScopeDep, forbidden
 from integrator.message_service import (
@@ -78,7 +79,7 @@ async def list_messages(
 @router.get(
     "/messages.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "the messages as CSV"}},
+    responses=csv_responses("messages"),
 )
 async def export_messages_csv(
     engine: EngineDep,
@@ -96,11 +97,7 @@ async def export_messages_csv(
     text = await export_messages(
         engine.store, flt, actor=scope.actor, terms=terms.given(), limit=limit, source=source
     )
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": 'attachment; filename="messages.csv"'},
-    )
+    return csv_attachment(text, "messages.csv")
 
 
 @router.post("/messages/search")
