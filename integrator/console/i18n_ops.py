@@ -164,6 +164,11 @@ EN: Final[dict[str, str]] = {
     "unrouted.done_count": "{routed} of {total} event(s) routed.",
     "unrouted.messages": "Messages made for",
     "unrouted.back": "Back to the unrouted events",
+    "unrouted.csv": "Export as CSV",
+    "unrouted.csv_note": (
+        "Up to {limit} events, newest first; identifiers only, no patient data. "
+        "The export is recorded in the audit trail."
+    ),
     "audit.title": "Audit trail",
     "audit.actor": "Who",
     "audit.action": "Action",
@@ -425,6 +430,11 @@ NL: Final[dict[str, str]] = {
     "unrouted.done_count": "{routed} van {total} gebeurtenis(sen) gerouteerd.",
     "unrouted.messages": "Berichten gemaakt voor",
     "unrouted.back": "Terug naar de niet-gerouteerde gebeurtenissen",
+    "unrouted.csv": "Exporteren als CSV",
+    "unrouted.csv_note": (
+        "Hoogstens {limit} gebeurtenissen, nieuwste eerst; alleen kenmerken, geen "
+        "patiëntgegevens. De export wordt vastgelegd in het auditspoor."
+    ),
     "audit.title": "Audittrail",
     "audit.actor": "Wie",
     "audit.action": "Handeling",

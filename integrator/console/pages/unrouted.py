@@ -6,6 +6,11 @@ sees any). Routing is ``integrator.events_routing`` as ``POST /api/v1/events/rou
 (``events.route`` for all clusters, a required reason), run while the page waits. So that the
 page never waits long, it routes at most ``ROUTED_HERE`` events at once; more (the service takes
 up to ``MAX_BATCH``) is a job of the API or the CLI, which the refusal says.
+
+``GET /events/unrouted.csv`` (``reports.export``) is the same list as CSV, up to
+``EXPORT_LIMIT`` events, as ``integrator events list --unrouted --csv`` and
+``GET /api/v1/events.csv?unrouted=true`` give it (``exports.export_events``, audited as
+``events.export``). It holds identifiers only.
 """
 
 from __future__ import annotations
@@ -29,14 +34,19 @@ from integrator.events_routing import (
     route_in_engine,
     select_events,
 )
+from integrator.exports import export_events
+from integrator.http.csv_export import csv_attachment
+from integrator.http.deps import source_of
 
 P = Permission
 router = APIRouter()
 NAV: Final = [NavItem("/events/unrouted", "nav.unrouted", P.MESSAGES_READ)]
 Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
 Router_ = Annotated[Visitor, Depends(needs(P.EVENTS_ROUTE))]
+Exporter = Annotated[Visitor, Depends(needs(P.REPORTS_EXPORT))]
 SHOWN: Final = 200
 ROUTED_HERE: Final = 500
+EXPORT_LIMIT: Final = 10_000
 
 
 @router.get("/events/unrouted")
@@ -57,7 +67,27 @@ async def unrouted(request: Request, visitor: Reader) -> Response:
         providers=providers,
         shown=SHOWN,
         max_batch=ROUTED_HERE,
+        export_limit=EXPORT_LIMIT,
     )
+
+
+@router.get("/events/unrouted.csv")
+async def unrouted_csv(request: Request, visitor: Exporter) -> Response:
+    """The unrouted events as CSV, for a support or reports person to hand on."""
+    engine = engine_of(request)
+    flt = dataclasses.replace(
+        build_event_filter(engine.settings, unrouted=True),
+        destination_ids=visitor.scope(P.REPORTS_EXPORT).destination_ids(engine.catalog),
+    )
+    text = await export_events(
+        engine.store,
+        flt,
+        actor=visitor.actor,
+        terms={"unrouted": True},
+        limit=EXPORT_LIMIT,
+        source=source_of(request),
+    )
+    return csv_attachment(text, "unrouted-events.csv")
 
 
 @router.post("/events/route")
