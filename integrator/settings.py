@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     retain_payload_days: int = Field(default=90, ge=0)  # delivered messages, their events
     retain_dead_letter_days: int = Field(default=30, ge=0)  # after resolution or discarding
     retain_rejected_days: int = Field(default=30, ge=0)  # rejected input, deleted
+    # The audit trail, oldest entries first: five years (NEN 7513), at least the longest above.
+    retain_audit_days: int = Field(default=1826, ge=0)
     # Where people reach the console, for the links in invitations (docs/access.md).
     public_url: str | None = None
     # Invitations by e-mail: set the host (and the sender) to send them; unset, the link is
@@ -130,6 +132,22 @@ class Settings(BaseSettings):
             raise ValueError(
                 "INTEGRATOR_SMTP_FROM: the sender address is needed with INTEGRATOR_SMTP_HOST"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _audit_kept_longest(self) -> Settings:
+        from integrator.lifecycle.retention import audit_period_problem
+
+        problem = audit_period_problem(
+            self.retain_audit_days,
+            {
+                "payload_days": self.retain_payload_days,
+                "dead_letter_days": self.retain_dead_letter_days,
+                "rejected_days": self.retain_rejected_days,
+            },
+        )
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
     @property

@@ -1,7 +1,11 @@
 """How long each kind of data is kept, from the settings (``INTEGRATOR_RETAIN_*``, days).
 
-A period of 0 keeps that kind for ever. The audit trail has no period here: it is never pruned
-with the data it describes, so its hash chain stays whole and verifiable.
+A period of 0 keeps that kind for ever. The audit trail has a period too, and it must be at
+least as long as every other (finite) one: the trail accounts for what happened to the data,
+so it may not go before the data it describes. Its default is five years because NEN 7513
+(logging access to patient records) asks that such logs be kept at least that long. Pruning it
+takes the oldest entries and leaves an anchor (``integrator.store.audit_prune``), so the hash
+chain still verifies.
 """
 
 from __future__ import annotations
@@ -10,6 +14,40 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from integrator.settings import Settings
+
+AUDIT_SETTING = "INTEGRATOR_RETAIN_AUDIT_DAYS"
+DEFAULT_AUDIT_DAYS = 1826
+"""Five years (with a leap day): NEN 7513's minimum for logs of access to patient records."""
+
+SETTINGS = {
+    "payload_days": "INTEGRATOR_RETAIN_PAYLOAD_DAYS",
+    "dead_letter_days": "INTEGRATOR_RETAIN_DEAD_LETTER_DAYS",
+    "rejected_days": "INTEGRATOR_RETAIN_REJECTED_DAYS",
+    "audit_days": AUDIT_SETTING,
+}
+"""Each period's environment variable, for messages that tell an operator what to change."""
+
+
+def audit_period_problem(audit_days: int, others: dict[str, int]) -> str | None:
+    """Why ``audit_days`` is refused next to the ``others`` periods (by field name), if it is.
+
+    The audit trail is kept at least as long as the longest other period, so no entry goes
+    while the data it describes is still there. 0 (for ever) always fits; another period of 0
+    keeps its data for ever but forces nothing: otherwise the audit trail could never be pruned.
+    """
+    if audit_days == 0:
+        return None
+    finite = {name: days for name, days in others.items() if days > 0}
+    if not finite:
+        return None
+    longest = max(finite, key=lambda name: finite[name])
+    if audit_days >= finite[longest]:
+        return None
+    return (
+        f"{AUDIT_SETTING} is {audit_days} days, shorter than {SETTINGS[longest]} "
+        f"({finite[longest]} days): the audit trail must be kept at least as long as the longest "
+        "other retention period (or 0: for ever)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,11 +59,23 @@ class Retention:
     from its discarding (``deadletter discard``)."""
     rejected_days: int = 30
     """Rejected input, deleted whole."""
+    audit_days: int = DEFAULT_AUDIT_DAYS
+    """Audit entries, deleted oldest first, counted from each entry's time."""
 
     def __post_init__(self) -> None:
-        for name in ("payload_days", "dead_letter_days", "rejected_days"):
+        for name in ("payload_days", "dead_letter_days", "rejected_days", "audit_days"):
             if getattr(self, name) < 0:
                 raise ValueError(f"retention {name} must be 0 (keep for ever) or more days")
+        problem = audit_period_problem(
+            self.audit_days,
+            {
+                "payload_days": self.payload_days,
+                "dead_letter_days": self.dead_letter_days,
+                "rejected_days": self.rejected_days,
+            },
+        )
+        if problem is not None:
+            raise ValueError(problem)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:
@@ -33,6 +83,7 @@ class Retention:
             payload_days=settings.retain_payload_days,
             dead_letter_days=settings.retain_dead_letter_days,
             rejected_days=settings.retain_rejected_days,
+            audit_days=settings.retain_audit_days,
         )
 
     @staticmethod
@@ -45,4 +96,5 @@ class Retention:
             "payload_days": self.payload_days,
             "dead_letter_days": self.dead_letter_days,
             "rejected_days": self.rejected_days,
+            "audit_days": self.audit_days,
         }

@@ -1,0 +1,50 @@
+"""The retention periods: the audit trail's defaults to five years (NEN 7513) and is never
+shorter than the longest other period, unless it is kept for ever; a bad value is refused
+naming ``INTEGRATOR_RETAIN_AUDIT_DAYS`` and the rule."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from integrator.lifecycle.retention import AUDIT_SETTING, Retention
+from integrator.settings import Settings
+
+
+def test_the_audit_trail_is_kept_five_years_by_default() -> None:
+    assert Retention().audit_days == Settings().retain_audit_days == 1826
+    assert Retention.from_settings(Settings(retain_audit_days=400)).audit_days == 400
+    assert Retention().to_json()["audit_days"] == 1826
+
+
+def test_an_audit_period_shorter_than_another_is_refused_naming_both() -> None:
+    with pytest.raises(ValueError, match=AUDIT_SETTING) as refused:
+        Retention(payload_days=90, dead_letter_days=120, audit_days=100)
+    assert "INTEGRATOR_RETAIN_DEAD_LETTER_DAYS (120 days)" in str(refused.value)
+    assert "at least as long as the longest other retention period" in str(refused.value)
+
+
+def test_the_settings_refuse_it_too() -> None:
+    with pytest.raises(ValidationError, match="INTEGRATOR_RETAIN_AUDIT_DAYS is 30 days"):
+        Settings(retain_audit_days=30)  # the payload period is 90 days
+    with pytest.raises(ValidationError, match="greater than or equal to 0"):
+        Settings(retain_audit_days=-1)
+
+
+def test_a_negative_audit_period_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValueError, match="audit_days"):
+        Retention(audit_days=-1)
+
+
+@pytest.mark.parametrize(
+    "periods",
+    [
+        {"audit_days": 0, "payload_days": 4000},  # the audit trail kept for ever
+        {"audit_days": 90, "payload_days": 90},  # as long as the longest is enough
+        # Payloads kept for ever force nothing: the audit trail can still be pruned.
+        {"audit_days": 60, "payload_days": 0, "dead_letter_days": 60, "rejected_days": 30},
+        {"audit_days": 1, "payload_days": 0, "dead_letter_days": 0, "rejected_days": 0},
+    ],
+)
+def test_these_periods_are_accepted(periods: dict[str, int]) -> None:
+    assert Retention(**periods).audit_days == periods["audit_days"]
