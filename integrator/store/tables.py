@@ -170,6 +170,19 @@ audit_log = Table(
     Index(None, "target"),
 )
 
+# Where the audit chain starts once its oldest entries were pruned (0009): the id (``seq``) and
+# hash of the newest entry pruned, and when. One row at most; written in the same transaction
+# as the deletion, so the first entry kept always links to it (integrator.store.audit_prune).
+audit_anchor = Table(
+    "audit_anchor",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("seq", BigInteger(), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("pruned_at", UTCDateTime(), nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
+)
+
 # Batch jobs and their progress (0006), so ``GET /api/v1/jobs/{id}`` answers after a restart.
 # ``results`` and ``clusters`` are JSON; ``heartbeat_at`` tells a running job from a dead one.
 jobs = Table(
