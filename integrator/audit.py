@@ -106,4 +106,6 @@ def check_view(check: AuditCheck) -> dict[str, Any]:
         "last_hash": check.last_hash,
         "broken_id": check.broken_id,
         "problem": check.problem,
+        # Entries up to this one were pruned (retention); the chain was checked from there.
+        "starts_after": None if check.starts_after is None else check.starts_after.to_json(),
     }

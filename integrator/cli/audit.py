@@ -152,8 +152,9 @@ def audit_verify(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Check the audit log's hash chain, oldest entry first: exit 0 when intact, 1 naming the
-    first entry that was edited, removed, inserted or moved."""
+    """Check the audit log's hash chain, oldest entry first (after entries pruned by retention,
+    from the anchor they left): exit 0 when intact, 1 naming the first entry that was edited,
+    removed, inserted or moved."""
     from integrator.audit import check_view
     from integrator.store import AuditCheck, Store
 
@@ -181,7 +182,12 @@ def audit_verify(
     view: dict[str, Any] = check_view(check)
     if as_json:
         print_json(view)
-    elif check.intact:
+    elif check.starts_after is not None:
+        console.print(
+            f"the chain starts after pruned entries (up to {check.starts_after.seq}, pruned on "
+            f"{shown_time(check.starts_after.pruned_at, settings.zone)})"
+        )
+    if check.intact and not as_json:
         console.print(f"audit log intact: {check.checked} entries checked")
         if check.last_hash is not None:
             console.print(f"newest entry: {check.last_id}, hash {check.last_hash}")

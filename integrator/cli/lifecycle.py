@@ -30,6 +30,7 @@ LABELS = {
     "events": "event payloads",
     "rejected": "rejected input (deleted)",
     "jobs": "finished batch jobs (deleted)",
+    "audit": "audit entries (deleted, oldest first)",
 }
 
 
@@ -50,8 +51,9 @@ def prune_command(
     as_json: JsonOption = False,
 ) -> None:
     """Prune what is past its retention period (INTEGRATOR_RETAIN_*): payloads of delivered
-    messages and their events, resolved or discarded dead letters, rejected input. Rows,
-    attempts and the audit trail stay; held, queued and retrying messages are never pruned."""
+    messages and their events, resolved or discarded dead letters, rejected input, the oldest
+    audit entries (the chain still verifies). Rows and attempts stay; held, queued and retrying
+    messages are never pruned."""
     from integrator.clock import SystemClock
     from integrator.lifecycle.prune import PruneReport, prune
     from integrator.lifecycle.retention import Retention
@@ -85,6 +87,7 @@ def prune_command(
         "events": retention.payload_days,
         "rejected": retention.rejected_days,
         "jobs": retention.payload_days,
+        "audit": retention.audit_days,
     }
     table = Table(title="would prune (dry run)" if dry_run else "pruned")
     for column in ("kind", "kept for", "count"):

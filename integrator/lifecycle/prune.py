@@ -10,9 +10,12 @@ the dry run only counts. What is never pruned:
 - a dead letter that is neither resolved (a later resend was delivered) nor discarded: support
   still needs it;
 - an event with any message not pruned, or with no message at all (it waits to be routed);
-- the audit trail.
+- an audit entry after one that is not past its period, and the newest entry (the chain is
+  only ever cut at its start: ``integrator.store.audit_prune``).
 
-A real run is audited once, with its counts; the daily run only when it pruned anything.
+Audit entries go last, after the data they describe. A real run is audited once, with its
+counts and the anchor the pruned entries left (so the chain covers it from then on); the
+daily run only when it pruned anything.
 """
 
 from __future__ import annotations
@@ -25,13 +28,15 @@ from typing import Any
 from deadletter.family import Families
 from integrator.lifecycle.retention import Retention
 from integrator.store import Store
+from integrator.store.audit_prune import ANCHOR_DETAIL
 
 PRUNE_ACTION = "data.prune"
 BATCH = 500
-KINDS = ("messages", "dead_letters", "events", "rejected", "jobs")
+KINDS = ("messages", "dead_letters", "events", "rejected", "jobs", "audit")
 """What a prune counts: delivered messages' payloads; dead letters' payloads, once resolved (a
 later resend was delivered) or discarded (``cancelled``); event payloads; rejected input
-and finished batch jobs (both deleted; jobs after the payload period)."""
+and finished batch jobs (both deleted; jobs after the payload period); audit entries
+(deleted, oldest first)."""
 
 Progress = Callable[[int, int], None]
 
@@ -82,10 +87,13 @@ async def prune(
     payload_before = retention.cutoff(retention.payload_days, now)
     dead_before = retention.cutoff(retention.dead_letter_days, now)
     rejected_before = retention.cutoff(retention.rejected_days, now)
+    audit_before = retention.cutoff(retention.audit_days, now)
     walk = _Walk(store, report, batch=batch, now=now, progress=progress)
     walk.total = await store.count_past_retention(
         payload_before=payload_before, dead_before=dead_before, rejected_before=rejected_before
     )
+    if audit_before is not None:
+        walk.total += await store.count_old_audit(before=audit_before)
     if payload_before is not None:
         await walk.messages(payload_before)
     if dead_before is not None:
@@ -96,17 +104,24 @@ async def prune(
         await walk.rejected(rejected_before)
     if payload_before is not None:
         await walk.jobs(payload_before)
+    if audit_before is not None:
+        await walk.audit(audit_before)
     if dry_run:
         return report
     if report.total or vacuum:
         report.space = await store.reclaim_space(full=vacuum)
     if report.total or audit_empty:
+        anchor = await store.audit_anchor()
         await store.add_audit(
             actor,
             PRUNE_ACTION,
             "store",
             reason="retention",
-            details={"counts": report.counts, "retention": retention.to_json()},
+            details={
+                "counts": report.counts,
+                "retention": retention.to_json(),
+                ANCHOR_DETAIL: None if anchor is None else anchor.to_json(),
+            },
         )
     return report
 
@@ -219,6 +234,21 @@ class _Walk:
             else:
                 self._report.counts["jobs"] += await self._store.delete_jobs(found, before=before)
             self._advance(len(found))
+            after = found[-1]
+
+    async def audit(self, before: datetime) -> None:
+        after = 0
+        while True:
+            found = await self._store.old_audit(before=before, after_id=after, limit=self._batch)
+            if not found:
+                return
+            if self._report.dry_run:
+                self._report.counts["audit"] += len(found)
+            else:
+                self._report.counts["audit"] += await self._store.prune_audit(found, self._now)
+            self._advance(len(found))
+            if len(found) < self._batch:  # the run of old entries ended here
+                return
             after = found[-1]
 
     async def _apply(self, kind: str, message_ids: list[str]) -> None:

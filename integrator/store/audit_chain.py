@@ -3,13 +3,15 @@
 ``hash = sha256(prev_hash + canonical JSON of {seq, at, actor, action, target, reason, details})``
 where ``seq`` is the entry's id, ``at`` its UTC time in ISO 8601 with microseconds and
 ``details`` the stored JSON text exactly as kept. The first entry's ``prev_hash`` is
-:data:`GENESIS`. Editing an entry breaks its own hash; removing, inserting or reordering entries
-breaks the next entry's ``prev_hash`` (or its ``seq``). Someone with write access who recomputes
+:data:`GENESIS`; once the oldest entries were pruned (retention), the first entry kept links to
+the anchor they left instead (``integrator.store.audit_prune``). Editing an entry breaks its
+own hash; removing, inserting or reordering entries breaks the next entry's ``prev_hash`` (or its
+``seq``). Someone with write access who recomputes
 the whole chain from the edit onwards is not caught by the chain alone: compare the newest hash
 with a copy kept elsewhere (``integrator audit verify`` prints it).
 
 Appends are serialized so the chain cannot fork: SQLite has one writer at a time, PostgreSQL
-takes a transaction-scoped advisory lock before the entry gets its id.
+takes a transaction-scoped advisory lock before the entry gets its id (a prune takes it too).
 
 Migration 0005 carries a frozen copy of :func:`entry_hash`; both must stay identical.
 """

@@ -316,14 +316,32 @@ class AuditFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditAnchor:
+    """Where the audit chain starts once its oldest entries were pruned: the id (``seq``) and
+    hash of the newest entry pruned, and when it was pruned."""
+
+    seq: int
+    hash: str
+    pruned_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash, "pruned_at": self.pruned_at.isoformat()}
+
+
+@dataclass(frozen=True, slots=True)
 class AuditCheck:
-    """What ``Store.verify_audit`` found: ``broken_id`` is None when the chain is intact."""
+    """What ``Store.verify_audit`` found: ``broken_id`` is None when the chain is intact.
+
+    ``starts_after``: the chain was checked from this anchor (entries up to its ``seq`` were
+    pruned); None: from the genesis hash.
+    """
 
     checked: int
     last_id: int | None
     last_hash: str | None
     broken_id: int | None = None
     problem: str | None = None
+    starts_after: AuditAnchor | None = None
 
     @property
     def intact(self) -> bool:

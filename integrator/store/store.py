@@ -22,6 +22,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.audit_chain import GENESIS, append_audit, entry_hash
+from integrator.store.audit_prune import (
+    AuditPruneMixin,
+    anchor_problem,
+    first_link_problem,
+    noted_entry_problem,
+    read_anchor,
+    recorded_anchor,
+)
 from integrator.store.codec import (
     attempt_record,
     attempt_row,
@@ -87,6 +95,7 @@ from integrator.store.url import Backend, Target, resolve
 
 Clock = Callable[[], datetime]
 ANY_MESSAGE = MessageFilter()
+_VERIFY_TRIES = 3  # walks begun again when a prune moved the anchor as one started
 RESEND_ACTION = "message.resend"
 AttemptUpdate = tuple[AttemptRecord, str, datetime | None, str | None]
 """One entry of ``record_attempts``: the attempt, the message's new status, next try, error."""
@@ -116,6 +125,7 @@ class Store(
     SealingMixin,
     GaugesMixin,
     RetentionMixin,
+    AuditPruneMixin,
     JobsMixin,
     SavedSearchesMixin,
 ):
@@ -1033,15 +1043,43 @@ class Store(
         """Walk the hash chain oldest first, ``batch`` entries per query; stop at the first
         broken entry. ``progress`` is told how many entries each batch checked.
 
+        The chain starts at the genesis hash or, once its oldest entries were pruned, at the
+        anchor they left (``audit_prune``): the first entry kept must link to it. A prune that
+        moves the anchor while this starts is seen at the first entry, and the walk begins again.
+
         ``anchor``: an entry's id and the hash it had when noted earlier (kept elsewhere): the
         chain must still hold it, which also catches a chain recomputed after an edit, or cut
-        short, up to that entry.
+        short, up to that entry. One pruned since cannot be checked, and fails saying so.
         """
+        for _ in range(_VERIFY_TRIES):
+            check = await self._walk_audit(batch, progress, anchor)
+            if check.intact or check.checked > 0:
+                break
+            if check.starts_after == await self.audit_anchor():
+                break
+        return check
+
+    async def _walk_audit(
+        self,
+        batch: int,
+        progress: Callable[[int], None] | None,
+        anchor: tuple[int, str] | None,
+    ) -> AuditCheck:
         checked = 0
-        anchor_seen = anchor is None
-        prev = GENESIS
+        recorded: tuple[int, str] | None = None
+        first_id: int | None = None
         last_id: int | None = None
         async with self._engine.connect() as conn:
+            start = await read_anchor(conn)
+            prev = GENESIS if start is None else start.hash
+            anchor_seen = anchor is None
+            if anchor is not None and start is not None and anchor[0] <= start.seq:
+                problem = noted_entry_problem(anchor, start)
+                if problem is not None:
+                    return AuditCheck(
+                        0, None, None, broken_id=anchor[0], problem=problem, starts_after=start
+                    )
+                anchor_seen = True  # the newest entry pruned, with the hash noted
             while True:
                 query = select(audit_log).order_by(audit_log.c.id).limit(batch)
                 if last_id is not None:
@@ -1050,7 +1088,11 @@ class Store(
                 if not rows:
                     break
                 for row in rows:
-                    problem = _chain_problem(row, prev, first=last_id is None)
+                    problem = (
+                        first_link_problem(row, start)
+                        if last_id is None
+                        else _link_problem(row, prev)
+                    ) or _content_problem(row)
                     if problem is None and anchor is not None and row.id == anchor[0]:
                         anchor_seen = True
                         if row.hash != anchor[1]:
@@ -1059,22 +1101,51 @@ class Store(
                                 "recomputed from this entry or before"
                             )
                     if problem is not None:
-                        return AuditCheck(checked, last_id, prev, broken_id=row.id, problem=problem)
+                        return AuditCheck(
+                            checked,
+                            last_id,
+                            prev,
+                            broken_id=row.id,
+                            problem=problem,
+                            starts_after=start,
+                        )
+                    if last_id is None:
+                        first_id = row.id
+                    recorded = recorded_anchor(row.details) or recorded
                     checked += 1
                     prev = row.hash
                     last_id = row.id
                 if progress is not None:
                     progress(len(rows))
+        last_hash = None if last_id is None else prev
+        if start is not None and last_id is None:
+            return AuditCheck(
+                0,
+                None,
+                None,
+                broken_id=start.seq,
+                problem=f"no entry follows the pruned ones (up to {start.seq}): "
+                "entries were removed",
+                starts_after=start,
+            )
+        problem = anchor_problem(start, recorded)
+        if problem is not None:
+            assert first_id is not None  # only an entry of the chain records an anchor
+            # Where the chain starts is in doubt, so nothing after it counts as checked.
+            return AuditCheck(
+                0, None, None, broken_id=first_id, problem=problem, starts_after=start
+            )
         if not anchor_seen:
             assert anchor is not None
             return AuditCheck(
                 checked,
                 last_id,
-                None if last_id is None else prev,
+                last_hash,
                 broken_id=anchor[0],
                 problem="the entry noted earlier is gone: entries were removed from the end",
+                starts_after=start,
             )
-        return AuditCheck(checked, last_id, None if last_id is None else prev)
+        return AuditCheck(checked, last_id, last_hash, starts_after=start)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -1226,15 +1297,18 @@ def _row_id(row: dict[str, Any]) -> str:
     return identifier
 
 
-def _chain_problem(row: Any, prev: str, *, first: bool) -> str | None:
-    """Why this entry breaks the chain after the entry whose hash is ``prev``, if it does."""
+def _link_problem(row: Any, prev: str) -> str | None:
+    """Why this entry does not follow the entry whose hash is ``prev``, if it does not."""
     if row.prev_hash != prev:
-        if first:
-            return "it is the oldest entry but does not start the chain: older entries were removed"
         return (
             "its link to the entry before does not match: "
             "an entry was removed, inserted or moved here"
         )
+    return None
+
+
+def _content_problem(row: Any) -> str | None:
+    """Why this entry's content does not match its hash, if it does not."""
     digest = entry_hash(
         row.prev_hash, row.id, row.at, row.actor, row.action, row.target, row.reason, row.details
     )

@@ -85,6 +85,7 @@ def test_prune_dry_run_then_real_run_and_show_says_pruned(env: dict[str, str]) -
         "events": 3,
         "rejected": 0,
         "jobs": 0,
+        "audit": 0,
     }
     shown = cli(env, "messages", "show", old)
     assert "payload pruned" not in shown.stdout and "MSH" in shown.stdout
@@ -107,6 +108,27 @@ def test_prune_dry_run_then_real_run_and_show_says_pruned(env: dict[str, str]) -
 
     again = cli(env, "prune", "--json")
     assert json.loads(again.stdout)["counts"]["messages"] == 0
+
+
+def test_audit_verify_says_where_the_chain_starts_after_a_prune(env: dict[str, str]) -> None:
+    asyncio.run(fill(env, 1, at=LONG_AGO))
+    asyncio.run(fill(env, 1, at=datetime.now(UTC)))
+    env = {**env, "INTEGRATOR_RETAIN_AUDIT_DAYS": "100"}
+    assert json.loads(cli(env, "prune", "--dry-run", "--json").stdout)["counts"]["audit"] == 1
+
+    pruned = cli(env, "prune", "--json")
+    assert pruned.exit_code == 0, pruned.output
+    assert json.loads(pruned.stdout)["counts"]["audit"] == 1  # the old fill's entry
+
+    shown = cli(env, "audit", "verify", "--quiet")
+    assert shown.exit_code == 0, shown.output
+    assert "the chain starts after pruned entries (up to 1, pruned on 20" in shown.stdout
+    assert "audit log intact: 2 entries checked" in shown.stdout
+    view = json.loads(cli(env, "audit", "verify", "--json").stdout)
+    assert view["intact"] and view["starts_after"]["seq"] == 1
+    assert set(view["starts_after"]) == {"seq", "hash", "pruned_at"}
+    table = cli(env, "prune", "--quiet")
+    assert "audit entries" in table.stdout and "100 days" in table.stdout
 
 
 def test_prune_prints_a_table_per_kind(env: dict[str, str]) -> None:
@@ -145,6 +167,22 @@ def test_a_bad_retention_setting_names_the_variable_and_rule(env: dict[str, str]
     assert result.exit_code == 2
     assert "INTEGRATOR_RETAIN_PAYLOAD_DAYS" in result.stderr
     assert "greater than or equal to 0" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("days", "rule"),
+    [
+        ("-1", "greater than or equal to 0"),
+        ("60", "shorter than INTEGRATOR_RETAIN_PAYLOAD_DAYS (90 days): the audit trail must be"),
+    ],
+)
+def test_a_bad_audit_retention_names_the_variable_and_rule(
+    env: dict[str, str], days: str, rule: str
+) -> None:
+    asyncio.run(fill(env, 1, at=LONG_AGO))
+    result = cli({**env, "INTEGRATOR_RETAIN_AUDIT_DAYS": days}, "prune")
+    assert result.exit_code == 2
+    assert "INTEGRATOR_RETAIN_AUDIT_DAYS" in result.stderr and rule in result.stderr
 
 
 def test_prune_never_creates_a_store(env: dict[str, str], tmp_path: Path) -> None:

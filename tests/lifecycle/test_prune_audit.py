@@ -1,0 +1,268 @@
+"""Pruning the audit trail on both stores: the oldest entries past the period go, batch by
+batch, leaving an anchor the chain still verifies from; tampering with the anchor or with what
+follows it is found.
+
+Entries are written at chosen days by moving the store clock (``StepClock.now``); ``prune``
+gets its own ``now``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from integrator.lifecycle.prune import PRUNE_ACTION, prune
+from integrator.lifecycle.retention import Retention
+from integrator.store import Store
+from integrator.store.audit_prune import ANCHOR_DETAIL
+from tests.store.conftest import Site
+from tests.store.factories import T0, StepClock
+from tests.store.helpers import raw_connection
+
+KEEP_AUDIT_30 = Retention(payload_days=10, dead_letter_days=10, rejected_days=10, audit_days=30)
+ACTOR = "local:tester"
+NOW = T0 + timedelta(days=60)
+
+
+async def entries_on(store: Store, clock: StepClock, day: int, count: int) -> list[int]:
+    """``count`` audit entries written on ``day`` (days after T0)."""
+    clock.now = T0 + timedelta(days=day)
+    return [
+        await store.add_audit("anna", "destination.update", "noord", details={"day": day, "n": n})
+        for n in range(count)
+    ]
+
+
+async def remaining(site: Site) -> list[int]:
+    async with raw_connection(site) as conn:
+        return list((await conn.execute(text("SELECT id FROM audit_log ORDER BY id"))).scalars())
+
+
+async def execute(site: Site, sql: str, **params: Any) -> None:
+    async with raw_connection(site) as conn:
+        await conn.execute(text(sql), params)
+        await conn.commit()
+
+
+async def test_entries_past_the_period_go_and_nothing_newer(
+    store: Store, clock: StepClock, site: Site
+) -> None:
+    old = await entries_on(store, clock, 0, 3)
+    borderline = await entries_on(store, clock, 31, 1)  # 29 days before NOW: kept
+    recent = await entries_on(store, clock, 50, 2)
+
+    report = await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)
+
+    assert report.counts["audit"] == 3
+    [entry] = await store.list_audit(limit=1)
+    assert await remaining(site) == [*borderline, *recent, entry.id]
+    anchor = await store.audit_anchor()
+    assert anchor is not None and (anchor.seq, anchor.pruned_at) == (old[-1], NOW)
+    check = await store.verify_audit()
+    assert check.intact and check.checked == 4 and check.starts_after == anchor
+
+
+async def test_the_prune_entry_records_its_count_and_the_anchor(
+    store: Store, clock: StepClock
+) -> None:
+    await entries_on(store, clock, 0, 2)
+    await entries_on(store, clock, 50, 1)
+    await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)
+
+    [entry] = await store.list_audit(limit=1)
+    anchor = await store.audit_anchor()
+    assert entry.action == PRUNE_ACTION and anchor is not None
+    assert entry.details["counts"]["audit"] == 2
+    assert entry.details["retention"]["audit_days"] == 30
+    assert entry.details[ANCHOR_DETAIL] == anchor.to_json()
+
+
+async def test_the_chain_verifies_after_two_prunes(
+    store: Store, clock: StepClock, site: Site
+) -> None:
+    await entries_on(store, clock, 0, 4)
+    await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)  # its entry is written at day 0 too
+    first = await store.audit_anchor()
+    await entries_on(store, clock, 70, 3)
+    later = await entries_on(store, clock, 75, 1)
+
+    report = await prune(store, KEEP_AUDIT_30, now=T0 + timedelta(days=101), actor=ACTOR)
+
+    second = await store.audit_anchor()
+    assert first is not None and second is not None and second.seq > first.seq
+    assert report.counts["audit"] == 5  # the newest of day 0, the first prune's, day 70's
+    [entry] = await store.list_audit(limit=1)
+    assert await remaining(site) == [*later, entry.id]
+    check = await store.verify_audit()
+    assert check.intact and check.checked == 2 and check.starts_after == second
+
+
+async def test_the_newest_entry_is_kept_however_old(
+    store: Store, clock: StepClock, site: Site
+) -> None:
+    ids = await entries_on(store, clock, 0, 3)
+    report = await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR, audit_empty=False)
+
+    assert report.counts["audit"] == 2
+    [*_, newest] = await remaining(site)
+    assert (await remaining(site))[0] == ids[-1] and newest > ids[-1]
+    assert (await store.verify_audit()).intact
+    # An id handed out after the prune still comes after the anchor (SQLite reuses a max id).
+    later = await store.add_audit("bert", "destination.pause", "zuid")
+    assert later > newest and (await store.verify_audit()).intact
+
+
+async def test_the_chain_is_cut_only_at_its_start(store: Store, clock: StepClock) -> None:
+    """An old entry after a newer one waits: pruning it would leave a gap in the chain."""
+    first = await entries_on(store, clock, 0, 1)
+    await entries_on(store, clock, 50, 1)
+    await entries_on(store, clock, 1, 1)  # stamped earlier than the entry before it
+    await entries_on(store, clock, 50, 1)
+
+    report = await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)
+
+    assert report.counts["audit"] == 1
+    anchor = await store.audit_anchor()
+    assert anchor is not None and anchor.seq == first[0]
+    assert (await store.verify_audit()).intact
+
+
+async def test_the_dry_run_counts_the_same_in_batches_and_changes_nothing(
+    store: Store, clock: StepClock, site: Site
+) -> None:
+    await entries_on(store, clock, 0, 5)
+    await entries_on(store, clock, 50, 1)
+    before = await remaining(site)
+
+    dry = await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR, dry_run=True, batch=2)
+    assert await remaining(site) == before
+    assert await store.audit_anchor() is None
+
+    real = await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR, batch=2)
+    assert dry.counts == real.counts and real.counts["audit"] == 5
+    assert (await store.verify_audit()).intact
+
+
+async def test_zero_days_keeps_the_audit_trail_for_ever(
+    store: Store, clock: StepClock, site: Site
+) -> None:
+    ids = await entries_on(store, clock, 0, 3)
+    await entries_on(store, clock, 50, 1)
+    keep = Retention(payload_days=10, dead_letter_days=10, rejected_days=10, audit_days=0)
+
+    report = await prune(store, keep, now=T0 + timedelta(days=10000), actor=ACTOR)
+
+    assert report.counts["audit"] == 0
+    assert (await remaining(site))[:3] == ids
+    assert await store.audit_anchor() is None
+    check = await store.verify_audit()
+    assert check.intact and check.starts_after is None
+
+
+async def test_pruning_and_appending_at_once_keep_one_chain(site: Site, clock: StepClock) -> None:
+    first, second = await site.open(clock), await site.open(StepClock(now=T0 + timedelta(days=50)))
+    try:
+        await entries_on(first, clock, 0, 40)
+
+        async def append() -> None:
+            for n in range(20):
+                await second.add_audit("bert", "destination.update", "zuid", details={"n": n})
+
+        await asyncio.gather(prune(first, KEEP_AUDIT_30, now=NOW, actor=ACTOR, batch=7), append())
+        check = await second.verify_audit()
+        assert check.intact and check.starts_after is not None
+    finally:
+        await first.close()
+        await second.close()
+
+
+# -- tampering --------------------------------------------------------------------------------
+
+
+async def pruned(store: Store, clock: StepClock) -> list[int]:
+    """A store whose three oldest entries were pruned; the ids of the entries kept."""
+    await entries_on(store, clock, 0, 3)
+    kept = await entries_on(store, clock, 50, 3)
+    await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)
+    assert (await store.verify_audit()).intact
+    return kept
+
+
+async def test_an_edited_anchor_hash_is_found(store: Store, clock: StepClock, site: Site) -> None:
+    kept = await pruned(store, clock)
+    await execute(site, "UPDATE audit_anchor SET hash = :hash", hash="f" * 64)
+
+    check = await store.verify_audit()
+
+    assert check.broken_id == kept[0] and check.checked == 0
+    assert check.problem is not None and "anchor was changed" in check.problem
+
+
+async def test_an_anchor_moved_back_or_forward_is_found(
+    store: Store, clock: StepClock, site: Site
+) -> None:
+    kept = await pruned(store, clock)
+    anchor = await store.audit_anchor()
+    assert anchor is not None
+
+    await execute(site, "UPDATE audit_anchor SET seq = :seq", seq=anchor.seq - 1)
+    back = await store.verify_audit()
+    assert back.broken_id == kept[0] and back.checked == 0
+    assert back.problem is not None and "not the one the chain recorded" in back.problem
+
+    await execute(site, "UPDATE audit_anchor SET seq = :seq", seq=kept[0])
+    forward = await store.verify_audit()
+    assert forward.broken_id == kept[0]
+    assert forward.problem is not None and "anchor was changed" in forward.problem
+
+
+async def test_a_removed_anchor_is_found(store: Store, clock: StepClock, site: Site) -> None:
+    kept = await pruned(store, clock)
+    await execute(site, "DELETE FROM audit_anchor")
+
+    check = await store.verify_audit()
+
+    assert check.broken_id == kept[0]
+    assert check.problem is not None and "older entries were removed" in check.problem
+
+
+async def test_the_entry_right_after_the_anchor_removed_is_found(
+    store: Store, clock: StepClock, site: Site
+) -> None:
+    kept = await pruned(store, clock)
+    await execute(site, "DELETE FROM audit_log WHERE id = :id", id=kept[0])
+
+    check = await store.verify_audit()
+
+    assert check.broken_id == kept[1] and check.checked == 0
+    assert check.problem is not None and "entries after it were removed" in check.problem
+
+
+async def test_an_edited_kept_entry_is_found(store: Store, clock: StepClock, site: Site) -> None:
+    kept = await pruned(store, clock)
+    await execute(site, "UPDATE audit_log SET actor = 'mallory' WHERE id = :id", id=kept[1])
+
+    check = await store.verify_audit()
+
+    assert (check.broken_id, check.checked) == (kept[1], 1)
+    assert check.problem is not None and "edited" in check.problem
+
+
+async def test_a_hash_noted_before_the_prune(store: Store, clock: StepClock) -> None:
+    await entries_on(store, clock, 0, 3)
+    noted = await store.verify_audit()
+    assert noted.last_id is not None and noted.last_hash is not None
+    await entries_on(store, clock, 50, 1)
+    await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)
+
+    # The newest entry pruned is the anchor: its hash is still known, and checked.
+    assert (await store.verify_audit(anchor=(noted.last_id, noted.last_hash))).intact
+    wrong = await store.verify_audit(anchor=(noted.last_id, "e" * 64))
+    assert wrong.broken_id == noted.last_id
+    assert wrong.problem is not None and "recomputed" in wrong.problem
+    # One pruned before it cannot be checked any more, and verify says so.
+    gone = await store.verify_audit(anchor=(noted.last_id - 1, noted.last_hash))
+    assert not gone.intact and gone.problem is not None and "was pruned" in gone.problem
