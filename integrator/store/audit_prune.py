@@ -10,6 +10,10 @@ and hash of the newest entry deleted, and when) forward, so the first entry kept
 to it and ``Store.verify_audit`` starts there. On PostgreSQL that transaction takes the same
 advisory lock as an append (``audit_chain.lock_key``), so prunes and appends take turns.
 
+Data keys are registered in the audit trail (``keycheck``): a key whose registration is pruned
+and that is not retired is registered again in the same transaction, so the store keeps
+refusing a missing or wrong key for it.
+
 The prune's own audit entry repeats the anchor in its details (:data:`ANCHOR_DETAIL`), so the
 chain going forward covers it: ``verify`` checks that the anchor is not older than the newest
 one the chain recorded, and matches it when it is the same entry. An anchor newer than the one
@@ -30,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.audit_chain import GENESIS, lock_key
 from integrator.store.failures import guarded
+from integrator.store.keycheck import register_again
 from integrator.store.records import AuditAnchor
 from integrator.store.tables import audit_anchor, audit_log
 
@@ -108,16 +113,25 @@ class AuditPruneMixin:
             if self.backend == "postgresql":
                 # As an append takes it: neither sees the other half done.
                 await conn.execute(select(func.pg_advisory_xact_lock(lock_key(self.schema))))
-            deleted = (
-                await conn.execute(
-                    delete(audit_log)
-                    .where(audit_log.c.id.in_(list(entry_ids)))
-                    .returning(audit_log.c.id, audit_log.c.hash)
-                )
-            ).all()
+            deleted = sorted(
+                (
+                    await conn.execute(
+                        delete(audit_log)
+                        .where(audit_log.c.id.in_(list(entry_ids)))
+                        .returning(
+                            audit_log.c.id,
+                            audit_log.c.hash,
+                            audit_log.c.action,
+                            audit_log.c.target,
+                            audit_log.c.details,
+                        )
+                    )
+                ).all(),
+                key=lambda row: int(row.id),
+            )
             if not deleted:  # another prune was quicker
                 return 0
-            seq, digest = max((row.id, row.hash) for row in deleted)
+            seq, digest = deleted[-1].id, deleted[-1].hash
             insert = dialect_insert(audit_anchor).values(
                 id=_ANCHOR_ROW, seq=seq, hash=digest, pruned_at=now
             )
@@ -128,6 +142,12 @@ class AuditPruneMixin:
                     set_={"seq": seq, "hash": digest, "pruned_at": now},
                     where=audit_anchor.c.seq < seq,
                 )
+            )
+            await register_again(
+                conn,
+                [(row.action, row.target, row.details) for row in deleted],
+                now=now,
+                schema=self.schema,
             )
             return len(deleted)
 

@@ -20,7 +20,7 @@ only tells whether a key is the right one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
@@ -53,12 +53,53 @@ async def known_keys(conn: AsyncConnection) -> dict[str, str | None]:
         .where(audit_log.c.target == TARGET, audit_log.c.action.in_([REGISTER, RETIRE]))
         .order_by(audit_log.c.id)
     )
+    return _replay((action, details_text) for action, details_text in result)
+
+
+def _replay(entries: Iterable[tuple[str, str]]) -> dict[str, str | None]:
+    """The keys that register and retire entries (action, details), oldest first, leave."""
     known: dict[str, str | None] = {}
-    for action, details_text in result:
+    for action, details_text in entries:
         details = load_json(details_text)
         kid = str(details.get("kid", ""))
         known[kid] = str(details.get("check", "")) if action == REGISTER else None
     return known
+
+
+async def register_again(
+    conn: AsyncConnection,
+    pruned: Sequence[tuple[str, str, str]],
+    *,
+    now: datetime,
+    schema: str | None,
+) -> int:
+    """Keep the registry of keys whole when retention prunes audit entries: register again, in
+    this transaction, every key whose registration is among the ``pruned`` entries (action,
+    target, details; oldest first; already deleted) and that is not retired. Without this a
+    key sealing values for longer than the audit trail's period would drop out of the store's
+    knowledge, and neither a missing nor a wrong key for it would be refused at open any more.
+    The sealed check text is carried over as it was. Returns how many keys were registered."""
+    ours = [(action, details) for action, target, details in pruned if target == TARGET]
+    ours = [(action, details) for action, details in ours if action in (REGISTER, RETIRE)]
+    if not ours:
+        return 0
+    kept = await known_keys(conn)
+    before = {**_replay(ours), **kept}
+    lost = sorted(kid for kid, check in before.items() if check is not None and kid not in kept)
+    rows = [
+        {
+            "at": now,
+            "actor": SYSTEM_ACTOR,
+            "action": REGISTER,
+            "target": TARGET,
+            "reason": "registered again: its earlier registration reached the audit trail's "
+            "retention period",
+            "details": dump_json({"kid": kid, "check": before[kid], "again": True}),
+        }
+        for kid in lost
+    ]
+    await append_audit(conn, rows, schema=schema)
+    return len(rows)
 
 
 async def check_data_keys(

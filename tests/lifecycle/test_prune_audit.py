@@ -9,15 +9,19 @@ gets its own ``now``.
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from integrator.lifecycle.prune import PRUNE_ACTION, prune
 from integrator.lifecycle.retention import Retention
-from integrator.store import Store
+from integrator.store import AuditFilter, Store
 from integrator.store.audit_prune import ANCHOR_DETAIL
+from integrator.store.errors import DataKeyError
+from integrator.store.sealing import DataKey, Sealer
 from tests.store.conftest import Site
 from tests.store.factories import T0, StepClock
 from tests.store.helpers import raw_connection
@@ -266,3 +270,28 @@ async def test_a_hash_noted_before_the_prune(store: Store, clock: StepClock) -> 
     # One pruned before it cannot be checked any more, and verify says so.
     gone = await store.verify_audit(anchor=(noted.last_id - 1, noted.last_hash))
     assert not gone.intact and gone.problem is not None and "was pruned" in gone.problem
+
+
+async def test_a_data_key_whose_registration_is_pruned_is_registered_again(
+    site: Site, clock: StepClock
+) -> None:
+    key = DataKey("kid1", os.urandom(32))
+    store = await site.open(clock, sealer=Sealer([key]))  # registers kid1 in the audit trail
+    try:
+        await entries_on(store, clock, 50, 1)
+        report = await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)
+        assert report.counts["audit"] == 1  # the registration
+        again = await store.list_audit(AuditFilter(action="datakey.register"))
+        assert [(e.actor, e.details["kid"], e.details["again"]) for e in again] == [
+            ("system", "kid1", True)
+        ]
+        assert (await store.verify_audit()).intact
+    finally:
+        await store.close()
+    # The store still knows the key: a missing or wrong one is refused as before.
+    with pytest.raises(DataKeyError, match="'kid1'"):
+        await site.open()
+    with pytest.raises(DataKeyError, match="the key under id 'kid1' is not the key"):
+        await site.open(sealer=Sealer([DataKey("kid1", os.urandom(32))]))
+    reopened = await site.open(sealer=Sealer([key]))
+    await reopened.close()
