@@ -26,6 +26,41 @@ Unset, ``integrator.searchkey.resolve_search_key`` finds the store's own random 
 """
 
 
+AUDIT_SETTING = "INTEGRATOR_RETAIN_AUDIT_DAYS"
+DEFAULT_AUDIT_DAYS = 1826
+"""Five years (with a leap day): NEN 7513's minimum for logs of access to patient records."""
+
+SETTINGS = {
+    "payload_days": "INTEGRATOR_RETAIN_PAYLOAD_DAYS",
+    "dead_letter_days": "INTEGRATOR_RETAIN_DEAD_LETTER_DAYS",
+    "rejected_days": "INTEGRATOR_RETAIN_REJECTED_DAYS",
+    "audit_days": AUDIT_SETTING,
+}
+"""Each period's environment variable, for messages that tell an operator what to change."""
+
+
+def audit_period_problem(audit_days: int, others: dict[str, int]) -> str | None:
+    """Why ``audit_days`` is refused next to the ``others`` periods (by field name), if it is.
+
+    The audit trail is kept at least as long as the longest other period, so no entry goes
+    while the data it describes is still there. 0 (for ever) always fits; another period of 0
+    keeps its data for ever but forces nothing: otherwise the audit trail could never be pruned.
+    """
+    if audit_days == 0:
+        return None
+    finite = {name: days for name, days in others.items() if days > 0}
+    if not finite:
+        return None
+    longest = max(finite, key=lambda name: finite[name])
+    if audit_days >= finite[longest]:
+        return None
+    return (
+        f"{AUDIT_SETTING} is {audit_days} days, shorter than {SETTINGS[longest]} "
+        f"({finite[longest]} days): the audit trail must be kept at least as long as the longest "
+        "other retention period (or 0: for ever)"
+    )
+
+
 class Settings(BaseSettings):
     # Inputs stay out of error texts: they may be keys (INTEGRATOR_DATA_KEYS, _SEARCH_KEY).
     model_config = SettingsConfigDict(
@@ -61,7 +96,7 @@ class Settings(BaseSettings):
     retain_dead_letter_days: int = Field(default=30, ge=0)  # after resolution or discarding
     retain_rejected_days: int = Field(default=30, ge=0)  # rejected input, deleted
     # The audit trail, oldest entries first: five years (NEN 7513), at least the longest above.
-    retain_audit_days: int = Field(default=1826, ge=0)
+    retain_audit_days: int = Field(default=DEFAULT_AUDIT_DAYS, ge=0)
     # Where people reach the console, for the links in invitations (docs/access.md).
     public_url: str | None = None
     # Invitations by e-mail: set the host (and the sender) to send them; unset, the link is
@@ -136,8 +171,6 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _audit_kept_longest(self) -> Settings:
-        from integrator.lifecycle.retention import audit_period_problem
-
         problem = audit_period_problem(
             self.retain_audit_days,
             {

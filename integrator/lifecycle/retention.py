@@ -13,41 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from integrator.settings import Settings
-
-AUDIT_SETTING = "INTEGRATOR_RETAIN_AUDIT_DAYS"
-DEFAULT_AUDIT_DAYS = 1826
-"""Five years (with a leap day): NEN 7513's minimum for logs of access to patient records."""
-
-SETTINGS = {
-    "payload_days": "INTEGRATOR_RETAIN_PAYLOAD_DAYS",
-    "dead_letter_days": "INTEGRATOR_RETAIN_DEAD_LETTER_DAYS",
-    "rejected_days": "INTEGRATOR_RETAIN_REJECTED_DAYS",
-    "audit_days": AUDIT_SETTING,
-}
-"""Each period's environment variable, for messages that tell an operator what to change."""
-
-
-def audit_period_problem(audit_days: int, others: dict[str, int]) -> str | None:
-    """Why ``audit_days`` is refused next to the ``others`` periods (by field name), if it is.
-
-    The audit trail is kept at least as long as the longest other period, so no entry goes
-    while the data it describes is still there. 0 (for ever) always fits; another period of 0
-    keeps its data for ever but forces nothing: otherwise the audit trail could never be pruned.
-    """
-    if audit_days == 0:
-        return None
-    finite = {name: days for name, days in others.items() if days > 0}
-    if not finite:
-        return None
-    longest = max(finite, key=lambda name: finite[name])
-    if audit_days >= finite[longest]:
-        return None
-    return (
-        f"{AUDIT_SETTING} is {audit_days} days, shorter than {SETTINGS[longest]} "
-        f"({finite[longest]} days): the audit trail must be kept at least as long as the longest "
-        "other retention period (or 0: for ever)"
-    )
+from integrator.settings import DEFAULT_AUDIT_DAYS, Settings, audit_period_problem
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from integrator.lifecycle.retention import AUDIT_SETTING, Retention
-from integrator.settings import Settings
+from integrator.lifecycle.retention import Retention
+from integrator.settings import AUDIT_SETTING, Settings
 
 
 def test_the_audit_trail_is_kept_five_years_by_default() -> None:
