@@ -96,7 +96,8 @@ class Settings(BaseSettings):
     retain_dead_letter_days: int = Field(default=30, ge=0)  # after resolution or discarding
     retain_rejected_days: int = Field(default=30, ge=0)  # rejected input, deleted
     # The audit trail, oldest entries first: five years (NEN 7513), at least the longest above.
-    retain_audit_days: int = Field(default=DEFAULT_AUDIT_DAYS, ge=0)
+    # Unset: five years, or the longest period above when that is longer (``audit_days``).
+    retain_audit_days: int | None = Field(default=None, ge=0)
     # Where people reach the console, for the links in invitations (docs/access.md).
     public_url: str | None = None
     # Invitations by e-mail: set the host (and the sender) to send them; unset, the link is
@@ -171,17 +172,27 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _audit_kept_longest(self) -> Settings:
-        problem = audit_period_problem(
-            self.retain_audit_days,
-            {
-                "payload_days": self.retain_payload_days,
-                "dead_letter_days": self.retain_dead_letter_days,
-                "rejected_days": self.retain_rejected_days,
-            },
-        )
-        if problem is not None:
-            raise ValueError(problem)
+        if self.retain_audit_days is not None:
+            problem = audit_period_problem(self.retain_audit_days, self._other_periods())
+            if problem is not None:
+                raise ValueError(problem)
         return self
+
+    def _other_periods(self) -> dict[str, int]:
+        return {
+            "payload_days": self.retain_payload_days,
+            "dead_letter_days": self.retain_dead_letter_days,
+            "rejected_days": self.retain_rejected_days,
+        }
+
+    @property
+    def audit_days(self) -> int:
+        """The audit trail's period. Unset, the default gives way to a longer period set for
+        other data, so that an engine which keeps payloads ten years still starts after an
+        upgrade brought the audit trail a period."""
+        if self.retain_audit_days is not None:
+            return self.retain_audit_days
+        return max(DEFAULT_AUDIT_DAYS, *self._other_periods().values())
 
     @property
     def http_tls(self) -> bool:

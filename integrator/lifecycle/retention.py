@@ -49,7 +49,7 @@ class Retention:
             payload_days=settings.retain_payload_days,
             dead_letter_days=settings.retain_dead_letter_days,
             rejected_days=settings.retain_rejected_days,
-            audit_days=settings.retain_audit_days,
+            audit_days=settings.audit_days,
         )
 
     @staticmethod

@@ -12,7 +12,7 @@ from integrator.settings import AUDIT_SETTING, Settings
 
 
 def test_the_audit_trail_is_kept_five_years_by_default() -> None:
-    assert Retention().audit_days == Settings().retain_audit_days == 1826
+    assert Retention().audit_days == Settings().audit_days == 1826
     assert Retention.from_settings(Settings(retain_audit_days=400)).audit_days == 400
     assert Retention().to_json()["audit_days"] == 1826
 
@@ -48,3 +48,16 @@ def test_a_negative_audit_period_is_refused_naming_the_field() -> None:
 )
 def test_these_periods_are_accepted(periods: dict[str, int]) -> None:
     assert Retention(**periods).audit_days == periods["audit_days"]
+
+
+def test_an_unset_audit_period_gives_way_to_a_longer_one_set_for_other_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An engine keeping payloads ten years still starts after the audit period came in."""
+    monkeypatch.setenv("INTEGRATOR_RETAIN_PAYLOAD_DAYS", "3650")
+    assert Settings().audit_days == 3650
+    assert Retention.from_settings(Settings()).audit_days == 3650
+    # Set explicitly, the same shorter period is refused, naming it.
+    monkeypatch.setenv("INTEGRATOR_RETAIN_AUDIT_DAYS", "1826")
+    with pytest.raises(ValidationError, match="INTEGRATOR_RETAIN_AUDIT_DAYS is 1826 days"):
+        Settings()
