@@ -119,6 +119,9 @@ class Engine:
         self._store = await Store.open(
             self.settings.database_url, clock=self.clock.now, sealer=self.settings.sealer()
         )
+        exposed = self._store.exposed_files()
+        if exposed is not None:
+            log.warning("store files readable by others", detail=exposed)
         self._admin = DestinationAdmin(
             store=self._store,
             settings=self.settings,

@@ -91,7 +91,7 @@ from integrator.store.tables import (
     rejected_events,
     resends,
 )
-from integrator.store.url import Backend, Target, resolve
+from integrator.store.url import Backend, Target, exposed_store_file, resolve
 
 Clock = Callable[[], datetime]
 ANY_MESSAGE = MessageFilter()
@@ -223,6 +223,10 @@ class Store(
     @property
     def schema(self) -> str | None:
         return self._target.schema
+
+    def exposed_files(self) -> str | None:
+        """A warning when a SQLite store's files can be read by other users of the machine."""
+        return exposed_store_file(self._target)
 
     @guarded("ping the store")
     async def ping(self) -> None:

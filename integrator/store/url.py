@@ -8,7 +8,9 @@ the URL, because a URL can carry a password; where people must see which store i
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -83,7 +85,7 @@ def resolve(url: str, schema: str | None = None, *, create: bool = True) -> Targ
     if backend == "sqlite":
         _check_sqlite_url(parsed)
         if create:
-            _make_sqlite_folder(parsed)
+            _make_sqlite_file(parsed)
         elif not _sqlite_path(parsed).is_file():
             raise NoStore(display)
     return Target(url=parsed, backend=backend, schema=schema, display=display)
@@ -112,8 +114,40 @@ def _check_sqlite_url(url: URL) -> None:
         raise StoreConfigError("SQLite URI filenames are not supported: give a file path")
 
 
-def _make_sqlite_folder(url: URL) -> None:
+def _make_sqlite_file(url: URL) -> None:
+    """Make the folder, and the database file readable by its owner only: it holds patient
+    data. SQLite gives its ``-wal`` and ``-shm`` files the database file's mode, so they
+    follow; a file that exists already keeps its mode (see ``exposed_store_file``)."""
+    path = _sqlite_path(url)
     try:
-        _sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
     except OSError:
         raise StoreConfigError("the folder for the SQLite database cannot be created") from None
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        raise StoreConfigError("the SQLite database file cannot be created") from None
+
+
+def exposed_store_file(target: Target) -> str | None:
+    """A warning when a SQLite store's files may be read by other users of the machine (made
+    before new stores were created private, or by hand), naming the fix; None otherwise."""
+    if target.backend != "sqlite":
+        return None
+    path = _sqlite_path(target.url)
+    exposed = []
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+        except OSError:
+            continue
+        if mode & 0o077:
+            exposed.append(f"{file.name} ({mode:04o})")
+    if not exposed:
+        return None
+    return (
+        f"the store's files can be read by other users of this machine: {', '.join(exposed)}; "
+        f"they hold patient data: chmod 600 {path}*"
+    )
