@@ -113,10 +113,16 @@ def plan_backup(database_url: str, target: Path, *, force: bool = False) -> Back
     key_target = target.with_name(target.name + KEY_SUFFIX)
     if target.resolve() == source.resolve():
         raise BackupRefused("FILE is the store itself; give another path")
+    # Checked before anything is copied: a refusal after copying every page helps nobody.
+    for path in (target, key_target):
+        if path.is_dir():
+            raise BackupRefused(f"{path} is a directory: FILE names the backup file itself")
     if not force:
         for path in (target, key_target):
             if path.exists():
                 raise BackupRefused(f"{path} exists; --force replaces it")
+    if not target.parent.exists():
+        raise BackupRefused(f"{target.parent} does not exist: make the directory first")
     if not target.parent.is_dir():
         raise BackupRefused(f"{target.parent} is not a directory")
     return BackupPlan(source, target, key_file_for(database_url), key_target)
