@@ -27,6 +27,7 @@ from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.cli import app
 from integrator.engine import Engine
+from integrator.logging import configure_logging
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
 from integrator.store import Store
@@ -194,6 +195,9 @@ def test_prune_never_creates_a_store(env: dict[str, str], tmp_path: Path) -> Non
 async def test_backup_while_the_engine_writes_then_restore_and_verify(
     env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
+    # As `integrator run` logs: to stderr. structlog's default writes to stdout, which the CLI
+    # runner below captures process-wide, so the engine's lines would land in the JSON.
+    configure_logging()
     receiver = MllpReceiver()
     await receiver.start()
     noord = destination("ziekenhuis-noord", receiver.port, providers=["ziekenhuis-noord"])
@@ -275,6 +279,24 @@ def test_backup_refuses_to_overwrite_unless_forced(env: dict[str, str], tmp_path
     audit = json.loads(cli(env, "audit", "list", "--action", "data.backup", "--json").stdout)
     assert len(audit) == 1  # the refused one is not recorded
     assert audit[0]["actor"] == "local:tester" and audit[0]["target"] == str(target)
+
+
+def test_backup_to_a_directory_or_a_missing_one_is_refused_before_copying(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    asyncio.run(fill(env, 1, at=LONG_AGO))
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    for force in ([], ["--force"]):
+        into_folder = cli(env, "backup", str(folder), *force, "--quiet")
+        assert into_folder.exit_code == 2, into_folder.output
+        assert f"{folder} is a directory: FILE names the backup file itself" in into_folder.stderr
+        assert "Traceback" not in into_folder.output
+    assert list(folder.iterdir()) == []  # no partial copy left behind
+    missing = cli(env, "backup", str(tmp_path / "nowhere" / "copy.db"), "--quiet")
+    assert missing.exit_code == 2
+    assert f"{tmp_path / 'nowhere'} does not exist: make the directory first" in missing.stderr
+    assert not list(tmp_path.glob("*.partial"))
 
 
 def test_backup_refuses_a_postgresql_store_pointing_to_pg_dump(tmp_path: Path) -> None:
