@@ -59,9 +59,16 @@ _MOMENT = re.compile(
     """,
     re.VERBOSE,
 )
+_BACK = re.compile(r"(?P<count>\d{1,6})\s*(?P<unit>[mhdw])")
+_BACK_UNITS = {
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+}
 _EXAMPLES = (
-    "a date (2026-11-27) or a date-time as listings show it (2026-11-27T09:30:05+01:00; "
-    "without an offset it is local time)"
+    "a date (2026-11-27), a date-time as listings show it (2026-11-27T09:30:05+01:00; "
+    "without an offset it is local time), or a time back from now (30m, 2h, 3d, 2w)"
 )
 _BSN_SEPARATORS = re.compile(r"[\s.]")
 
@@ -80,16 +87,32 @@ class BadSearch(ValueError):
 
 
 def parse_moment(
-    text: str, settings: Settings, *, name: str = "since", end: bool = False
+    text: str,
+    settings: Settings,
+    *,
+    name: str = "since",
+    end: bool = False,
+    now: datetime | None = None,
 ) -> datetime:
     """A period's bound as a UTC time. ``end``: the moment after the last unit given.
 
     Accepted: a date, or a date-time to the hour, minute, second or fraction, with ``T`` or a
     space, with or without an offset (``Z``, ``+01``, ``+0100``, ``+01:00``); without one it is
-    local time in ``INTEGRATOR_TIMEZONE``. The text is never echoed in the error: people paste
-    into the wrong option, and this one may then hold a BSN.
+    local time in ``INTEGRATOR_TIMEZONE``. Or a time back from ``now`` (the moment of the
+    search, so a saved search for ``2h`` always means the last two hours): minutes, hours, days
+    or weeks, ``30m``, ``2h``, ``3d``, ``2w``, taken exactly (``end`` adds nothing). The text
+    is never echoed in the error: people paste into the wrong option, and this one may then hold
+    a BSN.
     """
     value = text.strip()
+    back = _BACK.fullmatch(value.lower())
+    if back is not None:
+        start = now or datetime.now(UTC)
+        try:
+            moment = start - int(back["count"]) * _BACK_UNITS[back["unit"]]
+        except OverflowError:  # before the year 1
+            moment = datetime.min.replace(tzinfo=UTC)
+        return _bound(moment, settings.zone, name=name)
     match = _MOMENT.fullmatch(value)
     try:
         if match is None:

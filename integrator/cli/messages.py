@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 messages_app = typer.Typer(help="Browse messages, their attempts and ACKs.", no_args_is_help=True)
 
 PERIOD_HELP = (
-    "a date, or a date-time as listings show it (2026-11-27T09:15:02+01:00); "
-    "without an offset: local time."
+    "a date, or a date-time as listings show it (2026-11-27T09:15:02+01:00; "
+    "without an offset: local time), or a time back from now (30m, 2h, 3d, 2w)."
 )
 
 

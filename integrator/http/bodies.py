@@ -33,7 +33,8 @@ class SearchTerms(BaseModel):
     status: str | None = None
     version: str | None = None
     event_type: str | None = None
-    since: str | None = None  # ISO date or date-time; a date is that whole local day
+    # ISO date or date-time (a date is that whole local day), or back from now: 2h, 3d
+    since: str | None = None
     until: str | None = None
 
 

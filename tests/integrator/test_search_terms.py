@@ -4,7 +4,7 @@ BSNs with spaces or dots; and the bounds of a period, refused by name (CLI exit 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.presenters import iso_time, shown_time
-from integrator.search import BadSearch, build_filter
+from integrator.search import BadSearch, build_filter, parse_moment
 from integrator.settings import Settings
 from tests.http.support import api_client
 from tests.integrator.support import settings_for
@@ -85,6 +85,44 @@ def test_a_time_that_is_not_iso_is_refused_naming_the_term(value: str) -> None:
     assert value not in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "back"),
+    [
+        ("30m", timedelta(minutes=30)),
+        ("2h", timedelta(hours=2)),
+        (" 2H ", timedelta(hours=2)),
+        ("3d", timedelta(days=3)),
+        ("2w", timedelta(weeks=2)),
+        ("0h", timedelta()),
+    ],
+)
+def test_a_period_takes_a_time_back_from_now_exactly(text: str, back: timedelta) -> None:
+    now = datetime(2026, 11, 30, 8, 15, 2, 123456, tzinfo=UTC)
+    for end in (False, True):  # `until 2h` is two hours ago, not a unit later
+        assert parse_moment(text, AMSTERDAM, end=end, now=now) == now - back
+
+
+def test_a_time_back_is_counted_from_the_moment_of_the_search() -> None:
+    before = datetime.now(UTC)
+    since = build_filter(AMSTERDAM, since="2h").since
+    assert since is not None
+    assert before - timedelta(hours=2) <= since <= datetime.now(UTC) - timedelta(hours=2)
+
+
+@pytest.mark.parametrize("value", ["999999w", "100000d"])
+def test_a_time_back_beyond_the_calendar_is_refused_by_name(value: str) -> None:
+    with pytest.raises(BadSearch) as refused:
+        build_filter(AMSTERDAM, since=value)
+    assert str(refused.value).startswith("since: give a year from 1900 to 9998")
+
+
+@pytest.mark.parametrize("value", ["2x", "h2", "-2h", "2.5h", "2 hours"])
+def test_a_time_back_that_is_not_one_is_refused_with_the_forms(value: str) -> None:
+    with pytest.raises(BadSearch) as refused:
+        build_filter(AMSTERDAM, since=value)
+    assert "or a time back from now (30m, 2h, 3d, 2w)" in str(refused.value)
+
+
 def test_zd_numbers_are_found_in_any_case() -> None:
     assert build_filter(AMSTERDAM, zd_number=" zd100000001 ").zd_number == "ZD100000001"
 
@@ -127,6 +165,7 @@ async def test_the_api_answers_422_naming_the_term_in_the_url_and_in_the_body(
         assert answer.status_code == 422, answer.text
         assert answer.json()["detail"].startswith(f"{term}: ")
     assert (await api.get("/api/v1/messages", params={term: "2026-11-27"})).status_code == 200
+    assert (await api.get("/api/v1/messages", params={term: "3d"})).status_code == 200
 
 
 async def test_the_api_refuses_a_bad_bsn_without_echoing_it(api: httpx.AsyncClient) -> None:

@@ -31,7 +31,11 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
 Text = Annotated[str | None, Query(max_length=256)]
 Moment = Annotated[
     str | None,
-    Query(max_length=64, description="ISO date or date-time; a date is that whole local day"),
+    Query(
+        max_length=64,
+        description="ISO date or date-time (a date is that whole local day), "
+        "or back from now: 2h, 3d",
+    ),
 ]
 
 

@@ -50,7 +50,8 @@ class EventSearchBody(BaseModel):
     zd_number: str | None = None
     provider: str | None = None
     event_type: str | None = None
-    since: str | None = None  # ISO date or date-time; a date is that whole local day
+    # ISO date or date-time (a date is that whole local day), or back from now: 2h, 3d
+    since: str | None = None
     until: str | None = None
     unrouted: bool = False
     limit: PageLimit = 100
