@@ -151,6 +151,9 @@ class DestinationView:
     file: str
     config: DestinationConfig | None  # a broken one's last good definition; None: none known
     broken: Broken | None
+    revision: int | None = None
+    """The recorded revision in service: a broken one's last good one; another's last one when
+    its file says the same (a hand edit the engine has not recorded yet has none)."""
 
     @property
     def state(self) -> State:
@@ -261,16 +264,23 @@ class DestinationAdmin:
 
     async def view(self, destination_id: str) -> DestinationView:
         """One destination, broken or not; ``UnknownDestination`` if there is no such one."""
-        return self._view(await self.catalog(), destination_id)
+        return await self._view(await self.catalog(), destination_id)
 
-    def _view(self, catalog: Catalog, destination_id: str) -> DestinationView:
+    async def _view(self, catalog: Catalog, destination_id: str) -> DestinationView:
         if destination_id not in catalog.sources:
             raise UnknownDestination(destination_id)
+        config = catalog.destinations.get(destination_id)
+        broken = catalog.broken.get(destination_id)
+        if broken is not None:
+            revision = broken.revision
+        else:
+            revisions = await self._store.list_destination_revisions(destination_id)
+            last = revisions[-1] if revisions else None
+            revision = None
+            if last is not None and config is not None and last.config == definition_of(config):
+                revision = last.revision
         return DestinationView(
-            destination_id,
-            catalog.sources[destination_id],
-            catalog.destinations.get(destination_id),
-            catalog.broken.get(destination_id),
+            destination_id, catalog.sources[destination_id], config, broken, revision
         )
 
     async def get(self, destination_id: str) -> tuple[DestinationConfig, str]:
@@ -283,7 +293,7 @@ class DestinationAdmin:
         catalog = catalog or await self.catalog()
         rows = []
         for dest_id in catalog.sources:
-            view = self._view(catalog, dest_id)
+            view = await self._view(catalog, dest_id)
             config = view.config
             rows.append(
                 {
@@ -299,7 +309,7 @@ class DestinationAdmin:
                     "problems": [problem_view(p) for p in view.broken.problems]
                     if view.broken
                     else [],
-                    "revision": view.broken.revision if view.broken else None,
+                    "revision": view.revision,
                     "file": view.file,
                     "counts": await self._store.count_by_status(dest_id),
                 }
@@ -483,7 +493,11 @@ class DestinationAdmin:
             )
         config = self._validate(entry.config, source=f"revision {revision}")
         existing = await self.catalog()
-        view = self._view(existing, destination_id) if destination_id in existing.sources else None
+        view = (
+            await self._view(existing, destination_id)
+            if destination_id in existing.sources
+            else None
+        )
         return await self._write(
             config,
             Path(view.file) if view else self._dir / f"{destination_id}.yaml",

@@ -137,7 +137,7 @@ def show(destination_id: str, as_json: JsonOption = False) -> None:
 
     view: DestinationView = with_admin(lambda admin: admin.view(destination_id), read_only=True)
     problems = view.broken.problems if view.broken else ()
-    revision = view.broken.revision if view.broken else None
+    revision = view.revision
     if as_json:
         print_json(
             {

@@ -161,6 +161,26 @@ async def test_a_copy_of_a_file_cannot_take_over_a_running_destination(
         await elsewhere.stop()
 
 
+async def test_a_destination_in_service_shows_the_revision_it_runs_on(
+    engine_on_files: Engine,
+) -> None:
+    """Not only a broken one: which revision is in service is what an operator asks first."""
+    engine = engine_on_files
+    [row] = await engine.admin.summaries()
+    assert (row["state"], row["revision"]) == ("active", 1)
+    await engine.admin.update("noord", ["ack_timeout=5s"], actor="anna")
+    [row] = await engine.admin.summaries()
+    assert row["revision"] == 2 and (await engine.admin.view("noord")).revision == 2
+    # A hand edit the engine has not recorded yet runs on no recorded revision.
+    path = engine.settings.destinations_dir / "noord.yaml"
+    path.write_text(path.read_text().replace("ack_timeout: 5s", "ack_timeout: 7s"))
+    [row] = await engine.admin.summaries()
+    assert row["revision"] is None
+    await engine.reload_destinations()  # recorded now, as the engine records hand edits
+    [row] = await engine.admin.summaries()
+    assert row["revision"] == 3
+
+
 async def test_a_broken_destination_stays_listed_testable_pausable_and_survives_a_restart(
     engine_on_files: Engine, receiver: MllpReceiver, referral_data: dict[str, Any]
 ) -> None:

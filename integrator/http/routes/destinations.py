@@ -95,7 +95,7 @@ async def get_destination(destination_id: DestinationId, engine: EngineDep) -> d
         "state": view.state,
         "problem": problem_view(problems[0]) if problems else None,
         "problems": [problem_view(p) for p in problems],
-        "revision": view.broken.revision if view.broken else None,
+        "revision": view.revision,
         "definition": config.model_dump(mode="json") if config is not None else None,
         "warnings": notices,
     }
