@@ -91,6 +91,12 @@ def keys_list(as_json: JsonOption = False) -> None:
     for row in rows:
         table.add_row(escape(str(row["key"])), row["configured"] or "-", row["store"] or "-")
     console.print(table)
+    if not configured:
+        # An empty table alone reads as "nothing to see"; it means nothing is sealed.
+        console.print(
+            "no data key configured (INTEGRATOR_DATA_KEYS): payloads and TOTP secrets are "
+            "stored unsealed; docs/operators.md, 'Encryption at rest', says how to turn it on"
+        )
 
 
 @keys_app.command("rotate")

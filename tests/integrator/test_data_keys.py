@@ -290,3 +290,17 @@ async def test_the_engine_delivers_sealed_messages_and_keeps_the_ack_sealed(
     family = referral_data["patient"]["name"]["family"].encode()
     assert BSN.encode() not in database and family not in database
     assert b"MSA|AR" not in database
+
+
+def test_keys_list_without_a_key_says_nothing_is_sealed(tmp_path: Path) -> None:
+    fill(tmp_path, None, 1)
+    shown = cli(env_for(tmp_path, None), "keys", "list")
+    assert shown.exit_code == 0, shown.output
+    assert "no data key configured (INTEGRATOR_DATA_KEYS)" in shown.stdout
+    assert "stored unsealed" in shown.stdout
+    listed = cli(env_for(tmp_path, None), "keys", "list", "--json")
+    assert json.loads(listed.stdout) == []  # the JSON stays a plain listing
+    with_key = cli(
+        env_for(tmp_path, f"kid1:{base64.b64encode(bytes(32)).decode()}"), "keys", "list"
+    )
+    assert "no data key configured" not in with_key.stdout
