@@ -78,11 +78,13 @@ async def export_audit(
     actor: str,
     terms: dict[str, str | None],
     limit: int,
+    zone: tzinfo,
     offset: int = 0,
     source: str | None = None,
 ) -> str:
-    """The entries ``flt`` finds as CSV; the export itself is audited (``audit.export``, with
-    its terms and how many entries it held), whichever front door asked for it."""
+    """The entries ``flt`` finds as CSV, times in ``zone``; the export itself is audited
+    (``audit.export``, with its terms and how many entries it held), whichever front door asked
+    for it."""
     entries = await store.list_audit(flt, limit=limit, offset=offset)
     await record_export(
         store,
@@ -95,7 +97,7 @@ async def export_audit(
         offset=offset,
         source=source,
     )
-    return audit_csv(entries)
+    return audit_csv(entries, zone)
 
 
 def check_view(check: AuditCheck) -> dict[str, Any]:

@@ -6,6 +6,10 @@ export): who, what was exported (``messages.csv``, ``events.csv``, ``audit.csv``
 was made with,
 the page size and how many rows it held. A BSN term is recorded as its keyed hash, like a
 patient-data view (``integrator.patient_views``), never as the BSN.
+
+Every export takes the engine's zone (``Settings.zone``) and writes its times in it, in full
+with their offset, as ``--json`` does: the same search exported from the CLI, the API or the
+console gives the same file, and its times match the listing people exported it from.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
+from datetime import tzinfo
 from typing import Final
 
+from integrator.presenters import iso_time
 from integrator.search import to_csv
 from integrator.store import MessageFilter, Store
 from integrator.store.records import EventFilter, ListedEvent
@@ -67,6 +73,7 @@ async def export_messages(
     actor: str,
     terms: Mapping[str, object | None],
     limit: int,
+    zone: tzinfo,
     source: str | None = None,
 ) -> str:
     """The messages ``flt`` finds (newest first, at most ``limit``) as the reports' CSV
@@ -83,7 +90,7 @@ async def export_messages(
         rows=len(found),
         source=source,
     )
-    return to_csv(found)
+    return to_csv(found, zone)
 
 
 EVENT_CSV_COLUMNS: Final = (
@@ -107,6 +114,7 @@ async def export_events(
     actor: str,
     terms: Mapping[str, object | None],
     limit: int,
+    zone: tzinfo,
     source: str | None = None,
 ) -> str:
     """The events ``flt`` finds (newest first, at most ``limit``) as CSV
@@ -122,10 +130,11 @@ async def export_events(
         rows=len(found),
         source=source,
     )
-    return events_csv(found)
+    return events_csv(found, zone)
 
 
-def events_csv(events: Iterable[ListedEvent]) -> str:
+def events_csv(events: Iterable[ListedEvent], zone: tzinfo | None = None) -> str:
+    """Events as CSV (``EVENT_CSV_COLUMNS``), times in ``zone`` if given."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EVENT_CSV_COLUMNS)
@@ -137,7 +146,7 @@ def events_csv(events: Iterable[ListedEvent]) -> str:
                 e.type,
                 e.action,
                 e.provider_id,
-                e.received_at.isoformat(),
+                iso_time(e.received_at, zone),
                 e.source,
                 e.message_count,
             )

@@ -15,11 +15,11 @@ import csv
 import io
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from integrator.presenters import short_reason
+from integrator.presenters import iso_time, short_reason
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord, MessageStatus
 from schemas.identifiers import is_valid_bsn
@@ -40,7 +40,9 @@ CSV_COLUMNS = (
     "last_error",
     "resend_of",
 )
-"""No BSN and no name: the export is for reports, identifiers and delivery facts only."""
+"""No BSN and no name: the export is for reports, identifiers and delivery facts only. Times are
+as ``--json`` gives them (``presenters.iso_time``): in full, with their offset, in the engine's
+zone when the front door gives it, so a report agrees with the table it was exported from."""
 
 EARLIEST_YEAR = 1900
 LATEST_YEAR = 9998
@@ -227,7 +229,7 @@ def _term(value: str | datetime | None, settings: Settings, *, name: str) -> dat
     return parse_moment(value, settings, name=name, end=name == "until")
 
 
-def csv_row(m: MessageRecord) -> dict[str, Any]:
+def csv_row(m: MessageRecord, zone: tzinfo | None = None) -> dict[str, Any]:
     return {
         "message_id": m.id,
         "event_id": m.event_id,
@@ -239,17 +241,18 @@ def csv_row(m: MessageRecord) -> dict[str, Any]:
         "control_id": m.control_id,
         "status": m.status,
         "attempts": m.attempt_count,
-        "created_at": m.created_at.isoformat(),
-        "updated_at": m.updated_at.isoformat(),
+        "created_at": iso_time(m.created_at, zone),
+        "updated_at": iso_time(m.updated_at, zone),
         "last_error": short_reason(m.last_error) or "",  # no receiver's words in reports
         "resend_of": m.resend_of or "",
     }
 
 
-def to_csv(messages: Iterable[MessageRecord]) -> str:
+def to_csv(messages: Iterable[MessageRecord], zone: tzinfo | None = None) -> str:
+    """Messages as the reports' CSV (``CSV_COLUMNS``), times in ``zone`` if given."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for m in messages:
-        writer.writerow(csv_row(m))
+        writer.writerow(csv_row(m, zone))
     return out.getvalue()

@@ -110,7 +110,9 @@ def events_list(
     if as_csv:  # audited before a row is written
 
         async def export(store: Store) -> str:
-            return await export_events(store, flt, actor=local_actor(), terms=terms, limit=limit)
+            return await export_events(
+                store, flt, actor=local_actor(), terms=terms, limit=limit, zone=settings.zone
+            )
 
         sys.stdout.write(with_store(export, settings, read_only=True))
         return

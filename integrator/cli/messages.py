@@ -119,6 +119,7 @@ def messages_list(
                 actor=local_actor(),
                 terms=terms.given(),
                 limit=limit,
+                zone=settings.zone,
             )
 
         sys.stdout.write(with_store(export, settings, read_only=True))

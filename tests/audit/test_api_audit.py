@@ -14,6 +14,7 @@ import pytest
 
 from integrator.access import Grant, Role
 from integrator.engine import Engine
+from integrator.presenters import iso_time
 from integrator.store import AuditFilter
 from tests.http.support import api_client, token_for
 from tests.integrator.support import settings_for
@@ -122,6 +123,11 @@ async def test_csv_export_is_for_reports(engine: Engine) -> None:
         rows = list(csv.DictReader(io.StringIO(answer.text)))
         assert [int(r["id"]) for r in rows] == [ids["resend"], ids["view"]]
         assert json.loads(rows[0]["details"]) == {"resend_id": "m-2", "destination": "zuid"}
+        # Times in the engine's zone, in full, as `integrator audit list --csv` gives them.
+        zone = engine.settings.zone
+        at = {e.id: iso_time(e.at, zone) for e in await engine.store.list_audit(limit=100)}
+        assert [r["at"] for r in rows] == [at[int(r["id"])] for r in rows]
+        assert all(not r["at"].endswith("+00:00") for r in rows)
         # The JSON listing needs audit.read, which reports does not hold.
         assert (await api.get("/api/v1/audit")).status_code == 403
     async with api_client(engine, viewer) as api:

@@ -33,6 +33,7 @@ from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.http.auth import UNAUTHENTICATED
+from integrator.presenters import iso_time
 from integrator.store import AuditFilter
 from tests.http.support import EVERY_ROLE, MAKER, bearer, make_token, token_for
 from tests.integrator.support import destination, settings_for
@@ -330,6 +331,11 @@ async def test_a_reports_token_exports_its_clusters_messages_and_events_as_csv_a
         rows = list(csv.DictReader(io.StringIO(done.text)))
         assert [r["message_id"] for r in rows] == [world.lab_message]  # CARD's left out
         assert BSN not in done.text
+        # Times in the engine's zone, in full: the same file the CLI and the console export.
+        message = await world.engine.store.get_message(world.lab_message)
+        assert message is not None
+        assert rows[0]["created_at"] == iso_time(message.created_at, world.engine.settings.zone)
+        assert not rows[0]["created_at"].endswith("+00:00")
         refused = await lab.get("/api/v1/messages.csv", params={"bsn": BSN})
         assert refused.status_code == 422 and BSN not in refused.text
         bad = await lab.get("/api/v1/messages.csv", params={"since": "yesterday"})
@@ -344,6 +350,9 @@ async def test_a_reports_token_exports_its_clusters_messages_and_events_as_csv_a
         rows = list(csv.DictReader(io.StringIO(events.text)))
         assert [r["event_id"] for r in rows] == [world.lab_event]  # CARD's left out
         assert rows[0]["messages"] == "1" and BSN not in events.text
+        event = await world.engine.store.get_event(world.lab_event)
+        assert event is not None
+        assert rows[0]["received_at"] == iso_time(event.received_at, world.engine.settings.zone)
         refused = await lab.get("/api/v1/events.csv", params={"bsn": BSN})
         assert refused.status_code == 422 and BSN not in refused.text
     [exported] = await world.engine.store.list_audit(AuditFilter(action="events.export"))

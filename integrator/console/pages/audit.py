@@ -174,6 +174,7 @@ async def audit_csv_export(
         actor=visitor.actor,
         terms=terms,
         limit=EXPORT_LIMIT,
+        zone=engine.settings.zone,
         source=source_of(request),
     )
     return Response(

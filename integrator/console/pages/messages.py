@@ -254,6 +254,7 @@ async def _export(
         actor=visitor.actor,
         terms={"bsn": bsn, **terms},  # the BSN is recorded as its keyed hash only
         limit=EXPORT_LIMIT,
+        zone=engine.settings.zone,
         source=source_of(request),
     )
     return Response(

@@ -85,6 +85,7 @@ async def unrouted_csv(request: Request, visitor: Exporter) -> Response:
         actor=visitor.actor,
         terms={"unrouted": True},
         limit=EXPORT_LIMIT,
+        zone=engine.settings.zone,
         source=source_of(request),
     )
     return csv_attachment(text, "unrouted-events.csv")

@@ -132,6 +132,7 @@ async def audit_csv_export(
         actor=scope.actor,
         terms=terms,
         limit=limit,
+        zone=engine.settings.zone,
         offset=offset,
         source=source,
     )

@@ -152,6 +152,7 @@ async def export_events_csv(
         actor=scope.actor,
         terms=given,
         limit=limit,
+        zone=engine.settings.zone,
         source=source,
     )
     return csv_attachment(text, "events.csv")

@@ -95,7 +95,13 @@ async def export_messages_csv(
     except BadSearch as exc:
         raise bad_search(exc, terms) from None
     text = await export_messages(
-        engine.store, flt, actor=scope.actor, terms=terms.given(), limit=limit, source=source
+        engine.store,
+        flt,
+        actor=scope.actor,
+        terms=terms.given(),
+        limit=limit,
+        zone=engine.settings.zone,
+        source=source,
     )
     return csv_attachment(text, "messages.csv")
 

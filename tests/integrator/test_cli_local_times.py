@@ -1,0 +1,51 @@
+"""Every time the CLI prints is local with its offset (docs/support.md, "Times"): the places
+a newcomer's walkthrough found that broke it.
+
+Tables to the second, ``--json`` and CSV in full (microseconds), all in INTEGRATOR_TIMEZONE
+(Europe/Amsterdam here: +01:00 in November).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+
+from tests.integrator.test_cli_reading import (
+    cli,
+    three_seconds_apart,
+)
+
+ANY_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T[\d:.]+[+-]\d{2}:\d{2}")
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_messages_csv_has_the_times_json_has(tmp_path: Path) -> None:
+    """The CSV wrote UTC (+00:00) while the table and --json gave local time."""
+    env, (_, middle, _) = three_seconds_apart(tmp_path)
+    exported = cli(env, "messages", "list", "--csv")
+    assert exported.exit_code == 0, exported.output
+    listed = cli(env, "messages", "list", "--json")
+    by_id = {r["id"]: r for r in json.loads(listed.stdout)}
+    for row in csv_rows(exported.stdout):
+        assert row["created_at"] == by_id[row["message_id"]]["created_at"]
+        assert row["updated_at"] == by_id[row["message_id"]]["updated_at"]
+    [row] = [r for r in csv_rows(exported.stdout) if r["message_id"] == middle]
+    assert row["created_at"] == "2026-11-20T09:15:02.123456+01:00"
