@@ -30,7 +30,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -44,7 +44,7 @@ from integrator.errors import PermanentError
 from integrator.intake import Intake
 from integrator.logging import get_logger
 from integrator.metrics import Metrics
-from integrator.presenters import audit_view, event_summary, message_summary
+from integrator.presenters import audit_view, event_summary, iso_time, message_summary
 from integrator.search import BadSearch, build_filter
 from integrator.settings import Settings
 from integrator.store import (
@@ -156,15 +156,16 @@ def build_event_filter(
     )
 
 
-def listed_event_view(event: ListedEvent) -> dict[str, Any]:
-    """An event as listings show it: identifiers and routing facts, no patient data."""
+def listed_event_view(event: ListedEvent, zone: tzinfo | None = None) -> dict[str, Any]:
+    """An event as listings show it: identifiers and routing facts, no patient data; its time
+    in ``zone`` if given, as ``presenters`` gives times (the CLI gives the engine's zone)."""
     return {
         "id": event.id,
         "type": event.type,
         "action": event.action,
         "zd_number": event.zd_number,
         "provider_id": event.provider_id,
-        "received_at": event.received_at.isoformat(),
+        "received_at": iso_time(event.received_at, zone),
         "source": event.source,
         "messages": event.message_count,
         "unrouted": event.unrouted,

@@ -119,7 +119,7 @@ def events_list(
 
     async def action(store: Store) -> list[dict[str, Any]]:
         found = await find_events(store, local_identity(), flt, limit=limit)
-        return [listed_event_view(e) for e in found]
+        return [listed_event_view(e, settings.zone) for e in found]
 
     rows = with_store(action, settings, read_only=True)
     if as_json:

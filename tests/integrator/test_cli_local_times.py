@@ -12,6 +12,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,10 @@ import structlog
 
 from tests.integrator.test_cli_reading import (
     cli,
+    stored,
     three_seconds_apart,
 )
+from tests.store.factories import make_event, make_message
 
 ANY_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T[\d:.]+[+-]\d{2}:\d{2}")
 
@@ -49,3 +52,16 @@ def test_messages_csv_has_the_times_json_has(tmp_path: Path) -> None:
         assert row["updated_at"] == by_id[row["message_id"]]["updated_at"]
     [row] = [r for r in csv_rows(exported.stdout) if r["message_id"] == middle]
     assert row["created_at"] == "2026-11-20T09:15:02.123456+01:00"
+
+
+def test_events_json_and_csv_give_local_times_in_full(tmp_path: Path) -> None:
+    """``events list --json`` and ``--csv`` gave received_at in UTC."""
+    env = stored(tmp_path, [(make_event(), [make_message()])], timedelta(seconds=1))
+    listed = cli(env, "events", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    [event] = json.loads(listed.stdout)
+    assert event["received_at"] == "2026-11-20T09:15:00.123456+01:00"
+    exported = cli(env, "events", "list", "--csv")
+    assert exported.exit_code == 0, exported.output
+    [row] = csv_rows(exported.stdout)
+    assert row["received_at"] == event["received_at"]
