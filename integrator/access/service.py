@@ -22,7 +22,7 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from integrator.access import tokens as secrets_
@@ -51,6 +51,7 @@ from integrator.access.permissions import (
 )
 from integrator.access.settings import AccessSettings
 from integrator.clock import Clock
+from integrator.presenters import iso_time
 from integrator.store import (
     Conflict,
     GrantRecord,
@@ -89,11 +90,12 @@ class InvitationLink:
     def sent(self) -> bool:
         return self.link is None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
+        """As ``presenters`` gives times: in ``zone`` if given (the CLI's), else as stored."""
         shown: dict[str, Any] = {
             "email": self.email,
             "person": self.person_id,
-            "expires_at": self.expires_at.isoformat(),
+            "expires_at": iso_time(self.expires_at, zone),
             "sent": self.sent,
         }
         if self.link is not None:
@@ -138,13 +140,14 @@ class NewToken:
     owner_id: str | None
     grants: tuple[Grant, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
+        """As ``presenters`` gives times: in ``zone`` if given (the CLI's), else as stored."""
         return {
             "id": self.id,
             "name": self.name,
             "token": self.token,
             "prefix": self.prefix,
-            "expires_at": self.expires_at.isoformat(),
+            "expires_at": iso_time(self.expires_at, zone),
             "owner": self.owner_id,
             "grants": [str(g) for g in self.grants],
         }
@@ -167,14 +170,15 @@ class PersonView:
         """The status as a person reads it: a reset pending is told from a new invitation."""
         return "invited again (second factor reset)" if self.second_factor_reset else self.status
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
+        """As ``presenters`` gives times: in ``zone`` if given (the CLI's), else as stored."""
         return {
             "id": self.id,
             "email": self.email,
             "name": self.name,
             "status": self.status,
             "second_factor_reset": self.second_factor_reset,
-            "locked_until": self.locked_until.isoformat() if self.locked_until else None,
+            "locked_until": iso_time(self.locked_until, zone) if self.locked_until else None,
             "grants": [_grant_json(g) for g in self.grants],
             "inactive_grants": [_grant_json(g) for g in self.inactive_grants],
         }
@@ -196,9 +200,11 @@ class TokenView:
     revoked_at: datetime | None
     grants: tuple[Grant, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
+        """As ``presenters`` gives times: in ``zone`` if given (the CLI's), else as stored."""
+
         def iso(moment: datetime | None) -> str | None:
-            return moment.isoformat() if moment else None
+            return iso_time(moment, zone) if moment else None
 
         return {
             "id": self.id,

@@ -15,7 +15,15 @@ import typer
 from rich.table import Table
 
 from integrator.cli.common import JsonOption, console, err_console, fail, print_json
-from integrator.cli.users import ClustersOption, ReasonOption, RolesOption, grants_from, with_access
+from integrator.cli.users import (
+    ClustersOption,
+    ReasonOption,
+    RolesOption,
+    engine_zone,
+    grants_from,
+    with_access,
+)
+from integrator.presenters import shown_time
 
 tokens_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -46,13 +54,13 @@ def create(
     token = with_access(
         lambda access, me: access.create_token(me, name, grants, expires_in=validity, reason=reason)
     )
+    zone = engine_zone()
     if as_json:
-        print_json(token.to_json())
+        print_json(token.to_json(zone))
         return
     err_console.print(
-        f"Token {token.name} ({token.id}), valid until "
-        f"{token.expires_at.isoformat(timespec='seconds')}, grants "
-        f"{', '.join(str(g) for g in token.grants)}. It is shown once; store it now:"
+        f"Token {token.name} ({token.id}), valid until {shown_time(token.expires_at, zone)}, "
+        f"grants {', '.join(str(g) for g in token.grants)}. It is shown once; store it now:"
     )
     console.print(token.token, markup=False, soft_wrap=True)
 
@@ -61,8 +69,9 @@ def create(
 def list_tokens(as_json: JsonOption = False) -> None:
     """Every token with its status, prefix, grants, expiry and last use; never the token."""
     views = with_access(lambda access, me: access.list_tokens(me))
+    zone = engine_zone()
     if as_json:
-        print_json([view.to_json() for view in views])
+        print_json([view.to_json(zone) for view in views])
         return
     table = Table(title=f"API tokens ({len(views)})")
     for column in ("id", "name", "prefix", "status", "grants", "expires", "last used", "by"):
@@ -74,8 +83,8 @@ def list_tokens(as_json: JsonOption = False) -> None:
             view.prefix,
             view.status,
             ", ".join(str(g) for g in view.grants) or "-",
-            view.expires_at.isoformat(timespec="seconds"),
-            view.last_used_at.isoformat(timespec="seconds") if view.last_used_at else "never",
+            shown_time(view.expires_at, zone),
+            shown_time(view.last_used_at, zone) if view.last_used_at else "never",
             view.created_by,
         )
     console.print(table)
@@ -90,6 +99,6 @@ def revoke(
     """Revoke a token: it stops working at once."""
     view = with_access(lambda access, me: access.revoke_token(me, token_id, reason=reason))
     if as_json:
-        print_json(view.to_json())
+        print_json(view.to_json(engine_zone()))
         return
     console.print(f"Token {view.name} ({view.id}) is revoked.")

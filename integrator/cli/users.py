@@ -9,6 +9,7 @@ the option and the rule), 1 anything else.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
@@ -23,6 +24,7 @@ from integrator.cli.common import (
     print_json,
     with_store,
 )
+from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
     from integrator.access import AccessService, Grant
@@ -80,6 +82,12 @@ def with_access(
     return with_store(on_store, settings)
 
 
+def engine_zone() -> tzinfo:
+    """``INTEGRATOR_TIMEZONE``, in which every time the CLI prints is shown (docs/support.md,
+    "Times"): an expiry is read against the clock on the wall, like every other time."""
+    return load_settings().zone
+
+
 def grants_from(roles: Sequence[str] | None, clusters: Sequence[str] | None) -> list[Grant]:
     """Every role in every cluster named (all clusters when none is); exit 2 on a bad value."""
     from integrator.access import parse_grant
@@ -97,19 +105,15 @@ def grants_from(roles: Sequence[str] | None, clusters: Sequence[str] | None) -> 
 
 
 def _print_link(link: InvitationLink, as_json: bool, what: str) -> None:
+    zone = engine_zone()
     if as_json:
-        print_json(link.to_json())
+        print_json(link.to_json(zone))
         return
+    until = shown_time(link.expires_at, zone)
     if link.link is None:
-        console.print(
-            f"{what} sent by e-mail to {link.email}, valid until "
-            f"{link.expires_at.isoformat(timespec='seconds')}."
-        )
+        console.print(f"{what} sent by e-mail to {link.email}, valid until {until}.")
         return
-    console.print(
-        f"{what} for {link.email}, valid until {link.expires_at.isoformat(timespec='seconds')}. "
-        "Pass it on; it works once:"
-    )
+    console.print(f"{what} for {link.email}, valid until {until}. Pass it on; it works once:")
     # The link on a line of its own, unwrapped, so it can be copied whole.
     console.print(link.link, markup=False, soft_wrap=True)
 
@@ -120,7 +124,7 @@ def _grants_text(grants: Sequence[Grant]) -> str:
 
 def _print_person(view: PersonView, as_json: bool) -> None:
     if as_json:
-        print_json(view.to_json())
+        print_json(view.to_json(engine_zone()))
         return
     console.print(f"{view.email}: {view.status_text}; grants: {_grants_text(view.grants)}")
 
@@ -210,8 +214,9 @@ def grant(
 def list_users(as_json: JsonOption = False) -> None:
     """People with their status and grants."""
     views = with_access(lambda access, me: access.list_people(me))
+    zone = engine_zone()
     if as_json:
-        print_json([view.to_json() for view in views])
+        print_json([view.to_json(zone) for view in views])
         return
     table = Table(title=f"People ({len(views)})")
     for column in ("e-mail", "name", "status", "grants", "taken away", "locked until"):
@@ -223,7 +228,7 @@ def list_users(as_json: JsonOption = False) -> None:
             view.status_text,
             _grants_text(view.grants),
             _grants_text(view.inactive_grants),
-            view.locked_until.isoformat(timespec="seconds") if view.locked_until else "-",
+            shown_time(view.locked_until, zone),
         )
     console.print(table)
 

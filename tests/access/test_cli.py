@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from integrator.access import AccessService, Identity
 from integrator.clock import SystemClock
 from integrator.store import AuditRecord, Store
 from tests.access.mailbox import SENDER, mailbox
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+SHOWN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
+ANY_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T[\d:.]+[+-]\d{2}:\d{2}")
 
 
 def _audit(env: dict[str, str], target: str) -> list[AuditRecord]:
@@ -128,6 +135,45 @@ def test_tokens_create_list_revoke(cli: Any, env: dict[str, str]) -> None:
         ("local:piet", "token.create"),
         ("local:piet", "token.revoke"),
     ]
+
+
+def _local(text: str | None) -> bool:
+    """Whether ``text`` is a time in Amsterdam, with its offset (never UTC's, there)."""
+    assert text is not None
+    moment = datetime.fromisoformat(text)
+    return moment.utcoffset() == moment.astimezone(AMSTERDAM).utcoffset()
+
+
+def _shown(output: str) -> list[str]:
+    """The times in ``output``, each checked to be as tables show them: local, to the second."""
+    times = ANY_TIME.findall(output)
+    assert times and all(SHOWN_TIME.fullmatch(t) and _local(t) for t in times), output
+    return times
+
+
+def test_every_time_tokens_and_invitations_print_is_local(cli: Any, env: dict[str, str]) -> None:
+    """They printed ``valid until …+00:00`` and listed UTC (docs/support.md, "Times")."""
+    env["INTEGRATOR_TIMEZONE"] = "Europe/Amsterdam"
+    created = cli("tokens", "create", "prometheus", "--role", "metrics")
+    assert created.exit_code == 0, created.output
+    [_] = _shown(created.stderr)
+    made = json.loads(cli("tokens", "create", "lab", "--role", "intake", "--json").stdout)
+    assert _local(made["expires_at"])
+    assert len(_shown(cli("tokens", "list").stdout)) == 2  # each expiry; neither used yet
+    [listed, _] = json.loads(cli("tokens", "list", "--json").stdout)
+    assert _local(listed["created_at"]) and _local(listed["expires_at"])
+    revoked = json.loads(cli("tokens", "revoke", made["id"], "--json").stdout)
+    assert _local(revoked["revoked_at"])
+
+    for command in (
+        ("users", "create-admin", "root@example.nl"),
+        ("users", "invite", "anna@example.nl", "--role", "viewer"),
+    ):
+        done = cli(*command)
+        assert done.exit_code == 0, done.output
+        [_] = _shown(done.stdout.split("\n", 1)[0])  # "valid until …"; the link follows
+    invited = json.loads(cli("users", "reinvite", "anna@example.nl", "--json").stdout)
+    assert _local(invited["expires_at"])
 
 
 def test_tokens_refuse_bad_input_with_exit_2(cli: Any) -> None:
