@@ -79,7 +79,7 @@ def prune_command(
 
     report = with_store(action_on, settings, read_only=True)
     if as_json:
-        print_json(report.to_json())
+        print_json(report.to_json(settings.zone))
         return
     days = {
         "messages": retention.payload_days,

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from deadletter.family import Families
 from integrator.lifecycle.retention import Retention
+from integrator.presenters import iso_time
 from integrator.store import Store
 from integrator.store.audit_prune import ANCHOR_DETAIL
 
@@ -53,10 +54,11 @@ class PruneReport:
     def total(self) -> int:
         return sum(self.counts.values())
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
+        """``at`` in ``zone`` if given (the CLI gives the engine's, as for every time it prints)."""
         return {
             "dry_run": self.dry_run,
-            "at": self.at.isoformat(),
+            "at": iso_time(self.at, zone),
             "retention": self.retention.to_json(),
             "counts": dict(self.counts),
             "space": self.space,

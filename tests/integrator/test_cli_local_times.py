@@ -12,13 +12,14 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import structlog
 
 from tests.integrator.test_cli_reading import (
+    AMSTERDAM,
     cli,
     stored,
     three_seconds_apart,
@@ -65,3 +66,11 @@ def test_events_json_and_csv_give_local_times_in_full(tmp_path: Path) -> None:
     assert exported.exit_code == 0, exported.output
     [row] = csv_rows(exported.stdout)
     assert row["received_at"] == event["received_at"]
+
+
+def test_prune_dry_run_json_gives_its_moment_locally(tmp_path: Path) -> None:
+    env = stored(tmp_path, [(make_event(), [make_message()])], timedelta(seconds=1))
+    dry = cli(env, "prune", "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    at = datetime.fromisoformat(json.loads(dry.stdout)["at"])
+    assert at.utcoffset() == at.astimezone(AMSTERDAM).utcoffset() != timedelta(0)
