@@ -35,7 +35,7 @@ from integrator.cli.common import (
     with_store,
 )
 from integrator.cli.views import attempts_table, short_ids
-from integrator.presenters import dead_letter_summary
+from integrator.presenters import dead_letter_summary, shown_time
 
 if TYPE_CHECKING:
     from deadletter import DeadLetter
@@ -58,6 +58,10 @@ def _detail(letter: DeadLetter, zone: tzinfo) -> dict[str, Any]:
     )
     detail["attempt_history"] = [attempt_view(a, zone, receiver_text=True) for a in letter.attempts]
     return detail
+
+
+_TIMES = frozenset({"created_at", "dead_since"})
+"""The summary's times: to the second in the table (``shown_time``), in full in ``--json``."""
 
 
 def _state(row: dict[str, Any]) -> str:
@@ -154,6 +158,8 @@ def deadletter_show(
         "resend_of",
     ):
         value = detail[key]
+        if key in _TIMES:
+            value = shown_time(value, settings.zone)
         summary.add_row(key, str(value) if value is not None else "-")
     summary.add_row("state", _state(detail))
     console.print(summary)

@@ -20,7 +20,9 @@ import structlog
 
 from tests.integrator.test_cli_reading import (
     AMSTERDAM,
+    SHOWN_TIME,
     cli,
+    dead_letters,
     stored,
     three_seconds_apart,
 )
@@ -74,3 +76,15 @@ def test_prune_dry_run_json_gives_its_moment_locally(tmp_path: Path) -> None:
     assert dry.exit_code == 0, dry.output
     at = datetime.fromisoformat(json.loads(dry.stdout)["at"])
     assert at.utcoffset() == at.astimezone(AMSTERDAM).utcoffset() != timedelta(0)
+
+
+def test_dead_letter_show_gives_its_times_to_the_second(tmp_path: Path) -> None:
+    """The summary printed ``created_at`` and ``dead_since`` with microseconds."""
+    env = dead_letters(tmp_path, ["abcd1111-0000-4000-8000-000000000000"])
+    shown = cli(env, "deadletter", "show", "abcd1111")
+    assert shown.exit_code == 0, shown.output
+    times = ANY_TIME.findall(shown.stdout)
+    assert len(times) == 2, shown.stdout  # created_at and dead_since; no attempts
+    assert all(SHOWN_TIME.fullmatch(t) and t.endswith("+01:00") for t in times), times
+    detail = json.loads(cli(env, "deadletter", "show", "abcd1111", "--json").stdout)
+    assert detail["created_at"] == "2026-11-20T09:15:00.123456+01:00"
