@@ -35,6 +35,7 @@ from integrator.cli.common import (
     run,
     with_store,
 )
+from integrator.cli.views import short_ids
 from integrator.presenters import shown_time
 
 T = TypeVar("T")
@@ -128,9 +129,10 @@ def events_list(
     table = Table(title=f"Events ({len(rows)} shown)")
     for column in ("id", "ZD number", "type", "action", "provider", "received", "messages"):
         table.add_column(column)
+    short = short_ids(r["id"] for r in rows)  # taken back by `events show` and `events route`
     for r in rows:
         table.add_row(
-            r["id"],
+            short[r["id"]],
             r["zd_number"],
             r["type"],
             r["action"],

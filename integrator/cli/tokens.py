@@ -23,6 +23,7 @@ from integrator.cli.users import (
     grants_from,
     with_access,
 )
+from integrator.cli.views import short_ids
 from integrator.presenters import shown_time
 
 tokens_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
@@ -67,18 +68,25 @@ def create(
 
 @tokens_app.command("list")
 def list_tokens(as_json: JsonOption = False) -> None:
-    """Every token with its status, prefix, grants, expiry and last use; never the token."""
+    """Every token with its status, prefix, grants, expiry and last use; never the token.
+
+    Ids shortened as in every table (``views.short_ids``), so the one copied from it is what
+    ``tokens revoke`` takes; ``--json`` has them whole.
+    """
     views = with_access(lambda access, me: access.list_tokens(me))
     zone = engine_zone()
     if as_json:
         print_json([view.to_json(zone) for view in views])
         return
     table = Table(title=f"API tokens ({len(views)})")
-    for column in ("id", "name", "prefix", "status", "grants", "expires", "last used", "by"):
+    short = short_ids(view.id for view in views)
+    # The id whole or not at all: a narrow terminal squeezes the other columns, never this one.
+    table.add_column("id", no_wrap=True, min_width=max(map(len, short.values()), default=2))
+    for column in ("name", "prefix", "status", "grants", "expires", "last used", "by"):
         table.add_column(column)
     for view in views:
         table.add_row(
-            view.id,
+            short[view.id],
             view.name,
             view.prefix,
             view.status,

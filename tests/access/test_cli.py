@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from integrator.access import AccessService, Identity
+from integrator.cli.views import short_ids
 from integrator.clock import SystemClock
 from integrator.store import AuditRecord, Store
 from tests.access.mailbox import SENDER, mailbox
@@ -174,6 +175,22 @@ def test_every_time_tokens_and_invitations_print_is_local(cli: Any, env: dict[st
         [_] = _shown(done.stdout.split("\n", 1)[0])  # "valid until …"; the link follows
     invited = json.loads(cli("users", "reinvite", "anna@example.nl", "--json").stdout)
     assert _local(invited["expires_at"])
+
+
+def test_tokens_list_shows_short_ids_that_revoke_takes_back(cli: Any) -> None:
+    """The table cut the id with an ellipsis that could not be copied back."""
+    for name in ("prometheus", "lab", "grafana"):
+        assert cli("tokens", "create", name, "--role", "metrics").exit_code == 0
+    ids = {row["name"]: row["id"] for row in json.loads(cli("tokens", "list", "--json").stdout)}
+    short = short_ids(ids.values())
+    table = cli("tokens", "list")
+    assert table.exit_code == 0, table.output
+    assert "…" not in table.stdout
+    for full in ids.values():
+        assert f"{short[full]} " in table.stdout and full not in table.stdout
+    revoked = cli("tokens", "revoke", short[ids["lab"]], "--json")
+    assert revoked.exit_code == 0, revoked.output
+    assert json.loads(revoked.stdout)["id"] == ids["lab"]
 
 
 def test_tokens_refuse_bad_input_with_exit_2(cli: Any) -> None:

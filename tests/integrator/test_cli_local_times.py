@@ -1,5 +1,5 @@
-"""Every time the CLI prints is local with its offset (docs/support.md, "Times"): the places
-a newcomer's walkthrough found that broke it.
+"""Every time the CLI prints is local with its offset (docs/support.md, "Times"), and ids in its
+tables are short and taken back: the places a newcomer's walkthrough found that broke it.
 
 Tables to the second, ``--json`` and CSV in full (microseconds), all in INTEGRATOR_TIMEZONE
 (Europe/Amsterdam here: +01:00 in November).
@@ -29,6 +29,7 @@ from tests.integrator.test_cli_reading import (
 from tests.store.factories import make_event, make_message
 
 ANY_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T[\d:.]+[+-]\d{2}:\d{2}")
+EVENTS = ("beef1111-0000-4000-8000-000000000000", "beef2222-0000-4000-8000-000000000000")
 
 
 @pytest.fixture(autouse=True)
@@ -88,3 +89,30 @@ def test_dead_letter_show_gives_its_times_to_the_second(tmp_path: Path) -> None:
     assert all(SHOWN_TIME.fullmatch(t) and t.endswith("+01:00") for t in times), times
     detail = json.loads(cli(env, "deadletter", "show", "abcd1111", "--json").stdout)
     assert detail["created_at"] == "2026-11-20T09:15:00.123456+01:00"
+
+
+@pytest.mark.parametrize("unrouted", [False, True])
+def test_events_list_shows_short_ids_that_show_and_route_take_back(
+    tmp_path: Path, unrouted: bool
+) -> None:
+    """The table printed whole 36-character ids; ``--json`` keeps them whole."""
+    batch = [(make_event(id=e), [] if unrouted else [make_message()]) for e in EVENTS]
+    env = stored(tmp_path, batch, timedelta(seconds=1))
+    listing = cli(env, "events", "list", *(["--unrouted"] if unrouted else []))
+    assert listing.exit_code == 0, listing.output
+    assert "beef1111 " in listing.stdout and "beef2222 " in listing.stdout
+    assert EVENTS[0] not in listing.stdout and EVENTS[1] not in listing.stdout
+    as_json = cli(env, "events", "list", "--json")
+    assert {r["id"] for r in json.loads(as_json.stdout)} == set(EVENTS)
+
+    shown = cli(env, "events", "show", "beef2222", "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["id"] == EVENTS[1]
+    route = ("events", "route", "--reason", "connected", "--dry-run", "--json")
+    dry = cli(env, *route[:2], "beef2222", *route[2:])
+    # No destination serves the provider here: skipped, but it is that one event.
+    assert [r["event_id"] for r in json.loads(dry.stdout)["skipped"]] == [EVENTS[1]], dry.output
+    ambiguous = cli(env, *route[:2], "beef", *route[2:])
+    assert ambiguous.exit_code == 2 and EVENTS[0] in ambiguous.stderr, ambiguous.output
+    unknown = cli(env, "events", "show", "beee")
+    assert unknown.exit_code == 2 and "no event with id starting with beee" in unknown.stderr
