@@ -17,6 +17,7 @@ import asyncio
 import os
 import ssl
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import httpx
@@ -41,6 +42,18 @@ class EngineRefused(IntegratorError):
             f"{role.value} role; `integrator tokens create NAME --role {role.value}` makes one"
         )
         self.role = role
+
+
+@dataclass(frozen=True)
+class EngineAnswer:
+    """What the running engine did (or, in a dry run, would do), and as whom.
+
+    ``actor`` is the identity the engine works under, the token's (``token:<name>``): the CLI
+    reports it, since the audit log records that name and not the operating-system user.
+    """
+
+    results: list[dict[str, Any]]
+    actor: str
 
 
 def engine_url(settings: Settings) -> str:

@@ -39,7 +39,7 @@ from destinations.config import EVENT_TYPES
 from destinations.worker import OutboundMessage
 from integrator.access.permissions import Role
 from integrator.clock import Clock, SystemClock
-from integrator.engine_api import check_allowed, engine_client, follow_job
+from integrator.engine_api import EngineAnswer, check_allowed, engine_client, follow_job
 from integrator.errors import PermanentError
 from integrator.intake import Intake
 from integrator.logging import get_logger
@@ -513,8 +513,12 @@ async def route_via_http(
     *,
     progress: Progress | None = None,
     poll: float = 0.1,
-) -> list[dict[str, Any]]:
-    """Ask the running engine to route these events (a job, unless a dry run); follow it."""
+) -> EngineAnswer:
+    """Ask the running engine to route these events (a job, unless a dry run); follow it.
+
+    The answer names who the engine routed as (the token's ``token:<name>``), which is what
+    the audit log records, so the CLI reports that rather than the local user.
+    """
     body = {
         "event_ids": list(event_ids),
         "reason": request.reason,
@@ -524,11 +528,13 @@ async def route_via_http(
         response = await client.post("/api/v1/events/route", json=body)
         _raise_for(response)
         answer: dict[str, Any] = response.json()
+        actor = str(answer.get("actor") or request.actor)
         if request.dry_run:
-            return [*answer["routed"], *answer["skipped"]]
-        return await follow_job(
+            return EngineAnswer(results=[*answer["routed"], *answer["skipped"]], actor=actor)
+        results = await follow_job(
             client, answer, check=_raise_for, progress=progress, what="routing", poll=poll
         )
+        return EngineAnswer(results=results, actor=actor)
 
 
 def _raise_for(response: httpx.Response) -> None:

@@ -27,7 +27,7 @@ from destinations.worker import OutboundMessage
 from integrator.access.permissions import Role
 from integrator.clock import Clock, SystemClock
 from integrator.engine import Engine
-from integrator.engine_api import check_allowed, engine_client, follow_job
+from integrator.engine_api import EngineAnswer, check_allowed, engine_client, follow_job
 from integrator.intake import Intake
 from integrator.settings import Settings
 from integrator.store import MessageRecord, NewMessage, Store
@@ -156,12 +156,15 @@ async def resend_via_http(
     request: ResendRequest,
     *,
     progress: Progress | None = None,
+    dry_run: bool = False,
     poll: float = 0.1,
-) -> list[dict[str, Any]]:
+) -> EngineAnswer:
     """Ask the running engine to resend this selection as a job; follow its progress.
 
     The ids go with those that were named, so the engine applies the same rules to the same
-    selection as a dry run here did.
+    selection as a dry run here did. ``dry_run`` asks the engine for its plan instead: the
+    same call, so the same token check (refused alike: ``EngineRefused``) and the same
+    cluster rules as the real run, and nothing is sent.
     """
     body = {
         "message_ids": [m.id for m in selection],
@@ -169,18 +172,24 @@ async def resend_via_http(
         "reason": request.reason,
         "mode": request.mode,
         "to": request.to,
+        "dry_run": dry_run,
     }
     async with engine_client(settings, timeout=60.0) as client:
         response = await client.post("/api/v1/resend", json=body)
         _raise_for(response)
-        return await follow_job(
+        answer: dict[str, Any] = response.json()
+        actor = str(answer.get("actor") or request.actor)
+        if dry_run:
+            return EngineAnswer(results=list(answer["results"]), actor=actor)
+        results = await follow_job(
             client,
-            response.json(),
+            answer,
             check=_raise_for,
             progress=progress,
             what="resend",
             poll=poll,
         )
+        return EngineAnswer(results=results, actor=actor)
 
 
 def _raise_for(response: httpx.Response) -> None:

@@ -234,6 +234,8 @@ def events_route(
     Named events get a message for each serving destination that has none of them yet;
     ``--provider`` takes that provider's unrouted events. Nothing is ever sent twice.
     """
+    import dataclasses
+
     from integrator.events_routing import (
         RouteRequest,
         route_in_store,
@@ -267,7 +269,9 @@ def events_route(
                 len(selected), quiet=as_json or len(selected) < 2, label="routing"
             ) as advance:
                 if live:
-                    results = await route_via_http(settings, selected, checked, progress=advance)
+                    answer = await route_via_http(settings, selected, checked, progress=advance)
+                    results = answer.results
+                    checked = dataclasses.replace(checked, actor=answer.actor)
                 else:
                     done = await route_in_store(
                         settings, store, selected, checked, progress=advance
@@ -293,15 +297,16 @@ def _print_report(report: dict[str, Any], *, as_json: bool, provider: str | None
         console.print(f"No unrouted events {escape(what)}: nothing to route.")
         return
     routed = report["routed"]
+    where = "the store (sent when the engine runs)"
+    if report["via"] == "engine":
+        where = "the running engine"
+    actor = escape(report["actor"])
     if report["dry_run"]:
-        console.print(f"Dry run: {len(routed)} of {total} event(s) would be routed:")
-    else:
-        where = (
-            "the running engine"
-            if report["via"] == "engine"
-            else "the store (sent when the engine runs)"
+        console.print(
+            f"Dry run: {len(routed)} of {total} event(s) would be routed via {where}, as {actor}:"
         )
-        console.print(f"Routed {len(routed)} of {total} event(s) via {where}:")
+    else:
+        console.print(f"Routed {len(routed)} of {total} event(s) via {where}, as {actor}:")
     for r in routed:
         for m in r["messages"]:
             status = m["status"]

@@ -1,9 +1,11 @@
 """``integrator resend``: resend messages by id, ZD number or filter, audited (docs/product.md §6).
 
 With a running engine the resend goes through its HTTP API (a job whose progress drives the
-bar); otherwise the resends are stored as queued messages and the engine sends them when it
-starts. A dry run decides in the store with the same rules (``deadletter.resend``) and sends
-nothing. Which messages are resent or skipped is decided there, never here.
+bar), as the token of ``INTEGRATOR_TOKEN``; otherwise the resends are stored as queued messages,
+as ``local:<user>``, and the engine sends them when it starts. A dry run takes the same way as
+the real run would: through the engine's API (its dry run: the same token check, refused
+alike) or in the store, with the same rules (``deadletter.resend``), and sends nothing; it says
+which way and as whom. Which messages are resent or skipped is decided there, never here.
 A filter selects with the filter of every message search (``message_reads.terms_filter``).
 What is printed (ids, ZD numbers, destinations, versions, notes) holds no patient data, so no
 view is recorded; the resends themselves are.
@@ -118,7 +120,7 @@ class Outcome:
     request: ResendRequest
     selection: Selection
     results: list[dict[str, Any]] = field(default_factory=list)
-    via: str | None = None  # "engine" or "store"; None for a dry run
+    via: str | None = None  # "engine" or "store", dry run or not; None when nothing was selected
 
 
 def run_resend(
@@ -133,10 +135,15 @@ def run_resend(
 ) -> None:
     """Select, then resend through the engine or the store; shared with ``deadletter resend``.
 
-    A dry run always plans in the store, engine or not, with ``deadletter.resend``'s rules;
-    the real run applies the same rules to the same selection (the named ids go along to the
-    engine), so both report the same per message unless the store changed in between.
+    The dry run takes the real run's way, decided the same way (``engine_running``): with an
+    engine it asks the engine's API for its plan, so a run the engine would refuse (no token,
+    or one without the role) is refused in the dry run too, with the same error and exit code,
+    and the actor reported is the token's, as the audit log will record it. Both apply the same
+    rules to the same selection (the named ids go along to the engine), so both report the same
+    per message unless the store changed in between.
     """
+    import dataclasses
+
     from deadletter import ResendRequest
     from integrator.errors import IntegratorError
     from integrator.resending import resend_in_store, resend_via_http
@@ -155,21 +162,19 @@ def run_resend(
             outcome = Outcome(dry_run=dry_run, request=checked, selection=selection)
             if not selection:
                 return outcome
-            if dry_run:
-                planned = await resend_in_store(settings, store, selection, checked, dry_run=True)
-                outcome.results = [r.to_json() for r in planned]
-                return outcome
             live = await engine_running(settings)
             outcome.via = "engine" if live else "store"
-            quiet = as_json or len(selection) < 2
+            quiet = as_json or dry_run or len(selection) < 2
             with progress_bar(len(selection), quiet=quiet, label="resending") as advance:
                 if live:
-                    outcome.results = await resend_via_http(
-                        settings, selection, checked, progress=advance
+                    answer = await resend_via_http(
+                        settings, selection, checked, progress=advance, dry_run=dry_run
                     )
+                    outcome.results = answer.results
+                    outcome.request = dataclasses.replace(checked, actor=answer.actor)
                 else:
                     done = await resend_in_store(
-                        settings, store, selection, checked, progress=advance
+                        settings, store, selection, checked, progress=advance, dry_run=dry_run
                     )
                     outcome.results = [r.to_json() for r in done]
             return outcome
@@ -228,15 +233,16 @@ def _print(
     left_out: list[dict[str, Any]],
 ) -> None:
     total = len(outcome.results)
+    where = "the store (sent when the engine runs)"
+    if outcome.via == "engine":
+        where = "the running engine"
+    actor = escape(outcome.request.actor)
     if outcome.dry_run and total:
-        console.print(f"Dry run: {len(sent)} of {total} message(s) would be resent.")
-    elif total:
-        where = (
-            "the running engine"
-            if outcome.via == "engine"
-            else "the store (sent when the engine runs)"
+        console.print(
+            f"Dry run: {len(sent)} of {total} message(s) would be resent via {where}, as {actor}."
         )
-        console.print(f"Resent {len(sent)} of {total} via {where}:")
+    elif total:
+        console.print(f"Resent {len(sent)} of {total} via {where}, as {actor}:")
     for r in sent:
         target = f"{r['destination']}, {r['version']}, {r['mode']}"
         if outcome.dry_run:

@@ -176,10 +176,21 @@ def test_unrouted_events_are_found_then_routed_into_the_store_and_through_the_en
             lambda: integrator(*lab_route, "--dry-run").exit_code == 0,
             "the engine serving lab-west",
         )
+        # Its dry run goes the real run's way and says so: through the engine, as the token.
+        dry = integrator(*lab_route, "--dry-run")
+        assert dry.exit_code == 0, dry.output
+        assert "via the running engine, as token:support-cli" in " ".join(dry.stdout.split())
+        # Without a token the engine refuses the dry run as it would the real run.
+        del env["INTEGRATOR_TOKEN"]
+        refused = [integrator(*lab_route, *dry_run) for dry_run in (("--dry-run",), ())]
+        env["INTEGRATOR_TOKEN"] = token
+        assert [r.exit_code for r in refused] == [1, 1]
+        assert refused[0].stderr == refused[1].stderr
+        assert "the running engine refused: set INTEGRATOR_TOKEN" in refused[0].stderr
         through_engine = integrator(*lab_route, "--json")
         assert through_engine.exit_code == 0, through_engine.output
         report = as_json(through_engine)
-        assert report["via"] == "engine"
+        assert (report["via"], report["actor"]) == ("engine", "token:support-cli")
         [result] = report["routed"]
         assert result["event_id"] == lab["event_id"]
         wait_for(lambda: status_of(result["messages"][0]["message_id"]), "the lab message")

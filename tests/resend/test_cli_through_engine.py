@@ -7,6 +7,8 @@ import copy
 import json
 import socket
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,84 @@ from tests.integrator.support import destination, settings_for
 from tests.integrator.test_cli import cli
 
 NOORD = "ziekenhuis-noord"
+
+
+@asynccontextmanager
+async def serving_engine(env: dict[str, str], tmp_path: Path, port: int) -> AsyncIterator[Engine]:
+    """An engine with its HTTP API on ``env``'s port, sending NOORD's messages to ``port``."""
+    config = destination(NOORD, port, providers=[NOORD])
+    path = Path(env["INTEGRATOR_DESTINATIONS_DIR"], f"{NOORD}.yaml")
+    await asyncio.to_thread(path.write_text, dump_destination(config), encoding="utf-8")
+    settings = settings_for(tmp_path, http_port=int(env["INTEGRATOR_HTTP_PORT"]))
+    engine = Engine(settings)
+    await engine.start()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(engine),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    listening = socket.create_server((settings.http_host, settings.http_port))
+    serving = asyncio.create_task(server.serve(sockets=[listening]))
+    try:
+        yield engine
+    finally:
+        server.should_exit = True
+        await serving
+        listening.close()
+        await engine.stop()
+
+
+async def test_a_dry_run_goes_the_real_runs_way_and_is_refused_alike(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """docs/support.md §3: the dry run "exits with the code the real run would"."""
+    env = {k: v for k, v in env.items() if k != "INTEGRATOR_TOKEN"}
+    async with MllpReceiver() as noord, serving_engine(env, tmp_path, noord.port) as engine:
+        data = copy.deepcopy(referral_data)
+        data["event_id"], data["zd_number"] = str(uuid.uuid4()), "ZD900000002"
+        submitted = await engine.intake.submit(json.dumps(data), source="cli")
+        original = submitted.messages[0].message_id
+        assert await engine.wait_settled(timeout=10)
+        await engine.store.set_status(original, "dead")  # a dead letter, for `deadletter resend`
+
+        for command in (("resend", original), ("deadletter", "resend", original)):
+            args = (*command, "--reason", "lab fixed")
+            dry, real = [
+                await asyncio.to_thread(cli, *args, *more, env=env) for more in (("--dry-run",), ())
+            ]
+            assert (dry.returncode, real.returncode) == (1, 1), dry.stdout
+            assert dry.stderr == real.stderr
+            assert "the running engine refused: set INTEGRATOR_TOKEN" in dry.stderr
+            assert dry.stdout == real.stdout == ""
+
+        token = await token_for(engine, Grant(Role.RESEND), name="lab-desk")
+        with_token = {**env, "INTEGRATOR_TOKEN": token}
+        for command in (("resend", original), ("deadletter", "resend", original)):
+            args = (*command, "--reason", "lab fixed", "--dry-run")
+            said = await asyncio.to_thread(cli, *args, env=with_token)
+            assert said.returncode == 0, said.stderr
+            assert "would be resent via the running engine, as token:lab-desk" in " ".join(
+                said.stdout.split()
+            )
+            planned = json.loads(
+                (await asyncio.to_thread(cli, *args, "--json", env=with_token)).stdout
+            )
+            assert (planned["via"], planned["actor"]) == ("engine", "token:lab-desk")
+            assert [r["original_id"] for r in planned["would_resend"]] == [original]
+        assert len(noord.received) == 1  # dry runs send nothing
+
+        done = await asyncio.to_thread(
+            cli, "resend", original, "--reason", "lab fixed", "--json", env=with_token
+        )
+        assert done.returncode == 0, done.stderr
+        assert (json.loads(done.stdout)["via"], json.loads(done.stdout)["actor"]) == (
+            "engine",
+            "token:lab-desk",
+        )
 
 
 async def test_named_and_broad_selections_through_the_engine(

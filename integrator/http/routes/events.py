@@ -207,7 +207,8 @@ async def route_events(
         return [r.to_json() for r in results]
 
     job = await registry.start("route", len(selected), run)
-    return JSONResponse(job.to_json(), status_code=202)
+    # Who the job routes as: the CLI reports it (the audit log's name, not the local user).
+    return JSONResponse({**job.to_json(), "actor": scope.actor}, status_code=202)
 
 
 @router.get("/events/{event_id}")

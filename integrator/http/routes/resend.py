@@ -53,10 +53,12 @@ def _request(
     )
 
 
-def outcome_json(results: list[ResendResult], *, dry_run: bool) -> dict[str, Any]:
-    """Counts and every message's outcome with why, as the dry run answers it."""
+def outcome_json(results: list[ResendResult], *, dry_run: bool, actor: str) -> dict[str, Any]:
+    """Counts and every message's outcome with why, as the dry run answers it; ``actor`` is
+    who the real run would be recorded as, which a client (the CLI) cannot know by itself."""
     return {
         "dry_run": dry_run,
+        "actor": actor,
         "total": len(results),
         "resend": sum(r.goes_out for r in results),
         "skip": sum(not r.goes_out for r in results),
@@ -130,7 +132,8 @@ async def resend_batch(
             planned = await resend_in_engine(
                 engine, selection, _request(body, scope, None, source), dry_run=True
             )
-            return JSONResponse(outcome_json(planned, dry_run=True), status_code=200)
+            answer = outcome_json(planned, dry_run=True, actor=scope.actor)
+            return JSONResponse(answer, status_code=200)
         refusals(selection, _request(body, scope, None, source), engine_renderer(engine))
     except UnknownMessageId as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
@@ -154,7 +157,8 @@ async def resend_batch(
         lambda job: run_resend(job, selection),
         clusters=_clusters(catalog, selection, body.to),
     )
-    return job.to_json()
+    # Who the job resends as: the CLI reports it (the audit log's name, not the local user).
+    return {**job.to_json(), "actor": scope.actor}
 
 
 @router.get("/jobs/{job_id}")
