@@ -12,15 +12,24 @@ import io
 import json
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, Final
 
 from integrator.exports import record_export
 from integrator.presenters import audit_view
-from integrator.search import build_filter
+from integrator.search import BadSearch, build_filter
 from integrator.settings import Settings
 from integrator.store import AuditCheck, AuditFilter, AuditRecord, Store
 
 CSV_COLUMNS = ("id", "at", "actor", "action", "target", "reason", "details", "hash")
+
+ACTOR_KINDS: Final = ("person", "token", "local", "engine")
+"""The kinds of actor the engine records as ``kind:<name>``."""
+BARE_ACTORS: Final = frozenset({"system", "file"})
+"""The engine's own entries without a kind: data-key checks, destination files read."""
+ACTOR_FORMS: Final = (
+    "give person:<email>, token:<name>, local:<user> or engine:<job> "
+    "(or system or file, the engine's own entries)"
+)
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -38,11 +47,11 @@ def build_audit_filter(
     since: str | datetime | None = None,
     until: str | datetime | None = None,
 ) -> AuditFilter:
-    """The store filter for these terms; a bad BSN or period is a ``BadSearch`` naming the term
-    (never its value). ``until`` given as a date includes that day."""
+    """The store filter for these terms; a bad BSN, period or actor is a ``BadSearch`` naming
+    the term (never its value). ``until`` given as a date includes that day."""
     checked = build_filter(settings, bsn=bsn, since=since, until=until)
     return AuditFilter(
-        actor=actor or None,
+        actor=checked_actor(actor),
         action=action or None,
         target=target or None,
         message=message or None,
@@ -51,6 +60,22 @@ def build_audit_filter(
         since=checked.since,
         until=checked.until,
     )
+
+
+def checked_actor(actor: str | None) -> str | None:
+    """``actor`` as the store matches it (exactly), or a ``BadSearch`` when it cannot match.
+
+    Entries name their actor with its kind (``person:anna@example.nl``, ``token:lab-desk``);
+    a bare e-mail address or token name would match nothing, and an empty answer would read as
+    "nobody did anything". Guessing the kind is not safe (a token may be named like an
+    address), so the term is refused with the forms that do match.
+    """
+    if not actor:
+        return None
+    kind, colon, name = actor.partition(":")
+    if actor in BARE_ACTORS or (colon and kind in ACTOR_KINDS and name):
+        return actor
+    raise BadSearch("actor", ACTOR_FORMS)
 
 
 def _cell(value: Any) -> str:

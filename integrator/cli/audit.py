@@ -43,7 +43,13 @@ audit_app = typer.Typer(
 
 @audit_app.command("list")
 def audit_list(
-    actor: Annotated[str | None, typer.Option(help="Who: a person's e-mail, a token, ...")] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            help="Who, exactly as recorded: person:<email>, token:<name>, local:<user> or "
+            "engine:<job> (or system, file)."
+        ),
+    ] = None,
     action: Annotated[str | None, typer.Option(help="E.g. message.resend.")] = None,
     target: Annotated[str | None, typer.Option(help="The entry's target, exactly.")] = None,
     message: Annotated[
@@ -89,7 +95,7 @@ def audit_list(
     try:
         flt = build_audit_filter(settings, **terms)
     except BadSearch as exc:
-        fail(str(exc), 2)
+        fail(f"--{exc.field}: {exc.rule}", 2)  # the option as typed here
 
     async def action_on(store: Store) -> list[AuditRecord]:
         found = flt

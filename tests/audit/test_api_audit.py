@@ -36,15 +36,20 @@ async def _fill(engine: Engine) -> dict[str, int]:
     patient = engine.settings.bsn_hash(BSN)
     store = engine.store
     return {
-        "update": await store.add_audit("anna", "destination.update", "noord", reason="new port"),
+        "update": await store.add_audit(
+            "person:anna@example.nl", "destination.update", "noord", reason="new port"
+        ),
         "view": await store.add_audit(
-            "bert",
+            "token:bert",
             "patient_data.view",
             "messages.search",
             details={"view": "messages.search", "bsn_hash": patient},
         ),
         "resend": await store.add_audit(
-            "bert", "message.resend", "m-1", details={"resend_id": "m-2", "destination": "zuid"}
+            "token:bert",
+            "message.resend",
+            "m-1",
+            details={"resend_id": "m-2", "destination": "zuid"},
         ),
     }
 
@@ -57,7 +62,7 @@ def _ids(answer: Any) -> list[int]:
 async def test_list_filters_and_pages(engine: Engine) -> None:
     async with api_client(engine) as api:  # its token is made (and audited) first
         ids = await _fill(engine)
-        assert _ids(await api.get("/api/v1/audit", params={"actor": "bert"})) == [
+        assert _ids(await api.get("/api/v1/audit", params={"actor": "token:bert"})) == [
             ids["resend"],
             ids["view"],
         ]
@@ -74,6 +79,11 @@ async def test_list_filters_and_pages(engine: Engine) -> None:
         ]
         assert _ids(await api.get("/api/v1/audit", params={"until": "2000-01-01"})) == []
         assert len(_ids(await api.get("/api/v1/audit", params={"since": "2000-01-01"}))) == 4
+        # A bare name or address matches no entry: refused with the forms that do, not empty.
+        for bare in ("bert", "anna@example.nl", "nobody:anna"):
+            refused = await api.get("/api/v1/audit", params={"actor": bare})
+            assert refused.status_code == 422, refused.text
+            assert "actor: give person:<email>, token:<name>" in refused.json()["detail"]
         bad = await api.get("/api/v1/audit", params={"since": "last tuesday"})
         assert bad.status_code == 422 and "since" in bad.text and "tuesday" not in bad.text
         assert (await api.get("/api/v1/audit", params={"offset": -1})).status_code == 422
@@ -89,7 +99,9 @@ async def test_search_by_bsn_in_the_body_is_audited(engine: Engine) -> None:
         found = await api.post("/api/v1/audit/search", json={"bsn": "9999.99.990"})
         assert _ids(found) == [ids["view"]]
         assert BSN not in found.text
-        other = await api.post("/api/v1/audit/search", json={"bsn": "111222333", "actor": "x"})
+        other = await api.post(
+            "/api/v1/audit/search", json={"bsn": "111222333", "actor": "token:x"}
+        )
         assert _ids(other) == []
         bad = await api.post("/api/v1/audit/search", json={"bsn": "12345678"})
         assert bad.status_code == 422 and "12345678" not in bad.text
@@ -117,7 +129,7 @@ async def test_csv_export_is_for_reports(engine: Engine) -> None:
     viewer = await token_for(engine, Grant(Role.VIEWER), name="viewer")
     ids = await _fill(engine)
     async with api_client(engine, reports) as api:
-        answer = await api.get("/api/v1/audit.csv", params={"actor": "bert"})
+        answer = await api.get("/api/v1/audit.csv", params={"actor": "token:bert"})
         assert answer.status_code == 200, answer.text
         assert answer.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(answer.text)))
@@ -135,7 +147,7 @@ async def test_csv_export_is_for_reports(engine: Engine) -> None:
     [export] = await engine.store.list_audit(AuditFilter(action="audit.export"))
     assert export.actor == "token:reports" and export.target == "audit.csv"
     assert export.details == {
-        "terms": {"actor": "bert"},
+        "terms": {"actor": "token:bert"},
         "limit": 1000,
         "offset": 0,
         "rows": 2,

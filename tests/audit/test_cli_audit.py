@@ -59,9 +59,9 @@ def _fill(env: dict[str, str]) -> list[int]:
     async def fill() -> list[int]:
         async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
             return [
-                await store.add_audit("anna@example.nl", "destination.update", "noord"),
+                await store.add_audit("person:anna@example.nl", "destination.update", "noord"),
                 await store.add_audit(
-                    "bert@example.nl",
+                    "person:bert@example.nl",
                     "patient_data.view",
                     "messages.search",
                     details={"view": "messages.search", "bsn_hash": patient},
@@ -93,8 +93,14 @@ def test_list_filters_and_exports(cli: Any, env: dict[str, str]) -> None:
     assert every.exit_code == 0, every.output
     assert [e["id"] for e in json.loads(every.stdout)] == ids[::-1]
 
-    by_actor = json.loads(cli("audit", "list", "--actor", "anna@example.nl", "--json").stdout)
-    assert [e["action"] for e in by_actor] == ["destination.update"]
+    by_actor = cli("audit", "list", "--actor", "person:anna@example.nl", "--json")
+    assert [e["action"] for e in json.loads(by_actor.stdout)] == ["destination.update"]
+    # A bare address matches no entry: refused with the forms that do, not an empty listing.
+    bare = cli("audit", "list", "--actor", "anna@example.nl")
+    assert bare.exit_code == 2 and bare.stdout == ""
+    assert "--actor: give person:<email>, token:<name>, local:<user> or engine:<job>" in " ".join(
+        bare.stderr.split()
+    )
     limited = json.loads(cli("audit", "list", "--limit", "1", "--json").stdout)
     assert [e["id"] for e in limited] == [ids[2]]
     # (A search by BSN is itself recorded: test_cli_views.py.)
