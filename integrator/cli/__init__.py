@@ -14,6 +14,7 @@ from integrator.cli.deadletter import deadletter_app
 from integrator.cli.destinations import destinations_app
 from integrator.cli.events import events_app
 from integrator.cli.health import health
+from integrator.cli.helpstyle import plain_help
 from integrator.cli.keys import keys_app
 from integrator.cli.lifecycle import backup_command, prune_command
 from integrator.cli.messages import messages_app
@@ -47,6 +48,7 @@ app.add_typer(keys_app, name="keys")
 app.command()(health)
 app.command("prune")(prune_command)
 app.command("backup")(backup_command)
+plain_help(app)  # after every command is added: no type labels in any --help
 
 
 def main() -> None:

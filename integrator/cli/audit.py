@@ -67,7 +67,9 @@ def audit_list(
         str | None, typer.Option(help="From (ISO date or date-time, local time).")
     ] = None,
     until: Annotated[str | None, typer.Option(help="Until (a date includes that day).")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 100,
+    limit: Annotated[
+        int, typer.Option(min=1, max=100_000, help="At most this many entries (newest first).")
+    ] = 100,
     as_json: JsonOption = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout (for reports).")] = False,
 ) -> None:

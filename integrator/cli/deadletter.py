@@ -77,7 +77,9 @@ def _state(row: dict[str, Any]) -> str:
 @deadletter_app.command("list")
 def deadletter_list(
     destination: Annotated[str | None, typer.Option(help="Destination id.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    limit: Annotated[
+        int, typer.Option(min=1, max=10_000, help="At most this many dead letters (newest first).")
+    ] = 100,
     include_resolved: Annotated[
         bool,
         typer.Option(
@@ -225,7 +227,7 @@ def deadletter_resend(
 ) -> None:
     """Resend dead letters, singly or in bulk, as new linked messages; the dead ones stay dead.
 
-    Say which: ids (always resent, resolved or not), ``--all`` or ``--destination`` (the
+    Say which: ids (always resent, resolved or not), --all or --destination (the
     unresolved ones; one whose resend to the same destination is still under way is skipped,
     and says so). Exit 2 without a selector.
     """

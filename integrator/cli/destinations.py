@@ -38,6 +38,9 @@ destinations_app = typer.Typer(
 )
 
 ReasonOption = Annotated[str | None, typer.Option(help="Why; kept in the history.")]
+DestinationIdArgument = Annotated[
+    str, typer.Argument(help="Destination id (as `destinations list` shows it).")
+]
 
 
 def _report(change: Change, as_json: bool) -> None:
@@ -130,7 +133,7 @@ _STATE_STYLE = {"active": "active", "paused": "[yellow]paused[/]", "broken": "[r
 
 
 @destinations_app.command("show")
-def show(destination_id: str, as_json: JsonOption = False) -> None:
+def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> None:
     """One destination's definition in service; for a broken one, why and its last good one."""
     from destinations.config import definition_of, dump_destination
     from integrator.operators import problem_view
@@ -188,7 +191,7 @@ def add(
 
 @destinations_app.command("update")
 def update(
-    destination_id: str,
+    destination_id: DestinationIdArgument,
     assignments: Annotated[
         list[str],
         typer.Option("--set", help="KEY=VALUE, e.g. port=2576 or retry.max_attempts=5."),
@@ -205,7 +208,7 @@ def update(
 
 @destinations_app.command("pause")
 def pause(
-    destination_id: str,
+    destination_id: DestinationIdArgument,
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -218,7 +221,7 @@ def pause(
 
 @destinations_app.command("resume")
 def resume(
-    destination_id: str,
+    destination_id: DestinationIdArgument,
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -231,8 +234,10 @@ def resume(
 
 @destinations_app.command("remove")
 def remove(
-    destination_id: str,
-    force: Annotated[bool, typer.Option(help="Dead-letter messages still waiting.")] = False,
+    destination_id: DestinationIdArgument,
+    force: Annotated[
+        bool, typer.Option("--force", help="Dead-letter messages still waiting.")
+    ] = False,
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -253,7 +258,7 @@ def remove(
 
 @destinations_app.command("rollback")
 def rollback(
-    destination_id: str,
+    destination_id: DestinationIdArgument,
     revision: Annotated[int, typer.Argument(help="The revision to go back to (see history).")],
     reason: ReasonOption = None,
     as_json: JsonOption = False,
@@ -266,7 +271,7 @@ def rollback(
 
 
 @destinations_app.command("history")
-def history(destination_id: str, as_json: JsonOption = False) -> None:
+def history(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> None:
     """Every change: revision, when, who, what, why, and the diff."""
 
     settings = load_settings()
@@ -287,7 +292,7 @@ def history(destination_id: str, as_json: JsonOption = False) -> None:
 
 @destinations_app.command("test")
 def send_test(
-    destination_id: str,
+    destination_id: DestinationIdArgument,
     event_type: Annotated[
         str | None, typer.Option(help="referral or diagnostic_request (default: the first).")
     ] = None,

@@ -66,7 +66,9 @@ def events_list(
     unrouted: Annotated[
         bool, typer.Option("--unrouted", help="Only events that have no message at all.")
     ] = False,
-    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
+    limit: Annotated[
+        int, typer.Option(min=1, max=100_000, help="At most this many events (newest first).")
+    ] = 50,
     as_json: JsonOption = False,
     as_csv: Annotated[
         bool, typer.Option("--csv", help="CSV for reports (identifiers only, no BSN).")
@@ -232,7 +234,7 @@ def events_route(
     """Map and queue events for the destinations that serve them now; audited.
 
     Named events get a message for each serving destination that has none of them yet;
-    ``--provider`` takes that provider's unrouted events. Nothing is ever sent twice.
+    --provider takes that provider's unrouted events. Nothing is ever sent twice.
     """
     import dataclasses
 

@@ -70,7 +70,9 @@ def messages_list(
         str | None,
         typer.Option(help=f"Created until, including the day or second given: {PERIOD_HELP}"),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
+    limit: Annotated[
+        int, typer.Option(min=1, max=100_000, help="At most this many messages (newest first).")
+    ] = 50,
     as_json: JsonOption = False,
     as_csv: Annotated[
         bool, typer.Option("--csv", help="CSV for reports (identifiers only, no BSN).")

@@ -11,7 +11,9 @@ from integrator.cli.common import console, fail, load_settings, run
 
 
 def run_command(
-    http: Annotated[bool, typer.Option(help="Serve the HTTP API.")] = True,
+    http: Annotated[
+        bool, typer.Option("--http/--no-http", help="Serve the HTTP API (--no-http: do not).")
+    ] = True,
 ) -> None:
     """Run the engine: intake, delivery and the HTTP API, until SIGTERM or Ctrl-C."""
     from integrator.engine import Engine
@@ -46,7 +48,9 @@ def receiver(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     ack_code: Annotated[str, typer.Option("--ack", help="MSA-1 to answer with.")] = "AA",
     save: Annotated[Path | None, typer.Option(help="Save each message to this folder.")] = None,
-    quiet: Annotated[bool, typer.Option(help="Print one line per message only.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="Print one line per message only.")
+    ] = False,
 ) -> None:
     """A test MLLP receiver that ACKs and prints (or saves) what it gets."""
     from destinations.receiver import MllpReceiver
