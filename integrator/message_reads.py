@@ -11,6 +11,8 @@ gets the store's error and nothing to show: no record, no view.
 
 - ``terms_filter``: the store filter of a message search, checked (``BadSearch`` names the term
   and the rule, never a value); listings, CSV exports and resend selections all use it.
+- ``check_destination``: a destination term that names no destination at all is refused
+  (``BadSearch``), so a typo is not answered with an empty listing.
 - ``find_messages_in_store``: what a filter finds; a search by BSN is recorded
   (``messages.search``, with how many it found); one without a BSN shows no patient's data and
   records nothing.
@@ -26,16 +28,16 @@ commands load this module and nothing heavier.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deadletter import DeadLetter, get_dead_letter
 from integrator.access.permissions import Identity
 from integrator.patient_views import record_search, record_view
 from integrator.presenters import message_detail
-from integrator.search import build_filter
+from integrator.search import BadSearch, build_filter
 from integrator.settings import Settings
 from integrator.store import (
     AttemptRecord,
@@ -45,6 +47,9 @@ from integrator.store import (
     ResendRecord,
     Store,
 )
+
+if TYPE_CHECKING:
+    from integrator.catalog import Catalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,57 @@ def terms_filter(
     term that cannot be used is ``BadSearch``, naming the term and the rule."""
     flt = build_filter(settings, **terms.given())
     return dataclasses.replace(flt, destination_ids=destination_ids)
+
+
+async def check_destination(
+    store: Store,
+    settings: Settings,
+    flt: MessageFilter,
+    configured: Collection[str] | None = None,
+) -> None:
+    """Refuse a destination term that no configured destination and no stored message has.
+
+    An empty answer must mean "the right store had nothing that matched" (docs/support.md), so
+    a typo in ``--destination`` is a ``BadSearch`` naming the term and the destinations there
+    are, not an empty table. A destination removed since still has its messages: it is found
+    in the store and stays searchable. ``configured``: the catalog's ids (the engine's); None
+    reads the destination files as the engine would. Within ``flt.destination_ids`` (a
+    caller's clusters) only: one outside them is answered like one that does not exist.
+    """
+    wanted = flt.destination_id
+    if wanted is None:
+        return
+    if configured is None:
+        configured = await configured_destinations(store, settings)
+    scope = flt.destination_ids
+    known = sorted(d for d in configured if scope is None or d in scope)
+    if wanted in known:
+        return
+    anywhere = MessageFilter(destination_id=wanted, destination_ids=scope)
+    if await store.list_messages(anywhere, limit=1):
+        return
+    raise BadSearch(
+        "destination",
+        "no destination has that id, and no message in this store went to one; "
+        f"configured: {', '.join(known) or 'none'}",
+    )
+
+
+async def configured_destinations(store: Store, settings: Settings) -> frozenset[str]:
+    """The ids of the destinations configured now, as the engine reads them (its files, or the
+    last good definition of one whose file is refused)."""
+    return frozenset((await configured_catalog(store, settings)).destinations)
+
+
+async def configured_catalog(store: Store, settings: Settings) -> Catalog:
+    """The destinations as the engine reads them, for a tool without a running engine."""
+    from integrator.clock import SystemClock
+    from integrator.operators import DestinationAdmin  # not at module level: see above
+
+    clock = SystemClock()
+    today = clock.now().astimezone(settings.zone).date()
+    admin = DestinationAdmin(store=store, settings=settings, today=lambda: today, now=clock.now)
+    return await admin.catalog()
 
 
 async def find_messages_in_store(

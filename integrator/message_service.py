@@ -39,6 +39,7 @@ from integrator.engine import Engine
 from integrator.message_reads import MessageReading as MessageReading
 from integrator.message_reads import MessageTerms as MessageTerms
 from integrator.message_reads import (
+    check_destination,
     find_messages_in_store,
     read_message_in_store,
     terms_filter,
@@ -77,6 +78,14 @@ def message_filter(
     return terms_filter(settings, terms, scope.destination_ids(catalog))
 
 
+async def checked_filter(engine: Engine, scope: ClusterScope, terms: MessageTerms) -> MessageFilter:
+    """``message_filter``, with a destination term that names no destination the caller can
+    see refused (``message_reads.check_destination``): what a batch resend selects with."""
+    flt = message_filter(engine.settings, engine.catalog, scope, terms)
+    await check_destination(engine.store, engine.settings, flt, engine.catalog.destinations)
+    return flt
+
+
 async def find_messages(
     engine: Engine,
     scope: ClusterScope,
@@ -94,7 +103,7 @@ async def find_messages(
     """
     if terms.bsn and scope.permission is not Permission.PATIENT_DATA_READ:
         raise ValueError("a search by BSN is made under patient_data.read")
-    flt = message_filter(engine.settings, engine.catalog, scope, terms)
+    flt = await checked_filter(engine, scope, terms)
     return await find_messages_in_store(
         engine.store, scope.identity, flt, limit=limit, offset=offset, source=source
     )

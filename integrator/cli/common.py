@@ -156,6 +156,7 @@ def with_store(
     stdout stays pure JSON.
     """
     from integrator.errors import IntegratorError
+    from integrator.search import BadSearch
     from integrator.store import Store
     from integrator.store.url import NoStore
 
@@ -178,6 +179,8 @@ def with_store(
         fail(f"{exc} (set INTEGRATOR_DATABASE_URL to the engine's store)", exc.exit_code)
     except IntegratorError as exc:
         fail(said(exc), exc.exit_code)
+    except BadSearch as exc:  # a term only the store can judge (a destination that is none)
+        fail(str(exc), 2)
 
 
 def said(exc: BaseException) -> str:

@@ -90,10 +90,13 @@ def deadletter_list(
 ) -> None:
     """List dead letters that still need support, newest first, with reason and last ACK code."""
     from deadletter import list_dead_letters
+    from integrator.message_reads import check_destination
+    from integrator.store import MessageFilter
 
     settings = load_settings()
 
     async def action(store: Store) -> list[dict[str, Any]]:
+        await check_destination(store, settings, MessageFilter(destination_id=destination))
         letters = await list_dead_letters(
             store, destination_id=destination, limit=limit, include_resolved=include_resolved
         )
@@ -233,10 +236,15 @@ def deadletter_resend(
     """
     from deadletter import Selection, select_dead_letters
     from integrator.cli.resend import run_resend
+    from integrator.message_reads import check_destination
+    from integrator.store import MessageFilter
 
     ids = message_ids or []
+    settings = load_settings()
 
     async def select(store: Store) -> Selection:
+        # A typo in --destination: exit 2 naming it, not "nothing matched".
+        await check_destination(store, settings, MessageFilter(destination_id=destination))
         return await select_dead_letters(
             store,
             message_ids=await resolve_message_ids(store, ids),
@@ -245,7 +253,7 @@ def deadletter_resend(
         )
 
     run_resend(
-        load_settings(),
+        settings,
         select,
         reason=reason,
         mode=mode,

@@ -83,7 +83,12 @@ def messages_list(
     A search by --bsn is recorded in the audit log (patient_data.view) before it is shown.
     """
     from integrator.exports import export_messages
-    from integrator.message_reads import MessageTerms, find_messages_in_store, terms_filter
+    from integrator.message_reads import (
+        MessageTerms,
+        check_destination,
+        find_messages_in_store,
+        terms_filter,
+    )
     from integrator.presenters import message_summary
     from integrator.search import BadSearch
 
@@ -106,7 +111,9 @@ def messages_list(
         fail(str(exc), 2)
 
     async def with_full_ids(store: Store) -> MessageFilter:
-        """An event id as listings show it (a unique prefix) made whole, as ``show`` does."""
+        """An event id as listings show it (a unique prefix) made whole, as ``show`` does; a
+        destination that does not exist refused (exit 2) rather than listed as empty."""
+        await check_destination(store, settings, flt)
         if flt.event_id is None:
             return flt
         [full_id] = await resolve_event_ids(store, [flt.event_id])

@@ -87,7 +87,7 @@ def resend_command(
     destination, and says so.
     """
     from deadletter import select_for_resend
-    from integrator.message_reads import MessageTerms, terms_filter
+    from integrator.message_reads import MessageTerms, check_destination, terms_filter
     from integrator.search import BadSearch
 
     settings = load_settings()
@@ -107,6 +107,7 @@ def resend_command(
 
     async def select(store: Store) -> Selection:
         full_ids = await resolve_message_ids(store, ids)
+        await check_destination(store, settings, flt)  # a typo: exit 2, not "nothing matched"
         return await select_for_resend(store, message_ids=full_ids, flt=flt)
 
     run_resend(settings, select, reason=reason, mode=mode, to=to, dry_run=dry_run, as_json=as_json)
@@ -147,6 +148,7 @@ def run_resend(
     from deadletter import ResendRequest
     from integrator.errors import IntegratorError
     from integrator.resending import resend_in_store, resend_via_http
+    from integrator.search import BadSearch
     from integrator.store import Store
     from integrator.submit import engine_running
 
@@ -185,6 +187,8 @@ def run_resend(
         outcome = run(go())
     except IntegratorError as exc:
         fail(str(exc), exc.exit_code)
+    except BadSearch as exc:  # a term only the store can judge (a destination that is none)
+        fail(str(exc), 2)
     except RuntimeError as exc:  # the engine's job failed, or it answered an error
         fail(str(exc), 1)
     report(outcome, as_json=as_json)

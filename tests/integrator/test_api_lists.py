@@ -43,3 +43,29 @@ async def test_dead_letters_and_audit_are_listed(
     finally:
         await engine.stop()
         await rejecting.stop()
+
+
+async def test_a_destination_nobody_has_is_a_422_not_an_empty_list(tmp_path: Path) -> None:
+    config = destination("noord", 2575, providers=["ziekenhuis-noord"])
+    engine = Engine(
+        settings_for(tmp_path),
+        catalog=build_catalog([("noord.yaml", config)], today=date(2026, 11, 27)),
+    )
+    await engine.start()
+    try:
+        async with api_client(engine) as api:
+            assert (await api.get("/api/v1/messages", params={"destination": "noord"})).json() == []
+            for answer in (
+                await api.get("/api/v1/messages", params={"destination": "nosuch"}),
+                await api.post("/api/v1/messages/search", json={"destination": "nosuch"}),
+                await api.post(
+                    "/api/v1/resend",
+                    json={"reason": "x", "filter": {"destination": "nosuch"}, "dry_run": True},
+                ),
+            ):
+                assert answer.status_code == 422, answer.text
+                detail = answer.json()["detail"]
+                assert "destination: no destination has that id" in detail
+                assert "configured: noord" in detail
+    finally:
+        await engine.stop()

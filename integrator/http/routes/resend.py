@@ -120,7 +120,7 @@ async def resend_batch(
     if body.filter is not None:
         terms = terms_of(body.filter)
         try:
-            flt = message_service.message_filter(engine.settings, catalog, scope, terms)
+            flt = await message_service.checked_filter(engine, scope, terms)
         except BadSearch as exc:
             raise bad_search(exc, terms) from None
     try:
