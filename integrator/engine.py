@@ -89,6 +89,10 @@ class Engine:
     def catalog(self) -> Catalog:
         return self.intake.catalog
 
+    async def _catalog_clusters(self) -> frozenset[str]:
+        """The clusters of the destinations in service: what a grant may name."""
+        return frozenset(c.cluster for c in self.catalog.destinations.values() if c.cluster)
+
     @property
     def admin(self) -> DestinationAdmin:
         if self._admin is None:
@@ -130,7 +134,9 @@ class Engine:
             applied=self.reload_destinations,
             lock=self._applying,
         )
-        self._access = access_service(self._store, self.clock, self.settings)
+        self._access = access_service(
+            self._store, self.clock, self.settings, known_clusters=self._catalog_clusters
+        )
         catalog = self._catalog_override or await self._admin.catalog()
         _log_refusals(catalog)
         for warning in catalog.warnings:

@@ -40,6 +40,7 @@ CLI_NAMES: Final[dict[str, str]] = {
     "email": "EMAIL",
     "name": "--name",
     "grants": "--role",
+    "cluster": "--cluster",
     "reason": "--reason",
     "token_name": "NAME",
     "expires": "--expires",

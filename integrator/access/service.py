@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -223,6 +223,9 @@ class TokenView:
 
 # -- the service ---------------------------------------------------------------------------------
 
+KnownClusters = Callable[[], Awaitable[Collection[str]]]
+"""The clusters the configured destinations are in, asked when a grant names one."""
+
 
 class AccessService:
     def __init__(
@@ -232,8 +235,12 @@ class AccessService:
         settings: AccessSettings | None = None,
         passwords: Passwords | None = None,
         mailer: Mailer | None = None,
+        known_clusters: KnownClusters | None = None,
     ) -> None:
         self._store = store
+        # None: grants are not checked against the destinations (a store without an engine's
+        # files, in tests of the access rules alone).
+        self._known_clusters = known_clusters
         self._clock = clock
         self._settings = settings or AccessSettings()
         self._passwords = passwords or Passwords()
@@ -300,6 +307,7 @@ class AccessService:
         """
         if not grants:
             raise BadAccessInput("an invitation needs at least one role", field="grants")
+        await self._check_clusters(grants)
         self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
         address = normalise_email(email)
         link = await self._add_invited(by, address, name, grants)
@@ -473,6 +481,7 @@ class AccessService:
                 "give at least one role (to take every role away, deactivate the account)",
                 field="grants",
             )
+        await self._check_clusters(grants)
         self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
         person = await self._person(email)
         if person.status == "deactivated":
@@ -720,6 +729,7 @@ class AccessService:
                 f"more than 0 and at most {self._settings.token_max_validity.days}d",
                 field="expires",
             )
+        await self._check_clusters(grants)
         owner_id = self._token_owner(by, grants)
         raw = secrets_.new_token()
         now = self._now()
@@ -1044,6 +1054,25 @@ class AccessService:
             if view.email == email:
                 return view
         raise UnknownAccount(f"nobody has the address {email}", field="email")  # pragma: no cover
+
+    async def _check_clusters(self, grants: Iterable[Grant]) -> None:
+        """Refuse a grant for a cluster that no destination is in (``field="cluster"``).
+
+        A cluster is nothing but the ``cluster`` of destinations, so a grant for a misspelt
+        one would let its holder see nothing, silently. Taking a grant away is never checked:
+        a cluster whose last destination left must stay removable from people and tokens.
+        """
+        named = sorted({g.cluster for g in grants if g.cluster is not None})
+        if not named or self._known_clusters is None:
+            return
+        known = sorted(set(await self._known_clusters()))
+        unknown = [c for c in named if c not in known]
+        if unknown:
+            raise BadAccessInput(
+                f"no destination is in cluster {', '.join(unknown)}; the clusters there are: "
+                f"{', '.join(known) or 'none (no destination names a cluster)'}",
+                field="cluster",
+            )
 
     def _require_for_each(
         self, by: Identity, permission: Permission, grants: Iterable[Grant], verb: str

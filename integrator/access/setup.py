@@ -8,7 +8,7 @@ set, else the link is returned to pass on.
 from __future__ import annotations
 
 from integrator.access.mail import SmtpMailer
-from integrator.access.service import AccessService
+from integrator.access.service import AccessService, KnownClusters
 from integrator.access.settings import AccessSettings
 from integrator.clock import Clock
 from integrator.settings import Settings
@@ -40,12 +40,30 @@ def smtp_mailer(settings: Settings) -> SmtpMailer | None:
 
 
 def access_service(
-    store: Store, clock: Clock, settings: Settings, *, base_url: str | None = None
+    store: Store,
+    clock: Clock,
+    settings: Settings,
+    *,
+    base_url: str | None = None,
+    known_clusters: KnownClusters | None = None,
 ) -> AccessService:
-    """The access service on ``store``; ``base_url`` overrides where links point."""
+    """The access service on ``store``; ``base_url`` overrides where links point.
+
+    ``known_clusters``: the clusters of the destinations in service (the engine's catalog);
+    None reads the destination files as the engine does, so a grant for a cluster that no
+    destination is in is refused by the CLI and the engine alike.
+    """
+
+    async def from_files() -> frozenset[str]:
+        from integrator.message_reads import configured_catalog
+
+        catalog = await configured_catalog(store, settings)
+        return frozenset(c.cluster for c in catalog.destinations.values() if c.cluster)
+
     return AccessService(
         store,
         clock,
         AccessSettings(base_url=base_url or public_url(settings)),
         mailer=smtp_mailer(settings),
+        known_clusters=known_clusters or from_files,
     )

@@ -234,3 +234,20 @@ def test_invite_mails_the_link_when_a_mail_server_is_set(cli: Any, env: dict[str
     refused = cli("users", "invite", "bo@example.nl", "--role", "viewer")
     assert refused.exit_code == 2, refused.output
     assert "INTEGRATOR_SMTP_FROM" in refused.output
+
+
+def test_a_cluster_no_destination_is_in_is_refused_naming_the_known_ones(cli: Any) -> None:
+    """A cluster is only the ``cluster`` of destinations (config/destinations: CARD, LAB): a
+    grant for another would let its holder see nothing, silently."""
+    for args in (
+        ("tokens", "create", "x3", "--role", "resend", "--cluster", "NOPE"),
+        ("users", "invite", "bert@example.nl", "--role", "viewer", "--cluster", "NOPE"),
+    ):
+        refused = cli(*args)
+        assert refused.exit_code == 2, (args, refused.output)
+        said = " ".join(refused.stderr.split())
+        assert "--cluster: no destination is in cluster NOPE" in said, said
+        assert "the clusters there are: CARD, LAB" in said, said
+    assert "x3" not in cli("tokens", "list").stdout
+    made = cli("tokens", "create", "x3", "--role", "resend", "--cluster", "LAB", "--json")
+    assert made.exit_code == 0, made.output

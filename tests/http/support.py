@@ -97,3 +97,15 @@ def engine_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+async def add_lab_cluster(engine: Engine) -> None:
+    """A destination in cluster LAB beside the fixture's CARD one: a grant may only name a
+    cluster that a destination is in (docs/access.md)."""
+    from destinations.config import dump_destination
+    from tests.integrator.support import destination
+
+    config = destination("lab", 2599, providers=["lab-west"], cluster="LAB")
+    (engine.settings.destinations_dir / "lab.yaml").write_text(dump_destination(config))
+    catalog = await engine.reload_destinations()
+    assert "lab" in catalog.destinations, catalog.errors

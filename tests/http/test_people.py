@@ -15,7 +15,7 @@ import pytest
 from integrator.access import Grant, Identity, InvitationInvalid, Role, totp
 from integrator.engine import Engine
 from tests.access.mailbox import SENDER, free_port, mailbox
-from tests.http.support import MAKER, api_client, token_for
+from tests.http.support import MAKER, add_lab_cluster, api_client, token_for
 from tests.integrator.support import settings_for
 
 PASSWORD = "lange zin als wachtwoord"
@@ -149,6 +149,7 @@ async def test_sending_the_invitation_again_replaces_the_link(
 async def test_an_admin_of_one_cluster_sees_and_acts_only_there(
     engine: Engine, api: httpx.AsyncClient
 ) -> None:
+    await add_lab_cluster(engine)
     card = (
         await api.post(
             "/api/v1/people",

@@ -12,7 +12,7 @@ import pytest
 
 from integrator.access import Grant, LoginRefused, Role
 from integrator.engine import Engine
-from tests.http.support import api_client, token_for
+from tests.http.support import add_lab_cluster, api_client, token_for
 from tests.http.test_people import accept, audit, grant, secret_of, signed_in
 
 EMAIL = "anna@example.nl"
@@ -73,6 +73,7 @@ async def test_an_admin_resets_a_second_factor_and_the_new_link_sets_up_a_new_on
 async def test_refusals_name_the_rule_and_change_nothing(
     engine: Engine, api: httpx.AsyncClient
 ) -> None:
+    await add_lab_cluster(engine)
     card, _ = await _active(api, engine, "carla@example.nl", grant("viewer", "CARD"))
     both, _ = await _active(
         api, engine, "bram@example.nl", grant("viewer", "CARD"), grant("viewer", "LAB")

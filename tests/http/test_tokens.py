@@ -9,7 +9,7 @@ import httpx
 
 from integrator.access import Grant, Role
 from integrator.engine import Engine
-from tests.http.support import MAKER, api_client, token_for
+from tests.http.support import MAKER, add_lab_cluster, api_client, token_for
 
 
 def grant(role: str, cluster: str | None = None) -> dict[str, Any]:
@@ -58,6 +58,7 @@ async def test_a_token_is_shown_once_works_and_stops_when_revoked(
 async def test_an_admin_of_one_cluster_makes_and_sees_tokens_of_that_cluster_only(
     engine: Engine, api: httpx.AsyncClient
 ) -> None:
+    await add_lab_cluster(engine)
     card = (
         await api.post("/api/v1/tokens", json={"name": "card", "grants": [grant("intake", "CARD")]})
     ).json()
