@@ -64,7 +64,8 @@ def audit_list(
         typer.Option("--bsn", help="Patient BSN (looked up by its keyed hash, never stored)."),
     ] = None,
     since: Annotated[
-        str | None, typer.Option(help="From (ISO date or date-time, local time).")
+        str | None,
+        typer.Option(help="From (ISO date or date-time, local time; or back from now: 2h, 3d)."),
     ] = None,
     until: Annotated[str | None, typer.Option(help="Until (a date includes that day).")] = None,
     limit: Annotated[

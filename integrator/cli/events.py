@@ -48,7 +48,10 @@ events_app = typer.Typer(
 ZdOption = Annotated[str | None, typer.Option("--zd", help="ZD number.")]
 ProviderOption = Annotated[str | None, typer.Option(help="Intake provider.id.")]
 SinceOption = Annotated[
-    str | None, typer.Option(help="Arrived from (ISO date or date-time, local time).")
+    str | None,
+    typer.Option(
+        help="Arrived from (ISO date or date-time, local time; or back from now: 2h, 3d)."
+    ),
 ]
 UntilOption = Annotated[str | None, typer.Option(help="Arrived until (a date includes that day).")]
 

@@ -72,7 +72,9 @@ def resend_command(
     destination: Annotated[str | None, typer.Option(help="Destination id.")] = None,
     status: Annotated[str | None, typer.Option(help="delivered, dead, cancelled…")] = None,
     version: Annotated[str | None, typer.Option(help="Message version.")] = None,
-    since: Annotated[str | None, typer.Option(help="From (ISO date or date-time).")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="From (ISO date or date-time; or back from now: 2h, 3d).")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="Until (a date includes that day).")] = None,
     reason: ReasonOption = None,
     mode: ModeOption = None,
