@@ -70,8 +70,8 @@ def create(
 def list_tokens(as_json: JsonOption = False) -> None:
     """Every token with its status, prefix, grants, expiry and last use; never the token.
 
-    Ids shortened as in every table (``views.short_ids``), so the one copied from it is what
-    ``tokens revoke`` takes; ``--json`` has them whole.
+    Ids are shortened as in every table, so the one copied from it is what tokens revoke
+    takes; --json has them whole.
     """
     views = with_access(lambda access, me: access.list_tokens(me))
     zone = engine_zone()
