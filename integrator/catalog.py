@@ -44,6 +44,9 @@ class Catalog:
     warnings: tuple[str, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)  # destination id -> file
     broken: dict[str, Broken] = field(default_factory=dict)  # destination id -> its refusal
+    # destination id -> the recorded revision its file says the same as (none for a hand edit
+    # not recorded yet); a broken one's is ``Broken.revision``
+    revisions: dict[str, int] = field(default_factory=dict)
 
     def serving(self, provider_id: str) -> list[DestinationConfig]:
         """Destinations that receive events of this intake ``provider.id``."""
@@ -157,4 +160,4 @@ def keep_last_good(new: Catalog, old: Catalog) -> Catalog:
         if dest_id not in destinations and source in refused_files:
             destinations[dest_id] = config
             sources[dest_id] = source or ""
-    return Catalog(destinations, new.errors, new.warnings, sources, new.broken)
+    return Catalog(destinations, new.errors, new.warnings, sources, new.broken, new.revisions)

@@ -225,8 +225,12 @@ class DestinationAdmin:
         definition; ``Catalog.broken`` says which and why.
         """
         loaded, errors = load_destination_files(self._dir)
-        in_service = {config.id for _, config in loaded if await self._in_service(config)}
-        files = build_catalog(loaded, today=self._today(), errors=errors, in_service=in_service)
+        revisions = {}
+        for _, config in loaded:
+            revision = await self._revision_in_service(config)
+            if revision is not None:
+                revisions[config.id] = revision
+        files = build_catalog(loaded, today=self._today(), errors=errors, in_service=set(revisions))
         destinations = dict(files.destinations)
         sources = dict(files.sources)
         broken: dict[str, Broken] = {}
@@ -243,11 +247,15 @@ class DestinationAdmin:
             files.warnings,
             {key: sources[key] for key in sorted(sources)},
             broken,
+            revisions,
         )
 
-    async def _in_service(self, config: DestinationConfig) -> bool:
+    async def _revision_in_service(self, config: DestinationConfig) -> int | None:
+        """The last recorded revision, when ``config`` (its file) says the same."""
         revisions = await self._store.list_destination_revisions(config.id)
-        return bool(revisions) and revisions[-1].config == definition_of(config)
+        if revisions and revisions[-1].config == definition_of(config):
+            return revisions[-1].revision
+        return None
 
     async def _last_good(self, destination_id: str) -> tuple[int, DestinationConfig] | None:
         revisions = await self._store.list_destination_revisions(destination_id)
@@ -264,23 +272,18 @@ class DestinationAdmin:
 
     async def view(self, destination_id: str) -> DestinationView:
         """One destination, broken or not; ``UnknownDestination`` if there is no such one."""
-        return await self._view(await self.catalog(), destination_id)
+        return self._view(await self.catalog(), destination_id)
 
-    async def _view(self, catalog: Catalog, destination_id: str) -> DestinationView:
+    def _view(self, catalog: Catalog, destination_id: str) -> DestinationView:
         if destination_id not in catalog.sources:
             raise UnknownDestination(destination_id)
-        config = catalog.destinations.get(destination_id)
         broken = catalog.broken.get(destination_id)
-        if broken is not None:
-            revision = broken.revision
-        else:
-            revisions = await self._store.list_destination_revisions(destination_id)
-            last = revisions[-1] if revisions else None
-            revision = None
-            if last is not None and config is not None and last.config == definition_of(config):
-                revision = last.revision
         return DestinationView(
-            destination_id, catalog.sources[destination_id], config, broken, revision
+            destination_id,
+            catalog.sources[destination_id],
+            catalog.destinations.get(destination_id),
+            broken,
+            broken.revision if broken is not None else catalog.revisions.get(destination_id),
         )
 
     async def get(self, destination_id: str) -> tuple[DestinationConfig, str]:
@@ -293,7 +296,7 @@ class DestinationAdmin:
         catalog = catalog or await self.catalog()
         rows = []
         for dest_id in catalog.sources:
-            view = await self._view(catalog, dest_id)
+            view = self._view(catalog, dest_id)
             config = view.config
             rows.append(
                 {
@@ -493,11 +496,7 @@ class DestinationAdmin:
             )
         config = self._validate(entry.config, source=f"revision {revision}")
         existing = await self.catalog()
-        view = (
-            await self._view(existing, destination_id)
-            if destination_id in existing.sources
-            else None
-        )
+        view = self._view(existing, destination_id) if destination_id in existing.sources else None
         return await self._write(
             config,
             Path(view.file) if view else self._dir / f"{destination_id}.yaml",
