@@ -26,10 +26,12 @@ from collections.abc import Iterable
 from typing import Final
 
 from deadletter import (
+    DeadLetter,
     ResendRefused,
     ResendRequest,
     ResendResult,
     UnknownMessageId,
+    list_dead_letters,
     select_for_resend,
 )
 from integrator.access.permissions import Permission
@@ -106,6 +108,29 @@ async def find_messages(
     flt = await checked_filter(engine, scope, terms)
     return await find_messages_in_store(
         engine.store, scope.identity, flt, limit=limit, offset=offset, source=source
+    )
+
+
+async def find_dead_letters(
+    engine: Engine,
+    scope: ClusterScope,
+    *,
+    destination: str | None,
+    limit: int,
+    include_resolved: bool,
+) -> list[DeadLetter]:
+    """The dead letters of the caller's clusters, newest first (``deadletter.list_dead_letters``).
+
+    A ``destination`` that names no destination the caller can see is ``BadSearch``, as in a
+    message search (``checked_filter``): a typo is refused, not answered with an empty list.
+    """
+    flt = await checked_filter(engine, scope, MessageTerms(destination=destination))
+    return await list_dead_letters(
+        engine.store,
+        destination_id=flt.destination_id,
+        limit=limit,
+        include_resolved=include_resolved,
+        destination_ids=flt.destination_ids,
     )
 
 

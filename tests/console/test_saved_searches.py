@@ -289,6 +289,25 @@ async def test_an_export_by_bsn_goes_by_post_and_audits_the_hash_only(engine: En
     assert BSN not in audit and "123.456.782" not in audit
 
 
+async def test_an_export_for_a_destination_nobody_has_is_refused_not_empty(
+    engine: Engine,
+) -> None:
+    unknown = {"destination": "nosuch", "status": "queued"}
+    grants = (Grant(Role.REPORTS), Grant(Role.RESEND))
+    async with signed_in(engine, "sam@example.org", *grants) as sam:
+        by_link = await sam.get("/messages.csv?" + urlencode(unknown))
+        by_post = await post(sam, "/messages.csv", {"bsn": BSN, **unknown})
+        resend = await post(sam, "/messages/resend/confirm", unknown)
+        # The page's own search says the same (it did before): one check for all three.
+        shown = await sam.get("/messages?" + urlencode(unknown))
+    for answer in (by_link, by_post, resend, shown):
+        assert "destination: no destination has that id" in answer.text, answer.text
+        assert "configured: none" in answer.text  # no destination file; only stored messages
+        assert BSN not in answer.text
+    assert by_link.status_code == by_post.status_code == resend.status_code == 422
+    assert await exports(engine) == []
+
+
 async def test_reports_without_patient_data_cannot_export_by_bsn(engine: Engine) -> None:
     async with signed_in(engine, "rita@example.org", Grant(Role.REPORTS)) as rita:
         answer = await post(rita, "/messages.csv", {"bsn": BSN})

@@ -293,10 +293,11 @@ async def test_outside_its_clusters_a_token_sees_nothing_and_each_thing_is_unkno
         assert [m["id"] for m in found] == [world.lab_message]
         # CARD's destination is answered as one that does not exist: refused alike, naming
         # only the destinations the token can see.
-        foreign = await lab.get("/api/v1/messages?destination=noord")
-        unknown = await lab.get("/api/v1/messages?destination=nosuch")
-        assert foreign.status_code == unknown.status_code == 422, foreign.text
-        assert foreign.json() == unknown.json() and "noord" not in foreign.text
+        for listing in ("/api/v1/messages", "/api/v1/deadletters"):
+            foreign = await lab.get(listing, params={"destination": "noord"})
+            unknown = await lab.get(listing, params={"destination": "nosuch"})
+            assert foreign.status_code == unknown.status_code == 422, (listing, foreign.text)
+            assert foreign.json() == unknown.json() and "noord" not in foreign.text
         events = (await lab.get("/api/v1/events")).json()
         assert [e["id"] for e in events] == [world.lab_event]
         by_bsn = (await lab.post("/api/v1/events/search", json={"bsn": BSN})).json()
@@ -345,6 +346,11 @@ async def test_a_reports_token_exports_its_clusters_messages_and_events_as_csv_a
         assert refused.status_code == 422 and BSN not in refused.text
         bad = await lab.get("/api/v1/messages.csv", params={"since": "yesterday"})
         assert bad.status_code == 422 and "since" in bad.text
+        # CARD's destination is refused as one that does not exist, before any export.
+        foreign = await lab.get("/api/v1/messages.csv", params={"destination": "noord"})
+        unknown = await lab.get("/api/v1/messages.csv", params={"destination": "nosuch"})
+        assert foreign.status_code == unknown.status_code == 422, foreign.text
+        assert foreign.json() == unknown.json() and "noord" not in foreign.text
     [entry] = await world.engine.store.list_audit(AuditFilter(action="messages.export"))
     assert (entry.actor, entry.target) == ("token:lab-reports", "messages.csv")
     assert entry.details["terms"] == {"status": "delivered"}

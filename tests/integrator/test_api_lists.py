@@ -36,7 +36,7 @@ async def test_dead_letters_and_audit_are_listed(
             assert [(d["id"], d["last_ack_code"]) for d in letters] == [
                 (result.messages[0].message_id, "AR")
             ]
-            assert (await api.get("/api/v1/deadletters?destination=other")).json() == []
+            assert (await api.get("/api/v1/deadletters?destination=noord")).json() == letters
             audit = (await api.get("/api/v1/audit")).json()
             assert audit[0]["actor"] == "anna" and audit[0]["reason"] == "GP called"
             assert (await api.get("/api/v1/audit?limit=0")).status_code == 422
@@ -58,6 +58,9 @@ async def test_a_destination_nobody_has_is_a_422_not_an_empty_list(tmp_path: Pat
             for answer in (
                 await api.get("/api/v1/messages", params={"destination": "nosuch"}),
                 await api.post("/api/v1/messages/search", json={"destination": "nosuch"}),
+                await api.get("/api/v1/messages.csv", params={"destination": "nosuch"}),
+                await api.get("/api/v1/deadletters", params={"destination": "nosuch"}),
+                await api.get("/api/v1/deadletters", params={"destination": "nosuch", "all": True}),
                 await api.post(
                     "/api/v1/resend",
                     json={"reason": "x", "filter": {"destination": "nosuch"}, "dry_run": True},
@@ -67,5 +70,11 @@ async def test_a_destination_nobody_has_is_a_422_not_an_empty_list(tmp_path: Pat
                 detail = answer.json()["detail"]
                 assert "destination: no destination has that id" in detail
                 assert "configured: noord" in detail
+            # A refused export is not one: nothing was recorded as exported.
+            assert not [e for e in await engine.store.list_audit() if e.action == "messages.export"]
+            exported = await api.get("/api/v1/messages.csv", params={"destination": "noord"})
+            assert exported.status_code == 200 and len(exported.text.splitlines()) == 1
+            none_yet = await api.get("/api/v1/deadletters", params={"destination": "noord"})
+            assert none_yet.json() == []
     finally:
         await engine.stop()

@@ -32,7 +32,7 @@ from integrator.console.selections import selected_in_scope
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.http.errors import without_values
-from integrator.message_service import MessageTerms, message_filter
+from integrator.message_service import MessageTerms, checked_filter
 from integrator.resending import resend_in_engine
 from integrator.search import BadSearch
 
@@ -50,9 +50,8 @@ async def confirm(request: Request, visitor: Resender, terms: FormTerms) -> Resp
     if not terms:
         raise BadInput("search first: say which messages (a ZD number, destination, status…)")
     try:
-        flt = message_filter(
-            engine.settings, engine.catalog, visitor.scope(P.MESSAGES_RESEND), MessageTerms(**terms)
-        )
+        # A destination that names none the person may resend in: refused, not "nothing".
+        flt = await checked_filter(engine, visitor.scope(P.MESSAGES_RESEND), MessageTerms(**terms))
         selection = await select_for_resend(engine.store, flt=flt, limit=RESENT_HERE)
     except BadSearch as exc:  # names the term and the rule, never the value
         raise BadInput(without_values(str(exc), terms.values())) from None

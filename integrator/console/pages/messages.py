@@ -28,7 +28,7 @@ from integrator.console.visitor import Visitor, needs
 from integrator.exports import export_messages
 from integrator.http.deps import source_of
 from integrator.http.errors import without_values
-from integrator.message_reads import terms_filter
+from integrator.message_reads import check_destination, terms_filter
 from integrator.message_service import MessageTerms, find_messages
 from integrator.presenters import message_summary
 from integrator.search import BadSearch
@@ -246,6 +246,9 @@ async def _export(
         )
     try:
         flt = terms_filter(engine.settings, MessageTerms(bsn=bsn, **terms), destination_ids)
+        # A destination that names none is refused (as the page's search is), not exported
+        # as an empty file.
+        await check_destination(engine.store, engine.settings, flt, engine.catalog.destinations)
     except BadSearch as exc:
         raise BadInput(f"{exc.field}: {exc.rule}") from None
     text = await export_messages(

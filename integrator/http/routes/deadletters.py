@@ -12,12 +12,19 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict
 
-from deadletter import DeadLetterError, discard, list_dead_letters
+from deadletter import DeadLetterError, discard
 from integrator.clusters import NotPermitted
-from integrator.http.deps import EngineDep, Limit, SourceDep
+from integrator.http.deps import EngineDep, Limit, SourceDep, bad_search
 from integrator.http.scope import ScopeDep, forbidden
-from integrator.message_service import NO_MESSAGE, MessageNotFound, visible_message
+from integrator.message_service import (
+    NO_MESSAGE,
+    MessageNotFound,
+    MessageTerms,
+    find_dead_letters,
+    visible_message,
+)
 from integrator.presenters import dead_letter_summary
+from integrator.search import BadSearch
 
 router = APIRouter(prefix="/api/v1", tags=["deadletters"])
 
@@ -36,15 +43,19 @@ async def deadletters(
 
     Each has its ``state`` (``open``, ``resending``, ``resolved``) and the link to the resend
     that resolved it (``resolved_by``), the same shape as ``integrator deadletter list --json``.
-    Only those of destinations in the caller's clusters.
+    Only those of destinations in the caller's clusters; a ``destination`` that names none of
+    them is a 422 naming the parameter, as in ``GET /api/v1/messages``.
     """
-    letters = await list_dead_letters(
-        engine.store,
-        destination_id=destination,
-        limit=limit,
-        include_resolved=include_resolved,
-        destination_ids=scope.destination_ids(engine.catalog),
-    )
+    try:
+        letters = await find_dead_letters(
+            engine,
+            scope,
+            destination=destination,
+            limit=limit,
+            include_resolved=include_resolved,
+        )
+    except BadSearch as exc:
+        raise bad_search(exc, MessageTerms(destination=destination)) from None
     return [dead_letter_summary(letter) for letter in letters]
 
 

@@ -22,8 +22,8 @@ from integrator.message_service import (
     NO_MESSAGE,
     MessageNotFound,
     MessageTerms,
+    checked_filter,
     find_messages,
-    message_filter,
     read_message,
 )
 from integrator.presenters import message_summary
@@ -89,9 +89,11 @@ async def export_messages_csv(
     limit: Limit = 1000,
 ) -> Response:
     """The messages ``GET /api/v1/messages`` finds, as the reports' CSV (identifiers and
-    delivery facts, no BSN or name); the export is audited (``messages.export``) first."""
+    delivery facts, no BSN or name); the export is audited (``messages.export``) first. Refused
+    as the listing refuses (a destination that names none is a 422), before anything is
+    audited."""
     try:
-        flt = message_filter(engine.settings, engine.catalog, scope, terms)
+        flt = await checked_filter(engine, scope, terms)
     except BadSearch as exc:
         raise bad_search(exc, terms) from None
     text = await export_messages(
