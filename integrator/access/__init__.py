@@ -12,6 +12,7 @@ Depends on the store and nothing outward: front doors (CLI, HTTP, console) call 
 from integrator.access.errors import (
     AccessDenied,
     AccountConflict,
+    AmbiguousToken,
     BadAccessInput,
     InvitationInvalid,
     LoginRefused,
@@ -50,6 +51,7 @@ __all__ = [
     "AccessService",
     "AccessSettings",
     "AccountConflict",
+    "AmbiguousToken",
     "BadAccessInput",
     "Grant",
     "Identity",

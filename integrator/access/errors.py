@@ -9,6 +9,7 @@
         └── BadAccessInput    fix the input: the message names the option and the rule (exit 2)
             ├── InvitationInvalid   the link is unknown, used, replaced or expired
             ├── UnknownAccount      no person or token matches (HTTP 404)
+            ├── AmbiguousToken      several tokens' ids start so; lists them to pick from
             └── AccountConflict     the address or token name is taken (HTTP 409)
 
 A refusal of one input keeps ``field`` and ``rule`` apart, so each front door names the input
@@ -17,9 +18,13 @@ its own way: the text (what the CLI prints) says ``--role: …``, the HTTP API `
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
 
 from integrator.errors import IntegratorError, PermanentError
+
+if TYPE_CHECKING:
+    from integrator.access.service import TokenView
 
 
 class AccessDenied(IntegratorError):
@@ -64,6 +69,29 @@ class InvitationInvalid(BadAccessInput):
 
 class UnknownAccount(BadAccessInput, LookupError):
     pass
+
+
+class AmbiguousToken(BadAccessInput):
+    """The id given is the start of several tokens' ids (of those the caller may manage).
+
+    Refusing without saying which leaves the operator to run ``tokens list`` and compare ids by
+    eye; so the text names each candidate as the listing does (id, name, status, who created
+    it and when; never the token or its hash), and ``candidates`` holds them for a front door
+    that shows them its own way (the CLI as a table, in local time).
+    """
+
+    def __init__(self, given: str, candidates: Sequence[TokenView]) -> None:
+        listed = "; ".join(
+            f"{t.id} {t.name} ({t.status}, created {t.created_at.isoformat(timespec='seconds')}"
+            f" by {t.created_by})"
+            for t in candidates
+        )
+        super().__init__(
+            f"{given} is the start of {len(candidates)} token ids, give more of one: {listed}",
+            field="token_id",
+        )
+        self.given = given
+        self.candidates = tuple(candidates)
 
 
 class AccountConflict(BadAccessInput):

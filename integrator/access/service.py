@@ -30,6 +30,7 @@ from integrator.access import totp
 from integrator.access.errors import (
     AccessDenied,
     AccountConflict,
+    AmbiguousToken,
     BadAccessInput,
     InvitationInvalid,
     LoginRefused,
@@ -1028,9 +1029,8 @@ class AccessService:
         if not matches:
             raise UnknownAccount(f"no token {wanted}", field="token_id")
         if len(matches) > 1:
-            raise BadAccessInput(
-                f"{wanted} is the start of several token ids; give more", field="token_id"
-            )
+            now = self._now()
+            raise AmbiguousToken(wanted, [_token_view(t, now) for t in matches])
         return matches[0]
 
     async def _person(self, email: str) -> PersonRecord:

@@ -8,8 +8,9 @@ A token is printed once, at creation; listings show only its visible prefix. Rec
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-from typing import Annotated
+from collections.abc import Sequence
+from datetime import timedelta, tzinfo
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -25,6 +26,9 @@ from integrator.cli.users import (
 )
 from integrator.cli.views import short_ids
 from integrator.presenters import shown_time
+
+if TYPE_CHECKING:
+    from integrator.access import AccessService, Identity, TokenView
 
 tokens_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -78,7 +82,12 @@ def list_tokens(as_json: JsonOption = False) -> None:
     if as_json:
         print_json([view.to_json(zone) for view in views])
         return
-    table = Table(title=f"API tokens ({len(views)})")
+    console.print(_table(views, zone, title=f"API tokens ({len(views)})"))
+
+
+def _table(views: Sequence[TokenView], zone: tzinfo, *, title: str) -> Table:
+    """Tokens as ``tokens list`` shows them: what ``revoke`` also lists to pick from."""
+    table = Table(title=title)
     short = short_ids(view.id for view in views)
     # The id whole or not at all: a narrow terminal squeezes the other columns, never this one.
     table.add_column("id", no_wrap=True, min_width=max(map(len, short.values()), default=2))
@@ -95,7 +104,7 @@ def list_tokens(as_json: JsonOption = False) -> None:
             shown_time(view.last_used_at, zone) if view.last_used_at else "never",
             view.created_by,
         )
-    console.print(table)
+    return table
 
 
 @tokens_app.command("revoke")
@@ -104,8 +113,28 @@ def revoke(
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Revoke a token: it stops working at once."""
-    view = with_access(lambda access, me: access.revoke_token(me, token_id, reason=reason))
+    """Revoke a token: it stops working at once.
+
+    A start that several tokens' ids have is refused (exit 2), listing those tokens as tokens
+    list does, so the one meant can be given with more of its id.
+    """
+    from integrator.access.errors import AmbiguousToken
+
+    async def revoking(access: AccessService, me: Identity) -> TokenView | AmbiguousToken:
+        try:
+            return await access.revoke_token(me, token_id, reason=reason)
+        except AmbiguousToken as several:  # shown below as a table, in local time
+            return several
+
+    view = with_access(revoking)
+    if isinstance(view, AmbiguousToken):
+        zone = engine_zone()
+        err_console.print(_table(view.candidates, zone, title="Tokens whose id starts so"))
+        fail(
+            f"ID: {view.given} is the start of {len(view.candidates)} token ids (listed "
+            "above); give more of the one to revoke",
+            2,
+        )
     if as_json:
         print_json(view.to_json(engine_zone()))
         return

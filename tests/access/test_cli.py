@@ -6,10 +6,14 @@ import asyncio
 import json
 import re
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from integrator.access import AccessService, Identity
+from integrator.access import service as access_service
 from integrator.cli.views import short_ids
 from integrator.clock import SystemClock
 from integrator.store import AuditRecord, Store
@@ -251,3 +255,41 @@ def test_a_cluster_no_destination_is_in_is_refused_naming_the_known_ones(cli: An
     assert "x3" not in cli("tokens", "list").stdout
     made = cli("tokens", "create", "x3", "--role", "resend", "--cluster", "LAB", "--json")
     assert made.exit_code == 0, made.output
+
+
+def test_revoke_by_a_start_several_ids_have_lists_them_to_pick_from(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said only "the start of several token ids; give more", leaving the operator to
+    compare ids in ``tokens list`` by eye."""
+    ids = iter(
+        [
+            "abcd1234-0000-4000-8000-000000000001",
+            "abcd1234-0000-4000-8000-000000000002",
+            "abce1234-0000-4000-8000-000000000003",
+        ]
+    )
+    monkeypatch.setattr(access_service, "uuid", SimpleNamespace(uuid4=lambda: next(ids)))
+    made = {}
+    for name in ("prometheus", "grafana", "lab"):
+        created = cli("tokens", "create", name, "--role", "metrics", "--json")
+        assert created.exit_code == 0, created.output
+        made[name] = json.loads(created.stdout)
+
+    refused = cli("tokens", "revoke", "abcd1234")
+    assert refused.exit_code == 2, refused.output
+    said = refused.stderr
+    assert "ID: abcd1234 is the start of 2 token ids" in " ".join(said.split())
+    for name in ("prometheus", "grafana"):  # as tokens list shows them: name, prefix, by
+        assert name in said and made[name]["prefix"] in said
+    assert "lab" not in said and "local:piet" in said
+    for token in made.values():  # never a secret
+        assert token["token"] not in said
+    assert refused.stdout == ""
+    assert all(
+        row["status"] == "active" for row in json.loads(cli("tokens", "list", "--json").stdout)
+    )
+
+    picked = cli("tokens", "revoke", "abcd1234-0000-4000-8000-000000000002", "--json")
+    assert picked.exit_code == 0, picked.output
+    assert json.loads(picked.stdout)["name"] == "grafana"

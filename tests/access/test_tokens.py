@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from integrator.access import (
     AccessDenied,
     AccessService,
+    AmbiguousToken,
     BadAccessInput,
     Grant,
     IdentityKind,
@@ -19,6 +21,7 @@ from integrator.access import (
     TokenView,
     UnknownAccount,
 )
+from integrator.access import service as access_service
 from integrator.clock import ManualClock
 from integrator.store import Store, TokenRecord
 from tests.access.conftest import LOCAL, login_as, onboard
@@ -115,6 +118,32 @@ async def test_a_revoked_token_stops_at_once(service: AccessService, store: Stor
     entries = await store.list_audit(target="token:script")
     [entry] = [e for e in entries if e.action == "token.revoke"]
     assert (entry.actor, entry.reason) == ("local:piet", "leaked in a ticket")
+
+
+async def test_a_start_several_ids_have_is_refused_naming_those_the_caller_manages(
+    service: AccessService, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refusal names the candidates (the console and the API say its text), and only the
+    tokens the caller may manage: for anybody else the start is their own token's."""
+    member = await onboard(service, clock, "anna@example.nl", Grant(Role.VIEWER))
+    anna = await login_as(service, clock, member)
+    ids = iter(["abcd0000-0000-4000-8000-000000000001", "abcd0000-0000-4000-8000-000000000002"])
+    monkeypatch.setattr(access_service, "uuid", SimpleNamespace(uuid4=lambda: next(ids)))
+    own = await service.create_token(anna, "anna-script", [Grant(Role.VIEWER)])
+    machine = await service.create_token(LOCAL, "machine", [METRICS])
+
+    with pytest.raises(AmbiguousToken) as refused:
+        await service.revoke_token(LOCAL, "abcd0000")
+    assert sorted(t.name for t in refused.value.candidates) == ["anna-script", "machine"]
+    said = str(refused.value)
+    assert said.startswith("ID: abcd0000 is the start of 2 token ids, give more of one: ")
+    assert f"{machine.id} machine (active, created 2026-12-01T09:0" in said
+    assert "by local:piet" in said and f"{own.id} anna-script" in said
+    assert own.token not in said and machine.token not in said
+    assert all(t.status == "active" for t in await service.list_tokens(LOCAL))
+
+    revoked = await service.revoke_token(anna, "abcd0000")  # the only one she may manage
+    assert revoked.id == own.id
 
 
 async def test_token_input_is_checked(service: AccessService) -> None:
