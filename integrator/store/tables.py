@@ -168,6 +168,8 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index(None, "target"),
+    # The daily prune counts the entries past retention, and listings filter by period (0010).
+    Index(None, "at"),
 )
 
 # Where the audit chain starts once its oldest entries were pruned (0009): the id (``seq``) and

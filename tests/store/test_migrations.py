@@ -73,7 +73,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0009"
+    assert revision == head_revision() == "0010"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -104,6 +104,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
     assert indexes["ix_api_tokens_token_hash"] == (("token_hash",), True)
     assert indexes["ix_invitations_token_hash"] == (("token_hash",), True)
     assert indexes["ix_saved_searches_person_id_name"] == (("person_id", "name"), True)
+    assert indexes["ix_audit_log_at"] == (("at",), False)  # the daily prune's count
 
 
 async def test_store_knows_its_backend_and_answers_ping(store: Store, site: Site) -> None:
@@ -261,6 +262,7 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     async with raw_connection(site) as conn:
         await conn.exec_driver_sql("DROP TABLE saved_searches")
         await conn.exec_driver_sql("DROP TABLE audit_anchor")
+        await conn.exec_driver_sql("DROP INDEX ix_audit_log_at")
         await conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0006'")
         await conn.commit()
 
@@ -269,7 +271,9 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
 
     async with raw_connection(site) as conn:
         assert await conn.run_sync(current_revision) == HEAD_REVISION
-        assert "saved_searches" in (await conn.run_sync(_describe))["tables"]
+        migrated = await conn.run_sync(_describe)
+        assert "saved_searches" in migrated["tables"]
+        assert migrated["indexes"]["ix_audit_log_at"] == (("at",), False)
     assert (await row_counts(site))["messages"] == 1
 
 
