@@ -95,7 +95,6 @@ from integrator.store.url import Backend, Target, exposed_store_file, resolve
 
 Clock = Callable[[], datetime]
 ANY_MESSAGE = MessageFilter()
-_VERIFY_TRIES = 3  # walks begun again when a prune moved the anchor as one started
 RESEND_ACTION = "message.resend"
 AttemptUpdate = tuple[AttemptRecord, str, datetime | None, str | None]
 """One entry of ``record_attempts``: the attempt, the message's new status, next try, error."""
@@ -1048,20 +1047,16 @@ class Store(
         broken entry. ``progress`` is told how many entries each batch checked.
 
         The chain starts at the genesis hash or, once its oldest entries were pruned, at the
-        anchor they left (``audit_prune``): the first entry kept must link to it. A prune that
-        moves the anchor while this starts is seen at the first entry, and the walk begins again.
+        anchor they left (``audit_prune``): the first entry kept must link to it. The anchor and
+        every page are read in one snapshot of the store (``_one_snapshot``): a prune that runs
+        meanwhile deletes entries and moves the anchor, and read as it went, the walk would
+        find the chain cut wherever the prune overtook it.
 
         ``anchor``: an entry's id and the hash it had when noted earlier (kept elsewhere): the
         chain must still hold it, which also catches a chain recomputed after an edit, or cut
         short, up to that entry. One pruned since cannot be checked, and fails saying so.
         """
-        for _ in range(_VERIFY_TRIES):
-            check = await self._walk_audit(batch, progress, anchor)
-            if check.intact or check.checked > 0:
-                break
-            if check.starts_after == await self.audit_anchor():
-                break
-        return check
+        return await self._walk_audit(batch, progress, anchor)
 
     async def _walk_audit(
         self,
@@ -1074,6 +1069,7 @@ class Store(
         first_id: int | None = None
         last_id: int | None = None
         async with self._engine.connect() as conn:
+            conn = await _one_snapshot(conn)
             start = await read_anchor(conn)
             prev = GENESIS if start is None else start.hash
             anchor_seen = anchor is None
@@ -1299,6 +1295,23 @@ def _require_aware(value: datetime | None, name: str) -> datetime | None:
 def _row_id(row: dict[str, Any]) -> str:
     identifier: str = row["id"]
     return identifier
+
+
+async def _one_snapshot(conn: AsyncConnection) -> AsyncConnection:
+    """``conn`` with every read from here on in one snapshot of the store, until it closes.
+
+    PostgreSQL reads committed data per statement unless the transaction is REPEATABLE READ
+    (its snapshot is taken at the first statement); SQLite's driver begins no transaction for
+    a SELECT, so each statement reads the newest state unless one is begun (in WAL mode a read
+    transaction's snapshot is taken at its first read). Neither blocks a writer: a prune goes
+    on deleting, the walk keeps seeing the trail as it was. The price, for as long as a walk
+    lasts: PostgreSQL's vacuum keeps the rows deleted meanwhile, and SQLite's checkpoint stops
+    at the snapshot (the WAL file grows until the walk ends).
+    """
+    if conn.dialect.name == "postgresql":
+        return await conn.execution_options(isolation_level="REPEATABLE READ")
+    await conn.exec_driver_sql("BEGIN")
+    return conn
 
 
 def _link_problem(row: Any, prev: str) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +20,8 @@ from sqlalchemy import text
 from integrator.lifecycle.prune import PRUNE_ACTION, prune
 from integrator.lifecycle.retention import Retention
 from integrator.store import AuditFilter, Store
-from integrator.store.audit_prune import ANCHOR_DETAIL
+from integrator.store import store as store_module
+from integrator.store.audit_prune import ANCHOR_DETAIL, read_anchor
 from integrator.store.errors import DataKeyError
 from integrator.store.sealing import DataKey, Sealer
 from tests.store.conftest import Site
@@ -181,6 +183,79 @@ async def test_pruning_and_appending_at_once_keep_one_chain(site: Site, clock: S
     finally:
         await first.close()
         await second.close()
+
+
+# -- a prune while verify walks -----------------------------------------------------------------
+
+
+def prune_elsewhere(site: Site, clock: StepClock) -> None:
+    """Prune the trail from another store and thread, and wait for it: called from inside a
+    walk (a hook is synchronous), it runs to its end before the walk reads on."""
+
+    async def run() -> None:
+        other = await site.open(clock)
+        try:
+            await prune(other, KEEP_AUDIT_30, now=NOW, actor=ACTOR, batch=4)
+        finally:
+            await other.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+@pytest.mark.parametrize(("old", "recent"), [(10, 3), (2, 10)], ids=["overtaken", "behind"])
+async def test_a_prune_between_two_pages_of_verify_is_no_break(
+    store: Store, clock: StepClock, site: Site, old: int, recent: int
+) -> None:
+    """Overtaken: the walk had checked the first page; the prune then deleted entries past it,
+    so the next page began at the first entry kept, which links to the new anchor and not to
+    the last entry the walk had seen: reported as a break in the chain. Behind: the prune
+    deleted only entries the walk had passed, and its own entry, at the end, records an anchor
+    newer than the one the walk started from."""
+    await entries_on(store, clock, 0, old)
+    await entries_on(store, clock, 50, recent)
+    pages: list[int] = []
+
+    def between_pages(checked: int) -> None:
+        pages.append(checked)
+        if len(pages) == 1:
+            prune_elsewhere(site, clock)
+
+    check = await store.verify_audit(batch=3, progress=between_pages)
+
+    assert check.intact, check.problem
+    anchor = await store.audit_anchor()
+    assert anchor is not None and len(pages) > 1  # the prune did run in the middle
+    again = await store.verify_audit()
+    assert again.intact and again.starts_after == anchor
+
+
+async def test_a_prune_between_reading_the_anchor_and_the_first_page_is_no_break(
+    store: Store, clock: StepClock, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verify reads the anchor, a prune moves it, verify reads the entries: the first entry
+    kept does not link to the anchor verify read; the walk must begin again from the new one."""
+    await entries_on(store, clock, 0, 5)
+    await entries_on(store, clock, 20, 5)  # pruned by the second prune only
+    await entries_on(store, clock, 50, 3)
+    await prune(store, KEEP_AUDIT_30, now=T0 + timedelta(days=40), actor=ACTOR)
+    first = await store.audit_anchor()
+    assert first is not None
+    reads: list[object] = []
+
+    async def then_prune(conn: Any) -> Any:
+        found = await read_anchor(conn)
+        reads.append(found)
+        if len(reads) == 1:
+            prune_elsewhere(site, clock)
+        return found
+
+    monkeypatch.setattr(store_module, "read_anchor", then_prune)
+    check = await store.verify_audit(batch=3)
+
+    assert check.intact, check.problem
+    moved = await store.audit_anchor()
+    assert reads[0] == first and moved is not None and moved.seq > first.seq
 
 
 # -- tampering --------------------------------------------------------------------------------
