@@ -15,10 +15,18 @@ answers an ack of a tag it no longer holds with a channel error.
 
 Delivery tags start at 1 on every channel and grow by one per delivery, so a new channel (after
 a reconnect) needs a new window.
+
+The frames must also *reach the broker* in the order the window decided them. aiormq queues
+every frame on a small write queue (ten frames), and a coroutine waiting for room there can be
+overtaken by one that arrives just as room is made: two settles racing sent ``ack(20,
+multiple)`` before ``ack(10, multiple)``, the broker closed the channel ("unknown delivery tag
+10") and the intake took no more events. So ``ChannelAcks`` decides and queues each frame under
+one lock per channel: the next decision waits until the previous frame is in the queue.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterable
 
@@ -72,24 +80,27 @@ class AckWindow:
 class ChannelAcks:
     """A consuming channel and its window: settles deliveries with as few frames as it can."""
 
-    __slots__ = ("channel", "window")
+    __slots__ = ("_in_order", "channel", "window")
 
     def __init__(self, channel: AbstractChannel) -> None:
         self.channel = channel
         self.window = AckWindow()
+        self._in_order = asyncio.Lock()  # one frame decided and queued at a time
 
     async def ack(self, tags: Iterable[int]) -> None:
         """These deliveries are done; ack everything that is now settled without a gap."""
         for tag in tags:
             self.window.settle(tag)
-        upto = self.window.advance()
-        if upto is not None:
-            await self.channel.basic_ack(upto, multiple=True, wait=False)
+        async with self._in_order:
+            upto = self.window.advance()
+            if upto is not None:
+                await self.channel.basic_ack(upto, multiple=True, wait=False)
 
     async def give_back(self, tag: int) -> None:
         """Hand one delivery back to the broker (requeued) and count it as settled here."""
-        await self.channel.basic_nack(tag, requeue=True)
-        self.window.settle(tag, nacked=True)
+        async with self._in_order:
+            await self.channel.basic_nack(tag, requeue=True)
+            self.window.settle(tag, nacked=True)
 
 
 async def ack_settled(settled: Iterable[tuple[ChannelAcks, int]]) -> None:
