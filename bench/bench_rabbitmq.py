@@ -102,6 +102,12 @@ async def publish(topology: Topology, events: list[bytes]) -> None:
         await connection.close()
 
 
+def _keep_logs(tmp: Path, keep: Path) -> None:
+    keep.mkdir(parents=True, exist_ok=True)
+    for log_file in tmp.glob("engine-*.log"):
+        (keep / log_file.name).write_bytes(log_file.read_bytes())
+
+
 async def scenario(
     n_events: int,
     n_destinations: int,
@@ -154,6 +160,7 @@ async def scenario(
             "INTEGRATOR_LOG_FORMAT": "json",
         }
         store: Store | None = None
+        delivered = 0
         try:
             for n in range(n_engines):
                 # cProfile'd: ``cpu_profile.py OUT`` runs the same command as ``-m integrator``.
@@ -221,6 +228,9 @@ async def scenario(
                 process.send_signal(signal.SIGTERM)
             for process in processes:
                 await asyncio.wait_for(process.wait(), 30)
+            keep = os.environ.get("BENCH_KEEP_LOGS")
+            if keep and delivered < n_events:  # a stall: keep the engines' own account of it
+                _keep_logs(Path(tmp), Path(keep))
             if store is not None:
                 await store.close()
             parent.send("stop")

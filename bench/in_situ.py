@@ -35,6 +35,7 @@ import scenarios  # noqa: E402
 from common import make_events  # noqa: E402
 
 from integrator import eventloop, intake  # noqa: E402
+from integrator.logging import configure_logging  # noqa: E402
 from mappings import MappingContext, map_event  # noqa: E402
 from schemas import parse_event  # noqa: E402
 
@@ -115,6 +116,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=8000)
     parser.add_argument("--destinations", type=int, default=1)
     args = parser.parse_args()
+    configure_logging(level="info")  # as `integrator run` and scenarios.py log: no debug lines
     parse_total, map_total = [0.0], [0.0]
     for name, total in (("parse_event", parse_total), ("map_event", map_total)):
         setattr(intake, name, _timed(getattr(intake, name), total))
