@@ -111,6 +111,7 @@ class AmqpIntake:
             )
 
         await channel.basic_consume(self._topology.intake_queue, on_message)
+        self._link.watch(channel, "intake")
 
     def _disconnected(self) -> None:
         while not self._inbox.empty():

@@ -63,6 +63,7 @@ class AmqpLink:
         self._task: asyncio.Task[None] | None = None
         self.generation = 0
         self._last_error = "no answer"
+        self._resetting: set[asyncio.Task[None]] = set()
 
     def on_connect(self, hook: Hook) -> None:
         self._on_connect.append(hook)
@@ -153,6 +154,41 @@ class AmqpLink:
             log.warning("message broker connection lost; reconnecting")
             await self._lost()
             await asyncio.sleep(backoff)
+
+    def watch(self, channel: aiormq.abc.AbstractChannel, what: str) -> None:
+        """Reconnect when the broker closes ``channel`` while the connection stays up.
+
+        A broker closes a channel it finds at fault (an ack of an unknown delivery tag, a
+        delivery left unacked past its consumer timeout) and keeps the connection: the consumer
+        or publisher on that channel is then gone without a sound while everything else looks
+        connected, and the intake would take no more events until a restart. Every channel is
+        opened by the connect hooks, so the sure way back is the one a lost connection takes:
+        close it, reconnect, run the hooks under a new generation (what the old channel
+        delivered and nobody acked comes again). Our own ``close()`` of a channel carries no
+        error, so a consumer released on purpose does not count.
+        """
+        generation = self.generation
+
+        def closed(closing: asyncio.Future[object]) -> None:
+            if closing.cancelled():
+                return
+            error = closing.exception()
+            if not isinstance(error, aiormq.exceptions.AMQPChannelError):
+                return
+            if generation != self.generation or self._connection is None:
+                return  # the connection went, or is going, anyway
+            log.error(
+                "message broker closed a channel; reconnecting",
+                channel=what,
+                error_type=type(error).__name__,
+                reply=str(error),  # the broker's reply names the rule broken, no content
+            )
+            connection = self._connection
+            task = asyncio.get_running_loop().create_task(connection.close(), name="amqp-reset")
+            self._resetting.add(task)
+            task.add_done_callback(self._resetting.discard)
+
+        channel.closing.add_done_callback(closed)
 
     async def _lost(self) -> None:
         await self._drop()

@@ -137,6 +137,7 @@ class RabbitMQTransport:
             )
         self._declared.clear()
         self._publisher = await connection.channel(publisher_confirms=True)
+        self.link.watch(self._publisher, "publisher")
         await self.topology.declare_common(self._publisher)
         self._admin = None
         for consumer in self._consumers.values():
@@ -307,6 +308,7 @@ class RabbitMQTransport:
             )
 
         await channel.basic_consume(self.topology.delivery_queue(destination_id), on_message)
+        self.link.watch(channel, f"delivery:{destination_id}")
 
     async def _ack_loop(self, consumer: _Consumer) -> None:
         while True:

@@ -74,6 +74,7 @@ class RecoveryLeader:
         except aiormq.exceptions.ChannelLockedResource:
             return False
         self.is_leader = True
+        self._link.watch(channel, "recovery-lock")  # the lock is this channel's queue
         log.info("recovery lock taken")
         return True
 

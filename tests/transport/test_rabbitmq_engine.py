@@ -200,3 +200,39 @@ async def test_changing_a_destination_mid_attempt_does_not_stall_its_queue(
         finally:
             await engine.stop()
             await delete_topology(url, prefix, [provider])
+
+
+async def test_a_channel_the_broker_closes_does_not_silence_the_engine(
+    setup: Setup, referral_data: dict[str, Any]
+) -> None:
+    """The broker closes a channel it finds at fault and keeps the connection (an ack of a
+    tag it does not hold, a consumer timeout). The intake's consumer was then gone while the
+    engine looked connected: events stayed queued until a restart. Now the engine reconnects."""
+    from structlog.testing import capture_logs
+
+    from integrator.transport.rabbitmq import RabbitMQTransport
+
+    transport = setup.engine._transport
+    assert isinstance(transport, RabbitMQTransport)
+    first = make_events(referral_data, PROVIDERS, 10)
+    await publish_events(setup.url, setup.prefix, first)
+    assert await eventually(lambda: all_delivered(setup.engine, 10), timeout=20)
+
+    generation = transport.link.generation
+    consuming = [
+        channel
+        for channel in transport.link.connection.channels.values()
+        if channel is not None and channel.consumers  # the intake's and each destination's
+    ]
+    assert len(consuming) == 1 + len(PROVIDERS)
+    with capture_logs() as logs:
+        for channel in consuming:  # a tag the broker never gave: it closes that channel
+            await channel.basic_ack(10**6)
+        assert await eventually(lambda: transport.link.generation > generation, timeout=10)
+        later = make_events(referral_data, PROVIDERS, 10)
+        await publish_events(setup.url, setup.prefix, later)
+        assert await eventually(lambda: all_delivered(setup.engine, 20), timeout=20)
+    closed = [e for e in logs if e["event"] == "message broker closed a channel; reconnecting"]
+    assert closed and closed[0]["log_level"] == "error"
+    assert closed[0]["error_type"] == "ChannelPreconditionFailed"
+    assert "unknown delivery tag" in closed[0]["reply"]
