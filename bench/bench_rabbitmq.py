@@ -49,11 +49,12 @@ import bench_e2e  # noqa: E402
 from common import (  # noqa: E402
     cpu_seconds,
     delete_topology,
+    latency_parts,
     make_events,
+    part_percentiles,
     peak_rss_mib,
     percentiles,
     results_table,
-    sampled_latencies,
     serve_receivers,
 )
 
@@ -115,6 +116,7 @@ async def scenario(
     *,
     profile: Path | None = None,
     sample: Path | None = None,
+    samples: int = 1000,
 ) -> dict[str, Any]:
     """One burst through ``n_engines`` engine processes; ``profile``: cProfile the first one
     (CPU time, whole life); ``sample``: py-spy's collapsed stacks of the first one while the
@@ -220,7 +222,7 @@ async def scenario(
             )
             messages = await store.list_messages(MessageFilter(), limit=n_events * 2)
             done = [m for m in messages if m.status == "delivered"]
-            latencies = await sampled_latencies(store, done, samples=1000)
+            parts = await latency_parts(store, done, samples=samples)
         finally:
             peaks = [peak_rss_mib(process.pid) for process in processes]
             cpu = [cpu_seconds(process.pid) for process in processes]
@@ -251,7 +253,8 @@ async def scenario(
         "delivered": delivered,
         "intake_per_s": n_events / intake_s if intake_s else float("nan"),
         "delivered_per_s": delivered / elapsed if elapsed else float("nan"),
-        **percentiles(latencies),
+        **percentiles(parts["total"]),
+        **part_percentiles(parts),
         "engine_rss_mib": max((p for p in peaks if p is not None), default=None),
         "engine_cpu_us": (
             sum(c for c in cpu if c is not None) / n_events * 1e6 if None not in cpu else None

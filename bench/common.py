@@ -9,7 +9,6 @@ import os
 import statistics
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -65,16 +64,37 @@ async def sampled_latencies(
 ) -> list[float]:
     """Milliseconds from event received to the end of its delivering attempt, for about
     ``samples`` delivered messages spread over the run, sorted."""
-    latencies = []
+    return (await latency_parts(store, delivered, samples=samples))["total"]
+
+
+async def latency_parts(
+    store: Store, delivered: Sequence[MessageRecord], *, samples: int = 2000
+) -> dict[str, list[float]]:
+    """``sampled_latencies`` and its two parts, each sorted on its own: ``to_wire`` (event
+    received to the start of its delivering attempt: commit, queueing, the broker) and
+    ``exchange`` (that attempt: connect if needed, send, wait for the ACK). A tail is then
+    placed on one side of the wire or the other."""
+    parts: dict[str, list[float]] = {"total": [], "to_wire": [], "exchange": []}
     for m in delivered[:: max(1, len(delivered) // samples)]:
         event = await store.get_event(m.event_id)
         attempts = await store.list_attempts(m.id)
         if event is None or not attempts:
             continue
         attempt = attempts[-1]
-        end = attempt.started_at + timedelta(milliseconds=attempt.duration_ms)
-        latencies.append((end - event.received_at).total_seconds() * 1000)
-    return sorted(latencies)
+        to_wire = (attempt.started_at - event.received_at).total_seconds() * 1000
+        parts["to_wire"].append(to_wire)
+        parts["exchange"].append(attempt.duration_ms)
+        parts["total"].append(to_wire + attempt.duration_ms)
+    return {name: sorted(values) for name, values in parts.items()}
+
+
+def part_percentiles(parts: dict[str, list[float]]) -> dict[str, float]:
+    """p99 of each part of ``latency_parts`` (NaN when there are none)."""
+    return {
+        f"p99_{name}_ms": percentiles(values)["p99_ms"]
+        for name, values in parts.items()
+        if name != "total"
+    }
 
 
 def percentiles(latencies: Sequence[float]) -> dict[str, float]:

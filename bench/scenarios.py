@@ -35,7 +35,13 @@ if not os.environ.get("PYTHONPATH"):
     sys.path.insert(1, str(HERE.parent))
 
 import ackserver  # noqa: E402
-from common import make_events, peak_rss_mib, percentiles, sampled_latencies  # noqa: E402
+from common import (  # noqa: E402
+    latency_parts,
+    make_events,
+    part_percentiles,
+    peak_rss_mib,
+    percentiles,
+)
 
 import integrator  # noqa: E402
 from destinations.config import destination_from_mapping  # noqa: E402
@@ -188,7 +194,8 @@ async def paced(n_destinations: int, rate: float, seconds: float) -> dict[str, A
                 settled = await engine.wait_settled(timeout=600, poll=0.005)
                 messages = await engine.store.list_messages(MessageFilter(), limit=n_events * 2)
                 delivered = [m for m in messages if m.status == "delivered"]
-                latencies = await sampled_latencies(engine.store, delivered, samples=5000)
+                parts = await latency_parts(engine.store, delivered, samples=5000)
+                latencies = parts["total"]
             finally:
                 await engine.stop()
     finally:
@@ -202,6 +209,7 @@ async def paced(n_destinations: int, rate: float, seconds: float) -> dict[str, A
         "delivered": len(delivered),
         "settled": settled,
         **percentiles(latencies),
+        **part_percentiles(parts),
         "max_ms": max(latencies, default=float("nan")),
     }
 
@@ -295,14 +303,13 @@ async def rabbitmq(
                 await connection.close()
 
         bench_rabbitmq.publish = paced_publish  # type: ignore[assignment]
-        sampled = bench_rabbitmq.sampled_latencies
-
-        async def more_samples(store: Any, delivered: Any, *, samples: int = 0) -> list[float]:
-            return await sampled(store, delivered, samples=5000)
-
-        bench_rabbitmq.sampled_latencies = more_samples  # type: ignore[assignment]
     row = await bench_rabbitmq.scenario(
-        n_events, n_destinations, n_engines, profile=profile, sample=sample
+        n_events,
+        n_destinations,
+        n_engines,
+        profile=profile,
+        sample=sample,
+        samples=1000 if rate is None else 5000,
     )
     if rate is not None:
         row["rate"] = rate
