@@ -98,6 +98,18 @@ SCENARIOS = [
         ),
     ),
     Scenario(
+        # Open loop on RabbitMQ + PostgreSQL at half the same revision's burst delivered/s.
+        "rabbitmq-paced-10",
+        ["rabbitmq-paced", "--destinations", "10", "--fraction", "0.5", "--seconds", "10"],
+        ["rabbitmq-paced", "--destinations", "10", "--fraction", "0.5", "--seconds", "4"],
+        (
+            Metric("rate", "open-loop rate: half the burst's delivered/s (events/s)", True),
+            Metric("p50_ms", "p50 accepted -> ACK at that rate", False),
+            Metric("p99_ms", "p99 accepted -> ACK at that rate", False),
+        ),
+        needs_services=True,
+    ),
+    Scenario(
         "rabbitmq-1x10",
         ["rabbitmq", "--destinations", "10", "--events", "5000"],
         ["rabbitmq", "--destinations", "10", "--events", "1500"],

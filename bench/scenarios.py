@@ -8,6 +8,7 @@ same way, against the same ACK-only receiver.
     .venv/bin/python bench/scenarios.py e2e --destinations 1 --events 3000
     .venv/bin/python bench/scenarios.py paced --destinations 1 --rate 500 --seconds 10
     .venv/bin/python bench/scenarios.py paced --destinations 1 --fraction 0.5   # half the max
+    .venv/bin/python bench/scenarios.py rabbitmq-paced --destinations 10        # the same, AMQP
     .venv/bin/python bench/scenarios.py map-pdf
     .venv/bin/python bench/scenarios.py rabbitmq --destinations 10 --events 3000
     .venv/bin/python bench/scenarios.py rabbitmq --destinations 10 --rate 200 --seconds 10
@@ -377,7 +378,9 @@ def _rss_mib() -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("scenario", choices=["e2e", "paced", "map-pdf", "rabbitmq", "backlog"])
+    parser.add_argument(
+        "scenario", choices=["e2e", "paced", "map-pdf", "rabbitmq", "rabbitmq-paced", "backlog"]
+    )
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--destinations", type=int, default=1)
     parser.add_argument("--engines", type=int, default=1)
@@ -386,7 +389,7 @@ def main() -> None:
         "--fraction",
         type=float,
         default=0.5,
-        help="paced without --rate: this share of the delivered/s of a burst measured first",
+        help="paced, rabbitmq-paced: this share of the delivered/s of a burst measured first",
     )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--baseline-seconds", type=float, default=1.5)
@@ -423,6 +426,14 @@ def main() -> None:
         result = eventloop.run(
             rabbitmq(events, args.destinations, args.engines, args.rate, args.profile, args.py_spy)
         )
+    elif args.scenario == "rabbitmq-paced":  # open loop at a share of the same setup's burst
+        burst = eventloop.run(rabbitmq(args.events, args.destinations, args.engines, None))
+        rate = args.fraction * burst["delivered_per_s"]
+        events = int(rate * args.seconds)
+        result = eventloop.run(
+            rabbitmq(events, args.destinations, args.engines, rate, args.profile, args.py_spy)
+        )
+        result["burst_delivered_per_s"] = burst["delivered_per_s"]
     else:
         result = eventloop.run(backlog(args.events, args.attachment_kib))
     result["source"] = str(SOURCE)
