@@ -3,6 +3,10 @@
 The BSN is hashed here with the search key (``Settings.bsn_hash``), like ``integrator.search``
 does, so the store is only ever asked for the hash. The chain itself (``hash``, ``prev_hash``)
 is the store's business: ``Store.verify_audit``.
+
+The CLI, the API and the console all check a search with ``build_audit_filter`` and then, with
+the store at hand, ``check_audit_destination``: the one rule for a destination term, so that no
+front door answers a typo with an empty trail while another refuses it.
 """
 
 from __future__ import annotations
@@ -10,11 +14,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, tzinfo
 from typing import Any, Final
 
 from integrator.exports import record_export
+from integrator.message_reads import configured_destinations
 from integrator.presenters import audit_view
 from integrator.search import BadSearch, build_filter
 from integrator.settings import Settings
@@ -30,6 +35,8 @@ ACTOR_FORMS: Final = (
     "give person:<email>, token:<name>, local:<user> or engine:<job> "
     "(or system or file, the engine's own entries)"
 )
+
+NO_DESTINATION: Final = "no destination has that id, and no audit entry or stored message names one"
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -76,6 +83,42 @@ def checked_actor(actor: str | None) -> str | None:
     if actor in BARE_ACTORS or (colon and kind in ACTOR_KINDS and name):
         return actor
     raise BadSearch("actor", ACTOR_FORMS)
+
+
+async def check_audit_destination(
+    store: Store,
+    settings: Settings,
+    flt: AuditFilter,
+    configured: Collection[str] | None = None,
+    visible: frozenset[str] | None = None,
+) -> None:
+    """Refuse a destination term that names no destination the trail can hold entries about.
+
+    An empty trail must mean "nothing was recorded", so a typo is a ``BadSearch`` naming the
+    term, the rule and the destinations configured (never the value typed), as a message
+    search refuses one (``message_reads.check_destination``). The trail outlives the
+    configuration, though: a destination removed since is still known while an audit entry or
+    a stored message names it (``Store.destination_on_record``: indexed lookups, ``LIMIT 1``,
+    so a refusal costs no scan of the trail).
+
+    ``configured``: the ids in service (the engine's catalog); None reads the destination files
+    as the engine would (the CLI). ``visible``: the destinations of the caller's clusters
+    (``ClusterScope.destination_ids``), None for all of them. A destination outside them is
+    refused as one that does not exist, and the store is not asked about it, so the answer
+    never tells that it does; a removed destination lies in no cluster and is known only to
+    who may see all of them (``integrator.clusters``).
+    """
+    wanted = flt.destination
+    if wanted is None:
+        return
+    if configured is None:
+        configured = await configured_destinations(store, settings)
+    known = sorted(d for d in configured if visible is None or d in visible)
+    if wanted in known:
+        return
+    if visible is None and await store.destination_on_record(wanted):
+        return
+    raise BadSearch("destination", f"{NO_DESTINATION}; configured: {', '.join(known) or 'none'}")
 
 
 def _cell(value: Any) -> str:

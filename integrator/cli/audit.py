@@ -57,7 +57,10 @@ def audit_list(
         typer.Option(help="A message id (or a unique prefix): entries about it or that made it."),
     ] = None,
     destination: Annotated[
-        str | None, typer.Option(help="A destination id: its changes, and routings to it.")
+        str | None,
+        typer.Option(
+            help="A destination id: its changes, and routings to it (also one removed since)."
+        ),
     ] = None,
     bsn: Annotated[
         str | None,
@@ -75,7 +78,7 @@ def audit_list(
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout (for reports).")] = False,
 ) -> None:
     """List audit entries, newest first. Filters combine (AND)."""
-    from integrator.audit import audit_csv, build_audit_filter
+    from integrator.audit import audit_csv, build_audit_filter, check_audit_destination
     from integrator.exports import record_export
     from integrator.patient_views import record_search
     from integrator.presenters import audit_view
@@ -101,6 +104,12 @@ def audit_list(
         fail(f"--{exc.field}: {exc.rule}", 2)  # the option as typed here
 
     async def action_on(store: Store) -> list[AuditRecord]:
+        # A destination nobody has is refused (exit 2), not listed as empty; one removed since
+        # stays searchable while the trail or a message names it.
+        try:
+            await check_audit_destination(store, settings, flt)
+        except BadSearch as exc:
+            fail(f"--{exc.field}: {exc.rule}", 2)
         found = flt
         if flt.message is not None:  # as listings show it: a unique prefix is made whole
             [full_id] = await resolve_message_ids(store, [flt.message])

@@ -1028,6 +1028,31 @@ class Store(
             result = await conn.execute(query)
             return [audit_record(row) for row in result]
 
+    @guarded("read the audit log")
+    async def destination_on_record(self, destination_id: str) -> bool:
+        """Whether an audit entry is about this destination (its target: a change, a test, the
+        removal) or a stored message went to it.
+
+        What an audit search by destination can find, read cheaply: each lookup is one row of
+        an index (``audit_log.target``, ``messages.destination_id``), ``LIMIT 1``. The entries
+        that name a destination only in their details (an intake, a routing, a resend, a
+        discard) are each about a message to it, and message rows are never deleted (retention
+        empties their payloads), so the messages answer for them: the details themselves are
+        JSON text that no index reads.
+        """
+        lookups = (
+            # The indexed column itself is read, so the index alone answers (no table row).
+            select(audit_log.c.target).where(audit_log.c.target == destination_id).limit(1),
+            select(messages.c.destination_id)
+            .where(messages.c.destination_id == destination_id)
+            .limit(1),
+        )
+        async with self._engine.connect() as conn:
+            for lookup in lookups:
+                if (await conn.execute(lookup)).first() is not None:
+                    return True
+        return False
+
     @guarded("count the audit log")
     async def count_audit(self) -> int:
         async with self._engine.connect() as conn:

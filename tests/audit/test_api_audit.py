@@ -12,12 +12,16 @@ from typing import Any
 
 import pytest
 
+from destinations.config import dump_destination
 from integrator.access import Grant, Role
+from integrator.audit import check_audit_destination
 from integrator.engine import Engine
 from integrator.presenters import iso_time
+from integrator.search import BadSearch
 from integrator.store import AuditFilter
 from tests.http.support import api_client, token_for
-from tests.integrator.support import settings_for
+from tests.integrator.support import destination, settings_for
+from tests.store.factories import make_event, make_message
 
 BSN = "999999990"
 
@@ -35,6 +39,9 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
 async def _fill(engine: Engine) -> dict[str, int]:
     patient = engine.settings.bsn_hash(BSN)
     store = engine.store
+    # The resend below went to "zuid", a destination removed since: its message is still
+    # stored, so the trail stays searchable by it (a destination nothing names is refused).
+    await store.accept_event(make_event(), [make_message(id="m-2", destination_id="zuid")])
     return {
         "update": await store.add_audit(
             "person:anna@example.nl", "destination.update", "noord", reason="new port"
@@ -154,3 +161,70 @@ async def test_csv_export_is_for_reports(engine: Engine) -> None:
         "format": "csv",
         "source": "127.0.0.1",
     }
+
+
+async def test_a_destination_that_names_nothing_is_refused_without_echoing_it(
+    tmp_path: Path,
+) -> None:
+    """It was answered with an empty list, as if nothing had happened there; a message search
+    refuses it. A destination removed since stays searchable while the trail or a stored
+    message names it; one configured and without entries is an empty answer."""
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    config = destination("lab-west", 2599, providers=["lab-west"])
+    (settings.destinations_dir / "lab-west.yaml").write_text(
+        dump_destination(config), encoding="utf-8"
+    )
+    engine = Engine(settings)
+    await engine.start()
+    try:
+        reports = await token_for(engine, Grant(Role.REPORTS), name="reports")
+        removed = await engine.store.add_audit(
+            "person:anna@example.nl", "destination.remove", "kliniek-oud"
+        )
+        sent = make_message(destination_id="zuid")  # its destination's file is gone
+        await engine.store.accept_event(make_event(), [sent])
+        async with api_client(engine) as api:
+            assert _ids(await api.get("/api/v1/audit", params={"destination": "kliniek-oud"})) == [
+                removed
+            ]
+            assert _ids(await api.get("/api/v1/audit", params={"destination": "zuid"})) == []
+            assert _ids(await api.get("/api/v1/audit", params={"destination": "lab-west"})) == []
+            refusals = [
+                await api.get("/api/v1/audit", params={"destination": "nosuch"}),
+                await api.post("/api/v1/audit/search", json={"destination": "nosuch"}),
+                await api.post("/api/v1/audit/search", json={"destination": "nosuch", "bsn": BSN}),
+            ]
+        async with api_client(engine, reports) as api:
+            refusals.append(await api.get("/api/v1/audit.csv", params={"destination": "nosuch"}))
+        for refused in refusals:
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["detail"] == (
+                "destination: no destination has that id, and no audit entry or stored message "
+                "names one; configured: lab-west"
+            )
+            assert "nosuch" not in refused.text and BSN not in refused.text
+        # Refused before anything was read: no search or export recorded.
+        actions = [e.action for e in await engine.store.list_audit(limit=100)]
+        assert "audit.export" not in actions and "patient_data.view" not in actions
+    finally:
+        await engine.stop()
+
+
+async def test_the_check_keeps_to_the_callers_destinations(engine: Engine) -> None:
+    """Narrowed to some clusters' destinations, one outside them (or removed, in no cluster)
+    is refused as one that does not exist, and the store is not asked about it."""
+    await engine.store.add_audit("person:anna@example.nl", "destination.remove", "kliniek-oud")
+    configured = ["noord", "zuid"]
+    visible = frozenset({"noord"})
+
+    async def check(name: str, seen: frozenset[str] | None) -> None:
+        flt = AuditFilter(destination=name)
+        await check_audit_destination(engine.store, engine.settings, flt, configured, seen)
+
+    await check("noord", visible)
+    await check("kliniek-oud", None)
+    for hidden in ("zuid", "kliniek-oud"):
+        with pytest.raises(BadSearch, match=r"configured: noord$") as refused:
+            await check(hidden, visible)
+        assert refused.value.field == "destination" and hidden not in str(refused.value)

@@ -16,11 +16,14 @@ import structlog
 from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
+from destinations.config import dump_destination
 from integrator.cli import app
 from integrator.settings import Settings
 from integrator.store import Store
 from integrator.store.engine import create_engine
 from integrator.store.url import resolve
+from tests.integrator.support import destination
+from tests.store.factories import make_event, make_message
 
 SEARCH_KEY = "audit-tests-search-key"
 BSN = "999999990"
@@ -177,3 +180,44 @@ def test_verify_expect_checks_a_hash_noted_earlier(cli: Any, env: dict[str, str]
     assert cli("audit", "verify", "--quiet").exit_code == 0  # the end cut off: chain alone holds
     cut = cli("audit", "verify", "--quiet", "--expect", expect)
     assert cut.exit_code == 1 and "gone" in cut.output
+
+
+def test_list_refuses_a_destination_that_names_nothing(
+    cli: Any, env: dict[str, str], tmp_path: Path
+) -> None:
+    """``--destination nosuch`` listed nothing, exit 0, as if nothing had happened there; the
+    message listings refuse it. A destination removed since stays searchable while the trail
+    (or a stored message) names it, and one configured without entries is an empty answer."""
+    dest_dir = tmp_path / "destinations"
+    dest_dir.mkdir()
+    config = destination("lab-west", 2599, providers=["lab-west"])
+    (dest_dir / "lab-west.yaml").write_text(dump_destination(config), encoding="utf-8")
+    env["INTEGRATOR_DESTINATIONS_DIR"] = str(dest_dir)
+    ids = _fill(env)  # "noord" is only in the trail: its file is gone
+
+    async def send_to_zuid() -> None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            await store.accept_event(make_event(), [make_message(destination_id="zuid")])
+
+    asyncio.run(send_to_zuid())
+
+    removed = cli("audit", "list", "--destination", "noord", "--json")
+    assert removed.exit_code == 0, removed.output
+    assert [e["id"] for e in json.loads(removed.stdout)] == [ids[0]]
+    for known in ("lab-west", "zuid"):
+        empty = cli("audit", "list", "--destination", known, "--json")
+        assert empty.exit_code == 0, empty.output
+        assert json.loads(empty.stdout) == []
+
+    for extra in ((), ("--csv",), ("--json",), ("--bsn", BSN)):
+        refused = cli("audit", "list", "--destination", "nosuch", *extra)
+        assert refused.exit_code == 2, (extra, refused.output)
+        said = " ".join(refused.stderr.split())
+        assert (
+            "--destination: no destination has that id, and no audit entry or stored message "
+            "names one; configured: lab-west"
+        ) in said, said
+        assert refused.stdout == "" and "nosuch" not in said
+    # Refused before anything was read: no search or export recorded.
+    listed = json.loads(cli("audit", "list", "--json").stdout)
+    assert [e["action"] for e in listed if e["actor"] == "local:piet"] == []

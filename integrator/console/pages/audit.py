@@ -4,7 +4,9 @@ The same calls as ``/api/v1/audit`` (``audit.build_audit_filter``, ``Store.list_
 its permission for all clusters (the trail spans every cluster): ``audit.read`` to search and
 read, ``reports.export`` for the CSV, whose export is audited by ``audit.export_audit``. A
 patient is searched by BSN only in a POST body, never a URL; that search is itself audited
-(``patient_data.view``) as the API audits it, and the BSN is never shown back.
+(``patient_data.view``) as the API audits it, and the BSN is never shown back. A destination
+that names nothing is refused beside its field (``audit.check_audit_destination``), as the API
+refuses it, never repeating what was typed.
 """
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
-from integrator.audit import build_audit_filter, export_audit
+from integrator.audit import build_audit_filter, check_audit_destination, export_audit
 from integrator.console.errors import BadInput, Forbidden
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
+from integrator.engine import Engine
 from integrator.http.deps import source_of
+from integrator.http.errors import without_values
 from integrator.patient_views import record_search
 from integrator.presenters import audit_view
 from integrator.search import BadSearch
+from integrator.store import AuditFilter
 
 P = Permission
 router = APIRouter()
@@ -87,13 +92,30 @@ QueryTerms = Annotated[dict[str, str], Depends(_query_terms)]
 FormTerms = Annotated[dict[str, str], Depends(_form_terms)]
 
 
+async def _checked_filter(
+    engine: Engine, visitor: Visitor, permission: Permission, **terms: str | None
+) -> AuditFilter:
+    """The store filter of ``terms``, a destination checked within the visitor's clusters;
+    ``BadSearch`` (naming the term and the rule) when a term cannot be used."""
+    flt = build_audit_filter(engine.settings, **terms)
+    scope = visitor.scope(permission)
+    await check_audit_destination(
+        engine.store,
+        engine.settings,
+        flt,
+        engine.catalog.destinations,
+        scope.destination_ids(engine.catalog),
+    )
+    return flt
+
+
 async def _search(
     request: Request, visitor: Visitor, terms: dict[str, str], bsn: str, offset: int
 ) -> Response:
     engine = engine_of(request)
     given = {name: value.strip() or None for name, value in terms.items()}
     try:
-        flt = build_audit_filter(engine.settings, bsn=bsn.strip() or None, **given)
+        flt = await _checked_filter(engine, visitor, P.AUDIT_READ, bsn=bsn.strip() or None, **given)
     except BadSearch as exc:
         return page(
             request,
@@ -101,7 +123,7 @@ async def _search(
             "audit.html",
             status=422,
             terms=terms,
-            problem=(exc.field, exc.rule),
+            problem=(exc.field, without_values(exc.rule, [bsn, *terms.values()])),
             entries=[],
             by_bsn=False,
             offset=0,
@@ -165,9 +187,9 @@ async def audit_csv_export(
     engine = engine_of(request)
     terms: dict[str, str | None] = {name: value or None for name, value in typed.items()}
     try:
-        flt = build_audit_filter(engine.settings, **terms)
+        flt = await _checked_filter(engine, visitor, P.REPORTS_EXPORT, **terms)
     except BadSearch as exc:
-        raise BadInput(f"{exc.field}: {exc.rule}") from None
+        raise BadInput(without_values(f"{exc.field}: {exc.rule}", terms.values())) from None
     text = await export_audit(
         engine.store,
         flt,

@@ -3,7 +3,8 @@
 The audit trail spans every cluster, so these routes need their permission for all clusters.
 A BSN is only ever taken in a body (``POST /api/v1/audit/search``), never in a URL, and is
 hashed with the search key at once; such a search is itself audited (``patient_data.view``),
-as every search by BSN is, and so is every CSV export (``audit.export``).
+as every search by BSN is, and so is every CSV export (``audit.export``). A destination term
+that names nothing is a 422 (``audit.check_audit_destination``), as in a message search.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrator.audit import build_audit_filter, export_audit
+from integrator.audit import build_audit_filter, check_audit_destination, export_audit
 from integrator.engine import Engine
 from integrator.http.bodies import PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import EngineDep, Limit, Offset, SourceDep
 from integrator.http.errors import without_values
-from integrator.http.scope import ScopeDep
+from integrator.http.scope import Scope, ScopeDep
 from integrator.patient_views import record_search
 from integrator.presenters import audit_view
 from integrator.search import BadSearch
@@ -57,10 +58,19 @@ class AuditSearchBody(BaseModel):
     offset: PageOffset = 0
 
 
-def _filter(engine: Engine, **terms: str | None) -> AuditFilter:
-    """The store filter; a bad term is a 422 naming it, without its value."""
+async def _filter(engine: Engine, scope: Scope, **terms: str | None) -> AuditFilter:
+    """The store filter; a bad term, or a destination that names nothing the caller may see,
+    is a 422 naming it, without its value."""
     try:
-        return build_audit_filter(engine.settings, **terms)
+        flt = build_audit_filter(engine.settings, **terms)
+        await check_audit_destination(
+            engine.store,
+            engine.settings,
+            flt,
+            engine.catalog.destinations,
+            scope.destination_ids(engine.catalog),
+        )
+        return flt
     except BadSearch as exc:
         raise HTTPException(
             status_code=422, detail=without_values(str(exc), terms.values())
@@ -70,6 +80,7 @@ def _filter(engine: Engine, **terms: str | None) -> AuditFilter:
 @router.get("/audit")
 async def audit(
     engine: EngineDep,
+    scope: ScopeDep,
     actor: Text = None,
     action: Text = None,
     target: Text = None,
@@ -81,8 +92,9 @@ async def audit(
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Audit entries, newest first; filters combine (AND)."""
-    flt = _filter(
+    flt = await _filter(
         engine,
+        scope,
         actor=actor,
         action=action,
         target=target,
@@ -125,7 +137,7 @@ async def audit_csv_export(
         "since": since,
         "until": until,
     }
-    flt = _filter(engine, **terms)
+    flt = await _filter(engine, scope, **terms)
     text = await export_audit(
         engine.store,
         flt,
@@ -145,7 +157,7 @@ async def search_audit(
 ) -> list[dict[str, Any]]:
     """Audit entries by terms in the body, the patient's BSN among them."""
     terms = body.model_dump(exclude={"limit", "offset"})
-    flt = _filter(engine, **terms)
+    flt = await _filter(engine, scope, **terms)
     entries = await engine.store.list_audit(flt, limit=body.limit, offset=body.offset)
     await record_search(
         engine.store,
