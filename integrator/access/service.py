@@ -62,6 +62,7 @@ from integrator.store import (
     SessionRecord,
     Store,
     TokenRecord,
+    idprefix,
 )
 from integrator.store.errors import SealedValueError
 
@@ -1018,14 +1019,21 @@ class AccessService:
         return all(by.may(Permission.TOKENS_MANAGE, c) for c in clusters)
 
     async def _find_token(self, by: Identity, token_id: str) -> TokenRecord:
+        """The one token ``by`` may manage whose id is ``token_id`` or starts with it.
+
+        Token ids are UUIDs, as message ids are, and are read the way message ids are
+        (``idprefix.normalise``): regardless of case, and with the dashes a copy left out put
+        back; the refusals repeat the id as it was given.
+        """
         wanted = token_id.strip()
-        if len(wanted) < 4:
+        start = idprefix.normalise(wanted)
+        if len(start.replace("-", "")) < idprefix.MIN_PREFIX:
             raise BadAccessInput(
                 "give the token's id, or at least its first 4 characters", field="token_id"
             )
         tokens = [t for t in await self._store.list_tokens() if self._may_manage_token(by, t)]
-        exact = [t for t in tokens if t.id == wanted]
-        matches = exact or [t for t in tokens if t.id.startswith(wanted)]
+        exact = [t for t in tokens if t.id in (wanted, start)]
+        matches = exact or [t for t in tokens if t.id.startswith(start)]
         if not matches:
             raise UnknownAccount(f"no token {wanted}", field="token_id")
         if len(matches) > 1:

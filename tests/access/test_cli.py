@@ -293,3 +293,23 @@ def test_revoke_by_a_start_several_ids_have_lists_them_to_pick_from(
     picked = cli("tokens", "revoke", "abcd1234-0000-4000-8000-000000000002", "--json")
     assert picked.exit_code == 0, picked.output
     assert json.loads(picked.stdout)["name"] == "grafana"
+
+
+def test_revoke_takes_an_id_start_in_any_case(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tokens revoke ABCD1234`` said "no token" for a token whose id starts ``abcd1234``:
+    message ids were matched regardless of case, token ids were not."""
+    ids = iter(["abcd1234-0000-4000-8000-000000000001", "abcd1234-0000-4000-8000-000000000002"])
+    monkeypatch.setattr(access_service, "uuid", SimpleNamespace(uuid4=lambda: next(ids)))
+    for name in ("prometheus", "grafana"):
+        assert cli("tokens", "create", name, "--role", "metrics").exit_code == 0
+
+    several = cli("tokens", "revoke", "ABCD1234")
+    assert several.exit_code == 2, several.output
+    said = " ".join(several.stderr.split())
+    assert "ID: ABCD1234 is the start of 2 token ids" in said
+    assert "prometheus" in said and "grafana" in said
+
+    picked = cli("tokens", "revoke", "ABCD1234-0000-4000-8000-000000000001", "--json")
+    assert picked.exit_code == 0, picked.output
+    assert json.loads(picked.stdout)["name"] == "prometheus"
+    assert "no token" in cli("tokens", "revoke", "ABCD9").stderr

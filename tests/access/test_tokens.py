@@ -146,6 +146,39 @@ async def test_a_start_several_ids_have_is_refused_naming_those_the_caller_manag
     assert revoked.id == own.id
 
 
+async def test_an_id_or_its_start_is_matched_regardless_of_case(
+    service: AccessService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``revoke ABCD1234`` said "no token" for a token whose id starts ``abcd1234``; message
+    ids were always matched regardless of case (and without their dashes), token ids now too."""
+    ids = iter(
+        [
+            "abcd1234-0000-4000-8000-000000000001",
+            "abcd1234-0000-4000-8000-000000000002",
+            "abce1234-0000-4000-8000-000000000003",
+            "abcf1234-0000-4000-8000-000000000004",
+        ]
+    )
+    monkeypatch.setattr(access_service, "uuid", SimpleNamespace(uuid4=lambda: next(ids)))
+    made = [await service.create_token(LOCAL, name, [METRICS]) for name in ("a", "b", "c", "d")]
+
+    with pytest.raises(AmbiguousToken) as refused:
+        await service.revoke_token(LOCAL, "ABCD1234")
+    assert sorted(t.name for t in refused.value.candidates) == ["a", "b"]
+    assert str(refused.value).startswith("ID: ABCD1234 is the start of 2 token ids")
+    with pytest.raises(UnknownAccount, match=r"^ID: no token ABCE9$"):
+        await service.revoke_token(LOCAL, " ABCE9 ")
+    with pytest.raises(BadAccessInput, match="at least its first 4"):
+        await service.revoke_token(LOCAL, "AB-C")
+
+    assert (await service.revoke_token(LOCAL, "ABCE1234")).id == made[2].id
+    whole_without_dashes = made[1].id.replace("-", "").upper()
+    assert (await service.revoke_token(LOCAL, whole_without_dashes)).id == made[1].id
+    assert (await service.revoke_token(LOCAL, made[3].id.upper())).id == made[3].id
+    statuses = {t.name: t.status for t in await service.list_tokens(LOCAL)}
+    assert statuses == {"a": "active", "b": "revoked", "c": "revoked", "d": "revoked"}
+
+
 async def test_token_input_is_checked(service: AccessService) -> None:
     with pytest.raises(BadAccessInput, match="NAME: "):
         await service.create_token(LOCAL, "has spaces", [METRICS])
