@@ -137,8 +137,8 @@ class RabbitMQTransport:
             )
         self._declared.clear()
         self._publisher = await connection.channel(publisher_confirms=True)
+        await self.topology.declare_common(self._publisher)  # a refusal here: the link retries
         self.link.watch(self._publisher, "publisher")
-        await self.topology.declare_common(self._publisher)
         self._admin = None
         for consumer in self._consumers.values():
             await self._consume(consumer, connection)
