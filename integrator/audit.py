@@ -16,7 +16,7 @@ import io
 import json
 from collections.abc import Collection, Iterable
 from datetime import datetime, tzinfo
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from integrator.exports import record_export
 from integrator.message_reads import configured_destinations
@@ -24,6 +24,10 @@ from integrator.presenters import audit_view
 from integrator.search import BadSearch, build_filter
 from integrator.settings import Settings
 from integrator.store import AuditCheck, AuditFilter, AuditRecord, Store
+
+if TYPE_CHECKING:
+    from integrator.clusters import ClusterScope
+    from integrator.engine import Engine
 
 CSV_COLUMNS = ("id", "at", "actor", "action", "target", "reason", "details", "hash")
 
@@ -119,6 +123,22 @@ async def check_audit_destination(
     if visible is None and await store.destination_on_record(wanted):
         return
     raise BadSearch("destination", f"{NO_DESTINATION}; configured: {', '.join(known) or 'none'}")
+
+
+async def checked_audit_filter(
+    engine: Engine, scope: ClusterScope, **terms: str | None
+) -> AuditFilter:
+    """``build_audit_filter`` and then ``check_audit_destination`` within ``scope``'s
+    clusters, against the engine's catalog: what the API and the console search with."""
+    flt = build_audit_filter(engine.settings, **terms)
+    await check_audit_destination(
+        engine.store,
+        engine.settings,
+        flt,
+        engine.catalog.destinations,
+        scope.destination_ids(engine.catalog),
+    )
+    return flt
 
 
 def _cell(value: Any) -> str:

@@ -18,18 +18,16 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
-from integrator.audit import build_audit_filter, check_audit_destination, export_audit
+from integrator.audit import checked_audit_filter, export_audit
 from integrator.console.errors import BadInput, Forbidden
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
-from integrator.engine import Engine
 from integrator.http.deps import source_of
 from integrator.http.errors import without_values
 from integrator.patient_views import record_search
 from integrator.presenters import audit_view
 from integrator.search import BadSearch
-from integrator.store import AuditFilter
 
 P = Permission
 router = APIRouter()
@@ -92,30 +90,15 @@ QueryTerms = Annotated[dict[str, str], Depends(_query_terms)]
 FormTerms = Annotated[dict[str, str], Depends(_form_terms)]
 
 
-async def _checked_filter(
-    engine: Engine, visitor: Visitor, permission: Permission, **terms: str | None
-) -> AuditFilter:
-    """The store filter of ``terms``, a destination checked within the visitor's clusters;
-    ``BadSearch`` (naming the term and the rule) when a term cannot be used."""
-    flt = build_audit_filter(engine.settings, **terms)
-    scope = visitor.scope(permission)
-    await check_audit_destination(
-        engine.store,
-        engine.settings,
-        flt,
-        engine.catalog.destinations,
-        scope.destination_ids(engine.catalog),
-    )
-    return flt
-
-
 async def _search(
     request: Request, visitor: Visitor, terms: dict[str, str], bsn: str, offset: int
 ) -> Response:
     engine = engine_of(request)
     given = {name: value.strip() or None for name, value in terms.items()}
     try:
-        flt = await _checked_filter(engine, visitor, P.AUDIT_READ, bsn=bsn.strip() or None, **given)
+        flt = await checked_audit_filter(
+            engine, visitor.scope(P.AUDIT_READ), bsn=bsn.strip() or None, **given
+        )
     except BadSearch as exc:
         return page(
             request,
@@ -187,7 +170,7 @@ async def audit_csv_export(
     engine = engine_of(request)
     terms: dict[str, str | None] = {name: value or None for name, value in typed.items()}
     try:
-        flt = await _checked_filter(engine, visitor, P.REPORTS_EXPORT, **terms)
+        flt = await checked_audit_filter(engine, visitor.scope(P.REPORTS_EXPORT), **terms)
     except BadSearch as exc:
         raise BadInput(without_values(f"{exc.field}: {exc.rule}", terms.values())) from None
     text = await export_audit(

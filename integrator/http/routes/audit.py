@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrator.audit import build_audit_filter, check_audit_destination, export_audit
+from integrator.audit import checked_audit_filter, export_audit
 from integrator.engine import Engine
 from integrator.http.bodies import PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
@@ -62,15 +62,7 @@ async def _filter(engine: Engine, scope: Scope, **terms: str | None) -> AuditFil
     """The store filter; a bad term, or a destination that names nothing the caller may see,
     is a 422 naming it, without its value."""
     try:
-        flt = build_audit_filter(engine.settings, **terms)
-        await check_audit_destination(
-            engine.store,
-            engine.settings,
-            flt,
-            engine.catalog.destinations,
-            scope.destination_ids(engine.catalog),
-        )
-        return flt
+        return await checked_audit_filter(engine, scope, **terms)
     except BadSearch as exc:
         raise HTTPException(
             status_code=422, detail=without_values(str(exc), terms.values())
