@@ -164,8 +164,8 @@ class AmqpLink:
         connected, and the intake would take no more events until a restart. Every channel is
         opened by the connect hooks, so the sure way back is the one a lost connection takes:
         close it, reconnect, run the hooks under a new generation (what the old channel
-        delivered and nobody acked comes again). Our own ``close()`` of a channel carries no
-        error, so a consumer released on purpose does not count.
+        delivered and nobody acked comes again). A channel we close on purpose (a consumer
+        released) does not count: see ``_closed_by_broker``.
         """
         generation = self.generation
 
@@ -173,7 +173,7 @@ class AmqpLink:
             if closing.cancelled():
                 return
             error = closing.exception()
-            if not isinstance(error, aiormq.exceptions.AMQPChannelError):
+            if not _closed_by_broker(error):
                 return
             if generation != self.generation or self._connection is None:
                 return  # the connection went, or is going, anyway
@@ -194,6 +194,19 @@ class AmqpLink:
         await self._drop()
         for hook in self._on_disconnect:
             hook()
+
+
+def _closed_by_broker(error: BaseException | None) -> bool:
+    """Whether a channel ended with the broker's own ``Channel.Close``.
+
+    aiormq ends a channel with the broker's reply as a ``ChannelClosed`` (or a subclass named
+    after the reply code, e.g. ``ChannelPreconditionFailed``) holding the reply; a channel we
+    close ends with no error, or, once the broker's ``CloseOk`` arrives, ``ChannelClosed(None,
+    None)``: no reply, nothing the broker found at fault.
+    """
+    return isinstance(error, aiormq.exceptions.AMQPChannelError) and any(
+        arg is not None for arg in error.args
+    )
 
 
 def delivery_tag(delivered: aiormq.abc.DeliveredMessage) -> int:

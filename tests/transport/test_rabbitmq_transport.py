@@ -29,10 +29,14 @@ async def test_one_engine_at_a_time_consumes_a_destination_and_release_hands_ove
     assert not standby.done()  # single active consumer: the second engine waits
 
     assert isinstance(first, RabbitMQTransport)
+    generation = first.link.generation
     await first.release("dest-a")  # paused here: unsettled work goes to the other engine
     taken = await asyncio.wait_for(standby, 10)
     assert taken.message.message_id == messages[0].message_id
     assert taken.message.control_id == messages[0].control_id
+    await asyncio.sleep(0.2)
+    # Closing a channel on purpose is no broker fault: the link does not reconnect for it.
+    assert first.link.generation == generation and first.link.connected
 
 
 async def test_a_publish_during_a_reconnect_is_published_again_afterwards(
