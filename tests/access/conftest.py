@@ -70,7 +70,8 @@ class Member:
     recovery_codes: list[str]
 
 
-def link_secret(link: str) -> str:
+def link_secret(link: str | None) -> str:
+    assert link is not None  # shown, not e-mailed
     return link.split("#", 1)[1]
 
 

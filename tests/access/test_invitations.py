@@ -25,7 +25,7 @@ from tests.store.helpers import raw_connection
 VIEWER_CARD = Grant(Role.VIEWER, "CARD")
 
 
-async def _accept(service: AccessService, clock: ManualClock, link: str) -> list[str]:
+async def _accept(service: AccessService, clock: ManualClock, link: str | None) -> list[str]:
     start = await service.begin_accept(link_secret(link))
     code = totp.code_at(start.totp_secret, clock.now())
     return (await service.finish_accept(link_secret(link), PASSWORD, code)).recovery_codes
@@ -36,6 +36,7 @@ async def test_an_invitation_is_a_link_whose_secret_is_stored_only_hashed(
 ) -> None:
     invitation = await service.invite(LOCAL, " Anna@Example.NL ", [VIEWER_CARD], name="Anna")
     assert invitation.email == "anna@example.nl"
+    assert invitation.link is not None
     assert invitation.link.startswith(f"{BASE_URL}/invitation#")
     assert invitation.expires_at == clock.now() + timedelta(days=7)
     secret = link_secret(invitation.link)

@@ -108,7 +108,7 @@ class LiveEngine:
         await self._engine.start()
         listener = bind_http("127.0.0.1", 0)
         self.port = listener.getsockname()[1]
-        config = uvicorn.Config(
+        server_config = uvicorn.Config(
             create_app(self._engine),
             log_level="warning",
             access_log=False,
@@ -116,7 +116,7 @@ class LiveEngine:
             ssl_certfile=cert,
             ssl_keyfile=key,
         )
-        self._server = uvicorn.Server(config)
+        self._server = uvicorn.Server(server_config)
         self._serving = asyncio.create_task(self._server.serve(sockets=[listener]))
         while not self._server.started:
             if self._serving.done():
@@ -145,6 +145,7 @@ class LiveEngine:
     async def _person(self, email: str, grants: list[Grant]) -> Person:
         access = self.engine.access
         link = await access.invite(MAKER, email, grants)
+        assert link.link is not None
         secret = link.link.split("#", 1)[1]
         start = await access.begin_accept(secret)
         earlier = self.engine.clock.now() - timedelta(seconds=30)
@@ -153,7 +154,9 @@ class LiveEngine:
 
     def invitation_link(self, email: str, *grants: Grant) -> str:
         """A fresh invitation's link, for the browser to accept."""
-        return self.call(self.engine.access.invite(MAKER, email, list(grants))).link
+        link = self.call(self.engine.access.invite(MAKER, email, list(grants))).link
+        assert link is not None
+        return link
 
     def submit(self, event: dict[str, Any], *, settle: bool = True) -> str:
         """Submit ``event`` as an upstream system would; the id of its one message."""

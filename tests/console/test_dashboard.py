@@ -84,7 +84,7 @@ def test_a_forged_pause_is_refused(operator: Page, live: LiveEngine) -> None:
     token = operator.locator("input[name=csrf]").first.get_attribute("value")
     assert token
     own = {"origin": live.url}
-    form = {"enabled": "false", "reason": "forged"}
+    form: dict[str, str | float | bool] = {"enabled": "false", "reason": "forged"}
     # Seen but not the person's to change (LAB), with everything else right: 403.
     answer = operator.request.post(
         f"{live.url}/destinations/zuid/enabled", form={**form, "csrf": token}, headers=own

@@ -162,7 +162,7 @@ def test_a_viewer_sees_no_resend_and_a_forged_one_is_refused(
     screenshot(viewer, "message-viewer")
     before = len(resends(live, referral))
     url = f"{live.url}/messages/{referral}/resend"
-    form = {"reason": "forged", "mode": "original", "to": ""}
+    form: dict[str, str | float | bool] = {"reason": "forged", "mode": "original", "to": ""}
     own = {"origin": live.url}
 
     # A valid session and token, but no permission.

@@ -75,11 +75,13 @@ def test_a_viewer_sees_no_change_buttons_and_a_forged_post_is_refused(
         assert page.get_by_role("link", name=name).count() == 0
         assert page.get_by_role("button", name=name).count() == 0
     screenshot(page, "destination-viewer")
-    assert page.goto("/destinations/zuid").status == 404  # outside the viewer's clusters
-    assert page.goto("/destinations-new").status == 403
+    outside = page.goto("/destinations/zuid")
+    assert outside is not None and outside.status == 404  # outside the viewer's clusters
+    new = page.goto("/destinations-new")
+    assert new is not None and new.status == 403
 
     page.goto("/destinations/noord")
-    form = {"enabled": "false", "reason": "forged"}
+    form: dict[str, str | float | bool] = {"enabled": "false", "reason": "forged"}
     # Without the CSRF token: refused before the page runs.
     no_token = page.request.post("/destinations/noord/state", form=form)
     assert no_token.status == 403
@@ -370,12 +372,12 @@ def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
     for action in ("person.invite", "person.grants", "person.reinvite", "token.create"):
         assert action in actions
     assert "token.revoke" in actions and "audit.export" in actions
-    [export] = [
+    [exported] = [
         e
         for e in live.call(live.engine.store.list_audit(limit=1000))
         if e.action == "audit.export" and e.actor == f"person:{admin.email}"
     ]
-    assert export.details["source"] == "127.0.0.1"  # from where, as through the API
+    assert exported.details["source"] == "127.0.0.1"  # from where, as through the API
     assert "patient_data.view" in actions
     [search] = [
         e

@@ -46,6 +46,7 @@ def test_every_page_checks_its_visitor_and_what_they_may_do() -> None:
     assert len(routes) > len(OPEN)
     for route in routes:
         names = {getattr(c, "__qualname__", "") for c in calls(route.dependant)}
+        assert route.methods is not None
         for method in route.methods:
             key = (method, route.path)
             assert "_visitor" in names, key

@@ -62,6 +62,7 @@ async def signed_in(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A console client for a new active person with ``grants``, signed in, in ``lang``."""
     link = await engine.access.invite(MAKER, email, list(grants))
+    assert link.link is not None
     secret = link.link.split("#", 1)[1]
     start = await engine.access.begin_accept(secret)
     earlier = engine.clock.now() - timedelta(seconds=30)

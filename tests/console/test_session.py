@@ -38,6 +38,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
 async def accepted(engine: Engine) -> str:
     """An active person (resend role); their TOTP secret. Accepted one step ago."""
     link = await engine.access.invite(MAKER, EMAIL, [Grant(Role.RESEND)])
+    assert link.link is not None
     secret = link.link.split("#", 1)[1]
     start = await engine.access.begin_accept(secret)
     earlier = engine.clock.now() - timedelta(seconds=30)

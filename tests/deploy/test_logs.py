@@ -132,7 +132,8 @@ async def _work(
     [message] = accepted.json()["messages"]
 
     async def status_is(message_id: str, status: str) -> bool:
-        return (await api.get(f"/api/v1/messages/{message_id}")).json()["status"] == status
+        now: str = (await api.get(f"/api/v1/messages/{message_id}")).json()["status"]
+        return now == status
 
     assert await eventually(lambda: status_is(message["message_id"], "dead"), timeout=30)
     lab = await api.post("/api/v1/events", json=dict(request, event_id=str(uuid.uuid4())))

@@ -16,8 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import structlog
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from destinations.config import dump_destination
 from integrator.cli import app

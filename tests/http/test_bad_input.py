@@ -26,6 +26,7 @@ BIG = 2**31  # one past the largest 32-bit integer, the store's revision column
 def refused(response: httpx.Response, *loc: str | int) -> dict[str, Any]:
     """The one error of a 422 at ``loc``, checked to quote nothing of the request."""
     assert response.status_code == 422, response.text
+    error: dict[str, Any]
     [error] = response.json()["detail"]
     assert error["loc"] == list(loc)
     assert set(error) == {"loc", "msg", "type"}  # no "input", no "ctx"

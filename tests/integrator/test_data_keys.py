@@ -282,7 +282,8 @@ async def test_the_engine_delivers_sealed_messages_and_keeps_the_ack_sealed(
         [attempt] = await engine.store.list_attempts(message.id)
         assert attempt.ack_bytes is not None and attempt.ack_bytes.startswith(b"MSH|")
         event = await engine.store.get_event(result.event_id)
-        assert event is not None and event.payload["patient"]["bsn"] == BSN
+        assert event is not None and isinstance(event.payload, dict)
+        assert event.payload["patient"]["bsn"] == BSN
     finally:
         await engine.stop()
         await rejecting.stop()

@@ -173,6 +173,7 @@ async def test_unreachable_destination_retries_then_delivers_with_same_control_i
             import asyncio
 
             await asyncio.sleep(0.05)
+        assert message is not None
         assert message.status == "retrying"
         revived = MllpReceiver(port=port)
         await revived.start()

@@ -24,7 +24,7 @@ import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal, TypedDict
 
 from pydantic import BaseModel
 
@@ -108,8 +108,22 @@ def mutated(rng: random.Random, event: Event) -> Event:
     return event
 
 
+class ContextSettings(TypedDict, total=False):
+    """`MappingContext`'s settings besides `control_id` and `now`."""
+
+    sending_application: str
+    sending_facility: str
+    receiving_application: str
+    receiving_facility: str
+    processing_id: Literal["P", "T"]
+    ack_mode: Literal["original", "enhanced"]
+    accept_ack_type: str
+    application_ack_type: str
+    platform_authority: str
+
+
 _CET: Final = datetime.timezone(datetime.timedelta(hours=1))
-CONTEXTS: Final = (
+CONTEXTS: Final[tuple[ContextSettings, ...]] = (
     {"receiving_application": "HIS", "receiving_facility": "ZNOORD"},
     {
         "sending_application": "A|B^C&D~E\\F",

@@ -144,6 +144,7 @@ async def test_resend_while_destination_is_down_queues_retries_then_delivers(
             if stored.attempt_count >= 2:
                 break
             await asyncio.sleep(0.05)
+        assert stored is not None
         assert stored.status in ("retrying", "sending", "queued") and stored.attempt_count >= 2
         back = MllpReceiver(port=port)  # it comes back on the same port
         await back.start()

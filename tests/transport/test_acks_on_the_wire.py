@@ -50,6 +50,7 @@ async def test_racing_settles_never_ack_a_tag_twice_and_settle_everything() -> N
         consume_ok = await consuming.basic_consume(queue, on_message)
         await asyncio.wait_for(all_in.wait(), 30)
         # No more deliveries: what is given back stays queued instead of coming again.
+        assert consume_ok.consumer_tag is not None
         await consuming.basic_cancel(consume_ok.consumer_tag)
 
         acks = ChannelAcks(consuming)

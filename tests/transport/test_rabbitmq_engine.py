@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import aiormq
 import pytest
 
 from destinations.ack import read_msh
@@ -222,7 +223,8 @@ async def test_a_channel_the_broker_closes_does_not_silence_the_engine(
     consuming = [
         channel
         for channel in transport.link.connection.channels.values()
-        if channel is not None and channel.consumers  # the intake's and each destination's
+        if isinstance(channel, aiormq.Channel)
+        and channel.consumers  # the intake's and each destination's
     ]
     assert len(consuming) == 1 + len(PROVIDERS)
     with capture_logs() as logs:
