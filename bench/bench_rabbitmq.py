@@ -34,7 +34,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import aiormq
 import asyncpg
@@ -55,8 +55,8 @@ from common import (  # noqa: E402
     peak_rss_mib,
     percentiles,
     results_table,
-    serve_receivers,
 )
+from common import serve_receivers as serve_receivers  # noqa: E402  (scenarios.py swaps it)
 
 from integrator import eventloop  # noqa: E402
 from integrator.logging import configure_logging  # noqa: E402
@@ -64,7 +64,15 @@ from integrator.store import MessageFilter, Store  # noqa: E402
 from integrator.transport.topology import Topology  # noqa: E402
 
 AMQP_URL = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+
+
+class _Postgres(TypedDict):
+    host: str
+    port: int
+    user: str
+
+
+PG: _Postgres = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 IN_FLIGHT = 1000
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+import random
 import sys
 import time
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from mappings import MappingContext  # noqa: E402
+from mappings import REGISTRY, MappingContext  # noqa: E402
 from tests.mappings import corpus  # noqa: E402
 from tests.mappings import test_generated as generated  # noqa: E402
 
@@ -65,13 +66,9 @@ def _drawn(count: int) -> Iterator[Case]:
             events.append(event)
 
         collect()
-    rng = corpus.random.Random(7)
+    rng = random.Random(7)
     for number, event in enumerate(events):
-        own = [
-            name
-            for name in sorted(corpus.REGISTRY)
-            if corpus.REGISTRY[name].event_type == event.type
-        ]
+        own = [name for name in sorted(REGISTRY) if REGISTRY[name].event_type == event.type]
         for version in own:
             yield version, event, corpus.context(number, rng)
 

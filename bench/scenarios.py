@@ -272,18 +272,20 @@ async def rabbitmq(
 
     os.chdir(SOURCE)  # ``python -m integrator`` puts the working directory first on the path
     bench_rabbitmq.ROOT = SOURCE
-    bench_rabbitmq.serve_receivers = ackserver.serve  # type: ignore[assignment]
+    bench_rabbitmq.serve_receivers = ackserver.serve
     if rate is not None:
 
         async def paced_publish(topology: Any, events: list[bytes]) -> None:
             import aiormq
+            from aiormq.abc import ConfirmationFrameType
 
             connection = await aiormq.connect(bench_rabbitmq.AMQP_URL)
             try:
                 channel = await connection.channel(publisher_confirms=True)
                 properties = Basic.Properties(content_type="application/json", delivery_mode=2)
                 loop = asyncio.get_running_loop()
-                t0, sent, confirms = loop.time(), 0, []
+                confirms: list[asyncio.Future[ConfirmationFrameType | None]] = []
+                t0, sent = loop.time(), 0
                 while sent < len(events):
                     due = min(len(events), int((loop.time() - t0) * rate) + 1)
                     confirms.extend(
@@ -303,7 +305,7 @@ async def rabbitmq(
             finally:
                 await connection.close()
 
-        bench_rabbitmq.publish = paced_publish  # type: ignore[assignment]
+        bench_rabbitmq.publish = paced_publish
     row = await bench_rabbitmq.scenario(
         n_events,
         n_destinations,
