@@ -37,7 +37,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy integrator schemas mappings destinations deadletter
+	$(BIN)/mypy integrator schemas mappings destinations deadletter tests bench
 
 check: lint typecheck test
 
