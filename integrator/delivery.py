@@ -29,6 +29,7 @@ from destinations.ratelimit import TokenBucket
 from destinations.retry import RetryPolicy
 from destinations.tls import client_ssl_context
 from destinations.worker import AckPolicy, AttemptSink, DeliveryWorker, OutboundMessage, Sender
+from integrator.attempt_log import LoggedAttempts
 from integrator.clock import Clock
 from integrator.logging import get_logger
 from integrator.transport import Delivery, Transport
@@ -117,7 +118,7 @@ class DestinationRunner:
             DeliveryWorker(
                 destination.id,
                 sender=sender,
-                sink=sink,
+                sink=LoggedAttempts(sink),
                 retry=retry_policy(destination),
                 ack_policy=AckPolicy(
                     on_error=destination.retry.on_error, on_reject=destination.retry.on_reject
@@ -231,9 +232,8 @@ class DestinationRunner:
         if status == "delivered":
             log.debug("message delivered", **_ids(message))
         elif status == "dead":
-            log.warning("message dead-lettered", **_ids(message))
-        else:
-            log.info("message goes to the back of the queue until its retry", **_ids(message))
+            log.warning("message dead-lettered", **_ids(message))  # why: the line before
+        # A retry: "delivery attempt failed" (attempt_log) said why and when.
 
     def _publish_later(self, message: OutboundMessage, when: datetime) -> None:
         async def publish() -> None:
