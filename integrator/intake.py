@@ -25,6 +25,7 @@ from integrator.errors import InvalidEvent
 from integrator.ids import new_control_id, new_message_id
 from integrator.logging import get_logger
 from integrator.metrics import Metrics
+from integrator.payload_diff import described, differing_fields
 from integrator.settings import Settings
 from integrator.store import EventRecord, MessageFilter, NewMessage, Store
 from integrator.transport import Transport
@@ -362,14 +363,32 @@ class Intake:
             RoutedMessage(m.id, m.destination_id, m.version, m.control_id, m.status, m.warnings)
             for m in sorted(existing, key=lambda m: m.seq)
         )
-        log.info("duplicate event ignored", event_id=record.id)
-        return IntakeResult(
-            record.id,
-            record.zd_number,
-            True,
-            routed,
-            ("duplicate event_id: accepted once already; nothing new was sent",),
-        )
+        warnings = ["duplicate event_id: accepted once already; nothing new was sent"]
+        changed = await self._changed_fields(record)
+        if changed:
+            warnings.append(
+                f"this copy differs from the one accepted in {described(changed)}; the "
+                "change was not taken: a changed event needs an event_id of its own"
+            )
+            log.warning(
+                "duplicate event differs from the one accepted",
+                event_id=record.id,
+                fields=len(changed),  # how many, not which values
+            )
+        else:
+            log.info("duplicate event ignored", event_id=record.id)
+        return IntakeResult(record.id, record.zd_number, True, routed, tuple(warnings))
+
+    async def _changed_fields(self, record: EventRecord) -> list[str]:
+        """Where this copy of an accepted event differs from the stored one, by field name.
+
+        Nothing to compare once retention emptied the stored payload.
+        """
+        stored = await self._store.get_event(record.id)
+        if stored is None or stored.pruned_at is not None:
+            return []
+        new = json.loads(record.payload) if isinstance(record.payload, str) else record.payload
+        return differing_fields(stored.payload, new)
 
 
 def mapping_context(

@@ -107,8 +107,41 @@ async def test_same_event_id_twice_is_accepted_once(
         assert len(receiver.received) == 1
         messages = await engine.store.list_messages(MessageFilter(event_id=first.event_id))
         assert len(messages) == 1
+        assert len(second.warnings) == 1  # the same content: only "accepted once already"
     finally:
         await engine.stop()
+
+
+async def test_a_duplicate_with_other_content_says_which_fields_were_not_taken(
+    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    """The same event_id with a corrected name: still accepted once, but the answer names the
+    fields that differ (never their values), so the change is not dropped without a word."""
+    from structlog.testing import capture_logs
+
+    engine = await start_engine(
+        tmp_path, destination("ziekenhuis-noord", receiver.port, providers=["ziekenhuis-noord"])
+    )
+    changed = copy.deepcopy(referral_data)
+    old_family = changed["patient"]["name"]["family"]
+    changed["patient"]["name"]["family"] = old_family + "-Jansen"
+    try:
+        first = await engine.intake.submit(json.dumps(referral_data), source="cli")
+        with capture_logs() as logs:
+            second = await engine.intake.submit(json.dumps(changed), source="http")
+        assert await engine.wait_settled(timeout=10)
+        stored = await engine.store.get_event(first.event_id)
+    finally:
+        await engine.stop()
+    assert second.duplicate and len(receiver.received) == 1
+    assert stored is not None and isinstance(stored.payload, dict)
+    assert stored.payload["patient"]["name"]["family"] == old_family
+    [note] = [w for w in second.warnings if "differs" in w]
+    assert "patient.name.family" in note and "not taken" in note
+    assert old_family not in note and "Jansen" not in note
+    [line] = [e for e in logs if e["event"] == "duplicate event differs from the one accepted"]
+    assert line["log_level"] == "warning" and line["fields"] == 1
+    assert "Jansen" not in str(logs)
 
 
 async def test_bad_input_is_refused_kept_and_writes_nothing_else(
