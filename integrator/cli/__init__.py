@@ -18,6 +18,7 @@ from integrator.cli.helpstyle import plain_help
 from integrator.cli.keys import keys_app
 from integrator.cli.lifecycle import backup_command, prune_command
 from integrator.cli.messages import messages_app
+from integrator.cli.rejected import rejected_app
 from integrator.cli.resend import resend_command
 from integrator.cli.runtime import demo, receiver, run_command
 from integrator.cli.submit import submit
@@ -37,6 +38,7 @@ app.command()(submit)
 app.command()(receiver)
 app.add_typer(messages_app, name="messages")
 app.add_typer(events_app, name="events")
+app.add_typer(rejected_app, name="rejected")
 app.command("resend")(resend_command)
 app.add_typer(deadletter_app, name="deadletter")
 app.add_typer(destinations_app, name="destinations")

@@ -229,6 +229,11 @@ async def resolve_event_ids(store: Store, ids: Sequence[str]) -> list[str]:
     return [await _resolved(store.resolve_event_id, given) for given in ids]
 
 
+async def resolve_rejected_id(store: Store, given: str) -> str:
+    """Like ``resolve_message_ids``, for the id of one piece of rejected input."""
+    return await _resolved(store.resolve_rejected_id, given)
+
+
 async def _resolved(resolve: Callable[[str], Awaitable[str]], given: str) -> str:
     from integrator.cli.badid import BadId
     from integrator.store import NotFound

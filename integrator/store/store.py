@@ -672,6 +672,17 @@ class Store(
         """Like ``resolve_message_id``, for an event's id."""
         return await self._resolve_id(events.c.id, text, "event")
 
+    async def resolve_rejected_id(self, text: str) -> str:
+        """Like ``resolve_message_id``, for the id of rejected input."""
+        return await self._resolve_id(rejected_events.c.id, text, "rejected input")
+
+    async def get_rejected(self, rejected_id: str) -> RejectedEventRecord | None:
+        """One piece of rejected input, its bytes unsealed."""
+        query = select(rejected_events).where(rejected_events.c.id == rejected_id)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else rejected_record(row, self._sealer)
+
     async def _resolve_id(self, column: ColumnElement[str], text: str, kind: str) -> str:
         """The prefix is read as a range of the primary key, which both backends answer from
         its index whatever their collation; ``LIKE`` would not use it on SQLite, nor on

@@ -1,0 +1,110 @@
+"""``integrator rejected list|show``: input that failed validation, kept for support.
+
+``submit`` and the API answer ``kept as rejected event <id>``; over RabbitMQ the id is in the
+engine's log. ``list`` shows when, from where, how large and which rules were broken (no byte of
+the body); ``show`` prints the body as it arrived, which may hold patient data, so it goes
+through ``integrator.rejected_reads``, which records the view in the audit log as
+``local:<user>`` before anything is printed. The rules live there, as for events and messages.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from integrator.cli.common import (
+    JsonOption,
+    console,
+    fail,
+    load_settings,
+    local_identity,
+    print_json,
+    resolve_rejected_id,
+    with_store,
+)
+from integrator.cli.views import short_ids
+from integrator.presenters import iso_time, shown_time
+
+rejected_app = typer.Typer(
+    help="Input that failed validation, kept as it arrived: list, show.", no_args_is_help=True
+)
+
+
+@rejected_app.command("list")
+def rejected_list(
+    limit: Annotated[
+        int, typer.Option(min=1, max=100_000, help="At most this many (newest first).")
+    ] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List rejected input, newest first: when, from where, its size and the rules it broke."""
+    from integrator.rejected_reads import list_rejected
+    from integrator.store import Store
+
+    settings = load_settings()
+
+    async def action(store: Store) -> list[dict[str, Any]]:
+        return await list_rejected(store, limit=limit)
+
+    found = with_store(action, settings, read_only=True)
+    if as_json:
+        print_json([{**r, "received_at": iso_time(r["received_at"], settings.zone)} for r in found])
+        return
+    table = Table(title=f"Rejected input ({len(found)})")
+    short = short_ids(r["id"] for r in found)
+    table.add_column("id", no_wrap=True, min_width=max(map(len, short.values()), default=2))
+    for column in ("received", "source", "bytes", "broken rules"):
+        table.add_column(column)
+    for r in found:
+        table.add_row(
+            short[r["id"]],
+            shown_time(r["received_at"], settings.zone),
+            r["source"],
+            str(r["bytes"]),
+            escape("; ".join(r["problems"])),
+        )
+    console.print(table)
+
+
+@rejected_app.command("show")
+def rejected_show(
+    rejected_id: Annotated[str, typer.Argument(help="Its id, or a start of it (4 or more).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one piece of rejected input: every broken rule, and the body as it arrived.
+
+    Recorded in the audit log (patient_data.view) before it is shown: it may hold patient data.
+    """
+    from integrator.rejected_reads import read_rejected
+    from integrator.store import Store
+
+    settings = load_settings()
+
+    async def action(store: Store) -> dict[str, Any] | None:
+        full_id = await resolve_rejected_id(store, rejected_id)
+        return await read_rejected(store, local_identity(), full_id)
+
+    detail = with_store(action, settings, read_only=True)
+    if detail is None:
+        fail(f"no rejected input with id {rejected_id}", 2)
+    if as_json:
+        print_json({**detail, "received_at": iso_time(detail["received_at"], settings.zone)})
+        return
+    summary = Table(show_header=False, title=f"Rejected input {detail['id']}")
+    summary.add_row("received", shown_time(detail["received_at"], settings.zone))
+    summary.add_row("source", detail["source"])
+    summary.add_row("bytes", str(detail["bytes"]))
+    console.print(summary)
+    rules = Table(title="Broken rules")
+    for column in ("field", "rule", "message"):
+        rules.add_column(column)
+    for r in detail["reason"]:
+        rules.add_row(
+            escape(r.get("path") or "$"), escape(r.get("rule", "")), escape(r.get("message", ""))
+        )
+    console.print(rules)
+    console.print("[bold]Body as it arrived:[/]")
+    console.print(escape(detail["body"]), soft_wrap=True, highlight=False)
