@@ -106,7 +106,12 @@ def load_settings(*, service: bool = False) -> Settings:
 def run(coro: Coroutine[Any, Any, T]) -> T:
     from integrator import eventloop
 
-    return eventloop.run(coro, _event_loop())
+    try:
+        kind = _event_loop()
+    except BaseException:
+        coro.close()  # refused before it started: no "never awaited" warning after the line
+        raise
+    return eventloop.run(coro, kind)
 
 
 def _event_loop() -> LoopKind:

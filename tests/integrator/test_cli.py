@@ -107,6 +107,7 @@ def test_event_loop_setting_asyncio_works_and_a_wrong_one_is_refused(
     assert wrong.returncode == 2
     assert "INTEGRATOR_EVENT_LOOP" in wrong.stderr
     assert "'uvloop' or 'asyncio'" in wrong.stderr
+    assert "never awaited" not in wrong.stderr  # one line, no warning from the unstarted work
 
 
 def test_versions_json_lists_the_registry(env: dict[str, str]) -> None:
