@@ -195,6 +195,13 @@ class Store(
         try:
             await _migrate_when_free(engine, schema)
             await store._check_data_keys(register=True)
+        except StoreUnavailable as exc:
+            await engine.dispose()
+            # Which database did not answer, and where that is set: a refused connection
+            # names neither (the password is masked, the query left out: ``Target.display``).
+            raise StoreUnavailable(
+                f"{exc}: no answer from the store at {target.display} (INTEGRATOR_DATABASE_URL)"
+            ) from None
         except BaseException:
             await engine.dispose()
             raise

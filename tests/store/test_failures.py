@@ -96,5 +96,9 @@ def test_a_locked_sqlite_database_is_transient(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 async def test_unreachable_postgres_is_transient() -> None:
-    with pytest.raises(StoreUnavailable):
-        await Store.open("postgresql://postgres@127.0.0.1:1/test")
+    with pytest.raises(StoreUnavailable) as caught:
+        await Store.open("postgresql://postgres:s3cret@127.0.0.1:1/test")
+    said = str(caught.value)
+    # Which store did not answer and where that is set; never the password or the query.
+    assert "127.0.0.1:1/test" in said and "INTEGRATOR_DATABASE_URL" in said
+    assert "s3cret" not in said
