@@ -32,6 +32,10 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/api/v1/events/search"): P.PATIENT_DATA_READ,
     ("GET", "/api/v1/events/{event_id}"): P.PATIENT_DATA_READ,
     ("POST", "/api/v1/events/route"): P.EVENTS_ROUTE,
+    # Input that failed validation: when, from where and the rules broken (no byte of it) ...
+    ("GET", "/api/v1/rejected"): P.MESSAGES_READ,
+    # ... and one body as it arrived, which may name the patient: patient data.
+    ("GET", "/api/v1/rejected/{rejected_id}"): P.PATIENT_DATA_READ,
     ("GET", "/api/v1/messages"): P.MESSAGES_READ,
     # The listing as CSV, for the reports role (identifiers only; a BSN never in a URL).
     ("GET", "/api/v1/messages.csv"): P.REPORTS_EXPORT,
@@ -94,6 +98,9 @@ EVERY_CLUSTER: frozenset[tuple[str, str]] = frozenset(
         # Routing makes messages for every destination that serves an event's provider, in
         # whatever cluster; and an unrouted event has no destination, so lies in no cluster.
         ("POST", "/api/v1/events/route"),
+        # Rejected input never reached a destination, so it lies in no cluster.
+        ("GET", "/api/v1/rejected"),
+        ("GET", "/api/v1/rejected/{rejected_id}"),
     }
 )
 """Routes that need their permission for all clusters, not just for some."""

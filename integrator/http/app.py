@@ -31,6 +31,7 @@ from integrator.http.routes import (
     messages,
     metrics,
     people,
+    rejected,
     resend,
     tokens,
     versions,
@@ -60,6 +61,7 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
     for module in (
         health,
         events,
+        rejected,
         messages,
         resend,
         destinations,

@@ -135,6 +135,7 @@ def filled(world: World, path: str, job_id: str = UNKNOWN) -> str:
         "person_id": world.card_person,
         "role": "viewer",
         "token_id": world.card_token,
+        "rejected_id": UNKNOWN,  # rejected input lies in no cluster: every-cluster routes
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m[1]], path)
 
@@ -276,8 +277,8 @@ async def test_outside_its_clusters_a_token_sees_nothing_and_each_thing_is_unkno
     async with world.client(lab_only) as lab:
         # Each route about one of CARD's things answers as for an unknown id.
         for method, path in routes(world.app):
-            if "{" not in path:
-                continue
+            if "{" not in path or (method, path) in EVERY_CLUSTER:
+                continue  # an every-cluster route is about nothing of CARD's (403, tested above)
             body = bodies.get((method, path))
             foreign = await lab.request(
                 method, filled(world, path, card_job), json=body if body else None

@@ -1,0 +1,61 @@
+"""``/api/v1/rejected``: rejected input through the API, as ``integrator rejected list|show``:
+the listing names the broken rules and no byte of the body; one body is audited first and
+needs ``patient_data.read`` for all clusters."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from integrator.access.permissions import Grant, Role
+from integrator.engine import Engine
+from tests.http.support import api_client, token_for
+
+BODY = {"event_id": "not-a-uuid", "type": "referral", "patient": {"bsn": "123456782"}}
+
+
+async def _rejected(api: httpx.AsyncClient) -> str:
+    answer = await api.post("/api/v1/events", json=BODY)
+    assert answer.status_code == 422, answer.text
+    rejected_id: str = answer.json()["rejected_id"]
+    return rejected_id
+
+
+async def test_the_listing_shows_rules_and_one_body_is_audited(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    rejected_id = await _rejected(api)
+    listed = await api.get("/api/v1/rejected")
+    assert listed.status_code == 200
+    [row] = [r for r in listed.json() if r["id"] == rejected_id]
+    assert row["source"] == "http" and row["problems"]
+    assert "123456782" not in listed.text
+
+    one = await api.get(f"/api/v1/rejected/{rejected_id[:8]}")
+    assert one.status_code == 200, one.text
+    assert json.loads(one.json()["body"]) == BODY
+    views = [
+        e
+        for e in await engine.store.list_audit(limit=50)
+        if e.action == "patient_data.view" and e.target == rejected_id
+    ]
+    assert len(views) == 1 and views[0].details["view"] == "rejected"
+    assert views[0].actor.startswith("token:")
+
+    missing = await api.get("/api/v1/rejected/00000000")
+    assert missing.status_code == 404
+
+
+async def test_a_body_needs_patient_data_for_all_clusters(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    rejected_id = await _rejected(api)
+    viewer = await token_for(engine, Grant(Role.VIEWER))
+    async with api_client(engine, viewer) as as_viewer:
+        assert (await as_viewer.get(f"/api/v1/rejected/{rejected_id}")).status_code == 403
+    support_in_one = await token_for(engine, Grant(Role.RESEND, "CARD"))
+    async with api_client(engine, support_in_one) as in_one_cluster:
+        refused = await in_one_cluster.get(f"/api/v1/rejected/{rejected_id}")
+        assert refused.status_code == 403
+        assert "for all clusters" in refused.json()["detail"]
