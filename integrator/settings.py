@@ -116,6 +116,29 @@ class Settings(BaseSettings):
             raise ValueError(f"the search key must be at least {MIN_SEARCH_KEY} characters")
         return value
 
+    @field_validator("amqp_url")
+    @classmethod
+    def _amqp_url_form(cls, value: str | None) -> str | None:
+        # Refused here, not after 10 s of reconnecting and a traceback; never echoes the URL.
+        if value is not None:
+            from integrator.urlcheck import amqp_url_problem
+
+            problem = amqp_url_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_form(cls, value: str) -> str:
+        # The store's own checks come on opening it, as "error: ..." without the setting's name.
+        from integrator.urlcheck import database_url_problem
+
+        problem = database_url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator("data_keys")
     @classmethod
     def _data_keys_format(cls, value: SecretStr | None) -> SecretStr | None:

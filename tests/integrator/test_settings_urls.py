@@ -1,0 +1,88 @@
+"""Malformed broker and store URLs are refused where the settings are read: one line naming
+the variable and the rule, exit 2, never the password. ``INTEGRATOR_AMQP_URL=amqp//…`` used to
+reconnect for 10 s and end in a traceback from the AMQP library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from integrator.cli import app
+from integrator.settings import Settings
+from integrator.store import url as store_url
+from integrator.urlcheck import DATABASE_SCHEMES
+
+PASSWORD = "s3cr3t-pw"
+
+BAD_AMQP = {
+    f"amqp//guest:{PASSWORD}@127.0.0.1": "no '://'",
+    f"http://guest:{PASSWORD}@127.0.0.1/": "unknown scheme 'http'",
+    f"amqp://guest:{PASSWORD}@/": "no host",
+    f"amqp://guest:{PASSWORD}@127.0.0.1:99999/": "port",
+    f"amqp://guest:{PASSWORD}@127.0.0.1:five/": "port",
+    f"amqp://guest:{PASSWORD}@127.0.0.1:0/": "port",
+    f"amqp://guest:{PASSWORD}@[::1/": "host",
+}
+
+BAD_DATABASE = {
+    f"postgresql//u:{PASSWORD}@h/db": "no '://'",
+    "mysql://u@h/db": "unknown scheme 'mysql'",
+    f"postgresql+asyncpg://u:{PASSWORD}@h:99999/db": "port",
+}
+
+
+@pytest.mark.parametrize(("url", "rule"), BAD_AMQP.items())
+def test_a_malformed_amqp_url_is_refused(url: str, rule: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(amqp_url=url)
+    assert rule in str(refused.value)
+    assert PASSWORD not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "amqp://guest:guest@127.0.0.1:5672/",
+        "amqps://u:p@rabbit.example.nl/vhost",
+        "amqp://rabbitmq",
+        "AMQP://guest@[::1]:5672/",
+    ],
+)
+def test_well_formed_amqp_urls_pass(url: str) -> None:
+    assert Settings(amqp_url=url).amqp_url == url
+
+
+@pytest.mark.parametrize(("url", "rule"), BAD_DATABASE.items())
+def test_a_malformed_database_url_is_refused(url: str, rule: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(database_url=url)
+    assert rule in str(refused.value)
+    assert PASSWORD not in str(refused.value)
+
+
+def test_the_schemes_are_the_stores_drivers() -> None:
+    """The settings check the scheme without loading SQLAlchemy; the two lists must agree."""
+    assert set(DATABASE_SCHEMES) == set(store_url._DRIVERS)
+
+
+@pytest.mark.parametrize(
+    ("variable", "url"),
+    [
+        ("INTEGRATOR_AMQP_URL", f"amqp//guest:{PASSWORD}@127.0.0.1"),
+        ("INTEGRATOR_DATABASE_URL", f"postgresql//u:{PASSWORD}@h/db"),
+    ],
+)
+def test_run_refuses_it_in_one_line_with_exit_2(tmp_path: Path, variable: str, url: str) -> None:
+    env = {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/integrator.db",
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+        variable: url,
+    }
+    result = CliRunner().invoke(app, ["run"], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(f"error: bad settings: {variable}: ")
+    assert PASSWORD not in result.output
