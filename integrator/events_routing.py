@@ -138,7 +138,7 @@ def build_event_filter(
     """
     if event_type is not None and event_type not in EVENT_TYPES:
         raise EventsRefused("event_type", f"one of {', '.join(EVENT_TYPES)}")
-    terms: dict[str, Any] = {"bsn": bsn, "since": since, "until": until}
+    terms: dict[str, Any] = {"zd_number": zd_number, "bsn": bsn, "since": since, "until": until}
     for name, value in terms.items():
         try:
             build_filter(settings, **{name: value})

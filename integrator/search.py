@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from integrator.presenters import iso_time, short_reason
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord, MessageStatus
-from schemas.identifiers import is_valid_bsn
+from schemas.identifiers import is_valid_bsn, is_valid_zd_number
 
 CSV_COLUMNS = (
     "message_id",
@@ -160,9 +160,21 @@ def _bound(
     return moment.astimezone(UTC)
 
 
+ZD_RULE = "a ZD number is ZD and 9 digits, as on the referral (lower case is accepted)"
+
+
 def normalise_zd(zd_number: str) -> str:
-    """ZD numbers are stored as ``ZD`` and nine digits; people also type ``zd100000001``."""
-    return zd_number.strip().upper()
+    """ZD numbers are stored as ``ZD`` and nine digits; people also type ``zd100000001``.
+
+    Refused otherwise: intake refuses events without a well-formed one (the schemas' rule,
+    ``schemas.identifiers.is_valid_zd_number``), so no stored message or event can match and
+    an empty result would hide the typo. Not echoed: a value pasted into the wrong field may
+    be a BSN.
+    """
+    normalised = zd_number.strip().upper()
+    if not is_valid_zd_number(normalised):
+        raise BadSearch("zd_number", ZD_RULE)
+    return normalised
 
 
 def normalise_bsn(bsn: str) -> str:

@@ -309,6 +309,18 @@ async def test_an_export_for_a_destination_nobody_has_is_refused_not_empty(
     assert await exports(engine) == []
 
 
+async def test_a_malformed_zd_number_is_refused_beside_the_field_not_empty(
+    engine: Engine,
+) -> None:
+    async with signed_in(engine, "sam@example.org", Grant(Role.REPORTS)) as sam:
+        shown = await sam.get("/messages?" + urlencode({"zd_number": "ZD12"}))
+        by_link = await sam.get("/messages.csv?" + urlencode({"zd_number": "ZD12"}))
+    for answer in (shown, by_link):
+        assert "zd_number: a ZD number is ZD and 9 digits" in answer.text, answer.text
+    assert by_link.status_code == 422
+    assert await exports(engine) == []
+
+
 async def test_reports_without_patient_data_cannot_export_by_bsn(engine: Engine) -> None:
     async with signed_in(engine, "rita@example.org", Grant(Role.REPORTS)) as rita:
         answer = await post(rita, "/messages.csv", {"bsn": BSN})

@@ -78,3 +78,25 @@ async def test_a_destination_nobody_has_is_a_422_not_an_empty_list(tmp_path: Pat
             assert none_yet.json() == []
     finally:
         await engine.stop()
+
+
+async def test_a_malformed_zd_number_is_a_422_not_an_empty_list(tmp_path: Path) -> None:
+    engine = Engine(settings_for(tmp_path), catalog=build_catalog([], today=date(2026, 11, 27)))
+    await engine.start()
+    try:
+        async with api_client(engine) as api:
+            assert (
+                await api.get("/api/v1/messages", params={"zd_number": "zd100000001"})
+            ).json() == []
+            for answer in (
+                await api.get("/api/v1/messages", params={"zd_number": "ZD12"}),
+                await api.post("/api/v1/messages/search", json={"zd_number": "ZD12"}),
+                await api.get("/api/v1/messages.csv", params={"zd_number": "ZD12"}),
+                await api.get("/api/v1/events", params={"zd_number": "ZD12"}),
+                await api.post("/api/v1/events/search", json={"zd_number": "ZD12"}),
+            ):
+                assert answer.status_code == 422, answer.text
+                assert "zd_number: a ZD number is ZD and 9 digits" in answer.json()["detail"]
+                assert "ZD12" not in answer.text
+    finally:
+        await engine.stop()

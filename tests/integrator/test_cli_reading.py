@@ -237,6 +237,16 @@ def test_zd_in_lower_case_and_bsn_with_spaces_or_dots_find_the_message(tmp_path:
     assert "bsn: a BSN is 9 digits" in refused.stderr and "990" not in refused.output
 
 
+def test_a_malformed_zd_number_is_refused_not_an_empty_listing(tmp_path: Path) -> None:
+    message = make_message()
+    env = stored(tmp_path, [(make_event(zd_number="ZD100000001"), [message])], timedelta(seconds=1))
+    for command, option in ((("messages", "list"), "zd_number"), (("events", "list"), "--zd")):
+        refused = cli(env, *command, "--zd", "ZD12")
+        assert refused.exit_code == 2, (command, refused.output)
+        assert f"{option}: a ZD number is ZD and 9 digits" in refused.stderr, refused.stderr
+        assert "ZD12" not in refused.output and refused.stdout == ""
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -127,6 +127,19 @@ def test_zd_numbers_are_found_in_any_case() -> None:
     assert build_filter(AMSTERDAM, zd_number=" zd100000001 ").zd_number == "ZD100000001"
 
 
+@pytest.mark.parametrize(
+    "typed", ["ZD12", "ZD1000000012", "100000001", "ZD10000000I", "ZD 100000001"]
+)
+def test_a_malformed_zd_number_is_refused_not_searched(typed: str) -> None:
+    """Intake refuses events without ``ZD`` and nine digits: no stored one can match, and an
+    empty listing would hide the typo."""
+    with pytest.raises(BadSearch) as refused:
+        build_filter(AMSTERDAM, zd_number=typed)
+    assert refused.value.field == "zd_number"
+    assert "a ZD number is ZD and 9 digits" in refused.value.rule
+    assert typed not in str(refused.value)
+
+
 @pytest.mark.parametrize("typed", [BSN, "999 990 019", "999.990.019", " 9999 90019 "])
 def test_a_bsn_is_normalised_before_it_is_hashed(typed: str) -> None:
     assert build_filter(AMSTERDAM, bsn=typed).bsn_hash == AMSTERDAM.bsn_hash(BSN)
