@@ -66,6 +66,7 @@ from integrator.store.records import (
 from schemas import EventValidationError, parse_event
 
 if TYPE_CHECKING:
+    from integrator.catalog import Catalog
     from integrator.engine import Engine
 
 log = get_logger("integrator.events")
@@ -310,11 +311,14 @@ class RouteResult:
         }
 
 
-async def select_events(store: Store, settings: Settings, request: RouteRequest) -> list[str]:
+async def select_events(
+    store: Store, settings: Settings, request: RouteRequest, *, catalog: Catalog | None = None
+) -> list[str]:
     """The ids of the events a routing is about, in the order they arrived.
 
     Named ids are taken as given (an unknown one refuses the whole request); a provider
-    selects its unrouted events, at most ``MAX_BATCH``.
+    selects its unrouted events, at most ``MAX_BATCH``; one that is nobody's is refused
+    (``check_provider``). ``catalog``: the engine's; None reads the destination files.
     """
     request = request.checked(settings)
     if request.event_ids:
@@ -338,7 +342,36 @@ async def select_events(store: Store, settings: Settings, request: RouteRequest)
         raise EventsRefused(
             "provider", f"more than {MAX_BATCH} unrouted events; narrow it with a period"
         )
+    if not selected:
+        await check_provider(store, settings, request.provider, catalog=catalog)
     return [e.id for e in selected]
+
+
+async def check_provider(
+    store: Store, settings: Settings, provider: str | None, *, catalog: Catalog | None = None
+) -> None:
+    """Refuse a provider that no destination serves and no stored event names: a typo, which
+    would otherwise read as "nothing to route". One only unrouted events name is the point of
+    routing (a destination for it is added later), and one a destination serves may simply
+    have nothing waiting; both pass. Provider ids are no patient data: the served ones are
+    listed, so the right one can be picked.
+    """
+    if provider is None:
+        return
+    if catalog is None:
+        from integrator.message_reads import configured_catalog  # it imports the operators
+
+        catalog = await configured_catalog(store, settings)
+    if catalog.serving(provider):
+        return
+    if await store.list_events(EventFilter(provider_id=provider), limit=1):
+        return
+    served = sorted({p for d in catalog.destinations.values() for p in d.providers})
+    raise EventsRefused(
+        "provider",
+        "no destination serves that provider, and no stored event names it; "
+        f"served: {', '.join(served) or 'none'}",
+    )
 
 
 async def route_selected(

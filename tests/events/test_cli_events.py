@@ -132,6 +132,12 @@ def test_unrouted_events_are_found_then_routed_into_the_store_and_through_the_en
     nothing_left = integrator(*select, "--reason", "x")
     assert nothing_left.exit_code == 0, nothing_left.output
     assert "No unrouted events for provider ziekenhuis-noord" in nothing_left.stdout
+    typo = integrator("events", "route", "--provider", "ziekenhuis-zud", "--reason", "x")
+    assert typo.exit_code == 2, typo.output
+    assert typo.stderr.startswith(
+        "error: --provider: no destination serves that provider, and no stored event names it; "
+        "served: ziekenhuis-noord"
+    ), typo.stderr
     assert as_json(integrator("events", "list", "--unrouted", "--json")) == []
 
     # The engine's API asks for a token; the CLI sends INTEGRATOR_TOKEN, made on the server.

@@ -246,6 +246,27 @@ async def test_a_dry_run_reports_exactly_what_the_real_run_does(
             assert [r["event_id"] for r in real["results"]] == [unrouted, unserved, routed, lab]
             assert await engine.wait_settled(timeout=10)
             assert len(noord.received) == 1 and len(zuid.received) == 3
+
+            # A provider nobody serves and no event names is a typo: refused with the served
+            # ones, not "nothing to route". One only an unrouted event names (lab-west) is
+            # what routing is for; one a destination serves may have nothing waiting.
+            select = {"reason": "x", "dry_run": True}
+            typo = await client.post(
+                "/api/v1/events/route", json={**select, "provider": "ziekenhuis-zud"}
+            )
+            assert typo.status_code == 422, typo.text
+            assert typo.json()["detail"] == (
+                "provider: no destination serves that provider, and no stored event names it; "
+                "served: ziekenhuis-noord, ziekenhuis-zuid"
+            )
+            waiting = await client.post(
+                "/api/v1/events/route", json={**select, "provider": "lab-west"}
+            )
+            assert [r["event_id"] for r in waiting.json()["skipped"]] == [unserved]
+            served = await client.post(
+                "/api/v1/events/route", json={**select, "provider": "ziekenhuis-zuid"}
+            )
+            assert served.status_code == 200 and served.json()["total"] == 0
         finally:
             await engine.stop()
 

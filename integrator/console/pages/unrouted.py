@@ -111,7 +111,9 @@ async def route(
     )
     try:
         wanted = wanted.checked(engine.settings)
-        selected = await select_events(engine.store, engine.settings, wanted)
+        selected = await select_events(
+            engine.store, engine.settings, wanted, catalog=engine.catalog
+        )
         if len(selected) > ROUTED_HERE:
             raise EventsRefused(
                 "provider",

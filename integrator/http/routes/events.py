@@ -189,7 +189,7 @@ async def route_events(
     )
     try:
         route = route.checked(engine.settings)
-        selected = await select_events(engine.store, engine.settings, route)
+        selected = await select_events(engine.store, engine.settings, route, catalog=engine.catalog)
     except EventsRefused as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     if route.dry_run:
