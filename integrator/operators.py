@@ -24,7 +24,7 @@ import copy
 import difflib
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -68,10 +68,17 @@ PENDING = ("queued", "sending", "retrying", "held")
 
 
 class UnknownDestination(PermanentError):
+    """No destination has this id. ``configured``: the ids there are, listed so that a typo
+    can be put right (as a refused ``--destination`` lists them); None where the asker may
+    not see them all (the API answers one outside the caller's clusters as unknown)."""
+
     exit_code = 2
 
-    def __init__(self, destination_id: str) -> None:
-        super().__init__(f"no destination with id {destination_id!r}")
+    def __init__(self, destination_id: str, configured: Iterable[str] | None = None) -> None:
+        known = (
+            "" if configured is None else f"; configured: {', '.join(sorted(configured)) or 'none'}"
+        )
+        super().__init__(f"no destination with id {destination_id!r}{known}")
 
 
 class DestinationBusy(ConfigurationError):
@@ -276,7 +283,7 @@ class DestinationAdmin:
 
     def _view(self, catalog: Catalog, destination_id: str) -> DestinationView:
         if destination_id not in catalog.sources:
-            raise UnknownDestination(destination_id)
+            raise UnknownDestination(destination_id, catalog.sources)
         broken = catalog.broken.get(destination_id)
         return DestinationView(
             destination_id,
@@ -321,8 +328,9 @@ class DestinationAdmin:
 
     async def history(self, destination_id: str) -> list[dict[str, Any]]:
         revisions = await self._store.list_destination_revisions(destination_id)
-        if not revisions and destination_id not in (await self.catalog()).sources:
-            raise UnknownDestination(destination_id)
+        sources = (await self.catalog()).sources
+        if not revisions and destination_id not in sources:
+            raise UnknownDestination(destination_id, sources)
         return [
             {
                 "revision": r.revision,

@@ -106,3 +106,25 @@ def test_submit_without_an_engine_routes_to_a_broken_destination_on_its_last_goo
     assert submitted.returncode == 0, submitted.stderr
     [outcome] = json.loads(submitted.stdout)
     assert [m["destination"] for m in outcome["messages"]] == ["ziekenhuis-noord"]
+
+
+def test_an_unknown_id_is_refused_listing_the_configured_ones(env: dict[str, str]) -> None:
+    """A typo in the id: every subcommand that takes one lists the ids there are, as a
+    refused ``--destination`` does (one place: ``operators.UnknownDestination``)."""
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    shutil.copy(EXAMPLES / "ziekenhuis-noord.yaml", directory / "ziekenhuis-noord.yaml")
+    for args in (  # a change first: it creates the store the read-only ones then find
+        ("pause",),
+        ("show",),
+        ("resume",),
+        ("update", "--set", "port=2575"),
+        ("remove",),
+        ("history",),
+        ("test",),
+    ):
+        refused = cli("destinations", args[0], "ziekenhuis-nord", *args[1:], env=env)
+        assert refused.returncode == 2, (args, refused.stderr)
+        assert (
+            "no destination with id 'ziekenhuis-nord'; configured: ziekenhuis-noord"
+            in refused.stderr
+        ), (args, refused.stderr)
