@@ -24,6 +24,7 @@ from integrator.store.people import (
     SessionRecord,
     TokenRecord,
 )
+from integrator.store.presence import EnginePresence
 from integrator.store.records import (
     PENDING_STATUSES,
     AttemptOutcome,
@@ -58,6 +59,7 @@ __all__ = [
     "Clock",
     "Conflict",
     "DestinationRevision",
+    "EnginePresence",
     "EventRecord",
     "EventSource",
     "GrantRecord",

@@ -54,6 +54,7 @@ from integrator.store.gauges import GaugesMixin
 from integrator.store.jobs import JobsMixin
 from integrator.store.people import PeopleMixin
 from integrator.store.pg_hot_writes import PostgresHotWrites
+from integrator.store.presence import PresenceMixin
 from integrator.store.records import (
     PENDING_STATUSES,
     ROUTE_ACTION,
@@ -127,6 +128,7 @@ class Store(
     AuditPruneMixin,
     JobsMixin,
     SavedSearchesMixin,
+    PresenceMixin,
 ):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 

@@ -346,3 +346,16 @@ saved_searches = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Index(None, "person_id", "name", unique=True),
 )
+
+# One row per running engine process (0011): where its HTTP API is, and a heartbeat. No
+# patient data. A clean stop deletes it; a crashed engine's row goes stale.
+engine_presence = Table(
+    "engine_presence",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer(), nullable=False),
+    Column("http_address", String(300), nullable=True),  # None: runs with --no-http
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("heartbeat_at", UTCDateTime(), nullable=False),
+)

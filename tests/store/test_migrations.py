@@ -46,6 +46,7 @@ STORE_TABLES = {
     "jobs",
     "leases",
     "saved_searches",
+    "engine_presence",
 }
 
 
@@ -73,7 +74,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0010"
+    assert revision == head_revision() == "0011"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -260,6 +261,7 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     await opened.close()
     # Back to the revision before: the open must see the difference and run the upgrade.
     async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("DROP TABLE engine_presence")
         await conn.exec_driver_sql("DROP TABLE saved_searches")
         await conn.exec_driver_sql("DROP TABLE audit_anchor")
         await conn.exec_driver_sql("DROP INDEX ix_audit_log_at")

@@ -1,0 +1,93 @@
+"""The store's side of engine presence: a row per running engine, with a heartbeat.
+
+The store keeps the rows and answers which are fresh; what a fresh one means for a command is
+decided in ``integrator.presence``. Nothing here is patient data.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from integrator.store.failures import guarded
+from integrator.store.tables import engine_presence
+
+
+@dataclass(frozen=True, slots=True)
+class EnginePresence:
+    """One running engine: who (``id``, ``host``, ``pid``), its HTTP API, and when last seen.
+
+    ``http_address`` is ``host:port`` as the engine was configured to serve it, or None when it
+    runs without its HTTP API (``--no-http``).
+    """
+
+    id: str
+    host: str
+    pid: int
+    http_address: str | None
+    started_at: datetime
+    heartbeat_at: datetime
+
+
+class _StoreParts(Protocol):
+    _engine: AsyncEngine
+
+    def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+class PresenceMixin:
+    @guarded("register the engine")
+    async def register_engine(self: _StoreParts, presence: EnginePresence) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                insert(engine_presence).values(
+                    id=presence.id,
+                    host=presence.host,
+                    pid=presence.pid,
+                    http_address=presence.http_address,
+                    started_at=presence.started_at,
+                    heartbeat_at=presence.heartbeat_at,
+                )
+            )
+
+    @guarded("refresh the engine's heartbeat")
+    async def beat_engine(self: _StoreParts, engine_id: str, at: datetime) -> bool:
+        """Refresh the heartbeat; False when the row is gone (then the caller registers again)."""
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(engine_presence)
+                .where(engine_presence.c.id == engine_id)
+                .values(heartbeat_at=at)
+            )
+        return bool(result.rowcount)
+
+    @guarded("remove the engine's presence")
+    async def remove_engine(self: _StoreParts, engine_id: str) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(delete(engine_presence).where(engine_presence.c.id == engine_id))
+
+    @guarded("list the running engines")
+    async def fresh_engines(self: _StoreParts, since: datetime) -> list[EnginePresence]:
+        """The engines whose heartbeat is at or after ``since``, the most recently seen first."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(engine_presence)
+                .where(engine_presence.c.heartbeat_at >= since)
+                .order_by(engine_presence.c.heartbeat_at.desc(), engine_presence.c.id)
+            )
+            return [
+                EnginePresence(
+                    id=row.id,
+                    host=row.host,
+                    pid=row.pid,
+                    http_address=row.http_address,
+                    started_at=row.started_at,
+                    heartbeat_at=row.heartbeat_at,
+                )
+                for row in rows
+            ]
