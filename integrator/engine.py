@@ -3,7 +3,9 @@
 This is the only place that knows all the parts. ``start`` re-publishes whatever the store still
 lists as pending, so a restart (or a crash) resumes where the last run stopped; ``stop`` lets
 in-flight attempts finish recording and leaves unsent messages queued in the store. Each engine
-also looks daily whether it is its turn to prune (``integrator.lifecycle.daily``).
+also looks daily whether it is its turn to prune (``integrator.lifecycle.daily``), and keeps a
+presence row in the store while it runs (``integrator.presence``), naming where its HTTP API is,
+so that commands looking for it elsewhere refuse instead of writing behind its back.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from integrator.lifecycle.retention import Retention
 from integrator.logging import get_logger
 from integrator.metrics import Metrics
 from integrator.operators import DestinationAdmin
+from integrator.presence import Presence, http_address
 from integrator.recorder import AttemptRecorder
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
@@ -51,8 +54,15 @@ class Engine:
         *,
         clock: Clock | None = None,
         catalog: Catalog | None = None,
+        http: bool = True,
     ) -> None:
+        """``http``: whether this engine's API is served (``integrator run --no-http``: not).
+
+        The engine does not serve it itself (``integrator.runner`` does); it only says so in its
+        presence row, with the address from ``settings``.
+        """
         self.settings = settings
+        self.serves_http = http
         self.clock: Clock = clock or SystemClock()
         self._catalog_override = catalog
         self._store: Store | None = None
@@ -71,6 +81,7 @@ class Engine:
         # Batch jobs (resend, route): rows in the store, so they outlive a restart.
         self.jobs = JobRegistry(lambda: self.store, self.clock)
         self._daily_prune: DailyPrune | None = None
+        self._presence: Presence | None = None
 
     # -- parts -------------------------------------------------------------------------------
     @property
@@ -123,6 +134,10 @@ class Engine:
         self._store = await Store.open(
             self.settings.database_url, clock=self.clock.now, sealer=self.settings.sealer()
         )
+        # Present from the moment it works on the store: from here on, work written into the
+        # store behind its back would wait for its next start.
+        self._presence = Presence(self._store, http_address(self.settings, http=self.serves_http))
+        await self._presence.start()
         exposed = self._store.exposed_files()
         if exposed is not None:
             log.warning("store files readable by others", detail=exposed)
@@ -189,6 +204,9 @@ class Engine:
 
     async def stop(self, *, graceful: bool = False) -> None:
         """Stop; ``graceful`` (SIGTERM) lets attempts on the wire finish and be recorded."""
+        if self._presence is not None:
+            await self._presence.stop()  # first: it takes no more work from the CLI
+            self._presence = None
         if self._daily_prune is not None:
             await self._daily_prune.stop()
             self._daily_prune = None

@@ -9,6 +9,9 @@ sent as ``Authorization: Bearer …``, and the audit trail records that token
 is a secret that should not show up among the engine's settings. When the engine refuses
 (401, 403), the command stops with one line saying which role the token needs
 (docs/access.md).
+
+When no engine answers, the commands work in the store instead, unless the store says an engine
+is running on it elsewhere: that decision is ``integrator.presence.engine_way``.
 """
 
 from __future__ import annotations
@@ -101,7 +104,11 @@ def check_allowed(response: httpx.Response, role: Role) -> None:
 
 
 async def engine_running(settings: Settings) -> bool:
-    """Whether an engine answers on the configured port (``/healthz`` needs no token)."""
+    """Whether an engine answers on the configured port (``/healthz`` needs no token).
+
+    False does not mean no engine runs: ask ``integrator.presence.engine_way`` before working
+    in the store instead.
+    """
     try:
         async with httpx.AsyncClient(timeout=1.0, verify=engine_tls(settings)) as client:
             response = await client.get(f"{engine_url(settings)}/healthz")

@@ -111,8 +111,10 @@ class _QuietServer(uvicorn.Server):
             )
 
 
-async def run_engine(engine: Engine, *, http: bool = True) -> None:
+async def run_engine(engine: Engine) -> None:
+    """Run ``engine`` until a signal; with its HTTP API unless it was made with ``http=False``."""
     settings = engine.settings
+    http = engine.serves_http
     if http:
         check_http_tls(settings)
     listener = bind_http(settings.http_host, settings.http_port) if http else None

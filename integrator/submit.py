@@ -2,7 +2,9 @@
 
 Through the running engine (its HTTP API) the messages go out at once; without one, the events
 are validated, mapped and committed to the store exactly as the engine would, and the engine
-sends them when it next starts. Either way the answer has the same shape.
+sends them when it next starts. Either way the answer has the same shape. Which way is decided
+by ``integrator.presence.engine_way``: an engine that runs on the store but does not answer
+where the CLI looks refuses the store way.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from integrator.access.permissions import Role
 from integrator.clock import Clock, SystemClock
-from integrator.engine_api import check_allowed, engine_client, engine_running, engine_url
+from integrator.engine_api import check_allowed, engine_client, engine_url
 from integrator.errors import InvalidEvent
 from integrator.intake import Intake
 from integrator.operators import DestinationAdmin
@@ -24,7 +26,6 @@ from integrator.store import Store
 
 __all__ = [
     "SubmitOutcome",
-    "engine_running",
     "engine_url",
     "read_files",
     "submit_to_store",

@@ -248,8 +248,8 @@ def events_route(
         route_via_http,
         select_events,
     )
+    from integrator.presence import engine_way
     from integrator.store import Store
-    from integrator.submit import engine_running
 
     settings = load_settings()
     request = RouteRequest(
@@ -269,7 +269,7 @@ def events_route(
             selected = await select_events(store, settings, checked)
             if not selected:
                 return route_report([], checked, via="store")
-            live = await engine_running(settings)
+            live = await engine_way(settings, store)
             with progress_bar(
                 len(selected), quiet=as_json or len(selected) < 2, label="routing"
             ) as advance:

@@ -138,7 +138,8 @@ def run_resend(
 ) -> None:
     """Select, then resend through the engine or the store; shared with ``deadletter resend``.
 
-    The dry run takes the real run's way, decided the same way (``engine_running``): with an
+    The dry run takes the real run's way, decided the same way (``engine_way``: an engine that
+    runs on the store but not where the CLI looks refuses both, exit 2, nothing done): with an
     engine it asks the engine's API for its plan, so a run the engine would refuse (no token,
     or one without the role) is refused in the dry run too, with the same error and exit code,
     and the actor reported is the token's, as the audit log will record it. Both apply the same
@@ -149,10 +150,10 @@ def run_resend(
 
     from deadletter import ResendRequest
     from integrator.errors import IntegratorError
+    from integrator.presence import engine_way
     from integrator.resending import resend_in_store, resend_via_http
     from integrator.search import BadSearch
     from integrator.store import Store
-    from integrator.submit import engine_running
 
     request = ResendRequest(reason=reason or "", actor=local_actor(), mode=mode, to=to)
 
@@ -166,7 +167,7 @@ def run_resend(
             outcome = Outcome(dry_run=dry_run, request=checked, selection=selection)
             if not selection:
                 return outcome
-            live = await engine_running(settings)
+            live = await engine_way(settings, store)
             outcome.via = "engine" if live else "store"
             quiet = as_json or dry_run or len(selection) < 2
             with progress_bar(len(selection), quiet=quiet, label="resending") as advance:

@@ -23,7 +23,7 @@ def run_command(
 
     settings = load_settings(service=True)
     try:
-        run(run_engine(Engine(settings), http=http))
+        run(run_engine(Engine(settings, http=http)))
     except HttpPortUnavailable as exc:
         fail(str(exc))  # before anything started: one line, nothing to clean up
     except HttpTlsUnavailable as exc:

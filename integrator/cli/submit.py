@@ -19,22 +19,26 @@ def submit(
     as_json: JsonOption = False,
 ) -> None:
     """Validate and submit events; prints the event id and message ids (exit 2 on bad input)."""
-    from integrator.submit import engine_running, read_files, submit_to_store, submit_via_http
+    from integrator.presence import engine_way
+    from integrator.submit import read_files, submit_to_store, submit_via_http
 
     settings = load_settings()
     contents = read_files(files)
 
     async def go() -> tuple[bool, list[Any]]:
-        if await engine_running(settings):
+        if await engine_way(settings):  # EngineElsewhere: one runs, not where we look
             return True, await submit_via_http(settings, contents)
         return False, await submit_to_store(settings, contents)
 
     from integrator.engine_api import EngineRefused
+    from integrator.presence import EngineElsewhere
 
     try:
         live, outcomes = run(go())
     except EngineRefused as exc:  # one line: which token to set
         fail(str(exc))
+    except EngineElsewhere as exc:  # one line: where the engine is; nothing was done
+        fail(str(exc), exc.exit_code)
     except Exception as exc:
         fail(f"submit failed: {type(exc).__name__}: {exc}")
     if as_json:

@@ -1,0 +1,146 @@
+"""Engine presence: a running engine says so in the store, and the store fallback listens.
+
+Commands that hand work to the running engine (``submit``, ``resend``, ``deadletter resend``,
+``events route``) find it at the CLI's ``INTEGRATOR_HTTP_HOST``/``PORT``. When nothing answers
+there they used to write into the store directly, "to be sent when the engine runs". If an
+engine *was* running on that store, only elsewhere (another port, or ``--no-http``), that
+silently bypassed its token check and left the work unsent until its next restart, while the
+command reported success. So each engine keeps a row in the store (``Presence``) with its
+HTTP address and a heartbeat, and ``engine_way`` refuses the store fallback while a fresh row
+is there: the user is told where the engine is instead.
+
+A crashed engine cannot delete its row; once its heartbeat is older than ``FRESH_FOR`` it no
+longer counts, and the fallback works as before. Heartbeats use the wall clock, not the
+engine's injectable clock: the reader is another process comparing against its own "now".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from integrator.engine_api import engine_running, engine_url
+from integrator.errors import IntegratorError
+from integrator.logging import get_logger
+from integrator.settings import Settings
+from integrator.store import EnginePresence, Store
+
+log = get_logger("integrator.presence")
+
+HEARTBEAT_EVERY: Final = 10.0
+"""Seconds between heartbeats of a running engine."""
+
+FRESH_FOR: Final = timedelta(seconds=3 * HEARTBEAT_EVERY)
+"""A row whose heartbeat is older is a crashed engine's: it no longer blocks anything."""
+
+
+def http_address(settings: Settings, *, http: bool) -> str | None:
+    """Where the engine serves its API (``host:port`` as configured); None with ``--no-http``."""
+    return f"{settings.http_host}:{settings.http_port}" if http else None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Presence:
+    """The engine's own row: registered at start, refreshed every ``every`` s, removed at stop."""
+
+    def __init__(
+        self, store: Store, address: str | None, *, every: float = HEARTBEAT_EVERY
+    ) -> None:
+        now = _now()
+        self.row = EnginePresence(
+            id=str(uuid.uuid4()),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            http_address=address,
+            started_at=now,
+            heartbeat_at=now,
+        )
+        self._store = store
+        self._every = every
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._store.register_engine(self.row)
+        self._task = asyncio.create_task(self._loop(), name="engine-presence")
+
+    async def stop(self) -> None:
+        """Stop beating and remove the row; a failure is logged (the row then goes stale)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        try:
+            await self._store.remove_engine(self.row.id)
+        except Exception as exc:
+            log.warning("engine presence not removed", error_type=type(exc).__name__)
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._every)
+            try:
+                if not await self._store.beat_engine(self.row.id, _now()):
+                    # Deleted behind our back (a restore, a hand clean-up): be present again.
+                    await self._store.register_engine(self.row)
+            except Exception as exc:  # the store may be down for a while; beat again later
+                log.warning("engine heartbeat failed", error_type=type(exc).__name__)
+
+
+class EngineElsewhere(IntegratorError):
+    """An engine runs on this store but not where the CLI looks: nothing may be done behind it."""
+
+    exit_code = 2
+
+    def __init__(self, engine: EnginePresence, looked_at: str, *, now: datetime) -> None:
+        seen = max(0, int((now - engine.heartbeat_at).total_seconds()))
+        who = f"pid {engine.pid} on host {engine.host}, last seen {seen} s ago"
+        if engine.http_address is None:
+            text = (
+                f"an engine is running on this store without its HTTP API ({who}), and this "
+                "command needs that API: run the engine with HTTP (without --no-http) and "
+                f"point INTEGRATOR_HTTP_HOST/INTEGRATOR_HTTP_PORT at it; nothing was done"
+            )
+        else:
+            text = (
+                f"an engine is running on this store (HTTP at {engine.http_address}, {who}) but "
+                f"none answers at {looked_at}: set INTEGRATOR_HTTP_HOST/INTEGRATOR_HTTP_PORT to "
+                "its address; nothing was done"
+            )
+        super().__init__(text)
+        self.engine = engine
+
+
+async def refuse_if_engine_present(settings: Settings, store: Store) -> None:
+    """Raise ``EngineElsewhere`` when the store lists a fresh engine (the most recent one)."""
+    now = _now()
+    fresh = await store.fresh_engines(now - FRESH_FOR)
+    if fresh:
+        raise EngineElsewhere(fresh[0], engine_url(settings), now=now)
+
+
+async def engine_way(settings: Settings, store: Store | None = None) -> bool:
+    """True: hand the work to the engine's API. False: no engine runs; work in the store.
+
+    Call it before writing anything. An engine that runs on this store but does not answer at
+    the configured address raises ``EngineElsewhere`` (exit 2), so the command does nothing.
+    Without ``store`` one is opened for the look (``submit`` opens its own later).
+    """
+    if await engine_running(settings):
+        return True
+    if store is not None:
+        await refuse_if_engine_present(settings, store)
+        return False
+    opened = await Store.open(settings.database_url, sealer=settings.sealer())
+    try:
+        await refuse_if_engine_present(settings, opened)
+    finally:
+        await opened.close()
+    return False

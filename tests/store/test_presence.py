@@ -1,0 +1,90 @@
+"""Engine presence rows on both backends: what the store fallback of the CLI reads."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from integrator.presence import FRESH_FOR, EngineElsewhere, Presence, refuse_if_engine_present
+from integrator.settings import Settings
+from integrator.store import EnginePresence
+from tests.store.conftest import Site
+
+
+def _row(engine_id: str, *, seen: datetime, address: str | None) -> EnginePresence:
+    return EnginePresence(
+        id=engine_id,
+        host="engine-host",
+        pid=4321,
+        http_address=address,
+        started_at=seen - timedelta(hours=1),
+        heartbeat_at=seen,
+    )
+
+
+async def test_fresh_rows_are_listed_stale_ones_are_not(site: Site) -> None:
+    store = await site.open()
+    try:
+        now = datetime.now(UTC)
+        await store.register_engine(_row("fresh", seen=now, address="127.0.0.1:18089"))
+        await store.register_engine(_row("crashed", seen=now - timedelta(minutes=5), address=None))
+        [fresh] = await store.fresh_engines(now - FRESH_FOR)
+        assert (fresh.id, fresh.host, fresh.pid) == ("fresh", "engine-host", 4321)
+        assert fresh.http_address == "127.0.0.1:18089"
+        assert abs(fresh.heartbeat_at - now) < timedelta(milliseconds=1)
+
+        assert await store.beat_engine("crashed", now)  # a beat makes it count again
+        assert {e.id for e in await store.fresh_engines(now - FRESH_FOR)} == {"fresh", "crashed"}
+        await store.remove_engine("crashed")
+        await store.remove_engine("fresh")
+        assert await store.fresh_engines(now - FRESH_FOR) == []
+        assert not await store.beat_engine("fresh", now)  # gone: the engine registers again
+    finally:
+        await store.close()
+
+
+async def test_only_a_fresh_row_refuses_the_store_fallback(site: Site) -> None:
+    settings = Settings(database_url=site.url, http_port=8080)
+    store = await site.open()
+    try:
+        now = datetime.now(UTC)
+        await store.register_engine(_row("old", seen=now - timedelta(minutes=2), address="h:1"))
+        await refuse_if_engine_present(settings, store)  # a crashed engine blocks nothing
+
+        await store.register_engine(_row("live", seen=now, address="127.0.0.1:18089"))
+        with pytest.raises(EngineElsewhere) as refused:
+            await refuse_if_engine_present(settings, store)
+        assert refused.value.exit_code == 2
+        text = str(refused.value)
+        assert "an engine is running on this store (HTTP at 127.0.0.1:18089" in text
+        assert "pid 4321 on host engine-host" in text
+        assert "none answers at http://127.0.0.1:8080" in text
+        assert text.endswith("nothing was done")
+
+        await store.remove_engine("live")
+        await store.register_engine(_row("quiet", seen=now, address=None))
+        with pytest.raises(EngineElsewhere, match="without its HTTP API"):
+            await refuse_if_engine_present(settings, store)
+    finally:
+        await store.close()
+
+
+async def test_the_engines_row_beats_and_is_removed_at_stop(site: Site) -> None:
+    store = await site.open()
+    try:
+        presence = Presence(store, "127.0.0.1:18089", every=0.05)
+        await presence.start()
+        [row] = await store.fresh_engines(datetime.now(UTC) - FRESH_FOR)
+        assert row.id == presence.row.id and row.http_address == "127.0.0.1:18089"
+        await asyncio.sleep(0.3)
+        [beaten] = await store.fresh_engines(datetime.now(UTC) - FRESH_FOR)
+        assert beaten.heartbeat_at > row.heartbeat_at
+        await store.remove_engine(row.id)  # deleted behind its back: it registers again
+        await asyncio.sleep(0.3)
+        assert [e.id for e in await store.fresh_engines(datetime.now(UTC) - FRESH_FOR)] == [row.id]
+        await presence.stop()
+        assert await store.fresh_engines(datetime.now(UTC) - FRESH_FOR) == []
+    finally:
+        await store.close()
