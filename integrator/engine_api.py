@@ -7,8 +7,8 @@ API token like any other caller: the one in the environment variable ``INTEGRATO
 sent as ``Authorization: Bearer …``, and the audit trail records that token
 (``token:<name>``). It is read here, not in ``Settings``: only these clients need it, and it
 is a secret that should not show up among the engine's settings. When the engine refuses
-(401, 403), the command stops with one line saying which role the token needs
-(docs/access.md).
+(401, 403), the command stops with one line naming the engine that answered (a user pointed at
+the wrong engine sees which one) and which role the token needs (docs/access.md).
 
 When no engine answers, the commands work in the store instead, unless the store says an engine
 is running on it elsewhere: that decision is ``integrator.presence.engine_way``.
@@ -39,12 +39,13 @@ TOKEN_VARIABLE: Final = "INTEGRATOR_TOKEN"  # noqa: S105 (the variable's name, n
 class EngineRefused(IntegratorError):
     """The running engine refused the command's token (none, unknown, expired, or lacking)."""
 
-    def __init__(self, role: Role) -> None:
+    def __init__(self, role: Role, engine: str) -> None:
         super().__init__(
-            f"the running engine refused: set {TOKEN_VARIABLE} to a token with the "
+            f"the engine at {engine} refused: set {TOKEN_VARIABLE} to a token with the "
             f"{role.value} role; `integrator tokens create NAME --role {role.value}` makes one"
         )
         self.role = role
+        self.engine = engine
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,10 @@ def engine_client(settings: Settings, *, timeout: float) -> httpx.AsyncClient:
 
 
 def check_allowed(response: httpx.Response, role: Role) -> None:
-    """Raise ``EngineRefused`` naming ``role`` when the engine answered 401 or 403."""
+    """Raise ``EngineRefused`` naming ``role`` and the engine when it answered 401 or 403."""
     if response.status_code in (401, 403):
-        raise EngineRefused(role)
+        url = response.request.url
+        raise EngineRefused(role, f"{url.scheme}://{url.netloc.decode('ascii')}")
 
 
 async def engine_running(settings: Settings) -> bool:

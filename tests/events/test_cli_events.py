@@ -191,7 +191,8 @@ def test_unrouted_events_are_found_then_routed_into_the_store_and_through_the_en
         env["INTEGRATOR_TOKEN"] = token
         assert [r.exit_code for r in refused] == [1, 1]
         assert refused[0].stderr == refused[1].stderr
-        assert "the running engine refused: set INTEGRATOR_TOKEN" in refused[0].stderr
+        engine_at = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"
+        assert f"the engine at {engine_at} refused: set INTEGRATOR_TOKEN" in refused[0].stderr
         through_engine = integrator(*lab_route, "--json")
         assert through_engine.exit_code == 0, through_engine.output
         report = as_json(through_engine)

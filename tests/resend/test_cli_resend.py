@@ -178,8 +178,8 @@ def test_with_a_running_engine_the_resend_goes_through_its_api(
             refused.stderr.strip()
             .splitlines()[-1]
             .endswith(
-                "the running engine refused: set INTEGRATOR_TOKEN to a token with the intake role; "
-                "`integrator tokens create NAME --role intake` makes one"
+                f"the engine at {base} refused: set INTEGRATOR_TOKEN to a token with the "
+                "intake role; `integrator tokens create NAME --role intake` makes one"
             )
         )
         message_id = submit({**env, "INTEGRATOR_TOKEN": support})

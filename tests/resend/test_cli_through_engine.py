@@ -75,7 +75,8 @@ async def test_a_dry_run_goes_the_real_runs_way_and_is_refused_alike(
             ]
             assert (dry.returncode, real.returncode) == (1, 1), dry.stdout
             assert dry.stderr == real.stderr
-            assert "the running engine refused: set INTEGRATOR_TOKEN" in dry.stderr
+            url = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"
+            assert f"the engine at {url} refused: set INTEGRATOR_TOKEN" in dry.stderr
             assert dry.stdout == real.stdout == ""
 
         token = await token_for(engine, Grant(Role.RESEND), name="lab-desk")
