@@ -14,38 +14,11 @@ answer broke), which carry no message content.
 
 from __future__ import annotations
 
-import re
-
 from destinations.worker import AttemptResult, AttemptSink
+from integrator.ack_reason import short_reason
 from integrator.logging import get_logger
 
 log = get_logger("integrator.delivery")
-
-RECEIVER_TEXT_WITHHELD = "receiver's text withheld"
-_ACK_REASON = re.compile(r"ACK (?P<code>[A-Z]{2})(?P<text>: .*)?", re.DOTALL)
-_GAVE_UP = re.compile(
-    r"; gave up after \d+ attempts \((?:max_attempts \d+|max_age [^()]*s reached)\)\Z"
-)
-
-
-def short_reason(error: str | None) -> str | None:
-    """``error`` without the receiver's own words: ``ACK AE (receiver's text withheld)``.
-
-    A negative ACK is recorded as ``ACK <code>: <MSA-3>: <ERR>`` (``destinations.worker``),
-    perhaps followed by why the engine gave up; every other error is the engine's own words
-    (connection, timeout, a malformed answer, which never quote it) and is shown as it is.
-    """
-    if error is None:
-        return None
-    gave_up = _GAVE_UP.search(error)
-    head = error[: gave_up.start()] if gave_up else error
-    ack = _ACK_REASON.fullmatch(head)
-    if ack is None:
-        return error
-    short = f"ACK {ack['code']}"
-    if ack["text"]:
-        short += f" ({RECEIVER_TEXT_WITHHELD})"
-    return short + (gave_up.group(0) if gave_up else "")
 
 
 def attempt_reason(result: AttemptResult) -> str:

@@ -22,8 +22,8 @@ import json
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from integrator.attempt_log import RECEIVER_TEXT_WITHHELD as RECEIVER_TEXT_WITHHELD
-from integrator.attempt_log import short_reason as short_reason
+from integrator.ack_reason import RECEIVER_TEXT_WITHHELD as RECEIVER_TEXT_WITHHELD
+from integrator.ack_reason import short_reason as short_reason
 from integrator.hl7view import decode_message
 
 if TYPE_CHECKING:
