@@ -15,6 +15,7 @@ directory.
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -472,6 +473,26 @@ def _key(error: ErrorDetails) -> str:
     return key or "(document)"
 
 
+def _suggestion(loc: tuple[int | str, ...]) -> str:
+    """`` (did you mean ack_timeout?)`` for an unknown key close to one its section knows.
+
+    The key is the operator's own typing, never message content, so it may be repeated.
+    """
+    *where, typed = loc
+    section = _SECTIONS.get(tuple(where))
+    if section is None or not isinstance(typed, str):
+        return ""
+    close = difflib.get_close_matches(typed, list(section.model_fields), n=1, cutoff=0.7)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+_SECTIONS: dict[tuple[int | str, ...], type[BaseModel]] = {
+    (): DestinationConfig,
+    ("retry",): RetrySettings,
+    ("tls",): TlsSettings,
+}
+"""The keys each part of a destination file may have, by where the part sits."""
+
 _RULES = {
     "missing": "required",
     "extra_forbidden": "unknown key",
@@ -481,7 +502,7 @@ _RULES = {
 def _rule(error: ErrorDetails) -> str:
     rule = _RULES.get(error["type"])
     if rule is not None:
-        return rule
+        return rule + (_suggestion(error["loc"]) if error["type"] == "extra_forbidden" else "")
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):

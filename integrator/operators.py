@@ -345,9 +345,15 @@ class DestinationAdmin:
 
     # -- changing ----------------------------------------------------------------------------
     async def add(
-        self, definition: str | Mapping[str, Any], *, actor: str, reason: str | None = None
+        self,
+        definition: str | Mapping[str, Any],
+        *,
+        actor: str,
+        reason: str | None = None,
+        source: str = "(new destination)",
     ) -> Change:
-        config = self._validate(definition, source="(new destination)")
+        """Add a destination; ``source`` names the definition in refusals (the CLI: its file)."""
+        config = self._validate(definition, source=source)
         if config.id in (await self.catalog()).sources:
             raise ConfigurationError(
                 f"destination {config.id!r} exists already; use update to change it"

@@ -185,7 +185,10 @@ def add(
         if not path.is_file():
             fail(f"{file}: no such file", 2)
         text = path.read_text(encoding="utf-8")
-    change = with_admin(lambda admin: admin.add(text, actor=local_actor(), reason=reason))
+    source = "(standard input)" if file == "-" else file  # named in a refusal, as typed
+    change = with_admin(
+        lambda admin: admin.add(text, actor=local_actor(), reason=reason, source=source)
+    )
     _report(change, as_json)
 
 

@@ -234,6 +234,27 @@ def test_required_keys(tmp_path: Path, key: str) -> None:
     assert (error.key, error.rule) == (key, "required")
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "where", "suggested"),
+    [
+        ("ack_timout", "30s", "ack_timout", "ack_timeout"),
+        ("prot", 2575, "prot", "port"),
+        ("retry", {"intial": "1s"}, "retry.intial", "initial"),
+        ("tls", {"ca_fil": "x.pem"}, "tls.ca_fil", "ca_file"),
+    ],
+)
+def test_an_unknown_key_close_to_a_known_one_is_suggested(
+    tmp_path: Path, key: str, value: Any, where: str, suggested: str
+) -> None:
+    error = refused(tmp_path, {**MINIMAL, key: value})
+    assert (error.key, error.rule) == (where, f"unknown key (did you mean {suggested}?)")
+
+
+def test_an_unknown_key_like_none_gets_no_suggestion(tmp_path: Path) -> None:
+    error = refused(tmp_path, {**MINIMAL, "colour": "blue"})
+    assert (error.key, error.rule) == ("colour", "unknown key")
+
+
 def test_all_mistakes_are_collected(tmp_path: Path) -> None:
     error = refused(tmp_path, {**MINIMAL, "port": 0, "ordering": "lifo", "extra": 1})
     assert [p.key for p in error.problems] == ["port", "ordering", "extra"]

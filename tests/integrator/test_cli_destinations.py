@@ -128,3 +128,23 @@ def test_an_unknown_id_is_refused_listing_the_configured_ones(env: dict[str, str
             "no destination with id 'ziekenhuis-nord'; configured: ziekenhuis-noord"
             in refused.stderr
         ), (args, refused.stderr)
+
+
+def test_add_names_the_file_refused_and_suggests_the_key_meant(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A typo in a new destination's file: the refusal names that file (it said "(new
+    destination)") and the key that was probably meant; nothing is added."""
+    text = (
+        (EXAMPLES / "ziekenhuis-noord.yaml")
+        .read_text()
+        .replace("receiving_facility:", "receving_facility:")
+    )
+    new = tmp_path / "kliniek-zuid.yaml"
+    new.write_text(text.replace("id: ziekenhuis-noord", "id: kliniek-zuid"))
+    refused = cli("destinations", "add", str(new), env=env)
+    assert refused.returncode == 2, refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert f"{new}: receving_facility: unknown key (did you mean receiving_facility?)" in said
+    assert "(new destination)" not in said
+    assert not list(Path(env["INTEGRATOR_DESTINATIONS_DIR"]).glob("*.yaml"))
