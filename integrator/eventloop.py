@@ -10,6 +10,7 @@ both. ``INTEGRATOR_EVENT_LOOP=asyncio`` switches uvloop off.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine
 from typing import Any, Literal, TypeVar
 
@@ -28,3 +29,16 @@ def run(coro: Coroutine[Any, Any, T], kind: LoopKind = "uvloop") -> T:
         else:
             return uvloop.run(coro)
     return asyncio.run(coro)
+
+
+async def stop_task(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a background loop and wait until it has stopped; None: nothing runs.
+
+    The engine's parts each run one such loop (the daily prune, the destinations watcher, the
+    presence heartbeat, the AMQP link and intake, the recovery leader) and stop it the same way.
+    """
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

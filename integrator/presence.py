@@ -17,7 +17,6 @@ engine's injectable clock: the reader is another process comparing against its o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 import uuid
@@ -26,6 +25,7 @@ from typing import Final
 
 from integrator.engine_api import engine_running, engine_url
 from integrator.errors import IntegratorError
+from integrator.eventloop import stop_task
 from integrator.logging import get_logger
 from integrator.settings import Settings
 from integrator.store import EnginePresence, Store
@@ -73,11 +73,8 @@ class Presence:
 
     async def stop(self) -> None:
         """Stop beating and remove the row; a failure is logged (the row then goes stale)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         try:
             await self._store.remove_engine(self.row.id)
         except Exception as exc:

@@ -7,10 +7,10 @@ every filesystem (including network mounts where inotify does not), and needs no
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from integrator.eventloop import stop_task
 from integrator.logging import get_logger
 
 log = get_logger("integrator.watcher")
@@ -53,11 +53,8 @@ class DirectoryWatcher:
         self._task = asyncio.create_task(self._run(), name="destinations-watcher")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

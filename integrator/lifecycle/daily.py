@@ -10,13 +10,13 @@ engine restarted often still prunes daily. A failed run is logged and tried agai
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 import uuid
 from datetime import timedelta
 
 from integrator.clock import Clock
+from integrator.eventloop import stop_task
 from integrator.lifecycle.prune import PruneReport, prune
 from integrator.lifecycle.retention import Retention
 from integrator.logging import get_logger
@@ -67,11 +67,8 @@ class DailyPrune:
         self._task = asyncio.create_task(self._loop(), name="daily-prune")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     async def _loop(self) -> None:
         while True:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from aiormq.abc import AbstractConnection, DeliveredMessage
 
 from integrator.errors import InvalidEvent, RetryableError
+from integrator.eventloop import stop_task
 from integrator.intake import Intake, IntakeResult
 from integrator.logging import get_logger
 from integrator.store import MessageFilter, Store, StoreUnavailable
@@ -85,11 +86,8 @@ class AmqpIntake:
             await self._connected(self._link.connection)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     async def _connected(self, connection: AbstractConnection) -> None:
         if self._task is None:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import aiormq
 import pamqp.exceptions
 
+from integrator.eventloop import stop_task
 from integrator.logging import get_logger
 from integrator.transport.errors import TransportError, TransportUnavailable
 
@@ -102,11 +103,8 @@ class AmqpLink:
         return True
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         await self._drop()
 
     async def _drop(self) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 import aiormq
 from aiormq.abc import AbstractConnection
 
+from integrator.eventloop import stop_task
 from integrator.logging import get_logger
 from integrator.transport.link import BROKER_ERRORS, AmqpLink
 from integrator.transport.topology import Topology
@@ -99,8 +100,5 @@ class RecoveryLeader:
         self.recovered.set()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
