@@ -294,7 +294,11 @@ async def test_a_broken_file_stays_listed_with_file_key_rule_and_its_last_good_d
     assert set(rows) == {NOORD, WEST}
     row = rows[NOORD]
     assert (row["state"], row["address"], row["revision"]) == ("broken", "127.0.0.1:2575", 1)
-    assert row["problem"] == {"file": str(path), "key": "ack_timout", "rule": "unknown key"}
+    assert row["problem"] == {
+        "file": str(path),
+        "key": "ack_timout",
+        "rule": "unknown key (did you mean ack_timeout?)",
+    }
     assert rows[WEST]["state"] == "active" and rows[WEST]["problem"] is None
     view = await admin.view(NOORD)
     assert view.state == "broken" and view.config is not None and view.config.port == 2575

@@ -365,7 +365,11 @@ async def test_destinations_api_put_takes_a_whole_definition_and_patch_some_keys
         await engine.reload_destinations()
         [row] = (await api.get("/api/v1/destinations")).json()
         assert row["state"] == "broken"
-        assert row["problem"] == {"file": str(path), "key": "ack_timout", "rule": "unknown key"}
+        assert row["problem"] == {
+            "file": str(path),
+            "key": "ack_timout",
+            "rule": "unknown key (did you mean ack_timeout?)",
+        }
         shown = (await api.get("/api/v1/destinations/noord")).json()
         assert (shown["state"], shown["revision"]) == ("broken", 3)
         assert shown["definition"]["receiving_facility"] == "ZN"
