@@ -123,21 +123,13 @@ async def refuse_if_engine_present(settings: Settings, store: Store) -> None:
         raise EngineElsewhere(fresh[0], engine_url(settings), now=now)
 
 
-async def engine_way(settings: Settings, store: Store | None = None) -> bool:
-    """True: hand the work to the engine's API. False: no engine runs; work in the store.
+async def engine_way(settings: Settings, store: Store) -> bool:
+    """True: hand the work to the engine's API. False: no engine runs; work in ``store``.
 
     Call it before writing anything. An engine that runs on this store but does not answer at
     the configured address raises ``EngineElsewhere`` (exit 2), so the command does nothing.
-    Without ``store`` one is opened for the look (``submit`` opens its own later).
     """
     if await engine_running(settings):
         return True
-    if store is not None:
-        await refuse_if_engine_present(settings, store)
-        return False
-    opened = await Store.open(settings.database_url, sealer=settings.sealer())
-    try:
-        await refuse_if_engine_present(settings, opened)
-    finally:
-        await opened.close()
+    await refuse_if_engine_present(settings, store)
     return False

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mappings.context import MAX_PLATFORM_AUTHORITY
@@ -116,27 +116,18 @@ class Settings(BaseSettings):
             raise ValueError(f"the search key must be at least {MIN_SEARCH_KEY} characters")
         return value
 
-    @field_validator("amqp_url")
+    @field_validator("amqp_url", "database_url")
     @classmethod
-    def _amqp_url_form(cls, value: str | None) -> str | None:
-        # Refused here, not after 10 s of reconnecting and a traceback; never echoes the URL.
+    def _url_form(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Refused here, not after 10 s of reconnecting and a traceback (the broker), or as
+        # "error: ..." without the setting's name (the store); never echoes the URL.
         if value is not None:
-            from integrator.urlcheck import amqp_url_problem
+            from integrator.urlcheck import amqp_url_problem, database_url_problem
 
-            problem = amqp_url_problem(value)
+            check = amqp_url_problem if info.field_name == "amqp_url" else database_url_problem
+            problem = check(value)
             if problem is not None:
                 raise ValueError(problem)
-        return value
-
-    @field_validator("database_url")
-    @classmethod
-    def _database_url_form(cls, value: str) -> str:
-        # The store's own checks come on opening it, as "error: ..." without the setting's name.
-        from integrator.urlcheck import database_url_problem
-
-        problem = database_url_problem(value)
-        if problem is not None:
-            raise ValueError(problem)
         return value
 
     @field_validator("data_keys")

@@ -2,9 +2,9 @@
 
 Through the running engine (its HTTP API) the messages go out at once; without one, the events
 are validated, mapped and committed to the store exactly as the engine would, and the engine
-sends them when it next starts. Either way the answer has the same shape. Which way is decided
-by ``integrator.presence.engine_way``: an engine that runs on the store but does not answer
-where the CLI looks refuses the store way.
+sends them when it next starts. Either way the answer has the same shape. The store way refuses
+while an engine runs on that store but does not answer where the CLI looks
+(``integrator.presence``), checked on the store it opens anyway.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from integrator.engine_api import check_allowed, engine_client, engine_url
 from integrator.errors import InvalidEvent
 from integrator.intake import Intake
 from integrator.operators import DestinationAdmin
+from integrator.presence import refuse_if_engine_present
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
 from integrator.store import Store
@@ -81,6 +82,9 @@ async def submit_to_store(
     settings = resolve_search_key(settings, create=True)  # this writes: hashes BSNs at intake
     store = await Store.open(settings.database_url, clock=clock.now, sealer=settings.sealer())
     try:
+        # The caller found no engine answering; one running elsewhere on this store refuses
+        # (``presence.EngineElsewhere``), before anything is written, on the store opened here.
+        await refuse_if_engine_present(settings, store)
         today = clock.now().astimezone(settings.zone).date()
         # The engine's catalog: a destination whose file is refused still gets its messages.
         admin = DestinationAdmin(store=store, settings=settings, today=lambda: today, now=clock.now)

@@ -19,15 +19,16 @@ def submit(
     as_json: JsonOption = False,
 ) -> None:
     """Validate and submit events; prints the event id and message ids (exit 2 on bad input)."""
-    from integrator.presence import engine_way
+    from integrator.engine_api import engine_running
     from integrator.submit import read_files, submit_to_store, submit_via_http
 
     settings = load_settings()
     contents = read_files(files)
 
     async def go() -> tuple[bool, list[Any]]:
-        if await engine_way(settings):  # EngineElsewhere: one runs, not where we look
+        if await engine_running(settings):
             return True, await submit_via_http(settings, contents)
+        # EngineElsewhere: one runs on the store, not where we look; nothing is written.
         return False, await submit_to_store(settings, contents)
 
     from integrator.engine_api import EngineRefused

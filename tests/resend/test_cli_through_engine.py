@@ -108,27 +108,9 @@ async def test_a_dry_run_goes_the_real_runs_way_and_is_refused_alike(
 async def test_named_and_broad_selections_through_the_engine(
     env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
-    async with MllpReceiver() as noord:
-        config = destination(NOORD, noord.port, providers=[NOORD])
-        path = Path(env["INTEGRATOR_DESTINATIONS_DIR"], f"{NOORD}.yaml")
-        await asyncio.to_thread(path.write_text, dump_destination(config), encoding="utf-8")
-        settings = settings_for(tmp_path, http_port=int(env["INTEGRATOR_HTTP_PORT"]))
-        assert settings.database_url == env["INTEGRATOR_DATABASE_URL"]
-        engine = Engine(settings)
-        await engine.start()
+    assert settings_for(tmp_path).database_url == env["INTEGRATOR_DATABASE_URL"]
+    async with MllpReceiver() as noord, serving_engine(env, tmp_path, noord.port) as engine:
         env = {**env, "INTEGRATOR_TOKEN": await token_for(engine, Grant(Role.RESEND))}
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(engine),
-                host=settings.http_host,
-                port=settings.http_port,
-                log_level="warning",
-                lifespan="off",
-            )
-        )
-        # Listening before the server runs: the CLI's first request waits in the backlog.
-        listening = socket.create_server((settings.http_host, settings.http_port))
-        serving = asyncio.create_task(server.serve(sockets=[listening]))
 
         async def run(*args: str) -> tuple[int, dict[str, Any]]:
             result = await asyncio.to_thread(cli, *args, "--json", env=env)
@@ -136,33 +118,27 @@ async def test_named_and_broad_selections_through_the_engine(
             outcome: dict[str, Any] = json.loads(result.stdout)
             return result.returncode, outcome
 
-        try:
-            data = copy.deepcopy(referral_data)
-            data["event_id"], data["zd_number"] = str(uuid.uuid4()), "ZD900000001"
-            submitted = await engine.intake.submit(json.dumps(data), source="cli")
-            original = submitted.messages[0].message_id
-            assert await engine.wait_settled(timeout=10)
+        data = copy.deepcopy(referral_data)
+        data["event_id"], data["zd_number"] = str(uuid.uuid4()), "ZD900000001"
+        submitted = await engine.intake.submit(json.dumps(data), source="cli")
+        original = submitted.messages[0].message_id
+        assert await engine.wait_settled(timeout=10)
 
-            code, first = await run("resend", original, "--reason", "GP called")
-            assert (code, first["via"], len(first["resent"])) == (0, "engine", 1)
-            # Named by ZD number: resent again, although resent (and delivered) before.
-            code, by_zd = await run(
-                "resend", "--zd", "ZD900000001", "--mode", "remap", "--reason", "GP again"
-            )
-            assert code == 0 and [r["original_id"] for r in by_zd["resent"]] == [original]
+        code, first = await run("resend", original, "--reason", "GP called")
+        assert (code, first["via"], len(first["resent"])) == (0, "engine", 1)
+        # Named by ZD number: resent again, although resent (and delivered) before.
+        code, by_zd = await run(
+            "resend", "--zd", "ZD900000001", "--mode", "remap", "--reason", "GP again"
+        )
+        assert code == 0 and [r["original_id"] for r in by_zd["resent"]] == [original]
 
-            broad = ("resend", "--destination", NOORD, "--status", "delivered", "--reason", "x")
-            dry_code, promised = await run(*broad, "--dry-run")
-            code, done = await run(*broad)
-            assert dry_code == code == 1 and done["via"] == "engine"
-            assert promised["would_resend"] == done["resent"] == []
-            assert [(r["original_id"], r["note"]) for r in promised["would_skip"]] == [
-                (r["original_id"], r["note"]) for r in done["skipped"]
-            ]
-            assert f"already resent to {NOORD}" in done["skipped"][0]["note"]
-            assert len(noord.received) == 3
-        finally:
-            server.should_exit = True
-            await serving
-            listening.close()
-            await engine.stop()
+        broad = ("resend", "--destination", NOORD, "--status", "delivered", "--reason", "x")
+        dry_code, promised = await run(*broad, "--dry-run")
+        code, done = await run(*broad)
+        assert dry_code == code == 1 and done["via"] == "engine"
+        assert promised["would_resend"] == done["resent"] == []
+        assert [(r["original_id"], r["note"]) for r in promised["would_skip"]] == [
+            (r["original_id"], r["note"]) for r in done["skipped"]
+        ]
+        assert f"already resent to {NOORD}" in done["skipped"][0]["note"]
+        assert len(noord.received) == 3
