@@ -38,8 +38,12 @@ def segment_lines(text: str, *, max_field: int | None = 80) -> list[str]:
     return lines
 
 
-def field_rows(text: str, *, max_value: int = 80) -> list[tuple[str, str]]:
-    """(position, value) rows such as ``("PID-5", "Berg&van der&Berg^Jan")`` for a table view."""
+def field_rows(text: str, *, max_value: int | None = 80) -> list[tuple[str, str]]:
+    """(position, value) rows such as ``("PID-5", "Berg&van der&Berg^Jan")`` for a table view.
+
+    A value longer than ``max_value`` (None: no limit) is cut and says how much was left out,
+    so that nobody takes a cut value for the whole one.
+    """
     rows: list[tuple[str, str]] = []
     for segment in text.replace("\n", "\r").split("\r"):
         if not segment:
@@ -51,6 +55,10 @@ def field_rows(text: str, *, max_value: int = 80) -> list[tuple[str, str]]:
             rows.append(("MSH-1", "|"))
         for index, value in enumerate(fields[1:], start=1 + offset):
             if value:
-                shown = value if len(value) <= max_value else value[:max_value] + "…"
+                shown = (
+                    value
+                    if max_value is None or len(value) <= max_value
+                    else f"{value[:max_value]}…(+{len(value) - max_value:,} characters)"
+                )
                 rows.append((f"{name}-{index}", shown))
     return rows

@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
 messages_app = typer.Typer(help="Browse messages, their attempts and ACKs.", no_args_is_help=True)
 
+SHOWN_VALUE_MAX = 2_000
+"""Longer HL7 values are cut in ``messages show``: base64 attachments, not text people read
+(a clinical question or an answer runs to a few hundred characters and is shown whole)."""
+
 PERIOD_HELP = (
     "a date, or a date-time as listings show it (2026-11-27T09:15:02+01:00; "
     "without an offset: local time), or a time back from now (30m, 2h, 3d, 2w)."
@@ -157,8 +161,16 @@ def messages_show(
         str, typer.Argument(help="Message id, or its start as listings show it.")
     ],
     as_json: JsonOption = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help=f"Show every HL7 value whole; without it, values longer than "
+            f"{SHOWN_VALUE_MAX:,} characters (attachments in base64) are cut.",
+        ),
+    ] = False,
 ) -> None:
-    """Show one message: summary, the HL7 as segments, every attempt and ACK.
+    """Show one message: summary, the HL7 field by field, every attempt and ACK.
 
     Recorded in the audit log (patient_data.view) before it is shown: it holds patient data.
     """
@@ -222,7 +234,9 @@ def messages_show(
         fields = Table(title="HL7 fields")
         fields.add_column("field")
         fields.add_column("value")
-        for position, value in field_rows(detail["hl7"]):
+        for position, value in field_rows(
+            detail["hl7"], max_value=None if full else SHOWN_VALUE_MAX
+        ):
             fields.add_row(position, escape(value))
         console.print(fields)
     console.print(attempts_table(detail["attempt_history"], zone))

@@ -405,3 +405,31 @@ def test_events_show_takes_a_unique_prefix(tmp_path: Path) -> None:
     assert json.loads(shown.stdout)["id"] == event.id
     unknown = cli(env, "events", "show", "abce")
     assert unknown.exit_code == 2 and "no event with id starting with abce" in unknown.stderr
+
+
+def test_messages_show_shows_text_whole_and_cuts_only_attachments_unless_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Support reads a clinical question in full; a base64 attachment would flood the screen."""
+    question = "Graag beoordeling van " + "langdurige klachten, " * 20  # ~440 characters
+    attachment = "JVBERi0xLjQK" * 500  # 6,000 characters of base64
+    payload = (
+        b"MSH|^~\\&|INTEGRATOR||HIS|ZNOORD|20261120091500+0100||REF^I12^REF_I12|x|P|2.5.1\r"
+        + f"OBX|1|TX|Q1||{question}\r".encode()
+        + f"OBX|2|ED|PDF||^AP^PDF^Base64^{attachment}\r".encode()
+    )
+    message = make_message(payload=payload)
+    env = stored(tmp_path, [(make_event(), [message])], timedelta(seconds=1))
+    # One table row per line, however long the value: the test reads values whole.
+    monkeypatch.setattr(messages_cli, "console", Console(width=20_000, highlight=False))
+
+    shown = cli(env, "messages", "show", message.id)
+    assert shown.exit_code == 0, shown.output
+    assert question.strip() in shown.stdout
+    assert attachment not in shown.stdout
+    cut = len(f"^AP^PDF^Base64^{attachment}") - messages_cli.SHOWN_VALUE_MAX
+    assert f"…(+{cut:,} characters)" in shown.stdout
+
+    whole = cli(env, "messages", "show", message.id, "--full")
+    assert whole.exit_code == 0, whole.output
+    assert attachment in whole.stdout

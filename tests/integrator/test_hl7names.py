@@ -49,4 +49,4 @@ def test_long_values_are_compared_whole_and_shown_short() -> None:
     assert change.position == "OBX-5"
     assert change.before is not None and change.after is not None
     assert len(change.after) < 300 and change.after.endswith("chars)")
-    assert named_fields(before)[-1].value.endswith("…")
+    assert named_fields(before)[-1].value.endswith(" characters)")
