@@ -23,6 +23,23 @@ for _name in ("COLUMNS", "LINES"):
     os.environ.pop(_name, None)
 
 
+@pytest.fixture(autouse=True)
+def login_name_from_user(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process CLI tests play several people by setting ``USER`` in CliRunner's environment.
+
+    The CLI itself never believes ``USER`` (``integrator.cli.common.os_user`` reads the user id),
+    so for these tests only the name comes from ``USER`` when it is set. Tests marked
+    ``real_login_name`` see the CLI as it is, and so do the tests that start ``integrator`` as
+    a process.
+    """
+    if request.node.get_closest_marker("real_login_name"):
+        return
+    from integrator.cli import common
+
+    real = common.os_user
+    monkeypatch.setattr(common, "os_user", lambda: os.environ.get("USER") or real())
+
+
 def load_sample(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))
     return data

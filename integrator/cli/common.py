@@ -19,7 +19,6 @@ imported inside the functions that use them: each call pays for what its command
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import sys
@@ -126,17 +125,29 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+def os_user() -> str:
+    """The login name of the process's real user id, as the system's user database has it.
+
+    Never ``$USER``, ``$LOGNAME`` or what ``getpass.getuser`` reads from them: the caller sets
+    those (``USER=colleague integrator messages show …``), and the audit trail must name who
+    looked, not whom they name. A user id with no name is recorded as the number.
+    """
+    import pwd
+
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
 def local_actor() -> str:
     """Who runs a command on the server: the operating-system user, as ``local:<user>``.
 
     Commands working on the store directly are trusted as that user (like ``rabbitmqctl``);
     every change they make is recorded under this one name.
     """
-    try:
-        user = os.environ.get("USER") or getpass.getuser()
-    except (OSError, KeyError):
-        user = str(os.getuid())
-    return f"local:{user}"
+    return f"local:{os_user()}"
 
 
 def local_identity() -> Identity:

@@ -433,3 +433,19 @@ def test_messages_show_shows_text_whole_and_cuts_only_attachments_unless_full(
     whole = cli(env, "messages", "show", message.id, "--full")
     assert whole.exit_code == 0, whole.output
     assert attachment in whole.stdout
+
+
+@pytest.mark.real_login_name
+def test_the_audit_names_the_login_not_whom_user_names(tmp_path: Path) -> None:
+    """``USER=colleague integrator messages show …`` must not put a colleague's name in the
+    audit trail for a look at a patient: the name comes from the process's user id."""
+    import os
+    import pwd
+
+    env, (_, middle, _) = three_seconds_apart(tmp_path)
+    shown = cli({**env, "USER": "colleague", "LOGNAME": "colleague"}, "messages", "show", middle)
+    assert shown.exit_code == 0, shown.output
+    audit = cli(env, "audit", "list", "--action", "patient_data.view", "--json")
+    assert audit.exit_code == 0, audit.output
+    [entry] = json.loads(audit.stdout)
+    assert entry["actor"] == f"local:{pwd.getpwuid(os.getuid()).pw_name}"
