@@ -7,16 +7,71 @@ and rules, never values), and holds no patient data. One body in full may (it is
 system sent), so reading it is recorded as a view of patient data (``patient_data.view``, view
 ``rejected``) before it is returned, as a message or event in full is. The view has no BSN
 hash: the body failed validation, so its BSN may be missing or malformed.
+
+Who may: rejected input never reached a destination, so it lies in no cluster, and every
+function here needs its permission for all clusters: ``messages.read`` for the listing and for
+one piece's broken rules (``LISTING``), ``patient_data.read`` for a body (``BODY``). The checks
+are here, not in a front door, so the API (whose route table says the same), the console and
+the server's CLI (trusted with every cluster) cannot disagree; a front door asks ``may_list`` /
+``may_read_body`` only to decide what to offer, and says a ``NeedsEveryCluster`` its own way.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
 
-from integrator.access.permissions import Identity
+from integrator.access.permissions import Identity, Permission
 from integrator.patient_views import record_view
-from integrator.store import Store
+from integrator.store import NotFound, Store
+from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix
 from integrator.store.records import RejectedEventRecord
+
+LISTING: Final = Permission.MESSAGES_READ
+"""For all clusters: the listing, and one piece's broken rules without its body."""
+BODY: Final = Permission.PATIENT_DATA_READ
+"""For all clusters: one body as it arrived."""
+
+_ID_TEXT: Final = re.compile(r"[0-9a-fA-F-]{1,36}")
+"""What a rejected input's id (a UUID) or a start of it can look like, before the store looks."""
+
+
+class NeedsEveryCluster(PermissionError):
+    """The identity lacks ``permission`` in at least one cluster; rejected input lies in none."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+        super().__init__(
+            f"this needs the {permission.value} permission for all clusters "
+            "(rejected input lies in no cluster)"
+        )
+
+
+class RejectedNotFound(LookupError):
+    """No rejected input has that id: never, or deleted after its retention period."""
+
+    def __init__(self) -> None:
+        super().__init__("no rejected input with that id")
+
+
+class BadRejectedId(ValueError):
+    """What was given cannot name one piece of rejected input. The text never repeats it (an id
+    field is where a BSN gets pasted by mistake)."""
+
+
+def may_list(identity: Identity) -> bool:
+    """Whether ``identity`` may list rejected input and read which rules each broke."""
+    return identity.may(LISTING)
+
+
+def may_read_body(identity: Identity) -> bool:
+    """Whether ``identity`` may read a body of rejected input (audited when it does)."""
+    return identity.may(BODY)
+
+
+def _require(identity: Identity, permission: Permission) -> None:
+    if not identity.may(permission):  # cluster None: for all clusters
+        raise NeedsEveryCluster(permission)
 
 
 def rejected_summary(record: RejectedEventRecord) -> dict[str, Any]:
@@ -30,22 +85,59 @@ def rejected_summary(record: RejectedEventRecord) -> dict[str, Any]:
     }
 
 
-async def list_rejected(store: Store, *, limit: int) -> list[dict[str, Any]]:
+async def list_rejected(store: Store, identity: Identity, *, limit: int) -> list[dict[str, Any]]:
     """The newest rejected input first, as ``rejected_summary`` shows it."""
+    _require(identity, LISTING)
     return [rejected_summary(r) for r in await store.list_rejected(limit=limit)]
+
+
+async def locate_rejected(store: Store, identity: Identity, given: str) -> str:
+    """The full id of the rejected input ``given`` names: its id, or a start of it (4 or more
+    hex digits, as listings shorten it). ``BadRejectedId`` for text that cannot be one (not hex,
+    too long, too short) or a start that several ids share; ``RejectedNotFound`` for none."""
+    _require(identity, LISTING)
+    if not _ID_TEXT.fullmatch(given.strip()):
+        raise BadRejectedId(
+            "a rejected input's id is a UUID (hex digits and dashes), or its first 4 or more "
+            "hex digits"
+        )
+    try:
+        return await store.resolve_rejected_id(given)
+    except BadIdPrefix:
+        raise BadRejectedId("give at least 4 hex digits of a rejected input's id") from None
+    except AmbiguousIdPrefix:
+        raise BadRejectedId(
+            "several rejected inputs have an id that starts so: give more of it"
+        ) from None
+    except NotFound:
+        raise RejectedNotFound() from None
+
+
+def _described(record: RejectedEventRecord) -> dict[str, Any]:
+    # Each rule's message is the rule's own sentence (schemas.errors): never a value.
+    return {**rejected_summary(record), "reason": record.reason}
+
+
+async def describe_rejected(
+    store: Store, identity: Identity, rejected_id: str
+) -> dict[str, Any] | None:
+    """One piece of rejected input without its body: the summary and every broken rule with its
+    field, rule and message (which never quote a value), so not a view of patient data and not
+    audited. None for an unknown id."""
+    _require(identity, LISTING)
+    record = await store.get_rejected(rejected_id)
+    return None if record is None else _described(record)
 
 
 async def read_rejected(
     store: Store, identity: Identity, rejected_id: str, *, source: str | None = None
 ) -> dict[str, Any] | None:
     """One piece of rejected input in full (its body as text, and every broken rule with its
-    message), recorded as ``identity``'s view before it is returned; None for an unknown id."""
+    message), recorded as ``identity``'s view before it is returned; None for an unknown id,
+    and nothing recorded when it is unknown or the identity may not read it."""
+    _require(identity, BODY)
     record = await store.get_rejected(rejected_id)
     if record is None:
         return None
     await record_view(store, identity, record.id, view="rejected", bsn_hash=None, source=source)
-    return {
-        **rejected_summary(record),
-        "reason": record.reason,
-        "body": record.raw.decode("utf-8", errors="replace"),
-    }
+    return {**_described(record), "body": record.raw.decode("utf-8", errors="replace")}

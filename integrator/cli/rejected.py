@@ -47,7 +47,7 @@ def rejected_list(
     settings = load_settings()
 
     async def action(store: Store) -> list[dict[str, Any]]:
-        return await list_rejected(store, limit=limit)
+        return await list_rejected(store, local_identity(), limit=limit)
 
     found = with_store(action, settings, read_only=True)
     if as_json:
