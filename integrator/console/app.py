@@ -32,6 +32,7 @@ from integrator.console.pages import (
     message,
     messages,
     people,
+    rejected,
     tokens,
     unrouted,
     versions,
@@ -41,7 +42,15 @@ from integrator.engine import Engine
 
 STATIC: Final = Path(__file__).parent / "static"
 
-OPERATIONS: Final = (destinations, destination_changes, versions, deadletters, unrouted, audit)
+OPERATIONS: Final = (
+    destinations,
+    destination_changes,
+    versions,
+    deadletters,
+    unrouted,
+    rejected,
+    audit,
+)
 ADMINISTRATION: Final = (people, tokens)
 PAGES: Final = (
     auth,

@@ -1,5 +1,6 @@
 """The words of the operations and administration pages (destinations, versions, dead letters,
-unrouted events, audit, people, tokens), merged into ``integrator.console.i18n``'s catalogue.
+unrouted events, rejected input, audit, people, tokens), merged into
+``integrator.console.i18n``'s catalogue.
 
 Kept apart so each group of pages can grow its words without touching the other's.
 """
@@ -13,6 +14,7 @@ EN: Final[dict[str, str]] = {
     "nav.versions": "Message versions",
     "nav.deadletters": "Dead letters",
     "nav.unrouted": "Unrouted events",
+    "nav.rejected": "Rejected input",
     "nav.audit": "Audit trail",
     "nav.people": "People",
     "nav.tokens": "API tokens",
@@ -169,6 +171,58 @@ EN: Final[dict[str, str]] = {
         "Up to {limit} events, newest first; identifiers only, no patient data. "
         "The export is recorded in the audit trail."
     ),
+    "rejected.title": "Rejected input",
+    "rejected.intro": (
+        "What intake refused (not JSON, or a broken rule), kept as it arrived, newest first. "
+        "The list names the broken rules, never the content; open one to see more."
+    ),
+    "rejected.empty": "No rejected input.",
+    "rejected.more": (
+        "Only the newest {shown} are shown; there are more. "
+        "`integrator rejected list --limit N` and GET /api/v1/rejected?limit=N list further."
+    ),
+    "rejected.id": "Id",
+    "rejected.open": "Open rejected input {id}",
+    "rejected.received": "Received",
+    "rejected.source": "Source",
+    "rejected.bytes": "Size (bytes)",
+    "rejected.problems": "Broken rules (field: rule)",
+    "rejected.one_title": "Rejected input {id}",
+    "rejected.summary": "Summary",
+    "rejected.rules": "Broken rules",
+    "rejected.field": "Field",
+    "rejected.rule": "Rule",
+    "rejected.message": "What is wrong",
+    "rejected.input": "The input as it arrived",
+    "rejected.reveal": "Show the input",
+    "rejected.reveal_hint": (
+        "It may hold patient data: showing it is recorded in the audit trail under your name."
+    ),
+    "rejected.withheld": (
+        "The input may hold patient data: only who may read patient data for all clusters sees it."
+    ),
+    "rejected.audited": "This view of the input is recorded in the audit trail under your name.",
+    "rejected.cut": (
+        "Only the first {shown} characters are shown. `integrator rejected show {id}` on the "
+        "server, or GET /api/v1/rejected/{id}, gives all of it."
+    ),
+    "rejected.back": "Back to the rejected input",
+    "rejected.forbidden": (
+        "Rejected input lies in no cluster, so it is only for who may read messages for all "
+        "clusters. Ask an administrator if you need it."
+    ),
+    "rejected.body_forbidden": (
+        "The input as it arrived may hold patient data, and it lies in no cluster: it is only "
+        "for who may read patient data for all clusters. Nothing was shown or recorded."
+    ),
+    "rejected.not_found": (
+        "There is no rejected input with this id. Rejected input is deleted after its retention "
+        "period (INTEGRATOR_RETAIN_REJECTED_DAYS)."
+    ),
+    "rejected.bad_id": (
+        "This is not the id of rejected input: use the link in the list, or its first 4 or more "
+        "hex digits that no other id starts with."
+    ),
     "audit.title": "Audit trail",
     "audit.actor": "Who",
     "audit.action": "Action",
@@ -271,6 +325,7 @@ NL: Final[dict[str, str]] = {
     "nav.versions": "Berichtversies",
     "nav.deadletters": "Onbestelbare berichten",
     "nav.unrouted": "Niet-gerouteerde gebeurtenissen",
+    "nav.rejected": "Geweigerde invoer",
     "nav.audit": "Audittrail",
     "nav.people": "Personen",
     "nav.tokens": "API-tokens",
@@ -434,6 +489,62 @@ NL: Final[dict[str, str]] = {
     "unrouted.csv_note": (
         "Hoogstens {limit} gebeurtenissen, nieuwste eerst; alleen kenmerken, geen "
         "patiëntgegevens. De export wordt vastgelegd in het auditspoor."
+    ),
+    "rejected.title": "Geweigerde invoer",
+    "rejected.intro": (
+        "Wat de intake weigerde (geen JSON, of een regel overtreden), bewaard zoals het "
+        "binnenkwam, nieuwste eerst. De lijst noemt de overtreden regels, nooit de inhoud; open "
+        "er een om meer te zien."
+    ),
+    "rejected.empty": "Geen geweigerde invoer.",
+    "rejected.more": (
+        "Alleen de nieuwste {shown} staan hier; er zijn er meer. "
+        "`integrator rejected list --limit N` en GET /api/v1/rejected?limit=N tonen verder."
+    ),
+    "rejected.id": "Id",
+    "rejected.open": "Geweigerde invoer {id} openen",
+    "rejected.received": "Ontvangen",
+    "rejected.source": "Bron",
+    "rejected.bytes": "Grootte (bytes)",
+    "rejected.problems": "Overtreden regels (veld: regel)",
+    "rejected.one_title": "Geweigerde invoer {id}",
+    "rejected.summary": "Samenvatting",
+    "rejected.rules": "Overtreden regels",
+    "rejected.field": "Veld",
+    "rejected.rule": "Regel",
+    "rejected.message": "Wat er mis is",
+    "rejected.input": "De invoer zoals die binnenkwam",
+    "rejected.reveal": "Toon de invoer",
+    "rejected.reveal_hint": (
+        "Die kan patiëntgegevens bevatten: het tonen wordt op jouw naam in de audittrail "
+        "vastgelegd."
+    ),
+    "rejected.withheld": (
+        "De invoer kan patiëntgegevens bevatten: alleen wie patiëntgegevens mag lezen voor "
+        "alle clusters ziet die."
+    ),
+    "rejected.audited": "Dit bekijken van de invoer is op jouw naam in de audittrail vastgelegd.",
+    "rejected.cut": (
+        "Alleen de eerste {shown} tekens staan hier. `integrator rejected show {id}` op de "
+        "server, of GET /api/v1/rejected/{id}, geeft alles."
+    ),
+    "rejected.back": "Terug naar de geweigerde invoer",
+    "rejected.forbidden": (
+        "Geweigerde invoer ligt in geen enkel cluster en is dus alleen voor wie berichten mag "
+        "lezen voor alle clusters. Vraag een beheerder als je het nodig hebt."
+    ),
+    "rejected.body_forbidden": (
+        "De invoer zoals die binnenkwam kan patiëntgegevens bevatten en ligt in geen enkel "
+        "cluster: alleen voor wie patiëntgegevens mag lezen voor alle clusters. Er is niets "
+        "getoond of vastgelegd."
+    ),
+    "rejected.not_found": (
+        "Er is geen geweigerde invoer met dit id. Geweigerde invoer wordt na de bewaartermijn "
+        "verwijderd (INTEGRATOR_RETAIN_REJECTED_DAYS)."
+    ),
+    "rejected.bad_id": (
+        "Dit is geen id van geweigerde invoer: gebruik de link in de lijst, of de eerste 4 of "
+        "meer hexadecimale tekens die geen ander id heeft."
     ),
     "audit.title": "Audittrail",
     "audit.actor": "Wie",

@@ -53,11 +53,20 @@ ENV.filters["duration"] = duration
 @dataclass(frozen=True, slots=True)
 class NavItem:
     """An entry of the navigation, shown to who holds ``permission`` somewhere (None: anybody
-    signed in)."""
+    signed in), or, with ``everywhere``, only to who holds it for all clusters: a page about
+    what lies in no cluster would only refuse everybody else."""
 
     path: str
     label_key: str
     permission: Permission | None
+    everywhere: bool = False
+
+    def shown_to(self, visitor: Visitor) -> bool:
+        if self.permission is None:
+            return True
+        if self.everywhere:
+            return visitor.may(self.permission)
+        return visitor.may_somewhere(self.permission)
 
 
 def local_time(value: datetime | str | None, zone: tzinfo) -> str:
@@ -70,7 +79,7 @@ def navigation(request: Request, visitor: Visitor) -> list[NavItem]:
     if visitor.identity is None:
         return []
     items: list[NavItem] = request.app.state.navigation
-    return [i for i in items if i.permission is None or visitor.may_somewhere(i.permission)]
+    return [i for i in items if i.shown_to(visitor)]
 
 
 def page(

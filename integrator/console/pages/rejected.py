@@ -1,0 +1,146 @@
+"""Rejected input: what intake refused (not JSON, a broken rule), kept as it arrived.
+
+The listing is ``GET /api/v1/rejected``, one piece ``GET /api/v1/rejected/{id}``, from the same
+service (``integrator.rejected_reads``), which holds every rule: rejected input lies in no
+cluster, so the listing and one piece's broken rules need ``messages.read`` for all clusters,
+and a body ``patient_data.read`` for all clusters; its refusals are said here as the console's
+403 page, with the reason in the person's language. The navigation shows the page only to who
+may use it (``NavItem.everywhere``).
+
+One piece's page shows when, from where, how large and every broken rule (field, rule and the
+rule's sentence, never a value), which is no patient data. The body may be (it is what a GP's
+system sent), so it is never on the page by itself: *Show the input* is a form that posts, so
+the id alone in an address (a link, the history, a screenshot of the address bar) never shows
+it, and the service records the view (``patient_data.view``, view ``rejected``, the person and
+their address) before the body is rendered. Nothing about the body is ever in a URL.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from integrator.console.errors import ConsoleError, Forbidden, NotFound
+from integrator.console.render import NavItem, page
+from integrator.console.session import engine_of
+from integrator.console.visitor import Visitor, needs
+from integrator.engine import Engine
+from integrator.http.deps import source_of
+from integrator.rejected_reads import (
+    BODY,
+    LISTING,
+    BadRejectedId,
+    NeedsEveryCluster,
+    RejectedNotFound,
+    describe_rejected,
+    list_rejected,
+    locate_rejected,
+    may_read_body,
+    read_rejected,
+)
+
+router = APIRouter()
+NAV: Final = [NavItem("/rejected", "nav.rejected", LISTING, everywhere=True)]
+SHOWN: Final = 200
+"""The newest this many are listed; ``integrator rejected list --limit`` and the API go further."""
+BODY_SHOWN: Final = 100_000
+"""Characters of a body the page shows: a body may be up to 70 MiB of base64 attachments,
+which no browser tab should be asked to lay out; the CLI and the API give all of it."""
+
+Reader = Annotated[Visitor, Depends(needs(LISTING))]
+BodyReader = Annotated[Visitor, Depends(needs(BODY))]
+
+
+class ListingNeedsEveryCluster(Forbidden):
+    text_key = "rejected.forbidden"
+
+
+class BodyNeedsEveryCluster(Forbidden):
+    text_key = "rejected.body_forbidden"
+
+
+class UnknownRejected(NotFound):
+    text_key = "rejected.not_found"
+
+
+class MalformedRejectedId(ConsoleError):
+    status = 400
+    text_key = "rejected.bad_id"
+
+
+def _refused(refusal: NeedsEveryCluster) -> Forbidden:
+    if refusal.permission is BODY:
+        return BodyNeedsEveryCluster()
+    return ListingNeedsEveryCluster()
+
+
+async def _located(engine: Engine, visitor: Visitor, given: str) -> str:
+    """The full id ``given`` names (the service decides what is an id); said as pages."""
+    try:
+        return await locate_rejected(engine.store, visitor.signed_in, given)
+    except NeedsEveryCluster as refusal:
+        raise _refused(refusal) from None
+    except BadRejectedId:
+        raise MalformedRejectedId() from None
+    except RejectedNotFound:
+        raise UnknownRejected() from None
+
+
+def _detail_page(
+    request: Request, visitor: Visitor, detail: dict[str, Any], body: str | None
+) -> Response:
+    return page(
+        request,
+        visitor,
+        "rejected_one.html",
+        r=detail,
+        body=None if body is None else body[:BODY_SHOWN],
+        body_cut=body is not None and len(body) > BODY_SHOWN,
+        body_shown=BODY_SHOWN,
+        may_reveal=may_read_body(visitor.signed_in),
+    )
+
+
+@router.get("/rejected")
+async def rejected_list(request: Request, visitor: Reader) -> Response:
+    """The newest rejected input: when, from where, its size and the rules it broke."""
+    try:
+        # One more than shown, to say whether there are more.
+        rows = await list_rejected(engine_of(request).store, visitor.signed_in, limit=SHOWN + 1)
+    except NeedsEveryCluster as refusal:
+        raise _refused(refusal) from None
+    return page(
+        request, visitor, "rejected.html", rows=rows[:SHOWN], more=len(rows) > SHOWN, shown=SHOWN
+    )
+
+
+@router.get("/rejected/{rejected_id}")
+async def rejected_one(request: Request, visitor: Reader, rejected_id: str) -> Response:
+    """One piece without its body (no patient data, nothing audited), and the button to it."""
+    engine = engine_of(request)
+    full_id = await _located(engine, visitor, rejected_id)
+    try:
+        detail = await describe_rejected(engine.store, visitor.signed_in, full_id)
+    except NeedsEveryCluster as refusal:
+        raise _refused(refusal) from None
+    if detail is None:  # deleted (retention) since it was looked up
+        raise UnknownRejected()
+    return _detail_page(request, visitor, detail, None)
+
+
+@router.post("/rejected/{rejected_id}/input")
+async def rejected_input(request: Request, visitor: BodyReader, rejected_id: str) -> Response:
+    """The same page with the body, which the service records as this person's view first."""
+    engine = engine_of(request)
+    full_id = await _located(engine, visitor, rejected_id)
+    try:
+        detail = await read_rejected(
+            engine.store, visitor.signed_in, full_id, source=source_of(request)
+        )
+    except NeedsEveryCluster as refusal:
+        raise _refused(refusal) from None
+    if detail is None:
+        raise UnknownRejected()
+    return _detail_page(request, visitor, detail, detail["body"])
