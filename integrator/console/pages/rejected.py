@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from integrator.console.errors import ConsoleError, Forbidden, NotFound
 from integrator.console.render import NavItem, page
@@ -144,3 +144,11 @@ async def rejected_input(request: Request, visitor: BodyReader, rejected_id: str
     if detail is None:
         raise UnknownRejected()
     return _detail_page(request, visitor, detail, detail["body"])
+
+
+@router.get("/rejected/{rejected_id}/input")
+async def rejected_input_address(request: Request, visitor: Reader, rejected_id: str) -> Response:
+    """The address the button's answer leaves in the address bar, opened again (reloaded in a
+    new tab, bookmarked): back to the page without the body; showing it takes the button."""
+    full_id = await _located(engine_of(request), visitor, rejected_id)
+    return RedirectResponse(f"/rejected/{full_id}", status_code=303)
