@@ -25,7 +25,7 @@ from integrator.access.permissions import Identity, Permission
 from integrator.patient_views import record_view
 from integrator.store import NotFound, Store
 from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix
-from integrator.store.records import RejectedEventRecord
+from integrator.store.records import RejectedEventRecord, RejectedSummary
 
 LISTING: Final = Permission.MESSAGES_READ
 """For all clusters: the listing, and one piece's broken rules without its body."""
@@ -74,13 +74,14 @@ def _require(identity: Identity, permission: Permission) -> None:
         raise NeedsEveryCluster(permission)
 
 
-def rejected_summary(record: RejectedEventRecord) -> dict[str, Any]:
+def rejected_summary(record: RejectedSummary | RejectedEventRecord) -> dict[str, Any]:
     """What a listing shows of rejected input: no byte of the body itself."""
+    size = record.size if isinstance(record, RejectedSummary) else len(record.raw)
     return {
         "id": record.id,
         "received_at": record.received_at,
         "source": record.source,
-        "bytes": len(record.raw),
+        "bytes": size,
         "problems": [f"{r.get('path') or '$'}: {r.get('rule', '?')}" for r in record.reason],
     }
 

@@ -283,6 +283,22 @@ class RejectedEventRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RejectedSummary:
+    """Rejected input as a listing shows it: ``size`` bytes as it arrived, never the bytes.
+
+    A listing reads no body: a refused referral may carry tens of MiB of attachments (too
+    large is one reason to refuse it), and two hundred of them unsealed for one page would be
+    gigabytes held by the engine.
+    """
+
+    id: str
+    received_at: datetime
+    source: str
+    size: int
+    reason: list[dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
 class AuditRecord:
     """Who did what to which target, and why."""
 

@@ -47,6 +47,25 @@ KID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 """A key id: 1 to 32 letters, digits, ``_``, ``.`` or ``-``, starting with a letter or digit."""
 
 
+HEAD_BYTES = len(MAGIC) + 2
+"""How much of a stored binary value ``opened_size`` needs: the magic, version, kid length."""
+TAG_BYTES = 16
+
+
+def opened_size(stored_size: int, head: bytes) -> int:
+    """The size of a binary value as it was given, from its stored size and first bytes.
+
+    Lets a listing say how large a value is without reading or opening it (the envelope's
+    overhead is fixed once the kid's length is known).
+    """
+    if not head.startswith(MAGIC) or len(head) < len(MAGIC) + 1:
+        return stored_size
+    if head[len(MAGIC)] == PLAIN:
+        return stored_size - len(MAGIC) - 1
+    kid_length = head[len(MAGIC) + 1] if len(head) > len(MAGIC) + 1 else 0
+    return stored_size - HEAD_BYTES - kid_length - NONCE_BYTES - TAG_BYTES
+
+
 @dataclass(frozen=True, slots=True)
 class DataKey:
     """One 256-bit key and its id; the key is left out of ``repr``."""

@@ -37,6 +37,7 @@ from integrator.store.codec import (
     dump_json,
     event_record,
     event_row,
+    load_json,
     message_record,
     reason_text,
     rejected_raw,
@@ -74,6 +75,7 @@ from integrator.store.records import (
     NewRouting,
     PendingRef,
     RejectedEventRecord,
+    RejectedSummary,
     ResendLink,
     ResendRecord,
     utc_now,
@@ -82,7 +84,7 @@ from integrator.store.retention import RetentionMixin
 from integrator.store.rotation import SealingMixin
 from integrator.store.saved_searches import SavedSearchesMixin
 from integrator.store.schema_version import HEAD_REVISION, require_store, stored_revision
-from integrator.store.sealing import Sealer, aad
+from integrator.store.sealing import HEAD_BYTES, Sealer, aad, opened_size
 from integrator.store.sqlite_hot_writes import SqliteHotWrites
 from integrator.store.tables import (
     attempts,
@@ -647,16 +649,33 @@ class Store(
         return rejected_id
 
     @guarded("list rejected events")
-    async def list_rejected(self, *, limit: int = 100) -> list[RejectedEventRecord]:
-        """Newest first."""
+    async def list_rejected(self, *, limit: int = 100) -> list[RejectedSummary]:
+        """Newest first, without the bytes (``get_rejected`` has them): a size and a head."""
+        t = rejected_events.c
         query = (
-            select(rejected_events)
-            .order_by(rejected_events.c.received_at.desc(), rejected_events.c.id.desc())
+            select(
+                t.id,
+                t.received_at,
+                t.source,
+                t.reason,
+                func.length(t.raw).label("stored_size"),
+                func.substr(t.raw, 1, HEAD_BYTES).label("head"),
+            )
+            .order_by(t.received_at.desc(), t.id.desc())
             .limit(limit)
         )
         async with self._engine.connect() as conn:
             result = await conn.execute(query)
-            return [rejected_record(row, self._sealer) for row in result]
+            return [
+                RejectedSummary(
+                    id=row.id,
+                    received_at=row.received_at,
+                    source=row.source,
+                    size=opened_size(row.stored_size, bytes(row.head or b"")),
+                    reason=load_json(row.reason),
+                )
+                for row in result
+            ]
 
     # -- messages ----------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from integrator.store import Store
+from integrator.store.sealing import MAGIC, DataKey, Sealer
+from tests.store.conftest import Site
 from tests.store.factories import StepClock
 
 
@@ -19,12 +21,15 @@ async def test_rejected_input_keeps_its_raw_bytes_and_reasons(
 
     rejected_id = await store.reject_event(raw, "amqp", reason)
 
-    [record] = await store.list_rejected()
-    assert record.id == rejected_id
+    [listed] = await store.list_rejected()
+    record = await store.get_rejected(rejected_id)
+    assert record is not None
+    assert listed.id == record.id == rejected_id
     assert record.raw == raw
-    assert record.reason == reason
-    assert record.source == "amqp"
-    assert record.received_at == clock.now
+    assert listed.size == len(raw)
+    assert listed.reason == record.reason == reason
+    assert listed.source == record.source == "amqp"
+    assert listed.received_at == record.received_at == clock.now
 
 
 async def test_rejected_events_list_newest_first_with_a_limit(store: Store) -> None:
@@ -33,10 +38,33 @@ async def test_rejected_events_list_newest_first_with_a_limit(store: Store) -> N
     listed = await store.list_rejected(limit=3)
 
     assert [record.id for record in listed] == ids[::-1][:3]
-    assert listed[0].raw == b"bad 4"
+    assert listed[0].size == len(b"bad 4")
 
 
 async def test_unknown_source_is_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="not a valid EventSource"):
         await store.reject_event(b"{}", "carrier-pigeon", [])
     assert await store.list_rejected() == []
+
+
+@pytest.mark.parametrize("kid", ["k", "a-kid-of-the-longest-length-32ch"])
+async def test_a_listing_gives_each_size_as_it_arrived_sealed_or_not(
+    site: Site, clock: StepClock, kid: str
+) -> None:
+    """The listing reads sizes from the stored length and the envelope's head, not the bytes:
+    plain values, values that start like an envelope (kept escaped) and sealed values alike."""
+    bodies = [b"", b"{}", MAGIC + b"\x01 starts like an envelope", b"x" * 70_000]
+    plain = await site.open(clock)
+    try:
+        for body in bodies:
+            await plain.reject_event(body, "http", [])
+    finally:
+        await plain.close()
+    sealed = await site.open(clock, sealer=Sealer([DataKey(kid, bytes(32))]))
+    try:
+        for body in bodies:
+            await sealed.reject_event(body, "http", [])
+        listed = await sealed.list_rejected(limit=20)
+    finally:
+        await sealed.close()
+    assert sorted(r.size for r in listed) == sorted(len(b) for b in bodies * 2)

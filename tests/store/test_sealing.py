@@ -100,8 +100,10 @@ async def assert_reads_back(store: Store, written: dict[str, Any]) -> None:
     stored_held = await store.get_message(held_id)
     assert stored_held is not None and stored_held.payload == released
     assert await store.list_attempts(message.id) == [written["attempt"]]
-    rejected = [r for r in await store.list_rejected() if r.id == written["rejected"]]
-    assert len(rejected) == 1 and BSN.encode() in rejected[0].raw
+    rejected = await store.get_rejected(written["rejected"])
+    assert rejected is not None and BSN.encode() in rejected.raw
+    [summary] = [r for r in await store.list_rejected() if r.id == written["rejected"]]
+    assert summary.size == len(rejected.raw)  # the listing's size, read without opening it
     listed = {m.id: m.payload for m in await store.list_messages()}
     assert listed[message.id] == message.payload
 
