@@ -184,6 +184,9 @@ def test_messages_read_in_one_cluster_gets_no_nav_item_and_a_refusal(
     page.goto("/messages")
     assert page.get_by_role("link", name="Messages").count() == 1  # the navigation is there
     assert page.get_by_role("link", name=NAV_LABEL).count() == 0
+    # The other pages about what lies in no cluster are not offered either: unrouted events
+    # (a list that is always empty for them) and, to an admin of one cluster, the audit trail.
+    assert page.get_by_role("link", name="Unrouted events").count() == 0
     for path in ("/rejected", f"/rejected/{rejected_id}"):
         refused = page.goto(path)
         assert refused is not None and refused.status == 403, path
@@ -224,3 +227,15 @@ def test_an_unknown_id_is_a_404_and_a_malformed_one_a_400(page: Page, live: Live
     )
     assert posted.status == 404
     assert _views(live, missing) == []
+
+
+def test_an_admin_of_one_cluster_is_not_offered_the_audit_trail_it_would_refuse(
+    page: Page, live: LiveEngine
+) -> None:
+    admin = live.person("adri.rejected@example.org", Grant(Role.ADMIN, "CARD"))
+    sign_in(page, admin)
+    page.goto("/")
+    assert page.get_by_role("link", name="People").count() == 1  # the navigation is there
+    assert page.get_by_role("link", name="Audit trail").count() == 0
+    refused = page.goto("/audit")
+    assert refused is not None and refused.status == 403

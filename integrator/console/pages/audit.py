@@ -31,7 +31,7 @@ from integrator.search import BadSearch
 
 P = Permission
 router = APIRouter()
-NAV: Final = [NavItem("/audit", "nav.audit", P.AUDIT_READ)]
+NAV: Final = [NavItem("/audit", "nav.audit", P.AUDIT_READ, everywhere=True)]
 PAGE: Final = 100
 EXPORT_LIMIT: Final = 1000
 TERMS: Final = ("actor", "action", "target", "message", "destination", "since", "until")

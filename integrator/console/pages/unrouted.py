@@ -40,7 +40,7 @@ from integrator.http.deps import source_of
 
 P = Permission
 router = APIRouter()
-NAV: Final = [NavItem("/events/unrouted", "nav.unrouted", P.MESSAGES_READ)]
+NAV: Final = [NavItem("/events/unrouted", "nav.unrouted", P.MESSAGES_READ, everywhere=True)]
 Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
 Router_ = Annotated[Visitor, Depends(needs(P.EVENTS_ROUTE))]
 Exporter = Annotated[Visitor, Depends(needs(P.REPORTS_EXPORT))]
