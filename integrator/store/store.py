@@ -704,6 +704,7 @@ class Store(
         """Like ``resolve_message_id``, for the id of rejected input."""
         return await self._resolve_id(rejected_events.c.id, text, "rejected input")
 
+    @guarded("read rejected input")
     async def get_rejected(self, rejected_id: str) -> RejectedEventRecord | None:
         """One piece of rejected input, its bytes unsealed."""
         query = select(rejected_events).where(rejected_events.c.id == rejected_id)
