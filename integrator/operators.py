@@ -501,9 +501,25 @@ class DestinationAdmin:
     async def rollback(
         self, destination_id: str, revision: int, *, actor: str, reason: str | None = None
     ) -> Change:
-        entry = await self._store.get_destination_revision(destination_id, revision)
+        """Restore ``revision`` of a destination (also one removed since: its history stays).
+
+        An id with neither a file nor a history is ``UnknownDestination``, listing the ids there
+        are like every other change does; a revision it does not have is refused naming the
+        ones it has, so the number can be put right without a second command.
+        """
+        revisions = await self._store.list_destination_revisions(destination_id)
+        entry = next((r for r in revisions if r.revision == revision), None)
         if entry is None:
-            raise ConfigurationError(f"destination {destination_id!r} has no revision {revision}")
+            if not revisions:
+                sources = (await self.catalog()).sources
+                if destination_id not in sources:
+                    # Someone held to some clusters is not shown the ids of the others.
+                    shown = sources if self._allows is None else None
+                    raise UnknownDestination(destination_id, shown)
+            raise ConfigurationError(
+                f"destination {destination_id!r} has no revision {revision}; "
+                + _revisions_there_are([r.revision for r in revisions])
+            )
         if entry.config is None:
             raise ConfigurationError(
                 f"revision {revision} of {destination_id!r} is its removal; pick another"
@@ -714,6 +730,22 @@ class DestinationAdmin:
 def problem_view(problem: DestinationFileError) -> dict[str, str]:
     """A refusal as plain data: which file, which key, which rule."""
     return {"file": problem.file, "key": problem.key, "rule": problem.rule}
+
+
+def _revisions_there_are(numbers: Sequence[int]) -> str:
+    """``its revisions: 1-4, 6`` (runs of consecutive numbers shortened): a long history stays
+    one line."""
+    if not numbers:
+        return "it has none recorded yet"
+    runs: list[list[int]] = []
+    for number in sorted(numbers):
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return "its revisions: " + ", ".join(
+        str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs
+    )
 
 
 def _usable(view: DestinationView) -> DestinationConfig:

@@ -81,7 +81,9 @@ async def test_the_largest_offset_and_revision_are_answered(api: httpx.AsyncClie
     assert searched.json() == []
     rollback = await api.post(f"/api/v1/destinations/noord/rollback/{largest}")
     assert rollback.status_code == 422
-    assert rollback.json()["detail"] == f"destination 'noord' has no revision {largest}"
+    assert rollback.json()["detail"] == (
+        f"destination 'noord' has no revision {largest}; its revisions: 1"
+    )
 
 
 async def test_a_bsn_in_the_url_is_refused_and_not_repeated(

@@ -121,6 +121,7 @@ def test_an_unknown_id_is_refused_listing_the_configured_ones(env: dict[str, str
         ("remove",),
         ("history",),
         ("test",),
+        ("rollback", "1"),
     ):
         refused = cli("destinations", args[0], "ziekenhuis-nord", *args[1:], env=env)
         assert refused.returncode == 2, (args, refused.stderr)
@@ -128,6 +129,21 @@ def test_an_unknown_id_is_refused_listing_the_configured_ones(env: dict[str, str
             "no destination with id 'ziekenhuis-nord'; configured: ziekenhuis-noord"
             in refused.stderr
         ), (args, refused.stderr)
+
+
+def test_rollback_to_a_revision_there_is_not_names_the_ones_there_are(
+    env: dict[str, str],
+) -> None:
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    shutil.copy(EXAMPLES / "ziekenhuis-noord.yaml", directory / "ziekenhuis-noord.yaml")
+    for action in ("pause", "resume"):
+        done = cli("destinations", action, "ziekenhuis-noord", env=env)
+        assert done.returncode == 0, done.stderr
+    refused = cli("destinations", "rollback", "ziekenhuis-noord", "7", env=env)
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stdout == ""
+    said = " ".join(refused.stderr.split())
+    assert "destination 'ziekenhuis-noord' has no revision 7; its revisions: 1-2" in said, said
 
 
 def test_add_names_the_file_refused_and_suggests_the_key_meant(
