@@ -10,6 +10,7 @@ resend was delivered the dead letter is *resolved* (see ``deadletter.family``).
 
 from deadletter.family import LIVE_STATUSES, Families, Resolution
 from deadletter.letters import (
+    AlreadyResolved,
     DeadLetter,
     DeadLetterError,
     MissingReason,
@@ -39,6 +40,7 @@ from deadletter.resend import (
 
 __all__ = [
     "LIVE_STATUSES",
+    "AlreadyResolved",
     "DeadLetter",
     "DeadLetterError",
     "Families",

@@ -11,10 +11,12 @@ means the operator asked for something that cannot be done as asked.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 from deadletter.family import OPEN, Families, Resolution
 from integrator.errors import PermanentError
-from integrator.store import AttemptRecord, MessageFilter, MessageRecord, Store
+from integrator.presenters import shown_time
+from integrator.store import AttemptRecord, AuditFilter, MessageFilter, MessageRecord, Store
 
 DISCARD_ACTION = "deadletter.discard"
 
@@ -35,6 +37,36 @@ class UnknownDeadLetter(DeadLetterError):
 class NotADeadLetter(DeadLetterError):
     def __init__(self, message_id: str, status: str) -> None:
         super().__init__(f"message {message_id} is {status}, not dead")
+
+
+class AlreadyResolved(DeadLetterError):
+    """A discard of a dead letter that needs none any more: it was discarded already, or a
+    later resend of it was delivered. Nothing is changed.
+
+    Not bad input (the id is right; the letter moved on since it was looked at), so exit code 1
+    like a resend that skips what it was asked for; the API answers 409. ``how`` says which
+    (``discarded`` or ``delivered``), ``by`` who discarded it or the resend that got through,
+    ``at`` when, where the store still knows (an audit entry pruned by retention takes it).
+    ``explain(zone)`` gives the text with the time in a zone (the CLI's
+    ``INTEGRATOR_TIMEZONE``); ``str()`` gives it in UTC.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message_id: str, how: str, by: str | None, at: datetime | None) -> None:
+        self.message_id = message_id
+        self.how = how
+        self.by = by
+        self.at = at
+        super().__init__(self.explain(None))
+
+    def explain(self, zone: tzinfo | None) -> str:
+        when = f" at {shown_time(self.at, zone)}" if self.at is not None else ""
+        if self.how == "delivered":
+            done = f"its resend {self.by} was delivered{when}"
+        else:
+            done = "discarded" + (f" by {self.by}" if self.by else "") + when
+        return f"dead letter {self.message_id} was already resolved: {done}; nothing was changed"
 
 
 class MissingReason(DeadLetterError):
@@ -127,11 +159,20 @@ async def discard(
 
     The status change and its audit entry are written in one transaction: neither without the
     other. ``source``: the client's address, when the request came through the API.
+
+    One that was resolved already (discarded before, or a later resend of it delivered) is
+    refused with ``AlreadyResolved``, saying how and when: the one service the CLI, the API and
+    the console call, so each says the same.
     """
     reason = reason.strip()
     if not reason:
         raise MissingReason()
+    message = await store.get_message(message_id)
+    if message is not None and message.status == "cancelled":
+        raise await _discarded_before(store, message)
     letter = await get_dead_letter(store, message_id)
+    if letter.resolved and letter.resolution.resolved_by is not None:
+        raise await _delivered_since(store, message_id, letter.resolution.resolved_by)
     message = letter.message
     await store.set_status_audited(
         [message_id],
@@ -150,3 +191,19 @@ async def discard(
         },
     )
     return letter
+
+
+async def _discarded_before(store: Store, message: MessageRecord) -> AlreadyResolved:
+    """Who discarded it and when, from its audit entry; the status change itself is the
+    message's last one, so its ``updated_at`` says when if the entry was pruned since."""
+    entries = await store.list_audit(AuditFilter(action=DISCARD_ACTION, target=message.id), limit=1)
+    if entries:
+        return AlreadyResolved(message.id, "discarded", entries[0].actor, entries[0].at)
+    return AlreadyResolved(message.id, "discarded", None, message.updated_at)
+
+
+async def _delivered_since(store: Store, message_id: str, resend_id: str) -> AlreadyResolved:
+    """When the resend that resolved it was delivered: its last attempt's start."""
+    attempts = await store.list_attempts(resend_id)
+    delivered = [a.started_at for a in attempts if a.outcome == "delivered"]
+    return AlreadyResolved(message_id, "delivered", resend_id, delivered[-1] if delivered else None)

@@ -6,8 +6,9 @@ its id if you must). So ``--all`` means "also the resolved ones" for ``list`` bu
 unresolved one", exactly what ``list`` shows, for ``resend``.
 
 Exit codes: 0 ok, 2 bad input (unknown id, not a dead letter, missing reason, no selector),
-1 anything else; ``resend`` exits 1 also when anything was (or, in a dry run, would be) skipped
-or nothing matched (see ``integrator.cli.resend``).
+1 anything else (``discard`` of one already resolved: nothing done); ``resend`` exits 1 also
+when anything was (or, in a dry run, would be) skipped or nothing matched (see
+``integrator.cli.resend``).
 
 ``show`` prints the ACKs as received, and a receiver's words in them may name the patient: it
 reads through ``message_reads.read_dead_letter``, which records the view in the audit log
@@ -183,19 +184,29 @@ def deadletter_discard(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Close a dead letter as cancelled; its history stays, the audit log says who and why."""
-    from deadletter import MissingReason, discard
+    """Close a dead letter as cancelled; its history stays, the audit log says who and why.
+
+    One already resolved (discarded before, or a later resend of it delivered) is left as it
+    is: exit 1, saying how and when.
+    """
+    from deadletter import AlreadyResolved, MissingReason, discard
 
     if reason is None or not reason.strip():
         fail(str(MissingReason()), 2)
     who = local_actor()
+    settings = load_settings()
 
-    async def action(store: Store) -> dict[str, Any]:
+    async def action(store: Store) -> dict[str, Any] | AlreadyResolved:
         [full_id] = await resolve_message_ids(store, [message_id])
-        letter = await discard(store, full_id, actor=who, reason=reason)
+        try:
+            letter = await discard(store, full_id, actor=who, reason=reason)
+        except AlreadyResolved as done:
+            return done  # said below, its time in INTEGRATOR_TIMEZONE like every time shown
         return {"id": letter.message.id, "status": "cancelled", "actor": who, "reason": reason}
 
-    result = with_store(action)
+    result = with_store(action, settings)
+    if isinstance(result, AlreadyResolved):
+        fail(result.explain(settings.zone), result.exit_code)
     if as_json:
         print_json(result)
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import structlog
 from typer.testing import CliRunner
 
 from deadletter import (
+    AlreadyResolved,
     MissingReason,
     NotADeadLetter,
     UnknownDeadLetter,
@@ -76,8 +78,14 @@ async def test_discard_needs_a_reason_is_audited_and_keeps_history(
             "sent by fax instead",
         )
         assert await list_dead_letters(store) == []
-        with pytest.raises(NotADeadLetter):  # a second discard is refused
+        with pytest.raises(AlreadyResolved) as second:  # a second discard changes nothing
             await discard(store, dead, actor="anna", reason="again")
+        assert (second.value.how, second.value.by, second.value.at) == (
+            "discarded",
+            "anna",
+            entry.at,
+        )
+        assert len(await store.list_audit(target=dead)) == 1
 
 
 @pytest.fixture
@@ -124,6 +132,15 @@ def test_cli_list_show_discard(tmp_path: Path, referral_data: dict[str, Any]) ->
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["actor"] == "local:piet"
     assert json.loads(run("list", "--json").stdout) == []
+    again = run("discard", dead, "--reason", "duplicate referral")
+    assert again.exit_code == 1, again.output  # README: nothing done, not bad input
+    assert again.stdout == ""
+    said = " ".join(again.stderr.split())
+    assert re.search(
+        rf"error: dead letter {dead} was already resolved: discarded by local:piet at "
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00; nothing was changed",
+        said,
+    ), said
 
     async def audit() -> Any:
         async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:

@@ -395,7 +395,11 @@ async def test_a_resend_token_discards_a_dead_letter_of_its_clusters_with_a_reas
         assert done.status_code == 200, done.text
         assert done.json() == {"message_id": world.lab_message, "status": "cancelled"}
         again = await lab.post(path, json={"reason": "sent by fax"})
-        assert again.status_code == 422 and "is cancelled, not dead" in again.text
+        assert again.status_code == 409, again.text  # done already: nothing changed
+        assert again.json()["detail"].startswith(
+            f"dead letter {world.lab_message} was already resolved: discarded by "
+            "token:lab-discard at "
+        )
     assert (await engine.store.get_message(world.lab_message)).status == "cancelled"  # type: ignore[union-attr]
     assert (await engine.store.get_message(world.card_message)).status == "dead"  # type: ignore[union-attr]
     [entry] = await engine.store.list_audit(AuditFilter(action="deadletter.discard"))

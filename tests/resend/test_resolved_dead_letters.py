@@ -52,6 +52,16 @@ def test_a_dead_letter_whose_resend_was_delivered_is_resolved_and_hidden(
     human = desk.cli("deadletter", "show", settled)
     assert human.exit_code == 0 and f"resolved by {resend}" in " ".join(human.stdout.split())
 
+    # Discarding it now would close as cancelled a message that got through: refused, exit 1
+    # (nothing done), saying how it was resolved; it stays dead and resolved.
+    discard = desk.cli("deadletter", "discard", settled, "--reason", "fax")
+    assert discard.exit_code == 1, discard.output
+    assert (
+        f"dead letter {settled} was already resolved: its resend {resend} was delivered; "
+        "nothing was changed" in " ".join(discard.stderr.split())
+    ), discard.stderr
+    assert desk.message(settled).status == "dead"
+
     # ``resend --all`` resends what ``list`` shows; a resolved one only when named.
     every = desk.cli("deadletter", "resend", "--all", "--reason", "HIS back", "--json")
     assert every.exit_code == 0, every.output

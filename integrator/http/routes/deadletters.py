@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict
 
-from deadletter import DeadLetterError, discard
+from deadletter import AlreadyResolved, DeadLetterError, discard
 from integrator.clusters import NotPermitted
 from integrator.http.deps import EngineDep, Limit, SourceDep, bad_search
 from integrator.http.scope import ScopeDep, forbidden
@@ -71,7 +71,8 @@ async def discard_dead_letter(
 ) -> dict[str, Any]:
     """Close a dead letter without sending it again (``cancelled``), with a required reason;
     audited (``deadletter.discard``) under the caller's identity. Not a dead letter, or no
-    reason: 422 with why."""
+    reason: 422 with why; one already resolved (discarded, or a later resend delivered): 409
+    saying how and when, nothing changed."""
     try:
         message = await visible_message(engine, scope, message_id)
         await discard(
@@ -81,6 +82,8 @@ async def discard_dead_letter(
         raise HTTPException(status_code=404, detail=NO_MESSAGE) from None
     except NotPermitted as refusal:
         raise forbidden(refusal) from None
+    except AlreadyResolved as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
     except DeadLetterError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     return {"message_id": message.id, "status": "cancelled"}
