@@ -243,7 +243,11 @@ def deadletter_resend(
 
     Say which: ids (always resent, resolved or not), --all or --destination (the
     unresolved ones; one whose resend to the same destination is still under way is skipped,
-    and says so). Exit 2 without a selector.
+    and says so).
+
+    Exit codes: 0 every selected dead letter resent (with --dry-run: would be); 1 any skipped,
+    or none to resend; 2 bad input, nothing resent: no selector or reason, an id that names no
+    message (or several) or one that is not dead.
     """
     from deadletter import Selection, select_dead_letters
     from integrator.cli.resend import run_resend

@@ -173,6 +173,9 @@ def messages_show(
     """Show one message: summary, the HL7 field by field, every attempt and ACK.
 
     Recorded in the audit log (patient_data.view) before it is shown: it holds patient data.
+
+    Exit codes: 0 shown; 2 an id that names no message (or several); 1 anything else (no
+    store, the view could not be recorded).
     """
     from integrator.hl7view import field_rows
     from integrator.message_reads import read_message_in_store

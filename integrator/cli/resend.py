@@ -87,6 +87,10 @@ def resend_command(
     Ids and a ZD number name messages: they are always resent. A broad filter (destination,
     status, version, period) skips a message that already has a live resend to the same
     destination, and says so.
+
+    Exit codes: 0 every selected message resent (with --dry-run: would be); 1 any skipped, or
+    nothing matched the filter; 2 bad input, nothing resent: no selector or reason, an id
+    that names no message (or several), a destination that is not configured.
     """
     from deadletter import select_for_resend
     from integrator.message_reads import MessageTerms, check_destination, terms_filter

@@ -449,3 +449,36 @@ def test_the_audit_names_the_login_not_whom_user_names(tmp_path: Path) -> None:
     assert audit.exit_code == 0, audit.output
     [entry] = json.loads(audit.stdout)
     assert entry["actor"] == f"local:{pwd.getpwuid(os.getuid()).pw_name}"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("messages", "show", "deadbeef"),
+        ("resend", "deadbeef", "--reason", "GP called"),
+        ("deadletter", "resend", "deadbeef", "--reason", "GP called"),
+    ],
+    ids=" ".join,
+)
+def test_an_id_that_names_nothing_is_bad_input_as_the_readme_and_help_say(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """README's rule: 2 is refused input, 1 anything else. An id that names no message is
+    refused input (as an unknown ``--destination`` is), not "nothing matched" (1, a filter
+    that found nothing): the code, the README and the command's ``--help`` say the same."""
+    env = stored(tmp_path, [(make_event(), [make_message()])], timedelta(seconds=1))
+    refused = cli(env, *command)
+    assert refused.exit_code == 2, refused.output
+    assert refused.stdout == ""
+    assert "error: no message with id starting with deadbeef" in refused.stderr
+
+    path = [word for word in command if word in ("messages", "show", "resend", "deadletter")]
+    shown = cli({"COLUMNS": "200"}, *path, "--help")
+    said = " ".join(shown.stdout.split())
+    assert "2 bad input" in said or "; 2 an id" in said, said
+    assert "an id that names no message (or several)" in said, said
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    assert (
+        "An id that names nothing (`messages show deadbeef`, `resend deadbeef`) is bad "
+        "input: exit 2, naming it." in readme
+    )
