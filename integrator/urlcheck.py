@@ -10,7 +10,8 @@ command, ``integrator health`` too, which must not load the store's libraries.
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult, urlsplit
+from collections.abc import Mapping
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 AMQP_SCHEMES = ("amqp", "amqps")
 
@@ -18,6 +19,25 @@ DATABASE_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgres", "postgresql", "pos
 """The drivers ``integrator.store.url.resolve`` knows (it maps them to the async ones)."""
 
 _PLAIN_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,19}")
+
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+"""libpq's ``sslmode`` values; asyncpg's ``ssl`` takes the same names with the same meanings."""
+
+POSTGRES_QUERY_KEYS = (
+    "sslmode",
+    "ssl",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "sslcrl",
+    "sslpassword",
+    "application_name",
+    "connect_timeout",
+)
+"""The libpq connection parameters a PostgreSQL store URL may carry: those people paste from
+libpq or psql examples that asyncpg has an equivalent for (``integrator.store.url`` maps
+them; ``ssl`` is asyncpg's own name for ``sslmode``, which docs/deploy.md used to give). Any
+other key would reach asyncpg as an unknown keyword and end in a traceback."""
 
 
 def amqp_url_problem(url: str) -> str | None:
@@ -38,7 +58,42 @@ def database_url_problem(url: str) -> str | None:
     parts, problem = _split(url, DATABASE_SCHEMES, example)
     if problem is not None or parts is None:
         return problem
+    if parts.scheme.lower().startswith("postgres") and parts.query:
+        try:
+            query = dict(parse_qsl(parts.query, keep_blank_values=True, strict_parsing=True))
+        except ValueError:  # its message would quote the query, which may hold a password
+            return (
+                "the query after '?' cannot be read: use ?KEY=VALUE&KEY=VALUE "
+                "(a '?' in the password is written %3F)"
+            )
+        problem = postgres_query_problem(query)
+        if problem is not None:
+            return problem
     return _port_problem(parts)
+
+
+def postgres_query_problem(query: Mapping[str, str]) -> str | None:
+    """Why the query of a PostgreSQL URL cannot be used, or None: a key asyncpg has no
+    equivalent for, an ``sslmode`` libpq does not know, a ``connect_timeout`` that is no
+    number of seconds. Names the key and the rule, never a value (``sslpassword`` is one)."""
+    for key, value in query.items():
+        if key not in POSTGRES_QUERY_KEYS:
+            shown = f" {key!r}" if _PLAIN_KEY.fullmatch(key) else ""
+            return (
+                f"unknown query key{shown} in the PostgreSQL URL: "
+                f"the keys accepted are {', '.join(POSTGRES_QUERY_KEYS)}"
+            )
+        if key in ("sslmode", "ssl") and value not in SSL_MODES:
+            return f"{key}: one of {', '.join(SSL_MODES)}"
+        if key == "connect_timeout" and not (value.isdigit() and 0 < int(value) <= 86_400):
+            return "connect_timeout: a whole number of seconds from 1 to 86400"
+    if query.get("ssl", query.get("sslmode")) != query.get("sslmode", query.get("ssl")):
+        return "sslmode and ssl say different things: give one of them"
+    return None
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+"""A query key shown in a refusal: plain and short, so never a pasted secret."""
 
 
 def _split(

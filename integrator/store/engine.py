@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ssl
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from integrator.store.errors import StoreTlsError
 from integrator.store.url import Target
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -42,10 +45,10 @@ def create_engine(target: Target) -> AsyncEngine:
     """An engine whose SQL parameters never reach logs or exception text (patient data)."""
     connect_args: dict[str, Any] = {}
     if target.backend == "postgresql":
-        settings = {"application_name": "integrator"}
-        if target.schema is not None:
-            settings["search_path"] = target.schema
-        connect_args["server_settings"] = settings
+        connect_args.update(target.connect_args)
+        connect_args["server_settings"] = target.server_settings
+        if target.tls_required is not None:
+            connect_args["async_creator_fn"] = _tls_connect(target.tls_required, target.tls_files)
     # SQLite: no rollback when a connection goes back to the pool. The store ends every
     # transaction itself (``begin()`` commits or rolls back; closing a connection rolls back
     # whatever it still has open), so the pool's own rollback after each commit was one more
@@ -72,3 +75,40 @@ def set_sqlite_pragmas(dbapi_connection: Any) -> None:
             cursor.execute(pragma)
     finally:
         cursor.close()
+
+
+def _tls_connect(mode: str, files: Sequence[str]) -> Callable[..., Awaitable[Any]]:
+    """asyncpg's ``connect`` with its TLS failures as one line naming ``sslmode``.
+
+    asyncpg says why in a plain ``ConnectionError`` (the server refused the upgrade, or
+    answered it with an error), an ``ssl.SSLError`` (the certificate) or a
+    ``ClientConfigurationError`` or an ``OSError`` naming a file (a certificate or key file
+    that is not there or cannot be read). Their text names the server's address or a file,
+    never the password or a query parameter. A refused or lost TCP connection
+    (``ConnectionRefusedError`` and the other subclasses) stays what it is: the store is not
+    there (yet), which the store's callers wait for.
+    """
+    import asyncpg
+
+    async def connect(*args: Any, **kwargs: Any) -> Any:
+        why: str | None = None
+        try:
+            return await asyncpg.connect(*args, **kwargs)
+        except ssl.SSLError as error:  # e.g. "certificate verify failed: self-signed ..."
+            why = getattr(error, "verify_message", None) or error.reason or type(error).__name__
+            why = f"{type(error).__name__}: {why}"
+        except asyncpg.ClientConfigurationError as error:
+            why = str(error).splitlines()[0]
+        except (FileNotFoundError, PermissionError, IsADirectoryError) as error:
+            # ssl's loaders give no file name: name those the URL gave (paths, not secrets).
+            named = error.filename or ", ".join(files) or "a certificate file"
+            why = f"{named}: {error.strerror or type(error).__name__}"
+        except ConnectionError as error:
+            if type(error) is not ConnectionError:
+                raise
+            why = str(error)
+        raise StoreTlsError(
+            f"TLS to the store failed (sslmode={mode} in INTEGRATOR_DATABASE_URL): {why}"
+        )
+
+    return connect

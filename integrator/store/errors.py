@@ -4,7 +4,8 @@
 
     StoreError                  any store failure; the message never carries message content
     ├── StoreConfigError        the URL or schema given to Store.open is unusable: fix the settings
-    │   └── DataKeyError        (also a ConfigurationError) the data keys do not fit this store
+    │   ├── DataKeyError        (also a ConfigurationError) the data keys do not fit this store
+    │   └── StoreTlsError       the URL's sslmode asks for TLS the server or the files do not give
     ├── SealedValueError        a sealed value does not open: never garbage instead
     │   ├── UnknownDataKey      it names a key id that is not configured
     │   └── TamperedValue       wrong key under its id, or the value was changed or moved
@@ -31,6 +32,13 @@ class StoreError(IntegratorError):
 
 class StoreConfigError(StoreError):
     """The database URL or schema cannot be used."""
+
+
+class StoreTlsError(StoreConfigError):
+    """The URL's ``sslmode`` asks for TLS and it could not be had: the server does not offer
+    it, or its certificate is not one the mode and the files allow, or a file is missing. A
+    setting to fix, not a store that is briefly away: not ``StoreUnavailable``, so nothing
+    waits and tries again (``integrator.store.engine``)."""
 
 
 class DataKeyError(StoreConfigError, ConfigurationError):

@@ -11,14 +11,17 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlencode
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from integrator.store.errors import StoreConfigError
+from integrator.urlcheck import postgres_query_problem
 
 Backend = Literal["sqlite", "postgresql"]
 
@@ -57,6 +60,23 @@ class Target:
     backend: Backend
     schema: str | None
     display: str = ""
+    connect_args: Mapping[str, Any] = field(default_factory=dict)
+    """asyncpg's ``connect`` arguments for the libpq keys the URL's query gave (``url`` has no
+    query left: SQLAlchemy would hand each key to asyncpg as is, an unknown keyword)."""
+    tls_required: str | None = None
+    """The URL's ``sslmode`` when it refuses a connection without TLS (``require`` and up)."""
+    tls_files: tuple[str, ...] = ()
+    """``sslrootcert=PATH`` and the like, as the URL gave them, to name in a refusal."""
+
+    @property
+    def server_settings(self) -> dict[str, str]:
+        """What the store sets on every PostgreSQL session: its name in ``pg_stat_activity``
+        (the URL's ``application_name``, else ``integrator``) and the schema."""
+        settings = {"application_name": "integrator"}
+        settings.update(self.connect_args.get("server_settings", {}))
+        if self.schema is not None:
+            settings["search_path"] = self.schema
+        return settings
 
 
 def resolve(url: str, schema: str | None = None, *, create: bool = True) -> Target:
@@ -88,7 +108,54 @@ def resolve(url: str, schema: str | None = None, *, create: bool = True) -> Targ
             _make_sqlite_file(parsed)
         elif not _sqlite_path(parsed).is_file():
             raise NoStore(display)
-    return Target(url=parsed, backend=backend, schema=schema, display=display)
+        return Target(url=parsed, backend=backend, schema=schema, display=display)
+    query = {key: _last(value) for key, value in parsed.query.items()}
+    problem = postgres_query_problem(query)
+    if problem is not None:  # the settings refuse it first; Store.open is also called directly
+        raise StoreConfigError(problem)
+    mode = query.get("sslmode", query.get("ssl"))
+    return Target(
+        url=parsed.set(query={}),
+        backend=backend,
+        schema=schema,
+        display=display,
+        connect_args=asyncpg_arguments(query),
+        tls_required=mode if mode in ("require", "verify-ca", "verify-full") else None,
+        tls_files=tuple(f"{key}={query[key]}" for key in _TLS_FILES if key in query),
+    )
+
+
+def _last(value: str | tuple[str, ...]) -> str:
+    """A key given twice counts once, the last time, as in libpq."""
+    return value if isinstance(value, str) else value[-1]
+
+
+_TLS_FILES = ("sslrootcert", "sslcert", "sslkey", "sslcrl")
+"""Files asyncpg reads only from a DSN's query, as does ``sslpassword`` (the key's password:
+a secret, never named)."""
+
+
+def asyncpg_arguments(query: Mapping[str, str]) -> dict[str, Any]:
+    """asyncpg's equivalents of the libpq keys of a URL's query (``urlcheck`` knows which).
+
+    ``sslmode`` is asyncpg's ``ssl`` (the same names, the same meanings; ``ssl`` is taken as
+    asyncpg's own spelling of it); ``connect_timeout``
+    its ``timeout``; ``application_name`` a server setting. The certificate and key files
+    asyncpg reads only from a DSN's query, so they go in one that holds nothing else: the
+    host, user and password it is given apart take precedence over a DSN's.
+    """
+    arguments: dict[str, Any] = {}
+    mode = query.get("sslmode", query.get("ssl"))  # the same, where both are given
+    if mode is not None:
+        arguments["ssl"] = mode
+    if "connect_timeout" in query:
+        arguments["timeout"] = float(query["connect_timeout"])
+    if "application_name" in query:
+        arguments["server_settings"] = {"application_name": query["application_name"]}
+    files = {key: query[key] for key in (*_TLS_FILES, "sslpassword") if key in query}
+    if files:
+        arguments["dsn"] = f"postgresql://?{urlencode(files)}"
+    return arguments
 
 
 def _display(url: URL, backend: Backend, schema: str | None) -> str:

@@ -31,7 +31,34 @@ BAD_DATABASE = {
     f"postgresql//u:{PASSWORD}@h/db": "no '://'",
     "mysql://u@h/db": "unknown scheme 'mysql'",
     f"postgresql+asyncpg://u:{PASSWORD}@h:99999/db": "port",
+    # A query key asyncpg has no equivalent for used to end in a TypeError traceback.
+    f"postgresql://u:{PASSWORD}@h/db?bogus=1": (
+        "unknown query key 'bogus' in the PostgreSQL URL: the keys accepted are sslmode, ssl, "
+        "sslrootcert, sslcert, sslkey, sslcrl, sslpassword, application_name, connect_timeout"
+    ),
+    f"postgresql://u:{PASSWORD}@h/db?sslmode=requir": (
+        "sslmode: one of disable, allow, prefer, require, verify-ca, verify-full"
+    ),
+    f"postgresql://u:{PASSWORD}@h/db?connect_timeout=soon": "connect_timeout: a whole number",
+    f"postgresql://u:{PASSWORD}@h/db?sslmode=require&ssl=disable": "say different things",
+    # A '?' in a password not percent-encoded: what follows it reads as the query, never
+    # quoted (it holds the rest of the password).
+    f"postgresql://u:pa?{PASSWORD}@h/db": "the query after '?' cannot be read",
+    f"postgresql://u:pa?{PASSWORD}@h/db=1": "unknown query key in the PostgreSQL URL:",
 }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:p@db.example/integrator?sslmode=require",
+        "postgresql+asyncpg://u@h/db?sslmode=verify-full&sslrootcert=/etc/ca.pem&sslcert=/c",
+        "postgres://h/db?application_name=integrator-2&connect_timeout=10",
+        "postgresql+asyncpg://u:p@h/db?ssl=require",  # asyncpg's own name, as deploy.md had it
+    ],
+)
+def test_the_libpq_keys_asyncpg_has_an_equivalent_for_pass(url: str) -> None:
+    assert Settings(database_url=url).database_url == url
 
 
 @pytest.mark.parametrize(("url", "rule"), BAD_AMQP.items())
@@ -73,6 +100,7 @@ def test_the_schemes_are_the_stores_drivers() -> None:
     [
         ("INTEGRATOR_AMQP_URL", f"amqp//guest:{PASSWORD}@127.0.0.1"),
         ("INTEGRATOR_DATABASE_URL", f"postgresql//u:{PASSWORD}@h/db"),
+        ("INTEGRATOR_DATABASE_URL", f"postgresql://u:{PASSWORD}@h/db?bogus=1"),
     ],
 )
 def test_run_refuses_it_in_one_line_with_exit_2(tmp_path: Path, variable: str, url: str) -> None:

@@ -89,7 +89,7 @@ def test_without_create_a_missing_sqlite_file_is_no_store_and_nothing_is_made(
 
 
 def test_a_store_is_named_for_people_without_password_or_query(tmp_path: Path) -> None:
-    pg = resolve("postgresql://app:s3cret@db.example:5433/integrator?sslpassword=x&a=b")
+    pg = resolve("postgresql://app:s3cret@db.example:5433/integrator?sslpassword=x&sslmode=require")
     assert pg.display == "postgresql://app:***@db.example:5433/integrator"
     assert resolve("postgres://db/integrator", "tenant").display == (
         "postgres://db/integrator (schema tenant)"
