@@ -92,6 +92,63 @@ def configure_logging(*, level: str = "info", fmt: str = "console") -> None:
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+    _route_library_logs(debug=level == "debug")
+
+
+LIBRARY_LOGGERS = ("aiormq", "aio_pika")
+"""Libraries that log through the standard library: the AMQP client's. Unconfigured, Python
+prints their warnings and errors bare on stderr (``logging.lastResort``): with the broker down,
+``error when creating transport: <AMQPConnectionError: …>`` came before each of our own lines,
+which already say what happened and what is done about it (``message broker unreachable;
+retrying``)."""
+
+
+class _LibraryLines(logging.Handler):
+    """A library's log records as our own debug lines (``library log``, the logger's name).
+
+    Only the record's message template goes in, with the type names of its arguments, never
+    their values: aiormq formats frames and returned messages into its lines, and those carry
+    message bodies (patient data), and a connection's text may carry the broker's URL.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            fields: dict[str, Any] = {
+                "library": record.name,
+                "library_level": record.levelname.lower(),
+                "said": str(record.msg),
+            }
+            if record.args:
+                fields["with"] = [type(a).__name__ for a in _args(record)]
+            if record.exc_info and record.exc_info[0] is not None:
+                fields["error_type"] = record.exc_info[0].__name__
+            get_logger(record.name).debug("library log", **fields)
+        except Exception:  # a log line must never break the caller
+            self.handleError(record)
+
+
+def _args(record: logging.LogRecord) -> tuple[object, ...]:
+    args = record.args
+    if isinstance(args, tuple):
+        return args
+    return (args,) if args is not None else ()
+
+
+_LIBRARY_HANDLER = _LibraryLines()
+
+
+def _route_library_logs(*, debug: bool) -> None:
+    """Send the AMQP libraries' records to ``_LibraryLines``, and none past their own logger.
+
+    Below debug they are dropped where they are made (the level above every record's), so
+    aiormq does not even format them.
+    """
+    for name in LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        if _LIBRARY_HANDLER not in library.handlers:
+            library.addHandler(_LIBRARY_HANDLER)
+        library.propagate = False
+        library.setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
 
 
 class _CurrentStderr:

@@ -1,0 +1,93 @@
+"""The AMQP client's own log lines do not reach people bare: with the broker down, aiormq's
+``error when creating transport: <AMQPConnectionError: …>`` came on stderr (Python's last-resort
+handler) before each of our lines, which already say it. They are our debug lines now, without
+the values the library formats into them (frames, message bodies, the broker's URL)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+
+from integrator.logging import configure_logging
+from tests.services import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+RAW = "error when creating transport"
+
+
+@pytest.fixture(autouse=True)
+def _defaults_afterwards() -> Iterator[None]:
+    yield
+    structlog.reset_defaults()
+    configure_logging(level="info")  # the library loggers back to what every command sets
+
+
+def captured(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """stderr swapped in the test itself: pytest's capture swaps it again after setup."""
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    return stream
+
+
+def aiormq_says_it() -> None:
+    logging.getLogger("aiormq.connection").error(
+        "error when creating transport: %r", ConnectionError("amqp://guest:s3cret@h body=BSN")
+    )
+
+
+def test_below_debug_the_librarys_lines_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    stderr = captured(monkeypatch)
+    configure_logging(level="info")
+    aiormq_says_it()
+    assert stderr.getvalue() == ""
+
+
+def test_at_debug_they_are_ours_without_their_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    stderr = captured(monkeypatch)
+    configure_logging(level="debug", fmt="json")
+    configure_logging(level="debug", fmt="json")  # configured again: still one line per record
+    aiormq_says_it()
+    [line] = stderr.getvalue().splitlines()
+    assert '"event": "library log"' in line and '"library": "aiormq.connection"' in line
+    assert '"said": "error when creating transport: %r"' in line
+    assert '"with": ["ConnectionError"]' in line
+    assert "s3cret" not in line and "BSN" not in line
+
+
+@pytest.mark.slow  # the engine tries the broker for its 10 s before it gives up
+def test_run_with_the_broker_down_says_so_in_our_lines_only(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens: connection refused
+    env = {
+        **os.environ,
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/integrator.db",
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+        "INTEGRATOR_HTTP_PORT": str(free_port()),
+        "INTEGRATOR_AMQP_URL": f"amqp://guest:s3cret@127.0.0.1:{port}/",
+        "INTEGRATOR_EVENT_LOOP": "asyncio",
+    }
+    env.pop("INTEGRATOR_LOG_LEVEL", None)
+    ran = subprocess.run(
+        [sys.executable, "-m", "integrator", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+    assert ran.returncode == 1, ran.stderr
+    assert "message broker unreachable; retrying" in ran.stderr
+    assert (
+        f"error: the engine could not run: message broker at amqp://***@127.0.0.1:{port}/ "
+        "not usable within 10s (last error: AMQPConnectionError)"
+    ) in ran.stderr
+    assert RAW not in ran.stderr
+    assert "s3cret" not in ran.stderr + ran.stdout
