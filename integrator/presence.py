@@ -10,8 +10,11 @@ HTTP address and a heartbeat, and ``engine_way`` refuses the store fallback whil
 is there: the user is told where the engine is instead.
 
 A crashed engine cannot delete its row; once its heartbeat is older than ``FRESH_FOR`` it no
-longer counts, and the fallback works as before. Heartbeats use the wall clock, not the
-engine's injectable clock: the reader is another process comparing against its own "now".
+longer counts, and the fallback works as before. On the engine's own machine that wait is not
+needed: a row whose ``host`` is this machine's name and whose ``pid`` no process has is a
+crashed engine's at once, and the command deletes it (``_crashed_here``); a row of another
+machine cannot be checked so and counts until it is stale. Heartbeats use the wall clock, not
+the engine's injectable clock: the reader is another process comparing against its own "now".
 """
 
 from __future__ import annotations
@@ -116,11 +119,37 @@ class EngineElsewhere(IntegratorError):
 
 
 async def refuse_if_engine_present(settings: Settings, store: Store) -> None:
-    """Raise ``EngineElsewhere`` when the store lists a fresh engine (the most recent one)."""
+    """Raise ``EngineElsewhere`` when the store lists a fresh engine (the most recent one).
+
+    A fresh row of an engine that crashed on this machine is deleted instead: it would have
+    blocked every command for up to ``FRESH_FOR`` after the crash.
+    """
     now = _now()
-    fresh = await store.fresh_engines(now - FRESH_FOR)
-    if fresh:
-        raise EngineElsewhere(fresh[0], engine_url(settings), now=now)
+    for engine in await store.fresh_engines(now - FRESH_FOR):
+        if _crashed_here(engine):
+            await store.remove_engine(engine.id)
+            log.info("crashed engine's presence removed", engine_pid=engine.pid)
+            continue
+        raise EngineElsewhere(engine, engine_url(settings), now=now)
+
+
+def _crashed_here(engine: EnginePresence) -> bool:
+    """True when ``engine`` ran on this machine and its process is gone.
+
+    Only a process that is certainly not there counts (``ProcessLookupError``): one of
+    another user (``PermissionError``) is alive, and a pid taken again by another process
+    keeps the row until it is stale, as before. Containers get their own host names, so a
+    row of an engine in another container, whose pids this one cannot see, is not this host's.
+    """
+    if engine.host != socket.gethostname() or engine.pid <= 0:
+        return False
+    try:
+        os.kill(engine.pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 async def engine_way(settings: Settings, store: Store) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -195,3 +196,28 @@ def test_a_stale_row_of_a_crashed_engine_does_not_block(
     assert resent.returncode == 0, resent.stderr
     assert json.loads(resent.stdout)["via"] == "store"
     assert len(presence_rows(env)) == 1  # left alone: only its own engine removes a row
+
+
+def test_a_fresh_row_of_an_engine_that_crashed_on_this_host_does_not_block(
+    env: dict[str, str], tmp_path: Path, store_with_work: dict[str, str]
+) -> None:
+    """Its heartbeat is seconds old, but its process is gone: ``submit`` takes the store way at
+    once instead of refusing for up to 30 s, and removes the row. (The engine's process is
+    one that ended and was reaped, so no process has its pid.)"""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    now = datetime.now(UTC)
+    crashed = EnginePresence("crashed", socket.gethostname(), ended.pid, "127.0.0.1:1", now, now)
+
+    async def leave_a_row() -> None:
+        store = await Store.open(env["INTEGRATOR_DATABASE_URL"])
+        try:
+            await store.register_engine(crashed)
+        finally:
+            await store.close()
+
+    asyncio.run(leave_a_row())
+    submitted = cli("submit", str(event_file(tmp_path, NOORD)), env=env)
+    assert submitted.returncode == 0, submitted.stderr
+    assert "Submitted to the store (sent when the engine runs)" in submitted.stdout
+    assert presence_rows(env) == []

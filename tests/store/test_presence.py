@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -66,6 +71,48 @@ async def test_only_a_fresh_row_refuses_the_store_fallback(site: Site) -> None:
         await store.remove_engine("live")
         await store.register_engine(_row("quiet", seen=now, address=None))
         with pytest.raises(EngineElsewhere, match="without its HTTP API"):
+            await refuse_if_engine_present(settings, store)
+    finally:
+        await store.close()
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended and been reaped: no process has it (for now)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+async def test_a_fresh_row_of_a_crashed_engine_on_this_host_is_stale_at_once(
+    site: Site,
+) -> None:
+    """It blocked every store fallback for up to 30 s after the crash."""
+    settings = Settings(database_url=site.url, http_port=8080)
+    store = await site.open()
+    try:
+        now = datetime.now(UTC)
+        pid = dead_pid()
+        crashed = dataclasses.replace(
+            _row("crashed", seen=now, address="127.0.0.1:18089"),
+            host=socket.gethostname(),
+            pid=pid,
+        )
+        await store.register_engine(crashed)
+        await refuse_if_engine_present(settings, store)  # no refusal, and the row is gone
+        assert await store.fresh_engines(now - FRESH_FOR) == []
+
+        # The same pid on another host cannot be checked from here: it counts as before.
+        elsewhere = dataclasses.replace(crashed, id="elsewhere", host="engine-host")
+        await store.register_engine(elsewhere)
+        with pytest.raises(EngineElsewhere, match=f"pid {pid} on host engine-host"):
+            await refuse_if_engine_present(settings, store)
+        assert [e.id for e in await store.fresh_engines(now - FRESH_FOR)] == ["elsewhere"]
+        await store.remove_engine("elsewhere")
+
+        # A live process on this host (this one) is an engine that runs.
+        alive = dataclasses.replace(crashed, id="alive", pid=os.getpid())
+        await store.register_engine(alive)
+        with pytest.raises(EngineElsewhere):
             await refuse_if_engine_present(settings, store)
     finally:
         await store.close()
