@@ -292,3 +292,9 @@ def parse_iso_date(value: Any) -> datetime.date:
     """The date rule for callers outside a field (question answers); raises a rule error."""
     result: datetime.date = _iso_date(value)
     return result
+
+
+def parse_aware_datetime(value: Any) -> datetime.datetime:
+    """The date-time rule for callers outside a field (deferred cross-field rules)."""
+    result: datetime.datetime = _rfc3339(value)
+    return result

@@ -9,6 +9,7 @@ from pydantic import Field, GetCoreSchemaHandler, TypeAdapter, ValidationError
 from pydantic_core import CoreSchema, from_json
 from pydantic_core import core_schema as cs
 
+from schemas.deferred import DeferredRules
 from schemas.diagnostic import DiagnosticRequest
 from schemas.envelope import text_fits_one_message
 from schemas.errors import EventValidationError, FieldError
@@ -18,6 +19,11 @@ from schemas.referral import Referral
 from schemas.translate import field_errors
 
 Event = Annotated[Referral | DiagnosticRequest, Field(discriminator="type")]
+
+_MODELS: Final[dict[str, type[Referral | DiagnosticRequest]]] = {
+    "referral": Referral,
+    "diagnostic_request": DiagnosticRequest,
+}
 
 
 class _Events:
@@ -31,7 +37,7 @@ class _Events:
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> CoreSchema:
         choices: dict[str, CoreSchema] = {}
-        for tag, model in (("referral", Referral), ("diagnostic_request", DiagnosticRequest)):
+        for tag, model in _MODELS.items():
             schema = handler.generate_schema(model)
             if self.checked:
                 schema = cs.no_info_before_validator_function(text_fits_one_message, schema)
@@ -47,7 +53,8 @@ _SHORT_JSON: Final[TypeAdapter[Referral | DiagnosticRequest]] = TypeAdapter(
 _CHECKED: Final[TypeAdapter[Referral | DiagnosticRequest]] = TypeAdapter(
     Annotated[Referral | DiagnosticRequest, _Events(checked=True)]
 )
-_TAGS: Final = frozenset({"referral", "diagnostic_request"})
+_TAGS: Final = frozenset(_MODELS)
+_DEFERRED: Final = DeferredRules(_MODELS)
 
 
 def _needs_python_mode(exc: ValidationError) -> bool:
@@ -60,8 +67,10 @@ def parse_event(
 ) -> Referral | DiagnosticRequest:
     """Validate a JSON body (bytes or text) or an already-decoded mapping into an event.
 
-    Raises EventValidationError listing every broken rule. The pydantic error is not chained:
-    its text and `input` hold patient data, and a chained cause ends up in logged tracebacks.
+    Raises EventValidationError listing every broken rule, the cross-field rules that pydantic
+    skipped for a field error included (`schemas.deferred`, after pydantic's errors). The
+    pydantic error is not chained: its text and `input` hold patient data, and a chained cause
+    ends up in logged tracebacks.
     """
     try:
         if isinstance(data, memoryview):
@@ -81,6 +90,7 @@ def parse_event(
             return _CHECKED.validate_python(dict(data))
     except ValidationError as exc:
         errors = field_errors(exc, _TAGS)
+        errors += _DEFERRED.errors(data, errors)
     else:
         errors = (FieldError("$", "type", "must be an object"),)
     raise EventValidationError(errors)
