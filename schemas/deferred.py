@@ -27,6 +27,7 @@ the rules of the models inside it).
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar, get_args, get_origin
 
@@ -59,6 +60,10 @@ invalid input of another rule: the data of an attachment whose content is not it
 still has a size."""
 
 
+# Where a path steps into a field or an item: `patient.address`, `attachments[0]`.
+_STEP: Final = re.compile(r"[.\[]")
+
+
 def _as_given(value: Any) -> Any:
     return value
 
@@ -78,14 +83,20 @@ class _Judge:
 
     def __init__(self, reported: tuple[FieldError, ...]) -> None:
         self._reported = {(error.path, error.rule) for error in reported}
-        self._broken = tuple(error.path for error in reported if error.rule not in DEFERRED_RULES)
+        # Each path with an error of its own, and every path around one, so that a look-up
+        # stays one set probe however many errors a body has (thousands, for thousands of
+        # attachments). A key holding "." or "[" adds a path that is not one: not judging a
+        # rule for it errs on the side of reporting less.
+        self._broken: set[str] = set()
+        for error in reported:
+            if error.rule not in DEFERRED_RULES:
+                self._broken.add(error.path)
+                self._broken.update(error.path[: at.start()] for at in _STEP.finditer(error.path))
         self.found: dict[FieldError, None] = {}
 
     def broken(self, loc: Loc) -> bool:
         """Whether the value at `loc`, or one inside it, broke a rule of its own."""
-        path = format_path(loc)
-        inside = (f"{path}.", f"{path}[")
-        return any(broken == path or broken.startswith(inside) for broken in self._broken)
+        return format_path(loc) in self._broken
 
     def inputs(
         self, raw: dict[str, Any], loc: Loc, fields: Mapping[str, Callable[[Any], Any]]
