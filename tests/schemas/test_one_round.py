@@ -64,6 +64,22 @@ def test_no_identification_and_a_bad_birth_date_are_told_at_once(
     ]
 
 
+def test_a_failing_deferred_check_leaves_pydantics_refusal_as_it_was(
+    referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deferred checks only add to a refusal: should one meet a shape it did not foresee,
+    the answer is still the 422 with pydantic's errors, never a 500 with a traceback."""
+    import schemas.deferred
+
+    def broken(*_args: Any) -> None:
+        raise TypeError("a shape nobody foresaw")
+
+    monkeypatch.setattr(schemas.deferred, "_judge_model", broken)
+    data = _apply(referral_data, {"patient.bsn": DELETE, "patient.address": DELETE})
+    data = _apply(data, {"patient.birth_date": "1990-13-45"})
+    assert errors_of(data) == [("patient.birth_date", "date_format")]
+
+
 # --- Each model validator, with a field error in its own model beside it ------------------------
 
 
