@@ -65,6 +65,7 @@ class Presence:
             http_address=address,
             started_at=now,
             heartbeat_at=now,
+            pid_namespace=pid_namespace(),
         )
         self._store = store
         self._every = every
@@ -133,15 +134,28 @@ async def refuse_if_engine_present(settings: Settings, store: Store) -> None:
         raise EngineElsewhere(engine, engine_url(settings), now=now)
 
 
+def pid_namespace() -> str | None:
+    """This process's pid namespace (Linux: ``pid:[4026531836]``); None where there is none."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
 def _crashed_here(engine: EnginePresence) -> bool:
-    """True when ``engine`` ran on this machine and its process is gone.
+    """True when ``engine`` ran on this machine, among the pids this process sees, and its
+    process is gone.
 
     Only a process that is certainly not there counts (``ProcessLookupError``): one of
     another user (``PermissionError``) is alive, and a pid taken again by another process
-    keeps the row until it is stale, as before. Containers get their own host names, so a
-    row of an engine in another container, whose pids this one cannot see, is not this host's.
+    keeps the row until it is stale, as before. The host name alone does not say that the pids
+    are the same: a container on the host's network has the host's name and pids of its own,
+    so a live engine there would look gone from outside. So the pid namespace must match too;
+    a row without one (an engine of before, or a system without namespaces) waits until stale.
     """
     if engine.host != socket.gethostname() or engine.pid <= 0:
+        return False
+    if engine.pid_namespace is None or engine.pid_namespace != pid_namespace():
         return False
     try:
         os.kill(engine.pid, 0)

@@ -32,6 +32,8 @@ class EnginePresence:
     http_address: str | None
     started_at: datetime
     heartbeat_at: datetime
+    pid_namespace: str | None = None
+    """Whose pids ``pid`` is one of (Linux: ``pid:[4026531836]``); None where unknown."""
 
 
 class _StoreParts(Protocol):
@@ -52,6 +54,7 @@ class PresenceMixin:
                     http_address=presence.http_address,
                     started_at=presence.started_at,
                     heartbeat_at=presence.heartbeat_at,
+                    pid_namespace=presence.pid_namespace,
                 )
             )
 
@@ -88,6 +91,7 @@ class PresenceMixin:
                     http_address=row.http_address,
                     started_at=row.started_at,
                     heartbeat_at=row.heartbeat_at,
+                    pid_namespace=row.pid_namespace,
                 )
                 for row in rows
             ]

@@ -358,4 +358,5 @@ engine_presence = Table(
     Column("http_address", String(300), nullable=True),  # None: runs with --no-http
     Column("started_at", UTCDateTime(), nullable=False),
     Column("heartbeat_at", UTCDateTime(), nullable=False),
+    Column("pid_namespace", String(64), nullable=True),  # None: none to read, or before 0012
 )

@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from destinations.config import dump_destination
+from integrator.presence import pid_namespace
 from integrator.store import EnginePresence, Store
 from tests.integrator.support import destination
 from tests.integrator.test_cli import ROOT, SAMPLES, cli
@@ -207,7 +208,9 @@ def test_a_fresh_row_of_an_engine_that_crashed_on_this_host_does_not_block(
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait()
     now = datetime.now(UTC)
-    crashed = EnginePresence("crashed", socket.gethostname(), ended.pid, "127.0.0.1:1", now, now)
+    crashed = EnginePresence(
+        "crashed", socket.gethostname(), ended.pid, "127.0.0.1:1", now, now, pid_namespace()
+    )
 
     async def leave_a_row() -> None:
         store = await Store.open(env["INTEGRATOR_DATABASE_URL"])

@@ -12,7 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from integrator.presence import FRESH_FOR, EngineElsewhere, Presence, refuse_if_engine_present
+from integrator.presence import (
+    FRESH_FOR,
+    EngineElsewhere,
+    Presence,
+    pid_namespace,
+    refuse_if_engine_present,
+)
 from integrator.settings import Settings
 from integrator.store import EnginePresence
 from tests.store.conftest import Site
@@ -96,6 +102,7 @@ async def test_a_fresh_row_of_a_crashed_engine_on_this_host_is_stale_at_once(
             _row("crashed", seen=now, address="127.0.0.1:18089"),
             host=socket.gethostname(),
             pid=pid,
+            pid_namespace=pid_namespace(),
         )
         await store.register_engine(crashed)
         await refuse_if_engine_present(settings, store)  # no refusal, and the row is gone
@@ -108,6 +115,16 @@ async def test_a_fresh_row_of_a_crashed_engine_on_this_host_is_stale_at_once(
             await refuse_if_engine_present(settings, store)
         assert [e.id for e in await store.fresh_engines(now - FRESH_FOR)] == ["elsewhere"]
         await store.remove_engine("elsewhere")
+
+        # The same host name with other pids (a container on the host's network), or a row
+        # that does not say whose pids (an engine of before): its pid cannot be judged here.
+        for other in ("pid:[1]", None):
+            unsure = dataclasses.replace(crashed, id=f"unsure-{other}", pid_namespace=other)
+            await store.register_engine(unsure)
+            with pytest.raises(EngineElsewhere, match=f"pid {pid} on host"):
+                await refuse_if_engine_present(settings, store)
+            assert [e.id for e in await store.fresh_engines(now - FRESH_FOR)] == [unsure.id]
+            await store.remove_engine(unsure.id)
 
         # A live process on this host (this one) is an engine that runs.
         alive = dataclasses.replace(crashed, id="alive", pid=os.getpid())
@@ -125,6 +142,7 @@ async def test_the_engines_row_beats_and_is_removed_at_stop(site: Site) -> None:
         await presence.start()
         [row] = await store.fresh_engines(datetime.now(UTC) - FRESH_FOR)
         assert row.id == presence.row.id and row.http_address == "127.0.0.1:18089"
+        assert row.pid_namespace == pid_namespace() is not None  # kept, so a crash is judged
         await asyncio.sleep(0.3)
         [beaten] = await store.fresh_engines(datetime.now(UTC) - FRESH_FOR)
         assert beaten.heartbeat_at > row.heartbeat_at
