@@ -302,6 +302,12 @@ EN: Final[dict[str, str]] = {
         "The setup link was sent by e-mail to {email}; it works once, until {expires}."
     ),
     "tokens.title": "API tokens",
+    "tokens.own_intro": (
+        "Your own tokens, for the integrator commands that go through the running engine "
+        "(set INTEGRATOR_TOKEN) or a script of yours. A token holds at most your own roles and "
+        "clusters, and stops when you lose them. Keep it secret: what is done with it is "
+        "recorded under its name."
+    ),
     "tokens.empty": "No tokens.",
     "tokens.name": "Name",
     "tokens.prefix": "Starts with",
@@ -628,6 +634,12 @@ NL: Final[dict[str, str]] = {
         "De instellink is per e-mail naar {email} gestuurd; hij werkt één keer, tot {expires}."
     ),
     "tokens.title": "API-tokens",
+    "tokens.own_intro": (
+        "Je eigen tokens, voor de integrator-opdrachten die via de draaiende engine gaan "
+        "(zet INTEGRATOR_TOKEN) of een eigen script. Een token heeft hooguit je eigen rollen en "
+        "clusters en stopt zodra je die kwijtraakt. Houd het geheim: wat ermee gebeurt, wordt "
+        "onder zijn naam vastgelegd."
+    ),
     "tokens.empty": "Geen tokens.",
     "tokens.name": "Naam",
     "tokens.prefix": "Begint met",

@@ -3,7 +3,8 @@
 Each route must depend on the visitor (so its POSTs are checked for the CSRF token and Origin);
 apart from the few pages for signing in, each must need a signed-in person; and each of those
 must ask for a permission with ``needs``, except the start page, which
-sends a person to the first page they may use.
+sends a person to the first page they may use, and the tokens pages, where everybody makes
+tokens of their own and the access service decides which.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ OPEN = {
     ("POST", "/invitation/open"),
     ("POST", "/invitation/accept"),
 }
-CHECKED_INSIDE = {("GET", "/")}
+CHECKED_INSIDE = {
+    ("GET", "/"),
+    # Everybody signed in makes tokens of their own; the access service decides which grants.
+    ("GET", "/tokens"),
+    ("POST", "/tokens"),
+    ("POST", "/tokens/{token_id}/revoke"),
+}
 
 
 def calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:

@@ -1,7 +1,11 @@
-"""API tokens (admin): list, create (the token is shown this once), revoke.
+"""API tokens: list, create (the token is shown this once), revoke.
 
-Each action is one ``AccessService`` call made as the signed-in admin, which decides whose
-token it is and which grants it may carry, and audits it under ``person:<email>``.
+Every signed-in person may use the page: an admin (``tokens.manage``) makes machines' tokens
+and sees the tokens of their clusters; anybody else makes and revokes tokens *of their own*,
+holding no more than their own grants, which they need for the CLI's commands that go through
+the running engine (``INTEGRATOR_TOKEN``; docs/access.md "Who may make one"). Each action is
+one ``AccessService`` call made as the signed-in person, which decides whose token it is and
+which grants it may carry, and audits it under ``person:<email>``: the page holds no rule.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.errors import AccessDenied, BadAccessInput
@@ -18,29 +22,41 @@ from integrator.console.errors import BadInput
 from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, refusal
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
-from integrator.console.visitor import Visitor, needs
+from integrator.console.visitor import PersonDep
 
 P = Permission
 router = APIRouter()
-NAV: Final = [NavItem("/tokens", "nav.tokens", P.TOKENS_MANAGE)]
-Admin = Annotated[Visitor, Depends(needs(P.TOKENS_MANAGE))]
+NAV: Final = [NavItem("/tokens", "nav.tokens", None)]
+Person = PersonDep  # who may do what with which token is the service's decision
 Reason = Annotated[str, Form(max_length=1000)]
 
 
 @router.get("/tokens")
-async def tokens(request: Request, visitor: Admin) -> Response:
+async def tokens(request: Request, visitor: Person) -> Response:
     engine = engine_of(request)
     try:
         listed = await engine.access.list_tokens(visitor.signed_in)
     except (AccessDenied, BadAccessInput) as exc:
         raise refusal(exc) from None
-    return page(request, visitor, "tokens.html", tokens=listed, roles=list(Role), rows=GRANT_ROWS)
+    manages = visitor.may_somewhere(P.TOKENS_MANAGE)
+    # Offered roles: all for an admin; else the person's own (the service refuses more anyway).
+    held = {grant.role for grant in visitor.signed_in.grants}
+    roles = list(Role) if manages else [role for role in Role if role in held]
+    return page(
+        request,
+        visitor,
+        "tokens.html",
+        tokens=listed,
+        roles=roles,
+        rows=GRANT_ROWS,
+        own_only=not manages,
+    )
 
 
 @router.post("/tokens")
 async def create(
     request: Request,
-    visitor: Admin,
+    visitor: Person,
     name: Annotated[str, Form(max_length=100)],
     days: Annotated[str, Form(max_length=8)] = "",
     reason: Reason = "",
@@ -64,7 +80,7 @@ async def create(
 
 
 @router.post("/tokens/{token_id}/revoke")
-async def revoke(request: Request, visitor: Admin, token_id: str, reason: Reason) -> Response:
+async def revoke(request: Request, visitor: Person, token_id: str, reason: Reason) -> Response:
     engine = engine_of(request)
     try:
         await engine.access.revoke_token(visitor.signed_in, token_id, reason=reason.strip() or None)
