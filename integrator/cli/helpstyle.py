@@ -1,4 +1,5 @@
-"""How every command's ``--help`` looks: each option with its help text, no type labels.
+"""How every command's ``--help`` looks: each option with its help text, no type labels,
+paragraphs that flow.
 
 Typer prints a parameter's Python type beside it (``<str>``, ``<bool>``, ``<list[str]>``).
 For people reading the help that is noise: a flag takes no value at all, and what a value
@@ -6,11 +7,19 @@ means is the help text's job (a number's range is still shown). ``plain_help`` g
 command and group of the app, once, classes that leave the type out, so a command added later
 gets them without doing anything; ``tests/integrator/test_cli_help.py`` walks every
 ``--help`` to keep it so.
+
+Typer keeps the line breaks of a docstring's later paragraphs, which the terminal then wraps
+again: lines broken at the source's 95 columns and again at the screen's 80 came out ragged,
+a word or two on every other line. ``flowing`` joins each paragraph's lines (list items and
+indented lines stay lines of their own), so the terminal alone decides where lines end.
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Iterable
+from typing import Any
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
@@ -35,8 +44,35 @@ def _untyped(params: Iterable[object]) -> None:
             param.__class__ = _UntypedArgument
 
 
+_OWN_LINE = re.compile(r"(\s|[-*•] |\d+[.)] )")
+"""A line that starts so (indented, or a list item) keeps its line break before it."""
+
+
+def flowing(text: str | None) -> str | None:
+    """``text`` with each paragraph's lines joined, but list items and indented lines kept."""
+    if not text:
+        return text
+    paragraphs = []
+    for paragraph in inspect.cleandoc(text).split("\n\n"):
+        if paragraph.startswith("\b"):  # click's mark for "leave this paragraph as it is"
+            paragraphs.append(paragraph)
+            continue
+        lines: list[str] = []
+        for line in paragraph.split("\n"):
+            if lines and not _OWN_LINE.match(line):
+                lines[-1] = f"{lines[-1]} {line.strip()}"
+            else:
+                lines.append(line.rstrip())
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
 class PlainCommand(TyperCommand):
-    """A command whose help lists its parameters without type labels."""
+    """A command whose help lists its parameters without type labels, in flowing paragraphs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = flowing(self.help)
 
     def get_params(self, ctx: typer.Context) -> list:  # type: ignore[type-arg,override]
         params = super().get_params(ctx)  # with --help, made only here
@@ -46,6 +82,10 @@ class PlainCommand(TyperCommand):
 
 class PlainGroup(TyperGroup):
     """A group of commands whose own help (its --help) shows no type label either."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = flowing(self.help)
 
     def get_params(self, ctx: typer.Context) -> list:  # type: ignore[type-arg,override]
         params = super().get_params(ctx)

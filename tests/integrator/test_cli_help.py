@@ -47,3 +47,24 @@ def test_help_is_plain_and_says_what_each_parameter_is(path: tuple[str, ...], co
     # A flag that is off unless given has no --no-… form: it would only be noise.
     pointless = [p.name for p in params if getattr(p, "secondary_opts", None) and not p.default]
     assert pointless == [], f"{' '.join(path)}: --no- forms of {pointless}"
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
+def test_help_paragraphs_flow_so_the_terminal_alone_breaks_lines(
+    path: tuple[str, ...], command: Any
+) -> None:
+    """A docstring's line breaks, kept, came out ragged once the terminal wrapped them again."""
+    for paragraph in (command.help or "").split("\n\n"):
+        if paragraph.startswith("\b"):
+            continue
+        for line in paragraph.split("\n")[1:]:
+            assert re.match(r"(\s|[-*•] |\d+[.)] )", line), (" ".join(path), line)
+
+
+def test_a_paragraph_is_one_line_on_a_wide_terminal() -> None:
+    shown = CliRunner().invoke(app, ["resend", "--help"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert (
+        "A broad filter (destination, status, version, period) skips a message that already "
+        "has a live resend to the same destination, and says so." in shown.output
+    )
