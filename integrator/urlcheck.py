@@ -58,6 +58,9 @@ def database_url_problem(url: str) -> str | None:
     parts, problem = _split(url, DATABASE_SCHEMES, example)
     if problem is not None or parts is None:
         return problem
+    if parts.scheme.lower().startswith("sqlite") and parts.query:
+        # Nothing reads it: a key given here (a timeout, a mode) would be silently ignored.
+        return "a SQLite store takes no query after '?': give only sqlite:///PATH"
     if parts.scheme.lower().startswith("postgres") and parts.query:
         try:
             query = dict(parse_qsl(parts.query, keep_blank_values=True, strict_parsing=True))

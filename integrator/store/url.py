@@ -179,6 +179,8 @@ def _check_sqlite_url(url: URL) -> None:
         raise StoreConfigError("an in-memory SQLite database cannot hold the store: use a file")
     if "uri" in url.query:
         raise StoreConfigError("SQLite URI filenames are not supported: give a file path")
+    if url.query:  # nothing reads it: a timeout or a mode given here would be ignored
+        raise StoreConfigError("a SQLite store takes no query after '?': give only a file path")
 
 
 def _make_sqlite_file(url: URL) -> None:

@@ -40,6 +40,8 @@ BAD_DATABASE = {
         "sslmode: one of disable, allow, prefer, require, verify-ca, verify-full"
     ),
     f"postgresql://u:{PASSWORD}@h/db?connect_timeout=soon": "connect_timeout: a whole number",
+    # A SQLite URL's query was silently ignored: a mode or timeout given there did nothing.
+    "sqlite:///var/integrator.db?mode=ro": "a SQLite store takes no query after '?'",
     f"postgresql://u:{PASSWORD}@h/db?sslmode=require&ssl=disable": "say different things",
     # A '?' in a password not percent-encoded: what follows it reads as the query, never
     # quoted (it holds the rest of the password).

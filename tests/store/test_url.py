@@ -51,6 +51,7 @@ def test_postgres_urls_use_asyncpg(url: str) -> None:
         ("sqlite://", None, "in-memory"),
         ("sqlite:///:memory:", None, "in-memory"),
         ("sqlite:///file:x.db?uri=true", None, "URI"),
+        ("sqlite:///x.db?timeout=5", None, "takes no query"),
         ("sqlite:///x.db", "tenant", "only be given for PostgreSQL"),
         ("postgresql://app:s3cret@db/integrator", 'x"; DROP TABLE events; --', "schema name"),
         ("postgresql://app:s3cret@db/integrator", "Upper", "schema name"),
