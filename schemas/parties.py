@@ -26,7 +26,7 @@ from schemas.fields import (
     OptionalText,
     Uzovi,
 )
-from schemas.identifiers import is_valid_postcode, normalise_postcode
+from schemas.identifiers import normalise_postcode
 from schemas.native import PYTHON_MODE, NativeJson
 
 
@@ -140,16 +140,16 @@ class Address(IntakeModel):
 
     @model_validator(mode="after")
     def _dutch_postcode_format(self) -> Address:
-        if type(self.country) is _SentNL or "country" not in self.model_fields_set:
-            # "NL" as sent, or no country: normalised here for JSON input. Python input was
-            # normalised before, when it could be; normalising again changes nothing.
+        if self.country == "NL":
+            # "NL" as sent (a ``_SentNL``), with spaces around it (stripped to a plain "NL"),
+            # or no country: normalised here for JSON input. Python input was normalised
+            # before, when it could be; normalising again changes nothing. A padded " NL " was
+            # once only checked, so "1234ab" went to the hospital as it came.
             self.__dict__["country"] = "NL"
             try:
                 self.__dict__["postcode"] = normalise_postcode(self.postcode)
             except ValueError:
                 raise rule_error("postcode_format", field="postcode") from None
-        elif self.country == "NL" and not is_valid_postcode(self.postcode):
-            raise rule_error("postcode_format", field="postcode")
         return self
 
 

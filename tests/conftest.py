@@ -8,8 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.services import free_port
+
+# Hypothesis fails an example that takes longer than 200 ms: a timer in a test, which fails
+# under load on a shared 2-core machine (it did, with a browser test beside it) and says nothing
+# about correctness. Speed is measured in bench/, never asserted here.
+hypothesis_settings.register_profile("integrator", deadline=None)
+hypothesis_settings.load_profile("integrator")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "config" / "samples"

@@ -183,7 +183,9 @@ PADDED = "\x1c" * MAX_TEXT + "1234ab"  # a postcode to Python; too long to pydan
     [
         ("NL", "1234ab", "1234 AB"),
         (None, "1234ab", "1234 AB"),  # no country: Dutch
-        (" NL ", "1234ab", "1234ab"),  # "NL" once stripped: checked, not normalised
+        # "NL" once stripped is Dutch too: it was checked but not normalised, so "1234ab" went
+        # to the hospital as it came while the country became "NL".
+        (" NL ", "1234ab", "1234 AB"),
         ("BE", "1234ab", "1234ab"),
         ("NL", PADDED, "1234 AB"),  # normalised before the length check
         (None, PADDED, "1234 AB"),
@@ -193,7 +195,7 @@ PADDED = "\x1c" * MAX_TEXT + "1234ab"  # a postcode to Python; too long to pydan
         ("NL", "\x1c" * 2000, "blank"),
     ],
 )
-def test_postcode_normalised_only_for_nl_as_sent(
+def test_postcode_normalised_for_a_dutch_address(
     referral_data: dict[str, Any], country: str | None, postcode: str, expected: str
 ) -> None:
     """For JSON bodies the after-validator normalises; for mappings the before-validator."""
