@@ -32,11 +32,13 @@ class DeadLetterError(PermanentError):
 class UnknownDeadLetter(DeadLetterError):
     def __init__(self, message_id: str) -> None:
         super().__init__(f"no message with id {message_id}")
+        self.coded("message.unknown", id=message_id)
 
 
 class NotADeadLetter(DeadLetterError):
     def __init__(self, message_id: str, status: str) -> None:
         super().__init__(f"message {message_id} is {status}, not dead")
+        self.coded("deadletter.not_dead", id=message_id, status=status)
 
 
 class AlreadyResolved(DeadLetterError):
@@ -59,6 +61,10 @@ class AlreadyResolved(DeadLetterError):
         self.by = by
         self.at = at
         super().__init__(self.explain(None))
+        if how == "delivered":
+            self.coded("deadletter.resolved_delivered", id=message_id, by=by or "")
+        else:
+            self.coded("deadletter.resolved_discarded", id=message_id, by=by or "?")
 
     def explain(self, zone: tzinfo | None) -> str:
         when = f" at {shown_time(self.at, zone)}" if self.at is not None else ""
@@ -72,6 +78,7 @@ class AlreadyResolved(DeadLetterError):
 class MissingReason(DeadLetterError):
     def __init__(self) -> None:
         super().__init__("a reason is required (it goes into the audit log)")
+        self.coded("reason.required")
 
 
 @dataclass(frozen=True, slots=True)

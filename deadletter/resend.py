@@ -44,6 +44,7 @@ from typing import Any, Protocol, overload
 from deadletter.family import Families
 from deadletter.letters import DeadLetterError, MissingReason, NotADeadLetter
 from integrator.ids import new_message_id
+from integrator.refusal import Note
 from integrator.store import (
     MessageFilter,
     MessageRecord,
@@ -72,17 +73,20 @@ class NoSelector(ResendRefused):
             "say which messages: message ids, or at least one of --zd, --destination, "
             "--status, --version, --since, --until"
         )
+        self.coded("resend.no_selector")
 
 
 class NoDeadLetterSelector(ResendRefused):
     def __init__(self) -> None:
         super().__init__("say which dead letters: ids, --all or --destination")
+        self.coded("resend.no_dead_letter_selector")
 
 
 class UnknownMessageId(ResendRefused):
     def __init__(self, message_id: str) -> None:
         super().__init__(f"no message with id {message_id}")
         self.message_id = message_id
+        self.coded("message.unknown", id=message_id)
 
 
 class TooManyMatches(ResendRefused):
@@ -94,6 +98,7 @@ class TooManyMatches(ResendRefused):
             f"the selection matches more than {limit:,} messages, the most one resend takes; "
             "narrow it (--since/--until, --destination, --status) and resend in parts"
         )
+        self.coded("resend.too_many", limit=limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +180,9 @@ class ResendRequest:
         if not reason:
             raise MissingReason()
         if self.mode is not None and self.mode not in {m.value for m in ResendMode}:
-            raise ResendRefused(f"--mode must be original or remap, not {self.mode!r}")
+            raise ResendRefused(f"--mode must be original or remap, not {self.mode!r}").coded(
+                "resend.mode_unknown"
+            )
         actor = (self.actor or "").strip()[:128] or "unknown"
         return dataclasses.replace(self, reason=reason, actor=actor)
 
@@ -185,6 +192,11 @@ class ResendRequest:
                 raise ResendRefused(
                     f"message {original.id} was made for {original.destination_id} (MSH-5/6); "
                     f"to send it to {self.to} use --mode remap"
+                ).coded(
+                    "resend.elsewhere_needs_remap",
+                    id=original.id,
+                    made_for=original.destination_id,
+                    to=self.to,
                 )
             return ResendMode.REMAP.value
         return self.mode or ResendMode.ORIGINAL.value
@@ -328,7 +340,12 @@ async def select_dead_letters(
                 left_out.append(
                     LeftOut(
                         message,
-                        f"its later resend {stand_in} is a dead letter too and is resent instead",
+                        Note(
+                            f"its later resend {stand_in} is a dead letter too and is resent "
+                            "instead",
+                            "resend.left_out.later_dead",
+                            id=stand_in,
+                        ),
                     )
                 )
             else:
@@ -354,7 +371,9 @@ def refusals(
     that cannot be done as asked, so that callers can refuse it before any work starts."""
     request = request.checked()
     if request.to is not None and not renderer.is_configured(request.to):
-        raise ResendRefused(f"destination {request.to} is not configured")
+        raise ResendRefused(f"destination {request.to} is not configured").coded(
+            "resend.destination_unknown", destination=request.to
+        )
     return request, [request.mode_for(m) for m in selection]
 
 
@@ -437,24 +456,51 @@ async def _plan(
 
     if original.status not in RESENDABLE_STATUSES:
         if original.status == "held":
-            return skip("held: it was never sent; it goes out when its destination is moved")
-        return skip(f"still being delivered ({original.status}); not resent")
+            return skip(
+                Note(
+                    "held: it was never sent; it goes out when its destination is moved",
+                    "resend.skip.held",
+                )
+            )
+        return skip(
+            Note(
+                f"still being delivered ({original.status}); not resent",
+                "resend.skip.in_delivery",
+                status=original.status,
+            )
+        )
     if live_resend is not None:
         return skip(
-            f"already resent to {destination} as {live_resend.id} ({live_resend.status}); "
-            "name it (its id or ZD number) to resend it again"
+            Note(
+                f"already resent to {destination} as {live_resend.id} ({live_resend.status}); "
+                "name it (its id or ZD number) to resend it again",
+                "resend.skip.resent_already",
+                destination=destination,
+                id=live_resend.id,
+                status=live_resend.status,
+            )
         )
     if not renderer.is_configured(destination):
-        return skip(f"destination {destination} is not configured")
+        return skip(
+            Note(
+                f"destination {destination} is not configured",
+                "resend.skip.destination_unknown",
+                destination=destination,
+            )
+        )
     if original.pruned_at is not None:
         # Neither mode can work: the bytes are gone, and so, with the last message, the event.
+        pruned = original.pruned_at.date().isoformat()
         return skip(
-            f"its content was pruned on {original.pruned_at.date().isoformat()} (retention); "
-            "nothing to resend"
+            Note(
+                f"its content was pruned on {pruned} (retention); nothing to resend",
+                "resend.skip.pruned",
+                date=pruned,
+            )
         )
     if mode == ResendMode.ORIGINAL:
         if not original.payload:
-            return skip("no stored bytes to resend; use --mode remap")
+            return skip(Note("no stored bytes to resend; use --mode remap", "resend.skip.no_bytes"))
         return send(
             NewMessage(
                 id=new_message_id(),

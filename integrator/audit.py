@@ -86,7 +86,7 @@ def checked_actor(actor: str | None) -> str | None:
     kind, colon, name = actor.partition(":")
     if actor in BARE_ACTORS or (colon and kind in ACTOR_KINDS and name):
         return actor
-    raise BadSearch("actor", ACTOR_FORMS)
+    raise BadSearch("actor", ACTOR_FORMS).coded("audit.actor")
 
 
 async def check_audit_destination(
@@ -122,7 +122,9 @@ async def check_audit_destination(
         return
     if visible is None and await store.destination_on_record(wanted):
         return
-    raise BadSearch("destination", f"{NO_DESTINATION}; configured: {', '.join(known) or 'none'}")
+    raise BadSearch(
+        "destination", f"{NO_DESTINATION}; configured: {', '.join(known) or 'none'}"
+    ).coded("audit.destination", known=tuple(known))
 
 
 async def checked_audit_filter(

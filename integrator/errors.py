@@ -12,10 +12,13 @@ these at the engine's boundary. Messages name fields, keys and rules, never pati
 
 from __future__ import annotations
 
+from integrator.refusal import Coded
 from schemas import EventValidationError, FieldError
 
 
-class IntegratorError(Exception):
+class IntegratorError(Coded, Exception):
+    """Every engine error may carry a refusal code for the console (``integrator.refusal``)."""
+
     exit_code = 1
 
 

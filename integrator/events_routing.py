@@ -144,7 +144,8 @@ def build_event_filter(
         try:
             build_filter(settings, **{name: value})
         except BadSearch as exc:
-            raise EventsRefused(exc.field, exc.rule) from None
+            refused = EventsRefused(exc.field, exc.rule)
+            raise (refused.coded(exc.code, **exc.values) if exc.code else refused) from None
     flt = build_filter(settings, zd_number=zd_number, bsn=bsn, since=since, until=until)
     return EventFilter(
         zd_number=flt.zd_number,
@@ -241,14 +242,18 @@ class RouteRequest:
         """The request trimmed; raises ``EventsRefused`` for what can never be done."""
         reason = (self.reason or "").strip()
         if not reason:
-            raise EventsRefused("reason", "required; why they are routed goes into the audit log")
+            raise EventsRefused(
+                "reason", "required; why they are routed goes into the audit log"
+            ).coded("reason.required")
         provider = (self.provider or "").strip() or None
         if self.event_ids and provider is not None:
-            raise EventsRefused("selection", "name event ids or a provider, not both")
+            raise EventsRefused("selection", "name event ids or a provider, not both").coded(
+                "events.ids_or_provider"
+            )
         if not self.event_ids and provider is None:
             raise EventsRefused(
                 "selection", "say which events: event ids, or a provider (and perhaps a period)"
-            )
+            ).coded("events.say_which")
         if self.event_ids and (self.since or self.until):
             name = "since" if self.since else "until"
             raise EventsRefused(name, "only with a provider; event ids name their events")

@@ -114,7 +114,7 @@ async def check_destination(
         "destination",
         "no destination has that id, and no message in this store went to one; "
         f"configured: {', '.join(known) or 'none'}",
-    )
+    ).coded("search.destination", known=tuple(known))
 
 
 async def configured_destinations(store: Store, settings: Settings) -> frozenset[str]:

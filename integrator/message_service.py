@@ -46,6 +46,7 @@ from integrator.message_reads import (
     read_message_in_store,
     terms_filter,
 )
+from integrator.refusal import code_of
 from integrator.resending import resend_in_engine
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord
@@ -68,6 +69,9 @@ class NotResent(ResendRefused):
     def __init__(self, result: ResendResult) -> None:
         super().__init__(result.note or "not resent")
         self.result = result
+        code, values = code_of(result.note)
+        if code is not None:
+            self.coded(code, **values)
 
 
 def message_filter(

@@ -357,10 +357,12 @@ class DestinationAdmin:
         if config.id in (await self.catalog()).sources:
             raise ConfigurationError(
                 f"destination {config.id!r} exists already; use update to change it"
-            )
+            ).coded("destination.exists", id=config.id)
         path = self._dir / f"{config.id}.yaml"
         if path.exists():
-            raise ConfigurationError(f"{path}: a file with that name exists already")
+            raise ConfigurationError(f"{path}: a file with that name exists already").coded(
+                "destination.file_exists", id=config.id
+            )
         return await self._write(config, path, None, actor=actor, action="add", reason=reason)
 
     async def update(

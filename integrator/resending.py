@@ -29,6 +29,7 @@ from integrator.clock import Clock, SystemClock
 from integrator.engine import Engine
 from integrator.engine_api import EngineAnswer, check_allowed, engine_client, follow_job
 from integrator.intake import Intake
+from integrator.refusal import Note
 from integrator.settings import Settings
 from integrator.store import MessageRecord, NewMessage, Store
 from schemas import EventValidationError, parse_event
@@ -51,15 +52,25 @@ class IntakeRenderer:
     async def remap(self, original: MessageRecord, destination_id: str) -> NewMessage | str:
         stored = await self._store.get_event(original.event_id)
         if stored is None:
-            return "the stored event is missing; use --mode original"
+            return Note(
+                "the stored event is missing; use --mode original", "resend.skip.event_missing"
+            )
         try:
             event = parse_event(stored.payload)
         except EventValidationError:
-            return "the stored event no longer passes validation; use --mode original"
+            return Note(
+                "the stored event no longer passes validation; use --mode original",
+                "resend.skip.event_invalid",
+            )
         destination = self._intake.catalog.destinations[destination_id]
         configured = destination.messages.get(event.type)
         if configured is None:
-            return f"destination {destination_id} takes no {event.type} messages"
+            return Note(
+                f"destination {destination_id} takes no {event.type} messages",
+                "resend.skip.event_type_not_taken",
+                destination=destination_id,
+                event_type=event.type,
+            )
         # A resend is a deliberate act: never held for a retired version, mapped with the
         # successor (as auto_upgrade would), and the message's warnings say so.
         upgrading = destination.model_copy(update={"auto_upgrade": True})

@@ -113,7 +113,10 @@ def check_terms(settings: Settings, terms: Mapping[str, str | None]) -> dict[str
     try:
         build_filter(settings, **kept)
     except BadSearch as exc:
-        raise SavedSearchRefused(exc.field, exc.rule, "search") from None
+        # The term's own refusal code, for a front door that words it (``integrator.refusal``).
+        raise SavedSearchRefused(
+            exc.field, exc.rule, "search", search_code=exc.code, **exc.values
+        ) from None
     return kept
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from integrator.presenters import iso_time, short_reason
+from integrator.refusal import Coded
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord, MessageStatus
 from schemas.identifiers import is_valid_bsn, is_valid_zd_number
@@ -75,7 +76,7 @@ _EXAMPLES = (
 _BSN_SEPARATORS = re.compile(r"[\s.]")
 
 
-class BadSearch(ValueError):
+class BadSearch(Coded, ValueError):
     """A search term that cannot be used; names the term and the rule, never a patient value.
 
     ``field`` and ``rule`` are kept apart so that each front door can name the term its own
@@ -127,7 +128,9 @@ def parse_moment(
             moment = datetime.fromisoformat(value.replace(",", "."))
             unit = _last_unit(match)
     except ValueError:
-        raise BadSearch(name, f"not an ISO date or date-time; give {_EXAMPLES}") from None
+        raise BadSearch(name, f"not an ISO date or date-time; give {_EXAMPLES}").coded(
+            "search.moment"
+        ) from None
     return _bound(moment, settings.zone, name=name, unit=unit if end else None)
 
 
@@ -150,7 +153,7 @@ def _bound(
             name,
             f"give a year from {EARLIEST_YEAR} to {LATEST_YEAR}; "
             f"leave {name} out to search without that bound",
-        )
+        ).coded("search.year", earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
     if moment.tzinfo is None or moment.utcoffset() is None:
         moment = moment.replace(tzinfo=zone)
     if unit is not None:
@@ -173,7 +176,7 @@ def normalise_zd(zd_number: str) -> str:
     """
     normalised = zd_number.strip().upper()
     if not is_valid_zd_number(normalised):
-        raise BadSearch("zd_number", ZD_RULE)
+        raise BadSearch("zd_number", ZD_RULE).coded("search.zd_number")
     return normalised
 
 
@@ -187,7 +190,7 @@ def normalise_bsn(bsn: str) -> str:
     if not is_valid_bsn(digits):
         raise BadSearch(
             "bsn", "a BSN is 9 digits that pass the eleven-test (spaces and dots are ignored)"
-        )
+        ).coded("search.bsn")
     return digits
 
 
@@ -208,7 +211,7 @@ def build_filter(
     if status is not None and status not in {s.value for s in MessageStatus}:
         raise BadSearch(
             "status", f"not a message status; one of {', '.join(s.value for s in MessageStatus)}"
-        )
+        ).coded("search.status", statuses=tuple(s.value for s in MessageStatus))
     bsn_digits = normalise_bsn(bsn) if bsn else None
     return MessageFilter(
         zd_number=normalise_zd(zd_number) if zd_number else None,

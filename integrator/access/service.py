@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, Final
 
 from integrator.access import tokens as secrets_
 from integrator.access import totp
@@ -308,7 +308,9 @@ class AccessService:
         says so: :meth:`reinvite` sends a new link once mail works, as nobody saw this one.
         """
         if not grants:
-            raise BadAccessInput("an invitation needs at least one role", field="grants")
+            raise BadAccessInput("an invitation needs at least one role", field="grants").coded(
+                "access.role_needed"
+            )
         await self._check_clusters(grants)
         self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
         address = normalise_email(email)
@@ -341,7 +343,9 @@ class AccessService:
         person = await self._person(email)
         self._require_over_person(by, person)
         if person.status != "invited":
-            raise BadAccessInput(f"{person.email} is {person.status}, not invited")
+            raise BadAccessInput(f"{person.email} is {person.status}, not invited").coded(
+                "access.not_invited", email=person.email, person_status=person.status
+            )
         link = await self._new_link(by, person)
         reset = _reset_pending(person)
         delivered, failure = await self._deliver(link, person.name, reset=reset)
@@ -482,12 +486,14 @@ class AccessService:
             raise BadAccessInput(
                 "give at least one role (to take every role away, deactivate the account)",
                 field="grants",
-            )
+            ).coded("access.keep_a_role")
         await self._check_clusters(grants)
         self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
         person = await self._person(email)
         if person.status == "deactivated":
-            raise BadAccessInput(f"{person.email} is deactivated")
+            raise BadAccessInput(f"{person.email} is deactivated").coded(
+                "access.deactivated", email=person.email
+            )
         held = _grants(person.grants, active=True)
         outside = [g for g in held if not by.may(Permission.PEOPLE_MANAGE, g.cluster)]
         added, removed = await self._store.set_person_grants(
@@ -521,7 +527,9 @@ class AccessService:
         self._require_for_each(by, Permission.PEOPLE_MANAGE, [grant], "take away")
         person = await self._person(email)
         if not await self._store.deactivate_grant(person.id, role.value, cluster):
-            raise BadAccessInput(f"{person.email} holds no active grant {grant}")
+            raise BadAccessInput(f"{person.email} holds no active grant {grant}").coded(
+                "access.no_such_grant", email=person.email, grant=str(grant)
+            )
         await self._audit(
             by,
             "person.role_deactivate",
@@ -539,7 +547,9 @@ class AccessService:
         person = await self._person(email)
         self._require_over_person(by, person)
         if not await self._store.deactivate_person(person.id, now=self._now()):
-            raise BadAccessInput(f"{person.email} is deactivated already")
+            raise BadAccessInput(f"{person.email} is deactivated already").coded(
+                "access.deactivated_already", email=person.email
+            )
         await self._audit(
             by, "person.deactivate", _person_target(person.email), reason=reason, source=source
         )
@@ -577,22 +587,24 @@ class AccessService:
             raise AccessDenied(
                 "you cannot reset your own second factor: another admin does it, or "
                 "`integrator users reset-2fa` on the server"
-            )
+            ).coded("access.reset_own")
         self._require_over_person(by, person)
         if person.status == "invited":
             raise BadAccessInput(
                 f"{person.email} is invited and has no second factor yet: send the invitation "
                 "again (reinvite) for a new link"
-            )
+            ).coded("access.reset_invited", email=person.email)
         if person.status != "active":
             raise BadAccessInput(
                 f"{person.email} is {person.status}: only an active account has a second factor "
                 "to reset"
-            )
+            ).coded("access.reset_not_active", email=person.email, person_status=person.status)
         raw, invitation = self._new_invitation(by)
         ended = await self._store.reset_second_factor(person.id, invitation)
         if ended is None:  # deactivated or reset by someone else in the meantime
-            raise BadAccessInput(f"{person.email} is no longer active; nothing was reset")
+            raise BadAccessInput(f"{person.email} is no longer active; nothing was reset").coded(
+                "access.reset_gone", email=person.email
+            )
         sessions, codes = ended
         link = self._link(person.email, raw, invitation, person.id)
         delivered, failure = await self._deliver(link, person.name, reset=True)
@@ -722,15 +734,17 @@ class AccessService:
             raise BadAccessInput(
                 "1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit",
                 field="token_name",
-            )
+            ).coded("access.token_name_rule")
         if not grants:
-            raise BadAccessInput("a token needs at least one role", field="grants")
+            raise BadAccessInput("a token needs at least one role", field="grants").coded(
+                "access.role_needed"
+            )
         validity = self._settings.token_default_validity if expires_in is None else expires_in
         if validity <= timedelta(0) or validity > self._settings.token_max_validity:
             raise BadAccessInput(
                 f"more than 0 and at most {self._settings.token_max_validity.days}d",
                 field="expires",
-            )
+            ).coded("access.token_validity", days=self._settings.token_max_validity.days)
         await self._check_clusters(grants)
         owner_id = self._token_owner(by, grants)
         raw = secrets_.new_token()
@@ -759,7 +773,7 @@ class AccessService:
         except Conflict:
             raise AccountConflict(
                 f"a token named {name!r} exists already", field="token_name"
-            ) from None
+            ).coded("access.token_name_taken", name=name) from None
         await self._audit(
             by,
             "token.create",
@@ -791,7 +805,9 @@ class AccessService:
         """Revoke by id, or by a prefix of the id that only one token has."""
         token = await self._find_token(by, token_id)
         if not await self._store.revoke_token(token.id, now=self._now()):
-            raise BadAccessInput(f"token {token.name} ({token.id}) was revoked already")
+            raise BadAccessInput(f"token {token.name} ({token.id}) was revoked already").coded(
+                "access.token_revoked_already", name=token.name
+            )
         await self._audit(
             by,
             "token.revoke",
@@ -859,7 +875,7 @@ class AccessService:
                 f"{address} has an account already; an invited person who has not accepted "
                 "gets a new link by sending the invitation again",
                 field="email",
-            ) from None
+            ).coded("access.email_taken", email=address) from None
         return self._link(address, raw, invitation, person_id)
 
     async def _new_link(self, by: Identity, person: PersonRecord) -> InvitationLink:
@@ -1080,7 +1096,7 @@ class AccessService:
                 f"no destination is in cluster {', '.join(unknown)}; the clusters there are: "
                 f"{', '.join(known) or 'none (no destination names a cluster)'}",
                 field="cluster",
-            )
+            ).coded("access.cluster_unknown", clusters=tuple(unknown), known=tuple(known))
 
     def _require_for_each(
         self, by: Identity, permission: Permission, grants: Iterable[Grant], verb: str
@@ -1090,6 +1106,8 @@ class AccessService:
                 where = f"cluster {grant.cluster}" if grant.cluster else "all clusters"
                 raise AccessDenied(
                     f"you may not {verb} {grant}: that needs the admin role for {where}"
+                ).coded(
+                    _MAY_NOT[verb, grant.cluster is None], grant=str(grant), cluster=grant.cluster
                 )
 
     def _require_over_person(self, by: Identity, person: PersonRecord) -> None:
@@ -1099,7 +1117,7 @@ class AccessService:
         if not all(by.may(Permission.PEOPLE_MANAGE, c) for c in clusters):
             raise AccessDenied(
                 f"{person.email} has roles outside your clusters; an admin for those must act"
-            )
+            ).coded("access.roles_outside", email=person.email)
 
     async def _audit(
         self,
@@ -1122,6 +1140,14 @@ class AccessService:
         await self._store.add_audit(actor, action, target, details=details)
 
 
+_MAY_NOT: Final = {
+    ("give", False): "access.may_not_give",
+    ("give", True): "access.may_not_give_everywhere",
+    ("take away", False): "access.may_not_take_away",
+    ("take away", True): "access.may_not_take_away_everywhere",
+}
+"""The refusal codes of ``_require_for_each``: by verb, and whether the grant is for all."""
+
 # -- helpers -------------------------------------------------------------------------------------
 
 
@@ -1129,14 +1155,16 @@ def normalise_email(email: str) -> str:
     """Lower-cased and checked; BadAccessInput naming the rule otherwise."""
     address = email.strip().lower()
     if len(address) > 320 or not _EMAIL.match(address):
-        raise BadAccessInput("not an e-mail address", field="email")
+        raise BadAccessInput("not an e-mail address", field="email").coded("access.email_invalid")
     return address
 
 
 def _display_name(name: str | None, address: str) -> str:
     chosen = (name or "").strip() or address.partition("@")[0]
     if len(chosen) > MAX_NAME_LENGTH:
-        raise BadAccessInput(f"at most {MAX_NAME_LENGTH} characters", field="name")
+        raise BadAccessInput(f"at most {MAX_NAME_LENGTH} characters", field="name").coded(
+            "access.name_too_long", most=MAX_NAME_LENGTH
+        )
     return chosen
 
 

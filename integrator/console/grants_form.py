@@ -14,6 +14,7 @@ from typing import Final
 from integrator.access.errors import AccessDenied
 from integrator.access.permissions import Grant, parse_grant
 from integrator.console.errors import BadInput
+from integrator.console.refusals import said
 
 GRANT_ROWS: Final = 6
 """How many role-and-cluster rows a form offers."""
@@ -48,4 +49,4 @@ def grants_of(roles: Sequence[str], clusters: Sequence[str]) -> list[Grant]:
 
 def refusal(exc: Exception) -> BadInput:
     """The page for a refusal of the access service, with its message."""
-    return NotAllowed(str(exc)) if isinstance(exc, AccessDenied) else BadInput(str(exc))
+    return NotAllowed(said(exc)) if isinstance(exc, AccessDenied) else BadInput(said(exc))

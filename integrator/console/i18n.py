@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from integrator.console import i18n_ops
+from integrator.console import i18n_ops, i18n_refusals
 
 LANGUAGES: Final = ("nl", "en")
 DEFAULT: Final = "nl"
@@ -184,6 +184,7 @@ EN: Final[dict[str, str]] = {
     "message.resend.before": "Sent",
     "message.resend.after": "Would send",
     **i18n_ops.EN,
+    **i18n_refusals.EN,
 }
 
 NL: Final[dict[str, str]] = {
@@ -358,6 +359,7 @@ NL: Final[dict[str, str]] = {
     "message.resend.before": "Verstuurd",
     "message.resend.after": "Zou versturen",
     **i18n_ops.NL,
+    **i18n_refusals.NL,
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}
@@ -388,3 +390,15 @@ class Translator:
 
     def __call__(self, key: str, **values: object) -> str:
         return translate(self.lang, key, **values)
+
+    def say(self, text: object) -> str:
+        """A service's refusal or note in this language (``integrator.console.refusals``)."""
+        from integrator.console.refusals import say  # it reads this module's catalogue
+
+        return say(self.lang, text)
+
+    def refusal(self, code: str | None, english: str, **values: object) -> str:
+        """The sentence for a refusal ``code``, else ``english`` (the service's text)."""
+        from integrator.console.refusals import sentence
+
+        return sentence(self.lang, code, english, values)

@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, ConsoleError
 from integrator.console.i18n import LANGUAGES, Translator
+from integrator.console.refusals import say
 from integrator.console.session import engine_of, set_presession_cookie
 from integrator.console.visitor import Visitor, read_visitor
 from integrator.presenters import shown_time
@@ -114,7 +115,8 @@ def page(
 
 async def error_page(request: Request, error: ConsoleError) -> HTMLResponse:
     visitor = await read_visitor(request, check_post=False)
-    message = error.message if isinstance(error, BadInput) else None
+    # A service's refusal (a ``refusals.Said``) is worded in the person's language here.
+    message = say(visitor.lang, error.message) if isinstance(error, BadInput) else None
     return page(
         request,
         visitor,

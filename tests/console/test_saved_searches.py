@@ -282,7 +282,8 @@ async def test_an_export_by_bsn_goes_by_post_and_audits_the_hash_only(engine: En
         assert len(answer.text.splitlines()) == 2  # the header and the patient's one message
 
         in_url = await sam.get("/messages.csv?" + urlencode({"bsn": BSN}))
-        assert in_url.status_code == 422 and "bsn: a BSN goes in a POST body" in in_url.text
+        assert in_url.status_code == 422
+        assert "bsn: a BSN goes in a form (the export button)" in in_url.text
 
     [entry] = await exports(engine)
     assert entry["terms"] == {**IDENTIFIERS, "bsn_hash": engine.settings.bsn_hash(BSN)}

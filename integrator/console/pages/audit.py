@@ -20,11 +20,11 @@ from fastapi.responses import Response
 from integrator.access.permissions import Permission
 from integrator.audit import checked_audit_filter, export_audit
 from integrator.console.errors import BadInput, Forbidden
+from integrator.console.refusals import said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.http.deps import source_of
-from integrator.http.errors import without_values
 from integrator.patient_views import record_search
 from integrator.presenters import audit_view
 from integrator.search import BadSearch
@@ -106,7 +106,7 @@ async def _search(
             "audit.html",
             status=422,
             terms=terms,
-            problem=(exc.field, without_values(exc.rule, [bsn, *terms.values()])),
+            problem=(exc.field, said(exc, withheld=[bsn, *terms.values()], field=False)),
             entries=[],
             by_bsn=False,
             offset=0,
@@ -172,7 +172,7 @@ async def audit_csv_export(
     try:
         flt = await checked_audit_filter(engine, visitor.scope(P.REPORTS_EXPORT), **terms)
     except BadSearch as exc:
-        raise BadInput(without_values(f"{exc.field}: {exc.rule}", terms.values())) from None
+        raise BadInput(said(exc, withheld=terms.values())) from None
     text = await export_audit(
         engine.store,
         flt,

@@ -27,11 +27,11 @@ from deadletter import (
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput
 from integrator.console.pages.messages import RESENT_HERE, FormTerms
+from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.selections import selected_in_scope
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
-from integrator.http.errors import without_values
 from integrator.message_service import MessageTerms, checked_filter
 from integrator.resending import resend_in_engine
 from integrator.search import BadSearch
@@ -48,18 +48,27 @@ async def confirm(request: Request, visitor: Resender, terms: FormTerms) -> Resp
     """What resending the search's messages would do to each; nothing is sent yet."""
     engine = engine_of(request)
     if not terms:
-        raise BadInput("search first: say which messages (a ZD number, destination, status…)")
+        raise BadInput(
+            Said(
+                "search first: say which messages (a ZD number, destination, status…)",
+                "console.search_first",
+            )
+        )
     try:
         # A destination that names none the person may resend in: refused, not "nothing".
         flt = await checked_filter(engine, visitor.scope(P.MESSAGES_RESEND), MessageTerms(**terms))
         selection = await select_for_resend(engine.store, flt=flt, limit=RESENT_HERE)
     except BadSearch as exc:  # names the term and the rule, never the value
-        raise BadInput(without_values(str(exc), terms.values())) from None
+        raise BadInput(said(exc, withheld=terms.values())) from None
     except TooManyMatches:
         raise BadInput(
-            f"the search finds more than {RESENT_HERE} messages, the most the console resends "
-            "at once: narrow it (a period, a status), or use `integrator resend` or "
-            "POST /api/v1/resend, which take up to 100,000"
+            Said(
+                f"the search finds more than {RESENT_HERE} messages, the most the console "
+                "resends at once: narrow it (a period, a status), or use `integrator resend` or "
+                "POST /api/v1/resend, which take up to 100,000",
+                "console.resend_too_many",
+                values={"limit": RESENT_HERE},
+            )
         ) from None
     counting = ResendRequest(reason="(counting only)", actor=visitor.actor)
     try:
@@ -67,7 +76,7 @@ async def confirm(request: Request, visitor: Resender, terms: FormTerms) -> Resp
             r.to_json() for r in await resend_in_engine(engine, selection, counting, dry_run=True)
         ]
     except DeadLetterError as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(said(exc)) from None
     return page(
         request,
         visitor,
@@ -96,5 +105,5 @@ async def resend(
             engine, selection.naming(named), ResendRequest(reason=reason, actor=visitor.actor)
         )
     except DeadLetterError as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(said(exc)) from None
     return page(request, visitor, "batch_resend_done.html", rows=[r.to_json() for r in results])

@@ -21,6 +21,7 @@ from integrator.access.errors import AccessDenied
 from integrator.access.permissions import ALL, Permission
 from integrator.console.errors import BadInput, Forbidden, NotFound
 from integrator.console.pages.destinations import admin_for, required_reason
+from integrator.console.refusals import said
 from integrator.console.render import NavItem, navigation, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import PersonDep, Visitor, needs
@@ -91,5 +92,5 @@ async def set_enabled(
     except UnknownDestination:
         raise NotFound() from None
     except PermanentError as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(said(exc)) from None
     return RedirectResponse("/", status_code=303)

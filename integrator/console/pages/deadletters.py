@@ -27,6 +27,7 @@ from deadletter import (
 from integrator.access.permissions import Permission
 from integrator.clusters import cluster_of
 from integrator.console.errors import BadInput, Forbidden
+from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.selections import selected_in_scope
 from integrator.console.session import engine_of
@@ -83,11 +84,21 @@ async def _selection(
 ) -> Selection:
     """The named dead letters, each in a cluster where ``permission`` is held."""
     selection = await selected_in_scope(
-        engine, visitor, permission, ids, none="select at least one dead letter"
+        engine,
+        visitor,
+        permission,
+        ids,
+        none=Said("select at least one dead letter", "console.select_dead_letter"),
     )
     for message in selection:
         if message.status != "dead":
-            raise BadInput(f"message {message.id} is {message.status}, not a dead letter")
+            raise BadInput(
+                Said(
+                    f"message {message.id} is {message.status}, not a dead letter",
+                    "deadletter.not_dead",
+                    values={"id": message.id, "status": message.status},
+                )
+            )
     return selection
 
 
@@ -104,7 +115,7 @@ async def confirm(request: Request, visitor: Reader, action: Action, ids: Ids) -
         try:
             results = await resend_in_engine(engine, messages, request_, dry_run=True)
         except DeadLetterError as exc:
-            raise BadInput(str(exc)) from None
+            raise BadInput(said(exc)) from None
         planned = [r.to_json() for r in results]
     return page(
         request,
@@ -128,7 +139,7 @@ async def resend(
             engine, messages, ResendRequest(reason=reason, actor=visitor.actor)
         )
     except DeadLetterError as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(said(exc)) from None
     rows = [r.to_json() for r in results]
     return page(request, visitor, "deadletters_done.html", action="resend", rows=rows)
 
@@ -140,14 +151,14 @@ async def discard_letters(
     engine = engine_of(request)
     messages = await _selection(engine, visitor, P.DEADLETTERS_DISCARD, ids)
     if not reason.strip():
-        raise BadInput("a reason is required (it goes into the audit log)")
+        raise BadInput(Said("a reason is required (it goes into the audit log)", "reason.required"))
     rows: list[dict[str, str | None]] = []
     for message in messages:
         outcome, note = "discarded", None
         try:
             await discard(engine.store, message.id, actor=visitor.actor, reason=reason)
         except DeadLetterError as exc:
-            outcome, note = "skipped", str(exc)
+            outcome, note = "skipped", said(exc)
         rows.append(
             {"original_id": message.id, "outcome": outcome, "message_id": None, "note": note}
         )

@@ -30,6 +30,7 @@ from integrator.console.pages.destinations import (
     require_destination,
     required_reason,
 )
+from integrator.console.refusals import said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -72,9 +73,9 @@ def _refused(form: DestinationForm, exc: Exception) -> DestinationForm:
         for problem in exc.problems:
             form.error(problem.key, problem.rule)
     elif isinstance(exc, AccessDenied):
-        form.error("cluster", str(exc).removeprefix("cluster: "))
+        form.error("cluster", said(exc))
     else:
-        form.error("", str(exc))
+        form.error("", said(exc))
     return form
 
 
@@ -180,7 +181,7 @@ async def send_test(
     except UnknownDestination:
         raise NotFound() from None
     except PermanentError as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(said(exc)) from None
     context = await destination_context(engine, destination_id)
     return page(request, visitor, "destination.html", saved=None, test=result, **context)
 
@@ -193,7 +194,7 @@ async def _run(call: Any) -> Change:
     except UnknownDestination:
         raise NotFound() from None
     except PermanentError as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(said(exc)) from None
     return change
 
 

@@ -18,6 +18,7 @@ from integrator.access.permissions import Permission
 from integrator.catalog import version_warnings
 from integrator.clusters import NotPermitted, OutOfSight, cluster_of
 from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.refusals import Said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -55,7 +56,7 @@ def admin_for(request: Request, visitor: Visitor) -> DestinationAdmin:
 def required_reason(reason: str) -> str:
     """Pausing, resuming and rolling back ask why, every time (the history records it)."""
     if not reason.strip():
-        raise BadInput("reason: a reason is required")
+        raise BadInput(Said("a reason is required", "reason.required", field="reason"))
     return reason.strip()
 
 

@@ -25,6 +25,7 @@ from deadletter import DeadLetterError, ResendRequest, UnknownMessageId
 from integrator.access.permissions import Permission
 from integrator.clusters import NotPermitted, cluster_of
 from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -164,7 +165,7 @@ def _resend_scope(engine: Engine, visitor: Visitor, message: MessageRecord, to: 
     except NotPermitted:
         raise Forbidden() from None
     except DeadLetterError as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(said(exc)) from None
 
 
 @router.post("/messages/{message_id}/resend/preview")
@@ -181,12 +182,12 @@ async def resend_preview(
     target = to.strip() or None
     _resend_scope(engine, visitor, message, target)
     if not reason.strip():
-        raise BadInput("a reason is required")
+        raise BadInput(Said("a reason is required", "reason.required"))
     ask = ResendRequest(reason=reason, actor=visitor.actor, mode=mode or None, to=target)
     try:
         preview = await preview_resend(engine, message.id, ask)
     except DeadLetterError as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(said(exc)) from None
     return page(
         request,
         visitor,
@@ -228,5 +229,5 @@ async def resend(
     except NotPermitted:
         raise Forbidden() from None
     except DeadLetterError as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(said(exc)) from None
     return RedirectResponse(f"/messages/{result.to_json()['message_id']}", status_code=303)

@@ -22,12 +22,12 @@ from fastapi.responses import RedirectResponse, Response
 from integrator import saved_searches
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.exports import export_messages
 from integrator.http.deps import source_of
-from integrator.http.errors import without_values
 from integrator.message_reads import check_destination, terms_filter
 from integrator.message_service import MessageTerms, find_messages
 from integrator.presenters import message_summary
@@ -127,7 +127,7 @@ async def _results(
         rows = [message_summary(m) for m in found]
     except BadSearch as exc:
         # Names the term and the rule, never the value (as the API answers it).
-        problem = without_values(str(exc), wanted.given().values())
+        problem = said(exc, withheld=wanted.given().values())
     scope = visitor.scope(P.MESSAGES_READ)
     saved = await saved_searches.saved_by(engine.store, visitor.signed_in.id)
     shown = problem is None and searched
@@ -250,7 +250,7 @@ async def _export(
         # as an empty file.
         await check_destination(engine.store, engine.settings, flt, engine.catalog.destinations)
     except BadSearch as exc:
-        raise BadInput(f"{exc.field}: {exc.rule}") from None
+        raise BadInput(said(exc)) from None
     text = await export_messages(
         engine.store,
         flt,
@@ -275,7 +275,13 @@ async def export_csv(
 ) -> Response:
     """The shown search's messages as CSV, by identifier terms (a BSN only ever by POST)."""
     if "bsn" in request.query_params:  # refused, not ignored: that would export everyone's
-        raise BadInput("bsn: a BSN goes in a POST body (the export button), never in a URL")
+        raise BadInput(
+            Said(
+                "a BSN goes in a POST body (the export button), never in a URL",
+                "console.bsn_in_url",
+                field="bsn",
+            )
+        )
     return await _export(request, visitor, terms, None)
 
 

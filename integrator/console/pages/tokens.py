@@ -20,6 +20,7 @@ from integrator.access.errors import AccessDenied, BadAccessInput
 from integrator.access.permissions import Permission, Role
 from integrator.console.errors import BadInput
 from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, refusal
+from integrator.console.refusals import Said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import PersonDep
@@ -65,7 +66,7 @@ async def create(
 ) -> Response:
     engine = engine_of(request)
     if days.strip() and not days.strip().isdigit():
-        raise BadInput("days: a whole number of days")
+        raise BadInput(Said("a whole number of days", "console.days_whole", field="days"))
     try:
         token = await engine.access.create_token(
             visitor.signed_in,

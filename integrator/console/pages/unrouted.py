@@ -23,6 +23,7 @@ from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, Forbidden
+from integrator.console.refusals import said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -120,8 +121,8 @@ async def route(
                 f"{len(selected)} events: the console routes at most {ROUTED_HERE} at once; "
                 "narrow it, or route them with POST /api/v1/events/route or "
                 "`integrator events route`",
-            )
+            ).coded("console.route_too_many", count=len(selected), most=ROUTED_HERE)
         results = await route_in_engine(engine, selected, wanted)
     except EventsRefused as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(said(exc)) from None
     return page(request, visitor, "unrouted_done.html", rows=[r.to_json() for r in results])
