@@ -106,11 +106,9 @@ def install_error_pages(app: FastAPI) -> None:
     async def invalid_form(request: Request, exc: Exception) -> Response:
         # FastAPI's own answer quotes the input; a form may hold a BSN or a password.
         assert isinstance(exc, RequestValidationError)
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc'][1:]) or 'form'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        return await error_page(request, BadInput(problems))
+        from integrator.console.refusals import form_problems  # it needs the catalogue
+
+        return await error_page(request, BadInput(form_problems(request, exc.errors())))
 
     app.add_exception_handler(ConsoleError, console_error)
     app.add_exception_handler(RequestValidationError, invalid_form)

@@ -28,6 +28,15 @@ _MOMENT_NL: Final = (
 
 EN: Final[dict[str, str]] = {
     "refusal.none": "none",
+    # Forms the console could not read (FastAPI's checks of its own forms)
+    "refusal.form.missing": "required",
+    "refusal.form.int_parsing": "a whole number",
+    "refusal.form.float_parsing": "a number",
+    "refusal.form.bool_parsing": "yes or no",
+    "refusal.form.string_too_long": "at most {max_length} characters",
+    "refusal.form.too_long": "at most {max_length} items",
+    "refusal.form.greater_than_equal": "at least {ge}",
+    "refusal.form.less_than_equal": "at most {le}",
     # Search terms (messages, audit trail, unrouted events)
     "refusal.search.moment": f"not an ISO date or date-time; {_MOMENT_EN}",
     "refusal.search.year": (
@@ -181,6 +190,14 @@ EN: Final[dict[str, str]] = {
 
 NL: Final[dict[str, str]] = {
     "refusal.none": "geen",
+    "refusal.form.missing": "verplicht",
+    "refusal.form.int_parsing": "een heel getal",
+    "refusal.form.float_parsing": "een getal",
+    "refusal.form.bool_parsing": "ja of nee",
+    "refusal.form.string_too_long": "hoogstens {max_length} tekens",
+    "refusal.form.too_long": "hoogstens {max_length} items",
+    "refusal.form.greater_than_equal": "minstens {ge}",
+    "refusal.form.less_than_equal": "hoogstens {le}",
     "refusal.search.moment": f"geen ISO-datum of -datum-tijd; {_MOMENT_NL}",
     "refusal.search.year": (
         "geef een jaar van {earliest} tot en met {latest}; laat het veld leeg om zonder die "

@@ -15,8 +15,10 @@ what is shown (``withheld``): a term pasted into the wrong field may be a BSN.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Final
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+from fastapi import Request
 
 from integrator.http.errors import without_values
 from integrator.refusal import NO_VALUES, code_of
@@ -115,3 +117,31 @@ def _value(lang: str, name: str, value: object) -> str:
         shown = translate(lang, prefix + value)
         return value if shown == prefix + value else shown
     return "" if value is None else str(value)
+
+
+FORM_CODES: Final = {
+    "missing": "form.missing",
+    "int_parsing": "form.int_parsing",
+    "float_parsing": "form.float_parsing",
+    "bool_parsing": "form.bool_parsing",
+    "string_too_long": "form.string_too_long",
+    "too_long": "form.too_long",
+    "greater_than_equal": "form.greater_than_equal",
+    "less_than_equal": "form.less_than_equal",
+}
+"""Pydantic's error types of the console's forms, and their refusal codes."""
+
+
+def form_problems(request: Request, errors: Sequence[Mapping[str, Any]]) -> str:
+    """A form FastAPI refused, in the person's language: each field and its rule, never the
+    value (FastAPI's own answer quotes it, and a form may hold a BSN or a password)."""
+    from integrator.console.i18n import COOKIE, choose
+
+    lang = choose(request.cookies.get(COOKIE), request.headers.get("accept-language"))
+    shown = []
+    for error in errors:
+        field = ".".join(str(p) for p in error["loc"][1:]) or "form"
+        context = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, int)}
+        code = FORM_CODES.get(str(error.get("type")))
+        shown.append(f"{field}: {sentence(lang, code, str(error['msg']), context)}")
+    return "; ".join(shown)
