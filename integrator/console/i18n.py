@@ -170,7 +170,7 @@ EN: Final[dict[str, str]] = {
     "message.warnings": "Warnings",
     "message.resent_from": "This is a resend of",
     "message.resends": "Resends of this message",
-    "message.resend": "Resend (herzenden)",
+    "message.resend": "Resend",
     "message.resend.reason": "Reason",
     "message.resend.mode": "Mode",
     "message.resend.mode.original": "the same bytes again",
@@ -183,6 +183,16 @@ EN: Final[dict[str, str]] = {
     "message.resend.diff": "Differences between what was sent and what would be sent",
     "message.resend.before": "Sent",
     "message.resend.after": "Would send",
+    "resend_mode.original": "same bytes",
+    "resend_mode.remap": "mapped again",
+    "attempt.delivered": "delivered",
+    "attempt.retry": "failed, will retry",
+    "attempt.deadletter": "failed, gave up (dead letter)",
+    "attempt.failed": "failed",
+    "reason.hint": (
+        "No patient data: reasons are shown in the audit trail and its CSV export, and in a "
+        "destination's history, to everyone who may read those."
+    ),
     **i18n_ops.EN,
     **i18n_refusals.EN,
 }
@@ -255,12 +265,12 @@ NL: Final[dict[str, str]] = {
     "dashboard.last_ack": "Laatste ACK",
     "dashboard.delivered_hour": "Afgeleverd (laatste uur)",
     "dashboard.failed_hour": "Mislukt (laatste uur)",
-    "dashboard.dead": "Dode berichten",
+    "dashboard.dead": "Onbestelbare berichten",
     "dashboard.held": "Vastgehouden",
     "dashboard.deprecated": (
-        "{version} ({event_type}) is verouderd: nog {days} dagen tot uitfasering"
+        "{version} ({event_type}) is verouderd: nog {days} dagen tot de einddatum"
     ),
-    "dashboard.retired": "{version} ({event_type}) is uitgefaseerd",
+    "dashboard.retired": "{version} ({event_type}) is buiten gebruik",
     "dashboard.reason": "Reden",
     "dashboard.pause": "Pauzeren",
     "dashboard.resume": "Hervatten",
@@ -291,15 +301,15 @@ NL: Final[dict[str, str]] = {
     "messages.bsn_not_saved": (
         "Het BSN wordt nooit bewaard: een bewaarde zoekopdracht bevat alleen de andere zoektermen."
     ),
-    "messages.saved_title": "Uw bewaarde zoekopdrachten",
-    "messages.saved_none": "U hebt geen bewaarde zoekopdrachten.",
+    "messages.saved_title": "Je bewaarde zoekopdrachten",
+    "messages.saved_none": "Je hebt geen bewaarde zoekopdrachten.",
     "messages.delete": "Verwijderen",
     "messages.refused.bsn": "een BSN is een patiëntgegeven en wordt nooit bewaard",
     "messages.refused.name_empty": "geef de zoekopdracht een naam",
     "messages.refused.too_long": "hoogstens {chars} tekens",
     "messages.refused.not_a_term": "geen zoekterm die bewaard kan worden; {terms}",
     "messages.refused.no_terms": "geef minstens één zoekterm om te bewaren",
-    "messages.refused.name_taken": "u hebt al een bewaarde zoekopdracht met die naam",
+    "messages.refused.name_taken": "je hebt al een bewaarde zoekopdracht met die naam",
     "messages.refused.too_many": (
         "hoogstens {most} bewaarde zoekopdrachten per persoon; "
         "verwijder er een om een nieuwe te bewaren"
@@ -308,14 +318,14 @@ NL: Final[dict[str, str]] = {
     "messages.csv": "Exporteren als CSV",
     "messages.csv_note": (
         "Hoogstens {limit} berichten, nieuwste eerst; alleen kenmerken, geen BSN. "
-        "De export wordt vastgelegd in het auditspoor."
+        "De export wordt vastgelegd in de audittrail."
     ),
     "status.queued": "in de wachtrij",
     "status.sending": "wordt verstuurd",
     "status.delivered": "afgeleverd",
     "status.retrying": "opnieuw proberen",
     "status.held": "vastgehouden",
-    "status.dead": "dood",
+    "status.dead": "onbestelbaar",
     "status.cancelled": "geannuleerd",
     "event.referral": "verwijzing",
     "event.diagnostic_request": "aanvraag",
@@ -358,6 +368,16 @@ NL: Final[dict[str, str]] = {
     "message.resend.diff": "Verschillen tussen wat verstuurd is en wat verstuurd zou worden",
     "message.resend.before": "Verstuurd",
     "message.resend.after": "Zou versturen",
+    "resend_mode.original": "dezelfde bytes",
+    "resend_mode.remap": "opnieuw omgezet",
+    "attempt.delivered": "afgeleverd",
+    "attempt.retry": "mislukt, wordt opnieuw geprobeerd",
+    "attempt.deadletter": "mislukt, opgegeven (onbestelbaar)",
+    "attempt.failed": "mislukt",
+    "reason.hint": (
+        "Geen patiëntgegevens: redenen staan in de audittrail en de CSV-export daarvan, en in "
+        "de geschiedenis van een bestemming, voor iedereen die die mag lezen."
+    ),
     **i18n_ops.NL,
     **i18n_refusals.NL,
 }

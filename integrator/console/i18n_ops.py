@@ -338,12 +338,12 @@ NL: Final[dict[str, str]] = {
     "yes": "ja",
     "no": "nee",
     "dest.list.title": "Bestemmingen",
-    "dest.list.empty": "Geen bestemmingen die u mag zien.",
+    "dest.list.empty": "Geen bestemmingen die je mag zien.",
     "dest.add": "Bestemming toevoegen",
     "dest.id": "Id",
     "dest.name": "Naam",
     "dest.cluster": "Cluster",
-    "dest.state": "Status",
+    "dest.state": "Toestand",
     "dest.address": "Adres",
     "dest.messages": "Berichtversies",
     "dest.title": "Bestemming {id}",
@@ -398,7 +398,7 @@ NL: Final[dict[str, str]] = {
     "dest.rollback": "Terugzetten naar revisie {revision}",
     "versions.title": "Berichtversies",
     "versions.intro": (
-        "Per versie de status van vandaag, de einddatum en opvolger, en uw bestemmingen die "
+        "Per versie de status van vandaag, de einddatum en opvolger, en jouw bestemmingen die "
         "haar gebruiken."
     ),
     "versions.name": "Versie",
@@ -463,14 +463,14 @@ NL: Final[dict[str, str]] = {
     "dead.done.resend": "Herzonden",
     "dead.done.discard": "Afgesloten",
     "dead.back": "Terug naar de onbestelbare berichten",
-    "batch.title": "De berichten van deze zoekopdracht opnieuw versturen",
-    "batch.count": "{total} bericht(en) gevonden; {going} zou(den) opnieuw verstuurd worden.",
-    "batch.do": "{count} bericht(en) opnieuw versturen",
+    "batch.title": "De berichten van deze zoekopdracht herzenden",
+    "batch.count": "{total} bericht(en) gevonden; {going} zou(den) herzonden worden.",
+    "batch.do": "{count} bericht(en) herzenden",
     "batch.cancel": "Annuleren, terug naar de berichten",
     "batch.back": "Terug naar de berichten",
-    "batch.start": "Deze berichten opnieuw versturen…",
+    "batch.start": "Deze berichten herzenden…",
     "batch.note": (
-        "Laat eerst zien wat opnieuw verstuurd en wat overgeslagen zou worden, en waarom; "
+        "Laat eerst zien wat herzonden en wat overgeslagen zou worden, en waarom; "
         "hoogstens {limit} tegelijk."
     ),
     "unrouted.title": "Gebeurtenissen die geen bestemming bedient",
@@ -494,7 +494,7 @@ NL: Final[dict[str, str]] = {
     "unrouted.csv": "Exporteren als CSV",
     "unrouted.csv_note": (
         "Hoogstens {limit} gebeurtenissen, nieuwste eerst; alleen kenmerken, geen "
-        "patiëntgegevens. De export wordt vastgelegd in het auditspoor."
+        "patiëntgegevens. De export wordt vastgelegd in de audittrail."
     ),
     "rejected.title": "Geweigerde invoer",
     "rejected.intro": (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import string
+from pathlib import Path
 
 from integrator.console.i18n import EN, NL, choose, translate
 
@@ -28,3 +30,47 @@ def test_the_cookie_wins_then_the_browser_then_dutch() -> None:
     assert choose(None, "en-GB,en;q=0.9") == "en"
     assert choose("fr", "de-DE, fr") == "nl"
     assert choose(None, None) == "nl"
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "console.md"
+
+
+def _glossary() -> list[tuple[str, str, list[str]]]:
+    """The rows of docs/console.md's glossary: English, Dutch, and the words not to use."""
+    text = DOCS.read_text(encoding="utf-8").split("### Glossary", 1)[1]
+    rows: list[tuple[str, str, list[str]]] = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or cells[0] in ("English", "---"):
+            if rows and not line.startswith("|"):
+                break
+            continue
+        english, dutch, avoided = cells
+        rows.append((english, dutch, [w.strip() for w in avoided.split(",") if w.strip()]))
+    return rows
+
+
+def test_the_dutch_catalogue_uses_the_glossarys_terms() -> None:
+    rows = _glossary()
+    assert len(rows) >= 10
+    dutch = "\n".join(NL.values()).lower()
+    for english, term, avoided in rows:
+        assert term.lower() in dutch, (english, term)
+        for word in avoided:
+            used = [k for k, v in NL.items() if re.search(rf"\b{re.escape(word)}\b", v, re.I)]
+            assert not used, (english, word, used)
+
+
+def test_the_dutch_pages_say_je_not_u() -> None:
+    formal = [k for k, v in NL.items() if re.search(r"\b(u|uw)\b", v, re.IGNORECASE)]
+    assert not formal, formal
+
+
+def test_values_people_read_are_translated() -> None:
+    assert translate("nl", "resend_mode.original") == "dezelfde bytes"
+    assert translate("nl", "status.dead") == "onbestelbaar"
+    assert translate("nl", "dashboard.dead") == translate("nl", "nav.deadletters")
+    assert "herzenden" in translate("nl", "batch.start")
+    assert translate("en", "message.resend") == "Resend"
+    assert "patiëntgegevens" in translate("nl", "reason.hint")
+    assert "patient data" in translate("en", "reason.hint")
