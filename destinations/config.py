@@ -46,6 +46,14 @@ _ID = re.compile(r"[a-z0-9-]+")
 _VERSION_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 _MAX_HD = 227  # HL7 HD field length (MSH-5/6)
 
+# Lengths of the free-text keys. Every tool shows these values (a 5000-character name made the
+# destinations page 60,000 px wide), so each has a bound, generous for any real value:
+MAX_ID = 100
+MAX_NAME = 200
+MAX_CLUSTER = 64
+MAX_HOST = 253  # the longest DNS name
+MAX_PROVIDER = 1000  # an event's provider.id may be this long (schemas/), so any can be served
+
 
 def parse_duration(value: str | float) -> float:
     """Seconds from ``500ms``, ``30s``, ``10m``, ``24h`` or a bare number of seconds.
@@ -136,7 +144,7 @@ class TlsSettings(_Frozen):
     ca_file: Path | None = None
     cert_file: Path | None = None
     key_file: Path | None = None
-    server_name: str | None = None
+    server_name: Annotated[str, Field(max_length=MAX_HOST)] | None = None
 
     @field_validator("ca_file", "cert_file", "key_file")
     @classmethod
@@ -167,11 +175,11 @@ class TlsSettings(_Frozen):
 class DestinationConfig(_Frozen):
     """One hospital or lab system that receives messages over MLLP (docs/product.md §5.1)."""
 
-    id: str
-    name: Annotated[str, Field(min_length=1)]
-    cluster: str | None = None
-    providers: tuple[str, ...] = ()
-    host: Annotated[str, Field(min_length=1)]
+    id: Annotated[str, Field(max_length=MAX_ID)]
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    cluster: Annotated[str, Field(max_length=MAX_CLUSTER)] | None = None
+    providers: tuple[Annotated[str, Field(max_length=MAX_PROVIDER)], ...] = ()
+    host: Annotated[str, Field(min_length=1, max_length=MAX_HOST)]
     port: Annotated[int, Field(strict=True, ge=1, le=65535)]
     messages: dict[EventType, str]
     receiving_application: Annotated[str, Field(max_length=_MAX_HD)] = ""

@@ -172,6 +172,13 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("id", "Lab_Oost", "id", "a-z, 0-9 and '-'"),
     ("id", "", "id", "a-z, 0-9 and '-'"),
     ("name", "", "name", "at least 1 character"),
+    # Free text is bounded: a 5000-character name made the console 60,000 px wide.
+    ("name", "N" * 201, "name", "at most 200 characters"),
+    ("id", "a" * 101, "id", "at most 100 characters"),
+    ("cluster", "C" * 65, "cluster", "at most 64 characters"),
+    ("providers", ["a", "p" * 1001], "providers[1]", "at most 1000 characters"),
+    ("host", "h" * 254, "host", "at most 253 characters"),
+    ("tls", {"server_name": "s" * 254}, "tls.server_name", "at most 253 characters"),
     ("providers", ["a", "a"], "providers", "only once"),
     ("providers", ["a", 7], "providers[1]", "valid string"),
     ("host", "my host", "host", "without spaces"),
