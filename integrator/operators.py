@@ -26,7 +26,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
@@ -59,8 +59,9 @@ from integrator.delivery import mllp_client
 from integrator.errors import ConfigurationError, PermanentError
 from integrator.ids import new_control_id
 from integrator.intake import mapping_context
+from integrator.presenters import shown_time
 from integrator.settings import Settings
-from integrator.store import Conflict, MessageFilter, Store
+from integrator.store import Conflict, DestinationRevision, MessageFilter, Store
 from integrator.testmessage import synthetic_event
 from mappings import MappingError, map_event
 
@@ -118,6 +119,91 @@ class DefinitionRefused(ConfigurationError):
     def __init__(self, error: DestinationFileError) -> None:
         self.problems = error.problems
         super().__init__(str(error))
+
+
+class DestinationChanged(PermanentError):
+    """A change made to a definition read at ``expected`` that someone changed since: refused,
+    nothing written (optimistic concurrency, as a form or an API client asks for with the
+    revision it read). Two people editing one destination otherwise undo each other silently:
+    a save from a form opened before a colleague's pause would make it active again.
+
+    ``latest`` is the last recorded revision (None: the file was edited by hand and the engine
+    has not recorded that yet); ``changed_keys`` the top-level keys that differ from
+    ``expected``'s definition, so the person knows what to look at. Exit 1: nothing done,
+    nothing wrong with what was asked.
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        destination_id: str,
+        expected: int,
+        latest: DestinationRevision | None,
+        changed_keys: Sequence[str] = (),
+        zone: tzinfo | None = None,
+    ) -> None:
+        """``zone``: the time zone the revision's time is told in (the engine's, as the tools
+        show times)."""
+        self.destination_id = destination_id
+        self._zone = zone
+        self.expected = expected
+        self.latest = latest
+        self.changed_keys = tuple(changed_keys)
+        super().__init__(self._text())
+
+    @property
+    def current(self) -> int | None:
+        """The revision to try again with (None: none recorded for what is in service yet)."""
+        return self.latest.revision if self.latest is not None else None
+
+    def _text(self) -> str:
+        since = f"destination {self.destination_id!r} changed since revision {self.expected}"
+        if self.latest is None:
+            return (
+                f"{since}: its file was edited by hand and the engine has not recorded that "
+                "yet; nothing was saved: look at the file and try again in a moment"
+            )
+        r = self.latest
+        why = f" ({r.reason!r})" if r.reason else ""
+        keys = f", changing {', '.join(self.changed_keys)}" if self.changed_keys else ""
+        return (
+            f"{since}: revision {r.revision} is {r.action} by {r.actor} at "
+            f"{shown_time(r.at, self._zone)}{why}{keys}; nothing was saved: look at the "
+            f"change and try again with revision {r.revision}"
+        )
+
+
+class UnheldCluster(ConfigurationError):
+    """A destination put in a cluster that no other destination is in and no person or token
+    is granted: most likely a typo (``CRAD`` for ``CARD``), and the support staff of its old
+    cluster would lose it, its messages and its dashboard tile without anyone noticing.
+
+    Raised only when the caller asked for a refusal (the console, until the person confirms);
+    otherwise the same words are a warning of the change (the CLI, the API).
+    """
+
+    def __init__(
+        self, destination_id: str, cluster: str, previous: str | None, in_use: Sequence[str]
+    ) -> None:
+        self.destination_id = destination_id
+        self.cluster = cluster
+        self.previous = previous
+        self.in_use = tuple(in_use)
+        who = (
+            f"the people of {previous} will no longer see this destination"
+            if previous is not None
+            else "only those who hold all clusters will see this destination"
+        )
+        super().__init__(
+            f"no one holds cluster {cluster}: {who}; the clusters in use are: "
+            f"{', '.join(self.in_use) or 'none'}"
+        )
+
+
+UnheldClusters = Literal["warn", "refuse"]
+"""What a change into a cluster nobody holds does: add a warning to the change, or refuse
+(``UnheldCluster``) so that the caller can ask the person to confirm."""
 
 
 @dataclass(frozen=True)
@@ -298,6 +384,24 @@ class DestinationAdmin:
         view = await self.view(destination_id)
         return _usable(view), view.file
 
+    async def definition_at(self, destination_id: str, revision: int | None) -> DestinationConfig:
+        """The definition of ``revision`` (None: the one in service): what a form filled at that
+        revision showed, so an edit can tell what the person changed.
+
+        The one in service when ``revision`` is unknown or no longer loads (a TLS file it names
+        is gone): then every field the form shows differently counts as changed, which is no
+        worse than a form without a revision.
+        """
+        if revision is not None:
+            entry = await self._store.get_destination_revision(destination_id, revision)
+            if entry is not None and entry.config is not None:
+                try:
+                    return destination_from_mapping(entry.config, source=f"revision {revision}")
+                except DestinationFileError:
+                    pass
+        config, _ = await self.get(destination_id)
+        return config
+
     async def summaries(self, catalog: Catalog | None = None) -> list[dict[str, Any]]:
         """Every destination, broken ones included, as ``list --json`` and the API show them."""
         catalog = catalog or await self.catalog()
@@ -351,6 +455,7 @@ class DestinationAdmin:
         actor: str,
         reason: str | None = None,
         source: str = "(new destination)",
+        unheld_cluster: UnheldClusters = "warn",
     ) -> Change:
         """Add a destination; ``source`` names the definition in refusals (the CLI: its file)."""
         config = self._validate(definition, source=source)
@@ -363,7 +468,15 @@ class DestinationAdmin:
             raise ConfigurationError(f"{path}: a file with that name exists already").coded(
                 "destination.file_exists", id=config.id
             )
-        return await self._write(config, path, None, actor=actor, action="add", reason=reason)
+        return await self._write(
+            config,
+            path,
+            None,
+            actor=actor,
+            action="add",
+            reason=reason,
+            unheld_cluster=unheld_cluster,
+        )
 
     async def update(
         self,
@@ -373,8 +486,13 @@ class DestinationAdmin:
         actor: str,
         reason: str | None = None,
         action: str = "update",
+        expected_revision: int | None = None,
+        unheld_cluster: UnheldClusters = "warn",
     ) -> Change:
+        """Set keys (``--set KEY=VALUE``); with ``expected_revision``, only if the destination
+        is still at that revision (else ``DestinationChanged``, nothing written)."""
         view = await self.view(destination_id)
+        await self._expect(view, expected_revision)
         current = _usable(view)
         data = definition_of(current)
         for assignment in assignments:
@@ -391,6 +509,8 @@ class DestinationAdmin:
             actor=actor,
             action=action,
             reason=reason,
+            expected_revision=expected_revision,
+            unheld_cluster=unheld_cluster,
         )
 
     async def replace(
@@ -400,6 +520,8 @@ class DestinationAdmin:
         *,
         actor: str,
         reason: str | None = None,
+        expected_revision: int | None = None,
+        unheld_cluster: UnheldClusters = "warn",
     ) -> Change:
         """Replace the whole definition (HTTP PUT); the id in it must match.
 
@@ -408,6 +530,7 @@ class DestinationAdmin:
         also works on a broken destination that has no good definition: it needs none.
         """
         view = await self.view(destination_id)
+        await self._expect(view, expected_revision)
         missing = _missing_keys(definition)
         if missing:
             raise MissingKeys(view.file, missing)
@@ -422,6 +545,8 @@ class DestinationAdmin:
             actor=actor,
             action="update",
             reason=reason,
+            expected_revision=expected_revision,
+            unheld_cluster=unheld_cluster,
         )
 
     async def patch(
@@ -431,14 +556,17 @@ class DestinationAdmin:
         *,
         actor: str,
         reason: str | None = None,
+        expected_revision: int | None = None,
+        unheld_cluster: UnheldClusters = "warn",
     ) -> Change:
         """Change some keys (HTTP PATCH), as a JSON merge patch (RFC 7386).
 
         A key set to ``null`` is taken out, so it takes its default (``tls: null`` turns TLS
         off, ``retry: {max_attempts: null}`` restores 20); a section given as an object is
-        merged key by key. Checked exactly like ``update``.
+        merged key by key. Checked exactly like ``update``, ``expected_revision`` too.
         """
         view = await self.view(destination_id)
+        await self._expect(view, expected_revision)
         current = _usable(view)
         if "id" in changes and changes["id"] != destination_id:
             raise ConfigurationError("id: cannot be changed; add a new destination instead")
@@ -452,6 +580,8 @@ class DestinationAdmin:
             actor=actor,
             action="update",
             reason=reason,
+            expected_revision=expected_revision,
+            unheld_cluster=unheld_cluster,
         )
 
     async def set_enabled(
@@ -648,11 +778,15 @@ class DestinationAdmin:
         actor: str,
         action: str,
         reason: str | None,
+        expected_revision: int | None = None,
+        unheld_cluster: UnheldClusters = "warn",
     ) -> Change:
         """Write ``config`` into ``path`` and record it; nothing at all if nothing changes.
 
         A broken file is always rewritten (that is what a change to a broken destination is
         for), but records a revision only if the definition differs from the last good one.
+        ``expected_revision`` is checked again under the lock the engine's changes and reloads
+        hold, so two saves through one engine cannot both pass it.
         """
         if self._allows is not None and not self._allows(config.cluster):
             where = (
@@ -664,12 +798,17 @@ class DestinationAdmin:
         unchanged = current is not None and definition_of(config) == definition_of(current)
         if unchanged and broken is None:
             return Change(config.id, action, None, config)
+        unheld = await self._unheld_cluster(config, current)
+        if unheld is not None and unheld_cluster == "refuse":
+            raise unheld
         text = render_onto(_read_text(path), config)
         warnings = tuple(
             version_warnings(config, today=self._today(), source=str(path), in_service=True)
         )
         if broken is not None:
             warnings += (_repair_notice(broken),)
+        if unheld is not None:
+            warnings += (str(unheld),)
         if not config.providers:
             warnings += (f"destination {config.id!r} serves no providers: it receives nothing",)
         waiting = await self._unrouted_waiting(config)
@@ -682,6 +821,8 @@ class DestinationAdmin:
         before = dump_destination(current) if current is not None else ""
         diff = "" if unchanged else _diff(before, dump_destination(config))
         async with self._lock:
+            if expected_revision is not None:
+                await self._expect_latest(config.id, expected_revision)
             self._dir.mkdir(parents=True, exist_ok=True)
             temporary = path.with_name(f".{path.name}.tmp")
             temporary.write_text(text, encoding="utf-8")
@@ -712,6 +853,58 @@ class DestinationAdmin:
         rewrote = str(path) if broken is not None else None
         return Change(config.id, action, revision, config, warnings, diff, rewrote)
 
+    async def _expect(self, view: DestinationView, expected: int | None) -> None:
+        """Refuse (``DestinationChanged``) unless the definition in service is ``expected``.
+
+        Compared with the revision in service, not merely the last one recorded: a hand edit
+        the engine has not recorded yet is a change too.
+        """
+        if expected is None or view.revision == expected:
+            return
+        revisions = await self._store.list_destination_revisions(view.id)
+        latest = revisions[-1] if revisions and view.revision is not None else None
+        now = definition_of(view.config) if view.config is not None else None
+        changed = _changed_keys(revisions, expected, now)
+        raise DestinationChanged(view.id, expected, latest, changed, self._settings.zone)
+
+    async def _expect_latest(self, destination_id: str, expected: int) -> None:
+        """``_expect`` once more, just before writing: the last recorded revision is still it."""
+        revisions = await self._store.list_destination_revisions(destination_id)
+        if revisions and revisions[-1].revision == expected:
+            return
+        latest = revisions[-1] if revisions else None
+        now = latest.config if latest is not None else None
+        changed = _changed_keys(revisions, expected, now)
+        raise DestinationChanged(destination_id, expected, latest, changed, self._settings.zone)
+
+    async def _unheld_cluster(
+        self, config: DestinationConfig, current: DestinationConfig | None
+    ) -> UnheldCluster | None:
+        """``UnheldCluster`` when ``config`` moves into (or is added in) a cluster that no other
+        destination is in and no person or token holds a grant for: who should see it then?
+
+        A grant counts while it is active and its holder can still use it (a person not
+        deactivated, a token neither revoked nor expired); a grant for all clusters does not
+        count, as its holders see every cluster anyway.
+        """
+        cluster = config.cluster
+        if cluster is None or (current is not None and current.cluster == cluster):
+            return None
+        destinations = (await self.catalog()).destinations
+        if any(d.cluster == cluster for d in destinations.values() if d.id != config.id):
+            return None
+        now = self._now()
+        people = [p.grants for p in await self._store.list_people() if p.status != "deactivated"]
+        tokens = [
+            t.grants
+            for t in await self._store.list_tokens()
+            if t.revoked_at is None and t.expires_at > now
+        ]
+        if any(g.active and g.cluster == cluster for held in people + tokens for g in held):
+            return None
+        in_use = sorted({d.cluster for d in destinations.values() if d.cluster is not None})
+        return UnheldCluster(config.id, cluster, current.cluster if current else None, in_use)
+
     async def _unrouted_waiting(self, changed: DestinationConfig) -> dict[str, int]:
         """Per provider this destination serves: the unrouted events of the types it takes.
 
@@ -732,6 +925,17 @@ class DestinationAdmin:
 def problem_view(problem: DestinationFileError) -> dict[str, str]:
     """A refusal as plain data: which file, which key, which rule."""
     return {"file": problem.file, "key": problem.key, "rule": problem.rule}
+
+
+def _changed_keys(
+    revisions: Sequence[DestinationRevision], since: int, now: Mapping[str, Any] | None
+) -> list[str]:
+    """The top-level keys whose value differs between revision ``since`` and the definition
+    ``now``, in the file's key order; none when either is unknown."""
+    then = next((r.config for r in revisions if r.revision == since), None)
+    if then is None or now is None:
+        return []
+    return [key for key in DestinationConfig.model_fields if now.get(key) != then.get(key)]
 
 
 def _revisions_there_are(numbers: Sequence[int]) -> str:

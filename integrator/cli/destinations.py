@@ -200,11 +200,28 @@ def update(
         typer.Option("--set", help="KEY=VALUE, e.g. port=2576 or retry.max_attempts=5."),
     ],
     reason: ReasonOption = None,
+    expect_revision: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Change only if the destination is still at this revision (see show --json or "
+            "history); else nothing is changed, exit 1.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Change keys of a destination; applies to the next attempt."""
+    """Change keys of a destination; applies to the next attempt.
+
+    With --expect-revision, a script that read a revision never undoes a change made since.
+    """
     change = with_admin(
-        lambda admin: admin.update(destination_id, assignments, actor=local_actor(), reason=reason)
+        lambda admin: admin.update(
+            destination_id,
+            assignments,
+            actor=local_actor(),
+            reason=reason,
+            expected_revision=expect_revision,
+        )
     )
     _report(change, as_json)
 

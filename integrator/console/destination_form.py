@@ -5,7 +5,11 @@ A number that does not parse is handed on as typed, so the service refuses it wi
 (``port: Input should be a valid integer``) and the page shows that rule beside the field.
 
 The form holds the keys people change day to day; ``retry`` and ``tls`` are kept as they are
-(an edit is a merge patch, so keys the form does not show are left alone).
+(an edit is a merge patch, so keys the form does not show are left alone). An edit's patch holds
+only the fields the person changed, compared with the definition the form was filled with (the
+revision it carries), so a save never writes back what someone else changed meanwhile; the
+service refuses it anyway when that revision is no longer the one in service. ``enabled`` is
+set when adding only: afterwards pausing and resuming, which ask for a reason, change it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from destinations.config import EVENT_TYPES, DestinationConfig, format_duration
+from destinations.config import (
+    EVENT_TYPES,
+    MAX_CLUSTER,
+    MAX_HOST,
+    MAX_ID,
+    MAX_NAME,
+    DestinationConfig,
+    format_duration,
+)
 
 TEXT_FIELDS: Final = (
     "name",
@@ -28,6 +40,27 @@ NUMBER_FIELDS: Final = ("port", "connections")
 DURATION_FIELDS: Final = ("connect_timeout", "ack_timeout")
 CHOICES: Final = {"ack_mode": ("original", "enhanced"), "ordering": ("fifo", "rotate")}
 VERSION_FIELDS: Final = tuple(f"messages.{event}" for event in EVENT_TYPES)
+EDIT_FIELDS: Final = (
+    *TEXT_FIELDS,
+    "providers",
+    *NUMBER_FIELDS,
+    *DURATION_FIELDS,
+    *CHOICES,
+    "rate_limit",
+    *VERSION_FIELDS,
+    "auto_upgrade",
+)
+"""The fields of an edit, in the form's order (``enabled`` is not one: see above)."""
+MAX_LENGTHS: Final = {
+    "id": MAX_ID,
+    "name": MAX_NAME,
+    "cluster": MAX_CLUSTER,
+    "host": MAX_HOST,
+    "receiving_application": 227,
+    "receiving_facility": 227,
+}
+"""``maxlength`` of the text inputs: the bounds of the destination file's rules, so a browser
+stops the typing where the service would refuse it."""
 GENERAL: Final = ""
 """The key of refusals that belong to no field of the form (``retry``, ``tls``, the file)."""
 
@@ -40,6 +73,8 @@ class DestinationForm:
 
     values: dict[str, str]
     errors: dict[str, list[str]] = field(default_factory=dict)
+    revision: int | None = None
+    """The revision the form was filled with (an edit sends it back as its expectation)."""
 
     def error(self, key: str, rule: str) -> None:
         """Record a refusal beside the field of ``key``, naming the key and the rule."""
@@ -71,7 +106,8 @@ def form_of(config: DestinationConfig | None) -> DestinationForm:
 
 
 def form_from(posted: Mapping[str, Any]) -> DestinationForm:
-    """The form as the person sent it, to show again with the refusals."""
+    """The form as the person sent it, to show again with the refusals; ``revision`` is None
+    unless a whole number was sent."""
     names = (
         *TEXT_FIELDS,
         *NUMBER_FIELDS,
@@ -84,36 +120,77 @@ def form_from(posted: Mapping[str, Any]) -> DestinationForm:
         "enabled",
         "id",
     )
-    return DestinationForm({name: str(posted.get(name) or "").strip() for name in names})
+    revision = str(posted.get("revision") or "").strip()
+    return DestinationForm(
+        {name: str(posted.get(name) or "").strip() for name in names},
+        revision=int(revision) if revision.isdigit() else None,
+    )
 
 
-def changes_of(form: DestinationForm) -> dict[str, Any]:
-    """The keys of the form as a merge patch: a blank optional key goes back to its default."""
-    values = form.values
-    changes: dict[str, Any] = {name: values.get(name, "") for name in TEXT_FIELDS}
-    changes["cluster"] = values.get("cluster") or None
-    changes["providers"] = [p.strip() for p in re.split(r"[,\n]", values["providers"]) if p.strip()]
-    for name in NUMBER_FIELDS:
-        changes[name] = _number(values.get(name, ""), int)
-    for name in DURATION_FIELDS:
-        changes[name] = values.get(name) or None
-    for name in CHOICES:
-        changes[name] = values.get(name) or None
-    rate = values.get("rate_limit", "")
-    changes["rate_limit"] = _number(rate, float) if rate else None
-    changes["messages"] = {event: values.get(f"messages.{event}") or None for event in EVENT_TYPES}
-    changes["auto_upgrade"] = values.get("auto_upgrade") == "on"
-    changes["enabled"] = values.get("enabled") == "on"
+def changed_fields(form: DestinationForm, loaded: DestinationForm) -> list[str]:
+    """The fields of an edit whose value differs from the form as it was filled (``loaded``),
+    compared as the definition takes them (``a,b`` is ``a, b``)."""
+    mine, theirs = _field_values(form), _field_values(loaded)
+    return [name for name in EDIT_FIELDS if mine[name] != theirs[name]]
+
+
+def changes_of(form: DestinationForm, loaded: DestinationForm) -> dict[str, Any]:
+    """The merge patch of an edit: only the fields the person changed since ``loaded`` (a
+    blank optional key goes back to its default), so what they left alone is never written."""
+    values = _field_values(form)
+    changes: dict[str, Any] = {}
+    for name in changed_fields(form, loaded):
+        if name in VERSION_FIELDS:
+            changes.setdefault("messages", {})[name.removeprefix("messages.")] = values[name]
+        else:
+            changes[name] = values[name]
     return changes
+
+
+def rebased(
+    form: DestinationForm, loaded: DestinationForm, current: DestinationForm
+) -> DestinationForm:
+    """The person's changes (``form`` against ``loaded``) on top of the definition in service
+    now (``current``, with its revision): what a refused save shows again, so that saving it
+    keeps both the person's changes and the ones made meanwhile."""
+    values = dict(current.values)
+    for name in changed_fields(form, loaded):
+        values[name] = form.values.get(name, "")
+    return DestinationForm(values, revision=current.revision)
 
 
 def definition_of_new(form: DestinationForm) -> dict[str, Any]:
     """A whole new definition: the form's keys without the blank ones (defaults apply)."""
-    changes = changes_of(form)
-    changes["messages"] = {k: v for k, v in changes["messages"].items() if v is not None}
-    definition = {"id": form.values.get("id", "")}
-    definition |= {k: v for k, v in changes.items() if v is not None}
+    values = _field_values(form)
+    definition: dict[str, Any] = {"id": form.values.get("id", "")}
+    messages = {}
+    for name in EDIT_FIELDS:
+        if name in VERSION_FIELDS:
+            if values[name] is not None:
+                messages[name.removeprefix("messages.")] = values[name]
+        elif values[name] is not None:
+            definition[name] = values[name]
+    definition["messages"] = messages
+    definition["enabled"] = form.values.get("enabled") == "on"
     return definition
+
+
+def _field_values(form: DestinationForm) -> dict[str, Any]:
+    """Each field as the definition takes it; None: blank, back to the default."""
+    values = form.values
+    out: dict[str, Any] = {name: values.get(name, "") for name in TEXT_FIELDS}
+    out["cluster"] = values.get("cluster") or None
+    out["providers"] = [
+        p.strip() for p in re.split(r"[,\n]", values.get("providers", "")) if p.strip()
+    ]
+    for name in NUMBER_FIELDS:
+        out[name] = _number(values.get(name, ""), int)
+    for name in (*DURATION_FIELDS, *CHOICES, *VERSION_FIELDS):
+        out[name] = values.get(name) or None
+    rate = values.get("rate_limit", "")
+    out["rate_limit"] = _number(rate, float) if rate else None
+    out["auto_upgrade"] = values.get("auto_upgrade") == "on"
+    return out
 
 
 def _number(text: str, kind: type[int] | type[float]) -> Any:

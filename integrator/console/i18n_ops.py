@@ -73,6 +73,29 @@ EN: Final[dict[str, str]] = {
     ),
     "dest.form.reason": "Reason (goes into the history)",
     "dest.form.save": "Save",
+    "dest.form.changed": (
+        "Not saved: {id} was changed since you opened it: revision {revision} by {actor} at "
+        "{at}, “{what}”."
+    ),
+    "dest.form.changed_keys": "Changed then: {keys}.",
+    "dest.form.changed_next": (
+        "Your changes are kept below, on top of the destination as it is now. Look at the "
+        "change and save again."
+    ),
+    "dest.form.changed_look": "Look at the change in the history",
+    "dest.form.changed_by_hand": (
+        "Not saved: the file of {id} was edited by hand since you opened the form, and the "
+        "engine has not recorded that yet. Wait a moment and save again."
+    ),
+    "dest.form.unheld": (
+        "No one holds cluster {cluster}: the people of {previous} will no longer see this "
+        "destination; the clusters in use are: {in_use}."
+    ),
+    "dest.form.unheld_new": (
+        "No one holds cluster {cluster}: only those who hold all clusters will see this "
+        "destination; the clusters in use are: {in_use}."
+    ),
+    "dest.form.unheld_confirm": "Put it in cluster {cluster} anyway",
     "dest.history.title": "History of {id}",
     "dest.history.empty": "No revisions recorded.",
     "dest.history.revision": "Revision {revision}",
@@ -391,6 +414,29 @@ NL: Final[dict[str, str]] = {
     ),
     "dest.form.reason": "Reden (komt in de geschiedenis)",
     "dest.form.save": "Opslaan",
+    "dest.form.changed": (
+        "Niet opgeslagen: {id} is gewijzigd sinds u het formulier opende: revisie {revision} "
+        "door {actor} om {at}, “{what}”."
+    ),
+    "dest.form.changed_keys": "Toen gewijzigd: {keys}.",
+    "dest.form.changed_next": (
+        "Uw wijzigingen staan hieronder, bovenop de bestemming zoals die nu is. Bekijk de "
+        "wijziging en sla opnieuw op."
+    ),
+    "dest.form.changed_look": "Bekijk de wijziging in de geschiedenis",
+    "dest.form.changed_by_hand": (
+        "Niet opgeslagen: het bestand van {id} is met de hand bewerkt sinds u het formulier "
+        "opende, en de engine heeft dat nog niet vastgelegd. Wacht even en sla opnieuw op."
+    ),
+    "dest.form.unheld": (
+        "Niemand heeft cluster {cluster}: de mensen van {previous} zien deze bestemming dan "
+        "niet meer; de clusters in gebruik zijn: {in_use}."
+    ),
+    "dest.form.unheld_new": (
+        "Niemand heeft cluster {cluster}: alleen wie alle clusters heeft ziet deze bestemming "
+        "dan; de clusters in gebruik zijn: {in_use}."
+    ),
+    "dest.form.unheld_confirm": "Toch in cluster {cluster} plaatsen",
     "dest.history.title": "Geschiedenis van {id}",
     "dest.history.empty": "Geen revisies vastgelegd.",
     "dest.history.revision": "Revisie {revision}",

@@ -9,6 +9,7 @@ from integrator.console.destination_form import (
     definition_of_new,
     form_from,
     form_of,
+    rebased,
 )
 
 DEFINITION = {
@@ -26,20 +27,49 @@ DEFINITION = {
 
 def test_a_definition_shown_and_sent_back_unchanged_changes_nothing() -> None:
     config = destination_from_mapping(DEFINITION, source="test")
-    form = form_from(form_of(config).values)
-    changes = changes_of(form)
-    assert changes["providers"] == ["a", "b"]
-    assert changes["port"] == 2575 and changes["rate_limit"] == 2.5
-    assert changes["connect_timeout"] == "1s"
-    assert changes["messages"] == {"referral": "ref-v2", "diagnostic_request": None}
-    assert changes["enabled"] is True and changes["auto_upgrade"] is False
+    loaded = form_of(config)
+    assert changes_of(form_from(loaded.values), loaded) == {}
+
+
+def test_an_edit_patches_only_the_fields_the_person_changed() -> None:
+    """A save never writes back what the person left alone: a colleague's change made
+    meanwhile (a pause, another port) stays. ``enabled`` is no field of an edit at all."""
+    loaded = form_of(destination_from_mapping(DEFINITION, source="test"))
+    typed = dict(loaded.values, name="Noord (nieuw)", providers="a,b", connect_timeout="")
+    typed["messages.diagnostic_request"] = "orm-v4"
+    del typed["enabled"]  # the edit form has no such box
+    changes = changes_of(form_from(typed), loaded)
+    assert changes == {
+        "name": "Noord (nieuw)",
+        "connect_timeout": None,  # blank: back to the default
+        "messages": {"diagnostic_request": "orm-v4"},
+    }
 
 
 def test_what_does_not_parse_goes_to_the_service_as_typed() -> None:
-    form = form_from({"port": "twenty", "connections": "2", "rate_limit": "fast"})
-    changes = changes_of(form)
+    loaded = form_of(destination_from_mapping(DEFINITION, source="test"))
+    typed = dict(loaded.values, port="twenty", connections="2", rate_limit="fast")
+    changes = changes_of(form_from(typed), loaded)
     assert changes["port"] == "twenty" and changes["connections"] == 2
     assert changes["rate_limit"] == "fast"
+
+
+def test_a_refused_save_shows_the_persons_changes_on_the_definition_in_service_now() -> None:
+    loaded = form_of(destination_from_mapping(DEFINITION, source="test"))
+    loaded.revision = 4
+    typed = form_from(dict(loaded.values, name="Noord (nieuw)", revision="4"))
+    assert typed.revision == 4
+    now = form_of(destination_from_mapping({**DEFINITION, "port": 2576}, source="test"))
+    now.revision = 5
+    shown = rebased(typed, loaded, now)
+    assert shown.revision == 5
+    assert (shown.values["name"], shown.values["port"]) == ("Noord (nieuw)", "2576")
+    assert changes_of(shown, now) == {"name": "Noord (nieuw)"}
+
+
+def test_a_revision_that_is_not_a_whole_number_is_none() -> None:
+    assert form_from({"revision": "4x"}).revision is None
+    assert form_from({}).revision is None
 
 
 def test_a_new_definition_leaves_blank_keys_to_their_defaults() -> None:
@@ -47,6 +77,7 @@ def test_a_new_definition_leaves_blank_keys_to_their_defaults() -> None:
     definition = definition_of_new(form)
     assert definition["id"] == "west" and "cluster" not in definition
     assert "rate_limit" not in definition and definition["messages"] == {}
+    assert definition["enabled"] is False  # the box unticked: added paused
 
 
 def test_each_refusal_lands_beside_its_field_naming_key_and_rule() -> None:

@@ -124,3 +124,14 @@ async def test_every_operation_documents_its_422_without_input(document: dict[st
         for method, operation in operations.items():
             refused = operation["responses"]["422"]["content"][JSON]["schema"]
             assert refused == {"$ref": "#/components/schemas/HTTPValidationError"}, (path, method)
+
+
+def test_put_and_patch_of_a_destination_document_the_expected_revision_and_its_409(
+    document: dict[str, Any],
+) -> None:
+    for method in ("put", "patch"):
+        operation = document["paths"]["/api/v1/destinations/{destination_id}"][method]
+        [expected] = [p for p in operation["parameters"] if p["name"] == "expected_revision"]
+        assert expected["in"] == "query" and not expected["required"]
+        assert "409" in expected["description"]
+        assert "nothing was changed" in operation["responses"]["409"]["description"]

@@ -164,3 +164,58 @@ def test_add_names_the_file_refused_and_suggests_the_key_meant(
     assert f"{new}: receving_facility: unknown key (did you mean receiving_facility?)" in said
     assert "(new destination)" not in said
     assert not list(Path(env["INTEGRATOR_DESTINATIONS_DIR"]).glob("*.yaml"))
+
+
+def test_update_with_expect_revision_changes_nothing_when_the_destination_moved_on(
+    env: dict[str, str],
+) -> None:
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    path = directory / "ziekenhuis-noord.yaml"
+    shutil.copy(EXAMPLES / path.name, path)
+    port = free_port()
+    first = cli("destinations", "update", "ziekenhuis-noord", "--set", f"port={port}", env=env)
+    assert "revision 1" in first.stdout, first.stdout + first.stderr
+    paused = cli("destinations", "pause", "ziekenhuis-noord", "--reason", "LIS down", env=env)
+    assert "revision 2" in paused.stdout, paused.stdout + paused.stderr
+    before = path.read_text()
+    stale = cli(
+        "destinations",
+        "update",
+        "ziekenhuis-noord",
+        "--set",
+        "name=Noord",
+        "--expect-revision",
+        "1",
+        env=env,
+    )
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    said = " ".join(stale.stderr.split())
+    assert "changed since revision 1: revision 2 is pause by local:" in said, said
+    assert "'LIS down'" in said and "try again with revision 2" in said
+    assert path.read_text() == before
+    current = cli(
+        "destinations",
+        "update",
+        "ziekenhuis-noord",
+        "--set",
+        "name=Noord",
+        "--expect-revision",
+        "2",
+        "--json",
+        env=env,
+    )
+    assert current.returncode == 0, current.stderr
+    assert json.loads(current.stdout)["revision"] == 3
+    assert "enabled: false" in path.read_text()
+
+
+def test_moving_into_a_cluster_nobody_holds_is_done_with_a_warning(env: dict[str, str]) -> None:
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    path = directory / "ziekenhuis-noord.yaml"
+    shutil.copy(EXAMPLES / path.name, path)
+    moved = cli(
+        "destinations", "update", "ziekenhuis-noord", "--set", "cluster=CRAD", "--json", env=env
+    )
+    assert moved.returncode == 0, moved.stderr
+    [warning] = [w for w in json.loads(moved.stdout)["warnings"] if "CRAD" in w]
+    assert warning.startswith("no one holds cluster CRAD: the people of ")

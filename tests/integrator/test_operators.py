@@ -494,3 +494,144 @@ async def test_a_change_that_serves_a_provider_names_its_unrouted_events(
         and "integrator events route --provider lab-west" in w
         for w in change.warnings
     )
+
+
+async def test_a_change_made_to_an_old_revision_is_refused_and_writes_nothing(
+    engine_on_files: Engine,
+) -> None:
+    """Optimistic concurrency: A read revision 1, B paused since; A's save would have made
+    the destination active again (the console's edit did, unseen)."""
+    from integrator.operators import DestinationChanged
+
+    engine = engine_on_files
+    path = engine.settings.destinations_dir / "noord.yaml"
+    await engine.admin.set_enabled("noord", False, actor="bea", reason="LIS maintenance window")
+    before = (path.read_text(), await engine.admin.history("noord"))
+    for attempt in (
+        engine.admin.patch("noord", {"name": "Noord ZH"}, actor="anna", expected_revision=1),
+        engine.admin.update("noord", ["name=Noord ZH"], actor="anna", expected_revision=1),
+    ):
+        with pytest.raises(DestinationChanged) as refused:
+            await attempt
+        said = str(refused.value)
+        assert "changed since revision 1: revision 2 is pause by bea" in said, said
+        assert "'LIS maintenance window'" in said and "changing enabled" in said
+        assert "try again with revision 2" in said
+        assert (refused.value.current, refused.value.exit_code) == (2, 1)
+    assert (path.read_text(), await engine.admin.history("noord")) == before
+    assert engine.catalog.destinations["noord"].enabled is False
+
+    # Made to the revision in service, it goes through and keeps the pause.
+    change = await engine.admin.patch(
+        "noord", {"name": "Noord ZH"}, actor="anna", expected_revision=2
+    )
+    assert change.revision == 3
+    assert engine.catalog.destinations["noord"].enabled is False
+
+
+async def test_a_change_to_a_file_edited_by_hand_since_is_refused_until_recorded(
+    engine_on_files: Engine,
+) -> None:
+    from integrator.operators import DestinationChanged
+
+    engine = engine_on_files
+    path = engine.settings.destinations_dir / "noord.yaml"
+    path.write_text(path.read_text().replace("ack_timeout: 2s", "ack_timeout: 7s"))
+    with pytest.raises(DestinationChanged) as refused:
+        await engine.admin.patch("noord", {"port": 2599}, actor="anna", expected_revision=1)
+    assert "edited by hand" in str(refused.value) and refused.value.current is None
+    assert "ack_timeout: 7s" in path.read_text() and "2599" not in path.read_text()
+
+
+async def test_the_api_refuses_a_change_made_to_an_old_revision_with_409(
+    engine_on_files: Engine,
+) -> None:
+    engine = engine_on_files
+    path = engine.settings.destinations_dir / "noord.yaml"
+    async with api_client(engine) as api:
+        shown = (await api.get("/api/v1/destinations/noord")).json()
+        assert shown["revision"] == 1
+        paused = await api.post(
+            "/api/v1/destinations/noord/pause",
+            headers={"x-integrator-reason": "LIS maintenance window"},
+        )
+        assert paused.json()["revision"] == 2
+        before = path.read_text()
+        stale = {"expected_revision": shown["revision"]}
+        patched = await api.patch("/api/v1/destinations/noord", json={"port": 2591}, params=stale)
+        assert patched.status_code == 409, patched.text
+        detail = patched.json()["detail"]
+        assert "changed since revision 1: revision 2 is pause by token:" in detail, detail
+        assert "try again with revision 2" in detail
+        whole = {**shown["definition"], "port": 2591}
+        replaced = await api.put("/api/v1/destinations/noord", json=whole, params=stale)
+        assert replaced.status_code == 409 and "revision 2" in replaced.json()["detail"]
+        assert path.read_text() == before
+        history = (await api.get("/api/v1/destinations/noord/history")).json()
+        assert [h["revision"] for h in history] == [1, 2]
+
+        current = {"expected_revision": 2}
+        patched = await api.patch("/api/v1/destinations/noord", json={"port": 2591}, params=current)
+        assert patched.status_code == 200 and patched.json()["revision"] == 3
+        assert engine.catalog.destinations["noord"].enabled is False  # the pause stays
+        bad = await api.patch(
+            "/api/v1/destinations/noord", json={}, params={"expected_revision": 0}
+        )
+        assert bad.status_code == 422
+
+
+async def test_moving_a_destination_into_a_cluster_nobody_holds_warns_or_is_refused(
+    engine_on_files: Engine,
+) -> None:
+    """``CRAD`` for ``CARD``: nobody would see the destination but those of all clusters."""
+    from integrator.access import Grant, Role
+    from integrator.operators import UnheldCluster
+
+    engine = engine_on_files
+    path = engine.settings.destinations_dir / "noord.yaml"
+    before = path.read_text()
+    with pytest.raises(UnheldCluster) as refused:
+        await engine.admin.patch(
+            "noord", {"cluster": "CRAD"}, actor="anna", unheld_cluster="refuse"
+        )
+    assert str(refused.value) == (
+        "no one holds cluster CRAD: the people of CARD will no longer see this destination; "
+        "the clusters in use are: CARD"
+    )
+    assert path.read_text() == before
+
+    change = await engine.admin.patch("noord", {"cluster": "CRAD"}, actor="anna")
+    assert change.revision == 2 and str(refused.value) in change.warnings
+    # A change that leaves the cluster alone says nothing more about it.
+    change = await engine.admin.patch("noord", {"port": 2599}, actor="anna")
+    assert not [w for w in change.warnings if "no one holds" in w]
+
+    # A cluster someone is granted is no typo.
+    await token_for(engine, Grant(Role.VIEWER, "CRAD"), name="crad-viewer")
+    with pytest.raises(UnheldCluster, match="the people of CRAD will no longer see"):
+        await engine.admin.patch(
+            "noord", {"cluster": "CARD"}, actor="anna", unheld_cluster="refuse"
+        )
+    await engine.admin.patch("noord", {"cluster": "CARD"}, actor="anna")
+    change = await engine.admin.patch(
+        "noord", {"cluster": "CRAD"}, actor="anna", unheld_cluster="refuse"
+    )
+    assert change.revision is not None and not change.warnings
+
+
+async def test_of_two_saves_made_to_the_same_revision_at_once_one_is_refused(
+    engine_on_files: Engine,
+) -> None:
+    """The revision is checked again under the lock the engine's changes hold, so two saves
+    that both read revision 1 cannot both be written."""
+    from integrator.operators import DestinationChanged
+
+    engine = engine_on_files
+    results = await asyncio.gather(
+        engine.admin.patch("noord", {"port": 2591}, actor="anna", expected_revision=1),
+        engine.admin.patch("noord", {"name": "Noord ZH"}, actor="bea", expected_revision=1),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, DestinationChanged)]
+    assert len(refused) == 1, results
+    assert [h["revision"] for h in await engine.admin.history("noord")] == [1, 2]

@@ -5,10 +5,17 @@ Each is the ``DestinationAdmin`` call the API route makes (``POST``/``PATCH``
 within the person's clusters (``admin.within(scope.allows)``), recorded under ``person:<email>``.
 A refused definition comes back with each key's rule (``DefinitionRefused.problems``), shown
 beside its field; the form keeps what the person typed.
+
+An edit carries the revision its form was filled with and is saved only if the destination is
+still at it (``expected_revision``): otherwise (``DestinationChanged``) the form comes back with
+who changed what, the person's changes put on top of the definition in service now, ready to
+be saved again. A move into a cluster nobody holds (``UnheldCluster``) is asked about first: the
+form comes back with the question and a box to tick, tied to the cluster typed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -17,11 +24,13 @@ from fastapi.responses import RedirectResponse, Response
 from integrator.access.errors import AccessDenied
 from integrator.access.permissions import Permission
 from integrator.console.destination_form import (
+    MAX_LENGTHS,
     DestinationForm,
     changes_of,
     definition_of_new,
     form_from,
     form_of,
+    rebased,
 )
 from integrator.console.errors import BadInput, Forbidden, NotFound
 from integrator.console.pages.destinations import (
@@ -36,7 +45,14 @@ from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.errors import PermanentError
-from integrator.operators import Change, DefinitionRefused, UnknownDestination
+from integrator.operators import (
+    Change,
+    DefinitionRefused,
+    DestinationChanged,
+    UnheldCluster,
+    UnheldClusters,
+    UnknownDestination,
+)
 from integrator.presenters import versions_table
 
 P = Permission
@@ -55,7 +71,11 @@ def _form_page(
     *,
     destination_id: str | None,
     status: int = 200,
+    changed: DestinationChanged | None = None,
+    unheld: UnheldCluster | None = None,
 ) -> Response:
+    """The form; ``changed``: why a save was refused as made to an old revision; ``unheld``:
+    the cluster question to confirm."""
     return page(
         request,
         visitor,
@@ -64,7 +84,18 @@ def _form_page(
         form=form,
         destination_id=destination_id,
         versions=versions_table(engine.today(), None),
+        max_lengths=MAX_LENGTHS,
+        changed=changed,
+        unheld=unheld,
     )
+
+
+def _unheld_cluster(posted: Mapping[str, Any], form: DestinationForm) -> UnheldClusters:
+    """Ask before putting a destination in a cluster nobody holds, unless the person ticked
+    the box for exactly the cluster the form now names (a confirmation of ``CRAD`` does not
+    carry over to another value typed afterwards)."""
+    confirmed = str(posted.get("confirm_cluster") or "")
+    return "warn" if confirmed and confirmed == form.values.get("cluster") else "refuse"
 
 
 def _refused(form: DestinationForm, exc: Exception) -> DestinationForm:
@@ -93,7 +124,16 @@ async def add(request: Request, visitor: Operator) -> Response:
     admin = admin_for(request, visitor)
     reason = str(posted.get("reason") or "").strip() or None
     try:
-        change = await admin.add(definition_of_new(form), actor=visitor.actor, reason=reason)
+        change = await admin.add(
+            definition_of_new(form),
+            actor=visitor.actor,
+            reason=reason,
+            unheld_cluster=_unheld_cluster(posted, form),
+        )
+    except UnheldCluster as exc:
+        return _form_page(
+            request, visitor, engine, form, destination_id=None, status=422, unheld=exc
+        )
     except (AccessDenied, PermanentError) as exc:
         form = _refused(form, exc)
         return _form_page(request, visitor, engine, form, destination_id=None, status=422)
@@ -106,6 +146,7 @@ async def edit_form(request: Request, visitor: Operator, destination_id: str) ->
     require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
     context = await destination_context(engine, destination_id)
     form = form_of(context["config"])
+    form.revision = context["view"].revision
     return _form_page(request, visitor, engine, form, destination_id=destination_id)
 
 
@@ -115,14 +156,34 @@ async def edit(request: Request, visitor: Operator, destination_id: str) -> Resp
     require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
     posted = await request.form()
     form = form_from(posted)
+    if form.revision is None and str(posted.get("revision") or "").strip():
+        raise BadInput("revision: must be a whole number")
     admin = admin_for(request, visitor)
     reason = str(posted.get("reason") or "").strip() or None
     try:
+        loaded = form_of(await admin.definition_at(destination_id, form.revision))
         change = await admin.patch(
-            destination_id, changes_of(form), actor=visitor.actor, reason=reason
+            destination_id,
+            changes_of(form, loaded),
+            actor=visitor.actor,
+            reason=reason,
+            expected_revision=form.revision,
+            unheld_cluster=_unheld_cluster(posted, form),
         )
     except UnknownDestination:
         raise NotFound() from None
+    except DestinationChanged as exc:
+        view = await admin.view(destination_id)
+        current = form_of(view.config)
+        current.revision = view.revision
+        form = rebased(form, loaded, current)
+        return _form_page(
+            request, visitor, engine, form, destination_id=destination_id, status=409, changed=exc
+        )
+    except UnheldCluster as exc:
+        return _form_page(
+            request, visitor, engine, form, destination_id=destination_id, status=422, unheld=exc
+        )
     except (AccessDenied, PermanentError) as exc:
         form = _refused(form, exc)
         return _form_page(request, visitor, engine, form, destination_id=destination_id, status=422)

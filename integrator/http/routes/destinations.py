@@ -7,25 +7,30 @@ Within the caller's clusters (``integrator.http.scope``): the listing holds thei
 one outside them is a 404 like an unknown id (a 403 for one the caller can see but not change),
 and a change that would put a destination in a cluster outside them is a 403. Changes are
 recorded under the caller's identity; why goes in the ``X-Integrator-Reason`` header, as the
-body is the definition itself.
+body is the definition itself. ``PUT`` and ``PATCH`` take ``?expected_revision=N``, the
+``revision`` a ``GET`` showed: the change is made only if the destination is still at it, else
+409 naming the revision it is at, who made it and what changed (optimistic concurrency: a
+client that read, changed and wrote back never undoes a change made in between unseen).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from integrator.access.errors import AccessDenied
 from integrator.catalog import version_warnings
 from integrator.errors import PermanentError
+from integrator.http.bodies import INT_MAX
 from integrator.http.deps import EngineDep, Revision, SourceDep, json_object, reason_of
 from integrator.http.openapi import DESTINATION_BODY
 from integrator.http.scope import ScopeDep, cluster_of
 from integrator.operators import (
     Change,
     DestinationBusy,
+    DestinationChanged,
     MissingKeys,
     UnknownDestination,
     problem_view,
@@ -44,6 +49,31 @@ def _within_scope(destination_id: str, engine: EngineDep, scope: ScopeDep) -> st
 DestinationId = Annotated[str, Depends(_within_scope)]
 """A ``{destination_id}`` of the path that the caller may see and use with the route."""
 
+ExpectedRevision = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=INT_MAX,
+        description=(
+            "the destination's revision the change was made to (the `revision` of `GET "
+            "/api/v1/destinations/{destination_id}`): if it is at another one now, nothing is "
+            "changed and the answer is 409 naming that revision. Leave out to change whatever "
+            "is in service."
+        ),
+    ),
+]
+
+CHANGED_SINCE: Final[dict[int | str, dict[str, Any]]] = {
+    409: {
+        "description": (
+            "The destination is no longer at `expected_revision`; nothing was changed. "
+            "`detail` names the revision it is at, who made it, when and why, and the keys "
+            "it changed."
+        )
+    }
+}
+"""``responses`` of the routes that take ``expected_revision``."""
+
 
 async def _change(call: Awaitable[Change]) -> dict[str, Any]:
     try:
@@ -52,6 +82,8 @@ async def _change(call: Awaitable[Change]) -> dict[str, Any]:
         raise HTTPException(status_code=403, detail=str(exc)) from None
     except UnknownDestination as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
+    except DestinationChanged as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
     except DestinationBusy as exc:
         raise HTTPException(
             status_code=409, detail=exc.explain("repeat with ?force=true")
@@ -111,34 +143,51 @@ async def add_destination(
     return await _change(admin.add(definition, actor=scope.actor, reason=reason_of(request)))
 
 
-@router.put("/destinations/{destination_id}", openapi_extra=DESTINATION_BODY)
+@router.put(
+    "/destinations/{destination_id}", openapi_extra=DESTINATION_BODY, responses=CHANGED_SINCE
+)
 async def replace_destination(
     destination_id: DestinationId,
     request: Request,
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
+    expected_revision: ExpectedRevision = None,
 ) -> dict[str, Any]:
+    """Replace the whole definition: every key, as ``GET`` shows it."""
     definition = await json_object(request)
     admin = engine.admin.within(scope.allows).from_address(source)
     return await _change(
-        admin.replace(destination_id, definition, actor=scope.actor, reason=reason_of(request))
+        admin.replace(
+            destination_id,
+            definition,
+            actor=scope.actor,
+            reason=reason_of(request),
+            expected_revision=expected_revision,
+        )
     )
 
 
-@router.patch("/destinations/{destination_id}")
+@router.patch("/destinations/{destination_id}", responses=CHANGED_SINCE)
 async def patch_destination(
     destination_id: DestinationId,
     request: Request,
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
+    expected_revision: ExpectedRevision = None,
 ) -> dict[str, Any]:
     """Change some keys: a JSON merge patch (RFC 7386); ``null`` takes a key back to default."""
     changes = await json_object(request)
     admin = engine.admin.within(scope.allows).from_address(source)
     return await _change(
-        admin.patch(destination_id, changes, actor=scope.actor, reason=reason_of(request))
+        admin.patch(
+            destination_id,
+            changes,
+            actor=scope.actor,
+            reason=reason_of(request),
+            expected_revision=expected_revision,
+        )
     )
 
 
