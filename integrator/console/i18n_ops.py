@@ -415,17 +415,17 @@ NL: Final[dict[str, str]] = {
     "dest.form.reason": "Reden (komt in de geschiedenis)",
     "dest.form.save": "Opslaan",
     "dest.form.changed": (
-        "Niet opgeslagen: {id} is gewijzigd sinds u het formulier opende: revisie {revision} "
+        "Niet opgeslagen: {id} is gewijzigd sinds je het formulier opende: revisie {revision} "
         "door {actor} om {at}, “{what}”."
     ),
     "dest.form.changed_keys": "Toen gewijzigd: {keys}.",
     "dest.form.changed_next": (
-        "Uw wijzigingen staan hieronder, bovenop de bestemming zoals die nu is. Bekijk de "
+        "Je wijzigingen staan hieronder, bovenop de bestemming zoals die nu is. Bekijk de "
         "wijziging en sla opnieuw op."
     ),
     "dest.form.changed_look": "Bekijk de wijziging in de geschiedenis",
     "dest.form.changed_by_hand": (
-        "Niet opgeslagen: het bestand van {id} is met de hand bewerkt sinds u het formulier "
+        "Niet opgeslagen: het bestand van {id} is met de hand bewerkt sinds je het formulier "
         "opende, en de engine heeft dat nog niet vastgelegd. Wacht even en sla opnieuw op."
     ),
     "dest.form.unheld": (
