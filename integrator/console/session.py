@@ -35,7 +35,8 @@ SESSION_COOKIE: Final = "integrator-session"
 PRESESSION_COOKIE: Final = "integrator-presession"
 CSRF_FIELD: Final = "csrf"
 CSRF_HEADER: Final = "x-csrf-token"
-# Sent by requests a page makes by itself (the dashboard's refresh): they keep no session alive.
+# Sent by requests a page makes by itself (an htmx request started by a timer or by loading,
+# static/console.js): they keep no session alive, so a page left open still ends when idle.
 BACKGROUND_HEADER: Final = "x-integrator-background"
 _CSRF_PURPOSE: Final = b"integrator console csrf v1"
 _PRESESSION_AGE: Final = 3600  # a sign-in form older than an hour is reloaded
