@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
@@ -82,6 +83,10 @@ def create_console(engine: Engine) -> FastAPI:
     console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     console.state.engine = engine
     console.state.navigation = [item for module in PAGES for item in module.NAV]
+    # Which paths are pages a person can be sent back to after signing in (errors.return_to).
+    console.state.page_routes = [
+        route for module in PAGES for route in module.router.routes if isinstance(route, APIRoute)
+    ]
     install_error_pages(console)
 
     @console.middleware("http")

@@ -4,7 +4,9 @@ Pages raise; they do not build error responses themselves, so every refusal look
 says nothing about what the request held (no echo of a search term, a BSN or an id).
 
 - ``LoginNeeded``: to the sign-in page (htmx requests get ``HX-Redirect``, so a dashboard tile
-  whose session ran out takes the whole page there rather than showing a form in a tile);
+  whose session ran out takes the whole page there rather than showing a form in a tile), which
+  afterwards returns to the page the person was on (``return_to``), and says so when what they
+  did was not done;
 - ``Forbidden`` (403): the person lacks the permission;
 - ``NotFound`` (404): unknown, or outside the person's clusters: the same answer;
 - ``Refused`` (403): a POST that did not come from the console's own page;
@@ -19,13 +21,16 @@ by status to the same pages.
 from __future__ import annotations
 
 from typing import Final
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
+
+from integrator.console.session import local_path, own_page
 
 
 class ConsoleError(Exception):
@@ -68,12 +73,52 @@ class BadInput(ConsoleError):
 _API_PREFIXES: Final = ("/api/", "/metrics", "/healthz", "/readyz", "/docs", "/openapi.json")
 
 
+INTERRUPTED: Final = "interrupted"
+"""The sign-in page's query flag: the request that led there would have changed something and
+was not done, so the page says so (the person then signs in and goes back to try again)."""
+
+
+def return_to(request: Request) -> str:
+    """Where the person was when their session ended, to go back to after signing in.
+
+    A GET of a page is that page. Anything else is not a page to go back to: a form's action
+    only takes a POST, and an htmx request asks for a fragment (a tile's figures, a badge) or
+    acts. For those it is the page the browser says the request came from: htmx's
+    ``HX-Current-URL``, else the ``Referer`` (the console sends it within its own origin). Only
+    a page of this console counts (``own_page``); otherwise the dashboard.
+    """
+    htmx = request.headers.get("hx-request") == "true"
+    if request.method in ("GET", "HEAD") and not htmx:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return local_path(target)
+    came_from = request.headers.get("hx-current-url") if htmx else None
+    page = own_page(request, came_from) or own_page(request, request.headers.get("referer"))
+    if page is None or not _is_page(request, page.split("?", 1)[0]):
+        return "/"
+    return page
+
+
+def _is_page(request: Request, path: str) -> bool:
+    """Whether a GET of ``path`` is a console page: not the sign-in page, and not a page that
+    only a POST shows (a search by BSN, a confirmation), which a GET would refuse."""
+    if path in ("/login", "/logout"):
+        return False
+    routes: list[APIRoute] = getattr(request.app.state, "page_routes", [])
+    # A route of exactly this path wins over a pattern it also fits (``/messages/search`` is
+    # no ``/messages/{message_id}``), as the router itself decides.
+    exact = [r for r in routes if r.path == path]
+    fitting = exact or [r for r in routes if r.path_regex.match(path)]
+    return any("GET" in (r.methods or ()) for r in fitting)
+
+
 def login_redirect(request: Request) -> Response:
-    # Back to the page after signing in; not to a form's action, which only takes a POST.
-    target = request.url.path if request.method == "GET" else "/"
-    if request.url.query and request.method == "GET":
-        target += "?" + request.url.query
-    location = "/login" if target == "/" else f"/login?next={quote(target, safe='')}"
+    """To the sign-in page, which returns to ``return_to`` afterwards; for a request that would
+    have changed something (not a GET), with ``INTERRUPTED``, so the page says it was not done."""
+    target = return_to(request)
+    query = {} if target == "/" else {"next": target}
+    if request.method not in ("GET", "HEAD"):
+        query[INTERRUPTED] = "1"
+    location = "/login?" + urlencode(query, safe="", quote_via=quote) if query else "/login"
     if request.headers.get("hx-request") == "true":
         return Response(status_code=204, headers={"HX-Redirect": location})
     return RedirectResponse(location, status_code=303)

@@ -41,6 +41,10 @@ EN: Final[dict[str, str]] = {
         "is locked for a while after too many attempts."
     ),
     "login.invitation": "Have an invitation? Open the link from the e-mail.",
+    "login.interrupted": (
+        "Your session ended; what you were doing was not done (nothing was sent). Sign in to go "
+        "back to it."
+    ),
     "invite.title": "Set up your account",  # an invitation, or a second factor reset
     "invite.paste": "Invitation code (the part of the link after #)",
     "invite.open": "Continue",
@@ -219,6 +223,10 @@ NL: Final[dict[str, str]] = {
         "account is na te veel pogingen even geblokkeerd."
     ),
     "login.invitation": "Een uitnodiging gekregen? Open de link uit de e-mail.",
+    "login.interrupted": (
+        "Je sessie was afgelopen; wat je aan het doen was, is niet gedaan (er is niets "
+        "verstuurd). Log in om ernaar terug te gaan."
+    ),
     "invite.title": "Je account instellen",
     "invite.paste": "Uitnodigingscode (het deel van de link na #)",
     "invite.open": "Verder",

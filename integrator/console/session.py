@@ -105,6 +105,30 @@ def clear_cookie(request: Request, response: Response, base: str) -> None:
     )
 
 
+def local_path(target: str | None) -> str:
+    """``target`` if it is a path of this console, else ``/``: never a redirect elsewhere."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    return target
+
+
+def own_page(request: Request, address: str | None) -> str | None:
+    """The path (and query) of ``address`` when it is a page of this very console, else None.
+
+    For the addresses a browser reports about the page a request came from (``Referer``,
+    htmx's ``HX-Current-URL``): only one of our own origin counts, so a header naming another
+    site can never make the console send someone there.
+    """
+    if not address:
+        return None
+    parts = urlsplit(address)
+    own = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+    if f"{parts.scheme}://{parts.netloc}".lower() != own.lower():
+        return None
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    return target if local_path(target) == target else None
+
+
 def same_origin(request: Request) -> bool:
     """Whether the browser says the request comes from a page of this very origin."""
     claimed = request.headers.get("origin")

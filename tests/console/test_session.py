@@ -244,8 +244,65 @@ async def test_a_form_of_an_ended_session_leads_to_sign_in_and_does_nothing(
             data={"csrf": token, "lang": "nl", "next": "/messages"},
             headers={"origin": "http://console.test"},
         )
-        assert answer.status_code == 303 and answer.headers["location"] == "/login"
+        # No page named where it came from: the dashboard, after a sign-in page that says
+        # what was being done was not done.
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/login?interrupted=1"
         assert "integrator-lang" not in answer.headers.get("set-cookie", "")
+
+
+async def test_an_ended_session_returns_to_the_page_the_person_was_on(engine: Engine) -> None:
+    totp = await accepted(engine)
+    clock = engine.clock
+    assert isinstance(clock, ManualClock)
+    own = {"origin": "http://console.test"}
+    htmx = {"hx-request": "true"}
+    async with client(engine) as browser:
+        await sign_in(browser, engine, totp)
+        token = csrf((await browser.get("/messages")).text)
+        clock.advance(timedelta(minutes=31))
+        form = {"csrf": token, "lang": "nl"}
+
+        # A form: back to the page it was on (its Referer), saying it was not done.
+        page = "http://console.test/messages/0b6f?tab=resend"
+        answer = await browser.post("/language", data=form, headers={**own, "referer": page})
+        assert answer.headers["location"] == (
+            "/login?next=%2Fmessages%2F0b6f%3Ftab%3Dresend&interrupted=1"
+        )
+        # An htmx action: back to the page htmx says it is on (HX-Redirect, a 204).
+        answer = await browser.post(
+            "/language",
+            data=form,
+            headers={**own, **htmx, "hx-current-url": "http://console.test/messages/0b6f"},
+        )
+        assert answer.status_code == 204
+        assert answer.headers["hx-redirect"] == "/login?next=%2Fmessages%2F0b6f&interrupted=1"
+        # A page's own refresh (a GET of a fragment): back to the page, not the fragment, and
+        # nothing was interrupted.
+        answer = await browser.get(
+            "/messages/0b6f/status",
+            headers={**htmx, "hx-current-url": "http://console.test/messages/0b6f"},
+        )
+        assert answer.headers["hx-redirect"] == "/login?next=%2Fmessages%2F0b6f"
+        # A page only a POST shows (a search by BSN) is no page to go back to.
+        answer = await browser.post(
+            "/language",
+            data=form,
+            headers={**own, "referer": "http://console.test/messages/search"},
+        )
+        assert answer.headers["location"] == "/login?interrupted=1"
+        # Another site named as where it came from is never where it goes back to.
+        for elsewhere in ("http://evil.test/messages", "https://console.test/messages"):
+            answer = await browser.post(
+                "/language", data=form, headers={**own, **htmx, "hx-current-url": elsewhere}
+            )
+            assert answer.headers["hx-redirect"] == "/login?interrupted=1", elsewhere
+            answer = await browser.post(
+                "/language",
+                data=form,
+                headers={"origin": "http://console.test", "referer": elsewhere},
+            )
+            assert answer.headers["location"] == "/login?interrupted=1", elsewhere
 
 
 async def test_a_wrong_method_is_a_405_page_and_api_paths_answer_as_the_api(

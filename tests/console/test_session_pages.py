@@ -1,5 +1,6 @@
-"""Sessions as a browser lives them: a page that refreshes by itself keeps no session alive. In a
-real browser against a running engine; the session's idle clock is moved in the store."""
+"""Sessions as a browser lives them: a page that refreshes by itself keeps no session alive, and
+a session that ends under an action takes the person back to that page, saying nothing was done.
+In a real browser against a running engine; the session's idle clock is moved in the store."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.console.conftest import new_context, screenshot, sign_in
 from tests.console.live import LiveEngine, Person
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Request
+    from playwright.sync_api import Browser, BrowserContext, Page, Request
 
 
 def referral(number: int) -> dict[str, Any]:
@@ -32,6 +33,14 @@ def support(live: LiveEngine, request: pytest.FixtureRequest) -> Person:
     """Someone with the resend role, new for each test (a sign-in code works only once)."""
     name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[-40:]
     return live.person(f"{name}@example.org", Grant(Role.RESEND))
+
+
+def sign_in_here(page: Page, person: Person) -> None:
+    """Sign in on the sign-in page the browser shows, keeping where it returns to."""
+    page.get_by_label("E-mail address").fill(person.email)
+    page.get_by_label("Password").fill(person.password)
+    page.get_by_label("Code from your authenticator app").fill(person.recovery_codes[0])
+    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture
@@ -97,3 +106,39 @@ def test_a_page_that_polls_keeps_no_session_alive(
         resume = live.engine.admin.set_enabled("noord", True, actor="local:test", reason="done")
         live.call(resume)
         assert live.call(live.engine.wait_settled(timeout=20))
+
+
+@pytest.mark.parametrize("button", ["Show what would be sent", "Resend now"])
+def test_a_session_ending_under_an_action_returns_to_its_page_saying_nothing_was_done(
+    context: BrowserContext, support: Person, live: LiveEngine, button: str
+) -> None:
+    message_id = live.submit(referral(2 if button == "Resend now" else 3))
+    page = context.new_page()
+    sign_in(page, support)
+    page.goto(f"/messages/{message_id}")
+    page.get_by_label("Reason").fill("GP phoned: not arrived")
+    if button == "Resend now":  # the form that resends appears with the preview
+        page.get_by_role("button", name="Show what would be sent").click()
+        page.get_by_role("button", name="Resend now").wait_for()
+    idle_for(live, session_of(context), timedelta(minutes=31))
+
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url("**/login?**")
+    notice = page.locator("#login-interrupted")
+    assert "was not done" in notice.inner_text()
+    screenshot(page, "sign-in-after-session-ended")
+    sign_in_here(page, support)
+    page.wait_for_url(f"**/messages/{message_id}")
+    assert live.call(live.engine.store.list_resends(message_id))[1] == []
+
+
+def test_the_notice_speaks_dutch(browser: Browser, live: LiveEngine) -> None:
+    context = new_context(browser, live, lang="nl")
+    try:
+        page = context.new_page()
+        page.goto("/login?next=%2Fmessages&interrupted=1")
+        assert "niet gedaan" in page.locator("#login-interrupted").inner_text()
+        page.goto("/login?next=%2Fmessages")
+        assert page.locator("#login-interrupted").count() == 0
+    finally:
+        context.close()

@@ -20,6 +20,7 @@ from integrator.console.session import (
     SESSION_COOKIE,
     clear_cookie,
     engine_of,
+    local_path,
     served_over_tls,
     set_session_cookie,
 )
@@ -33,18 +34,23 @@ Password = Annotated[str, Form(max_length=1024)]
 Next = Annotated[str, Form(max_length=2000)]
 
 
-def local_path(target: str | None) -> str:
-    """``target`` if it is a path of this console, else ``/``: never a redirect elsewhere."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return "/"
-    return target
-
-
 @router.get("/login")
-async def login_form(request: Request, visitor: VisitorDep, next: str = "/") -> Response:
+async def login_form(
+    request: Request, visitor: VisitorDep, next: str = "/", interrupted: str = ""
+) -> Response:
+    """The form; ``interrupted`` (``errors.login_redirect``) says the session ended under
+    something the person was doing, which was not done: they must know to do it again."""
     if visitor.identity is not None:
         return RedirectResponse(local_path(next), status_code=303)
-    return page(request, visitor, "login.html", next=local_path(next), email="", refused=False)
+    return page(
+        request,
+        visitor,
+        "login.html",
+        next=local_path(next),
+        email="",
+        refused=False,
+        interrupted=interrupted == "1",
+    )
 
 
 @router.post("/login")
@@ -69,6 +75,7 @@ async def login(
             next=local_path(next),
             email=email,
             refused=True,
+            interrupted=False,
         )
     response = RedirectResponse(local_path(next), status_code=303)
     lifetime = int((result.expires_at - engine.clock.now()).total_seconds())
