@@ -24,6 +24,7 @@ from integrator.console.refusals import said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
+from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
 from integrator.patient_views import record_search
 from integrator.presenters import audit_view
@@ -145,7 +146,7 @@ async def audit(
     request: Request,
     visitor: Auditor,
     terms: QueryTerms,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,  # as the API's: a 422, never a 500
 ) -> Response:
     return await _search(request, visitor, terms, "", offset)
 

@@ -27,6 +27,7 @@ from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.exports import export_messages
+from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
 from integrator.message_reads import check_destination, terms_filter
 from integrator.message_service import MessageTerms, find_messages
@@ -51,6 +52,9 @@ Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
 Exporter = Annotated[Visitor, Depends(needs(P.REPORTS_EXPORT))]
 Term = Annotated[str, Form(max_length=200)]
 QueryTerm = Annotated[str, Query(max_length=200)]
+PageOffset = Annotated[int, Query(ge=0, le=INT_MAX)]
+"""Rows to skip: bounded as the API's ``offset`` (the store's 32-bit integers), so a huge one
+is a 422 naming ``offset``, never an overflow in the database driver (a bare 500)."""
 
 
 def _terms(values: dict[str, str | None]) -> dict[str, str]:
@@ -171,9 +175,9 @@ async def messages(
     request: Request,
     visitor: Reader,
     terms: QueryTerms,
-    offset: int = 0,
+    offset: PageOffset = 0,
 ) -> Response:
-    return await _results(request, visitor, terms, None, max(offset, 0))
+    return await _results(request, visitor, terms, None, offset)
 
 
 @router.post("/messages/search")
@@ -182,7 +186,7 @@ async def search(
     visitor: Reader,
     terms: FormTerms,
     bsn: Term = "",
-    offset: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0,
+    offset: Annotated[int, Form(ge=0, le=INT_MAX)] = 0,
 ) -> Response:
     return await _results(request, visitor, terms, bsn.strip() or None, offset)
 

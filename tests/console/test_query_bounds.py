@@ -1,0 +1,108 @@
+"""What the address of a listing may hold: a page offset or size out of range is refused naming
+it (4xx), never an overflow in the database driver (a bare 500), on every console page and API
+route that takes one; found by walking the routes, so a listing added later is covered too."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import cast
+
+import httpx
+import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import BaseRoute
+
+from integrator.access import Grant, Role
+from integrator.access.totp import code_at
+from integrator.clock import ManualClock
+from integrator.console import create_console
+from integrator.engine import Engine
+from integrator.http import create_app
+from tests.console.live import PASSWORD
+from tests.console.test_session import START, csrf
+from tests.http.support import MAKER
+from tests.integrator.support import settings_for
+
+EMAIL = "quinn@example.org"
+HUGE = "99999999999999999999"
+PAGING = ("offset", "limit")
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
+    settings.destinations_dir.mkdir()
+    started = Engine(settings, clock=ManualClock(START))
+    await started.start()
+    yield started
+    await started.stop()
+
+
+def paged_routes(routes: Sequence[BaseRoute]) -> Iterator[tuple[str, str]]:
+    """``(path, parameter)`` of every GET route taking ``offset`` or ``limit`` in its query."""
+    for context in iter_route_contexts(routes):
+        route = context.route
+        if not isinstance(route, APIRoute) or "GET" not in (route.methods or ()):
+            continue
+        for name in query_names(route.dependant):
+            if name in PAGING:
+                yield route.path, name
+
+
+def query_names(dependant: Dependant) -> Iterator[str]:
+    yield from (param.alias for param in dependant.query_params)
+    for dependency in dependant.dependencies:
+        yield from query_names(dependency)
+
+
+async def signed_in(engine: Engine, browser: httpx.AsyncClient) -> None:
+    """A person holding every role a person can hold, for all clusters, signed in."""
+    roles = [r for r in Role if r not in (Role.INTAKE, Role.METRICS)]
+    link = await engine.access.invite(MAKER, EMAIL, [Grant(r) for r in roles])
+    assert link.link is not None
+    secret = link.link.split("#", 1)[1]
+    start = await engine.access.begin_accept(secret)
+    clock = engine.clock
+    earlier = clock.now() - timedelta(seconds=30)  # the sign-in below takes the current code
+    await engine.access.finish_accept(secret, PASSWORD, code_at(start.totp_secret, earlier))
+    form = await browser.get("/login")
+    answer = await browser.post(
+        "/login",
+        data={
+            "csrf": csrf(form.text),
+            "email": EMAIL,
+            "password": PASSWORD,
+            "code": code_at(start.totp_secret, clock.now()),
+        },
+        headers={"origin": "http://console.test"},
+    )
+    assert answer.status_code == 303, answer.text
+
+
+def test_the_walk_finds_the_listings() -> None:
+    console = dict(paged_routes(create_console(cast(Engine, object())).routes))
+    assert {"/messages", "/audit"} <= set(console)
+
+
+async def test_a_huge_page_offset_or_size_is_refused_naming_it(engine: Engine) -> None:
+    app = create_app(engine)
+    console = list(paged_routes(create_console(engine).routes))
+    api = list(paged_routes(app.routes))
+    assert ("/api/v1/messages", "offset") in api and ("/messages", "offset") in console
+    token = (await engine.access.create_token(MAKER, "all", [Grant(r) for r in Role])).token
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as browser:
+        await signed_in(engine, browser)
+        for path, name in console:
+            for value in (HUGE, f"-{HUGE}"):
+                answer = await browser.get(path, params={name: value})
+                assert 400 <= answer.status_code < 500, (path, name, value)
+                assert name in answer.text and HUGE not in answer.text, (path, name)
+        bearer = {"authorization": f"Bearer {token}"}
+        for path, name in api:
+            answer = await browser.get(path, params={name: HUGE}, headers=bearer)
+            assert 400 <= answer.status_code < 500, (path, name)
+            assert name in answer.text, (path, name)
