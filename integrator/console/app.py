@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
@@ -39,6 +39,7 @@ from integrator.console.pages import (
     versions,
 )
 from integrator.console.render import NavItem
+from integrator.console.visitor import refuse_patient_data_in_address
 from integrator.engine import Engine
 
 STATIC: Final = Path(__file__).parent / "static"
@@ -80,7 +81,12 @@ SECURITY_HEADERS: Final = {
 
 
 def create_console(engine: Engine) -> FastAPI:
-    console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    console = FastAPI(
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(refuse_patient_data_in_address)],  # every page, and later ones
+    )
     console.state.engine = engine
     console.state.navigation = [item for module in PAGES for item in module.NAV]
     # Which paths are pages a person can be sent back to after signing in (errors.return_to).

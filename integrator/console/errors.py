@@ -10,6 +10,8 @@ says nothing about what the request held (no echo of a search term, a BSN or an 
 - ``Forbidden`` (403): the person lacks the permission;
 - ``NotFound`` (404): unknown, or outside the person's clusters: the same answer;
 - ``Refused`` (403): a POST that did not come from the console's own page;
+- ``PatientDataInAddress`` (422): a BSN in the address of any page, refused before anything
+  else (also before sending someone to sign in, whose return address would carry it on);
 - ``BadInput`` (422): the service refused the input; its message, which names the rule and
   never the value, is shown. A form that fails validation is shown the same way, naming the
   field and the rule: never the value (FastAPI's own answer would quote it).
@@ -59,6 +61,14 @@ class Refused(ConsoleError):
     status = 403
     title_key = "error.refused.title"
     text_key = "error.refused"
+
+
+class PatientDataInAddress(ConsoleError):
+    """A BSN in a page's address: refused, never ignored (a search ignoring it would show
+    everybody's messages) and never echoed; logs and the browser's history already hold it."""
+
+    status = 422
+    text_key = "error.bsn_in_address"
 
 
 class BadInput(ConsoleError):

@@ -78,6 +78,10 @@ EN: Final[dict[str, str]] = {
         "Reload the page and try again."
     ),
     "error.bad_input.title": "Cannot do that",
+    "error.bsn_in_address": (
+        "bsn: a BSN goes in a POST body (the search form), never in a web address, where logs "
+        "and the browser's history keep it. Nothing was searched: search by BSN with the form."
+    ),
     "error.back": "Back to the dashboard",
     "dashboard.title": "Dashboard",
     "dashboard.empty": "No destinations you may see.",
@@ -260,6 +264,11 @@ NL: Final[dict[str, str]] = {
         "Laad de pagina opnieuw en probeer het nog eens."
     ),
     "error.bad_input.title": "Dat kan niet",
+    "error.bsn_in_address": (
+        "bsn: een BSN hoort in de body van een POST (het zoekformulier), nooit in een webadres, "
+        "waar logs en de browsergeschiedenis het bewaren. Er is niets gezocht: zoek op BSN met "
+        "het formulier."
+    ),
     "error.back": "Terug naar het overzicht",
     "dashboard.title": "Overzicht",
     "dashboard.empty": "Geen bestemmingen die je mag zien.",

@@ -22,7 +22,7 @@ from fastapi import Depends, Request
 from integrator.access.permissions import Identity, Permission
 from integrator.clusters import ClusterScope
 from integrator.console import i18n
-from integrator.console.errors import Forbidden, LoginNeeded, Refused
+from integrator.console.errors import Forbidden, LoginNeeded, PatientDataInAddress, Refused
 from integrator.console.session import (
     BACKGROUND_HEADER,
     csrf_token,
@@ -32,6 +32,7 @@ from integrator.console.session import (
     presession_secret,
     session_secret,
 )
+from integrator.http.query import is_bsn_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,19 @@ async def read_visitor(request: Request, *, check_post: bool = True) -> Visitor:
     return Visitor(
         identity=identity, lang=lang, csrf=csrf_token(secret), session=raw, fresh_presession=fresh
     )
+
+
+async def refuse_patient_data_in_address(request: Request) -> None:
+    """No BSN in the address of any console page: a dependency of the whole console.
+
+    A BSN only ever travels in a POST body (the search forms). A query key naming one
+    (``?bsn=…``) is refused, never ignored: a search that ignored it would show every message
+    while the person believes it is one patient's, and the address has put the BSN into logs
+    and the browser's history already. It runs before the page's own dependencies, so nobody
+    is sent to sign in with it in their return address, and the refusal never shows it.
+    """
+    if any(is_bsn_key(key) for key in request.query_params):
+        raise PatientDataInAddress()
 
 
 async def _visitor(request: Request) -> Visitor:

@@ -43,13 +43,15 @@ def _names(dependant: Dependant) -> set[str]:
     return names
 
 
-def _is_bsn(key: str) -> bool:
+def is_bsn_key(key: str) -> bool:
+    """Whether a query key names a BSN (``bsn``, ``patient_bsn``, ``burgerservicenummer``):
+    refused by name on the API and on every console page, never ignored."""
     lowered = key.lower()
     return "bsn" in lowered or "burgerservicenummer" in lowered
 
 
 def _error(key: str, allowed: frozenset[str]) -> dict[str, Any]:
-    if _is_bsn(key):
+    if is_bsn_key(key):
         rule = f"unknown query parameter: {BSN_SEARCH}"
     elif allowed:
         rule = f"unknown query parameter; this route takes {', '.join(sorted(allowed))}"

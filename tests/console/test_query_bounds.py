@@ -1,9 +1,11 @@
-"""What the address of a listing may hold: a page offset or size out of range is refused naming
-it (4xx), never an overflow in the database driver (a bare 500), on every console page and API
-route that takes one; found by walking the routes, so a listing added later is covered too."""
+"""What the address of a page may hold: a page offset or size out of range is refused naming it
+(4xx), never an overflow in the database driver (a bare 500), on every console page and API
+route that takes one; and no BSN, on any console page. Found by walking the routes, so a page
+added later is covered too."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -106,3 +108,45 @@ async def test_a_huge_page_offset_or_size_is_refused_naming_it(engine: Engine) -
             answer = await browser.get(path, params={name: HUGE}, headers=bearer)
             assert 400 <= answer.status_code < 500, (path, name)
             assert name in answer.text, (path, name)
+
+
+BSN = "123456915"
+
+
+def console_pages() -> list[str]:
+    """Every GET path of the console, with ``x`` for each path parameter."""
+    console = create_console(cast(Engine, object()))
+    paths = [
+        context.route.path
+        for context in iter_route_contexts(console.routes)
+        if isinstance(context.route, APIRoute) and "GET" in (context.route.methods or ())
+    ]
+    return [re.sub(r"\{[^}]+\}", "x", path) for path in paths]
+
+
+async def test_a_bsn_in_the_address_of_any_page_is_refused_never_ignored(engine: Engine) -> None:
+    pages = console_pages()
+    assert {"/messages", "/messages.csv", "/audit", "/people"} <= set(pages)
+    transport = httpx.ASGITransport(app=create_app(engine))
+    english = {"accept-language": "en"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://console.test", headers=english
+    ) as browser:
+        # Before signing in too: the way to the sign-in page would carry it on.
+        answer = await browser.get("/messages", params={"bsn": BSN})
+        assert answer.status_code == 422 and BSN not in answer.text
+        assert BSN not in answer.headers.get("location", "")
+        await signed_in(engine, browser)
+        for path in pages:
+            for key in ("bsn", "BSN", "patient_bsn"):
+                answer = await browser.get(path, params={key: BSN, "zd_number": "ZD1"})
+                assert answer.status_code == 422, (path, key)
+                assert "bsn: a BSN goes in a POST body" in answer.text, (path, key)
+                assert BSN not in answer.text, (path, key)
+        dutch = await browser.get(
+            "/messages", params={"bsn": BSN}, headers={"accept-language": "nl"}
+        )
+        assert "nooit in een webadres" in dutch.text and BSN not in dutch.text
+    # Nothing was searched: no view of patient data was recorded.
+    actions = [e.action for e in await engine.store.list_audit(limit=100)]
+    assert "patient_data.view" not in actions

@@ -277,15 +277,8 @@ async def export_csv(
     visitor: Exporter,
     terms: QueryTerms,
 ) -> Response:
-    """The shown search's messages as CSV, by identifier terms (a BSN only ever by POST)."""
-    if "bsn" in request.query_params:  # refused, not ignored: that would export everyone's
-        raise BadInput(
-            Said(
-                "a BSN goes in a POST body (the export button), never in a URL",
-                "console.bsn_in_url",
-                field="bsn",
-            )
-        )
+    """The shown search's messages as CSV, by identifier terms (a BSN only ever by POST: one
+    in this address is refused for every page, ``visitor.refuse_patient_data_in_address``)."""
     return await _export(request, visitor, terms, None)
 
 
