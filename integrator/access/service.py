@@ -490,6 +490,7 @@ class AccessService:
         await self._check_clusters(grants)
         self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
         person = await self._person(email)
+        await self._refuse_own(by, person)
         if person.status == "deactivated":
             raise BadAccessInput(f"{person.email} is deactivated").coded(
                 "access.deactivated", email=person.email
@@ -526,6 +527,7 @@ class AccessService:
         grant = Grant(role, cluster)
         self._require_for_each(by, Permission.PEOPLE_MANAGE, [grant], "take away")
         person = await self._person(email)
+        await self._refuse_own(by, person)
         if not await self._store.deactivate_grant(person.id, role.value, cluster):
             raise BadAccessInput(f"{person.email} holds no active grant {grant}").coded(
                 "access.no_such_grant", email=person.email, grant=str(grant)
@@ -545,6 +547,7 @@ class AccessService:
     ) -> None:
         """Deactivate an account: its sessions, links and own tokens stop at once."""
         person = await self._person(email)
+        await self._refuse_own(by, person)
         self._require_over_person(by, person)
         if not await self._store.deactivate_person(person.id, now=self._now()):
             raise BadAccessInput(f"{person.email} is deactivated already").coded(
@@ -1072,6 +1075,22 @@ class AccessService:
             token = await self._store.get_token(token_id=by.id)
             return token is not None and token.owner_id == person.id
         return False
+
+    async def _refuse_own(self, by: Identity, person: PersonRecord) -> None:
+        """Nobody changes their own grants or deactivates their own account (403).
+
+        An admin does not read patient data unless granted a role that does; were they to give
+        it to themselves, the admin role would be that role in one click, with nobody else
+        involved, and a hijacked admin session could do the same. Another admin does it, or
+        the server's CLI (``local:<user>``), which is no person and trusted by design. Taking
+        one's own grant away or deactivating oneself is refused alike: it could leave no admin
+        at all, and is another admin's call too.
+        """
+        if await self._acts_as(by, person):
+            raise AccessDenied(
+                "you cannot change your own roles or deactivate your own account: another "
+                "admin, or the server's CLI (`integrator users`), changes your own roles"
+            )
 
     async def _view(self, by: Identity, email: str) -> PersonView:
         for view in await self.list_people(by):

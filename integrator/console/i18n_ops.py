@@ -296,6 +296,10 @@ EN: Final[dict[str, str]] = {
     "people.invitation": "Invitation",
     "people.reinvite": "Send the invitation again",
     "people.deactivate": "Deactivate the account",
+    "people.own": (
+        "These are your own roles: another admin, or the server's CLI (integrator users), "
+        "changes them or deactivates your account."
+    ),
     "people.reset.title": "Reset the second factor",
     "people.reset.hint": (
         "For someone who lost their phone, or whose authenticator no longer works, with no "
@@ -648,6 +652,10 @@ NL: Final[dict[str, str]] = {
     "people.invitation": "Uitnodiging",
     "people.reinvite": "Uitnodiging opnieuw sturen",
     "people.deactivate": "Account deactiveren",
+    "people.own": (
+        "Dit zijn je eigen rollen: een andere beheerder, of de CLI op de server (integrator "
+        "users), wijzigt ze of deactiveert je account."
+    ),
     "people.reset.title": "Tweede factor resetten",
     "people.reset.hint": (
         "Voor wie de telefoon kwijt is, of wiens authenticator niet meer werkt, zonder "

@@ -220,3 +220,47 @@ async def test_emails_are_unique_and_stored_lower_cased(store: Store, clock: Man
             "p-3", email="Bert@example.nl", name="B", grant_specs=[], invitation=second
         )
     assert [p.email for p in await store.list_people()] == ["anna@example.nl"]
+
+
+OWN = "another admin, or the server's CLI"
+
+
+async def test_nobody_changes_their_own_roles_or_deactivates_themselves(
+    service: AccessService, clock: ManualClock
+) -> None:
+    root = await onboard(service, clock, "root@example.nl", Grant(Role.ADMIN))
+    me = await login_as(service, clock, root)
+    # An admin does not read patient data: giving themselves resend would be that in one step.
+    with pytest.raises(AccessDenied, match=OWN):
+        await service.set_grants(
+            me, root.email, [Grant(Role.ADMIN), Grant(Role.RESEND)], reason="need it"
+        )
+    with pytest.raises(AccessDenied, match=OWN):
+        await service.deactivate_role(me, root.email, Role.ADMIN, None, reason="leaving")
+    with pytest.raises(AccessDenied, match=OWN):
+        await service.deactivate_person(me, root.email, reason="leaving")
+    [view] = [v for v in await service.list_people(me) if v.email == root.email]
+    assert view.status == "active" and view.grants == (Grant(Role.ADMIN),)
+
+    # The server's CLI is no person, and trusted by design: it may.
+    changed = await service.set_grants(
+        LOCAL, root.email, [Grant(Role.ADMIN), Grant(Role.RESEND, "CARD")], reason="on call"
+    )
+    assert set(changed.grants) == {Grant(Role.ADMIN), Grant(Role.RESEND, "CARD")}
+
+
+async def test_nor_with_a_token_of_their_own(service: AccessService, clock: ManualClock) -> None:
+    # Admin in CARD, support in ONCO: a token with both is hers (she manages no tokens in ONCO).
+    eva = await onboard(
+        service, clock, "eva@example.nl", Grant(Role.ADMIN, "CARD"), Grant(Role.RESEND, "ONCO")
+    )
+    signed_in = await login_as(service, clock, eva)
+    own = await service.create_token(
+        signed_in, "eva-script", [Grant(Role.ADMIN, "CARD"), Grant(Role.RESEND, "ONCO")]
+    )
+    token = await service.authenticate_token(own.token)
+    assert token is not None and own.owner_id is not None
+    with pytest.raises(AccessDenied, match=OWN):
+        await service.set_grants(token, eva.email, [Grant(Role.RESEND, "CARD")], reason="x")
+    with pytest.raises(AccessDenied, match=OWN):
+        await service.deactivate_role(token, eva.email, Role.ADMIN, "CARD", reason="x")

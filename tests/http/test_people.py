@@ -339,3 +339,38 @@ async def test_with_a_mail_server_the_invitation_is_mailed_and_the_answer_holds_
                 await accept(engine, inbox.link())
     finally:
         await engine.stop()
+
+
+async def test_nobody_changes_their_own_roles_through_the_api(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    await add_lab_cluster(engine)
+    invited = await api.post(
+        "/api/v1/people",
+        json={
+            "email": "eva@example.nl",
+            "grants": [grant("admin", "CARD"), grant("resend", "LAB")],
+        },
+    )
+    eva = invited.json()["person"]
+    me = await signed_in(
+        engine, "eva@example.nl", (await accept(engine, invited.json()["link"]))[0]
+    )
+    # Admin in CARD, support in LAB: a token with both is hers (she manages no tokens in LAB).
+    own = await engine.access.create_token(
+        me, "eva-script", [Grant(Role.ADMIN, "CARD"), Grant(Role.RESEND, "LAB")]
+    )
+    async with api_client(engine, own.token) as mine:
+        for method, path, body in (
+            ("PUT", f"/api/v1/people/{eva}/grants", {"grants": [grant("resend", "CARD")]}),
+            ("POST", f"/api/v1/people/{eva}/roles/admin/deactivate", {"cluster": "CARD"}),
+        ):
+            answer = await mine.request(method, path, json={**body, "reason": "mine"})
+            assert answer.status_code == 403, (path, answer.text)
+            assert "another admin, or the server's CLI" in answer.json()["detail"], path
+    shown = (await api.get(f"/api/v1/people/{eva}")).json()
+    assert {(g["role"], g["cluster"]) for g in shown["grants"]} == {
+        ("admin", "CARD"),
+        ("resend", "LAB"),
+    }
+    assert await audit(engine, "person.grants") == []
