@@ -480,8 +480,9 @@ class AccessService:
         """Make ``grants`` the person's grants inside ``by``'s clusters.
 
         Grants the person holds outside those clusters are left alone, so an admin of one
-        cluster cannot take away what another cluster's admin gave.
+        cluster cannot take away what another cluster's admin gave. A reason is required.
         """
+        why = _required_reason(reason)
         if not grants:
             raise BadAccessInput(
                 "give at least one role (to take every role away, deactivate the account)",
@@ -504,7 +505,7 @@ class AccessService:
             by,
             "person.grants",
             _person_target(person.email),
-            reason=reason,
+            reason=why,
             details={
                 "added": [str(_grant(*spec)) for spec in added],
                 "removed": [str(_grant(*spec)) for spec in removed],
@@ -523,7 +524,9 @@ class AccessService:
         reason: str | None = None,
         source: str | None = None,
     ) -> PersonView:
-        """Take away one grant; the person's sessions and tokens lose it at their next use."""
+        """Take away one grant; the person's sessions and tokens lose it at their next use.
+        A reason is required."""
+        why = _required_reason(reason)
         grant = Grant(role, cluster)
         self._require_for_each(by, Permission.PEOPLE_MANAGE, [grant], "take away")
         person = await self._person(email)
@@ -536,7 +539,7 @@ class AccessService:
             by,
             "person.role_deactivate",
             _person_target(person.email),
-            reason=reason,
+            reason=why,
             details={"grant": str(grant)},
             source=source,
         )
@@ -545,7 +548,10 @@ class AccessService:
     async def deactivate_person(
         self, by: Identity, email: str, *, reason: str | None = None, source: str | None = None
     ) -> None:
-        """Deactivate an account: its sessions, links and own tokens stop at once."""
+        """Deactivate an account: its sessions, links and own tokens stop at once. A reason is
+        required. It is final: no front door reactivates an account, and its address cannot be
+        invited again (docs/access.md, "Taking away")."""
+        why = _required_reason(reason)
         person = await self._person(email)
         await self._refuse_own(by, person)
         self._require_over_person(by, person)
@@ -554,7 +560,7 @@ class AccessService:
                 "access.deactivated_already", email=person.email
             )
         await self._audit(
-            by, "person.deactivate", _person_target(person.email), reason=reason, source=source
+            by, "person.deactivate", _person_target(person.email), reason=why, source=source
         )
 
     async def reset_second_factor(
@@ -1168,6 +1174,18 @@ _MAY_NOT: Final = {
 """The refusal codes of ``_require_for_each``: by verb, and whether the grant is for all."""
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _required_reason(reason: str | None) -> str:
+    """The reason a change of someone's access needs, without its outer blanks.
+
+    Changing or taking away grants and deactivating an account decide who may see patient
+    data; the audit trail's reason is the only record of why, for whoever asks later, so a
+    blank one is refused (``field="reason"``) in every front door alike, as a resend's is.
+    """
+    if reason is None or not reason.strip():
+        raise BadAccessInput("a reason is required (it goes into the audit log)", field="reason")
+    return reason.strip()
 
 
 def normalise_email(email: str) -> str:

@@ -54,6 +54,10 @@ NameOption = Annotated[
     str | None, typer.Option(help="Their name (default: the part of the address before @).")
 ]
 ReasonOption = Annotated[str | None, typer.Option(help="Why (goes into the audit trail).")]
+# Optional to typer, so that its absence is the service's refusal naming --reason (exit 2).
+NeededReason = Annotated[
+    str | None, typer.Option(help="Why (required: the audit trail's only record of why).")
+]
 BaseUrlOption = Annotated[
     str | None,
     typer.Option(
@@ -201,7 +205,7 @@ def grant(
     email: Annotated[str, typer.Argument(help="The person's e-mail address.")],
     role: RolesOption = None,
     cluster: ClustersOption = None,
-    reason: ReasonOption = None,
+    reason: NeededReason = None,
     as_json: JsonOption = False,
 ) -> None:
     """Replace the person's grants with the roles and clusters given."""
@@ -242,7 +246,7 @@ def deactivate(
     cluster: Annotated[
         str | None, typer.Option(help="With --role: the cluster of that grant (default: all).")
     ] = None,
-    reason: ReasonOption = None,
+    reason: NeededReason = None,
     as_json: JsonOption = False,
 ) -> None:
     """Deactivate an account (its sessions and tokens stop at once), or take away one role."""

@@ -296,6 +296,21 @@ EN: Final[dict[str, str]] = {
     "people.invitation": "Invitation",
     "people.reinvite": "Send the invitation again",
     "people.deactivate": "Deactivate the account",
+    "people.deactivate.hint": (
+        "For someone who has left: their sign-in, sessions and API tokens stop for good."
+    ),
+    "people.deactivate.start": "Deactivate the account…",
+    "people.deactivate.what": "Deactivating the account of {email} does this, at once:",
+    "people.deactivate.ends": (
+        "Their sessions end, their open invitation links and their own API tokens stop working, "
+        "and they can no longer sign in."
+    ),
+    "people.deactivate.final": (
+        "It cannot be undone: there is no reactivation, and this address cannot be invited "
+        "again. For someone away for a while, take their roles away instead."
+    ),
+    "people.deactivate.do": "Deactivate the account",
+    "people.deactivate.cancel": "Cancel",
     "people.own": (
         "These are your own roles: another admin, or the server's CLI (integrator users), "
         "changes them or deactivates your account."
@@ -652,6 +667,21 @@ NL: Final[dict[str, str]] = {
     "people.invitation": "Uitnodiging",
     "people.reinvite": "Uitnodiging opnieuw sturen",
     "people.deactivate": "Account deactiveren",
+    "people.deactivate.hint": (
+        "Voor wie is vertrokken: inloggen, sessies en API-tokens stoppen voorgoed."
+    ),
+    "people.deactivate.start": "Account deactiveren…",
+    "people.deactivate.what": "Het account van {email} deactiveren doet meteen het volgende:",
+    "people.deactivate.ends": (
+        "Hun sessies eindigen, hun open uitnodigingslinks en eigen API-tokens werken niet meer, "
+        "en ze kunnen niet meer inloggen."
+    ),
+    "people.deactivate.final": (
+        "Dit kan niet ongedaan worden gemaakt: heractiveren bestaat niet, en dit adres kan niet "
+        "opnieuw worden uitgenodigd. Voor wie een tijd weg is: trek liever hun rollen in."
+    ),
+    "people.deactivate.do": "Account deactiveren",
+    "people.deactivate.cancel": "Annuleren",
     "people.own": (
         "Dit zijn je eigen rollen: een andere beheerder, of de CLI op de server (integrator "
         "users), wijzigt ze of deactiveert je account."

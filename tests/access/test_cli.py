@@ -66,7 +66,9 @@ def test_users_commands_refuse_bad_input_with_exit_2(cli: Any) -> None:
         ("users", "create-admin", "root"): "EMAIL: not an e-mail address",
         ("users", "invite", "anna@example.nl"): "--role: an invitation needs at least one role",
         ("users", "invite", "anna@example.nl", "--role", "boss"): "--role: unknown role 'boss'",
-        ("users", "deactivate", "nobody@example.nl"): "EMAIL: nobody has the address",
+        ("users", "deactivate", "nobody@example.nl", "--reason", "x"): "EMAIL: nobody has",
+        ("users", "deactivate", "a@example.nl"): "--reason: a reason is required",
+        ("users", "grant", "a@example.nl", "--role", "viewer"): "--reason: a reason is required",
         ("users", "deactivate", "a@example.nl", "--cluster", "CARD"): "--cluster: only together",
     }
     for args, rule in cases.items():
@@ -85,15 +87,20 @@ def test_invite_list_grant_and_deactivate(cli: Any, env: dict[str, str]) -> None
     assert cli("users", "invite", "anna@example.nl", "--role", "viewer").exit_code == 2
     assert cli("users", "reinvite", "anna@example.nl").exit_code == 0
 
-    granted = cli("users", "grant", "anna@example.nl", "--role", "viewer", "--json")
+    granted = cli(
+        "users", "grant", "anna@example.nl", "--role", "viewer", "--reason", "r", "--json"
+    )
     assert granted.exit_code == 0, granted.output
     assert json.loads(granted.stdout)["grants"] == [{"role": "viewer", "cluster": None}]
 
-    taken = cli("users", "deactivate", "anna@example.nl", "--role", "viewer", "--json")
+    taken = cli(
+        "users", "deactivate", "anna@example.nl", "--role", "viewer", "--reason", "r", "--json"
+    )
     assert taken.exit_code == 0, taken.output
     assert json.loads(taken.stdout)["grants"] == []
-    assert cli("users", "deactivate", "anna@example.nl").exit_code == 0
-    assert cli("users", "deactivate", "anna@example.nl").exit_code == 2  # already
+    assert cli("users", "deactivate", "anna@example.nl", "--reason", "left").exit_code == 0
+    already = cli("users", "deactivate", "anna@example.nl", "--reason", "left")
+    assert already.exit_code == 2
 
     human = cli("users", "list")
     assert human.exit_code == 0 and "deactivated" in human.stdout

@@ -100,7 +100,7 @@ def test_reset_2fa_refusals_name_the_rule(cli: Any, env: dict[str, str]) -> None
         ("users", "reset-2fa", "nobody@example.nl"): "EMAIL: nobody has the address",
         ("users", "reset-2fa", "nobody"): "EMAIL: not an e-mail address",
     }
-    assert cli("users", "deactivate", "bo@example.nl").exit_code == 0
+    assert cli("users", "deactivate", "bo@example.nl", "--reason", "left").exit_code == 0
     cases[("users", "reset-2fa", "bo@example.nl")] = "bo@example.nl is deactivated"
     for args, rule in cases.items():
         result = cli(*args)

@@ -89,7 +89,7 @@ async def test_set_grants_leaves_other_clusters_alone(
     assert entry.actor == "person:card-admin@example.nl"
     assert entry.details == {"added": ["viewer@CARD"], "removed": ["resend@CARD"]}
     with pytest.raises(BadAccessInput, match="--role: "):
-        await service.set_grants(LOCAL, "anna@example.nl", [])
+        await service.set_grants(LOCAL, "anna@example.nl", [], reason="why")
 
 
 async def test_deactivating_an_account_needs_an_admin_wherever_it_reaches(
@@ -99,17 +99,19 @@ async def test_deactivating_an_account_needs_an_admin_wherever_it_reaches(
         LOCAL, "anna@example.nl", [Grant(Role.RESEND, "CARD"), Grant(Role.RESEND, "ONCO")]
     )
     with pytest.raises(AccessDenied, match="outside your clusters"):
-        await service.deactivate_person(card_admin, "anna@example.nl")
-    await service.deactivate_role(card_admin, "anna@example.nl", Role.RESEND, "CARD")
+        await service.deactivate_person(card_admin, "anna@example.nl", reason="why")
+    await service.deactivate_role(card_admin, "anna@example.nl", Role.RESEND, "CARD", reason="why")
     with pytest.raises(AccessDenied):
-        await service.deactivate_role(card_admin, "anna@example.nl", Role.RESEND, "ONCO")
-    await service.deactivate_person(LOCAL, "anna@example.nl")
+        await service.deactivate_role(
+            card_admin, "anna@example.nl", Role.RESEND, "ONCO", reason="why"
+        )
+    await service.deactivate_person(LOCAL, "anna@example.nl", reason="why")
     with pytest.raises(BadAccessInput, match="deactivated already"):
-        await service.deactivate_person(LOCAL, "anna@example.nl")
+        await service.deactivate_person(LOCAL, "anna@example.nl", reason="why")
     with pytest.raises(BadAccessInput, match="no active grant"):
-        await service.deactivate_role(LOCAL, "anna@example.nl", Role.VIEWER, None)
+        await service.deactivate_role(LOCAL, "anna@example.nl", Role.VIEWER, None, reason="why")
     with pytest.raises(UnknownAccount):
-        await service.deactivate_person(LOCAL, "nobody@example.nl")
+        await service.deactivate_person(LOCAL, "nobody@example.nl", reason="why")
 
 
 # -- the store's use-once steps, raced ----------------------------------------------------------
@@ -264,3 +266,27 @@ async def test_nor_with_a_token_of_their_own(service: AccessService, clock: Manu
         await service.set_grants(token, eva.email, [Grant(Role.RESEND, "CARD")], reason="x")
     with pytest.raises(AccessDenied, match=OWN):
         await service.deactivate_role(token, eva.email, Role.ADMIN, "CARD", reason="x")
+
+
+async def test_changing_someones_access_needs_a_reason(
+    service: AccessService, store: Store
+) -> None:
+    await service.invite(LOCAL, "anna@example.nl", [Grant(Role.RESEND, "CARD")])
+    anna = "anna@example.nl"
+    for blank in (None, "", "   "):
+        with pytest.raises(BadAccessInput, match="--reason: a reason is required"):
+            await service.set_grants(LOCAL, anna, [Grant(Role.RESEND)], reason=blank)
+        with pytest.raises(BadAccessInput, match="--reason: a reason is required"):
+            await service.deactivate_role(LOCAL, anna, Role.RESEND, "CARD", reason=blank)
+        with pytest.raises(BadAccessInput, match="--reason: a reason is required"):
+            await service.deactivate_person(LOCAL, anna, reason=blank)
+    person = await store.get_person(email=anna)
+    assert person is not None and person.status == "invited"
+    assert person.active_grants == [("resend", "CARD")]
+    assert [e.action for e in await store.list_audit(target=f"person:{anna}")] == ["person.invite"]
+
+    await service.deactivate_person(LOCAL, anna, reason="  left the team  ")
+    [entry] = [
+        e for e in await store.list_audit(target=f"person:{anna}") if e.action != "person.invite"
+    ]
+    assert (entry.action, entry.reason) == ("person.deactivate", "left the team")

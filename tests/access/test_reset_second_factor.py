@@ -163,7 +163,7 @@ async def test_each_refusal_names_its_rule_and_changes_nothing(
         await service.reset_second_factor(admin, "bert@example.nl")
 
     carla = await onboard(service, clock, "carla@example.nl", Grant(Role.VIEWER))
-    await service.deactivate_person(LOCAL, carla.email)
+    await service.deactivate_person(LOCAL, carla.email, reason="why")
     with pytest.raises(BadAccessInput, match=r"carla@example\.nl is deactivated: only an active"):
         await service.reset_second_factor(admin, carla.email)
 
@@ -228,7 +228,7 @@ async def test_her_own_tokens_keep_working_while_the_reset_is_pending(
     held = await service.authenticate_token(own.token)
     assert held is not None and held.grants == {RESEND_CARD}
     # Deactivating the account still stops it.
-    await service.deactivate_person(admin, EMAIL)
+    await service.deactivate_person(admin, EMAIL, reason="why")
     assert await service.authenticate_token(own.token) is None
 
 

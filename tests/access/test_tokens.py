@@ -214,10 +214,10 @@ async def test_a_person_may_make_a_token_with_a_subset_of_their_own_grants(
         await service.revoke_token(anna, (await _by_name(service, "machine")).id)
 
     # The token never does more than its owner may do now.
-    await service.deactivate_role(LOCAL, "anna@example.nl", Role.RESEND, "CARD")
+    await service.deactivate_role(LOCAL, "anna@example.nl", Role.RESEND, "CARD", reason="why")
     identity = await service.authenticate_token(own.token)
     assert identity is not None and identity.grants == {Grant(Role.VIEWER, "ONCO")}
-    await service.deactivate_person(LOCAL, "anna@example.nl")
+    await service.deactivate_person(LOCAL, "anna@example.nl", reason="why")
     assert await service.authenticate_token(own.token) is None
 
 
@@ -228,7 +228,7 @@ async def test_an_admins_machine_token_outlives_the_admin(
     admin = await login_as(service, clock, member)
     machine = await service.create_token(admin, "intake-platform", [INTAKE_CARD])
     assert machine.owner_id is None
-    await service.deactivate_person(LOCAL, "root@example.nl")
+    await service.deactivate_person(LOCAL, "root@example.nl", reason="why")
     assert await service.authenticate_token(machine.token) is not None
     [listed] = await service.list_tokens(LOCAL)
     assert listed.created_by == "person:root@example.nl"

@@ -335,6 +335,7 @@ def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
     _see(page.get_by_text("viewer@CARD"))
     page.get_by_label("Role 2").select_option("resend")
     page.get_by_label("Cluster 2").fill("CARD")
+    page.locator("#grants-reason").fill("also answers the phone")  # required
     page.get_by_role("button", name="Save roles").click()
     _see(page.get_by_text("resend@CARD"))
     screenshot(page, "person")

@@ -3,6 +3,7 @@ against a running engine (docs/access.md, docs/console.md)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -77,3 +78,59 @@ def test_an_admin_cannot_change_their_own_roles_or_deactivate_themselves(
     actions = [a for a, _ in live.audit_actions(f"person:{admin.email}")]
     assert not [a for a in actions if a in ("person.grants", "person.role_deactivate")]
     assert "person.deactivate" not in actions
+
+
+def test_changes_of_someones_access_need_a_reason_and_deactivating_asks_first(
+    context: BrowserContext, live: LiveEngine
+) -> None:
+    admin = live.person("ada@example.org", Grant(Role.ADMIN))
+    anna = live.person("anna@example.org", Grant(Role.RESEND, "CARD"))
+    page = context.new_page()
+    sign_in(page, admin)
+    page.goto(f"/people/{person_id(live, anna.email)}")
+    required = "reason: a reason is required"
+
+    # Save roles with a reason of blanks: refused on the form, what was typed is kept.
+    page.locator("#grants-role-0").select_option("viewer")
+    page.locator("#grants-cluster-0").fill("LAB")
+    page.get_by_label("Reason").last.fill("   ")
+    page.get_by_role("button", name="Save roles").click()
+    assert required in page.locator("#grants-refused").inner_text()
+    assert page.locator("#grants-role-0").input_value() == "viewer"
+    assert page.locator("#grants-cluster-0").input_value() == "LAB"
+    screenshot(page, "person-grants-refused")
+    assert grants_of(live, anna.email) == {"resend@CARD"}
+    # With a reason it is done, and the reason is in the audit trail.
+    page.locator("#grants-reason").fill("moves to the lab desk")
+    page.get_by_role("button", name="Save roles").click()
+    page.locator("#own-roles, #grants-title").first.wait_for()
+    assert grants_of(live, anna.email) == {"viewer@LAB"}
+
+    # Take this role away without a reason: refused beside that grant, nothing taken.
+    row = page.locator("li", has_text="viewer@LAB")
+    row.get_by_label("Reason").fill("  ")
+    row.get_by_role("button", name="Take this role away").click()
+    refusal = page.locator('[data-form="role:viewer@LAB"]')
+    assert required in refusal.inner_text()
+    assert grants_of(live, anna.email) == {"viewer@LAB"}
+
+    # Deactivating first says what it does, and that it is final; then it needs a reason.
+    page.get_by_role("button", name="Deactivate the account…").click()
+    page.wait_for_url(re.compile(r"/deactivate\??$"))
+    assert "cannot be undone" in page.locator("#deactivate-effects").inner_text()
+    page.get_by_label("Reason").fill("   ")
+    page.get_by_role("button", name="Deactivate the account").click()
+    assert required in page.locator("#deactivate-refused").inner_text()
+    assert page.get_by_label("Reason").input_value() == "   "
+    screenshot(page, "person-deactivate-refused")
+    person = live.call(live.engine.store.get_person(email=anna.email))
+    assert person is not None and person.status == "active"
+    page.get_by_label("Reason").fill("left the team")
+    page.get_by_role("button", name="Deactivate the account").click()
+    page.locator("#deactivated-final").wait_for()
+    entries = live.call(live.engine.store.list_audit(target=f"person:{anna.email}"))
+    reasons = {(e.action, e.reason) for e in entries if e.actor == f"person:{admin.email}"}
+    assert reasons == {
+        ("person.grants", "moves to the lab desk"),
+        ("person.deactivate", "left the team"),
+    }

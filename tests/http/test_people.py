@@ -189,11 +189,12 @@ async def test_an_admin_of_one_cluster_sees_and_acts_only_there(
         assert into_card.status_code == 403
         assert "viewer@CARD" in into_card.json()["detail"]
         everywhere = await lab.put(
-            f"/api/v1/people/{both}/grants", json={"grants": [grant("viewer")]}
+            f"/api/v1/people/{both}/grants", json={"grants": [grant("viewer")], "reason": "r"}
         )
         assert everywhere.status_code == 403
         take_card = await lab.post(
-            f"/api/v1/people/{both}/roles/viewer/deactivate", json={"cluster": "CARD"}
+            f"/api/v1/people/{both}/roles/viewer/deactivate",
+            json={"cluster": "CARD", "reason": "r"},
         )
         assert take_card.status_code == 403
         # Bram also holds a role in CARD: his whole account is not LAB's admin's to end.
@@ -202,7 +203,8 @@ async def test_an_admin_of_one_cluster_sees_and_acts_only_there(
         assert audit_before == len(await engine.store.list_audit(limit=1000))
         # Within LAB it works, and CARD's grant is left alone.
         changed = await lab.put(
-            f"/api/v1/people/{both}/grants", json={"grants": [grant("reports", "LAB")]}
+            f"/api/v1/people/{both}/grants",
+            json={"grants": [grant("reports", "LAB")], "reason": "reports"},
         )
         assert changed.status_code == 200, changed.text
         # An account with roles in LAB only is LAB's admin's to end.
@@ -210,7 +212,9 @@ async def test_an_admin_of_one_cluster_sees_and_acts_only_there(
             "/api/v1/people", json={"email": "lotte@example.nl", "grants": [grant("viewer", "LAB")]}
         )
         assert lab_only.status_code == 201, lab_only.text
-        ended = await lab.post(f"/api/v1/people/{lab_only.json()['person']}/deactivate")
+        ended = await lab.post(
+            f"/api/v1/people/{lab_only.json()['person']}/deactivate", json={"reason": "left"}
+        )
         assert ended.status_code == 200, ended.text
         assert ended.json()["status"] == "deactivated"
     async with api_client(engine) as admin:
@@ -278,11 +282,25 @@ async def test_bad_input_is_refused_naming_the_field_and_rule_and_changes_nothin
     assert (await api.get("/api/v1/people/not-an-id")).status_code == 422
     bad_role = await api.post(f"/api/v1/people/{person}/roles/boss/deactivate")
     assert bad_role.status_code == 422 and bad_role.json()["detail"][0]["loc"] == ["path", "role"]
-    not_held = await api.post(f"/api/v1/people/{person}/roles/admin/deactivate")
+    not_held = await api.post(
+        f"/api/v1/people/{person}/roles/admin/deactivate", json={"reason": "r"}
+    )
     assert not_held.status_code == 422
     assert not_held.json() == {"detail": "e@example.nl holds no active grant admin@*"}
-    no_grants = await api.put(f"/api/v1/people/{person}/grants", json={"grants": []})
+    no_grants = await api.put(f"/api/v1/people/{person}/grants", json={"grants": [], "reason": "r"})
     assert no_grants.status_code == 422
+    # A change of someone's access says why: without a reason (or a blank one), refused.
+    unexplained: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("PUT", f"/api/v1/people/{person}/grants", {"grants": [grant("resend")]}),
+        ("POST", f"/api/v1/people/{person}/roles/viewer/deactivate", {"reason": "  "}),
+        ("POST", f"/api/v1/people/{person}/deactivate", None),
+    ]
+    for method, url, sent in unexplained:
+        answer = await api.request(method, url, json=sent)
+        assert answer.status_code == 422, (url, answer.text)
+        assert answer.json() == {
+            "detail": "reason: a reason is required (it goes into the audit log)"
+        }
     assert (await api.get(f"/api/v1/people/{person}")).json()["grants"] == [grant("viewer")]
 
 

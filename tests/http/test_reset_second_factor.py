@@ -79,7 +79,8 @@ async def test_refusals_name_the_rule_and_change_nothing(
         api, engine, "bram@example.nl", grant("viewer", "CARD"), grant("viewer", "LAB")
     )
     gone, _ = await _active(api, engine, "dirk@example.nl", grant("viewer"))
-    assert (await api.post(f"/api/v1/people/{gone}/deactivate")).status_code == 200
+    left = await api.post(f"/api/v1/people/{gone}/deactivate", json={"reason": "left"})
+    assert left.status_code == 200
 
     deactivated = await api.post(_reset(gone))
     assert deactivated.status_code == 422

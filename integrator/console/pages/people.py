@@ -1,14 +1,18 @@
 """People (admin): the list with grants, inviting, changing grants per cluster, deactivating a
-role or the account, sending an invitation again, resetting a second factor (a lost phone:
-the person page's button leads to a page that says what will happen, and only its form acts).
+role or the account, sending an invitation again, resetting a second factor. Deactivating and
+resetting (a lost phone) each lead to a page that says what will happen, and only its form
+acts; a refused change is shown on its form, with what was typed.
 
 Every rule is ``AccessService``'s (who may give which grant in which cluster, what an
-invitation needs); each action below is one call to it, made as the signed-in admin, so the
-audit trail records ``person:<email>``. Refusals are shown with the service's message.
+invitation needs, that a change of someone's access has a reason, that nobody changes their
+own); each action below is one call to it, made as the signed-in admin, so the audit trail
+records ``person:<email>``. Refusals are shown with the service's message.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -79,10 +83,67 @@ async def invite(
     return page(request, visitor, "people_link.html", link=link)
 
 
+@dataclass(frozen=True, slots=True)
+class TypedGrant:
+    """A grant row as typed, to show it again with a refusal (it may not be a valid grant)."""
+
+    role: str
+    cluster: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A refused change, shown on its own form with what was typed: ``form`` names the form
+    (``grants``, or ``role:<role>@<cluster>`` for one grant's), ``reason`` is what was typed."""
+
+    form: str
+    message: str
+    reason: str
+
+
+def _problem_of(exc: Exception, form: str, reason: str) -> tuple[Problem, int]:
+    """The service's refusal as the form shows it, and the page's status (403 for who may
+    not, else 422). A rule about one input names it as the form does (``reason: …``), not
+    the command line's ``--reason``."""
+    if isinstance(exc, BadAccessInput) and exc.field is not None:
+        message = f"{exc.field}: {exc.rule}"
+    else:
+        message = str(exc)
+    return Problem(form, message, reason), 403 if isinstance(exc, AccessDenied) else 422
+
+
+def _person_page(
+    request: Request,
+    visitor: Visitor,
+    found: PersonView,
+    *,
+    problem: Problem | None = None,
+    typed: list[TypedGrant] | None = None,
+    status: int = 200,
+) -> Response:
+    own = found.id == visitor.signed_in.id
+    forms = set() if own or found.status == "deactivated" else {"grants"}
+    if not own:
+        forms |= {f"role:{g.role.value}@{g.cluster or '*'}" for g in found.grants}
+    return page(
+        request,
+        visitor,
+        "person.html",
+        status=status,
+        person=found,
+        roles=list(Role),
+        rows=GRANT_ROWS,
+        problem=problem,
+        # A refusal whose form is not on the page (one's own page has none) shows at the top.
+        problem_elsewhere=problem is not None and problem.form not in forms,
+        typed=typed,
+    )
+
+
 @router.get("/people/{person_id}")
 async def person(request: Request, visitor: Admin, person_id: str) -> Response:
     found = await _person(engine_of(request), visitor, person_id)
-    return page(request, visitor, "person.html", person=found, roles=list(Role), rows=GRANT_ROWS)
+    return _person_page(request, visitor, found)
 
 
 @router.post("/people/{person_id}/grants")
@@ -98,10 +159,20 @@ async def set_grants(
     found = await _person(engine, visitor, person_id)
     try:
         await engine.access.set_grants(
-            visitor.signed_in, found.email, grants_of(role, cluster), reason=reason.strip() or None
+            visitor.signed_in,
+            found.email,
+            grants_of(role, cluster),
+            reason=reason,
+            source=source_of(request),
         )
     except (AccessDenied, BadAccessInput, Refusal) as exc:
-        raise refusal(exc) from None
+        problem, status = _problem_of(exc, "grants", reason)
+        typed = [
+            TypedGrant(r.strip(), c.strip() or None)
+            for r, c in zip_longest(role, cluster, fillvalue="")
+            if r.strip()
+        ]
+        return _person_page(request, visitor, found, problem=problem, typed=typed, status=status)
     return RedirectResponse(f"/people/{person_id}", status_code=303)
 
 
@@ -119,23 +190,46 @@ async def deactivate_role(
     try:
         [grant] = grants_of([role], [cluster])
         await engine.access.deactivate_role(
-            visitor.signed_in, found.email, grant.role, grant.cluster, reason=reason.strip() or None
+            visitor.signed_in,
+            found.email,
+            grant.role,
+            grant.cluster,
+            reason=reason,
+            source=source_of(request),
         )
     except (AccessDenied, BadAccessInput, Refusal) as exc:
-        raise refusal(exc) from None
+        problem, status = _problem_of(exc, f"role:{role}@{cluster or '*'}", reason)
+        return _person_page(request, visitor, found, problem=problem, status=status)
     return RedirectResponse(f"/people/{person_id}", status_code=303)
 
 
+@router.get("/people/{person_id}/deactivate")
+async def confirm_deactivate(request: Request, visitor: Admin, person_id: str) -> Response:
+    """What deactivating does, with the form that does it: nothing changes on this page."""
+    found = await _person(engine_of(request), visitor, person_id)
+    return page(request, visitor, "person_deactivate.html", person=found, problem=None)
+
+
 @router.post("/people/{person_id}/deactivate")
-async def deactivate(request: Request, visitor: Admin, person_id: str, reason: Reason) -> Response:
+async def deactivate(
+    request: Request, visitor: Admin, person_id: str, reason: Reason = ""
+) -> Response:
     engine = engine_of(request)
     found = await _person(engine, visitor, person_id)
     try:
         await engine.access.deactivate_person(
-            visitor.signed_in, found.email, reason=reason.strip() or None
+            visitor.signed_in, found.email, reason=reason, source=source_of(request)
         )
     except (AccessDenied, BadAccessInput) as exc:
-        raise refusal(exc) from None
+        problem, status = _problem_of(exc, "deactivate", reason)
+        return page(
+            request,
+            visitor,
+            "person_deactivate.html",
+            status=status,
+            person=found,
+            problem=problem,
+        )
     return RedirectResponse(f"/people/{person_id}", status_code=303)
 
 
