@@ -79,8 +79,9 @@ EN: Final[dict[str, str]] = {
     ),
     "error.bad_input.title": "Cannot do that",
     "error.bsn_in_address": (
-        "bsn: a BSN goes in a POST body (the search form), never in a web address, where logs "
-        "and the browser's history keep it. Nothing was searched: search by BSN with the form."
+        "bsn: a BSN goes in a form (the search form, or the export button), never in a web "
+        "address, where logs and the browser's history keep it. Nothing was searched or "
+        "exported: search by BSN with the form."
     ),
     "error.back": "Back to the dashboard",
     "dashboard.title": "Dashboard",
@@ -265,9 +266,9 @@ NL: Final[dict[str, str]] = {
     ),
     "error.bad_input.title": "Dat kan niet",
     "error.bsn_in_address": (
-        "bsn: een BSN hoort in de body van een POST (het zoekformulier), nooit in een webadres, "
-        "waar logs en de browsergeschiedenis het bewaren. Er is niets gezocht: zoek op BSN met "
-        "het formulier."
+        "bsn: een BSN gaat mee in een formulier (het zoekformulier of de exportknop), nooit in "
+        "een webadres, waar logs en de browsergeschiedenis het bewaren. Er is niets gezocht of "
+        "geëxporteerd: zoek op BSN met het formulier."
     ),
     "error.back": "Terug naar het overzicht",
     "dashboard.title": "Overzicht",

@@ -61,9 +61,6 @@ EN: Final[dict[str, str]] = {
         "give person:<email>, token:<name>, local:<user> or engine:<job> "
         "(or system or file, the engine's own entries)"
     ),
-    "refusal.console.bsn_in_url": (
-        "a BSN goes in a form (the export button), never in a web address"
-    ),
     # Reasons
     "refusal.reason.required": "a reason is required (it goes into the audit trail)",
     # People and tokens
@@ -221,9 +218,6 @@ NL: Final[dict[str, str]] = {
     "refusal.audit.actor": (
         "geef person:<e-mailadres>, token:<naam>, local:<gebruiker> of engine:<taak> "
         "(of system of file, de eigen regels van de engine)"
-    ),
-    "refusal.console.bsn_in_url": (
-        "een BSN gaat mee in een formulier (de exportknop), nooit in een webadres"
     ),
     "refusal.reason.required": "een reden is verplicht (die komt in de audittrail)",
     "refusal.access.cluster_unknown": (

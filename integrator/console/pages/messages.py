@@ -22,7 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from integrator import saved_searches
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, Forbidden, NotFound
-from integrator.console.refusals import Said, said
+from integrator.console.refusals import said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
