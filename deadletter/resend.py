@@ -302,6 +302,7 @@ async def select_dead_letters(
     message_ids: Sequence[str] = (),
     every: bool = False,
     destination_id: str | None = None,
+    picked: Sequence[str] = (),
     limit: int = MAX_BATCH,
 ) -> Selection:
     """Dead letters to resend: named ones by id, or the unresolved ones (of a destination).
@@ -312,9 +313,19 @@ async def select_dead_letters(
     its id. When several unresolved dead letters belong to one family (a resend that died
     too), only the latest is selected: it stands for the others, and resending all of them
     would send the same message more than once. The others are listed in ``left_out``.
+
+    ``picked`` are ids ticked in such a listing (the console's dead-letter page): a broad
+    selection too, narrowed to those ids, not named. The page may be stale (reloaded, opened
+    in a second tab, reached again with Back), so one resolved or discarded since it was listed
+    is left out saying so, and one whose resend to its destination is on its way or delivered
+    is skipped, exactly as ``--all`` would; otherwise every reload would send them again.
     """
-    if not message_ids and not every and destination_id is None:
+    if not message_ids and not every and destination_id is None and not picked:
         raise NoDeadLetterSelector()
+    if picked:
+        if message_ids or every or destination_id is not None:
+            raise ResendRefused("picked dead letters are a selection of their own")
+        return await _picked_dead_letters(store, picked)
     selected: dict[str, MessageRecord] = {}
     for message_id in message_ids:
         message = await store.get_message(message_id)
@@ -353,6 +364,61 @@ async def select_dead_letters(
     return Selection(
         tuple(sorted(selected.values(), key=lambda m: m.seq)),
         named,
+        tuple(sorted(left_out, key=lambda x: x.message.seq)),
+    )
+
+
+async def _picked_dead_letters(store: Store, picked: Sequence[str]) -> Selection:
+    """The unresolved dead letters among ``picked``, as ``--all`` would select them."""
+    listed: list[MessageRecord] = []
+    left_out: list[LeftOut] = []
+    for message_id in dict.fromkeys(picked):
+        message = await store.get_message(message_id)
+        if message is None:
+            raise UnknownMessageId(message_id)
+        if message.status == "cancelled":
+            note = Note(
+                "discarded since it was listed; nothing to resend", "resend.left_out.discarded"
+            )
+            left_out.append(LeftOut(message, note))
+        elif message.status != "dead":
+            raise NotADeadLetter(message.id, message.status)
+        else:
+            listed.append(message)
+    families = await Families.load(store, [m.id for m in listed])
+    open_ids = {m.id for m in listed if families.resolution(m.id).state != "resolved"}
+    selected: list[MessageRecord] = []
+    for message in listed:
+        resolution = families.resolution(message.id)
+        stand_in = _later_dead_letter(families.later(message.id), open_ids)
+        if resolution.state == "resolved":
+            left_out.append(
+                LeftOut(
+                    message,
+                    Note(
+                        f"already resolved: its resend {resolution.resolved_by} was delivered; "
+                        "not resent again",
+                        "resend.left_out.resolved",
+                        id=resolution.resolved_by,
+                    ),
+                )
+            )
+        elif stand_in is not None:
+            left_out.append(
+                LeftOut(
+                    message,
+                    Note(
+                        f"its later resend {stand_in} is a dead letter too and is resent instead",
+                        "resend.left_out.later_dead",
+                        id=stand_in,
+                    ),
+                )
+            )
+        else:
+            selected.append(message)
+    return Selection(
+        tuple(sorted(selected, key=lambda m: m.seq)),
+        frozenset(),
         tuple(sorted(left_out, key=lambda x: x.message.seq)),
     )
 

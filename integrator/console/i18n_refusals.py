@@ -176,6 +176,10 @@ EN: Final[dict[str, str]] = {
     "refusal.resend.left_out.later_dead": (
         "its later resend {id} is a dead letter too and is resent instead"
     ),
+    "refusal.resend.left_out.resolved": (
+        "already resolved: its resend {id} was delivered; not resent again"
+    ),
+    "refusal.resend.left_out.discarded": "discarded since it was listed; nothing to resend",
     # Unrouted events
     "refusal.events.say_which": "say which events: tick them, or choose a provider",
     "refusal.events.ids_or_provider": "tick events or choose a provider, not both",
@@ -336,6 +340,12 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.resend.left_out.later_dead": (
         "de latere herzending {id} is ook onbestelbaar en wordt in plaats daarvan herzonden"
+    ),
+    "refusal.resend.left_out.resolved": (
+        "al opgelost: de herzending {id} is afgeleverd; niet nog eens herzonden"
+    ),
+    "refusal.resend.left_out.discarded": (
+        "afgesloten nadat de lijst getoond werd; er is niets te herzenden"
     ),
     "refusal.events.say_which": (
         "zeg welke gebeurtenissen: vink ze aan, of kies een zorgaanbieder"

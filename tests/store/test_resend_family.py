@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from deadletter import (
+    NotADeadLetter,
+    ResendRefused,
     ResendRequest,
+    UnknownMessageId,
     get_dead_letter,
     list_dead_letters,
     resend,
@@ -134,3 +137,54 @@ async def test_deadletter_all_takes_the_latest_open_letter_of_a_family(store: St
     # Named, a letter is selected whatever its family.
     named = await select_dead_letters(store, message_ids=[original.id, settled.id])
     assert [m.id for m in named] == [original.id, settled.id] and named.left_out == ()
+
+
+async def test_dead_letters_picked_from_a_stale_listing_are_not_resent_again(
+    store: Store,
+) -> None:
+    """The console's ticks are a broad selection: what a first resend settled or set on its
+    way is not sent again by the same page posted a second time."""
+    open_one = await stored(store, "dead")
+    on_its_way = await stored(store, "dead")
+    await resent(store, on_its_way, "queued")
+    settled = await stored(store, "dead")
+    settled_by = await resent(store, settled, "delivered")
+    discarded = await stored(store, "cancelled")
+    original = await stored(store, "dead")
+    first = await resent(store, original, "dead")
+    picked = [m.id for m in (open_one, on_its_way, settled, discarded, original, first)]
+
+    selection = await select_dead_letters(store, picked=picked)
+    assert not selection.named
+    assert [m.id for m in selection] == [open_one.id, on_its_way.id, first.id]
+    notes = {x.message.id: x.note for x in selection.left_out}
+    assert notes.keys() == {settled.id, discarded.id, original.id}
+    assert f"its resend {settled_by.id} was delivered" in notes[settled.id]
+    assert "discarded since" in notes[discarded.id]
+    assert f"later resend {first.id}" in notes[original.id]
+
+    results = await resend(store, selection, ResendRequest("HIS back", "bart"), SameBytes())
+    assert [(r.original.id, r.resent) for r in results] == [
+        (open_one.id, True),
+        (on_its_way.id, False),
+        (first.id, True),
+    ]
+    assert results[1].note is not None and "already resent" in results[1].note
+    # Posted again: everything it sent is on its way now, so nothing goes out twice.
+    again = await resend(
+        store,
+        await select_dead_letters(store, picked=picked),
+        ResendRequest("x", "bart"),
+        SameBytes(),
+    )
+    assert not any(r.resent for r in again)
+
+
+async def test_a_picked_id_that_is_no_dead_letter_refuses_the_request(store: Store) -> None:
+    delivered = await stored(store, "delivered")
+    with pytest.raises(NotADeadLetter):
+        await select_dead_letters(store, picked=[delivered.id])
+    with pytest.raises(UnknownMessageId):
+        await select_dead_letters(store, picked=["0" * 32])
+    with pytest.raises(ResendRefused):
+        await select_dead_letters(store, picked=[delivered.id], every=True)
