@@ -4,6 +4,7 @@
 migrates the database to the newest schema before returning.
 """
 
+from integrator.store.confirmations import ConfirmationRecord
 from integrator.store.destination_history import DestinationRevision
 from integrator.store.errors import (
     Conflict,
@@ -59,6 +60,7 @@ __all__ = [
     "AuditFilter",
     "AuditRecord",
     "Clock",
+    "ConfirmationRecord",
     "Conflict",
     "DestinationRevision",
     "EnginePresence",

@@ -47,6 +47,7 @@ from integrator.store.codec import (
     select_messages,
     select_resends,
 )
+from integrator.store.confirmations import ConfirmationsMixin
 from integrator.store.destination_history import DestinationHistoryMixin
 from integrator.store.engine import create_engine
 from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
@@ -131,6 +132,7 @@ class Store(
     JobsMixin,
     SavedSearchesMixin,
     PresenceMixin,
+    ConfirmationsMixin,
 ):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 

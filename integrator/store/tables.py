@@ -360,3 +360,22 @@ engine_presence = Table(
     Column("heartbeat_at", UTCDateTime(), nullable=False),
     Column("pid_namespace", String(64), nullable=True),  # None: none to read, or before 0012
 )
+
+# One-time tokens of the console's confirm forms (0013): the token's hash only, whose form it
+# was, what it confirms, and once posted when, by whom and what it did (identifiers only).
+console_confirmations = Table(
+    "console_confirmations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("person_id", String(36), ForeignKey("people.id"), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime(), nullable=True),
+    Column("actor", String(200), nullable=True),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("result", Text(), nullable=True),
+    Index(None, "token_hash", unique=True),
+    Index(None, "expires_at"),
+)

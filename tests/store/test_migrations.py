@@ -47,6 +47,7 @@ STORE_TABLES = {
     "leases",
     "saved_searches",
     "engine_presence",
+    "console_confirmations",
 }
 
 
@@ -74,7 +75,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0012"
+    assert revision == head_revision() == "0013"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -85,6 +86,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
     )
     assert indexes["ix_messages_event_id"] == (("event_id",), False)
     assert indexes["ix_attempts_message_id_number"] == (("message_id", "number"), False)
+    assert indexes["ix_console_confirmations_token_hash"] == (("token_hash",), True)
     assert schema["foreign_keys"] == {
         ("messages", ("event_id",), "events"),
         ("attempts", ("message_id",), "messages"),
@@ -97,6 +99,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         ("recovery_codes", ("person_id",), "people"),
         ("sessions", ("person_id",), "people"),
         ("saved_searches", ("person_id",), "people"),
+        ("console_confirmations", ("person_id",), "people"),
     }
     assert indexes["ix_events_bsn_hash"] == (("bsn_hash",), False)
     assert indexes["ix_messages_control_id"] == (("control_id",), False)
@@ -261,6 +264,7 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     await opened.close()
     # Back to the revision before: the open must see the difference and run the upgrade.
     async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("DROP TABLE console_confirmations")
         await conn.exec_driver_sql("DROP TABLE engine_presence")
         await conn.exec_driver_sql("DROP TABLE saved_searches")
         await conn.exec_driver_sql("DROP TABLE audit_anchor")

@@ -1,0 +1,97 @@
+"""The console's one-time confirmations on both backends: one claim wins, expired ones go."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from integrator.store import NewInvitation, Store
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+async def _person(store: Store) -> str:
+    """A person's id (the table refers to people), made as the store's own tests make one."""
+    person_id = uuid.uuid4().hex[:12]
+    await store.add_person(
+        person_id,
+        email=f"{person_id}@example.nl",
+        name=person_id,
+        grant_specs=[("resend", None)],
+        invitation=NewInvitation(
+            id=f"inv-{person_id}",
+            token_hash=person_id.ljust(64, "0"),
+            created_by="local:piet",
+            created_at=NOW,
+            expires_at=NOW + timedelta(days=7),
+        ),
+    )
+    return person_id
+
+
+async def _issue(store: Store, person_id: str, token: str, *, action: str = "a") -> str:
+    confirmation_id = uuid.uuid4().hex
+    await store.add_confirmation(
+        confirmation_id,
+        token_hash=token,
+        person_id=person_id,
+        action=action,
+        now=NOW,
+        expires_at=NOW + timedelta(hours=1),
+    )
+    return confirmation_id
+
+
+async def test_the_same_token_claimed_twice_at_once_is_claimed_once(store: Store) -> None:
+    person = await _person(store)
+    made = await _issue(store, person, "h1")
+    claims = await asyncio.gather(
+        *(
+            store.claim_confirmation("h1", person_id=person, action="a", actor="p", now=NOW)
+            for _ in range(5)
+        )
+    )
+    assert sorted(won for won, _ in claims) == [False, False, False, False, True]
+    assert all(row is not None and row.id == made and row.used for _, row in claims)
+
+    await store.finish_confirmation(made, [{"outcome": "resent"}], now=NOW)
+    won, row = await store.claim_confirmation(
+        "h1", person_id=person, action="a", actor="p", now=NOW
+    )
+    assert not won and row is not None and row.finished
+    assert (row.result, row.actor, row.used_at) == ([{"outcome": "resent"}], "p", NOW)
+    assert await store.get_confirmation(made, person_id=person, now=NOW) == row
+
+
+async def test_only_its_person_and_action_claim_it_until_it_expires(store: Store) -> None:
+    person = await _person(store)
+    other = await _person(store)
+    made = await _issue(store, person, "h2", action="deadletters.resend")
+    for who, action, at in (
+        (other, "deadletters.resend", NOW),
+        (person, "messages.resend", NOW),
+        (person, "deadletters.resend", NOW + timedelta(hours=1)),
+    ):
+        assert await store.claim_confirmation(
+            "h2", person_id=who, action=action, actor="x", now=at
+        ) == (False, None)
+    assert await store.get_confirmation(made, person_id=other, now=NOW) is None
+
+    # Refused before it did anything: released, the same form may be posted again.
+    won, _ = await store.claim_confirmation(
+        "h2", person_id=person, action="deadletters.resend", actor="x", now=NOW
+    )
+    assert won
+    await store.release_confirmation(made)
+    won, _ = await store.claim_confirmation(
+        "h2", person_id=person, action="deadletters.resend", actor="x", now=NOW
+    )
+    assert won
+
+    # A new confirmation clears the expired ones.
+    later = NOW + timedelta(hours=2)
+    await store.add_confirmation(
+        "new", token_hash="h3", person_id=person, action="a", now=later, expires_at=later
+    )
+    assert await store.get_confirmation(made, person_id=person, now=NOW) is None
