@@ -202,6 +202,16 @@ EN: Final[dict[str, str]] = {
         "No patient data: reasons are shown in the audit trail and its CSV export, and in a "
         "destination's history, to everyone who may read those."
     ),
+    "once.again.resend": "This was already done at {at} by {by}; nothing was sent again.",
+    "once.again.discard": "This was already done at {at} by {by}; nothing was changed again.",
+    "once.pending": (
+        "This confirmation was posted at {at} by {by} and is still being carried out; nothing "
+        "was sent again. Reload this page in a moment to see what it did."
+    ),
+    "once.failed": (
+        "This confirmation was posted at {at} by {by}, but the engine failed while carrying it "
+        "out: some messages may have been sent. Look them up before you resend again."
+    ),
     **i18n_ops.EN,
     **i18n_refusals.EN,
 }
@@ -395,6 +405,17 @@ NL: Final[dict[str, str]] = {
     "reason.hint": (
         "Geen patiëntgegevens: redenen staan in de audittrail en de CSV-export daarvan, en in "
         "de geschiedenis van een bestemming, voor iedereen die die mag lezen."
+    ),
+    "once.again.resend": "Dit is al gedaan op {at} door {by}; er is niets opnieuw verstuurd.",
+    "once.again.discard": "Dit is al gedaan op {at} door {by}; er is niets opnieuw gewijzigd.",
+    "once.pending": (
+        "Deze bevestiging is verstuurd op {at} door {by} en wordt nog uitgevoerd; er is niets "
+        "opnieuw verstuurd. Laad deze pagina zo opnieuw om te zien wat ze deed."
+    ),
+    "once.failed": (
+        "Deze bevestiging is verstuurd op {at} door {by}, maar de engine faalde tijdens het "
+        "uitvoeren: sommige berichten kunnen verstuurd zijn. Zoek ze op voordat je opnieuw "
+        "herzendt."
     ),
     **i18n_ops.NL,
     **i18n_refusals.NL,

@@ -180,6 +180,10 @@ EN: Final[dict[str, str]] = {
         "already resolved: its resend {id} was delivered; not resent again"
     ),
     "refusal.resend.left_out.discarded": "discarded since it was listed; nothing to resend",
+    "refusal.console.confirmation_unknown": (
+        "this confirmation is no longer valid (it expired after 12 hours, or it was made for "
+        "another person); nothing was done: start again from the list"
+    ),
     # Unrouted events
     "refusal.events.say_which": "say which events: tick them, or choose a provider",
     "refusal.events.ids_or_provider": "tick events or choose a provider, not both",
@@ -346,6 +350,10 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.resend.left_out.discarded": (
         "afgesloten nadat de lijst getoond werd; er is niets te herzenden"
+    ),
+    "refusal.console.confirmation_unknown": (
+        "deze bevestiging is niet meer geldig (verlopen na 12 uur, of gemaakt voor iemand "
+        "anders); er is niets gedaan: begin opnieuw vanaf de lijst"
     ),
     "refusal.events.say_which": (
         "zeg welke gebeurtenissen: vink ze aan, of kies een zorgaanbieder"

@@ -9,14 +9,19 @@ required reason, resends, with the same ids and the same named ones, so the seco
 what the first promised. So that the page never waits long, it takes at most ``RESENT_HERE``
 messages at once; a larger selection is a job of the API or the CLI, which the refusal says.
 A BSN is not among the terms: resending by patient is the CLI's and the API's.
+
+The confirmation acts once (``integrator.console.once``): its result is a page of its own
+(``/messages/resend/done/<id>``, Post/Redirect/Get), and the same confirmation posted again (a
+reload, Back and submit, a second tab) shows that result, with who and when, and sends nothing.
+A new confirmation is a new request: what a ZD number names is resent again, by the rule.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from deadletter import (
     DeadLetterError,
@@ -25,7 +30,16 @@ from deadletter import (
     select_for_resend,
 )
 from integrator.access.permissions import Permission
-from integrator.console.errors import BadInput
+from integrator.console.errors import BadInput, NotFound
+from integrator.console.once import (
+    FIELD,
+    confirmation,
+    failed,
+    issue,
+    kept_rows,
+    once,
+    shown_rows,
+)
 from integrator.console.pages.messages import RESENT_HERE, FormTerms
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
@@ -41,6 +55,8 @@ router = APIRouter()
 NAV: Final[list[NavItem]] = []
 Resender = Annotated[Visitor, Depends(needs(P.MESSAGES_RESEND))]
 Ids = Annotated[list[str], Form(max_length=RESENT_HERE)]
+Once = Annotated[str, Form(alias=FIELD, max_length=100)]
+ACTION: Final = "messages.resend"
 
 
 @router.post("/messages/resend/confirm")
@@ -85,6 +101,7 @@ async def confirm(request: Request, visitor: Resender, terms: FormTerms) -> Resp
         named=sorted(selection.named),
         planned=planned,
         going=sum(1 for p in planned if p["outcome"] == "would resend"),
+        once=await issue(engine, visitor, ACTION),
     )
 
 
@@ -95,15 +112,42 @@ async def resend(
     ids: Ids,
     reason: Annotated[str, Form(max_length=1000)],
     named: Ids = [],  # noqa: B006 (FastAPI's way of an optional repeated form field)
+    once_token: Once = "",
 ) -> Response:
     engine = engine_of(request)
-    selection = await selected_in_scope(
-        engine, visitor, P.MESSAGES_RESEND, ids, none="no message to resend"
-    )
-    try:
-        results = await resend_in_engine(
-            engine, selection.naming(named), ResendRequest(reason=reason, actor=visitor.actor)
+
+    async def work() -> dict[str, Any]:
+        selection = await selected_in_scope(
+            engine, visitor, P.MESSAGES_RESEND, ids, none="no message to resend"
         )
-    except DeadLetterError as exc:
-        raise BadInput(said(exc)) from None
-    return page(request, visitor, "batch_resend_done.html", rows=[r.to_json() for r in results])
+        try:
+            results = await resend_in_engine(
+                engine, selection.naming(named), ResendRequest(reason=reason, actor=visitor.actor)
+            )
+        except DeadLetterError as exc:
+            raise BadInput(said(exc)) from None
+        return {"rows": kept_rows([r.to_json() for r in results])}
+
+    done = await once(engine, visitor, ACTION, once_token, work)
+    again = "?again=1" if done.repeated else ""
+    return RedirectResponse(f"/messages/resend/done/{done.id}{again}", status_code=303)
+
+
+@router.get("/messages/resend/done/{confirmation_id}")
+async def done_page(
+    request: Request, visitor: Resender, confirmation_id: str, again: bool = False
+) -> Response:
+    """What a confirmed resend did; a reload shows it again and sends nothing."""
+    engine = engine_of(request)
+    row = await confirmation(engine, visitor, confirmation_id)
+    if row is None or row.action != ACTION:
+        raise NotFound()
+    return page(
+        request,
+        visitor,
+        "batch_resend_done.html",
+        done=row,
+        again=again,
+        failed=failed(row),
+        rows=shown_rows(row),
+    )

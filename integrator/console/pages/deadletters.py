@@ -7,6 +7,13 @@ and only the confirmation, with its required reason, acts. Resending is ``resend
 as ``POST /api/v1/resend`` does it (``messages.resend`` in each message's cluster); discarding
 is ``deadletter.discard`` as ``integrator deadletter discard`` does it
 (``deadletters.discard`` in each message's cluster).
+
+The ticked dead letters are a broad selection, as ``deadletter resend --all`` makes one
+(``select_dead_letters(picked=…)``), not named ids: what a resend settled or set on its way
+since the page was shown is left out or skipped, by the service's rule. The confirmation acts
+once (``integrator.console.once``), and its result is a page of its own
+(``/deadletters/done/<id>``, Post/Redirect/Get): a reload, Back and submit, or a second tab
+shows what was done, by whom and when, and sends nothing again.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from deadletter import (
     DeadLetterError,
@@ -23,10 +30,20 @@ from deadletter import (
     Selection,
     discard,
     list_dead_letters,
+    select_dead_letters,
 )
 from integrator.access.permissions import Permission
 from integrator.clusters import cluster_of
-from integrator.console.errors import BadInput, Forbidden
+from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.once import (
+    FIELD,
+    confirmation,
+    failed,
+    issue,
+    kept_rows,
+    once,
+    shown_rows,
+)
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.selections import selected_in_scope
@@ -47,6 +64,7 @@ ACTIONS: Final = {"resend": P.MESSAGES_RESEND, "discard": P.DEADLETTERS_DISCARD}
 
 Ids = Annotated[list[str], Form(max_length=SHOWN)]
 Action = Annotated[str, Form(pattern="^(resend|discard)$")]
+Once = Annotated[str, Form(alias=FIELD, max_length=100)]
 
 
 @router.get("/deadletters")
@@ -79,87 +97,148 @@ async def dead_letters(request: Request, visitor: Reader) -> Response:
     )
 
 
-async def _selection(
+async def _in_scope(
     engine: Engine, visitor: Visitor, permission: Permission, ids: Sequence[str]
 ) -> Selection:
-    """The named dead letters, each in a cluster where ``permission`` is held."""
-    selection = await selected_in_scope(
+    """The named messages, each in a cluster where ``permission`` is held (else 404/403)."""
+    return await selected_in_scope(
         engine,
         visitor,
         permission,
         ids,
         none=Said("select at least one dead letter", "console.select_dead_letter"),
     )
-    for message in selection:
-        if message.status != "dead":
-            raise BadInput(
-                Said(
-                    f"message {message.id} is {message.status}, not a dead letter",
-                    "deadletter.not_dead",
-                    values={"id": message.id, "status": message.status},
-                )
-            )
-    return selection
+
+
+async def _to_resend(engine: Engine, visitor: Visitor, ids: Sequence[str]) -> Selection:
+    """The ticked dead letters as the service selects them from a listing: not named, so a
+    page posted again (stale, reloaded, in a second tab) leaves out or skips what a resend
+    settled or set on its way since, as ``deadletter resend --all`` would."""
+    checked = await _in_scope(engine, visitor, P.MESSAGES_RESEND, ids)
+    try:
+        return await select_dead_letters(engine.store, picked=[m.id for m in checked])
+    except DeadLetterError as exc:
+        raise BadInput(said(exc)) from None
+
+
+def _left_out(selection: Selection, outcome: str) -> list[dict[str, Any]]:
+    """What the selection left out, as rows of the same table as the resend's outcomes."""
+    return [
+        {"original_id": x.message.id, "outcome": outcome, "message_id": None, "note": x.note}
+        for x in selection.left_out
+    ]
 
 
 @router.post("/deadletters/confirm")
 async def confirm(request: Request, visitor: Reader, action: Action, ids: Ids) -> Response:
-    """The count, and for a resend what would happen to each; nothing is done yet."""
+    """The count, and for a resend what would happen to each; nothing is done yet. The form
+    carries a one-time token, so the confirmation acts once however often it is posted."""
     engine = engine_of(request)
     if not visitor.may_somewhere(ACTIONS[action]):
         raise Forbidden()
-    messages = await _selection(engine, visitor, ACTIONS[action], ids)
     planned: list[dict[str, Any]] = []
     if action == "resend":
+        messages = await _to_resend(engine, visitor, ids)
         request_ = ResendRequest(reason="(counting only)", actor=visitor.actor)
         try:
             results = await resend_in_engine(engine, messages, request_, dry_run=True)
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
-        planned = [r.to_json() for r in results]
+        planned = [r.to_json() for r in results] + _left_out(messages, "would skip")
+        listed = [*messages, *(x.message for x in messages.left_out)]
+    else:
+        listed = list(await _in_scope(engine, visitor, P.DEADLETTERS_DISCARD, ids))
     return page(
         request,
         visitor,
         "deadletters_confirm.html",
         action=action,
-        messages=messages,
+        messages=listed,
         planned=planned,
         going=sum(1 for p in planned if p["outcome"] == "would resend"),
+        once=await issue(engine, visitor, f"deadletters.{action}"),
     )
+
+
+def _done(confirmation_id: str, repeated: bool) -> Response:
+    """Post/Redirect/Get: the result is a page of its own, which a reload only shows again."""
+    again = "?again=1" if repeated else ""
+    return RedirectResponse(f"/deadletters/done/{confirmation_id}{again}", status_code=303)
 
 
 @router.post("/deadletters/resend")
 async def resend(
-    request: Request, visitor: Resender, ids: Ids, reason: Annotated[str, Form(max_length=1000)]
+    request: Request,
+    visitor: Resender,
+    ids: Ids,
+    reason: Annotated[str, Form(max_length=1000)],
+    once_token: Once = "",
 ) -> Response:
     engine = engine_of(request)
-    messages = await _selection(engine, visitor, P.MESSAGES_RESEND, ids)
-    try:
-        results = await resend_in_engine(
-            engine, messages, ResendRequest(reason=reason, actor=visitor.actor)
-        )
-    except DeadLetterError as exc:
-        raise BadInput(said(exc)) from None
-    rows = [r.to_json() for r in results]
-    return page(request, visitor, "deadletters_done.html", action="resend", rows=rows)
+
+    async def work() -> dict[str, Any]:
+        messages = await _to_resend(engine, visitor, ids)
+        try:
+            results = await resend_in_engine(
+                engine, messages, ResendRequest(reason=reason, actor=visitor.actor)
+            )
+        except DeadLetterError as exc:
+            raise BadInput(said(exc)) from None
+        rows = [r.to_json() for r in results] + _left_out(messages, "skipped")
+        return {"rows": kept_rows(rows)}
+
+    done = await once(engine, visitor, "deadletters.resend", once_token, work)
+    return _done(done.id, done.repeated)
 
 
 @router.post("/deadletters/discard")
 async def discard_letters(
-    request: Request, visitor: Discarder, ids: Ids, reason: Annotated[str, Form(max_length=1000)]
+    request: Request,
+    visitor: Discarder,
+    ids: Ids,
+    reason: Annotated[str, Form(max_length=1000)],
+    once_token: Once = "",
 ) -> Response:
     engine = engine_of(request)
-    messages = await _selection(engine, visitor, P.DEADLETTERS_DISCARD, ids)
-    if not reason.strip():
-        raise BadInput(Said("a reason is required (it goes into the audit log)", "reason.required"))
-    rows: list[dict[str, str | None]] = []
-    for message in messages:
-        outcome, note = "discarded", None
-        try:
-            await discard(engine.store, message.id, actor=visitor.actor, reason=reason)
-        except DeadLetterError as exc:
-            outcome, note = "skipped", said(exc)
-        rows.append(
-            {"original_id": message.id, "outcome": outcome, "message_id": None, "note": note}
-        )
-    return page(request, visitor, "deadletters_done.html", action="discard", rows=rows)
+
+    async def work() -> dict[str, Any]:
+        messages = await _in_scope(engine, visitor, P.DEADLETTERS_DISCARD, ids)
+        if not reason.strip():
+            raise BadInput(
+                Said("a reason is required (it goes into the audit log)", "reason.required")
+            )
+        rows: list[dict[str, Any]] = []
+        for message in messages:
+            outcome, note = "discarded", None
+            try:
+                await discard(engine.store, message.id, actor=visitor.actor, reason=reason)
+            except DeadLetterError as exc:  # resolved or discarded since, or not dead
+                outcome, note = "skipped", said(exc)
+            rows.append(
+                {"original_id": message.id, "outcome": outcome, "message_id": None, "note": note}
+            )
+        return {"rows": kept_rows(rows)}
+
+    done = await once(engine, visitor, "deadletters.discard", once_token, work)
+    return _done(done.id, done.repeated)
+
+
+@router.get("/deadletters/done/{confirmation_id}")
+async def done_page(
+    request: Request, visitor: Reader, confirmation_id: str, again: bool = False
+) -> Response:
+    """What a confirmed resend or discard did; a reload shows it again and does nothing."""
+    engine = engine_of(request)
+    row = await confirmation(engine, visitor, confirmation_id)
+    if row is None or not row.action.startswith("deadletters."):
+        raise NotFound()
+    return page(
+        request,
+        visitor,
+        "deadletters_done.html",
+        action=row.action.removeprefix("deadletters."),
+        done=row,
+        again=again,
+        failed=failed(row),
+        rows=shown_rows(row),
+    )

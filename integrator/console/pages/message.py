@@ -11,7 +11,9 @@ Resending (``messages.resend`` in the cluster) shows first what would be sent, a
 the same resend (``integrator.resend_preview``), field by field against what was sent, after
 the checks of the resend itself (``message_service.check_resend``); then the service that
 ``POST /api/v1/messages/{id}/resend`` calls resends (``message_service.resend_message``),
-under the person's name.
+under the person's name. The preview's form carries a one-time token
+(``integrator.console.once``): two quick clicks on *Resend now*, or the form posted again,
+make one new message.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from deadletter import DeadLetterError, ResendRequest, UnknownMessageId
 from integrator.access.permissions import Permission
 from integrator.clusters import NotPermitted, cluster_of
 from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.once import FIELD, confirmation, failed, issue, once
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
@@ -54,6 +57,7 @@ Resender = Annotated[Visitor, Depends(needs(P.MESSAGES_RESEND))]
 Reason = Annotated[str, Form(max_length=1000)]
 Mode = Annotated[Literal["original", "remap", ""], Form()]
 To = Annotated[str, Form(max_length=200)]
+Once = Annotated[str, Form(alias=FIELD, max_length=100)]
 
 
 async def _message(engine: Engine, visitor: Visitor, message_id: str) -> MessageRecord:
@@ -112,9 +116,13 @@ async def _detail(
 
 
 @router.get("/messages/{message_id}")
-async def message_page(request: Request, visitor: Reader, message_id: str) -> Response:
+async def message_page(
+    request: Request, visitor: Reader, message_id: str, again: str | None = None
+) -> Response:
     engine = engine_of(request)
     message = await _message(engine, visitor, message_id)
+    # A resend confirmed a second time lands here: say that the first one did it.
+    done = await confirmation(engine, visitor, again) if again else None
     cluster = cluster_of(engine.catalog, message.destination_id)
     detail = await _detail(request, engine, visitor, message)
     full = "hl7" in detail
@@ -139,6 +147,8 @@ async def message_page(request: Request, visitor: Reader, message_id: str) -> Re
             if visitor.may(P.MESSAGES_RESEND, cluster_of(engine.catalog, d))
         ),
         pending=message.status in PENDING,
+        done=done,
+        failed=done is not None and failed(done),
     )
 
 
@@ -166,6 +176,11 @@ def _resend_scope(engine: Engine, visitor: Visitor, message: MessageRecord, to: 
         raise Forbidden() from None
     except DeadLetterError as exc:
         raise BadInput(said(exc)) from None
+
+
+def _action(message: MessageRecord) -> str:
+    """What a preview's one-time token confirms: resending this message, no other."""
+    return f"message.resend:{message.id}"
 
 
 @router.post("/messages/{message_id}/resend/preview")
@@ -197,6 +212,7 @@ async def resend_preview(
         reason=reason.strip(),
         mode=mode,
         to=target or "",
+        once=await issue(engine, visitor, _action(message)) if preview.result.goes_out else "",
     )
 
 
@@ -208,26 +224,40 @@ async def resend(
     reason: Reason,
     mode: Mode = "",
     to: To = "",
+    once_token: Once = "",
 ) -> Response:
+    """Resend as the preview showed, once per preview: the same form posted twice (two quick
+    clicks, a reload, Back and submit) makes one new message, and the later posts land on
+    it with a notice."""
     engine = engine_of(request)
     message = await _message(engine, visitor, message_id)
     if not visitor.may(P.MESSAGES_RESEND, cluster_of(engine.catalog, message.destination_id)):
         raise Forbidden()
-    # The API's service: the same checks, the same resend, recorded as this person.
-    try:
-        result = await resend_message(
-            engine,
-            visitor.scope(P.MESSAGES_RESEND),
-            message.id,
-            reason=reason,
-            mode=mode or None,
-            to=to.strip() or None,
-            source=source_of(request),
-        )
-    except MessageNotFound:
-        raise NotFound() from None
-    except NotPermitted:
-        raise Forbidden() from None
-    except DeadLetterError as exc:
-        raise BadInput(said(exc)) from None
-    return RedirectResponse(f"/messages/{result.to_json()['message_id']}", status_code=303)
+
+    async def work() -> dict[str, Any]:
+        # The API's service: the same checks, the same resend, recorded as this person.
+        try:
+            result = await resend_message(
+                engine,
+                visitor.scope(P.MESSAGES_RESEND),
+                message.id,
+                reason=reason,
+                mode=mode or None,
+                to=to.strip() or None,
+                source=source_of(request),
+            )
+        except MessageNotFound:
+            raise NotFound() from None
+        except NotPermitted:
+            raise Forbidden() from None
+        except DeadLetterError as exc:
+            raise BadInput(said(exc)) from None
+        return {"message_id": result.to_json()["message_id"]}
+
+    done = await once(engine, visitor, _action(message), once_token, work)
+    made = done.result.get("message_id") if isinstance(done.result, dict) else None
+    if not done.repeated and made:
+        return RedirectResponse(f"/messages/{made}", status_code=303)
+    # Posted again: to what the first post made (or, not done yet, to this message) with a
+    # notice that nothing was sent again.
+    return RedirectResponse(f"/messages/{made or message.id}?again={done.id}", status_code=303)

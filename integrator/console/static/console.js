@@ -14,3 +14,40 @@
     }
   });
 })();
+
+// Progressive enhancement of the console's forms; without JavaScript every form still works.
+//
+// - A form marked data-once (a confirmation that resends or discards) is sent once: a second
+//   click while the first is on its way is ignored and its buttons are disabled. The server's
+//   one-time token is what guarantees it; this only spares a person the second request.
+//   Coming Back to the page (the browser's page cache) makes the buttons usable again, and
+//   posting again then only shows what the first post did.
+(function () {
+  "use strict";
+
+  function buttons(form) {
+    return form.querySelectorAll("button[type=submit], button:not([type])");
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-once")) { return; }
+    if (form.getAttribute("data-sent") === "1") {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute("data-sent", "1");
+    // After this event: the browser has taken the form's values by then.
+    window.setTimeout(function () {
+      buttons(form).forEach(function (button) { button.disabled = true; });
+    }, 0);
+  });
+
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("form[data-once]").forEach(function (form) {
+      form.removeAttribute("data-sent");
+      buttons(form).forEach(function (button) { button.disabled = false; });
+    });
+  });
+})();

@@ -1,0 +1,207 @@
+"""One-time confirmations: a confirm form that is posted twice acts once.
+
+Resending is the one action that puts patient messages on the wire again, and a browser posts
+a form again all too easily: a reload of the result ("Confirm Form Resubmission"), Back and
+submit, the same page in two tabs, two quick clicks. So every form that resends (or discards)
+carries a one-time token (form field ``once``), made when the form is shown (``issue``) and
+kept in the store (``console_confirmations``: its hash, the person, what it confirms, an
+expiry of ``LASTS``), not in process memory, so it holds with several engines behind a load
+balancer. Posting it (``once``) claims it with one conditional UPDATE: exactly one post does
+the work and records its result; every other post of the same form does nothing and is shown
+that result, with who did it and when. Pages then redirect to a result page reached by GET
+(Post/Redirect/Get), so a reload shows the result again and sends nothing.
+
+The token is the person's own and names its action (a token of one message's preview does not
+resend another); an unknown or expired one refuses, and nothing is done. A refusal before
+anything was done (no reason, a service's ``DeadLetterError``) releases the token, so the
+same form can be posted again once it is right. The work runs shielded from the request: a
+browser that drops the first request of a double click cannot stop it between sending and
+recording what it sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Final
+
+from deadletter import DeadLetterError
+from integrator.console.errors import BadInput, ConsoleError
+from integrator.console.refusals import Said
+from integrator.console.visitor import Visitor
+from integrator.engine import Engine
+from integrator.refusal import code_of
+from integrator.store import ConfirmationRecord
+
+FIELD: Final = "once"
+LASTS: Final = timedelta(hours=12)
+"""As long as a console session at most: a form older than that cannot be posted anyway."""
+WAIT: Final = 10.0
+"""How long a second post waits for the first to finish, to show its result."""
+FAILED: Final = "failed"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue(engine: Engine, visitor: Visitor, action: str) -> str:
+    """A new token for a confirm form of ``action``, for this person only."""
+    token = secrets.token_urlsafe(32)
+    now = engine.clock.now()
+    await engine.store.add_confirmation(
+        uuid.uuid4().hex,
+        token_hash=_hash(token),
+        person_id=visitor.signed_in.id,
+        action=action,
+        now=now,
+        expires_at=now + LASTS,
+    )
+    return token
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The confirmation after a post: ``repeated`` when an earlier post did the work (this one
+    did nothing); its ``result`` is None while that earlier one is still at it."""
+
+    confirmation: ConfirmationRecord
+    repeated: bool
+
+    @property
+    def id(self) -> str:
+        return self.confirmation.id
+
+    @property
+    def result(self) -> Any:
+        return self.confirmation.result
+
+
+async def once(
+    engine: Engine,
+    visitor: Visitor,
+    action: str,
+    token: str,
+    work: Callable[[], Awaitable[Any]],
+) -> Done:
+    """Run ``work`` for the first post of this token only; its result (JSON) is kept."""
+    store = engine.store
+    won, row = (
+        await store.claim_confirmation(
+            _hash(token),
+            person_id=visitor.signed_in.id,
+            action=action,
+            actor=visitor.actor,
+            now=engine.clock.now(),
+        )
+        if token
+        else (False, None)
+    )
+    if row is None:
+        raise BadInput(
+            Said(
+                "this confirmation is no longer valid (it expired after 12 hours, or it was "
+                "made for another person); nothing was done: start again from the list",
+                "console.confirmation_unknown",
+            )
+        )
+    if not won:
+        return Done(await _settled(engine, visitor, row), repeated=True)
+    claimed = row
+
+    async def run() -> Done:
+        try:
+            result = await work()
+        except (ConsoleError, DeadLetterError):
+            await store.release_confirmation(claimed.id)  # refused whole: nothing was done
+            raise
+        except Exception:
+            await store.finish_confirmation(claimed.id, {FAILED: True}, now=engine.clock.now())
+            raise
+        await store.finish_confirmation(claimed.id, result, now=engine.clock.now())
+        settled = await store.get_confirmation(
+            claimed.id, person_id=claimed.person_id, now=engine.clock.now()
+        )
+        return Done(settled or claimed, repeated=False)
+
+    return await asyncio.shield(asyncio.ensure_future(run()))
+
+
+async def _settled(engine: Engine, visitor: Visitor, row: ConfirmationRecord) -> ConfirmationRecord:
+    """The confirmation once its first post finished, or as it is after ``WAIT`` seconds."""
+    waited = 0.0
+    while not row.finished and waited < WAIT:
+        await asyncio.sleep(0.1)
+        waited += 0.1
+        again = await engine.store.get_confirmation(
+            row.id, person_id=visitor.signed_in.id, now=engine.clock.now()
+        )
+        if again is None:
+            break
+        row = again
+    return row
+
+
+async def confirmation(
+    engine: Engine, visitor: Visitor, confirmation_id: str
+) -> ConfirmationRecord | None:
+    """The person's own confirmation that was posted; None for another's, an unknown or an
+    expired one, or one never posted (its result page does not exist yet)."""
+    if len(confirmation_id) > 64:
+        return None
+    row = await engine.store.get_confirmation(
+        confirmation_id, person_id=visitor.signed_in.id, now=engine.clock.now()
+    )
+    return row if row is not None and row.used else None
+
+
+def failed(row: ConfirmationRecord) -> bool:
+    return isinstance(row.result, dict) and bool(row.result.get(FAILED))
+
+
+def kept_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Result rows as the store keeps them (JSON): a note with its refusal code, values and
+    field, so the result page words it in the reader's language as the page did before."""
+    kept = []
+    for row in rows:
+        note = row.get("note")
+        if isinstance(note, Said):
+            row = {
+                **row,
+                "note": {
+                    "text": note.rule,
+                    "code": note.code,
+                    "values": dict(note.values),
+                    "field": note.field,
+                },
+            }
+        else:
+            code, values = code_of(note)
+            if code is not None:
+                row = {**row, "note": {"text": str(note), "code": code, "values": dict(values)}}
+        kept.append(row)
+    return kept
+
+
+def shown_rows(row: ConfirmationRecord) -> list[dict[str, Any]]:
+    """The result rows of a confirmation, each note as a ``Said`` again (``kept_rows``)."""
+    if not isinstance(row.result, dict):
+        return []
+    shown = []
+    for kept in row.result.get("rows", []):
+        note = kept.get("note")
+        if isinstance(note, dict):
+            said = Said(
+                str(note.get("text", "")),
+                note.get("code"),
+                field=note.get("field"),
+                values=note.get("values") or {},
+            )
+            kept = {**kept, "note": said}
+        shown.append(kept)
+    return shown
