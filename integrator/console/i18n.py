@@ -192,6 +192,9 @@ EN: Final[dict[str, str]] = {
     "message.resend.diff": "Differences between what was sent and what would be sent",
     "message.resend.before": "Sent",
     "message.resend.after": "Would send",
+    "message.resend.mode.auto": (
+        "automatic: the same bytes to its own destination, mapped again for another"
+    ),
     "resend_mode.original": "same bytes",
     "resend_mode.remap": "mapped again",
     "attempt.delivered": "delivered",
@@ -396,6 +399,9 @@ NL: Final[dict[str, str]] = {
     "message.resend.diff": "Verschillen tussen wat verstuurd is en wat verstuurd zou worden",
     "message.resend.before": "Verstuurd",
     "message.resend.after": "Zou versturen",
+    "message.resend.mode.auto": (
+        "automatisch: dezelfde bytes naar de eigen bestemming, opnieuw omgezet voor een andere"
+    ),
     "resend_mode.original": "dezelfde bytes",
     "resend_mode.remap": "opnieuw omgezet",
     "attempt.delivered": "afgeleverd",

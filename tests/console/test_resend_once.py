@@ -254,6 +254,48 @@ def test_resend_now_is_disabled_once_clicked(page: Page, live: LiveEngine) -> No
     assert _resends(live, original) == []
 
 
+def test_another_destination_is_a_remap_without_a_second_choice(
+    page: Page, live: LiveEngine
+) -> None:
+    original = live.submit(_referral())
+    zuid = live.receivers["zuid"]
+    received = zuid.message_count
+    page.goto(f"/messages/{original}")
+    # Without the page's script too: the mode the form starts with leaves it to the service.
+    assert page.get_by_label("Mode").input_value() == ""
+    _preview(page, original, to="zuid")  # the mode left as it is
+    assert page.locator("#resend-preview-body p").first.inner_text() == "zuid · mapped again"
+    screenshot(page, "resend-preview-elsewhere")
+    page.get_by_role("button", name="Resend now").click()
+    page.wait_for_url(re.compile(r"/messages/(?!" + original + r")[0-9a-f-]+$"))
+    [made] = _resends(live, original)
+    assert (made.destination_id, made.mode) == ("zuid", "remap")
+    _settled(live)
+    assert zuid.message_count == received + 1
+
+    # With the page's script, choosing the destination picks the mode too.
+    page.goto(f"/messages/{original}")
+    page.get_by_label("Mode").select_option("original")
+    page.get_by_label("Other destination (optional)").select_option("zuid")
+    assert page.get_by_label("Mode").input_value() == "remap"
+
+    # Asked for the same bytes elsewhere all the same: refused in the console's words.
+    answer = page.request.post(
+        f"/messages/{original}/resend/preview",
+        form={
+            "csrf": _csrf(page),
+            "reason": "check",
+            "mode": "original",
+            "to": "zuid",
+        },
+        headers={"Origin": live.url, "Accept-Language": "en"},
+    )
+    assert answer.status == 422
+    text = answer.text()
+    assert "was made for noord (MSH-5/6)" in text and "--mode" not in text
+    assert "map the event again" in text
+
+
 def _csrf(page: Page) -> str:
     headers = page.locator("body").get_attribute("hx-headers") or "{}"
     token: str = json.loads(headers)["X-CSRF-Token"]

@@ -13,7 +13,8 @@ the checks of the resend itself (``message_service.check_resend``); then the ser
 ``POST /api/v1/messages/{id}/resend`` calls resends (``message_service.resend_message``),
 under the person's name. The preview's form carries a one-time token
 (``integrator.console.once``): two quick clicks on *Resend now*, or the form posted again,
-make one new message.
+make one new message. The mode may be left to the service (``""``: the same bytes to the
+message's own destination, a remap to another, which the original bytes are not addressed to).
 """
 
 from __future__ import annotations

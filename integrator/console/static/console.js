@@ -22,6 +22,8 @@
 //   one-time token is what guarantees it; this only spares a person the second request.
 //   Coming Back to the page (the browser's page cache) makes the buttons usable again, and
 //   posting again then only shows what the first post did.
+// - Choosing another destination for a resend picks "map the event again": the original bytes
+//   are addressed to the message's own destination (MSH-5/6).
 (function () {
   "use strict";
 
@@ -49,5 +51,14 @@
       form.removeAttribute("data-sent");
       buttons(form).forEach(function (button) { button.disabled = false; });
     });
+  });
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!(target instanceof HTMLSelectElement) || target.id !== "resend-to") { return; }
+    var mode = document.getElementById("resend-mode");
+    if (mode instanceof HTMLSelectElement && target.value && mode.value === "original") {
+      mode.value = "remap";
+    }
   });
 })();
