@@ -7,7 +7,8 @@
     .venv/bin/python bench/profile_summary.py --stacks FILE [--stacks FILE ...]   # already recorded
     .venv/bin/python bench/profile_summary.py --stacks FILE --detail "intake, the rest"
 
-Issue 15 asks that wherever a target is missed the results say where the time goes, per
+Needs py-spy in the virtualenv (``.venv/bin/pip install py-spy``; it is no dependency of the
+project). Issue 15 asks that wherever a target is missed the results say where the time goes, per
 scenario. A flame graph says it for one run and one reader; this sorts the samples into the same
 dozen parts every time, so two scenarios (or two revisions) can be put side by side in a table.
 
@@ -133,6 +134,8 @@ def _record(scenario_args: list[str], out: Path) -> None:
         command = [python, scenarios, *scenario_args, "--py-spy", str(out)]
     else:
         spy = str(Path(python).with_name("py-spy"))
+        if not Path(spy).exists():
+            sys.exit("py-spy is not installed here: .venv/bin/pip install py-spy")
         command = [spy, "record", "--gil", "-r", "250", "-f", "raw", "-o", str(out), "--"]
         command += [python, scenarios, *scenario_args]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
