@@ -53,13 +53,15 @@ class IntakeRenderer:
         stored = await self._store.get_event(original.event_id)
         if stored is None:
             return Note(
-                "the stored event is missing; use --mode original", "resend.skip.event_missing"
+                "the stored event is missing; resend it as it was sent (mode original)",
+                "resend.skip.event_missing",
             )
         try:
             event = parse_event(stored.payload)
         except EventValidationError:
             return Note(
-                "the stored event no longer passes validation; use --mode original",
+                "the stored event no longer passes validation; resend it as it was sent "
+                "(mode original)",
                 "resend.skip.event_invalid",
             )
         destination = self._intake.catalog.destinations[destination_id]

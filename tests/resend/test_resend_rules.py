@@ -7,6 +7,7 @@ real store with real destination files.
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from tests.resend.support import NOORD, ZUID, Desk
@@ -160,3 +161,25 @@ def test_bad_input_is_refused_with_exit_2_and_nothing_is_resent(
             assert expected in " ".join(result.stderr.split()), (args, result.stderr)
     assert desk.resends_of(dead) == [] and desk.resends_of(delivered) == []
     assert desk.audit_size() == audit_before
+
+
+def test_a_remap_of_an_event_that_no_longer_validates_is_skipped_in_words_for_any_caller(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    """The note reaches the CLI, the API's JSON and the console alike: it names the mode, not
+    the CLI's ``--mode`` option (the API's field is ``mode``)."""
+    delivered = desk.submit(referral_data, "ZD500000051")
+    desk.set_status(delivered, "delivered")
+    database = desk.env["INTEGRATOR_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as conn:  # an event stored under rules since tightened
+        conn.execute(
+            "UPDATE events SET payload = '{}' WHERE id = "
+            "(SELECT event_id FROM messages WHERE id = ?)",
+            (delivered,),
+        )
+    result = desk.cli("resend", delivered, "--mode", "remap", "--reason", "GP called")
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.stdout.split())
+    assert "no longer passes validation; resend it as it was sent (mode original)" in said
+    assert "--mode" not in said
+    assert desk.resends_of(delivered) == []
