@@ -26,6 +26,18 @@ Reason = Annotated[
     str | None,
     Field(max_length=MAX_REASON, description="why (goes into the audit trail)"),
 ]
+NeededReason = Annotated[
+    str | None,
+    Field(
+        max_length=MAX_REASON,
+        description=(
+            "why (goes into the audit trail); required: a change of someone's access without "
+            "one, or with a blank one, is refused (422 'reason: a reason is required')"
+        ),
+    ),
+]
+"""Left optional in the schema's types so that the access service, not the body's parser,
+refuses a missing reason, in the same words for the API, the CLI and the console."""
 
 
 class _Body(BaseModel):
@@ -66,18 +78,22 @@ class GrantsBody(_Body):
     """The person's grants inside the caller's clusters (those elsewhere are kept)."""
 
     grants: Grants
-    reason: Reason = None
+    reason: NeededReason = None
 
 
 class ReasonBody(_Body):
     reason: Reason = None
 
 
+class DeactivateBody(_Body):
+    reason: NeededReason = None
+
+
 class RoleDeactivateBody(_Body):
     cluster: Annotated[
         Cluster | None, Field(description="the cluster of the grant; null: the all-clusters grant")
     ] = None
-    reason: Reason = None
+    reason: NeededReason = None
 
 
 class TokenBody(_Body):

@@ -135,3 +135,15 @@ def test_put_and_patch_of_a_destination_document_the_expected_revision_and_its_4
         assert expected["in"] == "query" and not expected["required"]
         assert "409" in expected["description"]
         assert "nothing was changed" in operation["responses"]["409"]["description"]
+
+
+async def test_a_change_of_someones_access_documents_its_reason_as_required(
+    document: dict[str, Any],
+) -> None:
+    """The access service refuses these without a reason; the document said it was optional."""
+    schemas = document["components"]["schemas"]
+    for name in ("GrantsBody", "RoleDeactivateBody", "DeactivateBody"):
+        described = schemas[name]["properties"]["reason"]["description"]
+        assert "required" in described and "refused" in described, name
+    # Resetting a second factor keeps an optional reason.
+    assert "required" not in schemas["ReasonBody"]["properties"]["reason"]["description"]

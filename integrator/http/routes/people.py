@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends
 from integrator.access.permissions import Role
 from integrator.access.service import PersonView
 from integrator.http.access_bodies import (
+    DeactivateBody,
     GrantsBody,
     InviteBody,
     ReasonBody,
@@ -121,7 +122,7 @@ async def deactivate_person(
     engine: EngineDep,
     identity: IdentityDep,
     source: SourceDep,
-    body: ReasonBody | None = None,
+    body: DeactivateBody | None = None,
 ) -> dict[str, Any]:
     """Deactivate the whole account: its sessions, open links and own tokens stop at once."""
     reason = body.reason if body else None
