@@ -17,13 +17,16 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
+from integrator.refusal import Coded
+
 MIN_LENGTH = 12
 # Long enough for any passphrase, short enough that hashing it is no denial of service.
 MAX_LENGTH = 256
 
 
-class WeakPassword(ValueError):
-    """The password breaks a rule of the policy; the message names the rule, never the password."""
+class WeakPassword(Coded, ValueError):
+    """The password breaks a rule of the policy; the message names the rule, never the password.
+    It carries the rule's code, so the console can say it in the person's language."""
 
 
 def check_policy(password: str, email: str) -> None:
@@ -34,15 +37,21 @@ def check_policy(password: str, email: str) -> None:
     before the ``@``, is the first thing anybody would try.
     """
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"a password needs at least {MIN_LENGTH} characters")
+        raise WeakPassword(f"a password needs at least {MIN_LENGTH} characters").coded(
+            "password.too_short", least=MIN_LENGTH
+        )
     if len(password) > MAX_LENGTH:
-        raise WeakPassword(f"a password has at most {MAX_LENGTH} characters")
+        raise WeakPassword(f"a password has at most {MAX_LENGTH} characters").coded(
+            "password.too_long", most=MAX_LENGTH
+        )
     if not password.strip():
-        raise WeakPassword("a password must not be only spaces")
+        raise WeakPassword("a password must not be only spaces").coded("password.blank")
     lowered = password.strip().casefold()
     address = email.strip().casefold()
     if lowered in (address, address.partition("@")[0]):
-        raise WeakPassword("a password must not be the account's e-mail address")
+        raise WeakPassword("a password must not be the account's e-mail address").coded(
+            "password.is_email"
+        )
 
 
 @dataclass(frozen=True)

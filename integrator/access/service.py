@@ -404,20 +404,25 @@ class AccessService:
             raise BadAccessInput(
                 "the second factor set up when this link was opened cannot be read any more: "
                 "open the link again and scan the new code"
-            ) from None
+            ).coded("invitation.secret_unreadable") from None
         if secret is None:
-            raise BadAccessInput("open the invitation first: the second factor is not set up")
+            raise BadAccessInput(
+                "open the invitation first: the second factor is not set up"
+            ).coded("invitation.not_opened")
         try:
             check_policy(password, person.email)
         except WeakPassword as exc:
-            raise BadAccessInput(str(exc), field="password") from None
+            refusal = BadAccessInput(str(exc), field="password")
+            if exc.code is not None:  # each rule of the policy has one
+                refusal.coded(exc.code, **exc.values)
+            raise refusal from None
         now = self._now()
         step = totp.verify(secret, totp_code, now, None)
         if step is None:
             raise BadAccessInput(
                 "not the code the authenticator app shows now (check the phone's clock)",
                 field="code",
-            )
+            ).coded("access.code_wrong")
         codes = totp.new_recovery_codes()
         done = await self._store.complete_invitation(
             invitation.id,

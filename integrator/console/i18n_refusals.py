@@ -191,6 +191,18 @@ EN: Final[dict[str, str]] = {
         "{count} events: the console routes at most {most} at once; narrow it, or route them "
         "through the API or on the server"
     ),
+    "refusal.password.too_short": "a password needs at least {least} characters",
+    "refusal.password.too_long": "a password has at most {most} characters",
+    "refusal.password.blank": "a password must not be only spaces",
+    "refusal.password.is_email": "a password must not be the account's e-mail address",
+    "refusal.access.code_wrong": (
+        "not the code the authenticator app shows now (check the phone's clock)"
+    ),
+    "refusal.invitation.secret_unreadable": (
+        "the second factor set up when this link was opened cannot be read any more: open the "
+        "link again and scan the new code"
+    ),
+    "refusal.invitation.not_opened": ("open the invitation first: the second factor is not set up"),
 }
 
 NL: Final[dict[str, str]] = {
@@ -364,5 +376,20 @@ NL: Final[dict[str, str]] = {
     "refusal.console.route_too_many": (
         "{count} gebeurtenissen: de console routeert er hoogstens {most} tegelijk; beperk de "
         "keuze, of routeer ze via de API of op de server"
+    ),
+    "refusal.password.too_short": "een wachtwoord heeft minstens {least} tekens",
+    "refusal.password.too_long": "een wachtwoord heeft hooguit {most} tekens",
+    "refusal.password.blank": "een wachtwoord mag niet alleen uit spaties bestaan",
+    "refusal.password.is_email": "een wachtwoord mag niet het e-mailadres van het account zijn",
+    "refusal.access.code_wrong": (
+        "niet de code die de authenticator-app nu toont (kijk of de klok van de telefoon goed "
+        "staat)"
+    ),
+    "refusal.invitation.secret_unreadable": (
+        "de tweede factor die bij het openen van deze link is ingesteld, is niet meer te lezen: "
+        "open de link opnieuw en scan de nieuwe code"
+    ),
+    "refusal.invitation.not_opened": (
+        "open eerst de uitnodiging: de tweede factor is nog niet ingesteld"
     ),
 }

@@ -215,3 +215,50 @@ def test_an_unknown_code_falls_back_to_the_services_english() -> None:
 
     assert say("nl", Note("some new rule", "no.such.code")) == "some new rule"
     assert say("nl", "plain text") == "plain text"
+
+
+async def test_setting_up_an_account_is_refused_in_dutch(engine: Engine) -> None:
+    """The invitation page: the password rules and a wrong code in the person's language."""
+    from integrator.access.totp import code_at
+    from integrator.http import create_app
+    from tests.console.test_saved_searches import BASE, ORIGIN, csrf
+    from tests.http.support import MAKER
+
+    link = await engine.access.invite(MAKER, "nina@example.org", [Grant(Role.VIEWER)])
+    assert link.link is not None
+    secret = link.link.split("#", 1)[1]
+    transport = httpx.ASGITransport(app=create_app(engine))
+    cookies = {"integrator-lang": "nl"}
+    async with httpx.AsyncClient(transport=transport, base_url=BASE, cookies=cookies) as nina:
+        form = await nina.get("/invitation")
+        opened = await nina.post(
+            "/invitation/open", data={"csrf": csrf(form.text), "secret": secret}, headers=ORIGIN
+        )
+        assert opened.status_code == 200, opened.text
+        totp_secret = re.search(r'name="totp_secret" value="([A-Z2-7]+)"', opened.text)
+        assert totp_secret is not None, opened.text
+
+        def attempt(password: str, code: str) -> dict[str, str]:
+            return {
+                "csrf": csrf(opened.text),
+                "secret": secret,
+                "password": password,
+                "password_again": password,
+                "code": code,
+                "email": "nina@example.org",
+                "totp_secret": totp_secret.group(1),
+            }
+
+        now_code = code_at(totp_secret.group(1), engine.clock.now())
+        short = await nina.post(
+            "/invitation/accept", data=attempt("kort", now_code), headers=ORIGIN
+        )
+        dutch(problems(short), "een wachtwoord heeft minstens 12 tekens")
+        own = await nina.post(
+            "/invitation/accept", data=attempt("nina@example.org", now_code), headers=ORIGIN
+        )
+        dutch(problems(own), "niet het e-mailadres van het account")
+        wrong = await nina.post(
+            "/invitation/accept", data=attempt("a long enough passphrase", "000000"), headers=ORIGIN
+        )
+        dutch(problems(wrong), "niet de code die de authenticator-app nu toont")

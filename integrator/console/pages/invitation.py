@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from integrator.access import totp
 from integrator.access.errors import BadAccessInput, InvitationInvalid
 from integrator.access.service import AcceptStart
+from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import VisitorDep
@@ -65,7 +66,7 @@ async def accept_invitation(
     totp_secret: Annotated[str, Form(max_length=200)],
 ) -> Response:
     access = engine_of(request).access
-    problem: str | None = None
+    problem: str | Said | None = None
     if password != password_again:
         problem = "invite.mismatch"
     else:
@@ -74,7 +75,7 @@ async def accept_invitation(
         except InvitationInvalid:
             return _invalid(request, visitor)
         except BadAccessInput as exc:
-            problem = str(exc)  # names the rule (password policy, code), never the value
+            problem = said(exc)  # names the rule (password policy, code), never the value
         else:
             return page(
                 request,
