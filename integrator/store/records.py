@@ -299,6 +299,23 @@ class RejectedSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class RejectedFilter:
+    """Which rejected input a listing or a count takes; ``None`` means "any". The period is on
+    ``received_at`` (indexed), ``since`` inclusive and ``until`` not, as for messages and events.
+    ``source`` is an ``EventSource`` value: an operator watching one upstream system that
+    starts to send broken input wants that channel's pieces, and how many there are.
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.source is not None:
+            EventSource(self.source)
+
+
+@dataclass(frozen=True, slots=True)
 class AuditRecord:
     """Who did what to which target, and why."""
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
-from integrator.store import Store
+from integrator.store import RejectedFilter, Store
 from integrator.store.sealing import MAGIC, DataKey, Sealer
 from tests.store.conftest import Site
 from tests.store.factories import StepClock
@@ -39,6 +41,57 @@ async def test_rejected_events_list_newest_first_with_a_limit(store: Store) -> N
 
     assert [record.id for record in listed] == ids[::-1][:3]
     assert listed[0].size == len(b"bad 4")
+
+
+async def test_a_period_and_a_source_narrow_the_listing_and_its_count(
+    store: Store, clock: StepClock
+) -> None:
+    """``since`` includes its moment and ``until`` does not, as for messages and events; the
+    count takes the same rows however many the listing's limit lets through."""
+    start = clock.now
+    kept: dict[tuple[int, str], str] = {}
+    for hour in range(4):
+        for source in ("http", "amqp"):
+            clock.now = start + timedelta(hours=hour) - clock.step  # the next reading: the hour
+            kept[hour, source] = await store.reject_event(b"{}", source, [])
+
+    def ids(flt: RejectedFilter) -> set[str]:
+        return {k for (hour, source), k in kept.items() if _takes(flt, start, hour, source)}
+
+    for flt in [
+        RejectedFilter(),
+        RejectedFilter(since=start + timedelta(hours=1)),
+        RejectedFilter(until=start + timedelta(hours=2)),
+        RejectedFilter(since=start + timedelta(hours=1), until=start + timedelta(hours=3)),
+        RejectedFilter(source="amqp"),
+        RejectedFilter(since=start + timedelta(hours=2), source="http"),
+        RejectedFilter(source="demo"),
+    ]:
+        listed = await store.list_rejected(flt, limit=100)
+        assert {r.id for r in listed} == ids(flt), flt
+        assert await store.count_rejected(flt) == len(ids(flt)), flt
+        assert [r.received_at for r in listed] == sorted(
+            (r.received_at for r in listed), reverse=True
+        )
+
+    amqp = RejectedFilter(source="amqp")
+    assert len(await store.list_rejected(amqp, limit=1)) == 1
+    assert await store.count_rejected(amqp) == 4
+    assert await store.count_rejected() == 8
+
+
+def _takes(flt: RejectedFilter, start: datetime, hour: int, source: str) -> bool:
+    at = start + timedelta(hours=hour)
+    return (
+        (flt.since is None or at >= flt.since)
+        and (flt.until is None or at < flt.until)
+        and (flt.source is None or source == flt.source)
+    )
+
+
+def test_a_filter_refuses_a_source_the_store_cannot_hold() -> None:
+    with pytest.raises(ValueError, match="not a valid EventSource"):
+        RejectedFilter(source="carrier-pigeon")
 
 
 async def test_unknown_source_is_refused(store: Store) -> None:
