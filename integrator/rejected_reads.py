@@ -19,18 +19,33 @@ the server's CLI (trusted with every cluster) cannot disagree; a front door asks
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from integrator.access.permissions import Identity, Permission
 from integrator.patient_views import record_view
+from integrator.search import BadSearch, build_filter
+from integrator.settings import Settings
 from integrator.store import NotFound, Store
 from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix
-from integrator.store.records import RejectedEventRecord, RejectedSummary
+from integrator.store.records import (
+    EventSource,
+    RejectedEventRecord,
+    RejectedFilter,
+    RejectedSummary,
+)
 
 LISTING: Final = Permission.MESSAGES_READ
 """For all clusters: the listing, and one piece's broken rules without its body."""
 BODY: Final = Permission.PATIENT_DATA_READ
 """For all clusters: one body as it arrived."""
+
+SOURCES: Final = tuple(s.value for s in EventSource)
+"""How rejected input can have arrived, as a listing's ``source`` term names it."""
+LATELY: Final = "24h"
+"""The period the console's dashboard counts, as a listing's ``since`` term reads it, so its
+link (``/rejected?since=24h``) lists the pieces it counted."""
 
 _ID_TEXT: Final = re.compile(r"[0-9a-fA-F-]{1,36}")
 """What a rejected input's id (a UUID) or a start of it can look like, before the store looks."""
@@ -86,10 +101,82 @@ def rejected_summary(record: RejectedSummary | RejectedEventRecord) -> dict[str,
     }
 
 
-async def list_rejected(store: Store, identity: Identity, *, limit: int) -> list[dict[str, Any]]:
+def build_rejected_filter(
+    settings: Settings,
+    *,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    source: str | None = None,
+) -> RejectedFilter:
+    """The store filter for a listing's terms, read as every other listing reads them.
+
+    A period is what messages, events and the audit trail take (``search.build_filter``: a
+    date, a date-time as listings show it, or back from now like ``2h``; ``until`` given as a
+    date includes that day), so an operator types the same thing everywhere. A ``source`` is
+    one of ``SOURCES`` (case aside): anything else is refused naming them, as an empty
+    listing would read as "that system sent nothing broken". Refusals are ``BadSearch``,
+    naming the term and the rule, never what was typed.
+    """
+    period = build_filter(settings, since=since, until=until)
+    wanted = (source or "").strip().lower() or None
+    if wanted is not None and wanted not in SOURCES:
+        raise BadSearch("source", f"not a source of input; one of {', '.join(SOURCES)}").coded(
+            "rejected.source", sources=SOURCES
+        )
+    return RejectedFilter(since=period.since, until=period.until, source=wanted)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedListing:
+    """One page of a listing, and how many pieces its terms take in all (``total``), so a
+    listing cut at its limit says how much it left out."""
+
+    rows: list[dict[str, Any]]
+    total: int
+
+
+async def list_rejected(
+    store: Store, identity: Identity, *, limit: int, flt: RejectedFilter | None = None
+) -> list[dict[str, Any]]:
     """The newest rejected input first, as ``rejected_summary`` shows it."""
     _require(identity, LISTING)
-    return [rejected_summary(r) for r in await store.list_rejected(limit=limit)]
+    return [rejected_summary(r) for r in await store.list_rejected(flt, limit=limit)]
+
+
+async def count_rejected(
+    store: Store, identity: Identity, flt: RejectedFilter | None = None
+) -> int:
+    """How many pieces of rejected input ``flt`` takes (one ``COUNT``, no body read)."""
+    _require(identity, LISTING)
+    return await store.count_rejected(flt)
+
+
+async def find_rejected(
+    store: Store,
+    settings: Settings,
+    identity: Identity,
+    *,
+    limit: int,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    source: str | None = None,
+) -> RejectedListing:
+    """What every front door lists: the newest ``limit`` pieces its terms take, and how many
+    they take in all. The permission is checked before the terms, so who may not list learns
+    nothing from a refused term; a page that is not full is the total, and costs no count."""
+    _require(identity, LISTING)
+    flt = build_rejected_filter(settings, since=since, until=until, source=source)
+    rows = await list_rejected(store, identity, limit=limit, flt=flt)
+    total = len(rows) if len(rows) < limit else await count_rejected(store, identity, flt)
+    return RejectedListing(rows=rows, total=total)
+
+
+async def rejected_lately(store: Store, settings: Settings, identity: Identity) -> int | None:
+    """How much rejected input arrived in the last 24 hours (``LATELY``), for the dashboard;
+    None for who may not list it (``may_list``), to whom the figure is not shown at all."""
+    if not may_list(identity):
+        return None
+    return await count_rejected(store, identity, build_rejected_filter(settings, since=LATELY))
 
 
 async def locate_rejected(store: Store, identity: Identity, given: str) -> str:

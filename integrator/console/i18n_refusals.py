@@ -50,6 +50,7 @@ EN: Final[dict[str, str]] = {
         "a BSN is 9 digits that pass the eleven-test (spaces and dots are ignored)"
     ),
     "refusal.search.status": "not a message status; one of {statuses}",
+    "refusal.rejected.source": "not a source of input; one of {sources}",
     "refusal.search.destination": (
         "no destination has that id, and no message in this store went to one; configured: {known}"
     ),
@@ -227,6 +228,7 @@ NL: Final[dict[str, str]] = {
         "een BSN is 9 cijfers die de elfproef doorstaan (spaties en punten tellen niet mee)"
     ),
     "refusal.search.status": "geen berichtstatus; kies uit {statuses}",
+    "refusal.rejected.source": "geen bron van invoer; kies uit {sources}",
     "refusal.search.destination": (
         "geen bestemming heeft dat id, en geen bericht in deze opslag ging naar zo'n "
         "bestemming; ingesteld: {known}"

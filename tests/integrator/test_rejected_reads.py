@@ -8,23 +8,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from integrator.access.permissions import Grant, Identity, IdentityKind, Role, local_identity
 from integrator.rejected_reads import (
+    SOURCES,
     BadRejectedId,
     NeedsEveryCluster,
+    RejectedListing,
     RejectedNotFound,
     describe_rejected,
+    find_rejected,
     list_rejected,
     locate_rejected,
     may_list,
     may_read_body,
     read_rejected,
+    rejected_lately,
 )
+from integrator.search import BadSearch
 from integrator.store import Store
+from tests.integrator.support import settings_for
+from tests.store.factories import StepClock
 
 BODY = {"event_id": "not-a-uuid", "patient": {"bsn": "123456782"}}
 RULES = [{"path": "event_id", "rule": "uuid_format", "message": "must be a UUID"}]
@@ -114,3 +122,48 @@ async def test_an_id_is_found_whole_or_by_its_start_and_bad_text_is_told_apart(
         with pytest.raises(BadRejectedId) as refused:
             await locate_rejected(store, VIEWER, bad)
         assert bad.strip() not in str(refused.value)  # never repeated: it may be a BSN
+
+
+async def test_a_listing_is_narrowed_by_period_and_source_and_says_how_many_in_all(
+    tmp_path: Path,
+) -> None:
+    """Periods read as every listing reads them (``2h`` back from now, a date, a date-time);
+    ``total`` counts what the terms take beyond the page's limit."""
+    settings = settings_for(tmp_path)
+    clock = StepClock(now=datetime.now(UTC) - timedelta(days=3))
+    async with await Store.open(settings.database_url, clock=clock) as store:
+        old = await store.reject_event(b"{}", "http", RULES)
+        clock.now = datetime.now(UTC) - timedelta(hours=1)
+        recent = [await store.reject_event(b"{}", src, RULES) for src in ("amqp", "amqp", "cli")]
+
+        def ids(listing: RejectedListing) -> list[str]:
+            return [r["id"] for r in listing.rows]
+
+        everything = await find_rejected(store, settings, VIEWER, limit=10)
+        assert (ids(everything), everything.total) == ([*recent[::-1], old], 4)
+        lately = await find_rejected(store, settings, VIEWER, limit=10, since="2h")
+        assert (ids(lately), lately.total) == (recent[::-1], 3)
+        before = await find_rejected(store, settings, VIEWER, limit=10, until="2h")
+        assert (ids(before), before.total) == ([old], 1)
+        cut = await find_rejected(store, settings, VIEWER, limit=1, source=" AMQP ")
+        assert (ids(cut), cut.total) == ([recent[1]], 2)
+        since_day = (datetime.now(settings.zone) - timedelta(days=1)).date().isoformat()
+        assert (await find_rejected(store, settings, VIEWER, limit=10, since=since_day)).total == 3
+        assert await rejected_lately(store, settings, VIEWER) == 3
+        assert await rejected_lately(store, settings, ONE_CLUSTER) is None
+
+
+async def test_a_term_that_cannot_be_used_is_refused_naming_the_rule_not_the_value(
+    tmp_path: Path, store: Store
+) -> None:
+    settings = settings_for(tmp_path)
+    with pytest.raises(BadSearch) as refused:
+        await find_rejected(store, settings, VIEWER, limit=10, source="123456782")
+    assert refused.value.field == "source" and refused.value.code == "rejected.source"
+    assert all(name in refused.value.rule for name in SOURCES)
+    assert "123456782" not in str(refused.value)
+    with pytest.raises(BadSearch) as refused:
+        await find_rejected(store, settings, VIEWER, limit=10, since="123456782")
+    assert refused.value.field == "since" and "123456782" not in str(refused.value)
+    with pytest.raises(NeedsEveryCluster):  # the permission first: no rule learnt without it
+        await find_rejected(store, settings, ONE_CLUSTER, limit=10, source="pigeon")
