@@ -18,6 +18,7 @@ from rich.table import Table
 from integrator.cli.common import (
     JsonOption,
     console,
+    err_console,
     fail,
     load_settings,
     local_identity,
@@ -35,25 +36,51 @@ rejected_app = typer.Typer(
 
 @rejected_app.command("list")
 def rejected_list(
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Received from (ISO date or date-time, local time; or back from now: 2h, 3d)."
+        ),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Received until (a date includes that day).")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Arrived over http, cli, amqp or demo.")
+    ] = None,
     limit: Annotated[
         int, typer.Option(min=1, max=100_000, help="At most this many (newest first).")
     ] = 50,
     as_json: JsonOption = False,
 ) -> None:
-    """List rejected input, newest first: when, from where, its size and the rules it broke."""
-    from integrator.rejected_reads import list_rejected
+    """List rejected input, newest first: when, from where, its size and the rules it broke.
+
+    Filters combine (AND). The table's title says how many match in all; with --json, stdout
+    stays the list and a cut listing is said on stderr.
+    """
+    from integrator.rejected_reads import RejectedListing, build_rejected_filter, find_rejected
+    from integrator.search import BadSearch
     from integrator.store import Store
 
     settings = load_settings()
+    terms = {"since": since, "until": until, "source": source}
+    try:  # before the store is opened: a typo is told at once, whichever store is configured
+        build_rejected_filter(settings, **terms)
+    except BadSearch as exc:
+        fail(f"--{exc.field}: {exc.rule}", 2)  # the option as typed here
 
-    async def action(store: Store) -> list[dict[str, Any]]:
-        return await list_rejected(store, local_identity(), limit=limit)
+    async def action(store: Store) -> RejectedListing:
+        return await find_rejected(store, settings, local_identity(), limit=limit, **terms)
 
-    found = with_store(action, settings, read_only=True)
+    listing = with_store(action, settings, read_only=True)
+    found = listing.rows
+    counted = f"{len(found)} of {listing.total}" if listing.total > len(found) else len(found)
     if as_json:
+        if listing.total > len(found):
+            err_console.print(f"{counted} shown; --limit lists more")
         print_json([{**r, "received_at": iso_time(r["received_at"], settings.zone)} for r in found])
         return
-    table = Table(title=f"Rejected input ({len(found)})")
+    table = Table(title=f"Rejected input ({counted})")
     short = short_ids(r["id"] for r in found)
     table.add_column("id", no_wrap=True, min_width=max(map(len, short.values()), default=2))
     for column in ("received", "source", "bytes", "broken rules"):

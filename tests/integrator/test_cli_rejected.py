@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from integrator.store import Store
 from tests.integrator.test_cli_reading import cli, env_for, restore_logging
+from tests.store.factories import StepClock
 
 __all__ = ["restore_logging"]  # the fixture, used here as there
 
@@ -73,3 +75,57 @@ def test_an_unknown_id_is_refused_and_records_nothing(tmp_path: Path) -> None:
     assert "no rejected input" in " ".join(refused.stderr.split())
     audit = cli(env, "audit", "list", "--json")
     assert not [e for e in json.loads(audit.stdout) if e["action"] == "patient_data.view"]
+
+
+def _over_three_days(tmp_path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """An http piece three days old, and an amqp and a cli piece of an hour ago, by source."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    clock = StepClock(now=datetime.now(UTC) - timedelta(days=3))
+
+    async def fill() -> dict[str, str]:
+        async with await Store.open(url, clock=clock) as store:
+            kept = {"http": await store.reject_event(b"{}", "http", [])}
+            clock.now = datetime.now(UTC) - timedelta(hours=1)
+            for source in ("amqp", "cli"):
+                kept[source] = await store.reject_event(b"{}", source, [])
+            return kept
+
+    return env_for(url, tmp_path), asyncio.run(fill())
+
+
+def test_since_and_source_narrow_the_listing(tmp_path: Path) -> None:
+    env, kept = _over_three_days(tmp_path)
+
+    def listed(*terms: str) -> list[str]:
+        answer = cli(env, "rejected", "list", *terms, "--json")
+        assert answer.exit_code == 0, answer.output
+        return [r["id"] for r in json.loads(answer.stdout)]
+
+    assert listed("--since", "2h") == [kept["cli"], kept["amqp"]]
+    assert listed("--until", "2h") == [kept["http"]]
+    assert listed("--since", "2h", "--source", "amqp") == [kept["amqp"]]
+    assert listed("--source", "http") == [kept["http"]]
+    day = (datetime.now(UTC) - timedelta(days=5)).date().isoformat()
+    assert len(listed("--since", day)) == 3
+
+
+def test_a_cut_listing_says_how_many_match_in_all(tmp_path: Path) -> None:
+    env, kept = _over_three_days(tmp_path)
+    table = cli(env, "rejected", "list", "--limit", "1")
+    assert table.exit_code == 0, table.output
+    assert "Rejected input (1 of 3)" in table.stdout
+    as_json = cli(env, "rejected", "list", "--limit", "1", "--json")
+    assert [r["id"] for r in json.loads(as_json.stdout)] == [kept["cli"]]
+    assert "1 of 3 shown" in as_json.stderr
+    assert "Rejected input (2)" in cli(env, "rejected", "list", "--since", "2h").stdout
+
+
+def test_a_bad_source_or_period_is_refused_naming_what_is_allowed(tmp_path: Path) -> None:
+    env, _ = _over_three_days(tmp_path)
+    refused = cli(env, "rejected", "list", "--source", "pigeon")
+    assert refused.exit_code == 2
+    said = " ".join(refused.stderr.split())
+    assert "--source" in said and "http, cli, amqp, demo" in said and "pigeon" not in said
+    refused = cli(env, "rejected", "list", "--since", "yesterday")
+    assert refused.exit_code == 2
+    assert "--since" in refused.stderr and "yesterday" not in refused.stderr
