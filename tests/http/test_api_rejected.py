@@ -59,3 +59,50 @@ async def test_a_body_needs_patient_data_for_all_clusters(
         refused = await in_one_cluster.get(f"/api/v1/rejected/{rejected_id}")
         assert refused.status_code == 403
         assert "for all clusters" in refused.json()["detail"]
+
+
+async def test_the_listing_takes_a_period_and_a_source_and_gives_its_total(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    over_http = await _rejected(api)
+    over_amqp = await engine.store.reject_event(b"\xff not json", "amqp", [])
+
+    async def listed(**terms: str | int) -> tuple[list[str], str]:
+        answer = await api.get("/api/v1/rejected", params=terms)
+        assert answer.status_code == 200, answer.text
+        return [r["id"] for r in answer.json()], answer.headers["x-total-count"]
+
+    assert await listed() == ([over_amqp, over_http], "2")
+    assert await listed(since="1h") == ([over_amqp, over_http], "2")
+    assert await listed(until="1h") == ([], "0")
+    assert await listed(source="amqp", since="2d") == ([over_amqp], "1")
+    assert await listed(source="demo") == ([], "0")
+    assert await listed(limit=1) == ([over_amqp], "2")
+
+
+async def test_a_term_that_cannot_be_used_is_a_422_without_its_value(
+    api: httpx.AsyncClient,
+) -> None:
+    refused = await api.get("/api/v1/rejected", params={"source": "pigeon"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith("source: ")
+    assert "http, cli, amqp, demo" in refused.text and "pigeon" not in refused.text
+    refused = await api.get("/api/v1/rejected", params={"since": "123456782"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith("since: ") and "123456782" not in refused.text
+    too_long = await api.get("/api/v1/rejected", params={"until": "9" * 65})
+    assert too_long.status_code == 422
+
+
+async def test_the_terms_and_the_total_are_documented_with_their_bounds(
+    api: httpx.AsyncClient,
+) -> None:
+    document = (await api.get("/openapi.json")).json()
+    operation = document["paths"]["/api/v1/rejected"]["get"]
+    params = {p["name"]: p for p in operation["parameters"]}
+    assert set(params) >= {"since", "until", "source", "limit"}
+    assert params["source"]["schema"]["enum"] == ["http", "cli", "amqp", "demo"]
+    assert {"maxLength": 64} in [
+        {"maxLength": s.get("maxLength")} for s in params["since"]["schema"]["anyOf"]
+    ]
+    assert "X-Total-Count" in operation["responses"]["200"]["headers"]
