@@ -201,9 +201,14 @@ EN: Final[dict[str, str]] = {
     ),
     "rejected.empty": "No rejected input.",
     "rejected.more": (
-        "Only the newest {shown} are shown; there are more. "
+        "Only the newest {shown} of {total} are shown. "
         "`integrator rejected list --limit N` and GET /api/v1/rejected?limit=N list further."
     ),
+    "rejected.count": "Matching: {total}",
+    "rejected.since": "Received from (date, date-time, or back from now: 24h)",
+    "rejected.until": "Received until (date or date-time)",
+    "rejected.any": "any",
+    "rejected.filter": "Filter",
     "rejected.id": "Id",
     "rejected.open": "Open rejected input {id}",
     "rejected.received": "Received",
@@ -569,9 +574,14 @@ NL: Final[dict[str, str]] = {
     ),
     "rejected.empty": "Geen geweigerde invoer.",
     "rejected.more": (
-        "Alleen de nieuwste {shown} staan hier; er zijn er meer. "
+        "Alleen de nieuwste {shown} van {total} staan hier. "
         "`integrator rejected list --limit N` en GET /api/v1/rejected?limit=N tonen verder."
     ),
+    "rejected.count": "Gevonden: {total}",
+    "rejected.since": "Ontvangen vanaf (datum, datum-tijd, of terug vanaf nu: 24h)",
+    "rejected.until": "Ontvangen tot en met (datum of datum-tijd)",
+    "rejected.any": "alle",
+    "rejected.filter": "Filteren",
     "rejected.id": "Id",
     "rejected.open": "Geweigerde invoer {id} openen",
     "rejected.received": "Ontvangen",

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 BSN = "999990019"  # the sample referral's patient
 FAMILY = "Berg"
-NAV_LABEL = "Rejected input"
+NAV_LABEL = "Rejected input"  # exactly: the dashboard also links here ("…, last 24 h: N")
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_support_everywhere_lists_opens_and_reveals_the_input_and_it_is_audited(
 
     # Listed at most SHOWN, newest first, saying there are more.
     monkeypatch.setattr(rejected_page, "SHOWN", 1)
-    page.get_by_role("link", name=NAV_LABEL).click()
+    page.get_by_role("link", name=NAV_LABEL, exact=True).click()
     page.wait_for_url("**/rejected")
     rows = page.locator("#rejected-list tbody tr")
     assert rows.count() == 1
@@ -133,7 +133,7 @@ def test_a_viewer_everywhere_sees_the_rules_but_never_the_body(
     rejected_id = _reject(live)
     viewer = live.person("vera.rejected@example.org", Grant(Role.VIEWER))
     sign_in(page, viewer)
-    page.get_by_role("link", name=NAV_LABEL).click()
+    page.get_by_role("link", name=NAV_LABEL, exact=True).click()
     page.get_by_role("link", name=f"Open rejected input {rejected_id[:8]}").click()
     page.wait_for_url(f"**/rejected/{rejected_id}")
     assert page.get_by_role("button", name="Show the input").count() == 0
@@ -183,7 +183,7 @@ def test_messages_read_in_one_cluster_gets_no_nav_item_and_a_refusal(
     sign_in(page, viewer)
     page.goto("/messages")
     assert page.get_by_role("link", name="Messages").count() == 1  # the navigation is there
-    assert page.get_by_role("link", name=NAV_LABEL).count() == 0
+    assert page.get_by_role("link", name=NAV_LABEL, exact=True).count() == 0
     # The other pages about what lies in no cluster are not offered either: unrouted events
     # (a list that is always empty for them) and, to an admin of one cluster, the audit trail.
     assert page.get_by_role("link", name="Unrouted events").count() == 0
@@ -239,3 +239,22 @@ def test_an_admin_of_one_cluster_is_not_offered_the_audit_trail_it_would_refuse(
     assert page.get_by_role("link", name="Audit trail").count() == 0
     refused = page.goto("/audit")
     assert refused is not None and refused.status == 403
+
+
+def test_the_dashboard_figure_leads_to_the_last_24_hours(page: Page, live: LiveEngine) -> None:
+    rejected_id = _reject(live)
+    viewer = live.person("vin.rejected@example.org", Grant(Role.VIEWER))
+    sign_in(page, viewer)
+    page.goto("/")
+    page.get_by_role("link", name="Rejected input, last 24 h:").click()
+    page.wait_for_url("**/rejected?since=24h")
+    assert page.get_by_label("Received from").input_value() == "24h"
+    assert rejected_id[:8] in page.locator("#rejected-list").inner_text()
+    # The form narrows further by source; nothing arrived over demo.
+    page.get_by_label("Source").select_option("demo")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/rejected?since=24h&until=&source=demo")
+    assert page.locator("#rejected-empty").is_visible()
+    assert page.locator("#rejected-count").inner_text() == "Matching: 0"
+    _no_patient_data(page.content())
+    screenshot(page, "rejected-filtered")

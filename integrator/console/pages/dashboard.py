@@ -8,6 +8,12 @@ the console asks for a reason every time.
 The figures of every tile are refreshed together every few seconds (htmx, one request, each
 tile's figures swapped by id), while the reason field and its button stay as they are: they
 lie outside what is swapped, so polling never wipes a reason being typed.
+
+Rejected input of the last 24 hours is counted for who may list it (``rejected_reads``: the
+rule is the service's, ``rejected_lately`` answers None to anyone else, and the figure is then
+left out), refreshed with the tiles: one ``COUNT`` on the indexed ``received_at``, so an
+operator sees an upstream system start to send broken input without a heavier poll. It links
+to the listing of the same period (``/rejected?since=24h``).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from integrator.dashboard import destination_tiles, unrouted_events
 from integrator.errors import PermanentError
 from integrator.http.scope import cluster_of
 from integrator.operators import UnknownDestination
+from integrator.rejected_reads import LATELY, rejected_lately
 
 P = Permission
 router = APIRouter()
@@ -47,6 +54,8 @@ async def _context(request: Request, visitor: Visitor) -> dict[str, Any]:
     return {
         "tiles": tiles,
         "unrouted": await unrouted_events(engine) if everywhere else None,
+        "rejected": await rejected_lately(engine.store, engine.settings, visitor.signed_in),
+        "rejected_since": LATELY,
         "now": engine.clock.now().astimezone(engine.settings.zone),
     }
 

@@ -13,16 +13,22 @@ system sent), so it is never on the page by itself: *Show the input* is a form t
 the id alone in an address (a link, the history, a screenshot of the address bar) never shows
 it, and the service records the view (``patient_data.view``, view ``rejected``, the person and
 their address) before the body is rendered. Nothing about the body is ever in a URL.
+
+The listing takes the terms of ``integrator rejected list`` (a period, a source) in a GET form:
+they are no patient data, so the address may hold them, and the dashboard links to
+``/rejected?since=24h``. The service reads and refuses them (``find_rejected``), and a term it
+refuses is said beside its field, without what was typed; the page says how many match in all.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from integrator.console.errors import ConsoleError, Forbidden, NotFound
+from integrator.console.refusals import said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -31,15 +37,17 @@ from integrator.http.deps import source_of
 from integrator.rejected_reads import (
     BODY,
     LISTING,
+    SOURCES,
     BadRejectedId,
     NeedsEveryCluster,
     RejectedNotFound,
     describe_rejected,
-    list_rejected,
+    find_rejected,
     locate_rejected,
     may_read_body,
     read_rejected,
 )
+from integrator.search import BadSearch
 
 router = APIRouter()
 NAV: Final = [NavItem("/rejected", "nav.rejected", LISTING, everywhere=True)]
@@ -50,6 +58,8 @@ BODY_SHOWN: Final = 100_000
 which no browser tab should be asked to lay out; the CLI and the API give all of it."""
 
 Reader = Annotated[Visitor, Depends(needs(LISTING))]
+Moment = Annotated[str, Query(max_length=64)]  # as the API's bounds
+Source = Annotated[str, Query(max_length=16)]
 BodyReader = Annotated[Visitor, Depends(needs(BODY))]
 
 
@@ -104,15 +114,47 @@ def _detail_page(
 
 
 @router.get("/rejected")
-async def rejected_list(request: Request, visitor: Reader) -> Response:
-    """The newest rejected input: when, from where, its size and the rules it broke."""
+async def rejected_list(
+    request: Request, visitor: Reader, since: Moment = "", until: Moment = "", source: Source = ""
+) -> Response:
+    """The newest rejected input the terms take: when, from where, its size and the rules it
+    broke, and how many they take in all."""
+    engine = engine_of(request)
+    terms = {"since": since, "until": until, "source": source}
     try:
-        # One more than shown, to say whether there are more.
-        rows = await list_rejected(engine_of(request).store, visitor.signed_in, limit=SHOWN + 1)
+        listing = await find_rejected(
+            engine.store,
+            engine.settings,
+            visitor.signed_in,
+            limit=SHOWN,
+            **{name: value.strip() or None for name, value in terms.items()},
+        )
     except NeedsEveryCluster as refusal:
         raise _refused(refusal) from None
+    except BadSearch as exc:
+        problem = (exc.field, said(exc, withheld=terms.values(), field=False))
+        return page(
+            request,
+            visitor,
+            "rejected.html",
+            status=422,
+            terms=terms,
+            sources=SOURCES,
+            problem=problem,
+            rows=[],
+            total=None,
+            shown=SHOWN,
+        )
     return page(
-        request, visitor, "rejected.html", rows=rows[:SHOWN], more=len(rows) > SHOWN, shown=SHOWN
+        request,
+        visitor,
+        "rejected.html",
+        terms=terms,
+        sources=SOURCES,
+        problem=None,
+        rows=listing.rows,
+        total=listing.total,
+        shown=SHOWN,
     )
 
 
