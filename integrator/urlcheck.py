@@ -59,8 +59,7 @@ def database_url_problem(url: str) -> str | None:
     if problem is not None or parts is None:
         return problem
     if parts.scheme.lower().startswith("sqlite") and parts.query:
-        # Nothing reads it: a key given here (a timeout, a mode) would be silently ignored.
-        return "a SQLite store takes no query after '?': give only sqlite:///PATH"
+        return SQLITE_QUERY_RULE
     if parts.scheme.lower().startswith("postgres") and parts.query:
         try:
             query = dict(parse_qsl(parts.query, keep_blank_values=True, strict_parsing=True))
@@ -73,6 +72,11 @@ def database_url_problem(url: str) -> str | None:
         if problem is not None:
             return problem
     return _port_problem(parts)
+
+
+SQLITE_QUERY_RULE = "a SQLite store takes no query after '?': give only sqlite:///PATH"
+"""Nothing reads a SQLite URL's query: a mode or timeout given there would be ignored. The
+settings and the store (opened without settings by tools and tests) refuse it in these words."""
 
 
 def postgres_query_problem(query: Mapping[str, str]) -> str | None:

@@ -6,6 +6,7 @@ decided in ``integrator.presence``. Nothing here is patient data.
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,17 +47,8 @@ class PresenceMixin:
     @guarded("register the engine")
     async def register_engine(self: _StoreParts, presence: EnginePresence) -> None:
         async with self._transaction() as conn:
-            await conn.execute(
-                insert(engine_presence).values(
-                    id=presence.id,
-                    host=presence.host,
-                    pid=presence.pid,
-                    http_address=presence.http_address,
-                    started_at=presence.started_at,
-                    heartbeat_at=presence.heartbeat_at,
-                    pid_namespace=presence.pid_namespace,
-                )
-            )
+            # The row is the record, column for field (a test holds the two to each other).
+            await conn.execute(insert(engine_presence).values(**dataclasses.asdict(presence)))
 
     @guarded("refresh the engine's heartbeat")
     async def beat_engine(self: _StoreParts, engine_id: str, at: datetime) -> bool:
@@ -83,15 +75,4 @@ class PresenceMixin:
                 .where(engine_presence.c.heartbeat_at >= since)
                 .order_by(engine_presence.c.heartbeat_at.desc(), engine_presence.c.id)
             )
-            return [
-                EnginePresence(
-                    id=row.id,
-                    host=row.host,
-                    pid=row.pid,
-                    http_address=row.http_address,
-                    started_at=row.started_at,
-                    heartbeat_at=row.heartbeat_at,
-                    pid_namespace=row.pid_namespace,
-                )
-                for row in rows
-            ]
+            return [EnginePresence(**row._mapping) for row in rows]

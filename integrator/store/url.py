@@ -21,7 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from integrator.store.errors import StoreConfigError
-from integrator.urlcheck import postgres_query_problem
+from integrator.urlcheck import SQLITE_QUERY_RULE, postgres_query_problem
 
 Backend = Literal["sqlite", "postgresql"]
 
@@ -179,8 +179,8 @@ def _check_sqlite_url(url: URL) -> None:
         raise StoreConfigError("an in-memory SQLite database cannot hold the store: use a file")
     if "uri" in url.query:
         raise StoreConfigError("SQLite URI filenames are not supported: give a file path")
-    if url.query:  # nothing reads it: a timeout or a mode given here would be ignored
-        raise StoreConfigError("a SQLite store takes no query after '?': give only a file path")
+    if url.query:
+        raise StoreConfigError(SQLITE_QUERY_RULE)
 
 
 def _make_sqlite_file(url: URL) -> None:

@@ -153,3 +153,11 @@ async def test_the_engines_row_beats_and_is_removed_at_stop(site: Site) -> None:
         assert await store.fresh_engines(datetime.now(UTC) - FRESH_FOR) == []
     finally:
         await store.close()
+
+
+def test_the_presence_row_is_the_record_column_for_field() -> None:
+    """The store writes and reads the record whole (``asdict`` in, the row's mapping out)."""
+    from integrator.store.tables import engine_presence
+
+    fields = {f.name for f in dataclasses.fields(EnginePresence)}
+    assert fields == {column.name for column in engine_presence.columns}
