@@ -13,6 +13,7 @@ same way, against the same ACK-only receiver.
     .venv/bin/python bench/scenarios.py rabbitmq --destinations 10 --events 3000
     .venv/bin/python bench/scenarios.py rabbitmq --destinations 10 --rate 200 --seconds 10
     .venv/bin/python bench/scenarios.py backlog --events 100000
+    .venv/bin/python bench/scenarios.py floor --events 8000    # the same work, nothing around it
 
 Without a revision on ``PYTHONPATH`` the project this file belongs to is used.
 """
@@ -368,6 +369,18 @@ async def backlog(n_events: int, attachment_kib: int = 0) -> dict[str, Any]:
     }
 
 
+def _floor(n_events: int) -> dict[str, Any]:
+    """``floor.py``'s pipeline on the same events, against the same receiver as ``e2e``."""
+    from floor import floor
+
+    process, pipe, ports = _receivers(1)
+    try:
+        return floor(make_events(n_events, ["provider-0"]), ports[0])
+    finally:
+        pipe.send("stop")
+        process.join()
+
+
 def _rss_mib() -> float | None:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -381,7 +394,8 @@ def _rss_mib() -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "scenario", choices=["e2e", "paced", "map-pdf", "rabbitmq", "rabbitmq-paced", "backlog"]
+        "scenario",
+        choices=["e2e", "paced", "map-pdf", "rabbitmq", "rabbitmq-paced", "backlog", "floor"],
     )
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--destinations", type=int, default=1)
@@ -436,6 +450,8 @@ def main() -> None:
             rabbitmq(events, args.destinations, args.engines, rate, args.profile, args.py_spy)
         )
         result["burst_delivered_per_s"] = burst["delivered_per_s"]
+    elif args.scenario == "floor":
+        result = _floor(args.events)
     else:
         result = eventloop.run(backlog(args.events, args.attachment_kib))
     result["source"] = str(SOURCE)
