@@ -11,6 +11,20 @@ engine when it loads them, with actor ``file``.
 A change is written into the file's own text (``destinations.document``), so the comments and
 layout people gave it stay; a change that changes nothing writes nothing and records nothing.
 
+Changes made at the same moment, in one engine or in several processes on several hosts (two
+CLIs, a CLI and an engine's API or console), are ordered by the store, the one thing all of them
+certainly share (the destinations directory may be a network file system, where file locks are
+not to be relied on). A change is made to a revision, N: the one the caller expects
+(``expected_revision``) or else the last one recorded, read before the file. It takes revision
+N + 1 in the store first, writes the file while holding it, and commits it after
+(``Store.recording_destination_revision``: the unique (destination, revision) index lets one
+change have N + 1, a second waits for it and fails). A change that does not get N + 1, or that
+finds the file changed since it read it, writes nothing: with an expected revision it is refused
+(``DestinationChanged``), without one it is made again, to what overtook it. So the check and
+the write are one step, a winner's change is never written over, and file and history agree.
+The asyncio lock (the engine's, when made through one) is no part of that: it keeps the
+engine's own reloads out of the middle of a change made through it.
+
 A destination whose file is refused (*broken*) stays visible and workable: the tools run on its
 last good definition, the last recorded revision, as the engine does. A change to it is made to
 that definition and rewrites the refused file from it (keeping the file's comments if it is YAML
@@ -20,11 +34,14 @@ at all); the refused edit is gone then, and the change says so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import difflib
 import os
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -61,7 +78,14 @@ from integrator.ids import new_control_id
 from integrator.intake import mapping_context
 from integrator.presenters import shown_time
 from integrator.settings import Settings
-from integrator.store import Conflict, DestinationRevision, MessageFilter, Store
+from integrator.store import (
+    Conflict,
+    DestinationRevision,
+    MessageFilter,
+    RevisionTaken,
+    Store,
+    StoreError,
+)
 from integrator.testmessage import synthetic_event
 from mappings import MappingError, map_event
 
@@ -459,24 +483,29 @@ class DestinationAdmin:
     ) -> Change:
         """Add a destination; ``source`` names the definition in refusals (the CLI: its file)."""
         config = self._validate(definition, source=source)
-        if config.id in (await self.catalog()).sources:
-            raise ConfigurationError(
-                f"destination {config.id!r} exists already; use update to change it"
-            ).coded("destination.exists", id=config.id)
-        path = self._dir / f"{config.id}.yaml"
-        if path.exists():
-            raise ConfigurationError(f"{path}: a file with that name exists already").coded(
-                "destination.file_exists", id=config.id
+
+        async def made_after(base: int) -> Change:
+            if config.id in (await self.catalog()).sources:
+                raise ConfigurationError(
+                    f"destination {config.id!r} exists already; use update to change it"
+                ).coded("destination.exists", id=config.id)
+            path = self._dir / f"{config.id}.yaml"
+            if path.exists():
+                raise ConfigurationError(f"{path}: a file with that name exists already").coded(
+                    "destination.file_exists", id=config.id
+                )
+            return await self._write(
+                config,
+                path,
+                None,
+                base=base,
+                actor=actor,
+                action="add",
+                reason=reason,
+                unheld_cluster=unheld_cluster,
             )
-        return await self._write(
-            config,
-            path,
-            None,
-            actor=actor,
-            action="add",
-            reason=reason,
-            unheld_cluster=unheld_cluster,
-        )
+
+        return await self._changing(config.id, None, made_after)
 
     async def update(
         self,
@@ -491,27 +520,31 @@ class DestinationAdmin:
     ) -> Change:
         """Set keys (``--set KEY=VALUE``); with ``expected_revision``, only if the destination
         is still at that revision (else ``DestinationChanged``, nothing written)."""
-        view = await self.view(destination_id)
-        await self._expect(view, expected_revision)
-        current = _usable(view)
-        data = definition_of(current)
-        for assignment in assignments:
-            key, value = _parse_assignment(assignment)
-            if key == "id":
-                raise ConfigurationError("id: cannot be changed; add a new destination instead")
-            _assign(data, key, value)
-        config = self._validate(data, source=view.file, current=current)
-        return await self._write(
-            config,
-            Path(view.file),
-            current,
-            broken=view.broken,
-            actor=actor,
-            action=action,
-            reason=reason,
-            expected_revision=expected_revision,
-            unheld_cluster=unheld_cluster,
-        )
+
+        async def made_after(base: int) -> Change:
+            view = await self.view(destination_id)
+            await self._expect(view, expected_revision)
+            current = _usable(view)
+            data = definition_of(current)
+            for assignment in assignments:
+                key, value = _parse_assignment(assignment)
+                if key == "id":
+                    raise ConfigurationError("id: cannot be changed; add a new destination instead")
+                _assign(data, key, value)
+            config = self._validate(data, source=view.file, current=current)
+            return await self._write(
+                config,
+                Path(view.file),
+                current,
+                base=base,
+                broken=view.broken,
+                actor=actor,
+                action=action,
+                reason=reason,
+                unheld_cluster=unheld_cluster,
+            )
+
+        return await self._changing(destination_id, expected_revision, made_after)
 
     async def replace(
         self,
@@ -529,25 +562,29 @@ class DestinationAdmin:
         would otherwise fall back to its default unnoticed, such as MSH-5/6 going blank. This
         also works on a broken destination that has no good definition: it needs none.
         """
-        view = await self.view(destination_id)
-        await self._expect(view, expected_revision)
-        missing = _missing_keys(definition)
-        if missing:
-            raise MissingKeys(view.file, missing)
-        if definition.get("id") != destination_id:
-            raise ConfigurationError("id: cannot be changed; add a new destination instead")
-        config = self._validate(definition, source=view.file, current=view.config)
-        return await self._write(
-            config,
-            Path(view.file),
-            view.config,
-            broken=view.broken,
-            actor=actor,
-            action="update",
-            reason=reason,
-            expected_revision=expected_revision,
-            unheld_cluster=unheld_cluster,
-        )
+
+        async def made_after(base: int) -> Change:
+            view = await self.view(destination_id)
+            await self._expect(view, expected_revision)
+            missing = _missing_keys(definition)
+            if missing:
+                raise MissingKeys(view.file, missing)
+            if definition.get("id") != destination_id:
+                raise ConfigurationError("id: cannot be changed; add a new destination instead")
+            config = self._validate(definition, source=view.file, current=view.config)
+            return await self._write(
+                config,
+                Path(view.file),
+                view.config,
+                base=base,
+                broken=view.broken,
+                actor=actor,
+                action="update",
+                reason=reason,
+                unheld_cluster=unheld_cluster,
+            )
+
+        return await self._changing(destination_id, expected_revision, made_after)
 
     async def patch(
         self,
@@ -565,24 +602,28 @@ class DestinationAdmin:
         off, ``retry: {max_attempts: null}`` restores 20); a section given as an object is
         merged key by key. Checked exactly like ``update``, ``expected_revision`` too.
         """
-        view = await self.view(destination_id)
-        await self._expect(view, expected_revision)
-        current = _usable(view)
-        if "id" in changes and changes["id"] != destination_id:
-            raise ConfigurationError("id: cannot be changed; add a new destination instead")
-        data = _merge_patch(definition_of(current), changes)
-        config = self._validate(data, source=view.file, current=current)
-        return await self._write(
-            config,
-            Path(view.file),
-            current,
-            broken=view.broken,
-            actor=actor,
-            action="update",
-            reason=reason,
-            expected_revision=expected_revision,
-            unheld_cluster=unheld_cluster,
-        )
+
+        async def made_after(base: int) -> Change:
+            view = await self.view(destination_id)
+            await self._expect(view, expected_revision)
+            current = _usable(view)
+            if "id" in changes and changes["id"] != destination_id:
+                raise ConfigurationError("id: cannot be changed; add a new destination instead")
+            data = _merge_patch(definition_of(current), changes)
+            config = self._validate(data, source=view.file, current=current)
+            return await self._write(
+                config,
+                Path(view.file),
+                current,
+                base=base,
+                broken=view.broken,
+                actor=actor,
+                action="update",
+                reason=reason,
+                unheld_cluster=unheld_cluster,
+            )
+
+        return await self._changing(destination_id, expected_revision, made_after)
 
     async def set_enabled(
         self, destination_id: str, enabled: bool, *, actor: str, reason: str | None = None
@@ -598,6 +639,17 @@ class DestinationAdmin:
     async def remove(
         self, destination_id: str, *, actor: str, force: bool = False, reason: str | None = None
     ) -> Change:
+        return await self._changing(
+            destination_id,
+            None,
+            lambda base: self._remove(
+                destination_id, base, actor=actor, force=force, reason=reason
+            ),
+        )
+
+    async def _remove(
+        self, destination_id: str, base: int, *, actor: str, force: bool, reason: str | None
+    ) -> Change:
         view = await self.view(destination_id)
         waiting = [
             m
@@ -609,12 +661,20 @@ class DestinationAdmin:
         if waiting and not force:
             raise DestinationBusy(destination_id, len(waiting))
         why = f"destination removed by {actor}" + (f": {reason}" if reason else "")
-        diff = _diff(dump_destination(view.config) if view.config else "", "")
+        diff = _diff(_dumped(view.config), "")
+        path = Path(view.file)
+        before = _file_as_read(path, view.config, view.broken)
         async with self._lock:
-            await asyncio.to_thread(Path(view.file).unlink)
-            revision = await self._store.add_destination_revision(
-                destination_id, actor=actor, action="remove", config=None, diff=diff, reason=reason
+            recording = self._store.recording_destination_revision(
+                destination_id,
+                after=base,
+                actor=actor,
+                action="remove",
+                config=None,
+                diff=diff,
+                reason=reason,
             )
+            revision = await _under_revision(recording, path, before, path.unlink)
             # The waiting messages become dead letters in the transaction of the audit entry
             # that says why: neither without the other.
             await self._store.set_status_audited(
@@ -639,6 +699,15 @@ class DestinationAdmin:
         are like every other change does; a revision it does not have is refused naming the
         ones it has, so the number can be put right without a second command.
         """
+        return await self._changing(
+            destination_id,
+            None,
+            lambda base: self._rollback(destination_id, revision, base, actor=actor, reason=reason),
+        )
+
+    async def _rollback(
+        self, destination_id: str, revision: int, base: int, *, actor: str, reason: str | None
+    ) -> Change:
         revisions = await self._store.list_destination_revisions(destination_id)
         entry = next((r for r in revisions if r.revision == revision), None)
         if entry is None:
@@ -663,6 +732,7 @@ class DestinationAdmin:
             config,
             Path(view.file) if view else self._dir / f"{destination_id}.yaml",
             view.config if view else None,
+            base=base,
             broken=view.broken if view else None,
             actor=actor,
             action=f"rollback to {revision}",
@@ -774,19 +844,19 @@ class DestinationAdmin:
         path: Path,
         current: DestinationConfig | None,
         *,
+        base: int,
         broken: Broken | None = None,
         actor: str,
         action: str,
         reason: str | None,
-        expected_revision: int | None = None,
         unheld_cluster: UnheldClusters = "warn",
     ) -> Change:
-        """Write ``config`` into ``path`` and record it; nothing at all if nothing changes.
+        """Write ``config`` into ``path`` and record it as the revision after ``base`` (the one
+        ``current`` is); nothing at all if nothing changes. ``_Overtaken`` if another change
+        was recorded or written since ``current`` was read (``_changing`` decides what then).
 
         A broken file is always rewritten (that is what a change to a broken destination is
         for), but records a revision only if the definition differs from the last good one.
-        ``expected_revision`` is checked again under the lock the engine's changes and reloads
-        hold, so two saves through one engine cannot both pass it.
         """
         if self._allows is not None and not self._allows(config.cluster):
             where = (
@@ -801,7 +871,8 @@ class DestinationAdmin:
         unheld = await self._unheld_cluster(config, current)
         if unheld is not None and unheld_cluster == "refuse":
             raise unheld
-        text = render_onto(_read_text(path), config)
+        before = _file_as_read(path, current, broken)
+        text = render_onto(before, config)
         warnings = tuple(
             version_warnings(config, today=self._today(), source=str(path), in_service=True)
         )
@@ -818,27 +889,23 @@ class DestinationAdmin:
             '--reason "..."`'
             for provider, count in sorted(waiting.items())
         )
-        before = dump_destination(current) if current is not None else ""
-        diff = "" if unchanged else _diff(before, dump_destination(config))
+        diff = "" if unchanged else _diff(_dumped(current), dump_destination(config))
         async with self._lock:
-            if expected_revision is not None:
-                await self._expect_latest(config.id, expected_revision)
             self._dir.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.tmp")
-            temporary.write_text(text, encoding="utf-8")
-            os.replace(temporary, path)
-            revision = (
-                None
-                if unchanged
-                else await self._store.add_destination_revision(
-                    config.id,
-                    actor=actor,
-                    action=action,
-                    config=definition_of(config),
-                    diff=diff,
-                    reason=reason,
-                )
+            recording = self._store.recording_destination_revision(
+                config.id,
+                after=base,
+                actor=actor,
+                action=action,
+                config=definition_of(config),
+                diff=diff,
+                reason=reason,
+                keep=not unchanged,
             )
+            number = await _under_revision(
+                recording, path, before, lambda: _replace_text(path, text)
+            )
+            revision = None if unchanged else number
             details: dict[str, Any] = {"revision": revision, **self._where()}
             if broken is not None:
                 details["rewrote_refused_file"] = str(path)
@@ -853,11 +920,42 @@ class DestinationAdmin:
         rewrote = str(path) if broken is not None else None
         return Change(config.id, action, revision, config, warnings, diff, rewrote)
 
+    async def _changing(
+        self,
+        destination_id: str,
+        expected: int | None,
+        made_after: Callable[[int], Awaitable[Change]],
+    ) -> Change:
+        """Make a change with ``made_after(base)``, which reads the destination, makes the
+        change to it and writes it (``_write``) as the revision after ``base``.
+
+        With ``expected`` the base is that revision, and a change overtaken on its way to the
+        file (another change recorded since, by any process, or the file edited) is refused:
+        ``DestinationChanged``, nothing written. Without, the base is the last revision
+        recorded, read before the file is (so the file read is never older than it), and an
+        overtaken change is made again, to what overtook it: the other change stays, the two
+        get consecutive revisions and the file says what the last one does.
+        """
+        base = expected
+        for _ in range(_ATTEMPTS):
+            if expected is None:
+                base = await self._store.last_destination_revision(destination_id)
+            assert base is not None
+            try:
+                return await made_after(base)
+            except _Overtaken:
+                if expected is not None:
+                    break
+        assert base is not None
+        raise await self._changed_since(destination_id, base)
+
     async def _expect(self, view: DestinationView, expected: int | None) -> None:
         """Refuse (``DestinationChanged``) unless the definition in service is ``expected``.
 
         Compared with the revision in service, not merely the last one recorded: a hand edit
-        the engine has not recorded yet is a change too.
+        the engine has not recorded yet is a change too. This is the early answer, before
+        anything is done; the one that holds against changes made at the same moment is the
+        revision's record (``Store.recording_destination_revision``).
         """
         if expected is None or view.revision == expected:
             return
@@ -867,15 +965,14 @@ class DestinationAdmin:
         changed = _changed_keys(revisions, expected, now)
         raise DestinationChanged(view.id, expected, latest, changed, self._settings.zone)
 
-    async def _expect_latest(self, destination_id: str, expected: int) -> None:
-        """``_expect`` once more, just before writing: the last recorded revision is still it."""
+    async def _changed_since(self, destination_id: str, expected: int) -> DestinationChanged:
+        """The refusal of a change made to ``expected`` that was overtaken on its way to the
+        file: by the revision recorded since, or (none recorded) by an edit of the file."""
         revisions = await self._store.list_destination_revisions(destination_id)
-        if revisions and revisions[-1].revision == expected:
-            return
-        latest = revisions[-1] if revisions else None
+        latest = revisions[-1] if revisions and revisions[-1].revision != expected else None
         now = latest.config if latest is not None else None
         changed = _changed_keys(revisions, expected, now)
-        raise DestinationChanged(destination_id, expected, latest, changed, self._settings.zone)
+        return DestinationChanged(destination_id, expected, latest, changed, self._settings.zone)
 
     async def _unheld_cluster(
         self, config: DestinationConfig, current: DestinationConfig | None
@@ -983,6 +1080,95 @@ def _file_still_says(file: str | None, definition: dict[str, Any]) -> bool:
         return definition_of(load_destination_file(file)) == definition
     except DestinationFileError:
         return False
+
+
+class _Overtaken(Exception):
+    """A change was overtaken on its way to the file: another change was recorded since the
+    revision it was made to, or the file no longer says what it was made to."""
+
+
+_ATTEMPTS = 5
+"""How often a change made without an expected revision is made again when overtaken, before
+it is refused like one made with it (``DestinationChanged``); each try is a few milliseconds."""
+
+
+def _file_as_read(
+    path: Path, current: DestinationConfig | None, broken: Broken | None
+) -> str | None:
+    """The file's text, to write the change into and to compare at the write: ``_Overtaken``
+    already if it does not say ``current`` (None: there is no file) any more, as it did when the
+    destination was read. A broken one's file is not a definition: its text is compared only."""
+    text = _read_text(path)
+    if broken is not None:
+        return text
+    if current is None:
+        if text is not None:
+            raise _Overtaken
+        return text
+    try:
+        says = text is not None and definition_of(
+            destination_from_yaml(text, source=str(path))
+        ) == definition_of(current)
+    except DestinationFileError:
+        says = False
+    if not says:
+        raise _Overtaken
+    return text
+
+
+async def _under_revision(
+    recording: AbstractAsyncContextManager[int],
+    path: Path,
+    before: str | None,
+    write: Callable[[], object],
+) -> int:
+    """Change the file (``write``) while its revision is being recorded; the revision's number.
+
+    The record is taken first and commits after the file is written; taken by another change
+    already, or the file changed since it read ``before``, the change is ``_Overtaken`` and
+    writes nothing. Should the record fail to commit after the file was written, the file gets
+    ``before`` back, so that file and history still agree.
+    """
+    written = False
+    try:
+        async with recording as number:
+            if _read_text(path) != before:
+                raise _Overtaken
+            write()
+            written = True
+    except RevisionTaken:
+        raise _Overtaken from None
+    except StoreError:
+        if written:
+            _put_back(path, before)
+        raise
+    return number
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write ``text`` into ``path`` atomically: a reader sees the old file or the new one whole.
+
+    The temporary file is the writer's own (hidden, so neither the engine's loader nor its
+    watcher reads it): two processes writing one destination never share one.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _put_back(path: Path, text: str | None) -> None:
+    with contextlib.suppress(OSError):
+        if text is None:
+            path.unlink(missing_ok=True)
+        else:
+            _replace_text(path, text)
+
+
+def _dumped(config: DestinationConfig | None) -> str:
+    return dump_destination(config) if config is not None else ""
 
 
 def _read_text(path: Path) -> str | None:

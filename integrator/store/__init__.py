@@ -9,6 +9,7 @@ from integrator.store.destination_history import DestinationRevision
 from integrator.store.errors import (
     Conflict,
     NotFound,
+    RevisionTaken,
     StoreConfigError,
     StoreError,
     StoreTlsError,
@@ -84,6 +85,7 @@ __all__ = [
     "RejectedSummary",
     "ResendMode",
     "ResendRecord",
+    "RevisionTaken",
     "SessionRecord",
     "Store",
     "StoreConfigError",

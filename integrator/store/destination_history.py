@@ -2,20 +2,43 @@
 
 Kept apart from the message tables' code because it changes for other reasons (operators, not
 delivery). The whole definition is stored with each revision, so any revision can be restored.
+
+Recording a change is also where the revision check of ``DestinationAdmin`` is decided, for
+every process at once. A change is made to revision N (the one a form or an API client read,
+or the last one) and records N + 1, and the unique (destination_id, revision) index (there
+since migration 0002) lets only one row be N + 1: of two changes made to N, by one engine, two
+CLIs or engines on two hosts, one records N + 1 and the other is refused (``RevisionTaken``).
+``recording_destination_revision`` inserts that row as the first statement of its transaction
+and keeps the transaction open while the caller writes the destination's file, committing
+after. A second change made to N meanwhile waits at its own insert (PostgreSQL for the
+uncommitted key, SQLite for its single write lock) until the first has committed, and fails
+then, before it has written anything. So a destination's file is written by one change at a
+time, only by the change that holds the next revision, and its row commits after the file is
+written or not at all.
+
+Why here and not a lock on the file: the file and the store are the two things a change writes,
+and only the store is certainly shared by everything that changes destinations. Engines on
+several hosts share the destinations directory over a network file system, where file locks are
+not to be relied on (docs/deploy.md, "Scaling out"), and they already share one database. The
+index makes the check and the write one step at the point both must agree on, without a lock
+anyone could forget to take or leave behind after a crash.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.codec import dump_json, load_json
-from integrator.store.failures import guarded
+from integrator.store.errors import RevisionTaken, StoreError
+from integrator.store.failures import diagnose, guarded, translate
 from integrator.store.tables import destination_revisions
 
 
@@ -40,38 +63,71 @@ class _StoreParts(Protocol):
 
 
 class DestinationHistoryMixin:
-    @guarded("record a destination change")
-    async def add_destination_revision(
+    @asynccontextmanager
+    async def recording_destination_revision(
         self: _StoreParts,
         destination_id: str,
         *,
+        after: int,
         actor: str,
         action: str,
         config: dict[str, Any] | None,
         diff: str,
         reason: str | None = None,
-    ) -> int:
-        """Append a revision; returns its number (1, 2, …) for this destination."""
-        async with self._transaction() as conn:
-            current = await conn.scalar(
-                select(func.coalesce(func.max(destination_revisions.c.revision), 0)).where(
-                    destination_revisions.c.destination_id == destination_id
-                )
-            )
-            number = int(current or 0) + 1
-            await conn.execute(
-                insert(destination_revisions).values(
-                    destination_id=destination_id,
-                    revision=number,
-                    at=self._now(),
-                    actor=actor,
-                    action=action,
-                    config=None if config is None else dump_json(config),
-                    diff=diff,
-                    reason=reason,
-                )
-            )
-        return number
+        keep: bool = True,
+    ) -> AsyncIterator[int]:
+        """Record revision ``after + 1`` for the length of the ``async with`` block; yields it.
+
+        ``after`` is the revision the change was made to (0: none yet). ``RevisionTaken`` at
+        the start, having recorded nothing, when that is not the last one recorded any more
+        (another change was recorded since), or when another change made to it is being
+        recorded this moment (raised once that one has committed). The block is where the
+        caller writes the destination's file: the row commits when the block ends, or is rolled
+        back if the block raises, so the file and the history say the same. ``keep=False``
+        rolls the row back at the end anyway: a file rewritten without a new definition (a
+        refused file put right) is written under the same turn and records nothing.
+        """
+        number = after + 1
+        row = {
+            "destination_id": destination_id,
+            "revision": number,
+            "at": self._now(),
+            "actor": actor,
+            "action": action,
+            "config": None if config is None else dump_json(config),
+            "diff": diff,
+            "reason": reason,
+        }
+        in_block: BaseException | None = None
+        failure: StoreError | None = None
+        try:
+            async with self._transaction() as conn:
+                if not await _claim(conn, row):
+                    raise RevisionTaken(destination_id, number)
+                try:
+                    yield number
+                except BaseException as error:
+                    in_block = error
+                    raise
+                if not keep:
+                    raise _RollBack
+        except _RollBack:
+            pass
+        except (sa_exc.SQLAlchemyError, OSError) as error:
+            if error is in_block:
+                raise  # the caller's own failure (its file), not the store's
+            failure = translate("record a destination change", error)
+        if failure is not None:
+            raise failure  # outside the except block: driver text is never chained
+
+    @guarded("read destination history")
+    async def last_destination_revision(self: _StoreParts, destination_id: str) -> int:
+        """The number of the last revision recorded; 0 when there is none."""
+        query = select(func.coalesce(func.max(destination_revisions.c.revision), 0)).where(
+            destination_revisions.c.destination_id == destination_id
+        )
+        async with self._engine.connect() as conn:
+            return int(await conn.scalar(query) or 0)
 
     @guarded("record a destination change")
     async def add_destination_revision_if_changed(
@@ -87,7 +143,8 @@ class DestinationHistoryMixin:
 
         The check and the insert share one transaction, so engines recording the same file at
         once record it once: the later one sees the earlier's row, or loses on the unique
-        (destination, revision) index and gets ``Conflict``.
+        (destination, revision) index and gets ``Conflict``; so does a recording that meets a
+        change being recorded (``recording_destination_revision``) from another process.
         """
         async with self._transaction() as conn:
             last = (
@@ -139,6 +196,35 @@ class DestinationHistoryMixin:
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return None if row is None else _record(row)
+
+
+class _RollBack(Exception):
+    """Ends a recording's transaction without committing it (``keep=False``)."""
+
+
+async def _claim(conn: AsyncConnection, row: dict[str, Any]) -> bool:
+    """Insert ``row`` if its revision is the next one: False if it is not, nothing inserted.
+
+    The insert is the transaction's first statement, so it also takes SQLite's write lock. It
+    fails on the unique index when the revision is recorded already, or, after waiting for it,
+    when another transaction has just recorded it. The max below then checks that it follows
+    the last one recorded: a change made to a revision the history does not end at (there are
+    later ones, or it is ahead of the last) never records one either.
+    """
+    try:
+        await conn.execute(insert(destination_revisions).values(**row))
+    except sa_exc.IntegrityError as error:
+        if diagnose(error).kind != "unique":
+            raise
+        return False
+    before = await conn.scalar(
+        select(func.coalesce(func.max(destination_revisions.c.revision), 0)).where(
+            destination_revisions.c.destination_id == row["destination_id"],
+            destination_revisions.c.revision != row["revision"],
+        )
+    )
+    follows: bool = int(before or 0) == row["revision"] - 1
+    return follows
 
 
 def _record(row: Any) -> DestinationRevision:

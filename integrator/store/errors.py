@@ -11,6 +11,7 @@
     │   └── TamperedValue       wrong key under its id, or the value was changed or moved
     ├── StoreUnavailable        database unreachable, locked, deadlocked or timed out: retry later
     ├── Conflict                a unique value (message id, control id) is taken; nothing written
+    │   └── RevisionTaken       a destination change made to a revision that is not the last
     └── NotFound                (also a LookupError) the record asked for does not exist
         ├── UnknownMessage
         └── UnknownEvent
@@ -77,6 +78,20 @@ class Conflict(StoreError):
     def __init__(self, message: str, *, constraint: str | None = None) -> None:
         super().__init__(message)
         self.constraint = constraint
+
+
+class RevisionTaken(Conflict):
+    """The revision a destination change would record is not the next one: another change was
+    recorded (or is being recorded) since the revision it was made to. Nothing was recorded, and
+    the change's file must not be written."""
+
+    def __init__(self, destination_id: str, revision: int) -> None:
+        super().__init__(
+            f"destination {destination_id!r}: revision {revision} is not the next one any more",
+            constraint="destination_revisions (destination_id, revision)",
+        )
+        self.destination_id = destination_id
+        self.revision = revision
 
 
 class NotFound(StoreError, LookupError):

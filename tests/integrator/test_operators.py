@@ -622,8 +622,8 @@ async def test_moving_a_destination_into_a_cluster_nobody_holds_warns_or_is_refu
 async def test_of_two_saves_made_to_the_same_revision_at_once_one_is_refused(
     engine_on_files: Engine,
 ) -> None:
-    """The revision is checked again under the lock the engine's changes hold, so two saves
-    that both read revision 1 cannot both be written."""
+    """Two saves through one engine that both read revision 1 cannot both be written (across
+    processes: tests/integrator/test_destination_race.py)."""
     from integrator.operators import DestinationChanged
 
     engine = engine_on_files

@@ -2,28 +2,47 @@
 
 from __future__ import annotations
 
-from integrator.store import Store
+import asyncio
+from typing import Any
+
+import pytest
+
+from integrator.store import Conflict, RevisionTaken, Store
+from tests.store.conftest import Site
+
+
+async def record(
+    store: Store,
+    destination_id: str,
+    after: int,
+    config: dict[str, Any] | None,
+    *,
+    actor: str = "anna",
+    action: str = "update",
+    reason: str | None = None,
+) -> int:
+    async with store.recording_destination_revision(
+        destination_id,
+        after=after,
+        actor=actor,
+        action=action,
+        config=config,
+        diff="~",
+        reason=reason,
+    ) as number:
+        return number
 
 
 async def test_revisions_are_numbered_per_destination_and_kept_whole(store: Store) -> None:
-    first = await store.add_destination_revision(
-        "noord", actor="anna", action="add", config={"id": "noord", "port": 2575}, diff="+port"
+    first = await record(store, "noord", 0, {"id": "noord", "port": 2575}, action="add")
+    other = await record(store, "west", 0, {"id": "west"}, action="add")
+    second = await record(
+        store, "noord", 1, {"id": "noord", "port": 2576}, actor="bram", reason="new port"
     )
-    other = await store.add_destination_revision(
-        "west", actor="anna", action="add", config={"id": "west"}, diff="+"
-    )
-    second = await store.add_destination_revision(
-        "noord",
-        actor="bram",
-        action="update",
-        config={"id": "noord", "port": 2576},
-        diff="-port: 2575\n+port: 2576",
-        reason="new port",
-    )
-    removed = await store.add_destination_revision(
-        "noord", actor="bram", action="remove", config=None, diff="(removed)"
-    )
+    removed = await record(store, "noord", 2, None, actor="bram", action="remove")
     assert (first, other, second, removed) == (1, 1, 2, 3)
+    assert await store.last_destination_revision("noord") == 3
+    assert await store.last_destination_revision("oost") == 0
     history = await store.list_destination_revisions("noord")
     assert [(r.revision, r.actor, r.action) for r in history] == [
         (1, "anna", "add"),
@@ -36,6 +55,88 @@ async def test_revisions_are_numbered_per_destination_and_kept_whole(store: Stor
     fetched = await store.get_destination_revision("noord", 1)
     assert fetched is not None and fetched.config == {"id": "noord", "port": 2575}
     assert await store.get_destination_revision("noord", 9) is None
+
+
+async def test_a_change_made_to_a_revision_that_is_not_the_last_records_nothing(
+    store: Store,
+) -> None:
+    await record(store, "noord", 0, {"id": "noord", "port": 1})
+    await record(store, "noord", 1, {"id": "noord", "port": 2})
+    for after in (0, 1, 3):  # taken, taken, and ahead of the history (no revision 3)
+        with pytest.raises(RevisionTaken) as refused:
+            await record(store, "noord", after, {"id": "noord", "port": 9})
+        assert refused.value.revision == after + 1
+        assert isinstance(refused.value, Conflict)
+    assert [r.revision for r in await store.list_destination_revisions("noord")] == [1, 2]
+
+
+async def test_a_recording_whose_file_is_not_written_records_nothing(store: Store) -> None:
+    """The caller writes the file inside the block: if that fails, no revision says it did;
+    ``keep=False`` (a refused file rewritten, no new definition) records nothing either."""
+    with pytest.raises(OSError, match="disk full"):
+        async with store.recording_destination_revision(
+            "noord", after=0, actor="anna", action="add", config={"id": "noord"}, diff="+"
+        ):
+            raise OSError("disk full")
+    async with store.recording_destination_revision(
+        "noord", after=0, actor="anna", action="update", config={"id": "noord"}, diff="", keep=False
+    ) as number:
+        assert number == 1
+    assert await store.list_destination_revisions("noord") == []
+    assert await record(store, "noord", 0, {"id": "noord"}) == 1
+
+
+async def test_of_two_stores_recording_after_the_same_revision_one_is_refused(
+    site: Site, store: Store
+) -> None:
+    """Two processes: the second waits at its insert until the first has committed (while the
+    first writes its file), then fails; it never records a revision beside the first's."""
+    await record(store, "noord", 0, {"id": "noord", "port": 1})
+    other = await site.open()
+    try:
+        async with store.recording_destination_revision(
+            "noord", after=1, actor="anna", action="update", config={"id": "noord"}, diff="~"
+        ) as number:
+            assert number == 2
+            second = asyncio.create_task(record(other, "noord", 1, {"id": "noord", "port": 3}))
+            await asyncio.sleep(0.5)  # the file is being written: the second one waits
+            assert not second.done()
+        with pytest.raises(RevisionTaken):
+            await second
+        history = await other.list_destination_revisions("noord")
+        assert [(r.revision, r.config) for r in history] == [
+            (1, {"id": "noord", "port": 1}),
+            (2, {"id": "noord"}),
+        ]
+    finally:
+        await other.close()
+
+
+async def test_a_file_recorded_while_a_change_is_being_recorded_is_recorded_once(
+    site: Site, store: Store
+) -> None:
+    """An engine records a file that another process's change has written but not committed
+    yet: it waits at its insert and loses on the index (``Conflict``, which the engine skips,
+    having nothing to record: the change's revision is the file)."""
+    await record(store, "noord", 0, {"id": "noord", "port": 1})
+    engine = await site.open()
+    try:
+        async with store.recording_destination_revision(
+            "noord", after=1, actor="anna", action="update", config={"id": "noord"}, diff="~"
+        ):
+            recording = asyncio.create_task(
+                engine.add_destination_revision_if_changed(
+                    "noord", actor="file", action="file", config={"id": "noord"}, diff="~"
+                )
+            )
+            await asyncio.sleep(0.5)
+            assert not recording.done()
+        with pytest.raises(Conflict):
+            await recording
+        history = await engine.list_destination_revisions("noord")
+        assert [(r.revision, r.actor) for r in history] == [(1, "anna"), (2, "anna")]
+    finally:
+        await engine.close()
 
 
 async def test_recording_an_unchanged_definition_adds_nothing(store: Store) -> None:
