@@ -4,7 +4,8 @@ Order of work (DESIGN "Data flow"): validate; route; map each destination's mess
 write the event and all its messages in ONE transaction; only then publish to the transport.
 Bad input is never dropped: it is stored as a rejected event with the field errors, and the caller
 gets the same errors. An event that maps for no destination is still stored, with a warning, so
-support can find it.
+support can find it. An event that does not fit its ZD number's history (a cancel of nothing, a
+second `new`) is accepted and sent as any other, with a warning (``integrator.zd_sequence``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from integrator.payload_diff import described, differing_fields
 from integrator.settings import Settings
 from integrator.store import EventRecord, MessageFilter, NewMessage, Store
 from integrator.transport import Transport
+from integrator.zd_sequence import check_batch, zd_warnings
 from mappings import MappingContext, MappingError, map_event
 from schemas import DiagnosticRequest, EventValidationError, Referral, parse_event
 
@@ -146,8 +148,12 @@ class Intake:
                 del chunk
 
         prepared = [o for o in outcomes if isinstance(o, _Prepared)]
+        # One read for the batch: does each event fit its ZD number's history? (zd_sequence)
+        zd = await check_batch(self._store, [p.record for p in prepared])
         accepted = (
-            await self._store.accept_events([(p.record, p.messages) for p in prepared])
+            await self._store.accept_events(
+                [(p.record, zd.noted(p.record.id, p.messages)) for p in prepared]
+            )
             if prepared
             else []
         )
@@ -168,7 +174,7 @@ class Intake:
                         outcome.record.zd_number,
                         False,
                         outcome.routed,
-                        outcome.warnings,
+                        outcome.warnings + zd.report(outcome.record.id, source),
                     )
                 )
                 log.info(
@@ -326,7 +332,7 @@ class Intake:
                     version=remapped.version,
                     message_type=remapped.message_type,
                     payload=remapped.payload,
-                    warnings=remapped.warnings,
+                    warnings=remapped.warnings + zd_warnings(message.warnings),
                 ):
                     released.append(
                         OutboundMessage(

@@ -128,6 +128,16 @@ class ListedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ZdEvent:
+    """An accepted event as a ZD number's history holds it (``Store.zd_history``): identifiers
+    only, no payload, no patient."""
+
+    event_id: str
+    type: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
 class NewRouting:
     """Messages to add to an event stored earlier, as ``integrator events route`` makes them."""
 

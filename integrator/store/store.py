@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime
 from types import TracebackType
@@ -80,6 +80,7 @@ from integrator.store.records import (
     RejectedSummary,
     ResendLink,
     ResendRecord,
+    ZdEvent,
     utc_now,
 )
 from integrator.store.retention import RetentionMixin
@@ -103,6 +104,13 @@ ANY_MESSAGE = MessageFilter()
 RESEND_ACTION = "message.resend"
 AttemptUpdate = tuple[AttemptRecord, str, datetime | None, str | None]
 """One entry of ``record_attempts``: the attempt, the message's new status, next try, error."""
+
+# The events of some ZD numbers, oldest first (``Store.zd_history``): the ``zd_number`` index.
+_ZD_HISTORY = (
+    select(events.c.zd_number, events.c.id, events.c.type, events.c.action)
+    .where(events.c.zd_number.in_(bindparam("zd_numbers", expanding=True)))
+    .order_by(events.c.received_at, events.c.id)
+)
 
 _NEXT_SEQ = select(func.coalesce(func.max(messages.c.seq), 0) + 1).scalar_subquery()
 
@@ -516,6 +524,27 @@ class Store(
                 )
                 for row in result:
                     found[row.id] = event_record(row, self._sealer)
+        return found
+
+    @guarded("read ZD numbers' history")
+    async def zd_history(self, zd_numbers: Iterable[str]) -> dict[str, list[ZdEvent]]:
+        """The accepted events of each of these ZD numbers, oldest first (by ``received_at``,
+        then id); a number with none is left out.
+
+        Intake reads this once per batch (``integrator.zd_sequence``): one indexed query for
+        up to 500 distinct numbers, identifiers only, nothing unsealed.
+        """
+        wanted = list(dict.fromkeys(zd_numbers))
+        found: dict[str, list[ZdEvent]] = {}
+        if not wanted:
+            return found
+        async with self._engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                result = await conn.execute(
+                    _ZD_HISTORY, {"zd_numbers": wanted[start : start + 500]}
+                )
+                for zd_number, event_id, event_type, action in result:
+                    found.setdefault(zd_number, []).append(ZdEvent(event_id, event_type, action))
         return found
 
     @guarded("find routed destinations")

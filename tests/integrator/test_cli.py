@@ -70,6 +70,22 @@ def test_submit_without_engine_stores_and_lists(env: dict[str, str]) -> None:
     assert any("no destination serves" in w for w in outcome["warnings"])
 
 
+def test_submit_warns_of_a_cancel_before_its_new_and_accepts_both(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """One batch, the cancel first: each is accepted and says what does not fit (exit 0)."""
+    cancel, new = (tmp_path / "cancel.json", tmp_path / "new.json")
+    cancel.write_text(json.dumps({**referral_data, "action": "cancel"}))
+    other_id = "6f1c2a4e-8b1d-4a53-9d0e-3c2b1a0000ff"
+    new.write_text(json.dumps({**referral_data, "event_id": other_id}))
+    result = cli("submit", str(cancel), str(new), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    cancel_part, new_part = result.stdout.split("new.json", 1)
+    assert "warning: cancel_without_new: no new referral with this ZD number" in cancel_part
+    assert "warning: new_after_cancel: this ZD number's referral was cancelled" in new_part
+    assert f"in event {referral_data['event_id']}" in new_part
+
+
 def test_submit_bad_input_exits_2_with_field_errors(
     env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:

@@ -1,0 +1,200 @@
+"""Intake's check of an event against what was accepted before under its ZD number.
+
+A ZD number is the platform's number of one referral or diagnostic request: it is sent `new`
+once and may later be cancelled (docs/product.md §2). An event that does not fit that story is
+still accepted, stored and sent exactly as any other (nothing is ever lost or held back for
+it), but the intake answer says so in its warnings, the engine logs a warning with identifiers
+only, and each message made of the event keeps the warning among its own, so support sees it
+later on the message (``messages show``, the console, the API's message detail). The rules:
+
+- ``cancel_without_new``: a cancel whose ZD number has no earlier accepted `new` event of the
+  same type: the destination gets a cancel for something it never received;
+- ``cancel_repeated``: a cancel for a ZD number that was cancelled before;
+- ``new_repeated``: a second `new` for a ZD number accepted before under another event id: the
+  destination gets the referral or request twice and may make a second one of it;
+- ``new_after_cancel``: a `new` for a ZD number that was cancelled before (a cancel that
+  overtook its `new`, or a number used again): the destination may keep it open.
+
+"Earlier" is the store's history (``Store.zd_history``: one indexed query per batch) followed by
+the batch's own events in their order, so a `new` and its cancel in one batch are fine in that
+order and the other way round each gets a warning. The same event id again is the duplicate
+rule's (``Intake._duplicate``), not this one's. Two batches committed at the same moment by
+different workers do not see each other: the check is a warning, not a lock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from integrator.logging import get_logger
+from integrator.store import EventRecord, NewMessage, Store
+from integrator.store.records import ZdEvent
+
+log = get_logger("integrator.intake")
+
+CANCEL_WITHOUT_NEW = "cancel_without_new"
+CANCEL_REPEATED = "cancel_repeated"
+NEW_REPEATED = "new_repeated"
+NEW_AFTER_CANCEL = "new_after_cancel"
+RULES = (CANCEL_WITHOUT_NEW, CANCEL_REPEATED, NEW_REPEATED, NEW_AFTER_CANCEL)
+_PREFIXES = tuple(f"{rule}: " for rule in RULES)  # every warning starts with its rule
+
+_KIND = {"referral": "referral", "diagnostic_request": "diagnostic request"}
+
+
+@dataclass(frozen=True, slots=True)
+class ZdFinding:
+    """One rule an accepted event broke; ``earlier_event_id`` is the event it conflicts with
+    (for ``cancel_without_new``: one of another type with the same ZD number, if any)."""
+
+    rule: str
+    earlier_event_id: str | None
+    warning: str
+
+
+class ZdCheck:
+    """The findings of one intake batch, by event id (events that fit have none)."""
+
+    __slots__ = ("_findings",)
+
+    def __init__(self, findings: Mapping[str, tuple[ZdFinding, ...]] | None = None) -> None:
+        self._findings = dict(findings or {})
+
+    def findings(self, event_id: str) -> tuple[ZdFinding, ...]:
+        return self._findings.get(event_id, ())
+
+    def noted(self, event_id: str, messages: Sequence[NewMessage]) -> Sequence[NewMessage]:
+        """The event's messages as they are stored: with its warnings added to their own (the
+        payload, what is sent, is the same)."""
+        found = self._findings.get(event_id)
+        if not found:
+            return messages
+        notes = tuple(f.warning for f in found)
+        return tuple(dataclasses.replace(m, warnings=m.warnings + notes) for m in messages)
+
+    def report(self, event_id: str, source: str) -> tuple[str, ...]:
+        """For an event that was accepted: log each finding (identifiers only) and return the
+        warnings for the intake answer."""
+        found = self._findings.get(event_id)
+        if not found:
+            return ()
+        for finding in found:
+            log.warning(
+                "event does not fit its ZD number's history",
+                event_id=event_id,
+                rule=finding.rule,
+                earlier_event_id=finding.earlier_event_id,
+                source=source,
+            )
+        return tuple(f.warning for f in found)
+
+
+def zd_warnings(warnings: Sequence[str]) -> tuple[str, ...]:
+    """This module's warnings among a message's: kept when a held message is mapped again."""
+    return tuple(w for w in warnings if w.startswith(_PREFIXES))
+
+
+async def check_batch(store: Store, records: Sequence[EventRecord]) -> ZdCheck:
+    """The findings of a batch about to be accepted: one store read for all its ZD numbers."""
+    if not records:
+        return ZdCheck()
+    history = await store.zd_history([r.zd_number for r in records])
+    return ZdCheck(judge(history, records))
+
+
+def judge(
+    history: Mapping[str, Sequence[ZdEvent]], records: Sequence[EventRecord]
+) -> dict[str, tuple[ZdFinding, ...]]:
+    """What each of ``records`` (in batch order) breaks, given the stored ``history``.
+
+    An event whose id is in the history or came earlier in the batch is a duplicate: it is
+    judged by nobody here and adds nothing. Events of one ZD number keep their order.
+    """
+    known = {e.event_id for events in history.values() for e in events}
+    seen: dict[str, list[ZdEvent]] = {}
+    findings: dict[str, tuple[ZdFinding, ...]] = {}
+    for record in records:
+        if record.id in known:
+            continue
+        known.add(record.id)
+        entry = ZdEvent(record.id, record.type, record.action)
+        earlier = seen.get(record.zd_number)
+        if earlier is None:
+            stored = history.get(record.zd_number)
+            if stored is None:  # the usual case: a number not seen before
+                seen[record.zd_number] = [entry]
+                if record.action == "cancel":
+                    findings[record.id] = (_cancel_without_new(record.type, None),)
+                continue
+            earlier = seen[record.zd_number] = list(stored)
+        found = _judge_one(entry, earlier)
+        if found:
+            findings[record.id] = found
+        earlier.append(entry)
+    return findings
+
+
+def _judge_one(event: ZdEvent, earlier: Sequence[ZdEvent]) -> tuple[ZdFinding, ...]:
+    first_new = first_cancel = other_type = None
+    for e in earlier:
+        if e.type != event.type:
+            if other_type is None or (other_type.action == "cancel" and e.action == "new"):
+                other_type = e  # the first of another type, a `new` one if there is
+        elif e.action == "cancel":
+            first_cancel = first_cancel or e.event_id
+        else:
+            first_new = first_new or e.event_id
+    kind = _KIND.get(event.type, event.type)
+    found: list[ZdFinding] = []
+    if event.action == "cancel":
+        if first_new is None:
+            found.append(_cancel_without_new(event.type, other_type))
+        if first_cancel is not None:
+            found.append(
+                ZdFinding(
+                    CANCEL_REPEATED,
+                    first_cancel,
+                    f"{CANCEL_REPEATED}: this ZD number's {kind} was cancelled before, in event "
+                    f"{first_cancel}; this cancel is sent as well",
+                )
+            )
+        return tuple(found)
+    if first_new is not None:
+        found.append(
+            ZdFinding(
+                NEW_REPEATED,
+                first_new,
+                f"{NEW_REPEATED}: a new {kind} with this ZD number was accepted before, in event "
+                f"{first_new}; this one is sent as well, so the destination may make a second "
+                f"{kind} of it",
+            )
+        )
+    if first_cancel is not None:
+        found.append(
+            ZdFinding(
+                NEW_AFTER_CANCEL,
+                first_cancel,
+                f"{NEW_AFTER_CANCEL}: this ZD number's {kind} was cancelled before, in event "
+                f"{first_cancel}; this new one is sent as well, after the cancel",
+            )
+        )
+    return tuple(found)
+
+
+def _cancel_without_new(event_type: str, other_type: ZdEvent | None) -> ZdFinding:
+    kind = _KIND.get(event_type, event_type)
+    text = (
+        f"{CANCEL_WITHOUT_NEW}: no new {kind} with this ZD number was accepted before this "
+        f"cancel; the cancel is sent all the same, for a {kind} the destination may never have "
+        "received"
+    )
+    if other_type is None:
+        return ZdFinding(CANCEL_WITHOUT_NEW, None, text)
+    other = _KIND.get(other_type.type, other_type.type)
+    return ZdFinding(
+        CANCEL_WITHOUT_NEW,
+        other_type.event_id,
+        f"{text} (event {other_type.event_id} has this ZD number as a {other})",
+    )
