@@ -60,10 +60,7 @@ class ZdCheck:
     __slots__ = ("_findings",)
 
     def __init__(self, findings: Mapping[str, tuple[ZdFinding, ...]] | None = None) -> None:
-        self._findings = dict(findings or {})
-
-    def findings(self, event_id: str) -> tuple[ZdFinding, ...]:
-        return self._findings.get(event_id, ())
+        self._findings: Mapping[str, tuple[ZdFinding, ...]] = findings or {}
 
     def noted(self, event_id: str, messages: Sequence[NewMessage]) -> Sequence[NewMessage]:
         """The event's messages as they are stored: with its warnings added to their own (the
@@ -109,8 +106,8 @@ def judge(
 ) -> dict[str, tuple[ZdFinding, ...]]:
     """What each of ``records`` (in batch order) breaks, given the stored ``history``.
 
-    An event whose id is in the history or came earlier in the batch is a duplicate: it is
-    judged by nobody here and adds nothing. Events of one ZD number keep their order.
+    An event whose id is in the history or came earlier in the batch is a duplicate: it is not
+    judged here and adds nothing. Events of one ZD number keep their order.
     """
     known = {e.event_id for events in history.values() for e in events}
     seen: dict[str, list[ZdEvent]] = {}

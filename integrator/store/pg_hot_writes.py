@@ -13,6 +13,9 @@ makes it a transaction of its own, so all of it commits or none of it does, as b
   for the whole batch by asyncpg's ``executemany``: one round trip, in order, and atomic (one
   implicit transaction up to its single Sync; documented since asyncpg 0.22).
 
+Intake's one read per batch, the history of its ZD numbers (``zd_history``), goes the same way:
+one statement with the numbers as one array, on a connection of its own.
+
 Values go through the bind processors SQLAlchemy applies (``UTCDateTime``: aware UTC) and are
 cast to the columns' types, so the rows are the same as before. Driver errors come back as
 SQLAlchemy's ``DBAPIError`` family around the asyncpg exception, so ``failures.guarded`` sees
@@ -66,6 +69,7 @@ class PostgresHotWrites:
         self._processors: dict[tuple[str, str], Processor] = {}
         self._accepting = _Held()
         self._recording = _Held()
+        self._reading = _Held()
 
     async def accept(
         self, event_rows: Sequence[Row], message_rows: Sequence[tuple[str, Row]]
@@ -93,9 +97,17 @@ class PostgresHotWrites:
         args = list(zip(*update_values, *attempt_values, strict=True))
         await self._run(self._recording, lambda conn: conn.executemany(sql, args))
 
+    async def zd_history(self, zd_numbers: Sequence[str]) -> list[tuple[str, str, str, str]]:
+        """(zd_number, id, type, action) of the events with these ZD numbers, oldest first."""
+        if not zd_numbers:
+            return []
+        numbers = list(zd_numbers)
+        found = await self._run(self._reading, lambda conn: conn.fetch(ZD_HISTORY_SQL, numbers))
+        return [(r[0], r[1], r[2], r[3]) for r in found]
+
     async def close(self) -> None:
         """Give the kept connections back to the pool."""
-        for held in (self._accepting, self._recording):
+        for held in (self._accepting, self._recording, self._reading):
             async with held.turn:
                 conn, held.conn, held.raw = held.conn, None, None
                 if conn is not None:
@@ -154,6 +166,12 @@ class PostgresHotWrites:
 
 # The SQL below is put together from column names of ``tables`` (``table.c[key]`` refuses any
 # other name) and numbered placeholders: no value is ever part of the text (hence the noqa S608).
+
+# On the ``zd_number`` index; one text for any number of numbers, so asyncpg prepares it once.
+ZD_HISTORY_SQL = (
+    "SELECT zd_number, id, type, action FROM events WHERE zd_number = ANY($1::VARCHAR[]) "
+    "ORDER BY received_at, id"
+)
 
 
 def _accept_sql(event_keys: Sequence[str], message_keys: Sequence[str], dialect: Dialect) -> str:

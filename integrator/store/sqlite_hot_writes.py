@@ -1,5 +1,6 @@
 """The two hot write transactions on SQLite: accepting events with their messages, recording
-delivery attempts with their messages' new status.
+delivery attempts with their messages' new status; and intake's one read per batch, the history
+of its ZD numbers (``zd_history``).
 
 Each is the same statements the store ran through SQLAlchemy (compiled once, see ``prepared``),
 run as one transaction in one hand-over to the writer thread (see ``sqlite_writer``). The rows
@@ -20,6 +21,12 @@ from integrator.store.prepared import Prepared, prepare
 from integrator.store.sqlite_writer import SqliteWriter
 
 Row = Mapping[str, Any]
+
+# Column names from ``tables``; the only thing put in is the placeholders: "?, ?, ?".
+ZD_HISTORY_SQL = (
+    "SELECT zd_number, id, type, action FROM events WHERE zd_number IN ({}) "
+    "ORDER BY received_at, id"
+)
 
 
 class SqliteHotWrites:
@@ -95,6 +102,19 @@ class SqliteHotWrites:
             cursor.executemany(insert_attempt.sql, attempt_args)
 
         await self._writer.transaction(work)
+
+    async def zd_history(self, zd_numbers: Sequence[str]) -> list[tuple[str, str, str, str]]:
+        """(zd_number, id, type, action) of the events with these ZD numbers, oldest first: a
+        search of the ``zd_number`` index, in one hand-over to the writer thread."""
+        if not zd_numbers:
+            return []
+        sql = ZD_HISTORY_SQL.format(", ".join("?" * len(zd_numbers)))
+        args = tuple(zd_numbers)
+
+        def work(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
+            return conn.execute(sql, args).fetchall()
+
+        return await self._writer.read(work)
 
     async def close(self) -> None:
         await self._writer.close()

@@ -105,13 +105,6 @@ RESEND_ACTION = "message.resend"
 AttemptUpdate = tuple[AttemptRecord, str, datetime | None, str | None]
 """One entry of ``record_attempts``: the attempt, the message's new status, next try, error."""
 
-# The events of some ZD numbers, oldest first (``Store.zd_history``): the ``zd_number`` index.
-_ZD_HISTORY = (
-    select(events.c.zd_number, events.c.id, events.c.type, events.c.action)
-    .where(events.c.zd_number.in_(bindparam("zd_numbers", expanding=True)))
-    .order_by(events.c.received_at, events.c.id)
-)
-
 _NEXT_SEQ = select(func.coalesce(func.max(messages.c.seq), 0) + 1).scalar_subquery()
 
 # Built once: a statement made per call costs its construction and cache key every time.
@@ -531,20 +524,19 @@ class Store(
         """The accepted events of each of these ZD numbers, oldest first (by ``received_at``,
         then id); a number with none is left out.
 
-        Intake reads this once per batch (``integrator.zd_sequence``): one indexed query for
-        up to 500 distinct numbers, identifiers only, nothing unsealed.
+        Intake reads this once per batch (``integrator.zd_sequence``): one query on the
+        ``zd_number`` index for up to 500 distinct numbers, identifiers only, nothing unsealed;
+        on the hot path's driver connection (``sqlite_hot_writes``, ``pg_hot_writes``): through
+        SQLAlchemy, reading for a one-event batch (an HTTP POST) took more CPU than committing
+        it (``bench/bench_zd_check.py``).
         """
         wanted = list(dict.fromkeys(zd_numbers))
         found: dict[str, list[ZdEvent]] = {}
-        if not wanted:
-            return found
-        async with self._engine.connect() as conn:
-            for start in range(0, len(wanted), 500):
-                result = await conn.execute(
-                    _ZD_HISTORY, {"zd_numbers": wanted[start : start + 500]}
-                )
-                for zd_number, event_id, event_type, action in result:
-                    found.setdefault(zd_number, []).append(ZdEvent(event_id, event_type, action))
+        for start in range(0, len(wanted), 500):
+            for zd_number, event_id, event_type, action in await self._hot.zd_history(
+                wanted[start : start + 500]
+            ):
+                found.setdefault(zd_number, []).append(ZdEvent(event_id, event_type, action))
         return found
 
     @guarded("find routed destinations")
