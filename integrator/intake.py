@@ -152,7 +152,7 @@ class Intake:
         zd = await check_batch(self._store, [p.record for p in prepared])
         accepted = (
             await self._store.accept_events(
-                [(p.record, zd.noted(p.record.id, p.messages)) for p in prepared]
+                [(p.record, zd.noted(p.record, p.messages)) for p in prepared]
             )
             if prepared
             else []
@@ -174,7 +174,7 @@ class Intake:
                         outcome.record.zd_number,
                         False,
                         outcome.routed,
-                        outcome.warnings + zd.report(outcome.record.id, source),
+                        outcome.warnings + zd.report(outcome.record, source),
                     )
                 )
                 log.info(

@@ -62,25 +62,26 @@ class ZdCheck:
     def __init__(self, findings: Mapping[str, tuple[ZdFinding, ...]] | None = None) -> None:
         self._findings: Mapping[str, tuple[ZdFinding, ...]] = findings or {}
 
-    def noted(self, event_id: str, messages: Sequence[NewMessage]) -> Sequence[NewMessage]:
+    def noted(self, event: EventRecord, messages: Sequence[NewMessage]) -> Sequence[NewMessage]:
         """The event's messages as they are stored: with its warnings added to their own (the
         payload, what is sent, is the same)."""
-        found = self._findings.get(event_id)
+        found = self._findings.get(event.id)
         if not found:
             return messages
         notes = tuple(f.warning for f in found)
         return tuple(dataclasses.replace(m, warnings=m.warnings + notes) for m in messages)
 
-    def report(self, event_id: str, source: str) -> tuple[str, ...]:
+    def report(self, event: EventRecord, source: str) -> tuple[str, ...]:
         """For an event that was accepted: log each finding (identifiers only) and return the
         warnings for the intake answer."""
-        found = self._findings.get(event_id)
+        found = self._findings.get(event.id)
         if not found:
             return ()
         for finding in found:
             log.warning(
                 "event does not fit its ZD number's history",
-                event_id=event_id,
+                event_id=event.id,
+                zd_number=event.zd_number,
                 rule=finding.rule,
                 earlier_event_id=finding.earlier_event_id,
                 source=source,

@@ -148,14 +148,14 @@ def test_the_check_notes_messages_and_keeps_their_payload() -> None:
         payload=b"MSH|x",
         warnings=("PID-5 shortened",),
     )
-    [noted] = check.noted(cancel.id, [message])
+    [noted] = check.noted(cancel, [message])
     assert noted.payload == message.payload and noted.id == message.id
     assert noted.warnings[0] == "PID-5 shortened"
     assert noted.warnings[1].startswith("cancel_without_new: ")
     assert zd_warnings(noted.warnings) == noted.warnings[1:]
     fits = record(zd="ZD100000009")
-    assert check.noted(fits.id, [message]) == [message]  # the same list: nothing made
-    assert check.report(fits.id, "http") == ()
+    assert check.noted(fits, [message]) == [message]  # the same list: nothing made
+    assert check.report(fits, "http") == ()
 
 
 # -- intake in an engine: accepted, sent, answered, logged ----------------------------------
@@ -225,6 +225,7 @@ async def test_a_cancel_of_nothing_is_sent_with_a_warning_and_a_log_line_of_ids(
         "event": "event does not fit its ZD number's history",
         "log_level": "warning",
         "event_id": result.event_id,
+        "zd_number": ZD,
         "rule": CANCEL_WITHOUT_NEW,
         "earlier_event_id": None,
         "source": "cli",
