@@ -11,6 +11,13 @@ retired) is the engine's business, which keeps this package free of the version 
 
 TLS file paths are taken as written; relative ones are relative to the engine's working
 directory.
+
+Every refusal also names its rule as data, beside its English text, for a front door that
+words it in another language (the web console reads Dutch too) without parsing the text: a
+``DestinationFileError`` carries pydantic's error ``type`` for pydantic's own checks
+(``int_type``, ``string_too_long``, with the bounds in ``values``), and ``code`` for a rule of
+ours (a validator raises ``Rule``, which pydantic reports as a ``value_error``; a check of the
+file itself names its own).
 """
 
 from __future__ import annotations
@@ -55,26 +62,37 @@ MAX_HOST = 253  # the longest DNS name
 MAX_PROVIDER = 1000  # an event's provider.id may be this long (schemas/), so any can be served
 
 
+class Rule(ValueError):
+    """A rule of the file broken, raised in a validator: its English text, and a short stable
+    name (``code``) with the values its sentence needs. pydantic reports it as a
+    ``value_error``; ``destination_from_mapping`` carries the name on in the refusal."""
+
+    def __init__(self, code: str, text: str, **values: object) -> None:
+        super().__init__(text)
+        self.code = code
+        self.values = values
+
+
 def parse_duration(value: str | float) -> float:
     """Seconds from ``500ms``, ``30s``, ``10m``, ``24h`` or a bare number of seconds.
 
-    Raises ``ValueError`` with the accepted forms (never echoing the input).
+    Raises ``Rule`` (a ``ValueError``) with the accepted forms (never echoing the input).
     """
     if isinstance(value, bool):
-        raise ValueError(_DURATION_RULE)
+        raise Rule("duration", _DURATION_RULE)
     if isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str):
         match = _DURATION.fullmatch(value.strip())
         if match is None:
-            raise ValueError(_DURATION_RULE)
+            raise Rule("duration", _DURATION_RULE)
         number = float(match["number"])
         unit = match["unit"] or "s"
         seconds = number / 1000.0 if unit == "ms" else number * _UNIT_SECONDS[unit]
     else:
-        raise ValueError(_DURATION_RULE)
+        raise Rule("duration", _DURATION_RULE)
     if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(_DURATION_RULE)
+        raise Rule("duration", _DURATION_RULE)
     return seconds
 
 
@@ -97,7 +115,7 @@ def format_duration(seconds: float) -> str:
 
 def _duration(value: Any) -> float:
     if not isinstance(value, str | int | float):
-        raise ValueError(_DURATION_RULE)
+        raise Rule("duration", _DURATION_RULE)
     return parse_duration(value)
 
 
@@ -130,7 +148,7 @@ class RetrySettings(_Frozen):
     def _max_delay_covers_initial(cls, value: float, info: ValidationInfo) -> float:
         initial = info.data.get("initial")
         if initial is not None and value < initial:
-            raise ValueError("must not be shorter than retry.initial")
+            raise Rule("max_delay", "must not be shorter than retry.initial")
         return value
 
 
@@ -152,23 +170,23 @@ class TlsSettings(_Frozen):
         if value is None:
             return None
         if not value.is_file():
-            raise ValueError("file does not exist")
+            raise Rule("file_missing", "file does not exist")
         if not os.access(value, os.R_OK):
-            raise ValueError("file is not readable")
+            raise Rule("file_unreadable", "file is not readable")
         return value
 
     @field_validator("key_file")
     @classmethod
     def _key_needs_cert(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         if value is not None and info.data.get("cert_file") is None:
-            raise ValueError("key_file needs cert_file")
+            raise Rule("key_needs_cert", "key_file needs cert_file")
         return value
 
     @field_validator("server_name")
     @classmethod
     def _server_name(cls, value: str | None) -> str | None:
         if value is not None and (not value or any(c.isspace() for c in value)):
-            raise ValueError("must be a host name without spaces")
+            raise Rule("server_name", "must be a host name without spaces")
         return value
 
 
@@ -202,9 +220,10 @@ class DestinationConfig(_Frozen):
     def _parallel_needs_rotate(cls, value: str, info: ValidationInfo) -> str:
         # N connections deliver N messages at once, which cannot keep a strict order.
         if value == "fifo" and (info.data.get("connections") or 1) > 1:
-            raise ValueError(
+            raise Rule(
+                "needs_rotate",
                 "must be rotate when connections is more than 1 "
-                "(parallel connections cannot keep fifo order)"
+                "(parallel connections cannot keep fifo order)",
             )
         return value
 
@@ -212,47 +231,49 @@ class DestinationConfig(_Frozen):
     @classmethod
     def _id(cls, value: str) -> str:
         if not _ID.fullmatch(value):
-            raise ValueError("must use only a-z, 0-9 and '-' (and not be empty)")
+            raise Rule("id", "must use only a-z, 0-9 and '-' (and not be empty)")
         return value
 
     @field_validator("providers")
     @classmethod
     def _providers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if any(not provider.strip() for provider in value):
-            raise ValueError("provider ids must not be empty")
+            raise Rule("provider_empty", "provider ids must not be empty")
         if len(set(value)) != len(value):
-            raise ValueError("each provider id may appear only once")
+            raise Rule("provider_twice", "each provider id may appear only once")
         return value
 
     @field_validator("host")
     @classmethod
     def _host(cls, value: str) -> str:
         if any(c.isspace() for c in value):
-            raise ValueError("must be a host name or address without spaces")
+            raise Rule("host", "must be a host name or address without spaces")
         return value
 
     @field_validator("messages")
     @classmethod
     def _messages(cls, value: dict[EventType, str]) -> dict[EventType, str]:
         if not value:
-            raise ValueError("needs a message version for referral and/or diagnostic_request")
+            raise Rule(
+                "version_needed", "needs a message version for referral and/or diagnostic_request"
+            )
         for name in value.values():
             if not _VERSION_NAME.fullmatch(name):
-                raise ValueError("version names use only a-z, 0-9 and '-'")
+                raise Rule("version_name", "version names use only a-z, 0-9 and '-'")
         return value
 
     @field_validator("name", "cluster")
     @classmethod
     def _one_line(cls, value: str | None) -> str | None:
         if value is not None and _has_control(value):
-            raise ValueError("must be one line without control characters")
+            raise Rule("one_line", "must be one line without control characters")
         return value
 
     @field_validator("receiving_application", "receiving_facility")
     @classmethod
     def _msh_value(cls, value: str) -> str:
         if "|" in value or _has_control(value):
-            raise ValueError("must be one line without '|' or control characters")
+            raise Rule("msh_value", "must be one line without '|' or control characters")
         return value
 
 
@@ -264,13 +285,29 @@ class DestinationFileError(Exception):
     """A refused destination definition: which file, which key, which rule.
 
     ``problems`` holds every mistake found (this one first), so an operator can fix them in one
-    go; the message names only the first.
+    go; the message names only the first. The rule as data: ``type`` is pydantic's error type
+    for pydantic's own checks (``missing``, ``int_type``, ``string_too_long``…; ``value_error``
+    for a ``Rule`` of ours), ``code`` the name of a rule of ours (None for pydantic's own), and
+    ``values`` what the sentence needs (pydantic's bounds such as ``max_length``, or the rule's
+    values); never a value from the file but the operator's own key names.
     """
 
-    def __init__(self, file: str, key: str, rule: str) -> None:
+    def __init__(
+        self,
+        file: str,
+        key: str,
+        rule: str,
+        *,
+        type: str | None = None,
+        code: str | None = None,
+        values: Mapping[str, object] | None = None,
+    ) -> None:
         self.file = file
         self.key = key
         self.rule = rule
+        self.type = type
+        self.code = code
+        self.values: Mapping[str, object] = dict(values or {})
         self.problems: tuple[DestinationFileError, ...] = (self,)
         super().__init__(f"{file}: {key}: {rule}")
 
@@ -278,13 +315,13 @@ class DestinationFileError(Exception):
 def destination_from_mapping(data: Mapping[str, Any], *, source: str) -> DestinationConfig:
     """Validate a definition that did not come from a file (API, CLI); ``source`` names it."""
     if not isinstance(data, Mapping):
-        raise DestinationFileError(source, "(document)", "must be a mapping of keys to values")
+        raise DestinationFileError(
+            source, "(document)", "must be a mapping of keys to values", code="not_a_mapping"
+        )
     try:
         return DestinationConfig.model_validate(dict(data))
     except ValidationError as exc:
-        problems = [
-            DestinationFileError(source, _key(error), _rule(error)) for error in exc.errors()
-        ]
+        problems = [_refusal(source, error) for error in exc.errors()]
         first = problems[0]
         first.problems = tuple(problems)
         raise first from None
@@ -297,10 +334,16 @@ def load_destination_file(path: Path | str) -> DestinationConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise DestinationFileError(source, "(file)", "is not UTF-8 text") from None
+        raise DestinationFileError(source, "(file)", "is not UTF-8 text", code="not_utf8") from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise DestinationFileError(source, "(file)", f"cannot be read ({reason})") from None
+        raise DestinationFileError(
+            source,
+            "(file)",
+            f"cannot be read ({reason})",
+            code="unreadable",
+            values={"why": reason},
+        ) from None
     return destination_from_mapping(_parse_yaml(text, source), source=source)
 
 
@@ -356,17 +399,18 @@ def load_destination_files(
 
 
 def _misnamed(file: Path, destination_id: str, own: Path) -> DestinationFileError:
+    values = {"id": destination_id, "file": str(own)}
     if own.is_file():
         rule = (
             f"{destination_id!r} is the destination of {own}; a destination's file is named "
             "<id>.yaml, so this file is refused (give it its own id and name, or delete it)"
         )
-    else:
-        rule = (
-            f"{destination_id!r} does not match the file name; a destination's file is named "
-            f"<id>.yaml, so this file is refused (rename it to {own})"
-        )
-    return DestinationFileError(str(file), "id", rule)
+        return DestinationFileError(str(file), "id", rule, code="file_of_another", values=values)
+    rule = (
+        f"{destination_id!r} does not match the file name; a destination's file is named "
+        f"<id>.yaml, so this file is refused (rename it to {own})"
+    )
+    return DestinationFileError(str(file), "id", rule, code="file_misnamed", values=values)
 
 
 def file_destination_id(path: Path | str) -> str | None:
@@ -452,7 +496,11 @@ def _parse_yaml(text: str, source: str) -> Any:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except _DuplicateKey as exc:
         raise DestinationFileError(
-            source, exc.key, f"appears more than once (line {exc.line})"
+            source,
+            exc.key,
+            f"appears more than once (line {exc.line})",
+            code="key_twice",
+            values={"line": exc.line},
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -462,9 +510,11 @@ def _parse_yaml(text: str, source: str) -> Any:
     except yaml.YAMLError:
         raise DestinationFileError(source, "(yaml)", "YAML syntax error") from None
     if data is None:
-        raise DestinationFileError(source, "(document)", "the file is empty")
+        raise DestinationFileError(source, "(document)", "the file is empty", code="empty")
     if not isinstance(data, dict):
-        raise DestinationFileError(source, "(document)", "must be a mapping of keys to values")
+        raise DestinationFileError(
+            source, "(document)", "must be a mapping of keys to values", code="not_a_mapping"
+        )
     return data
 
 
@@ -481,17 +531,18 @@ def _key(error: ErrorDetails) -> str:
     return key or "(document)"
 
 
-def _suggestion(loc: tuple[int | str, ...]) -> str:
-    """`` (did you mean ack_timeout?)`` for an unknown key close to one its section knows.
+def _suggestion(loc: tuple[int | str, ...]) -> str | None:
+    """The key its section knows that an unknown key is close to (``ack_timeout`` for
+    ``ack_timout``), if any: the rule then asks ``did you mean ack_timeout?``.
 
     The key is the operator's own typing, never message content, so it may be repeated.
     """
     *where, typed = loc
     section = _SECTIONS.get(tuple(where))
     if section is None or not isinstance(typed, str):
-        return ""
+        return None
     close = difflib.get_close_matches(typed, list(section.model_fields), n=1, cutoff=0.7)
-    return f" (did you mean {close[0]}?)" if close else ""
+    return close[0] if close else None
 
 
 _SECTIONS: dict[tuple[int | str, ...], type[BaseModel]] = {
@@ -510,9 +561,38 @@ _RULES = {
 def _rule(error: ErrorDetails) -> str:
     rule = _RULES.get(error["type"])
     if rule is not None:
-        return rule + (_suggestion(error["loc"]) if error["type"] == "extra_forbidden" else "")
+        if error["type"] == "extra_forbidden":
+            close = _suggestion(error["loc"])
+            return f"{rule} (did you mean {close}?)" if close else rule
+        return rule
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
             message = message[len(prefix) :]
     return message
+
+
+def _plain(value: object) -> object:
+    """A bound as pydantic's text shows it: ``0``, not ``0.0``."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _refusal(source: str, error: ErrorDetails) -> DestinationFileError:
+    """One pydantic error as a refusal: the English rule, and the rule as data (its type, our
+    ``Rule``'s code, the bounds pydantic names in its context)."""
+    context = error.get("ctx") or {}
+    cause = context.get("error")
+    values: dict[str, object]
+    if isinstance(cause, Rule):
+        code: str | None = cause.code
+        values = dict(cause.values)
+    else:
+        code = None
+        values = {k: _plain(v) for k, v in context.items() if isinstance(v, int | float | str)}
+    if error["type"] == "extra_forbidden":
+        close = _suggestion(error["loc"])
+        if close:
+            values["close"] = close
+    return DestinationFileError(
+        source, _key(error), _rule(error), type=error["type"], code=code, values=values
+    )

@@ -90,11 +90,19 @@ def version_warnings(
                 sorted(v.name for v in REGISTRY.values() if v.event_type == event_type)
             )
             raise DestinationFileError(
-                source, key, f"unknown message version {name!r} (known: {known})"
+                source,
+                key,
+                f"unknown message version {name!r} (known: {known})",
+                code="version_unknown",
+                values={"version": name, "known": known},
             )
         if version.event_type != event_type:
             raise DestinationFileError(
-                source, key, f"message version {name!r} is for {version.event_type} events"
+                source,
+                key,
+                f"message version {name!r} is for {version.event_type} events",
+                code="version_event_type",
+                values={"version": name, "event_type": version.event_type},
             )
         status = version.status_on(today)
         if status == "retired" and in_service:
@@ -109,6 +117,8 @@ def version_warnings(
                 source,
                 key,
                 f"message version {name!r} is retired; use its successor {version.successor!r}",
+                code="version_retired",
+                values={"version": name, "successor": version.successor},
             )
         elif status == "deprecated":
             warnings.append(

@@ -45,6 +45,7 @@ from integrator.intake import Intake
 from integrator.logging import get_logger
 from integrator.metrics import Metrics
 from integrator.presenters import audit_view, event_summary, iso_time, message_summary
+from integrator.refusal import Note
 from integrator.search import BadSearch, build_filter
 from integrator.settings import Settings
 from integrator.store import (
@@ -116,6 +117,7 @@ class UnknownEventId(EventsRefused):
     def __init__(self, event_id: str) -> None:
         super().__init__("event_ids", f"no event with id {event_id}")
         self.event_id = event_id
+        self.coded("events.unknown", id=event_id)
 
 
 # -- finding events ----------------------------------------------------------------------------
@@ -258,13 +260,15 @@ class RouteRequest:
             name = "since" if self.since else "until"
             raise EventsRefused(name, "only with a provider; event ids name their events")
         if len(self.event_ids) > MAX_BATCH:
-            raise EventsRefused("event_ids", f"at most {MAX_BATCH} at a time")
+            raise EventsRefused("event_ids", f"at most {MAX_BATCH} at a time").coded(
+                "events.ids_too_many", most=MAX_BATCH
+            )
         for position, event_id in enumerate(self.event_ids, start=1):
             if not _is_id_text(event_id):
                 # Not echoed: whatever was pasted there may be patient data.
                 raise EventsRefused(
                     "event_ids", f"id {position} is not an event id (a UUID, or its start)"
-                )
+                ).coded("events.not_an_id", position=position)
         build_event_filter(settings, since=self.since, until=self.until)
         actor = (self.actor or "").strip()[:128] or "unknown"
         return dataclasses.replace(
@@ -346,7 +350,7 @@ async def select_events(
     if len(selected) > MAX_BATCH:
         raise EventsRefused(
             "provider", f"more than {MAX_BATCH} unrouted events; narrow it with a period"
-        )
+        ).coded("events.too_many", most=MAX_BATCH)
     if not selected:
         await check_provider(store, settings, request.provider, catalog=catalog)
     return [e.id for e in selected]
@@ -376,7 +380,7 @@ async def check_provider(
         "provider",
         "no destination serves that provider, and no stored event names it; "
         f"served: {', '.join(served) or 'none'}",
-    )
+    ).coded("events.provider_unknown", served=tuple(served))
 
 
 async def route_selected(
@@ -450,20 +454,28 @@ def _plan(record: EventRecord, routed_to: set[str], intake: Intake, now: datetim
     )
     serving = intake.catalog.serving(record.provider_id)
     if not serving:
-        return dataclasses.replace(
-            result, notes=(f"no destination serves provider {record.provider_id!r} yet",)
+        unserved = Note(
+            f"no destination serves provider {record.provider_id!r} yet",
+            "events.route.unserved",
+            provider=record.provider_id,
         )
+        return dataclasses.replace(result, notes=(unserved,))
     if record.pruned_at is not None:
         when = record.pruned_at.date().isoformat()
-        return dataclasses.replace(
-            result, notes=(f"its content was pruned on {when} (retention); it cannot be mapped",)
+        pruned = Note(
+            f"its content was pruned on {when} (retention); it cannot be mapped",
+            "events.route.pruned",
+            date=when,
         )
+        return dataclasses.replace(result, notes=(pruned,))
     try:
         event = parse_event(record.payload)
     except EventValidationError:
-        return dataclasses.replace(
-            result, notes=("the stored event no longer passes validation; it cannot be mapped",)
+        invalid = Note(
+            "the stored event no longer passes validation; it cannot be mapped",
+            "events.route.event_invalid",
         )
+        return dataclasses.replace(result, notes=(invalid,))
     messages: list[NewMessage] = []
     notes: list[str] = []
     already = sorted(d.id for d in serving if d.id in routed_to)
@@ -472,11 +484,25 @@ def _plan(record: EventRecord, routed_to: set[str], intake: Intake, now: datetim
             continue
         configured = destination.messages.get(event.type)
         if configured is None:
-            notes.append(f"destination {destination.id!r} takes no {event.type} messages")
+            notes.append(
+                Note(
+                    f"destination {destination.id!r} takes no {event.type} messages",
+                    "events.route.event_type_not_taken",
+                    destination=destination.id,
+                    event_type=event.type,
+                )
+            )
             continue
         messages.append(intake.render(event, destination, configured, now))
     if already:
-        notes.insert(0, f"already has a message for {', '.join(already)}; not sent again")
+        notes.insert(
+            0,
+            Note(
+                f"already has a message for {', '.join(already)}; not sent again",
+                "events.route.already",
+                destinations=tuple(already),
+            ),
+        )
     return dataclasses.replace(result, messages=tuple(messages), notes=tuple(notes))
 
 
@@ -486,7 +512,11 @@ def _keep_added(result: RouteResult, added: set[str]) -> RouteResult:
     if len(kept) == len(result.messages):
         return result
     lost = sorted(m.destination_id for m in result.messages if m.id not in added)
-    note = f"routed to {', '.join(lost)} meanwhile by someone else; not sent again"
+    note = Note(
+        f"routed to {', '.join(lost)} meanwhile by someone else; not sent again",
+        "events.route.meanwhile",
+        destinations=tuple(lost),
+    )
     return dataclasses.replace(result, messages=kept, notes=(*result.notes, note))
 
 

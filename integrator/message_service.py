@@ -191,7 +191,9 @@ def check_resend(
     try:
         scope.check_destination(catalog, to)
     except OutOfSight:
-        raise ResendRefused(f"destination {to} is not configured") from None
+        raise ResendRefused(f"destination {to} is not configured").coded(
+            "resend.destination_unknown", destination=to
+        ) from None
 
 
 async def resend_message(

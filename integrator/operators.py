@@ -720,11 +720,11 @@ class DestinationAdmin:
             raise ConfigurationError(
                 f"destination {destination_id!r} has no revision {revision}; "
                 + _revisions_there_are([r.revision for r in revisions])
-            )
+            ).coded("destination.no_revision", id=destination_id, revision=revision)
         if entry.config is None:
             raise ConfigurationError(
                 f"revision {revision} of {destination_id!r} is its removal; pick another"
-            )
+            ).coded("destination.revision_removal", id=destination_id, revision=revision)
         config = self._validate(entry.config, source=f"revision {revision}")
         existing = await self.catalog()
         view = self._view(existing, destination_id) if destination_id in existing.sources else None
@@ -779,7 +779,9 @@ class DestinationAdmin:
         kind = event_type or next(iter(config.messages))
         version = config.messages.get(kind)  # type: ignore[call-overload]
         if version is None:
-            raise ConfigurationError(f"destination {destination_id!r} takes no {kind} messages")
+            raise ConfigurationError(
+                f"destination {destination_id!r} takes no {kind} messages"
+            ).coded("destination.event_type_not_taken", destination=destination_id, event_type=kind)
         control_id = new_control_id()
         now = self._now()
         context = mapping_context(self._settings, config, control_id, now, processing_id="T")
@@ -859,12 +861,16 @@ class DestinationAdmin:
         for), but records a revision only if the definition differs from the last good one.
         """
         if self._allows is not None and not self._allows(config.cluster):
-            where = (
-                f"cluster {config.cluster}"
-                if config.cluster
-                else "no cluster (that needs the role for all clusters)"
-            )
-            raise AccessDenied(f"cluster: you may not put a destination in {where}")
+            if config.cluster:
+                denied = AccessDenied(
+                    f"cluster: you may not put a destination in cluster {config.cluster}"
+                ).coded("destination.cluster_not_yours", cluster=config.cluster)
+            else:
+                denied = AccessDenied(
+                    "cluster: you may not put a destination in no cluster (that needs the role "
+                    "for all clusters)"
+                ).coded("destination.no_cluster")
+            raise denied
         unchanged = current is not None and definition_of(config) == definition_of(current)
         if unchanged and broken is None:
             return Change(config.id, action, None, config)
@@ -1059,7 +1065,7 @@ def _usable(view: DestinationView) -> DestinationConfig:
     raise ConfigurationError(
         f"destination {view.id!r} is broken and has no good definition to work on "
         f"({problem}); fix its file"
-    )
+    ).coded("destination.broken", id=view.id)
 
 
 def _repair_notice(broken: Broken) -> str:

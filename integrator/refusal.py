@@ -17,7 +17,8 @@ Two shapes, so raising sites change as little as possible:
 - ``Note``: a ``str`` (a resend's skip note travels as text through JSON and the CLI) that
   also carries a code and values.
 
-Values are identifiers, counts and lists of ids, never patient data, like the texts.
+Values are identifiers, counts and lists of ids, never patient data, like the texts; a value
+may be a refusal itself (a ``MailFailed`` inside an invitation's), which is worded in turn.
 """
 
 from __future__ import annotations

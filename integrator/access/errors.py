@@ -92,6 +92,7 @@ class AmbiguousToken(BadAccessInput):
         )
         self.given = given
         self.candidates = tuple(candidates)
+        self.coded("access.token_ambiguous", id=given, count=len(candidates))
 
 
 class AccountConflict(BadAccessInput):

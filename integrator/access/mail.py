@@ -60,14 +60,16 @@ class SmtpMailer:
             codes = sorted({code for code, _text in exc.recipients.values()})
             raise self._refused(*codes) from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise MailFailed(
-                f"no mail sent through {self.host}:{self.port} ({type(exc).__name__})"
+            server, why = f"{self.host}:{self.port}", type(exc).__name__
+            raise MailFailed(f"no mail sent through {server} ({why})").coded(
+                "mail.not_sent", server=server, why=why
             ) from None
 
     def _refused(self, *codes: int) -> MailFailed:
         answer = ", ".join(str(code) for code in codes)
-        return MailFailed(
-            f"the mail server {self.host}:{self.port} refused the message (SMTP {answer})"
+        server = f"{self.host}:{self.port}"
+        return MailFailed(f"the mail server {server} refused the message (SMTP {answer})").coded(
+            "mail.refused", server=server, answer=answer
         )
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Literal
 
+from integrator.refusal import Coded
+
 
 class Role(StrEnum):
     """The roles of docs/product.md §8, plus ``metrics`` for the Prometheus scraper."""
@@ -126,15 +128,24 @@ class Grant:
         return f"{self.role.value}@{self.cluster or '*'}"
 
 
+class GrantRefused(Coded, ValueError):
+    """A grant that cannot be read from user input; names the rule (and its refusal code)."""
+
+
 def parse_grant(role: str, cluster: str | None) -> Grant:
-    """A grant from user input; ValueError naming the rule when the role is unknown."""
+    """A grant from user input; ``GrantRefused`` (a ValueError) naming the rule when the role
+    is unknown or the cluster blank."""
     try:
         parsed = Role(role)
     except ValueError:
-        known = ", ".join(r.value for r in Role)
-        raise ValueError(f"unknown role {role!r} (one of: {known})") from None
+        known = tuple(r.value for r in Role)
+        raise GrantRefused(f"unknown role {role!r} (one of: {', '.join(known)})").coded(
+            "access.role_unknown", role=role, known=known
+        ) from None
     if cluster is not None and not cluster.strip():
-        raise ValueError("a cluster must not be blank (leave it out for all clusters)")
+        raise GrantRefused("a cluster must not be blank (leave it out for all clusters)").coded(
+            "access.cluster_blank"
+        )
     return Grant(parsed, cluster.strip() if cluster is not None else None)
 
 

@@ -934,10 +934,12 @@ class AccessService:
                 if reset
                 else f"{link.email} is invited, but the invitation"
             )
-            return link, MailFailed(
+            failed = MailFailed(
                 f"{done} could not be sent: {exc}. "
                 "Nobody has seen its link; send the invitation again once mail works"
             )
+            code = "access.mail_failed_reset" if reset else "access.mail_failed"
+            return link, failed.coded(code, email=link.email, why=exc)
         return dataclasses.replace(link, link=None), None
 
     async def _open_invitation(self, raw: str) -> tuple[InvitationRecord, PersonRecord]:
@@ -1038,7 +1040,7 @@ class AccessService:
                 if not any(grant.within(own) for own in by.grants):
                     raise AccessDenied(
                         f"a token of your own holds only grants you hold yourself, not {grant}"
-                    )
+                    ).coded("access.token_beyond_own", grant=str(grant))
             return by.id
         raise AccessDenied("creating tokens needs the admin role in the clusters of every grant")
 
@@ -1060,12 +1062,14 @@ class AccessService:
         if len(start.replace("-", "")) < idprefix.MIN_PREFIX:
             raise BadAccessInput(
                 "give the token's id, or at least its first 4 characters", field="token_id"
-            )
+            ).coded("access.token_id_short")
         tokens = [t for t in await self._store.list_tokens() if self._may_manage_token(by, t)]
         exact = [t for t in tokens if t.id in (wanted, start)]
         matches = exact or [t for t in tokens if t.id.startswith(start)]
         if not matches:
-            raise UnknownAccount(f"no token {wanted}", field="token_id")
+            raise UnknownAccount(f"no token {wanted}", field="token_id").coded(
+                "access.token_unknown", id=wanted
+            )
         if len(matches) > 1:
             now = self._now()
             raise AmbiguousToken(wanted, [_token_view(t, now) for t in matches])
@@ -1101,7 +1105,7 @@ class AccessService:
             raise AccessDenied(
                 "you cannot change your own roles or deactivate your own account: another "
                 "admin, or the server's CLI (`integrator users`), changes your own roles"
-            )
+            ).coded("access.own_account")
 
     async def _view(self, by: Identity, email: str) -> PersonView:
         for view in await self.list_people(by):
@@ -1189,7 +1193,9 @@ def _required_reason(reason: str | None) -> str:
     blank one is refused (``field="reason"``) in every front door alike, as a resend's is.
     """
     if reason is None or not reason.strip():
-        raise BadAccessInput("a reason is required (it goes into the audit log)", field="reason")
+        raise BadAccessInput(
+            "a reason is required (it goes into the audit log)", field="reason"
+        ).coded("reason.required")
     return reason.strip()
 
 

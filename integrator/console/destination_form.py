@@ -28,6 +28,7 @@ from destinations.config import (
     DestinationConfig,
     format_duration,
 )
+from integrator.console.refusals import Said
 
 TEXT_FIELDS: Final = (
     "name",
@@ -77,9 +78,18 @@ class DestinationForm:
     """The revision the form was filled with (an edit sends it back as its expectation)."""
 
     def error(self, key: str, rule: str) -> None:
-        """Record a refusal beside the field of ``key``, naming the key and the rule."""
+        """Record a refusal beside the field of ``key``, naming the key and the rule; a rule
+        that is a ``Said`` (``refusals.definition_problem``) stays one, with ``key`` as its
+        field, so the page words it in the person's language."""
         field_name = _field_of(key)
-        text = rule if field_name == GENERAL and not key else f"{key}: {rule}"
+        if not key:
+            text = rule
+        elif isinstance(rule, Said):
+            # A refusal that names its key itself (``cluster: you may not …``) names it once.
+            own = rule.rule.removeprefix(f"{key}: ")
+            text = Said(own, rule.code, field=key, values=rule.values)
+        else:
+            text = f"{key}: {rule}"
         self.errors.setdefault(field_name, []).append(text)
 
     @property

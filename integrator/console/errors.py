@@ -135,10 +135,15 @@ def login_redirect(request: Request) -> Response:
 
 
 def from_http(exc: HTTPException | StarletteHTTPException) -> ConsoleError:
+    from integrator.console.refusals import Said  # it needs the catalogue
+
     if exc.status_code == 404:
         return NotFound()
     if exc.status_code in (401, 403):
         return Forbidden()
+    if exc.status_code == 405:
+        # The address of a form's answer, opened again (a bookmark, the address bar).
+        return BadInput(Said(str(exc.detail), "console.method"), status=405)
     return BadInput(str(exc.detail), status=exc.status_code)
 
 

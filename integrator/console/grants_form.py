@@ -15,13 +15,14 @@ from integrator.access.errors import AccessDenied
 from integrator.access.permissions import Grant, parse_grant
 from integrator.console.errors import BadInput
 from integrator.console.refusals import said
+from integrator.refusal import Coded, code_of
 
 GRANT_ROWS: Final = 6
 """How many role-and-cluster rows a form offers."""
 
 
-class Refusal(ValueError):
-    """A grant row that cannot be read."""
+class Refusal(Coded, ValueError):
+    """A grant row that cannot be read (with the code of ``parse_grant``'s refusal)."""
 
 
 class NotAllowed(BadInput):
@@ -43,7 +44,9 @@ def grants_of(roles: Sequence[str], clusters: Sequence[str]) -> list[Grant]:
         try:
             grants.append(parse_grant(role.strip(), cluster.strip() or None))
         except ValueError as exc:
-            raise Refusal(str(exc)) from None
+            code, values = code_of(exc)
+            refused = Refusal(str(exc))
+            raise (refused.coded(code, **values) if code else refused) from None
     return grants
 
 

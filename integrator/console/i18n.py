@@ -432,8 +432,9 @@ NL: Final[dict[str, str]] = {
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}
 
 
-def translate(lang: str, key: str, **values: object) -> str:
-    """The text of ``key`` in ``lang`` with ``values`` filled in."""
+def translate(lang: str, key: str, /, **values: object) -> str:
+    """The text of ``key`` in ``lang`` with ``values`` filled in (a value may be named ``key``
+    or ``lang`` too: a refused file names the key it refuses)."""
     text = CATALOGUES.get(lang, NL).get(key) or EN.get(key) or key
     return text.format(**values) if values else text
 
@@ -455,7 +456,7 @@ class Translator:
     def __init__(self, lang: str) -> None:
         self.lang = lang if lang in LANGUAGES else DEFAULT
 
-    def __call__(self, key: str, **values: object) -> str:
+    def __call__(self, key: str, /, **values: object) -> str:
         return translate(self.lang, key, **values)
 
     def say(self, text: object) -> str:

@@ -204,6 +204,138 @@ EN: Final[dict[str, str]] = {
         "link again and scan the new code"
     ),
     "refusal.invitation.not_opened": ("open the invitation first: the second factor is not set up"),
+    "refusal.form.choice": "not one of the choices the page offers",
+    # A destination's definition: pydantic's checks (by type, and by key where one type
+    # means something of its own for that key) and the file's own rules, worded as the
+    # service words them in English (``integrator.console.refusals.definition_problem``)
+    "refusal.definition.unknown_key": "unknown key",
+    "refusal.definition.unknown_key_close": "unknown key (did you mean {close}?)",
+    "refusal.definition.int_type": "Input should be a valid integer",
+    "refusal.definition.float_type": "Input should be a valid number",
+    "refusal.definition.finite_number": "Input should be a finite number",
+    "refusal.definition.bool_type": "Input should be a valid boolean",
+    "refusal.definition.string_type": "Input should be a valid string",
+    "refusal.definition.greater_than": "Input should be greater than {gt}",
+    "refusal.definition.greater_than_equal": "Input should be greater than or equal to {ge}",
+    "refusal.definition.less_than_equal": "Input should be less than or equal to {le}",
+    "refusal.definition.string_too_long": "String should have at most {max_length} characters",
+    "refusal.definition.string_too_short": ("String should have at least {min_length} characters"),
+    "refusal.definition.blank": "String should have at least 1 character",
+    "refusal.definition.ack_mode": "Input should be 'original' or 'enhanced'",
+    "refusal.definition.ordering": "Input should be 'fifo' or 'rotate'",
+    "refusal.definition.on_ack": "Input should be 'retry' or 'deadletter'",
+    "refusal.definition.event_type": "Input should be 'referral' or 'diagnostic_request'",
+    "refusal.definition.duration": (
+        "must be a duration like 500ms, 30s, 10m or 24h (a bare number means seconds)"
+    ),
+    "refusal.definition.max_delay": "must not be shorter than retry.initial",
+    "refusal.definition.file_missing": "file does not exist",
+    "refusal.definition.file_unreadable": "file is not readable",
+    "refusal.definition.key_needs_cert": "key_file needs cert_file",
+    "refusal.definition.server_name": "must be a host name without spaces",
+    "refusal.definition.needs_rotate": (
+        "must be rotate when connections is more than 1 "
+        "(parallel connections cannot keep fifo order)"
+    ),
+    "refusal.definition.id": "must use only a-z, 0-9 and '-' (and not be empty)",
+    "refusal.definition.provider_empty": "provider ids must not be empty",
+    "refusal.definition.provider_twice": "each provider id may appear only once",
+    "refusal.definition.host": "must be a host name or address without spaces",
+    "refusal.definition.version_needed": (
+        "needs a message version for referral and/or diagnostic_request"
+    ),
+    "refusal.definition.version_name": "version names use only a-z, 0-9 and '-'",
+    "refusal.definition.one_line": "must be one line without control characters",
+    "refusal.definition.msh_value": "must be one line without '|' or control characters",
+    "refusal.definition.version_unknown": "unknown message version '{version}' (known: {known})",
+    "refusal.definition.version_event_type": (
+        "message version '{version}' is for {event_type} events"
+    ),
+    "refusal.definition.version_retired": (
+        "message version '{version}' is retired; use its successor '{successor}'"
+    ),
+    "refusal.definition.not_a_mapping": "must be a mapping of keys to values",
+    "refusal.definition.not_utf8": "is not UTF-8 text",
+    "refusal.definition.unreadable": "cannot be read ({why})",
+    "refusal.definition.key_twice": "appears more than once (line {line})",
+    "refusal.definition.empty": "the file is empty",
+    "refusal.definition.file_of_another": (
+        "'{id}' is the destination of {file}; a destination's file is named <id>.yaml, so "
+        "this file is refused (give it its own id and name, or delete it)"
+    ),
+    "refusal.definition.file_misnamed": (
+        "'{id}' does not match the file name; a destination's file is named <id>.yaml, so "
+        "this file is refused (rename it to {file})"
+    ),
+    "refusal.destination.cluster_not_yours": "you may not put a destination in cluster {cluster}",
+    "refusal.destination.no_cluster": (
+        "you may not put a destination in no cluster (that needs the role for all clusters)"
+    ),
+    "refusal.destination.event_type_not_taken": (
+        "destination '{destination}' takes no {event_type} messages"
+    ),
+    "refusal.destination.no_revision": "destination '{id}' has no revision {revision}",
+    "refusal.destination.revision_removal": (
+        "revision {revision} of '{id}' is its removal; pick another"
+    ),
+    "refusal.destination.broken": (
+        "destination '{id}' is broken and has no good definition to work on; its file needs "
+        "fixing on the server"
+    ),
+    "refusal.console.revision_whole": "must be a whole number",
+    "refusal.console.rollback_refused": "revision {revision}: {key}: {problem}",
+    "refusal.console.definition_refused": "{source}: {key}: {problem}",
+    "refusal.console.no_message": "no message to resend",
+    "refusal.console.method": (
+        "this address answers a form, it is not a page to open: go back to the page the form was on"
+    ),
+    "refusal.access.token_beyond_own": (
+        "a token of your own holds only grants you hold yourself, not {grant}"
+    ),
+    "refusal.access.token_id_short": "give the token's id, or at least its first 4 characters",
+    "refusal.access.token_unknown": "no token {id}",
+    "refusal.access.token_ambiguous": "{id} is the start of {count} token ids: give more of one",
+    "refusal.access.own_account": (
+        "you cannot change your own roles or deactivate your own account: another admin does "
+        "it, or an administrator on the server"
+    ),
+    "refusal.access.role_unknown": "unknown role {role} (one of: {known})",
+    "refusal.access.cluster_blank": "a cluster must not be blank (leave it out for all clusters)",
+    "refusal.access.mail_failed": (
+        "{email} is invited, but the invitation could not be sent: {why}. Nobody has seen its "
+        "link; send the invitation again once mail works"
+    ),
+    "refusal.access.mail_failed_reset": (
+        "the second factor of {email} is reset, but its setup link could not be sent: {why}. "
+        "Nobody has seen its link; send the invitation again once mail works"
+    ),
+    "refusal.mail.not_sent": "no mail sent through {server} ({why})",
+    "refusal.mail.refused": "the mail server {server} refused the message (SMTP {answer})",
+    "refusal.events.unknown": "no event with id {id}",
+    "refusal.events.ids_too_many": "at most {most} at a time",
+    "refusal.events.not_an_id": "id {position} is not an event id (a UUID, or its start)",
+    "refusal.events.too_many": (
+        "more than {most} unrouted events: route them through the API or on the server, a "
+        "period at a time"
+    ),
+    "refusal.events.provider_unknown": (
+        "no destination serves that provider, and no stored event names it; served: {served}"
+    ),
+    # What routing did with an event (the notes of its result)
+    "refusal.events.route.unserved": "no destination serves provider '{provider}' yet",
+    "refusal.events.route.pruned": (
+        "its content was pruned on {date} (retention); it cannot be mapped"
+    ),
+    "refusal.events.route.event_invalid": (
+        "the stored event no longer passes validation; it cannot be mapped"
+    ),
+    "refusal.events.route.event_type_not_taken": (
+        "destination '{destination}' takes no {event_type} messages"
+    ),
+    "refusal.events.route.already": "already has a message for {destinations}; not sent again",
+    "refusal.events.route.meanwhile": (
+        "routed to {destinations} meanwhile by someone else; not sent again"
+    ),
 }
 
 NL: Final[dict[str, str]] = {
@@ -393,5 +525,148 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.invitation.not_opened": (
         "open eerst de uitnodiging: de tweede factor is nog niet ingesteld"
+    ),
+    "refusal.form.choice": "geen van de keuzes die de pagina biedt",
+    "refusal.definition.unknown_key": "onbekende sleutel",
+    "refusal.definition.unknown_key_close": "onbekende sleutel (bedoel je {close}?)",
+    "refusal.definition.int_type": "moet een heel getal zijn",
+    "refusal.definition.float_type": "moet een getal zijn",
+    "refusal.definition.finite_number": "moet een eindig getal zijn",
+    "refusal.definition.bool_type": "moet ja of nee zijn (true of false)",
+    "refusal.definition.string_type": "moet tekst zijn",
+    "refusal.definition.greater_than": "moet meer dan {gt} zijn",
+    "refusal.definition.greater_than_equal": "moet minstens {ge} zijn",
+    "refusal.definition.less_than_equal": "moet hoogstens {le} zijn",
+    "refusal.definition.string_too_long": "hoogstens {max_length} tekens",
+    "refusal.definition.string_too_short": "minstens {min_length} tekens",
+    "refusal.definition.blank": "mag niet leeg zijn",
+    "refusal.definition.ack_mode": "kies 'original' of 'enhanced'",
+    "refusal.definition.ordering": "kies 'fifo' of 'rotate'",
+    "refusal.definition.on_ack": "kies 'retry' of 'deadletter'",
+    "refusal.definition.event_type": "kies 'referral' of 'diagnostic_request'",
+    "refusal.definition.duration": (
+        "moet een tijdsduur zijn zoals 500ms, 30s, 10m of 24h (een getal zonder eenheid is "
+        "in seconden)"
+    ),
+    "refusal.definition.max_delay": "mag niet korter zijn dan retry.initial",
+    "refusal.definition.file_missing": "het bestand bestaat niet",
+    "refusal.definition.file_unreadable": "het bestand is niet te lezen",
+    "refusal.definition.key_needs_cert": "key_file kan alleen samen met cert_file",
+    "refusal.definition.server_name": "moet een hostnaam zonder spaties zijn",
+    "refusal.definition.needs_rotate": (
+        "moet rotate zijn als er meer dan 1 verbinding is (parallelle verbindingen kunnen de "
+        "fifo-volgorde niet aanhouden)"
+    ),
+    "refusal.definition.id": "alleen a-z, 0-9 en '-' (en niet leeg)",
+    "refusal.definition.provider_empty": "een id van een zorgaanbieder mag niet leeg zijn",
+    "refusal.definition.provider_twice": "elke zorgaanbieder mag maar één keer voorkomen",
+    "refusal.definition.host": "moet een hostnaam of adres zonder spaties zijn",
+    "refusal.definition.version_needed": (
+        "kies een berichtversie voor verwijzingen, voor aanvragen, of voor allebei"
+    ),
+    "refusal.definition.version_name": "namen van berichtversies bestaan uit a-z, 0-9 en '-'",
+    "refusal.definition.one_line": "moet één regel zijn, zonder stuurtekens",
+    "refusal.definition.msh_value": "moet één regel zijn, zonder '|' en zonder stuurtekens",
+    "refusal.definition.version_unknown": ("onbekende berichtversie '{version}' (bekend: {known})"),
+    "refusal.definition.version_event_type": (
+        "berichtversie '{version}' is voor berichten van de soort {event_type}"
+    ),
+    "refusal.definition.version_retired": (
+        "berichtversie '{version}' is buiten gebruik; kies de opvolger '{successor}'"
+    ),
+    "refusal.definition.not_a_mapping": "moet bestaan uit sleutels met hun waarden",
+    "refusal.definition.not_utf8": "is geen UTF-8-tekst",
+    "refusal.definition.unreadable": "is niet te lezen ({why})",
+    "refusal.definition.key_twice": "komt meer dan één keer voor (regel {line})",
+    "refusal.definition.empty": "het bestand is leeg",
+    "refusal.definition.file_of_another": (
+        "'{id}' is de bestemming van {file}; het bestand van een bestemming heet <id>.yaml, "
+        "dus dit bestand is geweigerd (geef het een eigen id en naam, of verwijder het)"
+    ),
+    "refusal.definition.file_misnamed": (
+        "'{id}' past niet bij de bestandsnaam; het bestand van een bestemming heet <id>.yaml, "
+        "dus dit bestand is geweigerd (hernoem het naar {file})"
+    ),
+    "refusal.destination.cluster_not_yours": (
+        "je mag geen bestemming in cluster {cluster} plaatsen"
+    ),
+    "refusal.destination.no_cluster": (
+        "je mag geen bestemming zonder cluster plaatsen (daarvoor is de rol voor alle "
+        "clusters nodig)"
+    ),
+    "refusal.destination.event_type_not_taken": (
+        "bestemming '{destination}' neemt geen berichten van de soort {event_type}"
+    ),
+    "refusal.destination.no_revision": "bestemming '{id}' heeft geen revisie {revision}",
+    "refusal.destination.revision_removal": (
+        "revisie {revision} van '{id}' is het verwijderen ervan; kies een andere"
+    ),
+    "refusal.destination.broken": (
+        "bestemming '{id}' is geweigerd en heeft geen goede definitie om mee verder te werken; "
+        "het bestand moet op de server hersteld worden"
+    ),
+    "refusal.console.revision_whole": "moet een heel getal zijn",
+    "refusal.console.rollback_refused": "revisie {revision}: {key}: {problem}",
+    "refusal.console.definition_refused": "{source}: {key}: {problem}",
+    "refusal.console.no_message": "geen bericht om te herzenden",
+    "refusal.console.method": (
+        "dit adres is het antwoord op een formulier, geen pagina om te openen: ga terug naar "
+        "de pagina waar het formulier op stond"
+    ),
+    "refusal.access.token_beyond_own": (
+        "een eigen token heeft alleen rollen die je zelf hebt, niet {grant}"
+    ),
+    "refusal.access.token_id_short": "geef het id van de token, of minstens de eerste 4 tekens",
+    "refusal.access.token_unknown": "geen token {id}",
+    "refusal.access.token_ambiguous": (
+        "{id} is het begin van {count} token-ids: geef meer van het id"
+    ),
+    "refusal.access.own_account": (
+        "je kunt je eigen rollen niet wijzigen en je eigen account niet deactiveren: een andere "
+        "beheerder doet dat, of een beheerder op de server"
+    ),
+    "refusal.access.role_unknown": "onbekende rol {role} (kies uit: {known})",
+    "refusal.access.cluster_blank": (
+        "een cluster mag niet leeg zijn (laat het weg voor alle clusters)"
+    ),
+    "refusal.access.mail_failed": (
+        "{email} is uitgenodigd, maar de uitnodiging kon niet worden verstuurd: {why}. Niemand "
+        "heeft de link gezien; stuur de uitnodiging opnieuw zodra de mail werkt"
+    ),
+    "refusal.access.mail_failed_reset": (
+        "de tweede factor van {email} is gereset, maar de instellink kon niet worden "
+        "verstuurd: {why}. Niemand heeft de link gezien; stuur de uitnodiging opnieuw zodra de "
+        "mail werkt"
+    ),
+    "refusal.mail.not_sent": "er is geen mail verstuurd via {server} ({why})",
+    "refusal.mail.refused": "de mailserver {server} weigerde het bericht (SMTP {answer})",
+    "refusal.events.unknown": "geen gebeurtenis met id {id}",
+    "refusal.events.ids_too_many": "hoogstens {most} tegelijk",
+    "refusal.events.not_an_id": (
+        "id {position} is geen id van een gebeurtenis (een UUID, of het begin ervan)"
+    ),
+    "refusal.events.too_many": (
+        "meer dan {most} niet-gerouteerde gebeurtenissen: routeer ze via de API of op de "
+        "server, een periode tegelijk"
+    ),
+    "refusal.events.provider_unknown": (
+        "geen bestemming bedient die zorgaanbieder, en geen opgeslagen gebeurtenis noemt hem; "
+        "bediend: {served}"
+    ),
+    "refusal.events.route.unserved": "nog geen bestemming bedient zorgaanbieder '{provider}'",
+    "refusal.events.route.pruned": (
+        "de inhoud is op {date} opgeschoond (bewaartermijn); de gebeurtenis kan niet worden omgezet"
+    ),
+    "refusal.events.route.event_invalid": (
+        "de opgeslagen gebeurtenis voldoet niet meer aan de regels; ze kan niet worden omgezet"
+    ),
+    "refusal.events.route.event_type_not_taken": (
+        "bestemming '{destination}' neemt geen berichten van de soort {event_type}"
+    ),
+    "refusal.events.route.already": (
+        "heeft al een bericht voor {destinations}; niet nog eens verstuurd"
+    ),
+    "refusal.events.route.meanwhile": (
+        "intussen door iemand anders naar {destinations} gerouteerd; niet nog eens verstuurd"
     ),
 }

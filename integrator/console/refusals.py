@@ -10,16 +10,25 @@ English. So no page decides what a refusal says, and no rule moves into the cons
 
 The English fallback drops the CLI's names of the inputs (``--cluster: …``, ``NAME: …``):
 an access refusal's field is named as the API names it. No value a person typed is ever in
-what is shown (``withheld``): a term pasted into the wrong field may be a BSN.
+what is shown (``withheld``): a term pasted into the wrong field may be a BSN. A value may
+itself be a refusal (a coded exception, a ``Said``): it is worded in the same language.
+
+A destination definition's refusals come from pydantic and from the file's own checks
+(``destinations.config``), which carry the rule as data: ``definition_problem`` words them by
+the rule's code where it is ours, else by pydantic's error type and the key it is about
+(``DEFINITION_FIELDS``, then ``DEFINITION_TYPES``), with pydantic's bounds as the values, and
+never by reading the English text. A type or code without a sentence shows the English rule.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from fastapi import Request
 
+from destinations.config import DestinationFileError
 from integrator.http.errors import without_values
 from integrator.refusal import NO_VALUES, code_of
 
@@ -109,6 +118,8 @@ def say(lang: str, text: object) -> str:
 def _value(lang: str, name: str, value: object) -> str:
     from integrator.console.i18n import translate
 
+    if isinstance(value, Said) or code_of(value)[0] is not None:
+        return say(lang, value)  # a refusal within a refusal (why a mail was not sent, say)
     if isinstance(value, tuple | list | frozenset):
         items = [_value(lang, name, v) for v in value]
         return ", ".join(items) if items else translate(lang, "refusal.none")
@@ -128,8 +139,59 @@ FORM_CODES: Final = {
     "too_long": "form.too_long",
     "greater_than_equal": "form.greater_than_equal",
     "less_than_equal": "form.less_than_equal",
+    "literal_error": "form.choice",
+    "string_pattern_mismatch": "form.choice",
 }
 """Pydantic's error types of the console's forms, and their refusal codes."""
+
+DEFINITION_TYPES: Final = {
+    "missing": "form.missing",
+    "extra_forbidden": "definition.unknown_key",
+    "int_type": "definition.int_type",
+    "float_type": "definition.float_type",
+    "finite_number": "definition.finite_number",
+    "bool_type": "definition.bool_type",
+    "string_type": "definition.string_type",
+    "greater_than": "definition.greater_than",
+    "greater_than_equal": "definition.greater_than_equal",
+    "less_than_equal": "definition.less_than_equal",
+    "string_too_long": "definition.string_too_long",
+    "string_too_short": "definition.string_too_short",
+}
+"""Pydantic's error types in a destination definition, and their refusal codes."""
+
+DEFINITION_FIELDS: Final = {
+    ("string_too_short", "name"): "definition.blank",
+    ("string_too_short", "host"): "definition.blank",
+    ("literal_error", "ack_mode"): "definition.ack_mode",
+    ("literal_error", "ordering"): "definition.ordering",
+    ("literal_error", "retry.on_error"): "definition.on_ack",
+    ("literal_error", "retry.on_reject"): "definition.on_ack",
+    ("literal_error", "messages"): "definition.event_type",
+}
+"""Where one error type means something of its own for a key (an empty name is a blank one,
+a literal is a choice of its key's own values), the key's code; checked before the type's."""
+
+_INDEX: Final = re.compile(r"\[\d+\]")
+
+
+def definition_problem(problem: DestinationFileError) -> Said:
+    """A refused key of a destination definition as the console says it, without the key (the
+    form puts it beside its field, the destination's page names it): the sentence of our rule's
+    code, else of pydantic's type for this key or any key; else the English rule."""
+    key = _INDEX.sub("", problem.key)
+    code: str | None = None
+    if problem.code is not None:
+        code = f"definition.{problem.code}"
+    elif problem.type is not None:
+        code = (
+            DEFINITION_FIELDS.get((problem.type, key))
+            or DEFINITION_FIELDS.get((problem.type, key.split(".", 1)[0]))
+            or DEFINITION_TYPES.get(problem.type)
+        )
+        if code == "definition.unknown_key" and "close" in problem.values:
+            code = "definition.unknown_key_close"
+    return Said(problem.rule, code, values=problem.values)
 
 
 def form_problems(request: Request, errors: Sequence[Mapping[str, Any]]) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import html
+import json
 import re
+import socket
 import string
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -20,16 +22,19 @@ import httpx
 import pytest
 
 from deadletter.resend import _plan
-from destinations.config import dump_destination
+from destinations.config import DestinationFileError, destination_from_mapping, dump_destination
 from integrator.access import Grant, Role
+from integrator.access.mail import MailFailed
 from integrator.access.service import _MAY_NOT
 from integrator.clock import ManualClock
 from integrator.console.i18n import EN, NL
-from integrator.console.refusals import note, say
+from integrator.console.refusals import note, said, say
 from integrator.engine import Engine
 from integrator.store import MessageRecord, NewMessage
-from integrator.store.records import ResendLink
-from tests.console.test_saved_searches import post, signed_in
+from integrator.store.records import EventFilter, ResendLink
+from tests.conftest import load_sample
+from tests.console.test_saved_searches import person_id, post, signed_in
+from tests.http.support import MAKER
 from tests.integrator.support import destination, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -262,3 +267,326 @@ async def test_setting_up_an_account_is_refused_in_dutch(engine: Engine) -> None
             "/invitation/accept", data=attempt("a long enough passphrase", "000000"), headers=ORIGIN
         )
         dutch(problems(wrong), "niet de code die de authenticator-app nu toont")
+
+
+# -- every refusal a person can reach, in Dutch: the destination form, tokens, people, routing --
+
+
+def field_errors(answer: httpx.Response) -> dict[str, str]:
+    """Each field's refusal on a form, by the field's name (``port``, ``messages-referral``)."""
+    found = re.findall(r'<p class="field-error" id="([\w.-]+)-error">(.*?)</p>', answer.text, re.S)
+    return {name: html.unescape(text) for name, text in found}
+
+
+NEW_DESTINATION = {
+    "id": "lab-oost",
+    "name": "Lab Oost",
+    "cluster": "",
+    "providers": "lab-oost",
+    "host": "127.0.0.1",
+    "port": "2601",
+    "connections": "1",
+    "ordering": "fifo",
+    "ack_mode": "original",
+    "messages.referral": "ref-v2",
+    "enabled": "on",
+    "reason": "test",
+}
+WRONG_EVERYWHERE = {
+    **NEW_DESTINATION,
+    "id": "Lab Oost",
+    "name": "",
+    "providers": "lab-oost, lab-oost",
+    "port": "twenty",
+    "connections": "2",
+    "connect_timeout": "soon",
+    "rate_limit": "0",
+    "receiving_facility": "LAB|OOST",
+    "messages.referral": "",
+}
+
+
+async def test_a_destination_definition_is_refused_beside_each_field_in_dutch(
+    engine: Engine,
+) -> None:
+    grants = (Grant(Role.ADMIN), Grant(Role.DESTINATIONS))
+    async with signed_in(engine, "ada@example.org", *grants, lang="nl") as ada:
+        wrong = await post(ada, "/destinations-new", WRONG_EVERYWHERE)
+        retired = await post(
+            ada,
+            "/destinations-new",
+            {**NEW_DESTINATION, "messages.diagnostic_request": "orm-lfdv1"},
+        )
+        edit = await ada.get("/destinations/lab-west/edit")
+        revision = re.search(r'name="revision" value="(\d+)"', edit.text)
+        assert revision is not None, edit.text
+        too_high = await post(
+            ada,
+            "/destinations/lab-west/edit",
+            {**field_values(edit.text), "revision": revision.group(1), "port": "70000"},
+        )
+        forged = await post(ada, "/destinations/lab-west/edit", {"revision": "2x"})
+    assert wrong.status_code == retired.status_code == too_high.status_code == 422
+    shown = field_errors(wrong)
+    assert shown == {
+        "id": "id: alleen a-z, 0-9 en '-' (en niet leeg)",
+        "name": "name: mag niet leeg zijn",
+        "providers": "providers: elke zorgaanbieder mag maar één keer voorkomen",
+        "port": "port: moet een heel getal zijn",
+        "messages-referral": (
+            "messages: kies een berichtversie voor verwijzingen, voor aanvragen, of voor allebei"
+        ),
+        "receiving_facility": "receiving_facility: moet één regel zijn, zonder '|' en zonder "
+        "stuurtekens",
+        "connect_timeout": "connect_timeout: moet een tijdsduur zijn zoals 500ms, 30s, 10m of "
+        "24h (een getal zonder eenheid is in seconden)",
+        "ordering": "ordering: moet rotate zijn als er meer dan 1 verbinding is (parallelle "
+        "verbindingen kunnen de fifo-volgorde niet aanhouden)",
+        "rate_limit": "rate_limit: moet meer dan 0 zijn",
+    }, shown
+    assert field_errors(retired) == {
+        "messages-diagnostic_request": "messages.diagnostic_request: berichtversie 'orm-lfdv1' "
+        "is buiten gebruik; kies de opvolger 'orm-v3'"
+    }
+    assert field_errors(too_high) == {"port": "port: moet hoogstens 65535 zijn"}
+    dutch(problems(forged), "revision: moet een heel getal zijn")
+
+
+def field_values(form_html: str) -> dict[str, str]:
+    """The text inputs and chosen options of a form as it was shown, to post it back."""
+    values = dict(
+        re.findall(r'<input id="f-[\w-]+" name="([\w.]+)" type="text" value="([^"]*)"', form_html)
+    )
+    for name, body in re.findall(
+        r'<select id="f-[\w-]+" name="([\w.]+)"[^>]*>(.*?)</select>', form_html, re.S
+    ):
+        chosen = re.search(r'<option value="([^"]*)" selected>', body)
+        values[name] = chosen.group(1) if chosen else ""
+    return {name: html.unescape(value) for name, value in values.items()}
+
+
+async def test_a_destination_definition_is_refused_in_english_as_the_service_says_it(
+    engine: Engine,
+) -> None:
+    """English is what it was: each refused key with the service's own rule (the rule as data
+    does not change its English text)."""
+    from integrator.console.destination_form import definition_of_new, form_from
+
+    grants = (Grant(Role.ADMIN), Grant(Role.DESTINATIONS))
+    async with signed_in(engine, "ada@example.org", *grants) as ada:
+        wrong = await post(ada, "/destinations-new", WRONG_EVERYWHERE)
+    with pytest.raises(DestinationFileError) as refused:
+        destination_from_mapping(definition_of_new(form_from(WRONG_EVERYWHERE)), source="x")
+    expected = {f"{p.key}: {p.rule}" for p in refused.value.problems}
+    assert set(field_errors(wrong).values()) == expected
+    assert "port: Input should be a valid integer" in expected
+    assert "name: String should have at least 1 character" in expected
+
+
+async def test_a_broken_destination_file_is_said_in_dutch_on_its_page(engine: Engine) -> None:
+    path = engine.settings.destinations_dir / "lab-west.yaml"
+    text = path.read_text(encoding="utf-8").replace("ack_timeout:", "ack_timout:")
+    path.write_text(text.replace("port: 2599", "port: nope"), encoding="utf-8")
+    await engine.reload_destinations()
+    async with signed_in(engine, "vera@example.org", Grant(Role.VIEWER), lang="nl") as vera:
+        shown = problems(await vera.get("/destinations/lab-west"))
+    dutch(
+        shown,
+        "Het bestand is geweigerd: port: moet een heel getal zijn",
+        "Het bestand is geweigerd: ack_timout: onbekende sleutel (bedoel je ack_timeout?)",
+    )
+    assert "Input should" not in shown and "unknown key" not in shown
+
+
+async def test_a_destination_put_outside_ones_clusters_is_refused_in_dutch(
+    engine: Engine,
+) -> None:
+    async with signed_in(
+        engine, "dirk@example.org", Grant(Role.DESTINATIONS, "CARD"), lang="nl"
+    ) as dirk:
+        edit = await dirk.get("/destinations/lab-west/edit")
+        form = {**field_values(edit.text), "cluster": "LAB"}
+        moved = await post(dirk, "/destinations/lab-west/edit", form)
+    async with signed_in(engine, "erik@example.org", Grant(Role.DESTINATIONS, "CARD")) as erik:
+        moved_en = await post(erik, "/destinations/lab-west/edit", form)
+    assert field_errors(moved) == {
+        "cluster": "cluster: je mag geen bestemming in cluster LAB plaatsen"
+    }
+    assert field_errors(moved_en) == {
+        "cluster": "cluster: you may not put a destination in cluster LAB"
+    }
+
+
+async def test_a_rollback_to_a_version_retired_since_is_refused_in_dutch(engine: Engine) -> None:
+    assert isinstance(engine.clock, ManualClock)
+    admin = engine.admin
+    await admin.patch("lab-west", {"messages": {"referral": "ref-v1"}}, actor="test")
+    await admin.patch("lab-west", {"messages": {"referral": "ref-v2"}}, actor="test")
+    [*_, deprecated, _] = await admin.history("lab-west")
+    engine.clock.set(datetime(2027, 7, 2, 9, 0, tzinfo=UTC))  # ref-v1 is retired now
+    grants = (Grant(Role.DESTINATIONS),)
+    async with signed_in(engine, "dirk@example.org", *grants, lang="nl") as dirk:
+        nl = await post(
+            dirk,
+            "/destinations/lab-west/rollback",
+            {"revision": str(deprecated["revision"]), "reason": "back"},
+        )
+    async with signed_in(engine, "erik@example.org", *grants) as erik:
+        en = await post(
+            erik,
+            "/destinations/lab-west/rollback",
+            {"revision": str(deprecated["revision"]), "reason": "back"},
+        )
+    number = deprecated["revision"]
+    dutch(
+        problems(nl),
+        f"revisie {number}: messages.referral: berichtversie 'ref-v1' is buiten gebruik; "
+        "kies de opvolger 'ref-v2'",
+    )
+    assert problems(en) == (
+        f"revision {number}: messages.referral: message version 'ref-v1' is retired; use its "
+        "successor 'ref-v2'"
+    )
+
+
+async def test_a_token_beyond_ones_own_grants_is_refused_in_dutch(engine: Engine) -> None:
+    """The tokens page of someone who manages no tokens: a token of their own, no wider than
+    their own grants; forged forms are refused in Dutch too."""
+    async with signed_in(engine, "sam@example.org", Grant(Role.VIEWER, "CARD"), lang="nl") as sam:
+        wider = await post(sam, "/tokens", {"name": "sam-cli", "role": "viewer", "cluster": ""})
+        other_role = await post(
+            sam, "/tokens", {"name": "sam-cli", "role": "superuser", "cluster": "CARD"}
+        )
+        short = await post(sam, "/tokens/abc/revoke", {"reason": "weg"})
+        unknown = await post(
+            sam, "/tokens/4f0c2a4e-0000-4000-8000-000000000000/revoke", {"reason": "x"}
+        )
+    async with signed_in(engine, "tom@example.org", Grant(Role.VIEWER, "CARD")) as tom:
+        wider_en = await post(tom, "/tokens", {"name": "tom-cli", "role": "viewer", "cluster": ""})
+    assert wider.status_code == 403
+    dutch(problems(wider), "een eigen token heeft alleen rollen die je zelf hebt, niet viewer@*")
+    dutch(problems(other_role), "onbekende rol superuser (kies uit: resend, ")
+    dutch(problems(short), "token_id: geef het id van de token, of minstens de eerste 4 tekens")
+    dutch(problems(unknown), "token_id: geen token 4f0c2a4e-0000-4000-8000-000000000000")
+    assert problems(wider_en) == (
+        "a token of your own holds only grants you hold yourself, not viewer@*"
+    )
+
+
+async def test_a_change_of_someones_roles_is_refused_on_its_form_in_dutch(
+    engine: Engine,
+) -> None:
+    bo = await engine.access.invite(MAKER, "bo@example.org", [Grant(Role.VIEWER)])
+    assert bo.person_id is not None
+    async with signed_in(engine, "ada@example.org", Grant(Role.ADMIN), lang="nl") as ada:
+        grants = await post(
+            ada, f"/people/{bo.person_id}/grants", {"role": "viewer", "cluster": "", "reason": " "}
+        )
+        gone = await post(ada, f"/people/{bo.person_id}/deactivate", {"reason": ""})
+        own_id = await person_id(engine, "ada@example.org")
+        own = await post(
+            ada, f"/people/{own_id}/grants", {"role": "resend", "cluster": "", "reason": "mine"}
+        )
+    async with signed_in(engine, "adam@example.org", Grant(Role.ADMIN)) as adam:
+        grants_en = await post(
+            adam, f"/people/{bo.person_id}/grants", {"role": "viewer", "cluster": "", "reason": ""}
+        )
+    assert grants.status_code == gone.status_code == 422 and own.status_code == 403
+    dutch(problems(grants), "reason: een reden is verplicht (die komt in de audittrail)")
+    dutch(problems(gone), "reason: een reden is verplicht")
+    dutch(problems(own), "je kunt je eigen rollen niet wijzigen", "een andere beheerder")
+    assert problems(grants_en) == "reason: a reason is required (it goes into the audit trail)"
+
+
+async def test_an_invitation_whose_mail_failed_says_so_in_dutch(tmp_path: Path) -> None:
+    """The mail server is down: the person is invited, and the admin learns the link was not
+    sent, and why."""
+    with socket.socket() as unused:  # a port nothing listens on: the mail server is down
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    settings = settings_for(
+        tmp_path,
+        search_key="a-console-test-search-key",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_from="integrator@example.org",
+        smtp_starttls=False,
+    )
+    settings.destinations_dir.mkdir()
+    mailing = Engine(settings, clock=ManualClock(START))
+    await mailing.start()
+    try:
+        with pytest.raises(MailFailed) as failed:
+            await mailing.access.invite(MAKER, "bo@example.org", [Grant(Role.VIEWER)])
+    finally:
+        await mailing.stop()
+    # What the people page shows for it (``grants_form.refusal``: ``said(exc)``, worded).
+    dutch(
+        say("nl", said(failed.value)),
+        "bo@example.org is uitgenodigd, maar de uitnodiging kon niet worden verstuurd: er is "
+        f"geen mail verstuurd via 127.0.0.1:{port} (ConnectionRefusedError). Niemand heeft de "
+        "link gezien",
+    )
+    assert say("en", said(failed.value)) == str(failed.value)
+
+
+async def test_what_routing_did_with_each_event_is_said_in_dutch(engine: Engine) -> None:
+    event = load_sample("referral")
+    event["provider"]["id"] = "kliniek-oost"  # nobody serves it
+    await engine.intake.submit(json.dumps(event), source="cli")
+    [unrouted] = await engine.store.list_events(EventFilter(unrouted=True), limit=10)
+    grants = (Grant(Role.RESEND),)
+    async with signed_in(engine, "sam@example.org", *grants, lang="nl") as sam:
+        routed = await post(sam, "/events/route", {"ids": unrouted.id, "reason": "nu"})
+        unknown_provider = await post(
+            sam, "/events/route", {"provider": "kliniek-west", "reason": "nu"}
+        )
+    async with signed_in(engine, "tom@example.org", *grants) as tom:
+        routed_en = await post(tom, "/events/route", {"ids": unrouted.id, "reason": "nu"})
+    assert routed.status_code == 200, routed.text
+    assert "nog geen bestemming bedient zorgaanbieder 'kliniek-oost'" in html.unescape(routed.text)
+    assert "no destination serves provider 'kliniek-oost' yet" in html.unescape(routed_en.text)
+    dutch(
+        problems(unknown_provider),
+        "provider: geen bestemming bedient die zorgaanbieder, en geen opgeslagen gebeurtenis "
+        "noemt hem; bediend: lab-west",
+    )
+
+
+async def test_a_forms_answer_opened_as_a_page_is_explained_in_dutch(engine: Engine) -> None:
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND), lang="nl") as sam:
+        opened = await sam.get("/deadletters/confirm")
+    assert opened.status_code == 405
+    dutch(problems(opened), "dit adres is het antwoord op een formulier")
+
+
+def _definition_codes() -> Iterator[str]:
+    """The codes of a destination definition's rules: ``Rule("x", …)`` in the model, and
+    ``DestinationFileError(…, code="x")`` of the file's and the catalogue's own checks."""
+    for path in (ROOT / "destinations" / "config.py", ROOT / "integrator" / "catalog.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+                continue
+            named = [node.args[0]] if node.func.id == "Rule" and node.args else []
+            named += [k.value for k in node.keywords if k.arg == "code"]
+            for code in named:
+                if isinstance(code, ast.Constant) and isinstance(code.value, str):
+                    yield f"definition.{code.value}"
+
+
+def test_every_rule_of_a_destination_definition_has_a_sentence() -> None:
+    from integrator.console.refusals import DEFINITION_FIELDS, DEFINITION_TYPES, FORM_CODES
+
+    codes = {*_definition_codes(), *DEFINITION_TYPES.values(), *DEFINITION_FIELDS.values()}
+    codes |= {*FORM_CODES.values(), "definition.unknown_key_close"}
+    assert len(codes) > 40  # the scan finds them
+    assert not {c for c in codes if f"refusal.{c}" not in EN}
+
+
+def test_an_unmapped_pydantic_error_shows_the_english_rule() -> None:
+    from integrator.console.refusals import definition_problem
+
+    problem = DestinationFileError(
+        "x", "tls.ca_file", "Input is not a valid path", type="path_type"
+    )
+    assert say("nl", definition_problem(problem)) == "Input is not a valid path"

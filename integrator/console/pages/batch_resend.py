@@ -118,7 +118,11 @@ async def resend(
 
     async def work() -> dict[str, Any]:
         selection = await selected_in_scope(
-            engine, visitor, P.MESSAGES_RESEND, ids, none="no message to resend"
+            engine,
+            visitor,
+            P.MESSAGES_RESEND,
+            ids,
+            none=Said("no message to resend", "console.no_message"),
         )
         try:
             results = await resend_in_engine(

@@ -39,7 +39,7 @@ from integrator.console.pages.destinations import (
     require_destination,
     required_reason,
 )
-from integrator.console.refusals import said
+from integrator.console.refusals import Said, definition_problem, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -102,7 +102,7 @@ def _refused(form: DestinationForm, exc: Exception) -> DestinationForm:
     """``form`` with the service's refusal beside the field it names."""
     if isinstance(exc, DefinitionRefused):
         for problem in exc.problems:
-            form.error(problem.key, problem.rule)
+            form.error(problem.key, definition_problem(problem))
     elif isinstance(exc, AccessDenied):
         form.error("cluster", said(exc))
     else:
@@ -157,7 +157,7 @@ async def edit(request: Request, visitor: Operator, destination_id: str) -> Resp
     posted = await request.form()
     form = form_from(posted)
     if form.revision is None and str(posted.get("revision") or "").strip():
-        raise BadInput("revision: must be a whole number")
+        raise BadInput(Said("must be a whole number", "console.revision_whole", field="revision"))
     admin = admin_for(request, visitor)
     reason = str(posted.get("reason") or "").strip() or None
     try:
@@ -222,7 +222,8 @@ async def rollback(
     change = await _run(
         admin_for(request, visitor).rollback(
             destination_id, revision, actor=visitor.actor, reason=required_reason(reason)
-        )
+        ),
+        revision=revision,
     )
     return _saved(change)
 
@@ -247,16 +248,29 @@ async def send_test(
     return page(request, visitor, "destination.html", saved=None, test=result, **context)
 
 
-async def _run(call: Any) -> Change:
+async def _run(call: Any, *, revision: int | None = None) -> Change:
+    """``call``'s change, its refusals said as pages; ``revision``: the one rolled back to."""
     try:
         change: Change = await call
     except AccessDenied:
         raise Forbidden() from None
     except UnknownDestination:
         raise NotFound() from None
+    except DefinitionRefused as exc:
+        raise BadInput(_definition_refused(exc, revision)) from None
     except PermanentError as exc:
         raise BadInput(said(exc)) from None
     return change
+
+
+def _definition_refused(exc: DefinitionRefused, revision: int | None) -> Said:
+    """A definition refused whole outside the form (a rollback to a revision whose message
+    version is retired since, say): its first refused key, where it is, and the rule."""
+    problem = exc.problems[0]
+    values = {"key": problem.key, "problem": definition_problem(problem)}
+    if revision is not None:
+        return Said(str(exc), "console.rollback_refused", values={"revision": revision, **values})
+    return Said(str(exc), "console.definition_refused", values={"source": problem.file, **values})
 
 
 def _saved(change: Change) -> Response:

@@ -18,7 +18,7 @@ from integrator.access.permissions import Permission
 from integrator.catalog import version_warnings
 from integrator.clusters import NotPermitted, OutOfSight, cluster_of
 from integrator.console.errors import BadInput, Forbidden, NotFound
-from integrator.console.refusals import Said
+from integrator.console.refusals import Said, definition_problem
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -88,7 +88,11 @@ async def destination_context(engine: Engine, destination_id: str) -> dict[str, 
         "view": view,
         "config": config,
         "cluster": config.cluster if config else None,
-        "problems": view.broken.problems if view.broken else (),
+        # Each refused key of a broken file, its rule worded when shown (``t.say``).
+        "problems": [
+            (problem.key, definition_problem(problem))
+            for problem in (view.broken.problems if view.broken else ())
+        ],
         "notices": notices,
     }
 

@@ -24,6 +24,7 @@ from integrator.access.permissions import Permission, Role
 from integrator.access.service import PersonView
 from integrator.console.errors import NotFound
 from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, refusal
+from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -94,22 +95,19 @@ class TypedGrant:
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A refused change, shown on its own form with what was typed: ``form`` names the form
-    (``grants``, or ``role:<role>@<cluster>`` for one grant's), ``reason`` is what was typed."""
+    (``grants``, or ``role:<role>@<cluster>`` for one grant's), ``reason`` is what was typed;
+    ``message`` is the service's refusal, worded in the person's language when shown."""
 
     form: str
-    message: str
+    message: Said
     reason: str
 
 
 def _problem_of(exc: Exception, form: str, reason: str) -> tuple[Problem, int]:
     """The service's refusal as the form shows it, and the page's status (403 for who may
     not, else 422). A rule about one input names it as the form does (``reason: …``), not
-    the command line's ``--reason``."""
-    if isinstance(exc, BadAccessInput) and exc.field is not None:
-        message = f"{exc.field}: {exc.rule}"
-    else:
-        message = str(exc)
-    return Problem(form, message, reason), 403 if isinstance(exc, AccessDenied) else 422
+    the command line's ``--reason`` (``refusals.said``)."""
+    return Problem(form, said(exc), reason), 403 if isinstance(exc, AccessDenied) else 422
 
 
 def _person_page(

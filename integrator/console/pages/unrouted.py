@@ -23,7 +23,7 @@ from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, Forbidden
-from integrator.console.refusals import said
+from integrator.console.refusals import note, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -125,4 +125,7 @@ async def route(
         results = await route_in_engine(engine, selected, wanted)
     except EventsRefused as exc:
         raise BadInput(said(exc)) from None
-    return page(request, visitor, "unrouted_done.html", rows=[r.to_json() for r in results])
+    # Each note is kept with its code (``RouteResult.notes``), to be said in the person's
+    # language; the JSON of the API and the CLI joins them into one English text.
+    rows = [{**r.to_json(), "notes": [note(n) for n in r.notes]} for r in results]
+    return page(request, visitor, "unrouted_done.html", rows=rows)
