@@ -9,6 +9,11 @@ The figures of every tile are refreshed together every few seconds (htmx, one re
 tile's figures swapped by id), while the reason field and its button stay as they are: they
 lie outside what is swapped, so polling never wipes a reason being typed.
 
+Unrouted events are counted for who sees the link to their page: the dashboard asks that
+page's navigation entry (``unrouted.LISTING``: ``messages.read`` for all clusters, as
+``NavItem.everywhere`` decides it for the rejected input and audit pages too), so the count and
+the link are shown to the same people.
+
 Rejected input of the last 24 hours is counted for who may list it (``rejected_reads``: the
 rule is the service's, ``rejected_lately`` answers None to anyone else, and the figure is then
 left out), refreshed with the tiles: one ``COUNT`` on the indexed ``received_at``, so an
@@ -24,9 +29,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.errors import AccessDenied
-from integrator.access.permissions import ALL, Permission
+from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, Forbidden, NotFound
 from integrator.console.pages.destinations import admin_for, required_reason
+from integrator.console.pages.unrouted import LISTING as UNROUTED
 from integrator.console.refusals import said
 from integrator.console.render import NavItem, navigation, page
 from integrator.console.session import engine_of
@@ -49,11 +55,11 @@ async def _context(request: Request, visitor: Visitor) -> dict[str, Any]:
     engine = engine_of(request)
     scope = visitor.scope(P.DESTINATIONS_READ)
     tiles = await destination_tiles(engine, scope.allows)
-    # Unrouted events lie in no cluster: only who reads messages everywhere sees them.
-    everywhere = visitor.signed_in.visible_clusters(P.MESSAGES_READ) is ALL
     return {
         "tiles": tiles,
-        "unrouted": await unrouted_events(engine) if everywhere else None,
+        # Unrouted events lie in no cluster: counted for who may list them, by the rule of the
+        # page that lists them (its navigation entry), not a copy of it.
+        "unrouted": await unrouted_events(engine) if UNROUTED.shown_to(visitor) else None,
         "rejected": await rejected_lately(engine.store, engine.settings, visitor.signed_in),
         "rejected_since": LATELY,
         "now": engine.clock.now().astimezone(engine.settings.zone),

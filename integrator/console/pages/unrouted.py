@@ -41,7 +41,11 @@ from integrator.http.deps import source_of
 
 P = Permission
 router = APIRouter()
-NAV: Final = [NavItem("/events/unrouted", "nav.unrouted", P.MESSAGES_READ, everywhere=True)]
+LISTING: Final = NavItem("/events/unrouted", "nav.unrouted", P.MESSAGES_READ, everywhere=True)
+"""The page's entry: shown to who holds ``messages.read`` for all clusters (an unrouted event
+lies in none). The dashboard's count of unrouted events is shown to exactly the same people:
+it asks this entry (``shown_to``), so the two cannot disagree."""
+NAV: Final = [LISTING]
 Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
 Router_ = Annotated[Visitor, Depends(needs(P.EVENTS_ROUTE))]
 Exporter = Annotated[Visitor, Depends(needs(P.REPORTS_EXPORT))]
