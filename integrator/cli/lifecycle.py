@@ -30,6 +30,7 @@ LABELS = {
     "events": "event payloads",
     "rejected": "rejected input (deleted)",
     "jobs": "finished batch jobs (deleted)",
+    "confirmations": "console confirmations, expired (deleted)",
     "audit": "audit entries (deleted, oldest first)",
 }
 
@@ -52,8 +53,9 @@ def prune_command(
 ) -> None:
     """Prune what is past its retention period (INTEGRATOR_RETAIN_*): payloads of delivered
     messages and their events, resolved or discarded dead letters, rejected input, the oldest
-    audit entries (the chain still verifies). Rows and attempts stay; held, queued and retrying
-    messages are never pruned."""
+    audit entries (the chain still verifies); and the console's expired one-time
+    confirmations. Rows and attempts stay; held, queued and retrying messages are never
+    pruned."""
     from integrator.clock import SystemClock
     from integrator.lifecycle.prune import PruneReport, prune
     from integrator.lifecycle.retention import Retention
@@ -93,7 +95,10 @@ def prune_command(
     for column in ("kind", "kept for", "count"):
         table.add_column(column)
     for kind, count in report.counts.items():
-        kept = "for ever" if days[kind] == 0 else f"{days[kind]} days"
+        if kind not in days:  # a confirmation has no period: it expires by itself
+            kept = "until it expires"
+        else:
+            kept = "for ever" if days[kind] == 0 else f"{days[kind]} days"
         table.add_row(LABELS[kind], kept, str(count))
     console.print(table)
     if report.space is not None:

@@ -13,6 +13,10 @@ the dry run only counts. What is never pruned:
 - an audit entry after one that is not past its period, and the newest entry (the chain is
   only ever cut at its start: ``integrator.store.audit_prune``).
 
+The console's one-time confirmations (``console_confirmations``) have no retention period:
+each expires by itself (12 hours after its form was shown), and every run deletes the expired
+ones, whatever the periods say.
+
 Audit entries go last, after the data they describe. A real run is audited once, with its
 counts and the anchor the pruned entries left (so the chain covers it from then on); the
 daily run only when it pruned anything.
@@ -33,11 +37,11 @@ from integrator.store.audit_prune import ANCHOR_DETAIL
 
 PRUNE_ACTION = "data.prune"
 BATCH = 500
-KINDS = ("messages", "dead_letters", "events", "rejected", "jobs", "audit")
+KINDS = ("messages", "dead_letters", "events", "rejected", "jobs", "confirmations", "audit")
 """What a prune counts: delivered messages' payloads; dead letters' payloads, once resolved (a
 later resend was delivered) or discarded (``cancelled``); event payloads; rejected input
-and finished batch jobs (both deleted; jobs after the payload period); audit entries
-(deleted, oldest first)."""
+and finished batch jobs (both deleted; jobs after the payload period); expired console
+confirmations (deleted); audit entries (deleted, oldest first)."""
 
 Progress = Callable[[int, int], None]
 
@@ -94,6 +98,7 @@ async def prune(
     walk.total = await store.count_past_retention(
         payload_before=payload_before, dead_before=dead_before, rejected_before=rejected_before
     )
+    walk.total += await store.count_expired_confirmations(now=now)
     if audit_before is not None:
         walk.total += await store.count_old_audit(before=audit_before)
     if payload_before is not None:
@@ -106,6 +111,7 @@ async def prune(
         await walk.rejected(rejected_before)
     if payload_before is not None:
         await walk.jobs(payload_before)
+    await walk.confirmations()
     if audit_before is not None:
         await walk.audit(audit_before)
     if dry_run:
@@ -237,6 +243,16 @@ class _Walk:
                 self._report.counts["jobs"] += await self._store.delete_jobs(found, before=before)
             self._advance(len(found))
             after = found[-1]
+
+    async def confirmations(self) -> None:
+        """The console's confirmations expired by now: no period of their own, each has its
+        expiry. Few rows (the forms of the last hours), so one statement, not batches."""
+        if self._report.dry_run:
+            count = await self._store.count_expired_confirmations(now=self._now)
+        else:
+            count = await self._store.delete_expired_confirmations(now=self._now)
+        self._report.counts["confirmations"] += count
+        self._advance(count)
 
     async def audit(self, before: datetime) -> None:
         after = 0

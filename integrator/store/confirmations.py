@@ -6,6 +6,10 @@ posts of the same form, wherever they arrive (two engines behind a load balancer
 at the same moment), exactly one gets the row; the other reads it and learns who acted, when,
 and, once it is done, what came of it. The store knows only the token's hash. What a
 confirmation means, and how long one lasts, is decided by the caller.
+
+An expired row goes when the next confirmation is kept (``add_confirmation``), and with the
+daily prune (``delete_expired_confirmations``, ``integrator.lifecycle.prune``), so the rows of
+a console nobody uses any more do not stay for ever either.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import ColumnElement, Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.failures import guarded
@@ -55,6 +59,11 @@ class _StoreParts(Protocol):
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
 
+def _expired(now: datetime) -> ColumnElement[bool]:
+    """A confirmation no post can claim any more (``claim_confirmation`` asks ``> now``)."""
+    return table.c.expires_at <= now
+
+
 def _record(row: Row[Any]) -> ConfirmationRecord:
     return ConfirmationRecord(
         id=row.id,
@@ -84,7 +93,7 @@ class ConfirmationsMixin:
         """Keep a new, unused confirmation; expired ones go in the same transaction, so the
         table holds no more than the confirm forms of the last ``expires_at - now``."""
         async with self._transaction() as conn:
-            await conn.execute(delete(table).where(table.c.expires_at <= now))
+            await conn.execute(delete(table).where(_expired(now)))
             await conn.execute(
                 insert(table).values(
                     id=confirmation_id,
@@ -174,3 +183,19 @@ class ConfirmationsMixin:
                 )
             ).first()
         return None if row is None else _record(row)
+
+    @guarded("count expired confirmations")
+    async def count_expired_confirmations(self: _StoreParts, *, now: datetime) -> int:
+        """How many confirmations have expired by ``now`` (what a prune would delete)."""
+        async with self._engine.connect() as conn:
+            found = await conn.execute(select(func.count()).select_from(table).where(_expired(now)))
+            return int(found.scalar_one())
+
+    @guarded("delete expired confirmations")
+    async def delete_expired_confirmations(self: _StoreParts, *, now: datetime) -> int:
+        """Delete the confirmations expired by ``now``, used or not (their result pages are
+        gone with them, as ``get_confirmation`` no longer reads them); returns how many. One
+        statement on the indexed ``expires_at``: the table holds the forms of hours, not more."""
+        async with self._transaction() as conn:
+            result = await conn.execute(delete(table).where(_expired(now)))
+            return int(result.rowcount)

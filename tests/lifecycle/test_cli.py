@@ -86,6 +86,7 @@ def test_prune_dry_run_then_real_run_and_show_says_pruned(env: dict[str, str]) -
         "events": 3,
         "rejected": 0,
         "jobs": 0,
+        "confirmations": 0,
         "audit": 0,
     }
     shown = cli(env, "messages", "show", old)
@@ -137,6 +138,9 @@ def test_prune_prints_a_table_per_kind(env: dict[str, str]) -> None:
     result = cli(env, "prune", "--quiet")
     assert result.exit_code == 0, result.output
     assert "message payloads" in result.stdout and "90 days" in result.stdout
+    # The console's confirmations have no period: each expires by itself, and goes then.
+    assert "console confirmations, expired (deleted)" in result.stdout
+    assert "until it expires" in result.stdout
     assert "space: incremental_vacuum" in result.stdout
 
 
