@@ -160,6 +160,8 @@ def test_a_search_resend_goes_out_once_however_often_its_page_is_posted(
     original = live.submit(event)
     page.goto(f"/messages?zd_number={event['zd_number']}")
     page.get_by_role("button", name="Resend these messages…").click()
+    # The confirm page, not the search page the click leaves: its fields are what is posted.
+    page.locator(f"{FORM} button").wait_for()
     fields = {**_fields(page), "reason": ["GP called"]}
     page.get_by_label("Reason").fill("GP called")
     page.get_by_role("button", name="Resend 1 message(s)").click()
