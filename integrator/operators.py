@@ -965,7 +965,13 @@ class DestinationAdmin:
         """
         if expected is None or view.revision == expected:
             return
+        if view.revision is None:
+            # A file no recorded revision says: an edit by hand, or another process's change
+            # between its file write and its commit. That one is named once it has committed.
+            await self._settled(view.id, expected)
         revisions = await self._store.list_destination_revisions(view.id)
+        if view.revision is None and revisions and revisions[-1].revision > expected:
+            raise await self._changed_since(view.id, expected)
         latest = revisions[-1] if revisions and view.revision is not None else None
         now = definition_of(view.config) if view.config is not None else None
         changed = _changed_keys(revisions, expected, now)
@@ -974,11 +980,27 @@ class DestinationAdmin:
     async def _changed_since(self, destination_id: str, expected: int) -> DestinationChanged:
         """The refusal of a change made to ``expected`` that was overtaken on its way to the
         file: by the revision recorded since, or (none recorded) by an edit of the file."""
+        await self._settled(destination_id, expected)
         revisions = await self._store.list_destination_revisions(destination_id)
         latest = revisions[-1] if revisions and revisions[-1].revision != expected else None
         now = latest.config if latest is not None else None
         changed = _changed_keys(revisions, expected, now)
         return DestinationChanged(destination_id, expected, latest, changed, self._settings.zone)
+
+    async def _settled(self, destination_id: str, after: int) -> None:
+        """Return once no other change to the revision after ``after`` is being recorded.
+
+        Another process's change writes its file while its revision is uncommitted; a change
+        that reads the file in that moment sees what looks like an edit by hand. Taking the
+        same revision (and never keeping it) waits for that change's commit, so a refusal names
+        the change that won, not a hand edit. Only on the way to a refusal: nothing else waits.
+        """
+        recording = self._store.recording_destination_revision(
+            destination_id, after=after, actor="", action="", config=None, diff="", keep=False
+        )
+        with contextlib.suppress(RevisionTaken):
+            async with recording:
+                pass
 
     async def _unheld_cluster(
         self, config: DestinationConfig, current: DestinationConfig | None

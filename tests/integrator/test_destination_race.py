@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -185,6 +186,44 @@ async def test_of_two_changes_made_to_the_same_revision_at_once_one_is_refused(
     assert revisions[-1].config == on_disk
     assert winner.config is not None and on_disk == definition_of(winner.config)
     assert (on_disk["port"], on_disk["name"]) in ((2591, "Noord"), (2575, "Noord ZH"))
+
+
+async def test_a_change_read_while_another_commits_names_that_change_not_a_hand_edit(
+    database: Database, settings: Settings, noord: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second change reads the destination after the first has written its file and
+    before it has committed its revision: the file then says what no recorded revision does,
+    as after an edit by hand. The refusal must wait for the change being recorded and name it
+    (revision 2 by anna), not call it an edit by hand."""
+    written = threading.Event()
+    real = os.replace
+
+    def replace(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+        real(source, target, *args, **kwargs)
+        if Path(target) == noord and not written.is_set():
+            written.set()
+            time.sleep(BARRIER_SECONDS / 2)  # the first change holds its revision meanwhile
+
+    monkeypatch.setattr(os, "replace", replace)
+
+    async def second(admin: DestinationAdmin) -> Change:
+        await asyncio.to_thread(written.wait, 10)
+        return await admin.update("noord", ["name=Noord ZH"], actor="bea", expected_revision=1)
+
+    results = await race(
+        database,
+        settings,
+        lambda admin: admin.patch("noord", {"port": 2591}, actor="anna", expected_revision=1),
+        second,
+    )
+    assert isinstance(results[0], Change) and results[0].revision == 2, outcomes(results)
+    refused = results[1]
+    assert isinstance(refused, DestinationChanged), outcomes(results)
+    assert refused.latest is not None and refused.latest.actor == "anna", str(refused)
+    assert str(refused).startswith(
+        "destination 'noord' changed since revision 1: revision 2 is update by anna"
+    ), str(refused)
+    assert [r.revision for r in await history(database)] == [1, 2]
 
 
 async def test_two_changes_made_without_a_revision_at_once_both_stay(
