@@ -521,9 +521,7 @@ class DestinationAdmin:
         """Set keys (``--set KEY=VALUE``); with ``expected_revision``, only if the destination
         is still at that revision (else ``DestinationChanged``, nothing written)."""
 
-        async def made_after(base: int) -> Change:
-            view = await self.view(destination_id)
-            await self._expect(view, expected_revision)
+        def edit(view: DestinationView) -> tuple[DestinationConfig, DestinationConfig | None]:
             current = _usable(view)
             data = definition_of(current)
             for assignment in assignments:
@@ -531,20 +529,17 @@ class DestinationAdmin:
                 if key == "id":
                     raise ConfigurationError("id: cannot be changed; add a new destination instead")
                 _assign(data, key, value)
-            config = self._validate(data, source=view.file, current=current)
-            return await self._write(
-                config,
-                Path(view.file),
-                current,
-                base=base,
-                broken=view.broken,
-                actor=actor,
-                action=action,
-                reason=reason,
-                unheld_cluster=unheld_cluster,
-            )
+            return self._validate(data, source=view.file, current=current), current
 
-        return await self._changing(destination_id, expected_revision, made_after)
+        return await self._change_in_service(
+            destination_id,
+            expected_revision,
+            edit,
+            actor=actor,
+            action=action,
+            reason=reason,
+            unheld_cluster=unheld_cluster,
+        )
 
     async def replace(
         self,
@@ -563,28 +558,24 @@ class DestinationAdmin:
         also works on a broken destination that has no good definition: it needs none.
         """
 
-        async def made_after(base: int) -> Change:
-            view = await self.view(destination_id)
-            await self._expect(view, expected_revision)
+        def edit(view: DestinationView) -> tuple[DestinationConfig, DestinationConfig | None]:
             missing = _missing_keys(definition)
             if missing:
                 raise MissingKeys(view.file, missing)
             if definition.get("id") != destination_id:
                 raise ConfigurationError("id: cannot be changed; add a new destination instead")
             config = self._validate(definition, source=view.file, current=view.config)
-            return await self._write(
-                config,
-                Path(view.file),
-                view.config,
-                base=base,
-                broken=view.broken,
-                actor=actor,
-                action="update",
-                reason=reason,
-                unheld_cluster=unheld_cluster,
-            )
+            return config, view.config
 
-        return await self._changing(destination_id, expected_revision, made_after)
+        return await self._change_in_service(
+            destination_id,
+            expected_revision,
+            edit,
+            actor=actor,
+            action="update",
+            reason=reason,
+            unheld_cluster=unheld_cluster,
+        )
 
     async def patch(
         self,
@@ -603,27 +594,22 @@ class DestinationAdmin:
         merged key by key. Checked exactly like ``update``, ``expected_revision`` too.
         """
 
-        async def made_after(base: int) -> Change:
-            view = await self.view(destination_id)
-            await self._expect(view, expected_revision)
+        def edit(view: DestinationView) -> tuple[DestinationConfig, DestinationConfig | None]:
             current = _usable(view)
             if "id" in changes and changes["id"] != destination_id:
                 raise ConfigurationError("id: cannot be changed; add a new destination instead")
             data = _merge_patch(definition_of(current), changes)
-            config = self._validate(data, source=view.file, current=current)
-            return await self._write(
-                config,
-                Path(view.file),
-                current,
-                base=base,
-                broken=view.broken,
-                actor=actor,
-                action="update",
-                reason=reason,
-                unheld_cluster=unheld_cluster,
-            )
+            return self._validate(data, source=view.file, current=current), current
 
-        return await self._changing(destination_id, expected_revision, made_after)
+        return await self._change_in_service(
+            destination_id,
+            expected_revision,
+            edit,
+            actor=actor,
+            action="update",
+            reason=reason,
+            unheld_cluster=unheld_cluster,
+        )
 
     async def set_enabled(
         self, destination_id: str, enabled: bool, *, actor: str, reason: str | None = None
@@ -925,6 +911,40 @@ class DestinationAdmin:
         await self._notify()
         rewrote = str(path) if broken is not None else None
         return Change(config.id, action, revision, config, warnings, diff, rewrote)
+
+    async def _change_in_service(
+        self,
+        destination_id: str,
+        expected_revision: int | None,
+        edit: Callable[[DestinationView], tuple[DestinationConfig, DestinationConfig | None]],
+        *,
+        actor: str,
+        action: str,
+        reason: str | None,
+        unheld_cluster: UnheldClusters,
+    ) -> Change:
+        """Change a destination there is: read it, check the revision the change was made to,
+        have ``edit`` make the new definition from it (and name the one it replaces), write it.
+        Each try of ``_changing`` reads the destination afresh, so a change made again after
+        being overtaken is made to what overtook it."""
+
+        async def made_after(base: int) -> Change:
+            view = await self.view(destination_id)
+            await self._expect(view, expected_revision)
+            config, current = edit(view)
+            return await self._write(
+                config,
+                Path(view.file),
+                current,
+                base=base,
+                broken=view.broken,
+                actor=actor,
+                action=action,
+                reason=reason,
+                unheld_cluster=unheld_cluster,
+            )
+
+        return await self._changing(destination_id, expected_revision, made_after)
 
     async def _changing(
         self,
