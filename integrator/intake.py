@@ -174,7 +174,7 @@ class Intake:
                         outcome.record.zd_number,
                         False,
                         outcome.routed,
-                        outcome.warnings + zd.report(outcome.record, source),
+                        outcome.warnings + zd.report(outcome.record, source, self._count_zd),
                     )
                 )
                 log.info(
@@ -211,6 +211,10 @@ class Intake:
     def _count(self, outcome: str) -> None:
         if self._metrics is not None:
             self._metrics.events.labels(outcome).inc()
+
+    def _count_zd(self, rule: str) -> None:
+        if self._metrics is not None:
+            self._metrics.zd_warnings.labels(rule).inc()
 
     def _prepare(self, event: Event, source: str) -> _Prepared:
         now = self._clock.now()

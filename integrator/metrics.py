@@ -63,6 +63,15 @@ SPECS: tuple[Spec, ...] = (
         "kept in the store as a rejected event.",
     ),
     Spec(
+        "integrator_zd_warnings",
+        "counter",
+        ("rule",),
+        PER_ENGINE,
+        "Accepted events that do not fit what was accepted before under their ZD number, by "
+        "rule (cancel_without_new, cancel_repeated, new_repeated, new_after_cancel): sent all "
+        "the same, with a warning (docs/product.md §2).",
+    ),
+    Spec(
         "integrator_delivery_attempts",
         "counter",
         ("destination", "outcome"),
@@ -171,6 +180,8 @@ class Metrics:
 
         spec = specs["integrator_events"]
         self.events = Counter(spec.name, spec.help, spec.labels, registry=self.registry)
+        spec = specs["integrator_zd_warnings"]
+        self.zd_warnings = Counter(spec.name, spec.help, spec.labels, registry=self.registry)
         spec = specs["integrator_delivery_attempts"]
         self.attempts = Counter(spec.name, spec.help, spec.labels, registry=self.registry)
         spec = specs["integrator_ack_roundtrip_seconds"]

@@ -25,7 +25,7 @@ different workers do not see each other: the check is a warning, not a lock.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from integrator.logging import get_logger
@@ -71,13 +71,17 @@ class ZdCheck:
         notes = tuple(f.warning for f in found)
         return tuple(dataclasses.replace(m, warnings=m.warnings + notes) for m in messages)
 
-    def report(self, event: EventRecord, source: str) -> tuple[str, ...]:
-        """For an event that was accepted: log each finding (identifiers only) and return the
-        warnings for the intake answer."""
+    def report(
+        self, event: EventRecord, source: str, count: Callable[[str], None] | None = None
+    ) -> tuple[str, ...]:
+        """For an event that was accepted: log each finding (identifiers only), ``count`` its
+        rule (the engine's metric), and return the warnings for the intake answer."""
         found = self._findings.get(event.id)
         if not found:
             return ()
         for finding in found:
+            if count is not None:
+                count(finding.rule)
             log.warning(
                 "event does not fit its ZD number's history",
                 event_id=event.id,

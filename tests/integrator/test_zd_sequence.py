@@ -257,6 +257,11 @@ async def test_a_second_new_and_a_second_cancel_name_the_earlier_event(
         (again.event_id, CANCEL_REPEATED, cancel.event_id),
     ]
     assert not any(value in str(logs) for value in PATIENT)
+    # Operators see them in the metrics, by rule, without reading logs.
+    counted = engine.metrics.registry.get_sample_value
+    assert counted("integrator_zd_warnings_total", {"rule": NEW_REPEATED}) == 1
+    assert counted("integrator_zd_warnings_total", {"rule": CANCEL_REPEATED}) == 1
+    assert counted("integrator_zd_warnings_total", {"rule": "cancel_without_new"}) is None
 
 
 async def test_a_batch_is_judged_in_its_order_with_one_history_read(
