@@ -985,25 +985,26 @@ class DestinationAdmin:
         """
         if expected is None or view.revision == expected:
             return
+        now = definition_of(view.config) if view.config is not None else None
         if view.revision is None:
             # A file no recorded revision says: an edit by hand, or another process's change
-            # between its file write and its commit. That one is named once it has committed.
-            await self._settled(view.id, expected)
+            # between its file write and its commit, which is named once it has committed.
+            raise await self._changed_since(view.id, expected, unrecorded=now)
         revisions = await self._store.list_destination_revisions(view.id)
-        if view.revision is None and revisions and revisions[-1].revision > expected:
-            raise await self._changed_since(view.id, expected)
-        latest = revisions[-1] if revisions and view.revision is not None else None
-        now = definition_of(view.config) if view.config is not None else None
+        latest = revisions[-1] if revisions else None
         changed = _changed_keys(revisions, expected, now)
         raise DestinationChanged(view.id, expected, latest, changed, self._settings.zone)
 
-    async def _changed_since(self, destination_id: str, expected: int) -> DestinationChanged:
+    async def _changed_since(
+        self, destination_id: str, expected: int, *, unrecorded: dict[str, Any] | None = None
+    ) -> DestinationChanged:
         """The refusal of a change made to ``expected`` that was overtaken on its way to the
-        file: by the revision recorded since, or (none recorded) by an edit of the file."""
+        file: by the revision recorded since, or (none recorded) by an edit of the file, whose
+        definition ``unrecorded`` is when it could be read."""
         await self._settled(destination_id, expected)
         revisions = await self._store.list_destination_revisions(destination_id)
         latest = revisions[-1] if revisions and revisions[-1].revision != expected else None
-        now = latest.config if latest is not None else None
+        now = latest.config if latest is not None else unrecorded
         changed = _changed_keys(revisions, expected, now)
         return DestinationChanged(destination_id, expected, latest, changed, self._settings.zone)
 
