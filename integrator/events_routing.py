@@ -8,6 +8,8 @@ destinations that serve the event's provider today, exactly as intake would have
 ``Intake.render`` in each destination's current version under the sunset rules (held when its
 version is retired and it has no ``auto_upgrade``). A cancel routes like a new event; a
 selection is routed in the order the events arrived, so a cancel queues behind its new event.
+An event that did not fit its ZD number's history when it was accepted gets intake's warning
+on its messages (``zd_sequence.check_stored``: judged against the events before it, not after).
 
 Routing never sends twice: a destination that has any message of the event (made at intake, by
 a resend or by an earlier routing) gets none, and an event that gets no message is skipped
@@ -64,6 +66,7 @@ from integrator.store.records import (
     MessageStatus,
     NewRouting,
 )
+from integrator.zd_sequence import ZdCheck, check_stored, zd_warnings
 from schemas import EventValidationError, parse_event
 
 if TYPE_CHECKING:
@@ -409,6 +412,10 @@ async def route_selected(
             for event_id in chunk
             if event_id in records
         ]
+        # The ZD warning intake gave each event goes on its messages, as intake's would carry
+        # it: one history read for the chunk (zd_sequence.check_stored).
+        zd = await check_stored(store, [records[r.event_id] for r in planned if r.messages])
+        planned = [_noted(r, records[r.event_id], zd) for r in planned]
         if not request.dry_run:
             added = await store.add_routed_messages(
                 [NewRouting(r.event_id, r.messages) for r in planned if r.messages],
@@ -440,8 +447,16 @@ async def route_selected(
             events=sum(r.routed for r in results),
             skipped=sum(not r.routed for r in results),
             messages=sum(len(r.messages) for r in results),
+            zd_warnings=sum(any(zd_warnings(m.warnings) for m in r.messages) for r in results),
         )
     return results, outbound
+
+
+def _noted(result: RouteResult, record: EventRecord, zd: ZdCheck) -> RouteResult:
+    """The result with the event's ZD warnings on its messages (the payload is the same)."""
+    if not result.messages:
+        return result
+    return dataclasses.replace(result, messages=tuple(zd.noted(record, result.messages)))
 
 
 def _plan(record: EventRecord, routed_to: set[str], intake: Intake, now: datetime) -> RouteResult:

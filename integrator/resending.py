@@ -9,6 +9,7 @@ the engine's HTTP API when it answers, like ``integrator submit``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,6 +33,7 @@ from integrator.intake import Intake
 from integrator.refusal import Note
 from integrator.settings import Settings
 from integrator.store import MessageRecord, NewMessage, Store
+from integrator.zd_sequence import zd_warnings
 from schemas import EventValidationError, parse_event
 
 Progress = Callable[[int, int], None]
@@ -79,7 +81,10 @@ class IntakeRenderer:
         message = self._intake.render(event, upgrading, configured, self._clock.now())
         if message.status == "held":
             return "; ".join(message.warnings) or "cannot be mapped"
-        return message
+        # As a released held message: the new mapping's own notes, and the original's warnings
+        # about the event (its ZD number's history), which a new mapping does not change.
+        kept = zd_warnings(original.warnings)
+        return dataclasses.replace(message, warnings=message.warnings + kept) if kept else message
 
 
 def outbound(results: Sequence[ResendResult], clock: Clock) -> list[OutboundMessage]:

@@ -20,6 +20,14 @@ the batch's own events in their order, so a `new` and its cancel in one batch ar
 order and the other way round each gets a warning. The same event id again is the duplicate
 rule's (``Intake._duplicate``), not this one's. Two batches committed at the same moment by
 different workers do not see each other: the check is a warning, not a lock.
+
+Messages made of a stored event later carry its warning too. ``events route`` maps an event no
+destination served at intake, so there is no message to take the warning from: ``check_stored``
+judges the event again, against the events of its number *before it* in the store's order (the
+same one read per chunk), so what came later does not count: a `new` cancelled afterwards broke
+nothing. A message mapped again (a held one released, a remap resend) keeps the ZD warnings of
+the message it replaces or resends (``zd_warnings``) and takes fresh notes from its new mapping.
+Neither is counted in the metric again: that counts accepted events, once.
 """
 
 from __future__ import annotations
@@ -94,7 +102,8 @@ class ZdCheck:
 
 
 def zd_warnings(warnings: Sequence[str]) -> tuple[str, ...]:
-    """This module's warnings among a message's: kept when a held message is mapped again."""
+    """This module's warnings among a message's: what a message mapped again keeps of the one
+    it replaces or resends (its mapping notes are made anew; these are about the event)."""
     return tuple(w for w in warnings if w.startswith(_PREFIXES))
 
 
@@ -104,6 +113,38 @@ async def check_batch(store: Store, records: Sequence[EventRecord]) -> ZdCheck:
         return ZdCheck()
     history = await store.zd_history([r.zd_number for r in records])
     return ZdCheck(judge(history, records))
+
+
+async def check_stored(store: Store, records: Sequence[EventRecord]) -> ZdCheck:
+    """The findings of events accepted earlier, as they stood when each was accepted: one store
+    read for all their ZD numbers (``events route`` reads once per chunk)."""
+    if not records:
+        return ZdCheck()
+    history = await store.zd_history([r.zd_number for r in records])
+    return ZdCheck(judge_stored(history, records))
+
+
+def judge_stored(
+    history: Mapping[str, Sequence[ZdEvent]], records: Sequence[EventRecord]
+) -> dict[str, tuple[ZdFinding, ...]]:
+    """What each of ``records``, stored already, broke against the events of its ZD number
+    before it in ``history`` (the store's order: ``received_at``, then id).
+
+    Later events are not held against it: intake could not have seen them either. Events of
+    one intake batch that share a ``received_at`` are in id order here, not in batch order, so
+    between those two the finding can differ from intake's. An event missing from the history
+    has no place in it to be judged from, and gets none.
+    """
+    findings: dict[str, tuple[ZdFinding, ...]] = {}
+    for record in records:
+        stored = history.get(record.zd_number, ())
+        place = next((i for i, e in enumerate(stored) if e.event_id == record.id), None)
+        if place is None:
+            continue
+        found = _judge_one(stored[place], stored[:place])
+        if found:
+            findings[record.id] = found
+    return findings
 
 
 def judge(

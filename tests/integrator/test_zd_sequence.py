@@ -17,12 +17,14 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
+from deadletter import ResendRequest
 from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.errors import InvalidEvent
 from integrator.intake import IntakeResult
+from integrator.resending import resend_in_engine
 from integrator.store import EventRecord, MessageFilter, NewMessage
 from integrator.store.records import ZdEvent
 from integrator.zd_sequence import (
@@ -33,6 +35,7 @@ from integrator.zd_sequence import (
     ZdCheck,
     ZdFinding,
     judge,
+    judge_stored,
     zd_warnings,
 )
 from tests.integrator.support import destination, settings_for
@@ -134,6 +137,27 @@ def test_numbers_and_types_are_judged_apart() -> None:
     lab = record(type="diagnostic_request")
     other = record(zd="ZD100000002")
     assert judge({ZD: [past(referral)]}, [lab, other]) == {}
+
+
+def test_a_stored_event_is_judged_against_the_events_before_it_only() -> None:
+    """What ``events route`` holds against an event accepted earlier: what intake saw then."""
+    new, second, cancel, again = record(), record(), record("cancel"), record("cancel")
+    history = {ZD: [past(new), past(second), past(cancel), past(again)]}
+    findings = judge_stored(history, [again, cancel, new, second])
+    assert rules(findings, new) == []  # cancelled later: that broke nothing
+    assert rules(findings, second) == [NEW_REPEATED]  # not new_after_cancel: that came after
+    assert rules(findings, cancel) == []
+    assert rules(findings, again) == [CANCEL_REPEATED]
+    [repeated] = findings[again.id]
+    assert repeated.earlier_event_id == cancel.id
+    # The same words as intake's, so support reads one warning whichever path made the message.
+    assert findings[second.id] == judge({ZD: [past(new)]}, [second])[second.id]
+
+    alone = record("cancel", zd="ZD100000002")
+    assert rules(judge_stored({"ZD100000002": [past(alone)]}, [alone]), alone) == [
+        CANCEL_WITHOUT_NEW
+    ]
+    assert judge_stored({}, [alone]) == {}  # not in the history: nowhere to judge it from
 
 
 def test_the_check_notes_messages_and_keeps_their_payload() -> None:
@@ -350,3 +374,28 @@ async def test_a_held_message_keeps_the_warning_when_released(
     assert [w for w in message.warnings if w.startswith(f"{CANCEL_WITHOUT_NEW}: ")]
     assert not [w for w in message.warnings if "retired" in w]
     assert [msh9(m) for m in receiver.received] == ["REF^I14^REF_I12"]
+
+
+async def test_a_remap_resend_keeps_the_warning_and_maps_its_own_notes(
+    engine: Engine, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    """Mapped again, as a released held message is: the mapping's notes are the new mapping's,
+    the ZD number's warning is the event's and stays."""
+    [result] = await accepted(engine, [event(referral_data, action="cancel")])
+    assert await engine.wait_settled(timeout=10)
+    [warning] = result.warnings
+    original = await engine.store.get_message(result.messages[0].message_id)
+    assert original is not None and original.status == "delivered"
+
+    remap = ResendRequest(reason="GP called: not arrived", actor="anna", mode="remap")
+    [resent] = await resend_in_engine(engine, [original], remap)
+    assert await engine.wait_settled(timeout=10)
+
+    assert resent.message is not None
+    stored = await engine.store.get_message(resent.message.id)
+    assert stored is not None and stored.status == "delivered"
+    assert stored.resend_of == original.id and stored.control_id != original.control_id
+    assert zd_warnings(stored.warnings) == (warning,)
+    assert b"cancel_without_new" not in stored.payload
+    counted = engine.metrics.registry.get_sample_value
+    assert counted("integrator_zd_warnings_total", {"rule": CANCEL_WITHOUT_NEW}) == 1  # intake's
