@@ -23,11 +23,11 @@ different workers do not see each other: the check is a warning, not a lock.
 
 Messages made of a stored event later carry its warning too. ``events route`` maps an event no
 destination served at intake, so there is no message to take the warning from: ``check_stored``
-judges the event again, against the events of its number *before it* in the store's order (the
-same one read per chunk), so what came later does not count: a `new` cancelled afterwards broke
-nothing. A message mapped again (a held one released, a remap resend) keeps the ZD warnings of
-the message it replaces or resends (``zd_warnings``) and takes fresh notes from its new mapping.
-Neither is counted in the metric again: that counts accepted events, once.
+judges the event again, against the events of its number *before it* in the store's order (one
+``Store.zd_history`` read per chunk), so what came later does not count: a `new` cancelled
+later broke nothing. A message mapped again (a held one released, a remap resend) keeps the ZD
+warnings of the message it replaces or resends (``zd_warnings``) and takes fresh notes from its
+new mapping. Neither is counted in the metric again: that counts accepted events, once.
 """
 
 from __future__ import annotations
