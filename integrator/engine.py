@@ -131,12 +131,18 @@ class Engine:
     async def start(self) -> None:
         # One key for intake, search and audit: the setting, or the store's own (made now).
         self.settings = resolve_search_key(self.settings, create=True)
+        sealer = self.settings.sealer()
         self._store = await Store.open(
-            self.settings.database_url, clock=self.clock.now, sealer=self.settings.sealer()
+            self.settings.database_url, clock=self.clock.now, sealer=sealer
         )
         # Present from the moment it works on the store: from here on, work written into the
-        # store behind its back would wait for its next start.
-        self._presence = Presence(self._store, http_address(self.settings, http=self.serves_http))
+        # store behind its back would wait for its next start. Its key ids go with it, so a
+        # rotation to a key it lacks is refused (integrator keys rotate).
+        self._presence = Presence(
+            self._store,
+            http_address(self.settings, http=self.serves_http),
+            data_keys=sealer.kids,
+        )
         await self._presence.start()
         exposed = self._store.exposed_files()
         if exposed is not None:

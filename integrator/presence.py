@@ -23,6 +23,7 @@ import asyncio
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -55,7 +56,12 @@ class Presence:
     """The engine's own row: registered at start, refreshed every ``every`` s, removed at stop."""
 
     def __init__(
-        self, store: Store, address: str | None, *, every: float = HEARTBEAT_EVERY
+        self,
+        store: Store,
+        address: str | None,
+        *,
+        data_keys: Sequence[str] = (),
+        every: float = HEARTBEAT_EVERY,
     ) -> None:
         now = _now()
         self.row = EnginePresence(
@@ -66,6 +72,7 @@ class Presence:
             started_at=now,
             heartbeat_at=now,
             pid_namespace=pid_namespace(),
+            data_keys=",".join(data_keys),
         )
         self._store = store
         self._every = every
@@ -101,8 +108,7 @@ class EngineElsewhere(IntegratorError):
     exit_code = 2
 
     def __init__(self, engine: EnginePresence, looked_at: str, *, now: datetime) -> None:
-        seen = max(0, int((now - engine.heartbeat_at).total_seconds()))
-        who = f"pid {engine.pid} on host {engine.host}, last seen {seen} s ago"
+        who = _seen(engine, now)
         if engine.http_address is None:
             text = (
                 f"an engine is running on this store without its HTTP API ({who}), and this "
@@ -132,6 +138,61 @@ async def refuse_if_engine_present(settings: Settings, store: Store) -> None:
             log.info("crashed engine's presence removed", engine_pid=engine.pid)
             continue
         raise EngineElsewhere(engine, engine_url(settings), now=now)
+
+
+class EngineLacksKey(IntegratorError):
+    """A running engine does not have the data key the store is about to be sealed with.
+
+    Sealing anyway would leave it unable to open what it must send, resend or show (its reads
+    of those values fail until it is restarted with the key), so the rotation is refused.
+    """
+
+    exit_code = 2
+
+    def __init__(self, kid: str, engines: Sequence[EnginePresence], *, now: datetime) -> None:
+        listed = "; ".join(_who(engine, now) for engine in engines)
+        super().__init__(
+            f"{len(engines)} running engine(s) on this store do not have data key {kid!r} "
+            f"({listed}): restart each with {kid} first in INTEGRATOR_DATA_KEYS, keeping the "
+            "older keys after it, then rotate; nothing was sealed"
+        )
+        self.engines = tuple(engines)
+
+
+async def engines_unsure_of_key(store: Store, kid: str) -> list[EnginePresence]:
+    """Raise ``EngineLacksKey`` when a fresh engine runs without data key ``kid``; return the
+    fresh engines that did not say which keys they have (started by a version from before
+    that was recorded), for the caller to warn about.
+    """
+    now = _now()
+    lacking: list[EnginePresence] = []
+    unknown: list[EnginePresence] = []
+    for engine in await store.fresh_engines(now - FRESH_FOR):
+        if _crashed_here(engine):
+            continue
+        kids = engine.key_ids
+        if kids is None:
+            unknown.append(engine)
+        elif kid not in kids:
+            lacking.append(engine)
+    if lacking:
+        raise EngineLacksKey(kid, lacking, now=now)
+    return unknown
+
+
+def describe_engine(engine: EnginePresence, now: datetime | None = None) -> str:
+    """One engine as a person can find it: its HTTP address, pid, host and last heartbeat."""
+    return _who(engine, now or _now())
+
+
+def _who(engine: EnginePresence, now: datetime) -> str:
+    where = f"HTTP at {engine.http_address}, " if engine.http_address else ""
+    return where + _seen(engine, now)
+
+
+def _seen(engine: EnginePresence, now: datetime) -> str:
+    seen = max(0, int((now - engine.heartbeat_at).total_seconds()))
+    return f"pid {engine.pid} on host {engine.host}, last seen {seen} s ago"
 
 
 def pid_namespace() -> str | None:

@@ -113,7 +113,9 @@ def keys_rotate(
     Values sealed with an older key, and values stored before there was a key, are sealed
     again in batches, one transaction each; stopped, it resumes. When nothing is left under an
     older key, that key is marked retired and may be removed from the setting. Audited.
+    Refused (exit 2, also with --dry-run) while an engine runs on the store without that key.
     """
+    from integrator.presence import describe_engine, engines_unsure_of_key
     from integrator.store import Store
     from integrator.store.rotation import RotationReport
 
@@ -125,10 +127,26 @@ def keys_rotate(
             2,
         )
 
+    current = settings.sealer().current_kid
+    assert current is not None  # data keys are set
+
+    async def engines_have_key(store: Store) -> None:
+        # Checked first, so a refused rotation seals nothing; an engine started later
+        # without the key is the docs' concern (restart engines first, then rotate).
+        for engine in await engines_unsure_of_key(store, current):
+            err_console.print(
+                f"[yellow]warning:[/] a running engine did not say which data keys it has "
+                f"({escape(describe_engine(engine))}): it must have {escape(current)}, or its "
+                "reads of the values sealed now fail until it is restarted with it",
+                soft_wrap=True,
+            )
+
     async def count(store: Store) -> dict[str, int]:
+        await engines_have_key(store)
         return await store.count_to_reseal()
 
     async def rotate(store: Store) -> RotationReport:
+        await engines_have_key(store)
         planned = await store.count_to_reseal()
         total = sum(planned.values())
         done = 0
@@ -143,7 +161,6 @@ def keys_rotate(
                 actor=local_actor(), batch=batch, progress=step, planned=planned
             )
 
-    current = settings.sealer().current_kid
     if dry_run:
         counts = with_store(count, settings, read_only=True)
         _show_counts(current, counts, as_json=as_json)

@@ -6,7 +6,10 @@ answer (which ends up in browser histories, proxies and tickets) nor in a log li
 - a request that fails validation gets FastAPI's usual shape, ``{"detail": [{loc, msg, type}]}``,
   without the ``input`` and ``ctx`` that FastAPI would add (they quote what was sent);
 - an unexpected error is a plain 500 and one log line with the route and the error's type only:
-  exception texts (a database driver's, say) may quote parameters; a store that is down is a 503.
+  exception texts (a database driver's, say) may quote parameters; a store that is down is a 503,
+  and so is a value sealed with a data key this engine was not started with (after a key
+  rotation the engine was not restarted for): the answer and the log line name the key's id,
+  which is no secret, so the operator knows what to configure.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from integrator.logging import get_logger
 from integrator.store import StoreUnavailable
+from integrator.store.errors import UnknownDataKey
 
 log = get_logger("integrator.http")
 
@@ -103,6 +107,7 @@ class ContainUnexpectedErrors:
                 method=scope.get("method"),
                 route=getattr(route, "path", None),  # the template: no ids, no query
                 error_type=type(exc).__name__,
+                **({"data_key": exc.kid} if isinstance(exc, UnknownDataKey) else {}),
             )
             if not started:
                 await _answer_for(exc)(scope, receive, send)
@@ -110,14 +115,26 @@ class ContainUnexpectedErrors:
 
 def _answer_for(exc: Exception) -> JSONResponse:
     """503 while the store is down (a token cannot even be checked): try again, it comes back;
-    anything else is a 500."""
+    503 for a value sealed with a key this engine lacks: it comes back when the engine is
+    restarted with the key; anything else is a 500."""
     if isinstance(exc, StoreUnavailable):
         return JSONResponse(
             {"detail": "the store is unavailable; try again later"},
             status_code=503,
             headers={"retry-after": "5"},
         )
+    if isinstance(exc, UnknownDataKey):
+        return JSONResponse({"detail": unknown_key_text(exc.kid)}, status_code=503)
     return JSONResponse({"detail": "internal error"}, status_code=500)
+
+
+def unknown_key_text(kid: str) -> str:
+    """What an operator must do when a stored value names a data key this engine lacks."""
+    return (
+        f"a stored value is sealed with data key {kid!r}, which this engine was not started "
+        "with: restart it with that key in INTEGRATOR_DATA_KEYS (docs/operators.md, "
+        "'Encryption at rest')"
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

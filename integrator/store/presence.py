@@ -35,6 +35,16 @@ class EnginePresence:
     heartbeat_at: datetime
     pid_namespace: str | None = None
     """Whose pids ``pid`` is one of (Linux: ``pid:[4026531836]``); None where unknown."""
+    data_keys: str | None = None
+    """The ids of the data keys it runs with, comma-separated, the sealing key first; empty:
+    none; None: unknown (an engine from before this was recorded)."""
+
+    @property
+    def key_ids(self) -> tuple[str, ...] | None:
+        """``data_keys`` as ids; None when unknown."""
+        if self.data_keys is None:
+            return None
+        return tuple(kid for kid in self.data_keys.split(",") if kid)
 
 
 class _StoreParts(Protocol):

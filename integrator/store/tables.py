@@ -359,6 +359,8 @@ engine_presence = Table(
     Column("started_at", UTCDateTime(), nullable=False),
     Column("heartbeat_at", UTCDateTime(), nullable=False),
     Column("pid_namespace", String(64), nullable=True),  # None: none to read, or before 0012
+    # The ids of its data keys, comma-separated, sealing key first (0014); None: before 0014.
+    Column("data_keys", Text(), nullable=True),
 )
 
 # One-time tokens of the console's confirm forms (0013): the token's hash only, whose form it

@@ -1,0 +1,119 @@
+"""A key rotation and the engines running on the store: refused while one lacks the new key.
+
+Sealing the store with a key a running engine was not started with leaves that engine unable
+to open what it must send or show; before, `keys rotate` went ahead and the engine's API
+answered a bare 500 ("internal error") until it was restarted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from integrator.datakeys import sealer_for
+from integrator.engine import Engine
+from integrator.store import EnginePresence, Store
+from tests.http.support import api_client
+from tests.integrator.support import settings_for
+from tests.integrator.test_data_keys import SEARCH_KEY, cli, entry, env_for, fill
+
+OLD, NEW = entry("kid1"), entry("kid2")
+
+
+def present(tmp_path: Path, data_keys: str | None) -> None:
+    """A fresh presence row of an engine on another host, with these key ids (None: unknown)."""
+
+    async def go() -> None:
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        async with await Store.open(url, sealer=sealer_for(OLD)) as store:
+            now = datetime.now(UTC)
+            await store.register_engine(
+                EnginePresence(
+                    id="e1",
+                    host="engine-host-elsewhere",
+                    pid=4242,
+                    http_address="10.0.0.7:8080",
+                    started_at=now,
+                    heartbeat_at=now,
+                    data_keys=data_keys,
+                )
+            )
+
+    asyncio.run(go())
+
+
+def to_seal(tmp_path: Path) -> int:
+    counted = cli(env_for(tmp_path, f"{NEW},{OLD}"), "keys", "rotate", "--dry-run", "--json")
+    assert counted.exit_code == 0, counted.output
+    return int(json.loads(counted.stdout)["total"])
+
+
+def test_a_rotation_is_refused_while_an_engine_runs_without_the_new_key(tmp_path: Path) -> None:
+    fill(tmp_path, OLD, 2)
+    before = to_seal(tmp_path)
+    present(tmp_path, "kid1")
+    env = env_for(tmp_path, f"{NEW},{OLD}")
+
+    for args in (("keys", "rotate"), ("keys", "rotate", "--dry-run")):
+        refused = cli(env, *args)
+        assert refused.exit_code == 2, refused.output
+        assert "do not have data key 'kid2'" in refused.stderr
+        assert "HTTP at 10.0.0.7:8080, pid 4242 on host engine-host-elsewhere" in refused.stderr
+        assert "nothing was sealed" in refused.stderr
+        assert NEW.split(":")[1] not in refused.output  # a key id, never a key
+
+    async def forget_engine() -> None:
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        async with await Store.open(url, sealer=sealer_for(f"{NEW},{OLD}")) as store:
+            await store.remove_engine("e1")
+
+    asyncio.run(forget_engine())
+    assert to_seal(tmp_path) == before  # the refused run sealed nothing
+
+
+def test_an_engine_with_the_new_key_lets_it_run_and_one_that_did_not_say_is_warned_of(
+    tmp_path: Path,
+) -> None:
+    fill(tmp_path, OLD, 1)
+    present(tmp_path, "kid2,kid1")
+    env = env_for(tmp_path, f"{NEW},{OLD}")
+    done = cli(env, "keys", "rotate")
+    assert done.exit_code == 0, done.output
+    assert "warning" not in done.stderr
+
+    present_unknown = tmp_path / "unknown"
+    present_unknown.mkdir()
+    fill(present_unknown, OLD, 1)
+    present(present_unknown, None)  # an engine of a version that did not record its keys
+    warned = cli(env_for(present_unknown, f"{NEW},{OLD}"), "keys", "rotate")
+    assert warned.exit_code == 0, warned.output
+    assert "did not say which data keys it has" in warned.stderr
+    assert "pid 4242" in warned.stderr
+
+
+async def test_the_engine_records_its_key_ids_and_names_a_missing_key_in_a_503(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for(tmp_path, data_keys=OLD, search_key=SEARCH_KEY)
+    settings.destinations_dir.mkdir()
+    [message_id] = await asyncio.to_thread(fill, tmp_path, OLD, 1)
+    engine = Engine(settings)
+    await engine.start()
+    try:
+        [me] = await engine.store.fresh_engines(datetime(2000, 1, 1, tzinfo=UTC))
+        assert me.key_ids == ("kid1",)
+
+        # Rotated behind its back (as an older `keys rotate` would have): it lacks kid2.
+        async with await Store.open(settings.database_url, sealer=sealer_for(f"{NEW},{OLD}")) as s:
+            await s.rotate_data_keys(actor="local:test")
+
+        async with api_client(engine) as api:
+            answer = await api.get(f"/api/v1/messages/{message_id}")
+        assert answer.status_code == 503
+        detail = answer.json()["detail"]
+        assert "sealed with data key 'kid2'" in detail
+        assert "restart it with that key in INTEGRATOR_DATA_KEYS" in detail
+    finally:
+        await engine.stop()
