@@ -77,6 +77,7 @@ from integrator.errors import ConfigurationError, PermanentError
 from integrator.ids import new_control_id
 from integrator.intake import mapping_context
 from integrator.presenters import shown_time
+from integrator.refused_edits import edited_keys, refused_copy_path
 from integrator.settings import Settings
 from integrator.store import (
     Conflict,
@@ -868,8 +869,12 @@ class DestinationAdmin:
         warnings = tuple(
             version_warnings(config, today=self._today(), source=str(path), in_service=True)
         )
+        refused_copy: Path | None = None
         if broken is not None:
-            warnings += (_repair_notice(broken),)
+            if before is not None:
+                refused_copy = refused_copy_path(path, self._now())
+            edited = edited_keys(before, definition_of(current) if current is not None else None)
+            warnings += (_repair_notice(broken, edited, refused_copy),)
         if unheld is not None:
             warnings += (str(unheld),)
         if not config.providers:
@@ -895,12 +900,13 @@ class DestinationAdmin:
                 keep=not unchanged,
             )
             number = await _under_revision(
-                recording, path, before, lambda: _replace_text(path, text)
+                recording, path, before, lambda: _rewrite(path, text, refused_copy, before)
             )
             revision = None if unchanged else number
             details: dict[str, Any] = {"revision": revision, **self._where()}
             if broken is not None:
                 details["rewrote_refused_file"] = str(path)
+                details["refused_copy"] = str(refused_copy) if refused_copy else None
             await self._store.add_audit(
                 actor,
                 f"destination.{action.split()[0]}",
@@ -1111,15 +1117,28 @@ def _usable(view: DestinationView) -> DestinationConfig:
     ).coded("destination.broken", id=view.id)
 
 
-def _repair_notice(broken: Broken) -> str:
-    return (
-        f"{broken.file} was refused ({broken.problem.key}: {broken.problem.rule}); this change "
-        f"was made to its last good definition (revision {broken.revision}) and the file was "
-        "rewritten from it, so the refused edit is gone"
-        if broken.revision is not None
-        else f"{broken.file} was refused ({broken.problem.key}: {broken.problem.rule}); it was "
-        "replaced by this definition"
-    )
+def _repair_notice(broken: Broken, edited: Sequence[str], copy: Path | None) -> str:
+    """What became of the refused file: rewritten, what its edit had changed, where it is."""
+    refused = f"{broken.file} was refused ({broken.problem.key}: {broken.problem.rule})"
+    if broken.revision is not None:
+        done = (
+            f"{refused}; this change was made to its last good definition (revision "
+            f"{broken.revision}) and the file was rewritten from it"
+        )
+        if edited:
+            done += f", dropping the refused edit's changes to {', '.join(edited)}"
+    else:
+        done = f"{refused}; it was replaced by this definition"
+    if copy is not None:
+        done += f"; the refused file is kept as {copy}: put back from it what was meant"
+    return done
+
+
+def _rewrite(path: Path, text: str, refused_copy: Path | None, refused: str | None) -> None:
+    """Keep the refused text beside the file (``refused_edits``), then write the change."""
+    if refused_copy is not None and refused is not None:
+        refused_copy.write_text(refused, encoding="utf-8")
+    _replace_text(path, text)
 
 
 def _file_still_says(file: str | None, definition: dict[str, Any]) -> bool:

@@ -327,6 +327,26 @@ async def test_a_change_to_a_broken_destination_is_made_to_its_last_good_definit
 
 
 @both_backends
+async def test_a_change_over_a_refused_edit_keeps_it_beside_the_file_and_names_its_changes(
+    admin: DestinationAdmin, files: Files
+) -> None:
+    """A refused hand edit with a good change in it (a new port) and a mistake (a misspelt
+    key): a pause rewrites the file from the last good definition; the edit's good change
+    must not vanish unnamed."""
+    edited = files.text(NOORD).replace("port: 2575", "port: 2576\nordring: fifo")
+    files.path(NOORD).write_text(edited)
+    change = await admin.set_enabled(NOORD, False, actor="anna")
+    [notice] = [w for w in change.warnings if "was refused (ordring:" in w]
+    assert "dropping the refused edit's changes to ordring, port" in notice
+    [copy] = files.path(NOORD).parent.glob(f"{NOORD}.yaml.*.refused")
+    assert f"the refused file is kept as {copy}" in notice
+    assert copy.read_text() == edited
+    assert "port: 2575" in files.text(NOORD)  # the file runs on the last good definition
+    rows = {row["id"] for row in await admin.summaries()}
+    assert rows == {NOORD, WEST}  # the copy is no destination
+
+
+@both_backends
 async def test_rolling_a_broken_file_back_to_its_last_revision_repairs_it(
     admin: DestinationAdmin, files: Files
 ) -> None:
