@@ -27,8 +27,9 @@ from integrator.ids import new_control_id, new_message_id
 from integrator.logging import get_logger
 from integrator.metrics import Metrics
 from integrator.payload_diff import described, differing_fields
+from integrator.rejected_keys import read_keys
 from integrator.settings import Settings
-from integrator.store import EventRecord, MessageFilter, NewMessage, Store
+from integrator.store import EventRecord, MessageFilter, NewMessage, RejectedKeys, Store
 from integrator.transport import Transport
 from integrator.zd_sequence import check_batch, zd_warnings
 from mappings import MappingContext, MappingError, map_event
@@ -118,6 +119,11 @@ class Intake:
     def parse(self, raw: bytes | str | Mapping[str, Any]) -> Event:
         return parse_event(raw)
 
+    def rejected_keys(self, raw: bytes | str | Mapping[str, Any]) -> RejectedKeys:
+        """What support will find ``raw`` by once it is kept as rejected input (its ZD number,
+        provider, BSN hash), as far as it can be read (``integrator.rejected_keys``)."""
+        return read_keys(raw, self._settings.bsn_hash)
+
     async def submit(self, raw: bytes | str | Mapping[str, Any], *, source: str) -> IntakeResult:
         """Validate and accept one event; raises ``InvalidEvent`` after storing the rejection."""
         results = await self.submit_many([raw], source=source)
@@ -197,11 +203,17 @@ class Intake:
         try:
             return parse_event(raw)
         except EventValidationError as exc:
-            rejected_id = await self._store.reject_event(_raw_bytes(raw), source, exc.to_json())
+            # What support will find it by (its ZD number, provider, BSN hash), as far as the
+            # body that broke a rule lets itself be read; never a reason to fail.
+            keys = self.rejected_keys(raw)
+            rejected_id = await self._store.reject_event(
+                _raw_bytes(raw), source, exc.to_json(), keys
+            )
             log.warning(
                 "event rejected",
                 source=source,
                 rejected_id=rejected_id,
+                zd_number=keys.zd_number,
                 errors=len(exc.errors),
                 fields=[e.path for e in exc.errors],
             )

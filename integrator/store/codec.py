@@ -173,6 +173,8 @@ def rejected_record(row: Row[Any], sealer: Sealer) -> RejectedEventRecord:
         source=row.source,
         raw=sealer.open(bytes(row.raw), aad("rejected_events", "raw", row.id)),
         reason=load_json(row.reason),
+        zd_number=row.zd_number,
+        provider_id=row.provider_id,
     )
 
 

@@ -282,6 +282,16 @@ class AttemptRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RejectedKeys:
+    """What rejected input is found by, as far as it could be read from a body that failed
+    validation (``integrator.rejected_keys``): each may be missing. Never the BSN itself."""
+
+    zd_number: str | None = None
+    provider_id: str | None = None
+    bsn_hash: str | None = None  # never the BSN itself: see ``integrator.store.keyed``
+
+
+@dataclass(frozen=True, slots=True)
 class RejectedEventRecord:
     """Input that failed validation, kept byte for byte so support can see what arrived."""
 
@@ -290,6 +300,8 @@ class RejectedEventRecord:
     source: str
     raw: bytes
     reason: list[dict[str, str]]
+    zd_number: str | None = None
+    provider_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +318,8 @@ class RejectedSummary:
     source: str
     size: int
     reason: list[dict[str, str]]
+    zd_number: str | None = None
+    provider_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,12 +327,17 @@ class RejectedFilter:
     """Which rejected input a listing or a count takes; ``None`` means "any". The period is on
     ``received_at`` (indexed), ``since`` inclusive and ``until`` not, as for messages and events.
     ``source`` is an ``EventSource`` value: an operator watching one upstream system that
-    starts to send broken input wants that channel's pieces, and how many there are.
+    starts to send broken input wants that channel's pieces, and how many there are. The ZD
+    number, provider and BSN hash are what could be read from a body (``RejectedKeys``), each
+    on an index of its own: a GP's "I sent ZD300000001" is answered by one lookup.
     """
 
     since: datetime | None = None
     until: datetime | None = None
     source: str | None = None
+    zd_number: str | None = None
+    provider_id: str | None = None
+    bsn_hash: str | None = None  # never the BSN itself: see ``integrator.store.keyed``
 
     def __post_init__(self) -> None:
         if self.source is not None:

@@ -77,6 +77,7 @@ from integrator.store.records import (
     PendingRef,
     RejectedEventRecord,
     RejectedFilter,
+    RejectedKeys,
     RejectedSummary,
     ResendLink,
     ResendRecord,
@@ -657,16 +658,25 @@ class Store(
 
     @guarded("reject an event")
     async def reject_event(
-        self, raw: bytes, source: str, reason: Sequence[Mapping[str, str]]
+        self,
+        raw: bytes,
+        source: str,
+        reason: Sequence[Mapping[str, str]],
+        keys: RejectedKeys | None = None,
     ) -> str:
-        """Keep input that failed validation, byte for byte, with why; returns its id."""
+        """Keep input that failed validation, byte for byte, with why and what it can be found
+        by (``keys``: what could be read of it, ``integrator.rejected_keys``); returns its id."""
         rejected_id = str(uuid.uuid4())
+        found_by = keys or RejectedKeys()
         row = {
             "id": rejected_id,
             "received_at": self._now(),
             "source": EventSource(source).value,
             "raw": rejected_raw(raw, rejected_id, self._sealer),
             "reason": reason_text(reason),
+            "zd_number": found_by.zd_number,
+            "provider_id": found_by.provider_id,
+            "bsn_hash": found_by.bsn_hash,
         }
         async with self._transaction() as conn:
             await conn.execute(insert(rejected_events), row)
@@ -686,6 +696,8 @@ class Store(
                 t.received_at,
                 t.source,
                 t.reason,
+                t.zd_number,
+                t.provider_id,
                 func.length(t.raw).label("stored_size"),
                 func.substr(t.raw, 1, HEAD_BYTES).label("head"),
             )
@@ -702,6 +714,8 @@ class Store(
                     source=row.source,
                     size=opened_size(row.stored_size, bytes(row.head or b"")),
                     reason=load_json(row.reason),
+                    zd_number=row.zd_number,
+                    provider_id=row.provider_id,
                 )
                 for row in result
             ]
@@ -712,7 +726,9 @@ class Store(
 
         One ``COUNT`` that reads no body: with a period, a range of the ``received_at`` index
         (the dashboard asks for the last 24 hours every few seconds). A ``source`` is checked
-        on the rows of that range; rejected input is rare, so no index of its own is kept.
+        on the rows of that range; rejected input is rare, so no index of its own is kept. A
+        ZD number, provider or BSN hash is a lookup in its own index: an empty message search
+        by ZD number asks this to say whether intake refused that referral.
         """
         query = (
             select(func.count())
@@ -732,6 +748,12 @@ class Store(
             terms.append(t.received_at < flt.until)
         if flt.source is not None:
             terms.append(t.source == flt.source)
+        if flt.zd_number is not None:
+            terms.append(t.zd_number == flt.zd_number)
+        if flt.provider_id is not None:
+            terms.append(t.provider_id == flt.provider_id)
+        if flt.bsn_hash is not None:
+            terms.append(t.bsn_hash == flt.bsn_hash)
         return terms
 
     # -- messages ----------------------------------------------------------------------------

@@ -178,6 +178,7 @@ class AmqpIntake:
                 received.body,
                 SOURCE,
                 [{"path": "", "rule": "processing", "message": type(exc).__name__}],
+                self._intake.rejected_keys(received.body),
             )
         except Exception:
             await self._give_back(received)

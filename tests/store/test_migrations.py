@@ -109,6 +109,8 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
     assert indexes["ix_invitations_token_hash"] == (("token_hash",), True)
     assert indexes["ix_saved_searches_person_id_name"] == (("person_id", "name"), True)
     assert indexes["ix_audit_log_at"] == (("at",), False)  # the daily prune's count
+    for column in ("zd_number", "provider_id", "bsn_hash"):  # rejected input found by them
+        assert indexes[f"ix_rejected_events_{column}"] == ((column,), False)
 
 
 async def test_store_knows_its_backend_and_answers_ping(store: Store, site: Site) -> None:
@@ -269,6 +271,9 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
         await conn.exec_driver_sql("DROP TABLE saved_searches")
         await conn.exec_driver_sql("DROP TABLE audit_anchor")
         await conn.exec_driver_sql("DROP INDEX ix_audit_log_at")
+        for column in ("zd_number", "provider_id", "bsn_hash"):
+            await conn.exec_driver_sql(f"DROP INDEX ix_rejected_events_{column}")
+            await conn.exec_driver_sql(f"ALTER TABLE rejected_events DROP COLUMN {column}")
         await conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0006'")
         await conn.commit()
 
@@ -280,6 +285,7 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
         migrated = await conn.run_sync(_describe)
         assert "saved_searches" in migrated["tables"]
         assert migrated["indexes"]["ix_audit_log_at"] == (("at",), False)
+        assert migrated["indexes"]["ix_rejected_events_zd_number"] == (("zd_number",), False)
     assert (await row_counts(site))["messages"] == 1
 
 
