@@ -2,11 +2,18 @@
 
 Intake keeps every refused body byte for byte with why (``Store.reject_event``), and its
 answer names the id (``kept as rejected event …``); over RabbitMQ that id is only in the
-engine's log. A listing shows when, from where, how large and which rules it broke (field paths
-and rules, never values), and holds no patient data. One body in full may (it is what a GP's
-system sent), so reading it is recorded as a view of patient data (``patient_data.view``, view
-``rejected``) before it is returned, as a message or event in full is. The view has no BSN
-hash: the body failed validation, so its BSN may be missing or malformed.
+engine's log. A listing shows when, from where, how large, its ZD number and which rules it
+broke (field paths and rules, never values), and holds no patient data. One body in full may
+(it is what a GP's system sent), so reading it is recorded as a view of patient data
+(``patient_data.view``, view ``rejected``) before it is returned, as a message or event in full
+is. The view has no BSN hash: the body failed validation, so its BSN may be missing or malformed.
+
+A listing is found by what intake could read from each body (``integrator.rejected_keys``): its
+ZD number, provider and BSN (its keyed hash). A search by BSN tells whether a patient's referral
+was refused, so it is patient data as a message search by BSN is: it needs ``BODY`` and is
+recorded (``patient_data.view``, view ``rejected.search``, with the hash and how many it found)
+before the rows are returned. ``rejected_for_zd`` lets an empty message or event search by ZD
+number say that intake refused that referral, with one indexed count.
 
 Who may: rejected input never reached a destination, so it lies in no cluster, and every
 function here needs its permission for all clusters: ``messages.read`` for the listing and for
@@ -24,7 +31,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from integrator.access.permissions import Identity, Permission
-from integrator.patient_views import record_view
+from integrator.patient_views import record_search, record_view
 from integrator.search import BadSearch, build_filter
 from integrator.settings import Settings
 from integrator.store import NotFound, Store
@@ -43,6 +50,8 @@ BODY: Final = Permission.PATIENT_DATA_READ
 
 SOURCES: Final = tuple(s.value for s in EventSource)
 """How rejected input can have arrived, as a listing's ``source`` term names it."""
+SEARCH_VIEW: Final = "rejected.search"
+"""The ``view`` a search of rejected input by BSN is recorded under (``patient_data.view``)."""
 LATELY: Final = "24h"
 """The period the console's dashboard counts, as a listing's ``since`` term reads it, so its
 link (``/rejected?since=24h``) lists the pieces it counted."""
@@ -96,6 +105,8 @@ def rejected_summary(record: RejectedSummary | RejectedEventRecord) -> dict[str,
         "id": record.id,
         "received_at": record.received_at,
         "source": record.source,
+        "zd_number": record.zd_number,
+        "provider_id": record.provider_id,
         "bytes": size,
         "problems": [f"{r.get('path') or '$'}: {r.get('rule', '?')}" for r in record.reason],
     }
@@ -107,6 +118,9 @@ def build_rejected_filter(
     since: str | datetime | None = None,
     until: str | datetime | None = None,
     source: str | None = None,
+    zd_number: str | None = None,
+    provider: str | None = None,
+    bsn: str | None = None,
 ) -> RejectedFilter:
     """The store filter for a listing's terms, read as every other listing reads them.
 
@@ -114,16 +128,27 @@ def build_rejected_filter(
     date, a date-time as listings show it, or back from now like ``2h``; ``until`` given as a
     date includes that day), so an operator types the same thing everywhere. A ``source`` is
     one of ``SOURCES`` (case aside): anything else is refused naming them, as an empty
-    listing would read as "that system sent nothing broken". Refusals are ``BadSearch``,
-    naming the term and the rule, never what was typed.
+    listing would read as "that system sent nothing broken". A ZD number and a BSN are read
+    and refused as in a message search (``ZD`` and nine digits, lower case too; a BSN that
+    passes the eleven-test, hashed here); a provider is an id as events list it. Refusals are
+    ``BadSearch``, naming the term and the rule, never what was typed.
     """
-    period = build_filter(settings, since=since, until=until)
+    given = build_filter(
+        settings, since=since, until=until, zd_number=zd_number or None, bsn=bsn or None
+    )
     wanted = (source or "").strip().lower() or None
     if wanted is not None and wanted not in SOURCES:
         raise BadSearch("source", f"not a source of input; one of {', '.join(SOURCES)}").coded(
             "rejected.source", sources=SOURCES
         )
-    return RejectedFilter(since=period.since, until=period.until, source=wanted)
+    return RejectedFilter(
+        since=given.since,
+        until=given.until,
+        source=wanted,
+        zd_number=given.zd_number,
+        provider_id=(provider or "").strip() or None,
+        bsn_hash=given.bsn_hash,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,15 +185,46 @@ async def find_rejected(
     since: str | datetime | None = None,
     until: str | datetime | None = None,
     source: str | None = None,
+    zd_number: str | None = None,
+    provider: str | None = None,
+    bsn: str | None = None,
+    address: str | None = None,
 ) -> RejectedListing:
     """What every front door lists: the newest ``limit`` pieces its terms take, and how many
     they take in all. The permission is checked before the terms, so who may not list learns
-    nothing from a refused term; a page that is not full is the total, and costs no count."""
+    nothing from a refused term; a page that is not full is the total, and costs no count.
+
+    A search by ``bsn`` needs ``BODY`` (it tells whether that patient's referral was refused)
+    and is recorded as ``identity``'s view from ``address`` (``rejected.search``, with the
+    BSN's keyed hash and how many it found) before the rows are returned."""
     _require(identity, LISTING)
-    flt = build_rejected_filter(settings, since=since, until=until, source=source)
+    if bsn:
+        _require(identity, BODY)
+    flt = build_rejected_filter(
+        settings,
+        since=since,
+        until=until,
+        source=source,
+        zd_number=zd_number,
+        provider=provider,
+        bsn=bsn,
+    )
     rows = await list_rejected(store, identity, limit=limit, flt=flt)
     total = len(rows) if len(rows) < limit else await count_rejected(store, identity, flt)
+    await record_search(
+        store, identity, SEARCH_VIEW, bsn_hash=flt.bsn_hash, found=total, source=address
+    )
     return RejectedListing(rows=rows, total=total)
+
+
+async def rejected_for_zd(store: Store, identity: Identity, zd_number: str) -> int | None:
+    """How much rejected input has ``zd_number`` (as a search has normalised it), for an empty
+    message or event search by that ZD number to say where the referral went; one count on the
+    ``zd_number`` index. None for who may not list rejected input (``may_list``): they are not
+    told of it."""
+    if not may_list(identity):
+        return None
+    return await count_rejected(store, identity, RejectedFilter(zd_number=zd_number))
 
 
 async def rejected_lately(store: Store, settings: Settings, identity: Identity) -> int | None:

@@ -67,6 +67,20 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def tell_rejected(nothing: str, zd_number: str, count: int | None) -> None:
+    """Say on stderr that an empty search by ZD number has rejected input with that number
+    (``rejected_reads.rejected_for_zd``): "not received" is then "refused by intake", and the
+    command that shows it is named. stdout stays the (empty) listing; the exit code stays 0."""
+    if not count:
+        return
+    pieces = "1 rejected input" if count == 1 else f"{count} rejected inputs"
+    err_console.print(
+        f"{nothing}; {pieces} with this ZD number: integrator rejected list --zd {zd_number}",
+        soft_wrap=True,
+        markup=False,
+    )
+
+
 def load_settings(*, service: bool = False) -> Settings:
     """Settings from the environment, with the store's search key; logging set up.
 

@@ -33,6 +33,7 @@ from integrator.cli.common import (
     progress_bar,
     resolve_event_ids,
     run,
+    tell_rejected,
     with_store,
 )
 from integrator.cli.views import short_ids
@@ -85,6 +86,7 @@ def events_list(
     from integrator.event_reads import find_events
     from integrator.events_routing import EventsRefused, build_event_filter, listed_event_view
     from integrator.exports import export_events
+    from integrator.rejected_reads import rejected_for_zd
     from integrator.store import Store
 
     if as_json and as_csv:
@@ -123,11 +125,17 @@ def events_list(
         sys.stdout.write(with_store(export, settings, read_only=True))
         return
 
-    async def action(store: Store) -> list[dict[str, Any]]:
+    async def action(store: Store) -> tuple[list[dict[str, Any]], int | None]:
         found = await find_events(store, local_identity(), flt, limit=limit)
-        return [listed_event_view(e, settings.zone) for e in found]
+        rows = [listed_event_view(e, settings.zone) for e in found]
+        if rows or flt.zd_number is None:
+            return rows, None
+        # Nothing by that ZD number: did intake refuse it? One count on an index.
+        return rows, await rejected_for_zd(store, local_identity(), flt.zd_number)
 
-    rows = with_store(action, settings, read_only=True)
+    rows, refused = with_store(action, settings, read_only=True)
+    if flt.zd_number is not None:
+        tell_rejected("no events", flt.zd_number, refused)
     if as_json:
         print_json(rows)
         return

@@ -30,6 +30,7 @@ from integrator.cli.common import (
     print_json,
     resolve_event_ids,
     resolve_message_ids,
+    tell_rejected,
     with_store,
 )
 from integrator.cli.views import attempts_table, messages_table, short_ids
@@ -94,6 +95,7 @@ def messages_list(
         terms_filter,
     )
     from integrator.presenters import message_summary
+    from integrator.rejected_reads import rejected_for_zd
     from integrator.search import BadSearch
 
     settings = load_settings()
@@ -138,13 +140,19 @@ def messages_list(
         sys.stdout.write(with_store(export, settings, read_only=True))
         return
 
-    async def action(store: Store) -> list[MessageRecord]:
-        return await find_messages_in_store(
+    async def action(store: Store) -> tuple[list[MessageRecord], int | None]:
+        found = await find_messages_in_store(
             store, local_identity(), await with_full_ids(store), limit=limit
         )
+        if found or flt.zd_number is None:
+            return found, None
+        # Nothing by that ZD number: did intake refuse it? One count on an index.
+        return found, await rejected_for_zd(store, local_identity(), flt.zd_number)
 
-    found = with_store(action, settings, read_only=True)
+    found, refused = with_store(action, settings, read_only=True)
     rows = [message_summary(m, settings.zone) for m in found]
+    if flt.zd_number is not None:
+        tell_rejected("no messages", flt.zd_number, refused)
     if as_json:
         print_json(rows)
         return

@@ -48,26 +48,50 @@ def rejected_list(
     source: Annotated[
         str | None, typer.Option(help="Arrived over http, cli, amqp or demo.")
     ] = None,
+    zd: Annotated[
+        str | None,
+        typer.Option("--zd", help="ZD number, as far as it could be read (upper or lower case)."),
+    ] = None,
+    provider: Annotated[
+        str | None, typer.Option(help="Intake provider.id, as far as it could be read.")
+    ] = None,
+    bsn: Annotated[
+        str | None,
+        typer.Option(
+            "--bsn", help="Patient BSN, spaces or dots allowed (looked up by its keyed hash)."
+        ),
+    ] = None,
     limit: Annotated[
         int, typer.Option(min=1, max=100_000, help="At most this many (newest first).")
     ] = 50,
     as_json: JsonOption = False,
 ) -> None:
-    """List rejected input, newest first: when, from where, its size and the rules it broke.
+    """List rejected input, newest first: when, from where, its ZD number, size and the rules
+    it broke.
 
-    Filters combine (AND). The table's title says how many match in all; with --json, stdout
-    stays the list and a cut listing is said on stderr.
+    Filters combine (AND). --zd, --provider and --bsn find what could be read from the input
+    although it broke a rule. A search by --bsn is recorded in the audit log
+    (patient_data.view) before it is shown. The table's title says how many match in all;
+    with --json, stdout stays the list and a cut listing is said on stderr.
     """
     from integrator.rejected_reads import RejectedListing, build_rejected_filter, find_rejected
     from integrator.search import BadSearch
     from integrator.store import Store
 
     settings = load_settings()
-    terms = {"since": since, "until": until, "source": source}
+    terms = {
+        "since": since,
+        "until": until,
+        "source": source,
+        "zd_number": zd,
+        "provider": provider,
+        "bsn": bsn,
+    }
     try:  # before the store is opened: a typo is told at once, whichever store is configured
         build_rejected_filter(settings, **terms)
     except BadSearch as exc:
-        fail(f"--{exc.field}: {exc.rule}", 2)  # the option as typed here
+        option = "zd" if exc.field == "zd_number" else exc.field
+        fail(f"--{option}: {exc.rule}", 2)  # the option as typed here
 
     async def action(store: Store) -> RejectedListing:
         return await find_rejected(store, settings, local_identity(), limit=limit, **terms)
@@ -83,12 +107,15 @@ def rejected_list(
     table = Table(title=f"Rejected input ({counted})")
     short = short_ids(r["id"] for r in found)
     table.add_column("id", no_wrap=True, min_width=max(map(len, short.values()), default=2))
-    for column in ("received", "source", "bytes", "broken rules"):
+    table.add_column("received")
+    table.add_column("ZD number", no_wrap=True)
+    for column in ("source", "bytes", "broken rules"):
         table.add_column(column)
     for r in found:
         table.add_row(
             short[r["id"]],
             shown_time(r["received_at"], settings.zone),
+            r["zd_number"] or "-",
             r["source"],
             str(r["bytes"]),
             escape("; ".join(r["problems"])),
