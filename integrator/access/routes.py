@@ -34,6 +34,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("POST", "/api/v1/events/route"): P.EVENTS_ROUTE,
     # Input that failed validation: when, from where and the rules broken (no byte of it) ...
     ("GET", "/api/v1/rejected"): P.MESSAGES_READ,
+    # ... the search by BSN (in the body) tells whether a patient's referral was refused ...
+    ("POST", "/api/v1/rejected/search"): P.PATIENT_DATA_READ,
     # ... and one body as it arrived, which may name the patient: patient data.
     ("GET", "/api/v1/rejected/{rejected_id}"): P.PATIENT_DATA_READ,
     ("GET", "/api/v1/messages"): P.MESSAGES_READ,
@@ -100,6 +102,7 @@ EVERY_CLUSTER: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/api/v1/events/route"),
         # Rejected input never reached a destination, so it lies in no cluster.
         ("GET", "/api/v1/rejected"),
+        ("POST", "/api/v1/rejected/search"),
         ("GET", "/api/v1/rejected/{rejected_id}"),
     }
 )

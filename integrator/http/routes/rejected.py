@@ -7,10 +7,13 @@ rules and no byte of the body; one body in full may hold patient data and is aud
 (``integrator.rejected_reads``). An id the service cannot look up (malformed, too short, shared
 by several) is answered as an unknown one: 404.
 
-The listing takes the terms every front door takes (``since``, ``until``, ``source``), checked
-by the service, which refuses one it cannot use with a 422 naming the term and the rule (the
-sources allowed), never the value sent. The body stays the list it always was; how many the
-terms match in all, beyond ``limit``, is the ``X-Total-Count`` header.
+The listing takes the terms every front door takes (``since``, ``until``, ``source``,
+``zd_number``, ``provider``), checked by the service, which refuses one it cannot use with a 422
+naming the term and the rule (the sources allowed), never the value sent. The body stays the
+list it always was; how many the terms match in all, beyond ``limit``, is the ``X-Total-Count``
+header. A search by BSN is ``POST /api/v1/rejected/search`` with the BSN in the body (never in
+a URL, where proxies and access logs keep it); it needs ``patient_data.read`` for all clusters
+and the service records it as a view of patient data before the rows are returned.
 """
 
 from __future__ import annotations
@@ -18,14 +21,17 @@ from __future__ import annotations
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from integrator.http.auth import IdentityDep
+from integrator.http.bodies import PageLimit
 from integrator.http.deps import EngineDep, Limit, SourceDep
 from integrator.http.errors import without_values
 from integrator.rejected_reads import (
     SOURCES,
     BadRejectedId,
     NeedsEveryCluster,
+    RejectedListing,
     RejectedNotFound,
     find_rejected,
     locate_rejected,
@@ -53,36 +59,55 @@ Source = Annotated[
         json_schema_extra={"enum": list(SOURCES)},
     ),
 ]
-
-
-@router.get(
-    "/rejected",
-    responses={
-        200: {
-            "headers": {
-                TOTAL: {
-                    "description": "How many pieces the terms match in all, beyond limit",
-                    "schema": {"type": "integer", "minimum": 0},
-                }
+ZdNumber = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="ZD number read from the input (lower case is accepted)",
+    ),
+]
+Provider = Annotated[
+    str | None, Query(max_length=128, description="provider.id read from the input")
+]
+TOTAL_HEADER: Final[dict[int | str, dict[str, Any]]] = {
+    200: {
+        "headers": {
+            TOTAL: {
+                "description": "How many pieces the terms match in all, beyond limit",
+                "schema": {"type": "integer", "minimum": 0},
             }
         }
-    },
-)
-async def rejected(
+    }
+}
+
+
+class RejectedSearch(BaseModel):
+    """The listing's terms and a BSN, which only ever travels in a body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bsn: str | None = Field(None, repr=False)  # never in a repr, so never in a traceback
+    zd_number: str | None = Field(None, max_length=64)
+    provider: str | None = Field(None, max_length=128)
+    since: str | None = Field(None, max_length=64)
+    until: str | None = Field(None, max_length=64)
+    source: str | None = Field(None, max_length=16)
+    limit: PageLimit = 100
+
+
+async def _listed(
     engine: EngineDep,
     identity: IdentityDep,
     response: Response,
-    since: Moment = None,
-    until: Moment = None,
-    source: Source = None,
-    limit: Limit = 100,
+    terms: dict[str, str | None],
+    *,
+    limit: int,
+    address: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Rejected input, newest first: when, from where (``source``), its size in ``bytes`` and
-    the rules it broke (``problems``, as ``field: rule``); no byte of the body. Terms combine
-    (AND); ``X-Total-Count`` says how many they match in all."""
-    terms = {"since": since, "until": until, "source": source}
     try:
-        listing = await find_rejected(engine.store, engine.settings, identity, limit=limit, **terms)
+        listing: RejectedListing = await find_rejected(
+            engine.store, engine.settings, identity, limit=limit, address=address, **terms
+        )
     except NeedsEveryCluster as refusal:
         raise HTTPException(status_code=403, detail=str(refusal)) from None
     except BadSearch as exc:
@@ -91,6 +116,47 @@ async def rejected(
         ) from None
     response.headers[TOTAL] = str(listing.total)
     return listing.rows
+
+
+@router.get("/rejected", responses=TOTAL_HEADER)
+async def rejected(
+    engine: EngineDep,
+    identity: IdentityDep,
+    response: Response,
+    since: Moment = None,
+    until: Moment = None,
+    source: Source = None,
+    zd_number: ZdNumber = None,
+    provider: Provider = None,
+    limit: Limit = 100,
+) -> list[dict[str, Any]]:
+    """Rejected input, newest first: when, from where (``source``), the ``zd_number`` and
+    ``provider_id`` read from it (null when they could not be), its size in ``bytes`` and the
+    rules it broke (``problems``, as ``field: rule``); no byte of the body. Terms combine
+    (AND); ``X-Total-Count`` says how many they match in all. By BSN:
+    ``POST /api/v1/rejected/search``."""
+    terms = {
+        "since": since,
+        "until": until,
+        "source": source,
+        "zd_number": zd_number,
+        "provider": provider,
+    }
+    return await _listed(engine, identity, response, terms, limit=limit)
+
+
+@router.post("/rejected/search", responses=TOTAL_HEADER)
+async def search_rejected(
+    body: RejectedSearch,
+    engine: EngineDep,
+    identity: IdentityDep,
+    response: Response,
+    source: SourceDep,
+) -> list[dict[str, Any]]:
+    """Like ``GET /api/v1/rejected``, and by the patient's BSN (as its keyed hash), which never
+    goes in a URL. A search by BSN is audited as a view of patient data (``rejected.search``)."""
+    terms = body.model_dump(exclude={"limit"})
+    return await _listed(engine, identity, response, terms, limit=body.limit, address=source)
 
 
 @router.get("/rejected/{rejected_id}")
