@@ -117,6 +117,13 @@ EN: Final[dict[str, str]] = {
     "messages.until": "Until",
     "messages.any": "any",
     "messages.none": "No messages found.",
+    "messages.rejected_one": (
+        "No messages; 1 rejected input with this ZD number: intake refused it."
+    ),
+    "messages.rejected_many": (
+        "No messages; {count} rejected inputs with this ZD number: intake refused them."
+    ),
+    "messages.rejected_link": "Show the rejected input with ZD number {zd_number}",
     "messages.created": "Created",
     "messages.attempts": "Attempts",
     "messages.error": "Last error",
@@ -320,6 +327,13 @@ NL: Final[dict[str, str]] = {
     "messages.until": "Tot",
     "messages.any": "alle",
     "messages.none": "Geen berichten gevonden.",
+    "messages.rejected_one": (
+        "Geen berichten; 1 geweigerde invoer met dit ZD-nummer: de intake weigerde die."
+    ),
+    "messages.rejected_many": (
+        "Geen berichten; {count} geweigerde invoer met dit ZD-nummer: de intake weigerde die."
+    ),
+    "messages.rejected_link": "Toon de geweigerde invoer met ZD-nummer {zd_number}",
     "messages.created": "Aangemaakt",
     "messages.attempts": "Pogingen",
     "messages.error": "Laatste fout",

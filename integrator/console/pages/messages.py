@@ -32,7 +32,8 @@ from integrator.http.deps import source_of
 from integrator.message_reads import check_destination, terms_filter
 from integrator.message_service import MessageTerms, find_messages
 from integrator.presenters import message_summary
-from integrator.search import BadSearch
+from integrator.rejected_reads import rejected_for_zd
+from integrator.search import BadSearch, normalise_zd
 from integrator.store.records import MessageStatus
 from mappings.registry import REGISTRY
 
@@ -132,6 +133,11 @@ async def _results(
     except BadSearch as exc:
         # Names the term and the rule, never the value (as the API answers it).
         problem = said(exc, withheld=wanted.given().values())
+    refused = None  # (ZD number, how much rejected input has it) when nothing was found by it
+    if problem is None and not rows and "zd_number" in terms:
+        zd_number = normalise_zd(terms["zd_number"])  # taken by the search just now
+        count = await rejected_for_zd(engine.store, visitor.signed_in, zd_number)
+        refused = (zd_number, count) if count else None
     scope = visitor.scope(P.MESSAGES_READ)
     saved = await saved_searches.saved_by(engine.store, visitor.signed_in.id)
     shown = problem is None and searched
@@ -163,6 +169,7 @@ async def _results(
         page_size=PAGE_SIZE,
         searched=searched,
         problem=problem,
+        refused=refused,
         destinations=sorted(scope.visible_catalog(engine.catalog).destinations),
         statuses=[s.value for s in MessageStatus],
         versions=sorted(REGISTRY),

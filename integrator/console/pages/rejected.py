@@ -14,17 +14,21 @@ the id alone in an address (a link, the history, a screenshot of the address bar
 it, and the service records the view (``patient_data.view``, view ``rejected``, the person and
 their address) before the body is rendered. Nothing about the body is ever in a URL.
 
-The listing takes the terms of ``integrator rejected list`` (a period, a source) in a GET form:
-they are no patient data, so the address may hold them, and the dashboard links to
-``/rejected?since=24h``. The service reads and refuses them (``find_rejected``), and a term it
-refuses is said beside its field, without what was typed; the page says how many match in all.
+The listing takes the terms of ``integrator rejected list`` (a period, a source, a ZD number, a
+provider) in a GET form: they are no patient data, so the address may hold them, and the
+dashboard links to ``/rejected?since=24h`` and an empty message search by ZD number to
+``/rejected?zd_number=…``. For who may read patient data for all clusters the form also takes a
+BSN and posts (``/rejected/search``), as the message search does, so the BSN never is in an
+address; the service records that search as their view before the rows are shown. The service
+reads and refuses the terms (``find_rejected``), and a term it refuses is said beside its
+field, without what was typed; the page says how many match in all.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from integrator.console.errors import ConsoleError, Forbidden, NotFound
@@ -60,7 +64,10 @@ which no browser tab should be asked to lay out; the CLI and the API give all of
 Reader = Annotated[Visitor, Depends(needs(LISTING))]
 Moment = Annotated[str, Query(max_length=64)]  # as the API's bounds
 Source = Annotated[str, Query(max_length=16)]
+ZdNumber = Annotated[str, Query(max_length=64)]
+Provider = Annotated[str, Query(max_length=128)]
 BodyReader = Annotated[Visitor, Depends(needs(BODY))]
+FormTerm = Annotated[str, Form(max_length=128)]
 
 
 class ListingNeedsEveryCluster(Forbidden):
@@ -113,49 +120,84 @@ def _detail_page(
     )
 
 
-@router.get("/rejected")
-async def rejected_list(
-    request: Request, visitor: Reader, since: Moment = "", until: Moment = "", source: Source = ""
+async def _listing(
+    request: Request, visitor: Visitor, terms: dict[str, str], bsn: str | None
 ) -> Response:
-    """The newest rejected input the terms take: when, from where, its size and the rules it
-    broke, and how many they take in all."""
+    """The newest rejected input the terms (and a BSN) take, and how many they take in all."""
     engine = engine_of(request)
-    terms = {"since": since, "until": until, "source": source}
+    shown: dict[str, Any] = {
+        "request": request,
+        "visitor": visitor,
+        "template": "rejected.html",
+        "terms": terms,
+        "sources": SOURCES,
+        "shown": SHOWN,
+        "bsn_search": may_read_body(visitor.signed_in),
+    }
     try:
         listing = await find_rejected(
             engine.store,
             engine.settings,
             visitor.signed_in,
             limit=SHOWN,
+            bsn=bsn,
+            address=source_of(request),
             **{name: value.strip() or None for name, value in terms.items()},
         )
     except NeedsEveryCluster as refusal:
         raise _refused(refusal) from None
     except BadSearch as exc:
-        problem = (exc.field, said(exc, withheld=terms.values(), field=False))
+        withheld = [*terms.values(), bsn or ""]
+        problem = (exc.field, said(exc, withheld=withheld, field=False))
         return page(
-            request,
-            visitor,
-            "rejected.html",
-            status=422,
-            terms=terms,
-            sources=SOURCES,
-            problem=problem,
-            rows=[],
-            total=None,
-            shown=SHOWN,
-        )
-    return page(
-        request,
-        visitor,
-        "rejected.html",
-        terms=terms,
-        sources=SOURCES,
-        problem=None,
-        rows=listing.rows,
-        total=listing.total,
-        shown=SHOWN,
-    )
+            **shown, status=422, problem=problem, rows=[], total=None, bsn=""
+        )  # a refused BSN is not shown back
+    return page(**shown, problem=None, rows=listing.rows, total=listing.total, bsn=bsn or "")
+
+
+@router.get("/rejected")
+async def rejected_list(
+    request: Request,
+    visitor: Reader,
+    since: Moment = "",
+    until: Moment = "",
+    source: Source = "",
+    zd_number: ZdNumber = "",
+    provider: Provider = "",
+) -> Response:
+    """The newest rejected input the terms take: when, from where, its ZD number, its size and
+    the rules it broke, and how many they take in all."""
+    terms = {
+        "since": since,
+        "until": until,
+        "source": source,
+        "zd_number": zd_number,
+        "provider": provider,
+    }
+    return await _listing(request, visitor, terms, None)
+
+
+@router.post("/rejected/search")
+async def rejected_search(
+    request: Request,
+    visitor: Reader,
+    since: FormTerm = "",
+    until: FormTerm = "",
+    source: FormTerm = "",
+    zd_number: FormTerm = "",
+    provider: FormTerm = "",
+    bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
+) -> Response:
+    """The same listing from the form that can hold a BSN, which travels in this body only
+    (the service needs patient data for all clusters for it, and records the search)."""
+    terms = {
+        "since": since,
+        "until": until,
+        "source": source,
+        "zd_number": zd_number,
+        "provider": provider,
+    }
+    return await _listing(request, visitor, terms, bsn.strip() or None)
 
 
 @router.get("/rejected/{rejected_id}")
