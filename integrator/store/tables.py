@@ -68,7 +68,7 @@ rejected_events = Table(
     Column("source", String(16), nullable=False),
     Column("raw", LargeBinary(), nullable=False),
     Column("reason", Text(), nullable=False),
-    # What could be read from the body although it failed validation (0014), each may be NULL:
+    # What could be read from the body although it failed validation (0015), each may be NULL:
     # support finds a GP's refused referral by its ZD number, provider or BSN (keyed hash).
     Column("zd_number", String(32), nullable=True),
     Column("provider_id", String(128), nullable=True),

@@ -2,7 +2,7 @@
 
 A GP's "I sent ZD300000001 and the hospital never got it" must be answered by one lookup when
 intake refused that referral, on both backends; and rows kept before the columns existed get
-the ZD number and provider from their body when it is stored unsealed (migration 0014).
+the ZD number and provider from their body when it is stored unsealed (migration 0015).
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ async def test_the_keys_narrow_the_listing_and_its_count(store: Store) -> None:
     assert record is not None and record.zd_number == "ZD300000002"
 
 
-async def test_migration_0014_reads_old_unsealed_rows_and_leaves_sealed_ones(site: Site) -> None:
-    await migrate_to(site, "0013")
+async def test_migration_0015_reads_old_unsealed_rows_and_leaves_sealed_ones(site: Site) -> None:
+    await migrate_to(site, "0014")
     sealer = Sealer([KEY])
     plain = {"zd_number": " zd300000001 ", "provider": {"id": "ziekenhuis-noord"}}
     bodies = {
@@ -77,7 +77,7 @@ async def test_migration_0014_reads_old_unsealed_rows_and_leaves_sealed_ones(sit
                 if body is None
                 else body
             )
-            # Only the columns revision 0013 has.
+            # Only the columns revision 0014 has.
             await conn.execute(
                 insert(rejected_events).values(
                     id=ids[name], received_at=T0, source="http", raw=raw, reason="[]"

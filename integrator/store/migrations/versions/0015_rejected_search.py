@@ -11,8 +11,8 @@ search key is not the migration's either. Rejected input is kept 30 days by defa
 without them leave the store soon. The reading is a frozen copy of the rules at this revision
 (a migration must not change when the code does); a body that cannot be read leaves NULLs.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02
 """
 
@@ -25,8 +25,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
