@@ -64,6 +64,7 @@ from destinations.config import (
 )
 from destinations.document import render_onto
 from destinations.errors import DeliveryError
+from integrator import history_actions
 from integrator.access.errors import AccessDenied
 from integrator.catalog import (
     Broken,
@@ -501,7 +502,7 @@ class DestinationAdmin:
                 None,
                 base=base,
                 actor=actor,
-                action="add",
+                action=history_actions.ADD,
                 reason=reason,
                 unheld_cluster=unheld_cluster,
             )
@@ -515,7 +516,7 @@ class DestinationAdmin:
         *,
         actor: str,
         reason: str | None = None,
-        action: str = "update",
+        action: str = history_actions.UPDATE,
         expected_revision: int | None = None,
         unheld_cluster: UnheldClusters = "warn",
     ) -> Change:
@@ -573,7 +574,7 @@ class DestinationAdmin:
             expected_revision,
             edit,
             actor=actor,
-            action="update",
+            action=history_actions.UPDATE,
             reason=reason,
             unheld_cluster=unheld_cluster,
         )
@@ -607,7 +608,7 @@ class DestinationAdmin:
             expected_revision,
             edit,
             actor=actor,
-            action="update",
+            action=history_actions.UPDATE,
             reason=reason,
             unheld_cluster=unheld_cluster,
         )
@@ -620,7 +621,7 @@ class DestinationAdmin:
             [f"enabled={'true' if enabled else 'false'}"],
             actor=actor,
             reason=reason,
-            action="resume" if enabled else "pause",
+            action=history_actions.RESUME if enabled else history_actions.PAUSE,
         )
 
     async def remove(
@@ -656,7 +657,7 @@ class DestinationAdmin:
                 destination_id,
                 after=base,
                 actor=actor,
-                action="remove",
+                action=history_actions.REMOVE,
                 config=None,
                 diff=diff,
                 reason=reason,
@@ -675,7 +676,7 @@ class DestinationAdmin:
                 details={"revision": revision, "dead_lettered": len(waiting), **self._where()},
             )
         await self._notify()
-        return Change(destination_id, "remove", revision, None, diff=diff)
+        return Change(destination_id, history_actions.REMOVE, revision, None, diff=diff)
 
     async def rollback(
         self, destination_id: str, revision: int, *, actor: str, reason: str | None = None
@@ -722,7 +723,7 @@ class DestinationAdmin:
             base=base,
             broken=view.broken if view else None,
             actor=actor,
-            action=f"rollback to {revision}",
+            action=history_actions.rollback_to(revision),
             reason=reason,
         )
 
@@ -743,8 +744,8 @@ class DestinationAdmin:
             try:
                 number = await self._store.add_destination_revision_if_changed(
                     config.id,
-                    actor="file",
-                    action="file",
+                    actor=history_actions.FILE_ACTOR,
+                    action=history_actions.FILE,
                     config=now,
                     diff=_diff(before, dump_destination(config)),
                 )
@@ -1274,8 +1275,8 @@ def _diff(before: str, after: str) -> str:
         difflib.unified_diff(
             before.splitlines(keepends=True),
             after.splitlines(keepends=True),
-            fromfile="before",
-            tofile="after",
+            fromfile=history_actions.DIFF_BEFORE,
+            tofile=history_actions.DIFF_AFTER,
         )
     )
 

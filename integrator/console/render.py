@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from integrator.access.permissions import Permission
+from integrator.console import history_text
 from integrator.console.errors import BadInput, ConsoleError
 from integrator.console.i18n import LANGUAGES, Translator
 from integrator.console.refusals import say
@@ -49,6 +50,9 @@ def duration(span: timedelta) -> str:
 
 
 ENV.filters["duration"] = duration
+ENV.filters["history_action"] = history_text.action_filter
+ENV.filters["history_actor"] = history_text.actor_filter
+ENV.filters["diff_line"] = history_text.diff_line_filter
 
 
 @dataclass(frozen=True, slots=True)

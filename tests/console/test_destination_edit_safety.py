@@ -82,7 +82,7 @@ def test_a_save_from_a_form_opened_before_a_colleagues_pause_is_refused_and_keep
     expect(changed).to_be_visible()
     said = " ".join(changed.inner_text().split())
     assert "noord was changed since you opened it: revision 2 by person:bea@example.org" in said
-    assert "“pause: LIS maintenance window”" in said and "Changed then: enabled." in said
+    assert "“paused: LIS maintenance window”" in said and "Changed then: enabled." in said
     # What Anna typed is kept; nothing was written; the destination is still paused.
     assert anna.get_by_label("Name", exact=True).input_value() == "Noord (renamed)"
     assert anna.get_by_label("Reason (goes into the history)").input_value() == ""
