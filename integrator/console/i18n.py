@@ -83,7 +83,8 @@ EN: Final[dict[str, str]] = {
         "address, where logs and the browser's history keep it. Nothing was searched or "
         "exported: search by BSN with the form."
     ),
-    "error.back": "Back to the dashboard",
+    "error.back": "To your start page: {page}",
+    "error.sign_in": "To the sign-in page",
     "dashboard.title": "Dashboard",
     "dashboard.empty": "No destinations you may see.",
     "dashboard.unrouted": "Events no destination serves: {count}",
@@ -291,7 +292,8 @@ NL: Final[dict[str, str]] = {
         "een webadres, waar logs en de browsergeschiedenis het bewaren. Er is niets gezocht of "
         "geëxporteerd: zoek op BSN met het formulier."
     ),
-    "error.back": "Terug naar het overzicht",
+    "error.back": "Naar je startpagina: {page}",
+    "error.sign_in": "Naar de inlogpagina",
     "dashboard.title": "Overzicht",
     "dashboard.empty": "Geen bestemmingen die je mag zien.",
     "dashboard.unrouted": "Gebeurtenissen zonder bestemming: {count}",

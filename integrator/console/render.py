@@ -87,6 +87,13 @@ def navigation(request: Request, visitor: Visitor) -> list[NavItem]:
     return [i for i in items if i.shown_to(visitor)]
 
 
+def start_page(request: Request, visitor: Visitor) -> NavItem | None:
+    """Where the person starts: the first page of the navigation they may use (the dashboard
+    for who may see destinations); None for who is not signed in."""
+    items = navigation(request, visitor)
+    return items[0] if items else None
+
+
 def page(
     request: Request,
     visitor: Visitor,
@@ -121,6 +128,9 @@ async def error_page(request: Request, error: ConsoleError) -> HTMLResponse:
     visitor = await read_visitor(request, check_post=False)
     # A service's refusal (a ``refusals.Said``) is worded in the person's language here.
     message = say(visitor.lang, error.message) if isinstance(error, BadInput) else None
+    # The way back is a page the person may open: an admin without destinations.read has no
+    # dashboard, and a link to it would only lead on to somewhere else.
+    back = start_page(request, visitor)
     return page(
         request,
         visitor,
@@ -129,4 +139,5 @@ async def error_page(request: Request, error: ConsoleError) -> HTMLResponse:
         title_key=error.title_key,
         text_key=error.text_key,
         message=message,
+        back=back,
     )

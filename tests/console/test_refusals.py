@@ -56,6 +56,13 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     await started.stop()
 
 
+def beside(answer: httpx.Response, field: str) -> str:
+    """The refusals shown beside one field of a form (``<field>-error``), as text."""
+    found = re.findall(rf'<p class="field-error" id="{field}-error">(.*?)</p>', answer.text, re.S)
+    assert found, answer.text
+    return html.unescape(" ".join(found))
+
+
 def problems(answer: httpx.Response) -> str:
     """The refusals a page shows (its problem and field-error paragraphs), as text."""
     found = re.findall(r'<p class="(?:problem|field-error)"[^>]*>(.*?)</p>', answer.text, re.S)
@@ -104,11 +111,14 @@ async def test_people_tokens_and_reasons_are_refused_in_dutch(engine: Engine) ->
         pause = await post(ada, "/destinations/lab-west/state", {"enabled": "false", "reason": " "})
         unsaid = await post(ada, "/destinations/lab-west/enabled", {"reason": "x"})
     assert first.status_code == 200, first.text
+    # Beside the field of the form it is about, named by its label, not the service's input.
+    assert (invite.status_code, again.status_code) == (422, 422)
     dutch(
-        problems(invite),
-        "cluster: geen bestemming hoort bij cluster CRAD; de clusters die er zijn: CARD",
+        beside(invite, "grants"),
+        "geen bestemming hoort bij cluster CRAD; de clusters die er zijn: CARD",
     )
-    dutch(problems(again), "token_name: er bestaat al een token met de naam lab-west-monitor")
+    dutch(beside(again, "name"), "er bestaat al een token met de naam lab-west-monitor")
+    assert "cluster:" not in problems(invite) and "token_name" not in problems(again)
     dutch(problems(pause), "reason: een reden is verplicht")
     dutch(problems(unsaid), "enabled: verplicht")
 
@@ -464,11 +474,14 @@ async def test_a_token_beyond_ones_own_grants_is_refused_in_dutch(engine: Engine
     async with signed_in(engine, "tom@example.org", Grant(Role.VIEWER, "CARD")) as tom:
         wider_en = await post(tom, "/tokens", {"name": "tom-cli", "role": "viewer", "cluster": ""})
     assert wider.status_code == 403
-    dutch(problems(wider), "een eigen token heeft alleen rollen die je zelf hebt, niet viewer@*")
-    dutch(problems(other_role), "onbekende rol superuser (kies uit: resend, ")
+    dutch(
+        beside(wider, "grants"),
+        "een eigen token heeft alleen rollen die je zelf hebt, niet viewer@*",
+    )
+    dutch(beside(other_role, "grants"), "onbekende rol superuser (kies uit: resend, ")
     dutch(problems(short), "token_id: geef het id van de token, of minstens de eerste 4 tekens")
     dutch(problems(unknown), "token_id: geen token 4f0c2a4e-0000-4000-8000-000000000000")
-    assert problems(wider_en) == (
+    assert beside(wider_en, "grants") == (
         "a token of your own holds only grants you hold yourself, not viewer@*"
     )
 

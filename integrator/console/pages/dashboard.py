@@ -34,7 +34,7 @@ from integrator.console.errors import BadInput, Forbidden, NotFound
 from integrator.console.pages.destinations import admin_for, required_reason
 from integrator.console.pages.unrouted import LISTING as UNROUTED
 from integrator.console.refusals import said
-from integrator.console.render import NavItem, navigation, page
+from integrator.console.render import NavItem, page, start_page
 from integrator.console.session import engine_of
 from integrator.console.visitor import PersonDep, Visitor, needs
 from integrator.dashboard import destination_tiles, unrouted_events
@@ -70,9 +70,9 @@ async def _context(request: Request, visitor: Visitor) -> dict[str, Any]:
 async def dashboard(request: Request, visitor: PersonDep) -> Response:
     """The start page; who may not see destinations starts at the first page they may use."""
     if not visitor.may_somewhere(P.DESTINATIONS_READ):
-        for item in navigation(request, visitor):
-            if item.path != "/":
-                return RedirectResponse(item.path, status_code=303)
+        start = start_page(request, visitor)
+        if start is not None and start.path != "/":
+            return RedirectResponse(start.path, status_code=303)
         raise Forbidden()
     return page(request, visitor, "dashboard.html", **await _context(request, visitor))
 

@@ -1,7 +1,7 @@
 """People (admin): the list with grants, inviting, changing grants per cluster, deactivating a
 role or the account, sending an invitation again, resetting a second factor. Deactivating and
 resetting (a lost phone) each lead to a page that says what will happen, and only its form
-acts; a refused change is shown on its form, with what was typed.
+acts; a refused change or invitation is shown on its form, with what was typed.
 
 Every rule is ``AccessService``'s (who may give which grant in which cluster, what an
 invitation needs, that a change of someone's access has a reason, that nobody changes their
@@ -12,7 +12,6 @@ records ``person:<email>``. Refusals are shown with the service's message.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import zip_longest
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -22,6 +21,7 @@ from integrator.access.errors import AccessDenied, BadAccessInput
 from integrator.access.mail import MailFailed
 from integrator.access.permissions import Permission, Role
 from integrator.access.service import PersonView
+from integrator.console.access_form import AccessForm, TypedGrant, typed_grants
 from integrator.console.errors import NotFound
 from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, refusal
 from integrator.console.refusals import Said, said
@@ -57,8 +57,25 @@ async def _person(engine: Engine, visitor: Visitor, person_id: str) -> PersonVie
 
 @router.get("/people")
 async def people(request: Request, visitor: Admin) -> Response:
+    return await _people_page(request, visitor, AccessForm({}))
+
+
+async def _people_page(
+    request: Request, visitor: Visitor, form: AccessForm, *, status: int = 200
+) -> Response:
+    """The list and the invitation form, filled with ``form`` (what was typed, and why it was
+    refused)."""
     listed = await _people(engine_of(request), visitor)
-    return page(request, visitor, "people.html", people=listed, roles=list(Role), rows=GRANT_ROWS)
+    return page(
+        request,
+        visitor,
+        "people.html",
+        status=status,
+        people=listed,
+        roles=list(Role),
+        rows=GRANT_ROWS,
+        form=form,
+    )
 
 
 @router.post("/people/invite")
@@ -71,6 +88,7 @@ async def invite(
     cluster: Clusters = [],  # noqa: B006
 ) -> Response:
     engine = engine_of(request)
+    form = AccessForm({"email": email.strip(), "name": name.strip()}, typed_grants(role, cluster))
     try:
         link = await engine.access.invite(
             visitor.signed_in,
@@ -79,17 +97,13 @@ async def invite(
             name=name.strip() or None,
             source=source_of(request),
         )
-    except (AccessDenied, BadAccessInput, Refusal, MailFailed) as exc:
+    except (AccessDenied, BadAccessInput, Refusal) as exc:
+        form.refuse(exc)
+        return await _people_page(request, visitor, form, status=form.status)
+    except MailFailed as exc:
+        # The person is invited; only the mail did not go: the page says so and how to go on.
         raise refusal(exc) from None
     return page(request, visitor, "people_link.html", link=link)
-
-
-@dataclass(frozen=True, slots=True)
-class TypedGrant:
-    """A grant row as typed, to show it again with a refusal (it may not be a valid grant)."""
-
-    role: str
-    cluster: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +179,7 @@ async def set_grants(
         )
     except (AccessDenied, BadAccessInput, Refusal) as exc:
         problem, status = _problem_of(exc, "grants", reason)
-        typed = [
-            TypedGrant(r.strip(), c.strip() or None)
-            for r, c in zip_longest(role, cluster, fillvalue="")
-            if r.strip()
-        ]
+        typed = typed_grants(role, cluster)
         return _person_page(request, visitor, found, problem=problem, typed=typed, status=status)
     return RedirectResponse(f"/people/{person_id}", status_code=303)
 

@@ -6,6 +6,8 @@ holding no more than their own grants, which they need for the CLI's commands th
 the running engine (``INTEGRATOR_TOKEN``; docs/access.md "Who may make one"). Each action is
 one ``AccessService`` call made as the signed-in person, which decides whose token it is and
 which grants it may carry, and audits it under ``person:<email>``: the page holds no rule.
+A refused token comes back as the form with what was typed and the refusal beside its field
+(``access_form``); nothing typed into it is a secret, the token being made by the service.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.errors import AccessDenied, BadAccessInput
 from integrator.access.permissions import Permission, Role
-from integrator.console.errors import BadInput
+from integrator.console.access_form import AccessForm, typed_grants
 from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, refusal
 from integrator.console.refusals import Said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
-from integrator.console.visitor import PersonDep
+from integrator.console.visitor import PersonDep, Visitor
 
 P = Permission
 router = APIRouter()
@@ -34,6 +36,14 @@ Reason = Annotated[str, Form(max_length=1000)]
 
 @router.get("/tokens")
 async def tokens(request: Request, visitor: Person) -> Response:
+    return await _tokens_page(request, visitor, AccessForm({}))
+
+
+async def _tokens_page(
+    request: Request, visitor: Visitor, form: AccessForm, *, status: int = 200
+) -> Response:
+    """The list and the creation form, filled with ``form`` (what was typed, and why it was
+    refused)."""
     engine = engine_of(request)
     try:
         listed = await engine.access.list_tokens(visitor.signed_in)
@@ -47,10 +57,12 @@ async def tokens(request: Request, visitor: Person) -> Response:
         request,
         visitor,
         "tokens.html",
+        status=status,
         tokens=listed,
         roles=roles,
         rows=GRANT_ROWS,
         own_only=not manages,
+        form=form,
     )
 
 
@@ -65,8 +77,11 @@ async def create(
     cluster: Annotated[list[str], Form(max_length=GRANT_ROWS)] = [],  # noqa: B006
 ) -> Response:
     engine = engine_of(request)
+    typed = {"name": name.strip(), "days": days.strip(), "reason": reason}
+    form = AccessForm(typed, typed_grants(role, cluster))
     if days.strip() and not days.strip().isdigit():
-        raise BadInput(Said("a whole number of days", "console.days_whole", field="days"))
+        form.refuse_field("days", Said("a whole number of days", "console.days_whole"))
+        return await _tokens_page(request, visitor, form, status=form.status)
     try:
         token = await engine.access.create_token(
             visitor.signed_in,
@@ -76,7 +91,8 @@ async def create(
             reason=reason.strip() or None,
         )
     except (AccessDenied, BadAccessInput, Refusal) as exc:
-        raise refusal(exc) from None
+        form.refuse(exc)
+        return await _tokens_page(request, visitor, form, status=form.status)
     return page(request, visitor, "token_created.html", token=token)
 
 
