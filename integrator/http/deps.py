@@ -11,11 +11,13 @@ a 422 naming the parameter and the bound.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
-from fastapi import Depends, HTTPException, Path, Query, Request
+from fastapi import Depends, Header, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from integrator.engine import Engine
+from integrator.http.access_bodies import MAX_REASON
 from integrator.http.bodies import INT_MAX, MAX_LIMIT, SearchTerms
 from integrator.http.errors import without_values
 from integrator.jobs import JobRegistry
@@ -47,10 +49,47 @@ Revision = Annotated[
 ]
 
 
-def reason_of(request: Request) -> str | None:
-    """Why a destination changes: the ``X-Integrator-Reason`` header (its body is the
-    definition itself, so it has no room for one)."""
-    return request.headers.get("x-integrator-reason")
+REASON_HEADER: Final = "X-Integrator-Reason"
+
+
+def _refused_reason(msg: str, kind: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("header", REASON_HEADER), "msg": msg, "type": kind}])
+
+
+def reason_of(
+    raw: Annotated[
+        str | None,
+        Header(
+            alias=REASON_HEADER,
+            description=(
+                f"why (goes into the audit trail and the history): UTF-8 text, at most "
+                f"{MAX_REASON} characters"
+            ),
+        ),
+    ] = None,
+) -> str | None:
+    """Why a destination changes or a token is revoked: the ``X-Integrator-Reason`` header
+    (a DELETE has no body, and a destination's body is the definition itself).
+
+    Header values travel as bytes, and the server hands them over decoded as latin-1, so
+    ``één`` sent as UTF-8 would be stored as ``Ã©Ã©n``. They are read back as the UTF-8 that
+    clients send (curl, browsers' fetch, httpx); bytes that are no UTF-8 are refused rather
+    than guessed at. The length counts characters, not bytes.
+    """
+    if raw is None:
+        return None
+    try:
+        reason = raw.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise _refused_reason("must be UTF-8 text", "utf8") from None
+    if len(reason) > MAX_REASON:
+        raise _refused_reason(
+            f"String should have at most {MAX_REASON} characters", "string_too_long"
+        )
+    return reason
+
+
+ReasonDep = Annotated[str | None, Depends(reason_of)]
 
 
 def source_of(request: Request) -> str | None:

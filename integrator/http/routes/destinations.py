@@ -24,7 +24,7 @@ from integrator.access.errors import AccessDenied
 from integrator.catalog import version_warnings
 from integrator.errors import PermanentError
 from integrator.http.bodies import INT_MAX
-from integrator.http.deps import EngineDep, Revision, SourceDep, json_object, reason_of
+from integrator.http.deps import EngineDep, ReasonDep, Revision, SourceDep, json_object
 from integrator.http.openapi import DESTINATION_BODY
 from integrator.http.scope import ScopeDep, cluster_of
 from integrator.operators import (
@@ -135,12 +135,12 @@ async def get_destination(destination_id: DestinationId, engine: EngineDep) -> d
 
 @router.post("/destinations", status_code=201, openapi_extra=DESTINATION_BODY)
 async def add_destination(
-    request: Request, engine: EngineDep, scope: ScopeDep, source: SourceDep
+    request: Request, engine: EngineDep, scope: ScopeDep, source: SourceDep, reason: ReasonDep
 ) -> dict[str, Any]:
     """Add a destination; only in a cluster where the caller may manage destinations."""
     definition = await json_object(request)
     admin = engine.admin.within(scope.allows).from_address(source)
-    return await _change(admin.add(definition, actor=scope.actor, reason=reason_of(request)))
+    return await _change(admin.add(definition, actor=scope.actor, reason=reason))
 
 
 @router.put(
@@ -152,6 +152,7 @@ async def replace_destination(
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
+    reason: ReasonDep,
     expected_revision: ExpectedRevision = None,
 ) -> dict[str, Any]:
     """Replace the whole definition: every key, as ``GET`` shows it."""
@@ -162,7 +163,7 @@ async def replace_destination(
             destination_id,
             definition,
             actor=scope.actor,
-            reason=reason_of(request),
+            reason=reason,
             expected_revision=expected_revision,
         )
     )
@@ -175,6 +176,7 @@ async def patch_destination(
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
+    reason: ReasonDep,
     expected_revision: ExpectedRevision = None,
 ) -> dict[str, Any]:
     """Change some keys: a JSON merge patch (RFC 7386); ``null`` takes a key back to default."""
@@ -185,7 +187,7 @@ async def patch_destination(
             destination_id,
             changes,
             actor=scope.actor,
-            reason=reason_of(request),
+            reason=reason,
             expected_revision=expected_revision,
         )
     )
@@ -194,15 +196,15 @@ async def patch_destination(
 @router.delete("/destinations/{destination_id}")
 async def remove_destination(
     destination_id: DestinationId,
-    request: Request,
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
+    reason: ReasonDep,
     force: bool = False,
 ) -> dict[str, Any]:
     return await _change(
         engine.admin.from_address(source).remove(
-            destination_id, actor=scope.actor, force=force, reason=reason_of(request)
+            destination_id, actor=scope.actor, force=force, reason=reason
         )
     )
 
@@ -210,29 +212,25 @@ async def remove_destination(
 @router.post("/destinations/{destination_id}/pause")
 async def pause_destination(
     destination_id: DestinationId,
-    request: Request,
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
+    reason: ReasonDep,
 ) -> dict[str, Any]:
     admin = engine.admin.within(scope.allows).from_address(source)
-    return await _change(
-        admin.set_enabled(destination_id, False, actor=scope.actor, reason=reason_of(request))
-    )
+    return await _change(admin.set_enabled(destination_id, False, actor=scope.actor, reason=reason))
 
 
 @router.post("/destinations/{destination_id}/resume")
 async def resume_destination(
     destination_id: DestinationId,
-    request: Request,
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
+    reason: ReasonDep,
 ) -> dict[str, Any]:
     admin = engine.admin.within(scope.allows).from_address(source)
-    return await _change(
-        admin.set_enabled(destination_id, True, actor=scope.actor, reason=reason_of(request))
-    )
+    return await _change(admin.set_enabled(destination_id, True, actor=scope.actor, reason=reason))
 
 
 @router.get("/destinations/{destination_id}/history")
@@ -249,15 +247,13 @@ async def destination_history(
 async def rollback_destination(
     destination_id: DestinationId,
     revision: Revision,
-    request: Request,
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
+    reason: ReasonDep,
 ) -> dict[str, Any]:
     admin = engine.admin.within(scope.allows).from_address(source)
-    return await _change(
-        admin.rollback(destination_id, revision, actor=scope.actor, reason=reason_of(request))
-    )
+    return await _change(admin.rollback(destination_id, revision, actor=scope.actor, reason=reason))
 
 
 @router.post("/destinations/{destination_id}/test")

@@ -18,25 +18,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 
-from integrator.http.access_bodies import MAX_REASON, TokenBody, grants_of
+from integrator.http.access_bodies import TokenBody, grants_of
 from integrator.http.access_errors import answered
 from integrator.http.auth import IdentityDep
-from integrator.http.deps import EngineDep, SourceDep
+from integrator.http.deps import EngineDep, ReasonDep, SourceDep
 
 router = APIRouter(prefix="/api/v1", tags=["tokens"])
-
-ReasonHeader = Annotated[
-    str | None,
-    Header(
-        alias="X-Integrator-Reason",
-        max_length=MAX_REASON,
-        description="why the token is revoked (goes into the audit trail)",
-    ),
-]
 
 
 @router.get("/tokens")
@@ -69,7 +60,7 @@ async def revoke_token(
     engine: EngineDep,
     identity: IdentityDep,
     source: SourceDep,
-    reason: ReasonHeader = None,
+    reason: ReasonDep,
 ) -> dict[str, Any]:
     """Revoke a token: it stops working at once."""
     view = await answered(
