@@ -74,16 +74,24 @@ def build_audit_filter(
 
 
 def checked_actor(actor: str | None) -> str | None:
-    """``actor`` as the store matches it (exactly), or a ``BadSearch`` when it cannot match.
+    """``actor`` as the store records it, or a ``BadSearch`` when it cannot match.
 
     Entries name their actor with its kind (``person:anna@example.nl``, ``token:lab-desk``);
     a bare e-mail address or token name would match nothing, and an empty answer would read as
     "nobody did anything". Guessing the kind is not safe (a token may be named like an
     address), so the term is refused with the forms that do match.
+
+    A person's address is stored lower-cased (``access.service.normalise_email``), so
+    ``person:Anna@Example.nl`` is looked up as that person, not answered with an empty trail.
+    Token names are unique as written (``Ops`` and ``ops`` may be two tokens), and logins and
+    jobs are the system's, so those are matched exactly.
     """
     if not actor:
         return None
     kind, colon, name = actor.partition(":")
+    if kind == "person":
+        name = name.strip().lower()
+        actor = f"{kind}:{name}"
     if actor in BARE_ACTORS or (colon and kind in ACTOR_KINDS and name):
         return actor
     raise BadSearch("actor", ACTOR_FORMS).coded("audit.actor")

@@ -76,6 +76,11 @@ async def test_list_filters_and_pages(engine: Engine) -> None:
         assert _ids(await api.get("/api/v1/audit", params={"action": "destination.update"})) == [
             ids["update"]
         ]
+        # An address is found however it is typed (stored lower-cased); a token name is
+        # matched as written, since token names are unique as written.
+        typed = {"actor": "person:Anna@Example.nl"}
+        assert _ids(await api.get("/api/v1/audit", params=typed)) == [ids["update"]]
+        assert _ids(await api.get("/api/v1/audit", params={"actor": "token:Bert"})) == []
         assert _ids(await api.get("/api/v1/audit", params={"target": "noord"})) == [ids["update"]]
         assert _ids(await api.get("/api/v1/audit", params={"message": "m-2"})) == [ids["resend"]]
         assert _ids(await api.get("/api/v1/audit", params={"destination": "zuid"})) == [

@@ -98,6 +98,9 @@ def test_list_filters_and_exports(cli: Any, env: dict[str, str]) -> None:
 
     by_actor = cli("audit", "list", "--actor", "person:anna@example.nl", "--json")
     assert [e["action"] for e in json.loads(by_actor.stdout)] == ["destination.update"]
+    # Addresses are stored lower-cased: one typed otherwise still finds the person.
+    by_typed = cli("audit", "list", "--actor", "person:Anna@Example.NL", "--json")
+    assert [e["action"] for e in json.loads(by_typed.stdout)] == ["destination.update"]
     # A bare address matches no entry: refused with the forms that do, not an empty listing.
     bare = cli("audit", "list", "--actor", "anna@example.nl")
     assert bare.exit_code == 2 and bare.stdout == ""
