@@ -77,7 +77,7 @@ from integrator.delivery import mllp_client
 from integrator.errors import ConfigurationError, PermanentError
 from integrator.ids import new_control_id
 from integrator.intake import mapping_context
-from integrator.presenters import shown_time
+from integrator.presenters import iso_time, shown_time
 from integrator.refused_edits import edited_keys, refused_copy_path
 from integrator.settings import Settings
 from integrator.store import (
@@ -456,7 +456,11 @@ class DestinationAdmin:
             )
         return rows
 
-    async def history(self, destination_id: str) -> list[dict[str, Any]]:
+    async def history(
+        self, destination_id: str, zone: tzinfo | None = None
+    ) -> list[dict[str, Any]]:
+        """Every revision, oldest first; ``at`` in ``zone`` (the CLI's local time, as every
+        time it prints) or, without one, as stored (UTC: the API's times)."""
         revisions = await self._store.list_destination_revisions(destination_id)
         sources = (await self.catalog()).sources
         if not revisions and destination_id not in sources:
@@ -464,7 +468,7 @@ class DestinationAdmin:
         return [
             {
                 "revision": r.revision,
-                "at": r.at.isoformat(),
+                "at": iso_time(r.at, zone),
                 "actor": r.actor,
                 "action": r.action,
                 "reason": r.reason,

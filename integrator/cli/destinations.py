@@ -295,7 +295,9 @@ def history(destination_id: DestinationIdArgument, as_json: JsonOption = False) 
     """Every change: revision, when, who, what, why, and the diff."""
 
     settings = load_settings()
-    rows = with_admin(lambda admin: admin.history(destination_id), settings, read_only=True)
+    rows = with_admin(
+        lambda admin: admin.history(destination_id, settings.zone), settings, read_only=True
+    )
     if as_json:
         print_json(rows)
         return
