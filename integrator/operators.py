@@ -147,6 +147,20 @@ class DefinitionRefused(ConfigurationError):
         super().__init__(str(error))
 
 
+@dataclass(frozen=True)
+class KeyTouched:
+    """One top-level key changed by some of the revisions since the one a change was made to:
+    which revisions, by whom (in their order, each actor once). Names only, never values."""
+
+    key: str
+    revisions: tuple[int, ...]
+    actors: tuple[str, ...]
+
+    def said(self) -> str:
+        """``port (2, 7 by local:root)``."""
+        return f"{self.key} ({_runs(self.revisions)} by {', '.join(self.actors)})"
+
+
 class DestinationChanged(PermanentError):
     """A change made to a definition read at ``expected`` that someone changed since: refused,
     nothing written (optimistic concurrency, as a form or an API client asks for with the
@@ -155,8 +169,11 @@ class DestinationChanged(PermanentError):
 
     ``latest`` is the last recorded revision (None: the file was edited by hand and the engine
     has not recorded that yet); ``changed_keys`` the top-level keys that differ from
-    ``expected``'s definition, so the person knows what to look at. Exit 1: nothing done,
-    nothing wrong with what was asked.
+    ``expected``'s definition, so the person knows what to look at. ``between`` holds every
+    revision recorded after ``expected`` and ``touched`` which of them changed which key: when
+    several came in between, naming only the latest would blame it for all of them (a pause
+    "changing port" that someone else made earlier). Exit 1: nothing done, nothing wrong with
+    what was asked.
     """
 
     exit_code = 1
@@ -168,6 +185,8 @@ class DestinationChanged(PermanentError):
         latest: DestinationRevision | None,
         changed_keys: Sequence[str] = (),
         zone: tzinfo | None = None,
+        between: Sequence[DestinationRevision] = (),
+        touched: Sequence[KeyTouched] = (),
     ) -> None:
         """``zone``: the time zone the revision's time is told in (the engine's, as the tools
         show times)."""
@@ -176,12 +195,24 @@ class DestinationChanged(PermanentError):
         self.expected = expected
         self.latest = latest
         self.changed_keys = tuple(changed_keys)
+        self.between = tuple(between)
+        self.touched = tuple(touched)
         super().__init__(self._text())
 
     @property
     def current(self) -> int | None:
         """The revision to try again with (None: none recorded for what is in service yet)."""
         return self.latest.revision if self.latest is not None else None
+
+    @property
+    def actors(self) -> tuple[str, ...]:
+        """Who made the revisions in between, each once, in the order they acted."""
+        return tuple(dict.fromkeys(r.actor for r in self.between))
+
+    @property
+    def revisions_between(self) -> str:
+        """``2-8``: the numbers of the revisions in between, runs shortened."""
+        return _runs([r.revision for r in self.between])
 
     def _text(self) -> str:
         since = f"destination {self.destination_id!r} changed since revision {self.expected}"
@@ -192,11 +223,16 @@ class DestinationChanged(PermanentError):
             )
         r = self.latest
         why = f" ({r.reason!r})" if r.reason else ""
-        keys = f", changing {', '.join(self.changed_keys)}" if self.changed_keys else ""
+        latest = f"{r.action} by {r.actor} at {shown_time(r.at, self._zone)}{why}"
+        again = f"nothing was saved: look at the change and try again with revision {r.revision}"
+        if len(self.between) <= 1:
+            keys = f", changing {', '.join(self.changed_keys)}" if self.changed_keys else ""
+            return f"{since}: revision {r.revision} is {latest}{keys}; {again}"
+        touched = ", changing " + ", ".join(t.said() for t in self.touched) if self.touched else ""
         return (
-            f"{since}: revision {r.revision} is {r.action} by {r.actor} at "
-            f"{shown_time(r.at, self._zone)}{why}{keys}; nothing was saved: look at the "
-            f"change and try again with revision {r.revision}"
+            f"{since}: {len(self.between)} revisions in between ({self.revisions_between}, by "
+            f"{', '.join(self.actors)}){touched}; the latest, {r.revision}, is {latest}; "
+            f"{again.replace('the change', 'the changes')}"
         )
 
 
@@ -1003,8 +1039,7 @@ class DestinationAdmin:
             raise await self._changed_since(view.id, expected, unrecorded=now)
         revisions = await self._store.list_destination_revisions(view.id)
         latest = revisions[-1] if revisions else None
-        changed = _changed_keys(revisions, expected, now)
-        raise DestinationChanged(view.id, expected, latest, changed, self._settings.zone)
+        raise self._refusal(view.id, expected, latest, revisions, now)
 
     async def _changed_since(
         self, destination_id: str, expected: int, *, unrecorded: dict[str, Any] | None = None
@@ -1016,8 +1051,28 @@ class DestinationAdmin:
         revisions = await self._store.list_destination_revisions(destination_id)
         latest = revisions[-1] if revisions and revisions[-1].revision != expected else None
         now = latest.config if latest is not None else unrecorded
-        changed = _changed_keys(revisions, expected, now)
-        return DestinationChanged(destination_id, expected, latest, changed, self._settings.zone)
+        return self._refusal(destination_id, expected, latest, revisions, now)
+
+    def _refusal(
+        self,
+        destination_id: str,
+        expected: int,
+        latest: DestinationRevision | None,
+        revisions: Sequence[DestinationRevision],
+        now: Mapping[str, Any] | None,
+    ) -> DestinationChanged:
+        """``DestinationChanged`` with what changed since ``expected``, as a whole and by
+        which revision."""
+        between = [r for r in revisions if r.revision > expected] if latest is not None else []
+        return DestinationChanged(
+            destination_id,
+            expected,
+            latest,
+            _changed_keys(revisions, expected, now),
+            self._settings.zone,
+            between=between,
+            touched=_keys_touched(revisions, expected),
+        )
 
     async def _settled(self, destination_id: str, after: int) -> None:
         """Return once no other change to the revision after ``after`` is being recorded.
@@ -1095,20 +1150,46 @@ def _changed_keys(
     return [key for key in DestinationConfig.model_fields if now.get(key) != then.get(key)]
 
 
+def _keys_touched(revisions: Sequence[DestinationRevision], since: int) -> list[KeyTouched]:
+    """Which revisions after ``since`` changed which top-level key (each compared with the one
+    before it), in the file's key order. A revision without a definition (a removal) or whose
+    predecessor has none touches no key here: its action says what it did."""
+    by_key: dict[str, list[DestinationRevision]] = {}
+    before = next((r.config for r in revisions if r.revision == since), None)
+    for r in (r for r in revisions if r.revision > since):
+        if before is not None and r.config is not None:
+            for key in DestinationConfig.model_fields:
+                if r.config.get(key) != before.get(key):
+                    by_key.setdefault(key, []).append(r)
+        before = r.config
+    return [
+        KeyTouched(
+            key,
+            tuple(r.revision for r in by_key[key]),
+            tuple(dict.fromkeys(r.actor for r in by_key[key])),
+        )
+        for key in DestinationConfig.model_fields
+        if key in by_key
+    ]
+
+
 def _revisions_there_are(numbers: Sequence[int]) -> str:
     """``its revisions: 1-4, 6`` (runs of consecutive numbers shortened): a long history stays
     one line."""
     if not numbers:
         return "it has none recorded yet"
+    return "its revisions: " + _runs(numbers)
+
+
+def _runs(numbers: Sequence[int]) -> str:
+    """``1-4, 6``: numbers with runs of consecutive ones shortened."""
     runs: list[list[int]] = []
     for number in sorted(numbers):
         if runs and number == runs[-1][-1] + 1:
             runs[-1].append(number)
         else:
             runs.append([number])
-    return "its revisions: " + ", ".join(
-        str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs
-    )
+    return ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs)
 
 
 def _usable(view: DestinationView) -> DestinationConfig:

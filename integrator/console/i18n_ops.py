@@ -78,6 +78,12 @@ EN: Final[dict[str, str]] = {
         "{at}, “{what}”."
     ),
     "dest.form.changed_keys": "Changed then: {keys}.",
+    "dest.form.changed_many": (
+        "Not saved: {id} was changed {count} times since you opened it (revisions {revisions}, "
+        "by {actors}); the latest, revision {revision} by {actor} at {at}, “{what}”."
+    ),
+    "dest.form.changed_touched": "What changed: {keys}.",
+    "dest.form.changed_key": "{key} in revision {revisions} by {actors}",
     "dest.form.changed_next": (
         "Your changes are kept below, on top of the destination as it is now. Look at the "
         "change and save again."
@@ -458,6 +464,13 @@ NL: Final[dict[str, str]] = {
         "door {actor} om {at}, “{what}”."
     ),
     "dest.form.changed_keys": "Toen gewijzigd: {keys}.",
+    "dest.form.changed_many": (
+        "Niet opgeslagen: {id} is {count} keer gewijzigd sinds je het formulier opende "
+        "(revisies {revisions}, door {actors}); de laatste: revisie {revision} door {actor} om "
+        "{at}, “{what}”."
+    ),
+    "dest.form.changed_touched": "Wat er wijzigde: {keys}.",
+    "dest.form.changed_key": "{key} in revisie {revisions} door {actors}",
     "dest.form.changed_next": (
         "Je wijzigingen staan hieronder, bovenop de bestemming zoals die nu is. Bekijk de "
         "wijziging en sla opnieuw op."

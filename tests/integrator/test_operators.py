@@ -529,6 +529,39 @@ async def test_a_change_made_to_an_old_revision_is_refused_and_writes_nothing(
     assert engine.catalog.destinations["noord"].enabled is False
 
 
+async def test_a_refusal_after_several_revisions_names_each_and_who_changed_which_key(
+    engine_on_files: Engine,
+) -> None:
+    """It named only the latest revision, with every key changed since: a pause "changing
+    port", when the port was changed by someone else, two revisions before."""
+    from integrator.operators import DestinationChanged
+
+    engine = engine_on_files
+    admin = engine.admin
+    await admin.patch("noord", {"port": 2591}, actor="local:root")  # 2
+    await admin.patch("noord", {"name": "Noord ZH"}, actor="local:root")  # 3
+    await admin.patch("noord", {"port": 2592}, actor="local:root")  # 4
+    await admin.set_enabled("noord", False, actor="token:ops-bot", reason="storing")  # 5
+    with pytest.raises(DestinationChanged) as refused:
+        await admin.patch("noord", {"ack_timeout": "5s"}, actor="anna", expected_revision=1)
+    said = str(refused.value)
+    assert (
+        "changed since revision 1: 4 revisions in between (2-5, by local:root, token:ops-bot), "
+        "changing name (3 by local:root), port (2, 4 by local:root), enabled (5 by token:ops-bot)"
+        "; the latest, 5, is pause by token:ops-bot at "
+    ) in said, said
+    assert said.endswith(
+        "('storing'); nothing was saved: look at the changes and try again with revision 5"
+    ), said
+    assert "2592" not in said and "Noord ZH" not in said  # keys, never values
+    assert refused.value.actors == ("local:root", "token:ops-bot")
+    assert [(t.key, t.revisions) for t in refused.value.touched] == [
+        ("name", (3,)),
+        ("port", (2, 4)),
+        ("enabled", (5,)),
+    ]
+
+
 async def test_a_change_to_a_file_edited_by_hand_since_is_refused_until_recorded(
     engine_on_files: Engine,
 ) -> None:
