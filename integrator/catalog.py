@@ -21,6 +21,7 @@ from destinations.config import (
     DestinationFileError,
     file_destination_id,
 )
+from integrator.refusal import Note
 from mappings.registry import REGISTRY
 
 
@@ -56,6 +57,34 @@ class Catalog:
     def stray_errors(self) -> tuple[DestinationFileError, ...]:
         """Refusals of files that are no destination's own file (a copy, a wrong name)."""
         return tuple(e for e in self.errors if file_destination_id(e.file) not in self.broken)
+
+
+def shared_providers(config: DestinationConfig, catalog: Catalog) -> list[Note]:
+    """A warning per provider of ``config`` that another destination in service serves too.
+
+    Sending one provider's events to several destinations is allowed (a hospital and its lab,
+    say), so this never refuses; but a destination file copied to a new id with its
+    ``providers`` left as they were sends every event of those providers twice, unseen. The
+    warning names the others, so whoever made the change sees it; each is a ``Note`` (code
+    ``destination.provider_shared``), which the console words in the person's language.
+    """
+    warnings: list[Note] = []
+    for provider in config.providers:
+        others = sorted(d.id for d in catalog.serving(provider) if d.id != config.id)
+        if others:
+            named = ", ".join(repr(o) for o in others)
+            warnings.append(
+                Note(
+                    f"destination {config.id!r}: provider {provider!r} is also served by "
+                    f"{named}; each of its events goes to all of them (if this destination "
+                    "is a copy, change its providers)",
+                    "destination.provider_shared",
+                    id=config.id,
+                    provider=provider,
+                    others=others,
+                )
+            )
+    return warnings
 
 
 def refusals_by_destination(

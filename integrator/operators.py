@@ -71,6 +71,7 @@ from integrator.catalog import (
     Catalog,
     build_catalog,
     refusals_by_destination,
+    shared_providers,
     version_warnings,
 )
 from integrator.delivery import mllp_client
@@ -920,6 +921,7 @@ class DestinationAdmin:
             warnings += (str(unheld),)
         if not config.providers:
             warnings += (f"destination {config.id!r} serves no providers: it receives nothing",)
+        warnings += tuple(shared_providers(config, await self.catalog()))
         waiting = await self._unrouted_waiting(config)
         warnings += tuple(
             f"{count} unrouted event(s) wait for provider {provider!r}, now served by this "

@@ -275,6 +275,10 @@ EN: Final[dict[str, str]] = {
         "destination '{destination}' takes no {event_type} messages"
     ),
     "refusal.destination.no_revision": "destination '{id}' has no revision {revision}",
+    "refusal.destination.provider_shared": (
+        "provider {provider} is also served by {others}: each of its events goes to all of them "
+        "(if {id} is a copy, change its providers)"
+    ),
     "refusal.destination.revision_removal": (
         "revision {revision} of '{id}' is its removal; pick another"
     ),
@@ -598,6 +602,10 @@ NL: Final[dict[str, str]] = {
         "bestemming '{destination}' neemt geen berichten van de soort {event_type}"
     ),
     "refusal.destination.no_revision": "bestemming '{id}' heeft geen revisie {revision}",
+    "refusal.destination.provider_shared": (
+        "zorgaanbieder {provider} wordt ook bediend door {others}: elke gebeurtenis van die "
+        "zorgaanbieder gaat naar allemaal (is {id} een kopie, wijzig dan de zorgaanbieders)"
+    ),
     "refusal.destination.revision_removal": (
         "revisie {revision} van '{id}' is het verwijderen ervan; kies een andere"
     ),

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
-from integrator.catalog import version_warnings
+from integrator.catalog import shared_providers, version_warnings
 from integrator.clusters import NotPermitted, OutOfSight, cluster_of
 from integrator.console.errors import BadInput, Forbidden, NotFound
 from integrator.console.refusals import Said, definition_problem
@@ -79,8 +79,11 @@ async def destination_context(engine: Engine, destination_id: str) -> dict[str, 
     except UnknownDestination:
         raise NotFound() from None
     config = view.config
-    notices = (
-        version_warnings(config, today=engine.today(), source=view.file, in_service=True)
+    notices: list[str] = (
+        [
+            *version_warnings(config, today=engine.today(), source=view.file, in_service=True),
+            *shared_providers(config, engine.catalog),
+        ]
         if config is not None
         else []
     )
