@@ -31,6 +31,12 @@ from integrator.cli.common import (
     with_store,
 )
 
+UNSEALED = (
+    "no data key configured (INTEGRATOR_DATA_KEYS): payloads and TOTP secrets are stored "
+    "unsealed; docs/operators.md, 'Encryption at rest', says how to turn it on"
+)
+"""What ``keys list`` says without a key, in the table and in ``--json``'s ``warnings``."""
+
 keys_app = typer.Typer(
     help="Data keys: payloads and TOTP secrets sealed at rest (INTEGRATOR_DATA_KEYS).",
     no_args_is_help=True,
@@ -63,7 +69,11 @@ def keys_generate(
 
 @keys_app.command("list")
 def keys_list(as_json: JsonOption = False) -> None:
-    """The data keys: those configured (the current one first) and those the store knows."""
+    """The data keys: those configured (the current one first) and those the store knows.
+
+    ``--json`` is an object, ``{"keys": [...], "warnings": [...]}``, whether a key is configured
+    or not: a bare list dropped the warning that nothing is sealed, which the table gives.
+    """
     from integrator.store import Store
 
     settings = load_settings()
@@ -82,8 +92,10 @@ def keys_list(as_json: JsonOption = False) -> None:
         if kid in in_store:
             state = "in use" if in_store[kid] else "retired"
         rows.append({"key": kid, "configured": role, "store": state})
+    # An empty listing alone reads as "nothing to see"; it means nothing is sealed.
+    warnings = [] if configured else [UNSEALED]
     if as_json:
-        print_json(rows)
+        print_json({"keys": rows, "warnings": warnings})
         return
     table = Table(title=f"Data keys ({len(rows)})")
     for column in ("key", "configured", "in the store"):
@@ -91,12 +103,8 @@ def keys_list(as_json: JsonOption = False) -> None:
     for row in rows:
         table.add_row(escape(str(row["key"])), row["configured"] or "-", row["store"] or "-")
     console.print(table)
-    if not configured:
-        # An empty table alone reads as "nothing to see"; it means nothing is sealed.
-        console.print(
-            "no data key configured (INTEGRATOR_DATA_KEYS): payloads and TOTP secrets are "
-            "stored unsealed; docs/operators.md, 'Encryption at rest', says how to turn it on"
-        )
+    for warning in warnings:
+        console.print(warning)
 
 
 @keys_app.command("rotate")

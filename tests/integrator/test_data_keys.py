@@ -201,10 +201,13 @@ def test_rotate_dry_run_counts_then_rotates_with_progress_and_an_audit(tmp_path:
     assert shown.exit_code == 0, shown.output
     listed = cli(only_new, "keys", "list", "--json")
     assert listed.exit_code == 0, listed.output
-    assert json.loads(listed.stdout) == [
-        {"key": "kid2", "configured": "current", "store": "in use"},
-        {"key": "kid1", "configured": None, "store": "retired"},
-    ]
+    assert json.loads(listed.stdout) == {
+        "keys": [
+            {"key": "kid2", "configured": "current", "store": "in use"},
+            {"key": "kid1", "configured": None, "store": "retired"},
+        ],
+        "warnings": [],
+    }
     assert cli(env, "keys", "list").stdout.count("retired") == 1
 
     async def audit() -> list[str]:
@@ -300,7 +303,12 @@ def test_keys_list_without_a_key_says_nothing_is_sealed(tmp_path: Path) -> None:
     assert "no data key configured (INTEGRATOR_DATA_KEYS)" in shown.stdout
     assert "stored unsealed" in shown.stdout
     listed = cli(env_for(tmp_path, None), "keys", "list", "--json")
-    assert json.loads(listed.stdout) == []  # the JSON stays a plain listing
+    assert listed.exit_code == 0, listed.output
+    shown_json = json.loads(listed.stdout)  # the table's warning, not a bare empty list
+    assert shown_json["keys"] == []
+    [warning] = shown_json["warnings"]
+    assert warning.startswith("no data key configured (INTEGRATOR_DATA_KEYS)")
+    assert "stored unsealed" in warning
     with_key = cli(
         env_for(tmp_path, f"kid1:{base64.b64encode(bytes(32)).decode()}"), "keys", "list"
     )
