@@ -34,10 +34,12 @@ from integrator.access.service import (
     AcceptResult,
     AcceptStart,
     AccessService,
+    Deactivated,
     InvitationLink,
     LoginResult,
     NewToken,
     PersonView,
+    RevokedToken,
     TokenView,
 )
 from integrator.access.settings import AccessSettings
@@ -53,6 +55,7 @@ __all__ = [
     "AccountConflict",
     "AmbiguousToken",
     "BadAccessInput",
+    "Deactivated",
     "Grant",
     "Identity",
     "IdentityKind",
@@ -63,6 +66,7 @@ __all__ = [
     "NewToken",
     "Permission",
     "PersonView",
+    "RevokedToken",
     "Role",
     "TokenView",
     "UnknownAccount",

@@ -223,6 +223,11 @@ def roles_with(permission: Permission) -> list[Role]:
     return [role for role in Role if permission in MATRIX[role]]
 
 
+PATIENT_DATA_ROLES: frozenset[Role] = frozenset(roles_with(Permission.PATIENT_DATA_READ))
+"""The roles that read patient data (today ``resend``), read from the matrix: a role given
+``patient_data.read`` later is one of them without anyone remembering to list it here."""
+
+
 def render_matrix_markdown(roles: Iterable[Role] = Role) -> str:
     """The permission matrix as a markdown table: one row per permission, one column per role.
 

@@ -8,6 +8,13 @@ here and in :mod:`integrator.access.permissions`:
   sees nor acts"). The server's CLI is trusted as its OS user and may do everything.
 - A person may make a token for themselves with no more than their own grants; such a token
   is re-checked against its owner at every use, so it never outlives or outgrows them.
+- Nobody gets patient data through a token they make: through the console or the API a token
+  may hold a role that reads patient data (``PATIENT_DATA_ROLES``) only where its maker holds
+  that role. Otherwise the admin role, which reads no patient data, would be ``resend`` in one
+  click. The server's CLI, which can read the database anyway, may make any token.
+- A token made by a token depends on its maker: it expires no later, and stops when the maker
+  stops (revoked, expired, its owner deactivated), transitively, so a leaked token cannot mint
+  successors that outlive its revocation.
 - Every change and every login, failed or not, goes to the audit trail with the acting
   identity's display name, never with a password, code or secret.
 
@@ -20,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Final
@@ -44,6 +51,7 @@ from integrator.access.mail import (
 )
 from integrator.access.passwords import Passwords, WeakPassword, check_policy
 from integrator.access.permissions import (
+    PATIENT_DATA_ROLES,
     Grant,
     Identity,
     IdentityKind,
@@ -141,6 +149,8 @@ class NewToken:
     expires_at: datetime
     owner_id: str | None
     grants: tuple[Grant, ...]
+    maker_token_id: str | None = None
+    """The token that made this one, which it depends on (None: a person or the CLI made it)."""
 
     def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
         """As ``presenters`` gives times: in ``zone`` if given (the CLI's), else as stored."""
@@ -151,6 +161,7 @@ class NewToken:
             "prefix": self.prefix,
             "expires_at": iso_time(self.expires_at, zone),
             "owner": self.owner_id,
+            "maker_token": self.maker_token_id,
             "grants": [str(g) for g in self.grants],
         }
 
@@ -193,7 +204,7 @@ class TokenView:
     id: str
     name: str
     prefix: str
-    status: str  # active | expired | revoked
+    status: str  # active | expired | revoked | stopped (a token that made it no longer works)
     owner_id: str | None
     created_by: str
     created_at: datetime
@@ -201,6 +212,7 @@ class TokenView:
     last_used_at: datetime | None
     revoked_at: datetime | None
     grants: tuple[Grant, ...]
+    maker_token_id: str | None = None
 
     def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
         """As ``presenters`` gives times: in ``zone`` if given (the CLI's), else as stored."""
@@ -214,12 +226,45 @@ class TokenView:
             "prefix": self.prefix,
             "status": self.status,
             "owner": self.owner_id,
+            "maker_token": self.maker_token_id,
             "created_by": self.created_by,
             "created_at": iso(self.created_at),
             "expires_at": iso(self.expires_at),
             "last_used_at": iso(self.last_used_at),
             "revoked_at": iso(self.revoked_at),
             "grants": [_grant_json(g) for g in self.grants],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedToken:
+    """A token just revoked, and the tokens it made (transitively) that stopped with it."""
+
+    token: TokenView
+    dependents: tuple[TokenView, ...]
+
+    def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
+        return {
+            **self.token.to_json(zone),
+            "dependent_tokens": len(self.dependents),
+            "stopped": [{"id": t.id, "name": t.name} for t in self.dependents],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Deactivated:
+    """An account just deactivated, and the machines' tokens its person made, which go on
+    working (an upstream system must not stop because the admin who made its token left):
+    listed so the admin can revoke those that should not."""
+
+    email: str
+    machine_tokens: tuple[TokenView, ...]
+
+    def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "status": "deactivated",
+            "machine_tokens": [_kept_json(t, zone) for t in self.machine_tokens],
         }
 
 
@@ -552,10 +597,14 @@ class AccessService:
 
     async def deactivate_person(
         self, by: Identity, email: str, *, reason: str | None = None, source: str | None = None
-    ) -> None:
+    ) -> Deactivated:
         """Deactivate an account: its sessions, links and own tokens stop at once. A reason is
         required. It is final: no front door reactivates an account, and its address cannot be
-        invited again (docs/access.md, "Taking away")."""
+        invited again (docs/access.md, "Taking away").
+
+        The machines' tokens the person made stay: an upstream system must not stop because
+        the admin who made its token left. They are returned (and counted in the audit entry)
+        so the admin sees them and revokes those that should go."""
         why = _required_reason(reason)
         person = await self._person(email)
         await self._refuse_own(by, person)
@@ -564,9 +613,25 @@ class AccessService:
             raise BadAccessInput(f"{person.email} is deactivated already").coded(
                 "access.deactivated_already", email=person.email
             )
+        kept = await self._machine_tokens_made_by(person)
         await self._audit(
-            by, "person.deactivate", _person_target(person.email), reason=why, source=source
+            by,
+            "person.deactivate",
+            _person_target(person.email),
+            reason=why,
+            details={"machine_tokens_kept": len(kept)},
+            source=source,
         )
+        shown = tuple(t for t in kept if self._may_manage_token(by, t))
+        return Deactivated(person.email, shown)
+
+    async def machine_tokens_made_by(self, by: Identity, email: str) -> list[TokenView]:
+        """The machines' tokens ``email``'s person made that work now, as ``by`` may see them:
+        what deactivating the account leaves working (the console's confirmation shows them)."""
+        person = await self._person(email)
+        self._require_over_person(by, person)
+        made = await self._machine_tokens_made_by(person)
+        return [token for token in made if self._may_manage_token(by, token)]
 
     async def reset_second_factor(
         self,
@@ -741,8 +806,14 @@ class AccessService:
         """A new API token, returned in the clear this once; only its hash is stored.
 
         An admin (``tokens.manage`` in the clusters of every grant) makes a machine's token,
-        which stands on its own until it expires or is revoked. Anybody else makes a token of
-        their own, with a subset of their own grants; it works only while they may do the same.
+        which stands on its own until it expires or is revoked; a role that reads patient data
+        it may give only where it holds that role itself (the server's CLI gives any). Anybody
+        else makes a token of their own, with a subset of their own grants; it works only while
+        they may do the same.
+
+        A token made with a token (through the API) records its maker and depends on it: it
+        expires no later (an ``expires_in`` beyond the maker's expiry is refused; without one,
+        the default is cut to the maker's expiry) and stops when its maker stops.
         """
         if not _TOKEN_NAME.match(name):
             raise BadAccessInput(
@@ -761,16 +832,27 @@ class AccessService:
             ).coded("access.token_validity", days=self._settings.token_max_validity.days)
         await self._check_clusters(grants)
         owner_id = self._token_owner(by, grants)
-        raw = secrets_.new_token()
         now = self._now()
+        maker = await self._maker_of(by)
+        expires_at = now + validity
+        if maker is not None and expires_at > maker.expires_at:
+            if expires_in is not None:
+                raise BadAccessInput(
+                    f"at most until {maker.expires_at.isoformat(timespec='seconds')}, when the "
+                    "token making it expires: a token made with a token stops with it",
+                    field="expires",
+                ).coded("access.token_outlives_maker", until=maker.expires_at.isoformat())
+            expires_at = maker.expires_at
+        raw = secrets_.new_token()
         token = NewToken(
             id=str(uuid.uuid4()),
             name=name,
             token=raw,
             prefix=secrets_.visible_prefix(raw),
-            expires_at=now + validity,
+            expires_at=expires_at,
             owner_id=owner_id,
             grants=tuple(dict.fromkeys(grants)),
+            maker_token_id=maker.id if maker is not None else None,
         )
         try:
             await self._store.add_token(
@@ -783,6 +865,7 @@ class AccessService:
                 created_at=now,
                 expires_at=token.expires_at,
                 grant_specs=_specs(token.grants),
+                maker_token_id=token.maker_token_id,
             )
         except Conflict:
             raise AccountConflict(
@@ -799,6 +882,7 @@ class AccessService:
                 "grants": [str(g) for g in token.grants],
                 "expires_at": token.expires_at.isoformat(),
                 "owner": owner_id,
+                "maker_token": token.maker_token_id,
             },
             source=source,
         )
@@ -806,18 +890,18 @@ class AccessService:
 
     async def list_tokens(self, by: Identity) -> list[TokenView]:
         """The tokens ``by`` may manage (or owns), newest first; never the token itself."""
-        now = self._now()
-        return [
-            _token_view(token, now)
-            for token in await self._store.list_tokens()
-            if self._may_manage_token(by, token)
-        ]
+        return [view for view in await self._token_views() if self._may_manage_token(by, view)]
 
     async def revoke_token(
         self, by: Identity, token_id: str, *, reason: str | None = None, source: str | None = None
-    ) -> TokenView:
-        """Revoke by id, or by a prefix of the id that only one token has."""
+    ) -> RevokedToken:
+        """Revoke by id, or by a prefix of the id that only one token has.
+
+        The tokens it made, and theirs in turn, stop with it (they are checked against their
+        maker at every use); the answer and the audit entry (``dependent_tokens``) say which
+        and how many, counting those that worked until now."""
         token = await self._find_token(by, token_id)
+        dependents = _made_by(token.id, await self._token_views())
         if not await self._store.revoke_token(token.id, now=self._now()):
             raise BadAccessInput(f"token {token.name} ({token.id}) was revoked already").coded(
                 "access.token_revoked_already", name=token.name
@@ -827,12 +911,15 @@ class AccessService:
             "token.revoke",
             _token_target(token.name),
             reason=reason,
-            details={"id": token.id},
+            details={
+                "id": token.id,
+                "dependent_tokens": len(dependents),
+                "dependents": [t.name for t in dependents],
+            },
             source=source,
         )
-        revoked = await self._store.get_token(token_id=token.id)
-        assert revoked is not None
-        return _token_view(revoked, self._now())
+        views = {view.id: view for view in await self._token_views()}
+        return RevokedToken(views[token.id], tuple(views[t.id] for t in dependents))
 
     async def authenticate_token(self, raw: str) -> Identity | None:
         """The identity of an ``Authorization: Bearer`` token, or None.
@@ -844,17 +931,9 @@ class AccessService:
             return None
         token = await self._store.get_token(token_hash=secrets_.hash_secret(raw))
         now = self._now()
-        if token is None or token.revoked_at is not None or now >= token.expires_at:
+        held = None if token is None else await self._grants_in_force(token, now)
+        if token is None or held is None:
             return None
-        held = _grants(token.grants, active=True)
-        if token.owner_id is not None:
-            owner = await self._store.get_person(person_id=token.owner_id)
-            # Deactivated: stopped. Invited again after a reset of their second factor: the
-            # token goes on working (a stolen phone is not a stolen token).
-            if owner is None or owner.status == "deactivated":
-                return None
-            owners = _grants(owner.grants, active=True)
-            held = [g for g in held if any(g.within(o) for o in owners)]
         interval = self._settings.touch_interval
         if token.last_used_at is None or now - token.last_used_at >= interval:
             await self._store.touch_token(token.id, now=now, used_before=now - interval)
@@ -866,6 +945,66 @@ class AccessService:
         )
 
     # -- internals -----------------------------------------------------------------------------
+
+    async def _grants_in_force(self, token: TokenRecord, now: datetime) -> list[Grant] | None:
+        """The grants ``token`` acts with now, or None when it does not work.
+
+        It does not work when it, or any token that made it (transitively), is revoked or
+        expired, or belongs to a deactivated person. A person's own token holds only what its
+        owner still holds; a token made by a token holds a role that reads patient data only
+        where its maker still does, as when it was made. Invited again after a reset of their
+        second factor, a person's tokens go on working (a stolen phone is not a stolen token).
+        """
+        chain: list[TokenRecord] = []
+        link: TokenRecord | None = token
+        while link is not None:
+            stopped = link.revoked_at is not None or now >= link.expires_at
+            if stopped or any(earlier.id == link.id for earlier in chain):
+                return None
+            chain.append(link)
+            if link.maker_token_id is None:
+                break
+            link = await self._store.get_token(token_id=link.maker_token_id)
+            if link is None:
+                return None
+        held: list[Grant] | None = None
+        for link in reversed(chain):  # from the first maker to ``token``
+            grants = _grants(link.grants, active=True)
+            if link.owner_id is not None:
+                owner = await self._store.get_person(person_id=link.owner_id)
+                if owner is None or owner.status == "deactivated":
+                    return None
+                owners = _grants(owner.grants, active=True)
+                grants = [g for g in grants if any(g.within(o) for o in owners)]
+            if held is not None:
+                grants = [g for g in grants if _may_hold(g, held)]
+            held = grants
+        return held
+
+    async def _maker_of(self, by: Identity) -> TokenRecord | None:
+        """The token ``by`` is, when a token makes a token (through the API), else None."""
+        if by.kind is not IdentityKind.TOKEN:
+            return None
+        maker = await self._store.get_token(token_id=by.id)
+        if maker is None:  # pragma: no cover (it authenticated a moment ago)
+            raise AccessDenied("the token making this one no longer exists")
+        return maker
+
+    async def _token_views(self) -> list[TokenView]:
+        """Every token as listed, newest first, its status saying whether a maker stopped it."""
+        now = self._now()
+        records = await self._store.list_tokens()
+        by_id = {token.id: token for token in records}
+        return [_token_view(token, now, by_id) for token in records]
+
+    async def _machine_tokens_made_by(self, person: PersonRecord) -> list[TokenView]:
+        """The working machines' tokens made in a session of ``person`` (``created_by``)."""
+        made_by = _person_target(person.email)
+        return [
+            view
+            for view in await self._token_views()
+            if view.created_by == made_by and view.owner_id is None and view.status == "active"
+        ]
 
     def _now(self) -> datetime:
         return self._clock.now()
@@ -1034,6 +1173,7 @@ class AccessService:
     def _token_owner(self, by: Identity, grants: Sequence[Grant]) -> str | None:
         """None for a machine's token (``by`` manages tokens there), else ``by``'s person id."""
         if all(by.may(Permission.TOKENS_MANAGE, g.cluster) for g in grants):
+            self._refuse_patient_data_beyond_own(by, grants)
             return None
         if by.kind is IdentityKind.PERSON:
             for grant in grants:
@@ -1044,7 +1184,34 @@ class AccessService:
             return by.id
         raise AccessDenied("creating tokens needs the admin role in the clusters of every grant")
 
-    def _may_manage_token(self, by: Identity, token: TokenRecord) -> bool:
+    def _refuse_patient_data_beyond_own(self, by: Identity, grants: Sequence[Grant]) -> None:
+        """A machine's token reads patient data only where its maker does (403 otherwise).
+
+        ``tokens.manage`` is about people and machines, not patients: were an admin to give a
+        token ``resend`` they do not hold, the admin role would be ``resend`` in one click, and
+        so would a hijacked admin session or a leaked admin token. So a role that reads patient
+        data (``PATIENT_DATA_ROLES``, from the permission matrix) goes onto a token through the
+        console or the API only within a grant of that role the maker holds itself: a person's
+        grants, or a token's own. The server's CLI is trusted (``local:<user>`` reads the
+        database anyway) and may make any token.
+        """
+        if by.kind is IdentityKind.LOCAL:
+            return
+        for grant in grants:
+            if not _may_hold(grant, by.grants):
+                where = f"cluster {grant.cluster}" if grant.cluster else "all clusters"
+                raise AccessDenied(
+                    f"you may not give a token {grant}: {grant.role.value} reads patient data, "
+                    f"and a token made in the console or through the API may hold it only where "
+                    f"its maker holds it, and you do not hold {grant.role.value} for {where}; "
+                    "someone who does makes it, or `integrator tokens create` on the server"
+                ).coded(
+                    "access.token_patient_data",
+                    grant=str(grant),
+                    role=grant.role.value,
+                )
+
+    def _may_manage_token(self, by: Identity, token: TokenRecord | TokenView) -> bool:
         if by.kind is IdentityKind.PERSON and token.owner_id == by.id:
             return True
         clusters = [g.cluster for g in token.grants] or [None]
@@ -1071,8 +1238,8 @@ class AccessService:
                 "access.token_unknown", id=wanted
             )
         if len(matches) > 1:
-            now = self._now()
-            raise AmbiguousToken(wanted, [_token_view(t, now) for t in matches])
+            views = {view.id: view for view in await self._token_views()}
+            raise AmbiguousToken(wanted, [views[t.id] for t in matches])
         return matches[0]
 
     async def _person(self, email: str) -> PersonRecord:
@@ -1083,12 +1250,23 @@ class AccessService:
         return person
 
     async def _acts_as(self, by: Identity, person: PersonRecord) -> bool:
-        """Whether ``by`` is ``person``: in a session of theirs, or with a token of their own."""
+        """Whether ``by`` is ``person``: in a session of theirs, with a token of their own, or
+        with a token they made (a machine's token made in their session, or one made with such
+        a token): else an admin would make a machine's admin token and give themselves
+        ``resend`` with it, their own access changed by nobody else."""
         if by.kind is IdentityKind.PERSON:
             return by.id == person.id
-        if by.kind is IdentityKind.TOKEN:
-            token = await self._store.get_token(token_id=by.id)
-            return token is not None and token.owner_id == person.id
+        if by.kind is not IdentityKind.TOKEN:
+            return False
+        made_in_session = _person_target(person.email)
+        seen: set[str] = set()
+        token = await self._store.get_token(token_id=by.id)
+        while token is not None and token.id not in seen:
+            if token.owner_id == person.id or token.created_by == made_in_session:
+                return True
+            seen.add(token.id)
+            maker = token.maker_token_id
+            token = await self._store.get_token(token_id=maker) if maker is not None else None
         return False
 
     async def _refuse_own(self, by: Identity, person: PersonRecord) -> None:
@@ -1264,11 +1442,22 @@ def _grant_json(grant: Grant) -> dict[str, Any]:
     return {"role": grant.role.value, "cluster": grant.cluster}
 
 
-def _token_view(token: TokenRecord, now: datetime) -> TokenView:
+def _may_hold(grant: Grant, makers: Iterable[Grant]) -> bool:
+    """Whether a token may hold ``grant`` next to its maker's grants: a role that reads
+    patient data only within a grant of that role the maker holds; any other role, yes."""
+    return grant.role not in PATIENT_DATA_ROLES or any(grant.within(m) for m in makers)
+
+
+def _token_view(
+    token: TokenRecord, now: datetime, by_id: Mapping[str, TokenRecord] | None = None
+) -> TokenView:
+    """``by_id`` (every token) to tell a token whose maker no longer works: ``stopped``."""
     if token.revoked_at is not None:
         status = "revoked"
     elif now >= token.expires_at:
         status = "expired"
+    elif by_id is not None and _maker_stopped(token, now, by_id):
+        status = "stopped"
     else:
         status = "active"
     return TokenView(
@@ -1283,7 +1472,52 @@ def _token_view(token: TokenRecord, now: datetime) -> TokenView:
         last_used_at=token.last_used_at,
         revoked_at=token.revoked_at,
         grants=tuple(_grants(token.grants, active=True)),
+        maker_token_id=token.maker_token_id,
     )
+
+
+def _maker_stopped(token: TokenRecord, now: datetime, by_id: Mapping[str, TokenRecord]) -> bool:
+    """Whether a token that made ``token`` (transitively) is revoked, expired or gone."""
+    seen = {token.id}
+    maker_id = token.maker_token_id
+    while maker_id is not None:
+        maker = by_id.get(maker_id)
+        if maker is None or maker.id in seen or maker.revoked_at is not None:
+            return True
+        if now >= maker.expires_at:
+            return True
+        seen.add(maker.id)
+        maker_id = maker.maker_token_id
+    return False
+
+
+def _made_by(token_id: str, views: Sequence[TokenView]) -> list[TokenView]:
+    """The working tokens ``token_id`` made, and those they made in turn: what stops with it."""
+    children: dict[str, list[TokenView]] = {}
+    for view in views:
+        if view.maker_token_id is not None:
+            children.setdefault(view.maker_token_id, []).append(view)
+    found: list[TokenView] = []
+    waiting = [token_id]
+    seen = {token_id}
+    while waiting:
+        for child in children.get(waiting.pop(), []):
+            if child.id not in seen:
+                seen.add(child.id)
+                waiting.append(child.id)
+                if child.status == "active":
+                    found.append(child)
+    return found
+
+
+def _kept_json(token: TokenView, zone: tzinfo | None) -> dict[str, Any]:
+    """A machine's token a deactivated person made, as the deactivation's answer lists it."""
+    return {
+        "id": token.id,
+        "name": token.name,
+        "grants": [str(g) for g in token.grants],
+        "expires_at": iso_time(token.expires_at, zone),
+    }
 
 
 def _reset_pending(person: PersonRecord) -> bool:

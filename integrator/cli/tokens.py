@@ -29,6 +29,7 @@ from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
     from integrator.access import AccessService, Identity, TokenView
+    from integrator.access.service import RevokedToken
 
 tokens_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 
@@ -113,29 +114,35 @@ def revoke(
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Revoke a token: it stops working at once.
+    """Revoke a token: it stops working at once, and so do the tokens it made.
 
     A start that several tokens' ids have is refused (exit 2), listing those tokens as tokens
     list does, so the one meant can be given with more of its id.
     """
     from integrator.access.errors import AmbiguousToken
 
-    async def revoking(access: AccessService, me: Identity) -> TokenView | AmbiguousToken:
+    async def revoking(access: AccessService, me: Identity) -> RevokedToken | AmbiguousToken:
         try:
             return await access.revoke_token(me, token_id, reason=reason)
         except AmbiguousToken as several:  # shown below as a table, in local time
             return several
 
-    view = with_access(revoking)
-    if isinstance(view, AmbiguousToken):
+    done = with_access(revoking)
+    if isinstance(done, AmbiguousToken):
         zone = engine_zone()
-        err_console.print(_table(view.candidates, zone, title="Tokens whose id starts so"))
+        err_console.print(_table(done.candidates, zone, title="Tokens whose id starts so"))
         fail(
-            f"ID: {view.given} is the start of {len(view.candidates)} token ids (listed "
+            f"ID: {done.given} is the start of {len(done.candidates)} token ids (listed "
             "above); give more of the one to revoke",
             2,
         )
     if as_json:
-        print_json(view.to_json(engine_zone()))
+        print_json(done.to_json(engine_zone()))
         return
-    console.print(f"Token {view.name} ({view.id}) is revoked.")
+    view, stopped = done.token, done.dependents
+    names = f": {', '.join(t.name for t in stopped)}" if stopped else ""
+    console.print(
+        f"Token {view.name} ({view.id}) is revoked; {len(stopped)} token"
+        f"{'' if len(stopped) == 1 else 's'} it made stop with it{names}.",
+        markup=False,
+    )

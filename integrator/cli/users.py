@@ -253,11 +253,25 @@ def deactivate(
     if role is None:
         if cluster is not None:
             fail("--cluster: only together with --role", 2)
-        with_access(lambda access, me: access.deactivate_person(me, email, reason=reason))
+        done = with_access(lambda access, me: access.deactivate_person(me, email, reason=reason))
+        zone = engine_zone()
         if as_json:
-            print_json({"email": email.strip().lower(), "status": "deactivated"})
-        else:
-            console.print(f"{email.strip().lower()} is deactivated.")
+            print_json(done.to_json(zone))
+            return
+        console.print(f"{done.email} is deactivated.", markup=False)
+        if done.machine_tokens:
+            console.print(
+                f"The {len(done.machine_tokens)} machine token(s) {done.email} made go on "
+                "working; revoke those that should not (integrator tokens revoke ID):",
+                markup=False,
+            )
+            for token in done.machine_tokens:
+                grants = ", ".join(str(g) for g in token.grants)
+                console.print(
+                    f"  {token.id}  {token.name}  {grants}  "
+                    f"expires {shown_time(token.expires_at, zone)}",
+                    markup=False,
+                )
         return
     [taken] = grants_from([role], [cluster] if cluster is not None else None)
     view = with_access(

@@ -336,6 +336,14 @@ EN: Final[dict[str, str]] = {
     ),
     "people.deactivate.do": "Deactivate the account",
     "people.deactivate.cancel": "Cancel",
+    "people.deactivate.kept_title": "Machine tokens made by this person",
+    "people.deactivate.kept": (
+        "{email} made these {count} machine tokens. They go on working after the account is "
+        "deactivated, so an upstream system does not stop because the person who made its "
+        "token left. Revoke those that should stop:"
+    ),
+    "people.deactivate.kept_none": "{email} made no machine token that works now.",
+    "people.deactivate.kept_revoke": "Revoke them on the API tokens page",
     "people.own": (
         "These are your own roles: another admin, or the server's CLI (integrator users), "
         "changes them or deactivates your account."
@@ -381,6 +389,7 @@ EN: Final[dict[str, str]] = {
     "tokens.status.active": "active",
     "tokens.status.expired": "expired",
     "tokens.status.revoked": "revoked",
+    "tokens.status.stopped": "stopped (the token that made it no longer works)",
     "tokens.expires": "Expires",
     "tokens.last_used": "Last used",
     "tokens.revoke": "Revoke",
@@ -734,6 +743,14 @@ NL: Final[dict[str, str]] = {
     ),
     "people.deactivate.do": "Account deactiveren",
     "people.deactivate.cancel": "Annuleren",
+    "people.deactivate.kept_title": "Machinetokens die deze persoon heeft gemaakt",
+    "people.deactivate.kept": (
+        "{email} heeft deze {count} machinetokens gemaakt. Ze blijven werken nadat het account "
+        "is gedeactiveerd, zodat een aanleverend systeem niet stopt omdat wie de token maakte "
+        "weg is. Trek de tokens in die moeten stoppen:"
+    ),
+    "people.deactivate.kept_none": "{email} heeft geen machinetoken gemaakt die nu werkt.",
+    "people.deactivate.kept_revoke": "Trek ze in op de pagina API-tokens",
     "people.own": (
         "Dit zijn je eigen rollen: een andere beheerder, of de CLI op de server (integrator "
         "users), wijzigt ze of deactiveert je account."
@@ -782,6 +799,7 @@ NL: Final[dict[str, str]] = {
     "tokens.status.active": "actief",
     "tokens.status.expired": "verlopen",
     "tokens.status.revoked": "ingetrokken",
+    "tokens.status.stopped": "gestopt (de token die hem maakte werkt niet meer)",
     "tokens.expires": "Verloopt",
     "tokens.last_used": "Laatst gebruikt",
     "tokens.revoke": "Intrekken",

@@ -296,6 +296,15 @@ EN: Final[dict[str, str]] = {
     "refusal.access.token_beyond_own": (
         "a token of your own holds only grants you hold yourself, not {grant}"
     ),
+    "refusal.access.token_patient_data": (
+        "{role} reads patient data: a token made here may hold it only where you hold {role} "
+        "yourself, so not {grant}; someone who holds it makes that token, or an administrator "
+        "on the server"
+    ),
+    "refusal.access.token_outlives_maker": (
+        "at most until {until}, when the token making it expires: a token made with a token "
+        "stops with it"
+    ),
     "refusal.access.token_id_short": "give the token's id, or at least its first 4 characters",
     "refusal.access.token_unknown": "no token {id}",
     "refusal.access.token_ambiguous": "{id} is the start of {count} token ids: give more of one",
@@ -623,6 +632,15 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.access.token_beyond_own": (
         "een eigen token heeft alleen rollen die je zelf hebt, niet {grant}"
+    ),
+    "refusal.access.token_patient_data": (
+        "{role} leest patiëntgegevens: een token die hier wordt gemaakt mag die rol alleen "
+        "hebben waar je zelf {role} hebt, dus niet {grant}; iemand die de rol heeft maakt die "
+        "token, of een beheerder op de server"
+    ),
+    "refusal.access.token_outlives_maker": (
+        "hoogstens tot {until}, wanneer de token die hem maakt verloopt: een token die door een "
+        "token is gemaakt stopt met die token"
     ),
     "refusal.access.token_id_short": "geef het id van de token, of minstens de eerste 4 tekens",
     "refusal.access.token_unknown": "geen token {id}",

@@ -108,6 +108,14 @@ class TokenBody(_Body):
     ]
     grants: Grants
     expires_in_days: Annotated[
-        int, Field(ge=1, le=730, description="valid for this many days (default 90)")
+        int,
+        Field(
+            ge=1,
+            le=730,
+            description=(
+                "valid for this many days (default 90); a token made with a token expires no "
+                "later than that token: more is refused, and the default is cut to it"
+            ),
+        ),
     ] = 90
     reason: Reason = None

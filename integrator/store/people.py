@@ -104,6 +104,8 @@ class TokenRecord:
     last_used_at: datetime | None
     revoked_at: datetime | None
     grants: tuple[GrantRecord, ...]
+    maker_token_id: str | None = None
+    """The token that made this one (through the API), which it depends on; None otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,6 +557,7 @@ class PeopleMixin:
         created_at: datetime,
         expires_at: datetime,
         grant_specs: Sequence[GrantSpec],
+        maker_token_id: str | None = None,
     ) -> None:
         """Store a token and its grants; ``Conflict`` when the name is taken."""
         async with self._transaction() as conn:
@@ -568,6 +571,7 @@ class PeopleMixin:
                     created_by=created_by,
                     created_at=created_at,
                     expires_at=expires_at,
+                    maker_token_id=maker_token_id,
                 )
             )
             await _insert_grants(conn, grant_specs, created_at, token_id=token_id)
@@ -760,6 +764,7 @@ async def _tokens(conn: AsyncConnection, term: ColumnElement[bool] | None) -> li
             last_used_at=row.last_used_at,
             revoked_at=row.revoked_at,
             grants=tuple(held.get(row.id, [])),
+            maker_token_id=row.maker_token_id,
         )
         for row in rows
     ]

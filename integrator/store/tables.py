@@ -282,9 +282,13 @@ api_tokens = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("last_used_at", UTCDateTime(), nullable=True),
     Column("revoked_at", UTCDateTime(), nullable=True),
+    # The token that made this one through the API (0016): it works only while its maker
+    # does. None: made by a person or on the server's command line.
+    Column("maker_token_id", String(36), ForeignKey("api_tokens.id"), nullable=True),
     Index(None, "token_hash", unique=True),
     Index(None, "name", unique=True),
     Index(None, "owner_id"),
+    Index(None, "maker_token_id"),
 )
 
 grants = Table(

@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from integrator.access import AccessService, Identity
+from integrator.access import AccessService, Grant, Identity, Role, totp
 from integrator.access import service as access_service
 from integrator.cli.views import short_ids
 from integrator.clock import SystemClock
 from integrator.store import AuditRecord, Store
+from tests.access.conftest import PASSWORD
 from tests.access.mailbox import SENDER, mailbox
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -320,3 +321,66 @@ def test_revoke_takes_an_id_start_in_any_case(cli: Any, monkeypatch: pytest.Monk
     assert picked.exit_code == 0, picked.output
     assert json.loads(picked.stdout)["name"] == "prometheus"
     assert "no token" in cli("tokens", "revoke", "ABCD9").stderr
+
+
+def test_the_cli_makes_a_resend_token_and_says_what_a_revocation_stopped(
+    cli: Any, env: dict[str, str]
+) -> None:
+    """The server's CLI may give a token ``resend`` (it reads the database anyway); tokens
+    made with a token stop with it, and ``tokens revoke`` says which."""
+    support = cli("tokens", "create", "anna-support", "--role", "resend", "--json")
+    assert support.exit_code == 0, support.output
+    admin = json.loads(cli("tokens", "create", "admin-bot", "--role", "admin", "--json").stdout)
+
+    async def make_two() -> None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            access = AccessService(store, SystemClock())
+            bot = await access.authenticate_token(admin["token"])
+            assert bot is not None
+            made = await access.create_token(bot, "api-made", [Grant(Role.ADMIN)])
+            second = await access.authenticate_token(made.token)
+            assert second is not None
+            await access.create_token(second, "child2", [Grant(Role.INTAKE)])
+
+    asyncio.run(make_two())
+    revoked = cli("tokens", "revoke", admin["id"], "--reason", "leaked")
+    assert revoked.exit_code == 0, revoked.output
+    assert "is revoked; 2 tokens it made stop with it: " in revoked.stdout
+    assert "api-made" in revoked.stdout and "child2" in revoked.stdout
+    listed = {
+        row["name"]: row["status"] for row in json.loads(cli("tokens", "list", "--json").stdout)
+    }
+    assert listed == {
+        "anna-support": "active",
+        "admin-bot": "revoked",
+        "api-made": "stopped",
+        "child2": "stopped",
+    }
+
+
+def test_deactivating_an_admin_prints_the_machine_tokens_they_made(
+    cli: Any, env: dict[str, str]
+) -> None:
+    invited = cli("users", "invite", "ada@example.nl", "--role", "admin", "--json")
+    assert invited.exit_code == 0, invited.output
+    secret = json.loads(invited.stdout)["link"].split("#", 1)[1]
+
+    async def admin_makes_a_token() -> str:
+        """Ada accepts, signs in with a recovery code and makes a machine's token."""
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            access = AccessService(store, SystemClock())
+            start = await access.begin_accept(secret)
+            code = totp.code_at(start.totp_secret, datetime.now(UTC))
+            codes = (await access.finish_accept(secret, PASSWORD, code)).recovery_codes
+            session = await access.login("ada@example.nl", PASSWORD, codes[0])
+            ada = await access.authenticate_session(session.session)
+            assert ada is not None
+            made = await access.create_token(ada, "upstream", [Grant(Role.INTAKE)])
+            return made.id
+
+    made_id = asyncio.run(admin_makes_a_token())
+    done = cli("users", "deactivate", "ada@example.nl", "--reason", "left")
+    assert done.exit_code == 0, done.output
+    assert "ada@example.nl is deactivated." in done.stdout
+    assert "The 1 machine token(s) ada@example.nl made go on working" in done.stdout
+    assert made_id in done.stdout and "upstream" in done.stdout and "intake@*" in done.stdout

@@ -109,7 +109,7 @@ async def test_a_revoked_token_stops_at_once(service: AccessService, store: Stor
     created = await service.create_token(LOCAL, "script", [Grant(Role.VIEWER)])
     assert await service.authenticate_token(created.token) is not None
     revoked = await service.revoke_token(LOCAL, created.id[:8], reason="leaked in a ticket")
-    assert revoked.status == "revoked"
+    assert revoked.token.status == "revoked" and revoked.dependents == ()
     assert await service.authenticate_token(created.token) is None
     with pytest.raises(BadAccessInput, match="revoked already"):
         await service.revoke_token(LOCAL, created.id)
@@ -143,7 +143,7 @@ async def test_a_start_several_ids_have_is_refused_naming_those_the_caller_manag
     assert all(t.status == "active" for t in await service.list_tokens(LOCAL))
 
     revoked = await service.revoke_token(anna, "abcd0000")  # the only one she may manage
-    assert revoked.id == own.id
+    assert revoked.token.id == own.id
 
 
 async def test_an_id_or_its_start_is_matched_regardless_of_case(
@@ -171,10 +171,10 @@ async def test_an_id_or_its_start_is_matched_regardless_of_case(
     with pytest.raises(BadAccessInput, match="at least its first 4"):
         await service.revoke_token(LOCAL, "AB-C")
 
-    assert (await service.revoke_token(LOCAL, "ABCE1234")).id == made[2].id
+    assert (await service.revoke_token(LOCAL, "ABCE1234")).token.id == made[2].id
     whole_without_dashes = made[1].id.replace("-", "").upper()
-    assert (await service.revoke_token(LOCAL, whole_without_dashes)).id == made[1].id
-    assert (await service.revoke_token(LOCAL, made[3].id.upper())).id == made[3].id
+    assert (await service.revoke_token(LOCAL, whole_without_dashes)).token.id == made[1].id
+    assert (await service.revoke_token(LOCAL, made[3].id.upper())).token.id == made[3].id
     statuses = {t.name: t.status for t in await service.list_tokens(LOCAL)}
     assert statuses == {"a": "active", "b": "revoked", "c": "revoked", "d": "revoked"}
 

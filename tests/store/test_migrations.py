@@ -9,22 +9,26 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, insert, inspect
 
 import integrator
+from integrator.access import AccessService, Grant, Role
+from integrator.access import tokens as secrets_
+from integrator.clock import ManualClock
 from integrator.store import Store, StoreError
 from integrator.store.migrate import current_revision, head_revision
 from integrator.store.schema_version import HEAD_REVISION
-from integrator.store.tables import metadata
+from integrator.store.tables import api_tokens, grants, metadata
 from tests.store.conftest import Site, postgres_site
 from tests.store.factories import make_event, make_message
-from tests.store.helpers import raw_connection, row_counts
+from tests.store.helpers import migrate_to, raw_connection, row_counts
 
 ROOT = Path(integrator.__file__).resolve().parent.parent
 
@@ -75,7 +79,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0015"
+    assert revision == head_revision() == "0016"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -93,6 +97,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         ("resends", ("message_id",), "messages"),
         ("resends", ("original_id",), "messages"),
         ("api_tokens", ("owner_id",), "people"),
+        ("api_tokens", ("maker_token_id",), "api_tokens"),
         ("grants", ("person_id",), "people"),
         ("grants", ("token_id",), "api_tokens"),
         ("invitations", ("person_id",), "people"),
@@ -106,6 +111,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
     assert indexes["ix_messages_resend_of"] == (("resend_of",), False)
     assert indexes["ix_people_email"] == (("email",), True)
     assert indexes["ix_api_tokens_token_hash"] == (("token_hash",), True)
+    assert indexes["ix_api_tokens_maker_token_id"] == (("maker_token_id",), False)
     assert indexes["ix_invitations_token_hash"] == (("token_hash",), True)
     assert indexes["ix_saved_searches_person_id_name"] == (("person_id", "name"), True)
     assert indexes["ix_audit_log_at"] == (("at",), False)  # the daily prune's count
@@ -266,6 +272,8 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     await opened.close()
     # Back to the revision before: the open must see the difference and run the upgrade.
     async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("DROP INDEX ix_api_tokens_maker_token_id")
+        await conn.exec_driver_sql("ALTER TABLE api_tokens DROP COLUMN maker_token_id")
         await conn.exec_driver_sql("DROP TABLE console_confirmations")
         await conn.exec_driver_sql("DROP TABLE engine_presence")
         await conn.exec_driver_sql("DROP TABLE saved_searches")
@@ -305,3 +313,57 @@ async def test_a_store_from_newer_code_is_refused_by_both_opens(site: Site) -> N
         assert (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).all() == [
             ("9999_future",)
         ]
+
+
+async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_their_maker(
+    site: Site,
+) -> None:
+    """A token from before 0016 has no maker and goes on working; one it makes afterwards
+    records it as its maker and stops when it is revoked (docs/access.md, "Not with a token")."""
+    await migrate_to(site, "0015")
+    raw = secrets_.new_token()
+    clock = ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    async with raw_connection(site) as conn:
+        await conn.execute(
+            insert(api_tokens).values(
+                id="0b5e0000-0000-4000-8000-000000000001",
+                name="admin-bot",
+                token_hash=secrets_.hash_secret(raw),
+                prefix=secrets_.visible_prefix(raw),
+                owner_id=None,
+                created_by="local:piet",
+                created_at=clock.now(),
+                expires_at=clock.now() + timedelta(days=30),
+            )
+        )
+        await conn.execute(
+            insert(grants).values(
+                token_id="0b5e0000-0000-4000-8000-000000000001",
+                role="admin",
+                cluster=None,
+                active=True,
+                created_at=clock.now(),
+            )
+        )
+        await conn.commit()
+
+    opened = await site.open(clock.now)
+    try:
+        access = AccessService(opened, clock)
+        bot = await access.authenticate_token(raw)
+        assert bot is not None and bot.display == "token:admin-bot"
+        [old] = await opened.list_tokens()
+        assert old.maker_token_id is None
+        made = await access.create_token(bot, "api-made", [Grant(Role.INTAKE)])
+        stored = await opened.get_token(token_id=made.id)
+        assert stored is not None and stored.maker_token_id == old.id
+        assert stored.expires_at == old.expires_at  # the default, cut to the maker's expiry
+        assert await access.authenticate_token(made.token) is not None
+        await opened.revoke_token(old.id, now=clock.now())
+        assert await access.authenticate_token(made.token) is None
+    finally:
+        await opened.close()
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0016"
+        if site.backend == "sqlite":
+            assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []

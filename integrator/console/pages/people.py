@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from integrator.access.errors import AccessDenied, BadAccessInput
 from integrator.access.mail import MailFailed
 from integrator.access.permissions import Permission, Role
-from integrator.access.service import PersonView
+from integrator.access.service import PersonView, TokenView
 from integrator.console.access_form import AccessForm, TypedGrant, typed_grants
 from integrator.console.errors import NotFound
 from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, refusal
@@ -213,9 +213,14 @@ async def deactivate_role(
 
 @router.get("/people/{person_id}/deactivate")
 async def confirm_deactivate(request: Request, visitor: Admin, person_id: str) -> Response:
-    """What deactivating does, with the form that does it: nothing changes on this page."""
-    found = await _person(engine_of(request), visitor, person_id)
-    return page(request, visitor, "person_deactivate.html", person=found, problem=None)
+    """What deactivating does, with the form that does it: nothing changes on this page.
+
+    It lists the machines' tokens the person made, which go on working after the account is
+    deactivated, so the admin sees them and can revoke those that should not."""
+    engine = engine_of(request)
+    found = await _person(engine, visitor, person_id)
+    kept = await _kept_tokens(engine, visitor, found)
+    return page(request, visitor, "person_deactivate.html", person=found, problem=None, kept=kept)
 
 
 @router.post("/people/{person_id}/deactivate")
@@ -237,8 +242,18 @@ async def deactivate(
             status=status,
             person=found,
             problem=problem,
+            kept=await _kept_tokens(engine, visitor, found),
         )
     return RedirectResponse(f"/people/{person_id}", status_code=303)
+
+
+async def _kept_tokens(engine: Engine, visitor: Visitor, found: PersonView) -> list[TokenView]:
+    """The machines' tokens ``found`` made that deactivating leaves working; none shown when
+    the visitor may not act on the whole account (the form's answer says why)."""
+    try:
+        return await engine.access.machine_tokens_made_by(visitor.signed_in, found.email)
+    except (AccessDenied, BadAccessInput):
+        return []
 
 
 @router.post("/people/{person_id}/reinvite")

@@ -124,12 +124,15 @@ async def deactivate_person(
     source: SourceDep,
     body: DeactivateBody | None = None,
 ) -> dict[str, Any]:
-    """Deactivate the whole account: its sessions, open links and own tokens stop at once."""
+    """Deactivate the whole account: its sessions, open links and own tokens stop at once. The
+    machines' tokens the person made go on working; ``machine_tokens`` lists them (id, name,
+    grants, expiry), to revoke those that should not."""
     reason = body.reason if body else None
-    await answered(
+    done = await answered(
         engine.access.deactivate_person(identity, person.email, reason=reason, source=source)
     )
-    return (await answered(engine.access.person(identity, person.id))).to_json()
+    shown = (await answered(engine.access.person(identity, person.id))).to_json()
+    return {**shown, "machine_tokens": done.to_json()["machine_tokens"]}
 
 
 @router.post("/people/{person_id}/roles/{role}/deactivate")

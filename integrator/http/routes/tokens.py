@@ -6,9 +6,11 @@ revoked; the listing holds the tokens whose grants lie in the caller's clusters;
 them is a 404, like an id nobody has. The token itself is in the answer of its creation, once,
 and never again.
 
-A token cannot make a token of its own here: every route needs ``tokens.manage``. A leaked
-token must not be able to mint successors that live on after it is revoked. People make tokens
-of their own (a subset of their own grants) when signed in with a second factor, in the console.
+A token cannot make a token of its own here: every route needs ``tokens.manage``. The tokens a
+token makes depend on it (the service records the maker): they expire no later and stop when it
+stops, so a leaked token cannot mint successors that live on after it is revoked; and they hold
+a role that reads patient data only where the making token holds it. People make tokens of their
+own (a subset of their own grants) when signed in with a second factor, in the console.
 
 Why a token is revoked goes in the ``X-Integrator-Reason`` header, as for removing a
 destination (a DELETE has no body).
@@ -46,7 +48,12 @@ async def create_token(
             identity,
             body.name,
             grants_of(body.grants),
-            expires_in=timedelta(days=body.expires_in_days),
+            # Left out: the service's default, which it cuts to a making token's expiry.
+            expires_in=(
+                timedelta(days=body.expires_in_days)
+                if "expires_in_days" in body.model_fields_set
+                else None
+            ),
             reason=body.reason,
             source=source,
         )
@@ -62,8 +69,9 @@ async def revoke_token(
     source: SourceDep,
     reason: ReasonDep,
 ) -> dict[str, Any]:
-    """Revoke a token: it stops working at once."""
-    view = await answered(
+    """Revoke a token: it stops working at once, and so do the tokens it made (their number is
+    ``dependent_tokens``, and ``stopped`` names them)."""
+    revoked = await answered(
         engine.access.revoke_token(identity, str(token_id), reason=reason, source=source)
     )
-    return view.to_json()
+    return revoked.to_json()

@@ -1,0 +1,67 @@
+"""An admin in the console: no token that reads patient data unless they hold that role
+themselves (said in Dutch), other roles as before; and the machine tokens an admin made are
+shown before their account is deactivated (docs/access.md, "Who may make one")."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from integrator.access import Grant, Role
+from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.live import LiveEngine, Person
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+
+def _sign_in_nl(page: Page, person: Person) -> None:
+    page.goto("/login")
+    page.locator("#email").fill(person.email)
+    page.locator("#password").fill(person.password)
+    page.locator("#code").fill(person.code())
+    page.locator("#code").press("Enter")
+    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+
+
+def _make_token(page: Page, name: str, role: str, *, create: str) -> None:
+    page.goto("/tokens")
+    page.locator("#token-name").fill(name)
+    page.locator("#token-role-0").select_option(role)
+    page.get_by_role("button", name=create).click()
+
+
+def test_an_admin_is_refused_a_resend_token_and_sees_their_tokens_before_deactivating(
+    browser: Browser, live: LiveEngine
+) -> None:
+    ada = live.person("ada.makers@example.org", Grant(Role.ADMIN))
+    dutch = new_context(browser, live, lang="nl")
+    try:
+        page = dutch.new_page()
+        _sign_in_nl(page, ada)
+        _make_token(page, "upstream-resend", "resend", create="Token aanmaken")
+        refusal = page.get_by_role("alert").inner_text()
+        assert "resend leest patiëntgegevens" in refusal, refusal
+        assert "alleen hebben waar je zelf resend hebt, dus niet resend@*" in refusal
+        screenshot(page, "token-patient-data-refused-nl")
+        _make_token(page, "upstream-intake", "intake", create="Token aanmaken")
+        page.get_by_role("heading", name="Token aangemaakt").wait_for()
+    finally:
+        dutch.close()
+    names = {t.name for t in live.call(live.engine.store.list_tokens())}
+    assert "upstream-intake" in names and "upstream-resend" not in names
+
+    bo = live.person("bo.makers@example.org", Grant(Role.ADMIN))
+    english = new_context(browser, live)
+    try:
+        page = english.new_page()
+        sign_in(page, bo)
+        ada_record = live.call(live.engine.store.get_person(email=ada.email))
+        assert ada_record is not None
+        page.goto(f"/people/{ada_record.id}/deactivate")
+        kept = page.get_by_role("table", name="Machine tokens made by this person")
+        assert "upstream-intake" in kept.inner_text() and "intake@*" in kept.inner_text()
+        assert "go on working" in page.locator("main").inner_text()
+        screenshot(page, "person-deactivate-kept-tokens")
+    finally:
+        english.close()
