@@ -71,6 +71,9 @@ class AttemptResult:
     error: str | None
     status: FinalStatus
     next_attempt_at: datetime | None
+    ack_decided: bool = False
+    """The ACK was read and judged (an ``outcome`` of ``deadletter`` does not tell: the last of
+    several failed attempts is one too); the ACK round trip metric counts only these."""
 
 
 class AttemptSink(Protocol):
@@ -146,6 +149,7 @@ class DeliveryWorker:
         ack_bytes: bytes | None = None
         error: str | None = None
         outcome: Outcome
+        ack_decided = False
         try:
             answers = await self._sender.exchange(
                 message.payload, _application_ack_follows(message)
@@ -171,6 +175,7 @@ class DeliveryWorker:
             if not exc.retryable:
                 outcome = "deadletter"
         else:
+            ack_decided = True
             if verdict is AckOutcome.DELIVERED:
                 outcome = "delivered"
             elif verdict is AckOutcome.DEADLETTER:
@@ -192,7 +197,9 @@ class DeliveryWorker:
                 number, created_at=message.created_at, now=self._clock(), rng=self._rng
             )
             if next_at is None:
-                status = "dead"
+                # The last attempt says so itself: recorded as ``retry``/``failed`` it read
+                # "will retry" on every screen while the message was already dead.
+                outcome, status = "deadletter", "dead"
                 error = f"{error}; {self._retry.exhausted_reason(number)}"
             else:
                 status = "retrying"
@@ -207,6 +214,7 @@ class DeliveryWorker:
             error=error,
             status=status,
             next_attempt_at=next_at,
+            ack_decided=ack_decided,
         )
 
 

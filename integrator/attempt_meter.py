@@ -21,6 +21,6 @@ class AttemptMeter:
 
     async def record(self, result: AttemptResult) -> None:
         self._counts[result.outcome].inc()
-        if result.ack_code is not None and result.outcome != "failed":
+        if result.ack_decided:
             self._roundtrip.observe(result.duration_ms / 1000.0)
         await self._sink.record(result)

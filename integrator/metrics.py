@@ -76,8 +76,9 @@ SPECS: tuple[Spec, ...] = (
         "counter",
         ("destination", "outcome"),
         PER_ENGINE,
-        "Delivery attempts by outcome: delivered, retry (AE/CE), deadletter (AR/CR or given "
-        "up), failed (no connection, no or a wrong ACK).",
+        "Delivery attempts by outcome: delivered, retry (AE/CE, tried again), deadletter "
+        "(AR/CR, or the last attempt when the retries ran out), failed (no connection, no or "
+        "a wrong ACK; tried again). So deadletter counts the attempts messages died at.",
     ),
     Spec(
         "integrator_ack_roundtrip_seconds",

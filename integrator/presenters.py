@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -89,20 +90,59 @@ def message_summary(
 
 
 def attempt_view(
-    a: AttemptRecord, zone: tzinfo | None = None, *, receiver_text: bool = False
+    a: AttemptRecord,
+    zone: tzinfo | None = None,
+    *,
+    receiver_text: bool = False,
+    gave_up: bool = False,
 ) -> dict[str, Any]:
     """One attempt; the ACK itself (``ack``) and the receiver's words only with
-    ``receiver_text``, else ``ack`` is ``None`` and ``ack_withheld`` says one was received."""
+    ``receiver_text``, else ``ack`` is ``None`` and ``ack_withheld`` says one was received.
+    ``gave_up``: the message died at this attempt (``attempt_history`` decides), so it shows
+    as ``deadletter`` whatever it was recorded as."""
     return {
         "number": a.number,
         "started_at": iso_time(a.started_at, zone),
         "duration_ms": round(a.duration_ms, 3),
-        "outcome": a.outcome,
+        "outcome": "deadletter" if gave_up else a.outcome,
         "ack_code": a.ack_code,
         "ack": _text(a.ack_bytes) if receiver_text else None,
         "ack_withheld": a.ack_bytes is not None and not receiver_text,
         "error": a.error if receiver_text else short_reason(a.error),
     }
+
+
+def attempt_history(
+    m: MessageRecord,
+    attempts: Sequence[AttemptRecord],
+    zone: tzinfo | None = None,
+    *,
+    receiver_text: bool = False,
+) -> list[dict[str, Any]]:
+    """A message's attempts, oldest first, as every front door shows them.
+
+    Before the engine recorded the attempt that runs out of attempts as ``deadletter``, it
+    recorded it as ``retry`` or ``failed``, and the screens read "will retry" on the attempt
+    the message died at. Such an attempt is shown as ``deadletter`` here. It is known by the
+    message's last error, which the engine copied from that attempt's error ("…; gave up after
+    N attempts"): a message made dead without an attempt (its destination was removed) has
+    a last error of its own, and its last attempt, which was followed by a retry then, is shown
+    as it was recorded. A discarded dead letter (``cancelled``) keeps the last error it died
+    with.
+    """
+    last = attempts[-1] if attempts else None
+    died_at = (
+        last.number
+        if last is not None
+        and m.status in ("dead", "cancelled")
+        and last.error is not None
+        and last.error == m.last_error
+        else None
+    )
+    return [
+        attempt_view(a, zone, receiver_text=receiver_text, gave_up=a.number == died_at)
+        for a in attempts
+    ]
 
 
 def message_detail(
@@ -122,9 +162,7 @@ def message_detail(
     detail = message_summary(m, zone, receiver_text=receiver_text)
     detail["event"] = event_summary(event, zone) if event is not None else None
     detail["hl7"] = decode_message(m.payload)
-    detail["attempt_history"] = [
-        attempt_view(a, zone, receiver_text=receiver_text) for a in attempts
-    ]
+    detail["attempt_history"] = attempt_history(m, attempts, zone, receiver_text=receiver_text)
     detail["resent_from"] = resend_view(origin, zone) if origin is not None else None
     detail["resends"] = [resend_view(r, zone) for r in resends or []]
     return detail

@@ -48,7 +48,7 @@ deadletter_app = typer.Typer(
 
 
 def _detail(letter: DeadLetter, zone: tzinfo) -> dict[str, Any]:
-    from integrator.presenters import attempt_view, dead_letter_summary
+    from integrator.presenters import attempt_history, attempt_view, dead_letter_summary
 
     # One dead letter in full, on the server's CLI (trusted): the receiver's words included.
     detail = dead_letter_summary(letter, zone)
@@ -57,7 +57,9 @@ def _detail(letter: DeadLetter, zone: tzinfo) -> dict[str, Any]:
     detail["last_ack"] = (
         attempt_view(last_ack, receiver_text=True)["ack"] if last_ack is not None else None
     )
-    detail["attempt_history"] = [attempt_view(a, zone, receiver_text=True) for a in letter.attempts]
+    detail["attempt_history"] = attempt_history(
+        letter.message, letter.attempts, zone, receiver_text=True
+    )
     return detail
 
 

@@ -66,7 +66,7 @@ async def test_wrong_ca_fails_each_attempt_and_is_recorded(
         tls = {"ca_file": str(pki / "other-ca.pem"), "server_name": "localhost"}
         message, attempts = await _deliver_one(tmp_path, referral_data, receiver, tls)
     assert message.status == "dead"  # retried (retryable) until max_attempts
-    assert [a.outcome for a in attempts] == ["failed", "failed"]
+    assert [a.outcome for a in attempts] == ["failed", "deadletter"]  # the last gave up
     assert all("certificate verification failed" in (a.error or "") for a in attempts)
     assert "max_attempts 2" in (message.last_error or "")
     assert receiver.received == []
@@ -94,7 +94,7 @@ async def test_mutual_tls_without_client_certificate_fails_the_attempts(
         tls = {"ca_file": str(pki / "ca.pem"), "server_name": "localhost"}
         message, attempts = await _deliver_one(tmp_path, referral_data, receiver, tls)
     assert message.status == "dead"
-    assert [a.outcome for a in attempts] == ["failed", "failed"]
+    assert [a.outcome for a in attempts] == ["failed", "deadletter"]
     assert all(a.error and a.ack_code is None for a in attempts)
     assert receiver.received == []
 

@@ -44,7 +44,7 @@ from integrator.message_service import (
     resend_message,
     visible_message,
 )
-from integrator.presenters import attempt_view, message_summary
+from integrator.presenters import attempt_history, message_summary
 from integrator.resend_preview import preview_resend
 from integrator.store import MessageRecord
 
@@ -112,7 +112,7 @@ async def _detail(
         return reading.to_json()
     detail = message_summary(message)
     attempts = await engine.store.list_attempts(message.id)
-    detail["attempt_history"] = [attempt_view(a) for a in attempts]
+    detail["attempt_history"] = attempt_history(message, attempts)
     return detail
 
 
