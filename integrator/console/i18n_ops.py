@@ -147,6 +147,7 @@ EN: Final[dict[str, str]] = {
     "dead.count": "{count} message(s)",
     "dead.select": "Select",
     "dead.select_one": "Select message {id}",
+    "dead.select_group": "Select all in this group",
     "dead.message": "Message",
     "dead.zd": "ZD number",
     "dead.event_type": "Type",
@@ -164,6 +165,9 @@ EN: Final[dict[str, str]] = {
     "dead.confirm.resend_count": "{total} message(s) selected; {going} would be resent.",
     "dead.confirm.discard_count": "{total} message(s) selected; they will be closed as cancelled.",
     "dead.confirm.do_resend": "Resend {count} message(s)",
+    "dead.confirm.nothing_to_resend": (
+        "None of them would be resent, so there is nothing to confirm."
+    ),
     "dead.confirm.do_discard": "Discard {count} message(s)",
     "dead.reason": "Reason (required; goes into the audit trail)",
     "dead.cancel": "Cancel, back to the dead letters",
@@ -172,6 +176,7 @@ EN: Final[dict[str, str]] = {
     "dead.outcome.would_skip": "would be skipped",
     "dead.outcome.resent": "resent",
     "dead.outcome.skipped": "skipped",
+    "dead.outcome.left_out": "left out",
     "dead.outcome.discarded": "discarded",
     "dead.note": "Note",
     "dead.new_message": "New message",
@@ -547,6 +552,7 @@ NL: Final[dict[str, str]] = {
     "dead.count": "{count} bericht(en)",
     "dead.select": "Kiezen",
     "dead.select_one": "Bericht {id} kiezen",
+    "dead.select_group": "Alles in deze groep kiezen",
     "dead.message": "Bericht",
     "dead.zd": "ZD-nummer",
     "dead.event_type": "Soort",
@@ -566,6 +572,9 @@ NL: Final[dict[str, str]] = {
         "{total} bericht(en) gekozen; die worden afgesloten als geannuleerd."
     ),
     "dead.confirm.do_resend": "{count} bericht(en) herzenden",
+    "dead.confirm.nothing_to_resend": (
+        "Geen van deze berichten zou herzonden worden; er is niets te bevestigen."
+    ),
     "dead.confirm.do_discard": "{count} bericht(en) afsluiten",
     "dead.reason": "Reden (verplicht; komt in de audittrail)",
     "dead.cancel": "Annuleren, terug naar de onbestelbare berichten",
@@ -574,6 +583,7 @@ NL: Final[dict[str, str]] = {
     "dead.outcome.would_skip": "zou overgeslagen worden",
     "dead.outcome.resent": "herzonden",
     "dead.outcome.skipped": "overgeslagen",
+    "dead.outcome.left_out": "weggelaten",
     "dead.outcome.discarded": "afgesloten",
     "dead.note": "Toelichting",
     "dead.new_message": "Nieuw bericht",

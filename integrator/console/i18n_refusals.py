@@ -129,7 +129,10 @@ EN: Final[dict[str, str]] = {
     "refusal.deadletter.resolved_discarded": (
         "dead letter {id} was already discarded (by {by}); nothing was changed"
     ),
-    "refusal.console.select_dead_letter": "select at least one dead letter",
+    "refusal.console.select_dead_letter": (
+        "nothing was selected: tick at least one dead letter (or select all in its group); "
+        "nothing was done"
+    ),
     "refusal.console.search_first": (
         "search first: say which messages (a ZD number, destination, status…)"
     ),
@@ -452,7 +455,10 @@ NL: Final[dict[str, str]] = {
     "refusal.deadletter.resolved_discarded": (
         "onbestelbaar bericht {id} was al afgesloten (door {by}); er is niets veranderd"
     ),
-    "refusal.console.select_dead_letter": "kies minstens één onbestelbaar bericht",
+    "refusal.console.select_dead_letter": (
+        "er is niets gekozen: vink minstens één onbestelbaar bericht aan (of kies alles in de "
+        "groep); er is niets gedaan"
+    ),
     "refusal.console.search_first": (
         "zoek eerst: zeg welke berichten (een ZD-nummer, bestemming, status…)"
     ),

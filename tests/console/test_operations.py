@@ -226,11 +226,12 @@ def test_support_resends_and_discards_dead_letters_and_routes_unrouted_events(
     sign_in(page, support)
     page.goto("/deadletters")
     group = page.locator("section.group").first
-    assert group.get_by_role("checkbox").count() == 2
+    picks = group.get_by_role("checkbox", name=re.compile(r"^Select message "))
+    assert picks.count() == 2
     screenshot(page, "deadletters")
 
-    # Resend one of the two: counted, confirmed with a reason, done.
-    group.get_by_role("checkbox").nth(1).uncheck()
+    # Resend one of the two: ticked, counted, confirmed with a reason, done.
+    picks.nth(0).check()
     group.get_by_role("button", name="Resend selected…").click()
     assert "1 message(s) selected; 1 would be resent" in page.locator("#confirm-count").inner_text()
     screenshot(page, "deadletters-confirm")
@@ -242,6 +243,7 @@ def test_support_resends_and_discards_dead_letters_and_routes_unrouted_events(
     # Discard the other one.
     page.goto("/deadletters")
     group = page.locator("section.group").first
+    group.get_by_label("Select all in this group").check()
     group.get_by_role("button", name="Discard selected…").click()
     page.get_by_label("Reason").fill("sent by hand")
     page.get_by_role("button", name=re.compile(r"Discard \d message")).click()

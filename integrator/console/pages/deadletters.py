@@ -63,6 +63,8 @@ SHOWN: Final = 500
 ACTIONS: Final = {"resend": P.MESSAGES_RESEND, "discard": P.DEADLETTERS_DISCARD}
 
 Ids = Annotated[list[str], Form(max_length=SHOWN)]
+"""Nothing is ticked until a person ticks it, so none may come: given as ``= []``, the refusal
+is the page's own sentence (``_in_scope``), not FastAPI's "field required"."""
 Action = Annotated[str, Form(pattern="^(resend|discard)$")]
 Once = Annotated[str, Form(alias=FIELD, max_length=100)]
 
@@ -106,7 +108,11 @@ async def _in_scope(
         visitor,
         permission,
         ids,
-        none=Said("select at least one dead letter", "console.select_dead_letter"),
+        none=Said(
+            "nothing was selected: tick at least one dead letter (or select all in its group); "
+            "nothing was done",
+            "console.select_dead_letter",
+        ),
     )
 
 
@@ -121,16 +127,24 @@ async def _to_resend(engine: Engine, visitor: Visitor, ids: Sequence[str]) -> Se
         raise BadInput(said(exc)) from None
 
 
-def _left_out(selection: Selection, outcome: str) -> list[dict[str, Any]]:
-    """What the selection left out, as rows of the same table as the resend's outcomes."""
+def _left_out(selection: Selection) -> list[dict[str, Any]]:
+    """What the selection left out, as rows of the same table as the resend's outcomes.
+
+    ``left out``, in the dry run and the resend alike, as the CLI and docs/support.md say it:
+    the selection took another message for it (not a skip, which the resend decides)."""
     return [
-        {"original_id": x.message.id, "outcome": outcome, "message_id": None, "note": x.note}
+        {"original_id": x.message.id, "outcome": "left out", "message_id": None, "note": x.note}
         for x in selection.left_out
     ]
 
 
 @router.post("/deadletters/confirm")
-async def confirm(request: Request, visitor: Reader, action: Action, ids: Ids) -> Response:
+async def confirm(
+    request: Request,
+    visitor: Reader,
+    action: Action,
+    ids: Ids = [],  # noqa: B006 (FastAPI copies it)
+) -> Response:
     """The count, and for a resend what would happen to each; nothing is done yet. The form
     carries a one-time token, so the confirmation acts once however often it is posted."""
     engine = engine_of(request)
@@ -144,7 +158,7 @@ async def confirm(request: Request, visitor: Reader, action: Action, ids: Ids) -
             results = await resend_in_engine(engine, messages, request_, dry_run=True)
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
-        planned = [r.to_json() for r in results] + _left_out(messages, "would skip")
+        planned = [r.to_json() for r in results] + _left_out(messages)
         listed = [*messages, *(x.message for x in messages.left_out)]
     else:
         listed = list(await _in_scope(engine, visitor, P.DEADLETTERS_DISCARD, ids))
@@ -170,8 +184,8 @@ def _done(confirmation_id: str, repeated: bool) -> Response:
 async def resend(
     request: Request,
     visitor: Resender,
-    ids: Ids,
     reason: Annotated[str, Form(max_length=1000)],
+    ids: Ids = [],  # noqa: B006 (FastAPI copies it)
     once_token: Once = "",
 ) -> Response:
     engine = engine_of(request)
@@ -184,7 +198,7 @@ async def resend(
             )
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
-        rows = [r.to_json() for r in results] + _left_out(messages, "skipped")
+        rows = [r.to_json() for r in results] + _left_out(messages)
         return {"rows": kept_rows(rows)}
 
     done = await once(engine, visitor, "deadletters.resend", once_token, work)
@@ -195,8 +209,8 @@ async def resend(
 async def discard_letters(
     request: Request,
     visitor: Discarder,
-    ids: Ids,
     reason: Annotated[str, Form(max_length=1000)],
+    ids: Ids = [],  # noqa: B006 (FastAPI copies it)
     once_token: Once = "",
 ) -> Response:
     engine = engine_of(request)

@@ -24,6 +24,10 @@
 //   posting again then only shows what the first post did.
 // - Choosing another destination for a resend picks "map the event again": the original bytes
 //   are addressed to the message's own destination (MSH-5/6).
+// - "Select all in this group" on the dead-letter page ticks or unticks every dead letter of
+//   its group's form, and is ticked itself only while all of them are. Nothing is ticked before
+//   a person ticks it (one click must not pick a whole group for closing); without JavaScript
+//   the control stays hidden and each dead letter is ticked by hand.
 (function () {
   "use strict";
 
@@ -51,6 +55,30 @@
       form.removeAttribute("data-sent");
       buttons(form).forEach(function (button) { button.disabled = false; });
     });
+  });
+
+  function picks(form) {
+    return Array.prototype.slice.call(form.querySelectorAll("input[type=checkbox][name=ids]"));
+  }
+
+  document.querySelectorAll("[data-select-group]").forEach(function (all) {
+    var holder = all.closest("[hidden]");
+    if (holder) { holder.hidden = false; }
+  });
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!(target instanceof HTMLInputElement) || !target.form) { return; }
+    var all = target.form.querySelector("[data-select-group]");
+    if (!all) { return; }
+    var boxes = picks(target.form);
+    if (target === all) {
+      boxes.forEach(function (box) { box.checked = all.checked; });
+    } else if (target.name === "ids") {
+      var ticked = boxes.filter(function (box) { return box.checked; }).length;
+      all.checked = ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
   });
 
   document.addEventListener("change", function (event) {
