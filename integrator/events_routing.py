@@ -613,6 +613,10 @@ async def route_via_http(
         answer: dict[str, Any] = response.json()
         actor = str(answer.get("actor") or request.actor)
         if request.dry_run:
+            # Planned in one answer, not a job to follow: the whole batch is done now, and a
+            # caller's progress bar must say so rather than stay at 0 of N.
+            if progress is not None:
+                progress(len(event_ids), len(event_ids))
             return EngineAnswer(results=[*answer["routed"], *answer["skipped"]], actor=actor)
         results = await follow_job(
             client, answer, check=_raise_for, progress=progress, what="routing", poll=poll

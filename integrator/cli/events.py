@@ -320,11 +320,12 @@ def _print_report(report: dict[str, Any], *, as_json: bool, provider: str | None
         )
     else:
         console.print(f"Routed {len(routed)} of {total} event(s) via {where}, as {actor}:")
+    mark = "  would route" if report["dry_run"] else "[green]✓[/]"
     for r in routed:
         for m in r["messages"]:
-            status = m["status"]
+            status = m["status"] if not report["dry_run"] else f"would be {m['status']}"
             line = (
-                f"[green]✓[/] {r['event_id']}  {r['zd_number']}  {r['action']} → "
+                f"{mark} {r['event_id']}  {r['zd_number']}  {r['action']} → "
                 f"{escape(m['destination'])} ({m['version']}, {status}"
             )
             line += f", message {m['message_id']})" if not report["dry_run"] else ")"
@@ -333,8 +334,9 @@ def _print_report(report: dict[str, Any], *, as_json: bool, provider: str | None
                 console.print(f"    [yellow]note:[/] {escape(warning)}")
         if r["note"]:
             console.print(f"    [yellow]note:[/] {escape(r['note'])}")
+    label = "would skip" if report["dry_run"] else "skipped"
     for r in report["skipped"]:
-        console.print(f"[yellow]skipped[/] {r['event_id']}  {r['zd_number']}: {escape(r['note'])}")
+        console.print(f"[yellow]{label}[/] {r['event_id']}  {r['zd_number']}: {escape(r['note'])}")
 
 
 def _guarded(go: Callable[[], Coroutine[Any, Any, T]]) -> T:
