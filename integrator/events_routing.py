@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from destinations.config import EVENT_TYPES
 from destinations.worker import OutboundMessage
 from integrator.access.permissions import Role
 from integrator.clock import Clock, SystemClock
@@ -142,9 +141,13 @@ def build_event_filter(
     The BSN is hashed with the search key here, like ``integrator.search`` does for messages;
     the period is on the time the event arrived.
     """
-    if event_type is not None and event_type not in EVENT_TYPES:
-        raise EventsRefused("event_type", f"one of {', '.join(EVENT_TYPES)}")
-    terms: dict[str, Any] = {"zd_number": zd_number, "bsn": bsn, "since": since, "until": until}
+    terms: dict[str, Any] = {
+        "zd_number": zd_number,
+        "bsn": bsn,
+        "event_type": event_type,
+        "since": since,
+        "until": until,
+    }
     for name, value in terms.items():
         try:
             build_filter(settings, **{name: value})
@@ -368,22 +371,36 @@ async def check_provider(
     have nothing waiting; both pass. Provider ids are no patient data: the served ones are
     listed, so the right one can be picked.
     """
-    if provider is None:
+    served = await unknown_provider(store, settings, provider, catalog=catalog)
+    if served is None:
         return
+    raise EventsRefused(
+        "provider",
+        "no destination serves that provider, and no stored event names it; "
+        f"served: {', '.join(served) or 'none'}",
+    ).coded("events.provider_unknown", served=served)
+
+
+async def unknown_provider(
+    store: Store, settings: Settings, provider: str | None, *, catalog: Catalog | None = None
+) -> tuple[str, ...] | None:
+    """The providers served now, when ``provider`` is none of them and no stored event names
+    it (a typo, or one nobody has heard of yet); None when it is known, or not given.
+
+    Providers are an open set, so a listing is not refused for one (``events route`` is: it
+    would route nothing); an empty listing says instead that the provider is unknown here.
+    """
+    if provider is None:
+        return None
     if catalog is None:
         from integrator.message_reads import configured_catalog  # it imports the operators
 
         catalog = await configured_catalog(store, settings)
     if catalog.serving(provider):
-        return
+        return None
     if await store.list_events(EventFilter(provider_id=provider), limit=1):
-        return
-    served = sorted({p for d in catalog.destinations.values() for p in d.providers})
-    raise EventsRefused(
-        "provider",
-        "no destination serves that provider, and no stored event names it; "
-        f"served: {', '.join(served) or 'none'}",
-    ).coded("events.provider_unknown", served=tuple(served))
+        return None
+    return tuple(sorted({p for d in catalog.destinations.values() for p in d.providers}))
 
 
 async def route_selected(

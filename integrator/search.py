@@ -19,10 +19,12 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from destinations.config import EVENT_TYPES
 from integrator.presenters import iso_time, short_reason
 from integrator.refusal import Coded
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord, MessageStatus
+from mappings.registry import REGISTRY
 from schemas.identifiers import is_valid_bsn, is_valid_zd_number
 
 CSV_COLUMNS = (
@@ -208,10 +210,7 @@ def build_filter(
     until: str | datetime | None = None,
     bsn: str | None = None,
 ) -> MessageFilter:
-    if status is not None and status not in {s.value for s in MessageStatus}:
-        raise BadSearch(
-            "status", f"not a message status; one of {', '.join(s.value for s in MessageStatus)}"
-        ).coded("search.status", statuses=tuple(s.value for s in MessageStatus))
+    _check_closed(status=status, version=version, event_type=event_type)
     bsn_digits = normalise_bsn(bsn) if bsn else None
     return MessageFilter(
         zd_number=normalise_zd(zd_number) if zd_number else None,
@@ -225,6 +224,27 @@ def build_filter(
         event_type=event_type or None,
         bsn_hash=_bsn_hash(settings, bsn_digits) if bsn_digits else None,
     )
+
+
+def _check_closed(*, status: str | None, version: str | None, event_type: str | None) -> None:
+    """Refuse a term of a closed set that is not one of its values: no stored message can
+    match it, and an empty listing would hide the typo (``--event-type verwijzing``,
+    ``--version ref-v9``). The values are listed so the right one can be picked; the one given
+    is not repeated (a value pasted into the wrong field may be a BSN)."""
+    statuses = tuple(s.value for s in MessageStatus)
+    if status and status not in statuses:
+        raise BadSearch("status", f"not a message status; one of {', '.join(statuses)}").coded(
+            "search.status", statuses=statuses
+        )
+    if event_type and event_type not in EVENT_TYPES:
+        raise BadSearch("event_type", f"not an event type; one of {', '.join(EVENT_TYPES)}").coded(
+            "search.event_type", event_types=EVENT_TYPES
+        )
+    versions = tuple(REGISTRY)  # retired ones too: their messages stay in the store
+    if version and version not in versions:
+        raise BadSearch("version", f"not a message version; one of {', '.join(versions)}").coded(
+            "search.version", versions=versions
+        )
 
 
 def _bsn_hash(settings: Settings, bsn: str) -> str:

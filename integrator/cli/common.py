@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from integrator.access.permissions import Identity
     from integrator.eventloop import LoopKind
     from integrator.operators import DestinationAdmin
+    from integrator.search import BadSearch
     from integrator.settings import Settings
     from integrator.store import Store
 
@@ -59,6 +60,18 @@ console = Console(highlight=False, width=_width(sys.stdout))
 err_console = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+_OPTIONS = {"zd_number": "--zd"}
+"""A search term's option where it is not the term's name with dashes (``event_type``:
+``--event-type``)."""
+
+
+def option_rule(exc: BadSearch) -> str:
+    """A refused search term as the command line names it: ``--event-type: not an event
+    type; one of referral, diagnostic_request``, the option people typed, not the API's name."""
+    option = _OPTIONS.get(exc.field, "--" + exc.field.replace("_", "-"))
+    return f"{option}: {exc.rule}"
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -210,7 +223,7 @@ def with_store(
     except IntegratorError as exc:
         fail(said(exc), exc.exit_code)
     except BadSearch as exc:  # a term only the store can judge (a destination that is none)
-        fail(str(exc), 2)
+        fail(option_rule(exc), 2)
 
 
 def said(exc: BaseException) -> str:

@@ -25,6 +25,7 @@ from rich.table import Table
 from integrator.cli.common import (
     JsonOption,
     console,
+    err_console,
     fail,
     load_settings,
     local_actor,
@@ -84,7 +85,12 @@ def events_list(
     --csv export is recorded as events.export before it is written.
     """
     from integrator.event_reads import find_events
-    from integrator.events_routing import EventsRefused, build_event_filter, listed_event_view
+    from integrator.events_routing import (
+        EventsRefused,
+        build_event_filter,
+        listed_event_view,
+        unknown_provider,
+    )
     from integrator.exports import export_events
     from integrator.rejected_reads import rejected_for_zd
     from integrator.store import Store
@@ -127,6 +133,14 @@ def events_list(
 
     async def action(store: Store) -> tuple[list[dict[str, Any]], int | None]:
         found = await find_events(store, local_identity(), flt, limit=limit)
+        if not found:  # a provider is an open set: not refused, but an unknown one is said
+            served = await unknown_provider(store, settings, flt.provider_id)
+            if served is not None:
+                err_console.print(
+                    "no events of that provider (--provider), and no destination serves it; "
+                    f"providers served: {escape(', '.join(served) or 'none')}",
+                    soft_wrap=True,
+                )
         rows = [listed_event_view(e, settings.zone) for e in found]
         if rows or flt.zd_number is None:
             return rows, None

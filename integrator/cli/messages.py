@@ -27,6 +27,7 @@ from integrator.cli.common import (
     load_settings,
     local_actor,
     local_identity,
+    option_rule,
     print_json,
     resolve_event_ids,
     resolve_message_ids,
@@ -114,7 +115,7 @@ def messages_list(
     try:
         flt = terms_filter(settings, terms)
     except BadSearch as exc:
-        fail(str(exc), 2)
+        fail(option_rule(exc), 2)
 
     async def with_full_ids(store: Store) -> MessageFilter:
         """An event id as listings show it (a unique prefix) made whole, as ``show`` does; a

@@ -31,6 +31,7 @@ from integrator.cli.common import (
     fail,
     load_settings,
     local_actor,
+    option_rule,
     print_json,
     progress_bar,
     resolve_message_ids,
@@ -108,7 +109,7 @@ def resend_command(
     try:
         flt = terms_filter(settings, terms)  # the filter of every message search
     except BadSearch as exc:
-        fail(str(exc), 2)
+        fail(option_rule(exc), 2)
     ids = message_ids or []
 
     async def select(store: Store) -> Selection:
@@ -195,7 +196,7 @@ def run_resend(
     except IntegratorError as exc:
         fail(str(exc), exc.exit_code)
     except BadSearch as exc:  # a term only the store can judge (a destination that is none)
-        fail(str(exc), 2)
+        fail(option_rule(exc), 2)
     except RuntimeError as exc:  # the engine's job failed, or it answered an error
         fail(str(exc), 1)
     report(outcome, as_json=as_json)

@@ -5,8 +5,9 @@ The services word their refusals in English for the CLI and the API; these are t
 said to a person in the console, in their language, without the command line's options
 (``--cluster``, ``NAME``, "use update"): the console has forms and buttons instead. A sentence
 holds the rule only; the console puts the field's name before it (``zd_number: …``), as the
-service's own text does. Values named ``status``, ``statuses``, ``person_status`` and
-``event_type`` are translated as the pages translate them (``integrator.console.refusals``).
+service's own text does. Values named ``status``, ``statuses``, ``person_status``,
+``event_type`` and ``event_types`` are translated as the pages translate them
+(``integrator.console.refusals``).
 A code missing here is shown with the service's English text, so a new refusal is never lost,
 only untranslated; ``tests/console/test_i18n.py`` fails for a code the services raise that is
 missing here.
@@ -50,6 +51,8 @@ EN: Final[dict[str, str]] = {
         "a BSN is 9 digits that pass the eleven-test (spaces and dots are ignored)"
     ),
     "refusal.search.status": "not a message status; one of {statuses}",
+    "refusal.search.event_type": "not an event type; one of {event_types}",
+    "refusal.search.version": "not a message version; one of {versions}",
     "refusal.rejected.source": "not a source of input; one of {sources}",
     "refusal.search.destination": (
         "no destination has that id, and no message in this store went to one; configured: {known}"
@@ -376,6 +379,8 @@ NL: Final[dict[str, str]] = {
         "een BSN is 9 cijfers die de elfproef doorstaan (spaties en punten tellen niet mee)"
     ),
     "refusal.search.status": "geen berichtstatus; kies uit {statuses}",
+    "refusal.search.event_type": "geen soort gebeurtenis; kies uit {event_types}",
+    "refusal.search.version": "geen berichtversie; kies uit {versions}",
     "refusal.rejected.source": "geen bron van invoer; kies uit {sources}",
     "refusal.search.destination": (
         "geen bestemming heeft dat id, en geen bericht in deze opslag ging naar zo'n "

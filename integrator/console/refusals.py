@@ -37,6 +37,7 @@ TRANSLATED_VALUES: Final = {
     "statuses": "status.",
     "person_status": "people.status.",
     "event_type": "event.",
+    "event_types": "event.",
 }
 """Values that are words of the engine the pages already translate, and the keys they use."""
 

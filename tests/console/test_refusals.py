@@ -603,3 +603,28 @@ def test_an_unmapped_pydantic_error_shows_the_english_rule() -> None:
         "x", "tls.ca_file", "Input is not a valid path", type="path_type"
     )
     assert say("nl", definition_problem(problem)) == "Input is not a valid path"
+
+
+async def test_a_search_term_outside_its_set_is_refused_beside_its_field(engine: Engine) -> None:
+    """The console searches through the same filter as the CLI and the API: a version or an
+    event type that is none (from a link, a saved search made before) is refused beside its
+    field, not answered with an empty list."""
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND), lang="nl") as sam:
+        version = await sam.get("/messages", params={"version": "ref-v9"})
+        event_type = await sam.get("/messages", params={"event_type": "verwijzing"})
+        zd = await sam.get("/messages", params={"zd_number": "ZD12"})
+    assert field_errors(version) == {
+        "version": "version: geen berichtversie; kies uit "
+        "ref-v1, ref-v2, orm-lfdv1, orm-lfdv2, orm-v3, oml-v3"
+    }
+    assert field_errors(event_type) == {
+        "event_type": "event_type: geen soort gebeurtenis; kies uit verwijzing, aanvraag"
+    }
+    assert 'id="version" name="version" aria-invalid="true"' in version.text
+    assert field_errors(zd) == {
+        "zd_number": "zd_number: een ZD-nummer is ZD en 9 cijfers, "
+        "zoals op de verwijzing (kleine letters mogen ook)"
+    }
+    for answer in (version, event_type, zd):
+        assert '<p class="problem"' not in answer.text
+        assert "ref-v9" not in problems(answer)

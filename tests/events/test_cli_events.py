@@ -240,7 +240,10 @@ def test_bad_input_exits_2_naming_the_option_and_changes_nothing(integrator: Any
             "--since: not an ISO date",
         ),
         (("events", "list", "--bsn", "123"), "--bsn: a BSN is 9 digits that pass the eleven-test"),
-        (("events", "list", "--event-type", "letter"), "--event-type: one of referral"),
+        (
+            ("events", "list", "--event-type", "letter"),
+            "--event-type: not an event type; one of referral",
+        ),
         (("events", "show", unknown), f"no event with id {unknown}"),
         (("events", "show", BSN), "not repeated here"),
     ]

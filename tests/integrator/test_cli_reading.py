@@ -240,10 +240,10 @@ def test_zd_in_lower_case_and_bsn_with_spaces_or_dots_find_the_message(tmp_path:
 def test_a_malformed_zd_number_is_refused_not_an_empty_listing(tmp_path: Path) -> None:
     message = make_message()
     env = stored(tmp_path, [(make_event(zd_number="ZD100000001"), [message])], timedelta(seconds=1))
-    for command, option in ((("messages", "list"), "zd_number"), (("events", "list"), "--zd")):
+    for command in (("messages", "list"), ("events", "list")):
         refused = cli(env, *command, "--zd", "ZD12")
         assert refused.exit_code == 2, (command, refused.output)
-        assert f"{option}: a ZD number is ZD and 9 digits" in refused.stderr, refused.stderr
+        assert "--zd: a ZD number is ZD and 9 digits" in refused.stderr, refused.stderr
         assert "ZD12" not in refused.output and refused.stdout == ""
 
 
