@@ -21,14 +21,17 @@ from rich.table import Table
 
 from integrator.cli.common import (
     JsonOption,
+    Shown,
     console,
     fail,
+    first_rows,
     load_settings,
     local_actor,
     local_identity,
     print_json,
     progress_bar,
     resolve_message_ids,
+    say_shown,
     with_store,
 )
 from integrator.presenters import shown_time
@@ -103,7 +106,7 @@ def audit_list(
     except BadSearch as exc:
         fail(f"--{exc.field}: {exc.rule}", 2)  # the option as typed here
 
-    async def action_on(store: Store) -> list[AuditRecord]:
+    async def action_on(store: Store) -> tuple[list[AuditRecord], Shown]:
         # A destination nobody has is refused (exit 2), not listed as empty; one removed since
         # stays searchable while the trail or a message names it.
         try:
@@ -114,7 +117,7 @@ def audit_list(
         if flt.message is not None:  # as listings show it: a unique prefix is made whole
             [full_id] = await resolve_message_ids(store, [flt.message])
             found = dataclasses.replace(flt, message=full_id)
-        entries = await store.list_audit(found, limit=limit)
+        entries, shown = first_rows(await store.list_audit(found, limit=limit + 1), limit)
         if as_csv:  # audited before a row is written
             await record_export(
                 store,
@@ -134,16 +137,17 @@ def audit_list(
                 found=len(entries),
                 source=None,
             )
-        return entries
+        return entries, shown
 
-    entries = with_store(action_on, settings, read_only=True)
+    entries, shown = with_store(action_on, settings, read_only=True)
     if as_csv:
         sys.stdout.write(audit_csv(entries, settings.zone))
         return
+    say_shown(shown)
     if as_json:
         print_json([audit_view(e, settings.zone) for e in entries])
         return
-    table = Table(title=f"Audit ({len(entries)} shown)")
+    table = Table(title=f"Audit ({shown})")
     for column in ("id", "at", "actor", "action", "target", "reason"):
         table.add_column(column)
     for e in entries:

@@ -23,6 +23,7 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO, TypeVar, cast
 
@@ -150,6 +151,44 @@ def _event_loop() -> LoopKind:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """How many rows a listing shows, and whether ``--limit`` cut it.
+
+    ``total``: how many matched in all, for a listing that counts them cheaply; otherwise
+    ``more`` says that at least one more matched (the listing read one row beyond its limit:
+    ``first_rows``). A listing that looks complete when it is not is how a batch gets missed.
+    """
+
+    count: int
+    total: int | None = None
+    more: bool = False
+
+    @property
+    def cut(self) -> bool:
+        return self.more or (self.total is not None and self.total > self.count)
+
+    def __str__(self) -> str:
+        if self.total is not None and self.total > self.count:
+            return f"{self.count} of {self.total} shown"
+        if self.more:
+            return f"{self.count} shown, more match"
+        return f"{self.count} shown"
+
+
+def first_rows(rows: Sequence[T], limit: int) -> tuple[list[T], Shown]:
+    """The first ``limit`` of ``rows``, read with ``limit + 1``: one row more is cheap, where
+    counting every match can take a while on a large store."""
+    shown = list(rows[:limit])
+    return shown, Shown(len(shown), more=len(rows) > limit)
+
+
+def say_shown(shown: Shown) -> None:
+    """Say on stderr that a listing was cut, also with ``--json`` (stdout stays the JSON)."""
+    if shown.cut:
+        err_console.print(f"{shown}; --limit to see more", soft_wrap=True)
 
 
 def os_user() -> str:

@@ -28,11 +28,13 @@ from integrator.cli.common import (
     JsonOption,
     console,
     fail,
+    first_rows,
     load_settings,
     local_actor,
     local_identity,
     print_json,
     resolve_message_ids,
+    say_shown,
     with_store,
 )
 from integrator.cli.views import attempts_table, short_ids
@@ -101,23 +103,24 @@ def deadletter_list(
     async def action(store: Store) -> list[dict[str, Any]]:
         await check_destination(store, settings, MessageFilter(destination_id=destination))
         letters = await list_dead_letters(
-            store, destination_id=destination, limit=limit, include_resolved=include_resolved
+            store, destination_id=destination, limit=limit + 1, include_resolved=include_resolved
         )
         return [dead_letter_summary(letter, settings.zone) for letter in letters]
 
-    rows = with_store(action, settings, read_only=True)
+    rows, shown = first_rows(with_store(action, settings, read_only=True), limit)
+    say_shown(shown)
     if as_json:
         print_json(rows)
         return
     hidden = "" if include_resolved else "; resolved ones hidden, --all shows them"
-    table = Table(title=f"Dead letters ({len(rows)} shown{hidden})")
+    table = Table(title=f"Dead letters ({shown}{hidden})")
     for column in ("id", "destination", "ZD number", "MSH-10", "attempts", "ACK", "reason"):
         table.add_column(column)
     table.add_column("state")
-    shown = short_ids(r["id"] for r in rows)
+    short = short_ids(r["id"] for r in rows)
     for r in rows:
         table.add_row(
-            shown[r["id"]],
+            short[r["id"]],
             r["destination"],
             r["zd_number"],
             r["control_id"],

@@ -27,6 +27,7 @@ from integrator.cli.common import (
     console,
     err_console,
     fail,
+    first_rows,
     load_settings,
     local_actor,
     local_identity,
@@ -34,6 +35,7 @@ from integrator.cli.common import (
     progress_bar,
     resolve_event_ids,
     run,
+    say_shown,
     tell_rejected,
     with_store,
 )
@@ -132,7 +134,7 @@ def events_list(
         return
 
     async def action(store: Store) -> tuple[list[dict[str, Any]], int | None]:
-        found = await find_events(store, local_identity(), flt, limit=limit)
+        found = await find_events(store, local_identity(), flt, limit=limit + 1)
         if not found:  # a provider is an open set: not refused, but an unknown one is said
             served = await unknown_provider(store, settings, flt.provider_id)
             if served is not None:
@@ -147,13 +149,15 @@ def events_list(
         # Nothing by that ZD number: did intake refuse it? One count on an index.
         return rows, await rejected_for_zd(store, local_identity(), flt.zd_number)
 
-    rows, refused = with_store(action, settings, read_only=True)
+    every, refused = with_store(action, settings, read_only=True)
+    rows, shown = first_rows(every, limit)
+    say_shown(shown)
     if flt.zd_number is not None:
         tell_rejected("no events", flt.zd_number, refused)
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"Events ({len(rows)} shown)")
+    table = Table(title=f"Events ({shown})")
     for column in ("id", "ZD number", "type", "action", "provider", "received", "messages"):
         table.add_column(column)
     short = short_ids(r["id"] for r in rows)  # taken back by `events show` and `events route`

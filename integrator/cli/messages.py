@@ -24,6 +24,7 @@ from integrator.cli.common import (
     JsonOption,
     console,
     fail,
+    first_rows,
     load_settings,
     local_actor,
     local_identity,
@@ -31,6 +32,7 @@ from integrator.cli.common import (
     print_json,
     resolve_event_ids,
     resolve_message_ids,
+    say_shown,
     tell_rejected,
     with_store,
 )
@@ -143,24 +145,24 @@ def messages_list(
 
     async def action(store: Store) -> tuple[list[MessageRecord], int | None]:
         found = await find_messages_in_store(
-            store, local_identity(), await with_full_ids(store), limit=limit
+            store, local_identity(), await with_full_ids(store), limit=limit + 1
         )
         if found or flt.zd_number is None:
             return found, None
         # Nothing by that ZD number: did intake refuse it? One count on an index.
         return found, await rejected_for_zd(store, local_identity(), flt.zd_number)
 
-    found, refused = with_store(action, settings, read_only=True)
+    every, refused = with_store(action, settings, read_only=True)
+    found, shown = first_rows(every, limit)
     rows = [message_summary(m, settings.zone) for m in found]
+    say_shown(shown)
     if flt.zd_number is not None:
         tell_rejected("no messages", flt.zd_number, refused)
     if as_json:
         print_json(rows)
         return
     console.print(
-        messages_table(
-            rows, width=console.width, zone=settings.zone, title=f"Messages ({len(rows)} shown)"
-        )
+        messages_table(rows, width=console.width, zone=settings.zone, title=f"Messages ({shown})")
     )
 
 

@@ -17,13 +17,14 @@ from rich.table import Table
 
 from integrator.cli.common import (
     JsonOption,
+    Shown,
     console,
-    err_console,
     fail,
     load_settings,
     local_identity,
     print_json,
     resolve_rejected_id,
+    say_shown,
     with_store,
 )
 from integrator.cli.views import short_ids
@@ -98,13 +99,12 @@ def rejected_list(
 
     listing = with_store(action, settings, read_only=True)
     found = listing.rows
-    counted = f"{len(found)} of {listing.total}" if listing.total > len(found) else len(found)
+    shown = Shown(len(found), total=listing.total)
+    say_shown(shown)
     if as_json:
-        if listing.total > len(found):
-            err_console.print(f"{counted} shown; --limit lists more")
         print_json([{**r, "received_at": iso_time(r["received_at"], settings.zone)} for r in found])
         return
-    table = Table(title=f"Rejected input ({counted})")
+    table = Table(title=f"Rejected input ({shown})")
     short = short_ids(r["id"] for r in found)
     table.add_column("id", no_wrap=True, min_width=max(map(len, short.values()), default=2))
     table.add_column("received")

@@ -113,11 +113,11 @@ def test_a_cut_listing_says_how_many_match_in_all(tmp_path: Path) -> None:
     env, kept = _over_three_days(tmp_path)
     table = cli(env, "rejected", "list", "--limit", "1")
     assert table.exit_code == 0, table.output
-    assert "Rejected input (1 of 3)" in table.stdout
+    assert "Rejected input (1 of 3 shown)" in table.stdout
     as_json = cli(env, "rejected", "list", "--limit", "1", "--json")
     assert [r["id"] for r in json.loads(as_json.stdout)] == [kept["cli"]]
     assert "1 of 3 shown" in as_json.stderr
-    assert "Rejected input (2)" in cli(env, "rejected", "list", "--since", "2h").stdout
+    assert "Rejected input (2 shown)" in cli(env, "rejected", "list", "--since", "2h").stdout
 
 
 def test_a_bad_source_or_period_is_refused_naming_what_is_allowed(tmp_path: Path) -> None:

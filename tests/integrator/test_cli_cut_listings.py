@@ -1,0 +1,74 @@
+"""A listing cut by ``--limit`` says so on stderr, also with ``--json`` (stdout stays the JSON):
+with the default limit a batch search must not look complete when it is not."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from integrator.store import Store
+from tests.integrator.test_cli_reading import cli, restore_logging, stored
+from tests.store.factories import make_event, make_message
+
+__all__ = ["restore_logging"]  # the fixture, used here as there
+
+LISTINGS = [
+    ("messages", "list"),
+    ("events", "list"),
+    ("deadletter", "list"),
+    ("audit", "list"),
+]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """Three events with a dead message each, three audit entries, two rejected inputs."""
+    batch = [(make_event(), [make_message(status="dead")]) for _ in range(3)]
+    env = stored(tmp_path, batch, timedelta(seconds=1))
+
+    async def fill() -> None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            for n in range(3):
+                await store.add_audit("local:tester", "test.entry", f"target-{n}")
+            for source in ("http", "amqp"):
+                await store.reject_event(b"{}", source, [{"path": "$", "rule": "r"}])
+
+    asyncio.run(fill())
+    return env
+
+
+@pytest.mark.parametrize("listing", LISTINGS)
+def test_a_listing_cut_by_its_limit_says_so_on_stderr(
+    env: dict[str, str], listing: tuple[str, ...]
+) -> None:
+    as_json = cli(env, *listing, "--limit", "2", "--json")
+    assert as_json.exit_code == 0, as_json.output
+    assert len(json.loads(as_json.stdout)) == 2
+    assert "2 shown, more match; --limit to see more" in as_json.stderr, as_json.stderr
+    table = cli(env, *listing, "--limit", "2")
+    assert table.exit_code == 0, table.output
+    assert "2 shown, more match; --limit to see more" in table.stderr, table.stderr
+    assert "(2 shown, more match" in table.stdout, table.stdout
+
+
+@pytest.mark.parametrize("listing", LISTINGS)
+def test_a_listing_its_limit_did_not_cut_says_nothing_more(
+    env: dict[str, str], listing: tuple[str, ...]
+) -> None:
+    exact = cli(env, *listing, "--limit", "3", "--json")
+    assert exact.exit_code == 0, exact.output
+    assert len(json.loads(exact.stdout)) == 3
+    assert "more" not in exact.stderr, exact.stderr
+
+
+def test_a_counted_listing_says_how_many_match_in_all(env: dict[str, str]) -> None:
+    for args in (("--json",), ()):
+        cut = cli(env, "rejected", "list", "--limit", "1", *args)
+        assert cut.exit_code == 0, cut.output
+        assert "1 of 2 shown; --limit to see more" in cut.stderr, cut.stderr
+    whole = cli(env, "rejected", "list", "--json")
+    assert "shown" not in whole.stderr
