@@ -12,7 +12,9 @@ the entries are shown; ``--csv`` records its export instead.
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
+from datetime import tzinfo
 from typing import Annotated, Any
 
 import typer
@@ -34,9 +36,14 @@ from integrator.cli.common import (
     say_shown,
     with_store,
 )
+from integrator.cli.views import Column, fitted_table, short_ids
 from integrator.presenters import shown_time
 
 HEX = frozenset("0123456789abcdef")
+ACTOR_MIN = 24
+"""The least width an actor wraps into: ``person:`` and most e-mail addresses on one line."""
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+"""A target that is an id (a message's, an event's): shortened in the table."""
 
 audit_app = typer.Typer(
     help="The audit trail: who did what, when and why; and its hash chain.",
@@ -147,19 +154,32 @@ def audit_list(
     if as_json:
         print_json([audit_view(e, settings.zone) for e in entries])
         return
-    table = Table(title=f"Audit ({shown})")
-    for column in ("id", "at", "actor", "action", "target", "reason"):
-        table.add_column(column)
-    for e in entries:
-        table.add_row(
-            str(e.id),
-            shown_time(e.at, settings.zone),
-            escape(e.actor),
-            escape(e.action),
-            escape(e.target),
-            escape(e.reason or ""),
-        )
-    console.print(table)
+    rows = [audit_view(e, settings.zone) for e in entries]
+    console.print(_table(rows, f"Audit ({shown})", zone=settings.zone, width=console.width))
+
+
+def _table(rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int) -> Table:
+    """Audit entries as a table that fits the terminal: the time, what and the target whole (a
+    target that is an id shortened, as ``--message`` and the show commands take it back); a
+    long actor (an e-mail address) wraps rather than push them off; the reason wraps too,
+    and it and the entry's id come as the width allows."""
+    short = short_ids(r["target"] for r in rows if _UUID.fullmatch(r["target"]))
+    columns = {
+        "id": Column("id", lambda r: str(r["id"]), "right"),
+        "at": Column("at", lambda r: shown_time(r["at"], zone)),
+        "actor": Column("actor", lambda r: escape(r["actor"]), free_text=True, least=ACTOR_MIN),
+        "action": Column("action", lambda r: escape(r["action"])),
+        "target": Column("target", lambda r: escape(short.get(r["target"], r["target"]))),
+        "reason": Column("reason", lambda r: escape(r["reason"] or ""), free_text=True),
+    }
+    return fitted_table(
+        rows,
+        columns,
+        always=("at", "actor", "action", "target"),
+        optional=("reason", "id"),
+        width=width,
+        title=title,
+    )
 
 
 @audit_app.command("verify")

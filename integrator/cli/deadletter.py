@@ -18,10 +18,12 @@ ACK code and a short reason, as the API's listing does, and records nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.common import (
@@ -37,7 +39,7 @@ from integrator.cli.common import (
     say_shown,
     with_store,
 )
-from integrator.cli.views import attempts_table, short_ids
+from integrator.cli.views import Column, attempts_table, fitted_table, short_ids
 from integrator.presenters import dead_letter_summary, shown_time
 
 if TYPE_CHECKING:
@@ -69,14 +71,19 @@ _TIMES = frozenset({"created_at", "dead_since"})
 """The summary's times: to the second in the table (``shown_time``), in full in ``--json``."""
 
 
-def _state(row: dict[str, Any]) -> str:
-    """The state with the message it points at: what support follows next."""
+def _state(row: dict[str, Any], short: Mapping[str, str] | None = None) -> str:
+    """The state with the message it points at: what support follows next. Its id whole, or
+    as ``short`` shortens it (a table's ids)."""
     if row["resolved_by"]:
-        return f"resolved by {row['resolved_by']}"
+        return f"resolved by {_id(row['resolved_by'], short)}"
     latest = row["latest_resend"]
     if latest is not None:
-        return f"{row['state']}; last resent as {latest['id']} ({latest['status']})"
+        return f"{row['state']}; last resent as {_id(latest['id'], short)} ({latest['status']})"
     return str(row["state"])
+
+
+def _id(message_id: str, short: Mapping[str, str] | None) -> str:
+    return short[message_id] if short is not None else message_id
 
 
 @deadletter_app.command("list")
@@ -113,23 +120,34 @@ def deadletter_list(
         print_json(rows)
         return
     hidden = "" if include_resolved else "; resolved ones hidden, --all shows them"
-    table = Table(title=f"Dead letters ({shown}{hidden})")
-    for column in ("id", "destination", "ZD number", "MSH-10", "attempts", "ACK", "reason"):
-        table.add_column(column)
-    table.add_column("state")
-    short = short_ids(r["id"] for r in rows)
-    for r in rows:
-        table.add_row(
-            short[r["id"]],
-            r["destination"],
-            r["zd_number"],
-            r["control_id"],
-            str(r["attempts"]),
-            r["last_ack_code"] or "-",
-            r["reason"] or "",
-            _state(r),
-        )
-    console.print(table)
+    console.print(_table(rows, f"Dead letters ({shown}{hidden})", width=console.width))
+
+
+def _table(rows: list[dict[str, Any]], title: str, *, width: int) -> Table:
+    """Dead letters as a table that fits the terminal: ids (shortened as ``resend`` and
+    ``deadletter show`` take them back, also those in the state), ZD numbers and the ACK code
+    whole; the reason and the state wrap; the attempts and the MSH-10 as the width allows."""
+    linked = [r["resolved_by"] for r in rows if r["resolved_by"]]
+    linked += [r["latest_resend"]["id"] for r in rows if r["latest_resend"]]
+    short = short_ids([r["id"] for r in rows] + linked)
+    columns = {
+        "id": Column("id", lambda r: short[r["id"]]),
+        "destination": Column("destination", lambda r: r["destination"]),
+        "zd": Column("ZD number", lambda r: r["zd_number"]),
+        "control_id": Column("MSH-10", lambda r: r["control_id"]),
+        "attempts": Column("tries", lambda r: str(r["attempts"]), "right"),
+        "ack": Column("ACK", lambda r: r["last_ack_code"] or "-"),
+        "reason": Column("reason", lambda r: escape(r["reason"] or ""), free_text=True),
+        "state": Column("state", lambda r: escape(_state(r, short)), free_text=True),
+    }
+    return fitted_table(
+        rows,
+        columns,
+        always=("id", "destination", "zd", "ack", "state"),
+        optional=("reason", "attempts", "control_id"),
+        width=width,
+        title=title,
+    )
 
 
 @deadletter_app.command("show")

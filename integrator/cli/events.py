@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import tzinfo
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -39,7 +40,7 @@ from integrator.cli.common import (
     tell_rejected,
     with_store,
 )
-from integrator.cli.views import short_ids
+from integrator.cli.views import Column, fitted_table, short_ids
 from integrator.presenters import shown_time
 
 T = TypeVar("T")
@@ -157,21 +158,34 @@ def events_list(
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"Events ({shown})")
-    for column in ("id", "ZD number", "type", "action", "provider", "received", "messages"):
-        table.add_column(column)
-    short = short_ids(r["id"] for r in rows)  # taken back by `events show` and `events route`
-    for r in rows:
-        table.add_row(
-            short[r["id"]],
-            r["zd_number"],
-            r["type"],
-            r["action"],
-            r["provider_id"],
-            shown_time(r["received_at"], settings.zone),
-            "[yellow]none: unrouted[/]" if r["unrouted"] else str(r["messages"]),
-        )
-    console.print(table)
+    console.print(_table(rows, f"Events ({shown})", zone=settings.zone, width=console.width))
+
+
+def _table(rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int) -> Table:
+    """Events as a table that fits the terminal: ids (shortened as ``events show`` and
+    ``events route`` take them back), ZD numbers, providers and times whole; the event's type
+    and action as the width allows."""
+    short = short_ids(r["id"] for r in rows)
+    columns = {
+        "id": Column("id", lambda r: short[r["id"]]),
+        "zd": Column("ZD number", lambda r: r["zd_number"]),
+        "type": Column("type", lambda r: r["type"]),
+        "action": Column("action", lambda r: r["action"]),
+        "provider": Column("provider", lambda r: escape(r["provider_id"])),
+        "received": Column("received", lambda r: shown_time(r["received_at"], zone)),
+        "messages": Column(
+            "messages",
+            lambda r: "[yellow]none: unrouted[/]" if r["unrouted"] else str(r["messages"]),
+        ),
+    }
+    return fitted_table(
+        rows,
+        columns,
+        always=("id", "zd", "provider", "received", "messages"),
+        optional=("action", "type"),
+        width=width,
+        title=title,
+    )
 
 
 @events_app.command("show")

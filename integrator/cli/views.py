@@ -7,7 +7,7 @@ gives them, which is what ``--since`` and ``--until`` accept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from rich.cells import cell_len
 from rich.console import JustifyMethod
 from rich.table import Table
+from rich.text import Text
 
 from integrator.presenters import shown_time
 
@@ -38,11 +39,65 @@ def short_ids(ids: Iterable[str], minimum: int = SHORT_ID) -> dict[str, str]:
     return {i: i[:length] for i in distinct}
 
 
+FREE_TEXT_MIN = 12
+"""The least a free-text column (a reason, a state) is given before it is left out: it wraps
+into what the identifiers leave, a few words to a line."""
+
+
 @dataclass(frozen=True, slots=True)
-class _Column:
+class Column:
+    """A listing's column: its header, its cell from a row, and whether it is free text.
+
+    Identifiers, ZD numbers and times are never cut or wrapped: people copy them into the next
+    command, and ``ZD200000001`` cut to ``ZD2000…`` cannot be told from ``ZD200000002``. Free
+    text (a reason) wraps instead, never narrower than ``least``, and gives way first.
+    """
+
     header: str
     cell: Callable[[dict[str, Any]], str]
     justify: JustifyMethod = "left"
+    free_text: bool = False
+    least: int = FREE_TEXT_MIN  # free text: the least width it is shown in
+
+
+def fitted_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Mapping[str, Column],
+    *,
+    always: Collection[str],
+    optional: Sequence[str],
+    width: int,
+    title: str,
+) -> Table:
+    """``rows`` as a table no wider than ``width`` in which no identifier is cut.
+
+    The ``always`` columns are shown; each of the ``optional`` ones follows, in that order, if
+    the table still fits with it (its identifiers whole, its free text at its ``least``);
+    the columns keep the order of ``columns``. ``--json`` has everything.
+    """
+    order = list(columns)
+    chosen = set(always)
+    for name in optional:
+        wider = chosen | {name}
+        if _least_width([columns[k] for k in order if k in wider], rows) <= width:
+            chosen = wider
+    table = Table(title=title, box=None, pad_edge=False, padding=(0, 1, 0, 0))
+    shown = [columns[k] for k in order if k in chosen]
+    for column in shown:
+        if column.free_text:
+            table.add_column(
+                column.header, justify=column.justify, overflow="fold", min_width=column.least
+            )
+        else:
+            table.add_column(
+                column.header,
+                justify=column.justify,
+                no_wrap=True,
+                min_width=_natural([column], rows)[0],
+            )
+    for r in rows:
+        table.add_row(*(column.cell(r) for column in shown))
+    return table
 
 
 def messages_table(
@@ -59,34 +114,41 @@ def messages_table(
         [r["id"] for r in rows] + [r["resend_of"] for r in rows if r.get("resend_of")]
     )
     columns = {
-        "id": _Column("id", lambda r: short[r["id"]]),
-        "zd": _Column("ZD number", lambda r: r["zd_number"]),
-        "destination": _Column("destination", lambda r: r["destination"]),
-        "version": _Column("version", lambda r: r["version"]),
-        "control_id": _Column("MSH-10", lambda r: r["control_id"]),
-        "status": _Column("status", lambda r: r["status"]),
-        "tries": _Column("tries", lambda r: str(r["attempts"]), "right"),
-        "created": _Column("created", lambda r: shown_time(r["created_at"], zone)),
-        "resend_of": _Column("resend of", lambda r: short.get(r["resend_of"] or "", "")),
+        "id": Column("id", lambda r: short[r["id"]]),
+        "zd": Column("ZD number", lambda r: r["zd_number"]),
+        "destination": Column("destination", lambda r: r["destination"]),
+        "version": Column("version", lambda r: r["version"]),
+        "control_id": Column("MSH-10", lambda r: r["control_id"]),
+        "status": Column("status", lambda r: r["status"]),
+        "tries": Column("tries", lambda r: str(r["attempts"]), "right"),
+        "created": Column("created", lambda r: shown_time(r["created_at"], zone)),
+        "resend_of": Column("resend of", lambda r: short.get(r["resend_of"] or "", "")),
     }
-    order = list(columns)
-    chosen = {"id", "zd", "destination", "status", "created"}
-    for optional in ("tries", "resend_of", "version", "control_id"):
-        wider = chosen | {optional}
-        if _natural_width([columns[k] for k in order if k in wider], rows) <= width:
-            chosen = wider
-    table = Table(title=title, box=None, pad_edge=False, padding=(0, 1, 0, 0))
-    shown = [columns[k] for k in order if k in chosen]
-    for column in shown:
-        table.add_column(column.header, justify=column.justify, no_wrap=True)
-    for r in rows:
-        table.add_row(*(column.cell(r) for column in shown))
-    return table
+    return fitted_table(
+        rows,
+        columns,
+        always=("id", "zd", "destination", "status", "created"),
+        optional=("tries", "resend_of", "version", "control_id"),
+        width=width,
+        title=title,
+    )
 
 
-def _natural_width(columns: Sequence[_Column], rows: Sequence[dict[str, Any]]) -> int:
-    """The table's width uncut: the widest cell of each column, one space between columns."""
-    widths = [max([cell_len(c.header)] + [cell_len(c.cell(r)) for r in rows]) for c in columns]
+def _natural(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Each column's widest cell as shown (its markup rendered), its header included."""
+    return [
+        max([cell_len(c.header)] + [Text.from_markup(c.cell(r)).cell_len for r in rows])
+        for c in columns
+    ]
+
+
+def _least_width(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> int:
+    """The narrowest the table can be with no identifier cut: every identifier column whole,
+    free text at its ``least`` (or its own width, if less); one space between columns."""
+    widths = [
+        min(width, column.least) if column.free_text else width
+        for column, width in zip(columns, _natural(columns, rows), strict=True)
+    ]
     return sum(widths) + len(widths) - 1
 
 
