@@ -83,18 +83,14 @@ def fitted_table(
             chosen = wider
     table = Table(title=title, box=None, pad_edge=False, padding=(0, 1, 0, 0))
     shown = [columns[k] for k in order if k in chosen]
-    for column in shown:
-        if column.free_text:
-            table.add_column(
-                column.header, justify=column.justify, overflow="fold", min_width=column.least
-            )
-        else:
-            table.add_column(
-                column.header,
-                justify=column.justify,
-                no_wrap=True,
-                min_width=_natural([column], rows)[0],
-            )
+    for column, least in zip(shown, _least_widths(shown, rows), strict=True):
+        table.add_column(
+            column.header,
+            justify=column.justify,
+            min_width=least,
+            no_wrap=not column.free_text,  # free text wraps, folding a word too long for it
+            overflow="fold",
+        )
     for r in rows:
         table.add_row(*(column.cell(r) for column in shown))
     return table
@@ -142,13 +138,18 @@ def _natural(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> list[
     ]
 
 
-def _least_width(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> int:
-    """The narrowest the table can be with no identifier cut: every identifier column whole,
-    free text at its ``least`` (or its own width, if less); one space between columns."""
-    widths = [
+def _least_widths(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """How narrow each column may be: an identifier column whole, free text at its ``least``
+    (or its own width, if less)."""
+    return [
         min(width, column.least) if column.free_text else width
         for column, width in zip(columns, _natural(columns, rows), strict=True)
     ]
+
+
+def _least_width(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> int:
+    """The narrowest the table can be with no identifier cut; one space between columns."""
+    widths = _least_widths(columns, rows)
     return sum(widths) + len(widths) - 1
 
 
