@@ -12,13 +12,16 @@ data (``events_routing.listed_event_view``); a search by BSN does, and one event
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from integrator.access.permissions import Identity
-from integrator.events_routing import describe_event
+from integrator.events_routing import describe_event, serving_now
 from integrator.patient_views import record_search, record_view
 from integrator.store import Store
 from integrator.store.records import EventFilter, ListedEvent
+
+if TYPE_CHECKING:
+    from integrator.catalog import Catalog
 
 
 async def find_events(
@@ -52,17 +55,23 @@ async def read_event(
     *,
     destination_ids: frozenset[str] | None = None,
     source: str | None = None,
+    catalog: Catalog | None = None,
 ) -> dict[str, Any] | None:
     """One event in full (``events_routing.describe_event``: the patient, its messages and
     routings for ``destination_ids``; None: all), recorded as ``identity``'s view (``event``,
     with its BSN hash) before it is returned. None, recording nothing, for an unknown event or
-    one with no message for those destinations."""
+    one with no message for those destinations.
+
+    With the engine's ``catalog``, also ``serving``: which of those destinations serve its
+    provider now, so whoever routes an unrouted event sees where it would go."""
     event = await store.get_event(event_id)
     if event is None:
         return None
     detail = await describe_event(store, event, destination_ids=destination_ids)
     if detail is None:
         return None
+    if catalog is not None:
+        detail["serving"] = serving_now(catalog, event.provider_id, destination_ids)
     await record_view(
         store, identity, event.id, view="event", bsn_hash=event.bsn_hash, source=source
     )

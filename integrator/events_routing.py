@@ -213,7 +213,23 @@ async def describe_event(
     detail["unrouted"] = not found
     detail["messages"] = [message_summary(m) for m in sorted(found, key=lambda m: m.seq)]
     detail["routings"] = routings
+    # Judged as routing judges it (against the events of its number before it), so an
+    # unrouted event, which has no message to carry it, shows it too.
+    detail["zd_warnings"] = list((await check_stored(store, [event])).warnings(event.id))
     return detail
+
+
+def serving_now(
+    catalog: Catalog, provider_id: str, destination_ids: frozenset[str] | None = None
+) -> list[str]:
+    """The destinations that would get a message of this provider's event if it were routed
+    now (``events route``), among ``destination_ids`` (None: all): before routing an unrouted
+    event, support checks that the right hospital serves it, and none it should not reach."""
+    return sorted(
+        d.id
+        for d in catalog.serving(provider_id)
+        if destination_ids is None or d.id in destination_ids
+    )
 
 
 def _routings_to(

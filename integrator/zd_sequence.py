@@ -79,6 +79,10 @@ class ZdCheck:
         notes = tuple(f.warning for f in found)
         return tuple(dataclasses.replace(m, warnings=m.warnings + notes) for m in messages)
 
+    def warnings(self, event_id: str) -> tuple[str, ...]:
+        """The warnings of one event, to show beside it (``events_routing.describe_event``)."""
+        return tuple(f.warning for f in self._findings.get(event_id, ()))
+
     def report(
         self, event: EventRecord, source: str, count: Callable[[str], None] | None = None
     ) -> tuple[str, ...]:

@@ -228,6 +228,8 @@ def events_show(
     if detail["pruned_at"] is not None:
         summary.add_row("payload pruned on", shown_time(detail["pruned_at"], settings.zone))
     console.print(summary)
+    for warning in detail["zd_warnings"]:
+        console.print(f"[yellow]Warning:[/] {escape(warning)}")
     if detail["unrouted"]:
         console.print(
             f"[yellow]Unrouted:[/] no message was made of it. Once a destination serves provider "

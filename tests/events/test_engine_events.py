@@ -431,3 +431,29 @@ async def test_the_gauge_counts_from_the_store_on_its_own(
     finally:
         await gauge.stop()
         await engine.stop()
+
+
+async def test_one_event_names_its_zd_warnings_and_who_serves_its_provider_now(
+    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any], client_for: Any
+) -> None:
+    """Before routing an unrouted event, support sees where it would go and what is odd about
+    it: a cancel of nothing has no message to carry the warning, so the event itself says it."""
+    engine = await start_engine(tmp_path)  # no destination serves ziekenhuis-noord yet
+    client = await client_for(engine)
+    try:
+        cancel = await submit(engine, event(referral_data, action="cancel"))
+        detail = (await client.get(f"/api/v1/events/{cancel}")).json()
+        assert detail["unrouted"] is True and detail["serving"] == []
+        [warning] = detail["zd_warnings"]
+        assert warning.startswith("cancel_without_new: ")
+
+        await engine.apply_catalog(
+            catalog(destination("noord", receiver.port, providers=["ziekenhuis-noord"]))
+        )
+        fitting = await submit(engine, event(referral_data, zd_number="ZD100000002"))
+        detail = (await client.get(f"/api/v1/events/{cancel}")).json()
+        assert detail["serving"] == ["noord"]
+        detail = (await client.get(f"/api/v1/events/{fitting}")).json()
+        assert detail["unrouted"] is False and detail["zd_warnings"] == []
+    finally:
+        await engine.stop()

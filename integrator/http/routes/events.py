@@ -215,14 +215,16 @@ async def route_events(
 async def get_event(
     event_id: str, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> dict[str, Any]:
-    """One event with its messages and routings; it holds patient data (name, BSN), so
-    reading it is audited."""
+    """One event with its messages, routings, ZD warnings and the destinations of the caller's
+    clusters that serve its provider now; it holds patient data (name, BSN), so reading it is
+    audited."""
     detail = await read_event(
         engine.store,
         scope.identity,
         event_id,
         destination_ids=scope.destination_ids(engine.catalog),
         source=source,
+        catalog=engine.catalog,
     )
     if detail is None:
         raise HTTPException(status_code=404, detail="no event with that id")
