@@ -29,6 +29,8 @@ from integrator.console.pages import (
     deadletters,
     destination_changes,
     destinations,
+    event,
+    events,
     invitation,
     message,
     messages,
@@ -60,11 +62,15 @@ PAGES: Final = (
     dashboard,
     messages,
     message,
+    events,
     batch_resend,
     *OPERATIONS,
+    event,
     *ADMINISTRATION,
 )
-"""Every group of pages, in the order of the navigation."""
+"""Every group of pages, in the order of the navigation; also the order their routes are
+matched in, so ``event`` (``/events/{event_id}``, no entry of its own) comes after ``unrouted``
+(``/events/unrouted``), whose fixed paths it would otherwise answer."""
 
 SECURITY_HEADERS: Final = {
     # Nothing from anywhere else: no CDN, no fonts, no inline script or style.

@@ -224,6 +224,44 @@ EN: Final[dict[str, str]] = {
         "This confirmation was posted at {at} by {by}, but the engine failed while carrying it "
         "out: some messages may have been sent. Look them up before you resend again."
     ),
+    # Events: the search (pages/events.py) and one event (pages/event.py)
+    "nav.events": "Events",
+    "events.title": "Events",
+    "events.intro": (
+        "Events as they arrived from the GPs' systems, newest first, with the messages made "
+        "of each. An event with none is unrouted: no destination served its provider."
+    ),
+    "events.bsn": "BSN",
+    "events.zd_number": "ZD number",
+    "events.provider": "Provider",
+    "events.event_type": "Event type",
+    "events.since": "From",
+    "events.until": "Until",
+    "events.unrouted_only": "Unrouted only",
+    "events.search": "Search",
+    "events.none": "No events found.",
+    "events.received": "Received",
+    "events.event": "Event",
+    "events.action": "Action",
+    "events.action.new": "new",
+    "events.action.cancel": "cancel",
+    "events.messages": "Messages",
+    "events.unrouted": "unrouted",
+    "event_page.title": "Event {id}",
+    "event_page.source": "Source",
+    "event_page.pruned": "Content pruned on",
+    "event_page.zd_warnings": "Warnings about its ZD number",
+    "event_page.patient_data": "Patient",
+    "event_page.messages": "Messages made of it",
+    "event_page.unrouted": (
+        "Unrouted: no message was made of it, as no destination served its provider when it "
+        "arrived."
+    ),
+    "event_page.serving": "Serving its provider now: {destinations}.",
+    "event_page.serving_none": "No destination serves provider {provider} now.",
+    "event_page.routings": "Routed later",
+    "event_page.routed": "to {destinations} by {actor}: {reason}",
+    "event_page.route": "Route this event",
     **i18n_ops.EN,
     **i18n_refusals.EN,
 }
@@ -441,6 +479,45 @@ NL: Final[dict[str, str]] = {
         "uitvoeren: sommige berichten kunnen verstuurd zijn. Zoek ze op voordat je opnieuw "
         "herzendt."
     ),
+    # Gebeurtenissen: zoeken (pages/events.py) en één gebeurtenis (pages/event.py)
+    "nav.events": "Gebeurtenissen",
+    "events.title": "Gebeurtenissen",
+    "events.intro": (
+        "Gebeurtenissen zoals ze uit de systemen van de huisartsen binnenkwamen, nieuwste "
+        "eerst, met de berichten die ervan gemaakt zijn. Een gebeurtenis zonder berichten is "
+        "niet gerouteerd: geen bestemming bediende haar zorgaanbieder."
+    ),
+    "events.bsn": "BSN",
+    "events.zd_number": "ZD-nummer",
+    "events.provider": "Zorgaanbieder",
+    "events.event_type": "Soort",
+    "events.since": "Vanaf",
+    "events.until": "Tot",
+    "events.unrouted_only": "Alleen niet-gerouteerde",
+    "events.search": "Zoeken",
+    "events.none": "Geen gebeurtenissen gevonden.",
+    "events.received": "Ontvangen",
+    "events.event": "Gebeurtenis",
+    "events.action": "Actie",
+    "events.action.new": "nieuw",
+    "events.action.cancel": "annulering",
+    "events.messages": "Berichten",
+    "events.unrouted": "niet gerouteerd",
+    "event_page.title": "Gebeurtenis {id}",
+    "event_page.source": "Bron",
+    "event_page.pruned": "Inhoud opgeschoond op",
+    "event_page.zd_warnings": "Waarschuwingen over het ZD-nummer",
+    "event_page.patient_data": "Patiënt",
+    "event_page.messages": "Berichten die ervan gemaakt zijn",
+    "event_page.unrouted": (
+        "Niet gerouteerd: er is geen bericht van gemaakt, want geen bestemming bediende haar "
+        "zorgaanbieder toen ze binnenkwam."
+    ),
+    "event_page.serving": "Bedienen haar zorgaanbieder nu: {destinations}.",
+    "event_page.serving_none": "Geen bestemming bedient zorgaanbieder {provider} nu.",
+    "event_page.routings": "Later gerouteerd",
+    "event_page.routed": "naar {destinations} door {actor}: {reason}",
+    "event_page.route": "Deze gebeurtenis routeren",
     **i18n_ops.NL,
     **i18n_refusals.NL,
 }

@@ -1,0 +1,232 @@
+"""Support finds an event, by ZD number or BSN, and reads it: who it is for, which messages
+were made of it, and, for an unrouted one, where it would go now. In a real browser against a
+running engine; who may not read patient data, or not in the event's cluster, is refused as
+``GET /api/v1/events/{id}`` refuses them."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from integrator.access import Grant, Role
+from tests.conftest import load_sample
+from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.live import LiveEngine, Person
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+ZD = "ZD100000001"  # the sample referral's
+UNROUTED_ZD = "ZD100000777"
+SUPPORT = "person:sam@example.org"
+
+
+@pytest.fixture(scope="module")
+def referral(live: LiveEngine) -> tuple[str, str]:
+    """The sample referral, delivered to ``noord`` (cluster CARD): its event and message ids."""
+    message_id = live.submit(load_sample("referral"))
+    message = live.call(live.engine.store.get_message(message_id))
+    assert message is not None
+    return message.event_id, message_id
+
+
+@pytest.fixture(scope="module")
+def unrouted(live: LiveEngine) -> str:
+    """A referral for a provider no destination serves: stored without messages; its id."""
+    event = load_sample("referral")
+    event["event_id"] = str(uuid.uuid4())
+    event["zd_number"] = UNROUTED_ZD
+    event["provider"] = {**event["provider"], "id": "kliniek-oost", "name": "Kliniek Oost"}
+    result = live.call(live.engine.intake.submit(json.dumps(event), source="http"))
+    assert result.messages == ()
+    return result.event_id
+
+
+def _signed_in(browser: Browser, live: LiveEngine, person: Person) -> Iterator[Page]:
+    context = new_context(browser, live)
+    page = context.new_page()
+    sign_in(page, person)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def support(browser: Browser, live: LiveEngine) -> Iterator[Page]:
+    """Support staff for all clusters: they read patient data and route events."""
+    yield from _signed_in(browser, live, live.person("sam@example.org", Grant(Role.RESEND)))
+
+
+def views(live: LiveEngine, actor: str) -> list[tuple[str, dict[str, Any]]]:
+    """``(target, details)`` of the ``patient_data.view`` entries ``actor`` made."""
+    entries = live.call(live.engine.store.list_audit(limit=1000))
+    return [
+        (e.target, dict(e.details or {}))
+        for e in entries
+        if e.actor == actor and e.action == "patient_data.view"
+    ]
+
+
+def test_the_event_page_shows_the_event_and_links_its_messages(
+    support: Page, live: LiveEngine, referral: tuple[str, str]
+) -> None:
+    event_id, message_id = referral
+    # From the message's page to its event.
+    support.goto(f"/messages/{message_id}")
+    support.locator("#event-link").click()
+    support.wait_for_url(f"**/events/{event_id}")
+    assert support.locator("#zd-number").inner_text() == ZD
+    assert support.locator("#event-type").inner_text() == "referral"
+    assert support.locator("#event-action").inner_text() == "new"
+    assert support.locator("#provider").inner_text() == "Ziekenhuis Noord (ziekenhuis-noord)"
+    assert support.locator("#patient-name").inner_text() == "Jan van der Berg"
+    assert support.locator("#patient-bsn").inner_text() == load_sample("referral")["patient"]["bsn"]
+    assert support.locator("#received").inner_text().endswith(("+00:00", "+01:00", "+02:00"))
+    assert support.locator("#serving").inner_text() == "Serving its provider now: noord."
+    assert support.locator("#unrouted").count() == 0
+    rows = support.locator("#event-messages tbody tr")
+    assert rows.count() == 1
+    assert "noord" in rows.first.inner_text() and "delivered" in rows.first.inner_text()
+    screenshot(support, "event")
+    # Audited as the API audits it, before it was shown; no patient data in the address.
+    assert (event_id, "event") in [(t, d.get("view")) for t, d in views(live, SUPPORT)]
+    rows.first.get_by_role("link").click()
+    support.wait_for_url(f"**/messages/{message_id}")
+
+
+def test_the_search_by_zd_number_finds_the_event(
+    support: Page, live: LiveEngine, referral: tuple[str, str]
+) -> None:
+    event_id, _ = referral
+    support.goto("/")
+    support.get_by_role("link", name="Events", exact=True).click()
+    support.wait_for_url("**/events")
+    support.get_by_label("ZD number").fill(ZD)
+    support.get_by_role("button", name="Search").click()
+    support.wait_for_url("**/events/search")  # a POST: the form has the BSN field
+    rows = support.locator("#event-list tbody tr")
+    assert rows.count() == 1
+    assert ZD in rows.first.inner_text() and "ziekenhuis-noord" in rows.first.inner_text()
+    screenshot(support, "events")
+    rows.first.get_by_role("link", name=event_id[:8]).click()
+    support.wait_for_url(f"**/events/{event_id}")
+
+
+def test_a_refused_term_is_said_beside_its_field_without_its_value(support: Page) -> None:
+    support.goto("/events")
+    support.get_by_label("ZD number").fill("ZD12")
+    support.get_by_role("button", name="Search").click()
+    error = support.locator("#e-zd_number-error")
+    assert "a ZD number is ZD and 9 digits" in error.inner_text()
+    assert support.get_by_label("ZD number").input_value() == ""  # not shown back
+    assert support.locator("#event-list").count() == 0
+
+
+def test_a_bsn_search_is_a_post_leaves_no_bsn_in_an_address_and_is_audited(
+    support: Page, live: LiveEngine, referral: tuple[str, str], unrouted: str
+) -> None:
+    bsn = load_sample("referral")["patient"]["bsn"]
+    urls: list[str] = []
+    support.on("request", lambda request: urls.append(request.url))
+    support.goto("/events")
+    support.get_by_label("BSN").fill(bsn)
+    support.get_by_role("button", name="Search").click()
+    support.wait_for_url("**/events/search")
+    listed = support.locator("#event-list tbody").inner_text()
+    assert ZD in listed and UNROUTED_ZD in listed  # the same patient, routed and unrouted
+    assert not any(bsn in url for url in urls)
+    searches = [d for target, d in views(live, SUPPORT) if target == "events.search"]
+    assert searches and searches[0]["view"] == "events.search" and searches[0]["found"] == 2
+    assert bsn not in json.dumps(searches)
+
+
+def test_the_unrouted_page_links_to_the_event(
+    support: Page, live: LiveEngine, unrouted: str
+) -> None:
+    support.goto("/events/unrouted")
+    support.get_by_role("link", name=unrouted[:8]).click()
+    support.wait_for_url(f"**/events/{unrouted}")
+    assert support.locator("#zd-number").inner_text() == UNROUTED_ZD
+    assert support.locator("#patient-name").inner_text() == "Jan van der Berg"
+    assert "Unrouted" in support.locator("#unrouted").inner_text()
+    assert support.locator("#serving").inner_text() == (
+        "No destination serves provider kliniek-oost now."
+    )
+    assert support.locator("#event-messages").count() == 0
+    screenshot(support, "event-unrouted")
+    assert unrouted in [target for target, _ in views(live, SUPPORT)]
+
+
+def test_without_patient_data_it_is_403_and_outside_the_clusters_404(
+    browser: Browser, live: LiveEngine, referral: tuple[str, str], unrouted: str
+) -> None:
+    event_id, _ = referral
+    viewer = live.person("vera@example.org", Grant(Role.VIEWER))  # messages.read everywhere
+    for page in _signed_in(browser, live, viewer):
+        assert page.goto(f"/events/{event_id}").status == 403  # type: ignore[union-attr]
+        # The unrouted page is hers, without links to a page she may not open.
+        page.goto("/events/unrouted")
+        assert page.get_by_role("link", name=unrouted[:8]).count() == 0
+        # The search is hers too (identifiers only), without the BSN field: a GET.
+        page.goto("/events")
+        assert page.get_by_label("BSN").count() == 0
+        page.get_by_label("ZD number").fill(ZD)
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url(re.compile(rf"/events\?.*zd_number={ZD}"))
+        assert page.locator("#event-list tbody tr").count() == 1
+    lab = live.person("lars@example.org", Grant(Role.RESEND, "LAB"))
+    for page in _signed_in(browser, live, lab):
+        # Its messages lie in CARD, the unrouted one in no cluster: as an unknown id.
+        assert page.goto(f"/events/{event_id}").status == 404  # type: ignore[union-attr]
+        assert page.goto(f"/events/{unrouted}").status == 404  # type: ignore[union-attr]
+        assert page.goto(f"/events/{uuid.uuid4()}").status == 404  # type: ignore[union-attr]
+        page.goto("/events")
+        page.get_by_label("ZD number").fill(ZD)
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url("**/events/search")
+        assert page.locator("#no-events").is_visible()
+    assert views(live, "person:lars@example.org") == []
+
+
+def test_the_event_pages_speak_dutch(
+    browser: Browser, live: LiveEngine, referral: tuple[str, str], unrouted: str
+) -> None:
+    event_id, _ = referral
+    person = live.person("daan@example.org", Grant(Role.RESEND))
+    context = new_context(browser, live, lang="nl")
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.keyboard.type(person.email)
+        page.keyboard.press("Tab")
+        page.keyboard.type(person.password)
+        page.keyboard.press("Tab")
+        page.keyboard.type(person.code())
+        page.keyboard.press("Enter")
+        page.get_by_role("link", name="Gebeurtenissen", exact=True).click()
+        page.get_by_role("heading", name="Gebeurtenissen").wait_for()
+        page.get_by_label("ZD-nummer").fill("ZD12")
+        page.get_by_role("button", name="Zoeken").click()
+        refused = page.locator("#e-zd_number-error").inner_text()
+        assert refused.startswith("een ZD-nummer is ZD en 9 cijfers"), refused
+        page.get_by_label("Alleen niet-gerouteerde").check()
+        page.get_by_role("button", name="Zoeken").click()
+        page.get_by_role("link", name=unrouted[:8]).click()
+        page.wait_for_url(f"**/events/{unrouted}")
+        assert page.get_by_role("heading", name=f"Gebeurtenis {unrouted}").is_visible()
+        assert page.locator("#event-type").inner_text() == "verwijzing"
+        assert page.locator("#event-action").inner_text() == "nieuw"
+        assert page.locator("#unrouted").inner_text().startswith("Niet gerouteerd")
+        assert "Geen bestemming bedient" in page.locator("#serving").inner_text()
+        screenshot(page, "event-nl")
+        page.goto(f"/events/{event_id}")
+        assert page.locator("#serving").inner_text() == "Bedienen haar zorgaanbieder nu: noord."
+        assert "afgeleverd" in page.locator("#event-messages").inner_text()
+    finally:
+        context.close()
