@@ -331,7 +331,6 @@ EN: Final[dict[str, str]] = {
     "refusal.mail.not_sent": "no mail sent through {server} ({why})",
     "refusal.mail.refused": "the mail server {server} refused the message (SMTP {answer})",
     "refusal.events.unknown": "no event with id {id}",
-    "refusal.events.event_type": "not an event type; one of {event_types}",
     "refusal.events.ids_too_many": "at most {most} at a time",
     "refusal.events.not_an_id": "id {position} is not an event id (a UUID, or its start)",
     "refusal.events.too_many": (
@@ -679,7 +678,6 @@ NL: Final[dict[str, str]] = {
     "refusal.mail.not_sent": "er is geen mail verstuurd via {server} ({why})",
     "refusal.mail.refused": "de mailserver {server} weigerde het bericht (SMTP {answer})",
     "refusal.events.unknown": "geen gebeurtenis met id {id}",
-    "refusal.events.event_type": "geen soort gebeurtenis; kies uit {event_types}",
     "refusal.events.ids_too_many": "hoogstens {most} tegelijk",
     "refusal.events.not_an_id": (
         "id {position} is geen id van een gebeurtenis (een UUID, of het begin ervan)"
