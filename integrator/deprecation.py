@@ -11,8 +11,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Final
 
 from mappings.registry import REGISTRY, MessageVersion
+from mappings.shapes import DATE, VERSION, Shape
+
+# The notes a message keeps among its warnings (`mappings.shapes`).
+HELD_RETIRED: Final = Shape(
+    "version.held_retired",
+    "held: message version {version} is retired since {sunset}; move the destination to "
+    "{successor} to release it",
+    version=VERSION,
+    sunset=DATE,
+    successor=VERSION,
+)
+HELD_NO_SUCCESSOR: Final = Shape(
+    "version.held_no_successor",
+    "held: message version {version} is retired since {sunset} and no supported successor exists",
+    version=VERSION,
+    sunset=DATE,
+)
+UPGRADED: Final = Shape(
+    "version.upgraded",
+    "message version {version} is retired since {sunset}; mapped with its successor "
+    "{successor} (auto_upgrade)",
+    version=VERSION,
+    sunset=DATE,
+    successor=VERSION,
+)
 
 
 @dataclass(frozen=True)
@@ -34,22 +60,17 @@ def resolve_version(configured: str, *, auto_upgrade: bool, today: date) -> Reso
         return Resolution(
             configured,
             None,
-            f"held: message version {configured} is retired since {version.sunset}; "
-            f"move the destination to {version.successor} to release it",
+            HELD_RETIRED(version=configured, sunset=version.sunset, successor=version.successor),
         )
     successor = _first_supported_successor(version, today)
     if successor is None:
         return Resolution(
-            configured,
-            None,
-            f"held: message version {configured} is retired since {version.sunset} and no "
-            "supported successor exists",
+            configured, None, HELD_NO_SUCCESSOR(version=configured, sunset=version.sunset)
         )
     return Resolution(
         configured,
         successor.name,
-        f"message version {configured} is retired since {version.sunset}; "
-        f"mapped with its successor {successor.name} (auto_upgrade)",
+        UPGRADED(version=configured, sunset=version.sunset, successor=successor.name),
     )
 
 

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from destinations.config import DestinationConfig
 from destinations.worker import OutboundMessage
@@ -33,6 +33,7 @@ from integrator.store import EventRecord, MessageFilter, NewMessage, RejectedKey
 from integrator.transport import Transport
 from integrator.zd_sequence import check_batch, zd_warnings
 from mappings import MappingContext, MappingError, map_event
+from mappings.shapes import TEXT, Shape
 from schemas import DiagnosticRequest, EventValidationError, Referral, parse_event
 
 log = get_logger("integrator.intake")
@@ -41,6 +42,9 @@ log = get_logger("integrator.intake")
 #: would hold an MLLP round trip back for tens of milliseconds without these pauses. Pausing
 #: after every 2 events cost more in event-loop turns than it won (``bench/bench_rabbitmq.py``).
 YIELD_EVERY = 8
+
+#: A message whose mapping was refused is held; its warning says why (``MappingError``'s text).
+HELD: Final = Shape("held", "held: {reason}", reason=TEXT)
 
 Event = Referral | DiagnosticRequest
 
@@ -300,7 +304,7 @@ class Intake:
             mapped = map_event(resolution.version, event, context)
         except MappingError as exc:
             # Never lost: the message is held with the reason until an operator acts.
-            return _held(destination.id, resolution.version, control_id, (f"held: {exc}",))
+            return _held(destination.id, resolution.version, control_id, (HELD(reason=exc),))
         return NewMessage(
             id=new_message_id(),
             destination_id=destination.id,

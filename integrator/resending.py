@@ -80,7 +80,11 @@ class IntakeRenderer:
         upgrading = destination.model_copy(update={"auto_upgrade": True})
         message = self._intake.render(event, upgrading, configured, self._clock.now())
         if message.status == "held":
-            return "; ".join(message.warnings) or "cannot be mapped"
+            if not message.warnings:
+                return "cannot be mapped"
+            return Note(
+                "; ".join(message.warnings), "resend.skip.remap_held", warnings=message.warnings
+            )
         # As a released held message: the new mapping's own notes, and the original's warnings
         # about the event (its ZD number's history), which a new mapping does not change.
         kept = zd_warnings(original.warnings)

@@ -33,12 +33,15 @@ new mapping. Neither is counted in the metric again: that counts accepted events
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from integrator.logging import get_logger
 from integrator.store import EventRecord, NewMessage, Store
 from integrator.store.records import ZdEvent
+from mappings.shapes import UUID, Shape
 
 log = get_logger("integrator.intake")
 
@@ -49,7 +52,47 @@ NEW_AFTER_CANCEL = "new_after_cancel"
 RULES = (CANCEL_WITHOUT_NEW, CANCEL_REPEATED, NEW_REPEATED, NEW_AFTER_CANCEL)
 _PREFIXES = tuple(f"{rule}: " for rule in RULES)  # every warning starts with its rule
 
-_KIND = {"referral": "referral", "diagnostic_request": "diagnostic request"}
+KINDS: Final = {"referral": "referral", "diagnostic_request": "diagnostic request"}
+"""How a warning names each event type."""
+_KIND: Final = "|".join(re.escape(kind) for kind in KINDS.values())
+
+# The warnings, each starting with its rule (`mappings.shapes`); `earlier` is the event id the
+# event conflicts with.
+CANCEL_WITHOUT_NEW_WARNING: Final = Shape(
+    f"zd.{CANCEL_WITHOUT_NEW}",
+    f"{CANCEL_WITHOUT_NEW}: no new {{kind}} with this ZD number was accepted before this "
+    "cancel; the cancel is sent all the same, for a {kind} the destination may never have "
+    "received",
+    kind=_KIND,
+)
+CANCEL_WITHOUT_NEW_OTHER_WARNING: Final = Shape(
+    f"zd.{CANCEL_WITHOUT_NEW}_other",
+    CANCEL_WITHOUT_NEW_WARNING.template + " (event {earlier} has this ZD number as a {other})",
+    kind=_KIND,
+    earlier=UUID,
+    other=_KIND,
+)
+CANCEL_REPEATED_WARNING: Final = Shape(
+    f"zd.{CANCEL_REPEATED}",
+    f"{CANCEL_REPEATED}: this ZD number's {{kind}} was cancelled before, in event {{earlier}}; "
+    "this cancel is sent as well",
+    kind=_KIND,
+    earlier=UUID,
+)
+NEW_REPEATED_WARNING: Final = Shape(
+    f"zd.{NEW_REPEATED}",
+    f"{NEW_REPEATED}: a new {{kind}} with this ZD number was accepted before, in event "
+    "{earlier}; this one is sent as well, so the destination may make a second {kind} of it",
+    kind=_KIND,
+    earlier=UUID,
+)
+NEW_AFTER_CANCEL_WARNING: Final = Shape(
+    f"zd.{NEW_AFTER_CANCEL}",
+    f"{NEW_AFTER_CANCEL}: this ZD number's {{kind}} was cancelled before, in event {{earlier}}; "
+    "this new one is sent as well, after the cancel",
+    kind=_KIND,
+    earlier=UUID,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +236,7 @@ def _judge_one(event: ZdEvent, earlier: Sequence[ZdEvent]) -> tuple[ZdFinding, .
             first_cancel = first_cancel or e.event_id
         else:
             first_new = first_new or e.event_id
-    kind = _KIND.get(event.type, event.type)
+    kind = KINDS.get(event.type, event.type)
     found: list[ZdFinding] = []
     if event.action == "cancel":
         if first_new is None:
@@ -203,45 +246,35 @@ def _judge_one(event: ZdEvent, earlier: Sequence[ZdEvent]) -> tuple[ZdFinding, .
                 ZdFinding(
                     CANCEL_REPEATED,
                     first_cancel,
-                    f"{CANCEL_REPEATED}: this ZD number's {kind} was cancelled before, in event "
-                    f"{first_cancel}; this cancel is sent as well",
+                    CANCEL_REPEATED_WARNING(kind=kind, earlier=first_cancel),
                 )
             )
         return tuple(found)
     if first_new is not None:
         found.append(
-            ZdFinding(
-                NEW_REPEATED,
-                first_new,
-                f"{NEW_REPEATED}: a new {kind} with this ZD number was accepted before, in event "
-                f"{first_new}; this one is sent as well, so the destination may make a second "
-                f"{kind} of it",
-            )
+            ZdFinding(NEW_REPEATED, first_new, NEW_REPEATED_WARNING(kind=kind, earlier=first_new))
         )
     if first_cancel is not None:
         found.append(
             ZdFinding(
                 NEW_AFTER_CANCEL,
                 first_cancel,
-                f"{NEW_AFTER_CANCEL}: this ZD number's {kind} was cancelled before, in event "
-                f"{first_cancel}; this new one is sent as well, after the cancel",
+                NEW_AFTER_CANCEL_WARNING(kind=kind, earlier=first_cancel),
             )
         )
     return tuple(found)
 
 
 def _cancel_without_new(event_type: str, other_type: ZdEvent | None) -> ZdFinding:
-    kind = _KIND.get(event_type, event_type)
-    text = (
-        f"{CANCEL_WITHOUT_NEW}: no new {kind} with this ZD number was accepted before this "
-        f"cancel; the cancel is sent all the same, for a {kind} the destination may never have "
-        "received"
-    )
+    kind = KINDS.get(event_type, event_type)
     if other_type is None:
-        return ZdFinding(CANCEL_WITHOUT_NEW, None, text)
-    other = _KIND.get(other_type.type, other_type.type)
+        return ZdFinding(CANCEL_WITHOUT_NEW, None, CANCEL_WITHOUT_NEW_WARNING(kind=kind))
     return ZdFinding(
         CANCEL_WITHOUT_NEW,
         other_type.event_id,
-        f"{text} (event {other_type.event_id} has this ZD number as a {other})",
+        CANCEL_WITHOUT_NEW_OTHER_WARNING(
+            kind=kind,
+            earlier=other_type.event_id,
+            other=KINDS.get(other_type.type, other_type.type),
+        ),
     )

@@ -17,16 +17,53 @@ logged and shown to operators, and the characters come from patient data.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from typing import Final
 
 from mappings.errors import UnknownCharsetError
+from mappings.shapes import NUMBER, Shape
 
 UTF8: Final = "UNICODE UTF-8"
 LATIN1: Final = "8859/1"
 CODECS: Final[dict[str, str]] = {UTF8: "utf-8", LATIN1: "latin-1"}
 
 REPLACEMENT: Final = "?"
+
+# The warnings (`mappings.shapes`), each for one character and for more; `replacement` is
+# REPLACEMENT.
+TRANSLITERATED_ONE: Final = Shape(
+    "charset.transliterated_one", "1 character outside ISO 8859-1 was transliterated"
+)
+TRANSLITERATED: Final = Shape(
+    "charset.transliterated",
+    "{count} characters outside ISO 8859-1 were transliterated",
+    count=NUMBER,
+)
+REPLACED_ONE: Final = Shape(
+    "charset.replaced_one",
+    "1 character without a Latin-1 equivalent was replaced by '{replacement}'",
+    replacement=re.escape(REPLACEMENT),
+)
+REPLACED: Final = Shape(
+    "charset.replaced",
+    "{count} characters without a Latin-1 equivalent were replaced by '{replacement}'",
+    count=NUMBER,
+    replacement=re.escape(REPLACEMENT),
+)
+SURROGATES_ONE: Final = Shape(
+    "charset.surrogates_one",
+    "1 character that cannot be encoded in UTF-8 (lone surrogates) was replaced by '{replacement}'",
+    replacement=re.escape(REPLACEMENT),
+)
+SURROGATES: Final = Shape(
+    "charset.surrogates",
+    "{count} characters that cannot be encoded in UTF-8 (lone surrogates) were replaced by "
+    "'{replacement}'",
+    count=NUMBER,
+    replacement=re.escape(REPLACEMENT),
+)
+
 _UNSAFE: Final = frozenset("|^~\\&") | frozenset(chr(code) for code in range(0x20))
 
 # Letters NFKD leaves alone (no decomposition) and the punctuation Dutch text really contains.
@@ -52,10 +89,7 @@ def encode(text: str, charset: str) -> tuple[bytes, tuple[str, ...]]:
     if codec == "latin-1":
         return _encode_latin1(text)
     replaced = sum(1 for char in text if "\ud800" <= char <= "\udfff")
-    return text.encode(codec, "replace"), (
-        f"{_count(replaced)} that cannot be encoded in UTF-8 (lone surrogates) "
-        f"{_were(replaced)} replaced by '{REPLACEMENT}'",
-    )
+    return text.encode(codec, "replace"), (_counted(replaced, SURROGATES_ONE, SURROGATES),)
 
 
 def _encode_latin1(text: str) -> tuple[bytes, tuple[str, ...]]:
@@ -71,12 +105,9 @@ def _encode_latin1(text: str) -> tuple[bytes, tuple[str, ...]]:
         if substitute == REPLACEMENT:
             unmatched += 1
         out.append(substitute)
-    warnings = [f"{_count(changed)} outside ISO 8859-1 {_were(changed)} transliterated"]
+    warnings = [_counted(changed, TRANSLITERATED_ONE, TRANSLITERATED)]
     if unmatched:
-        warnings.append(
-            f"{_count(unmatched)} without a Latin-1 equivalent {_were(unmatched)} "
-            f"replaced by '{REPLACEMENT}'"
-        )
+        warnings.append(_counted(unmatched, REPLACED_ONE, REPLACED))
     return "".join(out).encode("latin-1"), tuple(warnings)
 
 
@@ -96,9 +127,8 @@ def transliterate_char(char: str) -> str:
     return substitute
 
 
-def _count(number: int) -> str:
-    return f"{number} character" if number == 1 else f"{number} characters"
-
-
-def _were(number: int) -> str:
-    return "was" if number == 1 else "were"
+def _counted(number: int, one: Shape, more: Shape) -> str:
+    """The warning `one` for one character, else `more` with the count."""
+    if number == 1:
+        return one(replacement=REPLACEMENT)
+    return more(count=number, replacement=REPLACEMENT)

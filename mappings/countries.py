@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from typing import Final
 
+from mappings.shapes import PATHS, Shape
 from schemas import Address
 from schemas.countries import ALPHA3 as COUNTRY_ALPHA3
 
 ALPHA3: Final = COUNTRY_ALPHA3
+UNKNOWN: Final = Shape(
+    "countries.unknown", "{paths} country code not in ISO 3166-1: sent as given", paths=PATHS
+)
 
 
 def alpha3(code: str) -> str:
@@ -27,4 +31,4 @@ def unknown_codes(*addresses: tuple[str, Address | None]) -> tuple[str, ...]:
     unknown = [field for field, address in addresses if address and address.country not in ALPHA3]
     if not unknown:
         return ()
-    return (f"{', '.join(unknown)} country code not in ISO 3166-1: sent as given",)
+    return (UNKNOWN(paths=", ".join(unknown)),)

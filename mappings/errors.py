@@ -12,12 +12,57 @@
     └── UnknownCharsetError         an MSH-18 value `mappings.charset` cannot encode
 
 Messages name versions, fields and rules only, never a value taken from an event: they end up
-in logs and API answers, where patient data must not go.
+in logs and API answers, where patient data must not go. A message held because its mapping was
+refused keeps the refusal among its warnings (`held: …`); the texts of the refusals `map_event`
+makes are `Shape`s, so the console can word them (`mappings.shapes`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
+
+from mappings.shapes import DATE, VERSION, Shape
+
+_NAME: Final = r"[^']+"
+_EVENT_TYPE: Final = r"[a-z_]+"
+_VERSIONS: Final = rf"{VERSION}(?:, {VERSION})*"
+
+UNKNOWN_VERSION: Final = Shape(
+    "mapping.unknown_version",
+    "unknown message version {version!r}; known versions: {known}",
+    version=_NAME,
+    known=_VERSIONS,
+)
+RETIRED: Final = Shape(
+    "mapping.retired",
+    "message version {version!r} is retired since {sunset}; use its successor {successor!r}",
+    version=VERSION,
+    sunset=DATE,
+    successor=VERSION,
+)
+RETIRED_NO_SUCCESSOR: Final = Shape(
+    "mapping.retired_no_successor",
+    "message version {version!r} is retired since {sunset}",
+    version=VERSION,
+    sunset=DATE,
+)
+NO_MAPPER: Final = Shape(
+    "mapping.no_mapper", "message version {version!r} has no mapper yet", version=VERSION
+)
+EVENT_TYPE_MISMATCH: Final = Shape(
+    "mapping.event_type_mismatch",
+    "message version {version!r} maps {expected!r} events, not {got!r} events",
+    version=VERSION,
+    expected=_EVENT_TYPE,
+    got=_EVENT_TYPE,
+)
+UNKNOWN_CHARSET: Final = Shape(
+    "mapping.unknown_charset",
+    "unsupported MSH-18 character set {charset!r}; known: {known}",
+    charset=_NAME,
+    known=r"[^;]+",
+)
 
 
 class MappingError(Exception):
@@ -28,23 +73,21 @@ class UnknownVersionError(MappingError, LookupError):
     def __init__(self, name: str, known: Iterable[str]) -> None:
         self.name = name
         self.known = tuple(known)
-        super().__init__(
-            f"unknown message version {name!r}; known versions: {', '.join(self.known)}"
-        )
+        super().__init__(UNKNOWN_VERSION(version=name, known=", ".join(self.known)))
 
 
 class RetiredVersionError(MappingError):
     def __init__(self, name: str, sunset: object, successor: str | None) -> None:
         self.name = name
         self.successor = successor
-        hint = f"; use its successor {successor!r}" if successor else ""
-        super().__init__(f"message version {name!r} is retired since {sunset}{hint}")
+        shape = RETIRED if successor else RETIRED_NO_SUCCESSOR
+        super().__init__(shape(version=name, sunset=sunset, successor=successor))
 
 
 class NoMapperError(MappingError):
     def __init__(self, name: str) -> None:
         self.name = name
-        super().__init__(f"message version {name!r} has no mapper yet")
+        super().__init__(NO_MAPPER(version=name))
 
 
 class EventTypeMismatch(MappingError):
@@ -52,7 +95,7 @@ class EventTypeMismatch(MappingError):
         self.name = name
         self.expected = expected
         self.got = got
-        super().__init__(f"message version {name!r} maps {expected!r} events, not {got!r} events")
+        super().__init__(EVENT_TYPE_MISMATCH(version=name, expected=expected, got=got))
 
 
 class InvalidContext(MappingError, ValueError):
@@ -66,4 +109,4 @@ class InvalidControlId(InvalidContext):
 class UnknownCharsetError(MappingError, LookupError):
     def __init__(self, charset: str, known: Iterable[str]) -> None:
         self.charset = charset
-        super().__init__(f"unsupported MSH-18 character set {charset!r}; known: {', '.join(known)}")
+        super().__init__(UNKNOWN_CHARSET(charset=charset, known=", ".join(known)))

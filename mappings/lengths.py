@@ -42,6 +42,7 @@ from itertools import compress, count
 from typing import Final
 
 from mappings.charset import LATIN1, transliterate_char
+from mappings.shapes import NUMBER, PATHS, Shape
 from mappings.standard_lengths import COMPONENTS, FIELDS, PRIMITIVE_LENGTHS
 
 # Component paths (component, subcomponent) per datatype that hold descriptive text.
@@ -57,6 +58,17 @@ TEXT_PARTS: Final[Mapping[str, frozenset[tuple[int, ...]]]] = {
     "CWE": frozenset({(2,)}),
 }
 ADVISORY: Final = frozenset({"OBX-5"})
+
+# The warnings, each naming the fields of one limit (`mappings.shapes`).
+SHORTENED: Final = Shape(
+    "lengths.shortened", "{paths} shortened to {limit} characters", paths=PATHS, limit=NUMBER
+)
+KEPT_WHOLE: Final = Shape(
+    "lengths.kept_whole",
+    "{paths} kept whole: longer than {limit} characters",
+    paths=PATHS,
+    limit=NUMBER,
+)
 
 _UNLIMITED: Final = 1 << 62
 
@@ -249,16 +261,16 @@ class _Findings:
 
     def warnings(self) -> tuple[str, ...]:
         return (
-            *_grouped(self.cut, "{} shortened to {} characters"),
-            *_grouped(self.kept, "{} kept whole: longer than {} characters"),
+            *_grouped(self.cut, SHORTENED),
+            *_grouped(self.kept, KEPT_WHOLE),
         )
 
 
-def _grouped(found: Iterable[tuple[str, int]], template: str) -> list[str]:
+def _grouped(found: Iterable[tuple[str, int]], shape: Shape) -> list[str]:
     by_limit: dict[int, list[str]] = {}
     for path, limit in found:
         by_limit.setdefault(limit, []).append(path)
-    return [template.format(", ".join(paths), limit) for limit, paths in by_limit.items()]
+    return [shape(paths=", ".join(paths), limit=limit) for limit, paths in by_limit.items()]
 
 
 def fit_segments(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from integrator.console import i18n_ops, i18n_refusals
+from integrator.console import i18n_ops, i18n_refusals, i18n_warnings
 
 LANGUAGES: Final = ("nl", "en")
 DEFAULT: Final = "nl"
@@ -264,6 +264,7 @@ EN: Final[dict[str, str]] = {
     "event_page.route": "Route this event",
     **i18n_ops.EN,
     **i18n_refusals.EN,
+    **i18n_warnings.EN,
 }
 
 NL: Final[dict[str, str]] = {
@@ -520,6 +521,7 @@ NL: Final[dict[str, str]] = {
     "event_page.route": "Deze gebeurtenis routeren",
     **i18n_ops.NL,
     **i18n_refusals.NL,
+    **i18n_warnings.NL,
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}
@@ -557,6 +559,12 @@ class Translator:
         from integrator.console.refusals import say  # it reads this module's catalogue
 
         return say(self.lang, text)
+
+    def warning(self, text: str) -> str:
+        """A message's warning in this language (``integrator.console.warning_text``)."""
+        from integrator.console.warning_text import word
+
+        return word(self.lang, text)
 
     def refusal(self, code: str | None, english: str, **values: object) -> str:
         """The sentence for a refusal ``code``, else ``english`` (the service's text)."""

@@ -161,6 +161,7 @@ EN: Final[dict[str, str]] = {
     "refusal.resend.skip.held": (
         "held: it was never sent; it goes out when its destination is moved"
     ),
+    "refusal.resend.skip.remap_held": "{warnings}",  # a remap that would be held: why
     "refusal.resend.skip.in_delivery": "still being delivered ({status}); not resent",
     "refusal.resend.skip.resent_already": (
         "already resent to {destination} as {id} ({status}); to resend it again, resend it "
@@ -491,6 +492,7 @@ NL: Final[dict[str, str]] = {
     "refusal.resend.skip.held": (
         "vastgehouden: het is nooit verstuurd; het gaat weg zodra de bestemming wordt omgezet"
     ),
+    "refusal.resend.skip.remap_held": "{warnings}",
     "refusal.resend.skip.in_delivery": "wordt nog afgeleverd ({status}); niet herzonden",
     "refusal.resend.skip.resent_already": (
         "al herzonden naar {destination} als {id} ({status}); herzend het vanaf de eigen "

@@ -29,6 +29,7 @@ from typing import Any, Final
 from fastapi import Request
 
 from destinations.config import DestinationFileError
+from integrator.console.warning_text import word
 from integrator.http.errors import without_values
 from integrator.refusal import NO_VALUES, code_of
 
@@ -40,6 +41,10 @@ TRANSLATED_VALUES: Final = {
     "event_types": "event.",
 }
 """Values that are words of the engine the pages already translate, and the keys they use."""
+
+WARNING_VALUES: Final = frozenset({"warnings"})
+"""Values that are a message's warnings (a held remap's, why it is not resent): each worded
+as the message's page words it (``integrator.console.warning_text``)."""
 
 
 class Said(str):
@@ -121,6 +126,8 @@ def _value(lang: str, name: str, value: object) -> str:
 
     if isinstance(value, Said) or code_of(value)[0] is not None:
         return say(lang, value)  # a refusal within a refusal (why a mail was not sent, say)
+    if name in WARNING_VALUES and isinstance(value, tuple | list):
+        return "; ".join(word(lang, str(warning)) for warning in value)
     if isinstance(value, tuple | list | frozenset):
         items = [_value(lang, name, v) for v in value]
         return ", ".join(items) if items else translate(lang, "refusal.none")

@@ -1,0 +1,104 @@
+"""A message's warnings, said to the person in their language.
+
+The engine keeps a message's warnings as English text (``NewMessage.warnings``), and the CLI,
+the API and the logs show them as they are. Each sentence it writes there is a
+``mappings.shapes.Shape``, made beside the code that writes it (the lengths, the charset, the
+country codes, the sunset rules, a refused mapping, the ZD number's history); this module reads
+a stored warning's values back by its shape and words it by the shape's code, the sentence
+``warning.<code>`` of ``integrator.console.i18n_warnings`` in the person's language. Field
+paths, versions, dates and event ids stay as they are; the kind of an event is the pages' word
+for it (verwijzing, aanvraag); the reason a message was held is a warning of its own, worded in
+turn. A warning no shape reads (one stored before its English changed, a new one written
+without a shape) is shown as stored, in English, never dropped.
+
+Pages show warnings through ``t.warning(text)`` (``integrator.console.i18n.Translator``), and a
+resend's note that carries a held remap's warnings words them the same way
+(``integrator.console.refusals``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from integrator import deprecation, intake, zd_sequence
+from mappings import charset, countries, errors, lengths
+from mappings.shapes import Shape
+
+SHAPES: Final[tuple[Shape, ...]] = (
+    lengths.SHORTENED,
+    lengths.KEPT_WHOLE,
+    charset.TRANSLITERATED_ONE,
+    charset.TRANSLITERATED,
+    charset.REPLACED_ONE,
+    charset.REPLACED,
+    charset.SURROGATES_ONE,
+    charset.SURROGATES,
+    countries.UNKNOWN,
+    deprecation.HELD_RETIRED,
+    deprecation.HELD_NO_SUCCESSOR,
+    deprecation.UPGRADED,
+    intake.HELD,
+    errors.UNKNOWN_VERSION,
+    errors.RETIRED,
+    errors.RETIRED_NO_SUCCESSOR,
+    errors.NO_MAPPER,
+    errors.EVENT_TYPE_MISMATCH,
+    errors.UNKNOWN_CHARSET,
+    zd_sequence.CANCEL_WITHOUT_NEW_WARNING,
+    zd_sequence.CANCEL_WITHOUT_NEW_OTHER_WARNING,
+    zd_sequence.CANCEL_REPEATED_WARNING,
+    zd_sequence.NEW_REPEATED_WARNING,
+    zd_sequence.NEW_AFTER_CANCEL_WARNING,
+)
+"""Every sentence the engine writes among a message's warnings."""
+
+EVENT_VALUES: Final = frozenset({"kind", "other"})
+"""Values that name a kind of event: said with the pages' words (``event.<type>``)."""
+WARNING_VALUES: Final = frozenset({"reason"})
+"""Values that are a warning themselves (why a message was held): worded in turn."""
+
+_EVENT_TYPES: Final = {kind: event_type for event_type, kind in zd_sequence.KINDS.items()}
+
+
+def word(lang: str, warning: str) -> str:
+    """``warning`` (as a message keeps it) in ``lang``; as stored when no shape reads it."""
+    worded = worded_in(lang, warning)
+    return warning if worded is None else worded
+
+
+def worded_in(lang: str, warning: str) -> str | None:
+    """``warning`` in ``lang`` by the shape that wrote it; None when no shape reads it."""
+    from integrator.console.i18n import EN, translate
+
+    found = read(warning)
+    if found is None or f"warning.{found[0].code}" not in EN:
+        return None
+    shape, values = found
+    shown = {name: _value(lang, name, value) for name, value in values.items()}
+    try:
+        return translate(lang, f"warning.{shape.code}", **shown)
+    except (KeyError, IndexError, ValueError):  # a sentence naming a value the shape lacks
+        return None
+
+
+def read(warning: str) -> tuple[Shape, dict[str, str]] | None:
+    """The shape that wrote ``warning``, and its values: the first that reads the whole text
+    and the warnings within it (a held message's reason); None when none does."""
+    for shape in SHAPES:
+        values = shape.read(warning)
+        if values is not None and all(
+            read(values[name]) is not None for name in WARNING_VALUES.intersection(values)
+        ):
+            return shape, values
+    return None
+
+
+def _value(lang: str, name: str, value: str) -> str:
+    from integrator.console.i18n import EN, translate
+
+    if name in WARNING_VALUES:
+        return word(lang, value)
+    if name in EVENT_VALUES:
+        key = f"event.{_EVENT_TYPES.get(value, value)}"
+        return translate(lang, key) if key in EN else value
+    return value

@@ -1,0 +1,73 @@
+"""A sentence the engine writes with values in it, and the pattern that reads them back.
+
+A message keeps its warnings as English text: the CLI, the API and the logs show them as they
+are. The web console words them in the person's language, without parsing English by hand: each
+sentence is a `Shape`, made where the engine writes it, from one template that both writes the
+text (`SHORTENED(paths="PID-5.1.1", limit=50)`) and reads its values back from the stored text
+(`SHORTENED.read(text)`, a whole-text match), and the console says the sentence of its `code`
+with those values (`integrator.console.warning_text`). So the English and what recognizes it
+cannot drift apart, and a warning written without a Shape is shown as stored.
+
+A field of the template is `{name}` (the value as given) or `{name!r}` (its `repr`, a quoted
+string); each has a regular expression of what it may hold, and a field named twice holds the
+same value twice. Values are identifiers, counts, versions and dates, never patient data.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Final
+
+NUMBER: Final = r"\d+"
+PATH: Final = r"[A-Z][A-Z0-9]{2}-\d+(?:\.\d+)*"
+PATHS: Final = rf"{PATH}(?:, {PATH})*"  # `PID-11.6, PRD-3.6`
+VERSION: Final = r"[a-z][a-z0-9-]*"  # a message version's name: `ref-v1`
+DATE: Final = r"\d{4}-\d{2}-\d{2}"
+UUID: Final = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+TEXT: Final = r".+"  # a sentence within the sentence (what a held message was held for)
+
+
+class Shape:
+    """One sentence: ``shape(**values)`` writes it, ``shape.read(text)`` reads the values of a
+    text it wrote (None for any other text). ``code`` names it for the console's catalogue."""
+
+    __slots__ = ("_pattern", "_quoted", "code", "template")
+
+    def __init__(self, code: str, template: str, **fields: str) -> None:
+        self.code = code
+        self.template = template
+        self._quoted: set[str] = set()
+        regex: list[str] = []
+        seen: set[str] = set()
+        for literal, name, spec, conversion in string.Formatter().parse(template):
+            regex.append(re.escape(literal))
+            if name is None:
+                continue
+            if spec or conversion not in (None, "r") or name not in fields:
+                raise ValueError(f"shape {code}: field {{{name}}} needs a pattern and no format")
+            group = f"(?P={name})" if name in seen else f"(?P<{name}>{fields[name]})"
+            if conversion == "r":
+                self._quoted.add(name)
+                group = f"'{group}'"
+            seen.add(name)
+            regex.append(group)
+        if seen != set(fields):
+            raise ValueError(f"shape {code}: patterns for fields it lacks: {set(fields) - seen}")
+        self._pattern = re.compile("".join(regex), re.DOTALL)
+
+    def __call__(self, **values: object) -> str:
+        return self.template.format(**values)
+
+    def read(self, text: str) -> dict[str, str] | None:
+        """The values in ``text`` when this shape wrote it; None otherwise."""
+        found = self._pattern.fullmatch(text)
+        if found is None:
+            return None
+        values = found.groupdict()
+        if any(repr(values[name]) != f"'{values[name]}'" for name in self._quoted):
+            return None  # `repr` quotes or escapes such a value otherwise
+        return values
+
+    def __repr__(self) -> str:
+        return f"Shape({self.code!r}, {self.template!r})"

@@ -1,0 +1,64 @@
+"""A Shape writes a sentence from its template and reads the values back from that text only."""
+
+from __future__ import annotations
+
+import pytest
+
+from mappings.shapes import NUMBER, PATHS, VERSION, Shape
+
+
+def test_what_a_shape_writes_it_reads_back() -> None:
+    shape = Shape("x.cut", "{paths} shortened to {limit} characters", paths=PATHS, limit=NUMBER)
+    text = shape(paths="PID-5.1.1, PRD-3.6", limit=50)
+    assert text == "PID-5.1.1, PRD-3.6 shortened to 50 characters"
+    assert shape.read(text) == {"paths": "PID-5.1.1, PRD-3.6", "limit": "50"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PID-5 shortened to 50 characters.",  # more than the sentence
+        "see: PID-5 shortened to 50 characters",
+        "PID-5 shortened to fifty characters",  # a value its field may not hold
+        "pid-5 shortened to 50 characters",
+        "PID-5 shortened to 50 characters\nand more",
+    ],
+)
+def test_a_shape_reads_only_the_whole_of_a_text_it_could_write(text: str) -> None:
+    shape = Shape("x.cut", "{paths} shortened to {limit} characters", paths=PATHS, limit=NUMBER)
+    assert shape.read(text) is None
+
+
+def test_a_field_named_twice_holds_one_value() -> None:
+    shape = Shape("x.twice", "a {kind}, then a second {kind}", kind="referral|request")
+    assert shape.read("a referral, then a second referral") == {"kind": "referral"}
+    assert shape.read("a referral, then a second request") is None
+
+
+def test_a_quoted_field_is_read_as_repr_writes_it() -> None:
+    shape = Shape("x.quoted", "version {version!r} has no mapper", version=r"[^']*")
+    assert shape(version="ref-v9") == "version 'ref-v9' has no mapper"
+    assert shape.read("version 'ref-v9' has no mapper") == {"version": "ref-v9"}
+    assert shape.read(shape(version="tab\there")) is None  # repr escaped it
+
+
+def test_regular_expression_characters_in_the_text_are_text() -> None:
+    shape = Shape("x.literal", "{count} (lone) replaced by '?'", count=NUMBER)
+    assert shape.read("2 (lone) replaced by '?'") == {"count": "2"}
+    assert shape.read("2 lone replaced by 'x'") is None
+
+
+@pytest.mark.parametrize(
+    ("template", "fields"),
+    [
+        ("{version} retired", {}),  # a field without a pattern
+        ("{version:>10} retired", {"version": VERSION}),  # a format of its own
+        ("{version!s} retired", {"version": VERSION}),
+        ("retired", {"version": VERSION}),  # a pattern for nothing
+    ],
+)
+def test_a_shape_refuses_a_template_it_could_not_read(
+    template: str, fields: dict[str, str]
+) -> None:
+    with pytest.raises(ValueError, match="shape x"):
+        Shape("x", template, **fields)
