@@ -71,9 +71,10 @@ def keys_generate(
 def keys_list(as_json: JsonOption = False) -> None:
     """The data keys: those configured (the current one first) and those the store knows.
 
-    ``--json`` is an object, ``{"keys": [...], "warnings": [...]}``, whether a key is configured
-    or not: a bare list dropped the warning that nothing is sealed, which the table gives.
+    With --json, an object with "keys" and "warnings", whether a key is configured or not.
     """
+    # An object, not a bare list: a list dropped the warning that nothing is sealed, which the
+    # table gives.
     from integrator.store import Store
 
     settings = load_settings()
