@@ -47,7 +47,7 @@ from integrator.logging import get_logger
 from integrator.metrics import Metrics
 from integrator.presenters import audit_view, event_summary, iso_time, message_summary
 from integrator.refusal import Note
-from integrator.search import BadSearch, build_filter
+from integrator.search import BadPeriod, BadSearch, build_filter
 from integrator.settings import Settings
 from integrator.store import (
     EventRecord,
@@ -110,9 +110,23 @@ class EventsRefused(PermanentError):
         self.field = field
         self.rule = rule
 
+    cli_text: str | None = None  # the whole text on the command line, where names differ
+
     def for_cli(self) -> str:
+        if self.cli_text is not None:
+            return self.cli_text
         name = _CLI_NAMES.get(self.field, "--" + self.field.replace("_", "-"))
         return f"{name}: {self.rule}"
+
+    @classmethod
+    def of_search(cls, exc: BadSearch) -> EventsRefused:
+        """A message search's refusal of a term events share (``search.build_filter``), with
+        its code and values; a period that holds nothing keeps its text naming both terms."""
+        refused = cls(exc.field, exc.rule)
+        if isinstance(exc, BadPeriod):
+            refused.args = exc.args
+            refused.cli_text = f"--since and --until: {exc.terms_rule('--since', '--until')}"
+        return refused.coded(exc.code, **exc.values) if exc.code else refused
 
 
 class UnknownEventId(EventsRefused):
@@ -152,9 +166,11 @@ def build_event_filter(
         try:
             build_filter(settings, **{name: value})
         except BadSearch as exc:
-            refused = EventsRefused(exc.field, exc.rule)
-            raise (refused.coded(exc.code, **exc.values) if exc.code else refused) from None
-    flt = build_filter(settings, zd_number=zd_number, bsn=bsn, since=since, until=until)
+            raise EventsRefused.of_search(exc) from None
+    try:  # each term is good; together the period may still hold nothing
+        flt = build_filter(settings, zd_number=zd_number, bsn=bsn, since=since, until=until)
+    except BadSearch as exc:
+        raise EventsRefused.of_search(exc) from None
     return EventFilter(
         zd_number=flt.zd_number,
         provider_id=provider or None,

@@ -7,6 +7,12 @@ off a letter. Periods are read in the engine's time zone, and accept what every 
 (``presenters.shown_time``): a period ends with the whole of the last unit given, so
 ``--until 2026-11-27`` includes the 27th and ``--until 2026-11-27T09:15:02+01:00`` includes that
 second, the one a listing shows for a message created at 09:15:02.4.
+
+This is the one place a period is read, for every listing, export and resend by period, and
+it refuses what would otherwise be answered with a misleading list: a period that starts at or
+after its end (``BadPeriod``: it can hold nothing), and a local time the zone has twice (the
+hour repeated when summer time ends) or not at all (the hour skipped when it starts), which
+would silently be taken as one of the two, or as a time nobody's clock showed.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from destinations.config import EVENT_TYPES
-from integrator.presenters import iso_time, short_reason
+from integrator.presenters import iso_time, short_reason, shown_time
 from integrator.refusal import Coded
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord, MessageStatus
@@ -91,6 +97,55 @@ class BadSearch(Coded, ValueError):
         self.rule = rule
 
 
+class BadPeriod(BadSearch):
+    """A period whose start is at or after its end (``--since 2h --until 3h``): it can hold
+    nothing, and an empty listing would look like "nothing happened then".
+
+    It is about two terms: ``field`` is ``until`` (where a form shows the error: the end that
+    does not follow the start), ``terms_rule`` words it with each front door's names for both
+    (``--since`` and ``--until`` on the command line). ``start`` and ``end`` are the resolved
+    bounds as listings show times, in the engine's zone: ``2h`` says which moment it became,
+    and a time is no patient data a typo could have put there.
+    """
+
+    def __init__(self, start: str, end: str) -> None:
+        self.start = start
+        self.end = end
+        super().__init__("until", self.terms_rule("since", "until"))
+        self.args = (f"since and until: {self.rule}",)
+        self.coded("search.period", since=start, until=end)
+
+    def terms_rule(self, since: str, until: str) -> str:
+        """The rule naming the two terms as ``since`` and ``until`` (an option, a field)."""
+        return (
+            f"the period starts at or after it ends ({since} is {self.start}, {until} is "
+            f"{self.end}); give a {since} earlier than the {until}"
+        )
+
+
+def check_period(
+    since: datetime | None, until: datetime | None, settings: Settings
+) -> tuple[datetime | None, datetime | None]:
+    """``since`` and ``until`` (UTC) as given; ``BadPeriod`` when the period holds nothing.
+
+    ``until`` is exclusive (the end of its last unit), so ``--since 2026-11-27 --until
+    2026-11-26`` is refused and ``--since 2026-11-27 --until 2026-11-27`` (that day) is not.
+    """
+    if since is not None and until is not None and since >= until:
+        raise BadPeriod(shown_time(since, settings.zone), shown_time(until, settings.zone))
+    return since, until
+
+
+def parse_period(
+    since: str | datetime | None, until: str | datetime | None, settings: Settings
+) -> tuple[datetime | None, datetime | None]:
+    """A period's bounds in UTC (``None``: open on that side), each read as ``parse_moment``
+    reads it and then checked together (``check_period``)."""
+    return check_period(
+        _term(since, settings, name="since"), _term(until, settings, name="until"), settings
+    )
+
+
 def parse_moment(
     text: str,
     settings: Settings,
@@ -133,7 +188,56 @@ def parse_moment(
         raise BadSearch(name, f"not an ISO date or date-time; give {_EXAMPLES}").coded(
             "search.moment"
         ) from None
+    if match["hour"] is not None and moment.tzinfo is None:
+        _check_wall_time(moment, settings.zone, name=name)
     return _bound(moment, settings.zone, name=name, unit=unit if end else None)
+
+
+def _check_wall_time(moment: datetime, zone: ZoneInfo, *, name: str) -> None:
+    """Refuse a local time that names no single instant in ``zone``.
+
+    Python takes either silently: the first of a repeated one (``fold=0``) and, for one the
+    clocks skip, the offset from before the change, a moment nobody's clock showed. A search
+    then quietly covers an hour more or less than was meant. The remedy is the offset, which
+    listings show for this very reason, or UTC. A date alone is not checked: its start is
+    where the day starts, also in a zone whose clocks change at midnight.
+    """
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        return  # refused by ``_bound``, naming the bounds
+    first = moment.replace(tzinfo=zone, fold=0)
+    second = moment.replace(tzinfo=zone, fold=1)
+    before, after = first.utcoffset(), second.utcoffset()
+    if before is None or after is None or before == after:
+        return
+    spec = "minutes" if moment.second == moment.microsecond == 0 else "auto"
+    wall = moment.isoformat(timespec=spec)
+    utc = first.astimezone(UTC).replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+    earlier, later = f"{wall}{_offset(before)}", f"{wall}{_offset(after)}"
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == moment:
+        # It exists twice: the clocks go back (summer time ends) and the hour repeats.
+        rule = (
+            f"{wall} is ambiguous in {zone.key}: the clocks go back that night, so it happens "
+            f"twice; give the offset ({earlier} is the first, {later} the second), or a time "
+            f"in UTC ({utc} is the first)"
+        )
+        code = "search.ambiguous"
+    else:  # the clocks go forward (summer time starts) and skip it
+        rule = (
+            f"{wall} does not exist in {zone.key}: the clocks go forward that night and skip "
+            f"it; give a time that exists, or give the offset, e.g. {earlier}, or a time in "
+            f"UTC, e.g. {utc}"
+        )
+        code = "search.nonexistent"
+    raise BadSearch(name, rule).coded(
+        code, time=wall, zone=zone.key, earlier=earlier, later=later, utc=utc
+    )
+
+
+def _offset(offset: timedelta) -> str:
+    """``+02:00``, as an ISO date-time ends."""
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(offset) // timedelta(minutes=1)
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _last_unit(match: re.Match[str]) -> timedelta:
@@ -212,6 +316,7 @@ def build_filter(
 ) -> MessageFilter:
     _check_closed(status=status, version=version, event_type=event_type)
     bsn_digits = normalise_bsn(bsn) if bsn else None
+    start, end = parse_period(since, until, settings)
     return MessageFilter(
         zd_number=normalise_zd(zd_number) if zd_number else None,
         event_id=event_id or None,
@@ -219,8 +324,8 @@ def build_filter(
         status=status or None,
         version=version or None,
         control_id=control_id or None,
-        since=_term(since, settings, name="since"),
-        until=_term(until, settings, name="until"),
+        since=start,
+        until=end,
         event_type=event_type or None,
         bsn_hash=_bsn_hash(settings, bsn_digits) if bsn_digits else None,
     )

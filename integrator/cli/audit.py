@@ -30,6 +30,7 @@ from integrator.cli.common import (
     load_settings,
     local_actor,
     local_identity,
+    option_rule,
     print_json,
     progress_bar,
     resolve_message_ids,
@@ -111,7 +112,7 @@ def audit_list(
     try:
         flt = build_audit_filter(settings, **terms)
     except BadSearch as exc:
-        fail(f"--{exc.field}: {exc.rule}", 2)  # the option as typed here
+        fail(option_rule(exc), 2)  # the option as typed here
 
     async def action_on(store: Store) -> tuple[list[AuditRecord], Shown]:
         # A destination nobody has is refused (exit 2), not listed as empty; one removed since
@@ -119,7 +120,7 @@ def audit_list(
         try:
             await check_audit_destination(store, settings, flt)
         except BadSearch as exc:
-            fail(f"--{exc.field}: {exc.rule}", 2)
+            fail(option_rule(exc), 2)
         found = flt
         if flt.message is not None:  # as listings show it: a unique prefix is made whole
             [full_id] = await resolve_message_ids(store, [flt.message])

@@ -70,7 +70,12 @@ _OPTIONS = {"zd_number": "--zd"}
 
 def option_rule(exc: BadSearch) -> str:
     """A refused search term as the command line names it: ``--event-type: not an event
-    type; one of referral, diagnostic_request``, the option people typed, not the API's name."""
+    type; one of referral, diagnostic_request``, the option people typed, not the API's name.
+    A period that holds nothing is about two options, and names both."""
+    from integrator.search import BadPeriod
+
+    if isinstance(exc, BadPeriod):
+        return f"--since and --until: {exc.terms_rule('--since', '--until')}"
     option = _OPTIONS.get(exc.field, "--" + exc.field.replace("_", "-"))
     return f"{option}: {exc.rule}"
 

@@ -22,6 +22,7 @@ from integrator.cli.common import (
     fail,
     load_settings,
     local_identity,
+    option_rule,
     print_json,
     resolve_rejected_id,
     say_shown,
@@ -91,8 +92,7 @@ def rejected_list(
     try:  # before the store is opened: a typo is told at once, whichever store is configured
         build_rejected_filter(settings, **terms)
     except BadSearch as exc:
-        option = "zd" if exc.field == "zd_number" else exc.field
-        fail(f"--{option}: {exc.rule}", 2)  # the option as typed here
+        fail(option_rule(exc), 2)  # the option as typed here
 
     async def action(store: Store) -> RejectedListing:
         return await find_rejected(store, settings, local_identity(), limit=limit, **terms)

@@ -44,6 +44,19 @@ EN: Final[dict[str, str]] = {
         "give a year from {earliest} to {latest}; leave the field empty to search without "
         "that bound"
     ),
+    "refusal.search.period": (
+        "the period starts at or after it ends (from {since}, until {until}); give a start "
+        "before the end"
+    ),
+    "refusal.search.ambiguous": (
+        "{time} is ambiguous in {zone}: the clocks go back that night, so it happens twice; "
+        "give the offset ({earlier} is the first, {later} the second), or a time in UTC "
+        "({utc} is the first)"
+    ),
+    "refusal.search.nonexistent": (
+        "{time} does not exist in {zone}: the clocks go forward that night and skip it; give a "
+        "time that exists, or give the offset, e.g. {earlier}, or a time in UTC, e.g. {utc}"
+    ),
     "refusal.search.zd_number": (
         "a ZD number is ZD and 9 digits, as on the referral (lower case is accepted)"
     ),
@@ -372,6 +385,20 @@ NL: Final[dict[str, str]] = {
     "refusal.search.year": (
         "geef een jaar van {earliest} tot en met {latest}; laat het veld leeg om zonder die "
         "grens te zoeken"
+    ),
+    "refusal.search.period": (
+        "de periode begint op of na het einde (vanaf {since}, tot {until}); geef een begin dat "
+        "vóór het einde ligt"
+    ),
+    "refusal.search.ambiguous": (
+        "{time} is dubbelzinnig in {zone}: die nacht gaat de klok terug, dus dit tijdstip komt "
+        "twee keer voor; geef het tijdverschil erbij ({earlier} is de eerste keer, {later} de "
+        "tweede), of een tijd in UTC ({utc} is de eerste keer)"
+    ),
+    "refusal.search.nonexistent": (
+        "{time} bestaat niet in {zone}: die nacht gaat de klok vooruit en slaat dit uur over; "
+        "geef een tijd die bestaat, of geef het tijdverschil erbij, bijv. {earlier}, of een tijd "
+        "in UTC, bijv. {utc}"
     ),
     "refusal.search.zd_number": (
         "een ZD-nummer is ZD en 9 cijfers, zoals op de verwijzing (kleine letters mogen ook)"

@@ -1,0 +1,70 @@
+"""The console's period fields refuse, in Dutch and beside the field, a period that ends before
+it starts and a local time the zone has twice or not at all, as the CLI and the API do
+(``tests/integrator/test_period_refusals.py``). Request by request against a real engine."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from integrator.access import Grant, Role
+from integrator.engine import Engine
+from tests.console.test_refusals import beside, dutch, problems
+from tests.console.test_saved_searches import post, signed_in
+from tests.integrator.support import settings_for
+
+PAGES = {"/messages": "", "/audit": "a-", "/events": "e-", "/rejected": "r-"}
+"""Each page with period fields, and how its fields' ids start."""
+GRANTS = (Grant(Role.ADMIN), Grant(Role.RESEND), Grant(Role.REPORTS))
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
+    settings.destinations_dir.mkdir()
+    started = Engine(settings)
+    await started.start()
+    yield started
+    await started.stop()
+
+
+async def test_a_period_that_ends_before_it_starts_is_refused_beside_until(
+    engine: Engine,
+) -> None:
+    async with signed_in(engine, "sam@example.org", *GRANTS, lang="nl") as sam:
+        for path, prefix in PAGES.items():
+            answer = await sam.get(path, params={"since": "2h", "until": "3h"})
+            assert answer.status_code in (200, 422), answer.text
+            shown = beside(answer, f"{prefix}until")
+            dutch(shown, "de periode begint op of na het einde (vanaf 20", "geef een begin dat")
+        confirm = await post(
+            sam, "/messages/resend/confirm", {"since": "2026-11-27", "until": "2026-11-26"}
+        )
+    assert confirm.status_code == 422, confirm.text
+    dutch(
+        html.unescape(confirm.text),
+        "de periode begint op of na het einde (vanaf 2026-11-27T00:00:00+01:00, tot "
+        "2026-11-27T00:00:00+01:00)",
+    )
+
+
+async def test_ambiguous_and_skipped_local_times_are_refused_in_dutch(engine: Engine) -> None:
+    async with signed_in(engine, "sam@example.org", *GRANTS, lang="nl") as sam:
+        for path, prefix in PAGES.items():
+            twice = await sam.get(path, params={"since": "2026-10-25T02:30"})
+            dutch(
+                beside(twice, f"{prefix}since"),
+                "2026-10-25T02:30 is dubbelzinnig in Europe/Amsterdam",
+                "2026-10-25T02:30+02:00 is de eerste keer",
+            )
+            skipped = await sam.get(path, params={"until": "2026-03-29T02:30"})
+            dutch(
+                beside(skipped, f"{prefix}until"),
+                "2026-03-29T02:30 bestaat niet in Europe/Amsterdam",
+                "bijv. 2026-03-29T02:30+01:00",
+            )
+            offset = await sam.get(path, params={"since": "2026-10-25T02:30+01:00"})
+            assert offset.status_code == 200, (path, problems(offset))
