@@ -117,15 +117,23 @@ async def list_dead_letters(
     limit: int = 100,
     include_resolved: bool = False,
     destination_ids: frozenset[str] | None = None,
+    died_since: datetime | None = None,
+    died_until: datetime | None = None,
 ) -> list[DeadLetter]:
     """Dead letters, newest first; the resolved ones only with ``include_resolved``.
 
     Read page by page, so ``limit`` counts the letters shown, not the dead messages read: a
     hundred resolved letters must not hide an older one that still needs support.
-    ``destination_ids`` limits them to those destinations (None: all).
+    ``destination_ids`` limits them to those destinations (None: all). ``died_since`` and
+    ``died_until`` (UTC; inclusive, exclusive) are a period on when each died: the message's
+    last change of status (``dead_since`` in the listings), which nothing changes after.
     """
     flt = MessageFilter(
-        status="dead", destination_id=destination_id, destination_ids=destination_ids
+        status="dead",
+        destination_id=destination_id,
+        destination_ids=destination_ids,
+        changed_since=died_since,
+        changed_until=died_until,
     )
     found: list[tuple[MessageRecord, Resolution]] = []
     offset = 0

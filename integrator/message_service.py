@@ -122,19 +122,26 @@ async def find_dead_letters(
     destination: str | None,
     limit: int,
     include_resolved: bool,
+    since: str | None = None,
+    until: str | None = None,
 ) -> list[DeadLetter]:
     """The dead letters of the caller's clusters, newest first (``deadletter.list_dead_letters``).
 
     A ``destination`` that names no destination the caller can see is ``BadSearch``, as in a
     message search (``checked_filter``): a typo is refused, not answered with an empty list.
+    ``since`` and ``until`` are a period on when they died, read and checked as every period
+    is (``integrator.search``).
     """
-    flt = await checked_filter(engine, scope, MessageTerms(destination=destination))
+    terms = MessageTerms(destination=destination, since=since, until=until)
+    flt = await checked_filter(engine, scope, terms)
     return await list_dead_letters(
         engine.store,
         destination_id=flt.destination_id,
         limit=limit,
         include_resolved=include_resolved,
         destination_ids=flt.destination_ids,
+        died_since=flt.since,
+        died_until=flt.until,
     )
 
 

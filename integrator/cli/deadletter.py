@@ -34,6 +34,7 @@ from integrator.cli.common import (
     load_settings,
     local_actor,
     local_identity,
+    option_rule,
     print_json,
     resolve_message_ids,
     say_shown,
@@ -98,19 +99,44 @@ def deadletter_list(
             "--all", help="Also the resolved ones (a later resend of them was delivered)."
         ),
     ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Died from (ISO date or date-time, local without an offset; or back from now: "
+            "2h, 3d)."
+        ),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Died until (a date includes that day).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List dead letters that still need support, newest first, with reason and last ACK code."""
+    """List dead letters that still need support, newest first, with when they died, the
+    reason and the last ACK code.
+
+    --since and --until select on when each died (the "died" column, dead_since in --json).
+    """
     from deadletter import list_dead_letters
-    from integrator.message_reads import check_destination
-    from integrator.store import MessageFilter
+    from integrator.message_reads import MessageTerms, check_destination, terms_filter
+    from integrator.search import BadSearch
 
     settings = load_settings()
+    try:  # the period as every listing reads it; on when they died, not when they were made
+        flt = terms_filter(
+            settings, MessageTerms(destination=destination, since=since, until=until)
+        )
+    except BadSearch as exc:
+        fail(option_rule(exc), 2)
 
     async def action(store: Store) -> list[dict[str, Any]]:
-        await check_destination(store, settings, MessageFilter(destination_id=destination))
+        await check_destination(store, settings, flt)
         letters = await list_dead_letters(
-            store, destination_id=destination, limit=limit + 1, include_resolved=include_resolved
+            store,
+            destination_id=destination,
+            limit=limit + 1,
+            include_resolved=include_resolved,
+            died_since=flt.since,
+            died_until=flt.until,
         )
         return [dead_letter_summary(letter, settings.zone) for letter in letters]
 
@@ -120,13 +146,17 @@ def deadletter_list(
         print_json(rows)
         return
     hidden = "" if include_resolved else "; resolved ones hidden, --all shows them"
-    console.print(_table(rows, f"Dead letters ({shown}{hidden})", width=console.width))
+    title = f"Dead letters ({shown}{hidden})"
+    console.print(_table(rows, title, width=console.width, zone=settings.zone))
 
 
-def _table(rows: list[dict[str, Any]], title: str, *, width: int) -> Table:
+def _table(rows: list[dict[str, Any]], title: str, *, width: int, zone: tzinfo) -> Table:
     """Dead letters as a table that fits the terminal: ids (shortened as ``resend`` and
     ``deadletter show`` take them back, also those in the state), ZD numbers and the ACK code
-    whole; the reason and the state wrap; the attempts and the MSH-10 as the width allows."""
+    whole; the reason and the state wrap; when each died (to the second, as ``--since`` and
+    ``--until`` take it back), the attempts and the MSH-10 as the width allows. The reason goes
+    before the time: on 80 columns there is room for one of them, and the reason is what
+    support reads first (``--json`` has both)."""
     linked = [r["resolved_by"] for r in rows if r["resolved_by"]]
     linked += [r["latest_resend"]["id"] for r in rows if r["latest_resend"]]
     short = short_ids([r["id"] for r in rows] + linked)
@@ -137,6 +167,7 @@ def _table(rows: list[dict[str, Any]], title: str, *, width: int) -> Table:
         "control_id": Column("MSH-10", lambda r: r["control_id"]),
         "attempts": Column("tries", lambda r: str(r["attempts"]), "right"),
         "ack": Column("ACK", lambda r: r["last_ack_code"] or "-"),
+        "died": Column("died", lambda r: shown_time(r["dead_since"], zone)),
         "reason": Column("reason", lambda r: escape(r["reason"] or ""), free_text=True),
         "state": Column("state", lambda r: escape(_state(r, short)), free_text=True),
     }
@@ -144,7 +175,7 @@ def _table(rows: list[dict[str, Any]], title: str, *, width: int) -> Table:
         rows,
         columns,
         always=("id", "destination", "zd", "ack", "state"),
-        optional=("reason", "attempts", "control_id"),
+        optional=("reason", "died", "attempts", "control_id"),
         width=width,
         title=title,
     )

@@ -426,6 +426,10 @@ class MessageFilter:
     bsn_hash: str | None = None  # never the BSN itself: see ``integrator.store.keyed``
     originals_only: bool = False  # leave out resends (a batch resend selects originals)
     statuses: tuple[str, ...] | None = None  # any of these; combined with ``status`` by AND
+    # A period on ``updated_at``, the last change of status (a dead letter's: when it died);
+    # ``since``/``until`` are on the creation time. Inclusive and exclusive alike.
+    changed_since: datetime | None = None
+    changed_until: datetime | None = None
     # Only messages for these destinations (the clusters an identity may see); None: no such
     # limit. A scope, not a search term: it never makes a filter select anything by itself.
     destination_ids: frozenset[str] | None = None

@@ -1417,6 +1417,10 @@ def _filter_terms(flt: MessageFilter) -> list[ColumnElement[bool]]:
         terms.append(messages.c.created_at >= _require_aware(flt.since, "since"))
     if flt.until is not None:
         terms.append(messages.c.created_at < _require_aware(flt.until, "until"))
+    if flt.changed_since is not None:
+        terms.append(messages.c.updated_at >= _require_aware(flt.changed_since, "changed_since"))
+    if flt.changed_until is not None:
+        terms.append(messages.c.updated_at < _require_aware(flt.changed_until, "changed_until"))
     if flt.event_type is not None:
         terms.append(events.c.type == flt.event_type)
     if flt.bsn_hash is not None:

@@ -36,7 +36,7 @@ LISTINGS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("messages", "list"): (),
     ("events", "list"): (),
     ("rejected", "list"): (),
-    ("deadletter", "list"): ("--all",),
+    ("deadletter", "list"): ("--all", "--since", "2000-01-01"),  # its dead_since, filtered on
     ("destinations", "list"): (),
     ("destinations", "history"): ("noord",),
     ("users", "list"): (),

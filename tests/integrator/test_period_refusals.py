@@ -150,6 +150,7 @@ EVERY_PERIOD: list[tuple[str, ...]] = [
     ("events", "route", "--provider", "ziekenhuis-noord", "--reason", "test", "--dry-run"),
     ("audit", "list"),
     ("rejected", "list"),
+    ("deadletter", "list"),
     ("resend", "--reason", "test"),
     ("resend", "--reason", "test", "--dry-run"),
 ]
@@ -229,6 +230,7 @@ async def every_period_in_the_api(
         await api.get("/api/v1/audit", params=given),
         await api.post("/api/v1/audit/search", json=given),
         await api.get("/api/v1/rejected", params=given),
+        await api.get("/api/v1/deadletters", params=given),
         await api.post("/api/v1/resend", json={"reason": "test", "filter": given, "dry_run": True}),
         await api.post(
             "/api/v1/events/route",

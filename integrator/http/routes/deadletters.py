@@ -7,7 +7,7 @@ is a 404, like an unknown id).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict
@@ -28,6 +28,15 @@ from integrator.search import BadSearch
 
 router = APIRouter(prefix="/api/v1", tags=["deadletters"])
 
+Moment = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="When they died, from (since) or until: an ISO date or date-time (a date "
+        "is that whole local day; without an offset, local time), or back from now: 2h, 3d",
+    ),
+]
+
 
 @router.get("/deadletters")
 async def deadletters(
@@ -38,13 +47,17 @@ async def deadletters(
     include_resolved: bool = Query(
         False, alias="all", description="Also the resolved ones (a later resend was delivered)."
     ),
+    since: Moment = None,
+    until: Moment = None,
 ) -> list[dict[str, Any]]:
     """Dead letters that still need support, newest first; ``all=true`` adds the resolved ones.
 
     Each has its ``state`` (``open``, ``resending``, ``resolved``) and the link to the resend
     that resolved it (``resolved_by``), the same shape as ``integrator deadletter list --json``.
     Only those of destinations in the caller's clusters; a ``destination`` that names none of
-    them is a 422 naming the parameter, as in ``GET /api/v1/messages``.
+    them is a 422 naming the parameter, as in ``GET /api/v1/messages``. ``since`` and
+    ``until`` select on when each died (``dead_since``), read as every period is; one that
+    starts at or after its end is a 422 naming both.
     """
     try:
         letters = await find_dead_letters(
@@ -53,9 +66,12 @@ async def deadletters(
             destination=destination,
             limit=limit,
             include_resolved=include_resolved,
+            since=since,
+            until=until,
         )
     except BadSearch as exc:
-        raise bad_search(exc, MessageTerms(destination=destination)) from None
+        terms = MessageTerms(destination=destination, since=since, until=until)
+        raise bad_search(exc, terms) from None
     return [dead_letter_summary(letter) for letter in letters]
 
 

@@ -1,0 +1,122 @@
+"""``deadletter list`` shows when each letter died and takes ``--since``/``--until`` on that time,
+as ``GET /api/v1/deadletters`` takes ``since``/``until``: "what died during last night's outage"
+is the question support asks of them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import structlog
+
+from integrator.catalog import build_catalog
+from integrator.engine import Engine
+from integrator.presenters import shown_time
+from integrator.store import Store
+from tests.http.support import api_client
+from tests.integrator.support import destination, settings_for
+from tests.integrator.test_cli_reading import AMSTERDAM, SHOWN_TIME, cli, listed_ids, stored
+from tests.store.factories import T0, StepClock, make_event, make_message
+
+DIED = (T0 + timedelta(hours=1), T0 + timedelta(hours=5), T0 + timedelta(days=2))
+"""When each of the three letters died: they were all made at T0."""
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
+
+@pytest.fixture
+def died(tmp_path: Path) -> tuple[dict[str, str], list[str]]:
+    """Three dead letters made at once, each dying at its own time (``DIED``)."""
+    messages = [make_message(destination_id="noord") for _ in DIED]
+    env = stored(tmp_path, [(make_event(), messages)], timedelta(0))
+
+    async def kill() -> None:
+        for message, at in zip(messages, DIED, strict=True):
+            clock = StepClock(now=at, step=timedelta(0))
+            async with await Store.open(env["INTEGRATOR_DATABASE_URL"], clock=clock) as store:
+                await store.set_status(message.id, "dead", last_error="AR from the receiver")
+
+    asyncio.run(kill())
+    return env, [m.id for m in messages]
+
+
+def test_the_listing_shows_when_each_died_and_json_gives_it_locally(
+    died: tuple[dict[str, str], list[str]],
+) -> None:
+    env, ids = died
+    table = cli(env, "deadletter", "list")
+    assert table.exit_code == 0, table.output
+    assert "died" in table.stdout
+    for message_id, at in zip(ids, DIED, strict=True):
+        [row] = [line for line in table.stdout.splitlines() if line.startswith(message_id[:8])]
+        assert SHOWN_TIME.findall(row) == [shown_time(at, AMSTERDAM)], row
+    rows = json.loads(cli(env, "deadletter", "list", "--json").stdout)
+    assert {r["id"]: r["dead_since"] for r in rows} == {
+        message_id: at.astimezone(AMSTERDAM).isoformat()
+        for message_id, at in zip(ids, DIED, strict=True)
+    }
+
+
+def test_since_and_until_select_on_when_they_died(
+    died: tuple[dict[str, str], list[str]],
+) -> None:
+    env, (first, second, third) = died
+    # A time as the listing shows it, pasted back: that letter and the later ones, or the
+    # earlier ones and that one (its whole second).
+    shown = shown_time(DIED[1], AMSTERDAM)
+    since = cli(env, "deadletter", "list", "--since", shown, "--json")
+    assert listed_ids(since) == [third, second]
+    until = cli(env, "deadletter", "list", "--until", shown, "--json")
+    assert listed_ids(until) == [second, first]
+    # A day: the creation day of all three, the death day of two (in local time).
+    day = DIED[0].astimezone(AMSTERDAM).date().isoformat()
+    one_day = cli(env, "deadletter", "list", "--since", day, "--until", day, "--json")
+    assert listed_ids(one_day) == [second, first]
+    both = cli(env, "deadletter", "list", "--since", shown, "--until", shown, "--json")
+    assert listed_ids(both) == [second]
+
+
+def test_a_period_for_dead_letters_is_refused_as_every_period_is(
+    died: tuple[dict[str, str], list[str]],
+) -> None:
+    env, _ = died
+    backwards = cli(env, "deadletter", "list", "--since", "2026-11-22", "--until", "2026-11-21")
+    assert backwards.exit_code == 2, backwards.output
+    said = " ".join(backwards.stderr.split())
+    assert "--since and --until: the period starts at or after it ends" in said, said
+    bad = cli(env, "deadletter", "list", "--since", "gisteren")
+    assert bad.exit_code == 2 and "--since: not an ISO date" in bad.stderr
+
+
+async def test_the_api_selects_dead_letters_on_when_they_died(tmp_path: Path) -> None:
+    config = destination("noord", 2575, providers=["ziekenhuis-noord"])
+    engine = Engine(
+        settings_for(tmp_path),
+        catalog=build_catalog([("noord.yaml", config)], today=date(2026, 11, 27)),
+    )
+    await engine.start()
+    try:
+        message = make_message(destination_id="noord", status="dead")  # never delivered
+        await engine.store.accept_event(make_event(), [message])
+        await engine.store.set_status(message.id, "dead", last_error="AR from the receiver")
+        async with api_client(engine) as api:
+            letters = await api.get("/api/v1/deadletters", params={"since": "1h"})
+            assert [d["id"] for d in letters.json()] == [message.id]
+            assert datetime.fromisoformat(letters.json()[0]["dead_since"])
+            earlier = await api.get("/api/v1/deadletters", params={"until": "1h"})
+            assert earlier.json() == []
+            backwards = await api.get("/api/v1/deadletters", params={"since": "1h", "until": "2h"})
+            assert backwards.status_code == 422
+            assert backwards.json()["detail"].startswith("since and until: ")
+    finally:
+        await engine.stop()
