@@ -102,25 +102,59 @@ class BadPeriod(BadSearch):
     nothing, and an empty listing would look like "nothing happened then".
 
     It is about two terms: ``field`` is ``until`` (where a form shows the error: the end that
-    does not follow the start), ``terms_rule`` words it with each front door's names for both
-    (``--since`` and ``--until`` on the command line). ``start`` and ``end`` are the resolved
-    bounds as listings show times, in the engine's zone: ``2h`` says which moment it became,
-    and a time is no patient data a typo could have put there.
+    does not follow the start), and the text names both. ``terms_rule`` words it with the
+    command line's names and with ``start`` and ``end``, the bounds as they resolved (``2h``
+    became a moment), as listings show times in the engine's zone. The API and the console
+    say the rule without them: a term may be a date pasted into the wrong field (a birth
+    date), and what they send back never repeats one, not even a day later.
     """
 
     def __init__(self, start: str, end: str) -> None:
         self.start = start
         self.end = end
-        super().__init__("until", self.terms_rule("since", "until"))
+        super().__init__(
+            "until", "the period starts at or after it ends; give a since earlier than the until"
+        )
         self.args = (f"since and until: {self.rule}",)
-        self.coded("search.period", since=start, until=end)
+        self.coded("search.period")
 
     def terms_rule(self, since: str, until: str) -> str:
-        """The rule naming the two terms as ``since`` and ``until`` (an option, a field)."""
+        """The rule naming the two terms as ``since`` and ``until`` (options), with the moments
+        they resolved to: for the server's command line, where the one who typed them reads."""
         return (
             f"the period starts at or after it ends ({since} is {self.start}, {until} is "
             f"{self.end}); give a {since} earlier than the {until}"
         )
+
+
+class BadLocalTime(BadSearch):
+    """A local time the zone has twice or not at all (``search.ambiguous``,
+    ``search.nonexistent``); ``time`` is it, as read (``2026-10-25T02:30``).
+
+    The refusal names it, to say what is wrong and how to write it: a front door that leaves
+    out what was sent (``sent_values``) leaves this one in. It cannot be a BSN, nor a birth
+    date (it has an hour, within the hour the clocks repeat or skip on two nights a year).
+    """
+
+    def __init__(self, field: str, rule: str, time: str) -> None:
+        super().__init__(field, rule)
+        self.time = time
+
+
+def sent_values(exc: BaseException, values: Iterable[object]) -> list[object]:
+    """What a front door's refusal of ``exc`` must not repeat of ``values`` (the terms sent):
+    every one but the local time a ``BadLocalTime`` is about, however it was written
+    (``2026-10-25 02:30:00``, ``2026-10-25T02``: to the hour at least)."""
+    if not isinstance(exc, BadLocalTime):
+        return list(values)
+    return [v for v in values if not _writes(str(v), exc.time)]
+
+
+def _writes(typed: str, time: str) -> bool:
+    written = typed.strip().replace(" ", "T")
+    return written.startswith(time) or (
+        len(written) >= len("2026-10-25T02") and time.startswith(written)
+    )
 
 
 def check_period(
@@ -228,7 +262,7 @@ def _check_wall_time(moment: datetime, zone: ZoneInfo, *, name: str) -> None:
             f"UTC, e.g. {utc}"
         )
         code = "search.nonexistent"
-    raise BadSearch(name, rule).coded(
+    raise BadLocalTime(name, rule, wall).coded(
         code, time=wall, zone=zone.key, earlier=earlier, later=later, utc=utc
     )
 

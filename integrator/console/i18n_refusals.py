@@ -44,10 +44,7 @@ EN: Final[dict[str, str]] = {
         "give a year from {earliest} to {latest}; leave the field empty to search without "
         "that bound"
     ),
-    "refusal.search.period": (
-        "the period starts at or after it ends (from {since}, until {until}); give a start "
-        "before the end"
-    ),
+    "refusal.search.period": "the period starts at or after it ends; give a start before the end",
     "refusal.search.ambiguous": (
         "{time} is ambiguous in {zone}: the clocks go back that night, so it happens twice; "
         "give the offset ({earlier} is the first, {later} the second), or a time in UTC "
@@ -387,8 +384,7 @@ NL: Final[dict[str, str]] = {
         "grens te zoeken"
     ),
     "refusal.search.period": (
-        "de periode begint op of na het einde (vanaf {since}, tot {until}); geef een begin dat "
-        "vóór het einde ligt"
+        "de periode begint op of na het einde; geef een begin dat vóór het einde ligt"
     ),
     "refusal.search.ambiguous": (
         "{time} is dubbelzinnig in {zone}: die nacht gaat de klok terug, dus dit tijdstip komt "

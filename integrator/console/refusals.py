@@ -10,7 +10,9 @@ English. So no page decides what a refusal says, and no rule moves into the cons
 
 The English fallback drops the CLI's names of the inputs (``--cluster: …``, ``NAME: …``):
 an access refusal's field is named as the API names it. No value a person typed is ever in
-what is shown (``withheld``): a term pasted into the wrong field may be a BSN. A value may
+what is shown (``withheld``): a term pasted into the wrong field may be a BSN. The one
+exception is a local time that summer time repeats or skips, which the refusal is about
+(``search.sent_values``). A value may
 itself be a refusal (a coded exception, a ``Said``): it is worded in the same language.
 
 A destination definition's refusals come from pydantic and from the file's own checks
@@ -32,6 +34,7 @@ from destinations.config import DestinationFileError
 from integrator.console.warning_text import word
 from integrator.http.errors import without_values
 from integrator.refusal import NO_VALUES, code_of
+from integrator.search import sent_values
 
 TRANSLATED_VALUES: Final = {
     "status": "status.",
@@ -81,7 +84,7 @@ def said(exc: BaseException, *, withheld: Iterable[object] = (), field: bool = T
     if not isinstance(rule, str) or not isinstance(named, str):
         named, rule = None, str(exc)
     return Said(
-        without_values(rule, withheld),
+        without_values(rule, sent_values(exc, withheld)),
         code,
         field=named if field else None,
         values=values,

@@ -22,7 +22,7 @@ from integrator.http.bodies import INT_MAX, MAX_LIMIT, SearchTerms
 from integrator.http.errors import without_values
 from integrator.jobs import JobRegistry
 from integrator.message_service import MessageTerms
-from integrator.search import BadSearch
+from integrator.search import BadSearch, sent_values
 
 
 def _engine(request: Request) -> Engine:
@@ -110,7 +110,8 @@ def bad_search(exc: BadSearch, terms: MessageTerms) -> HTTPException:
     """The API's answer to a search term the service cannot use
     (``message_service.message_filter``): a 422 naming the term and the rule, with none of
     the values that were sent."""
-    return HTTPException(status_code=422, detail=without_values(str(exc), terms.given().values()))
+    sent = sent_values(exc, terms.given().values())
+    return HTTPException(status_code=422, detail=without_values(str(exc), sent))
 
 
 async def json_object(request: Request) -> dict[str, Any]:

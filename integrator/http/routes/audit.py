@@ -24,7 +24,7 @@ from integrator.http.errors import without_values
 from integrator.http.scope import Scope, ScopeDep
 from integrator.patient_views import record_search
 from integrator.presenters import audit_view
-from integrator.search import BadSearch
+from integrator.search import BadSearch, sent_values
 from integrator.store import AuditFilter
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
@@ -65,7 +65,7 @@ async def _filter(engine: Engine, scope: Scope, **terms: str | None) -> AuditFil
         return await checked_audit_filter(engine, scope, **terms)
     except BadSearch as exc:
         raise HTTPException(
-            status_code=422, detail=without_values(str(exc), terms.values())
+            status_code=422, detail=without_values(str(exc), sent_values(exc, terms.values()))
         ) from None
 
 

@@ -37,7 +37,7 @@ from integrator.rejected_reads import (
     locate_rejected,
     read_rejected,
 )
-from integrator.search import BadSearch
+from integrator.search import BadSearch, sent_values
 
 router = APIRouter(prefix="/api/v1", tags=["rejected"])
 
@@ -112,7 +112,7 @@ async def _listed(
         raise HTTPException(status_code=403, detail=str(refusal)) from None
     except BadSearch as exc:
         raise HTTPException(
-            status_code=422, detail=without_values(str(exc), terms.values())
+            status_code=422, detail=without_values(str(exc), sent_values(exc, terms.values()))
         ) from None
     response.headers[TOTAL] = str(listing.total)
     return listing.rows
