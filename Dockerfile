@@ -10,6 +10,7 @@ COPY schemas ./schemas
 COPY mappings ./mappings
 COPY destinations ./destinations
 COPY deadletter ./deadletter
+COPY shapes ./shapes
 # The project's wheel and those of its dependencies, so the next stage installs offline.
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 

@@ -28,7 +28,7 @@ demo: $(VENV)/.installed
 # run afterwards, alone. TEST_WORKERS=1 runs everything in one process.
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m compileall -q -j 0 integrator schemas mappings destinations deadletter
+	$(BIN)/python -m compileall -q -j 0 integrator shapes schemas mappings destinations deadletter
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not exclusive"
 	$(BIN)/pytest -m exclusive
 
@@ -37,7 +37,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy integrator schemas mappings destinations deadletter tests bench
+	$(BIN)/mypy integrator shapes schemas mappings destinations deadletter tests bench
 
 check: lint typecheck test
 

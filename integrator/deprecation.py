@@ -14,9 +14,9 @@ from datetime import date
 from typing import Final
 
 from mappings.registry import REGISTRY, MessageVersion
-from mappings.shapes import DATE, VERSION, Shape
+from shapes import DATE, VERSION, Shape
 
-# The notes a message keeps among its warnings (`mappings.shapes`).
+# The notes a message keeps among its warnings (`shapes`).
 HELD_RETIRED: Final = Shape(
     "version.held_retired",
     "held: message version {version} is retired since {sunset}; move the destination to "

@@ -33,8 +33,8 @@ from integrator.store import EventRecord, MessageFilter, NewMessage, RejectedKey
 from integrator.transport import Transport
 from integrator.zd_sequence import check_batch, zd_warnings
 from mappings import MappingContext, MappingError, map_event
-from mappings.shapes import TEXT, Shape
 from schemas import DiagnosticRequest, EventValidationError, Referral, parse_event
+from shapes import TEXT, Shape
 
 log = get_logger("integrator.intake")
 

@@ -41,7 +41,7 @@ from typing import Final
 from integrator.logging import get_logger
 from integrator.store import EventRecord, NewMessage, Store
 from integrator.store.records import ZdEvent
-from mappings.shapes import UUID, Shape
+from shapes import UUID, Shape
 
 log = get_logger("integrator.intake")
 
@@ -56,7 +56,7 @@ KINDS: Final = {"referral": "referral", "diagnostic_request": "diagnostic reques
 """How a warning names each event type."""
 _KIND: Final = "|".join(re.escape(kind) for kind in KINDS.values())
 
-# The warnings, each starting with its rule (`mappings.shapes`); `earlier` is the event id the
+# The warnings, each starting with its rule (`shapes`); `earlier` is the event id the
 # event conflicts with.
 CANCEL_WITHOUT_NEW_WARNING: Final = Shape(
     f"zd.{CANCEL_WITHOUT_NEW}",

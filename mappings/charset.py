@@ -22,7 +22,7 @@ import unicodedata
 from typing import Final
 
 from mappings.errors import UnknownCharsetError
-from mappings.shapes import NUMBER, Shape
+from shapes import NUMBER, Shape
 
 UTF8: Final = "UNICODE UTF-8"
 LATIN1: Final = "8859/1"
@@ -30,7 +30,7 @@ CODECS: Final[dict[str, str]] = {UTF8: "utf-8", LATIN1: "latin-1"}
 
 REPLACEMENT: Final = "?"
 
-# The warnings (`mappings.shapes`), each for one character and for more; `replacement` is
+# The warnings (`shapes`), each for one character and for more; `replacement` is
 # REPLACEMENT.
 TRANSLITERATED_ONE: Final = Shape(
     "charset.transliterated_one", "1 character outside ISO 8859-1 was transliterated"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from mappings.shapes import PATHS, Shape
 from schemas import Address
 from schemas.countries import ALPHA3 as COUNTRY_ALPHA3
+from shapes import PATHS, Shape
 
 ALPHA3: Final = COUNTRY_ALPHA3
 UNKNOWN: Final = Shape(

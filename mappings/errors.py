@@ -14,7 +14,7 @@
 Messages name versions, fields and rules only, never a value taken from an event: they end up
 in logs and API answers, where patient data must not go. A message held because its mapping was
 refused keeps the refusal among its warnings (`held: …`); the texts of the refusals `map_event`
-makes are `Shape`s, so the console can word them (`mappings.shapes`).
+makes are `Shape`s, so the console can word them (`shapes`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from mappings.shapes import DATE, VERSION, Shape
+from shapes import DATE, VERSION, Shape
 
 _NAME: Final = r"[^']+"
 _EVENT_TYPE: Final = r"[a-z_]+"

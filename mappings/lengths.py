@@ -42,8 +42,8 @@ from itertools import compress, count
 from typing import Final
 
 from mappings.charset import LATIN1, transliterate_char
-from mappings.shapes import NUMBER, PATHS, Shape
 from mappings.standard_lengths import COMPONENTS, FIELDS, PRIMITIVE_LENGTHS
+from shapes import NUMBER, PATHS, Shape
 
 # Component paths (component, subcomponent) per datatype that hold descriptive text.
 TEXT_PARTS: Final[Mapping[str, frozenset[tuple[int, ...]]]] = {
@@ -59,7 +59,7 @@ TEXT_PARTS: Final[Mapping[str, frozenset[tuple[int, ...]]]] = {
 }
 ADVISORY: Final = frozenset({"OBX-5"})
 
-# The warnings, each naming the fields of one limit (`mappings.shapes`).
+# The warnings, each naming the fields of one limit (`shapes`).
 SHORTENED: Final = Shape(
     "lengths.shortened", "{paths} shortened to {limit} characters", paths=PATHS, limit=NUMBER
 )

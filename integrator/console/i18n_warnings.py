@@ -1,5 +1,5 @@
 """The console's sentence for each warning the engine keeps on a message, by its shape's code
-(``mappings.shapes``, ``integrator.console.warning_text``), merged into
+(``shapes``, ``integrator.console.warning_text``), merged into
 ``integrator.console.i18n``'s catalogue as ``warning.<code>``.
 
 The English sentences are the engine's own, as the CLI and the API show them; a test fails when

@@ -2,7 +2,7 @@
 
 The engine keeps a message's warnings as English text (``NewMessage.warnings``), and the CLI,
 the API and the logs show them as they are. Each sentence it writes there is a
-``mappings.shapes.Shape``, made beside the code that writes it (the lengths, the charset, the
+``shapes.Shape``, made beside the code that writes it (the lengths, the charset, the
 country codes, the sunset rules, a refused mapping, the ZD number's history); this module reads
 a stored warning's values back by its shape and words it by the shape's code, the sentence
 ``warning.<code>`` of ``integrator.console.i18n_warnings`` in the person's language. Field
@@ -22,7 +22,7 @@ from typing import Final
 
 from integrator import deprecation, intake, zd_sequence
 from mappings import charset, countries, errors, lengths
-from mappings.shapes import Shape
+from shapes import Shape
 
 SHAPES: Final[tuple[Shape, ...]] = (
     lengths.SHORTENED,

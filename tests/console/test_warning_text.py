@@ -34,8 +34,8 @@ from mappings import charset, countries, errors, lengths, map_event
 from mappings.charset import encode
 from mappings.errors import MappingError, RetiredVersionError
 from mappings.registry import REGISTRY
-from mappings.shapes import Shape
 from schemas import DiagnosticRequest, Referral, parse_event
+from shapes import Shape
 from tests.integrator.support import destination, settings_for
 from tests.mappings.helpers import context, replace_at
 

@@ -33,7 +33,7 @@ from tests.deploy.tools import require_binary, require_root
 from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("integrator", "config", "schemas", "mappings", "destinations", "deadletter")
+SOURCES = ("integrator", "config", "shapes", "schemas", "mappings", "destinations", "deadletter")
 KEY = "a-test-search-key-of-enough-length"
 OFFLINE = ("--quiet", "--no-deps", "--no-index")  # the project alone; its dependencies are borrowed
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import sys
+from pathlib import Path
+
 import pytest
 
-from mappings.shapes import NUMBER, PATHS, VERSION, Shape
+import shapes
+from shapes import NUMBER, PATHS, VERSION, Shape
 
 
 def test_what_a_shape_writes_it_reads_back() -> None:
@@ -62,3 +67,17 @@ def test_a_shape_refuses_a_template_it_could_not_read(
 ) -> None:
     with pytest.raises(ValueError, match="shape x"):
         Shape("x", template, **fields)
+
+
+def test_the_package_imports_only_the_standard_library() -> None:
+    """Every layer writes shapes (the schemas, the delivery client, the CLI's listings), so
+    loading them must load nothing else: no cycle can pass through here, and ``destinations``
+    and the CLI stay as light as they are."""
+    source = Path(shapes.__file__).read_text(encoding="utf-8")
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported

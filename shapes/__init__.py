@@ -11,6 +11,10 @@ cannot drift apart, and a warning written without a Shape is shown as stored.
 A field of the template is `{name}` (the value as given) or `{name!r}` (its `repr`, a quoted
 string); each has a regular expression of what it may hold, and a field named twice holds the
 same value twice. Values are identifiers, counts, versions and dates, never patient data.
+
+A package of its own, with nothing but the standard library: every layer may write shapes (the
+intake schemas, the mappings, the delivery client, the CLI's listings), and none may load
+another to do so (``destinations`` stays free of pydantic, the CLI starts light).
 """
 
 from __future__ import annotations
