@@ -14,9 +14,10 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from destinations.errors import AckControlIdMismatch, MalformedAck, MalformedMessage
+from shapes import Shape
 
 ACK_CODES = frozenset({"AA", "AE", "AR", "CA", "CE", "CR"})
 _SUCCESS = frozenset({"AA", "CA"})
@@ -102,11 +103,32 @@ def read_msh(message: bytes) -> MshFields:
     return msh
 
 
+# Why an answer is no ACK (``shapes``): by the problem ``_msh_fields`` names, then the MSA's.
+UNREADABLE_ACK: Final = {
+    "is empty": Shape("delivery.ack_empty", "ACK is empty"),
+    "does not start with an MSH segment": Shape(
+        "delivery.ack_no_msh", "ACK does not start with an MSH segment"
+    ),
+    "has no valid field separator in MSH-1": Shape(
+        "delivery.ack_no_field_separator", "ACK has no valid field separator in MSH-1"
+    ),
+    "has no valid encoding characters in MSH-2": Shape(
+        "delivery.ack_no_encoding_characters", "ACK has no valid encoding characters in MSH-2"
+    ),
+}
+ACK_NO_MSA: Final = Shape("delivery.ack_no_msa", "ACK has no MSA segment")
+ACK_NO_CODE: Final = Shape("delivery.ack_no_code", "ACK MSA-1 (acknowledgment code) is empty")
+ACK_UNKNOWN_CODE: Final = Shape(
+    "delivery.ack_unknown_code", "ACK MSA-1 is not one of AA, AE, AR, CA, CE, CR"
+)
+
+
 def parse_ack(raw: bytes) -> Ack:
     """Read an ACK; ``MalformedAck`` names what is missing or wrong, never the content."""
     problem, fields = _msh_fields(raw)
     if fields is None:
-        raise MalformedAck(f"ACK {problem}")
+        shape = UNREADABLE_ACK.get(problem)
+        raise MalformedAck(shape() if shape is not None else f"ACK {problem}")
     fs, enc = fields[0], fields[1]
     msa: list[str] | None = None
     err: list[str] | None = None
@@ -117,12 +139,12 @@ def parse_ack(raw: bytes) -> Ack:
         elif name == "ERR" and err is None:
             err = segment.split(fs)
     if msa is None:
-        raise MalformedAck("ACK has no MSA segment")
+        raise MalformedAck(ACK_NO_MSA())
     code = _field(msa, 1).strip().upper()
     if not code:
-        raise MalformedAck("ACK MSA-1 (acknowledgment code) is empty")
+        raise MalformedAck(ACK_NO_CODE())
     if code not in ACK_CODES:
-        raise MalformedAck("ACK MSA-1 is not one of AA, AE, AR, CA, CE, CR")
+        raise MalformedAck(ACK_UNKNOWN_CODE())
     return Ack(
         code=code,
         control_id=_field(msa, 2).strip(),

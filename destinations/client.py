@@ -26,6 +26,7 @@ from destinations.errors import (
     FrameTooLarge,
 )
 from destinations.mllp import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frame
+from shapes import ADDRESS, SECONDS, TEXT, Shape
 
 if TYPE_CHECKING:
     from destinations.config import DestinationConfig
@@ -88,7 +89,7 @@ class _AckProtocol(asyncio.Protocol):
             if self.error is not None:
                 raise self.error
             if self.closed:
-                raise ConnectionLost("connection closed before the ACK arrived")
+                raise ConnectionLost(CONNECTION_CLOSED())
             self._waiter = self._loop.create_future()
             try:
                 await self._waiter
@@ -188,8 +189,8 @@ class MllpClient:
                         break
             except TimeoutError as exc:
                 self._abort()
-                what = "application ACK after the commit ACK" if answers else "ACK"
-                error = AckTimeout(f"no {what} within {self.ack_timeout:g}s")
+                late = NO_APPLICATION_ACK if answers else NO_ACK
+                error = AckTimeout(late(seconds=f"{self.ack_timeout:g}"))
                 error.answers = tuple(answers)
                 raise error from exc
             except DeliveryError as exc:
@@ -246,10 +247,10 @@ class MllpClient:
                 await loop.create_connection(lambda: protocol, self.host, self.port, **options)
         except TimeoutError as exc:
             raise ConnectFailed(
-                f"connect to {where} timed out after {self.connect_timeout:g}s"
+                CONNECT_TIMED_OUT(where=where, seconds=f"{self.connect_timeout:g}")
             ) from exc
         except OSError as exc:  # includes ssl.SSLError and name resolution errors
-            raise ConnectFailed(f"connect to {where} failed: {_describe(exc)}") from exc
+            raise ConnectFailed(CONNECT_FAILED(where=where, cause=_describe(exc))) from exc
         self._protocol = protocol
         self.connection_count += 1
         return protocol
@@ -260,11 +261,42 @@ class MllpClient:
             protocol.transport.abort()
 
 
+# What the errors raised here say (``shapes``): the console words them in the person's language.
+CONNECT_TIMED_OUT = Shape(
+    "delivery.connect_timed_out",
+    "connect to {where} timed out after {seconds}s",
+    where=ADDRESS,
+    seconds=SECONDS,
+)
+CONNECT_FAILED = Shape(
+    "delivery.connect_failed", "connect to {where} failed: {cause}", where=ADDRESS, cause=TEXT
+)
+"""``cause`` is one of the four below: why the socket or TLS layer refused."""
+REFUSED = Shape("delivery.refused", "ConnectionRefusedError: {detail}", detail=TEXT)
+SOCKET_ERROR = Shape(
+    "delivery.socket_error", "{kind}: {detail}", kind=r"[A-Za-z_][A-Za-z0-9_]*", detail=TEXT
+)
+"""Any other socket error: its class and the system's own words, shown as they are."""
+TLS_UNVERIFIED = Shape(
+    "delivery.tls_unverified", "TLS certificate verification failed ({detail})", detail=TEXT
+)
+TLS_FAILED = Shape("delivery.tls_failed", "TLS error ({detail})", detail=TEXT)
+CONNECTION_CLOSED = Shape("delivery.connection_closed", "connection closed before the ACK arrived")
+NO_ACK = Shape("delivery.no_ack", "no ACK within {seconds}s", seconds=SECONDS)
+NO_APPLICATION_ACK = Shape(
+    "delivery.no_application_ack",
+    "no application ACK after the commit ACK within {seconds}s",
+    seconds=SECONDS,
+)
+
+
 def _describe(exc: OSError) -> str:
     """A short reason from a socket or TLS error (these carry addresses at most, no content)."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"TLS certificate verification failed ({exc.verify_message})"
+        return TLS_UNVERIFIED(detail=exc.verify_message)
     if isinstance(exc, ssl.SSLError):
-        return f"TLS error ({exc.reason or type(exc).__name__})"
+        return TLS_FAILED(detail=exc.reason or type(exc).__name__)
     reason = exc.strerror or str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {reason}"
+    if isinstance(exc, ConnectionRefusedError):
+        return REFUSED(detail=reason)
+    return SOCKET_ERROR(kind=type(exc).__name__, detail=reason)

@@ -27,6 +27,20 @@ history that support staff read, and message content is patient data.
 
 from __future__ import annotations
 
+from shapes import ANY, NUMBER, Shape
+
+# The texts of the errors below that the console words (``shapes``); the attempt's error is
+# ``<class name>: <text>`` (``destinations.worker.FAILED``).
+CONTROL_ID_MISMATCH = Shape(
+    "delivery.control_id_mismatch",
+    "MSA-2 {received!r} does not match the MSH-10 sent {expected!r}",
+    received=ANY,
+    expected=ANY,
+)
+FRAME_TOO_LARGE = Shape(
+    "delivery.frame_too_large", "MLLP frame larger than the limit of {limit} bytes", limit=NUMBER
+)
+
 
 class DeliveryError(Exception):
     """Root of every delivery failure; ``retryable`` says whether trying again can help."""
@@ -71,9 +85,7 @@ class AckControlIdMismatch(InvalidAck):
     def __init__(self, expected: str, received: str) -> None:
         self.expected = expected
         self.received = received
-        super().__init__(
-            f"MSA-2 {_short(received)!r} does not match the MSH-10 sent {_short(expected)!r}"
-        )
+        super().__init__(CONTROL_ID_MISMATCH(received=_short(received), expected=_short(expected)))
 
 
 class FrameTooLarge(DeliveryError):
@@ -81,7 +93,7 @@ class FrameTooLarge(DeliveryError):
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        super().__init__(f"MLLP frame larger than the limit of {limit} bytes")
+        super().__init__(FRAME_TOO_LARGE(limit=limit))
 
 
 class TlsSetupError(DeliveryError):

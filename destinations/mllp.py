@@ -12,6 +12,13 @@ arriving in 64 KiB pieces costs linear time, not quadratic.
 from __future__ import annotations
 
 from destinations.errors import FrameTooLarge, InvalidPayload
+from shapes import Shape
+
+# Why a payload cannot be framed (``shapes``).
+HAS_START_BYTE = Shape(
+    "delivery.payload_start_byte", "payload contains the MLLP start block byte 0x0B"
+)
+HAS_END_BYTE = Shape("delivery.payload_end_byte", "payload contains the MLLP end block byte 0x1C")
 
 __all__ = [
     "DEFAULT_MAX_FRAME_SIZE",
@@ -38,9 +45,9 @@ def frame(payload: bytes) -> bytes:
     the frame on the receiver's side, which is worse than failing here.
     """
     if START in payload:
-        raise InvalidPayload("payload contains the MLLP start block byte 0x0B")
+        raise InvalidPayload(HAS_START_BYTE())
     if _FS_BYTE in payload:
-        raise InvalidPayload("payload contains the MLLP end block byte 0x1C")
+        raise InvalidPayload(HAS_END_BYTE())
     return START + payload + END
 
 

@@ -13,6 +13,22 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shapes import NUMBER, SECONDS, Shape
+
+# Why the engine gave up (``shapes``), after the last attempt's error (``worker.GAVE_UP``).
+OUT_OF_ATTEMPTS = Shape(
+    "delivery.out_of_attempts",
+    "gave up after {attempts} attempts (max_attempts {max_attempts})",
+    attempts=NUMBER,
+    max_attempts=NUMBER,
+)
+OUT_OF_TIME = Shape(
+    "delivery.out_of_time",
+    "gave up after {attempts} attempts (max_age {max_age}s reached)",
+    attempts=NUMBER,
+    max_age=SECONDS,
+)
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -61,5 +77,5 @@ class RetryPolicy:
 
     def exhausted_reason(self, attempts_made: int) -> str:
         if attempts_made >= self.max_attempts:
-            return f"gave up after {attempts_made} attempts (max_attempts {self.max_attempts})"
-        return f"gave up after {attempts_made} attempts (max_age {self.max_age:g}s reached)"
+            return OUT_OF_ATTEMPTS(attempts=attempts_made, max_attempts=self.max_attempts)
+        return OUT_OF_TIME(attempts=attempts_made, max_age=f"{self.max_age:g}")

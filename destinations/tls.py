@@ -12,6 +12,15 @@ import ssl
 
 from destinations.config import TlsSettings
 from destinations.errors import TlsSetupError
+from shapes import TEXT, Shape
+
+# Why the TLS files could not be used (``shapes``): ``reason`` is the system's own words.
+NOT_LOADED = Shape(
+    "delivery.tls_not_loaded",
+    "{files} could not be loaded ({reason})",
+    files=r"tls\.ca_file|tls\.cert_file/tls\.key_file",
+    reason=TEXT,
+)
 
 
 def client_ssl_context(tls: TlsSettings) -> ssl.SSLContext:
@@ -22,7 +31,7 @@ def client_ssl_context(tls: TlsSettings) -> ssl.SSLContext:
             cafile=str(tls.ca_file) if tls.ca_file is not None else None,
         )
     except (OSError, ValueError) as exc:
-        raise TlsSetupError(f"tls.ca_file could not be loaded ({_reason(exc)})") from exc
+        raise TlsSetupError(NOT_LOADED(files="tls.ca_file", reason=_reason(exc))) from exc
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if tls.cert_file is not None:
         try:
@@ -31,9 +40,8 @@ def client_ssl_context(tls: TlsSettings) -> ssl.SSLContext:
                 str(tls.key_file) if tls.key_file is not None else None,
             )
         except (OSError, ValueError) as exc:
-            raise TlsSetupError(
-                f"tls.cert_file/tls.key_file could not be loaded ({_reason(exc)})"
-            ) from exc
+            files = "tls.cert_file/tls.key_file"
+            raise TlsSetupError(NOT_LOADED(files=files, reason=_reason(exc))) from exc
     return context
 
 

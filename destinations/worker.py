@@ -42,6 +42,7 @@ from destinations.ack import (
 from destinations.errors import DeliveryError, InvalidAck, MalformedAck
 from destinations.ratelimit import TokenBucket
 from destinations.retry import RetryPolicy
+from shapes import ANY, TEXT, Shape
 
 Outcome = Literal["delivered", "retry", "deadletter", "failed"]
 FinalStatus = Literal["delivered", "retrying", "dead"]
@@ -166,9 +167,9 @@ class DeliveryWorker:
             )
         except InvalidAck as exc:
             await self._sender.close()
-            outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+            outcome, error = "failed", FAILED(kind=type(exc).__name__, cause=exc)
         except DeliveryError as exc:
-            outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+            outcome, error = "failed", FAILED(kind=type(exc).__name__, cause=exc)
             if exc.answers:
                 ack_bytes = b"\n".join(exc.answers)
                 ack_code = "/".join(_code(a) for a in exc.answers)
@@ -200,7 +201,7 @@ class DeliveryWorker:
                 # The last attempt says so itself: recorded as ``retry``/``failed`` it read
                 # "will retry" on every screen while the message was already dead.
                 outcome, status = "deadletter", "dead"
-                error = f"{error}; {self._retry.exhausted_reason(number)}"
+                error = GAVE_UP(error=error, why=self._retry.exhausted_reason(number))
             else:
                 status = "retrying"
         return AttemptResult(
@@ -218,14 +219,25 @@ class DeliveryWorker:
         )
 
 
+# An attempt's error (``shapes``): an error raised while delivering, by its class and text (the
+# texts are ``destinations.client``'s, ``.errors``'s, ``.ack``'s, …), or a negative ACK with the
+# receiver's own words as it sent them; after the last attempt, why the engine gave up too.
+FAILED = Shape("delivery.failed", "{kind}: {cause}", kind=r"[A-Z][A-Za-z]*", cause=TEXT)
+NEGATIVE_ACK = Shape("delivery.negative_ack", "ACK {ack}", ack=r"[A-Z]{2}|None")
+NEGATIVE_ACK_SAYING = Shape(
+    "delivery.negative_ack_saying", "ACK {ack}: {text}", ack=r"[A-Z]{2}|None", text=ANY
+)
+GAVE_UP = Shape("delivery.gave_up", "{error}; {why}", error=TEXT, why=r"gave up after .+")
+SECOND_COMMIT_ACK = Shape(
+    "delivery.second_commit_ack",
+    "a second commit ACK came where the application ACK was expected",
+)
+
+
 def _ack_error(code: str | None, text: str, detail: str) -> str:
     """The receiver's own words about a negative ACK (MSA-3 / ERR), for support staff."""
-    parts = [f"ACK {code}"]
-    if text:
-        parts.append(text)
-    if detail:
-        parts.append(detail)
-    return ": ".join(parts)
+    said = ": ".join(part for part in (text, detail) if part)
+    return NEGATIVE_ACK_SAYING(ack=code, text=said) if said else NEGATIVE_ACK(ack=code)
 
 
 def _application_ack_follows(message: OutboundMessage) -> Callable[[bytes], bool]:
@@ -252,7 +264,7 @@ def _final_ack(answers: list[bytes]) -> Ack:
     """The answer that decides: the last one; a second commit ACK is out of step."""
     ack = parse_ack(answers[-1])
     if len(answers) > 1 and ack.code in COMMIT_CODES:
-        raise MalformedAck("a second commit ACK came where the application ACK was expected")
+        raise MalformedAck(SECOND_COMMIT_ACK())
     return ack
 
 

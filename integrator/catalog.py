@@ -23,6 +23,43 @@ from destinations.config import (
 )
 from integrator.refusal import Note
 from mappings.registry import REGISTRY
+from shapes import DATE, VERSION, Shape
+
+# A destination's version notices (``shapes``), which the console words in the person's
+# language: a version past its sunset that the definition in service still names, and a
+# deprecated one. The values are the destination's id, the file's key and version names.
+_ID = r"[a-z0-9-]+"
+_KEY = r"messages\.[a-z_]+"
+RETIRED_HELD = Shape(
+    "notice.retired_held",
+    "destination {id!r}: {key} uses retired message version {version!r} (sunset {sunset}); "
+    "new messages are held until it moves to {successor!r}",
+    id=_ID,
+    key=_KEY,
+    version=VERSION,
+    sunset=DATE,
+    successor=VERSION,
+)
+RETIRED_UPGRADED = Shape(
+    "notice.retired_upgraded",
+    "destination {id!r}: {key} uses retired message version {version!r} (sunset {sunset}); "
+    "new messages are mapped with the successor until it moves to {successor!r}",
+    id=_ID,
+    key=_KEY,
+    version=VERSION,
+    sunset=DATE,
+    successor=VERSION,
+)
+DEPRECATED = Shape(
+    "notice.deprecated",
+    "destination {id!r}: {key} uses deprecated message version {version!r}; sunset {sunset}, "
+    "move to {successor!r}",
+    id=_ID,
+    key=_KEY,
+    version=VERSION,
+    sunset=DATE,
+    successor=VERSION,
+)
 
 
 @dataclass(frozen=True)
@@ -135,11 +172,15 @@ def version_warnings(
             )
         status = version.status_on(today)
         if status == "retired" and in_service:
-            outcome = "mapped with the successor" if config.auto_upgrade else "held"
+            retired = RETIRED_UPGRADED if config.auto_upgrade else RETIRED_HELD
             warnings.append(
-                f"destination {config.id!r}: {key} uses retired message version {name!r} "
-                f"(sunset {version.sunset}); new messages are {outcome} until it moves to "
-                f"{version.successor!r}"
+                retired(
+                    id=config.id,
+                    key=key,
+                    version=name,
+                    sunset=version.sunset,
+                    successor=version.successor,
+                )
             )
         elif status == "retired":
             raise DestinationFileError(
@@ -151,8 +192,13 @@ def version_warnings(
             )
         elif status == "deprecated":
             warnings.append(
-                f"destination {config.id!r}: {key} uses deprecated message version {name!r}; "
-                f"sunset {version.sunset}, move to {version.successor!r}"
+                DEPRECATED(
+                    id=config.id,
+                    key=key,
+                    version=name,
+                    sunset=version.sunset,
+                    successor=version.successor,
+                )
             )
     return warnings
 

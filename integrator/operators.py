@@ -91,8 +91,19 @@ from integrator.store import (
 )
 from integrator.testmessage import synthetic_event
 from mappings import MappingError, map_event
+from shapes import TEXT, Shape
 
 PENDING = ("queued", "sending", "retrying", "held")
+
+# The last error of the messages a removed destination was still to deliver (``shapes``):
+# who removed it, and why in their own words.
+REMOVED = Shape("destination.removed", "destination removed by {actor}", actor=r"\S+")
+REMOVED_BECAUSE = Shape(
+    "destination.removed_because",
+    "destination removed by {actor}: {reason}",
+    actor=r"\S+",
+    reason=TEXT,
+)
 
 
 class UnknownDestination(PermanentError):
@@ -689,7 +700,7 @@ class DestinationAdmin:
         ]
         if waiting and not force:
             raise DestinationBusy(destination_id, len(waiting))
-        why = f"destination removed by {actor}" + (f": {reason}" if reason else "")
+        why = REMOVED_BECAUSE(actor=actor, reason=reason) if reason else REMOVED(actor=actor)
         diff = _diff(_dumped(view.config), "")
         path = Path(view.file)
         before = _file_as_read(path, view.config, view.broken)

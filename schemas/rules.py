@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from shapes import Shape
+
 RULE_MESSAGES: Final[dict[str, str]] = {
     # Structure
     "json_syntax": "is not valid JSON",
@@ -63,6 +65,15 @@ RULE_MESSAGES: Final[dict[str, str]] = {
 }
 
 
+RULE_SHAPES: Final[dict[str, Shape]] = {
+    rule: Shape(f"rule.{rule}", sentence) for rule, sentence in RULE_MESSAGES.items()
+}
+"""Each rule's sentence as a ``shapes.Shape``, which the console words in the person's
+language (a rejected input's rules); the sentences hold no values."""
+UNKNOWN_RULE: Final = Shape("rule.unknown", "is not valid (rule {rule})", rule=r"[a-z_]+")
+
+
 def message_for(rule: str) -> str:
     """The sentence for a rule; unknown codes still get a sentence that names them."""
-    return RULE_MESSAGES.get(rule, f"is not valid (rule {rule})")
+    shape = RULE_SHAPES.get(rule)
+    return shape() if shape is not None else UNKNOWN_RULE(rule=rule)

@@ -17,7 +17,8 @@ from pydantic_core import ErrorDetails
 from schemas.errors import FieldError
 from schemas.fields import MAX_LONG_TEXT, MAX_TEXT
 from schemas.native import NOT_BLANK
-from schemas.rules import RULE_MESSAGES, message_for
+from schemas.rules import RULE_MESSAGES, RULE_SHAPES, message_for
+from shapes import NUMBER, TEXT, Shape
 
 _MAX_KEY_LENGTH: Final = 64
 # A key with a run of digits may itself be data (a BSN sent as a key): it is never repeated.
@@ -41,21 +42,39 @@ _PYDANTIC_RULES: Final[dict[str, str]] = {
     "union_tag_not_found": "required",
 }
 
-_TYPE_SENTENCES: Final[dict[str, str]] = {
-    "string_type": "must be a string",
-    "string_unicode": "must be a string",
-    "bool_type": "must be a boolean (true or false)",
-    "bool_parsing": "must be a boolean (true or false)",
-    "int_type": "must be an integer",
-    "int_parsing": "must be an integer",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
-    "dict_type": "must be an object",
-    "json_type": "must be JSON text",
-    "tuple_type": "must be a list",
-    "list_type": "must be a list",
-    "iterable_type": "must be a list",
+# The sentences of the rules that carry a value or a type (``shapes``): the console words them
+# in the person's language, as it words each rule's own sentence (``RULE_SHAPES``).
+MUST_BE_STRING: Final = Shape("rule.type_string", "must be a string")
+MUST_BE_BOOLEAN: Final = Shape("rule.type_boolean", "must be a boolean (true or false)")
+MUST_BE_INTEGER: Final = Shape("rule.type_integer", "must be an integer")
+MUST_BE_OBJECT: Final = Shape("rule.type_object", "must be an object")
+MUST_BE_JSON_TEXT: Final = Shape("rule.type_json_text", "must be JSON text")
+MUST_BE_LIST: Final = Shape("rule.type_list", "must be a list")
+ONE_OF: Final = Shape("rule.one_of", "must be one of {expected}", expected=TEXT)
+"""``expected`` is pydantic's list of the schema's own values, shown as it is."""
+AT_LEAST: Final = Shape("rule.at_least", "must contain at least {count} item(s)", count=NUMBER)
+NOT_JSON_AT: Final = Shape(
+    "rule.json_syntax_at", RULE_SHAPES["json_syntax"].template + ": {detail}", detail=TEXT
+)
+"""``detail`` is the JSON parser's own words (a position in the text), shown as they are."""
+
+_TYPE_SENTENCES: Final[dict[str, Shape]] = {
+    "string_type": MUST_BE_STRING,
+    "string_unicode": MUST_BE_STRING,
+    "bool_type": MUST_BE_BOOLEAN,
+    "bool_parsing": MUST_BE_BOOLEAN,
+    "int_type": MUST_BE_INTEGER,
+    "int_parsing": MUST_BE_INTEGER,
+    "model_type": MUST_BE_OBJECT,
+    "model_attributes_type": MUST_BE_OBJECT,
+    "dict_type": MUST_BE_OBJECT,
+    "json_type": MUST_BE_JSON_TEXT,
+    "tuple_type": MUST_BE_LIST,
+    "list_type": MUST_BE_LIST,
+    "iterable_type": MUST_BE_LIST,
 }
+VALUE_SHAPES: Final = (*dict.fromkeys(_TYPE_SENTENCES.values()), ONE_OF, AT_LEAST, NOT_JSON_AT)
+"""Every sentence here besides the rules' own."""
 
 
 def format_path(loc: Sequence[str | int]) -> str:
@@ -109,18 +128,18 @@ def _message_for(error: ErrorDetails, rule: str) -> str:
     error_type = error["type"]
     context: dict[str, Any] = dict(error.get("ctx") or {})
     if error_type in _TYPE_SENTENCES:
-        return _TYPE_SENTENCES[error_type]
+        return _TYPE_SENTENCES[error_type]()
     if error_type == "literal_error" and "expected" in context:
         # `expected` comes from our schema, never from the input.
-        return f"must be one of {context['expected']}"
+        return ONE_OF(expected=context["expected"])
     if error_type == "union_tag_invalid" and "expected_tags" in context:
-        return f"must be one of {context['expected_tags']}"
+        return ONE_OF(expected=context["expected_tags"])
     if error_type == "json_invalid":
         detail = str(context.get("error", ""))
-        if _JSON_POSITION.fullmatch(detail):
-            return f"{message_for(rule)}: {detail}"
+        if _JSON_POSITION.fullmatch(detail):  # `rule` is json_syntax
+            return NOT_JSON_AT(detail=detail)
     if error_type == "too_short" and "min_length" in context:
-        return f"must contain at least {int(context['min_length'])} item(s)"
+        return AT_LEAST(count=int(context["min_length"]))
     return message_for(rule)
 
 

@@ -1,18 +1,20 @@
 """A sentence the engine writes with values in it, and the pattern that reads them back.
 
-A message keeps its warnings as English text: the CLI, the API and the logs show them as they
-are. The web console words them in the person's language, without parsing English by hand: each
-sentence is a `Shape`, made where the engine writes it, from one template that both writes the
-text (`SHORTENED(paths="PID-5.1.1", limit=50)`) and reads its values back from the stored text
-(`SHORTENED.read(text)`, a whole-text match), and the console says the sentence of its `code`
-with those values (`integrator.console.warning_text`). So the English and what recognizes it
-cannot drift apart, and a warning written without a Shape is shown as stored.
+The engine keeps what it writes for people in English: a message's warnings, a delivery's
+error, a destination's version notices, a rejected input's rules. The CLI, the API and the logs
+show them as they are. The web console words them in the person's language, without parsing
+English by hand: each sentence is a `Shape`, made where the engine writes it, from one template
+that both writes the text (`SHORTENED(paths="PID-5.1.1", limit=50)`) and reads its values back
+from the stored text (`SHORTENED.read(text)`, a whole-text match), and the console says the
+sentence of its `code` with those values (`integrator.console.shaped`). So the English and what
+recognizes it cannot drift apart, and a text written without a Shape is shown as stored.
 
 A field of the template is `{name}` (the value as given) or `{name!r}` (its `repr`, a quoted
 string); each has a regular expression of what it may hold, and a field named twice holds the
-same value twice. Values are identifiers, counts, versions and dates, never patient data.
+same value twice. Values are identifiers, counts, versions, dates, addresses and the words of a
+remote system (an ACK's MSA-3), never patient data the engine put there itself.
 
-A package of its own, with nothing but the standard library: every layer may write shapes (the
+A package of its own, with nothing but the standard library: every layer writes shapes (the
 intake schemas, the mappings, the delivery client, the CLI's listings), and none may load
 another to do so (``destinations`` stays free of pydantic, the CLI starts light).
 """
@@ -30,6 +32,9 @@ VERSION: Final = r"[a-z][a-z0-9-]*"  # a message version's name: `ref-v1`
 DATE: Final = r"\d{4}-\d{2}-\d{2}"
 UUID: Final = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 TEXT: Final = r".+"  # a sentence within the sentence (what a held message was held for)
+ANY: Final = r".*"  # a remote system's words, which may be none
+SECONDS: Final = r"\d+(?:\.\d+)?(?:e[+-]?\d+)?"  # a duration as `:g` writes it: `10`, `0.5`
+ADDRESS: Final = r"\S+"  # `host:port`
 
 
 class Shape:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from integrator.console import i18n_ops, i18n_refusals, i18n_warnings
+from integrator.console import i18n_ops, i18n_refusals, i18n_texts, i18n_warnings
 
 LANGUAGES: Final = ("nl", "en")
 DEFAULT: Final = "nl"
@@ -265,6 +265,7 @@ EN: Final[dict[str, str]] = {
     **i18n_ops.EN,
     **i18n_refusals.EN,
     **i18n_warnings.EN,
+    **i18n_texts.EN,
 }
 
 NL: Final[dict[str, str]] = {
@@ -522,6 +523,7 @@ NL: Final[dict[str, str]] = {
     **i18n_ops.NL,
     **i18n_refusals.NL,
     **i18n_warnings.NL,
+    **i18n_texts.NL,
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}
@@ -565,6 +567,24 @@ class Translator:
         from integrator.console.warning_text import word
 
         return word(self.lang, text)
+
+    def error(self, text: str | None) -> str:
+        """A delivery's error in this language (``integrator.console.delivery_text``)."""
+        from integrator.console.delivery_text import word
+
+        return "" if text is None else word(self.lang, text)
+
+    def notice(self, notice: object) -> str:
+        """A destination's notice in this language (``integrator.console.notice_text``)."""
+        from integrator.console.notice_text import word
+
+        return word(self.lang, notice)
+
+    def rule(self, sentence: str) -> str:
+        """A rejected input's broken rule in this language (``console.rule_text``)."""
+        from integrator.console.rule_text import word
+
+        return word(self.lang, sentence)
 
     def refusal(self, code: str | None, english: str, **values: object) -> str:
         """The sentence for a refusal ``code``, else ``english`` (the service's text)."""

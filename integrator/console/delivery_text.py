@@ -1,0 +1,61 @@
+"""A delivery's error, said to the person in their language.
+
+What the engine records when an attempt fails (``attempts.error``) and keeps as the message's
+last error (``messages.last_error``, which the dead-letter pages group by) is English, as the
+CLI and the API show it. Each sentence is a ``shapes.Shape`` beside the code that writes it:
+the class and text of an error raised while delivering (``destinations.worker.FAILED``, with
+the texts of ``destinations.client``, ``.errors``, ``.ack``, ``.mllp``, ``.tls``), a negative
+ACK with the receiver's words or cut short (``integrator.ack_reason``), why the engine gave up
+(``destinations.retry``), a removed destination (``integrator.operators``). The receiver's
+words, the system's words about a socket, and the reason a person typed are shown as they
+are, quoted; a text no shape reads is shown as stored (``integrator.console.shaped``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from destinations import ack, client, errors, mllp, retry, tls, worker
+from integrator import ack_reason, operators
+from integrator.console.shaped import Family
+
+ERRORS: Final = Family(
+    (
+        worker.GAVE_UP,
+        worker.NEGATIVE_ACK_SAYING,
+        worker.NEGATIVE_ACK,
+        ack_reason.WITHHELD,
+        retry.OUT_OF_ATTEMPTS,
+        retry.OUT_OF_TIME,
+        operators.REMOVED_BECAUSE,
+        operators.REMOVED,
+        worker.FAILED,
+        worker.SECOND_COMMIT_ACK,
+        client.CONNECT_TIMED_OUT,
+        client.CONNECT_FAILED,
+        client.CONNECTION_CLOSED,
+        client.NO_ACK,
+        client.NO_APPLICATION_ACK,
+        client.REFUSED,
+        client.TLS_UNVERIFIED,
+        client.TLS_FAILED,
+        errors.CONTROL_ID_MISMATCH,
+        errors.FRAME_TOO_LARGE,
+        *ack.UNREADABLE_ACK.values(),
+        ack.ACK_NO_MSA,
+        ack.ACK_NO_CODE,
+        ack.ACK_UNKNOWN_CODE,
+        mllp.HAS_START_BYTE,
+        mllp.HAS_END_BYTE,
+        tls.NOT_LOADED,
+        client.SOCKET_ERROR,  # last: it reads any "<class>: <words>"
+    ),
+    nested=frozenset({"error", "why", "cause"}),
+)
+"""Every sentence the engine writes as a delivery's error, the most particular first."""
+
+
+def word(lang: str, error: str) -> str:
+    """``error`` (as an attempt or a message keeps it) in ``lang``; as stored when no shape
+    reads it."""
+    return ERRORS.word(lang, error)

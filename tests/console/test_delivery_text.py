@@ -1,0 +1,288 @@
+"""A delivery's error, said in the person's language (``integrator.console.delivery_text``).
+
+The engine keeps an attempt's error and a message's last error in English, for the CLI and the
+API; the console reads each back by the ``Shape`` it was written with and words it in Dutch or
+English. Here the real client, worker, ACK parser, framing, TLS setup and retry policy write
+every error they can, on real sockets where there is one; each must be worded in Dutch (none
+falls back to the English) and in English exactly as stored. The receiver's own words stay as
+it sent them, quoted; a text no shape reads is shown as stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import ssl
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from destinations import client, mllp, worker
+from destinations.ack import parse_ack
+from destinations.client import MllpClient
+from destinations.config import TlsSettings
+from destinations.errors import DeliveryError, FrameTooLarge
+from destinations.retry import RetryPolicy
+from destinations.tls import client_ssl_context
+from destinations.worker import AckPolicy, AttemptResult, DeliveryWorker, OutboundMessage
+from integrator import operators
+from integrator.ack_reason import short_reason
+from integrator.console.delivery_text import ERRORS, word
+from integrator.console.i18n import Translator
+from tests.console.shaped_support import assert_every_shape_has_its_sentences
+from tests.destinations.helpers import ScriptedServer, make_ack, make_message, read_frame
+from tests.destinations.test_worker import enhanced_message
+from tests.services import free_port
+
+RECEIVER_SAYS = "Patient niet gevonden; PID-3 onbekend"
+
+
+class Kept:
+    """Where the worker hands its attempts, as the engine's recorder would take them."""
+
+    def __init__(self) -> None:
+        self.results: list[AttemptResult] = []
+
+    async def record(self, result: AttemptResult) -> None:
+        self.results.append(result)
+
+
+async def _attempt(
+    port: int, control_id: str, *, max_attempts: int = 5, payload: bytes | None = None
+) -> AttemptResult:
+    """One attempt of a small message to ``port``, as a destination's worker makes it."""
+    sender = MllpClient("127.0.0.1", port, connect_timeout=1, ack_timeout=0.3)
+    deliverer = DeliveryWorker(
+        "d",
+        sender=sender,
+        sink=Kept(),
+        retry=RetryPolicy(initial=0.01, max_delay=0.01, max_attempts=max_attempts),
+        ack_policy=AckPolicy(),
+        clock=lambda: datetime.now(UTC),
+        rng=random.Random(1),
+    )
+    message = OutboundMessage(
+        message_id=f"m-{control_id}",
+        destination_id="d",
+        control_id=control_id,
+        payload=payload or make_message(control_id),
+        created_at=datetime.now(UTC),
+    )
+    try:
+        return await deliverer.attempt(message, 1)
+    finally:
+        await sender.close()
+
+
+def _answering(answer: bytes | None) -> ScriptedServer:
+    """A receiver that reads one message and sends ``answer`` (None: hangs up; b"": silent)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
+        await read_frame(reader)
+        if answer is None:
+            return  # closes the connection
+        if answer:
+            writer.write(b"\x0b" + answer + b"\x1c\x0d")
+            await writer.drain()
+        await asyncio.sleep(2)
+
+    return ScriptedServer(handle)
+
+
+def _nack(code: str, text: str) -> bytes:
+    return make_ack("C1", code).replace(f"MSA|{code}|C1".encode(), f"MSA|{code}|C1|{text}".encode())
+
+
+async def _over_the_wire() -> list[str]:
+    """The errors a worker records on real sockets."""
+    found: list[str] = []
+    for answer, control_id, attempts in (
+        (_nack("AE", RECEIVER_SAYS), "C1", 5),  # the receiver's words
+        (make_ack("C1", "AE"), "C1", 1),  # no words; and the last attempt: gave up
+        (make_ack("C1", "AR"), "C1", 5),
+        (make_ack("OTHER", "AA"), "C1", 5),  # MSA-2 names another message
+        (b"hello", "C1", 5),  # no HL7 at all
+        (b"", "C1", 5),  # no answer in time
+        (None, "C1", 5),  # hung up
+    ):
+        async with _answering(answer) as server:
+            result = await _attempt(server.port, control_id, max_attempts=attempts)
+        assert result.error is not None, answer
+        found.append(result.error)
+    # Enhanced mode: the commit ACK came, the application ACK did not.
+    async with _answering(make_ack("C3", "CA")) as server:
+        late = await _attempt(server.port, "C3", payload=enhanced_message("C3"))
+    assert late.error is not None
+    found.append(late.error)
+    refused = await _attempt(free_port(), "C2")
+    assert refused.error is not None
+    found.append(refused.error)
+    return found
+
+
+def _malformed() -> list[str]:
+    """What the ACK parser and the framing refuse, and the errors of their own."""
+    found: list[str] = []
+    for answer in (
+        b"",
+        b"PID|1",
+        b"MSHx|",
+        b"MSHxa|b",
+        b"MSH|ab|c",
+        b"MSH|^~\\&|HIS\rPID|1",
+        b"MSH|^~\\&|HIS\rMSA||C1",
+        b"MSH|^~\\&|HIS\rMSA|XX|C1",
+    ):
+        with pytest.raises(DeliveryError) as refused:
+            parse_ack(answer)
+        found.append(str(refused.value))
+    for payload in (b"\x0bx", b"x\x1c"):
+        with pytest.raises(DeliveryError) as refused:
+            mllp.frame(payload)
+        found.append(str(refused.value))
+    found.append(str(FrameTooLarge(1024)))
+    commit = make_ack("C1", "CA")
+    with pytest.raises(DeliveryError) as refused:
+        worker._final_ack([commit, commit])
+    found.append(str(refused.value))
+    return found
+
+
+def _tls_error(error: ssl.SSLError, reason: str, verify_message: str | None = None) -> OSError:
+    """``error`` as the ssl module raises it, with the attributes it sets then."""
+    error.reason = reason
+    if verify_message is not None:
+        error.verify_message = verify_message  # type: ignore[attr-defined]
+    return error
+
+
+def _connecting(tmp_path: Path) -> list[str]:
+    """Why a connection or its TLS could not be made, as the client and the TLS setup say."""
+    unverified = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    refusals: list[OSError] = [
+        _tls_error(unverified, "CERTIFICATE_VERIFY_FAILED", "self-signed certificate"),
+        _tls_error(ssl.SSLError(1, "wrong version number"), "WRONG_VERSION_NUMBER"),
+        OSError(113, "No route to host"),
+    ]
+    found = [
+        client.CONNECT_TIMED_OUT(where="10.0.0.1:2575", seconds="2.5"),
+        *(
+            client.CONNECT_FAILED(where="his.example:2575", cause=client._describe(refusal))
+            for refusal in refusals
+        ),
+    ]
+    broken = tmp_path / "broken.pem"
+    broken.write_text("not a certificate")
+    for settings in (TlsSettings(ca_file=broken), TlsSettings(cert_file=broken)):
+        try:
+            client_ssl_context(settings)
+        except DeliveryError as exc:
+            found.append(worker.FAILED(kind=type(exc).__name__, cause=exc))
+    return found
+
+
+def _gave_up() -> list[str]:
+    policy = RetryPolicy(max_attempts=3, max_age=60)
+    return [
+        worker.GAVE_UP(error="AckTimeout: no ACK within 2s", why=policy.exhausted_reason(3)),
+        worker.GAVE_UP(error="ACK AE", why=policy.exhausted_reason(2)),  # max_age reached
+    ]
+
+
+def _removed() -> list[str]:
+    return [
+        operators.REMOVED(actor="person:anna@example.org"),
+        operators.REMOVED_BECAUSE(actor="person:anna@example.org", reason="contract ended"),
+    ]
+
+
+@pytest.fixture
+async def written(tmp_path: Path) -> list[str]:
+    found = await _over_the_wire()
+    found += _malformed() + _connecting(tmp_path) + _gave_up() + _removed()
+    # What the listings and the dead-letter pages show: the receiver's words cut off.
+    shortened = [short_reason(error) or error for error in found]
+    found += [short for short in shortened if short not in found]
+    return found
+
+
+def _codes(errors: list[str]) -> set[str]:
+    """The codes of the shapes that read ``errors``, and of the errors within them."""
+    codes: set[str] = set()
+    for error in errors:
+        found = ERRORS.read(error)
+        if found is not None:
+            shape, values = found
+            codes |= {shape.code, *_codes([values[n] for n in ERRORS.nested & set(values)])}
+    return codes
+
+
+async def test_every_error_the_engine_writes_is_worded_in_dutch(written: list[str]) -> None:
+    for error in written:
+        dutch = ERRORS.worded_in("nl", error)
+        assert dutch is not None, f"no shape reads {error!r}: it would be shown in English"
+        assert dutch != error, error
+    assert _codes(written) == {shape.code for shape in ERRORS.shapes}  # each is written above
+
+
+async def test_english_pages_show_each_error_as_the_engine_wrote_it(written: list[str]) -> None:
+    for error in written:
+        assert ERRORS.worded_in("en", error) == error
+
+
+@pytest.mark.parametrize(
+    ("stored", "dutch"),
+    [
+        (
+            "ConnectFailed: connect to 127.0.0.1:2575 failed: ConnectionRefusedError: Connect "
+            "call failed ('127.0.0.1', 2575)",
+            'verbinden met 127.0.0.1:2575 mislukt: de verbinding werd geweigerd ("Connect call '
+            "failed ('127.0.0.1', 2575)\") (ConnectFailed)",
+        ),
+        (
+            "AckTimeout: no ACK within 10s; gave up after 20 attempts (max_attempts 20)",
+            "geen ACK binnen 10s (AckTimeout); opgegeven na 20 pogingen (max_attempts 20)",
+        ),
+        (
+            f"ACK AE: {RECEIVER_SAYS}",
+            f'de ontvanger antwoordde met ACK AE: "{RECEIVER_SAYS}"',
+        ),
+        (
+            "ACK AR (receiver's text withheld); gave up after 4 attempts (max_age 3600s reached)",
+            "de ontvanger antwoordde met ACK AR (de tekst van de ontvanger wordt hier niet "
+            "getoond); opgegeven na 4 pogingen (max_age 3600s bereikt)",
+        ),
+        (
+            "AckControlIdMismatch: MSA-2 'OTHER' does not match the MSH-10 sent 'C1'",
+            "MSA-2 'OTHER' is niet de MSH-10 die verstuurd is ('C1') (AckControlIdMismatch)",
+        ),
+        (
+            "destination removed by person:anna@example.org: contract ended",
+            'bestemming verwijderd door person:anna@example.org: "contract ended"',
+        ),
+    ],
+)
+def test_each_error_is_worded_in_dutch_with_its_values(stored: str, dutch: str) -> None:
+    assert word("nl", stored) == dutch
+    assert word("en", stored) == stored
+    assert Translator("nl").error(stored) == dutch  # what the pages call
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "ConnectFailed",  # a class without a text
+        "RuntimeError: something no shape wrote",
+        "ConnectFailed: connect to his.example:2575 failed",
+        "the engine stopped while the job ran",
+        "",
+    ],
+)
+def test_an_error_no_shape_reads_is_shown_as_stored(stored: str) -> None:
+    assert word("nl", stored) == stored
+    assert Translator("nl").error(stored) == stored
+
+
+def test_every_error_shape_has_a_sentence_in_both_languages() -> None:
+    assert_every_shape_has_its_sentences(ERRORS)
