@@ -64,6 +64,7 @@ from destinations.config import (
 )
 from destinations.document import render_onto
 from destinations.errors import DeliveryError
+from destinations.worker import FAILED
 from integrator import history_actions
 from integrator.access.errors import AccessDenied
 from integrator.catalog import (
@@ -841,7 +842,7 @@ class DestinationAdmin:
                 ack, control_id, on_error=config.retry.on_error, on_reject=config.retry.on_reject
             ).name.lower()
         except DeliveryError as exc:
-            outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+            outcome, error = "failed", FAILED(kind=type(exc).__name__, cause=exc)
         finally:
             await client.close()
         elapsed = (time.perf_counter() - started) * 1000

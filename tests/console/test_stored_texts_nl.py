@@ -180,3 +180,21 @@ def test_a_destination_s_version_notice_is_in_dutch(
     finally:
         messages["referral"] = "ref-v2"
         live.call(live.engine.admin.patch("noord", {"messages": messages}, actor="test"))
+
+
+def test_an_event_s_zd_warnings_are_in_dutch(page: Page, live: LiveEngine, support: Person) -> None:
+    """A cancel whose ZD number no referral was accepted with: the event page says the ZD
+    check's warning as the message page does (``integrator.console.warning_text``)."""
+    cancel = _referral()
+    cancel["action"] = "cancel"
+    live.submit(cancel)
+    event_id = cancel["event_id"]
+    sign_in_nl(page, support)
+    page.goto(f"/events/{event_id}")
+    shown = page.locator("#zd-warnings li").all_inner_texts()
+    assert shown == [
+        "cancel_without_new: met dit ZD-nummer is geen nieuwe verwijzing aangenomen vóór deze "
+        "annulering; de annulering wordt toch verstuurd, voor een verwijzing die de bestemming "
+        "misschien nooit heeft ontvangen"
+    ], shown
+    screenshot(page, "event-zd-warnings-nl")
