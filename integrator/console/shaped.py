@@ -7,30 +7,38 @@ made beside the code that writes it; a ``Family`` is the shapes of one kind of t
 a stored text by the first of them that reads it: the sentence ``text.<code>`` of
 ``integrator.console.i18n_texts`` in the person's language, with the values read back. A value
 that is itself a text of the family (``nested``: the cause inside "connect to … failed: …")
-is worded in turn, and must be read for its sentence to be; any other value is shown as stored,
-so a remote system's words (an ACK's MSA-3) stay exactly as it sent them, and the sentence
-quotes them. A text no shape reads is shown as stored, in English, never dropped.
+is worded in turn, and must be read for its sentence to be; a value that is a word of the
+pages (``words``: a kind of event) is said with the pages' word; any other value is shown as
+stored, so a remote system's words (an ACK's MSA-3) stay exactly as it sent them, and the
+sentence quotes them. A text no shape reads is shown as stored, in English, never dropped.
 
-A message's warnings are such a family too, older than this module
-(``integrator.console.warning_text``).
+A message's warnings are such a family too, with sentences of their own (``warning.<code>``,
+``integrator.console.warning_text``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from shapes import Shape
 
 PREFIX = "text."
-"""The catalogue's key of a shape's sentence is ``text.<code>``."""
+"""The catalogue's key of a shape's sentence is ``text.<code>`` (unless a family says else)."""
+
+Word = Callable[[str, str], str]
+"""How a value is said in a language: ``word(lang, value)``."""
 
 
 @dataclass(frozen=True)
 class Family:
-    """The shapes of one kind of stored text, and which of their values are such texts too."""
+    """The shapes of one kind of stored text, which of their values are such texts too, and
+    which are words the pages say in their own way."""
 
     shapes: tuple[Shape, ...]
     nested: frozenset[str] = field(default_factory=frozenset)
+    words: Mapping[str, Word] = field(default_factory=dict)
+    prefix: str = PREFIX
 
     def read(self, text: str) -> tuple[Shape, dict[str, str]] | None:
         """The shape that wrote ``text`` and its values: the first that reads the whole text
@@ -48,15 +56,12 @@ class Family:
         from integrator.console.i18n import EN, translate
 
         found = self.read(text)
-        if found is None or PREFIX + found[0].code not in EN:
+        if found is None or self.prefix + found[0].code not in EN:
             return None
         shape, values = found
-        shown = {
-            name: self.word(lang, value) if name in self.nested else value
-            for name, value in values.items()
-        }
+        shown = {name: self._value(lang, name, value) for name, value in values.items()}
         try:
-            return translate(lang, PREFIX + shape.code, **shown)
+            return translate(lang, self.prefix + shape.code, **shown)
         except (KeyError, IndexError, ValueError):  # a sentence naming a value the shape lacks
             return None
 
@@ -64,3 +69,9 @@ class Family:
         """``text`` in ``lang``; as stored when no shape reads it."""
         worded = self.worded_in(lang, text)
         return text if worded is None else worded
+
+    def _value(self, lang: str, name: str, value: str) -> str:
+        if name in self.nested:
+            return self.word(lang, value)
+        said = self.words.get(name)
+        return value if said is None else said(lang, value)

@@ -5,7 +5,8 @@ the API and the logs show them as they are. Each sentence it writes there is a
 ``shapes.Shape``, made beside the code that writes it (the lengths, the charset, the
 country codes, the sunset rules, a refused mapping, the ZD number's history); this module reads
 a stored warning's values back by its shape and words it by the shape's code, the sentence
-``warning.<code>`` of ``integrator.console.i18n_warnings`` in the person's language. Field
+``warning.<code>`` of ``integrator.console.i18n_warnings`` in the person's language
+(one ``integrator.console.shaped.Family``, as the other stored texts are). Field
 paths, versions, dates and event ids stay as they are; the kind of an event is the pages' word
 for it (verwijzing, aanvraag); the reason a message was held is a warning of its own, worded in
 turn. A warning no shape reads (one stored before its English changed, a new one written
@@ -21,6 +22,7 @@ from __future__ import annotations
 from typing import Final
 
 from integrator import deprecation, intake, zd_sequence
+from integrator.console.shaped import Family
 from mappings import charset, countries, errors, lengths
 from shapes import Shape
 
@@ -60,45 +62,33 @@ WARNING_VALUES: Final = frozenset({"reason"})
 _EVENT_TYPES: Final = {kind: event_type for event_type, kind in zd_sequence.KINDS.items()}
 
 
+def _event(lang: str, kind: str) -> str:
+    from integrator.console.i18n import EN, translate
+
+    key = f"event.{_EVENT_TYPES.get(kind, kind)}"
+    return translate(lang, key) if key in EN else kind
+
+
+WARNINGS: Final = Family(
+    SHAPES,
+    nested=WARNING_VALUES,
+    words=dict.fromkeys(EVENT_VALUES, _event),
+    prefix="warning.",
+)
+"""A message's warnings as one family of shaped texts (``integrator.console.shaped``)."""
+
+
 def word(lang: str, warning: str) -> str:
     """``warning`` (as a message keeps it) in ``lang``; as stored when no shape reads it."""
-    worded = worded_in(lang, warning)
-    return warning if worded is None else worded
+    return WARNINGS.word(lang, warning)
 
 
 def worded_in(lang: str, warning: str) -> str | None:
     """``warning`` in ``lang`` by the shape that wrote it; None when no shape reads it."""
-    from integrator.console.i18n import EN, translate
-
-    found = read(warning)
-    if found is None or f"warning.{found[0].code}" not in EN:
-        return None
-    shape, values = found
-    shown = {name: _value(lang, name, value) for name, value in values.items()}
-    try:
-        return translate(lang, f"warning.{shape.code}", **shown)
-    except (KeyError, IndexError, ValueError):  # a sentence naming a value the shape lacks
-        return None
+    return WARNINGS.worded_in(lang, warning)
 
 
 def read(warning: str) -> tuple[Shape, dict[str, str]] | None:
     """The shape that wrote ``warning``, and its values: the first that reads the whole text
     and the warnings within it (a held message's reason); None when none does."""
-    for shape in SHAPES:
-        values = shape.read(warning)
-        if values is not None and all(
-            read(values[name]) is not None for name in WARNING_VALUES.intersection(values)
-        ):
-            return shape, values
-    return None
-
-
-def _value(lang: str, name: str, value: str) -> str:
-    from integrator.console.i18n import EN, translate
-
-    if name in WARNING_VALUES:
-        return word(lang, value)
-    if name in EVENT_VALUES:
-        key = f"event.{_EVENT_TYPES.get(value, value)}"
-        return translate(lang, key) if key in EN else value
-    return value
+    return WARNINGS.read(warning)
