@@ -10,9 +10,11 @@ Modes:
 
 - ``original``: the same bytes, so the same MSH-10: a receiver that did get the first copy can
   recognise the duplicate. Works for a version that has been retired since (nothing is mapped).
+  It keeps all of the original's warnings: they are about those very bytes.
 - ``remap``: the stored event is mapped again with the destination's *current* message version
   and a new MSH-10. A retired version goes to its successor (a resend is a deliberate act, so it
-  is never held, even without ``auto_upgrade``).
+  is never held, even without ``auto_upgrade``). It keeps the original's warnings about the
+  event (its ZD number's history); the mapping's notes are the new mapping's.
 
 ``to`` sends to another destination. The original bytes carry the first destination's MSH-5/6,
 so another destination always gets a remap; asking for ``original`` there is refused.
@@ -575,6 +577,9 @@ async def _plan(
                 message_type=original.message_type,
                 control_id=original.control_id,
                 payload=original.payload,
+                # The same bytes: every warning about them (its mapping's notes, its ZD
+                # number's history) holds for the copy as it did for the original.
+                warnings=original.warnings,
                 resend_of=original.id,
             )
         )
