@@ -140,6 +140,32 @@ class DestinationBusy(ConfigurationError):
         )
 
 
+class DestinationPaused(PermanentError):
+    """A test message for a paused destination, asked without saying so: refused.
+
+    Pausing stops a destination's traffic on purpose (receiver maintenance, a wrong address),
+    so a test message, which goes out on a connection of its own and not through the paused
+    queue, must not slip past that by default. With ``even_if_paused`` it goes, and the audit
+    entry says it went to a paused destination. Exit code 1 (the input is right; the
+    destination's state forbids it); the API answers 409. As for ``DestinationBusy``, the CLI
+    and the API each name their own override with ``explain``.
+    """
+
+    exit_code = 1
+
+    def __init__(self, destination_id: str) -> None:
+        self.destination_id = destination_id
+        super().__init__(self.explain("say that it may go even though it is paused"))
+        self.coded("destination.paused_test", destination=destination_id)
+
+    def explain(self, how_to_override: str) -> str:
+        return (
+            f"destination {self.destination_id!r} is paused (enabled: false): its traffic was "
+            "stopped on purpose, so no test message was sent; resume it first, or "
+            f"{how_to_override} (recorded in the audit log)"
+        )
+
+
 class MissingKeys(ConfigurationError):
     """A whole definition that leaves keys out: replacing would silently reset them."""
 
@@ -811,12 +837,21 @@ class DestinationAdmin:
 
     # -- testing -----------------------------------------------------------------------------
     async def test(
-        self, destination_id: str, event_type: str | None = None, *, actor: str = "integrator"
+        self,
+        destination_id: str,
+        event_type: str | None = None,
+        *,
+        actor: str = "integrator",
+        even_if_paused: bool = False,
     ) -> TestResult:
         """Send one test message (MSH-11 ``T``) on its own connection; the queue is untouched.
 
-        Audited (``destination.test``) under ``actor``."""
+        A paused destination is refused (``DestinationPaused``) unless ``even_if_paused``: its
+        traffic was stopped on purpose. Audited (``destination.test``) under ``actor``; the
+        entry's ``details.paused`` says when it went to a paused destination anyway."""
         config, _ = await self.get(destination_id)
+        if not config.enabled and not even_if_paused:
+            raise DestinationPaused(destination_id)
         kind = event_type or next(iter(config.messages))
         version = config.messages.get(kind)  # type: ignore[call-overload]
         if version is None:
@@ -854,6 +889,7 @@ class DestinationAdmin:
                 "control_id": control_id,
                 "outcome": outcome,
                 "ack_code": ack_code,
+                **({} if config.enabled else {"paused": True, "even_if_paused": True}),
                 **self._where(),
             },
         )

@@ -318,11 +318,33 @@ def send_test(
     event_type: Annotated[
         str | None, typer.Option(help="referral or diagnostic_request (default: the first).")
     ] = None,
+    even_if_paused: Annotated[
+        bool,
+        typer.Option(
+            "--even-if-paused",
+            help="Send it although the destination is paused (recorded in the audit log).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Send one test message (MSH-11 T) and show the ACK and the round-trip time."""
+    """Send one test message (MSH-11 T) and show the ACK and the round-trip time.
 
-    result = with_admin(lambda admin: admin.test(destination_id, event_type, actor=local_actor()))
+    A paused destination is refused (exit 1, nothing sent): its traffic was stopped on purpose.
+    --even-if-paused sends it all the same, and the audit entry says so.
+    """
+    from integrator.operators import DestinationPaused, TestResult
+
+    async def go(admin: DestinationAdmin) -> TestResult | DestinationPaused:
+        try:
+            return await admin.test(
+                destination_id, event_type, actor=local_actor(), even_if_paused=even_if_paused
+            )
+        except DestinationPaused as refused:
+            return refused
+
+    result = with_admin(go)
+    if isinstance(result, DestinationPaused):
+        fail(result.explain("send one anyway with --even-if-paused"), result.exit_code)
     if as_json:
         print_json(result.__dict__)
     else:

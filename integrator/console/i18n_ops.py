@@ -53,6 +53,9 @@ EN: Final[dict[str, str]] = {
     "dest.test": "Send a test message",
     "dest.test.event": "Message type",
     "dest.test.send": "Send test message",
+    "dest.test.even_if_paused": (
+        "Send it although this destination is paused (recorded in the audit log)"
+    ),
     "dest.test.result": "Result of the test message",
     "dest.test.outcome": "Outcome",
     "dest.test.ack_code": "ACK code",
@@ -452,6 +455,9 @@ NL: Final[dict[str, str]] = {
     "dest.test": "Testbericht versturen",
     "dest.test.event": "Berichtsoort",
     "dest.test.send": "Testbericht versturen",
+    "dest.test.even_if_paused": (
+        "Toch versturen, hoewel deze bestemming gepauzeerd is (komt in het auditlog)"
+    ),
     "dest.test.result": "Resultaat van het testbericht",
     "dest.test.outcome": "Uitkomst",
     "dest.test.ack_code": "ACK-code",

@@ -291,6 +291,11 @@ EN: Final[dict[str, str]] = {
     "refusal.destination.event_type_not_taken": (
         "destination '{destination}' takes no {event_type} messages"
     ),
+    "refusal.destination.paused_test": (
+        "destination '{destination}' is paused: its traffic was stopped on purpose, so no test "
+        "message was sent; resume it first, or tick the box to send one anyway (recorded in "
+        "the audit log)"
+    ),
     "refusal.destination.no_revision": "destination '{id}' has no revision {revision}",
     "refusal.destination.provider_shared": (
         "provider {provider} is also served by {others}: each of its events goes to all of them "
@@ -645,6 +650,11 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.destination.event_type_not_taken": (
         "bestemming '{destination}' neemt geen berichten van de soort {event_type}"
+    ),
+    "refusal.destination.paused_test": (
+        "bestemming '{destination}' is gepauzeerd: het verkeer is bewust stilgezet, dus er is "
+        "geen testbericht verstuurd; hervat de bestemming eerst, of vink het vakje aan om er "
+        "toch een te versturen (komt in het auditlog)"
     ),
     "refusal.destination.no_revision": "bestemming '{id}' heeft geen revisie {revision}",
     "refusal.destination.provider_shared": (

@@ -162,6 +162,15 @@ def test_an_operator_edits_pauses_tests_and_rolls_back_a_destination(
     assert page.locator("#dest-state").inner_text() == "paused"
     assert _state(live, "noord") is False
 
+    # Paused on purpose: a test message is refused, naming the destination, until the
+    # operator ticks the box to send it anyway (recorded in the audit log).
+    received = len(live.receivers["noord"].received)
+    page.get_by_role("button", name="Send test message").click()
+    refusal = page.get_by_role("alert").inner_text()
+    assert "'noord' is paused" in refusal and "tick the box" in refusal
+    assert len(live.receivers["noord"].received) == received
+    page.goto("/destinations/noord")
+    page.get_by_label("Send it although this destination is paused").check()
     # A test message goes out on its own connection; the receiver's ACK is shown.
     page.get_by_role("button", name="Send test message").click()
     assert page.locator("[data-figure=ack-code]").inner_text() == "AA"
@@ -189,6 +198,12 @@ def test_an_operator_edits_pauses_tests_and_rolls_back_a_destination(
         if e.action == "destination.pause" and e.actor == f"person:{operator.email}"
     ]
     assert paused and all(e.details["source"] == "127.0.0.1" for e in paused)  # from where
+    tested = [
+        e
+        for e in live.call(live.engine.store.list_audit(limit=1000))
+        if e.action == "destination.test" and e.actor == f"person:{operator.email}"
+    ]
+    assert [e.details.get("even_if_paused") for e in tested] == [True]
 
     # A new destination, first in a cluster the operator may not put it in.
     page.goto("/destinations")

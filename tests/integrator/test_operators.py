@@ -16,7 +16,8 @@ from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.engine import Engine
 from integrator.errors import ConfigurationError
-from integrator.store import MessageFilter
+from integrator.operators import DestinationPaused
+from integrator.store import AuditFilter, MessageFilter
 from tests.http.support import api_client, token_for
 from tests.integrator.support import destination, settings_for
 from tests.services import free_port
@@ -284,6 +285,35 @@ async def test_test_message_is_sent_with_processing_id_t_and_leaves_the_queue_al
     assert await engine.store.list_messages() == []
 
 
+async def test_a_test_message_to_a_paused_destination_is_refused_unless_asked_for(
+    engine_on_files: Engine, receiver: MllpReceiver
+) -> None:
+    """Pausing stops a destination's traffic on purpose: a test message does not slip past it
+    by default, and one sent anyway says so in the audit log."""
+    engine = engine_on_files
+    await engine.admin.set_enabled("noord", False, actor="anna", reason="receiver maintenance")
+    with pytest.raises(DestinationPaused) as refused:
+        await engine.admin.test("noord", actor="anna")
+    assert "destination 'noord' is paused" in str(refused.value)
+    assert refused.value.exit_code == 1
+    assert receiver.received == []
+    assert not await engine.store.list_audit(AuditFilter(action="destination.test"))
+
+    result = await engine.admin.test("noord", actor="anna", even_if_paused=True)
+    assert (result.outcome, len(receiver.received)) == ("delivered", 1)
+    [entry] = await engine.store.list_audit(AuditFilter(action="destination.test"))
+    assert (entry.actor, entry.details["paused"], entry.details["even_if_paused"]) == (
+        "anna",
+        True,
+        True,
+    )
+
+    await engine.admin.set_enabled("noord", True, actor="anna", reason="back")
+    await engine.admin.test("noord", actor="anna")  # active: no flag needed, none recorded
+    newest = (await engine.store.list_audit(AuditFilter(action="destination.test")))[0]
+    assert "paused" not in newest.details
+
+
 async def test_destinations_api(engine_on_files: Engine, receiver: MllpReceiver) -> None:
     engine = engine_on_files
     token = await token_for(engine, name="carla-ops")
@@ -304,7 +334,11 @@ async def test_destinations_api(engine_on_files: Engine, receiver: MllpReceiver)
         paused = await api.post("/api/v1/destinations/west/pause")
         assert paused.json()["action"] == "pause"
         assert (await api.get("/api/v1/destinations/nope")).status_code == 404
-        tested = await api.post("/api/v1/destinations/west/test")
+        refused = await api.post("/api/v1/destinations/west/test")
+        assert refused.status_code == 409, refused.text
+        assert "'west' is paused" in refused.json()["detail"]
+        assert "?even_if_paused=true" in refused.json()["detail"]
+        tested = await api.post("/api/v1/destinations/west/test?even_if_paused=true")
         assert tested.json()["ack_code"] == "AA"
         history = (await api.get("/api/v1/destinations/west/history")).json()
         # Who: the token, whatever the (ignored) X-Integrator-Actor header said.

@@ -234,12 +234,16 @@ async def send_test(
     visitor: Tester,
     destination_id: str,
     event_type: Annotated[str, Form(max_length=64)] = "",
+    even_if_paused: Annotated[bool, Form()] = False,
 ) -> Response:
-    """One test message (MSH-11 ``T``) on its own connection, and the receiver's ACK."""
+    """One test message (MSH-11 ``T``) on its own connection, and the receiver's ACK. A paused
+    destination's form has a box to tick to send one anyway; unticked, the service refuses."""
     engine = engine_of(request)
     require_destination(engine, visitor, P.DESTINATIONS_TEST, destination_id)
     try:
-        result = await engine.admin.test(destination_id, event_type or None, actor=visitor.actor)
+        result = await engine.admin.test(
+            destination_id, event_type or None, actor=visitor.actor, even_if_paused=even_if_paused
+        )
     except UnknownDestination:
         raise NotFound() from None
     except PermanentError as exc:

@@ -31,6 +31,7 @@ from integrator.operators import (
     Change,
     DestinationBusy,
     DestinationChanged,
+    DestinationPaused,
     MissingKeys,
     UnknownDestination,
     problem_view,
@@ -263,12 +264,22 @@ async def send_test_message(
     scope: ScopeDep,
     source: SourceDep,
     event_type: str | None = None,
+    even_if_paused: bool = Query(
+        False, description="Send it although the destination is paused (audited as such)."
+    ),
 ) -> Any:
+    """One test message (MSH-11 ``T``) on its own connection. A paused destination: 409 saying
+    so, nothing sent, unless ``even_if_paused=true``."""
     try:
         admin = engine.admin.from_address(source)
-        result = await admin.test(destination_id, event_type, actor=scope.actor)
+        result = await admin.test(
+            destination_id, event_type, actor=scope.actor, even_if_paused=even_if_paused
+        )
     except UnknownDestination as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
+    except DestinationPaused as exc:
+        detail = exc.explain("repeat with ?even_if_paused=true")
+        raise HTTPException(status_code=409, detail=detail) from None
     except PermanentError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     return result.__dict__
