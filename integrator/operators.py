@@ -80,7 +80,7 @@ from integrator.errors import ConfigurationError, PermanentError
 from integrator.ids import new_control_id
 from integrator.intake import mapping_context
 from integrator.presenters import iso_time, shown_time
-from integrator.refused_edits import edited_keys, refused_copy_path
+from integrator.refused_edits import RefusedCopy, edited_keys, kept_copies, refused_copy_path
 from integrator.settings import Settings
 from integrator.store import (
     Conflict,
@@ -506,10 +506,13 @@ class DestinationAdmin:
     async def summaries(self, catalog: Catalog | None = None) -> list[dict[str, Any]]:
         """Every destination, broken ones included, as ``list --json`` and the API show them."""
         catalog = catalog or await self.catalog()
+        kept = kept_copies(self._dir)
+        now = self._now()
         rows = []
         for dest_id in catalog.sources:
             view = self._view(catalog, dest_id)
             config = view.config
+            copies = kept.get(Path(view.file).name, [])
             rows.append(
                 {
                     "id": dest_id,
@@ -526,10 +529,24 @@ class DestinationAdmin:
                     else [],
                     "revision": view.revision,
                     "file": view.file,
+                    # Refused hand edits kept beside the file (``refused_edits``): never
+                    # deleted by the engine, so named until an operator deletes them.
+                    "refused_copies": [c.to_json(now) for c in copies],
                     "counts": await self._store.count_by_status(dest_id),
                 }
             )
         return rows
+
+    def orphaned_refused_copies(self, catalog: Catalog) -> list[RefusedCopy]:
+        """Refused copies of files that are no destination's any more (removed or renamed
+        since): no row of ``summaries`` names them, so they are named on their own."""
+        listed = {Path(file).name for file in catalog.sources.values()}
+        return [
+            one
+            for base, copies in sorted(kept_copies(self._dir).items())
+            if base not in listed
+            for one in copies
+        ]
 
     async def history(
         self, destination_id: str, zone: tzinfo | None = None

@@ -7,12 +7,17 @@ port beside a misspelt key); before, they were gone without a word but "the refu
 gone". Now the file as it was refused is copied beside it first, under a name the loader and
 the watcher skip, and the change's notice names the keys the refused edit had changed, so
 nothing typed by hand is lost and the operator knows what to put back.
+
+The copies are never deleted by the engine (one may hold an operator's only copy of a change),
+so they pile up until someone deletes them; ``kept_copies`` finds them, with their age, for
+``destinations list`` and ``GET /api/v1/destinations`` to name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +29,64 @@ REFUSED_SUFFIX = ".refused"
 
 def refused_copy_path(path: Path, now: datetime) -> Path:
     """Where the refused text of ``path`` is kept: one copy per rewrite, never overwritten."""
-    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = now.astimezone(UTC).strftime(STAMP)
     return path.with_name(f"{path.name}.{stamp}{REFUSED_SUFFIX}")
+
+
+STAMP = "%Y%m%dT%H%M%S%fZ"
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedCopy:
+    """One kept copy: its file name (beside the file it copies) and when it was kept."""
+
+    name: str
+    kept_at: datetime
+
+    def age(self, now: datetime) -> timedelta:
+        return max(now - self.kept_at, timedelta(0))
+
+    def to_json(self, now: datetime) -> dict[str, Any]:
+        return {
+            "file": self.name,
+            "kept_at": self.kept_at.isoformat(),
+            "age_seconds": int(self.age(now).total_seconds()),
+        }
+
+
+def kept_copies(directory: Path) -> dict[str, list[RefusedCopy]]:
+    """Every refused copy in ``directory``, by the name of the file it copies, oldest first.
+
+    When the time in a name cannot be read (a copy renamed by hand), the file's modification
+    time stands in: a copy is never left out for its name."""
+    found: dict[str, list[RefusedCopy]] = {}
+    if not directory.is_dir():
+        return found
+    for entry in directory.iterdir():
+        name = entry.name
+        if not name.endswith(REFUSED_SUFFIX) or not entry.is_file():
+            continue
+        base, _, stamp = name.removesuffix(REFUSED_SUFFIX).rpartition(".")
+        try:
+            kept_at = datetime.strptime(stamp, STAMP).replace(tzinfo=UTC)
+        except ValueError:
+            base = base or name.removesuffix(REFUSED_SUFFIX)
+            kept_at = datetime.fromtimestamp(entry.stat().st_mtime, UTC)
+        found.setdefault(base, []).append(RefusedCopy(name, kept_at))
+    for copies in found.values():
+        copies.sort(key=lambda c: (c.kept_at, c.name))
+    return found
+
+
+def shown_age(age: timedelta) -> str:
+    """An age as a person reads it at a glance: days, else hours, else minutes."""
+    if age >= timedelta(days=1):
+        return f"{age.days} day{'s' if age.days != 1 else ''}"
+    hours = int(age.total_seconds() // 3600)
+    if hours:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    minutes = int(age.total_seconds() // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def edited_keys(refused_text: str | None, good: Mapping[str, Any] | None) -> tuple[str, ...]:

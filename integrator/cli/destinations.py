@@ -31,6 +31,7 @@ from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
     from integrator.operators import Change, DestinationAdmin, DestinationView
+    from integrator.refused_edits import RefusedCopy
 
 destinations_app = typer.Typer(
     help="Per-provider destinations: list, add, change, pause, test, history.",
@@ -76,15 +77,22 @@ def list_destinations(as_json: JsonOption = False) -> None:
     refused without being any destination's own (a copy, a wrong name) are named on stderr.
     """
 
-    async def go(admin: DestinationAdmin) -> tuple[list[dict[str, Any]], list[str]]:
+    async def go(
+        admin: DestinationAdmin,
+    ) -> tuple[list[dict[str, Any]], list[str], list[RefusedCopy]]:
         catalog = await admin.catalog()
-        return await admin.summaries(catalog), [str(e) for e in catalog.stray_errors]
+        return (
+            await admin.summaries(catalog),
+            [str(e) for e in catalog.stray_errors],
+            admin.orphaned_refused_copies(catalog),
+        )
 
-    rows, stray = with_admin(go, read_only=True)
+    rows, stray, orphaned = with_admin(go, read_only=True)
     for problem in stray:
         err_console.print(f"[yellow]refused file, not in service:[/] {escape(problem)}")
     if as_json:
         print_json(rows)
+        _say_orphaned(orphaned)
         return
     table = Table(title=f"Destinations ({len(rows)})")
     for column in (
@@ -127,6 +135,38 @@ def list_destinations(as_json: JsonOption = False) -> None:
                 f"[red]broken[/] {escape(r['id'])}: {escape(problem['file'])}: "
                 f"{escape(problem['key'])}: {escape(problem['rule'])} — {running}"
             )
+    for r in rows:
+        if r["refused_copies"]:
+            console.print(_refused_copies_line(r["id"], r["refused_copies"]), soft_wrap=True)
+    _say_orphaned(orphaned)
+
+
+def _refused_copies_line(destination_id: str, copies: list[dict[str, Any]]) -> str:
+    """One destination's kept refused edits: how many, the oldest's age, their names."""
+    from datetime import timedelta
+
+    from integrator.refused_edits import shown_age
+
+    oldest = shown_age(timedelta(seconds=copies[0]["age_seconds"]))
+    names = ", ".join(escape(c["file"]) for c in copies)
+    return (
+        f"[yellow]refused edits kept[/] {escape(destination_id)}: {len(copies)} cop"
+        f"{'y' if len(copies) == 1 else 'ies'} beside its file, the oldest {oldest} old: {names}"
+        " — put back what was meant, then delete them (the engine never does)"
+    )
+
+
+def _say_orphaned(orphaned: list[RefusedCopy]) -> None:
+    """Refused copies of a file no destination has any more, on stderr like stray files."""
+    from integrator.clock import SystemClock
+    from integrator.refused_edits import shown_age
+
+    now = SystemClock().now()
+    for kept in orphaned:
+        err_console.print(
+            f"[yellow]refused edit kept, its destination's file is gone:[/] {escape(kept.name)}"
+            f" ({shown_age(kept.age(now))} old)"
+        )
 
 
 _STATE_STYLE = {"active": "active", "paused": "[yellow]paused[/]", "broken": "[red]broken[/]"}

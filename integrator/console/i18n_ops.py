@@ -22,6 +22,10 @@ EN: Final[dict[str, str]] = {
     "no": "no",
     "dest.list.title": "Destinations",
     "dest.list.empty": "No destinations you may see.",
+    "dest.list.refused_copies": (
+        "{id}: {count} refused hand edit(s) kept beside its file, the oldest {days} day(s) old "
+        "({files}); put back what was meant, then delete them: the engine never does"
+    ),
     "dest.add": "Add a destination",
     "dest.id": "Id",
     "dest.name": "Name",
@@ -424,6 +428,11 @@ NL: Final[dict[str, str]] = {
     "no": "nee",
     "dest.list.title": "Bestemmingen",
     "dest.list.empty": "Geen bestemmingen die je mag zien.",
+    "dest.list.refused_copies": (
+        "{id}: {count} geweigerde handmatige wijziging(en) bewaard naast het bestand, de oudste "
+        "{days} dag(en) oud ({files}); zet terug wat bedoeld was en verwijder ze daarna: de "
+        "engine doet dat nooit"
+    ),
     "dest.add": "Bestemming toevoegen",
     "dest.id": "Id",
     "dest.name": "Naam",

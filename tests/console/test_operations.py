@@ -122,7 +122,15 @@ def test_an_operator_edits_pauses_tests_and_rolls_back_a_destination(
         Grant(Role.PREVIEW, "CARD"),
     )
     sign_in(page, operator)
+    # A refused hand edit kept beside noord's file: named on the list until it is deleted.
+    kept = live.engine.settings.destinations_dir / "noord.yaml.20261101T090000000000Z.refused"
+    kept.write_text("id: noord\nordring: fifo\n", encoding="utf-8")
     page.goto("/destinations")
+    notice = page.locator(".refused-copies").inner_text()
+    assert "noord: 1 refused hand edit(s) kept" in notice and kept.name in notice
+    kept.unlink()
+    page.goto("/destinations")
+    assert page.locator(".refused-copies").count() == 0
     screenshot(page, "destinations")
     page.get_by_role("link", name="noord").click()
     page.get_by_role("link", name="Edit").click()

@@ -346,6 +346,44 @@ async def test_a_change_over_a_refused_edit_keeps_it_beside_the_file_and_names_i
     assert rows == {NOORD, WEST}  # the copy is no destination
 
 
+async def test_refused_copies_kept_are_listed_with_their_age_until_deleted(
+    admin: DestinationAdmin, files: Files, store: Store, any_site: Site
+) -> None:
+    """The copies are never deleted by the engine, so the listing names them, oldest first,
+    with their age: they pile up unseen otherwise. One of a file no destination has any more
+    is named on its own."""
+    edited = files.text(NOORD).replace("port: 2575", "port: 2576\nordring: fifo")
+    files.path(NOORD).write_text(edited)
+    await admin.set_enabled(NOORD, False, actor="anna")
+    [copy] = files.directory.glob(f"{NOORD}.yaml.*.refused")
+    assert copy.name == f"{NOORD}.yaml.20261127T090000000000Z.refused"
+    older = files.directory / f"{NOORD}.yaml.20261120T090000000000Z.refused"
+    older.write_text(edited)
+    gone = files.directory / "lab-oost.yaml.20261101T120000000000Z.refused"
+    gone.write_text("id: lab-oost\n")
+
+    three_days_on = DestinationAdmin(
+        store=store,
+        settings=Settings(database_url=any_site.url, destinations_dir=files.directory),
+        today=lambda: date(2026, 11, 30),
+        now=lambda: datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
+    )
+    rows = {row["id"]: row for row in await three_days_on.summaries()}
+    assert rows[NOORD]["refused_copies"] == [
+        {"file": older.name, "kept_at": "2026-11-20T09:00:00+00:00", "age_seconds": 10 * 86400},
+        {"file": copy.name, "kept_at": "2026-11-27T09:00:00+00:00", "age_seconds": 3 * 86400},
+    ]
+    assert rows[WEST]["refused_copies"] == []
+    catalog = await three_days_on.catalog()
+    assert [c.name for c in three_days_on.orphaned_refused_copies(catalog)] == [gone.name]
+
+    for kept in (copy, older, gone):  # what an operator does once the edit is put back
+        kept.unlink()
+    rows = {row["id"]: row for row in await three_days_on.summaries()}
+    assert rows[NOORD]["refused_copies"] == []
+    assert three_days_on.orphaned_refused_copies(await three_days_on.catalog()) == []
+
+
 @both_backends
 async def test_rolling_a_broken_file_back_to_its_last_revision_repairs_it(
     admin: DestinationAdmin, files: Files

@@ -320,6 +320,7 @@ async def test_destinations_api(engine_on_files: Engine, receiver: MllpReceiver)
     async with api_client(engine, token) as api:
         listed = (await api.get("/api/v1/destinations")).json()
         assert [d["id"] for d in listed] == ["noord"]
+        assert listed[0]["refused_copies"] == []  # none kept beside its file
         new = dump_destination(destination("west", receiver.port, providers=["lab-west"]))
         import yaml
 
