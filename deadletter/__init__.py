@@ -4,7 +4,8 @@ A message is *dead* when its retries are exhausted (``max_attempts`` or ``max_ag
 receiver rejected it (``AR``/``CR``, or ``AE``/``CE`` with ``on_error: deadletter``), or when it
 can never be sent (a payload that cannot be framed). Its record keeps the last reason, every
 attempt and the last ACK. ``discard`` closes a dead letter as ``cancelled`` (audited, history
-kept). ``resend`` makes a linked new message for it (see ``deadletter.resend``); once a later
+kept), with the rest of its resend chain (``plan_discard`` says which first). ``resend`` makes
+a linked new message for it (see ``deadletter.resend``); once a later
 resend was delivered the dead letter is *resolved* (see ``deadletter.family``).
 """
 
@@ -13,12 +14,16 @@ from deadletter.letters import (
     AlreadyResolved,
     DeadLetter,
     DeadLetterError,
+    DiscardPlan,
     MissingReason,
     NotADeadLetter,
+    StaysOpen,
     UnknownDeadLetter,
+    chain_of,
     discard,
     get_dead_letter,
     list_dead_letters,
+    plan_discard,
 )
 from deadletter.resend import (
     LeftOut,
@@ -43,6 +48,7 @@ __all__ = [
     "AlreadyResolved",
     "DeadLetter",
     "DeadLetterError",
+    "DiscardPlan",
     "Families",
     "LeftOut",
     "MissingReason",
@@ -55,13 +61,16 @@ __all__ = [
     "ResendResult",
     "Resolution",
     "Selection",
+    "StaysOpen",
     "TooManyMatches",
     "UnknownDeadLetter",
     "UnknownMessageId",
+    "chain_of",
     "discard",
     "get_dead_letter",
     "list_dead_letters",
     "names_messages",
+    "plan_discard",
     "refusals",
     "resend",
     "select_dead_letters",

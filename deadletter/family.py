@@ -66,6 +66,12 @@ class Families:
             return cls(())
         return cls(await store.resend_family(message_ids))
 
+    def members(self, message_id: str) -> list[ResendLink]:
+        """Its whole family, itself included, oldest first."""
+        if message_id not in self._links:
+            return []
+        return list(self._members[self._root(message_id)])
+
     def later(self, message_id: str) -> list[ResendLink]:
         """The members of its family made after it, oldest first."""
         link = self._links.get(message_id)

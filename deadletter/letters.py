@@ -12,11 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
-from deadletter.family import OPEN, Families, Resolution
+from deadletter.family import IN_DELIVERY, OPEN, Families, Resolution
 from integrator.errors import PermanentError
 from integrator.presenters import shown_time
-from integrator.store import AttemptRecord, AuditFilter, MessageFilter, MessageRecord, Store
+from integrator.refusal import Note
+from integrator.store import (
+    AttemptRecord,
+    AuditedStatus,
+    AuditFilter,
+    MessageFilter,
+    MessageRecord,
+    Store,
+)
 
 DISCARD_ACTION = "deadletter.discard"
 
@@ -169,11 +178,15 @@ async def get_dead_letter(store: Store, message_id: str) -> DeadLetter:
 
 async def discard(
     store: Store, message_id: str, *, actor: str, reason: str, source: str | None = None
-) -> DeadLetter:
-    """Close a dead letter as ``cancelled``: audited, its attempts and last error kept.
+) -> DiscardPlan:
+    """Close a dead letter as ``cancelled`` with its resend chain: audited, history kept.
 
-    The status change and its audit entry are written in one transaction: neither without the
-    other. ``source``: the client's address, when the request came through the API.
+    The chain (``plan_discard``) is the other open dead letters of the same message to the same
+    destination: a dead letter that was resent and whose resend died too. Closing one alone
+    would leave the other open (and ``deadletter resend --all`` would send the message again),
+    so they are closed together, each with an audit entry of its own that names the others; the
+    asked one's entry also names what stays open and why. All of it in one transaction.
+    ``source``: the client's address, when the request came through the API.
 
     One that was resolved already (discarded before, or a later resend of it delivered) is
     refused with ``AlreadyResolved``, saying how and when: the one service the CLI, the API and
@@ -182,30 +195,143 @@ async def discard(
     reason = reason.strip()
     if not reason:
         raise MissingReason()
+    plan = await plan_discard(store, message_id)
+    where = {"source": source} if source is not None else {}
+    asked = plan.letter.message
+    changes = [
+        AuditedStatus(
+            asked.id,
+            asked.last_error,
+            {
+                **_facts(asked),
+                "with_chain": [m.id for m in plan.chain],
+                "left_open": [s.to_json() for s in plan.stays_open],
+                **where,
+            },
+        ),
+        *(
+            AuditedStatus(m.id, m.last_error, {**_facts(m), "discarded_with": asked.id, **where})
+            for m in plan.chain
+        ),
+    ]
+    await store.set_statuses_audited(
+        changes, "cancelled", actor=actor, action=DISCARD_ACTION, reason=reason
+    )
+    return plan
+
+
+def _facts(message: MessageRecord) -> dict[str, Any]:
+    return {
+        "destination": message.destination_id,
+        "control_id": message.control_id,
+        "attempts": message.attempt_count,
+        "last_error": message.last_error,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class StaysOpen:
+    """A message of the resend family a discard does not close, and why (``Note``)."""
+
+    message_id: str
+    destination_id: str
+    status: str
+    why: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.message_id,
+            "destination": self.destination_id,
+            "status": self.status,
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DiscardPlan:
+    """What discarding a dead letter does: the letter, the rest of its resend chain closed with
+    it (oldest first), and the messages of its family that stay open, each with why."""
+
+    letter: DeadLetter
+    chain: tuple[MessageRecord, ...] = ()
+    stays_open: tuple[StaysOpen, ...] = ()
+
+    @property
+    def chain_note(self) -> Note:
+        """What a listing says beside each message of the chain: why it is closed too."""
+        asked = self.letter.message.id
+        return Note(
+            f"in the resend chain of {asked}: the same message to the same destination, dead "
+            "too; discarded with it",
+            "deadletter.chain_member",
+            id=asked,
+        )
+
+    @property
+    def discarded(self) -> list[str]:
+        return [self.letter.message.id, *(m.id for m in self.chain)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.letter.message.id,
+            "discarded": self.discarded,
+            "resend_chain": [m.id for m in self.chain],
+            "stays_open": [s.to_json() for s in self.stays_open],
+        }
+
+
+async def plan_discard(store: Store, message_id: str) -> DiscardPlan:
+    """What ``discard`` would close, and what it would leave open; nothing is changed.
+
+    Refuses exactly as ``discard`` does (not dead, resolved, discarded before), so a
+    confirmation shows only what can be done. The chain: every other dead letter of the
+    message's resend family (the message it resends, its resends, theirs) to the same
+    destination that is still open. Named as staying open: dead letters of the family for
+    another destination (someone chose to send it there; discard each on its own) and resends
+    still in delivery (if one dies it is a dead letter of its own).
+    """
     message = await store.get_message(message_id)
     if message is not None and message.status == "cancelled":
         raise await _discarded_before(store, message)
     letter = await get_dead_letter(store, message_id)
     if letter.resolved and letter.resolution.resolved_by is not None:
         raise await _delivered_since(store, message_id, letter.resolution.resolved_by)
-    message = letter.message
-    await store.set_status_audited(
-        [message_id],
-        "cancelled",
-        last_error=message.last_error,
-        actor=actor,
-        action=DISCARD_ACTION,
-        target=message_id,
-        reason=reason,
-        details={
-            "destination": message.destination_id,
-            "control_id": message.control_id,
-            "attempts": message.attempt_count,
-            "last_error": message.last_error,
-            **({"source": source} if source is not None else {}),
-        },
-    )
-    return letter
+    return await chain_of(store, letter)
+
+
+async def chain_of(store: Store, letter: DeadLetter) -> DiscardPlan:
+    """``plan_discard`` without its refusals: what ``deadletter show`` tells of any dead
+    letter, resolved or not, before anyone asks to discard it."""
+    message_id = letter.message.id
+    families = await Families.load(store, [message_id])
+    destination = letter.message.destination_id
+    chain: list[MessageRecord] = []
+    stays: list[StaysOpen] = []
+    for member in families.members(message_id):
+        if member.id == message_id:
+            continue
+        if member.status == "dead" and families.resolution(member.id).state != "resolved":
+            if member.destination_id == destination:
+                found = await store.get_message(member.id)
+                if found is not None:
+                    chain.append(found)
+                continue
+            why = Note(
+                f"dead letter for {member.destination_id}, another destination: discard it on "
+                "its own if it is not wanted there either",
+                "deadletter.stays.other_destination",
+                destination=member.destination_id,
+            )
+            stays.append(StaysOpen(member.id, member.destination_id, member.status, why))
+        elif member.status in IN_DELIVERY:
+            why = Note(
+                f"a resend still in delivery ({member.status}); if it dies, it is a dead letter "
+                "of its own",
+                "deadletter.stays.in_delivery",
+                status=member.status,
+            )
+            stays.append(StaysOpen(member.id, member.destination_id, member.status, why))
+    return DiscardPlan(letter, tuple(chain), tuple(stays))
 
 
 async def _discarded_before(store: Store, message: MessageRecord) -> AlreadyResolved:

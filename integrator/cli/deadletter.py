@@ -5,6 +5,9 @@ A dead letter stays ``dead`` for good; once a later resend of it was delivered i
 its id if you must). So ``--all`` means "also the resolved ones" for ``list`` but "every
 unresolved one", exactly what ``list`` shows, for ``resend``.
 
+``discard`` closes the dead letter's resend chain with it (``deadletter.plan_discard``); its
+``--dry-run`` and ``show`` say which, and what stays open, first.
+
 Exit codes: 0 ok, 2 bad input (unknown id, not a dead letter, missing reason, no selector),
 1 anything else (``discard`` of one already resolved: nothing done); ``resend`` exits 1 also
 when anything was (or, in a dry run, would be) skipped or nothing matched (see
@@ -191,6 +194,7 @@ def deadletter_show(
     Recorded in the audit log (patient_data.view) before it is shown: a receiver's words in
     its ACK may name the patient.
     """
+    from deadletter import chain_of
     from integrator.message_reads import read_dead_letter
 
     settings = load_settings()
@@ -198,7 +202,16 @@ def deadletter_show(
     async def action(store: Store) -> dict[str, Any]:
         [full_id] = await resolve_message_ids(store, [message_id])
         letter = await read_dead_letter(store, local_identity(), full_id)
-        return _detail(letter, settings.zone)
+        # What a discard of it would close with it, and what would stay open: seen before.
+        chain = await chain_of(store, letter)
+        return {
+            **_detail(letter, settings.zone),
+            "resend_chain": [
+                {"id": m.id, "destination": m.destination_id, "status": m.status}
+                for m in chain.chain
+            ],
+            "stays_open": [s.to_json() for s in chain.stays_open],
+        }
 
     detail = with_store(action, settings, read_only=True)
     if as_json:
@@ -222,6 +235,12 @@ def deadletter_show(
             value = shown_time(value, settings.zone)
         summary.add_row(key, str(value) if value is not None else "-")
     summary.add_row("state", _state(detail))
+    for member in detail["resend_chain"]:
+        summary.add_row(
+            "resend chain", f"{member['id']} (the same message, dead too; discarded with it)"
+        )
+    for stays in detail["stays_open"]:
+        summary.add_row("stays open", escape(f"{stays['id']}: {stays['why']}"))
     console.print(summary)
     attempts = attempts_table(detail["attempt_history"], settings.zone)
     console.print(attempts)
@@ -236,35 +255,61 @@ def deadletter_discard(
     reason: Annotated[
         str | None, typer.Option(help="Why it is discarded (required; audited).")
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Say what would be discarded and what stays open; do it not."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Close a dead letter as cancelled; its history stays, the audit log says who and why.
+    """Close a dead letter as cancelled, with its resend chain; history stays, audit says why.
+
+    Its resend chain is the other open dead letters of the same message to the same
+    destination (it was resent, and the resend died too): they are closed with it, each with an
+    audit entry. What stays open is named with why: a dead letter of the same message for
+    another destination, a resend still in delivery. --dry-run says all of it and changes
+    nothing (`deadletter show` lists the chain too).
 
     One already resolved (discarded before, or a later resend of it delivered) is left as it
     is: exit 1, saying how and when.
     """
-    from deadletter import AlreadyResolved, MissingReason, discard
+    from deadletter import AlreadyResolved, DiscardPlan, MissingReason, discard, plan_discard
 
-    if reason is None or not reason.strip():
+    if not dry_run and (reason is None or not reason.strip()):
         fail(str(MissingReason()), 2)
     who = local_actor()
     settings = load_settings()
 
-    async def action(store: Store) -> dict[str, Any] | AlreadyResolved:
+    async def action(store: Store) -> DiscardPlan | AlreadyResolved:
         [full_id] = await resolve_message_ids(store, [message_id])
         try:
-            letter = await discard(store, full_id, actor=who, reason=reason)
+            if dry_run:
+                return await plan_discard(store, full_id)
+            return await discard(store, full_id, actor=who, reason=reason or "")
         except AlreadyResolved as done:
             return done  # said below, its time in INTEGRATOR_TIMEZONE like every time shown
-        return {"id": letter.message.id, "status": "cancelled", "actor": who, "reason": reason}
 
-    result = with_store(action, settings)
+    result = with_store(action, settings, read_only=dry_run)
     if isinstance(result, AlreadyResolved):
         fail(result.explain(settings.zone), result.exit_code)
     if as_json:
-        print_json(result)
+        done = {"status": "cancelled", "actor": who, "reason": reason}
+        print_json({**result.to_json(), "dry_run": dry_run, **({} if dry_run else done)})
         return
-    console.print(f"Discarded {result['id']} (now cancelled), by {who}: {reason}")
+    asked = result.letter.message.id
+    chain = ", ".join(m.id for m in result.chain)
+    what = f"{asked} and its resend chain: {chain}" if chain else asked
+    if dry_run:
+        console.print(f"Dry run: would discard {what}; nothing was changed", soft_wrap=True)
+    else:
+        console.print(f"Discarded {what} (now cancelled), by {who}: {reason}", soft_wrap=True)
+    for stays in result.stays_open:
+        console.print(
+            f"  stays open: {stays.message_id} ({stays.status}): {stays.why}",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @deadletter_app.command("resend")

@@ -170,10 +170,16 @@ EN: Final[dict[str, str]] = {
     "dead.confirm.resend": "Resend dead letters",
     "dead.confirm.discard": "Discard dead letters",
     "dead.confirm.resend_count": "{total} message(s) selected; {going} would be resent.",
-    "dead.confirm.discard_count": "{total} message(s) selected; they will be closed as cancelled.",
+    "dead.confirm.discard_count": (
+        "{total} message(s) selected; {going} will be closed as cancelled, with their resend "
+        "chains. What stays open is listed with why."
+    ),
     "dead.confirm.do_resend": "Resend {count} message(s)",
     "dead.confirm.nothing_to_resend": (
         "None of them would be resent, so there is nothing to confirm."
+    ),
+    "dead.confirm.nothing_to_discard": (
+        "None of them is still open, so there is nothing to confirm."
     ),
     "dead.confirm.do_discard": "Discard {count} message(s)",
     "dead.reason": "Reason (required; goes into the audit trail)",
@@ -185,6 +191,8 @@ EN: Final[dict[str, str]] = {
     "dead.outcome.skipped": "skipped",
     "dead.outcome.left_out": "left out",
     "dead.outcome.discarded": "discarded",
+    "dead.outcome.would_discard": "would be discarded",
+    "dead.outcome.stays_open": "stays open",
     "dead.note": "Note",
     "dead.new_message": "New message",
     "dead.done.resend": "Resent",
@@ -584,11 +592,15 @@ NL: Final[dict[str, str]] = {
     "dead.confirm.discard": "Onbestelbare berichten afsluiten",
     "dead.confirm.resend_count": "{total} bericht(en) gekozen; {going} zou(den) herzonden worden.",
     "dead.confirm.discard_count": (
-        "{total} bericht(en) gekozen; die worden afgesloten als geannuleerd."
+        "{total} bericht(en) gekozen; {going} worden afgesloten als geannuleerd, met hun "
+        "herzendketens. Wat open blijft staat erbij, met waarom."
     ),
     "dead.confirm.do_resend": "{count} bericht(en) herzenden",
     "dead.confirm.nothing_to_resend": (
         "Geen van deze berichten zou herzonden worden; er is niets te bevestigen."
+    ),
+    "dead.confirm.nothing_to_discard": (
+        "Geen van deze berichten staat nog open; er is niets te bevestigen."
     ),
     "dead.confirm.do_discard": "{count} bericht(en) afsluiten",
     "dead.reason": "Reden (verplicht; komt in de audittrail)",
@@ -600,6 +612,8 @@ NL: Final[dict[str, str]] = {
     "dead.outcome.skipped": "overgeslagen",
     "dead.outcome.left_out": "weggelaten",
     "dead.outcome.discarded": "afgesloten",
+    "dead.outcome.would_discard": "zou worden afgesloten",
+    "dead.outcome.stays_open": "blijft open",
     "dead.note": "Toelichting",
     "dead.new_message": "Nieuw bericht",
     "dead.done.resend": "Herzonden",

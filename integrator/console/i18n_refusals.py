@@ -198,6 +198,17 @@ EN: Final[dict[str, str]] = {
         "already resolved: its resend {id} was delivered; not resent again"
     ),
     "refusal.resend.left_out.discarded": "discarded since it was listed; nothing to resend",
+    "refusal.deadletter.chain_member": (
+        "in the resend chain of {id}: the same message to the same destination, dead too; "
+        "discarded with it"
+    ),
+    "refusal.deadletter.stays.other_destination": (
+        "dead letter for {destination}, another destination: discard it on its own if it is "
+        "not wanted there either"
+    ),
+    "refusal.deadletter.stays.in_delivery": (
+        "a resend still in delivery ({status}); if it dies, it is a dead letter of its own"
+    ),
     "refusal.console.confirmation_unknown": (
         "this confirmation is no longer valid (it expired after 12 hours, or it was made for "
         "another person); nothing was done: start again from the list"
@@ -550,6 +561,18 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.resend.left_out.discarded": (
         "afgesloten nadat de lijst getoond werd; er is niets te herzenden"
+    ),
+    "refusal.deadletter.chain_member": (
+        "hoort bij de herzendketen van {id}: hetzelfde bericht naar dezelfde bestemming, ook "
+        "onbestelbaar; wordt mee afgesloten"
+    ),
+    "refusal.deadletter.stays.other_destination": (
+        "onbestelbaar bericht voor {destination}, een andere bestemming: sluit het apart af "
+        "als het daar ook niet meer nodig is"
+    ),
+    "refusal.deadletter.stays.in_delivery": (
+        "een herzending die nog onderweg is ({status}); sterft die, dan is het een eigen "
+        "onbestelbaar bericht"
     ),
     "refusal.console.confirmation_unknown": (
         "deze bevestiging is niet meer geldig (verlopen na 12 uur, of gemaakt voor iemand "

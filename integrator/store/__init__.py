@@ -51,7 +51,7 @@ from integrator.store.records import (
     ResendRecord,
     utc_now,
 )
-from integrator.store.store import RESEND_ACTION, AttemptUpdate, Clock, Store
+from integrator.store.store import RESEND_ACTION, AttemptUpdate, AuditedStatus, Clock, Store
 
 __all__ = [
     "PENDING_STATUSES",
@@ -62,6 +62,7 @@ __all__ = [
     "AuditCheck",
     "AuditFilter",
     "AuditRecord",
+    "AuditedStatus",
     "Clock",
     "ConfirmationRecord",
     "Conflict",

@@ -104,6 +104,18 @@ Clock = Callable[[], datetime]
 ANY_MESSAGE = MessageFilter()
 RESEND_ACTION = "message.resend"
 AttemptUpdate = tuple[AttemptRecord, str, datetime | None, str | None]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuditedStatus:
+    """One message of ``Store.set_statuses_audited``: the ``last_error`` it keeps and the
+    ``details`` of its own audit entry (whose target is the message)."""
+
+    message_id: str
+    last_error: str | None
+    details: Mapping[str, Any]
+
+
 """One entry of ``record_attempts``: the attempt, the message's new status, next try, error."""
 
 _NEXT_SEQ = select(func.coalesce(func.max(messages.c.seq), 0) + 1).scalar_subquery()
@@ -1123,6 +1135,48 @@ class Store(
                     raise UnknownMessage(message_id)
             (audit_id,) = await append_audit(conn, [row], schema=self.schema)
         return audit_id
+
+    @guarded("change messages with their audit entries")
+    async def set_statuses_audited(
+        self,
+        changes: Sequence[AuditedStatus],
+        status: str,
+        *,
+        actor: str,
+        action: str,
+        reason: str | None = None,
+    ) -> list[int]:
+        """Move several messages to ``status``, each with an audit entry of its own (target:
+        the message), all in ONE transaction: a discard of a resend chain closes every one of
+        its dead letters or none, and each entry is found by its message's id. ``UnknownMessage``
+        (and nothing written) when one does not exist. Returns the entries' ids in order."""
+        now = self._now()
+        rows: list[dict[str, Any]] = []
+        async with self._transaction() as conn:
+            for change in changes:
+                result = await conn.execute(
+                    update(messages)
+                    .where(messages.c.id == change.message_id)
+                    .values(
+                        status=MessageStatus(status).value,
+                        last_error=change.last_error,
+                        next_attempt_at=None,
+                        updated_at=now,
+                    )
+                )
+                if result.rowcount == 0:
+                    raise UnknownMessage(change.message_id)
+                rows.append(
+                    {
+                        "at": now,
+                        "actor": actor,
+                        "action": action,
+                        "target": change.message_id,
+                        "reason": reason,
+                        "details": dump_json(dict(change.details)),
+                    }
+                )
+            return await append_audit(conn, rows, schema=self.schema)
 
     @guarded("read the audit log")
     async def list_audit(

@@ -393,7 +393,14 @@ async def test_a_resend_token_discards_a_dead_letter_of_its_clusters_with_a_reas
         assert foreign.status_code == 404
         done = await lab.post(path, json={"reason": "sent by fax"})
         assert done.status_code == 200, done.text
-        assert done.json() == {"message_id": world.lab_message, "status": "cancelled"}
+        assert done.json() == {
+            "message_id": world.lab_message,
+            "status": "cancelled",
+            "dry_run": False,
+            "discarded": [world.lab_message],
+            "resend_chain": [],
+            "stays_open": [],
+        }
         again = await lab.post(path, json={"reason": "sent by fax"})
         assert again.status_code == 409, again.text  # done already: nothing changed
         assert again.json()["detail"].startswith(

@@ -174,3 +174,37 @@ async def test_deadletters_hide_the_resolved_ones_unless_all(
                 assert row["resolved_by"] == moved.json()["message_id"]
         finally:
             await engine.stop()
+
+
+async def test_a_discard_through_the_api_names_and_closes_the_resend_chain(
+    tmp_path: Path, noord: MllpReceiver, zuid: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    """A dead letter resent whose resend died too: the dry run names both and changes nothing;
+    the discard closes both, and the answer says so."""
+    engine = await start(tmp_path, noord.port, zuid.port)
+    try:
+        async with api_client(engine) as api:
+            original = await submitted(engine, referral_data, "ZD700000021")
+            await engine.store.set_status(original, "dead")  # the receiver refused it, say
+            one = await api.post(f"/api/v1/messages/{original}/resend", json={"reason": "HIS"})
+            assert one.status_code == 201, one.text
+            assert await engine.wait_settled(timeout=10)
+            resend = one.json()["message_id"]
+            await engine.store.set_status(resend, "dead")  # and its resend too
+
+            path = f"/api/v1/deadletters/{original}/discard"
+            dry = await api.post(f"{path}?dry_run=true", json={"reason": "faxed"})
+            assert dry.status_code == 200, dry.text
+            assert (dry.json()["discarded"], dry.json()["stays_open"]) == ([original, resend], [])
+            stored = await engine.store.get_message(resend)
+            assert stored is not None and stored.status == "dead"
+
+            done = await api.post(path, json={"reason": "faxed"})
+            assert done.status_code == 200, done.text
+            assert done.json()["resend_chain"] == [resend]
+            for message_id in (original, resend):
+                stored = await engine.store.get_message(message_id)
+                assert stored is not None and stored.status == "cancelled"
+            assert (await api.get("/api/v1/deadletters")).json() == []
+    finally:
+        await engine.stop()

@@ -30,6 +30,7 @@ from deadletter import (
     Selection,
     discard,
     list_dead_letters,
+    plan_discard,
     select_dead_letters,
 )
 from integrator.access.permissions import Permission
@@ -52,6 +53,7 @@ from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.presenters import dead_letter_summary
 from integrator.resending import resend_in_engine
+from integrator.store import MessageRecord
 
 P = Permission
 router = APIRouter()
@@ -145,8 +147,9 @@ async def confirm(
     action: Action,
     ids: Ids = [],  # noqa: B006 (FastAPI copies it)
 ) -> Response:
-    """The count, and for a resend what would happen to each; nothing is done yet. The form
-    carries a one-time token, so the confirmation acts once however often it is posted."""
+    """The count, and what would happen to each (a resend's dry run; a discard's resend chains
+    and what stays open); nothing is done yet. The form carries a one-time token, so the
+    confirmation acts once however often it is posted."""
     engine = engine_of(request)
     if not visitor.may_somewhere(ACTIONS[action]):
         raise Forbidden()
@@ -160,8 +163,11 @@ async def confirm(
             raise BadInput(said(exc)) from None
         planned = [r.to_json() for r in results] + _left_out(messages)
         listed = [*messages, *(x.message for x in messages.left_out)]
+        going = sum(1 for p in planned if p["outcome"] == "would resend")
     else:
         listed = list(await _in_scope(engine, visitor, P.DEADLETTERS_DISCARD, ids))
+        planned = await _discards(engine, listed)
+        going = sum(1 for p in planned if p["outcome"] == "would discard")
     return page(
         request,
         visitor,
@@ -169,7 +175,7 @@ async def confirm(
         action=action,
         messages=listed,
         planned=planned,
-        going=sum(1 for p in planned if p["outcome"] == "would resend"),
+        going=going,
         once=await issue(engine, visitor, f"deadletters.{action}"),
     )
 
@@ -221,20 +227,50 @@ async def discard_letters(
             raise BadInput(
                 Said("a reason is required (it goes into the audit log)", "reason.required")
             )
-        rows: list[dict[str, Any]] = []
-        for message in messages:
-            outcome, note = "discarded", None
-            try:
-                await discard(engine.store, message.id, actor=visitor.actor, reason=reason)
-            except DeadLetterError as exc:  # resolved or discarded since, or not dead
-                outcome, note = "skipped", said(exc)
-            rows.append(
-                {"original_id": message.id, "outcome": outcome, "message_id": None, "note": note}
-            )
+        rows = await _discards(engine, messages, actor=visitor.actor, reason=reason)
         return {"rows": kept_rows(rows)}
 
     done = await once(engine, visitor, "deadletters.discard", once_token, work)
     return _done(done.id, done.repeated)
+
+
+async def _discards(
+    engine: Engine,
+    messages: Sequence[MessageRecord],
+    *,
+    actor: str = "",
+    reason: str | None = None,
+) -> list[dict[str, Any]]:
+    """What discarding ``messages`` does (``reason`` None: would do), row by row: each ticked
+    one, the resend chain closed with it, and what stays open with why, as the service says.
+
+    A ticked message already in an earlier one's chain is its row there, not a second discard
+    (which the service would refuse as discarded already); one said to stay open by one but
+    discarded by another ticked one is shown as discarded only."""
+    act = reason is not None
+    rows: list[dict[str, Any]] = []
+    closed: set[str] = set()
+
+    def row(message_id: str, outcome: str, note: Any = None) -> dict[str, Any]:
+        return {"original_id": message_id, "outcome": outcome, "message_id": None, "note": note}
+
+    for message in messages:
+        if message.id in closed:
+            continue
+        try:
+            if act:
+                plan = await discard(engine.store, message.id, actor=actor, reason=reason or "")
+            else:
+                plan = await plan_discard(engine.store, message.id)
+        except DeadLetterError as exc:  # resolved or discarded since, or not dead
+            rows.append(row(message.id, "skipped" if act else "would skip", said(exc)))
+            continue
+        done = "discarded" if act else "would discard"
+        rows.append(row(message.id, done))
+        closed.update(plan.discarded)
+        rows.extend(row(m.id, done, plan.chain_note) for m in plan.chain)
+        rows.extend(row(s.message_id, "stays open", s.why) for s in plan.stays_open)
+    return [r for r in rows if not (r["outcome"] == "stays open" and r["original_id"] in closed)]
 
 
 @router.get("/deadletters/done/{confirmation_id}")

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict
 
-from deadletter import AlreadyResolved, DeadLetterError, discard
+from deadletter import AlreadyResolved, DeadLetterError, discard, plan_discard
 from integrator.clusters import NotPermitted
 from integrator.http.deps import EngineDep, Limit, SourceDep, bad_search
 from integrator.http.scope import ScopeDep, forbidden
@@ -83,17 +83,30 @@ class DiscardBody(BaseModel):
 
 @router.post("/deadletters/{message_id}/discard")
 async def discard_dead_letter(
-    message_id: str, body: DiscardBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
+    message_id: str,
+    body: DiscardBody,
+    engine: EngineDep,
+    scope: ScopeDep,
+    source: SourceDep,
+    dry_run: bool = Query(
+        False, description="Say what would be discarded and what stays open; change nothing."
+    ),
 ) -> dict[str, Any]:
-    """Close a dead letter without sending it again (``cancelled``), with a required reason;
-    audited (``deadletter.discard``) under the caller's identity. Not a dead letter, or no
-    reason: 422 with why; one already resolved (discarded, or a later resend delivered): 409
-    saying how and when, nothing changed."""
+    """Close a dead letter without sending it again (``cancelled``), with a required reason,
+    together with its resend chain (the other open dead letters of the same message to the
+    same destination); each audited (``deadletter.discard``) under the caller's identity. The
+    answer names them (``discarded``, ``resend_chain``) and what stays open with why
+    (``stays_open``); ``dry_run=true`` answers the same and changes nothing. Not a dead
+    letter, or no reason: 422 with why; one already resolved (discarded, or a later resend
+    delivered): 409 saying how and when, nothing changed."""
     try:
         message = await visible_message(engine, scope, message_id)
-        await discard(
-            engine.store, message.id, actor=scope.actor, reason=body.reason, source=source
-        )
+        if dry_run:
+            plan = await plan_discard(engine.store, message.id)
+        else:
+            plan = await discard(
+                engine.store, message.id, actor=scope.actor, reason=body.reason, source=source
+            )
     except MessageNotFound:
         raise HTTPException(status_code=404, detail=NO_MESSAGE) from None
     except NotPermitted as refusal:
@@ -102,4 +115,11 @@ async def discard_dead_letter(
         raise HTTPException(status_code=409, detail=str(exc)) from None
     except DeadLetterError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
-    return {"message_id": message.id, "status": "cancelled"}
+    return {
+        "message_id": message.id,
+        "status": "dead" if dry_run else "cancelled",
+        "dry_run": dry_run,
+        "discarded": plan.discarded,
+        "resend_chain": [m.id for m in plan.chain],
+        "stays_open": [s.to_json() for s in plan.stays_open],
+    }
