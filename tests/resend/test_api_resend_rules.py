@@ -15,9 +15,11 @@ import httpx
 import pytest
 
 from destinations.receiver import MllpReceiver
+from integrator.access import Grant, Role
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
-from tests.http.support import api_client
+from integrator.store import AuditFilter
+from tests.http.support import api_client, token_for
 from tests.integrator.support import destination, settings_for
 
 NOORD = "ziekenhuis-noord"
@@ -191,11 +193,21 @@ async def test_a_discard_through_the_api_names_and_closes_the_resend_chain(
             assert await engine.wait_settled(timeout=10)
             resend = one.json()["message_id"]
             await engine.store.set_status(resend, "dead")  # and its resend too
+            elsewhere = await api.post(
+                f"/api/v1/messages/{original}/resend", json={"reason": "other site", "to": ZUID}
+            )
+            assert elsewhere.status_code == 201, elsewhere.text
+            assert await engine.wait_settled(timeout=10)
+            other = elsewhere.json()["message_id"]
+            await engine.store.set_status(other, "dead")
 
             path = f"/api/v1/deadletters/{original}/discard"
             dry = await api.post(f"{path}?dry_run=true", json={"reason": "faxed"})
             assert dry.status_code == 200, dry.text
-            assert (dry.json()["discarded"], dry.json()["stays_open"]) == ([original, resend], [])
+            assert dry.json()["discarded"] == [original, resend]
+            [stays] = dry.json()["stays_open"]
+            assert (stays["id"], stays["destination"]) == (other, ZUID)
+            assert "another destination" in stays["why"]
             stored = await engine.store.get_message(resend)
             assert stored is not None and stored.status == "dead"
 
@@ -205,6 +217,46 @@ async def test_a_discard_through_the_api_names_and_closes_the_resend_chain(
             for message_id in (original, resend):
                 stored = await engine.store.get_message(message_id)
                 assert stored is not None and stored.status == "cancelled"
-            assert (await api.get("/api/v1/deadletters")).json() == []
+            listed = (await api.get("/api/v1/deadletters")).json()
+            assert [r["id"] for r in listed] == [other]  # named as staying open, and it does
+    finally:
+        await engine.stop()
+
+
+async def test_what_stays_open_elsewhere_is_named_only_to_who_may_see_it(
+    tmp_path: Path, noord: MllpReceiver, zuid: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    """Another destination's dead letter of the same message, in a cluster the caller does not
+    hold: left open, not named to that caller (the audit entry names it)."""
+    configs = [
+        destination(NOORD, noord.port, providers=[NOORD]),
+        destination(ZUID, zuid.port, providers=["nobody"], cluster="LAB"),
+    ]
+    catalog = build_catalog(((f"{c.id}.yaml", c) for c in configs), today=date(2026, 11, 27))
+    engine = Engine(settings_for(tmp_path), catalog=catalog)
+    await engine.start()
+    try:
+        original = await submitted(engine, referral_data, "ZD700000031")
+        await engine.store.set_status(original, "dead")
+        async with api_client(engine) as api:  # every cluster
+            sent = await api.post(
+                f"/api/v1/messages/{original}/resend", json={"reason": "x", "to": ZUID}
+            )
+            assert sent.status_code == 201, sent.text
+            assert await engine.wait_settled(timeout=10)
+        other = sent.json()["message_id"]
+        await engine.store.set_status(other, "dead")
+
+        card = await token_for(engine, Grant(Role.RESEND, "CARD"))
+        async with api_client(engine, card) as api:
+            done = await api.post(
+                f"/api/v1/deadletters/{original}/discard", json={"reason": "faxed"}
+            )
+            assert done.status_code == 200, done.text
+            assert (done.json()["discarded"], done.json()["stays_open"]) == ([original], [])
+        [entry] = await engine.store.list_audit(
+            AuditFilter(action="deadletter.discard", target=original)
+        )
+        assert [s["id"] for s in entry.details["left_open"]] == [other]
     finally:
         await engine.stop()

@@ -166,7 +166,7 @@ async def confirm(
         going = sum(1 for p in planned if p["outcome"] == "would resend")
     else:
         listed = list(await _in_scope(engine, visitor, P.DEADLETTERS_DISCARD, ids))
-        planned = await _discards(engine, listed)
+        planned = await _discards(engine, visitor, listed)
         going = sum(1 for p in planned if p["outcome"] == "would discard")
     return page(
         request,
@@ -227,7 +227,7 @@ async def discard_letters(
             raise BadInput(
                 Said("a reason is required (it goes into the audit log)", "reason.required")
             )
-        rows = await _discards(engine, messages, actor=visitor.actor, reason=reason)
+        rows = await _discards(engine, visitor, messages, reason=reason)
         return {"rows": kept_rows(rows)}
 
     done = await once(engine, visitor, "deadletters.discard", once_token, work)
@@ -236,9 +236,9 @@ async def discard_letters(
 
 async def _discards(
     engine: Engine,
+    visitor: Visitor,
     messages: Sequence[MessageRecord],
     *,
-    actor: str = "",
     reason: str | None = None,
 ) -> list[dict[str, Any]]:
     """What discarding ``messages`` does (``reason`` None: would do), row by row: each ticked
@@ -246,8 +246,10 @@ async def _discards(
 
     A ticked message already in an earlier one's chain is its row there, not a second discard
     (which the service would refuse as discarded already); one said to stay open by one but
-    discarded by another ticked one is shown as discarded only."""
+    discarded by another ticked one is shown as discarded only. What stays open is shown only
+    where the person may read it (another destination may be in someone else's cluster)."""
     act = reason is not None
+    reader = visitor.scope(P.MESSAGES_READ)
     rows: list[dict[str, Any]] = []
     closed: set[str] = set()
 
@@ -259,7 +261,9 @@ async def _discards(
             continue
         try:
             if act:
-                plan = await discard(engine.store, message.id, actor=actor, reason=reason or "")
+                plan = await discard(
+                    engine.store, message.id, actor=visitor.actor, reason=reason or ""
+                )
             else:
                 plan = await plan_discard(engine.store, message.id)
         except DeadLetterError as exc:  # resolved or discarded since, or not dead
@@ -269,7 +273,11 @@ async def _discards(
         rows.append(row(message.id, done))
         closed.update(plan.discarded)
         rows.extend(row(m.id, done, plan.chain_note) for m in plan.chain)
-        rows.extend(row(s.message_id, "stays open", s.why) for s in plan.stays_open)
+        rows.extend(
+            row(s.message_id, "stays open", s.why)
+            for s in plan.stays_open
+            if reader.allows(cluster_of(engine.catalog, s.destination_id))
+        )
     return [r for r in rows if not (r["outcome"] == "stays open" and r["original_id"] in closed)]
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict
 
 from deadletter import AlreadyResolved, DeadLetterError, discard, plan_discard
-from integrator.clusters import NotPermitted
+from integrator.clusters import NotPermitted, cluster_of
 from integrator.http.deps import EngineDep, Limit, SourceDep, bad_search
 from integrator.http.scope import ScopeDep, forbidden
 from integrator.message_service import (
@@ -121,5 +121,11 @@ async def discard_dead_letter(
         "dry_run": dry_run,
         "discarded": plan.discarded,
         "resend_chain": [m.id for m in plan.chain],
-        "stays_open": [s.to_json() for s in plan.stays_open],
+        # Only what the caller may see: another destination's dead letter may be in a
+        # cluster of someone else's (the audit entry names every one).
+        "stays_open": [
+            s.to_json()
+            for s in plan.stays_open
+            if scope.allows(cluster_of(engine.catalog, s.destination_id))
+        ],
     }
