@@ -12,11 +12,14 @@ data (``events_routing.listed_event_view``); a search by BSN does, and one event
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from integrator.access.permissions import Identity
-from integrator.events_routing import describe_event, serving_now
+from integrator.events_routing import build_event_filter, describe_event, serving_now
+from integrator.kept_searches import KeptSearch
 from integrator.patient_views import record_search, record_view
+from integrator.settings import Settings
 from integrator.store import Store
 from integrator.store.records import EventFilter, ListedEvent
 
@@ -46,6 +49,24 @@ async def find_events(
         source=source,
     )
     return found
+
+
+async def page_kept_events(
+    store: Store,
+    settings: Settings,
+    search: KeptSearch,
+    *,
+    destination_ids: frozenset[str] | None,
+    limit: int,
+    offset: int = 0,
+) -> list[ListedEvent]:
+    """A page of a search by BSN made with ``find_events`` and kept (``kept_searches``), for
+    ``destination_ids`` as the caller may see them now. Recorded once, when it was made."""
+    terms = dict(search.terms)
+    unrouted = bool(terms.pop("unrouted", ""))
+    flt = build_event_filter(settings, unrouted=unrouted, **terms)
+    flt = dataclasses.replace(flt, bsn_hash=search.bsn_hash, destination_ids=destination_ids)
+    return await store.list_events(flt, limit=limit, offset=offset)
 
 
 async def read_event(

@@ -22,6 +22,7 @@ Refusals are domain exceptions (``MessageNotFound``, ``NotPermitted``, ``BadSear
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Final
 
@@ -38,6 +39,7 @@ from integrator.access.permissions import Permission
 from integrator.catalog import Catalog
 from integrator.clusters import ClusterScope, OutOfSight, cluster_of
 from integrator.engine import Engine
+from integrator.kept_searches import KeptSearch
 from integrator.message_reads import MessageReading as MessageReading
 from integrator.message_reads import MessageTerms as MessageTerms
 from integrator.message_reads import (
@@ -113,6 +115,24 @@ async def find_messages(
     return await find_messages_in_store(
         engine.store, scope.identity, flt, limit=limit, offset=offset, source=source
     )
+
+
+async def page_kept_search(
+    engine: Engine,
+    scope: ClusterScope,
+    search: KeptSearch,
+    *,
+    limit: int,
+    offset: int = 0,
+) -> list[MessageRecord]:
+    """A page of a search by BSN made with ``find_messages`` and kept (``kept_searches``),
+    within ``scope``'s clusters as they are now. Recorded once, when it was made: its pages
+    are the same view of the same patient, so they record nothing more."""
+    if scope.permission is not Permission.PATIENT_DATA_READ:
+        raise ValueError("a search by BSN is paged under patient_data.read")
+    flt = await checked_filter(engine, scope, MessageTerms(**search.terms))
+    flt = dataclasses.replace(flt, bsn_hash=search.bsn_hash)
+    return await engine.store.list_messages(flt, limit=limit, offset=offset)
 
 
 async def find_dead_letters(

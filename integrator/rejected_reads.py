@@ -25,12 +25,14 @@ the server's CLI (trusted with every cluster) cannot disagree; a front door asks
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from integrator.access.permissions import Identity, Permission
+from integrator.kept_searches import KeptSearch
 from integrator.patient_views import record_search, record_view
 from integrator.search import BadSearch, build_filter
 from integrator.settings import Settings
@@ -214,6 +216,21 @@ async def find_rejected(
     await record_search(
         store, identity, SEARCH_VIEW, bsn_hash=flt.bsn_hash, found=total, source=address
     )
+    return RejectedListing(rows=rows, total=total)
+
+
+async def page_kept_rejected(
+    store: Store, settings: Settings, identity: Identity, search: KeptSearch, *, limit: int
+) -> RejectedListing:
+    """The listing of a search by BSN made with ``find_rejected`` and kept
+    (``kept_searches``): its permissions asked again (they may have been taken away since),
+    its view recorded once, when it was made."""
+    _require(identity, LISTING)
+    _require(identity, BODY)
+    flt = build_rejected_filter(settings, **{k: v or None for k, v in search.terms.items()})
+    flt = dataclasses.replace(flt, bsn_hash=search.bsn_hash)
+    rows = await list_rejected(store, identity, limit=limit, flt=flt)
+    total = len(rows) if len(rows) < limit else await count_rejected(store, identity, flt)
     return RejectedListing(rows=rows, total=total)
 
 

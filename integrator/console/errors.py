@@ -39,6 +39,8 @@ class ConsoleError(Exception):
     status: int = 400
     title_key: str = "error.bad_input.title"
     text_key: str | None = None
+    again: str | None = None
+    """A page to start again from, linked beside the way back (a search that expired)."""
 
 
 class LoginNeeded(ConsoleError):

@@ -79,9 +79,19 @@ EN: Final[dict[str, str]] = {
     ),
     "error.bad_input.title": "Cannot do that",
     "error.bsn_in_address": (
-        "bsn: a BSN goes in a form (the search form, or the export button), never in a web "
-        "address, where logs and the browser's history keep it. Nothing was searched or "
-        "exported: search by BSN with the form."
+        "bsn: a BSN goes in the search form, never in a web address, where logs and the "
+        "browser's history keep it. Nothing was searched or exported: search by BSN with the "
+        "form (its pages and its export then name the search, not the BSN)."
+    ),
+    "error.search_gone.title": "Search no longer available",
+    "error.search_gone": (
+        "This search by BSN cannot be shown: it has expired (a search by BSN is kept for 15 "
+        "minutes), or it was made by someone else. Nothing is shown; search again."
+    ),
+    "error.search_again": "Search again",
+    "messages.by_bsn": (
+        "Searched by BSN. The BSN is in no address: the pages and the export of this search "
+        "name it by a code that only works for you, for {minutes} minutes."
     ),
     "error.back": "To your start page: {page}",
     "error.sign_in": "To the sign-in page",
@@ -328,9 +338,20 @@ NL: Final[dict[str, str]] = {
     ),
     "error.bad_input.title": "Dat kan niet",
     "error.bsn_in_address": (
-        "bsn: een BSN gaat mee in een formulier (het zoekformulier of de exportknop), nooit in "
-        "een webadres, waar logs en de browsergeschiedenis het bewaren. Er is niets gezocht of "
-        "geëxporteerd: zoek op BSN met het formulier."
+        "bsn: een BSN gaat mee in het zoekformulier, nooit in een webadres, waar logs en de "
+        "browsergeschiedenis het bewaren. Er is niets gezocht of geëxporteerd: zoek op BSN met "
+        "het formulier (de pagina's en de export ervan noemen dan de zoekopdracht, niet het BSN)."
+    ),
+    "error.search_gone.title": "Zoekopdracht niet meer beschikbaar",
+    "error.search_gone": (
+        "Deze zoekopdracht op BSN kan niet getoond worden: hij is verlopen (een zoekopdracht "
+        "op BSN blijft 15 minuten bewaard) of iemand anders heeft hem gedaan. Er wordt niets "
+        "getoond; zoek opnieuw."
+    ),
+    "error.search_again": "Opnieuw zoeken",
+    "messages.by_bsn": (
+        "Gezocht op BSN. Het BSN staat in geen enkel adres: de pagina's en de export van deze "
+        "zoekopdracht gebruiken een code die alleen voor jou werkt, {minutes} minuten lang."
     ),
     "error.back": "Naar je startpagina: {page}",
     "error.sign_in": "Naar de inlogpagina",

@@ -16,6 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from integrator import kept_searches
 from integrator.access.permissions import Permission
 from integrator.console import history_text
 from integrator.console.errors import BadInput, ConsoleError
@@ -53,6 +54,8 @@ ENV.filters["duration"] = duration
 ENV.filters["history_action"] = history_text.action_filter
 ENV.filters["history_actor"] = history_text.actor_filter
 ENV.filters["diff_line"] = history_text.diff_line_filter
+# How long a search by BSN is kept for its pages (``integrator.console.kept``), as pages say it.
+ENV.globals["kept_minutes"] = int(kept_searches.LASTS.total_seconds() // 60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,4 +143,5 @@ async def error_page(request: Request, error: ConsoleError) -> HTMLResponse:
         text_key=error.text_key,
         message=message,
         back=back,
+        again=error.again,
     )

@@ -48,6 +48,7 @@ from integrator.store.codec import (
     select_resends,
 )
 from integrator.store.confirmations import ConfirmationsMixin
+from integrator.store.console_searches import ConsoleSearchesMixin
 from integrator.store.destination_history import DestinationHistoryMixin
 from integrator.store.engine import create_engine
 from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
@@ -148,6 +149,7 @@ class Store(
     SavedSearchesMixin,
     PresenceMixin,
     ConfirmationsMixin,
+    ConsoleSearchesMixin,
 ):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 

@@ -1,6 +1,6 @@
-"""The one pager the message and event listings share (``_pager.html``): GET with the terms,
-or, for a search that holds a BSN, a POST to the listing's search path with the BSN in the
-body, never in a URL."""
+"""The one pager the message and event listings share (``_pager.html``): a GET with the terms,
+or, for a kept search by BSN, with its handle only: never the BSN, in no address and no form
+field (``integrator.console.kept``)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def pager(path: str, **values: Any) -> str:
         "more": True,
         "bsn_search": False,
         "terms": {"zd_number": "ZD100000001"},
-        "bsn": "",
+        "handle": "",
         "csrf": "token",
         "t": lambda key: key,
     }
@@ -33,11 +33,12 @@ def test_a_plain_listing_pages_by_get_at_its_own_path() -> None:
     assert 'name="zd_number" value="ZD100000001"' in html and "csrf" not in html
 
 
-def test_a_bsn_search_pages_by_post_with_the_bsn_in_the_body() -> None:
-    html = pager("/messages", bsn_search=True, bsn="999990019")
-    assert html.count('method="post" action="/messages/search"') == 2
-    assert 'name="bsn" value="999990019"' in html and 'name="csrf" value="token"' in html
-    assert "?" not in html  # no term in an address
+def test_a_kept_search_by_bsn_pages_by_get_with_its_handle_only() -> None:
+    html = pager("/messages", bsn_search=True, handle="h4ndle", terms={"zd_number": "ZD1"})
+    assert html.count('method="get" action="/messages"') == 2
+    assert html.count('name="search" value="h4ndle"') == 2
+    assert "post" not in html and "csrf" not in html and "bsn" not in html
+    assert "ZD1" not in html  # the handle stands for the whole search
 
 
 def test_the_first_page_has_no_previous_and_the_last_no_next() -> None:

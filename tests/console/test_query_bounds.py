@@ -141,7 +141,7 @@ async def test_a_bsn_in_the_address_of_any_page_is_refused_never_ignored(engine:
             for key in ("bsn", "BSN", "patient_bsn"):
                 answer = await browser.get(path, params={key: BSN, "zd_number": "ZD1"})
                 assert answer.status_code == 422, (path, key)
-                assert "bsn: a BSN goes in a form" in answer.text, (path, key)
+                assert "bsn: a BSN goes in the search form" in answer.text, (path, key)
                 assert BSN not in answer.text, (path, key)
         dutch = await browser.get(
             "/messages", params={"bsn": BSN}, headers={"accept-language": "nl"}

@@ -93,7 +93,7 @@ async def test_search_terms_are_refused_in_dutch(engine: Engine) -> None:
     dutch(problems(actor), "geef person:<e-mailadres>")
     dutch(problems(audit_where), "geen auditregel", "ingesteld: lab-west")
     # Refused for every page before the page is reached: said on the error page itself.
-    dutch(html.unescape(csv.text), "bsn: een BSN gaat mee in een formulier")
+    dutch(html.unescape(csv.text), "bsn: een BSN gaat mee in het zoekformulier")
     for answer in (zd, since, where, bsn):
         assert "nosuch" not in problems(answer) and "123456789" not in answer.text
 

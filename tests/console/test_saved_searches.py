@@ -147,7 +147,8 @@ async def test_another_person_neither_sees_nor_deletes_them(engine: Engine) -> N
 async def test_a_bsn_is_never_saved(engine: Engine) -> None:
     async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
         # A search by BSN offers to save the other terms only, and says so.
-        shown = await post(sam, "/messages/search", {"bsn": BSN, **IDENTIFIERS})
+        searched = await post(sam, "/messages/search", {"bsn": BSN, **IDENTIFIERS})
+        shown = await sam.get(searched.headers["location"])  # the kept search, by GET
         save_form = shown.text.split('action="/messages/saved"', 1)[1].split("</form>", 1)[0]
         assert 'name="bsn"' not in save_form and BSN not in save_form
         assert 'id="bsn-not-saved"' in shown.text
@@ -265,25 +266,29 @@ async def test_a_viewer_sees_no_export_and_is_refused_it(engine: Engine) -> None
         assert shown.status_code == 200 and "export-csv" not in shown.text
         assert "/messages.csv" not in shown.text
         assert (await vera.get("/messages.csv?" + urlencode(IDENTIFIERS))).status_code == 403
-        assert (await post(vera, "/messages.csv", dict(IDENTIFIERS))).status_code == 403
+        assert (await vera.get("/messages.csv?search=any")).status_code == 403
     assert await exports(engine) == []
 
 
-async def test_an_export_by_bsn_goes_by_post_and_audits_the_hash_only(engine: Engine) -> None:
+async def test_an_export_by_bsn_names_the_kept_search_and_audits_the_hash_only(
+    engine: Engine,
+) -> None:
     grants = (Grant(Role.REPORTS), Grant(Role.RESEND))
     async with signed_in(engine, "sam@example.org", *grants) as sam:
-        shown = await post(sam, "/messages/search", {"bsn": BSN, **IDENTIFIERS})
-        assert 'action="/messages.csv"' in shown.text and 'method="post"' in shown.text
-        assert not re.search(r"href=\"[^\"]*" + BSN, shown.text)  # no link holds the BSN
+        searched = await post(sam, "/messages/search", {"bsn": "123.456.782", **IDENTIFIERS})
+        shown = await sam.get(searched.headers["location"])
+        [link] = re.findall(r'id="export-csv" href="([^"]*)"', shown.text)
+        assert re.fullmatch(r"/messages\.csv\?search=[\w-]+", link)
+        assert BSN not in shown.text and "123.456.782" not in shown.text
 
-        answer = await post(sam, "/messages.csv", {"bsn": "123.456.782", **IDENTIFIERS})
+        answer = await sam.get(link)
         assert answer.status_code == 200
         assert BSN not in str(answer.request.url) and BSN not in answer.text
         assert len(answer.text.splitlines()) == 2  # the header and the patient's one message
 
         in_url = await sam.get("/messages.csv?" + urlencode({"bsn": BSN}))
         assert in_url.status_code == 422
-        assert "bsn: a BSN goes in a form (the search form, or the export button)" in in_url.text
+        assert "bsn: a BSN goes in the search form" in in_url.text
 
     [entry] = await exports(engine)
     assert entry["terms"] == {**IDENTIFIERS, "bsn_hash": engine.settings.bsn_hash(BSN)}
@@ -298,7 +303,7 @@ async def test_an_export_for_a_destination_nobody_has_is_refused_not_empty(
     grants = (Grant(Role.REPORTS), Grant(Role.RESEND))
     async with signed_in(engine, "sam@example.org", *grants) as sam:
         by_link = await sam.get("/messages.csv?" + urlencode(unknown))
-        by_post = await post(sam, "/messages.csv", {"bsn": BSN, **unknown})
+        by_post = await post(sam, "/messages/search", {"bsn": BSN, **unknown})
         resend = await post(sam, "/messages/resend/confirm", unknown)
         # The page's own search says the same (it did before): one check for all three.
         shown = await sam.get("/messages?" + urlencode(unknown))
@@ -324,6 +329,7 @@ async def test_a_malformed_zd_number_is_refused_beside_the_field_not_empty(
 
 async def test_reports_without_patient_data_cannot_export_by_bsn(engine: Engine) -> None:
     async with signed_in(engine, "rita@example.org", Grant(Role.REPORTS)) as rita:
-        answer = await post(rita, "/messages.csv", {"bsn": BSN})
-    assert answer.status_code == 403
+        answer = await post(rita, "/messages/search", {"bsn": BSN})
+        assert answer.status_code == 403
+        assert (await rita.get("/messages.csv?search=any")).status_code == 404
     assert await exports(engine) == []

@@ -6,8 +6,9 @@ same service as the API's ``GET /api/v1/events`` and ``POST /api/v1/events/searc
 ``events_routing.build_event_filter`` checks the terms (a refused one is shown beside its
 field, worded in the person's language, never echoing what was typed), and
 ``event_reads.find_events`` searches and audits a search by BSN (``events.search``). As on the
-messages page, the form is a POST for who may search by BSN, so the BSN never is in a URL; the
-listing itself holds identifiers only (``listed_event_view``). An event lies in the clusters of
+messages page, the form posts for who may search by BSN, and a search by BSN is kept and shown
+by GET under a handle (``console.kept``), so the BSN never is in a URL; the listing itself
+holds identifiers only (``listed_event_view``). An event lies in the clusters of
 the destinations it has messages for: the search is narrowed to the person's, and an unrouted
 event (in no cluster) is found only by who holds the permission for all clusters.
 """
@@ -22,21 +23,25 @@ from fastapi.responses import Response
 
 from destinations.config import EVENT_TYPES
 from integrator.access.permissions import Permission
+from integrator.console import kept
 from integrator.console.errors import Forbidden
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
-from integrator.event_reads import find_events
+from integrator.event_reads import find_events, page_kept_events
 from integrator.events_routing import EventsRefused, build_event_filter, listed_event_view
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
+from integrator.kept_searches import KeptSearch
+from integrator.store.records import EventFilter
 
 P = Permission
 router = APIRouter()
 NAV: Final = [NavItem("/events", "nav.events", P.MESSAGES_READ)]
 PAGE_SIZE: Final = 50
 TERMS: Final = ("zd_number", "provider", "event_type", "since", "until")
+KIND: Final = "events"
 
 Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
 Term = Annotated[str, Form(max_length=200)]
@@ -77,48 +82,71 @@ FormTerms = Annotated[dict[str, str], Depends(_form_terms)]
 
 
 async def _results(
-    request: Request, visitor: Visitor, terms: dict[str, str], bsn: str | None, offset: int
-) -> Response:
+    request: Request,
+    visitor: Visitor,
+    terms: dict[str, str],
+    offset: int,
+    *,
+    bsn: str | None = None,
+    search: KeptSearch | None = None,
+) -> tuple[Response | None, EventFilter | None]:
+    """The page of identifier ``terms``, of a kept ``search`` by BSN, or of a search by
+    ``bsn`` being made (the form's POST): then only a refused term makes a page (the form with
+    the refusal), and a search that was made gives its filter back, to be kept."""
     engine = engine_of(request)
-    if bsn is not None and not visitor.may_somewhere(P.PATIENT_DATA_READ):
+    if (bsn is not None or search is not None) and not visitor.may_somewhere(P.PATIENT_DATA_READ):
         raise Forbidden()
-    searched = bool(terms) or bsn is not None
+    if search is not None:
+        terms = search.terms
+    searched = bool(terms) or bsn is not None or search is not None
     # A BSN search is a view of patient data: within the clusters where that may be read.
-    permission = P.PATIENT_DATA_READ if bsn is not None else P.MESSAGES_READ
+    by_bsn = bsn is not None or search is not None
+    scope = visitor.scope(P.PATIENT_DATA_READ if by_bsn else P.MESSAGES_READ)
+    destination_ids = scope.destination_ids(engine.catalog)
     problem: tuple[str, Said] | None = None
     rows: list[dict[str, Any]] = []
     if searched:
         try:
-            flt = build_event_filter(
-                engine.settings,
-                bsn=bsn,
-                unrouted="unrouted" in terms,
-                **{name: terms.get(name) for name in TERMS},
-            )
+            if search is not None:
+                found = await page_kept_events(
+                    engine.store,
+                    engine.settings,
+                    search,
+                    destination_ids=destination_ids,
+                    limit=PAGE_SIZE + 1,
+                    offset=offset,
+                )
+            else:
+                flt = build_event_filter(
+                    engine.settings,
+                    bsn=bsn,
+                    unrouted="unrouted" in terms,
+                    **{name: terms.get(name) for name in TERMS},
+                )
+                scoped = dataclasses.replace(flt, destination_ids=destination_ids)
+                found = await find_events(
+                    engine.store,
+                    visitor.signed_in,
+                    scoped,
+                    limit=PAGE_SIZE + 1,
+                    offset=offset,
+                    source=source_of(request),
+                )
+                if bsn is not None:
+                    return None, scoped  # made and recorded: to be kept and shown by GET
+            rows = [listed_event_view(e) for e in found]
         except EventsRefused as exc:
             # Beside its field; names the rule, never the value (it may be a pasted BSN).
             problem = (exc.field, said(exc, withheld=[bsn, *terms.values()], field=False))
-        else:
-            scoped = dataclasses.replace(
-                flt, destination_ids=visitor.scope(permission).destination_ids(engine.catalog)
-            )
-            found = await find_events(
-                engine.store,
-                visitor.signed_in,
-                scoped,
-                limit=PAGE_SIZE + 1,
-                offset=offset,
-                source=source_of(request),
-            )
-            rows = [listed_event_view(e) for e in found]
+    handle = search.handle if search is not None else ""
     return page(
         request,
         visitor,
         "events.html",
         status=422 if problem is not None else 200,
-        # Refused terms are not shown back (the BSN least of all); a good BSN stays for paging.
+        # Refused terms are not shown back (the BSN least of all, nor ever a searched one).
         terms={} if problem is not None else terms,
-        bsn=(bsn or "") if problem is None else "",
+        handle=handle,
         bsn_search=visitor.may_somewhere(P.PATIENT_DATA_READ),
         problem=problem,
         rows=rows[:PAGE_SIZE],
@@ -127,7 +155,7 @@ async def _results(
         page_size=PAGE_SIZE,
         searched=searched,
         event_types=EVENT_TYPES,
-    )
+    ), None
 
 
 @router.get("/events")
@@ -136,8 +164,15 @@ async def events(
     visitor: Reader,
     terms: QueryTerms,
     offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
+    search: kept.Handle = "",
 ) -> Response:
-    return await _results(request, visitor, terms, None, offset)
+    """A search by identifier terms (in the address), or a page of a kept search by BSN."""
+    found = (
+        await kept.kept_search(request, visitor, KIND, search, again="/events") if search else None
+    )
+    shown, _ = await _results(request, visitor, terms, offset, search=found)
+    assert shown is not None
+    return shown
 
 
 @router.post("/events/search")
@@ -146,6 +181,14 @@ async def search(
     visitor: Reader,
     terms: FormTerms,
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
-    offset: Annotated[int, Form(ge=0, le=INT_MAX)] = 0,
 ) -> Response:
-    return await _results(request, visitor, terms, bsn.strip() or None, offset)
+    """The form of who may search by BSN. Without one: to the GET of its terms. With one: the
+    search is made (and recorded) once, kept, and shown by GET under its handle."""
+    wanted = bsn.strip()
+    if not wanted:
+        return kept.to_listing("/events", terms)
+    shown, made = await _results(request, visitor, terms, 0, bsn=wanted)
+    if shown is not None:
+        return shown
+    assert made is not None and made.bsn_hash is not None
+    return await kept.keep_and_show(request, visitor, KIND, "/events", terms, made.bsn_hash)

@@ -3,34 +3,45 @@ who may read patient data, by the patient's BSN.
 
 The same service as the API's ``GET /api/v1/messages`` and ``POST /api/v1/messages/search``
 (``message_service.find_messages``), which narrows to the person's clusters and audits a search
-by BSN as a view of patient data. The BSN therefore travels in a form body only (the form is a
-POST for who may use it).
+by BSN as a view of patient data. A search by identifiers is a GET with its terms in the
+address. The BSN travels in a form body only: the form posts for who may use it, and a search
+by BSN is made (audited) once, kept, and shown by GET under a handle (``console.kept``), so
+its pages, Back, a reload and its export never hold the BSN nor search it again.
 
 The page also keeps the person's saved searches (``integrator.saved_searches``: identifier
 terms only, so running one is a link) and, for who may export (``reports.export``), the CSV of
-``integrator messages list --csv`` (``exports.export_messages``, audited): a GET for identifier
-terms, a POST when a BSN is among them, so the BSN never is in a URL.
+``integrator messages list --csv`` (``exports.export_messages``, audited): a link with the
+identifier terms, or with the kept search's handle.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any, Final
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from integrator import saved_searches
 from integrator.access.permissions import Permission
+from integrator.console import kept
 from integrator.console.errors import BadInput, Forbidden, NotFound
-from integrator.console.refusals import said
+from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.exports import export_messages
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
+from integrator.kept_searches import KeptSearch
 from integrator.message_reads import check_destination, terms_filter
-from integrator.message_service import MessageTerms, find_messages
+from integrator.message_service import (
+    MessageTerms,
+    find_messages,
+    message_filter,
+    page_kept_search,
+)
 from integrator.presenters import message_summary
 from integrator.rejected_reads import rejected_for_zd
 from integrator.search import BadSearch, normalise_zd
@@ -42,6 +53,7 @@ router = APIRouter()
 NAV: Final = [NavItem("/messages", "nav.messages", P.MESSAGES_READ)]
 PAGE_SIZE: Final = 50
 EVENT_TYPES: Final = ("referral", "diagnostic_request")
+KIND: Final = "messages"
 
 RESENT_HERE: Final = 500
 """The most messages one batch resend from the console takes (``pages.batch_resend``)."""
@@ -106,33 +118,44 @@ async def _results(
     request: Request,
     visitor: Visitor,
     terms: dict[str, str],
-    bsn: str | None,
     offset: int,
     *,
+    search: KeptSearch | None = None,
+    problem: Said | None = None,
     save_problem: saved_searches.SavedSearchRefused | None = None,
 ) -> Response:
+    """The page: a search by identifier ``terms``, a page of a kept ``search`` by BSN (whose
+    terms are its own), or, with ``problem``, the form with a search's refusal."""
     engine = engine_of(request)
-    problem = None
     rows: list[dict[str, Any]] = []
-    searched = bool(terms) or bsn is not None
-    if bsn is not None and not visitor.may_somewhere(P.PATIENT_DATA_READ):
-        raise Forbidden()
-    # A BSN search is a view of patient data: within the clusters where that may be read.
-    permission = P.PATIENT_DATA_READ if bsn is not None else P.MESSAGES_READ
-    wanted = MessageTerms(bsn=bsn, **terms)
-    try:
-        found = await find_messages(
-            engine,
-            visitor.scope(permission),
-            wanted,
-            limit=PAGE_SIZE + 1,
-            offset=offset,
-            source=source_of(request),
-        )
-        rows = [message_summary(m) for m in found]
-    except BadSearch as exc:
-        # Names the term and the rule, never the value (as the API answers it).
-        problem = said(exc, withheld=wanted.given().values())
+    searched = bool(terms) or search is not None or problem is not None
+    if search is not None:
+        if not visitor.may_somewhere(P.PATIENT_DATA_READ):  # taken away since it was made
+            raise Forbidden()
+        terms = search.terms
+    if problem is None and searched:
+        try:
+            if search is not None:
+                found = await page_kept_search(
+                    engine,
+                    visitor.scope(P.PATIENT_DATA_READ),
+                    search,
+                    limit=PAGE_SIZE + 1,
+                    offset=offset,
+                )
+            else:
+                found = await find_messages(
+                    engine,
+                    visitor.scope(P.MESSAGES_READ),
+                    MessageTerms(**terms),
+                    limit=PAGE_SIZE + 1,
+                    offset=offset,
+                    source=source_of(request),
+                )
+            rows = [message_summary(m) for m in found]
+        except BadSearch as exc:
+            # Names the term and the rule, never the value (as the API answers it).
+            problem = said(exc, withheld=terms.values())
     refused = None  # (ZD number, how much rejected input has it) when nothing was found by it
     if problem is None and not rows and "zd_number" in terms:
         zd_number = normalise_zd(terms["zd_number"])  # taken by the search just now
@@ -141,11 +164,12 @@ async def _results(
     scope = visitor.scope(P.MESSAGES_READ)
     saved = await saved_searches.saved_by(engine.store, visitor.signed_in.id)
     shown = problem is None and searched
+    handle = search.handle if search is not None else ""
     return page(
         request,
         visitor,
         "messages.html",
-        status=422 if save_problem is not None else 200,
+        status=422 if save_problem is not None or problem is not None else 200,
         saved=[(s, saved_searches.query_of(s.terms)) for s in saved],
         may_save=shown and bool(terms),
         save_problem=save_problem,
@@ -154,14 +178,14 @@ async def _results(
         # Resending what the search finds: by identifier terms only, never by BSN.
         resend_batch=shown
         and bool(rows)
-        and bsn is None
+        and search is None
         and visitor.may_somewhere(P.MESSAGES_RESEND),
         resend_limit=RESENT_HERE,
-        export_query=saved_searches.query_of(terms),
+        # The export and the pager name a search by BSN by its handle, never by the BSN.
+        export_query=urlencode({kept.FIELD: handle}) if handle else saved_searches.query_of(terms),
         export_limit=EXPORT_LIMIT,
         terms=terms,
-        # Refused terms are not shown back (the BSN least of all); a good BSN stays for paging.
-        bsn=(bsn or "") if problem is None else "",
+        handle=handle,
         bsn_search=visitor.may_somewhere(P.PATIENT_DATA_READ),
         rows=rows[:PAGE_SIZE],
         more=len(rows) > PAGE_SIZE,
@@ -183,8 +207,15 @@ async def messages(
     visitor: Reader,
     terms: QueryTerms,
     offset: PageOffset = 0,
+    search: kept.Handle = "",
 ) -> Response:
-    return await _results(request, visitor, terms, None, offset)
+    """A search by identifier terms (in the address), or a page of a kept search by BSN."""
+    found = (
+        await kept.kept_search(request, visitor, KIND, search, again="/messages")
+        if search
+        else None
+    )
+    return await _results(request, visitor, terms, offset, search=found)
 
 
 @router.post("/messages/search")
@@ -192,10 +223,28 @@ async def search(
     request: Request,
     visitor: Reader,
     terms: FormTerms,
-    bsn: Term = "",
-    offset: Annotated[int, Form(ge=0, le=INT_MAX)] = 0,
+    bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
 ) -> Response:
-    return await _results(request, visitor, terms, bsn.strip() or None, offset)
+    """The form of who may search by BSN. Without one: to the GET of its terms. With one: the
+    search is made (and recorded) once, kept, and shown by GET under its handle."""
+    wanted = bsn.strip()
+    if not wanted:
+        return kept.to_listing("/messages", terms)
+    if not visitor.may_somewhere(P.PATIENT_DATA_READ):
+        raise Forbidden()
+    engine = engine_of(request)
+    scope = visitor.scope(P.PATIENT_DATA_READ)  # a view of patient data: within those clusters
+    asked = MessageTerms(bsn=wanted, **terms)
+    try:
+        await find_messages(engine, scope, asked, limit=PAGE_SIZE + 1, source=source_of(request))
+    except BadSearch as exc:
+        # The form again, the refusal beside its field; the BSN is not shown back.
+        return await _results(
+            request, visitor, terms, 0, problem=said(exc, withheld=asked.given().values())
+        )
+    bsn_hash = message_filter(engine.settings, engine.catalog, scope, asked).bsn_hash
+    assert bsn_hash is not None  # a BSN the search took is hashed
+    return await kept.keep_and_show(request, visitor, KIND, "/messages", terms, bsn_hash)
 
 
 @router.post("/messages/saved")
@@ -221,7 +270,7 @@ async def save_search(
         # A refused name: the search is shown again to give another. A refused term is not
         # shown back (it may hold a BSN pasted into the wrong field), nor is a BSN searched.
         shown = terms if exc.field == "name" else {}
-        return await _results(request, visitor, shown, None, 0, save_problem=exc)
+        return await _results(request, visitor, shown, 0, save_problem=exc)
     return RedirectResponse("/messages?" + saved_searches.query_of(kept.terms), status_code=303)
 
 
@@ -245,28 +294,31 @@ def _narrowed(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[s
 
 
 async def _export(
-    request: Request, visitor: Visitor, terms: dict[str, str], bsn: str | None
+    request: Request, visitor: Visitor, terms: dict[str, str], search: KeptSearch | None
 ) -> Response:
     engine = engine_of(request)
     destination_ids = visitor.scope(P.REPORTS_EXPORT).destination_ids(engine.catalog)
-    if bsn is not None:
+    if search is not None:
         if not visitor.may_somewhere(P.PATIENT_DATA_READ):
             raise Forbidden()
         destination_ids = _narrowed(
             destination_ids, visitor.scope(P.PATIENT_DATA_READ).destination_ids(engine.catalog)
         )
+        terms = search.terms
     try:
-        flt = terms_filter(engine.settings, MessageTerms(bsn=bsn, **terms), destination_ids)
+        flt = terms_filter(engine.settings, MessageTerms(**terms), destination_ids)
         # A destination that names none is refused (as the page's search is), not exported
         # as an empty file.
         await check_destination(engine.store, engine.settings, flt, engine.catalog.destinations)
     except BadSearch as exc:
         raise BadInput(said(exc)) from None
+    if search is not None:
+        flt = dataclasses.replace(flt, bsn_hash=search.bsn_hash)
     text = await export_messages(
         engine.store,
         flt,
         actor=visitor.actor,
-        terms={"bsn": bsn, **terms},  # the BSN is recorded as its keyed hash only
+        terms=terms,  # a search by BSN is recorded with the BSN's keyed hash (the filter's)
         limit=EXPORT_LIMIT,
         zone=engine.settings.zone,
         source=source_of(request),
@@ -283,18 +335,14 @@ async def export_csv(
     request: Request,
     visitor: Exporter,
     terms: QueryTerms,
+    search: kept.Handle = "",
 ) -> Response:
-    """The shown search's messages as CSV, by identifier terms (a BSN only ever by POST: one
-    in this address is refused for every page, ``visitor.refuse_patient_data_in_address``)."""
-    return await _export(request, visitor, terms, None)
-
-
-@router.post("/messages.csv")
-async def export_csv_by_patient(
-    request: Request,
-    visitor: Exporter,
-    terms: FormTerms,
-    bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
-) -> Response:
-    """The same CSV for a search that holds a BSN, which travels in this body only."""
-    return await _export(request, visitor, terms, bsn.strip() or None)
+    """The shown search's messages as CSV: by identifier terms, or a kept search by BSN named
+    by its handle (a BSN itself in this address is refused for every page,
+    ``visitor.refuse_patient_data_in_address``). Each export is recorded as made."""
+    found = (
+        await kept.kept_search(request, visitor, KIND, search, again="/messages")
+        if search
+        else None
+    )
+    return await _export(request, visitor, terms, found)

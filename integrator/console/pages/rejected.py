@@ -18,8 +18,9 @@ The listing takes the terms of ``integrator rejected list`` (a period, a source,
 provider) in a GET form: they are no patient data, so the address may hold them, and the
 dashboard links to ``/rejected?since=24h`` and an empty message search by ZD number to
 ``/rejected?zd_number=…``. For who may read patient data for all clusters the form also takes a
-BSN and posts (``/rejected/search``), as the message search does, so the BSN never is in an
-address; the service records that search as their view before the rows are shown. The service
+BSN and posts (``/rejected/search``), as the message search does: a search by BSN is kept and
+shown by GET under a handle (``console.kept``), so the BSN never is in an address; the service
+records that search as their view, once, before the rows are shown. The service
 reads and refuses the terms (``find_rejected``), and a term it refuses is said beside its
 field, without what was typed; the page says how many match in all.
 """
@@ -31,6 +32,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from integrator.console import kept
 from integrator.console.errors import ConsoleError, Forbidden, NotFound
 from integrator.console.refusals import said
 from integrator.console.render import NavItem, page
@@ -38,6 +40,7 @@ from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.http.deps import source_of
+from integrator.kept_searches import KeptSearch
 from integrator.rejected_reads import (
     BODY,
     LISTING,
@@ -45,15 +48,19 @@ from integrator.rejected_reads import (
     BadRejectedId,
     NeedsEveryCluster,
     RejectedNotFound,
+    build_rejected_filter,
     describe_rejected,
     find_rejected,
     locate_rejected,
     may_read_body,
+    page_kept_rejected,
     read_rejected,
 )
 from integrator.search import BadSearch
 
 router = APIRouter()
+KIND: Final = "rejected"
+TERM_NAMES: Final = ("since", "until", "source", "zd_number", "provider")
 NAV: Final = [NavItem("/rejected", "nav.rejected", LISTING, everywhere=True)]
 SHOWN: Final = 200
 """The newest this many are listed; ``integrator rejected list --limit`` and the API go further."""
@@ -121,10 +128,19 @@ def _detail_page(
 
 
 async def _listing(
-    request: Request, visitor: Visitor, terms: dict[str, str], bsn: str | None
+    request: Request,
+    visitor: Visitor,
+    terms: dict[str, str],
+    *,
+    bsn: str | None = None,
+    search: KeptSearch | None = None,
 ) -> Response:
-    """The newest rejected input the terms (and a BSN) take, and how many they take in all."""
+    """The newest rejected input the terms (a kept search's, with its BSN's hash) take, and
+    how many they take in all. A search by ``bsn`` being made (the form's POST) is kept and
+    shown by GET; only a refused term makes a page then (the form, the BSN not shown back)."""
     engine = engine_of(request)
+    if search is not None:
+        terms = {name: search.terms.get(name, "") for name in TERM_NAMES}
     shown: dict[str, Any] = {
         "request": request,
         "visitor": visitor,
@@ -133,26 +149,37 @@ async def _listing(
         "sources": SOURCES,
         "shown": SHOWN,
         "bsn_search": may_read_body(visitor.signed_in),
+        "handle": search.handle if search is not None else "",
     }
     try:
-        listing = await find_rejected(
-            engine.store,
-            engine.settings,
-            visitor.signed_in,
-            limit=SHOWN,
-            bsn=bsn,
-            address=source_of(request),
-            **{name: value.strip() or None for name, value in terms.items()},
-        )
+        if search is not None:
+            listing = await page_kept_rejected(
+                engine.store, engine.settings, visitor.signed_in, search, limit=SHOWN
+            )
+        else:
+            listing = await find_rejected(
+                engine.store,
+                engine.settings,
+                visitor.signed_in,
+                limit=SHOWN,
+                bsn=bsn,
+                address=source_of(request),
+                **{name: value.strip() or None for name, value in terms.items()},
+            )
     except NeedsEveryCluster as refusal:
         raise _refused(refusal) from None
     except BadSearch as exc:
         withheld = [*terms.values(), bsn or ""]
         problem = (exc.field, said(exc, withheld=withheld, field=False))
-        return page(
-            **shown, status=422, problem=problem, rows=[], total=None, bsn=""
-        )  # a refused BSN is not shown back
-    return page(**shown, problem=None, rows=listing.rows, total=listing.total, bsn=bsn or "")
+        return page(**shown, status=422, problem=problem, rows=[], total=None)
+    if bsn is not None:  # made and recorded: kept, and shown by GET under its handle
+        flt = build_rejected_filter(engine.settings, bsn=bsn)
+        assert flt.bsn_hash is not None
+        kept_terms = {name: value for name, value in terms.items() if value.strip()}
+        return await kept.keep_and_show(
+            request, visitor, KIND, "/rejected", kept_terms, flt.bsn_hash
+        )
+    return page(**shown, problem=None, rows=listing.rows, total=listing.total)
 
 
 @router.get("/rejected")
@@ -164,9 +191,13 @@ async def rejected_list(
     source: Source = "",
     zd_number: ZdNumber = "",
     provider: Provider = "",
+    search: kept.Handle = "",
 ) -> Response:
     """The newest rejected input the terms take: when, from where, its ZD number, its size and
-    the rules it broke, and how many they take in all."""
+    the rules it broke, and how many they take in all; or a kept search by BSN."""
+    if search:
+        found = await kept.kept_search(request, visitor, KIND, search, again="/rejected")
+        return await _listing(request, visitor, {}, search=found)
     terms = {
         "since": since,
         "until": until,
@@ -174,7 +205,7 @@ async def rejected_list(
         "zd_number": zd_number,
         "provider": provider,
     }
-    return await _listing(request, visitor, terms, None)
+    return await _listing(request, visitor, terms)
 
 
 @router.post("/rejected/search")
@@ -188,8 +219,9 @@ async def rejected_search(
     provider: FormTerm = "",
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
 ) -> Response:
-    """The same listing from the form that can hold a BSN, which travels in this body only
-    (the service needs patient data for all clusters for it, and records the search)."""
+    """The form that can hold a BSN, which travels in this body only. Without one: to the
+    GET of its terms. With one (the service needs patient data for all clusters for it, and
+    records the search): made once, kept, and shown by GET under its handle."""
     terms = {
         "since": since,
         "until": until,
@@ -197,7 +229,10 @@ async def rejected_search(
         "zd_number": zd_number,
         "provider": provider,
     }
-    return await _listing(request, visitor, terms, bsn.strip() or None)
+    wanted = bsn.strip()
+    if not wanted:
+        return kept.to_listing("/rejected", terms)
+    return await _listing(request, visitor, terms, bsn=wanted)
 
 
 @router.get("/rejected/{rejected_id}")

@@ -1,0 +1,104 @@
+"""The store's side of the console's kept searches (``integrator.kept_searches``).
+
+A row is one search by BSN a person made, kept so that its pages are reached by GET with a
+handle in the address instead of the BSN. The store knows only the handle's hash, and the BSN
+only as its keyed hash. Every read names the person as well as the handle and asks for an
+unexpired row, so another person's handle, or an expired one, reads as no row at all. How long
+a search lasts is the caller's to decide.
+
+An expired row goes when the next search is kept (``add_console_search``), so the table holds
+no more than the searches of the last minutes.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Row, delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from integrator.store.failures import guarded
+from integrator.store.tables import console_searches as table
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSearchRecord:
+    """One kept search: whose, of what, its identifier terms and the BSN's keyed hash."""
+
+    id: str
+    person_id: str
+    kind: str
+    terms: dict[str, str]
+    bsn_hash: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class _StoreParts(Protocol):
+    _engine: AsyncEngine
+
+    def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+def _record(row: Row[Any]) -> ConsoleSearchRecord:
+    terms = json.loads(row.terms)
+    return ConsoleSearchRecord(
+        id=row.id,
+        person_id=row.person_id,
+        kind=row.kind,
+        terms={str(k): str(v) for k, v in terms.items()},
+        bsn_hash=row.bsn_hash,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+class ConsoleSearchesMixin:
+    @guarded("keep a search")
+    async def add_console_search(
+        self: _StoreParts,
+        search_id: str,
+        *,
+        person_id: str,
+        kind: str,
+        terms: dict[str, str],
+        bsn_hash: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """Keep a search; expired ones go in the same transaction."""
+        async with self._transaction() as conn:
+            await conn.execute(delete(table).where(table.c.expires_at <= now))
+            await conn.execute(
+                insert(table).values(
+                    id=search_id,
+                    person_id=person_id,
+                    kind=kind,
+                    terms=json.dumps(terms, ensure_ascii=False, sort_keys=True),
+                    bsn_hash=bsn_hash,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+
+    @guarded("read a kept search")
+    async def get_console_search(
+        self: _StoreParts, search_id: str, *, person_id: str, kind: str, now: datetime
+    ) -> ConsoleSearchRecord | None:
+        """The person's own unexpired search of ``kind``; anything else is None."""
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(table).where(
+                        table.c.id == search_id,
+                        table.c.person_id == person_id,
+                        table.c.kind == kind,
+                        table.c.expires_at > now,
+                    )
+                )
+            ).first()
+        return None if row is None else _record(row)
