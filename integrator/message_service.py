@@ -51,7 +51,9 @@ from integrator.message_reads import (
 from integrator.refusal import code_of
 from integrator.resending import resend_in_engine
 from integrator.settings import Settings
-from integrator.store import MessageFilter, MessageRecord
+from integrator.store import MessageFilter, MessageRecord, ResendRecord
+from integrator.store import NotFound as StoreNotFound
+from integrator.store.idprefix import AmbiguousIdPrefix
 
 NO_MESSAGE: Final = "no message with that id"
 
@@ -62,6 +64,16 @@ class MessageNotFound(LookupError):
 
     def __init__(self) -> None:
         super().__init__(NO_MESSAGE)
+
+
+class AmbiguousMessageId(LookupError):
+    """Several messages the caller can see have an id starting so: ``candidates`` (some of
+    them, in id order; ``more``: there may be others)."""
+
+    def __init__(self, candidates: list[str], *, more: bool) -> None:
+        super().__init__(f"{len(candidates)}{'+' if more else ''} messages have such an id")
+        self.candidates = tuple(candidates)
+        self.more = more
 
 
 class NotResent(ResendRefused):
@@ -176,6 +188,46 @@ async def visible_message(engine: Engine, scope: ClusterScope, message_id: str) 
     except OutOfSight:
         raise MessageNotFound() from None
     return message
+
+
+async def locate_message(engine: Engine, scope: ClusterScope, text: str) -> str:
+    """The whole id of the message ``text`` names: in full, or by a prefix only one message has,
+    read as the CLI reads ids (``Store.resolve_message_id``: case, left-out dashes), among the
+    messages ``scope`` can see. An id outside them is ``MessageNotFound``, as an unknown one;
+    a prefix several visible messages share is ``AmbiguousMessageId`` naming those only (one
+    the caller cannot see is never listed, nor counts); a prefix too short to look up is
+    ``idprefix.BadIdPrefix``."""
+    try:
+        found = await engine.store.resolve_message_id(text)
+    except AmbiguousIdPrefix as exc:
+        seen = [c for c in exc.candidates if await _sees(engine, scope, c)]
+        if len(seen) == 1 and not exc.more:
+            return seen[0]
+        if not seen and not exc.more:
+            raise MessageNotFound() from None
+        raise AmbiguousMessageId(seen, more=exc.more) from None
+    except StoreNotFound:
+        raise MessageNotFound() from None
+    await visible_message(engine, scope, found)
+    return found
+
+
+async def visible_resends(
+    engine: Engine, scope: ClusterScope, message: MessageRecord
+) -> list[ResendRecord]:
+    """The resends ``message`` led to that ``scope`` can see (a resend to another destination
+    lies in that destination's cluster), oldest first: what a summary of it links to, without
+    reading the message in full (``read_message`` gives them with the rest)."""
+    _, resends = await engine.store.list_resends(message.id)
+    return [r for r in resends if scope.allows_destination(engine.catalog, r.destination_id)]
+
+
+async def _sees(engine: Engine, scope: ClusterScope, message_id: str) -> bool:
+    try:
+        await visible_message(engine, scope, message_id)
+    except MessageNotFound:
+        return False
+    return True
 
 
 async def read_message(

@@ -93,6 +93,14 @@ EN: Final[dict[str, str]] = {
         "Searched by BSN. The BSN is in no address: the pages and the export of this search "
         "name it by a code that only works for you, for {minutes} minutes."
     ),
+    "messages.resend_of": "Resend of",
+    "message.lookup.title": "Which message?",
+    "message.lookup.ambiguous": (
+        "Several messages have an id starting like this. Choose one, or give more characters."
+    ),
+    "message.lookup.more": "There are more; give more characters to narrow it down.",
+    "message.lookup.unknown": "No message you may see has this id, or an id starting like it.",
+    "message.lookup.short": "Give at least {min} characters of a message id.",
     "error.back": "To your start page: {page}",
     "error.sign_in": "To the sign-in page",
     "dashboard.title": "Dashboard",
@@ -353,6 +361,14 @@ NL: Final[dict[str, str]] = {
         "Gezocht op BSN. Het BSN staat in geen enkel adres: de pagina's en de export van deze "
         "zoekopdracht gebruiken een code die alleen voor jou werkt, {minutes} minuten lang."
     ),
+    "messages.resend_of": "Herzending van",
+    "message.lookup.title": "Welk bericht?",
+    "message.lookup.ambiguous": (
+        "Meerdere berichten hebben een id dat zo begint. Kies er een, of geef meer tekens."
+    ),
+    "message.lookup.more": "Er zijn er meer; geef meer tekens om het te beperken.",
+    "message.lookup.unknown": "Geen bericht dat je mag zien heeft dit id, of een id dat zo begint.",
+    "message.lookup.short": "Geef minstens {min} tekens van een bericht-id.",
     "error.back": "Naar je startpagina: {page}",
     "error.sign_in": "Naar de inlogpagina",
     "dashboard.title": "Overzicht",

@@ -40,7 +40,8 @@ class UnknownIdPrefix(NotFound):
 
 
 class AmbiguousIdPrefix(StoreError, LookupError):
-    """Several ids start with the prefix; ``candidates`` lists some, in id order."""
+    """Several ids start with the prefix; ``candidates`` lists some, in id order (``more``:
+    there are more than those)."""
 
     exit_code = 2
 
@@ -53,6 +54,7 @@ class AmbiguousIdPrefix(StoreError, LookupError):
             f"{len(candidates)} {kind}s have an id starting so ({listed}); give more characters"
         )
         self.candidates = tuple(candidates)
+        self.more = more
 
 
 def normalise(text: str) -> str:

@@ -20,6 +20,7 @@ message's own destination, a remap to another, which the original bytes are not 
 from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -38,15 +39,19 @@ from integrator.hl7names import named_fields
 from integrator.hl7view import segment_lines
 from integrator.http.deps import source_of
 from integrator.message_service import (
+    AmbiguousMessageId,
     MessageNotFound,
     check_resend,
+    locate_message,
     read_message,
     resend_message,
     visible_message,
+    visible_resends,
 )
 from integrator.presenters import attempt_history, message_summary
 from integrator.resend_preview import preview_resend
 from integrator.store import MessageRecord
+from integrator.store.idprefix import MIN_PREFIX, BadIdPrefix
 
 P = Permission
 router = APIRouter()
@@ -116,11 +121,55 @@ async def _detail(
     return detail
 
 
+class NoSuchMessage(NotFound):
+    text_key = "message.lookup.unknown"
+
+
+async def _located(request: Request, visitor: Visitor, message_id: str) -> str | Response:
+    """The whole id a short one names (as the CLI reads it), or the page that says which ids
+    it could be (ambiguous) or that it is too short. Never echoes what was typed."""
+    if len(message_id) > 64:
+        raise NoSuchMessage()
+    try:
+        return await locate_message(engine_of(request), visitor.scope(P.MESSAGES_READ), message_id)
+    except MessageNotFound:
+        raise NoSuchMessage() from None
+    except AmbiguousMessageId as exc:
+        return page(
+            request,
+            visitor,
+            "message_lookup.html",
+            status=409,
+            candidates=exc.candidates,
+            more=exc.more,
+            too_short=False,
+            shortest=MIN_PREFIX,
+        )
+    except BadIdPrefix:
+        return page(
+            request,
+            visitor,
+            "message_lookup.html",
+            status=404,
+            candidates=(),
+            more=False,
+            too_short=True,
+            shortest=MIN_PREFIX,
+        )
+
+
 @router.get("/messages/{message_id}")
 async def message_page(
     request: Request, visitor: Reader, message_id: str, again: str | None = None
 ) -> Response:
+    """One message; an id shortened as listings and the CLI show it goes to the whole one."""
     engine = engine_of(request)
+    located = await _located(request, visitor, message_id)
+    if isinstance(located, Response):
+        return located
+    if located != message_id:
+        query = f"?{urlencode({'again': again})}" if again else ""
+        return RedirectResponse(f"/messages/{located}{query}", status_code=303)
     message = await _message(engine, visitor, message_id)
     # A resend confirmed a second time lands here: say that the first one did it.
     done = await confirmation(engine, visitor, again) if again else None
@@ -128,8 +177,20 @@ async def message_page(
     detail = await _detail(request, engine, visitor, message)
     full = "hl7" in detail
     resend_of = None
-    if not full and message.resend_of is not None:
+    summary_resends: list[dict[str, str]] = []
+    if not full:
         resend_of = message.resend_of
+        # The resends it led to, as identifiers and facts (their reasons are the full view's).
+        summary_resends = [
+            {
+                "message_id": r.message_id,
+                "destination": r.destination_id,
+                "mode": r.mode,
+                "status": r.status,
+                "at": r.at.isoformat(),
+            }
+            for r in await visible_resends(engine, visitor.scope(P.MESSAGES_READ), message)
+        ]
     return page(
         request,
         visitor,
@@ -137,6 +198,7 @@ async def message_page(
         m=detail,
         full=full,
         resend_of=resend_of,
+        summary_resends=summary_resends,
         fields=named_fields(detail["hl7"]) if full else [],
         # Long values (attachments in base64) shortened, as the CLI shows them.
         raw=separated("\r".join(segment_lines(detail["hl7"], max_field=200))) if full else [],
