@@ -33,6 +33,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
 from integrator.console.session import local_path, own_page
+from integrator.http.errors import log_failure, unknown_key_text
+from integrator.store import StoreUnavailable
+from integrator.store.errors import UnknownDataKey
 
 
 class ConsoleError(Exception):
@@ -80,6 +83,18 @@ class BadInput(ConsoleError):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+class Unavailable(BadInput):
+    """The store cannot be reached, or holds a value sealed with a data key this engine was
+    not started with: a 503 page in the person's language (the API answers JSON), which says
+    what to do; it comes back once the store does, or the engine is restarted with the key."""
+
+    title_key = "error.unavailable.title"
+
+    def __init__(self, message: str = "", *, text_key: str | None = None) -> None:
+        super().__init__(message, status=503)
+        self.text_key = text_key
 
 
 _API_PREFIXES: Final = ("/api/", "/metrics", "/healthz", "/readyz", "/docs", "/openapi.json")
@@ -172,6 +187,24 @@ def install_error_pages(app: FastAPI) -> None:
 
         return await error_page(request, BadInput(form_problems(request, exc.errors())))
 
+    async def store_failed(request: Request, exc: Exception) -> Response:
+        # What the API's ContainUnexpectedErrors answers as JSON, as a page here; logged alike.
+        from integrator.console.refusals import Said  # it needs the catalogue
+
+        log_failure(request.scope, exc)
+        if isinstance(exc, UnknownDataKey):
+            said = Said(
+                unknown_key_text(exc.kid), "console.data_key_unknown", values={"kid": exc.kid}
+            )
+            return await error_page(request, Unavailable(said))
+        # Who asks cannot be read from a store that is down: the page is said without it.
+        down = Unavailable(text_key="error.store_unavailable")
+        answer = await error_page(request, down, anonymous=True)
+        answer.headers["retry-after"] = "5"
+        return answer
+
     app.add_exception_handler(ConsoleError, console_error)
+    app.add_exception_handler(StoreUnavailable, store_failed)
+    app.add_exception_handler(UnknownDataKey, store_failed)
     app.add_exception_handler(RequestValidationError, invalid_form)
     app.add_exception_handler(StarletteHTTPException, http_error)

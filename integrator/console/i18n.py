@@ -89,6 +89,8 @@ EN: Final[dict[str, str]] = {
         "minutes), or it was made by someone else. Nothing is shown; search again."
     ),
     "error.search_again": "Search again",
+    "error.unavailable.title": "Temporarily unavailable",
+    "error.store_unavailable": "The store cannot be reached just now. Try again in a moment.",
     "messages.by_bsn": (
         "Searched by BSN. The BSN is in no address: the pages and the export of this search "
         "name it by a code that only works for you, for {minutes} minutes."
@@ -357,6 +359,10 @@ NL: Final[dict[str, str]] = {
         "getoond; zoek opnieuw."
     ),
     "error.search_again": "Opnieuw zoeken",
+    "error.unavailable.title": "Tijdelijk niet beschikbaar",
+    "error.store_unavailable": (
+        "De opslag is op dit moment niet bereikbaar. Probeer het over een ogenblik opnieuw."
+    ),
     "messages.by_bsn": (
         "Gezocht op BSN. Het BSN staat in geen enkel adres: de pagina's en de export van deze "
         "zoekopdracht gebruiken een code die alleen voor jou werkt, {minutes} minuten lang."

@@ -209,6 +209,10 @@ EN: Final[dict[str, str]] = {
     "refusal.deadletter.stays.in_delivery": (
         "a resend still in delivery ({status}); if it dies, it is a dead letter of its own"
     ),
+    "refusal.console.data_key_unknown": (
+        "a stored value is sealed with data key {kid}, which this engine was not started "
+        "with; ask an operator to restart it with that key (INTEGRATOR_DATA_KEYS)"
+    ),
     "refusal.console.confirmation_unknown": (
         "this confirmation is no longer valid (it expired after 12 hours, or it was made for "
         "another person); nothing was done: start again from the list"
@@ -573,6 +577,11 @@ NL: Final[dict[str, str]] = {
     "refusal.deadletter.stays.in_delivery": (
         "een herzending die nog onderweg is ({status}); sterft die, dan is het een eigen "
         "onbestelbaar bericht"
+    ),
+    "refusal.console.data_key_unknown": (
+        "een opgeslagen gegeven is versleuteld met datasleutel {kid}, waarmee deze engine niet "
+        "gestart is; vraag een beheerder de engine met die sleutel opnieuw te starten "
+        "(INTEGRATOR_DATA_KEYS)"
     ),
     "refusal.console.confirmation_unknown": (
         "deze bevestiging is niet meer geldig (verlopen na 12 uur, of gemaakt voor iemand "

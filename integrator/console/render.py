@@ -127,8 +127,12 @@ def page(
     return response
 
 
-async def error_page(request: Request, error: ConsoleError) -> HTMLResponse:
-    visitor = await read_visitor(request, check_post=False)
+async def error_page(
+    request: Request, error: ConsoleError, *, anonymous: bool = False
+) -> HTMLResponse:
+    """The page of a refusal; ``anonymous``: without asking the store who is signed in (it
+    is down), so in the language the browser asks for and without the navigation."""
+    visitor = await read_visitor(request, check_post=False, ask_store=not anonymous)
     # A service's refusal (a ``refusals.Said``) is worded in the person's language here.
     message = say(visitor.lang, error.message) if isinstance(error, BadInput) else None
     # The way back is a page the person may open: an admin without destinations.read has no

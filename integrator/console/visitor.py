@@ -71,10 +71,13 @@ class Visitor:
         return self.signed_in.display
 
 
-async def read_visitor(request: Request, *, check_post: bool = True) -> Visitor:
-    """The visitor of ``request``; with ``check_post``, a POST not from our own page is refused."""
+async def read_visitor(
+    request: Request, *, check_post: bool = True, ask_store: bool = True
+) -> Visitor:
+    """The visitor of ``request``; with ``check_post``, a POST not from our own page is refused.
+    Without ``ask_store`` (a page saying the store is down) nobody is signed in."""
     lang = i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
-    raw = session_secret(request)
+    raw = session_secret(request) if ask_store else None
     activity = request.headers.get(BACKGROUND_HEADER) != "1"
     identity = (
         await engine_of(request).access.authenticate_session(raw, activity=activity)

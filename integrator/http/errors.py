@@ -101,16 +101,23 @@ class ContainUnexpectedErrors:
         try:
             await self.app(scope, receive, send_tracked)
         except Exception as exc:
-            route = scope.get("route")
-            log.error(
-                "http request failed",
-                method=scope.get("method"),
-                route=getattr(route, "path", None),  # the template: no ids, no query
-                error_type=type(exc).__name__,
-                **({"data_key": exc.kid} if isinstance(exc, UnknownDataKey) else {}),
-            )
+            log_failure(scope, exc)
             if not started:
                 await _answer_for(exc)(scope, receive, send)
+
+
+def log_failure(scope: Scope, exc: Exception) -> None:
+    """The one log line of a request that failed: its route's template, the error's type and,
+    for a missing data key, the key's id; never the error's text. The console's error pages
+    (``integrator.console.errors``), which answer the store's failures as HTML, log it too."""
+    route = scope.get("route")
+    log.error(
+        "http request failed",
+        method=scope.get("method"),
+        route=getattr(route, "path", None),  # the template: no ids, no query
+        error_type=type(exc).__name__,
+        **({"data_key": exc.kid} if isinstance(exc, UnknownDataKey) else {}),
+    )
 
 
 def _answer_for(exc: Exception) -> JSONResponse:
