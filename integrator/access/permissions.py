@@ -150,12 +150,38 @@ def parse_grant(role: str, cluster: str | None) -> Grant:
 
 
 @dataclass(frozen=True, slots=True)
+class SuspendedGrant:
+    """A grant a token holds but does not act with now, and why (the service decides).
+
+    A token's grants are checked against whoever it depends on at every use: a token of one's
+    own against its owner, a role that reads patient data against the person or token that
+    made it (``AccessService``). ``reason`` says the rule in English, naming the role and the
+    cluster and never patient data; as a ``Note`` it carries a code and values, so the console
+    words it in the person's language."""
+
+    grant: Grant
+    reason: str
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "role": self.grant.role.value,
+            "cluster": self.grant.cluster,
+            "reason": str(self.reason),
+        }
+
+    def __str__(self) -> str:
+        return f"{self.grant} (suspended: {self.reason})"
+
+
+@dataclass(frozen=True, slots=True)
 class Identity:
     """Who is asking, as established by a front door (session, token, or the server's CLI).
 
     ``display`` is what the audit trail records: ``person:<email>``, ``token:<name>`` or
     ``local:<user>``. ``two_factor`` says whether a person's session was opened with a second
-    factor; tokens and the local CLI do not have one (see :meth:`may`).
+    factor; tokens and the local CLI do not have one (see :meth:`may`). ``suspended`` are a
+    token's grants that are not in force now (not in ``grants``), so that a refusal can say
+    why rather than leave its holder puzzled; they grant nothing.
     """
 
     kind: IdentityKind
@@ -163,6 +189,11 @@ class Identity:
     display: str
     grants: frozenset[Grant] = field(default_factory=frozenset)
     two_factor: bool = False
+    suspended: tuple[SuspendedGrant, ...] = ()
+
+    def suspended_for(self, permission: Permission) -> list[SuspendedGrant]:
+        """The suspended grants that would carry ``permission``: why it is refused, if so."""
+        return [held for held in self.suspended if permission in MATRIX[held.grant.role]]
 
     def may(self, permission: Permission, cluster: str | None = None) -> bool:
         """THE check: may this identity use ``permission`` in ``cluster``?

@@ -10,8 +10,11 @@ here and in :mod:`integrator.access.permissions`:
   is re-checked against its owner at every use, so it never outlives or outgrows them.
 - Nobody gets patient data through a token they make: through the console or the API a token
   may hold a role that reads patient data (``PATIENT_DATA_ROLES``) only where its maker holds
-  that role. Otherwise the admin role, which reads no patient data, would be ``resend`` in one
-  click. The server's CLI, which can read the database anyway, may make any token.
+  that role, when it is made and at every use after (a maker who loses the role, or whose
+  account is deactivated, takes it from the token; its other roles stay). Otherwise the admin
+  role, which reads no patient data, would be ``resend`` in one click, and a person who lost
+  ``resend`` would keep it through a token made earlier. The server's CLI, which can read the
+  database anyway, may make any token, and such a token is bound to nobody.
 - A token made by a token depends on its maker: it expires no later, and stops when the maker
   stops (revoked, expired, its owner deactivated), transitively, so a leaked token cannot mint
   successors that outlive its revocation.
@@ -57,10 +60,12 @@ from integrator.access.permissions import (
     IdentityKind,
     Permission,
     Role,
+    SuspendedGrant,
 )
 from integrator.access.settings import AccessSettings
 from integrator.clock import Clock
 from integrator.presenters import iso_time
+from integrator.refusal import Note
 from integrator.store import (
     Conflict,
     GrantRecord,
@@ -177,6 +182,8 @@ class PersonView:
     inactive_grants: tuple[Grant, ...]
     second_factor_reset: bool = False
     """``invited`` again after a reset of their second factor, not yet set up anew."""
+    tokens_suspended: tuple[SuspendedToken, ...] | None = None
+    """In the answer to a change of grants: the tokens that lost grants with it."""
 
     @property
     def status_text(self) -> str:
@@ -194,6 +201,11 @@ class PersonView:
             "locked_until": iso_time(self.locked_until, zone) if self.locked_until else None,
             "grants": [_grant_json(g) for g in self.grants],
             "inactive_grants": [_grant_json(g) for g in self.inactive_grants],
+            **(
+                {"tokens_suspended": [t.to_json() for t in self.tokens_suspended]}
+                if self.tokens_suspended is not None
+                else {}
+            ),
         }
 
 
@@ -212,7 +224,23 @@ class TokenView:
     last_used_at: datetime | None
     revoked_at: datetime | None
     grants: tuple[Grant, ...]
+    """The grants the token holds (as made); those of ``suspended`` are not in force."""
     maker_token_id: str | None = None
+    suspended: tuple[SuspendedGrant, ...] = ()
+    """Held grants it does not act with now, each with why (its maker or owner lacks it)."""
+    maker_person_id: str | None = None
+
+    @property
+    def in_force(self) -> tuple[Grant, ...]:
+        """The grants it acts with now: what it holds, less what is suspended."""
+        cut = {held.grant for held in self.suspended}
+        return tuple(g for g in self.grants if g not in cut)
+
+    @property
+    def patient_data_in_force(self) -> tuple[Grant, ...]:
+        """Its grants in force that read patient data: what it loses when its maker (a person,
+        for a token made in the console) is deactivated, as a deactivated person holds none."""
+        return tuple(g for g in self.in_force if g.role in PATIENT_DATA_ROLES)
 
     def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
         """As ``presenters`` gives times: in ``zone`` if given (the CLI's), else as stored."""
@@ -227,12 +255,32 @@ class TokenView:
             "status": self.status,
             "owner": self.owner_id,
             "maker_token": self.maker_token_id,
+            "maker_person": self.maker_person_id,
             "created_by": self.created_by,
             "created_at": iso(self.created_at),
             "expires_at": iso(self.expires_at),
             "last_used_at": iso(self.last_used_at),
             "revoked_at": iso(self.revoked_at),
             "grants": [_grant_json(g) for g in self.grants],
+            "grants_in_force": [_grant_json(g) for g in self.in_force],
+            "suspended": [held.to_json() for held in self.suspended],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SuspendedToken:
+    """A working token that lost grants with a change of a person's access: the roles that read
+    patient data it held where its maker no longer does (or, a token of one's own, any grant
+    its owner lost). Named in the change's answer and counted in its audit entry."""
+
+    token: TokenView
+    lost: tuple[Grant, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.token.id,
+            "name": self.token.name,
+            "suspended": [str(g) for g in self.lost],
         }
 
 
@@ -255,16 +303,19 @@ class RevokedToken:
 class Deactivated:
     """An account just deactivated, and the machines' tokens its person made, which go on
     working (an upstream system must not stop because the admin who made its token left):
-    listed so the admin can revoke those that should not."""
+    listed so the admin can revoke those that should not. A deactivated person holds nothing,
+    so those tokens lose the roles that read patient data (``tokens_suspended``)."""
 
     email: str
     machine_tokens: tuple[TokenView, ...]
+    tokens_suspended: tuple[SuspendedToken, ...] = ()
 
     def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
         return {
             "email": self.email,
             "status": "deactivated",
             "machine_tokens": [_kept_json(t, zone) for t in self.machine_tokens],
+            "tokens_suspended": [t.to_json() for t in self.tokens_suspended],
         }
 
 
@@ -530,7 +581,10 @@ class AccessService:
         """Make ``grants`` the person's grants inside ``by``'s clusters.
 
         Grants the person holds outside those clusters are left alone, so an admin of one
-        cluster cannot take away what another cluster's admin gave. A reason is required.
+        cluster cannot take away what another cluster's admin gave. A reason is required. The
+        answer's ``tokens_suspended`` (and the audit entry) name the tokens that lose grants
+        with the change: a role that reads patient data taken from the person is taken from
+        the tokens they made too (:meth:`_in_force`).
         """
         why = _required_reason(reason)
         if not grants:
@@ -548,9 +602,11 @@ class AccessService:
             )
         held = _grants(person.grants, active=True)
         outside = [g for g in held if not by.may(Permission.PEOPLE_MANAGE, g.cluster)]
+        before = await self._token_views()
         added, removed = await self._store.set_person_grants(
             person.id, _specs([*outside, *grants]), now=self._now()
         )
+        cut = _suspended_since(before, await self._token_views())
         await self._audit(
             by,
             "person.grants",
@@ -559,10 +615,12 @@ class AccessService:
             details={
                 "added": [str(_grant(*spec)) for spec in added],
                 "removed": [str(_grant(*spec)) for spec in removed],
+                **_suspended_details(cut),
             },
             source=source,
         )
-        return await self._view(by, person.email)
+        view = await self._view(by, person.email)
+        return dataclasses.replace(view, tokens_suspended=self._shown(by, cut))
 
     async def deactivate_role(
         self,
@@ -575,25 +633,29 @@ class AccessService:
         source: str | None = None,
     ) -> PersonView:
         """Take away one grant; the person's sessions and tokens lose it at their next use.
-        A reason is required."""
+        A reason is required. A role that reads patient data goes from the tokens the person
+        made as well: the answer's ``tokens_suspended`` and the audit entry name them."""
         why = _required_reason(reason)
         grant = Grant(role, cluster)
         self._require_for_each(by, Permission.PEOPLE_MANAGE, [grant], "take away")
         person = await self._person(email)
         await self._refuse_own(by, person)
+        before = await self._token_views()
         if not await self._store.deactivate_grant(person.id, role.value, cluster):
             raise BadAccessInput(f"{person.email} holds no active grant {grant}").coded(
                 "access.no_such_grant", email=person.email, grant=str(grant)
             )
+        cut = _suspended_since(before, await self._token_views())
         await self._audit(
             by,
             "person.role_deactivate",
             _person_target(person.email),
             reason=why,
-            details={"grant": str(grant)},
+            details={"grant": str(grant), **_suspended_details(cut)},
             source=source,
         )
-        return await self._view(by, person.email)
+        view = await self._view(by, person.email)
+        return dataclasses.replace(view, tokens_suspended=self._shown(by, cut))
 
     async def deactivate_person(
         self, by: Identity, email: str, *, reason: str | None = None, source: str | None = None
@@ -604,34 +666,55 @@ class AccessService:
 
         The machines' tokens the person made stay: an upstream system must not stop because
         the admin who made its token left. They are returned (and counted in the audit entry)
-        so the admin sees them and revokes those that should go."""
+        so the admin sees them and revokes those that should go. They keep their other roles
+        but lose those that read patient data: a deactivated person holds nothing, and such a
+        role is in force only where the token's maker holds it (``tokens_suspended``, and the
+        audit entry's)."""
         why = _required_reason(reason)
         person = await self._person(email)
         await self._refuse_own(by, person)
         self._require_over_person(by, person)
+        before = await self._token_views()
         if not await self._store.deactivate_person(person.id, now=self._now()):
             raise BadAccessInput(f"{person.email} is deactivated already").coded(
                 "access.deactivated_already", email=person.email
             )
-        kept = await self._machine_tokens_made_by(person)
+        after = await self._token_views()
+        kept = _machine_tokens_made_by(person, after)
+        cut = _suspended_since(before, after)
         await self._audit(
             by,
             "person.deactivate",
             _person_target(person.email),
             reason=why,
-            details={"machine_tokens_kept": len(kept)},
+            details={"machine_tokens_kept": len(kept), **_suspended_details(cut)},
             source=source,
         )
         shown = tuple(t for t in kept if self._may_manage_token(by, t))
-        return Deactivated(person.email, shown)
+        return Deactivated(person.email, shown, self._shown(by, cut))
 
     async def machine_tokens_made_by(self, by: Identity, email: str) -> list[TokenView]:
         """The machines' tokens ``email``'s person made that work now, as ``by`` may see them:
         what deactivating the account leaves working (the console's confirmation shows them)."""
         person = await self._person(email)
         self._require_over_person(by, person)
-        made = await self._machine_tokens_made_by(person)
+        made = _machine_tokens_made_by(person, await self._token_views())
         return [token for token in made if self._may_manage_token(by, token)]
+
+    async def tokens_made_by(self, by: Identity, person_id: str) -> list[TokenView]:
+        """The working tokens made in a session of the person ``person_id`` (machines' tokens
+        and their own), as ``by`` may see them, each with what it holds and what is suspended:
+        the console's person page shows them, so an admin sees which tokens lost a role that
+        reads patient data with the person."""
+        if not by.may_somewhere(Permission.PEOPLE_MANAGE):
+            raise AccessDenied("seeing a person's tokens needs the admin role")
+        return [
+            view
+            for view in await self._token_views()
+            if view.maker_person_id == person_id
+            and view.status == "active"
+            and self._may_manage_token(by, view)
+        ]
 
     async def reset_second_factor(
         self,
@@ -807,13 +890,17 @@ class AccessService:
 
         An admin (``tokens.manage`` in the clusters of every grant) makes a machine's token,
         which stands on its own until it expires or is revoked; a role that reads patient data
-        it may give only where it holds that role itself (the server's CLI gives any). Anybody
+        it may give only where it holds that role itself (the server's CLI gives any), and the
+        token acts with it only while its maker does (:func:`_in_force`). Anybody
         else makes a token of their own, with a subset of their own grants; it works only while
         they may do the same.
 
         A token made with a token (through the API) records its maker and depends on it: it
         expires no later (an ``expires_in`` beyond the maker's expiry is refused; without one,
-        the default is cut to the maker's expiry) and stops when its maker stops.
+        the default is cut to the maker's expiry) and stops when its maker stops. A token made
+        in a person's session records that person (``maker_person_id``): a role that reads
+        patient data stays in force only where they hold it. One made on the server's CLI
+        records neither and is bound to nobody.
         """
         if not _TOKEN_NAME.match(name):
             raise BadAccessInput(
@@ -866,6 +953,7 @@ class AccessService:
                 expires_at=token.expires_at,
                 grant_specs=_specs(token.grants),
                 maker_token_id=token.maker_token_id,
+                maker_person_id=by.id if by.kind is IdentityKind.PERSON else None,
             )
         except Conflict:
             raise AccountConflict(
@@ -925,15 +1013,18 @@ class AccessService:
         """The identity of an ``Authorization: Bearer`` token, or None.
 
         None when the token is unknown, expired, revoked, or its owner is deactivated. A
-        person's token holds only the grants its owner still holds.
+        person's token holds only the grants its owner still holds; a role that reads patient
+        data only where its maker still holds it (:meth:`_in_force`). The grants it holds but
+        may not use now are the identity's ``suspended``, so a refusal can say why.
         """
         if not secrets_.looks_like_token(raw):
             return None
         token = await self._store.get_token(token_hash=secrets_.hash_secret(raw))
         now = self._now()
-        held = None if token is None else await self._grants_in_force(token, now)
-        if token is None or held is None:
+        found = None if token is None else await self._grants_in_force(token, now)
+        if token is None or found is None:
             return None
+        held, suspended = found
         interval = self._settings.touch_interval
         if token.last_used_at is None or now - token.last_used_at >= interval:
             await self._store.touch_token(token.id, now=now, used_before=now - interval)
@@ -942,44 +1033,31 @@ class AccessService:
             id=token.id,
             display=_token_target(token.name),
             grants=frozenset(held),
+            suspended=suspended,
         )
 
     # -- internals -----------------------------------------------------------------------------
 
-    async def _grants_in_force(self, token: TokenRecord, now: datetime) -> list[Grant] | None:
-        """The grants ``token`` acts with now, or None when it does not work.
-
-        It does not work when it, or any token that made it (transitively), is revoked or
-        expired, or belongs to a deactivated person. A person's own token holds only what its
-        owner still holds; a token made by a token holds a role that reads patient data only
-        where its maker still does, as when it was made. Invited again after a reset of their
-        second factor, a person's tokens go on working (a stolen phone is not a stolen token).
-        """
-        chain: list[TokenRecord] = []
-        link: TokenRecord | None = token
-        while link is not None:
-            stopped = link.revoked_at is not None or now >= link.expires_at
-            if stopped or any(earlier.id == link.id for earlier in chain):
-                return None
-            chain.append(link)
-            if link.maker_token_id is None:
-                break
-            link = await self._store.get_token(token_id=link.maker_token_id)
-            if link is None:
-                return None
-        held: list[Grant] | None = None
-        for link in reversed(chain):  # from the first maker to ``token``
-            grants = _grants(link.grants, active=True)
-            if link.owner_id is not None:
-                owner = await self._store.get_person(person_id=link.owner_id)
-                if owner is None or owner.status == "deactivated":
-                    return None
-                owners = _grants(owner.grants, active=True)
-                grants = [g for g in grants if any(g.within(o) for o in owners)]
-            if held is not None:
-                grants = [g for g in grants if _may_hold(g, held)]
-            held = grants
-        return held
+    async def _grants_in_force(
+        self, token: TokenRecord, now: datetime
+    ) -> tuple[list[Grant], tuple[SuspendedGrant, ...]] | None:
+        """The grants ``token`` acts with now and those it holds but may not use, or None when
+        it does not work: its maker chain and the people it depends on, read afresh from the
+        store and judged by :func:`_in_force` (the rule, shared with the listings)."""
+        tokens = {token.id: token}
+        link = token
+        while link.maker_token_id is not None and link.maker_token_id not in tokens:
+            maker = await self._store.get_token(token_id=link.maker_token_id)
+            if maker is None:
+                break  # a maker gone: _in_force says the token does not work
+            tokens[maker.id] = maker
+            link = maker
+        people: dict[str, PersonRecord] = {}
+        for person_id in sorted(_people_of(tokens.values())):
+            person = await self._store.get_person(person_id=person_id)
+            if person is not None:
+                people[person.id] = person
+        return _in_force(token, now, tokens, people)
 
     async def _maker_of(self, by: Identity) -> TokenRecord | None:
         """The token ``by`` is, when a token makes a token (through the API), else None."""
@@ -991,20 +1069,19 @@ class AccessService:
         return maker
 
     async def _token_views(self) -> list[TokenView]:
-        """Every token as listed, newest first, its status saying whether a maker stopped it."""
+        """Every token as listed, newest first, its status saying whether a maker stopped it,
+        and with the grants it holds but may not use now (:func:`_in_force`)."""
         now = self._now()
         records = await self._store.list_tokens()
         by_id = {token.id: token for token in records}
-        return [_token_view(token, now, by_id) for token in records]
+        needed = _people_of(records)
+        people = {p.id: p for p in await self._store.list_people() if p.id in needed}
+        return [_token_view(token, now, by_id, people) for token in records]
 
-    async def _machine_tokens_made_by(self, person: PersonRecord) -> list[TokenView]:
-        """The working machines' tokens made in a session of ``person`` (``created_by``)."""
-        made_by = _person_target(person.email)
-        return [
-            view
-            for view in await self._token_views()
-            if view.created_by == made_by and view.owner_id is None and view.status == "active"
-        ]
+    def _shown(self, by: Identity, cut: Sequence[SuspendedToken]) -> tuple[SuspendedToken, ...]:
+        """The suspended tokens ``by`` may manage: what a change's answer names (the audit
+        entry counts them all), as the machines' tokens of a deactivation are shown."""
+        return tuple(t for t in cut if self._may_manage_token(by, t.token))
 
     def _now(self) -> datetime:
         return self._clock.now()
@@ -1262,7 +1339,11 @@ class AccessService:
         seen: set[str] = set()
         token = await self._store.get_token(token_id=by.id)
         while token is not None and token.id not in seen:
-            if token.owner_id == person.id or token.created_by == made_in_session:
+            if (
+                token.owner_id == person.id
+                or token.maker_person_id == person.id
+                or token.created_by == made_in_session
+            ):
                 return True
             seen.add(token.id)
             maker = token.maker_token_id
@@ -1449,15 +1530,21 @@ def _may_hold(grant: Grant, makers: Iterable[Grant]) -> bool:
 
 
 def _token_view(
-    token: TokenRecord, now: datetime, by_id: Mapping[str, TokenRecord] | None = None
+    token: TokenRecord,
+    now: datetime,
+    by_id: Mapping[str, TokenRecord] | None = None,
+    people: Mapping[str, PersonRecord] | None = None,
 ) -> TokenView:
-    """``by_id`` (every token) to tell a token whose maker no longer works: ``stopped``."""
+    """``by_id`` (every token) and ``people`` (those tokens depend on) to tell a token that
+    does not work because of whom it depends on (``stopped``) and the grants it may not use."""
+    found = None
     if token.revoked_at is not None:
         status = "revoked"
     elif now >= token.expires_at:
         status = "expired"
-    elif by_id is not None and _maker_stopped(token, now, by_id):
-        status = "stopped"
+    elif by_id is not None:
+        found = _in_force(token, now, by_id, people or {})
+        status = "stopped" if found is None else "active"
     else:
         status = "active"
     return TokenView(
@@ -1473,22 +1560,186 @@ def _token_view(
         revoked_at=token.revoked_at,
         grants=tuple(_grants(token.grants, active=True)),
         maker_token_id=token.maker_token_id,
+        suspended=found[1] if found is not None else (),
+        maker_person_id=token.maker_person_id,
     )
 
 
-def _maker_stopped(token: TokenRecord, now: datetime, by_id: Mapping[str, TokenRecord]) -> bool:
-    """Whether a token that made ``token`` (transitively) is revoked, expired or gone."""
-    seen = {token.id}
-    maker_id = token.maker_token_id
-    while maker_id is not None:
-        maker = by_id.get(maker_id)
-        if maker is None or maker.id in seen or maker.revoked_at is not None:
-            return True
-        if now >= maker.expires_at:
-            return True
-        seen.add(maker.id)
-        maker_id = maker.maker_token_id
-    return False
+def _people_of(tokens: Iterable[TokenRecord]) -> set[str]:
+    """The people ``tokens`` depend on: their owners and the people who made them."""
+    return {
+        person_id
+        for token in tokens
+        for person_id in (token.owner_id, token.maker_person_id)
+        if person_id is not None
+    }
+
+
+def _in_force(
+    token: TokenRecord,
+    now: datetime,
+    tokens: Mapping[str, TokenRecord],
+    people: Mapping[str, PersonRecord],
+) -> tuple[list[Grant], tuple[SuspendedGrant, ...]] | None:
+    """THE rule of what a token may do now: the grants it acts with, and those it holds but may
+    not use (each with why); None when it does not work at all.
+
+    ``tokens`` holds at least ``token``'s maker chain, ``people`` the people it depends on (a
+    missing one counts as holding nothing). The token does not work when it, or any token that
+    made it (transitively), is revoked, expired or gone, or it or one of them is a deactivated
+    person's own token. Of what it holds:
+
+    - a token of one's own (``owner_id``) acts only with grants its owner holds now;
+    - a token made in a person's session (``maker_person_id``: the console) acts with a role
+      that reads patient data only within a grant of that role its maker holds now; a
+      deactivated maker holds nothing. Its other roles are the maker's to give, and stay;
+    - a token made by a token (``maker_token_id``: the API) acts with such a role only where
+      its maker acts with it now, so the rule runs down the chain from the first maker;
+    - a token made on the server's CLI is bound to nobody.
+
+    Invited again after a reset of their second factor, a person still holds their grants (a
+    stolen phone is not a stolen token)."""
+    chain: list[TokenRecord] = []
+    link: TokenRecord | None = token
+    while link is not None:
+        stopped = link.revoked_at is not None or now >= link.expires_at
+        if stopped or any(earlier.id == link.id for earlier in chain):
+            return None
+        chain.append(link)
+        if link.maker_token_id is None:
+            break
+        link = tokens.get(link.maker_token_id)
+        if link is None:
+            return None
+    held: list[Grant] | None = None
+    suspended: list[SuspendedGrant] = []
+    for link in reversed(chain):  # from the first maker to ``token``
+        grants = _grants(link.grants, active=True)
+        suspended = []
+        if link.owner_id is not None:
+            owner = people.get(link.owner_id)
+            if owner is None or owner.status == "deactivated":
+                return None
+            owners = _grants(owner.grants, active=True)
+            grants = _keep(grants, owners, _owner_lacks, suspended, every_role=True)
+        if link.maker_person_id is not None:
+            maker = people.get(link.maker_person_id)
+            gone = maker is None or maker.status == "deactivated"
+            makers = [] if maker is None or gone else _grants(maker.grants, active=True)
+            why = _maker_gone if gone else _maker_lacks
+            grants = _keep(grants, makers, why, suspended)
+        if held is not None:
+            grants = _keep(grants, held, _maker_token_lacks, suspended)
+        held = grants
+    assert held is not None  # the chain holds ``token`` at least
+    return held, tuple(suspended)
+
+
+def _keep(
+    grants: list[Grant],
+    makers: Sequence[Grant],
+    why: Callable[[Grant], Note],
+    suspended: list[SuspendedGrant],
+    *,
+    every_role: bool = False,
+) -> list[Grant]:
+    """The grants that lie within ``makers`` (``every_role``: each grant; else only the roles
+    that read patient data, :func:`_may_hold`); each other one goes to ``suspended``, with
+    ``why``."""
+    kept = []
+    for grant in grants:
+        if any(grant.within(m) for m in makers) if every_role else _may_hold(grant, makers):
+            kept.append(grant)
+        else:
+            suspended.append(SuspendedGrant(grant, why(grant)))
+    return kept
+
+
+def _where(grant: Grant) -> str:
+    return f"cluster {grant.cluster}" if grant.cluster else "all clusters"
+
+
+_MAKER_RULE: Final = (
+    "{role} reads patient data, and a token made in the console or through the API holds it "
+    "only where its maker holds it now"
+)
+
+
+def _maker_lacks(grant: Grant) -> Note:
+    rule = _MAKER_RULE.format(role=grant.role.value)
+    return Note(
+        f"{rule}: its maker no longer holds {grant.role.value} for {_where(grant)}",
+        "access.token_suspended_maker",
+        grant=str(grant),
+        role=grant.role.value,
+    )
+
+
+def _maker_gone(grant: Grant) -> Note:
+    rule = _MAKER_RULE.format(role=grant.role.value)
+    return Note(
+        f"{rule}: its maker's account is deactivated",
+        "access.token_suspended_maker_deactivated",
+        grant=str(grant),
+        role=grant.role.value,
+    )
+
+
+def _maker_token_lacks(grant: Grant) -> Note:
+    rule = _MAKER_RULE.format(role=grant.role.value)
+    return Note(
+        f"{rule}: the token that made it no longer holds {grant.role.value} for {_where(grant)}",
+        "access.token_suspended_maker_token",
+        grant=str(grant),
+        role=grant.role.value,
+    )
+
+
+def _owner_lacks(grant: Grant) -> Note:
+    return Note(
+        f"a token of one's own holds only what its owner holds, and its owner no longer holds "
+        f"{grant}",
+        "access.token_suspended_owner",
+        grant=str(grant),
+    )
+
+
+def _suspended_since(
+    before: Sequence[TokenView], after: Sequence[TokenView]
+) -> list[SuspendedToken]:
+    """The tokens that worked before a change and still do, with the grants in force before
+    that are not now: what a change of a person's access took from the tokens they made."""
+    earlier = {view.id: view for view in before if view.status == "active"}
+    cut = []
+    for view in after:
+        was = earlier.get(view.id)
+        if was is None or view.status != "active":
+            continue
+        now_in_force = set(view.in_force)
+        lost = tuple(g for g in was.in_force if g not in now_in_force)
+        if lost:
+            cut.append(SuspendedToken(view, lost))
+    return cut
+
+
+def _suspended_details(cut: Sequence[SuspendedToken]) -> dict[str, Any]:
+    """What the audit entry of a change records of the tokens it suspended grants of: how
+    many and their ids (never what they read); nothing when it took none."""
+    if not cut:
+        return {}
+    return {
+        "tokens_suspended": len(cut),
+        "tokens_suspended_ids": [t.token.id for t in cut],
+    }
+
+
+def _machine_tokens_made_by(person: PersonRecord, views: Iterable[TokenView]) -> list[TokenView]:
+    """The working machines' tokens made in a session of ``person`` (``maker_person_id``)."""
+    return [
+        view
+        for view in views
+        if view.maker_person_id == person.id and view.owner_id is None and view.status == "active"
+    ]
 
 
 def _made_by(token_id: str, views: Sequence[TokenView]) -> list[TokenView]:
@@ -1516,6 +1767,7 @@ def _kept_json(token: TokenView, zone: tzinfo | None) -> dict[str, Any]:
         "id": token.id,
         "name": token.name,
         "grants": [str(g) for g in token.grants],
+        "suspended": [str(held.grant) for held in token.suspended],
         "expires_at": iso_time(token.expires_at, zone),
     }
 

@@ -76,7 +76,9 @@ def list_tokens(as_json: JsonOption = False) -> None:
     """Every token with its status, prefix, grants, expiry and last use; never the token.
 
     Ids are shortened as in every table, so the one copied from it is what tokens revoke
-    takes; --json has them whole.
+    takes; --json has them whole. A grant the token holds but may not use now (its maker no
+    longer holds that role that reads patient data) is marked suspended, and why is said
+    below the table (--json: suspended, and grants_in_force).
     """
     views = with_access(lambda access, me: access.list_tokens(me))
     zone = engine_zone()
@@ -84,6 +86,9 @@ def list_tokens(as_json: JsonOption = False) -> None:
         print_json([view.to_json(zone) for view in views])
         return
     console.print(_table(views, zone, title=f"API tokens ({len(views)})"))
+    for view in views:
+        for held in view.suspended:
+            console.print(f"{view.name}: {held.grant} is suspended: {held.reason}.", markup=False)
 
 
 def _table(views: Sequence[TokenView], zone: tzinfo, *, title: str) -> Table:
@@ -100,12 +105,19 @@ def _table(views: Sequence[TokenView], zone: tzinfo, *, title: str) -> Table:
             view.name,
             view.prefix,
             view.status,
-            ", ".join(str(g) for g in view.grants) or "-",
+            grants_text(view),
             shown_time(view.expires_at, zone),
             shown_time(view.last_used_at, zone) if view.last_used_at else "never",
             view.created_by,
         )
     return table
+
+
+def grants_text(view: TokenView) -> str:
+    """The token's grants, each suspended one marked so (why is said below the table)."""
+    cut = {held.grant for held in view.suspended}
+    shown = [f"{g} (suspended)" if g in cut else str(g) for g in view.grants]
+    return ", ".join(shown) or "-"
 
 
 @tokens_app.command("revoke")

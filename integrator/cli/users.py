@@ -29,7 +29,7 @@ from integrator.presenters import shown_time
 if TYPE_CHECKING:
     from integrator.access import AccessService, Grant
     from integrator.access.permissions import Identity
-    from integrator.access.service import InvitationLink, PersonView
+    from integrator.access.service import InvitationLink, PersonView, SuspendedToken
     from integrator.store import Store
 
 T = TypeVar("T")
@@ -131,6 +131,22 @@ def _print_person(view: PersonView, as_json: bool) -> None:
         print_json(view.to_json(engine_zone()))
         return
     console.print(f"{view.email}: {view.status_text}; grants: {_grants_text(view.grants)}")
+    _print_suspended(view.email, view.tokens_suspended or ())
+
+
+def _print_suspended(email: str, cut: Sequence[SuspendedToken]) -> None:
+    """The tokens that lost grants with a change of ``email``'s access, by id and name."""
+    if not cut:
+        return
+    console.print(
+        f"{len(cut)} token(s) {email} made lose grants with it (a token made in the console "
+        "or through the API holds a role that reads patient data only where its maker holds "
+        "it, and a token of one's own only what its owner holds):",
+        markup=False,
+    )
+    for token in cut:
+        lost = ", ".join(str(g) for g in token.lost)
+        console.print(f"  {token.token.id}  {token.token.name}  suspended: {lost}", markup=False)
 
 
 @users_app.command("create-admin")
@@ -266,12 +282,14 @@ def deactivate(
                 markup=False,
             )
             for token in done.machine_tokens:
-                grants = ", ".join(str(g) for g in token.grants)
+                cut = {held.grant for held in token.suspended}
+                grants = ", ".join(f"{g} (suspended)" if g in cut else str(g) for g in token.grants)
                 console.print(
                     f"  {token.id}  {token.name}  {grants}  "
                     f"expires {shown_time(token.expires_at, zone)}",
                     markup=False,
                 )
+        _print_suspended(done.email, done.tokens_suspended)
         return
     [taken] = grants_from([role], [cluster] if cluster is not None else None)
     view = with_access(

@@ -364,6 +364,19 @@ EN: Final[dict[str, str]] = {
     ),
     "people.deactivate.kept_none": "{email} made no machine token that works now.",
     "people.deactivate.kept_revoke": "Revoke them on the API tokens page",
+    "people.deactivate.loses": "Loses: {grants} (reads patient data)",
+    "people.deactivate.loses_note": (
+        "A deactivated person holds no role, so these tokens lose the roles that read patient "
+        "data: a token made in the console or through the API holds such a role only where its "
+        "maker holds it. Their other roles stay."
+    ),
+    "people.tokens_title": "API tokens made by this person",
+    "people.tokens_intro": (
+        "A role that reads patient data is in force on these tokens only where {email} holds "
+        "it now; one taken from {email} is suspended on them too, and in force again when it is "
+        "given back."
+    ),
+    "people.tokens_none": "{email} made no token that works now.",
     "people.own": (
         "These are your own roles: another admin, or the server's CLI (integrator users), "
         "changes them or deactivates your account."
@@ -410,6 +423,7 @@ EN: Final[dict[str, str]] = {
     "tokens.status.expired": "expired",
     "tokens.status.revoked": "revoked",
     "tokens.status.stopped": "stopped (the token that made it no longer works)",
+    "tokens.suspended": "{grant} suspended: {why}",
     "tokens.expires": "Expires",
     "tokens.last_used": "Last used",
     "tokens.revoke": "Revoke",
@@ -790,6 +804,19 @@ NL: Final[dict[str, str]] = {
     ),
     "people.deactivate.kept_none": "{email} heeft geen machinetoken gemaakt die nu werkt.",
     "people.deactivate.kept_revoke": "Trek ze in op de pagina API-tokens",
+    "people.deactivate.loses": "Verliest: {grants} (leest patiëntgegevens)",
+    "people.deactivate.loses_note": (
+        "Een gedeactiveerde persoon heeft geen rollen meer, dus deze tokens verliezen de rollen "
+        "die patiëntgegevens lezen: een token die in de console of via de API is gemaakt heeft "
+        "zo'n rol alleen waar wie hem maakte die rol heeft. Hun andere rollen blijven."
+    ),
+    "people.tokens_title": "API-tokens die deze persoon heeft gemaakt",
+    "people.tokens_intro": (
+        "Een rol die patiëntgegevens leest werkt op deze tokens alleen waar {email} die rol nu "
+        "heeft; een rol die {email} kwijtraakt is op deze tokens ook opgeschort, en werkt weer "
+        "als de rol wordt teruggegeven."
+    ),
+    "people.tokens_none": "{email} heeft geen token gemaakt die nu werkt.",
     "people.own": (
         "Dit zijn je eigen rollen: een andere beheerder, of de CLI op de server (integrator "
         "users), wijzigt ze of deactiveert je account."
@@ -839,6 +866,7 @@ NL: Final[dict[str, str]] = {
     "tokens.status.expired": "verlopen",
     "tokens.status.revoked": "ingetrokken",
     "tokens.status.stopped": "gestopt (de token die hem maakte werkt niet meer)",
+    "tokens.suspended": "{grant} opgeschort: {why}",
     "tokens.expires": "Verloopt",
     "tokens.last_used": "Laatst gebruikt",
     "tokens.revoke": "Intrekken",

@@ -338,6 +338,22 @@ EN: Final[dict[str, str]] = {
         "yourself, so not {grant}; someone who holds it makes that token, or an administrator "
         "on the server"
     ),
+    "refusal.access.token_suspended_maker": (
+        "{role} reads patient data, and a token made in the console or through the API holds it "
+        "only where its maker holds it now: its maker no longer holds {grant}"
+    ),
+    "refusal.access.token_suspended_maker_deactivated": (
+        "{role} reads patient data, and a token made in the console or through the API holds it "
+        "only where its maker holds it now: its maker's account is deactivated"
+    ),
+    "refusal.access.token_suspended_maker_token": (
+        "{role} reads patient data, and a token made through the API holds it only where the "
+        "token that made it holds it now, which it no longer does ({grant})"
+    ),
+    "refusal.access.token_suspended_owner": (
+        "a token of one's own holds only what its owner holds, and its owner no longer holds "
+        "{grant}"
+    ),
     "refusal.access.token_outlives_maker": (
         "at most until {until}, when the token making it expires: a token made with a token "
         "stops with it"
@@ -715,6 +731,21 @@ NL: Final[dict[str, str]] = {
         "{role} leest patiëntgegevens: een token die hier wordt gemaakt mag die rol alleen "
         "hebben waar je zelf {role} hebt, dus niet {grant}; iemand die de rol heeft maakt die "
         "token, of een beheerder op de server"
+    ),
+    "refusal.access.token_suspended_maker": (
+        "{role} leest patiëntgegevens, en een token die in de console of via de API is gemaakt "
+        "heeft die rol alleen waar wie hem maakte hem nu heeft: die heeft {grant} niet meer"
+    ),
+    "refusal.access.token_suspended_maker_deactivated": (
+        "{role} leest patiëntgegevens, en een token die in de console of via de API is gemaakt "
+        "heeft die rol alleen waar wie hem maakte hem nu heeft: dat account is gedeactiveerd"
+    ),
+    "refusal.access.token_suspended_maker_token": (
+        "{role} leest patiëntgegevens, en een token die via de API is gemaakt heeft die rol "
+        "alleen waar de token die hem maakte hem nu heeft, en die heeft {grant} niet meer"
+    ),
+    "refusal.access.token_suspended_owner": (
+        "een eigen token heeft alleen wat de eigenaar heeft, en de eigenaar heeft {grant} niet meer"
     ),
     "refusal.access.token_outlives_maker": (
         "hoogstens tot {until}, wanneer de token die hem maakt verloopt: een token die door een "

@@ -11,7 +11,9 @@ For the matched route it looks up the permission in ``ROUTE_PERMISSIONS``
   missing, malformed, unknown, expired or revoked token, or one whose owner was deactivated,
   gets the same 401 with ``WWW-Authenticate: Bearer``: the answer never tells which;
 - answers 403 when the identity holds the permission in no cluster (for a route in
-  ``EVERY_CLUSTER``: not in all of them);
+  ``EVERY_CLUSTER``: not in all of them), naming the token's grants that would carry it but
+  are suspended, with the service's reason (a role that reads patient data its maker no
+  longer holds), so its holder is not left guessing;
 - keeps the identity and the route's permission on ``request.state``. Routes take them as
   ``IdentityDep`` or, to narrow to the identity's clusters, as ``ScopeDep``
   (``integrator.http.scope``).
@@ -73,7 +75,9 @@ async def authorize(request: Request) -> None:
     everywhere = key in EVERY_CLUSTER
     allowed = identity.may(permission) if everywhere else identity.may_somewhere(permission)
     if not allowed:
-        raise HTTPException(status_code=403, detail=_refusal(permission, everywhere=everywhere))
+        raise HTTPException(
+            status_code=403, detail=_refusal(permission, identity, everywhere=everywhere)
+        )
     request.state.identity = identity
     request.state.permission = permission
 
@@ -86,10 +90,13 @@ async def _authenticate(request: Request) -> Identity | None:
     return await engine.access.authenticate_token(token)
 
 
-def _refusal(permission: Permission, *, everywhere: bool) -> str:
+def _refusal(permission: Permission, identity: Identity, *, everywhere: bool) -> str:
     roles = " or ".join(role.value for role in roles_with(permission))
     where = "for all clusters" if everywhere else "for at least one cluster"
-    return f"this needs the {permission.value} permission {where} (role {roles})"
+    said = f"this needs the {permission.value} permission {where} (role {roles})"
+    for held in identity.suspended_for(permission):
+        said += f"; this token holds {held.grant}, but it is suspended: {held.reason}"
+    return said
 
 
 Authorized = Annotated[None, Depends(authorize)]

@@ -106,6 +106,8 @@ class TokenRecord:
     grants: tuple[GrantRecord, ...]
     maker_token_id: str | None = None
     """The token that made this one (through the API), which it depends on; None otherwise."""
+    maker_person_id: str | None = None
+    """The person in whose console session this one was made; None: the CLI or a token."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -558,6 +560,7 @@ class PeopleMixin:
         expires_at: datetime,
         grant_specs: Sequence[GrantSpec],
         maker_token_id: str | None = None,
+        maker_person_id: str | None = None,
     ) -> None:
         """Store a token and its grants; ``Conflict`` when the name is taken."""
         async with self._transaction() as conn:
@@ -572,6 +575,7 @@ class PeopleMixin:
                     created_at=created_at,
                     expires_at=expires_at,
                     maker_token_id=maker_token_id,
+                    maker_person_id=maker_person_id,
                 )
             )
             await _insert_grants(conn, grant_specs, created_at, token_id=token_id)
@@ -765,6 +769,7 @@ async def _tokens(conn: AsyncConnection, term: ColumnElement[bool] | None) -> li
             revoked_at=row.revoked_at,
             grants=tuple(held.get(row.id, [])),
             maker_token_id=row.maker_token_id,
+            maker_person_id=row.maker_person_id,
         )
         for row in rows
     ]

@@ -285,10 +285,15 @@ api_tokens = Table(
     # The token that made this one through the API (0016): it works only while its maker
     # does. None: made by a person or on the server's command line.
     Column("maker_token_id", String(36), ForeignKey("api_tokens.id"), nullable=True),
+    # The person in whose console session this token was made (0018): a role that reads
+    # patient data is in force only where that person holds it now. None: made on the server's
+    # command line, or by a token (``maker_token_id``, which carries the rule along its chain).
+    Column("maker_person_id", String(36), ForeignKey("people.id"), nullable=True),
     Index(None, "token_hash", unique=True),
     Index(None, "name", unique=True),
     Index(None, "owner_id"),
     Index(None, "maker_token_id"),
+    Index(None, "maker_person_id"),
 )
 
 grants = Table(

@@ -198,6 +198,7 @@ async def test_deactivating_an_admin_lists_the_machine_tokens_they_made_which_go
         "id": upstream.id,
         "name": "upstream",
         "grants": ["intake@*"],
+        "suspended": [],
         "expires_at": upstream.expires_at.isoformat(),
     }
     assert await service.authenticate_token(upstream.token) is not None

@@ -133,6 +133,7 @@ async def test_deactivating_a_person_answers_with_the_machine_tokens_they_made(
             "id": upstream.id,
             "name": "upstream",
             "grants": ["intake@*"],
+            "suspended": [],
             "expires_at": upstream.expires_at.isoformat(),
         }
     ]

@@ -25,7 +25,7 @@ from integrator.clock import ManualClock
 from integrator.store import Store, StoreError
 from integrator.store.migrate import current_revision, head_revision
 from integrator.store.schema_version import HEAD_REVISION
-from integrator.store.tables import api_tokens, grants, metadata
+from integrator.store.tables import api_tokens, grants, metadata, people
 from tests.store.conftest import Site, postgres_site
 from tests.store.factories import make_event, make_message
 from tests.store.helpers import migrate_to, raw_connection, row_counts
@@ -80,7 +80,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0017"
+    assert revision == head_revision() == "0018"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -99,6 +99,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         ("resends", ("original_id",), "messages"),
         ("api_tokens", ("owner_id",), "people"),
         ("api_tokens", ("maker_token_id",), "api_tokens"),
+        ("api_tokens", ("maker_person_id",), "people"),
         ("grants", ("person_id",), "people"),
         ("grants", ("token_id",), "api_tokens"),
         ("invitations", ("person_id",), "people"),
@@ -114,6 +115,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
     assert indexes["ix_people_email"] == (("email",), True)
     assert indexes["ix_api_tokens_token_hash"] == (("token_hash",), True)
     assert indexes["ix_api_tokens_maker_token_id"] == (("maker_token_id",), False)
+    assert indexes["ix_api_tokens_maker_person_id"] == (("maker_person_id",), False)
     assert indexes["ix_invitations_token_hash"] == (("token_hash",), True)
     assert indexes["ix_saved_searches_person_id_name"] == (("person_id", "name"), True)
     assert indexes["ix_audit_log_at"] == (("at",), False)  # the daily prune's count
@@ -274,6 +276,8 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     await opened.close()
     # Back to the revision before: the open must see the difference and run the upgrade.
     async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("DROP INDEX ix_api_tokens_maker_person_id")
+        await conn.exec_driver_sql("ALTER TABLE api_tokens DROP COLUMN maker_person_id")
         await conn.exec_driver_sql("DROP TABLE console_searches")
         await conn.exec_driver_sql("DROP INDEX ix_api_tokens_maker_token_id")
         await conn.exec_driver_sql("ALTER TABLE api_tokens DROP COLUMN maker_token_id")
@@ -368,6 +372,89 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0017"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0018"
+        if site.backend == "sqlite":
+            assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
+
+
+async def test_migration_0018_binds_the_tokens_made_in_a_session_to_their_maker(
+    site: Site,
+) -> None:
+    """A token made in a person's session before 0018 recorded its maker only as
+    ``created_by = 'person:<email>'``: the migration records the person, so the token's
+    ``resend`` goes when that person's does; one made on the server's CLI stays bound to
+    nobody; one naming a person the store does not have (a hand-edited store) is bound to
+    nobody either and so loses its ``resend`` at once, keeping its other roles
+    (docs/access.md, "Who may make one")."""
+    await migrate_to(site, "0017")
+    clock = ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    ada = "ada00000-0000-4000-8000-000000000001"
+    tokens = {
+        "support-bot": "person:ada@example.nl",
+        "anna-support": "local:piet",
+        "ghost-bot": "person:ghost@example.nl",
+    }
+    raws = {name: secrets_.new_token() for name in tokens}
+    async with raw_connection(site) as conn:
+        await conn.execute(
+            insert(people).values(
+                id=ada, email="ada@example.nl", name="Ada", status="active", created_at=clock.now()
+            )
+        )
+        for role in ("admin", "resend"):
+            await conn.execute(
+                insert(grants).values(
+                    person_id=ada, role=role, cluster=None, active=True, created_at=clock.now()
+                )
+            )
+        for number, (name, created_by) in enumerate(tokens.items()):
+            token_id = f"0b5e0000-0000-4000-8000-00000000000{number}"
+            await conn.execute(
+                insert(api_tokens).values(
+                    id=token_id,
+                    name=name,
+                    token_hash=secrets_.hash_secret(raws[name]),
+                    prefix=secrets_.visible_prefix(raws[name]),
+                    owner_id=None,
+                    created_by=created_by,
+                    created_at=clock.now(),
+                    expires_at=clock.now() + timedelta(days=30),
+                )
+            )
+            for role in ("resend", "viewer"):
+                await conn.execute(
+                    insert(grants).values(
+                        token_id=token_id,
+                        role=role,
+                        cluster=None,
+                        active=True,
+                        created_at=clock.now(),
+                    )
+                )
+        await conn.commit()
+
+    opened = await site.open(clock.now)
+    try:
+        stored = {t.name: t for t in await opened.list_tokens()}
+        assert stored["support-bot"].maker_person_id == ada
+        assert stored["anna-support"].maker_person_id is None
+        assert stored["ghost-bot"].maker_person_id is None
+        access = AccessService(opened, clock)
+
+        async def roles(name: str) -> set[str]:
+            identity = await access.authenticate_token(raws[name])
+            assert identity is not None  # every one still works
+            return {g.role.value for g in identity.grants}
+
+        assert await roles("support-bot") == {"resend", "viewer"}
+        assert await roles("anna-support") == {"resend", "viewer"}
+        assert await roles("ghost-bot") == {"viewer"}  # fail closed: nobody to hold resend
+        await opened.deactivate_grant(ada, "resend", None)
+        assert await roles("support-bot") == {"viewer"}
+        assert await roles("anna-support") == {"resend", "viewer"}
+    finally:
+        await opened.close()
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == HEAD_REVISION
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []

@@ -124,7 +124,7 @@ def _problem_of(exc: Exception, form: str, reason: str) -> tuple[Problem, int]:
     return Problem(form, said(exc), reason), 403 if isinstance(exc, AccessDenied) else 422
 
 
-def _person_page(
+async def _person_page(
     request: Request,
     visitor: Visitor,
     found: PersonView,
@@ -133,7 +133,11 @@ def _person_page(
     typed: list[TypedGrant] | None = None,
     status: int = 200,
 ) -> Response:
+    """The person, their grants and forms, and the working tokens they made, each with its
+    roles in force and those suspended (a role that reads patient data taken from the person
+    is taken from these tokens too), so the page after a change names what it took."""
     own = found.id == visitor.signed_in.id
+    made = await engine_of(request).access.tokens_made_by(visitor.signed_in, found.id)
     forms = set() if own or found.status == "deactivated" else {"grants"}
     if not own:
         forms |= {f"role:{g.role.value}@{g.cluster or '*'}" for g in found.grants}
@@ -149,13 +153,14 @@ def _person_page(
         # A refusal whose form is not on the page (one's own page has none) shows at the top.
         problem_elsewhere=problem is not None and problem.form not in forms,
         typed=typed,
+        made_tokens=made,
     )
 
 
 @router.get("/people/{person_id}")
 async def person(request: Request, visitor: Admin, person_id: str) -> Response:
     found = await _person(engine_of(request), visitor, person_id)
-    return _person_page(request, visitor, found)
+    return await _person_page(request, visitor, found)
 
 
 @router.post("/people/{person_id}/grants")
@@ -180,7 +185,9 @@ async def set_grants(
     except (AccessDenied, BadAccessInput, Refusal) as exc:
         problem, status = _problem_of(exc, "grants", reason)
         typed = typed_grants(role, cluster)
-        return _person_page(request, visitor, found, problem=problem, typed=typed, status=status)
+        return await _person_page(
+            request, visitor, found, problem=problem, typed=typed, status=status
+        )
     return RedirectResponse(f"/people/{person_id}", status_code=303)
 
 
@@ -207,7 +214,7 @@ async def deactivate_role(
         )
     except (AccessDenied, BadAccessInput, Refusal) as exc:
         problem, status = _problem_of(exc, f"role:{role}@{cluster or '*'}", reason)
-        return _person_page(request, visitor, found, problem=problem, status=status)
+        return await _person_page(request, visitor, found, problem=problem, status=status)
     return RedirectResponse(f"/people/{person_id}", status_code=303)
 
 

@@ -107,7 +107,10 @@ async def reset_second_factor(
 async def set_grants(
     person: Person, body: GrantsBody, engine: EngineDep, identity: IdentityDep, source: SourceDep
 ) -> dict[str, Any]:
-    """Replace the person's grants inside the caller's clusters; those elsewhere stay."""
+    """Replace the person's grants inside the caller's clusters; those elsewhere stay.
+    ``tokens_suspended`` names the tokens the person made that lose grants with it (``id``,
+    ``name``, ``suspended``): a role that reads patient data is in force on a token made in
+    the console or through the API only where its maker holds it."""
     view = await answered(
         engine.access.set_grants(
             identity, person.email, grants_of(body.grants), reason=body.reason, source=source
@@ -126,13 +129,20 @@ async def deactivate_person(
 ) -> dict[str, Any]:
     """Deactivate the whole account: its sessions, open links and own tokens stop at once. The
     machines' tokens the person made go on working; ``machine_tokens`` lists them (id, name,
-    grants, expiry), to revoke those that should not."""
+    grants, which of them are suspended, expiry), to revoke those that should not. A
+    deactivated person holds nothing, so those tokens lose the roles that read patient data:
+    ``tokens_suspended`` names them (``id``, ``name``, ``suspended``)."""
     reason = body.reason if body else None
     done = await answered(
         engine.access.deactivate_person(identity, person.email, reason=reason, source=source)
     )
     shown = (await answered(engine.access.person(identity, person.id))).to_json()
-    return {**shown, "machine_tokens": done.to_json()["machine_tokens"]}
+    kept = done.to_json()
+    return {
+        **shown,
+        "machine_tokens": kept["machine_tokens"],
+        "tokens_suspended": kept["tokens_suspended"],
+    }
 
 
 @router.post("/people/{person_id}/roles/{role}/deactivate")
@@ -144,7 +154,8 @@ async def deactivate_role(
     source: SourceDep,
     body: RoleDeactivateBody | None = None,
 ) -> dict[str, Any]:
-    """Take away one grant: ``role`` for ``cluster`` (null or left out: for all clusters)."""
+    """Take away one grant: ``role`` for ``cluster`` (null or left out: for all clusters).
+    ``tokens_suspended`` names the tokens the person made that lose it with them."""
     cluster = body.cluster if body else None
     reason = body.reason if body else None
     view = await answered(

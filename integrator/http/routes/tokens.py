@@ -2,9 +2,9 @@
 
 Like ``integrator tokens``, with the service's rules: a caller with ``tokens.manage`` in the
 clusters of every grant makes a machine's token, which stands on its own until it expires or is
-revoked; the listing holds the tokens whose grants lie in the caller's clusters; one outside
-them is a 404, like an id nobody has. The token itself is in the answer of its creation, once,
-and never again.
+revoked (a role that reads patient data stays in force only while its maker holds it); the
+listing holds the tokens whose grants lie in the caller's clusters; one outside them is a 404,
+like an id nobody has. The token itself is in the answer of its creation, once, and never again.
 
 A token cannot make a token of its own here: every route needs ``tokens.manage``. The tokens a
 token makes depend on it (the service records the maker): they expire no later and stop when it
@@ -34,7 +34,10 @@ router = APIRouter(prefix="/api/v1", tags=["tokens"])
 
 @router.get("/tokens")
 async def list_tokens(engine: EngineDep, identity: IdentityDep) -> list[dict[str, Any]]:
-    """The tokens the caller may manage, newest first: the visible prefix, never the token."""
+    """The tokens the caller may manage, newest first: the visible prefix, never the token.
+    ``grants`` are what a token holds, ``grants_in_force`` what it acts with now; each of
+    ``suspended`` says why it is not (its maker no longer holds that role that reads patient
+    data, or its owner no longer holds the grant)."""
     return [view.to_json() for view in await answered(engine.access.list_tokens(identity))]
 
 
