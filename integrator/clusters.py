@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from integrator.access.permissions import ALL, Identity, Permission
+from integrator.access.permissions import ALL, Identity, Permission, SuspendedGrant
 from integrator.catalog import Catalog
 
 P = Permission
@@ -52,11 +52,20 @@ class OutOfSight(LookupError):
 class NotPermitted(PermissionError):
     """The identity sees the thing but lacks the permission in its cluster(s)."""
 
-    def __init__(self, permission: Permission, clusters: Iterable[str | None]) -> None:
+    def __init__(
+        self,
+        permission: Permission,
+        clusters: Iterable[str | None],
+        suspended: Iterable[SuspendedGrant] = (),
+    ) -> None:
         self.permission = permission
         self.clusters = frozenset(clusters)
         where = ", ".join(sorted(c or "(no cluster)" for c in self.clusters))
-        super().__init__(f"this needs the {permission.value} permission in cluster {where}")
+        said = f"this needs the {permission.value} permission in cluster {where}"
+        # A token's grant that would carry it but is suspended (its maker lost the role): why.
+        for held in suspended:
+            said += f"; this token holds {held.grant}, but it is suspended: {held.reason}"
+        super().__init__(said)
 
 
 def cluster_of(catalog: Catalog, destination_id: str) -> str | None:
@@ -117,7 +126,12 @@ class ClusterScope:
             return
         seen_with = SEEN_WITH.get(self.permission)
         if seen_with is not None and all(self.identity.may(seen_with, c) for c in wanted):
-            raise NotPermitted(self.permission, wanted)
+            suspended = [
+                held
+                for held in self.identity.suspended_for(self.permission)
+                if any(held.grant.covers(c) for c in wanted)
+            ]
+            raise NotPermitted(self.permission, wanted, suspended)
         raise OutOfSight()
 
     def check_destination(self, catalog: Catalog, destination_id: str) -> None:

@@ -16,8 +16,12 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from integrator.access import AccessService, Grant, Identity, Permission, Role, totp
+import pytest
+
+from integrator.access import AccessService, Grant, Identity, IdentityKind, Permission, Role, totp
+from integrator.access.permissions import SuspendedGrant
 from integrator.clock import ManualClock, SystemClock
+from integrator.clusters import ClusterScope, NotPermitted
 from integrator.store import Store
 from tests.access.conftest import LOCAL, PASSWORD, login_as, onboard
 
@@ -228,3 +232,23 @@ def test_the_cli_names_the_tokens_a_taken_role_is_suspended_on(
     gone = cli("users", "deactivate", "ada@example.nl", "--reason", "left")
     assert gone.exit_code == 0, gone.output
     assert "support-bot  resend@* (suspended), viewer@*" in gone.stdout
+
+
+def test_a_refusal_in_a_cluster_names_the_suspended_grant_that_would_carry_it() -> None:
+    """A token that still acts with ``resend`` elsewhere gets past the route's check; in the
+    cluster where it is suspended, the refusal says why (the API answers it as 403)."""
+    why = "resend reads patient data, and …: its maker no longer holds resend for cluster CARD"
+    token = Identity(
+        kind=IdentityKind.TOKEN,
+        id="t-1",
+        display="token:support-bot",
+        grants=frozenset({VIEWER, RESEND_LAB}),
+        suspended=(SuspendedGrant(RESEND_CARD, why),),
+    )
+    with pytest.raises(NotPermitted) as refused:
+        ClusterScope(token, Permission.MESSAGES_RESEND).check(["CARD"])
+    assert str(refused.value) == (
+        "this needs the messages.resend permission in cluster CARD; this token holds "
+        f"resend@CARD, but it is suspended: {why}"
+    )
+    ClusterScope(token, Permission.MESSAGES_RESEND).check(["LAB"])  # in force there
