@@ -31,6 +31,7 @@ LABELS = {
     "rejected": "rejected input (deleted)",
     "jobs": "finished batch jobs (deleted)",
     "confirmations": "console confirmations, expired (deleted)",
+    "searches": "console searches by BSN, expired (deleted)",
     "audit": "audit entries (deleted, oldest first)",
 }
 
@@ -54,8 +55,8 @@ def prune_command(
     """Prune what is past its retention period (INTEGRATOR_RETAIN_*): payloads of delivered
     messages and their events, resolved or discarded dead letters, rejected input, the oldest
     audit entries (the chain still verifies); and the console's expired one-time
-    confirmations. Rows and attempts stay; held, queued and retrying messages are never
-    pruned."""
+    confirmations and kept searches by BSN. Rows and attempts stay; held, queued and retrying
+    messages are never pruned."""
     from integrator.clock import SystemClock
     from integrator.lifecycle.prune import PruneReport, prune
     from integrator.lifecycle.retention import Retention
@@ -95,7 +96,7 @@ def prune_command(
     for column in ("kind", "kept for", "count"):
         table.add_column(column)
     for kind, count in report.counts.items():
-        if kind not in days:  # a confirmation has no period: it expires by itself
+        if kind not in days:  # a confirmation or kept search has no period: it expires
             kept = "until it expires"
         else:
             kept = "for ever" if days[kind] == 0 else f"{days[kind]} days"

@@ -13,9 +13,10 @@ the dry run only counts. What is never pruned:
 - an audit entry after one that is not past its period, and the newest entry (the chain is
   only ever cut at its start: ``integrator.store.audit_prune``).
 
-The console's one-time confirmations (``console_confirmations``) have no retention period:
-each expires by itself (12 hours after its form was shown), and every run deletes the expired
-ones, whatever the periods say.
+The console's one-time confirmations (``console_confirmations``) and its kept searches by BSN
+(``console_searches``) have no retention period: each expires by itself (a confirmation 12
+hours after its form was shown, a search minutes after it was made), and every run deletes the
+expired ones, whatever the periods say.
 
 Audit entries go last, after the data they describe. A real run is audited once, with its
 counts and the anchor the pruned entries left (so the chain covers it from then on); the
@@ -37,11 +38,20 @@ from integrator.store.audit_prune import ANCHOR_DETAIL
 
 PRUNE_ACTION = "data.prune"
 BATCH = 500
-KINDS = ("messages", "dead_letters", "events", "rejected", "jobs", "confirmations", "audit")
+KINDS = (
+    "messages",
+    "dead_letters",
+    "events",
+    "rejected",
+    "jobs",
+    "confirmations",
+    "searches",
+    "audit",
+)
 """What a prune counts: delivered messages' payloads; dead letters' payloads, once resolved (a
 later resend was delivered) or discarded (``cancelled``); event payloads; rejected input
 and finished batch jobs (both deleted; jobs after the payload period); expired console
-confirmations (deleted); audit entries (deleted, oldest first)."""
+confirmations and kept searches by BSN (both deleted); audit entries (deleted, oldest first)."""
 
 Progress = Callable[[int, int], None]
 
@@ -99,6 +109,7 @@ async def prune(
         payload_before=payload_before, dead_before=dead_before, rejected_before=rejected_before
     )
     walk.total += await store.count_expired_confirmations(now=now)
+    walk.total += await store.count_expired_console_searches(now=now)
     if audit_before is not None:
         walk.total += await store.count_old_audit(before=audit_before)
     if payload_before is not None:
@@ -112,6 +123,7 @@ async def prune(
     if payload_before is not None:
         await walk.jobs(payload_before)
     await walk.confirmations()
+    await walk.searches()
     if audit_before is not None:
         await walk.audit(audit_before)
     if dry_run:
@@ -252,6 +264,16 @@ class _Walk:
         else:
             count = await self._store.delete_expired_confirmations(now=self._now)
         self._report.counts["confirmations"] += count
+        self._advance(count)
+
+    async def searches(self) -> None:
+        """The console's kept searches by BSN expired by now: as the confirmations, each has
+        its expiry and no period; the rows of minutes, so one statement."""
+        if self._report.dry_run:
+            count = await self._store.count_expired_console_searches(now=self._now)
+        else:
+            count = await self._store.delete_expired_console_searches(now=self._now)
+        self._report.counts["searches"] += count
         self._advance(count)
 
     async def audit(self, before: datetime) -> None:

@@ -6,8 +6,9 @@ only as its keyed hash. Every read names the person as well as the handle and as
 unexpired row, so another person's handle, or an expired one, reads as no row at all. How long
 a search lasts is the caller's to decide.
 
-An expired row goes when the next search is kept (``add_console_search``), so the table holds
-no more than the searches of the last minutes.
+An expired row goes when the next search is kept (``add_console_search``) and at the daily
+prune (``delete_expired_console_searches``, ``integrator.lifecycle.prune``), so the table holds
+no more than the searches of the last minutes, even in a console nobody searches by BSN any more.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, delete, insert, select
+from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.failures import guarded
@@ -102,3 +103,20 @@ class ConsoleSearchesMixin:
                 )
             ).first()
         return None if row is None else _record(row)
+
+    @guarded("count expired kept searches")
+    async def count_expired_console_searches(self: _StoreParts, *, now: datetime) -> int:
+        """How many kept searches have expired by ``now`` (what a prune would delete)."""
+        async with self._engine.connect() as conn:
+            found = await conn.execute(
+                select(func.count()).select_from(table).where(table.c.expires_at <= now)
+            )
+            return int(found.scalar_one())
+
+    @guarded("delete expired kept searches")
+    async def delete_expired_console_searches(self: _StoreParts, *, now: datetime) -> int:
+        """Delete the kept searches expired by ``now``; returns how many. One statement on the
+        indexed ``expires_at``: the table holds the searches of minutes, not more."""
+        async with self._transaction() as conn:
+            result = await conn.execute(delete(table).where(table.c.expires_at <= now))
+            return int(result.rowcount)

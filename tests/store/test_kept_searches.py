@@ -1,6 +1,6 @@
 """Kept searches by BSN (``integrator.kept_searches``) on both backends: a handle opens its
 maker's search of its kind until it expires, and nobody else's; the store keeps neither the
-handle nor the BSN, and expired rows go when the next search is kept."""
+handle nor the BSN, and expired rows go when the next search is kept and at every prune."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from sqlalchemy import select
 from integrator import kept_searches
 from integrator.access.permissions import Identity, IdentityKind
 from integrator.kept_searches import LASTS, UnknownSearch
+from integrator.lifecycle.prune import prune
+from integrator.lifecycle.retention import Retention
 from integrator.store import Store
 from integrator.store.tables import console_searches
 from tests.store.test_confirmations import NOW, _person
@@ -58,3 +60,29 @@ async def test_expired_searches_go_when_the_next_one_is_kept(store: Store) -> No
     async with store._engine.connect() as conn:
         kinds = (await conn.execute(select(console_searches.c.kind))).scalars().all()
     assert kinds == ["rejected"]
+
+
+async def test_the_prune_deletes_expired_searches_and_keeps_live_ones(store: Store) -> None:
+    """A console where nobody searches by BSN any more keeps no rows for ever: the prune
+    deletes the expired ones, whatever the retention periods (0: keep for ever) say, and a
+    live one still opens."""
+    anna = _identity(await _person(store))
+    await kept_searches.keep(store, anna, "messages", {}, BSN_HASH, now=NOW)
+    await kept_searches.keep(store, anna, "events", {}, BSN_HASH, now=NOW)
+    live = await kept_searches.keep(store, anna, "rejected", {}, BSN_HASH, now=NOW + LASTS / 2)
+    keep_all = Retention(payload_days=0, dead_letter_days=0, rejected_days=0, audit_days=0)
+    at = NOW + LASTS  # the first two have just expired, the third has half its time left
+
+    dry = await prune(store, keep_all, now=at, actor="local:tester", dry_run=True)
+    assert dry.counts["searches"] == 2 and dry.total == 2
+    assert await store.count_expired_console_searches(now=at) == 2  # the dry run deleted none
+
+    report = await prune(store, keep_all, now=at, actor="local:tester")
+    assert report.counts == {**dict.fromkeys(report.counts, 0), "searches": 2}
+    async with store._engine.connect() as conn:
+        kinds = (await conn.execute(select(console_searches.c.kind))).scalars().all()
+    assert kinds == ["rejected"]
+    assert (await kept_searches.kept(store, anna, "rejected", live.handle, now=at)).kind == (
+        "rejected"
+    )
+    assert (await prune(store, keep_all, now=at, actor="local:tester")).counts["searches"] == 0
