@@ -35,7 +35,7 @@ LASTS: Final = timedelta(minutes=15)
 """Long enough to page through a patient's messages and export them; short enough that a
 handle left in a browser's history soon opens nothing."""
 
-KINDS: Final = frozenset({"messages", "events", "rejected"})
+KINDS: Final = frozenset({"messages", "events", "rejected", "audit"})
 MAX_HANDLE: Final = 64
 """The longest handle looked up; ``keep`` makes 43 characters."""
 

@@ -302,7 +302,11 @@ EN: Final[dict[str, str]] = {
     "audit.by_patient": "Search by patient",
     "audit.bsn": "BSN of the patient",
     "audit.search_patient": "Search by BSN",
-    "audit.searched_by_bsn": "Searched by BSN; this search is recorded in the audit trail.",
+    "audit.searched_by_bsn": (
+        "Searched by BSN; this search is recorded in the audit trail, once. The BSN is in no "
+        "address: the pages of this search name it by a code that only works for you, for "
+        "{minutes} minutes."
+    ),
     "audit.csv": "Export these entries as CSV",
     "audit.empty": "No entries found.",
     "audit.at": "When",
@@ -742,7 +746,11 @@ NL: Final[dict[str, str]] = {
     "audit.by_patient": "Zoeken op patiënt",
     "audit.bsn": "BSN van de patiënt",
     "audit.search_patient": "Zoeken op BSN",
-    "audit.searched_by_bsn": "Gezocht op BSN; deze zoekopdracht staat in de audittrail.",
+    "audit.searched_by_bsn": (
+        "Gezocht op BSN; deze zoekopdracht staat één keer in de audittrail. Het BSN staat in "
+        "geen enkel adres: de pagina's van deze zoekopdracht gebruiken een code die alleen "
+        "voor jou werkt, {minutes} minuten lang."
+    ),
     "audit.csv": "Deze regels exporteren als CSV",
     "audit.empty": "Geen regels gevonden.",
     "audit.at": "Wanneer",

@@ -4,7 +4,9 @@ The same calls as ``/api/v1/audit`` (``audit.build_audit_filter``, ``Store.list_
 its permission for all clusters (the trail spans every cluster): ``audit.read`` to search and
 read, ``reports.export`` for the CSV, whose export is audited by ``audit.export_audit``. A
 patient is searched by BSN only in a POST body, never a URL; that search is itself audited
-(``patient_data.view``) as the API audits it, and the BSN is never shown back. A destination
+(``patient_data.view``) as the API audits it, once, and kept (``console.kept``): the answer
+redirects to ``/audit?search=<handle>``, whose pages name the handle, never the BSN, and record
+nothing more. The BSN is never shown back. A destination
 that names nothing is refused beside its field (``audit.check_audit_destination``), as the API
 refuses it, never repeating what was typed.
 """
@@ -19,6 +21,8 @@ from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
 from integrator.audit import checked_audit_filter, export_audit
+from integrator.audit_reads import AuditPage, find_audit, page_kept_audit
+from integrator.console import kept
 from integrator.console.errors import BadInput, Forbidden
 from integrator.console.refusals import said
 from integrator.console.render import NavItem, page
@@ -26,7 +30,6 @@ from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
-from integrator.patient_views import record_search
 from integrator.presenters import audit_view
 from integrator.search import BadSearch
 
@@ -35,6 +38,7 @@ router = APIRouter()
 NAV: Final = [NavItem("/audit", "nav.audit", P.AUDIT_READ, everywhere=True)]
 PAGE: Final = 100
 EXPORT_LIMIT: Final = 1000
+KIND: Final = "audit"
 TERMS: Final = ("actor", "action", "target", "message", "destination", "since", "until")
 
 Term = Annotated[str, Query(max_length=256)]
@@ -91,54 +95,54 @@ QueryTerms = Annotated[dict[str, str], Depends(_query_terms)]
 FormTerms = Annotated[dict[str, str], Depends(_form_terms)]
 
 
-async def _search(
-    request: Request, visitor: Visitor, terms: dict[str, str], bsn: str, offset: int
+def _listing(
+    request: Request,
+    visitor: Visitor,
+    terms: dict[str, str],
+    found: AuditPage,
+    *,
+    offset: int,
+    handle: str = "",
 ) -> Response:
-    engine = engine_of(request)
-    given = {name: value.strip() or None for name, value in terms.items()}
-    try:
-        flt = await checked_audit_filter(
-            engine, visitor.scope(P.AUDIT_READ), bsn=bsn.strip() or None, **given
-        )
-    except BadSearch as exc:
-        return page(
-            request,
-            visitor,
-            "audit.html",
-            status=422,
-            terms=terms,
-            problem=(exc.field, said(exc, withheld=[bsn, *terms.values()], field=False)),
-            entries=[],
-            by_bsn=False,
-            offset=0,
-            more=None,
-            csv=None,
-        )
-    found = await engine.store.list_audit(flt, limit=PAGE + 1, offset=offset)
-    await record_search(
-        engine.store,
-        visitor.signed_in,
-        "audit.search",
-        bsn_hash=flt.bsn_hash,
-        found=min(len(found), PAGE),
-        source=source_of(request),
-    )
+    """A page of entries; a kept search by BSN is paged by its handle and exported by none
+    (the CSV export takes identifier terms only)."""
+    zone = engine_of(request).settings.zone
     query = {name: value for name, value in terms.items() if value}
-    more = None
-    if len(found) > PAGE and flt.bsn_hash is None:
-        more = "/audit?" + urlencode({**query, "offset": offset + PAGE})
+    paged = {kept.FIELD: handle} if handle else query
     return page(
         request,
         visitor,
         "audit.html",
         terms=terms,
         problem=None,
-        entries=[audit_view(e, engine.settings.zone) for e in found[:PAGE]],
-        by_bsn=flt.bsn_hash is not None,
+        entries=[audit_view(e, zone) for e in found.entries],
+        handle=handle,
         offset=offset,
-        more=more,
-        csv=None if flt.bsn_hash is not None else "/audit.csv?" + urlencode(query),
+        more="/audit?" + urlencode({**paged, "offset": offset + PAGE}) if found.more else None,
+        csv=None if handle else "/audit.csv?" + urlencode(query),
     )
+
+
+def _refused(
+    request: Request, visitor: Visitor, terms: dict[str, str], exc: BadSearch, bsn: str = ""
+) -> Response:
+    return page(
+        request,
+        visitor,
+        "audit.html",
+        status=422,
+        terms=terms,
+        problem=(exc.field, said(exc, withheld=[bsn, *terms.values()], field=False)),
+        entries=[],
+        handle="",
+        offset=0,
+        more=None,
+        csv=None,
+    )
+
+
+def _given(terms: dict[str, str]) -> dict[str, str | None]:
+    return {name: value.strip() or None for name, value in terms.items()}
 
 
 @router.get("/audit")
@@ -147,8 +151,34 @@ async def audit(
     visitor: Auditor,
     terms: QueryTerms,
     offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,  # as the API's: a 422, never a 500
+    search: kept.Handle = "",
 ) -> Response:
-    return await _search(request, visitor, terms, "", offset)
+    """Entries by identifier terms in the address; or a page of a kept search by BSN, which
+    records nothing more (it was recorded when it was made)."""
+    engine = engine_of(request)
+    scope = visitor.scope(P.AUDIT_READ)
+    if search:
+        made = await kept.kept_search(request, visitor, KIND, search, again="/audit")
+        shown = {name: made.terms.get(name, "") for name in TERMS}
+        try:
+            found = await page_kept_audit(engine, scope, made, limit=PAGE, offset=offset)
+        except BadSearch as exc:  # a destination the person no longer sees
+            return _refused(request, visitor, shown, exc)
+        return _listing(request, visitor, shown, found, offset=offset, handle=made.handle)
+    try:
+        found = await find_audit(
+            engine,
+            scope,
+            visitor.signed_in,
+            _given(terms),
+            bsn=None,
+            limit=PAGE,
+            offset=offset,
+            source=source_of(request),
+        )
+    except BadSearch as exc:
+        return _refused(request, visitor, terms, exc)
+    return _listing(request, visitor, terms, found, offset=offset)
 
 
 @router.post("/audit")
@@ -158,8 +188,30 @@ async def audit_by_patient(
     terms: FormTerms,
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
 ) -> Response:
-    """The same search with a patient's BSN, which only ever travels in this body."""
-    return await _search(request, visitor, terms, bsn, 0)
+    """The search with a patient's BSN, which only ever travels in this body: made and
+    recorded once, kept, and shown by GET under its handle (Post/Redirect/Get). Without a
+    BSN: to the GET of its terms."""
+    wanted = bsn.strip()
+    if not wanted:
+        return kept.to_listing("/audit", terms)
+    engine = engine_of(request)
+    try:
+        found = await find_audit(
+            engine,
+            visitor.scope(P.AUDIT_READ),
+            visitor.signed_in,
+            _given(terms),
+            bsn=wanted,
+            limit=PAGE,
+            source=source_of(request),
+        )
+    except BadSearch as exc:
+        return _refused(request, visitor, terms, exc, bsn)
+    assert found.filter.bsn_hash is not None
+    kept_terms = {name: value.strip() for name, value in terms.items() if value.strip()}
+    return await kept.keep_and_show(
+        request, visitor, KIND, "/audit", kept_terms, found.filter.bsn_hash
+    )
 
 
 @router.get("/audit.csv")
