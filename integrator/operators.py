@@ -507,12 +507,10 @@ class DestinationAdmin:
         """Every destination, broken ones included, as ``list --json`` and the API show them."""
         catalog = catalog or await self.catalog()
         kept = kept_copies(self._dir)
-        now = self._now()
         rows = []
         for dest_id in catalog.sources:
             view = self._view(catalog, dest_id)
             config = view.config
-            copies = kept.get(Path(view.file).name, [])
             rows.append(
                 {
                     "id": dest_id,
@@ -531,11 +529,22 @@ class DestinationAdmin:
                     "file": view.file,
                     # Refused hand edits kept beside the file (``refused_edits``): never
                     # deleted by the engine, so named until an operator deletes them.
-                    "refused_copies": [c.to_json(now) for c in copies],
+                    "refused_copies": self.refused_copies(view, kept),
                     "counts": await self._store.count_by_status(dest_id),
                 }
             )
         return rows
+
+    def refused_copies(
+        self, view: DestinationView, kept: Mapping[str, list[RefusedCopy]] | None = None
+    ) -> list[dict[str, Any]]:
+        """The refused hand edits kept beside ``view``'s file, oldest first (``file``,
+        ``kept_at``, ``age_seconds``): what the list, ``show``, the API and the console's
+        pages name, from one call. ``kept``: the directory already read (``summaries`` reads it
+        once for every destination)."""
+        found = kept_copies(self._dir) if kept is None else kept
+        now = self._now()
+        return [c.to_json(now) for c in found.get(Path(view.file).name, [])]
 
     def orphaned_refused_copies(self, catalog: Catalog) -> list[RefusedCopy]:
         """Refused copies of files that are no destination's any more (removed or renamed

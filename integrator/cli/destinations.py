@@ -142,17 +142,23 @@ def list_destinations(as_json: JsonOption = False) -> None:
 
 
 def _refused_copies_line(destination_id: str, copies: list[dict[str, Any]]) -> str:
-    """One destination's kept refused edits: how many, the oldest's age, their names."""
+    """One destination's kept refused edits in the list, below the table."""
+    said = escape(_refused_copies_said(copies))
+    return f"[yellow]refused edits kept[/] {escape(destination_id)}: {said}"
+
+
+def _refused_copies_said(copies: list[dict[str, Any]]) -> str:
+    """Kept refused edits, plain text: how many, the oldest's age, their names, what to do."""
     from datetime import timedelta
 
     from integrator.refused_edits import shown_age
 
     oldest = shown_age(timedelta(seconds=copies[0]["age_seconds"]))
-    names = ", ".join(escape(c["file"]) for c in copies)
+    names = ", ".join(c["file"] for c in copies)
     return (
-        f"[yellow]refused edits kept[/] {escape(destination_id)}: {len(copies)} cop"
-        f"{'y' if len(copies) == 1 else 'ies'} beside its file, the oldest {oldest} old: {names}"
-        " — put back what was meant, then delete them (the engine never does)"
+        f"{len(copies)} cop{'y' if len(copies) == 1 else 'ies'} beside its file, the oldest "
+        f"{oldest} old: {names} — put back what was meant, then delete them (the engine never "
+        "does)"
     )
 
 
@@ -174,11 +180,16 @@ _STATE_STYLE = {"active": "active", "paused": "[yellow]paused[/]", "broken": "[r
 
 @destinations_app.command("show")
 def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> None:
-    """One destination's definition in service; for a broken one, why and its last good one."""
+    """One destination's definition in service; for a broken one, why and its last good one;
+    and the refused hand edits kept beside its file."""
     from destinations.config import definition_of, dump_destination
     from integrator.operators import problem_view
 
-    view: DestinationView = with_admin(lambda admin: admin.view(destination_id), read_only=True)
+    async def read(admin: DestinationAdmin) -> tuple[DestinationView, list[dict[str, Any]]]:
+        view = await admin.view(destination_id)
+        return view, admin.refused_copies(view)
+
+    view, copies = with_admin(read, read_only=True)
     problems = view.broken.problems if view.broken else ()
     revision = view.revision
     if as_json:
@@ -191,12 +202,16 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
                 "problems": [problem_view(p) for p in problems],
                 "revision": revision,
                 "definition": definition_of(view.config) if view.config else None,
+                "refused_copies": copies,
             }
         )
         return
     console.print(f"# {view.file}", markup=False, style="dim")
     for problem in problems:
         console.print(f"# refused: {problem}", markup=False, style="red")
+    if copies:  # a comment: the output stays a definition that can be saved as a file
+        said = f"# refused edits kept: {_refused_copies_said(copies)}"
+        console.print(said, markup=False, style="yellow", soft_wrap=True)
     if view.broken is not None:
         console.print(
             f"# the definition in service: its last good one, revision {revision}"

@@ -1,9 +1,12 @@
 """What a destination's page shows to whom: the server's file path is for who may change the
-file (it says where the engine's configuration lies on the server), not for every viewer."""
+file (it says where the engine's configuration lies on the server), not for every viewer; so are
+the refused hand edits kept beside the file, named as the list names them (and as the API's
+``GET /api/v1/destinations/{id}`` gives them)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,9 @@ import pytest
 from destinations.config import dump_destination
 from integrator.access import Grant, Role
 from integrator.engine import Engine
+from integrator.refused_edits import STAMP
 from tests.console.test_saved_searches import signed_in
+from tests.http.support import api_client
 from tests.integrator.support import destination, settings_for
 
 
@@ -40,3 +45,34 @@ async def test_the_file_path_is_shown_to_who_may_change_the_destination_only(
     async with signed_in(engine, "otto@example.org", Grant(Role.DESTINATIONS)) as operator:
         shown = await operator.get("/destinations/lab-west")
         assert shown.status_code == 200 and path in shown.text
+
+
+async def test_the_refused_copies_kept_beside_its_file_are_named_on_its_page(
+    engine: Engine,
+) -> None:
+    kept_at = datetime.now(UTC) - timedelta(days=3, hours=1)
+    copy = engine.settings.destinations_dir / f"lab-west.yaml.{kept_at.strftime(STAMP)}.refused"
+    copy.write_text("id: lab-west\nordring: fifo\n", encoding="utf-8")
+    other = engine.settings.destinations_dir / f"noord.yaml.{kept_at.strftime(STAMP)}.refused"
+    other.write_text("id: noord\n", encoding="utf-8")  # another file's: not this page's
+    async with (
+        signed_in(engine, "otto@example.org", Grant(Role.DESTINATIONS)) as operator,
+        signed_in(engine, "vera@example.org", Grant(Role.VIEWER)) as viewer,
+        api_client(engine) as api,
+    ):
+        shown = await operator.get("/destinations/lab-west")
+        assert shown.status_code == 200
+        assert (
+            f'<p class="notice refused-copies">lab-west: 1 refused hand edit(s) kept beside its '
+            f"file, the oldest 3 day(s) old ({copy.name})" in shown.text
+        )
+        assert other.name not in shown.text
+        hidden = await viewer.get("/destinations/lab-west")
+        assert hidden.status_code == 200 and copy.name not in hidden.text
+        [named] = (await api.get("/api/v1/destinations/lab-west")).json()["refused_copies"]
+        assert named["file"] == copy.name and named["age_seconds"] >= 3 * 86400
+
+        copy.unlink()
+        cleared = await operator.get("/destinations/lab-west")
+        assert cleared.status_code == 200 and "refused-copies" not in cleared.text
+        assert (await api.get("/api/v1/destinations/lab-west")).json()["refused_copies"] == []

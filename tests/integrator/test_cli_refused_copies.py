@@ -1,4 +1,5 @@
-"""``destinations list`` names the refused hand edits kept beside the files, with their age.
+"""``destinations list`` and ``destinations show`` name the refused hand edits kept beside the
+files, with their age.
 
 The engine never deletes them (one may be an operator's only copy of a change), so the listing
 is where they are seen; in-process (``CliRunner``) on a real store and destination files.
@@ -70,3 +71,41 @@ def test_destinations_list_names_the_refused_copies_kept_and_their_age(
     gone.unlink()
     cleared = runner.invoke(app, ["destinations", "list"], env=env)
     assert "refused edit" not in cleared.stdout + cleared.stderr
+
+
+def test_destinations_show_names_the_refused_copies_of_its_file(env: dict[str, str]) -> None:
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    config = destination("noord", free_port(), providers=["ziekenhuis-noord"])
+    (directory / "noord.yaml").write_text(dump_destination(config), encoding="utf-8")
+    kept_at = datetime.now(UTC) - timedelta(days=2, hours=1)
+    older = directory / f"noord.yaml.{(kept_at - timedelta(days=3)).strftime(STAMP)}.refused"
+    older.write_text("id: noord\nport: x\n", encoding="utf-8")
+    copy = directory / f"noord.yaml.{kept_at.strftime(STAMP)}.refused"
+    copy.write_text("id: noord\nordring: fifo\n", encoding="utf-8")
+    other = directory / f"zuid.yaml.{kept_at.strftime(STAMP)}.refused"
+    other.write_text("id: zuid\n", encoding="utf-8")  # another file's: not named here
+    asyncio.run(_made(env["INTEGRATOR_DATABASE_URL"]))
+    runner = CliRunner()
+
+    shown = runner.invoke(app, ["destinations", "show", "noord"], env=env)
+    assert shown.exit_code == 0, shown.output
+    said = " ".join(shown.stdout.split())
+    assert (
+        f"# refused edits kept: 2 copies beside its file, the oldest 5 days old: {older.name}, "
+        f"{copy.name} — put back what was meant" in said
+    )
+    assert other.name not in shown.stdout
+    assert "port:" in shown.stdout  # the definition itself, as before
+
+    as_json = runner.invoke(app, ["destinations", "show", "noord", "--json"], env=env)
+    named = json.loads(as_json.stdout)["refused_copies"]
+    assert [c["file"] for c in named] == [older.name, copy.name]  # oldest first
+    assert named[0]["age_seconds"] >= 5 * 86400
+
+    older.unlink()
+    copy.unlink()
+    cleared = runner.invoke(app, ["destinations", "show", "noord", "--json"], env=env)
+    assert json.loads(cleared.stdout)["refused_copies"] == []
+    assert (
+        "refused edit" not in runner.invoke(app, ["destinations", "show", "noord"], env=env).stdout
+    )

@@ -73,7 +73,8 @@ async def destination_list(request: Request, visitor: Reader) -> Response:
 
 
 async def destination_context(engine: Engine, destination_id: str) -> dict[str, Any]:
-    """What the destination page shows: the definition in service, its refusals, its notices."""
+    """What the destination page shows: the definition in service, its refusals, its notices
+    and the refused hand edits kept beside its file."""
     try:
         view = await engine.admin.view(destination_id)
     except UnknownDestination:
@@ -97,6 +98,9 @@ async def destination_context(engine: Engine, destination_id: str) -> dict[str, 
             for problem in (view.broken.problems if view.broken else ())
         ],
         "notices": notices,
+        # Refused hand edits kept beside its file, as the list names them; the template shows
+        # them to who may change the destination (who may see its file).
+        "refused_copies": engine.admin.refused_copies(view),
     }
 
 

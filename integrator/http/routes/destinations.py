@@ -131,6 +131,8 @@ async def get_destination(destination_id: DestinationId, engine: EngineDep) -> d
         "revision": view.revision,
         "definition": config.model_dump(mode="json") if config is not None else None,
         "warnings": notices,
+        # Refused hand edits kept beside the file, as the list names them (``refused_edits``).
+        "refused_copies": engine.admin.refused_copies(view),
     }
 
 
