@@ -41,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, overload
 
 from deadletter.family import Families
@@ -80,7 +81,7 @@ class NoSelector(ResendRefused):
 
 class NoDeadLetterSelector(ResendRefused):
     def __init__(self) -> None:
-        super().__init__("say which dead letters: ids, --all or --destination")
+        super().__init__("say which dead letters: ids, --all, --destination, --since or --until")
         self.coded("resend.no_dead_letter_selector")
 
 
@@ -305,6 +306,8 @@ async def select_dead_letters(
     every: bool = False,
     destination_id: str | None = None,
     picked: Sequence[str] = (),
+    died_since: datetime | None = None,
+    died_until: datetime | None = None,
     limit: int = MAX_BATCH,
 ) -> Selection:
     """Dead letters to resend: named ones by id, or the unresolved ones (of a destination).
@@ -321,13 +324,22 @@ async def select_dead_letters(
     in a second tab, reached again with Back), so one resolved or discarded since it was listed
     is left out saying so, and one whose resend to its destination is on its way or delivered
     is skipped, exactly as ``--all`` would; otherwise every reload would send them again.
+
+    ``died_since`` and ``died_until`` (UTC; inclusive, exclusive) are a period on when each
+    died, as ``list_dead_letters`` reads it: a broad selection of the unresolved ones that died
+    in it (of ``destination_id``, if given), or, with ``picked``, those of the ticked ones
+    (the page showed a period; one that died again since, outside it, is left out saying so).
+    A dead letter whose later dead resend died outside the period is left out too, naming it:
+    that one stands for it, and resending both would send the same message twice.
     """
-    if not message_ids and not every and destination_id is None and not picked:
+    period = Period(died_since, died_until)
+    broad = every or destination_id is not None or period.given
+    if not message_ids and not broad and not picked:
         raise NoDeadLetterSelector()
     if picked:
         if message_ids or every or destination_id is not None:
             raise ResendRefused("picked dead letters are a selection of their own")
-        return await _picked_dead_letters(store, picked)
+        return await _picked_dead_letters(store, picked, period)
     selected: dict[str, MessageRecord] = {}
     for message_id in message_ids:
         message = await store.get_message(message_id)
@@ -338,9 +350,15 @@ async def select_dead_letters(
         selected[message.id] = message
     named = frozenset(selected)
     left_out: list[LeftOut] = []
-    if every or destination_id is not None:
+    if broad:
         dead = await store.list_messages(
-            MessageFilter(status="dead", destination_id=destination_id), limit=limit + 1
+            MessageFilter(
+                status="dead",
+                destination_id=destination_id,
+                changed_since=died_since,
+                changed_until=died_until,
+            ),
+            limit=limit + 1,
         )
         if len(dead) > limit:
             raise TooManyMatches(limit)
@@ -349,18 +367,13 @@ async def select_dead_letters(
         unresolved_ids = {m.id for m in unresolved}
         for message in unresolved:
             stand_in = _later_dead_letter(families.later(message.id), unresolved_ids)
+            outside = None
+            if stand_in is None and period.given:
+                outside = _later_dead_outside(families.later(message.id), destination_id)
             if stand_in is not None and message.id not in named:
-                left_out.append(
-                    LeftOut(
-                        message,
-                        Note(
-                            f"its later resend {stand_in} is a dead letter too and is resent "
-                            "instead",
-                            "resend.left_out.later_dead",
-                            id=stand_in,
-                        ),
-                    )
-                )
+                left_out.append(LeftOut(message, _stood_in_for(stand_in)))
+            elif outside is not None and message.id not in named:
+                left_out.append(LeftOut(message, _stood_in_outside(outside)))
             else:
                 selected.setdefault(message.id, message)
     return Selection(
@@ -370,8 +383,9 @@ async def select_dead_letters(
     )
 
 
-async def _picked_dead_letters(store: Store, picked: Sequence[str]) -> Selection:
-    """The unresolved dead letters among ``picked``, as ``--all`` would select them."""
+async def _picked_dead_letters(store: Store, picked: Sequence[str], period: Period) -> Selection:
+    """The unresolved dead letters among ``picked``, as ``--all`` would select them; with a
+    period, only those that died in it (what the page showed)."""
     listed: list[MessageRecord] = []
     left_out: list[LeftOut] = []
     for message_id in dict.fromkeys(picked):
@@ -385,6 +399,12 @@ async def _picked_dead_letters(store: Store, picked: Sequence[str]) -> Selection
             left_out.append(LeftOut(message, note))
         elif message.status != "dead":
             raise NotADeadLetter(message.id, message.status)
+        elif not period.holds(message.updated_at):
+            note = Note(
+                "died outside the period shown; not resent",
+                "resend.left_out.outside_period",
+            )
+            left_out.append(LeftOut(message, note))
         else:
             listed.append(message)
     families = await Families.load(store, [m.id for m in listed])
@@ -406,16 +426,9 @@ async def _picked_dead_letters(store: Store, picked: Sequence[str]) -> Selection
                 )
             )
         elif stand_in is not None:
-            left_out.append(
-                LeftOut(
-                    message,
-                    Note(
-                        f"its later resend {stand_in} is a dead letter too and is resent instead",
-                        "resend.left_out.later_dead",
-                        id=stand_in,
-                    ),
-                )
-            )
+            left_out.append(LeftOut(message, _stood_in_for(stand_in)))
+        elif period.given and (outside := _later_dead_outside(families.later(message.id))):
+            left_out.append(LeftOut(message, _stood_in_outside(outside)))
         else:
             selected.append(message)
     return Selection(
@@ -430,6 +443,50 @@ def _later_dead_letter(later: list[ResendLink], candidates: set[str]) -> str | N
         if member.id in candidates:
             return member.id
     return None
+
+
+def _later_dead_outside(later: list[ResendLink], destination_id: str | None = None) -> str | None:
+    """The latest later member that is a dead letter too (of ``destination_id``, if given),
+    for a selection by period that did not select it: it died outside the period. A later dead
+    member of an unresolved dead letter is unresolved itself (nothing after it was delivered)."""
+    for member in reversed(later):
+        if member.status == "dead" and destination_id in (None, member.destination_id):
+            return member.id
+    return None
+
+
+def _stood_in_for(stand_in: str) -> Note:
+    return Note(
+        f"its later resend {stand_in} is a dead letter too and is resent instead",
+        "resend.left_out.later_dead",
+        id=stand_in,
+    )
+
+
+def _stood_in_outside(stand_in: str) -> Note:
+    return Note(
+        f"its later resend {stand_in} is a dead letter too and stands for it, but died outside "
+        "the period: resend that one (by its id, or with a period that holds it)",
+        "resend.left_out.later_dead_outside",
+        id=stand_in,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A period on when dead letters died (UTC; inclusive, exclusive), either end open."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def given(self) -> bool:
+        return self.since is not None or self.until is not None
+
+    def holds(self, moment: datetime) -> bool:
+        return (self.since is None or moment >= self.since) and (
+            self.until is None or moment < self.until
+        )
 
 
 def refusals(

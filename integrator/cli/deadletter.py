@@ -325,6 +325,15 @@ def deadletter_resend(
     destination: Annotated[
         str | None, typer.Option(help="The unresolved dead letters of one destination.")
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="The unresolved ones that died from (as `deadletter list --since` takes it).",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="The unresolved ones that died until (a date: that day).")
+    ] = None,
     reason: Annotated[
         str | None, typer.Option(help="Why they are resent (required; audited).")
     ] = None,
@@ -340,9 +349,10 @@ def deadletter_resend(
 ) -> None:
     """Resend dead letters, singly or in bulk, as new linked messages; the dead ones stay dead.
 
-    Say which: ids (always resent, resolved or not), --all or --destination (the
-    unresolved ones; one whose resend to the same destination is still under way is skipped,
-    and says so).
+    Say which: ids (always resent, resolved or not), --all, --destination or a period on when
+    they died, --since/--until (the unresolved ones, exactly what `deadletter list` shows with
+    the same options; one whose resend to the same destination is still under way is skipped,
+    and says so). --dry-run says what the real run would do, with the same selection.
 
     Exit codes: 0 every selected dead letter resent (with --dry-run: would be); 1 any skipped,
     or none to resend; 2 bad input, nothing resent: no selector or reason, an id that names no
@@ -350,20 +360,28 @@ def deadletter_resend(
     """
     from deadletter import Selection, select_dead_letters
     from integrator.cli.resend import run_resend
-    from integrator.message_reads import check_destination
-    from integrator.store import MessageFilter
+    from integrator.message_reads import MessageTerms, check_destination, terms_filter
+    from integrator.search import BadSearch
 
     ids = message_ids or []
     settings = load_settings()
+    try:  # the period as `deadletter list` reads it, with the same refusals
+        flt = terms_filter(
+            settings, MessageTerms(destination=destination, since=since, until=until)
+        )
+    except BadSearch as exc:
+        fail(option_rule(exc), 2)
 
     async def select(store: Store) -> Selection:
         # A typo in --destination: exit 2 naming it, not "nothing matched".
-        await check_destination(store, settings, MessageFilter(destination_id=destination))
+        await check_destination(store, settings, flt)
         return await select_dead_letters(
             store,
             message_ids=await resolve_message_ids(store, ids),
             every=all_dead,
             destination_id=destination,
+            died_since=flt.since,
+            died_until=flt.until,
         )
 
     run_resend(

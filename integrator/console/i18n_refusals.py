@@ -197,6 +197,11 @@ EN: Final[dict[str, str]] = {
     "refusal.resend.left_out.resolved": (
         "already resolved: its resend {id} was delivered; not resent again"
     ),
+    "refusal.resend.left_out.later_dead_outside": (
+        "its later resend {id} is a dead letter too and stands for it, but died outside the "
+        "period: resend that one (by its id, or with a period that holds it)"
+    ),
+    "refusal.resend.left_out.outside_period": "died outside the period shown; not resent",
     "refusal.resend.left_out.discarded": "discarded since it was listed; nothing to resend",
     "refusal.deadletter.chain_member": (
         "in the resend chain of {id}: the same message to the same destination, dead too; "
@@ -578,6 +583,14 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.resend.left_out.resolved": (
         "al opgelost: de herzending {id} is afgeleverd; niet nog eens herzonden"
+    ),
+    "refusal.resend.left_out.later_dead_outside": (
+        "de latere herzending {id} is ook onbestelbaar en staat ervoor in de plaats, maar werd "
+        "buiten de periode onbestelbaar: herzend die (op zijn id, of met een periode die hem "
+        "bevat)"
+    ),
+    "refusal.resend.left_out.outside_period": (
+        "buiten de getoonde periode onbestelbaar geworden; niet herzonden"
     ),
     "refusal.resend.left_out.discarded": (
         "afgesloten nadat de lijst getoond werd; er is niets te herzenden"
