@@ -62,6 +62,21 @@ def shown_time(value: datetime | str | None, zone: tzinfo | None = None) -> str:
     return moment.replace(microsecond=0).isoformat()
 
 
+def compact_time(value: datetime | str | None, zone: tzinfo, now: datetime) -> str:
+    """A time for a column too narrow for ``shown_time``: local, to the minute, ``12-01 03:14``.
+
+    The year only when it is not ``now``'s (local), ``2025-12-01 03:14``. It cannot be pasted
+    into ``--since`` (no offset, no seconds): a table shows it only where the full time does
+    not fit, and ``--json`` always has the full time.
+    """
+    if value is None or value == "":
+        return "-"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    local = moment.astimezone(zone)
+    shape = "%m-%d %H:%M" if local.year == now.astimezone(zone).year else "%Y-%m-%d %H:%M"
+    return local.strftime(shape)
+
+
 def message_summary(
     m: MessageRecord, zone: tzinfo | None = None, *, receiver_text: bool = False
 ) -> dict[str, Any]:

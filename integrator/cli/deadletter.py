@@ -43,7 +43,7 @@ from integrator.cli.common import (
     say_shown,
     with_store,
 )
-from integrator.cli.views import Column, attempts_table, fitted_table, short_ids
+from integrator.cli.views import Column, attempts_table, fits, fitted_table, short_ids
 from integrator.presenters import dead_letter_summary, shown_time
 
 if TYPE_CHECKING:
@@ -156,10 +156,15 @@ def deadletter_list(
 def _table(rows: list[dict[str, Any]], title: str, *, width: int, zone: tzinfo) -> Table:
     """Dead letters as a table that fits the terminal: ids (shortened as ``resend`` and
     ``deadletter show`` take them back, also those in the state), ZD numbers and the ACK code
-    whole; the reason and the state wrap; when each died (to the second, as ``--since`` and
-    ``--until`` take it back), the attempts and the MSH-10 as the width allows. The reason goes
-    before the time: on 80 columns there is room for one of them, and the reason is what
-    support reads first (``--json`` has both)."""
+    whole; the reason and the state wrap; when each died, the attempts and the MSH-10 as the
+    width allows. The reason goes before the time, being what support reads first; when the
+    full time (to the second, as ``--since`` and ``--until`` take it back) leaves no room for
+    both, the time is shown to the minute, ``12-01 03:14`` (``compact_time``), so that an
+    80-column terminal still says when each died (``--json`` has the full time)."""
+    from datetime import UTC, datetime
+
+    from integrator.presenters import compact_time
+
     linked = [r["resolved_by"] for r in rows if r["resolved_by"]]
     linked += [r["latest_resend"]["id"] for r in rows if r["latest_resend"]]
     short = short_ids([r["id"] for r in rows] + linked)
@@ -174,10 +179,14 @@ def _table(rows: list[dict[str, Any]], title: str, *, width: int, zone: tzinfo) 
         "reason": Column("reason", lambda r: escape(r["reason"] or ""), free_text=True),
         "state": Column("state", lambda r: escape(_state(r, short)), free_text=True),
     }
+    always = ("id", "destination", "zd", "ack", "state")
+    if not fits(columns, rows, {*always, "reason", "died"}, width=width):
+        now = datetime.now(UTC)
+        columns["died"] = Column("died", lambda r: compact_time(r["dead_since"], zone, now))
     return fitted_table(
         rows,
         columns,
-        always=("id", "destination", "zd", "ack", "state"),
+        always=always,
         optional=("reason", "died", "attempts", "control_id"),
         width=width,
         title=title,

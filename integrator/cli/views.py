@@ -96,6 +96,19 @@ def fitted_table(
     return table
 
 
+def fits(
+    columns: Mapping[str, Column],
+    rows: Sequence[dict[str, Any]],
+    names: Collection[str],
+    *,
+    width: int,
+) -> bool:
+    """Whether the columns ``names`` fit in ``width`` with no identifier cut (as
+    ``fitted_table`` decides it): for a listing that shows a column in a shorter form when
+    its full form leaves no room."""
+    return _least_width([columns[k] for k in columns if k in names], rows) <= width
+
+
 def messages_table(
     rows: Sequence[dict[str, Any]], *, width: int, zone: tzinfo, title: str
 ) -> Table:

@@ -8,11 +8,12 @@ The commands run as a process with ``COLUMNS=80``, as on a terminal that wide.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,17 @@ def test_dead_letters_at_80_columns_keep_ids_and_zd_numbers_whole(
         taken_back = cli(env, "deadletter", "show", short, "--json")  # pasted into a command
         assert taken_back.exit_code == 0, taken_back.output
     assert "maintenance" in text  # the reason wraps rather than being cut or left out
+    # ...and when each died still shows, to the minute, local: the reason does not push it out.
+    rows = json.loads(cli(env, "deadletter", "list", "--json").stdout)
+    assert "died" in text.split(), text
+    for row in rows:
+        died = datetime.fromisoformat(row["dead_since"]).astimezone(AMSTERDAM)
+        [line] = [
+            line
+            for line in text.splitlines()
+            if line.startswith("7a1f6a2b") and row["id"].startswith(line.split()[0])
+        ]
+        assert died.strftime("%m-%d %H:%M") in line, text
 
 
 def test_events_at_80_columns_keep_ids_zd_numbers_and_times_whole(
