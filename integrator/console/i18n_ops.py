@@ -161,6 +161,14 @@ EN: Final[dict[str, str]] = {
     "dead.attempts": "Attempts",
     "dead.last_ack": "Last ACK",
     "dead.since": "Dead since",
+    "dead.died_since": "Died from",
+    "dead.died_until": "Died until",
+    "dead.show_period": "Show",
+    "dead.period_shown": "Only the dead letters that died in this period are shown.",
+    "dead.period_clear": "Show all",
+    "dead.confirm.period": (
+        "Only those that died from {since} until {until}, as the list showed them."
+    ),
     "dead.state": "State",
     "dead.state.open": "open",
     "dead.state.resending": "being resent",
@@ -600,6 +608,14 @@ NL: Final[dict[str, str]] = {
     "dead.attempts": "Pogingen",
     "dead.last_ack": "Laatste ACK",
     "dead.since": "Onbestelbaar sinds",
+    "dead.died_since": "Onbestelbaar vanaf",
+    "dead.died_until": "Onbestelbaar tot",
+    "dead.show_period": "Tonen",
+    "dead.period_shown": "Alleen de berichten die in deze periode onbestelbaar werden staan hier.",
+    "dead.period_clear": "Alles tonen",
+    "dead.confirm.period": (
+        "Alleen die van {since} tot {until} onbestelbaar werden, zoals de lijst ze toonde."
+    ),
     "dead.state": "Stand",
     "dead.state.open": "open",
     "dead.state.resending": "wordt herzonden",

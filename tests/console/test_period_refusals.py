@@ -16,7 +16,7 @@ from tests.console.test_refusals import beside, dutch, problems
 from tests.console.test_saved_searches import post, signed_in
 from tests.integrator.support import settings_for
 
-PAGES = {"/messages": "", "/audit": "a-", "/events": "e-", "/rejected": "r-"}
+PAGES = {"/messages": "", "/audit": "a-", "/events": "e-", "/rejected": "r-", "/deadletters": "d-"}
 """Each page with period fields, and how its fields' ids start."""
 PERIOD = "de periode begint op of na het einde; geef een begin dat vóór het einde ligt"
 GRANTS = (Grant(Role.ADMIN), Grant(Role.RESEND), Grant(Role.REPORTS))

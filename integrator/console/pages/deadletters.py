@@ -14,6 +14,11 @@ since the page was shown is left out or skipped, by the service's rule. The conf
 once (``integrator.console.once``), and its result is a page of its own
 (``/deadletters/done/<id>``, Post/Redirect/Get): a reload, Back and submit, or a second tab
 shows what was done, by whom and when, and sends nothing again.
+
+A period on when they died (``since``/``until``, read as every period is, refused beside its
+field) narrows the groups, as ``deadletter list --since/--until`` does; it travels with the
+ticked ones into the confirmation and the resend, which select only those that died in it
+(``select_dead_letters(died_since=…)``), so the count is of what the page showed.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from deadletter import (
@@ -29,7 +34,6 @@ from deadletter import (
     ResendRequest,
     Selection,
     discard,
-    list_dead_letters,
     plan_discard,
     select_dead_letters,
 )
@@ -51,9 +55,12 @@ from integrator.console.selections import selected_in_scope
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
+from integrator.message_reads import MessageTerms, terms_filter
+from integrator.message_service import find_dead_letters
 from integrator.presenters import dead_letter_summary
 from integrator.resending import resend_in_engine
-from integrator.store import MessageRecord
+from integrator.search import BadSearch
+from integrator.store import MessageFilter, MessageRecord
 
 P = Permission
 router = APIRouter()
@@ -69,15 +76,45 @@ Ids = Annotated[list[str], Form(max_length=SHOWN)]
 is the page's own sentence (``_in_scope``), not FastAPI's "field required"."""
 Action = Annotated[str, Form(pattern="^(resend|discard)$")]
 Once = Annotated[str, Form(alias=FIELD, max_length=100)]
+Moment = Annotated[str, Query(max_length=200)]
+FormMoment = Annotated[str, Form(max_length=200)]
+
+
+def _period(since: str, until: str) -> dict[str, str]:
+    """The period's terms as given (blank ones left out), for the page and its forms."""
+    return {k: v.strip() for k, v in (("since", since), ("until", until)) if v.strip()}
 
 
 @router.get("/deadletters")
-async def dead_letters(request: Request, visitor: Reader) -> Response:
+async def dead_letters(
+    request: Request, visitor: Reader, since: Moment = "", until: Moment = ""
+) -> Response:
     engine = engine_of(request)
     scope = visitor.scope(P.MESSAGES_READ)
-    letters = await list_dead_letters(
-        engine.store, limit=SHOWN, destination_ids=scope.destination_ids(engine.catalog)
-    )
+    period = _period(since, until)
+    try:
+        letters = await find_dead_letters(
+            engine,
+            scope,
+            destination=None,
+            limit=SHOWN,
+            include_resolved=False,
+            since=period.get("since"),
+            until=period.get("until"),
+        )
+    except BadSearch as exc:
+        # Beside its field, naming the rule, never the value sent (as the other pages do).
+        problem = (exc.field, said(exc, withheld=period.values(), field=False))
+        return page(
+            request,
+            visitor,
+            "deadletters.html",
+            status=422,
+            groups=[],
+            shown=SHOWN,
+            period={},
+            problem=problem,
+        )
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for letter in letters:
         row = dead_letter_summary(letter, engine.settings.zone)
@@ -98,6 +135,8 @@ async def dead_letters(request: Request, visitor: Reader) -> Response:
         "deadletters.html",
         groups=listed,
         shown=SHOWN,
+        period=period,
+        problem=None,
     )
 
 
@@ -118,13 +157,30 @@ async def _in_scope(
     )
 
 
-async def _to_resend(engine: Engine, visitor: Visitor, ids: Sequence[str]) -> Selection:
+def _died_in(engine: Engine, period: dict[str, str]) -> MessageFilter:
+    """The period the page showed, read as it was read there (a refusal: the field's rule)."""
+    try:
+        return terms_filter(engine.settings, MessageTerms(**period))
+    except BadSearch as exc:
+        raise BadInput(said(exc, withheld=period.values())) from None
+
+
+async def _to_resend(
+    engine: Engine, visitor: Visitor, ids: Sequence[str], period: dict[str, str]
+) -> Selection:
     """The ticked dead letters as the service selects them from a listing: not named, so a
     page posted again (stale, reloaded, in a second tab) leaves out or skips what a resend
-    settled or set on its way since, as ``deadletter resend --all`` would."""
+    settled or set on its way since, as ``deadletter resend --all`` would; within the period
+    the page showed, if any."""
+    died = _died_in(engine, period)
     checked = await _in_scope(engine, visitor, P.MESSAGES_RESEND, ids)
     try:
-        return await select_dead_letters(engine.store, picked=[m.id for m in checked])
+        return await select_dead_letters(
+            engine.store,
+            picked=[m.id for m in checked],
+            died_since=died.since,
+            died_until=died.until,
+        )
     except DeadLetterError as exc:
         raise BadInput(said(exc)) from None
 
@@ -146,6 +202,8 @@ async def confirm(
     visitor: Reader,
     action: Action,
     ids: Ids = [],  # noqa: B006 (FastAPI copies it)
+    since: FormMoment = "",
+    until: FormMoment = "",
 ) -> Response:
     """The count, and what would happen to each (a resend's dry run; a discard's resend chains
     and what stays open); nothing is done yet. The form carries a one-time token, so the
@@ -154,8 +212,9 @@ async def confirm(
     if not visitor.may_somewhere(ACTIONS[action]):
         raise Forbidden()
     planned: list[dict[str, Any]] = []
+    period = _period(since, until)
     if action == "resend":
-        messages = await _to_resend(engine, visitor, ids)
+        messages = await _to_resend(engine, visitor, ids, period)
         request_ = ResendRequest(reason="(counting only)", actor=visitor.actor)
         try:
             results = await resend_in_engine(engine, messages, request_, dry_run=True)
@@ -176,6 +235,7 @@ async def confirm(
         messages=listed,
         planned=planned,
         going=going,
+        period=period,
         once=await issue(engine, visitor, f"deadletters.{action}"),
     )
 
@@ -193,11 +253,13 @@ async def resend(
     reason: Annotated[str, Form(max_length=1000)],
     ids: Ids = [],  # noqa: B006 (FastAPI copies it)
     once_token: Once = "",
+    since: FormMoment = "",
+    until: FormMoment = "",
 ) -> Response:
     engine = engine_of(request)
 
     async def work() -> dict[str, Any]:
-        messages = await _to_resend(engine, visitor, ids)
+        messages = await _to_resend(engine, visitor, ids, _period(since, until))
         try:
             results = await resend_in_engine(
                 engine, messages, ResendRequest(reason=reason, actor=visitor.actor)
