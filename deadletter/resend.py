@@ -329,8 +329,10 @@ async def select_dead_letters(
     died, as ``list_dead_letters`` reads it: a broad selection of the unresolved ones that died
     in it (of ``destination_id``, if given), or, with ``picked``, those of the ticked ones
     (the page showed a period; one that died again since, outside it, is left out saying so).
-    A dead letter whose later dead resend died outside the period is left out too, naming it:
-    that one stands for it, and resending both would send the same message twice.
+    In a broad selection by period, a dead letter whose later dead resend died outside the
+    period is left out too, naming it: that one stands for it, and resending both would send
+    the same message twice. (Ticked ones are judged among the ticked, with or without a
+    period, as before.)
     """
     period = Period(died_since, died_until)
     broad = every or destination_id is not None or period.given
@@ -427,8 +429,6 @@ async def _picked_dead_letters(store: Store, picked: Sequence[str], period: Peri
             )
         elif stand_in is not None:
             left_out.append(LeftOut(message, _stood_in_for(stand_in)))
-        elif period.given and (outside := _later_dead_outside(families.later(message.id))):
-            left_out.append(LeftOut(message, _stood_in_outside(outside)))
         else:
             selected.append(message)
     return Selection(
