@@ -9,21 +9,26 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+from typer.testing import CliRunner
 
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.access import Grant, Role
+from integrator.cli import app
 from integrator.engine import Engine
 from integrator.http import create_app
 from tests.http.support import token_for
 from tests.integrator.support import destination, settings_for
 from tests.integrator.test_cli import cli
+from tests.integrator.test_cli_reading import restore_logging
 
 NOORD = "ziekenhuis-noord"
+__all__ = ["restore_logging"]  # the CLI run in process configures structlog; put back after
 
 
 @asynccontextmanager
@@ -142,3 +147,37 @@ async def test_named_and_broad_selections_through_the_engine(
         ]
         assert f"already resent to {NOORD}" in done["skipped"][0]["note"]
         assert len(noord.received) == 3
+
+
+async def test_deadletter_resend_by_period_through_the_engine(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """The period selects in the store as without an engine; the engine resends exactly what
+    the dry run promised, and only what died in the period."""
+    async with MllpReceiver() as noord, serving_engine(env, tmp_path, noord.port) as engine:
+        env = {**env, "INTEGRATOR_TOKEN": await token_for(engine, Grant(Role.RESEND))}
+        letters = []
+        for zd_number in ("ZD900000011", "ZD900000012"):
+            data = copy.deepcopy(referral_data)
+            data["event_id"], data["zd_number"] = str(uuid.uuid4()), zd_number
+            submitted = await engine.intake.submit(json.dumps(data), source="cli")
+            letters.append(submitted.messages[0].message_id)
+        assert await engine.wait_settled(timeout=10)
+        earlier, later = letters
+        await engine.store.set_status(earlier, "dead")
+        await asyncio.sleep(0.01)
+        boundary = datetime.now(UTC).isoformat()  # to the microsecond, with its offset
+        await asyncio.sleep(0.01)
+        await engine.store.set_status(later, "dead")
+
+        command = ["deadletter", "resend", "--since", boundary, "--reason", "HIS back", "--json"]
+        # In process, in a thread of its own: the engine answers it on this loop meanwhile.
+        dry = await asyncio.to_thread(CliRunner().invoke, app, [*command, "--dry-run"], env=env)
+        real = await asyncio.to_thread(CliRunner().invoke, app, command, env=env)
+        assert await engine.wait_settled(timeout=10)
+        assert dry.exit_code == real.exit_code == 0, (dry.output, real.output)
+        promised, done = json.loads(dry.stdout), json.loads(real.stdout)
+        assert promised["via"] == done["via"] == "engine"
+        assert [r["original_id"] for r in promised["would_resend"]] == [later]
+        assert [r["original_id"] for r in done["resent"]] == [later]
+        assert len(noord.received) == 3  # the two first sendings and the one resend
