@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from hypothesis import settings as hypothesis_settings
 
 from tests.services import free_port
@@ -28,6 +30,25 @@ SAMPLES = ROOT / "config" / "samples"
 # before any test module imports the CLI (its consoles take their width then).
 for _name in ("COLUMNS", "LINES"):
     os.environ.pop(_name, None)
+
+
+_PRISTINE_LOGGING = structlog.get_config()
+
+
+@pytest.fixture(autouse=True)
+def pristine_logging() -> Iterator[None]:
+    """Every test starts, and leaves, with structlog as no test had configured it.
+
+    The CLI and the engine configure structlog for the process: a level (a filter that drops
+    lines below it before ``capture_logs`` sees them) and a stream (CliRunner's, closed after
+    the call). Left in place, one test's configuration decided what a later test in the same
+    worker could log or capture, so a test asserting on an info line failed or passed by the
+    order pytest-xdist happened to give. Fixtures that configure logging on purpose (the
+    transport's) run after this one and are undone with it.
+    """
+    structlog.configure(**_PRISTINE_LOGGING)
+    yield
+    structlog.configure(**_PRISTINE_LOGGING)
 
 
 @pytest.fixture(autouse=True)

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-import structlog
 from structlog.testing import capture_logs
 
 from destinations.worker import AttemptResult
 from integrator.attempt_log import attempt_reason
-from integrator.logging import configure_logging
 from tests.delivery.support import messages, start_engine, submit
 from tests.services import free_port
-
-
-@pytest.fixture(autouse=True)
-def info_logging() -> Iterator[None]:
-    """The attempt's info line is asserted on: an earlier test in the same worker may have
-    configured a higher level, whose filter drops it before ``capture_logs`` sees it."""
-    saved = structlog.get_config()
-    configure_logging(level="info")
-    yield
-    structlog.configure(**saved)
 
 
 async def test_a_destination_nobody_listens_on_says_so_in_the_log(

@@ -8,20 +8,17 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from structlog.testing import capture_logs
 
 from integrator.catalog import Catalog, build_catalog
 from integrator.clock import ManualClock
 from integrator.events_routing import RouteRequest, route_selected
 from integrator.intake import Intake
-from integrator.logging import configure_logging
 from integrator.store import Store
 from integrator.zd_sequence import CANCEL_WITHOUT_NEW, NEW_REPEATED, zd_warnings
 from tests.integrator.support import destination, settings_for
@@ -63,16 +60,6 @@ def request(*, dry_run: bool = False) -> RouteRequest:
     return RouteRequest(
         reason="noord connected", actor="local:anna", provider="ziekenhuis-noord", dry_run=dry_run
     ).checked(settings_for(Path("/nonexistent")))
-
-
-@pytest.fixture(autouse=True)
-def info_logging() -> Iterator[None]:
-    """The routing's info line is asserted on: an earlier test in the same worker may have
-    configured a higher level, whose filter drops it before ``capture_logs`` sees it."""
-    saved = structlog.get_config()
-    configure_logging(level="info")
-    yield
-    structlog.configure(**saved)
 
 
 async def warnings_of(store: Store, message_id: str) -> tuple[str, ...]:
