@@ -1,4 +1,9 @@
-"""The ``integrator`` command as a user runs it: real processes, real sockets, real files."""
+"""The ``integrator`` command as a user runs it: real sockets, real files.
+
+``cli`` runs the command in this process (``tests.cli_in_process``); ``process_cli`` starts it
+as a process, for the tests about the process itself: the demo, start-up refusals, what reaches
+its stderr.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import pytest
 
 from destinations.config import dump_destination
 from integrator.store import Store
+from tests.cli_in_process import run_cli as cli
 from tests.http.support import bearer, token_in_store
 from tests.integrator.support import destination
 from tests.services import free_port
@@ -25,7 +31,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "config" / "samples"
 
 
-def cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def process_cli(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "integrator", *args],
         env=env,
@@ -111,7 +119,7 @@ def test_submit_missing_file_is_bad_input(env: dict[str, str], tmp_path: Path) -
 def test_event_loop_setting_asyncio_works_and_a_wrong_one_is_refused(
     env: dict[str, str],
 ) -> None:
-    on_asyncio = cli(
+    on_asyncio = process_cli(
         "submit",
         "--json",
         str(SAMPLES / "referral.json"),
@@ -119,7 +127,7 @@ def test_event_loop_setting_asyncio_works_and_a_wrong_one_is_refused(
     )
     assert on_asyncio.returncode == 0, on_asyncio.stderr
     assert json.loads(on_asyncio.stdout)[0]["accepted"] is True
-    wrong = cli("messages", "list", env={**env, "INTEGRATOR_EVENT_LOOP": "trio"})
+    wrong = process_cli("messages", "list", env={**env, "INTEGRATOR_EVENT_LOOP": "trio"})
     assert wrong.returncode == 2
     assert "INTEGRATOR_EVENT_LOOP" in wrong.stderr
     assert "'uvloop' or 'asyncio'" in wrong.stderr
@@ -216,24 +224,7 @@ def test_destinations_cli_add_update_history_and_usage_report(env: dict[str, str
             "noord", free_port(), providers=["ziekenhuis-noord"], messages={"referral": "ref-v1"}
         )
     )
-    added = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "integrator",
-            "destinations",
-            "add",
-            "-",
-            "--json",
-        ],
-        input=text,
-        env={**env, "USER": "anna"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        check=False,
-    )
+    added = cli("destinations", "add", "-", "--json", input=text, env={**env, "USER": "anna"})
     assert added.returncode == 0, added.stderr
     assert json.loads(added.stdout)["revision"] == 1
     assert any("deprecated" in w for w in json.loads(added.stdout)["warnings"])
@@ -255,6 +246,6 @@ def test_a_platform_authority_too_long_for_the_placer_numbers_is_refused_at_star
     env: dict[str, str],
 ) -> None:
     # Every order message would otherwise fail to map: <zd>^<authority> has at most 22 characters.
-    result = cli("run", env={**env, "INTEGRATOR_PLATFORM_AUTHORITY": "ZORGDOMEIN-NL"})
+    result = process_cli("run", env={**env, "INTEGRATOR_PLATFORM_AUTHORITY": "ZORGDOMEIN-NL"})
     assert result.returncode == 2
     assert "INTEGRATOR_PLATFORM_AUTHORITY" in result.stderr and "10 characters" in result.stderr

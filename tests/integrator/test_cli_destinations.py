@@ -1,6 +1,6 @@
 """``integrator destinations …`` as an operator runs it: broken files, comments, no-op changes.
 
-Real processes on a copy of the commented example files; no engine runs, so what the tools show
+The command run in-process on a copy of the commented example files; no engine runs, so what
 of a broken file comes from the store's revisions, as it would with the engine in another
 process.
 """
@@ -9,27 +9,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.cli_in_process import run_cli as cli
 from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "config" / "destinations"
 SAMPLES = ROOT / "config" / "samples"
-
-
-def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "integrator", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        check=False,
-    )
 
 
 def comment_lines(text: str) -> list[str]:

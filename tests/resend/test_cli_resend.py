@@ -76,6 +76,7 @@ def test_bad_input_is_refused_with_exit_2_and_a_clear_message(env: dict[str, str
         assert expected in " ".join(result.stderr.split()), (args, result.stderr)
 
 
+@pytest.mark.real_login_name  # USER names someone else; the CLI must not believe it
 def test_without_engine_resends_go_into_the_store_and_show_both_ways(
     env: dict[str, str],
 ) -> None:
