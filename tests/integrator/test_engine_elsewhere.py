@@ -27,8 +27,9 @@ import pytest
 from destinations.config import dump_destination
 from integrator.presence import pid_namespace
 from integrator.store import EnginePresence, Store
+from tests.cli_in_process import run_cli as cli
 from tests.integrator.support import destination
-from tests.integrator.test_cli import ROOT, SAMPLES, cli
+from tests.integrator.test_cli import ROOT, SAMPLES
 from tests.services import free_port
 
 NOORD = "ziekenhuis-noord"

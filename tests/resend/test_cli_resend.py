@@ -17,9 +17,10 @@ import pytest
 from destinations.config import dump_destination
 from integrator.access import Grant, Role
 from integrator.store import Store
+from tests.cli_in_process import run_cli as cli
 from tests.http.support import bearer, token_in_store
 from tests.integrator.support import destination
-from tests.integrator.test_cli import SAMPLES, cli
+from tests.integrator.test_cli import SAMPLES
 from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

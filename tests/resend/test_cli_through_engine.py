@@ -24,7 +24,7 @@ from integrator.engine import Engine
 from integrator.http import create_app
 from tests.http.support import token_for
 from tests.integrator.support import destination, settings_for
-from tests.integrator.test_cli import cli
+from tests.integrator.test_cli import process_cli as cli
 from tests.integrator.test_cli_reading import restore_logging
 
 NOORD = "ziekenhuis-noord"
