@@ -1665,34 +1665,28 @@ _MAKER_RULE: Final = (
 )
 
 
-def _maker_lacks(grant: Grant) -> Note:
-    rule = _MAKER_RULE.format(role=grant.role.value)
-    return Note(
-        f"{rule}: its maker no longer holds {grant.role.value} for {_where(grant)}",
-        "access.token_suspended_maker",
-        grant=str(grant),
-        role=grant.role.value,
-    )
+def _maker_note(code: str, why: str) -> Callable[[Grant], Note]:
+    """The refusal of a grant a token holds but may not use because of its maker: the one rule
+    (``_MAKER_RULE``) and ``why`` (``{role}`` and ``{where}`` filled in), coded ``code``."""
+
+    def note(grant: Grant) -> Note:
+        role = grant.role.value
+        reason = why.format(role=role, where=_where(grant))
+        return Note(
+            f"{_MAKER_RULE.format(role=role)}: {reason}",
+            f"access.token_suspended_{code}",
+            grant=str(grant),
+            role=role,
+        )
+
+    return note
 
 
-def _maker_gone(grant: Grant) -> Note:
-    rule = _MAKER_RULE.format(role=grant.role.value)
-    return Note(
-        f"{rule}: its maker's account is deactivated",
-        "access.token_suspended_maker_deactivated",
-        grant=str(grant),
-        role=grant.role.value,
-    )
-
-
-def _maker_token_lacks(grant: Grant) -> Note:
-    rule = _MAKER_RULE.format(role=grant.role.value)
-    return Note(
-        f"{rule}: the token that made it no longer holds {grant.role.value} for {_where(grant)}",
-        "access.token_suspended_maker_token",
-        grant=str(grant),
-        role=grant.role.value,
-    )
+_maker_lacks: Final = _maker_note("maker", "its maker no longer holds {role} for {where}")
+_maker_gone: Final = _maker_note("maker_deactivated", "its maker's account is deactivated")
+_maker_token_lacks: Final = _maker_note(
+    "maker_token", "the token that made it no longer holds {role} for {where}"
+)
 
 
 def _owner_lacks(grant: Grant) -> Note:

@@ -3,13 +3,12 @@ when a test moves it (expiry, idle timeouts and lockouts are reached by moving i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import structlog
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 from typer.testing import CliRunner, Result
@@ -108,14 +107,6 @@ async def login_as(service: AccessService, clock: ManualClock, member: Member) -
 
 
 @pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
-
-
-@pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """A store of the test's own, and the OS user ``piet`` (``local:piet``)."""
     return {
@@ -126,7 +117,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def cli(env: dict[str, str], restore_logging: None) -> Callable[..., Result]:
+def cli(env: dict[str, str]) -> Callable[..., Result]:
     """``integrator ARGS`` in this process, with ``env``."""
     runner = CliRunner()
 

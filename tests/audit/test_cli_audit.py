@@ -7,12 +7,10 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
@@ -27,13 +25,6 @@ from tests.store.factories import make_event, make_message
 
 SEARCH_KEY = "audit-tests-search-key"
 BSN = "999999990"
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 @pytest.fixture

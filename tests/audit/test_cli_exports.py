@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 from typer.testing import CliRunner, Result
 
 from integrator.cli import app
@@ -20,13 +18,6 @@ from tests.store.factories import make_event, make_message
 
 SEARCH_KEY = "export-tests-search-key"
 BSN = "999990019"
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 @pytest.fixture

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import structlog
 from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
@@ -30,14 +28,6 @@ BSN = "999990019"
 BSN_HASH = Settings(search_key=SEARCH_KEY).bsn_hash(BSN)
 PATIENT = "Jansen"
 ACK = f"MSH|^~\\&|HIS|ZNOORD\rMSA|AE|x|patient {PATIENT} {BSN} unknown".encode()
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 @dataclass(frozen=True)

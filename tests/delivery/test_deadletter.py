@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from typer.testing import CliRunner
 
 from deadletter import (
@@ -88,15 +86,6 @@ async def test_discard_needs_a_reason_is_audited_and_keeps_history(
         assert len(await store.list_audit(target=dead)) == 1
 
 
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
-
-
-@pytest.mark.usefixtures("restore_logging")
 def test_cli_list_show_discard(tmp_path: Path, referral_data: dict[str, Any]) -> None:
     dead, delivered = asyncio.run(make_letters(tmp_path, referral_data))
     env = {

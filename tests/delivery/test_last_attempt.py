@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from typer.testing import CliRunner
 
 from integrator.cli import app
@@ -20,14 +18,6 @@ from tests.delivery.misbehaving import MisbehavingReceiver
 from tests.delivery.support import DEST, FAST_RETRY, messages, start_engine, submit
 from tests.integrator.support import settings_for
 from tests.store.factories import T0, make_event, make_message
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 def cli_env(tmp_path: Path) -> dict[str, str]:

@@ -9,13 +9,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import structlog
 from typer.testing import CliRunner, Result
 
 from destinations.config import dump_destination
@@ -37,15 +35,7 @@ def destination_file(tmp_path: Path, dest_id: str, port: int, provider: str) -> 
 
 
 @pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
-
-
-@pytest.fixture
-def integrator(env: dict[str, str], restore_logging: None) -> Any:
+def integrator(env: dict[str, str]) -> Any:
     """The ``integrator`` command in this process (the engine and receiver run as processes)."""
     runner = CliRunner()
 

@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 
 from integrator.store import Store
-from tests.integrator.test_cli_reading import cli, restore_logging, stored
+from tests.integrator.test_cli_reading import cli, stored
 from tests.store.factories import make_event, make_message
-
-__all__ = ["restore_logging"]  # the fixture, used here as there
 
 LISTINGS = [
     ("messages", "list"),

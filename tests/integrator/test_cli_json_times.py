@@ -12,13 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 import typer
 
 from destinations.config import dump_destination
@@ -51,13 +49,6 @@ WITHOUT_TIMES: frozenset[tuple[str, ...]] = frozenset(
 )
 """Listings that hold no time here: none at all (versions show sunset dates, which are days),
 or only for a state this store has not got (a person's ``locked_until``)."""
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 def listing_commands() -> set[tuple[str, ...]]:

@@ -11,12 +11,10 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-import structlog
 
 from tests.integrator.test_cli_reading import (
     AMSTERDAM,
@@ -30,14 +28,6 @@ from tests.store.factories import make_event, make_message
 
 ANY_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T[\d:.]+[+-]\d{2}:\d{2}")
 EVENTS = ("beef1111-0000-4000-8000-000000000000", "beef2222-0000-4000-8000-000000000000")
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 def csv_rows(text: str) -> list[dict[str, str]]:

@@ -21,10 +21,8 @@ import pytest
 from integrator.presenters import shown_time
 from integrator.settings import Settings
 from integrator.store import AttemptRecord, Store
-from tests.integrator.test_cli_reading import SHOWN_TIME, cli, restore_logging, stored
+from tests.integrator.test_cli_reading import SHOWN_TIME, cli, stored
 from tests.store.factories import T0, make_event, make_message
-
-__all__ = ["restore_logging"]  # the fixture, used here as there
 
 ROOT = Path(__file__).resolve().parents[2]
 AMSTERDAM = Settings(timezone="Europe/Amsterdam").zone

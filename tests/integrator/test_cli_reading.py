@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
@@ -29,14 +28,6 @@ SEARCH_KEY = "reading-tests-search-key"
 BSN = "999990019"
 AMSTERDAM = Settings(timezone="Europe/Amsterdam").zone
 SHOWN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 def env_for(url: str, tmp_path: Path) -> dict[str, str]:

@@ -13,10 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from integrator.store import Store
-from tests.integrator.test_cli_reading import cli, env_for, restore_logging
+from tests.integrator.test_cli_reading import cli, env_for
 from tests.store.factories import StepClock
-
-__all__ = ["restore_logging"]  # the fixture, used here as there
 
 BODY = {"event_id": "not-a-uuid", "type": "referral", "patient": {"bsn": "123456782"}}
 

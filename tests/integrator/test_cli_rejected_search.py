@@ -15,10 +15,8 @@ from typing import Any
 
 from integrator.store.keyed import bsn_hash
 from tests.conftest import load_sample
-from tests.integrator.test_cli_reading import SEARCH_KEY, cli, env_for, restore_logging
+from tests.integrator.test_cli_reading import SEARCH_KEY, cli, env_for
 from tests.services import free_port
-
-__all__ = ["restore_logging"]  # the fixture, used here as there
 
 BSN = "999990019"  # the sample referral's patient
 HINT = "integrator rejected list --zd ZD300000001"

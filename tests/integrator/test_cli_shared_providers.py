@@ -6,9 +6,7 @@ from pathlib import Path
 
 from destinations.config import dump_destination
 from tests.integrator.support import destination
-from tests.integrator.test_cli_reading import cli, env_for, restore_logging
-
-__all__ = ["restore_logging"]  # the fixture, used here as there
+from tests.integrator.test_cli_reading import cli, env_for
 
 
 def test_adding_a_copy_warns_naming_the_destination_that_serves_its_provider(

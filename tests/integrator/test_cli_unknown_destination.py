@@ -10,10 +10,8 @@ from pathlib import Path
 
 from destinations.config import dump_destination
 from tests.integrator.support import destination
-from tests.integrator.test_cli_reading import cli, listed_ids, restore_logging, stored
+from tests.integrator.test_cli_reading import cli, listed_ids, stored
 from tests.store.factories import make_event, make_message
-
-__all__ = ["restore_logging"]  # the fixture, used here as there
 
 
 def test_a_destination_nobody_has_is_refused_naming_the_term(tmp_path: Path) -> None:

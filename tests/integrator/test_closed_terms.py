@@ -23,10 +23,8 @@ from integrator.settings import Settings
 from mappings.registry import REGISTRY
 from tests.http.support import api_client
 from tests.integrator.support import destination, settings_for
-from tests.integrator.test_cli_reading import cli, restore_logging, stored
+from tests.integrator.test_cli_reading import cli, stored
 from tests.store.factories import make_event, make_message
-
-__all__ = ["restore_logging"]  # the fixture, used here as there
 
 SETTINGS = Settings(timezone="Europe/Amsterdam")
 TYPES = "one of referral, diagnostic_request"

@@ -10,13 +10,12 @@ import asyncio
 import base64
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from pydantic import ValidationError
 from typer.testing import CliRunner, Result
 
@@ -38,13 +37,6 @@ BSN = "999990019"  # the sample referral's
 
 def entry(kid: str, key: bytes | None = None) -> str:
     return f"{kid}:{base64.b64encode(key or os.urandom(32)).decode()}"
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 # -- the setting -----------------------------------------------------------------------------

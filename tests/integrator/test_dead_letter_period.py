@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import structlog
 
 from destinations.config import dump_destination
 from integrator.catalog import build_catalog
@@ -26,14 +24,6 @@ from tests.store.factories import T0, StepClock, make_event, make_message
 
 DIED = (T0 + timedelta(hours=1), T0 + timedelta(hours=5), T0 + timedelta(days=2))
 """When each of the three letters died: they were all made at T0."""
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 @pytest.fixture

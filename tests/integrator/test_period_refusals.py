@@ -6,14 +6,13 @@ they resolved to) and the API (422 naming the fields). The console's side is in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import structlog
 
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
@@ -26,14 +25,6 @@ from tests.store.factories import make_event, make_message
 
 AMSTERDAM = Settings(timezone="Europe/Amsterdam", search_key="period-refusals-test-key")
 NOW = datetime(2026, 11, 30, 8, 15, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The CLI configures structlog to print to CliRunner's stream, which closes afterwards."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 # -- the shared reading -------------------------------------------------------------------------

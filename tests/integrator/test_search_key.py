@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from typer.testing import CliRunner
 
 from integrator.cli import app
@@ -18,13 +17,6 @@ from integrator.searchkey import SearchKeyError, key_file_for, resolve_search_ke
 from integrator.settings import Settings
 
 BSN = "999990019"
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Any:
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
 
 
 def settings_at(path: Path, **extra: Any) -> Settings:

@@ -25,10 +25,8 @@ from integrator.http import create_app
 from tests.http.support import token_for
 from tests.integrator.support import destination, settings_for
 from tests.integrator.test_cli import process_cli as cli
-from tests.integrator.test_cli_reading import restore_logging
 
 NOORD = "ziekenhuis-noord"
-__all__ = ["restore_logging"]  # the CLI run in process configures structlog; put back after
 
 
 @asynccontextmanager
