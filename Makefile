@@ -43,6 +43,7 @@ check: lint typecheck test
 
 schemas: $(VENV)/.installed
 	$(BIN)/python -m schemas.generate
+	$(BIN)/python -m integrator.store.sqlite_head
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py

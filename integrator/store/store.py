@@ -1411,12 +1411,21 @@ async def _migrate_when_free(engine: AsyncEngine, schema: str | None) -> None:
 async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
     """Upgrade unless the store is at head already, which a plain read tells without Alembic.
 
+    An empty SQLite database gets the head schema in one transaction instead
+    (``integrator.store.sqlite_head``).
+
     The read needs no lock: a migration commits its schema and its revision in one transaction,
     so a store that reads as at head has all of it. Any other revision (none, older, unknown) takes
     the locked upgrade, which looks again under the lock.
     """
     async with engine.connect() as conn:
-        if await stored_revision(conn) == HEAD_REVISION:
+        revision = await stored_revision(conn)
+    if revision == HEAD_REVISION:
+        return
+    if revision is None and engine.dialect.name == "sqlite":
+        from integrator.store.sqlite_head import create_if_empty
+
+        if await create_if_empty(engine):
             return
     from alembic.util import CommandError
 

@@ -22,7 +22,7 @@ import integrator
 from integrator.access import AccessService, Grant, Role
 from integrator.access import tokens as secrets_
 from integrator.clock import ManualClock
-from integrator.store import Store, StoreError
+from integrator.store import Store, StoreError, sqlite_head
 from integrator.store.migrate import current_revision, head_revision
 from integrator.store.schema_version import HEAD_REVISION
 from integrator.store.tables import api_tokens, grants, metadata, people
@@ -260,8 +260,12 @@ async def test_opening_a_store_at_head_does_not_load_alembic(site: Site) -> None
     """Each open at head (every command, engine start and test) used to run Alembic's upgrade:
     its import and script directory cost more than the rest of the open."""
     fresh = await asyncio.to_thread(_modules_after_open, site)
-    assert "integrator.store.migrate" in fresh  # a new store: migrated through Alembic
-    assert "alembic" in fresh
+    if site.backend == "sqlite":  # an empty file gets the head schema without Alembic
+        assert "integrator.store.sqlite_head" in fresh
+        assert "integrator.store.migrate" not in fresh
+    else:  # a new PostgreSQL store: migrated through Alembic
+        assert "integrator.store.migrate" in fresh
+        assert "alembic" in fresh
     again = await asyncio.to_thread(_modules_after_open, site)
     assert "integrator.store.store" in again  # the probe did open the store
     assert not any(m == "alembic" or m.startswith("alembic.") for m in again)
@@ -458,3 +462,68 @@ async def test_migration_0018_binds_the_tokens_made_in_a_session_to_their_maker(
         assert await conn.run_sync(current_revision) == HEAD_REVISION
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
+
+
+# -- a new SQLite store made from the head schema (integrator.store.sqlite_head) -------------
+
+
+def _sqlite_schema(path: Path) -> tuple[list[str], list[str]]:
+    """The schema statements and the recorded revisions of the SQLite database at ``path``."""
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name"
+        ).fetchall()
+        revisions = [r for (r,) in conn.execute("SELECT version_num FROM alembic_version")]
+    return sorted(sql for _, _, sql in rows), revisions
+
+
+async def test_the_sqlite_head_file_is_what_the_migrations_make() -> None:
+    """A new revision without a new file would make new stores without it (if the revisions
+    matched) or slowly (they do not): the file must be written again with the revision."""
+    made = await sqlite_head.migrated_statements()
+    assert sqlite_head.head_statements() == tuple(made), (
+        "integrator/store/migrations/sqlite_head.json is not what the migrations make: "
+        "run `python -m integrator.store.sqlite_head` (or `make schemas`)"
+    )
+
+
+async def test_a_new_sqlite_store_has_exactly_the_schema_the_migrations_make(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(f"sqlite:///{tmp_path / 'new.db'}")
+    await store.close()
+    migrated = await sqlite_head.migrated_statements()  # a scratch file, through Alembic
+
+    schema, revisions = _sqlite_schema(tmp_path / "new.db")
+    assert schema == sorted(migrated)
+    assert revisions == [HEAD_REVISION]
+    assert len(schema) > len(STORE_TABLES)  # tables and their indexes
+
+
+async def test_a_head_file_of_another_revision_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = tmp_path / "sqlite_head.json"
+    stale.write_text(json.dumps({"revision": "0001", "statements": ["CREATE TABLE wrong (x)"]}))
+    monkeypatch.setattr(sqlite_head, "HEAD_FILE", stale)
+    sqlite_head.head_statements.cache_clear()
+    try:
+        store = await Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+        await store.close()
+    finally:
+        sqlite_head.head_statements.cache_clear()
+    schema, revisions = _sqlite_schema(tmp_path / "store.db")
+    assert revisions == [HEAD_REVISION]  # migrated through Alembic instead
+    assert not any("wrong" in statement for statement in schema)
+
+
+async def test_a_database_with_a_table_of_its_own_is_left_to_alembic(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE someone_elses (x INTEGER)")
+    store = await Store.open(f"sqlite:///{path}")
+    await store.close()
+    schema, revisions = _sqlite_schema(path)
+    assert revisions == [HEAD_REVISION]
+    assert any("someone_elses" in statement for statement in schema)
