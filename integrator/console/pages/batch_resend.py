@@ -46,6 +46,7 @@ from integrator.console.render import NavItem, page
 from integrator.console.selections import selected_in_scope
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
+from integrator.http.deps import source_of
 from integrator.message_service import MessageTerms, checked_filter
 from integrator.resending import resend_in_engine
 from integrator.search import BadSearch
@@ -126,7 +127,9 @@ async def resend(
         )
         try:
             results = await resend_in_engine(
-                engine, selection.naming(named), ResendRequest(reason=reason, actor=visitor.actor)
+                engine,
+                selection.naming(named),
+                ResendRequest(reason=reason, actor=visitor.actor, source=source_of(request)),
             )
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None

@@ -55,6 +55,7 @@ from integrator.console.selections import selected_in_scope
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
+from integrator.http.deps import source_of
 from integrator.message_reads import MessageTerms, terms_filter
 from integrator.message_service import find_dead_letters
 from integrator.presenters import dead_letter_summary
@@ -262,7 +263,9 @@ async def resend(
         messages = await _to_resend(engine, visitor, ids, _period(since, until))
         try:
             results = await resend_in_engine(
-                engine, messages, ResendRequest(reason=reason, actor=visitor.actor)
+                engine,
+                messages,
+                ResendRequest(reason=reason, actor=visitor.actor, source=source_of(request)),
             )
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
@@ -289,7 +292,7 @@ async def discard_letters(
             raise BadInput(
                 Said("a reason is required (it goes into the audit log)", "reason.required")
             )
-        rows = await _discards(engine, visitor, messages, reason=reason)
+        rows = await _discards(engine, visitor, messages, reason=reason, source=source_of(request))
         return {"rows": kept_rows(rows)}
 
     done = await once(engine, visitor, "deadletters.discard", once_token, work)
@@ -302,6 +305,7 @@ async def _discards(
     messages: Sequence[MessageRecord],
     *,
     reason: str | None = None,
+    source: str | None = None,
 ) -> list[dict[str, Any]]:
     """What discarding ``messages`` does (``reason`` None: would do), row by row: each ticked
     one, the resend chain closed with it, and what stays open with why, as the service says.
@@ -324,7 +328,11 @@ async def _discards(
         try:
             if act:
                 plan = await discard(
-                    engine.store, message.id, actor=visitor.actor, reason=reason or ""
+                    engine.store,
+                    message.id,
+                    actor=visitor.actor,
+                    reason=reason or "",
+                    source=source,
                 )
             else:
                 plan = await plan_discard(engine.store, message.id)

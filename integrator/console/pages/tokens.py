@@ -26,6 +26,7 @@ from integrator.console.refusals import Said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import PersonDep, Visitor
+from integrator.http.deps import source_of
 
 P = Permission
 router = APIRouter()
@@ -89,6 +90,7 @@ async def create(
             grants_of(role, cluster),
             expires_in=timedelta(days=int(days)) if days.strip() else None,
             reason=reason.strip() or None,
+            source=source_of(request),
         )
     except (AccessDenied, BadAccessInput, Refusal) as exc:
         form.refuse(exc)
@@ -100,7 +102,9 @@ async def create(
 async def revoke(request: Request, visitor: Person, token_id: str, reason: Reason) -> Response:
     engine = engine_of(request)
     try:
-        await engine.access.revoke_token(visitor.signed_in, token_id, reason=reason.strip() or None)
+        await engine.access.revoke_token(
+            visitor.signed_in, token_id, reason=reason.strip() or None, source=source_of(request)
+        )
     except (AccessDenied, BadAccessInput) as exc:
         raise refusal(exc) from None
     return RedirectResponse("/tokens", status_code=303)
