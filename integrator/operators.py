@@ -65,7 +65,7 @@ from destinations.config import (
 from destinations.document import render_onto
 from destinations.errors import DeliveryError
 from destinations.worker import FAILED
-from integrator import history_actions
+from integrator import file_audit, history_actions
 from integrator.access.errors import AccessDenied
 from integrator.catalog import (
     Broken,
@@ -86,6 +86,7 @@ from integrator.store import (
     Conflict,
     DestinationRevision,
     MessageFilter,
+    RevisionAudit,
     RevisionTaken,
     Store,
     StoreError,
@@ -833,7 +834,15 @@ class DestinationAdmin:
         )
 
     async def record_file_changes(self, catalog: Catalog) -> int:
-        """Record definitions that differ from their last revision (hand edits) as revisions."""
+        """Record what the files changed by hand as revisions, and audit it (actor ``file``).
+
+        A definition that differs from its last revision (an edit, a new file) is recorded, and
+        so is a file deleted by hand: its destination left service. Each with its audit entry
+        in the same transaction (``integrator.file_audit``), so several engines reading the
+        same directory record and audit it once. A refused file, and a refused file put back
+        to the definition in service, are audited without a revision, once each. Returns how
+        many revisions were recorded.
+        """
         recorded = 0
         for config in catalog.destinations.values():
             if config.id in catalog.broken:
@@ -842,24 +851,85 @@ class DestinationAdmin:
             last = revisions[-1].config if revisions else None
             now = definition_of(config)
             if last == now:
+                if revisions:
+                    await self._audit_restored(config.id, catalog.sources.get(config.id))
                 continue
             if not _file_still_says(catalog.sources.get(config.id), now):
                 continue  # rewritten since it was read: the reload that follows records it
-            before = dump_destination(destination_from_mapping(last, source="")) if last else ""
-            try:
-                number = await self._store.add_destination_revision_if_changed(
-                    config.id,
-                    actor=history_actions.FILE_ACTOR,
-                    action=history_actions.FILE,
-                    config=now,
-                    diff=_diff(before, dump_destination(config)),
-                )
-            except Conflict:
-                # Another engine read the same file at the same moment and recorded it first.
-                continue
-            if number is not None:
+            if await self._record_by_hand(config.id, last, now, catalog.sources.get(config.id)):
                 recorded += 1
+        for dest_id, last in (await self._store.last_destination_definitions()).items():
+            if dest_id in catalog.sources or _has_file(self._dir, dest_id) is not False:
+                continue  # its file is there (written since the catalog was read), or may be
+            if await self._record_by_hand(dest_id, last, None, None):
+                recorded += 1
+        for dest_id, broken in catalog.broken.items():
+            await self._audit_refused(dest_id, broken)
         return recorded
+
+    async def _record_by_hand(
+        self,
+        destination_id: str,
+        last: dict[str, Any] | None,
+        now: dict[str, Any] | None,
+        file: str | None,
+    ) -> bool:
+        """Record ``now`` (None: the file was deleted) as the revision after ``last``, with its
+        audit entry; False when another engine recorded it first."""
+        before = dump_destination(destination_from_mapping(last, source="")) if last else ""
+        after = dump_destination(destination_from_mapping(now, source="")) if now else ""
+        details = file_audit.changes(last, now)
+        if file is not None:
+            details["file"] = Path(file).name
+        try:
+            number = await self._store.add_destination_revision_if_changed(
+                destination_id,
+                actor=history_actions.FILE_ACTOR,
+                action=history_actions.FILE,
+                config=now,
+                diff=_diff(before, after),
+                audit=RevisionAudit(history_actions.FILE_ACTOR, file_audit.EDIT, details),
+            )
+        except Conflict:
+            # Another engine read the same file at the same moment and recorded it first.
+            return False
+        return number is not None
+
+    async def _audit_refused(self, destination_id: str, broken: Broken) -> None:
+        """Audit a refused file once: not again at the next reload, nor by another engine."""
+        text = _refused_text(broken.file)
+        good = None
+        if broken.revision is not None:
+            entry = await self._store.get_destination_revision(destination_id, broken.revision)
+            good = entry.config if entry is not None else None
+        details = file_audit.refusal(text, broken.problems, good, broken.revision)
+        repeats = file_audit.repeats_refusal(details)
+        if repeats(await self._store.newest_audit_about(destination_id, file_audit.STATE_ACTIONS)):
+            return  # the usual case at a reload: a read, not a write turn
+        await self._store.add_audit_unless_repeated(
+            history_actions.FILE_ACTOR,
+            file_audit.REFUSED,
+            destination_id,
+            details={**details, "file": Path(broken.file).name},
+            among=file_audit.STATE_ACTIONS,
+            repeats=repeats,
+        )
+
+    async def _audit_restored(self, destination_id: str, file: str | None) -> None:
+        """Audit a refused file put back to the definition in service (no revision: nothing in
+        service changes), once. Asked of the trail only after a read shows a refusal last, so a
+        reload of a directory without refusals writes nothing."""
+        last = await self._store.newest_audit_about(destination_id, file_audit.STATE_ACTIONS)
+        if file_audit.repeats_restored(last):
+            return
+        await self._store.add_audit_unless_repeated(
+            history_actions.FILE_ACTOR,
+            file_audit.RESTORED,
+            destination_id,
+            details={"file": Path(file).name if file else None},
+            among=file_audit.STATE_ACTIONS,
+            repeats=file_audit.repeats_restored,
+        )
 
     # -- testing -----------------------------------------------------------------------------
     async def test(
@@ -1301,6 +1371,22 @@ def _rewrite(path: Path, text: str, refused_copy: Path | None, refused: str | No
     if refused_copy is not None and refused is not None:
         refused_copy.write_text(refused, encoding="utf-8")
     _replace_text(path, text)
+
+
+def _has_file(directory: Path, destination_id: str) -> bool | None:
+    """Whether the destination's file is there; None when the directory itself cannot be
+    read (a network mount gone, say): then no file is known to be deleted."""
+    if not directory.is_dir():
+        return None
+    return (directory / f"{destination_id}.yaml").exists()
+
+
+def _refused_text(file: str) -> str | None:
+    """The text of a refused file, to tell one refused edit from the next; None if unreadable."""
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _file_still_says(file: str | None, definition: dict[str, Any]) -> bool:

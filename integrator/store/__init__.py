@@ -5,7 +5,7 @@ migrates the database to the newest schema before returning.
 """
 
 from integrator.store.confirmations import ConfirmationRecord
-from integrator.store.destination_history import DestinationRevision
+from integrator.store.destination_history import DestinationRevision, RevisionAudit
 from integrator.store.errors import (
     Conflict,
     NotFound,
@@ -88,6 +88,7 @@ __all__ = [
     "RejectedSummary",
     "ResendMode",
     "ResendRecord",
+    "RevisionAudit",
     "RevisionTaken",
     "SessionRecord",
     "Store",

@@ -22,20 +22,25 @@ several hosts share the destinations directory over a network file system, where
 not to be relied on (docs/deploy.md, "Scaling out"), and they already share one database. The
 index makes the check and the write one step at the point both must agree on, without a lock
 anyone could forget to take or leave behind after a crash.
+
+A hand edit the engine records (``add_destination_revision_if_changed``) is written with its
+audit entry in the one transaction that records its revision: the unique index that lets one
+engine record it also lets one engine audit it, however many watch the same directory.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.store.audit_chain import append_audit
 from integrator.store.codec import dump_json, load_json
 from integrator.store.errors import RevisionTaken, StoreError
 from integrator.store.failures import diagnose, guarded, translate
@@ -54,8 +59,24 @@ class DestinationRevision:
     reason: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class RevisionAudit:
+    """The audit entry a revision is recorded with, in the revision's own transaction.
+
+    Its target is the destination and its ``details`` get the revision's number (``revision``),
+    which only that transaction knows.
+    """
+
+    actor: str
+    action: str
+    details: Mapping[str, Any]
+
+
 class _StoreParts(Protocol):
     _engine: AsyncEngine
+
+    @property
+    def schema(self) -> str | None: ...
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
@@ -136,10 +157,15 @@ class DestinationHistoryMixin:
         *,
         actor: str,
         action: str,
-        config: dict[str, Any],
+        config: dict[str, Any] | None,
         diff: str,
+        audit: RevisionAudit | None = None,
     ) -> int | None:
         """Append a revision unless the last one holds this exact definition (None then).
+
+        ``config`` None records the destination's removal: nothing (None) when it has no
+        revision or its last one removed it already. ``audit``: the entry written with the
+        revision, in its transaction, so that it is written exactly when the revision is.
 
         The check and the insert share one transaction, so engines recording the same file at
         once record it once: the later one sees the earlier's row, or loses on the unique
@@ -155,22 +181,57 @@ class DestinationHistoryMixin:
                     .limit(1)
                 )
             ).first()
-            if last is not None and last.config is not None and load_json(last.config) == config:
+            last_config = None if last is None or last.config is None else load_json(last.config)
+            if last_config == config:  # None == None: nothing recorded, or removed already
                 return None
             number = 1 if last is None else int(last.revision) + 1
+            at = self._now()
             await conn.execute(
                 insert(destination_revisions).values(
                     destination_id=destination_id,
                     revision=number,
-                    at=self._now(),
+                    at=at,
                     actor=actor,
                     action=action,
-                    config=dump_json(config),
+                    config=None if config is None else dump_json(config),
                     diff=diff,
                     reason=None,
                 )
             )
+            if audit is not None:
+                entry = {
+                    "at": at,
+                    "actor": audit.actor,
+                    "action": audit.action,
+                    "target": destination_id,
+                    "reason": None,
+                    "details": dump_json({**audit.details, "revision": number}),
+                }
+                await append_audit(conn, [entry], schema=self.schema)
         return number
+
+    @guarded("read destination history")
+    async def last_destination_definitions(self: _StoreParts) -> dict[str, dict[str, Any]]:
+        """The last recorded definition of every destination whose last revision did not
+        remove it: what the store says is in service, to tell a file deleted by hand."""
+        last = (
+            select(
+                destination_revisions.c.destination_id,
+                func.max(destination_revisions.c.revision).label("revision"),
+            )
+            .group_by(destination_revisions.c.destination_id)
+            .subquery()
+        )
+        query = select(destination_revisions.c.destination_id, destination_revisions.c.config).join(
+            last,
+            and_(
+                destination_revisions.c.destination_id == last.c.destination_id,
+                destination_revisions.c.revision == last.c.revision,
+            ),
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {row.destination_id: load_json(row.config) for row in rows if row.config is not None}
 
     @guarded("read destination history")
     async def list_destination_revisions(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime
 from types import TracebackType
@@ -1095,6 +1095,51 @@ class Store(
             (audit_id,) = await append_audit(conn, [row], schema=self.schema)
         return audit_id
 
+    @guarded("read the audit log")
+    async def newest_audit_about(self, target: str, among: Collection[str]) -> AuditRecord | None:
+        """The newest entry about ``target`` whose action is one of ``among``; None if none."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(_newest_about(target, among))).first()
+        return None if row is None else audit_record(row)
+
+    @guarded("write the audit log")
+    async def add_audit_unless_repeated(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        *,
+        details: Mapping[str, Any],
+        among: Collection[str],
+        repeats: Callable[[AuditRecord | None], bool],
+    ) -> int | None:
+        """Add an entry unless it would repeat what the trail last says about ``target``.
+
+        ``repeats`` is shown the newest entry before this one about ``target`` whose action is
+        one of ``among`` (None: there is none) and says whether this entry would only repeat
+        it; then nothing is written (None). The entry is appended first and the check made
+        after, in its transaction: appends are serialized (SQLite's write lock, PostgreSQL's
+        advisory lock, see ``audit_chain``), so of several processes noticing the same thing at
+        once, each sees what the one before it wrote, and one entry is written.
+        """
+        row = {
+            "at": self._now(),
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "reason": None,
+            "details": dump_json(dict(details)),
+        }
+        try:
+            async with self._transaction() as conn:
+                (audit_id,) = await append_audit(conn, [row], schema=self.schema)
+                before = (await conn.execute(_newest_about(target, among, audit_id))).first()
+                if repeats(None if before is None else audit_record(before)):
+                    raise _Repeated
+        except _Repeated:
+            return None
+        return audit_id
+
     @guarded("change messages with their audit entry")
     async def set_status_audited(
         self,
@@ -1592,3 +1637,15 @@ def _audit_terms(flt: AuditFilter) -> list[ColumnElement[bool]]:
     if flt.until is not None:
         terms.append(audit_log.c.at < _require_aware(flt.until, "until"))
     return terms
+
+
+def _newest_about(target: str, among: Collection[str], before: int | None = None) -> Any:
+    """The newest entry about ``target`` among these actions (before entry ``before``)."""
+    terms = [audit_log.c.target == target, audit_log.c.action.in_(list(among))]
+    if before is not None:
+        terms.append(audit_log.c.id < before)
+    return select(audit_log).where(*terms).order_by(audit_log.c.id.desc()).limit(1)
+
+
+class _Repeated(Exception):
+    """Rolls back an audit entry that would only repeat the one before it."""

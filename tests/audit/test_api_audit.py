@@ -173,7 +173,8 @@ async def test_a_destination_that_names_nothing_is_refused_without_echoing_it(
 ) -> None:
     """It was answered with an empty list, as if nothing had happened there; a message search
     refuses it. A destination removed since stays searchable while the trail or a stored
-    message names it; one configured and without entries is an empty answer."""
+    message names it; one configured is answered with what the trail holds (here only the
+    engine's first reading of its file), never refused."""
     settings = settings_for(tmp_path)
     settings.destinations_dir.mkdir()
     config = destination("lab-west", 2599, providers=["lab-west"])
@@ -194,7 +195,11 @@ async def test_a_destination_that_names_nothing_is_refused_without_echoing_it(
                 removed
             ]
             assert _ids(await api.get("/api/v1/audit", params={"destination": "zuid"})) == []
-            assert _ids(await api.get("/api/v1/audit", params={"destination": "lab-west"})) == []
+            configured = await api.get("/api/v1/audit", params={"destination": "lab-west"})
+            assert configured.status_code == 200  # answered: only the engine read its file
+            assert [(e["actor"], e["action"]) for e in configured.json()] == [
+                ("file", "destination.file")
+            ]
             refusals = [
                 await api.get("/api/v1/audit", params={"destination": "nosuch"}),
                 await api.post("/api/v1/audit/search", json={"destination": "nosuch"}),
