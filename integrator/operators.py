@@ -5,8 +5,9 @@ the new definition exactly as the engine would (file format, known and not-retir
 writes the file atomically, and records a revision in the store (who, when, why, the diff and
 the whole definition, so any revision can be rolled back). A running engine picks the file up
 at once when the change came through its API, and within seconds otherwise (it watches the
-directory; SIGHUP forces a reload). Hand edits of the files are recorded as revisions by the
-engine when it loads them, with actor ``file``.
+directory; SIGHUP forces a reload). Hand edits of the files (and files deleted by hand) are
+recorded as revisions by the engine when it loads them, with actor ``file``, and audited with
+them (``integrator.file_audit``).
 
 A change is written into the file's own text (``destinations.document``), so the comments and
 layout people gave it stay; a change that changes nothing writes nothing and records nothing.

@@ -213,6 +213,7 @@ def test_an_operator_edits_pauses_tests_and_rolls_back_a_destination(
         if e.action == "destination.test" and e.actor == f"person:{operator.email}"
     ]
     assert [e.details.get("even_if_paused") for e in tested] == [True]
+    assert [e.details.get("source") for e in tested] == ["127.0.0.1"]  # from where
 
     # A new destination, first in a cluster the operator may not put it in.
     page.goto("/destinations")

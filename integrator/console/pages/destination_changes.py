@@ -45,6 +45,7 @@ from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.errors import PermanentError
+from integrator.http.deps import source_of
 from integrator.operators import (
     Change,
     DefinitionRefused,
@@ -241,7 +242,7 @@ async def send_test(
     engine = engine_of(request)
     require_destination(engine, visitor, P.DESTINATIONS_TEST, destination_id)
     try:
-        result = await engine.admin.test(
+        result = await engine.admin.from_address(source_of(request)).test(
             destination_id, event_type or None, actor=visitor.actor, even_if_paused=even_if_paused
         )
     except UnknownDestination:
