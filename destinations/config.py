@@ -122,6 +122,13 @@ def _duration(value: Any) -> float:
 Duration = Annotated[float, BeforeValidator(_duration), Field(gt=0)]
 StrictBool = Annotated[bool, Field(strict=True)]
 OnAck = Literal["retry", "deadletter"]
+AckType = Literal["AL", "NE", "ER", "SU"]
+"""HL7 table 0155, the values MSH-15/16 may take: always, never, on error only, on success only."""
+ACK_TYPES: tuple[AckType, ...] = ("AL", "NE", "ER", "SU")
+DEFAULT_ACCEPT_ACK_TYPE: AckType = "AL"
+DEFAULT_APPLICATION_ACK_TYPE: AckType = "NE"
+_ANSWERS_SUCCESS: frozenset[str] = frozenset({"AL", "SU"})
+_ACK_KEYS = ("accept_ack_type", "application_ack_type")
 
 
 MAX_CONNECTIONS = 32
@@ -203,6 +210,11 @@ class DestinationConfig(_Frozen):
     receiving_application: Annotated[str, Field(max_length=_MAX_HD)] = ""
     receiving_facility: Annotated[str, Field(max_length=_MAX_HD)] = ""
     ack_mode: Literal["original", "enhanced"] = "original"
+    # MSH-15/16 in enhanced mode; None (not written) is the default, AL and NE. Not defaults in
+    # the model itself, so that a definition without them stays the same definition, and so
+    # that one written in original mode (where they would be ignored) can be refused.
+    accept_ack_type: AckType | None = None
+    application_ack_type: Annotated[AckType | None, Field(validate_default=True)] = None
     connect_timeout: Duration = 10.0
     ack_timeout: Duration = 30.0
     # Each connection is a socket and a task in every engine; receivers accept a handful. A bound
@@ -226,6 +238,57 @@ class DestinationConfig(_Frozen):
                 "(parallel connections cannot keep fifo order)",
             )
         return value
+
+    @field_validator(*_ACK_KEYS, mode="before")
+    @classmethod
+    def _ack_type(cls, value: object) -> object:
+        if value is not None and value not in ACK_TYPES:
+            raise Rule(
+                "ack_type",
+                "must be AL, NE, ER or SU (HL7 table 0155: always, never, on error only, "
+                "on success only)",
+            )
+        return value
+
+    @field_validator(*_ACK_KEYS)
+    @classmethod
+    def _ack_type_needs_enhanced(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # In original mode MSH-15/16 stay empty: a value here would be silently ignored.
+        if value is not None and info.data.get("ack_mode") == "original":
+            raise Rule(
+                "ack_type_needs_enhanced",
+                "applies only with ack_mode: enhanced (in original mode MSH-15/16 stay empty); "
+                "remove it or set ack_mode: enhanced",
+            )
+        return value
+
+    @field_validator("application_ack_type")
+    @classmethod
+    def _success_answered(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # The engine counts a message delivered only on an ACK; with neither type answering a
+        # success, every message would wait out ack_timeout and be retried until it died.
+        if info.data.get("ack_mode") != "enhanced" or "accept_ack_type" not in info.data:
+            return value
+        accept = info.data["accept_ack_type"] or DEFAULT_ACCEPT_ACK_TYPE
+        application = value or DEFAULT_APPLICATION_ACK_TYPE
+        if accept not in _ANSWERS_SUCCESS and application not in _ANSWERS_SUCCESS:
+            raise Rule(
+                "success_unanswered",
+                "must be AL or SU when accept_ack_type is NE or ER (not set, it is NE): "
+                "otherwise the receiver never answers a message it took, and the engine "
+                "counts a message delivered only on an ACK",
+            )
+        return value
+
+    @property
+    def msh_accept_ack_type(self) -> AckType:
+        """MSH-15 in enhanced mode: the key's value, else the default ``AL``."""
+        return self.accept_ack_type or DEFAULT_ACCEPT_ACK_TYPE
+
+    @property
+    def msh_application_ack_type(self) -> AckType:
+        """MSH-16 in enhanced mode: the key's value, else the default ``NE``."""
+        return self.application_ack_type or DEFAULT_APPLICATION_ACK_TYPE
 
     @field_validator("id")
     @classmethod
@@ -428,6 +491,8 @@ def dump_destination(config: DestinationConfig) -> str:
     out: list[str] = []
     for key in DestinationConfig.model_fields:
         value = data[key]
+        if key in _ACK_KEYS and value is None:
+            continue  # not set: a definition from before these keys stays the same one
         if key in ("connect_timeout", "ack_timeout"):
             value = format_duration(value)
         elif key == "providers":

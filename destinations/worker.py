@@ -11,10 +11,14 @@ runner's ``rotate`` ordering, where a failing message goes to the back of the qu
 Enhanced acknowledgement mode is read from the message itself (MSH-15/16), not from the
 configuration, so what the worker waits for is always what the message asked for:
 the first answer is judged as usual, except that a ``CA`` commit ACK on a message whose MSH-16
-is ``AL`` is not final: the application ACK (``AA``/``AE``/``AR``) must follow on the same
-connection within ``ack_timeout``, and it decides. A ``CE``/``CR`` commit ACK is final (the
-receiver did not take the message, so no application ACK will come). A receiver that skips the
-commit ACK and answers ``AA`` straight away is accepted.
+is ``AL`` or ``SU`` is not final: the application ACK (``AA``/``AE``/``AR``) must follow on the
+same connection within ``ack_timeout``, and it decides. (``SU`` is answered only on success, so
+its absence is a failure too, as with ``AL``.) ``ER`` is not waited for: a message that went
+well is never answered, so waiting could only end in a timeout; the ``CA`` delivers it, and a
+later ``AE``/``AR`` is never taken for another message's answer (the client drops a connection
+with an unasked-for frame, and a wrong MSA-2 fails the attempt it arrives in). A ``CE``/``CR``
+commit ACK is final (the receiver did not take the message, so no application ACK will come). A
+receiver that skips the commit ACK and answers ``AA`` straight away is accepted.
 
 A retry keeps the message's MSH-10, so a receiver that did get an earlier copy can recognise the
 duplicate. After any failed attempt the connection is closed (the client does that for transport
@@ -240,9 +244,15 @@ def _ack_error(code: str | None, text: str, detail: str) -> str:
     return NEGATIVE_ACK_SAYING(ack=code, text=said) if said else NEGATIVE_ACK(ack=code)
 
 
+_ANSWERED_ON_SUCCESS = frozenset({"AL", "SU"})
+"""MSH-16 values (HL7 table 0155) under which an application ACK follows a ``CA`` that went
+well: always, or on success only."""
+
+
 def _application_ack_follows(message: OutboundMessage) -> Callable[[bytes], bool]:
-    """Whether another answer follows ``frame``: only a matching ``CA`` when MSH-16 is ``AL``."""
-    wanted = application_ack_type(message.payload) == "AL"  # None: no usable MSH
+    """Whether another answer follows ``frame``: only a matching ``CA`` when MSH-16 asks for
+    the application ACK of a message that went well (``AL``, ``SU``)."""
+    wanted = application_ack_type(message.payload) in _ANSWERED_ON_SUCCESS  # None: no usable MSH
 
     answers = 0
 

@@ -435,6 +435,8 @@ def mapping_context(
         receiving_facility=destination.receiving_facility,
         processing_id=processing_id,
         ack_mode=destination.ack_mode,
+        accept_ack_type=destination.msh_accept_ack_type,
+        application_ack_type=destination.msh_application_ack_type,
         platform_authority=settings.platform_authority,
     )
 

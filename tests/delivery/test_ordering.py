@@ -152,3 +152,34 @@ async def test_enhanced_mode_end_to_end(tmp_path: Path, referral_data: dict[str,
             assert attempt.ack_code == "CA"  # MSH-16 NE: the commit ACK is final
         finally:
             await engine.stop()
+
+
+@pytest.mark.parametrize(
+    ("accept", "application", "answers"),
+    [("AL", "AL", "CA/AA"), ("ER", "SU", "AA")],
+)
+async def test_configured_ack_types_go_on_the_wire_and_are_waited_for(
+    tmp_path: Path, referral_data: dict[str, Any], accept: str, application: str, answers: str
+) -> None:
+    # The application ACK comes a while after the commit ACK: delivered only if it is awaited.
+    async with MllpReceiver(application_delay=0.1) as receiver:
+        engine = await start_engine(
+            tmp_path,
+            receiver.port,
+            ack_mode="enhanced",
+            accept_ack_type=accept,
+            application_ack_type=application,
+        )
+        try:
+            [message_id] = await submit(engine, referral_data)
+            assert await engine.wait_settled(timeout=10)
+            [message] = await messages(engine, [message_id])
+            [received] = receiver.received
+            msh = received.split(b"\r", 1)[0].split(b"|")
+            assert (msh[14], msh[15]) == (accept.encode(), application.encode())
+            assert message.status == "delivered"
+            [attempt] = await engine.store.list_attempts(message_id)
+            assert (attempt.outcome, attempt.ack_code) == ("delivered", answers)
+            assert receiver.connection_count == 1  # no answer came out of turn
+        finally:
+            await engine.stop()

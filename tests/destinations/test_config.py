@@ -160,6 +160,62 @@ def test_defaults_follow_the_spec(tmp_path: Path) -> None:
     assert (config.auto_upgrade, config.enabled) == (False, True)
 
 
+def test_ack_types_default_to_al_and_ne_and_are_not_written_unless_set(tmp_path: Path) -> None:
+    config = load_destination_file(write(tmp_path, "lab.yaml", {**MINIMAL, "ack_mode": "enhanced"}))
+    assert (config.accept_ack_type, config.application_ack_type) == (None, None)
+    assert (config.msh_accept_ack_type, config.msh_application_ack_type) == ("AL", "NE")
+    # A definition from before these keys stays the same definition (its revisions compare).
+    assert "ack_type" not in dump_destination(config)
+
+
+@pytest.mark.parametrize(
+    ("accept", "application"), [("AL", "AL"), ("SU", "ER"), ("ER", "SU"), ("NE", "AL")]
+)
+def test_ack_types_are_taken_in_enhanced_mode(
+    tmp_path: Path, accept: str, application: str
+) -> None:
+    data = {
+        **MINIMAL,
+        "ack_mode": "enhanced",
+        "accept_ack_type": accept,
+        "application_ack_type": application,
+    }
+    config = load_destination_file(write(tmp_path, "lab.yaml", data))
+    assert (config.msh_accept_ack_type, config.msh_application_ack_type) == (accept, application)
+    text = dump_destination(config)
+    assert f"accept_ack_type: {accept}\napplication_ack_type: {application}\n" in text
+    assert load_destination_file(write(tmp_path, "again.yaml", text)) == config
+
+
+@pytest.mark.parametrize(
+    ("accept", "application"), [("NE", None), ("ER", None), ("NE", "NE"), ("ER", "ER")]
+)
+def test_ack_types_under_which_a_success_is_never_answered_are_refused(
+    tmp_path: Path, accept: str, application: str | None
+) -> None:
+    data = {**MINIMAL, "ack_mode": "enhanced", "accept_ack_type": accept}
+    if application is not None:
+        data["application_ack_type"] = application
+    error = refused(tmp_path, data)
+    assert (error.key, error.code) == ("application_ack_type", "success_unanswered")
+    assert "must be AL or SU when accept_ack_type is NE or ER" in error.rule
+
+
+def test_an_ack_type_with_original_mode_is_refused_even_when_it_is_the_default(
+    tmp_path: Path,
+) -> None:
+    data = {**MINIMAL, "ack_mode": "original", "accept_ack_type": "AL"}
+    error = refused(tmp_path, data)
+    assert (error.key, error.code) == ("accept_ack_type", "ack_type_needs_enhanced")
+    assert error.rule == (
+        "applies only with ack_mode: enhanced (in original mode MSH-15/16 stay empty); "
+        "remove it or set ack_mode: enhanced"
+    )
+    # Written as null it is not set, in either mode (the API's GET shows it so).
+    config = destination_from_mapping({**MINIMAL, "application_ack_type": None}, source="api")
+    assert config.application_ack_type is None
+
+
 def test_config_is_frozen(tmp_path: Path) -> None:
     config = load_destination_file(write(tmp_path, "lab.yaml", MINIMAL))
     with pytest.raises(ValueError, match="frozen"):
@@ -193,6 +249,12 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("receiving_application", "HIS|X", "receiving_application", "without '|'"),
     ("receiving_facility", "Z\nN", "receiving_facility", "one line"),
     ("ack_mode", "fast", "ack_mode", "'original' or 'enhanced'"),
+    ("accept_ack_type", "XX", "accept_ack_type", "AL, NE, ER or SU (HL7 table 0155"),
+    ("application_ack_type", "al", "application_ack_type", "AL, NE, ER or SU"),
+    ("application_ack_type", ["AL"], "application_ack_type", "AL, NE, ER or SU"),
+    # MINIMAL is in original mode, where MSH-15/16 stay empty: the key would be ignored.
+    ("accept_ack_type", "AL", "accept_ack_type", "only with ack_mode: enhanced"),
+    ("application_ack_type", "AL", "application_ack_type", "only with ack_mode: enhanced"),
     ("connect_timeout", "10 seconds", "connect_timeout", "like 500ms, 30s, 10m or 24h"),
     ("ack_timeout", "0s", "ack_timeout", "greater than 0"),
     ("ack_timeout", ["30s"], "ack_timeout", "like 500ms"),
@@ -393,7 +455,8 @@ def test_dump_uses_spec_key_order_and_duration_style() -> None:
     config = load_destination_file(EXAMPLES / "ziekenhuis-noord.yaml")
     text = dump_destination(config)
     keys = [line.split(":")[0] for line in text.splitlines() if not line.startswith(" ")]
-    assert keys == list(DestinationConfig.model_fields)
+    unset = ("accept_ack_type", "application_ack_type")  # not written unless set
+    assert keys == [key for key in DestinationConfig.model_fields if key not in unset]
     assert "connect_timeout: 10s\n" in text
     assert "ack_timeout: 30s\n" in text
     assert "providers: [ziekenhuis-noord]\n" in text
@@ -418,6 +481,8 @@ def test_dump_then_load_gives_an_equal_config(tmp_path: Path) -> None:
             "connections": 3,
             "ordering": "rotate",
             "ack_mode": "enhanced",
+            "accept_ack_type": "SU",
+            "application_ack_type": "AL",
             "retry": {"initial": "750ms", "multiplier": 1.5, "max_age": "36h"},
             "tls": {"ca_file": str(ca), "server_name": "his.example"},
             "auto_upgrade": True,

@@ -65,6 +65,12 @@ def definitions(draw: st.DrawFn, base: DestinationConfig) -> DestinationConfig:
         data["ordering"] = (
             "rotate" if connections > 1 else draw(st.sampled_from(["fifo", "rotate"]))
         )
+    if draw(st.booleans()):  # enhanced mode, with or without MSH-15/16 of its own
+        data["ack_mode"] = "enhanced"
+        accept, application = draw(
+            st.sampled_from([(None, None), ("AL", None), (None, "AL"), ("ER", "SU"), ("AL", "ER")])
+        )
+        data.update(accept_ack_type=accept, application_ack_type=application)
     retry = dict(data["retry"])
     retry["max_attempts"] = draw(st.integers(1, 50))
     retry["max_age"] = draw(DURATIONS)

@@ -109,6 +109,30 @@ async def test_commit_and_application_ack_in_one_chunk() -> None:
     assert (result.outcome, result.ack_code) == ("delivered", "CA/AA")
 
 
+async def test_msh16_su_waits_for_the_application_ack_of_a_success() -> None:
+    # SU: the receiver answers the application's success, so the CA is not the last word; taken
+    # as final, the AA arrived unasked for and cost the connection (or the next message).
+    async with MllpReceiver(application_delay=0.1) as receiver:
+        result = await attempt(receiver.port, enhanced_message("S1", "AL", "SU"), "S1")
+    assert (result.outcome, result.ack_code, result.status) == ("delivered", "CA/AA", "delivered")
+    assert receiver.connection_count == 1
+
+
+async def test_msh16_su_without_an_application_ack_is_a_timeout() -> None:
+    # An application error goes unanswered under SU: the missing AA fails the attempt, as under AL.
+    async with MllpReceiver(ack_code="AE", application_delay=0.1) as receiver:
+        result = await attempt(receiver.port, enhanced_message("S2", "AL", "SU"), "S2")
+    assert (result.outcome, result.ack_code) == ("failed", "CA")
+    assert result.error is not None and "application ACK" in result.error
+
+
+async def test_msh16_er_takes_the_commit_ack_as_final() -> None:
+    # ER: a success is never answered, so waiting could only time out.
+    async with MllpReceiver(application_delay=0.1) as receiver:
+        result = await attempt(receiver.port, enhanced_message("S3", "AL", "ER"), "S3")
+    assert (result.outcome, result.ack_code) == ("delivered", "CA")
+
+
 async def test_deliver_retries_until_delivered_keeping_the_control_id() -> None:
     sink = ListSink()
     async with MisbehavingReceiver(["garbage"]) as receiver:

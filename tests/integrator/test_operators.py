@@ -130,6 +130,65 @@ async def test_a_broken_file_is_refused_and_the_last_good_definition_keeps_runni
     assert len(receiver.received) == 1
 
 
+def _msh_15_16(message: bytes) -> tuple[bytes, bytes]:
+    fields = message.split(b"\r", 1)[0].split(b"|")
+    return fields[14], fields[15]
+
+
+@pytest.mark.parametrize(
+    ("added", "key", "rule"),
+    [
+        (
+            "ack_mode: enhanced\naccept_ack_type: XX\n",
+            "accept_ack_type",
+            "must be AL, NE, ER or SU (HL7 table 0155",
+        ),
+        (
+            "application_ack_type: AL\n",  # ack_mode stays original
+            "application_ack_type",
+            "applies only with ack_mode: enhanced",
+        ),
+    ],
+)
+async def test_a_refused_ack_type_keeps_the_last_good_definition_until_fixed(
+    engine_on_files: Engine,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    added: str,
+    key: str,
+    rule: str,
+) -> None:
+    engine = engine_on_files
+    path = engine.settings.destinations_dir / "noord.yaml"
+    good = path.read_text()
+    path.write_text(good.replace("ack_mode: original\n", "") + added)
+    catalog = await engine.reload_destinations()
+    assert catalog.destinations["noord"].ack_mode == "original"  # the last good one
+    [error] = catalog.errors
+    assert (error.file, error.key) == (str(path), key)
+    assert str(error).startswith(f"{path}: {key}: {rule}")
+    await engine.intake.submit_many(events(referral_data, 1), source="cli")
+    assert await engine.wait_settled(timeout=10)
+    assert _msh_15_16(receiver.received[-1]) == (b"", b"")  # original mode: empty
+
+    path.write_text(
+        good.replace("ack_mode: original\n", "")
+        + "ack_mode: enhanced\naccept_ack_type: AL\napplication_ack_type: AL\n"
+    )
+    catalog = await engine.reload_destinations()
+    assert catalog.errors == ()
+    await engine.intake.submit_many(events(referral_data, 1), source="cli")
+    assert await engine.wait_settled(timeout=10)
+    assert _msh_15_16(receiver.received[-1]) == (b"AL", b"AL")
+    attempts = await engine.store.list_attempts((await _last_message(engine)).id)
+    assert [a.ack_code for a in attempts] == ["CA/AA"]
+
+
+async def _last_message(engine: Engine) -> Any:
+    found = await engine.store.list_messages(MessageFilter(destination_id="noord"))
+    return max(found, key=lambda m: m.seq)
+
+
 async def test_a_copy_of_a_file_cannot_take_over_a_running_destination(
     engine_on_files: Engine, receiver: MllpReceiver, referral_data: dict[str, Any]
 ) -> None:
