@@ -30,6 +30,7 @@ from integrator.cli.common import (
 from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
+    from destinations.config import DestinationConfig
     from integrator.operators import Change, DestinationAdmin, DestinationView
     from integrator.refused_edits import RefusedCopy
 
@@ -223,6 +224,23 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
     if view.config is not None:
         text = dump_destination(view.config)
         console.print(text.rstrip("\n"), soft_wrap=True, markup=False)
+        unset = _unset_ack_types(view.config)
+        if unset:  # a comment again: what goes in MSH-15/16 while the keys are not written
+            config = view.config
+            sent = f"{config.msh_accept_ack_type}/{config.msh_application_ack_type}"
+            said = f"# MSH-15/16 sent: {sent} ({' and '.join(unset)} not set: the default)"
+            console.print(said, markup=False, style="dim", soft_wrap=True)
+
+
+def _unset_ack_types(config: DestinationConfig) -> list[str]:
+    """The MSH-15/16 keys an enhanced-mode destination leaves to their defaults."""
+    if config.ack_mode != "enhanced":
+        return []
+    keys = {
+        "accept_ack_type": config.accept_ack_type,
+        "application_ack_type": config.application_ack_type,
+    }
+    return [key for key, value in keys.items() if value is None]
 
 
 @destinations_app.command("add")

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from destinations.config import (
+    ACK_TYPES,
+    DEFAULT_ACCEPT_ACK_TYPE,
+    DEFAULT_APPLICATION_ACK_TYPE,
     EVENT_TYPES,
     MAX_CLUSTER,
     MAX_HOST,
@@ -40,6 +43,13 @@ TEXT_FIELDS: Final = (
 NUMBER_FIELDS: Final = ("port", "connections")
 DURATION_FIELDS: Final = ("connect_timeout", "ack_timeout")
 CHOICES: Final = {"ack_mode": ("original", "enhanced"), "ordering": ("fifo", "rotate")}
+ACK_TYPE_FIELDS: Final = {
+    "accept_ack_type": DEFAULT_ACCEPT_ACK_TYPE,
+    "application_ack_type": DEFAULT_APPLICATION_ACK_TYPE,
+}
+"""MSH-15/16, each offered as its default (blank: the key is not written) or a value of
+``ACK_TYPE_OPTIONS``; the service refuses one set in original mode."""
+ACK_TYPE_OPTIONS: Final = ACK_TYPES
 VERSION_FIELDS: Final = tuple(f"messages.{event}" for event in EVENT_TYPES)
 EDIT_FIELDS: Final = (
     *TEXT_FIELDS,
@@ -47,6 +57,7 @@ EDIT_FIELDS: Final = (
     *NUMBER_FIELDS,
     *DURATION_FIELDS,
     *CHOICES,
+    *ACK_TYPE_FIELDS,
     "rate_limit",
     *VERSION_FIELDS,
     "auto_upgrade",
@@ -106,6 +117,7 @@ def form_of(config: DestinationConfig | None) -> DestinationForm:
     values |= {name: str(getattr(config, name)) for name in NUMBER_FIELDS}
     values |= {name: format_duration(getattr(config, name)) for name in DURATION_FIELDS}
     values |= {name: str(getattr(config, name)) for name in CHOICES}
+    values |= {name: getattr(config, name) or "" for name in ACK_TYPE_FIELDS}
     values["providers"] = ", ".join(config.providers)
     values["rate_limit"] = "" if config.rate_limit is None else f"{config.rate_limit:g}"
     for event in EVENT_TYPES:
@@ -123,6 +135,7 @@ def form_from(posted: Mapping[str, Any]) -> DestinationForm:
         *NUMBER_FIELDS,
         *DURATION_FIELDS,
         *CHOICES,
+        *ACK_TYPE_FIELDS,
         *VERSION_FIELDS,
         "providers",
         "rate_limit",
@@ -195,7 +208,7 @@ def _field_values(form: DestinationForm) -> dict[str, Any]:
     ]
     for name in NUMBER_FIELDS:
         out[name] = _number(values.get(name, ""), int)
-    for name in (*DURATION_FIELDS, *CHOICES, *VERSION_FIELDS):
+    for name in (*DURATION_FIELDS, *CHOICES, *ACK_TYPE_FIELDS, *VERSION_FIELDS):
         out[name] = values.get(name) or None
     rate = values.get("rate_limit", "")
     out["rate_limit"] = _number(rate, float) if rate else None
@@ -216,7 +229,14 @@ def _field_of(key: str) -> str:
     key = _INDEX.sub("", key)
     if key.startswith("messages") and key not in VERSION_FIELDS:
         return "messages.referral"
-    known = (*TEXT_FIELDS, *NUMBER_FIELDS, *DURATION_FIELDS, *CHOICES, *VERSION_FIELDS)
+    known = (
+        *TEXT_FIELDS,
+        *NUMBER_FIELDS,
+        *DURATION_FIELDS,
+        *CHOICES,
+        *ACK_TYPE_FIELDS,
+        *VERSION_FIELDS,
+    )
     if key in known or key in ("providers", "rate_limit", "auto_upgrade", "enabled", "id"):
         return key
     return GENERAL

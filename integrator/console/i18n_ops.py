@@ -46,6 +46,15 @@ EN: Final[dict[str, str]] = {
     "dest.receiving_application": "Receiving application (MSH-5)",
     "dest.receiving_facility": "Receiving facility (MSH-6)",
     "dest.ack_mode": "ACK mode",
+    "dest.accept_ack_type": "Accept ACK type (MSH-15, enhanced mode)",
+    "dest.application_ack_type": "Application ACK type (MSH-16, enhanced mode)",
+    "dest.ack_types": "MSH-15 / MSH-16",
+    "dest.ack_types_original": "empty (original mode)",
+    "dest.ack_type_default": "{value} (default)",
+    "dest.form.ack_type_default": "Default ({value})",
+    "dest.form.ack_type_hint": (
+        "AL always, NE never, ER on error only, SU on success only; only with ACK mode enhanced"
+    ),
     "dest.connect_timeout": "Connect timeout",
     "dest.ack_timeout": "ACK timeout",
     "dest.connections": "Connections",
@@ -487,6 +496,16 @@ NL: Final[dict[str, str]] = {
     "dest.receiving_application": "Ontvangende applicatie (MSH-5)",
     "dest.receiving_facility": "Ontvangende instelling (MSH-6)",
     "dest.ack_mode": "ACK-modus",
+    "dest.accept_ack_type": "Accept-ACK-type (MSH-15, enhanced-modus)",
+    "dest.application_ack_type": "Applicatie-ACK-type (MSH-16, enhanced-modus)",
+    "dest.ack_types": "MSH-15 / MSH-16",
+    "dest.ack_types_original": "leeg (original-modus)",
+    "dest.ack_type_default": "{value} (standaard)",
+    "dest.form.ack_type_default": "Standaard ({value})",
+    "dest.form.ack_type_hint": (
+        "AL altijd, NE nooit, ER alleen bij een fout, SU alleen bij succes; alleen bij ACK-modus "
+        "enhanced"
+    ),
     "dest.connect_timeout": "Time-out verbinden",
     "dest.ack_timeout": "Time-out ACK",
     "dest.connections": "Verbindingen",

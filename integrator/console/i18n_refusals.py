@@ -274,6 +274,18 @@ EN: Final[dict[str, str]] = {
         "must be rotate when connections is more than 1 "
         "(parallel connections cannot keep fifo order)"
     ),
+    "refusal.definition.ack_type": (
+        "must be AL, NE, ER or SU (HL7 table 0155: always, never, on error only, on success only)"
+    ),
+    "refusal.definition.ack_type_needs_enhanced": (
+        "applies only with ack_mode: enhanced (in original mode MSH-15/16 stay empty); "
+        "remove it or set ack_mode: enhanced"
+    ),
+    "refusal.definition.success_unanswered": (
+        "must be AL or SU when accept_ack_type is NE or ER (not set, it is NE): otherwise the "
+        "receiver never answers a message it took, and the engine counts a message delivered "
+        "only on an ACK"
+    ),
     "refusal.definition.id": "must use only a-z, 0-9 and '-' (and not be empty)",
     "refusal.definition.provider_empty": "provider ids must not be empty",
     "refusal.definition.provider_twice": "each provider id may appear only once",
@@ -671,6 +683,19 @@ NL: Final[dict[str, str]] = {
     "refusal.definition.needs_rotate": (
         "moet rotate zijn als er meer dan 1 verbinding is (parallelle verbindingen kunnen de "
         "fifo-volgorde niet aanhouden)"
+    ),
+    "refusal.definition.ack_type": (
+        "kies AL, NE, ER of SU (HL7-tabel 0155: altijd, nooit, alleen bij een fout, alleen bij "
+        "succes)"
+    ),
+    "refusal.definition.ack_type_needs_enhanced": (
+        "geldt alleen bij ack_mode: enhanced (in original-modus blijven MSH-15/16 leeg); laat "
+        "het weg of kies ack_mode: enhanced"
+    ),
+    "refusal.definition.success_unanswered": (
+        "moet AL of SU zijn als accept_ack_type NE of ER is (niet ingesteld is het NE): anders "
+        "beantwoordt de ontvanger een bericht dat hij aannam nooit, en de engine telt een "
+        "bericht pas als afgeleverd bij een ACK"
     ),
     "refusal.definition.id": "alleen a-z, 0-9 en '-' (en niet leeg)",
     "refusal.definition.provider_empty": "een id van een zorgaanbieder mag niet leeg zijn",

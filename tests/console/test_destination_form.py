@@ -89,3 +89,33 @@ def test_each_refusal_lands_beside_its_field_naming_key_and_rule() -> None:
     assert form.errors["providers"] == ["providers[1]: provider ids must not be empty"]
     assert form.errors["messages.diagnostic_request"] == ["messages.diagnostic_request: retired"]
     assert form.errors[GENERAL] == ["retry.initial: too short", "the file exists already"]
+
+
+def test_ack_types_are_fields_blank_for_their_default() -> None:
+    enhanced = {**DEFINITION, "ack_mode": "enhanced"}
+    loaded = form_of(destination_from_mapping(enhanced, source="test"))
+    assert (loaded.values["accept_ack_type"], loaded.values["application_ack_type"]) == ("", "")
+    typed = dict(loaded.values, application_ack_type="AL")
+    assert changes_of(form_from(typed), loaded) == {"application_ack_type": "AL"}
+
+    chosen = {**enhanced, "accept_ack_type": "SU", "application_ack_type": "ER"}
+    loaded = form_of(destination_from_mapping(chosen, source="test"))
+    assert (loaded.values["accept_ack_type"], loaded.values["application_ack_type"]) == (
+        "SU",
+        "ER",
+    )
+    typed = dict(loaded.values, accept_ack_type="")
+    # Blank: the key goes (a merge patch's null), back to the default.
+    assert changes_of(form_from(typed), loaded) == {"accept_ack_type": None}
+
+    new = form_from({"id": "west", "ack_mode": "enhanced", "application_ack_type": "SU"})
+    definition = definition_of_new(new)
+    assert definition["application_ack_type"] == "SU" and "accept_ack_type" not in definition
+
+
+def test_a_refused_ack_type_lands_beside_its_field() -> None:
+    form = form_from({})
+    form.error("accept_ack_type", "applies only with ack_mode: enhanced")
+    assert form.errors["accept_ack_type"] == [
+        "accept_ack_type: applies only with ack_mode: enhanced"
+    ]

@@ -76,3 +76,43 @@ async def test_the_refused_copies_kept_beside_its_file_are_named_on_its_page(
         cleared = await operator.get("/destinations/lab-west")
         assert cleared.status_code == 200 and "refused-copies" not in cleared.text
         assert (await api.get("/api/v1/destinations/lab-west")).json()["refused_copies"] == []
+
+
+async def test_msh_15_16_are_shown_chosen_and_refused_beside_their_field(
+    engine: Engine,
+) -> None:
+    from integrator.console.destination_form import form_of
+    from tests.console.test_saved_searches import post
+
+    async def values() -> dict[str, str]:
+        view = await engine.admin.view("lab-west")
+        return {**form_of(view.config).values, "revision": str(view.revision)}
+
+    async with signed_in(engine, "otto@example.org", Grant(Role.DESTINATIONS)) as operator:
+        shown = await operator.get("/destinations/lab-west")
+        assert '<dd id="dest-ack-types">empty (original mode)</dd>' in shown.text
+        form = await operator.get("/destinations/lab-west/edit")
+        assert '<select id="f-application_ack_type" name="application_ack_type"' in form.text
+        assert '<option value="">Default (NE)</option>' in form.text
+
+        typed = {**await values(), "ack_mode": "enhanced", "application_ack_type": "AL"}
+        saved = await post(operator, "/destinations/lab-west/edit", typed)
+        assert saved.status_code == 303, saved.text
+        config, _ = await engine.admin.get("lab-west")
+        assert (config.accept_ack_type, config.application_ack_type) == (None, "AL")
+        shown = await operator.get("/destinations/lab-west")
+        assert '<dd id="dest-ack-types">AL (default) / AL</dd>' in shown.text
+
+        # Back to original mode with MSH-16 still chosen: refused at its field, nothing saved.
+        refused = await post(
+            operator,
+            "/destinations/lab-west/edit",
+            {**typed, "revision": (await values())["revision"], "ack_mode": "original"},
+        )
+        assert refused.status_code == 422
+        assert (
+            'id="application_ack_type-error">application_ack_type: applies only with '
+            "ack_mode: enhanced"
+        ) in refused.text
+        config, _ = await engine.admin.get("lab-west")
+        assert config.ack_mode == "enhanced"

@@ -206,3 +206,34 @@ def test_moving_into_a_cluster_nobody_holds_is_done_with_a_warning(env: dict[str
     assert moved.returncode == 0, moved.stderr
     [warning] = [w for w in json.loads(moved.stdout)["warnings"] if "CRAD" in w]
     assert warning.startswith("no one holds cluster CRAD: the people of ")
+
+
+def test_ack_types_are_set_shown_and_refused_through_the_cli(env: dict[str, str]) -> None:
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    path = directory / "ziekenhuis-noord.yaml"
+    shutil.copy(EXAMPLES / path.name, path)
+    dest = "ziekenhuis-noord"
+
+    wrong = cli("destinations", "update", dest, "--set", "accept_ack_type=AL", env=env)
+    assert wrong.returncode == 2
+    assert "accept_ack_type: applies only with ack_mode: enhanced" in wrong.stderr
+
+    enhanced = cli("destinations", "update", dest, "--set", "ack_mode=enhanced", env=env)
+    assert enhanced.returncode == 0, enhanced.stderr
+    shown = cli("destinations", "show", dest, env=env)
+    assert "# MSH-15/16 sent: AL/NE (accept_ack_type and application_ack_type not set" in (
+        shown.stdout
+    )
+
+    bad = cli("destinations", "update", dest, "--set", "application_ack_type=YES", env=env)
+    assert bad.returncode == 2
+    assert "application_ack_type: must be AL, NE, ER or SU (HL7 table 0155" in bad.stderr
+
+    changed = cli("destinations", "update", dest, "--set", "application_ack_type=AL", env=env)
+    assert changed.returncode == 0, changed.stderr
+    assert "application_ack_type: AL" in path.read_text()
+    shown = cli("destinations", "show", dest, env=env)
+    assert "\napplication_ack_type: AL\n" in shown.stdout
+    assert "# MSH-15/16 sent: AL/AL (accept_ack_type not set: the default)" in shown.stdout
+    as_json = cli("destinations", "show", dest, "--json", env=env)
+    assert json.loads(as_json.stdout)["definition"]["application_ack_type"] == "AL"

@@ -414,6 +414,37 @@ async def test_destinations_api(engine_on_files: Engine, receiver: MllpReceiver)
         assert "west" not in engine.catalog.destinations
 
 
+async def test_the_api_shows_sets_and_refuses_the_msh_15_16_keys(engine_on_files: Engine) -> None:
+    engine = engine_on_files
+    async with api_client(engine) as api:
+        schema = (await api.get("/openapi.json")).json()["components"]["schemas"]
+        accept = schema["DestinationConfig"]["properties"]["accept_ack_type"]
+        assert {"enum": ["AL", "NE", "ER", "SU"], "type": "string"} in accept["anyOf"]
+        shown = (await api.get("/api/v1/destinations/noord")).json()["definition"]
+        assert (shown["accept_ack_type"], shown["application_ack_type"]) == (None, None)
+        # A whole definition as GET shows it, the nulls included, is taken back as it is.
+        same = await api.put("/api/v1/destinations/noord", json=shown)
+        assert same.status_code == 200 and same.json()["changed"] is False
+
+        refused = await api.patch("/api/v1/destinations/noord", json={"accept_ack_type": "AL"})
+        assert refused.status_code == 422
+        assert (
+            "noord.yaml: accept_ack_type: applies only with ack_mode: enhanced"
+            in (refused.json()["detail"])
+        )
+        patched = await api.patch(
+            "/api/v1/destinations/noord",
+            json={"ack_mode": "enhanced", "accept_ack_type": "AL", "application_ack_type": "SU"},
+        )
+        assert patched.status_code == 200, patched.text
+        shown = (await api.get("/api/v1/destinations/noord")).json()["definition"]
+        assert (shown["accept_ack_type"], shown["application_ack_type"]) == ("AL", "SU")
+        bad = await api.patch("/api/v1/destinations/noord", json={"application_ack_type": "XX"})
+        assert bad.status_code == 422
+        assert "application_ack_type: must be AL, NE, ER or SU" in bad.json()["detail"]
+        assert engine.catalog.destinations["noord"].application_ack_type == "SU"
+
+
 async def test_destinations_api_put_takes_a_whole_definition_and_patch_some_keys(
     engine_on_files: Engine,
 ) -> None:

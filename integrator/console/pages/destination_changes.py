@@ -24,6 +24,8 @@ from fastapi.responses import RedirectResponse, Response
 from integrator.access.errors import AccessDenied
 from integrator.access.permissions import Permission
 from integrator.console.destination_form import (
+    ACK_TYPE_FIELDS,
+    ACK_TYPE_OPTIONS,
     MAX_LENGTHS,
     DestinationForm,
     changes_of,
@@ -86,6 +88,8 @@ def _form_page(
         destination_id=destination_id,
         versions=versions_table(engine.today(), None),
         max_lengths=MAX_LENGTHS,
+        ack_type_defaults=ACK_TYPE_FIELDS,
+        ack_type_options=ACK_TYPE_OPTIONS,
         changed=changed,
         unheld=unheld,
     )
