@@ -45,7 +45,7 @@ from destinations.ack import (
 )
 from destinations.errors import DeliveryError, InvalidAck, MalformedAck
 from destinations.ratelimit import TokenBucket
-from destinations.retry import RetryPolicy
+from destinations.retry import RetryPolicy, age_start
 from shapes import ANY, TEXT, Shape
 
 Outcome = Literal["delivered", "retry", "deadletter", "failed"]
@@ -62,6 +62,9 @@ class OutboundMessage:
     payload: bytes
     created_at: datetime
     attempt_count: int = 0
+    released_at: datetime | None = None
+    """When it was last released from held (None: never held); ``max_age`` counts from the
+    later of this and ``created_at`` (and the destination's last resume; ``retry.age_start``)."""
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,12 @@ class DeliveryWorker:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         limiter: TokenBucket | None = None,
+        resumed_at: datetime | None = None,
     ) -> None:
+        """``resumed_at``: when the destination was last resumed after a pause (None: never),
+        as the store keeps it; no message's ``max_age`` counts from before it."""
         self.destination_id = destination_id
+        self._resumed_at = resumed_at
         self._limiter = limiter
         self._sender = sender
         self._sink = sink
@@ -198,14 +205,17 @@ class DeliveryWorker:
         elif outcome == "deadletter":
             status = "dead"
         else:
+            since = age_start(
+                message.created_at, released_at=message.released_at, resumed_at=self._resumed_at
+            )
             next_at = self._retry.next_attempt_at(
-                number, created_at=message.created_at, now=self._clock(), rng=self._rng
+                number, since=since.at, now=self._clock(), rng=self._rng
             )
             if next_at is None:
                 # The last attempt says so itself: recorded as ``retry``/``failed`` it read
                 # "will retry" on every screen while the message was already dead.
                 outcome, status = "deadletter", "dead"
-                error = GAVE_UP(error=error, why=self._retry.exhausted_reason(number))
+                error = GAVE_UP(error=error, why=self._retry.exhausted_reason(number, since))
             else:
                 status = "retrying"
         return AttemptResult(

@@ -21,7 +21,8 @@ WITHHELD = Shape(
 """A negative ACK cut short (``shapes``): the console words it in the person's language."""
 _ACK_REASON = re.compile(r"ACK (?P<code>[A-Z]{2})(?P<text>: .*)?", re.DOTALL)
 _GAVE_UP = re.compile(
-    r"; gave up after \d+ attempts \((?:max_attempts \d+|max_age [^()]*s reached)\)\Z"
+    r"; gave up after \d+ attempts "
+    r"\((?:max_attempts \d+|max_age [^()]*s reached(?:, counted from [^()]*)?)\)\Z"
 )
 
 

@@ -108,7 +108,10 @@ class DestinationRunner:
         transport: Transport,
         sink: AttemptSink,
         clock: Clock,
+        resumed_at: datetime | None = None,
     ) -> None:
+        """``resumed_at``: when the destination was last resumed after a pause, as the store
+        keeps it (None: never); its messages' ``max_age`` counts from then at the earliest."""
         self.destination = destination
         self._transport = transport
         self._clock = clock
@@ -126,6 +129,7 @@ class DestinationRunner:
                 clock=clock.now,
                 sleep=self._backoff,
                 limiter=limiter,
+                resumed_at=resumed_at,
             )
             for sender in self._senders
         ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from destinations.config import DestinationConfig
 from destinations.worker import OutboundMessage
@@ -192,9 +192,10 @@ class Engine:
             await self._start_rabbitmq(self._transport)
         else:
             await self._recover(catalog)
+        resumed = await self._observe_pauses(catalog)
         for destination in catalog.destinations.values():
             if destination.enabled:
-                self._start_destination(destination)
+                self._start_destination(destination, resumed.get(destination.id))
             else:
                 log.info("destination paused", destination=destination.id)
         await self.jobs.recover(single_engine=self._store.backend == "sqlite")
@@ -312,8 +313,9 @@ class Engine:
             else:
                 pending = await self._store.pending_messages(destination.id)
                 await self._transport.republish([outbound_message(m) for m in pending])
+        resumed = await self._observe_pauses(catalog)
         for destination in starting:
-            self._start_destination(destination)
+            self._start_destination(destination, resumed.get(destination.id))
         started = [d.id for d in starting]
         await self.intake.release_held(catalog.destinations)
         log.info(
@@ -383,11 +385,28 @@ class Engine:
         """The RabbitMQ recovery leader election (None on the embedded transport)."""
         return self._leader
 
-    def _start_destination(self, destination: DestinationConfig) -> None:
+    async def _observe_pauses(self, catalog: Catalog) -> dict[str, datetime]:
+        """Tell the store which destinations are paused now; when each was last resumed.
+
+        A destination's queued messages could not be tried while it was paused, so their
+        ``max_age`` counts from its resume (``destinations.retry.age_start``). Written only when a
+        destination went from paused to enabled or back, also across a restart.
+        """
+        assert self._store is not None
+        enabled = {d.id: d.enabled for d in catalog.destinations.values()}
+        return await self._store.observe_enabled(enabled, now=self.clock.now())
+
+    def _start_destination(
+        self, destination: DestinationConfig, resumed_at: datetime | None = None
+    ) -> None:
         assert self._recorder is not None and self._transport is not None
         sink = AttemptMeter(self._recorder, self.metrics, destination.id)
         runner = DestinationRunner(
-            destination, transport=self._transport, sink=sink, clock=self.clock
+            destination,
+            transport=self._transport,
+            sink=sink,
+            clock=self.clock,
+            resumed_at=resumed_at,
         )
         self._runners[destination.id] = runner
         runner.start()

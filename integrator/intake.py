@@ -319,7 +319,9 @@ class Intake:
         """Re-map held messages whose destination now has a supported version; queue them.
 
         Called when destinations change (an operator moved one off a retired version). A
-        released message keeps the control id reserved when it was held: it never went out.
+        released message keeps the control id reserved when it was held: it never went out. It
+        keeps its creation time too, and its ``max_age`` counts from the release (the store
+        keeps when), since it could not be delivered while held (docs/product.md §3).
         """
         targets = self.catalog.destinations
         ids = (
@@ -347,13 +349,14 @@ class Intake:
                 )
                 if remapped.status == "held":
                     continue
-                if await self._store.release_held(
+                released_at = await self._store.release_held(
                     message.id,
                     version=remapped.version,
                     message_type=remapped.message_type,
                     payload=remapped.payload,
                     warnings=remapped.warnings + zd_warnings(message.warnings),
-                ):
+                )
+                if released_at is not None:
                     released.append(
                         OutboundMessage(
                             message_id=message.id,
@@ -361,6 +364,7 @@ class Intake:
                             control_id=message.control_id,
                             payload=remapped.payload,
                             created_at=message.created_at,
+                            released_at=released_at,  # its max_age counts from here
                         )
                     )
         if released:

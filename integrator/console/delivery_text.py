@@ -26,6 +26,8 @@ ERRORS: Final = Family(
         worker.NEGATIVE_ACK,
         ack_reason.WITHHELD,
         retry.OUT_OF_ATTEMPTS,
+        retry.OUT_OF_TIME_SINCE_RELEASE,
+        retry.OUT_OF_TIME_SINCE_RESUME,
         retry.OUT_OF_TIME,
         operators.REMOVED_BECAUSE,
         operators.REMOVED,

@@ -28,6 +28,14 @@ EN: Final[dict[str, str]] = {
         "gave up after {attempts} attempts (max_attempts {max_attempts})"
     ),
     "text.delivery.out_of_time": "gave up after {attempts} attempts (max_age {max_age}s reached)",
+    "text.delivery.out_of_time_since_release": (
+        "gave up after {attempts} attempts (max_age {max_age}s reached, counted from its release "
+        "from held at {at})"
+    ),
+    "text.delivery.out_of_time_since_resume": (
+        "gave up after {attempts} attempts (max_age {max_age}s reached, counted from its "
+        "destination's resume at {at})"
+    ),
     "text.delivery.second_commit_ack": (
         "a second commit ACK came where the application ACK was expected"
     ),
@@ -88,6 +96,14 @@ NL: Final[dict[str, str]] = {
         "opgegeven na {attempts} pogingen (max_attempts {max_attempts})"
     ),
     "text.delivery.out_of_time": "opgegeven na {attempts} pogingen (max_age {max_age}s bereikt)",
+    "text.delivery.out_of_time_since_release": (
+        "opgegeven na {attempts} pogingen (max_age {max_age}s bereikt, gerekend vanaf het "
+        "vrijgeven na het vasthouden op {at})"
+    ),
+    "text.delivery.out_of_time_since_resume": (
+        "opgegeven na {attempts} pogingen (max_age {max_age}s bereikt, gerekend vanaf het "
+        "hervatten van de bestemming op {at})"
+    ),
     "text.delivery.second_commit_ack": (
         "er kwam een tweede commit-ACK waar de applicatie-ACK werd verwacht"
     ),

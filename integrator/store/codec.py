@@ -97,6 +97,7 @@ def message_record(row: Row[Any], sealer: Sealer) -> MessageRecord:
         event_type=row.event_type,
         resend_of=row.resend_of,
         pruned_at=row.pruned_at,
+        released_at=row.released_at,
     )
 
 

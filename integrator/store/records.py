@@ -192,6 +192,8 @@ class MessageRecord:
     resend_of: str | None = None
     # Set when retention emptied ``payload`` (then ``b""``) and the attempts' ACK bytes.
     pruned_at: datetime | None = None
+    # When it was last released from held; its max_age counts from then (destinations.retry).
+    released_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

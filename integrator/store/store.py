@@ -55,6 +55,7 @@ from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, 
 from integrator.store.failures import guarded
 from integrator.store.gauges import GaugesMixin
 from integrator.store.jobs import JobsMixin
+from integrator.store.pauses import DestinationPausesMixin
 from integrator.store.people import PeopleMixin
 from integrator.store.pg_hot_writes import PostgresHotWrites
 from integrator.store.presence import PresenceMixin
@@ -140,6 +141,7 @@ _UPDATE_AFTER_ATTEMPT = (
 
 class Store(
     DestinationHistoryMixin,
+    DestinationPausesMixin,
     PeopleMixin,
     SealingMixin,
     GaugesMixin,
@@ -988,11 +990,16 @@ class Store(
         message_type: str,
         payload: bytes,
         warnings: Sequence[str] = (),
-    ) -> bool:
-        """Give a held message its (re-)mapped bytes and queue it; False if it is not held.
+    ) -> datetime | None:
+        """Give a held message its (re-)mapped bytes and queue it; returns when (None if it is
+        not held).
 
         The control id reserved when the message was held is kept: it never went on the wire.
+        The release time is kept too (``released_at``): the message's ``max_age`` counts from
+        it, as the time it waited held could not be used for delivery (destinations.retry).
+        It rides on the update that queues the message, so it costs no write of its own.
         """
+        now = self._now()
         values = {
             "status": MessageStatus.QUEUED.value,
             "version": version,
@@ -1001,7 +1008,8 @@ class Store(
             "warnings": dump_json(list(warnings)),
             "last_error": None,
             "next_attempt_at": None,
-            "updated_at": self._now(),
+            "updated_at": now,
+            "released_at": now,
         }
         async with self._transaction() as conn:
             result = await conn.execute(
@@ -1010,7 +1018,7 @@ class Store(
                 .where(messages.c.status == MessageStatus.HELD.value)
                 .values(values)
             )
-            return bool(result.rowcount == 1)
+            return now if result.rowcount == 1 else None
 
     @guarded("count messages")
     async def count_by_status(self, destination_id: str | None = None) -> dict[str, int]:

@@ -105,6 +105,9 @@ messages = Table(
     Column("resend_of", String(36), nullable=True),
     # When retention emptied ``payload`` and the attempts' ACK bytes (0006).
     Column("pruned_at", UTCDateTime(), nullable=True),
+    # When it was last released from held (0019): its max_age counts from then, not from its
+    # creation (destinations.retry.age_start). Null: never held, or held and not yet released.
+    Column("released_at", UTCDateTime(), nullable=True),
     CheckConstraint(
         "status IN ('queued', 'sending', 'delivered', 'retrying', 'held', 'dead', 'cancelled')",
         name="status",
@@ -378,6 +381,18 @@ engine_presence = Table(
     Column("pid_namespace", String(64), nullable=True),  # None: none to read, or before 0012
     # The ids of its data keys, comma-separated, sealing key first (0014); None: before 0014.
     Column("data_keys", Text(), nullable=True),
+)
+
+# Whether each destination was paused (``enabled: false``) when an engine last looked, and
+# when it was last resumed (0019): no message's max_age counts from before that resume
+# (destinations.retry.age_start). A row is written only when a destination changes between
+# paused and enabled, never per message; a destination never paused has none.
+destination_pauses = Table(
+    "destination_pauses",
+    metadata,
+    Column("destination_id", String(64), primary_key=True),
+    Column("paused_at", UTCDateTime(), nullable=True),  # None: not paused now
+    Column("resumed_at", UTCDateTime(), nullable=True),  # None: paused, never resumed yet
 )
 
 # One-time tokens of the console's confirm forms (0013): the token's hash only, whose form it

@@ -20,6 +20,7 @@ def outbound_message(message: MessageRecord) -> OutboundMessage:
         payload=message.payload,
         created_at=message.created_at,
         attempt_count=message.attempt_count,
+        released_at=message.released_at,
     )
 
 

@@ -404,6 +404,8 @@ def _properties(message: OutboundMessage, republished: bool) -> Basic.Properties
         "created_at": message.created_at.isoformat(),
         "attempt_count": message.attempt_count,
     }
+    if message.released_at is not None:  # where its max_age counts from (destinations.retry)
+        headers["released_at"] = message.released_at.isoformat()
     if republished:
         headers[REPUBLISHED] = True
     return Basic.Properties(
@@ -418,6 +420,7 @@ def _decode(delivered: DeliveredMessage, destination_id: str) -> OutboundMessage
     properties = delivered.header.properties
     headers = properties.headers or {}
     created = headers.get("created_at")
+    released = headers.get("released_at")
     return OutboundMessage(
         message_id=str(properties.message_id),
         destination_id=destination_id,
@@ -425,6 +428,7 @@ def _decode(delivered: DeliveredMessage, destination_id: str) -> OutboundMessage
         payload=delivered.body,
         created_at=datetime.fromisoformat(str(created)),
         attempt_count=int(str(headers.get("attempt_count", 0))),
+        released_at=datetime.fromisoformat(str(released)) if released is not None else None,
     )
 
 

@@ -23,7 +23,7 @@ from destinations.ack import parse_ack
 from destinations.client import MllpClient
 from destinations.config import TlsSettings
 from destinations.errors import DeliveryError, FrameTooLarge
-from destinations.retry import RetryPolicy
+from destinations.retry import AgeStart, RetryPolicy
 from destinations.tls import client_ssl_context
 from destinations.worker import AckPolicy, AttemptResult, DeliveryWorker, OutboundMessage
 from integrator import operators
@@ -182,11 +182,21 @@ def _connecting(tmp_path: Path) -> list[str]:
     return found
 
 
+RELEASED = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
 def _gave_up() -> list[str]:
     policy = RetryPolicy(max_attempts=3, max_age=60)
     return [
         worker.GAVE_UP(error="AckTimeout: no ACK within 2s", why=policy.exhausted_reason(3)),
         worker.GAVE_UP(error="ACK AE", why=policy.exhausted_reason(2)),  # max_age reached
+        # max_age counted from a release from held, or from the destination's resume
+        worker.GAVE_UP(
+            error="ACK AE", why=policy.exhausted_reason(2, AgeStart(RELEASED, "released"))
+        ),
+        worker.GAVE_UP(
+            error="ACK AE", why=policy.exhausted_reason(2, AgeStart(RELEASED, "resumed"))
+        ),
     ]
 
 
@@ -252,6 +262,13 @@ async def test_english_pages_show_each_error_as_the_engine_wrote_it(written: lis
             "ACK AR (receiver's text withheld); gave up after 4 attempts (max_age 3600s reached)",
             "de ontvanger antwoordde met ACK AR (de tekst van de ontvanger wordt hier niet "
             "getoond); opgegeven na 4 pogingen (max_age 3600s bereikt)",
+        ),
+        (
+            "ACK AE; gave up after 2 attempts (max_age 86400s reached, counted from its "
+            "destination's resume at 2026-11-30T08:00:00+00:00)",
+            "de ontvanger antwoordde met ACK AE; opgegeven na 2 pogingen (max_age 86400s "
+            "bereikt, gerekend vanaf het hervatten van de bestemming op "
+            "2026-11-30T08:00:00+00:00)",
         ),
         (
             "AckControlIdMismatch: MSA-2 'OTHER' does not match the MSH-10 sent 'C1'",

@@ -53,6 +53,7 @@ STORE_TABLES = {
     "engine_presence",
     "console_confirmations",
     "console_searches",
+    "destination_pauses",
 }
 
 
@@ -80,7 +81,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0018"
+    assert revision == head_revision() == "0019"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -280,6 +281,8 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     await opened.close()
     # Back to the revision before: the open must see the difference and run the upgrade.
     async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("DROP TABLE destination_pauses")
+        await conn.exec_driver_sql("ALTER TABLE messages DROP COLUMN released_at")
         await conn.exec_driver_sql("DROP INDEX ix_api_tokens_maker_person_id")
         await conn.exec_driver_sql("ALTER TABLE api_tokens DROP COLUMN maker_person_id")
         await conn.exec_driver_sql("DROP TABLE console_searches")
@@ -304,6 +307,7 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
         migrated = await conn.run_sync(_describe)
         assert "saved_searches" in migrated["tables"]
         assert "console_searches" in migrated["tables"]
+        assert "destination_pauses" in migrated["tables"]
         assert migrated["indexes"]["ix_audit_log_at"] == (("at",), False)
         assert migrated["indexes"]["ix_rejected_events_zd_number"] == (("zd_number",), False)
     assert (await row_counts(site))["messages"] == 1
@@ -376,7 +380,7 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0018"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0019"
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
 
