@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from datetime import timedelta
 
 from destinations.worker import OutboundMessage
 from integrator.transport import Delivery, Transport
@@ -129,3 +131,21 @@ async def test_publishing_the_same_pending_message_twice_delivers_it_once(
         await delivery.settle()
     assert ids(got) == ids(messages)
     assert await nothing_more(transport, "dest-a")
+
+
+async def test_a_release_from_held_travels_with_the_message(harness: Harness) -> None:
+    """Where a released message's max_age counts from (``destinations.retry.age_start``) must
+    reach the worker through either transport, or the release would be forgotten."""
+    [plain, released] = await harness.messages("dest-a", 2)
+    moment = released.created_at + timedelta(days=3)
+    released = dataclasses.replace(released, released_at=moment)
+    transport = await harness.open()
+    await transport.publish([plain, released])
+
+    got = []
+    for _ in range(2):
+        delivery = await receive(transport, "dest-a")
+        got.append(delivery.message)
+        await harness.done(delivery.message)
+        await delivery.settle()
+    assert [m.released_at for m in got] == [None, moment]
