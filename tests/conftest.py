@@ -51,6 +51,39 @@ def pristine_logging() -> Iterator[None]:
     structlog.configure(**_PRISTINE_LOGGING)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """Argon2id with argon2's cheapest parameters in this process, not RFC 9106's.
+
+    The production parameters cost about a quarter of a second of CPU per hash or check, and
+    the suite invites and signs in hundreds of people through engines it builds itself (the
+    console's and the API's tests). What those tests check is the access rules, not the cost of
+    a hash; the production parameters are checked by the tests marked
+    ``production_password_hashes``. Session-wide because engines live across a module's tests.
+    """
+    from argon2.profiles import CHEAPEST
+
+    from integrator.access import passwords
+
+    production = passwords.HASH_PARAMETERS
+    passwords.HASH_PARAMETERS = CHEAPEST
+    yield
+    passwords.HASH_PARAMETERS = production
+
+
+@pytest.fixture(autouse=True)
+def production_password_hashes(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tests marked ``production_password_hashes`` hash with the parameters users get."""
+    if request.node.get_closest_marker("production_password_hashes"):
+        from argon2.profiles import RFC_9106_LOW_MEMORY
+
+        from integrator.access import passwords
+
+        monkeypatch.setattr(passwords, "HASH_PARAMETERS", RFC_9106_LOW_MEMORY)
+
+
 @pytest.fixture(autouse=True)
 def login_name_from_user(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process CLI tests play several people by setting ``USER`` in CliRunner's environment.

@@ -243,6 +243,7 @@ async def test_a_role_taken_away_is_gone_at_the_next_request(
     )
 
 
+@pytest.mark.production_password_hashes
 async def test_a_rehash_happens_at_login_when_the_parameters_changed(
     service: AccessService, store: Store, clock: ManualClock, anna: Member
 ) -> None:

@@ -11,6 +11,7 @@ from integrator.access.passwords import Passwords, WeakPassword, check_policy
 EMAIL = "anna.devries@example.nl"
 
 
+@pytest.mark.production_password_hashes
 def test_default_hashes_are_argon2id_with_rfc_9106_parameters() -> None:
     stored = Passwords().hash("correct horse battery")
     assert stored.startswith("$argon2id$v=19$")
@@ -33,6 +34,7 @@ def test_verify_and_a_fresh_salt_every_time() -> None:
     assert not passwords.verify("not a hash", "correct horse battery")
 
 
+@pytest.mark.production_password_hashes
 def test_a_hash_made_with_weaker_parameters_needs_a_rehash() -> None:
     cheap = Passwords(PasswordHasher.from_parameters(CHEAPEST)).hash("correct horse battery")
     assert Passwords().needs_rehash(cheap)

@@ -188,9 +188,16 @@ async def test_every_route_refuses_a_request_without_a_valid_token_except_the_pr
                 assert answer.status_code == 401, (method, path, headers, answer.text)
                 assert answer.headers["www-authenticate"] == "Bearer"
                 assert answer.json() == {"detail": UNAUTHENTICATED}
-    # Nothing was done on the way: no resend, no change, no test message, no view.
-    actions = {a.action for a in await world.engine.store.list_audit(limit=1000)}
-    assert actions == {"person.invite", "token.create", "token.revoke"}
+    # Nothing was done on the way: no resend, no change, no test message, no view. (The engine's
+    # start audited the destination files it found, with actor ``file``.)
+    entries = await world.engine.store.list_audit(limit=1000)
+    assert {a.action for a in entries} == {
+        "person.invite",
+        "token.create",
+        "token.revoke",
+        "destination.file",
+    }
+    assert {a.actor for a in entries if a.action == "destination.file"} == {"file"}
     assert (world.engine.settings.destinations_dir / "noord.yaml").exists()
 
 
@@ -528,7 +535,8 @@ async def test_the_audit_records_the_token_whatever_the_actor_header_says(world:
     ]
     assert resent_entry.details["source"] == "127.0.0.1"
     entries = await engine.store.list_audit(limit=1000)
-    made_by_tests = {"token.create", "person.invite"}
+    # Made by the test's setup, and by the engine's start (the destination files it found).
+    made_by_tests = {"token.create", "person.invite", "destination.file"}
     assert {a.actor for a in entries if a.action not in made_by_tests} == {"token:helpdesk"}
     [pause] = [a for a in entries if a.action == "destination.pause"]
     assert (pause.target, pause.reason) == ("lab", "maintenance")
