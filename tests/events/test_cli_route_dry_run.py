@@ -13,8 +13,8 @@ from typing import Any
 
 from destinations.receiver import MllpReceiver
 from integrator.access import Grant, Role
+from tests.cli_in_process import run_cli as cli
 from tests.http.support import token_for
-from tests.integrator.test_cli import process_cli as cli
 from tests.resend.test_cli_through_engine import NOORD, serving_engine
 
 UNSERVED = "kliniek-west"

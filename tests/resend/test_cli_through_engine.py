@@ -22,9 +22,9 @@ from integrator.access import Grant, Role
 from integrator.cli import app
 from integrator.engine import Engine
 from integrator.http import create_app
+from tests.cli_in_process import run_cli as cli
 from tests.http.support import token_for
 from tests.integrator.support import destination, settings_for
-from tests.integrator.test_cli import process_cli as cli
 
 NOORD = "ziekenhuis-noord"
 
