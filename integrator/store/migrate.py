@@ -12,7 +12,6 @@ loads Alembic.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from alembic import command
@@ -21,6 +20,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from integrator.store.postgres_head import advisory_lock_key
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -40,12 +41,6 @@ def head_revision() -> str | None:
 
 def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
-
-
-def advisory_lock_key(schema: str | None) -> int:
-    """A stable signed 64-bit key, per schema, so different schemas do not wait on each other."""
-    digest = hashlib.sha256(f"integrator.store.migrate:{schema or ''}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 async def upgrade_to_head(engine: AsyncEngine, schema: str | None = None) -> None:

@@ -1464,8 +1464,8 @@ async def _migrate_when_free(engine: AsyncEngine, schema: str | None) -> None:
 async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
     """Upgrade unless the store is at head already, which a plain read tells without Alembic.
 
-    An empty SQLite database gets the head schema in one transaction instead
-    (``integrator.store.sqlite_head``).
+    An empty database gets the head schema in one transaction instead
+    (``integrator.store.sqlite_head``, ``integrator.store.postgres_head``).
 
     The read needs no lock: a migration commits its schema and its revision in one transaction,
     so a store that reads as at head has all of it. Any other revision (none, older, unknown) takes
@@ -1475,11 +1475,8 @@ async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
         revision = await stored_revision(conn)
     if revision == HEAD_REVISION:
         return
-    if revision is None and engine.dialect.name == "sqlite":
-        from integrator.store.sqlite_head import create_if_empty
-
-        if await create_if_empty(engine):
-            return
+    if revision is None and await _create_if_empty(engine, schema):
+        return
     from alembic.util import CommandError
 
     from integrator.store.migrate import upgrade_to_head
@@ -1491,6 +1488,17 @@ async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
         raise StoreError(
             "the database schema is at a revision this version does not know"
         ) from None
+
+
+async def _create_if_empty(engine: AsyncEngine, schema: str | None) -> bool:
+    """The head schema made at once in an empty database; False when it is not empty."""
+    if engine.dialect.name == "sqlite":
+        from integrator.store import sqlite_head
+
+        return await sqlite_head.create_if_empty(engine)
+    from integrator.store import postgres_head
+
+    return await postgres_head.create_if_empty(engine, schema)
 
 
 def _message_row(

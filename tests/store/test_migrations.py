@@ -23,9 +23,11 @@ from integrator.access import AccessService, Grant, Role
 from integrator.access import tokens as secrets_
 from integrator.clock import ManualClock
 from integrator.store import Store, StoreError, sqlite_head
-from integrator.store.migrate import current_revision, head_revision
+from integrator.store.engine import create_engine
+from integrator.store.migrate import current_revision, head_revision, upgrade_to_head
 from integrator.store.schema_version import HEAD_REVISION
 from integrator.store.tables import api_tokens, grants, metadata, people
+from integrator.store.url import resolve
 from tests.store.conftest import Site, postgres_site
 from tests.store.factories import make_event, make_message
 from tests.store.helpers import migrate_to, raw_connection, row_counts
@@ -261,12 +263,10 @@ async def test_opening_a_store_at_head_does_not_load_alembic(site: Site) -> None
     """Each open at head (every command, engine start and test) used to run Alembic's upgrade:
     its import and script directory cost more than the rest of the open."""
     fresh = await asyncio.to_thread(_modules_after_open, site)
-    if site.backend == "sqlite":  # an empty file gets the head schema without Alembic
-        assert "integrator.store.sqlite_head" in fresh
-        assert "integrator.store.migrate" not in fresh
-    else:  # a new PostgreSQL store: migrated through Alembic
-        assert "integrator.store.migrate" in fresh
-        assert "alembic" in fresh
+    # A new store gets the head schema without Alembic (integrator.store.sqlite_head,
+    # integrator.store.postgres_head).
+    assert f"integrator.store.{site.backend.replace('postgresql', 'postgres')}_head" in fresh
+    assert "integrator.store.migrate" not in fresh
     again = await asyncio.to_thread(_modules_after_open, site)
     assert "integrator.store.store" in again  # the probe did open the store
     assert not any(m == "alembic" or m.startswith("alembic.") for m in again)
@@ -531,3 +531,77 @@ async def test_a_database_with_a_table_of_its_own_is_left_to_alembic(tmp_path: P
     schema, revisions = _sqlite_schema(path)
     assert revisions == [HEAD_REVISION]
     assert any("someone_elses" in statement for statement in schema)
+
+
+# -- a new PostgreSQL store made from the table definitions (integrator.store.postgres_head) -
+
+_PG_COLUMNS = """SELECT table_name, column_name, data_type, character_maximum_length,
+    numeric_precision, is_nullable, column_default
+    FROM information_schema.columns WHERE table_schema = current_schema()"""
+_PG_CONSTRAINTS = """SELECT cl.relname, c.conname, c.contype, pg_get_constraintdef(c.oid)
+    FROM pg_constraint c JOIN pg_class cl ON cl.oid = c.conrelid
+    JOIN pg_namespace n ON n.oid = cl.relnamespace WHERE n.nspname = current_schema()"""
+_PG_INDEXES = """SELECT indexname, indexdef FROM pg_indexes
+    WHERE schemaname = current_schema()"""
+
+
+async def _pg_catalog(site: Site) -> dict[str, list[tuple[str, ...]]]:
+    """The schema's columns, constraints and indexes as PostgreSQL describes them, with the
+    schema's own name taken out so that two schemas can be compared."""
+    described = {}
+    async with raw_connection(site) as conn:
+        for part, query in (
+            ("columns", _PG_COLUMNS),
+            ("constraints", _PG_CONSTRAINTS),
+            ("indexes", _PG_INDEXES),
+        ):
+            rows = (await conn.exec_driver_sql(query)).all()
+            described[part] = sorted(
+                tuple(
+                    str(value).replace(f'"{site.schema}".', "").replace(f"{site.schema}.", "")
+                    for value in row
+                )
+                for row in rows
+            )
+    return described
+
+
+@pytest.mark.postgres
+async def test_a_new_postgres_store_has_exactly_the_schema_the_migrations_make() -> None:
+    """The table definitions make what the migrations make, column for column, constraint
+    for constraint, index for index: else a new store would differ from an upgraded one."""
+    async with postgres_site() as new, postgres_site() as migrated:
+        store = await new.open()
+        await store.close()
+        engine = create_engine(resolve(migrated.url, migrated.schema))
+        try:
+            await upgrade_to_head(engine, migrated.schema)  # revision by revision
+        finally:
+            await engine.dispose()
+
+        made, replayed = await _pg_catalog(new), await _pg_catalog(migrated)
+        assert made == replayed
+        assert len(made["indexes"]) > len(STORE_TABLES)
+        async with raw_connection(new) as conn:
+            assert await conn.run_sync(current_revision) == HEAD_REVISION
+
+
+@pytest.mark.postgres
+async def test_a_postgres_schema_with_a_table_of_its_own_is_left_to_alembic() -> None:
+    async with postgres_site() as site:
+        engine = create_engine(resolve(site.url, site.schema))
+        try:
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql(f'CREATE SCHEMA "{site.schema}"')
+                await conn.exec_driver_sql("CREATE TABLE someone_elses (x INTEGER)")
+        finally:
+            await engine.dispose()
+        store = await site.open()
+        await store.close()
+        async with raw_connection(site) as conn:
+            assert await conn.run_sync(current_revision) == HEAD_REVISION
+            tables = await conn.exec_driver_sql(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            )
+            assert set(tables.scalars()) == STORE_TABLES | {"alembic_version", "someone_elses"}
