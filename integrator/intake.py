@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -33,7 +33,7 @@ from integrator.store import EventRecord, MessageFilter, NewMessage, RejectedKey
 from integrator.transport import Transport
 from integrator.zd_sequence import check_batch, zd_warnings
 from mappings import MappingContext, MappingError, map_event
-from schemas import DiagnosticRequest, EventValidationError, Referral, parse_event
+from schemas import DiagnosticRequest, EventValidationError, FieldError, Referral, parse_event
 from shapes import TEXT, Shape
 
 log = get_logger("integrator.intake")
@@ -207,22 +207,44 @@ class Intake:
         try:
             return parse_event(raw)
         except EventValidationError as exc:
-            # What support will find it by (its ZD number, provider, BSN hash), as far as the
-            # body that broke a rule lets itself be read; never a reason to fail.
-            keys = self.rejected_keys(raw)
-            rejected_id = await self._store.reject_event(
-                _raw_bytes(raw), source, exc.to_json(), keys
-            )
-            log.warning(
-                "event rejected",
-                source=source,
-                rejected_id=rejected_id,
-                zd_number=keys.zd_number,
-                errors=len(exc.errors),
-                fields=[e.path for e in exc.errors],
-            )
-            self._count("rejected")
+            rejected_id = await self.keep_rejected(_raw_bytes(raw), source, exc.errors)
             return InvalidEvent(exc, rejected_id=rejected_id)
+
+    async def keep_rejected(
+        self,
+        raw: bytes,
+        source: str,
+        errors: Sequence[FieldError],
+        *,
+        keys: RejectedKeys | None = None,
+        caller: str | None = None,
+    ) -> str:
+        """Keep refused input as a rejected event, with the rules it broke; returns its id.
+
+        The one way rejected input is kept, so each refusal leaves the same trace: the store's
+        row (the bytes sealed), a log line and the ``rejected`` count of ``integrator_events``.
+        Intake calls it for a body that broke a rule; the HTTP API for a submission it refused
+        before intake could read it (too large, not JSON: ``integrator.http.refused_intake``),
+        with ``raw`` empty when the body was not kept. ``keys`` default to what can be read of
+        ``raw`` (its ZD number, provider, BSN hash); ``caller`` is who sent it, when known, for
+        the log line only (the rejected record has no column for it).
+        """
+        found_by = self.rejected_keys(raw) if keys is None else keys
+        rejected_id = await self._store.reject_event(
+            raw, source, [asdict(error) for error in errors], found_by
+        )
+        log.warning(
+            "event rejected",
+            source=source,
+            rejected_id=rejected_id,
+            zd_number=found_by.zd_number,
+            errors=len(errors),
+            fields=[e.path for e in errors],
+            rules=[e.rule for e in errors],
+            **({"caller": caller} if caller is not None else {}),
+        )
+        self._count("rejected")
+        return rejected_id
 
     def _count(self, outcome: str) -> None:
         if self._metrics is not None:

@@ -223,4 +223,20 @@ NL: Final[dict[str, str]] = {
     "text.rule.at_least": "moet minstens {count} onderdeel/onderdelen bevatten",
     "text.rule.json_syntax_at": 'is geen geldige JSON: "{detail}"',
     "text.rule.unknown": "is niet geldig (regel {rule})",
+    "text.rule.body_declared_too_large": (
+        "is opgegeven als {size} bytes, meer dan de {limit} bytes die deze route aanneemt; "
+        "de inhoud is niet gelezen of bewaard"
+    ),
+    "text.rule.body_cut_off": (
+        "ging over de {limit} bytes die deze route aanneemt en is na {size} bytes afgebroken; "
+        "de inhoud is niet bewaard"
+    ),
+    "text.rule.media_type_sent_as": (
+        "is verstuurd als {media_type}, niet als JSON: een event vraagt om "
+        "'Content-Type: application/json'"
+    ),
+    "text.rule.media_type_unreadable": (
+        "is verstuurd zonder leesbaar content type, niet als JSON: een event vraagt om "
+        "'Content-Type: application/json'"
+    ),
 }

@@ -22,6 +22,7 @@ from integrator.http.limits import BodyLimits
 from integrator.http.media import require_json_body
 from integrator.http.openapi import install_openapi
 from integrator.http.query import refuse_unknown_query
+from integrator.http.refused_intake import body_refused
 from integrator.http.routes import (
     audit,
     deadletters,
@@ -56,7 +57,9 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.jobs = jobs  # None: the engine's registry (integrator.http.deps)
     install_error_handlers(app)
-    app.add_middleware(BodyLimits)  # added last, so outermost: a 413 comes before anything else
+    # Added last, so outermost: a 413 comes before anything else; a refused event submission
+    # is kept as rejected input (integrator.http.refused_intake).
+    app.add_middleware(BodyLimits, refused=body_refused)
     install_openapi(app)
     for module in (
         health,

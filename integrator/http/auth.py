@@ -73,13 +73,33 @@ async def authorize(request: Request) -> None:
     if identity is None:
         raise HTTPException(status_code=401, detail=UNAUTHENTICATED, headers=_CHALLENGE)
     everywhere = key in EVERY_CLUSTER
-    allowed = identity.may(permission) if everywhere else identity.may_somewhere(permission)
-    if not allowed:
+    if not _allowed(identity, permission, everywhere=everywhere):
         raise HTTPException(
             status_code=403, detail=_refusal(permission, identity, everywhere=everywhere)
         )
     request.state.identity = identity
     request.state.permission = permission
+
+
+async def permitted_caller(request: Request, key: tuple[str, str]) -> Identity | None:
+    """The identity ``authorize`` would let call the route ``key`` with this request's token,
+    or None (no token, a wrong one, or one without the route's permission).
+
+    For what must know who is asking before the route is reached: a body refused by its
+    declared size is answered before any dependency runs (``integrator.http.limits``), and is
+    kept as rejected input only for a caller who may submit (``integrator.http.refused_intake``).
+    """
+    permission = ROUTE_PERMISSIONS.get(key)
+    if permission is None:
+        return None
+    identity = await _authenticate(request)
+    if identity is None or not _allowed(identity, permission, everywhere=key in EVERY_CLUSTER):
+        return None
+    return identity
+
+
+def _allowed(identity: Identity, permission: Permission, *, everywhere: bool) -> bool:
+    return identity.may(permission) if everywhere else identity.may_somewhere(permission)
 
 
 async def _authenticate(request: Request) -> Identity | None:

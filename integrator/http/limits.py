@@ -10,6 +10,11 @@ A ``Content-Length`` above the limit is answered with 413 at once, without readi
 the body. A chunked body (no length) is counted as it arrives and refused with 413 the moment
 it passes the limit: nothing beyond the limit is kept.
 
+A refused event submission (``POST /api/v1/events``) is kept as rejected input, without its
+body, when its caller may submit events: ``refused`` is told the limit and the size declared,
+or seen when the body was cut off (``integrator.http.refused_intake``; ``create_app`` passes
+it). Other routes' refusals are only answered.
+
 Memory stays bounded with many senders at once: only ``LARGE_BODY_SLOTS`` requests with a body
 above ``BODY_LIMIT`` (or of unknown length) are read and handled at the same time; the others
 wait, unread (the server stops reading a connection whose request is not being read, so a waiting
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from starlette.exceptions import HTTPException
@@ -39,6 +45,10 @@ EVENT_BODY_LIMIT: Final = 4 * math.ceil(MAX_ATTACHMENTS_TOTAL_BYTES / 3) + EVENT
 EVENTS_PATH: Final = "/api/v1/events"
 LARGE_BODY_SLOTS: Final = 2
 LARGE_BODY_WAIT: Final = 30.0
+
+
+Refused = Callable[[Scope, int, int, bool], Awaitable[None]]
+"""Told of a refused event submission: its scope, the limit, the size, whether declared."""
 
 
 def too_large(limit: int) -> str:
@@ -63,17 +73,17 @@ class BodyLimits:
         event_limit: int = EVENT_BODY_LIMIT,
         large_slots: int = LARGE_BODY_SLOTS,
         large_wait: float = LARGE_BODY_WAIT,
+        refused: Refused | None = None,
     ) -> None:
         self.app = app
+        self.refused = refused
         self.body_limit = body_limit
         self.event_limit = event_limit
         self.large_wait = large_wait
         self._large = asyncio.Semaphore(large_slots)
 
     def limit_for(self, scope: Scope) -> int:
-        if scope.get("method") == "POST" and scope.get("path", "").rstrip("/") == EVENTS_PATH:
-            return self.event_limit
-        return self.body_limit
+        return self.event_limit if _is_intake(scope) else self.body_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -85,6 +95,7 @@ class BodyLimits:
             await _answer(send, 400, "the Content-Length header is not a number")
             return
         if length is not None and length > limit:
+            await self._tell_refused(scope, limit, length, declared=True)
             await _answer(send, 413, too_large(limit))
             return
         if length is not None and length <= self.body_limit:
@@ -103,13 +114,15 @@ class BodyLimits:
     async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         received = 0
         started = False
+        cut_off = False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, cut_off
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    cut_off = True
                     raise BodyTooLarge(limit)
             return message
 
@@ -125,6 +138,19 @@ class BodyLimits:
             if started:
                 raise
             await _answer(send, 413, too_large(limit))
+        finally:
+            # The app answered the 413 itself (its handler of HTTPException) or above. The
+            # route ran its dependencies before it read the body, so the caller is known.
+            if cut_off:
+                await self._tell_refused(scope, limit, received, declared=False)
+
+    async def _tell_refused(self, scope: Scope, limit: int, size: int, *, declared: bool) -> None:
+        if self.refused is not None and _is_intake(scope):
+            await self.refused(scope, limit, size, declared)
+
+
+def _is_intake(scope: Scope) -> bool:
+    return scope.get("method") == "POST" and scope.get("path", "").rstrip("/") == EVENTS_PATH
 
 
 def _content_length(scope: Scope) -> int | None:

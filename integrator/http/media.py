@@ -5,7 +5,8 @@ without asking first ("simple" requests, no CORS preflight); it cannot send
 ``application/json`` that way. So a write (POST, PUT, PATCH) that carries a body must say it
 is JSON: ``application/json``, or a ``+json`` type such as ``application/merge-patch+json``
 for PATCH. ``create_app`` adds ``require_json_body`` for the whole app, so it also covers the
-routes that read their body raw (``POST /api/v1/events``, ``POST /api/v1/destinations``).
+routes that read their body raw (``POST /api/v1/events``, ``POST /api/v1/destinations``). An
+event submission refused so is kept as rejected input (``integrator.http.refused_intake``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import email.message
 from typing import Final
 
 from fastapi import HTTPException, Request
+
+from integrator.http.refused_intake import keep_not_json
 
 WRITES: Final = frozenset({"POST", "PUT", "PATCH"})
 NOT_JSON: Final = "the body must be JSON: send it with 'Content-Type: application/json'"
@@ -46,4 +49,5 @@ async def require_json_body(request: Request) -> None:
         and has_body(request)
         and not is_json(request.headers.get("content-type"))
     ):
+        await keep_not_json(request)  # an event submission is kept as rejected input
         raise HTTPException(status_code=415, detail=NOT_JSON)

@@ -22,6 +22,7 @@ from tests.console.shaped_support import assert_every_shape_has_its_sentences
 
 SAMPLE_VALUES = {"expected": "'referral', 'diagnostic_request'", "count": "2", "rule": "x_y"}
 SAMPLE_VALUES["detail"] = "EOF while parsing a value at line 1 column 6"
+SAMPLE_VALUES.update(size="74099373", limit="74099372", media_type="text/plain")
 
 
 def _refused(raw: bytes | dict[str, Any]) -> list[dict[str, str]]:

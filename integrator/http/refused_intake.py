@@ -1,0 +1,97 @@
+"""Intake submissions the API refuses before intake reads them, kept as rejected input.
+
+Bad input never disappears (docs/product.md §2): an event body refused because it is too large
+(413, ``integrator.http.limits``) or not sent as JSON (415, ``integrator.http.media``) is kept
+as a rejected event like a body that broke a rule, by the same service
+(``Intake.keep_rejected``): the same record, log line and metric, so support finds it. Only for
+``POST /api/v1/events``; other routes take no input that needs keeping.
+
+- Only for a caller who may submit events. A 413 for a declared size comes before any
+  dependency runs, so who asks is found here with the same check (``auth.permitted_caller``);
+  a body cut off while it was read, or a 415, comes after ``authorize``, whose identity is on
+  the request. A caller without a valid token leaves nothing: anybody could otherwise fill the
+  store with rows.
+- A body too large is not kept (it may be gigabytes): the record's raw input is empty and its
+  rule says so, with the limit and the size declared or seen. A body not sent as JSON is kept
+  as it arrived; it is bounded by the size limit, which was checked while it was read.
+- Keeping the record never changes the answer: when the store cannot take it, the refusal is
+  still answered and the failure logged (by kind only).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from fastapi import Request
+from starlette.types import Scope
+
+from integrator.access.permissions import Identity
+from integrator.engine import Engine
+from integrator.http.auth import permitted_caller, route_key
+from integrator.http.limits import EVENTS_PATH
+from integrator.logging import get_logger
+from integrator.store import RejectedKeys
+from schemas import FieldError
+from schemas.refused import not_json, too_large
+
+log = get_logger("integrator.http")
+
+INTAKE: Final = ("POST", EVENTS_PATH)
+SOURCE: Final = "http"
+
+
+def is_intake(request: Request) -> bool:
+    """Whether ``request`` is an event submission (the route intake answers)."""
+    return (request.method, request.url.path.rstrip("/")) == INTAKE
+
+
+async def body_refused(scope: Scope, limit: int, size: int, declared: bool) -> None:
+    """``BodyLimits``' ``refused``: a submission answered with 413 (``keep_too_large``)."""
+    await keep_too_large(Request(scope), limit=limit, size=size, declared=declared)
+
+
+async def keep_too_large(request: Request, *, limit: int, size: int, declared: bool) -> None:
+    """Keep a submission refused with 413, without its body, if its caller may submit.
+
+    ``declared``: refused by its ``Content-Length`` before any dependency ran, so the caller is
+    authenticated here; otherwise cut off while the route read it, after ``authorize``.
+    """
+    if not is_intake(request):
+        return
+    caller = await _caller(request) if declared else _authorized(request)
+    if caller is None:
+        return
+    error = too_large(limit=limit, size=size, declared=declared)
+    await _keep(request, caller, b"", error, RejectedKeys())
+
+
+async def keep_not_json(request: Request) -> None:
+    """Keep a submission refused with 415, its body as it arrived; ``authorize`` ran first."""
+    caller = _authorized(request)
+    if route_key(request) != INTAKE or caller is None:
+        return
+    raw = await request.body()
+    await _keep(request, caller, raw, not_json(request.headers.get("content-type")), None)
+
+
+async def _caller(request: Request) -> Identity | None:
+    try:
+        return await permitted_caller(request, INTAKE)
+    except Exception as exc:  # the store is away: the 413 is answered all the same
+        log.error("refused submission not kept", reason="caller", error_type=type(exc).__name__)
+        return None
+
+
+def _authorized(request: Request) -> Identity | None:
+    identity: Identity | None = getattr(request.state, "identity", None)
+    return identity
+
+
+async def _keep(
+    request: Request, caller: Identity, raw: bytes, error: FieldError, keys: RejectedKeys | None
+) -> None:
+    engine: Engine = request.app.state.engine
+    try:
+        await engine.intake.keep_rejected(raw, SOURCE, [error], keys=keys, caller=caller.display)
+    except Exception as exc:  # the refusal is answered whatever happens here
+        log.error("refused submission not kept", rule=error.rule, error_type=type(exc).__name__)

@@ -1,0 +1,68 @@
+"""The rules of a submission refused before it could be read as an event.
+
+The HTTP API refuses an intake body that is too large (413) or not sent as JSON (415) before
+intake sees it (``integrator.http.limits``, ``integrator.http.media``). Bad input never
+disappears (docs/product.md §2), so such a refusal is kept as rejected input too, with one of
+these rules, as ``FieldError``s like every other refusal: the path is ``$`` (the whole body),
+the rule code is part of the contract (``body_too_large``, ``media_type``), and the sentence
+says the limit and the size, or the media type, never anything from the body. Each sentence is
+a ``shapes.Shape``, so the console words it in the person's language.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from schemas.errors import FieldError
+from shapes import NUMBER, Shape
+
+BODY_TOO_LARGE: Final = "body_too_large"
+MEDIA_TYPE: Final = "media_type"
+
+_NAME: Final = r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}"
+MEDIA: Final = rf"{_NAME}/{_NAME}"
+"""A media type as it is shown: ``type/subtype``, lower case, no parameters."""
+
+DECLARED_TOO_LARGE: Final = Shape(
+    "rule.body_declared_too_large",
+    "is declared as {size} bytes, more than the {limit} bytes this route accepts; "
+    "the body was not read or kept",
+    size=NUMBER,
+    limit=NUMBER,
+)
+CUT_OFF: Final = Shape(
+    "rule.body_cut_off",
+    "passed the {limit} bytes this route accepts and was cut off after {size} bytes; "
+    "the body was not kept",
+    size=NUMBER,
+    limit=NUMBER,
+)
+SENT_AS: Final = Shape(
+    "rule.media_type_sent_as",
+    "was sent as {media_type}, not as JSON: an event needs 'Content-Type: application/json'",
+    media_type=MEDIA,
+)
+SENT_UNTYPED: Final = Shape(
+    "rule.media_type_unreadable",
+    "was sent without a readable content type, not as JSON: an event needs "
+    "'Content-Type: application/json'",
+)
+SHAPES: Final = (DECLARED_TOO_LARGE, CUT_OFF, SENT_AS, SENT_UNTYPED)
+"""Every sentence here, for the console's catalogue."""
+
+
+def too_large(*, limit: int, size: int, declared: bool) -> FieldError:
+    """A body above ``limit``: ``size`` as its ``Content-Length`` declared it (``declared``)
+    or as far as it arrived before it was cut off."""
+    shape = DECLARED_TOO_LARGE if declared else CUT_OFF
+    return FieldError("$", BODY_TOO_LARGE, shape(size=size, limit=limit))
+
+
+def not_json(content_type: str | None) -> FieldError:
+    """A body not sent as JSON; its media type is named only when it reads as one (the header
+    is the sender's text: anything else in it is not repeated)."""
+    media = (content_type or "").partition(";")[0].strip().lower()
+    if re.fullmatch(MEDIA, media):
+        return FieldError("$", MEDIA_TYPE, SENT_AS(media_type=media))
+    return FieldError("$", MEDIA_TYPE, SENT_UNTYPED())

@@ -1,0 +1,185 @@
+"""An event submission refused before intake reads it (413, 415) is kept as rejected input.
+
+Over the real app: each refusal still answers as before, and leaves exactly one rejected record
+with its rule, the ``rejected`` count of ``integrator_events`` one up, and nothing else: no
+event, no message. A body too large is not kept; a body not sent as JSON is, as it arrived. A
+caller without a valid token leaves nothing (anybody could otherwise fill the store).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from integrator.access.permissions import Grant, Role
+from integrator.engine import Engine
+from integrator.http.limits import EVENT_BODY_LIMIT, MIB, too_large
+from integrator.http.media import NOT_JSON
+from integrator.store import MessageFilter
+from integrator.store.records import EventFilter, RejectedEventRecord
+from tests.http.support import api_client, bearer, token_for
+from tests.http.test_limits import CHUNK, call, chunks, http_scope
+
+EVENTS = "/api/v1/events"
+
+
+def rejected_count(engine: Engine) -> float:
+    value = engine.metrics.registry.get_sample_value(
+        "integrator_events_total", {"outcome": "rejected"}
+    )
+    return value or 0.0
+
+
+async def kept(engine: Engine) -> list[RejectedEventRecord]:
+    """Every rejected record, in full."""
+    records = []
+    for summary in await engine.store.list_rejected(limit=100):
+        record = await engine.store.get_rejected(summary.id)
+        assert record is not None
+        records.append(record)
+    return records
+
+
+async def assert_nothing_else(engine: Engine) -> None:
+    assert await engine.store.list_events(EventFilter(), limit=10) == []
+    assert await engine.store.list_messages(MessageFilter(), limit=10) == []
+
+
+async def test_a_declared_size_above_the_limit_is_kept_without_its_body(
+    engine: Engine, app: FastAPI
+) -> None:
+    token = await token_for(engine, Grant(Role.INTAKE))
+    size = EVENT_BODY_LIMIT + 1
+    headers = [(b"content-length", str(size).encode()), *bearer_header(token)]
+    sent, asked = await call(app, http_scope(EVENTS, headers), [CHUNK])
+    assert asked == 0  # still not a byte read
+    assert sent[0]["status"] == 413
+    assert json.loads(b"".join(m.get("body", b"") for m in sent[1:])) == {
+        "detail": too_large(EVENT_BODY_LIMIT)
+    }
+    [record] = await kept(engine)
+    assert record.source == "http" and record.raw == b""
+    assert record.reason == [
+        {
+            "path": "$",
+            "rule": "body_too_large",
+            "message": f"is declared as {size} bytes, more than the {EVENT_BODY_LIMIT} bytes "
+            "this route accepts; the body was not read or kept",
+        }
+    ]
+    assert rejected_count(engine) == 1
+    await assert_nothing_else(engine)
+
+
+async def test_a_chunked_body_cut_off_is_kept_without_its_body(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    consumed = [0]
+    response = await api.post(
+        EVENTS,
+        content=chunks(EVENT_BODY_LIMIT + 2 * MIB, consumed),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json() == {"detail": too_large(EVENT_BODY_LIMIT)}
+    [record] = await kept(engine)
+    assert record.raw == b""
+    [reason] = record.reason
+    assert reason["rule"] == "body_too_large" and reason["path"] == "$"
+    seen = int(reason["message"].split("cut off after ")[1].split(" ")[0])
+    assert EVENT_BODY_LIMIT < seen <= EVENT_BODY_LIMIT + len(CHUNK)
+    assert reason["message"] == (
+        f"passed the {EVENT_BODY_LIMIT} bytes this route accepts and was cut off after "
+        f"{seen} bytes; the body was not kept"
+    )
+    assert rejected_count(engine) == 1
+    await assert_nothing_else(engine)
+
+
+async def test_a_body_not_sent_as_json_is_kept_as_it_arrived(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    body = json.dumps(referral_data).encode()
+    response = await api.post(
+        EVENTS, content=body, headers={"content-type": "text/plain; charset=utf-8"}
+    )
+    assert response.status_code == 415
+    assert response.json() == {"detail": NOT_JSON}
+    [record] = await kept(engine)
+    assert record.raw == body
+    assert record.reason == [
+        {
+            "path": "$",
+            "rule": "media_type",
+            "message": "was sent as text/plain, not as JSON: an event needs "
+            "'Content-Type: application/json'",
+        }
+    ]
+    assert record.zd_number == referral_data["zd_number"]  # found by it, as other rejects
+    assert rejected_count(engine) == 1
+    await assert_nothing_else(engine)
+
+
+async def test_a_content_type_that_is_no_media_type_is_not_repeated(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    response = await api.post(EVENTS, content=b"{}", headers={"content-type": "999990019 <script>"})
+    assert response.status_code == 415
+    [record] = await kept(engine)
+    assert "999990019" not in json.dumps(record.reason)
+    assert record.reason[0]["message"].startswith("was sent without a readable content type")
+
+
+async def test_other_routes_refusals_leave_no_record(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    too_big = await api.post(
+        "/api/v1/messages/search",
+        content=b"{" + b" " * MIB + b"}",
+        headers={"content-type": "application/json"},
+    )
+    assert too_big.status_code == 413
+    plain = await api.post(
+        "/api/v1/messages/search", content=b"{}", headers={"content-type": "text/plain"}
+    )
+    assert plain.status_code == 415
+    assert await kept(engine) == []
+    assert rejected_count(engine) == 0
+
+
+async def test_a_caller_who_may_not_submit_leaves_nothing(engine: Engine, app: FastAPI) -> None:
+    oversized = [(b"content-length", str(EVENT_BODY_LIMIT + 1).encode())]
+    viewer = await token_for(engine, Grant(Role.VIEWER))
+    for headers in (
+        oversized,  # no token
+        [*oversized, (b"authorization", b"Bearer itg_" + b"x" * 43)],  # no such token
+        [*oversized, *bearer_header(viewer)],  # a token without the intake role
+    ):
+        sent, asked = await call(app, http_scope(EVENTS, headers), [CHUNK])
+        assert sent[0]["status"] == 413 and asked == 0  # answered as before
+    async with anonymous(app) as client:
+        plain = await client.post(EVENTS, content=b"{}", headers={"content-type": "text/plain"})
+        assert plain.status_code == 401
+        consumed = [0]
+        chunked = await client.post(
+            EVENTS,
+            content=chunks(EVENT_BODY_LIMIT + MIB, consumed),
+            headers={"content-type": "application/json"},
+        )
+        assert chunked.status_code == 401
+    async with api_client(engine, viewer, app=app) as as_viewer:
+        plain = await as_viewer.post(EVENTS, content=b"{}", headers={"content-type": "text/plain"})
+        assert plain.status_code == 403
+    assert await kept(engine) == []
+    assert rejected_count(engine) == 0
+
+
+def bearer_header(token: str) -> list[tuple[bytes, bytes]]:
+    return [(b"authorization", bearer(token)["authorization"].encode())]
+
+
+def anonymous(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")
