@@ -1,11 +1,14 @@
 """The permission each HTTP route declares: one table, for the wiring and for the docs.
 
-Every route the application serves appears here exactly once, with the one permission it needs,
-or None for what must answer without an identity: the two probes (a load balancer has none) and
-the API's documentation pages (Swagger UI's page and its script and style files, which hold no
-data). A test walks the application's routes and fails for any route missing here, so a new
-route cannot ship without a decision about who may call it; ``integrator.http.auth`` enforces
-the table on every request and refuses a route that is not in it.
+Every route the application serves appears here exactly once, with the one permission it needs;
+``SIGNED_IN`` for what any authenticated identity may read, whatever its roles (the API's
+documentation: Swagger UI's page, its script and style files and the OpenAPI document, which
+hold no data but describe every route; a console session counts too, so a signed-in person can
+open ``/docs`` in the browser); or None for what must answer without an identity: only the two
+probes (a load balancer has none), as docs/product.md §7 says. A test walks the application's
+routes and fails for any route missing here, so a new route cannot ship without a decision
+about who may call it; ``integrator.http.auth`` enforces the table on every request and
+refuses a route that is not in it.
 
 How the cluster is judged: a route about one message, destination, event or job checks
 ``identity.may(permission, <its cluster>)``; a listing filters on
@@ -15,11 +18,26 @@ lies in one cluster and needs the permission for all clusters.
 
 from __future__ import annotations
 
+import enum
+from typing import Final
+
 from integrator.access.permissions import Permission
 
 P = Permission
 
-ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
+
+class Signed(enum.Enum):
+    """What a route needs that is no permission: an authenticated identity, any roles."""
+
+    IN = "signed in"
+
+
+SIGNED_IN: Final = Signed.IN
+
+Needs = Permission | Signed | None
+"""What a route declares: a permission, ``SIGNED_IN``, or None (open to all)."""
+
+ROUTE_PERMISSIONS: dict[tuple[str, str], Needs] = {
     ("GET", "/healthz"): None,
     ("GET", "/readyz"): None,
     ("GET", "/metrics"): P.METRICS_READ,
@@ -82,9 +100,11 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission | None] = {
     ("GET", "/api/v1/tokens"): P.TOKENS_MANAGE,
     ("POST", "/api/v1/tokens"): P.TOKENS_MANAGE,
     ("DELETE", "/api/v1/tokens/{token_id}"): P.TOKENS_MANAGE,
-    # Swagger UI (served offline, integrator.http.docs): a page and three static files.
-    ("GET", "/docs"): None,
-    ("GET", "/docs/assets/{name}"): None,
+    # Swagger UI (served offline, integrator.http.docs): a page, three static files and the
+    # OpenAPI document, for any token or console session.
+    ("GET", "/docs"): SIGNED_IN,
+    ("GET", "/docs/assets/{name}"): SIGNED_IN,
+    ("GET", "/openapi.json"): SIGNED_IN,
 }
 
 EVERY_CLUSTER: frozenset[tuple[str, str]] = frozenset(
@@ -116,6 +136,8 @@ def render_routes_markdown() -> str:
         method, path = route
         if permission is None:
             needs = "none (open to all)"
+        elif permission is SIGNED_IN:
+            needs = "any API token or console session"
         elif route in EVERY_CLUSTER:
             needs = f"`{permission.value}` for all clusters"
         else:

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from starlette.responses import Response
 
+from integrator.access.permissions import Identity
 from integrator.engine import Engine
 
 SESSION_COOKIE: Final = "integrator-session"
@@ -58,6 +59,19 @@ def cookie_name(request: Request, base: str) -> str:
 
 def session_secret(request: Request) -> str | None:
     return request.cookies.get(cookie_name(request, SESSION_COOKIE)) or None
+
+
+async def session_identity(request: Request) -> Identity | None:
+    """Who is signed in with the request's session cookie, or None; as every page asks.
+
+    For the API's documentation too (``integrator.http.auth``), so a signed-in person can open
+    ``/docs``; no other API route takes the cookie.
+    """
+    raw = session_secret(request)
+    if raw is None:
+        return None
+    activity = request.headers.get(BACKGROUND_HEADER) != "1"
+    return await engine_of(request).access.authenticate_session(raw, activity=activity)
 
 
 def presession_secret(request: Request) -> str | None:

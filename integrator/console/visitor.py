@@ -24,12 +24,11 @@ from integrator.clusters import ClusterScope
 from integrator.console import i18n
 from integrator.console.errors import Forbidden, LoginNeeded, PatientDataInAddress, Refused
 from integrator.console.session import (
-    BACKGROUND_HEADER,
     csrf_token,
-    engine_of,
     new_presession,
     post_is_genuine,
     presession_secret,
+    session_identity,
     session_secret,
 )
 from integrator.http.query import is_bsn_key
@@ -78,12 +77,7 @@ async def read_visitor(
     Without ``ask_store`` (a page saying the store is down) nobody is signed in."""
     lang = i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
     raw = session_secret(request) if ask_store else None
-    activity = request.headers.get(BACKGROUND_HEADER) != "1"
-    identity = (
-        await engine_of(request).access.authenticate_session(raw, activity=activity)
-        if raw
-        else None
-    )
+    identity = await session_identity(request) if raw else None
     stale = raw is not None and identity is None
     fresh: str | None = None
     if identity is not None and raw is not None:

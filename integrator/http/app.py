@@ -6,8 +6,9 @@ bodies must be JSON (``integrator.http.media``), unknown query parameters are
 refused (``integrator.http.query``), bodies have a size limit checked before they are read
 (``integrator.http.limits``), errors never quote the request (``integrator.http.errors``),
 the OpenAPI document describes the bodies routes read raw (``integrator.http.openapi``), and
-``/docs`` needs no internet access (``integrator.http.docs``). The web console is an
-application of its own, answering every path the API does not (``integrator.console``).
+``/docs`` needs no internet access, and a token or a console session (``integrator.http.docs``).
+The web console is an application of its own, answering every path the API does not
+(``integrator.console``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
         title="Integrator",
         version="1",
         docs_url=None,  # served offline by docs_router
+        openapi_url=None,  # served by docs_router too, behind the app's dependencies
         redoc_url=None,
         # In this order: who is asking comes first, so a caller without a token learns nothing
         # about a route's body or parameters.

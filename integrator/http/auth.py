@@ -6,7 +6,13 @@ For the matched route it looks up the permission in ``ROUTE_PERMISSIONS``
 (``integrator.access.routes``) and:
 
 - refuses a route that is not in the table (403): a new route needs a decision first;
-- lets the open routes (permission ``None``: the probes, the docs pages) through;
+- lets the open routes (permission ``None``: the two probes) through;
+- lets any authenticated identity read a ``SIGNED_IN`` route (the API's documentation): an API
+  token with any role, or a console session (its cookie, read as the console reads it, so a
+  signed-in person can open ``/docs`` in the browser; only these routes, which only read and
+  hold no data, take the cookie: every other route needs a token, so no other site's page can
+  act through a person's browser). Without either: 401, and a browser opening the page is
+  sent to the console's sign-in, which brings them back;
 - reads ``Authorization: Bearer <token>`` and asks ``AccessService.authenticate_token``. A
   missing, malformed, unknown, expired or revoked token, or one whose owner was deactivated,
   gets the same 401 with ``WWW-Authenticate: Bearer``: the answer never tells which;
@@ -25,12 +31,13 @@ The rule itself (which roles carry a permission, which grants reach a cluster) i
 from __future__ import annotations
 
 from typing import Annotated, Final
+from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.routing import APIRoute
 
 from integrator.access.permissions import Identity, Permission, roles_with
-from integrator.access.routes import EVERY_CLUSTER, ROUTE_PERMISSIONS
+from integrator.access.routes import EVERY_CLUSTER, ROUTE_PERMISSIONS, SIGNED_IN
 from integrator.engine import Engine
 from integrator.logging import get_logger
 
@@ -69,6 +76,9 @@ async def authorize(request: Request) -> None:
     permission = ROUTE_PERMISSIONS[key]
     if permission is None:
         return
+    if permission is SIGNED_IN:
+        request.state.identity = await _signed_in(request)
+        return
     identity = await _authenticate(request)
     if identity is None:
         raise HTTPException(status_code=401, detail=UNAUTHENTICATED, headers=_CHALLENGE)
@@ -90,12 +100,29 @@ async def permitted_caller(request: Request, key: tuple[str, str]) -> Identity |
     kept as rejected input only for a caller who may submit (``integrator.http.refused_intake``).
     """
     permission = ROUTE_PERMISSIONS.get(key)
-    if permission is None:
+    if not isinstance(permission, Permission):
         return None
     identity = await _authenticate(request)
     if identity is None or not _allowed(identity, permission, everywhere=key in EVERY_CLUSTER):
         return None
     return identity
+
+
+async def _signed_in(request: Request) -> Identity:
+    """The token's identity, else the console session's; 401 (a browser: to sign in) without."""
+    from integrator.console.session import session_identity  # the console imports this module
+
+    identity = await _authenticate(request) or await session_identity(request)
+    if identity is not None:
+        return identity
+    if "text/html" in request.headers.get("accept", ""):
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise HTTPException(
+            status_code=303,
+            detail="sign in first",
+            headers={"Location": "/login?" + urlencode({"next": back})},
+        )
+    raise HTTPException(status_code=401, detail=UNAUTHENTICATED, headers=_CHALLENGE)
 
 
 def _allowed(identity: Identity, permission: Permission, *, everywhere: bool) -> bool:

@@ -234,6 +234,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
 def _document_access(document: dict[str, Any]) -> None:
     """Each operation's permission (``ROUTE_PERMISSIONS``) and the bearer token it needs, so
     Swagger UI offers "Authorize" and every operation says what it takes."""
+    from integrator.access.permissions import Permission
     from integrator.access.routes import EVERY_CLUSTER, ROUTE_PERMISSIONS
 
     document["components"].setdefault("securitySchemes", {})[BEARER] = {
@@ -247,7 +248,7 @@ def _document_access(document: dict[str, Any]) -> None:
             if method not in _OPERATIONS:
                 continue
             permission = ROUTE_PERMISSIONS.get((method.upper(), path))
-            if permission is None:
+            if not isinstance(permission, Permission):  # the probes; the docs are not in it
                 continue
             everywhere = (method.upper(), path) in EVERY_CLUSTER
             needs = f"`{permission.value}`" + (" for all clusters" if everywhere else "")

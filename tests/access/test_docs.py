@@ -8,7 +8,12 @@ from typing import cast
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from integrator.access.permissions import render_matrix_markdown
-from integrator.access.routes import EVERY_CLUSTER, ROUTE_PERMISSIONS, render_routes_markdown
+from integrator.access.routes import (
+    EVERY_CLUSTER,
+    ROUTE_PERMISSIONS,
+    SIGNED_IN,
+    render_routes_markdown,
+)
 from integrator.engine import Engine
 from integrator.http.app import create_app
 
@@ -50,12 +55,9 @@ def test_every_route_served_declares_exactly_one_permission() -> None:
     }
     assert documented <= served
     public = {route for route, permission in ROUTE_PERMISSIONS.items() if permission is None}
-    assert public == {
-        ("GET", "/healthz"),
-        ("GET", "/readyz"),
-        ("GET", "/docs"),
-        ("GET", "/docs/assets/{name}"),
-    }
-    assert public.isdisjoint(documented - {("GET", "/healthz"), ("GET", "/readyz")})
+    assert public == {("GET", "/healthz"), ("GET", "/readyz")}  # docs/product.md §7
+    signed_in = {route for route, needs in ROUTE_PERMISSIONS.items() if needs is SIGNED_IN}
+    assert signed_in == {("GET", "/docs"), ("GET", "/docs/assets/{name}"), ("GET", "/openapi.json")}
+    assert signed_in.isdisjoint(documented)
     assert set(ROUTE_PERMISSIONS) >= EVERY_CLUSTER
     assert all(ROUTE_PERMISSIONS[route] is not None for route in EVERY_CLUSTER)

@@ -203,6 +203,31 @@ async def test_the_api_takes_no_console_cookie_and_the_console_no_token(engine: 
         assert (await script.get("/api/v1/nothing-here")).json() == {"detail": "Not Found"}
 
 
+async def test_a_signed_in_person_opens_the_api_docs_and_only_them(engine: Engine) -> None:
+    totp = await accepted(engine)
+    async with client(engine) as browser:
+        signed_out = await browser.get("/docs", headers={"accept": "text/html"})
+        assert signed_out.status_code == 303
+        assert signed_out.headers["location"] == "/login?next=%2Fdocs"
+        assert (await browser.get("/openapi.json")).status_code == 401
+        await sign_in(browser, engine, totp)
+        page = await browser.get("/docs", headers={"accept": "text/html"})
+        assert page.status_code == 200 and "SwaggerUIBundle" in page.text
+        loaded = re.findall(r'(?:href|src)="(/[^"]*)"', page.text)
+        loaded += re.findall(r"\burl: '(/[^']*)'", page.text)
+        assert len(loaded) == 4 and "/openapi.json" in loaded  # style, icon, script, document
+        for url in loaded:
+            assert (await browser.get(url)).status_code == 200, url
+        # The docs only: every other API route still takes no cookie.
+        assert (await browser.get("/api/v1/messages")).status_code == 401
+        await browser.post(
+            "/logout",
+            data={"csrf": csrf((await browser.get("/messages")).text)},
+            headers={"origin": str(browser.base_url).rstrip("/")},
+        )
+        assert (await browser.get("/openapi.json")).status_code == 401
+
+
 async def test_pages_forbid_framing_and_outside_resources(engine: Engine) -> None:
     async with client(engine) as browser:
         answer = await browser.get("/login")

@@ -1,4 +1,8 @@
-"""``/docs`` works without internet access: every file the page loads comes from the engine."""
+"""``/docs`` works without internet access: every file the page loads comes from the engine.
+
+And like every route but the probes (docs/product.md §7) it needs an identity: any API token,
+whatever its roles, or a console session (``tests/console/test_session.py``); without one the
+page, its files and the OpenAPI document answer 401, and a browser is sent to sign in."""
 
 from __future__ import annotations
 
@@ -7,6 +11,20 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
+from fastapi import FastAPI
+
+from integrator.access import Grant, Role
+from integrator.engine import Engine
+from integrator.http.auth import UNAUTHENTICATED
+from tests.http.support import api_client, token_for
+
+DOCS = (
+    "/docs",
+    "/docs/assets/swagger-ui.css",
+    "/docs/assets/swagger-ui-bundle.js",
+    "/openapi.json",
+)
 
 
 class _Links(HTMLParser):
@@ -47,3 +65,25 @@ async def test_only_swagger_uis_own_files_are_served(api: httpx.AsyncClient) -> 
     assert (await api.get("/redoc")).status_code == 404  # ReDoc would load from a CDN
     for name in ("index.html", "swagger-initializer.js", "..%2F__init__.py", "x"):
         assert (await api.get(f"/docs/assets/{name}")).status_code == 404, name
+
+
+async def test_without_an_identity_the_docs_answer_401(app: FastAPI) -> None:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as anonymous:
+        for url in DOCS:
+            for headers in ({}, {"authorization": "Bearer itg_" + "x" * 43}):
+                answer = await anonymous.get(url, headers=headers)
+                assert answer.status_code == 401, url
+                assert answer.json() == {"detail": UNAUTHENTICATED}
+                assert "swagger" not in answer.text.lower() and "paths" not in answer.text
+        # A person opening the page in a browser is sent to sign in, and brought back.
+        page = await anonymous.get("/docs", headers={"accept": "text/html,*/*;q=0.8"})
+        assert page.status_code == 303
+        assert page.headers["location"] == "/login?next=%2Fdocs"
+
+
+@pytest.mark.parametrize("role", [Role.INTAKE, Role.VIEWER, Role.METRICS])
+async def test_a_token_with_any_role_reads_the_docs(engine: Engine, role: Role) -> None:
+    async with api_client(engine, await token_for(engine, Grant(role))) as client:
+        for url in DOCS:
+            assert (await client.get(url)).status_code == 200, (role, url)
