@@ -22,7 +22,7 @@ import io
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from destinations.config import EVENT_TYPES
@@ -363,6 +363,25 @@ def build_filter(
         event_type=event_type or None,
         bsn_hash=_bsn_hash(settings, bsn_digits) if bsn_digits else None,
     )
+
+
+NEVER_SENDING: Final = (
+    "no message is ever in status sending: the engine does not write it; a message on the wire "
+    "shows as queued (or retrying) until its attempt is recorded"
+)
+
+
+def status_note(status: str | None) -> str | None:
+    """What to say beside a search by ``status`` that is certain to find nothing, or None.
+
+    ``sending`` stays a message status (the contract lists it, stores hold it in their check,
+    filters take it), but delivery never writes it: a status write before each send would be
+    one more store write per message on the delivery hot path, and the attempt written after
+    the ACK says all the same. Such a search is answered (an empty list, exit 0) rather than
+    refused, so a script or a filter that names every status keeps working; the note says the
+    empty answer is certain, not a mistake in the search.
+    """
+    return NEVER_SENDING if status == MessageStatus.SENDING.value else None
 
 
 def _check_closed(*, status: str | None, version: str | None, event_type: str | None) -> None:

@@ -23,6 +23,7 @@ from rich.table import Table
 from integrator.cli.common import (
     JsonOption,
     console,
+    err_console,
     fail,
     first_rows,
     load_settings,
@@ -99,7 +100,7 @@ def messages_list(
     )
     from integrator.presenters import message_summary
     from integrator.rejected_reads import rejected_for_zd
-    from integrator.search import BadSearch
+    from integrator.search import BadSearch, status_note
 
     settings = load_settings()
     terms = MessageTerms(
@@ -158,6 +159,9 @@ def messages_list(
     say_shown(shown)
     if flt.zd_number is not None:
         tell_rejected("no messages", flt.zd_number, refused)
+    note = status_note(flt.status)
+    if note is not None:
+        err_console.print(f"note: {note}", soft_wrap=True, markup=False)
     if as_json:
         print_json(rows)
         return

@@ -8,7 +8,7 @@ module only says the service's refusals in HTTP.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, HTTPException, Response
 
@@ -27,7 +27,7 @@ from integrator.message_service import (
     read_message,
 )
 from integrator.presenters import message_summary
-from integrator.search import BadSearch
+from integrator.search import BadSearch, status_note
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
@@ -60,19 +60,34 @@ def _query_terms(
 QueryTerms = Annotated[MessageTerms, Depends(_query_terms)]
 
 
+NOTE: Final = "X-Integrator-Note"
+"""A listing's note: a search by status ``sending``, which no message is ever in
+(``search.status_note``)."""
+
+
+def _note(response: Response, terms: MessageTerms) -> None:
+    note = status_note(terms.status)
+    if note is not None:
+        response.headers[NOTE] = note
+
+
 @router.get("/messages")
 async def list_messages(
     engine: EngineDep,
     scope: ScopeDep,
     terms: QueryTerms,
+    response: Response,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
-    """Search by identifiers; a BSN search is ``POST /api/v1/messages/search``."""
+    """Search by identifiers; a BSN search is ``POST /api/v1/messages/search``. A search by
+    status ``sending`` answers an empty list with an ``X-Integrator-Note`` header saying why:
+    the engine never writes that status."""
     try:
         rows = await find_messages(engine, scope, terms, limit=limit, offset=offset)
     except BadSearch as exc:
         raise bad_search(exc, terms) from None
+    _note(response, terms)
     return [message_summary(m) for m in rows]
 
 
@@ -110,7 +125,7 @@ async def export_messages_csv(
 
 @router.post("/messages/search")
 async def search_messages(
-    body: SearchBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
+    body: SearchBody, engine: EngineDep, scope: ScopeDep, source: SourceDep, response: Response
 ) -> list[dict[str, Any]]:
     """Like ``GET /api/v1/messages``, and by patient BSN, which never goes in a URL."""
     terms = terms_of(body)
@@ -120,6 +135,7 @@ async def search_messages(
         )
     except BadSearch as exc:
         raise bad_search(exc, terms) from None
+    _note(response, terms)
     return [message_summary(m) for m in rows]
 
 
