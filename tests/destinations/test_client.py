@@ -26,10 +26,13 @@ from .helpers import FS_CR, ScriptedServer, make_ack, make_message, msh10, read_
 
 
 def client_for(port: int, *, ack_timeout: float = 0.5, max_frame_size: int = 1 << 20) -> MllpClient:
+    # A generous connect timeout: these servers listen on loopback, and the one test about the
+    # connect timeout makes its own client. Half a second was once too little for a loaded
+    # two-core machine to accept a connection (a clean-clone run failed on it).
     return MllpClient(
         "127.0.0.1",
         port,
-        connect_timeout=0.5,
+        connect_timeout=10,
         ack_timeout=ack_timeout,
         max_frame_size=max_frame_size,
     )
