@@ -18,10 +18,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from integrator.store.postgres_head import advisory_lock_key
+from integrator.store.postgres_head import lock_schema
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -47,12 +47,7 @@ async def upgrade_to_head(engine: AsyncEngine, schema: str | None = None) -> Non
     """Create or upgrade the schema; safe when several processes do it at once."""
     async with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            await conn.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_lock_key(schema)}
-            )
-            if schema is not None:
-                # The name was checked against [a-z_][a-z0-9_]* by url.resolve.
-                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            await lock_schema(conn, schema)
         else:
             await conn.exec_driver_sql("BEGIN IMMEDIATE")
         await conn.run_sync(_upgrade)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.schema_version import HEAD_REVISION
 from integrator.store.tables import metadata
@@ -40,6 +40,17 @@ def advisory_lock_key(schema: str | None) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+async def lock_schema(conn: AsyncConnection, schema: str | None) -> None:
+    """Take the schema's advisory lock for this transaction, and make the schema if needed:
+    the first step of both a migration (``integrator.store.migrate``) and a new store here."""
+    await conn.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_lock_key(schema)}
+    )
+    if schema is not None:
+        # The name was checked against [a-z_][a-z0-9_]* by url.resolve.
+        await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
+
 async def create_if_empty(engine: AsyncEngine, schema: str | None) -> bool:
     """Make the head schema in an empty PostgreSQL schema; False, touching nothing, otherwise.
 
@@ -48,12 +59,7 @@ async def create_if_empty(engine: AsyncEngine, schema: str | None) -> bool:
     find tables and leave the rest to the usual revision check.
     """
     async with engine.connect() as conn:
-        await conn.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_lock_key(schema)}
-        )
-        if schema is not None:
-            # The name was checked against [a-z_][a-z0-9_]* by url.resolve.
-            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        await lock_schema(conn, schema)
         if (await conn.exec_driver_sql(_RELATIONS)).scalar():
             await conn.rollback()
             return False

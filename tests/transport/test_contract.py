@@ -28,6 +28,20 @@ def ids(messages: list[OutboundMessage]) -> list[str]:
     return [m.message_id for m in messages]
 
 
+async def delivered(
+    harness: Harness, transport: Transport, destination_id: str, count: int
+) -> list[OutboundMessage]:
+    """The next ``count`` messages for ``destination_id``, each handled as a worker does
+    (its final status recorded, then settled)."""
+    got = []
+    for _ in range(count):
+        delivery = await receive(transport, destination_id)
+        got.append(delivery.message)
+        await harness.done(delivery.message)
+        await delivery.settle()
+    return got
+
+
 async def test_order_is_kept_per_destination(harness: Harness) -> None:
     a = await harness.messages("dest-a", 30)
     b = await harness.messages("dest-b", 30)
@@ -36,13 +50,7 @@ async def test_order_is_kept_per_destination(harness: Harness) -> None:
     await transport.publish(interleaved[:20])
     await transport.publish(interleaved[20:])
 
-    got: dict[str, list[OutboundMessage]] = {"dest-a": [], "dest-b": []}
-    for destination_id, received in got.items():
-        for _ in range(30):
-            delivery = await receive(transport, destination_id)
-            received.append(delivery.message)
-            await harness.done(delivery.message)
-            await delivery.settle()
+    got = {d: await delivered(harness, transport, d, 30) for d in ("dest-a", "dest-b")}
     assert ids(got["dest-a"]) == ids(a)
     assert ids(got["dest-b"]) == ids(b)
     assert [m.payload for m in got["dest-a"]] == [m.payload for m in a]
@@ -88,12 +96,7 @@ async def test_unsettled_messages_come_back_after_a_restart(harness: Harness) ->
     assert second.message.message_id == messages[1].message_id
 
     transport = await harness.reopen(transport)
-    again = []
-    for _ in range(3):
-        delivery = await receive(transport, "dest-a")
-        again.append(delivery.message)
-        await harness.done(delivery.message)
-        await delivery.settle()
+    again = await delivered(harness, transport, "dest-a", 3)
     assert ids(again) == ids(messages[1:])
     assert again[0].control_id == messages[1].control_id  # the same MSH-10 when sent again
     assert await nothing_more(transport, "dest-a")
@@ -106,12 +109,7 @@ async def test_releasing_a_destination_loses_nothing(harness: Harness) -> None:
     await transport.publish(messages)
     await transport.release("dest-a")
     transport = await harness.reopen(transport)
-    got = []
-    for _ in range(2):
-        delivery = await receive(transport, "dest-a")
-        got.append(delivery.message)
-        await harness.done(delivery.message)
-        await delivery.settle()
+    got = await delivered(harness, transport, "dest-a", 2)
     assert ids(got) == ids(messages)
 
 
@@ -123,12 +121,7 @@ async def test_publishing_the_same_pending_message_twice_delivers_it_once(
     transport = await harness.open()
     await transport.publish(messages)
     await transport.republish(messages)
-    got = []
-    for _ in range(2):
-        delivery = await receive(transport, "dest-a")
-        got.append(delivery.message)
-        await harness.done(delivery.message)
-        await delivery.settle()
+    got = await delivered(harness, transport, "dest-a", 2)
     assert ids(got) == ids(messages)
     assert await nothing_more(transport, "dest-a")
 
@@ -142,10 +135,5 @@ async def test_a_release_from_held_travels_with_the_message(harness: Harness) ->
     transport = await harness.open()
     await transport.publish([plain, released])
 
-    got = []
-    for _ in range(2):
-        delivery = await receive(transport, "dest-a")
-        got.append(delivery.message)
-        await harness.done(delivery.message)
-        await delivery.settle()
+    got = await delivered(harness, transport, "dest-a", 2)
     assert [m.released_at for m in got] == [None, moment]
