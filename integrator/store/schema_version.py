@@ -20,6 +20,10 @@ HEAD_REVISION = "0019"
 """The newest revision in ``migrations/versions``. A test compares it with Alembic's head, so
 adding a revision without updating this fails there, not in a store that skips its upgrade."""
 
+assert HEAD_REVISION.isdigit()
+HEAD_VERSION_ROW = f"INSERT INTO alembic_version (version_num) VALUES ('{HEAD_REVISION}')"  # noqa: S608
+"""The head revision as a literal, for a new store's schema sent as one script (no parameters)."""
+
 MISSING_DATABASE = "3D000"
 """PostgreSQL's SQLSTATE for "database does not exist"."""
 
