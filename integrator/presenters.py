@@ -160,6 +160,21 @@ def attempt_history(
     ]
 
 
+def message_overview(
+    m: MessageRecord, zone: tzinfo | None = None, *, receiver_text: bool = False
+) -> dict[str, Any]:
+    """One message on its own, without its event or HL7: a listing's row and the facts only a
+    message's own page has room for.
+
+    ``released_at``: when it was last released from held (None: never held, or still held).
+    Its ``max_age`` counts from the latest of its creation, this release and its destination's
+    last resume (destinations/README.md), so support needs it to read a dead letter's age.
+    """
+    overview = message_summary(m, zone, receiver_text=receiver_text)
+    overview["released_at"] = iso_time(m.released_at, zone) if m.released_at else None
+    return overview
+
+
 def message_detail(
     m: MessageRecord,
     attempts: list[AttemptRecord],
@@ -174,7 +189,7 @@ def message_detail(
     which resends it led. Holds patient data (name, BSN): for screens, never for logs. The ACKs
     and the receiver's words in errors only with ``receiver_text`` (see the module's docstring).
     """
-    detail = message_summary(m, zone, receiver_text=receiver_text)
+    detail = message_overview(m, zone, receiver_text=receiver_text)
     detail["event"] = event_summary(event, zone) if event is not None else None
     detail["hl7"] = decode_message(m.payload)
     detail["attempt_history"] = attempt_history(m, attempts, zone, receiver_text=receiver_text)

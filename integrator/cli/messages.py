@@ -227,6 +227,7 @@ def messages_show(
         "status",
         "attempts",
         "created_at",
+        "released_at",  # from held ("-": never held); one of the moments max_age counts from
         "updated_at",
         "next_attempt_at",
         "last_error",

@@ -4,15 +4,18 @@ whatever they send: in a real browser against a running engine with a real MLLP 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from integrator.access import Grant, Role
+from integrator.console.render import local_time
 from tests.conftest import load_sample
 from tests.console.conftest import new_context, screenshot, sign_in
 from tests.console.live import LiveEngine, Person
+from tests.store.factories import make_event, make_message
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -196,3 +199,60 @@ def test_outside_the_clusters_is_not_found(viewer: Page, live: LiveEngine) -> No
     assert answer is not None and answer.status == 404
     viewer.goto("/messages?zd_number=ZD100000077")
     assert viewer.locator("#no-messages").is_visible()
+
+
+@pytest.fixture(scope="module")
+def dutch(browser: Browser, live: LiveEngine) -> Iterator[Page]:
+    """A signed-in person who may resend, reading the console in Dutch."""
+    person = live.person("daan@example.org", Grant(Role.RESEND))
+    context = new_context(browser, live, lang="nl")
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("E-mailadres").fill(person.email)
+    page.get_by_label("Wachtwoord").fill(person.password)
+    page.get_by_label("Code uit je authenticator-app").fill(person.code())
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def released(live: LiveEngine) -> str:
+    """A referral to ``noord`` that was held (as at its version's sunset) and then released by
+    the engine, mapped again and delivered; its message id."""
+    event = load_sample("referral")
+    event["event_id"] = str(uuid.uuid4())
+    event["zd_number"] = "ZD100000078"
+    held = make_message(destination_id="noord", status="held", payload=b"")
+    stored = make_event(id=event["event_id"], zd_number=event["zd_number"], payload=event)
+    live.call(live.engine.store.accept_event(stored, [held]))
+    assert live.call(live.engine.intake.release_held(["noord"])) == 1
+    assert live.call(live.engine.wait_settled(timeout=20))
+    return held.id
+
+
+def test_a_message_released_from_held_says_when_and_one_never_held_does_not(
+    support: Page, viewer: Page, dutch: Page, live: LiveEngine, referral: str, released: str
+) -> None:
+    message = live.call(live.engine.store.get_message(released))
+    assert message is not None and message.released_at is not None
+    shown = local_time(message.released_at, live.engine.settings.zone)
+    # With patient data (the API's detail) and without it (the summary a viewer gets).
+    for page in (support, viewer):
+        page.goto(f"/messages/{released}")
+        assert page.locator("#released-at").inner_text() == shown
+        label = page.locator("#released-at").locator("xpath=preceding-sibling::dt[1]")
+        assert label.inner_text() == "Released from held"
+    screenshot(support, "message-released")
+    dutch.goto(f"/messages/{released}")
+    label = dutch.locator("#released-at").locator("xpath=preceding-sibling::dt[1]")
+    assert label.inner_text() == "Vrijgegeven na vasthouden"
+    assert dutch.locator("#released-at").inner_text() == shown
+
+    support.goto(f"/messages/{referral}")  # never held
+    assert support.locator("#message-status").inner_text() == "delivered"
+    assert support.locator("#released-at").count() == 0
+    assert "Released from held" not in support.locator("main").inner_text()

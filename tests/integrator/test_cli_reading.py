@@ -22,6 +22,7 @@ from integrator.cli.views import messages_table, short_ids
 from integrator.presenters import message_summary, shown_time
 from integrator.settings import Settings
 from integrator.store import AttemptRecord, EventRecord, MessageRecord, NewMessage, Store
+from tests.cli_in_process import run_cli
 from tests.store.factories import T0, StepClock, make_event, make_message
 
 SEARCH_KEY = "reading-tests-search-key"
@@ -111,6 +112,36 @@ def test_every_time_messages_show_shows_is_local_with_its_offset(tmp_path: Path)
         "2026-11-20T09:15:02+01:00",
         "2026-11-20T09:15:05+01:00",
     ]
+
+
+def test_messages_show_says_when_a_held_message_was_released_and_never_for_another(
+    tmp_path: Path,
+) -> None:
+    """Its max_age counts from its release: support reading a dead letter's age needs it."""
+    held = make_message(status="held", payload=b"", version="ref-v1")
+    never = make_message()
+    env = stored(tmp_path, [(make_event(), [held, never])], timedelta(seconds=1))
+
+    async def release() -> None:
+        later = StepClock(now=T0 + timedelta(hours=2))  # reads 10:15:00.124456 UTC
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"], clock=later) as store:
+            payload = make_message().payload
+            assert await store.release_held(
+                held.id, version="ref-v2", message_type="REF^I12^REF_I12", payload=payload
+            )
+
+    asyncio.run(release())
+    as_json = run_cli("messages", "show", held.id, "--json", env=env)
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout)["released_at"] == "2026-11-20T11:15:00.124456+01:00"
+    text = run_cli("messages", "show", held.id, env=env)
+    assert text.returncode == 0, text.stderr
+    assert re.findall(r"released_at\s*│\s*(\S+)", text.stdout) == ["2026-11-20T11:15:00+01:00"]
+
+    not_held = run_cli("messages", "show", never.id, "--json", env=env)
+    assert not_held.returncode == 0 and json.loads(not_held.stdout)["released_at"] is None
+    text = run_cli("messages", "show", never.id, env=env)
+    assert re.findall(r"released_at\s*│\s*(\S+)", text.stdout) == ["-"]
 
 
 def test_bounds_beyond_the_calendar_exit_2_naming_the_option(tmp_path: Path) -> None:

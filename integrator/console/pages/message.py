@@ -48,7 +48,7 @@ from integrator.message_service import (
     visible_message,
     visible_resends,
 )
-from integrator.presenters import attempt_history, message_summary
+from integrator.presenters import attempt_history, message_overview
 from integrator.resend_preview import preview_resend
 from integrator.store import MessageRecord
 from integrator.store.idprefix import MIN_PREFIX, BadIdPrefix
@@ -115,7 +115,7 @@ async def _detail(
         except NotPermitted:
             raise Forbidden() from None
         return reading.to_json()
-    detail = message_summary(message)
+    detail = message_overview(message)
     attempts = await engine.store.list_attempts(message.id)
     detail["attempt_history"] = attempt_history(message, attempts)
     return detail

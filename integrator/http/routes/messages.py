@@ -143,7 +143,8 @@ async def search_messages(
 async def get_message(
     message_id: str, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> dict[str, Any]:
-    """One message in full: its HL7 and its event's patient (audited as a view)."""
+    """One message in full: its HL7 and its event's patient (audited as a view), and
+    ``released_at``, when it was last released from held (``null``: never held)."""
     try:
         reading = await read_message(engine, scope, message_id, source=source)
     except MessageNotFound:
