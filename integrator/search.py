@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from destinations.config import EVENT_TYPES
 from integrator.presenters import iso_time, short_reason, shown_time
-from integrator.refusal import Coded
+from integrator.refusal import Coded, Note
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord, MessageStatus
 from mappings.registry import REGISTRY
@@ -365,13 +365,14 @@ def build_filter(
     )
 
 
-NEVER_SENDING: Final = (
+NEVER_SENDING: Final = Note(
     "no message is ever in status sending: the engine does not write it; a message on the wire "
-    "shows as queued (or retrying) until its attempt is recorded"
+    "shows as queued (or retrying) until its attempt is recorded",
+    "search.never_sending",  # the console words it in the person's language
 )
 
 
-def status_note(status: str | None) -> str | None:
+def status_note(status: str | None) -> Note | None:
     """What to say beside a search by ``status`` that is certain to find nothing, or None.
 
     ``sending`` stays a message status (the contract lists it, stores hold it in their check,
@@ -379,7 +380,9 @@ def status_note(status: str | None) -> str | None:
     one more store write per message on the delivery hot path, and the attempt written after
     the ACK says all the same. Such a search is answered (an empty list, exit 0) rather than
     refused, so a script or a filter that names every status keeps working; the note says the
-    empty answer is certain, not a mistake in the search.
+    empty answer is certain, not a mistake in the search. Every front door that searches by
+    status says it: the CLI on stderr (``messages list``, ``resend``), the API in a header, the
+    console on its message list, worded by the note's code in the person's language.
     """
     return NEVER_SENDING if status == MessageStatus.SENDING.value else None
 

@@ -87,7 +87,8 @@ def resend_command(
 
     Ids and a ZD number name messages: they are always resent. A broad filter (destination,
     status, version, period) skips a message that already has a live resend to the same
-    destination, and says so.
+    destination, and says so. No message is ever in status sending (the engine does not
+    write it): --status sending selects nothing and says why on stderr.
 
     Exit codes: 0 every selected message resent (with --dry-run: would be); 1 any skipped, or
     nothing matched the filter; 2 bad input, nothing resent: no selector or reason, an id
@@ -95,7 +96,7 @@ def resend_command(
     """
     from deadletter import select_for_resend
     from integrator.message_reads import MessageTerms, check_destination, terms_filter
-    from integrator.search import BadSearch
+    from integrator.search import BadSearch, status_note
 
     settings = load_settings()
     terms = MessageTerms(
@@ -117,7 +118,16 @@ def resend_command(
         await check_destination(store, settings, flt)  # a typo: exit 2, not "nothing matched"
         return await select_for_resend(store, message_ids=full_ids, flt=flt)
 
-    run_resend(settings, select, reason=reason, mode=mode, to=to, dry_run=dry_run, as_json=as_json)
+    run_resend(
+        settings,
+        select,
+        reason=reason,
+        mode=mode,
+        to=to,
+        dry_run=dry_run,
+        as_json=as_json,
+        note=status_note(flt.status),
+    )
 
 
 @dataclass
@@ -129,6 +139,7 @@ class Outcome:
     selection: Selection
     results: list[dict[str, Any]] = field(default_factory=list)
     via: str | None = None  # "engine" or "store", dry run or not; None when nothing was selected
+    note: str | None = None  # about the selection (a status no message is ever in), for stderr
 
 
 def run_resend(
@@ -140,8 +151,12 @@ def run_resend(
     to: str | None,
     dry_run: bool,
     as_json: bool,
+    note: str | None = None,
 ) -> None:
     """Select, then resend through the engine or the store; shared with ``deadletter resend``.
+
+    ``note``: said on stderr with the outcome, as ``messages list`` says it beside a listing
+    (``search.status_note``: a selection by a status no message is ever in).
 
     The dry run takes the real run's way, decided the same way (``engine_way``: an engine that
     runs on the store but not where the CLI looks refuses both, exit 2, nothing done): with an
@@ -169,7 +184,7 @@ def run_resend(
             selection = await select(store)
             for message in selection:
                 checked.mode_for(message)  # original to another destination: exit 2
-            outcome = Outcome(dry_run=dry_run, request=checked, selection=selection)
+            outcome = Outcome(dry_run=dry_run, request=checked, selection=selection, note=note)
             if not selection:
                 return outcome
             live = await engine_way(settings, store)
@@ -207,6 +222,8 @@ def report(outcome: Outcome, *, as_json: bool) -> None:
     sent = [r for r in outcome.results if r["outcome"] in ("resent", "would resend")]
     skipped = [r for r in outcome.results if r["outcome"] in ("skipped", "would skip")]
     left_out = [x.to_json() for x in outcome.selection.left_out]
+    if outcome.note is not None:
+        err_console.print(f"note: {outcome.note}", soft_wrap=True, markup=False)
     if as_json:
         done_key, skip_key = (
             ("would_resend", "would_skip") if outcome.dry_run else ("resent", "skipped")

@@ -61,6 +61,10 @@ EN: Final[dict[str, str]] = {
         "a BSN is 9 digits that pass the eleven-test (spaces and dots are ignored)"
     ),
     "refusal.search.status": "not a message status; one of {statuses}",
+    "refusal.search.never_sending": (
+        "No message is ever in status sending: the engine does not record it. A message on its "
+        "way shows as queued (or retrying) until its attempt is recorded."
+    ),
     "refusal.search.event_type": "not an event type; one of {event_types}",
     "refusal.search.version": "not a message version; one of {versions}",
     "refusal.rejected.source": "not a source of input; one of {sources}",
@@ -456,6 +460,11 @@ NL: Final[dict[str, str]] = {
         "een BSN is 9 cijfers die de elfproef doorstaan (spaties en punten tellen niet mee)"
     ),
     "refusal.search.status": "geen berichtstatus; kies uit {statuses}",
+    "refusal.search.never_sending": (
+        "Geen enkel bericht heeft ooit de status wordt verstuurd: de engine legt die niet vast. "
+        "Een bericht dat onderweg is, heeft de status in de wachtrij (of opnieuw proberen) tot "
+        "zijn poging is vastgelegd."
+    ),
     "refusal.search.event_type": "geen soort gebeurtenis; kies uit {event_types}",
     "refusal.search.version": "geen berichtversie; kies uit {versions}",
     "refusal.rejected.source": "geen bron van invoer; kies uit {sources}",

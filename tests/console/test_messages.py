@@ -256,3 +256,30 @@ def test_a_message_released_from_held_says_when_and_one_never_held_does_not(
     assert support.locator("#message-status").inner_text() == "delivered"
     assert support.locator("#released-at").count() == 0
     assert "Released from held" not in support.locator("main").inner_text()
+
+
+def test_a_search_by_status_sending_says_no_message_is_ever_in_it(
+    support: Page, dutch: Page, referral: str
+) -> None:
+    support.goto("/messages")
+    support.get_by_label("Status").select_option("sending")
+    support.get_by_role("button", name="Search").click()
+    support.wait_for_url("**/messages?status=sending")
+    note = support.locator("#status-note")
+    assert note.inner_text() == (
+        "No message is ever in status sending: the engine does not record it. A message on its "
+        "way shows as queued (or retrying) until its attempt is recorded."
+    )
+    assert support.locator("#no-messages").is_visible()
+    screenshot(support, "messages-sending")
+    dutch.goto("/messages?status=sending")
+    assert (
+        dutch.locator("#status-note")
+        .inner_text()
+        .startswith("Geen enkel bericht heeft ooit de status wordt verstuurd")
+    )
+    screenshot(dutch, "messages-sending-nl")
+
+    support.goto("/messages?status=delivered")  # a status messages are in: no note
+    assert support.locator("#message-list tbody tr").count() >= 1
+    assert support.locator("#status-note").count() == 0

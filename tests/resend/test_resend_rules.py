@@ -134,6 +134,25 @@ def test_a_selection_that_finds_nothing_exits_1_and_says_so(
     assert as_json.exit_code == 1 and json.loads(as_json.stdout)["total"] == 0
 
 
+def test_a_selection_by_status_sending_says_no_message_is_ever_in_it(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    """As ``messages list --status sending`` does: the empty selection is certain, not a typo."""
+    queued = desk.submit(referral_data, "ZD500000061")  # no engine: it stays queued
+    sending = ("resend", "--status", "sending", "--reason", "HIS back")
+    for extra in ((), ("--dry-run",), ("--json",), ("--dry-run", "--json")):
+        result = desk.cli(*sending, *extra)
+        assert result.exit_code == 1, (extra, result.output)
+        said = " ".join(result.stderr.split())
+        assert "note: no message is ever in status sending" in said, extra
+        assert "queued (or retrying)" in said, extra
+        assert "note:" not in result.stdout, extra  # a script's JSON stays JSON
+    other = desk.cli("resend", "--status", "dead", "--reason", "HIS back", "--dry-run")
+    assert other.exit_code == 1 and "no message matches the selection" in other.stderr
+    assert "note:" not in other.stderr
+    assert desk.resends_of(queued) == []
+
+
 def test_bad_input_is_refused_with_exit_2_and_nothing_is_resent(
     desk: Desk, referral_data: dict[str, Any]
 ) -> None:

@@ -8,6 +8,9 @@ address. The BSN travels in a form body only: the form posts for who may use it,
 by BSN is made (audited) once, kept, and shown by GET under a handle (``console.kept``), so
 its pages, Back, a reload and its export never hold the BSN nor search it again.
 
+A search by status ``sending`` says on the page why it finds nothing (``search.status_note``),
+as the CLI and the API say it.
+
 The page also keeps the person's saved searches (``integrator.saved_searches``: identifier
 terms only, so running one is a link) and, for who may export (``reports.export``), the CSV of
 ``integrator messages list --csv`` (``exports.export_messages``, audited): a link with the
@@ -44,7 +47,7 @@ from integrator.message_service import (
 )
 from integrator.presenters import message_summary
 from integrator.rejected_reads import rejected_for_zd
-from integrator.search import BadSearch, normalise_zd
+from integrator.search import BadSearch, normalise_zd, status_note
 from integrator.store.records import MessageStatus
 from mappings.registry import REGISTRY
 
@@ -194,6 +197,8 @@ async def _results(
         searched=searched,
         problem=problem,
         refused=refused,
+        # A search by status sending finds nothing, certainly: said, as the CLI and API do.
+        status_note=status_note(terms.get("status")) if shown else None,
         destinations=sorted(scope.visible_catalog(engine.catalog).destinations),
         statuses=[s.value for s in MessageStatus],
         versions=sorted(REGISTRY),
