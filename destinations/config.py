@@ -435,7 +435,9 @@ def load_destination_files(
     """
     directory = Path(path)
     if not directory.is_dir():
-        error = DestinationFileError(str(directory), "(directory)", "does not exist")
+        error = DestinationFileError(
+            str(directory), "(directory)", "does not exist", code="directory_missing"
+        )
         return [], [error]
     files = sorted(
         (
@@ -571,9 +573,13 @@ def _parse_yaml(text: str, source: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
         problem = exc.problem or exc.context or "invalid YAML"
-        raise DestinationFileError(source, where, f"YAML syntax error: {problem}") from None
+        raise DestinationFileError(
+            source, where, f"YAML syntax error: {problem}", code="yaml_syntax"
+        ) from None
     except yaml.YAMLError:
-        raise DestinationFileError(source, "(yaml)", "YAML syntax error") from None
+        raise DestinationFileError(
+            source, "(yaml)", "YAML syntax error", code="yaml_syntax"
+        ) from None
     if data is None:
         raise DestinationFileError(source, "(document)", "the file is empty", code="empty")
     if not isinstance(data, dict):

@@ -95,6 +95,16 @@ class Catalog:
         """Refusals of files that are no destination's own file (a copy, a wrong name)."""
         return tuple(e for e in self.errors if file_destination_id(e.file) not in self.broken)
 
+    @property
+    def stray_files(self) -> dict[str, tuple[DestinationFileError, ...]]:
+        """The files of ``stray_errors``, each with its problems (the first first); the
+        directory itself missing is no file."""
+        grouped: dict[str, tuple[DestinationFileError, ...]] = {}
+        for error in self.stray_errors:
+            if error.code != "directory_missing":
+                grouped[error.file] = (*grouped.get(error.file, ()), error)
+        return grouped
+
 
 def shared_providers(config: DestinationConfig, catalog: Catalog) -> list[Note]:
     """A warning per provider of ``config`` that another destination in service serves too.

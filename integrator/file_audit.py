@@ -10,20 +10,29 @@ the change, so the actor is ``file``, as in the history, and the target is the d
   the file deleted (``details.removed``). Written in the transaction that records its revision,
   so exactly once however many engines watch the directory.
 - ``destination.file_refused``: the file was refused; the destination runs on as it was.
+  Also a file that is no destination's own (``Catalog.stray_files``: a name not of the form
+  ``<id>.yaml``, such as ``lab-west.yml`` or ``Lab West.yaml``), which changes nothing in
+  service: its target is the id it claims when another file already defines that id (the
+  trail the operator reads for that destination), else the file's name, as no destination is
+  named. ``details.file`` tells it from the destination's own file, so each file's refusals
+  are told apart (``own_file``, ``this_file``) though they share a target.
 - ``destination.file_restored``: a refused file was put back to the definition in service.
 
 ``details`` say what changed: ``keys``, the top-level keys, and for an edit taken into service
 ``changes``, each changed setting (``host``, ``retry.max_attempts``, ``messages.referral``) with
 its old and new value. A definition holds no secret to leave out: TLS is named by the paths of
 its files (docs/access.md), whose contents are never read here, and no patient data is in it.
-A refused file is described by its keys and the rules it broke, never its values: they were
-not accepted, and may be anything.
+A refused file is described by its keys and the rules it broke (each as its ``code`` and an
+English ``rule``), never its values: they were not accepted, and may be anything. Where the
+tools' text of a rule names a value from the file (the id inside a misnamed file, a version
+name, what the YAML parser found), the entry says the rule without it (``SAID_WITHOUT_VALUES``).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Final
 
 from destinations.config import DestinationFileError
@@ -65,6 +74,72 @@ def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -
     return details
 
 
+SAID_WITHOUT_VALUES: Final[Mapping[str, str]] = {
+    "file_misnamed": (
+        "the id inside does not match the file name; a destination's file is named <id>.yaml, "
+        "so this file is refused"
+    ),
+    "file_of_another": (
+        "the id inside is that of a destination whose own file is another one; a "
+        "destination's file is named <id>.yaml, so this file is refused"
+    ),
+    "yaml_syntax": "YAML syntax error",
+    "version_unknown": "unknown message version (known: {known})",
+    "version_event_type": "the message version is for {event_type} events",
+    "version_retired": "the message version is retired; use its successor {successor!r}",
+}
+"""A refused file's rules whose English text (``DestinationFileError.rule``, which the tools
+show whole) names a value from the file, as the trail says them: with only the values that
+are the engine's own (the versions it knows, a successor), never the file's."""
+
+
+def problem(error: DestinationFileError) -> dict[str, Any]:
+    """One rule a refused file broke: its key, its code (ours, else pydantic's error type),
+    and the rule in English without a value from the file."""
+    code = error.code or error.type
+    text = SAID_WITHOUT_VALUES.get(code or "")
+    return {
+        "key": error.key,
+        "code": code,
+        "rule": error.rule if text is None else text.format(**error.values),
+    }
+
+
+def stray_target(file: str, problems: tuple[DestinationFileError, ...]) -> str:
+    """What a refused file that is no destination's own is about: the id it claims twice, or
+    else its name.
+
+    The id a second file claims is that of a destination whose own file defines it, in
+    service: naming it takes no value from this file that the trail does not hold already,
+    and puts the refusal where the operator looks for that destination. Any other id inside
+    (a misnamed file's) was never accepted, so it is not the target.
+    """
+    for error in problems:
+        if error.code == "file_of_another":
+            return str(error.values["id"])
+    return Path(file).name
+
+
+def own_file(destination_id: str) -> Callable[[AuditRecord], bool]:
+    """Whether a state entry about ``destination_id`` is about its own file (or made by a
+    tool): not the refusal of another file claiming its id."""
+    own = f"{destination_id}.yaml"
+
+    def check(entry: AuditRecord) -> bool:
+        return entry.action != REFUSED or entry.details.get("file") in (None, own)
+
+    return check
+
+
+def this_file(name: str) -> Callable[[AuditRecord], bool]:
+    """Whether an entry is a refusal of the file ``name``."""
+
+    def check(entry: AuditRecord) -> bool:
+        return entry.action == REFUSED and entry.details.get("file") == name
+
+    return check
+
+
 def refusal(
     text: str | None,
     problems: tuple[DestinationFileError, ...],
@@ -76,24 +151,30 @@ def refusal(
     edit from the next without keeping its values."""
     return {
         "keys": list(edited_keys(text, good)),
-        "problems": [{"key": p.key, "rule": p.rule} for p in problems],
+        "problems": [problem(p) for p in problems],
         "revision": revision,
         "sha256": None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest(),
     }
 
 
 def repeats_refusal(details: Mapping[str, Any]) -> Callable[[AuditRecord | None], bool]:
-    """Whether the newest state entry already says this refusal: the same text refused."""
+    """Whether the newest state entry already says this refusal: the same text refused for
+    the same rules (told by key and rule: the code follows from the rule, and entries written
+    before codes were kept have none)."""
 
     def check(last: AuditRecord | None) -> bool:
         return (
             last is not None
             and last.action == REFUSED
             and last.details.get("sha256") == details["sha256"]
-            and last.details.get("problems") == details["problems"]
+            and _rules(last.details.get("problems")) == _rules(details["problems"])
         )
 
     return check
+
+
+def _rules(problems: Any) -> list[tuple[Any, Any]]:
+    return [(p.get("key"), p.get("rule")) for p in problems or ()]
 
 
 def repeats_restored(last: AuditRecord | None) -> bool:

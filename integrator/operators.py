@@ -84,6 +84,7 @@ from integrator.presenters import iso_time, shown_time
 from integrator.refused_edits import RefusedCopy, edited_keys, kept_copies, refused_copy_path
 from integrator.settings import Settings
 from integrator.store import (
+    AuditRecord,
     Conflict,
     DestinationRevision,
     MessageFilter,
@@ -841,8 +842,9 @@ class DestinationAdmin:
         so is a file deleted by hand: its destination left service. Each with its audit entry
         in the same transaction (``integrator.file_audit``), so several engines reading the
         same directory record and audit it once. A refused file, and a refused file put back
-        to the definition in service, are audited without a revision, once each. Returns how
-        many revisions were recorded.
+        to the definition in service, are audited without a revision, once each; so is a
+        refused file that is no destination's own (``Catalog.stray_files``). Returns how many
+        revisions were recorded.
         """
         recorded = 0
         for config in catalog.destinations.values():
@@ -866,6 +868,8 @@ class DestinationAdmin:
                 recorded += 1
         for dest_id, broken in catalog.broken.items():
             await self._audit_refused(dest_id, broken)
+        for file, problems in catalog.stray_files.items():
+            await self._audit_stray(catalog, file, problems)
         return recorded
 
     async def _record_by_hand(
@@ -904,23 +908,64 @@ class DestinationAdmin:
             entry = await self._store.get_destination_revision(destination_id, broken.revision)
             good = entry.config if entry is not None else None
         details = file_audit.refusal(text, broken.problems, good, broken.revision)
+        await self._audit_refusal(
+            destination_id,
+            {**details, "file": Path(broken.file).name},
+            among=file_audit.STATE_ACTIONS,
+            concerning=file_audit.own_file(destination_id),
+        )
+
+    async def _audit_stray(
+        self, catalog: Catalog, file: str, problems: tuple[DestinationFileError, ...]
+    ) -> None:
+        """Audit a refused file that is no destination's own, once per text refused. Its
+        ``keys`` are those it says otherwise than the destination whose id it claims (what was
+        meant to change, in the wrong file); ``revision`` is that destination's in service."""
+        target = file_audit.stray_target(file, problems)
+        config = catalog.destinations.get(target)
+        good = definition_of(config) if config is not None else None
+        broken = catalog.broken.get(target)
+        revision = broken.revision if broken is not None else catalog.revisions.get(target)
+        details = file_audit.refusal(_refused_text(file), problems, good, revision)
+        if good is not None:
+            details["keys"] = _keys_differing(file, good, details["keys"])
+        name = Path(file).name
+        await self._audit_refusal(
+            target,
+            {**details, "file": name},
+            among=(file_audit.REFUSED,),
+            concerning=file_audit.this_file(name),
+        )
+
+    async def _audit_refusal(
+        self,
+        target: str,
+        details: dict[str, Any],
+        *,
+        among: tuple[str, ...],
+        concerning: Callable[[AuditRecord], bool],
+    ) -> None:
+        """Write a ``destination.file_refused`` entry unless the trail's last word on that
+        file already says it: not again at the next reload, nor by another engine."""
         repeats = file_audit.repeats_refusal(details)
-        if repeats(await self._store.newest_audit_about(destination_id, file_audit.STATE_ACTIONS)):
+        if repeats(await self._store.newest_audit_about(target, among, concerning)):
             return  # the usual case at a reload: a read, not a write turn
         await self._store.add_audit_unless_repeated(
             history_actions.FILE_ACTOR,
             file_audit.REFUSED,
-            destination_id,
-            details={**details, "file": Path(broken.file).name},
-            among=file_audit.STATE_ACTIONS,
+            target,
+            details=details,
+            among=among,
             repeats=repeats,
+            concerning=concerning,
         )
 
     async def _audit_restored(self, destination_id: str, file: str | None) -> None:
         """Audit a refused file put back to the definition in service (no revision: nothing in
         service changes), once. Asked of the trail only after a read shows a refusal last, so a
         reload of a directory without refusals writes nothing."""
-        last = await self._store.newest_audit_about(destination_id, file_audit.STATE_ACTIONS)
+        own = file_audit.own_file(destination_id)
+        last = await self._store.newest_audit_about(destination_id, file_audit.STATE_ACTIONS, own)
         if file_audit.repeats_restored(last):
             return
         await self._store.add_audit_unless_repeated(
@@ -930,6 +975,7 @@ class DestinationAdmin:
             details={"file": Path(file).name if file else None},
             among=file_audit.STATE_ACTIONS,
             repeats=file_audit.repeats_restored,
+            concerning=own,
         )
 
     # -- testing -----------------------------------------------------------------------------
@@ -1281,9 +1327,15 @@ class DestinationAdmin:
             await self._applied()
 
 
-def problem_view(problem: DestinationFileError) -> dict[str, str]:
-    """A refusal as plain data: which file, which key, which rule."""
-    return {"file": problem.file, "key": problem.key, "rule": problem.rule}
+def problem_view(problem: DestinationFileError) -> dict[str, str | None]:
+    """A refusal as plain data: which file, which key, which rule (its code, as the audit
+    entry of a refused file names it, and its English text)."""
+    return {
+        "file": problem.file,
+        "key": problem.key,
+        "code": problem.code or problem.type,
+        "rule": problem.rule,
+    }
 
 
 def _changed_keys(
@@ -1380,6 +1432,18 @@ def _has_file(directory: Path, destination_id: str) -> bool | None:
     if not directory.is_dir():
         return None
     return (directory / f"{destination_id}.yaml").exists()
+
+
+def _keys_differing(file: str, good: Mapping[str, Any], keys: list[str]) -> list[str]:
+    """The top-level keys a second file claiming an id says otherwise than that destination's
+    definition: it loads (only its name is wrong), so it is compared definition to definition
+    (a copy that leaves a default out, or spells ``10m`` as ``600s``, changes nothing);
+    ``keys`` when it no longer loads."""
+    try:
+        copy = definition_of(load_destination_file(file))
+    except DestinationFileError:
+        return keys
+    return sorted(key for key in copy.keys() | good.keys() if copy.get(key) != good.get(key))
 
 
 def _refused_text(file: str) -> str | None:

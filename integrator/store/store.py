@@ -1104,11 +1104,16 @@ class Store(
         return audit_id
 
     @guarded("read the audit log")
-    async def newest_audit_about(self, target: str, among: Collection[str]) -> AuditRecord | None:
-        """The newest entry about ``target`` whose action is one of ``among``; None if none."""
+    async def newest_audit_about(
+        self,
+        target: str,
+        among: Collection[str],
+        concerning: Callable[[AuditRecord], bool] | None = None,
+    ) -> AuditRecord | None:
+        """The newest entry about ``target`` whose action is one of ``among`` (and that
+        ``concerning`` says is about the same thing, when given); None if none."""
         async with self._engine.connect() as conn:
-            row = (await conn.execute(_newest_about(target, among))).first()
-        return None if row is None else audit_record(row)
+            return await _newest_concerning(conn, target, among, concerning)
 
     @guarded("write the audit log")
     async def add_audit_unless_repeated(
@@ -1120,12 +1125,15 @@ class Store(
         details: Mapping[str, Any],
         among: Collection[str],
         repeats: Callable[[AuditRecord | None], bool],
+        concerning: Callable[[AuditRecord], bool] | None = None,
     ) -> int | None:
         """Add an entry unless it would repeat what the trail last says about ``target``.
 
         ``repeats`` is shown the newest entry before this one about ``target`` whose action is
         one of ``among`` (None: there is none) and says whether this entry would only repeat
-        it; then nothing is written (None). The entry is appended first and the check made
+        it; then nothing is written (None). ``concerning`` passes over entries about the same
+        target that are about something else (a destination's own file, and another file
+        claiming its id, share a target). The entry is appended first and the check made
         after, in its transaction: appends are serialized (SQLite's write lock, PostgreSQL's
         advisory lock, see ``audit_chain``), so of several processes noticing the same thing at
         once, each sees what the one before it wrote, and one entry is written.
@@ -1141,8 +1149,8 @@ class Store(
         try:
             async with self._transaction() as conn:
                 (audit_id,) = await append_audit(conn, [row], schema=self.schema)
-                before = (await conn.execute(_newest_about(target, among, audit_id))).first()
-                if repeats(None if before is None else audit_record(before)):
+                before = await _newest_concerning(conn, target, among, concerning, audit_id)
+                if repeats(before):
                     raise _Repeated
         except _Repeated:
             return None
@@ -1655,12 +1663,39 @@ def _audit_terms(flt: AuditFilter) -> list[ColumnElement[bool]]:
     return terms
 
 
-def _newest_about(target: str, among: Collection[str], before: int | None = None) -> Any:
-    """The newest entry about ``target`` among these actions (before entry ``before``)."""
+def _newest_about(
+    target: str, among: Collection[str], before: int | None = None, limit: int = 1
+) -> Any:
+    """The newest entries about ``target`` among these actions (before entry ``before``)."""
     terms = [audit_log.c.target == target, audit_log.c.action.in_(list(among))]
     if before is not None:
         terms.append(audit_log.c.id < before)
-    return select(audit_log).where(*terms).order_by(audit_log.c.id.desc()).limit(1)
+    return select(audit_log).where(*terms).order_by(audit_log.c.id.desc()).limit(limit)
+
+
+_CONCERNING_PAGE = 20
+"""Entries read at a time while passing over those ``concerning`` leaves out: usually the
+first is the one, and the entries it leaves out are few (one per distinct refused file)."""
+
+
+async def _newest_concerning(
+    conn: AsyncConnection,
+    target: str,
+    among: Collection[str],
+    concerning: Callable[[AuditRecord], bool] | None,
+    before: int | None = None,
+) -> AuditRecord | None:
+    """The newest entry about ``target`` among these actions that ``concerning`` keeps."""
+    while True:
+        page = _CONCERNING_PAGE if concerning is not None else 1
+        rows = (await conn.execute(_newest_about(target, among, before, page))).all()
+        for row in rows:
+            record = audit_record(row)
+            if concerning is None or concerning(record):
+                return record
+        if len(rows) < page:
+            return None
+        before = rows[-1].id
 
 
 class _Repeated(Exception):

@@ -298,6 +298,7 @@ async def test_a_broken_file_stays_listed_with_file_key_rule_and_its_last_good_d
     assert row["problem"] == {
         "file": str(path),
         "key": "ack_timout",
+        "code": "extra_forbidden",
         "rule": "unknown key (did you mean ack_timeout?)",
     }
     assert rows[WEST]["state"] == "active" and rows[WEST]["problem"] is None

@@ -493,6 +493,7 @@ async def test_destinations_api_put_takes_a_whole_definition_and_patch_some_keys
         assert row["problem"] == {
             "file": str(path),
             "key": "ack_timout",
+            "code": "extra_forbidden",
             "rule": "unknown key (did you mean ack_timeout?)",
         }
         shown = (await api.get("/api/v1/destinations/noord")).json()
