@@ -573,13 +573,9 @@ def _parse_yaml(text: str, source: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
         problem = exc.problem or exc.context or "invalid YAML"
-        raise DestinationFileError(
-            source, where, f"YAML syntax error: {problem}", code="yaml_syntax"
-        ) from None
+        raise _syntax_error(source, where, problem) from None
     except yaml.YAMLError:
-        raise DestinationFileError(
-            source, "(yaml)", "YAML syntax error", code="yaml_syntax"
-        ) from None
+        raise _syntax_error(source, "(yaml)", "invalid YAML") from None
     if data is None:
         raise DestinationFileError(source, "(document)", "the file is empty", code="empty")
     if not isinstance(data, dict):
@@ -587,6 +583,18 @@ def _parse_yaml(text: str, source: str) -> Any:
             source, "(document)", "must be a mapping of keys to values", code="not_a_mapping"
         )
     return data
+
+
+def _syntax_error(source: str, where: str, problem: str) -> DestinationFileError:
+    """The parser's own words, which may quote what it found: the tools show them, the audit
+    trail does not (``integrator.file_audit``)."""
+    return DestinationFileError(
+        source,
+        where,
+        f"YAML syntax error: {problem}",
+        code="yaml_syntax",
+        values={"problem": problem},
+    )
 
 
 def _key(error: ErrorDetails) -> str:

@@ -312,6 +312,8 @@ EN: Final[dict[str, str]] = {
     "refusal.definition.unreadable": "cannot be read ({why})",
     "refusal.definition.key_twice": "appears more than once (line {line})",
     "refusal.definition.empty": "the file is empty",
+    "refusal.definition.yaml_syntax": "YAML syntax error: {problem}",
+    "refusal.definition.directory_missing": "does not exist",
     "refusal.definition.file_of_another": (
         "'{id}' is the destination of {file}; a destination's file is named <id>.yaml, so "
         "this file is refused (give it its own id and name, or delete it)"
@@ -728,6 +730,9 @@ NL: Final[dict[str, str]] = {
     "refusal.definition.unreadable": "is niet te lezen ({why})",
     "refusal.definition.key_twice": "komt meer dan één keer voor (regel {line})",
     "refusal.definition.empty": "het bestand is leeg",
+    # The YAML parser's own words, which it has only in English.
+    "refusal.definition.yaml_syntax": "YAML-syntaxfout: {problem}",
+    "refusal.definition.directory_missing": "bestaat niet",
     "refusal.definition.file_of_another": (
         "'{id}' is de bestemming van {file}; het bestand van een bestemming heet <id>.yaml, "
         "dus dit bestand is geweigerd (geef het een eigen id en naam, of verwijder het)"
