@@ -176,6 +176,7 @@ def rejected_record(row: Row[Any], sealer: Sealer) -> RejectedEventRecord:
         reason=load_json(row.reason),
         zd_number=row.zd_number,
         provider_id=row.provider_id,
+        caller=row.caller,
     )
 
 

@@ -304,6 +304,7 @@ class RejectedEventRecord:
     reason: list[dict[str, str]]
     zd_number: str | None = None
     provider_id: str | None = None
+    caller: str | None = None  # who sent it (``Store.reject_event``); None before 0020
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +323,7 @@ class RejectedSummary:
     reason: list[dict[str, str]]
     zd_number: str | None = None
     provider_id: str | None = None
+    caller: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -679,9 +679,14 @@ class Store(
         source: str,
         reason: Sequence[Mapping[str, str]],
         keys: RejectedKeys | None = None,
+        *,
+        caller: str | None = None,
     ) -> str:
         """Keep input that failed validation, byte for byte, with why and what it can be found
-        by (``keys``: what could be read of it, ``integrator.rejected_keys``); returns its id."""
+        by (``keys``: what could be read of it, ``integrator.rejected_keys``); returns its id.
+
+        ``caller`` is who sent it as the front door established it (``Intake.keep_rejected``
+        says which), never a name taken from the input."""
         rejected_id = str(uuid.uuid4())
         found_by = keys or RejectedKeys()
         row = {
@@ -693,6 +698,7 @@ class Store(
             "zd_number": found_by.zd_number,
             "provider_id": found_by.provider_id,
             "bsn_hash": found_by.bsn_hash,
+            "caller": caller,
         }
         async with self._transaction() as conn:
             await conn.execute(insert(rejected_events), row)
@@ -714,6 +720,7 @@ class Store(
                 t.reason,
                 t.zd_number,
                 t.provider_id,
+                t.caller,
                 func.length(t.raw).label("stored_size"),
                 func.substr(t.raw, 1, HEAD_BYTES).label("head"),
             )
@@ -732,6 +739,7 @@ class Store(
                     reason=load_json(row.reason),
                     zd_number=row.zd_number,
                     provider_id=row.provider_id,
+                    caller=row.caller,
                 )
                 for row in result
             ]

@@ -73,6 +73,9 @@ rejected_events = Table(
     Column("zd_number", String(32), nullable=True),
     Column("provider_id", String(128), nullable=True),
     Column("bsn_hash", String(64), nullable=True),
+    # Who sent it (0020): the authenticated identity as the audit log names it (token:<name>,
+    # local:<user>) or the channel (amqp, demo); NULL for rows kept before 0020. Not indexed.
+    Column("caller", String(128), nullable=True),
     CheckConstraint("source IN ('http', 'cli', 'amqp', 'demo')", name="source"),
     Index(None, "received_at"),
     Index(None, "zd_number"),

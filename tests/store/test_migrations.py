@@ -26,7 +26,7 @@ from integrator.store import Store, StoreError, sqlite_head
 from integrator.store.engine import create_engine
 from integrator.store.migrate import current_revision, head_revision, upgrade_to_head
 from integrator.store.schema_version import HEAD_REVISION
-from integrator.store.tables import api_tokens, grants, metadata, people
+from integrator.store.tables import api_tokens, grants, metadata, people, rejected_events
 from integrator.store.url import resolve
 from tests.store.conftest import Site, postgres_site
 from tests.store.factories import make_event, make_message
@@ -83,7 +83,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0019"
+    assert revision == head_revision() == "0020"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -281,6 +281,7 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     await opened.close()
     # Back to the revision before: the open must see the difference and run the upgrade.
     async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("ALTER TABLE rejected_events DROP COLUMN caller")
         await conn.exec_driver_sql("DROP TABLE destination_pauses")
         await conn.exec_driver_sql("ALTER TABLE messages DROP COLUMN released_at")
         await conn.exec_driver_sql("DROP INDEX ix_api_tokens_maker_person_id")
@@ -380,7 +381,7 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0019"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0020"
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
 
@@ -466,6 +467,41 @@ async def test_migration_0018_binds_the_tokens_made_in_a_session_to_their_maker(
         assert await conn.run_sync(current_revision) == HEAD_REVISION
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
+
+
+async def test_migration_0020_lists_rejected_input_kept_before_it_without_a_caller(
+    site: Site,
+) -> None:
+    """Rejected input kept before 0020 has no caller: it is listed and read as before, its
+    caller None (shown as ``-``); input kept afterwards has the one it was given."""
+    await migrate_to(site, "0019")
+    kept_at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    async with raw_connection(site) as conn:
+        await conn.execute(
+            insert(rejected_events).values(
+                id="0ed00000-0000-4000-8000-000000000001",
+                received_at=kept_at,
+                source="http",
+                raw=b"{not json",
+                reason=json.dumps([{"path": "", "rule": "json", "message": "not JSON"}]),
+                zd_number="ZD300000001",
+            )
+        )
+        await conn.commit()
+
+    opened = await site.open(ManualClock(kept_at + timedelta(hours=1)).now)
+    try:
+        newer = await opened.reject_event(b"[]", "http", [], caller="token:gp-system")
+        listed = {r.id: r for r in await opened.list_rejected()}
+        old = listed["0ed00000-0000-4000-8000-000000000001"]
+        assert (old.caller, old.zd_number, old.size) == (None, "ZD300000001", 9)
+        assert listed[newer].caller == "token:gp-system"
+        read = await opened.get_rejected(old.id)
+        assert read is not None and read.caller is None and read.raw == b"{not json"
+    finally:
+        await opened.close()
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == HEAD_REVISION
 
 
 # -- a new SQLite store made from the head schema (integrator.store.sqlite_head) -------------
