@@ -80,7 +80,7 @@ async def run_demo(console: Console, *, timeout: float = 30.0) -> int:
                 f"event(s) from {config / 'samples'}.\n"
             )
             results = await engine.intake.submit_many(
-                [p.read_bytes() for p in samples], source="demo"
+                [p.read_bytes() for p in samples], source="demo", caller="demo"
             )
             for path, result in zip(samples, results, strict=True):
                 if isinstance(result, InvalidEvent):

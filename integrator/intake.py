@@ -128,18 +128,27 @@ class Intake:
         provider, BSN hash), as far as it can be read (``integrator.rejected_keys``)."""
         return read_keys(raw, self._settings.bsn_hash)
 
-    async def submit(self, raw: bytes | str | Mapping[str, Any], *, source: str) -> IntakeResult:
+    async def submit(
+        self, raw: bytes | str | Mapping[str, Any], *, source: str, caller: str | None = None
+    ) -> IntakeResult:
         """Validate and accept one event; raises ``InvalidEvent`` after storing the rejection."""
-        results = await self.submit_many([raw], source=source)
+        results = await self.submit_many([raw], source=source, caller=caller)
         result = results[0]
         if isinstance(result, InvalidEvent):
             raise result
         return result
 
     async def submit_many(
-        self, raws: Sequence[bytes | str | Mapping[str, Any]], *, source: str
+        self,
+        raws: Sequence[bytes | str | Mapping[str, Any]],
+        *,
+        source: str,
+        caller: str | None = None,
     ) -> list[IntakeResult | InvalidEvent]:
-        """Accept many events in one transaction (for throughput); each gets its own outcome."""
+        """Accept many events in one transaction (for throughput); each gets its own outcome.
+
+        ``caller``: who sent them, as the front door established it; kept with any of them
+        that is refused (``keep_rejected``)."""
         outcomes: list[IntakeResult | InvalidEvent | _Prepared] = []
         async with self._preparing:
             for start in range(0, len(raws), YIELD_EVERY):
@@ -149,7 +158,8 @@ class Intake:
                 # tables stay in the CPU's caches for the few, and the parsed models are
                 # dropped before the next few, so their memory is reused while still cached.
                 chunk = [
-                    await self._validate(raw, source) for raw in raws[start : start + YIELD_EVERY]
+                    await self._validate(raw, source, caller)
+                    for raw in raws[start : start + YIELD_EVERY]
                 ]
                 outcomes.extend(
                     item if isinstance(item, InvalidEvent) else self._prepare(item, source)
@@ -202,12 +212,14 @@ class Intake:
         return results
 
     async def _validate(
-        self, raw: bytes | str | Mapping[str, Any], source: str
+        self, raw: bytes | str | Mapping[str, Any], source: str, caller: str | None
     ) -> InvalidEvent | Event:
         try:
             return parse_event(raw)
         except EventValidationError as exc:
-            rejected_id = await self.keep_rejected(_raw_bytes(raw), source, exc.errors)
+            rejected_id = await self.keep_rejected(
+                _raw_bytes(raw), source, exc.errors, caller=caller
+            )
             return InvalidEvent(exc, rejected_id=rejected_id)
 
     async def keep_rejected(
@@ -226,12 +238,15 @@ class Intake:
         Intake calls it for a body that broke a rule; the HTTP API for a submission it refused
         before intake could read it (too large, not JSON: ``integrator.http.refused_intake``),
         with ``raw`` empty when the body was not kept. ``keys`` default to what can be read of
-        ``raw`` (its ZD number, provider, BSN hash); ``caller`` is who sent it, when known, for
-        the log line only (the rejected record has no column for it).
+        ``raw`` (its ZD number, provider, BSN hash). ``caller`` is who sent it, kept with the
+        record and named in the log line: always what the front door established, never a name
+        the input gives: the API's authenticated identity as the audit log names it
+        (``token:<name>``), the server's CLI ``local:<user>``, RabbitMQ its channel (``amqp``:
+        the broker names no sender the engine can trust). None only where nobody said.
         """
         found_by = self.rejected_keys(raw) if keys is None else keys
         rejected_id = await self._store.reject_event(
-            raw, source, [asdict(error) for error in errors], found_by
+            raw, source, [asdict(error) for error in errors], found_by, caller=caller
         )
         log.warning(
             "event rejected",

@@ -76,8 +76,14 @@ async def submit_via_http(
 
 
 async def submit_to_store(
-    settings: Settings, files: Sequence[tuple[str, bytes]], *, clock: Clock | None = None
+    settings: Settings,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    caller: str,
+    clock: Clock | None = None,
 ) -> list[SubmitOutcome]:
+    """Validate, map and commit ``files`` as the engine would; ``caller`` is who runs the
+    command (``local:<user>``), kept with any file that is refused."""
     clock = clock or SystemClock()
     settings = resolve_search_key(settings, create=True)  # this writes: hashes BSNs at intake
     store = await Store.open(settings.database_url, clock=clock.now, sealer=settings.sealer())
@@ -95,7 +101,7 @@ async def submit_to_store(
             settings=settings,
             clock=clock,
         )
-        results = await intake.submit_many([raw for _, raw in files], source="cli")
+        results = await intake.submit_many([raw for _, raw in files], source="cli", caller=caller)
     finally:
         await store.close()
     outcomes = []

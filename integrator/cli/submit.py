@@ -8,7 +8,15 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from integrator.cli.common import JsonOption, console, fail, load_settings, print_json, run
+from integrator.cli.common import (
+    JsonOption,
+    console,
+    fail,
+    load_settings,
+    local_actor,
+    print_json,
+    run,
+)
 
 
 def submit(
@@ -29,7 +37,7 @@ def submit(
         if await engine_running(settings):
             return True, await submit_via_http(settings, contents)
         # EngineElsewhere: one runs on the store, not where we look; nothing is written.
-        return False, await submit_to_store(settings, contents)
+        return False, await submit_to_store(settings, contents, caller=local_actor())
 
     from integrator.engine_api import EngineRefused
     from integrator.presence import EngineElsewhere

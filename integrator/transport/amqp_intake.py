@@ -40,6 +40,10 @@ from integrator.transport.topology import Topology
 log = get_logger("integrator.transport.amqp_intake")
 
 SOURCE = "amqp"
+#: Who a refused delivery is kept as having come from: the channel. A message's own
+#: properties (``app_id``, headers) are what its publisher chose to write, and RabbitMQ
+#: checks none but ``user_id``, which publishers need not set; so no sender is named.
+CALLER = SOURCE
 BATCH = 200
 #: Batches worked on at once: while one waits for its commit or its publisher confirms, the
 #: next is validated and mapped. Acks are per message, so the order they finish in is free.
@@ -140,7 +144,9 @@ class AmqpIntake:
 
     async def _handle(self, batch: list[_Received]) -> None:
         try:
-            results = await self._intake.submit_many([r.body for r in batch], source=SOURCE)
+            results = await self._intake.submit_many(
+                [r.body for r in batch], source=SOURCE, caller=CALLER
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -179,6 +185,7 @@ class AmqpIntake:
                 SOURCE,
                 [{"path": "", "rule": "processing", "message": type(exc).__name__}],
                 self._intake.rejected_keys(received.body),
+                caller=CALLER,
             )
         except Exception:
             await self._give_back(received)

@@ -183,3 +183,43 @@ def bearer_header(token: str) -> list[tuple[bytes, bytes]]:
 
 def anonymous(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")
+
+
+async def test_each_refusal_is_kept_with_the_token_that_sent_it_not_a_name_it_gives(
+    engine: Engine, app: FastAPI, referral_data: dict[str, Any]
+) -> None:
+    """Support must know which upstream system to call: every refused submission records the
+    authenticated token as the audit log names it, whatever the body or a header claims."""
+    token = await token_for(engine, Grant(Role.INTAKE), name="gp-noord")
+    claims = {"x-caller": "token:someone-else", "from": "token:someone-else"}
+    broken = dict(referral_data, event_id="not-a-uuid", caller="token:someone-else")
+    async with api_client(engine, token, app=app) as client:
+        client.headers.update(claims)
+        refused = await client.post(EVENTS, json=broken)
+        assert refused.status_code == 422
+        not_json = await client.post(EVENTS, content=b"{}", headers={"content-type": "text/plain"})
+        assert not_json.status_code == 415
+        cut_off = await client.post(
+            EVENTS,
+            content=chunks(EVENT_BODY_LIMIT + MIB, [0]),
+            headers={"content-type": "application/json"},
+        )
+        assert cut_off.status_code == 413
+    declared = [(b"content-length", str(EVENT_BODY_LIMIT + 1).encode()), *bearer_header(token)]
+    sent, _ = await call(
+        app, http_scope(EVENTS, [*declared, (b"x-caller", b"token:someone-else")]), [CHUNK]
+    )
+    assert sent[0]["status"] == 413
+
+    records = await kept(engine)
+    assert sorted(r.reason[0]["rule"] for r in records) == [
+        "body_too_large",
+        "body_too_large",
+        "media_type",
+        "uuid_format",
+    ]
+    # The name the access layer gives the token, which the audit log records as its actor.
+    identity = await engine.access.authenticate_token(token)
+    assert identity is not None and identity.display == "token:gp-noord"
+    assert {r.caller for r in records} == {identity.display}
+    await assert_nothing_else(engine)

@@ -259,7 +259,7 @@ async def test_restart_resumes_messages_accepted_while_no_engine_ran(
     config = destination("ziekenhuis-noord", receiver.port, providers=["ziekenhuis-noord"])
     (dest_dir / "ziekenhuis-noord.yaml").write_text(dump_destination(config), encoding="utf-8")
     [outcome] = await submit_to_store(
-        settings, [("referral.json", json.dumps(referral_data).encode())]
+        settings, [("referral.json", json.dumps(referral_data).encode())], caller="local:test"
     )
     assert outcome.accepted is not None
     assert receiver.received == []

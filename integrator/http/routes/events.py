@@ -30,6 +30,7 @@ from integrator.events_routing import (
     select_events,
 )
 from integrator.exports import export_events
+from integrator.http.auth import IdentityDep
 from integrator.http.bodies import PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep
@@ -72,10 +73,12 @@ class RouteBody(BaseModel):
 
 
 @router.post("/events", status_code=202, openapi_extra=EVENT_BODY)
-async def post_event(request: Request, engine: EngineDep) -> JSONResponse:
+async def post_event(request: Request, engine: EngineDep, identity: IdentityDep) -> JSONResponse:
     raw = await request.body()
     try:
-        result = await engine.intake.submit(raw, source="http")
+        # A refused event is kept with who sent it: the token as authenticated, as the audit
+        # log names it; nothing in the body or a header can say otherwise.
+        result = await engine.intake.submit(raw, source="http", caller=identity.display)
     except InvalidEvent as exc:
         return JSONResponse(
             {
