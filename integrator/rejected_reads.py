@@ -2,11 +2,12 @@
 
 Intake keeps every refused body byte for byte with why (``Store.reject_event``), and its
 answer names the id (``kept as rejected event …``); over RabbitMQ that id is only in the
-engine's log. A listing shows when, from where, how large, its ZD number and which rules it
-broke (field paths and rules, never values), and holds no patient data. One body in full may
-(it is what a GP's system sent), so reading it is recorded as a view of patient data
-(``patient_data.view``, view ``rejected``) before it is returned, as a message or event in full
-is. The view has no BSN hash: the body failed validation, so its BSN may be missing or malformed.
+engine's log. A listing shows when, from where and from whom, how large, its ZD number and
+which rules it broke (field paths and rules, never values), and holds no patient data. One
+body in full may (it is what a GP's system sent), so reading it is recorded as a view of
+patient data (``patient_data.view``, view ``rejected``) before it is returned, as a message or
+event in full is. The view has no BSN hash: the body failed validation, so its BSN may be
+missing or malformed.
 
 A listing is found by what intake could read from each body (``integrator.rejected_keys``): its
 ZD number, provider and BSN (its keyed hash). A search by BSN tells whether a patient's referral
@@ -101,12 +102,15 @@ def _require(identity: Identity, permission: Permission) -> None:
 
 
 def rejected_summary(record: RejectedSummary | RejectedEventRecord) -> dict[str, Any]:
-    """What a listing shows of rejected input: no byte of the body itself."""
+    """What a listing shows of rejected input: no byte of the body itself. ``caller`` is who
+    sent it as the front door established it (``Intake.keep_rejected``), so support knows
+    whom to call; None for input kept before the store recorded it (revision 0020)."""
     size = record.size if isinstance(record, RejectedSummary) else len(record.raw)
     return {
         "id": record.id,
         "received_at": record.received_at,
         "source": record.source,
+        "caller": record.caller,
         "zd_number": record.zd_number,
         "provider_id": record.provider_id,
         "bytes": size,

@@ -37,12 +37,10 @@ from integrator.cli.common import (
     say_shown,
     with_store,
 )
-from integrator.cli.views import Column, fitted_table, short_ids
+from integrator.cli.views import ACTOR_MIN, Column, fitted_table, short_ids
 from integrator.presenters import shown_time
 
 HEX = frozenset("0123456789abcdef")
-ACTOR_MIN = 24
-"""The least width an actor wraps into: ``person:`` and most e-mail addresses on one line."""
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 """A target that is an id (a message's, an event's): shortened in the table."""
 

@@ -1,14 +1,16 @@
 """``integrator rejected list|show``: input that failed validation, kept for support.
 
 ``submit`` and the API answer ``kept as rejected event <id>``; over RabbitMQ the id is in the
-engine's log. ``list`` shows when, from where, how large and which rules were broken (no byte of
-the body); ``show`` prints the body as it arrived, which may hold patient data, so it goes
-through ``integrator.rejected_reads``, which records the view in the audit log as
-``local:<user>`` before anything is printed. The rules live there, as for events and messages.
+engine's log. ``list`` shows when, from where and whom (``caller``), how large and which rules
+were broken (no byte of the body); ``show`` prints the body as it arrived, which may hold
+patient data, so it goes through ``integrator.rejected_reads``, which records the view in the
+audit log as ``local:<user>`` before anything is printed. The rules live there, as for events
+and messages.
 """
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Annotated, Any
 
 import typer
@@ -28,7 +30,7 @@ from integrator.cli.common import (
     say_shown,
     with_store,
 )
-from integrator.cli.views import short_ids
+from integrator.cli.views import ACTOR_MIN, Column, fitted_table, short_ids
 from integrator.presenters import iso_time, shown_time
 
 rejected_app = typer.Typer(
@@ -68,8 +70,12 @@ def rejected_list(
     ] = 50,
     as_json: JsonOption = False,
 ) -> None:
-    """List rejected input, newest first: when, from where, its ZD number, size and the rules
-    it broke.
+    """List rejected input, newest first: when, from where, who sent it, its ZD number, size
+    and the rules it broke.
+
+    The caller is who sent it as the engine knew it: an API token as token:NAME, this
+    command line's submit as local:USER, RabbitMQ as amqp; "-" for input kept before it was
+    recorded. It is shown as the terminal's width allows; --json always has it.
 
     Filters combine (AND). --zd, --provider and --bsn find what could be read from the input
     although it broke a rule. A search by --bsn is recorded in the audit log
@@ -104,23 +110,34 @@ def rejected_list(
     if as_json:
         print_json([{**r, "received_at": iso_time(r["received_at"], settings.zone)} for r in found])
         return
-    table = Table(title=f"Rejected input ({shown})")
-    short = short_ids(r["id"] for r in found)
-    table.add_column("id", no_wrap=True, min_width=max(map(len, short.values()), default=2))
-    table.add_column("received")
-    table.add_column("ZD number", no_wrap=True)
-    for column in ("source", "bytes", "broken rules"):
-        table.add_column(column)
-    for r in found:
-        table.add_row(
-            short[r["id"]],
-            shown_time(r["received_at"], settings.zone),
-            r["zd_number"] or "-",
-            r["source"],
-            str(r["bytes"]),
-            escape("; ".join(r["problems"])),
-        )
-    console.print(table)
+    title = f"Rejected input ({shown})"
+    console.print(_table(found, title, zone=settings.zone, width=console.width))
+
+
+def _table(rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int) -> Table:
+    """Rejected input as a table that fits the terminal: ids (shortened, as ``show`` takes
+    them back), times and ZD numbers whole, the broken rules wrapping; the caller as the width
+    allows, wrapping like the audit listing's actor (``--json`` always has it)."""
+    short = short_ids(r["id"] for r in rows)
+    columns = {
+        "id": Column("id", lambda r: short[r["id"]]),
+        "received": Column("received", lambda r: shown_time(r["received_at"], zone)),
+        "zd": Column("ZD number", lambda r: r["zd_number"] or "-"),
+        "source": Column("source", lambda r: r["source"]),
+        "caller": Column(
+            "caller", lambda r: escape(r["caller"] or "-"), free_text=True, least=ACTOR_MIN
+        ),
+        "bytes": Column("bytes", lambda r: str(r["bytes"]), "right"),
+        "rules": Column("broken rules", lambda r: escape("; ".join(r["problems"])), free_text=True),
+    }
+    return fitted_table(
+        rows,
+        columns,
+        always=("id", "received", "zd", "source", "bytes", "rules"),
+        optional=("caller",),
+        width=width,
+        title=title,
+    )
 
 
 @rejected_app.command("show")
@@ -128,7 +145,8 @@ def rejected_show(
     rejected_id: Annotated[str, typer.Argument(help="Its id, or a start of it (4 or more).")],
     as_json: JsonOption = False,
 ) -> None:
-    """Show one piece of rejected input: every broken rule, and the body as it arrived.
+    """Show one piece of rejected input: who sent it, every broken rule, and the body as it
+    arrived.
 
     Recorded in the audit log (patient_data.view) before it is shown: it may hold patient data.
     """
@@ -150,6 +168,7 @@ def rejected_show(
     summary = Table(show_header=False, title=f"Rejected input {detail['id']}")
     summary.add_row("received", shown_time(detail["received_at"], settings.zone))
     summary.add_row("source", detail["source"])
+    summary.add_row("caller", escape(detail["caller"] or "-"))
     summary.add_row("bytes", str(detail["bytes"]))
     console.print(summary)
     rules = Table(title="Broken rules")

@@ -43,6 +43,10 @@ FREE_TEXT_MIN = 12
 """The least a free-text column (a reason, a state) is given before it is left out: it wraps
 into what the identifiers leave, a few words to a line."""
 
+ACTOR_MIN = 24
+"""The least width an actor (the audit's, rejected input's caller) wraps into: ``person:`` and
+most e-mail addresses on one line."""
+
 
 @dataclass(frozen=True, slots=True)
 class Column:

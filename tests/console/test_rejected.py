@@ -127,6 +127,36 @@ def test_support_everywhere_lists_opens_and_reveals_the_input_and_it_is_audited(
     assert len(_views(live, rejected_id)) == 2
 
 
+def test_the_list_and_one_piece_say_who_sent_it(page: Page, live: LiveEngine) -> None:
+    """The caller the engine kept (an API token as ``token:<name>``) is on the list and on the
+    piece's page; a piece kept without one (before the store recorded callers) shows "-"."""
+    event: dict[str, Any] = load_sample("referral")
+    event["event_id"] = "not-a-uuid"
+    with pytest.raises(InvalidEvent) as refused:
+        live.call(
+            live.engine.intake.submit(json.dumps(event), source="http", caller="token:gp-noord")
+        )
+    named = refused.value.rejected_id
+    assert named is not None
+    unnamed = live.call(live.engine.store.reject_event(b"{}", "amqp", []))
+    sign_in(page, live.person("cas.rejected@example.org", Grant(Role.VIEWER)))
+    page.goto("/rejected")
+    headers = page.locator("#rejected-list thead th").all_inner_texts()
+    column = headers.index("Sent by")
+    rows = page.locator("#rejected-list tbody tr")
+    by_id = {
+        rows.nth(n).locator("td").nth(0).inner_text(): rows.nth(n).locator("td").nth(column)
+        for n in range(rows.count())
+    }
+    assert by_id[named[:8]].inner_text() == "token:gp-noord"
+    assert by_id[unnamed[:8]].inner_text() == "-"
+    page.goto(f"/rejected/{named}")
+    assert page.locator("#rejected-caller").inner_text() == "token:gp-noord"
+    assert page.locator("dt", has_text="Sent by").count() == 1
+    page.goto(f"/rejected/{unnamed}")
+    assert page.locator("#rejected-caller").inner_text() == "-"
+
+
 def test_a_viewer_everywhere_sees_the_rules_but_never_the_body(
     page: Page, live: LiveEngine
 ) -> None:

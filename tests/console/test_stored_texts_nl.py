@@ -145,10 +145,17 @@ def test_a_rejected_input_s_rules_are_in_dutch(
     event["event_id"] = "not-a-uuid"
     event["zd_number"] = "ZD12"
     with pytest.raises(InvalidEvent) as refused:
-        live.call(live.engine.intake.submit(json.dumps(event), source="http"))
+        live.call(
+            live.engine.intake.submit(json.dumps(event), source="http", caller="token:gp-noord")
+        )
     rejected_id = refused.value.rejected_id
     assert rejected_id is not None
     sign_in_nl(page, support)
+    page.goto(f"/rejected/{rejected_id}")
+    assert page.locator("dt", has_text="Verzonden door").count() == 1
+    assert page.locator("#rejected-caller").inner_text() == "token:gp-noord"
+    page.goto("/rejected")
+    assert "Verzonden door" in page.locator("#rejected-list thead th").all_inner_texts()
     page.goto(f"/rejected/{rejected_id}")
     rows = page.locator("#rejected-rules tbody tr")
     shown = {

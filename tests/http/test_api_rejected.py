@@ -42,6 +42,8 @@ async def test_the_listing_shows_rules_and_one_body_is_audited(
     ]
     assert len(views) == 1 and views[0].details["view"] == "rejected"
     assert views[0].actor.startswith("token:")
+    # Who sent it: the same token, as the audit log names it, in the listing and in full.
+    assert row["caller"] == one.json()["caller"] == views[0].actor
 
     missing = await api.get("/api/v1/rejected/00000000")
     assert missing.status_code == 404
@@ -78,6 +80,9 @@ async def test_the_listing_takes_a_period_and_a_source_and_gives_its_total(
     assert await listed(source="amqp", since="2d") == ([over_amqp], "1")
     assert await listed(source="demo") == ([], "0")
     assert await listed(limit=1) == ([over_amqp], "2")
+    callers = {r["id"]: r["caller"] for r in (await api.get("/api/v1/rejected")).json()}
+    assert callers[over_amqp] is None  # kept without one: null, not left out
+    assert callers[over_http].startswith("token:")
 
 
 async def test_a_term_that_cannot_be_used_is_a_422_without_its_value(
@@ -106,3 +111,6 @@ async def test_the_terms_and_the_total_are_documented_with_their_bounds(
         {"maxLength": s.get("maxLength")} for s in params["since"]["schema"]["anyOf"]
     ]
     assert "X-Total-Count" in operation["responses"]["200"]["headers"]
+    assert "``caller``" in operation["description"]
+    one = document["paths"]["/api/v1/rejected/{rejected_id}"]["get"]
+    assert "``caller``" in one["description"]

@@ -7,8 +7,9 @@ and a body ``patient_data.read`` for all clusters; its refusals are said here as
 403 page, with the reason in the person's language. The navigation shows the page only to who
 may use it (``NavItem.everywhere``).
 
-One piece's page shows when, from where, how large and every broken rule (field, rule and the
-rule's sentence, never a value), which is no patient data. The body may be (it is what a GP's
+One piece's page shows when, from where and from whom (the caller the engine recorded), how
+large and every broken rule (field, rule and the rule's sentence, never a value), which is no
+patient data. The body may be (it is what a GP's
 system sent), so it is never on the page by itself: *Show the input* is a form that posts, so
 the id alone in an address (a link, the history, a screenshot of the address bar) never shows
 it, and the service records the view (``patient_data.view``, view ``rejected``, the person and
@@ -193,8 +194,8 @@ async def rejected_list(
     provider: Provider = "",
     search: kept.Handle = "",
 ) -> Response:
-    """The newest rejected input the terms take: when, from where, its ZD number, its size and
-    the rules it broke, and how many they take in all; or a kept search by BSN."""
+    """The newest rejected input the terms take: when, from where and whom, its ZD number, its
+    size and the rules it broke, and how many they take in all; or a kept search by BSN."""
     if search:
         found = await kept.kept_search(request, visitor, KIND, search, again="/rejected")
         return await _listing(request, visitor, {}, search=found)

@@ -130,9 +130,12 @@ async def rejected(
     provider: Provider = None,
     limit: Limit = 100,
 ) -> list[dict[str, Any]]:
-    """Rejected input, newest first: when, from where (``source``), the ``zd_number`` and
-    ``provider_id`` read from it (null when they could not be), its size in ``bytes`` and the
-    rules it broke (``problems``, as ``field: rule``); no byte of the body. Terms combine
+    """Rejected input, newest first: when, from where (``source``), who sent it (``caller``:
+    the API token that submitted it as ``token:<name>``, the server's CLI as
+    ``local:<user>``, RabbitMQ as ``amqp``; null for input kept before the engine recorded
+    it), the ``zd_number`` and ``provider_id`` read from it (null when they could not be), its
+    size in ``bytes`` and the rules it broke (``problems``, as ``field: rule``); no byte of
+    the body. Terms combine
     (AND); ``X-Total-Count`` says how many they match in all. By BSN:
     ``POST /api/v1/rejected/search``."""
     terms = {
@@ -163,8 +166,9 @@ async def search_rejected(
 async def rejected_one(
     rejected_id: str, engine: EngineDep, identity: IdentityDep, source: SourceDep
 ) -> dict[str, Any]:
-    """One piece of rejected input in full: every broken rule with its message, and the
-    ``body`` as it arrived (as text); it may hold patient data, so reading it is audited."""
+    """One piece of rejected input in full: the listing's fields (``caller`` among them),
+    every broken rule with its message, and the ``body`` as it arrived (as text); it may hold
+    patient data, so reading it is audited."""
     try:
         full_id = await locate_rejected(engine.store, identity, rejected_id)
         detail = await read_rejected(engine.store, identity, full_id, source=source)
