@@ -13,7 +13,7 @@ backends.
 
 Revision ID: 0020
 Revises: 0019
-Create Date: 2026-12-05
+Create Date: 2026-12-01
 """
 
 from __future__ import annotations
