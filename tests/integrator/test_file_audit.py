@@ -63,6 +63,18 @@ async def test_a_hand_edit_is_audited_once_with_what_it_changed(
     assert (await store.verify_audit()).broken_id is None
 
 
+def _engine_admin(
+    store: Store, admin: DestinationAdmin, files: Files, on: Site
+) -> DestinationAdmin:
+    """Another engine's view of the same directory and store, on the same clock as ``admin``."""
+    return DestinationAdmin(
+        store=store,
+        settings=Settings(database_url=on.url, destinations_dir=files.directory),
+        today=lambda: admin._today(),
+        now=lambda: admin._now(),
+    )
+
+
 @both_backends
 async def test_engines_watching_the_same_directory_audit_a_hand_edit_once(
     admin: DestinationAdmin, files: Files, any_site: Site
@@ -70,15 +82,7 @@ async def test_engines_watching_the_same_directory_audit_a_hand_edit_once(
     files.path(WEST).write_text(files.text(WEST).replace("host: 127.0.0.1", "host: 10.0.0.9"))
     stores = [await any_site.open() for _ in range(3)]
     try:
-        admins = [
-            DestinationAdmin(
-                store=s,
-                settings=Settings(database_url=any_site.url, destinations_dir=files.directory),
-                today=lambda: admin._today(),
-                now=lambda: admin._now(),
-            )
-            for s in stores
-        ]
+        admins = [_engine_admin(s, admin, files, any_site) for s in stores]
         catalog = await admins[0].catalog()
         recorded = await asyncio.gather(*(a.record_file_changes(catalog) for a in admins))
         assert sum(recorded) == 1
@@ -311,15 +315,7 @@ async def test_engines_watching_the_same_directory_audit_each_refused_file_once(
     )
     stores = [await any_site.open() for _ in range(2)]
     try:
-        admins = [
-            DestinationAdmin(
-                store=s,
-                settings=Settings(database_url=any_site.url, destinations_dir=files.directory),
-                today=lambda: admin._today(),
-                now=lambda: admin._now(),
-            )
-            for s in stores
-        ]
+        admins = [_engine_admin(s, admin, files, any_site) for s in stores]
         for _ in range(2):  # two reloads of each engine, at the same moment
             catalogs = [await a.catalog() for a in admins]
             await asyncio.gather(
