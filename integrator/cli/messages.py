@@ -90,6 +90,8 @@ def messages_list(
     """List messages, newest first. Filters combine (AND).
 
     A search by --bsn is recorded in the audit log (patient_data.view) before it is shown.
+    A search by --status sending finds nothing (the engine never writes that status) and says
+    so in a note on stderr, also with --json and --csv (stdout stays the listing alone).
     """
     from integrator.exports import export_messages
     from integrator.message_reads import (
@@ -100,7 +102,7 @@ def messages_list(
     )
     from integrator.presenters import message_summary
     from integrator.rejected_reads import rejected_for_zd
-    from integrator.search import BadSearch, status_note
+    from integrator.search import BadSearch
 
     settings = load_settings()
     terms = MessageTerms(
@@ -141,7 +143,9 @@ def messages_list(
                 zone=settings.zone,
             )
 
-        sys.stdout.write(with_store(export, settings, read_only=True))
+        text = with_store(export, settings, read_only=True)
+        say_status_note(flt.status)  # on stderr: stdout stays pure CSV
+        sys.stdout.write(text)
         return
 
     async def action(store: Store) -> tuple[list[MessageRecord], int | None]:
@@ -159,15 +163,23 @@ def messages_list(
     say_shown(shown)
     if flt.zd_number is not None:
         tell_rejected("no messages", flt.zd_number, refused)
-    note = status_note(flt.status)
-    if note is not None:
-        err_console.print(f"note: {note}", soft_wrap=True, markup=False)
+    say_status_note(flt.status)
     if as_json:
         print_json(rows)
         return
     console.print(
         messages_table(rows, width=console.width, zone=settings.zone, title=f"Messages ({shown})")
     )
+
+
+def say_status_note(status: str | None) -> None:
+    """The note of a search by a status no message is ever in (``search.status_note``), on
+    stderr: the listing it goes with, table, JSON or CSV, stays on stdout unchanged."""
+    from integrator.search import status_note
+
+    note = status_note(status)
+    if note is not None:
+        err_console.print(f"note: {note}", soft_wrap=True, markup=False)
 
 
 @messages_app.command("show")

@@ -1,4 +1,5 @@
-"""What routes ask for: the engine, the job registry, a change's reason, a message search's terms.
+"""What routes ask for: the engine, the job registry, a change's reason, a message search's terms
+(and the note a search by some terms is answered with).
 
 Who is asking is ``IdentityDep`` / ``ScopeDep`` (``integrator.http.auth``, ``.scope``): the
 authenticated identity, never a header.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, Header, HTTPException, Path, Query, Request
+from fastapi import Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from integrator.engine import Engine
@@ -22,7 +23,7 @@ from integrator.http.bodies import INT_MAX, MAX_LIMIT, SearchTerms
 from integrator.http.errors import without_values
 from integrator.jobs import JobRegistry
 from integrator.message_service import MessageTerms
-from integrator.search import BadSearch, sent_values
+from integrator.search import BadSearch, sent_values, status_note
 
 
 def _engine(request: Request) -> Engine:
@@ -104,6 +105,19 @@ SourceDep = Annotated[str | None, Depends(source_of)]
 def terms_of(body: SearchTerms) -> MessageTerms:
     """The service's search terms of a request's (``limit`` and ``offset`` are the page's)."""
     return MessageTerms(**body.model_dump(exclude={"limit", "offset"}))
+
+
+NOTE: Final = "X-Integrator-Note"
+"""The header of a note about a search (``search.status_note``: by status ``sending``, which
+no message is ever in): a header, so the answer itself (a listing, a CSV, a resend's outcome)
+keeps its shape."""
+
+
+def note_search(response: Response, terms: MessageTerms) -> None:
+    """Put the note about a search by ``terms``, if there is one, on ``response``."""
+    note = status_note(terms.status)
+    if note is not None:
+        response.headers[NOTE] = note
 
 
 def bad_search(exc: BadSearch, terms: MessageTerms) -> HTTPException:

@@ -8,7 +8,7 @@ module only says the service's refusals in HTTP.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Response
 
@@ -16,7 +16,15 @@ from integrator.clusters import NotPermitted
 from integrator.exports import export_messages
 from integrator.http.bodies import SearchBody
 from integrator.http.csv_export import csv_attachment, csv_responses
-from integrator.http.deps import EngineDep, Limit, Offset, SourceDep, bad_search, terms_of
+from integrator.http.deps import (
+    EngineDep,
+    Limit,
+    Offset,
+    SourceDep,
+    bad_search,
+    note_search,
+    terms_of,
+)
 from integrator.http.scope import ScopeDep, forbidden
 from integrator.message_service import (
     NO_MESSAGE,
@@ -27,7 +35,7 @@ from integrator.message_service import (
     read_message,
 )
 from integrator.presenters import message_summary
-from integrator.search import BadSearch, status_note
+from integrator.search import BadSearch
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
@@ -60,17 +68,6 @@ def _query_terms(
 QueryTerms = Annotated[MessageTerms, Depends(_query_terms)]
 
 
-NOTE: Final = "X-Integrator-Note"
-"""A listing's note: a search by status ``sending``, which no message is ever in
-(``search.status_note``)."""
-
-
-def _note(response: Response, terms: MessageTerms) -> None:
-    note = status_note(terms.status)
-    if note is not None:
-        response.headers[NOTE] = note
-
-
 @router.get("/messages")
 async def list_messages(
     engine: EngineDep,
@@ -87,7 +84,7 @@ async def list_messages(
         rows = await find_messages(engine, scope, terms, limit=limit, offset=offset)
     except BadSearch as exc:
         raise bad_search(exc, terms) from None
-    _note(response, terms)
+    note_search(response, terms)
     return [message_summary(m) for m in rows]
 
 
@@ -106,7 +103,7 @@ async def export_messages_csv(
     """The messages ``GET /api/v1/messages`` finds, as the reports' CSV (identifiers and
     delivery facts, no BSN or name); the export is audited (``messages.export``) first. Refused
     as the listing refuses (a destination that names none is a 422), before anything is
-    audited."""
+    audited. A search by status ``sending`` gets the listing's ``X-Integrator-Note`` header."""
     try:
         flt = await checked_filter(engine, scope, terms)
     except BadSearch as exc:
@@ -120,7 +117,9 @@ async def export_messages_csv(
         zone=engine.settings.zone,
         source=source,
     )
-    return csv_attachment(text, "messages.csv")
+    exported = csv_attachment(text, "messages.csv")
+    note_search(exported, terms)  # a header: the body stays pure CSV
+    return exported
 
 
 @router.post("/messages/search")
@@ -135,7 +134,7 @@ async def search_messages(
         )
     except BadSearch as exc:
         raise bad_search(exc, terms) from None
-    _note(response, terms)
+    note_search(response, terms)
     return [message_summary(m) for m in rows]
 
 

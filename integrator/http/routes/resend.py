@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import JSONResponse
 
 from deadletter import (
@@ -30,7 +30,15 @@ from integrator import message_service
 from integrator.catalog import Catalog
 from integrator.clusters import NotPermitted, cluster_of
 from integrator.http.bodies import BatchResendBody, ResendBody
-from integrator.http.deps import EngineDep, JobsDep, SourceDep, bad_search, terms_of
+from integrator.http.deps import (
+    NOTE,
+    EngineDep,
+    JobsDep,
+    SourceDep,
+    bad_search,
+    note_search,
+    terms_of,
+)
 from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.jobs import Job
 from integrator.resending import engine_renderer, resend_in_engine
@@ -73,6 +81,12 @@ def _clusters(
     return frozenset(cluster_of(catalog, d) for d in destinations)
 
 
+def _noted(response: Response) -> dict[str, str]:
+    """The note ``note_search`` put on the route's response, for an answer made apart."""
+    note = response.headers.get(NOTE)
+    return {NOTE: note} if note is not None else {}
+
+
 @router.post("/messages/{message_id}/resend", status_code=201)
 async def resend_message(
     message_id: str, body: ResendBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
@@ -108,12 +122,16 @@ async def resend_batch(
     scope: ScopeDep,
     registry: JobsDep,
     source: SourceDep,
+    response: Response,
 ) -> Any:
     """Resend a selection (ids and/or a filter) as a job; follow it at ``/api/v1/jobs/{id}``.
 
     ``dry_run`` answers at once (200) with what the job would do to each message, decided by
     the same code. The job and its progress are kept in the store, so it can be read after a
-    restart (``integrator.jobs``). A filter finds the messages of the caller's clusters only.
+    restart (``integrator.jobs``). A filter finds the messages of the caller's clusters only;
+    one by status ``sending`` gets the listing's ``X-Integrator-Note`` header, with the dry run
+    and the job alike (the answer has no place for a note about the selection: each result's
+    ``note`` is about its message).
     """
     catalog = engine.catalog
     flt: MessageFilter | None = None
@@ -123,6 +141,7 @@ async def resend_batch(
             flt = await message_service.checked_filter(engine, scope, terms)
         except BadSearch as exc:
             raise bad_search(exc, terms) from None
+        note_search(response, terms)
     try:
         selection = await select_for_resend(engine.store, message_ids=body.message_ids, flt=flt)
         message_service.check_resend(catalog, scope, selection, body.to)
@@ -133,7 +152,7 @@ async def resend_batch(
                 engine, selection, _request(body, scope, None, source), dry_run=True
             )
             answer = outcome_json(planned, dry_run=True, actor=scope.actor)
-            return JSONResponse(answer, status_code=200)
+            return JSONResponse(answer, status_code=200, headers=_noted(response))
         refusals(selection, _request(body, scope, None, source), engine_renderer(engine))
     except UnknownMessageId as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
