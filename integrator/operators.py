@@ -80,7 +80,7 @@ from integrator.delivery import mllp_client
 from integrator.errors import ConfigurationError, PermanentError
 from integrator.ids import new_control_id
 from integrator.intake import mapping_context
-from integrator.presenters import iso_time, shown_time
+from integrator.presenters import destination_pause_view, iso_time, shown_time
 from integrator.refused_edits import RefusedCopy, edited_keys, kept_copies, refused_copy_path
 from integrator.settings import Settings
 from integrator.store import (
@@ -580,6 +580,13 @@ class DestinationAdmin:
             }
             for r in revisions
         ]
+
+    async def pause_times(
+        self, destination_id: str, zone: tzinfo | None = None
+    ) -> dict[str, str | None]:
+        """When the destination was paused (only while it still is) and last resumed, as the
+        engine saw it (``destination_pause_view``); read only when a destination is shown."""
+        return destination_pause_view(await self._store.destination_pause(destination_id), zone)
 
     # -- changing ----------------------------------------------------------------------------
     async def add(

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from integrator.store import (
         AttemptRecord,
         AuditRecord,
+        DestinationPause,
         EventRecord,
         MessageRecord,
         ResendRecord,
@@ -158,6 +159,25 @@ def attempt_history(
         attempt_view(a, zone, receiver_text=receiver_text, gave_up=a.number == died_at)
         for a in attempts
     ]
+
+
+def destination_pause_view(
+    pause: DestinationPause | None, zone: tzinfo | None = None
+) -> dict[str, str | None]:
+    """When a destination was paused and last resumed, as an engine saw it change.
+
+    ``resumed_at`` (None: never seen resumed) is one of the moments a message's ``max_age``
+    counts from (destinations/README.md), so support needs it to read a dead letter's age.
+    ``paused_at`` is known only while the destination is still paused: the store forgets it at
+    the resume. Who paused or resumed it and why is in the destination's history.
+    """
+
+    def at(moment: datetime | None) -> str | None:
+        return iso_time(moment, zone) if moment is not None else None
+
+    if pause is None:
+        return {"paused_at": None, "resumed_at": None}
+    return {"paused_at": at(pause.paused_at), "resumed_at": at(pause.resumed_at)}
 
 
 def message_overview(

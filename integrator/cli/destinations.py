@@ -182,15 +182,21 @@ _STATE_STYLE = {"active": "active", "paused": "[yellow]paused[/]", "broken": "[r
 @destinations_app.command("show")
 def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> None:
     """One destination's definition in service; for a broken one, why and its last good one;
-    and the refused hand edits kept beside its file."""
+    the refused hand edits kept beside its file; since when it is paused and when it was last
+    resumed, as the engine saw it (its max_age counts from that resume at the earliest; who
+    and why: `destinations history`)."""
     from destinations.config import definition_of, dump_destination
     from integrator.operators import problem_view
 
-    async def read(admin: DestinationAdmin) -> tuple[DestinationView, list[dict[str, Any]]]:
-        view = await admin.view(destination_id)
-        return view, admin.refused_copies(view)
+    settings = load_settings()
 
-    view, copies = with_admin(read, read_only=True)
+    async def read(
+        admin: DestinationAdmin,
+    ) -> tuple[DestinationView, list[dict[str, Any]], dict[str, str | None]]:
+        view = await admin.view(destination_id)
+        return view, admin.refused_copies(view), await admin.pause_times(view.id, settings.zone)
+
+    view, copies, pauses = with_admin(read, settings, read_only=True)
     problems = view.broken.problems if view.broken else ()
     revision = view.revision
     if as_json:
@@ -204,10 +210,13 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
                 "revision": revision,
                 "definition": definition_of(view.config) if view.config else None,
                 "refused_copies": copies,
+                **pauses,
             }
         )
         return
     console.print(f"# {view.file}", markup=False, style="dim")
+    for label, key in (("paused since", "paused_at"), ("last resumed", "resumed_at")):
+        console.print(f"# {label}: {shown_time(pauses[key])}", markup=False, style="dim")
     for problem in problems:
         console.print(f"# refused: {problem}", markup=False, style="red")
     if copies:  # a comment: the output stays a definition that can be saved as a file

@@ -18,6 +18,7 @@ from integrator.store.errors import (
     UnknownMessage,
 )
 from integrator.store.keyed import bsn_hash
+from integrator.store.pauses import DestinationPause
 from integrator.store.people import (
     GrantRecord,
     GrantSpec,
@@ -66,6 +67,7 @@ __all__ = [
     "Clock",
     "ConfirmationRecord",
     "Conflict",
+    "DestinationPause",
     "DestinationRevision",
     "EnginePresence",
     "EventRecord",

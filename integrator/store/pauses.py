@@ -11,24 +11,43 @@ not in memory, so a restart (or another engine on the same store) knows the same
 
 Engines sharing the store may see the same change at once: the writes are conditional, so of
 two engines seeing one resume, the first records it and the second reads that same moment.
+
+``destination_pause`` reads one destination's row back for the tools that show a destination:
+support reads a dead letter's age from its last resume. A resume clears ``paused_at``, so
+the moment of a pause is known only while the destination is still paused; who paused or
+resumed it, and why, is in its revision history, not here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.failures import guarded
 from integrator.store.tables import destination_pauses
 
 
+@dataclass(frozen=True, slots=True)
+class DestinationPause:
+    """A destination's pause row as an engine last saw it change."""
+
+    destination_id: str
+    paused_at: datetime | None
+    """Since when it is paused (when an engine first saw it so); None: not paused now."""
+    resumed_at: datetime | None
+    """When an engine last saw it go from paused to enabled; None: never seen resumed."""
+
+
 class _StoreParts(Protocol):
+    _engine: AsyncEngine
+
     @property
     def backend(self) -> str: ...
 
@@ -80,3 +99,23 @@ class DestinationPausesMixin:
                 )
             )
             return {row.destination_id: row.resumed_at for row in rows}
+
+    @guarded("read a destination's pause")
+    async def destination_pause(self: _StoreParts, destination_id: str) -> DestinationPause | None:
+        """The destination's pause row; None when no engine ever saw it paused.
+
+        Read when a destination is shown, never on the delivery path (the runner gets its
+        resume from ``observe_enabled``).
+        """
+        table = destination_pauses
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(table.c.paused_at, table.c.resumed_at).where(
+                        table.c.destination_id == destination_id
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return DestinationPause(destination_id, row.paused_at, row.resumed_at)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from integrator.store import Store
+from integrator.store import DestinationPause, Store
 from tests.store.conftest import Site
 from tests.store.factories import make_event, make_message
 
@@ -69,3 +69,22 @@ async def test_a_release_from_held_is_kept_with_the_message(store: Store) -> Non
     assert pending.released_at == released_at
     never = await store.get_message(queued.id)
     assert never is not None and never.released_at is None
+
+
+async def test_a_destination_s_pause_and_last_resume_are_read_back_as_kept(store: Store) -> None:
+    """What the tools show of a destination: since when it is paused (only while it is; the
+    resume clears it) and when it was last resumed; nothing for one never seen paused."""
+    assert await store.destination_pause("noord") is None
+    await store.observe_enabled({"noord": True}, now=T0)
+    assert await store.destination_pause("noord") is None
+    await store.observe_enabled({"noord": False}, now=T0)
+    assert await store.destination_pause("noord") == DestinationPause("noord", T0, None)
+    resumed = T0 + 3 * DAY
+    await store.observe_enabled({"noord": True}, now=resumed)
+    assert await store.destination_pause("noord") == DestinationPause("noord", None, resumed)
+    paused_again = resumed + DAY
+    await store.observe_enabled({"noord": False}, now=paused_again)
+    assert await store.destination_pause("noord") == DestinationPause(
+        "noord", paused_again, resumed
+    )
+    assert await store.destination_pause("zuid") is None

@@ -73,8 +73,9 @@ async def destination_list(request: Request, visitor: Reader) -> Response:
 
 
 async def destination_context(engine: Engine, destination_id: str) -> dict[str, Any]:
-    """What the destination page shows: the definition in service, its refusals, its notices
-    and the refused hand edits kept beside its file."""
+    """What the destination page shows: the definition in service, its refusals, its notices,
+    the refused hand edits kept beside its file, and since when it is paused and when it was
+    last resumed (a message's max_age counts from that resume at the earliest)."""
     try:
         view = await engine.admin.view(destination_id)
     except UnknownDestination:
@@ -101,6 +102,7 @@ async def destination_context(engine: Engine, destination_id: str) -> dict[str, 
         # Refused hand edits kept beside its file, as the list names them; the template shows
         # them to who may change the destination (who may see its file).
         "refused_copies": engine.admin.refused_copies(view),
+        "pauses": await engine.admin.pause_times(view.id),
     }
 
 

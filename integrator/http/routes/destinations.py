@@ -110,7 +110,9 @@ async def list_destinations(engine: EngineDep, scope: ScopeDep) -> list[dict[str
 
 @router.get("/destinations/{destination_id}")
 async def get_destination(destination_id: DestinationId, engine: EngineDep) -> dict[str, Any]:
-    """The definition in service; a broken one's last good definition, with why it is broken."""
+    """The definition in service; a broken one's last good definition, with why it is broken;
+    ``paused_at``, since when it is paused (``null``: not paused now, or no engine has seen the
+    pause yet), and ``resumed_at``, when an engine last saw it resumed (``null``: never)."""
     try:
         view = await engine.admin.view(destination_id)
     except UnknownDestination as exc:
@@ -133,6 +135,8 @@ async def get_destination(destination_id: DestinationId, engine: EngineDep) -> d
         "warnings": notices,
         # Refused hand edits kept beside the file, as the list names them (``refused_edits``).
         "refused_copies": engine.admin.refused_copies(view),
+        # Where a message's max_age counts from at the earliest (destinations.retry.age_start).
+        **await engine.admin.pause_times(view.id),
     }
 
 
