@@ -193,6 +193,8 @@ EN: Final[dict[str, str]] = {
     "message.timeline": "Timeline",
     "message.timeline.intake": "Event received from {source}",
     "message.timeline.mapped": "Mapped as {version} ({message_type}), MSH-10 {control_id}",
+    "message.timeline.held": "Held, not mapped; MSH-10 {control_id} reserved",
+    "message.timeline.released": "Released from held and mapped as {version} ({message_type})",
     "message.timeline.attempt": "Attempt {number}: {outcome}",
     "message.timeline.resent_from": "Resent from {original} by {actor}: {reason}",
     "message.hl7": "HL7 message",
@@ -473,6 +475,10 @@ NL: Final[dict[str, str]] = {
     "message.timeline": "Tijdlijn",
     "message.timeline.intake": "Gebeurtenis ontvangen van {source}",
     "message.timeline.mapped": "Omgezet als {version} ({message_type}), MSH-10 {control_id}",
+    "message.timeline.held": "Vastgehouden, niet omgezet; MSH-10 {control_id} gereserveerd",
+    "message.timeline.released": (
+        "Vrijgegeven na vasthouden en omgezet als {version} ({message_type})"
+    ),
     "message.timeline.attempt": "Poging {number}: {outcome}",
     "message.timeline.resent_from": "Herzonden van {original} door {actor}: {reason}",
     "message.hl7": "HL7-bericht",

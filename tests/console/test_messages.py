@@ -283,3 +283,57 @@ def test_a_search_by_status_sending_says_no_message_is_ever_in_it(
     support.goto("/messages?status=delivered")  # a status messages are in: no note
     assert support.locator("#message-list tbody tr").count() >= 1
     assert support.locator("#status-note").count() == 0
+
+
+def test_the_timeline_of_a_held_message_says_it_was_mapped_at_its_release(
+    support: Page, dutch: Page, live: LiveEngine, referral: str, released: str
+) -> None:
+    """A message held at its creation was not mapped then (no bytes, no message type): it was
+    mapped at its release, in the version it has now. The line used to say "Mapped as" at its
+    creation."""
+    zone = live.engine.settings.zone
+    message = live.call(live.engine.store.get_message(released))
+    assert message is not None and message.released_at is not None
+    assert message.released_at > message.created_at
+    support.goto(f"/messages/{released}")
+    held = support.locator("#timeline-held")
+    assert held.locator("time").inner_text() == local_time(message.created_at, zone)
+    assert f"Held, not mapped; MSH-10 {message.control_id} reserved" in held.inner_text()
+    at_release = support.locator("#timeline-released")
+    assert at_release.locator("time").inner_text() == local_time(message.released_at, zone)
+    assert at_release.inner_text().endswith(
+        f"Released from held and mapped as {message.version} ({message.message_type})"
+    )
+    assert support.locator("#timeline-mapped").count() == 0
+    assert "Mapped as" not in support.locator("#timeline").inner_text()
+    screenshot(support, "message-released-timeline")
+    dutch.goto(f"/messages/{released}")
+    assert (
+        dutch.locator("#timeline-released")
+        .inner_text()
+        .endswith(
+            f"Vrijgegeven na vasthouden en omgezet als {message.version} ({message.message_type})"
+        )
+    )
+    assert "Vastgehouden, niet omgezet" in dutch.locator("#timeline-held").inner_text()
+
+    # Still held: not mapped, no release line.
+    event = load_sample("referral")
+    event["event_id"] = str(uuid.uuid4())
+    event["zd_number"] = "ZD100000079"
+    waiting = make_message(destination_id="noord", status="held", payload=b"", message_type="")
+    stored = make_event(id=event["event_id"], zd_number=event["zd_number"], payload=event)
+    live.call(live.engine.store.accept_event(stored, [waiting]))
+    support.goto(f"/messages/{waiting.id}")
+    assert f"Held, not mapped; MSH-10 {waiting.control_id}" in (
+        support.locator("#timeline-held").inner_text()
+    )
+    assert support.locator("#timeline-released, #timeline-mapped").count() == 0
+
+    support.goto(f"/messages/{referral}")  # never held: mapped at its creation, as before
+    delivered = live.call(live.engine.store.get_message(referral))
+    assert delivered is not None
+    mapped = support.locator("#timeline-mapped")
+    assert mapped.locator("time").inner_text() == local_time(delivered.created_at, zone)
+    assert f"Mapped as {delivered.version} ({delivered.message_type})" in mapped.inner_text()
+    assert support.locator("#timeline-held, #timeline-released").count() == 0
