@@ -353,7 +353,8 @@ class Intake:
         )
 
     async def release_held(self, destination_ids: Iterable[str] | None = None) -> int:
-        """Re-map held messages whose destination now has a supported version; queue them.
+        """Map held messages (stored without HL7) whose destination now has a supported version;
+        queue them.
 
         Called when destinations change (an operator moved one off a retired version). A
         released message keeps the control id reserved when it was held: it never went out. It
