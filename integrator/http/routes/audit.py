@@ -16,13 +16,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from integrator.audit import checked_audit_filter, export_audit
+from integrator.audit_reads import find_audit
 from integrator.engine import Engine
 from integrator.http.bodies import PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import EngineDep, Limit, Offset, SourceDep
 from integrator.http.errors import without_values
 from integrator.http.scope import Scope, ScopeDep
-from integrator.patient_views import record_search
 from integrator.presenters import audit_view
 from integrator.search import BadSearch, sent_values
 from integrator.store import AuditFilter
@@ -147,16 +147,23 @@ async def audit_csv_export(
 async def search_audit(
     body: AuditSearchBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> list[dict[str, Any]]:
-    """Audit entries by terms in the body, the patient's BSN among them."""
-    terms = body.model_dump(exclude={"limit", "offset"})
-    flt = await _filter(engine, scope, **terms)
-    entries = await engine.store.list_audit(flt, limit=body.limit, offset=body.offset)
-    await record_search(
-        engine.store,
-        scope.identity,
-        "audit.search",
-        bsn_hash=flt.bsn_hash,
-        found=len(entries),
-        source=source,
-    )
-    return [audit_view(a) for a in entries]
+    """Audit entries by terms in the body, the patient's BSN among them; a search by BSN is
+    recorded as a view of patient data (``audit_reads.find_audit``, as the console's)."""
+    terms = body.model_dump(exclude={"limit", "offset", "bsn"})
+    try:
+        page = await find_audit(
+            engine,
+            scope,
+            scope.identity,
+            terms,
+            bsn=body.bsn,
+            limit=body.limit,
+            offset=body.offset,
+            source=source,
+        )
+    except BadSearch as exc:
+        sent = [*terms.values(), body.bsn]
+        raise HTTPException(
+            status_code=422, detail=without_values(str(exc), sent_values(exc, sent))
+        ) from None
+    return [audit_view(a) for a in page.entries]
