@@ -113,6 +113,7 @@ async def test_poison_messages_are_stored_as_rejected_and_do_not_stop_the_queue(
     assert await eventually(four_rejected, timeout=10)
     rejected = await setup.engine.store.list_rejected()
     assert {r.source for r in rejected} == {"amqp"}
+    assert {r.caller for r in rejected} == {"amqp"}  # the channel: the broker names no sender
     bodies = [await setup.engine.store.get_rejected(r.id) for r in rejected]
     assert b"\xff\xfe not json" in {b.raw for b in bodies if b is not None}
     assert all(r.reason for r in rejected)
