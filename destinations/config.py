@@ -26,10 +26,11 @@ import difflib
 import math
 import os
 import re
+import stat
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import yaml
 from pydantic import (
@@ -394,6 +395,15 @@ def load_destination_file(path: Path | str) -> DestinationConfig:
     """Read and validate one destination file; ``DestinationFileError`` on any mistake."""
     path = Path(path)
     source = str(path)
+    kind = entry_kind(path)
+    if kind is not None and kind in NOT_A_FILE:
+        raise DestinationFileError(
+            source,
+            "(file)",
+            f"is {NOT_A_FILE[kind]}, not a file",
+            code="not_a_file",
+            values={"entry": kind},
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -408,6 +418,28 @@ def load_destination_file(path: Path | str) -> DestinationConfig:
             values={"why": reason},
         ) from None
     return destination_from_mapping(_parse_yaml(text, source), source=source)
+
+
+NOT_A_FILE: Final[Mapping[str, str]] = {
+    "directory": "a directory",
+    "link_to_nothing": "a symbolic link to nothing (what it points to does not exist)",
+    "special": "a pipe, socket or device",
+}
+"""What an entry named like a destination's file may be instead of a file: its refusal (code
+``not_a_file``, the kind as ``values["entry"]``) says ``is <this>, not a file``. Told from the
+entry's own metadata only: nothing is read from it (a pipe would block the reader for ever)."""
+
+
+def entry_kind(path: Path) -> str | None:
+    """What ``path`` is: ``file`` (a regular file, or a link to one), a kind of ``NOT_A_FILE``,
+    or None when nothing is there at all (deleted since the directory was listed)."""
+    try:
+        mode = path.stat().st_mode  # follows a link: what the loader would read
+    except OSError:
+        return "link_to_nothing" if path.is_symlink() else None
+    if stat.S_ISREG(mode):
+        return "file"
+    return "directory" if stat.S_ISDIR(mode) else "special"
 
 
 def destination_from_yaml(text: str, *, source: str) -> DestinationConfig:
@@ -432,6 +464,11 @@ def load_destination_files(
     destination's file is named ``<id>.yaml``: any other file is refused whole, naming the file
     that is (or would be) the destination's. So a copy such as ``lab-west-backup.yaml`` can never
     take ``lab-west`` over, whatever the names sort like, and one id has one file.
+
+    An entry so named that is no file (a directory, a link to nothing, a pipe) is refused too
+    (``not_a_file``), not passed over: ``lab-west.yaml`` turned into a directory by a botched
+    deploy must leave ``lab-west`` running on its last good definition, with the refusal shown,
+    as a file with a mistake does, rather than take it out of service without a word.
     """
     directory = Path(path)
     if not directory.is_dir():
@@ -443,7 +480,9 @@ def load_destination_files(
         (
             p
             for p in directory.iterdir()
-            if p.suffix in (".yaml", ".yml") and not p.name.startswith(".") and p.is_file()
+            if p.suffix in (".yaml", ".yml")
+            and not p.name.startswith(".")
+            and entry_kind(p) is not None
         ),
         key=lambda p: p.name,
     )

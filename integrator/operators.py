@@ -60,6 +60,7 @@ from destinations.config import (
     destination_from_mapping,
     destination_from_yaml,
     dump_destination,
+    entry_kind,
     load_destination_file,
     load_destination_files,
 )
@@ -1438,7 +1439,8 @@ def _has_file(directory: Path, destination_id: str) -> bool | None:
     read (a network mount gone, say): then no file is known to be deleted."""
     if not directory.is_dir():
         return None
-    return (directory / f"{destination_id}.yaml").exists()
+    # Anything so named (a directory, a link to nothing) is a refused file, not a deleted one.
+    return os.path.lexists(directory / f"{destination_id}.yaml")
 
 
 def _keys_differing(file: str, good: Mapping[str, Any], keys: list[str]) -> list[str]:
@@ -1454,7 +1456,10 @@ def _keys_differing(file: str, good: Mapping[str, Any], keys: list[str]) -> list
 
 
 def _refused_text(file: str) -> str | None:
-    """The text of a refused file, to tell one refused edit from the next; None if unreadable."""
+    """The text of a refused file, to tell one refused edit from the next; None if unreadable
+    or no file (a pipe is never opened: reading it would wait for ever)."""
+    if entry_kind(Path(file)) != "file":
+        return None
     try:
         return Path(file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -1560,7 +1565,10 @@ def _dumped(config: DestinationConfig | None) -> str:
 
 
 def _read_text(path: Path) -> str | None:
-    """The file's text to write the change into; None if there is none worth keeping."""
+    """The file's text to write the change into; None if there is none worth keeping (nor
+    any to read: a directory or a pipe so named is no file)."""
+    if entry_kind(path) != "file":
+        return None
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):

@@ -2,6 +2,11 @@
 
 Polling a small directory's names, sizes and modification times once a second is cheap, works on
 every filesystem (including network mounts where inotify does not), and needs no dependency.
+
+Each entry's type and inode change time count too: a file turned into a directory or a link
+to nothing, or made unreadable (``chmod``, which changes no modification time), is refused by
+the loader, and that refusal must be shown and audited when it happens, not at the next edit.
+A link to nothing is marked by the link itself, as it has nothing else to stat.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from integrator.logging import get_logger
 
 log = get_logger("integrator.watcher")
 
-Fingerprint = tuple[tuple[str, int, int], ...]
+Fingerprint = tuple[tuple[str, int, int, int, int], ...]
 
 
 def fingerprint(directory: Path) -> Fingerprint:
@@ -30,8 +35,11 @@ def fingerprint(directory: Path) -> Fingerprint:
         try:
             stat = entry.stat()
         except OSError:
-            continue
-        marks.append((entry.name, stat.st_mtime_ns, stat.st_size))
+            try:
+                stat = entry.lstat()  # a link to nothing is still an entry the loader refuses
+            except OSError:
+                continue  # gone since the directory was listed
+        marks.append((entry.name, stat.st_mode, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size))
     return tuple(sorted(marks))
 
 

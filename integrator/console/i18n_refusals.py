@@ -310,6 +310,12 @@ EN: Final[dict[str, str]] = {
     "refusal.definition.not_a_mapping": "must be a mapping of keys to values",
     "refusal.definition.not_utf8": "is not UTF-8 text",
     "refusal.definition.unreadable": "cannot be read ({why})",
+    "refusal.definition.not_a_file": "is {entry}, not a file",
+    "refusal.entry.directory": "a directory",
+    "refusal.entry.link_to_nothing": (
+        "a symbolic link to nothing (what it points to does not exist)"
+    ),
+    "refusal.entry.special": "a pipe, socket or device",
     "refusal.definition.key_twice": "appears more than once (line {line})",
     "refusal.definition.empty": "the file is empty",
     "refusal.definition.yaml_syntax": "YAML syntax error: {problem}",
@@ -728,6 +734,12 @@ NL: Final[dict[str, str]] = {
     "refusal.definition.not_a_mapping": "moet bestaan uit sleutels met hun waarden",
     "refusal.definition.not_utf8": "is geen UTF-8-tekst",
     "refusal.definition.unreadable": "is niet te lezen ({why})",
+    "refusal.definition.not_a_file": "is {entry}, geen bestand",
+    "refusal.entry.directory": "een map",
+    "refusal.entry.link_to_nothing": (
+        "een symbolische koppeling naar niets (waar hij naar wijst, bestaat niet)"
+    ),
+    "refusal.entry.special": "een pipe, socket of apparaat",
     "refusal.definition.key_twice": "komt meer dan één keer voor (regel {line})",
     "refusal.definition.empty": "het bestand is leeg",
     # The YAML parser's own words, which it has only in English.

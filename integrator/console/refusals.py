@@ -42,6 +42,7 @@ TRANSLATED_VALUES: Final = {
     "person_status": "people.status.",
     "event_type": "event.",
     "event_types": "event.",
+    "entry": "refusal.entry.",  # what a destination's file is instead (``not_a_file``)
 }
 """Values that are words of the engine the pages already translate, and the keys they use."""
 
