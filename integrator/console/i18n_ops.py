@@ -22,6 +22,12 @@ EN: Final[dict[str, str]] = {
     "no": "no",
     "dest.list.title": "Destinations",
     "dest.list.empty": "No destinations you may see.",
+    "dest.list.stray_files": (
+        "Refused, not in service: these files in the destinations directory are no "
+        "destination's own (a destination's file is named <id>.yaml), so they change nothing. "
+        "Rename, fix or delete them."
+    ),
+    "dest.list.stray_rule": "{key}: {rule}",
     "dest.list.refused_copies": (
         "{id}: {count} refused hand edit(s) kept beside its file, the oldest {days} day(s) old "
         "({files}); put back what was meant, then delete them: the engine never does"
@@ -474,6 +480,12 @@ NL: Final[dict[str, str]] = {
     "no": "nee",
     "dest.list.title": "Bestemmingen",
     "dest.list.empty": "Geen bestemmingen die je mag zien.",
+    "dest.list.stray_files": (
+        "Geweigerd, niet in gebruik: deze bestanden in de map met bestemmingen zijn van geen "
+        "enkele bestemming (het bestand van een bestemming heet <id>.yaml), dus ze veranderen "
+        "niets. Hernoem, verbeter of verwijder ze."
+    ),
+    "dest.list.stray_rule": "{key}: {rule}",
     "dest.list.refused_copies": (
         "{id}: {count} geweigerde handmatige wijziging(en) bewaard naast het bestand, de oudste "
         "{days} dag(en) oud ({files}); zet terug wat bedoeld was en verwijder ze daarna: de "

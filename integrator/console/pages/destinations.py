@@ -3,12 +3,14 @@
 The same service calls as ``GET /api/v1/destinations[/{id}[/history]]``
 (``DestinationAdmin.summaries``, ``view``, ``history``; the version notices of
 ``catalog.version_warnings``), narrowed to the person's clusters (``integrator.clusters``) for
-``destinations.read``. The changes (add, edit, pause, test, rollback) are
-``destination_changes``.
+``destinations.read``. The list names the refused files that are no destination's own too
+(``integrator.stray_files``), as ``?stray_files=true`` does. The changes (add, edit, pause, test,
+rollback) are ``destination_changes``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Request
@@ -25,6 +27,7 @@ from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.http.deps import source_of
 from integrator.operators import DestinationAdmin, UnknownDestination
+from integrator.stray_files import stray_files
 
 P = Permission
 router = APIRouter()
@@ -64,12 +67,30 @@ def required_reason(reason: str) -> str:
 async def destination_list(request: Request, visitor: Reader) -> Response:
     engine = engine_of(request)
     scope = visitor.scope(P.DESTINATIONS_READ)
+    read = await engine.admin.catalog()  # the files as they are now, as ``summaries`` reads
     rows = [
         row
-        for row in await engine.admin.summaries()
+        for row in await engine.admin.summaries(read)
         if scope.allows(cluster_of(engine.catalog, row["id"]))
     ]
-    return page(request, visitor, "destinations.html", rows=rows)
+    # Refused files that are no destination's own: in no row, so named on their own, each
+    # rule worded when shown (``t.say``), as the API's listing gives them.
+    strays = [
+        (stray.name, [(p.key, _by_name(definition_problem(p))) for p in stray.problems])
+        for stray in stray_files(read, scope.allows)
+    ]
+    return page(request, visitor, "destinations.html", rows=rows, strays=strays)
+
+
+def _by_name(problem: Said) -> Said:
+    """A stray file's rule naming the file it should be (``rename it to …``) by its name: the
+    server's path is for who may change the files (as on a destination's page), and this list
+    is for every reader."""
+    file = problem.values.get("file")
+    if not isinstance(file, str):
+        return problem
+    values = {**problem.values, "file": Path(file).name}
+    return Said(problem.rule.replace(file, Path(file).name), problem.code, values=values)
 
 
 async def destination_context(engine: Engine, destination_id: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from integrator.access.errors import AccessDenied
 from integrator.catalog import version_warnings
@@ -36,6 +36,7 @@ from integrator.operators import (
     UnknownDestination,
     problem_view,
 )
+from integrator.stray_files import stray_files as refused_strays
 
 router = APIRouter(prefix="/api/v1", tags=["destinations"])
 
@@ -97,15 +98,60 @@ async def _change(call: Awaitable[Change]) -> dict[str, Any]:
     return change.to_json()
 
 
-@router.get("/destinations")
-async def list_destinations(engine: EngineDep, scope: ScopeDep) -> list[dict[str, Any]]:
-    """The destinations of the caller's clusters, broken ones included."""
-    catalog = engine.catalog
-    return [
+STRAY_COUNT: Final = "X-Integrator-Stray-Files"
+"""How many refused files that are no destination's own the caller may see (``stray_files``),
+on the plain listing, whose body stays a list of destinations for the clients that read it."""
+
+STRAY_HEADER: Final[dict[int | str, dict[str, Any]]] = {
+    200: {
+        "description": (
+            "A list of destinations; with `stray_files=true` an object: `destinations` (that "
+            "list) and `stray_files`, each refused file that is no destination's own as "
+            "`{file, claims, problems}`"
+        ),
+        "headers": {
+            STRAY_COUNT: {
+                "description": (
+                    "How many refused files that are no destination's own (`lab-west.yml`) "
+                    "there are; ask `stray_files=true` for them"
+                ),
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+    }
+}
+
+WithStrayFiles = Annotated[
+    bool,
+    Query(
+        description=(
+            "Answer an object instead of the list: `destinations` (the list) and "
+            "`stray_files`, the refused files that are no destination's own (a name not of "
+            "the form `<id>.yaml`, such as `lab-west.yml`), which change nothing in service, "
+            "each with `file`, `claims` (the destination whose id it claims, or null) and "
+            "`problems` (each `{file, key, code, rule}`)"
+        )
+    ),
+]
+
+
+@router.get("/destinations", responses=STRAY_HEADER)
+async def list_destinations(
+    engine: EngineDep, scope: ScopeDep, response: Response, stray_files: WithStrayFiles = False
+) -> list[dict[str, Any]] | dict[str, Any]:
+    """The destinations of the caller's clusters, broken ones included; and, asked for, the
+    refused files that are no destination's own, which are in no destination's row."""
+    read = await engine.admin.catalog()  # the files as they are now, as ``summaries`` reads
+    rows = [
         row
-        for row in await engine.admin.summaries()
-        if scope.allows(cluster_of(catalog, row["id"]))
+        for row in await engine.admin.summaries(read)
+        if scope.allows(cluster_of(engine.catalog, row["id"]))
     ]
+    strays = refused_strays(read, scope.allows)
+    if stray_files:
+        return {"destinations": rows, "stray_files": [s.to_json() for s in strays]}
+    response.headers[STRAY_COUNT] = str(len(strays))
+    return rows
 
 
 @router.get("/destinations/{destination_id}")
