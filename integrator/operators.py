@@ -1105,6 +1105,13 @@ class DestinationAdmin:
         unheld = await self._unheld_cluster(config, current)
         if unheld is not None and unheld_cluster == "refuse":
             raise unheld
+        if entry_kind(path) == "directory":
+            # The change would replace the destination's file, and a directory of its name
+            # cannot be replaced by one: say so before anything is recorded.
+            raise ConfigurationError(
+                f"{path.name} is a directory, not a file; nothing was changed: move it out of "
+                "the destinations directory, then make the change again"
+            ).coded("destination.file_is_directory", id=config.id, file=path.name)
         before = _file_as_read(path, current, broken)
         text = render_onto(before, config)
         warnings = tuple(

@@ -348,6 +348,10 @@ EN: Final[dict[str, str]] = {
     "refusal.destination.revision_removal": (
         "revision {revision} of '{id}' is its removal; pick another"
     ),
+    "refusal.destination.file_is_directory": (
+        "{file} is a directory, not a file; nothing was changed: move it out of the "
+        "destinations directory, then make the change again"
+    ),
     "refusal.destination.broken": (
         "destination '{id}' is broken and has no good definition to work on; its file needs "
         "fixing on the server"
@@ -775,6 +779,10 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.destination.revision_removal": (
         "revisie {revision} van '{id}' is het verwijderen ervan; kies een andere"
+    ),
+    "refusal.destination.file_is_directory": (
+        "{file} is een map, geen bestand; er is niets gewijzigd: haal de map uit de map met "
+        "bestemmingen en doe de wijziging opnieuw"
     ),
     "refusal.destination.broken": (
         "bestemming '{id}' is geweigerd en heeft geen goede definitie om mee verder te werken; "

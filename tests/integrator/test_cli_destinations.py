@@ -237,3 +237,48 @@ def test_ack_types_are_set_shown_and_refused_through_the_cli(env: dict[str, str]
     assert "# MSH-15/16 sent: AL/AL (accept_ack_type not set: the default)" in shown.stdout
     as_json = cli("destinations", "show", dest, "--json", env=env)
     assert json.loads(as_json.stdout)["definition"]["application_ack_type"] == "AL"
+
+
+def test_a_directory_in_place_of_a_file_is_listed_and_shown_as_refused(
+    env: dict[str, str],
+) -> None:
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    path = directory / "ziekenhuis-noord.yaml"
+    shutil.copy(EXAMPLES / path.name, path)
+    port = free_port()
+    first = cli("destinations", "update", "ziekenhuis-noord", "--set", f"port={port}", env=env)
+    assert first.returncode == 0, first.stderr
+
+    path.unlink()
+    path.mkdir()  # a botched deploy: no file, but something of its name
+    listed = cli("destinations", "list", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    [row] = json.loads(listed.stdout)
+    assert (row["id"], row["state"], row["address"]) == (
+        "ziekenhuis-noord",
+        "broken",
+        f"127.0.0.1:{port}",
+    )
+    assert row["problem"] == {
+        "file": str(path),
+        "key": "(file)",
+        "code": "not_a_file",
+        "rule": "is a directory, not a file",
+    }
+    table = cli("destinations", "list", env=env)
+    assert "broken ziekenhuis-noord:" in table.stdout and "is a directory" in table.stdout
+    shown = cli("destinations", "show", "ziekenhuis-noord", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "refused:" in shown.stdout and f"port: {port}" in shown.stdout
+
+    # A change rewrites the destination's file, which a directory cannot become: refused,
+    # naming it, with nothing recorded (not an error from deep in the write).
+    paused = cli("destinations", "pause", "ziekenhuis-noord", "--reason", "night", env=env)
+    assert paused.returncode != 0
+    assert "ziekenhuis-noord.yaml is a directory, not a file; nothing was changed" in (
+        paused.stderr
+    )
+    assert "Traceback" not in paused.stderr + paused.stdout
+    history = cli("destinations", "history", "ziekenhuis-noord", "--json", env=env)
+    assert [h["action"] for h in json.loads(history.stdout)] == ["update"]
+    assert path.is_dir()
