@@ -460,11 +460,13 @@ class AccessService:
             raise failure
         return delivered
 
-    async def begin_accept(self, raw_link_token: str) -> AcceptStart:
+    async def begin_accept(self, raw_link_token: str, *, source: str | None = None) -> AcceptStart:
         """First step of accepting: a fresh TOTP secret for the person's authenticator app.
 
         Opening the link again makes a new secret (the earlier one was maybe never scanned);
-        the link itself stays valid until :meth:`finish_accept` or its expiry.
+        the link itself stays valid until :meth:`finish_accept` or its expiry. ``source``, the
+        client's address, is recorded as for a login: a link opened from an unexpected place
+        is worth seeing.
         """
         invitation, person = await self._open_invitation(raw_link_token)
         secret = totp.new_secret()
@@ -474,7 +476,7 @@ class AccessService:
             _person_target(person.email),
             "invitation.open",
             _person_target(person.email),
-            details={"invitation": invitation.id},
+            details={"invitation": invitation.id, "source": source},
         )
         return AcceptStart(
             email=person.email,
@@ -484,7 +486,7 @@ class AccessService:
         )
 
     async def finish_accept(
-        self, raw_link_token: str, password: str, totp_code: str
+        self, raw_link_token: str, password: str, totp_code: str, *, source: str | None = None
     ) -> AcceptResult:
         """Second step: set the password, confirm the second factor, activate the account.
 
@@ -534,7 +536,7 @@ class AccessService:
             _person_target(person.email),
             "person.accept",
             _person_target(person.email),
-            details={"invitation": invitation.id},
+            details={"invitation": invitation.id, "source": source},
         )
         return AcceptResult(email=person.email, recovery_codes=codes)
 
@@ -864,7 +866,7 @@ class AccessService:
             two_factor=session.two_factor,
         )
 
-    async def logout(self, raw_session: str) -> None:
+    async def logout(self, raw_session: str, *, source: str | None = None) -> None:
         session_hash = secrets_.hash_secret(raw_session)
         session = await self._store.get_session(session_hash)
         if session is None or not await self._store.revoke_session(session_hash, now=self._now()):
@@ -872,7 +874,7 @@ class AccessService:
         person = await self._store.get_person(person_id=session.person_id)
         if person is not None:
             target = _person_target(person.email)
-            await self._audit_as(target, "logout", target)
+            await self._audit_as(target, "logout", target, details={"source": source})
 
     # -- API tokens ----------------------------------------------------------------------------
 

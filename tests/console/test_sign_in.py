@@ -73,6 +73,7 @@ def test_signing_in_needs_the_second_factor_and_every_failure_reads_the_same(
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/login"))
     assert "logout" in [a for a, _ in live.audit_actions(f"person:{operator.email}")]
+    assert _sources(live, f"person:{operator.email}")["logout"] == "127.0.0.1"  # from where
     page.goto("/")
     page.wait_for_url(re.compile(r"/login"))  # the session is gone, not only the cookie
 
@@ -111,6 +112,9 @@ def test_accepting_an_invitation_sets_password_and_second_factor(
     codes = page.locator("#recovery-codes li").all_inner_texts()
     assert len(codes) == 10
     screenshot(page, "invitation-done")
+    # From where the link was opened and accepted, as for a sign-in.
+    sources = _sources(live, "person:ines@example.org")
+    assert sources["invitation.open"] == sources["person.accept"] == "127.0.0.1"
     # The link's secret only ever travelled in a form body, never in an address.
     fragment = link.split("#", 1)[1]
     assert not any(fragment in url for url, _ in requests)
@@ -118,3 +122,9 @@ def test_accepting_an_invitation_sets_password_and_second_factor(
     # Signing in works with a recovery code as the second factor.
     sign_in(page, Person("ines@example.org", PASSWORD, secret, codes), code=codes[0])
     assert page.get_by_role("heading", name="Dashboard").is_visible()
+
+
+def _sources(live: LiveEngine, actor: str) -> dict[str, str | None]:
+    """The client address each of ``actor``'s audit entries records, by action (the newest)."""
+    entries = live.call(live.engine.store.list_audit(limit=1000))
+    return {e.action: e.details.get("source") for e in reversed(entries) if e.actor == actor}

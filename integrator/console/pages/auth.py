@@ -25,6 +25,7 @@ from integrator.console.session import (
     set_session_cookie,
 )
 from integrator.console.visitor import VisitorDep
+from integrator.http.deps import source_of
 
 router = APIRouter()
 NAV: Final[list[NavItem]] = []
@@ -63,7 +64,7 @@ async def login(
     next: Next = "/",
 ) -> Response:
     engine = engine_of(request)
-    source = request.client.host if request.client else None
+    source = source_of(request)
     try:
         result = await engine.access.login(email, password, code, source=source)
     except LoginRefused:
@@ -87,7 +88,7 @@ async def login(
 @router.post("/logout")
 async def logout(request: Request, visitor: VisitorDep) -> Response:
     if visitor.session is not None:
-        await engine_of(request).access.logout(visitor.session)
+        await engine_of(request).access.logout(visitor.session, source=source_of(request))
     response = RedirectResponse("/login", status_code=303)
     clear_cookie(request, response, SESSION_COOKIE)
     return response

@@ -22,6 +22,7 @@ from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import VisitorDep
+from integrator.http.deps import source_of
 
 router = APIRouter()
 NAV: Final[list[NavItem]] = []
@@ -39,7 +40,9 @@ async def invitation(request: Request, visitor: VisitorDep) -> Response:
 @router.post("/invitation/open")
 async def open_invitation(request: Request, visitor: VisitorDep, secret: Secret) -> Response:
     try:
-        start = await engine_of(request).access.begin_accept(secret.strip())
+        start = await engine_of(request).access.begin_accept(
+            secret.strip(), source=source_of(request)
+        )
     except InvitationInvalid:
         return _invalid(request, visitor)
     return page(
@@ -71,7 +74,9 @@ async def accept_invitation(
         problem = "invite.mismatch"
     else:
         try:
-            done = await access.finish_accept(secret.strip(), password, code.strip())
+            done = await access.finish_accept(
+                secret.strip(), password, code.strip(), source=source_of(request)
+            )
         except InvitationInvalid:
             return _invalid(request, visitor)
         except BadAccessInput as exc:
