@@ -79,6 +79,7 @@ from integrator.catalog import (
 )
 from integrator.delivery import mllp_client
 from integrator.errors import ConfigurationError, PermanentError
+from integrator.file_paths import file_as_seen, problem_as_seen
 from integrator.ids import new_control_id
 from integrator.intake import mapping_context
 from integrator.presenters import destination_pause_view, iso_time, shown_time
@@ -507,14 +508,24 @@ class DestinationAdmin:
         config, _ = await self.get(destination_id)
         return config
 
-    async def summaries(self, catalog: Catalog | None = None) -> list[dict[str, Any]]:
-        """Every destination, broken ones included, as ``list --json`` and the API show them."""
+    async def summaries(
+        self,
+        catalog: Catalog | None = None,
+        *,
+        paths: Callable[[str], bool] = lambda destination_id: True,
+    ) -> list[dict[str, Any]]:
+        """Every destination, broken ones included, as ``list --json`` and the API show them.
+
+        ``paths``: whether the reader is shown the server's path of a destination's file, in
+        its ``file`` and refusals; else its name (``integrator.file_paths``). The CLI, on the
+        server, is shown every path."""
         catalog = catalog or await self.catalog()
         kept = kept_copies(self._dir)
         rows = []
         for dest_id in catalog.sources:
             view = self._view(catalog, dest_id)
             config = view.config
+            whole = paths(dest_id)
             rows.append(
                 {
                     "id": dest_id,
@@ -525,12 +536,14 @@ class DestinationAdmin:
                     "messages": dict(config.messages) if config else {},
                     "enabled": config.enabled if config else None,
                     "state": view.state,
-                    "problem": problem_view(view.broken.problem) if view.broken else None,
-                    "problems": [problem_view(p) for p in view.broken.problems]
+                    "problem": problem_view(view.broken.problem, paths=whole)
+                    if view.broken
+                    else None,
+                    "problems": [problem_view(p, paths=whole) for p in view.broken.problems]
                     if view.broken
                     else [],
                     "revision": view.revision,
-                    "file": view.file,
+                    "file": file_as_seen(view.file, paths=whole),
                     # Refused hand edits kept beside the file (``refused_edits``): never
                     # deleted by the engine, so named until an operator deletes them.
                     "refused_copies": self.refused_copies(view, kept),
@@ -1342,9 +1355,12 @@ class DestinationAdmin:
             await self._applied()
 
 
-def problem_view(problem: DestinationFileError) -> dict[str, str | None]:
+def problem_view(problem: DestinationFileError, *, paths: bool = True) -> dict[str, str | None]:
     """A refusal as plain data: which file, which key, which rule (its code, as the audit
-    entry of a refused file names it, and its English text)."""
+    entry of a refused file names it, and its English text); without ``paths``, every file
+    by its name only (``integrator.file_paths``: the server's paths are for who may change
+    the destination files)."""
+    problem = problem_as_seen(problem, paths=paths)
     return {
         "file": problem.file,
         "key": problem.key,

@@ -149,7 +149,7 @@ async def add(request: Request, visitor: Operator) -> Response:
 async def edit_form(request: Request, visitor: Operator, destination_id: str) -> Response:
     engine = engine_of(request)
     require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
-    context = await destination_context(engine, destination_id)
+    context = await destination_context(engine, visitor, destination_id)
     form = form_of(context["config"])
     form.revision = context["view"].revision
     return _form_page(request, visitor, engine, form, destination_id=destination_id)
@@ -253,7 +253,7 @@ async def send_test(
         raise NotFound() from None
     except PermanentError as exc:
         raise BadInput(said(exc)) from None
-    context = await destination_context(engine, destination_id)
+    context = await destination_context(engine, visitor, destination_id)
     return page(request, visitor, "destination.html", saved=None, test=result, **context)
 
 

@@ -10,7 +10,6 @@ rollback) are ``destination_changes``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Request
@@ -25,6 +24,7 @@ from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
+from integrator.file_paths import problem_as_seen, sees_paths
 from integrator.http.deps import source_of
 from integrator.operators import DestinationAdmin, UnknownDestination
 from integrator.stray_files import stray_files
@@ -75,33 +75,32 @@ async def destination_list(request: Request, visitor: Reader) -> Response:
     ]
     # Refused files that are no destination's own: in no row, so named on their own, each
     # rule worded when shown (``t.say``), as the API's listing gives them.
+    # Each file by its name, and the files its rules name too (``rename it to …``): the list
+    # is one notice for every reader, so it names no server path, to operators neither.
     strays = [
-        (stray.name, [(p.key, _by_name(definition_problem(p))) for p in stray.problems])
+        (
+            stray.name,
+            [(p.key, definition_problem(problem_as_seen(p, paths=False))) for p in stray.problems],
+        )
         for stray in stray_files(read, scope.allows)
     ]
     return page(request, visitor, "destinations.html", rows=rows, strays=strays)
 
 
-def _by_name(problem: Said) -> Said:
-    """A stray file's rule naming the file it should be (``rename it to …``) by its name: the
-    server's path is for who may change the files (as on a destination's page), and this list
-    is for every reader."""
-    file = problem.values.get("file")
-    if not isinstance(file, str):
-        return problem
-    values = {**problem.values, "file": Path(file).name}
-    return Said(problem.rule.replace(file, Path(file).name), problem.code, values=values)
-
-
-async def destination_context(engine: Engine, destination_id: str) -> dict[str, Any]:
-    """What the destination page shows: the definition in service, its refusals, its notices,
-    the refused hand edits kept beside its file, and since when it is paused and when it was
-    last resumed (a message's max_age counts from that resume at the earliest)."""
+async def destination_context(
+    engine: Engine, visitor: Visitor, destination_id: str
+) -> dict[str, Any]:
+    """What the destination page shows ``visitor``: the definition in service, its refusals
+    (the server's paths in them only to who may change the destination, else the files'
+    names: ``integrator.file_paths``), its notices, the refused hand edits kept beside its
+    file, and since when it is paused and when it was last resumed (a message's max_age
+    counts from that resume at the earliest)."""
     try:
         view = await engine.admin.view(destination_id)
     except UnknownDestination:
         raise NotFound() from None
     config = view.config
+    paths = sees_paths(visitor.signed_in, cluster_of(engine.catalog, view.id))
     notices: list[str] = (
         [
             *version_warnings(config, today=engine.today(), source=view.file, in_service=True),
@@ -116,7 +115,7 @@ async def destination_context(engine: Engine, destination_id: str) -> dict[str, 
         "cluster": config.cluster if config else None,
         # Each refused key of a broken file, its rule worded when shown (``t.say``).
         "problems": [
-            (problem.key, definition_problem(problem))
+            (problem.key, definition_problem(problem_as_seen(problem, paths=paths)))
             for problem in (view.broken.problems if view.broken else ())
         ],
         "notices": notices,
@@ -133,7 +132,7 @@ async def destination(
 ) -> Response:
     engine = engine_of(request)
     require_destination(engine, visitor, P.DESTINATIONS_READ, destination_id)
-    context = await destination_context(engine, destination_id)
+    context = await destination_context(engine, visitor, destination_id)
     return page(request, visitor, "destination.html", saved=saved, **context)
 
 

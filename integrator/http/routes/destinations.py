@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from integrator.access.errors import AccessDenied
 from integrator.catalog import version_warnings
 from integrator.errors import PermanentError
+from integrator.file_paths import file_as_seen, sees_paths
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import EngineDep, ReasonDep, Revision, SourceDep, json_object
 from integrator.http.openapi import DESTINATION_BODY
@@ -129,7 +130,8 @@ WithStrayFiles = Annotated[
             "`stray_files`, the refused files that are no destination's own (a name not of "
             "the form `<id>.yaml`, such as `lab-west.yml`), which change nothing in service, "
             "each with `file`, `claims` (the destination whose id it claims, or null) and "
-            "`problems` (each `{file, key, code, rule}`)"
+            "`problems` (each `{file, key, code, rule}`); a file's server path only to who "
+            "may change the destination files of its cluster, else its name (`lab-west.yml`)"
         )
     ),
 ]
@@ -144,21 +146,31 @@ async def list_destinations(
     read = await engine.admin.catalog()  # the files as they are now, as ``summaries`` reads
     rows = [
         row
-        for row in await engine.admin.summaries(read)
+        for row in await engine.admin.summaries(
+            read,
+            paths=lambda dest_id: sees_paths(scope.identity, cluster_of(engine.catalog, dest_id)),
+        )
         if scope.allows(cluster_of(engine.catalog, row["id"]))
     ]
     strays = refused_strays(read, scope.allows)
     if stray_files:
-        return {"destinations": rows, "stray_files": [s.to_json() for s in strays]}
+        return {
+            "destinations": rows,
+            "stray_files": [s.to_json(paths=sees_paths(scope.identity, s.cluster)) for s in strays],
+        }
     response.headers[STRAY_COUNT] = str(len(strays))
     return rows
 
 
 @router.get("/destinations/{destination_id}")
-async def get_destination(destination_id: DestinationId, engine: EngineDep) -> dict[str, Any]:
+async def get_destination(
+    destination_id: DestinationId, engine: EngineDep, scope: ScopeDep
+) -> dict[str, Any]:
     """The definition in service; a broken one's last good definition, with why it is broken;
     ``paused_at``, since when it is paused (``null``: not paused now, or no engine has seen the
-    pause yet), and ``resumed_at``, when an engine last saw it resumed (``null``: never)."""
+    pause yet), and ``resumed_at``, when an engine last saw it resumed (``null``: never). Its
+    ``file`` and refusals name the server's paths only to who may change the destination;
+    to anyone else, the files' names."""
     try:
         view = await engine.admin.view(destination_id)
     except UnknownDestination as exc:
@@ -170,12 +182,13 @@ async def get_destination(destination_id: DestinationId, engine: EngineDep) -> d
         else []
     )
     problems = view.broken.problems if view.broken else ()
+    paths = sees_paths(scope.identity, cluster_of(engine.catalog, view.id))
     return {
         "id": view.id,
-        "file": view.file,
+        "file": file_as_seen(view.file, paths=paths),
         "state": view.state,
-        "problem": problem_view(problems[0]) if problems else None,
-        "problems": [problem_view(p) for p in problems],
+        "problem": problem_view(problems[0], paths=paths) if problems else None,
+        "problems": [problem_view(p, paths=paths) for p in problems],
         "revision": view.revision,
         "definition": config.model_dump(mode="json") if config is not None else None,
         "warnings": notices,
