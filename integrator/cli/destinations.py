@@ -70,29 +70,51 @@ def _report(change: Change, as_json: bool) -> None:
         err_console.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
+WithStrayFilesOption = Annotated[
+    bool,
+    typer.Option(
+        "--with-stray-files",
+        help='With --json: print an object instead of the list, {"destinations": [...], '
+        '"stray_files": [...]}, as the API\'s ?stray_files=true: each refused file that is '
+        "no destination's own (lab-west.yml) as {file, claims, problems}.",
+    ),
+]
+
+
 @destinations_app.command("list")
-def list_destinations(as_json: JsonOption = False) -> None:
+def list_destinations(
+    as_json: JsonOption = False, with_stray_files: WithStrayFilesOption = False
+) -> None:
     """Every destination with its state, address, versions and message counts.
 
     A destination whose file is refused is listed as broken, with the file, key and rule; files
-    refused without being any destination's own (a copy, a wrong name) are named on stderr.
+    refused without being any destination's own (a copy, a wrong name) are named on stderr,
+    and with --json --with-stray-files in the JSON too.
     """
+    from integrator.stray_files import StrayFile, stray_files
+
+    if with_stray_files and not as_json:
+        fail("--with-stray-files: only together with --json (the table names them on stderr)", 2)
 
     async def go(
         admin: DestinationAdmin,
-    ) -> tuple[list[dict[str, Any]], list[str], list[RefusedCopy]]:
+    ) -> tuple[list[dict[str, Any]], list[str], list[StrayFile], list[RefusedCopy]]:
         catalog = await admin.catalog()
         return (
             await admin.summaries(catalog),
             [str(e) for e in catalog.stray_errors],
+            stray_files(catalog, lambda cluster: True),  # the server's CLI sees every file
             admin.orphaned_refused_copies(catalog),
         )
 
-    rows, stray, orphaned = with_admin(go, read_only=True)
+    rows, stray, strays, orphaned = with_admin(go, read_only=True)
     for problem in stray:
         err_console.print(f"[yellow]refused file, not in service:[/] {escape(problem)}")
     if as_json:
-        print_json(rows)
+        if with_stray_files:
+            print_json({"destinations": rows, "stray_files": [s.to_json() for s in strays]})
+        else:
+            print_json(rows)  # the list scripts read since before stray files were in it
         _say_orphaned(orphaned)
         return
     table = Table(title=f"Destinations ({len(rows)})")

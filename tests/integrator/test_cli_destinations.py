@@ -282,3 +282,42 @@ def test_a_directory_in_place_of_a_file_is_listed_and_shown_as_refused(
     history = cli("destinations", "history", "ziekenhuis-noord", "--json", env=env)
     assert [h["action"] for h in json.loads(history.stdout)] == ["update"]
     assert path.is_dir()
+
+
+def test_list_json_names_the_stray_files_when_asked(env: dict[str, str]) -> None:
+    """``lab-west.yml`` and ``Lab West.yaml`` are no destination's own files, so in no row:
+    ``--with-stray-files`` puts them in the JSON, as the API's ``?stray_files=true``; plain
+    ``--json`` stays the list scripts read. stderr names them either way."""
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    noord = directory / "ziekenhuis-noord.yaml"
+    shutil.copy(EXAMPLES / noord.name, noord)
+    made = cli("destinations", "update", noord.stem, "--set", f"port={free_port()}", env=env)
+    assert made.returncode == 0, made.stderr  # and the store, which a listing only reads
+    text = noord.read_text()
+    (directory / "lab-west.yml").write_text(text.replace("ziekenhuis-noord", "lab-west"))
+    (directory / "Lab West.yaml").write_text("id: [")
+
+    plain = cli("destinations", "list", "--json", env=env)
+    assert plain.returncode == 0, plain.stderr
+    rows = json.loads(plain.stdout)
+    assert [row["id"] for row in rows] == ["ziekenhuis-noord"]
+    assert "lab-west.yml" in plain.stderr and "Lab West.yaml" in plain.stderr
+
+    both = cli("destinations", "list", "--json", "--with-stray-files", env=env)
+    assert both.returncode == 0, both.stderr
+    body = json.loads(both.stdout)
+    assert body["destinations"] == rows
+    assert [(s["file"], s["claims"]) for s in body["stray_files"]] == [
+        (str(directory / "Lab West.yaml"), None),
+        (str(directory / "lab-west.yml"), None),
+    ]
+    [syntax] = body["stray_files"][0]["problems"]
+    assert syntax["code"] == "yaml_syntax"
+    [misnamed] = body["stray_files"][1]["problems"]
+    assert (misnamed["key"], misnamed["code"]) == ("id", "file_misnamed")
+    assert misnamed["rule"].endswith(f"(rename it to {directory / 'lab-west.yaml'})")  # the CLI
+    assert "lab-west.yml" in both.stderr and "Lab West.yaml" in both.stderr
+
+    table = cli("destinations", "list", "--with-stray-files", env=env)
+    assert table.returncode == 2
+    assert "--with-stray-files: only together with --json" in table.stderr
