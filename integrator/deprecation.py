@@ -41,15 +41,6 @@ UPGRADED: Final = Shape(
 )
 
 
-HELD_NOTES: Final = (HELD_RETIRED, HELD_NO_SUCCESSOR)
-
-
-def held_notes(warnings: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Why a message was held, among its warnings: what it keeps when it is released and
-    mapped, beside the new mapping's notes, so that support can still read why it waited."""
-    return tuple(w for w in warnings if any(shape.read(w) is not None for shape in HELD_NOTES))
-
-
 @dataclass(frozen=True)
 class Resolution:
     configured: str

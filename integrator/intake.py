@@ -21,7 +21,7 @@ from destinations.config import DestinationConfig
 from destinations.worker import OutboundMessage
 from integrator.catalog import Catalog
 from integrator.clock import Clock
-from integrator.deprecation import held_notes, resolve_version
+from integrator.deprecation import resolve_version
 from integrator.errors import InvalidEvent
 from integrator.ids import new_control_id, new_message_id
 from integrator.logging import get_logger
@@ -392,10 +392,7 @@ class Intake:
                     version=remapped.version,
                     message_type=remapped.message_type,
                     payload=remapped.payload,
-                    # Why it waited stays said (the reason is history, not lost).
-                    warnings=remapped.warnings
-                    + held_notes(message.warnings)
-                    + zd_warnings(message.warnings),
+                    warnings=remapped.warnings + zd_warnings(message.warnings),
                 )
                 if released_at is not None:
                     released.append(
