@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,33 @@ def sign_in(page: Page, person: Person, *, code: str | None = None) -> None:
     page.get_by_label("Code from your authenticator app").fill(code or person.code())
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+
+
+def sign_in_nl(page: Page, person: Person) -> None:
+    """Sign in on the Dutch login page, by keyboard as the dashboard test does."""
+    page.goto("/login")
+    page.keyboard.type(person.email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(person.password)
+    page.keyboard.press("Tab")
+    page.keyboard.type(person.code())
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+
+
+@contextmanager
+def signed_in_page(
+    browser: Browser, live: LiveEngine, person: Person, lang: str = "en"
+) -> Iterator[Page]:
+    """A page of a fresh profile signed in as ``person`` in ``lang``; the profile is closed
+    after, whatever the test found."""
+    context = new_context(browser, live, lang)
+    try:
+        page = context.new_page()
+        (sign_in if lang == "en" else sign_in_nl)(page, person)
+        yield page
+    finally:
+        context.close()
 
 
 _UNLABELLED = """() => Array.from(document.querySelectorAll(

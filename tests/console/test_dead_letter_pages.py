@@ -16,8 +16,8 @@ from deadletter import ResendRequest, select_dead_letters
 from integrator.access import Grant, Role
 from integrator.resending import resend_in_engine
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot
-from tests.console.live import LiveEngine, Person
+from tests.console.conftest import new_context, screenshot, sign_in_nl
+from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -32,18 +32,6 @@ def page(browser: Browser, live: LiveEngine) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
-
-
-def sign_in_nl(page: Page, person: Person) -> None:
-    """Sign in on the Dutch login page, by keyboard as the dashboard test does."""
-    page.goto("/login")
-    page.keyboard.type(person.email)
-    page.keyboard.press("Tab")
-    page.keyboard.type(person.password)
-    page.keyboard.press("Tab")
-    page.keyboard.type(person.code())
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
 
 
 def referral() -> dict[str, Any]:

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import screenshot, signed_in_page
 from tests.console.live import LiveEngine
-from tests.console.test_dead_letter_pages import sign_in_nl
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -43,45 +42,30 @@ def test_a_viewer_reads_why_it_is_broken_without_the_servers_path(
     browser: Browser, live: LiveEngine, misnamed: Path
 ) -> None:
     viewer = live.person("vic@example.org", Grant(Role.VIEWER))
-    context = new_context(browser, live)
-    try:
-        page = context.new_page()
-        sign_in(page, viewer)
+    with signed_in_page(browser, live, viewer) as page:
         page.goto("/destinations/zuid")
         problem = page.locator(".problem").inner_text()
         assert problem.startswith("The file is refused: id: 'oost' does not match the file name")
         assert problem.endswith("(rename it to oost.yaml)")
         assert str(misnamed) not in page.content()
         screenshot(page, "destination-broken-viewer")
-    finally:
-        context.close()
 
     kijker = live.person("kees@example.org", Grant(Role.VIEWER))  # a code is used once
-    context = new_context(browser, live, "nl")
-    try:
-        page = context.new_page()
-        sign_in_nl(page, kijker)
+    with signed_in_page(browser, live, kijker, "nl") as page:
         page.goto("/destinations/zuid")
         problem = page.locator(".problem").inner_text()
         assert "'oost' past niet bij de bestandsnaam" in problem
         assert problem.endswith("(hernoem het naar oost.yaml)")
         assert str(misnamed) not in page.content()
-    finally:
-        context.close()
 
 
 def test_who_may_change_it_is_shown_the_path_as_before(
     browser: Browser, live: LiveEngine, misnamed: Path
 ) -> None:
     operator = live.person("otto@example.org", Grant(Role.DESTINATIONS))
-    context = new_context(browser, live)
-    try:
-        page = context.new_page()
-        sign_in(page, operator)
+    with signed_in_page(browser, live, operator) as page:
         page.goto("/destinations/zuid")
         problem = page.locator(".problem").inner_text()
         assert problem.endswith(f"(rename it to {misnamed / 'oost.yaml'})")
         assert str(misnamed / "zuid.yaml") in page.locator(".facts").inner_text()
         screenshot(page, "destination-broken-operator")
-    finally:
-        context.close()

@@ -20,9 +20,8 @@ import pytest
 from integrator.access import Grant, Role
 from integrator.errors import InvalidEvent
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot
+from tests.console.conftest import new_context, screenshot, sign_in_nl
 from tests.console.live import LiveEngine, Person
-from tests.console.test_dead_letter_pages import sign_in_nl
 from tests.services import free_port
 
 if TYPE_CHECKING:

@@ -17,9 +17,8 @@ import pytest
 
 from destinations.config import dump_destination
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import screenshot, signed_in_page
 from tests.console.live import LiveEngine
-from tests.console.test_dead_letter_pages import sign_in_nl
 from tests.integrator.support import destination
 
 if TYPE_CHECKING:
@@ -49,10 +48,7 @@ def test_stray_files_are_listed_with_their_rules_in_english_and_dutch(
     browser: Browser, live: LiveEngine, strays: Path
 ) -> None:
     reader = live.person("rita@example.org", Grant(Role.VIEWER))
-    context = new_context(browser, live)
-    try:
-        page = context.new_page()
-        sign_in(page, reader)
+    with signed_in_page(browser, live, reader) as page:
         page.goto("/destinations")
         notice = page.locator(".stray-files")
         notice.wait_for(state="visible")
@@ -64,14 +60,9 @@ def test_stray_files_are_listed_with_their_rules_in_english_and_dutch(
         assert "old.yml\n(file): is a directory, not a file" in text
         assert str(strays) not in page.content()  # the server's path: not for every reader
         screenshot(page, "destinations-stray-files")
-    finally:
-        context.close()
 
     lezer = live.person("lies@example.org", Grant(Role.VIEWER))  # a code is used once: another
-    context = new_context(browser, live, "nl")
-    try:
-        page = context.new_page()
-        sign_in_nl(page, lezer)
+    with signed_in_page(browser, live, lezer, "nl") as page:
         page.goto("/destinations")
         text = page.locator(".stray-files").inner_text()
         assert "Geweigerd, niet in gebruik" in text
@@ -79,21 +70,14 @@ def test_stray_files_are_listed_with_their_rules_in_english_and_dutch(
         assert "(hernoem het naar lab-west.yaml)" in text
         assert "old.yml\n(file): is een map, geen bestand" in text
         screenshot(page, "destinations-stray-files-nl")
-    finally:
-        context.close()
 
 
 def test_a_stray_file_claiming_a_destination_is_shown_to_who_may_see_it(
     browser: Browser, live: LiveEngine, strays: Path
 ) -> None:
     lab = live.person("lars@example.org", Grant(Role.VIEWER, "LAB"))
-    context = new_context(browser, live)
-    try:
-        page = context.new_page()
-        sign_in(page, lab)
+    with signed_in_page(browser, live, lab) as page:
         page.goto("/destinations")
         text = page.locator(".stray-files").inner_text()
         assert "lab-west.yml" in text and "old.yml" in text
         assert "noord" not in text  # a copy of CARD's noord, named for CARD's readers only
-    finally:
-        context.close()
