@@ -11,7 +11,7 @@ import pytest
 
 from integrator.access import Grant, Role
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, screenshot, signed_in_page
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -22,13 +22,8 @@ if TYPE_CHECKING:
 def operator(browser: Browser, live: LiveEngine) -> Iterator[Page]:
     """May see every destination, and change only CARD's (``noord``)."""
     person = live.person("otto@example.org", Grant(Role.VIEWER), Grant(Role.DESTINATIONS, "CARD"))
-    context = new_context(browser, live)
-    page = context.new_page()
-    sign_in(page, person)
-    try:
+    with signed_in_page(browser, live, person) as page:
         yield page
-    finally:
-        context.close()
 
 
 def referral(number: int) -> dict[str, object]:

@@ -13,7 +13,7 @@ import pytest
 from integrator.access import Grant, Role
 from integrator.console.render import local_time
 from integrator.store import DestinationPause
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, screenshot, signed_in_page
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -23,13 +23,8 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="module")
 def operator(browser: Browser, live: LiveEngine) -> Iterator[Page]:
     person = live.person("otto@example.org", Grant(Role.DESTINATIONS))
-    context = new_context(browser, live)
-    page = context.new_page()
-    sign_in(page, person)
-    try:
+    with signed_in_page(browser, live, person) as page:
         yield page
-    finally:
-        context.close()
 
 
 def change_state(page: Page, live: LiveEngine, button: str, reason: str) -> DestinationPause:

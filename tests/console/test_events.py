@@ -15,7 +15,7 @@ import pytest
 
 from integrator.access import Grant, Role
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, screenshot, sign_in_nl, signed_in_page
 from tests.console.live import LiveEngine, Person
 
 if TYPE_CHECKING:
@@ -48,13 +48,8 @@ def unrouted(live: LiveEngine) -> str:
 
 
 def _signed_in(browser: Browser, live: LiveEngine, person: Person) -> Iterator[Page]:
-    context = new_context(browser, live)
-    page = context.new_page()
-    sign_in(page, person)
-    try:
+    with signed_in_page(browser, live, person) as page:
         yield page
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -203,13 +198,7 @@ def test_the_event_pages_speak_dutch(
     context = new_context(browser, live, lang="nl")
     page = context.new_page()
     try:
-        page.goto("/login")
-        page.keyboard.type(person.email)
-        page.keyboard.press("Tab")
-        page.keyboard.type(person.password)
-        page.keyboard.press("Tab")
-        page.keyboard.type(person.code())
-        page.keyboard.press("Enter")
+        sign_in_nl(page, person)
         page.get_by_role("link", name="Gebeurtenissen", exact=True).click()
         page.get_by_role("heading", name="Gebeurtenissen").wait_for()
         page.get_by_label("ZD-nummer").fill("ZD12")

@@ -13,7 +13,7 @@ import pytest
 from integrator.access import Grant, Role
 from integrator.console.render import local_time
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, screenshot, signed_in_page
 from tests.console.live import LiveEngine, Person
 from tests.store.factories import make_event, make_message
 
@@ -33,26 +33,16 @@ def referral(live: LiveEngine) -> str:
 def support(browser: Browser, live: LiveEngine) -> Iterator[Page]:
     """A signed-in person with the resend role for all clusters."""
     person = live.person("sam@example.org", Grant(Role.RESEND))
-    context = new_context(browser, live)
-    page = context.new_page()
-    sign_in(page, person)
-    try:
+    with signed_in_page(browser, live, person) as page:
         yield page
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")
 def viewer(browser: Browser, live: LiveEngine) -> Iterator[Page]:
     """A signed-in person who may only browse CARD's messages and dashboards."""
     person: Person = live.person("vera@example.org", Grant(Role.VIEWER, "CARD"))
-    context = new_context(browser, live)
-    page = context.new_page()
-    sign_in(page, person)
-    try:
+    with signed_in_page(browser, live, person) as page:
         yield page
-    finally:
-        context.close()
 
 
 def csrf_of(page: Page) -> str:

@@ -4,24 +4,14 @@ shown before their account is deactivated (docs/access.md, "Who may make one")."
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, screenshot, sign_in
-from tests.console.live import LiveEngine, Person
+from tests.console.conftest import new_context, screenshot, sign_in, sign_in_nl
+from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
-
-
-def _sign_in_nl(page: Page, person: Person) -> None:
-    page.goto("/login")
-    page.locator("#email").fill(person.email)
-    page.locator("#password").fill(person.password)
-    page.locator("#code").fill(person.code())
-    page.locator("#code").press("Enter")
-    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
 
 
 def _make_token(page: Page, name: str, role: str, *, create: str) -> None:
@@ -38,7 +28,7 @@ def test_an_admin_is_refused_a_resend_token_and_sees_their_tokens_before_deactiv
     dutch = new_context(browser, live, lang="nl")
     try:
         page = dutch.new_page()
-        _sign_in_nl(page, ada)
+        sign_in_nl(page, ada)
         _make_token(page, "upstream-resend", "resend", create="Token aanmaken")
         # Said beside the roles it is about (the form comes back as typed).
         refusal = page.inner_text("body")

@@ -153,15 +153,21 @@ def test_add_names_the_file_refused_and_suggests_the_key_meant(
     assert not list(Path(env["INTEGRATOR_DESTINATIONS_DIR"]).glob("*.yaml"))
 
 
+def _recorded_example(env: dict[str, str]) -> tuple[Path, int]:
+    """The example ``ziekenhuis-noord`` in the directory, its first revision recorded with a
+    free port; its file and that port."""
+    path = Path(env["INTEGRATOR_DESTINATIONS_DIR"]) / "ziekenhuis-noord.yaml"
+    shutil.copy(EXAMPLES / path.name, path)
+    port = free_port()
+    first = cli("destinations", "update", path.stem, "--set", f"port={port}", env=env)
+    assert first.returncode == 0 and "revision 1" in first.stdout, first.stdout + first.stderr
+    return path, port
+
+
 def test_update_with_expect_revision_changes_nothing_when_the_destination_moved_on(
     env: dict[str, str],
 ) -> None:
-    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
-    path = directory / "ziekenhuis-noord.yaml"
-    shutil.copy(EXAMPLES / path.name, path)
-    port = free_port()
-    first = cli("destinations", "update", "ziekenhuis-noord", "--set", f"port={port}", env=env)
-    assert "revision 1" in first.stdout, first.stdout + first.stderr
+    path, _ = _recorded_example(env)
     paused = cli("destinations", "pause", "ziekenhuis-noord", "--reason", "LIS down", env=env)
     assert "revision 2" in paused.stdout, paused.stdout + paused.stderr
     before = path.read_text()
@@ -242,12 +248,7 @@ def test_ack_types_are_set_shown_and_refused_through_the_cli(env: dict[str, str]
 def test_a_directory_in_place_of_a_file_is_listed_and_shown_as_refused(
     env: dict[str, str],
 ) -> None:
-    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
-    path = directory / "ziekenhuis-noord.yaml"
-    shutil.copy(EXAMPLES / path.name, path)
-    port = free_port()
-    first = cli("destinations", "update", "ziekenhuis-noord", "--set", f"port={port}", env=env)
-    assert first.returncode == 0, first.stderr
+    path, port = _recorded_example(env)
 
     path.unlink()
     path.mkdir()  # a botched deploy: no file, but something of its name
@@ -288,11 +289,8 @@ def test_list_json_names_the_stray_files_when_asked(env: dict[str, str]) -> None
     """``lab-west.yml`` and ``Lab West.yaml`` are no destination's own files, so in no row:
     ``--with-stray-files`` puts them in the JSON, as the API's ``?stray_files=true``; plain
     ``--json`` stays the list scripts read. stderr names them either way."""
-    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
-    noord = directory / "ziekenhuis-noord.yaml"
-    shutil.copy(EXAMPLES / noord.name, noord)
-    made = cli("destinations", "update", noord.stem, "--set", f"port={free_port()}", env=env)
-    assert made.returncode == 0, made.stderr  # and the store, which a listing only reads
+    noord, _ = _recorded_example(env)  # in the store too, which a listing only reads
+    directory = noord.parent
     text = noord.read_text()
     (directory / "lab-west.yml").write_text(text.replace("ziekenhuis-noord", "lab-west"))
     (directory / "Lab West.yaml").write_text("id: [")
