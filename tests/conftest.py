@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 import structlog
 from hypothesis import settings as hypothesis_settings
 
+from tests.loop_mark import asyncio_loop_mark, set_asyncio_loop_mark
 from tests.services import free_port
 
 # Hypothesis fails an example that takes longer than 200 ms: a timer in a test, which fails
@@ -33,6 +34,25 @@ for _name in ("COLUMNS", "LINES"):
 
 
 _PRISTINE_LOGGING = structlog.get_config()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    """A test that does not drive the browser runs with its event loop's mark set aside
+    (``tests/loop_mark.py``): the browser outlives the console's modules, and its loop stays
+    marked as running in this thread between its calls."""
+    if "browser" in getattr(item, "fixturenames", ()):
+        return (yield)
+    browser_loop = asyncio_loop_mark()
+    set_asyncio_loop_mark(None)
+    try:
+        return (yield)
+    finally:
+        # Not when the browser was closed meanwhile (the session's end, in this teardown).
+        if browser_loop is not None and not browser_loop.is_closed():
+            set_asyncio_loop_mark(browser_loop)
 
 
 @pytest.fixture(autouse=True)

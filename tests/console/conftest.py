@@ -1,4 +1,5 @@
-"""One live engine and one browser per test module; screenshots of every page as artifacts.
+"""One live engine per test module, one browser per test process; screenshots of every page
+as artifacts.
 
 Browser tests need Chromium at ``/usr/bin/chromium`` (or ``TEST_CHROMIUM``) and the
 ``playwright`` package: without them they skip with the reason, and fail under ``CI=true``.
@@ -7,16 +8,18 @@ Screenshots go to ``CONSOLE_ARTIFACTS`` or ``tests/console/artifacts`` (not comm
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import pytest
 
 from tests.console.live import LiveEngine, Person
+from tests.loop_mark import asyncio_loop_mark, loop_marked, set_asyncio_loop_mark
 from tests.services import require_chromium
 
 if TYPE_CHECKING:
@@ -35,17 +38,47 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEngine]:
         engine.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+class Chromium(NamedTuple):
+    """The test process's browser, and the event loop its sync API runs in."""
+
+    browser: Browser
+    loop: asyncio.AbstractEventLoop | None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Chromium]:
+    """One Chromium per test process, launched when a test first needs it.
+
+    Launching Playwright's driver and the browser costs about 0.8 s of CPU, once per console
+    module before; a module's own profiles are closed by ``browser`` when it ends. The sync
+    API leaves its event loop marked as running in this thread between calls, which would stop
+    every later ``asyncio.run`` here: ``tests/conftest.py`` lifts the mark for the tests that
+    do not use the browser (``tests/loop_mark.py``).
+    """
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        loop = asyncio_loop_mark()
         try:
-            yield launched
+            yield Chromium(launched, loop)
         finally:
+            # The last test may be one that ran with the mark lifted.
+            set_asyncio_loop_mark(loop)
             launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Chromium) -> Iterator[Browser]:
+    """The process's Chromium for one module; the profiles (contexts) the module left open
+    are closed when it ends, so none outlives the engine it was signed in to."""
+    try:
+        yield chromium.browser
+    finally:
+        with loop_marked(chromium.loop):
+            for context in chromium.browser.contexts:
+                context.close()
 
 
 def new_context(browser: Browser, live: LiveEngine, lang: str = "en") -> BrowserContext:
