@@ -12,6 +12,7 @@ tests and other receivers can produce exactly the ACK a conformant engine would.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import ssl
 import uuid
@@ -153,7 +154,10 @@ class MllpReceiver:
         if self._server is not None:
             raise RuntimeError("receiver already started")
         if self.save_dir is not None:
-            self.save_dir.mkdir(parents=True, exist_ok=True)
+            # The messages are full HL7 (a BSN, names, addresses): a folder made here is its
+            # user's only; one that exists is left as it is (``save_dir_shared`` says whether
+            # others may read it).
+            self.save_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             lambda: _ReceiverProtocol(self), self.host, self.port, ssl=self._ssl_context
@@ -230,7 +234,32 @@ class MllpReceiver:
         except MalformedMessage:
             name = "unreadable"
         assert self.save_dir is not None
-        (self.save_dir / f"{self.message_count:06d}-{name}.hl7").write_bytes(message)
+        stem = f"{self.message_count:06d}-{name}"
+        for attempt in range(1, 1000):
+            path = self.save_dir / (f"{stem}.hl7" if attempt == 1 else f"{stem}-{attempt}.hl7")
+            try:
+                # Made readable by its owner only from the start (never chmod after writing:
+                # the bytes would be readable in between). A file of an earlier run with the
+                # same name is kept, not overwritten: this one gets a suffix.
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            except FileExistsError:
+                continue
+            with os.fdopen(fd, "wb") as out:
+                out.write(message)
+            return
+        _log.warning("receiver_save_failed", reason="no free file name")
+
+    @property
+    def save_dir_shared(self) -> bool:
+        """Whether the save folder may be read or entered by other users of the machine (one
+        that existed before, made so by hand or by an older version): the saved messages are
+        private files, but their names and count are not."""
+        if self.save_dir is None:
+            return False
+        try:
+            return bool(self.save_dir.stat().st_mode & 0o077)
+        except OSError:
+            return False
 
 
 class _ReceiverProtocol(asyncio.Protocol):

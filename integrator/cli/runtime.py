@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from integrator.cli.common import console, fail, load_settings, run
+from integrator.cli.common import console, err_console, fail, load_settings, run
 
 
 def run_command(
@@ -47,7 +47,13 @@ def receiver(
     port: Annotated[int, typer.Option(help="TCP port to listen on.", min=0, max=65535)] = 2575,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     ack_code: Annotated[str, typer.Option("--ack", help="MSA-1 to answer with.")] = "AA",
-    save: Annotated[Path | None, typer.Option(help="Save each message to this folder.")] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            help="Save each message to this folder, as files only you can read (0600; a new "
+            "folder is made 0700): they are full HL7, with patient data."
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", help="Print one line per message only.")
     ] = False,
@@ -73,6 +79,13 @@ def receiver(
     async def serve() -> None:
         server = MllpReceiver(host, port, ack_code=ack_code, save_dir=save, on_message=show)
         bound = await server.start()
+        if server.save_dir_shared:
+            err_console.print(
+                f"warning: other users may read or enter {save}; the messages saved there are "
+                f"readable by you only, but consider: chmod 700 {save}",
+                soft_wrap=True,
+                markup=False,
+            )
         console.print(f"Listening for MLLP on {host}:{bound}; answering {ack_code}. Ctrl-C stops.")
         try:
             await asyncio.Event().wait()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -117,6 +119,42 @@ async def test_save_dir_keeps_every_message(tmp_path: Path) -> None:
     files = sorted(save_dir.iterdir())
     assert [f.name for f in files] == ["000001-S1.hl7", "000002-.._S2.hl7"]
     assert [f.read_bytes() for f in files] == messages
+
+
+async def test_saved_messages_are_private_to_their_user(tmp_path: Path) -> None:
+    """Full HL7 (a BSN, names): the folder made 0700, each file 0600 from its creation,
+    whatever the umask; the modes are checked, which holds when the tests run as root too."""
+    save_dir = tmp_path / "made" / "inbox"
+    previous = os.umask(0o022)  # the usual umask, which gave 0644 files in a 0755 folder
+    try:
+        async with MllpReceiver(save_dir=save_dir) as receiver:
+            assert not receiver.save_dir_shared
+            await _exchange(receiver.port, [make_message("P1"), make_message("P2")])
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(save_dir.stat().st_mode) == 0o700
+    files = sorted(save_dir.iterdir())
+    assert len(files) == 2
+    assert [stat.S_IMODE(f.stat().st_mode) for f in files] == [0o600, 0o600]
+
+
+async def test_an_existing_folder_is_left_as_it_is_and_said_to_be_shared(tmp_path: Path) -> None:
+    """A folder that exists keeps its mode (it may be someone's on purpose); that others may
+    read it is said (``save_dir_shared``, which ``integrator receiver`` warns about). A file of
+    an earlier run with the same name is kept: the new one gets a suffix, private too."""
+    save_dir = tmp_path / "inbox"
+    save_dir.mkdir()
+    save_dir.chmod(0o755)
+    earlier = save_dir / "000001-S1.hl7"
+    earlier.write_bytes(b"earlier run")
+    async with MllpReceiver(save_dir=save_dir) as receiver:
+        assert receiver.save_dir_shared
+        await _exchange(receiver.port, [make_message("S1")])
+    assert stat.S_IMODE(save_dir.stat().st_mode) == 0o755
+    assert earlier.read_bytes() == b"earlier run"
+    second = save_dir / "000001-S1-2.hl7"
+    assert second.read_bytes() == make_message("S1")
+    assert stat.S_IMODE(second.stat().st_mode) == 0o600
 
 
 async def test_on_message_is_called_and_its_failure_answers_ae() -> None:
