@@ -17,6 +17,7 @@ from typing import Any
 from deadletter.family import IN_DELIVERY, OPEN, Families, Resolution
 from integrator.errors import PermanentError
 from integrator.presenters import shown_time
+from integrator.reasons import MAX_REASON, too_long
 from integrator.refusal import Note
 from integrator.store import (
     AttemptRecord,
@@ -36,6 +37,51 @@ PAGE = 500
 
 class DeadLetterError(PermanentError):
     exit_code = 2
+
+
+class RefusedValue(DeadLetterError):
+    """A refusal of a value the caller sent (a message id, a target, a mode, a reason).
+
+    Its text is ``field: rule``, the field as the API's body names it, and never holds the
+    value: that may be a BSN or a name pasted into the wrong place, and the API's answers, the
+    console's pages and log lines must not repeat it (``integrator.http.errors``). The console
+    reads ``field`` and ``rule`` (``integrator.console.refusals.said``); the server's command
+    line names the field as its option and says ``named_rule``, which names the value only
+    when it is a well-formed id (its user typed it, and an id is no patient data), as
+    ``search.BadSearch`` keeps its field and rule apart for each front door.
+    """
+
+    def __init__(self, field: str, rule: str, given: str | None = None) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+        self.rule = rule
+        self.given = given
+
+    def named_rule(self, option: str) -> str:
+        """The rule as the command line says it, ``option`` being its name of the field; a
+        refusal whose value may be named says it here. By default the rule itself."""
+        return self.rule
+
+
+class ReasonTooLong(RefusedValue):
+    """A reason longer than ``MAX_REASON`` characters: the audit trail keeps reasons, not
+    documents, and every front door takes the same at most (``integrator.reasons``)."""
+
+    def __init__(self) -> None:
+        super().__init__("reason", f"at most {MAX_REASON} characters")
+        self.coded("reason.too_long", max_length=MAX_REASON)
+
+
+def checked_reason(reason: str | None) -> str:
+    """A resend's or a discard's reason without its outer blanks: ``MissingReason`` when it is
+    blank, ``ReasonTooLong`` when it is longer than ``MAX_REASON`` as given (as the API's body
+    and the console's form count it)."""
+    if reason is not None and too_long(reason):
+        raise ReasonTooLong()
+    text = (reason or "").strip()
+    if not text:
+        raise MissingReason()
+    return text
 
 
 class UnknownDeadLetter(DeadLetterError):
@@ -192,9 +238,7 @@ async def discard(
     refused with ``AlreadyResolved``, saying how and when: the one service the CLI, the API and
     the console call, so each says the same.
     """
-    reason = reason.strip()
-    if not reason:
-        raise MissingReason()
+    reason = checked_reason(reason)
     plan = await plan_discard(store, message_id)
     where = {"source": source} if source is not None else {}
     asked = plan.letter.message

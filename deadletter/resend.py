@@ -45,8 +45,9 @@ from datetime import datetime
 from typing import Any, Protocol, overload
 
 from deadletter.family import Families
-from deadletter.letters import DeadLetterError, MissingReason, NotADeadLetter
-from integrator.ids import new_message_id
+from deadletter.letters import DeadLetterError, NotADeadLetter, RefusedValue, checked_reason
+from destinations.config import is_destination_id
+from integrator.ids import is_message_id, new_message_id
 from integrator.refusal import Note
 from integrator.store import (
     MessageFilter,
@@ -85,11 +86,77 @@ class NoDeadLetterSelector(ResendRefused):
         self.coded("resend.no_dead_letter_selector")
 
 
-class UnknownMessageId(ResendRefused):
-    def __init__(self, message_id: str) -> None:
-        super().__init__(f"no message with id {message_id}")
+class UnknownMessageId(RefusedValue, ResendRefused):
+    """An id that names no message (or one outside the caller's clusters: the same answer).
+
+    The text names the field and the rule, not the id: what was sent may be a BSN typed into
+    the wrong field. ``message_id`` keeps it for the command line, which names it when it is a
+    well-formed id (``None``: not known, as when the engine's API refused it)."""
+
+    def __init__(self, message_id: str | None = None) -> None:
+        super().__init__("message_ids", "no message has one of these ids", message_id)
         self.message_id = message_id
-        self.coded("message.unknown", id=message_id)
+        self.coded("resend.message_unknown")
+
+    def named_rule(self, option: str) -> str:
+        if self.message_id is not None and is_message_id(self.message_id):
+            return f"no message with id {self.message_id}"
+        return self.rule
+
+
+class UnknownMode(RefusedValue, ResendRefused):
+    def __init__(self, mode: str) -> None:
+        super().__init__("mode", "must be original or remap", mode)
+        self.coded("resend.mode_unknown")
+
+
+class TargetNotConfigured(RefusedValue, ResendRefused):
+    """A ``to`` that names no configured destination (or one outside the caller's clusters:
+    the same answer). The text does not repeat it; the command line names it when it is a
+    well-formed destination id (``destination_id``)."""
+
+    RULE = "no configured destination has this id"
+
+    def __init__(self, destination_id: str) -> None:
+        super().__init__("to", self.RULE, destination_id)
+        self.destination_id = destination_id
+        self.coded("resend.destination_unknown")
+
+    def named_rule(self, option: str) -> str:
+        if shown_destination(self.destination_id):
+            return f"destination {self.destination_id} is not configured"
+        return self.rule
+
+
+class NeedsRemap(RefusedValue, ResendRefused):
+    """``original`` asked for a resend to another destination: the stored bytes carry the
+    first destination's MSH-5/6. The API says the rule and its field (``mode``); the command
+    line names the message, its destination and the target (if a well-formed id)."""
+
+    def __init__(self, original: MessageRecord, to: str) -> None:
+        super().__init__(
+            "mode",
+            "the stored bytes were made for another destination (MSH-5/6); use mode remap",
+            to,
+        )
+        self.message_id = original.id
+        self.made_for = original.destination_id
+        self.to = to
+        self.coded("resend.elsewhere_needs_remap", id=original.id, made_for=self.made_for)
+
+    def named_rule(self, option: str) -> str:
+        target = self.to if shown_destination(self.to) else "another destination"
+        return (
+            f"message {self.message_id} was made for {self.made_for} (MSH-5/6); "
+            f"to send it to {target} use {option} remap"
+        )
+
+
+def shown_destination(value: str) -> bool:
+    """Whether ``value`` may be named back to who typed it as a destination id: well-formed
+    (``destinations.config``) and holding a letter. Digits and dashes alone have a destination
+    id's form too, but may be a BSN or a date of birth typed into the wrong option."""
+    return is_destination_id(value) and any(c.isalpha() for c in value)
 
 
 class TooManyMatches(ResendRefused):
@@ -178,29 +245,18 @@ class ResendRequest:
     source: str | None = None  # where the request came from (the client's address), if known
 
     def checked(self) -> ResendRequest:
-        """The request with a trimmed reason; raises ``ResendRefused`` for what is never valid."""
-        reason = (self.reason or "").strip()
-        if not reason:
-            raise MissingReason()
+        """The request with a trimmed reason; raises ``ResendRefused`` for what is never valid
+        (a blank reason or one longer than ``MAX_REASON``, a mode that is none)."""
+        reason = checked_reason(self.reason)
         if self.mode is not None and self.mode not in {m.value for m in ResendMode}:
-            raise ResendRefused(f"--mode must be original or remap, not {self.mode!r}").coded(
-                "resend.mode_unknown"
-            )
+            raise UnknownMode(self.mode)
         actor = (self.actor or "").strip()[:128] or "unknown"
         return dataclasses.replace(self, reason=reason, actor=actor)
 
     def mode_for(self, original: MessageRecord) -> str:
         if self.to is not None and self.to != original.destination_id:
             if self.mode == ResendMode.ORIGINAL:
-                raise ResendRefused(
-                    f"message {original.id} was made for {original.destination_id} (MSH-5/6); "
-                    f"to send it to {self.to} use --mode remap"
-                ).coded(
-                    "resend.elsewhere_needs_remap",
-                    id=original.id,
-                    made_for=original.destination_id,
-                    to=self.to,
-                )
+                raise NeedsRemap(original, self.to)
             return ResendMode.REMAP.value
         return self.mode or ResendMode.ORIGINAL.value
 
@@ -496,9 +552,7 @@ def refusals(
     that cannot be done as asked, so that callers can refuse it before any work starts."""
     request = request.checked()
     if request.to is not None and not renderer.is_configured(request.to):
-        raise ResendRefused(f"destination {request.to} is not configured").coded(
-            "resend.destination_unknown", destination=request.to
-        )
+        raise TargetNotConfigured(request.to)
     return request, [request.mode_for(m) for m in selection]
 
 
@@ -625,7 +679,9 @@ async def _plan(
         )
     if mode == ResendMode.ORIGINAL:
         if not original.payload:
-            return skip(Note("no stored bytes to resend; use --mode remap", "resend.skip.no_bytes"))
+            return skip(
+                Note("no stored bytes to resend; map it again (mode remap)", "resend.skip.no_bytes")
+            )
         return send(
             NewMessage(
                 id=new_message_id(),

@@ -517,6 +517,12 @@ def _misnamed(file: Path, destination_id: str, own: Path) -> DestinationFileErro
     return DestinationFileError(str(file), "id", rule, code="file_misnamed", values=values)
 
 
+def is_destination_id(text: str) -> bool:
+    """Whether ``text`` has a destination id's form (lower-case letters, digits, dashes; at
+    most ``MAX_ID``), whether or not such a destination is configured."""
+    return len(text) <= MAX_ID and _ID.fullmatch(text) is not None
+
+
 def file_destination_id(path: Path | str) -> str | None:
     """The destination whose file ``path`` is by its name (``<id>.yaml``), if it is one."""
     name = Path(path).name

@@ -7,9 +7,12 @@ plus 32 random bits. The store's unique index on control ids is the final guard.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 import uuid
+
+_MESSAGE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def new_control_id() -> str:
@@ -18,3 +21,9 @@ def new_control_id() -> str:
 
 def new_message_id() -> str:
     return str(uuid.uuid4())
+
+
+def is_message_id(text: str) -> bool:
+    """Whether ``text`` is a message id as the engine writes them (a lower-case UUID): one that
+    may be named back in an error to who typed it, which a pasted name or BSN may not."""
+    return _MESSAGE_ID.fullmatch(text) is not None

@@ -31,6 +31,7 @@ from deadletter import (
     ResendRefused,
     ResendRequest,
     ResendResult,
+    TargetNotConfigured,
     UnknownMessageId,
     list_dead_letters,
     select_for_resend,
@@ -257,7 +258,8 @@ def check_resend(
     """May ``scope`` resend these messages (to ``to``)? Each message's cluster, and the target's.
 
     A message outside the caller's clusters is ``UnknownMessageId``, as an unknown one; a target
-    outside them is refused as a destination that is not configured (``ResendRefused``); one
+    outside them is refused as a destination that is not configured (``TargetNotConfigured``,
+    which does not repeat it); one
     seen without ``messages.resend`` there is ``NotPermitted``.
     """
     for message in messages:
@@ -270,9 +272,7 @@ def check_resend(
     try:
         scope.check_destination(catalog, to)
     except OutOfSight:
-        raise ResendRefused(f"destination {to} is not configured").coded(
-            "resend.destination_unknown", destination=to
-        ) from None
+        raise TargetNotConfigured(to) from None
 
 
 async def resend_message(

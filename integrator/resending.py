@@ -21,6 +21,7 @@ from deadletter import (
     ResendRequest,
     ResendResult,
     Selection,
+    TargetNotConfigured,
     UnknownMessageId,
     resend,
 )
@@ -198,7 +199,7 @@ async def resend_via_http(
     }
     async with engine_client(settings, timeout=60.0) as client:
         response = await client.post("/api/v1/resend", json=body)
-        _raise_for(response)
+        _raise_for(response, request)
         answer: dict[str, Any] = response.json()
         actor = str(answer.get("actor") or request.actor)
         if dry_run:
@@ -214,14 +215,20 @@ async def resend_via_http(
         return EngineAnswer(results=results, actor=actor)
 
 
-def _raise_for(response: httpx.Response) -> None:
+def _raise_for(response: httpx.Response, request: ResendRequest | None = None) -> None:
+    """The engine's refusal as the refusal the store's way would raise, so the command line
+    says it the same way either way: the API's answer names no value it was sent, and the
+    value the command line may name (a target) is ``request``'s, which it typed."""
     if response.status_code < 300:
         return
     check_allowed(response, Role.RESEND)
     detail = _detail(response)
     if response.status_code == 404:
-        raise UnknownMessageId(detail.removeprefix("no message with id "))
+        raise UnknownMessageId()  # ids the CLI found itself, outside the token's clusters
     if response.status_code == 422:
+        target = request.to if request is not None else None
+        if target is not None and detail == str(TargetNotConfigured(target)):
+            raise TargetNotConfigured(target)
         raise ResendRefused(detail)
     raise RuntimeError(f"the engine answered HTTP {response.status_code}: {detail}")
 

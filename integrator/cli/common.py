@@ -34,6 +34,7 @@ from rich.markup import escape
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from deadletter import RefusedValue
     from integrator.access.permissions import Identity
     from integrator.eventloop import LoopKind
     from integrator.operators import DestinationAdmin
@@ -78,6 +79,19 @@ def option_rule(exc: BadSearch) -> str:
         return f"--since and --until: {exc.terms_rule('--since', '--until')}"
     option = _OPTIONS.get(exc.field, "--" + exc.field.replace("_", "-"))
     return f"{option}: {exc.rule}"
+
+
+_VALUE_OPTIONS = {"message_ids": "MESSAGE_IDS", "to": "--to", "mode": "--mode"}
+"""A refused value's field as the command line takes it, where it is not ``--field``."""
+
+
+def value_rule(exc: RefusedValue) -> str:
+    """A refused value (``deadletter.RefusedValue``) as the command line says it: the option
+    people typed and the rule, naming the value only where the refusal allows it (a
+    well-formed id; never what may be a BSN or a name): ``--to: destination lab is not
+    configured``, ``--reason: at most 1000 characters``."""
+    option = _VALUE_OPTIONS.get(exc.field, "--" + exc.field.replace("_", "-"))
+    return f"{option}: {exc.named_rule(option)}"
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -41,10 +41,12 @@ from integrator.cli.common import (
     print_json,
     resolve_message_ids,
     say_shown,
+    value_rule,
     with_store,
 )
 from integrator.cli.views import Column, attempts_table, fits, fitted_table, short_ids
 from integrator.presenters import dead_letter_summary, shown_time
+from integrator.reasons import MAX_REASON
 
 if TYPE_CHECKING:
     from deadletter import DeadLetter
@@ -262,7 +264,10 @@ def deadletter_show(
 def deadletter_discard(
     message_id: Annotated[str, typer.Argument(help="Message id.")],
     reason: Annotated[
-        str | None, typer.Option(help="Why it is discarded (required; audited).")
+        str | None,
+        typer.Option(
+            help=f"Why it is discarded (required; audited; at most {MAX_REASON} characters)."
+        ),
     ] = None,
     dry_run: Annotated[
         bool,
@@ -283,10 +288,23 @@ def deadletter_discard(
     One already resolved (discarded before, or a later resend of it delivered) is left as it
     is: exit 1, saying how and when.
     """
-    from deadletter import AlreadyResolved, DiscardPlan, MissingReason, discard, plan_discard
+    from deadletter import (
+        AlreadyResolved,
+        DeadLetterError,
+        DiscardPlan,
+        RefusedValue,
+        checked_reason,
+        discard,
+        plan_discard,
+    )
 
-    if not dry_run and (reason is None or not reason.strip()):
-        fail(str(MissingReason()), 2)
+    if not dry_run:
+        try:  # the service's rule, said before the store is opened
+            checked_reason(reason)
+        except RefusedValue as exc:
+            fail(value_rule(exc), exc.exit_code)
+        except DeadLetterError as exc:
+            fail(str(exc), exc.exit_code)
     who = local_actor()
     settings = load_settings()
 
@@ -344,7 +362,10 @@ def deadletter_resend(
         str | None, typer.Option(help="The unresolved ones that died until (a date: that day).")
     ] = None,
     reason: Annotated[
-        str | None, typer.Option(help="Why they are resent (required; audited).")
+        str | None,
+        typer.Option(
+            help=f"Why they are resent (required; audited; at most {MAX_REASON} characters)."
+        ),
     ] = None,
     mode: Annotated[
         str | None, typer.Option(help="original (same bytes, default) or remap.")

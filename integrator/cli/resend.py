@@ -36,7 +36,9 @@ from integrator.cli.common import (
     progress_bar,
     resolve_message_ids,
     run,
+    value_rule,
 )
+from integrator.reasons import MAX_REASON
 
 if TYPE_CHECKING:
     from deadletter import ResendRequest, Selection
@@ -52,7 +54,11 @@ ModeOption = Annotated[
     ),
 ]
 ReasonOption = Annotated[
-    str | None, typer.Option("--reason", help="Why (required; goes into the audit log).")
+    str | None,
+    typer.Option(
+        "--reason",
+        help=f"Why (required; goes into the audit log; at most {MAX_REASON} characters).",
+    ),
 ]
 ToOption = Annotated[str | None, typer.Option("--to", help="Send to this destination instead.")]
 DryRunOption = Annotated[
@@ -168,7 +174,7 @@ def run_resend(
     """
     import dataclasses
 
-    from deadletter import ResendRequest
+    from deadletter import RefusedValue, ResendRequest
     from integrator.errors import IntegratorError
     from integrator.presence import engine_way
     from integrator.resending import resend_in_store, resend_via_http
@@ -208,6 +214,8 @@ def run_resend(
 
     try:
         outcome = run(go())
+    except RefusedValue as exc:  # names the option; the value only if it is a well-formed id
+        fail(value_rule(exc), exc.exit_code)
     except IntegratorError as exc:
         fail(str(exc), exc.exit_code)
     except BadSearch as exc:  # a term only the store can judge (a destination that is none)

@@ -81,6 +81,7 @@ EN: Final[dict[str, str]] = {
     ),
     # Reasons
     "refusal.reason.required": "a reason is required (it goes into the audit trail)",
+    "refusal.reason.too_long": "at most {max_length} characters",
     # People and tokens
     "refusal.access.cluster_unknown": (
         "no destination is in cluster {clusters}; the clusters there are: {known}"
@@ -139,6 +140,7 @@ EN: Final[dict[str, str]] = {
     "refusal.destination.file_exists": "a destination file {id}.yaml exists already",
     # Messages, resends and dead letters
     "refusal.message.unknown": "no message with id {id}",
+    "refusal.resend.message_unknown": "no message has one of these ids",
     "refusal.deadletter.not_dead": "message {id} is {status}, not a dead letter",
     "refusal.deadletter.resolved_delivered": (
         "dead letter {id} was already resolved: its resend {by} was delivered; nothing was changed"
@@ -168,10 +170,10 @@ EN: Final[dict[str, str]] = {
     ),
     "refusal.resend.mode_unknown": ("choose a mode: the same bytes again, or map the event again"),
     "refusal.resend.elsewhere_needs_remap": (
-        "message {id} was made for {made_for} (MSH-5/6); to resend it to {to}, choose "
-        "'map the event again'"
+        "message {id} was made for {made_for} (MSH-5/6); to resend it to another "
+        "destination, choose 'map the event again'"
     ),
-    "refusal.resend.destination_unknown": "destination {destination} is not configured",
+    "refusal.resend.destination_unknown": "no configured destination has this id",
     "refusal.resend.skip.held": (
         "held: it was never sent; it goes out when its destination is moved"
     ),
@@ -493,6 +495,7 @@ NL: Final[dict[str, str]] = {
         "(of system of file, de eigen regels van de engine)"
     ),
     "refusal.reason.required": "een reden is verplicht (die komt in de audittrail)",
+    "refusal.reason.too_long": "hoogstens {max_length} tekens",
     "refusal.access.cluster_unknown": (
         "geen bestemming hoort bij cluster {clusters}; de clusters die er zijn: {known}"
     ),
@@ -550,6 +553,7 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.destination.file_exists": "er bestaat al een bestemmingsbestand {id}.yaml",
     "refusal.message.unknown": "geen bericht met id {id}",
+    "refusal.resend.message_unknown": "geen bericht heeft een van deze ids",
     "refusal.deadletter.not_dead": "bericht {id} is {status}, geen onbestelbaar bericht",
     "refusal.deadletter.resolved_delivered": (
         "onbestelbaar bericht {id} was al opgelost: de herzending {by} is afgeleverd; er is "
@@ -583,9 +587,9 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.resend.elsewhere_needs_remap": (
         "bericht {id} is gemaakt voor {made_for} (MSH-5/6); kies 'de gebeurtenis opnieuw "
-        "omzetten' om het naar {to} te herzenden"
+        "omzetten' om het naar een andere bestemming te herzenden"
     ),
-    "refusal.resend.destination_unknown": "bestemming {destination} is niet ingesteld",
+    "refusal.resend.destination_unknown": "geen ingestelde bestemming heeft dit id",
     "refusal.resend.skip.held": (
         "vastgehouden: het is nooit verstuurd; het gaat weg zodra de bestemming wordt omgezet"
     ),

@@ -13,9 +13,9 @@ from typing import Annotated, Final
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from integrator.access.permissions import Grant, Role
+from integrator.reasons import MAX_REASON
 
 MAX_GRANTS: Final = 100
-MAX_REASON: Final = 1000
 
 Cluster = Annotated[
     str,

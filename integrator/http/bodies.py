@@ -11,6 +11,8 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from integrator.reasons import MAX_REASON
+
 INT_MAX: Final = 2**31 - 1
 """The largest offset or revision the API takes: the store's 32-bit integer columns."""
 MAX_LIMIT: Final = 1000
@@ -18,6 +20,18 @@ MAX_LIMIT: Final = 1000
 
 PageLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="rows per page")]
 PageOffset = Annotated[int, Field(ge=0, le=INT_MAX, description="rows to skip")]
+AuditReason = Annotated[
+    str,
+    Field(
+        max_length=MAX_REASON,
+        description=(
+            f"why (goes into the audit trail): required, at most {MAX_REASON} characters; a "
+            "longer one is a 422 naming reason and the bound, and nothing is done"
+        ),
+    ),
+]
+"""A resend's or a discard's reason. Blank is refused by the service (422 'a reason is
+required'), in the same words as the command line and the console."""
 
 
 class SearchTerms(BaseModel):
@@ -46,7 +60,7 @@ class SearchBody(SearchTerms):
 class ResendBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str
+    reason: AuditReason
     mode: Literal["original", "remap"] | None = None
     to: str | None = None
 

@@ -18,11 +18,11 @@ from fastapi import Depends, Header, HTTPException, Path, Query, Request, Respon
 from fastapi.exceptions import RequestValidationError
 
 from integrator.engine import Engine
-from integrator.http.access_bodies import MAX_REASON
 from integrator.http.bodies import INT_MAX, MAX_LIMIT, SearchTerms
 from integrator.http.errors import without_values
 from integrator.jobs import JobRegistry
 from integrator.message_service import MessageTerms
+from integrator.reasons import MAX_REASON
 from integrator.search import BadSearch, sent_values, status_note
 
 

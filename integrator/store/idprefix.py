@@ -107,8 +107,26 @@ def the_one(text: str, prefix: str, found: list[str], kind: str = "message") -> 
 
 
 def shown(text: str) -> str:
-    """``text`` for an error message, unless it may be a BSN typed into the wrong place."""
+    """``text`` for an error message, unless it may be patient data typed into the wrong
+    place: nine digits (a BSN), or anything that is no id at all (a name, a date of birth),
+    which is said to be no id without being repeated."""
     digits = _SEPARATORS.sub("", text)
     if len(digits) == 9 and digits.isdigit():
         return "(9 digits, not repeated here: if they are a patient's BSN, search by BSN instead)"
+    if not _id_shaped(normalise(text)):
+        return "(not an id, not repeated here: ids are hex digits and dashes)"
     return text.strip()
+
+
+def _id_shaped(prefix: str) -> bool:
+    """Whether ``prefix`` could start a UUID: hex digits, in groups of its sizes. A date of
+    birth (``1970-01-31``) is hex digits and dashes too, but not in a UUID's groups."""
+    if not _ID_TEXT.fullmatch(prefix):
+        return False
+    groups = prefix.split("-")
+    if len(groups) > len(_UUID_GROUPS):
+        return False
+    *whole, last = groups
+    return all(len(g) == size for g, size in zip(whole, _UUID_GROUPS, strict=False)) and (
+        len(last) <= _UUID_GROUPS[len(whole)]
+    )

@@ -60,8 +60,8 @@ def test_bad_input_is_refused_with_exit_2_and_a_clear_message(env: dict[str, str
     cases = [
         (("resend", "--reason", "x"), "say which messages"),
         (("resend", message_id), "a reason is required"),
-        (("resend", "nope", "--reason", "x"), "no message with id nope"),
-        (("resend", message_id, "--reason", "x", "--mode", "sideways"), "--mode must be"),
+        (("resend", "nope", "--reason", "x"), "no message with id (not an id"),
+        (("resend", message_id, "--reason", "x", "--mode", "sideways"), "--mode: must be"),
         (
             ("resend", message_id, "--reason", "x", "--mode", "original", "--to", "lab"),
             "use --mode remap",

@@ -179,3 +179,28 @@ async def test_deadletter_resend_by_period_through_the_engine(
         assert [r["original_id"] for r in promised["would_resend"]] == [later]
         assert [r["original_id"] for r in done["resent"]] == [later]
         assert len(noord.received) == 3  # the two first sendings and the one resend
+
+
+async def test_a_target_the_engine_refuses_is_said_as_the_store_way_says_it(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """The engine's answer names no value it was sent; the command line names the target it
+    typed when that is a well-formed destination id, and never a name."""
+    async with MllpReceiver() as noord, serving_engine(env, tmp_path, noord.port) as engine:
+        data = copy.deepcopy(referral_data)
+        data["event_id"], data["zd_number"] = str(uuid.uuid4()), "ZD900000009"
+        submitted = await engine.intake.submit(json.dumps(data), source="cli")
+        original = submitted.messages[0].message_id
+        assert await engine.wait_settled(timeout=10)
+        token = await token_for(engine, Grant(Role.RESEND), name="lab-desk")
+        with_token = {**env, "INTEGRATOR_TOKEN": token}
+        for to, said in (
+            ("lab-west", "error: --to: destination lab-west is not configured"),
+            ("Jan van der Berg", "error: --to: no configured destination has this id"),
+        ):
+            for dry_run in ((), ("--dry-run",)):
+                args = ("resend", original, "--reason", "x", "--to", to, *dry_run)
+                result = await asyncio.to_thread(cli, *args, env=with_token)
+                assert result.returncode == 2, result.stderr
+                assert " ".join(result.stderr.split()) == said
+        assert await engine.store.list_resends(original) == (None, [])

@@ -165,13 +165,19 @@ def test_bad_input_is_refused_with_exit_2_and_nothing_is_resent(
         (("deadletter", "resend", "--reason", "x"), "say which dead letters"),
         (("deadletter", "resend", dead, "--reason", " "), "a reason is required"),
         (("deadletter", "resend", dead, delivered, "--reason", "x"), "is delivered, not dead"),
-        (("resend", dead, "nope", "--reason", "x"), "no message with id nope"),
-        (("resend", dead, "--reason", "x", "--mode", "sideways"), "--mode must be"),
-        (("resend", dead, "--reason", "x", "--to", "nowhere"), "nowhere is not configured"),
+        (("resend", dead, "nope", "--reason", "x"), "no message with id (not an id, not repeated"),
+        (("resend", dead, "--reason", "x", "--mode", "sideways"), "--mode: must be original or"),
+        (
+            ("resend", dead, "--reason", "x", "--to", "nowhere"),
+            "--to: destination nowhere is not configured",
+        ),
         (
             ("resend", "--zd", "ZD500000051", "--reason", "x", "--mode", "original", "--to", ZUID),
-            "use --mode remap",
+            f"--mode: message {dead} was made for {NOORD} (MSH-5/6); to send it to {ZUID} use "
+            "--mode remap",
         ),
+        (("resend", dead, "--reason", "x" * 1001), "--reason: at most 1000 characters"),
+        (("deadletter", "resend", dead, "--reason", "x" * 1001), "--reason: at most 1000"),
     ]
     for args, expected in cases:
         for dry_run in ((), ("--dry-run",)):
@@ -180,6 +186,71 @@ def test_bad_input_is_refused_with_exit_2_and_nothing_is_resent(
             assert expected in " ".join(result.stderr.split()), (args, result.stderr)
     assert desk.resends_of(dead) == [] and desk.resends_of(delivered) == []
     assert desk.audit_size() == audit_before
+
+
+def test_a_refused_value_is_named_back_only_when_it_is_a_well_formed_id(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    """The server's command line names an id its user typed (``--to lab``), but never a value
+    that is no id: a name or a BSN pasted into the wrong option is not printed back."""
+    delivered = desk.submit(referral_data, "ZD500000053")
+    desk.set_status(delivered, "delivered")
+    audit_before = desk.audit_size()
+    for typed in ("Jan van der Berg", "999990019", "1970-01-31"):
+        for args in (
+            ("resend", delivered, "--reason", "x", "--to", typed),
+            ("resend", delivered, "--reason", "x", "--to", typed, "--dry-run"),
+            ("resend", delivered, "--reason", "x", "--to", typed, "--mode", "original"),
+            ("resend", delivered, "--reason", "x", "--mode", typed),
+            ("resend", typed, "--reason", "x"),
+        ):
+            result = desk.cli(*args)
+            assert result.exit_code == 2, (args, result.output)
+            assert typed not in result.output and typed not in result.stderr, result.stderr
+            assert "Berg" not in result.stderr and "990019" not in result.stderr
+    said = " ".join(desk.cli("resend", delivered, "--reason", "x", "--to", "Jan").stderr.split())
+    assert said == "error: --to: no configured destination has this id"
+    elsewhere = desk.cli(
+        "resend", delivered, "--reason", "x", "--to", "Jan van der Berg", "--mode", "original"
+    )
+    assert "to send it to another destination use --mode remap" in " ".join(
+        elsewhere.stderr.split()
+    )
+    assert desk.resends_of(delivered) == []
+    assert desk.audit_size() == audit_before
+
+
+def test_a_reason_of_1000_characters_is_taken_and_one_of_1001_refused(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    """One bound for every door (``integrator.reasons``): refused before anything is resent
+    or discarded, naming the option and the bound, not repeating the reason."""
+    delivered = desk.submit(referral_data, "ZD500000054")
+    dead = desk.submit(referral_data, "ZD500000055")
+    desk.set_status(delivered, "delivered")
+    desk.set_status(dead, "dead")
+    audit_before = desk.audit_size()
+    long_reason = "Jan van der Berg " + "x" * (1001 - len("Jan van der Berg "))
+    assert len(long_reason) == 1001
+    for args in (
+        ("resend", delivered, "--reason", long_reason),
+        ("resend", delivered, "--reason", long_reason, "--dry-run"),
+        ("deadletter", "resend", dead, "--reason", long_reason),
+        ("deadletter", "discard", dead, "--reason", long_reason),
+    ):
+        refused = desk.cli(*args)
+        assert refused.exit_code == 2, (args, refused.output)
+        assert " ".join(refused.stderr.split()) == "error: --reason: at most 1000 characters"
+        assert "Jan" not in refused.output
+    assert desk.resends_of(delivered) == [] and desk.resends_of(dead) == []
+    assert desk.message(dead).status == "dead"
+    assert desk.audit_size() == audit_before
+
+    reason = "y" * 1000
+    assert desk.cli("resend", delivered, "--reason", reason).exit_code == 0
+    assert desk.cli("deadletter", "discard", dead, "--reason", reason).exit_code == 0
+    assert len(desk.resends_of(delivered)) == 1
+    assert desk.message(dead).status == "cancelled"
 
 
 def test_a_remap_of_an_event_that_no_longer_validates_is_skipped_in_words_for_any_caller(

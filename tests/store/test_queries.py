@@ -210,8 +210,15 @@ async def test_an_unknown_or_too_short_prefix_is_refused(store: Store) -> None:
         await store.resolve_message_id("3f2b")
     with pytest.raises(BadIdPrefix, match="at least 4 characters"):
         await store.resolve_message_id("3f2")
-    with pytest.raises(UnknownMessage, match=r"no message with id nope$"):
+    with pytest.raises(UnknownMessage, match=r"no message with id \(not an id, not repeated") as no:
         await store.resolve_message_id("nope")
+    assert "nope" not in str(no.value)
+    with pytest.raises(UnknownMessage) as name:
+        await store.resolve_message_id("Jan van der Berg")
+    assert "Jan" not in str(name.value) and "Berg" not in str(name.value)
+    with pytest.raises(UnknownIdPrefix) as born:  # hex digits and dashes, not a UUID's groups
+        await store.resolve_message_id("1970-01-31")
+    assert "1970" not in str(born.value) and "not an id" in str(born.value)
 
 
 @pytest.mark.parametrize("typed", ["999990019", "999 990 019", "999.990.019"])

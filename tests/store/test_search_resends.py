@@ -11,6 +11,7 @@ from sqlalchemy import text
 from deadletter import (
     MissingReason,
     NoSelector,
+    ReasonTooLong,
     ResendRefused,
     ResendRequest,
     UnknownMessageId,
@@ -197,17 +198,20 @@ async def test_bad_requests_are_refused_before_anything_is_written(store: Store)
     original = await delivered(store)
     with pytest.raises(NoSelector):
         await select_for_resend(store)
-    with pytest.raises(UnknownMessageId, match="no message with id nope"):
+    with pytest.raises(UnknownMessageId, match=r"^message_ids: no message has one of these ids$"):
         await select_for_resend(store, message_ids=["nope"])
     with pytest.raises(MissingReason):
         await resend(store, [original], ResendRequest("  ", "me"), SameBytes())
-    with pytest.raises(ResendRefused, match="--mode remap"):
+    with pytest.raises(ReasonTooLong, match=r"^reason: at most 1000 characters$"):
+        await resend(store, [original], ResendRequest("r" * 1001, "me"), SameBytes())
+    with pytest.raises(ResendRefused, match=r"^mode: .*; use mode remap$") as elsewhere:
         await resend(
-            store, [original], ResendRequest("r", "me", mode="original", to="other"), SameBytes()
+            store, [original], ResendRequest("r", "me", mode="original", to="lab-west"), SameBytes()
         )
-    with pytest.raises(ResendRefused, match="not configured"):
+    assert "lab-west" not in str(elsewhere.value) and original.id not in str(elsewhere.value)
+    with pytest.raises(ResendRefused, match=r"^to: no configured destination has this id$"):
         await resend(store, [original], ResendRequest("r", "me", to="gone"), SameBytes())
-    with pytest.raises(ResendRefused, match="--mode"):
+    with pytest.raises(ResendRefused, match=r"^mode: must be original or remap$"):
         await resend(store, [original], ResendRequest("r", "me", mode="sideways"), SameBytes())
     _, children = await store.list_resends(original.id)
     assert children == [] and await store.list_audit() == []

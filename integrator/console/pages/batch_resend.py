@@ -48,6 +48,7 @@ from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.http.deps import source_of
 from integrator.message_service import MessageTerms, checked_filter
+from integrator.reasons import MAX_REASON
 from integrator.resending import resend_in_engine
 from integrator.search import BadSearch
 
@@ -111,7 +112,7 @@ async def resend(
     request: Request,
     visitor: Resender,
     ids: Ids,
-    reason: Annotated[str, Form(max_length=1000)],
+    reason: Annotated[str, Form(max_length=MAX_REASON)],
     named: Ids = [],  # noqa: B006 (FastAPI's way of an optional repeated form field)
     once_token: Once = "",
 ) -> Response:

@@ -41,6 +41,7 @@ from integrator.dashboard import destination_tiles, unrouted_events
 from integrator.errors import PermanentError
 from integrator.http.scope import cluster_of
 from integrator.operators import UnknownDestination
+from integrator.reasons import MAX_REASON
 from integrator.rejected_reads import LATELY, rejected_lately
 
 P = Permission
@@ -89,7 +90,7 @@ async def set_enabled(
     visitor: Operator,
     destination_id: str,
     enabled: Annotated[bool, Form()],
-    reason: Annotated[str, Form(max_length=1000)],
+    reason: Annotated[str, Form(max_length=MAX_REASON)],
 ) -> Response:
     engine = engine_of(request)
     scope = visitor.scope(P.DESTINATIONS_WRITE)

@@ -59,6 +59,7 @@ from integrator.http.deps import source_of
 from integrator.message_reads import MessageTerms, terms_filter
 from integrator.message_service import find_dead_letters
 from integrator.presenters import dead_letter_summary
+from integrator.reasons import MAX_REASON
 from integrator.resending import resend_in_engine
 from integrator.search import BadSearch
 from integrator.store import MessageFilter, MessageRecord
@@ -251,7 +252,7 @@ def _done(confirmation_id: str, repeated: bool) -> Response:
 async def resend(
     request: Request,
     visitor: Resender,
-    reason: Annotated[str, Form(max_length=1000)],
+    reason: Annotated[str, Form(max_length=MAX_REASON)],
     ids: Ids = [],  # noqa: B006 (FastAPI copies it)
     once_token: Once = "",
     since: FormMoment = "",
@@ -280,7 +281,7 @@ async def resend(
 async def discard_letters(
     request: Request,
     visitor: Discarder,
-    reason: Annotated[str, Form(max_length=1000)],
+    reason: Annotated[str, Form(max_length=MAX_REASON)],
     ids: Ids = [],  # noqa: B006 (FastAPI copies it)
     once_token: Once = "",
 ) -> Response:

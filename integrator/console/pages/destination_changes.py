@@ -57,13 +57,14 @@ from integrator.operators import (
     UnknownDestination,
 )
 from integrator.presenters import versions_table
+from integrator.reasons import MAX_REASON
 
 P = Permission
 router = APIRouter()
 NAV: Final[list[NavItem]] = []  # reached from the destinations pages
 Operator = Annotated[Visitor, Depends(needs(P.DESTINATIONS_WRITE))]
 Tester = Annotated[Visitor, Depends(needs(P.DESTINATIONS_TEST))]
-Reason = Annotated[str, Form(max_length=1000)]
+Reason = Annotated[str, Form(max_length=MAX_REASON)]
 
 
 def _form_page(

@@ -49,6 +49,7 @@ from integrator.message_service import (
     visible_resends,
 )
 from integrator.presenters import attempt_history, message_overview
+from integrator.reasons import MAX_REASON
 from integrator.resend_preview import preview_resend
 from integrator.store import MessageRecord
 from integrator.store.idprefix import MIN_PREFIX, BadIdPrefix
@@ -60,7 +61,7 @@ PENDING: Final = ("queued", "sending", "retrying")
 
 Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
 Resender = Annotated[Visitor, Depends(needs(P.MESSAGES_RESEND))]
-Reason = Annotated[str, Form(max_length=1000)]
+Reason = Annotated[str, Form(max_length=MAX_REASON)]
 Mode = Annotated[Literal["original", "remap", ""], Form()]
 To = Annotated[str, Form(max_length=200)]
 Once = Annotated[str, Form(alias=FIELD, max_length=100)]

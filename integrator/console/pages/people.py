@@ -30,13 +30,14 @@ from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.http.deps import source_of
+from integrator.reasons import MAX_REASON
 
 P = Permission
 router = APIRouter()
 NAV: Final = [NavItem("/people", "nav.people", P.PEOPLE_MANAGE)]
 Admin = Annotated[Visitor, Depends(needs(P.PEOPLE_MANAGE))]
 Text = Annotated[str, Form(max_length=320)]
-Reason = Annotated[str, Form(max_length=1000)]
+Reason = Annotated[str, Form(max_length=MAX_REASON)]
 Roles = Annotated[list[str], Form(max_length=GRANT_ROWS)]
 Clusters = Annotated[list[str], Form(max_length=GRANT_ROWS)]
 

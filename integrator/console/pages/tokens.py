@@ -27,12 +27,13 @@ from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import PersonDep, Visitor
 from integrator.http.deps import source_of
+from integrator.reasons import MAX_REASON
 
 P = Permission
 router = APIRouter()
 NAV: Final = [NavItem("/tokens", "nav.tokens", None)]
 Person = PersonDep  # who may do what with which token is the service's decision
-Reason = Annotated[str, Form(max_length=1000)]
+Reason = Annotated[str, Form(max_length=MAX_REASON)]
 
 
 @router.get("/tokens")

@@ -38,6 +38,7 @@ from integrator.events_routing import (
 from integrator.exports import export_events
 from integrator.http.csv_export import csv_attachment
 from integrator.http.deps import source_of
+from integrator.reasons import MAX_REASON
 
 P = Permission
 router = APIRouter()
@@ -100,7 +101,7 @@ async def unrouted_csv(request: Request, visitor: Exporter) -> Response:
 async def route(
     request: Request,
     visitor: Router_,
-    reason: Annotated[str, Form(max_length=1000)],
+    reason: Annotated[str, Form(max_length=MAX_REASON)],
     ids: Annotated[list[str], Form(max_length=ROUTED_HERE)] = [],  # noqa: B006 (FastAPI copies it)
     provider: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:

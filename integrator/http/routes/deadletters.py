@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from deadletter import AlreadyResolved, DeadLetterError, discard, plan_discard
 from integrator.clusters import NotPermitted, cluster_of
+from integrator.http.bodies import AuditReason
 from integrator.http.deps import EngineDep, Limit, SourceDep, bad_search
 from integrator.http.scope import ScopeDep, forbidden
 from integrator.message_service import (
@@ -78,7 +79,7 @@ async def deadletters(
 class DiscardBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str
+    reason: AuditReason
 
 
 @router.post("/deadletters/{message_id}/discard")

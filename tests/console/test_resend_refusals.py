@@ -1,0 +1,105 @@
+"""The console's resend and discard forms: a refused value is named by its field and rule,
+never repeated (it may be a BSN or a name), and a reason has the bound of every front door."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from integrator.access import Grant, Role
+from integrator.clock import ManualClock
+from integrator.engine import Engine
+from tests.console.test_saved_searches import START, post, signed_in
+from tests.integrator.support import settings_for
+from tests.store.factories import make_event, make_message
+
+PATIENT_LIKE = ("999990019", "Jan van der Berg", "1970-01-31")
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+    """An engine with one delivered message and one dead letter."""
+    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
+    settings.destinations_dir.mkdir()
+    started = Engine(settings, clock=ManualClock(START))
+    await started.start()
+    for zd_number, status in (("ZD100000001", "delivered"), ("ZD100000002", "dead")):
+        message = make_message()
+        assert await started.store.accept_event(
+            make_event(zd_number=zd_number, received_at=START), [message]
+        )
+        await started.store.set_status(message.id, status)
+    yield started
+    await started.stop()
+
+
+async def _ids(engine: Engine) -> tuple[str, str]:
+    messages = await engine.store.list_messages(limit=10)
+    by_status = {m.status: m.id for m in messages}
+    return by_status["delivered"], by_status["dead"]
+
+
+def _without(answer: httpx.Response, *values: str) -> None:
+    for value in values:
+        assert value not in answer.text, value
+
+
+async def test_a_refused_target_or_id_is_not_repeated(engine: Engine) -> None:
+    delivered, _ = await _ids(engine)
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        for typed in PATIENT_LIKE:
+            preview = await post(
+                sam, f"/messages/{delivered}/resend/preview", {"reason": "GP called", "to": typed}
+            )
+            assert preview.status_code == 422, preview.text
+            assert "to: no configured destination has this id" in preview.text
+            _without(preview, typed)
+
+            picked = await post(sam, "/deadletters/confirm", {"action": "resend", "ids": typed})
+            assert picked.status_code == 404, picked.text  # as an id outside one's clusters
+            _without(picked, typed)
+    async with signed_in(engine, "anna@example.org", Grant(Role.RESEND), lang="nl") as anna:
+        preview = await post(
+            anna, f"/messages/{delivered}/resend/preview", {"reason": "x", "to": "Jan van der Berg"}
+        )
+        assert "to: geen ingestelde bestemming heeft dit id" in preview.text
+        _without(preview, "Jan van der Berg")
+    assert (await engine.store.list_resends(delivered))[1] == []
+
+
+async def test_a_reason_of_1001_characters_is_refused_and_1000_taken(engine: Engine) -> None:
+    delivered, dead = await _ids(engine)
+    too_long = "Jan van der Berg " + "x" * (1001 - len("Jan van der Berg "))
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        audited = len(await engine.store.list_audit(limit=10_000))
+        for url, data in (
+            (f"/messages/{delivered}/resend/preview", {}),
+            (f"/messages/{delivered}/resend", {}),
+            ("/deadletters/resend", {"ids": dead}),
+            ("/deadletters/discard", {"ids": dead}),
+        ):
+            refused = await post(sam, url, {**data, "reason": too_long})
+            assert refused.status_code == 422, (url, refused.text)
+            assert "at most 1000 characters" in refused.text
+            _without(refused, "Jan van der Berg", "xxxx")
+        assert (await engine.store.list_resends(delivered))[1] == []
+        assert (await engine.store.list_resends(dead))[1] == []
+        assert (await engine.store.get_message(dead)).status == "dead"  # type: ignore[union-attr]
+        assert len(await engine.store.list_audit(limit=10_000)) == audited
+
+        taken = await post(sam, f"/messages/{delivered}/resend/preview", {"reason": "y" * 1000})
+        assert taken.status_code == 200, taken.text
+        confirm = await post(sam, "/deadletters/confirm", {"action": "discard", "ids": dead})
+        found = re.search(r'name="once" value="([^"]+)"', confirm.text)
+        assert found is not None, confirm.text
+        discarded = await post(
+            sam,
+            "/deadletters/discard",
+            {"ids": dead, "reason": "y" * 1000, "once": found.group(1)},
+        )
+        assert discarded.status_code in (200, 303), discarded.text
+    assert (await engine.store.get_message(dead)).status == "cancelled"  # type: ignore[union-attr]
