@@ -17,7 +17,7 @@ from typing import Any
 from deadletter.family import IN_DELIVERY, OPEN, Families, Resolution
 from integrator.errors import PermanentError
 from integrator.presenters import shown_time
-from integrator.reasons import MAX_REASON, too_long
+from integrator.reasons import MAX_REASON, TOO_LONG, TOO_LONG_CODE, too_long
 from integrator.refusal import Note
 from integrator.store import (
     AttemptRecord,
@@ -68,8 +68,8 @@ class ReasonTooLong(RefusedValue):
     documents, and every front door takes the same at most (``integrator.reasons``)."""
 
     def __init__(self) -> None:
-        super().__init__("reason", f"at most {MAX_REASON} characters")
-        self.coded("reason.too_long", max_length=MAX_REASON)
+        super().__init__("reason", TOO_LONG)
+        self.coded(TOO_LONG_CODE, max_length=MAX_REASON)
 
 
 def checked_reason(reason: str | None) -> str:

@@ -46,6 +46,7 @@ from integrator.intake import Intake
 from integrator.logging import get_logger
 from integrator.metrics import Metrics
 from integrator.presenters import audit_view, event_summary, iso_time, message_summary
+from integrator.reasons import required
 from integrator.refusal import Note
 from integrator.search import BadPeriod, BadSearch, build_filter
 from integrator.settings import Settings
@@ -279,12 +280,13 @@ class RouteRequest:
     source: str | None = None  # where the request came from (the client's address), if known
 
     def checked(self, settings: Settings) -> RouteRequest:
-        """The request trimmed; raises ``EventsRefused`` for what can never be done."""
-        reason = (self.reason or "").strip()
-        if not reason:
-            raise EventsRefused(
-                "reason", "required; why they are routed goes into the audit log"
-            ).coded("reason.required")
+        """The request trimmed; raises ``EventsRefused`` for what can never be done: the
+        reason first (blank, or longer than ``reasons.MAX_REASON``), as for a resend."""
+        reason = required(
+            self.reason,
+            lambda rule: EventsRefused("reason", rule),
+            missing="required; why they are routed goes into the audit log",
+        )
         provider = (self.provider or "").strip() or None
         if self.event_ids and provider is not None:
             raise EventsRefused("selection", "name event ids or a provider, not both").coded(

@@ -83,6 +83,7 @@ from integrator.file_paths import file_as_seen, problem_as_seen
 from integrator.ids import new_control_id
 from integrator.intake import mapping_context
 from integrator.presenters import destination_pause_view, iso_time, shown_time
+from integrator.reasons import bounded
 from integrator.refused_edits import RefusedCopy, edited_keys, kept_copies, refused_copy_path
 from integrator.settings import Settings
 from integrator.store import (
@@ -143,6 +144,32 @@ class DestinationBusy(ConfigurationError):
             f"destination {self.destination_id!r} still has {self.waiting} message(s) waiting; "
             f"deliver them first, or {how_to_force} to dead-letter them"
         )
+
+
+class ReasonRefused(ConfigurationError):
+    """A change's reason the history and the audit trail do not take: one longer than
+    ``reasons.MAX_REASON`` characters (``reasons.bounded``, coded ``reason.too_long``),
+    refused before anything is written or recorded.
+
+    As for ``DestinationBusy``, the service does not know which front door asked: its text
+    names the API's field (``reason: at most 1000 characters``; the API refuses a longer
+    ``X-Integrator-Reason`` header before this is reached) and the command line names its own
+    option with ``explain("--reason")``. Never the reason itself: it may be anything pasted.
+    """
+
+    def __init__(self, rule: str) -> None:
+        self.rule = rule
+        super().__init__(self.explain("reason"))
+
+    def explain(self, field: str) -> str:
+        return f"{field}: {self.rule}"
+
+
+def _bounded_reason(reason: str | None) -> str | None:
+    """A change's reason as given (it may have none), ``ReasonRefused`` when it is longer
+    than ``reasons.MAX_REASON``: checked first, by every change, as the API and the console
+    check it at their doors, so the command line cannot record what they refuse."""
+    return bounded(reason, ReasonRefused)
 
 
 class DestinationPaused(PermanentError):
@@ -613,6 +640,7 @@ class DestinationAdmin:
         unheld_cluster: UnheldClusters = "warn",
     ) -> Change:
         """Add a destination; ``source`` names the definition in refusals (the CLI: its file)."""
+        reason = _bounded_reason(reason)
         config = self._validate(definition, source=source)
 
         async def made_after(base: int) -> Change:
@@ -651,6 +679,7 @@ class DestinationAdmin:
     ) -> Change:
         """Set keys (``--set KEY=VALUE``); with ``expected_revision``, only if the destination
         is still at that revision (else ``DestinationChanged``, nothing written)."""
+        reason = _bounded_reason(reason)
 
         def edit(view: DestinationView) -> tuple[DestinationConfig, DestinationConfig | None]:
             current = _usable(view)
@@ -688,6 +717,7 @@ class DestinationAdmin:
         would otherwise fall back to its default unnoticed, such as MSH-5/6 going blank. This
         also works on a broken destination that has no good definition: it needs none.
         """
+        reason = _bounded_reason(reason)
 
         def edit(view: DestinationView) -> tuple[DestinationConfig, DestinationConfig | None]:
             missing = _missing_keys(definition)
@@ -724,6 +754,7 @@ class DestinationAdmin:
         off, ``retry: {max_attempts: null}`` restores 20); a section given as an object is
         merged key by key. Checked exactly like ``update``, ``expected_revision`` too.
         """
+        reason = _bounded_reason(reason)
 
         def edit(view: DestinationView) -> tuple[DestinationConfig, DestinationConfig | None]:
             current = _usable(view)
@@ -756,6 +787,7 @@ class DestinationAdmin:
     async def remove(
         self, destination_id: str, *, actor: str, force: bool = False, reason: str | None = None
     ) -> Change:
+        reason = _bounded_reason(reason)
         return await self._changing(
             destination_id,
             None,
@@ -816,6 +848,7 @@ class DestinationAdmin:
         are like every other change does; a revision it does not have is refused naming the
         ones it has, so the number can be put right without a second command.
         """
+        reason = _bounded_reason(reason)
         return await self._changing(
             destination_id,
             None,

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Final
 
+from integrator import reasons
 from integrator.access import tokens as secrets_
 from integrator.access import totp
 from integrator.access.errors import (
@@ -403,6 +404,7 @@ class AccessService:
         the mail fails the person stays invited (audited, ``mail: failed``) and ``MailFailed``
         says so: :meth:`reinvite` sends a new link once mail works, as nobody saw this one.
         """
+        reason = _optional_reason(reason)
         if not grants:
             raise BadAccessInput("an invitation needs at least one role", field="grants").coded(
                 "access.role_needed"
@@ -744,6 +746,7 @@ class AccessService:
         way, and a last admin who lost their phone is reset on the server (the CLI is no
         person and may reset anyone).
         """
+        reason = _optional_reason(reason)
         if not by.may_somewhere(Permission.PEOPLE_MANAGE):
             raise AccessDenied("resetting a second factor needs the admin role")
         person = await self._person(email)
@@ -904,6 +907,7 @@ class AccessService:
         patient data stays in force only where they hold it. One made on the server's CLI
         records neither and is bound to nobody.
         """
+        reason = _optional_reason(reason)
         if not _TOKEN_NAME.match(name):
             raise BadAccessInput(
                 "1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit",
@@ -990,6 +994,7 @@ class AccessService:
         The tokens it made, and theirs in turn, stop with it (they are checked against their
         maker at every use); the answer and the audit entry (``dependent_tokens``) say which
         and how many, counting those that worked until now."""
+        reason = _optional_reason(reason)
         token = await self._find_token(by, token_id)
         dependents = _made_by(token.id, await self._token_views())
         if not await self._store.revoke_token(token.id, now=self._now()):
@@ -1446,18 +1451,30 @@ _MAY_NOT: Final = {
 # -- helpers -------------------------------------------------------------------------------------
 
 
+def _reason_refused(rule: str) -> BadAccessInput:
+    """A refused reason as every access refusal of one input: ``--reason: rule`` on the
+    command line, ``reason`` and the rule for the API and the console."""
+    return BadAccessInput(rule, field="reason")
+
+
 def _required_reason(reason: str | None) -> str:
     """The reason a change of someone's access needs, without its outer blanks.
 
     Changing or taking away grants and deactivating an account decide who may see patient
     data; the audit trail's reason is the only record of why, for whoever asks later, so a
-    blank one is refused (``field="reason"``) in every front door alike, as a resend's is.
+    blank one is refused (``field="reason"``) in every front door alike, as a resend's is; so
+    is one longer than ``reasons.MAX_REASON`` (``reason.too_long``), the audit trail's bound.
     """
-    if reason is None or not reason.strip():
-        raise BadAccessInput(
-            "a reason is required (it goes into the audit log)", field="reason"
-        ).coded("reason.required")
-    return reason.strip()
+    return reasons.required(
+        reason, _reason_refused, missing="a reason is required (it goes into the audit log)"
+    )
+
+
+def _optional_reason(reason: str | None) -> str | None:
+    """A reason an access change may go without (an invitation, a token made or revoked, a
+    second factor reset): kept as given, but refused when longer than ``reasons.MAX_REASON``,
+    checked before anything is changed, as a required one is."""
+    return reasons.bounded(reason, _reason_refused)
 
 
 def normalise_email(email: str) -> str:

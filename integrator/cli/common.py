@@ -296,9 +296,12 @@ def with_admin(
     *,
     read_only: bool = False,
 ) -> T:
-    """Like ``with_store``, with the operators' destination service on that store."""
+    """Like ``with_store``, with the operators' destination service on that store; a reason
+    it refuses is named as the option people typed (``--reason: at most 1000 characters``),
+    exit 2 like every refused value."""
     from integrator.clock import SystemClock
-    from integrator.operators import DestinationAdmin
+    from integrator.errors import ConfigurationError
+    from integrator.operators import DestinationAdmin, ReasonRefused
 
     settings = settings or load_settings()
     clock = SystemClock()
@@ -308,7 +311,10 @@ def with_admin(
 
     async def action_on_store(store: Store) -> T:
         admin = DestinationAdmin(store=store, settings=settings, today=today, now=clock.now)
-        return await action(admin)
+        try:
+            return await action(admin)
+        except ReasonRefused as exc:  # the service names the API's field; people typed this
+            raise ConfigurationError(exc.explain("--reason")) from None
 
     return with_store(action_on_store, settings, read_only=read_only)
 
