@@ -28,6 +28,7 @@ from integrator.cli.common import (
     with_admin,
 )
 from integrator.presenters import shown_time
+from integrator.reasons import MAX_REASON
 
 if TYPE_CHECKING:
     from destinations.config import DestinationConfig
@@ -39,7 +40,10 @@ destinations_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ReasonOption = Annotated[str | None, typer.Option(help="Why; kept in the history.")]
+ReasonOption = Annotated[
+    str | None,
+    typer.Option(help=f"Why; kept in the history (at most {MAX_REASON} characters)."),
+]
 DestinationIdArgument = Annotated[
     str, typer.Argument(help="Destination id (as `destinations list` shows it).")
 ]

@@ -42,6 +42,7 @@ from integrator.cli.common import (
 )
 from integrator.cli.views import Column, fitted_table, short_ids
 from integrator.presenters import shown_time
+from integrator.reasons import MAX_REASON
 
 T = TypeVar("T")
 
@@ -269,7 +270,11 @@ def events_route(
     since: SinceOption = None,
     until: UntilOption = None,
     reason: Annotated[
-        str | None, typer.Option("--reason", help="Why (required; goes into the audit log).")
+        str | None,
+        typer.Option(
+            "--reason",
+            help=f"Why (required; goes into the audit log; at most {MAX_REASON} characters).",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be routed; change nothing.")

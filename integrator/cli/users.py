@@ -25,6 +25,7 @@ from integrator.cli.common import (
     with_store,
 )
 from integrator.presenters import shown_time
+from integrator.reasons import MAX_REASON
 
 if TYPE_CHECKING:
     from integrator.access import AccessService, Grant
@@ -53,10 +54,17 @@ ClustersOption = Annotated[
 NameOption = Annotated[
     str | None, typer.Option(help="Their name (default: the part of the address before @).")
 ]
-ReasonOption = Annotated[str | None, typer.Option(help="Why (goes into the audit trail).")]
+ReasonOption = Annotated[
+    str | None,
+    typer.Option(help=f"Why (goes into the audit trail; at most {MAX_REASON} characters)."),
+]
 # Optional to typer, so that its absence is the service's refusal naming --reason (exit 2).
 NeededReason = Annotated[
-    str | None, typer.Option(help="Why (required: the audit trail's only record of why).")
+    str | None,
+    typer.Option(
+        help="Why (required: the audit trail's only record of why; at most "
+        f"{MAX_REASON} characters)."
+    ),
 ]
 BaseUrlOption = Annotated[
     str | None,

@@ -14,6 +14,7 @@ import typer
 from typer.testing import CliRunner
 
 from integrator.cli import app
+from integrator.reasons import MAX_REASON
 
 TYPE_LABEL = re.compile(r"<(bool|str|int|float|path|list\[|int range|float range|datetime)")
 
@@ -47,6 +48,22 @@ def test_help_is_plain_and_says_what_each_parameter_is(path: tuple[str, ...], co
     # A flag that is off unless given has no --no-… form: it would only be noise.
     pointless = [p.name for p in params if getattr(p, "secondary_opts", None) and not p.default]
     assert pointless == [], f"{' '.join(path)}: --no- forms of {pointless}"
+
+
+def test_every_reason_option_says_how_long_a_reason_may_be() -> None:
+    """The services refuse a longer reason (``integrator.reasons``); the help says so first,
+    for every command that takes one."""
+    helps: dict[str, str] = {}
+    for path, command in COMMANDS:
+        with command.context_class(command) as ctx:
+            for param in command.get_params(ctx):
+                if "--reason" in getattr(param, "opts", ()):
+                    helps[" ".join(path)] = getattr(param, "help", None) or ""
+    assert {"destinations pause", "users grant", "tokens revoke", "events route"} <= set(helps)
+    silent = [
+        path for path, text in helps.items() if f"at most {MAX_REASON} characters" not in text
+    ]
+    assert silent == [], silent
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
