@@ -375,6 +375,17 @@ async def test_bad_requests_are_refused_naming_the_field_and_change_nothing(
                 "/api/v1/events/route", json={"reason": "r", "provider": "x", "to": "noord"}
             )
             assert unknown_key.status_code == 422
+            # The reason's bound is every body's (integrator.reasons), a dry run's too.
+            too_long = "Jan van der Berg " + "x" * (1001 - len("Jan van der Berg "))
+            for dry_run in (True, False):
+                long = await client.post(
+                    "/api/v1/events/route",
+                    json={"provider": "ziekenhuis-noord", "reason": too_long, "dry_run": dry_run},
+                )
+                assert long.status_code == 422, long.text
+                [error] = long.json()["detail"]
+                assert error["loc"] == ["body", "reason"] and error["type"] == "string_too_long"
+                assert "Jan" not in long.text and "xxxx" not in long.text
 
             in_url = await client.get("/api/v1/events", params={"bsn": BSN})
             assert in_url.status_code == 422 and in_url.json()["detail"].startswith("bsn: never")

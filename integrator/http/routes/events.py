@@ -31,7 +31,7 @@ from integrator.events_routing import (
 )
 from integrator.exports import export_events
 from integrator.http.auth import IdentityDep
-from integrator.http.bodies import PageLimit, PageOffset
+from integrator.http.bodies import AuditReason, PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep
 from integrator.http.openapi import EVENT_BODY
@@ -64,7 +64,9 @@ class RouteBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = ""  # required; checked by the service so the answer names the rule
+    # Required, and blank refused by the service so the answer names the rule; bounded here,
+    # as every body's reason is, so a longer one is the 422 the resend bodies answer.
+    reason: AuditReason = ""
     event_ids: list[str] = Field(default_factory=list, max_length=MAX_BATCH)
     provider: str | None = None
     since: str | None = None
