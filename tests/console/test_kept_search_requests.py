@@ -16,20 +16,16 @@ from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.kept_searches import LASTS
 from tests.conftest import load_sample
+from tests.console.started import started_engine
 from tests.console.test_session import START, accepted, client, csrf, sign_in
-from tests.integrator.support import settings_for
 
 BSN = str(load_sample("referral")["patient"]["bsn"])
 
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
-    settings.destinations_dir.mkdir()
-    started = Engine(settings, clock=ManualClock(START))
-    await started.start()
-    yield started
-    await started.stop()
+    async with started_engine(tmp_path, START) as started:
+        yield started
 
 
 def clock_of(engine: Engine) -> ManualClock:

@@ -19,14 +19,13 @@ from starlette.routing import BaseRoute
 
 from integrator.access import Grant, Role
 from integrator.access.totp import code_at
-from integrator.clock import ManualClock
 from integrator.console import create_console
 from integrator.engine import Engine
 from integrator.http import create_app
 from tests.console.live import PASSWORD
+from tests.console.started import started_engine
 from tests.console.test_session import START, csrf
 from tests.http.support import MAKER
-from tests.integrator.support import settings_for
 
 EMAIL = "quinn@example.org"
 HUGE = "99999999999999999999"
@@ -35,12 +34,8 @@ PAGING = ("offset", "limit")
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
-    settings.destinations_dir.mkdir()
-    started = Engine(settings, clock=ManualClock(START))
-    await started.start()
-    yield started
-    await started.stop()
+    async with started_engine(tmp_path, START) as started:
+        yield started
 
 
 def paged_routes(routes: Sequence[BaseRoute]) -> Iterator[tuple[str, str]]:

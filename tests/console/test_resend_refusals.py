@@ -11,10 +11,9 @@ import httpx
 import pytest
 
 from integrator.access import Grant, Role
-from integrator.clock import ManualClock
 from integrator.engine import Engine
+from tests.console.started import started_engine
 from tests.console.test_saved_searches import START, post, signed_in
-from tests.integrator.support import settings_for
 from tests.store.factories import make_event, make_message
 
 PATIENT_LIKE = ("999990019", "Jan van der Berg", "1970-01-31")
@@ -23,18 +22,14 @@ PATIENT_LIKE = ("999990019", "Jan van der Berg", "1970-01-31")
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     """An engine with one delivered message and one dead letter."""
-    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
-    settings.destinations_dir.mkdir()
-    started = Engine(settings, clock=ManualClock(START))
-    await started.start()
-    for zd_number, status in (("ZD100000001", "delivered"), ("ZD100000002", "dead")):
-        message = make_message()
-        assert await started.store.accept_event(
-            make_event(zd_number=zd_number, received_at=START), [message]
-        )
-        await started.store.set_status(message.id, status)
-    yield started
-    await started.stop()
+    async with started_engine(tmp_path, START) as started:
+        for zd_number, status in (("ZD100000001", "delivered"), ("ZD100000002", "dead")):
+            message = make_message()
+            assert await started.store.accept_event(
+                make_event(zd_number=zd_number, received_at=START), [message]
+            )
+            await started.store.set_status(message.id, status)
+        yield started
 
 
 async def _ids(engine: Engine) -> tuple[str, str]:

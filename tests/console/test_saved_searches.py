@@ -19,13 +19,12 @@ import pytest
 from integrator import saved_searches
 from integrator.access import Grant, Role
 from integrator.access.totp import code_at
-from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.search import CSV_COLUMNS, build_filter, to_csv
 from tests.console.live import PASSWORD
+from tests.console.started import started_engine
 from tests.http.support import MAKER
-from tests.integrator.support import settings_for
 from tests.store.factories import make_event, make_message
 
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -37,17 +36,13 @@ IDENTIFIERS = {"destination": "ziekenhuis-noord", "status": "queued"}
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
-    settings.destinations_dir.mkdir()
-    started = Engine(settings, clock=ManualClock(START))
-    await started.start()
-    # Two queued messages for ziekenhuis-noord: one for the patient with BSN, one for another.
-    patient = make_event(bsn_hash=settings.bsn_hash(BSN), received_at=START)
-    other = make_event(zd_number="ZD100000002", received_at=START)
-    assert await started.store.accept_event(patient, [make_message()])
-    assert await started.store.accept_event(other, [make_message()])
-    yield started
-    await started.stop()
+    async with started_engine(tmp_path, START) as started:
+        # Two queued messages for ziekenhuis-noord: one for the patient with BSN, one for another.
+        patient = make_event(bsn_hash=started.settings.bsn_hash(BSN), received_at=START)
+        other = make_event(zd_number="ZD100000002", received_at=START)
+        assert await started.store.accept_event(patient, [make_message()])
+        assert await started.store.accept_event(other, [make_message()])
+        yield started
 
 
 def csrf(html: str) -> str:

@@ -18,8 +18,8 @@ from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
 from tests.console.live import PASSWORD
+from tests.console.started import started_engine
 from tests.http.support import MAKER
-from tests.integrator.support import settings_for
 
 EMAIL = "tess@example.org"
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -27,12 +27,8 @@ START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
-    settings.destinations_dir.mkdir()
-    started = Engine(settings, clock=ManualClock(START))
-    await started.start()
-    yield started
-    await started.stop()
+    async with started_engine(tmp_path, START) as started:
+        yield started
 
 
 async def accepted(engine: Engine) -> str:

@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 
 from integrator.access import Grant, Role
-from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.events_routing import build_event_filter
 from integrator.exports import EVENT_CSV_COLUMNS, events_csv
+from tests.console.started import started_engine
 from tests.console.test_saved_searches import signed_in
-from tests.integrator.support import settings_for
 from tests.store.factories import make_event, make_message
 
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -24,19 +23,15 @@ START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
-    settings.destinations_dir.mkdir()
-    started = Engine(settings, clock=ManualClock(START))
-    await started.start()
-    # Two events no destination serves, and one that went to a destination.
-    for zd in ("ZD100000001", "ZD100000002"):
-        assert await started.store.accept_event(
-            make_event(zd_number=zd, provider_id="nieuw-ziekenhuis", received_at=START), []
-        )
-    routed = make_event(zd_number="ZD100000003", received_at=START)
-    assert await started.store.accept_event(routed, [make_message()])
-    yield started
-    await started.stop()
+    async with started_engine(tmp_path, START) as started:
+        # Two events no destination serves, and one that went to a destination.
+        for zd in ("ZD100000001", "ZD100000002"):
+            assert await started.store.accept_event(
+                make_event(zd_number=zd, provider_id="nieuw-ziekenhuis", received_at=START), []
+            )
+        routed = make_event(zd_number="ZD100000003", received_at=START)
+        assert await started.store.accept_event(routed, [make_message()])
+        yield started
 
 
 async def exports(engine: Engine) -> list[tuple[str, str, dict[str, object]]]:

@@ -58,17 +58,23 @@ async def serving_engine(env: dict[str, str], tmp_path: Path, port: int) -> Asyn
         await engine.stop()
 
 
+async def delivered_referral(engine: Engine, referral_data: dict[str, Any], zd_number: str) -> str:
+    """The sample referral again under a new event id and ``zd_number``, taken in and
+    delivered; its message's id."""
+    data = copy.deepcopy(referral_data)
+    data["event_id"], data["zd_number"] = str(uuid.uuid4()), zd_number
+    submitted = await engine.intake.submit(json.dumps(data), source="cli")
+    assert await engine.wait_settled(timeout=10)
+    return submitted.messages[0].message_id
+
+
 async def test_a_dry_run_goes_the_real_runs_way_and_is_refused_alike(
     env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
     """docs/support.md §3: the dry run "exits with the code the real run would"."""
     env = {k: v for k, v in env.items() if k != "INTEGRATOR_TOKEN"}
     async with MllpReceiver() as noord, serving_engine(env, tmp_path, noord.port) as engine:
-        data = copy.deepcopy(referral_data)
-        data["event_id"], data["zd_number"] = str(uuid.uuid4()), "ZD900000002"
-        submitted = await engine.intake.submit(json.dumps(data), source="cli")
-        original = submitted.messages[0].message_id
-        assert await engine.wait_settled(timeout=10)
+        original = await delivered_referral(engine, referral_data, "ZD900000002")
         await engine.store.set_status(original, "dead")  # a dead letter, for `deadletter resend`
 
         for command in (("resend", original), ("deadletter", "resend", original)):
@@ -121,11 +127,7 @@ async def test_named_and_broad_selections_through_the_engine(
             outcome: dict[str, Any] = json.loads(result.stdout)
             return result.returncode, outcome
 
-        data = copy.deepcopy(referral_data)
-        data["event_id"], data["zd_number"] = str(uuid.uuid4()), "ZD900000001"
-        submitted = await engine.intake.submit(json.dumps(data), source="cli")
-        original = submitted.messages[0].message_id
-        assert await engine.wait_settled(timeout=10)
+        original = await delivered_referral(engine, referral_data, "ZD900000001")
 
         code, first = await run("resend", original, "--reason", "GP called")
         assert (code, first["via"], len(first["resent"])) == (0, "engine", 1)
@@ -154,14 +156,8 @@ async def test_deadletter_resend_by_period_through_the_engine(
     the dry run promised, and only what died in the period."""
     async with MllpReceiver() as noord, serving_engine(env, tmp_path, noord.port) as engine:
         env = {**env, "INTEGRATOR_TOKEN": await token_for(engine, Grant(Role.RESEND))}
-        letters = []
-        for zd_number in ("ZD900000011", "ZD900000012"):
-            data = copy.deepcopy(referral_data)
-            data["event_id"], data["zd_number"] = str(uuid.uuid4()), zd_number
-            submitted = await engine.intake.submit(json.dumps(data), source="cli")
-            letters.append(submitted.messages[0].message_id)
-        assert await engine.wait_settled(timeout=10)
-        earlier, later = letters
+        earlier = await delivered_referral(engine, referral_data, "ZD900000011")
+        later = await delivered_referral(engine, referral_data, "ZD900000012")
         await engine.store.set_status(earlier, "dead")
         await asyncio.sleep(0.01)
         boundary = datetime.now(UTC).isoformat()  # to the microsecond, with its offset
@@ -187,11 +183,7 @@ async def test_a_target_the_engine_refuses_is_said_as_the_store_way_says_it(
     """The engine's answer names no value it was sent; the command line names the target it
     typed when that is a well-formed destination id, and never a name."""
     async with MllpReceiver() as noord, serving_engine(env, tmp_path, noord.port) as engine:
-        data = copy.deepcopy(referral_data)
-        data["event_id"], data["zd_number"] = str(uuid.uuid4()), "ZD900000009"
-        submitted = await engine.intake.submit(json.dumps(data), source="cli")
-        original = submitted.messages[0].message_id
-        assert await engine.wait_settled(timeout=10)
+        original = await delivered_referral(engine, referral_data, "ZD900000009")
         token = await token_for(engine, Grant(Role.RESEND), name="lab-desk")
         with_token = {**env, "INTEGRATOR_TOKEN": token}
         for to, said in (
