@@ -109,9 +109,15 @@ class BadPeriod(BadSearch):
     date), and what they send back never repeats one, not even a day later.
     """
 
-    def __init__(self, start: str, end: str) -> None:
+    def __init__(
+        self, start: str, end: str, *, since: str | None = None, until: str | None = None
+    ) -> None:
         self.start = start
         self.end = end
+        # The terms as typed, when they were (a listing's saved search passes moments): only
+        # ``terms_rule`` says them, for the command line; ``str(self)`` never does.
+        self.since = since
+        self.until = until
         super().__init__(
             "until", "the period starts at or after it ends; give a since earlier than the until"
         )
@@ -120,11 +126,40 @@ class BadPeriod(BadSearch):
 
     def terms_rule(self, since: str, until: str) -> str:
         """The rule naming the two terms as ``since`` and ``until`` (options), with the moments
-        they resolved to: for the server's command line, where the one who typed them reads."""
+        they resolved to: for the server's command line, where the one who typed them reads.
+
+        An until typed as a date, or to the hour, minute or second, runs to the end of that
+        unit (``--until 2026-12-01`` ends where 2 December starts), so its moment is not the one
+        typed; side by side with a since of that next day the two moments would look equal
+        and the refusal self-contradictory. Then the rule says what the until was typed as and
+        that it runs to the end of that day (or hour...), and both bounds as typed and resolved.
+        """
+        unit = _end_unit(self.until)
+        if unit is None:  # a time back from now (``3h``) or a moment: taken as it is
+            return (
+                f"the period starts at or after it ends ({since} is {self.start}, {until} is "
+                f"{self.end}); give a {since} earlier than the {until}"
+            )
+        start = f"{since} {self.since} ({self.start})" if self.since else f"{since} {self.start}"
         return (
-            f"the period starts at or after it ends ({since} is {self.start}, {until} is "
-            f"{self.end}); give a {since} earlier than the {until}"
+            f"the period starts at or after it ends: {until} {self.until} runs to the end of "
+            f"that {unit} ({self.end}), which is not after {start}; give a {since} earlier "
+            f"than the {until}"
         )
+
+
+def _end_unit(typed: str | None) -> str | None:
+    """The unit an until typed as ``typed`` runs to the end of (``day`` for a date), as
+    ``parse_moment`` reads it; None for a time back from now, which is taken exactly."""
+    match = _MOMENT.fullmatch(typed.strip()) if typed else None
+    if match is None:
+        return None
+    for group, unit in (("fraction", "fraction of a second"), ("second", "second")):
+        if match[group] is not None:
+            return unit
+    if match["minute"] is not None:
+        return "minute"
+    return "hour" if match["hour"] is not None else "day"
 
 
 class BadLocalTime(BadSearch):
@@ -158,15 +193,26 @@ def _writes(typed: str, time: str) -> bool:
 
 
 def check_period(
-    since: datetime | None, until: datetime | None, settings: Settings
+    since: datetime | None,
+    until: datetime | None,
+    settings: Settings,
+    *,
+    typed: tuple[str | None, str | None] = (None, None),
 ) -> tuple[datetime | None, datetime | None]:
     """``since`` and ``until`` (UTC) as given; ``BadPeriod`` when the period holds nothing.
 
     ``until`` is exclusive (the end of its last unit), so ``--since 2026-11-27 --until
     2026-11-26`` is refused and ``--since 2026-11-27 --until 2026-11-27`` (that day) is not.
+    ``typed``: the two terms as people typed them, for the command line's refusal to say that
+    an until typed as a date runs to the end of that day (``BadPeriod.terms_rule``).
     """
     if since is not None and until is not None and since >= until:
-        raise BadPeriod(shown_time(since, settings.zone), shown_time(until, settings.zone))
+        raise BadPeriod(
+            shown_time(since, settings.zone),
+            shown_time(until, settings.zone),
+            since=typed[0],
+            until=typed[1],
+        )
     return since, until
 
 
@@ -176,8 +222,15 @@ def parse_period(
     """A period's bounds in UTC (``None``: open on that side), each read as ``parse_moment``
     reads it and then checked together (``check_period``)."""
     return check_period(
-        _term(since, settings, name="since"), _term(until, settings, name="until"), settings
+        _term(since, settings, name="since"),
+        _term(until, settings, name="until"),
+        settings,
+        typed=(_typed(since), _typed(until)),
     )
+
+
+def _typed(term: str | datetime | None) -> str | None:
+    return term.strip() if isinstance(term, str) and term.strip() else None
 
 
 def parse_moment(

@@ -55,9 +55,12 @@ def test_a_period_that_starts_at_or_after_its_end_is_refused(since: str, until: 
 def test_the_refusal_names_what_each_bound_resolved_to_and_one_day_is_taken() -> None:
     with pytest.raises(BadPeriod) as refused:
         build_filter(AMSTERDAM, since="2026-11-27", until="2026-11-26")
+    # The until, a date, runs to the end of its day: the rule says so, or the two moments,
+    # equal, would look like a contradiction of the two different dates typed.
     assert refused.value.terms_rule("--since", "--until") == (
-        "the period starts at or after it ends (--since is 2026-11-27T00:00:00+01:00, --until "
-        "is 2026-11-27T00:00:00+01:00); give a --since earlier than the --until"
+        "the period starts at or after it ends: --until 2026-11-26 runs to the end of that day "
+        "(2026-11-27T00:00:00+01:00), which is not after --since 2026-11-27 "
+        "(2026-11-27T00:00:00+01:00); give a --since earlier than the --until"
     )
     # A period of one day, or of the one second a listing shows, is not empty.
     day = build_filter(AMSTERDAM, since="2026-11-27", until="2026-11-27")
@@ -168,6 +171,37 @@ def test_every_command_refuses_a_period_that_ends_before_it_starts(
     [since, until] = SHOWN_TIME.findall(said)
     assert datetime.fromisoformat(since) - datetime.fromisoformat(until) == timedelta(hours=1)
     assert refused.stdout == ""
+
+
+def test_the_cli_says_that_an_until_given_as_a_date_runs_to_the_end_of_that_day(
+    env: dict[str, str],
+) -> None:
+    refused = cli(env, "messages", "list", "--since", "2026-12-02", "--until", "2026-12-01")
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    assert said.endswith(
+        "error: --since and --until: the period starts at or after it ends: --until 2026-12-01 "
+        "runs to the end of that day (2026-12-02T00:00:00+01:00), which is not after --since "
+        "2026-12-02 (2026-12-02T00:00:00+01:00); give a --since earlier than the --until"
+    ), said
+
+
+def test_the_cli_says_that_an_until_given_to_the_second_runs_to_the_end_of_that_second(
+    env: dict[str, str],
+) -> None:
+    """A time as listings show it, to the second: the until's moment is the next second."""
+    refused = cli(
+        env, "messages", "list",
+        "--since", "2026-12-02T10:00:00+01:00", "--until", "2026-12-02T08:59:59Z",
+    )  # fmt: skip
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    assert said.endswith(
+        "error: --since and --until: the period starts at or after it ends: --until "
+        "2026-12-02T08:59:59Z runs to the end of that second (2026-12-02T10:00:00+01:00), "
+        "which is not after --since 2026-12-02T10:00:00+01:00 (2026-12-02T10:00:00+01:00); "
+        "give a --since earlier than the --until"
+    ), said
 
 
 @pytest.mark.parametrize("command", EVERY_PERIOD, ids=" ".join)
