@@ -78,6 +78,7 @@ from integrator.catalog import (
     version_warnings,
 )
 from integrator.delivery import mllp_client
+from integrator.destination_dir import files_of
 from integrator.errors import ConfigurationError, PermanentError
 from integrator.file_paths import file_as_seen, problem_as_seen
 from integrator.ids import new_control_id
@@ -450,7 +451,8 @@ class DestinationAdmin:
         recorded revision), so the engine, after a restart too, and every tool work on the same
         definition; ``Catalog.broken`` says which and why.
         """
-        loaded, errors = load_destination_files(self._dir)
+        with files_of(self._dir, "read"):  # not listable: one clear error, not a traceback
+            loaded, errors = load_destination_files(self._dir)
         revisions = {}
         for _, config in loaded:
             revision = await self._revision_in_service(config)
@@ -1183,7 +1185,8 @@ class DestinationAdmin:
         )
         diff = "" if unchanged else _diff(_dumped(current), dump_destination(config))
         async with self._lock:
-            self._dir.mkdir(parents=True, exist_ok=True)
+            with files_of(self._dir, "write"):
+                self._dir.mkdir(parents=True, exist_ok=True)
             recording = self._store.recording_destination_revision(
                 config.id,
                 after=base,
@@ -1583,7 +1586,8 @@ async def _under_revision(
         async with recording as number:
             if _read_text(path) != before:
                 raise _Overtaken
-            write()
+            with files_of(path.parent, "write"):  # the destinations directory
+                write()
             written = True
     except RevisionTaken:
         raise _Overtaken from None

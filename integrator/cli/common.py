@@ -298,8 +298,15 @@ def with_admin(
 ) -> T:
     """Like ``with_store``, with the operators' destination service on that store; a reason
     it refuses is named as the option people typed (``--reason: at most 1000 characters``),
-    exit 2 like every refused value."""
+    exit 2 like every refused value.
+
+    A destinations directory this user may not read or write (``DirectoryUnusable``: the
+    documented layout keeps it to the service's user) exits 1 with one line naming the
+    directory, the operation and the permission it takes, and what to do instead, for every
+    ``destinations`` command: this is where they all open the service.
+    """
     from integrator.clock import SystemClock
+    from integrator.destination_dir import DirectoryUnusable
     from integrator.errors import ConfigurationError
     from integrator.operators import DestinationAdmin, ReasonRefused
 
@@ -315,6 +322,14 @@ def with_admin(
             return await action(admin)
         except ReasonRefused as exc:  # the service names the API's field; people typed this
             raise ConfigurationError(exc.explain("--reason")) from None
+        except DirectoryUnusable as exc:
+            if exc.denied:
+                exc.add_note(
+                    f"this command works on the files as {os_user()}: run it as the engine's "
+                    "user, or change destinations through the console or the API "
+                    "(docs/deploy.md)"
+                )
+            raise
 
     return with_store(action_on_store, settings, read_only=read_only)
 

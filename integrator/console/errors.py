@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
 from integrator.console.session import local_path, own_page
+from integrator.destination_dir import DirectoryUnusable
 from integrator.http.errors import log_failure, unknown_key_text
 from integrator.store import StoreUnavailable
 from integrator.store.errors import UnknownDataKey
@@ -203,7 +204,17 @@ def install_error_pages(app: FastAPI) -> None:
         answer.headers["retry-after"] = "5"
         return answer
 
+    async def directory_unusable(request: Request, exc: Exception) -> Response:
+        # The engine may not read or write its own destinations directory: a page saying so
+        # in the person's language, without the server's path (the log line names it).
+        assert isinstance(exc, DirectoryUnusable)
+        from integrator.console.refusals import Said  # it needs the catalogue
+
+        log_failure(request.scope, exc)
+        return await error_page(request, Unavailable(Said(exc.without_path, exc.code)))
+
     app.add_exception_handler(ConsoleError, console_error)
+    app.add_exception_handler(DirectoryUnusable, directory_unusable)
     app.add_exception_handler(StoreUnavailable, store_failed)
     app.add_exception_handler(UnknownDataKey, store_failed)
     app.add_exception_handler(RequestValidationError, invalid_form)

@@ -350,6 +350,16 @@ EN: Final[dict[str, str]] = {
     "refusal.destination.revision_removal": (
         "revision {revision} of '{id}' is its removal; pick another"
     ),
+    "refusal.destination.directory_unreadable": (
+        "the engine cannot read its destinations directory (listing the destination files "
+        "takes read and execute permission on it); nothing was shown: ask an operator to "
+        "check the directory's owner and permissions (the engine's log names it)"
+    ),
+    "refusal.destination.directory_unwritable": (
+        "the engine cannot write in its destinations directory (changing a destination takes "
+        "write and execute permission on it); nothing was changed: ask an operator to check "
+        "the directory's owner and permissions (the engine's log names it)"
+    ),
     "refusal.destination.file_is_directory": (
         "{file} is a directory, not a file; nothing was changed: move it out of the "
         "destinations directory, then make the change again"
@@ -783,6 +793,17 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.destination.revision_removal": (
         "revisie {revision} van '{id}' is het verwijderen ervan; kies een andere"
+    ),
+    "refusal.destination.directory_unreadable": (
+        "de engine kan zijn map met bestemmingen niet lezen (de bestemmingsbestanden opsommen "
+        "vraagt lees- en uitvoerrecht op die map); er is niets getoond: vraag een beheerder "
+        "de eigenaar en rechten van de map na te kijken (het log van de engine noemt de map)"
+    ),
+    "refusal.destination.directory_unwritable": (
+        "de engine kan niet schrijven in zijn map met bestemmingen (een bestemming wijzigen "
+        "vraagt schrijf- en uitvoerrecht op die map); er is niets gewijzigd: vraag een "
+        "beheerder de eigenaar en rechten van de map na te kijken (het log van de engine "
+        "noemt de map)"
     ),
     "refusal.destination.file_is_directory": (
         "{file} is een map, geen bestand; er is niets gewijzigd: haal de map uit de map met "

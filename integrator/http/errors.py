@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from integrator.destination_dir import DirectoryUnusable
 from integrator.logging import get_logger
 from integrator.store import StoreUnavailable
 from integrator.store.errors import UnknownDataKey
@@ -117,6 +118,13 @@ def log_failure(scope: Scope, exc: Exception) -> None:
         route=getattr(route, "path", None),  # the template: no ids, no query
         error_type=type(exc).__name__,
         **({"data_key": exc.kid} if isinstance(exc, UnknownDataKey) else {}),
+        # The engine's own destinations directory it may not read or write: which, for the
+        # operator (the log is theirs; the answer does not name the server's paths).
+        **(
+            {"directory": str(exc.directory), "operation": exc.operation}
+            if isinstance(exc, DirectoryUnusable)
+            else {}
+        ),
     )
 
 
@@ -132,7 +140,15 @@ def _answer_for(exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, UnknownDataKey):
         return JSONResponse({"detail": unknown_key_text(exc.kid)}, status_code=503)
+    if isinstance(exc, DirectoryUnusable):
+        return JSONResponse({"detail": directory_text(exc)}, status_code=503)
     return JSONResponse({"detail": "internal error"}, status_code=500)
+
+
+def directory_text(exc: DirectoryUnusable) -> str:
+    """What the API says when the engine may not read or write its destinations directory:
+    the operation and the permission it takes, not the path (the log line names it)."""
+    return f"{exc.without_path}; the engine's log names the directory"
 
 
 def unknown_key_text(kid: str) -> str:
