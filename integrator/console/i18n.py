@@ -29,6 +29,8 @@ EN: Final[dict[str, str]] = {
     "lang.nl": "Nederlands",
     "lang.en": "English",
     "lang.choose": "Switch",
+    # Instead of the switch on a page that answers a form: switching would lose the page.
+    "lang.later": "Language: to be switched on the next page (this one answers a form)",
     "session.signed_in_as": "Signed in as {who}",
     "session.logout": "Sign out",
     "login.title": "Sign in",
@@ -301,6 +303,7 @@ NL: Final[dict[str, str]] = {
     "lang.nl": "Nederlands",
     "lang.en": "English",
     "lang.choose": "Wissel",
+    "lang.later": "Taal: te wisselen op de volgende pagina (deze is het antwoord op een formulier)",
     "session.signed_in_as": "Ingelogd als {who}",
     "session.logout": "Uitloggen",
     "login.title": "Inloggen",

@@ -22,7 +22,7 @@ from integrator.console import history_text
 from integrator.console.errors import BadInput, ConsoleError
 from integrator.console.i18n import LANGUAGES, Translator
 from integrator.console.refusals import say
-from integrator.console.session import engine_of, set_presession_cookie
+from integrator.console.session import engine_of, local_path, set_presession_cookie
 from integrator.console.visitor import Visitor, read_visitor
 from integrator.presenters import shown_time
 
@@ -97,6 +97,36 @@ def start_page(request: Request, visitor: Visitor) -> NavItem | None:
     return items[0] if items else None
 
 
+RETURN_LIMIT = 2000
+"""The longest return target the language form sends (``pages.auth.Next`` takes no more)."""
+
+
+def language_return(request: Request) -> str | None:
+    """Where the language switch returns to: this very page, path and query, or None.
+
+    A GET page is its address as the browser has it: a search (``/messages?status=dead``) is
+    kept across the switch. That puts nothing anywhere the page's own address does not hold
+    already: a search by BSN is a ``?search=<handle>`` (``console.kept``), never the number,
+    and the target travels in the form's body, to a redirect to the same address. It is a
+    path of this console only (``local_path``, as for the sign-in page's ``next``): never a
+    redirect elsewhere. Longer than the form takes, it is the path alone.
+
+    A page that answers a form (a POST) has no address to return to: opening its action again
+    would not show it, and sending its state round again is not something to do for a
+    language. The invitation's second step is one: it shows the new TOTP secret, which only
+    ever travels in form bodies, and opening the link again would make another one, so that
+    an authenticator entry already scanned stops working. Such pages (that step, a form shown
+    again with its errors, a confirmation) therefore offer no switch: None, and the page says
+    the language can be changed on the next page (``base.html``), rather than lose the page.
+    """
+    if request.method != "GET":
+        return None
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if len(target) > RETURN_LIMIT:
+        target = request.url.path
+    return local_path(target)
+
+
 def page(
     request: Request,
     visitor: Visitor,
@@ -113,8 +143,8 @@ def page(
         csrf=visitor.csrf,
         nav=navigation(request, visitor),
         path=request.url.path,
-        # Where the language switch returns to: this page, unless it answered a form.
-        here=request.url.path if request.method == "GET" else "/",
+        # Where the language switch returns to: this page, unless it answered a form (None).
+        here=language_return(request),
         languages=LANGUAGES,
         may=visitor.may,
         P=Permission,

@@ -1,0 +1,97 @@
+"""The language switch returns to the page it was chosen on, in a real browser.
+
+A search is kept (path and query, which hold nothing the page's address did not: a search by
+BSN is a ``?search=`` handle); a page that answers a form (the invitation's step with the new
+TOTP secret) offers no switch, since nothing could bring it back, and says so; and the return
+target is never another site, however the form is altered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from integrator.access import Grant, Role
+from tests.console.conftest import new_context, screenshot, signed_in_page
+from tests.console.live import LiveEngine, Person
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+SEARCH = "/messages?zd_number=ZD200000004&status=dead"
+
+
+@pytest.fixture(scope="module")
+def viewer(browser: Browser, live: LiveEngine) -> Iterator[Page]:
+    person: Person = live.person("lotte@example.org", Grant(Role.VIEWER))
+    with signed_in_page(browser, live, person) as page:
+        yield page
+
+
+@pytest.fixture
+def page(browser: Browser, live: LiveEngine) -> Iterator[Page]:
+    context = new_context(browser, live)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def switch_to(page: Page, lang: str) -> None:
+    page.locator("#lang-choice").select_option(lang)
+    with page.expect_navigation():
+        page.locator("form.lang button[type=submit]").click()
+
+
+def test_a_search_is_kept_across_the_switch(viewer: Page, live: LiveEngine) -> None:
+    viewer.goto(SEARCH)
+    assert viewer.locator("#zd_number").input_value() == "ZD200000004"
+    switch_to(viewer, "nl")
+    assert viewer.url == live.url + SEARCH
+    assert viewer.locator("html").get_attribute("lang") == "nl"
+    assert viewer.locator("#zd_number").input_value() == "ZD200000004"
+    assert viewer.locator("#status").input_value() == "dead"
+    screenshot(viewer, "language-switch-kept-search")
+    switch_to(viewer, "en")  # and back, for the module's other tests
+    assert viewer.url == live.url + SEARCH
+    assert viewer.locator("html").get_attribute("lang") == "en"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/messages", "https://evil.example/", "/\\evil.example/", "messages"],
+)
+def test_a_return_target_elsewhere_is_refused(viewer: Page, live: LiveEngine, target: str) -> None:
+    """Whatever the form is made to send, the switch only ever returns to this console."""
+    viewer.goto("/messages")
+    viewer.locator("form.lang input[name=next]").evaluate("(e, v) => { e.value = v; }", target)
+    viewer.locator("#lang-choice").select_option("en")
+    with viewer.expect_response(lambda r: r.url == live.url + "/language") as answer:
+        viewer.locator("form.lang button[type=submit]").click()
+    assert answer.value.status == 303
+    assert answer.value.headers["location"] == "/"  # the start page, not the target
+    viewer.wait_for_load_state()
+    assert viewer.url.startswith(live.url + "/"), viewer.url
+
+
+def test_the_invitation_step_with_the_totp_secret_offers_no_switch(
+    page: Page, live: LiveEngine
+) -> None:
+    """Switching there went to the sign-in page, with no account and no way back; opening the
+    link again made a new TOTP secret, killing the authenticator entry already scanned."""
+    link = live.invitation_link("jasper@example.org", Grant(Role.VIEWER))
+    page.goto(link[link.index("/invitation") :])
+    secret = page.locator("#totp-secret").inner_text()
+    assert secret
+    assert page.locator("form.lang").count() == 0
+    assert page.locator("#lang-later").inner_text() == (
+        "Language: to be switched on the next page (this one answers a form)"
+    )
+    screenshot(page, "invitation-no-language-switch")
+    # The step before it is a page like any other: the switch is there, and returns to it.
+    page.goto("/invitation")
+    switch_to(page, "nl")
+    assert page.url == live.url + "/invitation"
+    assert page.get_by_role("heading", name="Je account instellen").is_visible()
