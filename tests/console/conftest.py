@@ -104,8 +104,13 @@ def sign_in(page: Page, person: Person, *, code: str | None = None) -> None:
 
 
 def sign_in_nl(page: Page, person: Person) -> None:
-    """Sign in on the Dutch login page, by keyboard as the dashboard test does."""
+    """Sign in on the Dutch login page, by keyboard as the dashboard test does.
+
+    Typing starts once the e-mail field has the focus its ``autofocus`` gives it: keys
+    typed before would go nowhere and leave the test on the login page, a failure that would
+    say nothing about the console."""
     page.goto("/login")
+    page.locator("#email:focus").wait_for()
     page.keyboard.type(person.email)
     page.keyboard.press("Tab")
     page.keyboard.type(person.password)
