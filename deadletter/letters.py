@@ -209,6 +209,28 @@ async def list_dead_letters(
     ]
 
 
+async def count_open_dead_letters(store: Store) -> dict[str, int]:
+    """How many dead letters still need support per destination: exactly those that
+    ``list_dead_letters`` lists without ``include_resolved`` (dead, and no later resend of
+    theirs delivered; a discarded one is ``cancelled``, so not dead any more). Destinations
+    with none are left out.
+
+    The one count of them: the metric ``integrator_dead_letters``, the dashboard's tiles and
+    ``destinations list`` (through ``DestinationAdmin.summaries``) all read it, so a figure
+    never says 2 where the dead letters page lists 1. Two reads, whatever the number of
+    destinations: the ids of the dead messages (the ``(status, seq)`` index) and their resend
+    families; so what a scrape or a dashboard poll costs follows the dead letters kept, not
+    the destinations, nor the history.
+    """
+    dead = await store.dead_messages()
+    families = await Families.load(store, [message_id for message_id, _ in dead])
+    counts: dict[str, int] = {}
+    for message_id, destination_id in dead:
+        if families.resolution(message_id).state != "resolved":
+            counts[destination_id] = counts.get(destination_id, 0) + 1
+    return counts
+
+
 async def get_dead_letter(store: Store, message_id: str) -> DeadLetter:
     """One dead letter, resolved or not."""
     message = await store.get_message(message_id)

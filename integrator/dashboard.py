@@ -1,15 +1,20 @@
 """The figures of the console's dashboard, one tile per destination, from the service layer.
 
 What ``integrator destinations list`` and ``GET /api/v1/destinations`` show (state, counts by
-status, from ``DestinationAdmin.summaries``) plus what an operator watching the engine asks
-next: how long the oldest waiting message has waited, what the receiver last answered, how the
-last hour went, and whether a message version it uses is near its sunset. Every figure is read
-from the store through its existing methods; nothing here is specific to a web page, so a CLI
-or API view of the same tiles would call this too.
+status, open dead letters, from ``DestinationAdmin.summaries``) plus what an operator watching
+the engine asks next: how long the oldest waiting message has waited, what the receiver last
+answered, how the last hour went, and whether a message version it uses is near its sunset.
+Every figure is read from the store through its existing methods; nothing here is specific to
+a web page, so a CLI or API view of the same tiles would call this too.
 
 "The last hour" counts the messages *made* in the last hour by where they are now: delivered,
 or dead (given up). Such counts stop at ``HOUR_CAP`` (shown as "1000+"): a dashboard needs to
 tell a normal hour from a bad one, not an exact figure that costs a scan of a busy table.
+
+"Dead letters" are the open ones (``deadletter.count_open_dead_letters``, counted once for all
+tiles): those the dead letters page lists, not every message whose status is ``dead``. A dead
+letter resent and delivered, or discarded, needs nobody any more; a tile that still counted it
+would have support resend it again.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ class DestinationTile:
     last_ack_at: datetime | None
     delivered_last_hour: int
     failed_last_hour: int
-    dead: int
+    dead: int  # open dead letters: what the dead letters page lists for it
     held: int
     notices: tuple[VersionNotice, ...]
 
@@ -103,6 +108,8 @@ async def _tile(
     )
     messages = row["messages"]
     assert isinstance(messages, dict)
+    dead_letters = row["dead_letters"]
+    assert isinstance(dead_letters, int)
     return DestinationTile(
         id=dest_id,
         name=str(row["name"]) if row["name"] is not None else None,
@@ -114,7 +121,7 @@ async def _tile(
         last_ack_at=last_ack.started_at if last_ack else None,
         delivered_last_hour=len(delivered),
         failed_last_hour=len(failed),
-        dead=int(counts.get("dead", 0)),
+        dead=dead_letters,
         held=int(counts.get("held", 0)),
         notices=tuple(_notices(messages, today)),
     )

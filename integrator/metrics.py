@@ -211,13 +211,14 @@ class Metrics:
         backlog: Iterable[Backlog],
         now: datetime,
         *,
-        resolved: Mapping[str, int],
+        dead_letters: Mapping[str, int],
     ) -> None:
         """Replace the per-destination counts with the store's; configured ones start at 0.
 
-        ``resolved`` counts per destination the dead messages a later resend delivered: they
-        stay ``dead`` in the store but are no dead letters any more. A destination no longer
-        configured keeps showing while it has unfinished messages.
+        ``dead_letters``: the open dead letters per destination (``count_open_dead_letters``):
+        a dead message that a later resend delivered stays ``dead`` in the store but is no dead
+        letter any more. A destination no longer configured keeps showing while it has
+        unfinished messages.
         """
         depth: dict[str, int] = dict.fromkeys(destinations, 0)
         oldest: dict[str, datetime] = {}
@@ -228,10 +229,11 @@ class Metrics:
             if row.status == "held":
                 held[d] = held.get(d, 0) + row.count
             elif row.status == "dead":
-                dead[d] = dead.get(d, 0) + row.count - resolved.get(d, 0)
+                dead.setdefault(d, 0)  # counted below, the resolved ones left out
             else:
                 depth[d] = depth.get(d, 0) + row.count
                 oldest[d] = min(oldest.get(d, row.oldest), row.oldest)
+        dead.update(dead_letters)
         for gauge in (self.queue_depth, self.queue_oldest, self.held, self.dead):
             gauge.clear()
         for d, count in depth.items():

@@ -50,6 +50,7 @@ from typing import Any, Literal
 
 import yaml
 
+from deadletter.letters import count_open_dead_letters
 from destinations.ack import classify_ack, parse_ack
 from destinations.config import (
     DestinationConfig,
@@ -547,9 +548,17 @@ class DestinationAdmin:
 
         ``paths``: whether the reader is shown the server's path of a destination's file, in
         its ``file`` and refusals; else its name (``integrator.file_paths``). The CLI, on the
-        server, is shown every path."""
+        server, is shown every path.
+
+        ``counts``: the messages in each status; ``counts.dead`` counts those in status
+        ``dead``, the ones a delivered resend resolved too (they stay dead: their history is
+        true). ``dead_letters``: the open dead letters
+        (``deadletter.count_open_dead_letters``, what the dead letters page and the metric
+        ``integrator_dead_letters`` count): what support still has to act on, so what a list,
+        a tile or a script that watches for work should read. Counted once for all rows."""
         catalog = catalog or await self.catalog()
         kept = kept_copies(self._dir)
+        dead_letters = await count_open_dead_letters(self._store)
         rows = []
         for dest_id in catalog.sources:
             view = self._view(catalog, dest_id)
@@ -577,6 +586,7 @@ class DestinationAdmin:
                     # deleted by the engine, so named until an operator deletes them.
                     "refused_copies": self.refused_copies(view, kept),
                     "counts": await self._store.count_by_status(dest_id),
+                    "dead_letters": dead_letters.get(dest_id, 0),
                 }
             )
         return rows

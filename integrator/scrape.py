@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from deadletter.family import Families
+from deadletter.letters import count_open_dead_letters
 from integrator.engine import Engine
 from integrator.logging import get_logger
 from integrator.store import Store
@@ -34,28 +34,22 @@ async def refresh_metrics(engine: Engine) -> None:
     """Bring the scrape-time gauges up to date: the backlog per destination and health."""
     metrics = engine.metrics
     try:
-        backlog, resolved = await asyncio.wait_for(_read(engine.store), CHECK_TIMEOUT)
+        backlog, dead_letters = await asyncio.wait_for(_read(engine.store), CHECK_TIMEOUT)
     except Exception as exc:  # the driver's own errors too: a scrape must answer
         log.warning("cannot count the backlog for metrics", error_type=type(exc).__name__)
         store_up = False  # the backlog gauges keep their last values; store_up says why
     else:
         store_up = True
         configured = engine.catalog.destinations.keys()
-        metrics.observe_backlog(configured, backlog, engine.clock.now(), resolved=resolved)
+        metrics.observe_backlog(configured, backlog, engine.clock.now(), dead_letters=dead_letters)
     metrics.observe_health(store=store_up, transport=engine.transport_connected())
     metrics.observe_catalog(engine.catalog, engine.today())  # days left count down while it runs
 
 
 async def _read(store: Store) -> tuple[list[Backlog], dict[str, int]]:
-    """The backlog, and per destination the dead messages that a later resend resolved."""
-    backlog = await store.backlog()
-    dead = await store.dead_messages()
-    families = await Families.load(store, [message_id for message_id, _ in dead])
-    resolved: dict[str, int] = {}
-    for message_id, destination_id in dead:
-        if families.resolution(message_id).state == "resolved":
-            resolved[destination_id] = resolved.get(destination_id, 0) + 1
-    return backlog, resolved
+    """The backlog, and per destination the open dead letters (``count_open_dead_letters``,
+    the count the dashboard and ``destinations list`` show too)."""
+    return await store.backlog(), await count_open_dead_letters(store)
 
 
 async def readiness(engine: Engine) -> dict[str, str]:

@@ -91,6 +91,11 @@ def list_destinations(
 ) -> None:
     """Every destination with its state, address, versions and message counts.
 
+    queued, retrying, held, delivered: messages in that status. dead: the open dead letters,
+    what `deadletter list` shows (a dead letter discarded, or resent and the resend delivered,
+    is not counted); in --json `dead_letters`, while `counts.dead` counts the messages in
+    status dead, those a delivered resend resolved too.
+
     A destination whose file is refused is listed as broken, with the file, key and rule; files
     refused without being any destination's own (a copy, a wrong name) are named on stderr,
     and with --json --with-stray-files in the JSON too.
@@ -146,7 +151,7 @@ def list_destinations(
             str(c["queued"]),
             str(c["retrying"]),
             str(c["held"]),
-            str(c["dead"]),
+            str(r["dead_letters"]),
             str(c["delivered"]),
         )
     console.print(table)

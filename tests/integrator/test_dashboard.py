@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import generate_latest
 
+from deadletter import (
+    ResendRequest,
+    count_open_dead_letters,
+    discard,
+    list_dead_letters,
+    select_dead_letters,
+)
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.clock import ManualClock
 from integrator.dashboard import destination_tiles, unrouted_events
 from integrator.engine import Engine
+from integrator.resending import resend_in_engine
+from integrator.scrape import refresh_metrics
+from integrator.store import MessageFilter
+from tests.http.support import api_client
 from tests.integrator.support import destination, settings_for
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -76,3 +89,43 @@ async def test_unrouted_events_are_counted(engine: Engine, referral_data: dict[s
     referral_data["provider"]["id"] = "nobody-serves-this"
     await engine.intake.submit(json.dumps(referral_data), source="cli")
     assert await unrouted_events(engine) == 1
+
+
+async def test_a_tile_counts_only_the_open_dead_letters_as_the_list_the_metric_and_the_api_do(
+    engine: Engine, referral_data: dict[str, Any]
+) -> None:
+    """Three referrals die at zuid (AR): one is resent to noord and delivered there (resolved),
+    one is discarded (cancelled), one stays open. The tile says 1, as the dead letters list,
+    ``integrator_dead_letters`` and ``GET /api/v1/destinations`` say (one count for all of
+    them: ``count_open_dead_letters``)."""
+    for n in range(3):
+        data = {**referral_data, "event_id": str(uuid.uuid4()), "zd_number": f"ZD60000000{n}"}
+        await engine.intake.submit(json.dumps(data), source="cli")
+    assert await engine.wait_settled(timeout=10)
+    dead = await engine.store.list_messages(MessageFilter(destination_id="zuid", status="dead"))
+    assert len(dead) == 3
+    resent, discarded, still_open = dead
+
+    request = ResendRequest(reason="fax came back", actor="test", to="noord")
+    selection = await select_dead_letters(engine.store, message_ids=[resent.id])
+    [result] = await resend_in_engine(engine, selection, request)
+    assert result.message is not None
+    await discard(engine.store, discarded.id, actor="test", reason="sent by hand")
+    assert await engine.wait_settled(timeout=10)
+    delivered = await engine.store.get_message(result.message.id)
+    assert delivered is not None and delivered.status == "delivered"
+
+    listed = await list_dead_letters(engine.store, destination_id="zuid")
+    assert [letter.message.id for letter in listed] == [still_open.id]
+    assert await count_open_dead_letters(engine.store) == {"zuid": 1}
+    tiles = {t.id: t for t in await destination_tiles(engine, lambda cluster: True)}
+    assert (tiles["zuid"].dead, tiles["noord"].dead) == (1, 0)
+    assert (await engine.store.count_by_status("zuid"))["dead"] == 2  # the resolved one stays
+
+    await refresh_metrics(engine)
+    scraped = generate_latest(engine.metrics.registry).decode()
+    assert 'integrator_dead_letters{destination="zuid"} 1.0' in scraped
+    async with api_client(engine) as api:
+        rows = {r["id"]: r for r in (await api.get("/api/v1/destinations")).json()}
+    assert (rows["zuid"]["dead_letters"], rows["zuid"]["counts"]["dead"]) == (1, 2)
+    assert rows["noord"]["dead_letters"] == 0

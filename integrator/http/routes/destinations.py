@@ -142,7 +142,11 @@ async def list_destinations(
     engine: EngineDep, scope: ScopeDep, response: Response, stray_files: WithStrayFiles = False
 ) -> list[dict[str, Any]] | dict[str, Any]:
     """The destinations of the caller's clusters, broken ones included; and, asked for, the
-    refused files that are no destination's own, which are in no destination's row."""
+    refused files that are no destination's own, which are in no destination's row.
+
+    Each row's ``dead_letters`` counts its open dead letters, as ``GET /api/v1/deadletters``
+    lists them (not discarded, no later resend delivered); ``counts`` holds the messages per
+    status, so ``counts.dead`` also counts the dead letters a delivered resend resolved."""
     read = await engine.admin.catalog()  # the files as they are now, as ``summaries`` reads
     rows = [
         row
