@@ -331,23 +331,43 @@ def deprecation_report(today: date, catalog: Catalog) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["days_left"], r["destination"]))
 
 
+def dead_letter_facts(message: MessageRecord, zone: tzinfo | None = None) -> dict[str, Any]:
+    """What a person recognises a dead letter by and why it died, as the dead letters list
+    shows it (``dead_letter_summary`` takes these): its destination, ZD number, type, the
+    reason (``short_reason``: never the receiver's own words) and when it died.
+
+    ``dead_since`` is the message's last change of status while it is ``dead`` (nothing
+    changes it after); None for a message in another status (discarded since, or a resend
+    still in delivery), whose last change says nothing about dying. No patient data: what
+    the list already shows, so a confirmation can name each message as the list did."""
+    dead = message.status == "dead"
+    return {
+        "destination": message.destination_id,
+        "zd_number": message.zd_number,
+        "event_type": message.event_type,
+        "reason": short_reason(message.last_error),
+        "dead_since": iso_time(message.updated_at, zone) if dead else None,
+    }
+
+
 def dead_letter_summary(letter: DeadLetter, zone: tzinfo | None = None) -> dict[str, Any]:
     """A dead letter with where it stands: ``open``, ``resending`` (a later resend is still in
     delivery) or ``resolved`` (``resolved_by``: the resend that was delivered), and the newest
     resend made after it, so support can follow the link."""
     m = letter.message
+    facts = dead_letter_facts(m, zone)
     last_ack = letter.last_ack
     resolution = letter.resolution
     latest = resolution.latest_resend
     return {
         "id": m.id,
-        "destination": m.destination_id,
-        "zd_number": m.zd_number,
-        "event_type": m.event_type,
+        "destination": facts["destination"],
+        "zd_number": facts["zd_number"],
+        "event_type": facts["event_type"],
         "version": m.version,
         "control_id": m.control_id,
         "attempts": m.attempt_count,
-        "reason": short_reason(letter.reason),
+        "reason": facts["reason"],
         "last_ack_code": last_ack.ack_code if last_ack is not None else None,
         "created_at": iso_time(m.created_at, zone),
         "dead_since": iso_time(m.updated_at, zone),

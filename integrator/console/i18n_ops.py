@@ -183,6 +183,9 @@ EN: Final[dict[str, str]] = {
     "dead.show_period": "Show",
     "dead.period_shown": "Only the dead letters that died in this period are shown.",
     "dead.period_clear": "Show all",
+    "dead.destination_shown": "Only the dead letters for {destination} are shown.",
+    "dead.destination_clear": "Show those of every destination",
+    "dead.why": "Why it died",
     "dead.confirm.period": (
         "Only those that died from {since} until {until}, as the list showed them."
     ),
@@ -649,6 +652,9 @@ NL: Final[dict[str, str]] = {
     "dead.show_period": "Tonen",
     "dead.period_shown": "Alleen de berichten die in deze periode onbestelbaar werden staan hier.",
     "dead.period_clear": "Alles tonen",
+    "dead.destination_shown": "Alleen de onbestelbare berichten voor {destination} staan hier.",
+    "dead.destination_clear": "Die van alle bestemmingen tonen",
+    "dead.why": "Waarom onbestelbaar",
     "dead.confirm.period": (
         "Alleen die van {since} tot {until} onbestelbaar werden, zoals de lijst ze toonde."
     ),

@@ -4,6 +4,7 @@ receivers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -114,3 +115,47 @@ def test_the_dashboard_speaks_dutch(browser: Browser, live: LiveEngine) -> None:
         screenshot(page, "dashboard-nl")
     finally:
         context.close()
+
+
+def test_the_dead_letters_figure_counts_the_open_ones_and_links_to_their_list(
+    operator: Page, live: LiveEngine
+) -> None:
+    """Three referrals die at noord (AR): one is resent and delivered (resolved), one is
+    discarded, one stays open. The tile says 1, as the dead letters page lists 1, and links to
+    that page for noord (not to every message whose status is dead)."""
+    from playwright.sync_api import expect
+
+    from deadletter import ResendRequest, discard, select_dead_letters
+    from integrator.resending import resend_in_engine
+
+    receiver = live.receivers["noord"]
+    receiver.ack_code = "AR"
+    try:
+        resent, discarded, still_open = (live.submit(referral(n)) for n in (11, 12, 13))
+    finally:
+        receiver.ack_code = "AA"
+
+    async def settle() -> None:
+        selection = await select_dead_letters(live.engine.store, message_ids=[resent])
+        request = ResendRequest(reason="receiver fixed", actor="test")
+        [result] = await resend_in_engine(live.engine, selection, request)
+        assert result.message is not None
+        await discard(live.engine.store, discarded, actor="test", reason="sent by fax")
+        assert await live.engine.wait_settled(timeout=20)
+        delivered = await live.engine.store.get_message(result.message.id)
+        assert delivered is not None and delivered.status == "delivered"
+
+    live.call(settle())
+    operator.goto("/")
+    figure = operator.locator('#tile-noord [data-figure="dead"]')
+    expect(figure).to_have_text("1", timeout=20_000)
+    link = figure.get_by_role("link", name="1")
+    assert link.get_attribute("href") == "/deadletters?destination=noord"
+    screenshot(operator, "dashboard-open-dead-letters")
+    link.click()
+    operator.wait_for_url(re.compile(r"/deadletters\?destination=noord$"))
+    listed = operator.locator("section.group tbody a")  # each row's message (a viewer ticks none)
+    hrefs = [listed.nth(i).get_attribute("href") for i in range(listed.count())]
+    assert hrefs == [f"/messages/{still_open}"]
+    assert operator.locator("#d-destination").input_value() == "noord"
+    screenshot(operator, "deadletters-of-noord")

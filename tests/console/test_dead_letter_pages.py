@@ -1,7 +1,7 @@
 """Dead letters in the console, in Dutch, as support staff meet them: the attempt a message died
 at does not promise a retry; nothing is ticked until a person ticks it, and an empty selection
-is refused in words; the confirmation's button counts what it will do and calls a dead letter
-another one stands for *weggelaten*, as the CLI says *left out*."""
+is refused in words on the list; the confirmation's button counts what it will do and calls a
+dead letter another one stands for *weggelaten*, as the CLI says *left out*."""
 
 from __future__ import annotations
 
@@ -129,12 +129,15 @@ def test_nothing_is_ticked_and_an_empty_selection_is_refused(page: Page, live: L
     assert not any(boxes.nth(i).is_checked() for i in range(boxes.count()))
     screenshot(page, "deadletters-nothing-ticked-nl")
 
-    # One click on "close" with nothing ticked selects nothing: refused, in words.
+    # One click on "close" with nothing ticked selects nothing: refused, in words, on the list
+    # itself (its groups still there to tick), not on a page of its own.
     group.get_by_role("button", name="Gekozen berichten afsluiten…").click()
-    problem = page.get_by_text("er is niets gekozen", exact=False)
-    problem.first.wait_for()
-    assert "vink minstens één onbestelbaar bericht aan" in problem.first.inner_text()
+    problem = page.locator("#dead-problem")
+    problem.wait_for()
+    assert "er is niets gekozen" in problem.inner_text()
+    assert "vink minstens één onbestelbaar bericht aan" in problem.inner_text()
     assert page.get_by_role("button", name=re.compile(r"afsluiten$")).count() == 0
+    assert page.locator(f"#pick-{first}").is_visible()
     screenshot(page, "deadletters-nothing-selected-nl")
     for message_id in (first, second):
         found = live.call(live.engine.store.get_message(message_id))

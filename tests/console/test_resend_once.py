@@ -164,6 +164,12 @@ def test_a_search_resend_goes_out_once_however_often_its_page_is_posted(
     page.get_by_role("button", name="Resend these messages…").click()
     # The confirm page, not the search page the click leaves: its fields are what is posted.
     page.locator(f"{FORM} button").wait_for()
+    # Each message by its ZD number and destination, its short id a link to it.
+    planned = page.locator("main table tbody tr").first
+    assert planned.get_by_role("link", name=original[:8]).get_attribute("href") == (
+        f"/messages/{original}"
+    )
+    assert planned.locator("td").all_inner_texts()[1:3] == [event["zd_number"], "noord"]
     fields = {**_fields(page), "reason": ["GP called"]}
     page.get_by_label("Reason").fill("GP called")
     page.get_by_role("button", name="Resend 1 message(s)").click()
@@ -173,6 +179,9 @@ def test_a_search_resend_goes_out_once_however_often_its_page_is_posted(
 
     page.reload()
     assert page.locator("#resend-results").get_by_role("cell", name="resent", exact=True).count()
+    # The result names it as the confirmation did: ZD number and destination.
+    done = page.locator("#resend-results tbody tr").first.locator("td").all_inner_texts()
+    assert done[:3] == [original[:8], event["zd_number"], "noord"], done
     landed = _post_again(page, live, "/messages/resend", fields)
     assert re.search(r"/messages/resend/done/[0-9a-f]+\?again=1$", landed), landed
     page.goto(landed)

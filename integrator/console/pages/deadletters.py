@@ -19,6 +19,17 @@ A period on when they died (``since``/``until``, read as every period is, refuse
 field) narrows the groups, as ``deadletter list --since/--until`` does; it travels with the
 ticked ones into the confirmation and the resend, which select only those that died in it
 (``select_dead_letters(died_since=…)``), so the count is of what the page showed.
+
+A destination narrows the groups too (``?destination=``, as ``deadletter list --destination``
+and the API's ``destination`` do; the dashboard's tile links to it). Both filters stay with the
+page's forms: a refusal of the selection itself ("nothing was selected") is the list again,
+with the filters it had and the error above its groups, not a page of its own.
+
+The confirmation and the result say, per message, what a person recognises it by and why it
+died: its ZD number, destination, type, when it died and the reason as the list shows it
+(``presenters.dead_letter_facts``), beside the short id that links to the message. The result
+keeps them as they were when it acted (a discard makes the message ``cancelled``, and its
+time of death would be lost).
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ from fastapi.responses import RedirectResponse, Response
 from deadletter import (
     DeadLetterError,
     ResendRequest,
+    ResendResult,
     Selection,
     discard,
     plan_discard,
@@ -58,7 +70,7 @@ from integrator.engine import Engine
 from integrator.http.deps import source_of
 from integrator.message_reads import MessageTerms, terms_filter
 from integrator.message_service import find_dead_letters
-from integrator.presenters import dead_letter_summary
+from integrator.presenters import dead_letter_facts, dead_letter_summary
 from integrator.reasons import MAX_REASON
 from integrator.resending import resend_in_engine
 from integrator.search import BadSearch
@@ -80,6 +92,15 @@ Action = Annotated[str, Form(pattern="^(resend|discard)$")]
 Once = Annotated[str, Form(alias=FIELD, max_length=100)]
 Moment = Annotated[str, Query(max_length=200)]
 FormMoment = Annotated[str, Form(max_length=200)]
+Term = Annotated[str, Query(max_length=200)]
+FormTerm = Annotated[str, Form(max_length=200)]
+
+
+NOTHING_SELECTED: Final = Said(
+    "nothing was selected: tick at least one dead letter (or select all in its group); "
+    "nothing was done",
+    "console.select_dead_letter",
+)
 
 
 def _period(since: str, until: str) -> dict[str, str]:
@@ -87,26 +108,44 @@ def _period(since: str, until: str) -> dict[str, str]:
     return {k: v.strip() for k, v in (("since", since), ("until", until)) if v.strip()}
 
 
+def _filters(destination: str, since: str, until: str) -> dict[str, str]:
+    """The list's terms as given (blank ones left out): the destination and the period."""
+    shown = {"destination": destination.strip()} if destination.strip() else {}
+    return {**shown, **_period(since, until)}
+
+
 @router.get("/deadletters")
 async def dead_letters(
-    request: Request, visitor: Reader, since: Moment = "", until: Moment = ""
+    request: Request,
+    visitor: Reader,
+    destination: Term = "",
+    since: Moment = "",
+    until: Moment = "",
 ) -> Response:
+    return await _listing(request, visitor, _filters(destination, since, until))
+
+
+async def _listing(
+    request: Request, visitor: Visitor, filters: dict[str, str], refused: Said | None = None
+) -> Response:
+    """The page with ``filters``; ``refused``: why a form posted from it did nothing, shown
+    above its groups (422), the filters kept, so the person acts again where they were."""
     engine = engine_of(request)
     scope = visitor.scope(P.MESSAGES_READ)
-    period = _period(since, until)
+    destinations = sorted(scope.visible_catalog(engine.catalog).destinations)
     try:
         letters = await find_dead_letters(
             engine,
             scope,
-            destination=None,
+            destination=filters.get("destination"),
             limit=SHOWN,
             include_resolved=False,
-            since=period.get("since"),
-            until=period.get("until"),
+            since=filters.get("since"),
+            until=filters.get("until"),
         )
     except BadSearch as exc:
         # Beside its field, naming the rule, never the value sent (as the other pages do).
-        problem = (exc.field, said(exc, withheld=period.values(), field=False))
+        problem = (exc.field, said(exc, withheld=filters.values(), field=False))
         return page(
             request,
             visitor,
@@ -114,7 +153,9 @@ async def dead_letters(
             status=422,
             groups=[],
             shown=SHOWN,
+            filters={},
             period={},
+            destinations=destinations,
             problem=problem,
         )
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -135,10 +176,13 @@ async def dead_letters(
         request,
         visitor,
         "deadletters.html",
+        status=200 if refused is None else 422,
         groups=listed,
         shown=SHOWN,
-        period=period,
-        problem=None,
+        filters=filters,
+        period=_period(filters.get("since", ""), filters.get("until", "")),
+        destinations=destinations,
+        problem=None if refused is None else ("ids", refused),
     )
 
 
@@ -146,17 +190,7 @@ async def _in_scope(
     engine: Engine, visitor: Visitor, permission: Permission, ids: Sequence[str]
 ) -> Selection:
     """The named messages, each in a cluster where ``permission`` is held (else 404/403)."""
-    return await selected_in_scope(
-        engine,
-        visitor,
-        permission,
-        ids,
-        none=Said(
-            "nothing was selected: tick at least one dead letter (or select all in its group); "
-            "nothing was done",
-            "console.select_dead_letter",
-        ),
-    )
+    return await selected_in_scope(engine, visitor, permission, ids, none=NOTHING_SELECTED)
 
 
 def _died_in(engine: Engine, period: dict[str, str]) -> MessageFilter:
@@ -193,9 +227,20 @@ def _left_out(selection: Selection) -> list[dict[str, Any]]:
     ``left out``, in the dry run and the resend alike, as the CLI and docs/support.md say it:
     the selection took another message for it (not a skip, which the resend decides)."""
     return [
-        {"original_id": x.message.id, "outcome": "left out", "message_id": None, "note": x.note}
+        {
+            **dead_letter_facts(x.message),
+            "original_id": x.message.id,
+            "outcome": "left out",
+            "message_id": None,
+            "note": x.note,
+        }
         for x in selection.left_out
     ]
+
+
+def _resent(results: Sequence[ResendResult]) -> list[dict[str, Any]]:
+    """A resend's (or its dry run's) rows, each with what the list showed of its dead letter."""
+    return [{**dead_letter_facts(r.original), **r.to_json()} for r in results]
 
 
 @router.post("/deadletters/confirm")
@@ -204,15 +249,20 @@ async def confirm(
     visitor: Reader,
     action: Action,
     ids: Ids = [],  # noqa: B006 (FastAPI copies it)
+    destination: FormTerm = "",
     since: FormMoment = "",
     until: FormMoment = "",
 ) -> Response:
     """The count, and what would happen to each (a resend's dry run; a discard's resend chains
     and what stays open); nothing is done yet. The form carries a one-time token, so the
-    confirmation acts once however often it is posted."""
+    confirmation acts once however often it is posted. Nothing ticked: the list again, with
+    its filters, saying so."""
     engine = engine_of(request)
     if not visitor.may_somewhere(ACTIONS[action]):
         raise Forbidden()
+    filters = _filters(destination, since, until)
+    if not ids:
+        return await _listing(request, visitor, filters, refused=NOTHING_SELECTED)
     planned: list[dict[str, Any]] = []
     period = _period(since, until)
     if action == "resend":
@@ -222,7 +272,7 @@ async def confirm(
             results = await resend_in_engine(engine, messages, request_, dry_run=True)
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
-        planned = [r.to_json() for r in results] + _left_out(messages)
+        planned = _resent(results) + _left_out(messages)
         listed = [*messages, *(x.message for x in messages.left_out)]
         going = sum(1 for p in planned if p["outcome"] == "would resend")
     else:
@@ -238,6 +288,7 @@ async def confirm(
         planned=planned,
         going=going,
         period=period,
+        filters=filters,
         once=await issue(engine, visitor, f"deadletters.{action}"),
     )
 
@@ -270,7 +321,7 @@ async def resend(
             )
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
-        rows = [r.to_json() for r in results] + _left_out(messages)
+        rows = _resent(results) + _left_out(messages)
         return {"rows": kept_rows(rows)}
 
     done = await once(engine, visitor, "deadletters.resend", once_token, work)
@@ -320,8 +371,14 @@ async def _discards(
     rows: list[dict[str, Any]] = []
     closed: set[str] = set()
 
-    def row(message_id: str, outcome: str, note: Any = None) -> dict[str, Any]:
-        return {"original_id": message_id, "outcome": outcome, "message_id": None, "note": note}
+    def row(message: MessageRecord, outcome: str, note: Any = None) -> dict[str, Any]:
+        return {
+            **dead_letter_facts(message),
+            "original_id": message.id,
+            "outcome": outcome,
+            "message_id": None,
+            "note": note,
+        }
 
     for message in messages:
         if message.id in closed:
@@ -338,17 +395,18 @@ async def _discards(
             else:
                 plan = await plan_discard(engine.store, message.id)
         except DeadLetterError as exc:  # resolved or discarded since, or not dead
-            rows.append(row(message.id, "skipped" if act else "would skip", said(exc)))
+            rows.append(row(message, "skipped" if act else "would skip", said(exc)))
             continue
         done = "discarded" if act else "would discard"
-        rows.append(row(message.id, done))
+        rows.append(row(message, done))
         closed.update(plan.discarded)
-        rows.extend(row(m.id, done, plan.chain_note) for m in plan.chain)
-        rows.extend(
-            row(s.message_id, "stays open", s.why)
-            for s in plan.stays_open
-            if reader.allows(cluster_of(engine.catalog, s.destination_id))
-        )
+        rows.extend(row(m, done, plan.chain_note) for m in plan.chain)
+        for stays in plan.stays_open:
+            if not reader.allows(cluster_of(engine.catalog, stays.destination_id)):
+                continue
+            member = await engine.store.get_message(stays.message_id)
+            if member is not None:
+                rows.append(row(member, "stays open", stays.why))
     return [r for r in rows if not (r["outcome"] == "stays open" and r["original_id"] in closed)]
 
 
