@@ -6,8 +6,10 @@ still final and has no resend in delivery. A message resent or released between 
 and the write is then left alone, whoever is quicker.
 
 Pruning empties payloads and keeps rows: a message keeps its metadata, attempts (without the
-ACK bytes), resend links and audit entries; ``pruned_at`` says when its content went. Rejected
-input is deleted outright: its raw bytes are all it is. The audit trail has its own period and
+ACK bytes), resend links and audit entries; ``pruned_at`` says when its content went. Its
+errors lose the receiver's own words in the same step (``ack_reason.short_reason``: a negative
+ACK's MSA-3 / ERR text may name the patient), and keep the engine's own. Rejected input is
+deleted outright: its raw bytes are all it is. The audit trail has its own period and
 its own way of going, which keeps its hash chain verifiable: ``integrator.store.audit_prune``.
 """
 
@@ -17,13 +19,16 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.ack_reason import short_reason
+from integrator.store.codec import attempt_identity, open_last_error, seal_last_error
 from integrator.store.failures import guarded
+from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import attempts, events, jobs, leases, messages, rejected_events
 
 FINAL_STATUSES = ("delivered", "cancelled", "dead")
@@ -46,6 +51,7 @@ class Candidate:
 
 class _StoreParts(Protocol):
     _engine: AsyncEngine
+    _sealer: Sealer
 
     @property
     def backend(self) -> str: ...
@@ -73,6 +79,69 @@ def _event_fully_pruned() -> ColumnElement[bool]:
         .where(messages.c.event_id == events.c.id, messages.c.pruned_at.is_(None))
         .exists(),
     )
+
+
+_WRITE_LAST_ERROR = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"))
+    .values(last_error=bindparam("b_error"))
+)
+_WRITE_ATTEMPT_ERROR = (
+    update(attempts).where(attempts.c.id == bindparam("b_id")).values(error=bindparam("b_error"))
+)
+
+
+async def _withhold_receiver_text(
+    conn: AsyncConnection, sealer: Sealer, ids: Sequence[str], now: datetime
+) -> None:
+    """Cut the receiver's words from the errors of the messages just pruned (``pruned_at ==
+    now``): their ``last_error`` and each attempt's ``error`` become ``short_reason``'s form,
+    ``ACK AR (receiver's text withheld)``, keeping why the engine gave up.
+
+    The payload goes, so the receiver's text about it goes too: it may name the patient, and
+    the record is kept for years. ``short_reason`` is the rule every listing already shows, so
+    an error of the engine's own (a timeout, a refused connection, a malformed answer, a
+    destination removed) is left whole, and a pruned message reads the same everywhere.
+
+    Not one UPDATE with the payload's: the values may be sealed, and the rule is Python's, so
+    each is opened, cut and sealed again here (with the current key, as the codec writes),
+    inside the pruning's transaction. The messages are locked by that transaction's UPDATE;
+    their attempts are locked as they are read (PostgreSQL; SQLite has one writer), so a key
+    rotation meanwhile cannot put an old value back. A value already cut is left as it is.
+    """
+    pruned = and_(messages.c.id.in_(list(ids)), messages.c.pruned_at == now)
+    rows = await conn.execute(
+        select(messages.c.id, messages.c.last_error).where(
+            pruned, messages.c.last_error.is_not(None)
+        )
+    )
+    message_changes: list[dict[str, Any]] = []
+    for row in rows:
+        opened = open_last_error(row.last_error, row.id, sealer)
+        short = short_reason(opened)
+        if short != opened:
+            message_changes.append(
+                {"b_id": row.id, "b_error": seal_last_error(short, row.id, sealer)}
+            )
+    rows = await conn.execute(
+        select(attempts.c.id, attempts.c.message_id, attempts.c.number, attempts.c.error)
+        .where(
+            attempts.c.message_id.in_(select(messages.c.id).where(pruned)),
+            attempts.c.error.is_not(None),
+        )
+        .with_for_update()
+    )
+    attempt_changes: list[dict[str, Any]] = []
+    for row in rows:
+        associated = aad("attempts", "error", attempt_identity(row.message_id, row.number))
+        opened = sealer.open_text(row.error, associated)
+        short = short_reason(opened)
+        if short is not None and short != opened:
+            attempt_changes.append({"b_id": row.id, "b_error": sealer.seal_text(short, associated)})
+    if message_changes:
+        await conn.execute(_WRITE_LAST_ERROR, message_changes)
+    if attempt_changes:
+        await conn.execute(_WRITE_ATTEMPT_ERROR, attempt_changes)
 
 
 class RetentionMixin:
@@ -121,9 +190,9 @@ class RetentionMixin:
 
     @guarded("prune message payloads")
     async def prune_messages(self: _StoreParts, message_ids: Sequence[str], now: datetime) -> int:
-        """Empty these messages' payloads and their attempts' ACK bytes, in one transaction;
-        returns how many messages were pruned (those no longer final, or with a resend in
-        delivery by now, are left alone)."""
+        """Empty these messages' payloads and their attempts' ACK bytes, and cut the receiver's
+        words from their errors, in one transaction; returns how many messages were pruned
+        (those no longer final, or with a resend in delivery by now, are left alone)."""
         if not message_ids:
             return 0
         ids = list(message_ids)
@@ -150,6 +219,7 @@ class RetentionMixin:
                 )
                 .values(ack_bytes=None)
             )
+            await _withhold_receiver_text(conn, self._sealer, ids, now)
             return int(result.rowcount)
 
     @guarded("find events past retention")
