@@ -121,11 +121,12 @@ def keys_rotate(
 
     Values sealed with an older key, and values stored before there was a key, are sealed
     again in batches, one transaction each; stopped, it resumes. When nothing is left under an
-    older key, that key is marked retired and may be removed from the setting. Audited.
+    older key, that key is marked retired and may be removed from the setting, but must be kept
+    as long as any backup made before is kept (such a backup opens only with it). Audited.
     Refused (exit 2, also with --dry-run) while an engine runs on the store without that key.
     """
     from integrator.presence import describe_engine, engines_unsure_of_key
-    from integrator.store import Store
+    from integrator.store import Store, keycheck
     from integrator.store.rotation import RotationReport
 
     settings = load_settings()
@@ -188,7 +189,13 @@ def keys_rotate(
         console.print(f"{report.resealed} value(s) sealed with data key {escape(report.to_kid)}")
         if report.retired:
             names = ", ".join(escape(kid) for kid in report.retired)
-            console.print(f"no value is sealed with {names} any more: it may be removed")
+            console.print(
+                f"no value is sealed with {names} any more: it may be removed from "
+                f"{keycheck.SETTING}, but keep it in your secret store, with the backups, as "
+                "long as any backup made before now is kept: such a backup opens only with it "
+                f"({keycheck.RETIRED_KEYS_DOCS})",
+                soft_wrap=True,
+            )
     if report.skipped:
         fail(
             f"{report.skipped} value(s) are not sealed with {report.to_kid} yet: written or "

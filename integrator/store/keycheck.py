@@ -9,7 +9,9 @@ the key id and a short known text sealed with that key. At open:
   that id is the wrong one (``DataKeyError`` naming the id);
 - every key id the store knows and that still seals values must be configured, else values
   could not be read (``DataKeyError`` naming the ids). ``integrator keys rotate`` marks a key
-  retired (``datakey.retire``) once no value is sealed with it any more; then it may go;
+  retired (``datakey.retire``) once no value is sealed with it any more; then it may leave the
+  setting, but not the secret store: a backup made before that still holds values under it,
+  knows it as in use, and is refused here without it (the refusal says where to look);
 - the newest message must open, which also covers a store whose entries were lost;
 - a writer whose current key is new to the store registers it, before writing anything with it.
 
@@ -40,6 +42,15 @@ ROTATE = "datakey.rotate"
 SYSTEM_ACTOR = "system"
 CHECK_TEXT = "integrator data key check"
 SETTING = "INTEGRATOR_DATA_KEYS"
+RETIRED_KEYS_DOCS = "docs/operators.md#retired-keys-and-older-backups"
+RETIRED_KEY_HINT = (
+    "A store restored from a backup made before a rotation needs the key(s) it was sealed "
+    "with, retired since: take them from where the retired keys are kept with the backups "
+    f"({RETIRED_KEYS_DOCS})"
+)
+"""Said with every refusal of a missing key: the likeliest cause after a restore is a key that
+was rightly taken out of the setting when it was retired, and is still needed by older backups.
+Key ids only, never a key."""
 
 
 def check_aad(kid: str) -> bytes:
@@ -141,7 +152,7 @@ async def check_data_keys(
         raise DataKeyError(
             f"the store holds values sealed with data key(s) {named} and {where}: configure "
             "them (a key may be dropped only after integrator keys rotate has moved every "
-            "value off it)"
+            f"value off it). {RETIRED_KEY_HINT}"
         )
     if newest is not None:
         _check_newest(sealer, newest.id, bytes(newest.payload))

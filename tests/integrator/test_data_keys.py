@@ -183,7 +183,13 @@ def test_rotate_dry_run_counts_then_rotates_with_progress_and_an_audit(tmp_path:
     assert done.exit_code == 0, done.output
     assert "25 value(s) sealed with data key kid2" in done.stdout
     assert "sealing" in done.stderr and "25/25" in done.stderr  # the progress bar
-    assert "kid1 any more: it may be removed" in done.stdout
+    assert "kid1 any more: it may be removed from INTEGRATOR_DATA_KEYS" in done.stdout
+    # A backup made before this rotation still holds values under kid1: it is not to be lost.
+    assert (
+        "keep it in your secret store, with the backups, as long as any backup made before now "
+        "is kept: such a backup opens only with it "
+        "(docs/operators.md#retired-keys-and-older-backups)"
+    ) in done.stdout
 
     again = cli(env, "keys", "rotate", "--json")
     assert again.exit_code == 0 and json.loads(again.stdout)["resealed"] == 0
@@ -210,6 +216,35 @@ def test_rotate_dry_run_counts_then_rotates_with_progress_and_an_audit(tmp_path:
             return [e.actor for e in entries]
 
     assert asyncio.run(audit()) == ["local:operator"] * 4  # two runs, a start and an end each
+
+
+def test_a_backup_from_before_a_rotation_asks_for_the_retired_key(tmp_path: Path) -> None:
+    """The operator followed the rotation to the end and took kid1 out of the setting; a
+    backup made before still holds values under kid1, and its refusal says where to look."""
+    old, new = entry("kid1"), entry("kid2")
+    ids = fill(tmp_path, old, 1)
+    copy = tmp_path / "before-rotation.db"
+    backed_up = cli(env_for(tmp_path, old), "backup", str(copy), "--quiet")
+    assert backed_up.exit_code == 0, backed_up.output
+    rotated = cli(env_for(tmp_path, f"{new},{old}"), "keys", "rotate", "--quiet")
+    assert rotated.exit_code == 0 and "kid1 any more" in rotated.stdout
+    assert cli(env_for(tmp_path, new), "messages", "show", ids[0]).exit_code == 0
+
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    (restored / "store.db").write_bytes(copy.read_bytes())
+    refused = cli(env_for(restored, new), "messages", "list")
+    assert refused.exit_code == 2
+    assert "data key(s) 'kid1' and INTEGRATOR_DATA_KEYS lacks them" in refused.stderr
+    assert (
+        "A store restored from a backup made before a rotation needs the key(s) it was sealed "
+        "with, retired since: take them from where the retired keys are kept with the backups "
+        "(docs/operators.md#retired-keys-and-older-backups)"
+    ) in " ".join(refused.stderr.split())
+    for key in (old, new):
+        assert key.split(":")[1] not in refused.output
+    with_retired = cli(env_for(restored, f"{new},{old}"), "messages", "show", ids[0])
+    assert with_retired.exit_code == 0, with_retired.output
 
 
 def test_rotate_without_a_key_or_with_a_wrong_one_is_refused(tmp_path: Path) -> None:

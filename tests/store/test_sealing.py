@@ -246,8 +246,11 @@ async def test_a_missing_key_is_refused_at_open_naming_it(site: Site) -> None:
         await store.close()
     with pytest.raises(DataKeyError, match=r"'kid1' and INTEGRATOR_DATA_KEYS is not set"):
         await site.open()
-    with pytest.raises(DataKeyError, match=r"'kid1' and INTEGRATOR_DATA_KEYS lacks them"):
+    with pytest.raises(DataKeyError, match=r"'kid1' and INTEGRATOR_DATA_KEYS lacks them") as lacks:
         await site.open(sealer=Sealer([KEY2]))
+    # A key retired and dropped from the setting is still needed by older backups: say so.
+    assert "backup made before a rotation" in str(lacks.value)
+    assert "docs/operators.md#retired-keys-and-older-backups" in str(lacks.value)
     with pytest.raises(DataKeyError, match=r"'kid1'"):
         await Store.open_existing(site.url, schema=site.schema, sealer=Sealer([KEY2]))
 
