@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from deadletter.family import IN_DELIVERY, OPEN, Families, Resolution
+from integrator.ack_reason import short_reason
 from integrator.errors import PermanentError
 from integrator.presenters import shown_time
 from integrator.reasons import MAX_REASON, TOO_LONG, TOO_LONG_CODE, too_long
@@ -287,11 +288,15 @@ async def discard(
 
 
 def _facts(message: MessageRecord) -> dict[str, Any]:
+    """What a discard's audit entry says of the letter. Its error without the receiver's own
+    words (``short_reason``): an ACK's text may name the patient, and the audit trail is kept
+    for years, never sealed and never rewritten, where retention shortens the message's own
+    error (``store.retention``)."""
     return {
         "destination": message.destination_id,
         "control_id": message.control_id,
         "attempts": message.attempt_count,
-        "last_error": message.last_error,
+        "last_error": short_reason(message.last_error),
     }
 
 

@@ -1,4 +1,5 @@
-"""Retention takes the receiver's words with the payload: errors keep only the engine's own.
+"""Retention takes the receiver's words with the payload: errors keep only the engine's own;
+the audit trail, which outlives retention, never takes them.
 
 A negative ACK's MSA-3 / ERR text is stored in ``messages.last_error`` and ``attempts.error``,
 and a receiver may name the patient there. Pruning empties the payload and the ACK bytes; these
@@ -10,16 +11,18 @@ keeps everything.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from deadletter import discard
 from integrator.lifecycle.prune import prune
 from integrator.lifecycle.retention import Retention
 from integrator.presenters import attempt_history, message_summary
-from integrator.store import AttemptRecord, MessageRecord, Store
+from integrator.store import AttemptRecord, AuditFilter, MessageRecord, Store
 from integrator.store.codec import attempt_identity
 from integrator.store.sealing import DataKey, Sealer, aad, sealed_kid
 from integrator.store.tables import attempts, messages
@@ -218,3 +221,19 @@ async def test_a_sealed_store_gets_the_cut_errors_sealed_with_the_current_key(si
     assert cut == short
     for message in (delivered, dead):
         assert not holds_receiver_text(await raw_rows(site, message.id))
+
+
+async def test_a_discard_s_audit_entry_keeps_no_receiver_text(store: Store) -> None:
+    """The audit trail outlives retention, is never sealed and never rewritten: a discard's
+    entry says why the letter died in the engine's words only, from the start."""
+    message = make_message()
+    assert await store.accept_event(make_event(), [message])
+    last = attempt(message.id, 1, "deadletter", "AR", f"ACK AR: {SAID}{GAVE_UP}")
+    await store.record_attempt(last, status="dead", last_error=last.error)
+
+    await discard(store, message.id, actor=ACTOR, reason="sent by fax instead")
+
+    [entry] = await store.list_audit(AuditFilter(action="deadletter.discard"))
+    assert entry.details["last_error"] == f"ACK AR (receiver's text withheld){GAVE_UP}"
+    said = json.dumps(entry.details)
+    assert BSN not in said and NAME not in said and "onbekend" not in said
