@@ -30,7 +30,7 @@ from integrator.lifecycle.retention import Retention
 from integrator.logging import get_logger
 from integrator.metrics import Metrics
 from integrator.operators import DestinationAdmin
-from integrator.presence import Presence, http_address
+from integrator.presence import Presence, http_address, transport_of
 from integrator.recorder import AttemptRecorder
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
@@ -137,13 +137,22 @@ class Engine:
         )
         # Present from the moment it works on the store: from here on, work written into the
         # store behind its back would wait for its next start. Its key ids go with it, so a
-        # rotation to a key it lacks is refused (integrator keys rotate).
+        # rotation to a key it lacks is refused (integrator keys rotate). Its transport too:
+        # an engine already on the store that would deliver the waiting messages through
+        # other queues refuses this one here, before it resumes or sends anything.
         self._presence = Presence(
             self._store,
             http_address(self.settings, http=self.serves_http),
             data_keys=sealer.kids,
+            transport=transport_of(self.settings),
         )
-        await self._presence.start()
+        try:
+            await self._presence.start()
+        except BaseException:
+            self._presence = None
+            await self._store.close()
+            self._store = None
+            raise
         exposed = self._store.exposed_files()
         if exposed is not None:
             log.warning("store files readable by others", detail=exposed)

@@ -15,6 +15,12 @@ needed: a row whose ``host`` is this machine's name and whose ``pid`` no process
 crashed engine's at once, and the command deletes it (``_crashed_here``); a row of another
 machine cannot be checked so and counts until it is stale. Heartbeats use the wall clock, not
 the engine's injectable clock: the reader is another process comparing against its own "now".
+
+The row also says what the engine delivers through (``transport_of``). At its start an engine
+re-queues (embedded) or re-publishes (RabbitMQ) every message the store lists as waiting; a
+second engine doing so on the same store through other queues delivers each of them a second
+time. So registering is refused (``EngineDisagrees``, before anything is resumed or sent) when
+the two would not share the queues: see ``refuse_disagreeing``.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
+
+from yarl import URL
 
 from integrator.engine_api import engine_running, engine_url
 from integrator.errors import IntegratorError
@@ -52,6 +60,45 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+EMBEDDED: Final = "embedded"
+"""``transport_of`` for the embedded transport: in-memory queues inside one engine."""
+
+_RABBITMQ: Final = "rabbitmq "
+_AMQP_PORTS: Final = {"amqp": 5672, "amqps": 5671}
+
+
+def transport_of(settings: Settings) -> str:
+    """What an engine with ``settings`` delivers through, as its presence row records it.
+
+    ``embedded``, or ``rabbitmq HOST:PORT vhost=VHOST prefix=PREFIX``: the broker as the AMQP
+    library reads ``INTEGRATOR_AMQP_URL`` (default port by scheme, vhost ``/`` when none is
+    given, host in lower case), without user or password, and ``INTEGRATOR_AMQP_PREFIX``. Two
+    engines share their queues exactly when these are equal. The host is compared as written:
+    engines reaching one broker under two names (an IP address and a DNS name) are refused as
+    if on two brokers, which errs on the side of no double delivery.
+    """
+    if not settings.amqp_url:
+        return EMBEDDED
+    url = URL(settings.amqp_url)
+    host = (url.host or "").lower()
+    if ":" in host:  # IPv6: as in a URL
+        host = f"[{host}]"
+    port = url.port or _AMQP_PORTS.get(url.scheme.lower(), 5672)
+    vhost = "/" if url.path in ("", "/") else url.path[1:].replace("%2F", "/")
+    return f"{_RABBITMQ}{host}:{port} vhost={vhost} prefix={settings.amqp_prefix}"
+
+
+def describe_transport(transport: str | None) -> str:
+    """A recorded transport in words, for error texts (it holds no credentials)."""
+    if transport is None:
+        return "a transport it did not record (an engine of a version from before that)"
+    if transport == EMBEDDED:
+        return "the embedded transport"
+    if transport.startswith(_RABBITMQ):
+        return "RabbitMQ at " + transport.removeprefix(_RABBITMQ)
+    return transport
+
+
 class Presence:
     """The engine's own row: registered at start, refreshed every ``every`` s, removed at stop."""
 
@@ -61,8 +108,12 @@ class Presence:
         address: str | None,
         *,
         data_keys: Sequence[str] = (),
+        transport: str | None = None,
         every: float = HEARTBEAT_EVERY,
     ) -> None:
+        """``transport``: ``transport_of`` the engine's settings; given, ``start`` refuses to
+        register beside an engine it disagrees with (``refuse_disagreeing``). None (a row made
+        by a test or a tool): registered as unknown, unchecked."""
         now = _now()
         self.row = EnginePresence(
             id=str(uuid.uuid4()),
@@ -73,13 +124,25 @@ class Presence:
             heartbeat_at=now,
             pid_namespace=pid_namespace(),
             data_keys=",".join(data_keys),
+            transport=transport,
         )
         self._store = store
         self._every = every
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await self._store.register_engine(self.row)
+        """Register, and beat from now on; ``EngineDisagrees`` (nothing registered) when an
+        engine already on the store would deliver the same messages through other queues."""
+        if self.row.transport is None:
+            await self._store.register_engine(self.row)
+        else:
+            now = _now()
+            own = self.row
+
+            def admit(others: list[EnginePresence]) -> None:
+                refuse_disagreeing(own, others, now=now)
+
+            await self._store.register_engine(own, admit=admit, since=now - FRESH_FOR)
         self._task = asyncio.create_task(self._loop(), name="engine-presence")
 
     async def stop(self) -> None:
@@ -138,6 +201,75 @@ async def refuse_if_engine_present(settings: Settings, store: Store) -> None:
             log.info("crashed engine's presence removed", engine_pid=engine.pid)
             continue
         raise EngineElsewhere(engine, engine_url(settings), now=now)
+
+
+class EngineDisagrees(IntegratorError):
+    """Another engine runs on this store through queues this one does not share.
+
+    Both would re-queue or re-publish the messages the store lists as waiting, each into its
+    own queues, and deliver them: every waiting message twice, under the same MSH-10. So the
+    engine that starts second does not start, before it resumes or sends anything.
+    """
+
+    exit_code = 2
+
+    def __init__(self, own: str, other: EnginePresence, *, now: datetime) -> None:
+        if own == EMBEDDED:
+            todo = (
+                "the embedded transport delivers from one engine per store: stop the other "
+                "engine first, or run every engine with one broker and one prefix "
+                "(INTEGRATOR_AMQP_URL, INTEGRATOR_AMQP_PREFIX) on PostgreSQL"
+            )
+        elif other.transport == EMBEDDED:
+            todo = (
+                "an engine on the embedded transport must be the only one on its store: stop "
+                "it first, or restart it with this engine's INTEGRATOR_AMQP_URL and "
+                "INTEGRATOR_AMQP_PREFIX"
+            )
+        else:
+            todo = (
+                "engines on one store must share one broker and one prefix: set "
+                "INTEGRATOR_AMQP_URL (host, port, virtual host) and INTEGRATOR_AMQP_PREFIX as "
+                "the running engine has them, or stop it first"
+            )
+        super().__init__(
+            f"another engine is running on this store ({_who(other, now)}) with "
+            f"{describe_transport(other.transport)}, and this one would use "
+            f"{describe_transport(own)}: both would deliver the messages waiting in the store, "
+            f"each of them twice. {todo}; this engine did not start and sent nothing"
+        )
+        self.other = other
+
+
+def refuse_disagreeing(
+    own: EnginePresence, others: Sequence[EnginePresence], *, now: datetime
+) -> None:
+    """Raise ``EngineDisagrees`` when ``own`` may not run beside one of the fresh ``others``.
+
+    - ``own`` on the embedded transport: any other engine refuses it. Its queues are in its
+      memory, so the store's waiting messages would be queued by both, whatever the database
+      and whatever the other uses; an engine that did not record its transport too.
+    - ``own`` on RabbitMQ: an engine on the embedded transport, or on another broker, virtual
+      host or prefix, refuses it. Engines with the same broker and prefix share the queues
+      (one consumer per destination queue, one recovery leader) and may run together.
+      An engine that did not record its transport (None: started by a version from before
+      0021) does not: during a rolling upgrade the engines still on the old version are the
+      same deployment, and refusing them would make every upgrade a full stop. A RabbitMQ
+      engine of another deployment on an old version is not caught; it is once upgraded.
+
+    A row of an engine that crashed on this machine (``_crashed_here``) is left out, as a stale
+    row is (``others`` are the fresh ones): a crashed engine delivers nothing.
+    """
+    transport = own.transport
+    for other in others:
+        if other.id == own.id or _crashed_here(other):
+            continue
+        if transport == EMBEDDED:
+            raise EngineDisagrees(transport, other, now=now)
+        if other.transport is None or other.transport == transport:
+            continue
+        assert transport is not None
+        raise EngineDisagrees(transport, other, now=now)
 
 
 class EngineLacksKey(IntegratorError):

@@ -18,6 +18,7 @@ def run_command(
     """Run the engine: intake, delivery and the HTTP API, until SIGTERM or Ctrl-C."""
     from integrator.engine import Engine
     from integrator.errors import IntegratorError
+    from integrator.presence import EngineDisagrees
     from integrator.runner import HttpPortUnavailable, HttpTlsUnavailable, run_engine
     from integrator.store.errors import DataKeyError
 
@@ -30,6 +31,8 @@ def run_command(
         fail(str(exc), 2)  # a setting is wrong; nothing started
     except DataKeyError as exc:
         fail(f"the engine could not start: {exc}", 2)  # at open: nothing was written with it
+    except EngineDisagrees as exc:
+        fail(f"the engine could not start: {exc}", 2)  # before it resumed or sent anything
     except IntegratorError as exc:
         fail(f"the engine could not run: {exc}")
 

@@ -7,12 +7,14 @@ decided in ``integrator.presence``. Nothing here is patient data.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.failures import guarded
@@ -38,6 +40,9 @@ class EnginePresence:
     data_keys: str | None = None
     """The ids of the data keys it runs with, comma-separated, the sealing key first; empty:
     none; None: unknown (an engine from before this was recorded)."""
+    transport: str | None = None
+    """What it delivers through: ``embedded``, or ``rabbitmq HOST:PORT vhost=V prefix=P`` (no
+    credentials; ``integrator.presence.transport_of``); None: unknown (before 0021)."""
 
     @property
     def key_ids(self) -> tuple[str, ...] | None:
@@ -47,18 +52,60 @@ class EnginePresence:
         return tuple(kid for kid in self.data_keys.split(",") if kid)
 
 
+Admit = Callable[[list[EnginePresence]], None]
+"""Judges the other fresh engines at registration; raises to refuse (nothing is registered)."""
+
+
+def presence_lock_key(schema: str | None) -> int:
+    """The advisory lock key under which engines register one at a time, per schema."""
+    digest = hashlib.sha256(f"integrator.store.presence:{schema or ''}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 class _StoreParts(Protocol):
     _engine: AsyncEngine
+
+    @property
+    def schema(self) -> str | None: ...
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
 
 class PresenceMixin:
     @guarded("register the engine")
-    async def register_engine(self: _StoreParts, presence: EnginePresence) -> None:
+    async def register_engine(
+        self: _StoreParts,
+        presence: EnginePresence,
+        *,
+        admit: Admit | None = None,
+        since: datetime | None = None,
+    ) -> None:
+        """Add the engine's row; with ``admit``, only if it admits the others that are fresh.
+
+        ``admit`` is given, in the same transaction and after the insert, every other engine
+        whose heartbeat is at or after ``since``; what it raises rolls the insert back and is
+        raised here. Check and registration are one step, so two engines starting at the same
+        moment cannot both miss each other: on SQLite the insert (the transaction's first
+        statement, see ``Store._transaction``) takes the single write lock to the commit; on
+        PostgreSQL a transaction-scoped advisory lock is taken first, so the second engine
+        waits for the first's commit and then reads its row (READ COMMITTED: each statement
+        sees what was committed before it began).
+        """
         async with self._transaction() as conn:
+            if admit is not None and conn.dialect.name == "postgresql":
+                await conn.execute(
+                    select(func.pg_advisory_xact_lock(presence_lock_key(self.schema)))
+                )
             # The row is the record, column for field (a test holds the two to each other).
             await conn.execute(insert(engine_presence).values(**dataclasses.asdict(presence)))
+            if admit is not None:
+                query = select(engine_presence).where(engine_presence.c.id != presence.id)
+                if since is not None:
+                    query = query.where(engine_presence.c.heartbeat_at >= since)
+                rows = await conn.execute(
+                    query.order_by(engine_presence.c.heartbeat_at.desc(), engine_presence.c.id)
+                )
+                admit([EnginePresence(**row._mapping) for row in rows])
 
     @guarded("refresh the engine's heartbeat")
     async def beat_engine(self: _StoreParts, engine_id: str, at: datetime) -> bool:

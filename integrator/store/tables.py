@@ -384,6 +384,10 @@ engine_presence = Table(
     Column("pid_namespace", String(64), nullable=True),  # None: none to read, or before 0012
     # The ids of its data keys, comma-separated, sealing key first (0014); None: before 0014.
     Column("data_keys", Text(), nullable=True),
+    # What it delivers through (0021): ``embedded``, or ``rabbitmq HOST:PORT vhost=V prefix=P``
+    # (no credentials); None: before 0021. A starting engine refuses to run beside one it
+    # would deliver the same messages with twice (integrator.presence.refuse_disagreeing).
+    Column("transport", Text(), nullable=True),
 )
 
 # Whether each destination was paused (``enabled: false``) when an engine last looked, and

@@ -22,11 +22,18 @@ import integrator
 from integrator.access import AccessService, Grant, Role
 from integrator.access import tokens as secrets_
 from integrator.clock import ManualClock
-from integrator.store import Store, StoreError, sqlite_head
+from integrator.store import EnginePresence, Store, StoreError, sqlite_head
 from integrator.store.engine import create_engine
 from integrator.store.migrate import current_revision, head_revision, upgrade_to_head
 from integrator.store.schema_version import HEAD_REVISION
-from integrator.store.tables import api_tokens, grants, metadata, people, rejected_events
+from integrator.store.tables import (
+    api_tokens,
+    engine_presence,
+    grants,
+    metadata,
+    people,
+    rejected_events,
+)
 from integrator.store.url import resolve
 from tests.store.conftest import Site, postgres_site
 from tests.store.factories import make_event, make_message
@@ -83,7 +90,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0020"
+    assert revision == head_revision() == "0021"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -381,7 +388,7 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0020"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0021"
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
 
@@ -498,6 +505,41 @@ async def test_migration_0020_lists_rejected_input_kept_before_it_without_a_call
         assert listed[newer].caller == "token:gp-system"
         read = await opened.get_rejected(old.id)
         assert read is not None and read.caller is None and read.raw == b"{not json"
+    finally:
+        await opened.close()
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == HEAD_REVISION
+
+
+async def test_migration_0021_keeps_an_engine_row_from_before_it_as_of_unknown_transport(
+    site: Site,
+) -> None:
+    """An engine row written before 0021 reads back with transport None (unknown); rows
+    written afterwards keep what the engine says it delivers through."""
+    await migrate_to(site, "0020")
+    seen = datetime.now(UTC)
+    async with raw_connection(site) as conn:
+        await conn.execute(
+            insert(engine_presence).values(
+                id="old-engine",
+                host="h",
+                pid=1,
+                http_address=None,
+                started_at=seen,
+                heartbeat_at=seen,
+                pid_namespace=None,
+                data_keys="",
+            )
+        )
+        await conn.commit()
+
+    opened = await site.open()
+    try:
+        newer = EnginePresence("new-engine", "h", 2, None, seen, seen, transport="embedded")
+        await opened.register_engine(newer)
+        found = {e.id: e for e in await opened.fresh_engines(seen - timedelta(minutes=1))}
+        assert found["old-engine"].transport is None
+        assert found["new-engine"].transport == "embedded"
     finally:
         await opened.close()
     async with raw_connection(site) as conn:

@@ -8,19 +8,23 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from integrator.presence import (
+    EMBEDDED,
     FRESH_FOR,
+    EngineDisagrees,
     EngineElsewhere,
     Presence,
     pid_namespace,
     refuse_if_engine_present,
+    transport_of,
 )
 from integrator.settings import Settings
-from integrator.store import EnginePresence
+from integrator.store import EnginePresence, Store
 from tests.store.conftest import Site
 
 
@@ -161,3 +165,147 @@ def test_the_presence_row_is_the_record_column_for_field() -> None:
 
     fields = {f.name for f in dataclasses.fields(EnginePresence)}
     assert fields == {column.name for column in engine_presence.columns}
+
+
+RABBIT_X = "rabbitmq 127.0.0.1:5672 vhost=/ prefix=x"
+RABBIT_Y = "rabbitmq 127.0.0.1:5672 vhost=/ prefix=y"
+
+
+def test_the_transport_is_recorded_without_credentials_and_as_the_broker_reads_it() -> None:
+    def of(url: str | None, prefix: str = "x") -> str:
+        return transport_of(Settings(amqp_url=url, amqp_prefix=prefix))
+
+    assert of(None) == EMBEDDED
+    assert of("amqp://guest:secret@127.0.0.1:5672/") == RABBIT_X
+    assert of("amqp://guest:secret@127.0.0.1") == RABBIT_X  # the default port, vhost /
+    assert (
+        of("amqp://u:p@Broker.Example:5672/%2F") == "rabbitmq broker.example:5672 vhost=/ prefix=x"
+    )
+    assert of("amqps://u:p@broker/prod", "y") == "rabbitmq broker:5671 vhost=prod prefix=y"
+    assert "secret" not in of("amqp://guest:secret@127.0.0.1:5672/")
+
+
+async def _registered(
+    site: Site, transport: str | None, *, heartbeat_at: datetime | None = None
+) -> tuple[Store, EnginePresence]:
+    """A live engine's row on ``site`` (this process's pid: it is not a crashed one)."""
+    store = await site.open()
+    now = datetime.now(UTC)
+    presence = dataclasses.replace(
+        _row(f"engine-{uuid.uuid4().hex[:8]}", seen=now, address="10.0.0.7:8080"),
+        pid=os.getpid(),
+        transport=transport,
+        heartbeat_at=heartbeat_at or now,
+    )
+    await store.register_engine(presence)
+    return store, presence
+
+
+async def _start(site: Site, transport: str) -> Presence:
+    store = await site.open()
+    presence = Presence(store, None, transport=transport)
+    try:
+        await presence.start()
+    except BaseException:
+        await store.close()
+        raise
+    return presence
+
+
+async def _stop(presence: Presence) -> None:
+    await presence.stop()
+    await presence._store.close()
+
+
+async def test_an_embedded_engine_is_refused_beside_any_other_engine(site: Site) -> None:
+    for other in (EMBEDDED, RABBIT_X, None):
+        store, row = await _registered(site, other)
+        try:
+            with pytest.raises(EngineDisagrees) as refused:
+                await _start(site, EMBEDDED)
+            text = str(refused.value)
+            assert refused.value.exit_code == 2
+            assert "another engine is running on this store (HTTP at 10.0.0.7:8080, " in text
+            assert f"pid {os.getpid()} on host engine-host" in text
+            assert "this one would use the embedded transport" in text
+            assert "one engine per store: stop the other engine first" in text
+            assert text.endswith("this engine did not start and sent nothing")
+            # Nothing registered: only the other engine is listed.
+            fresh = await store.fresh_engines(datetime.now(UTC) - FRESH_FOR)
+            assert [e.id for e in fresh] == [row.id]
+        finally:
+            await store.remove_engine(row.id)
+            await store.close()
+
+
+async def test_rabbitmq_engines_run_together_only_on_one_broker_and_prefix(site: Site) -> None:
+    store, row = await _registered(site, RABBIT_X)
+    try:
+        same = await _start(site, RABBIT_X)  # the same deployment: admitted
+        old = await _start(site, RABBIT_X)
+        await _stop(old)
+        with pytest.raises(EngineDisagrees) as refused:
+            await _start(site, RABBIT_Y)
+        text = str(refused.value)
+        assert "with RabbitMQ at 127.0.0.1:5672 vhost=/ prefix=x" in text
+        assert "this one would use RabbitMQ at 127.0.0.1:5672 vhost=/ prefix=y" in text
+        assert "must share one broker and one prefix" in text
+        assert "INTEGRATOR_AMQP_PREFIX" in text
+        await _stop(same)
+    finally:
+        await store.remove_engine(row.id)
+        await store.close()
+
+    store, row = await _registered(site, EMBEDDED)
+    try:
+        with pytest.raises(EngineDisagrees, match="must be the only one on its store: stop it"):
+            await _start(site, RABBIT_X)
+    finally:
+        await store.remove_engine(row.id)
+        await store.close()
+
+
+async def test_rows_from_before_0021_stale_rows_and_crashed_engines_do_not_block(
+    site: Site,
+) -> None:
+    """An engine that did not record its transport (an older version during a rolling
+    upgrade) lets a RabbitMQ engine start; a stale row, or a fresh one of an engine that
+    crashed on this host, lets any engine start."""
+    store, old = await _registered(site, None)
+    try:
+        started = await _start(site, RABBIT_X)
+        await _stop(started)
+    finally:
+        await store.remove_engine(old.id)
+        await store.close()
+
+    seen = datetime.now(UTC) - timedelta(minutes=5)
+    store, stale = await _registered(site, RABBIT_Y, heartbeat_at=seen)
+    crashed = dataclasses.replace(
+        stale,
+        id="crashed-here",
+        host=socket.gethostname(),
+        pid=dead_pid(),
+        pid_namespace=pid_namespace(),
+        heartbeat_at=datetime.now(UTC),
+        transport=EMBEDDED,
+    )
+    try:
+        await store.register_engine(crashed)
+        started = await _start(site, EMBEDDED)
+        await _stop(started)
+    finally:
+        await store.close()
+
+
+async def test_two_engines_starting_at_once_do_not_both_miss_each_other(site: Site) -> None:
+    """Check and registration are one step (SQLite's write lock, PostgreSQL's advisory lock):
+    of two disagreeing engines starting at the same moment one is refused, every time."""
+    for _ in range(5):
+        first, second = await asyncio.gather(
+            _start(site, EMBEDDED), _start(site, RABBIT_X), return_exceptions=True
+        )
+        started = [p for p in (first, second) if isinstance(p, Presence)]
+        refused = [e for e in (first, second) if isinstance(e, EngineDisagrees)]
+        assert (len(started), len(refused)) == (1, 1), (first, second)
+        await _stop(started[0])
