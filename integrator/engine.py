@@ -132,8 +132,13 @@ class Engine:
         # One key for intake, search and audit: the setting, or the store's own (made now).
         self.settings = resolve_search_key(self.settings, create=True)
         sealer = self.settings.sealer()
+        # Another search key than the store's refuses the start (SearchKeyMismatch): events
+        # taken in with it could never be found by BSN with the right one.
         self._store = await Store.open(
-            self.settings.database_url, clock=self.clock.now, sealer=sealer
+            self.settings.database_url,
+            clock=self.clock.now,
+            sealer=sealer,
+            search_check=self.settings.search_check(),
         )
         # Present from the moment it works on the store: from here on, work written into the
         # store behind its back would wait for its next start. Its key ids go with it, so a

@@ -167,6 +167,15 @@ class Settings(BaseSettings):
             )
         return bsn_hash(bsn, self.search_key.get_secret_value().encode("utf-8"))
 
+    def search_check(self) -> str | None:
+        """The search key's check value, which the store compares with the one it keeps
+        (``integrator.store.searchcheck``); None without a key (then nothing is checked)."""
+        if self.search_key is None:
+            return None
+        from integrator.store.searchcheck import search_key_check
+
+        return search_key_check(self.search_key.get_secret_value())
+
     @model_validator(mode="after")
     def _tls_pair(self) -> Settings:
         if (self.http_tls_cert_file is None) != (self.http_tls_key_file is None):

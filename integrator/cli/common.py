@@ -265,10 +265,18 @@ def with_store(
 
     async def go() -> T:
         if read_only:
-            store = await Store.open_existing(settings.database_url, sealer=settings.sealer())
+            store = await Store.open_existing(
+                settings.database_url,
+                sealer=settings.sealer(),
+                search_check=settings.search_check(),
+            )
             err_console.print(f"store: {escape(store.location)}", soft_wrap=True)
         else:
-            store = await Store.open(settings.database_url, sealer=settings.sealer())
+            store = await Store.open(
+                settings.database_url,
+                sealer=settings.sealer(),
+                search_check=settings.search_check(),
+            )
         try:
             return await action(store)
         finally:

@@ -311,7 +311,9 @@ def events_route(
 
     async def go() -> dict[str, Any]:
         checked = request.checked(settings)  # exit 2 before the store is even opened
-        store = await Store.open(settings.database_url, sealer=settings.sealer())
+        store = await Store.open(
+            settings.database_url, sealer=settings.sealer(), search_check=settings.search_check()
+        )
         try:
             selected = await select_events(store, settings, checked)
             if not selected:

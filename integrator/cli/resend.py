@@ -184,7 +184,9 @@ def run_resend(
     request = ResendRequest(reason=reason or "", actor=local_actor(), mode=mode, to=to)
 
     async def go() -> Outcome:
-        store = await Store.open(settings.database_url, sealer=settings.sealer())
+        store = await Store.open(
+            settings.database_url, sealer=settings.sealer(), search_check=settings.search_check()
+        )
         try:
             checked = request.checked()  # reason and mode first: exit 2 before any work
             selection = await select(store)

@@ -20,7 +20,7 @@ def run_command(
     from integrator.errors import IntegratorError
     from integrator.presence import EngineDisagrees
     from integrator.runner import HttpPortUnavailable, HttpTlsUnavailable, run_engine
-    from integrator.store.errors import DataKeyError
+    from integrator.store.errors import DataKeyError, SearchKeyMismatch
 
     settings = load_settings(service=True)
     try:
@@ -30,6 +30,8 @@ def run_command(
     except HttpTlsUnavailable as exc:
         fail(str(exc), 2)  # a setting is wrong; nothing started
     except DataKeyError as exc:
+        fail(f"the engine could not start: {exc}", 2)  # at open: nothing was written with it
+    except SearchKeyMismatch as exc:
         fail(f"the engine could not start: {exc}", 2)  # at open: nothing was written with it
     except EngineDisagrees as exc:
         fail(f"the engine could not start: {exc}", 2)  # before it resumed or sent anything

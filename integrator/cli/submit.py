@@ -41,12 +41,15 @@ def submit(
 
     from integrator.engine_api import EngineRefused
     from integrator.presence import EngineElsewhere
+    from integrator.store.errors import SearchKeyMismatch
 
     try:
         live, outcomes = run(go())
     except EngineRefused as exc:  # one line: which token to set
         fail(str(exc))
     except EngineElsewhere as exc:  # one line: where the engine is; nothing was done
+        fail(str(exc), exc.exit_code)
+    except SearchKeyMismatch as exc:  # at open: names the setting; nothing was written
         fail(str(exc), exc.exit_code)
     except Exception as exc:
         fail(f"submit failed: {type(exc).__name__}: {exc}")

@@ -5,6 +5,7 @@
     StoreError                  any store failure; the message never carries message content
     ├── StoreConfigError        the URL or schema given to Store.open is unusable: fix the settings
     │   ├── DataKeyError        (also a ConfigurationError) the data keys do not fit this store
+    │   ├── SearchKeyMismatch   (also a ConfigurationError) not the search key of its BSN hashes
     │   └── StoreTlsError       the URL's sslmode asks for TLS the server or the files do not give
     ├── SealedValueError        a sealed value does not open: never garbage instead
     │   ├── UnknownDataKey      it names a key id that is not configured
@@ -46,6 +47,14 @@ class DataKeyError(StoreConfigError, ConfigurationError):
     """The configured data keys cannot read (or write) this store; found at open, exit 2.
 
     The message names the key id and the setting, never a key.
+    """
+
+
+class SearchKeyMismatch(StoreConfigError, ConfigurationError):
+    """The configured search key is not the one this store's BSN hashes were made with; found
+    at open, exit 2 (``integrator.store.searchcheck``).
+
+    The message names the setting, never the key or anything computed from it.
     """
 
 

@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from integrator.store import keycheck
+from integrator.store import keycheck, searchcheck
 from integrator.store.audit_chain import append_audit
 from integrator.store.codec import attempt_identity, dump_json
 from integrator.store.errors import DataKeyError
@@ -119,6 +119,16 @@ class SealingMixin:
             self._sealer,
             self._transaction,
             schema=self.schema,
+            register=register,
+            now=self._now,
+        )
+
+    @guarded("check the search key")
+    async def _check_search_key(self: _StoreParts, check: str, *, register: bool) -> None:
+        await searchcheck.check_search_key(
+            self._engine,
+            check,
+            self._transaction,
             register=register,
             now=self._now,
         )

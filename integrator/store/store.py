@@ -206,13 +206,17 @@ class Store(
         clock: Clock = utc_now,
         schema: str | None = None,
         sealer: Sealer | None = None,
+        search_check: str | None = None,
     ) -> Store:
-        """Connect, migrate to the newest schema and check the data keys.
+        """Connect, migrate to the newest schema and check the data keys and the search key.
 
         ``schema`` (PostgreSQL only) puts the store in that schema, creating it if needed; it
         lets several stores share one database, e.g. one per test. ``sealer``: the data keys
         (``Settings.sealer``); keys that do not fit the store raise ``DataKeyError`` here, and
-        a new current key is registered (``integrator.store.keycheck``).
+        a new current key is registered (``integrator.store.keycheck``). ``search_check``: the
+        search key's check value (``Settings.search_check``); another key's than the store's
+        raises ``SearchKeyMismatch``, and a store without one gets it registered
+        (``integrator.store.searchcheck``); None: not checked.
         """
         target = resolve(url, schema)
         engine = create_engine(target)
@@ -220,6 +224,8 @@ class Store(
         try:
             await _migrate_when_free(engine, schema)
             await store._check_data_keys(register=True)
+            if search_check is not None:
+                await store._check_search_key(search_check, register=True)
         except StoreUnavailable as exc:
             await engine.dispose()
             # Which database did not answer, and where that is set: a refused connection
@@ -849,8 +855,10 @@ class Store(
         clock: Clock = utc_now,
         schema: str | None = None,
         sealer: Sealer | None = None,
+        search_check: str | None = None,
     ) -> Store:
-        """Like :meth:`open`, for commands that only read: never creates a store.
+        """Like :meth:`open`, for commands that only read: never creates a store, and never
+        registers a key (a store without the search key's check gets it from the next writer).
 
         A read command that created an empty store where a setting pointed by mistake would
         answer "nothing found" instead of "wrong store". Raises ``NoStore`` (naming the store,
@@ -865,6 +873,8 @@ class Store(
             if await require_store(engine, target.display) != HEAD_REVISION:
                 await _migrate_when_free(engine, schema)
             await store._check_data_keys(register=False)
+            if search_check is not None:
+                await store._check_search_key(search_check, register=False)
         except BaseException:
             await engine.dispose()
             raise

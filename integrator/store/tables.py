@@ -199,6 +199,18 @@ audit_anchor = Table(
     CheckConstraint("id = 1", name="one_row"),
 )
 
+# The search key's check value (0022): HMAC-SHA256 under INTEGRATOR_SEARCH_KEY of a fixed
+# label, written by the first writer with a key, compared at every open with one
+# (integrator.store.searchcheck). One row at most; never the key, no BSN's hash.
+search_key_check = Table(
+    "search_key_check",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("check_value", String(64), nullable=False),
+    Column("registered_at", UTCDateTime(), nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
+)
+
 # Batch jobs and their progress (0006), so ``GET /api/v1/jobs/{id}`` answers after a restart.
 # ``results`` and ``clusters`` are JSON; ``heartbeat_at`` tells a running job from a dead one.
 jobs = Table(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +123,86 @@ def test_a_bsn_search_from_the_cli_finds_what_the_engine_stored(
     assert [row["id"] for row in json.loads(found.stdout)] == [event_id]
     other = CliRunner().invoke(app, ["events", "list", "--bsn", "999990020", "--json"], env=env)
     assert json.loads(other.stdout) == []
+
+
+def test_another_search_key_than_the_stores_is_refused_by_the_engine_and_the_cli(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """A store written with key A: an engine or a command with key B exits 2 naming the
+    setting (never a key), writing nothing; with key A a BSN search finds the event."""
+    from integrator.store.errors import SearchKeyMismatch
+    from tests.cli_in_process import run_cli
+
+    key_a, key_b = "the-right-search-key-0001", "the-wrong-search-key-0002"
+    database = tmp_path / "store.db"
+
+    async def accept(key: str) -> str:
+        engine = Engine(settings_at(database, search_key=key))
+        await engine.start()
+        try:
+            result = await engine.intake.submit(json.dumps(referral_data), source="cli")
+            return result.event_id
+        finally:
+            await engine.stop()
+
+    event_id = asyncio.run(accept(key_a))
+    with pytest.raises(SearchKeyMismatch, match=r"^INTEGRATOR_SEARCH_KEY: the search key is not"):
+        asyncio.run(accept(key_b))
+
+    def counts() -> tuple[int, ...]:
+        with sqlite3.connect(database) as conn:
+            return tuple(
+                conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("events", "messages", "audit_log", "search_key_check")
+            )
+
+    before = counts()
+    env = {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{database}",
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+        "INTEGRATOR_SEARCH_KEY": key_b,
+    }
+    sample = tmp_path / "event.json"
+    sample.write_text(json.dumps({**referral_data, "event_id": str(uuid.uuid4())}))
+    for command in (
+        ("messages", "list", "--bsn", BSN),
+        ("events", "list", "--bsn", BSN, "--json"),
+        ("submit", str(sample)),
+    ):
+        result = run_cli(*command, env=env)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert "INTEGRATOR_SEARCH_KEY: the search key is not the one this store" in result.stderr
+        assert key_a not in result.stderr and key_b not in result.stderr
+    assert counts() == before  # nothing written
+
+    found = run_cli(
+        "events", "list", "--bsn", BSN, "--json", env={**env, "INTEGRATOR_SEARCH_KEY": key_a}
+    )
+    assert found.returncode == 0, found.stderr
+    assert [row["id"] for row in json.loads(found.stdout)] == [event_id]
+
+
+def test_integrator_run_with_another_search_key_exits_2(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    from tests.cli_in_process import run_cli
+
+    database = tmp_path / "store.db"
+
+    async def first() -> None:
+        engine = Engine(settings_at(database, search_key="the-right-search-key-0001"))
+        await engine.start()
+        await engine.stop()
+
+    asyncio.run(first())
+    env = {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{database}",
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+        "INTEGRATOR_SEARCH_KEY": "the-wrong-search-key-0002",
+        "INTEGRATOR_HTTP_PORT": "0",
+    }
+    result = run_cli("run", "--no-http", env=env)
+    assert result.returncode == 2, result.stderr
+    text = " ".join(result.stderr.split())
+    assert "the engine could not start: INTEGRATOR_SEARCH_KEY: the search key is not" in text
+    assert "nothing was written" in text

@@ -1,0 +1,103 @@
+"""At open: is the configured search key the one this store's BSN hashes were made with?
+
+BSNs are stored as a keyed hash (``integrator.store.keyed``). An engine started with another
+``INTEGRATOR_SEARCH_KEY`` took events whose BSN the right key can never find, and a command
+with another key found nothing by BSN (``0 shown``, exit 0): support would tell a GP "the
+referral never arrived". So the store keeps a check value of its key (table
+``search_key_check``, one row): HMAC-SHA256 under the key of a fixed label
+(``search_key_check``). It reveals nothing of the key a BSN hash does not already (both are
+HMACs of a known text under it), and it is no BSN's hash. At open, when a key is configured:
+
+- the store has the row: the configured key's check must equal it, else ``SearchKeyMismatch``
+  (exit 2, naming ``INTEGRATOR_SEARCH_KEY``, never the key or the check), before anything is
+  written;
+- the store has none (a new store, or one from before revision 0022): a writer
+  (``Store.open``) registers its key's check; a reader (``Store.open_existing``) leaves that to
+  the next writer. Two first writers at once: the row's primary key lets one insert, the other's
+  insert does nothing and it compares with the row, in the same transaction.
+
+Without a key (a SQLite store whose key file is not made yet, opened by a reader) nothing is
+checked: such a command cannot hash a BSN anyway (``Settings.bsn_hash`` says so).
+
+The data keys keep their checks in the audit log (``keycheck``); the search key has a table of
+its own (see the revision's docstring). There is no documented way to change the search key:
+changing it makes older events unfindable by BSN (docs/support.md); the row would then have to
+be replaced with the new key's check along with re-hashing every ``bsn_hash``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+
+from sqlalchemy import Insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from integrator.logging import get_logger
+from integrator.store.errors import SearchKeyMismatch
+from integrator.store.tables import search_key_check as table
+
+log = get_logger("integrator.store.searchcheck")
+
+SETTING = "INTEGRATOR_SEARCH_KEY"
+LABEL = b"integrator search key check"
+_ROW = 1
+
+MISMATCH = (
+    f"{SETTING}: the search key is not the one this store's BSN hashes were made with (its "
+    "key check does not match): with it a search by BSN finds nothing, and events taken in "
+    f"could never be found by BSN with the right key. Set {SETTING} to the key the engines of "
+    "this store use (a SQLite store without the setting: its key file <database>.search-key, "
+    "kept with the database); nothing was written"
+)
+
+
+def search_key_check(key: str) -> str:
+    """The check value of ``key``: HMAC-SHA256 under the key (encoded as ``Settings.bsn_hash``
+    does) of a fixed label, 64 hex digits."""
+    return hmac.new(key.encode("utf-8"), LABEL, hashlib.sha256).hexdigest()
+
+
+async def _stored(conn: AsyncConnection) -> str | None:
+    return (
+        await conn.execute(select(table.c.check_value).where(table.c.id == _ROW))
+    ).scalar_one_or_none()
+
+
+def _compare(stored: str, check: str) -> None:
+    if not hmac.compare_digest(stored, check):
+        raise SearchKeyMismatch(MISMATCH)
+
+
+async def check_search_key(
+    engine: AsyncEngine,
+    check: str,
+    transaction: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
+    *,
+    register: bool,
+    now: Callable[[], datetime],
+) -> None:
+    """Raise ``SearchKeyMismatch`` unless ``check`` is the store's; see the module."""
+    async with engine.connect() as conn:
+        stored = await _stored(conn)
+    if stored is not None:
+        _compare(stored, check)
+        return
+    if not register:
+        return
+    async with transaction() as conn:
+        # First statement writes (SQLite's write lock); a concurrent first writer's row wins.
+        insert: Insert = (
+            postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+        ).on_conflict_do_nothing(index_elements=[table.c.id])
+        added = await conn.execute(insert.values(id=_ROW, check_value=check, registered_at=now()))
+        if not added.rowcount:
+            stored = await _stored(conn)
+            assert stored is not None
+            _compare(stored, check)
+            return
+    log.info("search key check registered")
