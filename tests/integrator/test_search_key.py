@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -185,8 +188,6 @@ def test_another_search_key_than_the_stores_is_refused_by_the_engine_and_the_cli
 def test_integrator_run_with_another_search_key_exits_2(
     tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
-    from tests.cli_in_process import run_cli
-
     database = tmp_path / "store.db"
 
     async def first() -> None:
@@ -196,12 +197,23 @@ def test_integrator_run_with_another_search_key_exits_2(
 
     asyncio.run(first())
     env = {
+        **os.environ,
         "INTEGRATOR_DATABASE_URL": f"sqlite:///{database}",
         "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
         "INTEGRATOR_SEARCH_KEY": "the-wrong-search-key-0002",
         "INTEGRATOR_HTTP_PORT": "0",
     }
-    result = run_cli("run", "--no-http", env=env)
+    # A process with a time limit: an engine that wrongly starts would run on for good.
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "integrator", "run", "--no-http"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the engine ran with another search key instead of being refused")
     assert result.returncode == 2, result.stderr
     text = " ".join(result.stderr.split())
     assert "the engine could not start: INTEGRATOR_SEARCH_KEY: the search key is not" in text
