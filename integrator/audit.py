@@ -11,13 +11,12 @@ front door answers a typo with an empty trail while another refuses it.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Collection, Iterable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
+from integrator.csv_cells import csv_text
 from integrator.exports import record_export
 from integrator.message_reads import configured_destinations
 from integrator.presenters import audit_view
@@ -41,9 +40,6 @@ ACTOR_FORMS: Final = (
 )
 
 NO_DESTINATION: Final = "no destination has that id, and no audit entry or stored message names one"
-
-# A spreadsheet runs a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def build_audit_filter(
@@ -151,22 +147,16 @@ async def checked_audit_filter(
     return flt
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def audit_csv(entries: Iterable[AuditRecord], zone: tzinfo | None = None) -> str:
     """Entries as CSV (details as compact JSON); cells that a spreadsheet would run as a
-    formula get a leading apostrophe."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for entry in entries:
+    formula get a leading apostrophe (``csv_cells.csv_text``, the rule of every export)."""
+
+    def row(entry: AuditRecord) -> list[object]:
         view = audit_view(entry, zone)
         view["details"] = json.dumps(view["details"], ensure_ascii=False, separators=(",", ":"))
-        writer.writerow({column: _cell(view[column]) for column in CSV_COLUMNS})
-    return out.getvalue()
+        return [view[column] for column in CSV_COLUMNS]
+
+    return csv_text(CSV_COLUMNS, (row(entry) for entry in entries))
 
 
 async def export_audit(

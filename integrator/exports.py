@@ -14,12 +14,11 @@ console gives the same file, and its times match the listing people exported it 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from datetime import tzinfo
 from typing import Final
 
+from integrator.csv_cells import csv_text
 from integrator.presenters import iso_time
 from integrator.search import to_csv
 from integrator.store import MessageFilter, Store
@@ -134,12 +133,12 @@ async def export_events(
 
 
 def events_csv(events: Iterable[ListedEvent], zone: tzinfo | None = None) -> str:
-    """Events as CSV (``EVENT_CSV_COLUMNS``), times in ``zone`` if given."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EVENT_CSV_COLUMNS)
-    for e in events:
-        writer.writerow(
+    """Events as CSV (``EVENT_CSV_COLUMNS``), times in ``zone`` if given, written with
+    ``csv_cells.csv_text``: the provider is whatever string the sender wrote, and a value a
+    spreadsheet would run as a formula gets a leading apostrophe."""
+    return csv_text(
+        EVENT_CSV_COLUMNS,
+        (
             (
                 e.id,
                 e.zd_number,
@@ -150,5 +149,6 @@ def events_csv(events: Iterable[ListedEvent], zone: tzinfo | None = None) -> str
                 e.source,
                 e.message_count,
             )
-        )
-    return out.getvalue()
+            for e in events
+        ),
+    )

@@ -17,8 +17,6 @@ would silently be taken as one of the two, or as a time nobody's clock showed.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -26,6 +24,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from destinations.config import EVENT_TYPES
+from integrator.csv_cells import csv_text
 from integrator.presenters import iso_time, short_reason, shown_time
 from integrator.refusal import Coded, Note
 from integrator.settings import Settings
@@ -498,10 +497,8 @@ def csv_row(m: MessageRecord, zone: tzinfo | None = None) -> dict[str, Any]:
 
 
 def to_csv(messages: Iterable[MessageRecord], zone: tzinfo | None = None) -> str:
-    """Messages as the reports' CSV (``CSV_COLUMNS``), times in ``zone`` if given."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for m in messages:
-        writer.writerow(csv_row(m, zone))
-    return out.getvalue()
+    """Messages as the reports' CSV (``CSV_COLUMNS``), times in ``zone`` if given; every cell
+    through ``csv_cells.csv_text`` (a value a spreadsheet would run as a formula gets a leading
+    apostrophe), as every export."""
+    rows = (csv_row(m, zone) for m in messages)
+    return csv_text(CSV_COLUMNS, ([row[column] for column in CSV_COLUMNS] for row in rows))
