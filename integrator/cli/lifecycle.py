@@ -115,21 +115,21 @@ def backup_command(
     """Copy the SQLite store consistently while the engine runs, with its search key file.
     For PostgreSQL use pg_dump (docs/operators.md)."""
     from integrator.errors import IntegratorError
-    from integrator.lifecycle.backup import plan_backup, record_backup, run_backup
+    from integrator.lifecycle.backup import BackupReport, make_backup, plan_backup
     from integrator.store import Store
 
     settings = load_settings()
     try:
         plan = plan_backup(settings.database_url, file, force=force)
-        with progress_bar(0, quiet=quiet or as_json, label="copying pages") as advance:
-            report = run_backup(plan, progress=advance)
     except IntegratorError as exc:
         fail(str(exc), exc.exit_code)
 
-    async def audited(store: Store) -> None:
-        await record_backup(store, report, actor=local_actor())
+    async def copied_and_audited(store: Store) -> BackupReport:
+        with progress_bar(0, quiet=quiet or as_json, label="copying pages") as advance:
+            return await make_backup(store, plan, actor=local_actor(), progress=advance)
 
-    with_store(audited, settings, read_only=True)
+    # Opening the store checks its data keys and schema: a refusal comes before the first page.
+    report = with_store(copied_and_audited, settings, read_only=True)
     if as_json:
         print_json(report.to_json())
         return

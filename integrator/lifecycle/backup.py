@@ -9,17 +9,28 @@ beside FILE and renamed into place when complete, so FILE is never half a databa
 The store's search key file (``<database>.search-key``) is copied too, as ``FILE.search-key``
 (mode 0600): without it the BSN search column of a restored store cannot be searched, and no
 key can be made that matches it. A PostgreSQL store is refused: ``pg_dump`` is its tool.
+
+A copy holds every patient's data, so none is left on disk without its audit entry
+(``data.backup``, written once the copy is complete: it then says what was made, and lands in
+the store rather than in the copy it describes). ``make_backup`` is the one way in: it runs
+with the store already open, so a store the configured data keys or the schema do not fit is
+refused before the first page is copied; and whatever fails once copying has started (the copy,
+the key file, the audit write, or SIGINT, SIGTERM or SIGHUP while the pages are copied) deletes
+the partial or unaudited copy and its key file, and the error says so.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sqlite3
 import stat
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -45,6 +56,15 @@ class BackupRefused(PermanentError):
 
 class BackupFailed(IntegratorError):
     exit_code = 1
+
+
+class BackupInterrupted(BackupFailed):
+    """A signal asked the command to stop while the pages were copied; exit 128 + its number,
+    as a shell reports a process that signal ended."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"backup interrupted by {signal.Signals(signum).name}")
+        self.exit_code = 128 + signum
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +93,85 @@ async def record_backup(store: Store, report: BackupReport, *, actor: str) -> No
         str(report.path),
         details={"pages": report.pages, "search_key_copied": report.key_file is not None},
     )
+
+
+async def make_backup(
+    store: Store, plan: BackupPlan, *, actor: str, progress: Progress | None = None
+) -> BackupReport:
+    """Copy the store as ``plan`` says, then audit the copy; a copy is never left unaudited.
+
+    ``store`` is the store being copied, opened by the caller before this runs: opening it
+    checks the data keys and the schema, and a refusal after every page was copied helps nobody
+    (and left a full copy behind). If the audit entry cannot be written, the copy and its key
+    file are deleted and ``BackupFailed`` says so. SIGINT, SIGTERM and SIGHUP stop the copy at
+    its next step (``_Interruptions``); once the pages are in, the key file and the audit entry
+    take moments, and the backup is finished and kept.
+    """
+    with _Interruptions() as interruptions:
+
+        def step(done: int, total: int) -> None:
+            interruptions.check()
+            if progress is not None:
+                progress(done, total)
+
+        report = run_backup(plan, progress=step, before_rename=interruptions.check)
+        try:
+            await record_backup(store, report, actor=actor)
+        except BaseException as exc:
+            said = _discarded([report.path, report.key_file])
+            if not isinstance(exc, Exception):  # cancelled or ended: say so, and go on ending
+                exc.add_note(said)
+                raise
+            reason = str(exc) if isinstance(exc, IntegratorError) else type(exc).__name__
+            raise BackupFailed(
+                f"the backup could not be recorded in the audit trail ({reason}); {said}"
+            ) from exc
+    return report
+
+
+class _Interruptions:
+    """SIGINT, SIGTERM and SIGHUP while a backup runs: noted, and acted on at the next step.
+
+    Without this, SIGTERM (and SIGHUP, a closed terminal) would end the process where it stood,
+    leaving a partial copy under its temporary name, or a complete one without its audit entry.
+    The handler only notes the signal; ``check``, called after each step of pages and before
+    the rename, raises ``BackupInterrupted``, so the copy stops where its files can still be
+    deleted. Signals reach Python handlers in the main thread only, so in another thread (a
+    test running the command beside an engine) nothing is installed. A signal ignored before
+    (``nohup``) stays ignored.
+    """
+
+    SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._saved: dict[signal.Signals, signal.Handlers | Callable[..., object] | int] = {}
+
+    def __enter__(self) -> _Interruptions:
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for name in self.SIGNALS:
+            sig = getattr(signal, name, None)
+            if sig is None:  # no SIGHUP on Windows
+                continue
+            previous = signal.getsignal(sig)
+            if previous == signal.SIG_IGN:
+                continue
+            self._saved[sig] = signal.SIG_DFL if previous is None else previous
+            signal.signal(sig, self._note)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for sig, previous in self._saved.items():
+            signal.signal(sig, previous)
+
+    def _note(self, signum: int, _frame: FrameType | None) -> None:
+        if self.signum is None:
+            self.signum = signum
+
+    def check(self) -> None:
+        if self.signum is not None:
+            raise BackupInterrupted(self.signum)
 
 
 class _Restarted(Exception):
@@ -128,35 +227,63 @@ def plan_backup(database_url: str, target: Path, *, force: bool = False) -> Back
     return BackupPlan(source, target, key_file_for(database_url), key_target)
 
 
-def run_backup(plan: BackupPlan, *, progress: Progress | None = None) -> BackupReport:
-    """Copy the store, then its key file beside the copy."""
+def run_backup(
+    plan: BackupPlan,
+    *,
+    progress: Progress | None = None,
+    before_rename: Callable[[], None] | None = None,
+) -> BackupReport:
+    """Copy the store, then its key file beside the copy. No audit entry: ``make_backup`` is the
+    way in, and this its part that touches no store.
+
+    ``before_rename`` is called once the pages are in, before the copy takes FILE's name; what
+    it raises stops the backup as a failed copy would. Whatever fails deletes what this run
+    wrote (the copy under its temporary name or under FILE, the key file's partial copy), and
+    the error's note says so; an older FILE is only ever replaced by a complete copy.
+    """
     partial = plan.target.with_name(plan.target.name + ".partial")
     with contextlib.suppress(FileNotFoundError):
         partial.unlink()
+    renamed = False
     try:
         # Made 0600 before the first page goes in: the copy holds patient data.
         os.close(
             os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
         )
         pages = _copy(plan.source, partial, progress)
+        if before_rename is not None:
+            before_rename()
         os.replace(partial, plan.target)
+        renamed = True
         copied_key = None
         if plan.key_source is not None and plan.key_source.exists():
             _copy_key(plan.key_source, plan.key_target)
             copied_key = plan.key_target
-    except (sqlite3.Error, OSError) as exc:
-        raise BackupFailed(f"backup failed: {type(exc).__name__}: {exc}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
+    except BaseException as exc:
+        said = _discarded([partial, plan.target if renamed else None])
+        if isinstance(exc, (sqlite3.Error, OSError)):
+            raise BackupFailed(f"backup failed: {type(exc).__name__}: {exc}; {said}") from None
+        exc.add_note(said)
+        raise
     return BackupReport(plan.target, pages, copied_key)
 
 
-def backup_sqlite(
-    database_url: str, target: Path, *, force: bool = False, progress: Progress | None = None
-) -> BackupReport:
-    """Copy the store at ``database_url`` to ``target`` (and its key file beside it)."""
-    return run_backup(plan_backup(database_url, target, force=force), progress=progress)
+def _discarded(paths: Iterable[Path | None]) -> str:
+    """Delete ``paths`` (those that exist) and say what became of them, for the error that
+    follows: a copy left behind must be named, since it holds every patient's data."""
+    left: list[str] = []
+    for path in paths:
+        if path is None:
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            left.append(f"{path} ({exc.strerror or type(exc).__name__})")
+    if left:
+        return f"no backup was made; delete by hand what could not be deleted: {', '.join(left)}"
+    return "no backup was made: what was copied is deleted"
 
 
 def _copy(source: Path, target: Path, progress: Progress | None) -> int:

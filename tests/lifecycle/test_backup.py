@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from integrator.lifecycle import backup as backup_module
-from integrator.lifecycle.backup import backup_sqlite
+from integrator.lifecycle.backup import plan_backup, run_backup
 
 
 def test_a_copy_restarted_by_writes_falls_back_to_one_step(
@@ -32,9 +32,8 @@ def test_a_copy_restarted_by_writes_falls_back_to_one_step(
         writer.commit()
 
     try:
-        report = backup_sqlite(
-            f"sqlite:///{source}", tmp_path / "copy.db", progress=write_between_steps
-        )
+        plan = plan_backup(f"sqlite:///{source}", tmp_path / "copy.db")
+        report = run_backup(plan, progress=write_between_steps)
     finally:
         writer.close()
     restarts = backup_module.RESTARTS_BEFORE_ONE_STEP

@@ -1,0 +1,210 @@
+"""``integrator backup`` never leaves a copy without its audit entry (docs/operators.md, Backups).
+
+The store is opened before the first page is copied, so data keys that do not fit it are
+refused with nothing written; whatever fails once copying has started (the key file, the audit
+write, a signal) deletes the copy and its key file, and the error says so. The command runs in
+this process (``tests.cli_in_process``), so a failure can be put where it is wanted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from integrator.datakeys import sealer_for
+from integrator.errors import RetryableError
+from integrator.lifecycle import backup as backup_module
+from integrator.lifecycle.backup import BACKUP_ACTION, BackupReport, Progress
+from integrator.searchkey import resolve_search_key
+from integrator.settings import Settings
+from integrator.store import AuditFilter, Store
+from tests.cli_in_process import run_cli
+from tests.store.factories import make_event, make_message
+
+KEYS = "k4:" + base64.b64encode(b"4" * 32).decode()
+OTHER_K4 = "k4:" + base64.b64encode(b"x" * 32).decode()
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    """A store with messages sealed under data key ``k4`` and a search key file beside it."""
+    (tmp_path / "var").mkdir()
+    url = f"sqlite:///{tmp_path / 'var' / 'integrator.db'}"
+    resolve_search_key(Settings(database_url=url), create=True)
+
+    async def fill() -> None:
+        async with await Store.open(url, sealer=sealer_for(KEYS)) as store:
+            for _ in range(20):
+                assert await store.accept_event(make_event(), [make_message()])
+
+    asyncio.run(fill())
+    return url
+
+
+def env_for(url: str, keys: str | None = KEYS) -> dict[str, str]:
+    env = {"INTEGRATOR_DATABASE_URL": url, "USER": "tester", "INTEGRATOR_HTTP_PORT": "1"}
+    if keys is not None:
+        env["INTEGRATOR_DATA_KEYS"] = keys
+    return env
+
+
+def backups_recorded(url: str) -> int:
+    async def count() -> int:
+        async with await Store.open_existing(url, sealer=sealer_for(KEYS)) as store:
+            return len(await store.list_audit(AuditFilter(action=BACKUP_ACTION)))
+
+    return asyncio.run(count())
+
+
+def nothing_written(target: Path) -> bool:
+    """Neither the copy, its key file, nor either's temporary file is there."""
+    return not [p for p in target.parent.iterdir() if p.name.startswith(target.name)]
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Path:
+    (tmp_path / "backups").mkdir()
+    return tmp_path / "backups" / "copy.db"
+
+
+@pytest.fixture
+def no_copying(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Fails the test if a page is copied; the copies asked for, if any."""
+    asked: list[Path] = []
+
+    def refuse(source: Path, target: Path, progress: Progress | None) -> int:
+        asked.append(target)
+        raise AssertionError("a page was copied before the store was checked")
+
+    monkeypatch.setattr(backup_module, "_copy", refuse)
+    return asked
+
+
+@pytest.mark.parametrize(
+    ("keys", "said"),
+    [
+        (None, "the store holds values sealed with data key(s) 'k4' and INTEGRATOR_DATA_KEYS"),
+        (OTHER_K4, "the key under id 'k4' is not the key"),
+    ],
+    ids=["missing", "wrong"],
+)
+def test_data_keys_that_do_not_fit_are_refused_before_any_file_is_written(
+    store_url: str, target: Path, no_copying: list[Path], keys: str | None, said: str
+) -> None:
+    refused = run_cli("backup", str(target), "--quiet", env=env_for(store_url, keys))
+    assert refused.returncode == 2, refused.stderr
+    assert said in refused.stderr and "INTEGRATOR_DATA_KEYS" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert no_copying == []
+    assert nothing_written(target)
+    assert backups_recorded(store_url) == 0
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        OperationalError("INSERT INTO audit_log", {}, Exception("database is locked")),
+        RetryableError("the store did not answer"),
+    ],
+    ids=["store-error", "integrator-error"],
+)
+def test_a_failed_audit_write_deletes_the_copy_and_its_key_file(
+    store_url: str, target: Path, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    written: list[BackupReport] = []
+
+    async def fails(store: Store, report: BackupReport, *, actor: str) -> None:
+        assert report.path.exists() and report.key_file is not None and report.key_file.exists()
+        written.append(report)
+        raise failure
+
+    monkeypatch.setattr(backup_module, "record_backup", fails)
+    failed = run_cli("backup", str(target), "--quiet", env=env_for(store_url))
+    assert failed.returncode == 1, failed.stderr
+    assert "the backup could not be recorded in the audit trail" in failed.stderr
+    assert "no backup was made: what was copied is deleted" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert written  # the copy was complete when the audit write failed
+    assert nothing_written(target)
+    assert backups_recorded(store_url) == 0
+
+
+def test_a_failed_key_file_copy_deletes_the_renamed_copy(
+    store_url: str, target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(source: Path, target: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup_module, "_copy_key", full_disk)
+    failed = run_cli("backup", str(target), "--quiet", env=env_for(store_url))
+    assert failed.returncode == 1, failed.stderr
+    assert "backup failed: OSError" in failed.stderr
+    assert "no backup was made: what was copied is deleted" in failed.stderr
+    assert nothing_written(target)
+    assert backups_recorded(store_url) == 0
+
+
+@pytest.fixture
+def caught_signals() -> Iterator[list[int]]:
+    """SIGINT and SIGTERM noted here while the test runs, so that a backup that does not handle
+    them fails the test instead of ending pytest; the handlers before are put back after."""
+    caught: list[int] = []
+
+    def note(signum: int, _frame: FrameType | None) -> None:
+        caught.append(signum)
+
+    saved = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield caught
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_while_copying_stops_the_copy_and_deletes_it(
+    store_url: str,
+    target: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caught_signals: list[int],
+    sig: signal.Signals,
+) -> None:
+    monkeypatch.setattr(backup_module, "PAGES_PER_STEP", 1)
+    real_copy = backup_module._copy
+    steps: list[int] = []
+
+    def signalled(source: Path, partial: Path, progress: Progress | None) -> int:
+        def step(done: int, total: int) -> None:
+            steps.append(done)
+            if len(steps) == 2:
+                os.kill(os.getpid(), sig)  # as `kill` or Ctrl-C would, mid-copy
+            if progress is not None:
+                progress(done, total)
+
+        return real_copy(source, partial, step)
+
+    monkeypatch.setattr(backup_module, "_copy", signalled)
+    stopped = run_cli("backup", str(target), "--quiet", env=env_for(store_url))
+    assert stopped.returncode == 128 + sig, stopped.stderr
+    assert f"backup interrupted by {sig.name}" in stopped.stderr
+    assert "no backup was made: what was copied is deleted" in stopped.stderr
+    assert len(steps) == 2  # stopped at the step after the signal, not at the end
+    assert caught_signals == []  # the backup's handler had it, and put the test's back after
+    assert nothing_written(target)
+    assert backups_recorded(store_url) == 0
+
+
+def test_a_backup_that_fits_is_copied_and_audited(store_url: str, target: Path) -> None:
+    done = run_cli("backup", str(target), "--quiet", env=env_for(store_url))
+    assert done.returncode == 0, done.stderr
+    assert target.exists() and target.with_name("copy.db.search-key").exists()
+    assert not list(target.parent.glob("*.partial"))
+    assert backups_recorded(store_url) == 1
