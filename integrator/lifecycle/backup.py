@@ -38,6 +38,7 @@ from sqlalchemy.exc import ArgumentError
 from integrator.errors import IntegratorError, PermanentError
 from integrator.searchkey import KEY_SUFFIX, key_file_for
 from integrator.store import Store
+from integrator.store.schema_version import HEAD_REVISION
 
 BACKUP_ACTION = "data.backup"
 PAGES_PER_STEP = 1024
@@ -224,7 +225,33 @@ def plan_backup(database_url: str, target: Path, *, force: bool = False) -> Back
         raise BackupRefused(f"{target.parent} does not exist: make the directory first")
     if not target.parent.is_dir():
         raise BackupRefused(f"{target.parent} is not a directory")
+    _require_current_schema(source)
     return BackupPlan(source, target, key_file_for(database_url), key_target)
+
+
+def _require_current_schema(source: Path) -> None:
+    """Refuse a store whose schema this version would migrate.
+
+    The backup opens the store before it copies a page (the data keys are checked first), and
+    opening migrates an older schema. Run by a newer version installed before the backup, it
+    would copy the store already migrated, which is not the copy an upgrade wants to go back
+    to, and migrate it under engines of the old version that may still run (docs/deploy.md,
+    Upgrades). So the backup is made with the version that runs the store; read here with
+    ``sqlite3`` alone, in a read-only connection, so refusing changes nothing.
+    """
+    try:
+        with contextlib.closing(sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)) as db:
+            rows = db.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.Error:
+        return  # no version table to judge by: the open says what is wrong with the store
+    revision = ",".join(sorted(str(row[0]) for row in rows))
+    if revision and revision < HEAD_REVISION:
+        raise BackupRefused(
+            f"the store's schema is at revision {revision} and this version of integrator "
+            f"would migrate it to {HEAD_REVISION} before copying it: back it up with the "
+            "version that runs it, before upgrading (docs/deploy.md, Upgrades); nothing was "
+            "copied or changed"
+        )
 
 
 def run_backup(

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import signal
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -26,6 +28,7 @@ from integrator.lifecycle.backup import BACKUP_ACTION, BackupReport, Progress
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
 from integrator.store import AuditFilter, Store
+from integrator.store.schema_version import HEAD_REVISION
 from tests.cli_in_process import run_cli
 from tests.store.factories import make_event, make_message
 
@@ -208,3 +211,27 @@ def test_a_backup_that_fits_is_copied_and_audited(store_url: str, target: Path) 
     assert target.exists() and target.with_name("copy.db.search-key").exists()
     assert not list(target.parent.glob("*.partial"))
     assert backups_recorded(store_url) == 1
+
+
+def test_a_store_this_version_would_migrate_is_refused_and_left_as_it_is(
+    store_url: str, target: Path, no_copying: list[Path]
+) -> None:
+    """A newer integrator installed before the backup: it would migrate the store on opening
+    it, and copy the migrated store. Refused, naming both revisions; nothing copied or changed."""
+    database = store_url.removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(database)) as db, db:
+        db.execute("UPDATE alembic_version SET version_num = '0019'")
+
+    refused = run_cli("backup", str(target), "--quiet", env=env_for(store_url))
+
+    assert refused.returncode == 2, refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert (
+        f"at revision 0019 and this version of integrator would migrate it to {HEAD_REVISION}"
+        in said
+    )
+    assert "nothing was copied or changed" in said
+    assert no_copying == []
+    assert nothing_written(target)
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0019",)]
