@@ -101,7 +101,7 @@ RETURN_LIMIT = 2000
 """The longest return target the language form sends (``pages.auth.Next`` takes no more)."""
 
 
-def language_return(request: Request) -> str | None:
+def language_return(request: Request, status: int = 200) -> str | None:
     """Where the language switch returns to: this very page, path and query, or None.
 
     A GET page is its address as the browser has it: a search (``/messages?status=dead``) is
@@ -118,10 +118,15 @@ def language_return(request: Request) -> str | None:
     an authenticator entry already scanned stops working. Such pages (that step, a form shown
     again with its errors, a confirmation) therefore offer no switch: None, and the page says
     the language can be changed on the next page (``base.html``), rather than lose the page.
+
+    A refusal (``status`` 400 or more) returns to its path alone: its query may be the very
+    thing refused (a BSN typed into an address, a handle that names nothing), and a refusal
+    never repeats what it refused, not even in a hidden field.
     """
     if request.method != "GET":
         return None
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    query = request.url.query if status < 400 else ""
+    target = request.url.path + (f"?{query}" if query else "")
     if len(target) > RETURN_LIMIT:
         target = request.url.path
     return local_path(target)
@@ -144,7 +149,7 @@ def page(
         nav=navigation(request, visitor),
         path=request.url.path,
         # Where the language switch returns to: this page, unless it answered a form (None).
-        here=language_return(request),
+        here=language_return(request, status),
         languages=LANGUAGES,
         may=visitor.may,
         P=Permission,

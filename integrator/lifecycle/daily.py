@@ -51,6 +51,9 @@ class DailyPrune:
         self.holder = holder or engine_name()
         self._check_every = check_every
         self._task: asyncio.Task[None] | None = None
+        self.first_tick = asyncio.Event()
+        """Set once the first check after ``start`` has ended, pruned or not (or failed): what
+        waits for the engine to be quiet after its start, a test most of all, waits on it."""
 
     async def tick(self) -> PruneReport | None:
         """Prune if it is this engine's turn; the report, or None when it was not."""
@@ -76,4 +79,5 @@ class DailyPrune:
                 await self.tick()
             except Exception as exc:  # the store may be down for a while; try again later
                 log.error("daily prune failed", error_type=type(exc).__name__, error=str(exc))
+            self.first_tick.set()
             await asyncio.sleep(self._check_every)

@@ -38,6 +38,9 @@ async def serving_engine(env: dict[str, str], tmp_path: Path, port: int) -> Asyn
     settings = settings_for(tmp_path, http_port=int(env["INTEGRATOR_HTTP_PORT"]))
     engine = Engine(settings)
     await engine.start()
+    # The commands run in this process too, and print into a stream the engine's log lines
+    # would share: its daily prune, due at its start, has logged before any command runs.
+    await asyncio.wait_for(engine.daily_prune.first_tick.wait(), timeout=30)
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(engine),
