@@ -38,6 +38,8 @@ IN_DELIVERY = ("queued", "sending", "retrying", "held")
 
 PRUNED_EVENT_PAYLOAD = "{}"
 PRUNED_MESSAGE_PAYLOAD = b""
+"""What a pruned event's and message's payload become: written plain, also in a store with
+data keys, and left so by ``keys rotate`` (why: ``integrator.store.rotation.SealedColumn``)."""
 
 
 @dataclass(frozen=True, slots=True)

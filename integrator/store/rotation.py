@@ -10,6 +10,10 @@ resumes where it was, since what is done no longer matches.
 
 When nothing is left under another key, the other registered keys are marked retired
 (``integrator.store.keycheck``): from then on the store opens without them.
+
+A payload emptied by retention (``pruned_at`` set, the value ``PRUNED_MESSAGE_PAYLOAD`` or
+``PRUNED_EVENT_PAYLOAD``) is left as it is, plain: it holds nothing to seal. See
+``SealedColumn.pruned``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
+    or_,
     select,
     update,
 )
@@ -39,18 +44,36 @@ from integrator.store.audit_chain import append_audit
 from integrator.store.codec import attempt_identity, dump_json
 from integrator.store.errors import DataKeyError
 from integrator.store.failures import guarded
+from integrator.store.retention import PRUNED_EVENT_PAYLOAD, PRUNED_MESSAGE_PAYLOAD
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import attempts, events, messages, people, rejected_events
 
 
 @dataclass(frozen=True, slots=True)
 class SealedColumn:
-    """A column whose values are sealed, and how a row's identity for sealing is made."""
+    """A column whose values are sealed, and how a row's identity for sealing is made.
+
+    ``pruned``: the value retention writes in this column when it empties a row (the row's
+    ``pruned_at`` set); such a row is not one to seal. Retention writes that one constant
+    value, plain, in every store, keyed or not, rather than sealing it:
+
+    - it holds nothing: every reader opens a plain value as itself, so an emptied payload
+      reads the same under any key, or none, and a pruned message is told by ``pruned_at``
+      alone, never by looking inside its payload;
+    - pruning stays one set-based UPDATE (a sealed value is bound to its row's id, so a sealed
+      empty payload would be a different value for each row, sealed one by one);
+    - a sealed empty value would be one more value under the current key: every later
+      rotation would rewrite it, and keep the old key from retirement until it had.
+
+    So rotation, and its dry run, leave exactly that value in a pruned row alone. An emptied
+    payload sealed by an older version's rotation is an ordinary sealed value: it is resealed.
+    """
 
     table: Table
     column: str
     binary: bool
     identity: Callable[[Any], str]
+    pruned: bytes | str | None = None
 
     @property
     def name(self) -> str:
@@ -58,8 +81,8 @@ class SealedColumn:
 
 
 SEALED_COLUMNS: tuple[SealedColumn, ...] = (
-    SealedColumn(events, "payload", False, lambda row: str(row.id)),
-    SealedColumn(messages, "payload", True, lambda row: str(row.id)),
+    SealedColumn(events, "payload", False, lambda row: str(row.id), PRUNED_EVENT_PAYLOAD),
+    SealedColumn(messages, "payload", True, lambda row: str(row.id), PRUNED_MESSAGE_PAYLOAD),
     SealedColumn(messages, "last_error", False, lambda row: str(row.id)),
     SealedColumn(rejected_events, "raw", True, lambda row: str(row.id)),
     SealedColumn(
@@ -106,7 +129,11 @@ def _not_current(spec: SealedColumn, sealer: Sealer, kid: str) -> ColumnElement[
     else:
         prefix = literal(sealer.kid_text_prefix(kid), Text())
         size = len(sealer.kid_text_prefix(kid))
-    return and_(column.is_not(None), func.substr(column, 1, size) != prefix)
+    wanted = and_(column.is_not(None), func.substr(column, 1, size) != prefix)
+    if spec.pruned is None:
+        return wanted
+    emptied = literal(spec.pruned, LargeBinary() if spec.binary else Text())
+    return and_(wanted, or_(spec.table.c.pruned_at.is_(None), column != emptied))
 
 
 class SealingMixin:

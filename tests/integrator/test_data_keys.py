@@ -11,7 +11,7 @@ import base64
 import json
 import os
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +216,54 @@ def test_rotate_dry_run_counts_then_rotates_with_progress_and_an_audit(tmp_path:
             return [e.actor for e in entries]
 
     assert asyncio.run(audit()) == ["local:operator"] * 4  # two runs, a start and an end each
+
+
+def fill_delivered(tmp_path: Path, keys: str, count: int, *, days_ago: int) -> list[str]:
+    """``count`` events with a delivered message each, written ``days_ago`` days back."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    at = datetime.now(UTC) - timedelta(days=days_ago)
+
+    async def go() -> list[str]:
+        ids = []
+        async with await Store.open(url, sealer=sealer_for(keys), clock=lambda: at) as store:
+            for _ in range(count):
+                message = make_message()
+                assert await store.accept_event(make_event(received_at=at), [message])
+                await store.set_status(message.id, "delivered")
+                ids.append(message.id)
+        return ids
+
+    return asyncio.run(go())
+
+
+def test_rotate_counts_and_seals_only_payloads_that_retention_left(tmp_path: Path) -> None:
+    """A pruned payload is emptied, plain, in a store with keys too: it holds nothing, so the
+    dry run does not count it, the rotation leaves it, and the old key is still retired."""
+    old, new = entry("kid1"), entry("kid2")
+    pruned = fill_delivered(tmp_path, old, 3, days_ago=200)
+    [kept] = fill_delivered(tmp_path, old, 1, days_ago=0)
+    prune = cli(env_for(tmp_path, old), "prune", "--json")
+    assert prune.exit_code == 0, prune.output
+    assert json.loads(prune.stdout)["counts"]["messages"] == 3
+    env = env_for(tmp_path, f"{new},{old}")
+
+    dry = cli(env, "keys", "rotate", "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    counted = json.loads(dry.stdout)
+    assert counted["counts"]["messages.payload"] == 1
+    assert counted["counts"]["events.payload"] == 1
+    assert counted["total"] == 2  # the one message left whole: its payload and its event's
+
+    done = cli(env, "keys", "rotate", "--json")
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert report["resealed"] == 2 and report["left"] == 0 and report["retired"] == ["kid1"]
+
+    only_new = env_for(tmp_path, new)
+    for message_id in (*pruned, kept):
+        shown = cli(only_new, "messages", "show", message_id, "--json")
+        assert shown.exit_code == 0, shown.output
+        assert (json.loads(shown.stdout)["pruned_at"] is None) == (message_id == kept)
 
 
 def test_a_backup_from_before_a_rotation_asks_for_the_retired_key(tmp_path: Path) -> None:

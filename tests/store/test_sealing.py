@@ -330,3 +330,62 @@ async def test_a_value_under_an_unknown_key_id_names_it(site: Site) -> None:
             await store.get_event(event_id)
     finally:
         await store.close()
+
+
+async def deliver_and_prune(store: Store, count: int, pruned: int) -> list[str]:
+    """``count`` events with one delivered message each (ACK kept); the first ``pruned`` of
+    them pruned as retention does. Returns the message ids."""
+    ids = []
+    for _ in range(count):
+        event = patient_event()
+        message = patient_message()
+        assert await store.accept_event(event, [message])
+        ack = ack_attempt(message.id)
+        delivered = AttemptRecord(message.id, 1, T0, 2.0, "delivered", "AA", ack.ack_bytes, None)
+        await store.record_attempt(delivered, status="delivered")
+        ids.append(message.id)
+    now = T0 + timedelta(days=400)
+    assert await store.prune_messages(ids[:pruned], now) == pruned
+    events_of = {m.id: m.event_id for m in await store.list_messages()}
+    assert await store.prune_events([events_of[i] for i in ids[:pruned]], now) == pruned
+    return ids
+
+
+async def test_a_rotation_leaves_pruned_payloads_alone_and_retires_the_old_key(
+    site: Site,
+) -> None:
+    """Retention empties a payload to a plain constant, also in a store with keys: nothing to
+    seal, so neither counted nor rewritten, and no reason to keep the old key."""
+    first = await site.open(sealer=Sealer([KEY1]))
+    try:
+        ids = await deliver_and_prune(first, count=3, pruned=2)
+    finally:
+        await first.close()
+    both = await site.open(sealer=Sealer([KEY2, KEY1]))
+    try:
+        counts = await both.count_to_reseal()
+        assert counts["events.payload"] == 1 and counts["messages.payload"] == 1
+        assert counts["attempts.ack_bytes"] == 1  # pruning dropped the other two
+        assert sum(counts.values()) == 3
+        report = await both.rotate_data_keys(actor="local:tester")
+        assert report.resealed == 3 and report.skipped == 0 and report.retired == ("kid1",)
+        assert sum((await both.count_to_reseal()).values()) == 0
+    finally:
+        await both.close()
+    async with raw_connection(site) as conn:
+        payloads = dict((await conn.execute(select(messages.c.id, messages.c.payload))).all())
+        emptied = (
+            await conn.execute(select(events.c.payload).where(events.c.pruned_at.is_not(None)))
+        ).scalars()
+        assert sorted(emptied) == ["{}", "{}"]  # left plain
+    assert [bytes(payloads[i]) for i in ids[:2]] == [b"", b""]
+    assert under(bytes(payloads[ids[2]]), "kid2")
+    only_new = await site.open(sealer=Sealer([KEY2]))
+    try:
+        for message_id in ids[:2]:
+            pruned = await only_new.get_message(message_id)
+            assert pruned is not None and pruned.payload == b"" and pruned.pruned_at is not None
+        kept = await only_new.get_message(ids[2])
+        assert kept is not None and BSN.encode() in kept.payload
+    finally:
+        await only_new.close()
