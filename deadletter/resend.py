@@ -71,18 +71,51 @@ class ResendRefused(DeadLetterError):
     """The request cannot be done as asked (exit code 2, HTTP 422)."""
 
 
-class NoSelector(ResendRefused):
+class TermsRefused(ResendRefused):
+    """A refusal about the request's terms together (which select, which narrow), not one value.
+
+    ``rule`` writes each term as ``{term}``, the API's name of it (``message_ids``, the
+    filter's ``zd_number``, ``since``...); the text is the rule with those names, which is what
+    the API answers. A front door with other names for them says ``terms_rule`` with its own
+    (the command line: ``integrator.cli.common.terms_rule``: ``--zd``, ``--since``), as
+    ``search.BadSearch`` keeps its field apart from its rule; the console says these by code.
+    A term the rule does not write as ``{term}`` is a word both front doors use.
+    """
+
+    def __init__(self, rule: str) -> None:
+        self.rule = rule
+        super().__init__(self.terms_rule(str))
+
+    def terms_rule(self, name: Callable[[str], str]) -> str:
+        """The rule with each term named by ``name`` (given the API's name)."""
+        return self.rule.format_map(_Named(name))
+
+
+class _Named(dict[str, str]):
+    """``str.format_map``'s names: each term as ``name`` says it."""
+
+    def __init__(self, name: Callable[[str], str]) -> None:
+        super().__init__()
+        self.name = name
+
+    def __missing__(self, term: str) -> str:
+        return self.name(term)
+
+
+class NoSelector(TermsRefused):
     def __init__(self) -> None:
         super().__init__(
-            "say which messages: message ids, or at least one of --zd, --destination, "
-            "--status, --version, --since, --until"
+            "say which messages: {message_ids}, or at least one of {zd_number}, {destination}, "
+            "{status}, {version}, {since}, {until}"
         )
         self.coded("resend.no_selector")
 
 
-class NoDeadLetterSelector(ResendRefused):
+class NoDeadLetterSelector(TermsRefused):
+    """Only the command line and the console select dead letters; the API resends by id."""
+
     def __init__(self) -> None:
-        super().__init__("say which dead letters: ids, --all, --destination, --since or --until")
+        super().__init__("say which dead letters: ids, {every}, {destination}, {since} or {until}")
         self.coded("resend.no_dead_letter_selector")
 
 
@@ -159,15 +192,16 @@ def shown_destination(value: str) -> bool:
     return is_destination_id(value) and any(c.isalpha() for c in value)
 
 
-class TooManyMatches(ResendRefused):
+class TooManyMatches(TermsRefused):
     """A filter that finds more than one batch may hold: refused whole, not cut short (the
     listing is newest first, so cutting it would silently leave out the oldest)."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(
             f"the selection matches more than {limit:,} messages, the most one resend takes; "
-            "narrow it (--since/--until, --destination, --status) and resend in parts"
+            "narrow it ({since}/{until}, {destination}, {status}) and resend in parts"
         )
+        self.limit = limit
         self.coded("resend.too_many", limit=limit)
 
 

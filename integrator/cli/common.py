@@ -34,7 +34,7 @@ from rich.markup import escape
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from deadletter import RefusedValue
+    from deadletter import RefusedValue, TermsRefused
     from integrator.access.permissions import Identity
     from integrator.eventloop import LoopKind
     from integrator.operators import DestinationAdmin
@@ -92,6 +92,17 @@ def value_rule(exc: RefusedValue) -> str:
     configured``, ``--reason: at most 1000 characters``."""
     option = _VALUE_OPTIONS.get(exc.field, "--" + exc.field.replace("_", "-"))
     return f"{option}: {exc.named_rule(option)}"
+
+
+_TERM_OPTIONS = {"message_ids": "message ids", "zd_number": "--zd", "every": "--all"}
+"""A request's term as the command line takes it, where it is not ``--term``."""
+
+
+def terms_rule(exc: TermsRefused) -> str:
+    """A refusal about the request's terms together (``deadletter.TermsRefused``: none
+    selects, or they select too many) as the command line says it, naming its options (``--zd``,
+    ``--since``) where the API names its fields (``zd_number``, ``since``)."""
+    return exc.terms_rule(lambda term: _TERM_OPTIONS.get(term, "--" + term.replace("_", "-")))
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

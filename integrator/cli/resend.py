@@ -36,6 +36,7 @@ from integrator.cli.common import (
     progress_bar,
     resolve_message_ids,
     run,
+    terms_rule,
     value_rule,
 )
 from integrator.reasons import MAX_REASON
@@ -174,7 +175,7 @@ def run_resend(
     """
     import dataclasses
 
-    from deadletter import RefusedValue, ResendRequest
+    from deadletter import RefusedValue, ResendRequest, TermsRefused
     from integrator.errors import IntegratorError
     from integrator.presence import engine_way
     from integrator.resending import resend_in_store, resend_via_http
@@ -218,6 +219,8 @@ def run_resend(
         outcome = run(go())
     except RefusedValue as exc:  # names the option; the value only if it is a well-formed id
         fail(value_rule(exc), exc.exit_code)
+    except TermsRefused as exc:  # no selector, or too many: names the options
+        fail(terms_rule(exc), exc.exit_code)
     except IntegratorError as exc:
         fail(str(exc), exc.exit_code)
     except BadSearch as exc:  # a term only the store can judge (a destination that is none)

@@ -4,6 +4,7 @@ must not come back in an answer that ends up in browser histories, proxies and t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
+import integrator.http.routes.resend as resend_routes
+from deadletter import select_for_resend
 from destinations.receiver import MllpReceiver
 from integrator.engine import Engine
 from tests.http.support import api_client
-from tests.resend.test_api_resend_rules import ZUID, start, submitted
+from tests.resend.test_api_resend_rules import NOORD, ZUID, start, submitted
 
 PATIENT_LIKE = ("999990019", "Jan van der Berg", "1970-01-31")
 """Values that may be a BSN, a name, a date of birth: sent as ids, targets and modes."""
@@ -133,3 +136,33 @@ async def test_a_reason_of_1000_characters_is_taken_and_one_of_1001_refused(
         discarded = await api.post(f"/api/v1/deadletters/{dead}/discard", json={"reason": reason})
         assert discarded.status_code == 200, discarded.text
     assert (await engine.store.get_message(dead)).status == "cancelled"  # type: ignore[union-attr]
+
+
+async def test_a_selection_refused_as_a_whole_names_the_bodys_terms_not_options(
+    engine: Engine, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No selection, or one larger than a resend takes: the answer names ``message_ids`` and
+    the filter's ``zd_number``, ``since``..., not the command line's ``--zd``, ``--since``."""
+    for zd_number in ("ZD700000106", "ZD700000107"):
+        await submitted(engine, referral_data, zd_number)
+    async with api_client(engine) as api:
+        for dry_run in (True, False):
+            answer = await api.post("/api/v1/resend", json={"reason": "x", "dry_run": dry_run})
+            assert answer.status_code == 422, answer.text
+            assert answer.json() == {
+                "detail": "say which messages: message_ids, or at least one of zd_number, "
+                "destination, status, version, since, until"
+            }
+        # One resend takes 100,000; here the same refusal at 1, through the route's own call.
+        monkeypatch.setattr(
+            resend_routes, "select_for_resend", functools.partial(select_for_resend, limit=1)
+        )
+        for dry_run in (True, False):
+            body = {"reason": "x", "filter": {"destination": NOORD}, "dry_run": dry_run}
+            answer = await api.post("/api/v1/resend", json=body)
+            assert answer.status_code == 422, answer.text
+            assert answer.json() == {
+                "detail": "the selection matches more than 1 messages, the most one resend "
+                "takes; narrow it (since/until, destination, status) and resend in parts"
+            }
+    assert [a.action for a in await engine.store.list_audit()] == ["token.create"]

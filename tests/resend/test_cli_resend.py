@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import pwd
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+import deadletter
 from destinations.config import dump_destination
 from integrator.access import Grant, Role
 from integrator.store import Store
@@ -75,6 +77,54 @@ def test_bad_input_is_refused_with_exit_2_and_a_clear_message(env: dict[str, str
         result = cli(*args, env=env)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert expected in " ".join(result.stderr.split()), (args, result.stderr)
+
+
+def test_a_selection_refused_as_a_whole_names_the_options(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line says its options (``--zd``, ``--since``) where the API says the body's
+    terms (tests/resend/test_api_refusals.py): the same refusals, each front door's names."""
+    write_destination(env, free_port())
+    sample = json.loads((SAMPLES / "referral.json").read_text(encoding="utf-8"))
+    for number, status in enumerate(("delivered", "delivered", "dead", "dead")):
+        referral = Path(env["INTEGRATOR_DESTINATIONS_DIR"]).parent / f"referral-{number}.json"
+        event_id = f"6f1c2a4e-8b1d-4a53-9d0e-3c2b1a00010{number}"
+        referral.write_text(json.dumps({**sample, "event_id": event_id}), encoding="utf-8")
+        submitted = cli("submit", "--json", str(referral), env=env)
+        assert submitted.returncode == 0, submitted.stderr
+        mark(env, json.loads(submitted.stdout)[0]["messages"][0]["message_id"], status)
+    expected = [
+        (
+            ("resend", "--reason", "x"),
+            "say which messages: message ids, or at least one of --zd, --destination, "
+            "--status, --version, --since, --until",
+        ),
+        (
+            ("deadletter", "resend", "--reason", "x"),
+            "say which dead letters: ids, --all, --destination, --since or --until",
+        ),
+    ]
+    too_many = (
+        "the selection matches more than 1 messages, the most one resend takes; narrow it "
+        "(--since/--until, --destination, --status) and resend in parts"
+    )
+    # One resend takes 100,000; here the same refusal at 1, through the commands' own calls.
+    monkeypatch.setattr(
+        deadletter, "select_for_resend", functools.partial(deadletter.select_for_resend, limit=1)
+    )
+    monkeypatch.setattr(
+        deadletter,
+        "select_dead_letters",
+        functools.partial(deadletter.select_dead_letters, limit=1),
+    )
+    expected += [
+        (("resend", "--status", "delivered", "--reason", "x"), too_many),
+        (("deadletter", "resend", "--all", "--reason", "x", "--dry-run"), too_many),
+    ]
+    for args, text in expected:
+        result = cli(*args, env=env)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert " ".join(result.stderr.split()) == f"error: {text}", args
 
 
 @pytest.mark.real_login_name  # USER names someone else; the CLI must not believe it
