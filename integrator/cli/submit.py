@@ -16,6 +16,7 @@ from integrator.cli.common import (
     local_actor,
     print_json,
     run,
+    said,
 )
 
 
@@ -39,18 +40,17 @@ def submit(
         # EngineElsewhere: one runs on the store, not where we look; nothing is written.
         return False, await submit_to_store(settings, contents, caller=local_actor())
 
-    from integrator.engine_api import EngineRefused
-    from integrator.presence import EngineElsewhere
-    from integrator.store.errors import SearchKeyMismatch
+    from integrator.errors import IntegratorError
 
     try:
         live, outcomes = run(go())
-    except EngineRefused as exc:  # one line: which token to set
-        fail(str(exc))
-    except EngineElsewhere as exc:  # one line: where the engine is; nothing was done
-        fail(str(exc), exc.exit_code)
-    except SearchKeyMismatch as exc:  # at open: names the setting; nothing was written
-        fail(str(exc), exc.exit_code)
+    except IntegratorError as exc:
+        # Our own refusals, each with its text and exit code, as ``with_store`` says them for
+        # every other command: the engine refused the token (1), an engine runs elsewhere on
+        # this store (2), the store refuses the data keys (``DataKeyError``) or the search key
+        # (``SearchKeyMismatch``) at open (2, naming the setting, never a key). Nothing was
+        # written.
+        fail(said(exc), exc.exit_code)
     except Exception as exc:
         fail(f"submit failed: {type(exc).__name__}: {exc}")
     if as_json:

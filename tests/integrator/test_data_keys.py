@@ -10,6 +10,7 @@ import asyncio
 import base64
 import json
 import os
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -304,6 +305,40 @@ def test_rotate_without_a_key_or_with_a_wrong_one_is_refused(tmp_path: Path) -> 
     assert wrong.exit_code == 2
     assert "the key under id 'kid1' is not the key" in wrong.stderr
     assert wrong_key.split(":")[1] not in wrong.output
+
+
+def test_submit_refused_by_the_stores_keys_exits_2_with_the_refusal(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """``submit`` says a refusal of the configured data keys or search key as every command
+    does (``with_store``): its own text, exit 2, never a key; nothing is written."""
+    old = entry("kid1")
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps(referral_data), encoding="utf-8")
+    accepted = cli(env_for(tmp_path, old), "submit", str(first))  # registers both keys
+    assert accepted.exit_code == 0, accepted.output
+    sample = tmp_path / "event.json"
+    sample.write_text(json.dumps({**referral_data, "event_id": str(uuid.uuid4())}))
+    wrong_key = entry("kid1")
+    cases = [
+        (env_for(tmp_path, None), "data key(s) 'kid1' and INTEGRATOR_DATA_KEYS is not set"),
+        (env_for(tmp_path, wrong_key), "the key under id 'kid1' is not the key"),
+        (
+            {**env_for(tmp_path, old), "INTEGRATOR_SEARCH_KEY": "another-search-key-0002"},
+            "INTEGRATOR_SEARCH_KEY: the search key is not the one this store",
+        ),
+    ]
+    for env, refusal in cases:
+        submitted = cli(env, "submit", str(sample))
+        assert submitted.exit_code == 2, submitted.output
+        said = " ".join(submitted.stderr.split())
+        assert said.startswith("error: ") and refusal in said, said
+        assert "submit failed" not in said and "Error:" not in said  # no type name
+        for key in (old, wrong_key, SEARCH_KEY, "another-search-key-0002"):
+            assert key.split(":")[-1] not in submitted.output
+    listed = cli(env_for(tmp_path, old), "events", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.stdout)) == 1  # the first one only: nothing written since
 
 
 def test_the_engine_refuses_to_start_with_a_wrong_key(tmp_path: Path) -> None:
