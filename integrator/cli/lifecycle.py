@@ -140,3 +140,9 @@ def backup_command(
         console.print(
             "search key: not in a file (INTEGRATOR_SEARCH_KEY); keep that setting with the backup"
         )
+    if report.stale_key_file is not None:
+        console.print(
+            f"removed {report.stale_key_file}: an earlier backup's search key, not this copy's",
+            soft_wrap=True,
+            markup=False,
+        )

@@ -8,7 +8,11 @@ beside FILE and renamed into place when complete, so FILE is never half a databa
 
 The store's search key file (``<database>.search-key``) is copied too, as ``FILE.search-key``
 (mode 0600): without it the BSN search column of a restored store cannot be searched, and no
-key can be made that matches it. A PostgreSQL store is refused: ``pg_dump`` is its tool.
+key can be made that matches it. When the key is not in a file (``INTEGRATOR_SEARCH_KEY``),
+there is none to copy; with ``--force`` an earlier backup's ``FILE.search-key`` is then
+removed once the new copy has FILE's name: beside the new copy it would be taken for its key,
+and a store restored with it refuses to open (``SearchKeyMismatch``). A PostgreSQL store is
+refused: ``pg_dump`` is its tool.
 
 A copy holds every patient's data, so none is left on disk without its audit entry
 (``data.backup``, written once the copy is complete: it then says what was made, and lands in
@@ -74,12 +78,18 @@ class BackupReport:
     pages: int
     key_file: Path | None
     """The copy of the search key file, or None when the key is not in a file (the setting)."""
+    stale_key_file: Path | None = None
+    """An earlier backup's ``FILE.search-key`` this backup removed (``--force``, no key file to
+    copy): it was not this copy's key."""
 
     def to_json(self) -> dict[str, object]:
         return {
             "path": str(self.path),
             "pages": self.pages,
             "search_key_file": None if self.key_file is None else str(self.key_file),
+            "stale_search_key_file_removed": None
+            if self.stale_key_file is None
+            else str(self.stale_key_file),
         }
 
 
@@ -203,6 +213,9 @@ class BackupPlan:
     target: Path
     key_source: Path | None
     key_target: Path
+    force: bool = False
+    """FILE and FILE.search-key may be there already (an earlier backup's): they are replaced,
+    and a FILE.search-key this backup has no key file for is removed (``run_backup``)."""
 
 
 def plan_backup(database_url: str, target: Path, *, force: bool = False) -> BackupPlan:
@@ -226,7 +239,7 @@ def plan_backup(database_url: str, target: Path, *, force: bool = False) -> Back
     if not target.parent.is_dir():
         raise BackupRefused(f"{target.parent} is not a directory")
     _require_current_schema(source)
-    return BackupPlan(source, target, key_file_for(database_url), key_target)
+    return BackupPlan(source, target, key_file_for(database_url), key_target, force)
 
 
 def _require_current_schema(source: Path) -> None:
@@ -267,6 +280,13 @@ def run_backup(
     it raises stops the backup as a failed copy would. Whatever fails deletes what this run
     wrote (the copy under its temporary name or under FILE, the key file's partial copy), and
     the error's note says so; an older FILE is only ever replaced by a complete copy.
+
+    With no key file to copy (the key is the setting), a FILE.search-key left by an earlier
+    backup is removed (``plan.force``; without it the plan refused one), and only after the
+    rename: until then it belongs to the older FILE, which is still there. Once FILE is the
+    new copy, that key file does not fit it and a restore would take it for its key. If it
+    cannot be removed, the backup fails as when a key file cannot be copied: FILE and a
+    FILE.search-key that belongs to another copy are no backup.
     """
     partial = plan.target.with_name(plan.target.name + ".partial")
     with contextlib.suppress(FileNotFoundError):
@@ -282,17 +302,20 @@ def run_backup(
             before_rename()
         os.replace(partial, plan.target)
         renamed = True
-        copied_key = None
+        copied_key = stale_key = None
         if plan.key_source is not None and plan.key_source.exists():
             _copy_key(plan.key_source, plan.key_target)
             copied_key = plan.key_target
+        elif plan.force and plan.key_target.exists():
+            plan.key_target.unlink()
+            stale_key = plan.key_target
     except BaseException as exc:
         said = _discarded([partial, plan.target if renamed else None])
         if isinstance(exc, (sqlite3.Error, OSError)):
             raise BackupFailed(f"backup failed: {type(exc).__name__}: {exc}; {said}") from None
         exc.add_note(said)
         raise
-    return BackupReport(plan.target, pages, copied_key)
+    return BackupReport(plan.target, pages, copied_key, stale_key)
 
 
 def _discarded(paths: Iterable[Path | None]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import os
 import signal
 import sqlite3
@@ -235,3 +236,85 @@ def test_a_store_this_version_would_migrate_is_refused_and_left_as_it_is(
     assert nothing_written(target)
     with contextlib.closing(sqlite3.connect(database)) as db:
         assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0019",)]
+
+
+def test_forced_over_an_earlier_backup_without_a_key_file_removes_its_stale_key_file(
+    store_url: str, target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An earlier backup left FILE.search-key; the key is now the setting, so this backup has
+    no key file to copy. Beside the new copy the old key file would be taken for its key (and
+    the restored store refuse to open): ``--force`` removes it, after the new copy has FILE's
+    name, and says so. Without ``--force`` either file refuses, as before."""
+    first = run_cli("backup", str(target), "--quiet", env=env_for(store_url))
+    assert first.returncode == 0, first.stderr
+    key_copy = target.with_name("copy.db.search-key")
+    old_key = key_copy.read_bytes()
+    old_copy = target.read_bytes()
+    store_key = Path(store_url.removeprefix("sqlite:///") + ".search-key")
+    setting = {**env_for(store_url), "INTEGRATOR_SEARCH_KEY": store_key.read_text().strip()}
+    store_key.unlink()  # the key moved to the setting
+
+    refused = run_cli("backup", str(target), "--quiet", env=setting)
+    assert refused.returncode == 2 and "--force" in refused.stderr, refused.stderr
+    target.unlink()  # FILE.search-key alone refuses too
+    refused = run_cli("backup", str(target), "--quiet", env=setting)
+    assert refused.returncode == 2 and f"{key_copy} exists; --force" in refused.stderr
+    assert key_copy.read_bytes() == old_key
+    target.write_bytes(old_copy)
+
+    # A copy that fails leaves the earlier backup whole: FILE and its key file.
+    def fails(source: Path, partial: Path, progress: Progress | None) -> int:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(backup_module, "_copy", fails)
+        failed = run_cli("backup", str(target), "--force", "--quiet", env=setting)
+    assert failed.returncode == 1, failed.stderr
+    assert target.read_bytes() == old_copy and key_copy.read_bytes() == old_key
+
+    forced = run_cli("backup", str(target), "--force", env=setting)
+    assert forced.returncode == 0, forced.stderr
+    assert not key_copy.exists()
+    assert target.read_bytes() != old_copy and target.read_bytes().startswith(b"SQLite format 3")
+    said = " ".join(forced.stdout.split())
+    assert "search key: not in a file (INTEGRATOR_SEARCH_KEY)" in said
+    assert f"removed {key_copy}: an earlier backup's search key, not this copy's" in said
+    assert forced.stdout.count("removed") == 1
+    assert backups_recorded(store_url) == 2
+
+    key_copy.write_bytes(old_key)
+    as_json = run_cli("backup", str(target), "--force", "--json", "--quiet", env=setting)
+    assert as_json.returncode == 0, as_json.stderr
+    answer = json.loads(as_json.stdout)
+    assert answer["search_key_file"] is None
+    assert answer["stale_search_key_file_removed"] == str(key_copy)
+    assert not key_copy.exists()
+    again = run_cli("backup", str(target), "--force", "--json", "--quiet", env=setting)
+    assert json.loads(again.stdout)["stale_search_key_file_removed"] is None
+
+
+def test_a_stale_key_file_that_cannot_be_removed_fails_the_backup(
+    store_url: str, target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FILE beside a key file of another copy is no backup: as when a key file cannot be
+    copied, the new copy is deleted and the error says so; nothing is audited."""
+    key_copy = target.with_name("copy.db.search-key")
+    key_copy.write_bytes(b"an earlier backup's key")
+    store_key = Path(store_url.removeprefix("sqlite:///") + ".search-key")
+    setting = {**env_for(store_url), "INTEGRATOR_SEARCH_KEY": store_key.read_text().strip()}
+    store_key.unlink()
+    real_unlink = Path.unlink
+
+    def unlink(path: Path, missing_ok: bool = False) -> None:
+        if path == key_copy:
+            raise PermissionError(13, "Permission denied")
+        real_unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    failed = run_cli("backup", str(target), "--force", "--quiet", env=setting)
+    assert failed.returncode == 1, failed.stderr
+    said = " ".join(failed.stderr.split())
+    assert "backup failed: PermissionError" in said
+    assert "no backup was made: what was copied is deleted" in said
+    assert not target.exists() and not list(target.parent.glob("*.partial"))
+    assert backups_recorded(store_url) == 0
