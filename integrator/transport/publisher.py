@@ -12,6 +12,12 @@ own confirmation future in the channel's table, so the broker's ack or nack (sin
 its own publishes; the caller awaits every one of them. The frames on the wire are the same
 (method, header, body split at the negotiated frame size).
 
+A ``mandatory`` publish the broker cannot route comes back as ``basic.return`` (before its
+``basic.ack``); aiormq finds its confirmation by message id (``message_id_delivery_tag``) and
+fails it with ``PublishError``. So every message is entered in that table too, as
+``basic_publish`` does, or a return would find nothing and the ack after it would pass for
+success: the message confirmed and dropped.
+
 This leans on aiormq's channel internals (the confirmation table, the delivery tag counter, the
 connection's write queue). ``can_batch`` checks they are there; where they are not (another
 aiormq version) the transport publishes message by message as before, and a test says which
@@ -21,7 +27,7 @@ path the installed aiormq takes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
@@ -37,7 +43,14 @@ from pamqp.header import ContentHeader
 #: Frames are joined into writes of about this size: a few hundred small messages each.
 WRITE_BYTES = 256 * 1024
 
-_INTERNALS = ("confirmations", "delivery_tag", "write_queue", "number", "max_content_size")
+_INTERNALS = (
+    "confirmations",
+    "delivery_tag",
+    "message_id_delivery_tag",
+    "write_queue",
+    "number",
+    "max_content_size",
+)
 #: The internals were read and tested on aiormq 7; another major release publishes one by one.
 _KNOWN_AIORMQ = version("aiormq").split(".")[0] == "7"
 
@@ -48,6 +61,8 @@ class Outgoing:
     routing_key: str
     properties: Basic.Properties
     body: bytes
+    #: The broker returns it (``basic.return``) instead of dropping it when no queue is bound.
+    mandatory: bool = False
 
 
 def can_batch(channel: object) -> bool:
@@ -61,17 +76,18 @@ def can_batch(channel: object) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _method_frame(channel_number: int, exchange: str, routing_key: str) -> bytes:
+def _method_frame(channel_number: int, exchange: str, routing_key: str, mandatory: bool) -> bytes:
     """The ``basic.publish`` frame: the same bytes for every message to one destination."""
     return pamqp.frame.marshal(
-        Basic.Publish(exchange=exchange, routing_key=routing_key), channel_number
+        Basic.Publish(exchange=exchange, routing_key=routing_key, mandatory=mandatory),
+        channel_number,
     )
 
 
 def _frames(channel_number: int, frame_max: int, message: Outgoing) -> list[bytes]:
     body = message.body
     parts = [
-        _method_frame(channel_number, message.exchange, message.routing_key),
+        _method_frame(channel_number, message.exchange, message.routing_key, message.mandatory),
         pamqp.frame.marshal(
             ContentHeader(body_size=len(body), properties=message.properties), channel_number
         ),
@@ -103,6 +119,7 @@ async def publish_batch(
     number: int = chan.number
     frame_max: int = chan.max_content_size
     futures: list[asyncio.Future[Any]] = []
+    by_message_id: dict[str, int] = chan.message_id_delivery_tag
     async with chan.lock:  # also raises if the channel closed meanwhile
         queued = tag = chan.delivery_tag  # the last tag whose frames are in the write queue
         parts: list[bytes] = []
@@ -114,6 +131,10 @@ async def publish_batch(
                 future = chan.create_future()
                 chan.confirmations[tag] = future
                 chan.delivery_tag = tag
+                message_id = message.properties.message_id
+                if message_id:  # where a basic.return finds its confirmation
+                    by_message_id[message_id] = tag
+                    future.add_done_callback(_forget(by_message_id, message_id, tag))
                 futures.append(future)
                 parts += frames
                 size += sum(len(f) for f in frames)
@@ -131,6 +152,19 @@ async def publish_batch(
             chan.delivery_tag = queued
             raise
     return futures
+
+
+def _forget(
+    by_message_id: dict[str, int], message_id: str, tag: int
+) -> Callable[[asyncio.Future[Any]], None]:
+    """Drop the message id's entry once its confirm is settled (unless a later publish of the
+    same id took it over), as ``basic_publish`` does; cancelled futures come here too."""
+
+    def forget(_: asyncio.Future[Any]) -> None:
+        if by_message_id.get(message_id) == tag:
+            del by_message_id[message_id]
+
+    return forget
 
 
 def _write(parts: list[bytes]) -> ChannelFrame:

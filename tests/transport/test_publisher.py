@@ -186,3 +186,30 @@ async def test_a_message_that_cannot_be_marshalled_takes_back_only_what_was_not_
         assert [m.body for m in got] == [*written, b"MSH|9", b"MSH|10"]
     finally:
         await channel.queue_delete(queue)
+
+
+async def test_a_mandatory_message_no_queue_takes_fails_with_publish_error(
+    connection: aiormq.abc.AbstractConnection,
+) -> None:
+    """The broker returns an unroutable mandatory message before it acks it; the batch path
+    must fail that message's confirm (as ``basic_publish`` does), not take the ack as success,
+    and keep the routable ones' acks. The message-id table is emptied once all are settled."""
+    channel, queue = await _queue(connection)
+    try:
+        nowhere = f"integrator.test.publisher.none.{uuid.uuid4().hex[:12]}"  # no such queue
+        futures = await publish_batch(
+            channel,
+            [
+                Outgoing("", queue, _properties(0), b"MSH|0", mandatory=True),
+                Outgoing("", nowhere, _properties(1), b"MSH|1", mandatory=True),
+                Outgoing("", queue, _properties(2), b"MSH|2", mandatory=True),
+            ],
+        )
+        confirms = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), 10)
+        assert isinstance(confirms[0], Basic.Ack) and isinstance(confirms[2], Basic.Ack)
+        assert isinstance(confirms[1], aiormq.exceptions.PublishError)
+        assert not getattr(channel, "message_id_delivery_tag")  # noqa: B009
+        got = await _take(connection, queue, 2)
+        assert [m.body for m in got] == [b"MSH|0", b"MSH|2"]
+    finally:
+        await channel.queue_delete(queue)
