@@ -383,9 +383,17 @@ class Engine:
 
     def transport_connected(self) -> bool:
         """Whether the transport can carry messages now (the embedded one always can)."""
+        return self.transport_state() == "ok"
+
+    def transport_state(self) -> str:
+        """``ok``, ``disconnected``, or ``not consuming``: connected, but the broker cancelled
+        a delivery queue's consumer (the queue was deleted) and it is not consumed again yet,
+        so messages for that destination would wait; the engine is re-declaring it."""
         if isinstance(self._transport, RabbitMQTransport):
-            return self._transport.link.connected
-        return self._transport is not None
+            if not self._transport.link.connected:
+                return "disconnected"
+            return "not consuming" if self._transport.not_consuming() else "ok"
+        return "ok" if self._transport is not None else "disconnected"
 
     @property
     def daily_prune(self) -> DailyPrune:

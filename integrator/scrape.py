@@ -56,5 +56,5 @@ async def readiness(engine: Engine) -> dict[str, str]:
     """Each check's state, ``ok`` or what is wrong."""
     return {
         "store": "ok" if await store_answers(engine) else "unavailable",
-        "transport": "ok" if engine.transport_connected() else "disconnected",
+        "transport": engine.transport_state(),
     }

@@ -6,13 +6,16 @@ awaited together (one-at-a-time confirms ran at ~570/s); a chunk of them goes ou
 (``publisher.py``), each message still with its own delivery tag and confirm. A publish that is
 not confirmed raises ``TransportUnavailable``/``PublishRefused`` *and* is remembered: it is
 re-published after the next reconnect, because the store already committed it (the store is the
-outbox).
+outbox). Publishes are ``mandatory``: a delivery queue deleted under us would otherwise let the
+broker confirm and drop them; returned ones are published again after declaring the queue.
 
 Receiving: one channel per destination with a bounded prefetch, consuming a queue with
 ``x-single-active-consumer``, so of all engine processes exactly one delivers to a destination
 at a time, in queue order. ``settle`` does not ack at once: acks are batched per destination and
 sent only after ``barrier`` (the attempt recorder's drain) has returned, so the broker forgets a
-message only once its attempt is committed.
+message only once its attempt is committed. The broker's ``basic.cancel`` (the queue was
+deleted) is noticed: the queue is declared again and consumed on the same channel, and until
+then ``not_consuming`` names the destination for readiness.
 
 Duplicates: a message the broker *redelivers*, or one that recovery re-published, may already be
 done. For those (and only those: it costs a store read) ``still_pending`` is asked first; a
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import aiormq
-from aiormq.abc import AbstractChannel, AbstractConnection, DeliveredMessage
+from aiormq.abc import AbstractChannel, AbstractConnection, ConsumerCallback, DeliveredMessage
 from pamqp.commands import Basic
 
 from destinations.worker import OutboundMessage
@@ -55,6 +58,9 @@ REPUBLISHED = "x-integrator-republished"
 PUBLISH_CHUNK = 1000
 GONE: tuple[type[BaseException], ...] = (*BROKER_ERRORS, TransportUnavailable)
 PENDING_REFRESH_S = 0.25
+#: Backoff between tries to consume a queue again after the broker cancelled its consumer.
+CONSUME_AGAIN_MIN_S = 0.2
+CONSUME_AGAIN_MAX_S = 5.0
 
 
 @dataclass
@@ -87,6 +93,8 @@ class _Consumer:
     ack_wanted: asyncio.Event = field(default_factory=asyncio.Event)
     ack_task: asyncio.Task[None] | None = None
     starting: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: The broker cancelled this consumer (its queue was deleted) and it is not consuming yet.
+    cancelled: bool = False
 
 
 class RabbitMQTransport:
@@ -149,6 +157,7 @@ class RabbitMQTransport:
         self._publisher = self._admin = None
         for consumer in self._consumers.values():
             consumer.channel = None
+            consumer.cancelled = False  # a new channel consumes anew; "disconnected" says why
             # Prefetched but not handed out: the broker gives them again to the next consumer.
             while not consumer.queue.empty():
                 consumer.queue.get_nowait()
@@ -177,20 +186,24 @@ class RabbitMQTransport:
         if not messages:
             return
         try:
-            channel = self._publisher
-            if channel is None or not self.link.connected:
-                raise TransportUnavailable("no connection to the message broker")
-            for destination_id in {m.destination_id for m in messages} - self._declared:
-                await self.topology.declare_destination(channel, destination_id)
-                self._declared.add(destination_id)
-            for start in range(0, len(messages), PUBLISH_CHUNK):
-                chunk = messages[start : start + PUBLISH_CHUNK]
-                confirms = await self._publish_chunk(channel, chunk, republished)
-                refused = sum(1 for c in confirms if not isinstance(c, Basic.Ack))
-                if refused:
-                    raise PublishRefused(f"the broker refused {refused} of {len(chunk)} messages")
-                for m in chunk:
-                    self._unconfirmed.pop(m.message_id, None)
+            returned = await self._publish_once(messages, republished)
+            if returned:
+                # Publishes are mandatory: the broker hands back (basic.return) what no queue
+                # is bound for, where it would otherwise confirm and drop it. The delivery
+                # queue was deleted under us: declare it (and its binding) again and publish
+                # what came back once more.
+                destinations = sorted({m.destination_id for m in returned})
+                log.error(
+                    "message broker returned messages: no delivery queue bound; declaring it again",
+                    destinations=destinations,
+                    messages=len(returned),
+                )
+                self._declared.difference_update(destinations)
+                returned = await self._publish_once(returned, republished)
+                if returned:
+                    raise PublishRefused(
+                        f"the broker routed {len(returned)} messages to no delivery queue"
+                    )
         except BROKER_ERRORS as exc:
             self._remember(messages)
             raise TransportUnavailable(
@@ -200,6 +213,36 @@ class RabbitMQTransport:
             self._remember(messages)
             raise
 
+    async def _publish_once(
+        self, messages: Sequence[OutboundMessage], republished: bool
+    ) -> list[OutboundMessage]:
+        """Publish ``messages``; those the broker returned as unroutable (none bound)."""
+        channel = self._publisher
+        if channel is None or not self.link.connected:
+            raise TransportUnavailable("no connection to the message broker")
+        for destination_id in {m.destination_id for m in messages} - self._declared:
+            await self.topology.declare_destination(channel, destination_id)
+            self._declared.add(destination_id)
+        returned: list[OutboundMessage] = []
+        for start in range(0, len(messages), PUBLISH_CHUNK):
+            chunk = messages[start : start + PUBLISH_CHUNK]
+            confirms = await self._publish_chunk(channel, chunk, republished)
+            refused = 0
+            for message, confirm in zip(chunk, confirms, strict=True):
+                if isinstance(confirm, aiormq.exceptions.PublishError):
+                    returned.append(message)
+                elif isinstance(confirm, BaseException):
+                    raise confirm  # the channel or connection went: the first such error
+                elif not isinstance(confirm, Basic.Ack):
+                    refused += 1
+            if refused:
+                raise PublishRefused(f"the broker refused {refused} of {len(chunk)} messages")
+            for m in chunk:
+                self._unconfirmed.pop(m.message_id, None)
+        for m in returned:  # not confirmed after all; the caller publishes them again
+            self._unconfirmed[m.message_id] = m
+        return returned
+
     def _remember(self, messages: Sequence[OutboundMessage]) -> None:
         for m in messages:
             self._unconfirmed[m.message_id] = m
@@ -207,17 +250,24 @@ class RabbitMQTransport:
     async def _publish_chunk(
         self, channel: AbstractChannel, chunk: Sequence[OutboundMessage], republished: bool
     ) -> list[object]:
-        """Publish ``chunk`` and wait for every message's confirm (or the first failure)."""
+        """Publish ``chunk`` and wait for every message's confirm; each outcome in order: the
+        broker's ack or nack, or the error that settled it (``PublishError`` for a return)."""
         exchange = self.topology.delivery_exchange
         if can_batch(channel):
             futures = await publish_batch(
                 channel,
                 [
-                    Outgoing(exchange, m.destination_id, _properties(m, republished), m.payload)
+                    Outgoing(
+                        exchange,
+                        m.destination_id,
+                        _properties(m, republished),
+                        m.payload,
+                        mandatory=True,
+                    )
                     for m in chunk
                 ],
             )
-            return [await future for future in futures]
+            return list(await asyncio.gather(*futures, return_exceptions=True))
         return await asyncio.gather(
             *(
                 channel.basic_publish(
@@ -225,13 +275,15 @@ class RabbitMQTransport:
                     exchange=exchange,
                     routing_key=m.destination_id,
                     properties=_properties(m, republished),
+                    mandatory=True,
                     # Not "wait until written": aiormq holds the channel lock across that wait,
                     # so the publishes of a chunk would go out one event-loop turn apiece.
                     # (aiormq's Channel takes ``wait``; its abstract base does not declare it.)
                     wait=False,  # type: ignore[call-arg]
                 )
                 for m in chunk
-            )
+            ),
+            return_exceptions=True,
         )
 
     # -- receiving ---------------------------------------------------------------------------
@@ -290,7 +342,6 @@ class RabbitMQTransport:
         channel = await connection.channel(publisher_confirms=False)
         consumer.channel = channel
         await channel.basic_qos(prefetch_count=self._prefetch)
-        await self.topology.declare_destination(channel, consumer.destination_id)
         destination_id = consumer.destination_id
         acks = ChannelAcks(channel)
 
@@ -307,8 +358,79 @@ class RabbitMQTransport:
                 )
             )
 
-        await channel.basic_consume(self.topology.delivery_queue(destination_id), on_message)
+        def on_cancel(_frame: object) -> None:
+            # The broker's basic.cancel: the queue was deleted (or the broker gave up on
+            # it). The channel stays open and the engine connected, so without this the
+            # destination would silently get nothing more until a restart.
+            if consumer.channel is not channel or self._consumers.get(destination_id) is not (
+                consumer
+            ):
+                return  # released or replaced meanwhile
+            consumer.cancelled = True
+            log.error(
+                "message broker cancelled a delivery consumer; declaring its queue again",
+                destination=destination_id,
+            )
+            self._spawn(self._consume_again(consumer, channel, on_message))
+
+        channel.on_consumer_cancel_callbacks.add(on_cancel)
+        await self._subscribe(channel, destination_id, on_message)
+        consumer.cancelled = False
         self.link.watch(channel, f"delivery:{destination_id}")
+
+    async def _subscribe(
+        self,
+        channel: AbstractChannel,
+        destination_id: str,
+        on_message: ConsumerCallback,
+    ) -> None:
+        """Declare the destination's queue and binding (as at start) and consume it."""
+        await self.topology.declare_destination(channel, destination_id)
+        await channel.basic_consume(self.topology.delivery_queue(destination_id), on_message)
+
+    async def _consume_again(
+        self,
+        consumer: _Consumer,
+        channel: AbstractChannel,
+        on_message: ConsumerCallback,
+    ) -> None:
+        """Re-declare a cancelled consumer's queue and consume it again on the same channel.
+
+        The same channel, so deliveries still held (prefetched or in a worker's hands) keep
+        their ack window and are settled as usual. Backs off while declaring fails; stops when
+        the channel is replaced (a reconnect starts a new consumer anyway) or the destination
+        released. A declare the broker refuses closes the channel, and ``AmqpLink.watch``
+        reconnects.
+        """
+        backoff = CONSUME_AGAIN_MIN_S
+        while True:
+            async with consumer.starting:
+                if (
+                    consumer.channel is not channel
+                    or channel.is_closed
+                    or self._consumers.get(consumer.destination_id) is not consumer
+                ):
+                    return
+                try:
+                    await self._subscribe(channel, consumer.destination_id, on_message)
+                except GONE as exc:
+                    log.warning(
+                        "consuming a delivery queue again failed; retrying",
+                        destination=consumer.destination_id,
+                        error_type=type(exc).__name__,
+                        retry_in_s=round(backoff, 2),
+                    )
+                else:
+                    consumer.cancelled = False
+                    log.info("delivery consumer started again", destination=consumer.destination_id)
+                    return
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, CONSUME_AGAIN_MAX_S)
+
+    def not_consuming(self) -> list[str]:
+        """Destinations whose consumer the broker cancelled and that are not consumed again yet
+        (readiness and ``integrator_transport_up`` say so)."""
+        return sorted(d for d, c in self._consumers.items() if c.cancelled)
 
     async def _ack_loop(self, consumer: _Consumer) -> None:
         while True:

@@ -240,3 +240,74 @@ async def test_a_channel_the_broker_closes_does_not_silence_the_engine(
     assert closed and closed[0]["log_level"] == "error"
     assert closed[0]["error_type"] == "ChannelPreconditionFailed"
     assert "unknown delivery tag" in closed[0]["reply"]
+
+
+async def test_a_deleted_delivery_queue_is_declared_again_and_delivery_goes_on(
+    setup: Setup, referral_data: dict[str, Any]
+) -> None:
+    """An operator deletes a destination's queue while the engine runs. The broker cancels the
+    consumer; the engine used to look connected and ready while that destination got nothing
+    until a restart. Now it logs an error, says "not consuming" in readiness until it has
+    declared the queue again and consumes it, and the next events are delivered exactly once,
+    without a reconnect."""
+    from structlog.testing import capture_logs
+
+    from integrator.scrape import readiness
+    from integrator.transport.rabbitmq import RabbitMQTransport
+
+    transport = setup.engine._transport
+    assert isinstance(transport, RabbitMQTransport)
+    first = make_events(referral_data, PROVIDERS, 4)
+    await publish_events(setup.url, setup.prefix, first)
+    assert await eventually(lambda: all_delivered(setup.engine, 4), timeout=20)
+    generation = transport.link.generation
+    deleted = PROVIDERS[0]
+
+    subscribe = transport._subscribe
+    gate = asyncio.Event()
+
+    async def held_subscribe(*args: Any, **kwargs: Any) -> None:
+        await gate.wait()  # so the "not consuming" state lasts long enough to be seen
+        await subscribe(*args, **kwargs)
+
+    transport._subscribe = held_subscribe  # type: ignore[method-assign]
+    with capture_logs() as logs:
+        connection = await aiormq.connect(setup.url)
+        try:
+            channel = await connection.channel()
+            await channel.queue_delete(f"{setup.prefix}.delivery.{deleted}")  # this test's only
+        finally:
+            await connection.close()
+        assert await eventually(lambda: transport.not_consuming() == [deleted], timeout=10)
+        assert setup.engine.transport_state() == "not consuming"
+        assert not setup.engine.transport_connected()  # integrator_transport_up 0
+        assert (await readiness(setup.engine))["transport"] == "not consuming"
+        # Events arrive before anything declared the queue again: their publishes come back
+        # unroutable, and the engine declares the queue and publishes them once more.
+        later = make_events(referral_data, PROVIDERS, 6)
+        await publish_events(setup.url, setup.prefix, later)
+        assert await eventually(lambda: delivered_to(setup.engine, PROVIDERS[1], 5), timeout=20)
+        gate.set()
+        assert await eventually(lambda: transport.not_consuming() == [], timeout=10)
+        assert (await readiness(setup.engine))["transport"] == "ok"
+        assert await eventually(lambda: all_delivered(setup.engine, 10), timeout=30)
+        await asyncio.sleep(1.0)  # a second copy, if any, would arrive meanwhile
+    for receiver, provider in zip(setup.receivers, PROVIDERS, strict=True):
+        stored = await setup.engine.store.list_messages(
+            MessageFilter(destination_id=provider), limit=100
+        )
+        assert sorted(control_ids(receiver)) == sorted(m.control_id for m in stored)
+        assert len(receiver.received) == 5  # 2 before, 3 after: each once
+    assert transport.link.generation == generation  # not an unrelated reconnect
+    cancelled = [e for e in logs if e["event"].startswith("message broker cancelled a delivery")]
+    assert [(e["log_level"], e["destination"]) for e in cancelled] == [("error", deleted)]
+    returned = [e for e in logs if e["event"].startswith("message broker returned messages")]
+    assert returned and {e["log_level"] for e in returned} == {"error"}
+    assert {d for e in returned for d in e["destinations"]} == {deleted}
+
+
+async def delivered_to(engine: Engine, destination_id: str, count: int) -> bool:
+    stored = await engine.store.list_messages(
+        MessageFilter(destination_id=destination_id, status="delivered"), limit=100
+    )
+    return len(stored) == count
