@@ -12,7 +12,7 @@ other refused file (a misnamed copy, say) is no destination's file and only repo
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -106,7 +106,12 @@ class Catalog:
         return grouped
 
 
-def shared_providers(config: DestinationConfig, catalog: Catalog) -> list[Note]:
+def shared_providers(
+    config: DestinationConfig,
+    catalog: Catalog,
+    *,
+    shown: Callable[[DestinationConfig], bool] = lambda _: True,
+) -> list[Note]:
     """A warning per provider of ``config`` that another destination in service serves too.
 
     Sending one provider's events to several destinations is allowed (a hospital and its lab,
@@ -114,10 +119,14 @@ def shared_providers(config: DestinationConfig, catalog: Catalog) -> list[Note]:
     ``providers`` left as they were sends every event of those providers twice, unseen. The
     warning names the others, so whoever made the change sees it; each is a ``Note`` (code
     ``destination.provider_shared``), which the console words in the person's language.
+
+    ``shown``: which other destinations the reader may be told of. Someone held to some
+    clusters is told only of those in their clusters (docs/access.md: outside them nothing is
+    shown), and of a provider only others outside them serve, nothing.
     """
     warnings: list[Note] = []
     for provider in config.providers:
-        others = sorted(d.id for d in catalog.serving(provider) if d.id != config.id)
+        others = sorted(d.id for d in catalog.serving(provider) if d.id != config.id and shown(d))
         if others:
             named = ", ".join(repr(o) for o in others)
             warnings.append(

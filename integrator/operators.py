@@ -434,6 +434,17 @@ class DestinationAdmin:
         scoped._allows = allows
         return scoped
 
+    @property
+    def _limited(self) -> bool:
+        """Whether the caller may change destinations only in some clusters. ``allows(None)``
+        asks for every cluster (a destination in no cluster is only for grants for all
+        clusters), so it says no exactly to a caller held to some."""
+        return self._allows is not None and not self._allows(None)
+
+    def _yours(self, cluster: str | None) -> bool:
+        """Whether a destination in ``cluster`` lies within the caller's clusters."""
+        return self._allows is None or self._allows(cluster)
+
     def from_address(self, source: str | None) -> DestinationAdmin:
         """This admin for a caller at ``source`` (the client's address): its changes' audit
         entries record it as ``details.source``, the "from where" of docs/product.md §8."""
@@ -656,7 +667,9 @@ class DestinationAdmin:
         config = self._validate(definition, source=source)
 
         async def made_after(base: int) -> Change:
-            if config.id in (await self.catalog()).sources:
+            catalog = await self.catalog()
+            await self._refuse_id_of_another(config.id, catalog)
+            if config.id in catalog.sources:
                 raise ConfigurationError(
                     f"destination {config.id!r} exists already; use update to change it"
                 ).coded("destination.exists", id=config.id)
@@ -1157,6 +1170,10 @@ class DestinationAdmin:
                     "for all clusters)"
                 ).coded("destination.no_cluster")
             raise denied
+        catalog = await self.catalog()
+        elsewhere = self._provider_elsewhere(config, current, catalog)
+        if elsewhere is not None:
+            raise elsewhere
         unchanged = current is not None and definition_of(config) == definition_of(current)
         if unchanged and broken is None:
             return Change(config.id, action, None, config)
@@ -1185,7 +1202,7 @@ class DestinationAdmin:
             warnings += (str(unheld),)
         if not config.providers:
             warnings += (f"destination {config.id!r} serves no providers: it receives nothing",)
-        warnings += tuple(shared_providers(config, await self.catalog()))
+        warnings += tuple(shared_providers(config, catalog, shown=lambda d: self._yours(d.cluster)))
         waiting = await self._unrouted_waiting(config)
         warnings += tuple(
             f"{count} unrouted event(s) wait for provider {provider!r}, now served by this "
@@ -1355,6 +1372,70 @@ class DestinationAdmin:
         with contextlib.suppress(RevisionTaken):
             async with recording:
                 pass
+
+    def _provider_elsewhere(
+        self, config: DestinationConfig, current: DestinationConfig | None, catalog: Catalog
+    ) -> AccessDenied | None:
+        """The refusal of a change by a caller held to some clusters that makes ``config``
+        serve a provider which a destination outside those clusters serves; None if none.
+
+        An event goes to every destination that serves its provider, whatever its cluster. A
+        destination is the caller's to point at any host, so letting them add another
+        cluster's provider would send that cluster's referrals, patients and all, wherever
+        they like, and show them those messages: something done outside their clusters.
+        Only providers the change adds count (all of them for a new destination, or one
+        restored from history): a provider the destination serves already was given to it by
+        someone who may, and pausing it or moving its port must stay possible. Taking one
+        away is always allowed. The refusal names the provider only, never the other
+        destination or its cluster. A caller with all clusters is never refused here.
+        """
+        if not self._limited:
+            return None
+        served = set(current.providers) if current is not None else set()
+        for provider in config.providers:
+            if provider in served:
+                continue
+            others = [d for d in catalog.serving(provider) if d.id != config.id]
+            if any(not self._yours(d.cluster) for d in others):
+                return AccessDenied(
+                    f"providers: provider {provider!r} is served by a destination outside your "
+                    "clusters; ask someone with access to all clusters"
+                ).coded("destination.provider_elsewhere", provider=provider)
+        return None
+
+    async def _refuse_id_of_another(self, destination_id: str, catalog: Catalog) -> None:
+        """Refuse (``AccessDenied``) a caller held to some clusters a new destination under an
+        id that is another cluster's: a destination in service outside their clusters, or one
+        removed whose last definition was outside them.
+
+        Ids are global (the file is ``<id>.yaml``), so any refusal of a free-looking id tells
+        that it is taken; there is no answer that hides that short of taking the id, which
+        would mean writing over another cluster's file or continuing its history. What it
+        must not tell is more: not whether that destination is in service or removed, nor its
+        cluster, nor its file. So both cases get the same 403 and the same words, as ``GET``
+        answers an id outside the caller's clusters as unknown whether it exists or not. A
+        removed one counts because adding under its id continues its history, which its new
+        cluster's people could then read. An id the caller sees (in their clusters) keeps its
+        own answer: it exists already.
+        """
+        if not self._limited:
+            return
+        if destination_id in catalog.sources:
+            config = catalog.destinations.get(destination_id)
+            theirs = self._yours(config.cluster if config is not None else None)
+        else:
+            kept = [
+                r.config
+                for r in await self._store.list_destination_revisions(destination_id)
+                if r.config is not None
+            ]
+            theirs = not kept or self._yours(kept[-1].get("cluster"))
+        if not theirs:
+            raise AccessDenied(
+                f"id: you may not use the id {destination_id!r}: it is, or was, a destination "
+                "outside your clusters; choose another id, or ask someone with access to all "
+                "clusters"
+            ).coded("destination.id_not_yours", id=destination_id)
 
     async def _unheld_cluster(
         self, config: DestinationConfig, current: DestinationConfig | None

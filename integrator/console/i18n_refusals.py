@@ -331,6 +331,14 @@ EN: Final[dict[str, str]] = {
         "this file is refused (rename it to {file})"
     ),
     "refusal.destination.cluster_not_yours": "you may not put a destination in cluster {cluster}",
+    "refusal.destination.provider_elsewhere": (
+        "provider {provider} is served by a destination outside your clusters; ask someone "
+        "with access to all clusters"
+    ),
+    "refusal.destination.id_not_yours": (
+        "you may not use the id {id}: it is, or was, a destination outside your clusters; "
+        "choose another id, or ask someone with access to all clusters"
+    ),
     "refusal.destination.no_cluster": (
         "you may not put a destination in no cluster (that needs the role for all clusters)"
     ),
@@ -773,6 +781,14 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.destination.cluster_not_yours": (
         "je mag geen bestemming in cluster {cluster} plaatsen"
+    ),
+    "refusal.destination.provider_elsewhere": (
+        "zorgaanbieder {provider} wordt bediend door een bestemming buiten je clusters; vraag "
+        "het iemand met toegang tot alle clusters"
+    ),
+    "refusal.destination.id_not_yours": (
+        "je mag het id {id} niet gebruiken: het is, of was, een bestemming buiten je clusters; "
+        "kies een ander id, of vraag het iemand met toegang tot alle clusters"
     ),
     "refusal.destination.no_cluster": (
         "je mag geen bestemming zonder cluster plaatsen (daarvoor is de rol voor alle "

@@ -628,3 +628,38 @@ async def test_a_search_term_outside_its_set_is_refused_beside_its_field(engine:
     for answer in (version, event_type, zd):
         assert '<p class="problem"' not in answer.text
         assert "ref-v9" not in problems(answer)
+
+
+async def test_a_provider_of_another_cluster_is_refused_beside_providers_in_dutch(
+    engine: Engine,
+) -> None:
+    """Someone managing LAB's destinations adds a provider that CARD's ``lab-west`` serves:
+    refused beside the providers field, naming neither ``lab-west`` nor CARD; nothing saved."""
+    await engine.admin.patch("lab-west", {"providers": ["lab-west", "hap-noord"]}, actor="test")
+    config = destination("lab-zuid", 2600, providers=["lab-zuid"], cluster="LAB")
+    (engine.settings.destinations_dir / "lab-zuid.yaml").write_text(
+        dump_destination(config), encoding="utf-8"
+    )
+    await engine.reload_destinations()
+    before = await engine.store.list_destination_revisions("lab-zuid")
+    lab = Grant(Role.DESTINATIONS, "LAB")
+    async with signed_in(engine, "dirk@example.org", lab, lang="nl") as dirk:
+        edit = await dirk.get("/destinations/lab-zuid/edit")
+        form = {**field_values(edit.text), "providers": "lab-zuid, hap-noord"}
+        nl = await post(dirk, "/destinations/lab-zuid/edit", form)
+    async with signed_in(engine, "erik@example.org", lab) as erik:
+        en = await post(erik, "/destinations/lab-zuid/edit", form)
+    assert (nl.status_code, en.status_code) == (422, 422)
+    assert field_errors(nl) == {
+        "providers": "providers: zorgaanbieder hap-noord wordt bediend door een bestemming "
+        "buiten je clusters; vraag het iemand met toegang tot alle clusters"
+    }
+    assert field_errors(en) == {
+        "providers": "providers: provider hap-noord is served by a destination outside your "
+        "clusters; ask someone with access to all clusters"
+    }
+    for answer in (nl, en):
+        assert "lab-west" not in field_errors(answer)["providers"]
+        assert "CARD" not in field_errors(answer)["providers"]
+    assert await engine.store.list_destination_revisions("lab-zuid") == before
+    assert engine.catalog.destinations["lab-zuid"].providers == ("lab-zuid",)

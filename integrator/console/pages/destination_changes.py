@@ -58,6 +58,7 @@ from integrator.operators import (
 )
 from integrator.presenters import versions_table
 from integrator.reasons import MAX_REASON
+from integrator.refusal import code_of
 
 P = Permission
 router = APIRouter()
@@ -104,13 +105,20 @@ def _unheld_cluster(posted: Mapping[str, Any], form: DestinationForm) -> UnheldC
     return "warn" if confirmed and confirmed == form.values.get("cluster") else "refuse"
 
 
+_DENIED_FIELDS: Final[dict[str, str]] = {
+    "destination.provider_elsewhere": "providers",
+    "destination.id_not_yours": "id",
+}
+"""The field a refusal for someone held to some clusters is about; any other is the cluster."""
+
+
 def _refused(form: DestinationForm, exc: Exception) -> DestinationForm:
     """``form`` with the service's refusal beside the field it names."""
     if isinstance(exc, DefinitionRefused):
         for problem in exc.problems:
             form.error(problem.key, definition_problem(problem))
     elif isinstance(exc, AccessDenied):
-        form.error("cluster", said(exc))
+        form.error(_DENIED_FIELDS.get(code_of(exc)[0] or "", "cluster"), said(exc))
     else:
         form.error("", said(exc))
     return form
