@@ -663,3 +663,21 @@ async def test_a_provider_of_another_cluster_is_refused_beside_providers_in_dutc
         assert "CARD" not in field_errors(answer)["providers"]
     assert await engine.store.list_destination_revisions("lab-zuid") == before
     assert engine.catalog.destinations["lab-zuid"].providers == ("lab-zuid",)
+
+
+async def test_a_destination_page_names_only_the_sharers_its_reader_may_see(engine: Engine) -> None:
+    """``lab-zuid`` (LAB) serves a provider CARD's ``lab-west`` serves too: its page tells a
+    reader of all clusters so, naming ``lab-west``; a reader of LAB only is told nothing."""
+    config = destination("lab-zuid", 2600, providers=["lab-zuid", "hap-noord"], cluster="LAB")
+    (engine.settings.destinations_dir / "lab-zuid.yaml").write_text(
+        dump_destination(config), encoding="utf-8"
+    )
+    await engine.admin.patch("lab-west", {"providers": ["lab-west", "hap-noord"]}, actor="test")
+    await engine.reload_destinations()
+    async with signed_in(engine, "vera@example.org", Grant(Role.VIEWER)) as vera:
+        everywhere = html.unescape((await vera.get("/destinations/lab-zuid")).text)
+    async with signed_in(engine, "lars@example.org", Grant(Role.VIEWER, "LAB")) as lars:
+        shown = await lars.get("/destinations/lab-zuid")
+    assert "provider hap-noord is also served by lab-west" in everywhere
+    assert shown.status_code == 200, shown.text
+    assert "also served" not in shown.text and "lab-west" not in shown.text

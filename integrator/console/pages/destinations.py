@@ -92,19 +92,22 @@ async def destination_context(
 ) -> dict[str, Any]:
     """What the destination page shows ``visitor``: the definition in service, its refusals
     (the server's paths in them only to who may change the destination, else the files'
-    names: ``integrator.file_paths``), its notices, the refused hand edits kept beside its
-    file, and since when it is paused and when it was last resumed (a message's max_age
-    counts from that resume at the earliest)."""
+    names: ``integrator.file_paths``), its notices (another destination serving one of its
+    providers named only when ``visitor`` may see that one too), the refused hand edits kept
+    beside its file, and since when it is paused and when it was last resumed (a message's
+    max_age counts from that resume at the earliest)."""
     try:
         view = await engine.admin.view(destination_id)
     except UnknownDestination:
         raise NotFound() from None
     config = view.config
+    readable = visitor.scope(P.DESTINATIONS_READ).allows
     paths = sees_paths(visitor.signed_in, cluster_of(engine.catalog, view.id))
     notices: list[str] = (
         [
             *version_warnings(config, today=engine.today(), source=view.file, in_service=True),
-            *shared_providers(config, engine.catalog),
+            # Naming only the destinations the person may see (docs/access.md).
+            *shared_providers(config, engine.catalog, shown=lambda d: readable(d.cluster)),
         ]
         if config is not None
         else []
