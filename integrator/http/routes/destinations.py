@@ -5,7 +5,9 @@ out differs from the CLI's, says it in API terms (``?force=true``, ``PATCH``).
 
 Within the caller's clusters (``integrator.http.scope``): the listing holds their destinations,
 one outside them is a 404 like an unknown id (a 403 for one the caller can see but not change),
-and a change that would put a destination in a cluster outside them is a 403. Changes are
+and a change that would put a destination in a cluster outside them is a 403; so is, for a
+caller held to some clusters, one that makes a destination serve a provider a destination
+outside them serves, or adds one under such a destination's id (``DestinationAdmin``). Changes are
 recorded under the caller's identity; why goes in the ``X-Integrator-Reason`` header, as the
 body is the definition itself. ``PUT`` and ``PATCH`` take ``?expected_revision=N``, the
 ``revision`` a ``GET`` showed: the change is made only if the destination is still at it, else
