@@ -25,7 +25,7 @@ from integrator.deprecation import resolve_version
 from integrator.errors import InvalidEvent
 from integrator.ids import new_control_id, new_message_id
 from integrator.logging import get_logger
-from integrator.metrics import Metrics
+from integrator.metrics import EventOutcome, Metrics
 from integrator.payload_diff import described, differing_fields
 from integrator.rejected_keys import read_keys
 from integrator.settings import Settings
@@ -261,7 +261,7 @@ class Intake:
         self._count("rejected")
         return rejected_id
 
-    def _count(self, outcome: str) -> None:
+    def _count(self, outcome: EventOutcome) -> None:
         if self._metrics is not None:
             self._metrics.events.labels(outcome).inc()
 

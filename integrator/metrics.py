@@ -22,9 +22,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from integrator.catalog import Catalog
 from integrator.store.gauges import Backlog
+from integrator.zd_sequence import RULES as ZD_RULES
 from mappings.registry import REGISTRY
 
 Kind = Literal["counter", "gauge", "histogram"]
+
+EventOutcome = Literal["accepted", "duplicate", "rejected"]
+#: Every outcome of ``integrator_events``, each a series at 0 from the start.
+EVENT_OUTCOMES: tuple[EventOutcome, ...] = ("accepted", "duplicate", "rejected")
 
 #: ACK round trips, in seconds: a LAN answers in milliseconds, a busy HIS in seconds.
 ACK_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -185,6 +190,15 @@ class Metrics:
         self.events = Counter(spec.name, spec.help, spec.labels, registry=self.registry)
         spec = specs["integrator_zd_warnings"]
         self.zd_warnings = Counter(spec.name, spec.help, spec.labels, registry=self.registry)
+        # Every known label value starts at 0: a series that only appears at its first use is
+        # missing after a restart (a sum over nothing is empty, not 0: IntegratorNoIntake could
+        # not fire), and increase() does not count its first appearance (IntegratorIntakeRejected
+        # would miss the first rejection). The attempt counters start at 0 per destination the
+        # same way (integrator.attempt_meter).
+        for outcome in EVENT_OUTCOMES:
+            self.events.labels(outcome)
+        for rule in ZD_RULES:
+            self.zd_warnings.labels(rule)
         spec = specs["integrator_delivery_attempts"]
         self.attempts = Counter(spec.name, spec.help, spec.labels, registry=self.registry)
         spec = specs["integrator_ack_roundtrip_seconds"]

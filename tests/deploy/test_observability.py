@@ -54,6 +54,22 @@ def test_every_metric_served_is_declared_and_every_declared_one_is_served() -> N
     assert served == {spec.name for spec in SPECS}
 
 
+async def test_a_fresh_engine_serves_every_intake_counter_at_0(tmp_path: Path) -> None:
+    """After a restart the counters the alert rules read are there at 0, before any event:
+    IntegratorNoIntake needs a series to sum, IntegratorIntakeRejected a 0 before the first 1."""
+    engine = Engine(settings_for(tmp_path), catalog=build_catalog([], today=TODAY))
+    await engine.start()
+    try:
+        async with api_client(engine) as client:
+            text = (await client.get("/metrics")).text
+    finally:
+        await engine.stop()
+    for outcome in ("accepted", "duplicate", "rejected"):
+        assert value(text, f'integrator_events_total{{outcome="{outcome}"}}') == 0
+    for rule in ("cancel_without_new", "cancel_repeated", "new_repeated", "new_after_cancel"):
+        assert value(text, f'integrator_zd_warnings_total{{rule="{rule}"}}') == 0
+
+
 def test_the_alert_rules_use_only_metrics_that_exist() -> None:
     used = set(re.findall(r"\b(integrator_[a-z_]+)", RULES.read_text()))
     exposed = set()
