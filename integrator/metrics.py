@@ -1,8 +1,9 @@
 """Prometheus metrics, one registry per engine (no process-wide mutable state).
 
-Exposed at ``GET /metrics``. Labels carry destination ids, provider ids and version names only,
-never patient data. Every metric is declared once in ``SPECS``, which also says when its value
-changes; docs/metrics.md shows that table (``metrics_table``), and a test keeps the two equal.
+Exposed at ``GET /metrics``. Labels carry destination ids, provider ids (of the form of one,
+else ``other``: ``Metrics.provider_label``) and version names only, never patient data. Every
+metric is declared once in ``SPECS``, which also says when its value changes; docs/metrics.md
+shows that table (``metrics_table``), and a test keeps the two equal.
 
 Nothing here is counted per message in intake or in the store: the counts of what waits come
 from one grouped store query when Prometheus scrapes (``integrator.scrape``), so every engine on
@@ -13,6 +14,7 @@ happens, per engine (sum across engines).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,6 +22,7 @@ from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from destinations.config import MAX_ID
 from integrator.catalog import Catalog
 from integrator.store.gauges import Backlog
 from integrator.zd_sequence import RULES as ZD_RULES
@@ -30,6 +33,18 @@ Kind = Literal["counter", "gauge", "histogram"]
 EventOutcome = Literal["accepted", "duplicate", "rejected"]
 #: Every outcome of ``integrator_events``, each a series at 0 from the start.
 EVENT_OUTCOMES: tuple[EventOutcome, ...] = ("accepted", "duplicate", "rejected")
+
+#: The ``provider`` label of ``integrator_unrouted_events`` for a provider id that is not of the
+#: form of one, and for those past ``MAX_PROVIDER_LABELS``.
+OTHER_PROVIDER = "other"
+#: How many distinct provider ids the engine shows as labels since its start, at most.
+MAX_PROVIDER_LABELS = 100
+#: The form a provider id needs to be a label: a destination id's (lower-case letters, digits
+#: and '-', at most ``MAX_ID`` characters), the form of every provider id in the samples and
+#: docs. An event's ``provider.id`` is whatever upstream sent (any text up to 1000 characters:
+#: a name, a date of birth), and a label is shown to everyone who sees the metrics and is a new
+#: series for each value.
+_PROVIDER_FORM = re.compile(r"[a-z0-9-]+")
 
 #: ACK round trips, in seconds: a LAN answers in milliseconds, a busy HIS in seconds.
 ACK_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -128,7 +143,9 @@ SPECS: tuple[Spec, ...] = (
         ("provider",),
         "every 30 s and after routing, from the store",
         "Events stored with no message because no destination served their provider when they "
-        "arrived, per provider; `integrator events route` sends them.",
+        "arrived, per provider; `integrator events route` sends them. `provider` is the "
+        "provider id when it has the form of one (a-z, 0-9, '-', at most 100 characters) and is "
+        "one of the first 100 seen since the engine started, else `other`.",
     ),
     Spec(
         "integrator_destination_deprecated_version_days_left",
@@ -214,12 +231,36 @@ class Metrics:
         self.retired = gauge("integrator_destination_retired_version")
         self.store_up = gauge("integrator_store_up")
         self.transport_up = gauge("integrator_transport_up")
+        self._provider_labels: set[str] = set()
+
+    def provider_label(self, provider: str) -> str:
+        """The label a provider id is counted under: itself when it has the form of a provider
+        id and is one of the first ``MAX_PROVIDER_LABELS`` seen since the start, else
+        ``other``, so no free text from the input reaches a label and the series are bounded."""
+        if provider in self._provider_labels:
+            return provider
+        if (
+            len(provider) > MAX_ID
+            or not _PROVIDER_FORM.fullmatch(provider)
+            or provider == OTHER_PROVIDER
+            or len(self._provider_labels) >= MAX_PROVIDER_LABELS
+        ):
+            return OTHER_PROVIDER
+        self._provider_labels.add(provider)
+        return provider
 
     def observe_unrouted(self, counts: Mapping[str, int]) -> None:
-        """Replace the unrouted counts; a provider whose events were all routed drops out."""
+        """Replace the unrouted counts; a provider whose events were all routed drops out.
+
+        Each provider is counted under ``provider_label``: the ones under ``other`` add up.
+        """
+        labelled: dict[str, int] = {}
+        for provider in sorted(counts):
+            label = self.provider_label(provider)
+            labelled[label] = labelled.get(label, 0) + counts[provider]
         self.unrouted.clear()
-        for provider, count in counts.items():
-            self.unrouted.labels(provider).set(count)
+        for label, count in labelled.items():
+            self.unrouted.labels(label).set(count)
 
     def observe_backlog(
         self,

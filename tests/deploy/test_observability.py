@@ -20,7 +20,7 @@ from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
-from integrator.metrics import SPECS, Metrics, metrics_table
+from integrator.metrics import MAX_PROVIDER_LABELS, SPECS, Metrics, metrics_table
 from tests.delivery.misbehaving import MisbehavingReceiver
 from tests.deploy.proxy import CuttableProxy
 from tests.deploy.tools import require_binary
@@ -68,6 +68,48 @@ async def test_a_fresh_engine_serves_every_intake_counter_at_0(tmp_path: Path) -
         assert value(text, f'integrator_events_total{{outcome="{outcome}"}}') == 0
     for rule in ("cancel_without_new", "cancel_repeated", "new_repeated", "new_after_cancel"):
         assert value(text, f'integrator_zd_warnings_total{{rule="{rule}"}}') == 0
+
+
+async def test_an_unrouted_provider_id_of_free_text_is_counted_as_other(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """provider.id is any text upstream sends: a name and a birth date never become a label."""
+    engine = Engine(settings_for(tmp_path), catalog=build_catalog([], today=TODAY))
+    await engine.start()
+    try:
+        for n, provider in enumerate(("Pietersen J. geb 01-02-1950", "lab-west", "lab-west")):
+            await engine.intake.submit(event(referral_data, provider, 10 + n), source="cli")
+        await engine.unrouted.refresh()
+        async with api_client(engine) as client:
+            text = (await client.get("/metrics")).text
+    finally:
+        await engine.stop()
+    assert "Pietersen" not in text and "1950" not in text
+    assert value(text, 'integrator_unrouted_events{provider="other"}') == 1
+    assert value(text, 'integrator_unrouted_events{provider="lab-west"}') == 2
+
+
+def test_only_a_provider_id_of_the_form_of_one_is_a_label_and_only_so_many() -> None:
+    metrics = Metrics()
+
+    def shown() -> dict[str, float]:
+        [family] = [f for f in metrics.registry.collect() if f.name == "integrator_unrouted_events"]
+        return {s.labels["provider"]: s.value for s in family.samples}
+
+    too_long = "a" * 101
+    metrics.observe_unrouted(
+        {"ziekenhuis-noord": 2, "Ziekenhuis Noord": 1, "lab west": 1, too_long: 1, "other": 1}
+    )
+    assert shown() == {"ziekenhuis-noord": 2, "other": 4}
+    # The first so many distinct ids keep their label, for as long as the engine runs; the rest
+    # add up under `other`, so the number of series is bounded whatever upstream sends.
+    many = {f"p-{n:03d}": 1 for n in range(MAX_PROVIDER_LABELS + 10)}
+    metrics.observe_unrouted(many)
+    counts = shown()
+    assert len(counts) == MAX_PROVIDER_LABELS
+    assert "ziekenhuis-noord" not in counts and counts["other"] == 11
+    metrics.observe_unrouted({"ziekenhuis-noord": 1, "p-000": 3, "p-105": 1})
+    assert shown() == {"ziekenhuis-noord": 1, "p-000": 3, "other": 1}
 
 
 def test_the_alert_rules_use_only_metrics_that_exist() -> None:
