@@ -24,7 +24,8 @@ def health(
     ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 5.0,
 ) -> None:
-    """Exit 0 when the engine on INTEGRATOR_HTTP_HOST:PORT answers healthy, else 1."""
+    """Exit 0 when the engine on INTEGRATOR_HTTP_HOST:PORT answers healthy, else 1 (naming the
+    checks that failed: ``transport: disconnected``)."""
     from pydantic import ValidationError
 
     from integrator.engine_api import engine_url
@@ -35,14 +36,40 @@ def health(
     except ValidationError as exc:
         fail(f"bad settings: {exc.error_count()} problem(s); `integrator run` names them", 2)
     path = "/readyz" if ready else "/healthz"
-    status = run(_ask(settings, path, timeout))
+    status, body = run(_ask(settings, path, timeout))
     if status != 200:
-        fail(f"{engine_url(settings)}{path}: {status or 'no answer'}")
+        failing = _failing_checks(body)
+        why = f" ({failing})" if failing else ""
+        fail(f"{engine_url(settings)}{path}: {status or 'no answer'}{why}")
     typer.echo("ok")
 
 
-async def _ask(settings: Settings, path: str, timeout: float) -> int:
-    """The HTTP status of ``path``, or 0 when nothing answered."""
+#: At most this many characters of a check's name or state are shown (the answer is the
+#: engine's, but whatever listens on the port is printed to a terminal).
+_MAX_SHOWN = 40
+
+
+def _failing_checks(body: bytes) -> str:
+    """The checks ``/readyz`` says failed, as ``transport: disconnected``, from its JSON body
+    (``{"status": "not ready", "checks": {"store": "ok", "transport": "disconnected"}}``: names
+    and states only, no secrets); empty when the body says none or is not that."""
+    import json
+
+    try:
+        checks = json.loads(body).get("checks")
+    except (ValueError, AttributeError):
+        return ""
+    if not isinstance(checks, dict):
+        return ""
+    return ", ".join(
+        f"{str(name)[:_MAX_SHOWN]}: {str(state)[:_MAX_SHOWN]}"
+        for name, state in checks.items()
+        if state != "ok"
+    )
+
+
+async def _ask(settings: Settings, path: str, timeout: float) -> tuple[int, bytes]:
+    """The HTTP status of ``path`` and its body, or 0 when nothing answered."""
     import ssl
 
     import httpx
@@ -53,5 +80,5 @@ async def _ask(settings: Settings, path: str, timeout: float) -> int:
         async with httpx.AsyncClient(timeout=timeout, verify=engine_tls(settings)) as client:
             response = await client.get(f"{engine_url(settings)}{path}")
     except (httpx.HTTPError, OSError, ssl.SSLError):
-        return 0
-    return response.status_code
+        return 0, b""
+    return response.status_code, response.content

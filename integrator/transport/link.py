@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs, urlsplit
 
 import aiormq
 import pamqp.exceptions
+from pamqp.common import FieldTable
 
 from integrator.eventloop import stop_task
 from integrator.logging import get_logger
@@ -44,6 +48,21 @@ def redact(url: str) -> str:
         return url
     scheme, _, rest = url.partition("://")
     return f"{scheme}://***@{rest.split('@', 1)[1]}"
+
+
+def connection_name() -> str:
+    """How the broker names this engine's connection (``rabbitmqctl list_connections name
+    client_properties``, the management UI): the host and the process, so an operator can tell
+    the engines on one broker apart."""
+    return f"integrator {socket.gethostname()} pid {os.getpid()}"
+
+
+def client_properties(url: str) -> FieldTable:
+    """What the engine tells the broker about itself when it connects: its ``connection_name``,
+    unless the URL names the connection itself (aiormq's ``?name=``), which then stands."""
+    if parse_qs(urlsplit(url).query).get("name"):
+        return {}
+    return {"connection_name": connection_name()}
 
 
 class AmqpLink:
@@ -118,7 +137,9 @@ class AmqpLink:
         backoff = self._min_backoff
         while True:
             try:
-                connection = await aiormq.connect(self._url)
+                connection = await aiormq.connect(
+                    self._url, client_properties=client_properties(self._url)
+                )
             except BROKER_ERRORS as exc:
                 self._last_error = type(exc).__name__
                 log.warning(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import subprocess
 import sys
+import threading
 
 from tests.http.support import ROOT
 
@@ -22,3 +25,42 @@ def test_no_engine_listening_is_exit_1_naming_where_it_asked(env: dict[str, str]
         port = env["INTEGRATOR_HTTP_PORT"]
         path = "/readyz" if args else "/healthz"
         assert f"127.0.0.1:{port}{path}: no answer" in done.stderr
+
+
+class _NotReady(http.server.BaseHTTPRequestHandler):
+    """Answers as an engine with its broker link down answers /readyz (integrator.scrape)."""
+
+    def do_GET(self) -> None:
+        body = json.dumps(
+            {"status": "not ready", "checks": {"store": "ok", "transport": "disconnected"}}
+        ).encode()
+        self.send_response(503)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_not_ready_names_the_checks_that_failed_and_is_exit_1(env: dict[str, str]) -> None:
+    port = int(env["INTEGRATOR_HTTP_PORT"])
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _NotReady)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "integrator", "health", "--ready", "--timeout", "5"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"127.0.0.1:{port}/readyz: 503 (transport: disconnected)" in done.stderr
+    assert "store" not in done.stderr  # only what failed
