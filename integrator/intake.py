@@ -425,14 +425,21 @@ class Intake:
         ]
 
     async def _duplicate(self, record: EventRecord) -> IntakeResult:
-        """The same event_id again: accepted once; answer with what the first one produced."""
+        """The same event_id again: accepted once; answer with what the first one produced.
+
+        The answer is the stored event's, keys and messages alike: a copy with another ZD
+        number would otherwise be answered with that number beside the stored event's messages,
+        and an upstream system that records the answer would link the wrong referral to them.
+        ``record`` (this copy) only serves to name the fields that differ.
+        """
         existing = await self._store.list_messages(MessageFilter(event_id=record.id))
         routed = tuple(
             RoutedMessage(m.id, m.destination_id, m.version, m.control_id, m.status, m.warnings)
             for m in sorted(existing, key=lambda m: m.seq)
         )
         warnings = ["duplicate event_id: accepted once already; nothing new was sent"]
-        changed = await self._changed_fields(record)
+        stored = await self._store.get_event(record.id)
+        changed = self._changed_fields(stored, record)
         if changed:
             warnings.append(
                 f"this copy differs from the one accepted in {described(changed)}; the "
@@ -445,14 +452,16 @@ class Intake:
             )
         else:
             log.info("duplicate event ignored", event_id=record.id)
-        return IntakeResult(record.id, record.zd_number, True, routed, tuple(warnings))
+        # Gone only if deleted since this batch found it stored: then this copy's is all there is.
+        keys = stored if stored is not None else record
+        return IntakeResult(keys.id, keys.zd_number, True, routed, tuple(warnings))
 
-    async def _changed_fields(self, record: EventRecord) -> list[str]:
+    @staticmethod
+    def _changed_fields(stored: EventRecord | None, record: EventRecord) -> list[str]:
         """Where this copy of an accepted event differs from the stored one, by field name.
 
         Nothing to compare once retention emptied the stored payload.
         """
-        stored = await self._store.get_event(record.id)
         if stored is None or stored.pruned_at is not None:
             return []
         new = json.loads(record.payload) if isinstance(record.payload, str) else record.payload

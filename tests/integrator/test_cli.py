@@ -94,6 +94,29 @@ def test_submit_warns_of_a_cancel_before_its_new_and_accepts_both(
     assert f"in event {referral_data['event_id']}" in new_part
 
 
+def test_submit_of_a_duplicate_with_another_zd_number_prints_the_stored_one(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """The answer is the stored event's: printing the copy's ZD number beside the stored
+    event's messages would link the wrong referral to them."""
+    first, copy_of = (tmp_path / "first.json", tmp_path / "copy.json")
+    first.write_text(json.dumps(referral_data))
+    copy_of.write_text(json.dumps({**referral_data, "zd_number": "ZD100000099"}))
+    assert cli("submit", str(first), env=env).returncode == 0
+    result = cli("submit", str(copy_of), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    printed = " ".join(result.stdout.split())  # the console wraps at 160 columns
+    assert f"event {referral_data['event_id']} (ZD100000001) (duplicate: accepted before)" in (
+        printed
+    )
+    assert "ZD100000099" not in printed
+    assert "differs from the one accepted in zd_number; the change was not taken" in printed
+    as_json = cli("submit", "--json", str(copy_of), env=env)
+    [outcome] = json.loads(as_json.stdout)
+    assert outcome["duplicate"] is True and outcome["zd_number"] == "ZD100000001"
+    assert any("not taken" in w for w in outcome["warnings"])
+
+
 def test_submit_bad_input_exits_2_with_field_errors(
     env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
