@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -30,7 +30,7 @@ from integrator.payload_diff import described, differing_fields
 from integrator.rejected_keys import read_keys
 from integrator.settings import Settings
 from integrator.store import EventRecord, MessageFilter, NewMessage, RejectedKeys, Store
-from integrator.transport import Transport
+from integrator.transport import Transport, TransportUnavailable
 from integrator.zd_sequence import check_batch, zd_warnings
 from mappings import MappingContext, MappingError, map_event
 from schemas import DiagnosticRequest, EventValidationError, FieldError, Referral, parse_event
@@ -47,6 +47,13 @@ YIELD_EVERY = 8
 HELD: Final = Shape("held", "held: {reason}", reason=TEXT)
 
 Event = Referral | DiagnosticRequest
+
+#: The warning of an accepted event whose messages could not be handed to delivery: the broker
+#: is away. They are stored and go out when it is back; sending the event again is not needed.
+DELIVERY_AWAY: Final = (
+    "delivery is unavailable (no connection to the message broker): the event and its "
+    "messages are stored and are sent when it is back; there is no need to send it again"
+)
 
 
 @dataclass(frozen=True)
@@ -181,13 +188,17 @@ class Intake:
 
         results: list[IntakeResult | InvalidEvent] = []
         to_publish: list[OutboundMessage] = []
+        publishing: set[int] = set()  # the results (by index) whose messages are published
         for outcome in outcomes:
             if not isinstance(outcome, _Prepared):
                 results.append(outcome)
                 continue
             if is_new[id(outcome)]:
                 self._count("accepted")
-                to_publish.extend(self._outbound(outcome))
+                outbound = self._outbound(outcome)
+                if outbound:
+                    to_publish.extend(outbound)
+                    publishing.add(len(results))
                 results.append(
                     IntakeResult(
                         outcome.record.id,
@@ -207,9 +218,44 @@ class Intake:
             else:
                 self._count("duplicate")
                 results.append(await self._duplicate(outcome.record))
-        if to_publish and self._transport is not None:
-            await self._transport.publish(to_publish)
+        if (
+            to_publish
+            and self._transport is not None
+            and not await self._publish_committed(to_publish, events=len(publishing))
+        ):
+            for index in publishing:  # their answers say so: they are accepted all the same
+                result = results[index]
+                assert isinstance(result, IntakeResult)
+                results[index] = replace(result, warnings=(*result.warnings, DELIVERY_AWAY))
         return results
+
+    async def _publish_committed(self, messages: Sequence[OutboundMessage], *, events: int) -> bool:
+        """Hand committed messages to delivery; False when the transport is unavailable.
+
+        The events and their messages are committed: they are accepted, whatever the broker
+        does now. Failing the submission here would answer 500 for an event that is stored, and
+        an upstream system that sends it again under a new event_id makes a second referral. A
+        transport that raises ``TransportUnavailable`` keeps what it could not publish and
+        publishes it once its link is back (``RabbitMQTransport``: its unconfirmed messages
+        after each reconnect; the recovery leader re-publishes whatever the store lists as
+        pending), so the answer stays 202 and only says so (``DELIVERY_AWAY``). A refusal by
+        the broker (``PublishRefused``) is not this: it still fails the submission.
+        """
+        assert self._transport is not None
+        try:
+            await self._transport.publish(messages)
+        except TransportUnavailable as exc:
+            # Once per batch, counts only: no ids, no patient data (the events' own lines,
+            # "event accepted", name them).
+            log.warning(
+                "messages stored but not published: delivery is unavailable; they are "
+                "published when it is back",
+                events=events,
+                messages=len(messages),
+                error_type=type(exc).__name__,
+            )
+            return False
+        return True
 
     async def _validate(
         self, raw: bytes | str | Mapping[str, Any], source: str, caller: str | None

@@ -4,8 +4,15 @@ Every engine process consumes the one intake queue (competing consumers), so sta
 engines spreads validation, mapping and the store commit over them. A batch of deliveries goes
 through ``Intake.submit_many`` (one transaction) and is acked only after that returned, i.e.
 after the events and messages were committed *and* the messages were confirmed on the delivery
-queues. Bad input (not JSON, wrong schema) is stored as a rejected event by the intake and then
-acked: it is never requeued and never lost.
+queues, or, when the broker went away between the two, kept by the transport to be published
+after the reconnect (``submit_many`` then returns as for any accepted batch). The ack of such a
+batch is usually moot: the broker going away took the intake channel with it, so the deliveries
+are of an older generation, never acked, and come again as duplicates (answered ``duplicate``,
+acked, their queued messages re-published below). Either way nothing is lost or sent twice
+under another control id.
+
+Bad input (not JSON, wrong schema) is stored as a rejected event by the intake and then acked:
+it is never requeued and never lost.
 
 When a batch fails for another reason (store or broker away) the deliveries are given back to
 the broker and we pause; a delivery that fails again on its own, with ``redelivered`` set, is a

@@ -25,7 +25,14 @@ class Delivery(Protocol):
 
 
 class Transport(Protocol):
-    async def publish(self, messages: Sequence[OutboundMessage]) -> None: ...
+    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        """Hand committed messages to their destinations' queues.
+
+        ``TransportUnavailable`` means the link is down, and the transport keeps what it could
+        not publish and publishes it once the link is back: intake answers such events as
+        accepted (they are committed) and leaves them to that.
+        """
+        ...
 
     async def republish(self, messages: Sequence[OutboundMessage]) -> None:
         """Publish again what the store still lists as pending (recovery, a restarted runner).

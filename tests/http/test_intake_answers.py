@@ -1,0 +1,81 @@
+"""What ``POST /api/v1/events`` answers once an event is committed: a duplicate's answer is the
+stored event's, and a publish the transport could not make does not turn the 202 into a 500."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+import pytest
+from structlog.testing import capture_logs
+
+from destinations.receiver import MllpReceiver
+from destinations.worker import OutboundMessage
+from integrator.engine import Engine
+from integrator.intake import DELIVERY_AWAY
+from integrator.store import MessageFilter
+from integrator.transport import TransportUnavailable
+from tests.http.conftest import BSN
+
+
+async def test_a_duplicate_with_another_zd_number_is_answered_with_the_stored_one(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    first = await api.post("/api/v1/events", json=referral_data)
+    assert first.status_code == 202, first.text
+    changed = copy.deepcopy(referral_data)
+    changed["zd_number"] = "ZD100000099"
+    again = await api.post("/api/v1/events", json=changed)
+    assert again.status_code == 202, again.text
+    body = again.json()
+    assert body["duplicate"] is True
+    assert body["event_id"] == referral_data["event_id"]
+    assert body["zd_number"] == referral_data["zd_number"] != "ZD100000099"
+    # The stored event's messages (their status may have moved on since: delivered).
+    assert [m["message_id"] for m in body["messages"]] == [
+        m["message_id"] for m in first.json()["messages"]
+    ]
+    [note] = [w for w in body["warnings"] if "differs" in w]
+    assert "zd_number" in note and "not taken" in note
+    stored = await engine.store.get_event(referral_data["event_id"])
+    assert stored is not None and stored.zd_number == referral_data["zd_number"]
+
+
+async def test_an_event_whose_publish_finds_the_transport_unavailable_is_accepted(
+    engine: Engine,
+    api: httpx.AsyncClient,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Committed, then the broker is away: 202 with a warning, not a 500 (the event is safe;
+    RabbitMQ's transport publishes it once the link is back: tests/transport/
+    test_intake_broker_away.py). The embedded transport is never unavailable: patched here."""
+
+    async def unavailable(messages: Sequence[OutboundMessage]) -> None:
+        raise TransportUnavailable("no connection to the message broker")
+
+    monkeypatch.setattr(engine._transport, "publish", unavailable)
+    with capture_logs() as logs:
+        answer = await api.post("/api/v1/events", json=referral_data)
+    assert answer.status_code == 202, answer.text
+    body = answer.json()
+    assert body["duplicate"] is False and DELIVERY_AWAY in body["warnings"]
+    [message] = body["messages"]
+    assert message["status"] == "queued"
+    stored = await engine.store.list_messages(MessageFilter(event_id=referral_data["event_id"]))
+    assert [(m.id, m.status) for m in stored] == [(message["message_id"], "queued")]
+    [line] = [e for e in logs if e["event"].startswith("messages stored but not published")]
+    assert line["log_level"] == "warning"
+    assert (line["events"], line["messages"], line["error_type"]) == (1, 1, "TransportUnavailable")
+    assert BSN not in str(logs)
+    assert not any(e["event"] == "http request failed" for e in logs)
+
+    # Sent again (as an upstream system that was answered 500 would): a duplicate, no warning
+    # about delivery (nothing was published for it now).
+    again = await api.post("/api/v1/events", json=referral_data)
+    assert again.status_code == 202 and again.json()["duplicate"] is True
+    assert DELIVERY_AWAY not in again.json()["warnings"]
+    assert receiver.received == []
