@@ -11,9 +11,25 @@ so FastAPI cannot see what they take. Their routes name it with ``openapi_extra=
   docs/product.md §5.1), with its durations (``30s``, ``500ms``) as they are written.
 
 Their ``$defs`` become ``components/schemas`` of the document (``install_openapi`` adds them), so
-every ``$ref`` resolves there. Also: a validation error is documented without ``input`` and
-``ctx`` (the API never sends them, see ``integrator.http.errors``), and every operation documents
-its 422, as any route refuses unknown query parameters.
+every ``$ref`` resolves there. ``PATCH /api/v1/destinations/{destination_id}`` takes a JSON merge
+patch of that model (``DESTINATION_PATCH_BODY``).
+
+Errors are documented as the API answers them, in three shapes (integrators generate clients
+from this document, and a client that expects the wrong shape cannot read the refusal):
+
+- ``ErrorDetail``, ``{"detail": "<a sentence>"}``: a route's own refusal (``HTTPException``), the
+  body limits' 413 and 503 and the media check's 415;
+- ``HTTPValidationError``, ``{"detail": [{loc, msg, type}]}``: a parameter or body that fails
+  validation, without ``input`` and ``ctx`` (the API never sends them, see
+  ``integrator.http.errors``);
+- ``EventRefused``: an event that ``POST /api/v1/events`` refuses (``EVENT_RESPONSES``).
+
+``complete`` adds what the app-wide rules answer to every operation, found from the path and the
+method so a route added later has them too: 401 and 403 (``_document_access``), 404 for a path
+with an id (unknown, or outside the caller's clusters: the same answer), 413 and 415 for a
+write (``integrator.http.limits``, ``integrator.http.media``) and 422 in either of its shapes,
+as any route refuses unknown query parameters. A route declares what only it answers
+(``responses=``: a 409, the events' 422 and 503, ``/readyz``'s 503).
 """
 
 from __future__ import annotations
@@ -180,6 +196,133 @@ DESTINATION_BODY: Final[dict[str, Any]] = {
 }
 """``openapi_extra`` of ``POST /api/v1/destinations`` and ``PUT /api/v1/destinations/{id}``."""
 
+MERGE_PATCH: Final = "application/merge-patch+json"
+_PATCH_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "title": "DestinationPatch",
+    "description": (
+        "A JSON merge patch (RFC 7386) of the destination's definition, whose schema is "
+        f"`DestinationConfig` ({REF_ROOT}{_DESTINATION}): a key given replaces its value, an "
+        "object given (such as `retry`) is merged key by key, `null` takes a key back to its "
+        "default, and a key left out keeps its value. Any keys of the definition may be given, "
+        "none is required; the definition that results must be valid, else 422 naming the key "
+        "and the rule, and nothing is changed."
+    ),
+}
+DESTINATION_PATCH_BODY: Final[dict[str, Any]] = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            "Some keys of the destination's definition, as a JSON merge patch (RFC 7386): "
+            "sent as `application/merge-patch+json` or `application/json`."
+        ),
+        "content": {
+            MERGE_PATCH: {"schema": _PATCH_SCHEMA},
+            "application/json": {"schema": copy.deepcopy(_PATCH_SCHEMA)},
+        },
+    }
+}
+"""``openapi_extra`` of ``PATCH /api/v1/destinations/{id}``: it reads the body raw as a JSON
+object (``deps.json_object``), so FastAPI does not see it; without this a generated client
+sends no body and is refused with 422 "the body must be a JSON object"."""
+
+ERROR_DETAIL: Final = "ErrorDetail"
+EVENT_REFUSED: Final = "EventRefused"
+VALIDATION_ERROR: Final = "HTTPValidationError"
+READINESS: Final = "Readiness"
+COMPONENTS[ERROR_DETAIL] = {
+    "type": "object",
+    "title": ERROR_DETAIL,
+    "description": "A refusal or failure, in a sentence that never quotes what was sent.",
+    "required": ["detail"],
+    "properties": {"detail": {"type": "string"}},
+}
+COMPONENTS["EventFieldError"] = {
+    "type": "object",
+    "title": "EventFieldError",
+    "required": ["path", "rule", "message"],
+    "properties": {
+        "path": {"type": "string", "description": "the field, as a path (`patient.bsn`)"},
+        "rule": {"type": "string", "description": "the rule it broke"},
+        "message": {"type": "string"},
+    },
+}
+COMPONENTS[EVENT_REFUSED] = {
+    "type": "object",
+    "title": EVENT_REFUSED,
+    "description": "An event refused by intake; it is kept as rejected input under `rejected_id`.",
+    "required": ["detail", "errors", "rejected_id"],
+    "properties": {
+        "detail": {"type": "string", "const": "event refused"},
+        "errors": {"type": "array", "items": {"$ref": REF_ROOT + "EventFieldError"}},
+        "rejected_id": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "description": "the id of the rejected input (`GET /api/v1/rejected/{rejected_id}`)",
+        },
+    },
+}
+COMPONENTS[READINESS] = {
+    "type": "object",
+    "title": READINESS,
+    "required": ["status", "checks"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ready", "not ready"]},
+        "checks": {
+            "type": "object",
+            "description": "each check (`store`, `transport`): `ok`, or what is wrong",
+            "additionalProperties": {"type": "string"},
+        },
+    },
+}
+
+
+def answer(
+    description: str, *schemas: str, headers: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A response of ``description`` whose JSON body is one of the named components
+    (``ErrorDetail`` when none is named)."""
+    names = schemas or (ERROR_DETAIL,)
+    refs = [{"$ref": REF_ROOT + name} for name in names]
+    schema = refs[0] if len(refs) == 1 else {"anyOf": refs}
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+RETRY_AFTER: Final[dict[str, Any]] = {
+    "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}
+}
+
+EVENT_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    202: {"description": "Accepted: the event and its messages are stored"},
+    413: answer(
+        "The body is larger than an event may be (74,099,372 bytes: 50 MiB of attachments in "
+        "base64 and 4 MiB for the rest); kept as rejected input, without its body"
+    ),
+    422: answer(
+        "The event is refused (`EventRefused`: the rules it broke, and the id it is kept "
+        "under as rejected input), or a query parameter is (`HTTPValidationError`)",
+        EVENT_REFUSED,
+        VALIDATION_ERROR,
+    ),
+    503: answer(
+        "Too many large bodies at once (more than two above 1 MiB, waited 30 s), or the store "
+        "is unavailable: try again after `Retry-After`",
+        headers=RETRY_AFTER,
+    ),
+}
+"""``responses`` of ``POST /api/v1/events`` (docs/access.md, "The HTTP API")."""
+
+READY_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    200: answer("Ready: every check is `ok`", READINESS),
+    503: answer("Not ready: the checks say which failed", READINESS),
+}
+"""``responses`` of ``/readyz``."""
+
 _OPERATIONS: Final = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
 _UNDISCLOSED: Final = ("input", "ctx")
 
@@ -219,16 +362,48 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             },
         },
     )
-    refused = {
-        "description": "Validation Error",
-        "content": {"application/json": {"schema": {"$ref": REF_ROOT + "HTTPValidationError"}}},
-    }
-    for path in document.get("paths", {}).values():
-        for method, operation in path.items():
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
             if method in _OPERATIONS:
-                operation.setdefault("responses", {}).setdefault("422", copy.deepcopy(refused))
+                _document_refusals(path, method, operation.setdefault("responses", {}))
     _document_access(document)
     return document
+
+
+_FASTAPI_422: Final[dict[str, Any]] = {
+    "description": "Validation Error",
+    "content": {"application/json": {"schema": {"$ref": REF_ROOT + VALIDATION_ERROR}}},
+}
+"""The 422 FastAPI declares for a route with parameters: it names one of the two shapes."""
+_REFUSED: Final = answer(
+    "Refused: a parameter, header or body that fails validation (`HTTPValidationError`, each "
+    "`{loc, msg, type}`), or a rule of the route (`ErrorDetail`, a sentence naming the "
+    "parameter and the rule); neither quotes what was sent",
+    VALIDATION_ERROR,
+    ERROR_DETAIL,
+)
+_NOT_FOUND: Final = answer(
+    "No such id, or one outside the caller's clusters (answered alike, so an id in another "
+    "cluster is not disclosed)"
+)
+_TOO_LARGE: Final = answer(
+    "The body is larger than the route accepts (1 MiB; `POST /api/v1/events` more)"
+)
+_NOT_JSON: Final = answer(
+    "A body not declared as JSON: send `Content-Type: application/json` (or a `+json` type)"
+)
+_WRITES: Final = ("post", "put", "patch")
+
+
+def _document_refusals(path: str, method: str, responses: dict[str, Any]) -> None:
+    """What the app-wide rules answer ``method path``, unless its route declares its own."""
+    if "{" in path:
+        responses.setdefault("404", copy.deepcopy(_NOT_FOUND))
+    if method in _WRITES:
+        responses.setdefault("413", copy.deepcopy(_TOO_LARGE))
+        responses.setdefault("415", copy.deepcopy(_NOT_JSON))
+    if responses.get("422", _FASTAPI_422) == _FASTAPI_422:
+        responses["422"] = copy.deepcopy(_REFUSED)
 
 
 def _document_access(document: dict[str, Any]) -> None:
@@ -256,8 +431,11 @@ def _document_access(document: dict[str, Any]) -> None:
             operation["description"] = (text + "\n\n" if text else "") + f"Needs {needs}."
             operation["security"] = [{BEARER: []}]
             responses = operation.setdefault("responses", {})
-            responses.setdefault("401", {"description": "No valid API token"})
-            responses.setdefault("403", {"description": f"The token lacks {permission.value}"})
+            responses.setdefault("401", answer("No valid API token (or console session)"))
+            lacks = f"The token lacks {permission.value}"
+            if method in _WRITES:
+                lacks += ", or may not make this change in the cluster it concerns"
+            responses.setdefault("403", answer(lacks))
 
 
 def install_openapi(app: FastAPI) -> None:

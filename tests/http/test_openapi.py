@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import jsonschema_rs
 import pytest
 
 from destinations.config import DestinationConfig, parse_duration
@@ -15,6 +16,9 @@ from integrator.http.openapi import DURATION_PATTERN
 from schemas.generate import SCHEMA_DIR
 
 JSON = "application/json"
+COMPONENTS = "#/components/schemas/"
+EVENTS = "/api/v1/events"
+DESTINATION = "/api/v1/destinations/{destination_id}"
 
 
 @pytest.fixture
@@ -117,13 +121,19 @@ async def test_every_ref_in_the_document_resolves(document: dict[str, Any]) -> N
         assert isinstance(resolve(document, ref), dict), ref
 
 
-async def test_every_operation_documents_its_422_without_input(document: dict[str, Any]) -> None:
+async def test_every_operation_documents_its_422_in_both_shapes_without_input(
+    document: dict[str, Any],
+) -> None:
+    """A route refuses a parameter as FastAPI does (a list) and a rule of its own as a sentence;
+    ``POST /api/v1/events`` refuses an event in its own shape instead of the sentence."""
     error = document["components"]["schemas"]["ValidationError"]
     assert set(error["properties"]) == {"loc", "msg", "type"}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             refused = operation["responses"]["422"]["content"][JSON]["schema"]
-            assert refused == {"$ref": "#/components/schemas/HTTPValidationError"}, (path, method)
+            second = "EventRefused" if (method, path) == ("post", EVENTS) else "ErrorDetail"
+            assert {"$ref": f"{COMPONENTS}HTTPValidationError"} in refused["anyOf"], (path, method)
+            assert {"$ref": f"{COMPONENTS}{second}"} in refused["anyOf"], (path, method)
 
 
 def test_put_and_patch_of_a_destination_document_the_expected_revision_and_its_409(
@@ -147,3 +157,112 @@ async def test_a_change_of_someones_access_documents_its_reason_as_required(
         assert "required" in described and "refused" in described, name
     # Resetting a second factor keeps an optional reason.
     assert "required" not in schemas["ReasonBody"]["properties"]["reason"]["description"]
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def declared_schema(document: dict[str, Any], path: str, method: str, status: int) -> Any:
+    """The JSON body schema ``method path`` declares for ``status``, resolvable on its own."""
+    schema = document["paths"][path][method]["responses"][str(status)]["content"][JSON]["schema"]
+    return {**schema, "components": document["components"]}
+
+
+def assert_conforms(document: dict[str, Any], path: str, method: str, response: Any) -> None:
+    schema = declared_schema(document, path, method, response.status_code)
+    errors = [e.message for e in jsonschema_rs.validator_for(schema).iter_errors(response.json())]
+    assert errors == [], (method, path, response.status_code, response.json())
+
+
+async def test_every_route_with_an_id_in_its_path_documents_its_404(
+    document: dict[str, Any],
+) -> None:
+    """An unknown id, and one outside the caller's clusters, answer 404 on every such route."""
+    with_ids = [(path, method, op) for path, method, op in operations(document) if "{" in path]
+    assert len(with_ids) > 20
+    for path, method, operation in with_ids:
+        declared = operation["responses"]["404"]["content"][JSON]["schema"]
+        assert declared == {"$ref": f"{COMPONENTS}ErrorDetail"}, (method, path)
+
+
+async def test_writes_document_the_body_limit_and_the_media_check(document: dict[str, Any]) -> None:
+    for path, method, operation in operations(document):
+        if method in ("post", "put", "patch"):
+            assert {"413", "415"} <= set(operation["responses"]), (method, path)
+            assert "401" in operation["responses"] or path == "/healthz", (method, path)
+
+
+async def test_a_destination_patch_documents_its_merge_patch_body(document: dict[str, Any]) -> None:
+    body = document["paths"][DESTINATION]["patch"]["requestBody"]
+    assert body["required"] is True
+    assert set(body["content"]) == {"application/merge-patch+json", JSON}
+    schema = body["content"]["application/merge-patch+json"]["schema"]
+    assert schema["type"] == "object" and "required" not in schema
+    assert "RFC 7386" in schema["description"] and "null" in schema["description"]
+    assert f"{COMPONENTS}DestinationConfig" in schema["description"]
+    assert "DestinationConfig" in document["components"]["schemas"]
+
+
+async def test_the_event_submission_documents_what_it_answers(document: dict[str, Any]) -> None:
+    responses = document["paths"][EVENTS]["post"]["responses"]
+    assert {"202", "401", "403", "413", "415", "422", "503"} <= set(responses)
+    refused = resolve(document, f"{COMPONENTS}EventRefused")
+    assert set(refused["required"]) == {"detail", "errors", "rejected_id"}
+    assert "Retry-After" in responses["503"]["headers"]
+
+
+async def test_deleting_a_destination_documents_its_409_and_readyz_its_503(
+    document: dict[str, Any],
+) -> None:
+    removal = document["paths"][DESTINATION]["delete"]["responses"]["409"]
+    assert "force=true" in removal["description"]
+    ready = document["paths"]["/readyz"]["get"]["responses"]
+    assert ready["503"]["content"][JSON]["schema"] == {"$ref": f"{COMPONENTS}Readiness"}
+
+
+async def test_real_refusals_match_what_the_document_declares(
+    api: httpx.AsyncClient, document: dict[str, Any]
+) -> None:
+    """The strongest check: answers validated against the declared schemas."""
+    for path, url in [
+        (DESTINATION, "/api/v1/destinations/nowhere"),
+        ("/api/v1/events/{event_id}", "/api/v1/events/no-such-event"),
+        ("/api/v1/messages/{message_id}", "/api/v1/messages/no-such-message"),
+        ("/api/v1/jobs/{job_id}", "/api/v1/jobs/no-such-job"),
+    ]:
+        unknown = await api.get(url)
+        assert unknown.status_code == 404
+        assert_conforms(document, path, "get", unknown)
+
+    refused = await api.post(EVENTS, json={"type": "referral"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == "event refused"
+    assert_conforms(document, EVENTS, "post", refused)
+
+    not_json = await api.post(EVENTS, content=b"{}", headers={"content-type": "text/plain"})
+    assert not_json.status_code == 415
+    assert_conforms(document, EVENTS, "post", not_json)
+
+    unknown_query = await api.get("/api/v1/messages", params={"colour": "red"})
+    assert unknown_query.status_code == 422
+    assert_conforms(document, "/api/v1/messages", "get", unknown_query)
+
+    ready = await api.get("/readyz")
+    assert ready.status_code == 200
+    assert_conforms(document, "/readyz", "get", ready)
+
+
+async def test_a_destination_patch_sent_as_the_document_says_is_applied(
+    api: httpx.AsyncClient, document: dict[str, Any]
+) -> None:
+    media = "application/merge-patch+json"
+    assert media in document["paths"][DESTINATION]["patch"]["requestBody"]["content"]
+    patched = await api.patch(
+        "/api/v1/destinations/noord", content=b'{"port": 2599}', headers={"content-type": media}
+    )
+    assert patched.status_code == 200, patched.json()
+    shown = (await api.get("/api/v1/destinations/noord")).json()
+    assert shown["definition"]["port"] == 2599

@@ -28,7 +28,7 @@ from integrator.errors import PermanentError
 from integrator.file_paths import file_as_seen, sees_paths
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import EngineDep, ReasonDep, Revision, SourceDep, json_object
-from integrator.http.openapi import DESTINATION_BODY
+from integrator.http.openapi import DESTINATION_BODY, DESTINATION_PATCH_BODY, answer
 from integrator.http.scope import ScopeDep, cluster_of
 from integrator.operators import (
     Change,
@@ -69,15 +69,26 @@ ExpectedRevision = Annotated[
 ]
 
 CHANGED_SINCE: Final[dict[int | str, dict[str, Any]]] = {
-    409: {
-        "description": (
-            "The destination is no longer at `expected_revision`; nothing was changed. "
-            "`detail` names the revision it is at, who made it, when and why, and the keys "
-            "it changed."
-        )
-    }
+    409: answer(
+        "The destination is no longer at `expected_revision`; nothing was changed. "
+        "`detail` names the revision it is at, who made it, when and why, and the keys "
+        "it changed."
+    )
 }
 """``responses`` of the routes that take ``expected_revision``."""
+
+STILL_WAITING: Final[dict[int | str, dict[str, Any]]] = {
+    409: answer(
+        "Messages are still waiting for the destination; nothing was removed. `detail` says "
+        "how many; repeat with `?force=true` to remove it anyway (they become dead letters)."
+    )
+}
+"""``responses`` of ``DELETE /api/v1/destinations/{id}`` (``DestinationBusy``)."""
+
+PAUSED: Final[dict[int | str, dict[str, Any]]] = {
+    409: answer("The destination is paused; nothing was sent. Repeat with `?even_if_paused=true`.")
+}
+"""``responses`` of ``POST /api/v1/destinations/{id}/test`` (``DestinationPaused``)."""
 
 
 async def _change(call: Awaitable[Change]) -> dict[str, Any]:
@@ -241,7 +252,11 @@ async def replace_destination(
     )
 
 
-@router.patch("/destinations/{destination_id}", responses=CHANGED_SINCE)
+@router.patch(
+    "/destinations/{destination_id}",
+    openapi_extra=DESTINATION_PATCH_BODY,
+    responses=CHANGED_SINCE,
+)
 async def patch_destination(
     destination_id: DestinationId,
     request: Request,
@@ -265,7 +280,7 @@ async def patch_destination(
     )
 
 
-@router.delete("/destinations/{destination_id}")
+@router.delete("/destinations/{destination_id}", responses=STILL_WAITING)
 async def remove_destination(
     destination_id: DestinationId,
     engine: EngineDep,
@@ -328,7 +343,7 @@ async def rollback_destination(
     return await _change(admin.rollback(destination_id, revision, actor=scope.actor, reason=reason))
 
 
-@router.post("/destinations/{destination_id}/test")
+@router.post("/destinations/{destination_id}/test", responses=PAUSED)
 async def send_test_message(
     destination_id: DestinationId,
     engine: EngineDep,

@@ -34,7 +34,7 @@ from integrator.http.auth import IdentityDep
 from integrator.http.bodies import AuditReason, PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep
-from integrator.http.openapi import EVENT_BODY
+from integrator.http.openapi import EVENT_BODY, EVENT_RESPONSES
 from integrator.http.scope import Scope, ScopeDep
 from integrator.jobs import Job
 from integrator.store.records import EventFilter
@@ -74,7 +74,7 @@ class RouteBody(BaseModel):
     dry_run: bool = False
 
 
-@router.post("/events", status_code=202, openapi_extra=EVENT_BODY)
+@router.post("/events", status_code=202, openapi_extra=EVENT_BODY, responses=EVENT_RESPONSES)
 async def post_event(request: Request, engine: EngineDep, identity: IdentityDep) -> JSONResponse:
     raw = await request.body()
     try:

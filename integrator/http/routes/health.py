@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from integrator.http.deps import EngineDep
+from integrator.http.openapi import READY_RESPONSES
 from integrator.scrape import readiness
 
 router = APIRouter(tags=["health"])
@@ -21,7 +22,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=READY_RESPONSES)
 async def readyz(engine: EngineDep) -> JSONResponse:
     checks = await readiness(engine)
     ready = all(state == "ok" for state in checks.values())

@@ -39,6 +39,7 @@ from integrator.http.deps import (
     note_search,
     terms_of,
 )
+from integrator.http.openapi import answer
 from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.jobs import Job
 from integrator.resending import engine_renderer, resend_in_engine
@@ -115,7 +116,13 @@ async def resend_message(
     return result.to_json()
 
 
-@router.post("/resend", status_code=202)
+@router.post(
+    "/resend",
+    status_code=202,
+    responses={
+        404: answer("A `message_ids` entry names no message, or one outside the caller's clusters")
+    },
+)
 async def resend_batch(
     body: BatchResendBody,
     engine: EngineDep,
