@@ -18,8 +18,26 @@ INT_MAX: Final = 2**31 - 1
 MAX_LIMIT: Final = 1000
 """The most rows one page of a list holds."""
 
-PageLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="rows per page")]
-PageOffset = Annotated[int, Field(ge=0, le=INT_MAX, description="rows to skip")]
+LIMIT_TEXT: Final = f"at most this many items (1 to {MAX_LIMIT}), newest first"
+OFFSET_TEXT: Final = (
+    "items to skip, in the listing's order (newest first; the route says by what key). Items "
+    "that arrive between two pages push the others down, so the next page repeats some: to "
+    "page through a fixed set, give `until` (excluded) as the time the first page was asked "
+    "for and keep it, with the same terms, on every page (docs/support.md, 'Paging')"
+)
+TOP_LIMIT_TEXT: Final = (
+    f"at most this many items (1 to {MAX_LIMIT}), newest first; there is no offset. When "
+    "`limit` items come back there may be more: ask for narrower periods (`since`, `until`) "
+    "until each answers fewer than `limit` (docs/support.md, 'Paging')"
+)
+"""The paging parameters' descriptions, in the document (docs/support.md, 'Paging'): offset
+paging shifts as new items arrive (newest first), and no cursor is offered, so the document
+says how to page safely."""
+
+PageLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=LIMIT_TEXT)]
+PageOffset = Annotated[int, Field(ge=0, le=INT_MAX, description=OFFSET_TEXT)]
+PageTopLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=TOP_LIMIT_TEXT)]
+"""The ``limit`` of a listing without an offset (rejected input)."""
 AuditReason = Annotated[
     str,
     Field(

@@ -6,8 +6,8 @@ authenticated identity, never a header.
 
 Declared per route as typed dependencies (``EngineDep``), so a route's signature says what it
 uses and tests can build an app around any engine. The integer parameters of every route use
-the bounded types here (``Limit``, ``Offset``, ``Revision``): a number the store cannot hold is
-a 422 naming the parameter and the bound.
+the bounded types here (``Limit``, ``Offset``, ``TopLimit``, ``Revision``): a number the store
+cannot hold is a 422 naming the parameter and the bound.
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ from fastapi import Depends, Header, HTTPException, Path, Query, Request, Respon
 from fastapi.exceptions import RequestValidationError
 
 from integrator.engine import Engine
-from integrator.http.bodies import INT_MAX, MAX_LIMIT, SearchTerms
+from integrator.http.bodies import (
+    INT_MAX,
+    LIMIT_TEXT,
+    MAX_LIMIT,
+    OFFSET_TEXT,
+    TOP_LIMIT_TEXT,
+    SearchTerms,
+)
 from integrator.http.errors import without_values
 from integrator.jobs import JobRegistry
 from integrator.message_service import MessageTerms
@@ -43,8 +50,10 @@ def _jobs(request: Request) -> JobRegistry:
 EngineDep = Annotated[Engine, Depends(_engine)]
 JobsDep = Annotated[JobRegistry, Depends(_jobs)]
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows per page")]
-Offset = Annotated[int, Query(ge=0, le=INT_MAX, description="rows to skip")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=LIMIT_TEXT)]
+Offset = Annotated[int, Query(ge=0, le=INT_MAX, description=OFFSET_TEXT)]
+TopLimit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=TOP_LIMIT_TEXT)]
+"""The ``limit`` of a listing that takes no offset (``/deadletters``, ``/rejected``)."""
 Revision = Annotated[
     int, Path(ge=1, le=INT_MAX, description="a revision number from the destination's history")
 ]

@@ -223,6 +223,22 @@ async def test_deleting_a_destination_documents_its_409_and_readyz_its_503(
     assert ready["503"]["content"][JSON]["schema"] == {"$ref": f"{COMPONENTS}Readiness"}
 
 
+async def test_the_paging_parameters_say_how_to_page_safely(document: dict[str, Any]) -> None:
+    def parameter(path: str, name: str) -> dict[str, Any]:
+        found: list[dict[str, Any]] = document["paths"][path]["get"]["parameters"]
+        [named] = [p for p in found if p["name"] == name]
+        return named
+
+    for path in ("/api/v1/messages", "/api/v1/events", "/api/v1/audit"):
+        offset = parameter(path, "offset")["description"]
+        assert "newest first" in offset and "until" in offset, path
+    for path in ("/api/v1/deadletters", "/api/v1/rejected"):
+        assert "offset" not in {p["name"] for p in document["paths"][path]["get"]["parameters"]}
+        limit = parameter(path, "limit")
+        assert limit["schema"]["maximum"] == 1000
+        assert "no offset" in limit["description"] and "since" in limit["description"], path
+
+
 async def test_real_refusals_match_what_the_document_declares(
     api: httpx.AsyncClient, document: dict[str, Any]
 ) -> None:

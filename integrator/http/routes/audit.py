@@ -83,7 +83,8 @@ async def audit(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
-    """Audit entries, newest first; filters combine (AND)."""
+    """Audit entries, newest first (by entry id, the order they were written); filters
+    combine (AND)."""
     flt = await _filter(
         engine,
         scope,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from deadletter import AlreadyResolved, DeadLetterError, discard, plan_discard
 from integrator.clusters import NotPermitted, cluster_of
 from integrator.http.bodies import AuditReason
-from integrator.http.deps import EngineDep, Limit, SourceDep, bad_search
+from integrator.http.deps import EngineDep, SourceDep, TopLimit, bad_search
 from integrator.http.scope import ScopeDep, forbidden
 from integrator.message_service import (
     NO_MESSAGE,
@@ -44,7 +44,7 @@ async def deadletters(
     engine: EngineDep,
     scope: ScopeDep,
     destination: str | None = None,
-    limit: Limit = 100,
+    limit: TopLimit = 100,
     include_resolved: bool = Query(
         False, alias="all", description="Also the resolved ones (a later resend was delivered)."
     ),
@@ -52,6 +52,9 @@ async def deadletters(
     until: Moment = None,
 ) -> list[dict[str, Any]]:
     """Dead letters that still need support, newest first; ``all=true`` adds the resolved ones.
+
+    Newest by the message (its ``seq``, the order messages were made), not by when it died; at
+    most ``limit``, with no offset: for more, narrower periods of ``since`` and ``until``.
 
     Each has its ``state`` (``open``, ``resending``, ``resolved``) and the link to the resend
     that resolved it (``resolved_by``), the same shape as ``integrator deadletter list --json``.

@@ -130,7 +130,8 @@ async def list_events(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
-    """Events, newest first, with how many messages each has; ``unrouted`` for those none."""
+    """Events, newest first (by ``received_at``, then id), with how many messages each has;
+    ``unrouted`` for those none."""
     body = terms.model_copy(update={"limit": limit, "offset": offset})
     return await _search(engine, scope, body, source=None)  # no BSN here: no view to record
 

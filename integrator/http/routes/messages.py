@@ -77,7 +77,9 @@ async def list_messages(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
-    """Search by identifiers; a BSN search is ``POST /api/v1/messages/search``. A search by
+    """Search by identifiers, newest first (by ``seq``, the order messages were made; with
+    ``since`` or ``until`` by ``created_at``, then ``seq``, which agree); a BSN search is
+    ``POST /api/v1/messages/search``. A search by
     status ``sending`` answers an empty list with an ``X-Integrator-Note`` header saying why:
     the engine never writes that status."""
     try:

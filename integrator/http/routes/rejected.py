@@ -24,8 +24,8 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from integrator.http.auth import IdentityDep
-from integrator.http.bodies import PageLimit
-from integrator.http.deps import EngineDep, Limit, SourceDep
+from integrator.http.bodies import PageTopLimit
+from integrator.http.deps import EngineDep, SourceDep, TopLimit
 from integrator.http.errors import without_values
 from integrator.rejected_reads import (
     SOURCES,
@@ -92,7 +92,7 @@ class RejectedSearch(BaseModel):
     since: str | None = Field(None, max_length=64)
     until: str | None = Field(None, max_length=64)
     source: str | None = Field(None, max_length=16)
-    limit: PageLimit = 100
+    limit: PageTopLimit = 100
 
 
 async def _listed(
@@ -128,9 +128,11 @@ async def rejected(
     source: Source = None,
     zd_number: ZdNumber = None,
     provider: Provider = None,
-    limit: Limit = 100,
+    limit: TopLimit = 100,
 ) -> list[dict[str, Any]]:
-    """Rejected input, newest first: when, from where (``source``), who sent it (``caller``:
+    """Rejected input, newest first (by ``received_at``, then id; at most ``limit``, with no
+    offset: for more, narrower periods of ``since`` and ``until``): when, from where
+    (``source``), who sent it (``caller``:
     the API token that submitted it as ``token:<name>``, the server's CLI as
     ``local:<user>``, RabbitMQ as ``amqp``; null for input kept before the engine recorded
     it), the ``zd_number`` and ``provider_id`` read from it (null when they could not be), its
