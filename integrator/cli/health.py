@@ -25,7 +25,7 @@ def health(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 5.0,
 ) -> None:
     """Exit 0 when the engine on INTEGRATOR_HTTP_HOST:PORT answers healthy, else 1 (naming the
-    checks that failed: ``transport: disconnected``)."""
+    checks that failed, as "transport: disconnected")."""
     from pydantic import ValidationError
 
     from integrator.engine_api import engine_url
