@@ -116,11 +116,15 @@ def backup_command(
     For PostgreSQL use pg_dump (docs/operators.md)."""
     from integrator.errors import IntegratorError
     from integrator.lifecycle.backup import BackupReport, make_backup, plan_backup
+    from integrator.settings import Settings
     from integrator.store import Store
 
     settings = load_settings()
+    # ``load_settings`` fills in the key file's key when the setting is unset; read unresolved,
+    # the setting says whether it is the key in use (then a key file beside the store is not).
+    key_in_setting = Settings().search_key is not None
     try:
-        plan = plan_backup(settings.database_url, file, force=force)
+        plan = plan_backup(settings.database_url, file, force=force, key_in_setting=key_in_setting)
     except IntegratorError as exc:
         fail(str(exc), exc.exit_code)
 
@@ -140,9 +144,23 @@ def backup_command(
         console.print(
             "search key: not in a file (INTEGRATOR_SEARCH_KEY); keep that setting with the backup"
         )
+    if report.key_file_not_copied is not None:
+        console.print(
+            f"not copied: {report.key_file_not_copied}, the key file beside the store: "
+            "INTEGRATOR_SEARCH_KEY is the key in use",
+            soft_wrap=True,
+            markup=False,
+        )
     if report.stale_key_file is not None:
         console.print(
             f"removed {report.stale_key_file}: an earlier backup's search key, not this copy's",
+            soft_wrap=True,
+            markup=False,
+        )
+    if report.left_behind is not None:
+        console.print(
+            f"could not delete {report.left_behind}, the older backup's search key, set aside: "
+            "delete it by hand",
             soft_wrap=True,
             markup=False,
         )

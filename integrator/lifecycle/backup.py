@@ -3,24 +3,33 @@
 SQLite's online backup API copies the database page by page as of one moment, however the
 engine writes meanwhile (it restarts a copy that another connection changed under it, so
 under a steady stream of writes it falls back to copying all pages in one step, which reads
-one snapshot and, in WAL mode, does not block the engine's writers). The copy is written
-beside FILE and renamed into place when complete, so FILE is never half a database.
+one snapshot and, in WAL mode, does not block the engine's writers).
 
 The store's search key file (``<database>.search-key``) is copied too, as ``FILE.search-key``
 (mode 0600): without it the BSN search column of a restored store cannot be searched, and no
-key can be made that matches it. When the key is not in a file (``INTEGRATOR_SEARCH_KEY``),
-there is none to copy; with ``--force`` an earlier backup's ``FILE.search-key`` is then
-removed once the new copy has FILE's name: beside the new copy it would be taken for its key,
-and a store restored with it refuses to open (``SearchKeyMismatch``). A PostgreSQL store is
-refused: ``pg_dump`` is its tool.
+key can be made that matches it. With ``INTEGRATOR_SEARCH_KEY`` set, the setting is the key in
+use (``integrator.searchkey``), so no key file is copied, even one lying beside the store from
+before the setting: a restore would take it for the key and the store refuse to open
+(``SearchKeyMismatch``). With ``--force`` an earlier backup's ``FILE.search-key`` is then
+removed as the new copy takes FILE's name, for the same reason. A PostgreSQL store is refused:
+``pg_dump`` is its tool.
+
+Everything is written under temporary names first (``FILE.partial``, ``FILE.search-key.partial``)
+and renamed into place last, so an older backup (``--force``) stays whole until the new one is
+complete and recorded, and FILE is never half a database nor beside a key that is not its own.
 
 A copy holds every patient's data, so none is left on disk without its audit entry
-(``data.backup``, written once the copy is complete: it then says what was made, and lands in
-the store rather than in the copy it describes). ``make_backup`` is the one way in: it runs
-with the store already open, so a store the configured data keys or the schema do not fit is
-refused before the first page is copied; and whatever fails once copying has started (the copy,
-the key file, the audit write, or SIGINT, SIGTERM or SIGHUP while the pages are copied) deletes
-the partial or unaudited copy and its key file, and the error says so.
+(``data.backup``, naming FILE). ``make_backup`` is the one way in: it runs with the store
+already open, so a store the configured data keys or the schema do not fit is refused before the
+first page is copied. The order is: copy the pages and the key file under their temporary
+names; write the audit entry (it then says what was made, and lands in the store rather than in
+the copy it describes); rename both into place. Whatever fails before the renames (the copy, the
+key file, the audit write, or SIGINT, SIGTERM or SIGHUP while the pages are copied) deletes the
+temporaries, needs no entry (no copy has FILE's name), and leaves an older backup as it was; the
+error says so. An entry and a rename cannot be one step, so a rename that fails after the entry
+is written (rare: both files stay in one directory) is undone as far as it got, the older
+backup put back, and a second entry (``data.backup_failed``, naming FILE) says that the first
+names a backup that was not made.
 """
 
 from __future__ import annotations
@@ -45,6 +54,8 @@ from integrator.store import Store
 from integrator.store.schema_version import HEAD_REVISION
 
 BACKUP_ACTION = "data.backup"
+BACKUP_FAILED_ACTION = "data.backup_failed"
+"""Follows a ``data.backup`` entry whose copy could not be renamed into place: not made."""
 PAGES_PER_STEP = 1024
 RESTARTS_BEFORE_ONE_STEP = 3
 BUSY_TIMEOUT_S = 15.0
@@ -81,15 +92,23 @@ class BackupReport:
     stale_key_file: Path | None = None
     """An earlier backup's ``FILE.search-key`` this backup removed (``--force``, no key file to
     copy): it was not this copy's key."""
+    key_file_not_copied: Path | None = None
+    """The key file beside the store, not copied: ``INTEGRATOR_SEARCH_KEY`` is the key in use."""
+    left_behind: Path | None = None
+    """The older backup's key file, set aside under a temporary name and not deletable after
+    the new backup was in place: to delete by hand (it is no copy's key any more)."""
 
     def to_json(self) -> dict[str, object]:
+        def named(path: Path | None) -> str | None:
+            return None if path is None else str(path)
+
         return {
             "path": str(self.path),
             "pages": self.pages,
-            "search_key_file": None if self.key_file is None else str(self.key_file),
-            "stale_search_key_file_removed": None
-            if self.stale_key_file is None
-            else str(self.stale_key_file),
+            "search_key_file": named(self.key_file),
+            "stale_search_key_file_removed": named(self.stale_key_file),
+            "search_key_file_not_copied": named(self.key_file_not_copied),
+            "left_behind": named(self.left_behind),
         }
 
 
@@ -109,14 +128,19 @@ async def record_backup(store: Store, report: BackupReport, *, actor: str) -> No
 async def make_backup(
     store: Store, plan: BackupPlan, *, actor: str, progress: Progress | None = None
 ) -> BackupReport:
-    """Copy the store as ``plan`` says, then audit the copy; a copy is never left unaudited.
+    """Copy the store as ``plan`` says, audit the copy, then give it FILE's name; a copy is
+    never under FILE without its audit entry, and an older FILE stays until then.
 
     ``store`` is the store being copied, opened by the caller before this runs: opening it
     checks the data keys and the schema, and a refusal after every page was copied helps nobody
-    (and left a full copy behind). If the audit entry cannot be written, the copy and its key
-    file are deleted and ``BackupFailed`` says so. SIGINT, SIGTERM and SIGHUP stop the copy at
-    its next step (``_Interruptions``); once the pages are in, the key file and the audit entry
-    take moments, and the backup is finished and kept.
+    (and left a full copy behind). If the audit entry cannot be written, the temporaries are
+    deleted, an older backup is kept, and ``BackupFailed`` says so. SIGINT, SIGTERM and SIGHUP
+    stop the copy at its next step (``_Interruptions``); once the pages are in, the key file,
+    the audit entry and the renames take moments, and the backup is finished and kept.
+
+    If the renames fail after the entry is written, they are undone (``_put_in_place``) and a
+    ``data.backup_failed`` entry follows the ``data.backup`` one: the entry cannot be written
+    with the rename in one step, and leaving it alone would name a backup that is not there.
     """
     with _Interruptions() as interruptions:
 
@@ -125,11 +149,11 @@ async def make_backup(
             if progress is not None:
                 progress(done, total)
 
-        report = run_backup(plan, progress=step, before_rename=interruptions.check)
+        staged = _stage(plan, progress=step, pages_in=interruptions.check)
         try:
-            await record_backup(store, report, actor=actor)
+            await record_backup(store, staged.report, actor=actor)
         except BaseException as exc:
-            said = _discarded([report.path, report.key_file])
+            said = staged.discard()
             if not isinstance(exc, Exception):  # cancelled or ended: say so, and go on ending
                 exc.add_note(said)
                 raise
@@ -137,7 +161,23 @@ async def make_backup(
             raise BackupFailed(
                 f"the backup could not be recorded in the audit trail ({reason}); {said}"
             ) from exc
-    return report
+        try:
+            return _put_in_place(staged)
+        except BackupFailed as exc:
+            try:
+                await store.add_audit(
+                    actor,
+                    BACKUP_FAILED_ACTION,
+                    str(plan.target),
+                    reason=str(exc),
+                    details={"pages": staged.pages},
+                )
+            except Exception as second:  # the first failure is the one to raise
+                exc.add_note(
+                    f"the audit trail's data.backup entry for {plan.target} names a backup that "
+                    f"was not made, and saying so failed too ({type(second).__name__})"
+                )
+            raise
 
 
 class _Interruptions:
@@ -215,10 +255,20 @@ class BackupPlan:
     key_target: Path
     force: bool = False
     """FILE and FILE.search-key may be there already (an earlier backup's): they are replaced,
-    and a FILE.search-key this backup has no key file for is removed (``run_backup``)."""
+    and a FILE.search-key this backup has no key file for is removed (``_put_in_place``)."""
+    key_not_copied: Path | None = None
+    """The key file beside the store, left alone: the setting is the key in use."""
 
 
-def plan_backup(database_url: str, target: Path, *, force: bool = False) -> BackupPlan:
+def plan_backup(
+    database_url: str, target: Path, *, force: bool = False, key_in_setting: bool = False
+) -> BackupPlan:
+    """Check a backup before anything is copied.
+
+    ``key_in_setting``: ``INTEGRATOR_SEARCH_KEY`` is set, so it is the key in use (the engine
+    ignores a key file then), and a key file beside the store is not copied: a restore would
+    take it for the copy's key.
+    """
     source = sqlite_path(database_url)
     if not source.is_file():
         raise BackupFailed(f"no store at {source} (set INTEGRATOR_DATABASE_URL to the engine's)")
@@ -239,7 +289,11 @@ def plan_backup(database_url: str, target: Path, *, force: bool = False) -> Back
     if not target.parent.is_dir():
         raise BackupRefused(f"{target.parent} is not a directory")
     _require_current_schema(source)
-    return BackupPlan(source, target, key_file_for(database_url), key_target, force)
+    key_file = key_file_for(database_url)
+    if key_in_setting:
+        not_copied = key_file if key_file is not None and key_file.exists() else None
+        return BackupPlan(source, target, None, key_target, force, not_copied)
+    return BackupPlan(source, target, key_file, key_target, force)
 
 
 def _require_current_schema(source: Path) -> None:
@@ -273,49 +327,146 @@ def run_backup(
     progress: Progress | None = None,
     before_rename: Callable[[], None] | None = None,
 ) -> BackupReport:
-    """Copy the store, then its key file beside the copy. No audit entry: ``make_backup`` is the
-    way in, and this its part that touches no store.
+    """Copy the store and its key file, and put both in place. No audit entry: ``make_backup``
+    is the way in, and this its part that touches no store (it writes the entry between
+    ``_stage`` and ``_put_in_place``).
 
-    ``before_rename`` is called once the pages are in, before the copy takes FILE's name; what
-    it raises stops the backup as a failed copy would. Whatever fails deletes what this run
-    wrote (the copy under its temporary name or under FILE, the key file's partial copy), and
-    the error's note says so; an older FILE is only ever replaced by a complete copy.
-
-    With no key file to copy (the key is the setting), a FILE.search-key left by an earlier
-    backup is removed (``plan.force``; without it the plan refused one), and only after the
-    rename: until then it belongs to the older FILE, which is still there. Once FILE is the
-    new copy, that key file does not fit it and a restore would take it for its key. If it
-    cannot be removed, the backup fails as when a key file cannot be copied: FILE and a
-    FILE.search-key that belongs to another copy are no backup.
+    ``before_rename`` is called once the pages are in, before anything else; what it raises
+    stops the backup as a failed copy would.
     """
-    partial = plan.target.with_name(plan.target.name + ".partial")
-    with contextlib.suppress(FileNotFoundError):
-        partial.unlink()
-    renamed = False
+    return _put_in_place(_stage(plan, progress=progress, pages_in=before_rename))
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A backup complete under temporary names, not yet in place: an older FILE (and its key
+    file) is still there, untouched."""
+
+    plan: BackupPlan
+    partial: Path
+    key_partial: Path | None
+    """The key file's copy, or None when there is none to copy (the setting)."""
+    pages: int
+
+    @property
+    def report(self) -> BackupReport:
+        """The backup as it will be once in place: what the audit entry records."""
+        plan = self.plan
+        return BackupReport(
+            plan.target,
+            self.pages,
+            None if self.key_partial is None else plan.key_target,
+            key_file_not_copied=plan.key_not_copied,
+        )
+
+    def discard(self) -> str:
+        return _discarded([self.partial, self.key_partial])
+
+
+def _partial(path: Path) -> Path:
+    return path.with_name(path.name + ".partial")
+
+
+def _stage(
+    plan: BackupPlan, *, progress: Progress | None, pages_in: Callable[[], None] | None
+) -> _Staged:
+    """Copy the pages to ``FILE.partial`` and the key file to ``FILE.search-key.partial``.
+
+    Nothing under FILE's names is touched. Whatever fails deletes both temporaries, and the
+    error's note says so.
+    """
+    partial = _partial(plan.target)
+    key_partial = _partial(plan.key_target)
+    for leftover in (partial, key_partial):  # a run ended by SIGKILL, or a failed deletion
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
     try:
         # Made 0600 before the first page goes in: the copy holds patient data.
         os.close(
             os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
         )
         pages = _copy(plan.source, partial, progress)
-        if before_rename is not None:
-            before_rename()
-        os.replace(partial, plan.target)
-        renamed = True
-        copied_key = stale_key = None
+        if pages_in is not None:
+            pages_in()
+        copied_key = None
         if plan.key_source is not None and plan.key_source.exists():
-            _copy_key(plan.key_source, plan.key_target)
-            copied_key = plan.key_target
-        elif plan.force and plan.key_target.exists():
-            plan.key_target.unlink()
-            stale_key = plan.key_target
+            _copy_key(plan.key_source, key_partial)
+            copied_key = key_partial
     except BaseException as exc:
-        said = _discarded([partial, plan.target if renamed else None])
+        said = _discarded([partial, key_partial])
         if isinstance(exc, (sqlite3.Error, OSError)):
             raise BackupFailed(f"backup failed: {type(exc).__name__}: {exc}; {said}") from None
         exc.add_note(said)
         raise
-    return BackupReport(plan.target, pages, copied_key, stale_key)
+    return _Staged(plan, partial, copied_key, pages)
+
+
+def _put_in_place(staged: _Staged) -> BackupReport:
+    """Rename the staged copy and key file to FILE and FILE.search-key, replacing an older
+    backup's (``--force``) only as a whole.
+
+    An older FILE.search-key is first set aside (renamed to ``FILE.search-key.old``), then the
+    new key file (if any) takes its name, then the copy takes FILE's: the last rename replaces
+    the older FILE atomically. If any rename fails, those done are undone, so the older FILE
+    and its key file are as they were, and the temporaries are deleted; ``BackupFailed`` says
+    so. Once FILE is the new copy, the set-aside key file is deleted: it belongs to no copy now
+    (with no key file to copy, that is the stale key file the report names). Should deleting it
+    fail, the backup stands and the report names the file to delete.
+    """
+    plan = staged.plan
+    aside = plan.key_target.with_name(plan.key_target.name + ".old")
+    set_aside = key_placed = False
+    try:
+        if plan.key_target.exists():
+            os.replace(plan.key_target, aside)
+            set_aside = True
+        if staged.key_partial is not None:
+            os.replace(staged.key_partial, plan.key_target)
+            key_placed = True
+        os.replace(staged.partial, plan.target)
+    except OSError as exc:
+        undone = _undo(plan, aside, key_placed=key_placed, set_aside=set_aside)
+        said = staged.discard()
+        raise BackupFailed(
+            f"backup failed: {type(exc).__name__}: {exc}; {undone}; {said}"
+        ) from None
+    stale = left = None
+    if set_aside:
+        try:
+            aside.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            left = aside
+        if staged.key_partial is None:
+            stale = plan.key_target
+    report = staged.report
+    return BackupReport(
+        report.path,
+        report.pages,
+        report.key_file,
+        stale,
+        report.key_file_not_copied,
+        left,
+    )
+
+
+def _undo(plan: BackupPlan, aside: Path, *, key_placed: bool, set_aside: bool) -> str:
+    """Put an older backup's key file back after a failed rename; say how it stands."""
+    key_target = plan.key_target
+    try:
+        if key_placed and not set_aside:
+            key_target.unlink()  # the new key file, with no older one to put back
+        if set_aside:
+            os.replace(aside, key_target)  # replaces the new key file, if it was placed
+    except OSError as exc:
+        return (
+            f"the older backup's key file could not be put back ({exc.strerror or exc}): "
+            f"rename {aside} to {key_target} by hand"
+        )
+    if plan.target.exists():
+        return f"the older backup {plan.target} and its key file are kept as they were"
+    return "nothing was renamed into place"
 
 
 def _discarded(paths: Iterable[Path | None]) -> str:
@@ -378,18 +529,11 @@ def _backup(src: sqlite3.Connection, target: Path, pages: int, progress: Progres
 
 
 def _copy_key(source: Path, target: Path) -> None:
-    """Copy the key file with mode 0600 from the first byte on (never readable by others)."""
+    """Copy the key file to ``target`` (a temporary name, renamed later), mode 0600 from the
+    first byte on (never readable by others), on disk before the audit entry says it is."""
     data = source.read_bytes()
-    partial = target.with_name(target.name + ".partial")
-    with contextlib.suppress(FileNotFoundError):
-        partial.unlink()
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())

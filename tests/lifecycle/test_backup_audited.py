@@ -25,7 +25,12 @@ from sqlalchemy.exc import OperationalError
 from integrator.datakeys import sealer_for
 from integrator.errors import RetryableError
 from integrator.lifecycle import backup as backup_module
-from integrator.lifecycle.backup import BACKUP_ACTION, BackupReport, Progress
+from integrator.lifecycle.backup import (
+    BACKUP_ACTION,
+    BACKUP_FAILED_ACTION,
+    BackupReport,
+    Progress,
+)
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
 from integrator.store import AuditFilter, Store
@@ -60,10 +65,10 @@ def env_for(url: str, keys: str | None = KEYS) -> dict[str, str]:
     return env
 
 
-def backups_recorded(url: str) -> int:
+def backups_recorded(url: str, action: str = BACKUP_ACTION) -> int:
     async def count() -> int:
         async with await Store.open_existing(url, sealer=sealer_for(KEYS)) as store:
-            return len(await store.list_audit(AuditFilter(action=BACKUP_ACTION)))
+            return len(await store.list_audit(AuditFilter(action=action)))
 
     return asyncio.run(count())
 
@@ -126,7 +131,11 @@ def test_a_failed_audit_write_deletes_the_copy_and_its_key_file(
     written: list[BackupReport] = []
 
     async def fails(store: Store, report: BackupReport, *, actor: str) -> None:
-        assert report.path.exists() and report.key_file is not None and report.key_file.exists()
+        # Complete under temporary names; FILE's names are taken only after the entry.
+        assert report.path == target and report.key_file == target.with_name("copy.db.search-key")
+        assert not report.path.exists() and not report.key_file.exists()
+        assert target.with_name("copy.db.partial").exists()
+        assert target.with_name("copy.db.search-key.partial").exists()
         written.append(report)
         raise failure
 
@@ -141,7 +150,7 @@ def test_a_failed_audit_write_deletes_the_copy_and_its_key_file(
     assert backups_recorded(store_url) == 0
 
 
-def test_a_failed_key_file_copy_deletes_the_renamed_copy(
+def test_a_failed_key_file_copy_deletes_the_copy(
     store_url: str, target: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def full_disk(source: Path, target: Path) -> None:
@@ -293,28 +302,160 @@ def test_forced_over_an_earlier_backup_without_a_key_file_removes_its_stale_key_
     assert json.loads(again.stdout)["stale_search_key_file_removed"] is None
 
 
-def test_a_stale_key_file_that_cannot_be_removed_fails_the_backup(
+def test_a_stale_key_file_that_cannot_be_set_aside_fails_the_backup_and_keeps_the_older(
     store_url: str, target: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """FILE beside a key file of another copy is no backup: as when a key file cannot be
-    copied, the new copy is deleted and the error says so; nothing is audited."""
+    """FILE beside a key file of another copy is no backup: the older key file is set aside
+    before the new copy takes FILE's name; if it cannot be, nothing is renamed, the older
+    backup stays whole, the new copy is deleted and a second entry says the first names a
+    backup that was not made."""
+    target.write_bytes(b"an earlier backup")
     key_copy = target.with_name("copy.db.search-key")
     key_copy.write_bytes(b"an earlier backup's key")
     store_key = Path(store_url.removeprefix("sqlite:///") + ".search-key")
     setting = {**env_for(store_url), "INTEGRATOR_SEARCH_KEY": store_key.read_text().strip()}
     store_key.unlink()
-    real_unlink = Path.unlink
+    real_replace = os.replace
 
-    def unlink(path: Path, missing_ok: bool = False) -> None:
-        if path == key_copy:
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(src) == key_copy:
             raise PermissionError(13, "Permission denied")
-        real_unlink(path, missing_ok=missing_ok)
+        real_replace(src, dst)
 
-    monkeypatch.setattr(Path, "unlink", unlink)
+    monkeypatch.setattr(os, "replace", replace)
     failed = run_cli("backup", str(target), "--force", "--quiet", env=setting)
     assert failed.returncode == 1, failed.stderr
     said = " ".join(failed.stderr.split())
     assert "backup failed: PermissionError" in said
+    assert f"the older backup {target} and its key file are kept as they were" in said
     assert "no backup was made: what was copied is deleted" in said
-    assert not target.exists() and not list(target.parent.glob("*.partial"))
-    assert backups_recorded(store_url) == 0
+    assert target.read_bytes() == b"an earlier backup"
+    assert key_copy.read_bytes() == b"an earlier backup's key"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["copy.db", "copy.db.search-key"]
+    assert backups_recorded(store_url) == 1  # written before the renames, naming FILE
+    assert backups_recorded(store_url, BACKUP_FAILED_ACTION) == 1  # and said not made
+
+
+@pytest.fixture
+def older_backup(store_url: str, target: Path) -> tuple[bytes, bytes]:
+    """An earlier backup at ``target`` with its key file, told apart from any new one: the
+    bytes of FILE and FILE.search-key."""
+    first = run_cli("backup", str(target), "--quiet", env=env_for(store_url))
+    assert first.returncode == 0, first.stderr
+    target.write_bytes(target.read_bytes() + b"older")
+    key_copy = target.with_name("copy.db.search-key")
+    key_copy.write_bytes(b"the older backup's key")
+    return target.read_bytes(), key_copy.read_bytes()
+
+
+def test_forced_backup_whose_audit_write_fails_keeps_the_older_backup(
+    store_url: str,
+    target: Path,
+    older_backup: tuple[bytes, bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def fails(store: Store, report: BackupReport, *, actor: str) -> None:
+        raise RetryableError("the store did not answer")
+
+    monkeypatch.setattr(backup_module, "record_backup", fails)
+    failed = run_cli("backup", str(target), "--force", "--quiet", env=env_for(store_url))
+    assert failed.returncode == 1, failed.stderr
+    assert "the backup could not be recorded in the audit trail" in failed.stderr
+    key_copy = target.with_name("copy.db.search-key")
+    assert (target.read_bytes(), key_copy.read_bytes()) == older_backup
+    assert sorted(p.name for p in target.parent.iterdir()) == ["copy.db", "copy.db.search-key"]
+    assert backups_recorded(store_url) == 1  # the older backup's
+
+
+def test_forced_backup_whose_key_file_copy_fails_keeps_the_older_backup(
+    store_url: str,
+    target: Path,
+    older_backup: tuple[bytes, bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def full_disk(source: Path, target: Path) -> None:
+        target.write_bytes(b"half a k")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup_module, "_copy_key", full_disk)
+    failed = run_cli("backup", str(target), "--force", "--quiet", env=env_for(store_url))
+    assert failed.returncode == 1, failed.stderr
+    assert "backup failed: OSError" in failed.stderr
+    key_copy = target.with_name("copy.db.search-key")
+    assert (target.read_bytes(), key_copy.read_bytes()) == older_backup
+    assert sorted(p.name for p in target.parent.iterdir()) == ["copy.db", "copy.db.search-key"]
+    assert backups_recorded(store_url) == 1
+
+
+def test_forced_backup_whose_final_rename_fails_puts_the_older_backup_back(
+    store_url: str,
+    target: Path,
+    older_backup: tuple[bytes, bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The entry is written before the renames (it cannot be one step with them); when the
+    copy's rename then fails, the key file already renamed is undone and a second entry says
+    the backup the first names was not made."""
+    real_replace = os.replace
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(dst) == target:
+            raise OSError(5, "Input/output error")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    failed = run_cli("backup", str(target), "--force", "--quiet", env=env_for(store_url))
+    assert failed.returncode == 1, failed.stderr
+    said = " ".join(failed.stderr.split())
+    assert "backup failed: OSError" in said and "kept as they were" in said
+    key_copy = target.with_name("copy.db.search-key")
+    assert (target.read_bytes(), key_copy.read_bytes()) == older_backup
+    assert sorted(p.name for p in target.parent.iterdir()) == ["copy.db", "copy.db.search-key"]
+    assert backups_recorded(store_url) == 2
+    assert backups_recorded(store_url, BACKUP_FAILED_ACTION) == 1
+
+
+def test_forced_backup_replaces_the_older_copy_and_key_file(
+    store_url: str, target: Path, older_backup: tuple[bytes, bytes]
+) -> None:
+    done = run_cli("backup", str(target), "--force", "--quiet", env=env_for(store_url))
+    assert done.returncode == 0, done.stderr
+    key_copy = target.with_name("copy.db.search-key")
+    store_key = Path(store_url.removeprefix("sqlite:///") + ".search-key")
+    assert target.read_bytes() != older_backup[0]
+    assert target.read_bytes().startswith(b"SQLite format 3")
+    assert key_copy.read_bytes() == store_key.read_bytes()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["copy.db", "copy.db.search-key"]
+    assert backups_recorded(store_url) == 2
+    assert backups_recorded(store_url, BACKUP_FAILED_ACTION) == 0
+
+
+def test_with_the_setting_the_key_file_beside_the_store_is_not_copied(
+    store_url: str, target: Path, older_backup: tuple[bytes, bytes]
+) -> None:
+    """The key file beside the store is from before INTEGRATOR_SEARCH_KEY was set; the setting
+    is the key in use, so a restore with that file would be refused (SearchKeyMismatch). It is
+    not copied, the output says why, and with --force the earlier backup's key file goes."""
+    store_key = Path(store_url.removeprefix("sqlite:///") + ".search-key")
+    before = store_key.read_bytes()
+    setting = {**env_for(store_url), "INTEGRATOR_SEARCH_KEY": "another key, set since then"}
+    key_copy = target.with_name("copy.db.search-key")
+
+    done = run_cli("backup", str(target), "--force", env=setting)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert (
+        f"not copied: {store_key}, the key file beside the store: INTEGRATOR_SEARCH_KEY is the "
+        "key in use" in said
+    )
+    assert "keep that setting with the backup" in said
+    assert f"removed {key_copy}: an earlier backup's search key" in said
+    assert not key_copy.exists() and store_key.read_bytes() == before
+    assert target.read_bytes() != older_backup[0]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["copy.db"]
+
+    again = run_cli("backup", str(target), "--force", "--json", "--quiet", env=setting)
+    answer = json.loads(again.stdout)
+    assert answer["search_key_file"] is None
+    assert answer["search_key_file_not_copied"] == str(store_key)
+    assert not key_copy.exists()
