@@ -37,6 +37,7 @@ from integrator.settings import Settings
 from integrator.store import PENDING_STATUSES, Store
 from integrator.transport import Transport
 from integrator.transport.amqp_intake import AmqpIntake
+from integrator.transport.committed import publish_committed
 from integrator.transport.embedded import EmbeddedTransport
 from integrator.transport.factory import create_transport
 from integrator.transport.outbox import Outbox, outbound_message
@@ -120,12 +121,14 @@ class Engine:
     def today(self) -> date:
         return self.clock.now().astimezone(self.settings.zone).date()
 
-    async def publish(self, messages: list[OutboundMessage]) -> None:
-        """Hand messages already committed to the store to delivery (resends use this)."""
+    async def publish(self, messages: list[OutboundMessage], *, what: str, **counts: int) -> bool:
+        """Hand messages already committed to the store to delivery (resends and routing use
+        this); False when the broker is away. They are stored and go out when it is back
+        (``integrator.transport.committed``), so the caller succeeds and adds its note: failing
+        would invite a second resend or routing of work that is done."""
         if self._transport is None:
             raise RuntimeError("engine not started")
-        if messages:
-            await self._transport.publish(messages)
+        return await publish_committed(self._transport, messages, what=what, counts=counts)
 
     # -- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -325,8 +328,15 @@ class Engine:
                 # loaded a window at a time (a resumed destination may owe 100,000 messages).
                 self._transport.requeue(await self._store.pending_refs(destination.id))
             else:
+                # Pending in the store already: with the broker away the recovery leader and
+                # the transport's reconnect publish them, and the runner must start all the same.
                 pending = await self._store.pending_messages(destination.id)
-                await self._transport.republish([outbound_message(m) for m in pending])
+                await publish_committed(
+                    self._transport,
+                    [outbound_message(m) for m in pending],
+                    what="resume",
+                    republish=True,
+                )
         resumed = await self._observe_pauses(catalog)
         for destination in starting:
             self._start_destination(destination, resumed.get(destination.id))

@@ -66,6 +66,7 @@ from integrator.store.records import (
     MessageStatus,
     NewRouting,
 )
+from integrator.transport.committed import ROUTE_AWAY
 from integrator.zd_sequence import ZdCheck, check_stored, zd_warnings
 from schemas import EventValidationError, parse_event
 
@@ -608,12 +609,22 @@ async def route_in_engine(
     *,
     progress: Progress | None = None,
 ) -> list[RouteResult]:
-    """Route with the running engine: stored per chunk, then published for delivery."""
+    """Route with the running engine: stored per chunk, then published for delivery.
+
+    With the broker away the messages are stored all the same and go out when it is back;
+    each routed event's notes then end with ``ROUTE_AWAY``.
+    """
     results, outbound = await route_selected(
         engine.store, engine.intake, engine.clock, event_ids, request, progress=progress
     )
     if not request.dry_run:
-        await engine.publish(outbound)
+        if not await engine.publish(outbound, what="route", events=sum(r.routed for r in results)):
+            # Stored, not yet handed to the broker: each routed event says so, and that
+            # routing it again is not needed.
+            results = [
+                dataclasses.replace(r, notes=(*r.notes, ROUTE_AWAY)) if r.routed else r
+                for r in results
+            ]
         await engine.unrouted.refresh()
     return results
 

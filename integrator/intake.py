@@ -30,7 +30,8 @@ from integrator.payload_diff import described, differing_fields
 from integrator.rejected_keys import read_keys
 from integrator.settings import Settings
 from integrator.store import EventRecord, MessageFilter, NewMessage, RejectedKeys, Store
-from integrator.transport import Transport, TransportUnavailable
+from integrator.transport import Transport
+from integrator.transport.committed import DELIVERY_AWAY, publish_committed
 from integrator.zd_sequence import check_batch, zd_warnings
 from mappings import MappingContext, MappingError, map_event
 from schemas import DiagnosticRequest, EventValidationError, FieldError, Referral, parse_event
@@ -47,13 +48,6 @@ YIELD_EVERY = 8
 HELD: Final = Shape("held", "held: {reason}", reason=TEXT)
 
 Event = Referral | DiagnosticRequest
-
-#: The warning of an accepted event whose messages could not be handed to delivery: the broker
-#: is away. They are stored and go out when it is back; sending the event again is not needed.
-DELIVERY_AWAY: Final = (
-    "delivery is unavailable (no connection to the message broker): the event and its "
-    "messages are stored and are sent when it is back; there is no need to send it again"
-)
 
 
 @dataclass(frozen=True)
@@ -234,28 +228,15 @@ class Intake:
 
         The events and their messages are committed: they are accepted, whatever the broker
         does now. Failing the submission here would answer 500 for an event that is stored, and
-        an upstream system that sends it again under a new event_id makes a second referral. A
-        transport that raises ``TransportUnavailable`` keeps what it could not publish and
-        publishes it once its link is back (``RabbitMQTransport``: its unconfirmed messages
-        after each reconnect; the recovery leader re-publishes whatever the store lists as
-        pending), so the answer stays 202 and only says so (``DELIVERY_AWAY``). A refusal by
-        the broker (``PublishRefused``) is not this: it still fails the submission.
+        an upstream system that sends it again under a new event_id makes a second referral. So
+        the answer stays 202 and only says so (``DELIVERY_AWAY``); why that is safe, and what
+        goes out when, is ``integrator.transport.committed``'s to say. A refusal by the broker
+        (``PublishRefused``) is not this: it still fails the submission.
         """
         assert self._transport is not None
-        try:
-            await self._transport.publish(messages)
-        except TransportUnavailable as exc:
-            # Once per batch, counts only: no ids, no patient data (the events' own lines,
-            # "event accepted", name them).
-            log.warning(
-                "messages stored but not published: delivery is unavailable; they are "
-                "published when it is back",
-                events=events,
-                messages=len(messages),
-                error_type=type(exc).__name__,
-            )
-            return False
-        return True
+        return await publish_committed(
+            self._transport, messages, what="events", counts={"events": events}
+        )
 
     async def _validate(
         self, raw: bytes | str | Mapping[str, Any], source: str, caller: str | None
@@ -454,7 +435,9 @@ class Intake:
         if released:
             log.info("held messages released", messages=len(released))
             if self._transport is not None:
-                await self._transport.publish(released)
+                # Committed (released in the store): a broker away must not fail the
+                # destination change that released them; they go out when it is back.
+                await publish_committed(self._transport, released, what="release")
         return len(released)
 
     def _outbound(self, prepared: _Prepared) -> list[OutboundMessage]:

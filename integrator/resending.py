@@ -34,6 +34,7 @@ from integrator.intake import Intake
 from integrator.refusal import Note
 from integrator.settings import Settings
 from integrator.store import MessageRecord, NewMessage, Store
+from integrator.transport.committed import RESEND_AWAY
 from integrator.zd_sequence import zd_warnings
 from schemas import EventValidationError, parse_event
 
@@ -119,7 +120,11 @@ async def resend_in_engine(
     progress: Progress | None = None,
     dry_run: bool = False,
 ) -> list[ResendResult]:
-    """Resend with the running engine: stored per chunk, then published for delivery."""
+    """Resend with the running engine: stored per chunk, then published for delivery.
+
+    With the broker away the resends are stored all the same and go out when it is back; each
+    resent result's ``note`` is then ``RESEND_AWAY`` (a resent result has no other note).
+    """
     renderer = engine_renderer(engine)
     total = len(selection)
     results = await resend(
@@ -130,8 +135,13 @@ async def resend_in_engine(
         progress=(lambda done: progress(done, total)) if progress else None,
         dry_run=dry_run,
     )
-    if not dry_run:
-        await engine.publish(outbound(results, engine.clock))
+    if dry_run:
+        return results
+    sent = outbound(results, engine.clock)
+    if not await engine.publish(sent, what="resend", resent=len(sent)):
+        # Stored, not yet handed to the broker: each resent message says so, and that resending
+        # it again is not needed (it would make a second copy at the hospital).
+        results = [dataclasses.replace(r, note=RESEND_AWAY) if r.resent else r for r in results]
     return results
 
 

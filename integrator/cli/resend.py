@@ -294,6 +294,8 @@ def _print(
                 f"[green]✓[/] {r['original_id']} → new message {r['message_id']} "
                 f"({escape(target)}, MSH-10 {r['control_id']})"
             )
+            if r["note"]:  # stored, but the broker is away: it goes out when it is back
+                console.print(f"    [yellow]note:[/] {escape(r['note'])}")
     label = "  would skip" if outcome.dry_run else "skipped"
     for r in skipped:
         console.print(f"[yellow]{label}[/] {r['original_id']}: {escape(r['note'] or '')}")

@@ -179,6 +179,18 @@ EN: Final[dict[str, str]] = {
     ),
     "refusal.resend.skip.remap_held": "{warnings}",  # a remap that would be held: why
     "refusal.resend.skip.in_delivery": "still being delivered ({status}); not resent",
+    "refusal.delivery.away.event": (
+        "delivery is unavailable (no connection to the message broker): the event and its "
+        "messages are stored and are sent when it is back; there is no need to send it again"
+    ),
+    "refusal.delivery.away.resend": (
+        "delivery is unavailable (no connection to the message broker): the resent message is "
+        "stored and is sent when it is back; there is no need to resend it again"
+    ),
+    "refusal.delivery.away.route": (
+        "delivery is unavailable (no connection to the message broker): the messages are "
+        "stored and are sent when it is back; there is no need to route the event again"
+    ),
     "refusal.resend.skip.resent_already": (
         "already resent to {destination} as {id} ({status}); to resend it again, resend it "
         "from its own page or search by its ZD number"
@@ -613,6 +625,20 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.resend.skip.remap_held": "{warnings}",
     "refusal.resend.skip.in_delivery": "wordt nog afgeleverd ({status}); niet herzonden",
+    "refusal.delivery.away.event": (
+        "aflevering is niet beschikbaar (geen verbinding met de message broker): de gebeurtenis "
+        "en haar berichten zijn opgeslagen en gaan uit zodra die terug is; opnieuw insturen "
+        "is niet nodig"
+    ),
+    "refusal.delivery.away.resend": (
+        "aflevering is niet beschikbaar (geen verbinding met de message broker): het herzonden "
+        "bericht is opgeslagen en gaat uit zodra die terug is; nogmaals herzenden is niet nodig"
+    ),
+    "refusal.delivery.away.route": (
+        "aflevering is niet beschikbaar (geen verbinding met de message broker): de berichten "
+        "zijn opgeslagen en gaan uit zodra die terug is; de gebeurtenis opnieuw routeren is "
+        "niet nodig"
+    ),
     "refusal.resend.skip.resent_already": (
         "al herzonden naar {destination} als {id} ({status}); herzend het vanaf de eigen "
         "pagina van het bericht, of zoek op het ZD-nummer, om het nogmaals te herzenden"

@@ -27,6 +27,8 @@ from integrator.destination_dir import DirectoryUnusable
 from integrator.logging import get_logger
 from integrator.store import StoreUnavailable
 from integrator.store.errors import UnknownDataKey
+from integrator.transport.committed import UNAVAILABLE
+from integrator.transport.errors import TransportUnavailable
 
 log = get_logger("integrator.http")
 
@@ -131,10 +133,22 @@ def log_failure(scope: Scope, exc: Exception) -> None:
 def _answer_for(exc: Exception) -> JSONResponse:
     """503 while the store is down (a token cannot even be checked): try again, it comes back;
     503 for a value sealed with a key this engine lacks: it comes back when the engine is
-    restarted with the key; anything else is a 500."""
+    restarted with the key; anything else is a 500.
+
+    ``TransportUnavailable`` reaching here was raised before anything was committed: after a
+    commit, every operation that publishes catches it and succeeds with a note
+    (``integrator.transport.committed``), since answering that one 503 would invite a retry
+    that does the work twice. Before a commit, trying again later is the right advice.
+    """
     if isinstance(exc, StoreUnavailable):
         return JSONResponse(
             {"detail": "the store is unavailable; try again later"},
+            status_code=503,
+            headers={"retry-after": "5"},
+        )
+    if isinstance(exc, TransportUnavailable):
+        return JSONResponse(
+            {"detail": f"{UNAVAILABLE}; try again later"},
             status_code=503,
             headers={"retry-after": "5"},
         )

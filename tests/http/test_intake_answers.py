@@ -14,9 +14,9 @@ from structlog.testing import capture_logs
 from destinations.receiver import MllpReceiver
 from destinations.worker import OutboundMessage
 from integrator.engine import Engine
-from integrator.intake import DELIVERY_AWAY
 from integrator.store import MessageFilter
 from integrator.transport import TransportUnavailable
+from integrator.transport.committed import DELIVERY_AWAY
 from tests.http.conftest import BSN
 
 

@@ -7,21 +7,24 @@ import copy
 import json
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import uvicorn
 from typer.testing import CliRunner
 
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
+from destinations.worker import OutboundMessage
 from integrator.access import Grant, Role
 from integrator.cli import app
 from integrator.engine import Engine
 from integrator.http import create_app
+from integrator.transport import TransportUnavailable
 from tests.cli_in_process import run_cli as cli
 from tests.http.support import token_for
 from tests.integrator.support import destination, settings_for
@@ -199,3 +202,28 @@ async def test_a_target_the_engine_refuses_is_said_as_the_store_way_says_it(
                 assert result.returncode == 2, result.stderr
                 assert " ".join(result.stderr.split()) == said
         assert await engine.store.list_resends(original) == (None, [])
+
+
+async def test_a_resend_while_the_broker_is_away_succeeds_and_says_not_to_resend_it_again(
+    env: dict[str, str],
+    tmp_path: Path,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stored, then the publish finds the broker away (patched: the embedded transport is never
+    away): the command succeeds and says the resend goes out when delivery is back, so no one
+    runs it a second time (which would be a second copy at the hospital)."""
+    async with MllpReceiver() as noord, serving_engine(env, tmp_path, noord.port) as engine:
+        original = await delivered_referral(engine, referral_data, "ZD900000013")
+        with_token = {**env, "INTEGRATOR_TOKEN": await token_for(engine, Grant(Role.RESEND))}
+
+        async def unavailable(messages: Sequence[OutboundMessage]) -> None:
+            raise TransportUnavailable("no connection to the message broker")
+
+        monkeypatch.setattr(engine._transport, "publish", unavailable)
+        said = await asyncio.to_thread(cli, "resend", original, "--reason", "GP", env=with_token)
+        assert said.returncode == 0, said.stderr
+        assert "no need to resend it again" in " ".join(said.stdout.split())
+        _, resends = await engine.store.list_resends(original)
+        assert len(resends) == 1
+        assert len(noord.received) == 1  # the first sending only: the resend waits

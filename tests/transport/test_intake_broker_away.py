@@ -24,8 +24,8 @@ from destinations.ack import read_msh
 from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
-from integrator.intake import DELIVERY_AWAY
 from integrator.store import MessageFilter
+from integrator.transport.committed import DELIVERY_AWAY
 from integrator.transport.rabbitmq import RabbitMQTransport
 from tests.deploy.proxy import CuttableProxy
 from tests.http.support import api_client

@@ -53,6 +53,7 @@ from integrator.reasons import MAX_REASON
 from integrator.resend_preview import preview_resend
 from integrator.store import MessageRecord
 from integrator.store.idprefix import MIN_PREFIX, BadIdPrefix
+from integrator.transport.committed import RESEND_AWAY
 
 P = Permission
 router = APIRouter()
@@ -161,7 +162,11 @@ async def _located(request: Request, visitor: Visitor, message_id: str) -> str |
 
 @router.get("/messages/{message_id}")
 async def message_page(
-    request: Request, visitor: Reader, message_id: str, again: str | None = None
+    request: Request,
+    visitor: Reader,
+    message_id: str,
+    again: str | None = None,
+    away: bool = False,
 ) -> Response:
     """One message; an id shortened as listings and the CLI show it goes to the whole one."""
     engine = engine_of(request)
@@ -212,6 +217,7 @@ async def message_page(
         ),
         pending=message.status in PENDING,
         done=done,
+        away=RESEND_AWAY if away else None,  # just resent while the broker is away
         failed=done is not None and failed(done),
     )
 
@@ -316,12 +322,15 @@ async def resend(
             raise Forbidden() from None
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
-        return {"message_id": result.to_json()["message_id"]}
+        # Stored, but the broker is away: the new message's page says it goes out when it is
+        # back, so nobody resends it again.
+        return {"message_id": result.to_json()["message_id"], "away": result.note == RESEND_AWAY}
 
     done = await once(engine, visitor, _action(message), once_token, work)
     made = done.result.get("message_id") if isinstance(done.result, dict) else None
     if not done.repeated and made:
-        return RedirectResponse(f"/messages/{made}", status_code=303)
+        away = isinstance(done.result, dict) and done.result.get("away") is True
+        return RedirectResponse(f"/messages/{made}{'?away=1' if away else ''}", status_code=303)
     # Posted again: to what the first post made (or, not done yet, to this message) with a
     # notice that nothing was sent again.
     return RedirectResponse(f"/messages/{made or message.id}?again={done.id}", status_code=303)

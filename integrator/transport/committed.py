@@ -1,0 +1,88 @@
+"""Publishing what is already committed: the store is the outbox, so a broker away is no failure.
+
+Intake, resends, routing unrouted events and releasing held messages all commit first and then
+hand the messages to delivery. Once committed, the work is done: failing the operation because
+the broker is away (``TransportUnavailable``) would answer an error for stored work, and a person
+or a script that tries again makes it twice (a second resend is a second referral at the
+hospital). ``RabbitMQTransport`` keeps what it could not publish (its unconfirmed messages) and
+publishes it after its next reconnect, and the recovery leader re-publishes whatever the store
+lists as pending on each (re)connect and take-over; the embedded transport is never unavailable.
+So the operation succeeds and says so, in the words of the notes below.
+
+A refusal by the broker (``PublishRefused``, a nack) is not handled here: the transport keeps
+those messages too, but publishes them again only after a reconnect, which a nack does not
+cause; it stays an error for the caller (docs/amqp.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+from destinations.worker import OutboundMessage
+from integrator.logging import get_logger
+from integrator.refusal import Note
+from integrator.transport.base import Transport
+from integrator.transport.errors import TransportUnavailable
+
+log = get_logger("integrator.transport.committed")
+
+#: How every such note begins: what happened, in the same words wherever it is said.
+UNAVAILABLE: Final = "delivery is unavailable (no connection to the message broker)"
+
+#: The warning of an accepted event whose messages could not be handed to delivery.
+DELIVERY_AWAY: Final = Note(
+    f"{UNAVAILABLE}: the event and its messages are stored and are sent when it is back; "
+    "there is no need to send it again",
+    "delivery.away.event",
+)
+
+#: The note of a resend that is stored but could not be handed to delivery.
+RESEND_AWAY: Final = Note(
+    f"{UNAVAILABLE}: the resent message is stored and is sent when it is back; there is no "
+    "need to resend it again",
+    "delivery.away.resend",
+)
+
+#: The note of a routed event whose new messages could not be handed to delivery.
+ROUTE_AWAY: Final = Note(
+    f"{UNAVAILABLE}: the messages are stored and are sent when it is back; there is no need "
+    "to route the event again",
+    "delivery.away.route",
+)
+
+
+async def publish_committed(
+    transport: Transport,
+    messages: Sequence[OutboundMessage],
+    *,
+    what: str,
+    republish: bool = False,
+    counts: Mapping[str, int] | None = None,
+) -> bool:
+    """Hand committed ``messages`` to delivery; False when the transport is unavailable.
+
+    Logged then, once per call, with counts and the error type only (no ids, no patient data:
+    the operation's own log lines name what it did). ``what`` names the operation (``events``,
+    ``resend``, ``route``, ``release``, ``resume``); ``counts`` are its own (``{"events": 3}``).
+    ``republish`` publishes as ``Transport.republish`` (what the store already listed as
+    pending, which receivers check first).
+    """
+    if not messages:
+        return True
+    try:
+        if republish:
+            await transport.republish(messages)
+        else:
+            await transport.publish(messages)
+    except TransportUnavailable as exc:
+        log.warning(
+            "messages stored but not published: delivery is unavailable; they are "
+            "published when it is back",
+            what=what,
+            **(counts or {}),
+            messages=len(messages),
+            error_type=type(exc).__name__,
+        )
+        return False
+    return True
