@@ -1,4 +1,5 @@
-"""Events accepted over HTTP while RabbitMQ is away: 202, stored, and delivered once it is back.
+"""Events accepted and messages resent over HTTP while RabbitMQ is away: answered as done, stored,
+and delivered once it is back.
 
 The engine reaches the broker through a proxy the test cuts (``tests.deploy.proxy``), which it
 sees exactly as a broker gone away. The commit succeeds, the publish cannot: the answer used to
@@ -25,7 +26,7 @@ from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.store import MessageFilter
-from integrator.transport.committed import DELIVERY_AWAY
+from integrator.transport.committed import DELIVERY_AWAY, RESEND_AWAY
 from integrator.transport.rabbitmq import RabbitMQTransport
 from tests.deploy.proxy import CuttableProxy
 from tests.http.support import api_client
@@ -127,3 +128,42 @@ async def test_events_accepted_while_the_broker_is_away_answer_202_and_go_out_on
     assert await engine.wait_settled(timeout=5)
     sent = sorted(read_msh(m).control_id for m in proxied.receiver.received)
     assert sent == sorted(m.control_id for m in stored)
+
+
+async def test_a_resend_while_the_broker_is_away_is_answered_done_and_goes_out_once_it_is_back(
+    proxied: Proxied, referral_data: dict[str, Any]
+) -> None:
+    """The resend is stored, then its publish fails: 201 with the note, not a 500 that invites
+    a second resend; the transport publishes it after its reconnect, and it is delivered once."""
+    engine, transport = proxied.engine, proxied.transport
+    event = copy.deepcopy(referral_data)
+    event["event_id"] = str(uuid.uuid4())
+    async with api_client(engine) as api:
+        accepted = await api.post("/api/v1/events", json=event)
+        assert accepted.status_code == 202, accepted.text
+        [original] = accepted.json()["messages"]
+        assert await eventually(lambda: len(proxied.receiver.received) == 1, timeout=30)
+
+        await proxied.proxy.cut()
+        assert await eventually(lambda: not transport.link.connected, timeout=10)
+        answer = await api.post(
+            f"/api/v1/messages/{original['message_id']}/resend", json={"reason": "GP called"}
+        )
+        assert answer.status_code == 201, answer.text
+        resent = answer.json()
+        assert resent["resent"] is True and resent["note"] == RESEND_AWAY
+        assert len(proxied.receiver.received) == 1
+
+        await proxied.proxy.restore()
+
+        async def delivered() -> bool:
+            stored = await engine.store.get_message(resent["message_id"])
+            return stored is not None and stored.status == "delivered"
+
+        assert await eventually(delivered, timeout=30)
+    await asyncio.sleep(1)  # copies (the transport's and the recovery leader's) would arrive now
+    assert await engine.wait_settled(timeout=5)
+    sent = [read_msh(m).control_id for m in proxied.receiver.received]
+    assert sent == [original["control_id"], resent["control_id"]]  # the resend exactly once
+    _, resends = await engine.store.list_resends(original["message_id"])
+    assert [r.message_id for r in resends] == [resent["message_id"]]
