@@ -16,6 +16,7 @@ import json
 import uuid
 from collections.abc import MutableMapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from structlog.testing import capture_logs
 from destinations.receiver import MllpReceiver
 from destinations.worker import OutboundMessage
 from integrator.catalog import build_catalog
+from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http.errors import _answer_for
 from integrator.store import MessageFilter
@@ -32,7 +34,10 @@ from integrator.store.records import ROUTE_ACTION
 from integrator.transport import TransportUnavailable
 from integrator.transport.committed import RESEND_AWAY, ROUTE_AWAY
 from tests.http.conftest import BSN, submit
-from tests.integrator.support import destination
+from tests.integrator.support import destination, settings_for
+
+BEFORE_SUNSET = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)  # ref-v1 deprecated, sunset 2027-07-01
+AFTER_SUNSET = datetime(2027, 7, 1, 9, 0, tzinfo=UTC)
 
 
 def broker_away(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -161,3 +166,40 @@ def test_the_transport_unavailable_before_a_commit_is_a_503_to_try_again() -> No
     assert json.loads(bytes(answer.body))["detail"] == (
         "delivery is unavailable (no connection to the message broker); try again later"
     )
+
+
+async def test_a_release_of_held_messages_while_the_broker_is_away_still_applies_the_change(
+    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moving a destination off a retired version releases its held messages (committed), then
+    publishes them: the broker away must not fail the change; one log line says so."""
+    clock = ManualClock(BEFORE_SUNSET)  # configured while ref-v1 is only deprecated
+    async with MllpReceiver() as receiver:
+        old = destination(
+            "noord", receiver.port, providers=["ziekenhuis-noord"], messages={"referral": "ref-v1"}
+        )
+        engine = Engine(
+            settings_for(tmp_path),
+            clock=clock,
+            catalog=build_catalog([("noord.yaml", old)], today=BEFORE_SUNSET.date()),
+        )
+        await engine.start()
+        try:
+            clock.set(AFTER_SUNSET)
+            data = copy.deepcopy(referral_data)
+            data["event_id"] = str(uuid.uuid4())
+            [held] = (await engine.intake.submit(json.dumps(data), source="cli")).messages
+            assert held.status == "held"
+            broker_away(engine, monkeypatch)
+            moved = old.model_copy(update={"messages": {"referral": "ref-v2"}})
+            with capture_logs() as logs:
+                await engine.apply_catalog(
+                    build_catalog([("noord.yaml", moved)], today=AFTER_SUNSET.date())
+                )
+            stored = await engine.store.get_message(held.message_id)
+            assert stored is not None and stored.status == "queued" and stored.version == "ref-v2"
+            [line] = away_lines(logs)
+            assert (line["what"], line["messages"]) == ("release", 1)
+            assert BSN not in str(logs)
+        finally:
+            await engine.stop()
