@@ -8,6 +8,7 @@ something else than access; ``tests/http/test_access.py`` makes narrower ones.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -97,6 +98,21 @@ def engine_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def listening_engine(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """``engine_process`` once its API listens; its log is read on meanwhile, so a full pipe
+    never blocks it."""
+    with engine_process(env) as process:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if json.loads(line)["event"] == "http api listening":
+                break
+        else:
+            raise AssertionError(f"the engine stopped: exit {process.wait()}")
+        threading.Thread(target=process.stderr.read, daemon=True).start()
+        yield process
 
 
 async def add_lab_cluster(engine: Engine) -> None:

@@ -11,8 +11,6 @@ one by one elsewhere.
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +20,7 @@ from schemathesis.core.result import Ok
 
 from destinations.config import dump_destination
 from integrator.access.routes import ROUTE_PERMISSIONS
-from tests.http.support import bearer, engine_process, token_in_store
+from tests.http.support import bearer, listening_engine, token_in_store
 from tests.integrator.support import destination
 
 if TYPE_CHECKING:
@@ -38,15 +36,7 @@ def test_no_generated_request_makes_the_engine_fail(env: dict[str, str]) -> None
     Path(env["INTEGRATOR_DESTINATIONS_DIR"], "noord.yaml").write_text(dump_destination(config))
     token = asyncio.run(token_in_store(env["INTEGRATOR_DATABASE_URL"], name="fuzz"))
     base_url = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"
-    with engine_process(env) as process:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if json.loads(line)["event"] == "http api listening":
-                break
-        else:
-            raise AssertionError(f"the engine stopped: exit {process.wait()}")
-        # Keep reading its log, so a full pipe never blocks it.
-        threading.Thread(target=process.stderr.read, daemon=True).start()
+    with listening_engine(env) as process:
         schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", headers=bearer(token))
         failures: list[str] = []
         operations = []

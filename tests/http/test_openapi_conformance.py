@@ -8,8 +8,6 @@ and a body that validates against the declared schema (the refusals' shapes incl
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 from typing import TYPE_CHECKING
 
 import schemathesis
@@ -20,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.http.support import bearer, engine_process, token_in_store
+from tests.http.support import bearer, listening_engine, token_in_store
 
 if TYPE_CHECKING:
     from schemathesis.specs.openapi.schemas import OpenApiCase
@@ -39,14 +37,7 @@ EXAMPLES = 10
 def test_a_few_get_routes_answer_as_the_document_declares(env: dict[str, str]) -> None:
     token = asyncio.run(token_in_store(env["INTEGRATOR_DATABASE_URL"], name="conformance"))
     base_url = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"
-    with engine_process(env) as process:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if json.loads(line)["event"] == "http api listening":
-                break
-        else:
-            raise AssertionError(f"the engine stopped: exit {process.wait()}")
-        threading.Thread(target=process.stderr.read, daemon=True).start()
+    with listening_engine(env) as process:
         schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", headers=bearer(token))
         failures: list[str] = []
         checked = 0
