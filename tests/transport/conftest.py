@@ -8,11 +8,13 @@ restart is the engine re-publishing the store's pending messages.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from destinations.worker import OutboundMessage
@@ -21,7 +23,7 @@ from integrator.store import Store
 from integrator.transport import EmbeddedTransport, Transport
 from integrator.transport.outbox import Outbox, outbound_message
 from integrator.transport.rabbitmq import RabbitMQTransport
-from tests.services import require_rabbitmq
+from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_postgres, require_rabbitmq
 from tests.store.factories import make_event, make_message
 from tests.transport.helpers import delete_topology, unique_prefix
 
@@ -111,3 +113,19 @@ async def rabbit(tmp_path: Path) -> AsyncIterator[Harness]:
     """RabbitMQ only: behaviour the embedded transport (one process) has no counterpart for."""
     async with open_harness("rabbitmq", tmp_path) as h:
         yield h
+
+
+@pytest.fixture
+async def database() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database (engines use the default schema), dropped afterwards."""
+    require_postgres()
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(
+        host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
+    )
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield f"postgresql+asyncpg://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}"
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()

@@ -9,14 +9,11 @@ attempts each.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import aiormq
-import asyncpg
 import pytest
 
 from destinations.ack import read_msh
@@ -27,10 +24,7 @@ from integrator.presence import EngineDisagrees
 from integrator.transport.topology import Topology
 from tests.integrator.support import destination, settings_for
 from tests.services import (
-    POSTGRES_HOST,
-    POSTGRES_PORT,
     free_port,
-    require_postgres,
     require_rabbitmq,
 )
 from tests.transport.helpers import delete_topology, eventually, make_events, unique_prefix
@@ -41,22 +35,6 @@ TODAY = date(2026, 11, 27)
 NOORD = "ziekenhuis-noord"
 WAITING = 20
 SEARCH_KEY = "engine-agreement-test-search-key"
-
-
-@pytest.fixture
-async def database() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database (engines use the default schema), dropped afterwards."""
-    require_postgres()
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(
-        host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
-    )
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield f"postgresql+asyncpg://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}"
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 async def queue_exists(url: str, name: str) -> bool:

@@ -10,19 +10,16 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import yaml
 
 from destinations.ack import read_msh
 from destinations.receiver import MllpReceiver
 from integrator.store import MessageFilter, Store
-from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_postgres, require_rabbitmq
+from tests.services import require_rabbitmq
 from tests.transport.helpers import (
     delete_topology,
     eventually,
@@ -35,22 +32,6 @@ pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
 
 PROVIDERS = ["ziekenhuis-noord", "lab-west"]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-async def database() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database (engines use the default schema), dropped afterwards."""
-    require_postgres()
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(
-        host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
-    )
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield f"postgresql+asyncpg://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}"
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 def write_destinations(directory: Path, ports: list[int]) -> None:
