@@ -18,7 +18,7 @@ from deadletter.family import IN_DELIVERY, OPEN, Families, Resolution
 from integrator.ack_reason import short_reason
 from integrator.errors import PermanentError
 from integrator.presenters import shown_time
-from integrator.reasons import MAX_REASON, TOO_LONG, TOO_LONG_CODE, too_long
+from integrator.reasons import MAX_REASON, TOO_LONG, TOO_LONG_CODE, required
 from integrator.refusal import Note
 from integrator.store import (
     AttemptRecord,
@@ -77,12 +77,12 @@ def checked_reason(reason: str | None) -> str:
     """A resend's or a discard's reason without its outer blanks: ``MissingReason`` when it is
     blank, ``ReasonTooLong`` when it is longer than ``MAX_REASON`` as given (as the API's body
     and the console's form count it)."""
-    if reason is not None and too_long(reason):
-        raise ReasonTooLong()
-    text = (reason or "").strip()
-    if not text:
-        raise MissingReason()
-    return text
+    return required(reason, _refused_reason, missing=MissingReason.RULE)
+
+
+def _refused_reason(rule: str) -> DeadLetterError:
+    """The reason rules (``integrator.reasons.required``) in this package's own refusals."""
+    return ReasonTooLong() if rule == TOO_LONG else MissingReason()
 
 
 class UnknownDeadLetter(DeadLetterError):
@@ -132,8 +132,10 @@ class AlreadyResolved(DeadLetterError):
 
 
 class MissingReason(DeadLetterError):
+    RULE = "a reason is required (it goes into the audit log)"
+
     def __init__(self) -> None:
-        super().__init__("a reason is required (it goes into the audit log)")
+        super().__init__(self.RULE)
         self.coded("reason.required")
 
 

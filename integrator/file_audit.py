@@ -114,10 +114,15 @@ def stray_target(file: str, problems: tuple[DestinationFileError, ...]) -> str:
     and puts the refusal where the operator looks for that destination. Any other id inside
     (a misnamed file's) was never accepted, so it is not the target.
     """
+    return claimed_id(problems) or Path(file).name
+
+
+def claimed_id(problems: tuple[DestinationFileError, ...]) -> str | None:
+    """The id of a destination whose own file is another one, which this file claims too."""
     for error in problems:
         if error.code == "file_of_another":
             return str(error.values["id"])
-    return Path(file).name
+    return None
 
 
 def own_file(destination_id: str) -> Callable[[AuditRecord], bool]:

@@ -215,28 +215,16 @@ class Intake:
         if (
             to_publish
             and self._transport is not None
-            and not await self._publish_committed(to_publish, events=len(publishing))
+            # Committed: accepted whatever the broker does now (integrator.transport.committed).
+            and not await publish_committed(
+                self._transport, to_publish, what="events", counts={"events": len(publishing)}
+            )
         ):
             for index in publishing:  # their answers say so: they are accepted all the same
                 result = results[index]
                 assert isinstance(result, IntakeResult)
                 results[index] = replace(result, warnings=(*result.warnings, DELIVERY_AWAY))
         return results
-
-    async def _publish_committed(self, messages: Sequence[OutboundMessage], *, events: int) -> bool:
-        """Hand committed messages to delivery; False when the transport is unavailable.
-
-        The events and their messages are committed: they are accepted, whatever the broker
-        does now. Failing the submission here would answer 500 for an event that is stored, and
-        an upstream system that sends it again under a new event_id makes a second referral. So
-        the answer stays 202 and only says so (``DELIVERY_AWAY``); why that is safe, and what
-        goes out when, is ``integrator.transport.committed``'s to say. A refusal by the broker
-        (``PublishRefused``) is not this: it still fails the submission.
-        """
-        assert self._transport is not None
-        return await publish_committed(
-            self._transport, messages, what="events", counts={"events": events}
-        )
 
     async def _validate(
         self, raw: bytes | str | Mapping[str, Any], source: str, caller: str | None

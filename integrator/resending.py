@@ -237,7 +237,7 @@ def _raise_for(response: httpx.Response, request: ResendRequest | None = None) -
         raise UnknownMessageId()  # ids the CLI found itself, outside the token's clusters
     if response.status_code == 422:
         target = request.to if request is not None else None
-        if target is not None and detail == str(TargetNotConfigured(target)):
+        if target is not None and detail == f"to: {TargetNotConfigured.RULE}":
             raise TargetNotConfigured(target)
         raise ResendRefused(detail)
     raise RuntimeError(f"the engine answered HTTP {response.status_code}: {detail}")

@@ -21,6 +21,7 @@ from typing import Any
 from destinations.config import DestinationFileError
 from integrator.catalog import Catalog
 from integrator.clusters import cluster_of
+from integrator.file_audit import claimed_id
 from integrator.file_paths import file_as_seen
 from integrator.operators import problem_view
 
@@ -58,9 +59,5 @@ def stray_files(catalog: Catalog, sees: Callable[[str | None], bool]) -> list[St
 
 
 def _claimed(catalog: Catalog, problems: tuple[DestinationFileError, ...]) -> str | None:
-    for problem in problems:
-        if problem.code == "file_of_another":
-            claimed = str(problem.values.get("id"))
-            if claimed in catalog.sources:
-                return claimed
-    return None
+    claimed = claimed_id(problems)
+    return claimed if claimed in catalog.sources else None

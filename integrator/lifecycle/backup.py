@@ -35,6 +35,7 @@ names a backup that was not made.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -321,20 +322,11 @@ def _require_current_schema(source: Path) -> None:
         )
 
 
-def run_backup(
-    plan: BackupPlan,
-    *,
-    progress: Progress | None = None,
-    before_rename: Callable[[], None] | None = None,
-) -> BackupReport:
+def run_backup(plan: BackupPlan, *, progress: Progress | None = None) -> BackupReport:
     """Copy the store and its key file, and put both in place. No audit entry: ``make_backup``
     is the way in, and this its part that touches no store (it writes the entry between
-    ``_stage`` and ``_put_in_place``).
-
-    ``before_rename`` is called once the pages are in, before anything else; what it raises
-    stops the backup as a failed copy would.
-    """
-    return _put_in_place(_stage(plan, progress=progress, pages_in=before_rename))
+    ``_stage`` and ``_put_in_place``)."""
+    return _put_in_place(_stage(plan, progress=progress, pages_in=None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,15 +432,7 @@ def _put_in_place(staged: _Staged) -> BackupReport:
             left = aside
         if staged.key_partial is None:
             stale = plan.key_target
-    report = staged.report
-    return BackupReport(
-        report.path,
-        report.pages,
-        report.key_file,
-        stale,
-        report.key_file_not_copied,
-        left,
-    )
+    return dataclasses.replace(staged.report, stale_key_file=stale, left_behind=left)
 
 
 def _undo(plan: BackupPlan, aside: Path, *, key_placed: bool, set_aside: bool) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from integrator.store.advisory import advisory_key
 from integrator.store.tables import audit_log
 
 GENESIS = "0" * 64
@@ -67,9 +68,8 @@ def entry_hash(
 
 
 def lock_key(schema: str | None) -> int:
-    """A stable signed 64-bit advisory lock key, per schema."""
-    digest = hashlib.sha256(f"integrator.store.audit:{schema or ''}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    """The advisory lock appends and prunes of the audit chain take turns by, per schema."""
+    return advisory_key("audit", schema)
 
 
 async def append_audit(

@@ -13,7 +13,6 @@ schema with any table in it goes through Alembic as before.
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
 from typing import Any
 
@@ -22,6 +21,7 @@ from sqlalchemy import create_mock_engine, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.store.advisory import advisory_key
 from integrator.store.failures import translate
 from integrator.store.schema_version import HEAD_VERSION_ROW
 from integrator.store.tables import metadata
@@ -39,17 +39,11 @@ _RELATIONS = (
 )
 
 
-def advisory_lock_key(schema: str | None) -> int:
-    """A stable signed 64-bit key, per schema, so different schemas do not wait on each other."""
-    digest = hashlib.sha256(f"integrator.store.migrate:{schema or ''}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
 async def lock_schema(conn: AsyncConnection, schema: str | None) -> None:
     """Take the schema's advisory lock for this transaction, and make the schema if needed:
     the first step of both a migration (``integrator.store.migrate``) and a new store here."""
     await conn.execute(
-        text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_lock_key(schema)}
+        text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key("migrate", schema)}
     )
     if schema is not None:
         # The name was checked against [a-z_][a-z0-9_]* by url.resolve.

@@ -7,16 +7,16 @@ decided in ``integrator.presence``. Nothing here is patient data.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.store.advisory import advisory_key
 from integrator.store.failures import guarded
 from integrator.store.tables import engine_presence
 
@@ -56,10 +56,13 @@ Admit = Callable[[list[EnginePresence]], None]
 """Judges the other fresh engines at registration; raises to refuse (nothing is registered)."""
 
 
-def presence_lock_key(schema: str | None) -> int:
-    """The advisory lock key under which engines register one at a time, per schema."""
-    digest = hashlib.sha256(f"integrator.store.presence:{schema or ''}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+def _fresh(since: datetime | None) -> Select[Any]:
+    """The engines whose heartbeat is at or after ``since`` (None: every one), the most
+    recently seen first."""
+    query = select(engine_presence)
+    if since is not None:
+        query = query.where(engine_presence.c.heartbeat_at >= since)
+    return query.order_by(engine_presence.c.heartbeat_at.desc(), engine_presence.c.id)
 
 
 class _StoreParts(Protocol):
@@ -94,17 +97,12 @@ class PresenceMixin:
         async with self._transaction() as conn:
             if admit is not None and conn.dialect.name == "postgresql":
                 await conn.execute(
-                    select(func.pg_advisory_xact_lock(presence_lock_key(self.schema)))
+                    select(func.pg_advisory_xact_lock(advisory_key("presence", self.schema)))
                 )
             # The row is the record, column for field (a test holds the two to each other).
             await conn.execute(insert(engine_presence).values(**dataclasses.asdict(presence)))
-            if admit is not None:
-                query = select(engine_presence).where(engine_presence.c.id != presence.id)
-                if since is not None:
-                    query = query.where(engine_presence.c.heartbeat_at >= since)
-                rows = await conn.execute(
-                    query.order_by(engine_presence.c.heartbeat_at.desc(), engine_presence.c.id)
-                )
+            if admit is not None:  # its own row among them: ``admit`` passes over it
+                rows = await conn.execute(_fresh(since))
                 admit([EnginePresence(**row._mapping) for row in rows])
 
     @guarded("refresh the engine's heartbeat")
@@ -127,9 +125,5 @@ class PresenceMixin:
     async def fresh_engines(self: _StoreParts, since: datetime) -> list[EnginePresence]:
         """The engines whose heartbeat is at or after ``since``, the most recently seen first."""
         async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                select(engine_presence)
-                .where(engine_presence.c.heartbeat_at >= since)
-                .order_by(engine_presence.c.heartbeat_at.desc(), engine_presence.c.id)
-            )
+            rows = await conn.execute(_fresh(since))
             return [EnginePresence(**row._mapping) for row in rows]
