@@ -35,6 +35,7 @@ from integrator.recorder import AttemptRecorder
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
 from integrator.store import PENDING_STATUSES, Store
+from integrator.store_for import open_store
 from integrator.transport import Transport
 from integrator.transport.amqp_intake import AmqpIntake
 from integrator.transport.committed import publish_committed
@@ -137,12 +138,7 @@ class Engine:
         sealer = self.settings.sealer()
         # Another search key than the store's refuses the start (SearchKeyMismatch): events
         # taken in with it could never be found by BSN with the right one.
-        self._store = await Store.open(
-            self.settings.database_url,
-            clock=self.clock.now,
-            sealer=sealer,
-            search_check=self.settings.search_check(),
-        )
+        self._store = await open_store(self.settings, clock=self.clock.now, sealer=sealer)
         # Present from the moment it works on the store: from here on, work written into the
         # store behind its back would wait for its next start. Its key ids go with it, so a
         # rotation to a key it lacks is refused (integrator keys rotate). Its transport too:

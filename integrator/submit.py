@@ -23,7 +23,7 @@ from integrator.operators import DestinationAdmin
 from integrator.presence import refuse_if_engine_present
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
-from integrator.store import Store
+from integrator.store_for import open_store
 
 __all__ = [
     "SubmitOutcome",
@@ -86,12 +86,7 @@ async def submit_to_store(
     command (``local:<user>``), kept with any file that is refused."""
     clock = clock or SystemClock()
     settings = resolve_search_key(settings, create=True)  # this writes: hashes BSNs at intake
-    store = await Store.open(
-        settings.database_url,
-        clock=clock.now,
-        sealer=settings.sealer(),
-        search_check=settings.search_check(),  # another key than the store's: exit 2
-    )
+    store = await open_store(settings, clock=clock.now)  # another key than the store's: exit 2
     try:
         # The caller found no engine answering; one running elsewhere on this store refuses
         # (``presence.EngineElsewhere``), before anything is written, on the store opened here.

@@ -269,25 +269,17 @@ def with_store(
     """
     from integrator.errors import IntegratorError
     from integrator.search import BadSearch
-    from integrator.store import Store
     from integrator.store.url import NoStore
+    from integrator.store_for import open_store
 
     settings = settings or load_settings()
 
     async def go() -> T:
         if read_only:
-            store = await Store.open_existing(
-                settings.database_url,
-                sealer=settings.sealer(),
-                search_check=settings.search_check(),
-            )
+            store = await open_store(settings, existing=True)
             err_console.print(f"store: {escape(store.location)}", soft_wrap=True)
         else:
-            store = await Store.open(
-                settings.database_url,
-                sealer=settings.sealer(),
-                search_check=settings.search_check(),
-            )
+            store = await open_store(settings)
         try:
             return await action(store)
         finally:

@@ -296,7 +296,7 @@ def events_route(
         select_events,
     )
     from integrator.presence import engine_way
-    from integrator.store import Store
+    from integrator.store_for import open_store
 
     settings = load_settings()
     request = RouteRequest(
@@ -311,9 +311,7 @@ def events_route(
 
     async def go() -> dict[str, Any]:
         checked = request.checked(settings)  # exit 2 before the store is even opened
-        store = await Store.open(
-            settings.database_url, sealer=settings.sealer(), search_check=settings.search_check()
-        )
+        store = await open_store(settings)
         try:
             selected = await select_events(store, settings, checked)
             if not selected:

@@ -180,14 +180,12 @@ def run_resend(
     from integrator.presence import engine_way
     from integrator.resending import resend_in_store, resend_via_http
     from integrator.search import BadSearch
-    from integrator.store import Store
+    from integrator.store_for import open_store
 
     request = ResendRequest(reason=reason or "", actor=local_actor(), mode=mode, to=to)
 
     async def go() -> Outcome:
-        store = await Store.open(
-            settings.database_url, sealer=settings.sealer(), search_check=settings.search_check()
-        )
+        store = await open_store(settings)
         try:
             checked = request.checked()  # reason and mode first: exit 2 before any work
             selection = await select(store)

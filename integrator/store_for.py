@@ -1,0 +1,39 @@
+"""Open the store the settings point at, with their data keys and their search key's check.
+
+The one way to open a store from ``Settings``: a caller that passed ``sealer`` but forgot
+``search_check`` would silently skip the search key check (``integrator.store.searchcheck``).
+It lives outside ``integrator.store``, which does not import the settings.
+"""
+
+from __future__ import annotations
+
+from integrator.settings import Settings
+from integrator.store import Store
+from integrator.store.sealing import Sealer
+from integrator.store.store import Clock
+
+
+async def open_store(
+    settings: Settings,
+    *,
+    existing: bool = False,
+    clock: Clock | None = None,
+    sealer: Sealer | None = None,
+) -> Store:
+    """``Store.open`` (``Store.open_existing`` with ``existing``, for commands that only read)
+    on ``settings.database_url``, with ``settings.sealer()`` (or the ``sealer`` given, for a
+    caller that keeps using it) and ``settings.search_check()``. ``clock``: the store's clock,
+    its own default when None."""
+    opening = Store.open_existing if existing else Store.open
+    if clock is None:
+        return await opening(
+            settings.database_url,
+            sealer=settings.sealer() if sealer is None else sealer,
+            search_check=settings.search_check(),
+        )
+    return await opening(
+        settings.database_url,
+        clock=clock,
+        sealer=settings.sealer() if sealer is None else sealer,
+        search_check=settings.search_check(),
+    )
