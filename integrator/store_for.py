@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from integrator.settings import Settings
 from integrator.store import Store
+from integrator.store.records import utc_now
 from integrator.store.sealing import Sealer
 from integrator.store.store import Clock
 
@@ -23,17 +24,11 @@ async def open_store(
     """``Store.open`` (``Store.open_existing`` with ``existing``, for commands that only read)
     on ``settings.database_url``, with ``settings.sealer()`` (or the ``sealer`` given, for a
     caller that keeps using it) and ``settings.search_check()``. ``clock``: the store's clock,
-    its own default when None."""
+    the wall clock when None."""
     opening = Store.open_existing if existing else Store.open
-    if clock is None:
-        return await opening(
-            settings.database_url,
-            sealer=settings.sealer() if sealer is None else sealer,
-            search_check=settings.search_check(),
-        )
     return await opening(
         settings.database_url,
-        clock=clock,
+        clock=utc_now if clock is None else clock,
         sealer=settings.sealer() if sealer is None else sealer,
         search_check=settings.search_check(),
     )
