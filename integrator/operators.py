@@ -46,7 +46,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -78,6 +78,7 @@ from integrator.catalog import (
     shared_providers,
     version_warnings,
 )
+from integrator.clusters import cluster_of
 from integrator.delivery import mllp_client
 from integrator.destination_dir import files_of
 from integrator.errors import ConfigurationError, PermanentError
@@ -101,6 +102,9 @@ from integrator.store import (
 from integrator.testmessage import synthetic_event
 from mappings import MappingError, map_event
 from shapes import TEXT, Shape
+
+if TYPE_CHECKING:
+    from integrator.stray_files import StrayFile  # it imports this module (``problem_view``)
 
 PENDING = ("queued", "sending", "retrying", "held")
 
@@ -549,13 +553,40 @@ class DestinationAdmin:
         config, _ = await self.get(destination_id)
         return config
 
+    async def listing(
+        self,
+        sees: Callable[[str | None], bool],
+        *,
+        in_service: Catalog | None = None,
+        catalog: Catalog | None = None,
+        paths: Callable[[str], bool] = lambda destination_id: True,
+    ) -> tuple[list[dict[str, Any]], list[StrayFile]]:
+        """The destinations (``summaries``) and the refused files no destination owns
+        (``integrator.stray_files``) that one who ``sees`` these clusters may see, from one read
+        of the files (``catalog``, else read now): what ``destinations list``, the API's listing
+        and the console's destinations page show.
+
+        A destination is judged by its cluster in ``in_service`` (the engine's catalog: a file
+        edited by hand since counts once the engine took it in), else in the read; one outside
+        ``sees`` is skipped before its messages are counted. ``paths``: as for ``summaries``."""
+        from integrator.stray_files import stray_files
+
+        read = catalog or await self.catalog()
+        judged = in_service or read
+        rows = await self.summaries(
+            read, paths=paths, shown=lambda destination_id: sees(cluster_of(judged, destination_id))
+        )
+        return rows, stray_files(read, sees)
+
     async def summaries(
         self,
         catalog: Catalog | None = None,
         *,
         paths: Callable[[str], bool] = lambda destination_id: True,
+        shown: Callable[[str], bool] = lambda destination_id: True,
     ) -> list[dict[str, Any]]:
-        """Every destination, broken ones included, as ``list --json`` and the API show them.
+        """Every destination ``shown`` says yes to (all by default), broken ones included, as
+        ``list --json`` and the API show them.
 
         ``paths``: whether the reader is shown the server's path of a destination's file, in
         its ``file`` and refusals; else its name (``integrator.file_paths``). The CLI, on the
@@ -572,6 +603,8 @@ class DestinationAdmin:
         dead_letters = await count_open_dead_letters(self._store)
         rows = []
         for dest_id in catalog.sources:
+            if not shown(dest_id):
+                continue  # not the reader's: its messages are not counted
             view = self._view(catalog, dest_id)
             config = view.config
             whole = paths(dest_id)

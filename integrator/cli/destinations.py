@@ -100,7 +100,7 @@ def list_destinations(
     refused without being any destination's own (a copy, a wrong name) are named on stderr,
     and with --json --with-stray-files in the JSON too.
     """
-    from integrator.stray_files import StrayFile, stray_files
+    from integrator.stray_files import StrayFile
 
     if with_stray_files and not as_json:
         fail("--with-stray-files: only together with --json (the table names them on stderr)", 2)
@@ -109,10 +109,12 @@ def list_destinations(
         admin: DestinationAdmin,
     ) -> tuple[list[dict[str, Any]], list[str], list[StrayFile], list[RefusedCopy]]:
         catalog = await admin.catalog()
+        # The server's CLI sees every destination and every file.
+        rows, strays = await admin.listing(lambda cluster: True, catalog=catalog)
         return (
-            await admin.summaries(catalog),
+            rows,
             [str(e) for e in catalog.stray_errors],
-            stray_files(catalog, lambda cluster: True),  # the server's CLI sees every file
+            strays,
             admin.orphaned_refused_copies(catalog),
         )
 

@@ -27,7 +27,6 @@ from integrator.engine import Engine
 from integrator.file_paths import problem_as_seen, sees_paths
 from integrator.http.deps import source_of
 from integrator.operators import DestinationAdmin, UnknownDestination
-from integrator.stray_files import stray_files
 
 P = Permission
 router = APIRouter()
@@ -67,12 +66,7 @@ def required_reason(reason: str) -> str:
 async def destination_list(request: Request, visitor: Reader) -> Response:
     engine = engine_of(request)
     scope = visitor.scope(P.DESTINATIONS_READ)
-    read = await engine.admin.catalog()  # the files as they are now, as ``summaries`` reads
-    rows = [
-        row
-        for row in await engine.admin.summaries(read)
-        if scope.allows(cluster_of(engine.catalog, row["id"]))
-    ]
+    rows, shown_strays = await engine.admin.listing(scope.allows, in_service=engine.catalog)
     # Refused files that are no destination's own: in no row, so named on their own, each
     # rule worded when shown (``t.say``), as the API's listing gives them.
     # Each file by its name, and the files its rules name too (``rename it to …``): the list
@@ -82,7 +76,7 @@ async def destination_list(request: Request, visitor: Reader) -> Response:
             stray.name,
             [(p.key, definition_problem(problem_as_seen(p, paths=False))) for p in stray.problems],
         )
-        for stray in stray_files(read, scope.allows)
+        for stray in shown_strays
     ]
     return page(request, visitor, "destinations.html", rows=rows, strays=strays)
 

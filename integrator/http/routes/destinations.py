@@ -39,7 +39,6 @@ from integrator.operators import (
     UnknownDestination,
     problem_view,
 )
-from integrator.stray_files import stray_files as refused_strays
 
 router = APIRouter(prefix="/api/v1", tags=["destinations"])
 
@@ -160,16 +159,11 @@ async def list_destinations(
     Each row's ``dead_letters`` counts its open dead letters, as ``GET /api/v1/deadletters``
     lists them (not discarded, no later resend delivered); ``counts`` holds the messages per
     status, so ``counts.dead`` also counts the dead letters a delivered resend resolved."""
-    read = await engine.admin.catalog()  # the files as they are now, as ``summaries`` reads
-    rows = [
-        row
-        for row in await engine.admin.summaries(
-            read,
-            paths=lambda dest_id: sees_paths(scope.identity, cluster_of(engine.catalog, dest_id)),
-        )
-        if scope.allows(cluster_of(engine.catalog, row["id"]))
-    ]
-    strays = refused_strays(read, scope.allows)
+    rows, strays = await engine.admin.listing(
+        scope.allows,
+        in_service=engine.catalog,
+        paths=lambda dest_id: sees_paths(scope.identity, cluster_of(engine.catalog, dest_id)),
+    )
     if stray_files:
         return {
             "destinations": rows,
