@@ -45,6 +45,7 @@ from deadletter import (
     ResendRequest,
     ResendResult,
     Selection,
+    StaysOpen,
     discard,
     plan_discard,
     select_dead_letters,
@@ -368,7 +369,8 @@ async def _discards(
     where the person may read it (another destination may be in someone else's cluster)."""
     act = reason is not None
     reader = visitor.scope(P.MESSAGES_READ)
-    rows: list[dict[str, Any]] = []
+    # What stays open is read only once every ticked one is done: by then it may be closed.
+    rows: list[dict[str, Any] | StaysOpen] = []
     closed: set[str] = set()
 
     def row(message: MessageRecord, outcome: str, note: Any = None) -> dict[str, Any]:
@@ -401,13 +403,20 @@ async def _discards(
         rows.append(row(message, done))
         closed.update(plan.discarded)
         rows.extend(row(m, done, plan.chain_note) for m in plan.chain)
-        for stays in plan.stays_open:
-            if not reader.allows(cluster_of(engine.catalog, stays.destination_id)):
-                continue
-            member = await engine.store.get_message(stays.message_id)
+        rows.extend(
+            stays
+            for stays in plan.stays_open
+            if reader.allows(cluster_of(engine.catalog, stays.destination_id))
+        )
+    shown: list[dict[str, Any]] = []
+    for entry in rows:
+        if not isinstance(entry, StaysOpen):
+            shown.append(entry)
+        elif entry.message_id not in closed:
+            member = await engine.store.get_message(entry.message_id)
             if member is not None:
-                rows.append(row(member, "stays open", stays.why))
-    return [r for r in rows if not (r["outcome"] == "stays open" and r["original_id"] in closed)]
+                shown.append(row(member, "stays open", entry.why))
+    return shown
 
 
 @router.get("/deadletters/done/{confirmation_id}")
