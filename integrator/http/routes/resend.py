@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
-from fastapi.responses import JSONResponse
 
 from deadletter import (
     DeadLetterError,
@@ -31,7 +30,6 @@ from integrator.catalog import Catalog
 from integrator.clusters import NotPermitted, cluster_of
 from integrator.http.bodies import BatchResendBody, ResendBody
 from integrator.http.deps import (
-    NOTE,
     EngineDep,
     JobsDep,
     SourceDep,
@@ -80,12 +78,6 @@ def _clusters(
 ) -> frozenset[str | None]:
     destinations = {m.destination_id for m in messages} | ({to} if to else set())
     return frozenset(cluster_of(catalog, d) for d in destinations)
-
-
-def _noted(response: Response) -> dict[str, str]:
-    """The note ``note_search`` put on the route's response, for an answer made apart."""
-    note = response.headers.get(NOTE)
-    return {NOTE: note} if note is not None else {}
 
 
 @router.post("/messages/{message_id}/resend", status_code=201)
@@ -158,8 +150,8 @@ async def resend_batch(
             planned = await resend_in_engine(
                 engine, selection, _request(body, scope, None, source), dry_run=True
             )
-            answer = outcome_json(planned, dry_run=True, actor=scope.actor)
-            return JSONResponse(answer, status_code=200, headers=_noted(response))
+            response.status_code = 200  # answered at once, with the note put on it above
+            return outcome_json(planned, dry_run=True, actor=scope.actor)
         refusals(selection, _request(body, scope, None, source), engine_renderer(engine))
     except UnknownMessageId as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
