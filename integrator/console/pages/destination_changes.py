@@ -158,9 +158,12 @@ async def add(request: Request, visitor: Operator) -> Response:
 async def edit_form(request: Request, visitor: Operator, destination_id: str) -> Response:
     engine = engine_of(request)
     require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
-    context = await destination_context(engine, visitor, destination_id)
-    form = form_of(context["config"])
-    form.revision = context["view"].revision
+    try:
+        view = await engine.admin.view(destination_id)
+    except UnknownDestination:
+        raise NotFound() from None
+    form = form_of(view.config)
+    form.revision = view.revision
     return _form_page(request, visitor, engine, form, destination_id=destination_id)
 
 
