@@ -56,6 +56,7 @@ _RABBITMQ = (
     Metric("delivered_per_s", "delivered/s", True),
     Metric("engine_cpu_us", "engine CPU per event (start-up included)", False),
     Metric("engine_cpu_us_run", "engine CPU per event (from the first event on)", False),
+    Metric("database_cpu_us_run", "PostgreSQL CPU per event (its backends for the run)", False),
 )
 SCENARIOS = [
     Scenario(

@@ -9,9 +9,13 @@ makes it a transaction of its own, so all of it commits or none of it does, as b
   events, then the messages of the events that are new, in the order given (which is the order
   of their ``seq``), and returns the new ids; the rows come as one array per column
   (``unnest``);
-- recording: per attempt, ``WITH updated AS (UPDATE messages …) INSERT INTO attempts …``, sent
-  for the whole batch by asyncpg's ``executemany``: one round trip, in order, and atomic (one
-  implicit transaction up to its single Sync; documented since asyncpg 0.22).
+- recording: the attempts as arrays too (``unnest``); ``UPDATE messages … FROM`` the last
+  attempt of each message in the batch (an attempt sets its message's columns to values, not by
+  increments, so the last one decides, as when they were applied one by one), and ``INSERT INTO
+  attempts`` all of them in the order given. One statement instead of asyncpg's ``executemany``
+  of one statement per attempt, which the server executed one by one: measured, 0.55-0.75 of
+  the server's CPU per recorded attempt (batches of 10 and 100; bench/results/perf.md, the
+  thirteenth round).
 
 Intake's one read per batch, the history of its ZD numbers (``zd_history``), goes the same way:
 one statement with the numbers as one array, on a connection of its own.
@@ -87,15 +91,14 @@ class PostgresHotWrites:
         return {record[0] for record in returned}
 
     async def record(self, updates: Sequence[Row], attempt_rows: Sequence[Row]) -> None:
-        """Per attempt: update its message and insert it; all in order, all or nothing."""
+        """Per attempt: update its message and insert it; as if in order, all or nothing."""
         if not updates:
             return
         attempt_keys = tuple(attempt_rows[0])
         sql = self._statement("record", UPDATE_COLUMNS, attempt_keys)
-        update_values = self._columns(messages, UPDATE_COLUMNS, updates, prefix="b_")
-        attempt_values = self._columns(attempts, attempt_keys, attempt_rows)
-        args = list(zip(*update_values, *attempt_values, strict=True))
-        await self._run(self._recording, lambda conn: conn.executemany(sql, args))
+        args = self._columns(messages, UPDATE_COLUMNS, updates, prefix="b_")
+        args += self._columns(attempts, attempt_keys, attempt_rows)
+        await self._run(self._recording, lambda conn: conn.execute(sql, *args))
 
     async def zd_history(self, zd_numbers: Sequence[str]) -> list[tuple[str, str, str, str]]:
         """(zd_number, id, type, action) of the events with these ZD numbers, oldest first."""
@@ -196,18 +199,23 @@ def _accept_sql(event_keys: Sequence[str], message_keys: Sequence[str], dialect:
 
 
 def _record_sql(update_keys: Sequence[str], attempt_keys: Sequence[str], dialect: Dialect) -> str:
-    """One attempt: its message's new state (keyed by ``id``), then the attempt row."""
-    placeholders = {
-        key: f"${n}::{_cast(messages, key, dialect)}" for n, key in enumerate(update_keys, 1)
-    }
-    settings = ", ".join(f"{key} = {placeholders[key]}" for key in update_keys if key != "id")
-    values = ", ".join(
-        f"${n}::{_cast(attempts, key, dialect)}"
+    """The attempts as rows (``u_`` their message's new state, ``a_`` the attempt row): each
+    message updated once, by its last attempt; every attempt inserted, in the order given."""
+    arrays = [f"${n}::{_cast(messages, key, dialect)}[]" for n, key in enumerate(update_keys, 1)]
+    arrays += [
+        f"${n}::{_cast(attempts, key, dialect)}[]"
         for n, key in enumerate(attempt_keys, len(update_keys) + 1)
-    )
+    ]
+    names = [f"u_{key}" for key in update_keys] + [f"a_{key}" for key in attempt_keys]
+    settings = ", ".join(f"{key} = last.u_{key}" for key in update_keys if key != "id")
     return (
-        f"WITH updated AS (UPDATE messages SET {settings} WHERE id = {placeholders['id']}) "  # noqa: S608
-        f"INSERT INTO attempts ({', '.join(attempt_keys)}) VALUES ({values})"
+        f"WITH given AS (SELECT * FROM unnest({', '.join(arrays)}) "  # noqa: S608
+        f"WITH ORDINALITY AS given({', '.join(names)}, ord)), "
+        f"updated AS (UPDATE messages SET {settings} "
+        "FROM (SELECT DISTINCT ON (u_id) * FROM given ORDER BY u_id, ord DESC) AS last "
+        "WHERE messages.id = last.u_id) "
+        f"INSERT INTO attempts ({', '.join(attempt_keys)}) "
+        f"SELECT {', '.join(f'a_{key}' for key in attempt_keys)} FROM given ORDER BY ord"
     )
 
 
