@@ -250,6 +250,34 @@ def serving_now(
     )
 
 
+@dataclass(frozen=True)
+class UnroutedProvider:
+    """A provider's unrouted events: how many, and who would get them if routed now.
+
+    ``serving`` empty means routing them now makes nothing (``_plan`` skips each with
+    "no destination serves provider … yet"): a destination for the provider comes first."""
+
+    provider_id: str
+    count: int
+    serving: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"provider": self.provider_id, "count": self.count, "serving": list(self.serving)}
+
+
+async def unrouted_providers(store: Store, catalog: Catalog) -> list[UnroutedProvider]:
+    """Every provider with unrouted events, over all of them (one grouped query, the one the
+    metric, the dashboard and ``destinations add``'s warning count with), by provider id.
+
+    A listing shows only the newest events; a choice of provider made from those would miss
+    an older one that a destination added since now serves, which is the one to route."""
+    counts = await store.count_unrouted_events()
+    return [
+        UnroutedProvider(provider, count, tuple(serving_now(catalog, provider)))
+        for provider, count in sorted(counts.items())
+    ]
+
+
 def _routings_to(
     routings: list[dict[str, Any]], destination_ids: frozenset[str]
 ) -> list[dict[str, Any]]:
