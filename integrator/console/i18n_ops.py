@@ -245,8 +245,35 @@ EN: Final[dict[str, str]] = {
     "unrouted.provider": "Provider",
     "unrouted.received": "Received",
     "unrouted.select_one": "Select event {id}",
-    "unrouted.or_provider": "Or every unrouted event of provider",
-    "unrouted.selected_only": "(only the selected events)",
+    "unrouted.forbidden": (
+        "An unrouted event lies in no cluster, so its pages are only for who holds the "
+        "permission for all clusters. Ask an administrator if you need them."
+    ),
+    "unrouted.providers": "Unrouted events per provider",
+    "unrouted.waiting": "Unrouted",
+    "unrouted.serving": "Served now by",
+    "unrouted.route": "Route",
+    "unrouted.served_by_none": (
+        "no destination serves it yet: routing would make nothing; add a destination for it first"
+    ),
+    "unrouted.route_provider": "Route all of {provider}…",
+    "unrouted.only_provider": "Only provider {provider}.",
+    "unrouted.show_all": "Show all providers",
+    "unrouted.cut": (
+        "{shown} of {total} shown, newest first. The CSV export, "
+        "`integrator events list --unrouted` or the API give the others."
+    ),
+    "unrouted.count": "{total} unrouted event(s).",
+    "unrouted.confirm_title": "Route every unrouted event of {provider}",
+    "unrouted.confirm_count": (
+        "{total} unrouted event(s) of provider {provider}; {going} would be routed now."
+    ),
+    "unrouted.destination": "Destination",
+    "unrouted.messages_count": "Messages it would get",
+    "unrouted.would_skip": "Would not be routed",
+    "unrouted.confirm_do": "Route {count} event(s)",
+    "unrouted.cancel": "Cancel, back to the unrouted events",
+    "once.again.route": "This was already done at {at} by {by}; nothing was routed again.",
     "unrouted.route_hint": "At most {max} events at a time.",
     "unrouted.route_now": "Route now",
     "unrouted.done": "Routed",
@@ -715,8 +742,38 @@ NL: Final[dict[str, str]] = {
     "unrouted.provider": "Zorgaanbieder",
     "unrouted.received": "Ontvangen",
     "unrouted.select_one": "Gebeurtenis {id} kiezen",
-    "unrouted.or_provider": "Of alle niet-gerouteerde gebeurtenissen van zorgaanbieder",
-    "unrouted.selected_only": "(alleen de gekozen gebeurtenissen)",
+    "unrouted.forbidden": (
+        "Een niet-gerouteerde gebeurtenis ligt in geen cluster, dus haar pagina's zijn alleen "
+        "voor wie de bevoegdheid voor alle clusters heeft. Vraag een beheerder als je ze nodig "
+        "hebt."
+    ),
+    "unrouted.providers": "Niet-gerouteerde gebeurtenissen per zorgaanbieder",
+    "unrouted.waiting": "Niet gerouteerd",
+    "unrouted.serving": "Nu bediend door",
+    "unrouted.route": "Routeren",
+    "unrouted.served_by_none": (
+        "nog geen bestemming bedient deze: routeren zou niets maken; voeg eerst een bestemming "
+        "voor deze zorgaanbieder toe"
+    ),
+    "unrouted.route_provider": "Alle van {provider} routeren…",
+    "unrouted.only_provider": "Alleen zorgaanbieder {provider}.",
+    "unrouted.show_all": "Alle zorgaanbieders tonen",
+    "unrouted.cut": (
+        "{shown} van {total} getoond, nieuwste eerst. De CSV-export, "
+        "`integrator events list --unrouted` of de API geven de andere."
+    ),
+    "unrouted.count": "{total} niet-gerouteerde gebeurtenis(sen).",
+    "unrouted.confirm_title": "Alle niet-gerouteerde gebeurtenissen van {provider} routeren",
+    "unrouted.confirm_count": (
+        "{total} niet-gerouteerde gebeurtenis(sen) van zorgaanbieder {provider}; {going} zou(den) "
+        "nu gerouteerd worden."
+    ),
+    "unrouted.destination": "Bestemming",
+    "unrouted.messages_count": "Berichten die ze zou krijgen",
+    "unrouted.would_skip": "Zou niet gerouteerd worden",
+    "unrouted.confirm_do": "{count} gebeurtenis(sen) routeren",
+    "unrouted.cancel": "Annuleren, terug naar de niet-gerouteerde gebeurtenissen",
+    "once.again.route": "Dit is al gedaan op {at} door {by}; er is niets opnieuw gerouteerd.",
     "unrouted.route_hint": "Hoogstens {max} gebeurtenissen tegelijk.",
     "unrouted.route_now": "Nu routeren",
     "unrouted.done": "Gerouteerd",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from integrator.access import Grant, Role
+from integrator.store.records import EventFilter
 from tests.conftest import load_sample
 from tests.console.conftest import new_context, screenshot, sign_in_nl, signed_in_page
 from tests.console.live import LiveEngine, Person
@@ -220,3 +221,33 @@ def test_the_event_pages_speak_dutch(
         assert "afgeleverd" in page.locator("#event-messages").inner_text()
     finally:
         context.close()
+
+
+def test_route_now_routes_once_however_often_its_result_is_reloaded(
+    support: Page, live: LiveEngine
+) -> None:
+    """*Route now* on an event's page: the result is a page of its own (Post/Redirect/Get),
+    so reloading it routes nothing a second time (the same form posted again:
+    ``test_unrouted_page``)."""
+    event = load_sample("referral")
+    event["event_id"] = str(uuid.uuid4())
+    event["zd_number"] = "ZD100000778"
+    event["provider"] = {**event["provider"], "id": "kliniek-zuid", "name": "Kliniek Zuid"}
+    event_id = live.call(live.engine.intake.submit(json.dumps(event), source="http")).event_id
+    served = ["ziekenhuis-noord", "kliniek-zuid"]
+    live.call(live.engine.admin.patch("noord", {"providers": served}, actor="test"))
+    try:
+        support.goto(f"/events/{event_id}")
+        support.get_by_label("Reason").fill("noord serves kliniek zuid now")
+        support.get_by_role("button", name="Route now").click()
+        support.wait_for_url(re.compile(r"/events/routed/[0-9a-f]+$"))
+        assert support.locator("#done-count").inner_text() == "1 of 1 event(s) routed."
+        support.reload()
+        assert support.locator("#done-count").inner_text() == "1 of 1 event(s) routed."
+        assert support.locator("#once-again").count() == 0
+    finally:
+        live.call(live.engine.admin.patch("noord", {"providers": served[:1]}, actor="test"))
+    entries = live.call(live.engine.store.list_audit(target=event_id, limit=100))
+    assert [e.action for e in entries].count("event.route") == 1
+    made = live.call(live.engine.store.list_events(EventFilter(event_ids=(event_id,)), limit=1))
+    assert [e.message_count for e in made] == [1]

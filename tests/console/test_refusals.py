@@ -549,13 +549,22 @@ async def test_what_routing_did_with_each_event_is_said_in_dutch(engine: Engine)
     await engine.intake.submit(json.dumps(event), source="cli")
     [unrouted] = await engine.store.list_events(EventFilter(unrouted=True), limit=10)
     grants = (Grant(Role.RESEND),)
+
+    async def route(client: httpx.AsyncClient) -> httpx.Response:
+        """Tick the event on the listing and route it; the result page it is sent on to."""
+        listing = await client.get("/events/unrouted")
+        once = re.search(r'name="once" value="([^"]+)"', listing.text)
+        assert once is not None, listing.text
+        data = {"ids": unrouted.id, "reason": "nu", "once": once.group(1)}
+        posted = await post(client, "/events/route", data)
+        assert posted.status_code == 303, posted.text
+        return await client.get(posted.headers["location"])
+
     async with signed_in(engine, "sam@example.org", *grants, lang="nl") as sam:
-        routed = await post(sam, "/events/route", {"ids": unrouted.id, "reason": "nu"})
-        unknown_provider = await post(
-            sam, "/events/route", {"provider": "kliniek-west", "reason": "nu"}
-        )
+        routed = await route(sam)
+        unknown_provider = await post(sam, "/events/route/confirm", {"provider": "kliniek-west"})
     async with signed_in(engine, "tom@example.org", *grants) as tom:
-        routed_en = await post(tom, "/events/route", {"ids": unrouted.id, "reason": "nu"})
+        routed_en = await route(tom)
     assert routed.status_code == 200, routed.text
     assert "nog geen bestemming bedient zorgaanbieder 'kliniek-oost'" in html.unescape(routed.text)
     assert "no destination serves provider 'kliniek-oost' yet" in html.unescape(routed_en.text)

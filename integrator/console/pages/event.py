@@ -23,6 +23,8 @@ from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
 from integrator.console.errors import NotFound
+from integrator.console.once import issue
+from integrator.console.pages.unrouted import ROUTE_ACTION
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -52,10 +54,13 @@ async def event_page(request: Request, visitor: Reader, event_id: str) -> Respon
     )
     if detail is None:
         raise NotFound()
+    may_route = detail["unrouted"] and visitor.may(P.EVENTS_ROUTE)
     return page(
         request,
         visitor,
         "event.html",
         e=detail,
-        may_route=detail["unrouted"] and visitor.may(P.EVENTS_ROUTE),
+        may_route=may_route,
+        # *Route now* routes once however often its form is posted (``console.once``).
+        once=await issue(engine, visitor, ROUTE_ACTION) if may_route and detail["serving"] else "",
     )

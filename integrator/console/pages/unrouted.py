@@ -1,44 +1,64 @@
 """Events that no destination serves, and routing them now.
 
-The listing is ``GET /api/v1/events?unrouted=true`` (``messages.read``, narrowed by the
-person's clusters; an unrouted event lies in no cluster, so only who reads messages everywhere
-sees any). Routing is ``integrator.events_routing`` as ``POST /api/v1/events/route`` does it
-(``events.route`` for all clusters, a required reason), run while the page waits. So that the
-page never waits long, it routes at most ``ROUTED_HERE`` events at once; more (the service takes
-up to ``MAX_BATCH``) is a job of the API or the CLI, which the refusal says.
+An unrouted event lies in no cluster, so every page here needs its permission for all
+clusters, as the API's ``POST /api/v1/events/route`` does and as the rejected input and audit
+pages do: ``messages.read`` to list them, ``reports.export`` for the CSV, ``events.route`` to
+route. Who holds it for some clusters only gets the console's 403 page, saying why, never an
+empty list (they would read "no unrouted events" while hundreds wait). The navigation entry and
+the dashboard's count ask the same (``LISTING``, ``NavItem.everywhere``).
 
-``GET /events/unrouted.csv`` (``reports.export``) is the same list as CSV, up to
-``EXPORT_LIMIT`` events, as ``integrator events list --unrouted --csv`` and
-``GET /api/v1/events.csv?unrouted=true`` give it (``exports.export_events``, audited as
-``events.export``). It holds identifiers only.
+The listing shows the newest ``SHOWN`` events (``?provider=`` narrows it to one provider) and
+says when there are more. Beside it, every provider with unrouted events, counted over all of
+them (``events_routing.unrouted_providers``: the grouped count the dashboard, the metric and
+``destinations add``'s warning use), with the destinations that serve it now; one nobody serves
+is said to be so, not offered for routing, which would make nothing.
+
+Routing is ``integrator.events_routing`` as ``POST /api/v1/events/route`` does it (a required
+reason, audited under the person), run while the page waits; so that it never waits long, at
+most ``ROUTED_HERE`` events at once (more is a job of the API or the CLI, which the refusal
+says). Ticked events (or the one on an event's page) are routed at once; every unrouted event
+of a provider only after a confirmation saying how many and to which destinations (the
+service's dry run, as ``integrator events route --dry-run``). Each routing form carries a
+one-time token (``integrator.console.once``), and its result is a page of its own
+(``/events/routed/<id>``, Post/Redirect/Get): a reload shows the result again and routes
+nothing, and the same form posted again shows the first post's result with a notice.
+
+``GET /events/unrouted.csv`` is the same list as CSV, up to ``EXPORT_LIMIT`` events, as
+``integrator events list --unrouted --csv`` and ``GET /api/v1/events.csv?unrouted=true`` give
+it (``exports.export_events``, audited as ``events.export``). It holds identifiers only.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Annotated, Final
+import hashlib
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.permissions import Permission
-from integrator.console.errors import BadInput, Forbidden
-from integrator.console.refusals import note, said
+from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.once import FIELD, confirmation, failed, issue, once
+from integrator.console.refusals import Said, note, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
+from integrator.engine import Engine
 from integrator.events_routing import (
     EventsRefused,
     RouteRequest,
+    RouteResult,
     build_event_filter,
     listed_event_view,
     route_in_engine,
     select_events,
+    unrouted_providers,
 )
 from integrator.exports import export_events
 from integrator.http.csv_export import csv_attachment
 from integrator.http.deps import source_of
 from integrator.reasons import MAX_REASON
+from integrator.refusal import code_of
 
 P = Permission
 router = APIRouter()
@@ -47,33 +67,82 @@ LISTING: Final = NavItem("/events/unrouted", "nav.unrouted", P.MESSAGES_READ, ev
 lies in none). The dashboard's count of unrouted events is shown to exactly the same people:
 it asks this entry (``shown_to``), so the two cannot disagree."""
 NAV: Final = [LISTING]
-Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
-Router_ = Annotated[Visitor, Depends(needs(P.EVENTS_ROUTE))]
-Exporter = Annotated[Visitor, Depends(needs(P.REPORTS_EXPORT))]
 SHOWN: Final = 200
 ROUTED_HERE: Final = 500
 EXPORT_LIMIT: Final = 10_000
+ROUTE_ACTION: Final = "events.route"
+"""What the one-time token of a form routing named events confirms (the event page's too)."""
+KIND: Final = "route"  # the result page's notice (``once.again.route``)
+
+
+class NeedsEveryCluster(Forbidden):
+    """An unrouted event lies in no cluster: its pages are only for all clusters."""
+
+    text_key = "unrouted.forbidden"
+
+
+def _everywhere(permission: Permission, visitor: Visitor) -> Visitor:
+    """``permission`` for all clusters, else the 403 page saying why: someone holding it in
+    some clusters passes ``needs``, and would otherwise see an empty list."""
+    if not visitor.may(permission):  # cluster None: for all clusters
+        raise NeedsEveryCluster()
+    return visitor
+
+
+async def _reader(visitor: Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]) -> Visitor:
+    return _everywhere(P.MESSAGES_READ, visitor)
+
+
+async def _router(visitor: Annotated[Visitor, Depends(needs(P.EVENTS_ROUTE))]) -> Visitor:
+    return _everywhere(P.EVENTS_ROUTE, visitor)
+
+
+async def _exporter(visitor: Annotated[Visitor, Depends(needs(P.REPORTS_EXPORT))]) -> Visitor:
+    return _everywhere(P.REPORTS_EXPORT, visitor)
+
+
+Reader = Annotated[Visitor, Depends(_reader)]
+Router_ = Annotated[Visitor, Depends(_router)]
+Exporter = Annotated[Visitor, Depends(_exporter)]
+Once = Annotated[str, Form(alias=FIELD, max_length=100)]
+Provider = Annotated[str, Form(max_length=256)]
+
+
+def provider_action(provider: str) -> str:
+    """What the confirmation of routing a provider's events confirms: that provider only (a
+    token of the listing's ticked events cannot route a whole provider). Hashed: the store
+    keeps at most 100 characters of it, and a provider id may be longer."""
+    return f"{ROUTE_ACTION}.provider:{hashlib.sha256(provider.encode()).hexdigest()[:40]}"
 
 
 @router.get("/events/unrouted")
-async def unrouted(request: Request, visitor: Reader) -> Response:
+async def unrouted(
+    request: Request,
+    visitor: Reader,
+    provider: Annotated[str, Query(max_length=256)] = "",
+) -> Response:
+    """The newest unrouted events (of one provider), how many there are in all, and every
+    provider that has any with who serves it now."""
     engine = engine_of(request)
-    scope = visitor.scope(P.MESSAGES_READ)
-    flt = dataclasses.replace(
-        build_event_filter(engine.settings, unrouted=True),
-        destination_ids=scope.destination_ids(engine.catalog),
-    )
+    wanted = provider.strip()
+    waiting = await unrouted_providers(engine.store, engine.catalog)
+    flt = build_event_filter(engine.settings, provider=wanted or None, unrouted=True)
     events = [listed_event_view(e) for e in await engine.store.list_events(flt, limit=SHOWN)]
-    providers = sorted({e["provider_id"] for e in events})
+    counted = sum(w.count for w in waiting if not wanted or w.provider_id == wanted)
+    may_route = visitor.may(P.EVENTS_ROUTE)
     return page(
         request,
         visitor,
         "unrouted.html",
         events=events,
-        providers=providers,
+        waiting=waiting,
+        provider=wanted,
+        total=max(counted, len(events)),  # counted a moment earlier: never fewer than shown
         shown=SHOWN,
         max_batch=ROUTED_HERE,
         export_limit=EXPORT_LIMIT,
+        may_route=may_route,
+        once=await issue(engine, visitor, ROUTE_ACTION) if may_route and events else "",
     )
 
 
@@ -81,13 +150,9 @@ async def unrouted(request: Request, visitor: Reader) -> Response:
 async def unrouted_csv(request: Request, visitor: Exporter) -> Response:
     """The unrouted events as CSV, for a support or reports person to hand on."""
     engine = engine_of(request)
-    flt = dataclasses.replace(
-        build_event_filter(engine.settings, unrouted=True),
-        destination_ids=visitor.scope(P.REPORTS_EXPORT).destination_ids(engine.catalog),
-    )
     text = await export_events(
         engine.store,
-        flt,
+        build_event_filter(engine.settings, unrouted=True),
         actor=visitor.actor,
         terms={"unrouted": True},
         limit=EXPORT_LIMIT,
@@ -97,40 +162,126 @@ async def unrouted_csv(request: Request, visitor: Exporter) -> Response:
     return csv_attachment(text, "unrouted-events.csv")
 
 
+async def _selected(engine: Engine, wanted: RouteRequest) -> list[str]:
+    """The events the request names (the service selects them), at most ``ROUTED_HERE``."""
+    selected = await select_events(engine.store, engine.settings, wanted, catalog=engine.catalog)
+    if len(selected) > ROUTED_HERE:
+        raise EventsRefused(
+            "provider",
+            f"{len(selected)} events: the console routes at most {ROUTED_HERE} at once; "
+            "narrow it, or route them with POST /api/v1/events/route or "
+            "`integrator events route`",
+        ).coded("console.route_too_many", count=len(selected), most=ROUTED_HERE)
+    return selected
+
+
+@router.post("/events/route/confirm")
+async def confirm(request: Request, visitor: Router_, provider: Provider = "") -> Response:
+    """What routing every unrouted event of ``provider`` would do, as the service's dry run
+    says it: how many, to which destinations, which not and why. Nothing is done yet; the
+    form carries the one-time token of this provider's routing."""
+    engine = engine_of(request)
+    wanted = RouteRequest(
+        reason="(counting only)", actor=visitor.actor, provider=provider, dry_run=True
+    )
+    try:
+        wanted = wanted.checked(engine.settings)
+        selected = await _selected(engine, wanted)
+        planned = await route_in_engine(engine, selected, wanted)
+    except EventsRefused as exc:
+        raise BadInput(said(exc)) from None
+    going = [r for r in planned if r.routed]
+    destinations: dict[str, int] = {}
+    for result in going:
+        for message in result.messages:
+            destinations[message.destination_id] = destinations.get(message.destination_id, 0) + 1
+    return page(
+        request,
+        visitor,
+        "unrouted_confirm.html",
+        provider=wanted.provider,
+        total=len(planned),
+        going=len(going),
+        destinations=sorted(destinations.items()),
+        skipped=[
+            {**r.to_json(), "notes": [note(n) for n in r.notes]} for r in planned if not r.routed
+        ],
+        once=await issue(engine, visitor, provider_action(wanted.provider or "")) if going else "",
+    )
+
+
+def _kept(result: RouteResult) -> dict[str, Any]:
+    """One event's result as the confirmation keeps it (JSON): each note with its code and
+    values, so the result page words it in the reader's language (``_shown``)."""
+    notes = []
+    for text in result.notes:
+        code, values = code_of(text)
+        notes.append({"text": str(text), "code": code, "values": dict(values)})
+    return {**result.to_json(), "notes": notes}
+
+
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "notes": [
+            Said(str(n.get("text", "")), n.get("code"), values=n.get("values") or {})
+            for n in row.get("notes", [])
+            if isinstance(n, dict)
+        ],
+    }
+
+
 @router.post("/events/route")
 async def route(
     request: Request,
     visitor: Router_,
     reason: Annotated[str, Form(max_length=MAX_REASON)],
     ids: Annotated[list[str], Form(max_length=ROUTED_HERE)] = [],  # noqa: B006 (FastAPI copies it)
-    provider: Annotated[str, Form(max_length=256)] = "",
+    provider: Provider = "",
+    once_token: Once = "",
 ) -> Response:
-    """Route the chosen events, or a provider's, to the destinations that serve them now."""
+    """Route the ticked events, or a provider's as its confirmation showed, once per form: the
+    result is a page of its own, which a reload only shows again."""
     engine = engine_of(request)
-    if not visitor.may(P.EVENTS_ROUTE):  # for all clusters, as the API asks
-        raise Forbidden()
-    wanted = RouteRequest(
-        reason=reason,
-        actor=visitor.actor,
-        event_ids=tuple(ids),
-        provider=provider or None,
-    )
-    try:
-        wanted = wanted.checked(engine.settings)
-        selected = await select_events(
-            engine.store, engine.settings, wanted, catalog=engine.catalog
+    action = provider_action(provider.strip()) if provider.strip() else ROUTE_ACTION
+
+    async def work() -> dict[str, Any]:
+        wanted = RouteRequest(
+            reason=reason,
+            actor=visitor.actor,
+            event_ids=tuple(ids),
+            provider=provider or None,
+            source=source_of(request),
         )
-        if len(selected) > ROUTED_HERE:
-            raise EventsRefused(
-                "provider",
-                f"{len(selected)} events: the console routes at most {ROUTED_HERE} at once; "
-                "narrow it, or route them with POST /api/v1/events/route or "
-                "`integrator events route`",
-            ).coded("console.route_too_many", count=len(selected), most=ROUTED_HERE)
-        results = await route_in_engine(engine, selected, wanted)
-    except EventsRefused as exc:
-        raise BadInput(said(exc)) from None
-    # Each note is kept with its code (``RouteResult.notes``), to be said in the person's
-    # language; the JSON of the API and the CLI joins them into one English text.
-    rows = [{**r.to_json(), "notes": [note(n) for n in r.notes]} for r in results]
-    return page(request, visitor, "unrouted_done.html", rows=rows)
+        try:
+            wanted = wanted.checked(engine.settings)
+            results = await route_in_engine(engine, await _selected(engine, wanted), wanted)
+        except EventsRefused as exc:
+            raise BadInput(said(exc)) from None
+        return {"rows": [_kept(r) for r in results]}
+
+    done = await once(engine, visitor, action, once_token, work)
+    again = "?again=1" if done.repeated else ""
+    return RedirectResponse(f"/events/routed/{done.id}{again}", status_code=303)
+
+
+@router.get("/events/routed/{confirmation_id}")
+async def routed(
+    request: Request, visitor: Router_, confirmation_id: str, again: bool = False
+) -> Response:
+    """What a routing did, event by event; a reload shows it again and routes nothing."""
+    engine = engine_of(request)
+    row = await confirmation(engine, visitor, confirmation_id)
+    if row is None or not row.action.startswith(ROUTE_ACTION):
+        raise NotFound()
+    kept = row.result.get("rows", []) if isinstance(row.result, dict) else []
+    return page(
+        request,
+        visitor,
+        "unrouted_done.html",
+        rows=[_shown(r) for r in kept if isinstance(r, dict)],
+        done=row,
+        again=again,
+        failed=failed(row),
+        kind=KIND,
+    )

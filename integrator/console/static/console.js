@@ -17,7 +17,7 @@
 
 // Progressive enhancement of the console's forms; without JavaScript every form still works.
 //
-// - A form marked data-once (a confirmation that resends or discards) is sent once: a second
+// - A form marked data-once (a confirmation that resends, discards or routes) is sent once: a second
 //   click while the first is on its way is ignored and its buttons are disabled. The server's
 //   one-time token is what guarantees it; this only spares a person the second request.
 //   Coming Back to the page (the browser's page cache) makes the buttons usable again, and
