@@ -253,7 +253,17 @@ def _filter(engine: Engine, scope: Scope, body: EventSearchBody) -> EventFilter:
         )
     except EventsRefused as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
-    return dataclasses.replace(flt, destination_ids=scope.destination_ids(engine.catalog))
+    visible = scope.destination_ids(engine.catalog)
+    if body.unrouted and visible is not None:
+        # An unrouted event lies in no cluster: narrowed to some clusters, the answer would
+        # always be empty, read as "none waiting" while hundreds may (the console's page
+        # refuses alike).
+        raise HTTPException(
+            status_code=403,
+            detail=f"unrouted: unrouted events lie in no cluster; listing them needs the "
+            f"{scope.permission.value} permission for all clusters",
+        )
+    return dataclasses.replace(flt, destination_ids=visible)
 
 
 async def _search(
