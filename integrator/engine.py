@@ -393,12 +393,14 @@ class Engine:
 
     def transport_state(self) -> str:
         """``ok``, ``disconnected``, or ``not consuming``: connected, but the broker cancelled
-        a delivery queue's consumer (the queue was deleted) and it is not consumed again yet,
-        so messages for that destination would wait; the engine is re-declaring it."""
+        a delivery queue's consumer or the intake's (the queue was deleted) and it is not
+        consumed again yet, so messages for that destination would wait, or events published
+        to the intake exchange would be dropped; the engine is re-declaring it."""
         if isinstance(self._transport, RabbitMQTransport):
             if not self._transport.link.connected:
                 return "disconnected"
-            return "not consuming" if self._transport.not_consuming() else "ok"
+            intake = self._amqp_intake is not None and self._amqp_intake.not_consuming()
+            return "not consuming" if intake or self._transport.not_consuming() else "ok"
         return "ok" if self._transport is not None else "disconnected"
 
     @property

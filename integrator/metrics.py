@@ -174,10 +174,10 @@ SPECS: tuple[Spec, ...] = (
         "gauge",
         (),
         "at scrape",
-        "1 when the transport can carry messages (RabbitMQ connected and every delivery queue "
-        "consumed; the embedded transport always), else 0. 0 also while the broker has "
-        "cancelled a delivery queue's consumer (the queue was deleted) and the engine has not "
-        "consumed it again yet (docs/amqp.md).",
+        "1 when the transport can carry messages (RabbitMQ connected and the intake queue and "
+        "every delivery queue consumed; the embedded transport always), else 0. 0 also while "
+        "the broker has cancelled the intake consumer or a delivery queue's consumer (the "
+        "queue was deleted) and the engine has not consumed it again yet (docs/amqp.md).",
     ),
 )
 

@@ -20,6 +20,11 @@ suspected poison message: it is stored as rejected with the error type and acked
 queue's delivery limit dead-letters anything that still keeps coming back, so nothing can stop
 the queue and nothing is dropped.
 
+An intake queue deleted under a running engine (the broker cancels the consumer, and publishes
+to the intake exchange are confirmed and dropped, as no queue is bound) is declared again with
+its binding and consumed again on the same channel (``cancel.py``, as for a delivery queue);
+until then ``not_consuming`` says so, for readiness.
+
 A redelivered event that turns out to be a duplicate (its first delivery was committed by an
 engine that then died before publishing or acking) gets its still-queued messages re-published,
 so they do not wait for the next recovery.
@@ -29,9 +34,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
-from aiormq.abc import AbstractConnection, DeliveredMessage
+from aiormq.abc import AbstractChannel, AbstractConnection, ConsumerCallback, DeliveredMessage
 
 from integrator.errors import InvalidEvent, RetryableError
 from integrator.eventloop import stop_task
@@ -39,6 +45,7 @@ from integrator.intake import Intake, IntakeResult
 from integrator.logging import get_logger
 from integrator.store import MessageFilter, Store, StoreUnavailable
 from integrator.transport.acks import ChannelAcks, ack_settled
+from integrator.transport.cancel import INTAKE, ConsumeAgain
 from integrator.transport.link import BROKER_ERRORS, delivery_tag, redelivered
 from integrator.transport.outbox import outbound_message
 from integrator.transport.rabbitmq import RabbitMQTransport
@@ -86,6 +93,10 @@ class AmqpIntake:
         self._workers = workers
         self._inbox: asyncio.Queue[_Received] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        #: The channel consuming the intake queue now (None while disconnected or stopped).
+        self._channel: AbstractChannel | None = None
+        self._again = ConsumeAgain(INTAKE, self._spawn)
+        self._background: set[asyncio.Task[None]] = set()
         self._link.on_connect(self._connected)
         self._link.on_disconnect(self._disconnected)
 
@@ -99,6 +110,20 @@ class AmqpIntake:
     async def stop(self) -> None:
         await stop_task(self._task)
         self._task = None
+        self._channel = None
+        for task in list(self._background):
+            await stop_task(task)
+
+    def not_consuming(self) -> bool:
+        """Whether the broker cancelled the intake consumer (its queue was deleted) and it is
+        not consumed again yet: events published meanwhile are dropped by the broker, so
+        readiness and ``integrator_transport_up`` say so."""
+        return self._again.cancelled
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _connected(self, connection: AbstractConnection) -> None:
         if self._task is None:
@@ -119,10 +144,28 @@ class AmqpIntake:
                 )
             )
 
-        await channel.basic_consume(self._topology.intake_queue, on_message)
+        def current() -> bool:
+            """Still the intake's channel: not replaced by a reconnect, intake not stopped."""
+            return self._channel is channel and not channel.is_closed and self._task is not None
+
+        self._channel = channel
+        self._again.watch(
+            channel, current=current, subscribe=lambda: self._subscribe(channel, on_message)
+        )
+        async with self._again.lock:
+            # Declared by the transport's connect hook just before: consuming is enough.
+            await channel.basic_consume(self._topology.intake_queue, on_message)
+            self._again.cancelled = False
         self._link.watch(channel, "intake")
 
+    async def _subscribe(self, channel: AbstractChannel, on_message: ConsumerCallback) -> None:
+        """Declare the intake queue and its binding again (as at start) and consume it."""
+        await self._topology.declare_intake(channel)
+        await channel.basic_consume(self._topology.intake_queue, on_message)
+
     def _disconnected(self) -> None:
+        self._channel = None
+        self._again.cancelled = False  # a new channel consumes anew; "disconnected" says why
         while not self._inbox.empty():
             self._inbox.get_nowait()  # unacked: the broker gives them to a live consumer
 

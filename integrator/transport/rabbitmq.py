@@ -14,8 +14,9 @@ Receiving: one channel per destination with a bounded prefetch, consuming a queu
 at a time, in queue order. ``settle`` does not ack at once: acks are batched per destination and
 sent only after ``barrier`` (the attempt recorder's drain) has returned, so the broker forgets a
 message only once its attempt is committed. The broker's ``basic.cancel`` (the queue was
-deleted) is noticed: the queue is declared again and consumed on the same channel, and until
-then ``not_consuming`` names the destination for readiness.
+deleted) is noticed (``cancel.py``, shared with the intake consumer): the queue is declared again
+and consumed on the same channel, and until then ``not_consuming`` names the destination for
+readiness.
 
 Duplicates: a message the broker *redelivers*, or one that recovery re-published, may already be
 done. For those (and only those: it costs a store read) ``still_pending`` is asked first; a
@@ -39,6 +40,7 @@ from pamqp.commands import Basic
 from destinations.worker import OutboundMessage
 from integrator.logging import get_logger
 from integrator.transport.acks import ChannelAcks, ack_settled
+from integrator.transport.cancel import DELIVERY, ConsumeAgain
 from integrator.transport.errors import PublishRefused, TransportUnavailable
 from integrator.transport.link import BROKER_ERRORS, AmqpLink, delivery_tag, redelivered
 from integrator.transport.publisher import Outgoing, can_batch, publish_batch
@@ -58,9 +60,6 @@ REPUBLISHED = "x-integrator-republished"
 PUBLISH_CHUNK = 1000
 GONE: tuple[type[BaseException], ...] = (*BROKER_ERRORS, TransportUnavailable)
 PENDING_REFRESH_S = 0.25
-#: Backoff between tries to consume a queue again after the broker cancelled its consumer.
-CONSUME_AGAIN_MIN_S = 0.2
-CONSUME_AGAIN_MAX_S = 5.0
 
 
 @dataclass
@@ -86,15 +85,20 @@ class RabbitDelivery:
 @dataclass
 class _Consumer:
     destination_id: str
+    #: The broker's cancel (the queue was deleted): ``again.cancelled`` while not consuming.
+    again: ConsumeAgain
     queue: asyncio.Queue[_Inbound] = field(default_factory=asyncio.Queue)
     channel: AbstractChannel | None = None
     generation: int = -1
     acks: list[_Inbound] = field(default_factory=list)
     ack_wanted: asyncio.Event = field(default_factory=asyncio.Event)
     ack_task: asyncio.Task[None] | None = None
-    starting: asyncio.Lock = field(default_factory=asyncio.Lock)
-    #: The broker cancelled this consumer (its queue was deleted) and it is not consuming yet.
-    cancelled: bool = False
+
+    @property
+    def starting(self) -> asyncio.Lock:
+        """Held while the consumer is started (several workers of one destination may ask at
+        once) or consumed again after a cancel."""
+        return self.again.lock
 
 
 class RabbitMQTransport:
@@ -157,7 +161,7 @@ class RabbitMQTransport:
         self._publisher = self._admin = None
         for consumer in self._consumers.values():
             consumer.channel = None
-            consumer.cancelled = False  # a new channel consumes anew; "disconnected" says why
+            consumer.again.cancelled = False  # a new channel consumes anew; "disconnected" says why
             # Prefetched but not handed out: the broker gives them again to the next consumer.
             while not consumer.queue.empty():
                 consumer.queue.get_nowait()
@@ -290,7 +294,8 @@ class RabbitMQTransport:
     def _consumer(self, destination_id: str) -> _Consumer:
         consumer = self._consumers.get(destination_id)
         if consumer is None:
-            consumer = self._consumers[destination_id] = _Consumer(destination_id)
+            again = ConsumeAgain(DELIVERY, self._spawn, destination=destination_id)
+            consumer = self._consumers[destination_id] = _Consumer(destination_id, again)
             consumer.ack_task = asyncio.create_task(
                 self._ack_loop(consumer), name=f"ack:{destination_id}"
             )
@@ -358,24 +363,24 @@ class RabbitMQTransport:
                 )
             )
 
-        def on_cancel(_frame: object) -> None:
-            # The broker's basic.cancel: the queue was deleted (or the broker gave up on
-            # it). The channel stays open and the engine connected, so without this the
-            # destination would silently get nothing more until a restart.
-            if consumer.channel is not channel or self._consumers.get(destination_id) is not (
-                consumer
-            ):
-                return  # released or replaced meanwhile
-            consumer.cancelled = True
-            log.error(
-                "message broker cancelled a delivery consumer; declaring its queue again",
-                destination=destination_id,
+        def current() -> bool:
+            """Still this consumer's channel: not replaced by a reconnect, not released."""
+            return (
+                consumer.channel is channel
+                and not channel.is_closed
+                and self._consumers.get(destination_id) is consumer
             )
-            self._spawn(self._consume_again(consumer, channel, on_message))
 
-        channel.on_consumer_cancel_callbacks.add(on_cancel)
+        # The broker's basic.cancel: the queue was deleted (or the broker gave up on it). The
+        # channel stays open and the engine connected, so without this the destination would
+        # silently get nothing more until a restart.
+        consumer.again.watch(
+            channel,
+            current=current,
+            subscribe=lambda: self._subscribe(channel, destination_id, on_message),
+        )
         await self._subscribe(channel, destination_id, on_message)
-        consumer.cancelled = False
+        consumer.again.cancelled = False
         self.link.watch(channel, f"delivery:{destination_id}")
 
     async def _subscribe(
@@ -388,49 +393,10 @@ class RabbitMQTransport:
         await self.topology.declare_destination(channel, destination_id)
         await channel.basic_consume(self.topology.delivery_queue(destination_id), on_message)
 
-    async def _consume_again(
-        self,
-        consumer: _Consumer,
-        channel: AbstractChannel,
-        on_message: ConsumerCallback,
-    ) -> None:
-        """Re-declare a cancelled consumer's queue and consume it again on the same channel.
-
-        The same channel, so deliveries still held (prefetched or in a worker's hands) keep
-        their ack window and are settled as usual. Backs off while declaring fails; stops when
-        the channel is replaced (a reconnect starts a new consumer anyway) or the destination
-        released. A declare the broker refuses closes the channel, and ``AmqpLink.watch``
-        reconnects.
-        """
-        backoff = CONSUME_AGAIN_MIN_S
-        while True:
-            async with consumer.starting:
-                if (
-                    consumer.channel is not channel
-                    or channel.is_closed
-                    or self._consumers.get(consumer.destination_id) is not consumer
-                ):
-                    return
-                try:
-                    await self._subscribe(channel, consumer.destination_id, on_message)
-                except GONE as exc:
-                    log.warning(
-                        "consuming a delivery queue again failed; retrying",
-                        destination=consumer.destination_id,
-                        error_type=type(exc).__name__,
-                        retry_in_s=round(backoff, 2),
-                    )
-                else:
-                    consumer.cancelled = False
-                    log.info("delivery consumer started again", destination=consumer.destination_id)
-                    return
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, CONSUME_AGAIN_MAX_S)
-
     def not_consuming(self) -> list[str]:
         """Destinations whose consumer the broker cancelled and that are not consumed again yet
         (readiness and ``integrator_transport_up`` say so)."""
-        return sorted(d for d, c in self._consumers.items() if c.cancelled)
+        return sorted(d for d, c in self._consumers.items() if c.again.cancelled)
 
     async def _ack_loop(self, consumer: _Consumer) -> None:
         while True:

@@ -91,11 +91,7 @@ class Topology:
             self.dead_queue, durable=True, arguments={"x-queue-type": "quorum"}
         )
         await channel.queue_bind(self.dead_queue, self.dead_exchange, routing_key="#")
-        await channel.exchange_declare(self.intake_exchange, exchange_type="topic", durable=True)
-        await channel.queue_declare(
-            self.intake_queue, durable=True, arguments=self.intake_arguments()
-        )
-        await channel.queue_bind(self.intake_queue, self.intake_exchange, routing_key="#")
+        await self.declare_intake(channel)
         await channel.exchange_declare(self.delivery_exchange, exchange_type="direct", durable=True)
 
     async def declare_destination(
@@ -104,3 +100,12 @@ class Topology:
         queue = self.delivery_queue(destination_id)
         await channel.queue_declare(queue, durable=True, arguments=self.delivery_arguments())
         await channel.queue_bind(queue, self.delivery_exchange, routing_key=destination_id)
+
+    async def declare_intake(self, channel: aiormq.abc.AbstractChannel) -> None:
+        """The intake exchange, queue and binding (idempotent): at every connect, and again
+        when the broker cancelled the intake consumer because the queue was deleted."""
+        await channel.exchange_declare(self.intake_exchange, exchange_type="topic", durable=True)
+        await channel.queue_declare(
+            self.intake_queue, durable=True, arguments=self.intake_arguments()
+        )
+        await channel.queue_bind(self.intake_queue, self.intake_exchange, routing_key="#")

@@ -73,12 +73,20 @@ def make_events(base: dict[str, Any], providers: list[str], count: int) -> list[
     return events
 
 
-async def publish_events(url: str, prefix: str, events: list[dict[str, Any]]) -> None:
-    """Publish to the intake exchange as an upstream system does (docs/amqp.md)."""
+async def publish_events(
+    url: str, prefix: str, events: list[dict[str, Any]], *, declare: bool = True
+) -> None:
+    """Publish to the intake exchange as an upstream system does (docs/amqp.md).
+
+    ``declare``: declare the topology first, so a test may publish before any engine ran;
+    False publishes only, as an upstream system that declares nothing (a deleted intake queue
+    then stays deleted, unless the engine declares it again).
+    """
     connection = await aiormq.connect(url)
     try:
         channel = await connection.channel(publisher_confirms=True)
-        await Topology(prefix).declare_common(channel)
+        if declare:
+            await Topology(prefix).declare_common(channel)
         await asyncio.gather(
             *(
                 channel.basic_publish(

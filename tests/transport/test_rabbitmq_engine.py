@@ -311,3 +311,77 @@ async def delivered_to(engine: Engine, destination_id: str, count: int) -> bool:
         MessageFilter(destination_id=destination_id, status="delivered"), limit=100
     )
     return len(stored) == count
+
+
+async def test_a_deleted_intake_queue_is_declared_again_and_intake_goes_on(
+    setup: Setup, referral_data: dict[str, Any]
+) -> None:
+    """An operator deletes the intake queue while the engine runs. The broker cancels the
+    intake consumer and confirms-and-drops what upstream publishes (no queue bound); the engine
+    used to log nothing and look ready until a restart. Now it logs an error, says "not
+    consuming" in readiness until it has declared the queue and its binding again (backing off
+    while that fails) and consumes it, and events published after that, by a publisher that
+    declares nothing, are stored and delivered, without a reconnect."""
+    from structlog.testing import capture_logs
+
+    from integrator.scrape import readiness
+    from integrator.transport.rabbitmq import RabbitMQTransport
+
+    intake = setup.engine._amqp_intake
+    transport = setup.engine._transport
+    assert intake is not None and isinstance(transport, RabbitMQTransport)
+    await publish_events(setup.url, setup.prefix, make_events(referral_data, PROVIDERS, 2))
+    assert await eventually(lambda: all_delivered(setup.engine, 2), timeout=20)
+    generation = transport.link.generation
+    queue = f"{setup.prefix}.intake"
+
+    subscribe = intake._subscribe
+    gate = asyncio.Event()
+    tries = 0
+
+    async def held_subscribe(*args: Any, **kwargs: Any) -> None:
+        nonlocal tries
+        tries += 1
+        if tries == 1:
+            raise aiormq.exceptions.ChannelInvalidStateError("declaring failed (test)")
+        await gate.wait()  # so the "not consuming" state lasts long enough to be seen
+        await subscribe(*args, **kwargs)
+
+    intake._subscribe = held_subscribe  # type: ignore[method-assign]
+    with capture_logs() as logs:
+        connection = await aiormq.connect(setup.url)
+        try:
+            channel = await connection.channel()
+            await channel.queue_delete(queue)  # this test's prefix only
+        finally:
+            await connection.close()
+        assert await eventually(intake.not_consuming, timeout=10)
+        assert setup.engine.transport_state() == "not consuming"
+        assert not setup.engine.transport_connected()  # integrator_transport_up 0
+        assert (await readiness(setup.engine))["transport"] == "not consuming"
+        assert await eventually(lambda: tries >= 2, timeout=10)  # backed off and tried again
+        gate.set()
+        assert await eventually(lambda: not intake.not_consuming(), timeout=10)
+        assert (await readiness(setup.engine))["transport"] == "ok"
+        assert setup.engine.transport_connected()
+
+    connection = await aiormq.connect(setup.url)
+    try:
+        channel = await connection.channel()
+        await channel.queue_declare(queue, passive=True)  # back (a missing one closes it: 404)
+    finally:
+        await connection.close()
+    # Bound again: events from a publisher that declares nothing reach the engine.
+    later = make_events(referral_data, PROVIDERS, 4)
+    await publish_events(setup.url, setup.prefix, later, declare=False)
+    assert await eventually(lambda: all_delivered(setup.engine, 6), timeout=20)
+    for receiver in setup.receivers:
+        assert len(receiver.received) == 3  # 1 before, 2 after: each once
+    assert transport.link.generation == generation  # no reconnect was needed for it
+    cancelled = [e for e in logs if e["event"].startswith("message broker cancelled the intake")]
+    assert [e["log_level"] for e in cancelled] == ["error"]
+    retried = [e for e in logs if e["event"].startswith("consuming the intake queue again failed")]
+    assert retried and retried[0]["log_level"] == "warning"
+    assert [e["log_level"] for e in logs if e["event"] == "intake consumer started again"] == [
+        "info"
+    ]
