@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import aiormq
 import pamqp.exceptions
+from pamqp.commands import Connection
 from pamqp.common import FieldTable
+from yarl import URL
 
 from integrator.eventloop import stop_task
 from integrator.logging import get_logger
@@ -48,6 +51,101 @@ def redact(url: str) -> str:
         return url
     scheme, _, rest = url.partition("://")
     return f"{scheme}://***@{rest.split('@', 1)[1]}"
+
+
+#: The setting every start error names: the URL is where host, port, vhost, user and password are.
+SETTING = "INTEGRATOR_AMQP_URL"
+_AMQP_PORTS = {"amqp": 5672, "amqps": 5671}
+#: RabbitMQ's reply to ``Connection.Open`` that it refuses (``NOT_ALLOWED``): vhost missing, no
+#: permission on it, or a connection limit reached; told apart by the reply text.
+_NOT_ALLOWED = 530
+_ACCESS_REFUSED = 403
+
+
+def describe_connect_error(exc: BaseException, url: str) -> str:
+    """Why connecting to the broker at ``url`` failed, in words naming the cause and the setting.
+
+    aiormq and pamqp say it with exception classes only, and one of them misleads: a vhost the
+    broker does not have comes as ``InvalidFrameError`` ("expected Connection.OpenOk"), because
+    the broker answered ``Connection.Open`` with ``Connection.Close`` (530, ``NOT_ALLOWED - vhost
+    x not found``) and aiormq keeps that frame only in the local variables of the frames that
+    raised. So the reply is taken from the exception where it has one (``ConnectionClosed``'s
+    code and text) or from those frames, else from the cause chain (refused, unknown host,
+    timeout). Nothing here holds the password: host, port and vhost come from the URL, the
+    broker's reply codes and texts name a rule, a vhost or a user, and the rest is the OS's
+    error text. Anything else is named by its type, as before.
+    """
+    parsed = URL(url)
+    host = parsed.host or "localhost"
+    port = parsed.port or _AMQP_PORTS.get(parsed.scheme.lower(), 5672)
+    vhost = "/" if parsed.path in ("", "/") else parsed.path[1:].replace("%2F", "/")
+    where = f"{host}:{port}"
+    if isinstance(exc, aiormq.exceptions.ProbableAuthenticationError):
+        return f"the broker refused the user name or password in {SETTING}"
+    close = _connection_close(exc)
+    if close is not None:
+        code, text = close
+        if code == _ACCESS_REFUSED:
+            return f"the broker refused the user name or password in {SETTING}"
+        if code == _NOT_ALLOWED and "not found" in text and "vhost" in text:
+            return f"the broker has no vhost '{vhost}' ({SETTING})"
+        if code == _NOT_ALLOWED and "access to vhost" in text:
+            return (
+                f"the broker refused the user in {SETTING} access to vhost '{vhost}' (grant "
+                "it permissions there, or use another vhost)"
+            )
+        return f"the broker closed the connection: {code} {text} ({SETTING})"
+    if isinstance(exc, aiormq.exceptions.InvalidFrameError) and "Connection.Close" in str(exc):
+        return f"the broker refused to open the connection to vhost '{vhost}' ({SETTING})"
+    causes = list(_causes(exc))
+    if any(
+        isinstance(e, (aiormq.exceptions.IncompatibleProtocolError, asyncio.IncompleteReadError))
+        for e in causes
+    ):  # e.g. a PostgreSQL or HTTP port, or amqp:// to a TLS-only port
+        return (
+            f"{where} closed the connection before the AMQP handshake was done (is it a "
+            f"RabbitMQ port, and the scheme, amqp or amqps, the right one?) ({SETTING})"
+        )
+    # aiormq re-raises socket errors as its own AMQPConnectionError(errno, text): the errno
+    # is kept, the kind (an unknown host is a gaierror) only in the cause.
+    codes = {e.args[0] for e in causes if isinstance(e, OSError) and e.args}
+    if any(isinstance(e, socket.gaierror) for e in causes):
+        return f"no host named '{host}' ({SETTING})"
+    if any(isinstance(e, ConnectionRefusedError) for e in causes) or errno.ECONNREFUSED in codes:
+        return f"connection refused at {where} ({SETTING})"
+    if any(isinstance(e, TimeoutError) for e in causes):
+        return f"no answer from {where} in time ({SETTING})"
+    for code in codes:
+        if isinstance(code, int) and code > 0:  # asyncio's own text is "Connect call failed"
+            return f"{os.strerror(code)} at {where} ({SETTING})"
+    return type(exc).__name__
+
+
+def _connection_close(exc: BaseException) -> tuple[int, str] | None:
+    """The broker's ``Connection.Close`` reply code and text behind ``exc``, if it sent one."""
+    if (
+        isinstance(exc, aiormq.exceptions.ConnectionClosed)
+        and len(exc.args) == 2
+        and isinstance(exc.args[0], int)
+    ):
+        return exc.args[0], str(exc.args[1])
+    trace = exc.__traceback__
+    while trace is not None:
+        for value in trace.tb_frame.f_locals.values():
+            if isinstance(value, Connection.Close):
+                return int(value.reply_code or 0), str(value.reply_text or "")
+        trace = trace.tb_next
+    return None
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it was raised from or during, outermost first (each once)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 def connection_name() -> str:
@@ -110,8 +208,8 @@ class AmqpLink:
         except TimeoutError:
             await self.close()
             raise TransportUnavailable(
-                f"message broker at {redact(self._url)} not usable within {timeout:g}s "
-                f"(last error: {self._last_error})"
+                f"message broker at {redact(self._url)} not usable within {timeout:g}s; "
+                f"last error: {self._last_error}"
             ) from None
 
     async def wait_connected(self, timeout: float | None = None) -> bool:
@@ -141,9 +239,10 @@ class AmqpLink:
                     self._url, client_properties=client_properties(self._url)
                 )
             except BROKER_ERRORS as exc:
-                self._last_error = type(exc).__name__
+                self._last_error = describe_connect_error(exc, self._url)
                 log.warning(
                     "message broker unreachable; retrying",
+                    error=self._last_error,
                     error_type=type(exc).__name__,
                     retry_in_s=round(backoff, 2),
                 )

@@ -87,7 +87,8 @@ def test_run_with_the_broker_down_says_so_in_our_lines_only(tmp_path: Path) -> N
     assert "message broker unreachable; retrying" in ran.stderr
     assert (
         f"error: the engine could not run: message broker at amqp://***@127.0.0.1:{port}/ "
-        "not usable within 10s (last error: AMQPConnectionError)"
+        f"not usable within 10s; last error: connection refused at 127.0.0.1:{port} "
+        "(INTEGRATOR_AMQP_URL)"
     ) in ran.stderr
     assert RAW not in ran.stderr
     assert "s3cret" not in ran.stderr + ran.stdout

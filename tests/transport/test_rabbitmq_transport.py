@@ -61,6 +61,9 @@ async def test_start_fails_clearly_when_no_broker_answers() -> None:
     with pytest.raises(TransportUnavailable) as caught:
         await transport.start(timeout=1.0)
     assert "secret" not in str(caught.value)
+    assert str(caught.value).endswith(
+        "last error: connection refused at 127.0.0.1:1 (INTEGRATOR_AMQP_URL)"
+    )
     await transport.close()
 
 
