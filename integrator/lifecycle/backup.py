@@ -270,10 +270,13 @@ def plan_backup(
     ignores a key file then), and a key file beside the store is not copied: a restore would
     take it for the copy's key.
     """
-    source = sqlite_path(database_url)
+    # Absolute from here on: the default URL is relative (``sqlite:///var/integrator.db``), a
+    # relative path has no file URI (``_require_current_schema``), and the report and the
+    # audit entry should name the files wherever the command was run from.
+    source = sqlite_path(database_url).absolute()
     if not source.is_file():
         raise BackupFailed(f"no store at {source} (set INTEGRATOR_DATABASE_URL to the engine's)")
-    target = target.expanduser()
+    target = target.expanduser().absolute()
     key_target = target.with_name(target.name + KEY_SUFFIX)
     if target.resolve() == source.resolve():
         raise BackupRefused("FILE is the store itself; give another path")
@@ -291,6 +294,7 @@ def plan_backup(
         raise BackupRefused(f"{target.parent} is not a directory")
     _require_current_schema(source)
     key_file = key_file_for(database_url)
+    key_file = key_file.absolute() if key_file is not None else None
     if key_in_setting:
         not_copied = key_file if key_file is not None and key_file.exists() else None
         return BackupPlan(source, target, None, key_target, force, not_copied)

@@ -321,3 +321,31 @@ def test_backup_of_a_missing_store_fails_and_makes_nothing(
     result = cli(env, "backup", str(tmp_path / "copy.db"))
     assert result.exit_code == 1 and "no store" in result.stderr
     assert not (tmp_path / "copy.db").exists()
+
+
+def test_backup_of_the_default_relative_store_from_the_engines_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README's ``integrator backup FILE`` with the default store URL, a relative path: run from
+    the engine's directory as the docs say, and the copy opens where it is restored."""
+    monkeypatch.chdir(tmp_path)
+    env = {"INTEGRATOR_DATABASE_URL": "sqlite:///var/integrator.db", "USER": "tester"}
+    (tmp_path / "var").mkdir()
+    [kept] = asyncio.run(fill(env, 1, at=datetime.now(UTC)))
+    (tmp_path / "backups").mkdir()
+
+    result = cli(env, "backup", "backups/integrator.db", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    backup = tmp_path / "backups" / "integrator.db"
+    assert report["path"] == str(backup)  # absolute: it says where, whichever directory
+    assert Path(report["search_key_file"]) == backup.with_name("integrator.db.search-key")
+
+    restored = tmp_path / "restored" / "var" / "integrator.db"
+    restored.parent.mkdir(parents=True)
+    shutil.copy2(backup, restored)
+    shutil.copy2(report["search_key_file"], restored.with_name("integrator.db.search-key"))
+    monkeypatch.chdir(tmp_path / "restored")
+    shown = cli(env, "messages", "show", kept, "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["id"] == kept
