@@ -288,7 +288,11 @@ def with_store(
     try:
         return run(go())
     except NoStore as exc:
-        fail(f"{exc} (set INTEGRATOR_DATABASE_URL to the engine's store)", exc.exit_code)
+        fail(
+            f"{exc}; run this from the engine's directory or set INTEGRATOR_DATABASE_URL to "
+            "the engine's store",
+            exc.exit_code,
+        )
     except IntegratorError as exc:
         fail(said(exc), exc.exit_code)
     except BadSearch as exc:  # a term only the store can judge (a destination that is none)

@@ -80,7 +80,13 @@ BaseUrlOption = Annotated[
 def with_access(
     action: Callable[[AccessService, Identity], Awaitable[T]], *, base_url: str | None = None
 ) -> T:
-    """Run ``action`` with the access service on the configured store, as ``local:<user>``."""
+    """Run ``action`` with the access service on the configured store, as ``local:<user>``.
+
+    The store must be there already, and is named on stderr (``with_store(read_only=True)``):
+    a token or an invitation made in a store created by mistake, from another directory, is
+    one the running engine refuses, with nothing on the screen to say why. ``integrator run``
+    creates the store; no documented step needs these commands before it.
+    """
     from integrator.access.permissions import local_identity
     from integrator.access.setup import access_service
     from integrator.clock import SystemClock
@@ -91,7 +97,7 @@ def with_access(
     async def on_store(store: Store) -> T:
         return await action(access_service(store, SystemClock(), settings, base_url=base_url), me)
 
-    return with_store(on_store, settings)
+    return with_store(on_store, settings, read_only=True)
 
 
 def engine_zone() -> tzinfo:

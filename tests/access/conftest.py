@@ -3,6 +3,7 @@ when a test moves it (expiry, idle timeouts and lockouts are reached by moving i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -108,12 +109,19 @@ async def login_as(service: AccessService, clock: ManualClock, member: Member) -
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    """A store of the test's own, and the OS user ``piet`` (``local:piet``)."""
-    return {
-        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
-        "INTEGRATOR_HTTP_PORT": "9090",
-        "USER": "piet",
-    }
+    """A store of the test's own, and the OS user ``piet`` (``local:piet``).
+
+    The store is made here, as ``integrator run`` makes it before anyone runs these commands:
+    they refuse to create one (a store made by mistake takes tokens no engine knows)."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    asyncio.run(make_store(url))
+    return {"INTEGRATOR_DATABASE_URL": url, "INTEGRATOR_HTTP_PORT": "9090", "USER": "piet"}
+
+
+async def make_store(url: str) -> None:
+    """An empty store at ``url``, as the engine's first start leaves it."""
+    store = await Store.open(url)
+    await store.close()
 
 
 @pytest.fixture

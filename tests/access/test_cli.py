@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from integrator.clock import SystemClock
 from integrator.store import AuditRecord, Store
 from tests.access.conftest import PASSWORD
 from tests.access.mailbox import SENDER, mailbox
+from tests.cli_in_process import run_cli
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 SHOWN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
@@ -121,6 +123,8 @@ def test_tokens_create_list_revoke(cli: Any, env: dict[str, str]) -> None:
     token = created.stdout.strip()
     assert token.startswith("itg_") and "\n" not in token
     assert "shown once" in created.stderr
+    # Which store the token is in, on stderr: `$(integrator tokens create …)` gets the token.
+    assert created.stderr.startswith(f"store: {env['INTEGRATOR_DATABASE_URL']}\n")
     identity = _authenticate(env, token)
     assert identity is not None and identity.display == "token:prometheus"
 
@@ -384,3 +388,31 @@ def test_deactivating_an_admin_prints_the_machine_tokens_they_made(
     assert "ada@example.nl is deactivated." in done.stdout
     assert "The 1 machine token(s) ada@example.nl made go on working" in done.stdout
     assert made_id in done.stdout and "upstream" in done.stdout and "intake@*" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("tokens", "list"),
+        ("tokens", "list", "--json"),
+        ("users", "list"),
+        ("tokens", "create", "ci-intake", "--role", "intake"),
+        ("tokens", "revoke", "abcd1234", "--reason", "gone"),
+        ("users", "create-admin", "ops@example.nl"),
+        ("users", "invite", "anna@example.nl", "--role", "viewer"),
+    ],
+)
+def test_users_and_tokens_never_create_a_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    """Run from a directory without the engine's store (the default URL is relative): a
+    token or an invitation in a new, empty store is one the running engine refuses."""
+    monkeypatch.chdir(tmp_path)
+    done = run_cli(*command, env={"USER": "piet"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"error: no store at sqlite:///{tmp_path}/var/integrator.db; run this from the "
+        "engine's directory or set INTEGRATOR_DATABASE_URL to the engine's store\n"
+    )
+    assert list(tmp_path.iterdir()) == []

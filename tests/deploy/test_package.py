@@ -213,13 +213,6 @@ def test_the_running_engine_pauses_a_destination_through_its_api(
     """The image's case: ``integrator run`` as the service user, a PATCH-like change by API."""
     _copy_example(installed, layout)
     env = dict(layout.env, INTEGRATOR_SEARCH_KEY=KEY)
-    made = installed.as_user(
-        ["integrator", "tokens", "create", "ops", "--role", "destinations", "--json"],
-        env=env,
-        cwd=layout.home,
-    )
-    assert made.returncode == 0, made.stdout + made.stderr
-    token = json.loads(made.stdout)["token"]
     engine = subprocess.Popen(
         installed.command(["integrator", "run"]),
         env=env,
@@ -237,6 +230,15 @@ def test_the_running_engine_pauses_a_destination_through_its_api(
             raise AssertionError("the engine stopped before it listened")
         health = installed.as_user(["integrator", "health"], env=env, cwd=layout.home)
         assert health.returncode == 0, health.stdout + health.stderr
+        # Made once the engine has made the store, as docs/deploy.md does: the tokens
+        # commands refuse to create one.
+        made = installed.as_user(
+            ["integrator", "tokens", "create", "ops", "--role", "destinations", "--json"],
+            env=env,
+            cwd=layout.home,
+        )
+        assert made.returncode == 0, made.stdout + made.stderr
+        token = json.loads(made.stdout)["token"]
         url = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}/api/v1/destinations"
         answer = httpx.post(
             f"{url}/ziekenhuis-noord/pause",

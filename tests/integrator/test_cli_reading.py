@@ -288,8 +288,8 @@ def test_a_read_command_never_creates_a_store(
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
     assert result.stderr == (
-        f"error: no store at sqlite:///{tmp_path}/var/integrator.db "
-        "(set INTEGRATOR_DATABASE_URL to the engine's store)\n"
+        f"error: no store at sqlite:///{tmp_path}/var/integrator.db; run this from the "
+        "engine's directory or set INTEGRATOR_DATABASE_URL to the engine's store\n"
     )
     assert list(tmp_path.iterdir()) == []
 
