@@ -7,6 +7,8 @@ set, else the link is returned to pass on.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from integrator.access.mail import SmtpMailer
 from integrator.access.service import AccessService, KnownClusters
 from integrator.access.settings import AccessSettings
@@ -22,6 +24,34 @@ def public_url(settings: Settings) -> str:
         return settings.public_url
     scheme = "https" if settings.http_tls else "http"
     return f"{scheme}://{settings.http_host}:{settings.http_port}"
+
+
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]"})
+"""Addresses that mean "every interface" to a server and nothing to a browser."""
+
+
+def wildcard_link_warning(settings: Settings, base_url: str | None = None) -> str | None:
+    """Why a link made with these settings will not open, or None when it may.
+
+    Without ``INTEGRATOR_PUBLIC_URL`` (or ``base_url``) links are built on
+    ``INTEGRATOR_HTTP_HOST``, which the image and the systemd example set to ``0.0.0.0`` so
+    the API listens on every interface: an invitation to ``http://0.0.0.0:8080/…`` reaches
+    nobody, and the person finds out only when the link fails.
+    """
+    base = base_url or public_url(settings)
+    host = urlsplit(base).hostname
+    if base_url or settings.public_url:
+        wildcard = host in WILDCARD_HOSTS
+    else:
+        wildcard = settings.http_host in WILDCARD_HOSTS
+    if not wildcard:
+        return None
+    where = "the link" if base_url or settings.public_url else "INTEGRATOR_HTTP_HOST"
+    return (
+        f"the link uses {base}: {where} is a wildcard address, which no browser can open; "
+        "set INTEGRATOR_PUBLIC_URL to where people reach the console "
+        "(https://integrator.example.nl)"
+    )
 
 
 def smtp_mailer(settings: Settings) -> SmtpMailer | None:

@@ -13,11 +13,13 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.common import (
     JsonOption,
     console,
+    err_console,
     fail,
     load_settings,
     local_actor,
@@ -122,7 +124,14 @@ def grants_from(roles: Sequence[str] | None, clusters: Sequence[str] | None) -> 
     return found
 
 
-def _print_link(link: InvitationLink, as_json: bool, what: str) -> None:
+def _print_link(
+    link: InvitationLink, as_json: bool, what: str, base_url: str | None = None
+) -> None:
+    from integrator.access.setup import wildcard_link_warning
+
+    warning = wildcard_link_warning(load_settings(), base_url)
+    if warning is not None:  # stderr, also with --json: the link is still made and shown
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     zone = engine_zone()
     if as_json:
         print_json(link.to_json(zone))
@@ -174,7 +183,7 @@ def create_admin(
     link = with_access(
         lambda access, me: access.create_admin(email, by=me, name=name), base_url=base_url
     )
-    _print_link(link, as_json, "Setup link")
+    _print_link(link, as_json, "Setup link", base_url)
 
 
 @users_app.command("invite")
@@ -194,7 +203,7 @@ def invite(
         lambda access, me: access.invite(me, email, grants, name=name, reason=reason),
         base_url=base_url,
     )
-    _print_link(link, as_json, "Invitation link")
+    _print_link(link, as_json, "Invitation link", base_url)
 
 
 @users_app.command("reinvite")
@@ -205,7 +214,7 @@ def reinvite(
 ) -> None:
     """A new invitation link; the earlier ones stop working."""
     link = with_access(lambda access, me: access.reinvite(me, email), base_url=base_url)
-    _print_link(link, as_json, "New invitation link")
+    _print_link(link, as_json, "New invitation link", base_url)
 
 
 @users_app.command("reset-2fa")
@@ -227,7 +236,7 @@ def reset_second_factor(
             f"The second factor of {link.email} is reset: their authenticator app, recovery "
             "codes, password and console sessions no longer work; their roles and tokens stay."
         )
-    _print_link(link, as_json, "Setup link")
+    _print_link(link, as_json, "Setup link", base_url)
 
 
 @users_app.command("grant")

@@ -416,3 +416,30 @@ def test_users_and_tokens_never_create_a_store(
         "engine's directory or set INTEGRATOR_DATABASE_URL to the engine's store\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_link_on_a_wildcard_host_warns_to_set_the_public_url(
+    cli: Any, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The image and the systemd example listen on 0.0.0.0: without INTEGRATOR_PUBLIC_URL the
+    link is built on it, and reaches nobody. The link is still made; stderr says why it will
+    not open and what to set; stdout stays the link (and --json stays JSON)."""
+    for name, value in {"INTEGRATOR_HTTP_HOST": "0.0.0.0", "INTEGRATOR_HTTP_PORT": "8080"}.items():
+        monkeypatch.setitem(env, name, value)
+    made = cli("users", "create-admin", "ops@example.nl")
+    assert made.exit_code == 0, made.output
+    assert "http://0.0.0.0:8080/invitation#" in made.stdout and "warning" not in made.stdout
+    said = " ".join(made.stderr.split())
+    assert "warning: the link uses http://0.0.0.0:8080: INTEGRATOR_HTTP_HOST is a wildcard" in said
+    assert "set INTEGRATOR_PUBLIC_URL" in said
+
+    as_json = cli("users", "invite", "anna@example.nl", "--role", "viewer", "--json")
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["link"].startswith("http://0.0.0.0:8080/invitation#")
+    assert "set INTEGRATOR_PUBLIC_URL" in " ".join(as_json.stderr.split())
+
+    monkeypatch.setitem(env, "INTEGRATOR_PUBLIC_URL", "https://integrator.example.nl")
+    public = cli("users", "reinvite", "anna@example.nl")
+    assert public.exit_code == 0, public.output
+    assert "https://integrator.example.nl/invitation#" in public.stdout
+    assert "warning" not in public.stderr
