@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from fastapi import FastAPI
 
 from integrator.catalog import build_catalog
@@ -119,6 +120,20 @@ def test_the_alert_rules_use_only_metrics_that_exist() -> None:
         exposed.add(spec.name)
         exposed.add(f"{spec.name}_total")
     assert used <= exposed, used - exposed
+
+
+def test_every_alert_says_what_to_do_in_its_description() -> None:
+    """docs/metrics.md promises it; an alert with a summary only leaves the person paged to
+    guess (an expired scrape token shows up as "does not answer scrapes")."""
+    rules = [
+        rule for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]
+    ]
+    bare = [
+        rule["alert"]
+        for rule in rules
+        if "alert" in rule and not rule.get("annotations", {}).get("description", "").strip()
+    ]
+    assert rules and bare == []
 
 
 def test_promtool_accepts_the_rules_and_their_unit_tests_pass(tmp_path: Path) -> None:
