@@ -194,14 +194,16 @@ def shown_destination(value: str) -> bool:
 
 class TooManyMatches(TermsRefused):
     """A filter that finds more than one batch may hold: refused whole, not cut short (the
-    listing is newest first, so cutting it would silently leave out the oldest)."""
+    listing is newest first, so cutting it would silently leave out the oldest). ``found``:
+    how many it matches, where the caller counted them (a page says it, to narrow by)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, found: int | None = None) -> None:
         super().__init__(
             f"the selection matches more than {limit:,} messages, the most one resend takes; "
             "narrow it ({since}/{until}, {destination}, {status}) and resend in parts"
         )
         self.limit = limit
+        self.found = found
         self.coded("resend.too_many", limit=limit)
 
 
@@ -376,11 +378,10 @@ async def select_for_resend(
         selected[message.id] = message
         named.add(message.id)
     if flt is not None and flt.selects:
-        found = await store.list_messages(
-            dataclasses.replace(flt, originals_only=True), limit=limit + 1
-        )
+        originals = dataclasses.replace(flt, originals_only=True)
+        found = await store.list_messages(originals, limit=limit + 1)
         if len(found) > limit:
-            raise TooManyMatches(limit)
+            raise TooManyMatches(limit, found=await store.count_messages(originals))
         naming = names_messages(flt)
         for message in found:
             selected.setdefault(message.id, message)

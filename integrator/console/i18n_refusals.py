@@ -156,9 +156,9 @@ EN: Final[dict[str, str]] = {
         "search first: say which messages (a ZD number, destination, status…)"
     ),
     "refusal.console.resend_too_many": (
-        "the search finds more than {limit} messages, the most the console resends at once: "
-        "narrow it (a period, a status), or ask for a resend through the API or on the "
-        "server, which take up to 100,000"
+        "the search finds {found} messages, more than {limit}, the most the console resends "
+        "at once: narrow it (a period, a status), or ask for a resend through the API or on "
+        "the server, which take up to 100,000"
     ),
     "refusal.resend.no_selector": (
         "say which messages: search by ZD number, destination, status, version or period"
@@ -600,9 +600,9 @@ NL: Final[dict[str, str]] = {
         "zoek eerst: zeg welke berichten (een ZD-nummer, bestemming, status…)"
     ),
     "refusal.console.resend_too_many": (
-        "de zoekopdracht vindt meer dan {limit} berichten, het meeste dat de console in één "
-        "keer herzendt: beperk haar (een periode, een status), of laat herzenden via de API of "
-        "op de server, die tot 100.000 aankunnen"
+        "de zoekopdracht vindt {found} berichten, meer dan {limit}, het meeste dat de console "
+        "in één keer herzendt: beperk haar (een periode, een status), of laat herzenden via de "
+        "API of op de server, die tot 100.000 aankunnen"
     ),
     "refusal.resend.no_selector": (
         "zeg welke berichten: zoek op ZD-nummer, bestemming, status, versie of periode"

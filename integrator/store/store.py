@@ -938,6 +938,19 @@ class Store(
             result = await conn.execute(query)
             return [message_record(row, self._sealer) for row in result]
 
+    @guarded("count messages")
+    async def count_messages(self, flt: MessageFilter = ANY_MESSAGE) -> int:
+        """How many messages ``list_messages`` would list with ``flt`` and no limit: one
+        ``COUNT`` that reads no body, so a refusal of "too many" can say how many."""
+        query = (
+            select(func.count())
+            .select_from(messages.join(events, messages.c.event_id == events.c.id))
+            .where(*_filter_terms(flt))
+        )
+        async with self._engine.connect() as conn:
+            count: int = (await conn.execute(query)).scalar_one()
+            return count
+
     @guarded("list pending messages")
     async def pending_messages(
         self,

@@ -29,6 +29,13 @@ async def test_a_filter_matching_more_than_the_limit_is_refused_naming_it(store:
     with pytest.raises(TooManyMatches, match="more than 2 messages") as refused:
         await select_for_resend(store, flt=flt, limit=2)
     assert "narrow it" in str(refused.value)
+    assert refused.value.found == 3  # how many it matches, for a page to say (a COUNT)
+    resent = make_message(destination_id="noord", resend_of=ids[0])
+    await store.accept_event(make_event(), [resent])
+    assert await store.count_messages(flt) == 4
+    assert (
+        await store.count_messages(MessageFilter(destination_id="noord", originals_only=True)) == 3
+    )
     exactly = await select_for_resend(store, flt=flt, limit=3)
     assert [m.id for m in exactly] == ids  # at the limit: all of them, oldest first
 

@@ -14,6 +14,14 @@ The confirmation acts once (``integrator.console.once``): its result is a page o
 (``/messages/resend/done/<id>``, Post/Redirect/Get), and the same confirmation posted again (a
 reload, Back and submit, a second tab) shows that result, with who and when, and sends nothing.
 A new confirmation is a new request: what a ZD number names is resent again, by the rule.
+
+A refusal keeps the person where they were: a search that finds more than ``RESENT_HERE`` is
+the search page again, its results shown, saying how many it finds; a confirmation posted with
+a blank reason (the browser's ``required`` takes spaces) is the confirmation again, its
+selection kept and the refusal beside the reason, with the same one-time token (released by
+the refusal, so still unused: a second live token for one selection could send it twice).
+Its *Cancel* goes back to the search (its identifier terms ride along in the form: never a
+BSN, by which nothing is resent here).
 """
 
 from __future__ import annotations
@@ -25,8 +33,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from deadletter import (
     DeadLetterError,
+    MissingReason,
+    ReasonTooLong,
     ResendRequest,
+    Selection,
     TooManyMatches,
+    checked_reason,
     select_for_resend,
 )
 from integrator.access.permissions import Permission
@@ -40,7 +52,7 @@ from integrator.console.once import (
     once,
     shown_rows,
 )
-from integrator.console.pages.messages import RESENT_HERE, FormTerms
+from integrator.console.pages.messages import RESENT_HERE, FormTerms, search_page
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.selections import selected_in_scope
@@ -50,6 +62,7 @@ from integrator.http.deps import source_of
 from integrator.message_service import MessageTerms, checked_filter
 from integrator.reasons import MAX_REASON
 from integrator.resending import resend_in_engine
+from integrator.saved_searches import query_of
 from integrator.search import BadSearch
 
 P = Permission
@@ -63,7 +76,8 @@ ACTION: Final = "messages.resend"
 
 @router.post("/messages/resend/confirm")
 async def confirm(request: Request, visitor: Resender, terms: FormTerms) -> Response:
-    """What resending the search's messages would do to each; nothing is sent yet."""
+    """What resending the search's messages would do to each; nothing is sent yet. More than
+    ``RESENT_HERE``: the search page again, with how many it finds and why it stops there."""
     engine = engine_of(request)
     if not terms:
         raise BadInput(
@@ -78,16 +92,35 @@ async def confirm(request: Request, visitor: Resender, terms: FormTerms) -> Resp
         selection = await select_for_resend(engine.store, flt=flt, limit=RESENT_HERE)
     except BadSearch as exc:  # names the term and the rule, never the value
         raise BadInput(said(exc, withheld=terms.values())) from None
-    except TooManyMatches:
-        raise BadInput(
-            Said(
-                f"the search finds more than {RESENT_HERE} messages, the most the console "
-                "resends at once: narrow it (a period, a status), or use `integrator resend` or "
-                "POST /api/v1/resend, which take up to 100,000",
-                "console.resend_too_many",
-                values={"limit": RESENT_HERE},
-            )
-        ) from None
+    except TooManyMatches as exc:
+        return await search_page(request, visitor, terms, resend_refused=_too_many(exc.found))
+    return await _confirmation(
+        request, visitor, terms, selection, await issue(engine, visitor, ACTION)
+    )
+
+
+def _too_many(found: int | None) -> Said:
+    """Why the console does not take this search's messages, with how many it finds."""
+    return Said(
+        f"the search finds {found if found is not None else 'more'} messages, more than "
+        f"{RESENT_HERE}, the most the console resends at once: narrow it (a period, a status), "
+        "or use `integrator resend` or POST /api/v1/resend, which take up to 100,000",
+        "console.resend_too_many",
+        values={"limit": RESENT_HERE, "found": found if found is not None else "?"},
+    )
+
+
+async def _confirmation(
+    request: Request,
+    visitor: Visitor,
+    terms: dict[str, str],
+    selection: Selection,
+    token: str,
+    refused: Said | None = None,
+) -> Response:
+    """The confirmation of ``selection``: the dry run per message, and the form with ``token``.
+    ``refused``: why its post did nothing, beside the reason (422), the selection kept."""
+    engine = engine_of(request)
     counting = ResendRequest(reason="(counting only)", actor=visitor.actor)
     try:
         planned = [
@@ -95,15 +128,20 @@ async def confirm(request: Request, visitor: Resender, terms: FormTerms) -> Resp
         ]
     except DeadLetterError as exc:
         raise BadInput(said(exc)) from None
+    query = query_of(terms)  # as the search page links its own search (identifiers only)
     return page(
         request,
         visitor,
         "batch_resend_confirm.html",
+        status=200 if refused is None else 422,
         messages=list(selection),
         named=sorted(selection.named),
         planned=planned,
         going=sum(1 for p in planned if p["outcome"] == "would resend"),
-        once=await issue(engine, visitor, ACTION),
+        once=token,
+        terms=terms,
+        back=f"/messages?{query}" if query else "/messages",
+        refused=refused,
     )
 
 
@@ -113,19 +151,24 @@ async def resend(
     visitor: Resender,
     ids: Ids,
     reason: Annotated[str, Form(max_length=MAX_REASON)],
+    terms: FormTerms,
     named: Ids = [],  # noqa: B006 (FastAPI's way of an optional repeated form field)
     once_token: Once = "",
 ) -> Response:
     engine = engine_of(request)
 
-    async def work() -> dict[str, Any]:
-        selection = await selected_in_scope(
+    async def chosen() -> Selection:
+        return await selected_in_scope(
             engine,
             visitor,
             P.MESSAGES_RESEND,
             ids,
             none=Said("no message to resend", "console.no_message"),
         )
+
+    async def work() -> dict[str, Any]:
+        selection = await chosen()
+        checked_reason(reason)  # refused before anything is sent: the token is released
         try:
             results = await resend_in_engine(
                 engine,
@@ -136,7 +179,14 @@ async def resend(
             raise BadInput(said(exc)) from None
         return {"rows": kept_rows([r.to_json() for r in results])}
 
-    done = await once(engine, visitor, ACTION, once_token, work)
+    try:
+        done = await once(engine, visitor, ACTION, once_token, work)
+    except (MissingReason, ReasonTooLong) as exc:
+        # The confirmation again, as it was, with its token (unused again) and the refusal.
+        selection = (await chosen()).naming(named)
+        return await _confirmation(
+            request, visitor, terms, selection, once_token, refused=said(exc, field=False)
+        )
     again = "?again=1" if done.repeated else ""
     return RedirectResponse(f"/messages/resend/done/{done.id}{again}", status_code=303)
 

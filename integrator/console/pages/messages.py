@@ -126,9 +126,11 @@ async def _results(
     search: KeptSearch | None = None,
     problem: Said | None = None,
     save_problem: saved_searches.SavedSearchRefused | None = None,
+    resend_refused: Said | None = None,
 ) -> Response:
     """The page: a search by identifier ``terms``, a page of a kept ``search`` by BSN (whose
-    terms are its own), or, with ``problem``, the form with a search's refusal."""
+    terms are its own), or, with ``problem``, the form with a search's refusal. With
+    ``resend_refused``: the search's results, and why resending them was refused."""
     engine = engine_of(request)
     rows: list[dict[str, Any]] = []
     searched = bool(terms) or search is not None or problem is not None
@@ -172,7 +174,7 @@ async def _results(
         request,
         visitor,
         "messages.html",
-        status=422 if save_problem is not None or problem is not None else 200,
+        status=422 if save_problem or problem or resend_refused else 200,
         saved=[(s, saved_searches.query_of(s.terms)) for s in saved],
         may_save=shown and bool(terms),
         save_problem=save_problem,
@@ -184,6 +186,7 @@ async def _results(
         and search is None
         and visitor.may_somewhere(P.MESSAGES_RESEND),
         resend_limit=RESENT_HERE,
+        resend_refused=resend_refused,
         # The export and the pager name a search by BSN by its handle, never by the BSN.
         export_query=urlencode({kept.FIELD: handle}) if handle else saved_searches.query_of(terms),
         export_limit=EXPORT_LIMIT,
@@ -204,6 +207,14 @@ async def _results(
         versions=sorted(REGISTRY),
         event_types=EVENT_TYPES,
     )
+
+
+async def search_page(
+    request: Request, visitor: Visitor, terms: dict[str, str], *, resend_refused: Said
+) -> Response:
+    """The search of identifier ``terms`` (its first page) with why resending what it finds
+    was refused (``pages.batch_resend``), so the person narrows it where they searched."""
+    return await _results(request, visitor, terms, 0, resend_refused=resend_refused)
 
 
 @router.get("/messages")
