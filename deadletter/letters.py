@@ -212,11 +212,15 @@ async def list_dead_letters(
     ]
 
 
-async def count_open_dead_letters(store: Store) -> dict[str, int]:
+async def count_open_dead_letters(
+    store: Store, *, died_since: datetime | None = None, died_until: datetime | None = None
+) -> dict[str, int]:
     """How many dead letters still need support per destination: exactly those that
     ``list_dead_letters`` lists without ``include_resolved`` (dead, and no later resend of
     theirs delivered; a discarded one is ``cancelled``, so not dead any more). Destinations
-    with none are left out.
+    with none are left out. ``died_since``/``died_until``: only those that died in that
+    period, as ``list_dead_letters`` takes it (so a page that shows part of them can say of
+    how many).
 
     The one count of them: the metric ``integrator_dead_letters``, the dashboard's tiles and
     ``destinations list`` (through ``DestinationAdmin.summaries``) all read it, so a figure
@@ -225,7 +229,7 @@ async def count_open_dead_letters(store: Store) -> dict[str, int]:
     families; so what a scrape or a dashboard poll costs follows the dead letters kept, not
     the destinations, nor the history.
     """
-    dead = await store.dead_messages()
+    dead = await store.dead_messages(died_since=died_since, died_until=died_until)
     families = await Families.load(store, [message_id for message_id, _ in dead])
     counts: dict[str, int] = {}
     for message_id, destination_id in dead:

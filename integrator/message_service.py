@@ -33,6 +33,7 @@ from deadletter import (
     ResendResult,
     TargetNotConfigured,
     UnknownMessageId,
+    count_open_dead_letters,
     list_dead_letters,
     select_for_resend,
 )
@@ -175,6 +176,28 @@ async def find_dead_letters(
         destination_ids=flt.destination_ids,
         died_since=flt.since,
         died_until=flt.until,
+    )
+
+
+async def count_dead_letters(
+    engine: Engine,
+    scope: ClusterScope,
+    *,
+    destination: str | None,
+    since: str | None = None,
+    until: str | None = None,
+) -> int:
+    """How many dead letters ``find_dead_letters`` would list with these terms and no limit:
+    the open ones of the caller's clusters (``count_open_dead_letters``), so a page that
+    shows some of them can say how many there are."""
+    terms = MessageTerms(destination=destination, since=since, until=until)
+    flt = await checked_filter(engine, scope, terms)
+    counts = await count_open_dead_letters(engine.store, died_since=flt.since, died_until=flt.until)
+    return sum(
+        count
+        for destination_id, count in counts.items()
+        if (flt.destination_id is None or destination_id == flt.destination_id)
+        and (flt.destination_ids is None or destination_id in flt.destination_ids)
     )
 
 

@@ -169,6 +169,8 @@ EN: Final[dict[str, str]] = {
     "dead.empty": "No dead letters that need attention.",
     "dead.no_reason": "(no reason recorded)",
     "dead.count": "{count} message(s)",
+    "dead.count_shown": "{count} shown",
+    "dead.cut": "{listed} of {total} shown; narrow by destination or period to see the rest.",
     "dead.select": "Select",
     "dead.select_one": "Select message {id}",
     "dead.select_group": "Select all in this group",
@@ -665,6 +667,10 @@ NL: Final[dict[str, str]] = {
     "dead.empty": "Geen onbestelbare berichten die aandacht nodig hebben.",
     "dead.no_reason": "(geen reden vastgelegd)",
     "dead.count": "{count} bericht(en)",
+    "dead.count_shown": "{count} getoond",
+    "dead.cut": (
+        "{listed} van {total} getoond; beperk op bestemming of periode om de rest te zien."
+    ),
     "dead.select": "Kiezen",
     "dead.select_one": "Bericht {id} kiezen",
     "dead.select_group": "Alles in deze groep kiezen",

@@ -65,11 +65,29 @@ class GaugesMixin:
         return [Backlog(d, s, n, oldest) for d, s, n, oldest in rows]
 
     @guarded("list the dead letters")
-    async def dead_messages(self: _StoreParts) -> list[tuple[str, str]]:
-        """(message id, destination id) of every dead message, to tell resolved ones apart."""
+    async def dead_messages(
+        self: _StoreParts,
+        *,
+        died_since: datetime | None = None,
+        died_until: datetime | None = None,
+    ) -> list[tuple[str, str]]:
+        """(message id, destination id) of every dead message, to tell resolved ones apart.
+
+        ``died_since`` and ``died_until`` (aware; inclusive, exclusive): only those that died
+        in that period (their last change of status), as ``list_dead_letters`` narrows."""
         query = select(messages.c.id, messages.c.destination_id).where(
             messages.c.status == MessageStatus.DEAD.value
         )
+        if died_since is not None:
+            query = query.where(messages.c.updated_at >= _aware(died_since))
+        if died_until is not None:
+            query = query.where(messages.c.updated_at < _aware(died_until))
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [(m, d) for m, d in rows]
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("a period's bound must be a timezone-aware datetime")
+    return moment

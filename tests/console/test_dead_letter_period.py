@@ -7,16 +7,18 @@ request against a real engine; the refusals beside the fields are in
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from integrator.access import Grant, Role
 from integrator.catalog import build_catalog
+from integrator.clock import ManualClock
 from integrator.engine import Engine
 from tests.console.test_saved_searches import post, signed_in
 from tests.integrator.support import destination, settings_for
@@ -41,6 +43,15 @@ async def _died_now(engine: Engine) -> str:
     await engine.store.accept_event(make_event(), [message])
     await engine.store.set_status(message.id, "dead", last_error="AR from the receiver")
     return message.id
+
+
+def _carried(answer: str) -> dict[str, datetime]:
+    """The period the confirmation's form carries to the resend, as the moments it names."""
+    found = re.findall(r'<input type="hidden" name="(since|until)" value="([^"]*)">', answer)
+    moments = {name: datetime.fromisoformat(value) for name, value in found}
+    for value in moments.values():
+        assert value.utcoffset() is not None  # with its offset: one instant, wherever read
+    return moments
 
 
 def _count(answer: str) -> str:
@@ -71,7 +82,12 @@ async def test_the_period_narrows_the_groups_and_is_carried_into_the_confirmatio
         )
         assert shown.status_code == 200, shown.text
         assert _count(shown.text).startswith("1 bericht(en) gekozen; 1 zou(den) herzonden")
-        assert '<input type="hidden" name="since" value="1h">' in shown.text
+        carried = _carried(shown.text)  # read once: a moment with its offset, not "1h"
+        assert set(carried) == {"since"}
+        ago = datetime.now(UTC) - carried["since"]
+        assert timedelta(hours=1) <= ago < timedelta(hours=1, minutes=1)
+        assert '<input type="hidden" name="list_since" value="1h">' in shown.text  # for Cancel
+        assert '<a href="/deadletters?since=1h">' in shown.text
 
         # The same tick posted with a period it did not die in (a stale page): left out, said.
         stale = await post(
@@ -83,3 +99,73 @@ async def test_the_period_narrows_the_groups_and_is_carried_into_the_confirmatio
         assert "buiten de getoonde periode onbestelbaar geworden; niet herzonden" in said
         assert 'id="confirm-nothing"' in stale.text
     assert await engine.store.list_resends(message_id) == (None, [])
+
+
+@pytest.fixture
+async def clocked(tmp_path: Path) -> AsyncIterator[Engine]:
+    """As ``engine``, with a clock the test sets: when a letter dies is the store's clock."""
+    config = destination("noord", 2575, providers=["ziekenhuis-noord"])
+    started = Engine(
+        settings_for(tmp_path, search_key="a-console-test-search-key"),
+        catalog=build_catalog([("noord.yaml", config)], today=date(2026, 11, 27)),
+        clock=ManualClock(datetime.now(UTC)),
+    )
+    await started.start()
+    yield started
+    await started.stop()
+
+
+async def test_a_period_back_from_now_is_read_once_when_the_confirmation_is_drawn(
+    clocked: Engine,
+) -> None:
+    """``since=1m`` on a letter that died 58.5 seconds ago: counted when the confirmation is
+    drawn; confirmed two seconds later, when ``1m`` read again would no longer hold it, it is
+    resent all the same, as the confirmation promised (the moments it shows are carried)."""
+    clock = clocked.clock
+    assert isinstance(clock, ManualClock)
+    async with signed_in(clocked, "sanne@example.org", Grant(Role.RESEND)) as sanne:
+        died = datetime.now(UTC) - timedelta(seconds=58.5)
+        clock.set(died)
+        message_id = await _died_now(clocked)
+        clock.set(datetime.now(UTC))
+        shown = await post(
+            sanne, "/deadletters/confirm", {"action": "resend", "ids": message_id, "since": "1m"}
+        )
+        assert shown.status_code == 200, shown.text
+        assert _count(shown.text).startswith("1 message(s) selected; 1 would be resent")
+        once = re.search(r'name="once" value="([^"]+)"', shown.text)
+        assert once is not None
+
+        # Time moves on: "1m" read now would start after the letter died.
+        later = died + timedelta(minutes=1, seconds=0.2)
+        await asyncio.sleep(max(0.0, (later - datetime.now(UTC)).total_seconds()))
+        clock.set(datetime.now(UTC))
+        sent = await post(
+            sanne,
+            "/deadletters/resend",
+            {
+                "ids": message_id,
+                "since": html.unescape(carried_value(shown.text, "since")),
+                "reason": "GP called",
+                "once": once[1],
+            },
+        )
+        assert sent.status_code == 303, sent.text
+        done = await sanne.get(sent.headers["location"])
+    assert "left out" not in done.text, done.text
+    [resent] = (await clocked.store.list_resends(message_id))[1]
+    assert resent.original_id == message_id
+
+    # What it carried, and said: the moment "1m" was read as, with its offset.
+    carried = _carried(shown.text)
+    assert carried["since"] <= died
+    period = re.search(r'<p class="notice" id="confirm-period">(.*?)</p>', shown.text)
+    assert period is not None, shown.text
+    local = carried["since"].astimezone(clocked.settings.zone).replace(microsecond=0)
+    assert local.isoformat().replace("T", " ") in html.unescape(period[1])  # as pages show it
+
+
+def carried_value(answer: str, name: str) -> str:
+    found = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)">', answer)
+    assert found is not None, answer
+    return found[1]

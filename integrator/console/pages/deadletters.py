@@ -18,7 +18,14 @@ shows what was done, by whom and when, and sends nothing again.
 A period on when they died (``since``/``until``, read as every period is, refused beside its
 field) narrows the groups, as ``deadletter list --since/--until`` does; it travels with the
 ticked ones into the confirmation and the resend, which select only those that died in it
-(``select_dead_letters(died_since=…)``), so the count is of what the page showed.
+(``select_dead_letters(died_since=…)``), so the count is of what the page showed. A period
+back from now (``2m``, ``12h``) is read once, when the confirmation is drawn: the
+confirmation says the moments it became and its form carries them (with their offset), so
+the resend, however long after, selects what the confirmation counted.
+
+The page shows at most ``SHOWN``; when more match it says how many of how many it shows
+(``count_dead_letters``, the count the dashboard's tile reads), and each group's count is of
+the shown ones, so a cut-off group is not taken for all and a missing one is looked for.
 
 A destination narrows the groups too (``?destination=``, as ``deadletter list --destination``
 and the API's ``destination`` do; the dashboard's tile links to it). Both filters stay with the
@@ -30,11 +37,17 @@ died: its ZD number, destination, type, when it died and the reason as the list 
 (``presenters.dead_letter_facts``), beside the short id that links to the message. The result
 keeps them as they were when it acted (a discard makes the message ``cancelled``, and its
 time of death would be lost).
+
+A confirmation posted with a reason of blanks (the browser's ``required`` takes them) is the
+confirmation again, the refusal beside the reason, the selection and period kept, with the
+same one-time token: the refusal released it, unused, and a second live token for one
+selection could act twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -42,10 +55,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from deadletter import (
     DeadLetterError,
+    MissingReason,
+    ReasonTooLong,
     ResendRequest,
     ResendResult,
     Selection,
     StaysOpen,
+    checked_reason,
     discard,
     plan_discard,
     select_dead_letters,
@@ -70,7 +86,7 @@ from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.http.deps import source_of
 from integrator.message_reads import MessageTerms, terms_filter
-from integrator.message_service import find_dead_letters
+from integrator.message_service import count_dead_letters, find_dead_letters
 from integrator.presenters import dead_letter_facts, dead_letter_summary
 from integrator.reasons import MAX_REASON
 from integrator.resending import resend_in_engine
@@ -154,11 +170,24 @@ async def _listing(
             status=422,
             groups=[],
             shown=SHOWN,
+            listed=0,
+            total=0,
             filters={},
             period={},
             destinations=destinations,
             problem=problem,
         )
+    # Cut off at SHOWN: how many match, to say so (the page never hides that it is partial).
+    total = len(letters)
+    if total >= SHOWN:
+        counted = await count_dead_letters(
+            engine,
+            scope,
+            destination=filters.get("destination"),
+            since=filters.get("since"),
+            until=filters.get("until"),
+        )
+        total = max(total, counted)
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for letter in letters:
         row = dead_letter_summary(letter, engine.settings.zone)
@@ -180,6 +209,8 @@ async def _listing(
         status=200 if refused is None else 422,
         groups=listed,
         shown=SHOWN,
+        listed=len(letters),
+        total=total,
         filters=filters,
         period=_period(filters.get("since", ""), filters.get("until", "")),
         destinations=destinations,
@@ -200,6 +231,24 @@ def _died_in(engine: Engine, period: dict[str, str]) -> MessageFilter:
         return terms_filter(engine.settings, MessageTerms(**period))
     except BadSearch as exc:
         raise BadInput(said(exc, withheld=period.values())) from None
+
+
+def _fixed(engine: Engine, period: dict[str, str]) -> dict[str, str]:
+    """The period read once: its bounds as moments in the engine's zone with their offset, as
+    the confirmation's form carries them.
+
+    Written to the microsecond, so reading them again gives the same moments: a since as it
+    is; an until as its last microsecond, which is read as running to the end of it (an until
+    runs to the end of its last unit), so to the same exclusive end."""
+    died = _died_in(engine, period)
+    zone = engine.settings.zone
+    fixed: dict[str, str] = {}
+    if died.since is not None:
+        fixed["since"] = died.since.astimezone(zone).isoformat(timespec="microseconds")
+    if died.until is not None:
+        last = died.until - timedelta(microseconds=1)
+        fixed["until"] = last.astimezone(zone).isoformat(timespec="microseconds")
+    return fixed
 
 
 async def _to_resend(
@@ -264,8 +313,27 @@ async def confirm(
     filters = _filters(destination, since, until)
     if not ids:
         return await _listing(request, visitor, filters, refused=NOTHING_SELECTED)
+    # Read once, here: the resend selects by these moments, not by "2m" read again later.
+    period = _fixed(engine, _period(since, until))
+    token = await issue(engine, visitor, f"deadletters.{action}")
+    return await _confirmation(request, visitor, action, ids, filters, period, token)
+
+
+async def _confirmation(
+    request: Request,
+    visitor: Visitor,
+    action: str,
+    ids: Sequence[str],
+    filters: dict[str, str],
+    period: dict[str, str],
+    token: str,
+    refused: Said | None = None,
+) -> Response:
+    """The confirmation of the ticked ``ids`` within ``period`` (moments, as ``_fixed`` writes
+    them), its form with ``token``; ``refused``: why its post did nothing, beside the reason
+    (422). ``filters``: the list it came from, for its *Cancel*."""
+    engine = engine_of(request)
     planned: list[dict[str, Any]] = []
-    period = _period(since, until)
     if action == "resend":
         messages = await _to_resend(engine, visitor, ids, period)
         request_ = ResendRequest(reason="(counting only)", actor=visitor.actor)
@@ -280,18 +348,27 @@ async def confirm(
         listed = list(await _in_scope(engine, visitor, P.DEADLETTERS_DISCARD, ids))
         planned = await _discards(engine, visitor, listed)
         going = sum(1 for p in planned if p["outcome"] == "would discard")
+    died = _died_in(engine, period)
     return page(
         request,
         visitor,
         "deadletters_confirm.html",
+        status=200 if refused is None else 422,
         action=action,
         messages=listed,
         planned=planned,
         going=going,
         period=period,
+        died=(died.since, died.until),
         filters=filters,
-        once=await issue(engine, visitor, f"deadletters.{action}"),
+        once=token,
+        refused=refused,
     )
+
+
+def _back(destination: str, since: str, until: str) -> dict[str, str]:
+    """The list a confirmation came from (its form carries it as ``list_*``), for *Cancel*."""
+    return _filters(destination, since, until)
 
 
 def _done(confirmation_id: str, repeated: bool) -> Response:
@@ -309,11 +386,16 @@ async def resend(
     once_token: Once = "",
     since: FormMoment = "",
     until: FormMoment = "",
+    list_destination: FormTerm = "",
+    list_since: FormMoment = "",
+    list_until: FormMoment = "",
 ) -> Response:
     engine = engine_of(request)
+    period = _period(since, until)  # the moments the confirmation read its period as
 
     async def work() -> dict[str, Any]:
-        messages = await _to_resend(engine, visitor, ids, _period(since, until))
+        checked_reason(reason)  # refused before anything is sent: the token is released
+        messages = await _to_resend(engine, visitor, ids, period)
         try:
             results = await resend_in_engine(
                 engine,
@@ -325,7 +407,14 @@ async def resend(
         rows = _resent(results) + _left_out(messages)
         return {"rows": kept_rows(rows)}
 
-    done = await once(engine, visitor, "deadletters.resend", once_token, work)
+    try:
+        done = await once(engine, visitor, "deadletters.resend", once_token, work)
+    except (MissingReason, ReasonTooLong) as exc:
+        back = _back(list_destination, list_since, list_until)
+        refused = said(exc, field=False)
+        return await _confirmation(
+            request, visitor, "resend", ids, back, period, once_token, refused
+        )
     return _done(done.id, done.repeated)
 
 
@@ -336,19 +425,31 @@ async def discard_letters(
     reason: Annotated[str, Form(max_length=MAX_REASON)],
     ids: Ids = [],  # noqa: B006 (FastAPI copies it)
     once_token: Once = "",
+    since: FormMoment = "",
+    until: FormMoment = "",
+    list_destination: FormTerm = "",
+    list_since: FormMoment = "",
+    list_until: FormMoment = "",
 ) -> Response:
+    """A discard takes the ticked ones with their chains wherever in time they died; the
+    period only rides along, so a confirmation shown again is the one that was shown."""
     engine = engine_of(request)
 
     async def work() -> dict[str, Any]:
         messages = await _in_scope(engine, visitor, P.DEADLETTERS_DISCARD, ids)
-        if not reason.strip():
-            raise BadInput(
-                Said("a reason is required (it goes into the audit log)", "reason.required")
-            )
+        checked_reason(reason)  # refused before anything is closed: the token is released
         rows = await _discards(engine, visitor, messages, reason=reason, source=source_of(request))
         return {"rows": kept_rows(rows)}
 
-    done = await once(engine, visitor, "deadletters.discard", once_token, work)
+    try:
+        done = await once(engine, visitor, "deadletters.discard", once_token, work)
+    except (MissingReason, ReasonTooLong) as exc:
+        back = _back(list_destination, list_since, list_until)
+        refused = said(exc, field=False)
+        period = _period(since, until)
+        return await _confirmation(
+            request, visitor, "discard", ids, back, period, once_token, refused
+        )
     return _done(done.id, done.repeated)
 
 
