@@ -62,6 +62,11 @@ DEPRECATED = Shape(
 )
 
 
+DIRECTORY_CODES: frozenset[str] = frozenset({"directory_missing"})
+"""Refusal codes that are about the destinations directory, not about a file in it. (A
+directory that cannot be listed raises ``DirectoryUnusable`` instead.)"""
+
+
 @dataclass(frozen=True)
 class Broken:
     """Why a destination's own file is refused, and which recorded definition it runs on."""
@@ -91,6 +96,19 @@ class Catalog:
         return [d for d in self.destinations.values() if provider_id in d.providers]
 
     @property
+    def directory_problem(self) -> DestinationFileError | None:
+        """The refusal of the destinations directory itself (gone, or no directory), if any.
+
+        Such a read says nothing about any destination's file: it holds no destination at all,
+        and taking that for "every file was deleted" would take every destination out of
+        service because a volume was not mounted (``keep_last_good``).
+        """
+        for error in self.errors:
+            if error.code in DIRECTORY_CODES:
+                return error
+        return None
+
+    @property
     def stray_errors(self) -> tuple[DestinationFileError, ...]:
         """Refusals of files that are no destination's own file (a copy, a wrong name)."""
         return tuple(e for e in self.errors if file_destination_id(e.file) not in self.broken)
@@ -101,7 +119,7 @@ class Catalog:
         directory itself missing is no file."""
         grouped: dict[str, tuple[DestinationFileError, ...]] = {}
         for error in self.stray_errors:
-            if error.code != "directory_missing":
+            if error.code not in DIRECTORY_CODES:
                 grouped[error.file] = (*grouped.get(error.file, ()), error)
         return grouped
 
@@ -255,7 +273,12 @@ def keep_last_good(new: Catalog, old: Catalog) -> Catalog:
     last good definition. ``new`` normally has it already (from the store's revisions); this
     keeps the one in memory when the store could not give one. A file that was removed does
     remove its destination.
+
+    A read of a directory that is not there (a volume not mounted, a deploy swapping it) says
+    nothing about any file: ``old`` stays as it is, whole, until the directory is back.
     """
+    if new.directory_problem is not None:
+        return old
     refused_files = {error.file for error in new.errors}
     destinations = dict(new.destinations)
     sources = dict(new.sources)

@@ -19,9 +19,10 @@ from destinations.worker import OutboundMessage
 from integrator.access import AccessService
 from integrator.access.setup import access_service
 from integrator.attempt_meter import AttemptMeter
-from integrator.catalog import Catalog, keep_last_good
+from integrator.catalog import DIRECTORY_CODES, Catalog, keep_last_good
 from integrator.clock import Clock, SystemClock
 from integrator.delivery import DestinationRunner
+from integrator.destination_dir import DirectoryUnusable
 from integrator.events_routing import UnroutedGauge
 from integrator.intake import Intake
 from integrator.jobs import JobRegistry
@@ -84,6 +85,9 @@ class Engine:
         self.jobs = JobRegistry(lambda: self.store, self.clock)
         self._daily_prune: DailyPrune | None = None
         self._presence: Presence | None = None
+        # Why the destinations directory cannot be read, while it cannot: said once, not at
+        # every reload (``_directory_unusable``).
+        self._directory_problem: str | None = None
 
     # -- parts -------------------------------------------------------------------------------
     @property
@@ -172,6 +176,10 @@ class Engine:
             self._store, self.clock, self.settings, known_clusters=self._catalog_clusters
         )
         catalog = self._catalog_override or await self._admin.catalog()
+        if catalog.directory_problem is not None:
+            # Nothing to keep yet: the engine starts without destinations, and takes them in
+            # when the directory is there (its watcher, or SIGHUP).
+            self._directory_unusable(catalog.directory_problem.rule, kept=catalog)
         _log_refusals(catalog)
         for warning in catalog.warnings:
             log.warning("deprecated message version", detail=warning)
@@ -279,11 +287,42 @@ class Engine:
             return await self._reload()
 
     async def _reload(self) -> Catalog:
-        new = await self.admin.catalog()
+        old = self.catalog
+        try:
+            new = await self.admin.catalog()
+        except DirectoryUnusable as exc:  # there, but cannot be listed (its permissions)
+            return self._directory_unusable(exc.rule, kept=old)
+        if new.directory_problem is not None:  # gone, or no directory
+            return self._directory_unusable(new.directory_problem.rule, kept=old)
+        if self._directory_problem is not None:
+            log.info(
+                "destinations directory is back; its files apply again",
+                directory=str(self.settings.destinations_dir),
+            )
+            self._directory_problem = None
         await self.admin.record_file_changes(new)
-        catalog = keep_last_good(new, self.catalog)
+        catalog = keep_last_good(new, old)
         _log_refusals(catalog)
         return await self._apply(catalog)
+
+    def _directory_unusable(self, problem: str, *, kept: Catalog) -> Catalog:
+        """Keep ``kept`` in service whole while the destinations directory cannot be read.
+
+        A directory that is gone (a volume not mounted, a deploy swapping it) or cannot be
+        listed says nothing about any destination: taking it for "every file deleted" would
+        leave every event unrouted until someone ran ``events route``. Said at ERROR once when
+        it starts and when its problem changes, not at every reload while it lasts.
+        """
+        if problem != self._directory_problem:
+            log.error(
+                "destinations directory unusable; the destinations in service stay as they "
+                "are until it is back",
+                directory=str(self.settings.destinations_dir),
+                problem=problem,
+                in_service=len(kept.destinations),
+            )
+        self._directory_problem = problem
+        return kept
 
     async def apply_catalog(self, catalog: Catalog) -> Catalog:
         """Run on new destination definitions without a restart and without losing a message.
@@ -446,7 +485,8 @@ def _log_refusals(catalog: Catalog) -> None:
     """Say for each refused file what it means for delivery, which is not always the same.
 
     A destination's own file refused: it runs on its last good definition, or, with none
-    known, not at all. Any other file (a copy, a wrong name) changes nothing in service.
+    known, not at all. Any other file (a copy, a wrong name) changes nothing in service. The
+    directory itself gone is no file: ``Engine._directory_unusable`` says that.
     """
     for dest_id, broken in catalog.broken.items():
         running = dest_id in catalog.destinations
@@ -458,4 +498,5 @@ def _log_refusals(catalog: Catalog) -> None:
         for problem in broken.problems:
             log.error(event, destination=dest_id, revision=broken.revision, problem=str(problem))
     for error in catalog.stray_errors:
-        log.error("destination file refused; it changes nothing in service", problem=str(error))
+        if error.code not in DIRECTORY_CODES:
+            log.error("destination file refused; it changes nothing in service", problem=str(error))

@@ -1,0 +1,178 @@
+"""A destinations directory that disappears takes nothing out of service.
+
+A volume not mounted, or a deploy swapping the directory, used to read as "every file deleted":
+every destination left service (the log saying the refusal "changes nothing in service"), and
+events submitted meanwhile were stored unrouted until someone ran ``events route``. Now the
+destinations in service stay, whole, until the directory is back, and the log says so once.
+Run with a running engine (its watcher) on a real directory and a loopback receiver.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, MutableMapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from destinations.config import dump_destination, load_destination_files
+from destinations.receiver import MllpReceiver
+from integrator.catalog import Catalog, build_catalog, keep_last_good
+from integrator.engine import Engine
+from integrator.store import AuditRecord
+from tests.integrator import test_operators as operators
+from tests.integrator.support import destination, settings_for
+from tests.integrator.test_not_a_file import _delivered
+from tests.integrator.test_operators import eventually
+
+engine_on_files = operators.engine_on_files
+receiver = operators.receiver
+
+UNUSABLE = (
+    "destinations directory unusable; the destinations in service stay as they are until it is back"
+)
+TODAY = date(2026, 11, 27)
+BACK = "destinations directory is back; its files apply again"
+
+
+def _moved_away(directory: Path) -> Callable[[], None]:
+    moved = directory.with_name(directory.name + ".moved")
+    directory.rename(moved)
+
+    def back() -> None:
+        moved.rename(directory)
+
+    return back
+
+
+def _a_file_instead(directory: Path) -> Callable[[], None]:
+    moved = directory.with_name(directory.name + ".moved")
+    directory.rename(moved)
+    directory.write_text("not a directory\n")
+
+    def back() -> None:
+        directory.unlink()
+        moved.rename(directory)
+
+    return back
+
+
+GONE: dict[str, Callable[[Path], Callable[[], None]]] = {
+    "moved_away": _moved_away,
+    "a_file_instead": _a_file_instead,
+}
+
+
+def _events(logs: Sequence[MutableMapping[str, Any]], event: str) -> list[MutableMapping[str, Any]]:
+    return [entry for entry in logs if entry["event"] == event]
+
+
+async def _audit(engine: Engine) -> list[AuditRecord]:
+    return await engine.store.list_audit(target="noord", limit=1000)
+
+
+@pytest.mark.parametrize("how", list(GONE))
+async def test_a_directory_gone_keeps_every_destination_delivering_and_says_so_once(
+    engine_on_files: Engine,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    how: str,
+) -> None:
+    engine = engine_on_files
+    directory = engine.settings.destinations_dir
+    in_service = engine.catalog.destinations
+    audited = len(await _audit(engine))
+    with capture_logs() as logs:
+        put_back = GONE[how](directory)
+
+        async def noticed() -> bool:
+            return bool(_events(logs, UNUSABLE))
+
+        await eventually(noticed, timeout=5)  # the watcher, without a SIGHUP
+        assert engine.catalog.destinations == in_service
+        await _delivered(engine, receiver, referral_data)  # routed, sent, acknowledged
+        assert await engine.store.count_unrouted_events() == {}
+        await engine.reload_destinations()  # a SIGHUP or a change while it lasts
+        await engine.reload_destinations()
+        [said] = _events(logs, UNUSABLE)  # once, not at every reload
+        assert said["log_level"] == "error"
+        assert (said["directory"], said["in_service"]) == (str(directory), 1)
+        assert said["problem"] == "does not exist"
+        assert not _events(logs, "destinations applied")
+        assert not _events(logs, "destination file refused; it changes nothing in service")
+
+        put_back()
+
+        async def back() -> bool:
+            return bool(_events(logs, BACK))
+
+        await eventually(back, timeout=5)
+    assert engine.catalog.destinations == in_service
+    await _delivered(engine, receiver, referral_data)
+    assert [h["revision"] for h in await engine.admin.history("noord")] == [1]
+    assert len(await _audit(engine)) == audited  # no removal, no refusal recorded
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can list any directory")
+async def test_a_directory_that_cannot_be_listed_keeps_every_destination_and_says_why(
+    engine_on_files: Engine, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    engine = engine_on_files
+    directory = engine.settings.destinations_dir
+    in_service = engine.catalog.destinations
+    with capture_logs() as logs:
+        directory.chmod(0o300)
+        try:
+            await engine.reload_destinations()
+            await engine.reload_destinations()
+            assert engine.catalog.destinations == in_service
+            await _delivered(engine, receiver, referral_data)
+        finally:
+            directory.chmod(0o700)
+        await engine.reload_destinations()
+    [said] = _events(logs, UNUSABLE)
+    assert said["problem"].startswith("cannot read it: permission denied")
+    assert len(_events(logs, BACK)) == 1
+
+
+async def test_an_engine_started_without_its_directory_says_so_and_takes_it_in_when_it_comes(
+    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    settings = settings_for(tmp_path)
+    with capture_logs() as logs:
+        engine = Engine(settings)
+        await engine.start()
+        try:
+            [said] = _events(logs, UNUSABLE)
+            assert (said["log_level"], said["in_service"]) == ("error", 0)
+            assert not _events(logs, "destination file refused; it changes nothing in service")
+            staged = tmp_path / "staged"
+            staged.mkdir()
+            config = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
+            (staged / "noord.yaml").write_text(dump_destination(config))
+            staged.rename(settings.destinations_dir)
+
+            async def taken_in() -> bool:
+                return "noord" in engine.catalog.destinations
+
+            await eventually(taken_in, timeout=5)
+            assert len(_events(logs, BACK)) == 1
+            await _delivered(engine, receiver, referral_data)
+        finally:
+            await engine.stop()
+
+
+def test_keep_last_good_keeps_the_whole_catalog_when_the_directory_is_gone(
+    tmp_path: Path,
+) -> None:
+    config = destination("noord", 2575, providers=["ziekenhuis-noord"])
+    old = build_catalog([("noord.yaml", config)], today=TODAY)
+    missing = tmp_path / "nowhere"
+    loaded, errors = load_destination_files(missing)
+    new = build_catalog(loaded, today=TODAY, errors=errors)
+    assert new.directory_problem is not None and new.destinations == {}
+    assert keep_last_good(new, old) is old
+    assert keep_last_good(Catalog(), old).destinations == {}  # an empty directory does remove
