@@ -161,6 +161,29 @@ def shared_providers(
     return warnings
 
 
+def shared_provider_notes(
+    catalog: Catalog, destination_ids: Collection[str] | None = None
+) -> list[Note]:
+    """``shared_providers`` of each destination in service (of ``destination_ids`` only, when
+    given), by id: what the engine logs of a hand edit and ``destinations list`` names, in the
+    words a change through the CLI or the API is warned with."""
+    return [
+        note
+        for dest_id, config in catalog.destinations.items()
+        if destination_ids is None or dest_id in destination_ids
+        for note in shared_providers(config, catalog)
+    ]
+
+
+def warning_destination(warning: str) -> str | None:
+    """The destination a version notice of ``Catalog.warnings`` is about, if it is one."""
+    for shape in (DEPRECATED, RETIRED_HELD, RETIRED_UPGRADED):
+        values = shape.read(warning)
+        if values is not None:
+            return values["id"]
+    return None
+
+
 def refusals_by_destination(
     errors: Iterable[DestinationFileError],
 ) -> dict[str, tuple[str, tuple[DestinationFileError, ...]]]:

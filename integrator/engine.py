@@ -19,7 +19,14 @@ from destinations.worker import OutboundMessage
 from integrator.access import AccessService
 from integrator.access.setup import access_service
 from integrator.attempt_meter import AttemptMeter
-from integrator.catalog import DIRECTORY_CODES, Catalog, keep_last_good
+from integrator.catalog import (
+    DIRECTORY_CODES,
+    Broken,
+    Catalog,
+    keep_last_good,
+    shared_provider_notes,
+    warning_destination,
+)
 from integrator.clock import Clock, SystemClock
 from integrator.delivery import DestinationRunner
 from integrator.destination_dir import DirectoryUnusable
@@ -180,9 +187,7 @@ class Engine:
             # Nothing to keep yet: the engine starts without destinations, and takes them in
             # when the directory is there (its watcher, or SIGHUP).
             self._directory_unusable(catalog.directory_problem.rule, kept=catalog)
-        _log_refusals(catalog)
-        for warning in catalog.warnings:
-            log.warning("deprecated message version", detail=warning)
+        _log_news(catalog, Catalog())
         self._recorder = AttemptRecorder(self._store)
         self._recorder.start()
         self._transport = create_transport(self.settings)
@@ -302,7 +307,7 @@ class Engine:
             self._directory_problem = None
         await self.admin.record_file_changes(new)
         catalog = keep_last_good(new, old)
-        _log_refusals(catalog)
+        _log_news(catalog, old)
         return await self._apply(catalog)
 
     def _directory_unusable(self, problem: str, *, kept: Catalog) -> Catalog:
@@ -481,15 +486,51 @@ class Engine:
         runner.start()
 
 
-def _log_refusals(catalog: Catalog) -> None:
+def _log_news(catalog: Catalog, before: Catalog) -> None:
+    """Log what ``catalog`` says that ``before`` (the catalog it replaces) did not.
+
+    A refused file at ERROR when its refusal appears or changes, not again at every unrelated
+    reload (the metric ``integrator_destination_file_refused`` says it lasts); and, for each
+    destination new or changed since ``before``, its message version notices and the providers
+    another destination serves too, in the words a change through the CLI or the API is warned
+    with: a file copied by hand with its providers left as they were sends every event twice,
+    and only the log would say so.
+    """
+    _log_refusals(catalog, before)
+    changed = {
+        dest_id
+        for dest_id, config in catalog.destinations.items()
+        if before.destinations.get(dest_id) != config
+    }
+    for warning in catalog.warnings:
+        dest_id = warning_destination(warning)
+        if dest_id is None or dest_id in changed:
+            log.warning("deprecated message version", destination=dest_id, detail=warning)
+    for note in shared_provider_notes(catalog, changed):
+        log.warning(
+            "provider served by more than one destination",
+            destination=note.values["id"],
+            detail=str(note),
+        )
+
+
+def _log_refusals(catalog: Catalog, before: Catalog) -> None:
     """Say for each refused file what it means for delivery, which is not always the same.
 
     A destination's own file refused: it runs on its last good definition, or, with none
-    known, not at all. Any other file (a copy, a wrong name) changes nothing in service. The
-    directory itself gone is no file: ``Engine._directory_unusable`` says that.
+    known, not at all. Any other file (a copy, a wrong name) changes nothing in service. Each
+    only when it is news against ``before``; a destination whose file is accepted again is
+    said once too.
     """
     for dest_id, broken in catalog.broken.items():
         running = dest_id in catalog.destinations
+        earlier = before.broken.get(dest_id)
+        if (
+            earlier is not None
+            and _said(earlier) == _said(broken)
+            and (dest_id in before.destinations) == running
+        ):
+            continue
         event = (
             "destination file refused; running on the last good definition"
             if running
@@ -497,6 +538,15 @@ def _log_refusals(catalog: Catalog) -> None:
         )
         for problem in broken.problems:
             log.error(event, destination=dest_id, revision=broken.revision, problem=str(problem))
+    for dest_id in before.broken.keys() - catalog.broken.keys():
+        if dest_id in catalog.destinations:
+            log.info("destination file accepted again", destination=dest_id)
+    logged = {str(error) for error in before.stray_errors}
     for error in catalog.stray_errors:
-        if error.code not in DIRECTORY_CODES:
+        if error.code not in DIRECTORY_CODES and str(error) not in logged:
             log.error("destination file refused; it changes nothing in service", problem=str(error))
+
+
+def _said(broken: Broken) -> tuple[str, ...]:
+    """A refusal as its problems read, to tell a new refusal from the one already logged."""
+    return tuple(str(problem) for problem in broken.problems)

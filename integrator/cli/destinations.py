@@ -98,8 +98,11 @@ def list_destinations(
 
     A destination whose file is refused is listed as broken, with the file, key and rule; files
     refused without being any destination's own (a copy, a wrong name) are named on stderr,
-    and with --json --with-stray-files in the JSON too.
+    and with --json --with-stray-files in the JSON too. A provider that more than one
+    destination serves (a file copied with its providers unchanged, say) is warned of on
+    stderr, once per destination serving it.
     """
+    from integrator.catalog import shared_provider_notes
     from integrator.stray_files import StrayFile
 
     if with_stray_files and not as_json:
@@ -107,7 +110,7 @@ def list_destinations(
 
     async def go(
         admin: DestinationAdmin,
-    ) -> tuple[list[dict[str, Any]], list[str], list[StrayFile], list[RefusedCopy]]:
+    ) -> tuple[list[dict[str, Any]], list[str], list[StrayFile], list[RefusedCopy], list[str]]:
         catalog = await admin.catalog()
         # The server's CLI sees every destination and every file.
         rows, strays = await admin.listing(lambda cluster: True, catalog=catalog)
@@ -116,11 +119,14 @@ def list_destinations(
             [str(e) for e in catalog.stray_errors],
             strays,
             admin.orphaned_refused_copies(catalog),
+            [str(note) for note in shared_provider_notes(catalog)],
         )
 
-    rows, stray, strays, orphaned = with_admin(go, read_only=True)
+    rows, stray, strays, orphaned, shared = with_admin(go, read_only=True)
     for problem in stray:
         err_console.print(f"[yellow]refused file, not in service:[/] {escape(problem)}")
+    for note in shared:  # a copied file with its providers unchanged shows here too
+        err_console.print(f"[yellow]warning:[/] {escape(note)}")
     if as_json:
         if with_stray_files:
             print_json({"destinations": rows, "stray_files": [s.to_json() for s in strays]})

@@ -1,0 +1,120 @@
+"""A hand edit of the destination files is warned of as a change through the CLI is.
+
+A file copied to a new id with its providers left as they were sends every event of those
+providers twice; a change through the CLI or the API warns of it, a hand edit used to say
+nothing (not in the log, not in ``destinations list``, not at the next start). Nor was a
+deprecated version named on a hot reload, only at a start. Run with a running engine (its
+watcher) on real files, a loopback receiver, and the CLI in process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, MutableMapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from destinations.config import dump_destination
+from destinations.receiver import MllpReceiver
+from integrator.clock import ManualClock
+from integrator.engine import Engine
+from tests.cli_in_process import run_cli
+from tests.integrator.support import destination, settings_for
+from tests.integrator.test_operators import eventually, receiver  # noqa: F401  (a fixture)
+
+# ref-v1 is deprecated from 2026-01-01, retired on 2027-07-01.
+TODAY = datetime(2027, 6, 1, 9, 0, tzinfo=UTC)
+SHARED = "provider served by more than one destination"
+COPY_WARNED = (
+    "destination 'noord-kopie': provider 'ziekenhuis-noord' is also served by 'noord'; each of "
+    "its events goes to all of them (if this destination is a copy, change its providers)"
+)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:  # noqa: F811
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    noord = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
+    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(noord))
+    running = Engine(settings, clock=ManualClock(TODAY))
+    await running.start()
+    yield running
+    await running.stop()
+
+
+def _said(logs: Sequence[MutableMapping[str, Any]], event: str) -> list[MutableMapping[str, Any]]:
+    return [entry for entry in logs if entry["event"] == event]
+
+
+def _copy_of_noord(engine: Engine, port: int) -> None:
+    """``cp noord.yaml noord-kopie.yaml``, then only its id and port changed."""
+    directory = engine.settings.destinations_dir
+    text = (directory / "noord.yaml").read_text()
+    text = text.replace("id: noord\n", "id: noord-kopie\n").replace(
+        f"port: {engine.catalog.destinations['noord'].port}\n", f"port: {port}\n"
+    )
+    (directory / "noord-kopie.yaml").write_text(text)
+
+
+async def _reloaded(engine: Engine, check: Any) -> None:
+    async def done() -> bool:
+        return bool(check())
+
+    await eventually(done, timeout=5)  # the watcher, without a SIGHUP
+
+
+async def test_a_copied_file_serving_the_same_provider_is_warned_of_in_the_log_list_and_start(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with capture_logs() as logs:
+        _copy_of_noord(engine, 2599)
+        await _reloaded(engine, lambda: "noord-kopie" in engine.catalog.destinations)
+        await engine.reload_destinations()  # an unrelated reload says it no more
+    [warned] = _said(logs, SHARED)  # of the new one only: noord did not change
+    assert (warned["log_level"], warned["destination"]) == ("warning", "noord-kopie")
+    assert warned["detail"] == COPY_WARNED
+
+    listed = await asyncio.to_thread(
+        run_cli,
+        "destinations",
+        "list",
+        "--json",
+        env={
+            "INTEGRATOR_DATABASE_URL": engine.settings.database_url,
+            "INTEGRATOR_DESTINATIONS_DIR": str(engine.settings.destinations_dir),
+        },  # the store's own search key, in its key file
+    )
+    assert listed.returncode == 0, listed.stderr
+    said = " ".join(listed.stderr.split())
+    assert f"warning: {COPY_WARNED}" in said, said
+    assert "provider 'ziekenhuis-noord' is also served by 'noord-kopie'" in said
+
+    await engine.stop()
+    again = Engine(engine.settings, clock=ManualClock(TODAY))
+    with capture_logs() as logs:
+        await again.start()  # the next start names both, each a destination new to it
+    await again.stop()
+    assert sorted(w["destination"] for w in _said(logs, SHARED)) == ["noord", "noord-kopie"]
+
+
+async def test_a_hand_edit_to_a_deprecated_version_is_warned_of_at_the_reload(
+    engine: Engine,
+) -> None:
+    path = engine.settings.destinations_dir / "noord.yaml"
+    with capture_logs() as logs:
+        path.write_text(path.read_text().replace("referral: ref-v2", "referral: ref-v1"))
+        await _reloaded(
+            engine, lambda: engine.catalog.destinations["noord"].messages["referral"] == "ref-v1"
+        )
+        await engine.reload_destinations()  # unchanged since: not said again
+    [warned] = _said(logs, "deprecated message version")
+    assert (warned["log_level"], warned["destination"]) == ("warning", "noord")
+    assert warned["detail"] == (
+        "destination 'noord': messages.referral uses deprecated message version 'ref-v1'; "
+        "sunset 2027-07-01, move to 'ref-v2'"
+    )
