@@ -22,7 +22,7 @@ from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from destinations.config import MAX_ID
+from destinations.config import MAX_ID, is_destination_id
 from integrator.catalog import Catalog
 from integrator.store.gauges import Backlog
 from integrator.zd_sequence import RULES as ZD_RULES
@@ -37,6 +37,9 @@ EVENT_OUTCOMES: tuple[EventOutcome, ...] = ("accepted", "duplicate", "rejected")
 #: The ``provider`` label of ``integrator_unrouted_events`` for a provider id that is not of the
 #: form of one, and for those past ``MAX_PROVIDER_LABELS``.
 OTHER_PROVIDER = "other"
+#: The ``destination`` label of ``integrator_destination_file_refused`` for a refused file named
+#: ``<id>.yaml`` whose id is longer than a destination's may be.
+OTHER_DESTINATION = "other"
 #: How many distinct provider ids the engine shows as labels since its start, at most.
 MAX_PROVIDER_LABELS = 100
 #: The form a provider id needs to be a label: a destination id's (lower-case letters, digits
@@ -163,6 +166,16 @@ SPECS: tuple[Spec, ...] = (
         "auto-upgraded).",
     ),
     Spec(
+        "integrator_destination_file_refused",
+        "gauge",
+        ("destination",),
+        "at scrape and on every destination change",
+        "1 while a destination's own file (`<id>.yaml`) is refused: it runs on its last good "
+        "definition (or, with none known, not at all) and the file's edit is not in force. "
+        "`destination` is the id when it has the form of one (a-z, 0-9, '-', at most 100 "
+        "characters), else `other`.",
+    ),
+    Spec(
         "integrator_store_up",
         "gauge",
         (),
@@ -229,6 +242,7 @@ class Metrics:
         self.unrouted = gauge("integrator_unrouted_events")
         self.deprecated = gauge("integrator_destination_deprecated_version_days_left")
         self.retired = gauge("integrator_destination_retired_version")
+        self.file_refused = gauge("integrator_destination_file_refused")
         self.store_up = gauge("integrator_store_up")
         self.transport_up = gauge("integrator_transport_up")
         self._provider_labels: set[str] = set()
@@ -309,6 +323,15 @@ class Metrics:
     def observe_catalog(self, catalog: Catalog, today: date) -> None:
         self.deprecated.clear()
         self.retired.clear()
+        self.file_refused.clear()
+        # A broken destination's id is its file's name, whatever its length: bounded as a
+        # configured destination's id is (``MAX_ID``), and the rest counted under ``other``.
+        refused: dict[str, int] = {}
+        for dest_id in catalog.broken:
+            label = dest_id if is_destination_id(dest_id) else OTHER_DESTINATION
+            refused[label] = refused.get(label, 0) + 1
+        for label, count in refused.items():
+            self.file_refused.labels(label).set(count)
         for destination in catalog.destinations.values():
             for event_type, name in destination.messages.items():
                 version = REGISTRY.get(name)

@@ -3,7 +3,8 @@
 A file copied to a new id with its providers left as they were sends every event of those
 providers twice; a change through the CLI or the API warns of it, a hand edit used to say
 nothing (not in the log, not in ``destinations list``, not at the next start). Nor was a
-deprecated version named on a hot reload, only at a start. Run with a running engine (its
+deprecated version named on a hot reload, only at a start. And a refused file was logged again
+at every unrelated reload while no metric said it lasted. Run with a running engine (its
 watcher) on real files, a loopback receiver, and the CLI in process.
 """
 
@@ -18,10 +19,12 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from destinations.config import dump_destination
+from destinations.config import MAX_ID, DestinationFileError, dump_destination
 from destinations.receiver import MllpReceiver
+from integrator.catalog import Broken, Catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
+from integrator.metrics import Metrics
 from tests.cli_in_process import run_cli
 from tests.integrator.support import destination, settings_for
 from tests.integrator.test_operators import eventually, receiver  # noqa: F401  (a fixture)
@@ -33,6 +36,7 @@ COPY_WARNED = (
     "destination 'noord-kopie': provider 'ziekenhuis-noord' is also served by 'noord'; each of "
     "its events goes to all of them (if this destination is a copy, change its providers)"
 )
+REFUSED = "destination file refused; running on the last good definition"
 
 
 @pytest.fixture
@@ -118,3 +122,53 @@ async def test_a_hand_edit_to_a_deprecated_version_is_warned_of_at_the_reload(
         "destination 'noord': messages.referral uses deprecated message version 'ref-v1'; "
         "sunset 2027-07-01, move to 'ref-v2'"
     )
+
+
+async def test_a_refused_file_is_logged_once_per_refusal_and_its_gauge_says_it_lasts(
+    engine: Engine,
+) -> None:
+    path = engine.settings.destinations_dir / "noord.yaml"
+    good = path.read_text()
+
+    def refused() -> str:
+        return engine.metrics.render().decode()
+
+    assert 'integrator_destination_file_refused{destination="noord"}' not in refused()
+    with capture_logs() as logs:
+        path.write_text(good.replace("port:", "prot:"))
+        await _reloaded(engine, lambda: "noord" in engine.catalog.broken)
+        await engine.reload_destinations()  # unrelated reloads: the refusal is no news
+        await engine.reload_destinations()
+        assert 'integrator_destination_file_refused{destination="noord"} 1.0' in refused()
+        first = len(_said(logs, REFUSED))
+        assert first == 2  # `prot` unknown, `port` missing: each named once
+        assert {e["log_level"] for e in _said(logs, REFUSED)} == {"error"}
+
+        path.write_text(good.replace("port:", "porto:"))  # another refusal: news again
+        await _reloaded(engine, lambda: len(_said(logs, REFUSED)) > first)
+        await engine.reload_destinations()
+        assert len(_said(logs, REFUSED)) == first + 2
+
+        path.write_text(good)
+        await _reloaded(engine, lambda: "noord" not in engine.catalog.broken)
+    assert len(_said(logs, "destination file accepted again")) == 1
+    assert 'integrator_destination_file_refused{destination="noord"}' not in refused()
+
+
+def test_the_refused_gauge_labels_only_ids_of_a_destination_ids_form() -> None:
+    """A refused file's id is its name, whatever its length: past ``MAX_ID`` it is ``other``,
+    as a label for every scrape must stay bounded."""
+    long_id = "a" * (MAX_ID + 1)
+    problem = DestinationFileError(f"{long_id}.yaml", "port", "required")
+    catalog = Catalog(
+        broken={
+            long_id: Broken(f"{long_id}.yaml", (problem,)),
+            "noord": Broken("noord.yaml", (problem,), revision=1),
+        }
+    )
+    metrics = Metrics()
+    metrics.observe_catalog(catalog, TODAY.date())
+    shown = metrics.render().decode()
+    assert 'integrator_destination_file_refused{destination="noord"} 1.0' in shown
+    assert 'integrator_destination_file_refused{destination="other"} 1.0' in shown
+    assert long_id not in shown
