@@ -2,7 +2,9 @@
 
 Both ask the store and the transport now, with a time limit, so an answer says how things are
 at that moment; nothing runs in between, and a store that is down costs a failed query per
-scrape, not a loop of retries.
+scrape, not a loop of retries. A store that answers reads but whose writes fail (a full disk, a
+read-only directory) is not ready either: the store keeps what its last write found
+(``Store.writes_failing``), so no probe writes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 from deadletter.letters import count_open_dead_letters
 from integrator.engine import Engine
 from integrator.logging import get_logger
-from integrator.store import Store
+from integrator.store import Store, StoreError
 from integrator.store.gauges import Backlog
 
 log = get_logger("integrator.scrape")
@@ -25,9 +27,20 @@ async def store_answers(engine: Engine) -> bool:
     try:
         await asyncio.wait_for(engine.store.ping(), CHECK_TIMEOUT)
     except Exception as exc:  # whatever the driver raised, the store is not usable now
-        log.warning("the store does not answer", error_type=type(exc).__name__)
+        # A store error's text is safe (``integrator.store.failures``) and says why.
+        said = {"error": str(exc)} if isinstance(exc, StoreError) else {}
+        log.warning("the store does not answer", error_type=type(exc).__name__, **said)
         return False
     return True
+
+
+async def store_state(engine: Engine) -> str:
+    """``ok``, ``unavailable`` (no answer), or ``writes failing (CODE)`` while it answers but
+    its last write failed and none has worked since."""
+    if not await store_answers(engine):
+        return "unavailable"
+    failing = engine.store.writes_failing
+    return "ok" if failing is None else f"writes failing ({failing})"
 
 
 async def refresh_metrics(engine: Engine) -> None:
@@ -36,10 +49,11 @@ async def refresh_metrics(engine: Engine) -> None:
     try:
         backlog, dead_letters = await asyncio.wait_for(_read(engine.store), CHECK_TIMEOUT)
     except Exception as exc:  # the driver's own errors too: a scrape must answer
-        log.warning("cannot count the backlog for metrics", error_type=type(exc).__name__)
+        said = {"error": str(exc)} if isinstance(exc, StoreError) else {}
+        log.warning("cannot count the backlog for metrics", error_type=type(exc).__name__, **said)
         store_up = False  # the backlog gauges keep their last values; store_up says why
     else:
-        store_up = True
+        store_up = engine.store.writes_failing is None
         configured = engine.catalog.destinations.keys()
         metrics.observe_backlog(configured, backlog, engine.clock.now(), dead_letters=dead_letters)
     metrics.observe_health(store=store_up, transport=engine.transport_connected())
@@ -55,6 +69,6 @@ async def _read(store: Store) -> tuple[list[Backlog], dict[str, int]]:
 async def readiness(engine: Engine) -> dict[str, str]:
     """Each check's state, ``ok`` or what is wrong."""
     return {
-        "store": "ok" if await store_answers(engine) else "unavailable",
+        "store": await store_state(engine),
         "transport": engine.transport_state(),
     }

@@ -6,7 +6,11 @@ answer (which ends up in browser histories, proxies and tickets) nor in a log li
 - a request that fails validation gets FastAPI's usual shape, ``{"detail": [{loc, msg, type}]}``,
   without the ``input`` and ``ctx`` that FastAPI would add (they quote what was sent);
 - an unexpected error is a plain 500 and one log line with the route and the error's type only:
-  exception texts (a database driver's, say) may quote parameters; a store that is down is a 503,
+  exception texts (a database driver's, say) may quote parameters. A store error's text is the
+  exception: it is made without the driver's text (``integrator.store.failures``), names the
+  operation, the SQLSTATE or SQLite code and, for what the operator must fix, the cause in
+  words (a full disk, a database that is gone), so the log line carries it. A store that is
+  down, gone or cannot be written is a 503,
   and so is a value sealed with a data key this engine was not started with (after a key
   rotation the engine was not restarted for): the answer and the log line name the key's id,
   which is no secret, so the operator knows what to configure.
@@ -26,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from integrator.destination_dir import DirectoryUnusable
 from integrator.logging import get_logger
 from integrator.store import StoreUnavailable
-from integrator.store.errors import UnknownDataKey
+from integrator.store.errors import StoreError, UnknownDataKey
 from integrator.transport.committed import UNAVAILABLE
 from integrator.transport.errors import TransportUnavailable
 
@@ -111,14 +115,17 @@ class ContainUnexpectedErrors:
 
 def log_failure(scope: Scope, exc: Exception) -> None:
     """The one log line of a request that failed: its route's template, the error's type and,
-    for a missing data key, the key's id; never the error's text. The console's error pages
-    (``integrator.console.errors``), which answer the store's failures as HTML, log it too."""
+    for a missing data key, the key's id; never the error's text, except a store error's (made
+    safe by ``integrator.store.failures``: the operation, the code, the cause in words; never
+    a value). The console's error pages (``integrator.console.errors``), which answer the
+    store's failures as HTML, log it too."""
     route = scope.get("route")
     log.error(
         "http request failed",
         method=scope.get("method"),
         route=getattr(route, "path", None),  # the template: no ids, no query
         error_type=type(exc).__name__,
+        **({"error": str(exc)} if isinstance(exc, StoreError) else {}),
         **({"data_key": exc.kid} if isinstance(exc, UnknownDataKey) else {}),
         # The engine's own destinations directory it may not read or write: which, for the
         # operator (the log is theirs; the answer does not name the server's paths).
@@ -131,7 +138,9 @@ def log_failure(scope: Scope, exc: Exception) -> None:
 
 
 def _answer_for(exc: Exception) -> JSONResponse:
-    """503 while the store is down (a token cannot even be checked): try again, it comes back;
+    """503 while the store is down, gone (a dropped database, one without the store's tables)
+    or cannot be written (a full disk): try again, it comes back once the operator has fixed
+    it, which the log line says how;
     503 for a value sealed with a key this engine lacks: it comes back when the engine is
     restarted with the key; anything else is a 500.
 

@@ -10,7 +10,8 @@
     ├── SealedValueError        a sealed value does not open: never garbage instead
     │   ├── UnknownDataKey      it names a key id that is not configured
     │   └── TamperedValue       wrong key under its id, or the value was changed or moved
-    ├── StoreUnavailable        database unreachable, locked, deadlocked or timed out: retry later
+    ├── StoreUnavailable        database unreachable, locked, deadlocked, timed out, gone (dropped,
+    │                           or without the store's tables), full or read-only: retry later
     ├── Conflict                a unique value (message id, control id) is taken; nothing written
     │   └── RevisionTaken       a destination change made to a revision that is not the last
     └── NotFound                (also a LookupError) the record asked for does not exist
@@ -30,6 +31,11 @@ from integrator.errors import ConfigurationError, IntegratorError, RetryableErro
 
 class StoreError(IntegratorError):
     """The store could not do what was asked."""
+
+    code: str | None = None
+    """The SQLSTATE or SQLite error name of the database failure behind it, if one was."""
+    cause: str | None = None
+    """The plain sentence for a failure the operator must act on (``failures.cause``)."""
 
 
 class StoreConfigError(StoreError):

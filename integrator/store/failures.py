@@ -5,23 +5,46 @@ such as "Failing row contains (…)" — message content and patient data. So th
 exception that names the operation, the error class, SQLSTATE and constraint only, and raises it
 *outside* the ``except`` block so the original is neither chained nor kept as ``__context__``
 (where traceback logging would print it anyway).
+
+A few failures the operator must act on (a database that does not exist, a user PostgreSQL
+refuses, nothing listening, a SQLite directory the engine may not write, a full disk) also get
+one plain sentence from ONE table, :func:`cause`: what is wrong, where, and which setting to look
+at. The engine's start, the CLI and the HTTP API's log line all say the same, since all of them
+show the store error's text. The sentence names the database, the host and port, the user or
+the SQLite file (the operator's own settings, never the password), and never a driver's text.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL
 
 from integrator.store.errors import Conflict, StoreError, StoreUnavailable
 
-# SQLSTATE classes and codes that mean "try again later".
-_TRANSIENT_SQLSTATE_PREFIXES = ("08", "53", "57P", "40")  # connection, resources, shutdown, tx
-_SQLITE_TRANSIENT = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_FULL")
+# SQLSTATE classes and codes that mean "the store cannot do it now; try again later": connection
+# (08), resources such as a full disk (53), shutdown (57P), rolled-back transactions (40), a
+# database that is gone (3D: dropped, or never made) and a store without its tables (42P01: a
+# database made again, empty). The last two need the operator, but they are the store being
+# away, not a wrong request: the API answers 503, the delivery loops wait.
+_TRANSIENT_SQLSTATE_PREFIXES = ("08", "53", "57P", "40", "3D", "42P01")
+# SQLite's: locked, I/O, full, and a file or directory the engine may not write (read-only).
+_SQLITE_TRANSIENT = (
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_IOERR",
+    "SQLITE_FULL",
+    "SQLITE_READONLY",
+    "SQLITE_CANTOPEN",
+)
+SETTING = "INTEGRATOR_DATABASE_URL"
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -75,21 +98,124 @@ def diagnose(error: BaseException) -> Diagnosis:
     transient = isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | OSError)
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         transient = True
+    if isinstance(driver, ConnectionRefusedError):
+        # asyncpg raises the socket's own error, without a SQLSTATE: say it as libpq would.
+        return Diagnosis("transient", "08001", None, error_class)
     return Diagnosis("transient" if transient else "other", None, None, error_class)
 
 
-def translate(operation: str, error: BaseException) -> StoreError:
-    """The store exception for ``error``, with a message safe for logs."""
+def waiting_helps(code: str | None) -> bool:
+    """False for the store's unavailability that waits for the operator, not for time: a
+    database that is gone or has no store tables, a SQLite file or directory it may not write.
+    A start that would try again a few times (SQLite busy, a server starting) stops at once."""
+    if code is None:
+        return True
+    return not code.startswith(("3D", "42P01", "SQLITE_CANTOPEN", "SQLITE_READONLY"))
+
+
+def cause(code: str | None, url: URL | None = None) -> str | None:
+    """The plain sentence for a failure the operator must act on, or None for any other.
+
+    THE table from code to sentence: every front door shows it through the store error's text.
+    ``url``: the store's (``Target.url``), to name the database, host, user or file; without
+    it the sentence names none. Never the password: only the URL's parts that are not secret.
+    """
+    if code is None:
+        return None
+    if code == "3D000":
+        return f"the database {_database(url)}does not exist{_on(url)} ({SETTING})"
+    if code in ("28P01", "28000"):
+        user = f" {url.username!r}" if url is not None and url.username else ""
+        return f"the user{user} was refused by PostgreSQL{_on(url)} ({SETTING})"
+    if code == "08001":
+        at = f" at {_host(url)}" if url is not None and url.host else ""
+        return f"nothing listens{at} ({SETTING})"
+    if code == "53100":
+        return "the disk of the PostgreSQL server is full"
+    if code == "42P01":
+        return f"the database{_on(url)} has no store tables: it was made again, empty ({SETTING})"
+    if code.startswith("SQLITE_FULL"):
+        return f"the disk is full{_sqlite_where(url, 'of')}"
+    if code.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY")):
+        return _sqlite_unwritable(url)
+    return None
+
+
+def _database(url: URL | None) -> str:
+    return f"{url.database!r} " if url is not None and url.database else ""
+
+
+def _host(url: URL) -> str:
+    return f"{url.host}:{url.port or 5432}"
+
+
+def _on(url: URL | None) -> str:
+    return f" on {_host(url)}" if url is not None and url.host else ""
+
+
+def _sqlite_path(url: URL | None) -> Path | None:
+    if url is None or not url.get_backend_name().startswith("sqlite") or not url.database:
+        return None
+    return Path(url.database).expanduser().absolute()
+
+
+def _sqlite_where(url: URL | None, word: str) -> str:
+    path = _sqlite_path(url)
+    return f" ({word} {path.parent})" if path is not None else ""
+
+
+def _sqlite_unwritable(url: URL | None) -> str:
+    """Why SQLite may not write the store, found on the disk now (the code does not say)."""
+    path = _sqlite_path(url)
+    if path is None:
+        return "the SQLite store cannot be written: the engine must be able to write its file"
+    folder = path.parent
+    side_files = f"{path.name}-wal and {path.name}-shm"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"cannot open {path}: its directory is read-only; the engine must be able to "
+            f"create {side_files} there"
+        )
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and (not file.is_file() or not os.access(file, os.R_OK | os.W_OK)):
+            return f"cannot open {path}: the engine cannot write {file}; it must be a file it can"
+    return (
+        f"cannot open {path} for writing: the engine must be able to write it and create "
+        f"{side_files} in {folder}"
+    )
+
+
+def translate(operation: str, error: BaseException, url: URL | None = None) -> StoreError:
+    """The store exception for ``error``, with a message safe for logs.
+
+    ``url``: the store's, so that the sentence of :func:`cause` names the database or file.
+    The exception keeps the code and the sentence (``StoreError.code``, ``.cause``).
+    """
     diagnosis = diagnose(error)
     text = f"{operation} failed ({diagnosis.describe()})"
+    said = cause(diagnosis.code, url)
+    if said is not None:
+        text = f"{text}: {said}"
+    failure: StoreError
     if diagnosis.kind == "unique":
-        return Conflict(
+        failure = Conflict(
             f"{operation}: a unique value is already taken ({diagnosis.describe()})",
             constraint=diagnosis.constraint,
         )
-    if diagnosis.kind == "transient":
-        return StoreUnavailable(text)
-    return StoreError(text)
+    elif diagnosis.kind == "transient":
+        failure = StoreUnavailable(text)
+    else:
+        failure = StoreError(text)
+    failure.code = diagnosis.code
+    failure.cause = said
+    return failure
+
+
+def store_url(owner: object) -> URL | None:
+    """The URL of the store a guarded function works on: a ``Store``'s target's, or an
+    ``AsyncEngine``'s (both keep the password, which :func:`cause` never uses)."""
+    url = getattr(getattr(owner, "_target", None), "url", None) or getattr(owner, "url", None)
+    return url if isinstance(url, URL) else None
 
 
 def guarded(
@@ -113,7 +239,7 @@ def guarded(
                 if on_foreign_key is not None and diagnose(error).kind == "foreign_key":
                     failure = on_foreign_key()
                 else:
-                    failure = translate(operation, error)
+                    failure = translate(operation, error, store_url(args[0]) if args else None)
             raise failure
 
         return run

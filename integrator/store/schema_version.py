@@ -69,5 +69,5 @@ async def require_store(engine: AsyncEngine, display: str) -> str:
         if diagnose(error).code == MISSING_DATABASE:
             failure = NoStore(display, "the database does not exist")
         else:
-            failure = translate("open the store", error)
+            failure = translate("open the store", error, engine.url)
     raise failure

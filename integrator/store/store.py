@@ -52,7 +52,7 @@ from integrator.store.console_searches import ConsoleSearchesMixin
 from integrator.store.destination_history import DestinationHistoryMixin
 from integrator.store.engine import create_engine
 from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
-from integrator.store.failures import guarded
+from integrator.store.failures import guarded, waiting_helps
 from integrator.store.gauges import GaugesMixin
 from integrator.store.jobs import JobsMixin
 from integrator.store.pauses import DestinationPausesMixin
@@ -101,6 +101,7 @@ from integrator.store.tables import (
     resends,
 )
 from integrator.store.url import Backend, Target, exposed_store_file, resolve
+from integrator.store.write_health import WriteHealth
 
 Clock = Callable[[], datetime]
 ANY_MESSAGE = MessageFilter()
@@ -163,6 +164,8 @@ class Store(
         self._clock = clock
         # Seals and opens the columns that may hold patient data (codec); no keys: plain.
         self._sealer = sealer or Sealer()
+        # Whether writes work now, for readiness (``integrator.scrape``): no write per probe.
+        self._writes = WriteHealth(target.url)
         # SQLite has one writer per file. Writers of this process queue here, in order, instead
         # of meeting at SQLite's lock, whose busy handler sleeps in steps of up to 100 ms.
         self._write_turn: asyncio.Lock | None = (
@@ -228,6 +231,8 @@ class Store(
                 await store._check_search_key(search_check, register=True)
         except StoreUnavailable as exc:
             await engine.dispose()
+            if exc.cause is not None:
+                raise  # it says what is wrong and where already (``failures.cause``)
             # Which database did not answer, and where that is set: a refused connection
             # names neither (the password is masked, the query left out: ``Target.display``).
             raise StoreUnavailable(
@@ -267,9 +272,19 @@ class Store(
 
     @guarded("ping the store")
     async def ping(self) -> None:
-        """Raise if the database does not answer; for readiness checks."""
+        """Raise if the database does not answer; for readiness checks.
+
+        It reads the store's own version table rather than ``SELECT 1``: a PostgreSQL database
+        dropped and made again answers ``SELECT 1`` but holds no store (42P01).
+        """
         async with self._engine.connect() as conn:
-            await conn.exec_driver_sql("SELECT 1")
+            await conn.exec_driver_sql("SELECT 1 FROM alembic_version LIMIT 1")
+
+    @property
+    def writes_failing(self) -> str | None:
+        """The code of the last write's failure while no write has succeeded since; None while
+        writes work (``integrator.store.write_health``)."""
+        return self._writes.failing
 
     # -- events ------------------------------------------------------------------------------
 
@@ -311,7 +326,7 @@ class Store(
             if first_index[event.id] == index
             for message in new_messages
         ]
-        async with self._write_turn or nullcontext():
+        async with self._write_turn or nullcontext(), self._writes.watch():
             inserted = await self._hot.accept(rows, candidates)
         return [
             event.id in inserted and first_index[event.id] == index
@@ -1095,7 +1110,7 @@ class Store(
         updates = [self._attempt_update(*item) for item in batch]
         attempt_rows = [attempt_row(item[0], self._sealer) for item in batch]
         # The foreign key refuses an attempt for an unknown message: all is rolled back.
-        async with self._write_turn or nullcontext():
+        async with self._write_turn or nullcontext(), self._writes.watch():
             await self._hot.record(updates, attempt_rows)
 
     @guarded("list attempts")
@@ -1451,10 +1466,10 @@ class Store(
         at once (SQLITE_BUSY_SNAPSHOT) whenever another connection had written in between.
         """
         if self._write_turn is None:
-            async with self._engine.begin() as conn:
+            async with self._writes.watch(), self._engine.begin() as conn:
                 yield conn
             return
-        async with self._write_turn, self._engine.begin() as conn:
+        async with self._write_turn, self._writes.watch(), self._engine.begin() as conn:
             yield conn
 
     def _attempt_update(
@@ -1493,8 +1508,8 @@ async def _migrate_when_free(engine: AsyncEngine, schema: str | None) -> None:
         try:
             await _migrate(engine, schema)
             return
-        except StoreUnavailable:
-            if attempt == MIGRATE_TRIES - 1:
+        except StoreUnavailable as exc:
+            if attempt == MIGRATE_TRIES - 1 or not waiting_helps(exc.code):
                 raise
             await asyncio.sleep(0.05 * 2**attempt)
 

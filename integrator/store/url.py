@@ -191,13 +191,19 @@ def _make_sqlite_file(url: URL) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError:
-        raise StoreConfigError("the folder for the SQLite database cannot be created") from None
+        raise StoreConfigError(
+            f"the folder {path.parent.absolute()} for the SQLite database cannot be created "
+            "(INTEGRATOR_DATABASE_URL)"
+        ) from None
     try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except FileExistsError:
         pass
     except OSError:
-        raise StoreConfigError("the SQLite database file cannot be created") from None
+        raise StoreConfigError(
+            f"the SQLite database file {path.absolute()} cannot be created: the engine must be "
+            "able to write its directory (INTEGRATOR_DATABASE_URL)"
+        ) from None
 
 
 def exposed_store_file(target: Target) -> str | None:

@@ -1,0 +1,56 @@
+"""Whether the store's writes work now: what ``/readyz`` reads, and the two log lines of an outage.
+
+A store can answer ``SELECT 1`` while every write fails (a full disk, a read-only SQLite
+directory, a PostgreSQL database made again without the store's tables). The readiness probe
+must not write to find that out (a write per probe, on a store in trouble), so the store keeps
+what its own writes found: the failure of the last one, until one succeeds again. Only failures
+of the store itself count (``StoreUnavailable``'s kind); a write refused for its content (a
+taken id) says nothing about the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL
+
+from integrator.logging import get_logger
+from integrator.store.failures import cause, diagnose
+
+log = get_logger("integrator.store")
+
+
+class WriteHealth:
+    """The store's writes: failing since a failure (its code) until one succeeds."""
+
+    def __init__(self, url: URL) -> None:
+        self._url = url
+        self.failing: str | None = None
+        """The SQLSTATE or SQLite code of the last write's failure; None while writes work."""
+
+    @asynccontextmanager
+    async def watch(self) -> AsyncIterator[None]:
+        """Around one write, its commit included: note whether it worked."""
+        try:
+            yield
+        except (sa_exc.SQLAlchemyError, OSError) as error:
+            self.failed(error)
+            raise
+        self.succeeded()
+
+    def failed(self, error: BaseException) -> None:
+        diagnosis = diagnose(error)
+        if diagnosis.kind != "transient":
+            return
+        code = diagnosis.code or diagnosis.error_class
+        if self.failing is None:
+            # Once per outage: the cause in words, and the code only (never the driver's text).
+            log.warning("store writes fail", code=code, cause=cause(diagnosis.code, self._url))
+        self.failing = code
+
+    def succeeded(self) -> None:
+        if self.failing is not None:
+            log.warning("store writes work again", after=self.failing)
+            self.failing = None

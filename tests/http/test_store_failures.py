@@ -1,0 +1,161 @@
+"""The API while its store fails: 503 (not 500), a log line that says why, and ``/readyz`` not
+ready while writes fail, over a real loopback port as ``integrator run`` serves it.
+
+Two real failures: a SQLite store that is full (SQLite's ``max_page_count`` on the store's own
+writer connection: a real SQLITE_FULL without a small disk), and a PostgreSQL database dropped
+while the engine runs and made again, empty (the store's tables are gone: 42P01).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, MutableMapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from structlog.testing import capture_logs
+
+from destinations.config import dump_destination
+from destinations.receiver import MllpReceiver
+from integrator.engine import Engine
+from integrator.http import create_app
+from integrator.runner import bind_http
+from tests.http.conftest import BSN
+from tests.http.support import bearer, token_for
+from tests.integrator.support import destination, settings_for
+from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_postgres
+from tests.store.test_store_causes import fill_up
+
+SEARCH_KEY = "a-test-search-key-of-enough-length"
+
+
+@asynccontextmanager
+async def serving(engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
+    """The engine's API on a loopback port, uvicorn as ``integrator run`` serves it; a client
+    with a token holding every role (made while the store works)."""
+    listener = bind_http("127.0.0.1", 0)
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(engine), log_level="warning", access_log=False, lifespan="off")
+    )
+    # The socket listens already: a request waits in its backlog until uvicorn accepts.
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        token = await token_for(engine)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", headers=bearer(token), timeout=30
+        ) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()
+
+
+@asynccontextmanager
+async def engine_on(tmp_path: Path, database_url: str) -> AsyncIterator[Engine]:
+    async with MllpReceiver() as receiver:
+        settings = settings_for(tmp_path, database_url=database_url, search_key=SEARCH_KEY)
+        settings.destinations_dir.mkdir()
+        config = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
+        (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
+        engine = Engine(settings)
+        await engine.start()
+        try:
+            yield engine
+        finally:
+            await engine.stop()
+
+
+def failures(logs: Sequence[MutableMapping[str, Any]]) -> list[MutableMapping[str, Any]]:
+    return [e for e in logs if e["event"] == "http request failed"]
+
+
+def new_event(referral_data: dict[str, Any]) -> dict[str, Any]:
+    return {**referral_data, "event_id": str(uuid.uuid4())}
+
+
+async def test_a_full_sqlite_store_answers_503_and_is_not_ready_until_a_write_works(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    async with (
+        engine_on(tmp_path, f"sqlite:///{tmp_path}/store.db") as engine,
+        serving(engine) as api,
+    ):
+        assert (await api.get("/readyz")).status_code == 200
+        await fill_up(engine.store, full=True)
+        # As on a disk that fills up: a write that still fits in a page the file has works.
+        for _ in range(20):
+            with capture_logs() as logs:
+                answer = await api.post("/api/v1/events", json=new_event(referral_data))
+            if answer.status_code != 202:
+                break
+        assert answer.status_code == 503, answer.text
+        assert answer.json() == {"detail": "the store is unavailable; try again later"}
+        [line] = failures(logs)
+        assert line["error_type"] == "StoreUnavailable"
+        assert "SQLITE_FULL" in line["error"] and "the disk is full" in line["error"]
+        assert BSN not in str(logs)
+
+        ready = await api.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["store"] == "writes failing (SQLITE_FULL)"
+        scraped = await api.get("/metrics")
+        assert "integrator_store_up 0.0" in scraped.text
+
+        await fill_up(engine.store, full=False)
+        with capture_logs() as logs:
+            assert (await api.post("/api/v1/events", json=new_event(referral_data))).is_success
+            assert (await api.post("/api/v1/events", json=new_event(referral_data))).is_success
+        assert len([e for e in logs if e["event"] == "store writes work again"]) == 1
+        assert (await api.get("/readyz")).json()["checks"]["store"] == "ok"
+        assert "integrator_store_up 1.0" in (await api.get("/metrics")).text
+
+
+async def _admin(sql: str) -> None:
+    admin = await asyncpg.connect(
+        host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
+    )
+    try:
+        await admin.execute(sql)
+    finally:
+        await admin.close()
+
+
+@pytest.mark.postgres
+async def test_a_database_dropped_and_made_again_answers_503_naming_the_cause(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    require_postgres()
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    url = f"postgresql://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}"
+    try:
+        async with engine_on(tmp_path, url) as engine, serving(engine) as api:
+            await _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+            with capture_logs() as logs:
+                gone = await api.post("/api/v1/events", json=new_event(referral_data))
+                scraped = await api.get("/metrics")
+            assert gone.status_code == 503, gone.text
+            assert scraped.status_code == 503, scraped.text
+            assert all("3D000" in line["error"] for line in failures(logs)), logs
+            assert f"the database '{name}' does not exist" in failures(logs)[0]["error"]
+
+            await _admin(f'CREATE DATABASE "{name}"')  # empty: the store's tables are gone
+            with capture_logs() as logs:
+                empty = await api.post("/api/v1/events", json=new_event(referral_data))
+            assert empty.status_code == 503, empty.text
+            [line] = failures(logs)
+            assert "42P01" in line["error"] and "has no store tables" in line["error"]
+            assert BSN not in str(logs)
+            ready = await api.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["checks"]["store"] == "unavailable"
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

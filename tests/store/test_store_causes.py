@@ -1,0 +1,188 @@
+"""A store failure the operator must fix is said in words: what is wrong, where, which setting.
+
+Real failures only: a SQLite directory that is read-only, a side file SQLite cannot write, a
+database that is full (SQLite's ``max_page_count``, a real SQLITE_FULL), a PostgreSQL database
+that does not exist, a user PostgreSQL refuses, a database without the store's tables (42P01),
+and a port nothing listens on. Never the password.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+from structlog.testing import capture_logs
+
+from integrator.store import Store, StoreConfigError, StoreError, StoreUnavailable
+from integrator.store.url import resolve
+from tests.cli_in_process import run_cli
+from tests.services import POSTGRES_HOST, POSTGRES_PORT, free_port, require_postgres
+from tests.store.factories import make_event, make_message
+
+SECRET = "BSN-123456782-Jansen"
+
+
+async def _admin(sql: str) -> None:
+    admin = await asyncpg.connect(
+        host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
+    )
+    try:
+        await admin.execute(sql)
+    finally:
+        await admin.close()
+
+
+async def fill_up(store: Store, *, full: bool) -> None:
+    """``full``: the store's writer connection (where events are written) may not grow the
+    file any more, a real SQLITE_FULL without a small disk; else as far as SQLite allows."""
+
+    def limit(conn: sqlite3.Connection) -> None:
+        count = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {count if full else 2**31 - 2}")
+
+    # Only a pragma on the store's own connection: the write below is the store's usual one.
+    await store._hot._writer.read(limit)  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write a read-only directory")
+async def test_a_read_only_sqlite_directory_is_named_with_what_the_engine_must_create(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "var"
+    url = f"sqlite:///{folder / 'integrator.db'}"
+    await (await Store.open(url)).close()
+    for side in folder.glob("integrator.db-*"):
+        side.unlink()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(StoreUnavailable) as caught:
+            await Store.open(url)
+    finally:
+        folder.chmod(0o700)
+    said = str(caught.value)
+    assert f"cannot open {folder / 'integrator.db'}: its directory is read-only" in said
+    assert "integrator.db-wal and integrator.db-shm" in said
+
+
+def test_a_file_where_the_sqlite_folder_should_be_is_named(tmp_path: Path) -> None:
+    """As root too: the folder cannot be made, and the error says which and where it is set."""
+    (tmp_path / "var").write_text("not a folder")
+    with pytest.raises(StoreConfigError) as caught:
+        resolve(f"sqlite:///{tmp_path / 'var' / 'integrator.db'}")
+    assert str(caught.value) == (
+        f"the folder {tmp_path / 'var'} for the SQLite database cannot be created "
+        "(INTEGRATOR_DATABASE_URL)"
+    )
+
+
+async def test_a_sqlite_side_file_the_engine_cannot_write_is_named(tmp_path: Path) -> None:
+    """As root too: a directory where SQLite's shared-memory file must be."""
+    path = tmp_path / "integrator.db"
+    await (await Store.open(f"sqlite:///{path}")).close()
+    os.mkdir(f"{path}-shm")
+
+    with pytest.raises(StoreUnavailable) as caught:
+        await Store.open(f"sqlite:///{path}")
+
+    error = caught.value
+    assert error.code is not None and error.code.startswith("SQLITE_")
+    assert f"cannot open {path}: the engine cannot write {path}-shm" in str(error)
+
+
+async def test_a_full_sqlite_store_says_so_and_its_writes_count_as_failing(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(f"sqlite:///{tmp_path / 'integrator.db'}")
+    try:
+        payload = (SECRET * 2000).encode()
+        await fill_up(store, full=True)
+        with capture_logs() as logs:
+            for _ in range(2):
+                with pytest.raises(StoreUnavailable) as caught:
+                    await store.accept_event(make_event(), [make_message(payload=payload)])
+        assert caught.value.code == "SQLITE_FULL"
+        assert "accept events failed (OperationalError, SQLITE_FULL): the disk is full" in str(
+            caught.value
+        )
+        assert store.writes_failing == "SQLITE_FULL"
+        [failing] = [e for e in logs if e["event"] == "store writes fail"]  # once per outage
+        assert failing["code"] == "SQLITE_FULL" and "the disk is full" in failing["cause"]
+        assert SECRET not in str(logs) + str(caught.value)
+
+        await fill_up(store, full=False)
+        with capture_logs() as logs:
+            await store.accept_event(make_event(), [make_message(payload=payload)])
+            await store.accept_event(make_event(), [make_message()])
+        assert store.writes_failing is None
+        [back] = [e for e in logs if e["event"] == "store writes work again"]
+        assert back["after"] == "SQLITE_FULL"
+    finally:
+        await store.close()
+
+
+@pytest.mark.postgres
+async def test_a_database_that_does_not_exist_is_named_with_its_server() -> None:
+    require_postgres()
+    name = f"t_missing_{uuid.uuid4().hex[:12]}"
+    url = f"postgresql://postgres:s3cret@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}"
+
+    with pytest.raises(StoreUnavailable) as caught:
+        await Store.open(url)
+
+    said = str(caught.value)
+    assert (
+        f"the database '{name}' does not exist on {POSTGRES_HOST}:{POSTGRES_PORT} "
+        "(INTEGRATOR_DATABASE_URL)"
+    ) in said
+    assert "s3cret" not in said
+
+
+@pytest.mark.postgres
+async def test_a_user_postgresql_refuses_is_named() -> None:
+    require_postgres()
+    user = f"nobody_{uuid.uuid4().hex[:8]}"
+    url = f"postgresql://{user}:s3cret@{POSTGRES_HOST}:{POSTGRES_PORT}/test"
+
+    for opening in (Store.open, Store.open_existing):
+        with pytest.raises(StoreError) as caught:
+            await opening(url)
+        said = str(caught.value)
+        assert f"the user '{user}' was refused by PostgreSQL" in said, said
+        assert "INTEGRATOR_DATABASE_URL" in said and "s3cret" not in said
+
+
+@pytest.mark.postgres
+async def test_a_store_whose_tables_are_gone_is_unavailable_and_says_why() -> None:
+    """The database dropped and made again, empty: in a schema of this test's own."""
+    url = require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    store = await Store.open(url, schema=schema)
+    try:
+        await _admin(f'DROP SCHEMA "{schema}" CASCADE')
+        await _admin(f'CREATE SCHEMA "{schema}"')
+        with pytest.raises(StoreUnavailable) as caught:
+            await store.accept_event(make_event(), [make_message()])
+        assert caught.value.code == "42P01"
+        assert "has no store tables" in str(caught.value)
+        assert store.writes_failing == "42P01"
+        with pytest.raises(StoreUnavailable):
+            await store.ping()  # what /readyz asks: not ready either
+    finally:
+        await store.close()
+        await _admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_the_cli_names_the_address_nothing_listens_at(env: dict[str, str]) -> None:
+    port = free_port()
+    env["INTEGRATOR_DATABASE_URL"] = f"postgresql://postgres:s3cret@127.0.0.1:{port}/test"
+    env["INTEGRATOR_SEARCH_KEY"] = "a-test-search-key-of-enough-length"
+    for command in (["tokens", "list"], ["messages", "list"]):
+        outcome = run_cli(*command, env=env)
+        assert outcome.returncode == 1, outcome
+        said = outcome.stderr
+        assert f"nothing listens at 127.0.0.1:{port} (INTEGRATOR_DATABASE_URL)" in said, said
+        assert "s3cret" not in said + outcome.stdout
