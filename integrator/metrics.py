@@ -180,7 +180,9 @@ SPECS: tuple[Spec, ...] = (
         "gauge",
         (),
         "at scrape",
-        "1 when the store answered the scrape's query, else 0.",
+        "1 when the store answered the scrape's query and its writes work, else 0: also 0 "
+        "while the last write failed (a full disk, a read-only directory) and none has worked "
+        "since.",
     ),
     Spec(
         "integrator_transport_up",
