@@ -28,6 +28,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
+from integrator.access.setup import wildcard_link_warning
 from integrator.engine import Engine
 from integrator.errors import IntegratorError
 from integrator.gcpolicy import tune_for_service
@@ -111,6 +112,15 @@ class _QuietServer(uvicorn.Server):
             )
 
 
+def _warn_of_wildcard_links(settings: Settings) -> None:
+    """The console's and the API's invitation links are built like the CLI's, which warns of a
+    wildcard address each time; those front doors answer the link without a word, so the
+    engine says it once, at start, where the operator who set the address reads."""
+    warning = wildcard_link_warning(settings)
+    if warning is not None:
+        log.warning("invitation links will not open", problem=warning)
+
+
 async def run_engine(engine: Engine) -> None:
     """Run ``engine`` until a signal; with its HTTP API unless it was made with ``http=False``."""
     settings = engine.settings
@@ -156,6 +166,7 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
         )
         server = _QuietServer(config)
         server_task = asyncio.create_task(server.serve(sockets=[listener]), name="http")
+        _warn_of_wildcard_links(engine.settings)
     try:
         waiters = [asyncio.create_task(stop.wait())]
         if server_task is not None:

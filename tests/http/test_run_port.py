@@ -66,3 +66,33 @@ def test_listening_is_logged_once_the_port_answers(env: dict[str, str]) -> None:
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
         process.terminate()
         assert process.wait(30) == 0
+
+
+def _events_until_listening(env: dict[str, str]) -> list[dict[str, str]]:
+    with engine_process(env) as process:
+        assert process.stderr is not None
+        events = []
+        for line in process.stderr:
+            events.append(json.loads(line))
+            if events[-1]["event"] == "http api listening":
+                break
+        process.terminate()
+        assert process.wait(30) == 0
+    return events
+
+
+def test_links_on_a_wildcard_address_are_warned_of_once_at_start(env: dict[str, str]) -> None:
+    """The console's and the API's invitations say nothing of it; the engine does, once."""
+    env.update(INTEGRATOR_SEARCH_KEY=KEY, INTEGRATOR_PUBLIC_URL="http://0.0.0.0:8080")
+    warned = [
+        e for e in _events_until_listening(env) if e["event"] == "invitation links will not open"
+    ]
+    assert len(warned) == 1
+    assert "INTEGRATOR_PUBLIC_URL" in warned[0]["problem"]
+    assert warned[0]["level"] == "warning"
+
+
+def test_links_on_a_reachable_address_are_not_warned_of(env: dict[str, str]) -> None:
+    env.update(INTEGRATOR_SEARCH_KEY=KEY, INTEGRATOR_PUBLIC_URL="https://integrator.example.nl")
+    events = _events_until_listening(env)
+    assert "invitation links will not open" not in [e["event"] for e in events]
