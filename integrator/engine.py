@@ -233,6 +233,7 @@ class Engine:
             "engine started",
             destinations=len(catalog.destinations),
             store=self.settings.database_url.split(":", 1)[0],
+            transport="rabbitmq" if isinstance(self._transport, RabbitMQTransport) else "embedded",
         )
 
     async def stop(self, *, graceful: bool = False) -> None:

@@ -6,6 +6,8 @@ Settings are passed down explicitly; nothing reads the environment later, so tes
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -61,10 +63,19 @@ def audit_period_problem(audit_days: int, others: dict[str, int]) -> str | None:
     )
 
 
+PREFIX = "INTEGRATOR_"
+
+OTHER_VARIABLES = frozenset({"INTEGRATOR_TOKEN", "INTEGRATOR_EVENT_LOOP"})
+"""The ``INTEGRATOR_*`` variables read outside ``Settings``, exactly as written: the CLI's API
+token (``integrator.engine_api.TOKEN_VARIABLE``) and the event loop (``integrator.eventloop``)."""
+
+
 class Settings(BaseSettings):
     # Inputs stay out of error texts: they may be keys (INTEGRATOR_DATA_KEYS, _SEARCH_KEY).
+    # Variables that are no setting are not ignored in silence: ``unknown_variables`` names
+    # them, and every command that reads the settings refuses them (integrator.cli.common).
     model_config = SettingsConfigDict(
-        env_prefix="INTEGRATOR_", frozen=True, extra="ignore", hide_input_in_errors=True
+        env_prefix=PREFIX, frozen=True, extra="ignore", hide_input_in_errors=True
     )
 
     database_url: str = "sqlite:///var/integrator.db"
@@ -234,3 +245,34 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def known_variables() -> frozenset[str]:
+    """Every ``INTEGRATOR_*`` variable the project reads: each setting's, and the others."""
+    return frozenset(PREFIX + name.upper() for name in Settings.model_fields) | OTHER_VARIABLES
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """Why each ``INTEGRATOR_*`` name in ``environ`` that nothing reads is refused, sorted:
+    ``INTEGRATOR_DATABSE_URL: not a setting (did you mean INTEGRATOR_DATABASE_URL?)``.
+
+    Ignored, a misspelt ``INTEGRATOR_DATABASE_URL`` let the engine start on a new, empty SQLite
+    store beside the real one, whose queued messages then never went; a misspelt retention
+    period kept data for the default time. Names only: a value may be a password or a key.
+    Settings are read whatever the case of their name (pydantic-settings), the other variables
+    only as written, so ``integrator_token`` is refused too.
+    """
+    known = known_variables()
+    settings = {name for name in known if name not in OTHER_VARIABLES}
+    problems = []
+    for name in sorted(environ):
+        if not name.upper().startswith(PREFIX):
+            continue
+        if name in known or name.upper() in settings:
+            continue
+        guess = difflib.get_close_matches(
+            name.upper().removeprefix(PREFIX), [k.removeprefix(PREFIX) for k in sorted(known)], 1
+        )
+        hint = f" (did you mean {PREFIX}{guess[0]}?)" if guess else ""
+        problems.append(f"{name}: not a setting{hint}")
+    return problems

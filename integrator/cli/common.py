@@ -131,23 +131,10 @@ def load_settings(*, service: bool = False) -> Settings:
     Commands people type show their result on stdout; routine info lines on stderr would only
     get in the way, so they log warnings and errors unless INTEGRATOR_LOG_LEVEL says otherwise.
     """
-    from pydantic import ValidationError
-
     from integrator.logging import configure_logging
     from integrator.searchkey import SearchKeyError, resolve_search_key
-    from integrator.settings import Settings
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"INTEGRATOR_{'_'.join(str(p) for p in e['loc']).upper()}: "
-            + str(e["msg"]).removeprefix("Value error, ")
-            if e["loc"]
-            else str(e["msg"]).removeprefix("Value error, ")
-            for e in exc.errors()
-        )
-        fail(f"bad settings: {problems}", 2)
+    settings = environment_settings()
     try:
         # Read here, created by whatever writes first (the engine, ``submit``).
         settings = resolve_search_key(settings, create=False)
@@ -157,6 +144,37 @@ def load_settings(*, service: bool = False) -> Settings:
     if not service and "INTEGRATOR_LOG_LEVEL" not in os.environ and level == "info":
         level = "warning"
     configure_logging(level=level, fmt=settings.log_format)
+    return settings
+
+
+def environment_settings() -> Settings:
+    """``Settings()`` from the environment, or exit 2 naming every problem: each ``INTEGRATOR_*``
+    variable that nothing reads (with the name it probably meant) and each malformed value,
+    by its variable and rule, never the value (it may be a password or a key).
+
+    A misspelt variable is refused rather than ignored: ignored, a misspelt
+    ``INTEGRATOR_DATABASE_URL`` started the engine on a new, empty SQLite store while the real
+    one's messages waited.
+    Every command that reads the settings comes through here, or refuses the same way.
+    """
+    from pydantic import ValidationError
+
+    from integrator.settings import Settings, unknown_variables
+
+    problems = unknown_variables(os.environ)
+    settings = None
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems += [
+            f"INTEGRATOR_{'_'.join(str(p) for p in e['loc']).upper()}: "
+            + str(e["msg"]).removeprefix("Value error, ")
+            if e["loc"]
+            else str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
+        ]
+    if problems or settings is None:
+        fail(f"bad settings: {'; '.join(problems)}", 2)
     return settings
 
 

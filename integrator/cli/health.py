@@ -26,15 +26,23 @@ def health(
 ) -> None:
     """Exit 0 when the engine on INTEGRATOR_HTTP_HOST:PORT answers healthy, else 1 (naming the
     checks that failed, as "transport: disconnected")."""
+    import os
+
     from pydantic import ValidationError
 
     from integrator.engine_api import engine_url
-    from integrator.settings import Settings
+    from integrator.settings import Settings, unknown_variables
 
+    # Refused like every command that reads the settings (unknown variables too), but only
+    # counted: the HEALTHCHECK's output is a line in `docker inspect`.
+    count = len(unknown_variables(os.environ))
+    settings = None
     try:
         settings = Settings()
     except ValidationError as exc:
-        fail(f"bad settings: {exc.error_count()} problem(s); `integrator run` names them", 2)
+        count += exc.error_count()
+    if count or settings is None:
+        fail(f"bad settings: {count} problem(s); `integrator run` names them", 2)
     path = "/readyz" if ready else "/healthz"
     status, body = run(_ask(settings, path, timeout))
     if status != 200:

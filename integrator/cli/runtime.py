@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -43,7 +44,12 @@ def demo() -> None:
     """Start the engine with local receivers, submit the sample events, show what arrived."""
     from integrator.demo import run_demo
     from integrator.logging import configure_logging
+    from integrator.settings import unknown_variables
 
+    # The demo chooses its own store and destinations; the rest comes from the environment.
+    unknown = unknown_variables(os.environ)
+    if unknown:
+        fail(f"bad settings: {'; '.join(unknown)}", 2)
     configure_logging(level="warning")
     raise typer.Exit(run(run_demo(console)))
 
