@@ -52,11 +52,20 @@ def create_engine(target: Target) -> AsyncEngine:
     # SQLite: no rollback when a connection goes back to the pool. The store ends every
     # transaction itself (``begin()`` commits or rolls back; closing a connection rolls back
     # whatever it still has open), so the pool's own rollback after each commit was one more
-    # aiosqlite thread hop on every write. PostgreSQL keeps it: there that rollback is also
-    # what finds a connection the server has closed before the pool hands it out again.
-    reset: dict[str, Any] = {"pool_reset_on_return": None} if target.backend == "sqlite" else {}
+    # aiosqlite thread hop on every write.
+    # PostgreSQL: the pool pings a connection when it hands it out (SQLAlchemy's pre-ping, one
+    # short round trip), and replaces it when the ping fails. Connections that sat idle in the
+    # pool through a server restart or a network cut were otherwise found dead only by the
+    # request that used them: after an outage, one failed request (503) per pooled connection
+    # while /readyz already said ready. The rollback on return stays: it ends whatever a
+    # connection given back mid-transaction (a cancelled call) still has open, and SQLAlchemy
+    # skips it when the connection's own transaction already ended. The hot paths keep their
+    # connections checked out, out of the pool's sight: ``pg_hot_writes`` checks those itself.
+    pool: dict[str, Any] = (
+        {"pool_reset_on_return": None} if target.backend == "sqlite" else {"pool_pre_ping": True}
+    )
     engine = create_async_engine(
-        target.url, hide_parameters=True, connect_args=connect_args, **reset
+        target.url, hide_parameters=True, connect_args=connect_args, **pool
     )
     if target.backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)

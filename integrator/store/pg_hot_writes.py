@@ -63,8 +63,9 @@ class PostgresHotWrites:
     """Each hot path keeps one pooled connection checked out: taking one from SQLAlchemy's pool
     and giving it back cost more of this process's CPU than the statement itself (measured:
     ~450 µs of ~1 ms per ``record_attempts``). A call that finds it in use (two accepts at
-    once) takes one from the pool as before; a connection found broken is dropped, and the
-    next call takes a fresh one."""
+    once) takes one from the pool as before. A kept connection the driver knows closed (the
+    server or the network ended it while it was idle) is dropped before the call, which takes a
+    fresh one; one that breaks during a call is dropped after it, and that call fails."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -121,6 +122,12 @@ class PostgresHotWrites:
             async with self._engine.connect() as conn:
                 return await _call(conn, await _driver(conn), call)
         async with held.turn:
+            if held.conn is not None and (held.conn.invalidated or held.raw.is_closed()):
+                # Closed while kept (the server restarted, the network cut it): asyncpg saw the
+                # socket close, so this costs no round trip, and the call below gets a fresh
+                # connection instead of failing. The pool's pre-ping does not see kept ones.
+                conn, held.conn, held.raw = held.conn, None, None
+                await _drop(conn)
             if held.conn is None:
                 conn = await self._engine.connect()
                 try:
@@ -231,6 +238,13 @@ def _cast(table: Table, key: str, dialect: Dialect) -> str:
     """The column's type without a length, as SQLAlchemy casts its parameters: an explicit
     cast to ``VARCHAR(n)`` would silently cut a longer value, where storing it is refused."""
     return _LENGTH.sub("", table.c[key].type.compile(dialect))
+
+
+async def _drop(conn: AsyncConnection) -> None:
+    """Give back a connection found closed, so the pool does not hand it out again."""
+    if not conn.invalidated:
+        await conn.invalidate()
+    await conn.close()
 
 
 async def _driver(conn: AsyncConnection) -> Any:
