@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
+from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
-from tests.integrator.support import settings_for
+from tests.integrator.support import destination, settings_for
 
 
 @asynccontextmanager
@@ -19,6 +20,22 @@ async def started_engine(tmp_path: Path, start: datetime) -> AsyncIterator[Engin
     settings = settings_for(tmp_path, search_key="a-console-test-search-key")
     settings.destinations_dir.mkdir()
     started = Engine(settings, clock=ManualClock(start))
+    await started.start()
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+@asynccontextmanager
+async def noord_engine(tmp_path: Path) -> AsyncIterator[Engine]:
+    """Started with one destination, ``noord`` serving ``ziekenhuis-noord`` (its port answers
+    nothing: the tests that use it make their messages in the store); stopped after."""
+    config = destination("noord", 2575, providers=["ziekenhuis-noord"])
+    started = Engine(
+        settings_for(tmp_path, search_key="a-console-test-search-key"),
+        catalog=build_catalog([("noord.yaml", config)], today=date(2026, 11, 27)),
+    )
     await started.start()
     try:
         yield started

@@ -9,18 +9,16 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator
-from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
 from integrator.access import Grant, Role
-from integrator.catalog import build_catalog
 from integrator.console.pages import batch_resend
 from integrator.engine import Engine
+from tests.console.started import noord_engine
 from tests.console.test_saved_searches import ORIGIN, csrf, post, signed_in
-from tests.integrator.support import destination, settings_for
 from tests.store.factories import make_event, make_message
 
 SEARCH = {"destination": "noord", "status": "dead"}
@@ -28,14 +26,8 @@ SEARCH = {"destination": "noord", "status": "dead"}
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    config = destination("noord", 2575, providers=["ziekenhuis-noord"])
-    started = Engine(
-        settings_for(tmp_path, search_key="a-console-test-search-key"),
-        catalog=build_catalog([("noord.yaml", config)], today=date(2026, 11, 27)),
-    )
-    await started.start()
-    yield started
-    await started.stop()
+    async with noord_engine(tmp_path) as started:
+        yield started
 
 
 async def _dead(engine: Engine, count: int) -> list[str]:

@@ -20,6 +20,7 @@ from integrator.access import Grant, Role
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
+from tests.console.started import noord_engine
 from tests.console.test_saved_searches import post, signed_in
 from tests.integrator.support import destination, settings_for
 from tests.store.factories import make_event, make_message
@@ -27,14 +28,8 @@ from tests.store.factories import make_event, make_message
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    config = destination("noord", 2575, providers=["ziekenhuis-noord"])
-    started = Engine(
-        settings_for(tmp_path, search_key="a-console-test-search-key"),
-        catalog=build_catalog([("noord.yaml", config)], today=date(2026, 11, 27)),
-    )
-    await started.start()
-    yield started
-    await started.stop()
+    async with noord_engine(tmp_path) as started:
+        yield started
 
 
 async def _died_now(engine: Engine) -> str:
