@@ -12,18 +12,16 @@ another person's id is as unknown as an id that never existed.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 from urllib.parse import urlencode
 
-from integrator.search import BadSearch, build_filter
+from integrator.search import BadSearch, build_filter, holds_bsn
 from integrator.settings import Settings
 from integrator.store import Conflict, Store
 from integrator.store.saved_searches import SavedSearchRecord
-from schemas.identifiers import is_valid_bsn
 
 TERMS: Final = ("zd_number", "destination", "status", "version", "event_type", "since", "until")
 """What a saved search may hold, in the order the Messages page shows them."""
@@ -33,11 +31,6 @@ MAX_TERM: Final = 200
 """The longest value of one term, as the Messages form takes it."""
 MAX_PER_PERSON: Final = 25
 """The most saved searches one person keeps: a list to choose from, not an archive."""
-
-_DIGITS: Final = re.compile(r"(?<![Zz][Dd])(?<!\d)\d(?:[\s.]*\d){8,}")
-"""A run of nine or more digits, with the spaces and dots people type in a BSN; not the nine
-digits of a ZD number (``ZD100000001``), which are an identifier, whatever their checksum."""
-
 
 _NO_BSN: Final = "a BSN is patient data and is never saved"
 
@@ -61,14 +54,6 @@ class UnknownSavedSearch(LookupError):
     """No saved search of this person has that id (another person's is no different)."""
 
 
-def _holds_bsn(text: str) -> bool:
-    for match in _DIGITS.finditer(text):
-        digits = re.sub(r"[\s.]", "", match.group())
-        if any(is_valid_bsn(digits[i : i + 9]) for i in range(len(digits) - 8)):
-            return True
-    return False
-
-
 def check_name(name: str) -> str:
     """The name as kept: trimmed, 1 to ``MAX_NAME`` characters, no BSN in it."""
     kept = " ".join(name.split())
@@ -78,7 +63,7 @@ def check_name(name: str) -> str:
         raise SavedSearchRefused(
             "name", f"at most {MAX_NAME} characters", "too_long", chars=MAX_NAME
         )
-    if _holds_bsn(kept):
+    if holds_bsn(kept):
         raise SavedSearchRefused("name", _NO_BSN, "bsn")
     return kept
 
@@ -108,7 +93,7 @@ def check_terms(settings: Settings, terms: Mapping[str, str | None]) -> dict[str
             raise SavedSearchRefused(
                 name, f"at most {MAX_TERM} characters", "too_long", chars=MAX_TERM
             )
-        if _holds_bsn(value):
+        if holds_bsn(value):
             raise SavedSearchRefused(name, _NO_BSN, "bsn")
     try:
         build_filter(settings, **kept)

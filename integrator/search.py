@@ -18,7 +18,7 @@ would silently be taken as one of the two, or as a time nobody's clock showed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -384,6 +384,42 @@ def normalise_bsn(bsn: str) -> str:
             "bsn", "a BSN is 9 digits that pass the eleven-test (spaces and dots are ignored)"
         ).coded("search.bsn")
     return digits
+
+
+_DIGITS: Final = re.compile(r"(?<![Zz][Dd])(?<!\d)\d(?:[\s.]*\d){8,}")
+"""A run of nine or more digits, with the spaces and dots people type in a BSN; not the nine
+digits of a ZD number (``ZD100000001``), which are an identifier, whatever their checksum."""
+
+MISPLACED_BSN: Final = "this looks like a BSN: search by BSN instead"
+
+
+def holds_bsn(text: str) -> bool:
+    """Whether ``text`` is, or holds, a BSN (nine digits that pass the eleven-test, spaces and
+    dots allowed): patient data typed or pasted into a field that is not the BSN's own."""
+    for match in _DIGITS.finditer(text):
+        digits = _BSN_SEPARATORS.sub("", match.group())
+        if any(is_valid_bsn(digits[i : i + 9]) for i in range(len(digits) - 8)):
+            return True
+    return False
+
+
+def misplaced_bsn(terms: Mapping[str, str | None]) -> BadSearch | None:
+    """The refusal of the first term other than ``bsn`` that holds a BSN (``holds_bsn``), or
+    None when none does.
+
+    A front door asks it before such a term goes anywhere a BSN must not: a console search
+    form redirects to an address with its terms, and shows them back in the form. The
+    refusal names the term, never its value, and points to the search by BSN.
+    """
+    for name, value in terms.items():
+        if name != "bsn" and value and holds_bsn(value):
+            return BadSearch(name, MISPLACED_BSN).coded("search.misplaced_bsn")
+    return None
+
+
+def without_bsn(terms: Mapping[str, str]) -> dict[str, str]:
+    """``terms`` with each value that holds a BSN emptied: what a refused form shows back."""
+    return {name: "" if holds_bsn(value) else value for name, value in terms.items()}
 
 
 def build_filter(

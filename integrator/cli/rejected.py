@@ -145,8 +145,8 @@ def rejected_show(
     rejected_id: Annotated[str, typer.Argument(help="Its id, or a start of it (4 or more).")],
     as_json: JsonOption = False,
 ) -> None:
-    """Show one piece of rejected input: who sent it, every broken rule, and the body as it
-    arrived.
+    """Show one piece of rejected input: its ZD number and provider (as far as they could be
+    read), who sent it, every broken rule, and the body as it arrived.
 
     Recorded in the audit log (patient_data.view) before it is shown: it may hold patient data.
     """
@@ -167,6 +167,8 @@ def rejected_show(
         return
     summary = Table(show_header=False, title=f"Rejected input {detail['id']}")
     summary.add_row("received", shown_time(detail["received_at"], settings.zone))
+    summary.add_row("ZD number", detail["zd_number"] or "-")
+    summary.add_row("provider", escape(detail["provider_id"] or "-"))
     summary.add_row("source", detail["source"])
     summary.add_row("caller", escape(detail["caller"] or "-"))
     summary.add_row("bytes", str(detail["bytes"]))

@@ -2,15 +2,18 @@
 
 The search forms that may hold a BSN post (``/messages/search``, ``/events/search``,
 ``/rejected/search``). Without a BSN the post only redirects to the GET of the listing with
-the terms in its address (identifiers, no patient data). With one, the page makes the search
-through its service (which records the view), keeps it (``integrator.kept_searches``) and
-redirects (303) to the listing's GET with ``?search=<handle>``: Post/Redirect/Get, so the
-browser's history holds GETs only (Back and a reload ask nothing and search nothing again)
-and no address, link or form field holds the BSN. Paging and the CSV export name the handle.
+the terms in its address (identifiers, no patient data: a term that holds a BSN, pasted into
+the wrong field, is refused by the page first, ``search.misplaced_bsn``). With one, the page
+makes the search through its service (which records the view), keeps it
+(``integrator.kept_searches``) and redirects (303) to the listing's GET with
+``?search=<handle>``: Post/Redirect/Get, so the browser's history holds GETs only (Back and a
+reload ask nothing and search nothing again) and no address, link or form field holds the
+BSN. Paging and the CSV export name the handle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Final
 from urllib.parse import urlencode
 
@@ -22,6 +25,7 @@ from integrator.console.errors import NotFound
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor
 from integrator.kept_searches import KeptSearch, UnknownSearch
+from integrator.search import misplaced_bsn
 
 FIELD: Final = "search"
 """The query key of a kept search's handle."""
@@ -69,7 +73,18 @@ async def keep_and_show(
     return RedirectResponse(f"{path}?{urlencode({FIELD: search.handle})}", status_code=303)
 
 
+def listing_query(terms: Mapping[str, str]) -> str:
+    """The query string of a listing's GET for identifier ``terms`` (the empty ones left out)."""
+    return urlencode({k: v for k, v in terms.items() if v})
+
+
 def to_listing(path: str, terms: dict[str, str]) -> RedirectResponse:
-    """A search form posted without a BSN: to its GET, with the terms in the address."""
-    query = urlencode({k: v for k, v in terms.items() if v})
+    """A search form posted without a BSN: to its GET, with the terms in the address.
+
+    The page has refused a term that holds a BSN (``search.misplaced_bsn``: the form again,
+    the refusal beside it) before it gets here; one that still does is a fault of the page,
+    and no redirect puts it in an address."""
+    if misplaced_bsn(terms) is not None:
+        raise ValueError("a search term holds a BSN: the page refuses it, it is not redirected")
+    query = listing_query(terms)
     return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)

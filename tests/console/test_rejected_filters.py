@@ -107,19 +107,24 @@ async def test_a_cut_listing_says_how_many_it_left_out(
 
 async def test_a_term_the_service_refuses_is_said_beside_its_field(engine: Engine) -> None:
     async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
-        source = await sam.get("/rejected", params={"source": "pigeon-123456782"})
-        since = await sam.get("/rejected", params={"since": "123456782"})
+        source = await sam.get("/rejected", params={"source": "pigeon-12345678"})
+        since = await sam.get("/rejected", params={"since": "12345678"})
+        # A BSN in any term is refused as one (``search.misplaced_bsn``), and not kept.
+        pasted = await sam.get("/rejected", params={"since": "123456782"})
     async with signed_in(engine, "saar@example.org", Grant(Role.RESEND), lang="nl") as saar:
         dutch = await saar.get("/rejected", params={"source": "pigeon"})
     assert source.status_code == since.status_code == dutch.status_code == 422
     said = _text(source, "r-source-error")
     assert said == "not a source of input; one of http, cli, amqp, demo"
     assert 'aria-describedby="r-source-error"' in source.text
-    assert "123456782" not in source.text and "pigeon" not in source.text
+    assert "12345678" not in source.text and "pigeon" not in source.text
     # The field keeps what was typed, to be corrected (as the audit trail's form does); the
     # refusal never repeats it.
     assert _text(since, "r-since-error").startswith("not an ISO date or date-time")
-    assert "123456782" not in _text(since, "r-since-error")
+    assert "12345678" not in _text(since, "r-since-error")
+    assert pasted.status_code == 422
+    assert _text(pasted, "r-since-error") == "this looks like a BSN: search by BSN instead"
+    assert "123456782" not in pasted.text
     assert _text(dutch, "r-source-error") == "geen bron van invoer; kies uit http, cli, amqp, demo"
     assert "pigeon" not in dutch.text
 

@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -20,7 +21,7 @@ from integrator.access import Grant, Role
 from integrator.errors import InvalidEvent
 from integrator.store import AuditRecord
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, screenshot, sign_in, signed_in_page
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -120,3 +121,86 @@ def test_a_viewer_searches_by_zd_number_but_not_by_bsn(page: Page, live: LiveEng
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url(f"**/rejected?*zd_number={zd_number}*")
     assert page.locator("#rejected-list tbody tr").count() == 1
+
+
+def test_one_piece_shows_its_zd_number_and_provider_and_leads_back_to_its_listing(
+    page: Page, browser: Browser, live: LiveEngine
+) -> None:
+    """What ``GET /api/v1/rejected/{id}`` gives of a piece, its page shows too, to who may
+    list it (no patient data: a viewer sees them); its way back is the listing it was opened
+    from, filtered as it was, and a kept search by BSN is named there by its handle only."""
+    provider = f"provider-{uuid.uuid4().hex[:8]}"
+    rejected_id, zd_number = _refuse(live, provider)
+    support = live.person("sam.back@example.org", Grant(Role.RESEND))
+    sign_in(page, support)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+
+    page.goto(f"/rejected?zd_number={zd_number}")
+    page.get_by_role("link", name=f"Open rejected input {rejected_id[:8]}").click()
+    page.wait_for_url(f"**/rejected/{rejected_id}?back=*")
+    assert page.locator("#rejected-zd_number").inner_text() == zd_number
+    assert page.locator("#rejected-provider").inner_text() == provider
+    screenshot(page, "rejected-one-back")
+    # Showing the input keeps the way back.
+    page.get_by_role("button", name="Show the input").click()
+    page.locator("#rejected-body").wait_for(state="visible")
+    page.get_by_role("link", name="Back to the rejected input").click()
+    page.wait_for_url(f"**/rejected?zd_number={zd_number}")
+    assert page.locator("#rejected-list tbody tr").count() == 1
+
+    # From a search by BSN: back to the kept search, by its handle.
+    page.goto("/rejected")
+    page.get_by_label("Provider").fill(provider)
+    page.get_by_label("BSN").fill(BSN)
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/rejected?search=*")
+    listing = page.url
+    page.get_by_role("link", name=f"Open rejected input {rejected_id[:8]}").click()
+    page.wait_for_url(f"**/rejected/{rejected_id}?back=*")
+    page.get_by_role("link", name="Back to the rejected input").click()
+    page.wait_for_url(listing)
+    assert page.locator("#rejected-list tbody tr").count() == 1
+    assert not [url for url in asked if BSN in url]
+
+    # From the whole listing: back to it, and the piece's address carries nothing.
+    page.goto("/rejected")
+    page.get_by_role("link", name=f"Open rejected input {rejected_id[:8]}").click()
+    page.wait_for_url(f"**/rejected/{rejected_id}")
+    assert page.locator("#rejected-back").get_attribute("href") == "/rejected"
+
+    # A viewer (no patient data) sees them as the listing shows its ZD number to them.
+    viewer = live.person("vera.back@example.org", Grant(Role.VIEWER))
+    with signed_in_page(browser, live, viewer) as theirs:
+        theirs.goto(f"/rejected/{rejected_id}")
+        assert theirs.locator("#rejected-zd_number").inner_text() == zd_number
+        assert theirs.locator("#rejected-provider").inner_text() == provider
+        assert theirs.locator("#rejected-reveal").count() == 0
+
+
+@pytest.mark.parametrize(
+    "back",
+    [
+        "https://elsewhere.example/",
+        "//elsewhere.example/rejected",
+        "/rejected/../people",
+        f"bsn={BSN}",
+        "zd_number=999+990+019",
+        "provider=ziekenhuis&provider=lab",
+        "since=24h&next=/people",
+    ],
+)
+def test_a_way_back_that_is_no_listing_leads_to_the_whole_listing(
+    page: Page, live: LiveEngine, back: str
+) -> None:
+    """Only a listing's own query is carried back: anything else (another site, another
+    page, a BSN, a term twice) is taken out of the address, the way back leads to
+    ``/rejected``, and no BSN is shown back."""
+    rejected_id, _ = _refuse(live, "lab-west")
+    sign_in(page, live.person(f"rob.{uuid.uuid4().hex[:8]}@example.org", Grant(Role.VIEWER)))
+    answer = page.goto(f"/rejected/{rejected_id}?{urlencode({'back': back})}")
+    assert answer is not None and answer.status == 200
+    assert page.url.endswith(f"/rejected/{rejected_id}")
+    assert page.locator("#rejected-back").get_attribute("href") == "/rejected"
+    content = page.content()
+    assert BSN not in content and "999 990 019" not in content

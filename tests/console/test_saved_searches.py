@@ -303,9 +303,13 @@ async def test_an_export_for_a_destination_nobody_has_is_refused_not_empty(
         # The page's own search says the same (it did before): one check for all three.
         shown = await sam.get("/messages?" + urlencode(unknown))
     for answer in (by_link, by_post, resend, shown):
-        assert "destination: no destination has that id" in answer.text, answer.text
+        # The page's form says it beside its field, the others name the field.
+        named = "" if answer in (by_post, shown) else "destination: "
+        assert f"{named}no destination has that id" in answer.text, answer.text
         assert "configured: none" in answer.text  # no destination file; only stored messages
         assert BSN not in answer.text
+    for answer in (by_post, shown):
+        assert '<p class="field-error" id="destination-error">no destination' in answer.text
     assert by_link.status_code == by_post.status_code == resend.status_code == 422
     assert await exports(engine) == []
 
@@ -316,8 +320,9 @@ async def test_a_malformed_zd_number_is_refused_beside_the_field_not_empty(
     async with signed_in(engine, "sam@example.org", Grant(Role.REPORTS)) as sam:
         shown = await sam.get("/messages?" + urlencode({"zd_number": "ZD12"}))
         by_link = await sam.get("/messages.csv?" + urlencode({"zd_number": "ZD12"}))
-    for answer in (shown, by_link):
-        assert "zd_number: a ZD number is ZD and 9 digits" in answer.text, answer.text
+    for answer, named in ((shown, ""), (by_link, "zd_number: ")):  # the page's: beside it
+        assert f"{named}a ZD number is ZD and 9 digits" in answer.text, answer.text
+    assert '<p class="field-error" id="zd_number-error">a ZD number' in shown.text
     assert by_link.status_code == 422
     assert await exports(engine) == []
 

@@ -63,6 +63,22 @@ def test_the_listing_and_show_name_the_caller(
     assert any(line.split()[:2] == ["caller", "-"] for line in _cells(older.stdout))
 
 
+def test_show_names_the_zd_number_and_provider_as_the_api_does(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """What intake could read of them, as ``GET /api/v1/rejected/{id}`` gives them; "-" for
+    a piece they could not be read from."""
+    by_anna, unnamed = _kept(env, tmp_path, referral_data)
+    shown = json.loads(cli("rejected", "show", by_anna, "--json", env=env).stdout)
+    assert (shown["zd_number"], shown["provider_id"]) == ("ZD100000001", "ziekenhuis-noord")
+    table = _cells(cli("rejected", "show", by_anna, env={**env, "COLUMNS": "160"}).stdout)
+    assert ["ZD", "number", "ZD100000001"] in [line.split()[:3] for line in table]
+    assert ["provider", "ziekenhuis-noord"] in [line.split()[:2] for line in table]
+    older = _cells(cli("rejected", "show", unnamed, env={**env, "COLUMNS": "160"}).stdout)
+    assert ["ZD", "number", "-"] in [line.split()[:3] for line in older]
+    assert ["provider", "-"] in [line.split()[:2] for line in older]
+
+
 def test_a_narrow_terminal_leaves_the_caller_out_and_keeps_the_rest_whole() -> None:
     """The width rule of every listing (``views.fitted_table``): ids, times and ZD numbers
     whole; the caller, like the audit's actor, only where it fits."""

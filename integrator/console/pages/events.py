@@ -25,7 +25,7 @@ from destinations.config import EVENT_TYPES
 from integrator.access.permissions import Permission
 from integrator.console import kept
 from integrator.console.errors import Forbidden
-from integrator.console.refusals import Said, said
+from integrator.console.refusals import said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -34,6 +34,7 @@ from integrator.events_routing import EventsRefused, build_event_filter, listed_
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
 from integrator.kept_searches import KeptSearch
+from integrator.search import misplaced_bsn
 from integrator.store.records import EventFilter
 
 P = Permission
@@ -92,7 +93,8 @@ async def _results(
 ) -> tuple[Response | None, EventFilter | None]:
     """The page of identifier ``terms``, of a kept ``search`` by BSN, or of a search by
     ``bsn`` being made (the form's POST): then only a refused term makes a page (the form with
-    the refusal), and a search that was made gives its filter back, to be kept."""
+    the refusal), and a search that was made gives its filter back, to be kept. A term that
+    holds a BSN (``misplaced_bsn``) is refused before anything is searched."""
     engine = engine_of(request)
     if (bsn is not None or search is not None) and not visitor.may_somewhere(P.PATIENT_DATA_READ):
         raise Forbidden()
@@ -103,9 +105,10 @@ async def _results(
     by_bsn = bsn is not None or search is not None
     scope = visitor.scope(P.PATIENT_DATA_READ if by_bsn else P.MESSAGES_READ)
     destination_ids = scope.destination_ids(engine.catalog)
-    problem: tuple[str, Said] | None = None
+    pasted = misplaced_bsn(terms) if search is None else None
+    problem = None if pasted is None else (pasted.field, said(pasted, field=False))
     rows: list[dict[str, Any]] = []
-    if searched:
+    if searched and problem is None:
         try:
             if search is not None:
                 found = await page_kept_events(
@@ -183,11 +186,12 @@ async def search(
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
 ) -> Response:
     """The form of who may search by BSN. Without one: to the GET of its terms. With one: the
-    search is made (and recorded) once, kept, and shown by GET under its handle."""
+    search is made (and recorded) once, kept, and shown by GET under its handle. A BSN in
+    another term is refused: the form again, never a redirect with it."""
     wanted = bsn.strip()
-    if not wanted:
+    if not wanted and misplaced_bsn(terms) is None:
         return kept.to_listing("/events", terms)
-    shown, made = await _results(request, visitor, terms, 0, bsn=wanted)
+    shown, made = await _results(request, visitor, terms, 0, bsn=wanted or None)
     if shown is not None:
         return shown
     assert made is not None and made.bsn_hash is not None

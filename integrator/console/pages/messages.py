@@ -20,6 +20,7 @@ identifier terms, or with the kept search's handle.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
@@ -47,7 +48,7 @@ from integrator.message_service import (
 )
 from integrator.presenters import message_summary
 from integrator.rejected_reads import rejected_for_zd
-from integrator.search import BadSearch, normalise_zd, status_note
+from integrator.search import BadSearch, misplaced_bsn, normalise_zd, status_note, without_bsn
 from integrator.store.records import MessageStatus
 from mappings.registry import REGISTRY
 
@@ -73,8 +74,14 @@ PageOffset = Annotated[int, Query(ge=0, le=INT_MAX)]
 is a 422 naming ``offset``, never an overflow in the database driver (a bare 500)."""
 
 
-def _terms(values: dict[str, str | None]) -> dict[str, str]:
+def _terms(values: Mapping[str, str | None]) -> dict[str, str]:
     return {k: v.strip() for k, v in values.items() if v and v.strip()}
+
+
+def _beside(exc: BadSearch, withheld: Iterable[object] = ()) -> tuple[str, Said]:
+    """A refused term as the form shows it: beside its field, so worded without the field's
+    name, and never with a value typed (``withheld``; a term may be a BSN pasted there)."""
+    return exc.field, said(exc, withheld=withheld, field=False)
 
 
 def _query_terms(
@@ -124,14 +131,18 @@ async def _results(
     offset: int,
     *,
     search: KeptSearch | None = None,
-    problem: Said | None = None,
+    problem: tuple[str, Said] | None = None,
     save_problem: saved_searches.SavedSearchRefused | None = None,
     resend_refused: Said | None = None,
 ) -> Response:
     """The page: a search by identifier ``terms``, a page of a kept ``search`` by BSN (whose
-    terms are its own), or, with ``problem``, the form with a search's refusal. With
-    ``resend_refused``: the search's results, and why resending them was refused."""
+    terms are its own), or, with ``problem`` (the field and its refusal), the form with a
+    search's refusal. A term that holds a BSN is refused before anything is searched, and
+    the form is shown without it. With ``resend_refused``: the search's results, and why
+    resending them was refused."""
     engine = engine_of(request)
+    if search is None and problem is None and (pasted := misplaced_bsn(terms)) is not None:
+        problem, terms = _beside(pasted), _terms(without_bsn(terms))  # never shown back
     rows: list[dict[str, Any]] = []
     searched = bool(terms) or search is not None or problem is not None
     if search is not None:
@@ -160,7 +171,7 @@ async def _results(
             rows = [message_summary(m) for m in found]
         except BadSearch as exc:
             # Names the term and the rule, never the value (as the API answers it).
-            problem = said(exc, withheld=terms.values())
+            problem = _beside(exc, terms.values())
     refused = None  # (ZD number, how much rejected input has it) when nothing was found by it
     if problem is None and not rows and "zd_number" in terms:
         zd_number = normalise_zd(terms["zd_number"])  # taken by the search just now
@@ -242,7 +253,10 @@ async def search(
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
 ) -> Response:
     """The form of who may search by BSN. Without one: to the GET of its terms. With one: the
-    search is made (and recorded) once, kept, and shown by GET under its handle."""
+    search is made (and recorded) once, kept, and shown by GET under its handle. A BSN in
+    another term is refused first: the form again, never a redirect with it."""
+    if misplaced_bsn(terms) is not None:
+        return await _results(request, visitor, terms, 0)  # refuses it, beside its field
     wanted = bsn.strip()
     if not wanted:
         return kept.to_listing("/messages", terms)
@@ -256,7 +270,7 @@ async def search(
     except BadSearch as exc:
         # The form again, the refusal beside its field; the BSN is not shown back.
         return await _results(
-            request, visitor, terms, 0, problem=said(exc, withheld=asked.given().values())
+            request, visitor, terms, 0, problem=_beside(exc, asked.given().values())
         )
     bsn_hash = message_filter(engine.settings, engine.catalog, scope, asked).bsn_hash
     assert bsn_hash is not None  # a BSN the search took is hashed
@@ -322,6 +336,8 @@ async def _export(
         )
         terms = search.terms
     try:
+        if search is None and (pasted := misplaced_bsn(terms)) is not None:
+            raise pasted  # a BSN in a term of the address: refused, as the page refuses it
         flt = terms_filter(engine.settings, MessageTerms(**terms), destination_ids)
         # A destination that names none is refused (as the page's search is), not exported
         # as an empty file.

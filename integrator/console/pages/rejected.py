@@ -29,6 +29,7 @@ field, without what was typed; the page says how many match in all.
 from __future__ import annotations
 
 from typing import Annotated, Any, Final
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -53,11 +54,12 @@ from integrator.rejected_reads import (
     describe_rejected,
     find_rejected,
     locate_rejected,
+    may_list,
     may_read_body,
     page_kept_rejected,
     read_rejected,
 )
-from integrator.search import BadSearch
+from integrator.search import BadSearch, misplaced_bsn, without_bsn
 
 router = APIRouter()
 KIND: Final = "rejected"
@@ -76,6 +78,10 @@ ZdNumber = Annotated[str, Query(max_length=64)]
 Provider = Annotated[str, Query(max_length=128)]
 BodyReader = Annotated[Visitor, Depends(needs(BODY))]
 FormTerm = Annotated[str, Form(max_length=128)]
+BACK: Final = "back"
+"""The query key of one piece's page that holds the query of the listing it was opened from,
+so its way back returns to that listing, filtered as it was (``_listing_of``)."""
+Back = Annotated[str, Query(alias=BACK, max_length=1024)]
 
 
 class ListingNeedsEveryCluster(Forbidden):
@@ -113,14 +119,35 @@ async def _located(engine: Engine, visitor: Visitor, given: str) -> str:
         raise UnknownRejected() from None
 
 
+def _listing_of(back: str) -> str:
+    """The query of the listing one piece was opened from, as its ``back`` carries it: the
+    listing's own terms or a kept search's handle, each once, none holding a BSN; anything
+    else is no listing's, and the way back is then to the whole listing (''). Only ever a
+    query: the path is the listing's own, so the link can lead nowhere else."""
+    pairs = [(name, value) for name, value in parse_qsl(back) if value]
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names) or not set(names) <= {*TERM_NAMES, kept.FIELD}:
+        return ""
+    terms = dict(pairs)
+    return "" if misplaced_bsn(terms) is not None else kept.listing_query(terms)
+
+
+def _carrying(listing: str) -> str:
+    """What a piece's address adds to carry the way back to ``listing`` (a listing's query)."""
+    return f"?{urlencode({BACK: listing})}" if listing else ""
+
+
 def _detail_page(
-    request: Request, visitor: Visitor, detail: dict[str, Any], body: str | None
+    request: Request, visitor: Visitor, detail: dict[str, Any], body: str | None, back: str
 ) -> Response:
+    listing = _listing_of(back)
     return page(
         request,
         visitor,
         "rejected_one.html",
         r=detail,
+        back_to=f"/rejected?{listing}" if listing else "/rejected",
+        carry=_carrying(listing),
         body=None if body is None else body[:BODY_SHOWN],
         body_cut=body is not None and len(body) > BODY_SHOWN,
         body_shown=BODY_SHOWN,
@@ -138,10 +165,12 @@ async def _listing(
 ) -> Response:
     """The newest rejected input the terms (a kept search's, with its BSN's hash) take, and
     how many they take in all. A search by ``bsn`` being made (the form's POST) is kept and
-    shown by GET; only a refused term makes a page then (the form, the BSN not shown back)."""
+    shown by GET; only a refused term makes a page then (the form, the BSN not shown back).
+    A term that holds a BSN (``misplaced_bsn``) is refused before anything is searched."""
     engine = engine_of(request)
     if search is not None:
         terms = {name: search.terms.get(name, "") for name in TERM_NAMES}
+    pasted = misplaced_bsn(terms) if search is None else None
     shown: dict[str, Any] = {
         "request": request,
         "visitor": visitor,
@@ -152,6 +181,15 @@ async def _listing(
         "bsn_search": may_read_body(visitor.signed_in),
         "handle": search.handle if search is not None else "",
     }
+    if pasted is not None:
+        if not may_list(visitor.signed_in):  # who may not list is told that first, as always
+            raise ListingNeedsEveryCluster()
+        problem = (pasted.field, said(pasted, field=False))
+        shown["terms"] = without_bsn(terms)  # the form again, without it
+        return page(**shown, status=422, problem=problem, rows=[], total=None)
+    # Each piece's link carries this listing's query, for its way back (``BACK``).
+    query = {kept.FIELD: search.handle} if search is not None else terms
+    shown["opened"] = _carrying(kept.listing_query(query))
     try:
         if search is not None:
             listing = await page_kept_rejected(
@@ -222,7 +260,8 @@ async def rejected_search(
 ) -> Response:
     """The form that can hold a BSN, which travels in this body only. Without one: to the
     GET of its terms. With one (the service needs patient data for all clusters for it, and
-    records the search): made once, kept, and shown by GET under its handle."""
+    records the search): made once, kept, and shown by GET under its handle. A BSN in another
+    term is refused: the form again, never a redirect with it."""
     terms = {
         "since": since,
         "until": until,
@@ -231,27 +270,36 @@ async def rejected_search(
         "provider": provider,
     }
     wanted = bsn.strip()
-    if not wanted:
+    if not wanted and misplaced_bsn(terms) is None:
         return kept.to_listing("/rejected", terms)
-    return await _listing(request, visitor, terms, bsn=wanted)
+    return await _listing(request, visitor, terms, bsn=wanted or None)
 
 
 @router.get("/rejected/{rejected_id}")
-async def rejected_one(request: Request, visitor: Reader, rejected_id: str) -> Response:
-    """One piece without its body (no patient data, nothing audited), and the button to it."""
+async def rejected_one(
+    request: Request, visitor: Reader, rejected_id: str, back: Back = ""
+) -> Response:
+    """One piece without its body (no patient data, nothing audited), and the button to it.
+    A ``back`` that is not a listing's query as the listing's links carry it is taken out of
+    the address first: the page (its language switch too) never repeats it."""
     engine = engine_of(request)
     full_id = await _located(engine, visitor, rejected_id)
+    listing = _listing_of(back)
+    if back != listing:
+        return RedirectResponse(f"/rejected/{full_id}{_carrying(listing)}", status_code=303)
     try:
         detail = await describe_rejected(engine.store, visitor.signed_in, full_id)
     except NeedsEveryCluster as refusal:
         raise _refused(refusal) from None
     if detail is None:  # deleted (retention) since it was looked up
         raise UnknownRejected()
-    return _detail_page(request, visitor, detail, None)
+    return _detail_page(request, visitor, detail, None, listing)
 
 
 @router.post("/rejected/{rejected_id}/input")
-async def rejected_input(request: Request, visitor: BodyReader, rejected_id: str) -> Response:
+async def rejected_input(
+    request: Request, visitor: BodyReader, rejected_id: str, back: Back = ""
+) -> Response:
     """The same page with the body, which the service records as this person's view first."""
     engine = engine_of(request)
     full_id = await _located(engine, visitor, rejected_id)
@@ -263,12 +311,14 @@ async def rejected_input(request: Request, visitor: BodyReader, rejected_id: str
         raise _refused(refusal) from None
     if detail is None:
         raise UnknownRejected()
-    return _detail_page(request, visitor, detail, detail["body"])
+    return _detail_page(request, visitor, detail, detail["body"], back)
 
 
 @router.get("/rejected/{rejected_id}/input")
-async def rejected_input_address(request: Request, visitor: Reader, rejected_id: str) -> Response:
+async def rejected_input_address(
+    request: Request, visitor: Reader, rejected_id: str, back: Back = ""
+) -> Response:
     """The address the button's answer leaves in the address bar, opened again (reloaded in a
     new tab, bookmarked): back to the page without the body; showing it takes the button."""
     full_id = await _located(engine_of(request), visitor, rejected_id)
-    return RedirectResponse(f"/rejected/{full_id}", status_code=303)
+    return RedirectResponse(f"/rejected/{full_id}{_carrying(_listing_of(back))}", status_code=303)
