@@ -327,6 +327,17 @@ async def test_a_malformed_zd_number_is_refused_beside_the_field_not_empty(
     assert await exports(engine) == []
 
 
+async def test_an_export_with_a_bsn_in_another_term_is_refused_not_shown_back(
+    engine: Engine,
+) -> None:
+    async with signed_in(engine, "sam@example.org", Grant(Role.REPORTS)) as sam:
+        answer = await sam.get("/messages.csv?" + urlencode({"zd_number": "123 456 782"}))
+    assert answer.status_code == 422
+    assert "zd_number: this looks like a BSN: search by BSN instead" in answer.text, answer.text
+    assert "123 456 782" not in answer.text and "123+456+782" not in answer.text
+    assert await exports(engine) == []
+
+
 async def test_reports_without_patient_data_cannot_export_by_bsn(engine: Engine) -> None:
     async with signed_in(engine, "rita@example.org", Grant(Role.REPORTS)) as rita:
         answer = await post(rita, "/messages/search", {"bsn": BSN})

@@ -14,7 +14,7 @@ import pytest
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.presenters import iso_time, shown_time
-from integrator.search import BadSearch, build_filter, parse_moment
+from integrator.search import BadSearch, build_filter, misplaced_bsn, parse_moment, without_bsn
 from integrator.settings import Settings
 from tests.http.support import api_client
 from tests.integrator.support import settings_for
@@ -152,6 +152,41 @@ def test_a_bsn_that_cannot_be_one_is_refused_naming_bsn_without_echoing_it(typed
     text = str(refused.value)
     assert text.startswith("bsn: ") and "eleven-test" in text
     assert typed not in text and "99999" not in text
+
+
+@pytest.mark.parametrize(
+    ("terms", "field"),
+    [
+        ({"zd_number": "999 990 019"}, "zd_number"),
+        ({"zd_number": "ZD100000001", "provider": "patient 999.990.019"}, "provider"),
+        ({"since": "999990019", "until": "123456782"}, "since"),  # the first that holds one
+    ],
+)
+def test_a_bsn_in_another_term_is_refused_naming_the_term_not_the_value(
+    terms: dict[str, str], field: str
+) -> None:
+    refused = misplaced_bsn(terms)
+    assert refused is not None and refused.field == field
+    assert str(refused) == f"{field}: this looks like a BSN: search by BSN instead"
+    assert refused.code == "search.misplaced_bsn"
+    assert without_bsn(terms)[field] == ""
+
+
+@pytest.mark.parametrize(
+    "terms",
+    [
+        {"zd_number": "ZD999990019"},  # a ZD number's digits are an identifier
+        {"zd_number": "999990018", "provider": "12345678"},  # fails the eleven-test; too short
+        {"since": "2026-11-30T09:15", "until": "24h"},
+    ],
+)
+def test_terms_without_a_bsn_elsewhere_are_not_refused(terms: dict[str, str]) -> None:
+    assert misplaced_bsn(terms) is None
+    assert without_bsn(terms) == terms
+
+
+def test_a_bsn_in_its_own_field_is_not_misplaced() -> None:
+    assert misplaced_bsn({"bsn": BSN, "zd_number": "ZD100000001"}) is None
 
 
 @pytest.fixture
