@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from integrator.store.failures import guarded
@@ -42,12 +42,6 @@ class _StoreParts(Protocol):
 
 
 class GaugesMixin:
-    @guarded("check the store")
-    async def ping(self: _StoreParts) -> None:
-        """Raise ``StoreUnavailable`` unless the database answers a query now."""
-        async with self._engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-
     @guarded("count the unfinished messages")
     async def backlog(self: _StoreParts) -> list[Backlog]:
         query = (
