@@ -45,6 +45,7 @@ from integrator.store.records import (
     RejectedFilter,
     RejectedSummary,
 )
+from schemas.translate import withhold_stored_keys
 
 LISTING: Final = Permission.MESSAGES_READ
 """For all clusters: the listing, and one piece's broken rules without its body."""
@@ -114,8 +115,16 @@ def rejected_summary(record: RejectedSummary | RejectedEventRecord) -> dict[str,
         "zd_number": record.zd_number,
         "provider_id": record.provider_id,
         "bytes": size,
-        "problems": [f"{r.get('path') or '$'}: {r.get('rule', '?')}" for r in record.reason],
+        "problems": [f"{r['path']}: {r.get('rule', '?')}" for r in _reason(record)],
     }
+
+
+def _reason(record: RejectedSummary | RejectedEventRecord) -> list[dict[str, Any]]:
+    """The broken rules as kept, each path shown as intake shows one now
+    (``schemas.translate.withhold_stored_keys``): input kept before keys were judged by their
+    shape may name data sent as a key (``patient.name.van der Berg``), and this listing is
+    read without ``patient_data.read``."""
+    return [{**r, "path": withhold_stored_keys(r.get("path") or "$")} for r in record.reason]
 
 
 def build_rejected_filter(
@@ -280,7 +289,7 @@ async def locate_rejected(store: Store, identity: Identity, given: str) -> str:
 
 def _described(record: RejectedEventRecord) -> dict[str, Any]:
     # Each rule's message is the rule's own sentence (schemas.errors): never a value.
-    return {**rejected_summary(record), "reason": record.reason}
+    return {**rejected_summary(record), "reason": _reason(record)}
 
 
 async def describe_rejected(

@@ -20,10 +20,16 @@ from schemas.native import NOT_BLANK
 from schemas.rules import RULE_MESSAGES, RULE_SHAPES, message_for
 from shapes import NUMBER, TEXT, Shape
 
-_MAX_KEY_LENGTH: Final = 64
-# A key with a run of digits may itself be data (a BSN sent as a key): it is never repeated.
+SCHEMA_KEY: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
+"""The shape of every key the schemas define (snake_case, at most 64 characters; a test holds
+the models and the JSON Schema files to it). A key of the input is named in a path only when
+it has this shape: anything else (`van der Berg`, `Dorpsstraat 12A`, `1961-04-12`) is data sent
+as a key by a mapping bug upstream, and is never repeated."""
+# A key of that shape with a run of digits may still be data (a BSN after a letter).
 _DATA_LIKE_KEY: Final = re.compile(r"[0-9]{5,}")
 WITHHELD_KEY: Final = "…"
+# A stored path's parts: an index (`[0]`) or a key, between the dots and brackets.
+_STORED_PART: Final = re.compile(r"\[[0-9]+\]|[^.\[\]]+")
 # The JSON parser's own explanation names a position, not content; anything else is dropped.
 _JSON_POSITION: Final = re.compile(r"[A-Za-z ,]+ at line [0-9]+ column [0-9]+")
 
@@ -77,18 +83,46 @@ VALUE_SHAPES: Final = (*dict.fromkeys(_TYPE_SENTENCES.values()), ONE_OF, AT_LEAS
 """Every sentence here besides the rules' own."""
 
 
+def shown_key(key: str) -> str:
+    """`key` itself when it has the schemas' key shape, else `WITHHELD_KEY`.
+
+    A path names the input's keys as they came, so the rule is about the key, not about where
+    it stands: a schema-shaped unknown key (`patient.nickname`) is named, so the sender learns
+    which key to drop; any other one is `…`, and its "unknown field" error still stands at its
+    parent's path (`patient.name.…`). Paths go into 422 answers, the log and the rejected
+    listing, which roles without `patient_data.read` see.
+    """
+    if SCHEMA_KEY.fullmatch(key) and not _DATA_LIKE_KEY.search(key):
+        return key
+    return WITHHELD_KEY
+
+
 def format_path(loc: Sequence[str | int]) -> str:
-    """`('questions', 0, 'answer')` -> `questions[0].answer`; the empty location is `$`."""
+    """`('questions', 0, 'answer')` -> `questions[0].answer`; the empty location is `$`.
+    Each key is shown as `shown_key` shows it."""
     path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
-            key = part if len(part) <= _MAX_KEY_LENGTH else part[:_MAX_KEY_LENGTH] + "..."
-            if _DATA_LIKE_KEY.search(key):
-                key = WITHHELD_KEY
+            key = shown_key(part)
             path += f".{key}" if path else key
     return path or "$"
+
+
+def withhold_stored_keys(path: str) -> str:
+    """A path as kept with rejected input, each key shown as `shown_key` shows it.
+
+    Rejected input kept before keys were judged by their shape may hold a path naming data
+    sent as a key (`patient.name.van der Berg`); reading it through here shows it as
+    `format_path` shows it now. Idempotent: a path `format_path` made comes back as it was.
+    A key that held `.` or `[` was split when it was kept; each piece is judged alone.
+    """
+    if path in {"", "$"}:
+        return "$"
+    return _STORED_PART.sub(
+        lambda part: part[0] if part[0].startswith("[") else shown_key(part[0]), path
+    )
 
 
 # pydantic-core's own string checks on JSON input (`schemas.native.non_blank_at_most`).

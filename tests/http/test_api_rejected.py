@@ -5,8 +5,10 @@ needs ``patient_data.read`` for all clusters."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
+from structlog.testing import capture_logs
 
 from integrator.access.permissions import Grant, Role
 from integrator.engine import Engine
@@ -114,3 +116,57 @@ async def test_the_terms_and_the_total_are_documented_with_their_bounds(
     assert "``caller``" in operation["description"]
     one = document["paths"]["/api/v1/rejected/{rejected_id}"]["get"]
     assert "``caller``" in one["description"]
+
+
+# The audit's body: data sent as keys by a mapping bug upstream.
+DATA_IN_KEYS = ("van der Berg", "Dorpsstraat 12A", "1961-04-12")
+
+
+async def test_data_sent_as_keys_is_in_no_answer_log_or_listing(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    referral_data["patient"]["name"]["van der Berg"] = "Jan"
+    referral_data["patient"]["address"]["Dorpsstraat 12A"] = "Zwolle"
+    referral_data["patient"]["address"]["1961-04-12"] = "geboren"
+    referral_data["patient"]["nickname"] = "Jantje"  # of the schemas' shape: named
+    with capture_logs() as logs:
+        answer = await api.post("/api/v1/events", json=referral_data)
+    assert answer.status_code == 422, answer.text
+    paths = {(e["path"], e["rule"]) for e in answer.json()["errors"]}
+    assert paths == {
+        ("patient.name.…", "unknown_field"),
+        ("patient.address.…", "unknown_field"),
+        ("patient.nickname", "unknown_field"),
+    }
+    [line] = [e for e in logs if e["event"] == "event rejected"]
+    assert "patient.nickname" in line["fields"]
+    rejected_id = answer.json()["rejected_id"]
+    viewer = await token_for(engine, Grant(Role.VIEWER))  # no patient_data.read
+    async with api_client(engine, viewer) as as_viewer:
+        listed = await as_viewer.get("/api/v1/rejected")
+    [row] = [r for r in listed.json() if r["id"] == rejected_id]
+    assert "patient.name.…: unknown_field" in row["problems"]
+    one = await api.get(f"/api/v1/rejected/{rejected_id}")
+    assert one.status_code == 200
+    detail = {key: value for key, value in one.json().items() if key != "body"}
+    assert "patient.nickname: unknown_field" in detail["problems"]
+    for said in (answer.text, str(logs), listed.text, json.dumps(detail)):
+        for data in DATA_IN_KEYS:
+            assert data not in said
+
+
+async def test_rejected_input_kept_naming_data_as_a_key_is_listed_without_it(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    # Kept before keys were judged by their shape: the path as it was made then.
+    kept = [
+        {"path": "patient.name.van der Berg", "rule": "unknown_field", "message": "unknown"},
+        {"path": "", "rule": "processing", "message": "ValueError"},
+    ]
+    rejected_id = await engine.store.reject_event(b"{}", "amqp", kept)
+    listed = await api.get("/api/v1/rejected")
+    [row] = [r for r in listed.json() if r["id"] == rejected_id]
+    assert row["problems"] == ["patient.name.…: unknown_field", "$: processing"]
+    one = await api.get(f"/api/v1/rejected/{rejected_id}")
+    assert [r["path"] for r in one.json()["reason"]] == ["patient.name.…", "$"]
+    assert "van der Berg" not in listed.text + one.text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 
 from schemas import EventValidationError, FieldError, parse_event
 from schemas.rules import RULE_MESSAGES
-from schemas.translate import format_path
+from schemas.translate import SCHEMA_KEY, WITHHELD_KEY, format_path, withhold_stored_keys
 
 from .support import edited, single_error
 
@@ -198,3 +200,92 @@ def test_an_unknown_key_that_may_be_data_is_not_repeated(referral_data: dict[str
     paths = {(e.path, e.rule) for e in caught.value.errors}
     assert paths == {("patient.…", "unknown_field"), ("…", "unknown_field")}
     assert "99999" not in json.dumps(caught.value.to_json()) and "99999" not in str(caught.value)
+
+
+# The audit's body: data sent as keys by a mapping bug upstream (a name, an address, a date).
+DATA_AS_KEYS = {
+    "name": {"van der Berg": "Jan", "Jan": "van der Berg"},
+    "address": {"Dorpsstraat 12A": "Jan", "1961-04-12": "geboren"},
+}
+DATA_IN_KEYS = ("van der Berg", "Dorpsstraat 12A", "1961-04-12", "Jan")
+
+
+def test_data_sent_as_keys_is_never_repeated(referral_data: dict[str, Any]) -> None:
+    referral_data["patient"]["name"].update(DATA_AS_KEYS["name"])
+    referral_data["patient"]["address"].update(DATA_AS_KEYS["address"])
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(json.dumps(referral_data))
+    errors = {(e.path, e.rule) for e in caught.value.errors}
+    # Still said where: "unknown field" at the parent's path.
+    assert errors == {
+        ("patient.name.…", "unknown_field"),
+        ("patient.address.…", "unknown_field"),
+    }
+    said = json.dumps(caught.value.to_json()) + str(caught.value)
+    for data in DATA_IN_KEYS:
+        assert data not in said
+
+
+def test_a_schema_shaped_unknown_key_is_named(referral_data: dict[str, Any]) -> None:
+    assert single_error(edited(referral_data, "patient.nickname", "x")) == (
+        "patient.nickname",
+        "unknown_field",
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ("nickname", "nickname"),
+        ("name_usage2", "name_usage2"),
+        ("k" * 64, "k" * 64),
+        ("k" * 65, WITHHELD_KEY),
+        ("van der Berg", WITHHELD_KEY),
+        ("Jan", WITHHELD_KEY),
+        ("1961-04-12", WITHHELD_KEY),
+        ("Dorpsstraat 12A", WITHHELD_KEY),
+        ("x999990019", WITHHELD_KEY),
+        ("naïve", WITHHELD_KEY),
+        ("", WITHHELD_KEY),
+    ],
+)
+def test_only_keys_of_the_schemas_shape_are_shown(key: str, shown: str) -> None:
+    assert format_path(("patient", key)) == f"patient.{shown}"
+
+
+def _schema_keys(node: Any) -> set[str]:
+    if isinstance(node, list):
+        return {key for item in node for key in _schema_keys(item)}
+    if not isinstance(node, dict):
+        return set()
+    keys = set(node.get("properties", {})) if isinstance(node.get("properties"), dict) else set()
+    return keys | {key for value in node.values() for key in _schema_keys(value)}
+
+
+def test_every_key_of_the_schemas_is_shown() -> None:
+    # The shape rule is what names a key; a key of the schemas' own that broke it would be `…`.
+    files = sorted(Path(__file__).parents[2].joinpath("schemas").glob("*.schema.json"))
+    assert files
+    keys = {key for file in files for key in _schema_keys(json.loads(file.read_text()))}
+    assert {"patient", "name_usage", "partner_family", "postcode"} <= keys
+    for key in keys:
+        assert SCHEMA_KEY.fullmatch(key) and format_path((key,)) == key, key
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("patient.name.van der Berg", "patient.name.…"),
+        ("patient.address.1961-04-12", "patient.address.…"),
+        ("patient.nickname", "patient.nickname"),
+        ("questions[0].answer", "questions[0].answer"),
+        ("attachments[12]", "attachments[12]"),
+        ("patient.…", "patient.…"),
+        ("", "$"),
+        ("$", "$"),
+    ],
+)
+def test_stored_paths_are_shown_as_paths_are_made_now(stored: str, shown: str) -> None:
+    assert withhold_stored_keys(stored) == shown
+    assert withhold_stored_keys(shown) == shown
+    assert not re.search(r"Berg|1961", withhold_stored_keys(stored))
