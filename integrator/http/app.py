@@ -5,8 +5,9 @@ against the permission its route declares, with an API token (``integrator.http.
 bodies must be JSON (``integrator.http.media``), unknown query parameters are
 refused (``integrator.http.query``), bodies have a size limit checked before they are read
 (``integrator.http.limits``), errors never quote the request (``integrator.http.errors``),
-the OpenAPI document describes the bodies routes read raw (``integrator.http.openapi``), and
-``/docs`` needs no internet access, and a token or a console session (``integrator.http.docs``).
+the OpenAPI document describes the bodies routes read raw (``integrator.http.openapi``),
+``/docs`` needs no internet access, and a token or a console session (``integrator.http.docs``),
+and no answer may be kept by a browser or proxy (``integrator.http.caching``).
 The web console is an application of its own, answering every path the API does not
 (``integrator.console``).
 """
@@ -17,6 +18,7 @@ from fastapi import Depends, FastAPI
 
 from integrator.engine import Engine
 from integrator.http.auth import authorize
+from integrator.http.caching import NoStore
 from integrator.http.docs import docs_router
 from integrator.http.errors import install_error_handlers
 from integrator.http.limits import BodyLimits
@@ -59,9 +61,11 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.jobs = jobs  # None: the engine's registry (integrator.http.deps)
     install_error_handlers(app)
-    # Added last, so outermost: a 413 comes before anything else; a refused event submission
-    # is kept as rejected input (integrator.http.refused_intake).
+    # Outside every check (only NoStore is around it): a 413 comes before anything else; a
+    # refused event submission is kept as rejected input (integrator.http.refused_intake).
     app.add_middleware(BodyLimits, refused=body_refused)
+    # Outermost of all: every answer, a 413 of BodyLimits included, says not to keep it.
+    app.add_middleware(NoStore)
     install_openapi(app)
     for module in (
         health,

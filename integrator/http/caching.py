@@ -1,0 +1,38 @@
+"""``Cache-Control: no-store`` on every answer of the app that does not say otherwise.
+
+The API's answers hold patient data (a message with its HL7, an event, a rejected body, a CSV
+export, a listing with names): a browser or a proxy in between must not keep them. One
+middleware, added outermost by ``create_app``, so every answer has it, including routes added
+later, the errors the app answers itself (401, 403, 404, 413, 415, 422, 500) and the console's
+pages (which set it with their other security headers too, ``integrator.console.app``). An
+answer that sets its own ``Cache-Control`` keeps it: only static assets do (the console's
+``/static/``, the offline ``/docs`` assets), and they hold no data.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+NO_STORE: Final = "no-store"
+
+
+class NoStore:
+    """Adds ``Cache-Control: no-store`` to each HTTP answer that has no ``Cache-Control``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).setdefault("Cache-Control", NO_STORE)
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
