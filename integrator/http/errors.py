@@ -37,7 +37,12 @@ from integrator.transport.errors import TransportUnavailable
 log = get_logger("integrator.http")
 
 WITHHELD: Final = "…"
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}")
+# Every name the API declares (body keys, query and path parameters) is snake_case, as the
+# intake schema's keys are (schemas.translate.SCHEMA_KEY); a test holds the OpenAPI document to
+# it. A key of another shape (`Jansen`, `1961-04-12`) may be data sent as a key: not repeated.
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# Headers are the one exception, and only declared ones are ever validated.
+_HEADER = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
 _DIGIT_RUN = re.compile(r"\d{5,}")
 
 
@@ -56,11 +61,18 @@ def without_values(text: str, values: Iterable[object]) -> str:
     return text
 
 
-def safe_name(key: str) -> str:
-    """A key as it may be shown: a name, or ``…`` for a key that could be data (a number)."""
-    if _NAME.fullmatch(key) and not _DIGIT_RUN.search(key):
+def safe_name(key: str, *, header: bool = False) -> str:
+    """A key as it may be shown: a name of the API's shape (snake_case; a header's name when
+    ``header``), or ``…`` for any other key, which could be data (a name, a date, a BSN)."""
+    if (_HEADER if header else _NAME).fullmatch(key) and not _DIGIT_RUN.search(key):
         return key
     return WITHHELD
+
+
+def _public_loc(loc: Sequence[Any]) -> list[str | int]:
+    """An error's location with each key as ``safe_name`` shows it (a header's as a header's)."""
+    header = bool(loc) and loc[0] == "header"
+    return [p if isinstance(p, int) else safe_name(str(p), header=header) for p in loc]
 
 
 def public_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
@@ -71,7 +83,7 @@ def public_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
         scalars = [given] if isinstance(given, str | int | float) else []
         public.append(
             {
-                "loc": [p if isinstance(p, int) else safe_name(str(p)) for p in error["loc"]],
+                "loc": _public_loc(error["loc"]),
                 "msg": without_values(str(error["msg"]), scalars),
                 "type": str(error["type"]),
             }

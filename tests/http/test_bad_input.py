@@ -16,6 +16,7 @@ from structlog.testing import capture_logs
 from integrator.access import Permission
 from integrator.access.routes import ROUTE_PERMISSIONS
 from integrator.engine import Engine
+from integrator.http.errors import safe_name
 from tests.http.conftest import BSN, submit
 
 ROLLBACK = "/api/v1/destinations/noord/rollback/{}"
@@ -91,17 +92,17 @@ async def test_a_bsn_in_the_url_is_refused_and_not_repeated(
 ) -> None:
     message_id = await submit(engine, referral_data)
 
-    for url in (
-        f"/api/v1/messages?bsn={BSN}",
-        f"/api/v1/messages?status=delivered&bsn={BSN}",
-        f"/api/v1/deadletters?bsn={BSN}",
-        f"/api/v1/destinations?BSN={BSN}",
-        f"/healthz?patient_bsn={BSN}",
+    for url, named in (
+        (f"/api/v1/messages?bsn={BSN}", "bsn"),
+        (f"/api/v1/messages?status=delivered&bsn={BSN}", "bsn"),
+        (f"/api/v1/deadletters?bsn={BSN}", "bsn"),
+        (f"/api/v1/destinations?BSN={BSN}", "…"),  # not of the API's (snake_case) shape
+        (f"/healthz?patient_bsn={BSN}", "patient_bsn"),
     ):
         response = await api.get(url)
         [error] = response.json()["detail"]
         assert response.status_code == 422, url
-        assert error["loc"][0] == "query" and error["loc"][1].lower().endswith("bsn")
+        assert error["loc"] == ["query", named]
         assert "body of POST /api/v1/messages/search" in error["msg"]
         assert BSN not in response.text
 
@@ -154,6 +155,9 @@ async def test_routes_added_later_refuse_unknown_query_parameters_too(
         ({"zd_number": [BSN]}, ["body", "zd_number"]),
         ({"filter_bsn": BSN}, ["body", "filter_bsn"]),  # unknown key
         ({BSN: True}, ["body", "…"]),  # unknown key that is the BSN itself
+        ({"Jansen": True}, ["body", "…"]),  # unknown keys that are a name, a date
+        ({"1961-04-12": True}, ["body", "…"]),
+        ({"van-der-Berg": True}, ["body", "…"]),
         (BSN, ["body"]),  # not an object at all
     ],
 )
@@ -163,6 +167,34 @@ async def test_a_wrong_search_body_is_refused_without_repeating_it(
     response = await api.post("/api/v1/messages/search", json=content)
     refused(response, *loc)
     assert BSN not in response.text
+    for data in ("Jansen", "1961-04-12", "van-der-Berg"):
+        assert data not in response.text
+
+
+async def test_every_name_the_api_declares_is_one_an_error_may_repeat(
+    api: httpx.AsyncClient,
+) -> None:
+    # Errors repeat a key only when it has this shape; a declared name must never lose it.
+    document = (await api.get("/openapi.json")).json()
+    names: set[tuple[str, str]] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            properties = node.get("properties")
+            if isinstance(properties, dict):
+                names.update(("body", name) for name in properties)
+            if isinstance(node.get("in"), str) and isinstance(node.get("name"), str):
+                names.add((node["in"], node["name"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    assert ("header", "X-Integrator-Reason") in names and ("query", "since") in names
+    for where, name in names:
+        assert safe_name(name, header=where == "header") == name, (where, name)
 
 
 async def test_a_body_that_is_not_json_is_refused_without_repeating_it(
