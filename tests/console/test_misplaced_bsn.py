@@ -65,6 +65,15 @@ def support(browser: Browser, live: LiveEngine) -> Iterator[Page]:
         yield page
 
 
+@pytest.fixture(scope="module")
+def viewer(browser: Browser, live: LiveEngine) -> Iterator[Page]:
+    """A viewer for all clusters: no BSN field, so before their forms posted as well, the
+    browser put whatever was typed into the address before the server saw it."""
+    person = live.person("vera.pasted@example.org", Grant(Role.VIEWER), Grant(Role.REPORTS))
+    with signed_in_page(browser, live, person) as page:
+        yield page
+
+
 def addresses(page: Page) -> list[str]:
     """Every address the page asks for from now on (a redirect's target too)."""
     asked: list[str] = []
@@ -190,3 +199,30 @@ def test_the_messages_page_says_a_refusal_beside_its_field_without_its_code(
         shown = " ".join(page.locator("p.field-error, p.problem").all_inner_texts())
         assert not re.search(r"\b(since|until|zd_number|bsn):", shown), shown
         screenshot(page, f"messages-refusal-{lang}")
+
+
+@pytest.mark.parametrize(("name", "label", "field"), FIELDS)
+def test_who_may_not_search_by_bsn_sends_no_bsn_to_an_address_either(
+    viewer: Page, name: str, label: str, field: str
+) -> None:
+    form = FORMS[name]
+    viewer.goto(form.path)
+    assert viewer.get_by_label("BSN", exact=True).count() == 0
+    asked = addresses(viewer)
+    viewer.get_by_label(label, exact=True).fill(TYPED)
+    viewer.get_by_role("button", name=form.button, exact=True).click()
+    viewer.locator(f"#{form.prefix}{field}-error").wait_for(state="visible")
+    assert viewer.locator(f"#{form.prefix}{field}-error").inner_text() == REFUSAL
+    assert_no_bsn(viewer, asked)
+
+
+@pytest.mark.parametrize("name", ["messages", "events"])
+def test_who_may_not_search_by_bsn_still_searches_by_zd_number(
+    viewer: Page, referral: str, name: str
+) -> None:
+    form = FORMS[name]
+    viewer.goto(form.path)
+    viewer.get_by_label("ZD number", exact=True).fill(ZD)
+    viewer.get_by_role("button", name=form.button, exact=True).click()
+    viewer.wait_for_url(f"**{form.path}?zd_number={ZD}")
+    assert viewer.locator(form.found).count() == 1
