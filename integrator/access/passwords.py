@@ -9,9 +9,13 @@ next successful login.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Final, TypeVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,6 +26,43 @@ from integrator.refusal import Coded
 MIN_LENGTH = 12
 # Long enough for any passphrase, short enough that hashing it is no denial of service.
 MAX_LENGTH = 256
+
+
+_T = TypeVar("_T")
+
+HASHES_AT_ONCE: Final = 2
+"""How many Argon2id hashes or verifications run at once per event loop. Each takes 64 MiB
+and most of a CPU for about a second, so this bounds both, however many logins arrive."""
+
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def off_the_loop(work: Callable[[], _T]) -> _T:
+    """Run ``work`` (an Argon2id hash or verification) in a thread, at most
+    ``HASHES_AT_ONCE`` at a time, and wait for it without blocking the event loop.
+
+    The loop also serves the API, the console, intake and MLLP delivery; a hash run on it
+    stops all of them for its duration, and logins for unknown addresses hash too (by
+    design), so anyone could stall the engine with a handful of requests. argon2-cffi
+    releases the GIL while it hashes, so the loop goes on meanwhile. The turn is one per
+    loop (a semaphore belongs to one loop) and is given back only when the thread has
+    finished, also when the waiting request is cancelled: a cancelled login must not let
+    more hashes (and their memory) run at once than the bound.
+    """
+    loop = asyncio.get_running_loop()
+    turn = _turns.get(loop)
+    if turn is None:
+        turn = _turns[loop] = asyncio.Semaphore(HASHES_AT_ONCE)
+    await turn.acquire()
+    try:
+        running = asyncio.ensure_future(asyncio.to_thread(work))
+    except BaseException:
+        turn.release()
+        raise
+    running.add_done_callback(lambda _: turn.release())
+    return await asyncio.shield(running)
 
 
 class WeakPassword(Coded, ValueError):

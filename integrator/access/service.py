@@ -53,7 +53,7 @@ from integrator.access.mail import (
     invitation_mail,
     second_factor_reset_mail,
 )
-from integrator.access.passwords import Passwords, WeakPassword, check_policy
+from integrator.access.passwords import Passwords, WeakPassword, check_policy, off_the_loop
 from integrator.access.permissions import (
     PATIENT_DATA_ROLES,
     Grant,
@@ -527,7 +527,7 @@ class AccessService:
         done = await self._store.complete_invitation(
             invitation.id,
             person.id,
-            password_hash=self._passwords.hash(password),
+            password_hash=await self._hash(password),
             totp_step=step,
             recovery_code_hashes=[totp.hash_recovery_code(c) for c in codes],
             now=now,
@@ -801,8 +801,10 @@ class AccessService:
 
         Each failure is audited with its reason (never the password or code) and refused with
         the same :class:`LoginRefused`. Wrong passwords and wrong codes both count towards the
-        lockout; while locked, nothing is checked and nothing more is counted. ``source`` is
-        where the attempt came from (the client's address), for the audit trail.
+        lockout; while locked, nothing is checked and nothing more is counted. Each attempt is
+        counted before it is checked (``reserve_login_attempt``), so attempts sent at once get
+        no more checks than the limit. Argon2id runs off the event loop (:meth:`_verify`).
+        ``source`` is where the attempt came from (the client's address), for the audit trail.
 
         A TOTP code for a person whose stored secret does not open (``TamperedValue``,
         ``UnknownDataKey``: the row was changed or the data keys do not fit) is refused the same
@@ -814,26 +816,40 @@ class AccessService:
         person = await self._store.get_person(email=address) if _EMAIL.match(address) else None
         now = self._now()
         if person is None:
-            self._passwords.waste_time(password)
+            await self._waste_time(password)
             await self._audit_failure(target, "unknown account", source)
-        elif person.locked_until is not None and now < person.locked_until:
-            self._passwords.waste_time(password)  # answer as slowly as a real check would
+            raise LoginRefused
+        if person.status != "active" or person.password_hash is None:
+            await self._waste_time(password)
+            locked = person.locked_until is not None and now < person.locked_until
+            why = "account locked" if locked else f"account {person.status}"
+            await self._audit_failure(target, why, source)
+            raise LoginRefused
+        # Counted before anything is checked, atomically: else every attempt already in
+        # flight when the lock falls would still be checked (a burst guesses without limit).
+        limit = self._settings.max_failed_logins
+        lock_until = now + self._settings.lockout
+        attempt = await self._store.reserve_login_attempt(
+            person.id, now=now, max_failures=limit, lock_until=lock_until
+        )
+        if attempt is None:
+            await self._waste_time(password)  # answer as slowly as a real check would
             await self._audit_failure(target, "account locked", source)
-        elif person.status != "active" or person.password_hash is None:
-            self._passwords.waste_time(password)
-            await self._audit_failure(target, f"account {person.status}", source)
-        elif not self._passwords.verify(person.password_hash, password):
-            await self._count_failure(person, "wrong password", source)
-        else:
-            try:
-                method = await self._second_factor(person, code, now)
-            except SealedValueError as error:
-                await self._count_failure(person, f"second factor does not open: {error}", source)
-                raise LoginRefused from None
-            if method is not None:
-                return await self._open_session(person, password, method, source, now)
-            await self._count_failure(person, "wrong second factor", source)
-        raise LoginRefused
+            raise LoginRefused
+        locks = lock_until if attempt >= limit else None  # this attempt locked the account
+        if not await self._verify(person.password_hash, password):
+            await self._count_failure(person, "wrong password", source, locks)
+            raise LoginRefused
+        try:
+            method = await self._second_factor(person, code, now)
+        except SealedValueError as error:
+            why = f"second factor does not open: {error}"
+            await self._count_failure(person, why, source, locks)
+            raise LoginRefused from None
+        if method is None:
+            await self._count_failure(person, "wrong second factor", source, locks)
+            raise LoginRefused
+        return await self._open_session(person, password, method, source, now)
 
     async def authenticate_session(
         self, raw_session: str, *, activity: bool = True
@@ -1203,7 +1219,7 @@ class AccessService:
         await self._store.record_login_success(person.id)
         assert person.password_hash is not None
         if self._passwords.needs_rehash(person.password_hash):
-            await self._store.set_password_hash(person.id, self._passwords.hash(password))
+            await self._store.set_password_hash(person.id, await self._hash(password))
         raw = secrets_.new_secret()
         expires_at = now + self._settings.session_lifetime
         await self._store.add_session(
@@ -1232,12 +1248,25 @@ class AccessService:
         )
         return LoginResult(raw, expires_at, identity, method, left)
 
-    async def _count_failure(self, person: PersonRecord, reason: str, source: str | None) -> None:
-        locked_until = await self._store.record_login_failure(
-            person.id,
-            max_failures=self._settings.max_failed_logins,
-            lock_until=self._now() + self._settings.lockout,
-        )
+    async def _hash(self, password: str) -> str:
+        """Argon2id in a thread (:func:`off_the_loop`): the loop serves everything else."""
+        return await off_the_loop(lambda: self._passwords.hash(password))
+
+    async def _verify(self, stored_hash: str, password: str) -> bool:
+        return await off_the_loop(lambda: self._passwords.verify(stored_hash, password))
+
+    async def _waste_time(self, password: str) -> None:
+        """A verification's work for an attempt that checks nothing (an unknown address, a
+        locked or inactive account), so the answer's time tells nothing; off the loop too,
+        as those attempts cost nobody an account to make."""
+        await off_the_loop(lambda: self._passwords.waste_time(password))
+
+    async def _count_failure(
+        self, person: PersonRecord, reason: str, source: str | None, locked_until: datetime | None
+    ) -> None:
+        """Audit a failed attempt, counted already when it was reserved
+        (``reserve_login_attempt``); ``locked_until``: it was the last one allowed, and the
+        account is locked until then."""
         target = _person_target(person.email)
         await self._audit_failure(target, reason, source)
         if locked_until is not None:

@@ -419,31 +419,55 @@ class PeopleMixin:
 
     # -- logging in ----------------------------------------------------------------------------
 
-    @guarded("record a failed login")
-    async def record_login_failure(
-        self: _StoreParts, person_id: str, *, max_failures: int, lock_until: datetime
-    ) -> datetime | None:
-        """Count a failure; at ``max_failures`` lock until ``lock_until`` and start counting
-        again. Returns the lock's end when this failure locked the account, else None."""
+    @guarded("reserve a login attempt")
+    async def reserve_login_attempt(
+        self: _StoreParts,
+        person_id: str,
+        *,
+        now: datetime,
+        max_failures: int,
+        lock_until: datetime,
+    ) -> int | None:
+        """Count a login attempt as failed before it is checked; None when the account is
+        locked at ``now`` (or unknown), and then nothing is counted, or when the count passed
+        the limit (lowered meanwhile), and then it locks.
+
+        Counting first is what makes the lockout hold under concurrency: were the count read
+        when a request starts and raised after its check, every attempt already in flight
+        would be checked, however many. The increment is one ``UPDATE … WHERE not locked …
+        RETURNING``, so of racing attempts each gets its own number. The attempt numbered
+        ``max_failures`` locks the account until ``lock_until`` in the same transaction
+        (the count starts again from 0), so every later attempt is refused unchecked until
+        then, while that last one is still checked; a success clears the lock and the count
+        (:meth:`record_login_success`), a failure leaves both as they are. On PostgreSQL a
+        racing ``UPDATE`` waits for this transaction's row lock and then sees the lock; SQLite
+        has one writer. Returns the attempt's number (1 to ``max_failures``)."""
         async with self._transaction() as conn:
             counted = await conn.execute(
                 update(people)
-                .where(people.c.id == person_id)
+                .where(
+                    people.c.id == person_id,
+                    or_(people.c.locked_until.is_(None), people.c.locked_until <= now),
+                )
                 .values(failed_logins=people.c.failed_logins + 1)
                 .returning(people.c.failed_logins)
             )
-            failures = counted.scalar_one_or_none()
-            if failures is None or failures < max_failures:
+            attempt = counted.scalar_one_or_none()
+            if attempt is None:
                 return None
-            await conn.execute(
-                update(people)
-                .where(people.c.id == person_id)
-                .values(failed_logins=0, locked_until=lock_until)
-            )
-            return lock_until
+            if attempt >= max_failures:
+                await conn.execute(
+                    update(people)
+                    .where(people.c.id == person_id)
+                    .values(failed_logins=0, locked_until=lock_until)
+                )
+            # Beyond the limit only when it was lowered with failures counted: lock, unchecked.
+            return attempt if attempt <= max_failures else None
 
     @guarded("record a login")
     async def record_login_success(self: _StoreParts, person_id: str) -> None:
+        """A login passed: its attempt, counted as failed when reserved, and any lock that
+        attempt set (:meth:`reserve_login_attempt`) are taken back."""
         async with self._transaction() as conn:
             await conn.execute(
                 update(people)

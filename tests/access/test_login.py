@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -134,6 +135,32 @@ async def test_five_failures_lock_the_account_for_fifteen_minutes(
     ]
     assert all(actor == "anonymous" for actor, action, _ in actions if action == "login.failure")
     assert actions[-1][1] == "login.success"
+
+
+async def test_concurrent_attempts_check_five_then_are_refused_as_locked(
+    service: AccessService, store: Store, clock: ManualClock, anna: Member
+) -> None:
+    """Found by an audit: the lock was read when a request started and counted after its
+    check, so 20 attempts at once were all checked (a burst of 150 checked 35 codes). Each
+    attempt is now counted before it is checked; at most five are."""
+    wrong = _wrong(next_code(anna, clock))
+
+    async def attempt() -> None:
+        with pytest.raises(LoginRefused):
+            await service.login(EMAIL, anna.password, wrong)
+
+    await asyncio.gather(*(attempt() for _ in range(20)))
+    actions = await _actions(store)
+    failures = [reason for _, action, reason in actions if action == "login.failure"]
+    assert failures.count("wrong second factor") == 5
+    assert failures.count("account locked") == 15
+    assert [a for a in actions if a[1] == "login.locked"] == [
+        ("anonymous", "login.locked", "5 failed logins")
+    ]
+    # Locked for the lock period, the right code included.
+    clock.advance(timedelta(seconds=30))
+    with pytest.raises(LoginRefused):
+        await service.login(EMAIL, anna.password, _code_now(anna, clock))
 
 
 async def test_a_success_resets_the_failure_count(

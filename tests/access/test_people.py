@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -32,8 +32,8 @@ async def card_admin(service: AccessService, clock: ManualClock) -> Identity:
 async def test_a_cluster_admin_gives_grants_in_that_cluster_only(
     service: AccessService, card_admin: Identity
 ) -> None:
-    await service.invite(card_admin, "anna@example.nl", [Grant(Role.RESEND, "CARD")])
-    for outside in (Grant(Role.RESEND, "ONCO"), Grant(Role.VIEWER), Grant(Role.ADMIN)):
+    await service.invite(card_admin, "anna@example.nl", [Grant(Role.VIEWER, "CARD")])
+    for outside in (Grant(Role.VIEWER, "ONCO"), Grant(Role.VIEWER), Grant(Role.ADMIN)):
         with pytest.raises(AccessDenied, match=str(outside).replace("*", r"\*")):
             await service.invite(card_admin, "bert@example.nl", [outside])
 
@@ -135,6 +135,23 @@ async def _invited(store: Store, clock: ManualClock) -> tuple[str, NewInvitation
     return "p-1", invitation
 
 
+async def test_racing_attempts_get_one_number_each_and_none_past_the_lock(
+    store: Store, clock: ManualClock
+) -> None:
+    person_id, _ = await _invited(store, clock)
+    until = clock.now() + timedelta(minutes=15)
+    numbers = await asyncio.gather(
+        *(
+            store.reserve_login_attempt(
+                person_id, now=clock.now(), max_failures=5, lock_until=until
+            )
+            for _ in range(20)
+        )
+    )
+    assert sorted(n for n in numbers if n is not None) == [1, 2, 3, 4, 5]
+    assert numbers.count(None) == 15
+
+
 async def test_an_invitation_completes_once_even_when_raced(
     store: Store, clock: ManualClock
 ) -> None:
@@ -191,18 +208,23 @@ async def test_a_totp_step_and_a_recovery_code_are_claimed_once(
     assert sorted(codes) == [False, False, True]
 
 
-async def test_failed_logins_lock_at_the_limit_and_count_again(
+async def test_login_attempts_are_counted_first_and_lock_at_the_limit(
     store: Store, clock: ManualClock
 ) -> None:
     person_id, _ = await _invited(store, clock)
-    until = clock.now() + timedelta(minutes=15)
-    locks = [
-        await store.record_login_failure(person_id, max_failures=3, lock_until=until)
-        for _ in range(4)
-    ]
-    assert locks == [None, None, until, None]
+    now = clock.now()
+    until = now + timedelta(minutes=15)
+
+    async def reserve(at: datetime) -> int | None:
+        return await store.reserve_login_attempt(
+            person_id, now=at, max_failures=3, lock_until=until
+        )
+
+    # The third attempt is still checked, and locks the account: the rest are refused unseen.
+    assert [await reserve(now) for _ in range(5)] == [1, 2, 3, None, None]
     person = await store.get_person(person_id=person_id)
-    assert person is not None and (person.failed_logins, person.locked_until) == (1, until)
+    assert person is not None and (person.failed_logins, person.locked_until) == (0, until)
+    assert await reserve(until) == 1  # the lock is over: counting starts again
     await store.record_login_success(person_id)
     person = await store.get_person(person_id=person_id)
     assert person is not None and (person.failed_logins, person.locked_until) == (0, None)
