@@ -15,6 +15,11 @@ here and in :mod:`integrator.access.permissions`:
   role, which reads no patient data, would be ``resend`` in one click, and a person who lost
   ``resend`` would keep it through a token made earlier. The server's CLI, which can read the
   database anyway, may make any token, and such a token is bound to nobody.
+- Nor through a person: a role that reads patient data is given to a person only where the
+  giver holds it, and without a mail server a link (an invitation, one sent again, a second
+  factor reset) for an account that would read patient data where the caller does not is
+  refused, since whoever holds the link chooses that account's password. The server's CLI
+  does both.
 - A token made by a token depends on its maker: it expires no later, and stops when the maker
   stops (revoked, expired, its owner deactivated), transitively, so a leaked token cannot mint
   successors that outlive its revocation.
@@ -411,7 +416,9 @@ class AccessService:
             )
         await self._check_clusters(grants)
         self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
+        self._refuse_giving_patient_data(by, grants)
         address = normalise_email(email)
+        self._refuse_link_beyond_own(by, address, grants, "integrator users invite")
         link = await self._add_invited(by, address, name, grants)
         delivered, failure = await self._deliver(link, _display_name(name, address))
         await self._audit(
@@ -444,6 +451,8 @@ class AccessService:
             raise BadAccessInput(f"{person.email} is {person.status}, not invited").coded(
                 "access.not_invited", email=person.email, person_status=person.status
             )
+        held = _grants(person.grants, active=True)
+        self._refuse_link_beyond_own(by, person.email, held, "integrator users reinvite")
         link = await self._new_link(by, person)
         reset = _reset_pending(person)
         delivered, failure = await self._deliver(link, person.name, reset=reset)
@@ -605,6 +614,7 @@ class AccessService:
                 "access.deactivated", email=person.email
             )
         held = _grants(person.grants, active=True)
+        self._refuse_giving_patient_data(by, [g for g in grants if g not in held])
         outside = [g for g in held if not by.may(Permission.PEOPLE_MANAGE, g.cluster)]
         before = await self._token_views()
         added, removed = await self._store.set_person_grants(
@@ -766,6 +776,8 @@ class AccessService:
                 f"{person.email} is {person.status}: only an active account has a second factor "
                 "to reset"
             ).coded("access.reset_not_active", email=person.email, person_status=person.status)
+        held = _grants(person.grants, active=True)
+        self._refuse_link_beyond_own(by, person.email, held, "integrator users reset-2fa")
         raw, invitation = self._new_invitation(by)
         ended = await self._store.reset_second_factor(person.id, invitation)
         if ended is None:  # deactivated or reset by someone else in the meantime
@@ -1320,6 +1332,59 @@ class AccessService:
                     "someone who does makes it, or `integrator tokens create` on the server"
                 ).coded(
                     "access.token_patient_data",
+                    grant=str(grant),
+                    role=grant.role.value,
+                )
+
+    def _refuse_giving_patient_data(self, by: Identity, grants: Sequence[Grant]) -> None:
+        """A person gets a role that reads patient data only from someone who holds it there
+        (403 otherwise), as a token does (:meth:`_refuse_patient_data_beyond_own`).
+
+        ``people.manage`` is about people, not patients: were an admin to give ``resend``
+        they do not hold, they would invite an address of their own with it (the link mailed
+        to them there) and read patient data, with nobody else involved; so would a hijacked
+        admin session or a leaked admin token. ``grants`` are those being given: a grant the
+        person holds already is no gift and stays, so an admin without ``resend`` still
+        changes a support colleague's other roles. Taking a grant away is never refused. The
+        server's CLI, which can read the database anyway, gives any.
+        """
+        if by.kind is IdentityKind.LOCAL:
+            return
+        for grant in grants:
+            if not _may_hold(grant, by.grants):
+                role = grant.role.value
+                raise AccessDenied(
+                    f"you may not give {grant}: {role} reads patient data, and only someone "
+                    f"who holds it there gives it, and you do not hold {role} for "
+                    f"{_where(grant)}; someone who does gives it, or `integrator users grant` / "
+                    "`integrator users invite` on the server"
+                ).coded("access.person_patient_data", grant=str(grant), role=role)
+
+    def _refuse_link_beyond_own(
+        self, by: Identity, email: str, grants: Iterable[Grant], command: str
+    ) -> None:
+        """Refuse (403) to hand ``by`` a setup or invitation link for an account that would
+        read patient data where ``by`` does not.
+
+        Without a mail server the link comes back to the caller, and whoever holds it chooses
+        the account's password and second factor: a reset of a support colleague's second
+        factor, or an invitation sent again, would be that colleague's patient data for an
+        admin who reads none, with the audit trail naming the colleague. With a mail server the
+        link goes to the person's address only, so it is not refused; nor on the server's CLI,
+        which is trusted (``command`` is the one to run there).
+        """
+        if by.kind is IdentityKind.LOCAL or self._mailer is not None:
+            return
+        for grant in grants:
+            if not _may_hold(grant, by.grants):
+                raise AccessDenied(
+                    f"the link for {email} is not shown to you: the account holds {grant}, "
+                    f"which reads patient data, and you do not hold {grant.role.value} for "
+                    f"{_where(grant)}; set INTEGRATOR_SMTP_HOST so the link is mailed to the "
+                    f"person only, or run `{command}` on the server"
+                ).coded(
+                    "access.link_patient_data",
+                    email=email,
                     grant=str(grant),
                     role=grant.role.value,
                 )

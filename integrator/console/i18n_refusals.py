@@ -399,6 +399,15 @@ EN: Final[dict[str, str]] = {
     "refusal.access.token_beyond_own": (
         "a token of your own holds only grants you hold yourself, not {grant}"
     ),
+    "refusal.access.person_patient_data": (
+        "{role} reads patient data: only someone who holds {role} there gives it, so you may "
+        "not give {grant}; someone who holds it gives it, or an administrator on the server"
+    ),
+    "refusal.access.link_patient_data": (
+        "the link for {email} is not shown to you: the account holds {grant}, which reads "
+        "patient data, and you do not hold {role} there; with a mail server set the link goes "
+        "to the person only, or an administrator on the server makes it"
+    ),
     "refusal.access.token_patient_data": (
         "{role} reads patient data: a token made here may hold it only where you hold {role} "
         "yourself, so not {grant}; someone who holds it makes that token, or an administrator "
@@ -867,6 +876,15 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.access.token_beyond_own": (
         "een eigen token heeft alleen rollen die je zelf hebt, niet {grant}"
+    ),
+    "refusal.access.person_patient_data": (
+        "{role} leest patiëntgegevens: alleen wie daar zelf {role} heeft geeft die rol, dus je "
+        "mag {grant} niet geven; iemand die de rol heeft geeft hem, of een beheerder op de server"
+    ),
+    "refusal.access.link_patient_data": (
+        "de link voor {email} wordt niet aan jou getoond: het account heeft {grant}, dat "
+        "patiëntgegevens leest, en jij hebt daar geen {role}; met een mailserver gaat de link "
+        "alleen naar de persoon zelf, of een beheerder op de server maakt hem"
     ),
     "refusal.access.token_patient_data": (
         "{role} leest patiëntgegevens: een token die hier wordt gemaakt mag die rol alleen "

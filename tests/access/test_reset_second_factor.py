@@ -56,8 +56,10 @@ async def anna(service: AccessService, clock: ManualClock) -> Member:
 
 @pytest.fixture
 async def admin(service: AccessService, clock: ManualClock) -> Identity:
-    """A signed-in admin for all clusters."""
-    member = await onboard(service, clock, "beheer@example.nl", Grant(Role.ADMIN))
+    """A signed-in admin for all clusters, who holds ``resend`` where Anna does: the setup
+    link of an account that reads patient data is shown only to someone who reads it there
+    too (test_links_beyond_own.py)."""
+    member = await onboard(service, clock, "beheer@example.nl", Grant(Role.ADMIN), RESEND_CARD)
     return await login_as(service, clock, member)
 
 

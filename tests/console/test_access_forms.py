@@ -104,16 +104,26 @@ def test_a_refused_invitation_keeps_what_was_typed_and_says_why_beside_the_field
     # Someone invited already: beside the address; the roles typed are kept.
     live.person("olaf.forms@example.org", Grant(Role.VIEWER, "CARD"))
     page.get_by_label("E-mailadres").fill("olaf.forms@example.org")
-    page.get_by_label("Rol 1").select_option("resend")
+    page.get_by_label("Rol 1").select_option("preview")
     page.get_by_label("Cluster 1").fill("CARD")
     page.get_by_label("Rol 2").select_option("viewer")
     page.get_by_role("button", name="Uitnodigen", exact=True).click()
     page.locator("#email-error").wait_for()
     _kept_and_said(page, "email", "olaf.forms@example.org heeft al een account")
-    assert page.get_by_label("Rol 1").input_value() == "resend"
+    assert page.get_by_label("Rol 1").input_value() == "preview"
     assert page.get_by_label("Cluster 1").input_value() == "CARD"
     assert page.get_by_label("Rol 2").input_value() == "viewer"
     assert page.get_by_label("Cluster 2").input_value() == ""
+
+    # A role that reads patient data, from an admin who does not hold it: beside the roles,
+    # 403, and nobody is invited (the admin would otherwise invite an address of their own).
+    page.get_by_label("E-mailadres").fill("mallory.forms@example.org")
+    page.get_by_label("Rol 1").select_option("resend")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.get_by_role("button", name="Uitnodigen", exact=True).click()
+    assert answer.value.status == 403
+    _kept_and_said(page, "grants", "resend leest patiëntgegevens: alleen wie daar zelf resend")
+    assert live.call(live.engine.store.get_person(email="mallory.forms@example.org")) is None
 
 
 def test_the_refusal_pages_way_back_is_a_page_the_person_may_open(page: Page) -> None:

@@ -45,7 +45,8 @@ def _csrf(page: Page) -> str:
 def test_an_admin_resets_a_lost_phone_and_the_person_sets_up_a_new_factor(
     browser: Browser, context: BrowserContext, live: LiveEngine
 ) -> None:
-    admin = live.person("ada@example.org", Grant(Role.ADMIN))
+    # Ada holds resend where Anna does: else Anna's setup link is not shown to her (below).
+    admin = live.person("ada@example.org", Grant(Role.ADMIN), Grant(Role.RESEND, "CARD"))
     anna = live.person("anna@example.org", Grant(Role.RESEND, "CARD"))
     anna_context = new_context(browser, live)
     try:
@@ -137,3 +138,27 @@ def test_no_reset_button_for_ones_own_account_and_a_forged_post_is_refused(
     page.goto(f"/people/{own}")  # still signed in: nothing was reset
     assert "/login" not in page.url
     assert not [a for a, _ in live.audit_actions(f"person:{admin.email}") if "reset" in a]
+
+
+def test_an_admin_without_resend_gets_no_link_for_someone_who_reads_patient_data(
+    context: BrowserContext, live: LiveEngine
+) -> None:
+    """Found by an audit: an admin reset a support colleague's second factor, took the setup
+    link shown, chose her password and read patients as her. Without a mail server the link
+    is shown only to someone who reads patient data there too; nothing is reset."""
+    admin = live.person("bea@example.org", Grant(Role.ADMIN))
+    carl = live.person("carl@example.org", Grant(Role.RESEND, "CARD"))
+    page = context.new_page()
+    sign_in(page, admin)
+    page.goto(f"/people/{_person_id(live, carl.email)}")
+    page.get_by_role("button", name="Reset the second factor…").click()
+    page.get_by_role("heading", name="Reset the second factor").wait_for()
+    page.get_by_label("Reason").fill("phone lost")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.get_by_role("button", name="Reset the second factor", exact=True).click()
+    assert answer.value.status == 403
+    said = page.locator("main").inner_text()
+    assert "the link for carl@example.org is not shown to you" in said
+    assert "/invitation#" not in page.content()
+    assert live.call(live.engine.store.get_person(email=carl.email)).status == "active"  # type: ignore[union-attr]
+    assert not [a for a, _ in live.audit_actions(f"person:{carl.email}") if "reset" in a]
