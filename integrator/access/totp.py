@@ -36,6 +36,15 @@ def new_secret() -> str:
     return pyotp.random_base32(32)
 
 
+_SECRET = re.compile(r"^[A-Z2-7]{32}$")
+
+
+def looks_like_secret(secret: str) -> bool:
+    """Whether ``secret`` is of the form :func:`new_secret` makes (32 base32 letters): what a
+    page that shows a secret back may show; anything else makes pyotp raise."""
+    return bool(_SECRET.match(secret))
+
+
 def provisioning_uri(secret: str, email: str, issuer: str = ISSUER) -> str:
     """The ``otpauth://`` URI an authenticator app reads (usually shown as a QR code)."""
     return pyotp.TOTP(secret, interval=INTERVAL, digits=DIGITS).provisioning_uri(

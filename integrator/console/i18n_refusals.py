@@ -396,6 +396,10 @@ EN: Final[dict[str, str]] = {
     "refusal.console.method": (
         "this address answers a form, it is not a page to open: go back to the page the form was on"
     ),
+    "refusal.console.invitation_form_changed": (
+        "this form came back changed or incomplete; open the link again (Continue below) and "
+        "scan the new code it shows"
+    ),
     "refusal.access.token_beyond_own": (
         "a token of your own holds only grants you hold yourself, not {grant}"
     ),
@@ -873,6 +877,10 @@ NL: Final[dict[str, str]] = {
     "refusal.console.method": (
         "dit adres is het antwoord op een formulier, geen pagina om te openen: ga terug naar "
         "de pagina waar het formulier op stond"
+    ),
+    "refusal.console.invitation_form_changed": (
+        "dit formulier kwam gewijzigd of onvolledig terug; open de link opnieuw (Verder "
+        "hieronder) en scan de nieuwe code die je dan ziet"
     ),
     "refusal.access.token_beyond_own": (
         "een eigen token heeft alleen rollen die je zelf hebt, niet {grant}"

@@ -282,6 +282,52 @@ async def test_setting_up_an_account_is_refused_in_dutch(engine: Engine) -> None
         dutch(problems(wrong), "niet de code die de authenticator-app nu toont")
 
 
+async def test_an_invitation_form_that_came_back_changed_is_refused_not_a_500(
+    engine: Engine,
+) -> None:
+    """Found by an audit: mismatched passwords with a short ``totp_secret`` (a hidden field,
+    only there to show the same secret again) made pyotp raise: 500. The hidden fields are
+    checked first; a changed one sends the person back to the link, with the field named."""
+    from integrator.http import create_app
+    from tests.console.test_saved_searches import BASE, ORIGIN, csrf
+
+    link = await engine.access.invite(MAKER, "otto@example.org", [Grant(Role.VIEWER)])
+    assert link.link is not None
+    secret = link.link.split("#", 1)[1]
+    transport = httpx.ASGITransport(app=create_app(engine))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as otto:
+        form = await otto.get("/invitation")
+        opened = await otto.post(
+            "/invitation/open", data={"csrf": csrf(form.text), "secret": secret}, headers=ORIGIN
+        )
+        assert opened.status_code == 200, opened.text
+        sent = {
+            "csrf": csrf(opened.text),
+            "secret": secret,
+            "password": "a long enough passphrase",
+            "password_again": "another long passphrase",
+            "code": "123456",
+            "email": "otto@example.org",
+        }
+        for changed, field in (
+            ({"totp_secret": "AB"}, "totp_secret"),
+            ({"totp_secret": "not base32 at all!"}, "totp_secret"),
+            ({"totp_secret": "A" * 32, "email": "no address"}, "email"),
+        ):
+            answer = await otto.post("/invitation/accept", data=sent | changed, headers=ORIGIN)
+            assert answer.status_code == 422, answer.text
+            dutch(problems(answer), f"{field}: dit formulier kwam gewijzigd of onvolledig terug")
+            # The link's form, filled in: Continue makes a new secret to scan.
+            assert 'action="/invitation/open"' in answer.text
+            assert f'value="{secret}"' in answer.text
+        # The mistake the person made is still said when the form is whole.
+        whole = await otto.post(
+            "/invitation/accept", data=sent | {"totp_secret": "A" * 32}, headers=ORIGIN
+        )
+        assert whole.status_code == 422
+        dutch(problems(whole), "De twee wachtwoorden verschillen.")
+
+
 # -- every refusal a person can reach, in Dutch: the destination form, tokens, people, routing --
 
 

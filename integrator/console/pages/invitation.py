@@ -9,6 +9,7 @@ shown once. The rules (validity, password policy, code check, audit) are ``Acces
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Final
 
 import segno
@@ -26,6 +27,13 @@ from integrator.http.deps import source_of
 
 router = APIRouter()
 NAV: Final[list[NavItem]] = []
+
+_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+"""An e-mail address, roughly: the hidden field is only shown again, never used for a rule."""
+_CHANGED: Final = (
+    "this form came back changed or incomplete; open the link again (Continue below) and scan "
+    "the new code it shows"
+)
 
 Secret = Annotated[str, Form(max_length=200)]
 Password = Annotated[str, Form(max_length=1024)]
@@ -70,6 +78,20 @@ async def accept_invitation(
 ) -> Response:
     access = engine_of(request).access
     problem: str | Said | None = None
+    if not totp.looks_like_secret(totp_secret) or not _EMAIL.match(email):
+        # The form's hidden fields, which only show the same secret again after a mistake,
+        # came back changed or cut short: there is nothing sound to show again, and a secret
+        # pyotp cannot read would fail the page. Back to the link, which makes a new secret.
+        field = "totp_secret" if not totp.looks_like_secret(totp_secret) else "email"
+        return page(
+            request,
+            visitor,
+            "invitation.html",
+            status=422,
+            step="link",
+            secret=secret.strip(),
+            problem=Said(_CHANGED, "console.invitation_form_changed", field=field),
+        )
     if password != password_again:
         problem = "invite.mismatch"
     else:
