@@ -217,7 +217,10 @@ def audit_verify(
                 done += count
                 advance(done, total)
 
-            return await store.verify_audit(progress=step, anchor=anchor)
+            # The anchor's time must fit the retention set now (audit_prune.retention_problem).
+            return await store.verify_audit(
+                progress=step, anchor=anchor, audit_days=settings.audit_days
+            )
 
     check = with_store(action_on, settings, read_only=True)
     view: dict[str, Any] = check_view(check)

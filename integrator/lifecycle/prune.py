@@ -18,13 +18,22 @@ The console's one-time confirmations (``console_confirmations``) and its kept se
 hours after its form was shown, a search minutes after it was made), and every run deletes the
 expired ones, whatever the periods say.
 
-Audit entries go last, after the data they describe. A real run is audited once, with its
-counts and the anchor the pruned entries left (so the chain covers it from then on); the
-daily run only when it pruned anything.
+Audit entries go last, after the data they describe. A real run is audited once
+(``data.prune``), with its counts; the daily run only when it pruned anything. Each batch of
+audit entries deleted also writes, in its own transaction, a ``data.prune_audit`` entry with
+the anchor it left (``integrator.store.audit_prune``), so the chain covers the anchor from the
+moment it moves.
+
+A run can be asked to stop (``stop``: the command's signals, ``integrator.interruptions``) or
+be cancelled (the engine's daily run at shutdown). It stops between two batches, each already
+committed, and still writes its ``data.prune`` entry, with the counts so far and
+``"stopped": true``: nothing is pruned without the audit trail saying so, and a run after it
+prunes (and counts) the rest.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -34,9 +43,9 @@ from deadletter.family import Families
 from integrator.lifecycle.retention import Retention
 from integrator.presenters import iso_time
 from integrator.store import Store
-from integrator.store.audit_prune import ANCHOR_DETAIL
+from integrator.store.audit_prune import RUN_ACTION
 
-PRUNE_ACTION = "data.prune"
+PRUNE_ACTION = RUN_ACTION
 BATCH = 500
 KINDS = (
     "messages",
@@ -56,6 +65,10 @@ confirmations and kept searches by BSN (both deleted); audit entries (deleted, o
 Progress = Callable[[int, int], None]
 
 
+class _Stopped(Exception):
+    """Raised between two batches once ``stop`` says so; ``prune`` catches it."""
+
+
 @dataclass
 class PruneReport:
     dry_run: bool
@@ -63,6 +76,8 @@ class PruneReport:
     at: datetime
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     space: str | None = None
+    stopped: bool = False
+    """Asked to stop (or cancelled) before the end: ``counts`` is what was pruned until then."""
 
     @property
     def total(self) -> int:
@@ -76,6 +91,7 @@ class PruneReport:
             "retention": self.retention.to_json(),
             "counts": dict(self.counts),
             "space": self.space,
+            "stopped": self.stopped,
         }
 
 
@@ -90,21 +106,46 @@ async def prune(
     progress: Progress | None = None,
     audit_empty: bool = True,
     vacuum: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> PruneReport:
     """Prune (or, with ``dry_run``, count) what is past its period at ``now``.
 
     ``audit_empty``: audit a run that pruned nothing too (an operator's run is worth a line;
     the daily run's empty days are not). ``vacuum``: give space back with a full ``VACUUM``
-    (SQLite) instead of the incremental one.
+    (SQLite) instead of the incremental one. ``stop``: asked before each batch; once it says
+    True the run ends there, audits what it did with ``"stopped": true`` and returns a report
+    saying ``stopped``. Cancelled (``asyncio``), it audits the same before it ends.
     """
     if batch < 1:
         raise ValueError("batch must be at least 1")
     report = PruneReport(dry_run=dry_run, retention=retention, at=now)
+    walk = _Walk(store, report, batch=batch, now=now, progress=progress, stop=stop)
+    try:
+        await _walk_all(store, retention, walk, now=now, actor=actor)
+    except _Stopped:
+        report.stopped = True
+    except asyncio.CancelledError:
+        # The engine stopping: what the committed batches pruned is still said, then it ends.
+        report.stopped = True
+        if not dry_run and report.total:
+            await _record(store, report, actor=actor, retention=retention)
+        raise
+    if dry_run:
+        return report
+    if (report.total or vacuum) and not report.stopped:
+        report.space = await store.reclaim_space(full=vacuum)
+    if report.total or audit_empty:
+        await _record(store, report, actor=actor, retention=retention)
+    return report
+
+
+async def _walk_all(
+    store: Store, retention: Retention, walk: _Walk, *, now: datetime, actor: str
+) -> None:
     payload_before = retention.cutoff(retention.payload_days, now)
     dead_before = retention.cutoff(retention.dead_letter_days, now)
     rejected_before = retention.cutoff(retention.rejected_days, now)
     audit_before = retention.cutoff(retention.audit_days, now)
-    walk = _Walk(store, report, batch=batch, now=now, progress=progress)
     walk.total = await store.count_past_retention(
         payload_before=payload_before, dead_before=dead_before, rejected_before=rejected_before
     )
@@ -125,25 +166,16 @@ async def prune(
     await walk.confirmations()
     await walk.searches()
     if audit_before is not None:
-        await walk.audit(audit_before)
-    if dry_run:
-        return report
-    if report.total or vacuum:
-        report.space = await store.reclaim_space(full=vacuum)
-    if report.total or audit_empty:
-        anchor = await store.audit_anchor()
-        await store.add_audit(
-            actor,
-            PRUNE_ACTION,
-            "store",
-            reason="retention",
-            details={
-                "counts": report.counts,
-                "retention": retention.to_json(),
-                ANCHOR_DETAIL: None if anchor is None else anchor.to_json(),
-            },
-        )
-    return report
+        await walk.audit(audit_before, actor=actor)
+
+
+async def _record(store: Store, report: PruneReport, *, actor: str, retention: Retention) -> None:
+    """The run's ``data.prune`` entry. The anchor is recorded by each audit batch's own entry,
+    in its transaction; read here, apart, it could be one another prune has moved since."""
+    details: dict[str, Any] = {"counts": report.counts, "retention": retention.to_json()}
+    if report.stopped:
+        details["stopped"] = True
+    await store.add_audit(actor, PRUNE_ACTION, "store", reason="retention", details=details)
 
 
 class _Walk:
@@ -157,8 +189,10 @@ class _Walk:
         batch: int,
         now: datetime,
         progress: Progress | None,
+        stop: Callable[[], bool] | None = None,
     ) -> None:
         self._store = store
+        self._stop = stop
         self._report = report
         self._batch = batch
         self._now = now
@@ -276,7 +310,7 @@ class _Walk:
         self._report.counts["searches"] += count
         self._advance(count)
 
-    async def audit(self, before: datetime) -> None:
+    async def audit(self, before: datetime, *, actor: str) -> None:
         after = 0
         while True:
             found = await self._store.old_audit(before=before, after_id=after, limit=self._batch)
@@ -285,7 +319,9 @@ class _Walk:
             if self._report.dry_run:
                 self._report.counts["audit"] += len(found)
             else:
-                self._report.counts["audit"] += await self._store.prune_audit(found, self._now)
+                self._report.counts["audit"] += await self._store.prune_audit(
+                    found, self._now, actor=actor
+                )
             self._advance(len(found))
             if len(found) < self._batch:  # the run of old entries ended here
                 return
@@ -301,6 +337,9 @@ class _Walk:
             self._report.counts[kind] += await self._store.prune_messages(message_ids, self._now)
 
     def _advance(self, rows: int) -> None:
+        """After each batch (committed): tell the progress bar, then stop here if asked."""
         self._seen += rows
         if self._progress is not None:
             self._progress(self._seen, max(self.total, self._seen))
+        if self._stop is not None and self._stop():
+            raise _Stopped

@@ -14,10 +14,17 @@ Data keys are registered in the audit trail (``keycheck``): a key whose registra
 and that is not retired is registered again in the same transaction, so the store keeps
 refusing a missing or wrong key for it.
 
-The prune's own audit entry repeats the anchor in its details (:data:`ANCHOR_DETAIL`), so the
-chain going forward covers it: ``verify`` checks that the anchor is not older than the newest
-one the chain recorded, and matches it when it is the same entry. An anchor newer than the one
-recorded is a prune stopped between its batches and its entry, and is accepted.
+Each of those transactions also appends an entry (:data:`BATCH_ACTION`, ``data.prune_audit``)
+that records the anchor it moved to in its details (:data:`ANCHOR_DETAIL`): the move and the
+entry saying so commit together or not at all, so there is no moment, crash or signal at which
+the anchor moved without the chain recording it. ``verify`` then holds the anchor to the newest
+anchor the chain kept on record (``anchor_problem``): an anchor written, moved back or forward,
+or removed by hand is not the one recorded, and recording another would mean forging an entry
+of the chain. The entry is appended before the newest kept entry is ever deleted (the newest is
+never deleted), so it chains like any append and the chain's rules are unchanged.
+
+Entries written before this rule, by a version whose prune recorded the anchor only in the
+run's own ``data.prune`` entry, are recorded the same way (``recorded_anchor`` reads both).
 """
 
 from __future__ import annotations
@@ -25,14 +32,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from integrator.store.audit_chain import GENESIS, lock_key
+from integrator.store.audit_chain import GENESIS, append_audit, lock_key
+from integrator.store.codec import dump_json
 from integrator.store.failures import guarded
 from integrator.store.keycheck import register_again
 from integrator.store.records import AuditAnchor
@@ -40,6 +48,15 @@ from integrator.store.tables import audit_anchor, audit_log
 
 ANCHOR_DETAIL = "audit_anchor"
 """The key of a prune entry's details that records the anchor (``AuditAnchor.to_json``)."""
+
+RUN_ACTION = "data.prune"
+"""A prune run's own entry: its counts per kind; ``"stopped": true`` when a signal stopped it."""
+
+BATCH_ACTION = "data.prune_audit"
+"""The entry written in the transaction of each batch of audit entries pruned: how many, and the
+anchor they left."""
+
+AUDIT_DAYS_SETTING = "INTEGRATOR_RETAIN_AUDIT_DAYS"
 
 _ANCHOR_ROW = 1
 
@@ -54,6 +71,8 @@ class _StoreParts(Protocol):
     def schema(self) -> str | None: ...
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+    def _now(self) -> datetime: ...
 
 
 async def read_anchor(conn: AsyncConnection) -> AuditAnchor | None:
@@ -103,9 +122,12 @@ class AuditPruneMixin:
             return int(result.scalar_one())
 
     @guarded("prune the audit trail")
-    async def prune_audit(self: _StoreParts, entry_ids: Sequence[int], now: datetime) -> int:
-        """Delete these entries (the oldest, as ``old_audit`` found them) and move the anchor to
-        the newest of them, in ONE transaction; returns how many were deleted."""
+    async def prune_audit(
+        self: _StoreParts, entry_ids: Sequence[int], now: datetime, *, actor: str
+    ) -> int:
+        """Delete these entries (the oldest, as ``old_audit`` found them), move the anchor to
+        the newest of them and append the ``data.prune_audit`` entry recording it (by
+        ``actor``), in ONE transaction; returns how many were deleted."""
         if not entry_ids:
             return 0
         dialect_insert = postgresql.insert if self.backend == "postgresql" else sqlite.insert
@@ -149,6 +171,19 @@ class AuditPruneMixin:
                 now=now,
                 schema=self.schema,
             )
+            # The anchor as it now is (another prune may have moved it further), recorded by
+            # the chain in this same transaction: see the module.
+            moved = await read_anchor(conn)
+            assert moved is not None  # written just above, in this transaction
+            entry = {
+                "at": self._now(),
+                "actor": actor,
+                "action": BATCH_ACTION,
+                "target": "audit_log",
+                "reason": "retention",
+                "details": dump_json({"deleted": len(deleted), ANCHOR_DETAIL: moved.to_json()}),
+            }
+            await append_audit(conn, [entry], schema=self.schema)
             return len(deleted)
 
 
@@ -171,10 +206,20 @@ def first_link_problem(row: Any, anchor: AuditAnchor | None) -> str | None:
     return None
 
 
-def noted_entry_problem(noted: tuple[int, str], anchor: AuditAnchor) -> str | None:
+def noted_entry_problem(
+    noted: tuple[int, str], anchor: AuditAnchor, anchor_broken: str | None = None
+) -> str | None:
     """Why an entry noted earlier (id, hash) and since pruned fails ``verify --expect``, if it
-    does: the anchor keeps the hash of the newest entry pruned only."""
+    does: the anchor keeps the hash of the newest entry pruned only. ``anchor_broken``: why the
+    anchor itself fails its checks (``anchor_problem``), if it does; then the noted entry was
+    not pruned but removed, and that is what is said."""
     if noted[0] < anchor.seq:
+        if anchor_broken is not None:
+            return (
+                f"the entry noted earlier is gone, and the anchor (up to {anchor.seq}) that "
+                f"would say it was pruned fails its checks ({anchor_broken}): the entries were "
+                "removed and the anchor written to hide it, not pruned by retention"
+            )
         return (
             f"the entry noted earlier was pruned (entries up to {anchor.seq}, on "
             f"{anchor.pruned_at.date().isoformat()}): it cannot be checked; note a newer one"
@@ -187,8 +232,9 @@ def noted_entry_problem(noted: tuple[int, str], anchor: AuditAnchor) -> str | No
     return None
 
 
-def recorded_anchor(details: str) -> tuple[int, str] | None:
-    """The anchor a prune entry's details recorded, as (seq, hash); None if it holds none."""
+def recorded_anchor(details: str) -> dict[str, Any] | None:
+    """The anchor a prune entry's details recorded (``AuditAnchor.to_json``: seq, hash,
+    pruned_at); None if it holds none."""
     if ANCHOR_DETAIL not in details:
         return None
     try:
@@ -200,18 +246,92 @@ def recorded_anchor(details: str) -> tuple[int, str] | None:
     seq, digest = value.get("seq"), value.get("hash")
     if not isinstance(seq, int) or not isinstance(digest, str):
         return None
-    return seq, digest
+    return value
 
 
-def anchor_problem(anchor: AuditAnchor | None, recorded: tuple[int, str] | None) -> str | None:
-    """Why the anchor disagrees with the newest one the chain recorded, if it does."""
-    if recorded is None:
+def run_ended(action: str, details: str) -> bool | None:
+    """For a prune run's own entry: True when the run went to its end, False when a signal
+    stopped it (``"stopped": true``); None for any other entry."""
+    if action != RUN_ACTION:
         return None
+    if '"stopped"' not in details:
+        return True
+    try:
+        return json.loads(details).get("stopped") is not True
+    except (ValueError, AttributeError):
+        return True
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _same_time(recorded: object, actual: datetime) -> bool:
+    if recorded is None:  # recorded by a version that did not say when
+        return True
+    if not isinstance(recorded, str):
+        return False
+    try:
+        return _aware(datetime.fromisoformat(recorded)) == _aware(actual)
+    except ValueError:
+        return False
+
+
+def anchor_problem(anchor: AuditAnchor | None, recorded: dict[str, Any] | None) -> str | None:
+    """Why the anchor disagrees with the newest one the chain recorded, if it does.
+
+    Once an anchor exists it must be exactly the newest one recorded (seq, hash and time): the
+    batch that moved it recorded it in the same transaction, so an anchor no kept entry
+    records, or another one, was written by hand.
+    """
     if anchor is None:
-        return f"the chain recorded pruned entries up to {recorded[0]} but the anchor is gone"
-    if anchor.seq < recorded[0] or (anchor.seq == recorded[0] and anchor.hash != recorded[1]):
+        if recorded is None:
+            return None
+        return f"the chain recorded pruned entries up to {recorded['seq']} but the anchor is gone"
+    if recorded is None:
+        return (
+            f"no entry kept records the anchor (pruned entries up to {anchor.seq}), yet each "
+            "prune records the anchor it leaves in the same transaction: the anchor was "
+            "written by hand and the entries up to it removed"
+        )
+    if (
+        anchor.seq != recorded["seq"]
+        or anchor.hash != recorded["hash"]
+        or not _same_time(recorded.get("pruned_at"), anchor.pruned_at)
+    ):
         return (
             f"the anchor (up to {anchor.seq}) is not the one the chain recorded (up to "
-            f"{recorded[0]}): the anchor was changed"
+            f"{recorded['seq']}): the anchor was changed"
         )
     return None
+
+
+def retention_problem(
+    anchor: AuditAnchor, kept: Sequence[tuple[int, datetime]], audit_days: int
+) -> str | None:
+    """Why the anchor's time does not fit the audit retention, if it does not.
+
+    A prune on ``pruned_at`` deletes entries stamped before ``pruned_at - audit_days`` only,
+    oldest first, up to the first younger one. So if the first two entries kept (``kept``, id
+    and time) are both older than that, the prune that left this anchor could not have stopped
+    before them: its time is not the one it claims (a clock moved forward), or retention was
+    shorter then than the setting says now. The newest entry at the time of a prune is never
+    deleted however old, which is why one old entry alone, followed by the batch's own entry,
+    is no sign; nor is a prune stopped or still under way (the caller asks only once a run
+    after the anchor's batch went to its end). ``audit_days`` 0 (for ever): nothing to say.
+    """
+    if audit_days <= 0 or len(kept) < 2:
+        return None
+    cutoff = _aware(anchor.pruned_at) - timedelta(days=audit_days)
+    if any(_aware(at) >= cutoff for _, at in kept[:2]):
+        return None
+    first_id, first_at = kept[0]
+    return (
+        f"the anchor says entries up to {anchor.seq} were pruned on "
+        f"{_aware(anchor.pruned_at).isoformat()}, when only entries stamped before "
+        f"{cutoff.isoformat()} were past the audit retention ({AUDIT_DAYS_SETTING}="
+        f"{audit_days}); yet entry {first_id}, stamped {_aware(first_at).isoformat()}, and the "
+        "one after it are older than that and were kept: a prune stops only at a younger "
+        "entry, so the anchor's time was changed or the prune ran with its clock moved forward "
+        f"(or {AUDIT_DAYS_SETTING} was lowered since: then run integrator prune and verify again)"
+    )

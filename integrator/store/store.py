@@ -29,6 +29,8 @@ from integrator.store.audit_prune import (
     noted_entry_problem,
     read_anchor,
     recorded_anchor,
+    retention_problem,
+    run_ended,
 )
 from integrator.store.codec import (
     attempt_record,
@@ -1349,6 +1351,7 @@ class Store(
         batch: int = 1000,
         progress: Callable[[int], None] | None = None,
         anchor: tuple[int, str] | None = None,
+        audit_days: int | None = None,
     ) -> AuditCheck:
         """Walk the hash chain oldest first, ``batch`` entries per query; stop at the first
         broken entry. ``progress`` is told how many entries each batch checked.
@@ -1361,31 +1364,43 @@ class Store(
 
         ``anchor``: an entry's id and the hash it had when noted earlier (kept elsewhere): the
         chain must still hold it, which also catches a chain recomputed after an edit, or cut
-        short, up to that entry. One pruned since cannot be checked, and fails saying so.
+        short, up to that entry. One pruned since cannot be checked, and fails saying so; gone
+        while the anchor fails its checks, it fails as removed, not pruned.
+
+        ``audit_days``: the audit retention (``INTEGRATOR_RETAIN_AUDIT_DAYS``); given, the
+        anchor's time must fit it too (``audit_prune.retention_problem``).
         """
-        return await self._walk_audit(batch, progress, anchor)
+        return await self._walk_audit(batch, progress, anchor, audit_days)
 
     async def _walk_audit(
         self,
         batch: int,
         progress: Callable[[int], None] | None,
         anchor: tuple[int, str] | None,
+        audit_days: int | None,
     ) -> AuditCheck:
         checked = 0
-        recorded: tuple[int, str] | None = None
+        recorded: dict[str, Any] | None = None
+        run_done = False  # a prune run's entry, gone to its end, follows the newest recorded
+        kept: list[tuple[int, datetime]] = []  # the first two entries kept: id, time
         first_id: int | None = None
         last_id: int | None = None
+        noted_pruned: tuple[int, str] | None = None
         async with self._engine.connect() as conn:
             conn = await _one_snapshot(conn)
             start = await read_anchor(conn)
             prev = GENESIS if start is None else start.hash
             anchor_seen = anchor is None
             if anchor is not None and start is not None and anchor[0] <= start.seq:
-                problem = noted_entry_problem(anchor, start)
-                if problem is not None:
-                    return AuditCheck(
-                        0, None, None, broken_id=anchor[0], problem=problem, starts_after=start
-                    )
+                if anchor[0] < start.seq:
+                    # Pruned, or removed: which one, the anchor's own checks tell at the end.
+                    noted_pruned = anchor
+                else:
+                    problem = noted_entry_problem(anchor, start)
+                    if problem is not None:
+                        return AuditCheck(
+                            0, None, None, broken_id=anchor[0], problem=problem, starts_after=start
+                        )
                 anchor_seen = True  # the newest entry pruned, with the hash noted
             while True:
                 query = select(audit_log).order_by(audit_log.c.id).limit(batch)
@@ -1418,7 +1433,14 @@ class Store(
                         )
                     if last_id is None:
                         first_id = row.id
-                    recorded = recorded_anchor(row.details) or recorded
+                    if len(kept) < 2:
+                        kept.append((row.id, row.at))
+                    found = recorded_anchor(row.details)
+                    if found is not None:
+                        recorded, run_done = found, False
+                    ended = run_ended(row.action, row.details)
+                    if ended is not None:
+                        run_done = ended
                     checked += 1
                     prev = row.hash
                     last_id = row.id
@@ -1436,6 +1458,15 @@ class Store(
                 starts_after=start,
             )
         problem = anchor_problem(start, recorded)
+        if problem is None and start is not None and audit_days is not None and run_done:
+            problem = retention_problem(start, kept, audit_days)
+        if noted_pruned is not None:
+            assert start is not None
+            noted = noted_entry_problem(noted_pruned, start, problem)
+            assert noted is not None  # older than the anchor: it always has something to say
+            return AuditCheck(
+                0, None, None, broken_id=noted_pruned[0], problem=noted, starts_after=start
+            )
         if problem is not None:
             assert first_id is not None  # only an entry of the chain records an anchor
             # Where the chain starts is in doubt, so nothing after it counts as checked.

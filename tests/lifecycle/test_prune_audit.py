@@ -21,8 +21,8 @@ from integrator.lifecycle.prune import PRUNE_ACTION, prune
 from integrator.lifecycle.retention import Retention
 from integrator.store import AuditFilter, Store
 from integrator.store import store as store_module
-from integrator.store.audit_prune import ANCHOR_DETAIL, read_anchor
-from integrator.store.errors import DataKeyError
+from integrator.store.audit_prune import ANCHOR_DETAIL, BATCH_ACTION, read_anchor
+from integrator.store.errors import DataKeyError, StoreError
 from integrator.store.sealing import DataKey, Sealer
 from tests.store.conftest import Site
 from tests.store.factories import T0, StepClock
@@ -63,34 +63,38 @@ async def test_entries_past_the_period_go_and_nothing_newer(
     report = await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)
 
     assert report.counts["audit"] == 3
-    [entry] = await store.list_audit(limit=1)
-    assert await remaining(site) == [*borderline, *recent, entry.id]
+    entry, batch = await store.list_audit(limit=2)  # the run's, its one audit batch's
+    assert await remaining(site) == [*borderline, *recent, batch.id, entry.id]
     anchor = await store.audit_anchor()
     assert anchor is not None and (anchor.seq, anchor.pruned_at) == (old[-1], NOW)
     check = await store.verify_audit()
-    assert check.intact and check.checked == 4 and check.starts_after == anchor
+    assert check.intact and check.checked == 5 and check.starts_after == anchor
 
 
-async def test_the_prune_entry_records_its_count_and_the_anchor(
+async def test_the_prune_entry_records_its_count_and_each_batch_the_anchor(
     store: Store, clock: StepClock
 ) -> None:
-    await entries_on(store, clock, 0, 2)
+    await entries_on(store, clock, 0, 5)
     await entries_on(store, clock, 50, 1)
-    await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)
+    await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR, batch=3)
 
-    [entry] = await store.list_audit(limit=1)
+    entry, *batches = await store.list_audit(limit=3)
     anchor = await store.audit_anchor()
     assert entry.action == PRUNE_ACTION and anchor is not None
-    assert entry.details["counts"]["audit"] == 2
+    assert entry.details["counts"]["audit"] == 5 and "stopped" not in entry.details
     assert entry.details["retention"]["audit_days"] == 30
-    assert entry.details[ANCHOR_DETAIL] == anchor.to_json()
+    # Each batch recorded the anchor it left, in its own transaction; the newest is the anchor.
+    assert [b.action for b in batches] == [BATCH_ACTION, BATCH_ACTION]
+    assert [b.details["deleted"] for b in batches] == [2, 3]
+    assert batches[0].details[ANCHOR_DETAIL] == anchor.to_json()
+    assert batches[1].details[ANCHOR_DETAIL]["seq"] < anchor.seq
 
 
 async def test_the_chain_verifies_after_two_prunes(
     store: Store, clock: StepClock, site: Site
 ) -> None:
     await entries_on(store, clock, 0, 4)
-    await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)  # its entry is written at day 0 too
+    await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)  # its entries are written at day 0
     first = await store.audit_anchor()
     await entries_on(store, clock, 70, 3)
     later = await entries_on(store, clock, 75, 1)
@@ -99,11 +103,12 @@ async def test_the_chain_verifies_after_two_prunes(
 
     second = await store.audit_anchor()
     assert first is not None and second is not None and second.seq > first.seq
-    assert report.counts["audit"] == 5  # the newest of day 0, the first prune's, day 70's
-    [entry] = await store.list_audit(limit=1)
-    assert await remaining(site) == [*later, entry.id]
+    # The newest of day 0, the first prune's two (its batch's and its own), day 70's three.
+    assert report.counts["audit"] == 6
+    entry, batch = await store.list_audit(limit=2)
+    assert await remaining(site) == [*later, batch.id, entry.id]
     check = await store.verify_audit()
-    assert check.intact and check.checked == 2 and check.starts_after == second
+    assert check.intact and check.checked == 3 and check.starts_after == second
 
 
 async def test_the_newest_entry_is_kept_however_old(
@@ -370,3 +375,159 @@ async def test_a_data_key_whose_registration_is_pruned_is_registered_again(
         await site.open(sealer=Sealer([DataKey("kid1", os.urandom(32))]))
     reopened = await site.open(sealer=Sealer([key]))
     await reopened.close()
+
+
+# -- an anchor written or moved by hand: the chain records every anchor a prune leaves ---------
+
+
+async def entry_hash_of(site: Site, entry_id: int) -> str:
+    async with raw_connection(site) as conn:
+        found = await conn.execute(
+            text("SELECT hash FROM audit_log WHERE id = :id"), {"id": entry_id}
+        )
+        return str(found.scalar_one())
+
+
+async def anchor_by_hand(site: Site, entry_id: int, *, insert: bool = False) -> None:
+    """Delete every entry up to ``entry_id`` and point the anchor at it, as someone with write
+    access to the database would to hide them (the audit's reproductions)."""
+    digest = await entry_hash_of(site, entry_id)
+    if insert:
+        await execute(
+            site,
+            "INSERT INTO audit_anchor (id, seq, hash, pruned_at) VALUES (1, :seq, :hash, :at)",
+            seq=entry_id,
+            hash=digest,
+            at=NOW,
+        )
+    else:
+        await execute(
+            site, "UPDATE audit_anchor SET seq = :seq, hash = :hash", seq=entry_id, hash=digest
+        )
+    await execute(site, "DELETE FROM audit_log WHERE id <= :id", id=entry_id)
+
+
+async def test_an_anchor_written_into_a_store_never_pruned_is_found(
+    store: Store, clock: StepClock, site: Site
+) -> None:
+    ids = await entries_on(store, clock, 50, 5)
+    await anchor_by_hand(site, ids[2], insert=True)
+
+    check = await store.verify_audit()
+
+    assert not check.intact and check.broken_id == ids[3] and check.checked == 0
+    assert check.problem is not None and f"up to {ids[2]}" in check.problem
+    assert "no entry kept records the anchor" in check.problem
+
+
+async def test_an_anchor_moved_past_a_real_prune_s_entries_is_found(
+    store: Store, clock: StepClock, site: Site
+) -> None:
+    kept = await pruned(store, clock)
+    later = await entries_on(store, clock, 55, 3)
+    assert (await store.verify_audit()).intact
+    # Past the prune's own entries: no kept entry records any anchor any more.
+    await anchor_by_hand(site, later[1])
+
+    check = await store.verify_audit()
+
+    assert not check.intact and check.broken_id == later[2] and check.checked == 0
+    assert check.problem is not None and f"up to {later[1]}" in check.problem
+    assert kept[0] < later[1]
+
+
+async def test_an_anchor_moved_forward_over_the_entry_after_it_is_found(
+    store: Store, clock: StepClock, site: Site
+) -> None:
+    kept = await pruned(store, clock)
+    await anchor_by_hand(site, kept[0])  # the entry right after the anchor, and the anchor on it
+
+    check = await store.verify_audit()
+
+    assert not check.intact and check.broken_id == kept[1]
+    assert check.problem is not None and "not the one the chain recorded" in check.problem
+
+
+async def test_an_entry_noted_earlier_and_removed_under_a_moved_anchor_is_tampering(
+    store: Store, clock: StepClock, site: Site
+) -> None:
+    kept = await pruned(store, clock)
+    noted = (kept[0], await entry_hash_of(site, kept[0]))
+    assert (await store.verify_audit(anchor=noted)).intact
+    await anchor_by_hand(site, kept[1])
+
+    check = await store.verify_audit(anchor=noted)
+
+    assert not check.intact and check.broken_id == kept[0]
+    assert check.problem is not None and "not pruned by retention" in check.problem
+    assert "note a newer one" not in check.problem
+
+
+async def test_a_real_prune_then_verify_with_the_retention_set_is_intact(
+    store: Store, clock: StepClock
+) -> None:
+    await entries_on(store, clock, 0, 5)
+    await entries_on(store, clock, 50, 2)
+    await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR, batch=2)
+
+    check = await store.verify_audit(audit_days=30)
+
+    assert check.intact, check.problem
+    assert check.starts_after is not None
+
+
+async def test_an_anchor_younger_than_retention_allows_is_found(
+    store: Store, clock: StepClock
+) -> None:
+    """A prune run with its clock moved forward (as the audit did, 2000 days) deleted entries
+    that were not past the period; the anchor and its record agree, but its time cannot be."""
+    await entries_on(store, clock, 0, 5)
+    await entries_on(store, clock, 50, 2)
+    ahead = T0 + timedelta(days=2000)
+    await prune(store, KEEP_AUDIT_30, now=ahead, actor=ACTOR)
+    anchor = await store.audit_anchor()
+    assert anchor is not None
+
+    check = await store.verify_audit(audit_days=30)
+
+    assert not check.intact and check.checked == 0
+    assert check.problem is not None and "INTEGRATOR_RETAIN_AUDIT_DAYS=30" in check.problem
+    assert f"up to {anchor.seq}" in check.problem
+    # Without the period, only the chain and the record are checked: both hold.
+    assert (await store.verify_audit()).intact
+
+
+async def test_the_anchor_moves_only_with_the_entry_recording_it(
+    store: Store, clock: StepClock, site: Site
+) -> None:
+    """The batch's entry and the anchor's move are one transaction: the entry's insert refused
+    (a real trigger in the database, not a stand-in) leaves the anchor unwritten and every
+    entry in place, so no crash can come between them."""
+    await entries_on(store, clock, 0, 3)
+    await entries_on(store, clock, 50, 1)
+    before = await remaining(site)
+    if site.backend == "sqlite":
+        await execute(
+            site,
+            "CREATE TRIGGER refuse_batch BEFORE INSERT ON audit_log "
+            f"WHEN NEW.action = '{BATCH_ACTION}' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+    else:
+        await execute(
+            site,
+            "CREATE FUNCTION refuse_batch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.action = '{BATCH_ACTION}' THEN RAISE EXCEPTION 'refused'; END IF; "
+            "RETURN NEW; END $$",
+        )
+        await execute(
+            site,
+            "CREATE TRIGGER refuse_batch BEFORE INSERT ON audit_log "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_batch()",
+        )
+
+    with pytest.raises(StoreError):
+        await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)
+
+    assert await store.audit_anchor() is None
+    assert await remaining(site) == before
+    assert (await store.verify_audit(audit_days=30)).intact
