@@ -2,13 +2,14 @@
 
 Both work on the store directly (no engine needed); ``prune`` is recorded in the audit trail
 as ``local:<user>``. The decisions live in ``integrator.lifecycle``; this module only reads
-options and prints.
+options and prints. SIGINT, SIGTERM and SIGHUP stop either at its next step
+(``integrator.interruptions``): a stopped prune has audited what it did, and says so.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -16,6 +17,7 @@ from rich.table import Table
 from integrator.cli.common import (
     JsonOption,
     console,
+    err_console,
     fail,
     load_settings,
     local_actor,
@@ -23,6 +25,9 @@ from integrator.cli.common import (
     progress_bar,
     with_store,
 )
+
+if TYPE_CHECKING:
+    from integrator.lifecycle.prune import PruneReport
 
 LABELS = {
     "messages": "message payloads (delivered)",
@@ -56,9 +61,11 @@ def prune_command(
     messages and their events, resolved or discarded dead letters, rejected input, the oldest
     audit entries (the chain still verifies); and the console's expired one-time
     confirmations and kept searches by BSN. Rows and attempts stay; held, queued and retrying
-    messages are never pruned."""
+    messages are never pruned. Ctrl-C or SIGTERM stops it after the batch under way; what
+    was pruned is audited (stopped), and a second run prunes the rest."""
     from integrator.clock import SystemClock
-    from integrator.lifecycle.prune import PruneReport, prune
+    from integrator.interruptions import Interruptions
+    from integrator.lifecycle.prune import prune
     from integrator.lifecycle.retention import Retention
     from integrator.store import Store
 
@@ -66,6 +73,8 @@ def prune_command(
         fail("--vacuum changes the store; it does not go with --dry-run", 2)
     settings = load_settings()
     retention = Retention.from_settings(settings)
+
+    interruptions = Interruptions()
 
     async def action_on(store: Store) -> PruneReport:
         with progress_bar(0, quiet=quiet or as_json, label="pruning") as advance:
@@ -78,11 +87,14 @@ def prune_command(
                 batch=batch,
                 progress=advance,
                 vacuum=vacuum,
+                stop=lambda: interruptions.stopped,
             )
 
-    report = with_store(action_on, settings, read_only=True)
+    with interruptions:
+        report = with_store(action_on, settings, read_only=True)
     if as_json:
         print_json(report.to_json(settings.zone))
+        _stopped(report, interruptions.exit_code)
         return
     days = {
         "messages": retention.payload_days,
@@ -104,6 +116,22 @@ def prune_command(
     console.print(table)
     if report.space is not None:
         console.print(f"space: {report.space}")
+    _stopped(report, interruptions.exit_code)
+
+
+def _stopped(report: PruneReport, exit_code: int) -> None:
+    """A run stopped by a signal: say what it did and how to finish, and exit as the signal
+    asks (130 for SIGINT, 143 for SIGTERM), as a shell reports a process it ended."""
+    if not report.stopped:
+        return
+    done = ", ".join(f"{kind} {count}" for kind, count in report.counts.items() if count)
+    if report.dry_run:
+        said = "dry run stopped: nothing was changed; run `integrator prune --dry-run` again"
+    else:
+        what = "nothing pruned" if not done else f"{report.total} pruned ({done})"
+        said = f"stopped after {what}; run `integrator prune` again to finish"
+    err_console.print(said, soft_wrap=True, markup=False)
+    raise typer.Exit(exit_code or 1)
 
 
 def backup_command(

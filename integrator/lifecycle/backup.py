@@ -40,16 +40,15 @@ import os
 import signal
 import sqlite3
 import stat
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from integrator.errors import IntegratorError, PermanentError
+from integrator.interruptions import Interruptions
 from integrator.searchkey import KEY_SUFFIX, key_file_for
 from integrator.store import Store
 from integrator.store.schema_version import HEAD_REVISION
@@ -136,14 +135,14 @@ async def make_backup(
     checks the data keys and the schema, and a refusal after every page was copied helps nobody
     (and left a full copy behind). If the audit entry cannot be written, the temporaries are
     deleted, an older backup is kept, and ``BackupFailed`` says so. SIGINT, SIGTERM and SIGHUP
-    stop the copy at its next step (``_Interruptions``); once the pages are in, the key file,
-    the audit entry and the renames take moments, and the backup is finished and kept.
+    stop the copy at its next step (``integrator.interruptions``); once the pages are in, the
+    key file, the audit entry and the renames take moments, and the backup is finished and kept.
 
     If the renames fail after the entry is written, they are undone (``_put_in_place``) and a
     ``data.backup_failed`` entry follows the ``data.backup`` one: the entry cannot be written
     with the rename in one step, and leaving it alone would name a backup that is not there.
     """
-    with _Interruptions() as interruptions:
+    with Interruptions(BackupInterrupted) as interruptions:
 
         def step(done: int, total: int) -> None:
             interruptions.check()
@@ -179,51 +178,6 @@ async def make_backup(
                     f"was not made, and saying so failed too ({type(second).__name__})"
                 )
             raise
-
-
-class _Interruptions:
-    """SIGINT, SIGTERM and SIGHUP while a backup runs: noted, and acted on at the next step.
-
-    Without this, SIGTERM (and SIGHUP, a closed terminal) would end the process where it stood,
-    leaving a partial copy under its temporary name, or a complete one without its audit entry.
-    The handler only notes the signal; ``check``, called after each step of pages and before
-    the rename, raises ``BackupInterrupted``, so the copy stops where its files can still be
-    deleted. Signals reach Python handlers in the main thread only, so in another thread (a
-    test running the command beside an engine) nothing is installed. A signal ignored before
-    (``nohup``) stays ignored.
-    """
-
-    SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._saved: dict[signal.Signals, signal.Handlers | Callable[..., object] | int] = {}
-
-    def __enter__(self) -> _Interruptions:
-        if threading.current_thread() is not threading.main_thread():
-            return self
-        for name in self.SIGNALS:
-            sig = getattr(signal, name, None)
-            if sig is None:  # no SIGHUP on Windows
-                continue
-            previous = signal.getsignal(sig)
-            if previous == signal.SIG_IGN:
-                continue
-            self._saved[sig] = signal.SIG_DFL if previous is None else previous
-            signal.signal(sig, self._note)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        for sig, previous in self._saved.items():
-            signal.signal(sig, previous)
-
-    def _note(self, signum: int, _frame: FrameType | None) -> None:
-        if self.signum is None:
-            self.signum = signum
-
-    def check(self) -> None:
-        if self.signum is not None:
-            raise BackupInterrupted(self.signum)
 
 
 class _Restarted(Exception):

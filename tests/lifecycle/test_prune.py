@@ -6,6 +6,7 @@ Time moves by giving ``prune`` a later ``now``; the rows were written at the sto
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -270,3 +271,57 @@ async def test_finished_jobs_go_after_the_payload_period_running_ones_stay(store
     assert report.counts["jobs"] == 1
     assert await store.get_job("job-done") is None
     assert await store.get_job("job-running") is not None
+
+
+async def test_a_run_cancelled_between_batches_audits_what_it_pruned(store: Store) -> None:
+    """The engine's daily run (``DailyPrune.tick`` calls ``prune``) is cancelled when the
+    engine stops: the batches already committed are still audited, marked stopped."""
+    messages = [await stored(store, "delivered") for _ in range(6)]
+    task: asyncio.Task[object] | None = None
+
+    def cancel_after_three(done: int, total: int) -> None:
+        if done == 3 and task is not None:
+            task.cancel()  # lands at the next batch's first query
+
+    task = asyncio.create_task(
+        prune(
+            store,
+            RETENTION,
+            now=T0 + timedelta(days=100),
+            actor=ACTOR,
+            batch=1,
+            progress=cancel_after_three,
+            audit_empty=False,
+        )
+    )
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    pruned = [m for m in messages if (await reread(store, m)).pruned_at is not None]
+    assert len(pruned) == 3
+    [entry] = await store.list_audit(limit=1)
+    assert entry.action == PRUNE_ACTION and entry.details["stopped"] is True
+    assert entry.details["counts"]["messages"] == 3
+    again = await prune(store, RETENTION, now=T0 + timedelta(days=100), actor=ACTOR)
+    assert again.counts["messages"] == 3 and not again.stopped
+
+
+async def test_a_run_asked_to_stop_ends_after_its_batch_and_says_so(store: Store) -> None:
+    for _ in range(4):
+        await stored(store, "delivered")
+    seen: list[int] = []
+
+    report = await prune(
+        store,
+        RETENTION,
+        now=T0 + timedelta(days=100),
+        actor=ACTOR,
+        batch=1,
+        progress=lambda done, total: seen.append(done),
+        stop=lambda: len(seen) >= 2,
+    )
+
+    assert report.stopped and report.counts["messages"] == 2 and report.space is None
+    [entry] = await store.list_audit(limit=1)
+    assert entry.details["stopped"] is True and entry.details["counts"] == report.counts
+    assert report.to_json()["stopped"] is True
