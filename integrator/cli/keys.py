@@ -6,7 +6,9 @@ secrets: every column in ``integrator.store.rotation.SEALED_COLUMNS``.
 of the engine and the commands, never in the store. ``list`` shows the keys configured beside
 the key ids the store knows (in use, or retired by a rotation). ``rotate`` moves every sealed
 value (and every value still plain) to the current key, the setting's first entry; see
-``integrator.store.rotation``. It can be stopped and run again: it resumes.
+``integrator.store.rotation``. It can be stopped and run again: it resumes. SIGINT, SIGTERM and
+SIGHUP stop it after the batch under way (``integrator.interruptions``); it says and audits
+how far it got, and exits 130 or 143 as a shell reports a process such a signal ended.
 """
 
 from __future__ import annotations
@@ -125,6 +127,7 @@ def keys_rotate(
     as long as any backup made before is kept (such a backup opens only with it). Audited.
     Refused (exit 2, also with --dry-run) while an engine runs on the store without that key.
     """
+    from integrator.interruptions import Interruptions
     from integrator.presence import describe_engine, engines_unsure_of_key
     from integrator.store import Store, keycheck
     from integrator.store.rotation import RotationReport
@@ -168,14 +171,31 @@ def keys_rotate(
                 advance(done, max(total, done))
 
             return await store.rotate_data_keys(
-                actor=local_actor(), batch=batch, progress=step, planned=planned
+                actor=local_actor(),
+                batch=batch,
+                progress=step,
+                planned=planned,
+                stop=lambda: interruptions.stopped,
             )
 
     if dry_run:
         counts = with_store(count, settings, read_only=True)
         _show_counts(current, counts, as_json=as_json)
         return
-    report = with_store(rotate, settings)
+    interruptions = Interruptions()
+    with interruptions:
+        report = with_store(rotate, settings)
+    if report.stopped:
+        planned = sum(report.counts.values())
+        if as_json:
+            print_json({"key": report.to_kid, "resealed": report.resealed, "stopped": True})
+        err_console.print(
+            f"stopped after {report.resealed} of {planned} values; run `integrator keys "
+            "rotate` again to finish",
+            soft_wrap=True,
+            markup=False,
+        )
+        raise typer.Exit(interruptions.exit_code or 1)
     view: dict[str, Any] = {
         "key": report.to_kid,
         "counts": report.counts,

@@ -6,7 +6,9 @@ ones included, so rotating also seals a store written before it had a key). Each
 values with whatever key sealed them, seals them with the current key, and writes them back in
 ONE transaction, each row only if its value is still the one read (compare-and-set: a value
 changed meanwhile, say a held message released, is left to the next run). Stopped halfway, a run
-resumes where it was, since what is done no longer matches.
+resumes where it was, since what is done no longer matches. Asked to stop (``stop``: the
+command's signals), a run ends after the batch under way and audits ``phase: stopped`` with
+what it did, so the trail does not end on a ``start`` that never finished.
 
 When nothing is left under another key, the other registered keys are marked retired
 (``integrator.store.keycheck``): from then on the store opens without them.
@@ -107,6 +109,8 @@ class RotationReport:
     resealed: int = 0
     skipped: int = 0
     retired: tuple[str, ...] = field(default=())
+    stopped: bool = False
+    """Asked to stop before the end: ``resealed`` is what was sealed until then."""
 
 
 class _StoreParts(Protocol):
@@ -186,21 +190,33 @@ class SealingMixin:
         batch: int = 500,
         progress: Callable[[int], None] | None = None,
         planned: Mapping[str, int] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> RotationReport:
         """Seal every value with the current key, ``batch`` per transaction; see the module.
 
         ``progress`` is told how many values each step handled. ``planned``: the counts of
         ``count_to_reseal`` just taken (for a progress bar's total), so they are not counted
-        twice; counting reads every sealed column whole.
+        twice; counting reads every sealed column whole. ``stop``: asked after each batch;
+        once True, the run ends there, audits ``phase: stopped`` and says ``stopped``.
         """
         kid = _current(self._sealer)
         counts = dict(planned) if planned is not None else await _count(self, kid)
         await _audit(self, actor, {"phase": "start", "to": kid, "counts": counts})
         resealed = skipped = 0
         for spec in SEALED_COLUMNS:
-            done, missed = await _rotate_column(self, spec, kid, batch, progress)
+            done, missed, stopped = await _rotate_column(self, spec, kid, batch, progress, stop)
             resealed += done
             skipped += missed
+            if stopped:
+                details = {
+                    "phase": "stopped",
+                    "to": kid,
+                    "resealed": resealed,
+                    "skipped": skipped,
+                    "planned": sum(counts.values()),
+                }
+                await _audit(self, actor, details)
+                return RotationReport(kid, counts, resealed, skipped, stopped=True)
         left = await _count(self, kid)
         retired: tuple[str, ...] = ()
         if not any(left.values()):
@@ -256,8 +272,10 @@ async def _rotate_column(
     kid: str,
     batch: int,
     progress: Callable[[int], None] | None,
-) -> tuple[int, int]:
-    """Reseal one column; returns (values resealed, values changed meanwhile and left)."""
+    stop: Callable[[], bool] | None = None,
+) -> tuple[int, int, bool]:
+    """Reseal one column; returns (values resealed, values changed meanwhile and left, whether
+    ``stop`` ended it after a batch)."""
     table = spec.table
     key = table.c.id
     column = table.c[spec.column]
@@ -281,7 +299,7 @@ async def _rotate_column(
         async with store._engine.connect() as conn:
             rows: Sequence[Any] = (await conn.execute(query)).all()
         if not rows:
-            return resealed, skipped
+            return resealed, skipped, False
         last = rows[-1].id
         changes = [_resealed(store._sealer, spec, row) for row in rows]
         async with store._transaction() as conn:
@@ -290,6 +308,8 @@ async def _rotate_column(
         skipped += len(changes) - written
         if progress is not None:
             progress(len(rows))
+        if stop is not None and stop():
+            return resealed, skipped, True
 
 
 async def _write_counted(conn: AsyncConnection, write: Any, changes: list[dict[str, Any]]) -> int:
