@@ -140,16 +140,40 @@ class MissingReason(DeadLetterError):
 
 
 @dataclass(frozen=True, slots=True)
+class Discarded:
+    """Who discarded a dead letter and when (``deadletter.discard``).
+
+    ``at`` is the message's last change of status, which the discard was (nothing changes a
+    ``cancelled`` message after; retention sets ``pruned_at``, not that); ``by`` is the actor of
+    its audit entry, None once retention pruned the entry (the audit trail has its own period).
+    """
+
+    by: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DeadLetter:
-    """A dead message with its history; ``reason`` is the last error the worker recorded."""
+    """A dead message with its history; ``reason`` is the last error the worker recorded.
+
+    ``discarded``: set for one discarded since (status ``cancelled``), which only a listing of
+    the resolved ones too shows (``list_dead_letters(include_resolved=True)``).
+    """
 
     message: MessageRecord
     attempts: tuple[AttemptRecord, ...]
     resolution: Resolution = OPEN
+    discarded: Discarded | None = None
 
     @property
     def resolved(self) -> bool:
         return self.resolution.state == "resolved"
+
+    @property
+    def state(self) -> str:
+        """``discarded`` for one discarded, else its resolution's state (``open``,
+        ``resending``, ``resolved``): a discard settles it whatever was resent after."""
+        return "discarded" if self.discarded is not None else self.resolution.state
 
     @property
     def reason(self) -> str | None:
@@ -161,9 +185,14 @@ class DeadLetter:
 
     @property
     def last_ack(self) -> AttemptRecord | None:
-        """The last attempt that got an answer at all (its ACK code and bytes)."""
+        """The last attempt that got an answer at all: an ACK code, or bytes (an answer too
+        malformed to have a code).
+
+        Not by its bytes alone: retention empties the bytes of a pruned letter's attempts and
+        keeps each code (docs/operators.md), and its listings must still say AR. Its
+        ``ack_bytes`` may so be None (nothing left to show as received)."""
         for attempt in reversed(self.attempts):
-            if attempt.ack_bytes is not None:
+            if attempt.ack_code is not None or attempt.ack_bytes is not None:
                 return attempt
         return None
 
@@ -180,14 +209,21 @@ async def list_dead_letters(
 ) -> list[DeadLetter]:
     """Dead letters, newest first; the resolved ones only with ``include_resolved``.
 
+    Resolved means support need not act on it any more: a later resend of it was delivered, or
+    it was discarded (``cancelled``, ``DeadLetter.discarded`` saying by whom and when), as
+    ``discard`` refuses both as "already resolved".
+
     Read page by page, so ``limit`` counts the letters shown, not the dead messages read: a
     hundred resolved letters must not hide an older one that still needs support.
     ``destination_ids`` limits them to those destinations (None: all). ``died_since`` and
     ``died_until`` (UTC; inclusive, exclusive) are a period on when each died: the message's
-    last change of status (``dead_since`` in the listings), which nothing changes after.
+    last change of status (``dead_since`` in the listings), which nothing changes after. For
+    a discarded one that change is its discard (when it died is not kept), so the period
+    selects it by when it was discarded.
     """
     flt = MessageFilter(
-        status="dead",
+        status=None if include_resolved else "dead",
+        statuses=("dead", "cancelled") if include_resolved else None,
         destination_id=destination_id,
         destination_ids=destination_ids,
         changed_since=died_since,
@@ -207,9 +243,21 @@ async def list_dead_letters(
             break
         offset += page
     return [
-        DeadLetter(message, tuple(await store.list_attempts(message.id)), resolution)
+        DeadLetter(
+            message,
+            tuple(await store.list_attempts(message.id)),
+            resolution,
+            await _discarded(store, message) if message.status == "cancelled" else None,
+        )
         for message, resolution in found[:limit]
     ]
+
+
+async def _discarded(store: Store, message: MessageRecord) -> Discarded:
+    """Who discarded ``message`` (its audit entry's actor, while the trail keeps the entry)
+    and when (its last change, the discard)."""
+    entries = await store.list_audit(AuditFilter(action=DISCARD_ACTION, target=message.id), limit=1)
+    return Discarded(entries[0].actor if entries else None, message.updated_at)
 
 
 async def count_open_dead_letters(

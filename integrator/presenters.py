@@ -352,13 +352,18 @@ def dead_letter_facts(message: MessageRecord, zone: tzinfo | None = None) -> dic
 
 def dead_letter_summary(letter: DeadLetter, zone: tzinfo | None = None) -> dict[str, Any]:
     """A dead letter with where it stands: ``open``, ``resending`` (a later resend is still in
-    delivery) or ``resolved`` (``resolved_by``: the resend that was delivered), and the newest
-    resend made after it, so support can follow the link."""
+    delivery), ``resolved`` (``resolved_by``: the resend that was delivered) or ``discarded``
+    (``discarded_by``, ``discarded_at``), and the newest resend made after it, so support can
+    follow the link.
+
+    A discarded one has no ``dead_since``: its last change of status is the discard, and when
+    it died before that is not kept."""
     m = letter.message
     facts = dead_letter_facts(m, zone)
     last_ack = letter.last_ack
     resolution = letter.resolution
     latest = resolution.latest_resend
+    discarded = letter.discarded
     return {
         "id": m.id,
         "destination": facts["destination"],
@@ -370,15 +375,17 @@ def dead_letter_summary(letter: DeadLetter, zone: tzinfo | None = None) -> dict[
         "reason": facts["reason"],
         "last_ack_code": last_ack.ack_code if last_ack is not None else None,
         "created_at": iso_time(m.created_at, zone),
-        "dead_since": iso_time(m.updated_at, zone),
+        "dead_since": iso_time(m.updated_at, zone) if discarded is None else None,
         "resend_of": m.resend_of,
-        "state": resolution.state,
+        "state": letter.state,
         "resolved_by": resolution.resolved_by,
         "latest_resend": (
             None
             if latest is None
             else {"id": latest.id, "destination": latest.destination_id, "status": latest.status}
         ),
+        "discarded_by": discarded.by if discarded is not None else None,
+        "discarded_at": iso_time(discarded.at, zone) if discarded is not None else None,
     }
 
 

@@ -1,9 +1,10 @@
 """``integrator deadletter list|show|resend|discard``: dead letters for support (product.md §6).
 
 A dead letter stays ``dead`` for good; once a later resend of it was delivered it is
-*resolved*: ``list`` hides it unless ``--all``, and ``resend --all`` leaves it out (resend it by
-its id if you must). So ``--all`` means "also the resolved ones" for ``list`` but "every
-unresolved one", exactly what ``list`` shows, for ``resend``.
+*resolved*, and so is one discarded (``cancelled``): ``list`` hides them unless ``--all`` (a
+discarded one with state ``discarded``, by whom and when), and ``resend --all`` leaves them out
+(resend one by its id if you must). So ``--all`` means "also the resolved ones" for ``list``
+but "every unresolved one", exactly what ``list`` shows, for ``resend``.
 
 ``discard`` closes the dead letter's resend chain with it (``deadletter.plan_discard``); its
 ``--dry-run`` and ``show`` say which, and what stays open, first.
@@ -77,9 +78,15 @@ _TIMES = frozenset({"created_at", "dead_since"})
 """The summary's times: to the second in the table (``shown_time``), in full in ``--json``."""
 
 
-def _state(row: dict[str, Any], short: Mapping[str, str] | None = None) -> str:
+def _state(
+    row: dict[str, Any], short: Mapping[str, str] | None = None, zone: tzinfo | None = None
+) -> str:
     """The state with the message it points at: what support follows next. Its id whole, or
-    as ``short`` shortens it (a table's ids)."""
+    as ``short`` shortens it (a table's ids). A discarded one says by whom and when (in
+    ``zone``), as a second discard of it would."""
+    if row["state"] == "discarded":
+        by = f" by {row['discarded_by']}" if row["discarded_by"] else ""
+        return f"discarded{by} at {shown_time(row['discarded_at'], zone)}"
     if row["resolved_by"]:
         return f"resolved by {_id(row['resolved_by'], short)}"
     latest = row["latest_resend"]
@@ -101,7 +108,9 @@ def deadletter_list(
     include_resolved: Annotated[
         bool,
         typer.Option(
-            "--all", help="Also the resolved ones (a later resend of them was delivered)."
+            "--all",
+            help="Also the resolved ones: a later resend of them was delivered, or they were "
+            "discarded (state discarded, with by whom and when).",
         ),
     ] = False,
     since: Annotated[
@@ -119,7 +128,9 @@ def deadletter_list(
     """List dead letters that still need support, newest first, with when they died, the
     reason and the last ACK code.
 
-    --since and --until select on when each died (the "died" column, dead_since in --json).
+    --since and --until select on when each died (the "died" column, dead_since in --json);
+    a discarded one (--all) on when it was discarded (discarded_at), when it died not being
+    kept.
     """
     from deadletter import list_dead_letters
     from integrator.message_reads import MessageTerms, check_destination, terms_filter
@@ -179,7 +190,7 @@ def _table(rows: list[dict[str, Any]], title: str, *, width: int, zone: tzinfo) 
         "ack": Column("ACK", lambda r: r["last_ack_code"] or "-"),
         "died": Column("died", lambda r: shown_time(r["dead_since"], zone)),
         "reason": Column("reason", lambda r: escape(r["reason"] or ""), free_text=True),
-        "state": Column("state", lambda r: escape(_state(r, short)), free_text=True),
+        "state": Column("state", lambda r: escape(_state(r, short, zone)), free_text=True),
     }
     always = ("id", "destination", "zd", "ack", "state")
     if not fits(columns, rows, {*always, "reason", "died"}, width=width):

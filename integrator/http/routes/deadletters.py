@@ -46,12 +46,18 @@ async def deadletters(
     destination: str | None = None,
     limit: TopLimit = 100,
     include_resolved: bool = Query(
-        False, alias="all", description="Also the resolved ones (a later resend was delivered)."
+        False,
+        alias="all",
+        description="Also the resolved ones: a later resend was delivered, or it was "
+        "discarded (state discarded, with discarded_by and discarded_at).",
     ),
     since: Moment = None,
     until: Moment = None,
 ) -> list[dict[str, Any]]:
-    """Dead letters that still need support, newest first; ``all=true`` adds the resolved ones.
+    """Dead letters that still need support, newest first; ``all=true`` adds the resolved ones
+    (a later resend delivered) and the discarded ones (``state`` ``discarded``, with
+    ``discarded_by`` and ``discarded_at``; no ``dead_since``, a discarded one selected by
+    ``since`` and ``until`` on when it was discarded).
 
     Newest by the message (its ``seq``, the order messages were made), not by when it died; at
     most ``limit``, with no offset: for more, narrower periods of ``since`` and ``until``.
