@@ -401,7 +401,12 @@ async def _resolved(resolve: Callable[[str], Awaitable[str]], given: str) -> str
 
 
 class progress_bar:
-    """A rich progress bar on stderr for batches; ``advance(done, total)`` moves it."""
+    """A rich progress bar on stderr for batches; ``advance(done, total)`` moves it.
+
+    Only on a terminal: piped or redirected (cron, a journal, a script), rich would still
+    print the bar's last state as a line of its own on stop, and a log is no place for a bar.
+    The command's summary goes to stdout either way, so nothing is lost.
+    """
 
     def __init__(self, total: int, *, quiet: bool, label: str = "working") -> None:
         from rich.progress import (
@@ -415,7 +420,7 @@ class progress_bar:
         self._total = total
         self._progress: Progress | None = (
             None
-            if quiet
+            if quiet or not err_console.is_terminal
             else Progress(
                 TextColumn(label),
                 BarColumn(),

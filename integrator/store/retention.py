@@ -264,7 +264,13 @@ class RetentionMixin:
         dead_before: datetime | None,
         rejected_before: datetime | None,
     ) -> int:
-        """Roughly how many rows a prune looks at (for its progress bar), not what it prunes."""
+        """How many rows a prune's walk visits (for its progress bar), not what it prunes.
+
+        Each count has the terms of the look-up the walk makes (``retention_candidates``,
+        ``events_before``, ``old_jobs``, ``old_rejected``), so a completed prune's bar ends at
+        its total: a message with a resend in delivery is not visited, nor is an event without
+        messages (it waits to be routed, and is never pruned: docs/operators.md). Those it
+        visits and keeps (an event with a message not pruned, a dead letter still open) count."""
         total = 0
         async with self._engine.connect() as conn:
             if payload_before is not None:
@@ -276,6 +282,7 @@ class RetentionMixin:
                             messages.c.status == "delivered",
                             messages.c.pruned_at.is_(None),
                             messages.c.updated_at < payload_before,
+                            _no_resend_in_delivery(),
                         )
                     )
                 ).scalar_one()
@@ -283,7 +290,13 @@ class RetentionMixin:
                     await conn.execute(
                         select(func.count())
                         .select_from(events)
-                        .where(events.c.pruned_at.is_(None), events.c.received_at < payload_before)
+                        .where(
+                            events.c.pruned_at.is_(None),
+                            events.c.received_at < payload_before,
+                            select(messages.c.id)
+                            .where(messages.c.event_id == events.c.id)
+                            .exists(),
+                        )
                     )
                 ).scalar_one()
                 total += (
@@ -302,6 +315,7 @@ class RetentionMixin:
                             messages.c.status.in_(("dead", "cancelled")),
                             messages.c.pruned_at.is_(None),
                             messages.c.updated_at < dead_before,
+                            _no_resend_in_delivery(),
                         )
                     )
                 ).scalar_one()
