@@ -209,6 +209,8 @@ EN: Final[dict[str, str]] = {
     "message.ack_withheld": (
         "An ACK was received; its text is only shown to who may read patient data."
     ),
+    # A pruned message: retention emptied the ACK's bytes and kept its code.
+    "message.ack_pruned": "ACK {code} was received; its text went with retention.",
     "message.no_ack": "No ACK yet.",
     "message.warnings": "Warnings",
     "message.resent_from": "This is a resend of",
@@ -493,6 +495,9 @@ NL: Final[dict[str, str]] = {
     "message.ack": "ACK",
     "message.ack_withheld": (
         "Er is een ACK ontvangen; de tekst ervan ziet alleen wie patiëntgegevens mag lezen."
+    ),
+    "message.ack_pruned": (
+        "Er is een ACK {code} ontvangen; de tekst ervan is opgeschoond (bewaartermijn)."
     ),
     "message.no_ack": "Nog geen ACK.",
     "message.warnings": "Waarschuwingen",
