@@ -16,33 +16,14 @@ import pytest
 
 from deadletter import ResendRequest, discard, resend
 from integrator.lifecycle.prune import prune
-from integrator.lifecycle.retention import Retention
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
-from integrator.store import MessageRecord, NewMessage, Store
+from integrator.store import Store
 from tests.cli_in_process import run_cli
+from tests.lifecycle.test_prune import ACTOR, RETENTION, SameBytes, stored
 from tests.store.factories import T0, StepClock, make_event, make_message
 
-RETENTION = Retention(payload_days=90, dead_letter_days=30, rejected_days=30)
-ACTOR = "local:tester"
 BAR = ("━", "╸", "╺")
-
-
-class SameBytes:
-    def is_configured(self, destination_id: str) -> bool:
-        return True
-
-    async def remap(self, original: MessageRecord, destination_id: str) -> NewMessage | str:
-        return make_message(destination_id=destination_id)
-
-
-async def _stored(store: Store, status: str) -> MessageRecord:
-    message = make_message()
-    assert await store.accept_event(make_event(), [message])
-    await store.set_status(message.id, status)
-    found = await store.get_message(message.id)
-    assert found is not None
-    return found
 
 
 async def _every_kind(store: Store) -> dict[str, str]:
@@ -50,13 +31,13 @@ async def _every_kind(store: Store) -> dict[str, str]:
     resend still in delivery, an open dead letter, a discarded one."""
     unrouted = make_event()
     assert await store.accept_event(unrouted, [])
-    delivered = await _stored(store, "delivered")
-    await _stored(store, "delivered")
-    waiting = await _stored(store, "delivered")
+    delivered = await stored(store, "delivered")
+    await stored(store, "delivered")
+    waiting = await stored(store, "delivered")
     [result] = await resend(store, [waiting], ResendRequest("why", "anna"), SameBytes())
     assert result.message is not None  # queued: its original is not looked at
-    await _stored(store, "dead")
-    gone = await _stored(store, "dead")
+    await stored(store, "dead")
+    gone = await stored(store, "dead")
     await discard(store, gone.id, actor="local:anna", reason="sent by fax")
     return {"unrouted": unrouted.id, "delivered": delivered.id, "waiting": waiting.id}
 
