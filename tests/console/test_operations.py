@@ -367,7 +367,10 @@ def test_support_resends_what_a_search_finds_after_seeing_what_would_happen(
 def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
     page: Page, live: LiveEngine
 ) -> None:
-    admin = live.person("ada@example.org", Grant(Role.ADMIN), Grant(Role.REPORTS))
+    # ``resend`` in CARD too: only who reads patient data there may give it (docs/access.md).
+    admin = live.person(
+        "ada@example.org", Grant(Role.ADMIN), Grant(Role.REPORTS), Grant(Role.RESEND, "CARD")
+    )
     sign_in(page, admin)
     page.goto("/people")
     page.get_by_label("E-mail address").fill("nina@example.org")

@@ -23,6 +23,7 @@ from typer.testing import CliRunner, Result
 from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.cli import app
+from integrator.cli.common import err_console
 from integrator.datakeys import DataKeysSettingError, parse_data_keys, sealer_for
 from integrator.engine import Engine
 from integrator.settings import Settings
@@ -167,7 +168,12 @@ def test_generate_prints_an_entry_the_setting_takes(tmp_path: Path) -> None:
     assert refused.exit_code == 2 and "key id" in refused.stderr
 
 
-def test_rotate_dry_run_counts_then_rotates_with_progress_and_an_audit(tmp_path: Path) -> None:
+def test_rotate_dry_run_counts_then_rotates_with_progress_and_an_audit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bar is drawn only on a terminal (``progress_bar``): stderr here is one, as for an
+    # operator at a shell.
+    monkeypatch.setattr(err_console, "_force_terminal", True)
     old, new = entry("kid1"), entry("kid2")
     fill(tmp_path, None, 2)  # written before there was a key
     ids = fill(tmp_path, old, 3)
