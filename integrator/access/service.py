@@ -707,6 +707,18 @@ class AccessService:
         shown = tuple(t for t in kept if self._may_manage_token(by, t))
         return Deactivated(person.email, shown, self._shown(by, cut))
 
+    async def may_act_on_account(self, by: Identity, email: str) -> bool:
+        """Whether ``by`` may act on ``email``'s whole account (deactivate it, reset its second
+        factor): the check those two make (``_require_over_person``), asked beforehand so the
+        console shows their buttons only to an admin whose clusters cover every role the
+        person holds, not a confirmation page that is refused after the reason is typed."""
+        person = await self._person(email)
+        try:
+            self._require_over_person(by, person)
+        except AccessDenied:
+            return False
+        return True
+
     async def machine_tokens_made_by(self, by: Identity, email: str) -> list[TokenView]:
         """The machines' tokens ``email``'s person made that work now, as ``by`` may see them:
         what deactivating the account leaves working (the console's confirmation shows them)."""
@@ -737,6 +749,7 @@ class AccessService:
         *,
         reason: str | None = None,
         source: str | None = None,
+        reason_required: bool = False,
     ) -> InvitationLink:
         """End an active person's sign-in credentials at once and give them a setup link.
 
@@ -755,8 +768,12 @@ class AccessService:
         swap the owner's credentials for its own. So an admin never locks themselves out this
         way, and a last admin who lost their phone is reset on the server (the CLI is no
         person and may reset anyone).
+
+        The reason is optional in the CLI and the API; the console's confirmation page asks
+        for one (``reason_required``), so a reason of blanks is refused there as a required
+        reason is everywhere (``reason.required``), before anything is reset.
         """
-        reason = _optional_reason(reason)
+        reason = _required_reason(reason) if reason_required else _optional_reason(reason)
         if not by.may_somewhere(Permission.PEOPLE_MANAGE):
             raise AccessDenied("resetting a second factor needs the admin role")
         person = await self._person(email)

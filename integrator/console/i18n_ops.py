@@ -402,6 +402,21 @@ EN: Final[dict[str, str]] = {
     "people.save_grants": "Save roles",
     "people.invitation": "Invitation",
     "people.reinvite": "Send the invitation again",
+    "people.reinvited.title": "Invitation sent again",
+    "people.reinvited.again": "This was already done at {at} by {by}; no new link was made.",
+    "people.reinvited.shown_once": (
+        "Its link was shown once, on the page that answered, and is not stored. It still works "
+        "if it was passed on; if it was lost, send the invitation again for a new one."
+    ),
+    "people.reinvited.sent": "The link was sent to {email} by e-mail.",
+    "people.reinvited.failed": (
+        "That first attempt did not finish; see the audit trail. Nothing more was done."
+    ),
+    "people.reinvited.back": "Back to the person",
+    "people.account_elsewhere": (
+        "This person also holds a role outside your clusters: only an admin for those may "
+        "reset their second factor or deactivate the account."
+    ),
     "people.deactivate": "Deactivate the account",
     "people.deactivate.hint": (
         "For someone who has left: their sign-in, sessions and API tokens stop for good."
@@ -910,6 +925,24 @@ NL: Final[dict[str, str]] = {
     "people.save_grants": "Rollen opslaan",
     "people.invitation": "Uitnodiging",
     "people.reinvite": "Uitnodiging opnieuw sturen",
+    "people.reinvited.title": "Uitnodiging opnieuw gestuurd",
+    "people.reinvited.again": (
+        "Dit is al gedaan op {at} door {by}; er is geen nieuwe link gemaakt."
+    ),
+    "people.reinvited.shown_once": (
+        "De link is één keer getoond, op de pagina die antwoordde, en wordt niet bewaard. Hij "
+        "werkt nog als hij is doorgegeven; is hij kwijt, stuur de uitnodiging dan opnieuw voor "
+        "een nieuwe."
+    ),
+    "people.reinvited.sent": "De link is per e-mail naar {email} gestuurd.",
+    "people.reinvited.failed": (
+        "Die eerste poging is niet afgerond; zie de audittrail. Er is verder niets gedaan."
+    ),
+    "people.reinvited.back": "Terug naar de persoon",
+    "people.account_elsewhere": (
+        "Deze persoon heeft ook een rol buiten jouw clusters: alleen een beheerder daarvan mag "
+        "de tweede factor resetten of het account deactiveren."
+    ),
     "people.deactivate": "Account deactiveren",
     "people.deactivate.hint": (
         "Voor wie is vertrokken: inloggen, sessies en API-tokens stoppen voorgoed."

@@ -12,7 +12,7 @@ records ``person:<email>``. Refusals are shown with the service's message.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -20,10 +20,11 @@ from fastapi.responses import RedirectResponse, Response
 from integrator.access.errors import AccessDenied, BadAccessInput
 from integrator.access.mail import MailFailed
 from integrator.access.permissions import Permission, Role
-from integrator.access.service import PersonView, TokenView
+from integrator.access.service import InvitationLink, PersonView, TokenView
 from integrator.console.access_form import AccessForm, TypedGrant, typed_grants
-from integrator.console.errors import NotFound
+from integrator.console.errors import BadInput, NotFound
 from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, refusal
+from integrator.console.once import FIELD, confirmation, failed, issue, once
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
@@ -40,6 +41,21 @@ Text = Annotated[str, Form(max_length=320)]
 Reason = Annotated[str, Form(max_length=MAX_REASON)]
 Roles = Annotated[list[str], Form(max_length=GRANT_ROWS)]
 Clusters = Annotated[list[str], Form(max_length=GRANT_ROWS)]
+Once = Annotated[str, Form(alias=FIELD, max_length=100)]
+
+
+def _reinvite_action(person_id: str) -> str:
+    """A reinvite form's one-time token names its person: it sends no one else's again."""
+    return f"people.reinvite:{person_id}"
+
+
+class _Refused(BadInput):
+    """The service refused before anything was done: the one-time token is released (so the
+    same form may be posted again) and the page shows ``cause`` as it did before."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 async def _people(engine: Engine, visitor: Visitor) -> list[PersonView]:
@@ -139,6 +155,15 @@ async def _person_page(
     is taken from these tokens too), so the page after a change names what it took."""
     own = found.id == visitor.signed_in.id
     made = await engine_of(request).access.tokens_made_by(visitor.signed_in, found.id)
+    engine = engine_of(request)
+    # Deactivating and resetting act on the whole account: their buttons are shown only when
+    # the service's own check (an admin wherever the account reaches) lets the visitor.
+    whole = not own and await engine.access.may_act_on_account(visitor.signed_in, found.email)
+    reinvite_once = (
+        await issue(engine, visitor, _reinvite_action(found.id))
+        if found.status == "invited"
+        else ""
+    )
     forms = set() if own or found.status == "deactivated" else {"grants"}
     if not own:
         forms |= {f"role:{g.role.value}@{g.cluster or '*'}" for g in found.grants}
@@ -155,6 +180,8 @@ async def _person_page(
         problem_elsewhere=problem is not None and problem.form not in forms,
         typed=typed,
         made_tokens=made,
+        may_act_on_account=whole,
+        once=reinvite_once,
     )
 
 
@@ -265,35 +292,93 @@ async def _kept_tokens(engine: Engine, visitor: Visitor, found: PersonView) -> l
 
 
 @router.post("/people/{person_id}/reinvite")
-async def reinvite(request: Request, visitor: Admin, person_id: str) -> Response:
+async def reinvite(
+    request: Request, visitor: Admin, person_id: str, once_token: Once = ""
+) -> Response:
+    """A new link, made once per form: the form's one-time token makes a reload of the
+    answer (or Back and submit, or a double click) do nothing, so the link the admin already
+    passed on keeps working. The link is shown in this answer only and is stored nowhere (a
+    secret); a repeated post is redirected to a result page that says so
+    (``reinvited``)."""
     engine = engine_of(request)
     found = await _person(engine, visitor, person_id)
+    made: list[InvitationLink] = []
+
+    async def work() -> dict[str, Any]:
+        try:
+            link = await engine.access.reinvite(
+                visitor.signed_in, found.email, source=source_of(request)
+            )
+        except (AccessDenied, BadAccessInput) as exc:
+            raise _Refused(exc) from None
+        made.append(link)
+        # What the result page says again: never the link itself.
+        return {"email": link.email, "expires_at": link.expires_at.isoformat(), "sent": link.sent}
+
     try:
-        link = await engine.access.reinvite(
-            visitor.signed_in, found.email, source=source_of(request)
-        )
-    except (AccessDenied, BadAccessInput, MailFailed) as exc:
+        done = await once(engine, visitor, _reinvite_action(found.id), once_token, work)
+    except _Refused as refused:
+        raise refusal(refused.cause) from None
+    except MailFailed as exc:
         raise refusal(exc) from None
-    return page(request, visitor, "people_link.html", link=link)
+    if made and not done.repeated:
+        return page(request, visitor, "people_link.html", link=made[0])
+    return RedirectResponse(f"/people/{person_id}/reinvited/{done.id}", status_code=303)
+
+
+@router.get("/people/{person_id}/reinvited/{confirmation_id}")
+async def reinvited(
+    request: Request, visitor: Admin, person_id: str, confirmation_id: str
+) -> Response:
+    """The result of a reinvite form posted again: it was done once, by whom and when; the
+    link was shown that once and is not stored, so a new one means sending it again."""
+    engine = engine_of(request)
+    found = await _person(engine, visitor, person_id)
+    row = await confirmation(engine, visitor, confirmation_id)
+    if row is None or row.action != _reinvite_action(found.id):
+        raise NotFound()
+    return page(
+        request,
+        visitor,
+        "people_reinvited.html",
+        person=found,
+        done=row,
+        failed=failed(row),
+        sent=isinstance(row.result, dict) and bool(row.result.get("sent")),
+    )
 
 
 @router.get("/people/{person_id}/second-factor/reset")
 async def confirm_reset(request: Request, visitor: Admin, person_id: str) -> Response:
     """What a reset does, with the form that does it: nothing changes on this page."""
     found = await _person(engine_of(request), visitor, person_id)
-    return page(request, visitor, "person_reset.html", person=found)
+    return page(request, visitor, "person_reset.html", person=found, problem=None)
 
 
 @router.post("/people/{person_id}/second-factor/reset")
 async def reset_second_factor(
-    request: Request, visitor: Admin, person_id: str, reason: Reason
+    request: Request, visitor: Admin, person_id: str, reason: Reason = ""
 ) -> Response:
+    """A reset, with the reason the page requires: a blank one is refused beside the field
+    (the service's ``reason.required``), the form kept. A second post is refused by the
+    service (the account is invited again by then), so nothing is reset twice."""
     engine = engine_of(request)
     found = await _person(engine, visitor, person_id)
     try:
         link = await engine.access.reset_second_factor(
-            visitor.signed_in, found.email, reason=reason.strip() or None, source=source_of(request)
+            visitor.signed_in,
+            found.email,
+            reason=reason,
+            reason_required=True,
+            source=source_of(request),
         )
-    except (AccessDenied, BadAccessInput, MailFailed) as exc:
+    except BadAccessInput as exc:
+        if exc.field != "reason":
+            raise refusal(exc) from None
+        problem, status = _problem_of(exc, "reset", reason)
+        return page(
+            request, visitor, "person_reset.html", status=status, person=found, problem=problem
+        )
+    except (AccessDenied, MailFailed) as exc:
         raise refusal(exc) from None
     return page(request, visitor, "people_link.html", link=link, reset=True)
