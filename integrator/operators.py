@@ -101,7 +101,7 @@ from integrator.store import (
 )
 from integrator.testmessage import synthetic_event
 from mappings import MappingError, map_event
-from shapes import TEXT, Shape
+from shapes import NUMBER, TEXT, Shape
 
 if TYPE_CHECKING:
     from integrator.stray_files import StrayFile  # it imports this module (``problem_view``)
@@ -110,6 +110,19 @@ PENDING = ("queued", "sending", "retrying", "held")
 
 # The last error of the messages a removed destination was still to deliver (``shapes``):
 # who removed it, and why in their own words.
+UNROUTED_WAITING = Shape(
+    "notice.unrouted_waiting",
+    "{count} unrouted event(s) wait for provider {provider!r}, now served by this destination: "
+    'route them with `integrator events route --provider {provider} --reason "..."`',
+    count=NUMBER,
+    provider=r"[A-Za-z0-9][A-Za-z0-9._-]*",
+)
+"""A change that serves a provider whose events wait unrouted: they are not routed by it."""
+NO_PROVIDERS = Shape(
+    "notice.no_providers",
+    "destination {id!r} serves no providers: it receives nothing",
+    id=r"[A-Za-z0-9][A-Za-z0-9._-]*",
+)
 REMOVED = Shape("destination.removed", "destination removed by {actor}", actor=r"\S+")
 REMOVED_BECAUSE = Shape(
     "destination.removed_because",
@@ -1234,13 +1247,11 @@ class DestinationAdmin:
         if unheld is not None:
             warnings += (str(unheld),)
         if not config.providers:
-            warnings += (f"destination {config.id!r} serves no providers: it receives nothing",)
+            warnings += (NO_PROVIDERS(id=config.id),)
         warnings += tuple(shared_providers(config, catalog, shown=lambda d: self._yours(d.cluster)))
         waiting = await self._unrouted_waiting(config)
         warnings += tuple(
-            f"{count} unrouted event(s) wait for provider {provider!r}, now served by this "
-            f"destination: route them with `integrator events route --provider {provider} "
-            '--reason "..."`'
+            UNROUTED_WAITING(count=count, provider=provider)
             for provider, count in sorted(waiting.items())
         )
         diff = "" if unchanged else _diff(_dumped(current), dump_destination(config))

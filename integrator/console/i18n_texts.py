@@ -79,6 +79,12 @@ EN: Final[dict[str, str]] = {
         "destination '{id}': {key} uses deprecated message version '{version}'; sunset "
         "{sunset}, move to '{successor}'"
     ),
+    "text.notice.unrouted_waiting": (
+        "{count} unrouted event(s) wait for provider '{provider}', now served by this "
+        "destination: they are not routed by this change; route them on the Unrouted events "
+        'page or with `integrator events route --provider {provider} --reason "..."`'
+    ),
+    "text.notice.no_providers": "destination '{id}' serves no providers: it receives nothing",
     # A rejected input's broken rules (integrator.console.rule_text): the English is the
     # sentence of each rule's shape, as intake writes it.
     **{PREFIX + shape.code: shape.template for shape in RULES.shapes},
@@ -150,6 +156,13 @@ NL: Final[dict[str, str]] = {
         "bestemming '{id}': {key} gebruikt verouderde berichtversie '{version}'; buiten "
         "gebruik vanaf {sunset}, ga over op '{successor}'"
     ),
+    "text.notice.unrouted_waiting": (
+        "{count} niet-gerouteerde gebeurtenis(sen) wachten op aanbieder '{provider}', die deze "
+        "bestemming nu bedient: deze wijziging routeert ze niet; routeer ze op de pagina "
+        "Niet-gerouteerde gebeurtenissen of met `integrator events route --provider {provider} "
+        '--reason "..."`'
+    ),
+    "text.notice.no_providers": ("bestemming '{id}' bedient geen aanbieders: ze ontvangt niets"),
     "text.rule.json_syntax": "is geen geldige JSON",
     "text.rule.required": "is verplicht",
     "text.rule.unknown_field": "is geen bekend veld",

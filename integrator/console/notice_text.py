@@ -12,19 +12,28 @@ from __future__ import annotations
 
 from typing import Final
 
-from integrator import catalog
+from integrator import catalog, operators
 from integrator.console.shaped import Family
 from integrator.refusal import code_of
 
-NOTICES: Final = Family((catalog.RETIRED_HELD, catalog.RETIRED_UPGRADED, catalog.DEPRECATED))
-"""Every sentence the catalogue writes as a destination's version notice."""
+NOTICES: Final = Family(
+    (
+        catalog.RETIRED_HELD,
+        catalog.RETIRED_UPGRADED,
+        catalog.DEPRECATED,
+        operators.UNROUTED_WAITING,
+        operators.NO_PROVIDERS,
+    )
+)
+"""Every sentence the catalogue writes as a destination's version notice, and the warnings a
+change of a destination gives that are sentences (``DestinationAdmin``'s ``Change.warnings``)."""
 
 
 def word(lang: str, notice: object) -> str:
     """``notice`` (a version notice, or a coded note) in ``lang``; as stored when neither a
     shape nor a code says it."""
-    from integrator.console.refusals import say
+    from integrator.console.refusals import Said, say
 
-    if code_of(notice)[0] is not None:
+    if isinstance(notice, Said) or code_of(notice)[0] is not None:
         return say(lang, notice)
     return NOTICES.word(lang, str(notice))

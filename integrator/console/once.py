@@ -205,3 +205,26 @@ def shown_rows(row: ConfirmationRecord) -> list[dict[str, Any]]:
             kept = {**kept, "note": said}
         shown.append(kept)
     return shown
+
+
+async def kept(engine: Engine, visitor: Visitor, action: str, result: Any) -> str:
+    """A confirmation of something already done, holding ``result`` (JSON, no patient data)
+    for the page a redirect leads to: what the POST learnt (a change's warnings) is shown
+    after the redirect, for this person only, and for ``LASTS`` at most. Its id."""
+    token = await issue(engine, visitor, action)
+    done = await once(engine, visitor, action, token, _returning(result))
+    return done.id
+
+
+def _returning(result: Any) -> Callable[[], Awaitable[Any]]:
+    async def work() -> Any:
+        return result
+
+    return work
+
+
+async def kept_result(engine: Engine, visitor: Visitor, action: str, confirmation_id: str) -> Any:
+    """The result ``kept`` holds under ``confirmation_id`` for ``action``; None for another
+    person's, another action's, an unknown or an expired one."""
+    row = await confirmation(engine, visitor, confirmation_id)
+    return row.result if row is not None and row.action == action else None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Annotated, Any, Final
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -35,9 +36,12 @@ from integrator.console.destination_form import (
     rebased,
 )
 from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.once import kept
 from integrator.console.pages.destinations import (
+    CHANGE_ACTION,
     admin_for,
     destination_context,
+    kept_warning,
     require_destination,
     required_reason,
 )
@@ -151,7 +155,7 @@ async def add(request: Request, visitor: Operator) -> Response:
     except (AccessDenied, PermanentError) as exc:
         form = _refused(form, exc)
         return _form_page(request, visitor, engine, form, destination_id=None, status=422)
-    return _saved(change)
+    return await _saved(request, visitor, change)
 
 
 @router.get("/destinations/{destination_id}/edit")
@@ -204,7 +208,7 @@ async def edit(request: Request, visitor: Operator, destination_id: str) -> Resp
     except (AccessDenied, PermanentError) as exc:
         form = _refused(form, exc)
         return _form_page(request, visitor, engine, form, destination_id=destination_id, status=422)
-    return _saved(change)
+    return await _saved(request, visitor, change)
 
 
 @router.post("/destinations/{destination_id}/state")
@@ -223,7 +227,7 @@ async def set_state(
             destination_id, enabled, actor=visitor.actor, reason=required_reason(reason)
         )
     )
-    return _saved(change)
+    return await _saved(request, visitor, change)
 
 
 @router.post("/destinations/{destination_id}/rollback")
@@ -242,7 +246,7 @@ async def rollback(
         ),
         revision=revision,
     )
-    return _saved(change)
+    return await _saved(request, visitor, change)
 
 
 @router.post("/destinations/{destination_id}/test")
@@ -294,7 +298,21 @@ def _definition_refused(exc: DefinitionRefused, revision: int | None) -> Said:
     return Said(str(exc), "console.definition_refused", values={"source": problem.file, **values})
 
 
-def _saved(change: Change) -> Response:
-    """Back to the destination, which shows the revision and the version notices."""
-    saved = f"?saved={change.revision}" if change.revision is not None else ""
-    return RedirectResponse(f"/destinations/{change.destination_id}{saved}", status_code=303)
+async def _saved(request: Request, visitor: Visitor, change: Change) -> Response:
+    """Back to the destination, which shows the revision, the version notices and the change's
+    warnings (unrouted events that wait for a provider it now serves, say): those are kept for
+    the page after the redirect (``once.kept``: provider ids and counts, never in the URL),
+    each with its code and values to word it in the reader's language."""
+    query: dict[str, str] = {}
+    if change.revision is not None:
+        query["saved"] = str(change.revision)
+    if change.warnings:
+        warnings = [kept_warning(w) for w in change.warnings]
+        query["change"] = await kept(
+            engine_of(request),
+            visitor,
+            CHANGE_ACTION,
+            {"destination": change.destination_id, "warnings": warnings},
+        )
+    shown = f"?{urlencode(query)}" if query else ""
+    return RedirectResponse(f"/destinations/{change.destination_id}{shown}", status_code=303)

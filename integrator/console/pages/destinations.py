@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
 from integrator.catalog import shared_providers, version_warnings
 from integrator.clusters import NotPermitted, OutOfSight, cluster_of
 from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.once import kept_result
 from integrator.console.refusals import Said, definition_problem
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
@@ -27,6 +28,7 @@ from integrator.engine import Engine
 from integrator.file_paths import problem_as_seen, sees_paths
 from integrator.http.deps import source_of
 from integrator.operators import DestinationAdmin, UnknownDestination
+from integrator.refusal import code_of
 
 P = Permission
 router = APIRouter()
@@ -123,14 +125,46 @@ async def destination_context(
     }
 
 
+CHANGE_ACTION: Final = "destination.change"
+"""What a kept change's warnings are filed under (``once.kept``)."""
+
+
+def kept_warning(warning: object) -> dict[str, Any]:
+    """A change's warning as kept for the page after the redirect: its English, and its code
+    and values when it is a coded note (a provider another destination serves too)."""
+    code, values = code_of(warning)
+    return {"text": str(warning), "code": code, "values": {k: str(v) for k, v in values.items()}}
+
+
+def shown_warnings(result: Any, destination_id: str) -> list[object]:
+    """The warnings kept by ``kept_warning`` for ``destination_id``, to say with ``t.notice``:
+    a coded one as a ``Said``, a sentence as its text."""
+    if not isinstance(result, dict) or result.get("destination") != destination_id:
+        return []
+    shown: list[object] = []
+    for warning in result.get("warnings") or []:
+        text = str(warning.get("text", ""))
+        code = warning.get("code")
+        shown.append(Said(text, code, values=warning.get("values") or {}) if code else text)
+    return shown
+
+
 @router.get("/destinations/{destination_id}")
 async def destination(
-    request: Request, visitor: Reader, destination_id: str, saved: int | None = None
+    request: Request,
+    visitor: Reader,
+    destination_id: str,
+    saved: int | None = None,
+    change: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     engine = engine_of(request)
     require_destination(engine, visitor, P.DESTINATIONS_READ, destination_id)
     context = await destination_context(engine, visitor, destination_id)
-    return page(request, visitor, "destination.html", saved=saved, **context)
+    result = await kept_result(engine, visitor, CHANGE_ACTION, change) if change else None
+    warnings = shown_warnings(result, destination_id)
+    return page(
+        request, visitor, "destination.html", saved=saved, change_warnings=warnings, **context
+    )
 
 
 @router.get("/destinations/{destination_id}/history")
