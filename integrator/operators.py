@@ -911,23 +911,51 @@ class DestinationAdmin:
         return Change(destination_id, history_actions.REMOVE, revision, None, diff=diff)
 
     async def rollback(
-        self, destination_id: str, revision: int, *, actor: str, reason: str | None = None
+        self,
+        destination_id: str,
+        revision: int,
+        *,
+        actor: str,
+        reason: str | None = None,
+        expected_revision: int | None = None,
     ) -> Change:
         """Restore ``revision`` of a destination (also one removed since: its history stays).
 
-        An id with neither a file nor a history is ``UnknownDestination``, listing the ids there
-        are like every other change does; a revision it does not have is refused naming the
-        ones it has, so the number can be put right without a second command.
+        Whether the destination is paused is not part of what is restored: pausing and resuming
+        are actions of their own, with their own reason in the history, so a rollback keeps the
+        destination as paused or active as it is now (a rollback to the revision before a pause
+        for maintenance does not send to the receiver under maintenance). A destination removed
+        since comes back as its revision says.
+
+        With ``expected_revision`` (the newest revision the person saw), only if the destination
+        is still at it: else ``DestinationChanged``, as an edit. An id with neither a file nor a
+        history is ``UnknownDestination``, listing the ids there are like every other change
+        does; a revision it does not have is refused naming the ones it has, so the number can
+        be put right without a second command.
         """
         reason = _bounded_reason(reason)
         return await self._changing(
             destination_id,
-            None,
-            lambda base: self._rollback(destination_id, revision, base, actor=actor, reason=reason),
+            expected_revision,
+            lambda base: self._rollback(
+                destination_id,
+                revision,
+                base,
+                actor=actor,
+                reason=reason,
+                expected=expected_revision,
+            ),
         )
 
     async def _rollback(
-        self, destination_id: str, revision: int, base: int, *, actor: str, reason: str | None
+        self,
+        destination_id: str,
+        revision: int,
+        base: int,
+        *,
+        actor: str,
+        reason: str | None,
+        expected: int | None,
     ) -> Change:
         revisions = await self._store.list_destination_revisions(destination_id)
         entry = next((r for r in revisions if r.revision == revision), None)
@@ -946,9 +974,14 @@ class DestinationAdmin:
             raise ConfigurationError(
                 f"revision {revision} of {destination_id!r} is its removal; pick another"
             ).coded("destination.revision_removal", id=destination_id, revision=revision)
-        config = self._validate(entry.config, source=f"revision {revision}")
         existing = await self.catalog()
         view = self._view(existing, destination_id) if destination_id in existing.sources else None
+        if view is not None:
+            await self._expect(view, expected)
+        definition = dict(entry.config)
+        if view is not None and view.config is not None:
+            definition["enabled"] = view.config.enabled  # paused stays paused, active active
+        config = self._validate(definition, source=f"revision {revision}")
         return await self._write(
             config,
             Path(view.file) if view else self._dir / f"{destination_id}.yaml",

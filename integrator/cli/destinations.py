@@ -402,11 +402,29 @@ def rollback(
     destination_id: DestinationIdArgument,
     revision: Annotated[int, typer.Argument(help="The revision to go back to (see history).")],
     reason: ReasonOption = None,
+    expect_revision: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Roll back only if the destination is still at this revision (see history); "
+            "else nothing is changed, exit 1.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Restore an earlier revision of a destination."""
+    """Restore an earlier revision of a destination; whether it is paused stays as it is.
+
+    Pausing and resuming are actions of their own (pause, resume): a rollback to the revision
+    before a pause leaves the destination paused.
+    """
     change = with_admin(
-        lambda admin: admin.rollback(destination_id, revision, actor=local_actor(), reason=reason)
+        lambda admin: admin.rollback(
+            destination_id,
+            revision,
+            actor=local_actor(),
+            reason=reason,
+            expected_revision=expect_revision,
+        )
     )
     _report(change, as_json)
 

@@ -141,6 +141,14 @@ EN: Final[dict[str, str]] = {
     "history.diff.before": "before",
     "history.diff.after": "after",
     "dest.rollback": "Roll back to revision {revision}",
+    "dest.rollback.keeps_state": (
+        "A rollback restores a revision's definition but keeps the destination paused or "
+        "active as it is now: pausing and resuming are actions of their own."
+    ),
+    "dest.rollback.confirm": "Roll back to revision {revision}? It applies to the next delivery.",
+    "dest.rollback.changed_next": (
+        "Nothing was rolled back. Look at the change, then roll back again if you still want to."
+    ),
     "versions.title": "Message versions",
     "versions.intro": (
         "Each version's status today, its sunset and successor, and your destinations that use it."
@@ -650,6 +658,17 @@ NL: Final[dict[str, str]] = {
     "history.diff.before": "ervoor",
     "history.diff.after": "erna",
     "dest.rollback": "Terugzetten naar revisie {revision}",
+    "dest.rollback.keeps_state": (
+        "Terugzetten herstelt de definitie van een revisie, maar laat de bestemming gepauzeerd "
+        "of actief zoals ze nu is: pauzeren en hervatten zijn eigen acties."
+    ),
+    "dest.rollback.confirm": (
+        "Terugzetten naar revisie {revision}? Het geldt vanaf de volgende aflevering."
+    ),
+    "dest.rollback.changed_next": (
+        "Er is niets teruggezet. Bekijk de wijziging en zet daarna opnieuw terug als je dat "
+        "nog wilt."
+    ),
     "versions.title": "Berichtversies",
     "versions.intro": (
         "Per versie de status van vandaag, de einddatum en opvolger, en jouw bestemmingen die "

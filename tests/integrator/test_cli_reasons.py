@@ -91,7 +91,8 @@ def _remove(env: dict[str, str]) -> tuple[str, ...]:
 def _rollback(env: dict[str, str]) -> tuple[str, ...]:
     _noord(env)
     _run(env, "destinations", "update", NOORD, "--set", f"port={free_port()}")
-    _run(env, "destinations", "pause", NOORD)
+    _run(env, "destinations", "update", NOORD, "--set", f"port={free_port()}")
+    _run(env, "destinations", "pause", NOORD)  # kept by the rollback: not a change of its own
     return ("destinations", "rollback", NOORD, "1")
 
 

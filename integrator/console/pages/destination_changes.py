@@ -237,15 +237,39 @@ async def rollback(
     destination_id: str,
     revision: Annotated[int, Form(ge=1)],
     reason: Reason,
+    expected_revision: Annotated[int | None, Form(ge=1)] = None,
 ) -> Response:
+    """Roll back, as ``POST …/rollback/{revision}?expected_revision=N``: the history page sends
+    the newest revision it showed, so a page opened before a colleague's change (a pause, say)
+    is refused with who changed what (409), not acted on. The destination stays paused or
+    active as it is (``DestinationAdmin.rollback``)."""
     engine = engine_of(request)
-    require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
-    change = await _run(
-        admin_for(request, visitor).rollback(
-            destination_id, revision, actor=visitor.actor, reason=required_reason(reason)
-        ),
-        revision=revision,
-    )
+    cluster = require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
+    admin = admin_for(request, visitor)
+    try:
+        change = await _run(
+            admin.rollback(
+                destination_id,
+                revision,
+                actor=visitor.actor,
+                reason=required_reason(reason),
+                expected_revision=expected_revision,
+            ),
+            revision=revision,
+        )
+    except DestinationChanged as exc:
+        revisions = await engine.admin.history(destination_id)
+        return page(
+            request,
+            visitor,
+            "destination_history.html",
+            status=409,
+            destination_id=destination_id,
+            cluster=cluster,
+            revisions=list(reversed(revisions)),
+            changed=exc,
+            changed_next="dest.rollback.changed_next",
+        )
     return await _saved(request, visitor, change)
 
 
@@ -277,6 +301,8 @@ async def _run(call: Any, *, revision: int | None = None) -> Change:
     """``call``'s change, its refusals said as pages; ``revision``: the one rolled back to."""
     try:
         change: Change = await call
+    except DestinationChanged:
+        raise  # the caller shows who changed what
     except AccessDenied:
         raise Forbidden() from None
     except UnknownDestination:

@@ -22,6 +22,7 @@
 //   one-time token is what guarantees it; this only spares a person the second request.
 //   Coming Back to the page (the browser's page cache) makes the buttons usable again, and
 //   posting again then only shows what the first post did.
+// - A form marked data-confirm (a rollback) asks the person first (window.confirm).
 // - Choosing another destination for a resend picks "map the event again": the original bytes
 //   are addressed to the message's own destination (MSH-5/6).
 // - "Select all in this group" on the dead-letter page ticks or unticks every dead letter of
@@ -34,6 +35,16 @@
   function buttons(form) {
     return form.querySelectorAll("button[type=submit], button:not([type])");
   }
+
+  // A form marked data-confirm (a rollback) asks first; cancelled, nothing is sent.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) { return; }
+    if (!window.confirm(form.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  });
 
   document.addEventListener("submit", function (event) {
     var form = event.target;

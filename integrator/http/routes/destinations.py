@@ -324,7 +324,7 @@ async def destination_history(
         raise HTTPException(status_code=404, detail=str(exc)) from None
 
 
-@router.post("/destinations/{destination_id}/rollback/{revision}")
+@router.post("/destinations/{destination_id}/rollback/{revision}", responses=CHANGED_SINCE)
 async def rollback_destination(
     destination_id: DestinationId,
     revision: Revision,
@@ -332,9 +332,20 @@ async def rollback_destination(
     scope: ScopeDep,
     source: SourceDep,
     reason: ReasonDep,
+    expected_revision: ExpectedRevision = None,
 ) -> dict[str, Any]:
+    """Restore ``revision``; whether the destination is paused stays as it is (pause and resume
+    are their own actions). With ``?expected_revision=N``, only if it is still at N."""
     admin = engine.admin.within(scope.allows).from_address(source)
-    return await _change(admin.rollback(destination_id, revision, actor=scope.actor, reason=reason))
+    return await _change(
+        admin.rollback(
+            destination_id,
+            revision,
+            actor=scope.actor,
+            reason=reason,
+            expected_revision=expected_revision,
+        )
+    )
 
 
 @router.post("/destinations/{destination_id}/test", responses=PAUSED)
