@@ -226,3 +226,16 @@ def test_who_may_not_search_by_bsn_still_searches_by_zd_number(
     viewer.get_by_role("button", name=form.button, exact=True).click()
     viewer.wait_for_url(f"**{form.path}?zd_number={ZD}")
     assert viewer.locator(form.found).count() == 1
+
+
+@pytest.mark.parametrize(("name", "label", "field"), FIELDS[:2])
+def test_the_refused_field_has_the_keyboards_focus(
+    support: Page, name: str, label: str, field: str
+) -> None:
+    """A keyboard user lands on what to correct, not at the top of the page."""
+    form = FORMS[name]
+    support.goto(form.path)
+    support.get_by_label(label, exact=True).fill(TYPED)
+    support.get_by_role("button", name=form.button, exact=True).click()
+    support.locator(f"#{form.prefix}{field}-error").wait_for(state="visible")
+    assert support.get_by_label(label, exact=True).evaluate("e => e === document.activeElement")

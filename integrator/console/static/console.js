@@ -23,6 +23,9 @@
 //   Coming Back to the page (the browser's page cache) makes the buttons usable again, and
 //   posting again then only shows what the first post did.
 // - A form marked data-confirm (a rollback) asks the person first (window.confirm).
+// - A page that answers a refused form puts the keyboard's focus on the first field marked
+//   invalid (aria-invalid), so a keyboard user lands on what to correct instead of the top of
+//   the page; the refusal beside it is read out through aria-describedby.
 // - Choosing another destination for a resend picks "map the event again": the original bytes
 //   are addressed to the message's own destination (MSH-5/6).
 // - "Select all in this group" on the dead-letter page ticks or unticks every dead letter of
@@ -67,6 +70,9 @@
       buttons(form).forEach(function (button) { button.disabled = false; });
     });
   });
+
+  var invalid = document.querySelector("main [aria-invalid=true]");
+  if (invalid instanceof HTMLElement) { invalid.focus(); }
 
   function picks(form) {
     return Array.prototype.slice.call(form.querySelectorAll("input[type=checkbox][name=ids]"));
