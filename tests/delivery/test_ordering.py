@@ -169,6 +169,9 @@ async def test_configured_ack_types_go_on_the_wire_and_are_waited_for(
             ack_mode="enhanced",
             accept_ack_type=accept,
             application_ack_type=application,
+            # Far above the delay: with the suite's 200 ms, a loaded machine made the
+            # application ACK late, and the retry sent the message twice.
+            ack_timeout="2s",
         )
         try:
             [message_id] = await submit(engine, referral_data)
