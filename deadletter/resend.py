@@ -39,7 +39,7 @@ Whatever is skipped is reported per message with why; callers exit non-zero for 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, overload
@@ -598,9 +598,15 @@ async def resend(
     renderer: Renderer,
     *,
     progress: Callable[[int], None] | None = None,
+    committed: Callable[[Sequence[ResendResult]], Awaitable[None]] | None = None,
     dry_run: bool = False,
 ) -> list[ResendResult]:
     """Resend each selected message as the module's rules say; ``progress(done)`` per chunk.
+
+    ``committed(chunk)`` is awaited right after each chunk's transaction, before the next one
+    is planned: the engine publishes the chunk's resends there, so an engine that dies in the
+    middle of a long batch leaves at most one chunk committed and not yet handed to delivery
+    (that one waits for the recovery leader), not everything it did. Not called in a dry run.
 
     Refuses the whole request (``ResendRefused``) for a bad reason, mode or target; skips,
     with a note, single messages that cannot or need not be resent. A plain sequence of
@@ -646,6 +652,8 @@ async def resend(
                     if r.message is not None
                 ]
             )
+            if committed is not None:
+                await committed(planned)
         results.extend(planned)
         done += len(chunk)
         if progress is not None:

@@ -30,7 +30,7 @@ import asyncio
 import dataclasses
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -474,10 +474,15 @@ async def route_selected(
     request: RouteRequest,
     *,
     progress: Progress | None = None,
+    committed: Callable[[Sequence[OutboundMessage], int], Awaitable[bool]] | None = None,
 ) -> tuple[list[RouteResult], list[OutboundMessage]]:
     """Route these events (a checked request's selection); the results, and what to publish.
 
-    A dry run plans every event exactly as the real run does and writes nothing.
+    ``committed(messages, events)`` is awaited with each chunk's new queued messages (and how
+    many events it routed) right after the chunk's transaction: the engine publishes them
+    there, so one killed mid-job leaves at most one chunk unpublished, for the recovery leader.
+    False (delivery away) adds ``ROUTE_AWAY`` to that chunk's routed events. A dry run plans
+    every event exactly as the real run does and writes nothing.
     """
     results: list[RouteResult] = []
     outbound: list[OutboundMessage] = []
@@ -505,7 +510,7 @@ async def route_selected(
                 | ({"source": request.source} if request.source is not None else {}),
             )
             planned = [_keep_added(r, added) for r in planned]
-            outbound.extend(
+            sent = [
                 OutboundMessage(
                     message_id=m.id,
                     destination_id=m.destination_id,
@@ -516,7 +521,15 @@ async def route_selected(
                 for r in planned
                 for m in r.messages
                 if m.status == MessageStatus.QUEUED
-            )
+            ]
+            outbound.extend(sent)
+            if committed is not None and not await committed(sent, sum(r.routed for r in planned)):
+                # Stored, not yet handed to the broker: each routed event says so, and that
+                # routing it again is not needed.
+                planned = [
+                    dataclasses.replace(r, notes=(*r.notes, ROUTE_AWAY)) if r.routed else r
+                    for r in planned
+                ]
         results.extend(planned)
         if progress is not None:
             progress(min(start + CHUNK, total), total)
@@ -637,22 +650,27 @@ async def route_in_engine(
     *,
     progress: Progress | None = None,
 ) -> list[RouteResult]:
-    """Route with the running engine: stored per chunk, then published for delivery.
+    """Route with the running engine: each chunk published for delivery right after its commit.
 
+    Per chunk rather than once at the end, so an engine killed mid-job leaves at most one
+    chunk stored and not published (the recovery leader publishes it at its next take-over).
     With the broker away the messages are stored all the same and go out when it is back;
-    each routed event's notes then end with ``ROUTE_AWAY``.
+    each routed event of such a chunk then has ``ROUTE_AWAY`` as its last note.
     """
-    results, outbound = await route_selected(
-        engine.store, engine.intake, engine.clock, event_ids, request, progress=progress
+
+    async def publish(sent: Sequence[OutboundMessage], events: int) -> bool:
+        return await engine.publish(list(sent), what="route", events=events)
+
+    results, _ = await route_selected(
+        engine.store,
+        engine.intake,
+        engine.clock,
+        event_ids,
+        request,
+        progress=progress,
+        committed=publish,
     )
     if not request.dry_run:
-        if not await engine.publish(outbound, what="route", events=sum(r.routed for r in results)):
-            # Stored, not yet handed to the broker: each routed event says so, and that
-            # routing it again is not needed.
-            results = [
-                dataclasses.replace(r, notes=(*r.notes, ROUTE_AWAY)) if r.routed else r
-                for r in results
-            ]
         await engine.unrouted.refresh()
     return results
 

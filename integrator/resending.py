@@ -120,28 +120,43 @@ async def resend_in_engine(
     progress: Progress | None = None,
     dry_run: bool = False,
 ) -> list[ResendResult]:
-    """Resend with the running engine: stored per chunk, then published for delivery.
+    """Resend with the running engine: each chunk published for delivery right after its commit.
+
+    Per chunk rather than once at the end: an engine killed in the middle of a long job then
+    leaves at most one chunk stored and not published (the recovery leader publishes it at its
+    next take-over), not the whole job's resends.
 
     With the broker away the resends are stored all the same and go out when it is back; each
-    resent result's ``note`` is then ``RESEND_AWAY`` (a resent result has no other note).
+    resent result of a chunk that could not be published has ``RESEND_AWAY`` as its ``note``
+    (a resent result has no other note).
     """
     renderer = engine_renderer(engine)
     total = len(selection)
+    away: set[str] = set()
+
+    async def publish(chunk: Sequence[ResendResult]) -> None:
+        sent = outbound(chunk, engine.clock)
+        if not await engine.publish(sent, what="resend", resent=len(sent)):
+            away.update(m.message_id for m in sent)
+
     results = await resend(
         engine.store,
         selection,
         request,
         renderer,
         progress=(lambda done: progress(done, total)) if progress else None,
+        committed=publish,
         dry_run=dry_run,
     )
-    if dry_run:
-        return results
-    sent = outbound(results, engine.clock)
-    if not await engine.publish(sent, what="resend", resent=len(sent)):
-        # Stored, not yet handed to the broker: each resent message says so, and that resending
+    if away:
+        # Stored, not yet handed to the broker: each such message says so, and that resending
         # it again is not needed (it would make a second copy at the hospital).
-        results = [dataclasses.replace(r, note=RESEND_AWAY) if r.resent else r for r in results]
+        results = [
+            dataclasses.replace(r, note=RESEND_AWAY)
+            if r.message is not None and r.message.id in away
+            else r
+            for r in results
+        ]
     return results
 
 

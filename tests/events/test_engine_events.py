@@ -6,7 +6,7 @@ import asyncio
 import copy
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,11 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
+import integrator.engine
+import integrator.events_routing
 from destinations.config import DestinationConfig
 from destinations.receiver import MllpReceiver
+from destinations.worker import OutboundMessage
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
@@ -30,6 +33,7 @@ from integrator.events_routing import (
 from integrator.http import create_app
 from integrator.metrics import Metrics
 from integrator.store.records import ROUTE_ACTION
+from integrator.transport.embedded import EmbeddedTransport
 from tests.http.support import bearer, token_for
 from tests.integrator.support import destination, settings_for
 
@@ -466,5 +470,56 @@ async def test_one_event_names_its_zd_warnings_and_who_serves_its_provider_now(
         assert detail["serving"] == ["noord"]
         detail = (await client.get(f"/api/v1/events/{fitting}")).json()
         assert detail["unrouted"] is False and detail["zd_warnings"] == []
+    finally:
+        await engine.stop()
+
+
+class _RecordingTransport(EmbeddedTransport):
+    """The real embedded transport that also notes each publish in ``events``."""
+
+    def __init__(self, events: list[tuple[str, int]]) -> None:
+        super().__init__()
+        self.events = events
+
+    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        self.events.append(("published", len(messages)))
+        await super().publish(messages)
+
+
+async def test_routing_publishes_each_chunk_right_after_its_commit(
+    tmp_path: Path,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An engine killed mid-job leaves at most one chunk stored and not published."""
+    events: list[tuple[str, int]] = []
+    monkeypatch.setattr(integrator.events_routing, "CHUNK", 2)
+    monkeypatch.setattr(
+        integrator.engine, "create_transport", lambda _s: _RecordingTransport(events)
+    )
+    engine = await start_engine(tmp_path)
+    try:
+        for _ in range(3):
+            await submit(engine, event(referral_data))
+        await engine.apply_catalog(
+            catalog(destination("noord", receiver.port, providers=["ziekenhuis-noord"]))
+        )
+        request = RouteRequest(
+            reason="noord connected", actor="anna", provider="ziekenhuis-noord"
+        ).checked(engine.settings)
+        selected = await select_events(engine.store, engine.settings, request)
+        assert len(selected) == 3
+        events.clear()
+        results = await route_in_engine(
+            engine,
+            selected,
+            request,
+            progress=lambda done, _total: events.append(("committed", done)),
+        )
+        assert all(r.routed for r in results)
+        assert events == [("published", 2), ("committed", 2), ("published", 1), ("committed", 3)]
+        assert await engine.wait_settled(timeout=10)
+        assert len(receiver.received) == 3
     finally:
         await engine.stop()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import importlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,14 +17,17 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
+import integrator.engine
 from deadletter import ResendRequest
 from destinations.receiver import MllpReceiver
+from destinations.worker import OutboundMessage
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.resending import resend_in_engine
 from integrator.store import RESEND_ACTION, MessageRecord
+from integrator.transport.embedded import EmbeddedTransport
 from tests.http.support import bearer, token_for
 from tests.integrator.support import destination, settings_for
 
@@ -274,4 +278,58 @@ async def test_http_search_by_bsn_in_the_body_and_resend_jobs(
         assert "Berg" not in repr(logs)
     finally:
         await client.aclose()
+        await engine.stop()
+
+
+class _RecordingTransport(EmbeddedTransport):
+    """The real embedded transport that also notes each publish in ``events``."""
+
+    def __init__(self, events: list[tuple[str, int]]) -> None:
+        super().__init__()
+        self.events = events
+
+    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        self.events.append(("published", len(messages)))
+        await super().publish(messages)
+
+
+async def test_each_chunk_is_published_right_after_its_commit(
+    tmp_path: Path,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An engine killed mid-job must leave at most one chunk stored and not published: each
+    chunk goes to the transport before the next one is committed (``progress`` is called after
+    each chunk's commit and publish, before the next chunk is planned)."""
+    events: list[tuple[str, int]] = []
+    # The module (``deadletter.resend`` the attribute is the function of that name).
+    monkeypatch.setattr(importlib.import_module("deadletter.resend"), "CHUNK", 2)
+    monkeypatch.setattr(
+        integrator.engine, "create_transport", lambda _s: _RecordingTransport(events)
+    )
+    engine = await start_engine(
+        tmp_path, destination("ziekenhuis-noord", receiver.port, providers=["ziekenhuis-noord"])
+    )
+    try:
+        original = await delivered_referral(engine, referral_data)
+        events.clear()
+        results = await resend_in_engine(
+            engine,
+            [original] * 5,
+            ResendRequest(reason="GP called", actor="anna"),
+            progress=lambda done, _total: events.append(("committed", done)),
+        )
+        assert all(r.resent and r.note is None for r in results)
+        assert events == [
+            ("published", 2),
+            ("committed", 2),
+            ("published", 2),
+            ("committed", 4),
+            ("published", 1),
+            ("committed", 5),
+        ]
+        assert await engine.wait_settled(timeout=10)
+        assert len(receiver.received) == 6
+    finally:
         await engine.stop()
