@@ -2,10 +2,13 @@
 
 Jobs and their progress are rows in the store, so ``GET /api/v1/jobs/{id}`` answers after a
 restart, and on any engine of a shared PostgreSQL store. A job is not resumed: one that was
-running when its engine stopped or died is marked ``interrupted``, its ``done`` being the
-resends it made. Those are queued messages already (each with its audit entry) and go out as
-usual; the rest of the selection was not resent, and running the same selection again skips
-what the interrupted job did (the resend rules see the live resends).
+running when its engine stopped or died is marked ``interrupted``, its ``done`` being how far
+it got: what its stopping engine counted after its last committed chunk, or, for an engine that
+died, the resends it made as the store counts them (the progress it wrote every
+``PROGRESS_EVERY`` seconds may lag behind its commits). Those resends are queued messages
+already (each with its audit entry), published chunk by chunk, and go out as usual; the rest
+of the selection was not resent, and running the same selection again skips what the
+interrupted job did (the resend rules see the live resends).
 
 While a job runs, its engine writes the progress (at most every ``PROGRESS_EVERY`` seconds)
 and a heartbeat; a ``running`` job whose heartbeat is older than ``STALE_AFTER`` belonged to an
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from integrator.clock import Clock, SystemClock
 from integrator.logging import get_logger
+from integrator.store.jobs import RESEND_JOB
 
 if TYPE_CHECKING:
     from integrator.store import Store
@@ -100,8 +104,17 @@ class JobRegistry:
         job = self._jobs.get(job_id)
         if job is not None or self._store is None:
             return job
-        row = await self._store().get_job(job_id)
-        return None if row is None else _from_row(row, self._clock.now())
+        store = self._store()
+        row = await store.get_job(job_id)
+        if row is None:
+            return None
+        job = _from_row(row, self._clock.now())
+        if job.state == "interrupted" and row.state == "running" and job.kind == RESEND_JOB:
+            # Its engine died: the progress it last wrote may lag behind what it committed
+            # (written every PROGRESS_EVERY seconds, not with each chunk), so count the resends
+            # it made, as the next start's ``interrupt_jobs`` will.
+            job.done = await store.job_resends(job_id)
+        return job
 
     async def start(
         self,

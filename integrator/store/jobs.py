@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.failures import guarded
 from integrator.store.tables import jobs, resends
+
+RESEND_JOB = "resend"
+"""The kind of job whose work is resends (``resends.job_id``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +133,22 @@ class JobsMixin:
             finished_at=row.finished_at,
         )
 
+    @guarded("count a job's resends")
+    async def job_resends(self: _StoreParts, job_id: str) -> int:
+        """The resends a job made: each one committed with its ``job_id`` (queued messages).
+
+        What an interrupted resend job's ``done`` is: its own progress row is written now and
+        then, not with each chunk, so it may lag behind what the job committed.
+        """
+        query = select(func.count()).select_from(resends).where(resends.c.job_id == job_id)
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
     @guarded("mark interrupted jobs")
     async def interrupt_jobs(self: _StoreParts, *, stale_before: datetime, now: datetime) -> int:
-        """Mark ``running`` jobs whose heartbeat is older than ``stale_before`` interrupted,
-        with ``done`` set to the resends they made (each of those is a queued message)."""
+        """Mark ``running`` jobs whose heartbeat is older than ``stale_before`` interrupted:
+        a resend job's ``done`` set to the resends it made (each of those is a queued message);
+        another kind (routing) makes no resends and keeps the progress it wrote."""
         made = (
             select(func.count())
             .select_from(resends)
@@ -146,7 +161,7 @@ class JobsMixin:
                 .where(jobs.c.state == "running", jobs.c.heartbeat_at < stale_before)
                 .values(
                     state="interrupted",
-                    done=made,
+                    done=case((jobs.c.kind == RESEND_JOB, made), else_=jobs.c.done),
                     error="the engine stopped while the job ran; the resends it made stay queued",
                     finished_at=now,
                 )

@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 
+import integrator.jobs
+from deadletter import ResendRequest
 from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.jobs import STALE_AFTER, Job, JobRegistry
+from integrator.resending import resend_in_engine
 from tests.http.support import api_client
 from tests.integrator.support import destination, settings_for
 from tests.store.conftest import Site
@@ -177,3 +180,47 @@ async def test_a_running_jobs_progress_is_in_the_store_for_other_engines(site: S
         await registry.wait()
         await own_store.close()
         await other_store.close()
+
+
+async def test_a_dead_engines_resend_job_reads_with_the_resends_it_made(
+    tmp_path: Path,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Killed before its progress was written (every ``PROGRESS_EVERY`` seconds): another
+    engine reads the stale job as interrupted with ``done`` the resends it committed, not the
+    0 of its last progress row."""
+    monkeypatch.setattr(integrator.jobs, "PROGRESS_EVERY", 3600.0)  # killed before the beat
+    engine = await started(tmp_path, receiver)
+    never = asyncio.Event()
+    made = asyncio.Event()
+    try:
+        await engine.intake.submit(json.dumps(referral_data), source="cli")
+        assert await engine.wait_settled(timeout=10)
+        [original] = await engine.store.list_messages()
+        dying = JobRegistry(lambda: engine.store, engine.clock)
+
+        async def dies_halfway(job: Job) -> list[dict[str, Any]]:
+            request = ResendRequest(reason="GP called", actor="anna", job_id=job.id)
+            await resend_in_engine(engine, [original] * 3, request)
+            made.set()
+            await never.wait()  # as good as killed: nothing more is written
+            return []
+
+        job = await dying.start("resend", 7, dies_halfway)
+        await made.wait()
+        assert isinstance(engine.clock, ManualClock)
+        engine.clock.advance(STALE_AFTER + timedelta(seconds=1))
+        other = JobRegistry(lambda: engine.store, engine.clock)
+        seen = await other.get(job.id)
+        assert seen is not None and seen.state == "interrupted"
+        assert seen.done == 3 and seen.total == 7
+        assert await other.recover(single_engine=False) == 1
+        marked = await other.get(job.id)
+        assert marked is not None and (marked.state, marked.done) == ("interrupted", 3)
+        never.set()
+        await dying.wait()
+    finally:
+        never.set()
+        await engine.stop()
