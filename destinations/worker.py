@@ -65,6 +65,9 @@ class OutboundMessage:
     released_at: datetime | None = None
     """When it was last released from held (None: never held); ``max_age`` counts from the
     later of this and ``created_at`` (and the destination's last resume; ``retry.age_start``)."""
+    not_before: datetime | None = None
+    """A retry handed back before its time (a stopping runner's backoff timer): not attempted
+    before this, its ``next_attempt_at``, by whichever runner receives it (``delivery.py``)."""
 
 
 @dataclass(frozen=True)

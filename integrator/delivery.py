@@ -8,8 +8,15 @@ same destination queue), the shared rate limit, and the ordering:
   so a failing message holds the ones behind it.
 - ``rotate``: one attempt per turn; a message that must be retried is settled and published
   again once its backoff has passed, so it goes to the back and the others continue. While it
-  waits it exists only in the store (status ``retrying``) and in a timer; a crash in between is
-  covered by the engine re-publishing the store's pending messages at start.
+  waits it exists only in the store (status ``retrying``) and in a timer of this runner.
+
+A runner that stops (engine stop, destination changed or paused) hands the retries still
+waiting in its timers back to the transport at once, each with ``not_before`` (its
+``next_attempt_at``): another engine's runner, or this engine's at its next start, receives it
+and keeps it back until then (a rotate runner in a timer of its own, a fifo one by waiting), so
+a stop neither strands a retry nor sends it early. Only a crash loses the timers: those retries
+stay ``retrying`` in the store until the recovery leader re-publishes the pending messages (at
+a leader's start or take-over; docs/amqp.md).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from integrator.attempt_log import LoggedAttempts
 from integrator.clock import Clock
 from integrator.logging import get_logger
 from integrator.transport import Delivery, Transport
+from integrator.transport.committed import publish_committed
 
 log = get_logger("integrator.delivery")
 
@@ -135,6 +143,9 @@ class DestinationRunner:
         ]
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.Task[None]] = set()
+        # Timers still waiting, with what they will publish: what a stop hands back. A timer
+        # leaves it when its wait is over, so one that is publishing is not handed back twice.
+        self._waiting: dict[asyncio.Task[None], OutboundMessage] = {}
         self._stopping = asyncio.Event()
         self._busy: set[asyncio.Task[None]] = set()  # loops between receive and settle
 
@@ -150,9 +161,10 @@ class DestinationRunner:
         ``graceful`` (SIGTERM): take no new message and make no new attempt, but let an attempt
         on the wire finish and hand its outcome to the recorder, so the ACK that comes back is
         kept instead of the message being sent again at the next start. The wait is bounded by
-        the destination's own timeouts. Messages waiting out a backoff are left ``retrying`` in
-        the store (unsettled on the transport), where the next start, or another engine, picks
-        them up.
+        the destination's own timeouts. A fifo message waiting out a backoff is left unsettled
+        on the transport, which hands it to the next consumer; rotate retries waiting in this
+        runner's timers are handed back to the transport (``_hand_back``). Either way the
+        message keeps its time: it is not attempted before its ``next_attempt_at``.
         """
         self._stopping.set()
         if graceful and self._busy:
@@ -165,14 +177,18 @@ class DestinationRunner:
                 at_most_s=bound,
             )
             await asyncio.wait(list(self._busy), timeout=bound)
-        tasks = [*self._tasks, *self._timers]
+        waiting = dict(self._waiting)  # cancelled before their publish: handed back below
+        tasks = [*self._tasks, *waiting]
         for task in tasks:
             task.cancel()
-        for task in tasks:
+        # Those already publishing finish it, so none is published twice nor not at all.
+        for task in [*tasks, *self._timers]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
         self._timers.clear()
+        self._waiting.clear()
+        await self._hand_back(list(waiting.values()))
         for sender in self._senders:
             await sender.close()
 
@@ -220,8 +236,47 @@ class DestinationRunner:
                 )
                 await self._backoff(UNEXPECTED_FAILURE_PAUSE)
 
+    async def _hand_back(self, retries: list[OutboundMessage]) -> None:
+        """Publish the retries a stop took from their timers, each keeping its ``not_before``.
+
+        Otherwise they would wait, ``retrying`` in the store and nowhere on the transport, for
+        a recovery leader's take-over. The broker away is no loss: the transport publishes
+        them after its reconnect (``publish_committed``), and the store still lists them.
+        """
+        if not retries:
+            return
+        try:
+            await publish_committed(self._transport, retries, what="retry")
+        except Exception as exc:  # refused: they stay retrying in the store for recovery
+            log.warning(
+                "retries not handed back at stop; recovery re-publishes them",
+                destination=self.destination.id,
+                messages=len(retries),
+                error_type=type(exc).__name__,
+            )
+            return
+        log.info(
+            "stopping: waiting retries handed back to the queue",
+            destination=self.destination.id,
+            messages=len(retries),
+        )
+
     async def _handle(self, worker: DeliveryWorker, delivery: Delivery) -> None:
         message = delivery.message
+        early = self._early(message)
+        if early is not None:
+            if self.destination.ordering == "fifo":
+                # It holds the ones behind it, as its own backoff would have; a stop leaves it
+                # unsettled, for the next consumer, with its time.
+                await self._backoff(early)
+            else:
+                # Waits in a timer of this runner, as after its own attempt here, and the
+                # others continue.
+                assert message.not_before is not None
+                due = dataclasses.replace(message, not_before=None)
+                self._publish_later(due, message.not_before)
+                await delivery.settle()
+                return
         if self.destination.ordering == "fifo":
             status = await worker.deliver(message)
         else:
@@ -239,16 +294,28 @@ class DestinationRunner:
             log.warning("message dead-lettered", **_ids(message))  # why: the line before
         # A retry: "delivery attempt failed" (attempt_log) said why and when.
 
+    def _early(self, message: OutboundMessage) -> float | None:
+        """Seconds until a handed-back retry may be attempted; None when it may be now."""
+        if message.not_before is None:
+            return None
+        wait = (message.not_before - self._clock.now()).total_seconds()
+        return wait if wait > 0 else None
+
     def _publish_later(self, message: OutboundMessage, when: datetime) -> None:
         async def publish() -> None:
             wait = (when - self._clock.now()).total_seconds()
             if wait > 0:
                 await asyncio.sleep(wait)
+            del self._waiting[task]  # publishing now: a stop no longer hands it back
             await self._transport.publish([message])
 
         task = asyncio.create_task(publish(), name=f"retry:{message.message_id}")
         self._timers.add(task)
+        # What a stop would hand back: with its time, so that it does not go out early. Only
+        # then: published by its own timer it is due, whatever the receiving engine's clock says.
+        self._waiting[task] = dataclasses.replace(message, not_before=when)
         task.add_done_callback(self._timers.discard)
+        task.add_done_callback(lambda t: self._waiting.pop(t, None))
 
 
 def _ids(message: OutboundMessage) -> dict[str, str]:

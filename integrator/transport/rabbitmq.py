@@ -21,13 +21,15 @@ readiness.
 Duplicates: a message the broker *redelivers*, or one that recovery re-published, may already be
 done. For those (and only those: it costs a store read) ``still_pending`` is asked first; a
 message that is delivered, dead, cancelled or held is acked and skipped. The message a worker
-gets is rebuilt from the store, so it has the stored payload (same MSH-10) and attempt count.
+gets is rebuilt from the store, so it has the stored payload (same MSH-10) and attempt count,
+and keeps the ``not_before`` header of a retry a stopping runner handed back (``delivery.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +59,7 @@ StillPending = Callable[[str], Awaitable[OutboundMessage | None]]
 Barrier = Callable[[], Awaitable[None]]
 
 REPUBLISHED = "x-integrator-republished"
+NOT_BEFORE = "not_before"
 PUBLISH_CHUNK = 1000
 GONE: tuple[type[BaseException], ...] = (*BROKER_ERRORS, TransportUnavailable)
 PENDING_REFRESH_S = 0.25
@@ -332,7 +335,9 @@ class RabbitMQTransport:
                         message_id=item.message.message_id,
                     )
                     continue
-                item.message = current
+                # The store's copy, but still not before the time it was handed back with:
+                # a retry's next attempt stays where its backoff put it.
+                item.message = dataclasses.replace(current, not_before=item.message.not_before)
             return RabbitDelivery(item.message, consumer, item)
 
     async def _consume(self, consumer: _Consumer, connection: AbstractConnection) -> None:
@@ -494,6 +499,8 @@ def _properties(message: OutboundMessage, republished: bool) -> Basic.Properties
     }
     if message.released_at is not None:  # where its max_age counts from (destinations.retry)
         headers["released_at"] = message.released_at.isoformat()
+    if message.not_before is not None:  # a retry handed back early: not sent before this
+        headers[NOT_BEFORE] = message.not_before.isoformat()
     if republished:
         headers[REPUBLISHED] = True
     return Basic.Properties(
@@ -509,6 +516,7 @@ def _decode(delivered: DeliveredMessage, destination_id: str) -> OutboundMessage
     headers = properties.headers or {}
     created = headers.get("created_at")
     released = headers.get("released_at")
+    not_before = headers.get(NOT_BEFORE)
     return OutboundMessage(
         message_id=str(properties.message_id),
         destination_id=destination_id,
@@ -517,6 +525,7 @@ def _decode(delivered: DeliveredMessage, destination_id: str) -> OutboundMessage
         created_at=datetime.fromisoformat(str(created)),
         attempt_count=int(str(headers.get("attempt_count", 0))),
         released_at=datetime.fromisoformat(str(released)) if released is not None else None,
+        not_before=datetime.fromisoformat(str(not_before)) if not_before is not None else None,
     )
 
 
