@@ -93,6 +93,23 @@ def new_context(browser: Browser, live: LiveEngine, lang: str = "en") -> Browser
     return context
 
 
+@pytest.fixture
+def context(browser: Browser, live: LiveEngine) -> Iterator[BrowserContext]:
+    """A fresh browser context of its own for one test (pages of its own, signed out)."""
+    opened = new_context(browser, live)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def person_id(live: LiveEngine, email: str) -> str:
+    """The store's id of the person with ``email``: what the people pages' addresses hold."""
+    person = live.call(live.engine.store.get_person(email=email))
+    assert person is not None
+    return person.id
+
+
 def sign_in(page: Page, person: Person, *, code: str | None = None) -> None:
     """Sign in through the console's form, with the code the authenticator shows now."""
     page.goto("/login")

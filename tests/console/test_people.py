@@ -4,33 +4,15 @@ against a running engine (docs/access.md, docs/console.md)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-import pytest
-
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import person_id, screenshot, sign_in
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
-
-
-@pytest.fixture
-def context(browser: Browser, live: LiveEngine) -> Iterator[BrowserContext]:
-    opened = new_context(browser, live)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-def person_id(live: LiveEngine, email: str) -> str:
-    person = live.call(live.engine.store.get_person(email=email))
-    assert person is not None
-    return person.id
+    from playwright.sync_api import BrowserContext, Page
 
 
 def csrf_of(page: Page) -> str:

@@ -5,32 +5,14 @@ whole-account buttons for someone who also holds a role elsewhere (docs/console.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-import pytest
-
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, sign_in
+from tests.console.conftest import new_context, person_id, sign_in
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext
-
-
-@pytest.fixture
-def context(browser: Browser, live: LiveEngine) -> Iterator[BrowserContext]:
-    opened = new_context(browser, live)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-def _person_id(live: LiveEngine, email: str) -> str:
-    person = live.call(live.engine.store.get_person(email=email))
-    assert person is not None
-    return person.id
 
 
 def test_a_reload_of_the_reinvite_answer_makes_no_new_link(
@@ -40,7 +22,7 @@ def test_a_reload_of_the_reinvite_answer_makes_no_new_link(
     live.invitation_link("nina@example.org", Grant(Role.VIEWER))
     page = context.new_page()
     sign_in(page, admin)
-    page.goto(f"/people/{_person_id(live, 'nina@example.org')}")
+    page.goto(f"/people/{person_id(live, 'nina@example.org')}")
     page.get_by_role("button", name="Send the invitation again").click()
     first = page.get_by_label("Invitation link").input_value()
     assert "/invitation#" in first
@@ -73,7 +55,7 @@ def test_a_reset_with_a_reason_of_blanks_is_refused_beside_the_field(
     anna = live.person("ann@example.org", Grant(Role.RESEND, "CARD"))
     page = context.new_page()
     sign_in(page, admin)
-    page.goto(f"/people/{_person_id(live, anna.email)}/second-factor/reset")
+    page.goto(f"/people/{person_id(live, anna.email)}/second-factor/reset")
     page.get_by_label("Reason").fill("   ")
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
         page.get_by_role("button", name="Reset the second factor", exact=True).click()
@@ -98,12 +80,12 @@ def test_no_whole_account_buttons_for_someone_with_a_role_outside_ones_clusters(
     sign_in(page, admin)
     buttons = ("Reset the second factor…", "Deactivate the account…")
 
-    page.goto(f"/people/{_person_id(live, wide.email)}")
+    page.goto(f"/people/{person_id(live, wide.email)}")
     assert "outside your clusters" in page.locator("#account-elsewhere").inner_text()
     for button in buttons:
         assert page.get_by_role("button", name=button).count() == 0, button
 
-    page.goto(f"/people/{_person_id(live, narrow.email)}")
+    page.goto(f"/people/{person_id(live, narrow.email)}")
     assert page.locator("#account-elsewhere").count() == 0
     for button in buttons:
         assert page.get_by_role("button", name=button).count() == 1, button

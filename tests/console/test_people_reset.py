@@ -5,35 +5,19 @@ factor set up through the link, and no button (and a 403) for one's own account.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pyotp
 import pytest
 
 from integrator.access import Grant, LoginRefused, Role
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, person_id, screenshot, sign_in
 from tests.console.live import PASSWORD, LiveEngine, Person
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
 NEW_PASSWORD = "a new password after the lost phone"
-
-
-@pytest.fixture
-def context(browser: Browser, live: LiveEngine) -> Iterator[BrowserContext]:
-    opened = new_context(browser, live)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-def _person_id(live: LiveEngine, email: str) -> str:
-    person = live.call(live.engine.store.get_person(email=email))
-    assert person is not None
-    return person.id
 
 
 def _csrf(page: Page) -> str:
@@ -55,7 +39,7 @@ def test_an_admin_resets_a_lost_phone_and_the_person_sets_up_a_new_factor(
 
         page = context.new_page()
         sign_in(page, admin)
-        page.goto(f"/people/{_person_id(live, anna.email)}")
+        page.goto(f"/people/{person_id(live, anna.email)}")
         page.get_by_role("button", name="Reset the second factor…").click()
         # A page that says what will happen; nothing has happened yet.
         page.get_by_role("heading", name="Reset the second factor").wait_for()
@@ -120,7 +104,7 @@ def test_no_reset_button_for_ones_own_account_and_a_forged_post_is_refused(
     admin = live.person("otto@example.org", Grant(Role.ADMIN))
     page = context.new_page()
     sign_in(page, admin)
-    own = _person_id(live, admin.email)
+    own = person_id(live, admin.email)
     page.goto(f"/people/{own}")
     page.locator("#own-roles").wait_for()  # one's own page: nothing on it changes one's access
     assert page.get_by_role("button", name="Reset the second factor…").count() == 0
@@ -150,7 +134,7 @@ def test_an_admin_without_resend_gets_no_link_for_someone_who_reads_patient_data
     carl = live.person("carl@example.org", Grant(Role.RESEND, "CARD"))
     page = context.new_page()
     sign_in(page, admin)
-    page.goto(f"/people/{_person_id(live, carl.email)}")
+    page.goto(f"/people/{person_id(live, carl.email)}")
     page.get_by_role("button", name="Reset the second factor…").click()
     page.get_by_role("heading", name="Reset the second factor").wait_for()
     page.get_by_label("Reason").fill("phone lost")

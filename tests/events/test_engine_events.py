@@ -6,7 +6,7 @@ import asyncio
 import copy
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,6 @@ import integrator.engine
 import integrator.events_routing
 from destinations.config import DestinationConfig
 from destinations.receiver import MllpReceiver
-from destinations.worker import OutboundMessage
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
@@ -33,9 +32,8 @@ from integrator.events_routing import (
 from integrator.http import create_app
 from integrator.metrics import Metrics
 from integrator.store.records import ROUTE_ACTION
-from integrator.transport.embedded import EmbeddedTransport
 from tests.http.support import bearer, token_for
-from tests.integrator.support import destination, settings_for
+from tests.integrator.support import RecordingTransport, destination, settings_for
 
 BSN = "999990019"  # the sample referral's patient
 BEFORE_SUNSET = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)  # ref-v1 retires on 2027-07-01
@@ -474,18 +472,6 @@ async def test_one_event_names_its_zd_warnings_and_who_serves_its_provider_now(
         await engine.stop()
 
 
-class _RecordingTransport(EmbeddedTransport):
-    """The real embedded transport that also notes each publish in ``events``."""
-
-    def __init__(self, events: list[tuple[str, int]]) -> None:
-        super().__init__()
-        self.events = events
-
-    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
-        self.events.append(("published", len(messages)))
-        await super().publish(messages)
-
-
 async def test_routing_publishes_each_chunk_right_after_its_commit(
     tmp_path: Path,
     receiver: MllpReceiver,
@@ -496,7 +482,7 @@ async def test_routing_publishes_each_chunk_right_after_its_commit(
     events: list[tuple[str, int]] = []
     monkeypatch.setattr(integrator.events_routing, "CHUNK", 2)
     monkeypatch.setattr(
-        integrator.engine, "create_transport", lambda _s: _RecordingTransport(events)
+        integrator.engine, "create_transport", lambda _s: RecordingTransport(events)
     )
     engine = await start_engine(tmp_path)
     try:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from destinations.config import DestinationConfig, destination_from_mapping
+from destinations.worker import OutboundMessage
 from integrator.settings import Settings
+from integrator.transport.embedded import EmbeddedTransport
 
 
 def destination(
@@ -44,3 +47,16 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+class RecordingTransport(EmbeddedTransport):
+    """The real embedded transport that also notes each publish in ``events``: what a test
+    reads to see that a chunk was published right after its commit."""
+
+    def __init__(self, events: list[tuple[str, int]]) -> None:
+        super().__init__()
+        self.events = events
+
+    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        self.events.append(("published", len(messages)))
+        await super().publish(messages)

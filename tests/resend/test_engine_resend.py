@@ -7,7 +7,7 @@ import copy
 import importlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,16 +20,14 @@ from structlog.testing import capture_logs
 import integrator.engine
 from deadletter import ResendRequest
 from destinations.receiver import MllpReceiver
-from destinations.worker import OutboundMessage
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.resending import resend_in_engine
 from integrator.store import RESEND_ACTION, MessageRecord
-from integrator.transport.embedded import EmbeddedTransport
 from tests.http.support import bearer, token_for
-from tests.integrator.support import destination, settings_for
+from tests.integrator.support import RecordingTransport, destination, settings_for
 
 TODAY = date(2026, 11, 27)
 BSN = "999990019"  # the sample referral's patient
@@ -281,18 +279,6 @@ async def test_http_search_by_bsn_in_the_body_and_resend_jobs(
         await engine.stop()
 
 
-class _RecordingTransport(EmbeddedTransport):
-    """The real embedded transport that also notes each publish in ``events``."""
-
-    def __init__(self, events: list[tuple[str, int]]) -> None:
-        super().__init__()
-        self.events = events
-
-    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
-        self.events.append(("published", len(messages)))
-        await super().publish(messages)
-
-
 async def test_each_chunk_is_published_right_after_its_commit(
     tmp_path: Path,
     receiver: MllpReceiver,
@@ -306,7 +292,7 @@ async def test_each_chunk_is_published_right_after_its_commit(
     # The module (``deadletter.resend`` the attribute is the function of that name).
     monkeypatch.setattr(importlib.import_module("deadletter.resend"), "CHUNK", 2)
     monkeypatch.setattr(
-        integrator.engine, "create_transport", lambda _s: _RecordingTransport(events)
+        integrator.engine, "create_transport", lambda _s: RecordingTransport(events)
     )
     engine = await start_engine(
         tmp_path, destination("ziekenhuis-noord", receiver.port, providers=["ziekenhuis-noord"])
