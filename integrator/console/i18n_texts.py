@@ -81,8 +81,8 @@ EN: Final[dict[str, str]] = {
     ),
     "text.notice.unrouted_waiting": (
         "{count} unrouted event(s) wait for provider '{provider}', now served by this "
-        "destination: they are not routed by this change; route them on the Unrouted events "
-        'page or with `integrator events route --provider {provider} --reason "..."`'
+        "destination: route them with `integrator events route --provider {provider} "
+        '--reason "..."`'
     ),
     "text.notice.no_providers": "destination '{id}' serves no providers: it receives nothing",
     # A rejected input's broken rules (integrator.console.rule_text): the English is the
