@@ -14,7 +14,7 @@ import pytest
 
 from integrator.access import Grant, Role
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, sign_in
+from tests.console.conftest import signed_in_page
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -24,13 +24,9 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="module")
 def anna(browser: Browser, live: LiveEngine) -> Iterator[Page]:
     """An operator of CARD only (``noord``), signed in."""
-    context = new_context(browser, live)
-    try:
-        page = context.new_page()
-        sign_in(page, live.person("anna@example.org", Grant(Role.DESTINATIONS, "CARD")))
+    person = live.person("anna@example.org", Grant(Role.DESTINATIONS, "CARD"))
+    with signed_in_page(browser, live, person) as page:
         yield page
-    finally:
-        context.close()
 
 
 def unrouted_referral(live: LiveEngine) -> None:
