@@ -44,6 +44,12 @@ log = get_logger("integrator.intake")
 #: after every 2 events cost more in event-loop turns than it won (``bench/bench_rabbitmq.py``).
 YIELD_EVERY = 8
 
+#: Held messages released between two publishes: each chunk is handed to delivery right after
+#: its messages are committed, so an engine killed in the middle of a long release leaves at most
+#: one chunk queued in the store and not yet published (the recovery leader, or the next start,
+#: publishes it), as resend and routing jobs do. The size of a resend chunk.
+RELEASE_CHUNK = 200
+
 #: A message whose mapping was refused is held; its warning says why (``MappingError``'s text).
 HELD: Final = Shape("held", "held: {reason}", reason=TEXT)
 
@@ -375,6 +381,10 @@ class Intake:
         released message keeps the control id reserved when it was held: it never went out. It
         keeps its creation time too, and its ``max_age`` counts from the release (the store
         keeps when), since it could not be delivered while held (docs/product.md §3).
+
+        Each message is committed as it is released, and every ``RELEASE_CHUNK`` of them are
+        published right away, before the next is mapped: not all at the end, which would leave
+        every message a killed engine had released waiting for recovery.
         """
         targets = self.catalog.destinations
         ids = (
@@ -382,7 +392,8 @@ class Intake:
             if destination_ids is None
             else [d for d in destination_ids if d in targets]
         )
-        released: list[OutboundMessage] = []
+        released = 0
+        chunk: list[OutboundMessage] = []
         for destination_id in ids:
             destination = targets[destination_id]
             held = await self._store.list_messages(
@@ -409,24 +420,35 @@ class Intake:
                     payload=remapped.payload,
                     warnings=remapped.warnings + zd_warnings(message.warnings),
                 )
-                if released_at is not None:
-                    released.append(
-                        OutboundMessage(
-                            message_id=message.id,
-                            destination_id=destination_id,
-                            control_id=message.control_id,
-                            payload=remapped.payload,
-                            created_at=message.created_at,
-                            released_at=released_at,  # its max_age counts from here
-                        )
+                if released_at is None:
+                    continue
+                chunk.append(
+                    OutboundMessage(
+                        message_id=message.id,
+                        destination_id=destination_id,
+                        control_id=message.control_id,
+                        payload=remapped.payload,
+                        created_at=message.created_at,
+                        released_at=released_at,  # its max_age counts from here
                     )
+                )
+                if len(chunk) >= RELEASE_CHUNK:
+                    released += await self._publish_released(chunk)
+                    chunk = []
+        released += await self._publish_released(chunk)
         if released:
-            log.info("held messages released", messages=len(released))
-            if self._transport is not None:
-                # Committed (released in the store): a broker away must not fail the
-                # destination change that released them; they go out when it is back.
-                await publish_committed(self._transport, released, what="release")
-        return len(released)
+            log.info("held messages released", messages=released)
+        return released
+
+    async def _publish_released(self, chunk: list[OutboundMessage]) -> int:
+        """Hand a chunk of released (committed) messages to delivery; how many there were.
+
+        A broker away must not fail the destination change that released them: they are
+        stored as queued and go out when it is back (``publish_committed``).
+        """
+        if chunk and self._transport is not None:
+            await publish_committed(self._transport, chunk, what="release")
+        return len(chunk)
 
     def _outbound(self, prepared: _Prepared) -> list[OutboundMessage]:
         return [

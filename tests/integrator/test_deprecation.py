@@ -14,13 +14,16 @@ import hl7
 import pytest
 from structlog.testing import capture_logs
 
+import integrator.engine
+import integrator.intake
 from destinations.config import DestinationFileError
 from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.deprecation import resolve_version
 from integrator.engine import Engine
-from tests.integrator.support import destination, settings_for
+from integrator.store import Store
+from tests.integrator.support import RecordingTransport, destination, settings_for
 
 BEFORE_SUNSET = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)  # ref-v1 deprecated, sunset 2027-07-01
 AFTER_SUNSET = datetime(2027, 7, 1, 9, 0, tzinfo=UTC)
@@ -117,6 +120,61 @@ async def test_at_sunset_new_messages_are_held_then_released_when_the_destinatio
         msh = hl7.parse(released.payload.decode()).segment("MSH")
         assert str(msh[10]) == held.control_id and str(msh[12]) == "2.5.1"
         assert receiver.received[-1] == released.payload
+    finally:
+        await engine.stop()
+
+
+async def test_a_release_publishes_each_chunk_right_after_committing_it(
+    tmp_path: Path,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An engine killed in the middle of a long release leaves at most one chunk of released
+    messages stored and not published, not every message it released."""
+    events: list[tuple[str, int]] = []
+    monkeypatch.setattr(integrator.intake, "RELEASE_CHUNK", 2)
+    monkeypatch.setattr(
+        integrator.engine, "create_transport", lambda _s: RecordingTransport(events)
+    )
+    real_release_held = Store.release_held
+
+    async def noted(self: Store, message_id: str, **kwargs: Any) -> datetime | None:
+        released_at = await real_release_held(self, message_id, **kwargs)
+        events.append(("committed", 1))
+        return released_at
+
+    monkeypatch.setattr(Store, "release_held", noted)
+    clock = ManualClock(BEFORE_SUNSET)
+    old = destination(
+        "noord", receiver.port, providers=["ziekenhuis-noord"], messages={"referral": "ref-v1"}
+    )
+    engine = await start(tmp_path, clock, old)
+    try:
+        clock.set(AFTER_SUNSET)
+        held = [
+            (await engine.intake.submit(another(referral_data), source="cli")).messages[0]
+            for _ in range(3)
+        ]
+        assert [m.status for m in held] == ["held"] * 3
+        events.clear()
+        moved = old.model_copy(update={"messages": {"referral": "ref-v2"}})
+        await engine.apply_catalog(
+            build_catalog([("noord.yaml", moved)], today=AFTER_SUNSET.date())
+        )
+        assert events == [
+            ("committed", 1),
+            ("committed", 1),
+            ("published", 2),
+            ("committed", 1),
+            ("published", 1),
+        ]
+        assert await engine.wait_settled(timeout=10)
+        sent = [await engine.store.get_message(m.message_id) for m in held]
+        assert [(m.status, m.control_id) for m in sent if m is not None] == [
+            ("delivered", m.control_id) for m in held
+        ]
+        assert len(receiver.received) == 3
     finally:
         await engine.stop()
 
