@@ -49,7 +49,7 @@ from integrator.transport.amqp_intake import AmqpIntake
 from integrator.transport.committed import publish_committed
 from integrator.transport.embedded import EmbeddedTransport
 from integrator.transport.factory import create_transport
-from integrator.transport.outbox import Outbox, outbound_message
+from integrator.transport.outbox import Outbox, outbound_message, with_its_time
 from integrator.transport.rabbitmq import RabbitMQTransport
 from integrator.transport.recovery import RecoveryLeader
 from integrator.watcher import DirectoryWatcher
@@ -195,7 +195,7 @@ class Engine:
             store = self._store
 
             async def load(ids: Sequence[str]) -> list[OutboundMessage]:
-                return [outbound_message(m) for m in await store.pending_messages(ids=ids)]
+                return [with_its_time(m) for m in await store.pending_messages(ids=ids)]
 
             self._transport.configure(load=load)
         self._intake = Intake(

@@ -10,7 +10,9 @@ day may pile up 100,000 messages, and their payloads belong in the store, not in
 memory (2.5 KB each for a referral without attachments, megabytes with one: counting messages
 alone would let 10,000 referrals with a 5 MiB PDF take 70 GB). At a restart the engine queues the
 store's pending messages by reference only (``requeue``), so even then no more than a window of
-payloads is loaded at once.
+payloads is loaded at once. A retry keeps its time either way: the ``not_before`` it was
+published with (a stopping runner's hand-back) is kept beside its id, and the engine's loader
+gives a ``retrying`` message its ``next_attempt_at`` (``outbox.with_its_time``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import dataclasses
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from destinations.worker import OutboundMessage
 from integrator.logging import get_logger
@@ -62,6 +65,30 @@ class EmbeddedDelivery:
         return None
 
 
+@dataclass(frozen=True)
+class _Behind:
+    """A message queued behind the window: its id, and what it was published with."""
+
+    id: str
+    attempt_count: int
+    size: int
+    not_before: datetime | None = None
+    """A retry handed back by a stopping runner: not attempted before this (``delivery.py``)."""
+
+    def kept(self, loaded: OutboundMessage) -> OutboundMessage:
+        """``loaded`` (the store's message) with what it was published with, where the store
+        may lag: the attempt count, and a handed-back retry's time (its next_attempt_at comes
+        with the attempt's record, which may not be written yet)."""
+        changes: dict[str, Any] = {}
+        if loaded.attempt_count < self.attempt_count:
+            changes["attempt_count"] = self.attempt_count
+        if self.not_before is not None and (
+            loaded.not_before is None or loaded.not_before < self.not_before
+        ):
+            changes["not_before"] = self.not_before
+        return dataclasses.replace(loaded, **changes) if changes else loaded
+
+
 class EmbeddedTransport:
     def __init__(
         self,
@@ -72,9 +99,9 @@ class EmbeddedTransport:
     ) -> None:
         self._queues: dict[str, asyncio.Queue[OutboundMessage]] = {}
         self._queued: dict[str, set[str]] = {}
-        # Behind the window: (message id, attempt count when published, payload size), in
-        # publish order.
-        self._behind: dict[str, deque[tuple[str, int, int]]] = {}
+        # Behind the window, in publish order: what a message is loaded by, and what it was
+        # published with that the store may not have yet (``_Behind``).
+        self._behind: dict[str, deque[_Behind]] = {}
         self._held_bytes: dict[str, int] = {}
         self._refilling: dict[str, asyncio.Lock] = {}
         self._load = load
@@ -107,7 +134,9 @@ class EmbeddedTransport:
             if self._load is not None and (
                 behind or not self._has_room(message.destination_id, queue, size)
             ):
-                behind.append((message.message_id, message.attempt_count, size))
+                behind.append(
+                    _Behind(message.message_id, message.attempt_count, size, message.not_before)
+                )
             else:
                 self._hold(queue, message)
 
@@ -148,7 +177,7 @@ class EmbeddedTransport:
             if ref.id in seen:
                 continue
             seen.add(ref.id)
-            self._behind[ref.destination_id].append((ref.id, ref.attempt_count, ref.size))
+            self._behind[ref.destination_id].append(_Behind(ref.id, ref.attempt_count, ref.size))
 
     async def release(self, destination_id: str) -> None:
         return None  # the queue stays; nobody else could take it over
@@ -169,9 +198,9 @@ class EmbeddedTransport:
             behind = self._behind[destination_id]
             room = self._window - queue.qsize()
             held = self._held_bytes[destination_id]
-            chunk: list[tuple[str, int, int]] = []
+            chunk: list[_Behind] = []
             while behind and len(chunk) < room:
-                size = behind[0][2]
+                size = behind[0].size
                 if held and held + size > self._window_bytes:
                     break
                 held += size
@@ -180,7 +209,7 @@ class EmbeddedTransport:
                 return
             while True:
                 try:
-                    loaded = {m.message_id: m for m in await self._load([i for i, _, _ in chunk])}
+                    loaded = {m.message_id: m for m in await self._load([b.id for b in chunk])}
                     break
                 except asyncio.CancelledError:
                     behind.extendleft(reversed(chunk))
@@ -193,14 +222,12 @@ class EmbeddedTransport:
                     )
                     await asyncio.sleep(RELOAD_PAUSE)
             seen = self._queued[destination_id]
-            for message_id, attempts, _size in chunk:
-                message = loaded.get(message_id)
+            for waiting in chunk:
+                message = loaded.get(waiting.id)
                 if message is None:  # no longer pending (cancelled, removed): nothing owed
-                    seen.discard(message_id)
+                    seen.discard(waiting.id)
                     continue
-                if message.attempt_count < attempts:  # the store may not have the last one yet
-                    message = dataclasses.replace(message, attempt_count=attempts)
-                self._hold(queue, message)
+                self._hold(queue, waiting.kept(message))
 
     def pending(self, destination_id: str) -> int:
         queue = self._queues.get(destination_id)

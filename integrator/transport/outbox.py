@@ -6,6 +6,7 @@ the delivery-side duplicate check, so the three agree on what "still pending" me
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Collection
 
 from destinations.worker import OutboundMessage
@@ -22,6 +23,20 @@ def outbound_message(message: MessageRecord) -> OutboundMessage:
         attempt_count=message.attempt_count,
         released_at=message.released_at,
     )
+
+
+def with_its_time(message: MessageRecord) -> OutboundMessage:
+    """``outbound_message``, and a retry's ``next_attempt_at`` as its ``not_before``.
+
+    For the embedded transport, which loads from the store what it queued by id (a restart, a
+    resumed destination, a message behind its window): a retry handed back by a stopping
+    runner, or waiting out its backoff when the engine stopped, is then attempted at its time,
+    not at once. A time already past holds nothing back (``DestinationRunner``).
+    """
+    found = outbound_message(message)
+    if message.status != "retrying" or message.next_attempt_at is None:
+        return found
+    return dataclasses.replace(found, not_before=message.next_attempt_at)
 
 
 class Outbox:

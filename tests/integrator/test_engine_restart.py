@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,15 @@ import pytest
 
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
+from integrator.catalog import build_catalog
 from integrator.engine import Engine
+from integrator.intake import IntakeResult
 from integrator.settings import Settings
 from integrator.store import MessageRecord, Store
 from integrator.submit import submit_to_store
 from integrator.transport import embedded
 from tests.integrator.support import destination, settings_for
+from tests.transport.helpers import eventually
 
 WINDOW = 4
 BACKLOG = 23  # several windows, the last one not full
@@ -120,3 +124,58 @@ async def test_resuming_a_paused_destination_loads_its_backlog_a_window_at_a_tim
     finally:
         await engine.stop()
     assert site.loaded and max(site.loaded) <= WINDOW
+
+
+async def test_a_retry_waiting_when_the_engine_stopped_is_sent_at_its_time_after_a_restart(
+    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stopping runner hands its waiting retries back with their time; the restarted engine
+    queues them again from the store, behind a full window (one message), and loads them as
+    the queue drains: each must still wait for its next_attempt_at, not go out at once."""
+    monkeypatch.setattr(embedded, "WINDOW", 1)
+    down = MllpReceiver()
+    port = await down.start()
+    await down.stop()  # the hospital is down: every first attempt fails
+    # Long enough that the restart comes well before the retries are due.
+    backoff = {"initial": "2s", "multiplier": 1, "max_delay": "2s", "max_attempts": 5}
+    config = destination(
+        "noord", port, providers=["ziekenhuis-noord"], ordering="rotate", retry=backoff
+    )
+    settings = settings_for(tmp_path)
+
+    def engine() -> Engine:
+        catalog = build_catalog([("noord.yaml", config)], today=datetime.now(UTC).date())
+        return Engine(settings, catalog=catalog)
+
+    first = engine()
+    await first.start()
+    try:
+        accepted = await first.intake.submit_many(_events(referral_data)[:3], source="cli")
+        ids = [r.messages[0].message_id for r in accepted if isinstance(r, IntakeResult)]
+        assert len(ids) == 3
+
+        async def retrying() -> bool:
+            stored = [await first.store.get_message(i) for i in ids]
+            return all(m is not None and m.status == "retrying" for m in stored)
+
+        assert await eventually(retrying, timeout=10)
+        waiting = [await first.store.get_message(i) for i in ids]
+    finally:
+        await first.stop(graceful=True)
+
+    back = MllpReceiver(port=port)
+    await back.start()
+    second = engine()
+    await second.start()
+    try:
+        assert await second.wait_settled(timeout=15), "the retries were not sent"
+        for before in waiting:
+            assert before is not None and before.next_attempt_at is not None
+            attempts = await second.store.list_attempts(before.id)
+            assert [a.number for a in attempts] == [1, 2]
+            assert attempts[1].started_at >= before.next_attempt_at  # at its time, not before
+        # Each once, with the bytes (and MSH-10) it was first tried with.
+        assert sorted(back.received) == sorted(m.payload for m in waiting if m is not None)
+    finally:
+        await second.stop()
+        await back.stop()

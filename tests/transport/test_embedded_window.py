@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -72,6 +72,26 @@ def test_a_loaded_message_keeps_the_attempt_count_it_was_published_with() -> Non
         published = [stored[0], stored[1], dataclasses.replace(stored[2], attempt_count=2)]
         await transport.publish(published)
         assert [m.attempt_count for m in await _take(transport, 3)] == [0, 0, 2]
+
+    asyncio.run(run())
+
+
+def test_a_retry_handed_back_behind_the_window_keeps_its_time() -> None:
+    """A stopping runner hands its waiting retries back with ``not_before``; one that lands
+    behind the window is loaded from the store, which may not have its time yet: it keeps the
+    one it was published with, and a later one the store has wins."""
+
+    async def run() -> None:
+        due = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+        stored = [_message(n, attempts=1) for n in range(3)]
+        stored[2] = dataclasses.replace(stored[2], not_before=due + timedelta(minutes=1))
+        store = _Store(stored)
+        transport = EmbeddedTransport(load=store.load, window=1)
+        await transport.publish([dataclasses.replace(m, not_before=due) for m in stored])
+        taken = await _take(transport, 3)
+        assert [m.message_id for m in taken] == ["m0", "m1", "m2"]
+        assert [m.not_before for m in taken] == [due, due, due + timedelta(minutes=1)]
+        assert store.asked == [["m1"], ["m2"]]  # behind the window: loaded from the store
 
     asyncio.run(run())
 
