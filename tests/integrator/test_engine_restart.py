@@ -18,7 +18,7 @@ import pytest
 
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
-from integrator.catalog import build_catalog
+from integrator.catalog import Catalog, build_catalog
 from integrator.engine import Engine
 from integrator.intake import IntakeResult
 from integrator.settings import Settings
@@ -126,12 +126,15 @@ async def test_resuming_a_paused_destination_loads_its_backlog_a_window_at_a_tim
     assert site.loaded and max(site.loaded) <= WINDOW
 
 
-async def test_a_retry_waiting_when_the_engine_stopped_is_sent_at_its_time_after_a_restart(
-    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("stop", ["engine restart", "pause and resume"])
+async def test_a_retry_waiting_when_its_runner_stopped_is_sent_at_its_time_not_before(
+    stop: str, tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A stopping runner hands its waiting retries back with their time; the restarted engine
-    queues them again from the store, behind a full window (one message), and loads them as
-    the queue drains: each must still wait for its next_attempt_at, not go out at once."""
+    """A stopping runner hands its waiting retries back with their time. Behind a full window
+    (one message) they are loaded from the store as the queue drains: after an engine restart
+    (which queues everything pending from the store by id) or a pause and resume (the same
+    transport, the hand-back queued behind the window), each must still wait for its
+    next_attempt_at, not go out at once."""
     monkeypatch.setattr(embedded, "WINDOW", 1)
     down = MllpReceiver()
     port = await down.start()
@@ -143,12 +146,14 @@ async def test_a_retry_waiting_when_the_engine_stopped_is_sent_at_its_time_after
     )
     settings = settings_for(tmp_path)
 
-    def engine() -> Engine:
-        catalog = build_catalog([("noord.yaml", config)], today=datetime.now(UTC).date())
-        return Engine(settings, catalog=catalog)
+    def catalog(enabled: bool) -> Catalog:
+        defined = config.model_copy(update={"enabled": enabled})
+        return build_catalog([("noord.yaml", defined)], today=datetime.now(UTC).date())
 
-    first = engine()
+    first = Engine(settings, catalog=catalog(True))
     await first.start()
+    engines = [first]
+    back = MllpReceiver(port=port)
     try:
         accepted = await first.intake.submit_many(_events(referral_data)[:3], source="cli")
         ids = [r.messages[0].message_id for r in accepted if isinstance(r, IntakeResult)]
@@ -160,22 +165,26 @@ async def test_a_retry_waiting_when_the_engine_stopped_is_sent_at_its_time_after
 
         assert await eventually(retrying, timeout=10)
         waiting = [await first.store.get_message(i) for i in ids]
-    finally:
-        await first.stop(graceful=True)
-
-    back = MllpReceiver(port=port)
-    await back.start()
-    second = engine()
-    await second.start()
-    try:
-        assert await second.wait_settled(timeout=15), "the retries were not sent"
+        if stop == "engine restart":
+            await first.stop(graceful=True)
+            await back.start()
+            second = Engine(settings, catalog=catalog(True))
+            await second.start()
+            engines.append(second)
+        else:
+            await first.apply_catalog(catalog(False))  # the runner stops, gracefully
+            await back.start()
+            await first.apply_catalog(catalog(True))
+        engine = engines[-1]
+        assert await engine.wait_settled(timeout=15), "the retries were not sent"
         for before in waiting:
             assert before is not None and before.next_attempt_at is not None
-            attempts = await second.store.list_attempts(before.id)
+            attempts = await engine.store.list_attempts(before.id)
             assert [a.number for a in attempts] == [1, 2]
             assert attempts[1].started_at >= before.next_attempt_at  # at its time, not before
         # Each once, with the bytes (and MSH-10) it was first tried with.
         assert sorted(back.received) == sorted(m.payload for m in waiting if m is not None)
     finally:
-        await second.stop()
+        for engine in engines:
+            await engine.stop()
         await back.stop()
