@@ -65,9 +65,12 @@ class EmbeddedDelivery:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Behind:
-    """A message queued behind the window: its id, and what it was published with."""
+    """A message queued behind the window: its id, and what it was published with.
+
+    Slotted: a paused destination may have 100,000 of these, no bigger than the tuples they
+    replaced by more than their ``not_before``."""
 
     id: str
     attempt_count: int
