@@ -15,10 +15,13 @@ import errno
 import os
 import socket
 from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiormq
 import pamqp.exceptions
+from aiormq.connection import FrameReceiver
+from pamqp.base import Frame
 from pamqp.commands import Connection
 from pamqp.common import FieldTable
 from yarl import URL
@@ -66,34 +69,33 @@ def describe_connect_error(exc: BaseException, url: str) -> str:
     """Why connecting to the broker at ``url`` failed, in words naming the cause and the setting.
 
     aiormq and pamqp say it with exception classes only, and one of them misleads: a vhost the
-    broker does not have comes as ``InvalidFrameError`` ("expected Connection.OpenOk"), because
-    the broker answered ``Connection.Open`` with ``Connection.Close`` (530, ``NOT_ALLOWED - vhost
-    x not found``) and aiormq keeps that frame only in the local variables of the frames that
-    raised. So the reply is taken from the exception where it has one (``ConnectionClosed``'s
-    code and text) or from those frames, else from the cause chain (refused, unknown host,
-    timeout). Nothing here holds the password: host, port and vhost come from the URL, the
-    broker's reply codes and texts name a rule, a vhost or a user, and the rest is the OS's
-    error text. Anything else is named by its type, as before.
+    broker does not have comes from aiormq as ``InvalidFrameError`` ("expected
+    Connection.OpenOk"), because the broker answered ``Connection.Open`` with
+    ``Connection.Close`` (530, ``NOT_ALLOWED - vhost x not found``). The link's connection
+    (``BrokerConnection``) raises that reply as ``ConnectionClosed(code, text)`` instead, so the
+    reply is read from the exception (or one in its cause chain), else the cause chain says it
+    (refused, unknown host, timeout). Nothing here holds the password: host, port and vhost come
+    from the URL, the broker's reply codes and texts name a rule, a vhost or a user, and the rest
+    is the OS's error text. Anything else is named by its type, as before.
     """
     parsed = URL(url)
     host = parsed.host or "localhost"
     port = parsed.port or _AMQP_PORTS.get(parsed.scheme.lower(), 5672)
     vhost = "/" if parsed.path in ("", "/") else parsed.path[1:].replace("%2F", "/")
     where = f"{host}:{port}"
-    if isinstance(exc, aiormq.exceptions.ProbableAuthenticationError):
+    refusal = _refusal(exc)
+    if refusal == "credentials":
         return f"the broker refused the user name or password in {SETTING}"
+    if refusal == "no_vhost":
+        return f"the broker has no vhost '{vhost}' ({SETTING})"
+    if refusal == "vhost_access":
+        return (
+            f"the broker refused the user in {SETTING} access to vhost '{vhost}' (grant "
+            "it permissions there, or use another vhost)"
+        )
     close = _connection_close(exc)
     if close is not None:
         code, text = close
-        if code == _ACCESS_REFUSED:
-            return f"the broker refused the user name or password in {SETTING}"
-        if code == _NOT_ALLOWED and "not found" in text and "vhost" in text:
-            return f"the broker has no vhost '{vhost}' ({SETTING})"
-        if code == _NOT_ALLOWED and "access to vhost" in text:
-            return (
-                f"the broker refused the user in {SETTING} access to vhost '{vhost}' (grant "
-                "it permissions there, or use another vhost)"
-            )
         return f"the broker closed the connection: {code} {text} ({SETTING})"
     if isinstance(exc, aiormq.exceptions.InvalidFrameError) and "Connection.Close" in str(exc):
         return f"the broker refused to open the connection to vhost '{vhost}' ({SETTING})"
@@ -121,21 +123,102 @@ def describe_connect_error(exc: BaseException, url: str) -> str:
     return type(exc).__name__
 
 
-def _connection_close(exc: BaseException) -> tuple[int, str] | None:
-    """The broker's ``Connection.Close`` reply code and text behind ``exc``, if it sent one."""
-    if (
-        isinstance(exc, aiormq.exceptions.ConnectionClosed)
-        and len(exc.args) == 2
-        and isinstance(exc.args[0], int)
-    ):
-        return exc.args[0], str(exc.args[1])
-    trace = exc.__traceback__
-    while trace is not None:
-        for value in trace.tb_frame.f_locals.values():
-            if isinstance(value, Connection.Close):
-                return int(value.reply_code or 0), str(value.reply_text or "")
-        trace = trace.tb_next
+def refused_for_good(exc: BaseException) -> bool:
+    """Whether the broker's answer to connecting will be the same however often it is asked:
+    the user name or password refused (403 ``ACCESS_REFUSED``), or the vhost missing or not the
+    user's (530 ``NOT_ALLOWED``). Only the operator mends those (the URL, or the broker's users,
+    vhosts and permissions). Everything else (refused, no answer, an unknown host while DNS is
+    not up yet, a connection limit reached) may pass by itself."""
+    return _refusal(exc) is not None
+
+
+def _refusal(exc: BaseException) -> str | None:
+    """``credentials``, ``no_vhost`` or ``vhost_access`` when the broker refused for one of
+    those reasons, told apart by its reply; else None."""
+    if isinstance(exc, aiormq.exceptions.ProbableAuthenticationError):
+        return "credentials"
+    close = _connection_close(exc)
+    if close is None:
+        return None
+    code, text = close
+    if code == _ACCESS_REFUSED:
+        return "credentials"
+    if code == _NOT_ALLOWED and "not found" in text and "vhost" in text:
+        return "no_vhost"
+    if code == _NOT_ALLOWED and "access to vhost" in text:
+        return "vhost_access"
     return None
+
+
+def _connection_close(exc: BaseException) -> tuple[int, str] | None:
+    """The broker's ``Connection.Close`` reply code and text behind ``exc``, if it sent one:
+    ``ConnectionClosed(code, text)`` as aiormq raises it for a close after ``StartOk``, and as
+    ``BrokerConnection`` raises it for one in answer to ``Connection.Open``."""
+    for error in _causes(exc):
+        if (
+            isinstance(error, aiormq.exceptions.ConnectionClosed)
+            and len(error.args) == 2
+            and isinstance(error.args[0], int)
+        ):
+            return error.args[0], str(error.args[1])
+    return None
+
+
+class _Replies(FrameReceiver):
+    """A frame receiver that keeps the last frame it handed on (else it is the one it wraps)."""
+
+    def __init__(self, inner: FrameReceiver) -> None:  # the reader stays the inner one's
+        self._inner = inner
+        self.last: object = None
+
+    async def get_frame(self) -> Any:
+        received = await self._inner.get_frame()
+        self.last = received[2]
+        return received
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class BrokerConnection(aiormq.Connection):
+    """aiormq's connection, saying what the broker answered when it refuses ``Connection.Open``.
+
+    aiormq turns a ``Connection.Close`` in answer to ``Connection.Open`` (a missing vhost, no
+    permission on it) into ``InvalidFrameError("Expected one of ['Connection.OpenOk'], got
+    <Connection.Close object at ...>")``: the reply code and text are lost. Its handshake sends
+    every request and reads the answer through ``_rpc``; here ``_rpc`` reads through a receiver
+    that keeps the last frame, and a ``Connection.Close`` it finds there behind aiormq's error is
+    raised as ``ConnectionClosed(code, text)``, as aiormq itself does for one after ``StartOk``.
+    Should aiormq stop calling ``_rpc`` this way, the reply is lost again and the error falls back
+    to "the broker refused to open the connection" (and is retried): the test with a real broker
+    and a missing vhost (tests/transport/test_connect_errors.py) catches that.
+    """
+
+    @staticmethod
+    async def _rpc(
+        request: Frame,
+        writer: asyncio.StreamWriter,
+        frame_receiver: FrameReceiver,
+        wait_response: bool = True,
+    ) -> Any:
+        replies = _Replies(frame_receiver)
+        try:
+            return await aiormq.Connection._rpc(
+                request, writer=writer, frame_receiver=replies, wait_response=wait_response
+            )
+        except aiormq.exceptions.InvalidFrameError as exc:
+            close = replies.last
+            if isinstance(close, Connection.Close):
+                code = int(close.reply_code or 0)
+                raise aiormq.exceptions.ConnectionClosed(code, str(close.reply_text or "")) from exc
+            raise
+
+
+async def connect(url: str) -> aiormq.abc.AbstractConnection:
+    """``aiormq.connect(url)`` through ``BrokerConnection``, with this engine's properties."""
+    connection = BrokerConnection(url, client_properties=client_properties(url))
+    await connection.connect()
+    return connection
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -200,11 +283,19 @@ class AmqpLink:
         return self._connection
 
     async def start(self, *, timeout: float = 10.0) -> None:
-        """Connect (retrying until ``timeout``) and keep the connection up from then on."""
+        """Connect (retrying until ``timeout``) and keep the connection up from then on.
+
+        A refusal that retrying will not mend (``refused_for_good``: the user name or password,
+        the vhost) ends the start at the broker's first such answer, naming it. Once connected,
+        the link never gives up: the same refusal later (a password changed on the broker) is
+        retried with backoff and logged like a broker that went away."""
         first = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._run(first), name="amqp-link")
         try:
             await asyncio.wait_for(asyncio.shield(first), timeout)
+        except TransportUnavailable:
+            await self.close()
+            raise
         except TimeoutError:
             await self.close()
             raise TransportUnavailable(
@@ -233,17 +324,31 @@ class AmqpLink:
 
     async def _run(self, first: asyncio.Future[None]) -> None:
         backoff = self._min_backoff
+        attempt = 0
         while True:
+            attempt += 1
             try:
-                connection = await aiormq.connect(
-                    self._url, client_properties=client_properties(self._url)
-                )
+                connection = await connect(self._url)
             except BROKER_ERRORS as exc:
                 self._last_error = describe_connect_error(exc, self._url)
+                if not first.done() and refused_for_good(exc):
+                    log.error(
+                        "message broker refused the engine; not retrying",
+                        error=self._last_error,
+                        error_type=type(exc).__name__,
+                        attempt=attempt,
+                    )
+                    first.set_exception(
+                        TransportUnavailable(
+                            f"message broker at {redact(self._url)} not usable: {self._last_error}"
+                        )
+                    )
+                    return
                 log.warning(
                     "message broker unreachable; retrying",
                     error=self._last_error,
                     error_type=type(exc).__name__,
+                    attempt=attempt,
                     retry_in_s=round(backoff, 2),
                 )
                 await asyncio.sleep(backoff)
@@ -268,6 +373,7 @@ class AmqpLink:
                 first.set_result(None)
             log.info("message broker connected", url=redact(self._url))
             backoff = self._min_backoff
+            attempt = 0
             await asyncio.wait([connection.closing])  # never raises: the outcome is "closed"
             log.warning("message broker connection lost; reconnecting")
             await self._lost()

@@ -12,17 +12,21 @@ import asyncio
 import errno
 import socket
 import uuid
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
 
 import aiormq
 import pytest
-from pamqp.commands import Connection
+from structlog.testing import capture_logs
 from yarl import URL
 
 from integrator.transport import TransportUnavailable
-from integrator.transport.link import describe_connect_error
+from integrator.transport.link import AmqpLink, describe_connect_error
 from integrator.transport.rabbitmq import RabbitMQTransport
-from tests.services import require_rabbitmq
-from tests.transport.helpers import unique_prefix
+from tests.cli_in_process import run_cli
+from tests.services import free_port, require_rabbitmq
+from tests.transport.helpers import eventually, unique_prefix
 
 PASSWORD = "s3cret-pw"
 URL_ = f"amqp://guest:{PASSWORD}@broker.example:5672/clinic"
@@ -43,20 +47,18 @@ def raised(exc: BaseException, cause: BaseException | None = None) -> BaseExcept
 
 
 def closed_on_open(code: int, text: str) -> BaseException:
-    """What aiormq raises when the broker answers ``Connection.Open`` with ``Connection.Close``:
-    an ``InvalidFrameError`` naming the frame's class only; the frame is a local of ``_rpc``."""
+    """What the link's connection raises when the broker answers ``Connection.Open`` with
+    ``Connection.Close``: the reply as ``ConnectionClosed(code, text)``, from aiormq's own
+    ``InvalidFrameError`` that names the frame's class only."""
+    return raised(
+        aiormq.exceptions.ConnectionClosed(code, text),
+        aiormq.exceptions.InvalidFrameError(
+            "Expected one of ['Connection.OpenOk'], got <Connection.Close object at 0x7f0d9f17bb30>"
+        ),
+    )
 
-    def _rpc() -> None:
-        frame = Connection.Close(reply_code=code, reply_text=text, class_id=10, method_id=40)
-        raise aiormq.exceptions.InvalidFrameError(
-            f"Expected one of ['Connection.OpenOk'], got {frame!r}"
-        )
 
-    try:
-        _rpc()
-    except BaseException as caught:
-        return caught
-    raise AssertionError("not raised")
+SAID_FOR_CREDENTIALS = "the broker refused the user name or password in INTEGRATOR_AMQP_URL"
 
 
 def test_a_wrong_user_name_or_password() -> None:
@@ -164,34 +166,111 @@ def test_anything_else_is_named_by_its_type() -> None:
     assert described(raised(exc)) == "ChannelInvalidStateError"
 
 
-async def start_with(url: str) -> str:
-    """Start a transport on ``url`` (1 s instead of the engine's 10 s): the error it ends with."""
+async def start_with(url: str) -> tuple[str, list[MutableMapping[str, Any]]]:
+    """Start a transport on ``url`` with the engine's 10 s: the error it ends with, and the
+    link's log line for each connect attempt that failed."""
     transport = RabbitMQTransport(url, prefix=unique_prefix())
     try:
-        with pytest.raises(TransportUnavailable) as caught:
-            await transport.start(timeout=1.0)
+        with capture_logs() as logs, pytest.raises(TransportUnavailable) as caught:
+            await transport.start()
     finally:
         await transport.close()
-    return str(caught.value)
+    return str(caught.value), [e for e in logs if e["event"].startswith("message broker")]
 
 
 @pytest.mark.rabbitmq
 async def test_the_real_broker_without_the_vhost() -> None:
+    """Fails when aiormq no longer lets ``BrokerConnection`` see the broker's reply: the text is
+    then the vaguer "refused to open the connection", and the start is retried for 10 s."""
     vhost = f"integrator-test-missing-{uuid.uuid4().hex[:8]}"
     url = str(URL(require_rabbitmq()).with_path(f"/{vhost}"))
-    said = await start_with(url)
+    said, attempts = await start_with(url)
     assert said == (
-        f"message broker at amqp://***@127.0.0.1:5672/{vhost} not usable within 1s; last error: "
-        f"the broker has no vhost '{vhost}' (INTEGRATOR_AMQP_URL)"
+        f"message broker at amqp://***@127.0.0.1:5672/{vhost} not usable: the broker has no "
+        f"vhost '{vhost}' (INTEGRATOR_AMQP_URL)"
     )
+    assert [(e["event"], e["attempt"]) for e in attempts] == [
+        ("message broker refused the engine; not retrying", 1)
+    ]  # the first answer ends the start: a vhost does not appear by retrying
+    assert attempts[0]["error"] == f"the broker has no vhost '{vhost}' (INTEGRATOR_AMQP_URL)"
 
 
 @pytest.mark.rabbitmq
 async def test_the_real_broker_with_a_wrong_password() -> None:
     url = str(URL(require_rabbitmq()).with_password(PASSWORD))
-    said = await start_with(url)
+    said, attempts = await start_with(url)
     assert said == (
-        "message broker at amqp://***@127.0.0.1:5672/ not usable within 1s; last error: the "
-        "broker refused the user name or password in INTEGRATOR_AMQP_URL"
+        "message broker at amqp://***@127.0.0.1:5672/ not usable: the broker refused the user "
+        "name or password in INTEGRATOR_AMQP_URL"
     )
-    assert PASSWORD not in said
+    assert [(e["event"], e["attempt"]) for e in attempts] == [
+        ("message broker refused the engine; not retrying", 1)
+    ]
+    assert PASSWORD not in said + repr(attempts)
+
+
+async def test_nobody_listening_is_still_retried() -> None:
+    """Refused (the broker may be starting) is retried until the start's time is up."""
+    url = f"amqp://guest:{PASSWORD}@127.0.0.1:{free_port()}/"
+    link = AmqpLink(url, min_backoff=0.01, max_backoff=0.01)
+    try:
+        with capture_logs() as logs, pytest.raises(TransportUnavailable) as caught:
+            await link.start(timeout=0.5)
+    finally:
+        await link.close()
+    assert "not usable within 0.5s; last error: connection refused at" in str(caught.value)
+    retried = [e for e in logs if e["event"] == "message broker unreachable; retrying"]
+    assert len(retried) > 1
+    assert [e["attempt"] for e in retried] == list(range(1, len(retried) + 1))
+
+
+@pytest.mark.rabbitmq
+async def test_a_refusal_after_the_start_is_retried_until_it_mends() -> None:
+    """In service the engine never gives up: a password changed on the broker is retried with
+    backoff and logged as a broker away is, and the link comes back once it is mended. (The
+    broker's users are not changed here, rabbitmqctl takes seconds a call: the link is handed
+    the wrong password, as if the broker's had changed, and its connection closed.)"""
+    url = require_rabbitmq()
+    link = AmqpLink(url, max_backoff=0.2)
+    try:
+        await link.start()
+        with capture_logs() as logs:
+            link._url = str(URL(url).with_password(PASSWORD))
+            await link.connection.close()
+
+            def refusals() -> list[MutableMapping[str, Any]]:
+                return [
+                    e
+                    for e in logs
+                    if e["event"] == "message broker unreachable; retrying"
+                    and e["error"] == SAID_FOR_CREDENTIALS
+                ]
+
+            assert await eventually(lambda: len(refusals()) >= 2)
+            assert not link.connected
+            link._url = url  # the operator puts the broker's password back
+            assert await link.wait_connected(timeout=10)
+        assert not any(e["event"].startswith("message broker refused") for e in logs)
+        assert [e["attempt"] for e in refusals()][:2] == [1, 2]
+    finally:
+        await link.close()
+
+
+@pytest.mark.rabbitmq
+def test_integrator_run_on_a_missing_vhost_ends_at_the_first_answer(tmp_path: Path) -> None:
+    vhost = f"integrator-test-missing-{uuid.uuid4().hex[:8]}"
+    url = URL(require_rabbitmq()).with_path(f"/{vhost}").with_password("guest")
+    env = {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/integrator.db",
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+        "INTEGRATOR_HTTP_PORT": str(free_port()),
+        "INTEGRATOR_AMQP_URL": str(url),
+    }
+    ran = run_cli("run", env=env)
+    assert ran.returncode == 1, ran.stderr
+    assert (
+        f"error: the engine could not run: message broker at amqp://***@127.0.0.1:5672/{vhost} "
+        f"not usable: the broker has no vhost '{vhost}' (INTEGRATOR_AMQP_URL)"
+    ) in ran.stderr
+    assert ran.stderr.count("message broker refused the engine; not retrying") == 1
+    assert "retrying" not in ran.stderr.replace("not retrying", "")
