@@ -472,10 +472,11 @@ def load_destination_files(
     """
     directory = Path(path)
     if not directory.is_dir():
-        error = DestinationFileError(
-            str(directory), "(directory)", "does not exist", code="directory_missing"
-        )
-        return [], [error]
+        if directory.exists():  # a file (or a pipe) where the directory should be
+            rule, code = "is not a directory", "directory_not_a_directory"
+        else:
+            rule, code = "does not exist", "directory_missing"
+        return [], [DestinationFileError(str(directory), "(directory)", rule, code=code)]
     files = sorted(
         (
             p

@@ -62,7 +62,7 @@ DEPRECATED = Shape(
 )
 
 
-DIRECTORY_CODES: frozenset[str] = frozenset({"directory_missing"})
+DIRECTORY_CODES: frozenset[str] = frozenset({"directory_missing", "directory_not_a_directory"})
 """Refusal codes that are about the destinations directory, not about a file in it. (A
 directory that cannot be listed raises ``DirectoryUnusable`` instead.)"""
 

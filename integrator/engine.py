@@ -324,6 +324,7 @@ class Engine:
                 "destinations directory unusable; the destinations in service stay as they "
                 "are until it is back",
                 directory=str(self.settings.destinations_dir),
+                setting="INTEGRATOR_DESTINATIONS_DIR",
                 problem=problem,
                 in_service=len(kept.destinations),
             )

@@ -33,6 +33,9 @@ from sqlalchemy.exc import ArgumentError
 from integrator.errors import ConfigurationError
 from integrator.settings import MIN_SEARCH_KEY, Settings
 
+#: The setting that places a SQLite store, and the key file beside it.
+SETTING = "INTEGRATOR_DATABASE_URL"
+
 KEY_SUFFIX = ".search-key"
 
 
@@ -97,7 +100,11 @@ def _create(path: Path) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=path.name, suffix=".new", dir=path.parent)
     except OSError as exc:
-        raise SearchKeyError(f"the search key file {path} cannot be created: {exc}") from None
+        from integrator.store.url import not_a_directory
+
+        blocker = not_a_directory(path)
+        why = f"{blocker} is not a directory ({SETTING})" if blocker is not None else str(exc)
+        raise SearchKeyError(f"the search key file {path} cannot be created: {why}") from None
     try:
         os.fchmod(fd, stat.S_IRUSR | stat.S_IWUSR)
         with os.fdopen(fd, "w", encoding="ascii") as out:

@@ -165,12 +165,17 @@ class Settings(BaseSettings):
 
         if self.search_key is None:
             from integrator.searchkey import SearchKeyError, key_file_for
+            from integrator.store.url import not_a_directory
 
             where = key_file_for(self.database_url)
+            blocker = None if where is None else not_a_directory(where)
             raise SearchKeyError(
                 "no BSN search key: "
                 + (
-                    f"{where} does not exist yet (the engine creates it at its first start); "
+                    f"{where} cannot be there: {blocker} is not a directory "
+                    "(INTEGRATOR_DATABASE_URL); "
+                    if where and blocker
+                    else f"{where} does not exist yet (the engine creates it at its first start); "
                     if where
                     else ""
                 )

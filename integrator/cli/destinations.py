@@ -110,19 +110,34 @@ def list_destinations(
 
     async def go(
         admin: DestinationAdmin,
-    ) -> tuple[list[dict[str, Any]], list[str], list[StrayFile], list[RefusedCopy], list[str]]:
+    ) -> tuple[
+        list[dict[str, Any]],
+        list[str],
+        list[StrayFile],
+        list[RefusedCopy],
+        list[str],
+        tuple[str, str] | None,
+    ]:
         catalog = await admin.catalog()
         # The server's CLI sees every destination and every file.
         rows, strays = await admin.listing(lambda cluster: True, catalog=catalog)
+        gone = catalog.directory_problem  # the directory itself: no file is refused
         return (
             rows,
-            [str(e) for e in catalog.stray_errors],
+            [str(e) for e in catalog.stray_errors if e is not gone],
             strays,
             admin.orphaned_refused_copies(catalog),
             [str(note) for note in shared_provider_notes(catalog)],
+            None if gone is None else (gone.file, gone.rule),
         )
 
-    rows, stray, strays, orphaned, shared = with_admin(go, read_only=True)
+    rows, stray, strays, orphaned, shared, gone = with_admin(go, read_only=True)
+    if gone is not None:
+        where, rule = gone
+        err_console.print(
+            f"[yellow]destinations directory unusable:[/] {escape(where)} "
+            f"(INTEGRATOR_DESTINATIONS_DIR) {escape(rule)}"
+        )
     for problem in stray:
         err_console.print(f"[yellow]refused file, not in service:[/] {escape(problem)}")
     for note in shared:  # a copied file with its providers unchanged shows here too

@@ -335,6 +335,7 @@ EN: Final[dict[str, str]] = {
     "refusal.definition.empty": "the file is empty",
     "refusal.definition.yaml_syntax": "YAML syntax error: {problem}",
     "refusal.definition.directory_missing": "does not exist",
+    "refusal.definition.directory_not_a_directory": "is not a directory",
     "refusal.definition.file_of_another": (
         "'{id}' is the destination of {file}; a destination's file is named <id>.yaml, so "
         "this file is refused (give it its own id and name, or delete it)"
@@ -812,6 +813,7 @@ NL: Final[dict[str, str]] = {
     # The YAML parser's own words, which it has only in English.
     "refusal.definition.yaml_syntax": "YAML-syntaxfout: {problem}",
     "refusal.definition.directory_missing": "bestaat niet",
+    "refusal.definition.directory_not_a_directory": "is geen map",
     "refusal.definition.file_of_another": (
         "'{id}' is de bestemming van {file}; het bestand van een bestemming heet <id>.yaml, "
         "dus dit bestand is geweigerd (geef het een eigen id en naam, of verwijder het)"

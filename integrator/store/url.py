@@ -107,7 +107,8 @@ def resolve(url: str, schema: str | None = None, *, create: bool = True) -> Targ
         if create:
             _make_sqlite_file(parsed)
         elif not _sqlite_path(parsed).is_file():
-            raise NoStore(display)
+            blocker = not_a_directory(_sqlite_path(parsed))
+            raise NoStore(display, None if blocker is None else f"{blocker} is not a directory")
         return Target(url=parsed, backend=backend, schema=schema, display=display)
     query = {key: _last(value) for key, value in parsed.query.items()}
     problem = postgres_query_problem(query)
@@ -183,6 +184,16 @@ def _check_sqlite_url(url: URL) -> None:
         raise StoreConfigError(SQLITE_QUERY_RULE)
 
 
+def not_a_directory(path: Path) -> Path | None:
+    """What stands where a directory above ``path`` should be (a SQLite store's directory, or
+    one above it, is a file), if anything: then nothing can be made there, and it is no
+    directory that "does not exist yet"."""
+    for folder in path.parents:
+        if folder.exists():
+            return None if folder.is_dir() else folder
+    return None
+
+
 def _make_sqlite_file(url: URL) -> None:
     """Make the folder, and the database file readable by its owner only: it holds patient
     data. SQLite gives its ``-wal`` and ``-shm`` files the database file's mode, so they
@@ -191,9 +202,11 @@ def _make_sqlite_file(url: URL) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError:
+        blocker = not_a_directory(path)
         raise StoreConfigError(
-            f"the folder {path.parent.absolute()} for the SQLite database cannot be created "
-            "(INTEGRATOR_DATABASE_URL)"
+            f"the folder {path.parent.absolute()} for the SQLite database cannot be created"
+            + ("" if blocker is None else f": {blocker.absolute()} is not a directory")
+            + " (INTEGRATOR_DATABASE_URL)"
         ) from None
     try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))

@@ -448,6 +448,15 @@ def test_missing_directory_is_reported(tmp_path: Path) -> None:
     assert [(e.key, e.rule) for e in errors] == [("(directory)", "does not exist")]
 
 
+def test_a_file_where_the_directory_should_be_is_not_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "destinations").write_text("a file\n")
+    configs, errors = load_destination_dir(tmp_path / "destinations")
+    assert configs == []
+    assert [(e.key, e.rule, e.code) for e in errors] == [
+        ("(directory)", "is not a directory", "directory_not_a_directory")
+    ]
+
+
 # --- dump ------------------------------------------------------------------------------------
 
 

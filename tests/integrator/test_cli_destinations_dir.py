@@ -146,6 +146,13 @@ def test_a_destinations_path_that_is_a_file_is_one_line_for_root_too(
         "directory"
     ), said
     assert directory.read_text(encoding="utf-8") == "a file, not a directory\n"
+    listing = cli("destinations", "list", env=env)
+    assert listing.returncode == 0, listing.stderr
+    assert (
+        f"destinations directory unusable: {directory} (INTEGRATOR_DESTINATIONS_DIR) is not a "
+        "directory"
+    ) in " ".join(listing.stderr.split())
+    assert "refused file" not in listing.stderr
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read and write any directory")

@@ -64,6 +64,7 @@ GONE: dict[str, Callable[[Path], Callable[[], None]]] = {
     "moved_away": _moved_away,
     "a_file_instead": _a_file_instead,
 }
+PROBLEM = {"moved_away": "does not exist", "a_file_instead": "is not a directory"}
 
 
 def _events(logs: Sequence[MutableMapping[str, Any]], event: str) -> list[MutableMapping[str, Any]]:
@@ -100,7 +101,8 @@ async def test_a_directory_gone_keeps_every_destination_delivering_and_says_so_o
         [said] = _events(logs, UNUSABLE)  # once, not at every reload
         assert said["log_level"] == "error"
         assert (said["directory"], said["in_service"]) == (str(directory), 1)
-        assert said["problem"] == "does not exist"
+        assert said["problem"] == PROBLEM[how]
+        assert said["setting"] == "INTEGRATOR_DESTINATIONS_DIR"
         assert not _events(logs, "destinations applied")
         assert not _events(logs, "destination file refused; it changes nothing in service")
 

@@ -73,6 +73,25 @@ def test_a_read_command_makes_no_key_and_a_bsn_search_says_why(tmp_path: Path) -
     assert build_filter(settings, zd_number="ZD100000001").bsn_hash is None
 
 
+def test_a_store_directory_that_is_a_file_is_said_to_be_one(tmp_path: Path) -> None:
+    """Not "does not exist yet": nothing will ever be made there until the file is moved."""
+    blocker = tmp_path / "store"
+    blocker.write_text("a file where the store's directory should be\n")
+    with pytest.raises(SearchKeyError) as created:
+        resolve_search_key(settings_at(blocker / "store.db"), create=True)
+    assert str(created.value) == (
+        f"the search key file {blocker / 'store.db.search-key'} cannot be created: {blocker} is "
+        "not a directory (INTEGRATOR_DATABASE_URL)"
+    )
+    settings = resolve_search_key(settings_at(blocker / "store.db"), create=False)
+    with pytest.raises(BadSearch) as searched:
+        build_filter(settings, bsn=BSN)
+    said = str(searched.value)
+    assert f"{blocker} is not a directory (INTEGRATOR_DATABASE_URL)" in said
+    assert "does not exist" not in said and BSN not in said
+    assert blocker.read_text() == "a file where the store's directory should be\n"
+
+
 def test_a_short_key_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "store.db.search-key").write_text("short\n")
     with pytest.raises(SearchKeyError, match="at least 16"):

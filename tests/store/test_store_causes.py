@@ -74,8 +74,8 @@ def test_a_file_where_the_sqlite_folder_should_be_is_named(tmp_path: Path) -> No
     with pytest.raises(StoreConfigError) as caught:
         resolve(f"sqlite:///{tmp_path / 'var' / 'integrator.db'}")
     assert str(caught.value) == (
-        f"the folder {tmp_path / 'var'} for the SQLite database cannot be created "
-        "(INTEGRATOR_DATABASE_URL)"
+        f"the folder {tmp_path / 'var'} for the SQLite database cannot be created: "
+        f"{tmp_path / 'var'} is not a directory (INTEGRATOR_DATABASE_URL)"
     )
 
 

@@ -89,6 +89,19 @@ def test_without_create_a_missing_sqlite_file_is_no_store_and_nothing_is_made(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_without_create_a_file_where_the_sqlite_folder_should_be_is_named(
+    tmp_path: Path,
+) -> None:
+    """Not just "no store": nothing can be there, the folder (or one above it) is a file."""
+    (tmp_path / "var").write_text("not a folder")
+    with pytest.raises(NoStore) as refused:
+        resolve(f"sqlite:///{tmp_path}/var/db/integrator.db", create=False)
+    assert str(refused.value) == (
+        f"no store at sqlite:///{tmp_path}/var/db/integrator.db: {tmp_path / 'var'} is not a "
+        "directory"
+    )
+
+
 def test_a_store_is_named_for_people_without_password_or_query(tmp_path: Path) -> None:
     pg = resolve("postgresql://app:s3cret@db.example:5433/integrator?sslpassword=x&sslmode=require")
     assert pg.display == "postgresql://app:***@db.example:5433/integrator"
