@@ -22,7 +22,7 @@ from structlog.testing import capture_logs
 from yarl import URL
 
 from integrator.transport import TransportUnavailable
-from integrator.transport.link import AmqpLink, describe_connect_error
+from integrator.transport.link import AmqpLink, describe_connect_error, refused_for_good
 from integrator.transport.rabbitmq import RabbitMQTransport
 from tests.cli_in_process import run_cli
 from tests.services import free_port, require_rabbitmq
@@ -164,6 +164,32 @@ def test_another_socket_error_is_named_by_the_os() -> None:
 def test_anything_else_is_named_by_its_type() -> None:
     exc = aiormq.exceptions.ChannelInvalidStateError("writer is None")
     assert described(raised(exc)) == "ChannelInvalidStateError"
+
+
+def test_which_refusals_retrying_will_not_mend() -> None:
+    """The user name, password and vhost stay wrong until the operator mends them; a
+    connection limit, a broker away or an unknown host (DNS not up yet) may pass."""
+    for_good = [
+        raised(aiormq.exceptions.ProbableAuthenticationError("ACCESS_REFUSED - Login refused")),
+        raised(aiormq.exceptions.ConnectionClosed(403, "ACCESS_REFUSED - Login was refused")),
+        closed_on_open(530, "NOT_ALLOWED - vhost clinic not found"),
+        closed_on_open(530, "NOT_ALLOWED - access to vhost 'clinic' refused for user 'guest'"),
+    ]
+    passing = [
+        closed_on_open(530, "NOT_ALLOWED - connection limit (10) is reached"),
+        aiormq.exceptions.InvalidFrameError("Expected one of ['Connection.OpenOk'], got x"),
+        raised(
+            aiormq.exceptions.AMQPConnectionError(111, "Connect call failed"),
+            ConnectionRefusedError(111, "Connect call failed"),
+        ),
+        raised(
+            aiormq.exceptions.AMQPConnectionError(-2, "Name or service not known"),
+            socket.gaierror(-2, "Name or service not known"),
+        ),
+        raised(TimeoutError()),
+    ]
+    assert [refused_for_good(e) for e in for_good] == [True] * len(for_good)
+    assert [refused_for_good(e) for e in passing] == [False] * len(passing)
 
 
 async def start_with(url: str) -> tuple[str, list[MutableMapping[str, Any]]]:
