@@ -9,7 +9,8 @@ expiry of ``LASTS``), not in process memory, so it holds with several engines be
 balancer. Posting it (``once``) claims it with one conditional UPDATE: exactly one post does
 the work and records its result; every other post of the same form does nothing and is shown
 that result, with who did it and when. Pages then redirect to a result page reached by GET
-(Post/Redirect/Get), so a reload shows the result again and sends nothing.
+(Post/Redirect/Get, ``once_then_result``), so a reload shows the result again and sends
+nothing.
 
 The token is the person's own and names its action (a token of one message's preview does not
 resend another); an unknown or expired one refuses, and nothing is done. A refusal before
@@ -29,6 +30,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
+
+from starlette.responses import RedirectResponse, Response
 
 from deadletter import DeadLetterError
 from integrator.console.errors import BadInput, ConsoleError
@@ -130,6 +133,24 @@ async def once(
         return Done(settled or claimed, repeated=False)
 
     return await asyncio.shield(asyncio.ensure_future(run()))
+
+
+async def once_then_result(
+    engine: Engine,
+    visitor: Visitor,
+    action: str,
+    token: str,
+    work: Callable[[], Awaitable[Any]],
+    *,
+    result_at: str,
+) -> Response:
+    """``once``, then Post/Redirect/Get: a 303 to the result page of this confirmation
+    (``<result_at>/<id>``), with ``?again=1`` when an earlier post did the work and this one
+    did nothing, so that page says so. A reload of that page only shows the result again.
+    ``once``'s refusals pass through, for the page to show the form again."""
+    done = await once(engine, visitor, action, token, work)
+    again = "?again=1" if done.repeated else ""
+    return RedirectResponse(f"{result_at}/{done.id}{again}", status_code=303)
 
 
 async def _settled(engine: Engine, visitor: Visitor, row: ConfirmationRecord) -> ConfirmationRecord:

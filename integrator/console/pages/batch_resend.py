@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from deadletter import (
     DeadLetterError,
@@ -49,7 +49,7 @@ from integrator.console.once import (
     failed,
     issue,
     kept_rows,
-    once,
+    once_then_result,
     shown_rows,
 )
 from integrator.console.pages.messages import RESENT_HERE, FormTerms, search_page
@@ -180,15 +180,15 @@ async def resend(
         return {"rows": kept_rows([r.to_json() for r in results])}
 
     try:
-        done = await once(engine, visitor, ACTION, once_token, work)
+        return await once_then_result(
+            engine, visitor, ACTION, once_token, work, result_at="/messages/resend/done"
+        )
     except (MissingReason, ReasonTooLong) as exc:
         # The confirmation again, as it was, with its token (unused again) and the refusal.
         selection = (await chosen()).naming(named)
         return await _confirmation(
             request, visitor, terms, selection, once_token, refused=said(exc, field=False)
         )
-    again = "?again=1" if done.repeated else ""
-    return RedirectResponse(f"/messages/resend/done/{done.id}{again}", status_code=303)
 
 
 @router.get("/messages/resend/done/{confirmation_id}")

@@ -51,7 +51,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from deadletter import (
     DeadLetterError,
@@ -75,7 +75,7 @@ from integrator.console.once import (
     failed,
     issue,
     kept_rows,
-    once,
+    once_then_result,
     shown_rows,
 )
 from integrator.console.refusals import Said, said
@@ -371,10 +371,9 @@ def _back(destination: str, since: str, until: str) -> dict[str, str]:
     return _filters(destination, since, until)
 
 
-def _done(confirmation_id: str, repeated: bool) -> Response:
-    """Post/Redirect/Get: the result is a page of its own, which a reload only shows again."""
-    again = "?again=1" if repeated else ""
-    return RedirectResponse(f"/deadletters/done/{confirmation_id}{again}", status_code=303)
+DONE_AT: Final = "/deadletters/done"
+"""Where a confirmed resend or discard shows what it did (Post/Redirect/Get): a page of its
+own, which a reload only shows again."""
 
 
 @router.post("/deadletters/resend")
@@ -408,14 +407,15 @@ async def resend(
         return {"rows": kept_rows(rows)}
 
     try:
-        done = await once(engine, visitor, "deadletters.resend", once_token, work)
+        return await once_then_result(
+            engine, visitor, "deadletters.resend", once_token, work, result_at=DONE_AT
+        )
     except (MissingReason, ReasonTooLong) as exc:
         back = _back(list_destination, list_since, list_until)
         refused = said(exc, field=False)
         return await _confirmation(
             request, visitor, "resend", ids, back, period, once_token, refused
         )
-    return _done(done.id, done.repeated)
 
 
 @router.post("/deadletters/discard")
@@ -442,7 +442,9 @@ async def discard_letters(
         return {"rows": kept_rows(rows)}
 
     try:
-        done = await once(engine, visitor, "deadletters.discard", once_token, work)
+        return await once_then_result(
+            engine, visitor, "deadletters.discard", once_token, work, result_at=DONE_AT
+        )
     except (MissingReason, ReasonTooLong) as exc:
         back = _back(list_destination, list_since, list_until)
         refused = said(exc, field=False)
@@ -450,7 +452,6 @@ async def discard_letters(
         return await _confirmation(
             request, visitor, "discard", ids, back, period, once_token, refused
         )
-    return _done(done.id, done.repeated)
 
 
 async def _discards(

@@ -34,11 +34,11 @@ import hashlib
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, Forbidden, NotFound
-from integrator.console.once import FIELD, confirmation, failed, issue, once
+from integrator.console.once import FIELD, confirmation, failed, issue, once_then_result
 from integrator.console.refusals import Said, note, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
@@ -260,9 +260,9 @@ async def route(
             raise BadInput(said(exc)) from None
         return {"rows": [_kept(r) for r in results]}
 
-    done = await once(engine, visitor, action, once_token, work)
-    again = "?again=1" if done.repeated else ""
-    return RedirectResponse(f"/events/routed/{done.id}{again}", status_code=303)
+    return await once_then_result(
+        engine, visitor, action, once_token, work, result_at="/events/routed"
+    )
 
 
 @router.get("/events/routed/{confirmation_id}")
