@@ -83,6 +83,10 @@ EN: Final[dict[str, str]] = {
     "dest.test.version": "Message version",
     "dest.test.control_id": "Control id (MSH-10)",
     "dest.test.round_trip": "Round trip",
+    "once.again.test": (
+        "This test message was already sent at {at} by {by}; nothing was sent again. Send "
+        "another with the form above."
+    ),
     "dest.edit.title": "Edit destination {id}",
     "dest.back": "Back to destination {id}",
     "dest.form.refused": "Not saved: correct the fields marked below.",
@@ -598,6 +602,10 @@ NL: Final[dict[str, str]] = {
     "dest.test.version": "Berichtversie",
     "dest.test.control_id": "Control-id (MSH-10)",
     "dest.test.round_trip": "Doorlooptijd",
+    "once.again.test": (
+        "Dit testbericht is al verstuurd op {at} door {by}; er is niets opnieuw verstuurd. "
+        "Verstuur er nog een met het formulier hierboven."
+    ),
     "dest.edit.title": "Bestemming {id} wijzigen",
     "dest.back": "Terug naar bestemming {id}",
     "dest.form.refused": "Niet opgeslagen: verbeter de velden hieronder.",

@@ -16,6 +16,7 @@ form comes back with the question and a box to tick, tied to the cluster typed.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict, fields
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
@@ -36,9 +37,10 @@ from integrator.console.destination_form import (
     rebased,
 )
 from integrator.console.errors import BadInput, Forbidden, NotFound
-from integrator.console.once import kept
+from integrator.console.once import FIELD, confirmation, failed, kept, once_then_result
 from integrator.console.pages.destinations import (
     CHANGE_ACTION,
+    action_of_test,
     admin_for,
     destination_context,
     kept_warning,
@@ -56,6 +58,7 @@ from integrator.operators import (
     Change,
     DefinitionRefused,
     DestinationChanged,
+    TestResult,
     UnheldCluster,
     UnheldClusters,
     UnknownDestination,
@@ -70,6 +73,7 @@ NAV: Final[list[NavItem]] = []  # reached from the destinations pages
 Operator = Annotated[Visitor, Depends(needs(P.DESTINATIONS_WRITE))]
 Tester = Annotated[Visitor, Depends(needs(P.DESTINATIONS_TEST))]
 Reason = Annotated[str, Form(max_length=MAX_REASON)]
+Once = Annotated[str, Form(alias=FIELD, max_length=100)]
 
 
 def _form_page(
@@ -280,21 +284,79 @@ async def send_test(
     destination_id: str,
     event_type: Annotated[str, Form(max_length=64)] = "",
     even_if_paused: Annotated[bool, Form()] = False,
+    once_token: Once = "",
 ) -> Response:
     """One test message (MSH-11 ``T``) on its own connection, and the receiver's ACK. A paused
-    destination's form has a box to tick to send one anyway; unticked, the service refuses."""
+    destination's form has a box to tick to send one anyway; unticked, the service refuses.
+
+    Once per form (``integrator.console.once``): its result is a page of its own (Post/
+    Redirect/Get), so a reload shows that result again and sends nothing, and the same form
+    posted again (Back and submit, a second click) shows the first post's result, saying so.
+    A refusal (paused, a message type it takes not) sends nothing and releases the token."""
     engine = engine_of(request)
     require_destination(engine, visitor, P.DESTINATIONS_TEST, destination_id)
-    try:
-        result = await engine.admin.from_address(source_of(request)).test(
-            destination_id, event_type or None, actor=visitor.actor, even_if_paused=even_if_paused
-        )
-    except UnknownDestination:
-        raise NotFound() from None
-    except PermanentError as exc:
-        raise BadInput(said(exc)) from None
+
+    async def work() -> dict[str, Any]:
+        try:
+            result = await engine.admin.from_address(source_of(request)).test(
+                destination_id,
+                event_type or None,
+                actor=visitor.actor,
+                even_if_paused=even_if_paused,
+            )
+        except UnknownDestination:
+            raise NotFound() from None
+        except PermanentError as exc:
+            raise BadInput(said(exc)) from None
+        return asdict(result)  # a synthetic message's facts and its ACK: no patient data
+
+    return await once_then_result(
+        engine,
+        visitor,
+        action_of_test(destination_id),
+        once_token,
+        work,
+        result_at=f"/destinations/{destination_id}/tested",
+    )
+
+
+@router.get("/destinations/{destination_id}/tested/{confirmation_id}")
+async def result_of_test(
+    request: Request,
+    visitor: Tester,
+    destination_id: str,
+    confirmation_id: str,
+    again: bool = False,
+) -> Response:
+    """The destination's page with what its test message did, as kept by its one post; a
+    reload shows it again and sends nothing."""
+    engine = engine_of(request)
+    require_destination(engine, visitor, P.DESTINATIONS_TEST, destination_id)
+    row = await confirmation(engine, visitor, confirmation_id)
+    if row is None or row.action != action_of_test(destination_id):
+        raise NotFound()
     context = await destination_context(engine, visitor, destination_id)
-    return page(request, visitor, "destination.html", saved=None, test=result, **context)
+    return page(
+        request,
+        visitor,
+        "destination.html",
+        saved=None,
+        test=None if failed(row) else _kept_test(row.result),
+        done=row,
+        again=again,
+        failed=failed(row),
+        kind="test",
+        **context,
+    )
+
+
+def _kept_test(kept: Any) -> TestResult | None:
+    """A test's result as its confirmation keeps it (``asdict``); None while it holds none
+    (the first post still at work)."""
+    if not isinstance(kept, dict) or not kept:
+        return None
+    values: dict[str, Any] = {f.name: kept.get(f.name) for f in fields(TestResult)}
+    return TestResult(**values)
 
 
 async def _run(call: Any, *, revision: int | None = None) -> Change:

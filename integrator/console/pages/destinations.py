@@ -5,11 +5,13 @@ The same service calls as ``GET /api/v1/destinations[/{id}[/history]]``
 ``catalog.version_warnings``), narrowed to the person's clusters (``integrator.clusters``) for
 ``destinations.read``. The list names the refused files that are no destination's own too
 (``integrator.stray_files``), as ``?stray_files=true`` does. The changes (add, edit, pause, test,
-rollback) are ``destination_changes``.
+rollback) are ``destination_changes``; the page's *Send a test message* form carries a one-time
+token (``integrator.console.once``, ``action_of_test``), made when the page is drawn.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,7 +21,7 @@ from integrator.access.permissions import Permission
 from integrator.catalog import shared_providers, version_warnings
 from integrator.clusters import NotPermitted, OutOfSight, cluster_of
 from integrator.console.errors import BadInput, Forbidden, NotFound
-from integrator.console.once import kept_result
+from integrator.console.once import issue, kept_result
 from integrator.console.refusals import Said, definition_problem
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
@@ -90,8 +92,9 @@ async def destination_context(
     (the server's paths in them only to who may change the destination, else the files'
     names: ``integrator.file_paths``), its notices (another destination serving one of its
     providers named only when ``visitor`` may see that one too), the refused hand edits kept
-    beside its file, and since when it is paused and when it was last resumed (a message's
-    max_age counts from that resume at the earliest)."""
+    beside its file, since when it is paused and when it was last resumed (a message's
+    max_age counts from that resume at the earliest), and the one-time token of its test
+    form for who may send a test message to it."""
     try:
         view = await engine.admin.view(destination_id)
     except UnknownDestination:
@@ -108,10 +111,12 @@ async def destination_context(
         if config is not None
         else []
     )
+    cluster = config.cluster if config else None
+    tests = config is not None and visitor.may(P.DESTINATIONS_TEST, cluster)
     return {
         "view": view,
         "config": config,
-        "cluster": config.cluster if config else None,
+        "cluster": cluster,
         # Each refused key of a broken file, its rule worded when shown (``t.say``).
         "problems": [
             (problem.key, definition_problem(problem_as_seen(problem, paths=paths)))
@@ -122,7 +127,19 @@ async def destination_context(
         # them to who may change the destination (who may see its file).
         "refused_copies": engine.admin.refused_copies(view),
         "pauses": await engine.admin.pause_times(view.id),
+        # The one-time token of its *Send a test message* form, shown to who may send one.
+        "test_once": await issue(engine, visitor, action_of_test(view.id)) if tests else "",
     }
+
+
+TEST_ACTION: Final = "destination.test"
+
+
+def action_of_test(destination_id: str) -> str:
+    """What the one-time token of a destination's test form confirms: one test message to
+    that destination, no other. Hashed: the store keeps at most 100 characters of it, and an
+    id may be that long."""
+    return f"{TEST_ACTION}:{hashlib.sha256(destination_id.encode()).hexdigest()[:40]}"
 
 
 CHANGE_ACTION: Final = "destination.change"

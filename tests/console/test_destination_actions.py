@@ -1,0 +1,113 @@
+"""A destination's page and forms, request by request against a real engine (no browser): a
+test message goes out once per form and its result is a page of its own (a reload sends
+nothing).
+
+The world: ``lab-west`` in CARD (serving provider ``lab-west``, its port a receiver that
+answers AA) and ``lab`` in LAB (serving ``lab-only``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from destinations.config import dump_destination
+from destinations.receiver import MllpReceiver
+from integrator.access import Grant, Role
+from integrator.engine import Engine
+from tests.console.test_saved_searches import ORIGIN, csrf, signed_in
+from tests.integrator.support import destination, settings_for
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[MllpReceiver]:
+    async with MllpReceiver() as server:
+        yield server
+
+
+@pytest.fixture
+async def engine(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
+    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
+    settings.destinations_dir.mkdir()
+    for config in (
+        destination("lab-west", receiver.port, providers=["lab-west"]),
+        destination("lab", receiver.port, providers=["lab-only"], cluster="LAB"),
+    ):
+        path = settings.destinations_dir / f"{config.id}.yaml"
+        path.write_text(dump_destination(config), encoding="utf-8")
+    started = Engine(settings)
+    await started.start()
+    yield started
+    await started.stop()
+
+
+async def _tests_audited(engine: Engine) -> int:
+    entries = await engine.store.list_audit(target="lab-west", limit=1000)
+    return sum(e.action == "destination.test" for e in entries)
+
+
+def _test_form(page: httpx.Response) -> dict[str, str]:
+    """The *Send a test message* form's fields as the page holds them."""
+    found = re.search(r'name="once" value="([^"]*)"', page.text)
+    assert found is not None and found[1], page.text
+    return {"csrf": csrf(page.text), "once": found[1], "event_type": "referral"}
+
+
+async def test_a_test_message_goes_out_once_and_a_reload_only_shows_its_result(
+    engine: Engine, receiver: MllpReceiver
+) -> None:
+    async with signed_in(engine, "pia@example.org", Grant(Role.PREVIEW)) as pia:
+        form = _test_form(await pia.get("/destinations/lab-west"))
+        sent = await pia.post("/destinations/lab-west/test", data=form, headers=ORIGIN)
+        assert sent.status_code == 303, sent.text  # Post/Redirect/Get
+        result_at = sent.headers["location"]
+        assert re.fullmatch(r"/destinations/lab-west/tested/[0-9a-f]+", result_at), result_at
+        assert (receiver.message_count, await _tests_audited(engine)) == (1, 1)
+
+        for _ in range(2):  # the result page, then its reload: shown, nothing sent again
+            shown = await pia.get(result_at)
+            assert shown.status_code == 200, shown.text
+            assert '<dd data-figure="ack-code">AA</dd>' in shown.text
+            assert 'id="once-again"' not in shown.text
+        assert (receiver.message_count, await _tests_audited(engine)) == (1, 1)
+
+        # The same form posted again (Back and submit, a second click): its first result.
+        again = await pia.post("/destinations/lab-west/test", data=form, headers=ORIGIN)
+        assert again.status_code == 303 and again.headers["location"] == f"{result_at}?again=1"
+        said = html.unescape((await pia.get(again.headers["location"])).text)
+        assert "This test message was already sent at" in said
+        assert "by person:pia@example.org; nothing was sent again" in said
+        assert '<dd data-figure="ack-code">AA</dd>' in said
+        assert (receiver.message_count, await _tests_audited(engine)) == (1, 1)
+
+        # A token of another destination's form sends nothing here.
+        other = _test_form(await pia.get("/destinations/lab"))
+        refused = await pia.post("/destinations/lab-west/test", data=other, headers=ORIGIN)
+        assert refused.status_code == 422 and "no longer valid" in refused.text
+        # The result page shows a new form, with a token of its own: a new test is a new post.
+        fresh = _test_form(await pia.get(result_at))
+        assert fresh["once"] != form["once"]
+        second = await pia.post("/destinations/lab-west/test", data=fresh, headers=ORIGIN)
+        assert second.status_code == 303 and second.headers["location"] != result_at
+    assert (receiver.message_count, await _tests_audited(engine)) == (2, 2)
+
+
+async def test_a_refused_test_message_sends_nothing_and_its_form_can_be_posted_again(
+    engine: Engine, receiver: MllpReceiver
+) -> None:
+    await engine.admin.set_enabled("lab-west", False, actor="local:root", reason="storing")
+    async with signed_in(engine, "pia@example.org", Grant(Role.PREVIEW), lang="nl") as pia:
+        form = _test_form(await pia.get("/destinations/lab-west"))
+        refused = await pia.post("/destinations/lab-west/test", data=form, headers=ORIGIN)
+        assert refused.status_code == 422, refused.text
+        assert "gepauzeerd" in html.unescape(refused.text)
+        assert receiver.message_count == 0
+        anyway = {**form, "even_if_paused": "true"}  # the same token: released by the refusal
+        sent = await pia.post("/destinations/lab-west/test", data=anyway, headers=ORIGIN)
+        assert sent.status_code == 303, sent.text
+    assert receiver.message_count == 1
