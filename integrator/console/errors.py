@@ -8,6 +8,7 @@ says nothing about what the request held (no echo of a search term, a BSN or an 
   afterwards returns to the page the person was on (``return_to``), and says so when what they
   did was not done;
 - ``Forbidden`` (403): the person lacks the permission;
+- ``NotAllowed`` (403): a service refused because of who is asking, and says which rule;
 - ``NotFound`` (404): unknown, or outside the person's clusters: the same answer;
 - ``Refused`` (403): a POST that did not come from the console's own page;
 - ``PatientDataInAddress`` (422): a BSN in the address of any page, refused before anything
@@ -84,6 +85,20 @@ class BadInput(ConsoleError):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+class NotAllowed(BadInput):
+    """A service refused because of who is asking (``AccessDenied``: a grant they lack, a
+    destination outside their clusters, a provider another cluster's destination serves): a
+    403 that names the rule, worded in the person's language, where ``Forbidden`` only says
+    that they may not."""
+
+    status = 403
+    title_key = "error.forbidden.title"
+
+    def __init__(self, message: str) -> None:
+        # BadInput's own default (422) would otherwise win over the class's 403.
+        super().__init__(message, status=403)
 
 
 class Unavailable(BadInput):

@@ -13,7 +13,7 @@ from typing import Final
 
 from integrator.access.errors import AccessDenied
 from integrator.access.permissions import Grant, parse_grant
-from integrator.console.errors import BadInput
+from integrator.console.errors import BadInput, NotAllowed
 from integrator.console.refusals import said
 from integrator.refusal import Coded, code_of
 
@@ -23,17 +23,6 @@ GRANT_ROWS: Final = 6
 
 class Refusal(Coded, ValueError):
     """A grant row that cannot be read (with the code of ``parse_grant``'s refusal)."""
-
-
-class NotAllowed(BadInput):
-    """The service refused because of who is asking: a 403 that says which grant."""
-
-    status = 403
-    title_key = "error.forbidden.title"
-
-    def __init__(self, message: str) -> None:
-        # BadInput's own default (422) would otherwise win over the class's 403.
-        super().__init__(message, status=403)
 
 
 def grants_of(roles: Sequence[str], clusters: Sequence[str]) -> list[Grant]:

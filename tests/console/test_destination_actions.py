@@ -1,6 +1,6 @@
 """A destination's page and forms, request by request against a real engine (no browser): a
 test message goes out once per form and its result is a page of its own (a reload sends
-nothing).
+nothing); a rollback the access rules refuse names the rule.
 
 The world: ``lab-west`` in CARD (serving provider ``lab-west``, its port a receiver that
 answers AA) and ``lab`` in LAB (serving ``lab-only``).
@@ -20,7 +20,8 @@ from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.access import Grant, Role
 from integrator.engine import Engine
-from tests.console.test_saved_searches import ORIGIN, csrf, signed_in
+from tests.console.test_refusals import problems
+from tests.console.test_saved_searches import ORIGIN, csrf, post, signed_in
 from tests.integrator.support import destination, settings_for
 
 
@@ -111,3 +112,22 @@ async def test_a_refused_test_message_sends_nothing_and_its_form_can_be_posted_a
         sent = await pia.post("/destinations/lab-west/test", data=anyway, headers=ORIGIN)
         assert sent.status_code == 303, sent.text
     assert receiver.message_count == 1
+
+
+async def test_a_rollback_the_access_rules_refuse_names_the_rule(engine: Engine) -> None:
+    admin = engine.admin
+    shared = await admin.patch("lab", {"providers": ["lab-only", "lab-west"]}, actor="local:root")
+    await admin.patch("lab", {"providers": ["lab-only"]}, actor="local:root")
+    revisions = len(await admin.history("lab"))
+    form = {"revision": str(shared.revision), "reason": "undo the undo"}
+    async with signed_in(engine, "lars@example.org", Grant(Role.DESTINATIONS, "LAB")) as lars:
+        for lang, rule in (
+            ("en", "provider lab-west is served by a destination outside your clusters; ask"),
+            ("nl", "zorgaanbieder lab-west wordt bediend door een bestemming buiten je clusters"),
+        ):
+            lars.cookies.set("integrator-lang", lang)
+            refused = await post(lars, "/destinations/lab/rollback", form)
+            assert refused.status_code == 403, refused.text
+            assert rule in problems(refused)
+    assert len(await admin.history("lab")) == revisions  # nothing rolled back
+    assert engine.catalog.destinations["lab"].providers == ("lab-only",)

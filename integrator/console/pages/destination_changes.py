@@ -36,7 +36,7 @@ from integrator.console.destination_form import (
     form_of,
     rebased,
 )
-from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.errors import BadInput, NotAllowed, NotFound
 from integrator.console.once import FIELD, confirmation, failed, kept, once_then_result
 from integrator.console.pages.destinations import (
     CHANGE_ACTION,
@@ -365,8 +365,10 @@ async def _run(call: Any, *, revision: int | None = None) -> Change:
         change: Change = await call
     except DestinationChanged:
         raise  # the caller shows who changed what
-    except AccessDenied:
-        raise Forbidden() from None
+    except AccessDenied as exc:
+        # The rule of who may do what (a provider another cluster's destination serves, a
+        # cluster outside theirs), named in the person's language: not the bare 403 page.
+        raise NotAllowed(said(exc)) from None
     except UnknownDestination:
         raise NotFound() from None
     except DefinitionRefused as exc:
