@@ -9,7 +9,9 @@ The form holds the keys people change day to day; ``retry`` and ``tls`` are kept
 only the fields the person changed, compared with the definition the form was filled with (the
 revision it carries), so a save never writes back what someone else changed meanwhile; the
 service refuses it anyway when that revision is no longer the one in service. ``enabled`` is
-set when adding only: afterwards pausing and resuming, which ask for a reason, change it.
+set when adding only: afterwards pausing and resuming, which ask for a reason, change it. The
+change's ``reason`` rides along in the form's values (no key of the definition), so a refused
+save shows it again as typed.
 """
 
 from __future__ import annotations
@@ -142,6 +144,7 @@ def form_from(posted: Mapping[str, Any]) -> DestinationForm:
         "auto_upgrade",
         "enabled",
         "id",
+        "reason",
     )
     revision = str(posted.get("revision") or "").strip()
     return DestinationForm(
@@ -179,6 +182,7 @@ def rebased(
     values = dict(current.values)
     for name in changed_fields(form, loaded):
         values[name] = form.values.get(name, "")
+    values["reason"] = form.values.get("reason", "")  # why they change it: theirs still
     return DestinationForm(values, revision=current.revision)
 
 
@@ -237,6 +241,7 @@ def _field_of(key: str) -> str:
         *ACK_TYPE_FIELDS,
         *VERSION_FIELDS,
     )
-    if key in known or key in ("providers", "rate_limit", "auto_upgrade", "enabled", "id"):
+    own = ("providers", "rate_limit", "auto_upgrade", "enabled", "id", "reason")
+    if key in known or key in own:
         return key
     return GENERAL

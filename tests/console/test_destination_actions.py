@@ -1,6 +1,7 @@
 """A destination's page and forms, request by request against a real engine (no browser): a
 test message goes out once per form and its result is a page of its own (a reload sends
-nothing); a rollback the access rules refuse names the rule.
+nothing); a refused save keeps the reason typed with the rest; a rollback the access rules
+refuse names the rule; an id that exists already is refused beside the *Id* field.
 
 The world: ``lab-west`` in CARD (serving provider ``lab-west``, its port a receiver that
 answers AA) and ``lab`` in LAB (serving ``lab-only``).
@@ -20,7 +21,7 @@ from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.access import Grant, Role
 from integrator.engine import Engine
-from tests.console.test_refusals import problems
+from tests.console.test_refusals import beside, problems
 from tests.console.test_saved_searches import ORIGIN, csrf, post, signed_in
 from tests.integrator.support import destination, settings_for
 
@@ -114,6 +115,39 @@ async def test_a_refused_test_message_sends_nothing_and_its_form_can_be_posted_a
     assert receiver.message_count == 1
 
 
+def _reason_shown(answer: httpx.Response) -> str:
+    found = re.search(r'<input id="f-reason" name="reason"[^>]*value="([^"]*)"', answer.text)
+    assert found is not None, answer.text
+    return html.unescape(found[1])
+
+
+async def test_a_refused_save_keeps_the_reason_typed_with_the_rest(engine: Engine) -> None:
+    typed = {"revision": "1", "name": "Lab West (LIS)", "port": "twelve", "reason": "new LIS"}
+    async with signed_in(engine, "otto@example.org", Grant(Role.DESTINATIONS)) as otto:
+        invalid = await post(otto, "/destinations/lab-west/edit", typed)
+        assert invalid.status_code == 422, invalid.text
+        assert "port: Input should be a valid integer" in beside(invalid, "port")
+        assert _reason_shown(invalid) == "new LIS"
+        assert 'name="name" type="text" value="Lab West (LIS)"' in invalid.text
+
+        # A reason longer than the history takes: refused beside it, the rest kept.
+        long = {**typed, "port": "2600", "reason": "x" * 1001}
+        too_long = await post(otto, "/destinations/lab-west/edit", long)
+        assert too_long.status_code == 422, too_long.text
+        assert beside(too_long, "reason") == "reason: at most 1000 characters"
+        assert re.search(r'<input id="f-reason" [^>]*aria-invalid="true"', too_long.text)
+        assert 'value="Lab West (LIS)"' in too_long.text and 'value="2600"' in too_long.text
+
+        # Changed since the form was opened (409): the reason stays with the person's changes.
+        await engine.admin.set_enabled("lab-west", False, actor="local:root", reason="storing")
+        changed = await post(otto, "/destinations/lab-west/edit", {**typed, "port": "2600"})
+        assert changed.status_code == 409, changed.text
+        assert _reason_shown(changed) == "new LIS"
+        assert 'value="Lab West (LIS)"' in changed.text
+    config, _ = await engine.admin.get("lab-west")
+    assert config.name == "Lab West"  # nothing saved
+
+
 async def test_a_rollback_the_access_rules_refuse_names_the_rule(engine: Engine) -> None:
     admin = engine.admin
     shared = await admin.patch("lab", {"providers": ["lab-only", "lab-west"]}, actor="local:root")
@@ -131,3 +165,29 @@ async def test_a_rollback_the_access_rules_refuse_names_the_rule(engine: Engine)
             assert rule in problems(refused)
     assert len(await admin.history("lab")) == revisions  # nothing rolled back
     assert engine.catalog.destinations["lab"].providers == ("lab-only",)
+
+
+async def test_an_id_that_exists_already_is_refused_beside_the_id(engine: Engine) -> None:
+    form = {
+        "id": "lab-west",
+        "name": "Lab West",
+        "cluster": "CARD",
+        "providers": "lab-west",
+        "host": "127.0.0.1",
+        "port": "2600",
+        "connections": "1",
+        "messages.referral": "ref-v2",
+        "ack_mode": "original",
+        "reason": "second lab",
+    }
+    async with signed_in(engine, "otto@example.org", Grant(Role.DESTINATIONS)) as otto:
+        refused = await post(otto, "/destinations-new", form)
+    assert refused.status_code == 422, refused.text
+    assert beside(refused, "id") == (
+        "id: destination lab-west exists already; open it and edit it to change it"
+    )
+    assert re.search(r'<input id="f-id" name="id"[^>]*aria-invalid="true"', refused.text)
+    assert "exists already" not in " ".join(
+        re.findall(r'<p class="problem"[^>]*>(.*?)</p>', refused.text, re.S)
+    )
+    assert _reason_shown(refused) == "second lab"

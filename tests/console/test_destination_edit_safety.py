@@ -1,5 +1,6 @@
 """Editing a destination in the console never silently undoes a colleague's change, never
-hides it from its cluster's people by a typo, and never breaks the layout with a long name.
+hides it from its cluster's people by a typo, and never breaks the layout with a long name; a
+refused new destination puts the keyboard on the field to correct.
 
 Two people in two browsers against one running engine: an operator opens the edit form, a
 colleague pauses the destination from the dashboard, the operator saves a rename.
@@ -45,9 +46,10 @@ def bea(browser: Browser, live: LiveEngine) -> Iterator[Page]:
         context.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def otto(browser: Browser, live: LiveEngine) -> Iterator[Page]:
-    """An operator of every cluster (only such a one may put a destination in a new one)."""
+    """An operator of every cluster (only such a one may put a destination in a new one);
+    signed in once for the module (a person is invited once)."""
     context = new_context(browser, live)
     try:
         page = context.new_page()
@@ -85,17 +87,16 @@ def test_a_save_from_a_form_opened_before_a_colleagues_pause_is_refused_and_keep
     assert "“paused: LIS maintenance window”" in said and "Changed then: enabled." in said
     # What Anna typed is kept; nothing was written; the destination is still paused.
     assert anna.get_by_label("Name", exact=True).input_value() == "Noord (renamed)"
-    assert anna.get_by_label("Reason (goes into the history)").input_value() == ""
+    assert anna.get_by_label("Reason (goes into the history)").input_value() == "rename"
     config, _ = live.call(live.engine.admin.get("noord"))
     assert (config.enabled, config.name) == (False, "Noord")
     assert [h["revision"] for h in live.call(live.engine.admin.history("noord"))] == [1, 2]
     screenshot(anna, "destination-form-changed-since")
 
-    # She looks at the change and saves again: her rename, on top of the pause.
+    # She looks at the change and saves again (her reason kept): her rename, on the pause.
     expect(changed.get_by_role("link", name="Look at the change in the history")).to_have_attribute(
         "href", "/destinations/noord/history#revision-2"
     )
-    anna.get_by_label("Reason (goes into the history)").fill("rename")
     anna.get_by_role("button", name="Save").click()
     anna.wait_for_url(re.compile(r"/destinations/noord\?saved=3"))
     assert anna.locator("#dest-state").inner_text() == "paused"
@@ -103,6 +104,7 @@ def test_a_save_from_a_form_opened_before_a_colleagues_pause_is_refused_and_keep
     assert (config.enabled, config.name) == (False, "Noord (renamed)")
     [last] = live.call(live.engine.admin.history("noord"))[-1:]
     assert "enabled" not in last["diff"] and "+name: Noord (renamed)" in last["diff"]
+    assert last["reason"] == "rename"
 
 
 def test_a_move_into_a_cluster_nobody_holds_is_asked_about_and_long_values_fit(
@@ -159,3 +161,25 @@ def test_a_move_into_a_cluster_nobody_holds_is_asked_about_and_long_values_fit(
         )
         assert wide <= 0, (path, wide)
     screenshot(otto, "destinations-long-name")
+
+
+def test_an_id_that_exists_already_is_refused_beside_the_id_with_the_focus_there(
+    otto: Page, live: LiveEngine
+) -> None:
+    from playwright.sync_api import expect
+
+    otto.goto("/destinations-new")
+    otto.get_by_label("Id", exact=True).fill("noord")
+    otto.get_by_label("Name", exact=True).fill("Noord again")
+    otto.get_by_label("Host", exact=True).fill("127.0.0.1")
+    otto.get_by_label("Port", exact=True).fill("2600")
+    otto.get_by_label("Message version for referral").select_option("ref-v2")
+    otto.get_by_label("Reason (goes into the history)").fill("a second noord")
+    otto.get_by_role("button", name="Save").click()
+    expect(otto.locator("#id-error")).to_have_text(
+        "id: destination noord exists already; open it and edit it to change it"
+    )
+    expect(otto.get_by_label("Id", exact=True)).to_be_focused()  # console.js: first invalid
+    expect(otto.get_by_label("Reason (goes into the history)")).to_have_value("a second noord")
+    screenshot(otto, "destination-new-id-exists")
+    assert live.call(live.engine.admin.get("noord"))[0].name != "Noord again"

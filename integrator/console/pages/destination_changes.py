@@ -28,6 +28,7 @@ from integrator.access.permissions import Permission
 from integrator.console.destination_form import (
     ACK_TYPE_FIELDS,
     ACK_TYPE_OPTIONS,
+    GENERAL,
     MAX_LENGTHS,
     DestinationForm,
     changes_of,
@@ -113,22 +114,28 @@ def _unheld_cluster(posted: Mapping[str, Any], form: DestinationForm) -> UnheldC
     return "warn" if confirmed and confirmed == form.values.get("cluster") else "refuse"
 
 
-_DENIED_FIELDS: Final[dict[str, str]] = {
+_REFUSED_FIELDS: Final[dict[str, str]] = {
     "destination.provider_elsewhere": "providers",
     "destination.id_not_yours": "id",
+    "destination.exists": "id",
+    "destination.file_exists": "id",
+    "reason.too_long": "reason",
 }
-"""The field a refusal for someone held to some clusters is about; any other is the cluster."""
+"""The field of the form a service's refusal (by its code) is about, to show it beside that
+field; any other refusal for someone held to some clusters is about the cluster, and any other
+refusal still belongs to no field (shown above the form)."""
 
 
 def _refused(form: DestinationForm, exc: Exception) -> DestinationForm:
     """``form`` with the service's refusal beside the field it names."""
+    code = code_of(exc)[0] or ""
     if isinstance(exc, DefinitionRefused):
         for problem in exc.problems:
             form.error(problem.key, definition_problem(problem))
     elif isinstance(exc, AccessDenied):
-        form.error(_DENIED_FIELDS.get(code_of(exc)[0] or "", "cluster"), said(exc))
+        form.error(_REFUSED_FIELDS.get(code, "cluster"), said(exc))
     else:
-        form.error("", said(exc))
+        form.error(_REFUSED_FIELDS.get(code, GENERAL), said(exc))
     return form
 
 
