@@ -33,7 +33,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
-from integrator.console.session import local_path, own_page
+from integrator.console.session import own_page, this_page
 from integrator.destination_dir import DirectoryUnusable
 from integrator.http.errors import log_failure, unknown_key_text
 from integrator.store import StoreUnavailable
@@ -132,8 +132,7 @@ def return_to(request: Request) -> str:
     """
     htmx = request.headers.get("hx-request") == "true"
     if request.method in ("GET", "HEAD") and not htmx:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return local_path(target)
+        return this_page(request)  # its own parameters only: never one that holds a BSN
     came_from = request.headers.get("hx-current-url") if htmx else None
     page = own_page(request, came_from) or own_page(request, request.headers.get("referer"))
     if page is None or not _is_page(request, page.split("?", 1)[0]):

@@ -22,7 +22,7 @@ from integrator.console import history_text
 from integrator.console.errors import BadInput, ConsoleError
 from integrator.console.i18n import LANGUAGES, Translator
 from integrator.console.refusals import say
-from integrator.console.session import engine_of, local_path, set_presession_cookie
+from integrator.console.session import engine_of, local_path, set_presession_cookie, this_page
 from integrator.console.visitor import Visitor, read_visitor
 from integrator.presenters import shown_time
 
@@ -104,12 +104,14 @@ RETURN_LIMIT = 2000
 def language_return(request: Request, status: int = 200) -> str | None:
     """Where the language switch returns to: this very page, path and query, or None.
 
-    A GET page is its address as the browser has it: a search (``/messages?status=dead``) is
-    kept across the switch. That puts nothing anywhere the page's own address does not hold
-    already: a search by BSN is a ``?search=<handle>`` (``console.kept``), never the number,
-    and the target travels in the form's body, to a redirect to the same address. It is a
-    path of this console only (``local_path``, as for the sign-in page's ``next``): never a
-    redirect elsewhere. Longer than the form takes, it is the path alone.
+    A GET page is its address with the parameters the page takes (``session.this_page``): a
+    search (``/messages?status=dead``) is kept across the switch. That puts nothing anywhere
+    the page's own address does not hold already: a search by BSN is a ``?search=<handle>``
+    (``console.kept``), never the number; a parameter the page does not take is left off, so
+    whatever was typed into one (a BSN) is never drawn into the page; and the target travels
+    in the form's body, to a redirect to the same address. It is a path of this console only
+    (``local_path``, as for the sign-in page's ``next``): never a redirect elsewhere. Longer
+    than the form takes, it is the path alone.
 
     A page that answers a form (a POST) has no address to return to: opening its action again
     would not show it, and sending its state round again is not something to do for a
@@ -125,8 +127,7 @@ def language_return(request: Request, status: int = 200) -> str | None:
     """
     if request.method != "GET":
         return None
-    query = request.url.query if status < 400 else ""
-    target = request.url.path + (f"?{query}" if query else "")
+    target = this_page(request) if status < 400 else local_path(request.url.path)
     if len(target) > RETURN_LIMIT:
         target = request.url.path
     return local_path(target)

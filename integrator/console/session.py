@@ -24,13 +24,16 @@ import hashlib
 import hmac
 import secrets
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from fastapi import Request
+from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from integrator.access.permissions import Identity
 from integrator.engine import Engine
+from integrator.http.query import declared_query
+from integrator.search import holds_bsn
 
 SESSION_COOKIE: Final = "integrator-session"
 PRESESSION_COOKIE: Final = "integrator-presession"
@@ -124,6 +127,25 @@ def local_path(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return "/"
     return target
+
+
+def this_page(request: Request) -> str:
+    """This GET page's address to come back to: its path, and of its query only the parameters
+    its route declares (``http.query.declared_query``), as the address has them.
+
+    Nothing else of the address is sent on (in a hidden field, a redirect): a parameter the
+    page does not take is not part of the page, and may be anything, patient data typed or
+    pasted into an address (``?foo=<BSN>``) too. And when one of the kept parameters holds a
+    BSN (``search.holds_bsn``, the misplaced-BSN rule) the query is left off altogether: a BSN
+    is never repeated in an address, not even one the page was opened with.
+    """
+    route = request.scope.get("route")
+    known = declared_query(route) if isinstance(route, APIRoute) else frozenset[str]()
+    parts = request.url.query.split("&") if request.url.query else []
+    query = "&".join(p for p in parts if unquote_plus(p.partition("=")[0]) in known)
+    if any(holds_bsn(value) for _, value in parse_qsl(query)):
+        query = ""
+    return local_path(request.url.path + (f"?{query}" if query else ""))
 
 
 def own_page(request: Request, address: str | None) -> str | None:
