@@ -150,16 +150,16 @@ async def test_a_bsn_is_never_saved(engine: Engine) -> None:
 
         forged = await post(sam, "/messages/saved", {"name": "x", "bsn": BSN, **IDENTIFIERS})
         assert forged.status_code == 422
-        assert "bsn: a BSN is patient data and is never saved" in forged.text
+        assert "BSN: a BSN is patient data and is never saved" in forged.text
 
         pasted = await post(sam, "/messages/saved", {"name": "x", "zd_number": "123 456 782"})
         assert pasted.status_code == 422
-        assert "zd_number: a BSN is patient data and is never saved" in pasted.text
+        assert "ZD number: a BSN is patient data and is never saved" in pasted.text
         assert "123 456 782" not in pasted.text  # a refused term is not shown back
 
         named = await post(sam, "/messages/saved", {"name": f"patient {BSN}", **IDENTIFIERS})
         assert named.status_code == 422
-        assert "name: a BSN is patient data and is never saved" in named.text
+        assert "Name: a BSN is patient data and is never saved" in named.text
         assert BSN not in named.text
 
         # A ZD number's nine digits are an identifier, whatever their checksum.
@@ -173,11 +173,11 @@ async def test_a_bsn_is_never_saved(engine: Engine) -> None:
 @pytest.mark.parametrize(
     ("form", "message"),
     [
-        ({"name": "   ", **IDENTIFIERS}, "name: give the saved search a name"),
-        ({"name": "n" * 101, **IDENTIFIERS}, "name: at most 100 characters"),
-        ({"name": "nothing"}, "terms: give at least one search term to save"),
-        ({"name": "bad", "status": "lost"}, "status: not a message status"),
-        ({"name": "bad", "since": "yesterday-ish"}, "since: not an ISO date or date-time"),
+        ({"name": "   ", **IDENTIFIERS}, "Name: give the saved search a name"),
+        ({"name": "n" * 101, **IDENTIFIERS}, "Name: at most 100 characters"),
+        ({"name": "nothing"}, 'role="alert">give at least one search term to save'),
+        ({"name": "bad", "status": "lost"}, "Status: not a message status"),
+        ({"name": "bad", "since": "yesterday-ish"}, "From: not an ISO date or date-time"),
     ],
 )
 async def test_bad_input_is_refused_naming_the_field_and_the_rule(
@@ -190,11 +190,36 @@ async def test_bad_input_is_refused_naming_the_field_and_the_rule(
     assert await engine.store.list_saved_searches(await person_id(engine, "sam@example.org")) == []
 
 
-async def test_a_refusal_is_worded_in_the_persons_language(engine: Engine) -> None:
-    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND), lang="nl") as sam:
-        answer = await post(sam, "/messages/saved", {"name": "x", "bsn": BSN})
+def save_error(page: str) -> str:
+    found = re.search(r'<p class="field-error" id="save-error" role="alert">([^<]*)</p>', page)
+    assert found, page
+    return found.group(1)
+
+
+@pytest.mark.parametrize(
+    ("lang", "form", "said"),
+    [
+        ("nl", {"bsn": BSN}, "BSN: een BSN is een patiëntgegeven en wordt nooit bewaard"),
+        ("nl", {"since": "gisteren"}, "Vanaf: geen ISO-datum of -datum-tijd; geef een datum"),
+        ("nl", {"status": "kwijt"}, "Status: geen berichtstatus; kies uit "),
+        ("nl", {"zd_number": "123 456 782"}, "ZD-nummer: een BSN is een patiëntgegeven"),
+        ("nl", {"name": " ", "until": "2h"}, "Naam: geef de zoekopdracht een naam"),
+        ("nl", {}, "geef minstens één zoekterm om te bewaren"),
+        ("en", {"since": "yesterday"}, "From: not an ISO date or date-time; give a date"),
+        ("en", {"event_type": "x"}, "Event type: "),
+        ("en", {}, "give at least one search term to save"),
+    ],
+)
+async def test_a_refusal_names_the_field_as_the_form_does_in_the_persons_language(
+    engine: Engine, lang: str, form: dict[str, str], said: str
+) -> None:
+    """The field as the Messages form labels it, never its code (``since: …``), which in
+    Dutch was an English word before a Dutch sentence."""
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND), lang=lang) as sam:
+        answer = await post(sam, "/messages/saved", {"name": "x", **form})
     assert answer.status_code == 422
-    assert "bsn: een BSN is een patiëntgegeven en wordt nooit bewaard" in answer.text
+    assert save_error(answer.text).startswith(said)
+    assert await engine.store.list_saved_searches(await person_id(engine, "sam@example.org")) == []
 
 
 async def test_a_name_once_and_at_most_the_limit_per_person(engine: Engine) -> None:
@@ -204,7 +229,7 @@ async def test_a_name_once_and_at_most_the_limit_per_person(engine: Engine) -> N
         assert again.status_code == 303
         again = await post(sam, "/messages/saved", {"name": "search 0", "status": "dead"})
         assert again.status_code == 422
-        assert "name: you have a saved search by that name already" in again.text
+        assert "Name: you have a saved search by that name already" in again.text
         token = csrf((await sam.get("/messages")).text)
         for n in range(1, most):
             answer = await sam.post(
@@ -215,7 +240,7 @@ async def test_a_name_once_and_at_most_the_limit_per_person(engine: Engine) -> N
             assert answer.status_code == 303
         over = await post(sam, "/messages/saved", {"name": "one more", "status": "dead"})
         assert over.status_code == 422
-        assert f"name: at most {most} saved searches per person" in over.text
+        assert f"Name: at most {most} saved searches per person" in over.text
     listed = await engine.store.list_saved_searches(await person_id(engine, "sam@example.org"))
     assert len(listed) == most
 

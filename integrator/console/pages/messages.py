@@ -65,6 +65,14 @@ RESENT_HERE: Final = 500
 EXPORT_LIMIT: Final = 1000
 """The most rows one CSV export from the console holds (newest first)."""
 
+SAVE_FIELDS: Final = {
+    "name": "messages.save_name",
+    "bsn": "messages.bsn",
+    **{term: f"messages.{term}" for term in saved_searches.TERMS},
+}
+"""A saved search's refused field, named as the form labels it (the key of its label), in the
+person's language; a refusal about no one field (``terms``: none given) is said without one."""
+
 Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
 Exporter = Annotated[Visitor, Depends(needs(P.REPORTS_EXPORT))]
 Term = Annotated[str, Form(max_length=200)]
@@ -189,6 +197,7 @@ async def _results(
         saved=[(s, saved_searches.query_of(s.terms)) for s in saved],
         may_save=shown and bool(terms),
         save_problem=save_problem,
+        save_fields=SAVE_FIELDS,
         save_rules={"chars": saved_searches.MAX_NAME, "most": saved_searches.MAX_PER_PERSON},
         export=shown and visitor.may_somewhere(P.REPORTS_EXPORT),
         # Resending what the search finds: by identifier terms only, never by BSN.
