@@ -6,7 +6,11 @@ is the store's business: ``Store.verify_audit``.
 
 The CLI, the API and the console all check a search with ``build_audit_filter`` and then, with
 the store at hand, ``check_audit_destination``: the one rule for a destination term, so that no
-front door answers a typo with an empty trail while another refuses it.
+front door answers a typo with an empty trail while another refuses it. A BSN typed into a
+free-text term (actor, action, target, message, destination) is refused there too, naming the
+term (``search.misplaced_bsn``), as the message and rejected-input searches refuse it: a
+patient is searched by BSN only, so the number never goes into an address, a redirect, a page
+or the audit entry of an export.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from integrator.csv_cells import csv_text
 from integrator.exports import record_export
+from integrator.ids import is_message_id
 from integrator.message_reads import configured_destinations
 from integrator.presenters import audit_view
-from integrator.search import BadSearch, build_filter
+from integrator.search import BadSearch, build_filter, misplaced_bsn
 from integrator.settings import Settings
 from integrator.store import AuditCheck, AuditFilter, AuditRecord, Store
 
@@ -54,8 +59,18 @@ def build_audit_filter(
     since: str | datetime | None = None,
     until: str | datetime | None = None,
 ) -> AuditFilter:
-    """The store filter for these terms; a bad BSN, period or actor is a ``BadSearch`` naming
-    the term (never its value). ``until`` given as a date includes that day."""
+    """The store filter for these terms; a bad BSN, period or actor, or a BSN in another term
+    (``misplaced_terms``), is a ``BadSearch`` naming the term (never its value). ``until``
+    given as a date includes that day."""
+    free = {
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "message": message,
+        "destination": destination,
+    }
+    if (pasted := misplaced_terms(free)) is not None:
+        raise pasted
     checked = build_filter(settings, bsn=bsn, since=since, until=until)
     return AuditFilter(
         actor=checked_actor(actor),
@@ -66,6 +81,16 @@ def build_audit_filter(
         bsn_hash=checked.bsn_hash,
         since=checked.since,
         until=checked.until,
+    )
+
+
+def misplaced_terms(terms: dict[str, str | None]) -> BadSearch | None:
+    """The refusal of the first free-text term that holds a BSN (``search.misplaced_bsn``),
+    or None. A message id (a UUID, the engine's own: ``ids.is_message_id``) is not typed
+    patient data, whatever digits it happens to hold, so a target or message term that is one
+    is never refused for them."""
+    return misplaced_bsn(
+        {name: value for name, value in terms.items() if not is_message_id((value or "").strip())}
     )
 
 

@@ -221,6 +221,28 @@ async def test_a_destination_that_names_nothing_is_refused_without_echoing_it(
         await engine.stop()
 
 
+async def test_a_bsn_in_a_free_text_term_is_refused_without_echoing_it(engine: Engine) -> None:
+    """In an address above all (``?actor=<BSN>``), but in the search's body as well: a
+    patient is searched by ``bsn`` only (``audit.misplaced_terms``)."""
+    await _fill(engine)
+    reports = await token_for(engine, Grant(Role.REPORTS), name="reports")
+    pasted = "123 456 782"
+    async with api_client(engine) as api:
+        refusals = [
+            await api.get("/api/v1/audit", params={"target": pasted}),
+            await api.post("/api/v1/audit/search", json={"actor": pasted, "bsn": BSN}),
+        ]
+    async with api_client(engine, reports) as api:
+        refusals.append(await api.get("/api/v1/audit.csv", params={"action": pasted}))
+    fields = ["target", "actor", "action"]
+    for refused, field in zip(refusals, fields, strict=True):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"] == f"{field}: this looks like a BSN: search by BSN instead"
+        assert pasted not in refused.text and BSN not in refused.text
+    actions = [e.action for e in await engine.store.list_audit(limit=100)]
+    assert "audit.export" not in actions and actions.count("patient_data.view") == 1  # _fill's
+
+
 async def test_the_check_keeps_to_the_callers_destinations(engine: Engine) -> None:
     """Narrowed to some clusters' destinations, one outside them (or removed, in no cluster)
     is refused as one that does not exist, and the store is not asked about it."""

@@ -125,6 +125,23 @@ def test_list_refuses_bad_terms_without_echoing_them(cli: Any, env: dict[str, st
     assert cli("audit", "list", "--json", "--csv").exit_code == 2
 
 
+@pytest.mark.parametrize(
+    "option", ["--actor", "--action", "--target", "--message", "--destination"]
+)
+def test_list_refuses_a_bsn_in_a_free_text_term_naming_the_option(
+    cli: Any, env: dict[str, str], option: str
+) -> None:
+    """As the console and the API refuse it (``audit.misplaced_terms``): a patient is looked
+    up with --bsn, and a CSV export would have recorded the number among its terms."""
+    _fill(env)
+    for typed in ("123456782", "123 456 782"):
+        refused = cli("audit", "list", "--csv", option, typed)
+        assert refused.exit_code == 2
+        assert f"{option}: this looks like a BSN: search by BSN instead" in refused.output
+        assert typed not in refused.output
+    assert "audit.export" not in cli("audit", "list").stdout  # nothing was exported
+
+
 def test_commands_never_create_a_store(cli: Any, tmp_path: Path) -> None:
     assert cli("audit", "list").exit_code == 1
     assert cli("audit", "verify").exit_code == 1

@@ -9,6 +9,11 @@ redirects to ``/audit?search=<handle>``, whose pages name the handle, never the 
 nothing more. The BSN is never shown back. A destination
 that names nothing is refused beside its field (``audit.check_audit_destination``), as the API
 refuses it, never repeating what was typed.
+
+The terms' form posts too, so a BSN typed into a free-text term (actor, action, ...) never goes
+into an address, not even by the browser: the service refuses it (``audit.misplaced_terms``),
+and the page says so beside the field, shows the form again without it, and redirects nowhere.
+An address typed with one (``/audit?actor=<BSN>``) is refused the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
-from integrator.audit import checked_audit_filter, export_audit
+from integrator.audit import checked_audit_filter, export_audit, misplaced_terms
 from integrator.audit_reads import AuditPage, find_audit, page_kept_audit
 from integrator.console import kept
 from integrator.console.errors import BadInput, Forbidden
@@ -31,7 +36,7 @@ from integrator.console.visitor import Visitor, needs
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
 from integrator.presenters import audit_view
-from integrator.search import BadSearch
+from integrator.search import BadSearch, without_bsn
 
 P = Permission
 router = APIRouter()
@@ -126,12 +131,14 @@ def _listing(
 def _refused(
     request: Request, visitor: Visitor, terms: dict[str, str], exc: BadSearch, bsn: str = ""
 ) -> Response:
+    """The form again with the refusal beside its field; a term that holds a BSN is not
+    shown back."""
     return page(
         request,
         visitor,
         "audit.html",
         status=422,
-        terms=terms,
+        terms=without_bsn(terms),
         problem=(exc.field, said(exc, withheld=[bsn, *terms.values()], field=False)),
         entries=[],
         handle="",
@@ -190,9 +197,11 @@ async def audit_by_patient(
 ) -> Response:
     """The search with a patient's BSN, which only ever travels in this body: made and
     recorded once, kept, and shown by GET under its handle (Post/Redirect/Get). Without a
-    BSN: to the GET of its terms."""
+    BSN: to the GET of its terms, unless one holds a BSN: then the form again, refusing it."""
     wanted = bsn.strip()
     if not wanted:
+        if (pasted := misplaced_terms(_given(terms))) is not None:
+            return _refused(request, visitor, terms, pasted)
         return kept.to_listing("/audit", terms)
     engine = engine_of(request)
     try:
