@@ -145,11 +145,13 @@ class Discarded:
 
     ``at`` is the message's last change of status, which the discard was (nothing changes a
     ``cancelled`` message after; retention sets ``pruned_at``, not that); ``by`` is the actor of
-    its audit entry, None once retention pruned the entry (the audit trail has its own period).
+    its audit entry, None once retention pruned the entry (the audit trail has its own period);
+    ``reason`` why, as given to the discard (its audit entry's reason), None likewise.
     """
 
     by: str | None
     at: datetime
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,10 +256,12 @@ async def list_dead_letters(
 
 
 async def _discarded(store: Store, message: MessageRecord) -> Discarded:
-    """Who discarded ``message`` (its audit entry's actor, while the trail keeps the entry)
-    and when (its last change, the discard)."""
+    """Who discarded ``message`` and why (its audit entry's actor and reason, while the trail
+    keeps the entry) and when (its last change, the discard)."""
     entries = await store.list_audit(AuditFilter(action=DISCARD_ACTION, target=message.id), limit=1)
-    return Discarded(entries[0].actor if entries else None, message.updated_at)
+    if not entries:
+        return Discarded(None, message.updated_at)
+    return Discarded(entries[0].actor, message.updated_at, entries[0].reason)
 
 
 async def count_open_dead_letters(
@@ -287,15 +291,20 @@ async def count_open_dead_letters(
 
 
 async def get_dead_letter(store: Store, message_id: str) -> DeadLetter:
-    """One dead letter, resolved or not."""
+    """One dead letter, resolved or not: also one discarded since (``cancelled``), with who
+    discarded it, when and why (``DeadLetter.discarded``), as ``list_dead_letters`` lists it
+    with the resolved ones. Any other message is ``NotADeadLetter``."""
     message = await store.get_message(message_id)
     if message is None:
         raise UnknownDeadLetter(message_id)
-    if message.status != "dead":
+    if message.status not in ("dead", "cancelled"):
         raise NotADeadLetter(message_id, message.status)
     families = await Families.load(store, [message_id])
     return DeadLetter(
-        message, tuple(await store.list_attempts(message_id)), families.resolution(message_id)
+        message,
+        tuple(await store.list_attempts(message_id)),
+        families.resolution(message_id),
+        await _discarded(store, message) if message.status == "cancelled" else None,
     )
 
 

@@ -213,8 +213,8 @@ async def read_dead_letter(
 ) -> DeadLetter:
     """A dead letter with every attempt and its ACKs as received, recorded as ``identity``'s
     view (``deadletter``, with its event's BSN hash) before it is returned: the receiver's
-    words may name the patient. Refused (unknown, not dead) as ``get_dead_letter`` refuses,
-    recording nothing."""
+    words may name the patient. One discarded since is read too, saying by whom, when and why.
+    Refused (unknown, never dead) as ``get_dead_letter`` refuses, recording nothing."""
     letter = await get_dead_letter(store, message_id)
     message = letter.message
     event = await store.get_event(message.event_id)

@@ -7,7 +7,8 @@ discarded one with state ``discarded``, by whom and when), and ``resend --all`` 
 but "every unresolved one", exactly what ``list`` shows, for ``resend``.
 
 ``discard`` closes the dead letter's resend chain with it (``deadletter.plan_discard``); its
-``--dry-run`` and ``show`` say which, and what stays open, first.
+``--dry-run`` and ``show`` say which, and what stays open, first. ``show`` of one discarded
+since says by whom, when and why, as ``list --all`` lists it.
 
 Exit codes: 0 ok, 2 bad input (unknown id, not a dead letter, missing reason, no selector),
 1 anything else (``discard`` of one already resolved: nothing done); ``resend`` exits 1 also
@@ -71,6 +72,8 @@ def _detail(letter: DeadLetter, zone: tzinfo) -> dict[str, Any]:
     detail["attempt_history"] = attempt_history(
         letter.message, letter.attempts, zone, receiver_text=True
     )
+    # A discarded one: why, as given to the discard (who and when are the summary's).
+    detail["discard_reason"] = letter.discarded.reason if letter.discarded is not None else None
     return detail
 
 
@@ -213,6 +216,9 @@ def deadletter_show(
 ) -> None:
     """One dead letter: why it died, every attempt, and the last ACK as received.
 
+    One discarded since (listed by list --all) is shown too, saying by whom, when and why it
+    was discarded; nothing is left to discard with it, so no resend chain.
+
     Recorded in the audit log (patient_data.view) before it is shown: a receiver's words in
     its ACK may name the patient.
     """
@@ -224,6 +230,8 @@ def deadletter_show(
     async def action(store: Store) -> dict[str, Any]:
         [full_id] = await resolve_message_ids(store, [message_id])
         letter = await read_dead_letter(store, local_identity(), full_id)
+        if letter.discarded is not None:  # closed already: a discard has nothing to close
+            return {**_detail(letter, settings.zone), "resend_chain": [], "stays_open": []}
         # What a discard of it would close with it, and what would stay open: seen before.
         chain = await chain_of(store, letter)
         return {
@@ -256,7 +264,9 @@ def deadletter_show(
         if key in _TIMES:
             value = shown_time(value, settings.zone)
         summary.add_row(key, str(value) if value is not None else "-")
-    summary.add_row("state", _state(detail))
+    summary.add_row("state", escape(_state(detail, zone=settings.zone)))
+    if detail["state"] == "discarded":
+        summary.add_row("discard reason", escape(detail["discard_reason"] or "-"))
     for member in detail["resend_chain"]:
         summary.add_row(
             "resend chain", f"{member['id']} (the same message, dead too; discarded with it)"

@@ -347,6 +347,45 @@ def test_dead_letter_and_resend_commands_take_a_unique_prefix(tmp_path: Path) ->
     assert ids[1] in discarded.stdout
 
 
+def test_deadletter_show_shows_a_discarded_letter_as_the_listing_does(tmp_path: Path) -> None:
+    """``list --all`` lists a discarded letter; ``show`` refused it (``message … is cancelled,
+    not dead``, exit 2). It shows it now, saying who discarded it, when and why."""
+    ids = ["abcd1111-0000-4000-8000-000000000000", "abcd2222-0000-4000-8000-000000000000"]
+    env = {**dead_letters(tmp_path, ids), "USER": "piet"}
+    discarded = run_cli("deadletter", "discard", "abcd1111", "--reason", "sent by fax", env=env)
+    assert discarded.returncode == 0, discarded.stderr
+    [listed] = [
+        row
+        for row in json.loads(run_cli("deadletter", "list", "--all", "--json", env=env).stdout)
+        if row["id"] == ids[0]
+    ]
+
+    shown = run_cli("deadletter", "show", "abcd1111", "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    detail = json.loads(shown.stdout)
+    assert detail["id"] == ids[0] and detail["state"] == "discarded"
+    assert (detail["discarded_by"], detail["discarded_at"]) == (
+        "local:piet",
+        listed["discarded_at"],
+    )
+    assert detail["discarded_at"].endswith("+01:00")  # local, with its offset, as listed
+    assert detail["discard_reason"] == "sent by fax"
+    assert detail["reason"] == "AR from the receiver"  # why it died, as before
+    assert (detail["resend_chain"], detail["stays_open"]) == ([], [])  # nothing left to close
+
+    human = run_cli("deadletter", "show", ids[0], env=env)
+    assert human.returncode == 0, human.stderr
+    said = " ".join(human.stdout.split())
+    at = shown_time(listed["discarded_at"], AMSTERDAM)
+    assert f"state │ discarded by local:piet at {at}" in said
+    assert "discard reason │ sent by fax" in said
+
+    # The letter still open shows as before (a message that never died is refused as before:
+    # tests/delivery/test_deadletter.py).
+    still_open = run_cli("deadletter", "show", ids[1], "--json", env=env)
+    assert json.loads(still_open.stdout)["state"] == "open"
+
+
 def test_filters_take_the_short_ids_listings_show(tmp_path: Path) -> None:
     """`messages list --event-id` and `audit list --message` took whole ids only, so a short id
     pasted from a listing silently found nothing."""
