@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +28,25 @@ async def receiver() -> AsyncIterator[MllpReceiver]:
         yield server
 
 
-@pytest.fixture
-async def engine(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
-    settings = settings_for(tmp_path)
+@asynccontextmanager
+async def running_engine(root: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
+    """An engine in ``root`` with one destination, ``noord``, delivering to ``receiver``."""
+    settings = settings_for(root)
     settings.destinations_dir.mkdir()
     config = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
     (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
     started = Engine(settings)
     await started.start()
-    yield started
-    await started.stop()
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+@pytest.fixture
+async def engine(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
+    async with running_engine(tmp_path, receiver) as started:
+        yield started
 
 
 @pytest.fixture

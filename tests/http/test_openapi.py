@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -12,8 +13,11 @@ import jsonschema_rs
 import pytest
 
 from destinations.config import DestinationConfig, parse_duration
+from destinations.receiver import MllpReceiver
 from integrator.http.openapi import DURATION_PATTERN
 from schemas.generate import SCHEMA_DIR
+from tests.http.conftest import running_engine
+from tests.http.support import api_client
 
 JSON = "application/json"
 COMPONENTS = "#/components/schemas/"
@@ -21,12 +25,23 @@ EVENTS = "/api/v1/events"
 DESTINATION = "/api/v1/destinations/{destination_id}"
 
 
-@pytest.fixture
-async def document(api: httpx.AsyncClient) -> dict[str, Any]:
-    response = await api.get("/openapi.json")
-    assert response.status_code == 200
-    data: dict[str, Any] = response.json()
-    return data
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The document as an engine serves it, fetched once for the module: the engine and
+    FastAPI's walk over every route's models cost about a second, the same for every test."""
+
+    async def fetch() -> dict[str, Any]:
+        async with (
+            MllpReceiver() as receiver,
+            running_engine(tmp_path_factory.mktemp("openapi"), receiver) as engine,
+            api_client(engine) as api,
+        ):
+            response = await api.get("/openapi.json")
+        assert response.status_code == 200
+        data: dict[str, Any] = response.json()
+        return data
+
+    return asyncio.run(fetch())
 
 
 def body_schema(document: dict[str, Any], path: str, method: str) -> dict[str, Any]:
