@@ -1,9 +1,10 @@
-"""One live engine per test module, one browser per test process; screenshots of every page
-as artifacts.
+"""One live engine per test module, one browser per test process; every page checked, and
+kept as a screenshot when asked.
 
 Browser tests need Chromium at ``/usr/bin/chromium`` (or ``TEST_CHROMIUM``) and the
 ``playwright`` package: without them they skip with the reason, and fail under ``CI=true``.
-Screenshots go to ``CONSOLE_ARTIFACTS`` or ``tests/console/artifacts`` (not committed).
+Screenshots are written only when ``CONSOLE_ARTIFACTS`` names a directory (a full-page PNG
+costs a few tenths of a second, and a run makes over a hundred that nobody looks at).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tests.services import require_chromium
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-ARTIFACTS = Path(os.environ.get("CONSOLE_ARTIFACTS", Path(__file__).parent / "artifacts"))
+ARTIFACTS = Path(os.environ["CONSOLE_ARTIFACTS"]) if os.environ.get("CONSOLE_ARTIFACTS") else None
 
 
 @pytest.fixture(scope="module")
@@ -159,9 +160,9 @@ _UNLABELLED = """() => Array.from(document.querySelectorAll(
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Save the page as an artifact, after checking what every page must be: each input has
-    a label, nothing was loaded from elsewhere, and the browser reported no error (a
-    Content-Security-Policy violation is one)."""
+    """Check what every page must be: each input has a label, nothing was loaded from
+    elsewhere, and the browser reported no error (a Content-Security-Policy violation is one);
+    then save the page as ``name``.png in ``CONSOLE_ARTIFACTS``, when that is set."""
     assert page.evaluate(_UNLABELLED) == [], name
     own = page.url.split("/", 3)[:3]
     loaded = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
@@ -169,5 +170,6 @@ def screenshot(page: Page, name: str) -> None:
     errors = [m.text for m in page.console_messages() if m.type == "error"]
     # A refusal the page shows on purpose (403, 404, 422 for a form's errors) is not a fault.
     assert [e for e in errors if "the server responded with a status of 4" not in e] == [], name
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if ARTIFACTS is not None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
