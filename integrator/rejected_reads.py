@@ -121,9 +121,9 @@ def rejected_summary(record: RejectedSummary | RejectedEventRecord) -> dict[str,
 
 def _reason(record: RejectedSummary | RejectedEventRecord) -> list[dict[str, Any]]:
     """The broken rules as kept, each path shown as intake shows one now
-    (``schemas.translate.withhold_stored_keys``): input kept before keys were judged by their
-    shape may name data sent as a key (``patient.name.van der Berg``), and this listing is
-    read without ``patient_data.read``."""
+    (``schemas.translate.withhold_stored_keys``): input kept before keys were judged as they
+    are now (``schemas.keys``) may name data sent as a key (``patient.name.van der Berg``,
+    ``patient.name.jansen``), and this listing is read without ``patient_data.read``."""
     return [{**r, "path": withhold_stored_keys(r.get("path") or "$")} for r in record.reason]
 
 

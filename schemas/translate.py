@@ -16,18 +16,16 @@ from pydantic_core import ErrorDetails
 
 from schemas.errors import FieldError
 from schemas.fields import MAX_LONG_TEXT, MAX_TEXT
+from schemas.keys import MAX_PLACES, judge_unknown, shown_key
+from schemas.keys import WITHHELD_KEY as WITHHELD_KEY
 from schemas.native import NOT_BLANK
 from schemas.rules import RULE_MESSAGES, RULE_SHAPES, message_for
 from shapes import NUMBER, TEXT, Shape
 
 SCHEMA_KEY: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 """The shape of every key the schemas define (snake_case, at most 64 characters; a test holds
-the models and the JSON Schema files to it). A key of the input is named in a path only when
-it has this shape: anything else (`van der Berg`, `Dorpsstraat 12A`, `1961-04-12`) is data sent
-as a key by a mapping bug upstream, and is never repeated."""
-# A key of that shape with a run of digits may still be data (a BSN after a letter).
-_DATA_LIKE_KEY: Final = re.compile(r"[0-9]{5,}")
-WITHHELD_KEY: Final = "…"
+the models and the JSON Schema files to it). The shape does not decide whether an error names a
+key of the input (``jansen`` has it too): ``schemas.keys`` does."""
 # A stored path's parts: an index (`[0]`) or a key, between the dots and brackets.
 _STORED_PART: Final = re.compile(r"\[[0-9]+\]|[^.\[\]]+")
 # The JSON parser's own explanation names a position, not content; anything else is dropped.
@@ -59,6 +57,19 @@ MUST_BE_LIST: Final = Shape("rule.type_list", "must be a list")
 ONE_OF: Final = Shape("rule.one_of", "must be one of {expected}", expected=TEXT)
 """``expected`` is pydantic's list of the schema's own values, shown as it is."""
 AT_LEAST: Final = Shape("rule.at_least", "must contain at least {count} item(s)", count=NUMBER)
+NOT_HERE: Final = Shape(
+    "rule.unknown_field_elsewhere",
+    "is not a field here; the schema has it at {places}",
+    places=r"\S+(?:, \S+)*",
+)
+"""A schema's key at a place the schema does not have it; ``places`` are where it does
+(``patient.bsn``), at most ``schemas.keys.MAX_PLACES`` of them, then ``…``."""
+DID_YOU_MEAN: Final = Shape(
+    "rule.unknown_field_like",
+    RULE_SHAPES["unknown_field"].template + "; did you mean {key}?",
+    key=r"[a-z][a-z0-9_]*",
+)
+"""An unknown key that resembles ``key``, the schema's own (never the typed key itself)."""
 NOT_JSON_AT: Final = Shape(
     "rule.json_syntax_at", RULE_SHAPES["json_syntax"].template + ": {detail}", detail=TEXT
 )
@@ -79,27 +90,21 @@ _TYPE_SENTENCES: Final[dict[str, Shape]] = {
     "list_type": MUST_BE_LIST,
     "iterable_type": MUST_BE_LIST,
 }
-VALUE_SHAPES: Final = (*dict.fromkeys(_TYPE_SENTENCES.values()), ONE_OF, AT_LEAST, NOT_JSON_AT)
+VALUE_SHAPES: Final = (
+    *dict.fromkeys(_TYPE_SENTENCES.values()),
+    ONE_OF,
+    AT_LEAST,
+    NOT_JSON_AT,
+    NOT_HERE,
+    DID_YOU_MEAN,
+)
 """Every sentence here besides the rules' own."""
-
-
-def shown_key(key: str) -> str:
-    """`key` itself when it has the schemas' key shape, else `WITHHELD_KEY`.
-
-    A path names the input's keys as they came, so the rule is about the key, not about where
-    it stands: a schema-shaped unknown key (`patient.nickname`) is named, so the sender learns
-    which key to drop; any other one is `…`, and its "unknown field" error still stands at its
-    parent's path (`patient.name.…`). Paths go into 422 answers, the log and the rejected
-    listing, which roles without `patient_data.read` see.
-    """
-    if SCHEMA_KEY.fullmatch(key) and not _DATA_LIKE_KEY.search(key):
-        return key
-    return WITHHELD_KEY
 
 
 def format_path(loc: Sequence[str | int]) -> str:
     """`('questions', 0, 'answer')` -> `questions[0].answer`; the empty location is `$`.
-    Each key is shown as `shown_key` shows it."""
+    Each key is shown as `schemas.keys.shown_key` shows it: named when it is one of the
+    schemas' own keys or a well-known one, else `…`."""
     path = ""
     for part in loc:
         if isinstance(part, int):
@@ -111,11 +116,12 @@ def format_path(loc: Sequence[str | int]) -> str:
 
 
 def withhold_stored_keys(path: str) -> str:
-    """A path as kept with rejected input, each key shown as `shown_key` shows it.
+    """A path as kept with rejected input, each key shown as `format_path` shows it.
 
-    Rejected input kept before keys were judged by their shape may hold a path naming data
-    sent as a key (`patient.name.van der Berg`); reading it through here shows it as
-    `format_path` shows it now. Idempotent: a path `format_path` made comes back as it was.
+    Rejected input kept before keys were judged as they are now may hold a path naming data
+    sent as a key (`patient.name.van der Berg`, `patient.name.jansen`); reading it through here
+    shows it as `format_path` shows it now. Idempotent: a path `format_path` made comes back
+    as it was.
     A key that held `.` or `[` was split when it was kept; each piece is judged alone.
     """
     if path in {"", "$"}:
@@ -200,6 +206,27 @@ def field_errors(exc: ValidationError, tags: Iterable[str] = ()) -> tuple[FieldE
     seen: dict[FieldError, None] = {}
     for error in exc.errors(include_url=False):
         rule = _native_rule(error) or _rule_for(error["type"])
-        path = format_path(_location(error, tag_set))
-        seen.setdefault(FieldError(path, rule, _message_for(error, rule)), None)
+        loc = _location(error, tag_set)
+        message = _message_for(error, rule)
+        if error["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+            first = error["loc"][0] if error["loc"] else None
+            message = _unknown_key_message(first if first in tag_set else None, loc)
+        seen.setdefault(FieldError(format_path(loc), rule, message), None)
     return tuple(seen)
+
+
+def _unknown_key_message(event_type: object, loc: Sequence[str | int]) -> str:
+    """The sentence of an unknown key at `loc`: where the schema has it when it is the schema's
+    own, or which of the schema's keys it resembles (`schemas.keys.judge_unknown`); never the
+    key itself."""
+    key = loc[-1]
+    assert isinstance(key, str)
+    judged = judge_unknown(event_type if isinstance(event_type, str) else None, loc[:-1], key)
+    if judged.places:
+        shown = list(judged.places[:MAX_PLACES])
+        if len(judged.places) > MAX_PLACES:
+            shown.append(WITHHELD_KEY)
+        return NOT_HERE(places=", ".join(shown))
+    if judged.resembles is not None:
+        return DID_YOU_MEAN(key=judged.resembles)
+    return message_for("unknown_field")

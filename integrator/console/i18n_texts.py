@@ -234,6 +234,8 @@ NL: Final[dict[str, str]] = {
     "text.rule.type_list": "moet een lijst zijn",
     "text.rule.one_of": "moet een van deze zijn: {expected}",
     "text.rule.at_least": "moet minstens {count} onderdeel/onderdelen bevatten",
+    "text.rule.unknown_field_elsewhere": "is hier geen veld; het schema heeft het bij {places}",
+    "text.rule.unknown_field_like": "is geen bekend veld; bedoel je {key}?",
     "text.rule.json_syntax_at": 'is geen geldige JSON: "{detail}"',
     "text.rule.unknown": "is niet geldig (regel {rule})",
     "text.rule.body_declared_too_large": (

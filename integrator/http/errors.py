@@ -18,8 +18,7 @@ answer (which ends up in browser histories, proxies and tickets) nor in a log li
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
@@ -37,13 +36,11 @@ from integrator.transport.errors import TransportUnavailable
 log = get_logger("integrator.http")
 
 WITHHELD: Final = "…"
-# Every name the API declares (body keys, query and path parameters) is snake_case, as the
-# intake schema's keys are (schemas.translate.SCHEMA_KEY); a test holds the OpenAPI document to
-# it. A key of another shape (`Jansen`, `1961-04-12`) may be data sent as a key: not repeated.
-_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
-# Headers are the one exception, and only declared ones are ever validated.
-_HEADER = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
-_DIGIT_RUN = re.compile(r"\d{5,}")
+# An error's location starts with where the value came from: FastAPI's own words.
+_SOURCES: Final = frozenset({"body", "query", "path", "header", "cookie"})
+WELL_KNOWN: Final = frozenset({"bsn", "patient_bsn", "burgerservicenummer"})
+"""Keys the API declares nowhere but names when sent: a BSN put where none goes (``?bsn=``),
+refused with where a BSN is searched instead (``integrator.http.query``)."""
 
 
 def without_values(text: str, values: Iterable[object]) -> str:
@@ -61,29 +58,64 @@ def without_values(text: str, values: Iterable[object]) -> str:
     return text
 
 
-def safe_name(key: str, *, header: bool = False) -> str:
-    """A key as it may be shown: a name of the API's shape (snake_case; a header's name when
-    ``header``), or ``…`` for any other key, which could be data (a name, a date, a BSN)."""
-    if (_HEADER if header else _NAME).fullmatch(key) and not _DIGIT_RUN.search(key):
+def declared_names(app: FastAPI) -> frozenset[str]:
+    """Every name the API declares: the keys of its bodies and the names of its query, path
+    and header parameters, read from its OpenAPI document once."""
+    names = getattr(app.state, "declared_names", None)
+    if not isinstance(names, frozenset):
+        names = frozenset(_names_in(app.openapi()))
+        app.state.declared_names = names
+    return names
+
+
+def _names_in(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        properties = node.get("properties")
+        if isinstance(properties, dict):
+            yield from (str(name) for name in properties)
+        if isinstance(node.get("in"), str) and isinstance(node.get("name"), str):
+            yield node["name"]
+        for value in node.values():
+            yield from _names_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _names_in(value)
+
+
+def safe_name(key: str, known: Collection[str], *, header: bool = False) -> str:
+    """A key as it may be shown: one of ``known`` (the names the API declares,
+    ``declared_names``; a header's in any case) or of ``WELL_KNOWN``, else ``…``. Any other key
+    could be data sent as a key (a name, a date, a BSN), also one of the API's snake_case
+    shape (``jansen``, ``de_vries``), so it is never repeated."""
+    if key in known or key in WELL_KNOWN:
+        return key
+    if header and key.lower() in {name.lower() for name in known}:
         return key
     return WITHHELD
 
 
-def _public_loc(loc: Sequence[Any]) -> list[str | int]:
-    """An error's location with each key as ``safe_name`` shows it (a header's as a header's)."""
+def _public_loc(loc: Sequence[Any], known: Collection[str]) -> list[str | int]:
+    """An error's location with each key as ``safe_name`` shows it (a header's as a header's);
+    where the value came from (``body``, ``query``) as FastAPI says it."""
     header = bool(loc) and loc[0] == "header"
-    return [p if isinstance(p, int) else safe_name(str(p), header=header) for p in loc]
+    return [
+        p
+        if isinstance(p, int) or (i == 0 and p in _SOURCES)
+        else safe_name(str(p), known, header=header)
+        for i, p in enumerate(loc)
+    ]
 
 
-def public_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
-    """Validation errors as ``{loc, msg, type}`` without anything quoted from the request."""
+def public_errors(errors: Sequence[Any], known: Collection[str]) -> list[dict[str, Any]]:
+    """Validation errors as ``{loc, msg, type}`` without anything quoted from the request;
+    a key named only when it is one of ``known`` (``safe_name``)."""
     public = []
     for error in errors:
         given = error.get("input")
         scalars = [given] if isinstance(given, str | int | float) else []
         public.append(
             {
-                "loc": _public_loc(error["loc"]),
+                "loc": _public_loc(error["loc"], known),
                 "msg": without_values(str(error["msg"]), scalars),
                 "type": str(error["type"]),
             }
@@ -91,9 +123,10 @@ def public_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     return public
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": public_errors(exc.errors())}, status_code=422)
+    errors = public_errors(exc.errors(), declared_names(request.app))
+    return JSONResponse({"detail": errors}, status_code=422)
 
 
 class ContainUnexpectedErrors:

@@ -3,8 +3,10 @@
 A misspelt filter silently ignored answers with every message, and a BSN put in a URL by mistake
 (``?bsn=...``) would do the same while leaving the BSN in proxy logs. So each request's query
 keys are compared with the parameters its route declares (its own and its dependencies'), and
-any other key is a 422 naming it. ``create_app`` adds ``refuse_unknown_query`` as a dependency
-of the whole app, so routes added later are covered without doing anything.
+any other key is a 422 naming it when it may be named (a name the API declares elsewhere, or a
+BSN's: ``integrator.http.errors.safe_name``), else as ``…``. ``create_app`` adds
+``refuse_unknown_query`` as a dependency of the whole app, so routes added later are covered
+without doing anything.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from integrator.http.errors import safe_name
+from integrator.http.errors import declared_names, safe_name
 
 BSN_SEARCH: Final = (
     "a BSN never goes in a URL: search by BSN in the body of POST /api/v1/messages/search"
@@ -50,14 +52,14 @@ def is_bsn_key(key: str) -> bool:
     return "bsn" in lowered or "burgerservicenummer" in lowered
 
 
-def _error(key: str, allowed: frozenset[str]) -> dict[str, Any]:
+def _error(key: str, allowed: frozenset[str], known: frozenset[str]) -> dict[str, Any]:
     if is_bsn_key(key):
         rule = f"unknown query parameter: {BSN_SEARCH}"
     elif allowed:
         rule = f"unknown query parameter; this route takes {', '.join(sorted(allowed))}"
     else:
         rule = "unknown query parameter; this route takes none"
-    return {"type": "extra_forbidden", "loc": ("query", safe_name(key)), "msg": rule}
+    return {"type": "extra_forbidden", "loc": ("query", safe_name(key, known)), "msg": rule}
 
 
 async def refuse_unknown_query(request: Request) -> None:
@@ -68,4 +70,5 @@ async def refuse_unknown_query(request: Request) -> None:
     allowed = declared_query(route)
     unknown = sorted({key for key in request.query_params if key not in allowed})
     if unknown:
-        raise RequestValidationError([_error(key, allowed) for key in unknown])
+        known = declared_names(request.app)
+        raise RequestValidationError([_error(key, allowed, known) for key in unknown])

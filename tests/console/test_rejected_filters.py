@@ -23,6 +23,8 @@ from integrator.access import Grant, Role
 from integrator.clock import ManualClock
 from integrator.console.pages import rejected as rejected_page
 from integrator.engine import Engine
+from integrator.errors import InvalidEvent
+from tests.conftest import load_sample
 from tests.console.test_saved_searches import signed_in
 from tests.integrator.support import destination, settings_for
 
@@ -156,3 +158,37 @@ async def test_the_dashboard_leaves_the_count_out_for_a_one_cluster_reader(
     assert 'id="tile-lab-west"' in start.text  # the dashboard itself is there
     for answer in (start, polled):
         assert "rejected-lately" not in answer.text and "/rejected" not in answer.text
+
+
+# Lower-case patient names sent as keys: of the schemas' own snake_case shape, never shown.
+NAME_LIKE_KEYS = ("jansen", "de_vries", "van_dijk")
+
+
+async def test_the_pages_name_no_key_that_could_be_a_patients_name(engine: Engine) -> None:
+    event = load_sample("referral")
+    event["jansen"] = "Jan"  # at the top, nested, inside a list
+    event["patient"]["name"]["de_vries"] = "Jan"
+    event["questions"][0]["van_dijk"] = "Jan"
+    event["bsn"] = event["patient"].pop("bsn")  # the schema's key at the wrong place
+    event["patient"]["name"]["famliy"] = "Jansen"  # misspelt
+    with pytest.raises(InvalidEvent) as refused:
+        await engine.intake.submit(json.dumps(event), source="http")
+    rejected_id = refused.value.rejected_id
+    assert rejected_id is not None
+    pages = {}
+    for lang in ("en", "nl"):
+        async with signed_in(
+            engine, f"vera.{lang}@example.org", Grant(Role.VIEWER), lang=lang
+        ) as vera:
+            pages[lang] = (await vera.get("/rejected"), await vera.get(f"/rejected/{rejected_id}"))
+    for listing, one in pages.values():
+        assert listing.status_code == one.status_code == 200
+        assert "<code>questions[0].…: unknown_field</code>" in listing.text
+        assert "<code>bsn: unknown_field</code>" in listing.text
+        assert "<code>patient.name.…</code>" in one.text
+        for key in (*NAME_LIKE_KEYS, "famliy"):
+            assert key not in listing.text and key not in one.text
+    assert "is not a field here; the schema has it at patient.bsn" in pages["en"][1].text
+    assert "is not a known field; did you mean family?" in pages["en"][1].text
+    assert "is hier geen veld; het schema heeft het bij patient.bsn" in pages["nl"][1].text
+    assert "is geen bekend veld; bedoel je family?" in pages["nl"][1].text

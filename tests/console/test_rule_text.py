@@ -23,6 +23,7 @@ from tests.console.shaped_support import assert_every_shape_has_its_sentences
 SAMPLE_VALUES = {"expected": "'referral', 'diagnostic_request'", "count": "2", "rule": "x_y"}
 SAMPLE_VALUES["detail"] = "EOF while parsing a value at line 1 column 6"
 SAMPLE_VALUES.update(size="74099373", limit="74099372", media_type="text/plain")
+SAMPLE_VALUES.update(places="patient.address.postcode, referrer.name.family", key="zd_number")
 
 
 def _refused(raw: bytes | dict[str, Any]) -> list[dict[str, str]]:
@@ -51,6 +52,8 @@ def _broken(**changes: Any) -> dict[str, Any]:
             ["moet het getal 1 zijn (de enige ondersteunde schemaversie)"],
         ),
         (_broken(zd_number="123"), ["moet een ZD-nummer zijn: 'ZD' gevolgd door 9 cijfers"]),
+        (_broken(bsn="x"), ["is hier geen veld; het schema heeft het bij patient.bsn"]),
+        (_broken(zd_numer="x"), ["is geen bekend veld; bedoel je zd_number?"]),
     ],
 )
 def test_intake_s_refusals_are_worded_in_dutch(raw: Any, dutch: list[str]) -> None:

@@ -118,8 +118,9 @@ async def test_the_terms_and_the_total_are_documented_with_their_bounds(
     assert "``caller``" in one["description"]
 
 
-# The audit's body: data sent as keys by a mapping bug upstream.
-DATA_IN_KEYS = ("van der Berg", "Dorpsstraat 12A", "1961-04-12")
+# The audit's body: data sent as keys by a mapping bug upstream; the lower-case ones have the
+# schemas' own snake_case shape.
+DATA_IN_KEYS = ("van der Berg", "Dorpsstraat 12A", "1961-04-12", "jansen", "de_vries", "jan")
 
 
 async def test_data_sent_as_keys_is_in_no_answer_log_or_listing(
@@ -128,45 +129,59 @@ async def test_data_sent_as_keys_is_in_no_answer_log_or_listing(
     referral_data["patient"]["name"]["van der Berg"] = "Jan"
     referral_data["patient"]["address"]["Dorpsstraat 12A"] = "Zwolle"
     referral_data["patient"]["address"]["1961-04-12"] = "geboren"
-    referral_data["patient"]["nickname"] = "Jantje"  # of the schemas' shape: named
+    referral_data["jansen"] = "Jan"  # at the top
+    referral_data["patient"]["name"]["de_vries"] = "Jan"  # nested
+    referral_data["questions"][0]["jan"] = "Jansen"  # inside a list
+    referral_data["bsn"] = "999990019"  # the schema's key at the wrong place: named
+    referral_data["zd_numer"] = "ZD300000001"  # misspelt: said what it resembles
     with capture_logs() as logs:
         answer = await api.post("/api/v1/events", json=referral_data)
     assert answer.status_code == 422, answer.text
-    paths = {(e["path"], e["rule"]) for e in answer.json()["errors"]}
-    assert paths == {
-        ("patient.name.…", "unknown_field"),
-        ("patient.address.…", "unknown_field"),
-        ("patient.nickname", "unknown_field"),
+    errors = {(e["path"], e["rule"], e["message"]) for e in answer.json()["errors"]}
+    assert errors == {
+        ("patient.name.…", "unknown_field", "is not a known field"),
+        ("patient.address.…", "unknown_field", "is not a known field"),
+        ("…", "unknown_field", "is not a known field"),
+        ("questions[0].…", "unknown_field", "is not a known field"),
+        ("bsn", "unknown_field", "is not a field here; the schema has it at patient.bsn"),
+        ("…", "unknown_field", "is not a known field; did you mean zd_number?"),
     }
     [line] = [e for e in logs if e["event"] == "event rejected"]
-    assert "patient.nickname" in line["fields"]
+    assert "bsn" in line["fields"] and "questions[0].…" in line["fields"]
     rejected_id = answer.json()["rejected_id"]
     viewer = await token_for(engine, Grant(Role.VIEWER))  # no patient_data.read
     async with api_client(engine, viewer) as as_viewer:
         listed = await as_viewer.get("/api/v1/rejected")
     [row] = [r for r in listed.json() if r["id"] == rejected_id]
     assert "patient.name.…: unknown_field" in row["problems"]
+    assert "questions[0].…: unknown_field" in row["problems"]
     one = await api.get(f"/api/v1/rejected/{rejected_id}")
     assert one.status_code == 200
     detail = {key: value for key, value in one.json().items() if key != "body"}
-    assert "patient.nickname: unknown_field" in detail["problems"]
+    assert "bsn: unknown_field" in detail["problems"]
     for said in (answer.text, str(logs), listed.text, json.dumps(detail)):
-        for data in DATA_IN_KEYS:
+        for data in (*DATA_IN_KEYS, "zd_numer"):
             assert data not in said
 
 
 async def test_rejected_input_kept_naming_data_as_a_key_is_listed_without_it(
     engine: Engine, api: httpx.AsyncClient
 ) -> None:
-    # Kept before keys were judged by their shape: the path as it was made then.
+    # Kept before keys were judged as they are now: the path as it was made then.
     kept = [
         {"path": "patient.name.van der Berg", "rule": "unknown_field", "message": "unknown"},
+        {"path": "patient.name.jansen", "rule": "unknown_field", "message": "unknown"},
         {"path": "", "rule": "processing", "message": "ValueError"},
     ]
     rejected_id = await engine.store.reject_event(b"{}", "amqp", kept)
     listed = await api.get("/api/v1/rejected")
     [row] = [r for r in listed.json() if r["id"] == rejected_id]
-    assert row["problems"] == ["patient.name.…: unknown_field", "$: processing"]
+    assert row["problems"] == [
+        "patient.name.…: unknown_field",
+        "patient.name.…: unknown_field",
+        "$: processing",
+    ]
     one = await api.get(f"/api/v1/rejected/{rejected_id}")
-    assert [r["path"] for r in one.json()["reason"]] == ["patient.name.…", "$"]
+    assert [r["path"] for r in one.json()["reason"]] == ["patient.name.…", "patient.name.…", "$"]
     assert "van der Berg" not in listed.text + one.text
+    assert "jansen" not in listed.text + one.text

@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 from integrator.access import Permission
 from integrator.access.routes import ROUTE_PERMISSIONS
 from integrator.engine import Engine
-from integrator.http.errors import safe_name
+from integrator.http.errors import declared_names, safe_name
 from tests.http.conftest import BSN, submit
 
 ROLLBACK = "/api/v1/destinations/noord/rollback/{}"
@@ -115,13 +115,19 @@ async def test_a_bsn_in_the_url_is_refused_and_not_repeated(
 async def test_an_unknown_query_parameter_is_named_with_what_the_route_takes(
     api: httpx.AsyncClient,
 ) -> None:
+    # A misspelt one is not repeated (a typo and a surname look alike); the route's own are.
     response = await api.get("/api/v1/messages?stauts=dead&limit=5")
-    error = refused(response, "query", "stauts")
+    error = refused(response, "query", "…")
     assert error["type"] == "extra_forbidden"
     assert "unknown query parameter" in error["msg"] and "status" in error["msg"]
+    assert "stauts" not in response.text
 
-    response = await api.get("/api/v1/versions?x=1&y=2")
-    assert [e["loc"] for e in response.json()["detail"]] == [["query", "x"], ["query", "y"]]
+    # A name the API declares elsewhere is named.
+    response = await api.get("/api/v1/versions?status=1&limit=2")
+    assert [e["loc"] for e in response.json()["detail"]] == [
+        ["query", "limit"],
+        ["query", "status"],
+    ]
     assert "this route takes none" in response.json()["detail"][0]["msg"]
 
     # a key that could be data itself is not repeated either
@@ -153,7 +159,9 @@ async def test_routes_added_later_refuse_unknown_query_parameters_too(
     [
         ({"bsn": int(BSN)}, ["body", "bsn"]),  # a number where text goes
         ({"zd_number": [BSN]}, ["body", "zd_number"]),
-        ({"filter_bsn": BSN}, ["body", "filter_bsn"]),  # unknown key
+        ({"filter_bsn": BSN}, ["body", "…"]),  # unknown key, declared nowhere
+        ({"jansen": BSN}, ["body", "…"]),  # unknown keys of the API's shape that are a name
+        ({"de_vries": True}, ["body", "…"]),
         ({BSN: True}, ["body", "…"]),  # unknown key that is the BSN itself
         ({"Jansen": True}, ["body", "…"]),  # unknown keys that are a name, a date
         ({"1961-04-12": True}, ["body", "…"]),
@@ -167,14 +175,43 @@ async def test_a_wrong_search_body_is_refused_without_repeating_it(
     response = await api.post("/api/v1/messages/search", json=content)
     refused(response, *loc)
     assert BSN not in response.text
-    for data in ("Jansen", "1961-04-12", "van-der-Berg"):
+    for data in ("Jansen", "1961-04-12", "van-der-Berg", "jansen", "de_vries", "filter_bsn"):
         assert data not in response.text
 
 
+# Lower-case keys of the API's own snake_case shape that are a patient's name.
+NAME_LIKE_KEYS = ("jan", "de_vries", "jansen")
+
+
+@pytest.mark.parametrize("key", NAME_LIKE_KEYS)
+async def test_a_name_like_key_is_in_no_422_nor_log_line(api: httpx.AsyncClient, key: str) -> None:
+    with capture_logs() as logs:
+        answers: list[tuple[httpx.Response, list[str | int]]] = [
+            # at the top, nested, inside a list, in the query string
+            (await api.post("/api/v1/messages/search", json={key: "x"}), ["body", "…"]),
+            (
+                await api.post("/api/v1/resend", json={"reason": "r", "filter": {key: "x"}}),
+                ["body", "filter", "…"],
+            ),
+            (
+                await api.post(
+                    "/api/v1/people",
+                    json={"email": "a@example.org", "grants": [{"role": "viewer", key: "x"}]},
+                ),
+                ["body", "grants", 0, "…"],
+            ),
+            (await api.get(f"/api/v1/messages?{key}=x"), ["query", "…"]),
+        ]
+    for response, loc in answers:
+        assert refused(response, *loc)["type"] == "extra_forbidden"
+        assert key not in response.text
+    assert key not in str(logs)
+
+
 async def test_every_name_the_api_declares_is_one_an_error_may_repeat(
-    api: httpx.AsyncClient,
+    app: FastAPI, api: httpx.AsyncClient
 ) -> None:
-    # Errors repeat a key only when it has this shape; a declared name must never lose it.
+    # Errors repeat a key only when the API declares it; a declared name must never lose it.
     document = (await api.get("/openapi.json")).json()
     names: set[tuple[str, str]] = set()
 
@@ -193,8 +230,11 @@ async def test_every_name_the_api_declares_is_one_an_error_may_repeat(
 
     walk(document)
     assert ("header", "X-Integrator-Reason") in names and ("query", "since") in names
+    declared = declared_names(app)
     for where, name in names:
-        assert safe_name(name, header=where == "header") == name, (where, name)
+        assert safe_name(name, declared, header=where == "header") == name, (where, name)
+    for key in (*NAME_LIKE_KEYS, "Jansen", BSN):
+        assert safe_name(key, declared) == "…"
 
 
 async def test_a_body_that_is_not_json_is_refused_without_repeating_it(

@@ -108,7 +108,8 @@ async def test_bad_token_input_is_refused_naming_the_field_and_creates_nothing(
             {"name": "ok", "grants": [grant("metrics")], "expires_in_days": 0},
             ["body", "expires_in_days"],
         ),
-        ({"name": "ok", "grants": [grant("metrics")], "owner": "x"}, ["body", "owner"]),
+        # a key the API declares nowhere is not named: it could be data sent as a key
+        ({"name": "ok", "grants": [grant("metrics")], "owner": "x"}, ["body", "…"]),
     ):
         answer = await api.post("/api/v1/tokens", json=body)
         assert answer.status_code == 422, body

@@ -226,20 +226,103 @@ def test_data_sent_as_keys_is_never_repeated(referral_data: dict[str, Any]) -> N
         assert data not in said
 
 
-def test_a_schema_shaped_unknown_key_is_named(referral_data: dict[str, Any]) -> None:
-    assert single_error(edited(referral_data, "patient.nickname", "x")) == (
-        "patient.nickname",
-        "unknown_field",
-    )
+# Lower-case keys of the schemas' own snake_case shape that are a patient's name: a mapping bug
+# upstream that writes the name as a key, at the top, nested and inside lists.
+NAME_LIKE_KEYS = ("jan", "de_vries", "jansen")
+NAME_LIKE_PLACES = ("", "patient.", "patient.name.", "questions[0].", "attachments[0].")
+
+
+@pytest.mark.parametrize("key", NAME_LIKE_KEYS)
+@pytest.mark.parametrize("place", NAME_LIKE_PLACES)
+def test_a_name_like_key_is_never_repeated(
+    referral_data: dict[str, Any], place: str, key: str
+) -> None:
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(json.dumps(edited(referral_data, place + key, "x")))
+    [error] = caught.value.errors
+    assert (error.path, error.rule) == (f"{place}{WITHHELD_KEY}", "unknown_field")
+    assert error.message == "is not a known field"
+    said = json.dumps(caught.value.to_json()) + str(caught.value) + repr(caught.value)
+    assert key not in said
+
+
+@pytest.mark.parametrize(
+    ("path", "shown", "message"),
+    [
+        ("bsn", "bsn", "is not a field here; the schema has it at patient.bsn"),
+        (
+            "patient.name.postcode",
+            "patient.name.postcode",
+            "is not a field here; the schema has it at patient.address.postcode, "
+            "referrer.organisation.address.postcode",
+        ),
+        (
+            "questions[0].uzovi",
+            "questions[0].uzovi",
+            "is not a field here; the schema has it at patient.insurance.uzovi",
+        ),
+        (
+            "name",
+            "name",
+            "is not a field here; the schema has it at provider.name, care_product.name, "
+            "cluster.name, …",
+        ),
+    ],
+)
+def test_a_schema_key_at_the_wrong_place_is_named_with_where_it_belongs(
+    referral_data: dict[str, Any], path: str, shown: str, message: str
+) -> None:
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(edited(referral_data, path, "x"))
+    assert [(e.path, e.rule, e.message) for e in caught.value.errors] == [
+        (shown, "unknown_field", message)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "shown", "meant"),
+    [
+        ("zd_numer", "…", "zd_number"),
+        ("refferer", "…", "referrer"),
+        ("patient.name.famliy", "patient.name.…", "family"),
+        ("questions[0].titel", "questions[0].…", "title"),
+        ("patient.Birth_Date", "patient.…", "birth_date"),
+        # well-known keys: named, with the schema's key they mean
+        ("zorgvraag", "zorgvraag", "care_question"),
+        ("verwijzer", "verwijzer", "referrer"),
+    ],
+)
+def test_a_misspelt_key_is_withheld_but_said_to_resemble_the_schemas(
+    referral_data: dict[str, Any], path: str, shown: str, meant: str
+) -> None:
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(json.dumps(edited(referral_data, path, "x")))
+    [error] = caught.value.errors
+    assert (error.path, error.rule) == (shown, "unknown_field")
+    assert error.message == f"is not a known field; did you mean {meant}?"
+    typed = path.rsplit(".", 1)[-1]
+    if shown.endswith(WITHHELD_KEY):
+        assert typed not in str(caught.value)
+
+
+@pytest.mark.parametrize("key", ["$schema", "$id", "$comment"])
+def test_json_schema_keywords_are_named(referral_data: dict[str, Any], key: str) -> None:
+    assert single_error(edited(referral_data, key, "x")) == (key, "unknown_field")
 
 
 @pytest.mark.parametrize(
     ("key", "shown"),
     [
-        ("nickname", "nickname"),
-        ("name_usage2", "name_usage2"),
-        ("k" * 64, "k" * 64),
-        ("k" * 65, WITHHELD_KEY),
+        ("bsn", "bsn"),
+        ("name_usage", "name_usage"),
+        ("zorgvraag", "zorgvraag"),
+        ("$schema", "$schema"),
+        ("nickname", WITHHELD_KEY),
+        ("name_usage2", WITHHELD_KEY),
+        ("jan", WITHHELD_KEY),
+        ("de_vries", WITHHELD_KEY),
+        ("jansen", WITHHELD_KEY),
+        ("k" * 64, WITHHELD_KEY),
         ("van der Berg", WITHHELD_KEY),
         ("Jan", WITHHELD_KEY),
         ("1961-04-12", WITHHELD_KEY),
@@ -249,7 +332,7 @@ def test_a_schema_shaped_unknown_key_is_named(referral_data: dict[str, Any]) -> 
         ("", WITHHELD_KEY),
     ],
 )
-def test_only_keys_of_the_schemas_shape_are_shown(key: str, shown: str) -> None:
+def test_only_the_schemas_keys_and_well_known_ones_are_shown(key: str, shown: str) -> None:
     assert format_path(("patient", key)) == f"patient.{shown}"
 
 
@@ -263,7 +346,7 @@ def _schema_keys(node: Any) -> set[str]:
 
 
 def test_every_key_of_the_schemas_is_shown() -> None:
-    # The shape rule is what names a key; a key of the schemas' own that broke it would be `…`.
+    # Every key of the schemas is named, and has their shape (a test of the models holds it).
     files = sorted(Path(__file__).parents[2].joinpath("schemas").glob("*.schema.json"))
     assert files
     keys = {key for file in files for key in _schema_keys(json.loads(file.read_text()))}
@@ -277,7 +360,10 @@ def test_every_key_of_the_schemas_is_shown() -> None:
     [
         ("patient.name.van der Berg", "patient.name.…"),
         ("patient.address.1961-04-12", "patient.address.…"),
-        ("patient.nickname", "patient.nickname"),
+        ("patient.name.jansen", "patient.name.…"),
+        ("questions[0].de_vries", "questions[0].…"),
+        ("patient.nickname", "patient.…"),
+        ("patient.bsn", "patient.bsn"),
         ("questions[0].answer", "questions[0].answer"),
         ("attachments[12]", "attachments[12]"),
         ("patient.…", "patient.…"),
@@ -288,4 +374,4 @@ def test_every_key_of_the_schemas_is_shown() -> None:
 def test_stored_paths_are_shown_as_paths_are_made_now(stored: str, shown: str) -> None:
     assert withhold_stored_keys(stored) == shown
     assert withhold_stored_keys(shown) == shown
-    assert not re.search(r"Berg|1961", withhold_stored_keys(stored))
+    assert not re.search(r"Berg|1961|jansen|de_vries|nickname", withhold_stored_keys(stored))

@@ -272,7 +272,7 @@ def test_question_rules_need_no_deferring(referral_data: dict[str, Any]) -> None
         ("questions[0].title", "blank"),
         ("questions[0].answer", "answer_required"),
         ("questions[1].answer", "answer_not_in_options"),
-        ("questions[1].hint", "unknown_field"),
+        ("questions[1].…", "unknown_field"),
     ]
 
 
