@@ -23,6 +23,7 @@ error still says which of the schema's keys the typed one resembles, when one do
 (``…: is not a known field; did you mean zd_number?``): first a key the schema has at that
 place, else one it has elsewhere in the event. The suggestion is always the schema's own key,
 never the typed one, so it tells no more of the typed key than that it looks like that field.
+Only the first ``MAX_COMPARED`` withheld keys of one input are compared.
 """
 
 from __future__ import annotations
@@ -148,16 +149,26 @@ class UnknownKey:
     resembles: str | None = None
 
 
-def judge_unknown(event_type: str | None, parent: Sequence[str | int], key: str) -> UnknownKey:
+MAX_COMPARED: Final = 20
+"""The most withheld keys of one input compared with the schema's for a resemblance: an input
+of a hundred thousand unknown keys must be refused in milliseconds, not minutes; the keys past
+these are refused without a suggestion."""
+
+
+def judge_unknown(
+    event_type: str | None, parent: Sequence[str | int], key: str, *, compare: bool = True
+) -> UnknownKey:
     """What to say of ``key``, refused as unknown at ``parent`` of an event of ``event_type``
-    (None: any type). Never the key itself: whether it is named is ``shown_key``'s say."""
+    (None: any type). Never the key itself: whether it is named is ``shown_key``'s say.
+    Without ``compare``, a key that is neither the schemas' nor well known is not compared
+    with theirs (see ``MAX_COMPARED``)."""
     catalogue = _catalogue(event_type if event_type in _EVENT_TYPES else None)
     if key in catalogue.places:
         return UnknownKey(places=tuple(catalogue.places[key]))
     meant = WELL_KNOWN_KEYS.get(key)
     if meant is not None:
         return UnknownKey(resembles=meant)
-    if key in WELL_KNOWN_KEYS:
+    if key in WELL_KNOWN_KEYS or not compare:
         return UnknownKey()
     typed = key.strip().lower()
     here = sorted(catalogue.keys_at.get(place_of(parent), ()))

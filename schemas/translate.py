@@ -16,7 +16,7 @@ from pydantic_core import ErrorDetails
 
 from schemas.errors import FieldError
 from schemas.fields import MAX_LONG_TEXT, MAX_TEXT
-from schemas.keys import MAX_PLACES, judge_unknown, shown_key
+from schemas.keys import MAX_COMPARED, MAX_PLACES, judge_unknown, shown_key
 from schemas.keys import WITHHELD_KEY as WITHHELD_KEY
 from schemas.native import NOT_BLANK
 from schemas.rules import RULE_MESSAGES, RULE_SHAPES, message_for
@@ -204,24 +204,28 @@ def field_errors(exc: ValidationError, tags: Iterable[str] = ()) -> tuple[FieldE
     """
     tag_set = frozenset(tags)
     seen: dict[FieldError, None] = {}
+    compared = 0
     for error in exc.errors(include_url=False):
         rule = _native_rule(error) or _rule_for(error["type"])
         loc = _location(error, tag_set)
         message = _message_for(error, rule)
         if error["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
             first = error["loc"][0] if error["loc"] else None
-            message = _unknown_key_message(first if first in tag_set else None, loc)
+            compare = compared < MAX_COMPARED
+            compared += shown_key(loc[-1]) == WITHHELD_KEY
+            message = _unknown_key_message(first if first in tag_set else None, loc, compare)
         seen.setdefault(FieldError(format_path(loc), rule, message), None)
     return tuple(seen)
 
 
-def _unknown_key_message(event_type: object, loc: Sequence[str | int]) -> str:
+def _unknown_key_message(event_type: object, loc: Sequence[str | int], compare: bool) -> str:
     """The sentence of an unknown key at `loc`: where the schema has it when it is the schema's
-    own, or which of the schema's keys it resembles (`schemas.keys.judge_unknown`); never the
-    key itself."""
+    own, or which of the schema's keys it resembles (`schemas.keys.judge_unknown`, which
+    compares at most `MAX_COMPARED` keys of one input); never the key itself."""
     key = loc[-1]
     assert isinstance(key, str)
-    judged = judge_unknown(event_type if isinstance(event_type, str) else None, loc[:-1], key)
+    kind = event_type if isinstance(event_type, str) else None
+    judged = judge_unknown(kind, loc[:-1], key, compare=compare)
     if judged.places:
         shown = list(judged.places[:MAX_PLACES])
         if len(judged.places) > MAX_PLACES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import pickle
 import re
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from schemas import EventValidationError, FieldError, parse_event
+from schemas.keys import MAX_COMPARED, WELL_KNOWN_KEYS, named_keys
 from schemas.rules import RULE_MESSAGES
 from schemas.translate import SCHEMA_KEY, WITHHELD_KEY, format_path, withhold_stored_keys
 
@@ -375,3 +377,36 @@ def test_stored_paths_are_shown_as_paths_are_made_now(stored: str, shown: str) -
     assert withhold_stored_keys(stored) == shown
     assert withhold_stored_keys(shown) == shown
     assert not re.search(r"Berg|1961|jansen|de_vries|nickname", withhold_stored_keys(stored))
+
+
+def test_the_keys_an_error_may_name_are_the_schema_files_and_the_well_known_ones() -> None:
+    files = sorted(Path(__file__).parents[2].joinpath("schemas").glob("*.schema.json"))
+    keys = {key for file in files for key in _schema_keys(json.loads(file.read_text()))}
+    assert named_keys() == keys | set(WELL_KNOWN_KEYS)
+    # each well-known key's meaning is a key of the schemas, none is one itself
+    assert {meant for meant in WELL_KNOWN_KEYS.values() if meant} <= keys
+    assert not keys & set(WELL_KNOWN_KEYS)
+
+
+def test_only_the_first_withheld_keys_are_compared_with_the_schemas(
+    referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An input of many unknown keys is refused without comparing each with every schema key.
+    compared: list[str] = []
+    close = difflib.get_close_matches
+
+    def counted(word: str, *args: Any, **kwargs: Any) -> list[str]:
+        compared.append(word)
+        return close(word, *args, **kwargs)
+
+    monkeypatch.setattr(difflib, "get_close_matches", counted)
+    referral_data["zd_numer"] = "x"  # first: still said to resemble zd_number
+    for n in range(10 * MAX_COMPARED):
+        referral_data[f"extra_{n}"] = n
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(json.dumps(referral_data))
+    assert {(e.path, e.message) for e in caught.value.errors} == {
+        ("…", "is not a known field; did you mean zd_number?"),
+        ("…", "is not a known field"),
+    }
+    assert len(set(compared)) == MAX_COMPARED
