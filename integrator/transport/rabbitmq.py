@@ -19,8 +19,11 @@ and consumed on the same channel, and until then ``not_consuming`` names the des
 readiness.
 
 Duplicates: a message the broker *redelivers*, or one that recovery re-published, may already be
-done. For those (and only those: it costs a store read) ``still_pending`` is asked first; a
-message that is delivered, dead, cancelled or held is acked and skipped. The message a worker
+done, or be in a worker's hands here right now (another engine re-published it while it was on
+the wire). For those (and only those: it costs a store read) a copy of a message in hand is
+acked and skipped, and then ``still_pending`` is asked; a message that is delivered, dead,
+cancelled or held is acked and skipped. ``release`` hands a queue on only after this engine's
+attempts are committed, since the engine taking it over waits only for its own. The message a worker
 gets is rebuilt from the store, so it has the stored payload (same MSH-10) and attempt count,
 and keeps the ``not_before`` header of a retry a stopping runner handed back (``delivery.py``).
 """
@@ -63,6 +66,8 @@ NOT_BEFORE = "not_before"
 PUBLISH_CHUNK = 1000
 GONE: tuple[type[BaseException], ...] = (*BROKER_ERRORS, TransportUnavailable)
 PENDING_REFRESH_S = 0.25
+#: How long ``release`` waits for this engine's attempts to be committed (the store away).
+RELEASE_COMMIT_S = 5.0
 
 
 @dataclass
@@ -81,6 +86,7 @@ class RabbitDelivery:
     _item: _Inbound
 
     async def settle(self) -> None:
+        self._consumer.in_hand.pop(self.message.message_id, None)
         self._consumer.acks.append(self._item)
         self._consumer.ack_wanted.set()
 
@@ -96,6 +102,8 @@ class _Consumer:
     acks: list[_Inbound] = field(default_factory=list)
     ack_wanted: asyncio.Event = field(default_factory=asyncio.Event)
     ack_task: asyncio.Task[None] | None = None
+    #: Message ids handed to a worker and not yet settled, with their channel's generation.
+    in_hand: dict[str, int] = field(default_factory=dict)
 
     @property
     def starting(self) -> asyncio.Lock:
@@ -165,6 +173,7 @@ class RabbitMQTransport:
         for consumer in self._consumers.values():
             consumer.channel = None
             consumer.again.cancelled = False  # a new channel consumes anew; "disconnected" says why
+            consumer.in_hand.clear()  # unsettled, they come again from the broker: checked then
             # Prefetched but not handed out: the broker gives them again to the next consumer.
             while not consumer.queue.empty():
                 consumer.queue.get_nowait()
@@ -313,6 +322,13 @@ class RabbitMQTransport:
             item = await consumer.queue.get()
             if item.generation != self.link.generation:
                 continue  # its channel is gone; the broker redelivers it
+            if item.check and consumer.in_hand.get(item.message.message_id) == item.generation:
+                # A copy (re-published by another engine, say) of a message a worker of ours
+                # is sending now: the store still lists it as pending, so the check below
+                # would send it a second time. The one in hand stays unsettled until its
+                # outcome, and goes back to the queue if it gets none; this copy is not needed.
+                self._skip(consumer, item, "in hand")
+                continue
             if item.check and self._still_pending is not None:
                 if self._barrier is not None:
                     await self._barrier()  # the previous attempts are committed before we look
@@ -325,20 +341,29 @@ class RabbitMQTransport:
                         message_id=item.message.message_id,
                         error_type=type(exc).__name__,
                     )
-                    return RabbitDelivery(item.message, consumer, item)
+                    return self._hand_out(consumer, item)
                 if current is None:
-                    consumer.acks.append(item)
-                    consumer.ack_wanted.set()
-                    log.info(
-                        "duplicate delivery skipped",
-                        destination=destination_id,
-                        message_id=item.message.message_id,
-                    )
+                    self._skip(consumer, item, "done")
                     continue
                 # The store's copy, but still not before the time it was handed back with:
                 # a retry's next attempt stays where its backoff put it.
                 item.message = dataclasses.replace(current, not_before=item.message.not_before)
-            return RabbitDelivery(item.message, consumer, item)
+            return self._hand_out(consumer, item)
+
+    def _hand_out(self, consumer: _Consumer, item: _Inbound) -> RabbitDelivery:
+        consumer.in_hand[item.message.message_id] = item.generation
+        return RabbitDelivery(item.message, consumer, item)
+
+    def _skip(self, consumer: _Consumer, item: _Inbound, why: str) -> None:
+        """Ack a delivery that is not to be sent: done already, or in a worker's hands."""
+        consumer.acks.append(item)
+        consumer.ack_wanted.set()
+        log.info(
+            "duplicate delivery skipped",
+            destination=consumer.destination_id,
+            message_id=item.message.message_id,
+            why=why,
+        )
 
     async def _consume(self, consumer: _Consumer, connection: AbstractConnection) -> None:
         async with consumer.starting:  # several workers of one destination may ask at once
@@ -414,7 +439,13 @@ class RabbitMQTransport:
         if not items:
             return
         if self._barrier is not None:
-            await self._barrier()
+            try:
+                await self._barrier()
+            except asyncio.CancelledError:
+                # Cancelled while waiting (``release``): still to be acked by whoever flushes
+                # next. Dropped here, they would be handed back to the broker uncommitted.
+                consumer.acks[:0] = items
+                raise
         # Workers of one destination settle out of delivery order (several connections), so
         # the window decides how far one multiple-ack may reach.
         generation = self.link.generation
@@ -426,6 +457,11 @@ class RabbitMQTransport:
         Its channel is closed, so the broker hands what this engine held (unacked) to another
         engine's consumer, and single-active-consumer passes to it; nothing is lost. A changed
         destination's new runner consumes again on a fresh channel with a fresh ack window.
+
+        Not before every attempt this engine made is committed: the engine that takes the queue
+        over reads the store for a redelivered message, and waits only for its *own* commits.
+        Closed earlier, a message whose attempt was still on its way to the store went out a
+        second time (same MSH-10) from the other engine, to the destination's new address.
         """
         consumer = self._consumers.pop(destination_id, None)
         if consumer is None:
@@ -434,6 +470,15 @@ class RabbitMQTransport:
             consumer.ack_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer.ack_task
+        if self._barrier is not None:
+            try:  # the store first, whether or not anything is left to ack
+                await asyncio.wait_for(self._barrier(), RELEASE_COMMIT_S)
+            except TimeoutError:  # the store is away: the other engine cannot read it either
+                log.warning(
+                    "handing a destination's queue back before its attempts are committed",
+                    destination=destination_id,
+                    waited_s=RELEASE_COMMIT_S,
+                )
         with contextlib.suppress(*GONE):
             await asyncio.wait_for(self._flush_acks(consumer), 5.0)
         channel, consumer.channel = consumer.channel, None

@@ -55,6 +55,29 @@ async def test_a_publish_during_a_reconnect_is_published_again_afterwards(
     await delivery.settle()
 
 
+async def test_a_copy_of_a_message_a_worker_is_sending_is_skipped_not_sent_again(
+    rabbit: Harness,
+) -> None:
+    """Another engine re-published the pending messages while one of them was on the wire
+    here: the store still lists it as pending, but the copy must not reach a second worker."""
+    first, second = await rabbit.messages("dest-a", 2)
+    transport = await rabbit.open()
+    await transport.publish([first])
+    sending = await asyncio.wait_for(transport.receive("dest-a"), 10)
+    assert sending.message.message_id == first.message_id
+
+    other = await rabbit.open()  # another engine
+    await other.republish([first])  # a copy, while it is still in the first worker's hands
+    await other.publish([second])
+    nxt = await asyncio.wait_for(transport.receive("dest-a"), 10)
+    assert nxt.message.message_id == second.message_id  # the copy was passed over
+
+    await rabbit.done(sending.message)
+    await sending.settle()
+    await rabbit.done(nxt.message)
+    await nxt.settle()
+
+
 async def test_start_fails_clearly_when_no_broker_answers() -> None:
     prefix = unique_prefix()
     transport = RabbitMQTransport("amqp://guest:secret@127.0.0.1:1/", prefix=prefix)
