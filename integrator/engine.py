@@ -345,9 +345,12 @@ class Engine:
         assert self._store is not None and self._transport is not None
         self.intake.catalog = catalog
         self.metrics.observe_catalog(catalog, self.today())
+        restarted: set[str] = set()  # changed here, and running on: its queue is as it was
         for dest_id, runner in list(self._runners.items()):
             current = catalog.destinations.get(dest_id)
             if current is None or current != runner.destination or not current.enabled:
+                if current is not None and current.enabled:
+                    restarted.add(dest_id)
                 # Graceful: an attempt on the wire finishes and is recorded. Cancelled, its
                 # message would go out a second time (same MSH-10) once the new runner starts:
                 # a duplicate at the hospital for every destination edit made mid-attempt.
@@ -369,7 +372,7 @@ class Engine:
                 # By reference, as at a restart: what waits already is skipped, the rest is
                 # loaded a window at a time (a resumed destination may owe 100,000 messages).
                 self._transport.requeue(await self._store.pending_refs(destination.id))
-            else:
+            elif self._republishes_on_start(destination.id, restarted):
                 # Pending in the store already: with the broker away the recovery leader and
                 # the transport's reconnect publish them, and the runner must start all the same.
                 pending = await self._store.pending_messages(destination.id)
@@ -388,6 +391,22 @@ class Engine:
             "destinations applied", destinations=len(catalog.destinations), restarted=len(started)
         )
         return catalog
+
+    def _republishes_on_start(self, destination_id: str, restarted: set[str]) -> bool:
+        """Whether this engine re-publishes the store's pending messages of a destination whose
+        runner starts now (RabbitMQ; the embedded transport re-queues them by reference).
+
+        Never for a destination changed while it ran here: its queue was not touched (the old
+        runner's unsettled deliveries went back to it), so a copy could only go out a second
+        time. For one resumed or newly configured (its queue may have lost what the recovery
+        leader skipped meanwhile), only the recovery leader does, as at a start: one copy, not
+        one per engine, and the copies are checked against the store and against the attempts
+        in flight where they arrive (``transport/rabbitmq.py``). While no engine leads, the
+        next leader's take-over re-publishes everything pending anyway.
+        """
+        if destination_id in restarted:
+            return False
+        return self._leader is None or self._leader.is_leader
 
     # -- delivery ----------------------------------------------------------------------------
     async def _recover(self, catalog: Catalog) -> None:

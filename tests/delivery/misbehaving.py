@@ -8,7 +8,8 @@ implementation. Everything sent is logged per message so tests can prove which A
 Behaviours: ``ok`` (AA); an ACK code, or several joined by ``+`` (``CA+AA``: one frame each);
 ``refuse`` (drop the connection before reading); ``close_mid_frame`` (half an ACK, then
 close); ``delay:<s>`` (AA after s seconds); ``drop`` (never answer); ``wrong_id`` (MSA-2 of
-another message); ``garbage`` (a frame that is not HL7); ``double`` (two AA for one message).
+another message); ``garbage`` (a frame that is not HL7); ``double`` (two AA for one message);
+``hold`` (AA once ``answer`` is set: a receiver as slow as the test wants, without a timer).
 ``byte_by_byte=True`` reads the stream one byte per read.
 """
 
@@ -55,6 +56,7 @@ class MisbehavingReceiver:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.answer = asyncio.Event()  # what ``hold`` waits for
 
     async def start(self, port: int = 0) -> int:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", port)
@@ -148,6 +150,9 @@ class MisbehavingReceiver:
             writer.write(half)
             await writer.drain()
             return False
+        elif behaviour == "hold":
+            await self.answer.wait()
+            frames = [ack_for(message, "AA")]
         elif behaviour.startswith("delay:"):
             await asyncio.sleep(float(behaviour.split(":", 1)[1]))
             frames = [ack_for(message, "AA")]
