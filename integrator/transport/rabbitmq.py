@@ -18,10 +18,10 @@ deleted) is noticed (``cancel.py``, shared with the intake consumer): the queue 
 and consumed on the same channel, and until then ``not_consuming`` names the destination for
 readiness.
 
-Duplicates: a message the broker *redelivers*, or one that recovery re-published, may already be
-done, or be in a worker's hands here right now (another engine re-published it while it was on
-the wire). For those (and only those: it costs a store read) a copy of a message in hand is
-acked and skipped, and then ``still_pending`` is asked; a message that is delivered, dead,
+Duplicates: any delivery of a message a worker here holds right now (another engine
+re-published it while it was on the wire) is acked and skipped. A message the broker
+*redelivers*, or one that recovery re-published, may already be done: for those (and only those:
+it costs a store read) ``still_pending`` is asked first; a message that is delivered, dead,
 cancelled or held is acked and skipped. ``release`` hands a queue on only after this engine's
 attempts are committed, since the engine taking it over waits only for its own. The message a worker
 gets is rebuilt from the store, so it has the stored payload (same MSH-10) and attempt count,
@@ -322,11 +322,12 @@ class RabbitMQTransport:
             item = await consumer.queue.get()
             if item.generation != self.link.generation:
                 continue  # its channel is gone; the broker redelivers it
-            if item.check and consumer.in_hand.get(item.message.message_id) == item.generation:
-                # A copy (re-published by another engine, say) of a message a worker of ours
-                # is sending now: the store still lists it as pending, so the check below
-                # would send it a second time. The one in hand stays unsettled until its
-                # outcome, and goes back to the queue if it gets none; this copy is not needed.
+            if consumer.in_hand.get(item.message.message_id) == item.generation:
+                # A copy (re-published by another engine, say; or the first publish, overtaken
+                # by a copy) of a message a worker of ours is sending now: the store still lists
+                # it as pending, so the check below would send it a second time. The one in hand
+                # stays unsettled until its outcome, and goes back to the queue if it gets none;
+                # this one is not needed. (A retry is published again only after its settle.)
                 self._skip(consumer, item, "in hand")
                 continue
             if item.check and self._still_pending is not None:

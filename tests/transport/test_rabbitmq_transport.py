@@ -78,6 +78,25 @@ async def test_a_copy_of_a_message_a_worker_is_sending_is_skipped_not_sent_again
     await nxt.settle()
 
 
+async def test_a_first_publish_overtaken_by_its_copy_is_skipped_while_the_copy_is_sent(
+    rabbit: Harness,
+) -> None:
+    """The recovery leader re-published a message committed a moment ago before its own
+    publish went out: the first publish, arriving while the copy is on the wire, is not sent."""
+    first, second = await rabbit.messages("dest-a", 2)
+    transport = await rabbit.open()
+    await transport.republish([first])
+    sending = await asyncio.wait_for(transport.receive("dest-a"), 10)
+    assert sending.message.message_id == first.message_id
+    await transport.publish([first, second])
+    nxt = await asyncio.wait_for(transport.receive("dest-a"), 10)
+    assert nxt.message.message_id == second.message_id
+    await rabbit.done(sending.message)
+    await sending.settle()
+    await rabbit.done(nxt.message)
+    await nxt.settle()
+
+
 async def test_start_fails_clearly_when_no_broker_answers() -> None:
     prefix = unique_prefix()
     transport = RabbitMQTransport("amqp://guest:secret@127.0.0.1:1/", prefix=prefix)
