@@ -25,7 +25,7 @@ from integrator.exports import record_export
 from integrator.ids import is_message_id
 from integrator.message_reads import configured_destinations
 from integrator.presenters import audit_view
-from integrator.search import BadSearch, build_filter, misplaced_bsn
+from integrator.search import BadSearch, build_filter, given_term, misplaced_bsn
 from integrator.settings import Settings
 from integrator.store import AuditCheck, AuditFilter, AuditRecord, Store
 
@@ -59,9 +59,18 @@ def build_audit_filter(
     since: str | datetime | None = None,
     until: str | datetime | None = None,
 ) -> AuditFilter:
-    """The store filter for these terms; a bad BSN, period or actor, or a BSN in another term
-    (``misplaced_terms``), is a ``BadSearch`` naming the term (never its value). ``until``
-    given as a date includes that day."""
+    """The store filter for these terms; a bad BSN, period or actor, a term given empty, or a
+    BSN in another term (``misplaced_terms``), is a ``BadSearch`` naming the term (never its
+    value). ``until`` given as a date includes that day."""
+    action, target, message, destination = (
+        given_term(name, value)
+        for name, value in (
+            ("action", action),
+            ("target", target),
+            ("message", message),
+            ("destination", destination),
+        )
+    )
     free = {
         "actor": actor,
         "action": action,
@@ -74,10 +83,10 @@ def build_audit_filter(
     checked = build_filter(settings, bsn=bsn, since=since, until=until)
     return AuditFilter(
         actor=checked_actor(actor),
-        action=action or None,
-        target=target or None,
-        message=message or None,
-        destination=destination or None,
+        action=action,
+        target=target,
+        message=message,
+        destination=destination,
         bsn_hash=checked.bsn_hash,
         since=checked.since,
         until=checked.until,
@@ -107,7 +116,8 @@ def checked_actor(actor: str | None) -> str | None:
     Token names are unique as written (``Ops`` and ``ops`` may be two tokens), and logins and
     jobs are the system's, so those are matched exactly.
     """
-    if not actor:
+    actor = given_term("actor", actor)
+    if actor is None:
         return None
     kind, colon, name = actor.partition(":")
     if kind == "person":

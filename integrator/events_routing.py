@@ -48,7 +48,7 @@ from integrator.metrics import Metrics
 from integrator.presenters import audit_view, event_summary, iso_time, message_summary
 from integrator.reasons import required
 from integrator.refusal import Note
-from integrator.search import BadPeriod, BadSearch, build_filter
+from integrator.search import BadPeriod, BadSearch, build_filter, given_term
 from integrator.settings import Settings
 from integrator.store import (
     EventRecord,
@@ -169,14 +169,18 @@ def build_event_filter(
             build_filter(settings, **{name: value})
         except BadSearch as exc:
             raise EventsRefused.of_search(exc) from None
+    try:
+        provider = given_term("provider", provider)
+    except BadSearch as exc:
+        raise EventsRefused.of_search(exc) from None
     try:  # each term is good; together the period may still hold nothing
         flt = build_filter(settings, zd_number=zd_number, bsn=bsn, since=since, until=until)
     except BadSearch as exc:
         raise EventsRefused.of_search(exc) from None
     return EventFilter(
         zd_number=flt.zd_number,
-        provider_id=provider or None,
-        event_type=event_type or None,
+        provider_id=provider,
+        event_type=event_type,
         since=flt.since,
         until=flt.until,
         bsn_hash=flt.bsn_hash,

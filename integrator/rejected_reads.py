@@ -35,7 +35,7 @@ from typing import Any, Final
 from integrator.access.permissions import Identity, Permission
 from integrator.kept_searches import KeptSearch
 from integrator.patient_views import record_search, record_view
-from integrator.search import BadSearch, build_filter
+from integrator.search import BadSearch, build_filter, given_term
 from integrator.settings import Settings
 from integrator.store import NotFound, Store
 from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix
@@ -148,10 +148,9 @@ def build_rejected_filter(
     passes the eleven-test, hashed here); a provider is an id as events list it. Refusals are
     ``BadSearch``, naming the term and the rule, never what was typed.
     """
-    given = build_filter(
-        settings, since=since, until=until, zd_number=zd_number or None, bsn=bsn or None
-    )
-    wanted = (source or "").strip().lower() or None
+    given = build_filter(settings, since=since, until=until, zd_number=zd_number, bsn=bsn)
+    source, provider = given_term("source", source), given_term("provider", provider)
+    wanted = source.strip().lower() if source is not None else None
     if wanted is not None and wanted not in SOURCES:
         raise BadSearch("source", f"not a source of input; one of {', '.join(SOURCES)}").coded(
             "rejected.source", sources=SOURCES
@@ -161,7 +160,7 @@ def build_rejected_filter(
         until=given.until,
         source=wanted,
         zd_number=given.zd_number,
-        provider_id=(provider or "").strip() or None,
+        provider_id=provider.strip() if provider is not None else None,
         bsn_hash=given.bsn_hash,
     )
 
@@ -213,7 +212,7 @@ async def find_rejected(
     and is recorded as ``identity``'s view from ``address`` (``rejected.search``, with the
     BSN's keyed hash and how many it found) before the rows are returned."""
     _require(identity, LISTING)
-    if bsn:
+    if bsn is not None:
         _require(identity, BODY)
     flt = build_rejected_filter(
         settings,

@@ -422,6 +422,25 @@ def without_bsn(terms: Mapping[str, str]) -> dict[str, str]:
     return {name: "" if holds_bsn(value) else value for name, value in terms.items()}
 
 
+EMPTY_RULE: Final = "given but empty; give a value, or leave it out to search without it"
+
+
+def given_term(name: str, value: str | None) -> str | None:
+    """``value`` of the term ``name`` as given, None when it was not given; ``BadSearch`` when
+    it was given empty or blank. The one rule of every search, for every term.
+
+    An empty term is not "no filter": a script whose lookup came back empty (``--bsn "$BSN"``,
+    ``{"bsn": ""}``, ``?zd_number=``) would otherwise be answered with every patient's
+    records, shown as one patient's. Absent is a term that was not sent at all, and each front
+    door decides what that is: the API and the CLI a parameter or option left out, the console
+    an empty form field (its forms send every field, filled in or not)."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise BadSearch(name, EMPTY_RULE).coded("search.empty")
+    return value
+
+
 def build_filter(
     settings: Settings,
     *,
@@ -436,8 +455,21 @@ def build_filter(
     until: str | datetime | None = None,
     bsn: str | None = None,
 ) -> MessageFilter:
+    zd_number, event_id, control_id, destination, status, version, event_type, bsn = (
+        given_term(name, value)
+        for name, value in (
+            ("zd_number", zd_number),
+            ("event_id", event_id),
+            ("control_id", control_id),
+            ("destination", destination),
+            ("status", status),
+            ("version", version),
+            ("event_type", event_type),
+            ("bsn", bsn),
+        )
+    )
     _check_closed(status=status, version=version, event_type=event_type)
-    bsn_digits = normalise_bsn(bsn) if bsn else None
+    bsn_digits = normalise_bsn(bsn) if bsn is not None else None
     start, end = parse_period(since, until, settings)
     return MessageFilter(
         zd_number=normalise_zd(zd_number) if zd_number else None,
@@ -506,8 +538,10 @@ def _bsn_hash(settings: Settings, bsn: str) -> str:
 
 
 def _term(value: str | datetime | None, settings: Settings, *, name: str) -> datetime | None:
-    if value is None or value == "":
+    if value is None:
         return None
+    if isinstance(value, str):
+        given_term(name, value)
     if isinstance(value, datetime):
         return _bound(value, settings.zone, name=name)
     return parse_moment(value, settings, name=name, end=name == "until")

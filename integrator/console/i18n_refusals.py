@@ -61,6 +61,7 @@ EN: Final[dict[str, str]] = {
         "a BSN is 9 digits that pass the eleven-test (spaces and dots are ignored)"
     ),
     "refusal.search.misplaced_bsn": "this looks like a BSN: search by BSN instead",
+    "refusal.search.empty": "given but empty; give a value, or leave it out to search without it",
     "refusal.search.status": "not a message status; one of {statuses}",
     "refusal.search.never_sending": (
         "No message is ever in status sending: the engine does not record it. A message on its "
@@ -519,6 +520,9 @@ NL: Final[dict[str, str]] = {
         "een BSN is 9 cijfers die de elfproef doorstaan (spaties en punten tellen niet mee)"
     ),
     "refusal.search.misplaced_bsn": "dit lijkt op een BSN: zoek in plaats daarvan op BSN",
+    "refusal.search.empty": (
+        "leeg opgegeven; geef een waarde, of laat het weg om er niet op te zoeken"
+    ),
     "refusal.search.status": "geen berichtstatus; kies uit {statuses}",
     "refusal.search.never_sending": (
         "Geen enkel bericht heeft ooit de status wordt verstuurd: de engine legt die niet vast. "
