@@ -76,9 +76,19 @@ _BACK_UNITS = {
     "d": timedelta(days=1),
     "w": timedelta(weeks=1),
 }
+_SPACED_OFFSET = re.compile(
+    r"""
+    (?P<moment> \d{4}-\d{2}-\d{2} [T\ ] \d{2}:\d{2} (?: :\d{2} (?: [.,]\d{1,6} )? )? )
+    \ (?P<offset> \d{2}:\d{2} )
+    """,
+    re.VERBOSE,
+)
+"""A date-time and an offset ``HH:MM`` with a space between them: the ``+`` of
+``2026-12-02T05:00:00+01:00`` put in a URL as it is, which a query string reads as a space."""
 _EXAMPLES = (
-    "a date (2026-11-27), a date-time as listings show it (2026-11-27T09:30:05+01:00; "
-    "without an offset it is local time), or a time back from now (30m, 2h, 3d, 2w)"
+    "a date (2026-11-27), a date-time as listings show it (2026-11-27T09:30:05+01:00, or in "
+    "UTC 2026-11-27T08:30:05Z; in a URL, write the + as %2B; without an offset it is local "
+    "time), or a time back from now (30m, 2h, 3d, 2w)"
 )
 _BSN_SEPARATORS = re.compile(r"[\s.]")
 
@@ -150,7 +160,7 @@ class BadPeriod(BadSearch):
 def _end_unit(typed: str | None) -> str | None:
     """The unit an until typed as ``typed`` runs to the end of (``day`` for a date), as
     ``parse_moment`` reads it; None for a time back from now, which is taken exactly."""
-    match = _MOMENT.fullmatch(typed.strip()) if typed else None
+    match = _MOMENT.fullmatch(_plus_restored(typed.strip())) if typed else None
     if match is None:
         return None
     for group, unit in (("fraction", "fraction of a second"), ("second", "second")):
@@ -244,13 +254,15 @@ def parse_moment(
 
     Accepted: a date, or a date-time to the hour, minute, second or fraction, with ``T`` or a
     space, with or without an offset (``Z``, ``+01``, ``+0100``, ``+01:00``); without one it is
-    local time in ``INTEGRATOR_TIMEZONE``. Or a time back from ``now`` (the moment of the
-    search, so a saved search for ``2h`` always means the last two hours): minutes, hours, days
-    or weeks, ``30m``, ``2h``, ``3d``, ``2w``, taken exactly (``end`` adds nothing). The text
-    is never echoed in the error: people paste into the wrong option, and this one may then hold
-    a BSN.
+    local time in ``INTEGRATOR_TIMEZONE``. An offset ``HH:MM`` after a space, right after a
+    date-time to the minute at least (``2026-12-02T05:00:00 01:00``), is ``+HH:MM``: the ``+``
+    of a URL's query that was not written as ``%2B`` arrives as a space. Or a time back from
+    ``now`` (the moment of the search, so a saved search for ``2h`` always means the last two
+    hours): minutes, hours, days or weeks, ``30m``, ``2h``, ``3d``, ``2w``, taken exactly
+    (``end`` adds nothing). The text is never echoed in the error: people paste into the wrong
+    option, and this one may then hold a BSN.
     """
-    value = text.strip()
+    value = _plus_restored(text.strip())
     back = _BACK.fullmatch(value.lower())
     if back is not None:
         start = now or datetime.now(UTC)
@@ -277,6 +289,14 @@ def parse_moment(
     if match["hour"] is not None and moment.tzinfo is None:
         _check_wall_time(moment, settings.zone, name=name)
     return _bound(moment, settings.zone, name=name, unit=unit if end else None)
+
+
+def _plus_restored(value: str) -> str:
+    """``value`` with the ``+`` of its offset back where a URL turned it into a space
+    (``2026-12-02T05:00:00 01:00``, from ``?since=2026-12-02T05:00:00+01:00`` unencoded);
+    that shape only: a space cannot stand for a ``-``, and nothing else is guessed at."""
+    spaced = _SPACED_OFFSET.fullmatch(value)
+    return f"{spaced['moment']}+{spaced['offset']}" if spaced else value
 
 
 def _check_wall_time(moment: datetime, zone: ZoneInfo, *, name: str) -> None:

@@ -18,6 +18,7 @@ from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.search import BadPeriod, BadSearch, build_filter, parse_moment
 from integrator.settings import Settings
+from tests.cli_in_process import run_cli
 from tests.http.support import api_client
 from tests.integrator.support import destination, settings_for
 from tests.integrator.test_cli_reading import SHOWN_TIME, cli, stored
@@ -291,3 +292,36 @@ async def test_the_api_refuses_ambiguous_and_skipped_local_times(api: httpx.Asyn
     with_offsets = ("2026-03-29T02:30+01:00", "2026-10-25T02:30+01:00")
     for answer in await every_period_in_the_api(api, *with_offsets):
         assert answer.is_success, (answer.request.url, answer.text)
+
+
+# -- a + that a URL turned into a space ---------------------------------------------------------
+
+
+def test_an_offset_after_a_space_is_the_plus_a_url_turned_into_one() -> None:
+    """``?since=2026-12-02T05:00:00+01:00`` sent unencoded arrives as ``... 01:00``: that shape,
+    and only that one, is taken as ``+01:00``; a refusal says to write ``+`` as ``%2B``."""
+    with_plus = parse_moment("2026-12-02T05:00:00+01:00", AMSTERDAM)
+    for spaced in ("2026-12-02T05:00:00 01:00", "2026-12-02 05:00 01:00"):
+        assert parse_moment(spaced, AMSTERDAM) == with_plus, spaced
+    for other in ("2026-12-02T05:00:00 01", "2026-12-02T05 01:00", "2026-12-02T05:00  01:00"):
+        with pytest.raises(BadSearch) as refused:
+            parse_moment(other, AMSTERDAM)
+        assert "in a URL, write the + as %2B" in refused.value.rule
+        assert "in UTC 2026-11-27T08:30:05Z" in refused.value.rule
+    # Not an offset: a date and a local time, as before.
+    assert parse_moment("2026-12-02 01:00", AMSTERDAM) == datetime(2026, 12, 2, tzinfo=UTC)
+
+
+async def test_the_api_takes_an_offset_whose_plus_was_not_encoded(api: httpx.AsyncClient) -> None:
+    for query in ("since=2026-12-02T05:00:00+01:00", "until=2026-12-02T05:00+01:00"):
+        for path in ("messages", "events", "audit", "rejected", "deadletters"):
+            answer = await api.get(f"/api/v1/{path}?{query}")  # the + as it is: a space
+            assert answer.status_code == 200, (path, query, answer.text)
+    refused = await api.get("/api/v1/messages?since=2026-12-02T05:00:00+0100")
+    assert refused.status_code == 422
+    assert "in a URL, write the + as %2B" in refused.json()["detail"]
+
+
+def test_the_cli_takes_an_offset_after_a_space(env: dict[str, str]) -> None:
+    listed = run_cli("messages", "list", "--since", "2026-12-02T05:00:00 01:00", env=env)
+    assert listed.returncode == 0, listed.stderr
