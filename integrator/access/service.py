@@ -60,6 +60,7 @@ from integrator.access.mail import (
 )
 from integrator.access.passwords import Passwords, WeakPassword, check_policy, off_the_loop
 from integrator.access.permissions import (
+    ALL,
     PATIENT_DATA_ROLES,
     Grant,
     Identity,
@@ -414,8 +415,8 @@ class AccessService:
             raise BadAccessInput("an invitation needs at least one role", field="grants").coded(
                 "access.role_needed"
             )
-        await self._check_clusters(grants)
         self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
+        await self._check_clusters(by, Permission.PEOPLE_MANAGE, grants)
         self._refuse_giving_patient_data(by, grants)
         address = normalise_email(email)
         self._refuse_link_beyond_own(by, address, grants, "integrator users invite")
@@ -605,8 +606,8 @@ class AccessService:
                 "give at least one role (to take every role away, deactivate the account)",
                 field="grants",
             ).coded("access.keep_a_role")
-        await self._check_clusters(grants)
         self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
+        await self._check_clusters(by, Permission.PEOPLE_MANAGE, grants)
         person = await self._person(email)
         await self._refuse_own(by, person)
         if person.status == "deactivated":
@@ -968,8 +969,8 @@ class AccessService:
                 f"more than 0 and at most {self._settings.token_max_validity.days}d",
                 field="expires",
             ).coded("access.token_validity", days=self._settings.token_max_validity.days)
-        await self._check_clusters(grants)
-        owner_id = self._token_owner(by, grants)
+        owner_id = self._token_owner(by, grants)  # first: who may not give it learns nothing
+        await self._check_clusters(by, Permission.TOKENS_MANAGE, grants)
         now = self._now()
         maker = await self._maker_of(by)
         expires_at = now + validity
@@ -1490,24 +1491,38 @@ class AccessService:
                 return view
         raise UnknownAccount(f"nobody has the address {email}", field="email")  # pragma: no cover
 
-    async def _check_clusters(self, grants: Iterable[Grant]) -> None:
+    async def _check_clusters(
+        self, by: Identity, permission: Permission, grants: Iterable[Grant]
+    ) -> None:
         """Refuse a grant for a cluster that no destination is in (``field="cluster"``).
 
         A cluster is nothing but the ``cluster`` of destinations, so a grant for a misspelt
         one would let its holder see nothing, silently. Taking a grant away is never checked:
         a cluster whose last destination left must stay removable from people and tokens.
+
+        Asked only after ``by`` was found to hold ``permission`` (the admin role) for every
+        grant: before, a refusal would tell a cluster's admin which clusters exist (an unknown
+        one a 422, another's a 403). The clusters named are those ``by`` administers, all of
+        them for an admin of all clusters: elsewhere, too, scoping hides the others.
         """
         named = sorted({g.cluster for g in grants if g.cluster is not None})
         if not named or self._known_clusters is None:
             return
-        known = sorted(set(await self._known_clusters()))
+        known = set(await self._known_clusters())
         unknown = [c for c in named if c not in known]
         if unknown:
+            managed = by.visible_clusters(permission)
+            shown = sorted(c for c in known if managed is ALL or c in managed)
+            none = (
+                "none (no destination names a cluster)"
+                if managed is ALL
+                else "none (no destination is in a cluster you administer)"
+            )
             raise BadAccessInput(
                 f"no destination is in cluster {', '.join(unknown)}; the clusters there are: "
-                f"{', '.join(known) or 'none (no destination names a cluster)'}",
+                f"{', '.join(shown) or none}",
                 field="cluster",
-            ).coded("access.cluster_unknown", clusters=tuple(unknown), known=tuple(known))
+            ).coded("access.cluster_unknown", clusters=tuple(unknown), known=tuple(shown))
 
     def _require_for_each(
         self, by: Identity, permission: Permission, grants: Iterable[Grant], verb: str

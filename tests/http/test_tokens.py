@@ -153,3 +153,55 @@ async def test_a_revocation_reason_longer_than_allowed_is_refused(
     assert answer.json()["detail"][0]["loc"] == ["header", "X-Integrator-Reason"]
     [token] = [t for t in await engine.access.list_tokens(MAKER) if t.name == "long"]
     assert token.status == "active"
+
+
+async def test_a_cluster_admin_learns_no_other_cluster_from_a_refused_grant(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    """An unknown cluster and another admin's are refused alike (403, before the cluster is
+    looked up), for tokens and for people; only an admin of all clusters is told the
+    clusters there are."""
+    await add_lab_cluster(engine)  # LAB beside the fixture's CARD
+    lab_admin = await token_for(engine, Grant(Role.ADMIN, "LAB"), name="lab-admin")
+    before = len(await engine.store.list_audit(limit=1000))
+    async with api_client(engine, lab_admin) as lab:
+        answers = {}
+        for cluster in ("NOPE", "CARD"):
+            token = await lab.post(
+                "/api/v1/tokens", json={"name": "c5", "grants": [grant("viewer", cluster)]}
+            )
+            person = await lab.post(
+                "/api/v1/people",
+                json={"email": "bert@example.nl", "grants": [grant("viewer", cluster)]},
+            )
+            answers[cluster] = (token.status_code, person.status_code)
+            for answer in (token, person):
+                assert "CARD" not in answer.text.replace(cluster, ""), answer.text
+                assert "clusters there are" not in answer.text, answer.text
+        assert answers == {"NOPE": (403, 403), "CARD": (403, 403)}
+    assert len(await engine.store.list_audit(limit=1000)) == before
+    everywhere = await api.post(
+        "/api/v1/tokens", json={"name": "c5", "grants": [grant("viewer", "NOPE")]}
+    )
+    assert everywhere.status_code == 422, everywhere.text
+    assert "the clusters there are: CARD, LAB" in everywhere.text
+
+
+async def test_a_cluster_admin_is_told_only_their_own_clusters(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    """Their cluster's last destination gone, an admin of LAB who gives a grant for LAB is
+    told that no destination is in it, and not which clusters others have (CARD)."""
+    await add_lab_cluster(engine)
+    lab_admin = await token_for(engine, Grant(Role.ADMIN, "LAB"), name="lab-admin")
+    (engine.settings.destinations_dir / "lab.yaml").unlink()
+    assert "lab" not in (await engine.reload_destinations()).destinations
+    async with api_client(engine, lab_admin) as lab:
+        answer = await lab.post(
+            "/api/v1/tokens", json={"name": "c6", "grants": [grant("viewer", "LAB")]}
+        )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"] == (
+        "cluster: no destination is in cluster LAB; the clusters there are: "
+        "none (no destination is in a cluster you administer)"
+    )
