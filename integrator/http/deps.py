@@ -12,6 +12,7 @@ cannot hold is a 422 naming the parameter and the bound.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Header, HTTPException, Path, Query, Request, Response
@@ -27,6 +28,7 @@ from integrator.http.bodies import (
     SearchTerms,
 )
 from integrator.http.errors import without_values
+from integrator.http.json_body import bad_json, parse_json
 from integrator.jobs import JobRegistry
 from integrator.message_service import MessageTerms
 from integrator.reasons import MAX_REASON
@@ -57,6 +59,22 @@ TopLimit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=TOP_LIMIT_TEXT)]
 Revision = Annotated[
     int, Path(ge=1, le=INT_MAX, description="a revision number from the destination's history")
 ]
+
+
+def uuid_path(what: str) -> Any:
+    """A path parameter holding the id of ``what`` (a UUID), as the document shows it."""
+    return Path(description=f"the {what}'s id (a UUID)", json_schema_extra={"format": "uuid"})
+
+
+def id_in_path(text: str, missing: HTTPException) -> str:
+    """An id of the path as the store keeps it (a UUID, lower case), or ``missing``.
+
+    Text that is no id names nothing that exists, so it is answered as an unknown id is (404),
+    on every route with an id in its path, rather than as a malformed parameter."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise missing from None
 
 
 REASON_HEADER: Final = "X-Integrator-Reason"
@@ -138,11 +156,9 @@ def bad_search(exc: BadSearch, terms: MessageTerms) -> HTTPException:
 
 
 async def json_object(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object, or a 422 saying it must be one."""
-    try:
-        body = await request.json()
-    except ValueError:
-        raise HTTPException(status_code=422, detail="the body must be a JSON object") from None
+    """The request body as a JSON object, or a 422 in the validation shape naming the rule it
+    breaks (``integrator.http.json_body``: no JSON, nested too deep, or not an object)."""
+    body = parse_json(await request.body())
     if not isinstance(body, dict):
-        raise HTTPException(status_code=422, detail="the body must be a JSON object")
+        raise bad_json("must be a JSON object", "dict_type")
     return body

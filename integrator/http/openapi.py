@@ -276,6 +276,73 @@ COMPONENTS[READINESS] = {
 }
 
 
+JOB: Final = "Job"
+STARTED_JOB: Final = "StartedJob"
+RESEND_PLAN: Final = "ResendPlan"
+ROUTE_PLAN: Final = "RoutePlan"
+_JOB_PROPERTIES: Final[dict[str, Any]] = {
+    "id": {"type": "string", "description": "follow it at `GET /api/v1/jobs/{job_id}`"},
+    "kind": {"type": "string", "enum": ["resend", "route"]},
+    "state": {"type": "string", "enum": ["running", "done", "failed", "interrupted"]},
+    "done": {"type": "integer", "minimum": 0},
+    "total": {"type": "integer", "minimum": 0},
+    "error": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    "created_at": {"type": "string", "format": "date-time"},
+    "results": {
+        "type": "array",
+        "items": {"type": "object"},
+        "description": "each message's or event's outcome, once the job is no longer running",
+    },
+}
+COMPONENTS[JOB] = {
+    "type": "object",
+    "title": JOB,
+    "description": "A resend or routing job and its progress, kept in the store.",
+    "required": list(_JOB_PROPERTIES),
+    "properties": _JOB_PROPERTIES,
+}
+COMPONENTS[STARTED_JOB] = {
+    "type": "object",
+    "title": STARTED_JOB,
+    "description": "A job just started, and who it acts as (the name in the audit trail).",
+    "required": [*_JOB_PROPERTIES, "actor"],
+    "properties": {**_JOB_PROPERTIES, "actor": {"type": "string"}},
+}
+COMPONENTS[RESEND_PLAN] = {
+    "type": "object",
+    "title": RESEND_PLAN,
+    "description": "What a resend job would do (`dry_run`), decided as the job would.",
+    "required": ["dry_run", "actor", "total", "resend", "skip", "results"],
+    "properties": {
+        "dry_run": {"type": "boolean", "const": True},
+        "actor": {"type": "string"},
+        "total": {"type": "integer", "minimum": 0},
+        "resend": {"type": "integer", "minimum": 0},
+        "skip": {"type": "integer", "minimum": 0},
+        "results": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "per message its `outcome` (`would resend`, `would skip`) and `note`",
+        },
+    },
+}
+COMPONENTS[ROUTE_PLAN] = {
+    "type": "object",
+    "title": ROUTE_PLAN,
+    "description": "What routing would do (`dry_run`), decided as the job would.",
+    "required": ["dry_run", "via", "actor", "reason", "total", "routed", "skipped"],
+    "properties": {
+        "dry_run": {"type": "boolean", "const": True},
+        "via": {"type": "string"},
+        "actor": {"type": "string"},
+        "reason": {"type": "string"},
+        "total": {"type": "integer", "minimum": 0},
+        "routed": {"type": "array", "items": {"type": "object"}},
+        "skipped": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
 def answer(
     description: str, *schemas: str, headers: dict[str, Any] | None = None
 ) -> dict[str, Any]:

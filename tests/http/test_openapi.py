@@ -297,3 +297,30 @@ async def test_a_destination_patch_sent_as_the_document_says_is_applied(
     assert patched.status_code == 200, patched.json()
     shown = (await api.get("/api/v1/destinations/noord")).json()
     assert shown["definition"]["port"] == 2599
+
+
+async def test_resend_and_routing_answer_as_the_document_declares(
+    api: httpx.AsyncClient, document: dict[str, Any]
+) -> None:
+    """A dry run answers 200 and a job 202, each as declared; the job reads back as declared;
+    a routing without its reason is the validation 422 the body's schema says it is."""
+    resend, route, job = "/api/v1/resend", "/api/v1/events/route", "/api/v1/jobs/{job_id}"
+    batch = {"reason": "receiver lost them", "filter": {"status": "dead"}}
+    selection = {"reason": "new destination", "provider": "ziekenhuis-noord"}
+    for path, body in ((resend, batch), (route, selection)):
+        planned = await api.post(path, json={**body, "dry_run": True})
+        assert planned.status_code == 200, planned.text
+        assert_conforms(document, path, "post", planned)
+        started = await api.post(path, json=body)
+        assert started.status_code == 202, started.text
+        assert_conforms(document, path, "post", started)
+        followed = await api.get(f"/api/v1/jobs/{started.json()['id']}")
+        assert followed.status_code == 200
+        assert_conforms(document, job, "get", followed)
+
+    assert "reason" in resolve(document, f"{COMPONENTS}RouteBody")["required"]
+    assert "default" not in resolve(document, f"{COMPONENTS}RouteBody")["properties"]["reason"]
+    without_reason = await api.post(route, json={"provider": "ziekenhuis-noord"})
+    assert without_reason.status_code == 422
+    assert without_reason.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert_conforms(document, route, "post", without_reason)

@@ -279,7 +279,8 @@ async def test_bad_input_is_refused_naming_the_field_and_rule_and_changes_nothin
     assert twice.status_code == 409
     assert twice.json()["detail"].startswith("email: e@example.nl has an account already")
     person = made.json()["person"]
-    assert (await api.get("/api/v1/people/not-an-id")).status_code == 422
+    not_an_id = await api.get("/api/v1/people/not-an-id")  # names nobody: as an unknown id
+    assert not_an_id.status_code == 404 and not_an_id.json() == {"detail": "no person with that id"}
     bad_role = await api.post(f"/api/v1/people/{person}/roles/boss/deactivate")
     assert bad_role.status_code == 422 and bad_role.json()["detail"][0]["loc"] == ["path", "role"]
     not_held = await api.post(

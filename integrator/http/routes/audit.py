@@ -22,12 +22,13 @@ from integrator.http.bodies import PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import EngineDep, Limit, Offset, SourceDep
 from integrator.http.errors import without_values
+from integrator.http.json_body import JsonBodyRoute
 from integrator.http.scope import Scope, ScopeDep
 from integrator.presenters import audit_view
 from integrator.search import BadSearch, sent_values
 from integrator.store import AuditFilter
 
-router = APIRouter(prefix="/api/v1", tags=["audit"])
+router = APIRouter(prefix="/api/v1", tags=["audit"], route_class=JsonBodyRoute)
 
 Text = Annotated[str | None, Query(max_length=256)]
 Moment = Annotated[

@@ -16,6 +16,7 @@ from deadletter import AlreadyResolved, DeadLetterError, discard, plan_discard
 from integrator.clusters import NotPermitted, cluster_of
 from integrator.http.bodies import AuditReason
 from integrator.http.deps import EngineDep, SourceDep, TopLimit, bad_search
+from integrator.http.json_body import JsonBodyRoute
 from integrator.http.scope import ScopeDep, forbidden
 from integrator.message_service import (
     NO_MESSAGE,
@@ -27,7 +28,7 @@ from integrator.message_service import (
 from integrator.presenters import dead_letter_summary
 from integrator.search import BadSearch
 
-router = APIRouter(prefix="/api/v1", tags=["deadletters"])
+router = APIRouter(prefix="/api/v1", tags=["deadletters"], route_class=JsonBodyRoute)
 
 Moment = Annotated[
     str | None,

@@ -28,6 +28,7 @@ from integrator.errors import PermanentError
 from integrator.file_paths import file_as_seen, sees_paths
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import EngineDep, ReasonDep, Revision, SourceDep, json_object
+from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import DESTINATION_BODY, DESTINATION_PATCH_BODY, answer
 from integrator.http.scope import ScopeDep, cluster_of
 from integrator.operators import (
@@ -40,7 +41,7 @@ from integrator.operators import (
     problem_view,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["destinations"])
+router = APIRouter(prefix="/api/v1", tags=["destinations"], route_class=JsonBodyRoute)
 
 
 def _within_scope(destination_id: str, engine: EngineDep, scope: ScopeDep) -> str:

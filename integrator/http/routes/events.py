@@ -34,12 +34,13 @@ from integrator.http.auth import IdentityDep
 from integrator.http.bodies import AuditReason, PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep
-from integrator.http.openapi import EVENT_BODY, EVENT_RESPONSES
+from integrator.http.json_body import JsonBodyRoute
+from integrator.http.openapi import EVENT_BODY, EVENT_RESPONSES, ROUTE_PLAN, STARTED_JOB, answer
 from integrator.http.scope import Scope, ScopeDep
 from integrator.jobs import Job
 from integrator.store.records import EventFilter
 
-router = APIRouter(prefix="/api/v1", tags=["events"])
+router = APIRouter(prefix="/api/v1", tags=["events"], route_class=JsonBodyRoute)
 
 
 class EventSearchBody(BaseModel):
@@ -64,9 +65,9 @@ class RouteBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # Required, and blank refused by the service so the answer names the rule; bounded here,
-    # as every body's reason is, so a longer one is the 422 the resend bodies answer.
-    reason: AuditReason = ""
+    # Required, as in the resend bodies: left out, a 422 in the validation shape naming it
+    # (and the document says so); blank is refused by the service, naming the rule.
+    reason: AuditReason
     event_ids: list[str] = Field(default_factory=list, max_length=MAX_BATCH)
     provider: str | None = None
     since: str | None = None
@@ -172,7 +173,20 @@ async def search_events(
     return await _search(engine, scope, body, source=source)
 
 
-@router.post("/events/route")
+@router.post(
+    "/events/route",
+    status_code=202,
+    responses={
+        200: answer(
+            "`dry_run`: what routing would do, answered at once; nothing is routed", ROUTE_PLAN
+        ),
+        202: answer(
+            "The job that routes them, with `actor` (who it routes as); follow it at "
+            "`/api/v1/jobs/{job_id}`",
+            STARTED_JOB,
+        ),
+    },
+)
 async def route_events(
     body: RouteBody, engine: EngineDep, scope: ScopeDep, registry: JobsDep, source: SourceDep
 ) -> JSONResponse:

@@ -11,10 +11,11 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from integrator.http.deps import EngineDep
+from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import READY_RESPONSES
 from integrator.scrape import readiness
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=JsonBodyRoute)
 
 
 @router.get("/healthz")

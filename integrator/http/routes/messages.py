@@ -25,6 +25,7 @@ from integrator.http.deps import (
     note_search,
     terms_of,
 )
+from integrator.http.json_body import JsonBodyRoute
 from integrator.http.scope import ScopeDep, forbidden
 from integrator.message_service import (
     NO_MESSAGE,
@@ -37,7 +38,7 @@ from integrator.message_service import (
 from integrator.presenters import message_summary
 from integrator.search import BadSearch
 
-router = APIRouter(prefix="/api/v1", tags=["messages"])
+router = APIRouter(prefix="/api/v1", tags=["messages"], route_class=JsonBodyRoute)
 
 
 def _query_terms(

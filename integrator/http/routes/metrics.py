@@ -7,9 +7,10 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from integrator.http.deps import EngineDep
+from integrator.http.json_body import JsonBodyRoute
 from integrator.scrape import refresh_metrics
 
-router = APIRouter(tags=["metrics"])
+router = APIRouter(tags=["metrics"], route_class=JsonBodyRoute)
 
 
 @router.get("/metrics")

@@ -16,10 +16,9 @@ answer, for the admin to pass on.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 
 from integrator.access.permissions import Role
 from integrator.access.service import PersonView
@@ -31,16 +30,23 @@ from integrator.http.access_bodies import (
     RoleDeactivateBody,
     grants_of,
 )
-from integrator.http.access_errors import answered
+from integrator.http.access_errors import NO_PERSON, answered
 from integrator.http.auth import IdentityDep
-from integrator.http.deps import EngineDep, SourceDep
+from integrator.http.deps import EngineDep, SourceDep, id_in_path, uuid_path
+from integrator.http.json_body import JsonBodyRoute
 
-router = APIRouter(prefix="/api/v1", tags=["people"])
+router = APIRouter(prefix="/api/v1", tags=["people"], route_class=JsonBodyRoute)
 
 
-async def _visible(person_id: uuid.UUID, engine: EngineDep, identity: IdentityDep) -> PersonView:
-    """The path's person, as the caller may see them; 404 for one outside their clusters."""
-    return await answered(engine.access.person(identity, str(person_id)))
+async def _visible(
+    engine: EngineDep,
+    identity: IdentityDep,
+    person_id: Annotated[str, uuid_path("person")],
+) -> PersonView:
+    """The path's person, as the caller may see them; 404 for one outside their clusters, and
+    for text that is no id."""
+    missing = HTTPException(status_code=404, detail=NO_PERSON)
+    return await answered(engine.access.person(identity, id_in_path(person_id, missing)))
 
 
 Person = Annotated[PersonView, Depends(_visible)]

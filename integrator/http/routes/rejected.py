@@ -27,6 +27,7 @@ from integrator.http.auth import IdentityDep
 from integrator.http.bodies import PageTopLimit
 from integrator.http.deps import EngineDep, SourceDep, TopLimit
 from integrator.http.errors import without_values
+from integrator.http.json_body import JsonBodyRoute
 from integrator.rejected_reads import (
     SOURCES,
     BadRejectedId,
@@ -39,7 +40,7 @@ from integrator.rejected_reads import (
 )
 from integrator.search import BadSearch, sent_values
 
-router = APIRouter(prefix="/api/v1", tags=["rejected"])
+router = APIRouter(prefix="/api/v1", tags=["rejected"], route_class=JsonBodyRoute)
 
 TOTAL: Final = "X-Total-Count"
 

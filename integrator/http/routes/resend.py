@@ -37,14 +37,15 @@ from integrator.http.deps import (
     note_search,
     terms_of,
 )
-from integrator.http.openapi import answer
+from integrator.http.json_body import JsonBodyRoute
+from integrator.http.openapi import JOB, RESEND_PLAN, STARTED_JOB, answer
 from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.jobs import Job
 from integrator.resending import engine_renderer, resend_in_engine
 from integrator.search import BadSearch
 from integrator.store import MessageFilter, MessageRecord
 
-router = APIRouter(prefix="/api/v1", tags=["resend"])
+router = APIRouter(prefix="/api/v1", tags=["resend"], route_class=JsonBodyRoute)
 
 
 def _request(
@@ -112,7 +113,16 @@ async def resend_message(
     "/resend",
     status_code=202,
     responses={
-        404: answer("A `message_ids` entry names no message, or one outside the caller's clusters")
+        200: answer(
+            "`dry_run`: what the job would do to each message, answered at once; nothing is resent",
+            RESEND_PLAN,
+        ),
+        202: answer(
+            "The job that resends them, with `actor` (who it resends as); follow it at "
+            "`/api/v1/jobs/{job_id}`",
+            STARTED_JOB,
+        ),
+        404: answer("A `message_ids` entry names no message, or one outside the caller's clusters"),
     },
 )
 async def resend_batch(
@@ -179,7 +189,11 @@ async def resend_batch(
     return {**job.to_json(), "actor": scope.actor}
 
 
-@router.get("/jobs/{job_id}")
+@router.get(
+    "/jobs/{job_id}",
+    response_model=None,
+    responses={200: answer("The job and its progress", JOB)},
+)
 async def get_job(job_id: str, registry: JobsDep, scope: ScopeDep) -> dict[str, Any]:
     """A job, for those who hold the permission in every cluster it works in."""
     missing = HTTPException(status_code=404, detail="no job with that id")

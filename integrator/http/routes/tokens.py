@@ -18,18 +18,18 @@ destination (a DELETE has no body).
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 
 from integrator.http.access_bodies import TokenBody, grants_of
-from integrator.http.access_errors import answered
+from integrator.http.access_errors import NO_TOKEN, answered
 from integrator.http.auth import IdentityDep
-from integrator.http.deps import EngineDep, ReasonDep, SourceDep
+from integrator.http.deps import EngineDep, ReasonDep, SourceDep, id_in_path, uuid_path
+from integrator.http.json_body import JsonBodyRoute
 
-router = APIRouter(prefix="/api/v1", tags=["tokens"])
+router = APIRouter(prefix="/api/v1", tags=["tokens"], route_class=JsonBodyRoute)
 
 
 @router.get("/tokens")
@@ -66,7 +66,7 @@ async def create_token(
 
 @router.delete("/tokens/{token_id}")
 async def revoke_token(
-    token_id: uuid.UUID,
+    token_id: Annotated[str, uuid_path("token")],
     engine: EngineDep,
     identity: IdentityDep,
     source: SourceDep,
@@ -74,7 +74,8 @@ async def revoke_token(
 ) -> dict[str, Any]:
     """Revoke a token: it stops working at once, and so do the tokens it made (their number is
     ``dependent_tokens``, and ``stopped`` names them)."""
+    token = id_in_path(token_id, HTTPException(status_code=404, detail=NO_TOKEN))
     revoked = await answered(
-        engine.access.revoke_token(identity, str(token_id), reason=reason, source=source)
+        engine.access.revoke_token(identity, token, reason=reason, source=source)
     )
     return revoked.to_json()

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from integrator.http.deps import EngineDep
+from integrator.http.json_body import JsonBodyRoute
 from integrator.http.scope import ScopeDep
 from integrator.presenters import versions_table
 
-router = APIRouter(prefix="/api/v1", tags=["versions"])
+router = APIRouter(prefix="/api/v1", tags=["versions"], route_class=JsonBodyRoute)
 
 
 @router.get("/versions")

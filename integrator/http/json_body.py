@@ -1,0 +1,86 @@
+"""Reading a request's JSON body: one rule for every route that takes one.
+
+A body that is no JSON (malformed, not UTF-8) or is nested deeper than ``MAX_DEPTH`` levels
+is a 422 in the API's validation shape, ``{"detail": [{"loc": ["body"], "msg": <the rule>,
+"type": "json_invalid"}]}``, and never repeats the body. Without it, FastAPI answered a body
+nested too deep for Python's parser with an undocumented 400, and a route reading its body
+itself (the destinations') a 500.
+
+Every router of the API uses ``JsonBodyRoute``, whose requests parse their body with
+``parse_json``, so the bodies FastAPI reads for a typed model follow the same rule as those a
+route reads itself (``integrator.http.deps.json_object``). ``POST /api/v1/events`` reads its
+raw bytes and answers with intake's own refusal (``json_syntax``), keeping them as rejected
+input.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any, Final
+
+from fastapi import HTTPException, Request, Response
+from fastapi.routing import APIRoute
+
+MAX_DEPTH: Final = 64
+"""The deepest nesting of objects and arrays a request body may have (a destination's
+definition, the deepest body the API takes, has fewer than ten levels)."""
+
+TOO_DEEP: Final = f"JSON nested deeper than {MAX_DEPTH} levels (objects and arrays)"
+NOT_JSON: Final = "not valid JSON (UTF-8 text)"
+
+
+def bad_json(rule: str, kind: str = "json_invalid") -> HTTPException:
+    """The answer to a body that breaks ``rule``: the validation shape, naming the body."""
+    return HTTPException(status_code=422, detail=[{"loc": ["body"], "msg": rule, "type": kind}])
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether ``value`` nests objects and arrays deeper than ``MAX_DEPTH`` (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if level > MAX_DEPTH:
+            return True
+        stack.extend((child, level + 1) for child in children)
+    return False
+
+
+def parse_json(raw: bytes) -> Any:
+    """``raw`` as JSON, or the 422 of ``bad_json`` naming the rule it breaks."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise bad_json(TOO_DEEP) from None
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError
+        raise bad_json(NOT_JSON) from None
+    if _too_deep(value):
+        raise bad_json(TOO_DEEP)
+    return value
+
+
+class JsonBodyRequest(Request):
+    """A request whose ``json()`` is ``parse_json``'s."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = parse_json(await self.body())
+        return self._json
+
+
+class JsonBodyRoute(APIRoute):
+    """A route whose body, when FastAPI reads it as JSON, is read by ``parse_json``."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            return await handler(JsonBodyRequest(request.scope, request.receive))
+
+        return checked
