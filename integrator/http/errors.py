@@ -5,6 +5,9 @@ answer (which ends up in browser histories, proxies and tickets) nor in a log li
 
 - a request that fails validation gets FastAPI's usual shape, ``{"detail": [{loc, msg, type}]}``,
   without the ``input`` and ``ctx`` that FastAPI would add (they quote what was sent);
+- a JSON body that cannot be read (no JSON, nested too deep) is that shape too, with ``loc``
+  ``["body"]`` (``integrator.http.json_body``), also where FastAPI's own parser gave up, which
+  FastAPI answers with an undocumented 400;
 - an unexpected error is a plain 500 and one log line with the route and the error's type only:
   exception texts (a database driver's, say) may quote parameters. A store error's text is the
   exception: it is made without the driver's text (``integrator.store.failures``), names the
@@ -22,11 +25,14 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from integrator.destination_dir import DirectoryUnusable
+from integrator.http.json_body import NOT_JSON, TOO_DEEP, JsonBodyRoute, bad_json
 from integrator.logging import get_logger
 from integrator.store import StoreUnavailable
 from integrator.store.errors import StoreError, UnknownDataKey
@@ -228,6 +234,23 @@ def unknown_key_text(kid: str) -> str:
     )
 
 
+_BODY_UNREADABLE: Final = "There was an error parsing the body"
+"""FastAPI's 400 for a JSON body its parser gave up on (nested too deep for it, or bytes that
+are no text): not an answer of this API, which says the same as ``json_body.parse_json``."""
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _BODY_UNREADABLE:
+        cause = exc.__cause__
+        refusal = bad_json(TOO_DEEP if isinstance(cause, RecursionError) else NOT_JSON)
+        return JSONResponse({"detail": refusal.detail}, status_code=refusal.status_code)
+    return await http_exception_handler(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    # Every route, one added later too, reads its JSON body by the API's rule (json_body).
+    app.router.route_class = JsonBodyRoute
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(ContainUnexpectedErrors)
