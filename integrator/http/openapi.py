@@ -42,6 +42,7 @@ from importlib import resources
 from typing import Any, Final
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
@@ -158,6 +159,13 @@ _DIAGNOSTIC_REQUEST: Final = _lift(_event_schema("diagnostic_request.schema.json
 _DESTINATION: Final = _lift(
     DestinationConfig.model_json_schema(schema_generator=_AsWritten), COMPONENTS
 )
+
+
+def model_answer(model: type[BaseModel]) -> str:
+    """Put ``model``'s schema, as the route's answer is written, into the document's
+    components; the name to give ``answer``."""
+    return _lift(model.model_json_schema(mode="serialization"), COMPONENTS)
+
 
 EVENT_BODY: Final[dict[str, Any]] = {
     "requestBody": {

@@ -324,3 +324,24 @@ async def test_resend_and_routing_answer_as_the_document_declares(
     assert without_reason.status_code == 422
     assert without_reason.json()["detail"][0]["loc"] == ["body", "reason"]
     assert_conforms(document, route, "post", without_reason)
+
+
+async def test_the_token_routes_answer_exactly_their_documented_models(
+    api: httpx.AsyncClient, document: dict[str, Any]
+) -> None:
+    """Typed for a generated client, and exact: a key not in the model fails the check."""
+    tokens, token = "/api/v1/tokens", "/api/v1/tokens/{token_id}"
+    grants = [{"role": "metrics", "cluster": None}]
+    made = await api.post(tokens, json={"name": "typed", "grants": grants})
+    assert made.status_code == 201, made.text
+    assert_conforms(document, tokens, "post", made)
+    listed = await api.get(tokens)
+    assert listed.status_code == 200 and len(listed.json()) >= 2  # the caller's, and this one
+    assert_conforms(document, tokens, "get", listed)
+    revoked = await api.delete(
+        f"{tokens}/{made.json()['id']}", headers={"x-integrator-reason": "r"}
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert_conforms(document, token, "delete", revoked)
+    for name in ("TokenListed", "TokenMade", "TokenRevoked"):
+        assert resolve(document, f"{COMPONENTS}{name}")["additionalProperties"] is False

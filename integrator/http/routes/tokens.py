@@ -25,14 +25,29 @@ from fastapi import APIRouter, HTTPException
 
 from integrator.http.access_bodies import TokenBody, grants_of
 from integrator.http.access_errors import NO_TOKEN, answered
+from integrator.http.answers import TOKEN_LISTED, TOKEN_MADE, TOKEN_REVOKED
 from integrator.http.auth import IdentityDep
 from integrator.http.deps import EngineDep, ReasonDep, SourceDep, id_in_path, uuid_path
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.openapi import REF_ROOT, answer
 
 router = APIRouter(prefix="/api/v1", tags=["tokens"], route_class=JsonBodyRoute)
 
 
-@router.get("/tokens")
+@router.get(
+    "/tokens",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The tokens, newest first",
+            "content": {
+                "application/json": {
+                    "schema": {"type": "array", "items": {"$ref": REF_ROOT + TOKEN_LISTED}}
+                }
+            },
+        }
+    },
+)
 async def list_tokens(engine: EngineDep, identity: IdentityDep) -> list[dict[str, Any]]:
     """The tokens the caller may manage, newest first: the visible prefix, never the token.
     ``grants`` are what a token holds, ``grants_in_force`` what it acts with now; each of
@@ -41,7 +56,12 @@ async def list_tokens(engine: EngineDep, identity: IdentityDep) -> list[dict[str
     return [view.to_json() for view in await answered(engine.access.list_tokens(identity))]
 
 
-@router.post("/tokens", status_code=201)
+@router.post(
+    "/tokens",
+    status_code=201,
+    response_model=None,
+    responses={201: answer("The new token, shown this once", TOKEN_MADE)},
+)
 async def create_token(
     body: TokenBody, engine: EngineDep, identity: IdentityDep, source: SourceDep
 ) -> dict[str, Any]:
@@ -64,7 +84,11 @@ async def create_token(
     return made.to_json()
 
 
-@router.delete("/tokens/{token_id}")
+@router.delete(
+    "/tokens/{token_id}",
+    response_model=None,
+    responses={200: answer("The token, revoked, and those that stopped with it", TOKEN_REVOKED)},
+)
 async def revoke_token(
     token_id: Annotated[str, uuid_path("token")],
     engine: EngineDep,
