@@ -29,9 +29,11 @@ def with_its_time(message: MessageRecord) -> OutboundMessage:
     """``outbound_message``, and a retry's ``next_attempt_at`` as its ``not_before``.
 
     For the embedded transport, which loads from the store what it queued by id (a restart, a
-    resumed destination, a message behind its window): a retry handed back by a stopping
-    runner, or waiting out its backoff when the engine stopped, is then attempted at its time,
-    not at once. A time already past holds nothing back (``DestinationRunner``).
+    resumed destination, a message behind its window or given back by a stopped runner), and
+    for the RabbitMQ transport's check of a redelivered or re-published message: a retry handed
+    back by a stopping runner, or waiting out its backoff when the engine stopped, is then
+    attempted at its time, not at once. A time already past holds nothing back
+    (``DestinationRunner``).
     """
     found = outbound_message(message)
     if message.status != "retrying" or message.next_attempt_at is None:
@@ -45,11 +47,17 @@ class Outbox:
         self._destinations = destinations  # asked each time: destinations change at run time
 
     async def still_pending(self, message_id: str) -> OutboundMessage | None:
-        """The message as the store has it now, or None if nothing more is owed for it."""
+        """The message as the store has it now, a retry with its time (``with_its_time``), or
+        None if nothing more is owed for it.
+
+        With its time: the broker gives back a fifo retry that a stopping runner left unsettled
+        with the headers it was first published with, and a recovery copy has none either; the
+        store's ``next_attempt_at`` is then the only record of when it may go out.
+        """
         record = await self._store.get_message(message_id)
         if record is None or record.status not in PENDING_STATUSES:
             return None
-        return outbound_message(record)
+        return with_its_time(record)
 
     async def pending(self) -> list[OutboundMessage]:
         """Everything owed to a configured destination, oldest first."""

@@ -25,7 +25,11 @@ it costs a store read) ``still_pending`` is asked first; a message that is deliv
 cancelled or held is acked and skipped. ``release`` hands a queue on only after this engine's
 attempts are committed, since the engine taking it over waits only for its own. The message a worker
 gets is rebuilt from the store, so it has the stored payload (same MSH-10) and attempt count,
-and keeps the ``not_before`` header of a retry a stopping runner handed back (``delivery.py``).
+and is not attempted before the later of the ``not_before`` header of a retry a stopping runner
+handed back (``delivery.py``) and a ``retrying`` message's ``next_attempt_at``: a fifo retry
+that a stopping runner left unsettled comes back at the head of the queue, but with the headers
+it was first published with (a requeue cannot change them, and a new publish would go to the
+back, behind the messages it must hold).
 """
 
 from __future__ import annotations
@@ -346,9 +350,10 @@ class RabbitMQTransport:
                 if current is None:
                     self._skip(consumer, item, "done")
                     continue
-                # The store's copy, but still not before the time it was handed back with:
-                # a retry's next attempt stays where its backoff put it.
-                item.message = dataclasses.replace(current, not_before=item.message.not_before)
+                # The store's copy, not before its next_attempt_at (a fifo retry a stopped
+                # runner left unsettled comes back with the headers it was first published
+                # with) nor the time it was handed back with.
+                item.message = _not_before(current, item.message.not_before)
             return self._hand_out(consumer, item)
 
     def _hand_out(self, consumer: _Consumer, item: _Inbound) -> RabbitDelivery:
@@ -535,6 +540,13 @@ class RabbitMQTransport:
         for task in list(self._background):
             task.cancel()
         await self.link.close()
+
+
+def _not_before(message: OutboundMessage, header: datetime | None) -> OutboundMessage:
+    """``message`` held back until the later of its own ``not_before`` and ``header``."""
+    if header is None or (message.not_before is not None and message.not_before >= header):
+        return message
+    return dataclasses.replace(message, not_before=header)
 
 
 def _properties(message: OutboundMessage, republished: bool) -> Basic.Properties:
