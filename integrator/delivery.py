@@ -17,6 +17,11 @@ and keeps it back until then (a rotate runner in a timer of its own, a fifo one 
 a stop neither strands a retry nor sends it early. Only a crash loses the timers: those retries
 stay ``retrying`` in the store until the recovery leader re-publishes the pending messages (at
 a leader's start or take-over; docs/amqp.md).
+
+A fifo retry is not handed back that way: published again it would join the end of the queue,
+behind the messages it holds. The stop leaves it unsettled, and the transport gives it back at
+the head of the queue (``Transport.release``, or the next start); whoever receives it reads its
+``next_attempt_at`` from the store and waits for it, still holding the messages behind it.
 """
 
 from __future__ import annotations
@@ -162,9 +167,10 @@ class DestinationRunner:
         on the wire finish and hand its outcome to the recorder, so the ACK that comes back is
         kept instead of the message being sent again at the next start. The wait is bounded by
         the destination's own timeouts. A fifo message waiting out a backoff is left unsettled
-        on the transport, which hands it to the next consumer; rotate retries waiting in this
-        runner's timers are handed back to the transport (``_hand_back``). Either way the
-        message keeps its time: it is not attempted before its ``next_attempt_at``.
+        on the transport, which hands it to the next consumer at the head of the queue, where
+        the store gives it its time; rotate retries waiting in this runner's timers are handed
+        back to the transport (``_hand_back``). Either way the message keeps its time: it is not
+        attempted before its ``next_attempt_at``.
         """
         self._stopping.set()
         if graceful and self._busy:

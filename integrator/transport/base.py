@@ -43,7 +43,9 @@ class Transport(Protocol):
 
     async def release(self, destination_id: str) -> None:
         """This engine stops delivering to the destination (paused, removed, or its runner
-        restarts with a changed definition): what it holds goes back to the queue."""
+        restarts with a changed definition): what it holds goes back to the queue, what it
+        received and did not settle (a fifo retry waiting out its backoff) at the head, ahead
+        of what queued behind it."""
         ...
 
     async def receive(self, destination_id: str) -> Delivery: ...

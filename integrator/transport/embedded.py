@@ -13,6 +13,10 @@ store's pending messages by reference only (``requeue``), so even then no more t
 payloads is loaded at once. A retry keeps its time either way: the ``not_before`` it was
 published with (a stopping runner's hand-back) is kept beside its id, and the engine's loader
 gives a ``retrying`` message its ``next_attempt_at`` (``outbox.with_its_time``).
+
+A message received and not settled when its runner stopped (a fifo retry waiting out its
+backoff) is given back at the head of the queue by ``release``, not queued again at its end by
+the new runner's ``requeue``: in fifo order nothing behind it may overtake it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import asyncio
 import dataclasses
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -60,9 +64,12 @@ class Ref(Protocol):
 @dataclass(frozen=True)
 class EmbeddedDelivery:
     message: OutboundMessage
+    _unsettled: dict[str, OutboundMessage] | None = field(default=None, repr=False, compare=False)
+    """The destination's messages received and not yet settled (``release`` gives them back)."""
 
     async def settle(self) -> None:
-        return None
+        if self._unsettled is not None:
+            self._unsettled.pop(self.message.message_id, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +114,11 @@ class EmbeddedTransport:
         self._behind: dict[str, deque[_Behind]] = {}
         self._held_bytes: dict[str, int] = {}
         self._refilling: dict[str, asyncio.Lock] = {}
+        # Received and not settled, in the order received: what a stopped runner left (a fifo
+        # retry waiting out its backoff, a message taken as it stopped), for ``release``.
+        self._unsettled: dict[str, dict[str, OutboundMessage]] = {}
+        # Given back by ``release``: delivered before anything else, in the order received.
+        self._returned: dict[str, deque[OutboundMessage]] = {}
         self._load = load
         # Read when made, not when defined: a test can make the engine's window small.
         self._window = WINDOW if window is None else window
@@ -123,6 +135,8 @@ class EmbeddedTransport:
             self._behind[destination_id] = deque()
             self._held_bytes[destination_id] = 0
             self._refilling[destination_id] = asyncio.Lock()
+            self._unsettled[destination_id] = {}
+            self._returned[destination_id] = deque()
         return queue
 
     async def publish(self, messages: Sequence[OutboundMessage]) -> None:
@@ -183,16 +197,65 @@ class EmbeddedTransport:
             self._behind[ref.destination_id].append(_Behind(ref.id, ref.attempt_count, ref.size))
 
     async def release(self, destination_id: str) -> None:
-        return None  # the queue stays; nobody else could take it over
+        """The queue stays (nobody else could take it over); what the stopped runner received
+        and did not settle goes back to its head, in the order it was received.
+
+        At its head, not its end: a fifo message waiting out its backoff holds the ones behind
+        it, and a runner stopped then (paused, resumed, changed) must not let them overtake it.
+        It is loaded from the store again when received (``_next_returned``), so it comes with
+        the attempt count and ``next_attempt_at`` of the attempts made meanwhile.
+        """
+        if destination_id not in self._queues:
+            return
+        unsettled = self._unsettled[destination_id]
+        returned = self._returned[destination_id]
+        returned.extend(unsettled.values())
+        seen = self._queued[destination_id]
+        seen.update(unsettled)  # waiting again: requeue and publish skip them
+        unsettled.clear()
 
     async def receive(self, destination_id: str) -> EmbeddedDelivery:
         queue = self._queue(destination_id)
-        if self._behind[destination_id] and self._half_empty(destination_id, queue):
-            await self._refill(destination_id, queue)
-        message = await queue.get()
-        self._held_bytes[destination_id] -= len(message.payload)
+        message = await self._next_returned(destination_id)
+        if message is None:
+            if self._behind[destination_id] and self._half_empty(destination_id, queue):
+                await self._refill(destination_id, queue)
+            message = await queue.get()
+            self._held_bytes[destination_id] -= len(message.payload)
         self._queued[destination_id].discard(message.message_id)
-        return EmbeddedDelivery(message)
+        unsettled = self._unsettled[destination_id]
+        unsettled[message.message_id] = message
+        return EmbeddedDelivery(message, unsettled)
+
+    async def _next_returned(self, destination_id: str) -> OutboundMessage | None:
+        """The first message ``release`` gave back that is still pending, as the store has it
+        now (with its time); None when there is none."""
+        returned = self._returned[destination_id]
+        while returned:
+            given = returned.popleft()  # now: another worker of the destination takes the next
+            if self._load is None:
+                return given
+            try:
+                loaded = await self._load([given.message_id])
+            except asyncio.CancelledError:
+                returned.appendleft(given)
+                raise
+            except Exception as exc:  # the store is away: it waits in it, and here at the head
+                returned.appendleft(given)
+                log.warning(
+                    "could not load a queued message; trying again",
+                    destination=destination_id,
+                    error_type=type(exc).__name__,
+                )
+                await asyncio.sleep(RELOAD_PAUSE)
+                continue
+            if loaded:
+                was = _Behind(
+                    given.message_id, given.attempt_count, len(given.payload), given.not_before
+                )
+                return was.kept(loaded[0])
+            self._queued[destination_id].discard(given.message_id)  # no longer pending
+        return None
 
     async def _refill(self, destination_id: str, queue: asyncio.Queue[OutboundMessage]) -> None:
         """Load the next ids behind the window, in publish order (one refill at a time)."""
@@ -236,7 +299,9 @@ class EmbeddedTransport:
         queue = self._queues.get(destination_id)
         if queue is None:
             return 0
-        return queue.qsize() + len(self._behind[destination_id])
+        return (
+            len(self._returned[destination_id]) + queue.qsize() + len(self._behind[destination_id])
+        )
 
     async def close(self) -> None:
         self._queues.clear()
@@ -244,3 +309,5 @@ class EmbeddedTransport:
         self._behind.clear()
         self._held_bytes.clear()
         self._refilling.clear()
+        self._unsettled.clear()
+        self._returned.clear()

@@ -188,3 +188,58 @@ async def test_a_retry_waiting_when_its_runner_stopped_is_sent_at_its_time_not_b
         for engine in engines:
             await engine.stop()
         await back.stop()
+
+
+@pytest.mark.parametrize("stop", ["pause and resume", "destination change"])
+async def test_a_fifo_retry_waiting_when_its_runner_stopped_keeps_its_place_and_its_time(
+    stop: str, tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """In fifo order a retry waiting out its backoff holds the messages behind it. Its runner
+    stopping (a pause and resume, a changed definition) must not let them overtake it: it is
+    sent first, at its next_attempt_at, and they follow in order."""
+    refusing = MllpReceiver(ack_code="AE")  # refuses, for now: every attempt is retried
+    port = await refusing.start()
+    backoff = {"initial": "1s", "multiplier": 1, "max_delay": "1s", "max_attempts": 5}
+    config = destination("noord", port, providers=["ziekenhuis-noord"], retry=backoff)
+    assert config.ordering == "fifo"
+
+    def catalog(**changes: Any) -> Catalog:
+        defined = config.model_copy(update=changes)
+        return build_catalog([("noord.yaml", defined)], today=datetime.now(UTC).date())
+
+    engine = Engine(settings_for(tmp_path), catalog=catalog())
+    await engine.start()
+    try:
+        accepted = await engine.intake.submit_many(_events(referral_data)[:3], source="cli")
+        ids = [r.messages[0].message_id for r in accepted if isinstance(r, IntakeResult)]
+        assert len(ids) == 3
+
+        async def retrying() -> bool:
+            first = await engine.store.get_message(ids[0])
+            return first is not None and first.status == "retrying"
+
+        assert await eventually(retrying, timeout=10)
+        waiting = [await engine.store.get_message(i) for i in ids]
+        head = waiting[0]
+        assert head is not None and head.next_attempt_at is not None
+        assert all(m is not None and m.status == "queued" for m in waiting[1:])
+        if stop == "pause and resume":
+            await engine.apply_catalog(catalog(enabled=False))  # the runner stops, gracefully
+            refusing.ack_code = "AA"
+            await engine.apply_catalog(catalog())
+        else:
+            refusing.ack_code = "AA"
+            await engine.apply_catalog(catalog(ack_timeout=3.0))  # a new runner
+        assert await engine.wait_settled(timeout=15), "the messages were not sent"
+        attempts = await engine.store.list_attempts(head.id)
+        assert [a.number for a in attempts] == [1, 2]
+        assert attempts[1].started_at >= head.next_attempt_at  # at its time, not before
+        for later in waiting[1:]:
+            assert later is not None
+            assert [a.number for a in await engine.store.list_attempts(later.id)] == [1]
+        # The refused attempt, then each once, in order, with the MSH-10 it had.
+        sent = [_control_id(p) for p in refusing.received]
+        assert sent == [head.control_id, *(m.control_id for m in waiting if m)]
+    finally:
+        await engine.stop()
+        await refusing.stop()

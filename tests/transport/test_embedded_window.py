@@ -180,3 +180,29 @@ def test_requeueing_refs_needs_a_loader() -> None:
     with pytest.raises(RuntimeError, match="loader"):
         transport.requeue([_ref(_message(0))])
     assert transport.pending("d") == 0
+
+
+def test_what_a_stopped_runner_left_unsettled_goes_back_to_the_head_with_the_stores_time() -> None:
+    """A fifo retry waiting out its backoff when its runner stops (pause, change) is received
+    and not settled. Released, it goes back to the head, ahead of what queued behind it, loaded
+    again as the store has it now: with the attempt made and its next_attempt_at."""
+
+    async def run() -> None:
+        messages = [_message(n) for n in range(4)]
+        store = _Store(messages)
+        transport = EmbeddedTransport(load=store.load, window=2)
+        await transport.publish(messages)
+        settled = await transport.receive("d")  # m0: delivered
+        await settled.settle()
+        await transport.receive("d")  # m1: refused, waiting out its backoff as the runner stops
+        retried = dataclasses.replace(
+            messages[1], attempt_count=1, not_before=datetime(2026, 1, 1, 0, 5, tzinfo=UTC)
+        )
+        store.messages["m1"] = retried  # the loader gives a retry its next_attempt_at
+        await transport.release("d")
+        transport.requeue([_ref(m) for m in messages[1:]])  # the new runner's: all waiting
+        assert transport.pending("d") == 3
+        assert await _take(transport, 3) == [retried, messages[2], messages[3]]
+        assert transport.pending("d") == 0
+
+    asyncio.run(run())
