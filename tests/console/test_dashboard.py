@@ -159,3 +159,39 @@ def test_the_dead_letters_figure_counts_the_open_ones_and_links_to_their_list(
     assert hrefs == [f"/messages/{still_open}"]
     assert operator.locator("#d-destination").input_value() == "noord"
     screenshot(operator, "deadletters-of-noord")
+
+
+REFRESHED = (
+    "() => new Promise(done => document.addEventListener('htmx:afterSwap', done, {once: true}))"
+)
+"""Resolves once the figures next refresh (a swap of htmx's)."""
+
+
+def test_a_refresh_leaves_the_focus_on_the_link_it_was_on(operator: Page, live: LiveEngine) -> None:
+    """A keyboard user on a figure's link (a tile's dead letters, the rejected input) stays on
+    it while the figures refresh around it every 5 s."""
+    from playwright.sync_api import expect
+
+    receiver = live.receivers["noord"]
+    receiver.ack_code = "AR"
+    try:
+        live.submit(referral(21))  # a dead letter at noord: its figure is a link
+    finally:
+        receiver.ack_code = "AA"
+    operator.goto("/")
+    links = {
+        "#tile-noord [data-figure=dead] a": "dead-noord",
+        "#rejected-lately a": "rejected-lately-link",
+    }
+    expect(operator.locator("#tile-noord [data-figure=dead] a")).to_be_visible(timeout=20_000)
+    for where, link in links.items():
+        operator.locator(where).focus()
+        # Marked, to tell the link the refresh puts in its place from this one.
+        operator.evaluate("where => { document.querySelector(where).dataset.before = '1'; }", where)
+        operator.evaluate(REFRESHED)
+        focused = operator.evaluate(
+            "where => document.activeElement === document.querySelector(where)", where
+        )
+        assert focused, f"the focus left {where}"
+        assert operator.evaluate("document.activeElement.dataset.before") is None  # replaced
+        assert operator.evaluate("document.activeElement.id") == link
