@@ -24,7 +24,7 @@ by status to the same pages.
 from __future__ import annotations
 
 from typing import Final
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,8 +33,16 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
-from integrator.console.session import own_page, this_page
+from integrator.console.session import (
+    BACKGROUND_HEADER,
+    local_path,
+    own_page,
+    page_address,
+    this_page,
+)
 from integrator.destination_dir import DirectoryUnusable
+from integrator.http.docs import OPENAPI
+from integrator.http.docs import PAGE as DOCS_PAGE
 from integrator.http.errors import log_failure, unknown_key_text
 from integrator.store import StoreUnavailable
 from integrator.store.errors import UnknownDataKey
@@ -128,40 +136,73 @@ def return_to(request: Request) -> str:
     only takes a POST, and an htmx request asks for a fragment (a tile's figures, a badge) or
     acts. For those it is the page the browser says the request came from: htmx's
     ``HX-Current-URL``, else the ``Referer`` (the console sends it within its own origin). Only
-    a page of this console counts (``own_page``); otherwise the dashboard.
+    a page of this console counts (``own_page``); otherwise the dashboard. Either way only the
+    page's own query parameters are kept, and none when one holds a BSN (``way_back``).
     """
     htmx = request.headers.get("hx-request") == "true"
     if request.method in ("GET", "HEAD") and not htmx:
         return this_page(request)  # its own parameters only: never one that holds a BSN
     came_from = request.headers.get("hx-current-url") if htmx else None
     page = own_page(request, came_from) or own_page(request, request.headers.get("referer"))
-    if page is None or not _is_page(request, page.split("?", 1)[0]):
+    return way_back(request, page)
+
+
+def way_back(request: Request, target: str | None) -> str:
+    """``target`` (a path and query: one a browser reported, a sign-in page's ``next``) as a
+    page to return to after signing in, by the rule of ``session.this_page``: a GET page of
+    this console or the API's documentation (else the dashboard, ``/``), with only the query
+    parameters that page takes, and none when one of them holds a BSN. So whatever else an
+    address held, patient data typed into a parameter the page does not take, never reaches a
+    redirect or a form."""
+    address = local_path(target)
+    if address == "/":
         return "/"
-    return page
+    parts = urlsplit(address)
+    if parts.path in (DOCS_PAGE, OPENAPI):
+        return parts.path  # the API's documentation, which sends a browser to sign in too
+    route = _page_route(request, parts.path)
+    if route is None:
+        return "/"
+    return page_address(route, parts.path, parts.query)
 
 
-def _is_page(request: Request, path: str) -> bool:
-    """Whether a GET of ``path`` is a console page: not the sign-in page, and not a page that
-    only a POST shows (a search by BSN, a confirmation), which a GET would refuse."""
+def _page_route(request: Request, path: str) -> APIRoute | None:
+    """The route that shows ``path`` to a GET when that is a console page: not the sign-in
+    page, and not a page that only a POST shows (a search by BSN, a confirmation), which a GET
+    would refuse; else None."""
     if path in ("/login", "/logout"):
-        return False
+        return None
     routes: list[APIRoute] = getattr(request.app.state, "page_routes", [])
     # A route of exactly this path wins over a pattern it also fits (``/messages/search`` is
     # no ``/messages/{message_id}``), as the router itself decides.
     exact = [r for r in routes if r.path == path]
     fitting = exact or [r for r in routes if r.path_regex.match(path)]
-    return any("GET" in (r.methods or ()) for r in fitting)
+    return next((r for r in fitting if "GET" in (r.methods or ())), None)
+
+
+STOP_POLLING: Final = 286
+"""The status that makes htmx stop a poll (``hx-trigger="every …"``) and still swap."""
 
 
 def login_redirect(request: Request) -> Response:
     """To the sign-in page, which returns to ``return_to`` afterwards; for a request that would
-    have changed something (not a GET), with ``INTERRUPTED``, so the page says it was not done."""
+    have changed something (not a GET), with ``INTERRUPTED``, so the page says it was not done.
+
+    Except for a page's own refresh (a background htmx GET: a timer's, ``session.
+    BACKGROUND_HEADER``): the person may be typing on that page, and taking them away would
+    lose what they typed and send their next keystrokes into the sign-in form. That request is
+    answered with ``STOP_POLLING`` and a ``role="alert"`` notice with a link to sign in (out of
+    band, into ``base.html``'s ``#session-ended``), and the page is otherwise left alone."""
     target = return_to(request)
     query = {} if target == "/" else {"next": target}
     if request.method not in ("GET", "HEAD"):
         query[INTERRUPTED] = "1"
     location = "/login?" + urlencode(query, safe="", quote_via=quote) if query else "/login"
     if request.headers.get("hx-request") == "true":
+        if INTERRUPTED not in query and request.headers.get(BACKGROUND_HEADER) == "1":
+            from integrator.console.render import session_ended  # it needs the templates
+
+            return session_ended(request, location, status=STOP_POLLING)
         return Response(status_code=204, headers={"HX-Redirect": location})
     return RedirectResponse(location, status_code=303)
 

@@ -33,6 +33,12 @@ EN: Final[dict[str, str]] = {
     "lang.later": "Language: to be switched on the next page (this one answers a form)",
     "session.signed_in_as": "Signed in as {who}",
     "session.logout": "Sign out",
+    # A page that refreshes itself found the session ended: it stops, and leaves the form be.
+    "session.ended": (
+        "Your session has ended; sign in again. What you typed is still here: copy it first if "
+        "you need it, as signing in leaves this page."
+    ),
+    "session.sign_in_again": "Sign in again",
     "login.title": "Sign in",
     "login.email": "E-mail address",
     "login.password": "Password",
@@ -308,6 +314,11 @@ NL: Final[dict[str, str]] = {
     "lang.later": "Taal: te wisselen op de volgende pagina (deze is het antwoord op een formulier)",
     "session.signed_in_as": "Ingelogd als {who}",
     "session.logout": "Uitloggen",
+    "session.ended": (
+        "Je sessie is afgelopen; log opnieuw in. Wat je typte staat er nog: kopieer het eerst "
+        "als je het nodig hebt, want inloggen verlaat deze pagina."
+    ),
+    "session.sign_in_again": "Opnieuw inloggen",
     "login.title": "Inloggen",
     "login.email": "E-mailadres",
     "login.password": "Wachtwoord",

@@ -20,7 +20,7 @@ from integrator import kept_searches
 from integrator.access.permissions import Permission
 from integrator.console import history_text
 from integrator.console.errors import BadInput, ConsoleError
-from integrator.console.i18n import LANGUAGES, Translator
+from integrator.console.i18n import COOKIE, LANGUAGES, Translator, choose
 from integrator.console.refusals import say
 from integrator.console.session import engine_of, local_path, set_presession_cookie, this_page
 from integrator.console.visitor import Visitor, read_visitor
@@ -161,6 +161,15 @@ def page(
     if visitor.fresh_presession is not None:
         set_presession_cookie(request, response, visitor.fresh_presession)
     return response
+
+
+def session_ended(request: Request, sign_in: str, *, status: int) -> HTMLResponse:
+    """The notice that the session ended, for a page that refreshed itself (``errors.
+    login_redirect``): swapped out of band into the page's ``#session-ended`` (a
+    ``role="alert"`` region), and nothing else of the page (``HX-Reswap: none``)."""
+    lang = choose(request.cookies.get(COOKIE), request.headers.get("accept-language"))
+    html = ENV.get_template("_session_ended.html").render(t=Translator(lang), sign_in=sign_in)
+    return HTMLResponse(html, status_code=status, headers={"HX-Reswap": "none"})
 
 
 async def error_page(

@@ -140,12 +140,21 @@ def this_page(request: Request) -> str:
     is never repeated in an address, not even one the page was opened with.
     """
     route = request.scope.get("route")
-    known = declared_query(route) if isinstance(route, APIRoute) else frozenset[str]()
-    parts = request.url.query.split("&") if request.url.query else []
-    query = "&".join(p for p in parts if unquote_plus(p.partition("=")[0]) in known)
-    if any(holds_bsn(value) for _, value in parse_qsl(query)):
-        query = ""
-    return local_path(request.url.path + (f"?{query}" if query else ""))
+    return page_address(
+        route if isinstance(route, APIRoute) else None, request.url.path, request.url.query
+    )
+
+
+def page_address(route: APIRoute | None, path: str, query: str) -> str:
+    """``path`` with, of ``query`` (as an address has it), only the parameters ``route``
+    declares, and none at all when one of those holds a BSN: ``this_page``'s rule, for any
+    address of a page of this console (one a browser reports, one a sign-in link names)."""
+    known = declared_query(route) if route is not None else frozenset[str]()
+    parts = query.split("&") if query else []
+    kept = "&".join(p for p in parts if unquote_plus(p.partition("=")[0]) in known)
+    if any(holds_bsn(value) for _, value in parse_qsl(kept)):
+        kept = ""
+    return local_path(path + (f"?{kept}" if kept else ""))
 
 
 def own_page(request: Request, address: str | None) -> str | None:

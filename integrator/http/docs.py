@@ -22,6 +22,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+PAGE: Final = "/docs"
 ASSETS: Final = "/docs/assets"
 OPENAPI: Final = "/openapi.json"
 _FILES: Final = {
@@ -43,7 +44,7 @@ def docs_router(app: FastAPI) -> APIRouter:
     """The Swagger UI page and its files, for ``app``'s OpenAPI document."""
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/docs")
+    @router.get(PAGE)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_swagger_ui_html(

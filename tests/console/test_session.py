@@ -4,10 +4,12 @@ and logout, redirects that stay on the console, and the API refusing console coo
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -20,6 +22,7 @@ from integrator.http import create_app
 from tests.console.live import PASSWORD
 from tests.console.started import started_engine
 from tests.http.support import MAKER
+from tests.store.factories import make_event, make_message
 
 EMAIL = "tess@example.org"
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -285,10 +288,10 @@ async def test_an_ended_session_returns_to_the_page_the_person_was_on(engine: En
         form = {"csrf": token, "lang": "nl"}
 
         # A form: back to the page it was on (its Referer), saying it was not done.
-        page = "http://console.test/messages/0b6f?tab=resend"
+        page = "http://console.test/messages/0b6f?again=resend"
         answer = await browser.post("/language", data=form, headers={**own, "referer": page})
         assert answer.headers["location"] == (
-            "/login?next=%2Fmessages%2F0b6f%3Ftab%3Dresend&interrupted=1"
+            "/login?next=%2Fmessages%2F0b6f%3Fagain%3Dresend&interrupted=1"
         )
         # An htmx action: back to the page htmx says it is on (HX-Redirect, a 204).
         answer = await browser.post(
@@ -324,6 +327,118 @@ async def test_an_ended_session_returns_to_the_page_the_person_was_on(engine: En
                 headers={"origin": "http://console.test", "referer": elsewhere},
             )
             assert answer.headers["location"] == "/login?interrupted=1", elsewhere
+
+
+BSN = "123456782"  # passes the eleven-test
+SEARCH = "/messages?destination=ziekenhuis-noord"
+
+
+async def test_the_way_back_after_a_session_ended_keeps_only_the_page_s_own_parameters(
+    engine: Engine,
+) -> None:
+    """The page a browser names (``HX-Current-URL``, ``Referer``) and a ``next`` written into
+    a sign-in link by hand are taken as the page's own address is: only the parameters that
+    page takes, and none when one of them holds a BSN."""
+    totp = await accepted(engine)
+    clock = engine.clock
+    assert isinstance(clock, ManualClock)
+    own = {"origin": "http://console.test"}
+    back = "/login?next=" + quote(SEARCH, safe="") + "&interrupted=1"
+    plain = "/login?next=%2Fmessages&interrupted=1"
+    async with client(engine) as browser:
+        await sign_in(browser, engine, totp)
+        form = {"csrf": csrf((await browser.get("/messages")).text), "lang": "nl"}
+        clock.advance(timedelta(minutes=31))
+        for came_from, expected in (
+            (f"{SEARCH}&foo={BSN}", back),  # a parameter the page does not take
+            (f"{SEARCH}&zd_number={BSN}", plain),  # one it takes, holding a BSN: no query
+            (f"{SEARCH}&zd_number=123%20456%20782", plain),
+        ):
+            address = f"http://console.test{came_from}"
+            answer = await browser.post(
+                "/language",
+                data=form,
+                headers={**own, "hx-request": "true", "hx-current-url": address},
+            )
+            assert answer.headers["hx-redirect"] == expected, came_from
+            answer = await browser.post("/language", data=form, headers={**own, "referer": address})
+            assert answer.headers["location"] == expected, came_from
+
+        # A sign-in link written by hand: its ``next`` is kept the same way in the form...
+        for written, kept in (
+            (f"{SEARCH}&foo={BSN}", SEARCH),
+            (f"/messages?zd_number={BSN}", "/messages"),
+            ("/nowhere?x=1", "/"),
+            ("/docs?x=1", "/docs"),  # the API's documentation sends a browser here too
+        ):
+            login = await browser.get("/login", params={"next": written})
+            assert login.status_code == 200
+            assert f'name="next" value="{html.escape(kept)}"' in login.text, written
+            assert BSN not in login.text
+        # ...and in the redirect after signing in.
+        form_page = await browser.get("/login")
+        answer = await browser.post(
+            "/login",
+            data={
+                "csrf": csrf(form_page.text),
+                "email": EMAIL,
+                "password": PASSWORD,
+                "code": code_at(totp, engine.clock.now()),
+                "next": f"{SEARCH}&foo={BSN}",
+            },
+            headers=own,
+        )
+        assert answer.status_code == 303
+        assert answer.headers["location"] == SEARCH
+
+
+async def test_a_page_refreshing_itself_is_told_the_session_ended_and_stops(
+    engine: Engine,
+) -> None:
+    """A page's own refresh (a background htmx GET) after the session ended is not sent to the
+    sign-in page, which would lose what the person is typing: it is answered 286 (htmx stops
+    polling), swapping nothing but a notice, with a link to sign in that returns here."""
+    totp = await accepted(engine)
+    clock = engine.clock
+    assert isinstance(clock, ManualClock)
+    background = {
+        "hx-request": "true",
+        "x-integrator-background": "1",
+        "hx-current-url": f"http://console.test/messages/0b6f?foo={BSN}",
+    }
+    async with client(engine) as browser:
+        await sign_in(browser, engine, totp)
+        clock.advance(timedelta(minutes=31))
+        for lang, said in (("en", "Your session has ended"), ("nl", "Je sessie is afgelopen")):
+            browser.cookies.set("integrator-lang", lang)
+            answer = await browser.get("/messages/0b6f/status", headers=background)
+            assert answer.status_code == 286
+            assert "hx-redirect" not in answer.headers
+            assert answer.headers["hx-reswap"] == "none"
+            assert answer.text.startswith('<div id="session-ended" hx-swap-oob="innerHTML">')
+            assert said in answer.text
+            assert '<a href="/login?next=%2Fmessages%2F0b6f">' in answer.text
+        page = await browser.get("/login")
+        assert '<div id="session-ended" class="session-ended" role="alert"></div>' in page.text
+
+
+async def test_a_message_s_status_is_said_by_a_region_its_refresh_does_not_replace(
+    engine: Engine,
+) -> None:
+    totp = await accepted(engine)
+    message = make_message()
+    assert await engine.store.accept_event(make_event(received_at=START), [message])
+    async with client(engine) as browser:
+        await sign_in(browser, engine, totp)
+        page = await browser.get(f"/messages/{message.id}")
+        assert 'hx-trigger="every 2s"' in page.text  # queued: the badge refreshes
+        said = re.search(r'<span id="message-status-said" role="status">(<span [^>]*>)', page.text)
+        assert said and 'id="message-status"' in said.group(1)
+        fragment = await browser.get(
+            f"/messages/{message.id}/status", headers={"hx-request": "true"}
+        )
+        assert fragment.text.startswith('<span id="message-status"')
+        assert "message-status-said" not in fragment.text and "role=" not in fragment.text
 
 
 async def test_a_wrong_method_is_a_405_page_and_api_paths_answer_as_the_api(

@@ -132,6 +132,38 @@ def test_a_session_ending_under_an_action_returns_to_its_page_saying_nothing_was
     assert live.call(live.engine.store.list_resends(message_id))[1] == []
 
 
+def test_a_session_ending_under_a_page_s_refresh_leaves_what_was_typed(
+    context: BrowserContext, live: LiveEngine
+) -> None:
+    """The dashboard refreshes itself every 5 s while an operator types a pause reason: when
+    the session ends, the refresh does not take them away (the text would be lost and the
+    rest of their typing go into the sign-in form) but says so beside it, and links to sign in
+    and come back."""
+    from playwright.sync_api import expect
+
+    person = live.person("typing@example.org", Grant(Role.VIEWER), Grant(Role.DESTINATIONS, "CARD"))
+    page = context.new_page()
+    sign_in(page, person)
+    page.goto("/")
+    reason = page.locator("#tile-noord").get_by_label("Reason")
+    reason.focus()
+    page.keyboard.type("receiver maintenance")
+    idle_for(live, session_of(context), timedelta(minutes=31))
+
+    notice = page.locator("#session-ended")
+    expect(notice).to_contain_text("Your session has ended", timeout=15_000)
+    page.keyboard.type(" tonight")  # still into the form: nothing moved the focus
+    assert reason.input_value() == "receiver maintenance tonight"
+    assert page.url == f"{live.url}/"
+    link = notice.get_by_role("link", name="Sign in again")
+    assert link.get_attribute("href") == "/login"  # the dashboard is where signing in leads
+    screenshot(page, "session-ended-while-typing")
+    link.click()
+    page.wait_for_url("**/login")
+    sign_in_here(page, person)
+    page.wait_for_url(f"{live.url}/")
+
+
 def test_the_notice_speaks_dutch(browser: Browser, live: LiveEngine) -> None:
     context = new_context(browser, live, lang="nl")
     try:

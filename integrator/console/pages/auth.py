@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.errors import LoginRefused
 from integrator.console import i18n
+from integrator.console.errors import way_back
 from integrator.console.render import NavItem, page
 from integrator.console.session import (
     PRESESSION_COOKIE,
@@ -40,14 +41,16 @@ async def login_form(
     request: Request, visitor: VisitorDep, next: str = "/", interrupted: str = ""
 ) -> Response:
     """The form; ``interrupted`` (``errors.login_redirect``) says the session ended under
-    something the person was doing, which was not done: they must know to do it again."""
+    something the person was doing, which was not done: they must know to do it again.
+    ``next`` is a page to return to as ``errors.way_back`` keeps it, whoever wrote the link."""
+    back = way_back(request, next)  # never a parameter of another page's, nor a BSN
     if visitor.identity is not None:
-        return RedirectResponse(local_path(next), status_code=303)
+        return RedirectResponse(back, status_code=303)
     return page(
         request,
         visitor,
         "login.html",
-        next=local_path(next),
+        next=back,
         email="",
         refused=False,
         interrupted=interrupted == "1",
@@ -73,12 +76,12 @@ async def login(
             visitor,
             "login.html",
             status=401,
-            next=local_path(next),
+            next=way_back(request, next),
             email=email,
             refused=True,
             interrupted=False,
         )
-    response = RedirectResponse(local_path(next), status_code=303)
+    response = RedirectResponse(way_back(request, next), status_code=303)
     lifetime = int((result.expires_at - engine.clock.now()).total_seconds())
     set_session_cookie(request, response, result.session, max(lifetime, 0))
     clear_cookie(request, response, PRESESSION_COOKIE)
