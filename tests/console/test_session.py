@@ -434,9 +434,13 @@ async def test_a_message_s_status_is_said_by_a_region_its_refresh_does_not_repla
         assert 'hx-trigger="every 2s"' in page.text  # queued: the badge refreshes
         said = re.search(r'<span id="message-status-said" role="status">(<span [^>]*>)', page.text)
         assert said and 'id="message-status"' in said.group(1)
-        fragment = await browser.get(
-            f"/messages/{message.id}/status", headers={"hx-request": "true"}
-        )
+        refresh = f"/messages/{message.id}/status?shown=queued"
+        assert f'hx-get="{refresh}"' in page.text
+        # Unchanged: nothing is swapped, so the region says nothing again.
+        htmx = {"hx-request": "true"}
+        unchanged = await browser.get(refresh, headers=htmx)
+        assert unchanged.status_code == 204 and unchanged.text == ""
+        fragment = await browser.get(f"/messages/{message.id}/status?shown=held", headers=htmx)
         assert fragment.text.startswith('<span id="message-status"')
         assert "message-status-said" not in fragment.text and "role=" not in fragment.text
 

@@ -84,7 +84,8 @@ def test_a_page_that_polls_keeps_no_session_alive(
         page = context.new_page()
         sign_in(page, support)
         polls: list[Request] = []
-        page.on("request", lambda r: polls.append(r) if r.url.endswith("/status") else None)
+        polled = re.compile(r"/status\?shown=queued$")
+        page.on("request", lambda r: polls.append(r) if polled.search(r.url) else None)
         page.goto(f"/messages/{message_id}")
         assert page.locator("#message-status").inner_text() == "queued"
         screenshot(page, "message-queued")
@@ -92,7 +93,7 @@ def test_a_page_that_polls_keeps_no_session_alive(
         # Ten idle minutes: any request counted as activity would move last_seen_at to now.
         before = idle_for(live, secret, timedelta(minutes=10))
         for _ in range(2):
-            with page.expect_request(re.compile(r"/status$"), timeout=10_000):
+            with page.expect_request(polled, timeout=10_000):
                 pass
         assert polls and all(r.headers.get("x-integrator-background") == "1" for r in polls)
         assert last_seen(live, secret) == before

@@ -223,9 +223,17 @@ async def message_page(
 
 
 @router.get("/messages/{message_id}/status")
-async def message_status(request: Request, visitor: Reader, message_id: str) -> Response:
-    """The status badge alone, which the page refreshes while the message is on its way."""
+async def message_status(
+    request: Request, visitor: Reader, message_id: str, shown: str | None = None
+) -> Response:
+    """The status badge alone, which the page refreshes while the message is on its way.
+
+    The badge sits in a ``role="status"`` region (``message.html``), which a screen reader
+    reads out whenever its content is replaced: so while the status is still the one the page
+    ``shown``, nothing is sent (204, which htmx does not swap) and nothing is said."""
     message = await _message(engine_of(request), visitor, message_id)
+    if shown == message.status:
+        return Response(status_code=204)
     return page(
         request,
         visitor,
