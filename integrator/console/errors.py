@@ -3,8 +3,9 @@
 Pages raise; they do not build error responses themselves, so every refusal looks the same and
 says nothing about what the request held (no echo of a search term, a BSN or an id).
 
-- ``LoginNeeded``: to the sign-in page (htmx requests get ``HX-Redirect``, so a dashboard tile
-  whose session ran out takes the whole page there rather than showing a form in a tile), which
+- ``LoginNeeded``: to the sign-in page (an htmx action gets ``HX-Redirect``, so a button
+  whose session ran out takes the whole page there rather than showing a form in a tile; a
+  page's own refresh instead stops and says the session ended, leaving what was typed), which
   afterwards returns to the page the person was on (``return_to``), and says so when what they
   did was not done;
 - ``Forbidden`` (403): the person lacks the permission;
