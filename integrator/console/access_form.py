@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
-from typing import Final
+from typing import Final, Protocol
 
 from integrator.access.errors import AccessDenied
 from integrator.console.grants_form import Refusal
@@ -100,3 +100,24 @@ def field_of(exc: Exception) -> str:
         return GRANTS
     named = getattr(exc, "field", None)
     return FIELD_OF.get(named, GENERAL) if isinstance(named, str) else GENERAL
+
+
+class _HeldCluster(Protocol):
+    @property
+    def cluster(self) -> str | None: ...
+
+
+def refused_controls(
+    prefix: str, refusal: Said | None, rows: Sequence[_HeldCluster]
+) -> frozenset[str]:
+    """The ids of the grant rows' controls (``<prefix>-role-<i>``, ``<prefix>-cluster-<i>``) a
+    refusal of the rows is about, to mark them aria-invalid so the keyboard's focus lands on the
+    first: the cluster of each row whose cluster the service names (``access.cluster_unknown``),
+    else the first row's role (a role is missing, or a grant may not be given: the rows as a
+    whole). ``rows`` are the rows as the form shows them again, in their order."""
+    if refusal is None:
+        return frozenset()
+    named = refusal.values.get("clusters", ())
+    clusters = {str(c) for c in named} if isinstance(named, tuple | list) else set()
+    bad = [f"{prefix}-cluster-{i}" for i, row in enumerate(rows) if row.cluster in clusters]
+    return frozenset(bad or [f"{prefix}-role-0"])

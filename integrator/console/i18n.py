@@ -133,6 +133,15 @@ EN: Final[dict[str, str]] = {
     "dashboard.reason": "Reason",
     "dashboard.pause": "Pause",
     "dashboard.resume": "Resume",
+    # Each tile's reason and button named by its destination: a page of tiles has many.
+    "dashboard.reason_pause": "Reason for pausing {name}",
+    "dashboard.reason_resume": "Reason for resuming {name}",
+    "dashboard.pause_named": "Pause {name}",
+    "dashboard.resume_named": "Resume {name}",
+    # A tile's figures that link, named by what they count (two tiles may show the same count).
+    "dashboard.queue_named": "{count} waiting for {name}",
+    "dashboard.dead_named": "{count} dead letters of {name}",
+    "dashboard.held_named": "{count} held for {name}",
     "dashboard.updated": "Refreshes by itself; last at {time}",
     "messages.title": "Messages",
     "messages.search": "Search",
@@ -176,6 +185,7 @@ EN: Final[dict[str, str]] = {
         "at most {most} saved searches per person; delete one to save another"
     ),
     "messages.delete_label": "Delete saved search {name}",
+    "messages.open": "Open message {id} of {when}",
     "messages.csv": "Export as CSV",
     "messages.csv_note": (
         "Up to {limit} messages, newest first; identifiers only, no BSN. "
@@ -418,6 +428,13 @@ NL: Final[dict[str, str]] = {
     "dashboard.reason": "Reden",
     "dashboard.pause": "Pauzeren",
     "dashboard.resume": "Hervatten",
+    "dashboard.reason_pause": "Reden om {name} te pauzeren",
+    "dashboard.reason_resume": "Reden om {name} te hervatten",
+    "dashboard.pause_named": "{name} pauzeren",
+    "dashboard.resume_named": "{name} hervatten",
+    "dashboard.queue_named": "{count} wachtend voor {name}",
+    "dashboard.dead_named": "{count} onbestelbare berichten van {name}",
+    "dashboard.held_named": "{count} vastgehouden voor {name}",
     "dashboard.updated": "Ververst vanzelf; laatst om {time}",
     "messages.title": "Berichten",
     "messages.search": "Zoeken",
@@ -466,6 +483,7 @@ NL: Final[dict[str, str]] = {
         "verwijder er een om een nieuwe te bewaren"
     ),
     "messages.delete_label": "Bewaarde zoekopdracht {name} verwijderen",
+    "messages.open": "Bericht {id} van {when} openen",
     "messages.csv": "Exporteren als CSV",
     "messages.csv_note": (
         "Hoogstens {limit} berichten, nieuwste eerst; alleen kenmerken, geen BSN. "

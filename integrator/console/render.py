@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from integrator import kept_searches
 from integrator.access.permissions import Permission
 from integrator.console import history_text
+from integrator.console.access_form import refused_controls
 from integrator.console.errors import BadInput, ConsoleError
 from integrator.console.i18n import COOKIE, LANGUAGES, Translator, choose
 from integrator.console.refusals import say
@@ -55,6 +56,8 @@ ENV.filters["history_action"] = history_text.action_filter
 ENV.filters["history_actor"] = history_text.actor_filter
 ENV.filters["diff_line"] = history_text.diff_line_filter
 # How long a search by BSN is kept for its pages (``integrator.console.kept``), as pages say it.
+# The grant rows' controls a refusal is about (marked aria-invalid: ``_grant_rows.html``).
+ENV.globals["refused_controls"] = refused_controls
 ENV.globals["kept_minutes"] = int(kept_searches.LASTS.total_seconds() // 60)
 
 

@@ -75,6 +75,8 @@ def test_a_refused_token_keeps_what_was_typed_and_says_why_beside_the_field(
     _kept_and_said(page, "grants", "geen bestemming hoort bij cluster CRAD")
     assert page.get_by_label("Naam", exact=True).input_value() == "lab-feed"
     assert page.get_by_label("Cluster 1").input_value() == "CRAD"
+    # The keyboard's focus is on the cluster refused, which says why (aria-describedby).
+    assert page.evaluate("document.activeElement.id") == "token-cluster-0"
 
     # A name that is taken: beside the name.
     live.call(live.engine.access.create_token(MAKER, "lab-taken", [Grant(Role.VIEWER)]))
@@ -97,6 +99,7 @@ def test_a_refused_invitation_keeps_what_was_typed_and_says_why_beside_the_field
         page.get_by_role("button", name="Uitnodigen", exact=True).click()
     assert answer.value.status == 422
     _kept_and_said(page, "grants", "geef minstens één rol")
+    assert page.evaluate("document.activeElement.id") == "invite-role-0"
     assert page.get_by_label("E-mailadres").input_value() == "nina.forms@example.org"
     assert page.get_by_label("Naam").input_value() == "Nina"
     screenshot(page, "invite-refused-nl")

@@ -195,3 +195,48 @@ def test_a_refresh_leaves_the_focus_on_the_link_it_was_on(operator: Page, live: 
         assert focused, f"the focus left {where}"
         assert operator.evaluate("document.activeElement.dataset.before") is None  # replaced
         assert operator.evaluate("document.activeElement.id") == link
+
+
+def test_a_pause_without_a_reason_comes_back_with_the_focus_beside_why(
+    operator: Page, live: LiveEngine
+) -> None:
+    """The tile's form again (not a bare error page), the refusal beside its reason, and the
+    keyboard's focus there; the destination is left as it was."""
+    enabled = live.engine.catalog.destinations["noord"].enabled
+    operator.goto("/")
+    noord = operator.locator("#tile-noord")
+    noord.get_by_label("Reason").fill("   ")  # blanks: the browser's "required" lets them by
+    with operator.expect_response(lambda r: r.request.method == "POST") as answer:
+        noord.locator("button[type=submit]").click()
+    assert answer.value.status == 422
+    operator.locator("#reason-noord-error").wait_for()
+    assert "a reason is required" in operator.locator("#reason-noord-error").inner_text()
+    assert operator.evaluate("document.activeElement.id") == "reason-noord"
+    assert live.engine.catalog.destinations["noord"].enabled == enabled
+    screenshot(operator, "dashboard-pause-refused")
+
+
+_OVERFLOW = """() => ({
+  wider: document.documentElement.scrollWidth - window.innerWidth,
+  outside: Array.from(document.querySelectorAll('.top nav a, .search input, .search select'))
+    .filter(e => {
+      const r = e.getBoundingClientRect();
+      return r.left < 0 || r.right > window.innerWidth;
+    })
+    .map(e => e.id || e.textContent),
+})"""
+
+
+def test_pages_reflow_at_a_narrow_window_in_dutch_with_every_role(
+    browser: Browser, live: LiveEngine
+) -> None:
+    """At 640 px wide (a 1280 px screen at 200 % zoom) the navigation wraps and the search
+    forms' fields stay in their cells: nothing off-screen, no sideways scrolling (WCAG 1.4.10),
+    for the longest navigation there is: every role's, in Dutch."""
+    person = live.person("alle@example.org", *(Grant(role) for role in Role))
+    with signed_in_page(browser, live, person, lang="nl") as page:
+        page.set_viewport_size({"width": 640, "height": 800})
+        for path in ("/", "/events", "/deadletters", "/rejected"):
+            page.goto(path)
+            assert page.locator(".top nav a").count() >= 10, path
+            assert page.evaluate(_OVERFLOW) == {"wider": 0, "outside": []}, path

@@ -82,6 +82,7 @@ def test_changes_of_someones_access_need_a_reason_and_deactivating_asks_first(
     page.get_by_label("Reason").last.fill("   ")
     page.get_by_role("button", name="Save roles").click()
     assert required in page.locator("#grants-refused").inner_text()
+    assert page.evaluate("document.activeElement.id") == "grants-reason"
     assert page.locator("#grants-role-0").input_value() == "viewer"
     assert page.locator("#grants-cluster-0").input_value() == "LAB"
     screenshot(page, "person-grants-refused")
@@ -98,6 +99,9 @@ def test_changes_of_someones_access_need_a_reason_and_deactivating_asks_first(
     row.get_by_role("button", name="Take this role away").click()
     refusal = page.locator('[data-form="role:viewer@LAB"]')
     assert required in refusal.inner_text()
+    assert page.evaluate("document.activeElement.getAttribute('aria-describedby')").endswith(
+        "-refused"
+    )
     assert grants_of(live, anna.email) == {"viewer@LAB"}
 
     # Deactivating first says what it does, and that it is final; then it needs a reason.
@@ -107,6 +111,7 @@ def test_changes_of_someones_access_need_a_reason_and_deactivating_asks_first(
     page.get_by_label("Reason").fill("   ")
     page.get_by_role("button", name="Deactivate the account").click()
     assert required in page.locator("#deactivate-refused").inner_text()
+    assert page.evaluate("document.activeElement.id") == "deactivate-reason"
     assert page.get_by_label("Reason").input_value() == "   "
     screenshot(page, "person-deactivate-refused")
     person = live.call(live.engine.store.get_person(email=anna.email))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,7 +80,9 @@ async def signed_in(
         yield browser
 
 
-async def post(browser: httpx.AsyncClient, url: str, data: dict[str, str]) -> httpx.Response:
+async def post(
+    browser: httpx.AsyncClient, url: str, data: Mapping[str, str | list[str]]
+) -> httpx.Response:
     token = csrf((await browser.get("/messages")).text)
     return await browser.post(url, data={"csrf": token, **data}, headers=ORIGIN)
 

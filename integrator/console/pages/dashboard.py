@@ -31,7 +31,7 @@ from fastapi.responses import RedirectResponse, Response
 from integrator.access.errors import AccessDenied
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, Forbidden, NotFound
-from integrator.console.pages.destinations import admin_for, required_reason
+from integrator.console.pages.destinations import admin_for, blank_reason
 from integrator.console.pages.unrouted import LISTING as UNROUTED
 from integrator.console.refusals import said
 from integrator.console.render import NavItem, page, start_page
@@ -90,18 +90,29 @@ async def set_enabled(
     visitor: Operator,
     destination_id: str,
     enabled: Annotated[bool, Form()],
-    reason: Annotated[str, Form(max_length=MAX_REASON)],
+    reason: Annotated[str, Form(max_length=MAX_REASON)] = "",
 ) -> Response:
     engine = engine_of(request)
     scope = visitor.scope(P.DESTINATIONS_WRITE)
-    why = required_reason(reason)
     cluster = cluster_of(engine.catalog, destination_id)
     if not scope.allows(cluster):
         # Seen but not to be changed: 403; not even seen: as unknown (like the API).
         raise Forbidden() if visitor.may(P.DESTINATIONS_READ, cluster) else NotFound()
+    refused = blank_reason(reason)
+    if refused is not None:
+        # The dashboard again, the refusal beside that tile's reason (focused), nothing done.
+        context = await _context(request, visitor)
+        return page(
+            request,
+            visitor,
+            "dashboard.html",
+            status=422,
+            refused={destination_id: refused},
+            **context,
+        )
     try:
         await admin_for(request, visitor).set_enabled(
-            destination_id, enabled, actor=visitor.actor, reason=why
+            destination_id, enabled, actor=visitor.actor, reason=reason.strip()
         )
     except AccessDenied:
         raise Forbidden() from None

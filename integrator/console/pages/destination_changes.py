@@ -43,6 +43,7 @@ from integrator.console.pages.destinations import (
     CHANGE_ACTION,
     action_of_test,
     admin_for,
+    blank_reason,
     destination_context,
     kept_warning,
     require_destination,
@@ -228,14 +229,28 @@ async def set_state(
     visitor: Operator,
     destination_id: str,
     enabled: Annotated[bool, Form()],
-    reason: Reason,
+    reason: Reason = "",
 ) -> Response:
     """Pause or resume, as ``POST …/pause`` and ``…/resume``; the console asks why every time."""
     engine = engine_of(request)
     require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
+    refused = blank_reason(reason)
+    if refused is not None:
+        # The page again, the refusal beside its reason (focused), nothing done.
+        context = await destination_context(engine, visitor, destination_id)
+        return page(
+            request,
+            visitor,
+            "destination.html",
+            status=422,
+            saved=None,
+            change_warnings=[],
+            state_refused=refused,
+            **context,
+        )
     change = await _run(
         admin_for(request, visitor).set_enabled(
-            destination_id, enabled, actor=visitor.actor, reason=required_reason(reason)
+            destination_id, enabled, actor=visitor.actor, reason=reason.strip()
         )
     )
     return await _saved(request, visitor, change)

@@ -30,6 +30,7 @@ from integrator.engine import Engine
 from integrator.file_paths import problem_as_seen, sees_paths
 from integrator.http.deps import source_of
 from integrator.operators import DestinationAdmin, UnknownDestination
+from integrator.reasons import REQUIRED_CODE
 from integrator.refusal import code_of
 
 P = Permission
@@ -59,10 +60,21 @@ def admin_for(request: Request, visitor: Visitor) -> DestinationAdmin:
     return engine_of(request).admin.within(scope.allows).from_address(source_of(request))
 
 
-def required_reason(reason: str) -> str:
-    """Pausing, resuming and rolling back ask why, every time (the history records it)."""
+def blank_reason(reason: str) -> Said | None:
+    """Why ``reason`` is refused where the console asks why (pausing, resuming, rolling back:
+    every time, the history records it), worded for beside the reason field; None if it is
+    not. A form that shows it there (the pause forms) is shown again with it, 422."""
     if not reason.strip():
-        raise BadInput(Said("a reason is required", "reason.required", field="reason"))
+        return Said("a reason is required", REQUIRED_CODE)
+    return None
+
+
+def required_reason(reason: str) -> str:
+    """``reason`` without its outer blanks, or the error page saying one is required (a form
+    that cannot show the refusal beside its field: a rollback on the history page)."""
+    refused = blank_reason(reason)
+    if refused is not None:
+        raise BadInput(Said(refused.rule, refused.code, field="reason"))
     return reason.strip()
 
 
