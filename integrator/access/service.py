@@ -1033,17 +1033,32 @@ class AccessService:
         return [view for view in await self._token_views() if self._may_manage_token(by, view)]
 
     async def revoke_token(
-        self, by: Identity, token_id: str, *, reason: str | None = None, source: str | None = None
+        self,
+        by: Identity,
+        token_id: str,
+        *,
+        reason: str | None = None,
+        source: str | None = None,
+        again_answers: bool = False,
     ) -> RevokedToken:
         """Revoke by id, or by a prefix of the id that only one token has.
 
         The tokens it made, and theirs in turn, stop with it (they are checked against their
         maker at every use); the answer and the audit entry (``dependent_tokens``) say which
-        and how many, counting those that worked until now."""
+        and how many, counting those that worked until now.
+
+        A token revoked already is refused (``access.token_revoked_already``: a person who
+        typed the command twice is told so), unless ``again_answers``: then the answer is the
+        token as it is now, revoked, in the shape of the first answer, with nothing done and
+        nothing audited again (the API's ``DELETE``, which a client whose first request timed
+        out must be able to repeat safely)."""
         reason = _optional_reason(reason)
         token = await self._find_token(by, token_id)
         dependents = _made_by(token.id, await self._token_views())
         if not await self._store.revoke_token(token.id, now=self._now()):
+            if again_answers:
+                views = {view.id: view for view in await self._token_views()}
+                return RevokedToken(views[token.id], tuple(views[t.id] for t in dependents))
             raise BadAccessInput(f"token {token.name} ({token.id}) was revoked already").coded(
                 "access.token_revoked_already", name=token.name
             )

@@ -97,9 +97,13 @@ async def revoke_token(
     reason: ReasonDep,
 ) -> dict[str, Any]:
     """Revoke a token: it stops working at once, and so do the tokens it made (their number is
-    ``dependent_tokens``, and ``stopped`` names them)."""
+    ``dependent_tokens``, and ``stopped`` names them). Idempotent: revoking a token revoked
+    already answers the same way (200, the token as it is now), does nothing and audits
+    nothing, so a client whose request timed out may simply repeat it."""
     token = id_in_path(token_id, HTTPException(status_code=404, detail=NO_TOKEN))
     revoked = await answered(
-        engine.access.revoke_token(identity, token, reason=reason, source=source)
+        engine.access.revoke_token(
+            identity, token, reason=reason, source=source, again_answers=True
+        )
     )
     return revoked.to_json()
