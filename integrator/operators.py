@@ -304,7 +304,14 @@ class DestinationChanged(PermanentError):
         """``2-8``: the numbers of the revisions in between, runs shortened."""
         return _runs([r.revision for r in self.between])
 
-    def _text(self) -> str:
+    def told_in(self, zone: tzinfo) -> str:
+        """The refusal with the revision's time in ``zone``: the API's is UTC, as every time
+        of its JSON is; ``str()`` tells it in the engine's zone, as the console and CLI show
+        times."""
+        return self._text(zone)
+
+    def _text(self, zone: tzinfo | None = None) -> str:
+        zone = zone if zone is not None else self._zone
         since = f"destination {self.destination_id!r} changed since revision {self.expected}"
         if self.latest is None:
             return (
@@ -313,7 +320,7 @@ class DestinationChanged(PermanentError):
             )
         r = self.latest
         why = f" ({r.reason!r})" if r.reason else ""
-        latest = f"{r.action} by {r.actor} at {shown_time(r.at, self._zone)}{why}"
+        latest = f"{r.action} by {r.actor} at {shown_time(r.at, zone)}{why}"
         again = f"nothing was saved: look at the change and try again with revision {r.revision}"
         if len(self.between) <= 1:
             keys = f", changing {', '.join(self.changed_keys)}" if self.changed_keys else ""

@@ -18,9 +18,10 @@ client that read, changed and wrote back never undoes a change made in between u
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import UTC
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 
 from integrator.access.errors import AccessDenied
 from integrator.catalog import version_warnings
@@ -68,9 +69,79 @@ ExpectedRevision = Annotated[
     ),
 ]
 
+ETAG: Final = "ETag"
+"""The revision a destination's answer shows, as an entity tag: ``"3"`` (strong, quoted)."""
+
+
+def etag_of(revision: int) -> str:
+    return f'"{revision}"'
+
+
+def _revision_of_tag(if_match: str) -> int | None:
+    """The revision an ``If-Match`` names (``"3"``), or None for ``*`` (whatever is there)."""
+    tag = if_match.strip()
+    if tag == "*":
+        return None
+    if tag.startswith("W/"):
+        raise HTTPException(
+            status_code=422,
+            detail=(
+                "If-Match: a weak entity tag never matches a change (RFC 9110); send the "
+                'ETag of a GET as it is, such as "3"'
+            ),
+        )
+    number = tag[1:-1] if len(tag) >= 2 and tag[0] == tag[-1] == '"' else ""
+    if not number.isdigit() or not 1 <= int(number) <= INT_MAX:
+        raise HTTPException(
+            status_code=422,
+            detail=(
+                "If-Match: must be one entity tag of a destination's revision, the ETag of a "
+                'GET such as "3", or *'
+            ),
+        )
+    return int(number)
+
+
+def _expected_revision(
+    expected_revision: ExpectedRevision = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=40,
+            description=(
+                'The `ETag` of a `GET` (`"3"`): as `expected_revision`, the change is made only '
+                "if the destination is still at that revision, else 409 and nothing is changed. "
+                "Given with a different `expected_revision`: 422."
+            ),
+        ),
+    ] = None,
+) -> int | None:
+    """The revision a change is made to: ``?expected_revision=N`` or ``If-Match: "N"``."""
+    if if_match is None:
+        return expected_revision
+    tagged = _revision_of_tag(if_match)
+    if tagged is None:
+        return expected_revision
+    if expected_revision is not None and expected_revision != tagged:
+        raise HTTPException(
+            status_code=422,
+            detail=(
+                f"If-Match names revision {tagged} and expected_revision {expected_revision}: "
+                "give one, or both the same"
+            ),
+        )
+    return tagged
+
+
+Expected = Annotated[int | None, Depends(_expected_revision)]
+"""``expected_revision`` of the query, or the revision an ``If-Match`` header names."""
+
+
 CHANGED_SINCE: Final[dict[int | str, dict[str, Any]]] = {
     409: answer(
-        "The destination is no longer at `expected_revision`; nothing was changed. "
+        "The destination is no longer at `expected_revision` (or the `If-Match` revision); "
+        "nothing was changed. "
         "`detail` names the revision it is at, who made it, when and why, and the keys "
         "it changed."
     )
@@ -91,6 +162,22 @@ PAUSED: Final[dict[int | str, dict[str, Any]]] = {
 """``responses`` of ``POST /api/v1/destinations/{id}/test`` (``DestinationPaused``)."""
 
 
+async def _tagged(
+    engine: EngineDep, destination_id: str, answer: dict[str, Any], response: Response
+) -> dict[str, Any]:
+    """``answer`` with the destination's revision now as its ``ETag`` (a change that changed
+    nothing recorded none: the revision in service then)."""
+    revision = answer.get("revision")
+    if revision is None:
+        try:
+            revision = (await engine.admin.view(destination_id)).revision
+        except UnknownDestination:
+            revision = None
+    if revision is not None:
+        response.headers[ETAG] = etag_of(revision)
+    return answer
+
+
 async def _change(call: Awaitable[Change]) -> dict[str, Any]:
     try:
         change = await call
@@ -99,7 +186,8 @@ async def _change(call: Awaitable[Change]) -> dict[str, Any]:
     except UnknownDestination as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
     except DestinationChanged as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
+        # In UTC, as every time the API answers (the console and CLI tell the engine's zone).
+        raise HTTPException(status_code=409, detail=exc.told_in(UTC)) from None
     except DestinationBusy as exc:
         raise HTTPException(
             status_code=409, detail=exc.explain("repeat with ?force=true")
@@ -176,7 +264,7 @@ async def list_destinations(
 
 @router.get("/destinations/{destination_id}")
 async def get_destination(
-    destination_id: DestinationId, engine: EngineDep, scope: ScopeDep
+    destination_id: DestinationId, engine: EngineDep, scope: ScopeDep, response: Response
 ) -> dict[str, Any]:
     """The definition in service; a broken one's last good definition, with why it is broken;
     ``paused_at``, since when it is paused (``null``: not paused now, or no engine has seen the
@@ -195,6 +283,8 @@ async def get_destination(
     )
     problems = view.broken.problems if view.broken else ()
     paths = sees_paths(scope.identity, cluster_of(engine.catalog, view.id))
+    if view.revision is not None:
+        response.headers[ETAG] = etag_of(view.revision)
     return {
         "id": view.id,
         "file": file_as_seen(view.file, paths=paths),
@@ -227,16 +317,17 @@ async def add_destination(
 async def replace_destination(
     destination_id: DestinationId,
     request: Request,
+    response: Response,
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
     reason: ReasonDep,
-    expected_revision: ExpectedRevision = None,
+    expected_revision: Expected,
 ) -> dict[str, Any]:
     """Replace the whole definition: every key, as ``GET`` shows it."""
     definition = await json_object(request)
     admin = engine.admin.within(scope.allows).from_address(source)
-    return await _change(
+    changed = await _change(
         admin.replace(
             destination_id,
             definition,
@@ -245,6 +336,7 @@ async def replace_destination(
             expected_revision=expected_revision,
         )
     )
+    return await _tagged(engine, destination_id, changed, response)
 
 
 @router.patch(
@@ -255,16 +347,17 @@ async def replace_destination(
 async def patch_destination(
     destination_id: DestinationId,
     request: Request,
+    response: Response,
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
     reason: ReasonDep,
-    expected_revision: ExpectedRevision = None,
+    expected_revision: Expected,
 ) -> dict[str, Any]:
     """Change some keys: a JSON merge patch (RFC 7386); ``null`` takes a key back to default."""
     changes = await json_object(request)
     admin = engine.admin.within(scope.allows).from_address(source)
-    return await _change(
+    changed = await _change(
         admin.patch(
             destination_id,
             changes,
@@ -273,6 +366,7 @@ async def patch_destination(
             expected_revision=expected_revision,
         )
     )
+    return await _tagged(engine, destination_id, changed, response)
 
 
 @router.delete("/destinations/{destination_id}", responses=STILL_WAITING)
@@ -333,7 +427,7 @@ async def rollback_destination(
     scope: ScopeDep,
     source: SourceDep,
     reason: ReasonDep,
-    expected_revision: ExpectedRevision = None,
+    expected_revision: Expected,
 ) -> dict[str, Any]:
     """Restore ``revision``; whether the destination is paused stays as it is (pause and resume
     are their own actions). With ``?expected_revision=N``, only if it is still at N."""
