@@ -15,7 +15,8 @@ the dry run only counts. What is never pruned:
 
 The console's one-time confirmations (``console_confirmations``) and its kept searches by BSN
 (``console_searches``) have no retention period: each expires by itself (a confirmation 12
-hours after its form was shown, a search minutes after it was made), and every run deletes the
+hours after its form was shown, a search minutes after it was made), nor have the API's
+idempotency keys (``idempotency_keys``, a day after their request): every run deletes the
 expired ones, whatever the periods say.
 
 Audit entries go last, after the data they describe. A real run is audited once
@@ -55,12 +56,14 @@ KINDS = (
     "jobs",
     "confirmations",
     "searches",
+    "idempotency_keys",
     "audit",
 )
 """What a prune counts: delivered messages' payloads; dead letters' payloads, once resolved (a
 later resend was delivered) or discarded (``cancelled``); event payloads; rejected input
 and finished batch jobs (both deleted; jobs after the payload period); expired console
-confirmations and kept searches by BSN (both deleted); audit entries (deleted, oldest first)."""
+confirmations and kept searches by BSN, and the API's expired idempotency keys (all deleted);
+audit entries (deleted, oldest first)."""
 
 Progress = Callable[[int, int], None]
 
@@ -151,6 +154,7 @@ async def _walk_all(
     )
     walk.total += await store.count_expired_confirmations(now=now)
     walk.total += await store.count_expired_console_searches(now=now)
+    walk.total += await store.count_expired_idempotency_keys(now=now)
     if audit_before is not None:
         walk.total += await store.count_old_audit(before=audit_before)
     if payload_before is not None:
@@ -165,6 +169,7 @@ async def _walk_all(
         await walk.jobs(payload_before)
     await walk.confirmations()
     await walk.searches()
+    await walk.idempotency_keys()
     if audit_before is not None:
         await walk.audit(audit_before, actor=actor)
 
@@ -308,6 +313,16 @@ class _Walk:
         else:
             count = await self._store.delete_expired_console_searches(now=self._now)
         self._report.counts["searches"] += count
+        self._advance(count)
+
+    async def idempotency_keys(self) -> None:
+        """The API's idempotency keys expired by now (``integrator.idempotency``): as the
+        confirmations, each has its expiry and no period; a day's keyed requests, one statement."""
+        if self._report.dry_run:
+            count = await self._store.count_expired_idempotency_keys(now=self._now)
+        else:
+            count = await self._store.delete_expired_idempotency_keys(now=self._now)
+        self._report.counts["idempotency_keys"] += count
         self._advance(count)
 
     async def audit(self, before: datetime, *, actor: str) -> None:

@@ -56,6 +56,7 @@ from integrator.store.engine import create_engine
 from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
 from integrator.store.failures import guarded, waiting_helps
 from integrator.store.gauges import GaugesMixin
+from integrator.store.idempotency import IdempotencyMixin
 from integrator.store.jobs import JobsMixin
 from integrator.store.pauses import DestinationPausesMixin
 from integrator.store.people import PeopleMixin
@@ -155,6 +156,7 @@ class Store(
     PresenceMixin,
     ConfirmationsMixin,
     ConsoleSearchesMixin,
+    IdempotencyMixin,
 ):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 

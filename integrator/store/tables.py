@@ -447,3 +447,19 @@ console_searches = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     Index(None, "expires_at"),
 )
+
+# The API's idempotency keys (0023): per caller (``token:<id>``, ``person:<id>``) and key, the
+# request it was first given with (a hash of route and body) and, once done, its answer (the
+# status and the JSON body), kept until ``expires_at`` (``integrator.idempotency``).
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("caller", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("status", Integer(), nullable=True),
+    Column("answer", Text(), nullable=True),
+    Index(None, "expires_at"),
+)

@@ -345,3 +345,26 @@ async def test_the_token_routes_answer_exactly_their_documented_models(
     assert_conforms(document, token, "delete", revoked)
     for name in ("TokenListed", "TokenMade", "TokenRevoked"):
         assert resolve(document, f"{COMPONENTS}{name}")["additionalProperties"] is False
+
+
+def test_the_resends_and_the_routing_document_their_idempotency_key_and_its_409(
+    document: dict[str, Any],
+) -> None:
+    for path in (
+        "/api/v1/messages/{message_id}/resend",
+        "/api/v1/resend",
+        "/api/v1/events/route",
+    ):
+        operation = document["paths"][path]["post"]
+        [key] = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+        assert key["in"] == "header" and not key["required"]
+        assert "24 hours" in key["description"] and "422" in key["description"]
+        assert "in progress" in operation["responses"]["409"]["description"]
+
+
+def test_a_destination_documents_if_match_on_its_changes(document: dict[str, Any]) -> None:
+    for method in ("put", "patch"):
+        operation = document["paths"]["/api/v1/destinations/{destination_id}"][method]
+        [tag] = [p for p in operation["parameters"] if p["name"] == "If-Match"]
+        assert tag["in"] == "header" and "409" in tag["description"]
+        assert "If-Match" in operation["responses"]["409"]["description"]

@@ -64,6 +64,7 @@ STORE_TABLES = {
     "console_searches",
     "destination_pauses",
     "search_key_check",
+    "idempotency_keys",
 }
 
 
@@ -91,7 +92,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0022"
+    assert revision == head_revision() == "0023"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -289,6 +290,7 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     await opened.close()
     # Back to the revision before: the open must see the difference and run the upgrade.
     async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("DROP TABLE idempotency_keys")
         await conn.exec_driver_sql("DROP TABLE search_key_check")
         await conn.exec_driver_sql("ALTER TABLE rejected_events DROP COLUMN caller")
         await conn.exec_driver_sql("DROP TABLE destination_pauses")
@@ -319,6 +321,7 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
         assert "console_searches" in migrated["tables"]
         assert "destination_pauses" in migrated["tables"]
         assert "search_key_check" in migrated["tables"]
+        assert "idempotency_keys" in migrated["tables"]
         assert migrated["indexes"]["ix_audit_log_at"] == (("at",), False)
         assert migrated["indexes"]["ix_rejected_events_zd_number"] == (("zd_number",), False)
     assert (await row_counts(site))["messages"] == 1
@@ -391,7 +394,7 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0022"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0023"
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
 

@@ -34,9 +34,11 @@ from integrator.http.auth import IdentityDep
 from integrator.http.bodies import AuditReason, PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep
+from integrator.http.idempotency import KEY_ANSWERS, IdempotencyKey, answered_once
 from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import EVENT_BODY, EVENT_RESPONSES, ROUTE_PLAN, STARTED_JOB, answer
 from integrator.http.scope import Scope, ScopeDep
+from integrator.idempotency import Answer
 from integrator.jobs import Job
 from integrator.store.records import EventFilter
 
@@ -185,18 +187,40 @@ async def search_events(
             "`/api/v1/jobs/{job_id}`",
             STARTED_JOB,
         ),
+        **KEY_ANSWERS,
     },
 )
 async def route_events(
-    body: RouteBody, engine: EngineDep, scope: ScopeDep, registry: JobsDep, source: SourceDep
-) -> JSONResponse:
+    body: RouteBody,
+    engine: EngineDep,
+    scope: ScopeDep,
+    registry: JobsDep,
+    source: SourceDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
     """Route events to the destinations that serve them now; audited under the caller.
 
     Needs ``events.route`` for all clusters: an event goes to every destination that serves
     its provider, whatever their cluster. A dry run answers 200 with what would happen;
     otherwise a job answers 202, followed at ``/api/v1/jobs/{id}``. Each event's messages are
-    durable in the store when its chunk is.
+    durable in the store when its chunk is. With an ``Idempotency-Key``, a repeat answers the
+    first request's job (or dry run) and starts none.
     """
+    return await answered_once(
+        engine,
+        scope.identity,
+        idempotency_key,
+        response,
+        route="POST /api/v1/events/route",
+        body=body.model_dump(mode="json"),
+        work=lambda: _route_events(body, engine, scope, registry, source),
+    )
+
+
+async def _route_events(
+    body: RouteBody, engine: EngineDep, scope: Scope, registry: JobsDep, source: str | None
+) -> Answer:
     route = RouteRequest(
         reason=body.reason,
         actor=scope.actor,
@@ -215,7 +239,7 @@ async def route_events(
     if route.dry_run:
         results = await route_in_engine(engine, selected, route)
         report = route_report([r.to_json() for r in results], route, via="engine")
-        return JSONResponse(report, status_code=200)
+        return Answer(200, report)
 
     async def run(job: Job) -> list[dict[str, Any]]:
         def progress(done: int, _total: int) -> None:
@@ -228,7 +252,7 @@ async def route_events(
 
     job = await registry.start("route", len(selected), run)
     # Who the job routes as: the CLI reports it (the audit log's name, not the local user).
-    return JSONResponse({**job.to_json(), "actor": scope.actor}, status_code=202)
+    return Answer(202, {**job.to_json(), "actor": scope.actor})
 
 
 @router.get("/events/{event_id}")

@@ -37,9 +37,11 @@ from integrator.http.deps import (
     note_search,
     terms_of,
 )
+from integrator.http.idempotency import KEY_ANSWERS, IdempotencyKey, answered_once
 from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import JOB, RESEND_PLAN, STARTED_JOB, answer
 from integrator.http.scope import Scope, ScopeDep, forbidden
+from integrator.idempotency import Answer
 from integrator.jobs import Job
 from integrator.resending import engine_renderer, resend_in_engine
 from integrator.search import BadSearch
@@ -81,32 +83,51 @@ def _clusters(
     return frozenset(cluster_of(catalog, d) for d in destinations)
 
 
-@router.post("/messages/{message_id}/resend", status_code=201)
+@router.post("/messages/{message_id}/resend", status_code=201, responses=KEY_ANSWERS)
 async def resend_message(
-    message_id: str, body: ResendBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
+    message_id: str,
+    body: ResendBody,
+    engine: EngineDep,
+    scope: ScopeDep,
+    source: SourceDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Resend one message (a new, linked message; audited under the caller's identity).
 
     The message is named, so an earlier resend never stops it; what cannot be resent at all
-    (still in delivery, held, no bytes) is a 422 with why.
+    (still in delivery, held, no bytes) is a 422 with why. Each request resends again: a
+    client that may repeat one (after a timeout) sends an ``Idempotency-Key``.
     """
-    try:
-        result = await message_service.resend_message(
-            engine,
-            scope,
-            message_id,
-            reason=body.reason,
-            mode=body.mode,
-            to=body.to,
-            source=source,
-        )
-    except message_service.MessageNotFound:
-        raise HTTPException(status_code=404, detail=message_service.NO_MESSAGE) from None
-    except NotPermitted as refusal:
-        raise forbidden(refusal) from None
-    except DeadLetterError as exc:  # also ``NotResent``: its text is the skip's note
-        raise HTTPException(status_code=422, detail=str(exc)) from None
-    return result.to_json()
+
+    async def resend() -> Answer:
+        try:
+            result = await message_service.resend_message(
+                engine,
+                scope,
+                message_id,
+                reason=body.reason,
+                mode=body.mode,
+                to=body.to,
+                source=source,
+            )
+        except message_service.MessageNotFound:
+            raise HTTPException(status_code=404, detail=message_service.NO_MESSAGE) from None
+        except NotPermitted as refusal:
+            raise forbidden(refusal) from None
+        except DeadLetterError as exc:  # also ``NotResent``: its text is the skip's note
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        return Answer(201, result.to_json())
+
+    return await answered_once(
+        engine,
+        scope.identity,
+        idempotency_key,
+        response,
+        route=f"POST /api/v1/messages/{message_id}/resend",
+        body=body.model_dump(mode="json"),
+        work=resend,
+    )
 
 
 @router.post(
@@ -123,6 +144,7 @@ async def resend_message(
             STARTED_JOB,
         ),
         404: answer("A `message_ids` entry names no message, or one outside the caller's clusters"),
+        **KEY_ANSWERS,
     },
 )
 async def resend_batch(
@@ -132,6 +154,7 @@ async def resend_batch(
     registry: JobsDep,
     source: SourceDep,
     response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Resend a selection (ids and/or a filter) as a job; follow it at ``/api/v1/jobs/{id}``.
 
@@ -140,8 +163,28 @@ async def resend_batch(
     restart (``integrator.jobs``). A filter finds the messages of the caller's clusters only;
     one by status ``sending`` gets the listing's ``X-Integrator-Note`` header, with the dry run
     and the job alike (the answer has no place for a note about the selection: each result's
-    ``note`` is about its message).
+    ``note`` is about its message). With an ``Idempotency-Key``, a repeat answers the first
+    request's job (or dry run) and starts none.
     """
+    return await answered_once(
+        engine,
+        scope.identity,
+        idempotency_key,
+        response,
+        route="POST /api/v1/resend",
+        body=body.model_dump(mode="json"),
+        work=lambda: _resend_batch(body, engine, scope, registry, source, response),
+    )
+
+
+async def _resend_batch(
+    body: BatchResendBody,
+    engine: EngineDep,
+    scope: Scope,
+    registry: JobsDep,
+    source: str | None,
+    response: Response,
+) -> Answer:
     catalog = engine.catalog
     flt: MessageFilter | None = None
     if body.filter is not None:
@@ -160,8 +203,8 @@ async def resend_batch(
             planned = await resend_in_engine(
                 engine, selection, _request(body, scope, None, source), dry_run=True
             )
-            response.status_code = 200  # answered at once, with the note put on it above
-            return outcome_json(planned, dry_run=True, actor=scope.actor)
+            # Answered at once (200), with the note put on it above.
+            return Answer(200, outcome_json(planned, dry_run=True, actor=scope.actor))
         refusals(selection, _request(body, scope, None, source), engine_renderer(engine))
     except UnknownMessageId as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
@@ -186,7 +229,7 @@ async def resend_batch(
         clusters=_clusters(catalog, selection, body.to),
     )
     # Who the job resends as: the CLI reports it (the audit log's name, not the local user).
-    return {**job.to_json(), "actor": scope.actor}
+    return Answer(202, {**job.to_json(), "actor": scope.actor})
 
 
 @router.get(

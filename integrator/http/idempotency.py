@@ -1,0 +1,70 @@
+"""The ``Idempotency-Key`` header of the routes that do something a repeat must not do again
+(resends, routings): the rules are ``integrator.idempotency``'s; this maps them to HTTP.
+
+A route hands its work to :func:`answered_once` as a function that answers a status and a JSON
+body; the status goes on the route's ``Response`` (so its other headers, such as a note,
+stay), and a kept answer says so in ``Idempotency-Replayed: true``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Final
+
+from fastapi import Header, HTTPException, Response
+
+from integrator import idempotency
+from integrator.access.permissions import Identity
+from integrator.engine import Engine
+from integrator.http.openapi import answer
+
+REPLAYED: Final = "Idempotency-Replayed"
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description=(
+            "A key the client chooses for this request (a UUID, say; "
+            f"{idempotency.RULE_TEXT}). Repeated with the same key and the same body within "
+            "24 hours, the request is not done again: the answer is the first one's (same "
+            f"status and body, with `{REPLAYED}: true`). The same key with another body: 422; "
+            "while the first is still in progress: 409. A request refused (4xx) keeps no "
+            "answer, so its repeat is judged afresh. Keys are the caller's own. Leave out to "
+            "do the request every time."
+        ),
+    ),
+]
+
+KEY_ANSWERS: Final[dict[int | str, dict[str, Any]]] = {
+    409: answer(
+        "The first request with this `Idempotency-Key` is still in progress; nothing was done. "
+        "Repeat it in a moment for its answer."
+    )
+}
+"""``responses`` of the routes that take an ``Idempotency-Key``."""
+
+
+async def answered_once(
+    engine: Engine,
+    identity: Identity,
+    key: str | None,
+    response: Response,
+    *,
+    route: str,
+    body: Any,
+    work: Callable[[], Awaitable[idempotency.Answer]],
+) -> Any:
+    """``work``'s body, its status put on ``response``; done once per key (see above)."""
+    try:
+        done = await idempotency.once(
+            engine.store, engine.clock, identity, key, route=route, body=body, work=work
+        )
+    except (idempotency.BadIdempotencyKey, idempotency.KeyReused) as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    except idempotency.KeyInProgress as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    response.status_code = done.status
+    if done.replayed:
+        response.headers[REPLAYED] = "true"
+    return done.body

@@ -1,0 +1,137 @@
+"""The store's side of the API's idempotency keys (``integrator.idempotency``).
+
+A request with a key claims its row (``claim_idempotency_key``): one conditional INSERT on the
+primary key (caller, key), so of two requests with the same key at once, wherever they arrive,
+exactly one inserts it and does the work; the other reads the row it found. The row then holds
+the answer (``finish_idempotency_key``), or goes again when the work was refused before it did
+anything (``release_idempotency_key``), so that a repeat is judged afresh. An expired row is
+replaced by the next claim of its key, and goes with the daily prune
+(``delete_expired_idempotency_keys``, ``integrator.lifecycle.prune``).
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, Row, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from integrator.store.failures import guarded
+from integrator.store.tables import idempotency_keys as table
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """A key's first request: its hash and, once done (``status`` not None), its answer."""
+
+    caller: str
+    key: str
+    request_hash: str
+    created_at: datetime
+    expires_at: datetime
+    status: int | None
+    answer: Any
+
+    @property
+    def finished(self) -> bool:
+        return self.status is not None
+
+
+class _StoreParts(Protocol):
+    _engine: AsyncEngine
+
+    @property
+    def backend(self) -> str: ...
+
+    def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+def _expired(now: datetime) -> ColumnElement[bool]:
+    return table.c.expires_at <= now
+
+
+def _record(row: Row[Any]) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        caller=row.caller,
+        key=row.key,
+        request_hash=row.request_hash,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        status=row.status,
+        answer=None if row.answer is None else json.loads(row.answer),
+    )
+
+
+def _this(caller: str, key: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return table.c.caller == caller, table.c.key == key
+
+
+class IdempotencyMixin:
+    @guarded("claim an idempotency key")
+    async def claim_idempotency_key(
+        self: _StoreParts,
+        caller: str,
+        key: str,
+        *,
+        request_hash: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> IdempotencyRecord | None:
+        """Claim ``key`` of ``caller`` for a request: None when this call claimed it (do the
+        work, then finish or release it); else the row of the request that claimed it first
+        (in progress while not ``finished``). An expired row is replaced."""
+        dialect_insert = postgresql.insert if self.backend == "postgresql" else sqlite.insert
+        async with self._transaction() as conn:
+            await conn.execute(delete(table).where(*_this(caller, key), _expired(now)))
+            added = await conn.execute(
+                dialect_insert(table)
+                .values(
+                    caller=caller,
+                    key=key,
+                    request_hash=request_hash,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+                .on_conflict_do_nothing(index_elements=[table.c.caller, table.c.key])
+            )
+            if added.rowcount:
+                return None
+            row = (await conn.execute(select(table).where(*_this(caller, key)))).first()
+        assert row is not None  # the conflict's row; deleted only when expired, as it is not
+        return _record(row)
+
+    @guarded("keep the answer of an idempotency key")
+    async def finish_idempotency_key(
+        self: _StoreParts, caller: str, key: str, *, status: int, answer: Any
+    ) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                update(table)
+                .where(*_this(caller, key))
+                .values(status=status, answer=json.dumps(answer, ensure_ascii=False))
+            )
+
+    @guarded("release an idempotency key")
+    async def release_idempotency_key(self: _StoreParts, caller: str, key: str) -> None:
+        """Forget an unfinished claim: its request did nothing, a repeat is judged afresh."""
+        async with self._transaction() as conn:
+            await conn.execute(delete(table).where(*_this(caller, key), table.c.status.is_(None)))
+
+    @guarded("count expired idempotency keys")
+    async def count_expired_idempotency_keys(self: _StoreParts, *, now: datetime) -> int:
+        async with self._engine.connect() as conn:
+            found = await conn.execute(select(func.count()).select_from(table).where(_expired(now)))
+            return int(found.scalar_one())
+
+    @guarded("delete expired idempotency keys")
+    async def delete_expired_idempotency_keys(self: _StoreParts, *, now: datetime) -> int:
+        """Delete the keys expired by ``now``; returns how many. One statement on the indexed
+        ``expires_at``: the table holds a day's keyed requests."""
+        async with self._transaction() as conn:
+            result = await conn.execute(delete(table).where(_expired(now)))
+            return int(result.rowcount)

@@ -1,0 +1,125 @@
+"""``Idempotency-Key`` on the API's resends and routings: a client whose request timed out
+repeats it with the same key and gets the first answer, and the receiver gets the message once
+(``integrator.idempotency``)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from integrator.engine import Engine
+from integrator.store import AuditFilter
+from tests.http.conftest import BSN, submit
+
+KEY = {"idempotency-key": "3f1c9a52-0b7e-4d2a-9a55-7c1f0e6b2d11"}
+
+
+async def _messages(api: httpx.AsyncClient) -> list[str]:
+    found = await api.post("/api/v1/messages/search", json={"bsn": BSN})
+    assert found.status_code == 200, found.text
+    return sorted(m["id"] for m in found.json())
+
+
+async def _resends(engine: Engine) -> int:
+    return len(await engine.store.list_audit(AuditFilter(action="message.resend"), limit=100))
+
+
+async def test_a_resend_repeated_with_its_key_answers_the_first_and_resends_once(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    original = await submit(engine, referral_data)
+    url = f"/api/v1/messages/{original}/resend"
+    first = await api.post(url, json={"reason": "lost"}, headers=KEY)
+    assert first.status_code == 201, first.text
+    assert "idempotency-replayed" not in first.headers
+    after_first = await _messages(api)
+    assert len(after_first) == 2
+
+    again = await api.post(url, json={"reason": "lost"}, headers=KEY)
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json() and again.headers["idempotency-replayed"] == "true"
+    assert await _messages(api) == after_first  # nothing resent again
+    assert await _resends(engine) == 1
+
+    # The same key with another body: refused, naming the rule; nothing resent.
+    other = await api.post(url, json={"reason": "lost again"}, headers=KEY)
+    assert other.status_code == 422, other.text
+    assert other.json()["detail"].startswith("Idempotency-Key: this key was used for another")
+    assert await _messages(api) == after_first
+
+    # Without a key, a resend is made every time, as support staff resend on purpose.
+    for _ in range(2):
+        assert (await api.post(url, json={"reason": "on purpose"})).status_code == 201
+    assert len(await _messages(api)) == 4 and await _resends(engine) == 3
+
+
+async def test_a_refused_resend_keeps_no_answer_so_its_repeat_is_judged_afresh(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    unknown = await api.post(
+        "/api/v1/messages/no-such-id/resend", json={"reason": "x"}, headers=KEY
+    )
+    assert unknown.status_code == 404, unknown.text
+    original = await submit(engine, referral_data)
+    # The key was released: the same key may now be used for this (other) request.
+    done = await api.post(f"/api/v1/messages/{original}/resend", json={"reason": "x"}, headers=KEY)
+    assert done.status_code == 201, done.text
+
+
+async def test_two_resends_with_one_key_at_once_resend_once(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    original = await submit(engine, referral_data)
+    url = f"/api/v1/messages/{original}/resend"
+    answers = await asyncio.gather(
+        *(api.post(url, json={"reason": "lost"}, headers=KEY) for _ in range(2))
+    )
+    done = [a for a in answers if a.status_code == 201]
+    waiting = [a for a in answers if a.status_code == 409]
+    assert len(done) + len(waiting) == 2 and done, [a.text for a in answers]
+    assert all(a.json() == done[0].json() for a in done)
+    assert all("still in progress" in a.json()["detail"] for a in waiting)
+    assert len(await _messages(api)) == 2 and await _resends(engine) == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 201, "two words", 'quoted"', "bsn=" + BSN + "\u00e9"])
+async def test_a_malformed_key_is_refused_naming_the_header_and_nothing_is_resent(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any], key: str
+) -> None:
+    original = await submit(engine, referral_data)
+    refused = await api.post(
+        f"/api/v1/messages/{original}/resend",
+        json={"reason": "lost"},
+        headers={b"idempotency-key": key.encode()},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"].startswith("Idempotency-Key: must be 1 to 200 characters")
+    assert BSN not in refused.text  # the key is not echoed
+    assert await _messages(api) == [original] and await _resends(engine) == 0
+
+
+async def test_a_batch_resend_and_a_routing_repeated_with_their_key_start_one_job(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    original = await submit(engine, referral_data)
+    batch = {"reason": "lost", "message_ids": [original]}
+    first = await api.post("/api/v1/resend", json=batch, headers=KEY)
+    assert first.status_code == 202, first.text
+    again = await api.post("/api/v1/resend", json=batch, headers=KEY)
+    assert (again.status_code, again.json()) == (202, first.json())
+    assert again.headers["idempotency-replayed"] == "true"
+
+    [event_id] = {e["id"] for e in (await api.get("/api/v1/events")).json()}
+    route = {"reason": "again", "event_ids": [event_id], "dry_run": True}
+    routed = await api.post("/api/v1/events/route", json=route, headers=KEY)
+    # The same key for another route is another request: refused.
+    assert routed.status_code == 422, routed.text
+    key = {"idempotency-key": "route-1"}
+    routed = await api.post("/api/v1/events/route", json=route, headers=key)
+    assert routed.status_code == 200, routed.text
+    repeated = await api.post("/api/v1/events/route", json=route, headers=key)
+    assert (repeated.status_code, repeated.json()) == (200, routed.json())
+    assert repeated.headers["idempotency-replayed"] == "true"
