@@ -113,7 +113,7 @@ class IdempotencyMixin:
             await conn.execute(
                 update(table)
                 .where(*_this(caller, key))
-                .values(status=status, answer=json.dumps(answer, ensure_ascii=False))
+                .values(status=status, answer=json.dumps(answer, ensure_ascii=False, default=str))
             )
 
     @guarded("release an idempotency key")
