@@ -20,6 +20,8 @@ ALLOWED_ROOTS = {
     "collections",
     "dataclasses",
     "datetime",
+    "difflib",
+    "functools",
     "json",
     "pathlib",
     "re",
