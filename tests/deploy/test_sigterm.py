@@ -101,7 +101,7 @@ async def test_sigterm_mid_attempt_records_the_ack_and_nothing_is_sent_again(
     tmp_path: Path, transport_env: dict[str, str], referral_data: dict[str, Any]
 ) -> None:
     env = transport_env
-    async with MisbehavingReceiver(["delay:6"]) as receiver:
+    async with MisbehavingReceiver(["delay:3"]) as receiver:
         config = destination(
             "noord", receiver.port, providers=[referral_data["provider"]["id"]], ack_timeout="20s"
         )
