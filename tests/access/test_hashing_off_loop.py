@@ -3,14 +3,14 @@
 Found by an audit: each hash (64 MiB, 3 passes, about a second) ran on the loop that also
 serves the API, the console, intake and MLLP delivery, and logins for unknown addresses hash
 too, by design; 40 such logins at once made ``/healthz`` answer 503 after 30 s. These tests
-assert no timings as performance, only that the loop was not held for a hash's duration.
+assert no timings: which thread each hash ran on decides (a bound on the loop's longest pause
+failed on a loaded machine, 0.17 s against one hash's 0.15 s, in a clean-clone run).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 
@@ -33,46 +33,24 @@ class _Noting(Passwords):
         super().waste_time(password)
 
 
-async def _longest_gap(until: asyncio.Event) -> float:
-    """The longest time between this task's wake-ups, ticking every 10 ms until ``until``."""
-    longest = 0.0
-    last = time.perf_counter()
-    while not until.is_set():
-        await asyncio.sleep(0.01)
-        now = time.perf_counter()
-        longest = max(longest, now - last)
-        last = now
-    return longest
-
-
 @pytest.mark.production_password_hashes
 async def test_logins_for_unknown_addresses_leave_the_loop_free(
     store: Store, clock: ManualClock
 ) -> None:
-    passwords = _Noting()  # the production parameters: a hash takes a noticeable time
-    passwords.waste_time("warm up: the dummy hash is made once")
-    started = time.perf_counter()
-    passwords.waste_time("one verification, timed")
-    one_hash = time.perf_counter() - started
+    passwords = _Noting()  # the production parameters, as users get them
+    passwords.waste_time("warm up: the dummy hash is made once, here")
     service = AccessService(store, clock, AccessSettings(base_url=BASE_URL), passwords)
 
     async def unknown(n: int) -> None:
         with pytest.raises(LoginRefused):
             await service.login(f"nobody-{n}@example.nl", "een of ander wachtwoord", "123456")
 
-    done = asyncio.Event()
-    ticker = asyncio.create_task(_longest_gap(done))
-    await asyncio.sleep(0.05)
     await asyncio.gather(*(unknown(n) for n in range(4)))
-    done.set()
-    longest = await ticker
-    # Each login's hash ran on a thread other than the loop's (the deciding check: no timing).
+    # Each login's hash ran on a thread other than the loop's.
     loop_thread = threading.get_ident()
-    assert len(passwords.threads) == 1 + 1 + 4  # warm-up and timed here, then the 4 logins
-    assert loop_thread not in passwords.threads[2:]
-    # On the loop, the ticker would wait a whole hash at least; in threads, less (on a loaded
-    # machine the threads' hashes still take CPU from the loop, so no finer bound than this).
-    assert longest < one_hash, (longest, one_hash)
+    assert len(passwords.threads) == 1 + 4  # the warm-up here, then the 4 logins
+    assert passwords.threads[0] == loop_thread
+    assert loop_thread not in passwords.threads[1:]
 
 
 async def test_at_most_a_few_hashes_run_at_once_and_a_cancelled_wait_keeps_its_turn() -> None:
