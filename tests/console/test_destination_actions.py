@@ -21,7 +21,7 @@ from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.access import Grant, Role
 from integrator.engine import Engine
-from tests.console.test_refusals import beside, problems
+from tests.console.test_refusals import EXISTING_LAB_WEST, beside, problems
 from tests.console.test_saved_searches import ORIGIN, csrf, post, signed_in
 from tests.integrator.support import destination, settings_for
 
@@ -168,18 +168,7 @@ async def test_a_rollback_the_access_rules_refuse_names_the_rule(engine: Engine)
 
 
 async def test_an_id_that_exists_already_is_refused_beside_the_id(engine: Engine) -> None:
-    form = {
-        "id": "lab-west",
-        "name": "Lab West",
-        "cluster": "CARD",
-        "providers": "lab-west",
-        "host": "127.0.0.1",
-        "port": "2600",
-        "connections": "1",
-        "messages.referral": "ref-v2",
-        "ack_mode": "original",
-        "reason": "second lab",
-    }
+    form = {**EXISTING_LAB_WEST, "reason": "second lab"}
     async with signed_in(engine, "otto@example.org", Grant(Role.DESTINATIONS)) as otto:
         refused = await post(otto, "/destinations-new", form)
     assert refused.status_code == 422, refused.text

@@ -130,19 +130,23 @@ async def test_people_tokens_and_reasons_are_refused_in_dutch(engine: Engine) ->
     dutch(problems(unsaid), "enabled: verplicht")
 
 
+EXISTING_LAB_WEST = {
+    "id": "lab-west",
+    "name": "Lab West",
+    "cluster": "CARD",
+    "providers": "lab-west",
+    "host": "127.0.0.1",
+    "port": "2600",
+    "connections": "1",
+    "messages.referral": "ref-v2",
+    "ack_mode": "original",
+    "reason": "test",
+}
+"""The add form for a destination whose id (``lab-west``) the test engines have already."""
+
+
 async def test_adding_a_destination_that_exists_says_to_edit_it(engine: Engine) -> None:
-    form = {
-        "id": "lab-west",
-        "name": "Lab West",
-        "cluster": "CARD",
-        "providers": "lab-west",
-        "host": "127.0.0.1",
-        "port": "2600",
-        "connections": "1",
-        "messages.referral": "ref-v2",
-        "ack_mode": "original",
-        "reason": "test",
-    }
+    form = EXISTING_LAB_WEST
     grants = (Grant(Role.ADMIN), Grant(Role.DESTINATIONS))
     async with signed_in(engine, "ada@example.org", *grants, lang="nl") as ada:
         answer = await post(ada, "/destinations-new", form)

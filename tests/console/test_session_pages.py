@@ -5,7 +5,6 @@ In a real browser against a running engine; the session's idle clock is moved in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -41,15 +40,6 @@ def sign_in_here(page: Page, person: Person) -> None:
     page.get_by_label("Password").fill(person.password)
     page.get_by_label("Code from your authenticator app").fill(person.recovery_codes[0])
     page.get_by_role("button", name="Sign in").click()
-
-
-@pytest.fixture
-def context(browser: Browser, live: LiveEngine) -> Iterator[BrowserContext]:
-    opened = new_context(browser, live)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def session_of(context: BrowserContext) -> str:
