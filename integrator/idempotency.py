@@ -13,6 +13,15 @@ that answer and does nothing. The rules:
   repeat it a moment later for the answer;
 - a request refused before it did anything (an unknown message, a rule broken) keeps no
   answer: its key is released, and a repeat is judged afresh (it did nothing to repeat);
+- a claim left unfinished for :data:`ABANDONED_AFTER` counts as abandoned, and the next
+  request with its key is done afresh. A claim is left so when the engine stopped mid-request,
+  or when the store failed to release it or to keep the answer. Without this bound such a key
+  answered 409 "in progress" to every repeat for its whole :data:`RETENTION`;
+- a request that was done but whose answer the store could not keep is answered all the same
+  (it was done: an error would tell the caller to repeat it); its claim stays unfinished, so a
+  repeat within :data:`ABANDONED_AFTER` is refused as in progress and one after it is done
+  again. That is the one case a key does not prevent a second time, and it needs the store to
+  fail between the work's own commit and the next statement;
 - keys are a caller's own: another caller's same key is another key;
 - without a key, nothing changes: support staff resending on purpose still can.
 
@@ -33,10 +42,20 @@ from typing import Any, Final
 from integrator.access.permissions import Identity
 from integrator.clock import Clock
 from integrator.errors import PermanentError
+from integrator.logging import get_logger
 from integrator.store import Store
+from integrator.store.errors import StoreError
+
+log = get_logger("integrator.idempotency")
 
 RETENTION: Final = timedelta(hours=24)
 """How long a key's answer is kept: a client retries within minutes, not days."""
+
+ABANDONED_AFTER: Final = timedelta(minutes=10)
+"""How long a claim may stay unfinished before it counts as abandoned. A keyed request does
+its work in the request (one resend, or selecting a batch and starting its job), which takes
+seconds; HTTP clients and proxies give up after a minute or so. Ten minutes is far beyond a
+live request and short against a client's patience."""
 
 MAX_LENGTH: Final = 200
 KEY_RULE: Final = re.compile(r"[A-Za-z0-9._:~+/=-]{1,200}")
@@ -113,14 +132,21 @@ async def once(
 ) -> Answer:
     """``work``'s answer; with a ``key``, done once per caller, key and request (see above).
 
-    ``work`` raising (a refusal, or anything unexpected) releases the key and raises on."""
+    ``work`` raising (a refusal, or anything unexpected) releases the key and raises on; a
+    store that cannot release the key or keep the answer leaves the claim to be abandoned
+    (:data:`ABANDONED_AFTER`) and does not change what the request answers."""
     if key is None:
         return await work()
     caller = caller_of(identity)
     hashed = request_hash(route, body)
     now = clock.now()
     first = await store.claim_idempotency_key(
-        caller, checked_key(key), request_hash=hashed, now=now, expires_at=now + RETENTION
+        caller,
+        checked_key(key),
+        request_hash=hashed,
+        now=now,
+        expires_at=now + RETENTION,
+        abandoned_before=now - ABANDONED_AFTER,
     )
     if first is not None:
         if first.request_hash != hashed:
@@ -131,7 +157,13 @@ async def once(
     try:
         answer = await work()
     except BaseException:
-        await store.release_idempotency_key(caller, key)
+        try:
+            await store.release_idempotency_key(caller, key)
+        except StoreError as exc:  # the work's own outcome is the answer, not this
+            log.warning("idempotency key not released", caller=caller, error=str(exc))
         raise
-    await store.finish_idempotency_key(caller, key, status=answer.status, answer=answer.body)
+    try:
+        await store.finish_idempotency_key(caller, key, status=answer.status, answer=answer.body)
+    except StoreError as exc:
+        log.warning("idempotency answer not kept", caller=caller, error=str(exc))
     return answer

@@ -140,11 +140,16 @@ no message is ever in): a header, so the answer itself (a listing, a CSV, a rese
 keeps its shape."""
 
 
+def search_headers(terms: MessageTerms) -> dict[str, str]:
+    """The headers of the note about a search by ``terms``: none, or ``NOTE``. Decided by the
+    terms alone, so a keyed request's replay (``http.idempotency``) carries them as well."""
+    note = status_note(terms.status)
+    return {} if note is None else {NOTE: note}
+
+
 def note_search(response: Response, terms: MessageTerms) -> None:
     """Put the note about a search by ``terms``, if there is one, on ``response``."""
-    note = status_note(terms.status)
-    if note is not None:
-        response.headers[NOTE] = note
+    response.headers.update(search_headers(terms))
 
 
 def bad_search(exc: BadSearch, terms: MessageTerms) -> HTTPException:

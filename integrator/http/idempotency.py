@@ -2,13 +2,16 @@
 (resends, routings): the rules are ``integrator.idempotency``'s; this maps them to HTTP.
 
 A route hands its work to :func:`answered_once` as a function that answers a status and a JSON
-body; the status goes on the route's ``Response`` (so its other headers, such as a note,
-stay), and a kept answer says so in ``Idempotency-Replayed: true``.
+body; the status goes on the route's ``Response``, and a kept answer says so in
+``Idempotency-Replayed: true``. The store keeps the status and body only: a header of the
+answer (the note about a batch's search, ``X-Integrator-Note``) must be one the request alone
+decides, handed over as ``headers``, so that a replay, whose request is the same, carries it
+too. Set on the ``Response`` inside the work, it would be lost on the replay, where no work runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, Final
 
 from fastapi import Header, HTTPException, Response
@@ -29,9 +32,10 @@ IdempotencyKey = Annotated[
             f"{idempotency.RULE_TEXT}). Repeated with the same key and the same body within "
             "24 hours, the request is not done again: the answer is the first one's (same "
             f"status and body, with `{REPLAYED}: true`). The same key with another body: 422; "
-            "while the first is still in progress: 409. A request refused (4xx) keeps no "
-            "answer, so its repeat is judged afresh. Keys are the caller's own. Leave out to "
-            "do the request every time."
+            "while the first is still in progress: 409 (a first request left unfinished for 10 "
+            "minutes counts as abandoned, and the repeat is done). A request refused (4xx) "
+            "keeps no answer, so its repeat is judged afresh. Keys are the caller's own. Leave "
+            "out to do the request every time."
         ),
     ),
 ]
@@ -54,8 +58,10 @@ async def answered_once(
     route: str,
     body: Any,
     work: Callable[[], Awaitable[idempotency.Answer]],
+    headers: Mapping[str, str] | None = None,
 ) -> Any:
-    """``work``'s body, its status put on ``response``; done once per key (see above)."""
+    """``work``'s body, its status and ``headers`` put on ``response``; done once per key (see
+    above)."""
     try:
         done = await idempotency.once(
             engine.store, engine.clock, identity, key, route=route, body=body, work=work
@@ -65,6 +71,7 @@ async def answered_once(
     except idempotency.KeyInProgress as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
     response.status_code = done.status
+    response.headers.update(headers or {})
     if done.replayed:
         response.headers[REPLAYED] = "true"
     return done.body

@@ -4,9 +4,11 @@ A request with a key claims its row (``claim_idempotency_key``): one conditional
 primary key (caller, key), so of two requests with the same key at once, wherever they arrive,
 exactly one inserts it and does the work; the other reads the row it found. The row then holds
 the answer (``finish_idempotency_key``), or goes again when the work was refused before it did
-anything (``release_idempotency_key``), so that a repeat is judged afresh. An expired row is
-replaced by the next claim of its key, and goes with the daily prune
-(``delete_expired_idempotency_keys``, ``integrator.lifecycle.prune``).
+anything (``release_idempotency_key``), so that a repeat is judged afresh. An expired row, and
+an unfinished one claimed before ``abandoned_before`` (its request never finished nor released
+it: the engine stopped mid-request, or the store failed it), is replaced by the next claim of its
+key; expired rows go with the daily prune (``delete_expired_idempotency_keys``,
+``integrator.lifecycle.prune``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Row, delete, func, select, update
+from sqlalchemy import ColumnElement, Row, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -55,6 +57,10 @@ def _expired(now: datetime) -> ColumnElement[bool]:
     return table.c.expires_at <= now
 
 
+def _abandoned(before: datetime) -> ColumnElement[bool]:
+    return and_(table.c.status.is_(None), table.c.created_at <= before)
+
+
 def _record(row: Row[Any]) -> IdempotencyRecord:
     return IdempotencyRecord(
         caller=row.caller,
@@ -81,13 +87,19 @@ class IdempotencyMixin:
         request_hash: str,
         now: datetime,
         expires_at: datetime,
+        abandoned_before: datetime,
     ) -> IdempotencyRecord | None:
         """Claim ``key`` of ``caller`` for a request: None when this call claimed it (do the
         work, then finish or release it); else the row of the request that claimed it first
-        (in progress while not ``finished``). An expired row is replaced."""
+        (in progress while not ``finished``). An expired row is replaced, and so is an
+        unfinished one claimed at or before ``abandoned_before``."""
         dialect_insert = postgresql.insert if self.backend == "postgresql" else sqlite.insert
         async with self._transaction() as conn:
-            await conn.execute(delete(table).where(*_this(caller, key), _expired(now)))
+            await conn.execute(
+                delete(table).where(
+                    *_this(caller, key), or_(_expired(now), _abandoned(abandoned_before))
+                )
+            )
             added = await conn.execute(
                 dialect_insert(table)
                 .values(
@@ -102,7 +114,7 @@ class IdempotencyMixin:
             if added.rowcount:
                 return None
             row = (await conn.execute(select(table).where(*_this(caller, key)))).first()
-        assert row is not None  # the conflict's row; deleted only when expired, as it is not
+        assert row is not None  # the conflict's row; deleted only when stale, as it is not
         return _record(row)
 
     @guarded("keep the answer of an idempotency key")

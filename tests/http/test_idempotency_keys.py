@@ -5,14 +5,20 @@ repeats it with the same key and gets the first answer, and the receiver gets th
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from integrator import idempotency
 from integrator.engine import Engine
-from integrator.store import AuditFilter
+from integrator.http.deps import NOTE
+from integrator.search import NEVER_SENDING
+from integrator.store import AuditFilter, Store
+from integrator.store.errors import StoreUnavailable
 from tests.http.conftest import BSN, submit
+from tests.http.support import api_client, token_for
 
 KEY = {"idempotency-key": "3f1c9a52-0b7e-4d2a-9a55-7c1f0e6b2d11"}
 
@@ -123,3 +129,96 @@ async def test_a_batch_resend_and_a_routing_repeated_with_their_key_start_one_jo
     repeated = await api.post("/api/v1/events/route", json=route, headers=key)
     assert (repeated.status_code, repeated.json()) == (200, routed.json())
     assert repeated.headers["idempotency-replayed"] == "true"
+
+
+async def test_a_claim_left_unfinished_by_a_stopped_engine_is_abandoned_after_the_bound(
+    engine: Engine, referral_data: dict[str, Any]
+) -> None:
+    """An engine that stopped mid-request never finished nor released its claim: a repeat
+    within ``ABANDONED_AFTER`` is refused as in progress, one after it is done, not refused for
+    the key's whole day."""
+    token = await token_for(engine)
+    identity = await engine.access.authenticate_token(token)
+    assert identity is not None
+    original = await submit(engine, referral_data)
+    route = f"POST /api/v1/messages/{original}/resend"
+    body: dict[str, Any] = {"reason": "lost"}
+    key = KEY["idempotency-key"]
+
+    async def claim(ago: timedelta) -> None:
+        then = engine.clock.now() - ago
+        claimed = await engine.store.claim_idempotency_key(
+            idempotency.caller_of(identity),
+            key,
+            request_hash=idempotency.request_hash(route, {**body, "mode": None, "to": None}),
+            now=then,
+            expires_at=then + idempotency.RETENTION,
+            abandoned_before=then - idempotency.ABANDONED_AFTER,
+        )
+        assert claimed is None
+
+    async with api_client(engine, token) as api:
+        url = f"/api/v1/messages/{original}/resend"
+        await claim(timedelta(minutes=1))
+        busy = await api.post(url, json=body, headers=KEY)
+        assert busy.status_code == 409, busy.text
+        await engine.store.release_idempotency_key(idempotency.caller_of(identity), key)
+
+        await claim(idempotency.ABANDONED_AFTER)
+        done = await api.post(url, json=body, headers=KEY)
+        assert done.status_code == 201, done.text
+        again = await api.post(url, json=body, headers=KEY)
+        assert again.headers["idempotency-replayed"] == "true" and again.json() == done.json()
+    assert await _resends(engine) == 1
+
+
+async def test_a_request_whose_answer_the_store_could_not_keep_answers_what_it_did(
+    engine: Engine,
+    api: httpx.AsyncClient,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The resend was made; the store failing to keep its answer must not answer 503 (which
+    tells the caller to repeat it, resending again)."""
+    original = await submit(engine, referral_data)
+
+    async def fails(self: Store, *args: object, **kwargs: object) -> None:
+        raise StoreUnavailable("keep the answer of an idempotency key: connection lost")
+
+    monkeypatch.setattr(Store, "finish_idempotency_key", fails)
+    url = f"/api/v1/messages/{original}/resend"
+    first = await api.post(url, json={"reason": "lost"}, headers=KEY)
+    assert first.status_code == 201, first.text
+    assert first.json()["message_id"] in await _messages(api)
+    # Its claim stays unfinished until it counts as abandoned: a repeat now resends nothing.
+    again = await api.post(url, json={"reason": "lost"}, headers=KEY)
+    assert again.status_code == 409, again.text
+    assert await _resends(engine) == 1
+
+
+async def test_a_refused_request_whose_key_the_store_could_not_release_answers_its_refusal(
+    engine: Engine, api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fails(self: Store, *args: object, **kwargs: object) -> None:
+        raise StoreUnavailable("release an idempotency key: connection lost")
+
+    monkeypatch.setattr(Store, "release_idempotency_key", fails)
+    unknown = await api.post(
+        "/api/v1/messages/no-such-id/resend", json={"reason": "x"}, headers=KEY
+    )
+    assert unknown.status_code == 404, unknown.text
+
+
+async def test_a_replayed_batch_resend_carries_the_first_answers_note(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    body = {"filter": {"status": "sending"}, "reason": "receiver lost them"}
+    for dry_run, status in ((True, 200), (False, 202)):
+        key = {"idempotency-key": f"note-{dry_run}"}
+        first = await api.post("/api/v1/resend", json={**body, "dry_run": dry_run}, headers=key)
+        assert first.status_code == status, first.text
+        assert first.headers[NOTE] == NEVER_SENDING
+        again = await api.post("/api/v1/resend", json={**body, "dry_run": dry_run}, headers=key)
+        assert (again.status_code, again.json()) == (status, first.json())
+        assert again.headers["idempotency-replayed"] == "true"
+        assert again.headers[NOTE] == NEVER_SENDING

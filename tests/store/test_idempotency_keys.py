@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from integrator.idempotency import ABANDONED_AFTER
 from integrator.lifecycle.prune import prune
 from integrator.lifecycle.retention import Retention
 from integrator.store import Store
@@ -26,7 +27,12 @@ async def _claim(
     at: datetime = NOW,
 ) -> IdempotencyRecord | None:
     return await store.claim_idempotency_key(
-        caller, key, request_hash=hashed, now=at, expires_at=at + DAY
+        caller,
+        key,
+        request_hash=hashed,
+        now=at,
+        expires_at=at + DAY,
+        abandoned_before=at - ABANDONED_AFTER,
     )
 
 
@@ -60,6 +66,8 @@ async def test_the_prune_deletes_expired_keys_and_keeps_live_ones(store: Store) 
     assert await _claim(store, "old") is None
     await store.finish_idempotency_key(CALLER, "old", status=201, answer={})
     assert await _claim(store, "live", at=NOW + timedelta(hours=12)) is None
+    # Finished: an unfinished claim this old would count as abandoned, whatever the prune did.
+    await store.finish_idempotency_key(CALLER, "live", status=202, answer={"id": "job"})
     keep_all = Retention(payload_days=0, dead_letter_days=0, rejected_days=0, audit_days=0)
     at = NOW + DAY + timedelta(minutes=1)
 
@@ -70,4 +78,17 @@ async def test_the_prune_deletes_expired_keys_and_keeps_live_ones(store: Store) 
     assert report.counts == {**dict.fromkeys(report.counts, 0), "idempotency_keys": 1}
     assert await store.count_expired_idempotency_keys(now=at) == 0
     live = await _claim(store, "live", at=at)
-    assert live is not None and not live.finished  # kept, still the first request's
+    assert live is not None and (live.status, live.answer) == (202, {"id": "job"})  # kept
+
+
+async def test_an_unfinished_claim_is_replaced_once_abandoned_and_a_finished_one_never(
+    store: Store,
+) -> None:
+    assert await _claim(store, "k3") is None  # a request that never finished nor released it
+    busy = await _claim(store, "k3", at=NOW + ABANDONED_AFTER - timedelta(seconds=1))
+    assert busy is not None and not busy.finished
+    later = NOW + ABANDONED_AFTER
+    assert await _claim(store, "k3", hashed="d" * 64, at=later) is None  # abandoned: replaced
+    await store.finish_idempotency_key(CALLER, "k3", status=201, answer={"id": "m"})
+    kept = await _claim(store, "k3", at=later + 2 * ABANDONED_AFTER)
+    assert kept is not None and (kept.status, kept.request_hash) == (201, "d" * 64)

@@ -34,7 +34,7 @@ from integrator.http.deps import (
     JobsDep,
     SourceDep,
     bad_search,
-    note_search,
+    search_headers,
     terms_of,
 )
 from integrator.http.idempotency import KEY_ANSWERS, IdempotencyKey, answered_once
@@ -162,9 +162,9 @@ async def resend_batch(
     the same code. The job and its progress are kept in the store, so it can be read after a
     restart (``integrator.jobs``). A filter finds the messages of the caller's clusters only;
     one by status ``sending`` gets the listing's ``X-Integrator-Note`` header, with the dry run
-    and the job alike (the answer has no place for a note about the selection: each result's
-    ``note`` is about its message). With an ``Idempotency-Key``, a repeat answers the first
-    request's job (or dry run) and starts none.
+    and the job alike, and with their replays (the answer has no place for a note about the
+    selection: each result's ``note`` is about its message). With an ``Idempotency-Key``, a
+    repeat answers the first request's job (or dry run) and starts none.
     """
     return await answered_once(
         engine,
@@ -173,7 +173,8 @@ async def resend_batch(
         response,
         route="POST /api/v1/resend",
         body=body.model_dump(mode="json"),
-        work=lambda: _resend_batch(body, engine, scope, registry, source, response),
+        work=lambda: _resend_batch(body, engine, scope, registry, source),
+        headers={} if body.filter is None else search_headers(terms_of(body.filter)),
     )
 
 
@@ -183,7 +184,6 @@ async def _resend_batch(
     scope: Scope,
     registry: JobsDep,
     source: str | None,
-    response: Response,
 ) -> Answer:
     catalog = engine.catalog
     flt: MessageFilter | None = None
@@ -193,7 +193,6 @@ async def _resend_batch(
             flt = await message_service.checked_filter(engine, scope, terms)
         except BadSearch as exc:
             raise bad_search(exc, terms) from None
-        note_search(response, terms)
     try:
         selection = await select_for_resend(engine.store, message_ids=body.message_ids, flt=flt)
         message_service.check_resend(catalog, scope, selection, body.to)
@@ -203,7 +202,7 @@ async def _resend_batch(
             planned = await resend_in_engine(
                 engine, selection, _request(body, scope, None, source), dry_run=True
             )
-            # Answered at once (200), with the note put on it above.
+            # Answered at once (200), with the note ``resend_batch`` puts on it.
             return Answer(200, outcome_json(planned, dry_run=True, actor=scope.actor))
         refusals(selection, _request(body, scope, None, source), engine_renderer(engine))
     except UnknownMessageId as exc:
