@@ -185,6 +185,17 @@ STOP_POLLING: Final = 286
 """The status that makes htmx stop a poll (``hx-trigger="every …"``) and still swap."""
 
 
+def sign_in_address(target: str, *, interrupted: bool = False) -> str:
+    """The sign-in page's address that returns to ``target`` (a way back as ``way_back`` or
+    ``return_to`` made it: ``/`` needs no ``next``), saying whether something was
+    ``interrupted``. The one way to write it: the redirect to the page and the page's own
+    language switch (``pages.auth``) write the same address."""
+    query = {} if target == "/" else {"next": target}
+    if interrupted:
+        query[INTERRUPTED] = "1"
+    return "/login?" + urlencode(query, safe="", quote_via=quote) if query else "/login"
+
+
 def login_redirect(request: Request) -> Response:
     """To the sign-in page, which returns to ``return_to`` afterwards; for a request that would
     have changed something (not a GET), with ``INTERRUPTED``, so the page says it was not done.
@@ -194,13 +205,10 @@ def login_redirect(request: Request) -> Response:
     lose what they typed and send their next keystrokes into the sign-in form. That request is
     answered with ``STOP_POLLING`` and a ``role="alert"`` notice with a link to sign in (out of
     band, into ``base.html``'s ``#session-ended``), and the page is otherwise left alone."""
-    target = return_to(request)
-    query = {} if target == "/" else {"next": target}
-    if request.method not in ("GET", "HEAD"):
-        query[INTERRUPTED] = "1"
-    location = "/login?" + urlencode(query, safe="", quote_via=quote) if query else "/login"
+    interrupted = request.method not in ("GET", "HEAD")
+    location = sign_in_address(return_to(request), interrupted=interrupted)
     if request.headers.get("hx-request") == "true":
-        if INTERRUPTED not in query and request.headers.get(BACKGROUND_HEADER) == "1":
+        if not interrupted and request.headers.get(BACKGROUND_HEADER) == "1":
             from integrator.console.render import session_ended  # it needs the templates
 
             return session_ended(request, location, status=STOP_POLLING)

@@ -104,7 +104,7 @@ RETURN_LIMIT = 2000
 """The longest return target the language form sends (``pages.auth.Next`` takes no more)."""
 
 
-def language_return(request: Request, status: int = 200) -> str | None:
+def language_return(request: Request, status: int = 200, address: str | None = None) -> str | None:
     """Where the language switch returns to: this very page, path and query, or None.
 
     A GET page is its address with the parameters the page takes (``session.this_page``): a
@@ -127,10 +127,20 @@ def language_return(request: Request, status: int = 200) -> str | None:
     A refusal (``status`` 400 or more) returns to its path alone: its query may be the very
     thing refused (a BSN typed into an address, a handle that names nothing), and a refusal
     never repeats what it refused, not even in a hidden field.
+
+    A page whose parameters are themselves addresses gives its own ``address`` as it would be
+    opened again: the sign-in page's ``next``, as it was given, may be any text (another site,
+    a parameter of another page's); the switch returns to the sign-in page with the ``next``
+    the sign-in itself accepts (``pages.auth``, ``errors.way_back``), never the one given.
     """
     if request.method != "GET":
         return None
-    target = this_page(request) if status < 400 else local_path(request.url.path)
+    if address is not None:
+        target = address
+    elif status < 400:
+        target = this_page(request)
+    else:
+        target = local_path(request.url.path)
     if len(target) > RETURN_LIMIT:
         target = request.url.path
     return local_path(target)
@@ -143,9 +153,12 @@ def page(
     *,
     status: int = 200,
     headers: dict[str, str] | None = None,
+    address: str | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    """``template`` rendered for ``visitor``; hands out their pre-session cookie if new."""
+    """``template`` rendered for ``visitor``; hands out their pre-session cookie if new.
+    ``address``: this page's own, for the language switch (``language_return``), when the
+    page's address as it was opened must not be repeated."""
     html = ENV.get_template(template).render(
         t=Translator(visitor.lang),
         visitor=visitor,
@@ -153,7 +166,7 @@ def page(
         nav=navigation(request, visitor),
         path=request.url.path,
         # Where the language switch returns to: this page, unless it answered a form (None).
-        here=language_return(request, status),
+        here=language_return(request, status, address),
         languages=LANGUAGES,
         may=visitor.may,
         P=Permission,

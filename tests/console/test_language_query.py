@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
@@ -92,3 +92,49 @@ async def test_signing_in_again_returns_without_a_parameter_the_page_does_not_ta
         assert answer.headers["location"] == "/login?next=" + quote(SEARCH, safe="")
         login = await stranger.get(answer.headers["location"])
         assert not echoes_bsn(login.text)
+
+
+def _form_next(page: str) -> str:
+    """The sign-in form's own hidden ``next`` (the second: the language form's comes first)."""
+    found = re.findall(r'<input type="hidden" name="next" value="([^"]*)">', page)
+    assert len(found) == 2, page
+    return html.unescape(found[1])
+
+
+@pytest.mark.parametrize(
+    ("given", "accepted"),
+    [
+        ("https://evil.example/messages", "/"),
+        ("//evil.example/messages", "/"),
+        ("/\\evil.example/", "/"),
+        ("/messages?zd_number=ZD100000002&status=queued&foo=bar", SEARCH),
+        (f"/messages?zd_number=ZD100000002&foo={BSN}", "/messages?zd_number=ZD100000002"),
+        (f"/messages?bsn={BSN}", "/messages"),
+        ("/login?next=https://evil.example/", "/"),
+    ],
+)
+@pytest.mark.parametrize("interrupted", [False, True])
+async def test_the_sign_in_pages_switch_carries_only_the_next_the_sign_in_accepts(
+    engine: Engine, given: str, accepted: str, interrupted: bool
+) -> None:
+    """The language switch of the sign-in page returns to the sign-in page with the ``next``
+    the sign-in itself would return to (``errors.way_back``), never the one given: not
+    another site, not a parameter the page there does not take."""
+    query = {"next": given} | ({"interrupted": "1"} if interrupted else {})
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(engine)), base_url="http://console.test"
+    ) as stranger:
+        login = await stranger.get("/login?" + urlencode(query, quote_via=quote, safe=""))
+        assert login.status_code == 200
+        assert _form_next(login.text) == accepted
+        kept = {} if accepted == "/" else {"next": accepted}
+        kept |= {"interrupted": "1"} if interrupted else {}
+        expected = "/login?" + urlencode(kept, quote_via=quote, safe="") if kept else "/login"
+        assert return_target(login.text) == expected
+        assert "evil.example" not in login.text and not echoes_bsn(login.text)
+
+        answer = await switch(stranger, login.text, "nl")
+        assert answer.headers["location"] == expected
+        again = await stranger.get(expected)
+        assert '<html lang="nl">' in again.text and _form_next(again.text) == accepted
+        assert return_target(again.text) == expected

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.errors import LoginRefused
 from integrator.console import i18n
-from integrator.console.errors import way_back
+from integrator.console.errors import sign_in_address, way_back
 from integrator.console.render import NavItem, page
 from integrator.console.session import (
     PRESESSION_COOKIE,
@@ -42,7 +42,8 @@ async def login_form(
 ) -> Response:
     """The form; ``interrupted`` (``errors.login_redirect``) says the session ended under
     something the person was doing, which was not done: they must know to do it again.
-    ``next`` is a page to return to as ``errors.way_back`` keeps it, whoever wrote the link."""
+    ``next`` is a page to return to as ``errors.way_back`` keeps it, whoever wrote the link;
+    the language switch keeps that one too."""
     back = way_back(request, next)  # never a parameter of another page's, nor a BSN
     if visitor.identity is not None:
         return RedirectResponse(back, status_code=303)
@@ -50,6 +51,8 @@ async def login_form(
         request,
         visitor,
         "login.html",
+        # The language switch returns here with that same way back, not the ``next`` given.
+        address=sign_in_address(back, interrupted=interrupted == "1"),
         next=back,
         email="",
         refused=False,
