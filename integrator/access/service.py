@@ -1518,26 +1518,35 @@ class AccessService:
         Asked only after ``by`` was found to hold ``permission`` (the admin role) for every
         grant: before, a refusal would tell a cluster's admin which clusters exist (an unknown
         one a 422, another's a 403). The clusters named are those ``by`` administers, all of
-        them for an admin of all clusters: elsewhere, too, scoping hides the others.
+        them for an admin of all clusters: elsewhere, too, scoping hides the others. With none
+        to name, a sentence says so: no destination names a cluster at all (said only to an
+        admin of all clusters, who may know it), or none is in a cluster ``by`` administers.
         """
         named = sorted({g.cluster for g in grants if g.cluster is not None})
         if not named or self._known_clusters is None:
             return
         known = set(await self._known_clusters())
         unknown = [c for c in named if c not in known]
-        if unknown:
-            managed = by.visible_clusters(permission)
-            shown = sorted(c for c in known if managed is ALL or c in managed)
-            none = (
-                "none (no destination names a cluster)"
-                if managed is ALL
-                else "none (no destination is in a cluster you administer)"
-            )
+        if not unknown:
+            return
+        managed = by.visible_clusters(permission)
+        shown = sorted(c for c in known if managed is ALL or c in managed)
+        clusters = ", ".join(unknown)
+        if shown:
             raise BadAccessInput(
-                f"no destination is in cluster {', '.join(unknown)}; the clusters there are: "
-                f"{', '.join(shown) or none}",
+                f"no destination is in cluster {clusters}; the clusters there are: "
+                f"{', '.join(shown)}",
                 field="cluster",
             ).coded("access.cluster_unknown", clusters=tuple(unknown), known=tuple(shown))
+        if managed is ALL:
+            raise BadAccessInput(
+                f"no destination is in cluster {clusters}; no destination names a cluster yet",
+                field="cluster",
+            ).coded("access.cluster_unknown_no_clusters", clusters=tuple(unknown))
+        raise BadAccessInput(
+            f"no destination is in cluster {clusters}, nor in any other cluster you administer",
+            field="cluster",
+        ).coded("access.cluster_unknown_none_yours", clusters=tuple(unknown))
 
     def _require_for_each(
         self, by: Identity, permission: Permission, grants: Iterable[Grant], verb: str

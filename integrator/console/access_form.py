@@ -112,9 +112,10 @@ def refused_controls(
 ) -> frozenset[str]:
     """The ids of the grant rows' controls (``<prefix>-role-<i>``, ``<prefix>-cluster-<i>``) a
     refusal of the rows is about, to mark them aria-invalid so the keyboard's focus lands on the
-    first: the cluster of each row whose cluster the service names (``access.cluster_unknown``),
-    else the first row's role (a role is missing, or a grant may not be given: the rows as a
-    whole). ``rows`` are the rows as the form shows them again, in their order."""
+    first: the cluster of each row whose cluster the service names (``access.cluster_unknown``
+    and the two without a list), else the first row's role (a role is missing, or a grant may
+    not be given: the rows as a whole). ``rows`` are the rows as the form shows them again, in
+    their order."""
     if refusal is None:
         return frozenset()
     named = refusal.values.get("clusters", ())

@@ -88,6 +88,12 @@ EN: Final[dict[str, str]] = {
     "refusal.access.cluster_unknown": (
         "no destination is in cluster {clusters}; the clusters there are: {known}"
     ),
+    "refusal.access.cluster_unknown_no_clusters": (
+        "no destination is in cluster {clusters}; no destination names a cluster yet"
+    ),
+    "refusal.access.cluster_unknown_none_yours": (
+        "no destination is in cluster {clusters}, nor in any other cluster you administer"
+    ),
     "refusal.access.may_not_give": (
         "you may not give {grant}: that needs the admin role for cluster {cluster}"
     ),
@@ -548,6 +554,13 @@ NL: Final[dict[str, str]] = {
     "refusal.reason.too_long": "hoogstens {max_length} tekens",
     "refusal.access.cluster_unknown": (
         "geen bestemming hoort bij cluster {clusters}; de clusters die er zijn: {known}"
+    ),
+    "refusal.access.cluster_unknown_no_clusters": (
+        "geen bestemming hoort bij cluster {clusters}; nog geen enkele bestemming noemt een cluster"
+    ),
+    "refusal.access.cluster_unknown_none_yours": (
+        "geen bestemming hoort bij cluster {clusters}, en ook niet bij een ander cluster dat je "
+        "beheert"
     ),
     "refusal.access.may_not_give": (
         "je mag {grant} niet geven: daarvoor is de beheerdersrol voor cluster {cluster} nodig"

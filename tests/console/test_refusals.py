@@ -130,6 +130,49 @@ async def test_people_tokens_and_reasons_are_refused_in_dutch(engine: Engine) ->
     dutch(problems(unsaid), "enabled: verplicht")
 
 
+@pytest.mark.parametrize("lang", ["nl", "en"])
+async def test_a_cluster_no_destination_is_in_is_said_in_a_sentence_when_none_has_one(
+    engine: Engine, lang: str
+) -> None:
+    """No destination in a cluster the admin administers (LAB's only one gone), or none in any
+    cluster at all (for an admin of all clusters): a sentence for that, not an empty (or
+    "none") list, and no cluster the person may not see (CARD)."""
+    theirs = {
+        "nl": "geen bestemming hoort bij cluster LAB, en ook niet bij een ander cluster dat je "
+        "beheert",
+        "en": "no destination is in cluster LAB, nor in any other cluster you administer",
+    }
+    everyone = {
+        "nl": "geen bestemming hoort bij cluster LAB; nog geen enkele bestemming noemt een cluster",
+        "en": "no destination is in cluster LAB; no destination names a cluster yet",
+    }
+
+    async def put(dest_id: str, cluster: str | None) -> None:
+        config = destination(dest_id, 2600, providers=[dest_id], cluster=cluster)
+        (engine.settings.destinations_dir / f"{dest_id}.yaml").write_text(
+            dump_destination(config), encoding="utf-8"
+        )
+        await engine.reload_destinations()
+
+    await put("lab-zuid", "LAB")
+    async with signed_in(engine, "lab@example.org", Grant(Role.ADMIN, "LAB"), lang=lang) as lab:
+        (engine.settings.destinations_dir / "lab-zuid.yaml").unlink()
+        assert "lab-zuid" not in (await engine.reload_destinations()).destinations
+        scoped = await post(
+            lab, "/tokens", {"name": "lab-feed", "role": "viewer", "cluster": "LAB"}
+        )
+    await put("lab-west", None)  # CARD's only destination leaves its cluster: none is in one
+    async with signed_in(engine, "ada@example.org", Grant(Role.ADMIN), lang=lang) as ada:
+        invite = await post(
+            ada, "/people/invite", {"email": "bo@example.org", "role": "viewer", "cluster": "LAB"}
+        )
+    assert (scoped.status_code, invite.status_code) == (422, 422)
+    assert beside(scoped, "grants") == theirs[lang]
+    assert beside(invite, "grants") == everyone[lang]
+    for answer in (scoped, invite):
+        assert "CARD" not in problems(answer) and not CLI_OPTION.search(problems(answer))
+
+
 EXISTING_LAB_WEST = {
     "id": "lab-west",
     "name": "Lab West",

@@ -7,9 +7,11 @@ from typing import Any
 
 import httpx
 
+from destinations.config import dump_destination
 from integrator.access import Grant, Role
 from integrator.engine import Engine
 from tests.http.support import MAKER, add_lab_cluster, api_client, token_for
+from tests.integrator.support import destination
 
 
 def grant(role: str, cluster: str | None = None) -> dict[str, Any]:
@@ -202,6 +204,22 @@ async def test_a_cluster_admin_is_told_only_their_own_clusters(
         )
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"] == (
-        "cluster: no destination is in cluster LAB; the clusters there are: "
-        "none (no destination is in a cluster you administer)"
+        "cluster: no destination is in cluster LAB, nor in any other cluster you administer"
+    )
+
+
+async def test_an_admin_of_all_clusters_is_told_when_no_destination_names_a_cluster(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    """With no destination in any cluster there is no list to give: a sentence says so."""
+    config = destination("noord", 2599, providers=["ziekenhuis-noord"], cluster=None)
+    (engine.settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
+    catalog = await engine.reload_destinations()
+    assert catalog.destinations["noord"].cluster is None, catalog.errors
+    answer = await api.post(
+        "/api/v1/tokens", json={"name": "c7", "grants": [grant("viewer", "LAB")]}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"] == (
+        "cluster: no destination is in cluster LAB; no destination names a cluster yet"
     )
