@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import pytest
 
+from integrator.console.session import SESSION_COOKIE
 from tests.console.live import LiveEngine, Person
 from tests.loop_mark import asyncio_loop_mark, loop_marked, set_asyncio_loop_mark
 from tests.services import require_chromium
@@ -112,7 +114,11 @@ def person_id(live: LiveEngine, email: str) -> str:
 
 
 def sign_in(page: Page, person: Person, *, code: str | None = None) -> None:
-    """Sign in through the console's form, with the code the authenticator shows now."""
+    """Sign in through the console's form, with the code the authenticator shows now.
+
+    For the tests about signing in (the form, its language, ``next``, second factor, lock-out,
+    the session it makes); the others use :func:`open_session`, which skips the two page loads
+    this costs (about half a second, some ninety times a run)."""
     page.goto("/login")
     page.get_by_label("E-mail address").fill(person.email)
     page.get_by_label("Password").fill(person.password)
@@ -138,16 +144,55 @@ def sign_in_nl(page: Page, person: Person) -> None:
     page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
 
 
+def open_session(page: Page, live: LiveEngine, person: Person) -> None:
+    """Sign ``page``'s profile in as ``person`` without the form: the session the form would
+    make (``LiveEngine.login``, the same service call), in the cookie the console would set.
+
+    Why both this and :func:`sign_in`: most browser tests are about what a signed-in person
+    sees and does, and the form costs two page loads each time; the tests about signing in
+    keep the form. ``test_sign_in`` checks that the two give the same cookie, audit entry
+    and pages. The page stays where it was (no dashboard after it): go where the test looks.
+    The language is the profile's (its locale, or a language cookie the test sets), as after
+    the form, which sets none.
+    """
+    session = live.login(person)
+    lifetime = session.expires_at - live.engine.clock.now()
+    page.context.add_cookies(
+        [
+            {
+                # As ``console.session.set_session_cookie`` sets it: over TLS the browser takes
+                # a ``__Host-`` cookie only Secure, host-only (a url, no domain) and on Path=/.
+                "name": f"{'__Host-' if live.tls else ''}{SESSION_COOKIE}",
+                "value": session.session,
+                "url": live.url + "/",
+                "expires": time.time() + int(lifetime.total_seconds()),
+                "httpOnly": True,
+                "secure": live.tls is not None,
+                "sameSite": "Strict",
+            }
+        ]
+    )
+
+
 @contextmanager
 def signed_in_page(
-    browser: Browser, live: LiveEngine, person: Person, lang: str = "en"
+    browser: Browser,
+    live: LiveEngine,
+    person: Person,
+    lang: str = "en",
+    *,
+    via_form: bool = False,
 ) -> Iterator[Page]:
     """A page of a fresh profile signed in as ``person`` in ``lang``; the profile is closed
-    after, whatever the test found."""
+    after, whatever the test found. ``via_form``: through the login form in ``lang``, landing
+    on the dashboard (for a test about that); else by :func:`open_session`, on a blank page."""
     context = new_context(browser, live, lang)
     try:
         page = context.new_page()
-        (sign_in if lang == "en" else sign_in_nl)(page, person)
+        if via_form:
+            (sign_in if lang == "en" else sign_in_nl)(page, person)
+        else:
+            open_session(page, live, person)
         yield page
     finally:
         context.close()

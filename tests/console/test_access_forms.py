@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
 from tests.http.support import MAKER
 
@@ -33,7 +33,7 @@ def admin(live: LiveEngine, request: pytest.FixtureRequest) -> Person:
 def page(browser: Browser, live: LiveEngine, admin: Person) -> Iterator[Page]:
     context = new_context(browser, live)
     opened = context.new_page()
-    sign_in(opened, admin)
+    open_session(opened, live, admin)
     context.add_cookies([{"name": "integrator-lang", "value": "nl", "url": live.url}])
     try:
         yield opened

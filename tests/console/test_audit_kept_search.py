@@ -13,7 +13,7 @@ import pytest
 
 from integrator.access import Grant, Role
 from integrator.console.pages.audit import PAGE
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
 from tests.console.test_kept_searches import BSN, assert_no_bsn, handle_of
 
@@ -42,7 +42,7 @@ def entries(live: LiveEngine) -> None:
 def auditor(browser: Browser, live: LiveEngine) -> Iterator[Page]:
     person = live.person(AUDITOR, Grant(Role.ADMIN))
     page = new_context(browser, live).new_page()
-    sign_in(page, person)
+    open_session(page, live, person)
     try:
         yield page
     finally:
@@ -123,7 +123,7 @@ def test_another_persons_audit_search_handle_shows_nothing(
     auditor.wait_for_url("**/audit?search=*")
     other = new_context(browser, live).new_page()
     try:
-        sign_in(other, live.person("bea@example.org", Grant(Role.ADMIN)))
+        open_session(other, live, live.person("bea@example.org", Grant(Role.ADMIN)))
         answer = other.goto(f"/audit?search={handle_of(auditor.url)}")
         assert answer is not None and answer.status == 404
         assert other.locator("table").count() == 0

@@ -16,7 +16,7 @@ from deadletter import ResendRequest, select_dead_letters
 from integrator.access import Grant, Role
 from integrator.resending import resend_in_engine
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in_nl
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def test_the_attempt_a_message_died_at_does_not_say_it_will_be_retried(
         context = new_context(browser, live, lang="nl")
         page = context.new_page()
         try:
-            sign_in_nl(page, person)
+            open_session(page, live, person)
             page.goto(f"/messages/{message_id}")
             attempts = page.locator("#timeline li").filter(has_text="Poging")
             texts = attempts.all_inner_texts()
@@ -121,7 +121,7 @@ def test_the_attempt_a_message_died_at_does_not_say_it_will_be_retried(
 def test_nothing_is_ticked_and_an_empty_selection_is_refused(page: Page, live: LiveEngine) -> None:
     support = live.person("sem.nl@example.org", Grant(Role.RESEND, "CARD"))
     first, second = dead_letter(live), dead_letter(live)
-    sign_in_nl(page, support)
+    open_session(page, live, support)
     page.goto("/deadletters")
     group = group_of(page, first)
     boxes = group.get_by_role("checkbox", name=re.compile(r"^Bericht .* kiezen$"))
@@ -170,7 +170,7 @@ def test_the_confirmation_counts_what_would_be_resent_and_names_what_is_left_out
     support = live.person("saar.nl@example.org", Grant(Role.RESEND, "CARD"))
     original = dead_letter(live)
     again = resent_and_died_again(live, original)
-    sign_in_nl(page, support)
+    open_session(page, live, support)
     page.goto("/deadletters")
     group = group_of(page, original)
     for message_id in (original, again):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def anna(browser: Browser, live: LiveEngine) -> Iterator[Page]:
     context = new_context(browser, live)
     try:
         page = context.new_page()
-        sign_in(page, live.person("anna@example.org", Grant(Role.DESTINATIONS, "CARD")))
+        open_session(page, live, live.person("anna@example.org", Grant(Role.DESTINATIONS, "CARD")))
         yield page
     finally:
         context.close()
@@ -40,7 +40,7 @@ def bea(browser: Browser, live: LiveEngine) -> Iterator[Page]:
     context = new_context(browser, live)
     try:
         page = context.new_page()
-        sign_in(page, live.person("bea@example.org", Grant(Role.DESTINATIONS, "CARD")))
+        open_session(page, live, live.person("bea@example.org", Grant(Role.DESTINATIONS, "CARD")))
         yield page
     finally:
         context.close()
@@ -53,7 +53,7 @@ def otto(browser: Browser, live: LiveEngine) -> Iterator[Page]:
     context = new_context(browser, live)
     try:
         page = context.new_page()
-        sign_in(page, live.person("otto@example.org", Grant(Role.DESTINATIONS)))
+        open_session(page, live, live.person("otto@example.org", Grant(Role.DESTINATIONS)))
         yield page
     finally:
         context.close()

@@ -16,7 +16,7 @@ import pytest
 from integrator.access import Grant, Role
 from integrator.store.records import EventFilter
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in_nl, signed_in_page
+from tests.console.conftest import new_context, open_session, screenshot, signed_in_page
 from tests.console.live import LiveEngine, Person
 
 if TYPE_CHECKING:
@@ -199,7 +199,8 @@ def test_the_event_pages_speak_dutch(
     context = new_context(browser, live, lang="nl")
     page = context.new_page()
     try:
-        sign_in_nl(page, person)
+        open_session(page, live, person)
+        page.goto("/")  # the dashboard, as after the form
         page.get_by_role("link", name="Gebeurtenissen", exact=True).click()
         page.get_by_role("heading", name="Gebeurtenissen").wait_for()
         page.get_by_label("ZD-nummer").fill("ZD12")

@@ -13,7 +13,7 @@ from integrator import history_actions
 from integrator.access import Grant, Role
 from integrator.console.history_text import action_text, actor_text, diff_line
 from integrator.console.i18n import CATALOGUES, Translator
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def test_the_dutch_history_page_says_every_action_in_dutch(page: Page, live: Liv
     live.call(admin.set_enabled("noord", True, actor=actor, reason="klaar"))
     live.call(admin.rollback("noord", 1, actor=actor, reason="terug"))
 
-    sign_in(page, operator)
+    open_session(page, live, operator)
     page.context.add_cookies([{"name": "integrator-lang", "value": "nl", "url": live.url}])
     page.goto("/destinations/noord/history")
     page.get_by_role("heading", name="Geschiedenis van noord").wait_for()

@@ -3,6 +3,7 @@ is then Secure and bound to the host (``__Host-``), and signing in works end to 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, screenshot, sign_in
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -57,5 +58,25 @@ def test_over_https_the_session_cookie_is_secure_and_host_bound(
         page.get_by_role("link", name="Messages").click()
         page.get_by_role("heading", name="Messages").wait_for()
         screenshot(page, "https-messages")
+    finally:
+        context.close()
+
+
+def test_over_https_the_fast_sign_in_sets_the_cookie_the_form_sets(
+    browser: Browser, live: LiveEngine
+) -> None:
+    """``open_session`` (the browser tests' sign-in without the form) over TLS: the browser
+    takes its ``__Host-`` cookie only Secure, host-only and on Path=/, as the form's."""
+    context = new_context(browser, live)
+    try:
+        page = context.new_page()
+        open_session(page, live, live.person("henk@example.org", Grant(Role.VIEWER)))
+        [session] = [c for c in context.cookies() if "integrator-session" in c["name"]]
+        assert session["name"] == "__Host-integrator-session" and session["path"] == "/"
+        assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Strict"
+        page.goto("/messages")
+        assert page.get_by_role("heading", name="Messages").is_visible()
+        page.get_by_role("button", name="Sign out").click()  # a form: its CSRF token holds
+        page.wait_for_url(re.compile(r"/login"))
     finally:
         context.close()

@@ -16,7 +16,7 @@ import pytest
 from integrator.access import Grant, Role
 from integrator.console.pages.messages import PAGE_SIZE
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def signed_in(browser: Browser, live: LiveEngine, email: str, *, dutch: bool = F
     Dutch pages if ``dutch``."""
     person = live.person(email, Grant(Role.RESEND), Grant(Role.REPORTS))
     page = new_context(browser, live).new_page()
-    sign_in(page, person)
+    open_session(page, live, person)
     if dutch:
         page.context.add_cookies([{"name": "integrator-lang", "value": "nl", "url": live.url}])
     return page

@@ -13,7 +13,7 @@ from deadletter import ResendRequest
 from integrator.access import Grant, Role
 from integrator.resending import resend_in_engine
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
 from tests.store.factories import make_event, make_message
 
@@ -64,7 +64,7 @@ def _signed_in(browser: Browser, live: LiveEngine, email: str, grant: Grant) -> 
     person = live.person(email, grant)
     context = new_context(browser, live)
     page = context.new_page()
-    sign_in(page, person)
+    open_session(page, live, person)
     page.context.add_cookies([{"name": "integrator-lang", "value": "nl", "url": live.url}])
     try:
         yield page

@@ -58,6 +58,7 @@ def resends(live: LiveEngine, message_id: str) -> list[Any]:
 def test_support_finds_a_referral_by_zd_number_and_reads_it(
     support: Page, live: LiveEngine, referral: str
 ) -> None:
+    support.goto("/")
     support.get_by_role("link", name="Messages").click()
     support.get_by_label("ZD number").fill(ZD)
     support.get_by_role("button", name="Search").click()

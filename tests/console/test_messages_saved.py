@@ -12,7 +12,7 @@ import pytest
 from integrator.access import Grant, Role
 from integrator.search import CSV_COLUMNS
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def referral(live: LiveEngine) -> str:
 def _signed_in(browser: Browser, live: LiveEngine, email: str, *grants: Grant) -> Iterator[Page]:
     context = new_context(browser, live)
     page = context.new_page()
-    sign_in(page, live.person(email, *grants))
+    open_session(page, live, live.person(email, *grants))
     try:
         yield page
     finally:

@@ -16,7 +16,7 @@ import pytest
 from integrator.access import Grant, Role
 from integrator.store import AuditFilter, MessageFilter
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def test_a_viewer_sees_no_change_buttons_and_a_forged_post_is_refused(
     page: Page, live: LiveEngine
 ) -> None:
     viewer = live.person("vera@example.org", Grant(Role.VIEWER, "CARD"))
-    sign_in(page, viewer)
+    open_session(page, live, viewer)
     page.goto("/destinations")
     _see(page.get_by_role("link", name="noord"))
     assert page.get_by_role("link", name="zuid").count() == 0  # another cluster
@@ -122,7 +122,7 @@ def test_an_operator_edits_pauses_tests_and_rolls_back_a_destination(
         Grant(Role.DESTINATIONS, "CARD"),
         Grant(Role.PREVIEW, "CARD"),
     )
-    sign_in(page, operator)
+    open_session(page, live, operator)
     # A refused hand edit kept beside noord's file: named on the list until it is deleted.
     kept = live.engine.settings.destinations_dir / "noord.yaml.20261101T090000000000Z.refused"
     kept.write_text("id: noord\nordring: fifo\n", encoding="utf-8")
@@ -255,7 +255,7 @@ def test_support_resends_and_discards_dead_letters_and_routes_unrouted_events(
         _submit(live, _referral())
     finally:
         receiver.ack_code = "AA"
-    sign_in(page, support)
+    open_session(page, live, support)
     page.goto("/deadletters")
     group = page.locator("section.group").first
     picks = group.get_by_role("checkbox", name=re.compile(r"^Select message "))
@@ -331,7 +331,7 @@ def test_support_resends_what_a_search_finds_after_seeing_what_would_happen(
     support = live.person("rosa@example.org", Grant(Role.RESEND))
     event = _referral()
     _submit(live, event)
-    sign_in(page, support)
+    open_session(page, live, support)
     page.goto(f"/messages?zd_number={event['zd_number']}&status=delivered")
     page.get_by_role("button", name="Resend these messages…").click()
     assert "1 message(s) found; 1 would be resent" in page.locator("#confirm-count").inner_text()
@@ -359,7 +359,7 @@ def test_support_resends_what_a_search_finds_after_seeing_what_would_happen(
     # Who may not resend gets no button, and a forged confirmation is refused.
     viewer = live.person("vic@example.org", Grant(Role.VIEWER))
     page.context.clear_cookies()
-    sign_in(page, viewer)
+    open_session(page, live, viewer)
     page.goto(f"/messages?zd_number={event['zd_number']}")
     _see(page.locator("#message-list"))
     assert page.get_by_role("button", name="Resend these messages…").count() == 0
@@ -378,7 +378,7 @@ def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
     admin = live.person(
         "ada@example.org", Grant(Role.ADMIN), Grant(Role.REPORTS), Grant(Role.RESEND, "CARD")
     )
-    sign_in(page, admin)
+    open_session(page, live, admin)
     page.goto("/people")
     page.get_by_label("E-mail address").fill("nina@example.org")
     page.get_by_label("Name").fill("Nina")

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def test_support_makes_a_token_of_their_own_within_their_grants_and_revokes_it(
     page: Page, live: LiveEngine
 ) -> None:
     support = live.person("sam.tokens@example.org", Grant(Role.RESEND, "CARD"))
-    sign_in(page, support)
+    open_session(page, live, support)
     page.goto("/messages")
     page.get_by_role("link", name="API tokens").click()
     page.wait_for_url("**/tokens")

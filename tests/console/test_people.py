@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from integrator.access import Grant, Role
-from tests.console.conftest import person_id, screenshot, sign_in
+from tests.console.conftest import open_session, person_id, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def test_an_admin_cannot_change_their_own_roles_or_deactivate_themselves(
 ) -> None:
     admin = live.person("ali@example.org", Grant(Role.ADMIN))
     page = context.new_page()
-    sign_in(page, admin)
+    open_session(page, live, admin)
     own = person_id(live, admin.email)
     page.goto(f"/people/{own}")
     assert "another admin, or the server's CLI" in page.locator("#own-roles").inner_text()
@@ -72,7 +72,7 @@ def test_changes_of_someones_access_need_a_reason_and_deactivating_asks_first(
     admin = live.person("ada@example.org", Grant(Role.ADMIN))
     anna = live.person("anna@example.org", Grant(Role.RESEND, "CARD"))
     page = context.new_page()
-    sign_in(page, admin)
+    open_session(page, live, admin)
     page.goto(f"/people/{person_id(live, anna.email)}")
     required = "reason: a reason is required"
 

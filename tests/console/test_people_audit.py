@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, person_id, sign_in
+from tests.console.conftest import new_context, open_session, person_id
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ def test_a_reload_of_the_reinvite_answer_makes_no_new_link(
     admin = live.person("ada@example.org", Grant(Role.ADMIN))
     live.invitation_link("nina@example.org", Grant(Role.VIEWER))
     page = context.new_page()
-    sign_in(page, admin)
+    open_session(page, live, admin)
     page.goto(f"/people/{person_id(live, 'nina@example.org')}")
     page.get_by_role("button", name="Send the invitation again").click()
     first = page.get_by_label("Invitation link").input_value()
@@ -54,7 +54,7 @@ def test_a_reset_with_a_reason_of_blanks_is_refused_beside_the_field(
     admin = live.person("abe@example.org", Grant(Role.ADMIN), Grant(Role.RESEND, "CARD"))
     anna = live.person("ann@example.org", Grant(Role.RESEND, "CARD"))
     page = context.new_page()
-    sign_in(page, admin)
+    open_session(page, live, admin)
     page.goto(f"/people/{person_id(live, anna.email)}/second-factor/reset")
     page.get_by_label("Reason").fill("   ")
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
@@ -77,7 +77,7 @@ def test_no_whole_account_buttons_for_someone_with_a_role_outside_ones_clusters(
     wide = live.person("wim@example.org", Grant(Role.VIEWER, "CARD"), Grant(Role.VIEWER, "LAB"))
     narrow = live.person("nel@example.org", Grant(Role.VIEWER, "CARD"))
     page = context.new_page()
-    sign_in(page, admin)
+    open_session(page, live, admin)
     buttons = ("Reset the second factor…", "Deactivate the account…")
 
     page.goto(f"/people/{person_id(live, wide.email)}")

@@ -11,7 +11,7 @@ import pyotp
 import pytest
 
 from integrator.access import Grant, LoginRefused, Role
-from tests.console.conftest import new_context, person_id, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, person_id, screenshot, sign_in
 from tests.console.live import PASSWORD, LiveEngine, Person
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def test_an_admin_resets_a_lost_phone_and_the_person_sets_up_a_new_factor(
         sign_in(anna_page, anna)
 
         page = context.new_page()
-        sign_in(page, admin)
+        open_session(page, live, admin)
         page.goto(f"/people/{person_id(live, anna.email)}")
         page.get_by_role("button", name="Reset the second factor…").click()
         # A page that says what will happen; nothing has happened yet.
@@ -103,7 +103,7 @@ def test_no_reset_button_for_ones_own_account_and_a_forged_post_is_refused(
 ) -> None:
     admin = live.person("otto@example.org", Grant(Role.ADMIN))
     page = context.new_page()
-    sign_in(page, admin)
+    open_session(page, live, admin)
     own = person_id(live, admin.email)
     page.goto(f"/people/{own}")
     page.locator("#own-roles").wait_for()  # one's own page: nothing on it changes one's access
@@ -133,7 +133,7 @@ def test_an_admin_without_resend_gets_no_link_for_someone_who_reads_patient_data
     admin = live.person("bea@example.org", Grant(Role.ADMIN))
     carl = live.person("carl@example.org", Grant(Role.RESEND, "CARD"))
     page = context.new_page()
-    sign_in(page, admin)
+    open_session(page, live, admin)
     page.goto(f"/people/{person_id(live, carl.email)}")
     page.get_by_role("button", name="Reset the second factor…").click()
     page.get_by_role("heading", name="Reset the second factor").wait_for()

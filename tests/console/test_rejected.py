@@ -22,7 +22,7 @@ from integrator.console.pages import rejected as rejected_page
 from integrator.errors import InvalidEvent
 from integrator.store import AuditRecord
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def test_support_everywhere_lists_opens_and_reveals_the_input_and_it_is_audited(
     older = _reject(live)
     rejected_id = _reject(live)
     support = live.person("sam.rejected@example.org", Grant(Role.RESEND))
-    sign_in(page, support)
+    open_session(page, live, support)
 
     # Listed at most SHOWN, newest first, saying there are more.
     monkeypatch.setattr(rejected_page, "SHOWN", 1)
@@ -140,7 +140,7 @@ def test_the_list_and_one_piece_say_who_sent_it(page: Page, live: LiveEngine) ->
     named = refused.value.rejected_id
     assert named is not None
     unnamed = live.call(live.engine.store.reject_event(b"{}", "amqp", []))
-    sign_in(page, live.person("cas.rejected@example.org", Grant(Role.VIEWER)))
+    open_session(page, live, live.person("cas.rejected@example.org", Grant(Role.VIEWER)))
     page.goto("/rejected")
     headers = page.locator("#rejected-list thead th").all_inner_texts()
     column = headers.index("Sent by")
@@ -163,7 +163,8 @@ def test_a_viewer_everywhere_sees_the_rules_but_never_the_body(
 ) -> None:
     rejected_id = _reject(live)
     viewer = live.person("vera.rejected@example.org", Grant(Role.VIEWER))
-    sign_in(page, viewer)
+    open_session(page, live, viewer)
+    page.goto("/")  # the dashboard, as after the form
     page.get_by_role("link", name=NAV_LABEL, exact=True).click()
     page.get_by_role("link", name=f"Open rejected input {rejected_id[:8]}").click()
     page.wait_for_url(f"**/rejected/{rejected_id}")
@@ -192,7 +193,7 @@ def test_patient_data_in_one_cluster_only_does_not_reach_the_body(
     person = live.person(
         "carla.rejected@example.org", Grant(Role.VIEWER), Grant(Role.RESEND, "CARD")
     )
-    sign_in(page, person)
+    open_session(page, live, person)
     page.goto(f"/rejected/{rejected_id}")
     assert page.get_by_role("button", name="Show the input").count() == 0
     forged = page.request.post(
@@ -211,7 +212,7 @@ def test_messages_read_in_one_cluster_gets_no_nav_item_and_a_refusal(
 ) -> None:
     rejected_id = _reject(live)
     viewer = live.person("vic.rejected@example.org", Grant(Role.VIEWER, "CARD"))
-    sign_in(page, viewer)
+    open_session(page, live, viewer)
     page.goto("/messages")
     assert page.get_by_role("link", name="Messages").count() == 1  # the navigation is there
     assert page.get_by_role("link", name=NAV_LABEL, exact=True).count() == 0
@@ -241,7 +242,7 @@ def test_who_is_not_signed_in_is_sent_to_sign_in(page: Page, live: LiveEngine) -
 
 def test_an_unknown_id_is_a_404_and_a_malformed_one_a_400(page: Page, live: LiveEngine) -> None:
     support = live.person("sue.rejected@example.org", Grant(Role.RESEND))
-    sign_in(page, support)
+    open_session(page, live, support)
     unknown = page.goto(f"/rejected/{uuid.uuid4()}")
     assert unknown is not None and unknown.status == 404
     assert "There is no rejected input with this id" in page.locator("main").inner_text()
@@ -264,7 +265,7 @@ def test_an_admin_of_one_cluster_is_not_offered_the_audit_trail_it_would_refuse(
     page: Page, live: LiveEngine
 ) -> None:
     admin = live.person("adri.rejected@example.org", Grant(Role.ADMIN, "CARD"))
-    sign_in(page, admin)
+    open_session(page, live, admin)
     page.goto("/")
     assert page.get_by_role("link", name="People").count() == 1  # the navigation is there
     assert page.get_by_role("link", name="Audit trail").count() == 0
@@ -275,7 +276,7 @@ def test_an_admin_of_one_cluster_is_not_offered_the_audit_trail_it_would_refuse(
 def test_the_dashboard_figure_leads_to_the_last_24_hours(page: Page, live: LiveEngine) -> None:
     rejected_id = _reject(live)
     viewer = live.person("vin.rejected@example.org", Grant(Role.VIEWER))
-    sign_in(page, viewer)
+    open_session(page, live, viewer)
     page.goto("/")
     page.get_by_role("link", name="Rejected input, last 24 h:").click()
     page.wait_for_url("**/rejected?since=24h")

@@ -21,7 +21,7 @@ from integrator.access import Grant, Role
 from integrator.errors import InvalidEvent
 from integrator.store import AuditRecord
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in, signed_in_page
+from tests.console.conftest import new_context, open_session, screenshot, signed_in_page
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -69,7 +69,8 @@ def test_support_finds_a_refused_referral_by_its_zd_number_and_by_bsn(
 ) -> None:
     rejected_id, zd_number = _refuse(live, f"provider-{uuid.uuid4().hex[:8]}")
     support = live.person("sam.refused@example.org", Grant(Role.RESEND))
-    sign_in(page, support)
+    open_session(page, live, support)
+    page.goto("/")  # the dashboard, as after the form
 
     # No message by that ZD number: the page says intake refused it, and links to it.
     page.get_by_role("link", name="Messages", exact=True).click()
@@ -114,7 +115,7 @@ def test_support_finds_a_refused_referral_by_its_zd_number_and_by_bsn(
 def test_a_viewer_searches_by_zd_number_but_not_by_bsn(page: Page, live: LiveEngine) -> None:
     _, zd_number = _refuse(live, "lab-west")
     viewer = live.person("vera.refused@example.org", Grant(Role.VIEWER))
-    sign_in(page, viewer)
+    open_session(page, live, viewer)
     page.goto("/rejected")
     assert page.get_by_label("BSN").count() == 0
     page.get_by_label("ZD number").fill(zd_number)
@@ -132,7 +133,7 @@ def test_one_piece_shows_its_zd_number_and_provider_and_leads_back_to_its_listin
     provider = f"provider-{uuid.uuid4().hex[:8]}"
     rejected_id, zd_number = _refuse(live, provider)
     support = live.person("sam.back@example.org", Grant(Role.RESEND))
-    sign_in(page, support)
+    open_session(page, live, support)
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
 
@@ -197,7 +198,9 @@ def test_a_way_back_that_is_no_listing_leads_to_the_whole_listing(
     page, a BSN, a term twice) is taken out of the address, the way back leads to
     ``/rejected``, and no BSN is shown back."""
     rejected_id, _ = _refuse(live, "lab-west")
-    sign_in(page, live.person(f"rob.{uuid.uuid4().hex[:8]}@example.org", Grant(Role.VIEWER)))
+    open_session(
+        page, live, live.person(f"rob.{uuid.uuid4().hex[:8]}@example.org", Grant(Role.VIEWER))
+    )
     answer = page.goto(f"/rejected/{rejected_id}?{urlencode({'back': back})}")
     assert answer is not None and answer.status == 200
     assert page.url.endswith(f"/rejected/{rejected_id}")

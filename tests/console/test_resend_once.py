@@ -19,7 +19,7 @@ import pytest
 
 from integrator.access import Grant, Role
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine, Person
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def page(browser: Browser, live: LiveEngine, sam: Person) -> Iterator[Page]:
     """Signed in once for the module (a code of the authenticator is good for one sign-in)."""
     context = new_context(browser, live)
     signed_in = context.new_page()
-    sign_in(signed_in, sam)
+    open_session(signed_in, live, sam)
     try:
         yield signed_in
     finally:

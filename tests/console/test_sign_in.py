@@ -11,7 +11,8 @@ import pyotp
 import pytest
 
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, screenshot, sign_in
+from integrator.access.tokens import hash_secret
+from tests.console.conftest import new_context, open_session, screenshot, sign_in
 from tests.console.live import PASSWORD, LiveEngine, Person
 
 if TYPE_CHECKING:
@@ -76,6 +77,70 @@ def test_signing_in_needs_the_second_factor_and_every_failure_reads_the_same(
     assert _sources(live, f"person:{operator.email}")["logout"] == "127.0.0.1"  # from where
     page.goto("/")
     page.wait_for_url(re.compile(r"/login"))  # the session is gone, not only the cookie
+
+
+def test_the_fast_sign_in_gives_what_the_form_gives(
+    browser: Browser, page: Page, live: LiveEngine
+) -> None:
+    """``open_session``, which most browser tests use instead of the form, must make a session
+    nothing can tell from the form's: the same cookie, session row, audit entry and pages, and
+    forms (CSRF) that work. Two people with the same grants: a code is taken only once."""
+    grants = (Grant(Role.DESTINATIONS), Grant(Role.PREVIEW))
+    by_form, directly = (
+        live.person("fenna@example.org", *grants),
+        live.person("dirk@example.org", *grants),
+    )
+    sign_in(page, by_form)
+    fast = new_context(browser, live).new_page()
+    open_session(fast, live, directly)
+
+    def cookie_of(of: Page) -> tuple[dict[str, object], float, str]:
+        """The session cookie's attributes, its expiry, and its value."""
+        [cookie] = [c for c in of.context.cookies() if "integrator-session" in c["name"]]
+        attributes = {k: v for k, v in cookie.items() if k not in ("expires", "value")}
+        return attributes, cookie["expires"], cookie["value"]
+
+    (form_cookie, form_expires, form_secret), (fast_cookie, fast_expires, fast_secret) = (
+        cookie_of(page),
+        cookie_of(fast),
+    )
+    assert form_cookie == fast_cookie  # name, domain, path, Secure, HttpOnly, SameSite
+    assert abs(form_expires - fast_expires) < 5
+    rows = [
+        live.call(live.engine.store.get_session(hash_secret(s))) for s in (form_secret, fast_secret)
+    ]
+    lifetimes = set()
+    for row in rows:
+        assert row is not None and row.two_factor and row.revoked_at is None
+        assert row.last_seen_at == row.created_at
+        lifetimes.add(row.expires_at - row.created_at)
+    assert len(lifetimes) == 1
+    logins = [
+        (e.target.removeprefix("person:"), e.details)
+        for e in live.call(live.engine.store.list_audit(limit=1000))
+        if e.action == "login.success"
+        and e.actor in (f"person:{by_form.email}", f"person:{directly.email}")
+    ]
+    assert sorted(logins, key=lambda entry: entry[0]) == [
+        (directly.email, {"method": "totp", "source": "127.0.0.1"}),
+        (by_form.email, {"method": "totp", "source": "127.0.0.1"}),
+    ]
+
+    for path, status in (("/", 200), ("/destinations", 200), ("/messages", 403)):
+        shown = []
+        for each, person in ((page, by_form), (fast, directly)):
+            answer = each.goto(path)
+            assert answer is not None and answer.status == status, path
+            text = each.locator("body").inner_text().replace(person.email, "EMAIL")
+            shown.append(re.sub(r"\d\d:\d\d:\d\d", "hh:mm:ss", text))  # when it was shown
+        assert shown[0] == shown[1], path
+
+    fast.get_by_role("button", name="Sign out").click()  # a form: its CSRF token holds
+    fast.wait_for_url(re.compile(r"/login"))
+    assert "logout" in [a for a, _ in live.audit_actions(f"person:{directly.email}")]
+    fast.goto("/")
+    fast.wait_for_url(re.compile(r"/login"))
+    fast.context.close()
 
 
 def test_the_language_switch_holds_across_pages(page: Page) -> None:

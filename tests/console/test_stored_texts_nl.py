@@ -20,7 +20,7 @@ import pytest
 from integrator.access import Grant, Role
 from integrator.errors import InvalidEvent
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, screenshot, sign_in_nl
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine, Person
 from tests.services import free_port
 
@@ -85,7 +85,7 @@ def test_the_message_list_says_the_last_error_in_dutch(
         message_id = live.submit(event, settle=False)
         error = _last_error_eventually(live, message_id)
         assert error.startswith(f"ConnectFailed: connect to 127.0.0.1:{port} failed: ")
-        sign_in_nl(page, support)
+        open_session(page, live, support)
         page.goto(f"/messages?zd_number={event['zd_number']}")
         shown = page.locator("#message-list tbody tr td").nth(7).inner_text()
         assert shown.startswith(
@@ -111,7 +111,7 @@ def _last_error_eventually(live: LiveEngine, message_id: str) -> str:
 def test_the_message_page_says_its_errors_in_dutch(
     page: Page, live: LiveEngine, support: Person, died: str
 ) -> None:
-    sign_in_nl(page, support)
+    open_session(page, live, support)
     page.goto(f"/messages/{died}")
     assert page.locator("#last-error").inner_text() == GAVE_UP_NL
     attempts = page.locator("#timeline li").filter(has_text="Poging").all_inner_texts()
@@ -129,7 +129,7 @@ def test_the_message_page_says_its_errors_in_dutch(
 def test_dead_letter_groups_are_headed_in_dutch(
     page: Page, live: LiveEngine, support: Person, died: str
 ) -> None:
-    sign_in_nl(page, support)
+    open_session(page, live, support)
     page.goto("/deadletters")
     group = page.locator("section.group").filter(has=page.locator(f"#pick-{died}"))
     heading = group.get_by_role("heading").inner_text()
@@ -149,7 +149,7 @@ def test_a_rejected_input_s_rules_are_in_dutch(
         )
     rejected_id = refused.value.rejected_id
     assert rejected_id is not None
-    sign_in_nl(page, support)
+    open_session(page, live, support)
     page.goto(f"/rejected/{rejected_id}")
     assert page.locator("dt", has_text="Verzonden door").count() == 1
     assert page.locator("#rejected-caller").inner_text() == "token:gp-noord"
@@ -175,7 +175,7 @@ def test_a_destination_s_version_notice_is_in_dutch(
     messages = {"referral": "ref-v1", "diagnostic_request": "orm-v3"}
     live.call(live.engine.admin.patch("noord", {"messages": messages}, actor="test"))
     try:
-        sign_in_nl(page, support)
+        open_session(page, live, support)
         page.goto("/destinations/noord")
         notices = page.locator("main p.notice").all_inner_texts()
         assert (
@@ -195,7 +195,7 @@ def test_an_event_s_zd_warnings_are_in_dutch(page: Page, live: LiveEngine, suppo
     cancel["action"] = "cancel"
     live.submit(cancel)
     event_id = cancel["event_id"]
-    sign_in_nl(page, support)
+    open_session(page, live, support)
     page.goto(f"/events/{event_id}")
     shown = page.locator("#zd-warnings li").all_inner_texts()
     assert shown == [

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, screenshot, sign_in, sign_in_nl
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def test_an_admin_is_refused_a_resend_token_and_sees_their_tokens_before_deactiv
     dutch = new_context(browser, live, lang="nl")
     try:
         page = dutch.new_page()
-        sign_in_nl(page, ada)
+        open_session(page, live, ada)
         _make_token(page, "upstream-resend", "resend", create="Token aanmaken")
         # Said beside the roles it is about (the form comes back as typed).
         refusal = page.inner_text("body")
@@ -47,7 +47,7 @@ def test_an_admin_is_refused_a_resend_token_and_sees_their_tokens_before_deactiv
     english = new_context(browser, live)
     try:
         page = english.new_page()
-        sign_in(page, bo)
+        open_session(page, live, bo)
         ada_record = live.call(live.engine.store.get_person(email=ada.email))
         assert ada_record is not None
         page.goto(f"/people/{ada_record.id}/deactivate")

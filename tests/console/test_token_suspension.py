@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, screenshot, sign_in
+from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def test_taking_resend_away_shows_the_tokens_it_is_suspended_on(
     context = new_context(browser, live)
     try:
         page = context.new_page()
-        sign_in(page, ada)
+        open_session(page, live, ada)
         page.goto("/tokens")
         page.locator("#token-name").fill("support-bot")
         page.locator("#token-role-0").select_option("resend")
@@ -37,7 +37,7 @@ def test_taking_resend_away_shows_the_tokens_it_is_suspended_on(
     context = new_context(browser, live)
     try:
         page = context.new_page()
-        sign_in(page, bo)
+        open_session(page, live, bo)
         page.goto(f"/people/{ada_record.id}/deactivate")
         loses = page.locator("[data-loses='support-bot']").inner_text()
         assert "resend@*" in loses and "reads patient data" in loses
