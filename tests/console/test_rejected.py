@@ -77,6 +77,7 @@ def test_support_everywhere_lists_opens_and_reveals_the_input_and_it_is_audited(
     rejected_id = _reject(live)
     support = live.person("sam.rejected@example.org", Grant(Role.RESEND))
     open_session(page, live, support)
+    page.goto("/")  # the dashboard, as after the form
 
     # Listed at most SHOWN, newest first, saying there are more.
     monkeypatch.setattr(rejected_page, "SHOWN", 1)
