@@ -95,7 +95,8 @@ async def test_a_days_work_leaves_no_patient_data_in_the_logs(
             ],
         )
         token = await token_in_store(env["INTEGRATOR_DATABASE_URL"])
-        with engine_process(env) as process:
+        # every wait below is bounded itself; a watchdog over it all killed a slow engine
+        with engine_process(env, watchdog=None) as process:
             assert process.stderr is not None
             with collected(process.stderr) as lines:
                 base = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"

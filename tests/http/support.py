@@ -8,16 +8,22 @@ something else than access; ``tests/http/test_access.py`` makes narrower ones.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import subprocess
 import sys
 import threading
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
+import requests
 from fastapi import FastAPI
 
 from integrator.access import AccessService, Grant, Role, local_identity
@@ -75,44 +81,125 @@ async def api_client(
         yield client
 
 
+ENGINE_COMMAND = (sys.executable, "-m", "integrator", "run")
+"""What ``engine_process`` starts."""
+
+WATCHDOG_SECONDS = 60.0
+"""How long a test may wait for an engine process that never says what it waits for (a log
+line, its exit) before the process is killed so the test's read ends."""
+
+LOG_TAIL_LINES = 40
+"""How many of the engine's last log lines a failure shows (the log holds no patient data)."""
+
+
 @contextmanager
-def engine_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+def engine_process(
+    env: dict[str, str], *, watchdog: float | None = WATCHDOG_SECONDS
+) -> Iterator[subprocess.Popen[str]]:
     """``integrator run`` as its own process, its JSON log lines on ``stderr``.
 
-    A watchdog kills it should it hang; whatever the test did, it is gone afterwards.
+    A watchdog kills it ``watchdog`` seconds after the start, for a test that blocks reading
+    its log and would wait forever on an engine that hangs. A test whose every wait is bounded
+    passes ``None``: counted from the start, a fixed watchdog also kills an engine that is only
+    slow on a loaded machine, under a test still working. Whatever the test did, the process
+    is gone afterwards (killed, which also ends a read of its log in another thread).
     """
     process = subprocess.Popen(
-        [sys.executable, "-m", "integrator", "run"],
+        ENGINE_COMMAND,
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    watchdog = threading.Timer(60, process.kill)  # only if the engine hangs
-    watchdog.start()
+    timer = threading.Timer(watchdog, process.kill) if watchdog is not None else None
+    if timer is not None:
+        timer.start()  # only if the engine hangs
     try:
         yield process
     finally:
-        watchdog.cancel()
+        if timer is not None:
+            timer.cancel()
         if process.poll() is None:
             process.kill()
             process.wait()
 
 
+def how_it_ended(returncode: int | None) -> str:
+    """How a process ended, as a person reads it: ``exit 1``, ``killed by SIGKILL``."""
+    if returncode is None:
+        return "still running"
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit {returncode}"
+
+
+@dataclass
+class RunningEngine:
+    """An engine process the test talks to over HTTP, and the last lines of its log.
+
+    Its log is read on by a thread (so a full pipe never blocks the engine) into ``log_tail``:
+    when the engine stops answering, the failure says how the process ended and what it last
+    logged, instead of a bare ``ConnectionRefusedError``.
+    """
+
+    process: subprocess.Popen[str]
+    log_tail: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_TAIL_LINES))
+
+    def read_log(self, stream: IO[str]) -> None:
+        """Keep the last lines of ``stream`` until it ends (the process exited)."""
+        for line in stream:
+            self.log_tail.append(line.rstrip("\n"))
+
+    def why_gone(self) -> str:
+        """How the process ended (waiting a little for it) and its last log lines."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
+        lines = "\n".join(self.log_tail) or "(nothing)"
+        return (
+            f"the engine process: {how_it_ended(self.process.poll())}; "
+            f"its last {len(self.log_tail)} log lines:\n{lines}"
+        )
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Around calls of its API: a connection the engine does not take fails with why."""
+        try:
+            yield
+        except (requests.ConnectionError, httpx.ConnectError) as exc:
+            raise AssertionError(
+                f"the engine did not take a connection ({type(exc).__name__}); {self.why_gone()}"
+            ) from exc
+
+
 @contextmanager
-def listening_engine(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    """``engine_process`` once its API listens; its log is read on meanwhile, so a full pipe
-    never blocks it."""
-    with engine_process(env) as process:
+def listening_engine(env: dict[str, str]) -> Iterator[RunningEngine]:
+    """``engine_process`` once its API listens, its log read on into the engine's tail.
+
+    The watchdog guards only the wait for "http api listening", the one read that has no
+    timeout of its own: a test that talks to the engine afterwards bounds each call itself,
+    and on a loaded machine its calls together can take longer than any fixed watchdog
+    (which then killed the engine under a working test; the next call was refused).
+    """
+    with engine_process(env, watchdog=None) as process:
         assert process.stderr is not None
-        for line in process.stderr:
-            if json.loads(line)["event"] == "http api listening":
-                break
-        else:
-            raise AssertionError(f"the engine stopped: exit {process.wait()}")
-        threading.Thread(target=process.stderr.read, daemon=True).start()
-        yield process
+        engine = RunningEngine(process)
+        timer = threading.Timer(WATCHDOG_SECONDS, process.kill)
+        timer.start()
+        try:
+            for line in process.stderr:
+                engine.log_tail.append(line.rstrip("\n"))
+                if json.loads(line)["event"] == "http api listening":
+                    break
+            else:
+                raise AssertionError(f"the engine never listened; {engine.why_gone()}")
+        finally:
+            timer.cancel()
+        threading.Thread(target=engine.read_log, args=(process.stderr,), daemon=True).start()
+        yield engine
 
 
 async def add_lab_cluster(engine: Engine) -> None:

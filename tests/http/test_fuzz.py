@@ -36,8 +36,11 @@ def test_no_generated_request_makes_the_engine_fail(env: dict[str, str]) -> None
     Path(env["INTEGRATOR_DESTINATIONS_DIR"], "noord.yaml").write_text(dump_destination(config))
     token = asyncio.run(token_in_store(env["INTEGRATOR_DATABASE_URL"], name="fuzz"))
     base_url = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"
-    with listening_engine(env) as process:
-        schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", headers=bearer(token))
+    with listening_engine(env) as engine:
+        with engine.answering():
+            schema = schemathesis.openapi.from_url(
+                f"{base_url}/openapi.json", headers=bearer(token)
+            )
         failures: list[str] = []
         operations = []
         for result in schema.get_all_operations():
@@ -59,7 +62,8 @@ def test_no_generated_request_makes_the_engine_fail(env: dict[str, str]) -> None
                 suppress_health_check=list(HealthCheck),
             )
             def call(case: OpenApiCase) -> None:
-                response = case.call(base_url=base_url, headers=bearer(token), timeout=30)
+                with engine.answering():
+                    response = case.call(base_url=base_url, headers=bearer(token), timeout=30)
                 if response.status_code >= 500:
                     failures.append(
                         f"{case.method} {case.formatted_path}: {response.status_code} "
@@ -67,6 +71,6 @@ def test_no_generated_request_makes_the_engine_fail(env: dict[str, str]) -> None
                     )
 
             call()
-        process.terminate()
-        assert process.wait(30) == 0
+        engine.process.terminate()
+        assert engine.process.wait(30) == 0, engine.why_gone()
     assert failures == []

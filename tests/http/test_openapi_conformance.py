@@ -37,8 +37,11 @@ EXAMPLES = 10
 def test_a_few_get_routes_answer_as_the_document_declares(env: dict[str, str]) -> None:
     token = asyncio.run(token_in_store(env["INTEGRATOR_DATABASE_URL"], name="conformance"))
     base_url = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"
-    with listening_engine(env) as process:
-        schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", headers=bearer(token))
+    with listening_engine(env) as engine:
+        with engine.answering():
+            schema = schemathesis.openapi.from_url(
+                f"{base_url}/openapi.json", headers=bearer(token)
+            )
         failures: list[str] = []
         checked = 0
         for result in schema.get_all_operations():
@@ -58,7 +61,8 @@ def test_a_few_get_routes_answer_as_the_document_declares(env: dict[str, str]) -
                 suppress_health_check=list(HealthCheck),
             )
             def call(case: OpenApiCase) -> None:
-                response = case.call(base_url=base_url, headers=bearer(token), timeout=30)
+                with engine.answering():
+                    response = case.call(base_url=base_url, headers=bearer(token), timeout=30)
                 try:
                     case.validate_response(
                         response, checks=[status_code_conformance, response_schema_conformance]
@@ -67,7 +71,7 @@ def test_a_few_get_routes_answer_as_the_document_declares(env: dict[str, str]) -
                     failures.append(f"{case.method} {case.formatted_path}: {failure}"[:500])
 
             call()
-        process.terminate()
-        assert process.wait(30) == 0
+        engine.process.terminate()
+        assert engine.process.wait(30) == 0, engine.why_gone()
     assert checked == len(ROUTES)
     assert failures == []
