@@ -32,3 +32,12 @@ def test_calls_in_turn_with_other_keys_and_bsns_each_get_their_own_hash() -> Non
         expected = hmac.new(key, bsn.encode(), hashlib.sha256).hexdigest()
         assert bsn_hash(bsn, key) == expected
     assert bsn_hash("123456782", b"integrator-test-key") == KNOWN
+
+
+@pytest.mark.parametrize("length", [1, 31, 63, 64, 65, 200])
+def test_keys_shorter_and_longer_than_a_block_give_the_standard_hmac(length: int) -> None:
+    # The hash is built from the two padded-key states by hand: a key longer than SHA-256's
+    # 64-byte block is hashed first, a shorter one padded with zeros (RFC 2104).
+    key = bytes(range(1, 256))[:length]
+    for bsn in ("123456782", "", "9" * 40):
+        assert bsn_hash(bsn, key) == hmac.new(key, bsn.encode(), hashlib.sha256).hexdigest()
