@@ -79,3 +79,26 @@ async def test_an_event_whose_publish_finds_the_transport_unavailable_is_accepte
     assert again.status_code == 202 and again.json()["duplicate"] is True
     assert DELIVERY_AWAY not in again.json()["warnings"]
     assert receiver.received == []
+
+
+async def test_a_batch_counts_each_event_once_by_its_outcome(
+    engine: Engine, referral_data: dict[str, Any]
+) -> None:
+    """The accepted of a batch are counted together, after the loop over its outcomes: each
+    once, beside its duplicates and rejections (``integrator_events``)."""
+
+    def count(outcome: str) -> float:
+        return float(engine.metrics.events.labels(outcome)._value.get())
+
+    before = {o: count(o) for o in ("accepted", "duplicate", "rejected")}
+    events = []
+    for n in range(3):
+        data = copy.deepcopy(referral_data)
+        data["event_id"] = f"00000000-0000-4000-8000-00000000000{n}"
+        data["zd_number"] = f"ZD10000010{n}"
+        events.append(data)
+    bad = {**copy.deepcopy(referral_data), "zd_number": "not a ZD number"}
+    results = await engine.intake.submit_many([*events, events[0], bad], source="cli")
+    assert len(results) == 5
+    after = {o: count(o) - before[o] for o in before}
+    assert after == {"accepted": 3, "duplicate": 1, "rejected": 1}
