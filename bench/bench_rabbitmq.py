@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 import bench_e2e  # noqa: E402
 from common import (  # noqa: E402
+    broker_cpu_seconds,
     cpu_seconds,
     delete_topology,
     latency_parts,
@@ -74,6 +75,8 @@ class _Postgres(TypedDict):
 
 PG: _Postgres = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 IN_FLIGHT = 1000
+#: The harness's own sessions' ``application_name`` (the engines' are ``integrator``).
+HARNESS = "bench-harness"
 
 
 async def intake_consumers(topology: Topology) -> int:
@@ -190,7 +193,8 @@ async def scenario(
                 if await intake_consumers(topology) >= n_engines:
                     break
                 await asyncio.sleep(0.2)
-            store = await Store.open(url)
+            # Named, so ``backend_cpu`` leaves the harness's own polling out of the database's.
+            store = await Store.open(f"{url}?application_name={HARNESS}")
             events = make_events(n_events, providers)
 
             spy = None
@@ -203,11 +207,14 @@ async def scenario(
                 )
             cpu0 = [cpu_seconds(process.pid) for process in processes]
             db_cpu0 = await backend_cpu(admin, db)
+            broker_cpu0 = broker_cpu_seconds()
+            receivers_cpu0 = cpu_seconds(receivers.pid) if receivers.pid else None
             t0 = time.perf_counter()
             await publish(topology, events)
             published_s = time.perf_counter() - t0
             intake_s = elapsed = 0.0
             db_cpu1: dict[int, float] = {}
+            broker_cpu1 = receivers_cpu1 = None
             delivered = delivered_at_intake = 0
             deadline = t0 + 600
             while time.perf_counter() < deadline:
@@ -220,6 +227,8 @@ async def scenario(
                 if delivered >= n_events:
                     elapsed = time.perf_counter() - t0
                     db_cpu1 = await backend_cpu(admin, db)
+                    broker_cpu1 = broker_cpu_seconds()
+                    receivers_cpu1 = cpu_seconds(receivers.pid) if receivers.pid else None
                     break
                 # Each count is a scan of ``messages`` (~1 ms at 3,000 rows on PostgreSQL):
                 # polled every 20 ms it took ~5 % of a CPU from the engines and the database.
@@ -258,6 +267,15 @@ async def scenario(
             await admin.close()
     engines = "1 engine" if n_engines == 1 else f"{n_engines} engines"
     run_cpu = [c - c0 for c, c0 in zip(cpu, cpu0, strict=True) if c is not None and c0 is not None]
+    database_cpu_us_run = (
+        sum(c - db_cpu0.get(pid, 0.0) for pid, c in db_cpu1.items()) / n_events * 1e6
+        if db_cpu1
+        else None
+    )
+    engine_cpu_us_run = sum(run_cpu) / n_events * 1e6 if len(run_cpu) == n_engines else None
+    broker_cpu_us_run = _per_event(broker_cpu0, broker_cpu1, n_events)
+    receivers_cpu_us_run = _per_event(receivers_cpu0, receivers_cpu1, n_events)
+    parts_run = [engine_cpu_us_run, database_cpu_us_run, broker_cpu_us_run, receivers_cpu_us_run]
     return {
         "setup": f"RabbitMQ + PostgreSQL, {engines}",
         "engines": n_engines,
@@ -272,21 +290,37 @@ async def scenario(
         "engine_cpu_us": (
             sum(c for c in cpu if c is not None) / n_events * 1e6 if None not in cpu else None
         ),
-        "engine_cpu_us_run": sum(run_cpu) / n_events * 1e6 if len(run_cpu) == n_engines else None,
+        "engine_cpu_us_run": engine_cpu_us_run,
         "engine_cpu_s_each": [round(c, 2) for c in run_cpu],
-        "database_cpu_us_run": (
-            sum(c - db_cpu0.get(pid, 0.0) for pid, c in db_cpu1.items()) / n_events * 1e6
-            if db_cpu1
-            else None
+        "database_cpu_us_run": database_cpu_us_run,
+        "broker_cpu_us_run": broker_cpu_us_run,
+        "receivers_cpu_us_run": receivers_cpu_us_run,
+        # What an event costs the whole machine: the four above (the broker's share includes
+        # whatever else uses the shared broker meanwhile).
+        "system_cpu_us_run": (
+            sum(p for p in parts_run if p is not None) if None not in parts_run else None
         ),
     }
 
 
+def _per_event(before: float | None, after: float | None, n_events: int) -> float | None:
+    """µs of CPU per event between two readings of a process's CPU seconds (None: unknown,
+    or the run never finished)."""
+    if before is None or after is None:
+        return None
+    return (after - before) / n_events * 1e6
+
+
 async def backend_cpu(admin: asyncpg.Connection, db: str) -> dict[int, float]:
-    """CPU seconds so far of each PostgreSQL backend serving ``db``: the engines' connections
-    and the harness's own (one count per 100 ms while it waits; a small share). A backend that
-    ends during the run is not counted; the engines keep theirs open."""
-    pids = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", db)
+    """CPU seconds so far of each PostgreSQL backend serving the engines in ``db``. The
+    harness's own (``HARNESS``: a count of ``messages`` every 100 ms while it waits, a scan
+    each) is left out. A backend
+    that ends during the run is not counted; the engines keep theirs open."""
+    pids = await admin.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> $2",
+        db,
+        HARNESS,
+    )
     found = {row["pid"]: cpu_seconds(row["pid"]) for row in pids}
     return {pid: cpu for pid, cpu in found.items() if cpu is not None}
 

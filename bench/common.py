@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import statistics
+import subprocess
 import uuid
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -126,6 +127,25 @@ def cpu_seconds(pid: int) -> float | None:
     except (OSError, IndexError):
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def broker_cpu_seconds() -> float | None:
+    """CPU time so far of the local RabbitMQ broker (every ``beam.smp`` process), or None
+    where none is found or readable.
+
+    The broker is shared: whatever else uses it during a run (other jobs' tests) counts too,
+    so read its per-event figure as an upper bound, and its ratio between two runs made side
+    by side as the measure.
+    """
+    try:
+        found = subprocess.run(
+            ["pgrep", "-x", "beam.smp"], capture_output=True, text=True, check=False
+        ).stdout.split()
+    except OSError:
+        return None
+    times = [cpu_seconds(int(pid)) for pid in found]
+    known = [t for t in times if t is not None]
+    return sum(known) if known else None
 
 
 def results_table(rows: Sequence[dict[str, Any]]) -> str:

@@ -57,6 +57,9 @@ _RABBITMQ = (
     Metric("engine_cpu_us", "engine CPU per event (start-up included)", False),
     Metric("engine_cpu_us_run", "engine CPU per event (from the first event on)", False),
     Metric("database_cpu_us_run", "PostgreSQL CPU per event (its backends for the run)", False),
+    Metric("broker_cpu_us_run", "broker CPU per event (shared broker: an upper bound)", False),
+    Metric("receivers_cpu_us_run", "receivers' CPU per event", False),
+    Metric("system_cpu_us_run", "engine + PostgreSQL + broker + receivers CPU per event", False),
 )
 SCENARIOS = [
     Scenario(
