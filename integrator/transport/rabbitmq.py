@@ -70,8 +70,6 @@ NOT_BEFORE = "not_before"
 PUBLISH_CHUNK = 1000
 GONE: tuple[type[BaseException], ...] = (*BROKER_ERRORS, TransportUnavailable)
 PENDING_REFRESH_S = 0.25
-#: How long a settled delivery waits for others before its ack goes out (one multiple-ack).
-ACK_LINGER_S = 0.05
 #: How long ``release`` waits for this engine's attempts to be committed (the store away).
 RELEASE_COMMIT_S = 5.0
 
@@ -439,15 +437,6 @@ class RabbitMQTransport:
     async def _ack_loop(self, consumer: _Consumer) -> None:
         while True:
             await consumer.ack_wanted.wait()
-            if len(consumer.acks) < max(1, self._prefetch // 2):
-                # Settles come one or two per attempt commit; acked as they came, a burst sent
-                # a multiple-ack for every ~1.5 deliveries (counted), each a frame here and a
-                # settle in the quorum queue. Those of the next moment go out in the same ack.
-                # Safe to hold: the attempts are committed before the ack (the barrier below),
-                # so a delivery the broker hands out again meanwhile (a crash) is found done in
-                # the store and skipped; half a prefetch window acks at once, so the broker
-                # never stops delivering for want of an ack.
-                await asyncio.sleep(ACK_LINGER_S)
             await self._flush_acks(consumer)
 
     async def _flush_acks(self, consumer: _Consumer) -> None:

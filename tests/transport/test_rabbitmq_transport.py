@@ -10,7 +10,7 @@ from integrator.transport import TransportUnavailable
 from integrator.transport.rabbitmq import RabbitMQTransport
 from integrator.transport.topology import MIN_BROKER_VERSION, broker_version
 from tests.transport.conftest import Harness
-from tests.transport.helpers import eventually, unique_prefix
+from tests.transport.helpers import unique_prefix
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -113,36 +113,3 @@ def test_broker_version_is_read_from_the_handshake() -> None:
     assert broker_version({"version": b"3.10.8"}) == (3, 10, 8)
     assert broker_version({"version": "3.7.28"}) < MIN_BROKER_VERSION  # type: ignore[operator]
     assert broker_version({}) is None
-
-
-async def test_deliveries_settled_one_after_another_are_acked_in_one_frame(
-    rabbit: Harness,
-) -> None:
-    """Settles arrive one or two per attempt commit; each used to get its own multiple-ack (a
-    frame here, a settle in the quorum queue). Those of the same moment now share one, and it
-    still covers every settled delivery."""
-    messages = await rabbit.messages("dest-a", 5)
-    transport = await rabbit.open()
-    assert isinstance(transport, RabbitMQTransport)
-    await transport.publish(messages)
-    deliveries = [await asyncio.wait_for(transport.receive("dest-a"), 10) for _ in messages]
-    channel = transport._consumers["dest-a"].channel
-    assert channel is not None
-    acked: list[tuple[int, bool]] = []
-    basic_ack = channel.basic_ack
-
-    async def counting_ack(tag: int, multiple: bool = False, wait: bool = True) -> None:
-        acked.append((tag, multiple))
-        await basic_ack(tag, multiple=multiple, wait=wait)
-
-    channel.basic_ack = counting_ack  # type: ignore[method-assign,assignment]
-    for delivery in deliveries:
-        await rabbit.done(delivery.message)
-        await delivery.settle()
-        for _ in range(20):  # the ack task's turn: acking at once, it sent one ack per settle
-            await asyncio.sleep(0)
-    assert await eventually(lambda: bool(acked), timeout=5)
-    await asyncio.sleep(0.2)
-    # One frame; two at most if this process stalled between two settles (a loaded machine).
-    assert 1 <= len(acked) <= 2
-    assert acked[-1] == (5, True)  # the last delivery's tag: all five acked
