@@ -5,7 +5,7 @@ engine processes and restarts: milliseconds since the epoch (11 hex digits until
 plus 32 random bits. The store's unique index on control ids is the final guard.
 
 Both take their random bits from ``os.urandom`` at every call, never from a buffer kept between
-calls (a forked child would share it; see ``bench/RESULTS.md``, fifth round).
+calls (a forked child would share it; see ``bench/results/perf.md``, fifth round).
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ def _keyed(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
 
     ``hmac.digest`` (OpenSSL's one-shot HMAC) releases the GIL for every call, and getting it
     back from the store's writer thread made it three times dearer on the engine's event loop
-    than a copy of a ready state (``bench/RESULTS.md``, fifth round); ``hmac.HMAC.copy`` wraps
+    than a copy of a ready state (``bench/results/perf.md``, fifth round); ``hmac.HMAC.copy`` wraps
     that copy in Python (a new object, four attributes) that cost more than the two hashes.
     """
     if len(key) > _BLOCK:
