@@ -497,7 +497,6 @@ async def test_an_anchor_younger_than_retention_allows_is_found(
     assert (await store.verify_audit()).intact
 
 
-@pytest.mark.fresh_schema  # adds a trigger to audit_log
 async def test_the_anchor_moves_only_with_the_entry_recording_it(
     store: Store, clock: StepClock, site: Site
 ) -> None:
