@@ -57,46 +57,51 @@ VERSION_TABLE = "alembic_version"
 ADVISORY_PURPOSES = ("migrate", "audit", "presence")
 """Every purpose the store takes advisory locks for (``integrator.store.advisory``)."""
 
-# Everything a test could change about the schema itself, one line per catalog row, in one
-# text. By object id where it can: DDL that replaces an object (an index, a constraint, a
-# default, a trigger) gives it a new one. Cheaper than describing each object as SQL
-# (``pg_get_indexdef`` and the like took as long as the truncation itself); a truncation
-# changes none of these columns.
+# Everything a test could change about the schema itself, one line per object, in one text.
+# The schema's name is in some lines (index definitions); it is the same at every check.
 _FINGERPRINT = """
-WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = $1),
-rel AS (SELECT c.* FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM ns))
-SELECT string_agg(line, E'\\n' ORDER BY line) FROM (
+WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = $1)
+SELECT string_agg(line, E'\n' ORDER BY line) FROM (
   SELECT 'schema ' || coalesce(n.nspacl::text, '') AS line
     FROM pg_namespace n WHERE n.oid = (SELECT oid FROM ns)
   UNION ALL
-  SELECT concat_ws(' ', 'relation', oid, relname, relkind, relpersistence, relnatts, relchecks,
-                   relhastriggers, relhasrules, relrowsecurity, relacl, reloptions)
-    FROM rel
+  SELECT 'relation ' || c.relname || ' ' || c.relkind::text || ' ' || c.relpersistence::text
+         || ' ' || coalesce(c.relacl::text, '') || ' ' || coalesce(c.reloptions::text, '')
+         || ' ' || CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) ELSE '' END
+    FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM ns)
   UNION ALL
-  SELECT concat_ws(' ', 'column', a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod,
-                   a.attnotnull, a.atthasdef, a.attidentity, a.attgenerated, a.attisdropped,
-                   a.attstattarget, a.attoptions)
-    FROM pg_attribute a JOIN rel ON rel.oid = a.attrelid WHERE a.attnum > 0
+  SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+         || ' ' || a.attnotnull || ' ' || a.attidentity::text || ' ' || a.attgenerated::text
+         || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+         || ' ' || coalesce(a.attoptions::text, '') || ' ' || a.attstattarget
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE c.relnamespace = (SELECT oid FROM ns) AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
-  SELECT concat_ws(' ', 'default', d.oid) FROM pg_attrdef d JOIN rel ON rel.oid = d.adrelid
+  SELECT 'index ' || pg_get_indexdef(i.indexrelid)
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+    WHERE c.relnamespace = (SELECT oid FROM ns)
   UNION ALL
-  SELECT concat_ws(' ', 'index', i.indexrelid, i.indisunique, i.indisvalid, i.indkey)
-    FROM pg_index i JOIN rel ON rel.oid = i.indrelid
-  UNION ALL
-  SELECT concat_ws(' ', 'constraint', k.oid, k.conname, k.contype, k.convalidated)
+  SELECT 'constraint ' || k.conname || ' ' || pg_get_constraintdef(k.oid)
+         || ' ' || k.condeferrable || ' ' || k.condeferred || ' ' || k.convalidated
     FROM pg_constraint k WHERE k.connamespace = (SELECT oid FROM ns)
   UNION ALL
-  SELECT concat_ws(' ', 'trigger', t.oid, t.tgenabled) FROM pg_trigger t
-    JOIN rel ON rel.oid = t.tgrelid
+  SELECT 'trigger ' || pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+    WHERE c.relnamespace = (SELECT oid FROM ns) AND NOT t.tgisinternal
   UNION ALL
-  SELECT concat_ws(' ', 'rule', r.oid) FROM pg_rewrite r JOIN rel ON rel.oid = r.ev_class
+  SELECT 'rule ' || r.rulename || ' ' || pg_get_ruledef(r.oid)
+    FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+    WHERE c.relnamespace = (SELECT oid FROM ns) AND r.rulename <> '_RETURN'
   UNION ALL
-  SELECT concat_ws(' ', 'policy', p.oid) FROM pg_policy p JOIN rel ON rel.oid = p.polrelid
+  SELECT 'policy ' || p.polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+    WHERE c.relnamespace = (SELECT oid FROM ns)
   UNION ALL
-  SELECT concat_ws(' ', 'function', p.oid) FROM pg_proc p
+  SELECT 'function ' || p.oid::regprocedure::text FROM pg_proc p
     WHERE p.pronamespace = (SELECT oid FROM ns)
   UNION ALL
-  SELECT concat_ws(' ', 'type', t.oid) FROM pg_type t WHERE t.typnamespace = (SELECT oid FROM ns)
+  SELECT 'type ' || t.typname || ' ' || t.typtype::text FROM pg_type t
+    WHERE t.typnamespace = (SELECT oid FROM ns)
 ) lines
 """
 
