@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 import structlog
 from hypothesis import settings as hypothesis_settings
 
 from tests.loop_mark import asyncio_loop_mark, set_asyncio_loop_mark
-from tests.services import free_port, require_postgres
-
-if TYPE_CHECKING:
-    from tests.store.pg_schema import ReusedSchema
+from tests.services import free_port
 
 # Hypothesis fails an example that takes longer than 200 ms: a timer in a test, which fails
 # under load on a shared 2-core machine (it did, with a browser test beside it) and says nothing
@@ -74,21 +69,6 @@ def pristine_logging() -> Iterator[None]:
     structlog.configure(**_PRISTINE_LOGGING)
     yield
     structlog.configure(**_PRISTINE_LOGGING)
-
-
-@pytest.fixture(scope="session")
-def reused_pg_schema() -> Iterator[ReusedSchema]:
-    """This process's reused PostgreSQL schema for the store tests' ``site`` (made on first
-    use, emptied after each test: ``tests/store/pg_schema.py``), dropped at the session's end."""
-    from tests.store.pg_schema import ReusedSchema  # the store's modules: only when used
-
-    reused = ReusedSchema(require_postgres(), os.environ.get("PYTEST_XDIST_WORKER", "main"))
-    yield reused
-    if reused.made:
-        # In a thread of its own: a browser test's event loop may still be marked as running
-        # in this one (``tests/loop_mark.py``).
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, reused.drop_all()).result()
 
 
 @pytest.fixture(autouse=True, scope="session")

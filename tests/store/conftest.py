@@ -1,10 +1,4 @@
-"""Every store test runs twice: on a fresh SQLite file and in an empty PostgreSQL schema.
-
-The PostgreSQL schema is this process's reused one, emptied after each test
-(``tests/store/pg_schema.py``); a test marked ``fresh_schema`` gets a schema of its own instead,
-made by its first open and dropped afterwards: migration tests, tests that open an older
-revision or alter the tables, and tests of what the first open of a new schema does.
-"""
+"""Every store test runs twice: on a fresh SQLite file and in a fresh PostgreSQL schema."""
 
 from __future__ import annotations
 
@@ -22,7 +16,6 @@ from integrator.store.sealing import Sealer
 from integrator.store.url import resolve
 from tests.services import require_postgres
 from tests.store.factories import StepClock
-from tests.store.pg_schema import ReusedSchema
 
 
 @dataclass(frozen=True)
@@ -60,14 +53,8 @@ async def site(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
     if request.param == "sqlite":
         yield Site("sqlite", f"sqlite:///{tmp_path / 'var' / 'store.db'}")
         return
-    if request.node.get_closest_marker("fresh_schema"):
-        async with postgres_site() as pg_site:
-            yield pg_site
-        return
-    reused: ReusedSchema = request.getfixturevalue("reused_pg_schema")
-    schema = await reused.ready()
-    yield Site("postgresql", reused.url, schema)
-    await reused.reset(request.node.nodeid)
+    async with postgres_site() as pg_site:
+        yield pg_site
 
 
 @pytest.fixture

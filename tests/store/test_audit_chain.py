@@ -8,7 +8,6 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
 from integrator.store import AuditFilter, Store
@@ -183,7 +182,6 @@ async def test_concurrent_appends_from_two_stores_do_not_fork_the_chain(site: Si
         await second.close()
 
 
-@pytest.mark.fresh_schema  # opens an older revision
 async def test_migration_chains_the_entries_already_there(site: Site) -> None:
     await migrate_to(site, "0004")
     start = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)

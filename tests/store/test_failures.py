@@ -65,7 +65,6 @@ async def test_unknown_message_is_a_lookup_error(store: Store) -> None:
     assert issubclass(UnknownMessage, StoreError)
 
 
-@pytest.mark.fresh_schema  # changes the revision
 async def test_database_from_newer_code_is_refused(site: Site) -> None:
     opened = await site.open()
     await opened.close()

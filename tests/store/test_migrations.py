@@ -39,10 +39,6 @@ from tests.store.conftest import Site, postgres_site
 from tests.store.factories import make_event, make_message
 from tests.store.helpers import migrate_to, raw_connection, row_counts
 
-# What the first open of a new schema makes, older revisions, revisions changed by hand: every
-# PostgreSQL test here has a schema of its own, not the reused one (tests/store/pg_schema.py).
-pytestmark = pytest.mark.fresh_schema
-
 ROOT = Path(integrator.__file__).resolve().parent.parent
 
 STORE_TABLES = {

@@ -21,7 +21,6 @@ from tests.store.factories import make_event, make_message
 from tests.store.helpers import scalar
 
 
-@pytest.mark.fresh_schema  # the store its first open made
 async def test_an_existing_store_is_opened_and_named(site: Site) -> None:
     async with await site.open() as created:
         message = make_message()

@@ -11,7 +11,6 @@ import json
 import os
 import uuid
 
-import pytest
 from sqlalchemy import insert
 
 from integrator.store import RejectedFilter, RejectedKeys, Store
@@ -58,7 +57,6 @@ async def test_the_keys_narrow_the_listing_and_its_count(store: Store) -> None:
     assert record is not None and record.zd_number == "ZD300000002"
 
 
-@pytest.mark.fresh_schema  # opens an older revision
 async def test_migration_0015_reads_old_unsealed_rows_and_leaves_sealed_ones(site: Site) -> None:
     await migrate_to(site, "0014")
     sealer = Sealer([KEY])

@@ -98,7 +98,6 @@ async def test_two_first_writers_with_different_keys_do_not_both_register(site: 
     assert entry in (CHECK_A, CHECK_B)
 
 
-@pytest.mark.fresh_schema  # opens an older revision
 async def test_a_store_from_before_revision_0022_gets_the_check_at_its_next_writer(
     site: Site,
 ) -> None:
