@@ -29,7 +29,6 @@ import os
 import secrets
 import sqlite3
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -41,7 +40,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import bench_hot_calls  # noqa: E402
-from bench_hot_calls import _busy_sqlite, _measure  # noqa: E402
+from bench_hot_calls import _measure  # noqa: E402
 from prometheus_client import CollectorRegistry, Counter  # noqa: E402
 
 from integrator.ids import new_control_id, new_message_id  # noqa: E402
@@ -152,21 +151,16 @@ def main() -> None:
     try:
         pairs = _pairs()
         batched = {name: pairs.pop(name) for name in list(pairs) if "200" in name}
-        alone: dict[str, Any] = {}
-        beside: dict[str, Any] = {}
-        for calls, group in ((20_000, pairs), (200, batched)):
-            bench_hot_calls.CALLS = calls
-            alone |= _measure(group)
-        stop = threading.Event()
-        writer = threading.Thread(target=_busy_sqlite, args=(stop,))
-        writer.start()
-        try:
+
+        def every_pair() -> dict[str, Any]:
+            measured: dict[str, Any] = {}
             for calls, group in ((20_000, pairs), (200, batched)):
                 bench_hot_calls.CALLS = calls
-                beside |= _measure(group)
-        finally:
-            stop.set()
-            writer.join()
+                measured |= _measure(group)
+            return measured
+
+        alone = every_pair()
+        beside = bench_hot_calls.beside_busy_sqlite(every_pair)
     finally:
         sys.stderr = stderr
     print(json.dumps({"alone": alone, "beside a busy sqlite thread": beside}, indent=1))
