@@ -1531,22 +1531,21 @@ class AccessService:
             return
         managed = by.visible_clusters(permission)
         shown = sorted(c for c in known if managed is ALL or c in managed)
-        clusters = ", ".join(unknown)
+        said = f"no destination is in cluster {', '.join(unknown)}"
         if shown:
-            raise BadAccessInput(
-                f"no destination is in cluster {clusters}; the clusters there are: "
-                f"{', '.join(shown)}",
-                field="cluster",
-            ).coded("access.cluster_unknown", clusters=tuple(unknown), known=tuple(shown))
-        if managed is ALL:
-            raise BadAccessInput(
-                f"no destination is in cluster {clusters}; no destination names a cluster yet",
-                field="cluster",
-            ).coded("access.cluster_unknown_no_clusters", clusters=tuple(unknown))
-        raise BadAccessInput(
-            f"no destination is in cluster {clusters}, nor in any other cluster you administer",
-            field="cluster",
-        ).coded("access.cluster_unknown_none_yours", clusters=tuple(unknown))
+            code, text = "cluster_unknown", f"{said}; the clusters there are: {', '.join(shown)}"
+        elif managed is ALL:
+            code, text = (
+                "cluster_unknown_no_clusters",
+                f"{said}; no destination names a cluster yet",
+            )
+        else:
+            code, text = (
+                "cluster_unknown_none_yours",
+                f"{said}, nor in any other cluster you administer",
+            )
+        values = {"clusters": tuple(unknown), **({"known": tuple(shown)} if shown else {})}
+        raise BadAccessInput(text, field="cluster").coded(f"access.{code}", **values)
 
     def _require_for_each(
         self, by: Identity, permission: Permission, grants: Iterable[Grant], verb: str
