@@ -92,7 +92,7 @@ async def test_a_directory_gone_keeps_every_destination_delivering_and_says_so_o
         async def noticed() -> bool:
             return bool(_events(logs, UNUSABLE))
 
-        await eventually(noticed, timeout=5)  # the watcher, without a SIGHUP
+        await eventually(noticed, timeout=20)  # the watcher, without a SIGHUP
         assert engine.catalog.destinations == in_service
         await _delivered(engine, receiver, referral_data)  # routed, sent, acknowledged
         assert await engine.store.count_unrouted_events() == {}
@@ -111,7 +111,7 @@ async def test_a_directory_gone_keeps_every_destination_delivering_and_says_so_o
         async def back() -> bool:
             return bool(_events(logs, BACK))
 
-        await eventually(back, timeout=5)
+        await eventually(back, timeout=20)
     assert engine.catalog.destinations == in_service
     await _delivered(engine, receiver, referral_data)
     assert [h["revision"] for h in await engine.admin.history("noord")] == [1]
@@ -160,7 +160,7 @@ async def test_an_engine_started_without_its_directory_says_so_and_takes_it_in_w
             async def taken_in() -> bool:
                 return "noord" in engine.catalog.destinations
 
-            await eventually(taken_in, timeout=5)
+            await eventually(taken_in, timeout=20)
             assert len(_events(logs, BACK)) == 1
             await _delivered(engine, receiver, referral_data)
         finally:

@@ -85,7 +85,7 @@ async def test_an_entry_that_is_no_file_keeps_its_destination_in_service_and_is_
     async def refused() -> bool:
         return "noord" in engine.catalog.broken
 
-    await eventually(refused, timeout=5)  # the watcher noticed, without a SIGHUP
+    await eventually(refused, timeout=20)  # the watcher noticed, without a SIGHUP
     [problem] = engine.catalog.broken["noord"].problems
     assert (problem.key, problem.code, problem.values) == ("(file)", "not_a_file", {"entry": kind})
     assert engine.catalog.broken["noord"].revision == 1
@@ -110,7 +110,7 @@ async def test_an_entry_that_is_no_file_keeps_its_destination_in_service_and_is_
     async def restored() -> bool:
         return "noord" not in engine.catalog.broken
 
-    await eventually(restored, timeout=5)
+    await eventually(restored, timeout=20)
     await _delivered(engine, receiver, referral_data)
     entries = await engine.store.list_audit(target="noord", limit=1000)
     assert [e.action for e in reversed(entries)][-2:] == [file_audit.REFUSED, file_audit.RESTORED]
@@ -132,7 +132,7 @@ async def test_a_destination_leaves_service_only_when_nothing_has_its_name(
     async def gone() -> bool:
         return "noord" not in engine.catalog.destinations
 
-    await eventually(gone, timeout=5)
+    await eventually(gone, timeout=20)
     history = await engine.admin.history("noord")
     assert [(h["revision"], h["actor"]) for h in history] == [(1, "file"), (2, "file")]
     [newest, *_] = await engine.store.list_audit(target="noord")
@@ -151,7 +151,7 @@ async def test_a_file_made_unreadable_is_refused_at_once_and_its_destination_sta
         return "noord" in engine.catalog.broken
 
     try:
-        await eventually(refused, timeout=5)
+        await eventually(refused, timeout=20)
         assert engine.catalog.broken["noord"].problem.code == "unreadable"
         await _delivered(engine, receiver, referral_data)
         [entry] = await _refusals(engine)
@@ -162,4 +162,4 @@ async def test_a_file_made_unreadable_is_refused_at_once_and_its_destination_sta
     async def restored() -> bool:
         return "noord" not in engine.catalog.broken
 
-    await eventually(restored, timeout=5)
+    await eventually(restored, timeout=20)

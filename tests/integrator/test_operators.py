@@ -279,7 +279,7 @@ async def test_hand_edits_are_picked_up_by_the_watcher_and_recorded(
     async def paused() -> bool:
         return not engine.catalog.destinations["noord"].enabled
 
-    await eventually(paused, timeout=5)
+    await eventually(paused, timeout=20)
     history = await engine.admin.history("noord")
     assert [h["actor"] for h in history] == ["file", "file"]
     assert "+enabled: false" in history[-1]["diff"]

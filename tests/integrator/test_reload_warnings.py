@@ -69,7 +69,7 @@ async def _reloaded(engine: Engine, check: Any) -> None:
     async def done() -> bool:
         return bool(check())
 
-    await eventually(done, timeout=5)  # the watcher, without a SIGHUP
+    await eventually(done, timeout=20)  # the watcher, without a SIGHUP
 
 
 async def test_a_copied_file_serving_the_same_provider_is_warned_of_in_the_log_list_and_start(
