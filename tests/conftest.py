@@ -71,6 +71,28 @@ def pristine_logging() -> Iterator[None]:
     structlog.configure(**_PRISTINE_LOGGING)
 
 
+def _shared_routes() -> tuple[int, int] | None:
+    """How many routes the process's shared API and console have, once built."""
+    from integrator.http.app import shared_app
+
+    if shared_app.cache_info().currsize == 0:
+        return None
+    api = shared_app()
+    console = api.router.default
+    return len(api.router.routes), len(getattr(console, "routes", ()))
+
+
+@pytest.fixture(autouse=True)
+def shared_app_unchanged() -> Iterator[None]:
+    """No test may add a route to the application every test in the worker shares
+    (``integrator.http.app.shared_app``): a route added there would answer in every later
+    test. A test that adds one uses an application of its own (``own_app``)."""
+    before = _shared_routes()
+    yield
+    after = _shared_routes()
+    assert before is None or after == before, "a test changed the shared application's routes"
+
+
 @pytest.fixture(autouse=True, scope="session")
 def cheap_password_hashes() -> Iterator[None]:
     """Argon2id with argon2's cheapest parameters in this process, not RFC 9106's.

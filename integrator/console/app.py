@@ -42,7 +42,6 @@ from integrator.console.pages import (
 )
 from integrator.console.render import NavItem
 from integrator.console.visitor import refuse_patient_data_in_address
-from integrator.engine import Engine
 
 STATIC: Final = Path(__file__).parent / "static"
 
@@ -86,14 +85,14 @@ SECURITY_HEADERS: Final = {
 }
 
 
-def create_console(engine: Engine) -> FastAPI:
+def create_console() -> FastAPI:
+    """The console, answering for the engine of each request's state (``session.engine_of``)."""
     console = FastAPI(
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
         dependencies=[Depends(refuse_patient_data_in_address)],  # every page, and later ones
     )
-    console.state.engine = engine
     console.state.navigation = [item for module in PAGES for item in module.NAV]
     # Which paths are pages a person can be sent back to after signing in (errors.return_to).
     console.state.page_routes = [

@@ -47,7 +47,7 @@ _PRESESSION_AGE: Final = 3600  # a sign-in form older than an hour is reloaded
 
 
 def engine_of(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
+    engine: Engine = request.state.engine
     return engine
 
 

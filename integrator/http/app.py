@@ -10,11 +10,21 @@ the OpenAPI document describes the bodies routes read raw (``integrator.http.ope
 and no answer may be kept by a browser or proxy (``integrator.http.caching``).
 The web console is an application of its own, answering every path the API does not
 (``integrator.console``).
+
+Why the application holds no engine: FastAPI builds each included route's dependencies and
+parameter validators when the route is first matched, about 0.2 s of CPU for this app's 160
+routes, once per application object. The application is therefore built once per process
+(:func:`shared_app`), and :class:`EngineApp` gives every request the engine it answers for in
+its state (``request.state.engine``, ``integrator.http.deps``): a server is one engine, while a
+process that serves several (the test suite) builds the routes once, not once per engine.
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 from fastapi import Depends, FastAPI
+from starlette.types import Receive, Scope, Send
 
 from integrator.engine import Engine
 from integrator.http.auth import authorize
@@ -43,7 +53,38 @@ from integrator.http.routes import (
 from integrator.jobs import JobRegistry
 
 
-def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
+def create_app(engine: Engine, jobs: JobRegistry | None = None) -> EngineApp:
+    """The application ``integrator run`` serves for ``engine``; ``jobs``: a registry of the
+    server's own (None: the engine's, kept in its store)."""
+    return EngineApp(shared_app(), engine, jobs)
+
+
+class EngineApp:
+    """An ASGI application answering for one engine: ``app`` with the engine and its job
+    registry put into each request's state (a copy per request, as uvicorn makes one of the
+    lifespan's state), where ``integrator.http.deps`` and the console read them."""
+
+    def __init__(self, app: FastAPI, engine: Engine, jobs: JobRegistry | None = None) -> None:
+        self.app = app
+        self.engine = engine
+        self.jobs = jobs
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            state = {**scope.get("state", {}), "engine": self.engine, "jobs": self.jobs}
+            scope = {**scope, "state": state}
+        await self.app(scope, receive, send)
+
+
+@cache
+def shared_app() -> FastAPI:
+    """The process's one application (see the module's docstring). Never change it: a test
+    that adds a route makes its own with :func:`build_app`."""
+    return build_app()
+
+
+def build_app() -> FastAPI:
+    """The API and the console, answering for whichever engine a request's state names."""
     app = FastAPI(
         title="Integrator",
         version="1",
@@ -58,8 +99,6 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
             Depends(refuse_unknown_query),
         ],
     )
-    app.state.engine = engine
-    app.state.jobs = jobs  # None: the engine's registry (integrator.http.deps)
     install_error_handlers(app)
     # Outside every check (only NoStore is around it): a 413 comes before anything else; a
     # refused event submission is kept as rejected input (integrator.http.refused_intake).
@@ -88,5 +127,5 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> FastAPI:
     # is still a 405 and a route added to the app later is still reached.
     from integrator.console import create_console  # here: the console imports http helpers
 
-    app.router.default = create_console(engine)
+    app.router.default = create_console()
     return app

@@ -133,7 +133,7 @@ async def _authenticate(request: Request) -> Identity | None:
     token = bearer_token(request)
     if token is None:
         return None
-    engine: Engine = request.app.state.engine
+    engine: Engine = request.state.engine
     return await engine.access.authenticate_token(token)
 
 

@@ -36,17 +36,15 @@ from integrator.search import BadSearch, sent_values, status_note
 
 
 def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
+    """The engine this request is answered for (``integrator.http.app.EngineApp``)."""
+    engine: Engine = request.state.engine
     return engine
 
 
 def _jobs(request: Request) -> JobRegistry:
-    """The app's own registry if it was given one, else the engine's (kept in its store)."""
-    jobs: JobRegistry | None = request.app.state.jobs
-    if jobs is None:
-        engine: Engine = request.app.state.engine
-        return engine.jobs
-    return jobs
+    """The server's own registry if it was given one, else the engine's (kept in its store)."""
+    jobs: JobRegistry | None = request.state.jobs
+    return _engine(request).jobs if jobs is None else jobs
 
 
 EngineDep = Annotated[Engine, Depends(_engine)]

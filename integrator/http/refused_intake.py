@@ -90,7 +90,7 @@ def _authorized(request: Request) -> Identity | None:
 async def _keep(
     request: Request, caller: Identity, raw: bytes, error: FieldError, keys: RejectedKeys | None
 ) -> None:
-    engine: Engine = request.app.state.engine
+    engine: Engine = request.state.engine
     try:
         await engine.intake.keep_rejected(raw, SOURCE, [error], keys=keys, caller=caller.display)
     except Exception as exc:  # the refusal is answered whatever happens here

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
 
 from fastapi.routing import APIRoute, iter_route_contexts
 
@@ -14,8 +13,7 @@ from integrator.access.routes import (
     SIGNED_IN,
     render_routes_markdown,
 )
-from integrator.engine import Engine
-from integrator.http.app import create_app
+from integrator.http.app import shared_app
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "access.md"
 
@@ -41,7 +39,7 @@ def test_docs_route_table_equals_the_rendering_of_the_code() -> None:
 
 def test_every_route_served_declares_exactly_one_permission() -> None:
     # Every route the application serves, the docs pages too: each must be in the table.
-    app = create_app(cast(Engine, object()))
+    app = shared_app()
     served: set[tuple[str, str]] = set()
     for context in iter_route_contexts(app.routes):
         if isinstance(context.route, APIRoute):

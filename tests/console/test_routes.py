@@ -10,13 +10,12 @@ tokens of their own and the access service decides which.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import Any
 
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from integrator.console import create_console
-from integrator.engine import Engine
 
 OPEN = {
     ("GET", "/login"),
@@ -44,7 +43,7 @@ def calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
 
 
 def test_every_page_checks_its_visitor_and_what_they_may_do() -> None:
-    console = create_console(cast(Engine, object()))
+    console = create_console()
     routes = [
         context.route
         for context in iter_route_contexts(console.routes)

@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from fastapi import FastAPI
 
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
+from integrator.http.app import EngineApp
 from integrator.metrics import MAX_PROVIDER_LABELS, SPECS, Metrics, metrics_table
 from tests.delivery.misbehaving import MisbehavingReceiver
 from tests.deploy.proxy import CuttableProxy
@@ -310,5 +310,5 @@ async def test_readyz_names_the_store_or_the_broker_that_is_gone_and_recovers(
     assert answer.status_code == 200 and answer.json() == {"status": "ready", "checks": ok}
 
 
-def _app(engine: Engine) -> FastAPI:
+def _app(engine: Engine) -> EngineApp:
     return create_app(engine)

@@ -10,12 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.engine import Engine
 from integrator.http import create_app
+from integrator.http.app import EngineApp, build_app
 from tests.http.support import api_client
 from tests.integrator.support import destination, settings_for
 
@@ -50,14 +50,30 @@ async def engine(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine
 
 
 @pytest.fixture
-def app(engine: Engine) -> FastAPI:
+def app(engine: Engine) -> EngineApp:
+    """The engine's application, on the process's shared routes: never add a route to it."""
     return create_app(engine)
 
 
 @pytest.fixture
-async def api(engine: Engine, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def api(engine: Engine, app: EngineApp) -> AsyncIterator[httpx.AsyncClient]:
     """A client of ``app`` with a token holding every role for all clusters."""
     async with api_client(engine, app=app) as client:
+        yield client
+
+
+@pytest.fixture
+def own_app(engine: Engine) -> EngineApp:
+    """An application with routes of its own, for a test that adds one (``own_app.app``):
+    built afresh (about 0.2 s), so the shared application every other test uses stays as the
+    product makes it."""
+    return EngineApp(build_app(), engine)
+
+
+@pytest.fixture
+async def own_api(engine: Engine, own_app: EngineApp) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of ``own_app`` with a token holding every role for all clusters."""
+    async with api_client(engine, app=own_app) as client:
         yield client
 
 

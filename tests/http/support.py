@@ -24,12 +24,12 @@ from typing import IO
 
 import httpx
 import requests
-from fastapi import FastAPI
 
 from integrator.access import AccessService, Grant, Role, local_identity
 from integrator.clock import SystemClock
 from integrator.engine import Engine
 from integrator.http import create_app
+from integrator.http.app import EngineApp
 from integrator.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +69,7 @@ async def token_in_store(database_url: str, *grants: Grant, name: str | None = N
 
 @asynccontextmanager
 async def api_client(
-    engine: Engine, token: str | None = None, *, app: FastAPI | None = None
+    engine: Engine, token: str | None = None, *, app: EngineApp | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of ``engine``'s API (through ``app`` if given) that sends ``token``, by default
     a new token with every role for all clusters."""

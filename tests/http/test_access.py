@@ -32,6 +32,7 @@ from integrator.access.routes import EVERY_CLUSTER, ROUTE_PERMISSIONS
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
+from integrator.http.app import EngineApp, build_app
 from integrator.http.auth import UNAUTHENTICATED
 from integrator.presenters import iso_time
 from integrator.store import AuditFilter
@@ -46,7 +47,7 @@ UNKNOWN = str(uuid.uuid4())
 @dataclass
 class World:
     engine: Engine
-    app: FastAPI
+    app: EngineApp
     card_message: str
     card_event: str
     lab_message: str
@@ -174,7 +175,7 @@ async def test_every_route_refuses_a_request_without_a_valid_token_except_the_pr
         {"authorization": "Bearer"},
         {"x-integrator-actor": "admin"},  # a name is no identity
     ]
-    served = routes(world.app)
+    served = routes(world.app.app)
     assert len(served) == len(ROUTE_PERMISSIONS) - 3  # all but the docs pages and document
     async with world.client() as anonymous:
         for method, path in served:
@@ -203,7 +204,7 @@ async def test_every_route_refuses_a_request_without_a_valid_token_except_the_pr
 
 async def test_a_token_without_the_role_gets_403_on_every_route(world: World) -> None:
     tokens = {role: await world.token(Grant(role), name=f"only-{role.value}") for role in Role}
-    for method, path in routes(world.app):
+    for method, path in routes(world.app.app):
         permission = ROUTE_PERMISSIONS[(method, path)]
         if not isinstance(permission, Permission):
             continue
@@ -233,7 +234,10 @@ async def test_routes_about_every_cluster_need_the_permission_for_all_clusters(
 async def test_a_route_missing_from_the_table_is_refused_even_with_every_role(
     world: World,
 ) -> None:
-    @world.app.get("/api/v1/undeclared")
+    # On an application of its own: the process's shared one must not gain a route.
+    world.app = EngineApp(build_app(), world.engine)
+
+    @world.app.app.get("/api/v1/undeclared")
     async def undeclared() -> list[str]:
         return ["leak"]
 
@@ -243,9 +247,9 @@ async def test_a_route_missing_from_the_table_is_refused_even_with_every_role(
 
 
 async def test_the_openapi_document_says_which_token_each_route_needs(world: World) -> None:
-    document = world.app.openapi()
+    document = world.app.app.openapi()
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    for method, path in routes(world.app):
+    for method, path in routes(world.app.app):
         operation = document["paths"][path][method.lower()]
         permission = ROUTE_PERMISSIONS[(method, path)]
         if not isinstance(permission, Permission):
@@ -283,7 +287,7 @@ async def test_outside_its_clusters_a_token_sees_nothing_and_each_thing_is_unkno
     audit_before = len(await engine.store.list_audit(limit=1000))
     async with world.client(lab_only) as lab:
         # Each route about one of CARD's things answers as for an unknown id.
-        for method, path in routes(world.app):
+        for method, path in routes(world.app.app):
             if "{" not in path or (method, path) in EVERY_CLUSTER:
                 continue  # an every-cluster route is about nothing of CARD's (403, tested above)
             body = bodies.get((method, path))

@@ -10,12 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from structlog.testing import capture_logs
 
 from integrator.access import Permission
 from integrator.access.routes import ROUTE_PERMISSIONS
 from integrator.engine import Engine
+from integrator.http.app import EngineApp
 from integrator.http.errors import declared_names, safe_name
 from tests.http.conftest import BSN, submit
 
@@ -137,8 +137,9 @@ async def test_an_unknown_query_parameter_is_named_with_what_the_route_takes(
 
 
 async def test_routes_added_later_refuse_unknown_query_parameters_too(
-    app: FastAPI, api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    own_app: EngineApp, own_api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    app, api = own_app.app, own_api
     from fastapi import Depends
 
     monkeypatch.setitem(ROUTE_PERMISSIONS, ("GET", "/api/v1/later"), Permission.MESSAGES_READ)
@@ -209,7 +210,7 @@ async def test_a_name_like_key_is_in_no_422_nor_log_line(api: httpx.AsyncClient,
 
 
 async def test_every_name_the_api_declares_is_one_an_error_may_repeat(
-    app: FastAPI, api: httpx.AsyncClient
+    app: EngineApp, api: httpx.AsyncClient
 ) -> None:
     # Errors repeat a key only when the API declares it; a declared name must never lose it.
     document = (await api.get("/openapi.json")).json()
@@ -230,7 +231,7 @@ async def test_every_name_the_api_declares_is_one_an_error_may_repeat(
 
     walk(document)
     assert ("header", "X-Integrator-Reason") in names and ("query", "since") in names
-    declared = declared_names(app)
+    declared = declared_names(app.app)
     for where, name in names:
         assert safe_name(name, declared, header=where == "header") == name, (where, name)
     for key in (*NAME_LIKE_KEYS, "Jansen", BSN):
@@ -264,8 +265,9 @@ async def test_a_bad_search_term_is_named_without_its_value(api: httpx.AsyncClie
 
 
 async def test_an_unexpected_error_is_a_500_that_quotes_nothing(
-    app: FastAPI, api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    own_app: EngineApp, own_api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    app, api = own_app.app, own_api
     monkeypatch.setitem(ROUTE_PERMISSIONS, ("GET", "/api/v1/broken"), Permission.MESSAGES_READ)
 
     @app.get("/api/v1/broken")

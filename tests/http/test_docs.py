@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from integrator.access import Grant, Role
 from integrator.engine import Engine
+from integrator.http.app import EngineApp
 from integrator.http.auth import UNAUTHENTICATED
 from tests.http.support import api_client, token_for
 
@@ -67,7 +67,7 @@ async def test_only_swagger_uis_own_files_are_served(api: httpx.AsyncClient) -> 
         assert (await api.get(f"/docs/assets/{name}")).status_code == 404, name
 
 
-async def test_without_an_identity_the_docs_answer_401(app: FastAPI) -> None:
+async def test_without_an_identity_the_docs_answer_401(app: EngineApp) -> None:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as anonymous:
         for url in DOCS:

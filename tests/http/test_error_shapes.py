@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from integrator.access import Permission
 from integrator.access.routes import ROUTE_PERMISSIONS
+from integrator.http.app import EngineApp
 from integrator.http.json_body import MAX_DEPTH, NOT_JSON, TOO_DEEP
 from tests.http.conftest import BSN
 
@@ -125,13 +125,14 @@ class Added(BaseModel):
 
 @pytest.mark.parametrize("route_class", [None, APIRoute])
 async def test_a_route_added_later_reads_its_body_by_the_same_rule(
-    app: FastAPI,
-    api: httpx.AsyncClient,
+    own_app: EngineApp,
+    own_api: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
     route_class: type[APIRoute] | None,
 ) -> None:
     """The app's own routes parse by the rule; a plain ``APIRoute``'s parser, which gives up on
     a body nested too deep for Python, is answered alike (FastAPI's 400 is no answer of ours)."""
+    app, api = own_app.app, own_api
     monkeypatch.setitem(ROUTE_PERMISSIONS, ("POST", "/api/v1/added"), Permission.MESSAGES_READ)
 
     async def added(body: Added) -> dict[str, str]:

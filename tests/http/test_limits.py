@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
 from integrator.engine import Engine
 from integrator.http import create_app
+from integrator.http.app import EngineApp
 from integrator.http.limits import BODY_LIMIT, EVENT_BODY_LIMIT, MIB, BodyLimits
 from tests.http.support import bearer, token_for
 
@@ -71,7 +71,7 @@ def http_scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
     [("/api/v1/events", EVENT_BODY_LIMIT + 1), ("/api/v1/messages/search", BODY_LIMIT + 1)],
 )
 async def test_a_declared_length_above_the_limit_is_a_413_without_reading_the_body(
-    app: FastAPI, path: str, length: int
+    app: EngineApp, path: str, length: int
 ) -> None:
     scope = http_scope(path, [(b"content-length", str(length).encode())])
     sent, asked = await call(app, scope, [CHUNK])

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
 from destinations.config import dump_destination
 from integrator.access import Grant, Role
 from integrator.engine import Engine
+from integrator.http.app import EngineApp
 from tests.http.support import add_lab_cluster, api_client, token_for
 from tests.integrator.support import destination
 
@@ -47,7 +47,7 @@ async def _everything(
 
 
 async def test_a_viewer_is_shown_each_refused_file_by_its_name(
-    engine: Engine, app: FastAPI
+    engine: Engine, app: EngineApp
 ) -> None:
     directory = await _refused(engine)
     token = await token_for(engine, Grant(Role.VIEWER))
@@ -74,7 +74,7 @@ async def test_a_viewer_is_shown_each_refused_file_by_its_name(
 
 
 async def test_who_may_change_the_files_is_shown_their_paths_as_before(
-    engine: Engine, app: FastAPI
+    engine: Engine, app: EngineApp
 ) -> None:
     directory = await _refused(engine)
     token = await token_for(engine, Grant(Role.DESTINATIONS))
@@ -92,7 +92,7 @@ async def test_who_may_change_the_files_is_shown_their_paths_as_before(
     assert rule.endswith(f"(rename it to {directory / 'lab-west.yaml'})")
 
 
-async def test_the_paths_follow_the_cluster_one_may_change(engine: Engine, app: FastAPI) -> None:
+async def test_the_paths_follow_the_cluster_one_may_change(engine: Engine, app: EngineApp) -> None:
     """An operator of CARD sees the paths of CARD's ``noord`` and of the copy claiming it;
     ``lab-west.yml`` claims no destination, so lies in no cluster: by its name only, as LAB's
     ``lab``, which they may only read."""

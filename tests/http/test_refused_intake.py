@@ -12,10 +12,10 @@ import json
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
 from integrator.access.permissions import Grant, Role
 from integrator.engine import Engine
+from integrator.http.app import EngineApp
 from integrator.http.limits import EVENT_BODY_LIMIT, MIB, too_large
 from integrator.http.media import NOT_JSON
 from integrator.store import MessageFilter
@@ -49,7 +49,7 @@ async def assert_nothing_else(engine: Engine) -> None:
 
 
 async def test_a_declared_size_above_the_limit_is_kept_without_its_body(
-    engine: Engine, app: FastAPI
+    engine: Engine, app: EngineApp
 ) -> None:
     token = await token_for(engine, Grant(Role.INTAKE))
     size = EVENT_BODY_LIMIT + 1
@@ -150,7 +150,7 @@ async def test_other_routes_refusals_leave_no_record(
     assert rejected_count(engine) == 0
 
 
-async def test_a_caller_who_may_not_submit_leaves_nothing(engine: Engine, app: FastAPI) -> None:
+async def test_a_caller_who_may_not_submit_leaves_nothing(engine: Engine, app: EngineApp) -> None:
     oversized = [(b"content-length", str(EVENT_BODY_LIMIT + 1).encode())]
     viewer = await token_for(engine, Grant(Role.VIEWER))
     for headers in (
@@ -181,12 +181,12 @@ def bearer_header(token: str) -> list[tuple[bytes, bytes]]:
     return [(b"authorization", bearer(token)["authorization"].encode())]
 
 
-def anonymous(app: FastAPI) -> httpx.AsyncClient:
+def anonymous(app: EngineApp) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")
 
 
 async def test_each_refusal_is_kept_with_the_token_that_sent_it_not_a_name_it_gives(
-    engine: Engine, app: FastAPI, referral_data: dict[str, Any]
+    engine: Engine, app: EngineApp, referral_data: dict[str, Any]
 ) -> None:
     """Support must know which upstream system to call: every refused submission records the
     authenticated token as the audit log names it, whatever the body or a header claims."""

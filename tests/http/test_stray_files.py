@@ -9,11 +9,11 @@ with the files beside it, and a header says how many there are.
 from __future__ import annotations
 
 import httpx
-from fastapi import FastAPI
 
 from destinations.config import dump_destination
 from integrator.access import Grant, Role
 from integrator.engine import Engine
+from integrator.http.app import EngineApp
 from tests.http.support import add_lab_cluster, api_client, token_for
 from tests.integrator.support import destination
 
@@ -31,7 +31,7 @@ async def _stray(engine: Engine) -> None:
 
 
 async def test_the_listing_names_stray_files_beside_the_destinations(
-    engine: Engine, app: FastAPI, api: httpx.AsyncClient
+    engine: Engine, app: EngineApp, api: httpx.AsyncClient
 ) -> None:
     await _stray(engine)
 
@@ -57,7 +57,7 @@ async def test_the_listing_names_stray_files_beside_the_destinations(
 
 
 async def test_a_stray_file_claiming_a_destination_is_shown_to_who_may_see_it(
-    engine: Engine, app: FastAPI
+    engine: Engine, app: EngineApp
 ) -> None:
     await add_lab_cluster(engine)
     await _stray(engine)
