@@ -62,18 +62,26 @@ def create_app(engine: Engine, jobs: JobRegistry | None = None) -> EngineApp:
 class EngineApp:
     """An ASGI application answering for one engine: ``app`` with the engine and its job
     registry put into each request's state (a copy per request, as uvicorn makes one of the
-    lifespan's state), where ``integrator.http.deps`` and the console read them."""
+    lifespan's state), where ``integrator.http.deps`` and the console read them.
+
+    The server's own state is here, around ``app``, not in it: the limit on large bodies
+    (its slots are one server's, and an asyncio semaphore belongs to one event loop).
+    """
 
     def __init__(self, app: FastAPI, engine: Engine, jobs: JobRegistry | None = None) -> None:
         self.app = app
         self.engine = engine
         self.jobs = jobs
+        # Outside every check: a 413 comes before anything else; a refused event submission
+        # is kept as rejected input (integrator.http.refused_intake). Outermost of all,
+        # NoStore: every answer, a 413 or a 500 included, says not to keep it.
+        self._served = NoStore(BodyLimits(app, refused=body_refused))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             state = {**scope.get("state", {}), "engine": self.engine, "jobs": self.jobs}
             scope = {**scope, "state": state}
-        await self.app(scope, receive, send)
+        await self._served(scope, receive, send)
 
 
 @cache
@@ -100,11 +108,6 @@ def build_app() -> FastAPI:
         ],
     )
     install_error_handlers(app)
-    # Outside every check (only NoStore is around it): a 413 comes before anything else; a
-    # refused event submission is kept as rejected input (integrator.http.refused_intake).
-    app.add_middleware(BodyLimits, refused=body_refused)
-    # Outermost of all: every answer, a 413 of BodyLimits included, says not to keep it.
-    app.add_middleware(NoStore)
     install_openapi(app)
     for module in (
         health,

@@ -8,17 +8,24 @@ import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
 from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.http.app import EngineApp
-from integrator.http.limits import BODY_LIMIT, EVENT_BODY_LIMIT, MIB, BodyLimits
+from integrator.http.limits import (
+    BODY_LIMIT,
+    EVENT_BODY_LIMIT,
+    LARGE_BODY_SLOTS,
+    MIB,
+    BodyLimits,
+)
 from tests.http.support import bearer, token_for
 
 CHUNK = b" " * (64 * 1024)
@@ -161,6 +168,37 @@ async def test_large_bodies_beyond_the_slots_wait_then_get_a_503() -> None:
     release.set()
     assert (await first)[0][0]["status"] == 202
     assert (await waiting_small)[0][0]["status"] == 202
+
+
+def test_every_server_has_large_body_slots_of_its_own_in_its_own_event_loop() -> None:
+    """Servers of one process (the engines of the test suite, each in its loop) share the
+    routes (``shared_app``) but not the large-body slots: when the slots were part of the
+    shared application, a request waiting for a slot in one server's loop bound them to it,
+    and the next server's large request failed with a 500 (seen in the console's tests)."""
+
+    def serve_a_queue_of_large_bodies() -> list[int]:
+        async def queued() -> list[int]:
+            release = asyncio.Event()
+
+            async def held(scope: Scope, receive: Receive, send: Send) -> None:
+                await release.wait()
+                await send({"type": "http.response.start", "status": 202, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+
+            server = EngineApp(cast(FastAPI, held), cast(Engine, object()))
+            big = [(b"content-length", str(2 * MIB).encode())]
+            calls = [
+                asyncio.create_task(call(server, http_scope("/api/v1/events", big), [b"{}"]))
+                for _ in range(LARGE_BODY_SLOTS + 1)  # the last one waits for a slot
+            ]
+            await asyncio.sleep(0.05)
+            release.set()
+            return [sent[0]["status"] for sent, _ in await asyncio.gather(*calls)]
+
+        return asyncio.run(queued())
+
+    assert serve_a_queue_of_large_bodies() == [202] * (LARGE_BODY_SLOTS + 1)
+    assert serve_a_queue_of_large_bodies() == [202] * (LARGE_BODY_SLOTS + 1)
 
 
 async def test_over_a_real_socket_the_413_comes_before_the_body_is_sent(engine: Engine) -> None:
