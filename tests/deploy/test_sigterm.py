@@ -1,7 +1,8 @@
 """SIGTERM in the middle of an attempt: the ACK that comes back is recorded, nothing is sent twice.
 
-The engine runs as a real process (``integrator run``); the hospital is a receiver that takes a
-few seconds to answer, so the signal arrives while the message is on the wire.
+The engine runs as a real process (``integrator run``); the hospital is a receiver that answers
+only once the engine has said it is stopping, so the signal arrives while the message is on the
+wire (an event, not a delay the test waits out and a loaded machine might outlast).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import copy
 import json
 import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,9 +21,10 @@ import pytest
 
 from destinations.config import DestinationConfig, dump_destination
 from integrator.store import MessageFilter, Store
+from integrator.submit import read_files, submit_to_store
 from tests.delivery.misbehaving import MisbehavingReceiver
-from tests.http.support import ROOT, engine_process
-from tests.integrator.support import destination
+from tests.http.support import engine_process
+from tests.integrator.support import destination, settings_for
 from tests.services import require_rabbitmq
 from tests.transport.helpers import delete_topology, eventually, unique_prefix
 
@@ -32,17 +33,14 @@ KEY = "a-test-search-key-of-enough-length"
 pytestmark = pytest.mark.slow  # engine processes and a receiver that answers late
 
 
-def submit_offline(env: dict[str, str], path: Path) -> None:
-    """``integrator submit`` with no engine running: the event goes straight into the store."""
-    done = subprocess.run(
-        [sys.executable, "-m", "integrator", "submit", str(path)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+async def submit_offline(tmp_path: Path, path: Path) -> None:
+    """What ``integrator submit`` does with no engine running: the event straight into the
+    store (``env``'s, under ``tmp_path``). Called here rather than as a command: a process
+    would spend three seconds on its imports, twice a run, for a step this test only needs
+    done (the command itself is tested in ``tests/integrator/test_cli.py``)."""
+    settings = settings_for(tmp_path, search_key=KEY)
+    [outcome] = await submit_to_store(settings, read_files([path]), caller="local:test")
+    assert outcome.accepted is not None, outcome.to_json()
 
 
 def write_destination(env: dict[str, str], config: DestinationConfig) -> None:
@@ -101,21 +99,24 @@ async def test_sigterm_mid_attempt_records_the_ack_and_nothing_is_sent_again(
     tmp_path: Path, transport_env: dict[str, str], referral_data: dict[str, Any]
 ) -> None:
     env = transport_env
-    async with MisbehavingReceiver(["delay:3"]) as receiver:
+    async with MisbehavingReceiver(["hold"]) as receiver:
         config = destination(
             "noord", receiver.port, providers=[referral_data["provider"]["id"]], ack_timeout="20s"
         )
         write_destination(env, config)
-        submit_offline(env, event_file(tmp_path, referral_data, "ZD900000001"))
+        await submit_offline(tmp_path, event_file(tmp_path, referral_data, "ZD900000001"))
 
         with engine_process(env) as process:
             await wait_for_log(process, "engine started")
             assert await eventually(lambda: len(receiver.log) == 1, timeout=30), "never sent"
-            process.send_signal(signal.SIGTERM)  # the receiver answers only seconds later
+            process.send_signal(signal.SIGTERM)
+            # The receiver answers only once the engine is stopping: the ACK comes back to an
+            # engine that has begun to stop.
+            await wait_for_log(process, "stopping: finishing the attempts on the wire")
+            receiver.answer.set()
             assert await wait_exit(process) == 0
             assert process.stderr is not None
             rest = [json.loads(line)["event"] for line in process.stderr]
-            assert "stopping: finishing the attempts on the wire" in rest
             assert "engine stopped" in rest
 
         store = await Store.open(env["INTEGRATOR_DATABASE_URL"])
@@ -133,7 +134,7 @@ async def test_sigterm_mid_attempt_records_the_ack_and_nothing_is_sent_again(
         assert receiver.log[0].control_id == first
 
         # Restart with a second event queued behind: it is delivered, the first is not re-sent.
-        submit_offline(env, event_file(tmp_path, referral_data, "ZD900000002"))
+        await submit_offline(tmp_path, event_file(tmp_path, referral_data, "ZD900000002"))
         with engine_process(env) as process:
             assert await eventually(lambda: len(receiver.log) == 2, timeout=30)
             process.send_signal(signal.SIGTERM)
