@@ -76,6 +76,9 @@ def test_a_page_that_polls_keeps_no_session_alive(
         polls: list[Request] = []
         polled = re.compile(r"/status\?shown=queued$")
         page.on("request", lambda r: polls.append(r) if polled.search(r.url) else None)
+        # The browser's timers on a clock the test moves: each poll is the page's own timer
+        # firing, without the test waiting out its 2 s (or the dashboard's 5 s) in real time.
+        page.clock.install()
         page.goto(f"/messages/{message_id}")
         assert page.locator("#message-status").inner_text() == "queued"
         screenshot(page, "message-queued")
@@ -84,12 +87,13 @@ def test_a_page_that_polls_keeps_no_session_alive(
         before = idle_for(live, secret, timedelta(minutes=10))
         for _ in range(2):
             with page.expect_request(polled, timeout=10_000):
-                pass
+                page.clock.run_for(2_000)
         assert polls and all(r.headers.get("x-integrator-background") == "1" for r in polls)
         assert last_seen(live, secret) == before
         # The dashboard's refresh follows the same rule.
         with page.expect_request(re.compile(r"/dashboard/figures$"), timeout=15_000) as tile:
             page.goto("/")
+            page.clock.run_for(5_000)
         assert tile.value.headers.get("x-integrator-background") == "1"
         # What the person does still counts: the click on the dashboard link did.
         assert last_seen(live, secret) > before
@@ -135,6 +139,7 @@ def test_a_session_ending_under_a_page_s_refresh_leaves_what_was_typed(
     person = live.person("typing@example.org", Grant(Role.VIEWER), Grant(Role.DESTINATIONS, "CARD"))
     page = context.new_page()
     sign_in(page, person)
+    page.clock.install()  # the refresh's timer, moved on by the test rather than waited for
     page.goto("/")
     reason = page.locator("#tile-noord").get_by_label("Reason")
     reason.focus()
@@ -142,6 +147,7 @@ def test_a_session_ending_under_a_page_s_refresh_leaves_what_was_typed(
     idle_for(live, session_of(context), timedelta(minutes=31))
 
     notice = page.locator("#session-ended")
+    page.clock.run_for(5_000)  # the next refresh
     expect(notice).to_contain_text("Your session has ended", timeout=15_000)
     page.keyboard.type(" tonight")  # still into the form: nothing moved the focus
     assert reason.input_value() == "receiver maintenance tonight"
