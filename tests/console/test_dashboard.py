@@ -21,9 +21,14 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def operator(browser: Browser, live: LiveEngine) -> Iterator[Page]:
-    """May see every destination, and change only CARD's (``noord``)."""
+    """May see every destination, and change only CARD's (``noord``).
+
+    Its page's timers run on Playwright's clock: time flows as usual, and a test that waits
+    for the figures' next refresh moves the clock on to it (``refresh_figures``) instead of
+    waiting out the 5 s."""
     person = live.person("otto@example.org", Grant(Role.VIEWER), Grant(Role.DESTINATIONS, "CARD"))
     with signed_in_page(browser, live, person) as page:
+        page.clock.install()
         yield page
 
 
@@ -56,6 +61,7 @@ def test_pausing_a_destination_from_its_tile_lets_its_queue_grow(
     live.submit(referral(1), settle=False)
     live.submit(referral(2), settle=False)
     # The figures refresh by themselves: no reload.
+    refresh_figures(operator)
     expect(noord.locator('[data-figure="waiting"]')).to_have_text("2", timeout=20_000)
     assert noord.locator('[data-figure="oldest"]').inner_text().endswith(" s")
     screenshot(operator, "dashboard-paused")
@@ -65,6 +71,7 @@ def test_pausing_a_destination_from_its_tile_lets_its_queue_grow(
     noord.get_by_role("button", name="Resume").click()
     expect(noord.locator('[data-figure="state"]')).to_have_text("active")
     assert live.call(live.engine.wait_settled(timeout=20))
+    refresh_figures(operator)
     expect(noord.locator('[data-figure="waiting"]')).to_have_text("0", timeout=20_000)
     expect(noord.locator('[data-figure="last-ack"]')).to_contain_text("AA")
     assert live.receivers["noord"].message_count == received + 2
@@ -161,10 +168,20 @@ def test_the_dead_letters_figure_counts_the_open_ones_and_links_to_their_list(
     screenshot(operator, "deadletters-of-noord")
 
 
-REFRESHED = (
-    "() => new Promise(done => document.addEventListener('htmx:afterSwap', done, {once: true}))"
+NEXT_REFRESH = (
+    "() => { window.refreshed = new Promise("
+    "done => document.addEventListener('htmx:afterSwap', done, {once: true})); }"
 )
-"""Resolves once the figures next refresh (a swap of htmx's)."""
+"""Sets ``window.refreshed``: a promise that resolves once the figures next refresh (a swap of
+htmx's)."""
+
+
+def refresh_figures(page: Page) -> None:
+    """Let the dashboard's own 5 s timer fire and wait for the figures it brings to be swapped
+    in: the page's clock (installed before the page loaded) moved on, not waited out."""
+    page.evaluate(NEXT_REFRESH)
+    page.clock.run_for(5_000)
+    page.evaluate("() => window.refreshed")
 
 
 def test_a_refresh_leaves_the_focus_on_the_link_it_was_on(operator: Page, live: LiveEngine) -> None:
@@ -188,7 +205,7 @@ def test_a_refresh_leaves_the_focus_on_the_link_it_was_on(operator: Page, live: 
         operator.locator(where).focus()
         # Marked, to tell the link the refresh puts in its place from this one.
         operator.evaluate("where => { document.querySelector(where).dataset.before = '1'; }", where)
-        operator.evaluate(REFRESHED)
+        refresh_figures(operator)
         focused = operator.evaluate(
             "where => document.activeElement === document.querySelector(where)", where
         )
