@@ -13,7 +13,7 @@ import pytest
 from integrator.access import Grant, Role
 from integrator.console.render import local_time
 from integrator.store import DestinationPause
-from tests.console.conftest import new_context, screenshot, signed_in_page
+from tests.console.conftest import screenshot, signed_in_page
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
@@ -68,16 +68,9 @@ def test_the_page_says_since_when_paused_and_when_last_resumed(
     assert operator.locator("#dest-paused-at").count() == 0  # the store forgets it at a resume
     screenshot(operator, "destination-resumed")
 
+    # Signed in without the form (its Dutch is tested in test_sign_in and test_messages).
     person = live.person("daan@example.org", Grant(Role.DESTINATIONS))
-    context = new_context(browser, live, lang="nl")
-    try:
-        dutch = context.new_page()
-        dutch.goto("/login")
-        dutch.get_by_label("E-mailadres").fill(person.email)
-        dutch.get_by_label("Wachtwoord").fill(person.password)
-        dutch.get_by_label("Code uit je authenticator-app").fill(person.code())
-        dutch.get_by_role("button", name="Inloggen").click()
-        dutch.wait_for_url("**/")
+    with signed_in_page(browser, live, person, lang="nl") as dutch:
         dutch.goto("/destinations/noord")
         assert dutch.locator("#dest-resumed-at").inner_text() == shown
         assert label_of(dutch, "#dest-resumed-at") == "Laatst hervat"
@@ -87,5 +80,3 @@ def test_the_page_says_since_when_paused_and_when_last_resumed(
         assert label_of(dutch, "#dest-paused-at") == "Gepauzeerd sinds"
         assert dutch.locator("#dest-resumed-at").inner_text() == shown  # still the last resume
         screenshot(dutch, "destination-paused-nl")
-    finally:
-        context.close()

@@ -35,7 +35,7 @@ def test_an_admin_resets_a_lost_phone_and_the_person_sets_up_a_new_factor(
     anna_context = new_context(browser, live)
     try:
         anna_page = anna_context.new_page()
-        sign_in(anna_page, anna)
+        open_session(anna_page, live, anna)  # the session the form would make, without its pages
 
         page = context.new_page()
         open_session(page, live, admin)
