@@ -12,8 +12,8 @@ The web console is an application of its own, answering every path the API does 
 (``integrator.console``).
 
 Why the application holds no engine: FastAPI builds each included route's dependencies and
-parameter validators when the route is first matched, about 0.2 s of CPU for this app's 160
-routes, once per application object. The application is therefore built once per process
+parameter validators when the route is first matched: about 0.2 s of CPU for this app's routes
+and the console's, once per application object. The application is therefore built once per process
 (:func:`shared_app`), and :class:`EngineApp` gives every request the engine it answers for in
 its state (``request.state.engine``, ``integrator.http.deps``): a server is one engine, while a
 process that serves several (the test suite) builds the routes once, not once per engine.
