@@ -31,8 +31,8 @@ from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from integrator.access.permissions import Identity
-from integrator.engine import Engine
 from integrator.http.query import declared_query
+from integrator.http.served import engine_of as engine_of  # the pages take it from here
 from integrator.search import holds_bsn
 
 SESSION_COOKIE: Final = "integrator-session"
@@ -44,11 +44,6 @@ CSRF_HEADER: Final = "x-csrf-token"
 BACKGROUND_HEADER: Final = "x-integrator-background"
 _CSRF_PURPOSE: Final = b"integrator console csrf v1"
 _PRESESSION_AGE: Final = 3600  # a sign-in form older than an hour is reloaded
-
-
-def engine_of(request: Request) -> Engine:
-    engine: Engine = request.state.engine
-    return engine
 
 
 def served_over_tls(request: Request) -> bool:

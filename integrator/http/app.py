@@ -15,7 +15,7 @@ Why the application holds no engine: FastAPI builds each included route's depend
 parameter validators when the route is first matched: about 0.2 s of CPU for this app's routes
 and the console's, once per application object. The application is therefore built once per process
 (:func:`shared_app`), and :class:`EngineApp` gives every request the engine it answers for in
-its state (``request.state.engine``, ``integrator.http.deps``): a server is one engine, while a
+its state (``integrator.http.served``): a server is one engine, while a
 process that serves several (the test suite) builds the routes once, not once per engine.
 """
 
@@ -50,6 +50,7 @@ from integrator.http.routes import (
     tokens,
     versions,
 )
+from integrator.http.served import served_state
 from integrator.jobs import JobRegistry
 
 
@@ -79,7 +80,7 @@ class EngineApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
-            state = {**scope.get("state", {}), "engine": self.engine, "jobs": self.jobs}
+            state = {**scope.get("state", {}), **served_state(self.engine, self.jobs)}
             scope = {**scope, "state": state}
         await self._served(scope, receive, send)
 

@@ -38,7 +38,7 @@ from fastapi.routing import APIRoute
 
 from integrator.access.permissions import Identity, Permission, roles_with
 from integrator.access.routes import EVERY_CLUSTER, ROUTE_PERMISSIONS, SIGNED_IN
-from integrator.engine import Engine
+from integrator.http.served import engine_of
 from integrator.logging import get_logger
 
 log = get_logger("integrator.http")
@@ -133,8 +133,7 @@ async def _authenticate(request: Request) -> Identity | None:
     token = bearer_token(request)
     if token is None:
         return None
-    engine: Engine = request.state.engine
-    return await engine.access.authenticate_token(token)
+    return await engine_of(request).access.authenticate_token(token)
 
 
 def _refusal(permission: Permission, identity: Identity, *, everywhere: bool) -> str:

@@ -29,26 +29,14 @@ from integrator.http.bodies import (
 )
 from integrator.http.errors import without_values
 from integrator.http.json_body import bad_json, parse_json
+from integrator.http.served import engine_of, jobs_of
 from integrator.jobs import JobRegistry
 from integrator.message_service import MessageTerms
 from integrator.reasons import MAX_REASON
 from integrator.search import BadSearch, sent_values, status_note
 
-
-def _engine(request: Request) -> Engine:
-    """The engine this request is answered for (``integrator.http.app.EngineApp``)."""
-    engine: Engine = request.state.engine
-    return engine
-
-
-def _jobs(request: Request) -> JobRegistry:
-    """The server's own registry if it was given one, else the engine's (kept in its store)."""
-    jobs: JobRegistry | None = request.state.jobs
-    return _engine(request).jobs if jobs is None else jobs
-
-
-EngineDep = Annotated[Engine, Depends(_engine)]
-JobsDep = Annotated[JobRegistry, Depends(_jobs)]
+EngineDep = Annotated[Engine, Depends(engine_of)]
+JobsDep = Annotated[JobRegistry, Depends(jobs_of)]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=LIMIT_TEXT)]
 Offset = Annotated[int, Query(ge=0, le=INT_MAX, description=OFFSET_TEXT)]

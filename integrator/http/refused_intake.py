@@ -26,9 +26,9 @@ from fastapi import Request
 from starlette.types import Scope
 
 from integrator.access.permissions import Identity
-from integrator.engine import Engine
 from integrator.http.auth import permitted_caller, route_key
 from integrator.http.limits import EVENTS_PATH
+from integrator.http.served import engine_of
 from integrator.logging import get_logger
 from integrator.store import RejectedKeys
 from schemas import FieldError
@@ -90,7 +90,7 @@ def _authorized(request: Request) -> Identity | None:
 async def _keep(
     request: Request, caller: Identity, raw: bytes, error: FieldError, keys: RejectedKeys | None
 ) -> None:
-    engine: Engine = request.state.engine
+    engine = engine_of(request)
     try:
         await engine.intake.keep_rejected(raw, SOURCE, [error], keys=keys, caller=caller.display)
     except Exception as exc:  # the refusal is answered whatever happens here
