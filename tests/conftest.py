@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Generator, Iterator
@@ -10,6 +11,8 @@ from typing import Any
 
 import pytest
 import structlog
+import typer.main
+import typer.testing
 from hypothesis import settings as hypothesis_settings
 
 from tests.loop_mark import asyncio_loop_mark, set_asyncio_loop_mark
@@ -20,6 +23,12 @@ from tests.services import free_port
 # about correctness. Speed is measured in bench/, never asserted here.
 hypothesis_settings.register_profile("integrator", deadline=None)
 hypothesis_settings.load_profile("integrator")
+
+# typer's ``CliRunner.invoke`` builds the whole command tree again on every call (a click command
+# from each function's signature, its annotations evaluated): about 0.1 s of CPU, and the suite
+# invokes the CLI in-process some 1,500 times. The tree is the same each time, so it is built
+# once per application object; a test that adds a command would build its own ``Typer``.
+typer.testing._get_command = functools.cache(typer.main.get_command)  # type: ignore[attr-defined]
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "config" / "samples"
