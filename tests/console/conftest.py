@@ -1,8 +1,9 @@
 """One live engine per test module, one browser per test process; every page checked, and
 kept as a screenshot when asked.
 
-Browser tests need Chromium at ``/usr/bin/chromium`` (or ``TEST_CHROMIUM``) and the
-``playwright`` package: without them they skip with the reason, and fail under ``CI=true``.
+Browser tests need Debian's Chromium (``/usr/bin/chromium-headless-shell`` where installed, else
+``/usr/bin/chromium``; ``TEST_CHROMIUM`` names another) and the ``playwright`` package: without
+them they skip with the reason, and fail under ``CI=true``.
 Screenshots are written only when ``CONSOLE_ARTIFACTS`` names a directory (a full-page PNG
 costs a few tenths of a second, and a run makes over a hundred that nobody looks at).
 """
