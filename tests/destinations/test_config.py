@@ -344,6 +344,8 @@ def test_yaml_syntax_error_has_a_line_number(tmp_path: Path) -> None:
 def test_tab_indentation_is_a_syntax_error(tmp_path: Path) -> None:
     error = refused(tmp_path, "id: lab\nretry:\n\tinitial: 2s\n")
     assert error.key == "line 3"
+    # In the pure-Python parser's words, which name the tab (libyaml's say "a character").
+    assert error.rule == "YAML syntax error: found character '\\t' that cannot start any token"
 
 
 def test_duplicate_key_is_refused(tmp_path: Path) -> None:
