@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
 
+import httpx
 import pytest
 
 POSTGRES_HOST = os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1")
@@ -88,6 +90,24 @@ def require_postgres() -> str:
 def require_rabbitmq() -> str:
     require_service("RabbitMQ", RABBITMQ_HOST, RABBITMQ_PORT)
     return f"amqp://guest:guest@{RABBITMQ_HOST}:{RABBITMQ_PORT}/"
+
+
+def wait_until_answering(url: str, within: float) -> bool:
+    """True once ``url`` answers 200, asked every 0.1 s for ``within`` seconds; else False.
+
+    One client for the whole wait: ``httpx.get`` makes a client per call, and each loads the
+    system's CA bundle (~25 ms of CPU), while the engine waited for starts on the same CPUs.
+    """
+    deadline = time.monotonic() + within
+    with httpx.Client(timeout=0.5) as client:
+        while time.monotonic() < deadline:
+            try:
+                if client.get(url).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+    return False
 
 
 def free_port() -> int:

@@ -28,6 +28,7 @@ from tests.delivery.misbehaving import MisbehavingReceiver
 from tests.delivery.support import DEST, fast_destination
 from tests.http.support import bearer, token_in_store
 from tests.integrator.test_cli import ROOT
+from tests.services import wait_until_answering
 
 EVENTS = 30
 
@@ -65,14 +66,8 @@ def start_engine(env: dict[str, str]) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         cwd=ROOT,
     )
-    base = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=0.5).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.05)
+    if wait_until_answering(f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}/healthz", 20):
+        return process
     process.kill()
     pytest.fail("engine did not answer /healthz within 20 s")
 

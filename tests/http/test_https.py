@@ -14,7 +14,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from integrator.engine_api import engine_running, engine_url
+from integrator.engine_api import engine_running, engine_tls, engine_url
 from integrator.settings import Settings
 from tests.http.support import engine_process
 from tests.integrator.test_cli import ROOT
@@ -44,6 +44,14 @@ def test_certificate_and_key_go_together() -> None:
     with pytest.raises(ValidationError, match="set both or neither"):
         Settings(http_tls_cert_file=Path("api.pem"))
     assert not Settings().http_tls
+
+
+def test_a_cli_client_of_a_plain_http_engine_trusts_no_certificate_at_all() -> None:
+    """Not ``verify=False``: were the engine's address ever answered over TLS, the client
+    would refuse every certificate, since it holds no trust anchor (and loads no CA bundle)."""
+    context = engine_tls(Settings())
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0
 
 
 def run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -25,7 +25,7 @@ from integrator.store import Store
 from tests.cli_in_process import run_cli as cli
 from tests.http.support import bearer, token_in_store
 from tests.integrator.support import destination
-from tests.services import free_port
+from tests.services import free_port, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "config" / "samples"
@@ -198,14 +198,7 @@ def test_run_delivers_submitted_events_and_stops_cleanly_on_sigterm(
     )
     base = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
+        if not wait_until_answering(f"{base}/healthz", 30):
             pytest.fail("engine did not answer /healthz within 30 s")
         result = cli("submit", "--json", str(SAMPLES / "referral.json"), env=env)
         assert result.returncode == 0, result.stderr

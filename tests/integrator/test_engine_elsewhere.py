@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from destinations.config import dump_destination
@@ -31,7 +30,7 @@ from integrator.store import EnginePresence, Store
 from tests.cli_in_process import run_cli as cli
 from tests.integrator.support import destination
 from tests.integrator.test_cli import ROOT, SAMPLES
-from tests.services import free_port
+from tests.services import free_port, wait_until_answering
 
 NOORD = "ziekenhuis-noord"
 COUNTED = ("events", "rejected_events", "messages", "resends", "audit_log", "jobs")
@@ -87,15 +86,8 @@ def running_engine(env: dict[str, str], *args: str) -> Iterator[subprocess.Popen
                 pytest.fail("the engine did not finish starting")
         else:
             url = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}/healthz"
-            while True:
-                try:
-                    if httpx.get(url, timeout=0.5).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail("the engine did not answer /healthz")
-                time.sleep(0.1)
+            if not wait_until_answering(url, max(0.0, deadline - time.monotonic())):
+                pytest.fail("the engine did not answer /healthz")
         yield process
     finally:
         if process.poll() is None:

@@ -23,7 +23,7 @@ from tests.cli_in_process import run_cli as cli
 from tests.http.support import bearer, token_in_store
 from tests.integrator.support import destination
 from tests.integrator.test_cli import SAMPLES
-from tests.services import free_port
+from tests.services import free_port, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 BSN = "999990019"
@@ -218,14 +218,7 @@ def test_with_a_running_engine_the_resend_goes_through_its_api(
         return status
 
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
+        if not wait_until_answering(f"{base}/healthz", 30):
             pytest.fail("engine did not answer /healthz within 30 s")
         # Without INTEGRATOR_TOKEN the engine refuses, and the CLI says what to set.
         refused = cli("submit", "--json", str(SAMPLES / "referral.json"), env=env)
