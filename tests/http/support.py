@@ -14,13 +14,14 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 import requests
@@ -43,6 +44,23 @@ EVERY_ROLE = tuple(Grant(role) for role in Role)
 
 def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
+
+
+def message_once_delivered(
+    base: str, message_id: str, token: str, within: float = 15.0
+) -> dict[str, Any]:
+    """The message as a running engine's API shows it, once it is delivered or when ``within``
+    seconds have passed (the last answer: the test's assertion says what it was).
+
+    Asked every 0.1 s by one client: ``httpx.get`` makes a client per call, and each loads
+    the system's CA bundle (~25 ms of CPU) on the CPUs the engine delivers with."""
+    deadline = time.monotonic() + within
+    with httpx.Client(base_url=base, timeout=2, headers=bearer(token)) as client:
+        while True:
+            detail: dict[str, Any] = client.get(f"/api/v1/messages/{message_id}").json()
+            if detail["status"] == "delivered" or time.monotonic() > deadline:
+                return detail
+            time.sleep(0.1)
 
 
 async def make_token(access: AccessService, *grants: Grant, name: str | None = None) -> str:

@@ -17,13 +17,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from destinations.config import dump_destination
 from integrator.store import Store
 from tests.cli_in_process import run_cli as cli
-from tests.http.support import bearer, token_in_store
+from tests.http.support import message_once_delivered, token_in_store
 from tests.integrator.support import destination
 from tests.services import free_port, wait_until_answering
 
@@ -204,17 +203,8 @@ def test_run_delivers_submitted_events_and_stops_cleanly_on_sigterm(
         assert result.returncode == 0, result.stderr
         [outcome] = json.loads(result.stdout)
         message_id = outcome["messages"][0]["message_id"]
-        deadline = time.monotonic() + 15
-        status = None
-        while time.monotonic() < deadline:
-            detail = httpx.get(
-                f"{base}/api/v1/messages/{message_id}", timeout=2, headers=bearer(token)
-            ).json()
-            status = detail["status"]
-            if status == "delivered":
-                break
-            time.sleep(0.1)
-        assert status == "delivered"
+        detail = message_once_delivered(base, message_id, token)
+        assert detail["status"] == "delivered"
         assert detail["attempt_history"][-1]["ack_code"] == "AA"
 
         engine.send_signal(signal.SIGTERM)

@@ -9,10 +9,8 @@ import os
 import pwd
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 import deadletter
@@ -20,7 +18,7 @@ from destinations.config import dump_destination
 from integrator.access import Grant, Role
 from integrator.store import Store
 from tests.cli_in_process import run_cli as cli
-from tests.http.support import bearer, token_in_store
+from tests.http.support import message_once_delivered, token_in_store
 from tests.integrator.support import destination
 from tests.integrator.test_cli import SAMPLES
 from tests.services import free_port, wait_until_answering
@@ -206,15 +204,7 @@ def test_with_a_running_engine_the_resend_goes_through_its_api(
     base = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"
 
     def status_of(message_id: str) -> str:
-        deadline = time.monotonic() + 15
-        status = ""
-        while time.monotonic() < deadline:
-            status = httpx.get(
-                f"{base}/api/v1/messages/{message_id}", timeout=2, headers=bearer(support)
-            ).json()["status"]
-            if status == "delivered":
-                break
-            time.sleep(0.1)
+        status: str = message_once_delivered(base, message_id, support)["status"]
         return status
 
     try:
