@@ -6,16 +6,23 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test lint typecheck check bench schemas clean
 
+# Installs go through uv (from PyPI, into the venv): about 5 s for the dev extras where pip
+# took about 60 s on the same machine, a tenth of `make test`. Where uv cannot be installed or
+# cannot install (no wheel for the platform, an index only pip is configured for), pip does it.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	-$(BIN)/python -m pip install --quiet uv
+
+install = $(BIN)/uv pip install --quiet --python $(BIN)/python $(1) 2>/dev/null \
+	|| $(BIN)/pip install --quiet $(1)
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+	$(call install,-e .)
 	touch $@
 
 $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(call install,-e '.[dev]')
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
