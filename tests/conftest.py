@@ -16,7 +16,7 @@ import typer.testing
 from hypothesis import settings as hypothesis_settings
 
 from tests.loop_mark import asyncio_loop_mark, set_asyncio_loop_mark
-from tests.services import free_port
+from tests.services import compact_postgres_catalogs, free_port
 
 # Hypothesis fails an example that takes longer than 200 ms: a timer in a test, which fails
 # under load on a shared 2-core machine (it did, with a browser test beside it) and says nothing
@@ -43,6 +43,16 @@ for _name in ("COLUMNS", "LINES"):
 
 
 _PRISTINE_LOGGING = structlog.get_config()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Once per run, in the process that starts the others: the PostgreSQL catalogs the
+    previous runs' schemas left dead rows in are compacted (``compact_postgres_catalogs``)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    why_not = compact_postgres_catalogs()
+    if why_not is not None:
+        print(f"\nPostgreSQL's catalogs were not compacted: {why_not}")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -87,6 +87,56 @@ def require_postgres() -> str:
     return f"postgresql+asyncpg://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/test"
 
 
+# The catalogs that making and dropping a schema adds rows to and deletes them from.
+_CHURNED_CATALOGS = (
+    "pg_attribute",
+    "pg_attrdef",
+    "pg_class",
+    "pg_constraint",
+    "pg_depend",
+    "pg_index",
+    "pg_namespace",
+    "pg_sequence",
+    "pg_trigger",
+    "pg_type",
+)
+
+
+def compact_postgres_catalogs() -> str | None:
+    """Rewrite the ``test`` database's system catalogs that the suite's schemas churn; None, or
+    why not.
+
+    Every run makes and drops a few hundred schemas there, and their catalog rows stay behind
+    as dead rows until a vacuum. A server with autovacuum off (as on the machines this suite
+    runs on) kept them all: ``pg_attribute`` had grown to 1.6 million dead rows, 257 MB that
+    every schema made, dropped or looked up scanned (a count of ``pg_class`` took 35 ms; 1.7 ms
+    after). ``VACUUM FULL`` of these tables took under two seconds, once per run, before any
+    test starts.
+    """
+    import asyncio
+
+    import asyncpg
+
+    if not port_answers(POSTGRES_HOST, POSTGRES_PORT):
+        return f"PostgreSQL does not answer on {POSTGRES_HOST}:{POSTGRES_PORT}"
+
+    async def compact() -> None:
+        conn = await asyncpg.connect(
+            host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
+        )
+        try:
+            catalogs = ", ".join(f"pg_catalog.{name}" for name in _CHURNED_CATALOGS)
+            await conn.execute(f"VACUUM FULL {catalogs}")
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(compact())
+    except (OSError, asyncpg.PostgresError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def require_rabbitmq() -> str:
     require_service("RabbitMQ", RABBITMQ_HOST, RABBITMQ_PORT)
     return f"amqp://guest:guest@{RABBITMQ_HOST}:{RABBITMQ_PORT}/"

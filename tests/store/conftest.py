@@ -15,6 +15,7 @@ from integrator.store.engine import create_engine
 from integrator.store.sealing import Sealer
 from integrator.store.url import resolve
 from tests.services import require_postgres
+from tests.store import schema_pool
 from tests.store.factories import StepClock
 
 
@@ -50,11 +51,21 @@ async def postgres_site() -> AsyncIterator[Site]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def site(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Site]:
+    """A new SQLite file; on PostgreSQL an emptied schema at head from this process's pool
+    (``tests/store/schema_pool.py``), or a new empty one for a test marked ``fresh_schema``."""
     if request.param == "sqlite":
         yield Site("sqlite", f"sqlite:///{tmp_path / 'var' / 'store.db'}")
         return
-    async with postgres_site() as pg_site:
-        yield pg_site
+    if request.node.get_closest_marker("fresh_schema"):
+        async with postgres_site() as pg_site:
+            yield pg_site
+        return
+    url = require_postgres()
+    schema = schema_pool.take()
+    try:
+        yield Site("postgresql", url, schema)
+    finally:
+        await schema_pool.give_back(schema, url)
 
 
 @pytest.fixture

@@ -43,7 +43,10 @@ async def scalar(site: Site, sql: str) -> object:
 
 
 async def migrate_to(site: Site, revision: str) -> None:
-    """Migrate the site's (empty) store to ``revision`` only: a store as older code left it."""
+    """Migrate the site's store to ``revision`` only: a store as older code left it.
+
+    On PostgreSQL the schema is made again, empty, first: the ``site`` fixture may have given
+    an emptied schema at head (``tests/store/schema_pool.py``)."""
     engine = create_engine(resolve(site.url, site.schema))
 
     def upgrade(conn: Connection) -> None:
@@ -52,7 +55,8 @@ async def migrate_to(site: Site, revision: str) -> None:
     try:
         async with engine.connect() as conn:
             if site.schema is not None:
-                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{site.schema}"'))
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{site.schema}" CASCADE'))
+                await conn.execute(text(f'CREATE SCHEMA "{site.schema}"'))
             await conn.run_sync(upgrade)
             await conn.commit()
     finally:

@@ -39,6 +39,9 @@ from tests.store.conftest import Site, postgres_site
 from tests.store.factories import make_event, make_message
 from tests.store.helpers import migrate_to, raw_connection, row_counts
 
+# About making, opening or migrating a store: a new, empty schema on PostgreSQL.
+pytestmark = pytest.mark.fresh_schema
+
 ROOT = Path(integrator.__file__).resolve().parent.parent
 
 STORE_TABLES = {

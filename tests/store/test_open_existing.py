@@ -20,6 +20,9 @@ from tests.store.conftest import Site, postgres_site
 from tests.store.factories import make_event, make_message
 from tests.store.helpers import scalar
 
+# About making, opening or migrating a store: a new, empty schema on PostgreSQL.
+pytestmark = pytest.mark.fresh_schema
+
 
 async def test_an_existing_store_is_opened_and_named(site: Site) -> None:
     async with await site.open() as created:

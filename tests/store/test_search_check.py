@@ -15,6 +15,9 @@ from integrator.store.tables import search_key_check as check_table
 from tests.store.conftest import Site
 from tests.store.helpers import migrate_to, raw_connection
 
+# About making, opening or migrating a store: a new, empty schema on PostgreSQL.
+pytestmark = pytest.mark.fresh_schema
+
 KEY_A = "search-key-a-0123456789"
 KEY_B = "search-key-b-0123456789"
 CHECK_A, CHECK_B = search_key_check(KEY_A), search_key_check(KEY_B)

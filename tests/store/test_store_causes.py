@@ -23,6 +23,9 @@ from tests.cli_in_process import run_cli
 from tests.services import POSTGRES_HOST, POSTGRES_PORT, free_port, require_postgres
 from tests.store.factories import make_event, make_message
 
+# About making, opening or migrating a store: a new, empty schema on PostgreSQL.
+pytestmark = pytest.mark.fresh_schema
+
 SECRET = "BSN-123456782-Jansen"
 
 
