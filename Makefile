@@ -36,7 +36,8 @@ demo: $(VENV)/.installed
 # Two pytest-xdist workers, a test file each at a time (module fixtures are not made twice);
 # the tests marked `exclusive` restart RabbitMQ or PostgreSQL under a running engine, so they
 # run afterwards, alone. TEST_WORKERS=1 runs everything in one process. Three workers were no
-# faster on two cores (674 s against 681-689 s for the parallel part): the run is CPU-bound.
+# faster on two cores (674 s against 681-689 s for the parallel part, before the PostgreSQL
+# catalogs were compacted: bench/results/perf.md, "The test suite's time"): it is CPU-bound.
 TEST_WORKERS ?= 2
 # The tests' stores, destination files and browser profiles go to memory (/dev/shm) where the
 # machine has it: a run writes about 700 MB there, and on a disk the stores' fsyncs and the
