@@ -193,8 +193,16 @@ async def scenario(
                 if await intake_consumers(topology) >= n_engines:
                     break
                 await asyncio.sleep(0.2)
-            # Named, so ``backend_cpu`` leaves the harness's own polling out of the database's.
-            store = await Store.open(f"{url}?application_name={HARNESS}")
+            # Its sessions are left out of the database's CPU (``backend_cpu``): named where the
+            # revision's store takes ``application_name`` in its URL, else known by their pids
+            # (the revisions before 5b99e1e refuse the parameter).
+            before = await backend_pids(admin, db)
+            try:
+                store = await Store.open(f"{url}?application_name={HARNESS}")
+            except TypeError:
+                store = await Store.open(url)
+            await store.count_by_status()
+            harness_pids = await backend_pids(admin, db) - before
             events = make_events(n_events, providers)
 
             spy = None
@@ -206,7 +214,7 @@ async def scenario(
                     stderr=subprocess.DEVNULL,
                 )
             cpu0 = [cpu_seconds(process.pid) for process in processes]
-            db_cpu0 = await backend_cpu(admin, db)
+            db_cpu0 = await backend_cpu(admin, db, harness_pids)
             broker_cpu0 = broker_cpu_seconds()
             receivers_cpu0 = cpu_seconds(receivers.pid) if receivers.pid else None
             t0 = time.perf_counter()
@@ -226,7 +234,7 @@ async def scenario(
                 delivered = counts["delivered"]
                 if delivered >= n_events:
                     elapsed = time.perf_counter() - t0
-                    db_cpu1 = await backend_cpu(admin, db)
+                    db_cpu1 = await backend_cpu(admin, db, harness_pids)
                     broker_cpu1 = broker_cpu_seconds()
                     receivers_cpu1 = cpu_seconds(receivers.pid) if receivers.pid else None
                     break
@@ -311,17 +319,24 @@ def _per_event(before: float | None, after: float | None, n_events: int) -> floa
     return (after - before) / n_events * 1e6
 
 
-async def backend_cpu(admin: asyncpg.Connection, db: str) -> dict[int, float]:
+async def backend_pids(admin: asyncpg.Connection, db: str) -> set[int]:
+    rows = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", db)
+    return {row["pid"] for row in rows}
+
+
+async def backend_cpu(
+    admin: asyncpg.Connection, db: str, harness_pids: set[int]
+) -> dict[int, float]:
     """CPU seconds so far of each PostgreSQL backend serving the engines in ``db``. The
-    harness's own (``HARNESS``: a count of ``messages`` every 100 ms while it waits, a scan
-    each) is left out. A backend
-    that ends during the run is not counted; the engines keep theirs open."""
+    harness's own (``HARNESS`` or ``harness_pids``: a count of ``messages`` every 100 ms while
+    it waits, a scan each) is left out. A backend that ends during the run is not counted; the
+    engines keep theirs open."""
     pids = await admin.fetch(
         "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> $2",
         db,
         HARNESS,
     )
-    found = {row["pid"]: cpu_seconds(row["pid"]) for row in pids}
+    found = {row["pid"]: cpu_seconds(row["pid"]) for row in pids if row["pid"] not in harness_pids}
     return {pid: cpu for pid, cpu in found.items() if cpu is not None}
 
 
