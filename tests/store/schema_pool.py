@@ -68,7 +68,8 @@ def take() -> str:
     return _pool.pop() if _pool else new_name()
 
 
-async def _connect() -> asyncpg.Connection:
+async def connect() -> asyncpg.Connection:
+    """A session of the suite's own in the ``test`` database (as its superuser)."""
     return await asyncpg.connect(
         host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
     )
@@ -101,7 +102,7 @@ async def _head(conn: asyncpg.Connection, url: str) -> str:
 
 async def give_back(schema: str, url: str) -> None:
     """Empty ``schema`` into the pool if it is still the head's schema; else drop it."""
-    conn = await _connect()
+    conn = await connect()
     try:
         if await _emptied_at_head(conn, schema, url):
             _pool.append(schema)
@@ -149,7 +150,7 @@ def _drop_pool() -> None:
         return
 
     async def drop() -> None:
-        conn = await _connect()
+        conn = await connect()
         try:
             for schema in _pool:
                 await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -3,11 +3,10 @@ holds nothing of the test before it, and one a test changed is dropped, never gi
 
 from __future__ import annotations
 
-import asyncpg
 import pytest
 
 from integrator.store import MessageFilter, Store
-from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_postgres
+from tests.services import require_postgres
 from tests.store import schema_pool
 from tests.store.factories import StepClock, make_event, make_message
 
@@ -15,9 +14,7 @@ pytestmark = pytest.mark.postgres
 
 
 async def _schema_exists(name: str) -> bool:
-    conn = await asyncpg.connect(
-        host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
-    )
+    conn = await schema_pool.connect()
     try:
         return bool(await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", name))
     finally:
@@ -49,9 +46,7 @@ async def test_a_schema_a_test_changed_is_dropped() -> None:
     url = require_postgres()
     schema = schema_pool.take()
     await (await Store.open(url, schema=schema, clock=StepClock())).close()
-    conn = await asyncpg.connect(
-        host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
-    )
+    conn = await schema_pool.connect()
     try:
         await conn.execute(f'ALTER TABLE "{schema}".messages ADD COLUMN extra TEXT')
     finally:
