@@ -11,9 +11,13 @@ import os
 import shutil
 import socket
 import time
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+
+if TYPE_CHECKING:
+    import asyncpg
 
 POSTGRES_HOST = os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1")
 POSTGRES_PORT = int(os.environ.get("TEST_POSTGRES_PORT", "5432"))
@@ -102,6 +106,25 @@ _CHURNED_CATALOGS = (
 )
 
 
+async def postgres_admin() -> asyncpg.Connection:
+    """A session of the suite's own in the ``test`` database, as its superuser: for what the
+    store's API does not do (schemas and databases made and dropped, catalogs compacted)."""
+    import asyncpg
+
+    return await asyncpg.connect(
+        host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
+    )
+
+
+async def postgres_admin_sql(sql: str) -> None:
+    """One statement on a new session (a test may restart PostgreSQL between two)."""
+    admin = await postgres_admin()
+    try:
+        await admin.execute(sql)
+    finally:
+        await admin.close()
+
+
 def compact_postgres_catalogs() -> str | None:
     """Rewrite the ``test`` database's system catalogs that the suite's schemas churn; None, or
     why not.
@@ -120,18 +143,9 @@ def compact_postgres_catalogs() -> str | None:
     if not port_answers(POSTGRES_HOST, POSTGRES_PORT):
         return f"PostgreSQL does not answer on {POSTGRES_HOST}:{POSTGRES_PORT}"
 
-    async def compact() -> None:
-        conn = await asyncpg.connect(
-            host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
-        )
-        try:
-            catalogs = ", ".join(f"pg_catalog.{name}" for name in _CHURNED_CATALOGS)
-            await conn.execute(f"VACUUM FULL {catalogs}")
-        finally:
-            await conn.close()
-
+    catalogs = ", ".join(f"pg_catalog.{name}" for name in _CHURNED_CATALOGS)
     try:
-        asyncio.run(compact())
+        asyncio.run(postgres_admin_sql(f"VACUUM FULL {catalogs}"))
     except (OSError, asyncpg.PostgresError) as exc:
         return f"{type(exc).__name__}: {exc}"
     return None

@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import uvicorn
@@ -29,7 +28,7 @@ from integrator.runner import bind_http
 from tests.http.conftest import BSN
 from tests.http.support import bearer, token_for
 from tests.integrator.support import destination, settings_for
-from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_postgres
+from tests.services import POSTGRES_HOST, POSTGRES_PORT, postgres_admin_sql, require_postgres
 from tests.store.test_store_causes import fill_up
 
 SEARCH_KEY = "a-test-search-key-of-enough-length"
@@ -118,27 +117,17 @@ async def test_a_full_sqlite_store_answers_503_and_is_not_ready_until_a_write_wo
         assert "integrator_store_up 1.0" in (await api.get("/metrics")).text
 
 
-async def _admin(sql: str) -> None:
-    admin = await asyncpg.connect(
-        host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
-    )
-    try:
-        await admin.execute(sql)
-    finally:
-        await admin.close()
-
-
 @pytest.mark.postgres
 async def test_a_database_dropped_and_made_again_answers_503_naming_the_cause(
     tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
     require_postgres()
     name = f"t_{uuid.uuid4().hex[:16]}"
-    await _admin(f'CREATE DATABASE "{name}"')
+    await postgres_admin_sql(f'CREATE DATABASE "{name}"')
     url = f"postgresql://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}"
     try:
         async with engine_on(tmp_path, url) as engine, serving(engine) as api:
-            await _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+            await postgres_admin_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
             with capture_logs() as logs:
                 gone = await api.post("/api/v1/events", json=new_event(referral_data))
                 scraped = await api.get("/metrics")
@@ -147,7 +136,8 @@ async def test_a_database_dropped_and_made_again_answers_503_naming_the_cause(
             assert all("3D000" in line["error"] for line in failures(logs)), logs
             assert f"the database '{name}' does not exist" in failures(logs)[0]["error"]
 
-            await _admin(f'CREATE DATABASE "{name}"')  # empty: the store's tables are gone
+            # Empty: the store's tables are gone.
+            await postgres_admin_sql(f'CREATE DATABASE "{name}"')
             with capture_logs() as logs:
                 empty = await api.post("/api/v1/events", json=new_event(referral_data))
             assert empty.status_code == 503, empty.text
@@ -158,4 +148,4 @@ async def test_a_database_dropped_and_made_again_answers_503_naming_the_cause(
             assert ready.status_code == 503
             assert ready.json()["checks"]["store"] == "unavailable"
     finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await postgres_admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -23,7 +23,7 @@ import uuid
 import asyncpg
 
 from integrator.store.tables import metadata
-from tests.services import POSTGRES_HOST, POSTGRES_PORT
+from tests.services import postgres_admin
 
 # Everything a schema's definition consists of, one line each, with the schema's own name taken
 # out (defaults and index definitions name it).
@@ -68,13 +68,6 @@ def take() -> str:
     return _pool.pop() if _pool else new_name()
 
 
-async def connect() -> asyncpg.Connection:
-    """A session of the suite's own in the ``test`` database (as its superuser)."""
-    return await asyncpg.connect(
-        host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
-    )
-
-
 async def _definition(conn: asyncpg.Connection, schema: str) -> str:
     tables = await conn.fetch(
         "SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'alembic_version'", schema
@@ -102,7 +95,7 @@ async def _head(conn: asyncpg.Connection, url: str) -> str:
 
 async def give_back(schema: str, url: str) -> None:
     """Empty ``schema`` into the pool if it is still the head's schema; else drop it."""
-    conn = await connect()
+    conn = await postgres_admin()
     try:
         if await _emptied_at_head(conn, schema, url):
             _pool.append(schema)
@@ -150,7 +143,7 @@ def _drop_pool() -> None:
         return
 
     async def drop() -> None:
-        conn = await connect()
+        conn = await postgres_admin()
         try:
             for schema in _pool:
                 await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

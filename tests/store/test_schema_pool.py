@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from integrator.store import MessageFilter, Store
-from tests.services import require_postgres
+from tests.services import postgres_admin, require_postgres
 from tests.store import schema_pool
 from tests.store.factories import StepClock, make_event, make_message
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.postgres
 
 
 async def _schema_exists(name: str) -> bool:
-    conn = await schema_pool.connect()
+    conn = await postgres_admin()
     try:
         return bool(await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", name))
     finally:
@@ -46,7 +46,7 @@ async def test_a_schema_a_test_changed_is_dropped() -> None:
     url = require_postgres()
     schema = schema_pool.take()
     await (await Store.open(url, schema=schema, clock=StepClock())).close()
-    conn = await schema_pool.connect()
+    conn = await postgres_admin()
     try:
         await conn.execute(f'ALTER TABLE "{schema}".messages ADD COLUMN extra TEXT')
     finally:

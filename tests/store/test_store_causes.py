@@ -13,30 +13,25 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
 from structlog.testing import capture_logs
 
 from integrator.store import Store, StoreConfigError, StoreError, StoreUnavailable
 from integrator.store.url import resolve
 from tests.cli_in_process import run_cli
-from tests.services import POSTGRES_HOST, POSTGRES_PORT, free_port, require_postgres
+from tests.services import (
+    POSTGRES_HOST,
+    POSTGRES_PORT,
+    free_port,
+    postgres_admin_sql,
+    require_postgres,
+)
 from tests.store.factories import make_event, make_message
 
 # About making, opening or migrating a store: a new, empty schema on PostgreSQL.
 pytestmark = pytest.mark.fresh_schema
 
 SECRET = "BSN-123456782-Jansen"
-
-
-async def _admin(sql: str) -> None:
-    admin = await asyncpg.connect(
-        host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database="test"
-    )
-    try:
-        await admin.execute(sql)
-    finally:
-        await admin.close()
 
 
 async def fill_up(store: Store, *, full: bool) -> None:
@@ -165,8 +160,8 @@ async def test_a_store_whose_tables_are_gone_is_unavailable_and_says_why() -> No
     schema = f"t_{uuid.uuid4().hex[:16]}"
     store = await Store.open(url, schema=schema)
     try:
-        await _admin(f'DROP SCHEMA "{schema}" CASCADE')
-        await _admin(f'CREATE SCHEMA "{schema}"')
+        await postgres_admin_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        await postgres_admin_sql(f'CREATE SCHEMA "{schema}"')
         with pytest.raises(StoreUnavailable) as caught:
             await store.accept_event(make_event(), [make_message()])
         assert caught.value.code == "42P01"
@@ -176,7 +171,7 @@ async def test_a_store_whose_tables_are_gone_is_unavailable_and_says_why() -> No
             await store.ping()  # what /readyz asks: not ready either
     finally:
         await store.close()
-        await _admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await postgres_admin_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def test_the_cli_names_the_address_nothing_listens_at(env: dict[str, str]) -> None:
