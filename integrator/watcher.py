@@ -7,6 +7,12 @@ Each entry's type and inode change time count too: a file turned into a director
 to nothing, or made unreadable (``chmod``, which changes no modification time), is refused by
 the loader, and that refusal must be shown and audited when it happens, not at the next edit.
 A link to nothing is marked by the link itself, as it has nothing else to stat.
+
+Applying can fail for a reason that passes (the store away for a moment while a change is
+recorded). The change is then still owed: it is tried again, a second, two, four... up to
+:data:`RETRY_AT_MOST` apart, until it applies or the files change again. Taken as seen, it
+would wait for the next edit of some file, and the destination would go on with its old
+address while the file says the new one.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from integrator.logging import get_logger
 log = get_logger("integrator.watcher")
 
 Fingerprint = tuple[tuple[str, int, int, int, int], ...]
+
+RETRY_AT_MOST = 30.0
+"""Seconds, at most, between two tries of a change whose applying failed."""
 
 
 def fingerprint(directory: Path) -> Fingerprint:
@@ -54,6 +63,7 @@ class DirectoryWatcher:
         self._directory = directory
         self._on_change = on_change
         self._interval = interval
+        self._most_ticks = max(1, round(RETRY_AT_MOST / interval))
         self._seen = fingerprint(directory)
         self._task: asyncio.Task[None] | None = None
 
@@ -65,13 +75,31 @@ class DirectoryWatcher:
         self._task = None
 
     async def _run(self) -> None:
+        failures = 0  # in a row, of the change last seen
+        ticks_to_retry = 0  # polls to let pass before trying it again
         while True:
             await asyncio.sleep(self._interval)
             current = fingerprint(self._directory)
-            if current == self._seen:
+            if current != self._seen:
+                failures = 0  # a new change: tried at once, however the last one ended
+            elif not failures:
+                continue
+            elif ticks_to_retry > 1:
+                ticks_to_retry -= 1
                 continue
             self._seen = current
             try:
                 await self._on_change()
-            except Exception as exc:  # keep watching: the next change may fix it
-                log.error("applying destination files failed", error_type=type(exc).__name__)
+            except Exception as exc:  # keep watching; the change is still owed
+                failures += 1
+                ticks_to_retry = min(2 ** (failures - 1), self._most_ticks)
+                log.error(
+                    "applying destination files failed; trying again",
+                    error_type=type(exc).__name__,
+                    failures=failures,
+                    retry_in_s=ticks_to_retry * self._interval,
+                )
+                continue
+            if failures:
+                log.info("destination files applied after failing", failures=failures)
+            failures = 0
