@@ -40,6 +40,7 @@ from integrator.access.service import (
     NewToken,
     PersonView,
     RevokedToken,
+    SessionTimeLeft,
     TokenView,
 )
 from integrator.access.settings import AccessSettings
@@ -68,6 +69,7 @@ __all__ = [
     "PersonView",
     "RevokedToken",
     "Role",
+    "SessionTimeLeft",
     "TokenView",
     "UnknownAccount",
     "local_identity",

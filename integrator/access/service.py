@@ -151,6 +151,24 @@ class LoginResult:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionTimeLeft:
+    """What a console session has left: ``idle`` unless its person does something, and
+    ``at_most`` whatever they do (its lifetime)."""
+
+    idle: timedelta
+    at_most: timedelta
+
+    @property
+    def ends_in(self) -> timedelta:
+        return min(self.idle, self.at_most)
+
+    @property
+    def can_be_kept(self) -> bool:
+        """Whether "stay signed in" would move the end: not when the lifetime comes first."""
+        return self.idle < self.at_most
+
+
+@dataclass(frozen=True, slots=True)
 class NewToken:
     """The token as shown once at creation."""
 
@@ -891,6 +909,55 @@ class AccessService:
         they are answered but do not count as the person being there, so a dashboard left open
         still ends after the idle timeout.
         """
+        live = await self._live_session(raw_session)
+        if live is None:
+            return None
+        session, person, now = live
+        if activity and now - session.last_seen_at >= self._settings.touch_interval:
+            await self._store.touch_session(
+                session.id, now=now, seen_before=now - self._settings.touch_interval
+            )
+        return Identity(
+            kind=IdentityKind.PERSON,
+            id=person.id,
+            display=_person_target(person.email),
+            grants=frozenset(_grants(person.grants, active=True)),
+            two_factor=session.two_factor,
+        )
+
+    @property
+    def idle_left_at_least(self) -> timedelta:
+        """What a session surely has left after a request that counted as activity: its idle
+        timeout, less the ``touch_interval`` its last-seen time may lag behind by. A page
+        rendered now asks :meth:`session_time_left` no sooner than this, less its warning's
+        lead."""
+        return self._settings.session_idle - self._settings.touch_interval
+
+    async def session_time_left(
+        self, raw_session: str, *, keep: bool = False
+    ) -> SessionTimeLeft | None:
+        """How long a console session has left, or None when it has ended; for the warning a
+        page shows before the idle timeout. Asking is no activity (a page asks by itself).
+
+        ``keep``: the person said they are still there ("stay signed in"): the idle clock
+        starts again now, whatever ``touch_interval`` would wait for. The session's lifetime
+        is not moved: after 12 hours a person signs in again, whatever they did.
+        """
+        live = await self._live_session(raw_session)
+        if live is None:
+            return None
+        session, _, now = live
+        seen = session.last_seen_at
+        if keep and await self._store.touch_session(session.id, now=now, seen_before=now):
+            seen = now
+        return SessionTimeLeft(
+            idle=seen + self._settings.session_idle - now, at_most=session.expires_at - now
+        )
+
+    async def _live_session(
+        self, raw_session: str
+    ) -> tuple[SessionRecord, PersonRecord, datetime] | None:
+        """The session, its person and the time now, unless the session has ended."""
         session = await self._store.get_session(secrets_.hash_secret(raw_session))
         now = self._now()
         if (
@@ -903,17 +970,7 @@ class AccessService:
         person = await self._store.get_person(person_id=session.person_id)
         if person is None or person.status != "active":
             return None
-        if activity and now - session.last_seen_at >= self._settings.touch_interval:
-            await self._store.touch_session(
-                session.id, now=now, seen_before=now - self._settings.touch_interval
-            )
-        return Identity(
-            kind=IdentityKind.PERSON,
-            id=person.id,
-            display=_person_target(person.email),
-            grants=frozenset(_grants(person.grants, active=True)),
-            two_factor=session.two_factor,
-        )
+        return session, person, now
 
     async def logout(self, raw_session: str, *, source: str | None = None) -> None:
         session_hash = secrets_.hash_secret(raw_session)

@@ -39,6 +39,15 @@ EN: Final[dict[str, str]] = {
         "you need it, as signing in leaves this page."
     ),
     "session.sign_in_again": "Sign in again",
+    # Shown two minutes before the session ends; {left} is a countdown (m:ss).
+    "session.ends_idle": (
+        "You have not done anything on this console for a while: your session ends in {left}."
+    ),
+    "session.ends_lifetime": (
+        "Your session ends in {left}: a session lasts at most 12 hours. Save what you are "
+        "doing and sign in again."
+    ),
+    "session.keep": "Stay signed in",
     "login.title": "Sign in",
     "login.email": "E-mail address",
     "login.password": "Password",
@@ -329,6 +338,14 @@ NL: Final[dict[str, str]] = {
         "als je het nodig hebt, want inloggen verlaat deze pagina."
     ),
     "session.sign_in_again": "Opnieuw inloggen",
+    "session.ends_idle": (
+        "Je hebt een tijd niets gedaan in deze console: je sessie eindigt over {left}."
+    ),
+    "session.ends_lifetime": (
+        "Je sessie eindigt over {left}: een sessie duurt hoogstens 12 uur. Rond af wat je "
+        "doet en log opnieuw in."
+    ),
+    "session.keep": "Ingelogd blijven",
     "login.title": "Inloggen",
     "login.email": "E-mailadres",
     "login.password": "Wachtwoord",

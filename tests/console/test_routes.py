@@ -22,6 +22,9 @@ OPEN = {
     ("POST", "/login"),
     ("POST", "/logout"),
     ("POST", "/language"),
+    # For the page's warning before its session ends: JSON, 401 when there is no session.
+    ("GET", "/session/left"),
+    ("POST", "/session/keep"),
     ("GET", "/invitation"),
     ("POST", "/invitation/open"),
     ("POST", "/invitation/accept"),

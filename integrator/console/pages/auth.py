@@ -1,8 +1,13 @@
-"""Signing in and out, and the language switch.
+"""Signing in and out, staying signed in, and the language switch.
 
 Signing in is ``AccessService.login`` (password plus second factor, lockout, audit); every
 failure shows the same message, so the page never tells which part was wrong. The session
 cookie's lifetime is the session's absolute one; the idle timeout is the service's to enforce.
+
+A page warns two minutes before its session ends when idle and offers to stay signed in
+(``static/console.js``): it asks ``GET /session/left`` (no activity: asking keeps nothing
+alive) and sends ``POST /session/keep`` when the person says so. Both answer JSON for that
+script: the seconds left, or 401 when the session has ended.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from __future__ import annotations
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from integrator.access import SessionTimeLeft
 from integrator.access.errors import LoginRefused
 from integrator.console import i18n
 from integrator.console.errors import sign_in_address, way_back
@@ -98,6 +104,33 @@ async def logout(request: Request, visitor: VisitorDep) -> Response:
     response = RedirectResponse("/login", status_code=303)
     clear_cookie(request, response, SESSION_COOKIE)
     return response
+
+
+@router.get("/session/left")
+async def session_left(request: Request, visitor: VisitorDep) -> JSONResponse:
+    """How long this browser's session has left. The page asks by itself (a background
+    request, ``session.BACKGROUND_HEADER``), so asking keeps nothing alive."""
+    if visitor.session is None:
+        return _time_left(None)
+    return _time_left(await engine_of(request).access.session_time_left(visitor.session))
+
+
+@router.post("/session/keep")
+async def session_keep(request: Request, visitor: VisitorDep) -> JSONResponse:
+    """ "Stay signed in": the idle clock starts again. ``VisitorDep`` has checked that the POST
+    is the page's own (Origin and CSRF token); a session ended already is sent to sign in."""
+    if visitor.session is None:
+        return _time_left(None)
+    return _time_left(await engine_of(request).access.session_time_left(visitor.session, keep=True))
+
+
+def _time_left(left: SessionTimeLeft | None) -> JSONResponse:
+    if left is None:
+        return JSONResponse({"ended": True}, status_code=401, headers={"cache-control": "no-store"})
+    return JSONResponse(
+        {"ends_in": left.ends_in.total_seconds(), "can_be_kept": left.can_be_kept},
+        headers={"cache-control": "no-store"},
+    )
 
 
 @router.post("/language")

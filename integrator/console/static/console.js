@@ -107,3 +107,121 @@
     }
   });
 })();
+
+// Two minutes before the session ends, the page says so and offers to stay signed in.
+//
+// A signed-in page is rendered with the seconds after which its session may be within two
+// minutes of its end (data-check-after: the idle timeout, less the minute the server's
+// last-seen time may lag behind, less the warning's lead). Then it asks the server how long is
+// really left (GET /session/left, as a background request: asking keeps nothing alive), as
+// another tab may have kept the session going. Within the lead it shows the warning, counting
+// down, with "Stay signed in" (POST /session/keep), or without it when the session's 12 hours
+// are what ends it. At the end it asks again; a session that has ended is said in
+// #session-ended, with a link to sign in again, and the page and what was typed in it are left
+// alone. Nothing moves the keyboard's focus: a person typing goes on typing where they were.
+// Without JavaScript there is no warning, and the session ends as before.
+(function () {
+  "use strict";
+  var box = document.getElementById("session-warning");
+  if (!box) { return; }
+  var lead = Number(box.getAttribute("data-lead"));
+  var checkAfter = Number(box.getAttribute("data-check-after"));
+  var said = document.getElementById("session-warning-said");
+  var waiting = null;
+  var ticking = null;
+  var endsAt = 0;
+
+  function csrf() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  function wait(seconds) {
+    window.clearTimeout(waiting);
+    waiting = window.setTimeout(ask, Math.max(seconds, 0) * 1000);
+  }
+
+  function hide() {
+    window.clearInterval(ticking);
+    ticking = null;
+    box.hidden = true;
+    said.textContent = "";
+  }
+
+  function ended() {
+    hide();
+    window.clearTimeout(waiting);
+    var notice = document.getElementById("session-ended");
+    var template = document.getElementById("session-ended-notice");
+    if (notice && template && !notice.hasChildNodes()) {
+      notice.appendChild(template.content.cloneNode(true));
+    }
+  }
+
+  // The server's answer: the seconds left, or null when the session has ended (401, or a
+  // POST sent on to the sign-in page).
+  function answered(response) {
+    if (response.status === 401 || response.redirected) { ended(); return null; }
+    if (!response.ok) { throw new Error("status " + response.status); }
+    return response.json();
+  }
+
+  function tick() {
+    var rest = Math.max(Math.ceil((endsAt - Date.now()) / 1000), 0);
+    var text = Math.floor(rest / 60) + ":" + ("0" + (rest % 60)).slice(-2);
+    box.querySelectorAll(".left").forEach(function (span) { span.textContent = text; });
+    if (rest === 0) {
+      window.clearInterval(ticking);
+      ticking = null;
+      ask();
+    }
+  }
+
+  function show(seconds, canBeKept) {
+    endsAt = Date.now() + seconds * 1000;
+    var reason = box.querySelector(canBeKept ? '[data-reason="idle"]' : '[data-reason="lifetime"]');
+    box.querySelector('[data-reason="idle"]').hidden = !canBeKept;
+    box.querySelector('[data-reason="lifetime"]').hidden = canBeKept;
+    var appearing = box.hidden;
+    box.hidden = false;
+    tick();
+    if (appearing) { said.textContent = reason.textContent.trim(); }  // read out once
+    if (ticking === null && !box.hidden) { ticking = window.setInterval(tick, 1000); }
+  }
+
+  function left(body) {
+    if (!body) { return; }
+    if (body.ends_in > lead) {
+      hide();
+      wait(body.ends_in - lead);
+    } else {
+      show(body.ends_in, body.can_be_kept);
+    }
+  }
+
+  function ask() {
+    fetch("/session/left", {
+      headers: {"X-Integrator-Background": "1"}, credentials: "same-origin", cache: "no-store"
+    }).then(answered).then(left).catch(function () { wait(30); });  // no answer: ask again
+  }
+
+  document.getElementById("session-keep").addEventListener("click", function () {
+    fetch("/session/keep", {
+      method: "POST", headers: {"X-CSRF-Token": csrf()}, credentials: "same-origin",
+      cache: "no-store"
+    }).then(answered).then(left).catch(function () { /* the warning stays: try again */ });
+  });
+
+  // A request the person makes through htmx (a click, not a timer) is activity on the
+  // server: the wait starts again, or, while the warning shows, the server is asked anew.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var config = event.detail.requestConfig;
+    if (!config || !config.triggeringEvent) { return; }
+    wait(box.hidden ? checkAfter : 0);
+  });
+
+  wait(checkAfter);
+})();
