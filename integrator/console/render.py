@@ -20,7 +20,7 @@ from integrator import kept_searches
 from integrator.access.permissions import Permission
 from integrator.console import history_text
 from integrator.console.access_form import refused_controls
-from integrator.console.errors import BadInput, ConsoleError, return_to, sign_in_address
+from integrator.console.errors import BadInput, ConsoleError
 from integrator.console.i18n import COOKIE, LANGUAGES, Translator, choose
 from integrator.console.refusals import say
 from integrator.console.session import engine_of, local_path, set_presession_cookie, this_page
@@ -188,12 +188,11 @@ timeout warning does; WCAG 2.2.1 asks for at least 20 seconds)."""
 @dataclass(frozen=True, slots=True)
 class SessionWarning:
     """What a signed-in page needs to warn before its session ends (``static/console.js``):
-    when to ask the server how long is left (``check_after``, seconds), how long before the end
-    to warn (``lead``), and where signing in again returns to."""
+    when to ask the server how long is left (``check_after``, seconds), and how long before
+    the end to warn (``lead``)."""
 
     check_after: int
     lead: int
-    sign_in: str
 
 
 def session_warning(request: Request) -> SessionWarning:
@@ -201,7 +200,6 @@ def session_warning(request: Request) -> SessionWarning:
     return SessionWarning(
         check_after=max(int((surely_left - WARN_BEFORE_END).total_seconds()), 0),
         lead=int(WARN_BEFORE_END.total_seconds()),
-        sign_in=sign_in_address(return_to(request)),
     )
 
 

@@ -19,7 +19,8 @@ from tests.console.started import started_engine
 from tests.console.test_session import START, accepted, client, csrf, sign_in
 
 ORIGIN = {"origin": "http://console.test"}
-BACKGROUND = {"x-integrator-background": "1"}  # as the page asks: by itself
+# As the page asks: by itself, in the browser's language.
+BACKGROUND = {"x-integrator-background": "1", "accept-language": "en"}
 
 
 @pytest.fixture
@@ -51,17 +52,38 @@ async def test_asking_what_is_left_keeps_nothing_alive(engine: Engine) -> None:
         assert left.headers["cache-control"] == "no-store"
         assert await last_seen(engine, browser) == seen
         clock_of(engine).advance(timedelta(minutes=2))
-        ended = await browser.get("/session/left", headers=BACKGROUND)
-        assert (ended.status_code, ended.json()) == (401, {"ended": True})
+        ended = await browser.get(
+            "/session/left", headers={**BACKGROUND, "referer": "http://console.test/messages"}
+        )
+        assert ended.status_code == 401
+        # The notice a refreshing page gets, returning to the page that asked.
+        assert "Your session has ended" in ended.text
+        assert 'href="/login?next=%2Fmessages"' in ended.text
 
 
 async def test_no_session_is_told_it_has_ended(engine: Engine) -> None:
     async with client(engine) as browser:
         answer = await browser.get("/session/left", headers=BACKGROUND)
-        assert (answer.status_code, answer.json()) == (401, {"ended": True})
+        assert answer.status_code == 401 and "Your session has ended" in answer.text
         browser.cookies.set("integrator-session", "not-a-session")
         answer = await browser.get("/session/left", headers=BACKGROUND)
-        assert (answer.status_code, answer.json()) == (401, {"ended": True})
+        assert answer.status_code == 401 and "Your session has ended" in answer.text
+
+
+async def test_the_notice_returns_only_to_a_page_of_the_console(engine: Engine) -> None:
+    async with client(engine) as browser:
+        for referer, back in (
+            ("https://evil.test/messages", 'href="/login"'),
+            (
+                "http://console.test/messages?destination=noord",
+                "next=%2Fmessages%3Fdestination%3Dnoord",
+            ),
+            ("http://console.test/messages?bsn=999990019", 'href="/login?next=%2Fmessages"'),
+        ):
+            answer = await browser.get("/session/left", headers={"referer": referer})
+            assert answer.status_code == 401
+            assert back in answer.text, referer
+            assert "999990019" not in answer.text
 
 
 async def test_staying_signed_in_starts_the_idle_clock_again(engine: Engine) -> None:

@@ -7,7 +7,7 @@ cookie's lifetime is the session's absolute one; the idle timeout is the service
 A page warns two minutes before its session ends when idle and offers to stay signed in
 (``static/console.js``): it asks ``GET /session/left`` (no activity: asking keeps nothing
 alive) and sends ``POST /session/keep`` when the person says so. Both answer JSON for that
-script: the seconds left, or 401 when the session has ended.
+script (the seconds left), or, when the session has ended, 401 with the notice to show.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from integrator.access import SessionTimeLeft
 from integrator.access.errors import LoginRefused
 from integrator.console import i18n
 from integrator.console.errors import sign_in_address, way_back
-from integrator.console.render import NavItem, page
+from integrator.console.render import NavItem, page, session_ended
 from integrator.console.session import (
     PRESESSION_COOKIE,
     SESSION_COOKIE,
     clear_cookie,
     engine_of,
     local_path,
+    own_page,
     served_over_tls,
     set_session_cookie,
 )
@@ -107,30 +108,39 @@ async def logout(request: Request, visitor: VisitorDep) -> Response:
 
 
 @router.get("/session/left")
-async def session_left(request: Request, visitor: VisitorDep) -> JSONResponse:
+async def session_left(request: Request, visitor: VisitorDep) -> Response:
     """How long this browser's session has left. The page asks by itself (a background
     request, ``session.BACKGROUND_HEADER``), so asking keeps nothing alive."""
     if visitor.session is None:
-        return _time_left(None)
-    return _time_left(await engine_of(request).access.session_time_left(visitor.session))
+        return _ended(request)
+    left = await engine_of(request).access.session_time_left(visitor.session)
+    return _ended(request) if left is None else _time_left(left)
 
 
 @router.post("/session/keep")
-async def session_keep(request: Request, visitor: VisitorDep) -> JSONResponse:
-    """ "Stay signed in": the idle clock starts again. ``VisitorDep`` has checked that the POST
+async def session_keep(request: Request, visitor: VisitorDep) -> Response:
+    """"Stay signed in": the idle clock starts again. ``VisitorDep`` has checked that the POST
     is the page's own (Origin and CSRF token); a session ended already is sent to sign in."""
     if visitor.session is None:
-        return _time_left(None)
-    return _time_left(await engine_of(request).access.session_time_left(visitor.session, keep=True))
+        return _ended(request)
+    left = await engine_of(request).access.session_time_left(visitor.session, keep=True)
+    return _ended(request) if left is None else _time_left(left)
 
 
-def _time_left(left: SessionTimeLeft | None) -> JSONResponse:
-    if left is None:
-        return JSONResponse({"ended": True}, status_code=401, headers={"cache-control": "no-store"})
+def _time_left(left: SessionTimeLeft) -> JSONResponse:
     return JSONResponse(
         {"ends_in": left.ends_in.total_seconds(), "can_be_kept": left.can_be_kept},
         headers={"cache-control": "no-store"},
     )
+
+
+def _ended(request: Request) -> Response:
+    """401 with the notice a refreshing page gets when its session has ended
+    (``render.session_ended``), its link to sign in returning to the page that asked (the
+    ``Referer``, by the rule of every way back). The page's own source holds neither: a page
+    that refused a term must not carry it again in a link."""
+    came_from = own_page(request, request.headers.get("referer"))
+    return session_ended(request, sign_in_address(way_back(request, came_from)), status=401)
 
 
 @router.post("/language")

@@ -117,8 +117,8 @@
 // another tab may have kept the session going. Within the lead it shows the warning, counting
 // down, with "Stay signed in" (POST /session/keep), or without it when the session's 12 hours
 // are what ends it. At the end it asks again; a session that has ended is said in
-// #session-ended, with a link to sign in again, and the page and what was typed in it are left
-// alone. Nothing moves the keyboard's focus: a person typing goes on typing where they were.
+// #session-ended with the server's notice and its link to sign in again, and the page and what
+// was typed in it are left alone. Nothing moves the keyboard's focus: a person typing goes on typing where they were.
 // Without JavaScript there is no warning, and the session ends as before.
 (function () {
   "use strict";
@@ -151,20 +151,24 @@
     said.textContent = "";
   }
 
-  function ended() {
+  // The server's notice that the session has ended (a 401's body, as a refreshing page gets
+  // it), shown in #session-ended: the page and what was typed in it stay.
+  function ended(response) {
     hide();
     window.clearTimeout(waiting);
-    var notice = document.getElementById("session-ended");
-    var template = document.getElementById("session-ended-notice");
-    if (notice && template && !notice.hasChildNodes()) {
-      notice.appendChild(template.content.cloneNode(true));
-    }
+    return response.text().then(function (html) {
+      var notice = document.getElementById("session-ended");
+      var sent = new DOMParser().parseFromString(html, "text/html").getElementById("session-ended");
+      if (notice && sent) { notice.replaceChildren.apply(notice, Array.from(sent.childNodes)); }
+      return null;
+    });
   }
 
-  // The server's answer: the seconds left, or null when the session has ended (401, or a
-  // POST sent on to the sign-in page).
+  // The seconds left (JSON), or null once the session has ended. "Stay signed in" after the
+  // end is sent on to the sign-in page; the page then asks for the notice.
   function answered(response) {
-    if (response.status === 401 || response.redirected) { ended(); return null; }
+    if (response.status === 401) { return ended(response); }
+    if (response.redirected) { ask(); return null; }
     if (!response.ok) { throw new Error("status " + response.status); }
     return response.json();
   }
