@@ -107,6 +107,10 @@ class AckPolicy:
     on_reject: Literal["retry", "deadletter"] = "deadletter"
 
 
+async def _sleep_for_retry(result: AttemptResult, seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -117,7 +121,7 @@ class DeliveryWorker:
         retry: RetryPolicy,
         ack_policy: AckPolicy,
         clock: Callable[[], datetime],
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        wait_for_retry: Callable[[AttemptResult, float], Awaitable[None]] | None = None,
         rng: random.Random | None = None,
         limiter: TokenBucket | None = None,
         resumed_at: datetime | None = None,
@@ -132,7 +136,7 @@ class DeliveryWorker:
         self._retry = retry
         self._ack_policy = ack_policy
         self._clock = clock
-        self._sleep = sleep
+        self._wait_for_retry = wait_for_retry or _sleep_for_retry
         self._rng = rng or random.Random()
 
     async def deliver(self, message: OutboundMessage) -> FinalStatus:
@@ -146,7 +150,7 @@ class DeliveryWorker:
             assert result.next_attempt_at is not None
             wait = (result.next_attempt_at - self._clock()).total_seconds()
             if wait > 0:
-                await self._sleep(wait)
+                await self._wait_for_retry(result, wait)
 
     async def attempt_and_record(self, message: OutboundMessage, number: int) -> AttemptResult:
         """One attempt (after waiting for the rate limit), handed to the sink."""

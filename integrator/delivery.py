@@ -22,6 +22,9 @@ A fifo retry is not handed back that way: published again it would join the end 
 behind the messages it holds. The stop leaves it unsettled, and the transport gives it back at
 the head of the queue (``Transport.release``, or the next start); whoever receives it reads its
 ``next_attempt_at`` from the store and waits for it, still holding the messages behind it.
+
+Every such wait, fifo or rotate, ends early when someone makes the message due ("try now",
+``integrator.try_now``): the runner's ``RetryWaits`` asks the store while anything waits.
 """
 
 from __future__ import annotations
@@ -40,10 +43,18 @@ from destinations.errors import TlsSetupError
 from destinations.ratelimit import TokenBucket
 from destinations.retry import RetryPolicy
 from destinations.tls import client_ssl_context
-from destinations.worker import AckPolicy, AttemptSink, DeliveryWorker, OutboundMessage, Sender
+from destinations.worker import (
+    AckPolicy,
+    AttemptResult,
+    AttemptSink,
+    DeliveryWorker,
+    OutboundMessage,
+    Sender,
+)
 from integrator.attempt_log import LoggedAttempts
 from integrator.clock import Clock
 from integrator.logging import get_logger
+from integrator.retry_waits import DueRetries, RetryWaits
 from integrator.transport import Delivery, Transport
 from integrator.transport.committed import publish_committed
 
@@ -122,10 +133,14 @@ class DestinationRunner:
         sink: AttemptSink,
         clock: Clock,
         resumed_at: datetime | None = None,
+        due: DueRetries | None = None,
     ) -> None:
         """``resumed_at``: when the destination was last resumed after a pause, as the store
-        keeps it (None: never); its messages' ``max_age`` counts from then at the earliest."""
+        keeps it (None: never); its messages' ``max_age`` counts from then at the earliest.
+        ``due``: the store's due retries (``Store.due_retries``), so that a retry someone
+        made due is attempted then; None: every retry waits out its time."""
         self.destination = destination
+        self._waits = RetryWaits(destination.id, due) if due is not None else None
         self._transport = transport
         self._clock = clock
         limiter = TokenBucket(destination.rate_limit) if destination.rate_limit else None
@@ -140,7 +155,7 @@ class DestinationRunner:
                     on_error=destination.retry.on_error, on_reject=destination.retry.on_reject
                 ),
                 clock=clock.now,
-                sleep=self._backoff,
+                wait_for_retry=self._retry_wait,
                 limiter=limiter,
                 resumed_at=resumed_at,
             )
@@ -195,13 +210,57 @@ class DestinationRunner:
         self._timers.clear()
         self._waiting.clear()
         await self._hand_back(list(waiting.values()))
+        if self._waits is not None:
+            await self._waits.close()
         for sender in self._senders:
             await sender.close()
+
+    @property
+    def retries_waiting(self) -> int:
+        """How many of this runner's retries wait out their time now, able to be made due (a
+        fifo worker's, a rotate timer's)."""
+        return self._waits.waiting if self._waits is not None else 0
+
+    def retries_made_due(self) -> None:
+        """Someone made retries of this destination due (in this engine): look now, rather
+        than at the next of the store's polls."""
+        if self._waits is not None:
+            self._waits.nudge()
 
     async def _backoff(self, seconds: float) -> None:
         """The worker's wait before its next attempt, cut short by a stop."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
+        if self._stopping.is_set():
+            raise _Stopping
+
+    async def _retry_wait(self, result: AttemptResult, seconds: float) -> None:
+        """A fifo worker's wait before its message's next attempt."""
+        await self._wait_due(result.message_id, result.number, seconds, stoppable=True)
+
+    async def _wait_due(
+        self, message_id: str, attempts_made: int, seconds: float, *, stoppable: bool
+    ) -> None:
+        """Wait ``seconds``, or less when the message is made due. ``stoppable``: a stop ends
+        the wait (raising ``_Stopping``: no attempt follows); a rotate timer is not, as a stop
+        cancels it and hands its message back."""
+        if self._waits is None:
+            if stoppable:
+                await self._backoff(seconds)
+            else:
+                await asyncio.sleep(seconds)
+            return
+        if not stoppable:
+            await self._waits.wait(message_id, attempts_made, seconds)
+            return
+        waiting = asyncio.ensure_future(self._waits.wait(message_id, attempts_made, seconds))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waiting, stopping):
+                task.cancel()
+            await asyncio.gather(waiting, stopping, return_exceptions=True)
         if self._stopping.is_set():
             raise _Stopping
 
@@ -274,7 +333,9 @@ class DestinationRunner:
             if self.destination.ordering == "fifo":
                 # It holds the ones behind it, as its own backoff would have; a stop leaves it
                 # unsettled, for the next consumer, with its time.
-                await self._backoff(early)
+                await self._wait_due(
+                    message.message_id, message.attempt_count, early, stoppable=True
+                )
             else:
                 # Waits in a timer of this runner, as after its own attempt here, and the
                 # others continue.
@@ -311,7 +372,9 @@ class DestinationRunner:
         async def publish() -> None:
             wait = (when - self._clock.now()).total_seconds()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._wait_due(
+                    message.message_id, message.attempt_count, wait, stoppable=False
+                )
             del self._waiting[task]  # publishing now: a stop no longer hands it back
             await self._transport.publish([message])
 

@@ -502,9 +502,25 @@ class Engine:
             sink=sink,
             clock=self.clock,
             resumed_at=resumed_at,
+            due=self._due_retries,
         )
         self._runners[destination.id] = runner
         runner.start()
+
+    async def _due_retries(self, destination_id: str) -> dict[str, int]:
+        return await self.store.due_retries(destination_id, now=self.clock.now())
+
+    def retries_waiting(self, destination_id: str) -> int:
+        """How many retries of ``destination_id`` wait in this engine's runner now."""
+        runner = self._runners.get(destination_id)
+        return runner.retries_waiting if runner is not None else 0
+
+    def retries_made_due(self, destination_id: str) -> None:
+        """Retries of ``destination_id`` were made due (``integrator.try_now``): its runner
+        here, if any, attempts them now; another engine's sees it at its next look."""
+        runner = self._runners.get(destination_id)
+        if runner is not None:
+            runner.retries_made_due()
 
 
 def _log_news(catalog: Catalog, before: Catalog) -> None:

@@ -187,6 +187,9 @@ EN: Final[dict[str, str]] = {
     ),
     "refusal.resend.skip.remap_held": "{warnings}",  # a remap that would be held: why
     "refusal.resend.skip.in_delivery": "still being delivered ({status}); not resent",
+    "refusal.try_now.not_waiting": (
+        "the message is {status}: only a message waiting for its next attempt can be tried now"
+    ),
     "refusal.delivery.away.event": (
         "delivery is unavailable (no connection to the message broker): the event and its "
         "messages are stored and are sent when it is back; there is no need to send it again"
@@ -658,6 +661,10 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.resend.skip.remap_held": "{warnings}",
     "refusal.resend.skip.in_delivery": "wordt nog afgeleverd ({status}); niet herzonden",
+    "refusal.try_now.not_waiting": (
+        "het bericht is {status}: alleen een bericht dat op zijn volgende poging wacht, kan nu "
+        "geprobeerd worden"
+    ),
     "refusal.delivery.away.event": (
         "aflevering is niet beschikbaar (geen verbinding met de message broker): de gebeurtenis "
         "en haar berichten zijn opgeslagen en gaan uit zodra die terug is; opnieuw insturen "

@@ -52,6 +52,7 @@ from integrator.store.codec import (
 from integrator.store.confirmations import ConfirmationsMixin
 from integrator.store.console_searches import ConsoleSearchesMixin
 from integrator.store.destination_history import DestinationHistoryMixin
+from integrator.store.early_retries import EarlyRetriesMixin
 from integrator.store.engine import create_engine
 from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
 from integrator.store.failures import guarded, waiting_helps
@@ -146,6 +147,7 @@ _UPDATE_AFTER_ATTEMPT = (
 class Store(
     DestinationHistoryMixin,
     DestinationPausesMixin,
+    EarlyRetriesMixin,
     PeopleMixin,
     SealingMixin,
     GaugesMixin,

@@ -21,7 +21,7 @@ from destinations.retry import (
     RetryPolicy,
     age_start,
 )
-from destinations.worker import AckPolicy, DeliveryWorker, OutboundMessage
+from destinations.worker import AckPolicy, AttemptResult, DeliveryWorker, OutboundMessage
 from integrator.ack_reason import short_reason
 from integrator.clock import ManualClock
 from tests.destinations.helpers import make_ack
@@ -95,7 +95,7 @@ class Scripted:
 def run(
     clock: ManualClock, sender: Scripted, *, resumed_at: datetime | None = None
 ) -> tuple[DeliveryWorker, ListSink]:
-    async def sleep(seconds: float) -> None:
+    async def sleep(result: AttemptResult, seconds: float) -> None:
         clock.advance(timedelta(seconds=seconds))
 
     sink = ListSink()
@@ -106,7 +106,7 @@ def run(
         retry=POLICY,
         ack_policy=AckPolicy(),
         clock=clock.now,
-        sleep=sleep,
+        wait_for_retry=sleep,
         rng=random.Random(7),
         resumed_at=resumed_at,
     )

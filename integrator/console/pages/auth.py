@@ -119,7 +119,7 @@ async def session_left(request: Request, visitor: VisitorDep) -> Response:
 
 @router.post("/session/keep")
 async def session_keep(request: Request, visitor: VisitorDep) -> Response:
-    """"Stay signed in": the idle clock starts again. ``VisitorDep`` has checked that the POST
+    """ "Stay signed in": the idle clock starts again. ``VisitorDep`` has checked that the POST
     is the page's own (Origin and CSRF token); a session ended already is sent to sign in."""
     if visitor.session is None:
         return _ended(request)

@@ -1,0 +1,97 @@
+"""A destination's waiting retries, which a person can make due early ("try now").
+
+A runner waits out a retry's backoff in two places: a fifo worker before its next attempt (the
+messages behind it wait too), and a rotate timer before the message goes back on the queue.
+Both wait here: until their time, or until the store says the message is due earlier, because
+someone asked to try it now (``integrator.try_now``), in this engine or another one sharing the
+store. While anything waits, one poller per destination asks the store every
+:data:`POLL_SECONDS` which of the destination's retries are due (one indexed query for all of
+them, not one per message); :meth:`RetryWaits.nudge` makes it ask at once, so in the engine that
+took the request the attempt starts without that delay.
+
+A message counts as due early only when the store shows it due with the attempts the waiter has
+made: until the recorder has committed the attempt that started this wait, the store still
+shows the previous attempt's time, already past, and that is nobody's request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+
+from integrator.eventloop import stop_task
+from integrator.logging import get_logger
+
+log = get_logger("integrator.retry_waits")
+
+POLL_SECONDS = 5.0
+"""How often a destination with waiting retries asks the store whether any was made due."""
+
+DueRetries = Callable[[str], Awaitable[Mapping[str, int]]]
+"""The destination's retries due now, each with its attempt count (``Store.due_retries``)."""
+
+
+class RetryWaits:
+    def __init__(self, destination_id: str, due: DueRetries) -> None:
+        self._destination_id = destination_id
+        self._due = due
+        self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
+        self._nudged = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
+
+    async def wait(self, message_id: str, attempts_made: int, seconds: float) -> None:
+        """Wait ``seconds`` before the attempt after ``attempts_made`` of ``message_id``, or
+        until the store says it is due."""
+        if seconds <= 0:
+            return
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (attempts_made, woken)
+        self._waiters.setdefault(message_id, []).append(entry)
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.create_task(
+                self._poll(), name=f"retry-waits:{self._destination_id}"
+            )
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken, seconds)
+        finally:
+            waiting = self._waiters.get(message_id, [])
+            if entry in waiting:
+                waiting.remove(entry)
+            if not waiting:
+                self._waiters.pop(message_id, None)
+
+    @property
+    def waiting(self) -> int:
+        """How many retries wait here now."""
+        return sum(len(entries) for entries in self._waiters.values())
+
+    def nudge(self) -> None:
+        """Ask the store now (a retry of this destination was made due in this engine)."""
+        self._nudged.set()
+
+    async def close(self) -> None:
+        await stop_task(self._poller)
+        self._poller = None
+
+    async def _poll(self) -> None:
+        while self._waiters:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._nudged.wait(), POLL_SECONDS)
+            self._nudged.clear()
+            if not self._waiters:
+                return
+            try:
+                due = await self._due(self._destination_id)
+            except Exception as exc:  # the waits run to their own time meanwhile
+                log.warning(
+                    "could not ask the store which retries are due; asking again",
+                    destination=self._destination_id,
+                    error_type=type(exc).__name__,
+                )
+                continue
+            for message_id, attempts in due.items():
+                for attempts_made, woken in self._waiters.get(message_id, ()):
+                    if attempts >= attempts_made and not woken.done():
+                        woken.set_result(None)

@@ -1,0 +1,176 @@
+"""Try now: a message waiting out its retry backoff is attempted at once when support asks.
+
+The receiver answered AE (try again) and its destination waits ten minutes before the next try;
+the hospital says it is fixed. Before, nothing could bring that attempt forward: a message in
+delivery is not resent (it would arrive twice). A real engine on the embedded transport with a
+loopback receiver, fifo and rotate; the store's poll is set out of reach, so only the engine's
+own nudge can start the attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from destinations.config import dump_destination
+from destinations.receiver import MllpReceiver
+from integrator import retry_waits
+from integrator.access import Grant, Identity, IdentityKind, Permission, Role
+from integrator.access.permissions import local_identity
+from integrator.clusters import ClusterScope, NotPermitted
+from integrator.engine import Engine
+from integrator.message_service import MessageNotFound
+from integrator.store import AuditFilter, MessageFilter
+from integrator.try_now import (
+    NotWaiting,
+    UnknownDestination,
+    try_destination_now,
+    try_message_now,
+)
+from tests.integrator.support import destination, settings_for
+from tests.integrator.test_operators import events, eventually
+
+SUPPORT = ClusterScope(local_identity("local:sam"), Permission.MESSAGES_RESEND)
+TEN_MINUTES = {
+    "initial": "10m",
+    "multiplier": 2,
+    "max_delay": "10m",
+    "max_attempts": 5,
+    "max_age": "1h",
+}
+
+
+def person(*grants: Grant) -> ClusterScope:
+    who = Identity(
+        kind=IdentityKind.PERSON,
+        id="p-1",
+        display="person:pim@example.org",
+        grants=frozenset(grants),
+        two_factor=True,
+    )
+    return ClusterScope(who, Permission.MESSAGES_RESEND)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[MllpReceiver]:
+    async with MllpReceiver(ack_code="AE") as started:
+        yield started
+
+
+async def engine_with(tmp_path: Path, receiver: MllpReceiver, ordering: str) -> Engine:
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    noord = destination(
+        "noord", receiver.port, providers=["ziekenhuis-noord"], retry=TEN_MINUTES, ordering=ordering
+    )
+    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(noord))
+    engine = Engine(settings)
+    await engine.start()
+    return engine
+
+
+async def waiting(engine: Engine, count: int) -> list[str]:
+    """The ids of ``count`` messages, once each waits out its backoff in the runner."""
+
+    async def all_waiting() -> bool:
+        await engine.drain()
+        return engine.retries_waiting("noord") == count
+
+    await eventually(all_waiting)
+    retrying = await engine.store.list_messages(MessageFilter(status="retrying"))
+    assert len(retrying) == count
+    return sorted(m.id for m in retrying)
+
+
+@pytest.mark.parametrize("ordering", ["fifo", "rotate"])
+async def test_a_waiting_retry_tried_now_is_delivered_with_the_same_msh10(
+    tmp_path: Path,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    ordering: str,
+) -> None:
+    monkeypatch.setattr(retry_waits, "POLL_SECONDS", 3600.0)  # the nudge alone
+    engine = await engine_with(tmp_path, receiver, ordering)
+    try:
+        await engine.intake.submit_many(events(referral_data, 1), source="cli")
+        [message_id] = await waiting(engine, 1)
+        receiver.ack_code = "AA"  # the hospital fixed it
+
+        tried = await try_message_now(engine, SUPPORT, message_id, reason="GP phoned", source="t")
+        assert tried.to_json() == {"destination": "noord", "messages": [message_id]}
+        assert await engine.wait_settled(timeout=20)
+        message = await engine.store.get_message(message_id)
+        assert message is not None and message.status == "delivered"
+        assert message.attempt_count == 2  # the next attempt, made sooner
+        first, second = receiver.received
+        assert first == second  # the same bytes, so the same MSH-10
+
+        [entry] = await engine.store.list_audit(AuditFilter(action="message.try_now"))
+        assert (entry.actor, entry.target, entry.reason) == ("local:sam", message_id, "GP phoned")
+        assert entry.details["messages"] == [message_id]
+        assert entry.details["destination"] == "noord"
+    finally:
+        await engine.stop()
+
+
+async def test_every_waiting_retry_of_a_destination_is_tried_now(
+    tmp_path: Path,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(retry_waits, "POLL_SECONDS", 3600.0)
+    engine = await engine_with(tmp_path, receiver, "rotate")
+    try:
+        await engine.intake.submit_many(events(referral_data, 3), source="cli")
+        ids = await waiting(engine, 3)
+        receiver.ack_code = "AA"
+        tried = await try_destination_now(engine, SUPPORT, "noord")
+        assert sorted(tried.message_ids) == ids
+        assert await engine.wait_settled(timeout=20)
+        counts = await engine.store.count_by_status("noord")
+        assert counts["delivered"] == 3
+        again = await try_destination_now(engine, SUPPORT, "noord")
+        assert again.message_ids == ()  # nothing waits: said, not refused
+        [entry] = await engine.store.list_audit(AuditFilter(action="destination.try_now"))
+        assert entry.target == "noord"  # the empty second request made no entry
+    finally:
+        await engine.stop()
+
+
+async def test_what_waits_for_no_retry_or_is_out_of_reach_is_refused(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    async with MllpReceiver() as accepting:
+        engine = await engine_with(tmp_path, accepting, "fifo")
+        try:
+            await engine.intake.submit_many(events(referral_data, 1), source="cli")
+            assert await engine.wait_settled(timeout=20)
+            [message] = await engine.store.list_messages(MessageFilter())
+            with pytest.raises(NotWaiting) as caught:
+                await try_message_now(engine, SUPPORT, message.id)
+            assert str(caught.value) == (
+                "status: the message is delivered; only a message waiting for its next "
+                "attempt (retrying) can be tried now"
+            )
+            assert caught.value.code == "try_now.not_waiting"
+            with pytest.raises(MessageNotFound):
+                await try_message_now(engine, SUPPORT, "00000000-0000-4000-8000-000000000000")
+            with pytest.raises(UnknownDestination):
+                await try_destination_now(engine, SUPPORT, "nergens")
+            # Another cluster's support: as unknown; a viewer here: may not.
+            elsewhere = person(Grant(Role.RESEND, "LAB"))
+            with pytest.raises(MessageNotFound):
+                await try_message_now(engine, elsewhere, message.id)
+            with pytest.raises(UnknownDestination):
+                await try_destination_now(engine, elsewhere, "noord")
+            viewer = person(Grant(Role.VIEWER, "CARD"))
+            with pytest.raises(NotPermitted):
+                await try_destination_now(engine, viewer, "noord")
+            assert await engine.store.list_audit(AuditFilter(action="destination.try_now")) == []
+        finally:
+            await engine.stop()
