@@ -65,6 +65,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Needs] = {
     ("GET", "/api/v1/messages/{message_id}"): P.PATIENT_DATA_READ,
     ("POST", "/api/v1/messages/{message_id}/resend"): P.MESSAGES_RESEND,
     ("POST", "/api/v1/resend"): P.MESSAGES_RESEND,
+    # A waiting retry's next attempt made now: support's, as a resend is.
+    ("POST", "/api/v1/messages/{message_id}/try-now"): P.MESSAGES_RESEND,
+    ("POST", "/api/v1/destinations/{destination_id}/try-now"): P.MESSAGES_RESEND,
     # Jobs are resend batches today; a job of another kind needs its own permission.
     ("GET", "/api/v1/jobs/{job_id}"): P.MESSAGES_RESEND,
     ("GET", "/api/v1/deadletters"): P.MESSAGES_READ,

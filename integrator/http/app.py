@@ -48,6 +48,7 @@ from integrator.http.routes import (
     rejected,
     resend,
     tokens,
+    try_now,
     versions,
 )
 from integrator.http.served import served_state
@@ -116,6 +117,7 @@ def build_app() -> FastAPI:
         rejected,
         messages,
         resend,
+        try_now,
         destinations,
         deadletters,
         audit,

@@ -67,6 +67,9 @@ async def engine_with(tmp_path: Path, receiver: MllpReceiver, ordering: str) -> 
         "noord", receiver.port, providers=["ziekenhuis-noord"], retry=TEN_MINUTES, ordering=ordering
     )
     (settings.destinations_dir / "noord.yaml").write_text(dump_destination(noord))
+    # Another cluster's, so that a grant there can be made (nobody sends for its provider).
+    zuid = destination("zuid", receiver.port, providers=["lab-zuid"], cluster="LAB")
+    (settings.destinations_dir / "zuid.yaml").write_text(dump_destination(zuid))
     engine = Engine(settings)
     await engine.start()
     return engine
