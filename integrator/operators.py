@@ -450,6 +450,11 @@ class DestinationAdmin:
         self._allows: Callable[[str | None], bool] | None = None
         self._source: str | None = None
 
+    @property
+    def store(self) -> Store:
+        """The store it records in; for a command that needs it beside the catalog."""
+        return self._store
+
     def within(self, allows: Callable[[str | None], bool]) -> DestinationAdmin:
         """This admin for someone who may change destinations only in the clusters ``allows``
         says yes to: a change that would put a destination in another cluster is refused

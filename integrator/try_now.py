@@ -8,7 +8,10 @@ attempt comes earlier, made by whichever runner holds it (``integrator.retry_wai
 engine at once and in another within a few seconds. Its attempt count and ``max_attempts`` and
 ``max_age`` are untouched: nothing is tried more often than the destination allows, only sooner.
 
-The one rule behind the API, the command line and the console. Who may: ``messages.resend``
+The one rule behind the API, the command line and the console, on a store and the destinations
+in service (``Where``): the API and the console work in the running engine, whose runner is told
+at once; the command line works on the store, and the engines see it at their next look. Who
+may: ``messages.resend``
 in the destination's cluster (support staff, as for a resend); a message or destination outside
 the caller's clusters is answered as an unknown one. Each request is audited under the caller's
 identity (``message.try_now``, or ``destination.try_now`` for a destination's), with the ids it
@@ -17,13 +20,19 @@ made due, in the same transaction as the change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
+from integrator.catalog import Catalog
 from integrator.clusters import ClusterScope, OutOfSight
 from integrator.engine import Engine
-from integrator.message_service import MessageNotFound, visible_message
+from integrator.errors import PermanentError
+from integrator.message_service import MessageNotFound
+from integrator.reasons import bounded
 from integrator.refusal import Coded
+from integrator.store import MessageRecord, Store
 
 NO_DESTINATION: Final = "no destination with that id"
 
@@ -33,6 +42,15 @@ class UnknownDestination(LookupError):
 
     def __init__(self) -> None:
         super().__init__(NO_DESTINATION)
+
+
+class ReasonRefused(PermanentError):
+    """The reason is longer than a reason may be (``reason: at most 1000 characters``)."""
+
+    exit_code = 2
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(f"reason: {rule}")
 
 
 class NotWaiting(Coded, ValueError):
@@ -50,6 +68,22 @@ class NotWaiting(Coded, ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Where:
+    """Where the rule works: the store, the destinations in service (their clusters), the time
+    now, and whom to tell at once of a destination's retries made due (None: nobody here; the
+    engines see it in the store)."""
+
+    store: Store
+    catalog: Catalog
+    now: datetime
+    made_due: Callable[[str], None] | None = None
+
+    @classmethod
+    def engine(cls, engine: Engine) -> Where:
+        return cls(engine.store, engine.catalog, engine.clock.now(), engine.retries_made_due)
+
+
+@dataclass(frozen=True, slots=True)
 class TriedNow:
     """What a request made due: the destination, and the messages (none when nothing waited)."""
 
@@ -61,7 +95,7 @@ class TriedNow:
 
 
 async def try_message_now(
-    engine: Engine,
+    where: Where,
     scope: ClusterScope,
     message_id: str,
     *,
@@ -70,11 +104,11 @@ async def try_message_now(
 ) -> TriedNow:
     """Make one waiting retry due now. Refusals: ``MessageNotFound`` (unknown or out of
     sight), ``NotPermitted``, ``NotWaiting`` (its status, when it waits for no retry)."""
-    message = await visible_message(engine, scope, message_id)
+    message = await _visible(where, scope, message_id)
     if message.status != "retrying":
         raise NotWaiting(message.status)
     moved = await _make_due(
-        engine,
+        where,
         scope,
         message.destination_id,
         "message.try_now",
@@ -84,13 +118,13 @@ async def try_message_now(
         message_id=message.id,
     )
     if not moved:  # its attempt was being made, or its time came, since it was read
-        current = await engine.store.get_message(message.id)
+        current = await where.store.get_message(message.id)
         raise NotWaiting(current.status if current is not None else message.status)
     return TriedNow(message.destination_id, tuple(moved))
 
 
 async def try_destination_now(
-    engine: Engine,
+    where: Where,
     scope: ClusterScope,
     destination_id: str,
     *,
@@ -99,20 +133,33 @@ async def try_destination_now(
 ) -> TriedNow:
     """Make every waiting retry of a destination due now; none waiting is no refusal (the
     answer says none). Refusals: ``UnknownDestination``, ``NotPermitted``."""
-    if destination_id not in engine.catalog.destinations:
+    if destination_id not in where.catalog.destinations:
         raise UnknownDestination()
     try:
-        scope.check_destination(engine.catalog, destination_id)
+        scope.check_destination(where.catalog, destination_id)
     except OutOfSight:
         raise UnknownDestination() from None
     moved = await _make_due(
-        engine, scope, destination_id, "destination.try_now", destination_id, reason, source
+        where, scope, destination_id, "destination.try_now", destination_id, reason, source
     )
     return TriedNow(destination_id, tuple(moved))
 
 
+async def _visible(where: Where, scope: ClusterScope, message_id: str) -> MessageRecord:
+    """The message, if ``scope`` may use it in its cluster; an unknown one and one out of
+    sight are the same ``MessageNotFound``."""
+    message = await where.store.get_message(message_id)
+    if message is None:
+        raise MessageNotFound()
+    try:
+        scope.check_destination(where.catalog, message.destination_id)
+    except OutOfSight:
+        raise MessageNotFound() from None
+    return message
+
+
 async def _make_due(
-    engine: Engine,
+    where: Where,
     scope: ClusterScope,
     destination_id: str,
     action: str,
@@ -122,6 +169,7 @@ async def _make_due(
     *,
     message_id: str | None = None,
 ) -> list[str]:
+    bounded(reason, ReasonRefused)
     audit = {
         "actor": scope.actor,
         "action": action,
@@ -129,11 +177,11 @@ async def _make_due(
         "reason": reason,
         "details": {"destination": destination_id, "source": source},
     }
-    moved = await engine.store.try_retries_now(
-        destination_id, now=engine.clock.now(), audit=audit, message_id=message_id
+    moved = await where.store.try_retries_now(
+        destination_id, now=where.now, audit=audit, message_id=message_id
     )
-    if moved:
-        engine.retries_made_due(destination_id)
+    if moved and where.made_due is not None:
+        where.made_due(destination_id)
     return moved
 
 
@@ -141,8 +189,10 @@ __all__ = [
     "NO_DESTINATION",
     "MessageNotFound",
     "NotWaiting",
+    "ReasonRefused",
     "TriedNow",
     "UnknownDestination",
+    "Where",
     "try_destination_now",
     "try_message_now",
 ]

@@ -27,6 +27,7 @@ from integrator.cli.common import (
     print_json,
     with_admin,
 )
+from integrator.cli.try_now import try_now_in_store
 from integrator.presenters import shown_time
 from integrator.reasons import MAX_REASON
 
@@ -386,6 +387,21 @@ def resume(
         lambda admin: admin.set_enabled(destination_id, True, actor=local_actor(), reason=reason)
     )
     _report(change, as_json)
+
+
+@destinations_app.command("try-now")
+def try_now(
+    destination_id: DestinationIdArgument,
+    reason: ReasonOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Attempt every message waiting for its next retry now, not at its time.
+
+    For when the receiver is back after an outage: each waiting retry of the destination is
+    attempted within seconds by the running engine that holds it, with the same MSH-10
+    (audited as local:<user>). None waiting is said, and is no error.
+    """
+    try_now_in_store(message_id=None, destination_id=destination_id, reason=reason, as_json=as_json)
 
 
 @destinations_app.command("remove")

@@ -1,6 +1,7 @@
-"""``integrator messages list|show``: browse messages, attempts and ACKs.
+"""``integrator messages list|show|try-now``: browse messages, attempts and ACKs.
 
-Both only read: they never create a store (``with_store(read_only=True)``). Times are shown in
+``try-now`` is ``integrator.cli.try_now``'s. ``list`` and ``show`` only read: they never
+create a store (``with_store(read_only=True)``). Times are shown in
 ``INTEGRATOR_TIMEZONE`` with their offset, the form ``--since`` and ``--until`` accept; ids in
 tables are shortened, and ``show`` takes such a prefix back.
 
@@ -37,6 +38,7 @@ from integrator.cli.common import (
     tell_rejected,
     with_store,
 )
+from integrator.cli.try_now import MAX_REASON_HELP, try_now_in_store
 from integrator.cli.views import attempts_table, messages_table, short_ids
 from integrator.presenters import shown_time
 
@@ -180,6 +182,21 @@ def say_status_note(status: str | None) -> None:
     note = status_note(status)
     if note is not None:
         err_console.print(f"note: {note}", soft_wrap=True, markup=False)
+
+
+@messages_app.command("try-now")
+def messages_try_now(
+    message_id: Annotated[str, typer.Argument(help="Message id (or a prefix only it has).")],
+    reason: Annotated[str | None, typer.Option(help=MAX_REASON_HELP)] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Attempt a message waiting for its next retry now, not at its time.
+
+    For when the receiver is back: the same message with the same MSH-10, attempted by the
+    running engine that holds it within seconds (audited as local:<user>). A message that waits
+    for no retry (delivered, queued, dead...) is left as it is: exit 1, naming its status.
+    """
+    try_now_in_store(message_id=message_id, destination_id=None, reason=reason, as_json=as_json)
 
 
 @messages_app.command("show")

@@ -27,6 +27,7 @@ from integrator.store import AuditFilter, MessageFilter
 from integrator.try_now import (
     NotWaiting,
     UnknownDestination,
+    Where,
     try_destination_now,
     try_message_now,
 )
@@ -103,7 +104,9 @@ async def test_a_waiting_retry_tried_now_is_delivered_with_the_same_msh10(
         [message_id] = await waiting(engine, 1)
         receiver.ack_code = "AA"  # the hospital fixed it
 
-        tried = await try_message_now(engine, SUPPORT, message_id, reason="GP phoned", source="t")
+        tried = await try_message_now(
+            Where.engine(engine), SUPPORT, message_id, reason="GP phoned", source="t"
+        )
         assert tried.to_json() == {"destination": "noord", "messages": [message_id]}
         assert await engine.wait_settled(timeout=20)
         message = await engine.store.get_message(message_id)
@@ -132,12 +135,12 @@ async def test_every_waiting_retry_of_a_destination_is_tried_now(
         await engine.intake.submit_many(events(referral_data, 3), source="cli")
         ids = await waiting(engine, 3)
         receiver.ack_code = "AA"
-        tried = await try_destination_now(engine, SUPPORT, "noord")
+        tried = await try_destination_now(Where.engine(engine), SUPPORT, "noord")
         assert sorted(tried.message_ids) == ids
         assert await engine.wait_settled(timeout=20)
         counts = await engine.store.count_by_status("noord")
         assert counts["delivered"] == 3
-        again = await try_destination_now(engine, SUPPORT, "noord")
+        again = await try_destination_now(Where.engine(engine), SUPPORT, "noord")
         assert again.message_ids == ()  # nothing waits: said, not refused
         [entry] = await engine.store.list_audit(AuditFilter(action="destination.try_now"))
         assert entry.target == "noord"  # the empty second request made no entry
@@ -155,25 +158,27 @@ async def test_what_waits_for_no_retry_or_is_out_of_reach_is_refused(
             assert await engine.wait_settled(timeout=20)
             [message] = await engine.store.list_messages(MessageFilter())
             with pytest.raises(NotWaiting) as caught:
-                await try_message_now(engine, SUPPORT, message.id)
+                await try_message_now(Where.engine(engine), SUPPORT, message.id)
             assert str(caught.value) == (
                 "status: the message is delivered; only a message waiting for its next "
                 "attempt (retrying) can be tried now"
             )
             assert caught.value.code == "try_now.not_waiting"
             with pytest.raises(MessageNotFound):
-                await try_message_now(engine, SUPPORT, "00000000-0000-4000-8000-000000000000")
+                await try_message_now(
+                    Where.engine(engine), SUPPORT, "00000000-0000-4000-8000-000000000000"
+                )
             with pytest.raises(UnknownDestination):
-                await try_destination_now(engine, SUPPORT, "nergens")
+                await try_destination_now(Where.engine(engine), SUPPORT, "nergens")
             # Another cluster's support: as unknown; a viewer here: may not.
             elsewhere = person(Grant(Role.RESEND, "LAB"))
             with pytest.raises(MessageNotFound):
-                await try_message_now(engine, elsewhere, message.id)
+                await try_message_now(Where.engine(engine), elsewhere, message.id)
             with pytest.raises(UnknownDestination):
-                await try_destination_now(engine, elsewhere, "noord")
+                await try_destination_now(Where.engine(engine), elsewhere, "noord")
             viewer = person(Grant(Role.VIEWER, "CARD"))
             with pytest.raises(NotPermitted):
-                await try_destination_now(engine, viewer, "noord")
+                await try_destination_now(Where.engine(engine), viewer, "noord")
             assert await engine.store.list_audit(AuditFilter(action="destination.try_now")) == []
         finally:
             await engine.stop()

@@ -24,7 +24,7 @@ from integrator.catalog import Catalog, build_catalog
 from integrator.clusters import ClusterScope
 from integrator.engine import Engine
 from integrator.store import MessageFilter
-from integrator.try_now import try_message_now
+from integrator.try_now import Where, try_message_now
 from tests.integrator.support import destination, settings_for
 from tests.services import require_rabbitmq
 from tests.transport.helpers import delete_topology, eventually, make_events, unique_prefix
@@ -79,7 +79,7 @@ async def test_a_retry_waiting_in_one_engine_is_tried_now_through_the_other(
             [message] = await other.store.list_messages(MessageFilter(status="retrying"))
             receiver.ack_code = "AA"
 
-            await try_message_now(other, SUPPORT, message.id)
+            await try_message_now(Where.engine(other), SUPPORT, message.id)
 
             async def delivered() -> bool:
                 found = await other.store.get_message(message.id)

@@ -30,7 +30,7 @@ async def try_message_now(
     """Attempt one message waiting for its next retry now (``messages`` names it)."""
     try:
         tried = await try_now.try_message_now(
-            engine, scope, message_id, reason=reason, source=source
+            try_now.Where.engine(engine), scope, message_id, reason=reason, source=source
         )
     except MessageNotFound:
         raise HTTPException(status_code=404, detail=NO_MESSAGE) from None
@@ -49,7 +49,7 @@ async def try_destination_now(
     lists them, and is empty when none waited."""
     try:
         tried = await try_now.try_destination_now(
-            engine, scope, destination_id, reason=reason, source=source
+            try_now.Where.engine(engine), scope, destination_id, reason=reason, source=source
         )
     except try_now.UnknownDestination:
         raise HTTPException(status_code=404, detail=try_now.NO_DESTINATION) from None

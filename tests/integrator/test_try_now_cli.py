@@ -1,0 +1,88 @@
+"""``integrator messages try-now`` and ``integrator destinations try-now`` beside a running
+engine: the command makes the retry due in the store, and the engine, which only sees the
+store, attempts it at its next look. The CLI in process, on the engine's own store and
+destinations, as an operator on the server runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from destinations.receiver import MllpReceiver
+from integrator import retry_waits
+from integrator.engine import Engine
+from integrator.store import AuditFilter
+from tests.cli_in_process import CliOutcome, run_cli
+from tests.integrator.test_operators import events, eventually
+from tests.integrator.test_try_now import engine_with, waiting
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[MllpReceiver]:
+    async with MllpReceiver(ack_code="AE") as started:
+        yield started
+
+
+@pytest.fixture
+async def engine(
+    tmp_path: Path, receiver: MllpReceiver, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Engine]:
+    monkeypatch.setattr(retry_waits, "POLL_SECONDS", 0.2)  # the engine's look at the store
+    started = await engine_with(tmp_path, receiver, "rotate")
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+async def cli(engine: Engine, *args: str) -> CliOutcome:
+    env = {
+        "INTEGRATOR_DATABASE_URL": engine.settings.database_url,
+        "INTEGRATOR_DESTINATIONS_DIR": str(engine.settings.destinations_dir),
+        "USER": "olga",
+    }
+    return await asyncio.to_thread(run_cli, *args, env=env)
+
+
+async def test_a_message_tried_now_from_the_command_line_is_delivered_by_the_engine(
+    engine: Engine, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    await engine.intake.submit_many(events(referral_data, 1), source="cli")
+    [message_id] = await waiting(engine, 1)
+    receiver.ack_code = "AA"
+    done = await cli(engine, "messages", "try-now", message_id[:8], "--reason", "GP phoned")
+    assert done.returncode == 0, done.stderr
+    assert "1 message(s) of noord due now" in done.stdout and message_id in done.stdout
+
+    async def delivered() -> bool:
+        message = await engine.store.get_message(message_id)
+        return message is not None and message.status == "delivered"
+
+    await eventually(delivered)
+    [entry] = await engine.store.list_audit(AuditFilter(action="message.try_now"))
+    assert (entry.actor, entry.reason) == ("local:olga", "GP phoned")
+
+    again = await cli(engine, "messages", "try-now", message_id)
+    assert again.returncode == 1
+    said = " ".join(again.stderr.split())
+    assert "the message is delivered; only a message waiting for its next attempt" in said
+
+
+async def test_a_destination_with_nothing_waiting_says_so_and_bad_input_exits_2(
+    engine: Engine,
+) -> None:
+    none = await cli(engine, "destinations", "try-now", "noord", "--json")
+    assert none.returncode == 0, none.stderr
+    assert json.loads(none.stdout) == {"destination": "noord", "messages": []}
+    unknown = await cli(engine, "destinations", "try-now", "nergens")
+    assert unknown.returncode == 2
+    assert "no destination with that id" in unknown.stderr
+    no_such = await cli(engine, "messages", "try-now", "ffffffff")
+    assert no_such.returncode == 2
+    long = await cli(engine, "destinations", "try-now", "noord", "--reason", "x" * 1001)
+    assert long.returncode == 2 and "--reason: at most 1000 characters" in long.stderr
