@@ -37,6 +37,7 @@ from integrator.console.pages import (
     people,
     rejected,
     tokens,
+    try_now,
     unrouted,
     versions,
 )
@@ -61,6 +62,7 @@ PAGES: Final = (
     dashboard,
     messages,
     message,
+    try_now,
     events,
     batch_resend,
     *OPERATIONS,

@@ -240,6 +240,15 @@ EN: Final[dict[str, str]] = {
     "message.warnings": "Warnings",
     "message.resent_from": "This is a resend of",
     "message.resends": "Resends of this message",
+    "message.try_now": "Try now",
+    "message.try_now.hint": (
+        "It waits for its next attempt, at {when}. When the receiver is back, have it attempted "
+        "now: the same message, with the same MSH-10."
+    ),
+    "message.try_now.reason": "Reason (optional)",
+    "message.try_now.button": "Try now",
+    "message.try_now.done": "Its next attempt is being made now; its status shows how it goes.",
+    "message.try_now.already": "Its next attempt was made already; its status shows how it went.",
     "message.resend": "Resend",
     "message.resend.reason": "Reason",
     "message.resend.mode": "Mode",
@@ -549,6 +558,15 @@ NL: Final[dict[str, str]] = {
     "message.warnings": "Waarschuwingen",
     "message.resent_from": "Dit is een herzending van",
     "message.resends": "Herzendingen van dit bericht",
+    "message.try_now": "Nu proberen",
+    "message.try_now.hint": (
+        "Het wacht op zijn volgende poging, om {when}. Is de ontvanger weer bereikbaar, laat het "
+        "dan nu proberen: hetzelfde bericht, met dezelfde MSH-10."
+    ),
+    "message.try_now.reason": "Reden (niet verplicht)",
+    "message.try_now.button": "Nu proberen",
+    "message.try_now.done": "De volgende poging wordt nu gedaan; de status toont hoe die afloopt.",
+    "message.try_now.already": "De volgende poging is al gedaan; de status toont hoe die afliep.",
     "message.resend": "Herzenden",
     "message.resend.reason": "Reden",
     "message.resend.mode": "Manier",

@@ -125,7 +125,14 @@ async def destination_context(
     )
     cluster = config.cluster if config else None
     tests = config is not None and visitor.may(P.DESTINATIONS_TEST, cluster)
+    # Its messages waiting out a retry's backoff, for who may try them now (``pages.try_now``).
+    retrying = (
+        (await engine.store.count_by_status(view.id)).get("retrying", 0)
+        if visitor.may(P.MESSAGES_RESEND, cluster_of(engine.catalog, view.id))
+        else 0
+    )
     return {
+        "retrying": retrying,
         "view": view,
         "config": config,
         "cluster": cluster,
@@ -185,14 +192,23 @@ async def destination(
     destination_id: str,
     saved: int | None = None,
     change: Annotated[str, Query(max_length=64)] = "",
+    tried: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
 ) -> Response:
+    """``tried``: back from *Try the waiting retries now* (``pages.try_now``), with how many
+    it made due."""
     engine = engine_of(request)
     require_destination(engine, visitor, P.DESTINATIONS_READ, destination_id)
     context = await destination_context(engine, visitor, destination_id)
     result = await kept_result(engine, visitor, CHANGE_ACTION, change) if change else None
     warnings = shown_warnings(result, destination_id)
     return page(
-        request, visitor, "destination.html", saved=saved, change_warnings=warnings, **context
+        request,
+        visitor,
+        "destination.html",
+        saved=saved,
+        change_warnings=warnings,
+        tried=tried,
+        **context,
     )
 
 

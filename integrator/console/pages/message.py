@@ -167,8 +167,11 @@ async def message_page(
     message_id: str,
     again: str | None = None,
     away: bool = False,
+    tried: bool | None = None,
 ) -> Response:
-    """One message; an id shortened as listings and the CLI show it goes to the whole one."""
+    """One message; an id shortened as listings and the CLI show it goes to the whole one.
+    ``tried``: back from *Try now* (``pages.try_now``), which made its retry due (or found it
+    attempted already)."""
     engine = engine_of(request)
     located = await _located(request, visitor, message_id)
     if isinstance(located, Response):
@@ -218,6 +221,7 @@ async def message_page(
         pending=message.status in PENDING,
         done=done,
         away=RESEND_AWAY if away else None,  # just resent while the broker is away
+        tried=tried,
         failed=done is not None and failed(done),
     )
 
