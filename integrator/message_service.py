@@ -53,7 +53,7 @@ from integrator.message_reads import (
 from integrator.refusal import code_of
 from integrator.resending import resend_in_engine
 from integrator.settings import Settings
-from integrator.store import MessageFilter, MessageRecord, ResendRecord
+from integrator.store import MessageFilter, MessageRecord, ResendRecord, Store
 from integrator.store import NotFound as StoreNotFound
 from integrator.store.idprefix import AmbiguousIdPrefix
 
@@ -204,11 +204,19 @@ async def count_dead_letters(
 async def visible_message(engine: Engine, scope: ClusterScope, message_id: str) -> MessageRecord:
     """The message, if ``scope`` allows it in its cluster; else ``MessageNotFound`` (unknown,
     or out of sight) or ``NotPermitted`` (seen, without the permission there)."""
-    message = await engine.store.get_message(message_id)
+    return await visible_in_store(engine.store, engine.catalog, scope, message_id)
+
+
+async def visible_in_store(
+    store: Store, catalog: Catalog, scope: ClusterScope, message_id: str
+) -> MessageRecord:
+    """``visible_message`` on a store and the destinations in service, without an engine (the
+    server's command line)."""
+    message = await store.get_message(message_id)
     if message is None:
         raise MessageNotFound()
     try:
-        scope.check_destination(engine.catalog, message.destination_id)
+        scope.check_destination(catalog, message.destination_id)
     except OutOfSight:
         raise MessageNotFound() from None
     return message

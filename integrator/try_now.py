@@ -29,10 +29,10 @@ from integrator.catalog import Catalog
 from integrator.clusters import ClusterScope, OutOfSight
 from integrator.engine import Engine
 from integrator.errors import PermanentError
-from integrator.message_service import MessageNotFound
+from integrator.message_service import MessageNotFound, visible_in_store
 from integrator.reasons import bounded
 from integrator.refusal import Coded
-from integrator.store import MessageRecord, Store
+from integrator.store import Store
 
 NO_DESTINATION: Final = "no destination with that id"
 
@@ -104,7 +104,7 @@ async def try_message_now(
 ) -> TriedNow:
     """Make one waiting retry due now. Refusals: ``MessageNotFound`` (unknown or out of
     sight), ``NotPermitted``, ``NotWaiting`` (its status, when it waits for no retry)."""
-    message = await _visible(where, scope, message_id)
+    message = await visible_in_store(where.store, where.catalog, scope, message_id)
     if message.status != "retrying":
         raise NotWaiting(message.status)
     moved = await _make_due(
@@ -143,19 +143,6 @@ async def try_destination_now(
         where, scope, destination_id, "destination.try_now", destination_id, reason, source
     )
     return TriedNow(destination_id, tuple(moved))
-
-
-async def _visible(where: Where, scope: ClusterScope, message_id: str) -> MessageRecord:
-    """The message, if ``scope`` may use it in its cluster; an unknown one and one out of
-    sight are the same ``MessageNotFound``."""
-    message = await where.store.get_message(message_id)
-    if message is None:
-        raise MessageNotFound()
-    try:
-        scope.check_destination(where.catalog, message.destination_id)
-    except OutOfSight:
-        raise MessageNotFound() from None
-    return message
 
 
 async def _make_due(

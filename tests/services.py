@@ -11,6 +11,9 @@ import os
 import shutil
 import socket
 import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import httpx
@@ -123,6 +126,19 @@ async def postgres_admin_sql(sql: str) -> None:
         await admin.execute(sql)
     finally:
         await admin.close()
+
+
+@asynccontextmanager
+async def scratch_database() -> AsyncIterator[tuple[str, str]]:
+    """A new, empty PostgreSQL database for a test that breaks or drops one: its name and the
+    store URL of it; dropped afterwards, if the test left it."""
+    require_postgres()
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    await postgres_admin_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield name, f"postgresql://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}"
+    finally:
+        await postgres_admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def compact_postgres_catalogs() -> str | None:

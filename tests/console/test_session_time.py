@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from integrator.access.tokens import hash_secret
-from integrator.clock import ManualClock
 from integrator.engine import Engine
 from tests.console.started import started_engine
+from tests.console.test_kept_search_requests import clock_of
 from tests.console.test_session import START, accepted, client, csrf, sign_in
 
 ORIGIN = {"origin": "http://console.test"}
@@ -27,11 +27,6 @@ BACKGROUND = {"x-integrator-background": "1", "accept-language": "en"}
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     async with started_engine(tmp_path, START) as started:
         yield started
-
-
-def clock_of(engine: Engine) -> ManualClock:
-    assert isinstance(engine.clock, ManualClock)
-    return engine.clock
 
 
 async def last_seen(engine: Engine, browser: httpx.AsyncClient) -> object:

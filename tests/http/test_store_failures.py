@@ -28,7 +28,7 @@ from integrator.runner import bind_http
 from tests.http.conftest import BSN
 from tests.http.support import bearer, token_for
 from tests.integrator.support import destination, settings_for
-from tests.services import POSTGRES_HOST, POSTGRES_PORT, postgres_admin_sql, require_postgres
+from tests.services import postgres_admin_sql, scratch_database
 from tests.store.test_store_causes import fill_up
 
 SEARCH_KEY = "a-test-search-key-of-enough-length"
@@ -121,31 +121,28 @@ async def test_a_full_sqlite_store_answers_503_and_is_not_ready_until_a_write_wo
 async def test_a_database_dropped_and_made_again_answers_503_naming_the_cause(
     tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
-    require_postgres()
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    await postgres_admin_sql(f'CREATE DATABASE "{name}"')
-    url = f"postgresql://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}"
-    try:
-        async with engine_on(tmp_path, url) as engine, serving(engine) as api:
-            await postgres_admin_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-            with capture_logs() as logs:
-                gone = await api.post("/api/v1/events", json=new_event(referral_data))
-                scraped = await api.get("/metrics")
-            assert gone.status_code == 503, gone.text
-            assert scraped.status_code == 503, scraped.text
-            assert all("3D000" in line["error"] for line in failures(logs)), logs
-            assert f"the database '{name}' does not exist" in failures(logs)[0]["error"]
+    async with (
+        scratch_database() as (name, url),
+        engine_on(tmp_path, url) as engine,
+        serving(engine) as api,
+    ):
+        await postgres_admin_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        with capture_logs() as logs:
+            gone = await api.post("/api/v1/events", json=new_event(referral_data))
+            scraped = await api.get("/metrics")
+        assert gone.status_code == 503, gone.text
+        assert scraped.status_code == 503, scraped.text
+        assert all("3D000" in line["error"] for line in failures(logs)), logs
+        assert f"the database '{name}' does not exist" in failures(logs)[0]["error"]
 
-            # Empty: the store's tables are gone.
-            await postgres_admin_sql(f'CREATE DATABASE "{name}"')
-            with capture_logs() as logs:
-                empty = await api.post("/api/v1/events", json=new_event(referral_data))
-            assert empty.status_code == 503, empty.text
-            [line] = failures(logs)
-            assert "42P01" in line["error"] and "has no store tables" in line["error"]
-            assert BSN not in str(logs)
-            ready = await api.get("/readyz")
-            assert ready.status_code == 503
-            assert ready.json()["checks"]["store"] == "unavailable"
-    finally:
-        await postgres_admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # Empty: the store's tables are gone.
+        await postgres_admin_sql(f'CREATE DATABASE "{name}"')
+        with capture_logs() as logs:
+            empty = await api.post("/api/v1/events", json=new_event(referral_data))
+        assert empty.status_code == 503, empty.text
+        [line] = failures(logs)
+        assert "42P01" in line["error"] and "has no store tables" in line["error"]
+        assert BSN not in str(logs)
+        ready = await api.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["store"] == "unavailable"
