@@ -228,9 +228,11 @@ async def locate_message(engine: Engine, scope: ClusterScope, text: str) -> str:
     messages ``scope`` can see. An id outside them is ``MessageNotFound``, as an unknown one;
     a prefix several visible messages share is ``AmbiguousMessageId`` naming those only (one
     the caller cannot see is never listed, nor counts); a prefix too short to look up is
-    ``idprefix.BadIdPrefix``."""
+    ``idprefix.BadIdPrefix``. The store looks among the messages of the destinations ``scope``
+    sees only, so that how many others share a prefix says nothing either."""
+    visible = scope.destination_ids(engine.catalog)
     try:
-        found = await engine.store.resolve_message_id(text)
+        found = await engine.store.resolve_message_id(text, destinations=visible)
     except AmbiguousIdPrefix as exc:
         seen = [c for c in exc.candidates if await _sees(engine, scope, c)]
         if len(seen) == 1 and not exc.more:

@@ -819,12 +819,17 @@ class Store(
     # -- reading what people type, and stores that must already exist --------------------------
 
     @guarded("find a message by its id")
-    async def resolve_message_id(self, text: str) -> str:
+    async def resolve_message_id(
+        self, text: str, *, destinations: Collection[str] | None = None
+    ) -> str:
         """The id of the message whose id is ``text``, or of the one message whose id starts so.
 
-        Listings show ids shortened, as git shows commits (``idprefix``).
+        Listings show ids shortened, as git shows commits (``idprefix``). ``destinations``:
+        among the messages of these only (None: all), so that neither an answer nor the count
+        of candidates says anything of the messages a caller may not see.
         """
-        return await self._resolve_id(messages.c.id, text, "message")
+        within = None if destinations is None else messages.c.destination_id.in_(destinations)
+        return await self._resolve_id(messages.c.id, text, "message", within=within)
 
     async def resolve_event_id(self, text: str) -> str:
         """Like ``resolve_message_id``, for an event's id."""
@@ -842,17 +847,25 @@ class Store(
             row = (await conn.execute(query)).first()
         return None if row is None else rejected_record(row, self._sealer)
 
-    async def _resolve_id(self, column: ColumnElement[str], text: str, kind: str) -> str:
+    async def _resolve_id(
+        self,
+        column: ColumnElement[str],
+        text: str,
+        kind: str,
+        *,
+        within: ColumnElement[bool] | None = None,
+    ) -> str:
         """The prefix is read as a range of the primary key, which both backends answer from
         its index whatever their collation; ``LIKE`` would not use it on SQLite, nor on
-        PostgreSQL outside ``C``."""
+        PostgreSQL outside ``C``. ``within``: a condition every answer meets."""
         from integrator.store import idprefix
 
         typed = text.strip()
+        narrowed = [] if within is None else [within]
         async with self._engine.connect() as conn:
             for exact in dict.fromkeys((typed, idprefix.normalise(typed))):
                 found: str | None = (
-                    await conn.execute(select(column).where(column == exact))
+                    await conn.execute(select(column).where(column == exact, *narrowed))
                 ).scalar()
                 if found is not None:
                     return found
@@ -860,7 +873,7 @@ class Store(
             low, high = idprefix.bounds(prefix)
             result = await conn.execute(
                 select(column)
-                .where(column >= low, column < high)
+                .where(column >= low, column < high, *narrowed)
                 .where(func.substr(column, 1, len(prefix)) == prefix)
                 .order_by(column)
                 .limit(idprefix.MAX_CANDIDATES + 1)

@@ -112,6 +112,22 @@ def test_an_ambiguous_short_id_lists_the_messages_it_could_be(
     card_viewer.wait_for_url(f"**/messages/{ONE_IN_CARD}")
 
 
+def test_a_prefix_only_other_clusters_crowd_is_as_unknown(
+    support: Page, card_viewer: Page, live: LiveEngine
+) -> None:
+    """More messages share a prefix than a lookup lists: when all of them lie outside the
+    person's clusters, the answer must not say "there are more" (they exist), but what an
+    unknown id gets."""
+    for n in range(11):  # one more than the lookup lists
+        message = make_message(id=f"beef{n:04d}-0000-4000-8000-000000000000", destination_id="zuid")
+        live.call(live.engine.store.accept_event(make_event(zd_number=ZD), [message]))
+    answer = card_viewer.goto("/messages/beef")
+    assert answer is not None and answer.status == 404
+    assert "Geen bericht dat je mag zien heeft dit id" in card_viewer.content()
+    answer = support.goto("/messages/beef")  # who sees them all: which one?
+    assert answer is not None and answer.status == 409
+
+
 def test_an_unknown_or_too_short_id_is_said_in_dutch(
     support: Page, card_viewer: Page, placed: None
 ) -> None:
