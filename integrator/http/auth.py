@@ -116,11 +116,13 @@ async def _signed_in(request: Request) -> Identity:
     if identity is not None:
         return identity
     if "text/html" in request.headers.get("accept", ""):
-        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        # The path only: these pages (the API's documentation) take no query, and whatever was
+        # typed into one (a BSN, a name) must not travel on in a Location header and the
+        # sign-in page's address, into proxy logs and the browser's history.
         raise HTTPException(
             status_code=303,
             detail="sign in first",
-            headers={"Location": "/login?" + urlencode({"next": back})},
+            headers={"Location": "/login?" + urlencode({"next": request.url.path})},
         )
     raise HTTPException(status_code=401, detail=UNAUTHENTICATED, headers=_CHALLENGE)
 

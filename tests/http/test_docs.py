@@ -80,6 +80,13 @@ async def test_without_an_identity_the_docs_answer_401(app: EngineApp) -> None:
         page = await anonymous.get("/docs", headers={"accept": "text/html,*/*;q=0.8"})
         assert page.status_code == 303
         assert page.headers["location"] == "/login?next=%2Fdocs"
+        # Whatever was typed into its address stays behind: not into a Location header.
+        for typed in ("/docs?bsn=999990019", "/openapi.json?naam=Jan%20van%20der%20Berg"):
+            page = await anonymous.get(typed, headers={"accept": "text/html"})
+            assert page.status_code == 303
+            location = page.headers["location"]
+            assert "999990019" not in location and "Berg" not in location, location
+            assert location in ("/login?next=%2Fdocs", "/login?next=%2Fopenapi.json")
 
 
 @pytest.mark.parametrize("role", [Role.INTAKE, Role.VIEWER, Role.METRICS])
