@@ -312,6 +312,13 @@ async def engines_unsure_of_key(store: Store, kid: str) -> list[EnginePresence]:
     return unknown
 
 
+async def running_engines(store: Store) -> list[EnginePresence]:
+    """The engines running on ``store`` now, newest first: fresh rows, less those of engines
+    that crashed on this machine (``_crashed_here``)."""
+    now = _now()
+    return [e for e in await store.fresh_engines(now - FRESH_FOR) if not _crashed_here(e)]
+
+
 def describe_engine(engine: EnginePresence, now: datetime | None = None) -> str:
     """One engine as a person can find it: its HTTP address, pid, host and last heartbeat."""
     return _who(engine, now or _now())

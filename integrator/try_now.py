@@ -15,7 +15,9 @@ may: ``messages.resend``
 in the destination's cluster (support staff, as for a resend); a message or destination outside
 the caller's clusters is answered as an unknown one. Each request is audited under the caller's
 identity (``message.try_now``, or ``destination.try_now`` for a destination's), with the ids it
-made due, in the same transaction as the change.
+made due, in the same transaction as the change; a request that made nothing due changed
+nothing and is not audited. A paused destination is refused: nothing would attempt its
+messages before it is resumed.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from integrator.errors import PermanentError
 from integrator.message_service import MessageNotFound, visible_in_store
 from integrator.reasons import bounded
 from integrator.refusal import Coded
-from integrator.store import Store
+from integrator.store import MessageFilter, MessageRecord, Store
 
 NO_DESTINATION: Final = "no destination with that id"
 
@@ -54,17 +56,40 @@ class ReasonRefused(PermanentError):
 
 
 class NotWaiting(Coded, ValueError):
-    """The named message is not waiting for a retry: there is nothing to bring forward.
+    """The named message waits for no retry: there is nothing to bring forward. Its text says
+    the status and what to do instead, where there is something: a queued message held behind
+    a retry (fifo) names that one, a dead letter is resent, a delivered one too if the receiver
+    lost it. The console words it by its code."""
 
-    Its text names the status and the rule; the console words it by its code."""
-
-    def __init__(self, status: str) -> None:
-        super().__init__(
-            f"status: the message is {status}; only a message waiting for its next attempt "
-            "(retrying) can be tried now"
-        )
+    def __init__(self, status: str, *, behind: str | None = None) -> None:
+        said = f"status: the message's status is {status}; only a message waiting for its next "
+        said += "attempt (retrying) can be tried now"
         self.status = status
-        self.coded("try_now.not_waiting", status=status)
+        if behind is not None:
+            super().__init__(f"{said}; it waits behind {behind}: try that one now")
+            self.coded("try_now.behind", status=status, behind=behind)
+        elif status in ("dead", "delivered"):
+            super().__init__(f"{said}; resend it instead")
+            self.coded("try_now.resend_instead", status=status)
+        else:
+            super().__init__(said)
+            self.coded("try_now.not_waiting", status=status)
+
+
+class NotDelivering(Coded, ValueError):
+    """The destination attempts nothing now (paused, or no longer configured): a retry made due
+    would wait all the same, so nothing is changed and the person is told why."""
+
+    def __init__(self, destination_id: str, *, paused: bool) -> None:
+        if paused:
+            super().__init__(
+                f"destination: {destination_id} is paused: its messages are attempted when it "
+                "is resumed"
+            )
+            self.coded("try_now.paused", destination=destination_id)
+        else:
+            super().__init__("destination: the message's destination is no longer configured")
+            self.coded("try_now.no_destination")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +110,20 @@ class Where:
 
 @dataclass(frozen=True, slots=True)
 class TriedNow:
-    """What a request made due: the destination, and the messages (none when nothing waited)."""
+    """What a request made due: the destination and the messages (none when nothing waited);
+    ``due_already``, a named message whose attempt was due or under way already (a second
+    click): nothing to do, and no refusal."""
 
     destination_id: str
     message_ids: tuple[str, ...]
+    due_already: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        return {"destination": self.destination_id, "messages": list(self.message_ids)}
+        return {
+            "destination": self.destination_id,
+            "messages": list(self.message_ids),
+            "due_already": list(self.due_already),
+        }
 
 
 async def try_message_now(
@@ -103,10 +135,12 @@ async def try_message_now(
     source: str | None = None,
 ) -> TriedNow:
     """Make one waiting retry due now. Refusals: ``MessageNotFound`` (unknown or out of
-    sight), ``NotPermitted``, ``NotWaiting`` (its status, when it waits for no retry)."""
+    sight), ``NotPermitted``, ``NotWaiting`` (its status, when it waits for no retry),
+    ``NotDelivering`` (its destination is paused or gone)."""
     message = await visible_in_store(where.store, where.catalog, scope, message_id)
     if message.status != "retrying":
-        raise NotWaiting(message.status)
+        raise NotWaiting(message.status, behind=await _held_behind(where, message))
+    _check_delivering(where, message.destination_id)
     moved = await _make_due(
         where,
         scope,
@@ -117,10 +151,12 @@ async def try_message_now(
         source,
         message_id=message.id,
     )
-    if not moved:  # its attempt was being made, or its time came, since it was read
-        current = await where.store.get_message(message.id)
-        raise NotWaiting(current.status if current is not None else message.status)
-    return TriedNow(message.destination_id, tuple(moved))
+    if moved:
+        return TriedNow(message.destination_id, tuple(moved))
+    current = await where.store.get_message(message.id)
+    if current is not None and current.status == "retrying":  # due, or its attempt under way
+        return TriedNow(message.destination_id, (), due_already=(message.id,))
+    raise NotWaiting(current.status if current is not None else message.status)
 
 
 async def try_destination_now(
@@ -132,17 +168,38 @@ async def try_destination_now(
     source: str | None = None,
 ) -> TriedNow:
     """Make every waiting retry of a destination due now; none waiting is no refusal (the
-    answer says none). Refusals: ``UnknownDestination``, ``NotPermitted``."""
+    answer says none). Refusals: ``UnknownDestination``, ``NotPermitted``, ``NotDelivering``
+    (paused)."""
     if destination_id not in where.catalog.destinations:
         raise UnknownDestination()
     try:
         scope.check_destination(where.catalog, destination_id)
     except OutOfSight:
         raise UnknownDestination() from None
+    _check_delivering(where, destination_id)
     moved = await _make_due(
         where, scope, destination_id, "destination.try_now", destination_id, reason, source
     )
     return TriedNow(destination_id, tuple(moved))
+
+
+def _check_delivering(where: Where, destination_id: str) -> None:
+    config = where.catalog.destinations.get(destination_id)
+    if config is None:
+        raise NotDelivering(destination_id, paused=False)
+    if not config.enabled:
+        raise NotDelivering(destination_id, paused=True)
+
+
+async def _held_behind(where: Where, message: MessageRecord) -> str | None:
+    """The retry a queued message of a fifo destination waits behind, if any: what to try."""
+    config = where.catalog.destinations.get(message.destination_id)
+    if message.status != "queued" or config is None or config.ordering != "fifo":
+        return None
+    retrying = await where.store.list_messages(
+        MessageFilter(destination_id=message.destination_id, status="retrying"), limit=1
+    )
+    return retrying[0].id if retrying else None
 
 
 async def _make_due(
@@ -175,6 +232,7 @@ async def _make_due(
 __all__ = [
     "NO_DESTINATION",
     "MessageNotFound",
+    "NotDelivering",
     "NotWaiting",
     "ReasonRefused",
     "TriedNow",

@@ -3,10 +3,12 @@
 A message waiting out its retry backoff, or every one of a destination, is made due now in the
 store (``integrator.try_now``'s rule, audited as ``local:<user>``); each running engine sees it
 within a few seconds and the runner holding it attempts it, the same message with the same
-MSH-10. With no engine running, it is attempted when one starts.
+MSH-10. The output says whether an engine runs on the store (its presence row,
+``integrator.presence``): with none, the message is attempted when one starts.
 
-Exit codes: 0 done (also when no message of the destination waited: said); 1 the message waits
-for no retry (its status said); 2 bad input (an unknown or ambiguous id, a reason too long).
+Exit codes: 0 done (also when nothing waited, or the message's attempt was due already: said);
+1 the message waits for no retry (its status said, and what to do instead) or its destination
+is paused; 2 bad input (an unknown or ambiguous id, a reason too long).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from integrator.cli.common import (
 
 if TYPE_CHECKING:
     from integrator.operators import DestinationAdmin
+    from integrator.store import Store
     from integrator.try_now import TriedNow
 
 MAX_REASON_HELP = "Why (optional; audited; at most 1000 characters)."
@@ -41,7 +44,13 @@ def try_now_in_store(
     from integrator.clusters import ClusterScope
     from integrator.message_service import MessageNotFound
     from integrator.reasons import TOO_LONG, too_long
-    from integrator.try_now import NotWaiting, UnknownDestination, Where, try_destination_now
+    from integrator.try_now import (
+        NotDelivering,
+        NotWaiting,
+        UnknownDestination,
+        Where,
+        try_destination_now,
+    )
     from integrator.try_now import try_message_now as try_message
 
     if reason is not None and too_long(reason):  # the service's rule, said before the store
@@ -49,32 +58,53 @@ def try_now_in_store(
     settings = load_settings()
     scope = ClusterScope(local_identity(), Permission.MESSAGES_RESEND)
 
-    async def action(admin: DestinationAdmin) -> TriedNow | str:
+    async def action(admin: DestinationAdmin) -> tuple[TriedNow, str | None] | str:
         where = Where(admin.store, await admin.catalog(), SystemClock().now())
         try:
             if message_id is not None:
                 [full_id] = await resolve_message_ids(admin.store, [message_id])
-                return await try_message(where, scope, full_id, reason=reason)
-            assert destination_id is not None
-            return await try_destination_now(where, scope, destination_id, reason=reason)
-        except NotWaiting as refusal:
+                tried = await try_message(where, scope, full_id, reason=reason)
+            else:
+                assert destination_id is not None
+                tried = await try_destination_now(where, scope, destination_id, reason=reason)
+        except (NotWaiting, NotDelivering) as refusal:
             return str(refusal)
         except (MessageNotFound, UnknownDestination) as refusal:  # out of the resolver's reach
             fail(str(refusal), 2)
+        return tried, await running_engine(admin.store)
 
     result = with_admin(action, settings)
     if isinstance(result, str):
-        fail(result.removeprefix("status: "), 1)
+        fail(result.removeprefix("status: ").removeprefix("destination: "), 1)
+    tried, engine = result
     if as_json:
-        print_json(result.to_json())
+        print_json({**tried.to_json(), "engine": engine})
         return
-    if not result.message_ids:
-        console.print(f"No message of {escape(result.destination_id)} waits for a retry.")
+    if tried.due_already:
+        console.print(f"Its next attempt is due now already: {tried.due_already[0]}.")
+    elif not tried.message_ids:
+        console.print(f"No message of {escape(tried.destination_id)} waits for a retry.")
         return
-    console.print(
-        f"{len(result.message_ids)} message(s) of {escape(result.destination_id)} due now: "
-        "a running engine attempts them within seconds, with the same MSH-10 "
-        "(`integrator messages show ID` shows the attempt)."
-    )
-    for tried in result.message_ids:
-        console.print(f"  {tried}")
+    else:
+        console.print(
+            f"{len(tried.message_ids)} message(s) of {escape(tried.destination_id)} due now:"
+        )
+        for made_due in tried.message_ids:
+            console.print(f"  {made_due}")
+    if engine is None:
+        console.print(
+            "No engine is running on this store: attempted when one starts (`integrator run`)."
+        )
+    else:
+        console.print(
+            f"The running engine ({escape(engine)}) attempts it within seconds, with the same "
+            "MSH-10 (`integrator messages show ID` shows the attempt)."
+        )
+
+
+async def running_engine(store: Store) -> str | None:
+    """The engine that runs on ``store``, as a person can find it; None when none does."""
+    from integrator.presence import describe_engine, running_engines
+
+    engines = await running_engines(store)
+    return describe_engine(engines[0]) if engines else None

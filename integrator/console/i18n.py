@@ -248,7 +248,13 @@ EN: Final[dict[str, str]] = {
     "message.try_now.reason": "Reason (optional)",
     "message.try_now.button": "Try now",
     "message.try_now.done": "Its next attempt is being made now; its status shows how it goes.",
-    "message.try_now.already": "Its next attempt was made already; its status shows how it went.",
+    "message.try_now.already": (
+        "Its next attempt is being made, or was made already; its status shows how it goes."
+    ),
+    "message.try_now.due": (
+        "Its next attempt is due now: the engine is making it, or will as soon as it can (a "
+        "paused destination: once it is resumed)."
+    ),
     "message.resend": "Resend",
     "message.resend.reason": "Reason",
     "message.resend.mode": "Mode",
@@ -566,7 +572,13 @@ NL: Final[dict[str, str]] = {
     "message.try_now.reason": "Reden (niet verplicht)",
     "message.try_now.button": "Nu proberen",
     "message.try_now.done": "De volgende poging wordt nu gedaan; de status toont hoe die afloopt.",
-    "message.try_now.already": "De volgende poging is al gedaan; de status toont hoe die afliep.",
+    "message.try_now.already": (
+        "De volgende poging wordt gedaan of is al gedaan; de status toont hoe die afloopt."
+    ),
+    "message.try_now.due": (
+        "De volgende poging is nu aan de beurt: de engine doet die, of zodra dat kan (bij een "
+        "gepauzeerde bestemming: als die wordt hervat)."
+    ),
     "message.resend": "Herzenden",
     "message.resend.reason": "Reden",
     "message.resend.mode": "Manier",

@@ -188,8 +188,21 @@ EN: Final[dict[str, str]] = {
     "refusal.resend.skip.remap_held": "{warnings}",  # a remap that would be held: why
     "refusal.resend.skip.in_delivery": "still being delivered ({status}); not resent",
     "refusal.try_now.not_waiting": (
-        "the message is {status}: only a message waiting for its next attempt can be tried now"
+        "the message's status is {status}: only a message waiting for its next attempt can be "
+        "tried now"
     ),
+    "refusal.try_now.behind": (
+        "the message's status is {status}: it waits behind {behind}, which waits for its next "
+        "attempt; try that one now"
+    ),
+    "refusal.try_now.resend_instead": (
+        "the message's status is {status}: only a message waiting for its next attempt can be "
+        "tried now; resend it instead"
+    ),
+    "refusal.try_now.paused": (
+        "{destination} is paused: its messages are attempted when it is resumed"
+    ),
+    "refusal.try_now.no_destination": "the message's destination is no longer configured",
     "refusal.delivery.away.event": (
         "delivery is unavailable (no connection to the message broker): the event and its "
         "messages are stored and are sent when it is back; there is no need to send it again"
@@ -662,9 +675,21 @@ NL: Final[dict[str, str]] = {
     "refusal.resend.skip.remap_held": "{warnings}",
     "refusal.resend.skip.in_delivery": "wordt nog afgeleverd ({status}); niet herzonden",
     "refusal.try_now.not_waiting": (
-        "het bericht is {status}: alleen een bericht dat op zijn volgende poging wacht, kan nu "
-        "geprobeerd worden"
+        "het bericht heeft de status {status}: alleen een bericht dat op zijn volgende poging "
+        "wacht, kan nu geprobeerd worden"
     ),
+    "refusal.try_now.behind": (
+        "het bericht heeft de status {status}: het wacht achter {behind}, dat op zijn volgende "
+        "poging wacht; probeer dat nu"
+    ),
+    "refusal.try_now.resend_instead": (
+        "het bericht heeft de status {status}: alleen een bericht dat op zijn volgende poging "
+        "wacht, kan nu geprobeerd worden; herzend het in plaats daarvan"
+    ),
+    "refusal.try_now.paused": (
+        "{destination} is gepauzeerd: de berichten worden geprobeerd als die wordt hervat"
+    ),
+    "refusal.try_now.no_destination": "de bestemming van het bericht is niet meer ingesteld",
     "refusal.delivery.away.event": (
         "aflevering is niet beschikbaar (geen verbinding met de message broker): de gebeurtenis "
         "en haar berichten zijn opgeslagen en gaan uit zodra die terug is; opnieuw insturen "

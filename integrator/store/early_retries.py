@@ -18,7 +18,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.audit_chain import append_audit
@@ -82,3 +82,17 @@ class EarlyRetriesMixin:
         )
         async with self._engine.connect() as conn:
             return {row.id: row.attempt_count for row in await conn.execute(query)}
+
+    @guarded("count waiting retries")
+    async def count_waiting_retries(
+        self: _StoreParts, destination_id: str, *, now: datetime
+    ) -> int:
+        """How many of the destination's retries wait for a later time: what "try now" would
+        make due (those due already are being attempted, or will be)."""
+        query = select(func.count()).where(
+            messages.c.destination_id == destination_id,
+            messages.c.status == "retrying",
+            messages.c.next_attempt_at > now,
+        )
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar() or 0)

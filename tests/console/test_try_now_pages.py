@@ -4,6 +4,7 @@ running engine whose receiver first answers AE (try again) and then, fixed, AA."
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -86,6 +87,9 @@ def test_a_retrying_message_is_tried_now_from_its_page(
     page.goto(f"/messages/{message_id}")
     section = page.get_by_role("region", name="Try now")
     expect(section).to_contain_text("It waits for its next attempt, at 20")
+    hint = page.locator("#try-now-hint").inner_text()
+    # In local time with its offset, as every time on the page: not the store's UTC text.
+    assert re.search(r"at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d\.", hint), hint
     screenshot(page, "message-try-now")
     live.receivers["noord"].ack_code = "AA"  # the hospital fixed it
     page.get_by_label("Reason (optional)").fill("hospital: receiver back")
@@ -156,4 +160,49 @@ def test_the_offer_speaks_dutch(browser: Browser, live: LiveEngine, retrying: No
     )
     page.goto("/destinations/noord")
     expect(page.get_by_role("button", name="Wachtende berichten nu proberen")).to_be_visible()
+    page.context.close()
+
+
+def test_a_message_due_already_offers_no_second_try_and_a_paused_destination_is_refused(
+    browser: Browser, live: LiveEngine, retrying: None
+) -> None:
+    """The second click of two, or a page opened after the command line made it due: its
+    attempt is due (under way, or about to be). And nothing is offered for a paused
+    destination, whose messages nothing attempts before its resume."""
+    from playwright.sync_api import expect
+
+    [message_id] = waiting(live, 1)
+    scope = ClusterScope(local_identity("local:test"), Permission.MESSAGES_RESEND)
+    # As the command line does it: in the store, no runner told (it looks every 5 s).
+    unheard = try_now.Where(live.engine.store, live.engine.catalog, live.engine.clock.now())
+    live.call(try_now.try_message_now(unheard, scope, message_id))
+    page = page_of(browser, live, Grant(Role.RESEND, "CARD"))
+    page.goto(f"/messages/{message_id}")
+    section = page.get_by_role("region", name="Try now")
+    expect(section).to_contain_text("Its next attempt is due now")
+    assert section.get_by_role("button").count() == 0
+    # The form posted a second time (Back, then submit): said, not refused.
+    csrf = page.locator('input[name="csrf"]').first.get_attribute("value") or ""
+    again = page.request.post(
+        f"{live.url}/messages/{message_id}/try-now",
+        form={"csrf": csrf},
+        headers={"origin": live.url},
+        max_redirects=0,
+    )
+    assert again.status == 303
+    assert again.headers["location"] == f"/messages/{message_id}?tried=0"
+
+    live.call(live.engine.admin.set_enabled("noord", False, actor="local:test", reason="x"))
+    try:
+        page.goto("/destinations/noord")
+        assert page.locator("#try-now-waiting").count() == 0
+        refused = page.request.post(
+            f"{live.url}/destinations/noord/try-now",
+            form={"csrf": csrf},
+            headers={"origin": live.url, "accept-language": "en"},
+        )
+        assert refused.status == 422
+        assert "noord is paused: its messages are attempted when it is resumed" in (refused.text())
+    finally:
+        live.call(live.engine.admin.set_enabled("noord", True, actor="local:test", reason="x"))
     page.context.close()

@@ -49,13 +49,17 @@ async def test_a_waiting_retry_is_tried_now_under_the_callers_name(
             headers={"x-integrator-reason": "GP belde: ontvanger weer in de lucht"},
         )
         assert answer.status_code == 200, answer.text
-        assert answer.json() == {"destination": "noord", "messages": [message_id]}
+        assert answer.json() == {
+            "destination": "noord",
+            "messages": [message_id],
+            "due_already": [],
+        }
         assert await engine.wait_settled(timeout=20)
         again = await api.post(f"/api/v1/messages/{message_id}/try-now")
         assert again.status_code == 409
         assert again.json()["detail"] == (
-            "status: the message is delivered; only a message waiting for its next attempt "
-            "(retrying) can be tried now"
+            "status: the message's status is delivered; only a message waiting for its next "
+            "attempt (retrying) can be tried now; resend it instead"
         )
         nothing = await api.post("/api/v1/destinations/noord/try-now")
         assert (nothing.status_code, nothing.json()["messages"]) == (200, [])

@@ -25,6 +25,7 @@ from integrator.engine import Engine
 from integrator.message_service import MessageNotFound
 from integrator.store import AuditFilter, MessageFilter
 from integrator.try_now import (
+    NotDelivering,
     NotWaiting,
     UnknownDestination,
     Where,
@@ -107,7 +108,11 @@ async def test_a_waiting_retry_tried_now_is_delivered_with_the_same_msh10(
         tried = await try_message_now(
             Where.engine(engine), SUPPORT, message_id, reason="GP phoned", source="t"
         )
-        assert tried.to_json() == {"destination": "noord", "messages": [message_id]}
+        assert tried.to_json() == {
+            "destination": "noord",
+            "messages": [message_id],
+            "due_already": [],
+        }
         assert await engine.wait_settled(timeout=20)
         message = await engine.store.get_message(message_id)
         assert message is not None and message.status == "delivered"
@@ -160,10 +165,10 @@ async def test_what_waits_for_no_retry_or_is_out_of_reach_is_refused(
             with pytest.raises(NotWaiting) as caught:
                 await try_message_now(Where.engine(engine), SUPPORT, message.id)
             assert str(caught.value) == (
-                "status: the message is delivered; only a message waiting for its next "
-                "attempt (retrying) can be tried now"
+                "status: the message's status is delivered; only a message waiting for its "
+                "next attempt (retrying) can be tried now; resend it instead"
             )
-            assert caught.value.code == "try_now.not_waiting"
+            assert caught.value.code == "try_now.resend_instead"
             with pytest.raises(MessageNotFound):
                 await try_message_now(
                     Where.engine(engine), SUPPORT, "00000000-0000-4000-8000-000000000000"
@@ -182,3 +187,61 @@ async def test_what_waits_for_no_retry_or_is_out_of_reach_is_refused(
             assert await engine.store.list_audit(AuditFilter(action="destination.try_now")) == []
         finally:
             await engine.stop()
+
+
+async def test_a_second_request_finds_the_attempt_due_already_and_is_no_refusal(
+    tmp_path: Path,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two clicks, or the command line with the engine not yet looking: the second finds the
+    message due (its attempt under way or about to be). Said as such, not refused."""
+    monkeypatch.setattr(retry_waits, "POLL_SECONDS", 3600.0)
+    engine = await engine_with(tmp_path, receiver, "fifo")
+    try:
+        await engine.intake.submit_many(events(referral_data, 1), source="cli")
+        [message_id] = await waiting(engine, 1)
+        unheard = Where(engine.store, engine.catalog, engine.clock.now())  # nobody told
+        first = await try_message_now(unheard, SUPPORT, message_id)
+        second = await try_message_now(Where.engine(engine), SUPPORT, message_id)
+        assert (first.message_ids, first.due_already) == ((message_id,), ())
+        assert (second.message_ids, second.due_already) == ((), (message_id,))
+        assert len(await engine.store.list_audit(AuditFilter(action="message.try_now"))) == 1
+    finally:
+        await engine.stop()
+
+
+async def test_a_paused_destination_or_a_message_held_behind_a_retry_is_refused_with_why(
+    tmp_path: Path,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(retry_waits, "POLL_SECONDS", 3600.0)
+    engine = await engine_with(tmp_path, receiver, "fifo")
+    try:
+        await engine.intake.submit_many(events(referral_data, 2), source="cli")
+        [head] = await waiting(engine, 1)
+        [behind] = await engine.store.list_messages(MessageFilter(status="queued"))
+        with pytest.raises(NotWaiting) as caught:
+            await try_message_now(Where.engine(engine), SUPPORT, behind.id)
+        assert caught.value.code == "try_now.behind"
+        assert str(caught.value).endswith(f"it waits behind {head}: try that one now")
+
+        await engine.admin.set_enabled("noord", False, actor="local:test", reason="maintenance")
+        for attempt in (
+            try_message_now(Where.engine(engine), SUPPORT, head),
+            try_destination_now(Where.engine(engine), SUPPORT, "noord"),
+        ):
+            with pytest.raises(NotDelivering) as paused:
+                await attempt
+            assert str(paused.value) == (
+                "destination: noord is paused: its messages are attempted when it is resumed"
+            )
+        message = await engine.store.get_message(head)
+        assert message is not None and message.status == "retrying"
+        assert message.next_attempt_at is not None and message.next_attempt_at > engine.clock.now()
+        assert await engine.store.list_audit(AuditFilter(action="message.try_now")) == []
+    finally:
+        await engine.stop()

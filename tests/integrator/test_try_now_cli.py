@@ -57,7 +57,9 @@ async def test_a_message_tried_now_from_the_command_line_is_delivered_by_the_eng
     receiver.ack_code = "AA"
     done = await cli(engine, "messages", "try-now", message_id[:8], "--reason", "GP phoned")
     assert done.returncode == 0, done.stderr
-    assert "1 message(s) of noord due now" in done.stdout and message_id in done.stdout
+    said = " ".join(done.stdout.split())
+    assert "1 message(s) of noord due now" in said and message_id in said
+    assert "The running engine (HTTP at" in said and "attempts it within seconds" in said
 
     async def delivered() -> bool:
         message = await engine.store.get_message(message_id)
@@ -70,7 +72,8 @@ async def test_a_message_tried_now_from_the_command_line_is_delivered_by_the_eng
     again = await cli(engine, "messages", "try-now", message_id)
     assert again.returncode == 1
     said = " ".join(again.stderr.split())
-    assert "the message is delivered; only a message waiting for its next attempt" in said
+    assert "the message's status is delivered; only a message waiting for its next" in said
+    assert said.endswith("resend it instead")
 
 
 async def test_a_destination_with_nothing_waiting_says_so_and_bad_input_exits_2(
@@ -78,7 +81,9 @@ async def test_a_destination_with_nothing_waiting_says_so_and_bad_input_exits_2(
 ) -> None:
     none = await cli(engine, "destinations", "try-now", "noord", "--json")
     assert none.returncode == 0, none.stderr
-    assert json.loads(none.stdout) == {"destination": "noord", "messages": []}
+    listed = json.loads(none.stdout)
+    assert (listed["destination"], listed["messages"], listed["due_already"]) == ("noord", [], [])
+    assert listed["engine"] is not None  # the engine of this test runs on the store
     unknown = await cli(engine, "destinations", "try-now", "nergens")
     assert unknown.returncode == 2
     assert "no destination with that id" in unknown.stderr
@@ -86,3 +91,18 @@ async def test_a_destination_with_nothing_waiting_says_so_and_bad_input_exits_2(
     assert no_such.returncode == 2
     long = await cli(engine, "destinations", "try-now", "noord", "--reason", "x" * 1001)
     assert long.returncode == 2 and "--reason: at most 1000 characters" in long.stderr
+
+
+async def test_with_no_engine_running_it_says_the_attempt_waits_for_one(
+    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    engine = await engine_with(tmp_path, receiver, "rotate")
+    try:
+        await engine.intake.submit_many(events(referral_data, 1), source="cli")
+        [message_id] = await waiting(engine, 1)
+    finally:
+        await engine.stop()
+    done = await cli(engine, "messages", "try-now", message_id)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert "No engine is running on this store: attempted when one starts" in said

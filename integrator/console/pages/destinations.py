@@ -125,10 +125,13 @@ async def destination_context(
     )
     cluster = config.cluster if config else None
     tests = config is not None and visitor.may(P.DESTINATIONS_TEST, cluster)
-    # Its messages waiting out a retry's backoff, for who may try them now (``pages.try_now``).
+    # Its messages waiting out a retry's backoff, for who may try them now (``pages.try_now``);
+    # none offered while it is paused, as nothing would attempt them before its resume.
     retrying = (
-        (await engine.store.count_by_status(view.id)).get("retrying", 0)
-        if visitor.may(P.MESSAGES_RESEND, cluster_of(engine.catalog, view.id))
+        await engine.store.count_waiting_retries(view.id, now=engine.clock.now())
+        if config is not None
+        and config.enabled
+        and visitor.may(P.MESSAGES_RESEND, cluster_of(engine.catalog, view.id))
         else 0
     )
     return {

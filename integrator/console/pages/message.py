@@ -222,6 +222,12 @@ async def message_page(
         done=done,
         away=RESEND_AWAY if away else None,  # just resent while the broker is away
         tried=tried,
+        # Waiting out its backoff: Try now is offered, with when its next attempt comes. Due
+        # already (tried now a moment ago, or its time has come): said instead.
+        next_attempt_at=message.next_attempt_at,
+        waits=message.status == "retrying"
+        and message.next_attempt_at is not None
+        and message.next_attempt_at > engine.clock.now(),
         failed=done is not None and failed(done),
     )
 

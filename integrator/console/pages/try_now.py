@@ -4,8 +4,9 @@ as ``POST /api/v1/messages/{id}/try-now`` and ``/destinations/{id}/try-now`` ans
 Who may: ``messages.resend`` in the cluster (``needs`` lets the person in; the service narrows
 to the message's or destination's cluster). Done, the page it came from says so (``tried``),
 and the message's status badge, which refreshes itself, shows the attempt's outcome. Pressed
-twice, the second finds nothing waiting: the message's page says so instead of failing, as
-the first did what was asked.
+twice, the second finds its attempt due or under way already: the message's page says so
+instead of failing, as the first did what was asked. A message that waits for no retry, or
+whose destination is paused, is refused with why and what to do instead.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ async def try_message_now(
 ) -> Response:
     engine = engine_of(request)
     try:
-        await try_now.try_message_now(
+        tried = await try_now.try_message_now(
             try_now.Where.engine(engine),
             visitor.scope(Permission.MESSAGES_RESEND),
             message_id,
@@ -51,11 +52,11 @@ async def try_message_now(
         raise NotFound() from None
     except NotPermitted:
         raise Forbidden() from None
-    except try_now.NotWaiting as refusal:
-        if refusal.status != "retrying":  # attempted meanwhile (a second click): it is said
-            return RedirectResponse(f"/messages/{message_id}?tried=0", status_code=303)
+    except (try_now.NotWaiting, try_now.NotDelivering) as refusal:
         raise BadInput(said(refusal)) from None
-    return RedirectResponse(f"/messages/{message_id}?tried=1", status_code=303)
+    # Its attempt due or under way already (a second click): said, as the first did it.
+    made = "1" if tried.message_ids else "0"
+    return RedirectResponse(f"/messages/{message_id}?tried={made}", status_code=303)
 
 
 @router.post("/destinations/{destination_id}/try-now")
@@ -75,5 +76,7 @@ async def try_destination_now(
         raise NotFound() from None
     except NotPermitted:
         raise Forbidden() from None
+    except try_now.NotDelivering as refusal:
+        raise BadInput(said(refusal)) from None
     count = len(tried.message_ids)
     return RedirectResponse(f"/destinations/{destination_id}?tried={count}", status_code=303)

@@ -4,7 +4,9 @@ For support when a receiver is back: the message waiting out its backoff is atte
 same message with the same MSH-10, by whichever engine holds it. The reason, optional, is the
 ``X-Integrator-Reason`` header, as for a pause. Refusals: an unknown message or destination, or
 one outside the caller's clusters, 404; seen without ``messages.resend`` there, 403; a message
-that waits for no retry, 409 naming its status (nothing to bring forward).
+that waits for no retry, 409 naming its status (nothing to bring forward), and a paused
+destination, 409 (nothing would attempt it before it is resumed). A message whose attempt is
+due or under way already answers 200 with it in ``due_already``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ async def try_message_now(
         raise HTTPException(status_code=404, detail=NO_MESSAGE) from None
     except NotPermitted as refusal:
         raise forbidden(refusal) from None
-    except try_now.NotWaiting as refusal:
+    except (try_now.NotWaiting, try_now.NotDelivering) as refusal:
         raise HTTPException(status_code=409, detail=str(refusal)) from None
     return tried.to_json()
 
@@ -55,4 +57,6 @@ async def try_destination_now(
         raise HTTPException(status_code=404, detail=try_now.NO_DESTINATION) from None
     except NotPermitted as refusal:
         raise forbidden(refusal) from None
+    except try_now.NotDelivering as refusal:
+        raise HTTPException(status_code=409, detail=str(refusal)) from None
     return tried.to_json()
