@@ -252,9 +252,11 @@ def test_pages_reflow_at_a_narrow_window_in_dutch_with_every_role(
     for the longest navigation there is: every role's, in Dutch. A table wider than the window
     (the dead letters, once there are some) scrolls in its own box."""
     person = live.person("alle@example.org", *(Grant(role) for role in Role))
+    # A message's page too: its resend form's longest choice is a long sentence in Dutch.
+    message_id = live.submit(load_sample("referral"))
     with signed_in_page(browser, live, person, lang="nl") as page:
         page.set_viewport_size({"width": 640, "height": 800})
-        for path in ("/", "/events", "/deadletters", "/rejected"):
+        for path in ("/", "/events", "/deadletters", "/rejected", f"/messages/{message_id}"):
             page.goto(path)
             assert page.locator(".top nav a").count() >= 10, path
             assert page.evaluate(_OVERFLOW) == {"wider": 0, "outside": []}, path
