@@ -232,7 +232,9 @@ class Engine:
         log.info(
             "engine started",
             destinations=len(catalog.destinations),
-            store=self.settings.database_url.split(":", 1)[0],
+            # Which store: its file or host and database, never a password (``Store.location``);
+            # a mistyped path makes a new, empty store, and this line is where that shows.
+            store=self.store.location,
             transport="rabbitmq" if isinstance(self._transport, RabbitMQTransport) else "embedded",
         )
 

@@ -162,14 +162,17 @@ def test_a_correct_environment_still_works(env: dict[str, str]) -> None:
     assert json.loads(result.stdout)[0]["accepted"] is True
 
 
-async def test_the_engine_started_line_names_the_transport(tmp_path: Path) -> None:
+async def test_the_engine_started_line_names_the_store_and_the_transport(tmp_path: Path) -> None:
     catalog = build_catalog((), today=date(2026, 11, 30))
     engine = Engine(settings_for(tmp_path), catalog=catalog)
     with capture_logs() as logs:
         await engine.start()
     try:
         [started] = [e for e in logs if e["event"] == "engine started"]
+        location = engine.store.location
     finally:
         await engine.stop()
-    expected: dict[str, Any] = {"store": "sqlite", "transport": "embedded", "destinations": 0}
+    expected: dict[str, Any] = {"transport": "embedded", "destinations": 0}
     assert {k: started[k] for k in expected} == expected
+    # The store by its file, not only its kind: a mistyped path shows here.
+    assert started["store"] == location and str(tmp_path / "store.db") in location
