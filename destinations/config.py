@@ -23,6 +23,7 @@ file itself names its own).
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import math
 import os
 import re
@@ -51,6 +52,16 @@ _DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h)?")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
 _DURATION_RULE = "must be a duration like 500ms, 30s, 10m or 24h (a bare number means seconds)"
 _ID = re.compile(r"[a-z0-9-]+")
+_HOST_NAME: Final = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _is_ipv6(value: str) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(value), ipaddress.IPv6Address)
+    except ValueError:
+        return False
+
+
 _VERSION_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 _MAX_HD = 227  # HL7 HD field length (MSH-5/6)
 
@@ -310,8 +321,25 @@ class DestinationConfig(_Frozen):
     @field_validator("host")
     @classmethod
     def _host(cls, value: str) -> str:
+        """A name or an address only: ``mllp://host:2575`` or ``host:2575`` were taken and
+        failed at every attempt (``connect to mllp://...:2575:2575 failed``), logged as
+        retries, instead of being refused when written."""
         if any(c.isspace() for c in value):
             raise Rule("host", "must be a host name or address without spaces")
+        if "://" in value or "/" in value:
+            raise Rule(
+                "host_url", "must be a host name or address, not a URL (the port goes in port)"
+            )
+        if ":" in value and not _is_ipv6(value):
+            raise Rule(
+                "host_port",
+                "must be a host name or address without a port (the port goes in port; an IPv6 "
+                "address without brackets)",
+            )
+        if ":" not in value and not _HOST_NAME.fullmatch(value):
+            raise Rule(
+                "host_name", "must be a host name (letters, digits, '-', '.', '_') or address"
+            )
         return value
 
     @field_validator("messages")

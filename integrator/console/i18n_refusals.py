@@ -332,6 +332,16 @@ EN: Final[dict[str, str]] = {
     "refusal.definition.provider_empty": "provider ids must not be empty",
     "refusal.definition.provider_twice": "each provider id may appear only once",
     "refusal.definition.host": "must be a host name or address without spaces",
+    "refusal.definition.host_url": (
+        "must be a host name or address, not a URL (the port goes in Port)"
+    ),
+    "refusal.definition.host_port": (
+        "must be a host name or address without a port (the port goes in Port; an IPv6 address "
+        "without brackets)"
+    ),
+    "refusal.definition.host_name": (
+        "must be a host name (letters, digits, '-', '.', '_') or an address"
+    ),
     "refusal.definition.version_needed": (
         "needs a message version for referral and/or diagnostic_request"
     ),
@@ -835,6 +845,16 @@ NL: Final[dict[str, str]] = {
     "refusal.definition.provider_empty": "een id van een zorgaanbieder mag niet leeg zijn",
     "refusal.definition.provider_twice": "elke zorgaanbieder mag maar één keer voorkomen",
     "refusal.definition.host": "moet een hostnaam of adres zonder spaties zijn",
+    "refusal.definition.host_url": (
+        "moet een hostnaam of adres zijn, geen URL (de poort hoort bij Poort)"
+    ),
+    "refusal.definition.host_port": (
+        "moet een hostnaam of adres zonder poort zijn (de poort hoort bij Poort; een IPv6-adres "
+        "zonder haken)"
+    ),
+    "refusal.definition.host_name": (
+        "moet een hostnaam (letters, cijfers, '-', '.', '_') of een adres zijn"
+    ),
     "refusal.definition.version_needed": (
         "kies een berichtversie voor verwijzingen, voor aanvragen, of voor allebei"
     ),

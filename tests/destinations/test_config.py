@@ -283,7 +283,21 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("auto_upgrade", "yes please", "auto_upgrade", "valid boolean"),
     ("enabled", 1, "enabled", "valid boolean"),
     ("ack_timout", "30s", "ack_timout", "unknown key"),
+    # A URL or host:port was taken and failed at every attempt, as retries.
+    ("host", "mllp://hospital.example.nl:2575", "host", "not a URL (the port goes in port)"),
+    ("host", "hospital.example.nl/his", "host", "not a URL"),
+    ("host", "hospital.example.nl:2575", "host", "without a port (the port goes in port"),
+    ("host", "[::1]", "host", "without a port"),
+    ("host", "zieken*huis", "host", "must be a host name (letters, digits"),
 ]
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "localhost", "his.ziekenhuis-noord.nl", "his_receiver", "::1", "fe80::1"]
+)
+def test_a_host_is_a_name_or_an_address(tmp_path: Path, host: str) -> None:
+    config = load_destination_file(write(tmp_path, "lab-oost.yaml", {**MINIMAL, "host": host}))
+    assert config.host == host
 
 
 @pytest.mark.parametrize(("key", "value", "where", "rule"), BAD_VALUES)
