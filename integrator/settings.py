@@ -142,6 +142,17 @@ class Settings(BaseSettings):
                 raise ValueError(problem)
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_form(cls, value: str | None) -> str | None:
+        if value is not None:
+            from integrator.urlcheck import public_url_problem
+
+            problem = public_url_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
     @field_validator("data_keys")
     @classmethod
     def _data_keys_format(cls, value: SecretStr | None) -> SecretStr | None:

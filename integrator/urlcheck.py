@@ -51,6 +51,21 @@ def amqp_url_problem(url: str) -> str | None:
     return _port_problem(parts)
 
 
+def public_url_problem(url: str) -> str | None:
+    """Why ``url`` is no address people can open (``https://HOST[:PORT][/PATH]``), or None.
+
+    It goes into every invitation and reset link: ``htps://…`` or a bare host name made links
+    that open nothing, found out only by the person who got one."""
+    parts, problem = _split(url, ("http", "https"), "https://integrator.example.nl")
+    if problem is not None or parts is None:
+        return problem
+    if not parts.hostname:
+        return "no host: use https://HOST (the address people open the console at)"
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return "only a scheme, a host, a port and a path: use https://HOST[:PORT][/PATH]"
+    return _port_problem(parts)
+
+
 def database_url_problem(url: str) -> str | None:
     """Why ``url`` is no store URL, or None. Only the form: whether the store is there and
     answers is found out on opening it (``integrator.store.url.resolve`` checks the rest)."""

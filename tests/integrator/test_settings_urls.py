@@ -116,3 +116,39 @@ def test_run_refuses_it_in_one_line_with_exit_2(tmp_path: Path, variable: str, u
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert result.stderr.startswith(f"error: bad settings: {variable}: ")
     assert PASSWORD not in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        ("htps://integrator.example.nl", "unknown scheme 'htps': use http:// or https://"),
+        ("integrator.example.nl", "not a URL (no '://')"),
+        ("https://", "no host"),
+        ("https://integrator.example.nl:99999", "port"),
+        ("https://integrator.example.nl/?next=x", "only a scheme, a host, a port and a path"),
+    ],
+)
+def test_a_public_url_people_cannot_open_is_refused(url: str, rule: str) -> None:
+    """It goes into every invitation link: a typo made links that open nothing."""
+    with pytest.raises(ValidationError) as refused:
+        Settings(public_url=url)
+    assert rule in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://integrator.example.nl", "http://10.0.0.5:8080", "https://h.example/integrator"]
+)
+def test_a_public_url_with_a_host_passes(url: str) -> None:
+    assert Settings(public_url=url).public_url == url
+
+
+def test_users_create_admin_refuses_a_bad_public_url_naming_it(tmp_path: Path) -> None:
+    env = {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/integrator.db",
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+        "INTEGRATOR_PUBLIC_URL": "htps://integrator.example.nl",
+    }
+    result = CliRunner().invoke(app, ["users", "create-admin", "admin@example.nl"], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: bad settings: INTEGRATOR_PUBLIC_URL: ")
+    assert not (tmp_path / "integrator.db").exists()  # nothing made
