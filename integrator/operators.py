@@ -230,11 +230,14 @@ class MissingKeys(ConfigurationError):
 
 class DefinitionRefused(ConfigurationError):
     """A definition the engine would refuse; ``problems`` names each key and rule as data, so a
-    form can show every one beside its field without reading the message text."""
+    form can show every one beside its field without reading the message text. The text names
+    every one too (``FILE: KEY: RULE; KEY: RULE``), as the engine's log does: the command line
+    and the API say it, and an operator fixes all of them in one go."""
 
     def __init__(self, error: DestinationFileError) -> None:
         self.problems = error.problems
-        super().__init__(str(error))
+        rules = "; ".join(f"{problem.key}: {problem.rule}" for problem in error.problems)
+        super().__init__(f"{error.file}: {rules}")
 
 
 @dataclass(frozen=True)

@@ -243,6 +243,24 @@ async def test_a_bad_patch_names_key_and_rule_and_changes_nothing(
     assert await revisions(admin, NOORD) == [1]
 
 
+async def test_every_broken_rule_of_a_change_is_named_at_once(
+    admin: DestinationAdmin, files: Files
+) -> None:
+    """The engine's log listed them all, the command line and the API only the first: an
+    operator fixed one, tried again, and met the next."""
+    before = files.text(NOORD)
+    with pytest.raises(ConfigurationError) as refused:
+        await admin.patch(
+            NOORD, {"ack_timout": "30s", "port": 70000, "ordering": "lifo"}, actor="anna"
+        )
+    said = str(refused.value)
+    assert "ziekenhuis-noord.yaml: port: " in said  # the file once, then each key
+    for rule in ("ack_timout: unknown key", "port: Input should be less than or equal to 65535"):
+        assert rule in said, said
+    assert "ordering: " in said and said.count("; ") == 2, said
+    assert files.text(NOORD) == before
+
+
 async def test_put_replaces_the_whole_definition_keeping_comments(
     admin: DestinationAdmin, files: Files
 ) -> None:
