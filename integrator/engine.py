@@ -37,7 +37,7 @@ from integrator.lifecycle.daily import DailyPrune
 from integrator.lifecycle.retention import Retention
 from integrator.logging import get_logger
 from integrator.metrics import Metrics
-from integrator.operators import DestinationAdmin
+from integrator.operators import DestinationAdmin, stranded_said
 from integrator.presence import Presence, http_address, transport_of
 from integrator.recorder import AttemptRecorder
 from integrator.searchkey import resolve_search_key
@@ -311,7 +311,23 @@ class Engine:
         await self.admin.record_file_changes(new)
         catalog = keep_last_good(new, old)
         _log_news(catalog, old)
-        return await self._apply(catalog)
+        applied = await self._apply(catalog)
+        for dest_id in sorted(set(old.destinations) - set(catalog.destinations)):
+            await self._say_stranded(dest_id)
+        return applied
+
+    async def _say_stranded(self, destination_id: str) -> None:
+        """At ERROR, for a destination gone from the files while messages wait for it (its file
+        deleted by hand; a removal through the tools refuses that or dead-letters them): they
+        are not sent, and no listing shows them any more."""
+        waiting = await self.admin.waiting_for(destination_id)
+        if waiting:
+            log.error(
+                "messages wait for a destination no file defines; they are not sent",
+                destination=destination_id,
+                messages=waiting,
+                detail=stranded_said(destination_id, waiting),
+            )
 
     def _directory_unusable(self, problem: str, *, kept: Catalog) -> Catalog:
         """Keep ``kept`` in service whole while the destinations directory cannot be read.
@@ -421,10 +437,7 @@ class Engine:
         pending = await self._store.pending_refs()
         unknown = {m.destination_id for m in pending} - set(catalog.destinations)
         for destination_id in sorted(unknown):
-            log.warning(
-                "pending messages for a destination that is not configured",
-                destination=destination_id,
-            )
+            await self._say_stranded(destination_id)
         known = [m for m in pending if m.destination_id in catalog.destinations]
         if known:
             log.info("resuming pending messages", messages=len(known))

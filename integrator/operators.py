@@ -146,6 +146,28 @@ class UnknownDestination(PermanentError):
         super().__init__(f"no destination with id {destination_id!r}{known}")
 
 
+def stranded_said(destination_id: str, waiting: int) -> str:
+    """What to do for messages that wait for a destination no file defines any more (its file
+    deleted by hand): nothing sends them, and nothing else says so."""
+    return (
+        f"{waiting} message(s) wait for {destination_id}, which no file defines any more (its "
+        "file was deleted by hand), and are not sent: bring it back with integrator "
+        f"destinations rollback {destination_id} REVISION (integrator destinations history "
+        f"{destination_id} lists them) to send them, then, to dead-letter them instead, remove "
+        "it with --force"
+    )
+
+
+class StrandedMessages(ConfigurationError):
+    """Removing a destination whose file is gone while messages still wait for it: said with
+    what to do (``stranded_said``), not as an unknown id."""
+
+    exit_code = 2
+
+    def __init__(self, destination_id: str, waiting: int) -> None:
+        super().__init__(stranded_said(destination_id, waiting))
+
+
 class DestinationBusy(ConfigurationError):
     """Removal refused while messages wait for the destination.
 
@@ -542,6 +564,11 @@ class DestinationAdmin:
             return None  # e.g. a TLS file it names is gone: nothing good to run on
         return last.revision, config
 
+    async def waiting_for(self, destination_id: str) -> int:
+        """How many messages wait for ``destination_id`` (queued, sending, retrying, held)."""
+        counts = await self._store.count_by_status(destination_id)
+        return sum(counts.get(status, 0) for status in PENDING)
+
     async def view(self, destination_id: str) -> DestinationView:
         """One destination, broken or not; ``UnknownDestination`` if there is no such one."""
         return self._view(await self.catalog(), destination_id)
@@ -874,6 +901,11 @@ class DestinationAdmin:
         self, destination_id: str, *, actor: str, force: bool = False, reason: str | None = None
     ) -> Change:
         reason = _bounded_reason(reason)
+        catalog = await self.catalog()
+        if destination_id not in catalog.sources:
+            waiting = await self.waiting_for(destination_id)
+            if waiting:
+                raise StrandedMessages(destination_id, waiting)
         return await self._changing(
             destination_id,
             None,

@@ -1,0 +1,71 @@
+"""Messages waiting for a destination whose file was deleted by hand are said, not stranded
+in silence.
+
+``destinations remove`` refuses while messages wait (or dead-letters them with ``--force``);
+``rm`` of the file did neither: the engine logged only how many destinations it applied, the
+messages stayed queued for ever, no listing showed them, and ``remove --force`` then answered
+"no destination with id". A real engine with its watcher on real files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from destinations.config import dump_destination
+from destinations.receiver import MllpReceiver
+from integrator.engine import Engine
+from integrator.errors import ConfigurationError
+from integrator.store import MessageFilter
+from tests.integrator.support import destination, settings_for
+from tests.integrator.test_operators import events, eventually
+
+SAID = "messages wait for a destination no file defines; they are not sent"
+
+
+async def test_a_file_deleted_with_messages_waiting_is_said_with_what_to_do(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    async with MllpReceiver() as receiver:
+        settings = settings_for(tmp_path)
+        settings.destinations_dir.mkdir()
+        path = settings.destinations_dir / "noord.yaml"
+        config = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
+        path.write_text(dump_destination(config))
+        engine = Engine(settings)
+        await engine.start()
+        try:
+            await engine.admin.set_enabled("noord", False, actor="local:anna", reason="x")
+            await engine.intake.submit_many(events(referral_data, 2), source="cli")
+            with capture_logs() as logs:
+                path.unlink()  # by hand
+
+                async def said() -> bool:
+                    return any(e["event"] == SAID for e in logs)
+
+                await eventually(said, timeout=20)
+            [line] = [e for e in logs if e["event"] == SAID]
+            assert (line["log_level"], line["destination"], line["messages"]) == (
+                "error",
+                "noord",
+                2,
+            )
+            assert "integrator destinations rollback noord REVISION" in line["detail"]
+
+            with pytest.raises(ConfigurationError) as refused:
+                await engine.admin.remove("noord", actor="local:anna", force=True)
+            assert str(refused.value).startswith("2 message(s) wait for noord, which no file")
+            assert refused.value.exit_code == 2
+
+            # What it says works: brought back, then removed with --force, they are dead letters.
+            history = await engine.store.list_destination_revisions("noord")
+            last_good = max(r.revision for r in history if r.config is not None)
+            await engine.admin.rollback("noord", last_good, actor="local:anna")
+            await engine.admin.remove("noord", actor="local:anna", force=True, reason="gone")
+            dead = await engine.store.list_messages(MessageFilter(status="dead"))
+            assert len(dead) == 2
+        finally:
+            await engine.stop()
