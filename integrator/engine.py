@@ -113,6 +113,10 @@ class Engine:
     def catalog(self) -> Catalog:
         return self.intake.catalog
 
+    def _in_service(self) -> Catalog | None:
+        """The catalog in service; None while the engine starts (it has none yet)."""
+        return self._intake.catalog if self._intake is not None else None
+
     async def _catalog_clusters(self) -> frozenset[str]:
         """The clusters of the destinations in service: what a grant may name."""
         return frozenset(c.cluster for c in self.catalog.destinations.values() if c.cluster)
@@ -178,6 +182,7 @@ class Engine:
             now=self.clock.now,
             applied=self.reload_destinations,
             lock=self._applying,
+            in_service=self._in_service,
         )
         self._access = access_service(
             self._store, self.clock, self.settings, known_clusters=self._catalog_clusters

@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import difflib
 import os
 import secrets
@@ -461,10 +462,12 @@ class DestinationAdmin:
         now: Callable[[], datetime],
         applied: Callable[[], Awaitable[object]] | None = None,
         lock: asyncio.Lock | None = None,
+        in_service: Callable[[], Catalog | None] | None = None,
     ) -> None:
         """``applied`` makes a running engine apply a change at once; ``lock`` is the one its
         reloads hold, so a reload never records as a hand edit a file it read just before a
-        change made here rewrote it."""
+        change made here rewrote it; ``in_service``, the running engine's catalog, is what
+        ``catalog`` answers while the directory is gone."""
         self._store = store
         self._settings = settings
         self._dir = settings.destinations_dir
@@ -472,6 +475,7 @@ class DestinationAdmin:
         self._now = now
         self._applied = applied
         self._lock = lock or asyncio.Lock()
+        self._in_service = in_service
         self._allows: Callable[[str | None], bool] | None = None
         self._source: str | None = None
 
@@ -535,7 +539,7 @@ class DestinationAdmin:
                 revision, destinations[dest_id] = last_good
             sources[dest_id] = file
             broken[dest_id] = Broken(file, problems, revision)
-        return Catalog(
+        read = Catalog(
             {key: destinations[key] for key in sorted(destinations)},
             files.errors,
             files.warnings,
@@ -543,6 +547,14 @@ class DestinationAdmin:
             broken,
             revisions,
         )
+        gone = read.directory_problem
+        kept = self._in_service() if gone is not None and self._in_service else None
+        if gone is not None and kept is not None:
+            # The directory is gone or no directory: the engine keeps what it had in service
+            # (``Engine._directory_unusable``), and its tools list that, not "none", with the
+            # directory's refusal beside it.
+            return dataclasses.replace(kept, errors=(*kept.errors, gone))
+        return read
 
     async def _revision_in_service(self, config: DestinationConfig) -> int | None:
         """The last recorded revision, when ``config`` (its file) says the same."""

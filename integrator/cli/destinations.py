@@ -134,10 +134,14 @@ def list_destinations(
 
     rows, stray, strays, orphaned, shared, gone = with_admin(go, read_only=True)
     if gone is not None:
+        # Not an empty list: a running engine keeps its destinations in service meanwhile (its
+        # API lists them), and "none" would be read as "none configured".
         where, rule = gone
-        err_console.print(
-            f"[yellow]destinations directory unusable:[/] {escape(where)} "
-            f"(INTEGRATOR_DESTINATIONS_DIR) {escape(rule)}"
+        fail(
+            f"destinations directory unusable: {where} (INTEGRATOR_DESTINATIONS_DIR) {rule}; a "
+            "running engine keeps the destinations it has in service (its API and console list "
+            "them) until it is back",
+            1,
         )
     for problem in stray:
         err_console.print(f"[yellow]refused file, not in service:[/] {escape(problem)}")

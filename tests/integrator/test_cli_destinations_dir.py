@@ -146,12 +146,16 @@ def test_a_destinations_path_that_is_a_file_is_one_line_for_root_too(
         "directory"
     ), said
     assert directory.read_text(encoding="utf-8") == "a file, not a directory\n"
-    listing = cli("destinations", "list", env=env)
-    assert listing.returncode == 0, listing.stderr
+    listing = cli("destinations", "list", "--json", env=env)
+    # Not an empty list (exit 0, "[]"): that reads as "none configured" while an engine keeps
+    # its destinations in service.
+    assert listing.returncode == 1, listing.stderr
+    assert listing.stdout == ""
+    said = " ".join(listing.stderr.split())
     assert (
         f"destinations directory unusable: {directory} (INTEGRATOR_DESTINATIONS_DIR) is not a "
-        "directory"
-    ) in " ".join(listing.stderr.split())
+        "directory; a running engine keeps the destinations it has in service"
+    ) in said
     assert "refused file" not in listing.stderr
 
 

@@ -98,6 +98,11 @@ async def test_a_directory_gone_keeps_every_destination_delivering_and_says_so_o
         assert await engine.store.count_unrouted_events() == {}
         await engine.reload_destinations()  # a SIGHUP or a change while it lasts
         await engine.reload_destinations()
+        # The engine's tools (its API, its console) list what is in service, not "none",
+        # with the directory's refusal beside it.
+        rows, _ = await engine.admin.listing(lambda cluster: True)
+        assert [row["id"] for row in rows] == ["noord"]
+        assert (await engine.admin.catalog()).directory_problem is not None
         [said] = _events(logs, UNUSABLE)  # once, not at every reload
         assert said["log_level"] == "error"
         assert (said["directory"], said["in_service"]) == (str(directory), 1)
