@@ -366,14 +366,19 @@ class Engine:
 
     async def _apply(self, catalog: Catalog) -> Catalog:
         assert self._store is not None and self._transport is not None
+        before = self.intake.catalog
         self.intake.catalog = catalog
         self.metrics.observe_catalog(catalog, self.today())
         restarted: set[str] = set()  # changed here, and running on: its queue is as it was
+        stopped: dict[str, str] = {}  # destination -> why its runner stopped, for the log
         for dest_id, runner in list(self._runners.items()):
             current = catalog.destinations.get(dest_id)
             if current is None or current != runner.destination or not current.enabled:
                 if current is not None and current.enabled:
                     restarted.add(dest_id)
+                stopped[dest_id] = (
+                    "removed" if current is None else "paused" if not current.enabled else "changed"
+                )
                 # Graceful: an attempt on the wire finishes and is recorded. Cancelled, its
                 # message would go out a second time (same MSH-10) once the new runner starts:
                 # a duplicate at the hospital for every destination edit made mid-attempt.
@@ -410,8 +415,18 @@ class Engine:
             self._start_destination(destination, resumed.get(destination.id))
         started = [d.id for d in starting]
         await self.intake.release_held(catalog.destinations)
+        # Which destinations, and how: a count alone told an operator nothing of a pause, a
+        # resume or a removal made by someone else (ids and states only, never a definition).
+        began = {
+            d: "added" if d not in before.destinations else "resumed"
+            for d in started
+            if d not in stopped
+        }
         log.info(
-            "destinations applied", destinations=len(catalog.destinations), restarted=len(started)
+            "destinations applied",
+            destinations=len(catalog.destinations),
+            restarted=len(started),
+            **({"changes": {**stopped, **began}} if stopped or began else {}),
         )
         return catalog
 
