@@ -366,6 +366,21 @@ async def test_a_change_over_a_refused_edit_keeps_it_beside_the_file_and_names_i
     assert rows == {NOORD, WEST}  # the copy is no destination
 
 
+async def test_a_section_the_file_gives_in_part_is_not_named_as_changed(
+    admin: DestinationAdmin, files: Files
+) -> None:
+    """lab-west's file gives retry in part (its defaults left out): a refused edit that
+    touched only ack_timeout named 'retry' as changed too, sending the operator to look for
+    a change nobody made."""
+    edited = files.text(WEST).replace("ack_timeout:", "ack_timout:")
+    assert edited != files.text(WEST)
+    files.path(WEST).write_text(edited)
+    change = await admin.update(WEST, ["name=Lab West BV"], actor="anna")
+    [notice] = [w for w in change.warnings if "was refused (ack_timout:" in w]
+    assert "dropping the refused edit's changes to ack_timout" in notice
+    assert "retry" not in notice.split("dropping")[1], notice
+
+
 async def test_refused_copies_kept_are_listed_with_their_age_until_deleted(
     admin: DestinationAdmin, files: Files, store: Store, any_site: Site
 ) -> None:
