@@ -96,9 +96,10 @@ def try_now_in_store(
             "No engine is running on this store: attempted when one starts (`integrator run`)."
         )
     else:
+        them = "it" if len(tried.message_ids) + len(tried.due_already) == 1 else "them"
         console.print(
-            f"The running engine ({escape(engine)}) attempts it within seconds, with the same "
-            "MSH-10 (`integrator messages show ID` shows the attempt)."
+            f"The running engine ({escape(engine)}) attempts {them} within seconds, with the "
+            "same MSH-10 (`integrator messages show ID` shows the attempt)."
         )
 
 
