@@ -12,11 +12,12 @@ The one rule behind the API, the command line and the console, on a store and th
 in service (``Where``): the API and the console work in the running engine, whose runner is told
 at once; the command line works on the store, and the engines see it at their next look. Who
 may: ``messages.resend`` in the destination's cluster (support staff, as for a resend); a
-message or destination outside the caller's clusters is answered as an unknown one. Each request is audited under the caller's
-identity (``message.try_now``, or ``destination.try_now`` for a destination's), with the ids it
-made due, in the same transaction as the change; a request that made nothing due changed
-nothing and is not audited. A paused destination is refused: nothing would attempt its
-messages before it is resumed.
+message or destination outside the caller's clusters is answered as an unknown one. Each
+request is audited under the caller's identity (``message.try_now``, or
+``destination.try_now`` for a destination's), with the ids it made due, in the same
+transaction as the change; a request that made nothing due changed nothing and is not
+audited. A paused destination is refused: nothing would attempt its messages before it is
+resumed.
 """
 
 from __future__ import annotations
