@@ -16,7 +16,7 @@ from integrator.engine import Engine
 from integrator.store import AuditFilter
 from tests.http.support import api_client, token_for
 from tests.integrator.test_operators import events
-from tests.integrator.test_try_now import engine_with, waiting
+from tests.integrator.test_try_now import engine_running, waiting
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
@@ -29,11 +29,8 @@ async def receiver() -> AsyncIterator[MllpReceiver]:
 
 @pytest.fixture
 async def engine(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
-    started = await engine_with(tmp_path, receiver, "fifo")
-    try:
+    async with engine_running(tmp_path, receiver, "fifo") as started:
         yield started
-    finally:
-        await started.stop()
 
 
 async def test_a_waiting_retry_is_tried_now_under_the_callers_name(

@@ -10,6 +10,7 @@ own nudge can start the attempt.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,6 @@ import pytest
 
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
-from integrator import retry_waits
 from integrator.access import Grant, Identity, IdentityKind, Permission, Role
 from integrator.access.permissions import local_identity
 from integrator.clusters import ClusterScope, NotPermitted
@@ -62,7 +62,16 @@ async def receiver() -> AsyncIterator[MllpReceiver]:
         yield started
 
 
-async def engine_with(tmp_path: Path, receiver: MllpReceiver, ordering: str) -> Engine:
+@pytest.fixture(autouse=True)
+def nudge_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store's poll out of reach: only the engine's own nudge can start an attempt."""
+
+
+@asynccontextmanager
+async def engine_running(
+    tmp_path: Path, receiver: MllpReceiver, ordering: str
+) -> AsyncIterator[Engine]:
+    """An engine whose ``noord`` waits ten minutes between tries (``ordering`` as given)."""
     settings = settings_for(tmp_path)
     settings.destinations_dir.mkdir()
     noord = destination(
@@ -74,7 +83,10 @@ async def engine_with(tmp_path: Path, receiver: MllpReceiver, ordering: str) -> 
     (settings.destinations_dir / "zuid.yaml").write_text(dump_destination(zuid))
     engine = Engine(settings)
     await engine.start()
-    return engine
+    try:
+        yield engine
+    finally:
+        await engine.stop()
 
 
 async def waiting(engine: Engine, count: int) -> list[str]:
@@ -98,9 +110,7 @@ async def test_a_waiting_retry_tried_now_is_delivered_with_the_same_msh10(
     monkeypatch: pytest.MonkeyPatch,
     ordering: str,
 ) -> None:
-    monkeypatch.setattr(retry_waits, "POLL_SECONDS", 3600.0)  # the nudge alone
-    engine = await engine_with(tmp_path, receiver, ordering)
-    try:
+    async with engine_running(tmp_path, receiver, ordering) as engine:
         await engine.intake.submit_many(events(referral_data, 1), source="cli")
         [message_id] = await waiting(engine, 1)
         receiver.ack_code = "AA"  # the hospital fixed it
@@ -124,8 +134,6 @@ async def test_a_waiting_retry_tried_now_is_delivered_with_the_same_msh10(
         assert (entry.actor, entry.target, entry.reason) == ("local:sam", message_id, "GP phoned")
         assert entry.details["messages"] == [message_id]
         assert entry.details["destination"] == "noord"
-    finally:
-        await engine.stop()
 
 
 async def test_every_waiting_retry_of_a_destination_is_tried_now(
@@ -134,9 +142,7 @@ async def test_every_waiting_retry_of_a_destination_is_tried_now(
     referral_data: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(retry_waits, "POLL_SECONDS", 3600.0)
-    engine = await engine_with(tmp_path, receiver, "rotate")
-    try:
+    async with engine_running(tmp_path, receiver, "rotate") as engine:
         await engine.intake.submit_many(events(referral_data, 3), source="cli")
         ids = await waiting(engine, 3)
         receiver.ack_code = "AA"
@@ -149,44 +155,41 @@ async def test_every_waiting_retry_of_a_destination_is_tried_now(
         assert again.message_ids == ()  # nothing waits: said, not refused
         [entry] = await engine.store.list_audit(AuditFilter(action="destination.try_now"))
         assert entry.target == "noord"  # the empty second request made no entry
-    finally:
-        await engine.stop()
 
 
 async def test_what_waits_for_no_retry_or_is_out_of_reach_is_refused(
     tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
-    async with MllpReceiver() as accepting:
-        engine = await engine_with(tmp_path, accepting, "fifo")
-        try:
-            await engine.intake.submit_many(events(referral_data, 1), source="cli")
-            assert await engine.wait_settled(timeout=20)
-            [message] = await engine.store.list_messages(MessageFilter())
-            with pytest.raises(NotWaiting) as caught:
-                await try_message_now(Where.engine(engine), SUPPORT, message.id)
-            assert str(caught.value) == (
-                "status: the message's status is delivered; only a message waiting for its "
-                "next attempt (retrying) can be tried now; resend it instead"
+    async with (
+        MllpReceiver() as accepting,
+        engine_running(tmp_path, accepting, "fifo") as engine,
+    ):
+        await engine.intake.submit_many(events(referral_data, 1), source="cli")
+        assert await engine.wait_settled(timeout=20)
+        [message] = await engine.store.list_messages(MessageFilter())
+        with pytest.raises(NotWaiting) as caught:
+            await try_message_now(Where.engine(engine), SUPPORT, message.id)
+        assert str(caught.value) == (
+            "status: the message's status is delivered; only a message waiting for its "
+            "next attempt (retrying) can be tried now; resend it instead"
+        )
+        assert caught.value.code == "try_now.resend_instead"
+        with pytest.raises(MessageNotFound):
+            await try_message_now(
+                Where.engine(engine), SUPPORT, "00000000-0000-4000-8000-000000000000"
             )
-            assert caught.value.code == "try_now.resend_instead"
-            with pytest.raises(MessageNotFound):
-                await try_message_now(
-                    Where.engine(engine), SUPPORT, "00000000-0000-4000-8000-000000000000"
-                )
-            with pytest.raises(UnknownDestination):
-                await try_destination_now(Where.engine(engine), SUPPORT, "nergens")
-            # Another cluster's support: as unknown; a viewer here: may not.
-            elsewhere = person(Grant(Role.RESEND, "LAB"))
-            with pytest.raises(MessageNotFound):
-                await try_message_now(Where.engine(engine), elsewhere, message.id)
-            with pytest.raises(UnknownDestination):
-                await try_destination_now(Where.engine(engine), elsewhere, "noord")
-            viewer = person(Grant(Role.VIEWER, "CARD"))
-            with pytest.raises(NotPermitted):
-                await try_destination_now(Where.engine(engine), viewer, "noord")
-            assert await engine.store.list_audit(AuditFilter(action="destination.try_now")) == []
-        finally:
-            await engine.stop()
+        with pytest.raises(UnknownDestination):
+            await try_destination_now(Where.engine(engine), SUPPORT, "nergens")
+        # Another cluster's support: as unknown; a viewer here: may not.
+        elsewhere = person(Grant(Role.RESEND, "LAB"))
+        with pytest.raises(MessageNotFound):
+            await try_message_now(Where.engine(engine), elsewhere, message.id)
+        with pytest.raises(UnknownDestination):
+            await try_destination_now(Where.engine(engine), elsewhere, "noord")
+        viewer = person(Grant(Role.VIEWER, "CARD"))
+        with pytest.raises(NotPermitted):
+            await try_destination_now(Where.engine(engine), viewer, "noord")
+        assert await engine.store.list_audit(AuditFilter(action="destination.try_now")) == []
 
 
 async def test_a_second_request_finds_the_attempt_due_already_and_is_no_refusal(
@@ -197,9 +200,7 @@ async def test_a_second_request_finds_the_attempt_due_already_and_is_no_refusal(
 ) -> None:
     """Two clicks, or the command line with the engine not yet looking: the second finds the
     message due (its attempt under way or about to be). Said as such, not refused."""
-    monkeypatch.setattr(retry_waits, "POLL_SECONDS", 3600.0)
-    engine = await engine_with(tmp_path, receiver, "fifo")
-    try:
+    async with engine_running(tmp_path, receiver, "fifo") as engine:
         await engine.intake.submit_many(events(referral_data, 1), source="cli")
         [message_id] = await waiting(engine, 1)
         unheard = Where(engine.store, engine.catalog, engine.clock.now())  # nobody told
@@ -208,8 +209,6 @@ async def test_a_second_request_finds_the_attempt_due_already_and_is_no_refusal(
         assert (first.message_ids, first.due_already) == ((message_id,), ())
         assert (second.message_ids, second.due_already) == ((), (message_id,))
         assert len(await engine.store.list_audit(AuditFilter(action="message.try_now"))) == 1
-    finally:
-        await engine.stop()
 
 
 async def test_a_paused_destination_or_a_message_held_behind_a_retry_is_refused_with_why(
@@ -218,9 +217,7 @@ async def test_a_paused_destination_or_a_message_held_behind_a_retry_is_refused_
     referral_data: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(retry_waits, "POLL_SECONDS", 3600.0)
-    engine = await engine_with(tmp_path, receiver, "fifo")
-    try:
+    async with engine_running(tmp_path, receiver, "fifo") as engine:
         await engine.intake.submit_many(events(referral_data, 2), source="cli")
         [head] = await waiting(engine, 1)
         [behind] = await engine.store.list_messages(MessageFilter(status="queued"))
@@ -243,5 +240,3 @@ async def test_a_paused_destination_or_a_message_held_behind_a_retry_is_refused_
         assert message is not None and message.status == "retrying"
         assert message.next_attempt_at is not None and message.next_attempt_at > engine.clock.now()
         assert await engine.store.list_audit(AuditFilter(action="message.try_now")) == []
-    finally:
-        await engine.stop()

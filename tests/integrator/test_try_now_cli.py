@@ -19,7 +19,7 @@ from integrator.engine import Engine
 from integrator.store import AuditFilter
 from tests.cli_in_process import CliOutcome, run_cli
 from tests.integrator.test_operators import events, eventually
-from tests.integrator.test_try_now import engine_with, waiting
+from tests.integrator.test_try_now import engine_running, waiting
 
 
 @pytest.fixture
@@ -33,11 +33,8 @@ async def engine(
     tmp_path: Path, receiver: MllpReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Engine]:
     monkeypatch.setattr(retry_waits, "POLL_SECONDS", 0.2)  # the engine's look at the store
-    started = await engine_with(tmp_path, receiver, "rotate")
-    try:
+    async with engine_running(tmp_path, receiver, "rotate") as started:
         yield started
-    finally:
-        await started.stop()
 
 
 async def cli(engine: Engine, *args: str) -> CliOutcome:
@@ -96,12 +93,9 @@ async def test_a_destination_with_nothing_waiting_says_so_and_bad_input_exits_2(
 async def test_with_no_engine_running_it_says_the_attempt_waits_for_one(
     tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any]
 ) -> None:
-    engine = await engine_with(tmp_path, receiver, "rotate")
-    try:
+    async with engine_running(tmp_path, receiver, "rotate") as engine:
         await engine.intake.submit_many(events(referral_data, 1), source="cli")
         [message_id] = await waiting(engine, 1)
-    finally:
-        await engine.stop()
     done = await cli(engine, "messages", "try-now", message_id)
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stdout.split())
