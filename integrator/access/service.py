@@ -1226,6 +1226,14 @@ class AccessService:
                 invitation=invitation,
             )
         except Conflict:
+            existing = await self._store.get_person(email=address)
+            if existing is not None and existing.status == "deactivated":
+                # "send the invitation again" would only be refused in turn: say the rule.
+                raise AccountConflict(
+                    f"{address} belongs to a deactivated account: deactivating is final, and "
+                    "the address cannot be invited again",
+                    field="email",
+                ).coded("access.email_deactivated", email=address) from None
             raise AccountConflict(
                 f"{address} has an account already; an invited person who has not accepted "
                 "gets a new link by sending the invitation again",

@@ -122,6 +122,10 @@ EN: Final[dict[str, str]] = {
         "{email} has an account already; someone invited who has not accepted yet gets a new "
         "link when you send the invitation again"
     ),
+    "refusal.access.email_deactivated": (
+        "{email} belongs to a deactivated account: deactivating is final, and the address "
+        "cannot be invited again"
+    ),
     "refusal.access.name_too_long": "at most {most} characters",
     "refusal.access.reset_own": (
         "you cannot reset your own second factor: another admin does it, or an administrator "
@@ -615,6 +619,10 @@ NL: Final[dict[str, str]] = {
     "refusal.access.email_taken": (
         "{email} heeft al een account; wie uitgenodigd is en nog niet heeft geaccepteerd, "
         "krijgt een nieuwe link als je de uitnodiging opnieuw stuurt"
+    ),
+    "refusal.access.email_deactivated": (
+        "{email} hoort bij een gedeactiveerd account: deactiveren is definitief, en het adres "
+        "kan niet opnieuw worden uitgenodigd"
     ),
     "refusal.access.name_too_long": "hoogstens {most} tekens",
     "refusal.access.reset_own": (

@@ -167,6 +167,20 @@ async def test_a_deactivated_invitee_cannot_use_the_link(service: AccessService)
         await service.begin_accept(link_secret(invitation.link))
 
 
+async def test_inviting_a_deactivated_address_says_it_is_final(service: AccessService) -> None:
+    """It said "send the invitation again", which in turn was refused as "deactivated, not
+    invited": a circle that never stated the rule."""
+    await service.invite(LOCAL, "leaver@example.nl", [VIEWER_CARD])
+    await service.deactivate_person(LOCAL, "leaver@example.nl", reason="left")
+    with pytest.raises(BadAccessInput) as refused:
+        await service.invite(LOCAL, "leaver@example.nl", [VIEWER_CARD])
+    assert str(refused.value) == (
+        "EMAIL: leaver@example.nl belongs to a deactivated account: deactivating is final, "
+        "and the address cannot be invited again"
+    )
+    assert refused.value.code == "access.email_deactivated"
+
+
 async def test_unknown_links_are_refused(service: AccessService) -> None:
     with pytest.raises(InvitationInvalid, match="not known"):
         await service.begin_accept("no-such-link")
