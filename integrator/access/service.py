@@ -675,6 +675,19 @@ class AccessService:
         await self._refuse_own(by, person)
         before = await self._token_views()
         if not await self._store.deactivate_grant(person.id, role.value, cluster):
+            # Which grants of that role they do hold: a role given for one cluster is taken
+            # away by naming that cluster, and "none" alone did not say so.
+            held = sorted(str(g) for g in _grants(person.grants, active=True) if g.role == role)
+            if held:
+                raise BadAccessInput(
+                    f"{person.email} holds no active grant {grant}; of {role.value} they hold "
+                    f"{', '.join(held)}: name its cluster"
+                ).coded(
+                    "access.no_such_grant_held",
+                    email=person.email,
+                    grant=str(grant),
+                    held=", ".join(held),
+                )
             raise BadAccessInput(f"{person.email} holds no active grant {grant}").coded(
                 "access.no_such_grant", email=person.email, grant=str(grant)
             )

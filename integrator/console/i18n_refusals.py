@@ -116,6 +116,9 @@ EN: Final[dict[str, str]] = {
     "refusal.access.deactivated": "{email} is deactivated",
     "refusal.access.deactivated_already": "{email} is deactivated already",
     "refusal.access.no_such_grant": "{email} holds no active role {grant}",
+    "refusal.access.no_such_grant_held": (
+        "{email} holds no active role {grant}; of that role they hold {held}: name its cluster"
+    ),
     "refusal.access.not_invited": "{email} is {person_status}, not invited",
     "refusal.access.email_invalid": "not an e-mail address",
     "refusal.access.email_taken": (
@@ -614,6 +617,10 @@ NL: Final[dict[str, str]] = {
     "refusal.access.deactivated": "{email} is gedeactiveerd",
     "refusal.access.deactivated_already": "{email} is al gedeactiveerd",
     "refusal.access.no_such_grant": "{email} heeft geen actieve rol {grant}",
+    "refusal.access.no_such_grant_held": (
+        "{email} heeft geen actieve rol {grant}; van die rol heeft die persoon {held}: noem het "
+        "cluster"
+    ),
     "refusal.access.not_invited": "{email} is {person_status}, niet uitgenodigd",
     "refusal.access.email_invalid": "geen e-mailadres",
     "refusal.access.email_taken": (

@@ -114,6 +114,21 @@ async def test_deactivating_an_account_needs_an_admin_wherever_it_reaches(
         await service.deactivate_person(LOCAL, "nobody@example.nl", reason="why")
 
 
+async def test_a_role_taken_away_without_its_cluster_names_the_grants_held(
+    service: AccessService,
+) -> None:
+    """'holds no active grant viewer@*' alone did not say that viewer@CARD is held, and is
+    taken away by naming CARD."""
+    await service.invite(LOCAL, "new1@example.nl", [Grant(Role.VIEWER, "CARD")])
+    with pytest.raises(BadAccessInput) as refused:
+        await service.deactivate_role(LOCAL, "new1@example.nl", Role.VIEWER, None, reason="x")
+    assert str(refused.value) == (
+        "new1@example.nl holds no active grant viewer@*; of viewer they hold viewer@CARD: "
+        "name its cluster"
+    )
+    assert refused.value.code == "access.no_such_grant_held"
+
+
 # -- the store's use-once steps, raced ----------------------------------------------------------
 
 
