@@ -77,7 +77,8 @@ async def export_messages(
 ) -> str:
     """The messages ``flt`` finds (newest first, at most ``limit``) as the reports' CSV
     (``search.to_csv``: identifiers only, no BSN); audited before it is returned, the same
-    whichever front door asked (``integrator messages list --csv``, the console)."""
+    whichever front door asked (``integrator messages list --csv``, the console). How many
+    match in all, for a front door to say when the file holds fewer: ``count_matching``."""
     found = await store.list_messages(flt, limit=limit)
     await record_export(
         store,

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from integrator.cli.common import (
     JsonOption,
+    Shown,
     console,
     err_console,
     fail,
@@ -135,18 +136,23 @@ def messages_list(
 
     if as_csv:  # audited before a row is written
 
-        async def export(store: Store) -> str:
-            return await export_messages(
+        async def export(store: Store) -> tuple[str, int]:
+            full = await with_full_ids(store)
+            text = await export_messages(
                 store,
-                await with_full_ids(store),
+                full,
                 actor=local_actor(),
                 terms=terms.given(),
                 limit=limit,
                 zone=settings.zone,
             )
+            return text, await store.count_messages(full)
 
-        text = with_store(export, settings, read_only=True)
-        say_status_note(flt.status)  # on stderr: stdout stays pure CSV
+        text, total = with_store(export, settings, read_only=True)
+        # On stderr, as for the table and --json: a file that looks complete when it is not is
+        # how a batch gets missed. Stdout stays pure CSV.
+        say_shown(Shown(min(total, limit), total=total))
+        say_status_note(flt.status)
         sys.stdout.write(text)
         return
 

@@ -74,6 +74,7 @@ async def test_a_destination_nobody_has_is_a_422_not_an_empty_list(tmp_path: Pat
             assert not [e for e in await engine.store.list_audit() if e.action == "messages.export"]
             exported = await api.get("/api/v1/messages.csv", params={"destination": "noord"})
             assert exported.status_code == 200 and len(exported.text.splitlines()) == 1
+            assert exported.headers["x-total-count"] == "0"  # how many match, beyond limit
             none_yet = await api.get("/api/v1/deadletters", params={"destination": "noord"})
             assert none_yet.json() == []
     finally:

@@ -543,3 +543,15 @@ def test_an_id_that_names_nothing_is_bad_input_as_the_readme_and_help_say(
         "An id that names nothing (`messages show deadbeef`, `resend deadbeef`) is bad "
         "input: exit 2, naming it." in readme
     )
+
+
+def test_a_csv_cut_by_its_limit_says_so_on_stderr(tmp_path: Path) -> None:
+    """The table and --json said '50 shown, more match'; --csv said nothing, and a file of
+    50 rows out of 6,020 looked complete."""
+    env, messages = three_seconds_apart(tmp_path)
+    cut = cli(env, "messages", "list", "--csv", "--limit", "2")
+    assert cut.exit_code == 0, cut.output
+    assert len(cut.stdout.strip().splitlines()) == 1 + 2  # the header and two rows
+    assert "2 of 3 shown; --limit to see more" in " ".join(cut.stderr.split())
+    whole = cli(env, "messages", "list", "--csv")
+    assert "shown" not in whole.stderr and all(m in whole.stdout for m in messages)

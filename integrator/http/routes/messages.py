@@ -106,7 +106,8 @@ async def export_messages_csv(
     """The messages ``GET /api/v1/messages`` finds, as the reports' CSV (identifiers and
     delivery facts, no BSN or name); the export is audited (``messages.export``) first. Refused
     as the listing refuses (a destination that names none is a 422), before anything is
-    audited. A search by status ``sending`` gets the listing's ``X-Integrator-Note`` header."""
+    audited. A search by status ``sending`` gets the listing's ``X-Integrator-Note`` header;
+    ``X-Total-Count`` says how many match in all, beyond ``limit``."""
     try:
         flt = await checked_filter(engine, scope, terms)
     except BadSearch as exc:
@@ -122,6 +123,8 @@ async def export_messages_csv(
     )
     exported = csv_attachment(text, "messages.csv")
     note_search(exported, terms)  # a header: the body stays pure CSV
+    # How many match in all: a file of ``limit`` rows says nothing of being cut otherwise.
+    exported.headers["X-Total-Count"] = str(await engine.store.count_messages(flt))
     return exported
 
 
