@@ -206,8 +206,11 @@ async def resend_via_http(
     progress: Progress | None = None,
     dry_run: bool = False,
     poll: float = 0.1,
+    on_job: Callable[[str], None] | None = None,
 ) -> EngineAnswer:
     """Ask the running engine to resend this selection as a job; follow its progress.
+    ``on_job`` hears the job's id as soon as the engine started it: where a person finds the
+    batch again if this command's terminal goes away (``GET /api/v1/jobs/{id}``).
 
     The ids go with those that were named, so the engine applies the same rules to the same
     selection as a dry run here did. ``dry_run`` asks the engine for its plan instead: the
@@ -229,6 +232,8 @@ async def resend_via_http(
         actor = str(answer.get("actor") or request.actor)
         if dry_run:
             return EngineAnswer(results=list(answer["results"]), actor=actor)
+        if on_job is not None:
+            on_job(str(answer["id"]))
         results = await follow_job(
             client,
             answer,

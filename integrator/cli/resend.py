@@ -184,6 +184,15 @@ def run_resend(
 
     request = ResendRequest(reason=reason or "", actor=local_actor(), mode=mode, to=to)
 
+    def say_job(job_id: str) -> None:
+        # First, on stderr: if this terminal goes, the batch goes on in the engine, and this
+        # is how to find it again (the audit's message.resend entries carry it too).
+        err_console.print(
+            f"job {job_id}: the engine resends in the background; "
+            f"GET /api/v1/jobs/{job_id} follows it",
+            soft_wrap=True,
+        )
+
     async def go() -> Outcome:
         store = await open_store(settings)
         try:
@@ -200,7 +209,12 @@ def run_resend(
             with progress_bar(len(selection), quiet=quiet, label="resending") as advance:
                 if live:
                     answer = await resend_via_http(
-                        settings, selection, checked, progress=advance, dry_run=dry_run
+                        settings,
+                        selection,
+                        checked,
+                        progress=advance,
+                        dry_run=dry_run,
+                        on_job=say_job,
                     )
                     outcome.results = answer.results
                     outcome.request = dataclasses.replace(checked, actor=answer.actor)

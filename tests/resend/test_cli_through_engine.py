@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import re
 import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -137,6 +138,12 @@ async def test_named_and_broad_selections_through_the_engine(
 
         code, first = await run("resend", original, "--reason", "GP called")
         assert (code, first["via"], len(first["resent"])) == (0, "engine", 1)
+        # The batch's job, named first on stderr: where to find it if the terminal goes.
+        said = await asyncio.to_thread(cli, "resend", original, "--reason", "again", env=env)
+        assert await engine.wait_settled(timeout=10)
+        job = re.search(r"job (\S+): the engine resends in the background", said.stderr)
+        assert job is not None, said.stderr
+        assert f"GET /api/v1/jobs/{job.group(1)} follows it" in " ".join(said.stderr.split())
         # Named by ZD number: resent again, although resent (and delivered) before.
         code, by_zd = await run(
             "resend", "--zd", "ZD900000001", "--mode", "remap", "--reason", "GP again"
@@ -152,7 +159,7 @@ async def test_named_and_broad_selections_through_the_engine(
             (r["original_id"], r["note"]) for r in done["skipped"]
         ]
         assert f"already resent to {NOORD}" in done["skipped"][0]["note"]
-        assert len(noord.received) == 3
+        assert len(noord.received) == 4  # the referral, and three resends of it
 
 
 async def test_deadletter_resend_by_period_through_the_engine(
