@@ -125,3 +125,28 @@ def test_changes_of_someones_access_need_a_reason_and_deactivating_asks_first(
         ("person.grants", "moves to the lab desk"),
         ("person.deactivate", "left the team"),
     }
+
+
+def test_a_cluster_admin_changes_only_the_grants_of_their_clusters(
+    context: BrowserContext, live: LiveEngine
+) -> None:
+    """A CARD admin on the page of someone who is admin for all clusters: the form held
+    admin@* and saving was refused for it ('you may not give admin@*'), and admin@* had a
+    take-away button that could only be refused. Now the form holds the CARD grants only, the
+    others stay, and only those have a button."""
+    root = live.person("root.wide@example.org", Grant(Role.ADMIN), Grant(Role.VIEWER, "CARD"))
+    card = live.person("cardadmin@example.org", Grant(Role.ADMIN, "CARD"))
+    page = context.new_page()
+    open_session(page, live, card)
+    page.goto(f"/people/{person_id(live, root.email)}")
+    buttons = page.get_by_role("button", name=re.compile("Take this role away"))
+    assert buttons.count() == 1  # viewer@CARD's, not admin@*'s
+    assert page.locator("#grants-role-0").input_value() == "viewer"
+    assert page.locator("#grants-cluster-0").input_value() == "CARD"
+    assert page.locator("#grants-role-1").input_value() == ""
+    page.locator("#grants-role-1").select_option("reports")
+    page.locator("#grants-cluster-1").fill("CARD")
+    page.get_by_label("Reason for changing the roles").fill("reports for the card desk")
+    page.get_by_role("button", name="Save roles").click()
+    page.locator("li", has_text="reports@CARD").wait_for()  # the page after the change
+    assert grants_of(live, root.email) == {"admin@*", "viewer@CARD", "reports@CARD"}

@@ -164,9 +164,13 @@ async def _person_page(
         if found.status == "invited"
         else ""
     )
+    # The grants this admin may change: a one-cluster admin's form holds only those of their
+    # clusters (the service keeps the others as they are), and no grant elsewhere offers a
+    # button that could only be refused (an all-clusters admin's admin@*, say).
+    manageable = [g for g in found.grants if visitor.may(Permission.PEOPLE_MANAGE, g.cluster)]
     forms = set() if own or found.status == "deactivated" else {"grants"}
     if not own:
-        forms |= {f"role:{g.role.value}@{g.cluster or '*'}" for g in found.grants}
+        forms |= {f"role:{g.role.value}@{g.cluster or '*'}" for g in manageable}
     return page(
         request,
         visitor,
@@ -180,6 +184,7 @@ async def _person_page(
         problem_elsewhere=problem is not None and problem.form not in forms,
         typed=typed,
         made_tokens=made,
+        manageable=manageable,
         may_act_on_account=whole,
         once=reinvite_once,
     )
