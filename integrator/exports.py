@@ -78,7 +78,7 @@ async def export_messages(
     """The messages ``flt`` finds (newest first, at most ``limit``) as the reports' CSV
     (``search.to_csv``: identifiers only, no BSN); audited before it is returned, the same
     whichever front door asked (``integrator messages list --csv``, the console). How many
-    match in all, for a front door to say when the file holds fewer: ``count_matching``."""
+    match in all, for a front door to say when the file holds fewer: ``Store.count_messages``."""
     found = await store.list_messages(flt, limit=limit)
     await record_export(
         store,

@@ -548,13 +548,13 @@ class DestinationAdmin:
             revisions,
         )
         gone = read.directory_problem
-        kept = self._in_service() if gone is not None and self._in_service else None
-        if gone is not None and kept is not None:
-            # The directory is gone or no directory: the engine keeps what it had in service
-            # (``Engine._directory_unusable``), and its tools list that, not "none", with the
-            # directory's refusal beside it.
-            return dataclasses.replace(kept, errors=(*kept.errors, gone))
-        return read
+        if gone is None or self._in_service is None:
+            return read
+        # The directory is gone or no directory: the engine keeps what it had in service
+        # (``Engine._directory_unusable``), and its tools list that, not "none", with the
+        # directory's refusal beside it.
+        kept = self._in_service()
+        return read if kept is None else dataclasses.replace(kept, errors=(*kept.errors, gone))
 
     async def _revision_in_service(self, config: DestinationConfig) -> int | None:
         """The last recorded revision, when ``config`` (its file) says the same."""
@@ -913,18 +913,20 @@ class DestinationAdmin:
         self, destination_id: str, *, actor: str, force: bool = False, reason: str | None = None
     ) -> Change:
         reason = _bounded_reason(reason)
-        catalog = await self.catalog()
-        if destination_id not in catalog.sources:
+        try:
+            return await self._changing(
+                destination_id,
+                None,
+                lambda base: self._remove(
+                    destination_id, base, actor=actor, force=force, reason=reason
+                ),
+            )
+        except UnknownDestination:
+            # No file defines it: messages still waiting for it are said, with what to do.
             waiting = await self.waiting_for(destination_id)
             if waiting:
-                raise StrandedMessages(destination_id, waiting)
-        return await self._changing(
-            destination_id,
-            None,
-            lambda base: self._remove(
-                destination_id, base, actor=actor, force=force, reason=reason
-            ),
-        )
+                raise StrandedMessages(destination_id, waiting) from None
+            raise
 
     async def _remove(
         self, destination_id: str, base: int, *, actor: str, force: bool, reason: str | None

@@ -299,9 +299,7 @@ async def engines_unsure_of_key(store: Store, kid: str) -> list[EnginePresence]:
     now = _now()
     lacking: list[EnginePresence] = []
     unknown: list[EnginePresence] = []
-    for engine in await store.fresh_engines(now - FRESH_FOR):
-        if _crashed_here(engine):
-            continue
+    for engine in await running_engines(store):
         kids = engine.key_ids
         if kids is None:
             unknown.append(engine)

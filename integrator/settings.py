@@ -128,27 +128,16 @@ class Settings(BaseSettings):
             raise ValueError(f"the search key must be at least {MIN_SEARCH_KEY} characters")
         return value
 
-    @field_validator("amqp_url", "database_url")
+    @field_validator("amqp_url", "database_url", "public_url")
     @classmethod
     def _url_form(cls, value: str | None, info: ValidationInfo) -> str | None:
-        # Refused here, not after 10 s of reconnecting and a traceback (the broker), or as
-        # "error: ..." without the setting's name (the store); never echoes the URL.
+        # Refused here, not after 10 s of reconnecting and a traceback (the broker), as
+        # "error: ..." without the setting's name (the store), or in every invitation link
+        # that opens nothing (the public URL); never echoes the URL.
         if value is not None:
-            from integrator.urlcheck import amqp_url_problem, database_url_problem
+            from integrator.urlcheck import URL_PROBLEMS
 
-            check = amqp_url_problem if info.field_name == "amqp_url" else database_url_problem
-            problem = check(value)
-            if problem is not None:
-                raise ValueError(problem)
-        return value
-
-    @field_validator("public_url")
-    @classmethod
-    def _public_url_form(cls, value: str | None) -> str | None:
-        if value is not None:
-            from integrator.urlcheck import public_url_problem
-
-            problem = public_url_problem(value)
+            problem = URL_PROBLEMS[str(info.field_name)](value)
             if problem is not None:
                 raise ValueError(problem)
         return value

@@ -10,7 +10,8 @@ command, ``integrator health`` too, which must not load the store's libraries.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Final
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 AMQP_SCHEMES = ("amqp", "amqps")
@@ -112,6 +113,14 @@ def postgres_query_problem(query: Mapping[str, str]) -> str | None:
     if query.get("ssl", query.get("sslmode")) != query.get("sslmode", query.get("ssl")):
         return "sslmode and ssl say different things: give one of them"
     return None
+
+
+URL_PROBLEMS: Final[Mapping[str, Callable[[str], str | None]]] = {
+    "amqp_url": amqp_url_problem,
+    "database_url": database_url_problem,
+    "public_url": public_url_problem,
+}
+"""The check of each URL setting, by its field name in ``Settings``."""
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]{1,40}")
