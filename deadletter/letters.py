@@ -32,10 +32,6 @@ from integrator.store import (
 DISCARD_ACTION = "deadletter.discard"
 
 
-PAGE = 500
-"""Dead messages read per step while looking for unresolved ones."""
-
-
 class DeadLetterError(PermanentError):
     exit_code = 2
 
@@ -215,8 +211,9 @@ async def list_dead_letters(
     it was discarded (``cancelled``, ``DeadLetter.discarded`` saying by whom and when), as
     ``discard`` refuses both as "already resolved".
 
-    Read page by page, so ``limit`` counts the letters shown, not the dead messages read: a
-    hundred resolved letters must not hide an older one that still needs support.
+    The store leaves the resolved ones out itself (``MessageFilter.unresolved_only``), so
+    ``limit`` counts the letters shown and a hundred resolved ones never hide an older one that
+    still needs support, nor are read at all.
     ``destination_ids`` limits them to those destinations (None: all). ``died_since`` and
     ``died_until`` (UTC; inclusive, exclusive) are a period on when each died: the message's
     last change of status (``dead_since`` in the listings), which nothing changes after. For
@@ -230,20 +227,11 @@ async def list_dead_letters(
         destination_ids=destination_ids,
         changed_since=died_since,
         changed_until=died_until,
+        unresolved_only=not include_resolved,
     )
-    found: list[tuple[MessageRecord, Resolution]] = []
-    offset = 0
-    page = max(limit, PAGE)
-    while len(found) < limit:
-        batch = await store.list_messages(flt, limit=page, offset=offset)
-        families = await Families.load(store, [m.id for m in batch])
-        for message in batch:
-            resolution = families.resolution(message.id)
-            if include_resolved or resolution.state != "resolved":
-                found.append((message, resolution))
-        if len(batch) < page:
-            break
-        offset += page
+    listed = await store.list_messages(flt, limit=limit)
+    families = await Families.load(store, [m.id for m in listed])
+    found = [(message, families.resolution(message.id)) for message in listed]
     return [
         DeadLetter(
             message,
@@ -251,7 +239,9 @@ async def list_dead_letters(
             resolution,
             await _discarded(store, message) if message.status == "cancelled" else None,
         )
-        for message, resolution in found[:limit]
+        for message, resolution in found
+        # One resolved between the two reads is left out too.
+        if include_resolved or resolution.state != "resolved"
     ]
 
 
@@ -276,18 +266,11 @@ async def count_open_dead_letters(
 
     The one count of them: the metric ``integrator_dead_letters``, the dashboard's tiles and
     ``destinations list`` (through ``DestinationAdmin.summaries``) all read it, so a figure
-    never says 2 where the dead letters page lists 1. Two reads, whatever the number of
-    destinations: the ids of the dead messages (the ``(status, seq)`` index) and their resend
-    families; so what a scrape or a dashboard poll costs follows the dead letters kept, not
-    the destinations, nor the history.
+    never says 2 where the dead letters page lists 1. One grouped query whatever the number of
+    destinations, which reads no family (``Store.open_dead_letter_counts``): what a scrape or
+    a dashboard poll costs follows the dead letters kept, not the history of resends.
     """
-    dead = await store.dead_messages(died_since=died_since, died_until=died_until)
-    families = await Families.load(store, [message_id for message_id, _ in dead])
-    counts: dict[str, int] = {}
-    for message_id, destination_id in dead:
-        if families.resolution(message_id).state != "resolved":
-            counts[destination_id] = counts.get(destination_id, 0) + 1
-    return counts
+    return await store.open_dead_letter_counts(died_since=died_since, died_until=died_until)
 
 
 async def get_dead_letter(store: Store, message_id: str) -> DeadLetter:

@@ -450,6 +450,7 @@ async def select_dead_letters(
                 destination_id=destination_id,
                 changed_since=died_since,
                 changed_until=died_until,
+                unresolved_only=True,
             ),
             limit=limit + 1,
         )

@@ -1,9 +1,9 @@
 """What the metrics and ``/readyz`` ask the store: is it there, and what waits per destination.
 
 Asked when Prometheus scrapes (or a probe calls), never per message: a grouped query over the
-messages that are not finished, and the ids of the dead ones (to leave out dead letters a later
-resend resolved), both served by the ``(status, seq)`` index, so their cost follows the backlog
-and not the history.
+messages that are not finished, and one over the dead ones that leaves out those a later resend
+resolved (``integrator.store.families``), served by the ``(status, seq)`` and family indexes, so
+their cost follows the backlog and not the history.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from integrator.store.failures import guarded
+from integrator.store.families import no_later_member_delivered
 from integrator.store.records import PENDING_STATUSES, MessageStatus
 from integrator.store.tables import messages
 
@@ -58,27 +59,31 @@ class GaugesMixin:
             rows = (await conn.execute(query)).all()
         return [Backlog(d, s, n, oldest) for d, s, n, oldest in rows]
 
-    @guarded("list the dead letters")
-    async def dead_messages(
+    @guarded("count the open dead letters")
+    async def open_dead_letter_counts(
         self: _StoreParts,
         *,
         died_since: datetime | None = None,
         died_until: datetime | None = None,
-    ) -> list[tuple[str, str]]:
-        """(message id, destination id) of every dead message, to tell resolved ones apart.
+    ) -> dict[str, int]:
+        """Per destination, the dead messages that no later resend of theirs settled by being
+        delivered (``deadletter.count_open_dead_letters``); destinations with none left out.
 
-        ``died_since`` and ``died_until`` (aware; inclusive, exclusive): only those that died
-        in that period (their last change of status), as ``list_dead_letters`` narrows."""
-        query = select(messages.c.id, messages.c.destination_id).where(
-            messages.c.status == MessageStatus.DEAD.value
+        One grouped query: the ``(status, seq)`` index finds the dead ones and the family index
+        answers "delivered later?" for each, so a resolved history costs a look-up per row
+        and never a read of its family. ``died_since`` and ``died_until`` (aware; inclusive,
+        exclusive): only those that died in that period (their last change of status), as
+        ``list_dead_letters`` narrows."""
+        query = select(messages.c.destination_id, func.count()).where(
+            messages.c.status == MessageStatus.DEAD.value, no_later_member_delivered()
         )
         if died_since is not None:
             query = query.where(messages.c.updated_at >= _aware(died_since))
         if died_until is not None:
             query = query.where(messages.c.updated_at < _aware(died_until))
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [(m, d) for m, d in rows]
+            rows = (await conn.execute(query.group_by(messages.c.destination_id))).all()
+        return {destination_id: count for destination_id, count in rows}
 
 
 def _aware(moment: datetime) -> datetime:

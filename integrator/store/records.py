@@ -437,6 +437,9 @@ class MessageFilter:
     # Only messages for these destinations (the clusters an identity may see); None: no such
     # limit. A scope, not a search term: it never makes a filter select anything by itself.
     destination_ids: frozenset[str] | None = None
+    # Leave out those a later member of their resend family settled by being delivered: a dead
+    # letter's "resolved" (deadletter.family), read in SQL so the resolved history is not read.
+    unresolved_only: bool = False
 
     @property
     def selects(self) -> bool:

@@ -56,6 +56,7 @@ from integrator.store.early_retries import EarlyRetriesMixin
 from integrator.store.engine import create_engine
 from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
 from integrator.store.failures import guarded, waiting_helps
+from integrator.store.families import family_roots, no_later_member_delivered
 from integrator.store.gauges import GaugesMixin
 from integrator.store.idempotency import IdempotencyMixin
 from integrator.store.jobs import JobsMixin
@@ -397,6 +398,9 @@ class Store(
             for item in batch
         ]
         async with self._transaction() as conn:
+            roots = await family_roots(conn, [item.original.id for item in batch])
+            for row, item in zip(message_rows, batch, strict=True):
+                row["family_root"] = roots.get(item.original.id, item.original.id)
             await conn.execute(self._insert_messages, message_rows)
             await conn.execute(insert(resends), resend_rows)
             await append_audit(conn, audit_rows, schema=self.schema)
@@ -1659,6 +1663,8 @@ def _filter_terms(flt: MessageFilter) -> list[ColumnElement[bool]]:
         terms.append(messages.c.status.in_([MessageStatus(s).value for s in flt.statuses]))
     if flt.destination_ids is not None:
         terms.append(messages.c.destination_id.in_(sorted(flt.destination_ids)))
+    if flt.unresolved_only:
+        terms.append(no_later_member_delivered())
     return terms
 
 

@@ -111,6 +111,9 @@ messages = Table(
     # When it was last released from held (0019): its max_age counts from then, not from its
     # creation (destinations.retry.age_start). Null: never held, or held and not yet released.
     Column("released_at", UTCDateTime(), nullable=True),
+    # A resend's family root (0024): the first message of its resend family, so "a later member
+    # was delivered" is one indexed look-up (deadletter.family). Null: not a resend, its own root.
+    Column("family_root", String(36), nullable=True),
     CheckConstraint(
         "status IN ('queued', 'sending', 'delivered', 'retrying', 'held', 'dead', 'cancelled')",
         name="status",
@@ -133,6 +136,14 @@ messages = Table(
     Index(None, "status", "seq"),
     Index(None, "created_at"),
     Index(None, "resend_of"),
+    Index(
+        None,
+        "family_root",
+        "status",
+        "seq",
+        sqlite_where=text("family_root IS NOT NULL"),
+        postgresql_where=text("family_root IS NOT NULL"),
+    ),
     Index(None, "updated_at"),
 )
 

@@ -16,20 +16,25 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, insert, inspect
+from sqlalchemy import Connection, insert, inspect, select
 
 import integrator
+from deadletter import count_open_dead_letters, list_dead_letters
 from integrator.access import AccessService, Grant, Role
 from integrator.access import tokens as secrets_
 from integrator.clock import ManualClock
 from integrator.store import EnginePresence, Store, StoreError, sqlite_head
+from integrator.store.codec import event_row
 from integrator.store.engine import create_engine
 from integrator.store.migrate import current_revision, head_revision, upgrade_to_head
 from integrator.store.schema_version import HEAD_REVISION
+from integrator.store.sealing import Sealer
 from integrator.store.tables import (
     api_tokens,
     engine_presence,
+    events,
     grants,
+    messages,
     metadata,
     people,
     rejected_events,
@@ -95,7 +100,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0023"
+    assert revision == head_revision() == "0024"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -293,6 +298,8 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     await opened.close()
     # Back to the revision before: the open must see the difference and run the upgrade.
     async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("DROP INDEX ix_messages_family_root_status_seq")
+        await conn.exec_driver_sql("ALTER TABLE messages DROP COLUMN family_root")
         await conn.exec_driver_sql("DROP TABLE idempotency_keys")
         await conn.exec_driver_sql("DROP TABLE search_key_check")
         await conn.exec_driver_sql("ALTER TABLE rejected_events DROP COLUMN caller")
@@ -325,6 +332,10 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
         assert "destination_pauses" in migrated["tables"]
         assert "search_key_check" in migrated["tables"]
         assert "idempotency_keys" in migrated["tables"]
+        assert migrated["indexes"]["ix_messages_family_root_status_seq"] == (
+            ("family_root", "status", "seq"),
+            False,
+        )
         assert migrated["indexes"]["ix_audit_log_at"] == (("at",), False)
         assert migrated["indexes"]["ix_rejected_events_zd_number"] == (("zd_number",), False)
     assert (await row_counts(site))["messages"] == 1
@@ -397,7 +408,7 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0023"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0024"
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
 
@@ -553,6 +564,68 @@ async def test_migration_0021_keeps_an_engine_row_from_before_it_as_of_unknown_t
         await opened.close()
     async with raw_connection(site) as conn:
         assert await conn.run_sync(current_revision) == HEAD_REVISION
+
+
+async def test_migration_0024_gives_every_resend_of_before_it_its_family_root(
+    site: Site,
+) -> None:
+    """Resends made before 0024 get their family's root, however deep, so the open dead
+    letters the store counts are the ones the family rule (``deadletter.family``) leaves open."""
+    await migrate_to(site, "0023")
+    at = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    event = make_event()
+    # first <- r1 <- r2 (delivered: resolves first and r1); second <- r3 (dead: both open).
+    lines = [
+        ("first", None, "dead"),
+        ("r1", "first", "dead"),
+        ("r2", "r1", "delivered"),
+        ("r2b", "r2", "dead"),
+        ("second", None, "dead"),
+        ("r3", "second", "dead"),
+    ]
+    ids = {name: f"0e240000-0000-4000-8000-00000000000{n}" for n, (name, _, _) in enumerate(lines)}
+    async with raw_connection(site) as conn:
+        await conn.execute(insert(events).values(**event_row(event, Sealer())))
+        for seq, (name, of, status) in enumerate(lines, 1):
+            await conn.execute(
+                insert(messages).values(
+                    id=ids[name],
+                    seq=seq,
+                    event_id=event.id,
+                    destination_id="noord",
+                    version="ref-v2",
+                    message_type="REF^I12^REF_I12",
+                    control_id=f"C{seq}",
+                    payload=b"MSH|",
+                    status=status,
+                    created_at=at,
+                    updated_at=at,
+                    resend_of=None if of is None else ids[of],
+                )
+            )
+        await conn.commit()
+
+    opened = await site.open()
+    try:
+        roots = {link.id: link for link in await opened.resend_family([ids["r2b"]])}
+        assert set(roots) == {ids[n] for n in ("first", "r1", "r2", "r2b")}
+        assert await count_open_dead_letters(opened) == {"noord": 3}  # r2b, second, r3
+        open_ids = {x.message.id for x in await list_dead_letters(opened)}
+        assert open_ids == {ids["r2b"], ids["second"], ids["r3"]}
+    finally:
+        await opened.close()
+    async with raw_connection(site) as conn:
+        rows = await conn.execute(select(messages.c.id, messages.c.family_root))
+        family_root = {message_id: root for message_id, root in rows}
+        assert await conn.run_sync(current_revision) == HEAD_REVISION
+    assert family_root == {
+        ids["first"]: None,
+        ids["r1"]: ids["first"],
+        ids["r2"]: ids["first"],
+        ids["r2b"]: ids["first"],
+        ids["second"]: None,
+        ids["r3"]: ids["second"],
+    }
 
 
 # -- a new SQLite store made from the head schema (integrator.store.sqlite_head) -------------

@@ -15,7 +15,6 @@ from deadletter import (
     select_dead_letters,
     select_for_resend,
 )
-from deadletter import letters as letters_module
 from integrator.store import MessageFilter, MessageRecord, NewMessage, Store
 from tests.store.factories import make_event, make_message
 
@@ -96,9 +95,8 @@ async def test_resolved_means_a_later_member_was_delivered(store: Store) -> None
 
 
 async def test_a_limit_counts_unresolved_letters_not_the_resolved_ones_read(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store,
 ) -> None:
-    monkeypatch.setattr(letters_module, "PAGE", 1)
     older = await stored(store, "dead")
     newer = await stored(store, "dead")
     await resent(store, newer, "delivered")
