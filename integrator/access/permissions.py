@@ -89,6 +89,13 @@ ROLE_SUMMARIES: dict[Role, str] = {
     Role.METRICS: "the Prometheus scraper of `/metrics`",
 }
 
+FOR_ALL_CLUSTERS_ONLY: dict[Role, str] = {
+    Role.INTAKE: "an event goes to every destination of its provider, whatever its cluster",
+    Role.METRICS: "/metrics belongs to no cluster",
+}
+"""Roles whose permission is only ever asked for every cluster, with why: given for one cluster
+they would be refused at first use, so they are refused when given (``AccessService``)."""
+
 PATIENT_DATA_NEEDS_TWO_FACTOR = True
 """A person sees patient data only in a session opened with a second factor."""
 

@@ -61,6 +61,7 @@ from integrator.access.mail import (
 from integrator.access.passwords import Passwords, WeakPassword, check_policy, off_the_loop
 from integrator.access.permissions import (
     ALL,
+    FOR_ALL_CLUSTERS_ONLY,
     PATIENT_DATA_ROLES,
     Grant,
     Identity,
@@ -1587,7 +1588,8 @@ class AccessService:
     async def _check_clusters(
         self, by: Identity, permission: Permission, grants: Iterable[Grant]
     ) -> None:
-        """Refuse a grant for a cluster that no destination is in (``field="cluster"``).
+        """Refuse a grant for a cluster that no destination is in, or for one cluster of a role
+        that acts only for all (``FOR_ALL_CLUSTERS_ONLY``), both with ``field="cluster"``.
 
         A cluster is nothing but the ``cluster`` of destinations, so a grant for a misspelt
         one would let its holder see nothing, silently. Taking a grant away is never checked:
@@ -1600,6 +1602,19 @@ class AccessService:
         to name, a sentence says so: no destination names a cluster at all (said only to an
         admin of all clusters, who may know it), or none is in a cluster ``by`` administers.
         """
+        grants = list(grants)
+        for grant in grants:
+            why = FOR_ALL_CLUSTERS_ONLY.get(grant.role)
+            if why is not None and grant.cluster is not None:
+                raise BadAccessInput(
+                    f"{grant.role.value} is given for all clusters only ({why}): leave the "
+                    f"cluster {grant.cluster} out",
+                    field="cluster",
+                ).coded(
+                    "access.role_for_all_clusters",
+                    role=grant.role.value,
+                    cluster=grant.cluster,
+                )
         named = sorted({g.cluster for g in grants if g.cluster is not None})
         if not named or self._known_clusters is None:
             return

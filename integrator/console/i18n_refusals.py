@@ -486,6 +486,9 @@ EN: Final[dict[str, str]] = {
         "it, or an administrator on the server"
     ),
     "refusal.access.role_unknown": "unknown role {role} (one of: {known})",
+    "refusal.access.role_for_all_clusters": (
+        "{role} is given for all clusters only: leave the cluster {cluster} out"
+    ),
     "refusal.access.cluster_blank": "a cluster must not be blank (leave it out for all clusters)",
     "refusal.access.mail_failed": (
         "{email} is invited, but the invitation could not be sent: {why}. Nobody has seen its "
@@ -1014,6 +1017,9 @@ NL: Final[dict[str, str]] = {
         "beheerder doet dat, of een beheerder op de server"
     ),
     "refusal.access.role_unknown": "onbekende rol {role} (kies uit: {known})",
+    "refusal.access.role_for_all_clusters": (
+        "{role} wordt alleen voor alle clusters gegeven: laat het cluster {cluster} weg"
+    ),
     "refusal.access.cluster_blank": (
         "een cluster mag niet leeg zijn (laat het weg voor alle clusters)"
     ),

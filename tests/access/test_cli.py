@@ -128,15 +128,21 @@ def test_tokens_create_list_revoke(cli: Any, env: dict[str, str]) -> None:
     identity = _authenticate(env, token)
     assert identity is not None and identity.display == "token:prometheus"
 
-    scoped = cli("tokens", "create", "lab", "--role", "intake", "--cluster", "CARD", "--json")
+    scoped = cli("tokens", "create", "lab", "--role", "viewer", "--cluster", "CARD", "--json")
     assert scoped.exit_code == 0, scoped.output
     lab = json.loads(scoped.stdout)
-    assert lab["grants"] == ["intake@CARD"] and lab["token"].startswith("itg_")
+    assert lab["grants"] == ["viewer@CARD"] and lab["token"].startswith("itg_")
+    # Submitting events is asked for every cluster: for one it would be refused at first use.
+    useless = cli("tokens", "create", "lab-in", "--role", "intake", "--cluster", "CARD")
+    assert useless.exit_code == 2 and useless.stdout == ""
+    assert "--cluster: intake is given for all clusters only" in useless.stderr
+    assert "leave the cluster CARD out" in useless.stderr
 
     listing = cli("tokens", "list", "--json")
     assert listing.exit_code == 0
     assert token not in listing.stdout and lab["token"] not in listing.stdout
     rows = {row["name"]: row for row in json.loads(listing.stdout)}
+    assert rows.keys() == {"prometheus", "lab"}  # nothing made by the refusal
     assert rows["prometheus"]["prefix"] == token[:12]
     assert rows["prometheus"]["status"] == "active"
     assert rows["prometheus"]["last_used_at"] is not None  # authenticated above

@@ -327,3 +327,40 @@ async def test_changing_someones_access_needs_a_reason(
         e for e in await store.list_audit(target=f"person:{anna}") if e.action != "person.invite"
     ]
     assert (entry.action, entry.reason) == ("person.deactivate", "left the team")
+
+
+async def test_a_role_that_acts_for_all_clusters_only_is_refused_for_one(
+    service: AccessService, store: Store, card_admin: Identity
+) -> None:
+    """``intake`` (an event goes to every destination of its provider) and ``metrics`` are
+    only ever asked for every cluster: given for CARD they were accepted, then refused at the
+    first submit or scrape. Refused when given now, naming the rule; nothing is written."""
+    await service.invite(LOCAL, "anna@example.nl", [Grant(Role.VIEWER, "CARD")])
+    before = len(await store.list_audit(limit=1000))
+    for role in (Role.INTAKE, Role.METRICS):
+        scoped = Grant(role, "CARD")
+        rule = (
+            f"--cluster: {role.value} is given for all clusters only .*: leave the cluster CARD out"
+        )
+        with pytest.raises(BadAccessInput, match=rule) as refused:
+            await service.create_token(LOCAL, f"{role.value}-card", [scoped])
+        assert refused.value.code == "access.role_for_all_clusters"
+        with pytest.raises(BadAccessInput, match=rule):
+            await service.invite(LOCAL, f"{role.value}@example.nl", [scoped])
+        with pytest.raises(BadAccessInput, match=rule):
+            await service.set_grants(
+                LOCAL, "anna@example.nl", [Grant(Role.VIEWER, "CARD"), scoped], reason="why"
+            )
+        # A one-cluster admin may not give them at all: refused as beyond their clusters.
+        with pytest.raises(AccessDenied):
+            await service.create_token(card_admin, f"{role.value}-all", [Grant(role)])
+    assert await service.list_tokens(LOCAL) == []
+    assert {v.email for v in await service.list_people(LOCAL)} == {
+        "anna@example.nl",
+        "card-admin@example.nl",
+    }
+    anna = await store.get_person(email="anna@example.nl")
+    assert anna is not None and anna.active_grants == [("viewer", "CARD")]
+    assert len(await store.list_audit(limit=1000)) == before
+    made = await service.create_token(LOCAL, "platform", [Grant(Role.INTAKE)])
+    assert made.grants == (Grant(Role.INTAKE),)

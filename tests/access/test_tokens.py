@@ -29,7 +29,7 @@ from tests.store.conftest import Site
 from tests.store.helpers import raw_connection
 
 METRICS = Grant(Role.METRICS)
-INTAKE_CARD = Grant(Role.INTAKE, "CARD")
+VIEWER_CARD = Grant(Role.VIEWER, "CARD")
 
 
 async def test_a_token_is_shown_once_and_only_its_hash_is_stored(
@@ -61,7 +61,7 @@ async def test_a_token_is_shown_once_and_only_its_hash_is_stored(
 async def test_a_token_authenticates_as_itself_with_its_grants(
     service: AccessService,
 ) -> None:
-    created = await service.create_token(LOCAL, "huisartsplatform", [INTAKE_CARD])
+    created = await service.create_token(LOCAL, "huisartsplatform", [VIEWER_CARD])
     identity = await service.authenticate_token(created.token)
     assert identity is not None
     assert (identity.kind, identity.display, identity.id) == (
@@ -69,9 +69,9 @@ async def test_a_token_authenticates_as_itself_with_its_grants(
         "token:huisartsplatform",
         created.id,
     )
-    assert identity.may(Permission.EVENTS_SUBMIT, "CARD")
-    assert not identity.may(Permission.EVENTS_SUBMIT, "ONCO")
-    assert not identity.may(Permission.MESSAGES_READ, "CARD")
+    assert identity.may(Permission.MESSAGES_READ, "CARD")
+    assert not identity.may(Permission.MESSAGES_READ, "ONCO")
+    assert not identity.may(Permission.MESSAGES_RESEND, "CARD")
     for wrong in ("", "itg_", created.token[:-1] + "A", created.token + "x", "Bearer x"):
         if wrong != created.token:
             assert await service.authenticate_token(wrong) is None
@@ -226,7 +226,7 @@ async def test_an_admins_machine_token_outlives_the_admin(
 ) -> None:
     member = await onboard(service, clock, "root@example.nl", Grant(Role.ADMIN))
     admin = await login_as(service, clock, member)
-    machine = await service.create_token(admin, "intake-platform", [INTAKE_CARD])
+    machine = await service.create_token(admin, "intake-platform", [VIEWER_CARD])
     assert machine.owner_id is None
     await service.deactivate_person(LOCAL, "root@example.nl", reason="why")
     assert await service.authenticate_token(machine.token) is not None
@@ -239,13 +239,13 @@ async def test_a_cluster_admin_manages_tokens_of_that_cluster_only(
 ) -> None:
     member = await onboard(service, clock, "card-admin@example.nl", Grant(Role.ADMIN, "CARD"))
     card_admin = await login_as(service, clock, member)
-    await service.create_token(card_admin, "card-intake", [INTAKE_CARD])
+    await service.create_token(card_admin, "card-viewer", [VIEWER_CARD])
     with pytest.raises(AccessDenied):
-        await service.create_token(card_admin, "onco-intake", [Grant(Role.INTAKE, "ONCO")])
+        await service.create_token(card_admin, "onco-viewer", [Grant(Role.VIEWER, "ONCO")])
     with pytest.raises(AccessDenied):
         await service.create_token(card_admin, "scraper", [METRICS])  # metrics: all clusters
     await service.create_token(LOCAL, "scraper", [METRICS])
-    assert [t.name for t in await service.list_tokens(card_admin)] == ["card-intake"]
+    assert [t.name for t in await service.list_tokens(card_admin)] == ["card-viewer"]
 
 
 async def _token(store: Store, token_id: str) -> TokenRecord:

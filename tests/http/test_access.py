@@ -27,7 +27,7 @@ from fastapi import FastAPI
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.access import AccessService, Grant, Permission, Role
-from integrator.access.permissions import MATRIX
+from integrator.access.permissions import FOR_ALL_CLUSTERS_ONLY, MATRIX
 from integrator.access.routes import EVERY_CLUSTER, ROUTE_PERMISSIONS
 from integrator.clock import ManualClock
 from integrator.engine import Engine
@@ -67,7 +67,9 @@ class World:
 
 
 def in_cluster(cluster: str, *roles: Role) -> list[Grant]:
-    return [Grant(role, cluster) for role in (roles or tuple(Role))]
+    """``roles`` for ``cluster``; by default every role that may be given for one cluster."""
+    every = tuple(role for role in Role if role not in FOR_ALL_CLUSTERS_ONLY)
+    return [Grant(role, cluster) for role in (roles or every)]
 
 
 async def submitted(engine: Engine, sample: dict[str, Any], provider: str) -> tuple[str, str]:
@@ -100,7 +102,7 @@ async def world(tmp_path: Path, referral_data: dict[str, Any]) -> AsyncIterator[
                 MAKER, "carla@example.nl", [Grant(Role.VIEWER, "CARD")]
             )
             card_token = await engine.access.create_token(
-                MAKER, "card-intake", [Grant(Role.INTAKE, "CARD")]
+                MAKER, "card-viewer", [Grant(Role.VIEWER, "CARD")]
             )
             yield World(
                 engine,

@@ -64,7 +64,7 @@ async def test_an_admin_of_one_cluster_makes_and_sees_tokens_of_that_cluster_onl
 ) -> None:
     await add_lab_cluster(engine)
     card = (
-        await api.post("/api/v1/tokens", json={"name": "card", "grants": [grant("intake", "CARD")]})
+        await api.post("/api/v1/tokens", json={"name": "card", "grants": [grant("viewer", "CARD")]})
     ).json()
     lab_admin = await token_for(engine, Grant(Role.ADMIN, "LAB"), name="lab-admin")
     before = len(await engine.store.list_audit(limit=1000))
@@ -76,7 +76,7 @@ async def test_an_admin_of_one_cluster_makes_and_sees_tokens_of_that_cluster_onl
         assert foreign.status_code == unknown.status_code == 404
         assert foreign.json() == unknown.json() == {"detail": "no token with that id"}
         into_card = await lab.post(
-            "/api/v1/tokens", json={"name": "x", "grants": [grant("intake", "CARD")]}
+            "/api/v1/tokens", json={"name": "x", "grants": [grant("viewer", "CARD")]}
         )
         assert into_card.status_code == 403, into_card.text
         everywhere = await lab.post(
@@ -85,11 +85,11 @@ async def test_an_admin_of_one_cluster_makes_and_sees_tokens_of_that_cluster_onl
         assert everywhere.status_code == 403
         assert len(await engine.store.list_audit(limit=1000)) == before
         own = await lab.post(
-            "/api/v1/tokens", json={"name": "lab", "grants": [grant("intake", "LAB")]}
+            "/api/v1/tokens", json={"name": "lab", "grants": [grant("viewer", "LAB")]}
         )
         assert own.status_code == 201, own.text
-    async with api_client(engine, card["token"]) as intake:
-        assert (await intake.get("/api/v1/messages")).status_code == 403  # intake reads nothing
+    async with api_client(engine, card["token"]) as viewer:
+        assert (await viewer.post("/api/v1/events", json={})).status_code == 403  # reads only
 
 
 async def test_bad_token_input_is_refused_naming_the_field_and_creates_nothing(
