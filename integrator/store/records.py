@@ -366,9 +366,10 @@ class AuditRecord:
 class AuditFilter:
     """Search terms for the audit log; ``None`` means "any". ``since`` inclusive, ``until`` not.
 
-    ``message`` and ``destination`` match the entry's target or the id in its details (a resend's
-    new message, a routing's messages and destinations); ``bsn_hash`` matches entries whose
-    details carry it (patient-data views) and entries about that patient's events and messages.
+    ``message`` and ``destination`` match the entry's target or the id in its details (a
+    resend's new message, a routing's messages and destinations, the retries a try-now moved);
+    ``bsn_hash`` matches entries whose details carry it (patient-data views) and entries about
+    that patient's events and messages.
     """
 
     actor: str | None = None

@@ -1718,7 +1718,19 @@ def _content_problem(row: Any) -> str | None:
 
 def _details_have(key: str, value: str) -> ColumnElement[bool]:
     """Details (compact JSON, see ``dump_json``) holding ``"key":"value"`` somewhere."""
-    needle = dump_json({key: value})[1:-1]
+    return _details_contain(dump_json({key: value})[1:-1])
+
+
+def _details_name(value: str) -> ColumnElement[bool]:
+    """Details naming ``value`` as a JSON string anywhere: under any key, or in a list.
+
+    For a message id, which is unique, so whatever names it is about it: a resend names its new
+    message (``resend_id``), a routing each message it made (``message_id``), a try-now the
+    retries it moved (a list under ``messages``)."""
+    return _details_contain(dump_json(value))
+
+
+def _details_contain(needle: str) -> ColumnElement[bool]:
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return audit_log.c.details.like(f"%{escaped}%", escape="\\")
 
@@ -1732,13 +1744,7 @@ def _audit_terms(flt: AuditFilter) -> list[ColumnElement[bool]]:
     if flt.target is not None:
         terms.append(audit_log.c.target == flt.target)
     if flt.message is not None:
-        terms.append(
-            or_(
-                audit_log.c.target == flt.message,
-                _details_have("resend_id", flt.message),
-                _details_have("message_id", flt.message),
-            )
-        )
+        terms.append(or_(audit_log.c.target == flt.message, _details_name(flt.message)))
     if flt.destination is not None:
         terms.append(
             or_(

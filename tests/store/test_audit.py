@@ -94,15 +94,24 @@ async def test_audit_filters_by_message_destination_and_patient(store: Store) ->
     )
     await store.add_audit("carla", "patient_data.view", "x", details={"bsn_hash": other.bsn_hash})
     await store.add_audit("dirk", "odd_%_name", "y", details={"destination": "z%d"})
+    # A try-now names the retries it moved in a list, not under a key of their own.
+    await store.add_audit(
+        "erik", "destination.try_now", "noord", details={"messages": ["m-0", message.id]}
+    )
+    await store.add_audit("erik", "destination.try_now", "zuid", details={"messages": ["m-9"]})
 
     def actions(entries: list[AuditRecord]) -> list[str]:
         return [f"{e.actor}:{e.target}" for e in entries]
 
     assert actions(await store.list_audit(AuditFilter(message="r-1"))) == [f"anna:{message.id}"]
     assert actions(await store.list_audit(AuditFilter(message=message.id))) == [
-        f"anna:{message.id}"
+        "erik:noord",
+        f"anna:{message.id}",
     ]
+    assert actions(await store.list_audit(AuditFilter(message="m-9"))) == ["erik:zuid"]
+    assert await store.list_audit(AuditFilter(message="m")) == []  # whole ids only
     assert actions(await store.list_audit(AuditFilter(destination="zuid"))) == [
+        "erik:zuid",
         f"bert:{event.id}",
         "anna:zuid",
     ]
