@@ -221,6 +221,10 @@ class Engine:
             self._watcher.start()
         if isinstance(self._transport, RabbitMQTransport):
             await self._start_rabbitmq(self._transport)
+            backlog = await self._store.backlog()
+            await self._say_stranded_at_start(
+                catalog, {b.destination_id for b in backlog if b.status != "dead"}
+            )
         else:
             await self._recover(catalog)
         resumed = await self._observe_pauses(catalog)
@@ -320,6 +324,14 @@ class Engine:
         for dest_id in sorted(set(old.destinations) - set(catalog.destinations)):
             await self._say_stranded(dest_id)
         return applied
+
+    async def _say_stranded_at_start(self, catalog: Catalog, waited_for: set[str]) -> None:
+        """Say the destinations that messages wait for and no file defines, as a reload does
+        for a file deleted while the engine ran (on either transport; RabbitMQ's recovery
+        leader republishes only what a file defines). A file there but refused is not one of
+        them: its refusal is said with its rule, and the messages go once it is mended."""
+        for destination_id in sorted(waited_for - set(catalog.sources) - set(catalog.destinations)):
+            await self._say_stranded(destination_id)
 
     async def _say_stranded(self, destination_id: str) -> None:
         """At ERROR, for a destination gone from the files while messages wait for it (its file
@@ -455,9 +467,7 @@ class Engine:
         """
         assert self._store is not None and isinstance(self._transport, EmbeddedTransport)
         pending = await self._store.pending_refs()
-        unknown = {m.destination_id for m in pending} - set(catalog.destinations)
-        for destination_id in sorted(unknown):
-            await self._say_stranded(destination_id)
+        await self._say_stranded_at_start(catalog, {m.destination_id for m in pending})
         known = [m for m in pending if m.destination_id in catalog.destinations]
         if known:
             log.info("resuming pending messages", messages=len(known))

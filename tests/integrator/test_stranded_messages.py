@@ -22,6 +22,8 @@ from integrator.errors import ConfigurationError
 from integrator.store import MessageFilter
 from tests.integrator.support import destination, settings_for
 from tests.integrator.test_operators import events, eventually
+from tests.services import require_rabbitmq
+from tests.transport.helpers import delete_topology, unique_prefix
 
 SAID = "messages wait for a destination no file defines; they are not sent"
 
@@ -69,3 +71,48 @@ async def test_a_file_deleted_with_messages_waiting_is_said_with_what_to_do(
             assert len(dead) == 2
         finally:
             await engine.stop()
+
+
+@pytest.mark.parametrize(
+    "transport", ["embedded", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)]
+)
+async def test_a_file_deleted_while_the_engine_was_stopped_is_said_at_its_start(
+    tmp_path: Path, referral_data: dict[str, Any], transport: str
+) -> None:
+    """Deleted while no engine ran, the start said nothing on RabbitMQ (only a later reload
+    did). A file there but refused is not said so: its own refusal names the rule."""
+    overrides: dict[str, Any] = {}
+    if transport == "rabbitmq":
+        overrides = {"amqp_url": require_rabbitmq(), "amqp_prefix": unique_prefix()}
+    settings = settings_for(tmp_path, **overrides)
+    settings.destinations_dir.mkdir()
+    files = {name: settings.destinations_dir / f"{name}.yaml" for name in ("noord", "zuid")}
+    try:
+        async with MllpReceiver() as receiver:
+            for name, path in files.items():
+                config = destination(name, receiver.port, providers=["ziekenhuis-noord"])
+                path.write_text(dump_destination(config))
+            engine = Engine(settings)
+            await engine.start()
+            try:
+                for name in files:
+                    await engine.admin.set_enabled(name, False, actor="local:anna", reason="x")
+                await engine.intake.submit_many(events(referral_data, 2), source="cli")
+            finally:
+                await engine.stop()
+            files["noord"].unlink()  # by hand, while no engine runs
+            files["zuid"].write_text("id: zuid\nhost: [\n")  # refused when read
+
+            again = Engine(settings)
+            with capture_logs() as logs:
+                await again.start()
+            try:
+                said = [e for e in logs if e["event"] == SAID]
+                assert [(e["log_level"], e["destination"], e["messages"]) for e in said] == [
+                    ("error", "noord", 2)
+                ]
+            finally:
+                await again.stop()
+    finally:
+        if transport == "rabbitmq":
+            await delete_topology(overrides["amqp_url"], overrides["amqp_prefix"], list(files))
