@@ -96,7 +96,7 @@ def fitted_table(
             overflow="fold",
         )
     for r in rows:
-        table.add_row(*(column.cell(r) for column in shown))
+        table.add_row(*(_shown(column.cell(r)) for column in shown))
     return table
 
 
@@ -149,10 +149,18 @@ def messages_table(
 
 def _natural(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> list[int]:
     """Each column's widest cell as shown (its markup rendered), its header included."""
-    return [
-        max([cell_len(c.header)] + [Text.from_markup(c.cell(r)).cell_len for r in rows])
-        for c in columns
-    ]
+    return [max([cell_len(c.header)] + [_shown_len(c.cell(r)) for r in rows]) for c in columns]
+
+
+def _shown(cell: str) -> Text:
+    """A cell as rich shows it, parsed for markup only when it may hold some (``_shown_len``)."""
+    return Text.from_markup(cell) if "[" in cell else Text(cell)
+
+
+def _shown_len(cell: str) -> int:
+    """A cell's width on screen: without a ``[`` it holds no markup (escaped text has one), so
+    rich's markup parser, a tenth of a millisecond a cell, is left out for nearly all."""
+    return Text.from_markup(cell).cell_len if "[" in cell else cell_len(cell)
 
 
 def _least_widths(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> list[int]:
