@@ -115,13 +115,18 @@ def test_the_search_by_zd_number_finds_the_event(
     support.wait_for_url(f"**/events/{event_id}")
 
 
-def test_a_refused_term_is_said_beside_its_field_without_its_value(support: Page) -> None:
+def test_a_refused_term_is_said_beside_its_field_and_what_was_typed_stays(support: Page) -> None:
+    """The refusal names the rule, never the value; the form keeps what was typed, to mend
+    it (a Dutch date such as 01-12-2026 is the usual mistake): it once emptied every field."""
     support.goto("/events")
     support.get_by_label("ZD number").fill("ZD12")
+    support.get_by_label("Provider").fill("ziekenhuis-noord")
     support.get_by_role("button", name="Search").click()
     error = support.locator("#e-zd_number-error")
     assert "a ZD number is ZD and 9 digits" in error.inner_text()
-    assert support.get_by_label("ZD number").input_value() == ""  # not shown back
+    assert "ZD12" not in error.inner_text()
+    assert support.get_by_label("ZD number").input_value() == "ZD12"
+    assert support.get_by_label("Provider").input_value() == "ziekenhuis-noord"
     assert support.locator("#event-list").count() == 0
 
 
@@ -207,6 +212,7 @@ def test_the_event_pages_speak_dutch(
         page.get_by_role("button", name="Zoeken").click()
         refused = page.locator("#e-zd_number-error").inner_text()
         assert refused.startswith("een ZD-nummer is ZD en 9 cijfers"), refused
+        page.get_by_label("ZD-nummer").fill("")  # kept to be mended: left out instead
         page.get_by_label("Alleen niet-gerouteerde").check()
         page.get_by_role("button", name="Zoeken").click()
         page.get_by_role("link", name=unrouted[:8]).click()

@@ -5,6 +5,7 @@ it starts and a local time the zone has twice or not at all, as the CLI and the 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -65,3 +66,31 @@ async def test_ambiguous_and_skipped_local_times_are_refused_in_dutch(engine: En
             )
             offset = await sam.get(path, params={"since": "2026-10-25T02:30+01:00"})
             assert offset.status_code == 200, (path, problems(offset))
+
+
+async def test_a_refused_date_leaves_every_field_as_it_was_typed(engine: Engine) -> None:
+    """``01-12-2026`` is how a Dutch support person writes a date. The events and dead-letter
+    pages answered it with every field emptied, the error beside an empty field; every page
+    now keeps what was typed, as the messages page did."""
+    typed = {"since": "01-12-2026", "until": "2h"}
+    async with signed_in(engine, "sam@example.org", *GRANTS, lang="nl") as sam:
+        for path, prefix in PAGES.items():
+            answer = await sam.get(path, params=typed)
+            assert answer.status_code == 422, (path, answer.text)
+            assert beside(answer, f"{prefix}since"), path
+            for name, value in typed.items():
+                assert _value_of(answer.text, f"{prefix}{name}") == value, (path, name)
+        with_destination = await sam.get("/deadletters", params={**typed, "destination": "noord"})
+        assert 'value="noord" selected' in with_destination.text
+        events = await sam.get("/events", params={**typed, "zd_number": "ZD100000001"})
+        assert _value_of(events.text, "e-zd_number") == "ZD100000001"
+        # A term holding a BSN is never shown back, on any page.
+        pasted = await sam.get("/events", params={"since": "01-12-2026", "provider": "123456782"})
+        assert "123456782" not in pasted.text
+
+
+def _value_of(page: str, field_id: str) -> str:
+    """The ``value`` of the input with ``field_id`` as the page was drawn."""
+    found = re.search(rf'<input id="{re.escape(field_id)}"[^>]*?value="([^"]*)"', page)
+    assert found, field_id
+    return html.unescape(found.group(1))

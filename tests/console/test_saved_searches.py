@@ -232,6 +232,10 @@ async def test_a_name_once_and_at_most_the_limit_per_person(engine: Engine) -> N
         again = await post(sam, "/messages/saved", {"name": "search 0", "status": "dead"})
         assert again.status_code == 422
         assert "Name: you have a saved search by that name already" in again.text
+        assert 'id="save-name" name="name" type="text"' in again.text
+        assert 'required value="search 0"' in again.text  # kept, to be changed, not retyped
+        pasted = await post(sam, "/messages/saved", {"name": "bsn 123456782", "status": "dead"})
+        assert pasted.status_code == 422 and "123456782" not in pasted.text  # never shown back
         token = csrf((await sam.get("/messages")).text)
         for n in range(1, most):
             answer = await sam.post(

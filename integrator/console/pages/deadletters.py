@@ -90,7 +90,7 @@ from integrator.message_service import count_dead_letters, find_dead_letters
 from integrator.presenters import dead_letter_facts, dead_letter_summary
 from integrator.reasons import MAX_REASON
 from integrator.resending import resend_in_engine
-from integrator.search import BadSearch
+from integrator.search import BadSearch, without_bsn
 from integrator.store import MessageFilter, MessageRecord
 
 P = Permission
@@ -172,8 +172,9 @@ async def _listing(
             shown=SHOWN,
             listed=0,
             total=0,
-            filters={},
-            period={},
+            # Shown back to be mended (a term holding a BSN emptied), as the other pages do.
+            filters=without_bsn(filters),
+            period=without_bsn(_period(filters.get("since", ""), filters.get("until", ""))),
             destinations=destinations,
             problem=problem,
         )

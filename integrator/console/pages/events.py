@@ -34,7 +34,7 @@ from integrator.events_routing import EventsRefused, build_event_filter, listed_
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
 from integrator.kept_searches import KeptSearch
-from integrator.search import misplaced_bsn
+from integrator.search import misplaced_bsn, without_bsn
 from integrator.store.records import EventFilter
 
 P = Permission
@@ -147,8 +147,8 @@ async def _results(
         visitor,
         "events.html",
         status=422 if problem is not None else 200,
-        # Refused terms are not shown back (the BSN least of all, nor ever a searched one).
-        terms={} if problem is not None else terms,
+        # Shown back to be mended, a term holding a BSN emptied (nor is a searched BSN ever).
+        terms=without_bsn(terms),
         handle=handle,
         bsn_search=visitor.may_somewhere(P.PATIENT_DATA_READ),
         problem=problem,

@@ -48,7 +48,14 @@ from integrator.message_service import (
 )
 from integrator.presenters import message_summary
 from integrator.rejected_reads import rejected_for_zd
-from integrator.search import BadSearch, misplaced_bsn, normalise_zd, status_note, without_bsn
+from integrator.search import (
+    BadSearch,
+    holds_bsn,
+    misplaced_bsn,
+    normalise_zd,
+    status_note,
+    without_bsn,
+)
 from integrator.store.records import MessageStatus
 from mappings.registry import REGISTRY
 
@@ -141,6 +148,7 @@ async def _results(
     search: KeptSearch | None = None,
     problem: tuple[str, Said] | None = None,
     save_problem: saved_searches.SavedSearchRefused | None = None,
+    save_name: str = "",
     resend_refused: Said | None = None,
 ) -> Response:
     """The page: a search by identifier ``terms``, a page of a kept ``search`` by BSN (whose
@@ -197,6 +205,7 @@ async def _results(
         saved=[(s, saved_searches.query_of(s.terms)) for s in saved],
         may_save=shown and bool(terms),
         save_problem=save_problem,
+        save_name=save_name,  # a refused name shown back to be mended
         save_fields=SAVE_FIELDS,
         save_rules={"chars": saved_searches.MAX_NAME, "most": saved_searches.MAX_PER_PERSON},
         export=shown and visitor.may_somewhere(P.REPORTS_EXPORT),
@@ -309,7 +318,8 @@ async def save_search(
         # A refused name: the search is shown again to give another. A refused term is not
         # shown back (it may hold a BSN pasted into the wrong field), nor is a BSN searched.
         shown = terms if exc.field == "name" else {}
-        return await _results(request, visitor, shown, 0, save_problem=exc)
+        again = name if exc.field == "name" and not holds_bsn(name) else ""
+        return await _results(request, visitor, shown, 0, save_problem=exc, save_name=again)
     return RedirectResponse("/messages?" + saved_searches.query_of(kept.terms), status_code=303)
 
 
