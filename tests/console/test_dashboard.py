@@ -260,3 +260,11 @@ def test_pages_reflow_at_a_narrow_window_in_dutch_with_every_role(
             page.goto(path)
             assert page.locator(".top nav a").count() >= 10, path
             assert page.evaluate(_OVERFLOW) == {"wider": 0, "outside": []}, path
+        # The message's HL7 fields stack under one another and their values wrap: at two
+        # columns the values were cut at 296 px of a 1,130 px table.
+        fields = page.locator("#hl7-fields")
+        assert fields.evaluate("t => t.scrollWidth - t.clientWidth") == 0
+        # The boxes that may scroll sideways are reached by keyboard and named.
+        for box in (fields, *page.locator("pre.raw").all()):
+            assert box.get_attribute("tabindex") == "0"
+            assert box.get_attribute("aria-label") or box.get_attribute("aria-labelledby")

@@ -127,6 +127,15 @@ def test_nothing_is_ticked_and_an_empty_selection_is_refused(page: Page, live: L
     boxes = group.get_by_role("checkbox", name=re.compile(r"^Bericht .* kiezen$"))
     assert boxes.count() >= 2
     assert not any(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    # A group's controls are named with the group, so a list of the page's controls tells
+    # one group's "close" from another's (each group has the same three).
+    title = " ".join(group.locator("h2").inner_text().split())
+    for role, name in (
+        ("button", "Gekozen berichten afsluiten…"),
+        ("checkbox", "Alles in deze groep kiezen"),
+    ):
+        named = group.get_by_role(role, name=f"{name} {title}", exact=True)  # type: ignore[arg-type]
+        assert named.count() == 1, (name, title)
     screenshot(page, "deadletters-nothing-ticked-nl")
 
     # One click on "close" with nothing ticked selects nothing: refused, in words, on the list

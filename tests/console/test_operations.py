@@ -18,6 +18,7 @@ from integrator.store import AuditFilter, MessageFilter
 from tests.conftest import load_sample
 from tests.console.conftest import new_context, open_session, screenshot
 from tests.console.live import LiveEngine
+from tests.console.test_dashboard import _OVERFLOW
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -390,6 +391,10 @@ def test_an_admin_invites_a_person_manages_tokens_and_searches_the_audit(
     link = page.get_by_label("Invitation link").input_value()
     assert "/invitation#" in link
     screenshot(page, "people-invited")
+    # The link's field fits a narrow window (a 1280 px screen at 200 %): no sideways scroll.
+    page.set_viewport_size({"width": 640, "height": 800})
+    assert page.evaluate(_OVERFLOW) == {"wider": 0, "outside": []}
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     page.goto("/people")
     screenshot(page, "people")
