@@ -154,17 +154,24 @@ def way_back(request: Request, target: str | None) -> str:
     this console or the API's documentation (else the dashboard, ``/``), with only the query
     parameters that page takes, and none when one of them holds a BSN. So whatever else an
     address held, patient data typed into a parameter the page does not take, never reaches a
-    redirect or a form."""
+    redirect or a form. A page that only a POST shows returns to the page above it."""
     address = local_path(target)
     if address == "/":
         return "/"
     parts = urlsplit(address)
     if parts.path in (DOCS_PAGE, OPENAPI):
         return parts.path  # the API's documentation, which sends a browser to sign in too
-    route = _page_route(request, parts.path)
+    path, query = parts.path, parts.query
+    route = _page_route(request, path)
+    # A page only a POST shows (a confirmation, a search by BSN) goes back to the page it was
+    # reached from, the one a level up (``/deadletters/confirm``: ``/deadletters``), without
+    # the query, which is the confirmation's, not that page's.
+    while route is None and path.count("/") > 1:
+        path, query = path.rsplit("/", 1)[0], ""
+        route = _page_route(request, path)
     if route is None:
         return "/"
-    return page_address(route, parts.path, parts.query)
+    return page_address(route, path, query)
 
 
 def _page_route(request: Request, path: str) -> APIRoute | None:

@@ -91,8 +91,9 @@ EN: Final[dict[str, str]] = {
     "error.not_found": "There is nothing here, or it lies outside your clusters.",
     "error.refused.title": "Request refused",
     "error.refused": (
-        "The request was refused because it did not come from this console's own pages. "
-        "Reload the page and try again."
+        "The request was refused, and nothing was done: it did not come from this console's "
+        "own pages, or it came from a page whose session has ended since (signed out in "
+        "another tab, say). Reload the page, sign in if asked, and try again."
     ),
     "error.bad_input.title": "Cannot do that",
     "error.bsn_in_address": (
@@ -404,8 +405,10 @@ NL: Final[dict[str, str]] = {
     "error.not_found": "Hier is niets, of het ligt buiten je clusters.",
     "error.refused.title": "Verzoek geweigerd",
     "error.refused": (
-        "Het verzoek is geweigerd omdat het niet van de eigen pagina's van deze console kwam. "
-        "Laad de pagina opnieuw en probeer het nog eens."
+        "Het verzoek is geweigerd en er is niets gedaan: het kwam niet van de eigen pagina's "
+        "van deze console, of van een pagina waarvan de sessie intussen is beëindigd "
+        "(bijvoorbeeld afgemeld in een ander tabblad). Laad de pagina opnieuw, meld je aan als "
+        "daarom gevraagd wordt, en probeer het nog eens."
     ),
     "error.bad_input.title": "Dat kan niet",
     "error.bsn_in_address": (

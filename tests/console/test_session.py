@@ -308,13 +308,20 @@ async def test_an_ended_session_returns_to_the_page_the_person_was_on(engine: En
             headers={**htmx, "hx-current-url": "http://console.test/messages/0b6f"},
         )
         assert answer.headers["hx-redirect"] == "/login?next=%2Fmessages%2F0b6f"
-        # A page only a POST shows (a search by BSN) is no page to go back to.
-        answer = await browser.post(
-            "/language",
-            data=form,
-            headers={**own, "referer": "http://console.test/messages/search"},
-        )
-        assert answer.headers["location"] == "/login?interrupted=1"
+        # A page only a POST shows (a search by BSN, a confirmation) is no page to go back
+        # to: the page it was reached from is, without the query (it once went to the
+        # dashboard, and a support person lost the dead letters they were working through).
+        for only_posted, above in (
+            ("/messages/search?bsn=1", "%2Fmessages"),
+            ("/deadletters/confirm", "%2Fdeadletters"),
+            ("/messages/resend/confirm", "%2Fmessages"),
+        ):
+            answer = await browser.post(
+                "/language",
+                data=form,
+                headers={**own, "referer": f"http://console.test{only_posted}"},
+            )
+            assert answer.headers["location"] == f"/login?next={above}&interrupted=1"
         # Another site named as where it came from is never where it goes back to.
         for elsewhere in ("http://evil.test/messages", "https://console.test/messages"):
             answer = await browser.post(
