@@ -44,3 +44,17 @@ def run_cli(*args: str, env: dict[str, str], input: str | None = None) -> CliOut
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return CliOutcome(result.exit_code, result.stdout, result.stderr)
+
+
+def make_store(url: str) -> None:
+    """The store at ``url``, made as an engine's first start makes it: ``submit`` and the read
+    commands use a store that is there and never make one (run elsewhere, it would be empty)."""
+    import asyncio
+
+    from integrator.store import Store
+
+    async def made() -> None:
+        store = await Store.open(url)
+        await store.close()
+
+    asyncio.run(made())

@@ -15,6 +15,7 @@ import typer.main
 import typer.testing
 from hypothesis import settings as hypothesis_settings
 
+from tests.cli_in_process import make_store
 from tests.loop_mark import asyncio_loop_mark, set_asyncio_loop_mark
 from tests.services import compact_postgres_catalogs, free_port
 
@@ -179,16 +180,21 @@ def diagnostic_request_data() -> dict[str, Any]:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    """The environment of an ``integrator`` process with its own store, files and port."""
+    """The environment of an ``integrator`` process with its own store, files and port.
+
+    The store is made, as an engine's first start makes it: ``submit`` and the read commands
+    refuse a store that is not there (run elsewhere, they would make an empty one)."""
     dest_dir = tmp_path / "destinations"
     dest_dir.mkdir()
+    url = f"sqlite:///{tmp_path}/store.db"
     values = dict(os.environ)
     values.update(
         {
-            "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path}/store.db",
+            "INTEGRATOR_DATABASE_URL": url,
             "INTEGRATOR_DESTINATIONS_DIR": str(dest_dir),
             "INTEGRATOR_HTTP_PORT": str(free_port()),
             "INTEGRATOR_LOG_FORMAT": "json",
         }
     )
+    make_store(url)
     return values

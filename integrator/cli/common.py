@@ -306,15 +306,21 @@ def with_store(
     try:
         return run(go())
     except NoStore as exc:
-        fail(
-            f"{exc}; run this from the engine's directory or set INTEGRATOR_DATABASE_URL to "
-            "the engine's store",
-            exc.exit_code,
-        )
+        fail(no_store_said(exc), exc.exit_code)
     except IntegratorError as exc:
         fail(said(exc), exc.exit_code)
     except BadSearch as exc:  # a term only the store can judge (a destination that is none)
         fail(option_rule(exc), 2)
+
+
+def no_store_said(exc: Exception) -> str:
+    """A missing store (``NoStore``) with what to do. A command looks where the settings
+    point, so the usual cause is a command run elsewhere than the engine's directory (the
+    default store is a relative path); on a new database, the engine makes the store."""
+    return (
+        f"{exc}; run this from the engine's directory or set INTEGRATOR_DATABASE_URL to the "
+        "engine's store (a new store is made by the engine's first start: integrator run)"
+    )
 
 
 def said(exc: BaseException) -> str:

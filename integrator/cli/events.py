@@ -32,6 +32,7 @@ from integrator.cli.common import (
     load_settings,
     local_actor,
     local_identity,
+    no_store_said,
     print_json,
     progress_bar,
     resolve_event_ids,
@@ -311,7 +312,7 @@ def events_route(
 
     async def go() -> dict[str, Any]:
         checked = request.checked(settings)  # exit 2 before the store is even opened
-        store = await open_store(settings)
+        store = await open_store(settings, existing=True)  # never a new, empty one
         try:
             selected = await select_events(store, settings, checked)
             if not selected:
@@ -382,11 +383,14 @@ def _guarded(go: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run the command's work; refusals exit 2 naming the option, other failures exit 1."""
     from integrator.errors import IntegratorError
     from integrator.events_routing import EventsRefused
+    from integrator.store.url import NoStore
 
     try:
         return run(go())
     except EventsRefused as exc:
         fail(exc.for_cli(), exc.exit_code)
+    except NoStore as exc:  # run elsewhere than the engine's directory: nothing made
+        fail(no_store_said(exc), exc.exit_code)
     except IntegratorError as exc:
         fail(str(exc), exc.exit_code)
     except RuntimeError as exc:

@@ -31,6 +31,7 @@ from integrator.cli.common import (
     fail,
     load_settings,
     local_actor,
+    no_store_said,
     option_rule,
     print_json,
     progress_bar,
@@ -180,6 +181,7 @@ def run_resend(
     from integrator.presence import engine_way
     from integrator.resending import resend_in_store, resend_via_http
     from integrator.search import BadSearch
+    from integrator.store.url import NoStore
     from integrator.store_for import open_store
 
     request = ResendRequest(reason=reason or "", actor=local_actor(), mode=mode, to=to)
@@ -194,7 +196,7 @@ def run_resend(
         )
 
     async def go() -> Outcome:
-        store = await open_store(settings)
+        store = await open_store(settings, existing=True)  # never a new, empty one
         try:
             checked = request.checked()  # reason and mode first: exit 2 before any work
             selection = await select(store)
@@ -233,6 +235,8 @@ def run_resend(
         fail(value_rule(exc), exc.exit_code)
     except TermsRefused as exc:  # no selector, or too many: names the options
         fail(terms_rule(exc), exc.exit_code)
+    except NoStore as exc:  # run elsewhere than the engine's directory: nothing made
+        fail(no_store_said(exc), exc.exit_code)
     except IntegratorError as exc:
         fail(str(exc), exc.exit_code)
     except BadSearch as exc:  # a term only the store can judge (a destination that is none)

@@ -14,6 +14,7 @@ from integrator.cli.common import (
     fail,
     load_settings,
     local_actor,
+    no_store_said,
     print_json,
     run,
     said,
@@ -41,9 +42,12 @@ def submit(
         return False, await submit_to_store(settings, contents, caller=local_actor())
 
     from integrator.errors import IntegratorError
+    from integrator.store.url import NoStore
 
     try:
         live, outcomes = run(go())
+    except NoStore as exc:  # nothing made, nothing submitted
+        fail(no_store_said(exc), exc.exit_code)
     except IntegratorError as exc:
         # Our own refusals, each with its text and exit code, as ``with_store`` says them for
         # every other command: the engine refused the token (1), an engine runs elsewhere on

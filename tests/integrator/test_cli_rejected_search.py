@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from integrator.store.keyed import bsn_hash
+from tests.cli_in_process import make_store
 from tests.conftest import load_sample
 from tests.integrator.test_cli_reading import SEARCH_KEY, cli, env_for
 from tests.services import free_port
@@ -30,6 +31,7 @@ def _refused(tmp_path: Path) -> dict[str, str]:
         **env_for(f"sqlite:///{tmp_path / 'store.db'}", tmp_path),
         "INTEGRATOR_HTTP_PORT": str(free_port()),  # no engine answers: intake in the store
     }
+    make_store(env["INTEGRATOR_DATABASE_URL"])
     first: dict[str, Any] = load_sample("referral")
     first.update(event_id="not-a-uuid", zd_number=" zd300000001 ")
     second: dict[str, Any] = load_sample("referral")
