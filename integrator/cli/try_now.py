@@ -43,6 +43,7 @@ def try_now_in_store(
     from integrator.clock import SystemClock
     from integrator.clusters import ClusterScope
     from integrator.message_service import MessageNotFound
+    from integrator.operators import UnknownDestination as OperatorsUnknown
     from integrator.reasons import TOO_LONG, too_long
     from integrator.try_now import (
         NotDelivering,
@@ -69,8 +70,10 @@ def try_now_in_store(
                 tried = await try_destination_now(where, scope, destination_id, reason=reason)
         except (NotWaiting, NotDelivering) as refusal:
             return str(refusal)
-        except (MessageNotFound, UnknownDestination) as refusal:  # out of the resolver's reach
+        except MessageNotFound as refusal:  # out of the resolver's reach
             fail(str(refusal), 2)
+        except UnknownDestination:  # said as every other destinations subcommand says it
+            fail(str(OperatorsUnknown(destination_id or "", where.catalog.sources)), 2)
         return tried, await running_engine(admin.store)
 
     result = with_admin(action, settings)

@@ -83,7 +83,8 @@ async def test_a_destination_with_nothing_waiting_says_so_and_bad_input_exits_2(
     assert listed["engine"] is not None  # the engine of this test runs on the store
     unknown = await cli(engine, "destinations", "try-now", "nergens")
     assert unknown.returncode == 2
-    assert "no destination with that id" in unknown.stderr
+    # As every other destinations subcommand says it: the configured ids, to put a typo right.
+    assert "error: no destination with id 'nergens'; configured: noord" in unknown.stderr
     no_such = await cli(engine, "messages", "try-now", "ffffffff")
     assert no_such.returncode == 2
     long = await cli(engine, "destinations", "try-now", "noord", "--reason", "x" * 1001)
