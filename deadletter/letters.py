@@ -127,11 +127,14 @@ class AlreadyResolved(DeadLetterError):
         return f"dead letter {self.message_id} was already resolved: {done}; nothing was changed"
 
 
-class MissingReason(DeadLetterError):
+class MissingReason(RefusedValue):
+    """No reason, or one of blanks: named by its field (``reason: …``), as every other route's
+    refusal of a field is."""
+
     RULE = "a reason is required (it goes into the audit log)"
 
     def __init__(self) -> None:
-        super().__init__(self.RULE)
+        super().__init__("reason", self.RULE)
         self.coded("reason.required")
 
 

@@ -138,6 +138,31 @@ async def test_a_reason_of_1000_characters_is_taken_and_one_of_1001_refused(
     assert (await engine.store.get_message(dead)).status == "cancelled"  # type: ignore[union-attr]
 
 
+async def test_a_blank_reason_is_refused_naming_the_field_on_every_route(
+    engine: Engine, referral_data: dict[str, Any]
+) -> None:
+    """``{"detail": "<field>: <rule>"}``, as every other route's refusal of a field: the resend
+    routes said the rule alone, so a client could not tell which field to mend."""
+    message_id = await submitted(engine, referral_data, "ZD700000106")
+    dead = await submitted(engine, referral_data, "ZD700000107")
+    await engine.store.set_status(dead, "dead")
+    async with api_client(engine) as api:
+        before = await _audit_size(engine)
+        for url, body in (
+            (f"/api/v1/messages/{message_id}/resend", {}),
+            ("/api/v1/resend", {"message_ids": [message_id]}),
+            ("/api/v1/resend", {"message_ids": [message_id], "dry_run": True}),
+            (f"/api/v1/deadletters/{dead}/discard", {}),
+        ):
+            refused = await api.post(url, json={**body, "reason": "  "})
+            assert refused.status_code == 422, (url, refused.text)
+            assert refused.json() == {
+                "detail": "reason: a reason is required (it goes into the audit log)"
+            }, url
+        assert (await engine.store.list_resends(message_id))[1] == []
+        assert await _audit_size(engine) == before
+
+
 async def test_a_selection_refused_as_a_whole_names_the_bodys_terms_not_options(
     engine: Engine, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
