@@ -10,6 +10,7 @@ engine notices the file within a second. A destination whose file is refused is 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -28,6 +29,7 @@ from integrator.cli.common import (
     with_admin,
 )
 from integrator.cli.try_now import try_now_in_store
+from integrator.cli.views import Column, fitted_table
 from integrator.presenters import shown_time
 from integrator.reasons import MAX_REASON
 
@@ -154,35 +156,7 @@ def list_destinations(
             print_json(rows)  # the list scripts read since before stray files were in it
         _say_orphaned(orphaned)
         return
-    table = Table(title=f"Destinations ({len(rows)})")
-    for column in (
-        "id",
-        "name",
-        "address",
-        "versions",
-        "state",
-        "queued",
-        "retrying",
-        "held",
-        "dead",
-        "delivered",
-    ):
-        table.add_column(column)
-    for r in rows:
-        c = r["counts"]
-        table.add_row(
-            escape(r["id"]),
-            escape(r["name"] or "-"),
-            escape(r["address"] or "-"),
-            ", ".join(f"{k}={v}" for k, v in r["messages"].items()) or "-",
-            _STATE_STYLE[r["state"]],
-            str(c["queued"]),
-            str(c["retrying"]),
-            str(c["held"]),
-            str(r["dead_letters"]),
-            str(c["delivered"]),
-        )
-    console.print(table)
+    console.print(destinations_table(rows, width=console.width))
     for r in rows:
         if r["state"] == "broken":
             problem = r["problem"]
@@ -236,6 +210,41 @@ def _say_orphaned(orphaned: list[RefusedCopy]) -> None:
 
 
 _STATE_STYLE = {"active": "active", "paused": "[yellow]paused[/]", "broken": "[red]broken[/]"}
+
+
+def destinations_table(rows: Sequence[dict[str, Any]], *, width: int) -> Table:
+    """``destinations list``'s rows in ``width`` with no id cut (``views.fitted_table``): on an
+    80-column terminal a boxed table cut ``ziekenhuis-noord`` and ``ziekenhuis-zuid`` both to
+    ``ziek…``. The id, state and open figures are always shown; the delivered count, address,
+    name and versions follow as the width allows (``--json`` has everything)."""
+
+    def count(status: str) -> Column:
+        return Column(status, lambda r: str(r["counts"][status]), "right")
+
+    columns = {
+        "id": Column("id", lambda r: escape(r["id"])),
+        "name": Column("name", lambda r: escape(r["name"] or "-"), free_text=True),
+        "address": Column("address", lambda r: escape(r["address"] or "-")),
+        "versions": Column(
+            "versions",
+            lambda r: ", ".join(f"{k}={v}" for k, v in r["messages"].items()) or "-",
+            free_text=True,
+        ),
+        "state": Column("state", lambda r: _STATE_STYLE[r["state"]]),
+        "queued": count("queued"),
+        "retrying": count("retrying"),
+        "held": count("held"),
+        "dead": Column("dead", lambda r: str(r["dead_letters"]), "right"),
+        "delivered": count("delivered"),
+    }
+    return fitted_table(
+        rows,
+        columns,
+        always=("id", "state", "queued", "retrying", "held", "dead"),
+        optional=("delivered", "address", "name", "versions"),
+        width=width,
+        title=f"Destinations ({len(rows)})",
+    )
 
 
 @destinations_app.command("show")

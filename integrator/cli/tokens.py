@@ -8,11 +8,12 @@ A token is printed once, at creation; listings show only its visible prefix. Rec
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta, tzinfo
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.common import JsonOption, console, err_console, fail, print_json
@@ -24,7 +25,7 @@ from integrator.cli.users import (
     grants_from,
     with_access,
 )
-from integrator.cli.views import short_ids
+from integrator.cli.views import ACTOR_MIN, Column, fitted_table, short_ids
 from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
@@ -91,26 +92,40 @@ def list_tokens(as_json: JsonOption = False) -> None:
             console.print(f"{view.name}: {held.grant} is suspended: {held.reason}.", markup=False)
 
 
-def _table(views: Sequence[TokenView], zone: tzinfo, *, title: str) -> Table:
-    """Tokens as ``tokens list`` shows them: what ``revoke`` also lists to pick from."""
-    table = Table(title=title)
+def _table(
+    views: Sequence[TokenView], zone: tzinfo, *, title: str, width: int | None = None
+) -> Table:
+    """Tokens as ``tokens list`` shows them: what ``revoke`` also lists to pick from. No id
+    and no time is cut (``views.fitted_table``; a boxed table cut the expiry to ``2027-0…``):
+    the id, name, status and expiry always, the grants, prefix, last use and maker as the
+    width allows (``--json`` has everything)."""
     short = short_ids(view.id for view in views)
-    # The id whole or not at all: a narrow terminal squeezes the other columns, never this one.
-    table.add_column("id", no_wrap=True, min_width=max(map(len, short.values()), default=2))
-    for column in ("name", "prefix", "status", "grants", "expires", "last used", "by"):
-        table.add_column(column)
-    for view in views:
-        table.add_row(
-            short[view.id],
-            view.name,
-            view.prefix,
-            view.status,
-            grants_text(view),
-            shown_time(view.expires_at, zone),
-            shown_time(view.last_used_at, zone) if view.last_used_at else "never",
-            view.created_by,
-        )
-    return table
+    rows = [{"view": view} for view in views]
+
+    def of(header: str, cell: Callable[[TokenView], str], **options: Any) -> Column:
+        return Column(header, lambda r: escape(cell(r["view"])), **options)
+
+    def used(view: TokenView) -> str:
+        return shown_time(view.last_used_at, zone) if view.last_used_at else "never"
+
+    columns = {
+        "id": of("id", lambda v: short[v.id]),
+        "name": of("name", lambda v: v.name),
+        "prefix": of("prefix", lambda v: v.prefix),
+        "status": of("status", lambda v: v.status),
+        "grants": of("grants", grants_text, free_text=True),
+        "expires": of("expires", lambda v: shown_time(v.expires_at, zone)),
+        "last used": of("last used", used),
+        "by": of("by", lambda v: v.created_by, free_text=True, least=ACTOR_MIN),
+    }
+    return fitted_table(
+        rows,
+        columns,
+        always=("id", "name", "status", "expires"),
+        optional=("grants", "prefix", "last used", "by"),
+        width=console.width if width is None else width,
+        title=title,
+    )
 
 
 def grants_text(view: TokenView) -> str:
