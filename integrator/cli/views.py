@@ -77,7 +77,8 @@ def fitted_table(
 
     The ``always`` columns are shown; each of the ``optional`` ones follows, in that order, if
     the table still fits with it (its identifiers whole, its free text at its ``least``);
-    the columns keep the order of ``columns``. ``--json`` has everything.
+    the columns keep the order of ``columns``. When the ``always`` ones alone do not fit, their
+    cells fold onto next lines: whole, if not on one line. ``--json`` has everything.
     """
     order = list(columns)
     chosen = set(always)
@@ -87,12 +88,16 @@ def fitted_table(
             chosen = wider
     table = Table(title=title, box=None, pad_edge=False, padding=(0, 1, 0, 0))
     shown = [columns[k] for k in order if k in chosen]
+    # Even the columns always shown may not fit (a long actor, target and time on 80
+    # columns): then every cell folds onto a next line rather than be cut short, which rich
+    # does to a column that may not wrap, silently.
+    squeezed = _least_width(shown, rows) > width
     for column, least in zip(shown, _least_widths(shown, rows), strict=True):
         table.add_column(
             column.header,
             justify=column.justify,
-            min_width=least,
-            no_wrap=not column.free_text,  # free text wraps, folding a word too long for it
+            min_width=None if squeezed else least,
+            no_wrap=not (column.free_text or squeezed),  # free text wraps, folding a long word
             overflow="fold",
         )
     for r in rows:
