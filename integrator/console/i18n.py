@@ -21,6 +21,7 @@ COOKIE: Final = "integrator-lang"
 
 EN: Final[dict[str, str]] = {
     "app.title": "Integrator",
+    "app.refused": "Refused",
     "nav.dashboard": "Dashboard",
     "nav.messages": "Messages",
     "nav.skip": "Skip to content",
@@ -338,6 +339,7 @@ EN: Final[dict[str, str]] = {
 
 NL: Final[dict[str, str]] = {
     "app.title": "Integrator",
+    "app.refused": "Geweigerd",
     "nav.dashboard": "Overzicht",
     "nav.messages": "Berichten",
     "nav.skip": "Naar de inhoud",

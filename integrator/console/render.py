@@ -168,6 +168,7 @@ def page(
         path=request.url.path,
         # Where the language switch returns to: this page, unless it answered a form (None).
         here=language_return(request, status, address),
+        page_refused=status == 422,  # the title says so: a page that answers a refused form
         languages=LANGUAGES,
         may=visitor.may,
         P=Permission,

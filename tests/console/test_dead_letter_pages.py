@@ -144,6 +144,10 @@ def test_nothing_is_ticked_and_an_empty_selection_is_refused(page: Page, live: L
     problem = page.locator("#dead-problem")
     problem.wait_for()
     assert "er is niets gekozen" in problem.inner_text()
+    # Said where a screen reader hears it: the refusal has the focus (it holds no field to
+    # mark), and the page's title says it was refused.
+    assert page.evaluate("document.activeElement.id") == "dead-problem"
+    assert page.title().startswith("Geweigerd: "), page.title()
     assert "vink minstens één onbestelbaar bericht aan" in problem.inner_text()
     assert page.get_by_role("button", name=re.compile(r"afsluiten$")).count() == 0
     assert page.locator(f"#pick-{first}").is_visible()

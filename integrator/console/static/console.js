@@ -25,7 +25,9 @@
 // - A form marked data-confirm (a rollback) asks the person first (window.confirm).
 // - A page that answers a refused form puts the keyboard's focus on the first field marked
 //   invalid (aria-invalid), so a keyboard user lands on what to correct instead of the top of
-//   the page; the refusal beside it is read out through aria-describedby.
+//   the page; the refusal beside it is read out through aria-describedby. A refusal of no one
+//   field (nothing ticked, say) takes the focus itself, so it is read out; its page's title
+//   begins with "Refused" too.
 // - Choosing another destination for a resend picks "map the event again": the original bytes
 //   are addressed to the message's own destination (MSH-5/6).
 // - "Select all in this group" on the dead-letter page ticks or unticks every dead letter of
@@ -72,7 +74,9 @@
   });
 
   var invalid = document.querySelector("main [aria-invalid=true]");
+  var refusal = document.querySelector("main [data-refusal]");
   if (invalid instanceof HTMLElement) { invalid.focus(); }
+  else if (refusal instanceof HTMLElement) { refusal.focus(); }
 
   function picks(form) {
     return Array.prototype.slice.call(form.querySelectorAll("input[type=checkbox][name=ids]"));
