@@ -31,7 +31,9 @@ from deadletter import (
     ResendRefused,
     ResendRequest,
     ResendResult,
+    Selection,
     TargetNotConfigured,
+    TooManyMatches,
     UnknownMessageId,
     count_open_dead_letters,
     list_dead_letters,
@@ -50,6 +52,7 @@ from integrator.message_reads import (
     read_message_in_store,
     terms_filter,
 )
+from integrator.patient_views import record_search
 from integrator.refusal import code_of
 from integrator.resending import resend_in_engine
 from integrator.settings import Settings
@@ -106,6 +109,50 @@ async def checked_filter(engine: Engine, scope: ClusterScope, terms: MessageTerm
     flt = message_filter(engine.settings, engine.catalog, scope, terms)
     await check_destination(engine.store, engine.settings, flt, engine.catalog.destinations)
     return flt
+
+
+async def select_to_resend(
+    engine: Engine,
+    scope: ClusterScope,
+    flt: MessageFilter | None,
+    *,
+    message_ids: Iterable[str] = (),
+    limit: int | None = None,
+    source: str | None = None,
+) -> Selection:
+    """What a batch resend (or its dry run) selects: ``deadletter.select_for_resend``, with a
+    selection by BSN recorded as the view of patient data it is (``messages.search``, the
+    BSN's keyed hash and how many it found), as a search is. A dry run by BSN lists the
+    patient's ZD numbers and destinations: it went unrecorded when the selection was made
+    without this. A selection refused as too large is recorded with its count too."""
+    bsn_hash = flt.bsn_hash if flt is not None else None
+    try:
+        selection = await select_for_resend(
+            engine.store,
+            message_ids=list(message_ids),
+            flt=flt,
+            **({} if limit is None else {"limit": limit}),
+        )
+    except TooManyMatches as exc:
+        found = exc.found if exc.found is not None else exc.limit + 1
+        await record_search(
+            engine.store,
+            scope.identity,
+            "messages.search",
+            bsn_hash=bsn_hash,
+            found=found,
+            source=source,
+        )
+        raise
+    await record_search(
+        engine.store,
+        scope.identity,
+        "messages.search",
+        bsn_hash=bsn_hash,
+        found=len(selection),
+        source=source,
+    )
+    return selection
 
 
 async def find_messages(

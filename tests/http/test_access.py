@@ -563,6 +563,11 @@ async def test_every_view_of_patient_data_is_audited_with_the_bsn_hash_never_the
             await client.get(f"/api/v1/events/{world.card_event}"),
             await client.post("/api/v1/messages/search", json={"bsn": BSN}),
             await client.post("/api/v1/events/search", json={"bsn": BSN}),
+            # A resend's dry run by BSN lists the patient's ZD numbers and destinations.
+            await client.post(
+                "/api/v1/resend",
+                json={"reason": "check", "filter": {"bsn": BSN}, "dry_run": True},
+            ),
             # Not views of a patient: a search without BSN, summaries, an unknown id.
             await client.post("/api/v1/messages/search", json={"zd_number": "ZD100000001"}),
             await client.get("/api/v1/messages"),
@@ -577,9 +582,10 @@ async def test_every_view_of_patient_data_is_audited_with_the_bsn_hash_never_the
         ("token:support", world.card_event, "event"),
         ("token:support", "messages.search", "messages.search"),
         ("token:support", "events.search", "events.search"),
+        ("token:support", "messages.search", "messages.search"),
     ]
     assert all(v["details"]["bsn_hash"] == hashed for v in views)
-    assert [v["details"].get("found") for v in reversed(views)] == [None, None, 2, 2]
+    assert [v["details"].get("found") for v in reversed(views)] == [None, None, 2, 2, 2]
     # From where: the client's address as the server saw it.
     assert {v["details"]["source"] for v in views} == {"127.0.0.1"}
     assert BSN not in trail.text and "Berg" not in trail.text

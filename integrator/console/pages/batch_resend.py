@@ -39,7 +39,6 @@ from deadletter import (
     Selection,
     TooManyMatches,
     checked_reason,
-    select_for_resend,
 )
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, NotFound
@@ -59,7 +58,7 @@ from integrator.console.selections import selected_in_scope
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.http.deps import source_of
-from integrator.message_service import MessageTerms, checked_filter
+from integrator.message_service import MessageTerms, checked_filter, select_to_resend
 from integrator.reasons import MAX_REASON
 from integrator.resending import resend_in_engine
 from integrator.saved_searches import query_of
@@ -89,7 +88,13 @@ async def confirm(request: Request, visitor: Resender, terms: FormTerms) -> Resp
     try:
         # A destination that names none the person may resend in: refused, not "nothing".
         flt = await checked_filter(engine, visitor.scope(P.MESSAGES_RESEND), MessageTerms(**terms))
-        selection = await select_for_resend(engine.store, flt=flt, limit=RESENT_HERE)
+        selection = await select_to_resend(
+            engine,
+            visitor.scope(P.MESSAGES_RESEND),
+            flt,
+            limit=RESENT_HERE,
+            source=source_of(request),
+        )
     except BadSearch as exc:  # names the term and the rule, never the value
         raise BadInput(said(exc, withheld=terms.values())) from None
     except TooManyMatches as exc:

@@ -23,7 +23,6 @@ from deadletter import (
     Selection,
     UnknownMessageId,
     refusals,
-    select_for_resend,
 )
 from integrator import message_service
 from integrator.catalog import Catalog
@@ -194,7 +193,9 @@ async def _resend_batch(
         except BadSearch as exc:
             raise bad_search(exc, terms) from None
     try:
-        selection = await select_for_resend(engine.store, message_ids=body.message_ids, flt=flt)
+        selection = await message_service.select_to_resend(
+            engine, scope, flt, message_ids=body.message_ids, source=source
+        )
         message_service.check_resend(catalog, scope, selection, body.to)
         if body.named_ids is not None:
             selection = selection.naming(body.named_ids)
