@@ -15,7 +15,6 @@ import typer.main
 import typer.testing
 from hypothesis import settings as hypothesis_settings
 
-from tests.cli_in_process import make_store
 from tests.loop_mark import asyncio_loop_mark, set_asyncio_loop_mark
 from tests.services import compact_postgres_catalogs, free_port
 
@@ -196,5 +195,9 @@ def env(tmp_path: Path) -> dict[str, str]:
             "INTEGRATOR_LOG_FORMAT": "json",
         }
     )
+    # Imported here: ``tests.cli_in_process`` imports the CLI, whose consoles take their width
+    # at import, which must come after ``COLUMNS`` is removed below.
+    from tests.cli_in_process import make_store
+
     make_store(url)
     return values

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-import integrator.http.routes.resend as resend_routes
+import integrator.message_service as message_service
 from deadletter import select_for_resend
 from destinations.receiver import MllpReceiver
 from integrator.engine import Engine
@@ -180,7 +180,7 @@ async def test_a_selection_refused_as_a_whole_names_the_bodys_terms_not_options(
             }
         # One resend takes 100,000; here the same refusal at 1, through the route's own call.
         monkeypatch.setattr(
-            resend_routes, "select_for_resend", functools.partial(select_for_resend, limit=1)
+            message_service, "select_for_resend", functools.partial(select_for_resend, limit=1)
         )
         for dry_run in (True, False):
             body = {"reason": "x", "filter": {"destination": NOORD}, "dry_run": dry_run}
