@@ -30,6 +30,7 @@ from integrator.settings import Settings
 from integrator.store import AttemptRecord, AuditFilter, Store
 from integrator.store.errors import DataKeyError, TamperedValue, UnknownDataKey
 from integrator.store.sealing import MAGIC, DataKey, Sealer, aad
+from tests.cli_in_process import make_store
 from tests.integrator.support import destination, settings_for
 from tests.store.factories import T0, make_event, make_message
 
@@ -321,6 +322,7 @@ def test_submit_refused_by_the_stores_keys_exits_2_with_the_refusal(
     old = entry("kid1")
     first = tmp_path / "first.json"
     first.write_text(json.dumps(referral_data), encoding="utf-8")
+    make_store(f"sqlite:///{tmp_path / 'store.db'}")  # as the engine's first start made it
     accepted = cli(env_for(tmp_path, old), "submit", str(first))  # registers both keys
     assert accepted.exit_code == 0, accepted.output
     sample = tmp_path / "event.json"

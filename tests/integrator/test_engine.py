@@ -16,7 +16,7 @@ from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.errors import InvalidEvent
-from integrator.store import MessageFilter
+from integrator.store import MessageFilter, Store
 from tests.integrator.support import destination, settings_for
 
 TODAY = date(2026, 11, 27)
@@ -259,6 +259,8 @@ async def test_restart_resumes_messages_accepted_while_no_engine_ran(
 
     config = destination("ziekenhuis-noord", receiver.port, providers=["ziekenhuis-noord"])
     (dest_dir / "ziekenhuis-noord.yaml").write_text(dump_destination(config), encoding="utf-8")
+    made = await Store.open(settings.database_url)  # as the engine's first start made it
+    await made.close()
     [outcome] = await submit_to_store(
         settings, [("referral.json", json.dumps(referral_data).encode())], caller="local:test"
     )

@@ -93,7 +93,9 @@ async def test_a_restart_delivers_a_backlog_in_order_loading_a_window_at_a_time(
     site: Site, referral_data: dict[str, Any]
 ) -> None:
     inputs = [(f"referral-{n}.json", raw) for n, raw in enumerate(_events(referral_data))]
-    # accepted while no engine ran
+    # accepted while no engine ran, into the store an engine made at its first start
+    made = await Store.open(site.settings.database_url)
+    await made.close()
     outcomes = await submit_to_store(site.settings, inputs, caller="local:test")
     assert all(outcome.accepted is not None for outcome in outcomes)
     site.loaded.clear()
