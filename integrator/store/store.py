@@ -485,12 +485,13 @@ class Store(
         ``oldest_first`` is the order routing needs: the order the events arrived in, so a
         cancel is queued behind the new event it cancels.
         """
-        message_count = (
-            select(func.count())
-            .select_from(messages)
-            .where(messages.c.event_id == events.c.id)
-            .scalar_subquery()
-        )
+        flt = flt or EventFilter()
+        counted = [messages.c.event_id == events.c.id]
+        if flt.destination_ids is not None:
+            # Within the caller's clusters too: an event with a message to another cluster's
+            # destination said "2 messages" where its page showed one.
+            counted.append(messages.c.destination_id.in_(sorted(flt.destination_ids)))
+        message_count = select(func.count()).select_from(messages).where(*counted).scalar_subquery()
         order = (
             (events.c.received_at, events.c.id)
             if oldest_first
@@ -507,7 +508,7 @@ class Store(
                 events.c.source,
                 message_count.label("message_count"),
             )
-            .where(*self._event_terms(flt or EventFilter()))
+            .where(*self._event_terms(flt))
             .order_by(*order)
             .limit(limit)
             .offset(offset)

@@ -192,3 +192,15 @@ async def test_an_unknown_event_refuses_the_whole_chunk(site: Site, store: Store
             reason="r",
         )
     assert await row_counts(site) == before
+
+
+async def test_a_scoped_listing_counts_only_the_messages_in_its_clusters(store: Store) -> None:
+    """An event whose provider two clusters' destinations serve: someone who sees one of them
+    was told "2 messages" in the listing, where the event's page showed one."""
+    event = make_event()
+    both = [make_message(destination_id="noord"), make_message(destination_id="lab-noord")]
+    assert await store.accept_event(event, both)
+    [whole] = await store.list_events()
+    assert whole.message_count == 2
+    [scoped] = await store.list_events(EventFilter(destination_ids=frozenset({"noord"})))
+    assert (scoped.id, scoped.message_count) == (event.id, 1)
