@@ -44,6 +44,7 @@ from integrator.reasons import MAX_REASON
 
 if TYPE_CHECKING:
     from deadletter import ResendRequest, Selection
+    from integrator.catalog import Catalog
     from integrator.settings import Settings
     from integrator.store import Store
 
@@ -148,6 +149,7 @@ class Outcome:
     results: list[dict[str, Any]] = field(default_factory=list)
     via: str | None = None  # "engine" or "store", dry run or not; None when nothing was selected
     note: str | None = None  # about the selection (a status no message is ever in), for stderr
+    outside: int = 0  # broadly selected, left out: outside the clusters of the token sent
 
 
 def run_resend(
@@ -183,6 +185,17 @@ def run_resend(
     from integrator.search import BadSearch
     from integrator.store.url import NoStore
     from integrator.store_for import open_store
+    from integrator.token_scope import within_token_clusters
+
+    async def _catalog(store: Store) -> Catalog:
+        from integrator.clock import SystemClock
+        from integrator.operators import DestinationAdmin
+
+        now = SystemClock().now
+        today = now().astimezone(settings.zone).date()
+        return await DestinationAdmin(
+            store=store, settings=settings, today=lambda: today, now=now
+        ).catalog()
 
     request = ResendRequest(reason=reason or "", actor=local_actor(), mode=mode, to=to)
 
@@ -207,6 +220,14 @@ def run_resend(
                 return outcome
             live = await engine_way(settings, store)
             outcome.via = "engine" if live else "store"
+            if live:  # only what the token may resend goes: the engine refuses the rest whole
+                narrowed = await within_token_clusters(store, await _catalog(store), selection)
+                if (leaving := narrowed.said()) is not None:
+                    err_console.print(leaving, soft_wrap=True, markup=False)
+                selection = narrowed.selection
+                outcome.selection, outcome.outside = selection, narrowed.outside
+                if not selection:
+                    return outcome
             quiet = as_json or dry_run or len(selection) < 2
             with progress_bar(len(selection), quiet=quiet, label="resending") as advance:
                 if live:
@@ -267,13 +288,17 @@ def report(outcome: Outcome, *, as_json: bool) -> None:
                 done_key: sent,
                 skip_key: skipped,
                 "left_out": left_out,
+                "outside_token_clusters": outcome.outside,
             }
         )
     else:
         _print(outcome, sent, skipped, left_out)
     if not outcome.results:
         if not as_json:
-            err_console.print("[red]error:[/] no message matches the selection; nothing resent")
+            what = "no message matches the selection"
+            if outcome.outside:
+                what = "none of the selected messages lies in the token's clusters"
+            err_console.print(f"[red]error:[/] {what}; nothing resent")
         raise typer.Exit(1)
     if skipped:
         if not as_json:
@@ -281,6 +306,8 @@ def report(outcome: Outcome, *, as_json: bool) -> None:
             err_console.print(
                 f"[red]error:[/] {len(skipped)} message(s) {verb} resent (see why above)"
             )
+        raise typer.Exit(1)
+    if outcome.outside:  # said above the results; not every selected message went out
         raise typer.Exit(1)
 
 

@@ -29,6 +29,7 @@ from integrator.transport import TransportUnavailable
 from tests.cli_in_process import run_cli as cli
 from tests.http.support import token_for
 from tests.integrator.support import destination, settings_for
+from tests.store.factories import make_event, make_message
 
 NOORD = "ziekenhuis-noord"
 
@@ -188,6 +189,38 @@ async def test_deadletter_resend_by_period_through_the_engine(
         assert [r["original_id"] for r in promised["would_resend"]] == [later]
         assert [r["original_id"] for r in done["resent"]] == [later]
         assert len(noord.received) == 3  # the two first sendings and the one resend
+
+
+async def test_a_broad_selection_sends_only_what_the_token_may_resend_and_says_the_rest(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """The CLI selects in the whole store; a token for one cluster then had the engine refuse
+    the whole batch as unknown ids ("MESSAGE_IDS: no message has one of these ids", exit 2),
+    naming an argument nobody typed, so "resend what died last night" did not work for support
+    staff of one cluster. Now the others are left out, said so, and the run exits 1."""
+    async with MllpReceiver() as noord, serving_engine(env, tmp_path, noord.port) as engine:
+        token = await token_for(engine, Grant(Role.RESEND, "CARD"), name="card-desk")
+        env = {**env, "INTEGRATOR_TOKEN": token}
+        ours = await delivered_referral(engine, referral_data, "ZD900000021")
+        await engine.store.set_status(ours, "dead")
+        elsewhere = make_message(destination_id="lab-west")  # in no cluster of the token's
+        assert await engine.store.accept_event(make_event(), [elsewhere])
+        await engine.store.set_status(elsewhere.id, "dead")
+
+        command = ["deadletter", "resend", "--all", "--reason", "HIS back", "--json"]
+        dry = await asyncio.to_thread(CliRunner().invoke, app, [*command, "--dry-run"], env=env)
+        real = await asyncio.to_thread(CliRunner().invoke, app, command, env=env)
+        assert await engine.wait_settled(timeout=10)
+        assert dry.exit_code == real.exit_code == 1, (dry.output, real.output)
+        for run in (dry, real):
+            assert (
+                "1 of the selected message(s) lie outside the clusters of INTEGRATOR_TOKEN "
+                "(token:card-desk)" in " ".join(run.stderr.split())
+            ), run.stderr
+            assert json.loads(run.stdout)["outside_token_clusters"] == 1
+        assert [r["original_id"] for r in json.loads(dry.stdout)["would_resend"]] == [ours]
+        assert [r["original_id"] for r in json.loads(real.stdout)["resent"]] == [ours]
+        assert (await engine.store.list_resends(elsewhere.id))[1] == []
 
 
 async def test_a_target_the_engine_refuses_is_said_as_the_store_way_says_it(

@@ -1,0 +1,62 @@
+"""A broad selection the CLI made in the store, narrowed to the clusters of the token it sends.
+
+The server's CLI reads the whole store, so ``deadletter resend --since 12h`` or ``resend
+--status dead`` selects every cluster's messages; through a running engine it then sends them
+with ``INTEGRATOR_TOKEN``, and the engine answers a message outside that token's clusters as
+unknown (404), so the whole batch was refused, naming ids nobody typed. So before it goes, a
+broad selection keeps only the messages the token may resend, and says how many it left out:
+the CLI may know (it reads them all), and the engine still decides. Named ids are never left
+out: a named one the token may not resend is refused by the engine, as a named id is.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+from deadletter import Selection
+from integrator.access.permissions import Permission
+from integrator.access.service import AccessService
+from integrator.catalog import Catalog
+from integrator.clock import SystemClock
+from integrator.clusters import ClusterScope
+from integrator.engine_api import TOKEN_VARIABLE
+from integrator.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Narrowed:
+    """The selection the token may resend, and how many broadly selected ones it may not."""
+
+    selection: Selection
+    outside: int
+    token: str | None  # the token's name as the audit records it (``token:<name>``)
+
+    def said(self) -> str | None:
+        """What the command says on stderr when any were left out."""
+        if not self.outside:
+            return None
+        return (
+            f"{self.outside} of the selected message(s) lie outside the clusters of "
+            f"{TOKEN_VARIABLE} ({self.token}), which may not resend them: left out; a token "
+            "for their clusters resends them"
+        )
+
+
+async def within_token_clusters(store: Store, catalog: Catalog, selection: Selection) -> Narrowed:
+    """``selection`` without the broadly selected messages outside the token's clusters.
+
+    Without a token, or one the store does not know (expired, revoked), nothing is left out:
+    the engine refuses the request itself, with its own words."""
+    raw = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not raw:
+        return Narrowed(selection, 0, None)
+    identity = await AccessService(store, SystemClock()).authenticate_token(raw)
+    if identity is None:
+        return Narrowed(selection, 0, None)
+    allowed = ClusterScope(identity, Permission.MESSAGES_RESEND).destination_ids(catalog)
+    if allowed is None:
+        return Narrowed(selection, 0, identity.display)
+    kept = tuple(m for m in selection if selection.is_named(m) or m.destination_id in allowed)
+    narrowed = replace(selection, messages=kept)
+    return Narrowed(narrowed, len(selection) - len(kept), identity.display)
