@@ -49,6 +49,7 @@ EN: Final[dict[str, str]] = {
         "doing and sign in again."
     ),
     "session.keep": "Stay signed in",
+    "session.keep_key": "(Alt+K, from anywhere on the page)",
     "login.title": "Sign in",
     "login.email": "E-mail address",
     "login.password": "Password",
@@ -364,6 +365,7 @@ NL: Final[dict[str, str]] = {
         "doet en log opnieuw in."
     ),
     "session.keep": "Ingelogd blijven",
+    "session.keep_key": "(Alt+K, waar je ook bent op de pagina)",
     "login.title": "Inloggen",
     "login.email": "E-mailadres",
     "login.password": "Wachtwoord",

@@ -216,11 +216,30 @@
     }).then(answered).then(left).catch(function () { wait(30); });  // no answer: ask again
   }
 
-  document.getElementById("session-keep").addEventListener("click", function () {
+  // Alt+K presses it from anywhere while it shows (aria-keyshortcuts says so): tabbing back to
+  // it through a long list took longer than the warning lasts. The keyboard's focus stays, or
+  // goes back, where the person was, so they type on there.
+  var before = null;
+  document.addEventListener("focusin", function (event) {
+    if (event.target instanceof HTMLElement && event.target.id !== "session-keep") {
+      before = event.target;
+    }
+  });
+  var keep = document.getElementById("session-keep");
+  document.addEventListener("keydown", function (event) {
+    if (box.hidden || keep.offsetParent === null) { return; }  // shown, and may be kept
+    if (!event.altKey || event.ctrlKey || event.metaKey) { return; }
+    if (event.key !== "k" && event.key !== "K" && event.code !== "KeyK") { return; }
+    event.preventDefault();
+    keep.click();
+  });
+  keep.addEventListener("click", function () {
     fetch("/session/keep", {
       method: "POST", headers: {"X-CSRF-Token": csrf()}, credentials: "same-origin",
       cache: "no-store"
-    }).then(answered).then(left).catch(function () { /* the warning stays: try again */ });
+    }).then(answered).then(left).then(function () {
+      if (document.activeElement === keep && before !== null) { before.focus(); }
+    }).catch(function () { /* the warning stays: try again */ });
   });
 
   // A request the person makes through htmx (a click, not a timer) is activity on the
