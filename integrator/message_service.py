@@ -125,16 +125,8 @@ async def select_to_resend(
     BSN's keyed hash and how many it found), as a search is. A dry run by BSN lists the
     patient's ZD numbers and destinations: it went unrecorded when the selection was made
     without this. A selection refused as too large is recorded with its count too."""
-    bsn_hash = flt.bsn_hash if flt is not None else None
-    try:
-        selection = await select_for_resend(
-            engine.store,
-            message_ids=list(message_ids),
-            flt=flt,
-            **({} if limit is None else {"limit": limit}),
-        )
-    except TooManyMatches as exc:
-        found = exc.found if exc.found is not None else exc.limit + 1
+    async def record(found: int) -> None:
+        bsn_hash = flt.bsn_hash if flt is not None else None
         await record_search(
             engine.store,
             scope.identity,
@@ -143,15 +135,18 @@ async def select_to_resend(
             found=found,
             source=source,
         )
+
+    try:
+        selection = await select_for_resend(
+            engine.store,
+            message_ids=list(message_ids),
+            flt=flt,
+            **({} if limit is None else {"limit": limit}),
+        )
+    except TooManyMatches as exc:
+        await record(exc.found if exc.found is not None else exc.limit + 1)
         raise
-    await record_search(
-        engine.store,
-        scope.identity,
-        "messages.search",
-        bsn_hash=bsn_hash,
-        found=len(selection),
-        source=source,
-    )
+    await record(len(selection))
     return selection
 
 
