@@ -125,6 +125,7 @@ async def select_to_resend(
     BSN's keyed hash and how many it found), as a search is. A dry run by BSN lists the
     patient's ZD numbers and destinations: it went unrecorded when the selection was made
     without this. A selection refused as too large is recorded with its count too."""
+
     async def record(found: int) -> None:
         bsn_hash = flt.bsn_hash if flt is not None else None
         await record_search(

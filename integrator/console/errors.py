@@ -90,10 +90,13 @@ class PatientDataInAddress(ConsoleError):
 class BadInput(ConsoleError):
     status = 422
 
-    def __init__(self, message: str, *, status: int = 422) -> None:
+    def __init__(self, message: str, *, status: int = 422, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        # The form field it is about, if one: a page that shows the refusal in place (the
+        # resend preview) marks that field invalid and puts the keyboard's focus there.
+        self.field = field
 
 
 class NotAllowed(BadInput):

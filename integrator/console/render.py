@@ -232,6 +232,7 @@ async def error_page(
         title_key=error.title_key,
         text_key=error.text_key,
         message=message,
+        field=error.field if isinstance(error, BadInput) else None,
         back=back,
         again=error.again,
     )

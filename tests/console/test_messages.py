@@ -144,6 +144,16 @@ def test_resending_the_same_bytes_previews_no_difference(
     support.get_by_role("button", name="Show what would be sent").click()
     support.locator("#resend-preview .problem").wait_for()
     assert "reason" in support.locator("#resend-preview .problem").inner_text()
+    # The field it is about is marked and has the focus: a screen reader says which to mend.
+    from playwright.sync_api import expect
+
+    reason = support.get_by_label("Reason")
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    expect(reason).to_be_focused()
+    reason.fill("check again")  # mended: the next answer clears the mark
+    support.get_by_role("button", name="Show what would be sent").click()
+    support.locator("#resend-same").wait_for()
+    assert reason.get_attribute("aria-invalid") is None
 
 
 def test_a_viewer_sees_no_resend_and_a_forged_one_is_refused(

@@ -285,12 +285,12 @@ async def resend_preview(
     target = to.strip() or None
     _resend_scope(engine, visitor, message, target)
     if not reason.strip():
-        raise BadInput(Said("a reason is required", "reason.required"))
+        raise BadInput(Said("a reason is required", "reason.required"), field="reason")
     ask = ResendRequest(reason=reason, actor=visitor.actor, mode=mode or None, to=target)
     try:
         preview = await preview_resend(engine, message.id, ask)
-    except DeadLetterError as exc:
-        raise BadInput(said(exc)) from None
+    except DeadLetterError as exc:  # a value refused (RefusedValue) names its field
+        raise BadInput(said(exc), field=getattr(exc, "field", None)) from None
     return page(
         request,
         visitor,

@@ -73,6 +73,23 @@
     });
   });
 
+  // A refusal shown in place by htmx (the resend preview) that names its field marks that
+  // field invalid and puts the focus there, as a refused page does; a later answer clears it.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    var form = target && target.previousElementSibling;
+    if (!(form instanceof HTMLFormElement)) { return; }
+    form.querySelectorAll("[aria-invalid]").forEach(function (field) {
+      field.removeAttribute("aria-invalid");
+    });
+    var refused = target.querySelector("[data-field]");
+    var field = refused && form.elements.namedItem(refused.getAttribute("data-field"));
+    if (field instanceof HTMLElement) {
+      field.setAttribute("aria-invalid", "true");
+      field.focus();
+    }
+  });
+
   var invalid = document.querySelector("main [aria-invalid=true]");
   var refusal = document.querySelector("main [data-refusal]");
   if (invalid instanceof HTMLElement) { invalid.focus(); }
