@@ -228,7 +228,9 @@ def run_resend(
                 outcome.selection, outcome.outside = selection, narrowed.outside
                 if not selection:
                     return outcome
-            quiet = as_json or dry_run or len(selection) < 2
+            # A dry run in the store decides message by message, and shows its progress (8,000
+            # took 10 s without a sign); the engine answers one all at once, so no bar.
+            quiet = as_json or len(selection) < 2 or (dry_run and live)
             with progress_bar(len(selection), quiet=quiet, label="resending") as advance:
                 if live:
                     answer = await resend_via_http(
