@@ -725,14 +725,17 @@ class DestinationAdmin:
         ]
 
     async def history(
-        self, destination_id: str, zone: tzinfo | None = None
+        self, destination_id: str, zone: tzinfo | None = None, *, last: int | None = None
     ) -> list[dict[str, Any]]:
-        """Every revision, oldest first; ``at`` in ``zone`` (the CLI's local time, as every
-        time it prints) or, without one, as stored (UTC: the API's times)."""
+        """Every revision, oldest first, or only the newest ``last`` of them (a destination
+        paused and resumed daily gains two a day); ``at`` in ``zone`` (the CLI's local time, as
+        every time it prints) or, without one, as stored (UTC: the API's times)."""
         revisions = await self._store.list_destination_revisions(destination_id)
         sources = (await self.catalog()).sources
         if not revisions and destination_id not in sources:
             raise UnknownDestination(destination_id, sources)
+        if last is not None:
+            revisions = revisions[-last:]
         return [
             {
                 "revision": r.revision,

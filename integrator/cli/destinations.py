@@ -474,12 +474,21 @@ def rollback(
 
 
 @destinations_app.command("history")
-def history(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> None:
+def history(
+    destination_id: DestinationIdArgument,
+    last: Annotated[
+        int | None,
+        typer.Option("--last", min=1, help="Only the newest N changes (still oldest first)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
     """Every change: revision, when, who, what, why, and the diff."""
 
     settings = load_settings()
     rows = with_admin(
-        lambda admin: admin.history(destination_id, settings.zone), settings, read_only=True
+        lambda admin: admin.history(destination_id, settings.zone, last=last),
+        settings,
+        read_only=True,
     )
     if as_json:
         print_json(rows)

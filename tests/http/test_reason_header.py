@@ -21,6 +21,11 @@ async def test_a_utf8_reason_is_stored_as_sent_for_destinations_and_tokens(
     assert paused.status_code == 200, paused.text
     history = (await api.get("/api/v1/destinations/noord/history")).json()
     assert history[-1]["reason"] == REASON
+    # Only the newest: a destination paused and resumed daily gains two revisions a day.
+    newest = await api.get("/api/v1/destinations/noord/history", params={"last": 1})
+    assert newest.json() == history[-1:] and len(history) > 1
+    refused = await api.get("/api/v1/destinations/noord/history", params={"last": 0})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["query", "last"]
     made = (
         await api.post("/api/v1/tokens", json={"name": "ops", "grants": [{"role": "metrics"}]})
     ).json()

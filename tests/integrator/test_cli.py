@@ -263,6 +263,10 @@ def test_destinations_cli_add_update_history_and_usage_report(env: dict[str, str
     assert ok.returncode == 0, ok.stderr
     history = json.loads(cli("destinations", "history", "noord", "--json", env=env).stdout)
     assert [(h["revision"], h["reason"]) for h in history] == [(1, None), (2, "moved")]
+    newest = cli("destinations", "history", "noord", "--last", "1", "--json", env=env)
+    assert [h["revision"] for h in json.loads(newest.stdout)] == [2]
+    none = cli("destinations", "history", "noord", "--last", "0", env=env)
+    assert none.returncode == 2 and "--last" in none.stderr
     report = json.loads(cli("versions", "--usage", "--json", env=env).stdout)
     assert [(r["destination"], r["version"], r["successor"]) for r in report] == [
         ("noord", "ref-v1", "ref-v2")

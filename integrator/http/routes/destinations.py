@@ -409,12 +409,25 @@ async def resume_destination(
     return await _change(admin.set_enabled(destination_id, True, actor=scope.actor, reason=reason))
 
 
+LastRevisions = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=INT_MAX,
+        description=(
+            "only the newest this many revisions (still oldest first); leave out for every one. "
+            "A destination paused and resumed daily gains two revisions a day."
+        ),
+    ),
+]
+
+
 @router.get("/destinations/{destination_id}/history")
 async def destination_history(
-    destination_id: DestinationId, engine: EngineDep
+    destination_id: DestinationId, engine: EngineDep, last: LastRevisions = None
 ) -> list[dict[str, Any]]:
     try:
-        return await engine.admin.history(destination_id)
+        return await engine.admin.history(destination_id, last=last)
     except UnknownDestination as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
 
