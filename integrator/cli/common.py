@@ -297,7 +297,11 @@ def with_store(
             store = await open_store(settings, existing=True)
             err_console.print(f"store: {escape(store.location)}", soft_wrap=True)
         else:
-            store = await open_store(settings)
+            try:
+                store = await open_store(settings, existing=True)
+            except NoStore:  # a write is kept, in a new store, and said to be there
+                store = await open_store(settings)
+                err_console.print(f"[yellow]warning:[/] {escape(new_store_said(store))}")
         try:
             return await action(store)
         finally:
@@ -311,6 +315,16 @@ def with_store(
         fail(said(exc), exc.exit_code)
     except BadSearch as exc:  # a term only the store can judge (a destination that is none)
         fail(option_rule(exc), 2)
+
+
+def new_store_said(store: Store) -> str:
+    """A command that writes made the store it writes to: said, as run elsewhere than the
+    engine's directory (the default store is a relative path) no engine would ever read it."""
+    return (
+        f"no store was at {store.location}, so a new, empty one was made there for this; if "
+        "the engine runs elsewhere, run this from its directory or set INTEGRATOR_DATABASE_URL "
+        "to its store"
+    )
 
 
 def no_store_said(exc: Exception) -> str:

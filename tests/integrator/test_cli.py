@@ -100,6 +100,29 @@ def test_submit_where_there_is_no_store_makes_none_and_submits_nothing(
         assert list(tmp_path.iterdir()) == [], command
 
 
+def test_a_destination_added_where_there_is_no_store_says_the_store_it_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    """A change is kept (the compose file's seed adds the first destinations to an empty
+    database), but run in the wrong directory it went into a new store no engine reads and
+    said only "✓ noord: add (revision 1)". It names the store it made now; with a store there,
+    nothing more is said."""
+    monkeypatch.chdir(tmp_path)
+    text = dump_destination(destination("noord", free_port(), providers=["ziekenhuis-noord"]))
+    bare = {"PATH": os.environ.get("PATH", ""), "USER": "anna"}
+    added = cli("destinations", "add", "-", input=text, env=bare)
+    assert added.returncode == 0, added.stderr
+    said = " ".join(added.stderr.split())
+    assert (
+        f"warning: no store was at sqlite:///{tmp_path}/var/integrator.db, so a new, empty" in said
+    )
+    assert "if the engine runs elsewhere, run this from its directory" in said
+    again = cli("destinations", "pause", "noord", env=bare)
+    assert again.returncode == 0 and "no store was at" not in again.stderr
+    into_existing = cli("destinations", "add", "-", input=text.replace("noord", "zuid"), env=env)
+    assert into_existing.returncode == 0 and "no store was at" not in into_existing.stderr
+
+
 def test_submit_warns_of_a_cancel_before_its_new_and_accepts_both(
     env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
