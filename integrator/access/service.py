@@ -1893,7 +1893,24 @@ def _in_force(
             grants = _keep(grants, held, _maker_token_lacks, suspended)
         held = grants
     assert held is not None  # the chain holds ``token`` at least
-    return held, tuple(suspended)
+    return _for_all_clusters_only(held, suspended), tuple(suspended)
+
+
+def _for_all_clusters_only(grants: list[Grant], suspended: list[SuspendedGrant]) -> list[Grant]:
+    """Grants of a role that acts for all clusters only (``FOR_ALL_CLUSTERS_ONLY``) given for
+    one, before that was refused when given: each goes to ``suspended`` saying why, as it was
+    refused at every use anyway, so a token list shows what it cannot do instead of holding
+    it in silence."""
+    kept = []
+    for grant in grants:
+        why = FOR_ALL_CLUSTERS_ONLY.get(grant.role)
+        if why is None or grant.cluster is None:
+            kept.append(grant)
+            continue
+        rule = f"{grant.role.value} acts for all clusters only ({why}), so {grant} acts nowhere"
+        note = Note(rule, "access.token_suspended_one_cluster", grant=str(grant), why=why)
+        suspended.append(SuspendedGrant(grant, note))
+    return kept
 
 
 def _keep(

@@ -474,6 +474,10 @@ EN: Final[dict[str, str]] = {
         "a token of one's own holds only what its owner holds, and its owner no longer holds "
         "{grant}"
     ),
+    "refusal.access.token_suspended_one_cluster": (
+        "{grant} acts nowhere: this role acts for all clusters only, and is no longer given for "
+        "one; make a token with it for all clusters"
+    ),
     "refusal.access.token_outlives_maker": (
         "at most until {until}, when the token making it expires: a token made with a token "
         "stops with it"
@@ -1002,6 +1006,10 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.access.token_suspended_owner": (
         "een eigen token heeft alleen wat de eigenaar heeft, en de eigenaar heeft {grant} niet meer"
+    ),
+    "refusal.access.token_suspended_one_cluster": (
+        "{grant} werkt nergens: deze rol werkt alleen voor alle clusters en wordt niet meer voor "
+        "één cluster gegeven; maak een token met deze rol voor alle clusters"
     ),
     "refusal.access.token_outlives_maker": (
         "hoogstens tot {until}, wanneer de token die hem maakt verloopt: een token die door een "

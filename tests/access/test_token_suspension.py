@@ -17,13 +17,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 
 from integrator.access import AccessService, Grant, Identity, IdentityKind, Permission, Role, totp
 from integrator.access.permissions import SuspendedGrant
 from integrator.clock import ManualClock, SystemClock
 from integrator.clusters import ClusterScope, NotPermitted
 from integrator.store import Store
+from integrator.store.tables import grants as grants_table
 from tests.access.conftest import LOCAL, PASSWORD, login_as, onboard
+from tests.store.conftest import Site
+from tests.store.helpers import raw_connection
 
 ADMIN = Grant(Role.ADMIN)
 RESEND = Grant(Role.RESEND)
@@ -252,3 +256,28 @@ def test_a_refusal_in_a_cluster_names_the_suspended_grant_that_would_carry_it() 
         f"resend@CARD, but it is suspended: {why}"
     )
     ClusterScope(token, Permission.MESSAGES_RESEND).check(["LAB"])  # in force there
+
+
+async def test_a_one_cluster_intake_given_before_that_was_refused_is_shown_suspended(
+    service: AccessService, store: Store, site: Site
+) -> None:
+    """``intake@CARD`` is refused when given now; a token given it before holds it still, and
+    it was refused at every use without a word. Listings show it suspended, saying why, and
+    the token acts without it, with its other grants."""
+    made = await service.create_token(LOCAL, "card-platform", [Grant(Role.VIEWER, "CARD")])
+    async with raw_connection(site) as conn:  # as the store of an earlier version left it
+        await conn.execute(
+            insert(grants_table).values(
+                token_id=made.id, role="intake", cluster="CARD", created_at=datetime.now(UTC)
+            )
+        )
+        await conn.commit()
+    [view] = await service.list_tokens(LOCAL)
+    assert view.grants == (Grant(Role.VIEWER, "CARD"), Grant(Role.INTAKE, "CARD"))
+    [held] = view.suspended
+    assert held.grant == Grant(Role.INTAKE, "CARD")
+    assert held.reason.code == "access.token_suspended_one_cluster"  # type: ignore[attr-defined]
+    assert "intake acts for all clusters only" in str(held.reason)
+    identity = await _as(service, made.token)
+    assert identity.may(Permission.MESSAGES_READ, "CARD")
+    assert not identity.may(Permission.EVENTS_SUBMIT, "CARD")
