@@ -32,3 +32,13 @@ async def open_store(
         sealer=settings.sealer() if sealer is None else sealer,
         search_check=settings.search_check(),
     )
+
+
+async def open_store_there(settings: Settings, *, clock: Clock | None = None) -> Store:
+    """``open_store`` as a writer (it registers the configured data keys), for a command that
+    writes only into a store that is there: ``NoStore`` (naming it) when none is, before
+    anything is made. Run elsewhere than the engine's directory (the default store is a
+    relative path), a new, empty store would take a referral or a resend no engine reads."""
+    probe = await open_store(settings, existing=True, clock=clock)
+    await probe.close()
+    return await open_store(settings, clock=clock)

@@ -88,8 +88,7 @@ async def submit_to_store(
     # Only into a store that is there: run elsewhere than the engine's directory, a new, empty
     # store (and its key file) was made, the referral "submitted" into it, and no engine ever
     # read it. ``NoStore`` names where it looked, before anything is made.
-    probe = await open_store(resolve_search_key(settings, create=False), existing=True)
-    await probe.close()
+    await (await open_store(resolve_search_key(settings, create=False), existing=True)).close()
     settings = resolve_search_key(settings, create=True)  # this writes: hashes BSNs at intake
     store = await open_store(settings, clock=clock.now)  # another key than the store's: exit 2
     try:

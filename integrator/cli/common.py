@@ -297,10 +297,15 @@ def with_store(
             store = await open_store(settings, existing=True)
             err_console.print(f"store: {escape(store.location)}", soft_wrap=True)
         else:
+            # Opened as a writer (which registers the configured data keys), once it is known
+            # whether a store was there: a write is kept in a new one, and said to be there.
             try:
-                store = await open_store(settings, existing=True)
-            except NoStore:  # a write is kept, in a new store, and said to be there
-                store = await open_store(settings)
+                await (await open_store(settings, existing=True)).close()
+                made = False
+            except NoStore:
+                made = True
+            store = await open_store(settings)
+            if made:
                 err_console.print(f"[yellow]warning:[/] {escape(new_store_said(store))}")
         try:
             return await action(store)

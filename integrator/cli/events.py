@@ -297,7 +297,7 @@ def events_route(
         select_events,
     )
     from integrator.presence import engine_way
-    from integrator.store_for import open_store
+    from integrator.store_for import open_store_there
 
     settings = load_settings()
     request = RouteRequest(
@@ -312,7 +312,7 @@ def events_route(
 
     async def go() -> dict[str, Any]:
         checked = request.checked(settings)  # exit 2 before the store is even opened
-        store = await open_store(settings, existing=True)  # never a new, empty one
+        store = await open_store_there(settings)  # never a new, empty one
         try:
             selected = await select_events(store, settings, checked)
             if not selected:

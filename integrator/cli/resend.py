@@ -184,7 +184,7 @@ def run_resend(
     from integrator.resending import resend_in_store, resend_via_http
     from integrator.search import BadSearch
     from integrator.store.url import NoStore
-    from integrator.store_for import open_store
+    from integrator.store_for import open_store_there
     from integrator.token_scope import within_token_clusters
 
     async def _catalog(store: Store) -> Catalog:
@@ -209,7 +209,7 @@ def run_resend(
         )
 
     async def go() -> Outcome:
-        store = await open_store(settings, existing=True)  # never a new, empty one
+        store = await open_store_there(settings)  # never a new, empty one
         try:
             checked = request.checked()  # reason and mode first: exit 2 before any work
             selection = await select(store)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import json
 import os
@@ -269,3 +270,19 @@ def test_a_dry_run_in_the_store_shows_its_progress(
     assert dry.returncode == 0, dry.stderr
     assert "resending" in dry.stderr and "2/2" in dry.stderr  # the progress bar, finished
     assert "Dry run: 2 of 2 message(s) would be resent" in dry.stdout
+
+
+def test_a_resend_into_the_store_registers_the_data_key_it_seals_with(
+    env: dict[str, str],
+) -> None:
+    """The resend opens only a store that is there, and opens it as a writer: a key first
+    configured for it is registered as every writer registers it, so ``keys list`` knows the
+    store holds values under it (opened as a reader, it would seal without saying so)."""
+    write_destination(env, free_port())
+    message_id = submit(env)  # before there was a key
+    mark(env, message_id, "dead")
+    keyed = {**env, "INTEGRATOR_DATA_KEYS": f"kid1:{base64.b64encode(os.urandom(32)).decode()}"}
+    done = cli("resend", message_id, "--reason", "GP called", "--json", env=keyed)
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(cli("keys", "list", "--json", env=keyed).stdout)
+    assert [(k["key"], k["store"]) for k in listed["keys"]] == [("kid1", "in use")]
