@@ -8,7 +8,9 @@ original, such as a second resend made after a first one died):
 - a dead letter is **resolved** when such a later member was delivered: the message got through
   after all, so support need not act on it any more;
 - a message found by a broad filter is **already resent** when such a later member to the same
-  destination is *live*, so running the same batch twice does not send twice.
+  destination is *live*, so running the same batch twice does not send twice; and, when the
+  batch goes to the message's own destination, one to any destination, so a referral sent on
+  to another hospital (a remap) is not sent to the first one as well.
 
 Earlier members never count: the original that a GP says did not arrive may well be
 ``delivered``, and that is exactly why it was resent.
@@ -79,10 +81,13 @@ class Families:
             return []
         return [m for m in self._members[self._root(message_id)] if m.seq > link.seq]
 
-    def live_resend(self, message_id: str, destination_id: str) -> ResendLink | None:
-        """The first later member to ``destination_id`` that got or will get there."""
+    def live_resend(self, message_id: str, destination_id: str | None = None) -> ResendLink | None:
+        """The first later member to ``destination_id`` that got or will get there; without a
+        destination, the first later member anywhere that did or will."""
         for member in self.later(message_id):
-            if member.destination_id == destination_id and member.status in LIVE_STATUSES:
+            if member.status not in LIVE_STATUSES:
+                continue
+            if destination_id is None or member.destination_id == destination_id:
                 return member
         return None
 

@@ -629,11 +629,14 @@ async def resend(
         planned = []
         for original, mode in chunk:
             destination = request.to or original.destination_id
-            live = (
-                None
-                if selection.is_named(original)
-                else families.live_resend(original.id, destination)
-            )
+            live = None
+            if not selection.is_named(original):
+                live = families.live_resend(original.id, destination)
+                if live is None and destination == original.destination_id:
+                    # Back to its own destination, after it was sent on to another hospital
+                    # (a remap) that has it or will: the same referral in two hospitals. A
+                    # batch sent on with --to is the person's choice of another target.
+                    live = families.live_resend(original.id)
             planned.append(
                 await _plan(original, mode, destination, renderer, live, dry_run=dry_run)
             )
@@ -692,13 +695,27 @@ async def _plan(
                 status=original.status,
             )
         )
-    if live_resend is not None:
+    if live_resend is not None and live_resend.destination_id == destination:
         return skip(
             Note(
                 f"already resent to {destination} as {live_resend.id} ({live_resend.status}); "
                 "name it (its id or ZD number) to resend it again",
                 "resend.skip.resent_already",
                 destination=destination,
+                id=live_resend.id,
+                status=live_resend.status,
+            )
+        )
+    if live_resend is not None:
+        elsewhere = live_resend.destination_id
+        return skip(
+            Note(
+                f"already resent to {elsewhere} as {live_resend.id} ({live_resend.status}), "
+                f"so not to {destination} as well; name it (its id or ZD number) to send it "
+                f"there too",
+                "resend.skip.resent_elsewhere",
+                destination=destination,
+                elsewhere=elsewhere,
                 id=live_resend.id,
                 status=live_resend.status,
             )

@@ -226,6 +226,10 @@ EN: Final[dict[str, str]] = {
         "already resent to {destination} as {id} ({status}); to resend it again, resend it "
         "from its own page or search by its ZD number"
     ),
+    "refusal.resend.skip.resent_elsewhere": (
+        "already resent to {elsewhere} as {id} ({status}), so not to {destination} as well; to "
+        "send it there too, resend it from its own page or search by its ZD number"
+    ),
     "refusal.resend.skip.destination_unknown": "destination {destination} is not configured",
     "refusal.resend.skip.pruned": (
         "its content was pruned on {date} (retention); nothing to resend"
@@ -739,6 +743,11 @@ NL: Final[dict[str, str]] = {
     "refusal.resend.skip.resent_already": (
         "al herzonden naar {destination} als {id} ({status}); herzend het vanaf de eigen "
         "pagina van het bericht, of zoek op het ZD-nummer, om het nogmaals te herzenden"
+    ),
+    "refusal.resend.skip.resent_elsewhere": (
+        "al herzonden naar {elsewhere} als {id} ({status}), dus niet ook naar {destination}; "
+        "herzend het vanaf de eigen pagina van het bericht, of zoek op het ZD-nummer, om het "
+        "ook daarheen te sturen"
     ),
     "refusal.resend.skip.destination_unknown": "bestemming {destination} is niet ingesteld",
     "refusal.resend.skip.pruned": (

@@ -39,7 +39,7 @@ def test_a_zd_number_names_the_referral_so_an_earlier_resend_does_not_stop_it(
     assert len(desk.resends_of(original)) == 3
 
 
-def test_a_broad_filter_skips_only_a_live_resend_to_the_same_destination_and_exits_1(
+def test_a_broad_filter_skips_a_live_resend_there_or_one_sent_on_and_exits_1(
     desk: Desk, referral_data: dict[str, Any]
 ) -> None:
     first = desk.submit(referral_data, "ZD500000011")
@@ -61,20 +61,29 @@ def test_a_broad_filter_skips_only_a_live_resend_to_the_same_destination_and_exi
     assert outcome["resent"] == [] and sorted(_ids(outcome["skipped"])) == sorted([first, second])
     assert all(f"already resent to {ZUID}" in r["note"] for r in outcome["skipped"])
 
-    # To their own destination: only the first has a live resend there.
+    # To their own destination: the first has a live resend there; the second was sent on to
+    # zuid, and sending it to noord as well would put the referral in two hospitals.
     own = desk.cli(*batch, "--json")
     assert own.exit_code == 1, own.output
     outcome = json.loads(own.stdout)
-    assert _ids(outcome["resent"]) == [second] and _ids(outcome["skipped"]) == [first]
-    [skip] = outcome["skipped"]
+    assert outcome["resent"] == []
+    notes = {r["original_id"]: r["note"] for r in outcome["skipped"]}
     [earlier] = [r for r in desk.resends_of(first) if desk.message(r).destination_id == NOORD]
-    assert f"already resent to {NOORD} as {earlier} (queued)" in skip["note"]
+    assert f"already resent to {NOORD} as {earlier} (queued)" in notes[first]
+    [on_to_zuid] = [r for r in desk.resends_of(second) if desk.message(r).destination_id == ZUID]
+    assert (
+        f"already resent to {ZUID} as {on_to_zuid} (queued), so not to {NOORD}" in (notes[second])
+    )
 
     human = desk.cli(*batch)
     assert human.exit_code == 1
     text = " ".join(human.stdout.split())
     assert f"skipped {first}: already resent" in text and f"skipped {second}" in text
     assert "were not resent" in human.stderr
+    # Named (by its ZD number), it goes there too: the person decided.
+    named = desk.cli("resend", "--zd", "ZD500000012", "--reason", "both", "--json")
+    assert named.exit_code == 0, named.output
+    assert _ids(json.loads(named.stdout)["resent"]) == [second]
 
 
 def test_deadletter_resend_dry_run_promises_exactly_what_the_real_run_does(

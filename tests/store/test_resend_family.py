@@ -186,3 +186,27 @@ async def test_a_picked_id_that_is_no_dead_letter_refuses_the_request(store: Sto
         await select_dead_letters(store, picked=["0" * 32])
     with pytest.raises(ResendRefused):
         await select_dead_letters(store, picked=[delivered.id], every=True)
+
+
+async def test_a_broad_filter_does_not_send_again_what_was_sent_on_to_another_destination(
+    store: Store,
+) -> None:
+    """A dead letter sent on to another hospital (a remap to ``zuid``) and delivered there was
+    sent to its own destination again by a broad resend of that destination's dead messages:
+    the same referral in two hospitals. A broad filter skips it, naming where it went; named,
+    it goes."""
+    original = await stored(store, "dead", zd_number="ZD800000003")
+    on_to_zuid = await resent(store, original, "delivered", to="zuid")
+    request = ResendRequest("HIS back", "bart")
+    broad = await select_for_resend(
+        store, flt=MessageFilter(status="dead", destination_id=original.destination_id)
+    )
+    assert [m.id for m in broad] == [original.id] and not broad.named
+    [skipped] = await resend(store, broad, request, SameBytes())
+    assert not skipped.resent and skipped.note is not None
+    assert skipped.note.code == "resend.skip.resent_elsewhere"  # type: ignore[attr-defined]
+    assert f"already resent to zuid as {on_to_zuid.id} (delivered)" in skipped.note
+    assert len(await store.resend_family([original.id])) == 2  # nothing was added
+    named = await select_for_resend(store, message_ids=[original.id])
+    [result] = await resend(store, named, request, SameBytes())
+    assert result.resent and result.destination_id == original.destination_id
