@@ -401,6 +401,11 @@ class Engine:
                 # delivery) would stop there. What this engine held goes back to the queue; the
                 # new runner, or another engine if the destination is paused here, takes it up.
                 await self._transport.release(dest_id)
+        if isinstance(self._transport, EmbeddedTransport):
+            # Out of service, paused or not: its queue goes (what is pending stays in the store
+            # and is queued again if it comes back; what a removal dead-lettered is not).
+            for dest_id in set(before.destinations) - set(catalog.destinations):
+                self._transport.forget(dest_id)
         starting = [
             d for d in catalog.destinations.values() if d.enabled and d.id not in self._runners
         ]

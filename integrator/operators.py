@@ -154,8 +154,9 @@ def stranded_said(destination_id: str, waiting: int) -> str:
         f"{waiting} message(s) wait for {destination_id}, which no file defines any more (its "
         "file was deleted by hand), and are not sent: bring it back with integrator "
         f"destinations rollback {destination_id} REVISION (integrator destinations history "
-        f"{destination_id} lists them) to send them, then, to dead-letter them instead, remove "
-        "it with --force"
+        f"{destination_id} lists them) to send them; to dead-letter them instead, first bring "
+        f"it back so, then remove it with integrator destinations remove {destination_id} "
+        "--force"
     )
 
 

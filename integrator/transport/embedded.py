@@ -295,6 +295,22 @@ class EmbeddedTransport:
                     continue
                 self._hold(queue, waiting.kept(message))
 
+    def forget(self, destination_id: str) -> None:
+        """Drop a destination's queue: it left service. What it held is in the store, and what
+        is still pending there is queued again by reference if it comes back. Held here, a
+        message the removal dead-lettered (``remove --force``) stayed loaded, and a rollback
+        or a resume delivered it as if it had never died."""
+        for held in (
+            self._queues,
+            self._queued,
+            self._behind,
+            self._held_bytes,
+            self._refilling,
+            self._unsettled,
+            self._returned,
+        ):
+            held.pop(destination_id, None)
+
     def pending(self, destination_id: str) -> int:
         queue = self._queues.get(destination_id)
         if queue is None:

@@ -116,3 +116,38 @@ async def test_a_file_deleted_while_the_engine_was_stopped_is_said_at_its_start(
     finally:
         if transport == "rabbitmq":
             await delete_topology(overrides["amqp_url"], overrides["amqp_prefix"], list(files))
+
+
+async def test_messages_dead_lettered_by_a_removal_stay_dead_when_it_comes_back(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """``remove --force`` dead-letters what waits for a paused destination. The engine's queue
+    still held those messages, loaded, so a rollback (or a rollback to its paused revision and
+    a resume) delivered them: dead letters sent under their first MSH-10, their reason for
+    dying erased, no resend and no audit entry. The removed destination's queue goes with it."""
+    async with MllpReceiver() as receiver:
+        settings = settings_for(tmp_path)
+        settings.destinations_dir.mkdir()
+        path = settings.destinations_dir / "noord.yaml"
+        config = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
+        path.write_text(dump_destination(config))
+        engine = Engine(settings)
+        await engine.start()
+        try:
+            await engine.admin.set_enabled("noord", False, actor="local:anna", reason="x")
+            await engine.intake.submit_many(events(referral_data, 3), source="cli")
+            await engine.admin.remove("noord", actor="local:anna", force=True, reason="gone")
+            dead = await engine.store.list_messages(MessageFilter(status="dead"))
+            assert len(dead) == 3
+            history = await engine.store.list_destination_revisions("noord")
+            enabled_once = min(r.revision for r in history if r.config is not None)
+            await engine.admin.rollback("noord", enabled_once, actor="local:anna", reason="back")
+            assert engine.catalog.destinations["noord"].enabled
+            # A message of its own after it: delivered, so the runner ran past where they were.
+            await engine.intake.submit_many(events(referral_data, 1), source="cli")
+            assert await engine.wait_settled(timeout=20)
+            assert len(receiver.received) == 1
+            after = {m.id: m.status for m in await engine.store.list_messages(MessageFilter())}
+            assert [after[m.id] for m in dead] == ["dead"] * 3
+        finally:
+            await engine.stop()
