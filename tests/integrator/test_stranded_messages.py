@@ -9,6 +9,8 @@ messages stayed queued for ever, no listing showed them, and ``remove --force`` 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +30,12 @@ from tests.transport.helpers import delete_topology, unique_prefix
 SAID = "messages wait for a destination no file defines; they are not sent"
 
 
-async def test_a_file_deleted_with_messages_waiting_is_said_with_what_to_do(
-    tmp_path: Path, referral_data: dict[str, Any]
-) -> None:
+@asynccontextmanager
+async def paused_noord_with(
+    tmp_path: Path, referral_data: dict[str, Any], waiting: int
+) -> AsyncIterator[tuple[Engine, MllpReceiver, Path]]:
+    """An engine on real files whose destination noord is paused with ``waiting`` messages
+    queued for it; the receiver, and noord's file."""
     async with MllpReceiver() as receiver:
         settings = settings_for(tmp_path)
         settings.destinations_dir.mkdir()
@@ -41,36 +46,43 @@ async def test_a_file_deleted_with_messages_waiting_is_said_with_what_to_do(
         await engine.start()
         try:
             await engine.admin.set_enabled("noord", False, actor="local:anna", reason="x")
-            await engine.intake.submit_many(events(referral_data, 2), source="cli")
-            with capture_logs() as logs:
-                path.unlink()  # by hand
-
-                async def said() -> bool:
-                    return any(e["event"] == SAID for e in logs)
-
-                await eventually(said, timeout=20)
-            [line] = [e for e in logs if e["event"] == SAID]
-            assert (line["log_level"], line["destination"], line["messages"]) == (
-                "error",
-                "noord",
-                2,
-            )
-            assert "integrator destinations rollback noord REVISION" in line["detail"]
-
-            with pytest.raises(ConfigurationError) as refused:
-                await engine.admin.remove("noord", actor="local:anna", force=True)
-            assert str(refused.value).startswith("2 message(s) wait for noord, which no file")
-            assert refused.value.exit_code == 2
-
-            # What it says works: brought back, then removed with --force, they are dead letters.
-            history = await engine.store.list_destination_revisions("noord")
-            last_good = max(r.revision for r in history if r.config is not None)
-            await engine.admin.rollback("noord", last_good, actor="local:anna")
-            await engine.admin.remove("noord", actor="local:anna", force=True, reason="gone")
-            dead = await engine.store.list_messages(MessageFilter(status="dead"))
-            assert len(dead) == 2
+            await engine.intake.submit_many(events(referral_data, waiting), source="cli")
+            yield engine, receiver, path
         finally:
             await engine.stop()
+
+
+async def test_a_file_deleted_with_messages_waiting_is_said_with_what_to_do(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    async with paused_noord_with(tmp_path, referral_data, 2) as (engine, _, path):
+        with capture_logs() as logs:
+            path.unlink()  # by hand
+
+            async def said() -> bool:
+                return any(e["event"] == SAID for e in logs)
+
+            await eventually(said, timeout=20)
+        [line] = [e for e in logs if e["event"] == SAID]
+        assert (line["log_level"], line["destination"], line["messages"]) == (
+            "error",
+            "noord",
+            2,
+        )
+        assert "integrator destinations rollback noord REVISION" in line["detail"]
+
+        with pytest.raises(ConfigurationError) as refused:
+            await engine.admin.remove("noord", actor="local:anna", force=True)
+        assert str(refused.value).startswith("2 message(s) wait for noord, which no file")
+        assert refused.value.exit_code == 2
+
+        # What it says works: brought back, then removed with --force, they are dead letters.
+        history = await engine.store.list_destination_revisions("noord")
+        last_good = max(r.revision for r in history if r.config is not None)
+        await engine.admin.rollback("noord", last_good, actor="local:anna")
+        await engine.admin.remove("noord", actor="local:anna", force=True, reason="gone")
+        dead = await engine.store.list_messages(MessageFilter(status="dead"))
+        assert len(dead) == 2
 
 
 @pytest.mark.parametrize(
@@ -125,29 +137,17 @@ async def test_messages_dead_lettered_by_a_removal_stay_dead_when_it_comes_back(
     still held those messages, loaded, so a rollback (or a rollback to its paused revision and
     a resume) delivered them: dead letters sent under their first MSH-10, their reason for
     dying erased, no resend and no audit entry. The removed destination's queue goes with it."""
-    async with MllpReceiver() as receiver:
-        settings = settings_for(tmp_path)
-        settings.destinations_dir.mkdir()
-        path = settings.destinations_dir / "noord.yaml"
-        config = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
-        path.write_text(dump_destination(config))
-        engine = Engine(settings)
-        await engine.start()
-        try:
-            await engine.admin.set_enabled("noord", False, actor="local:anna", reason="x")
-            await engine.intake.submit_many(events(referral_data, 3), source="cli")
-            await engine.admin.remove("noord", actor="local:anna", force=True, reason="gone")
-            dead = await engine.store.list_messages(MessageFilter(status="dead"))
-            assert len(dead) == 3
-            history = await engine.store.list_destination_revisions("noord")
-            enabled_once = min(r.revision for r in history if r.config is not None)
-            await engine.admin.rollback("noord", enabled_once, actor="local:anna", reason="back")
-            assert engine.catalog.destinations["noord"].enabled
-            # A message of its own after it: delivered, so the runner ran past where they were.
-            await engine.intake.submit_many(events(referral_data, 1), source="cli")
-            assert await engine.wait_settled(timeout=20)
-            assert len(receiver.received) == 1
-            after = {m.id: m.status for m in await engine.store.list_messages(MessageFilter())}
-            assert [after[m.id] for m in dead] == ["dead"] * 3
-        finally:
-            await engine.stop()
+    async with paused_noord_with(tmp_path, referral_data, 3) as (engine, receiver, _):
+        await engine.admin.remove("noord", actor="local:anna", force=True, reason="gone")
+        dead = await engine.store.list_messages(MessageFilter(status="dead"))
+        assert len(dead) == 3
+        history = await engine.store.list_destination_revisions("noord")
+        enabled_once = min(r.revision for r in history if r.config is not None)
+        await engine.admin.rollback("noord", enabled_once, actor="local:anna", reason="back")
+        assert engine.catalog.destinations["noord"].enabled
+        # A message of its own after it: delivered, so the runner ran past where they were.
+        await engine.intake.submit_many(events(referral_data, 1), source="cli")
+        assert await engine.wait_settled(timeout=20)
+        assert len(receiver.received) == 1
+        after = {m.id: m.status for m in await engine.store.list_messages(MessageFilter())}
+        assert [after[m.id] for m in dead] == ["dead"] * 3
