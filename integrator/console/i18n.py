@@ -174,6 +174,11 @@ EN: Final[dict[str, str]] = {
         "No messages; {count} rejected inputs with this ZD number: intake refused them."
     ),
     "messages.rejected_link": "Show the rejected input with ZD number {zd_number}",
+    "messages.unrouted_zd": (
+        "No messages, but {count} event(s) with this ZD number arrived: no destination serves "
+        "their provider, so nothing was sent (unrouted)."
+    ),
+    "messages.unrouted_link": "Show the unrouted events with ZD number {zd_number}",
     "messages.created": "Created",
     "messages.attempts": "Attempts",
     "messages.error": "Last error",
@@ -494,6 +499,11 @@ NL: Final[dict[str, str]] = {
         "Geen berichten; {count} geweigerde invoer met dit ZD-nummer: de intake weigerde die."
     ),
     "messages.rejected_link": "Toon de geweigerde invoer met ZD-nummer {zd_number}",
+    "messages.unrouted_zd": (
+        "Geen berichten, maar er kwam {count} gebeurtenis(sen) met dit ZD-nummer binnen: geen "
+        "bestemming bedient de zorgaanbieder, dus er is niets verstuurd (niet gerouteerd)."
+    ),
+    "messages.unrouted_link": "Toon de niet-gerouteerde gebeurtenissen met ZD-nummer {zd_number}",
     "messages.created": "Aangemaakt",
     "messages.attempts": "Pogingen",
     "messages.error": "Laatste fout",

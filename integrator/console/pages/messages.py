@@ -56,7 +56,7 @@ from integrator.search import (
     status_note,
     without_bsn,
 )
-from integrator.store.records import MessageStatus
+from integrator.store.records import EventFilter, MessageStatus
 from mappings.registry import REGISTRY
 
 P = Permission
@@ -189,11 +189,20 @@ async def _results(
             # Names the term and the rule, never the value (as the API answers it).
             problem = _beside(exc, terms.values())
     refused = None  # (ZD number, how much rejected input has it) when nothing was found by it
+    unrouted = None  # (ZD number, how many events have it that no destination serves)
+    scope = visitor.scope(P.MESSAGES_READ)
     if problem is None and not rows and "zd_number" in terms:
         zd_number = normalise_zd(terms["zd_number"])  # taken by the search just now
         count = await rejected_for_zd(engine.store, visitor.signed_in, zd_number)
         refused = (zd_number, count) if count else None
-    scope = visitor.scope(P.MESSAGES_READ)
+        # Arrived, but no destination serves its provider: the classic "it never came", which
+        # "no messages" alone told the person was never received. Unrouted events lie in no
+        # cluster, so only who reads every cluster is told (as the unrouted page is theirs).
+        if scope.destination_ids(engine.catalog) is None:
+            waiting = await engine.store.list_events(
+                EventFilter(zd_number=zd_number, unrouted=True), limit=100
+            )
+            unrouted = (zd_number, len(waiting)) if waiting else None
     saved = await saved_searches.saved_by(engine.store, visitor.signed_in.id)
     shown = problem is None and searched
     handle = search.handle if search is not None else ""
@@ -206,6 +215,7 @@ async def _results(
         may_save=shown and bool(terms),
         save_problem=save_problem,
         save_name=save_name,  # a refused name shown back to be mended
+        unrouted=unrouted,
         save_fields=SAVE_FIELDS,
         save_rules={"chars": saved_searches.MAX_NAME, "most": saved_searches.MAX_PER_PERSON},
         export=shown and visitor.may_somewhere(P.REPORTS_EXPORT),
