@@ -34,11 +34,18 @@ async def open_store(
     )
 
 
+async def require_store(settings: Settings) -> None:
+    """``NoStore`` (naming it) unless a store is where ``settings`` point; makes nothing.
+
+    For a command that writes, asked before it opens the store as a writer (which registers
+    the configured data keys, and would make a store that is not there)."""
+    await (await open_store(settings, existing=True)).close()
+
+
 async def open_store_there(settings: Settings, *, clock: Clock | None = None) -> Store:
-    """``open_store`` as a writer (it registers the configured data keys), for a command that
-    writes only into a store that is there: ``NoStore`` (naming it) when none is, before
-    anything is made. Run elsewhere than the engine's directory (the default store is a
-    relative path), a new, empty store would take a referral or a resend no engine reads."""
-    probe = await open_store(settings, existing=True, clock=clock)
-    await probe.close()
+    """``open_store`` as a writer, for a command that writes only into a store that is there:
+    ``NoStore`` when none is, before anything is made. Run elsewhere than the engine's
+    directory (the default store is a relative path), a new, empty store would take a
+    referral or a resend no engine reads."""
+    await require_store(settings)
     return await open_store(settings, clock=clock)

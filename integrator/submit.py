@@ -23,7 +23,7 @@ from integrator.operators import DestinationAdmin
 from integrator.presence import refuse_if_engine_present
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
-from integrator.store_for import open_store
+from integrator.store_for import open_store, require_store
 
 __all__ = [
     "SubmitOutcome",
@@ -88,7 +88,7 @@ async def submit_to_store(
     # Only into a store that is there: run elsewhere than the engine's directory, a new, empty
     # store (and its key file) was made, the referral "submitted" into it, and no engine ever
     # read it. ``NoStore`` names where it looked, before anything is made.
-    await (await open_store(resolve_search_key(settings, create=False), existing=True)).close()
+    await require_store(resolve_search_key(settings, create=False))
     settings = resolve_search_key(settings, create=True)  # this writes: hashes BSNs at intake
     store = await open_store(settings, clock=clock.now)  # another key than the store's: exit 2
     try:

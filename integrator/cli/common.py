@@ -288,7 +288,7 @@ def with_store(
     from integrator.errors import IntegratorError
     from integrator.search import BadSearch
     from integrator.store.url import NoStore
-    from integrator.store_for import open_store
+    from integrator.store_for import open_store, require_store
 
     settings = settings or load_settings()
 
@@ -300,7 +300,7 @@ def with_store(
             # Opened as a writer (which registers the configured data keys), once it is known
             # whether a store was there: a write is kept in a new one, and said to be there.
             try:
-                await (await open_store(settings, existing=True)).close()
+                await require_store(settings)
                 made = False
             except NoStore:
                 made = True

@@ -44,7 +44,6 @@ from integrator.reasons import MAX_REASON
 
 if TYPE_CHECKING:
     from deadletter import ResendRequest, Selection
-    from integrator.catalog import Catalog
     from integrator.settings import Settings
     from integrator.store import Store
 
@@ -180,22 +179,13 @@ def run_resend(
 
     from deadletter import RefusedValue, ResendRequest, TermsRefused
     from integrator.errors import IntegratorError
+    from integrator.message_reads import configured_catalog
     from integrator.presence import engine_way
     from integrator.resending import resend_in_store, resend_via_http
     from integrator.search import BadSearch
     from integrator.store.url import NoStore
     from integrator.store_for import open_store_there
     from integrator.token_scope import within_token_clusters
-
-    async def _catalog(store: Store) -> Catalog:
-        from integrator.clock import SystemClock
-        from integrator.operators import DestinationAdmin
-
-        now = SystemClock().now
-        today = now().astimezone(settings.zone).date()
-        return await DestinationAdmin(
-            store=store, settings=settings, today=lambda: today, now=now
-        ).catalog()
 
     request = ResendRequest(reason=reason or "", actor=local_actor(), mode=mode, to=to)
 
@@ -221,7 +211,8 @@ def run_resend(
             live = await engine_way(settings, store)
             outcome.via = "engine" if live else "store"
             if live:  # only what the token may resend goes: the engine refuses the rest whole
-                narrowed = await within_token_clusters(store, await _catalog(store), selection)
+                catalog = await configured_catalog(store, settings)
+                narrowed = await within_token_clusters(store, catalog, selection)
                 if (leaving := narrowed.said()) is not None:
                     err_console.print(leaving, soft_wrap=True, markup=False)
                 selection = narrowed.selection
