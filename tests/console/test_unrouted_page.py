@@ -240,3 +240,63 @@ async def test_a_provider_route_without_its_confirmation_does_nothing(engine: En
     assert refused.status_code == 422
     assert "this confirmation is no longer valid" in refused.text
     assert await _unrouted(engine, WEST) == 2 and await _routings(engine) == 0
+
+
+async def test_routing_with_nothing_ticked_says_so_on_the_listing_with_the_reason_kept(
+    engine: Engine,
+) -> None:
+    """Posting the listing's form without a tick: the listing again (422), saying to tick an
+    event, the reason typed still in its field; nothing routed, and the form works once
+    mended (its token was not used up)."""
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        listing = await sam.get("/events/unrouted")
+        refused = await _form(
+            sam,
+            "/events/route",
+            {"reason": "west serves them now", "once": _once(listing.text), "listing": "true"},
+        )
+        assert refused.status_code == 422, refused.text
+        assert await _routings(engine) == 0
+        [first] = await engine.store.list_events(
+            EventFilter(provider_id=WEST, unrouted=True), limit=1
+        )
+        mended = await _form(
+            sam,
+            "/events/route",
+            {"ids": first.id, "reason": "west serves them now", "once": _once(refused.text)},
+        )
+        assert mended.status_code == 303, mended.text
+    problem = re.search(r'<p class="problem" [^>]*id="route-refused"[^>]*>(.*?)</p>', refused.text)
+    assert problem is not None, refused.text
+    assert problem.group(1) == "say which events: tick them, or choose a provider"
+    assert "selection" not in problem.group(1)
+    assert 'value="west serves them now"' in refused.text
+    assert "<title>Refused:" in refused.text
+    assert 'id="unrouted-events"' in refused.text  # the list to tick in, not a bare page
+    assert await _routings(engine) == 1
+
+
+async def test_a_blank_reason_is_refused_beside_its_field_with_the_ticks_kept(
+    engine: Engine,
+) -> None:
+    # The newest: the listing shows the newest 200.
+    [first] = await engine.store.list_events(EventFilter(provider_id=OOST, unrouted=True), limit=1)
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND), lang="nl") as sam:
+        listing = await sam.get("/events/unrouted")
+        refused = await _form(
+            sam,
+            "/events/route",
+            {"ids": first.id, "reason": "   ", "once": _once(listing.text), "listing": "true"},
+        )
+    assert refused.status_code == 422, refused.text
+    assert re.search(
+        rf'<input type="checkbox" id="pick-{first.id}" name="ids" value="{first.id}" checked',
+        refused.text,
+    ), refused.text
+    error = re.search(
+        r'<p class="field-error" id="route-reason-error"[^>]*>(.*?)</p>', refused.text
+    )
+    assert error is not None, refused.text
+    assert error.group(1) == "een reden is verplicht (die komt in de audittrail)"
+    assert 'aria-invalid="true"' in refused.text and 'id="route-refused"' not in refused.text
+    assert await _routings(engine) == 0

@@ -31,6 +31,7 @@ it (``exports.export_events``, audited as ``events.export``). It holds identifie
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -123,8 +124,22 @@ async def unrouted(
 ) -> Response:
     """The newest unrouted events (of one provider), how many there are in all, and every
     provider that has any with who serves it now."""
+    return await _listing(request, visitor, provider.strip())
+
+
+async def _listing(
+    request: Request,
+    visitor: Visitor,
+    wanted: str,
+    *,
+    refused: tuple[str, Said] | None = None,
+    reason: str = "",
+    ticked: Sequence[str] = (),
+) -> Response:
+    """The listing (of provider ``wanted``); ``refused``: the field and why its routing form
+    did nothing, shown beside that field or above the form (422), with what was ticked and
+    the reason kept, so the person mends it there instead of typing the reason again."""
     engine = engine_of(request)
-    wanted = provider.strip()
     waiting = await unrouted_providers(engine.store, engine.catalog)
     flt = build_event_filter(engine.settings, provider=wanted or None, unrouted=True)
     events = [listed_event_view(e) for e in await engine.store.list_events(flt, limit=SHOWN)]
@@ -134,6 +149,7 @@ async def unrouted(
         request,
         visitor,
         "unrouted.html",
+        status=422 if refused is not None else 200,
         events=events,
         waiting=waiting,
         provider=wanted,
@@ -143,6 +159,9 @@ async def unrouted(
         export_limit=EXPORT_LIMIT,
         may_route=may_route,
         once=await issue(engine, visitor, ROUTE_ACTION) if may_route and events else "",
+        refused=refused,
+        reason_typed=reason,
+        ticked=set(ticked),
     )
 
 
@@ -239,22 +258,38 @@ async def route(
     ids: Annotated[list[str], Form(max_length=ROUTED_HERE)] = [],  # noqa: B006 (FastAPI copies it)
     provider: Provider = "",
     once_token: Once = "",
+    listing: Annotated[bool, Form()] = False,
 ) -> Response:
     """Route the ticked events, or a provider's as its confirmation showed, once per form: the
-    result is a page of its own, which a reload only shows again."""
+    result is a page of its own, which a reload only shows again. ``listing``: the form is
+    the listing's, where its refusals are said."""
     engine = engine_of(request)
     action = provider_action(provider.strip()) if provider.strip() else ROUTE_ACTION
+    asked = RouteRequest(
+        reason=reason,
+        actor=visitor.actor,
+        event_ids=tuple(ids),
+        provider=provider or None,
+        source=source_of(request),
+    )
+    if listing:
+        # What the listing's form can get wrong (nothing ticked, a blank reason) is said on
+        # the listing, the ticks and the reason kept; nothing is claimed or done.
+        try:
+            asked.checked(engine.settings)
+        except EventsRefused as exc:
+            return await _listing(
+                request,
+                visitor,
+                "",
+                refused=(exc.field, said(exc, field=False)),
+                reason=reason,
+                ticked=ids,
+            )
 
     async def work() -> dict[str, Any]:
-        wanted = RouteRequest(
-            reason=reason,
-            actor=visitor.actor,
-            event_ids=tuple(ids),
-            provider=provider or None,
-            source=source_of(request),
-        )
         try:
-            wanted = wanted.checked(engine.settings)
+            wanted = asked.checked(engine.settings)
             results = await route_in_engine(engine, await _selected(engine, wanted), wanted)
         except EventsRefused as exc:
             raise BadInput(said(exc)) from None
