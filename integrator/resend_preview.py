@@ -11,7 +11,9 @@ Which messages and targets the person may use is the caller's to check first, wi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Final
 
 from deadletter import ResendRequest, ResendResult, select_for_resend
 from integrator.engine import Engine
@@ -19,11 +21,20 @@ from integrator.hl7names import FieldChange, field_changes
 from integrator.hl7view import decode_message
 from integrator.resending import resend_in_engine
 
+MADE_WHEN_SENT: Final = frozenset({"MSH-7", "MSH-10"})
+"""What a remap writes anew each time it maps (the time of the message and its control id,
+``mappings.MappingContext``): the dry run's values are not those the resend will send, so the
+preview says they are new instead of showing a value that will never go out."""
+
 
 @dataclass(frozen=True, slots=True)
 class ResendPreview:
     result: ResendResult  # outcome, mode, destination, and the note of a skip
-    changes: list[FieldChange]  # empty when the same bytes would go out again
+    changes: list[FieldChange]  # empty when the same bytes would go out again; the after
+    # of a field in ``MADE_WHEN_SENT`` is None: only the resend itself makes it
+
+    def made_when_sent(self, change: FieldChange) -> bool:
+        return change.position in MADE_WHEN_SENT
 
 
 async def preview_resend(engine: Engine, message_id: str, request: ResendRequest) -> ResendPreview:
@@ -35,4 +46,8 @@ async def preview_resend(engine: Engine, message_id: str, request: ResendRequest
         return ResendPreview(result, [])
     before = decode_message(result.original.payload) if result.original.payload else ""
     after = decode_message(result.message.payload)
-    return ResendPreview(result, field_changes(before, after))
+    changes = [
+        dataclasses.replace(c, after=None) if c.position in MADE_WHEN_SENT else c
+        for c in field_changes(before, after)
+    ]
+    return ResendPreview(result, changes)
