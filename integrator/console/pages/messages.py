@@ -42,6 +42,7 @@ from integrator.kept_searches import KeptSearch
 from integrator.message_reads import check_destination, terms_filter
 from integrator.message_service import (
     MessageTerms,
+    dead_letter_states,
     find_messages,
     message_filter,
     page_kept_search,
@@ -184,7 +185,8 @@ async def _results(
                     offset=offset,
                     source=source_of(request),
                 )
-            rows = [message_summary(m) for m in found]
+            states = await dead_letter_states(engine.store, found[:PAGE_SIZE])
+            rows = [{**message_summary(m), "dead_state": states.get(m.id)} for m in found]
         except BadSearch as exc:
             # Names the term and the rule, never the value (as the API answers it).
             problem = _beside(exc, terms.values())
