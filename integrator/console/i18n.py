@@ -255,7 +255,9 @@ EN: Final[dict[str, str]] = {
     ),
     "message.try_now.reason": "Reason (optional)",
     "message.try_now.button": "Try now",
-    "message.try_now.done": "Its next attempt is being made now; its status shows how it goes.",
+    "message.try_now.done": (
+        "Its next attempt was started when Try now was pressed; its status shows the outcome."
+    ),
     "message.try_now.already": (
         "Its next attempt is being made, or was made already; its status shows how it goes."
     ),
@@ -589,7 +591,10 @@ NL: Final[dict[str, str]] = {
     ),
     "message.try_now.reason": "Reden (niet verplicht)",
     "message.try_now.button": "Nu proberen",
-    "message.try_now.done": "De volgende poging wordt nu gedaan; de status toont hoe die afloopt.",
+    "message.try_now.done": (
+        "De volgende poging is gestart toen op Nu proberen werd gedrukt; de status toont de "
+        "uitkomst."
+    ),
     "message.try_now.already": (
         "De volgende poging wordt gedaan of is al gedaan; de status toont hoe die afloopt."
     ),

@@ -74,7 +74,10 @@ EN: Final[dict[str, str]] = {
     "dest.try_now": "Waiting retries",
     "dest.try_now.waiting": "{count} message(s) wait for their next attempt.",
     "dest.try_now.button": "Try the waiting retries now",
-    "dest.try_now.done": "{count} waiting message(s) are being attempted now.",
+    "dest.try_now.done": (
+        "An attempt was started for {count} waiting message(s) when the button was pressed; "
+        "their statuses show the outcome."
+    ),
     "dest.test": "Send a test message",
     "dest.test.event": "Message type",
     "dest.test.send": "Send test message",
@@ -603,7 +606,10 @@ NL: Final[dict[str, str]] = {
     "dest.try_now": "Wachtende nieuwe pogingen",
     "dest.try_now.waiting": "{count} bericht(en) wachten op hun volgende poging.",
     "dest.try_now.button": "Wachtende berichten nu proberen",
-    "dest.try_now.done": "{count} wachtende bericht(en) worden nu geprobeerd.",
+    "dest.try_now.done": (
+        "Voor {count} wachtend(e) bericht(en) is een poging gestart toen op de knop werd "
+        "gedrukt; hun status toont de uitkomst."
+    ),
     "dest.test": "Testbericht versturen",
     "dest.test.event": "Berichtsoort",
     "dest.test.send": "Testbericht versturen",
