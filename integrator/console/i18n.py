@@ -11,6 +11,8 @@ in a hurry still renders; ``tests/console/test_i18n.py`` fails when the two cata
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Final
 
 from integrator.console import i18n_ops, i18n_refusals, i18n_texts, i18n_warnings
@@ -175,8 +177,8 @@ EN: Final[dict[str, str]] = {
     ),
     "messages.rejected_link": "Show the rejected input with ZD number {zd_number}",
     "messages.unrouted_zd": (
-        "No messages, but {count} event(s) with this ZD number arrived: no destination serves "
-        "their provider, so nothing was sent (unrouted)."
+        "No messages, but {count} {count|event|events} with this ZD number arrived: no destination "
+        "serves their provider, so nothing was sent (unrouted)."
     ),
     "messages.unrouted_link": "Show the unrouted events with ZD number {zd_number}",
     "messages.created": "Created",
@@ -503,8 +505,9 @@ NL: Final[dict[str, str]] = {
     ),
     "messages.rejected_link": "Toon de geweigerde invoer met ZD-nummer {zd_number}",
     "messages.unrouted_zd": (
-        "Geen berichten, maar er kwam {count} gebeurtenis(sen) met dit ZD-nummer binnen: geen "
-        "bestemming bedient de zorgaanbieder, dus er is niets verstuurd (niet gerouteerd)."
+        "Geen berichten, maar er {count|kwam|kwamen} {count} {count|gebeurtenis|gebeurtenissen} "
+        "met dit ZD-nummer binnen: geen bestemming bedient de zorgaanbieder, dus er is niets "
+        "verstuurd (niet gerouteerd)."
     ),
     "messages.unrouted_link": "Toon de niet-gerouteerde gebeurtenissen met ZD-nummer {zd_number}",
     "messages.created": "Aangemaakt",
@@ -688,11 +691,26 @@ NL: Final[dict[str, str]] = {
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"en": EN, "nl": NL}
 
 
+_PLURAL: Final = re.compile(r"\{(\w+)\|([^{}|]*)\|([^{}|]*)\}")
+
+
+def plural_forms(text: str, values: Mapping[str, object]) -> str:
+    """``{count|bericht|berichten}`` in a sentence: the first form when the value ``count``
+    is 1, else the second, so that a page says "1 bericht" and "3 berichten", never
+    "bericht(en)". A value that is not there takes the second form."""
+    if "|" not in text:
+        return text
+    return _PLURAL.sub(
+        lambda m: m.group(2) if str(values.get(m.group(1))) == "1" else m.group(3), text
+    )
+
+
 def translate(lang: str, key: str, /, **values: object) -> str:
     """The text of ``key`` in ``lang`` with ``values`` filled in (a value may be named ``key``
-    or ``lang`` too: a refused file names the key it refuses)."""
+    or ``lang`` too: a refused file names the key it refuses), its plural forms chosen
+    (``plural_forms``)."""
     text = CATALOGUES.get(lang, NL).get(key) or EN.get(key) or key
-    return text.format(**values) if values else text
+    return plural_forms(text, values).format(**values) if values else text
 
 
 def choose(cookie: str | None, accept_language: str | None) -> str:

@@ -29,8 +29,9 @@ EN: Final[dict[str, str]] = {
     ),
     "dest.list.stray_rule": "{key}: {rule}",
     "dest.list.refused_copies": (
-        "{id}: {count} refused hand edit(s) kept beside its file, the oldest {days} day(s) old "
-        "({files}); put back what was meant, then delete them: the engine never does"
+        "{id}: {count} refused hand {count|edit|edits} kept beside its file, the oldest {days} "
+        "{days|day|days} old ({files}); put back what was meant, then delete them: the engine "
+        "never does"
     ),
     "dest.add": "Add a destination",
     "dest.id": "Id",
@@ -72,11 +73,13 @@ EN: Final[dict[str, str]] = {
     "dest.enabled": "Active (unticked: paused)",
     "dest.pause_resume": "Pause or resume",
     "dest.try_now": "Waiting retries",
-    "dest.try_now.waiting": "{count} message(s) wait for their next attempt.",
+    "dest.try_now.waiting": (
+        "{count} {count|message waits for its|messages wait for their} next attempt."
+    ),
     "dest.try_now.button": "Try the waiting retries now",
     "dest.try_now.done": (
-        "An attempt was started for {count} waiting message(s) when the button was pressed; "
-        "their statuses show the outcome."
+        "An attempt was started for {count} waiting {count|message|messages} when the button was "
+        "pressed; {count|its status shows|their statuses show} the outcome."
     ),
     "dest.test": "Send a test message",
     "dest.test.event": "Message type",
@@ -187,7 +190,7 @@ EN: Final[dict[str, str]] = {
     ),
     "dead.empty": "No dead letters that need attention.",
     "dead.no_reason": "(no reason recorded)",
-    "dead.count": "{count} message(s)",
+    "dead.count": "{count} {count|message|messages}",
     "dead.count_shown": "{count} shown",
     "dead.cut": "{listed} of {total} shown; narrow by destination or period to see the rest.",
     "dead.select": "Select",
@@ -218,19 +221,21 @@ EN: Final[dict[str, str]] = {
     "dead.discard_selected": "Discard selected…",
     "dead.confirm.resend": "Resend dead letters",
     "dead.confirm.discard": "Discard dead letters",
-    "dead.confirm.resend_count": "{total} message(s) selected; {going} would be resent.",
-    "dead.confirm.discard_count": (
-        "{total} message(s) selected; {going} will be closed as cancelled, with their resend "
-        "chains. What stays open is listed with why."
+    "dead.confirm.resend_count": (
+        "{total} {total|message|messages} selected; {going} would be resent."
     ),
-    "dead.confirm.do_resend": "Resend {count} message(s)",
+    "dead.confirm.discard_count": (
+        "{total} {total|message|messages} selected; {going} will be closed as cancelled, with "
+        "their resend chains. What stays open is listed with why."
+    ),
+    "dead.confirm.do_resend": "Resend {count} {count|message|messages}",
     "dead.confirm.nothing_to_resend": (
         "None of them would be resent, so there is nothing to confirm."
     ),
     "dead.confirm.nothing_to_discard": (
         "None of them is still open, so there is nothing to confirm."
     ),
-    "dead.confirm.do_discard": "Discard {count} message(s)",
+    "dead.confirm.do_discard": "Discard {count} {count|message|messages}",
     "dead.reason": "Reason (required; goes into the audit trail)",
     "dead.cancel": "Cancel, back to the dead letters",
     "dead.outcome": "Outcome",
@@ -248,8 +253,8 @@ EN: Final[dict[str, str]] = {
     "dead.done.discard": "Discarded",
     "dead.back": "Back to the dead letters",
     "batch.title": "Resend the messages this search finds",
-    "batch.count": "{total} message(s) found; {going} would be resent.",
-    "batch.do": "Resend {count} message(s)",
+    "batch.count": "{total} {total|message|messages} found; {going} would be resent.",
+    "batch.do": "Resend {count} {count|message|messages}",
     "batch.cancel": "Cancel, back to the messages",
     "batch.back": "Back to the messages",
     "batch.start": "Resend these messages…",
@@ -284,21 +289,21 @@ EN: Final[dict[str, str]] = {
         "{shown} of {total} shown, newest first. The CSV export, "
         "`integrator events list --unrouted` or the API give the others."
     ),
-    "unrouted.count": "{total} unrouted event(s).",
+    "unrouted.count": "{total} unrouted {total|event|events}.",
     "unrouted.confirm_title": "Route every unrouted event of {provider}",
     "unrouted.confirm_count": (
-        "{total} unrouted event(s) of provider {provider}; {going} would be routed now."
+        "{total} unrouted {total|event|events} of provider {provider}; {going} would be routed now."
     ),
     "unrouted.destination": "Destination",
     "unrouted.messages_count": "Messages it would get",
     "unrouted.would_skip": "Would not be routed",
-    "unrouted.confirm_do": "Route {count} event(s)",
+    "unrouted.confirm_do": "Route {count} {count|event|events}",
     "unrouted.cancel": "Cancel, back to the unrouted events",
     "once.again.route": "This was already done at {at} by {by}; nothing was routed again.",
     "unrouted.route_hint": "At most {max} events at a time.",
     "unrouted.route_now": "Route now",
     "unrouted.done": "Routed",
-    "unrouted.done_count": "{routed} of {total} event(s) routed.",
+    "unrouted.done_count": "{routed} of {total} {total|event|events} routed.",
     "unrouted.messages": "Messages made for",
     "unrouted.back": "Back to the unrouted events",
     "unrouted.csv": "Export as CSV",
@@ -559,9 +564,9 @@ NL: Final[dict[str, str]] = {
     ),
     "dest.list.stray_rule": "{key}: {rule}",
     "dest.list.refused_copies": (
-        "{id}: {count} geweigerde handmatige wijziging(en) bewaard naast het bestand, de oudste "
-        "{days} dag(en) oud ({files}); zet terug wat bedoeld was en verwijder ze daarna: de "
-        "engine doet dat nooit"
+        "{id}: {count} geweigerde handmatige {count|wijziging|wijzigingen} bewaard naast het "
+        "bestand, de oudste {days} {days|dag|dagen} oud ({files}); zet terug wat bedoeld was en "
+        "verwijder ze daarna: de engine doet dat nooit"
     ),
     "dest.add": "Bestemming toevoegen",
     "dest.id": "Id",
@@ -604,11 +609,13 @@ NL: Final[dict[str, str]] = {
     "dest.enabled": "Actief (niet aangevinkt: gepauzeerd)",
     "dest.pause_resume": "Pauzeren of hervatten",
     "dest.try_now": "Wachtende nieuwe pogingen",
-    "dest.try_now.waiting": "{count} bericht(en) wachten op hun volgende poging.",
+    "dest.try_now.waiting": (
+        "{count} {count|bericht wacht op zijn|berichten wachten op hun} volgende poging."
+    ),
     "dest.try_now.button": "Wachtende berichten nu proberen",
     "dest.try_now.done": (
-        "Voor {count} wachtend(e) bericht(en) is een poging gestart toen op de knop werd "
-        "gedrukt; hun status toont de uitkomst."
+        "Voor {count} {count|wachtend bericht|wachtende berichten} is een poging gestart toen op "
+        "de knop werd gedrukt; {count|de|hun} status toont de uitkomst."
     ),
     "dest.test": "Testbericht versturen",
     "dest.test.event": "Berichtsoort",
@@ -728,7 +735,7 @@ NL: Final[dict[str, str]] = {
     ),
     "dead.empty": "Geen onbestelbare berichten die aandacht nodig hebben.",
     "dead.no_reason": "(geen reden vastgelegd)",
-    "dead.count": "{count} bericht(en)",
+    "dead.count": "{count} {count|bericht|berichten}",
     "dead.count_shown": "{count} getoond",
     "dead.cut": (
         "{listed} van {total} getoond; beperk op bestemming of periode om de rest te zien."
@@ -761,19 +768,21 @@ NL: Final[dict[str, str]] = {
     "dead.discard_selected": "Gekozen berichten afsluiten…",
     "dead.confirm.resend": "Onbestelbare berichten herzenden",
     "dead.confirm.discard": "Onbestelbare berichten afsluiten",
-    "dead.confirm.resend_count": "{total} bericht(en) gekozen; {going} zou(den) herzonden worden.",
-    "dead.confirm.discard_count": (
-        "{total} bericht(en) gekozen; {going} worden afgesloten als geannuleerd, met hun "
-        "herzendketens. Wat open blijft staat erbij, met waarom."
+    "dead.confirm.resend_count": (
+        "{total} {total|bericht|berichten} gekozen; {going} {going|zou|zouden} herzonden worden."
     ),
-    "dead.confirm.do_resend": "{count} bericht(en) herzenden",
+    "dead.confirm.discard_count": (
+        "{total} {total|bericht|berichten} gekozen; {going} {going|wordt|worden} afgesloten als "
+        "geannuleerd, met hun herzendketens. Wat open blijft staat erbij, met waarom."
+    ),
+    "dead.confirm.do_resend": "{count} {count|bericht|berichten} herzenden",
     "dead.confirm.nothing_to_resend": (
         "Geen van deze berichten zou herzonden worden; er is niets te bevestigen."
     ),
     "dead.confirm.nothing_to_discard": (
         "Geen van deze berichten staat nog open; er is niets te bevestigen."
     ),
-    "dead.confirm.do_discard": "{count} bericht(en) afsluiten",
+    "dead.confirm.do_discard": "{count} {count|bericht|berichten} afsluiten",
     "dead.reason": "Reden (verplicht; komt in de audittrail)",
     "dead.cancel": "Annuleren, terug naar de onbestelbare berichten",
     "dead.outcome": "Uitkomst",
@@ -791,8 +800,10 @@ NL: Final[dict[str, str]] = {
     "dead.done.discard": "Afgesloten",
     "dead.back": "Terug naar de onbestelbare berichten",
     "batch.title": "De berichten van deze zoekopdracht herzenden",
-    "batch.count": "{total} bericht(en) gevonden; {going} zou(den) herzonden worden.",
-    "batch.do": "{count} bericht(en) herzenden",
+    "batch.count": (
+        "{total} {total|bericht|berichten} gevonden; {going} {going|zou|zouden} herzonden worden."
+    ),
+    "batch.do": "{count} {count|bericht|berichten} herzenden",
     "batch.cancel": "Annuleren, terug naar de berichten",
     "batch.back": "Terug naar de berichten",
     "batch.start": "Deze berichten herzenden…",
@@ -830,22 +841,22 @@ NL: Final[dict[str, str]] = {
         "{shown} van {total} getoond, nieuwste eerst. De CSV-export, "
         "`integrator events list --unrouted` of de API geven de andere."
     ),
-    "unrouted.count": "{total} niet-gerouteerde gebeurtenis(sen).",
+    "unrouted.count": "{total} niet-gerouteerde {total|gebeurtenis|gebeurtenissen}.",
     "unrouted.confirm_title": "Alle niet-gerouteerde gebeurtenissen van {provider} routeren",
     "unrouted.confirm_count": (
-        "{total} niet-gerouteerde gebeurtenis(sen) van zorgaanbieder {provider}; {going} zou(den) "
-        "nu gerouteerd worden."
+        "{total} niet-gerouteerde {total|gebeurtenis|gebeurtenissen} van zorgaanbieder {provider}; "
+        "{going} {going|zou|zouden} nu gerouteerd worden."
     ),
     "unrouted.destination": "Bestemming",
     "unrouted.messages_count": "Berichten die ze zou krijgen",
     "unrouted.would_skip": "Zou niet gerouteerd worden",
-    "unrouted.confirm_do": "{count} gebeurtenis(sen) routeren",
+    "unrouted.confirm_do": "{count} {count|gebeurtenis|gebeurtenissen} routeren",
     "unrouted.cancel": "Annuleren, terug naar de niet-gerouteerde gebeurtenissen",
     "once.again.route": "Dit is al gedaan op {at} door {by}; er is niets opnieuw gerouteerd.",
     "unrouted.route_hint": "Hoogstens {max} gebeurtenissen tegelijk.",
     "unrouted.route_now": "Nu routeren",
     "unrouted.done": "Gerouteerd",
-    "unrouted.done_count": "{routed} van {total} gebeurtenis(sen) gerouteerd.",
+    "unrouted.done_count": "{routed} van {total} {total|gebeurtenis|gebeurtenissen} gerouteerd.",
     "unrouted.messages": "Berichten gemaakt voor",
     "unrouted.back": "Terug naar de niet-gerouteerde gebeurtenissen",
     "unrouted.csv": "Exporteren als CSV",

@@ -157,9 +157,10 @@ NL: Final[dict[str, str]] = {
         "gebruik vanaf {sunset}, ga over op '{successor}'"
     ),
     "text.notice.unrouted_waiting": (
-        "{count} niet-gerouteerde gebeurtenis(sen) wachten op aanbieder '{provider}', die deze "
-        "bestemming nu bedient: deze wijziging routeert ze niet; routeer ze op de pagina "
-        "Niet-gerouteerde gebeurtenissen of met `integrator events route --provider {provider} "
+        "{count} niet-gerouteerde {count|gebeurtenis wacht|gebeurtenissen wachten} op aanbieder "
+        "'{provider}', die deze bestemming nu bedient: deze wijziging routeert ze niet; routeer ze "
+        "op de pagina Niet-gerouteerde gebeurtenissen of met `integrator events route --provider "
+        "{provider} "
         '--reason "..."`'
     ),
     "text.notice.no_providers": ("bestemming '{id}' bedient geen aanbieders: ze ontvangt niets"),
@@ -233,7 +234,7 @@ NL: Final[dict[str, str]] = {
     "text.rule.type_json_text": "moet JSON-tekst zijn",
     "text.rule.type_list": "moet een lijst zijn",
     "text.rule.one_of": "moet een van deze zijn: {expected}",
-    "text.rule.at_least": "moet minstens {count} onderdeel/onderdelen bevatten",
+    "text.rule.at_least": "moet minstens {count} {count|onderdeel|onderdelen} bevatten",
     "text.rule.unknown_field_elsewhere": "is hier geen veld; het schema heeft het bij {places}",
     "text.rule.unknown_field_like": "is geen bekend veld; bedoel je {key}?",
     "text.rule.json_syntax_at": 'is geen geldige JSON: "{detail}"',

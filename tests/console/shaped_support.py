@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import string
+from typing import Final
 
 from integrator.console.i18n import EN, NL
 from integrator.console.shaped import PREFIX, Family
@@ -19,6 +21,14 @@ def as_the_catalogue_says(template: str) -> str:
     return "".join(out)
 
 
+PLURAL: Final = re.compile(r"\{(\w+)\|[^{}|]*\|[^{}|]*\}")
+
+
+def placeholders(text: str) -> set[str]:
+    """The values a sentence names, a plural form (``{count|bericht|berichten}``) as its value."""
+    return {name for _, name, _, _ in string.Formatter().parse(PLURAL.sub(r"{\1}", text)) if name}
+
+
 def assert_every_shape_has_its_sentences(family: Family) -> None:
     """Each shape of ``family`` has a sentence in both languages, with the shape's values, and
     the English one is what the engine writes."""
@@ -30,5 +40,5 @@ def assert_every_shape_has_its_sentences(family: Family) -> None:
         assert key in EN and key in NL, key
         named = {name for _, name, _, _ in fields.parse(shape.template) if name}
         for catalogue in (EN, NL):
-            assert {name for _, name, _, _ in fields.parse(catalogue[key]) if name} == named, key
+            assert placeholders(catalogue[key]) == named, key
         assert EN[key] == as_the_catalogue_says(shape.template), key

@@ -85,7 +85,7 @@ async def test_a_blank_reason_is_refused_on_the_confirmation_with_its_selection(
         said = html.unescape(refused.text)
         assert "een reden is verplicht" in said
         assert 'id="confirm-reason-error"' in refused.text and 'aria-invalid="true"' in said
-        assert "2 bericht(en) gevonden; 2 zou(den) herzonden worden." in said
+        assert "2 berichten gevonden; 2 zouden herzonden worden." in said
         again = _form(refused.text)
         assert sorted(again["ids"]) == sorted(ids)
         assert again["once"] == form["once"]  # released by the refusal: still the one token

@@ -73,7 +73,7 @@ def test_the_discard_confirmation_and_its_result_name_the_letter_by_zd_and_desti
     screenshot(support, "deadletters-confirm-discard-facts")
 
     support.get_by_label("Reason").fill("sent by fax")
-    support.get_by_role("button", name="Discard 1 message(s)").click()
+    support.get_by_role("button", name="Discard 1 message").click()
     done = support.locator("#done-results")
     done.wait_for()
     cells = row_of(done, message_id).locator("td").all_inner_texts()

@@ -54,13 +54,13 @@ async def test_more_than_it_shows_is_said_with_how_many(
     assert english.status_code == 200, english.text
     said = html.unescape(english.text)
     assert "5 of 7 shown; narrow by destination or period to see the rest." in said
-    assert "5 shown" in said and "5 message(s)" not in said  # the group's count is of these
+    assert "5 shown" in said and "5 messages" not in said  # the group's count is of these
     assert "5 van 7 getoond; beperk op bestemming of periode" in html.unescape(dutch.text)
     assert "5 van 7 getoond" in html.unescape(dutch.text) and "5 getoond" in dutch.text
     assert "5 of 7 shown" in html.unescape(whole.text)  # within a period: counted in it too
     # All shown: no notice, and each group's count is all of it.
     assert 'id="dead-cut"' not in everything.text
-    assert "5 message(s)" in everything.text and "2 message(s)" in everything.text
+    assert "5 messages" in everything.text and "2 messages" in everything.text
 
 
 async def _post(
@@ -101,7 +101,7 @@ async def test_a_reason_of_blanks_is_refused_beside_it_on_the_confirmation(
         assert error is not None, said
         assert "a reason is required" in error[1]
         assert 'aria-invalid="true"' in refused.text
-        assert "2 message(s) selected" in said  # the selection kept
+        assert "2 messages selected" in said  # the selection kept
         again = _form(refused.text, f"/deadletters/{action}")
         assert again == form  # the same ids, period, list and one-time token
         back = re.search(r'<p><a href="([^"]*)">Cancel, back to the dead letters</a></p>', said)

@@ -170,8 +170,9 @@ def test_nothing_is_ticked_and_an_empty_selection_is_refused(page: Page, live: L
     total = boxes.count()
     group.get_by_role("button", name="Gekozen berichten afsluiten…").click()
     count = page.locator("#confirm-count").inner_text()
-    assert count.startswith(f"{total} bericht(en) gekozen"), count
-    page.get_by_role("button", name=f"{total} bericht(en) afsluiten").wait_for()
+    assert total > 1
+    assert count.startswith(f"{total} berichten gekozen"), count
+    page.get_by_role("button", name=f"{total} berichten afsluiten").wait_for()
 
 
 def test_the_confirmation_counts_what_would_be_resent_and_names_what_is_left_out(
@@ -190,14 +191,14 @@ def test_the_confirmation_counts_what_would_be_resent_and_names_what_is_left_out
         group.get_by_label(f"Bericht {message_id[:8]} kiezen").check()
     group.get_by_role("button", name="Gekozen berichten herzenden…").click()
     count = page.locator("#confirm-count").inner_text()
-    assert "2 bericht(en) gekozen; 1 zou(den) herzonden worden" in count, count
-    assert page.get_by_role("button", name="2 bericht(en) herzenden").count() == 0
+    assert "2 berichten gekozen; 1 zou herzonden worden" in count, count
+    assert page.get_by_role("button", name="2 berichten herzenden").count() == 0
     assert "weggelaten" in row_of(page.locator("main"), original).inner_text()
     assert "overgeslagen" not in page.locator("main").inner_text()
     screenshot(page, "deadletters-confirm-left-out-nl")
 
     page.get_by_label("Reden (verplicht; komt in de audittrail)").fill("ontvanger is hersteld")
-    page.get_by_role("button", name="1 bericht(en) herzenden").click()
+    page.get_by_role("button", name="1 bericht herzenden").click()
     done = page.locator("#done-results")
     done.wait_for()
     assert "weggelaten" in row_of(done, original).inner_text()

@@ -63,8 +63,8 @@ async def test_the_refused_copies_kept_beside_its_file_are_named_on_its_page(
         shown = await operator.get("/destinations/lab-west")
         assert shown.status_code == 200
         assert (
-            f'<p class="notice refused-copies">lab-west: 1 refused hand edit(s) kept beside its '
-            f"file, the oldest 3 day(s) old ({copy.name})" in shown.text
+            f'<p class="notice refused-copies">lab-west: 1 refused hand edit kept beside its '
+            f"file, the oldest 3 days old ({copy.name})" in shown.text
         )
         assert other.name not in shown.text
         hidden = await viewer.get("/destinations/lab-west")

@@ -248,9 +248,9 @@ def test_route_now_routes_once_however_often_its_result_is_reloaded(
         support.get_by_label("Reason").fill("noord serves kliniek zuid now")
         support.get_by_role("button", name="Route now").click()
         support.wait_for_url(re.compile(r"/events/routed/[0-9a-f]+$"))
-        assert support.locator("#done-count").inner_text() == "1 of 1 event(s) routed."
+        assert support.locator("#done-count").inner_text() == "1 of 1 event routed."
         support.reload()
-        assert support.locator("#done-count").inner_text() == "1 of 1 event(s) routed."
+        assert support.locator("#done-count").inner_text() == "1 of 1 event routed."
         assert support.locator("#once-again").count() == 0
     finally:
         live.call(live.engine.admin.patch("noord", {"providers": served[:1]}, actor="test"))

@@ -113,7 +113,7 @@ def test_a_dead_letter_resend_goes_out_once_however_often_its_page_is_posted(
     page.goto("/deadletters")
     page.locator("section.group").first.get_by_label("Select all in this group").check()
     page.locator("section.group").first.get_by_role("button", name="Resend selected…").click()
-    assert "2 message(s) selected; 2 would be resent" in page.locator("#confirm-count").inner_text()
+    assert "2 messages selected; 2 would be resent" in page.locator("#confirm-count").inner_text()
     # A second tab with the same confirmation page, made before anything was sent.
     other = page.context.new_page()
     other.goto("/deadletters")
@@ -122,7 +122,7 @@ def test_a_dead_letter_resend_goes_out_once_however_often_its_page_is_posted(
     fields = {**_fields(page), "reason": ["HIS back"]}
 
     page.get_by_label("Reason").fill("HIS back")
-    page.get_by_role("button", name="Resend 2 message(s)").click()
+    page.get_by_role("button", name="Resend 2 messages").click()
     page.wait_for_url(re.compile(r"/deadletters/done/[0-9a-f]+$"))  # a page of its own (GET)
     assert page.locator("#done-results").get_by_role("cell", name="resent", exact=True).count() == 2
     _settled(live)
@@ -144,7 +144,7 @@ def test_a_dead_letter_resend_goes_out_once_however_often_its_page_is_posted(
     # The second tab's own confirmation, from before the resend: the service's rule for a
     # listing (resent or settled since) leaves both out; nothing goes out.
     other.get_by_label("Reason").fill("HIS back (other tab)")
-    other.get_by_role("button", name="Resend 2 message(s)").click()
+    other.get_by_role("button", name="Resend 2 messages").click()
     other.wait_for_url(re.compile(r"/deadletters/done/[0-9a-f]+$"))
     rows = other.locator("#done-results tbody tr")
     assert rows.count() == 2
@@ -172,7 +172,7 @@ def test_a_search_resend_goes_out_once_however_often_its_page_is_posted(
     assert planned.locator("td").all_inner_texts()[1:3] == [event["zd_number"], "noord"]
     fields = {**_fields(page), "reason": ["GP called"]}
     page.get_by_label("Reason").fill("GP called")
-    page.get_by_role("button", name="Resend 1 message(s)").click()
+    page.get_by_role("button", name="Resend 1 message").click()
     page.wait_for_url(re.compile(r"/messages/resend/done/[0-9a-f]+$"))
     _settled(live)
     assert len(_resends(live, original)) == 1

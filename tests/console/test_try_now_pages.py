@@ -113,11 +113,11 @@ def test_a_destination_s_waiting_retries_are_tried_now_from_its_page(
     behind = live.submit(referral(), settle=False)
     page = page_of(browser, live, Grant(Role.RESEND, "CARD"))
     page.goto("/destinations/noord")
-    expect(page.locator("#try-now-waiting")).to_contain_text("1 message(s) wait")
+    expect(page.locator("#try-now-waiting")).to_contain_text("1 message waits for its next attempt")
     live.receivers["noord"].ack_code = "AA"
     page.get_by_role("button", name="Try the waiting retries now").click()
     page.wait_for_url("**/destinations/noord?tried=1")
-    expect(page.locator("#tried-now")).to_contain_text("1 waiting message(s)")
+    expect(page.locator("#tried-now")).to_contain_text("1 waiting message")
     screenshot(page, "destination-try-now-done")
     deadline = time.monotonic() + 20
     while any(

@@ -50,7 +50,7 @@ async def test_a_zd_number_that_arrived_unrouted_is_said_with_a_link(
         assert page.status_code == 200, page.text
         assert 'id="no-messages"' in page.text
         assert 'id="unrouted-zd"' in page.text
-        assert "er kwam 1 gebeurtenis(sen) met dit ZD-nummer binnen" in page.text
+        assert "er kwam 1 gebeurtenis met dit ZD-nummer binnen" in page.text
         assert f'href="/events?zd_number={ZD}&amp;unrouted=1"' in page.text
         listed = await sam.get("/events", params={"zd_number": ZD, "unrouted": "1"})
         assert listed.status_code == 200 and ZD in listed.text

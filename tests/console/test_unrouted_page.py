@@ -108,7 +108,7 @@ async def test_the_page_says_it_is_cut_and_offers_every_provider_over_all_events
     assert "/events/route/confirm" not in oost
     # The listing narrowed to one provider: its two events, all of them shown.
     assert only_west.text.count('name="ids"') == 2
-    assert "2 unrouted event(s)." in only_west.text
+    assert "2 unrouted events." in only_west.text
     assert "Only provider ziekenhuis-west." in only_west.text
 
 
@@ -176,8 +176,8 @@ async def test_a_reload_of_the_result_routes_nothing_again(engine: Engine) -> No
             sam, "/events/route", {"ids": first.id, "reason": "west serves it", "once": token}
         )
         again_shown = await sam.get(again.headers["location"])
-    assert "1 of 1 event(s) routed." in shown.text
-    assert "1 of 1 event(s) routed." in reloaded.text
+    assert "1 of 1 event routed." in shown.text
+    assert "1 of 1 event routed." in reloaded.text
     assert again.status_code == 303 and again.headers["location"] == f"{result_url}?again=1"
     assert "nothing was routed again" in again_shown.text
     assert await _routings(engine) == 1
@@ -197,12 +197,12 @@ async def test_a_provider_is_routed_only_once_its_count_is_confirmed(engine: Eng
         assert count is not None
         assert (
             count.group(1)
-            == "2 unrouted event(s) of provider ziekenhuis-west; 2 would be routed now."
+            == "2 unrouted events of provider ziekenhuis-west; 2 would be routed now."
         )
         assert "<tr><td>west</td><td>2</td></tr>" in confirm.text
         # A provider nobody serves is not offered: nothing would be routed, no button.
         unserved = await _form(sam, "/events/route/confirm", {"provider": OOST})
-        assert "205 unrouted event(s) of provider ziekenhuis-oost; 0 would be" in unserved.text
+        assert "205 unrouted events of provider ziekenhuis-oost; 0 would be" in unserved.text
         assert 'name="once"' not in unserved.text
         routed = await _form(
             sam,
@@ -211,7 +211,7 @@ async def test_a_provider_is_routed_only_once_its_count_is_confirmed(engine: Eng
         )
         assert routed.status_code == 303
         result = await sam.get(routed.headers["location"])
-    assert "2 of 2 event(s) routed." in result.text
+    assert "2 of 2 events routed." in result.text
     assert await _unrouted(engine, WEST) == 0 and await _routings(engine) == 2
 
 
@@ -220,7 +220,7 @@ async def test_a_provider_nobody_serves_is_said_so_on_its_confirmation(tmp_path:
         await _submit(engine, OOST)
         async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
             confirm = await _form(sam, "/events/route/confirm", {"provider": OOST})
-        assert "1 unrouted event(s) of provider ziekenhuis-oost; 0 would be routed now." in (
+        assert "1 unrouted event of provider ziekenhuis-oost; 0 would be routed now." in (
             confirm.text
         )
         assert "no destination serves provider &#39;ziekenhuis-oost&#39; yet" in confirm.text
