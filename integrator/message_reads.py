@@ -28,15 +28,16 @@ commands load this module and nothing heavier.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from deadletter import DeadLetter, get_dead_letter
+from deadletter.family import Families, State
 from integrator.access.permissions import Identity
 from integrator.patient_views import record_search, record_view
-from integrator.presenters import message_detail
+from integrator.presenters import message_detail, message_summary
 from integrator.search import BadSearch, build_filter
 from integrator.settings import Settings
 from integrator.store import (
@@ -44,6 +45,7 @@ from integrator.store import (
     EventRecord,
     MessageFilter,
     MessageRecord,
+    MessageStatus,
     ResendRecord,
     Store,
 )
@@ -183,6 +185,24 @@ class MessageReading:
             zone=zone,
             receiver_text=self.receiver_text,
         )
+
+
+async def dead_letter_states(store: Store, messages: Sequence[MessageRecord]) -> dict[str, State]:
+    """Where each dead message of ``messages`` stands, by the dead letters' own rule
+    (``deadletter.family``): one whose later resend got through is resolved, so support does
+    not act on it again. One read for the whole listing."""
+    dead = [m.id for m in messages if m.status == MessageStatus.DEAD]
+    families = await Families.load(store, dead)
+    return {message_id: families.resolution(message_id).state for message_id in dead}
+
+
+async def listed_messages(
+    store: Store, messages: Sequence[MessageRecord], zone: tzinfo | None = None
+) -> list[dict[str, Any]]:
+    """``messages`` as every listing shows them (``presenters.message_summary``), a dead one
+    with where it stands (``dead_letter_state``), as the CLI, the API and the console list it."""
+    states = await dead_letter_states(store, messages)
+    return [message_summary(m, zone, dead_state=states.get(m.id)) for m in messages]
 
 
 async def read_message_in_store(

@@ -23,7 +23,7 @@ Refusals are domain exceptions (``MessageNotFound``, ``NotPermitted``, ``BadSear
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Final
 
 from deadletter import (
@@ -39,7 +39,6 @@ from deadletter import (
     list_dead_letters,
     select_for_resend,
 )
-from deadletter.family import Families, State
 from integrator.access.permissions import Permission
 from integrator.catalog import Catalog
 from integrator.clusters import ClusterScope, OutOfSight, cluster_of
@@ -57,7 +56,7 @@ from integrator.patient_views import record_search
 from integrator.refusal import code_of
 from integrator.resending import resend_in_engine
 from integrator.settings import Settings
-from integrator.store import MessageFilter, MessageRecord, MessageStatus, ResendRecord, Store
+from integrator.store import MessageFilter, MessageRecord, ResendRecord, Store
 from integrator.store import NotFound as StoreNotFound
 from integrator.store.idprefix import AmbiguousIdPrefix
 
@@ -173,15 +172,6 @@ async def find_messages(
     return await find_messages_in_store(
         engine.store, scope.identity, flt, limit=limit, offset=offset, source=source
     )
-
-
-async def dead_letter_states(store: Store, messages: Sequence[MessageRecord]) -> dict[str, State]:
-    """Where each dead message of ``messages`` stands, by the dead letters' own rule
-    (``deadletter.family``): a listing then shows one whose later resend got through as
-    resolved, so support does not act on it again. One read for the whole page."""
-    dead = [m.id for m in messages if m.status == MessageStatus.DEAD]
-    families = await Families.load(store, dead)
-    return {message_id: families.resolution(message_id).state for message_id in dead}
 
 
 async def page_kept_search(

@@ -79,9 +79,14 @@ def compact_time(value: datetime | str | None, zone: tzinfo, now: datetime) -> s
 
 
 def message_summary(
-    m: MessageRecord, zone: tzinfo | None = None, *, receiver_text: bool = False
+    m: MessageRecord,
+    zone: tzinfo | None = None,
+    *,
+    receiver_text: bool = False,
+    dead_state: str | None = None,
 ) -> dict[str, Any]:
-    """One message for a listing; ``last_error`` as ``short_reason`` unless ``receiver_text``."""
+    """One message for a listing; ``last_error`` as ``short_reason`` unless ``receiver_text``;
+    ``dead_state``: where a dead message stands (``message_reads.listed_messages``)."""
     return {
         "id": m.id,
         "event_id": m.event_id,
@@ -92,6 +97,8 @@ def message_summary(
         "message_type": m.message_type,
         "control_id": m.control_id,
         "status": m.status,
+        # open, resending or resolved (a later resend delivered); None unless dead
+        "dead_letter_state": dead_state,
         "attempts": m.attempt_count,
         "created_at": iso_time(m.created_at, zone),
         "updated_at": iso_time(m.updated_at, zone),

@@ -44,7 +44,7 @@ from integrator.cli.views import attempts_table, messages_table, short_ids
 from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
-    from integrator.store import MessageFilter, MessageRecord, Store
+    from integrator.store import MessageFilter, Store
 
 messages_app = typer.Typer(help="Browse messages, their attempts and ACKs.", no_args_is_help=True)
 
@@ -101,9 +101,9 @@ def messages_list(
         MessageTerms,
         check_destination,
         find_messages_in_store,
+        listed_messages,
         terms_filter,
     )
-    from integrator.presenters import message_summary
     from integrator.rejected_reads import rejected_for_zd
     from integrator.search import BadSearch
 
@@ -156,18 +156,18 @@ def messages_list(
         sys.stdout.write(text)
         return
 
-    async def action(store: Store) -> tuple[list[MessageRecord], int | None]:
+    async def action(store: Store) -> tuple[list[dict[str, Any]], int | None]:
         found = await find_messages_in_store(
             store, local_identity(), await with_full_ids(store), limit=limit + 1
         )
+        listed = await listed_messages(store, found, settings.zone)
         if found or flt.zd_number is None:
-            return found, None
+            return listed, None
         # Nothing by that ZD number: did intake refuse it? One count on an index.
-        return found, await rejected_for_zd(store, local_identity(), flt.zd_number)
+        return listed, await rejected_for_zd(store, local_identity(), flt.zd_number)
 
     every, refused = with_store(action, settings, read_only=True)
-    found, shown = first_rows(every, limit)
-    rows = [message_summary(m, settings.zone) for m in found]
+    rows, shown = first_rows(every, limit)
     say_shown(shown)
     if flt.zd_number is not None:
         tell_rejected("no messages", flt.zd_number, refused)

@@ -137,7 +137,7 @@ def messages_table(
         "destination": Column("destination", lambda r: r["destination"]),
         "version": Column("version", lambda r: r["version"]),
         "control_id": Column("MSH-10", lambda r: r["control_id"]),
-        "status": Column("status", lambda r: r["status"]),
+        "status": Column("status", _status_cell),
         "tries": Column("tries", lambda r: str(r["attempts"]), "right"),
         "created": Column("created", lambda r: shown_time(r["created_at"], zone)),
         "resend_of": Column("resend of", lambda r: short.get(r["resend_of"] or "", "")),
@@ -150,6 +150,13 @@ def messages_table(
         width=width,
         title=title,
     )
+
+
+def _status_cell(row: dict[str, Any]) -> str:
+    """``dead (resolved)``, ``dead (resending)``: a dead message a later resend settled, or is
+    settling, is not one to act on (``message_reads.dead_letter_states``)."""
+    state = row.get("dead_letter_state")
+    return f"{row['status']} ({state})" if state not in (None, "open") else str(row["status"])
 
 
 def _natural(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> list[int]:

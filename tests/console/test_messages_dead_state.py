@@ -9,35 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from deadletter import ResendRequest, resend
 from integrator.access import Grant, Role
-from integrator.store import MessageRecord, NewMessage, Store
 from tests.console.started import noord_engine
 from tests.console.test_saved_searches import signed_in
-from tests.store.factories import make_event, make_message
-
-
-class SameDestination:
-    def is_configured(self, destination_id: str) -> bool:
-        return True
-
-    async def remap(self, original: MessageRecord, destination_id: str) -> NewMessage | str:
-        return make_message(destination_id=destination_id)
-
-
-async def _dead(store: Store, zd_number: str, resent_as: str | None) -> str:
-    """A dead message to ``noord``; with ``resent_as``, resent once, that resend in that status."""
-    message = make_message(destination_id="noord")
-    assert await store.accept_event(make_event(zd_number=zd_number), [message])
-    await store.set_status(message.id, "dead")
-    if resent_as is not None:
-        original = await store.get_message(message.id)
-        assert original is not None
-        ask = ResendRequest("GP phoned", "local:test")
-        [made] = await resend(store, [original], ask, SameDestination())
-        assert made.message is not None
-        await store.set_status(made.message.id, resent_as)
-    return message.id
+from tests.store.dead_families import four_dead_letters
 
 
 def _status_cells(text: str) -> dict[str, str]:
@@ -48,10 +23,7 @@ def _status_cells(text: str) -> dict[str, str]:
 
 async def test_a_dead_message_says_whether_a_resend_resolved_it(tmp_path: Path) -> None:
     async with noord_engine(tmp_path) as engine:
-        await _dead(engine.store, "ZD300000001", None)
-        await _dead(engine.store, "ZD300000002", "delivered")
-        await _dead(engine.store, "ZD300000003", "retrying")
-        await _dead(engine.store, "ZD300000004", "dead")  # its resend died too: still open
+        await four_dead_letters(engine.store)
         async with signed_in(engine, "sam@example.org", Grant(Role.VIEWER)) as sam:
             english = await sam.get("/messages?status=dead")
         async with signed_in(engine, "anna@example.org", Grant(Role.VIEWER), lang="nl") as anna:

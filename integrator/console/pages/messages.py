@@ -39,15 +39,13 @@ from integrator.exports import export_messages
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
 from integrator.kept_searches import KeptSearch
-from integrator.message_reads import check_destination, terms_filter
+from integrator.message_reads import check_destination, listed_messages, terms_filter
 from integrator.message_service import (
     MessageTerms,
-    dead_letter_states,
     find_messages,
     message_filter,
     page_kept_search,
 )
-from integrator.presenters import message_summary
 from integrator.rejected_reads import rejected_for_zd
 from integrator.search import (
     BadSearch,
@@ -185,8 +183,7 @@ async def _results(
                     offset=offset,
                     source=source_of(request),
                 )
-            states = await dead_letter_states(engine.store, found[:PAGE_SIZE])
-            rows = [{**message_summary(m), "dead_state": states.get(m.id)} for m in found]
+            rows = await listed_messages(engine.store, found)
         except BadSearch as exc:
             # Names the term and the rule, never the value (as the API answers it).
             problem = _beside(exc, terms.values())

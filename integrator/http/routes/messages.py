@@ -27,6 +27,7 @@ from integrator.http.deps import (
 )
 from integrator.http.json_body import JsonBodyRoute
 from integrator.http.scope import ScopeDep, forbidden
+from integrator.message_reads import listed_messages
 from integrator.message_service import (
     NO_MESSAGE,
     MessageNotFound,
@@ -35,7 +36,6 @@ from integrator.message_service import (
     find_messages,
     read_message,
 )
-from integrator.presenters import message_summary
 from integrator.search import BadSearch
 
 router = APIRouter(prefix="/api/v1", tags=["messages"], route_class=JsonBodyRoute)
@@ -88,7 +88,7 @@ async def list_messages(
     except BadSearch as exc:
         raise bad_search(exc, terms) from None
     note_search(response, terms)
-    return [message_summary(m) for m in rows]
+    return await listed_messages(engine.store, rows)
 
 
 @router.get(
@@ -141,7 +141,7 @@ async def search_messages(
     except BadSearch as exc:
         raise bad_search(exc, terms) from None
     note_search(response, terms)
-    return [message_summary(m) for m in rows]
+    return await listed_messages(engine.store, rows)
 
 
 @router.get("/messages/{message_id}")

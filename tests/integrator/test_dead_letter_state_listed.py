@@ -1,0 +1,63 @@
+"""Every listing of messages says where a dead one stands, by the dead letters' own rule
+(``message_reads.listed_messages``): the API's and ``messages list --json`` as
+``dead_letter_state``, the CLI's table beside the status. A dead message whose later resend was
+delivered needs nobody; one whose resend died too is still open."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from integrator.store import Store
+from tests.console.started import noord_engine
+from tests.http.support import api_client
+from tests.integrator.test_cli_reading import cli, env_for
+from tests.store.dead_families import four_dead_letters
+
+EXPECTED = {
+    "ZD300000001": "open",
+    "ZD300000002": "resolved",
+    "ZD300000003": "resending",
+    "ZD300000004": "open",
+}
+
+
+def _states(rows: list[dict[str, Any]]) -> dict[str, str | None]:
+    """The originals' states by ZD number (each ZD number's oldest row: the original)."""
+    return {r["zd_number"]: r["dead_letter_state"] for r in reversed(rows)}
+
+
+async def test_the_api_lists_each_dead_message_with_its_state(tmp_path: Path) -> None:
+    async with noord_engine(tmp_path) as engine:
+        ids = await four_dead_letters(engine.store)
+        async with api_client(engine) as client:
+            dead = await client.get("/api/v1/messages", params={"status": "dead"})
+            everything = await client.get("/api/v1/messages")
+            searched = await client.post("/api/v1/messages/search", json={"status": "dead"})
+    assert dead.status_code == 200, dead.text
+    originals = {r["id"]: r["dead_letter_state"] for r in dead.json()}
+    assert {zd: originals[i] for zd, i in ids.items()} == EXPECTED
+    assert _states(searched.json()) == EXPECTED
+    # Not dead: no state (the resends delivered or retrying).
+    assert {r["dead_letter_state"] for r in everything.json() if r["status"] != "dead"} == {None}
+
+
+def test_messages_list_says_it_in_json_and_beside_the_status(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+
+    async def fill() -> dict[str, str]:
+        async with await Store.open(url) as store:
+            return await four_dead_letters(store)
+
+    ids = asyncio.run(fill())
+    env = {**env_for(url, tmp_path), "COLUMNS": "200"}
+    listed = cli(env, "messages", "list", "--status", "dead", "--json")
+    table = cli(env, "messages", "list", "--zd", "ZD300000002")
+    assert listed.exit_code == 0, listed.output
+    by_id = {r["id"]: r["dead_letter_state"] for r in json.loads(listed.stdout)}
+    assert {zd: by_id[i] for zd, i in ids.items()} == EXPECTED
+    assert table.exit_code == 0, table.output
+    assert "dead (resolved)" in table.stdout
+    assert "delivered" in table.stdout  # the resend that resolved it, listed beside it
