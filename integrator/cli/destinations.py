@@ -328,14 +328,22 @@ def add(
 ) -> None:
     """Add a destination from a YAML definition (docs/product.md §5.1)."""
 
+    source = "(standard input)" if file == "-" else file  # named in a refusal, as typed
     if file == "-":
-        text = sys.stdin.read()
+        raw = sys.stdin.buffer.read()
     else:
         path = Path(file)
+        if path.is_dir():
+            fail(f"{file}: is a directory, not a destination file", 2)
         if not path.is_file():
             fail(f"{file}: no such file", 2)
-        text = path.read_text(encoding="utf-8")
-    source = "(standard input)" if file == "-" else file  # named in a refusal, as typed
+        raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # As the engine and `destinations list` refuse such a file (a hand edit saved as
+        # Latin-1, say): the rule, not a traceback.
+        fail(f"{source}: (file): is not UTF-8 text; save it as UTF-8", 2)
     change = with_admin(
         lambda admin: admin.add(text, actor=local_actor(), reason=reason, source=source)
     )

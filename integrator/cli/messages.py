@@ -107,6 +107,8 @@ def messages_list(
     from integrator.rejected_reads import rejected_for_zd
     from integrator.search import BadSearch
 
+    if as_json and as_csv:
+        fail("--json and --csv: choose one", 2)
     settings = load_settings()
     terms = MessageTerms(
         zd_number=zd,

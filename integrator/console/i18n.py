@@ -154,7 +154,7 @@ EN: Final[dict[str, str]] = {
     "dashboard.resume_named": "Resume {name}",
     # A tile's figures that link, named by what they count (two tiles may show the same count).
     "dashboard.queue_named": "{count} waiting for {name}",
-    "dashboard.dead_named": "{count} dead letters of {name}",
+    "dashboard.dead_named": "{count} {count|dead letter|dead letters} of {name}",
     "dashboard.held_named": "{count} held for {name}",
     "dashboard.updated": "Refreshes by itself; last at {time}",
     "messages.title": "Messages",
@@ -482,7 +482,9 @@ NL: Final[dict[str, str]] = {
     "dashboard.pause_named": "{name} pauzeren",
     "dashboard.resume_named": "{name} hervatten",
     "dashboard.queue_named": "{count} wachtend voor {name}",
-    "dashboard.dead_named": "{count} onbestelbare berichten van {name}",
+    "dashboard.dead_named": (
+        "{count} {count|onbestelbaar bericht|onbestelbare berichten} van {name}"
+    ),
     "dashboard.held_named": "{count} vastgehouden voor {name}",
     "dashboard.updated": "Ververst vanzelf; laatst om {time}",
     "messages.title": "Berichten",

@@ -20,6 +20,10 @@ def test_a_count_chooses_the_word_s_form_never_both_at_once() -> None:
     assert translate("nl", "dead.count", count=3) == "3 berichten"
     assert translate("nl", "dead.count", count=0) == "0 berichten"
     assert translate("en", "dead.count", count=1) == "1 message"
+    # An accessible name too: a screen reader says it as written.
+    assert translate("nl", "dashboard.dead_named", count=1, name="Zuid") == (
+        "1 onbestelbaar bericht van Zuid"
+    )
     said = translate("nl", "batch.count", total=3, going=1)
     assert said == "3 berichten gevonden; 1 zou herzonden worden."
     # Values read back from a stored English text are text: "1" is one all the same.

@@ -1,0 +1,37 @@
+"""Operators' mistakes the CLI refuses with the rule and exit 2, never a traceback or a
+silently different output: options that contradict each other, a destination file that is not
+UTF-8 (a hand edit saved as Latin-1) or that is a directory. Nothing is changed by them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli_in_process import run_cli
+
+LATIN_1 = (
+    b"id: lab9\nname: Lab Caf\xe9\nhost: 127.0.0.1\nport: 2575\n"
+    b"providers: [lab-west]\nmessages:\n  diagnostic_request: orm-v3\n"
+)
+
+
+def test_messages_list_refuses_json_and_csv_together(env: dict[str, str]) -> None:
+    both = run_cli("messages", "list", "--csv", "--json", env=env)
+    assert both.returncode == 2, both
+    assert "--json and --csv: choose one" in both.stderr
+    assert both.stdout == ""  # no CSV passed off as JSON
+
+
+def test_a_destination_file_that_is_not_utf8_is_refused_by_its_rule(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "lab9.yaml"
+    path.write_bytes(LATIN_1)
+    from_file = run_cli("destinations", "add", str(path), "--reason", "new lab", env=env)
+    a_directory = run_cli("destinations", "add", str(tmp_path), "--reason", "x", env=env)
+    assert from_file.returncode == 2, from_file
+    assert f"{path}: (file): is not UTF-8 text" in from_file.stderr
+    assert "Traceback" not in from_file.stderr + from_file.stdout
+    assert a_directory.returncode == 2
+    assert "is a directory, not a destination file" in a_directory.stderr
+    listed = run_cli("destinations", "list", "--json", env=env)
+    assert listed.returncode == 0 and "lab9" not in listed.stdout  # nothing was added
