@@ -772,6 +772,17 @@ class DestinationAdmin:
 
         async def made_after(base: int) -> Change:
             catalog = await self.catalog()
+            gone = catalog.directory_problem
+            if gone is not None and await self._store.has_destination_history():
+                # A store in use whose directory is not there (a volume not mounted, a command
+                # run from another directory): a new directory made here would hold one file the
+                # engine never reads, and the history would say it was added. A new store's
+                # first destination makes the directory.
+                raise ConfigurationError(
+                    f"destinations directory unusable: {self._dir} (INTEGRATOR_DESTINATIONS_DIR) "
+                    f"{gone.rule}; this store has destinations, so nothing is added: run this "
+                    "where the engine runs, or set the setting to its directory"
+                ).coded("destination.directory_unusable", directory=str(self._dir))
             await self._refuse_id_of_another(config.id, catalog)
             if config.id in catalog.sources:
                 raise ConfigurationError(

@@ -153,6 +153,9 @@ EN: Final[dict[str, str]] = {
         "destination {id} exists already; open it and edit it to change it"
     ),
     "refusal.destination.file_exists": "a destination file {id}.yaml exists already",
+    "refusal.destination.directory_unusable": (
+        "the destinations directory {directory} is not there; nothing is added until it is back"
+    ),
     # Messages, resends and dead letters
     "refusal.message.unknown": "no message with id {id}",
     "refusal.resend.message_unknown": "no message has one of these ids",
@@ -667,6 +670,9 @@ NL: Final[dict[str, str]] = {
         "bestemming {id} bestaat al; open die en kies Wijzigen om haar te veranderen"
     ),
     "refusal.destination.file_exists": "er bestaat al een bestemmingsbestand {id}.yaml",
+    "refusal.destination.directory_unusable": (
+        "de bestemmingenmap {directory} is er niet; er wordt niets toegevoegd tot die terug is"
+    ),
     "refusal.message.unknown": "geen bericht met id {id}",
     "refusal.resend.message_unknown": "geen bericht heeft een van deze ids",
     "refusal.deadletter.not_dead": "bericht {id} is {status}, geen onbestelbaar bericht",

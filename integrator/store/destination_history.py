@@ -142,6 +142,13 @@ class DestinationHistoryMixin:
             raise failure  # outside the except block: driver text is never chained
 
     @guarded("read destination history")
+    async def has_destination_history(self: _StoreParts) -> bool:
+        """Whether any destination was ever recorded: a store in use, not a new one."""
+        query = select(destination_revisions.c.revision).limit(1)
+        async with self._engine.connect() as conn:
+            return (await conn.scalar(query)) is not None
+
+    @guarded("read destination history")
     async def last_destination_revision(self: _StoreParts, destination_id: str) -> int:
         """The number of the last revision recorded; 0 when there is none."""
         query = select(func.coalesce(func.max(destination_revisions.c.revision), 0)).where(

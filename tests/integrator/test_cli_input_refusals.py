@@ -35,3 +35,39 @@ def test_a_destination_file_that_is_not_utf8_is_refused_by_its_rule(
     assert "is a directory, not a destination file" in a_directory.stderr
     listed = run_cli("destinations", "list", "--json", env=env)
     assert listed.returncode == 0 and "lab9" not in listed.stdout  # nothing was added
+
+
+LAB = (
+    "id: lab\nname: Lab\nhost: 127.0.0.1\nport: 2575\nproviders: [lab-west]\n"
+    "messages:\n  diagnostic_request: orm-v3\n"
+)
+
+
+def test_add_refuses_a_missing_directory_once_the_store_has_destinations(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """The first destination of a new store makes the directory; once the store has any, a
+    missing directory (a volume not mounted, a command run from elsewhere) refuses the add:
+    a new directory there would hold a file the engine never reads, and the history would say
+    it was added."""
+    first = run_cli("destinations", "add", "-", "--reason", "first", env=env, input=LAB)
+    assert first.returncode == 0, first
+    elsewhere = {**env, "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path / "not-mounted")}
+    other = LAB.replace("id: lab", "id: lab2").replace("lab-west", "lab-oost")
+    refused = run_cli("destinations", "add", "-", "--reason", "x", env=elsewhere, input=other)
+    assert refused.returncode == 2, refused
+    assert "destinations directory unusable" in refused.stderr
+    assert "INTEGRATOR_DESTINATIONS_DIR" in refused.stderr
+    assert not (tmp_path / "not-mounted").exists()
+    history = run_cli("destinations", "history", "lab2", "--json", env=env)
+    assert history.returncode == 2 and "lab2" not in history.stdout, history  # none recorded
+
+
+def test_the_first_destination_of_a_new_store_makes_the_directory(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    new_dir = tmp_path / "fresh"
+    fresh = {**env, "INTEGRATOR_DESTINATIONS_DIR": str(new_dir)}
+    made = run_cli("destinations", "add", "-", "--reason", "first", env=fresh, input=LAB)
+    assert made.returncode == 0, made
+    assert (new_dir / "lab.yaml").is_file()
