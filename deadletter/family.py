@@ -48,6 +48,7 @@ class Resolution:
     state: State = "open"
     resolved_by: str | None = None
     latest_resend: ResendLink | None = None
+    resolved_at_destination: str | None = None  # where ``resolved_by`` went
 
 
 OPEN = Resolution()
@@ -96,7 +97,7 @@ class Families:
         latest = later[-1] if later else None
         for member in later:
             if member.status == "delivered":
-                return Resolution("resolved", member.id, latest)
+                return Resolution("resolved", member.id, latest, member.destination_id)
         if any(member.status in IN_DELIVERY for member in later):
             return Resolution("resending", None, latest)
         return Resolution("open", None, latest)

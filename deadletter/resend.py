@@ -39,7 +39,7 @@ Whatever is skipped is reported per message with why; callers exit non-zero for 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, overload
@@ -327,7 +327,9 @@ class ResendResult:
             return "would resend" if self.goes_out else "would skip"
         return "resent" if self.goes_out else "skipped"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, seen: Collection[str] | None = None) -> dict[str, Any]:
+        """``seen``: the destinations the reader may see (None: all); a note naming a resend to
+        one outside them says so without naming it (``_seen_note``)."""
         m = self.message
         same_bytes = self.mode == ResendMode.ORIGINAL
         return {
@@ -343,8 +345,24 @@ class ResendResult:
             "control_id": m.control_id
             if m is not None and (same_bytes or not self.dry_run)
             else None,
-            "note": self.note,
+            "note": _seen_note(self.note, seen),
         }
+
+
+def _seen_note(note: str | None, seen: Collection[str] | None) -> str | None:
+    """``note`` for a reader who may see ``seen``: a skip because of a resend elsewhere names
+    that destination and message only when the reader may see it (else they are as unknown)."""
+    if not isinstance(note, Note) or seen is None or note.code != "resend.skip.resent_elsewhere":
+        return note
+    if note.values.get("elsewhere") in seen:
+        return note
+    destination = note.values.get("destination")
+    return Note(
+        f"already resent to a destination outside your clusters, so not to {destination} as "
+        "well; name it (its id or ZD number) to send it there too",
+        "resend.skip.resent_outside",
+        destination=destination,
+    )
 
 
 def names_messages(flt: MessageFilter) -> bool:

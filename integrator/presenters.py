@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -357,11 +357,20 @@ def dead_letter_facts(message: MessageRecord, zone: tzinfo | None = None) -> dic
     }
 
 
-def dead_letter_summary(letter: DeadLetter, zone: tzinfo | None = None) -> dict[str, Any]:
+def dead_letter_summary(
+    letter: DeadLetter,
+    zone: tzinfo | None = None,
+    *,
+    seen: Collection[str] | None = None,
+) -> dict[str, Any]:
     """A dead letter with where it stands: ``open``, ``resending`` (a later resend is still in
     delivery), ``resolved`` (``resolved_by``: the resend that was delivered) or ``discarded``
     (``discarded_by``, ``discarded_at``), and the newest resend made after it, so support can
     follow the link.
+
+    ``seen``: the destinations the reader may see (None: all). A resend to one outside them is
+    not named: its id and destination are None, as for an unknown message, and only its
+    status stays, which the letter's ``state`` says anyway.
 
     A discarded one has no ``dead_since``: its last change of status is the discard, and when
     it died before that is not kept."""
@@ -371,6 +380,10 @@ def dead_letter_summary(letter: DeadLetter, zone: tzinfo | None = None) -> dict[
     resolution = letter.resolution
     latest = resolution.latest_resend
     discarded = letter.discarded
+    hidden = latest is not None and seen is not None and latest.destination_id not in seen
+    resolved_by = resolution.resolved_by
+    if seen is not None and resolution.resolved_at_destination not in seen:
+        resolved_by = None
     return {
         "id": m.id,
         "destination": facts["destination"],
@@ -385,11 +398,15 @@ def dead_letter_summary(letter: DeadLetter, zone: tzinfo | None = None) -> dict[
         "dead_since": iso_time(m.updated_at, zone) if discarded is None else None,
         "resend_of": m.resend_of,
         "state": letter.state,
-        "resolved_by": resolution.resolved_by,
+        "resolved_by": resolved_by,
         "latest_resend": (
             None
             if latest is None
-            else {"id": latest.id, "destination": latest.destination_id, "status": latest.status}
+            else {
+                "id": None if hidden else latest.id,
+                "destination": None if hidden else latest.destination_id,
+                "status": latest.status,
+            }
         ),
         "discarded_by": discarded.by if discarded is not None else None,
         "discarded_at": iso_time(discarded.at, zone) if discarded is not None else None,

@@ -234,6 +234,10 @@ EN: Final[dict[str, str]] = {
         "send it there too, resend it from its own page or search by its ZD number"
     ),
     "refusal.resend.skip.destination_unknown": "destination {destination} is not configured",
+    "refusal.resend.skip.resent_outside": (
+        "already resent to a destination outside your clusters, so not to {destination} as "
+        "well; to send it there too, resend it from its own page or search by its ZD number"
+    ),
     "refusal.resend.skip.pruned": (
         "its content was pruned on {date} (retention); nothing to resend"
     ),
@@ -756,6 +760,11 @@ NL: Final[dict[str, str]] = {
         "ook daarheen te sturen"
     ),
     "refusal.resend.skip.destination_unknown": "bestemming {destination} is niet ingesteld",
+    "refusal.resend.skip.resent_outside": (
+        "al herzonden naar een bestemming buiten je clusters, dus niet ook naar {destination}; "
+        "herzend het vanaf de eigen pagina van het bericht, of zoek op het ZD-nummer, om het ook "
+        "daarheen te sturen"
+    ),
     "refusal.resend.skip.pruned": (
         "de inhoud is op {date} opgeschoond (bewaartermijn); er is niets te herzenden"
     ),

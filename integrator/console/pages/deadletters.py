@@ -190,8 +190,9 @@ async def _listing(
         )
         total = max(total, counted)
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    seen = scope.destination_ids(engine.catalog)  # a resend elsewhere is not named
     for letter in letters:
-        row = dead_letter_summary(letter, engine.settings.zone)
+        row = dead_letter_summary(letter, engine.settings.zone, seen=seen)
         groups.setdefault((row["destination"], row["reason"] or ""), []).append(row)
     listed = [
         {

@@ -83,7 +83,8 @@ async def deadletters(
     except BadSearch as exc:
         terms = MessageTerms(destination=destination, since=since, until=until)
         raise bad_search(exc, terms) from None
-    return [dead_letter_summary(letter) for letter in letters]
+    seen = scope.destination_ids(engine.catalog)  # a resend elsewhere is not named
+    return [dead_letter_summary(letter, seen=seen) for letter in letters]
 
 
 class DiscardBody(BaseModel):

@@ -11,7 +11,7 @@ the decisions into HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
@@ -62,16 +62,23 @@ def _request(
     )
 
 
-def outcome_json(results: list[ResendResult], *, dry_run: bool, actor: str) -> dict[str, Any]:
+def outcome_json(
+    results: list[ResendResult],
+    *,
+    dry_run: bool,
+    actor: str,
+    seen: Collection[str] | None = None,
+) -> dict[str, Any]:
     """Counts and every message's outcome with why, as the dry run answers it; ``actor`` is
-    who the real run would be recorded as, which a client (the CLI) cannot know by itself."""
+    who the real run would be recorded as, which a client (the CLI) cannot know by itself;
+    ``seen``: the destinations the caller may see, the only ones a note names."""
     return {
         "dry_run": dry_run,
         "actor": actor,
         "total": len(results),
         "resend": sum(r.goes_out for r in results),
         "skip": sum(not r.goes_out for r in results),
-        "results": [r.to_json() for r in results],
+        "results": [r.to_json(seen) for r in results],
     }
 
 
@@ -204,7 +211,8 @@ async def _resend_batch(
                 engine, selection, _request(body, scope, None, source), dry_run=True
             )
             # Answered at once (200), with the note ``resend_batch`` puts on it.
-            return Answer(200, outcome_json(planned, dry_run=True, actor=scope.actor))
+            seen = scope.destination_ids(catalog)
+            return Answer(200, outcome_json(planned, dry_run=True, actor=scope.actor, seen=seen))
         refusals(selection, _request(body, scope, None, source), engine_renderer(engine))
     except UnknownMessageId as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
@@ -220,7 +228,7 @@ async def _resend_batch(
         results = await resend_in_engine(
             engine, selected, _request(body, scope, job.id, source), progress=progress
         )
-        return [r.to_json() for r in results]
+        return [r.to_json(scope.destination_ids(catalog)) for r in results]
 
     job = await registry.start(
         "resend",

@@ -1,0 +1,42 @@
+"""A resend sent on to another cluster's destination is not named to who sees only the first:
+``latest_resend``/``resolved_by`` of a dead letter and the note of a batch resend's skip leave
+its id and destination out, as an unknown message, while the letter still says it is resolved.
+Who sees both clusters gets the link."""
+
+from __future__ import annotations
+
+from integrator.access import Grant, Role
+from tests.http.test_access import World, world  # noqa: F401 (the fixture)
+
+
+async def test_a_resend_to_another_cluster_is_not_named(world: World) -> None:  # noqa: F811
+    engine = world.engine
+    await engine.store.set_status(world.lab_message, "dead", last_error="gone")
+    async with world.client(world.everything) as admin:  # all-clusters support sends it on
+        sent = await admin.post(
+            f"/api/v1/messages/{world.lab_message}/resend",
+            json={"reason": "to noord", "to": "noord"},
+        )
+        assert sent.status_code == 201, sent.text
+        assert await engine.wait_settled(timeout=10)
+        [seen_all] = (await admin.get("/api/v1/deadletters", params={"all": "true"})).json()
+    lab = await world.token(Grant(Role.RESEND, "LAB"), name="lab-support")
+    async with world.client(lab) as client:
+        [letter] = (await client.get("/api/v1/deadletters", params={"all": "true"})).json()
+        plan = await client.post(
+            "/api/v1/resend",
+            json={
+                "reason": "x",
+                "dry_run": True,
+                "filter": {"destination": "lab", "status": "dead"},
+            },
+        )
+    made = seen_all["latest_resend"]["id"]
+    assert seen_all["latest_resend"]["destination"] == "noord" and seen_all["resolved_by"] == made
+    assert letter["state"] == "resolved"  # its own letter: where it stands, yes
+    assert letter["latest_resend"] == {"id": None, "destination": None, "status": "delivered"}
+    assert letter["resolved_by"] is None
+    assert plan.status_code == 200, plan.text
+    [result] = plan.json()["results"]
+    assert result["note"].startswith("already resent to a destination outside your clusters")
+    assert made not in plan.text and "noord" not in plan.text
