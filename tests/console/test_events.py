@@ -182,6 +182,9 @@ def test_without_patient_data_it_is_403_and_outside_the_clusters_404(
         page.get_by_role("button", name="Search").click()
         page.wait_for_url(re.compile(rf"/events\?.*zd_number={ZD}"))
         assert page.locator("#event-list tbody tr").count() == 1
+        # Its id as text, not a link to the page that would refuse her.
+        assert page.locator("#event-list tbody a").count() == 0
+        assert page.locator("#event-list tbody").inner_text().count(event_id[:8]) == 1
     lab = live.person("lars@example.org", Grant(Role.RESEND, "LAB"))
     for page in _signed_in(browser, live, lab):
         # Its messages lie in CARD, the unrouted one in no cluster: as an unknown id.

@@ -151,6 +151,8 @@ async def _results(
         terms=without_bsn(terms),
         handle=handle,
         bsn_search=visitor.may_somewhere(P.PATIENT_DATA_READ),
+        # An event's page shows the patient (patient_data.read): without it, no link to a 403.
+        may_open_event=visitor.may_somewhere(P.PATIENT_DATA_READ),
         problem=problem,
         rows=rows[:PAGE_SIZE],
         more=len(rows) > PAGE_SIZE,
