@@ -248,3 +248,16 @@ async def test_controls_repeated_on_a_page_are_named_by_what_they_act_on(
     ]
     start = "Open message " if english else "Bericht "
     assert len([n for n in opened if n.startswith(start)]) == 2, opened
+
+
+def test_every_search_field_holds_no_more_than_its_page_takes() -> None:
+    """A term longer than the page takes would be refused on a bare page, the form and the
+    other terms lost (a pasted line, say): the browser stops the typing at the same bound."""
+    import re
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "integrator" / "console" / "templates"
+    for name in ("messages.html", "events.html", "rejected.html", "deadletters.html"):
+        text = (templates / name).read_text(encoding="utf-8")
+        for tag in re.findall(r'<input [^>]*type="text"[^>]*>', text):
+            assert "maxlength=" in tag, (name, tag)
