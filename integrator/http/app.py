@@ -33,6 +33,7 @@ from integrator.http.docs import docs_router
 from integrator.http.errors import install_error_handlers
 from integrator.http.limits import BodyLimits
 from integrator.http.media import require_json_body
+from integrator.http.nul import refuse_nul
 from integrator.http.openapi import install_openapi
 from integrator.http.query import refuse_unknown_query
 from integrator.http.refused_intake import body_refused
@@ -107,6 +108,7 @@ def build_app() -> FastAPI:
             Depends(authorize),
             Depends(require_json_body),
             Depends(refuse_unknown_query),
+            Depends(refuse_nul),
         ],
     )
     install_error_handlers(app)
