@@ -401,6 +401,7 @@ class Change:
     warnings: tuple[str, ...] = ()
     diff: str = ""
     rewrote_refused_file: str | None = None  # a broken destination's file, rewritten
+    dead_lettered: int = 0  # a forced remove: the waiting messages it made dead letters
 
     @property
     def changed(self) -> bool:
@@ -414,6 +415,7 @@ class Change:
             "changed": self.changed,
             "revision": self.revision,
             "rewrote_refused_file": self.rewrote_refused_file,
+            "dead_lettered": self.dead_lettered,
             "warnings": list(self.warnings),
             "diff": self.diff,
         }
@@ -984,7 +986,14 @@ class DestinationAdmin:
                 details={"revision": revision, "dead_lettered": len(waiting), **self._where()},
             )
         await self._notify()
-        return Change(destination_id, history_actions.REMOVE, revision, None, diff=diff)
+        return Change(
+            destination_id,
+            history_actions.REMOVE,
+            revision,
+            None,
+            diff=diff,
+            dead_lettered=len(waiting),
+        )
 
     async def rollback(
         self,

@@ -53,6 +53,14 @@ DestinationIdArgument = Annotated[
 
 
 def _report(change: Change, as_json: bool) -> None:
+    # On stderr, with --json too: a forced remove's dead letters are what to act on next.
+    if change.dead_lettered:
+        err_console.print(
+            f"{change.dead_lettered} waiting message(s) of {change.destination_id} are dead "
+            f"letters now: integrator deadletter list --destination {change.destination_id}",
+            markup=False,
+            soft_wrap=True,
+        )
     if as_json:
         print_json(change.to_json())
         return

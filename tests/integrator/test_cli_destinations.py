@@ -78,6 +78,11 @@ def test_remove_with_waiting_messages_names_the_cli_option(env: dict[str, str]) 
     assert refused.returncode == 2
     assert "remove with --force" in refused.stderr and "?force" not in refused.stderr
     assert (directory / "ziekenhuis-noord.yaml").exists()
+    # Forced: how many became dead letters is said, in text and in --json, not only audited.
+    forced = cli("destinations", "remove", "ziekenhuis-noord", "--force", "--json", env=env)
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout)["dead_lettered"] == 1
+    assert "1 waiting message(s) of ziekenhuis-noord are dead letters now" in forced.stderr
 
 
 def test_submit_without_an_engine_routes_to_a_broken_destination_on_its_last_good_definition(
