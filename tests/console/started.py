@@ -28,10 +28,12 @@ async def started_engine(tmp_path: Path, start: datetime) -> AsyncIterator[Engin
 
 
 @asynccontextmanager
-async def noord_engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    """Started with one destination, ``noord`` serving ``ziekenhuis-noord`` (its port answers
-    nothing: the tests that use it make their messages in the store); stopped after."""
-    config = destination("noord", 2575, providers=["ziekenhuis-noord"])
+async def noord_engine(
+    tmp_path: Path, providers: tuple[str, ...] = ("ziekenhuis-noord",)
+) -> AsyncIterator[Engine]:
+    """Started with one destination, ``noord`` (cluster CARD) serving ``providers`` (its port
+    answers nothing: the tests that use it make their messages in the store); stopped after."""
+    config = destination("noord", 2575, providers=list(providers))
     started = Engine(
         settings_for(tmp_path, search_key="a-console-test-search-key"),
         catalog=build_catalog([("noord.yaml", config)], today=date(2026, 11, 27)),

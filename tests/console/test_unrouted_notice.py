@@ -17,26 +17,19 @@ from typing import Any
 
 import pytest
 
-from destinations.config import dump_destination
 from integrator.access import Grant, Role
 from integrator.engine import Engine
+from tests.console.started import noord_engine
 from tests.console.test_saved_searches import signed_in
-from tests.integrator.support import destination, settings_for
 
 ZD = "ZD200000009"
 
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    settings = settings_for(tmp_path, search_key="a-console-test-search-key")
-    settings.destinations_dir.mkdir()
     # Cluster CARD's one destination serves another provider: the referral's event is unrouted.
-    card = destination("noord", 1, providers=["kliniek-oost"])
-    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(card))
-    started = Engine(settings)
-    await started.start()
-    yield started
-    await started.stop()
+    async with noord_engine(tmp_path, providers=("kliniek-oost",)) as started:
+        yield started
 
 
 async def test_a_zd_number_that_arrived_unrouted_is_said_with_a_link(

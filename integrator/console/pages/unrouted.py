@@ -272,24 +272,24 @@ async def route(
         provider=provider or None,
         source=source_of(request),
     )
-    if listing:
+    try:  # checked before the one-time token is claimed: a refusal leaves it unused
+        wanted = asked.checked(engine.settings)
+    except EventsRefused as exc:
+        if not listing:
+            raise BadInput(said(exc)) from None
         # What the listing's form can get wrong (nothing ticked, a blank reason) is said on
-        # the listing, the ticks and the reason kept; nothing is claimed or done.
-        try:
-            asked.checked(engine.settings)
-        except EventsRefused as exc:
-            return await _listing(
-                request,
-                visitor,
-                "",
-                refused=(exc.field, said(exc, field=False)),
-                reason=reason,
-                ticked=ids,
-            )
+        # the listing, the ticks and the reason kept.
+        return await _listing(
+            request,
+            visitor,
+            "",
+            refused=(exc.field, said(exc, field=False)),
+            reason=reason,
+            ticked=ids,
+        )
 
     async def work() -> dict[str, Any]:
         try:
-            wanted = asked.checked(engine.settings)
             results = await route_in_engine(engine, await _selected(engine, wanted), wanted)
         except EventsRefused as exc:
             raise BadInput(said(exc)) from None

@@ -192,6 +192,7 @@ async def _resend_batch(
     source: str | None,
 ) -> Answer:
     catalog = engine.catalog
+    seen = scope.destination_ids(catalog)  # the only destinations a result's note names
     flt: MessageFilter | None = None
     if body.filter is not None:
         terms = terms_of(body.filter)
@@ -211,7 +212,6 @@ async def _resend_batch(
                 engine, selection, _request(body, scope, None, source), dry_run=True
             )
             # Answered at once (200), with the note ``resend_batch`` puts on it.
-            seen = scope.destination_ids(catalog)
             return Answer(200, outcome_json(planned, dry_run=True, actor=scope.actor, seen=seen))
         refusals(selection, _request(body, scope, None, source), engine_renderer(engine))
     except UnknownMessageId as exc:
@@ -228,7 +228,7 @@ async def _resend_batch(
         results = await resend_in_engine(
             engine, selected, _request(body, scope, job.id, source), progress=progress
         )
-        return [r.to_json(scope.destination_ids(catalog)) for r in results]
+        return [r.to_json(seen) for r in results]
 
     job = await registry.start(
         "resend",
