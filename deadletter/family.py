@@ -75,6 +75,11 @@ class Families:
             return []
         return list(self._members[self._root(message_id)])
 
+    def destination_of(self, message_id: str | None) -> str | None:
+        """Where a member of these families went; None for one not among them."""
+        link = self._links.get(message_id) if message_id is not None else None
+        return link.destination_id if link is not None else None
+
     def later(self, message_id: str) -> list[ResendLink]:
         """The members of its family made after it, oldest first."""
         link = self._links.get(message_id)

@@ -165,6 +165,9 @@ class DeadLetter:
     attempts: tuple[AttemptRecord, ...]
     resolution: Resolution = OPEN
     discarded: Discarded | None = None
+    # Where the message it resends went (``message.resend_of``): a reader outside that
+    # destination's cluster is not told which message it was.
+    origin_destination: str | None = None
 
     @property
     def resolved(self) -> bool:
@@ -241,6 +244,7 @@ async def list_dead_letters(
             tuple(await store.list_attempts(message.id)),
             resolution,
             await _discarded(store, message) if message.status == "cancelled" else None,
+            families.destination_of(message.resend_of),
         )
         for message, resolution in found
         # One resolved between the two reads is left out too.
@@ -291,6 +295,7 @@ async def get_dead_letter(store: Store, message_id: str) -> DeadLetter:
         tuple(await store.list_attempts(message_id)),
         families.resolution(message_id),
         await _discarded(store, message) if message.status == "cancelled" else None,
+        families.destination_of(message.resend_of),
     )
 
 

@@ -28,7 +28,7 @@ commands load this module and nothing heavier.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
@@ -151,7 +151,9 @@ async def find_messages_in_store(
     Who may search by BSN is the caller's to decide (the API and the console:
     ``patient_data.read``; the server's CLI is trusted).
     """
-    rows = await store.list_messages(flt, limit=limit, offset=offset)
+    rows = await origins_in_sight(
+        store, await store.list_messages(flt, limit=limit, offset=offset), flt.destination_ids
+    )
     await record_search(
         store,
         identity,
@@ -161,6 +163,25 @@ async def find_messages_in_store(
         source=source,
     )
     return rows
+
+
+async def origins_in_sight(
+    store: Store, found: Sequence[MessageRecord], seen: Collection[str] | None
+) -> list[MessageRecord]:
+    """``found`` with each ``resend_of`` that names a message outside ``seen`` (the
+    destinations the reader may see; None: all) left out, as ``None``.
+
+    A message may be resent to a destination in another cluster, so a resend a reader may see
+    can link to an original they may not; naming it would show another cluster's message id.
+    The link is a fact for display only: the resend rules read families from the store."""
+    if seen is None:
+        return list(found)
+    linked = {m.resend_of for m in found if m.resend_of is not None}
+    if not linked:
+        return list(found)
+    where = await store.destinations_of(linked)
+    hidden = {original for original in linked if where.get(original) not in seen}
+    return [dataclasses.replace(m, resend_of=None) if m.resend_of in hidden else m for m in found]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +195,7 @@ class MessageReading:
     origin: ResendRecord | None
     resends: list[ResendRecord]
     receiver_text: bool  # the receiver's words in ACKs: only for who may read patient data
+    origin_hidden: bool = False  # the original it resends lies outside the reader's clusters
 
     def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
         return message_detail(
@@ -181,6 +203,7 @@ class MessageReading:
             self.attempts,
             event=self.event,
             origin=self.origin,
+            origin_hidden=self.origin_hidden,
             resends=self.resends,
             zone=zone,
             receiver_text=self.receiver_text,
@@ -211,21 +234,25 @@ async def read_message_in_store(
     message: MessageRecord,
     *,
     receiver_text: bool,
-    resend_shown: Callable[[ResendRecord], bool] | None = None,
+    seen: Collection[str] | None = None,
     source: str | None = None,
 ) -> MessageReading:
     """``message`` in full, recorded as ``identity``'s view (``message``, with its event's BSN
     hash and ``source``) before it is returned.
 
     The caller has decided that ``identity`` may see it, whether the receiver's words in ACKs
-    are shown (``receiver_text``) and which of its resends (``resend_shown``; None: all).
+    are shown (``receiver_text``) and which destinations (``seen``; None: all): a resend to
+    another destination, or the original one resends, lies in that destination's cluster, and
+    is not named outside it (``origins_in_sight``).
     """
     attempts = await store.list_attempts(message.id)
     event = await store.get_event(message.event_id)
     origin, resends = await store.list_resends(message.id)
-    shown = resends if resend_shown is None else [r for r in resends if resend_shown(r)]
+    shown = resends if seen is None else [r for r in resends if r.destination_id in seen]
+    (message,) = await origins_in_sight(store, [message], seen)
+    hidden = origin is not None and message.resend_of is None
     await _record_message_view(store, identity, message, event, view="message", source=source)
-    return MessageReading(message, attempts, event, origin, shown, receiver_text)
+    return MessageReading(message, attempts, event, origin, shown, receiver_text, hidden)
 
 
 async def read_dead_letter(

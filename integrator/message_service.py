@@ -49,6 +49,7 @@ from integrator.message_reads import MessageTerms as MessageTerms
 from integrator.message_reads import (
     check_destination,
     find_messages_in_store,
+    origins_in_sight,
     read_message_in_store,
     terms_filter,
 )
@@ -189,7 +190,8 @@ async def page_kept_search(
         raise ValueError("a search by BSN is paged under patient_data.read")
     flt = await checked_filter(engine, scope, MessageTerms(**search.terms))
     flt = dataclasses.replace(flt, bsn_hash=search.bsn_hash)
-    return await engine.store.list_messages(flt, limit=limit, offset=offset)
+    found = await engine.store.list_messages(flt, limit=limit, offset=offset)
+    return await origins_in_sight(engine.store, found, flt.destination_ids)
 
 
 async def find_dead_letters(
@@ -322,8 +324,9 @@ async def read_message(
         receiver_text=scope.identity.may(
             Permission.PATIENT_DATA_READ, cluster_of(catalog, message.destination_id)
         ),
-        # A resend to another destination lies in that destination's cluster.
-        resend_shown=lambda r: scope.allows_destination(catalog, r.destination_id),
+        # A resend to another destination, or the original of one, lies in that
+        # destination's cluster.
+        seen=scope.destination_ids(catalog),
         source=source,
     )
 

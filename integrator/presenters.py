@@ -208,6 +208,7 @@ def message_detail(
     *,
     event: EventRecord | None = None,
     origin: ResendRecord | None = None,
+    origin_hidden: bool = False,
     resends: list[ResendRecord] | None = None,
     zone: tzinfo | None = None,
     receiver_text: bool = False,
@@ -215,12 +216,17 @@ def message_detail(
     """Everything support needs about one message, including who resent it from what, and to
     which resends it led. Holds patient data (name, BSN): for screens, never for logs. The ACKs
     and the receiver's words in errors only with ``receiver_text`` (see the module's docstring).
+    ``origin_hidden``: the original lies outside the reader's clusters, so ``resent_from``
+    says who resent it, when and why, and not which message (``original_id`` None).
     """
     detail = message_overview(m, zone, receiver_text=receiver_text)
     detail["event"] = event_summary(event, zone) if event is not None else None
     detail["hl7"] = decode_message(m.payload)
     detail["attempt_history"] = attempt_history(m, attempts, zone, receiver_text=receiver_text)
-    detail["resent_from"] = resend_view(origin, zone) if origin is not None else None
+    resent_from = resend_view(origin, zone) if origin is not None else None
+    if resent_from is not None and origin_hidden:
+        resent_from["original_id"] = None
+    detail["resent_from"] = resent_from
     detail["resends"] = [resend_view(r, zone) for r in resends or []]
     return detail
 
@@ -370,7 +376,8 @@ def dead_letter_summary(
 
     ``seen``: the destinations the reader may see (None: all). A resend to one outside them is
     not named: its id and destination are None, as for an unknown message, and only its
-    status stays, which the letter's ``state`` says anyway.
+    status stays, which the letter's ``state`` says anyway. So is the original it resends
+    (``resend_of`` None) when that lies outside them.
 
     A discarded one has no ``dead_since``: its last change of status is the discard, and when
     it died before that is not kept."""
@@ -396,7 +403,7 @@ def dead_letter_summary(
         "last_ack_code": last_ack.ack_code if last_ack is not None else None,
         "created_at": iso_time(m.created_at, zone),
         "dead_since": iso_time(m.updated_at, zone) if discarded is None else None,
-        "resend_of": m.resend_of,
+        "resend_of": (m.resend_of if seen is None or letter.origin_destination in seen else None),
         "state": letter.state,
         "resolved_by": resolved_by,
         "latest_resend": (

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from integrator.console.errors import install_error_pages
+from integrator.console.nul import refuse_nul_in_page
 from integrator.console.pages import (
     audit,
     auth,
@@ -93,7 +94,8 @@ def create_console() -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(refuse_patient_data_in_address)],  # every page, and later ones
+        # Every page, and later ones.
+        dependencies=[Depends(refuse_patient_data_in_address), Depends(refuse_nul_in_page)],
     )
     console.state.navigation = [item for module in PAGES for item in module.NAV]
     # Which paths are pages a person can be sent back to after signing in (errors.return_to).

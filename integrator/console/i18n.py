@@ -249,6 +249,7 @@ EN: Final[dict[str, str]] = {
     "message.no_ack": "No ACK yet.",
     "message.warnings": "Warnings",
     "message.resent_from": "This is a resend of",
+    "message.origin_outside": "a message outside your clusters",
     "message.resends": "Resends of this message",
     "message.try_now": "Try now",
     "message.try_now.hint": (
@@ -588,6 +589,7 @@ NL: Final[dict[str, str]] = {
     "message.no_ack": "Nog geen ACK.",
     "message.warnings": "Waarschuwingen",
     "message.resent_from": "Dit is een herzending van",
+    "message.origin_outside": "een bericht buiten je clusters",
     "message.resends": "Herzendingen van dit bericht",
     "message.try_now": "Nu proberen",
     "message.try_now.hint": (

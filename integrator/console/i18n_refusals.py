@@ -302,6 +302,7 @@ EN: Final[dict[str, str]] = {
     ),
     "refusal.invitation.not_opened": ("open the invitation first: the second factor is not set up"),
     "refusal.form.choice": "not one of the choices the page offers",
+    "refusal.form.nul": "must not contain the NUL character (U+0000)",
     # A destination's definition: pydantic's checks (by type, and by key where one type
     # means something of its own for that key) and the file's own rules, worded as the
     # service words them in English (``integrator.console.refusals.definition_problem``)
@@ -844,6 +845,7 @@ NL: Final[dict[str, str]] = {
         "open eerst de uitnodiging: de tweede factor is nog niet ingesteld"
     ),
     "refusal.form.choice": "geen van de keuzes die de pagina biedt",
+    "refusal.form.nul": "mag geen NUL-teken (tekencode 0) bevatten",
     "refusal.definition.unknown_key": "onbekende sleutel",
     "refusal.definition.unknown_key_close": "onbekende sleutel (bedoel je {close}?)",
     "refusal.definition.int_type": "moet een heel getal zijn",

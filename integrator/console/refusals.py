@@ -153,6 +153,7 @@ FORM_CODES: Final = {
     "less_than_equal": "form.less_than_equal",
     "literal_error": "form.choice",
     "string_pattern_mismatch": "form.choice",
+    "nul_character": "form.nul",  # integrator.console.nul
 }
 """Pydantic's error types of the console's forms, and their refusal codes."""
 

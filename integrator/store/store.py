@@ -462,6 +462,21 @@ class Store(
                 frontier = following - asked
         return sorted(found.values(), key=lambda link: link.seq)
 
+    @guarded("find where messages went")
+    async def destinations_of(self, message_ids: Collection[str]) -> dict[str, str]:
+        """The destination of each of these messages (an unknown id is left out): enough to
+        tell whether a reader may see a message another one links to, without loading it."""
+        ids = sorted(set(message_ids))
+        found: dict[str, str] = {}
+        async with self._engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                result = await conn.execute(
+                    select(messages.c.id, messages.c.destination_id).where(messages.c.id.in_(chunk))
+                )
+                found.update({row.id: row.destination_id for row in result})
+        return found
+
     @guarded("read an event")
     async def get_event(self, event_id: str) -> EventRecord | None:
         async with self._engine.connect() as conn:

@@ -38,6 +38,7 @@ from integrator.engine import Engine
 from integrator.hl7names import named_fields
 from integrator.hl7view import segment_lines
 from integrator.http.deps import source_of
+from integrator.message_reads import origins_in_sight
 from integrator.message_service import (
     AmbiguousMessageId,
     MessageNotFound,
@@ -117,6 +118,8 @@ async def _detail(
         except NotPermitted:
             raise Forbidden() from None
         return reading.to_json()
+    seen = visitor.scope(P.MESSAGES_READ).destination_ids(engine.catalog)
+    (message,) = await origins_in_sight(engine.store, [message], seen)
     detail = message_overview(message)
     attempts = await engine.store.list_attempts(message.id)
     detail["attempt_history"] = attempt_history(message, attempts)
@@ -188,7 +191,7 @@ async def message_page(
     resend_of = None
     summary_resends: list[dict[str, str]] = []
     if not full:
-        resend_of = message.resend_of
+        resend_of = detail["resend_of"]
         # The resends it led to, as identifiers and facts (their reasons are the full view's).
         summary_resends = [
             {
