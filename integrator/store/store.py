@@ -1262,7 +1262,6 @@ class Store(
         """
         values = {
             "status": MessageStatus(status).value,
-            "last_error": last_error,
             "next_attempt_at": None,
             "updated_at": self._now(),
         }
@@ -1276,8 +1275,12 @@ class Store(
         }
         async with self._transaction() as conn:
             for message_id in message_ids:
+                # Sealed per message: the text may quote a receiver (``seal_last_error``).
+                error = seal_last_error(last_error, message_id, self._sealer)
                 result = await conn.execute(
-                    update(messages).where(messages.c.id == message_id).values(values)
+                    update(messages)
+                    .where(messages.c.id == message_id)
+                    .values({**values, "last_error": error})
                 )
                 if result.rowcount == 0:
                     raise UnknownMessage(message_id)
@@ -1307,7 +1310,9 @@ class Store(
                     .where(messages.c.id == change.message_id)
                     .values(
                         status=MessageStatus(status).value,
-                        last_error=change.last_error,
+                        last_error=seal_last_error(
+                            change.last_error, change.message_id, self._sealer
+                        ),
                         next_attempt_at=None,
                         updated_at=now,
                     )

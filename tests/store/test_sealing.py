@@ -389,3 +389,42 @@ async def test_a_rotation_leaves_pruned_payloads_alone_and_retires_the_old_key(
         assert kept is not None and BSN.encode() in kept.payload
     finally:
         await only_new.close()
+
+
+async def test_a_status_changed_with_its_audit_entry_keeps_its_error_sealed(site: Site) -> None:
+    """A discard (``set_statuses_audited``) and a removal's dead-lettering
+    (``set_status_audited``) write ``last_error`` again: sealed as every other write of it, or
+    the receiver's words naming the patient lay in the database in clear text from then on."""
+    from integrator.store.store import AuditedStatus
+
+    store = await site.open(sealer=Sealer([KEY1]))
+    try:
+        event = patient_event()
+        discarded, removed = patient_message(), patient_message()
+        assert await store.accept_event(event, [discarded, removed])
+        said = f"ACK AR: patient {NAME} unknown"
+        await store.set_statuses_audited(
+            [AuditedStatus(discarded.id, said, {})],
+            "cancelled",
+            actor="local:tester",
+            action="deadletter.discard",
+            reason="duplicate referral",
+        )
+        await store.set_status_audited(
+            [removed.id],
+            "dead",
+            last_error=said,
+            actor="local:tester",
+            action="destination.remove",
+            target="noord",
+        )
+        for message_id in (discarded.id, removed.id):
+            stored = await store.get_message(message_id)
+            assert stored is not None and stored.last_error == said
+    finally:
+        await store.close()
+    async with raw_connection(site) as conn:
+        errors = [value for (value,) in await conn.execute(select(messages.c.last_error))]
+    assert len(errors) == 2
+    for value in errors:
+        assert NAME not in value and under(value.encode(), "kid1")
