@@ -251,7 +251,7 @@ async def read_message_in_store(
     shown = resends if seen is None else [r for r in resends if r.destination_id in seen]
     (message,) = await origins_in_sight(store, [message], seen)
     hidden = origin is not None and message.resend_of is None
-    await _record_message_view(store, identity, message, event, view="message", source=source)
+    await record_message_view(store, identity, message, event, view="message", source=source)
     return MessageReading(message, attempts, event, origin, shown, receiver_text, hidden)
 
 
@@ -265,11 +265,11 @@ async def read_dead_letter(
     letter = await get_dead_letter(store, message_id)
     message = letter.message
     event = await store.get_event(message.event_id)
-    await _record_message_view(store, identity, message, event, view="deadletter", source=source)
+    await record_message_view(store, identity, message, event, view="deadletter", source=source)
     return letter
 
 
-async def _record_message_view(
+async def record_message_view(
     store: Store,
     identity: Identity,
     message: MessageRecord,

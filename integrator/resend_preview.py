@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from deadletter import ResendRequest, ResendResult, select_for_resend
+from integrator.access.permissions import Identity
 from integrator.engine import Engine
 from integrator.hl7names import FieldChange, field_changes
 from integrator.hl7view import decode_message
+from integrator.message_reads import record_message_view
 from integrator.resending import resend_in_engine
 
 MADE_WHEN_SENT: Final = frozenset({"MSH-7", "MSH-10"})
@@ -37,9 +39,21 @@ class ResendPreview:
         return change.position in MADE_WHEN_SENT
 
 
-async def preview_resend(engine: Engine, message_id: str, request: ResendRequest) -> ResendPreview:
+async def preview_resend(
+    engine: Engine,
+    message_id: str,
+    request: ResendRequest,
+    *,
+    identity: Identity,
+    source: str | None = None,
+) -> ResendPreview:
     """The dry run of resending ``message_id`` as ``request`` says; raises as the resend would
-    (``UnknownMessageId``, ``ResendRefused``)."""
+    (``UnknownMessageId``, ``ResendRefused``).
+
+    A change outside the MSH segment shows the message's own fields (the patient's name, BSN,
+    address in PID): recorded as ``identity``'s view of the message (``patient_data.view``,
+    view ``resend.preview``, with ``source``) before it is returned, as every view of patient
+    data is."""
     selection = await select_for_resend(engine.store, message_ids=[message_id])
     [result] = await resend_in_engine(engine, selection, request, dry_run=True)
     if result.message is None:
@@ -50,4 +64,10 @@ async def preview_resend(engine: Engine, message_id: str, request: ResendRequest
         dataclasses.replace(c, after=None) if c.position in MADE_WHEN_SENT else c
         for c in field_changes(before, after)
     ]
+    if any(not c.position.startswith("MSH-") for c in changes):
+        original = result.original
+        event = await engine.store.get_event(original.event_id)
+        await record_message_view(
+            engine.store, identity, original, event, view="resend.preview", source=source
+        )
     return ResendPreview(result, changes)

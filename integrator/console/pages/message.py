@@ -291,7 +291,13 @@ async def resend_preview(
         raise BadInput(Said("a reason is required", "reason.required"), field="reason")
     ask = ResendRequest(reason=reason, actor=visitor.actor, mode=mode or None, to=target)
     try:
-        preview = await preview_resend(engine, message.id, ask)
+        preview = await preview_resend(
+            engine,
+            message.id,
+            ask,
+            identity=visitor.signed_in,
+            source=source_of(request),
+        )
     except DeadLetterError as exc:  # a value refused (RefusedValue) names its field
         raise BadInput(said(exc), field=getattr(exc, "field", None)) from None
     return page(
