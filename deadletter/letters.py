@@ -10,6 +10,7 @@ means the operator asked for something that cannot be done as asked.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -102,25 +103,47 @@ class AlreadyResolved(DeadLetterError):
     (``discarded`` or ``delivered``), ``by`` who discarded it or the resend that got through,
     ``at`` when, where the store still knows (an audit entry pruned by retention takes it).
     ``explain(zone)`` gives the text with the time in a zone (the CLI's
-    ``INTEGRATOR_TIMEZONE``); ``str()`` gives it in UTC.
+    ``INTEGRATOR_TIMEZONE``); ``str()`` gives it in UTC. ``destination``: where the resend
+    that got through went; ``seen_by`` words it for a reader who may not see that one.
     """
 
     exit_code = 1
 
-    def __init__(self, message_id: str, how: str, by: str | None, at: datetime | None) -> None:
+    def __init__(
+        self,
+        message_id: str,
+        how: str,
+        by: str | None,
+        at: datetime | None,
+        *,
+        destination: str | None = None,
+    ) -> None:
         self.message_id = message_id
         self.how = how
         self.by = by
         self.at = at
+        self.destination = destination
         super().__init__(self.explain(None))
-        if how == "delivered":
-            self.coded("deadletter.resolved_delivered", id=message_id, by=by or "")
+        if how == "delivered" and by is None:
+            self.coded("deadletter.resolved_delivered_outside", id=message_id)
+        elif how == "delivered":
+            self.coded("deadletter.resolved_delivered", id=message_id, by=by)
         else:
             self.coded("deadletter.resolved_discarded", id=message_id, by=by or "?")
 
+    def seen_by(self, seen: Collection[str] | None) -> AlreadyResolved:
+        """This refusal for a reader who may see the destinations ``seen`` (None: all): a
+        resend to one outside them is not named (its id is as unknown to them as the
+        message), only that one to another cluster got through."""
+        if seen is None or self.how != "delivered" or self.destination in seen:
+            return self
+        return AlreadyResolved(self.message_id, self.how, None, self.at)
+
     def explain(self, zone: tzinfo | None) -> str:
         when = f" at {shown_time(self.at, zone)}" if self.at is not None else ""
-        if self.how == "delivered":
+        if self.how == "delivered" and self.by is None:
+            done = f"a resend of it to a destination outside your clusters was delivered{when}"
+        elif self.how == "delivered":
             done = f"its resend {self.by} was delivered{when}"
         else:
             done = "discarded" + (f" by {self.by}" if self.by else "") + when
@@ -419,8 +442,11 @@ async def plan_discard(store: Store, message_id: str) -> DiscardPlan:
     if message is not None and message.status == "cancelled":
         raise await _discarded_before(store, message)
     letter = await get_dead_letter(store, message_id)
-    if letter.resolved and letter.resolution.resolved_by is not None:
-        raise await _delivered_since(store, message_id, letter.resolution.resolved_by)
+    resolution = letter.resolution
+    if letter.resolved and resolution.resolved_by is not None:
+        raise await _delivered_since(
+            store, message_id, resolution.resolved_by, resolution.resolved_at_destination
+        )
     return await chain_of(store, letter)
 
 
@@ -468,8 +494,11 @@ async def _discarded_before(store: Store, message: MessageRecord) -> AlreadyReso
     return AlreadyResolved(message.id, "discarded", None, message.updated_at)
 
 
-async def _delivered_since(store: Store, message_id: str, resend_id: str) -> AlreadyResolved:
+async def _delivered_since(
+    store: Store, message_id: str, resend_id: str, destination: str | None
+) -> AlreadyResolved:
     """When the resend that resolved it was delivered: its last attempt's start."""
     attempts = await store.list_attempts(resend_id)
     delivered = [a.started_at for a in attempts if a.outcome == "delivered"]
-    return AlreadyResolved(message_id, "delivered", resend_id, delivered[-1] if delivered else None)
+    at = delivered[-1] if delivered else None
+    return AlreadyResolved(message_id, "delivered", resend_id, at, destination=destination)

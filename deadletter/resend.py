@@ -214,8 +214,9 @@ class LeftOut:
     message: MessageRecord
     note: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.message.id, "note": self.note}
+    def to_json(self, seen: Collection[str] | None = None) -> dict[str, Any]:
+        """``seen``: as ``ResendResult.to_json`` takes it."""
+        return {"id": self.message.id, "note": note_in_sight(self.note, seen)}
 
 
 @dataclass(frozen=True)
@@ -329,7 +330,7 @@ class ResendResult:
 
     def to_json(self, seen: Collection[str] | None = None) -> dict[str, Any]:
         """``seen``: the destinations the reader may see (None: all); a note naming a resend to
-        one outside them says so without naming it (``_seen_note``)."""
+        one outside them says so without naming it (``note_in_sight``)."""
         m = self.message
         same_bytes = self.mode == ResendMode.ORIGINAL
         return {
@@ -345,24 +346,31 @@ class ResendResult:
             "control_id": m.control_id
             if m is not None and (same_bytes or not self.dry_run)
             else None,
-            "note": _seen_note(self.note, seen),
+            "note": note_in_sight(self.note, seen),
         }
 
 
-def _seen_note(note: str | None, seen: Collection[str] | None) -> str | None:
-    """``note`` for a reader who may see ``seen``: a skip because of a resend elsewhere names
-    that destination and message only when the reader may see it (else they are as unknown)."""
-    if not isinstance(note, Note) or seen is None or note.code != "resend.skip.resent_elsewhere":
+def note_in_sight(note: str | None, seen: Collection[str] | None) -> str | None:
+    """``note`` for a reader who may see ``seen`` (None: all): one that names a resend because
+    of which a message was skipped or left out names that resend and its destination only when
+    the reader may see it (else they are as unknown: a message of another cluster)."""
+    if not isinstance(note, Note) or seen is None:
         return note
-    if note.values.get("elsewhere") in seen:
-        return note
-    destination = note.values.get("destination")
-    return Note(
-        f"already resent to a destination outside your clusters, so not to {destination} as "
-        "well; name it (its id or ZD number) to send it there too",
-        "resend.skip.resent_outside",
-        destination=destination,
-    )
+    if note.code == "resend.skip.resent_elsewhere" and note.values.get("elsewhere") not in seen:
+        destination = note.values.get("destination")
+        return Note(
+            f"already resent to a destination outside your clusters, so not to {destination} "
+            "as well; name it (its id or ZD number) to send it there too",
+            "resend.skip.resent_outside",
+            destination=destination,
+        )
+    if note.code == "resend.left_out.resolved" and note.values.get("at") not in seen:
+        return Note(
+            "already resolved: a resend of it to a destination outside your clusters was "
+            "delivered; not resent again",
+            "resend.left_out.resolved_outside",
+        )
+    return note
 
 
 def names_messages(flt: MessageFilter) -> bool:
@@ -534,6 +542,7 @@ async def _picked_dead_letters(store: Store, picked: Sequence[str], period: Peri
                         "not resent again",
                         "resend.left_out.resolved",
                         id=resolution.resolved_by,
+                        at=resolution.resolved_at_destination,
                     ),
                 )
             )

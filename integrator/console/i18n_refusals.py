@@ -163,6 +163,10 @@ EN: Final[dict[str, str]] = {
     "refusal.deadletter.resolved_delivered": (
         "dead letter {id} was already resolved: its resend {by} was delivered; nothing was changed"
     ),
+    "refusal.deadletter.resolved_delivered_outside": (
+        "dead letter {id} was already resolved: a resend of it to a destination outside your "
+        "clusters was delivered; nothing was changed"
+    ),
     "refusal.deadletter.resolved_discarded": (
         "dead letter {id} was already discarded (by {by}); nothing was changed"
     ),
@@ -256,6 +260,10 @@ EN: Final[dict[str, str]] = {
     ),
     "refusal.resend.left_out.resolved": (
         "already resolved: its resend {id} was delivered; not resent again"
+    ),
+    "refusal.resend.left_out.resolved_outside": (
+        "already resolved: a resend of it to a destination outside your clusters was "
+        "delivered; not resent again"
     ),
     "refusal.resend.left_out.later_dead_outside": (
         "its later resend {id} is a dead letter too and stands for it, but died outside the "
@@ -685,6 +693,10 @@ NL: Final[dict[str, str]] = {
         "onbestelbaar bericht {id} was al opgelost: de herzending {by} is afgeleverd; er is "
         "niets veranderd"
     ),
+    "refusal.deadletter.resolved_delivered_outside": (
+        "onbestelbaar bericht {id} was al opgelost: een herzending ervan naar een bestemming "
+        "buiten je clusters is afgeleverd; er is niets veranderd"
+    ),
     "refusal.deadletter.resolved_discarded": (
         "onbestelbaar bericht {id} was al afgesloten (door {by}); er is niets veranderd"
     ),
@@ -786,6 +798,10 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.resend.left_out.resolved": (
         "al opgelost: de herzending {id} is afgeleverd; niet nog eens herzonden"
+    ),
+    "refusal.resend.left_out.resolved_outside": (
+        "al opgelost: een herzending ervan naar een bestemming buiten je clusters is "
+        "afgeleverd; niet nog eens herzonden"
     ),
     "refusal.resend.left_out.later_dead_outside": (
         "de latere herzending {id} is ook onbestelbaar en staat ervoor in de plaats, maar werd "

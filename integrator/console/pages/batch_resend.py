@@ -126,11 +126,11 @@ async def _confirmation(
     """The confirmation of ``selection``: the dry run per message, and the form with ``token``.
     ``refused``: why its post did nothing, beside the reason (422), the selection kept."""
     engine = engine_of(request)
+    seen = visitor.scope(P.MESSAGES_RESEND).destination_ids(engine.catalog)  # names only these
     counting = ResendRequest(reason="(counting only)", actor=visitor.actor)
     try:
-        planned = [
-            r.to_json() for r in await resend_in_engine(engine, selection, counting, dry_run=True)
-        ]
+        made = await resend_in_engine(engine, selection, counting, dry_run=True)
+        planned = [r.to_json(seen) for r in made]
     except DeadLetterError as exc:
         raise BadInput(said(exc)) from None
     query = query_of(terms)  # as the search page links its own search (identifiers only)
@@ -182,7 +182,8 @@ async def resend(
             )
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
-        return {"rows": kept_rows([r.to_json() for r in results])}
+        seen = visitor.scope(P.MESSAGES_RESEND).destination_ids(engine.catalog)
+        return {"rows": kept_rows([r.to_json(seen) for r in results])}
 
     try:
         return await once_then_result(

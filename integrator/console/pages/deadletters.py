@@ -54,6 +54,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from deadletter import (
+    AlreadyResolved,
     DeadLetterError,
     MissingReason,
     ReasonTooLong,
@@ -273,26 +274,28 @@ async def _to_resend(
         raise BadInput(said(exc)) from None
 
 
-def _left_out(selection: Selection) -> list[dict[str, Any]]:
-    """What the selection left out, as rows of the same table as the resend's outcomes.
+def _rows(
+    engine: Engine, visitor: Visitor, results: Sequence[ResendResult], selection: Selection
+) -> list[dict[str, Any]]:
+    """A resend's (or its dry run's) rows, each with what the list showed of its dead letter,
+    then what the selection left out, as rows of the same table.
 
     ``left out``, in the dry run and the resend alike, as the CLI and docs/support.md say it:
-    the selection took another message for it (not a skip, which the resend decides)."""
-    return [
+    the selection took another message for it (not a skip, which the resend decides). A note
+    names a resend elsewhere only where the person may resend (``note_in_sight``)."""
+    seen = visitor.scope(P.MESSAGES_RESEND).destination_ids(engine.catalog)
+    resent = [{**dead_letter_facts(r.original), **r.to_json(seen)} for r in results]
+    left_out = [
         {
             **dead_letter_facts(x.message),
             "original_id": x.message.id,
             "outcome": "left out",
             "message_id": None,
-            "note": x.note,
+            "note": x.to_json(seen)["note"],
         }
         for x in selection.left_out
     ]
-
-
-def _resent(results: Sequence[ResendResult]) -> list[dict[str, Any]]:
-    """A resend's (or its dry run's) rows, each with what the list showed of its dead letter."""
-    return [{**dead_letter_facts(r.original), **r.to_json()} for r in results]
+    return resent + left_out
 
 
 @router.post("/deadletters/confirm")
@@ -343,7 +346,7 @@ async def _confirmation(
             results = await resend_in_engine(engine, messages, request_, dry_run=True)
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
-        planned = _resent(results) + _left_out(messages)
+        planned = _rows(engine, visitor, results, messages)
         listed = [*messages, *(x.message for x in messages.left_out)]
         going = sum(1 for p in planned if p["outcome"] == "would resend")
     else:
@@ -405,7 +408,7 @@ async def resend(
             )
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
-        rows = _resent(results) + _left_out(messages)
+        rows = _rows(engine, visitor, results, messages)
         return {"rows": kept_rows(rows)}
 
     try:
@@ -500,7 +503,11 @@ async def _discards(
                 )
             else:
                 plan = await plan_discard(engine.store, message.id)
-        except DeadLetterError as exc:  # resolved or discarded since, or not dead
+        except AlreadyResolved as exc:  # resolved or discarded since: not naming elsewhere
+            seen = reader.destination_ids(engine.catalog)
+            rows.append(row(message, "skipped" if act else "would skip", said(exc.seen_by(seen))))
+            continue
+        except DeadLetterError as exc:  # not dead
             rows.append(row(message, "skipped" if act else "would skip", said(exc)))
             continue
         done = "discarded" if act else "would discard"

@@ -123,8 +123,9 @@ async def discard_dead_letter(
         raise HTTPException(status_code=404, detail=NO_MESSAGE) from None
     except NotPermitted as refusal:
         raise forbidden(refusal) from None
-    except AlreadyResolved as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
+    except AlreadyResolved as exc:  # a resend that got through elsewhere is not named
+        said = exc.seen_by(scope.destination_ids(engine.catalog))
+        raise HTTPException(status_code=409, detail=str(said)) from None
     except DeadLetterError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     return {
