@@ -19,7 +19,7 @@ from datetime import tzinfo
 from typing import Final
 
 from integrator.csv_cells import csv_text
-from integrator.message_reads import origins_in_sight
+from integrator.message_reads import messages_in_sight
 from integrator.presenters import iso_time
 from integrator.search import to_csv
 from integrator.store import MessageFilter, Store
@@ -80,7 +80,7 @@ async def export_messages(
     (``search.to_csv``: identifiers only, no BSN); audited before it is returned, the same
     whichever front door asked (``integrator messages list --csv``, the console). How many
     match in all, for a front door to say when the file holds fewer: ``Store.count_messages``."""
-    found = await origins_in_sight(
+    found = await messages_in_sight(
         store, await store.list_messages(flt, limit=limit), flt.destination_ids
     )
     await record_export(

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from deadletter import DeadLetter, get_dead_letter
 from deadletter.family import Families, State
+from integrator import zd_sequence
 from integrator.access.permissions import Identity
 from integrator.patient_views import record_search, record_view
 from integrator.presenters import message_detail, message_summary
@@ -151,7 +152,7 @@ async def find_messages_in_store(
     Who may search by BSN is the caller's to decide (the API and the console:
     ``patient_data.read``; the server's CLI is trusted).
     """
-    rows = await origins_in_sight(
+    rows = await messages_in_sight(
         store, await store.list_messages(flt, limit=limit, offset=offset), flt.destination_ids
     )
     await record_search(
@@ -165,23 +166,59 @@ async def find_messages_in_store(
     return rows
 
 
-async def origins_in_sight(
+async def messages_in_sight(
     store: Store, found: Sequence[MessageRecord], seen: Collection[str] | None
 ) -> list[MessageRecord]:
-    """``found`` with each ``resend_of`` that names a message outside ``seen`` (the
-    destinations the reader may see; None: all) left out, as ``None``.
+    """``found`` as a reader who may see the destinations ``seen`` (None: all) may read them:
+    without naming a message or an event outside them.
 
     A message may be resent to a destination in another cluster, so a resend a reader may see
-    can link to an original they may not; naming it would show another cluster's message id.
-    The link is a fact for display only: the resend rules read families from the store."""
+    can link to an original they may not: its ``resend_of`` is left out (None). A ZD number's
+    warning names the earlier event it conflicts with, which may have gone to another cluster
+    only: it says ``zd_sequence.OUTSIDE`` instead (``zd_warnings_in_sight``). These are facts
+    for display only: the resend rules read families from the store."""
     if seen is None:
         return list(found)
     linked = {m.resend_of for m in found if m.resend_of is not None}
-    if not linked:
-        return list(found)
-    where = await store.destinations_of(linked)
+    where = await store.destinations_of(linked) if linked else {}
     hidden = {original for original in linked if where.get(original) not in seen}
-    return [dataclasses.replace(m, resend_of=None) if m.resend_of in hidden else m for m in found]
+    unnamed = await _events_out_of_sight(store, [w for m in found for w in m.warnings], seen)
+    shown: list[MessageRecord] = []
+    for m in found:
+        changes: dict[str, Any] = {}
+        if m.resend_of in hidden:
+            changes["resend_of"] = None
+        if unnamed and any(zd_sequence.earlier_event(w) in unnamed for w in m.warnings):
+            changes["warnings"] = _unnamed(m.warnings, unnamed)
+        shown.append(dataclasses.replace(m, **changes) if changes else m)
+    return shown
+
+
+async def zd_warnings_in_sight(
+    store: Store, warnings: Sequence[str], seen: Collection[str] | None
+) -> list[str]:
+    """An event's ZD warnings as ``messages_in_sight`` words them for a reader of ``seen``."""
+    if seen is None:
+        return list(warnings)
+    return list(_unnamed(warnings, await _events_out_of_sight(store, warnings, seen)))
+
+
+async def _events_out_of_sight(
+    store: Store, warnings: Sequence[str], seen: Collection[str]
+) -> set[str]:
+    """The earlier events ``warnings`` name that have no message to a destination of ``seen``
+    (as an event outside a reader's clusters is; an unrouted one lies in none)."""
+    named = {e for e in map(zd_sequence.earlier_event, warnings) if e is not None}
+    if not named:
+        return set()
+    routed = await store.routed_destinations(sorted(named))
+    return {event_id for event_id in named if not routed.get(event_id, set()) & set(seen)}
+
+
+def _unnamed(warnings: Sequence[str], events: set[str]) -> tuple[str, ...]:
+    return tuple(
+        zd_sequence.unnamed(w) if zd_sequence.earlier_event(w) in events else w for w in warnings
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,13 +280,13 @@ async def read_message_in_store(
     The caller has decided that ``identity`` may see it, whether the receiver's words in ACKs
     are shown (``receiver_text``) and which destinations (``seen``; None: all): a resend to
     another destination, or the original one resends, lies in that destination's cluster, and
-    is not named outside it (``origins_in_sight``).
+    is not named outside it (``messages_in_sight``).
     """
     attempts = await store.list_attempts(message.id)
     event = await store.get_event(message.event_id)
     origin, resends = await store.list_resends(message.id)
     shown = resends if seen is None else [r for r in resends if r.destination_id in seen]
-    (message,) = await origins_in_sight(store, [message], seen)
+    (message,) = await messages_in_sight(store, [message], seen)
     hidden = origin is not None and message.resend_of is None
     await record_message_view(store, identity, message, event, view="message", source=source)
     return MessageReading(message, attempts, event, origin, shown, receiver_text, hidden)

@@ -49,7 +49,7 @@ from integrator.message_reads import MessageTerms as MessageTerms
 from integrator.message_reads import (
     check_destination,
     find_messages_in_store,
-    origins_in_sight,
+    messages_in_sight,
     read_message_in_store,
     terms_filter,
 )
@@ -191,7 +191,7 @@ async def page_kept_search(
     flt = await checked_filter(engine, scope, MessageTerms(**search.terms))
     flt = dataclasses.replace(flt, bsn_hash=search.bsn_hash)
     found = await engine.store.list_messages(flt, limit=limit, offset=offset)
-    return await origins_in_sight(engine.store, found, flt.destination_ids)
+    return await messages_in_sight(engine.store, found, flt.destination_ids)
 
 
 async def find_dead_letters(

@@ -95,6 +95,57 @@ NEW_AFTER_CANCEL_WARNING: Final = Shape(
 )
 
 
+OUTSIDE: Final = "an event outside your clusters"
+"""What a warning says instead of an earlier event's id to a reader who may not see that event
+(``unnamed``): its id would name another cluster's event."""
+
+
+def _outside(shape: Shape) -> Shape:
+    return Shape(
+        f"{shape.code}_outside",
+        shape.template.replace("in event {earlier}", f"in {OUTSIDE}"),
+        kind=_KIND,
+    )
+
+
+CANCEL_WITHOUT_NEW_OTHER_OUTSIDE: Final = Shape(
+    f"{CANCEL_WITHOUT_NEW_OTHER_WARNING.code}_outside",
+    CANCEL_WITHOUT_NEW_WARNING.template + f" ({OUTSIDE} has this ZD number as a {{other}})",
+    kind=_KIND,
+    other=_KIND,
+)
+CANCEL_REPEATED_OUTSIDE: Final = _outside(CANCEL_REPEATED_WARNING)
+NEW_REPEATED_OUTSIDE: Final = _outside(NEW_REPEATED_WARNING)
+NEW_AFTER_CANCEL_OUTSIDE: Final = _outside(NEW_AFTER_CANCEL_WARNING)
+
+NAMING_AN_EVENT: Final = {
+    CANCEL_WITHOUT_NEW_OTHER_WARNING: CANCEL_WITHOUT_NEW_OTHER_OUTSIDE,
+    CANCEL_REPEATED_WARNING: CANCEL_REPEATED_OUTSIDE,
+    NEW_REPEATED_WARNING: NEW_REPEATED_OUTSIDE,
+    NEW_AFTER_CANCEL_WARNING: NEW_AFTER_CANCEL_OUTSIDE,
+}
+"""The warnings that name an earlier event, and each one's form that does not."""
+
+
+def earlier_event(warning: str) -> str | None:
+    """The id of the earlier event ``warning`` names; None when it names none."""
+    for shape in NAMING_AN_EVENT:
+        values = shape.read(warning)
+        if values is not None:
+            return values["earlier"]
+    return None
+
+
+def unnamed(warning: str) -> str:
+    """``warning`` saying ``OUTSIDE`` where it names an earlier event (else as it is)."""
+    for shape, outside in NAMING_AN_EVENT.items():
+        values = shape.read(warning)
+        if values is not None:
+            del values["earlier"]
+            return outside(**values)
+    return warning
+
+
 @dataclass(frozen=True, slots=True)
 class ZdFinding:
     """One rule an accepted event broke; ``earlier_event_id`` is the event it conflicts with

@@ -167,3 +167,17 @@ NL: Final[dict[str, str]] = {
         "{earlier}; deze nieuwe wordt ook verstuurd, na de annulering"
     ),
 }
+
+
+def _unnamed(catalogue: dict[str, str], named: str, unnamed: str) -> dict[str, str]:
+    """Each ZD warning that names an earlier event, in the form that does not
+    (``zd_sequence.unnamed``: the event lies outside the reader's clusters)."""
+    return {
+        f"{key}_outside": text.replace(named, unnamed)
+        for key, text in catalogue.items()
+        if key.startswith("warning.zd.") and named in text
+    }
+
+
+EN.update(_unnamed(EN, "event {earlier}", "an event outside your clusters"))
+NL.update(_unnamed(NL, "gebeurtenis {earlier}", "een gebeurtenis buiten je clusters"))

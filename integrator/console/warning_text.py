@@ -51,6 +51,10 @@ SHAPES: Final[tuple[Shape, ...]] = (
     zd_sequence.CANCEL_REPEATED_WARNING,
     zd_sequence.NEW_REPEATED_WARNING,
     zd_sequence.NEW_AFTER_CANCEL_WARNING,
+    zd_sequence.CANCEL_WITHOUT_NEW_OTHER_OUTSIDE,
+    zd_sequence.CANCEL_REPEATED_OUTSIDE,
+    zd_sequence.NEW_REPEATED_OUTSIDE,
+    zd_sequence.NEW_AFTER_CANCEL_OUTSIDE,
 )
 """Every sentence the engine writes among a message's warnings."""
 

@@ -148,8 +148,10 @@ def written(
         encode("x", "ASCII")
     refusals.append(refused.value)
     found += [intake.HELD(reason=refusal) for refusal in refusals]
-    # The ZD number's history (integrator.zd_sequence).
+    # The ZD number's history (integrator.zd_sequence), and as said to a reader who may not
+    # see the earlier event (message_reads.messages_in_sight).
     found += _zd_warnings()
+    found += [zd_sequence.unnamed(w) for w in _zd_warnings() if zd_sequence.earlier_event(w)]
     return found
 
 
