@@ -44,7 +44,7 @@ from integrator.engine_api import EngineAnswer, check_allowed, engine_client, fo
 from integrator.errors import PermanentError
 from integrator.intake import Intake
 from integrator.logging import get_logger
-from integrator.message_reads import messages_in_sight, zd_warnings_in_sight
+from integrator.message_reads import dead_letter_states, messages_in_sight, zd_warnings_in_sight
 from integrator.metrics import Metrics
 from integrator.presenters import audit_view, event_summary, iso_time, message_summary
 from integrator.reasons import required
@@ -235,7 +235,10 @@ async def describe_event(
     detail = event_summary(event)
     detail["unrouted"] = not found
     found = await messages_in_sight(store, found, destination_ids)
-    detail["messages"] = [message_summary(m) for m in sorted(found, key=lambda m: m.seq)]
+    states = await dead_letter_states(store, found)
+    detail["messages"] = [
+        message_summary(m, dead_state=states.get(m.id)) for m in sorted(found, key=lambda m: m.seq)
+    ]
     detail["routings"] = routings
     # Judged as routing judges it (against the events of its number before it), so an
     # unrouted event, which has no message to carry it, shows it too.

@@ -233,6 +233,7 @@ class MessageReading:
     resends: list[ResendRecord]
     receiver_text: bool  # the receiver's words in ACKs: only for who may read patient data
     origin_hidden: bool = False  # the original it resends lies outside the reader's clusters
+    dead_state: State | None = None  # where it stands as a dead letter; None unless dead
 
     def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
         return message_detail(
@@ -244,6 +245,7 @@ class MessageReading:
             resends=self.resends,
             zone=zone,
             receiver_text=self.receiver_text,
+            dead_state=self.dead_state,
         )
 
 
@@ -288,8 +290,9 @@ async def read_message_in_store(
     shown = resends if seen is None else [r for r in resends if r.destination_id in seen]
     (message,) = await messages_in_sight(store, [message], seen)
     hidden = origin is not None and message.resend_of is None
+    state = (await dead_letter_states(store, [message])).get(message.id)
     await record_message_view(store, identity, message, event, view="message", source=source)
-    return MessageReading(message, attempts, event, origin, shown, receiver_text, hidden)
+    return MessageReading(message, attempts, event, origin, shown, receiver_text, hidden, state)
 
 
 async def read_dead_letter(

@@ -188,7 +188,11 @@ def destination_pause_view(
 
 
 def message_overview(
-    m: MessageRecord, zone: tzinfo | None = None, *, receiver_text: bool = False
+    m: MessageRecord,
+    zone: tzinfo | None = None,
+    *,
+    receiver_text: bool = False,
+    dead_state: str | None = None,
 ) -> dict[str, Any]:
     """One message on its own, without its event or HL7: a listing's row and the facts only a
     message's own page has room for.
@@ -197,7 +201,7 @@ def message_overview(
     Its ``max_age`` counts from the latest of its creation, this release and its destination's
     last resume (destinations/README.md), so support needs it to read a dead letter's age.
     """
-    overview = message_summary(m, zone, receiver_text=receiver_text)
+    overview = message_summary(m, zone, receiver_text=receiver_text, dead_state=dead_state)
     overview["released_at"] = iso_time(m.released_at, zone) if m.released_at else None
     return overview
 
@@ -212,6 +216,7 @@ def message_detail(
     resends: list[ResendRecord] | None = None,
     zone: tzinfo | None = None,
     receiver_text: bool = False,
+    dead_state: str | None = None,
 ) -> dict[str, Any]:
     """Everything support needs about one message, including who resent it from what, and to
     which resends it led. Holds patient data (name, BSN): for screens, never for logs. The ACKs
@@ -219,7 +224,7 @@ def message_detail(
     ``origin_hidden``: the original lies outside the reader's clusters, so ``resent_from``
     says who resent it, when and why, and not which message (``original_id`` None).
     """
-    detail = message_overview(m, zone, receiver_text=receiver_text)
+    detail = message_overview(m, zone, receiver_text=receiver_text, dead_state=dead_state)
     detail["event"] = event_summary(event, zone) if event is not None else None
     detail["hl7"] = decode_message(m.payload)
     detail["attempt_history"] = attempt_history(m, attempts, zone, receiver_text=receiver_text)

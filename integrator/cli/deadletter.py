@@ -274,7 +274,7 @@ def deadletter_show(
     for stays in detail["stays_open"]:
         summary.add_row("stays open", escape(f"{stays['id']}: {stays['why']}"))
     console.print(summary)
-    attempts = attempts_table(detail["attempt_history"], settings.zone)
+    attempts = attempts_table(detail["attempt_history"], settings.zone, width=console.width)
     console.print(attempts)
     if detail["last_ack"]:
         console.print("Last ACK:")

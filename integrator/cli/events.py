@@ -41,7 +41,7 @@ from integrator.cli.common import (
     tell_rejected,
     with_store,
 )
-from integrator.cli.views import Column, fitted_table, short_ids
+from integrator.cli.views import Column, fitted_table, messages_table, short_ids
 from integrator.presenters import shown_time
 from integrator.reasons import MAX_REASON
 
@@ -239,19 +239,10 @@ def events_show(
             f'{detail["id"]} --reason "..."'
         )
     else:
-        table = Table(title="Messages")
-        for column in ("id", "destination", "version", "MSH-10", "status", "created", "resend of"):
-            table.add_column(column)
-        for m in detail["messages"]:
-            table.add_row(
-                m["id"],
-                m["destination"],
-                m["version"],
-                m["control_id"],
-                m["status"],
-                shown_time(m["created_at"], settings.zone),
-                m["resend_of"] or "",
-            )
+        # As messages list shows them: short ids (taken back as a prefix), no time cut.
+        table = messages_table(
+            detail["messages"], width=console.width, zone=settings.zone, title="Messages"
+        )
         console.print(table)
     for entry in detail["routings"]:
         made = ", ".join(m["destination"] for m in entry["details"].get("messages", []))

@@ -40,7 +40,15 @@ from integrator.cli.common import (
     with_store,
 )
 from integrator.cli.try_now import MAX_REASON_HELP, try_now_in_store
-from integrator.cli.views import attempts_table, messages_table, short_ids
+from integrator.cli.views import (
+    ACTOR_MIN,
+    Column,
+    attempts_table,
+    fitted_table,
+    messages_table,
+    short_ids,
+    status_cell,
+)
 from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
@@ -269,7 +277,7 @@ def messages_show(
         "next_attempt_at",
         "last_error",
     ):
-        value = detail[key]
+        value = status_cell(detail) if key == "status" else detail[key]
         if key.endswith("_at"):
             value = shown_time(value, zone)
         summary.add_row(key, escape(str(value)) if value is not None else "-")
@@ -295,7 +303,7 @@ def messages_show(
         ):
             fields.add_row(position, escape(value))
         console.print(fields)
-    console.print(attempts_table(detail["attempt_history"], zone))
+    console.print(attempts_table(detail["attempt_history"], zone, width=console.width))
     _print_resends(detail, settings.zone)
 
 
@@ -311,18 +319,23 @@ def _print_resends(detail: dict[str, Any], zone: tzinfo) -> None:
         console.print("Resends: none")
         return
     short = short_ids(r["message_id"] for r in detail["resends"])
-    table = Table(title="Resends of this message")
-    for column in ("message", "at", "by", "mode", "destination", "MSH-10", "status", "reason"):
-        table.add_column(column)
-    for r in detail["resends"]:
-        table.add_row(
-            short[r["message_id"]],
-            shown_time(r["at"], zone),
-            escape(r["actor"]),
-            r["mode"],
-            r["destination"],
-            r["control_id"],
-            r["status"],
-            escape(r["reason"]),
+    columns = {
+        "message": Column("message", lambda r: short[r["message_id"]]),
+        "at": Column("at", lambda r: shown_time(r["at"], zone)),
+        "by": Column("by", lambda r: escape(r["actor"]), free_text=True, least=ACTOR_MIN),
+        "mode": Column("mode", lambda r: r["mode"]),
+        "destination": Column("destination", lambda r: r["destination"]),
+        "control_id": Column("MSH-10", lambda r: r["control_id"]),
+        "status": Column("status", lambda r: r["status"]),
+        "reason": Column("reason", lambda r: escape(r["reason"]), free_text=True),
+    }
+    console.print(
+        fitted_table(
+            detail["resends"],
+            columns,
+            always=("message", "at", "status"),
+            optional=("destination", "mode", "by", "reason", "control_id"),
+            width=console.width,
+            title="Resends of this message",
         )
-    console.print(table)
+    )

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from integrator.cli.common import (
     JsonOption,
@@ -26,6 +25,7 @@ from integrator.cli.common import (
     print_json,
     with_store,
 )
+from integrator.cli.views import Column, fitted_table
 from integrator.presenters import shown_time
 from integrator.reasons import MAX_REASON
 
@@ -261,19 +261,36 @@ def list_users(as_json: JsonOption = False) -> None:
     if as_json:
         print_json([view.to_json(zone) for view in views])
         return
-    table = Table(title=f"People ({len(views)})")
-    for column in ("e-mail", "name", "status", "grants", "taken away", "locked until"):
-        table.add_column(column)
-    for view in views:
-        table.add_row(
-            view.email,
-            view.name,
-            view.status_text,
-            _grants_text(view.grants),
-            _grants_text(view.inactive_grants),
-            shown_time(view.locked_until, zone),
+    # The e-mail address is what every users command takes: never cut.
+    columns = {
+        "email": Column("e-mail", lambda v: escape(v["email"])),
+        "name": Column("name", lambda v: escape(v["name"]), free_text=True),
+        "status": Column("status", lambda v: escape(v["status"]), free_text=True),
+        "grants": Column("grants", lambda v: escape(v["grants"]), free_text=True),
+        "taken": Column("taken away", lambda v: escape(v["taken"]), free_text=True),
+        "locked": Column("locked until", lambda v: v["locked"]),
+    }
+    rows = [
+        {
+            "email": view.email,
+            "name": view.name or "",
+            "status": view.status_text,
+            "grants": _grants_text(view.grants),
+            "taken": _grants_text(view.inactive_grants),
+            "locked": shown_time(view.locked_until, zone),
+        }
+        for view in views
+    ]
+    console.print(
+        fitted_table(
+            rows,
+            columns,
+            always=("email", "status"),
+            optional=("grants", "name", "taken", "locked"),
+            width=console.width,
+            title=f"People ({len(views)})",
         )
-    console.print(table)
+    )
 
 
 @users_app.command("deactivate")

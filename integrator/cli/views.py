@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.cells import cell_len
 from rich.console import JustifyMethod
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -137,7 +138,7 @@ def messages_table(
         "destination": Column("destination", lambda r: r["destination"]),
         "version": Column("version", lambda r: r["version"]),
         "control_id": Column("MSH-10", lambda r: r["control_id"]),
-        "status": Column("status", _status_cell),
+        "status": Column("status", status_cell),
         "tries": Column("tries", lambda r: str(r["attempts"]), "right"),
         "created": Column("created", lambda r: shown_time(r["created_at"], zone)),
         "resend_of": Column("resend of", lambda r: short.get(r["resend_of"] or "", "")),
@@ -152,7 +153,7 @@ def messages_table(
     )
 
 
-def _status_cell(row: dict[str, Any]) -> str:
+def status_cell(row: dict[str, Any]) -> str:
     """``dead (resolved)``, ``dead (resending)``: a dead message a later resend settled, or is
     settling, is not one to act on (``message_reads.dead_letter_states``)."""
     state = row.get("dead_letter_state")
@@ -190,18 +191,24 @@ def _least_width(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> i
     return sum(widths) + len(widths) - 1
 
 
-def attempts_table(history: Iterable[dict[str, Any]], zone: tzinfo | None = None) -> Table:
-    """Delivery attempts as ``presenters.attempt_view`` gives them; times in ``zone`` if given."""
-    table = Table(title="Attempts")
-    for column in ("#", "started", "ms", "outcome", "ACK", "error"):
-        table.add_column(column)
-    for a in history:
-        table.add_row(
-            str(a["number"]),
-            shown_time(a["started_at"], zone),
-            f"{a['duration_ms']:.1f}",
-            a["outcome"],
-            a["ack_code"] or "-",
-            a["error"] or "",
-        )
-    return table
+def attempts_table(
+    history: Sequence[dict[str, Any]], zone: tzinfo | None = None, *, width: int
+) -> Table:
+    """Delivery attempts as ``presenters.attempt_view`` gives them; times in ``zone`` if given,
+    no wider than ``width`` with no time cut (the error wraps, or gives way first)."""
+    columns = {
+        "number": Column("#", lambda a: str(a["number"]), "right"),
+        "started": Column("started", lambda a: shown_time(a["started_at"], zone)),
+        "ms": Column("ms", lambda a: f"{a['duration_ms']:.1f}", "right"),
+        "outcome": Column("outcome", lambda a: a["outcome"]),
+        "ack": Column("ACK", lambda a: a["ack_code"] or "-"),
+        "error": Column("error", lambda a: escape(a["error"] or ""), free_text=True),
+    }
+    return fitted_table(
+        history,
+        columns,
+        always=("number", "started", "outcome"),
+        optional=("ack", "error", "ms"),
+        width=width,
+        title="Attempts",
+    )

@@ -450,3 +450,20 @@ def test_a_link_on_a_wildcard_host_warns_to_set_the_public_url(
     assert public.exit_code == 0, public.output
     assert "https://integrator.example.nl/invitation#" in public.stdout
     assert "warning" not in public.stderr
+
+
+def test_users_list_on_80_columns_keeps_each_address_whole(
+    cli: Any, env: dict[str, str], tmp_path: Path
+) -> None:
+    """The e-mail address is what every ``users`` command takes: never cut to ``anna@exampl…``
+    on a narrow terminal; the grants and the rest wrap or give way instead."""
+    from tests.integrator.test_cli_narrow_listings import at_80_columns
+
+    addresses = ["annemarie.van.den.berg@ziekenhuis-noord.example.nl", "bea@example.nl"]
+    for address in addresses:
+        made = cli("users", "invite", address, "--role", "resend", "--cluster", "CARD")
+        assert made.exit_code == 0, made.output
+    shown = at_80_columns({**env, "INTEGRATOR_TIMEZONE": "Europe/Amsterdam"}, "users", "list")
+    assert "…" not in shown and max(len(line) for line in shown.splitlines()) <= 80, shown
+    for address in addresses:
+        assert address in shown

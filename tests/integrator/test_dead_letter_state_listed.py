@@ -10,8 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from integrator.access import Grant, Role
 from integrator.store import Store
 from tests.console.started import noord_engine
+from tests.console.test_saved_searches import signed_in
 from tests.http.support import api_client
 from tests.integrator.test_cli_reading import cli, env_for
 from tests.store.dead_families import four_dead_letters
@@ -61,3 +63,51 @@ def test_messages_list_says_it_in_json_and_beside_the_status(tmp_path: Path) -> 
     assert table.exit_code == 0, table.output
     assert "dead (resolved)" in table.stdout
     assert "delivered" in table.stdout  # the resend that resolved it, listed beside it
+
+
+async def test_one_message_and_its_event_say_it_too(tmp_path: Path) -> None:
+    """``GET /api/v1/messages/{id}``, ``GET /api/v1/events/{id}`` and the console's message
+    page: a dead letter a resend resolved is not shown as plain dead beside the listing's
+    *dead (resolved)*."""
+    async with noord_engine(tmp_path) as engine:
+        ids = await four_dead_letters(engine.store)
+        resolved = ids["ZD300000002"]
+        message = await engine.store.get_message(resolved)
+        assert message is not None
+        async with api_client(engine) as client:
+            detail = await client.get(f"/api/v1/messages/{resolved}")
+            event = await client.get(f"/api/v1/events/{message.event_id}")
+            opened = await client.get(f"/api/v1/messages/{ids['ZD300000001']}")
+        async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+            full = await sam.get(f"/messages/{resolved}")
+        async with signed_in(engine, "vic@example.org", Grant(Role.VIEWER)) as vic:
+            summary = await vic.get(f"/messages/{resolved}")
+    assert detail.json()["dead_letter_state"] == "resolved"
+    assert opened.json()["dead_letter_state"] == "open"
+    states = {m["id"]: m["dead_letter_state"] for m in event.json()["messages"]}
+    assert states[resolved] == "resolved"
+    for page in (full, summary):
+        assert page.status_code == 200, page.text
+        assert '<span class="hint dead-state" id="dead-state">· resolved</span>' in page.text
+
+
+def test_messages_show_and_events_show_say_it_beside_the_status(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+
+    async def fill() -> tuple[str, str]:
+        async with await Store.open(url) as store:
+            resolved = (await four_dead_letters(store))["ZD300000002"]
+            message = await store.get_message(resolved)
+            assert message is not None
+            return resolved, message.event_id
+
+    resolved, event_id = asyncio.run(fill())
+    env = {**env_for(url, tmp_path), "COLUMNS": "200"}
+    shown = cli(env, "messages", "show", resolved)
+    event = cli(env, "events", "show", event_id)
+    assert shown.exit_code == 0, shown.output
+    assert (
+        "│ status            │ dead (resolved)" in shown.stdout or "dead (resolved)" in shown.stdout
+    )
+    assert event.exit_code == 0, event.output
+    assert "dead (resolved)" in event.stdout

@@ -38,7 +38,7 @@ from integrator.engine import Engine
 from integrator.hl7names import named_fields
 from integrator.hl7view import segment_lines
 from integrator.http.deps import source_of
-from integrator.message_reads import messages_in_sight
+from integrator.message_reads import dead_letter_states, messages_in_sight
 from integrator.message_service import (
     AmbiguousMessageId,
     MessageNotFound,
@@ -120,7 +120,8 @@ async def _detail(
         return reading.to_json()
     seen = visitor.scope(P.MESSAGES_READ).destination_ids(engine.catalog)
     (message,) = await messages_in_sight(engine.store, [message], seen)
-    detail = message_overview(message)
+    states = await dead_letter_states(engine.store, [message])
+    detail = message_overview(message, dead_state=states.get(message.id))
     attempts = await engine.store.list_attempts(message.id)
     detail["attempt_history"] = attempt_history(message, attempts)
     return detail
