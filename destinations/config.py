@@ -414,6 +414,9 @@ def destination_from_mapping(data: Mapping[str, Any], *, source: str) -> Destina
         return DestinationConfig.model_validate(dict(data))
     except ValidationError as exc:
         problems = [_refusal(source, error) for error in exc.errors()]
+        # An unknown key close to one the file lacks is the mistake behind that one's
+        # "required" (``prot`` for ``port``): said first, where a summary shows one problem.
+        problems.sort(key=lambda p: "close" not in p.values)
         first = problems[0]
         first.problems = tuple(problems)
         raise first from None

@@ -173,9 +173,15 @@ def list_destinations(
                 if r["revision"] is not None
                 else "not in service: no good definition is known"
             )
+            more = len(r["problems"]) - 1
+            also = (
+                f" (and {more} more: integrator destinations show {escape(r['id'])})"
+                if more
+                else ""
+            )
             console.print(
                 f"[red]broken[/] {escape(r['id'])}: {escape(problem['file'])}: "
-                f"{escape(problem['key'])}: {escape(problem['rule'])} — {running}"
+                f"{escape(problem['key'])}: {escape(problem['rule'])}{also} — {running}"
             )
     for r in rows:
         if r["refused_copies"]:

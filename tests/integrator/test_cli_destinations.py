@@ -324,3 +324,29 @@ def test_list_json_names_the_stray_files_when_asked(env: dict[str, str]) -> None
     table = cli("destinations", "list", "--with-stray-files", env=env)
     assert table.returncode == 2
     assert "--with-stray-files: only together with --json" in table.stderr
+
+
+def test_a_misspelt_key_is_the_problem_the_list_names_with_how_many_more(
+    env: dict[str, str],
+) -> None:
+    """``prot: 2578`` for ``port``: the file lacks ``port`` (required) because of the unknown
+    key; the list's one line names the unknown key and what was meant, and says that
+    ``destinations show`` has the other problem."""
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    path = directory / "ziekenhuis-noord.yaml"
+    path.write_text((EXAMPLES / path.name).read_text().replace("\nport: ", "\nprot: "))
+    table = cli("destinations", "list", env=env)
+    listed = cli("destinations", "list", "--json", env=env)
+    shown = cli("destinations", "show", "ziekenhuis-noord", env=env)
+    assert table.returncode == 0, table.stderr
+    said = " ".join(table.stdout.split())
+    assert (
+        "prot: unknown key (did you mean port?) (and 1 more: integrator destinations show "
+        "ziekenhuis-noord)" in said
+    ), said
+    [row] = json.loads(listed.stdout)
+    assert [(p["key"], p["rule"]) for p in row["problems"]] == [
+        ("prot", "unknown key (did you mean port?)"),
+        ("port", "required"),
+    ]
+    assert "port: required" in shown.stdout
