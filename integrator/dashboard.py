@@ -105,8 +105,9 @@ async def _tile(
     delivered = await store.count_messages(
         MessageFilter(destination_id=dest_id, status="delivered", since=hour_ago)
     )
+    # Died in the hour, resolved since or not: a discarded dead letter is ``cancelled``.
     failed = await store.count_messages(
-        MessageFilter(destination_id=dest_id, status="dead", since=hour_ago)
+        MessageFilter(destination_id=dest_id, statuses=("dead", "cancelled"), since=hour_ago)
     )
     messages = row["messages"]
     assert isinstance(messages, dict)

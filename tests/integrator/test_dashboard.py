@@ -74,9 +74,16 @@ async def test_tiles_show_the_last_hour_the_last_ack_and_a_coming_sunset(
     assert notice.days_left == (date(2027, 7, 1) - NOW.date()).days
     assert zuid.notices == ()
 
+    # Failed counts those that died, resolved since or not: a discard settles the dead letter
+    # (the tile's dead letters drop) but the message still failed within the hour.
+    [dead] = await engine.store.list_messages(MessageFilter(destination_id="zuid"))
+    await discard(engine.store, dead.id, actor="local:test", reason="sent by post")
+    settled = {t.id: t for t in await destination_tiles(engine, lambda cluster: True)}
+    assert (settled["zuid"].failed_last_hour, settled["zuid"].dead) == (1, 0)
+
     engine.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
     later = {t.id: t for t in await destination_tiles(engine, lambda cluster: True)}
-    assert later["noord"].delivered_last_hour == 0 and later["zuid"].dead == 1
+    assert later["noord"].delivered_last_hour == 0 and later["zuid"].failed_last_hour == 0
 
 
 async def test_tiles_are_only_of_the_clusters_asked_for(engine: Engine) -> None:
