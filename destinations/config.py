@@ -416,7 +416,8 @@ def destination_from_mapping(data: Mapping[str, Any], *, source: str) -> Destina
         problems = [_refusal(source, error) for error in exc.errors()]
         # An unknown key close to one the file lacks is the mistake behind that one's
         # "required" (``prot`` for ``port``): said first, where a summary shows one problem.
-        problems.sort(key=lambda p: "close" not in p.values)
+        lacking = {p.key for p in problems if p.type == "missing"}
+        problems.sort(key=lambda p: p.values.get("close") not in lacking)
         first = problems[0]
         first.problems = tuple(problems)
         raise first from None

@@ -1241,9 +1241,15 @@ class DestinationAdmin:
         kind = event_type or next(iter(config.messages))
         version = config.messages.get(kind)  # type: ignore[call-overload]
         if version is None:
+            taken = ", ".join(config.messages)
             raise ConfigurationError(
-                f"destination {destination_id!r} takes no {kind} messages"
-            ).coded("destination.event_type_not_taken", destination=destination_id, event_type=kind)
+                f"destination {destination_id!r} takes no {kind} messages; it takes: {taken}"
+            ).coded(
+                "destination.event_type_not_taken",
+                destination=destination_id,
+                event_type=kind,
+                taken=taken,
+            )
         control_id = new_control_id()
         now = self._now()
         context = mapping_context(self._settings, config, control_id, now, processing_id="T")

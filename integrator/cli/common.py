@@ -335,7 +335,14 @@ def new_store_said(store: Store) -> str:
 def no_store_said(exc: Exception) -> str:
     """A missing store (``NoStore``) with what to do. A command looks where the settings
     point, so the usual cause is a command run elsewhere than the engine's directory (the
-    default store is a relative path); on a new database, the engine makes the store."""
+    default store is a relative path); on a new database, the engine makes the store. A
+    PostgreSQL database that does not exist is made by its administrator first."""
+    if getattr(exc, "missing_database", False):
+        return (
+            f"{exc}; check INTEGRATOR_DATABASE_URL, or create the database first, as the "
+            "postgres user: createdb -O <role> <database> (the engine makes its tables, not "
+            "the database), then start the engine: integrator run"
+        )
     return (
         f"{exc}; run this from the engine's directory or set INTEGRATOR_DATABASE_URL to the "
         "engine's store (a new store is made by the engine's first start: integrator run)"

@@ -108,4 +108,6 @@ def receiver(
     except KeyboardInterrupt:
         pass
     except OSError as exc:
+        if exc.filename is not None:  # making the --save folder, before anything listens
+            fail(f"--save: {exc.filename} cannot be the folder to save into: {exc.strerror}", 2)
         fail(f"cannot listen on {host}:{port}: {exc.strerror}")

@@ -417,7 +417,7 @@ EN: Final[dict[str, str]] = {
         "you may not put a destination in no cluster (that needs the role for all clusters)"
     ),
     "refusal.destination.event_type_not_taken": (
-        "destination '{destination}' takes no {event_type} messages"
+        "destination '{destination}' takes no {event_type} messages; it takes: {taken}"
     ),
     "refusal.destination.paused_test": (
         "destination '{destination}' is paused: its traffic was stopped on purpose, so no test "
@@ -971,7 +971,7 @@ NL: Final[dict[str, str]] = {
         "clusters nodig)"
     ),
     "refusal.destination.event_type_not_taken": (
-        "bestemming '{destination}' neemt geen berichten van de soort {event_type}"
+        "bestemming '{destination}' neemt geen berichten van de soort {event_type}; wel: {taken}"
     ),
     "refusal.destination.paused_test": (
         "bestemming '{destination}' is gepauzeerd: het verkeer is bewust stilgezet, dus er is "

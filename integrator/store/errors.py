@@ -49,6 +49,11 @@ class StoreTlsError(StoreConfigError):
     waits and tries again (``integrator.store.engine``)."""
 
 
+class StoreUrlRefused(StoreConfigError, ConfigurationError):
+    """The database URL names no store the engine can use (an in-memory SQLite database, an
+    unknown driver, …): a setting to fix, exit 2 like every refused setting."""
+
+
 class DataKeyError(StoreConfigError, ConfigurationError):
     """The configured data keys cannot read (or write) this store; found at open, exit 2.
 

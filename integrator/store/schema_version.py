@@ -67,7 +67,7 @@ async def require_store(engine: AsyncEngine, display: str) -> str:
     except (sa_exc.SQLAlchemyError, OSError) as error:
         # Raised below, outside this block, so the driver's text is not kept as the context.
         if diagnose(error).code == MISSING_DATABASE:
-            failure = NoStore(display, "the database does not exist")
+            failure = NoStore(display, "the database does not exist", missing_database=True)
         else:
             failure = translate("open the store", error, engine.url)
     raise failure

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from integrator.store.errors import StoreConfigError
+from integrator.store.errors import StoreConfigError, StoreUrlRefused
 from integrator.urlcheck import SQLITE_QUERY_RULE, postgres_query_problem
 
 Backend = Literal["sqlite", "postgresql"]
@@ -43,9 +43,13 @@ class NoStore(StoreConfigError):
     missing setting behind an empty answer, so ``Store.open_existing`` raises this instead.
     """
 
-    def __init__(self, display: str, why: str | None = None) -> None:
+    def __init__(
+        self, display: str, why: str | None = None, *, missing_database: bool = False
+    ) -> None:
         super().__init__(f"no store at {display}" + (f": {why}" if why else ""))
         self.display = display
+        # A PostgreSQL database that is not there: the engine makes its tables, not that.
+        self.missing_database = missing_database
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +92,10 @@ def resolve(url: str, schema: str | None = None, *, create: bool = True) -> Targ
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreConfigError("the database URL cannot be parsed") from None
+        raise StoreUrlRefused("the database URL cannot be parsed") from None
     known = _DRIVERS.get(parsed.drivername)
     if known is None:
-        raise StoreConfigError(
+        raise StoreUrlRefused(
             f"unsupported database driver {parsed.drivername!r}: use sqlite:// or postgresql://"
         )
     backend, drivername = known
@@ -99,9 +103,9 @@ def resolve(url: str, schema: str | None = None, *, create: bool = True) -> Targ
     parsed = parsed.set(drivername=drivername)
     if schema is not None:
         if backend != "postgresql":
-            raise StoreConfigError("a schema can only be given for PostgreSQL")
+            raise StoreUrlRefused("a schema can only be given for PostgreSQL")
         if not _SCHEMA_NAME.fullmatch(schema):
-            raise StoreConfigError("a schema name must match [a-z_][a-z0-9_]* (at most 63)")
+            raise StoreUrlRefused("a schema name must match [a-z_][a-z0-9_]* (at most 63)")
     if backend == "sqlite":
         _check_sqlite_url(parsed)
         if create:
@@ -113,7 +117,7 @@ def resolve(url: str, schema: str | None = None, *, create: bool = True) -> Targ
     query = {key: _last(value) for key, value in parsed.query.items()}
     problem = postgres_query_problem(query)
     if problem is not None:  # the settings refuse it first; Store.open is also called directly
-        raise StoreConfigError(problem)
+        raise StoreUrlRefused(problem)
     mode = query.get("sslmode", query.get("ssl"))
     return Target(
         url=parsed.set(query={}),
@@ -177,11 +181,15 @@ def _check_sqlite_url(url: URL) -> None:
     database = url.database or ""
     if database in ("", ":memory:"):
         # Every pooled connection would see its own empty database: the record would vanish.
-        raise StoreConfigError("an in-memory SQLite database cannot hold the store: use a file")
+        raise StoreUrlRefused(
+            "an in-memory SQLite database cannot hold the store: use a file, as "
+            "sqlite:///var/integrator.db (three slashes before a relative path, four before an "
+            "absolute one; sqlite://store.db names a host, not a file)"
+        )
     if "uri" in url.query:
-        raise StoreConfigError("SQLite URI filenames are not supported: give a file path")
+        raise StoreUrlRefused("SQLite URI filenames are not supported: give a file path")
     if url.query:
-        raise StoreConfigError(SQLITE_QUERY_RULE)
+        raise StoreUrlRefused(SQLITE_QUERY_RULE)
 
 
 def not_a_directory(path: Path) -> Path | None:

@@ -71,3 +71,28 @@ def test_the_first_destination_of_a_new_store_makes_the_directory(
     made = run_cli("destinations", "add", "-", "--reason", "first", env=fresh, input=LAB)
     assert made.returncode == 0, made
     assert (new_dir / "lab.yaml").is_file()
+
+
+def test_receiver_refuses_a_save_folder_that_is_a_file(tmp_path: Path) -> None:
+    """``--save FILE`` where FILE is a file: a refused option (exit 2, naming it), not "cannot
+    listen on 127.0.0.1:2575: File exists", which sends one looking for another listener."""
+    taken = tmp_path / "notes.txt"
+    taken.write_text("not a folder")
+    for save in (taken, taken / "inside"):
+        result = run_cli("receiver", "--port", "0", "--save", str(save), env={})
+        assert result.returncode == 2, result
+        assert result.stderr.startswith(f"error: --save: {save} cannot be the folder"), result
+        assert "listen" not in result.stderr
+    assert taken.read_text() == "not a folder"
+
+
+def test_destinations_test_names_the_event_types_a_destination_takes(
+    env: dict[str, str],
+) -> None:
+    added = run_cli("destinations", "add", "-", "--reason", "new lab", env=env, input=LAB)
+    assert added.returncode == 0, added
+    refused = run_cli("destinations", "test", "lab", "--event-type", "referral", env=env)
+    assert refused.returncode == 2, refused
+    assert refused.stderr == (
+        "error: destination 'lab' takes no referral messages; it takes: diagnostic_request\n"
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from io import StringIO
@@ -556,3 +557,30 @@ def test_a_csv_cut_by_its_limit_says_so_on_stderr(tmp_path: Path) -> None:
     assert "2 of 3 shown; --limit to see more" in " ".join(cut.stderr.split())
     whole = cli(env, "messages", "list", "--csv")
     assert "shown" not in whole.stderr and all(m in whole.stdout for m in messages)
+
+
+@pytest.mark.postgres
+def test_a_missing_postgresql_database_says_to_create_it(tmp_path: Path) -> None:
+    """The engine makes its tables, not a PostgreSQL database: a command pointed at one that is
+    not there says to create it (``createdb``), not that the engine's first start makes it."""
+    from sqlalchemy.engine import make_url
+
+    from tests.services import require_postgres
+
+    missing = make_url(require_postgres()).set(database=f"missing_{uuid.uuid4().hex[:8]}")
+    url = missing.render_as_string(hide_password=False)
+    result = cli(env_for(url, tmp_path), "messages", "list")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: no store at postgresql")
+    assert ": the database does not exist; " in result.stderr
+    assert "createdb -O <role> <database>" in result.stderr
+    assert "first start" not in result.stderr
+
+
+def test_a_sqlite_url_that_names_no_file_is_a_setting_refused(tmp_path: Path) -> None:
+    """``sqlite://store.db`` names a host, so SQLAlchemy makes it an in-memory database: a
+    setting to fix (exit 2, as every refused setting), saying how to write a file's."""
+    result = cli(env_for("sqlite://store.db", tmp_path), "messages", "list")
+    assert result.exit_code == 2, result.output
+    assert "in-memory SQLite database cannot hold the store" in result.stderr
+    assert "sqlite:///var/integrator.db" in result.stderr
