@@ -23,6 +23,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 
+from destinations.config import EventType
 from integrator.access.errors import AccessDenied
 from integrator.catalog import version_warnings
 from integrator.errors import PermanentError
@@ -41,14 +42,20 @@ from integrator.operators import (
     UnknownDestination,
     problem_view,
 )
+from integrator.try_now import NO_DESTINATION
 
 router = APIRouter(prefix="/api/v1", tags=["destinations"], route_class=JsonBodyRoute)
 
 
+def _no_destination() -> HTTPException:
+    """404 for a destination id that names none (or one outside the caller's clusters): said
+    without the id, as the API never repeats a value it was sent."""
+    return HTTPException(status_code=404, detail=NO_DESTINATION)
+
+
 def _within_scope(destination_id: str, engine: EngineDep, scope: ScopeDep) -> str:
     """The path's destination id, if it lies in the caller's clusters; else 404 as unknown."""
-    missing = HTTPException(status_code=404, detail=str(UnknownDestination(destination_id)))
-    scope.require_destination(engine.catalog, destination_id, missing=missing)
+    scope.require_destination(engine.catalog, destination_id, missing=_no_destination())
     return destination_id
 
 
@@ -183,8 +190,8 @@ async def _change(call: Awaitable[Change]) -> dict[str, Any]:
         change = await call
     except AccessDenied as exc:
         raise HTTPException(status_code=403, detail=str(exc)) from None
-    except UnknownDestination as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
+    except UnknownDestination:
+        raise _no_destination() from None
     except DestinationChanged as exc:
         # In UTC, as every time the API answers (the console and CLI tell the engine's zone).
         raise HTTPException(status_code=409, detail=exc.told_in(UTC)) from None
@@ -273,8 +280,8 @@ async def get_destination(
     to anyone else, the files' names."""
     try:
         view = await engine.admin.view(destination_id)
-    except UnknownDestination as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
+    except UnknownDestination:
+        raise _no_destination() from None
     config = view.config
     notices = (
         version_warnings(config, today=engine.today(), source=view.file, in_service=True)
@@ -428,8 +435,8 @@ async def destination_history(
 ) -> list[dict[str, Any]]:
     try:
         return await engine.admin.history(destination_id, last=last)
-    except UnknownDestination as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
+    except UnknownDestination:
+        raise _no_destination() from None
 
 
 @router.post("/destinations/{destination_id}/rollback/{revision}", responses=CHANGED_SINCE)
@@ -462,7 +469,10 @@ async def send_test_message(
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
-    event_type: str | None = None,
+    event_type: Annotated[
+        EventType | None,
+        Query(description="The kind of test message (default: the destination's first)."),
+    ] = None,
     even_if_paused: bool = Query(
         False, description="Send it although the destination is paused (audited as such)."
     ),
@@ -474,8 +484,8 @@ async def send_test_message(
         result = await admin.test(
             destination_id, event_type, actor=scope.actor, even_if_paused=even_if_paused
         )
-    except UnknownDestination as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
+    except UnknownDestination:
+        raise _no_destination() from None
     except DestinationPaused as exc:
         detail = exc.explain("repeat with ?even_if_paused=true")
         raise HTTPException(status_code=409, detail=detail) from None
