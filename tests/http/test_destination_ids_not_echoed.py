@@ -19,9 +19,7 @@ async def test_a_destination_id_or_event_type_that_names_none_is_not_repeated(
             await admin.post(f"/api/v1/destinations/{PASTED}/pause", json={"reason": "x"}),
             await admin.post(f"/api/v1/destinations/{PASTED}/try-now"),
         ]
-        typed = await admin.post(
-            "/api/v1/destinations/noord/test", params={"event_type": PASTED}
-        )
+        typed = await admin.post("/api/v1/destinations/noord/test", params={"event_type": PASTED})
     for answer in answers:
         assert answer.status_code == 404, answer.text
         assert answer.json() == {"detail": "no destination with that id"}
