@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -873,7 +874,7 @@ class AccessService:
         way and counted; the audit entry's reason says so with the store's message, which names
         the person's id and the key id, never the secret. Recovery codes still work.
         """
-        address = email.strip().lower()
+        address = typed_address(email)
         target = _person_target(address)
         person = await self._store.get_person(email=address) if _EMAIL.match(address) else None
         now = self._now()
@@ -1719,9 +1720,18 @@ def _optional_reason(reason: str | None) -> str | None:
     return reasons.bounded(reason, _reason_refused)
 
 
+def typed_address(email: str) -> str:
+    """An e-mail address as typed, without what nobody sees: the ends' spaces, and the
+    invisible format characters (a zero-width space, a byte order mark…) that a copy from a
+    chat or a mail program brings along, which would make an address that looks the same as
+    another and that nobody can type to sign in. Lower-cased."""
+    visible = "".join(c for c in email if unicodedata.category(c) != "Cf")
+    return visible.strip().lower()
+
+
 def normalise_email(email: str) -> str:
-    """Lower-cased and checked; BadAccessInput naming the rule otherwise."""
-    address = email.strip().lower()
+    """Lower-cased and checked (``typed_address``); BadAccessInput naming the rule otherwise."""
+    address = typed_address(email)
     if len(address) > 320 or not _EMAIL.match(address):
         raise BadAccessInput("not an e-mail address", field="email").coded("access.email_invalid")
     return address

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -230,3 +231,22 @@ async def test_an_invited_person_gets_the_admin_grant_from_create_admin(
     person = await store.get_person(email="anna@example.nl")
     assert person is not None
     assert sorted(person.active_grants, key=str) == [("admin", None), ("viewer", "CARD")]
+
+
+async def test_invisible_characters_pasted_with_an_address_are_left_out(
+    service: AccessService, clock: ManualClock
+) -> None:
+    """A zero-width space (or a byte order mark, a word joiner…) copied along from a chat or a
+    mail program made an account nobody could sign in to, and a second one for the same
+    address that looked the same: the address is taken without them, at invitation and at
+    sign-in."""
+    pasted = "\u200bjan@example.org\u200b\ufeff"
+    member = await onboard(service, clock, pasted, VIEWER_CARD)
+    [person] = [p for p in await service.list_people(LOCAL) if "jan" in p.email]
+    assert person.email == "jan@example.org"
+    typed = dataclasses.replace(member, email="jan@example.org")
+    assert (await login_as(service, clock, typed)).display == "person:jan@example.org"
+    pasted_again = dataclasses.replace(member, email="jan@\u2060example.org")
+    assert (await login_as(service, clock, pasted_again)).display == "person:jan@example.org"
+    with pytest.raises(BadAccessInput, match="has an account already"):
+        await service.invite(LOCAL, "jan@example.org\u200d", [VIEWER_CARD])
