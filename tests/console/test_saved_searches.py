@@ -118,6 +118,9 @@ async def test_a_search_is_saved_listed_run_and_deleted(engine: Engine) -> None:
         deleted = await post(sam, f"/messages/saved/{kept.id}/delete", {})
         assert deleted.status_code == 303 and deleted.headers["location"] == "/messages"
         assert await engine.store.list_saved_searches(kept.person_id) == []
+        # A second post (a double click, another tab): back to the list, as the first.
+        again = await post(sam, f"/messages/saved/{kept.id}/delete", {})
+        assert again.status_code == 303 and again.headers["location"] == "/messages"
         assert "Noord wacht" not in (await sam.get("/messages")).text
 
 
@@ -133,10 +136,11 @@ async def test_another_person_neither_sees_nor_deletes_them(engine: Engine) -> N
 
         assert "Anna&#39;s" not in (await bert.get("/messages")).text
         assert "Anna&#39;s" in (await anna.get("/messages")).text
+        # Someone else's, or none: nothing deleted, back to the list as for one gone already.
         refused = await post(bert, f"/messages/saved/{kept.id}/delete", {})
-        assert refused.status_code == 404
+        assert refused.status_code == 303 and refused.headers["location"] == "/messages"
         unknown = await post(bert, "/messages/saved/no-such-id/delete", {})
-        assert unknown.status_code == 404
+        assert unknown.status_code == 303
 
     assert await engine.store.get_saved_search(kept.person_id, kept.id) == kept
 

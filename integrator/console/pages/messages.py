@@ -19,6 +19,7 @@ identifier terms, or with the kept search's handle.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Final
@@ -30,7 +31,7 @@ from fastapi.responses import RedirectResponse, Response
 from integrator import saved_searches
 from integrator.access.permissions import Permission
 from integrator.console import kept
-from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.errors import BadInput, Forbidden
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
@@ -334,11 +335,12 @@ async def save_search(
 
 @router.post("/messages/saved/{search_id}/delete")
 async def delete_search(request: Request, visitor: Reader, search_id: str) -> Response:
-    """Delete one of the person's saved searches; anyone else's id is a 404, as an unknown."""
-    try:
+    """Delete one of the person's saved searches. One deleted already (a second click, a second
+    tab) leads back to the list as the first did, which no longer shows it; anyone else's id
+    does the same and deletes nothing (it is as unknown)."""
+    # Gone already, or never the person's: nothing to do, the list says what is left.
+    with contextlib.suppress(saved_searches.UnknownSavedSearch):
         await saved_searches.delete(engine_of(request).store, visitor.signed_in.id, search_id)
-    except saved_searches.UnknownSavedSearch:
-        raise NotFound() from None
     return RedirectResponse("/messages", status_code=303)
 
 

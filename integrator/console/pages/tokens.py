@@ -12,6 +12,7 @@ A refused token comes back as the form with what was typed and the refusal besid
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated, Final
 
@@ -81,7 +82,7 @@ async def create(
     engine = engine_of(request)
     typed = {"name": name.strip(), "days": days.strip(), "reason": reason}
     form = AccessForm(typed, typed_grants(role, cluster))
-    if days.strip() and not days.strip().isdigit():
+    if days.strip() and not re.fullmatch(r"[0-9]+", days.strip()):  # "²" is a digit to isdigit
         form.refuse_field("days", Said("a whole number of days", "console.days_whole"))
         return await _tokens_page(request, visitor, form, status=form.status)
     try:
@@ -103,8 +104,14 @@ async def create(
 async def revoke(request: Request, visitor: Person, token_id: str, reason: Reason) -> Response:
     engine = engine_of(request)
     try:
+        # A second post (a double click, a second tab) leads to the list as the first did,
+        # where the token shows as revoked; nothing is done or audited again.
         await engine.access.revoke_token(
-            visitor.signed_in, token_id, reason=reason.strip() or None, source=source_of(request)
+            visitor.signed_in,
+            token_id,
+            reason=reason.strip() or None,
+            source=source_of(request),
+            again_answers=True,
         )
     except (AccessDenied, BadAccessInput) as exc:
         raise refusal(exc) from None
