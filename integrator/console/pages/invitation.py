@@ -45,12 +45,18 @@ async def invitation(request: Request, visitor: VisitorDep) -> Response:
     return page(request, visitor, "invitation.html", step="link", problem=None)
 
 
+def link_secret(pasted: str) -> str:
+    """The secret of an invitation as pasted into the field: on its own, or the whole link
+    (``…/invitation#<secret>``, or ``#<secret>``), which is what a person copies from the mail
+    when the page opened without its ``#`` part (no JavaScript, a mail program that cut it)."""
+    return pasted.strip().rpartition("#")[2].strip()
+
+
 @router.post("/invitation/open")
 async def open_invitation(request: Request, visitor: VisitorDep, secret: Secret) -> Response:
+    secret = link_secret(secret)
     try:
-        start = await engine_of(request).access.begin_accept(
-            secret.strip(), source=source_of(request)
-        )
+        start = await engine_of(request).access.begin_accept(secret, source=source_of(request))
     except InvitationInvalid:
         return _invalid(request, visitor)
     return page(
@@ -59,7 +65,7 @@ async def open_invitation(request: Request, visitor: VisitorDep, secret: Secret)
         "invitation.html",
         step="password",
         qr=qr_code,
-        secret=secret.strip(),
+        secret=secret,
         start=start,
         problem=None,
     )
