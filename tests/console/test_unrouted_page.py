@@ -300,3 +300,44 @@ async def test_a_blank_reason_is_refused_beside_its_field_with_the_ticks_kept(
     assert error.group(1) == "een reden is verplicht (die komt in de audittrail)"
     assert 'aria-invalid="true"' in refused.text and 'id="route-refused"' not in refused.text
     assert await _routings(engine) == 0
+
+
+async def test_a_refusal_keeps_the_page_it_came_from(engine: Engine) -> None:
+    """A blank reason (the browser's ``required`` lets spaces through) on the listing filtered
+    by a provider, on a provider's confirmation or on one event's *Route now*: that page again
+    (422), the refusal beside the reason, its filter, ticks and counts kept; nothing routed."""
+    west = [e.id for e in await engine.store.list_events(EventFilter(provider_id=WEST))]
+    assert len(west) == 2
+    blank = {"reason": "   "}
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        filtered = await sam.get("/events/unrouted", params={"provider": WEST})
+        listing = await sam.post(
+            "/events/route",
+            data={
+                "csrf": csrf(filtered.text),
+                "once": _once(filtered.text),
+                "listing": "true",
+                "list_provider": WEST,
+                "ids": west,
+                **blank,
+            },
+            headers=ORIGIN,
+        )
+        confirmed = await _form(sam, "/events/route/confirm", {"provider": WEST})
+        confirmation = await _form(
+            sam, "/events/route", {"provider": WEST, "once": _once(confirmed.text), **blank}
+        )
+        shown = await sam.get(f"/events/{west[0]}")
+        one = await _form(
+            sam,
+            "/events/route",
+            {"ids": west[0], "from_event": "true", "once": _once(shown.text), **blank},
+        )
+    for refused in (listing, confirmation, one):
+        assert refused.status_code == 422, refused.text
+        assert 'id="route-reason-error"' in refused.text, refused.text
+    for event_id in west:  # the filter kept: only west's, both still ticked
+        assert f'id="pick-{event_id}" name="ids" value="{event_id}" checked' in listing.text
+    assert 'id="confirm-count"' in confirmation.text  # the confirmation, not a bare page
+    assert f'name="ids" value="{west[0]}"' in one.text and 'name="from_event"' in one.text
+    assert await _routings(engine) == 0

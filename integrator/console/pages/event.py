@@ -22,9 +22,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
-from integrator.console.errors import NotFound
+from integrator.console.errors import Forbidden, NotFound
 from integrator.console.once import issue
 from integrator.console.pages.unrouted import ROUTE_ACTION
+from integrator.console.refusals import Said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -41,6 +42,16 @@ Reader = Annotated[Visitor, Depends(needs(P.PATIENT_DATA_READ))]
 
 @router.get("/events/{event_id}")
 async def event_page(request: Request, visitor: Reader, event_id: str) -> Response:
+    return await event_view(request, visitor, event_id)
+
+
+async def event_view(
+    request: Request, visitor: Visitor, event_id: str, *, refused: Said | None = None
+) -> Response:
+    """The page; ``refused``: why its *Route now* did nothing (a blank reason), said beside
+    the reason (422), as the listing's routing form says it (``pages.unrouted.route``)."""
+    if not visitor.may_somewhere(P.PATIENT_DATA_READ):
+        raise Forbidden()
     engine = engine_of(request)
     if len(event_id) > LONGEST_ID:
         raise NotFound()
@@ -59,6 +70,8 @@ async def event_page(request: Request, visitor: Reader, event_id: str) -> Respon
         request,
         visitor,
         "event.html",
+        status=422 if refused is not None else 200,
+        refused=refused,
         e=detail,
         may_route=may_route,
         # *Route now* routes once however often its form is posted (``console.once``).

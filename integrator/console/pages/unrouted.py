@@ -199,6 +199,19 @@ async def confirm(request: Request, visitor: Router_, provider: Provider = "") -
     """What routing every unrouted event of ``provider`` would do, as the service's dry run
     says it: how many, to which destinations, which not and why. Nothing is done yet; the
     form carries the one-time token of this provider's routing."""
+    return await _confirmation(request, visitor, provider)
+
+
+async def _confirmation(
+    request: Request,
+    visitor: Visitor,
+    provider: str,
+    *,
+    refused: Said | None = None,
+    reason: str = "",
+) -> Response:
+    """The confirmation; ``refused``: why its post did nothing (a blank reason), beside the
+    reason (422), with the counts shown again."""
     engine = engine_of(request)
     wanted = RouteRequest(
         reason="(counting only)", actor=visitor.actor, provider=provider, dry_run=True
@@ -218,6 +231,9 @@ async def confirm(request: Request, visitor: Router_, provider: Provider = "") -
         request,
         visitor,
         "unrouted_confirm.html",
+        status=422 if refused is not None else 200,
+        refused=refused,
+        reason_typed=reason,
         provider=wanted.provider,
         total=len(planned),
         going=len(going),
@@ -259,10 +275,14 @@ async def route(
     provider: Provider = "",
     once_token: Once = "",
     listing: Annotated[bool, Form()] = False,
+    list_provider: Provider = "",
+    from_event: Annotated[bool, Form()] = False,
 ) -> Response:
     """Route the ticked events, or a provider's as its confirmation showed, once per form: the
-    result is a page of its own, which a reload only shows again. ``listing``: the form is
-    the listing's, where its refusals are said."""
+    result is a page of its own, which a reload only shows again. A refusal (nothing ticked,
+    a blank reason) is said on the page the form was on, with what was typed and ticked:
+    ``listing`` (of ``list_provider``'s events, when it was filtered), the confirmation (a
+    ``provider`` given), or ``from_event`` (one event's page)."""
     engine = engine_of(request)
     action = provider_action(provider.strip()) if provider.strip() else ROUTE_ACTION
     asked = RouteRequest(
@@ -275,18 +295,25 @@ async def route(
     try:  # checked before the one-time token is claimed: a refusal leaves it unused
         wanted = asked.checked(engine.settings)
     except EventsRefused as exc:
-        if not listing:
-            raise BadInput(said(exc)) from None
-        # What the listing's form can get wrong (nothing ticked, a blank reason) is said on
-        # the listing, the ticks and the reason kept.
-        return await _listing(
-            request,
-            visitor,
-            "",
-            refused=(exc.field, said(exc, field=False)),
-            reason=reason,
-            ticked=ids,
-        )
+        if listing:
+            return await _listing(
+                request,
+                visitor,
+                list_provider.strip(),
+                refused=(exc.field, said(exc, field=False)),
+                reason=reason,
+                ticked=ids,
+            )
+        if from_event and len(ids) == 1 and exc.field == "reason":
+            from integrator.console.pages.event import event_view  # it imports this module
+
+            return await event_view(request, visitor, ids[0], refused=said(exc, field=False))
+        if provider.strip() and exc.field == "reason":
+            refused = said(exc, field=False)
+            return await _confirmation(
+                request, visitor, provider.strip(), refused=refused, reason=reason
+            )
+        raise BadInput(said(exc)) from None
 
     async def work() -> dict[str, Any]:
         try:
