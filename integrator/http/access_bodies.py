@@ -36,8 +36,11 @@ NeededReason = Annotated[
         ),
     ),
 ]
-"""Left optional in the schema's types so that the access service, not the body's parser,
-refuses a missing reason, in the same words for the API, the CLI and the console."""
+"""Left optional in the types so that the access service, not the body's parser, refuses a
+missing reason, in the same words for the API, the CLI and the console; the bodies that hold
+one say it is required in their JSON schema (``_NEEDS_REASON``), as a client must send it."""
+
+_NEEDS_REASON: Final = ConfigDict(extra="forbid", json_schema_extra={"required": ["reason"]})
 
 
 class _Body(BaseModel):
@@ -77,6 +80,8 @@ class InviteBody(_Body):
 class GrantsBody(_Body):
     """The person's grants inside the caller's clusters (those elsewhere are kept)."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"required": ["grants", "reason"]})
+
     grants: Grants
     reason: NeededReason = None
 
@@ -86,10 +91,14 @@ class ReasonBody(_Body):
 
 
 class DeactivateBody(_Body):
+    model_config = _NEEDS_REASON
+
     reason: NeededReason = None
 
 
 class RoleDeactivateBody(_Body):
+    model_config = _NEEDS_REASON
+
     cluster: Annotated[
         Cluster | None, Field(description="the cluster of the grant; null: the all-clusters grant")
     ] = None

@@ -63,6 +63,17 @@ def id_in_path(text: str, missing: HTTPException) -> str:
         raise missing from None
 
 
+def _message_in_path(message_id: str) -> str:
+    from integrator.message_service import NO_MESSAGE  # the service answers it too
+
+    return id_in_path(message_id, HTTPException(status_code=404, detail=NO_MESSAGE))
+
+
+MessageIdInPath = Annotated[str, Depends(_message_in_path)]
+"""A ``{message_id}`` of the path, read as the store keeps ids (in either case, with or
+without its dashes, as token and person ids are); text that is no id is a 404."""
+
+
 REASON_HEADER: Final = "X-Integrator-Reason"
 
 

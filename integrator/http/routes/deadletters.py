@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict
 from deadletter import AlreadyResolved, DeadLetterError, discard, plan_discard
 from integrator.clusters import NotPermitted, cluster_of
 from integrator.http.bodies import AuditReason
-from integrator.http.deps import EngineDep, SourceDep, TopLimit, bad_search
+from integrator.http.deps import EngineDep, MessageIdInPath, SourceDep, TopLimit, bad_search
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.openapi import answer
 from integrator.http.scope import ScopeDep, forbidden
 from integrator.message_service import (
     NO_MESSAGE,
@@ -93,9 +94,12 @@ class DiscardBody(BaseModel):
     reason: AuditReason
 
 
-@router.post("/deadletters/{message_id}/discard")
+@router.post(
+    "/deadletters/{message_id}/discard",
+    responses={409: answer("Resolved already (discarded, or a later resend delivered)")},
+)
 async def discard_dead_letter(
-    message_id: str,
+    message_id: MessageIdInPath,
     body: DiscardBody,
     engine: EngineDep,
     scope: ScopeDep,

@@ -33,7 +33,7 @@ from integrator.exports import export_events
 from integrator.http.auth import IdentityDep
 from integrator.http.bodies import AuditReason, PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
-from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep
+from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep, id_in_path
 from integrator.http.idempotency import KEY_ANSWERS, IdempotencyKey, answered_once
 from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import EVENT_BODY, EVENT_RESPONSES, ROUTE_PLAN, STARTED_JOB, answer
@@ -262,16 +262,17 @@ async def get_event(
     """One event with its messages, routings, ZD warnings and the destinations of the caller's
     clusters that serve its provider now; it holds patient data (name, BSN), so reading it is
     audited."""
+    missing = HTTPException(status_code=404, detail="no event with that id")
     detail = await read_event(
         engine.store,
         scope.identity,
-        event_id,
+        id_in_path(event_id, missing),  # in either case, with or without dashes
         destination_ids=scope.destination_ids(engine.catalog),
         source=source,
         catalog=engine.catalog,
     )
     if detail is None:
-        raise HTTPException(status_code=404, detail="no event with that id")
+        raise missing
     return detail
 
 

@@ -19,6 +19,7 @@ from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import (
     EngineDep,
     Limit,
+    MessageIdInPath,
     Offset,
     SourceDep,
     bad_search,
@@ -94,7 +95,7 @@ async def list_messages(
 @router.get(
     "/messages.csv",
     response_class=Response,
-    responses=csv_responses("messages"),
+    responses=csv_responses("messages", total=True),
 )
 async def export_messages_csv(
     engine: EngineDep,
@@ -146,7 +147,7 @@ async def search_messages(
 
 @router.get("/messages/{message_id}")
 async def get_message(
-    message_id: str, engine: EngineDep, scope: ScopeDep, source: SourceDep
+    message_id: MessageIdInPath, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> dict[str, Any]:
     """One message in full: its HL7 and its event's patient (audited as a view), and
     ``released_at``, when it was last released from held (``null``: never held)."""

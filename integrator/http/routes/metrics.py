@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from integrator.http.deps import EngineDep
@@ -13,7 +13,11 @@ from integrator.scrape import refresh_metrics
 router = APIRouter(tags=["metrics"], route_class=JsonBodyRoute)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,  # declared as text: Prometheus' exposition, not JSON
+    responses={200: {"description": "the metrics in Prometheus' text exposition format"}},
+)
 async def metrics(engine: EngineDep) -> Response:
     await refresh_metrics(engine)
     return Response(engine.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -16,7 +16,7 @@ answer, for the admin to pass on.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, HTTPException
 
@@ -34,6 +34,7 @@ from integrator.http.access_errors import NO_PERSON, answered
 from integrator.http.auth import IdentityDep
 from integrator.http.deps import EngineDep, SourceDep, id_in_path, uuid_path
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.openapi import answer
 
 router = APIRouter(prefix="/api/v1", tags=["people"], route_class=JsonBodyRoute)
 
@@ -63,7 +64,20 @@ async def get_person(person: Person) -> dict[str, Any]:
     return person.to_json()
 
 
-@router.post("/people", status_code=201)
+MAIL_FAILED: Final[dict[int | str, dict[str, Any]]] = {
+    502: answer("The invitation's mail could not be sent; the person stays invited")
+}
+"""``responses`` of the routes that mail a link (``access.MailFailed``)."""
+
+
+@router.post(
+    "/people",
+    status_code=201,
+    responses={
+        409: answer("The address has an account already, or belongs to a deactivated one"),
+        **MAIL_FAILED,
+    },
+)
 async def invite(
     body: InviteBody, engine: EngineDep, identity: IdentityDep, source: SourceDep
 ) -> dict[str, Any]:
@@ -81,7 +95,7 @@ async def invite(
     return link.to_json()
 
 
-@router.post("/people/{person_id}/invitation", status_code=201)
+@router.post("/people/{person_id}/invitation", status_code=201, responses=MAIL_FAILED)
 async def reinvite(
     person: Person, engine: EngineDep, identity: IdentityDep, source: SourceDep
 ) -> dict[str, Any]:
@@ -90,7 +104,7 @@ async def reinvite(
     return link.to_json()
 
 
-@router.post("/people/{person_id}/second-factor/reset", status_code=201)
+@router.post("/people/{person_id}/second-factor/reset", status_code=201, responses=MAIL_FAILED)
 async def reset_second_factor(
     person: Person,
     engine: EngineDep,
@@ -125,7 +139,12 @@ async def set_grants(
     return view.to_json()
 
 
-@router.post("/people/{person_id}/deactivate")
+REQUIRED_BODY: Final[dict[str, Any]] = {"requestBody": {"required": True}}
+"""A body the route needs (its reason), though it parses one left out, so that the service
+refuses that in its own words (``access_bodies.NeededReason``)."""
+
+
+@router.post("/people/{person_id}/deactivate", openapi_extra=REQUIRED_BODY)
 async def deactivate_person(
     person: Person,
     engine: EngineDep,
@@ -151,7 +170,7 @@ async def deactivate_person(
     }
 
 
-@router.post("/people/{person_id}/roles/{role}/deactivate")
+@router.post("/people/{person_id}/roles/{role}/deactivate", openapi_extra=REQUIRED_BODY)
 async def deactivate_role(
     person: Person,
     role: Role,

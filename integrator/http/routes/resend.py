@@ -31,8 +31,10 @@ from integrator.http.bodies import BatchResendBody, ResendBody
 from integrator.http.deps import (
     EngineDep,
     JobsDep,
+    MessageIdInPath,
     SourceDep,
     bad_search,
+    id_in_path,
     search_headers,
     terms_of,
 )
@@ -91,7 +93,7 @@ def _clusters(
 
 @router.post("/messages/{message_id}/resend", status_code=201, responses=KEY_ANSWERS)
 async def resend_message(
-    message_id: str,
+    message_id: MessageIdInPath,
     body: ResendBody,
     engine: EngineDep,
     scope: ScopeDep,
@@ -248,7 +250,7 @@ async def _resend_batch(
 async def get_job(job_id: str, registry: JobsDep, scope: ScopeDep) -> dict[str, Any]:
     """A job, for those who hold the permission in every cluster it works in."""
     missing = HTTPException(status_code=404, detail="no job with that id")
-    job = await registry.get(job_id)
+    job = await registry.get(id_in_path(job_id, missing))
     if job is None:
         raise missing
     scope.require(job.clusters, missing=missing)

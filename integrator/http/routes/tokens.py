@@ -60,7 +60,10 @@ async def list_tokens(engine: EngineDep, identity: IdentityDep) -> list[dict[str
     "/tokens",
     status_code=201,
     response_model=None,
-    responses={201: answer("The new token, shown this once", TOKEN_MADE)},
+    responses={
+        201: answer("The new token, shown this once", TOKEN_MADE),
+        409: answer("A token of that name exists already"),
+    },
 )
 async def create_token(
     body: TokenBody, engine: EngineDep, identity: IdentityDep, source: SourceDep

@@ -17,17 +17,27 @@ from fastapi import APIRouter, HTTPException
 
 from integrator import try_now
 from integrator.clusters import NotPermitted
-from integrator.http.deps import EngineDep, ReasonDep, SourceDep
+from integrator.http.deps import EngineDep, MessageIdInPath, ReasonDep, SourceDep
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.openapi import answer
 from integrator.http.scope import ScopeDep, forbidden
 from integrator.message_service import NO_MESSAGE, MessageNotFound
 
 router = APIRouter(prefix="/api/v1", tags=["resend"], route_class=JsonBodyRoute)
 
 
-@router.post("/messages/{message_id}/try-now")
+@router.post(
+    "/messages/{message_id}/try-now",
+    responses={
+        409: answer("The message waits for no retry (naming its status), or is not delivered now")
+    },
+)
 async def try_message_now(
-    message_id: str, engine: EngineDep, scope: ScopeDep, source: SourceDep, reason: ReasonDep
+    message_id: MessageIdInPath,
+    engine: EngineDep,
+    scope: ScopeDep,
+    source: SourceDep,
+    reason: ReasonDep,
 ) -> dict[str, Any]:
     """Attempt one message waiting for its next retry now (``messages`` names it)."""
     try:
@@ -43,7 +53,10 @@ async def try_message_now(
     return tried.to_json()
 
 
-@router.post("/destinations/{destination_id}/try-now")
+@router.post(
+    "/destinations/{destination_id}/try-now",
+    responses={409: answer("The destination is paused: its messages are attempted when resumed")},
+)
 async def try_destination_now(
     destination_id: str, engine: EngineDep, scope: ScopeDep, source: SourceDep, reason: ReasonDep
 ) -> dict[str, Any]:

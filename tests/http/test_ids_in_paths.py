@@ -1,0 +1,37 @@
+"""An id in a route's path is read as the store keeps it: in either case and with or without
+its dashes, as token and person ids already were (docs/access.md), on the message, event and
+job routes; text that is no id is the route's 404, never echoed."""
+
+from __future__ import annotations
+
+from tests.http.test_access import World, world  # noqa: F401 (the fixture)
+
+
+def _typed(uuid_text: str) -> str:
+    """The id as a person may paste it: upper case, no dashes."""
+    return uuid_text.replace("-", "").upper()
+
+
+async def test_ids_in_other_case_or_without_dashes_name_the_same_thing(
+    world: World,  # noqa: F811
+) -> None:
+    message, event = world.card_message, world.card_event
+    async with world.client(world.everything) as admin:
+        read = await admin.get(f"/api/v1/messages/{_typed(message)}")
+        shown = await admin.get(f"/api/v1/events/{_typed(event)}")
+        tried = await admin.post(f"/api/v1/messages/{_typed(message)}/try-now")
+        resent = await admin.post(
+            f"/api/v1/messages/{_typed(message)}/resend", json={"reason": "GP phoned"}
+        )
+        started = await admin.post(
+            "/api/v1/resend", json={"reason": "GP phoned", "message_ids": [message]}
+        )
+        job = await admin.get(f"/api/v1/jobs/{_typed(started.json()['id'])}")
+        nothing = await admin.get("/api/v1/messages/not-an-id")
+    assert read.status_code == 200 and read.json()["id"] == message
+    assert shown.status_code == 200 and shown.json()["id"] == event
+    assert tried.status_code == 409, tried.text  # delivered: the message was found
+    assert resent.status_code == 201 and resent.json()["original_id"] == message
+    assert started.status_code == 202, started.text
+    assert job.status_code == 200 and job.json()["id"] == started.json()["id"]
+    assert nothing.status_code == 404 and nothing.json() == {"detail": "no message with that id"}
