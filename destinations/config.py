@@ -31,7 +31,8 @@ import stat
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from types import UnionType
+from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -737,6 +738,32 @@ _SECTIONS: dict[tuple[int | str, ...], type[BaseModel]] = {
     ("tls",): TlsSettings,
 }
 """The keys each part of a destination file may have, by where the part sits."""
+
+
+def is_text_key(dotted: str) -> bool:
+    """Whether ``retry.on_error``, ``receiving_application``, … holds text (a string, a path,
+    a message version): where ``--set KEY=NO`` means the text ``NO``, not YAML's ``false``."""
+    *where, last = dotted.split(".")
+    if tuple(where) == ("messages",):
+        return True  # a message version's name
+    section = _SECTIONS.get(tuple(where))
+    field = section.model_fields.get(last) if section is not None else None
+    return field is not None and _holds_text(field.annotation)
+
+
+def _holds_text(annotation: object) -> bool:
+    if annotation in (str, Path):
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _holds_text(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        kinds = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(kinds) and all(_holds_text(a) for a in kinds)
+    if origin is Literal:
+        return all(isinstance(a, str) for a in get_args(annotation))
+    return False
+
 
 _RULES = {
     "missing": "required",

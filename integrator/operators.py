@@ -63,6 +63,7 @@ from destinations.config import (
     destination_from_yaml,
     dump_destination,
     entry_kind,
+    is_text_key,
     load_destination_file,
     load_destination_files,
 )
@@ -1935,6 +1936,9 @@ def _parse_assignment(text: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         raise ConfigurationError(f"--set {key}: the value is not valid YAML") from None
+    if is_text_key(key.strip()) and not isinstance(value, str | None):
+        # receiving_application=NO is the text NO, not YAML's false; facility=0123 is 0123
+        value = raw.strip()
     return key.strip(), value
 
 

@@ -350,3 +350,31 @@ def test_a_misspelt_key_is_the_problem_the_list_names_with_how_many_more(
         ("port", "required"),
     ]
     assert "port: required" in shown.stdout
+
+
+def test_set_takes_text_as_text_where_a_key_holds_text(env: dict[str, str]) -> None:
+    """``--set receiving_application=NO`` is MSH-5 ``NO`` (Norway's hospital, say), not YAML's
+    ``false`` refused as "Input should be a valid string"; ``receiving_facility=0123`` keeps
+    its leading zero. A number key still takes a number."""
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    shutil.copy(EXAMPLES / "ziekenhuis-noord.yaml", directory / "ziekenhuis-noord.yaml")
+    port = free_port()
+    changed = cli(
+        "destinations",
+        "update",
+        "ziekenhuis-noord",
+        "--set",
+        "receiving_application=NO",
+        "--set",
+        "receiving_facility=0123",
+        "--set",
+        f"port={port}",
+        "--reason",
+        "new receiver",
+        env=env,
+    )
+    assert changed.returncode == 0, changed.stderr
+    shown = json.loads(cli("destinations", "show", "ziekenhuis-noord", "--json", env=env).stdout)
+    definition = shown["definition"]
+    assert (definition["receiving_application"], definition["receiving_facility"]) == ("NO", "0123")
+    assert definition["port"] == port
