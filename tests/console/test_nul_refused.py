@@ -5,37 +5,13 @@ and the value is not echoed."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from destinations.config import dump_destination
 from integrator.access import Grant, Role
-from integrator.engine import Engine
 from tests.console.test_saved_searches import post, signed_in
-from tests.integrator.support import destination, settings_for
-from tests.services import scratch_database
+from tests.http.support import postgresql_engine
 
 RULE = "must not contain the NUL character (U+0000)"
-
-
-@asynccontextmanager
-async def postgresql_engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    async with scratch_database() as (_name, url):
-        settings = settings_for(
-            tmp_path,
-            search_key="a-test-search-key-of-enough-length",
-            database_url=url.replace("postgresql://", "postgresql+asyncpg://"),
-        )
-        settings.destinations_dir.mkdir()
-        config = destination("noord", 2599, providers=["ziekenhuis-noord"], cluster="CARD")
-        (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
-        engine = Engine(settings)
-        await engine.start()
-        try:
-            yield engine
-        finally:
-            await engine.stop()
 
 
 async def test_a_nul_is_refused_beside_its_field_on_postgresql(tmp_path: Path) -> None:

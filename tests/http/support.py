@@ -230,3 +230,28 @@ async def add_lab_cluster(engine: Engine) -> None:
     (engine.settings.destinations_dir / "lab.yaml").write_text(dump_destination(config))
     catalog = await engine.reload_destinations()
     assert "lab" in catalog.destinations, catalog.errors
+
+
+@asynccontextmanager
+async def postgresql_engine(tmp_path: Path) -> AsyncIterator[Engine]:
+    """An engine on a PostgreSQL database of its own (dropped after), with destination
+    ``noord`` (cluster CARD; its port answers nothing): for what only PostgreSQL refuses."""
+    from destinations.config import dump_destination
+    from tests.integrator.support import destination, settings_for
+    from tests.services import scratch_database
+
+    async with scratch_database() as (_name, url):
+        settings = settings_for(
+            tmp_path,
+            search_key="a-test-search-key-of-enough-length",
+            database_url=url.replace("postgresql://", "postgresql+asyncpg://"),
+        )
+        settings.destinations_dir.mkdir()
+        config = destination("noord", 2599, providers=["ziekenhuis-noord"], cluster="CARD")
+        (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
+        engine = Engine(settings)
+        await engine.start()
+        try:
+            yield engine
+        finally:
+            await engine.stop()

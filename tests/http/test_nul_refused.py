@@ -6,49 +6,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from destinations.config import dump_destination
-from integrator.engine import Engine
-from tests.http.support import api_client
-from tests.integrator.support import destination, settings_for
-from tests.services import scratch_database
+from tests.http.support import api_client, postgresql_engine
 
 
 async def test_a_nul_is_refused_where_it_was_on_postgresql(tmp_path: Path) -> None:
-    async with scratch_database() as (_name, url):
-        settings = settings_for(
-            tmp_path,
-            search_key="a-test-search-key-of-enough-length",
-            database_url=url.replace("postgresql://", "postgresql+asyncpg://"),
-        )
-        settings.destinations_dir.mkdir()
-        config = destination("noord", 2599, providers=["ziekenhuis-noord"], cluster="CARD")
-        (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
-        engine = Engine(settings)
-        await engine.start()
-        try:
-            async with api_client(engine) as api:
-                queries = [
-                    await api.get("/api/v1/messages", params={"control_id": "a\x00b"}),
-                    await api.get("/api/v1/messages.csv", params={"control_id": "a\x00b"}),
-                    await api.get("/api/v1/events", params={"provider": "a\x00b"}),
-                    await api.get("/api/v1/rejected", params={"provider": "a\x00b"}),
-                    await api.get("/api/v1/audit", params={"actor": "token:a\x00b"}),
-                ]
-                bodies = [
-                    await api.post("/api/v1/messages/search", json={"control_id": "a\x00b"}),
-                    await api.post("/api/v1/audit/search", json={"target": "a\x00b"}),
-                    await api.post(
-                        "/api/v1/people",
-                        json={
-                            "email": "x@example.nl",
-                            "name": "a\x00b",
-                            "grants": [{"role": "viewer"}],
-                        },
-                    ),
-                ]
-                people = (await api.get("/api/v1/people")).json()
-        finally:
-            await engine.stop()
+    async with postgresql_engine(tmp_path) as engine, api_client(engine) as api:
+        queries = [
+            await api.get("/api/v1/messages", params={"control_id": "a\x00b"}),
+            await api.get("/api/v1/messages.csv", params={"control_id": "a\x00b"}),
+            await api.get("/api/v1/events", params={"provider": "a\x00b"}),
+            await api.get("/api/v1/rejected", params={"provider": "a\x00b"}),
+            await api.get("/api/v1/audit", params={"actor": "token:a\x00b"}),
+        ]
+        bodies = [
+            await api.post("/api/v1/messages/search", json={"control_id": "a\x00b"}),
+            await api.post("/api/v1/audit/search", json={"target": "a\x00b"}),
+            await api.post(
+                "/api/v1/people",
+                json={
+                    "email": "x@example.nl",
+                    "name": "a\x00b",
+                    "grants": [{"role": "viewer"}],
+                },
+            ),
+        ]
+        people = (await api.get("/api/v1/people")).json()
     for answer in queries + bodies:
         assert answer.status_code == 422, answer.text
         [error] = answer.json()["detail"]
