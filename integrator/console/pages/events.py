@@ -141,6 +141,17 @@ async def _results(
         except EventsRefused as exc:
             # Beside its field; names the rule, never the value (it may be a pasted BSN).
             problem = (exc.field, said(exc, withheld=[bsn, *terms.values()], field=False))
+    problems = dict([problem]) if problem is not None else {}
+    if problem is not None:  # every refused term at once, each on its own (as messages')
+        for name in TERMS:
+            value = terms.get(name)
+            if name == problem[0] or value is None:
+                continue
+            alone: dict[str, Any] = {name: value}
+            try:
+                build_event_filter(engine.settings, **alone)
+            except EventsRefused as exc:
+                problems[name] = said(exc, withheld=[bsn, *terms.values()], field=False)
     handle = search.handle if search is not None else ""
     return page(
         request,
@@ -154,6 +165,7 @@ async def _results(
         # An event's page shows the patient (patient_data.read): without it, no link to a 403.
         may_open_event=visitor.may_somewhere(P.PATIENT_DATA_READ),
         problem=problem,
+        problems=problems,
         rows=rows[:PAGE_SIZE],
         more=len(rows) > PAGE_SIZE,
         offset=offset,

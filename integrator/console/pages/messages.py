@@ -56,6 +56,7 @@ from integrator.search import (
     status_note,
     without_bsn,
 )
+from integrator.settings import Settings
 from integrator.store.records import EventFilter, MessageStatus
 from mappings.registry import REGISTRY
 
@@ -139,6 +140,22 @@ QueryTerms = Annotated[dict[str, str], Depends(_query_terms)]
 FormTerms = Annotated[dict[str, str], Depends(_form_terms)]
 
 
+def _others_refused(settings: Settings, terms: Mapping[str, str], refused: str) -> dict[str, Said]:
+    """The terms besides ``refused`` (the field a search was refused for) that are refused on
+    their own too: said at once beside their fields, so a person mends them all in one go
+    rather than meeting them one submit at a time. Each alone: a rule between two terms (a
+    period that ends before it starts) comes once they are each right."""
+    found: dict[str, Said] = {}
+    for name, value in terms.items():
+        if name == refused:
+            continue
+        try:
+            terms_filter(settings, MessageTerms(**{name: value}))
+        except BadSearch as exc:
+            found[name] = _beside(exc, terms.values())[1]
+    return found
+
+
 async def _results(
     request: Request,
     visitor: Visitor,
@@ -205,6 +222,9 @@ async def _results(
             unrouted = (zd_number, len(waiting)) if waiting else None
     saved = await saved_searches.saved_by(engine.store, visitor.signed_in.id)
     shown = problem is None and searched
+    problems = dict([problem]) if problem is not None else {}
+    if problem is not None:
+        problems |= _others_refused(engine.settings, terms, problem[0])
     handle = search.handle if search is not None else ""
     return page(
         request,
@@ -238,6 +258,7 @@ async def _results(
         page_size=PAGE_SIZE,
         searched=searched,
         problem=problem,
+        problems=problems,
         refused=refused,
         # A search by status sending finds nothing, certainly: said, as the CLI and API do.
         status_note=status_note(terms.get("status")) if shown else None,
