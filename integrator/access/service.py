@@ -830,7 +830,8 @@ class AccessService:
         held = _grants(person.grants, active=True)
         self._refuse_link_beyond_own(by, person.email, held, "integrator users reset-2fa")
         raw, invitation = self._new_invitation(by)
-        ended = await self._store.reset_second_factor(person.id, invitation)
+        seen_since = self._now() - self._settings.session_idle  # one idle longer has ended
+        ended = await self._store.reset_second_factor(person.id, invitation, seen_since=seen_since)
         if ended is None:  # deactivated or reset by someone else in the meantime
             raise BadAccessInput(f"{person.email} is no longer active; nothing was reset").coded(
                 "access.reset_gone", email=person.email
@@ -875,8 +876,10 @@ class AccessService:
         the person's id and the key id, never the secret. Recovery codes still work.
         """
         address = typed_address(email)
-        target = _person_target(address)
-        person = await self._store.get_person(email=address) if _EMAIL.match(address) else None
+        is_address = bool(_EMAIL.match(address))
+        # What is not an address is not recorded: it may be a password typed in the wrong field.
+        target = _person_target(address if is_address else "(not an e-mail address)")
+        person = await self._store.get_person(email=address) if is_address else None
         now = self._now()
         if person is None:
             await self._waste_time(password)
@@ -911,6 +914,18 @@ class AccessService:
             raise LoginRefused from None
         if method is None:
             await self._count_failure(person, "wrong second factor", source, locks)
+            raise LoginRefused
+        # Read again: a second-factor reset or a deactivation while the password was checked
+        # took these credentials away; a session opened on them must not be (nor be audited
+        # as a success). One that slips between this read and its insert is ended by the
+        # person's next setup (``Store.complete_invitation``) or was never valid (deactivated).
+        now_person = await self._store.get_person(email=address)
+        if (
+            now_person is None
+            or now_person.status != "active"
+            or now_person.password_hash != person.password_hash
+        ):
+            await self._audit_failure(target, "account changed during sign-in", source)
             raise LoginRefused
         return await self._open_session(person, password, method, source, now)
 

@@ -28,7 +28,9 @@ RECOVERY_CODE_COUNT = 10
 # 32 symbols without the look-alikes I, O, 0 and 1; 16 of them carry 80 bits.
 _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _RECOVERY_LENGTH = 16
-_TOTP_CODE = re.compile(rf"^\d{{{DIGITS}}}$")
+# ASCII digits only: ``\d`` takes "١٢٣٤٥٦" too, which compare_digest cannot compare (a 500, and
+# a sign-in form that told a right password from a wrong one).
+_TOTP_CODE = re.compile(rf"^[0-9]{{{DIGITS}}}$")
 
 
 def new_secret() -> str:
@@ -81,7 +83,7 @@ def verify(secret: str, code: str, moment: datetime, last_step: int | None) -> i
     for step in range(current - WINDOW, current + WINDOW + 1):
         if last_step is not None and step <= last_step:
             continue
-        if hmac.compare_digest(otp.generate_otp(step), code):
+        if hmac.compare_digest(otp.generate_otp(step).encode(), code.encode()):
             return step
     return None
 

@@ -199,4 +199,7 @@ async def post_is_genuine(request: Request, secret: str | None) -> bool:
     if secret is None or not same_origin(request):
         return False
     token = await sent_token(request)
-    return token is not None and hmac.compare_digest(token, csrf_token(secret))
+    # Compared as bytes: compare_digest refuses a str that is not ASCII (a 500, not a 403).
+    return token is not None and hmac.compare_digest(
+        token.encode("utf-8"), csrf_token(secret).encode("utf-8")
+    )

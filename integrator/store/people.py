@@ -279,14 +279,15 @@ class PeopleMixin:
 
     @guarded("reset a second factor")
     async def reset_second_factor(
-        self: _StoreParts, person_id: str, invitation: NewInvitation
+        self: _StoreParts, person_id: str, invitation: NewInvitation, *, seen_since: datetime
     ) -> tuple[int, int] | None:
         """Take an active person's sign-in credentials away and add a setup link, all at once.
 
         The TOTP secret, the password and the unused recovery codes stop working and every
         open session ends, in the same transaction as the person becomes ``invited`` again with
-        ``invitation`` (their grants and own tokens stay). Returns (sessions ended, recovery
-        codes retired); None, writing nothing, when the person is not active (any more).
+        ``invitation`` (their grants and own tokens stay). Returns (sessions that still worked:
+        not expired and seen since ``seen_since``, the idle limit; recovery codes retired);
+        None, writing nothing, when the person is not active (any more).
         """
         now = invitation.created_at
         async with self._transaction() as conn:
@@ -302,7 +303,18 @@ class PeopleMixin:
             )
             if result.rowcount == 0:
                 return None
-            ended = await conn.execute(
+            # Counted: those that still worked. An expired or idle one is ended all the same.
+            working = await conn.scalar(
+                select(func.count())
+                .select_from(sessions)
+                .where(
+                    sessions.c.person_id == person_id,
+                    sessions.c.revoked_at.is_(None),
+                    sessions.c.expires_at > now,
+                    sessions.c.last_seen_at >= seen_since,
+                )
+            )
+            await conn.execute(
                 update(sessions)
                 .where(sessions.c.person_id == person_id, sessions.c.revoked_at.is_(None))
                 .values(revoked_at=now)
@@ -318,7 +330,7 @@ class PeopleMixin:
                 .values(revoked_at=now)
             )
             await _insert_invitation(conn, person_id, invitation)
-        return int(ended.rowcount), int(retired.rowcount)
+        return int(working or 0), int(retired.rowcount)
 
     # -- invitations ---------------------------------------------------------------------------
 
@@ -383,7 +395,9 @@ class PeopleMixin:
         """Use the invitation and activate the person, all or nothing.
 
         False, writing nothing, when the invitation was used, revoked or expired meanwhile, or
-        the person is no longer invited: a link works once, even when two tabs race.
+        the person is no longer invited: a link works once, even when two tabs race. Every
+        session the person has is ended: one opened on the credentials a second-factor reset
+        took away, by a sign-in that overlapped the reset, must not come back to life now.
         """
         try:
             async with self._transaction() as conn:
@@ -412,6 +426,11 @@ class PeopleMixin:
                 )
                 if activated.rowcount != 1:
                     raise _Refused
+                await conn.execute(
+                    update(sessions)
+                    .where(sessions.c.person_id == person_id, sessions.c.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                )
                 await _replace_recovery_codes(conn, person_id, recovery_code_hashes, now)
         except _Refused:
             return False

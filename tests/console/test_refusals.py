@@ -790,3 +790,20 @@ async def test_a_destination_page_names_only_the_sharers_its_reader_may_see(engi
     assert "provider hap-noord is also served by lab-west" in everywhere
     assert shown.status_code == 200, shown.text
     assert "also served" not in shown.text and "lab-west" not in shown.text
+
+
+async def test_a_csrf_token_in_other_characters_is_refused_not_a_500(engine: Engine) -> None:
+    """compare_digest refuses a str that is not ASCII: such a token was a 500 (with an ERROR
+    log line), where every other wrong token is the refusal of a post not from the console."""
+    from integrator.http import create_app
+    from tests.console.test_saved_searches import BASE, ORIGIN
+
+    transport = httpx.ASGITransport(app=create_app(engine))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as browser:
+        await browser.get("/login")
+        sent = await browser.post(
+            "/login",
+            data={"csrf": "é" * 8, "email": "a@example.org", "password": "x", "code": "1"},
+            headers=ORIGIN,
+        )
+    assert sent.status_code == 403, sent.text
