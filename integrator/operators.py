@@ -1943,7 +1943,9 @@ def _parse_assignment(text: str) -> tuple[str, Any]:
 
 
 def _assign(data: dict[str, Any], dotted: str, value: Any) -> None:
-    """``retry.max_attempts=5`` sets a nested key; ``tls=null`` clears a section."""
+    """``retry.max_attempts=5`` sets a nested key; ``null`` takes the key out, so it is back at
+    its default (``tls=null`` clears a section, ``retry.max_attempts=null`` is 20 again), as
+    the API's ``PATCH`` with ``null`` does."""
     *parents, last = dotted.split(".")
     target = data
     for part in parents:
@@ -1953,4 +1955,7 @@ def _assign(data: dict[str, Any], dotted: str, value: Any) -> None:
         if not isinstance(child, dict):
             raise ConfigurationError(f"--set {dotted}: {part} is not a section")
         target = child
-    target[last] = value
+    if value is None:
+        target.pop(last, None)
+    else:
+        target[last] = value

@@ -378,3 +378,17 @@ def test_set_takes_text_as_text_where_a_key_holds_text(env: dict[str, str]) -> N
     definition = shown["definition"]
     assert (definition["receiving_application"], definition["receiving_facility"]) == ("NO", "0123")
     assert definition["port"] == port
+
+
+def test_set_null_puts_a_key_back_at_its_default(env: dict[str, str]) -> None:
+    """As the API's PATCH with null: ``retry.max_attempts=null`` is the default 20 again (it
+    was refused as "Input should be a valid integer")."""
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    shutil.copy(EXAMPLES / "ziekenhuis-noord.yaml", directory / "ziekenhuis-noord.yaml")
+    cli("destinations", "update", "ziekenhuis-noord", "--set", "retry.max_attempts=5", env=env)
+    back = cli(
+        "destinations", "update", "ziekenhuis-noord", "--set", "retry.max_attempts=null", env=env
+    )
+    assert back.returncode == 0, back.stderr
+    shown = json.loads(cli("destinations", "show", "ziekenhuis-noord", "--json", env=env).stdout)
+    assert shown["definition"]["retry"]["max_attempts"] == 20
