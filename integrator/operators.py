@@ -82,6 +82,7 @@ from integrator.catalog import (
 )
 from integrator.clusters import cluster_of
 from integrator.delivery import mllp_client
+from integrator.deprecation import resolve_version
 from integrator.destination_dir import files_of
 from integrator.errors import ConfigurationError, PermanentError
 from integrator.file_paths import file_as_seen, problem_as_seen
@@ -1251,6 +1252,16 @@ class DestinationAdmin:
                 event_type=kind,
                 taken=taken,
             )
+        # In the version the engine sends: a retired one's successor with auto_upgrade (which
+        # it delivers in already); one it would hold is refused below, saying why.
+        resolved = resolve_version(version, auto_upgrade=config.auto_upgrade, today=self._today())
+        if resolved.version is None:
+            raise ConfigurationError(
+                f"cannot build a {version} test message: the engine holds messages in it now "
+                "(retired, without an auto_upgrade it can make); give the destination a "
+                "supported version"
+            ).coded("destination.test_held", version=version)
+        version = resolved.version
         control_id = new_control_id()
         now = self._now()
         context = mapping_context(self._settings, config, control_id, now, processing_id="T")

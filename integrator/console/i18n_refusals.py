@@ -419,6 +419,10 @@ EN: Final[dict[str, str]] = {
     "refusal.destination.event_type_not_taken": (
         "destination '{destination}' takes no {event_type} messages; it takes: {taken}"
     ),
+    "refusal.destination.test_held": (
+        "cannot build a {version} test message: the engine holds messages in it now (retired, "
+        "without an auto_upgrade it can make); give the destination a supported version"
+    ),
     "refusal.destination.paused_test": (
         "destination '{destination}' is paused: its traffic was stopped on purpose, so no test "
         "message was sent; resume it first, or tick the box to send one anyway (recorded in "
@@ -972,6 +976,11 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.destination.event_type_not_taken": (
         "bestemming '{destination}' neemt geen berichten van de soort {event_type}; wel: {taken}"
+    ),
+    "refusal.destination.test_held": (
+        "kan geen testbericht in {version} maken: de engine houdt berichten in die versie nu "
+        "vast (buiten gebruik, zonder auto_upgrade die ze kan omzetten); geef de bestemming een "
+        "ondersteunde versie"
     ),
     "refusal.destination.paused_test": (
         "bestemming '{destination}' is gepauzeerd: het verkeer is bewust stilgezet, dus er is "

@@ -7,6 +7,7 @@ import copy
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -794,3 +795,38 @@ async def test_of_two_saves_made_to_the_same_revision_at_once_one_is_refused(
     refused = [r for r in results if isinstance(r, DestinationChanged)]
     assert len(refused) == 1, results
     assert [h["revision"] for h in await engine.admin.history("noord")] == [1, 2]
+
+
+async def test_a_test_message_goes_in_the_version_the_engine_sends_after_a_sunset(
+    tmp_path: Path,
+) -> None:
+    """ref-v1 retired (2027-07-01) on a destination with auto_upgrade: the engine delivers its
+    messages as ref-v2, and a test message goes as ref-v2 too (it was refused, "cannot build a
+    ref-v1 test message", suggesting a change the destination does not need). Without
+    auto_upgrade the engine holds them, and the test says so."""
+    from integrator.clock import ManualClock
+
+    clock = ManualClock(datetime(2027, 6, 30, 12, 0, tzinfo=UTC))
+    async with MllpReceiver() as receiver:
+        settings = settings_for(tmp_path)
+        settings.destinations_dir.mkdir()
+        for dest_id, upgrade in (("noord", True), ("zuid", False)):
+            config = destination(
+                dest_id,
+                receiver.port,
+                providers=[f"ziekenhuis-{dest_id}"],
+                messages={"referral": "ref-v1"},
+                auto_upgrade=upgrade,
+            )
+            (settings.destinations_dir / f"{dest_id}.yaml").write_text(dump_destination(config))
+        engine = Engine(settings, clock=clock)
+        await engine.start()
+        try:
+            clock.set(datetime(2027, 7, 1, 9, 0, tzinfo=UTC))
+            await engine.reload_destinations()
+            upgraded = await engine.admin.test("noord", actor="anna")
+            with pytest.raises(ConfigurationError, match="holds messages in it now"):
+                await engine.admin.test("zuid", actor="anna")
+        finally:
+            await engine.stop()
+    assert (upgraded.version, upgraded.outcome) == ("ref-v2", "delivered")
