@@ -203,9 +203,10 @@ def version_warnings(
 ) -> list[str]:
     """Check the destination's message versions; raise for a rule broken, return warnings.
 
-    ``in_service``: this exact definition was already running (it equals its last recorded
-    revision). Its versions may have passed their sunset since; that is not "switching to a
-    retired version", so it loads, and its new messages are held or auto-upgraded (product.md §3).
+    ``in_service``: its message versions are those already running (its last recorded
+    revision's; its other keys may be edited, a pause say). They may have passed their sunset
+    since; that is not "switching to a retired version", so it loads, and its new messages are
+    held or auto-upgraded (product.md §3).
     """
     warnings: list[str] = []
     for event_type, name in config.messages.items():

@@ -529,11 +529,14 @@ class DestinationAdmin:
         with files_of(self._dir, "read"):  # not listable: one clear error, not a traceback
             loaded, errors = load_destination_files(self._dir)
         revisions = {}
+        keeping = set()  # files whose versions are those in service (edited or not)
         for _, config in loaded:
-            revision = await self._revision_in_service(config)
+            revision, keeps_versions = await self._revision_in_service(config)
             if revision is not None:
                 revisions[config.id] = revision
-        files = build_catalog(loaded, today=self._today(), errors=errors, in_service=set(revisions))
+            if keeps_versions:
+                keeping.add(config.id)
+        files = build_catalog(loaded, today=self._today(), errors=errors, in_service=keeping)
         destinations = dict(files.destinations)
         sources = dict(files.sources)
         broken: dict[str, Broken] = {}
@@ -561,12 +564,18 @@ class DestinationAdmin:
         kept = self._in_service()
         return read if kept is None else dataclasses.replace(kept, errors=(*kept.errors, gone))
 
-    async def _revision_in_service(self, config: DestinationConfig) -> int | None:
-        """The last recorded revision, when ``config`` (its file) says the same."""
+    async def _revision_in_service(self, config: DestinationConfig) -> tuple[int | None, bool]:
+        """The last recorded revision, when ``config`` (its file) says the same; and whether it
+        keeps that revision's message versions. A hand edit of other keys (a pause, a port)
+        is no switch to a version retired since: it loads, as the same change made with the
+        CLI or the API does (``_validate``'s ``current``)."""
         revisions = await self._store.list_destination_revisions(config.id)
-        if revisions and revisions[-1].config == definition_of(config):
-            return revisions[-1].revision
-        return None
+        last = revisions[-1] if revisions else None
+        if last is None or last.config is None:
+            return None, False
+        same = last.config == definition_of(config)
+        keeps = last.config.get("messages") == definition_of(config).get("messages")
+        return (last.revision if same else None), keeps
 
     async def _last_good(self, destination_id: str) -> tuple[int, DestinationConfig] | None:
         revisions = await self._store.list_destination_revisions(destination_id)
@@ -1068,7 +1077,13 @@ class DestinationAdmin:
         definition = dict(entry.config)
         if view is not None and view.config is not None:
             definition["enabled"] = view.config.enabled  # paused stays paused, active active
-        config = self._validate(definition, source=f"revision {revision}")
+        # Going back to a revision with the versions in service is no switch to a retired one
+        # (the way to throw a refused hand edit away, after a sunset too).
+        config = self._validate(
+            definition,
+            source=f"revision {revision}",
+            current=view.config if view is not None else None,
+        )
         return await self._write(
             config,
             Path(view.file) if view else self._dir / f"{destination_id}.yaml",

@@ -830,3 +830,37 @@ async def test_a_test_message_goes_in_the_version_the_engine_sends_after_a_sunse
         finally:
             await engine.stop()
     assert (upgraded.version, upgraded.outcome) == ("ref-v2", "delivered")
+
+
+async def test_after_a_sunset_a_hand_pause_and_a_rollback_keeping_the_versions_are_taken(
+    tmp_path: Path,
+) -> None:
+    """ref-v1 in service (auto_upgrade) past its sunset: pausing by hand edit was refused as a
+    switch to a retired version (the destination went on delivering, broken), and so was a
+    rollback to a revision with the same versions; the same pause through the CLI was taken.
+    Keeping the versions in service is no switch, whichever way the change is made."""
+    from integrator.clock import ManualClock
+
+    clock = ManualClock(datetime(2027, 6, 30, 12, 0, tzinfo=UTC))
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    config = destination(
+        "noord", free_port(), providers=["ziekenhuis-noord"], messages={"referral": "ref-v1"}
+    )
+    path = settings.destinations_dir / "noord.yaml"
+    path.write_text(dump_destination(config))
+    engine = Engine(settings, clock=clock)
+    await engine.start()
+    try:
+        clock.set(datetime(2027, 7, 1, 9, 0, tzinfo=UTC))
+        await engine.reload_destinations()
+        path.write_text(path.read_text().replace("enabled: true", "enabled: false"))
+        paused = await engine.reload_destinations()
+        view = await engine.admin.view("noord")
+        moved = await engine.admin.update("noord", [f"port={free_port()}"], actor="anna")
+        back = await engine.admin.rollback("noord", 1, actor="anna", reason="old port")
+    finally:
+        await engine.stop()
+    assert "noord" not in paused.broken and not paused.destinations["noord"].enabled
+    assert view.state == "paused"
+    assert back.revision is not None and back.revision > (moved.revision or 0)
