@@ -1470,7 +1470,23 @@ class DestinationAdmin:
                 unheld_cluster=unheld_cluster,
             )
 
+        if expected_revision is None:  # with one, the edit is the change it did not expect
+            await self._record_waiting_edit(destination_id)
         return await self._changing(destination_id, expected_revision, made_after)
+
+    async def _record_waiting_edit(self, destination_id: str) -> None:
+        """A hand edit of the file not yet recorded (no engine read it since) is recorded as
+        the engine would (its revision by ``file``, its ``destination.file`` audit entry)
+        before a change is made on top of it: else the edit went into the change's revision,
+        missing from the history's diffs and audit, and credited to whoever made the change."""
+        view = await self.view(destination_id)
+        if view.broken is not None or view.config is None:
+            return  # refused: the change is made to the last good definition, not the file
+        revisions = await self._store.list_destination_revisions(destination_id)
+        last = revisions[-1].config if revisions else None
+        now = definition_of(view.config)
+        if last is not None and last != now and _file_still_says(view.file, now):
+            await self._record_by_hand(destination_id, last, now, view.file)
 
     async def _changing(
         self,

@@ -8,6 +8,7 @@ process.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -392,3 +393,29 @@ def test_set_null_puts_a_key_back_at_its_default(env: dict[str, str]) -> None:
     assert back.returncode == 0, back.stderr
     shown = json.loads(cli("destinations", "show", "ziekenhuis-noord", "--json", env=env).stdout)
     assert shown["definition"]["retry"]["max_attempts"] == 20
+
+
+def test_a_hand_edit_not_yet_recorded_is_recorded_before_a_change_on_top(
+    env: dict[str, str],
+) -> None:
+    """The engine was not running when the port was edited by hand; a change made with the
+    CLI then took the edit into its own revision (credited to whoever made it, its diff only
+    the CLI's key, no ``destination.file`` audit entry). The edit is recorded first, by
+    ``file``, as the engine would have."""
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    path = directory / "ziekenhuis-noord.yaml"
+    added = cli("destinations", "add", str(EXAMPLES / path.name), "--reason", "new", env=env)
+    assert added.returncode == 0, added.stderr
+    port = free_port()
+    text = path.read_text()
+    path.write_text(re.sub(r"\nport: \d+", f"\nport: {port}", text))
+    changed = cli("destinations", "update", "ziekenhuis-noord", "--set", "ack_timeout=25s", env=env)
+    assert changed.returncode == 0, changed.stderr
+    history = json.loads(
+        cli("destinations", "history", "ziekenhuis-noord", "--json", env=env).stdout
+    )
+    actors = [(r["revision"], r["action"], r["actor"]) for r in history]
+    assert [a for _, a, _ in actors][-2:] == ["file", "update"], actors
+    by_file, by_cli = history[-2], history[-1]
+    assert f"+port: {port}" in by_file["diff"] and "ack_timeout" not in by_file["diff"]
+    assert "ack_timeout" in by_cli["diff"] and "port" not in by_cli["diff"]
