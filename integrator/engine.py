@@ -183,6 +183,7 @@ class Engine:
             applied=self.reload_destinations,
             lock=self._applying,
             in_service=self._in_service,
+            stop_delivering=self._stop_delivering,
         )
         self._access = access_service(
             self._store, self.clock, self.settings, known_clusters=self._catalog_clusters
@@ -365,6 +366,22 @@ class Engine:
             )
         self._directory_problem = problem
         return kept
+
+    async def _stop_delivering(self, destination_id: str) -> None:
+        """Stop delivering to ``destination_id``, under ``_applying`` (which the destination
+        admin holds when it calls this): its runner stops gracefully, so an attempt on the wire
+        finishes and is recorded, and its queue is handed back, as ``_apply`` stops one. A
+        removal with ``--force`` calls it before it dead-letters what waits, so no attempt's
+        outcome overwrites a dead letter it made. The next apply starts a runner again for a
+        destination still in service."""
+        runner = self._runners.pop(destination_id, None)
+        if runner is None:
+            return
+        await runner.stop(graceful=True)
+        assert self._transport is not None
+        await self._transport.release(destination_id)
+        if self._recorder is not None:
+            await self._recorder.drain()  # its last attempts are in the store now
 
     async def apply_catalog(self, catalog: Catalog) -> Catalog:
         """Run on new destination definitions without a restart and without losing a message.

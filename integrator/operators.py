@@ -97,6 +97,7 @@ from integrator.store import (
     Conflict,
     DestinationRevision,
     MessageFilter,
+    MessageRecord,
     RevisionAudit,
     RevisionTaken,
     Store,
@@ -468,11 +469,14 @@ class DestinationAdmin:
         applied: Callable[[], Awaitable[object]] | None = None,
         lock: asyncio.Lock | None = None,
         in_service: Callable[[], Catalog | None] | None = None,
+        stop_delivering: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         """``applied`` makes a running engine apply a change at once; ``lock`` is the one its
         reloads hold, so a reload never records as a hand edit a file it read just before a
         change made here rewrote it; ``in_service``, the running engine's catalog, is what
-        ``catalog`` answers while the directory is gone."""
+        ``catalog`` answers while the directory is gone; ``stop_delivering``, called under
+        ``lock``, has the running engine stop delivering to a destination, its attempts on the
+        wire finished and recorded (a removal that dead-letters what waits)."""
         self._store = store
         self._settings = settings
         self._dir = settings.destinations_dir
@@ -481,6 +485,7 @@ class DestinationAdmin:
         self._applied = applied
         self._lock = lock or asyncio.Lock()
         self._in_service = in_service
+        self._stop_delivering = stop_delivering
         self._allows: Callable[[str | None], bool] | None = None
         self._source: str | None = None
 
@@ -960,42 +965,37 @@ class DestinationAdmin:
         self, destination_id: str, base: int, *, actor: str, force: bool, reason: str | None
     ) -> Change:
         view = await self.view(destination_id)
-        waiting = [
-            m
-            for status in PENDING
-            for m in await self._store.list_messages(
-                MessageFilter(destination_id=destination_id, status=status), limit=1_000_000
-            )
-        ]
+        waiting = await self._pending_of(destination_id)
         if waiting and not force:
             raise DestinationBusy(destination_id, len(waiting))
         why = REMOVED_BECAUSE(actor=actor, reason=reason) if reason else REMOVED(actor=actor)
         diff = _diff(_dumped(view.config), "")
         path = Path(view.file)
         before = _file_as_read(path, view.config, view.broken)
-        async with self._lock:
-            recording = self._store.recording_destination_revision(
-                destination_id,
-                after=base,
-                actor=actor,
-                action=history_actions.REMOVE,
-                config=None,
-                diff=diff,
-                reason=reason,
-            )
-            revision = await _under_revision(recording, path, before, path.unlink)
-            # The waiting messages become dead letters in the transaction of the audit entry
-            # that says why: neither without the other.
-            await self._store.set_status_audited(
-                [m.id for m in waiting],
-                "dead",
-                last_error=why,
-                actor=actor,
-                action="destination.remove",
-                target=destination_id,
-                reason=reason,
-                details={"revision": revision, "dead_lettered": len(waiting), **self._where()},
-            )
+        stopped = False
+        try:
+            async with self._lock:
+                if waiting and self._stop_delivering is not None:
+                    # An attempt on the wire finishes and is recorded first: its outcome must
+                    # not overwrite the dead letter made below (a delivered one stays so).
+                    await self._stop_delivering(destination_id)
+                    stopped = True
+                    waiting = await self._pending_of(destination_id)
+                revision = await self._removed(
+                    destination_id,
+                    base,
+                    path,
+                    before,
+                    diff,
+                    waiting,
+                    why,
+                    actor=actor,
+                    reason=reason,
+                )
+        except BaseException:
+            if stopped:  # not removed after all: the engine takes it up again
+                await self._notify()
+            raise
         await self._notify()
         return Change(
             destination_id,
@@ -1005,6 +1005,54 @@ class DestinationAdmin:
             diff=diff,
             dead_lettered=len(waiting),
         )
+
+    async def _pending_of(self, destination_id: str) -> list[MessageRecord]:
+        return [
+            m
+            for status in PENDING
+            for m in await self._store.list_messages(
+                MessageFilter(destination_id=destination_id, status=status), limit=1_000_000
+            )
+        ]
+
+    async def _removed(
+        self,
+        destination_id: str,
+        base: int,
+        path: Path,
+        before: str | None,
+        diff: str,
+        waiting: Sequence[MessageRecord],
+        why: str,
+        *,
+        actor: str,
+        reason: str | None,
+    ) -> int:
+        """The removal's revision and file deletion, and its waiting messages dead-lettered
+        with the audit entry that says why (under the lock)."""
+        recording = self._store.recording_destination_revision(
+            destination_id,
+            after=base,
+            actor=actor,
+            action=history_actions.REMOVE,
+            config=None,
+            diff=diff,
+            reason=reason,
+        )
+        revision = await _under_revision(recording, path, before, path.unlink)
+        # The waiting messages become dead letters in the transaction of the audit entry
+        # that says why: neither without the other.
+        await self._store.set_status_audited(
+            [m.id for m in waiting],
+            "dead",
+            last_error=why,
+            actor=actor,
+            action="destination.remove",
+            target=destination_id,
+            reason=reason,
+            details={"revision": revision, "dead_lettered": len(waiting), **self._where()},
+        )
+        return revision
 
     async def rollback(
         self,
