@@ -7,9 +7,10 @@ naming the field, never an overflow deep in the database driver.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from integrator.reasons import MAX_REASON
 
@@ -92,3 +93,19 @@ class BatchResendBody(ResendBody):
     # is what a filter with a ZD number, event id or MSH-10 finds).
     named_ids: list[str] | None = None
     dry_run: bool = False
+
+    @field_validator("message_ids", "named_ids")
+    @classmethod
+    def _as_stored(cls, ids: list[str] | None) -> list[str] | None:
+        """Ids read as the store keeps them, as in a path: in either case, with or without
+        dashes; what is no id stays as sent, and is refused as an unknown one."""
+        if ids is None:
+            return None
+        return [_stored_id(i) for i in ids]
+
+
+def _stored_id(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return text

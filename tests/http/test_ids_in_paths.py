@@ -1,6 +1,7 @@
-"""An id in a route's path is read as the store keeps it: in either case and with or without
-its dashes, as token and person ids already were (docs/access.md), on the message, event and
-job routes; text that is no id is the route's 404, never echoed."""
+"""An id in a route's path, or in a batch resend's ``message_ids``, is read as the store keeps
+it: in either case and with or without its dashes, as token and person ids already were
+(docs/access.md), on the message, event and job routes; text that is no id is the route's
+404, never echoed."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ async def test_ids_in_other_case_or_without_dashes_name_the_same_thing(
             f"/api/v1/messages/{_typed(message)}/resend", json={"reason": "GP phoned"}
         )
         started = await admin.post(
-            "/api/v1/resend", json={"reason": "GP phoned", "message_ids": [message]}
+            "/api/v1/resend", json={"reason": "GP phoned", "message_ids": [_typed(message)]}
         )
         job = await admin.get(f"/api/v1/jobs/{_typed(started.json()['id'])}")
         nothing = await admin.get("/api/v1/messages/not-an-id")
