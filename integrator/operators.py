@@ -1442,7 +1442,11 @@ class DestinationAdmin:
             if before is not None:
                 refused_copy = refused_copy_path(path, self._now())
             edited = edited_keys(before, definition_of(current) if current is not None else None)
-            warnings += (_repair_notice(broken, edited, refused_copy),)
+            # Dropped: what the edit changed that the new definition does not say too (a hand
+            # pause refused for a typo elsewhere, then paused with the CLI, is not dropped).
+            kept = set(edited_keys(before, definition_of(config)))
+            dropped = tuple(key for key in edited if key in kept)
+            warnings += (_repair_notice(broken, dropped, refused_copy),)
         if unheld is not None:
             warnings += (str(unheld),)
         if not config.providers:

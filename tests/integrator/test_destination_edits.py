@@ -366,6 +366,24 @@ async def test_a_change_over_a_refused_edit_keeps_it_beside_the_file_and_names_i
     assert rows == {NOORD, WEST}  # the copy is no destination
 
 
+async def test_a_key_the_change_sets_as_the_refused_edit_did_is_not_said_dropped(
+    admin: DestinationAdmin, files: Files
+) -> None:
+    """A hand pause refused for a typo elsewhere, then the pause made with the CLI: the
+    notice named ``enabled`` among the refused edit's changes it dropped, although the result
+    is paused, as the edit wanted. Only what the new definition does not say is dropped."""
+    text = files.text(NOORD)
+    edited = text.replace("enabled: true", "enabled: false").replace(
+        "port: 2575", "port: 2576\nordring: fifo"
+    )
+    assert edited.count("enabled: false") == 1
+    files.path(NOORD).write_text(edited)
+    change = await admin.set_enabled(NOORD, False, actor="anna")
+    [notice] = [w for w in change.warnings if "was refused (ordring:" in w]
+    assert "dropping the refused edit's changes to ordring, port" in notice
+    assert "enabled" not in notice.split("dropping")[1].split(";")[0]
+
+
 async def test_a_section_the_file_gives_in_part_is_not_named_as_changed(
     admin: DestinationAdmin, files: Files
 ) -> None:
