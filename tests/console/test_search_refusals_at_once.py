@@ -36,3 +36,19 @@ async def test_the_events_search_too(engine: Engine) -> None:  # noqa: F811
     assert shown.status_code == 422, shown.text
     errors = re.findall(r'<p class="field-error" id="e-([a-z_]+)-error">', shown.text)
     assert set(errors) == {"zd_number", "since"}
+
+
+async def test_a_term_longer_than_its_field_is_refused_beside_it(
+    engine: Engine,  # noqa: F811
+) -> None:
+    """Past the field's maxlength (a script, an old tab, a pasted address): the term's own
+    rule beside its field, the other terms kept, not a bare page naming the field's code."""
+    long = "ZD" + "1" * 300
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        messages = await sam.get("/messages", params={"zd_number": long, "status": "dead"})
+        events = await sam.get("/events", params={"zd_number": long})
+    assert messages.status_code == 422, messages.text
+    assert set(_errors(messages.text)) == {"zd_number"}
+    assert '<option value="dead" selected>' in messages.text  # the other term kept
+    assert events.status_code == 422
+    assert 'id="e-zd_number-error"' in events.text

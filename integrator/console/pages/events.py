@@ -45,8 +45,11 @@ TERMS: Final = ("zd_number", "provider", "event_type", "since", "until")
 KIND: Final = "events"
 
 Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
-Term = Annotated[str, Form(max_length=200)]
-QueryTerm = Annotated[str, Query(max_length=200)]
+# Wider than the fields' maxlength (200): a longer term posted past the browser (a script, a
+# pasted address) meets the search's own rule beside its field, not a bare refusal page; the
+# bound only keeps what is no term at all out.
+Term = Annotated[str, Form(max_length=1000)]
+QueryTerm = Annotated[str, Query(max_length=1000)]
 
 
 def _terms(values: dict[str, str]) -> dict[str, str]:

@@ -83,8 +83,11 @@ person's language; a refusal about no one field (``terms``: none given) is said 
 
 Reader = Annotated[Visitor, Depends(needs(P.MESSAGES_READ))]
 Exporter = Annotated[Visitor, Depends(needs(P.REPORTS_EXPORT))]
-Term = Annotated[str, Form(max_length=200)]
-QueryTerm = Annotated[str, Query(max_length=200)]
+# Wider than the fields' maxlength (200): a longer term posted past the browser (a script, a
+# pasted address) meets the search's own rule beside its field, not a bare refusal page; the
+# bound only keeps what is no term at all out.
+Term = Annotated[str, Form(max_length=1000)]
+QueryTerm = Annotated[str, Query(max_length=1000)]
 PageOffset = Annotated[int, Query(ge=0, le=INT_MAX)]
 """Rows to skip: bounded as the API's ``offset`` (the store's 32-bit integers), so a huge one
 is a 422 naming ``offset``, never an overflow in the database driver (a bare 500)."""
