@@ -13,6 +13,7 @@ data (``events_routing.listed_event_view``); a search by BSN does, and one event
 from __future__ import annotations
 
 import dataclasses
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from integrator.access.permissions import Identity
@@ -77,6 +78,7 @@ async def read_event(
     destination_ids: frozenset[str] | None = None,
     source: str | None = None,
     catalog: Catalog | None = None,
+    zone: tzinfo | None = None,
 ) -> dict[str, Any] | None:
     """One event in full (``events_routing.describe_event``: the patient, its messages and
     routings for ``destination_ids``; None: all), recorded as ``identity``'s view (``event``,
@@ -88,7 +90,7 @@ async def read_event(
     event = await store.get_event(event_id)
     if event is None:
         return None
-    detail = await describe_event(store, event, destination_ids=destination_ids)
+    detail = await describe_event(store, event, destination_ids=destination_ids, zone=zone)
     if detail is None:
         return None
     if catalog is not None:

@@ -215,9 +215,14 @@ async def event_detail(store: Store, event_id: str) -> dict[str, Any] | None:
 
 
 async def describe_event(
-    store: Store, event: EventRecord, *, destination_ids: frozenset[str] | None = None
+    store: Store,
+    event: EventRecord,
+    *,
+    destination_ids: frozenset[str] | None = None,
+    zone: tzinfo | None = None,
 ) -> dict[str, Any] | None:
-    """``event_detail`` of a stored event, seen from some destinations only.
+    """``event_detail`` of a stored event, seen from some destinations only; its times in
+    ``zone`` when given (the CLI's), else as stored (the API's UTC).
 
     With ``destination_ids`` (the destinations of the clusters a caller may see), only their
     messages and routings are shown, and an event with no message for any of them is None:
@@ -229,15 +234,16 @@ async def describe_event(
     if destination_ids is not None and not found:
         return None
     audit = await store.list_audit(target=event.id, limit=1000)
-    routings = [audit_view(a) for a in reversed(audit) if a.action == ROUTE_ACTION]
+    routings = [audit_view(a, zone) for a in reversed(audit) if a.action == ROUTE_ACTION]
     if destination_ids is not None:
         routings = _routings_to(routings, destination_ids)
-    detail = event_summary(event)
+    detail = event_summary(event, zone)
     detail["unrouted"] = not found
     found = await messages_in_sight(store, found, destination_ids)
     states = await dead_letter_states(store, found)
     detail["messages"] = [
-        message_summary(m, dead_state=states.get(m.id)) for m in sorted(found, key=lambda m: m.seq)
+        message_summary(m, zone, dead_state=states.get(m.id))
+        for m in sorted(found, key=lambda m: m.seq)
     ]
     detail["routings"] = routings
     # Judged as routing judges it (against the events of its number before it), so an

@@ -497,7 +497,8 @@ def build_filter(
         destination_id=destination or None,
         status=status or None,
         version=version or None,
-        control_id=control_id or None,
+        # As the hospital reads it out: the engine's MSH-10s are upper case, without spaces.
+        control_id=control_id.strip().upper() if control_id else None,
         since=start,
         until=end,
         event_type=event_type or None,

@@ -125,6 +125,21 @@ def tell_rejected(nothing: str, zd_number: str, count: int | None) -> None:
     )
 
 
+def tell_unrouted(nothing: str, zd_number: str, count: int) -> None:
+    """Say on stderr that an empty search by ZD number has unrouted events with that number:
+    it arrived, but no destination served its provider then, so it made no message. stdout
+    stays the (empty) listing; the exit code stays 0."""
+    if not count:
+        return
+    pieces = "1 unrouted event" if count == 1 else f"{count} unrouted events"
+    err_console.print(
+        f"{nothing}; {pieces} with this ZD number (no destination served its provider when "
+        f"it arrived): integrator events list --zd {zd_number}, then integrator events route",
+        soft_wrap=True,
+        markup=False,
+    )
+
+
 def load_settings(*, service: bool = False) -> Settings:
     """Settings from the environment, with the store's search key; logging set up.
 

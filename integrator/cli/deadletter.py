@@ -319,13 +319,12 @@ def deadletter_discard(
         plan_discard,
     )
 
-    if not dry_run:
-        try:  # the service's rule, said before the store is opened
-            checked_reason(reason)
-        except RefusedValue as exc:
-            fail(value_rule(exc), exc.exit_code)
-        except DeadLetterError as exc:
-            fail(str(exc), exc.exit_code)
+    try:  # the service's rule, said before the store is opened: a dry run exits as the real
+        checked_reason(reason)  # run will, as resend --dry-run does
+    except RefusedValue as exc:
+        fail(value_rule(exc), exc.exit_code)
+    except DeadLetterError as exc:
+        fail(str(exc), exc.exit_code)
     who = local_actor()
     settings = load_settings()
 

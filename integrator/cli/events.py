@@ -206,7 +206,7 @@ def events_show(
 
     async def action(store: Store) -> dict[str, Any] | None:
         [full_id] = await resolve_event_ids(store, [event_id])
-        return await read_event(store, local_identity(), full_id)
+        return await read_event(store, local_identity(), full_id, zone=settings.zone)
 
     detail = with_store(action, settings, read_only=True)
     if detail is None:

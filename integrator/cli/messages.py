@@ -37,6 +37,7 @@ from integrator.cli.common import (
     resolve_message_ids,
     say_shown,
     tell_rejected,
+    tell_unrouted,
     with_store,
 )
 from integrator.cli.try_now import MAX_REASON_HELP, try_now_in_store
@@ -166,21 +167,29 @@ def messages_list(
         sys.stdout.write(text)
         return
 
-    async def action(store: Store) -> tuple[list[dict[str, Any]], int | None]:
+    async def action(store: Store) -> tuple[list[dict[str, Any]], int | None, int]:
         found = await find_messages_in_store(
             store, local_identity(), await with_full_ids(store), limit=limit + 1
         )
         listed = await listed_messages(store, found, settings.zone)
         if found or flt.zd_number is None:
-            return listed, None
-        # Nothing by that ZD number: did intake refuse it? One count on an index.
-        return listed, await rejected_for_zd(store, local_identity(), flt.zd_number)
+            return listed, None, 0
+        # Nothing by that ZD number: did intake refuse it, or did it arrive for a provider no
+        # destination served (the classic "it never came")? Counts on indexes.
+        from integrator.store.records import EventFilter
 
-    every, refused = with_store(action, settings, read_only=True)
+        refused = await rejected_for_zd(store, local_identity(), flt.zd_number)
+        unrouted = await store.list_events(
+            EventFilter(zd_number=flt.zd_number, unrouted=True), limit=100
+        )
+        return listed, refused, len(unrouted)
+
+    every, refused, unrouted = with_store(action, settings, read_only=True)
     rows, shown = first_rows(every, limit)
     say_shown(shown)
     if flt.zd_number is not None:
         tell_rejected("no messages", flt.zd_number, refused)
+        tell_unrouted("no messages", flt.zd_number, unrouted)
     say_status_note(flt.status)
     if as_json:
         print_json(rows)
