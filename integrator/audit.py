@@ -16,6 +16,7 @@ or the audit entry of an export.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Collection, Iterable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final
@@ -83,14 +84,26 @@ def build_audit_filter(
     checked = build_filter(settings, bsn=bsn, since=since, until=until)
     return AuditFilter(
         actor=checked_actor(actor),
-        action=action,
-        target=target,
+        # Actions are written in lower case (``message.resend``); ids as the store keeps
+        # them: ``Message.Resend `` or an id pasted in upper case found nothing, silently.
+        action=action.strip().lower() if action is not None else None,
+        target=_as_stored(target) if target is not None else None,
         message=message,
         destination=destination,
         bsn_hash=checked.bsn_hash,
         since=checked.since,
         until=checked.until,
     )
+
+
+def _as_stored(target: str) -> str:
+    """A target as the store keeps it: an id (a UUID) in its canonical form, in whatever case
+    and with or without dashes it was typed; anything else with its ends' spaces left out."""
+    text = target.strip()
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return text
 
 
 def misplaced_terms(terms: dict[str, str | None]) -> BadSearch | None:

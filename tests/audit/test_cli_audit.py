@@ -232,3 +232,23 @@ def test_list_refuses_a_destination_that_names_nothing(
     # Refused before anything was read: no search or export recorded.
     listed = json.loads(cli("audit", "list", "--json").stdout)
     assert [e["action"] for e in listed if e["actor"] == "local:piet"] == []
+
+
+def test_an_action_or_an_id_typed_otherwise_still_finds_its_entries(
+    cli: Any, env: dict[str, str]
+) -> None:
+    """``--action Message.Resend `` and an event id pasted in upper case without dashes found
+    nothing, exit 0 ("nobody did anything"): actions are written in lower case, and ids as the
+    store keeps them."""
+    event_id = "9f64a799-fcf0-417e-b717-01a665f70245"
+
+    async def fill() -> None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            await store.add_audit("local:root", "event.route", event_id, reason="GP called")
+
+    asyncio.run(fill())
+    typed = event_id.replace("-", "").upper()
+    by_target = json.loads(cli("audit", "list", "--target", f" {typed}", "--json").stdout)
+    by_action = json.loads(cli("audit", "list", "--action", " Event.Route ", "--json").stdout)
+    assert [e["target"] for e in by_target] == [event_id]
+    assert [e["target"] for e in by_action] == [event_id]
