@@ -155,6 +155,7 @@ EN: Final[dict[str, str]] = {
     "history.diff.before": "before",
     "history.diff.after": "after",
     "dest.rollback": "Roll back to revision {revision}",
+    "dest.rollback.reason": "Reason for rolling back to revision {revision}",
     "dest.rollback.keeps_state": (
         "A rollback restores a revision's definition but keeps the destination paused or "
         "active as it is now: pausing and resuming are actions of their own."
@@ -693,6 +694,7 @@ NL: Final[dict[str, str]] = {
     "history.diff.before": "ervoor",
     "history.diff.after": "erna",
     "dest.rollback": "Terugzetten naar revisie {revision}",
+    "dest.rollback.reason": "Reden om terug te zetten naar revisie {revision}",
     "dest.rollback.keeps_state": (
         "Terugzetten herstelt de definitie van een revisie, maar laat de bestemming gepauzeerd "
         "of actief zoals ze nu is: pauzeren en hervatten zijn eigen acties."

@@ -167,6 +167,27 @@ async def test_a_rollback_the_access_rules_refuse_names_the_rule(engine: Engine)
     assert engine.catalog.destinations["lab"].providers == ("lab-only",)
 
 
+async def test_a_blank_rollback_reason_is_refused_beside_its_revisions_field(
+    engine: Engine,
+) -> None:
+    """Spaces pass the browser's ``required``: the history comes back (422) with the refusal
+    beside that revision's reason, not a bare page that loses the history; each revision's
+    field is named by what it acts on."""
+    await engine.admin.set_enabled("lab-west", False, actor="local:root")
+    await engine.admin.set_enabled("lab-west", True, actor="local:root")
+    revisions = len(await engine.admin.history("lab-west"))
+    async with signed_in(engine, "otto@example.org", Grant(Role.DESTINATIONS)) as otto:
+        shown = await otto.get("/destinations/lab-west/history")
+        refused = await post(
+            otto, "/destinations/lab-west/rollback", {"revision": "1", "reason": "   "}
+        )
+    assert 'aria-label="Reason for rolling back to revision 1"' in shown.text
+    assert refused.status_code == 422, refused.text
+    assert 'id="rollback-reason-1-error"' in refused.text
+    assert 'aria-invalid="true"' in refused.text and "<ol" in refused.text  # the history
+    assert len(await engine.admin.history("lab-west")) == revisions  # nothing rolled back
+
+
 async def test_an_id_that_exists_already_is_refused_beside_the_id(engine: Engine) -> None:
     form = {**EXISTING_LAB_WEST, "reason": "second lab"}
     async with signed_in(engine, "otto@example.org", Grant(Role.DESTINATIONS)) as otto:

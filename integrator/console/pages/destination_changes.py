@@ -47,7 +47,6 @@ from integrator.console.pages.destinations import (
     destination_context,
     kept_warning,
     require_destination,
-    required_reason,
 )
 from integrator.console.refusals import Said, definition_problem, said
 from integrator.console.render import NavItem, page
@@ -272,13 +271,30 @@ async def rollback(
     engine = engine_of(request)
     cluster = require_destination(engine, visitor, P.DESTINATIONS_WRITE, destination_id)
     admin = admin_for(request, visitor)
+    refused = blank_reason(reason)
+    if refused is not None:
+        # The history again, the refusal beside that revision's reason (a blank one passes
+        # the browser's required), rather than a bare page that loses the history.
+        revisions = await engine.admin.history(destination_id)
+        return page(
+            request,
+            visitor,
+            "destination_history.html",
+            status=422,
+            destination_id=destination_id,
+            cluster=cluster,
+            revisions=list(reversed(revisions)),
+            refused=refused,
+            refused_revision=revision,
+            reason_typed=reason,
+        )
     try:
         change = await _run(
             admin.rollback(
                 destination_id,
                 revision,
                 actor=visitor.actor,
-                reason=required_reason(reason),
+                reason=reason.strip(),
                 expected_revision=expected_revision,
             ),
             revision=revision,

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from integrator.access.permissions import Permission
 from integrator.catalog import shared_providers, version_warnings
 from integrator.clusters import NotPermitted, OutOfSight, cluster_of
-from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.errors import Forbidden, NotFound
 from integrator.console.once import issue, kept_result
 from integrator.console.refusals import Said, definition_problem
 from integrator.console.render import NavItem, page
@@ -67,15 +67,6 @@ def blank_reason(reason: str) -> Said | None:
     if not reason.strip():
         return Said("a reason is required", REQUIRED_CODE)
     return None
-
-
-def required_reason(reason: str) -> str:
-    """``reason`` without its outer blanks, or the error page saying one is required (a form
-    that cannot show the refusal beside its field: a rollback on the history page)."""
-    refused = blank_reason(reason)
-    if refused is not None:
-        raise BadInput(Said(refused.rule, refused.code, field="reason"))
-    return reason.strip()
 
 
 @router.get("/destinations")
