@@ -158,10 +158,15 @@ def test_resending_the_same_bytes_previews_no_difference(
     reason = support.get_by_label("Reason")
     expect(reason).to_have_attribute("aria-invalid", "true")
     expect(reason).to_be_focused()
+    # Described by the refusal too: a screen reader says why, not only "invalid".
+    described = (reason.get_attribute("aria-describedby") or "").split()
+    assert "refused-in-place" in described and "resend-reason-hint" in described
+    expect(support.locator("#refused-in-place")).to_contain_text("reason")
     reason.fill("check again")  # mended: the next answer clears the mark
     support.get_by_role("button", name="Show what would be sent").click()
     support.locator("#resend-same").wait_for()
     assert reason.get_attribute("aria-invalid") is None
+    assert reason.get_attribute("aria-describedby") == "resend-reason-hint"
 
 
 def test_a_viewer_sees_no_resend_and_a_forged_one_is_refused(

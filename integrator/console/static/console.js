@@ -74,17 +74,28 @@
   });
 
   // A refusal shown in place by htmx (the resend preview) that names its field marks that
-  // field invalid and puts the focus there, as a refused page does; a later answer clears it.
+  // field invalid, describes it by the refusal (so a screen reader says why, not only
+  // "invalid") and puts the focus there, as a refused page does; a later answer clears it.
+  var REFUSAL_ID = "refused-in-place";
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     var form = target && target.previousElementSibling;
     if (!(form instanceof HTMLFormElement)) { return; }
     form.querySelectorAll("[aria-invalid]").forEach(function (field) {
       field.removeAttribute("aria-invalid");
+      var described = (field.getAttribute("aria-describedby") || "").split(" ").filter(
+        function (id) { return id && id !== REFUSAL_ID; }
+      );
+      if (described.length) { field.setAttribute("aria-describedby", described.join(" ")); }
+      else { field.removeAttribute("aria-describedby"); }
     });
     var refused = target.querySelector("[data-field]");
     var field = refused && form.elements.namedItem(refused.getAttribute("data-field"));
     if (field instanceof HTMLElement) {
+      refused.id = REFUSAL_ID;
+      var ids = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      ids.push(REFUSAL_ID);
+      field.setAttribute("aria-describedby", ids.join(" "));
       field.setAttribute("aria-invalid", "true");
       field.focus();
     }
