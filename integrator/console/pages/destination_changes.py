@@ -275,15 +275,12 @@ async def rollback(
     if refused is not None:
         # The history again, the refusal beside that revision's reason (a blank one passes
         # the browser's required), rather than a bare page that loses the history.
-        revisions = await engine.admin.history(destination_id)
-        return page(
+        return await _history_again(
             request,
             visitor,
-            "destination_history.html",
-            status=422,
-            destination_id=destination_id,
-            cluster=cluster,
-            revisions=list(reversed(revisions)),
+            destination_id,
+            cluster,
+            422,
             refused=refused,
             refused_revision=revision,
             reason_typed=reason,
@@ -300,19 +297,38 @@ async def rollback(
             revision=revision,
         )
     except DestinationChanged as exc:
-        revisions = await engine.admin.history(destination_id)
-        return page(
+        return await _history_again(
             request,
             visitor,
-            "destination_history.html",
-            status=409,
-            destination_id=destination_id,
-            cluster=cluster,
-            revisions=list(reversed(revisions)),
+            destination_id,
+            cluster,
+            409,
             changed=exc,
             changed_next="dest.rollback.changed_next",
         )
     return await _saved(request, visitor, change)
+
+
+async def _history_again(
+    request: Request,
+    visitor: Visitor,
+    destination_id: str,
+    cluster: str | None,
+    status: int,
+    **why: Any,
+) -> Response:
+    """The history page again, with why a rollback posted from it did nothing."""
+    revisions = await engine_of(request).admin.history(destination_id)
+    return page(
+        request,
+        visitor,
+        "destination_history.html",
+        status=status,
+        destination_id=destination_id,
+        cluster=cluster,
+        revisions=list(reversed(revisions)),
+        **why,
+    )
 
 
 @router.post("/destinations/{destination_id}/test")
