@@ -16,14 +16,13 @@ or the audit entry of an export.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Collection, Iterable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
 from integrator.csv_cells import csv_text
 from integrator.exports import record_export
-from integrator.ids import is_message_id
+from integrator.ids import is_message_id, stored_id
 from integrator.message_reads import configured_destinations
 from integrator.presenters import audit_view
 from integrator.search import BadSearch, build_filter, given_term, misplaced_bsn
@@ -87,23 +86,13 @@ def build_audit_filter(
         # Actions are written in lower case (``message.resend``); ids as the store keeps
         # them: ``Message.Resend `` or an id pasted in upper case found nothing, silently.
         action=action.strip().lower() if action is not None else None,
-        target=_as_stored(target) if target is not None else None,
+        target=(stored_id(target) or target.strip()) if target is not None else None,
         message=message,
         destination=destination,
         bsn_hash=checked.bsn_hash,
         since=checked.since,
         until=checked.until,
     )
-
-
-def _as_stored(target: str) -> str:
-    """A target as the store keeps it: an id (a UUID) in its canonical form, in whatever case
-    and with or without dashes it was typed; anything else with its ends' spaces left out."""
-    text = target.strip()
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return text
 
 
 def misplaced_terms(terms: dict[str, str | None]) -> BadSearch | None:

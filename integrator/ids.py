@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import uuid
 
 _MESSAGE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -38,3 +39,12 @@ def is_message_id(text: str) -> bool:
     """Whether ``text`` is a message id as the engine writes them (a lower-case UUID): one that
     may be named back in an error to who typed it, which a pasted name or BSN may not."""
     return _MESSAGE_ID.fullmatch(text) is not None
+
+
+def stored_id(text: str) -> str | None:
+    """``text`` as the store keeps an id (a lower-case UUID with dashes), however it was typed
+    (any case, with or without dashes, spaces around it); None when it is no id at all."""
+    try:
+        return str(uuid.UUID(text.strip()))
+    except ValueError:
+        return None

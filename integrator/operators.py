@@ -578,9 +578,9 @@ class DestinationAdmin:
         last = revisions[-1] if revisions else None
         if last is None or last.config is None:
             return None, False
-        same = last.config == definition_of(config)
-        keeps = last.config.get("messages") == definition_of(config).get("messages")
-        return (last.revision if same else None), keeps
+        now = definition_of(config)
+        keeps = last.config.get("messages") == now.get("messages")
+        return (last.revision if last.config == now else None), keeps
 
     async def _last_good(self, destination_id: str) -> tuple[int, DestinationConfig] | None:
         revisions = await self._store.list_destination_revisions(destination_id)
@@ -981,16 +981,27 @@ class DestinationAdmin:
                     await self._stop_delivering(destination_id)
                     stopped = True
                     waiting = await self._pending_of(destination_id)
-                revision = await self._removed(
+                recording = self._store.recording_destination_revision(
                     destination_id,
-                    base,
-                    path,
-                    before,
-                    diff,
-                    waiting,
-                    why,
+                    after=base,
                     actor=actor,
+                    action=history_actions.REMOVE,
+                    config=None,
+                    diff=diff,
                     reason=reason,
+                )
+                revision = await _under_revision(recording, path, before, path.unlink)
+                # The waiting messages become dead letters in the transaction of the audit
+                # entry that says why: neither without the other.
+                await self._store.set_status_audited(
+                    [m.id for m in waiting],
+                    "dead",
+                    last_error=why,
+                    actor=actor,
+                    action="destination.remove",
+                    target=destination_id,
+                    reason=reason,
+                    details={"revision": revision, "dead_lettered": len(waiting), **self._where()},
                 )
         except BaseException:
             if stopped:  # not removed after all: the engine takes it up again
@@ -1014,45 +1025,6 @@ class DestinationAdmin:
                 MessageFilter(destination_id=destination_id, status=status), limit=1_000_000
             )
         ]
-
-    async def _removed(
-        self,
-        destination_id: str,
-        base: int,
-        path: Path,
-        before: str | None,
-        diff: str,
-        waiting: Sequence[MessageRecord],
-        why: str,
-        *,
-        actor: str,
-        reason: str | None,
-    ) -> int:
-        """The removal's revision and file deletion, and its waiting messages dead-lettered
-        with the audit entry that says why (under the lock)."""
-        recording = self._store.recording_destination_revision(
-            destination_id,
-            after=base,
-            actor=actor,
-            action=history_actions.REMOVE,
-            config=None,
-            diff=diff,
-            reason=reason,
-        )
-        revision = await _under_revision(recording, path, before, path.unlink)
-        # The waiting messages become dead letters in the transaction of the audit entry
-        # that says why: neither without the other.
-        await self._store.set_status_audited(
-            [m.id for m in waiting],
-            "dead",
-            last_error=why,
-            actor=actor,
-            action="destination.remove",
-            target=destination_id,
-            reason=reason,
-            details={"revision": revision, "dead_lettered": len(waiting), **self._where()},
-        )
-        return revision
 
     async def rollback(
         self,

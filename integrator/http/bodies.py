@@ -7,11 +7,11 @@ naming the field, never an overflow deep in the database driver.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from integrator.ids import stored_id
 from integrator.reasons import MAX_REASON
 
 INT_MAX: Final = 2**31 - 1
@@ -101,11 +101,4 @@ class BatchResendBody(ResendBody):
         dashes; what is no id stays as sent, and is refused as an unknown one."""
         if ids is None:
             return None
-        return [_stored_id(i) for i in ids]
-
-
-def _stored_id(text: str) -> str:
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return text
+        return [stored_id(i) or i for i in ids]

@@ -12,7 +12,6 @@ cannot hold is a 422 naming the parameter and the bound.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Header, HTTPException, Path, Query, Request, Response
@@ -30,6 +29,7 @@ from integrator.http.bodies import (
 from integrator.http.errors import without_values
 from integrator.http.json_body import bad_json, parse_json
 from integrator.http.served import engine_of, jobs_of
+from integrator.ids import stored_id
 from integrator.jobs import JobRegistry
 from integrator.message_service import MessageTerms
 from integrator.reasons import MAX_REASON
@@ -57,10 +57,10 @@ def id_in_path(text: str, missing: HTTPException) -> str:
 
     Text that is no id names nothing that exists, so it is answered as an unknown id is (404),
     on every route with an id in its path, rather than as a malformed parameter."""
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        raise missing from None
+    found = stored_id(text)
+    if found is None:
+        raise missing
+    return found
 
 
 def _message_in_path(message_id: str) -> str:
