@@ -15,7 +15,7 @@ import dataclasses
 import re
 import sys
 from datetime import tzinfo
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -40,6 +40,9 @@ from integrator.cli.common import (
 from integrator.cli.views import ACTOR_MIN, Column, fitted_table, short_ids
 from integrator.presenters import shown_time
 
+if TYPE_CHECKING:
+    from integrator.store import Store
+
 HEX = frozenset("0123456789abcdef")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 """A target that is an id (a message's, an event's): shortened in the table."""
@@ -60,7 +63,10 @@ def audit_list(
         ),
     ] = None,
     action: Annotated[str | None, typer.Option(help="E.g. message.resend.")] = None,
-    target: Annotated[str | None, typer.Option(help="The entry's target, exactly.")] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(help="The entry's target, exactly; an id also shortened, as listed."),
+    ] = None,
     message: Annotated[
         str | None,
         typer.Option(help="A message id (or a unique prefix): entries about it or that made it."),
@@ -92,7 +98,8 @@ def audit_list(
     from integrator.patient_views import record_search
     from integrator.presenters import audit_view
     from integrator.search import BadSearch
-    from integrator.store import AuditRecord, Store
+    from integrator.store import AuditRecord
+    from integrator.store.idprefix import partial_id
 
     if as_json and as_csv:
         fail("--json and --csv: choose one", 2)
@@ -123,6 +130,8 @@ def audit_list(
         if flt.message is not None:  # as listings show it: a unique prefix is made whole
             [full_id] = await resolve_message_ids(store, [flt.message])
             found = dataclasses.replace(flt, message=full_id)
+        if flt.target is not None and partial_id(flt.target):  # as this command's table shows
+            found = dataclasses.replace(found, target=await _whole_target(store, flt.target))
         entries, shown = first_rows(await store.list_audit(found, limit=limit + 1), limit)
         if as_csv:  # audited before a row is written
             await record_export(
@@ -155,6 +164,21 @@ def audit_list(
         return
     rows = [audit_view(e, settings.zone) for e in entries]
     console.print(_table(rows, f"Audit ({shown})", zone=settings.zone, width=console.width))
+
+
+async def _whole_target(store: Store, typed: str) -> str:
+    """The target an id shortened in the table stands for; as typed when no entry's target
+    starts so (the listing is then empty, as for any target nobody acted on). Several such
+    targets are refused, listed, as ``--message`` refuses an ambiguous prefix."""
+    from integrator.cli.badid import BadId
+    from integrator.store.idprefix import AmbiguousIdPrefix, UnknownIdPrefix
+
+    try:
+        return await store.resolve_audit_target(typed)
+    except UnknownIdPrefix:
+        return typed
+    except AmbiguousIdPrefix as exc:
+        raise BadId(f"--target: {exc}") from None
 
 
 def _table(rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int) -> Table:
@@ -197,7 +221,7 @@ def audit_verify(
     from the anchor they left): exit 0 when intact, 1 naming the first entry that was edited,
     removed, inserted or moved."""
     from integrator.audit import check_view
-    from integrator.store import AuditCheck, Store
+    from integrator.store import AuditCheck
 
     anchor = None
     if expect is not None:

@@ -106,6 +106,17 @@ def the_one(text: str, prefix: str, found: list[str], kind: str = "message") -> 
     return found[0]
 
 
+def partial_id(text: str) -> bool:
+    """Whether ``text`` reads as an id shortened as listings show it: the start of a UUID,
+    long enough to look up, not a whole one."""
+    prefix = normalise(text)
+    return (
+        _id_shaped(prefix)
+        and len(prefix) < _WHOLE_ID
+        and len(prefix.replace("-", "")) >= MIN_PREFIX
+    )
+
+
 def shown(text: str) -> str:
     """``text`` for an error message, unless it may be patient data typed into the wrong
     place: nine digits (a BSN), or anything that is no id at all (a name, a date of birth),

@@ -855,6 +855,15 @@ class Store(
         """Like ``resolve_message_id``, for an event's id."""
         return await self._resolve_id(events.c.id, text, "event")
 
+    async def resolve_audit_target(self, text: str) -> str:
+        """The audit entries' target that is ``text``, or the one id among them starting so.
+
+        The audit's table shows the ids it names shortened (a message's, an event's), and
+        people copy them back into ``--target``; many entries share a target, so each counts
+        once among the candidates.
+        """
+        return await self._resolve_id(audit_log.c.target, text, "audit target", distinct=True)
+
     async def resolve_rejected_id(self, text: str) -> str:
         """Like ``resolve_message_id``, for the id of rejected input."""
         return await self._resolve_id(rejected_events.c.id, text, "rejected input")
@@ -874,10 +883,12 @@ class Store(
         kind: str,
         *,
         within: ColumnElement[bool] | None = None,
+        distinct: bool = False,
     ) -> str:
-        """The prefix is read as a range of the primary key, which both backends answer from
+        """The prefix is read as a range of an indexed column, which both backends answer from
         its index whatever their collation; ``LIKE`` would not use it on SQLite, nor on
-        PostgreSQL outside ``C``. ``within``: a condition every answer meets."""
+        PostgreSQL outside ``C``. ``within``: a condition every answer meets; ``distinct``:
+        the column is not unique."""
         from integrator.store import idprefix
 
         typed = text.strip()
@@ -891,9 +902,9 @@ class Store(
                     return found
             prefix = idprefix.checked_prefix(typed, kind)
             low, high = idprefix.bounds(prefix)
+            candidates_of = select(column).distinct() if distinct else select(column)
             result = await conn.execute(
-                select(column)
-                .where(column >= low, column < high, *narrowed)
+                candidates_of.where(column >= low, column < high, *narrowed)
                 .where(func.substr(column, 1, len(prefix)) == prefix)
                 .order_by(column)
                 .limit(idprefix.MAX_CANDIDATES + 1)

@@ -252,3 +252,40 @@ def test_an_action_or_an_id_typed_otherwise_still_finds_its_entries(
     by_action = json.loads(cli("audit", "list", "--action", " Event.Route ", "--json").stdout)
     assert [e["target"] for e in by_target] == [event_id]
     assert [e["target"] for e in by_action] == [event_id]
+
+
+def test_a_target_id_shortened_as_the_table_shows_it_finds_its_entries(
+    cli: Any, env: dict[str, str]
+) -> None:
+    """The table shortens the ids it names (``9f64a799``), as ``--message`` takes them back;
+    ``--target 9f64a799`` found nothing, exit 0, as if nobody had acted on that event. A start
+    that two targets share is refused, both listed; a target that is no id is taken as typed."""
+    event_id = "9f64a799-fcf0-417e-b717-01a665f70245"
+    twins = ["5b2e0c11-0000-4000-8000-000000000001", "5b2e0c11-0000-4000-8000-000000000002"]
+
+    async def add(*targets: str) -> None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            for target in targets:
+                await store.add_audit("local:root", "message.resend", target, reason="GP called")
+
+    asyncio.run(add(event_id, event_id))
+    asyncio.run(add("beef"))
+    table = cli("audit", "list").stdout
+    assert " 9f64a799 " in table and event_id not in table, table
+
+    by_short = cli("audit", "list", "--target", "9F64A799", "--json")
+    assert by_short.exit_code == 0, by_short.output
+    assert [e["target"] for e in json.loads(by_short.stdout)] == [event_id, event_id]
+
+    asyncio.run(add(*twins))
+    shared = cli("audit", "list", "--target", "5b2e0c11")
+    assert shared.exit_code == 2, shared.output
+    said = " ".join(shared.stderr.split())
+    assert "--target: audit target id 5b2e0c11 is ambiguous" in said, said
+    assert all(twin in said for twin in twins), said
+
+    # A destination called "beef" is a whole target, found as typed, not a start of an id.
+    by_name = json.loads(cli("audit", "list", "--target", "beef", "--json").stdout)
+    assert [e["target"] for e in by_name] == ["beef"]
+    nobody = cli("audit", "list", "--target", "0123abcd", "--json")
+    assert nobody.exit_code == 0 and json.loads(nobody.stdout) == [], nobody.output
