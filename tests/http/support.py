@@ -233,25 +233,39 @@ async def add_lab_cluster(engine: Engine) -> None:
 
 
 @asynccontextmanager
+async def engine_with_noord(
+    tmp_path: Path, database_url: str, port: int, **store: Any
+) -> AsyncIterator[Engine]:
+    """A running engine on ``database_url`` with one destination, ``noord`` (provider
+    ``ziekenhuis-noord``) sending to ``port``; ``store``: more settings (a search key, …)."""
+    from destinations.config import dump_destination
+    from tests.integrator.support import destination, settings_for
+
+    settings = settings_for(tmp_path, database_url=database_url, **store)
+    settings.destinations_dir.mkdir()
+    config = destination("noord", port, providers=["ziekenhuis-noord"], cluster="CARD")
+    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
+    engine = Engine(settings)
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.stop()
+
+
+@asynccontextmanager
 async def postgresql_engine(tmp_path: Path) -> AsyncIterator[Engine]:
     """An engine on a PostgreSQL database of its own (dropped after), with destination
     ``noord`` (cluster CARD; its port answers nothing): for what only PostgreSQL refuses."""
-    from destinations.config import dump_destination
-    from tests.integrator.support import destination, settings_for
     from tests.services import scratch_database
 
-    async with scratch_database() as (_name, url):
-        settings = settings_for(
+    async with (
+        scratch_database() as (_name, url),
+        engine_with_noord(
             tmp_path,
+            url.replace("postgresql://", "postgresql+asyncpg://"),
+            2599,
             search_key="a-test-search-key-of-enough-length",
-            database_url=url.replace("postgresql://", "postgresql+asyncpg://"),
-        )
-        settings.destinations_dir.mkdir()
-        config = destination("noord", 2599, providers=["ziekenhuis-noord"], cluster="CARD")
-        (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
-        engine = Engine(settings)
-        await engine.start()
-        try:
-            yield engine
-        finally:
-            await engine.stop()
+        ) as engine,
+    ):
+        yield engine

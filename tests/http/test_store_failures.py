@@ -20,14 +20,12 @@ import pytest
 import uvicorn
 from structlog.testing import capture_logs
 
-from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.runner import bind_http
 from tests.http.conftest import BSN
-from tests.http.support import bearer, token_for
-from tests.integrator.support import destination, settings_for
+from tests.http.support import bearer, engine_with_noord, token_for
 from tests.services import postgres_admin_sql, scratch_database
 from tests.store.test_store_causes import fill_up
 
@@ -59,17 +57,11 @@ async def serving(engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
 
 @asynccontextmanager
 async def engine_on(tmp_path: Path, database_url: str) -> AsyncIterator[Engine]:
-    async with MllpReceiver() as receiver:
-        settings = settings_for(tmp_path, database_url=database_url, search_key=SEARCH_KEY)
-        settings.destinations_dir.mkdir()
-        config = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
-        (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
-        engine = Engine(settings)
-        await engine.start()
-        try:
-            yield engine
-        finally:
-            await engine.stop()
+    async with (
+        MllpReceiver() as receiver,
+        engine_with_noord(tmp_path, database_url, receiver.port, search_key=SEARCH_KEY) as engine,
+    ):
+        yield engine
 
 
 def failures(logs: Sequence[MutableMapping[str, Any]]) -> list[MutableMapping[str, Any]]:
