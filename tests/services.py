@@ -8,6 +8,7 @@ test really ran.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import time
@@ -190,9 +191,24 @@ def wait_until_answering(url: str, within: float) -> bool:
     return False
 
 
+LISTEN_PORTS = range(20_000, 32_768)
+"""Where ``free_port`` looks: below Linux's ephemeral range (32768-60999 by default), which the
+kernel also hands out as the local port of every outgoing connection. A port taken from that
+range (``bind(0)``) and released was, on a loaded machine, now and then the source port of some
+test's connection to PostgreSQL or RabbitMQ by the time a process bound it: ``integrator run``
+then exited "port in use" and its test failed on that line."""
+
+
 def free_port() -> int:
     """A loopback port that nothing listens on (bound, then released)."""
+    for port in random.sample(LISTEN_PORTS, 50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+        chosen: int = sock.getsockname()[1]
+    return chosen

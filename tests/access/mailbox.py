@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from integrator.access.mail import SmtpMailer
+from tests.services import free_port
 
 SENDER = "integrator@example.nl"
 
@@ -47,14 +47,6 @@ class Mailbox:
         found = re.search(r"\S+/invitation#\S+", body)
         assert found, body
         return found[0]
-
-
-def free_port() -> int:
-    """A port nothing listens on (just now)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

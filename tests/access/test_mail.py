@@ -18,7 +18,8 @@ from integrator.access.passwords import Passwords
 from integrator.clock import ManualClock
 from integrator.store import AuditFilter, Store
 from tests.access.conftest import BASE_URL, LOCAL, PASSWORD, link_secret
-from tests.access.mailbox import SENDER, Mailbox, free_port, mailbox
+from tests.access.mailbox import SENDER, Mailbox, mailbox
+from tests.services import free_port
 
 
 @pytest.fixture

@@ -41,7 +41,8 @@ from tests.access.conftest import (
     next_code,
     onboard,
 )
-from tests.access.mailbox import Mailbox, free_port, mailbox
+from tests.access.mailbox import Mailbox, mailbox
+from tests.services import free_port
 
 EMAIL = "anna@example.nl"
 RESEND_CARD = Grant(Role.RESEND, "CARD")

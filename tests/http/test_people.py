@@ -14,9 +14,10 @@ import pytest
 
 from integrator.access import Grant, Identity, InvitationInvalid, Role, totp
 from integrator.engine import Engine
-from tests.access.mailbox import SENDER, free_port, mailbox
+from tests.access.mailbox import SENDER, mailbox
 from tests.http.support import MAKER, add_lab_cluster, api_client, token_for
 from tests.integrator.support import settings_for
+from tests.services import free_port
 
 PASSWORD = "lange zin als wachtwoord"
 

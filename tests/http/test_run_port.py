@@ -73,6 +73,7 @@ def _events_until_listening(env: dict[str, str]) -> list[dict[str, str]]:
         assert process.stderr is not None
         events = []
         for line in process.stderr:
+            assert line.startswith("{"), f"not a JSON log line: {line!r}"
             events.append(json.loads(line))
             if events[-1]["event"] == "http api listening":
                 break
