@@ -90,7 +90,7 @@ def test_a_bsn_search_is_kept_and_paged_by_get_and_audited_once(
     assert_no_bsn(searcher, urls)
     screenshot(searcher, "messages-kept-search")
 
-    searcher.get_by_role("button", name="Next page").click()
+    searcher.get_by_role("link", name="Next page").click()
     searcher.wait_for_url(re.compile(r"offset=50"))
     assert handle_of(searcher.url) == handle
     assert rows.count() == 1
@@ -172,7 +172,7 @@ def test_an_event_search_by_bsn_is_kept_too(
     searcher.get_by_role("button", name="Search").click()
     searcher.wait_for_url("**/events?search=*")
     assert searcher.locator("#event-list tbody tr").count() == PAGE_SIZE
-    searcher.get_by_role("button", name="Next page").click()
+    searcher.get_by_role("link", name="Next page").click()
     searcher.wait_for_url(re.compile(r"offset=50"))
     assert searcher.locator("#event-list tbody tr").count() >= 1
     searcher.go_back()

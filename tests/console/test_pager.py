@@ -26,17 +26,23 @@ def pager(path: str, **values: Any) -> str:
     return ENV.from_string(PAGE).render(**{**context, **values})
 
 
-def test_a_plain_listing_pages_by_get_at_its_own_path() -> None:
+def test_a_plain_listing_pages_by_links_at_its_own_path() -> None:
+    """Links, not buttons in GET forms: a page opens in a new tab, and says where it leads."""
     html = pager("/events")
-    assert html.count('method="get" action="/events"') == 2
-    assert 'name="offset" value="0"' in html and 'name="offset" value="100"' in html
-    assert 'name="zd_number" value="ZD100000001"' in html and "csrf" not in html
+    assert 'rel="prev" href="/events?zd_number=ZD100000001&amp;offset=0"' in html
+    assert 'rel="next" href="/events?zd_number=ZD100000001&amp;offset=100"' in html
+    assert "<form" not in html and "<button" not in html and "csrf" not in html
 
 
-def test_a_kept_search_by_bsn_pages_by_get_with_its_handle_only() -> None:
+def test_terms_are_written_into_the_link_encoded() -> None:
+    html = pager("/events", terms={"zd_number": "ZD1 &x", "status": "dead"}, offset=0)
+    assert 'href="/events?zd_number=ZD1+%26x&amp;status=dead&amp;offset=50"' in html
+
+
+def test_a_kept_search_by_bsn_pages_by_links_with_its_handle_only() -> None:
     html = pager("/messages", bsn_search=True, handle="h4ndle", terms={"zd_number": "ZD1"})
-    assert html.count('method="get" action="/messages"') == 2
-    assert html.count('name="search" value="h4ndle"') == 2
+    assert 'href="/messages?search=h4ndle&amp;offset=0"' in html
+    assert 'href="/messages?search=h4ndle&amp;offset=100"' in html
     assert "post" not in html and "csrf" not in html and "bsn" not in html
     assert "ZD1" not in html  # the handle stands for the whole search
 
