@@ -268,3 +268,35 @@ def test_pages_reflow_at_a_narrow_window_in_dutch_with_every_role(
         for box in (fields, *page.locator("pre.raw").all()):
             assert box.get_attribute("tabindex") == "0"
             assert box.get_attribute("aria-label") or box.get_attribute("aria-labelledby")
+
+
+def test_the_focus_stays_on_a_figure_whose_count_falls_to_0(
+    operator: Page, live: LiveEngine
+) -> None:
+    """The dead letters' figure turned into plain "0" once the last one was discarded, and the
+    refresh dropped a keyboard user's focus to the top of the page; it stays a link now."""
+    from playwright.sync_api import expect
+
+    from deadletter import discard, select_dead_letters
+
+    receiver = live.receivers["noord"]
+    receiver.ack_code = "AR"
+    try:
+        live.submit(referral(22))
+    finally:
+        receiver.ack_code = "AA"
+    operator.goto("/")
+    link = operator.locator("#tile-noord [data-figure=dead] a")
+    expect(link).not_to_have_text("0", timeout=20_000)
+    link.focus()
+
+    async def discard_every_one() -> None:  # this one, and those earlier tests left open
+        store = live.engine.store
+        for dead in await select_dead_letters(store, destination_id="noord"):
+            await discard(store, dead.id, actor="test", reason="sent by fax")
+
+    live.call(discard_every_one())
+    refresh_figures(operator)
+    expect(link).to_have_text("0")
+    assert operator.evaluate("document.activeElement.id") == "dead-noord"
+    assert link.get_attribute("href") == "/deadletters?destination=noord"
