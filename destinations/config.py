@@ -72,7 +72,7 @@ MAX_ID = 100
 MAX_NAME = 200
 MAX_CLUSTER = 64
 MAX_HOST = 253  # the longest DNS name
-MAX_PROVIDER = 1000  # an event's provider.id may be this long (schemas/), so any can be served
+MAX_PROVIDER = 128  # an event's provider.id may be this long (schemas/), so any can be served
 
 
 class Rule(ValueError):

@@ -25,10 +25,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from integrator.store.records import RejectedKeys
+from schemas.fields import MAX_PROVIDER_ID
 from schemas.identifiers import is_valid_bsn, is_valid_zd_number
 
-MAX_PROVIDER: Final = 128
-"""The longest provider id kept: the width of ``events.provider_id``."""
+MAX_PROVIDER: Final = MAX_PROVIDER_ID
+"""The longest provider id kept: the width of ``events.provider_id``, as intake's rule says."""
 
 _BSN_SEPARATORS: Final = re.compile(r"[\s.]")
 

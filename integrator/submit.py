@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from integrator.access.permissions import Role
 from integrator.clock import Clock, SystemClock
 from integrator.engine_api import check_allowed, engine_client, engine_url
@@ -36,20 +38,28 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SubmitOutcome:
+    """One file's fate: accepted; refused as bad input (kept as rejected input); or not taken
+    at all (``failed``: the engine answered an error of its own, or could not be reached), which
+    is said for that file while the others are still submitted."""
+
     source: str
     accepted: dict[str, Any] | None = None
     errors: list[dict[str, str]] | None = None
     rejected_id: str | None = None
+    failed: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         if self.accepted is not None:
             return {"file": self.source, "accepted": True, **self.accepted}
-        return {
+        shown: dict[str, Any] = {
             "file": self.source,
             "accepted": False,
             "errors": self.errors or [],
             "rejected_id": self.rejected_id,
         }
+        if self.failed is not None:
+            shown["failed"] = self.failed
+        return shown
 
 
 async def submit_via_http(
@@ -59,20 +69,40 @@ async def submit_via_http(
     outcomes = []
     async with engine_client(settings, timeout=30.0) as client:
         for name, raw in files:
-            response = await client.post(
-                "/api/v1/events", content=raw, headers={"content-type": "application/json"}
-            )
+            try:
+                response = await client.post(
+                    "/api/v1/events", content=raw, headers={"content-type": "application/json"}
+                )
+            except httpx.TransportError as exc:
+                outcomes.append(
+                    SubmitOutcome(
+                        name, failed=f"the engine did not answer: {type(exc).__name__}: {exc}"
+                    )
+                )
+                continue
             check_allowed(response, Role.INTAKE)
-            body = response.json()
             if response.status_code == 202:
-                outcomes.append(SubmitOutcome(name, accepted=body))
+                outcomes.append(SubmitOutcome(name, accepted=response.json()))
             elif response.status_code == 422:
+                body = response.json()
                 outcomes.append(
                     SubmitOutcome(name, errors=body["errors"], rejected_id=body.get("rejected_id"))
                 )
             else:
-                raise RuntimeError(f"the engine answered HTTP {response.status_code}")
+                outcomes.append(SubmitOutcome(name, failed=_engine_error(response)))
     return outcomes
+
+
+def _engine_error(response: httpx.Response) -> str:
+    """The engine's own words for an answer that is neither taken nor refused input (a 503
+    while its store is away, a 413 for a body too large): its ``detail``, which names no
+    patient data, and the status."""
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        detail = None
+    said = f": {detail}" if isinstance(detail, str) else ""
+    return f"the engine answered HTTP {response.status_code}{said}; not submitted"
 
 
 async def submit_to_store(

@@ -148,6 +148,12 @@ _BSN: Final = native.required(
     native.matching(r"^[0-9]{9}$", "bsn_format"),
     cs.no_info_after_validator_function(_eleven_test, cs.str_schema(strip_whitespace=False)),
 )
+MAX_PROVIDER_ID: Final = 128
+"""The most characters of ``provider.id``: the width the store keeps it in (and routes by)."""
+_PROVIDER_ID_PATTERN: Final = f"^[^\\x00-\\x1F\\x7F-\\x9F]{{1,{MAX_PROVIDER_ID}}}$"
+_PROVIDER_ID: Final = native.required(
+    native.not_blank(), native.matching(_PROVIDER_ID_PATTERN, "provider_id_format")
+)
 _AGB: Final = native.required(native.matching(r"^[0-9]{8}$", "agb_format"))
 _BIG: Final = native.required(native.matching(r"^[0-9]{11}$", "big_format"))
 _UZOVI: Final = native.required(native.matching(r"^[0-9]{4}$", "uzovi_format"))
@@ -166,6 +172,12 @@ _ICPC: Final = native.required(native.matching(r"^[A-Z][0-9]{2}(?:\.[0-9]{1,2})?
 
 ZdNumber = Annotated[str, Native(_ZD_NUMBER), _string_schema(r"^ZD[0-9]{9}$")]
 Bsn = Annotated[str, Native(_BSN), _string_schema(r"^[0-9]{9}$")]
+ProviderId = Annotated[
+    str, Native(_PROVIDER_ID), _string_schema(_PROVIDER_ID_PATTERN, max_length=MAX_PROVIDER_ID)
+]
+"""What routing selects destinations by: a printable id of at most ``MAX_PROVIDER_ID``
+characters. A longer one, or one with a NUL, was accepted here and refused by PostgreSQL's
+column (an HTTP 500, the input lost), while SQLite kept it."""
 Agb = Annotated[str, Native(_AGB), _string_schema(r"^[0-9]{8}$")]
 Big = Annotated[str, Native(_BIG), _string_schema(r"^[0-9]{11}$")]
 Uzovi = Annotated[str, Native(_UZOVI), _string_schema(r"^[0-9]{4}$")]

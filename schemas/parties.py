@@ -24,6 +24,7 @@ from schemas.fields import (
     OptionalBsn,
     OptionalEmail,
     OptionalText,
+    ProviderId,
     Uzovi,
 )
 from schemas.identifiers import normalise_postcode
@@ -33,7 +34,7 @@ from schemas.native import PYTHON_MODE, NativeJson
 class Provider(IntakeModel):
     """The care provider receiving the event; `id` is what routing selects destinations by."""
 
-    id: NonBlankStr
+    id: ProviderId
     name: NonBlankStr
     agb: OptionalAgb = None
 

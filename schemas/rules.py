@@ -43,6 +43,7 @@ RULE_MESSAGES: Final[dict[str, str]] = {
     "agb_format": "must be an AGB code of exactly 8 digits",
     "big_format": "must be a BIG number of exactly 11 digits",
     "uzovi_format": "must be a UZOVI number of exactly 4 digits",
+    "provider_id_format": "must be at most 128 characters, none of them a control character",
     "postcode_format": "must be a Dutch postcode: 4 digits (not starting with 0) and 2 letters",
     "country_format": "must be an assigned ISO 3166-1 alpha-2 country code in upper case, e.g. NL",
     "email_format": "must be an e-mail address (name@domain.tld)",

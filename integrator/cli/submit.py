@@ -28,7 +28,8 @@ def submit(
     ],
     as_json: JsonOption = False,
 ) -> None:
-    """Validate and submit events; prints the event id and message ids (exit 2 on bad input)."""
+    """Validate and submit events; prints the event id and message ids (exit 2 on bad input,
+    1 when a file was not taken at all: the others are still submitted)."""
     from integrator.engine_api import engine_running
     from integrator.submit import read_files, submit_to_store, submit_via_http
 
@@ -77,6 +78,8 @@ def submit(
                     )
                 for warning in data["warnings"]:
                     console.print(f"    [yellow]warning:[/] {escape(warning)}")
+            elif outcome.failed is not None:
+                console.print(f"[red]✗[/] {data['file']}: {escape(outcome.failed)}")
             else:
                 console.print(
                     f"[red]✗[/] {data['file']}: refused "
@@ -84,5 +87,7 @@ def submit(
                 )
                 for e in data["errors"]:
                     console.print(f"    {e['path']}: {e['message']} \\[{e['rule']}]")
+    if any(o.failed is not None for o in outcomes):
+        raise typer.Exit(1)  # not taken at all: try those files again
     if any(not o.to_json()["accepted"] for o in outcomes):
         raise typer.Exit(2)

@@ -196,6 +196,7 @@ NL: Final[dict[str, str]] = {
     "text.rule.agb_format": "moet een AGB-code van precies 8 cijfers zijn",
     "text.rule.big_format": "moet een BIG-nummer van precies 11 cijfers zijn",
     "text.rule.uzovi_format": "moet een UZOVI-nummer van precies 4 cijfers zijn",
+    "text.rule.provider_id_format": "mag hoogstens 128 tekens lang zijn, geen ervan een stuurteken",
     "text.rule.postcode_format": (
         "moet een Nederlandse postcode zijn: 4 cijfers (niet beginnend met 0) en 2 letters"
     ),

@@ -232,7 +232,7 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("name", "N" * 201, "name", "at most 200 characters"),
     ("id", "a" * 101, "id", "at most 100 characters"),
     ("cluster", "C" * 65, "cluster", "at most 64 characters"),
-    ("providers", ["a", "p" * 1001], "providers[1]", "at most 1000 characters"),
+    ("providers", ["a", "p" * 129], "providers[1]", "at most 128 characters"),
     ("host", "h" * 254, "host", "at most 253 characters"),
     ("tls", {"server_name": "s" * 254}, "tls.server_name", "at most 253 characters"),
     ("providers", ["a", "a"], "providers", "only once"),

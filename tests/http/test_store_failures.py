@@ -9,6 +9,7 @@ while the engine runs and made again, empty (the store's tables are gone: 42P01)
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, MutableMapping, Sequence
 from contextlib import asynccontextmanager
@@ -138,3 +139,39 @@ async def test_a_database_dropped_and_made_again_answers_503_naming_the_cause(
         ready = await api.get("/readyz")
         assert ready.status_code == 503
         assert ready.json()["checks"]["store"] == "unavailable"
+
+
+async def test_submit_says_which_files_the_engine_did_not_take_and_submits_the_rest(
+    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``integrator submit a.json b.json`` stopped at the first answer that was neither 202
+    nor 422 (``RuntimeError: the engine answered HTTP 503``): the files after it were never
+    sent, and what had been said of those before was not shown."""
+    from integrator.submit import submit_via_http
+
+    async with (
+        engine_on(tmp_path, f"sqlite:///{tmp_path}/store.db") as engine,
+        serving(engine) as api,
+    ):
+        monkeypatch.setenv("INTEGRATOR_TOKEN", api.headers["Authorization"].split()[1])
+        settings = engine.settings.model_copy(update={"http_port": api.base_url.port})
+        refused = {**new_event(referral_data), "zd_number": "not a ZD number"}
+        files = [
+            ("taken.json", json.dumps(new_event(referral_data)).encode()),
+            ("refused.json", json.dumps(refused).encode()),
+        ]
+        before = await submit_via_http(settings, files)
+        assert [o.accepted is not None for o in before] == [True, False]
+
+        await fill_up(engine.store, full=True)
+        for _ in range(20):  # until the pages the file still has are used up
+            if (await api.post("/api/v1/events", json=new_event(referral_data))).status_code == 503:
+                break
+        fresh = ("fresh.json", json.dumps(new_event(referral_data)).encode())
+        # The fresh event needs a write, which fails; the one taken before is answered from
+        # what is stored (a duplicate), so it is still said after the failure.
+        full = await submit_via_http(settings, [fresh, files[0]])
+        said = "the engine answered HTTP 503: the store is unavailable; try again later"
+        assert [o.failed for o in full] == [f"{said}; not submitted", None]
+        assert full[1].accepted is not None and full[1].accepted["duplicate"] is True
+        assert all(BSN not in (o.failed or "") for o in full)

@@ -238,3 +238,29 @@ def test_big_eleven_digits(referral_data: dict[str, Any], big: str) -> None:
 
 def test_big_optional(referral_data: dict[str, Any]) -> None:
     assert parse_both(edited(referral_data, "referrer.big")).referrer.big is None
+
+
+# --- The provider id routing selects by ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["p" * 128, " ziekenhuis-noord ", "Ziekenhuis Noord é"])
+def test_a_provider_id_the_store_can_keep_is_accepted(
+    referral_data: dict[str, Any], provider: str
+) -> None:
+    assert parse_both(edited(referral_data, "provider.id", provider)).provider.id == provider.strip()
+
+
+@pytest.mark.parametrize(
+    "provider", ["p" * 129, "ziekenhuis-noord\x00", "zh\tnoord", "zh\x85noord", "zh\x7fnoord"]
+)
+def test_a_provider_id_too_long_or_with_a_control_character_is_refused(
+    referral_data: dict[str, Any], provider: str
+) -> None:
+    """Accepted here before, then refused by PostgreSQL's 128-character column (or its NUL
+    check): an HTTP 500 with nothing kept, while SQLite stored the same event."""
+    data = edited(referral_data, "provider.id", provider)
+    assert single_error(data) == ("provider.id", "provider_id_format")
+
+
+def test_a_blank_provider_id_is_still_blank(referral_data: dict[str, Any]) -> None:
+    assert single_error(edited(referral_data, "provider.id", "   ")) == ("provider.id", "blank")
