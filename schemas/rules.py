@@ -15,6 +15,7 @@ from shapes import Shape
 RULE_MESSAGES: Final[dict[str, str]] = {
     # Structure
     "json_syntax": "is not valid JSON",
+    "duplicate_key": "is given twice in one object; which of the two was meant cannot be told",
     "required": "is required",
     "unknown_field": "is not a known field",
     "type": "has the wrong type",

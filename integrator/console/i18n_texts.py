@@ -165,6 +165,9 @@ NL: Final[dict[str, str]] = {
     ),
     "text.notice.no_providers": ("bestemming '{id}' bedient geen aanbieders: ze ontvangt niets"),
     "text.rule.json_syntax": "is geen geldige JSON",
+    "text.rule.duplicate_key": (
+        "staat twee keer in hetzelfde object; welke van de twee bedoeld is, valt niet te zeggen"
+    ),
     "text.rule.required": "is verplicht",
     "text.rule.unknown_field": "is geen bekend veld",
     "text.rule.type": "heeft het verkeerde type",

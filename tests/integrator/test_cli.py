@@ -179,6 +179,25 @@ def test_submit_bad_input_exits_2_with_field_errors(
     assert outcome["rejected_id"]
 
 
+def test_submit_of_a_bsn_given_twice_is_refused_and_kept(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """Accepted before, the last ``bsn`` taken: the hospital got a patient the first one
+    (which a parser upstream may have read) did not name."""
+    body = json.dumps(referral_data).replace('"bsn":', '"bsn": "111222333", "bsn":', 1)
+    path = tmp_path / "twice.json"
+    path.write_text(body)
+    result = cli("submit", "--json", str(path), env=env)
+    assert result.returncode == 2, result.stderr
+    [outcome] = json.loads(result.stdout)
+    assert [(e["path"], e["rule"]) for e in outcome["errors"]] == [
+        ("patient.bsn", "duplicate_key")
+    ]
+    kept = cli("rejected", "show", outcome["rejected_id"], "--json", env=env)
+    assert kept.returncode == 0, kept.stderr
+    assert "111222333" not in result.stdout + result.stderr
+
+
 def test_submit_missing_file_is_bad_input(env: dict[str, str], tmp_path: Path) -> None:
     result = cli("submit", str(tmp_path / "nope.json"), env=env)
     assert result.returncode == 2

@@ -247,7 +247,9 @@ def test_big_optional(referral_data: dict[str, Any]) -> None:
 def test_a_provider_id_the_store_can_keep_is_accepted(
     referral_data: dict[str, Any], provider: str
 ) -> None:
-    assert parse_both(edited(referral_data, "provider.id", provider)).provider.id == provider.strip()
+    assert (
+        parse_both(edited(referral_data, "provider.id", provider)).provider.id == provider.strip()
+    )
 
 
 @pytest.mark.parametrize(
