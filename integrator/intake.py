@@ -153,11 +153,14 @@ class Intake:
         *,
         source: str,
         caller: str | None = None,
+        settled: dict[int, InvalidEvent] | None = None,
     ) -> list[IntakeResult | InvalidEvent]:
         """Accept many events in one transaction (for throughput); each gets its own outcome.
 
         ``caller``: who sent them, as the front door established it; kept with any of them
-        that is refused (``keep_rejected``)."""
+        that is refused (``keep_rejected``). ``settled``: filled, by index, with each refused
+        event as soon as it is kept (in a commit of its own): when the batch's commit fails
+        after that, a caller that tries the others again must not keep those a second time."""
         outcomes: list[IntakeResult | InvalidEvent | _Prepared] = []
         async with self._preparing:
             for start in range(0, len(raws), YIELD_EVERY):
@@ -170,6 +173,12 @@ class Intake:
                     await self._validate(raw, source, caller)
                     for raw in raws[start : start + YIELD_EVERY]
                 ]
+                if settled is not None:
+                    settled.update(
+                        (start + at, item)
+                        for at, item in enumerate(chunk)
+                        if isinstance(item, InvalidEvent)
+                    )
                 outcomes.extend(
                     item if isinstance(item, InvalidEvent) else self._prepare(item, source)
                     for item in chunk

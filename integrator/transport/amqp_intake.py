@@ -193,9 +193,10 @@ class AmqpIntake:
                 await asyncio.sleep(PAUSE_AFTER_FAILURE)
 
     async def _handle(self, batch: list[_Received]) -> None:
+        settled: dict[int, InvalidEvent] = {}
         try:
             results = await self._intake.submit_many(
-                [r.body for r in batch], source=SOURCE, caller=CALLER
+                [r.body for r in batch], source=SOURCE, caller=CALLER, settled=settled
             )
         except asyncio.CancelledError:
             raise
@@ -205,16 +206,22 @@ class AmqpIntake:
                 error_type=type(exc).__name__,
                 size=len(batch),
             )
-            if _transient(exc):  # store or broker away: all back, then pause
-                for received in batch:
+            # Refused ones are kept as rejected input already, each in a commit of its own:
+            # taken. Handed back or tried again, they were kept twice.
+            await self._ack([batch[index] for index in sorted(settled)])
+            rest = [received for index, received in enumerate(batch) if index not in settled]
+            if not rest:
+                return
+            if _transient(exc):  # store or broker away: the rest back, then pause
+                for received in rest:
                     await self._give_back(received)
                 await asyncio.sleep(PAUSE_AFTER_FAILURE)
                 return
-            if len(batch) > 1:
-                for one in batch:  # find the one that fails, if it is a single message
+            if len(rest) > 1:
+                for one in rest:  # find the one that fails, if it is a single message
                     await self._handle([one])
                 return
-            await self._failed_alone(batch[0], exc)
+            await self._failed_alone(rest[0], exc)
             return
         await self._ack(batch)  # committed (and published): whatever follows cannot lose them
         for received, result in zip(batch, results, strict=True):

@@ -385,3 +385,51 @@ async def test_a_deleted_intake_queue_is_declared_again_and_intake_goes_on(
     assert [e["log_level"] for e in logs if e["event"] == "intake consumer started again"] == [
         "info"
     ]
+
+
+async def test_a_batch_split_after_a_poison_message_keeps_each_refused_event_once(
+    setup: Setup, tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """A batch whose commit fails (here: a trigger refuses one event, as a column once refused
+    a long provider id) is split and each message tried alone. The refused events in it had
+    been kept as rejected input already, in commits of their own, and were kept a second time."""
+    import json
+    import sqlite3
+
+    poison_zd = "ZD999999999"
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        db.execute(
+            f"CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.zd_number = '{poison_zd}' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )
+    good = make_events(referral_data, PROVIDERS, 5)
+    fillers, (first, second) = good[:3], good[3:]
+    poison = dict(make_events(referral_data, PROVIDERS[:1], 1)[0], zd_number=poison_zd)
+    refused = dict(referral_data, event_id="9f64a799-fcf0-417e-b717-01a665f70245")
+    refused["patient"] = dict(referral_data["patient"], bsn="123456789")  # eleven-test fails
+
+    # Every intake worker waits on its own batch (of one filler each) while the four that
+    # matter arrive, so the first worker to go on takes those four as one batch.
+    preparing = setup.engine.intake._preparing
+    await preparing.acquire()
+    try:
+        await publish_events(setup.url, setup.prefix, fillers)
+        await asyncio.sleep(0.5)
+        await publish_raw(
+            setup.url,
+            setup.prefix,
+            [json.dumps(e).encode() for e in (first, refused, poison, second)],
+        )
+        await asyncio.sleep(0.5)
+    finally:
+        preparing.release()
+
+    assert await eventually(lambda: all_delivered(setup.engine, 5), timeout=30)
+
+    async def both_kept() -> bool:  # the refused event, and the poison after its redelivery
+        return len(await setup.engine.store.list_rejected()) >= 2
+
+    assert await eventually(both_kept, timeout=20)
+    await asyncio.sleep(1)  # a second record of either would be written by now
+    rules = sorted(e["rule"] for r in await setup.engine.store.list_rejected() for e in r.reason)
+    assert rules == ["bsn_eleven_test", "processing"]
