@@ -258,7 +258,7 @@ async def list_dead_letters(
         changed_until=died_until,
         unresolved_only=not include_resolved,
     )
-    listed = await store.list_messages(flt, limit=limit)
+    listed = await store.list_messages(flt, limit=limit, payloads=False)
     families = await Families.load(store, [m.id for m in listed])
     found = [(message, families.resolution(message.id)) for message in listed]
     return [

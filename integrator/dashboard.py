@@ -93,7 +93,7 @@ async def _tile(
     assert isinstance(counts, dict)
     oldest = await store.pending_messages(dest_id, limit=1)
     answered = await store.list_messages(
-        MessageFilter(destination_id=dest_id, statuses=_ANSWERED), limit=1
+        MessageFilter(destination_id=dest_id, statuses=_ANSWERED), limit=1, payloads=False
     )
     last_ack = None
     if answered:

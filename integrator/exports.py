@@ -81,7 +81,7 @@ async def export_messages(
     whichever front door asked (``integrator messages list --csv``, the console). How many
     match in all, for a front door to say when the file holds fewer: ``Store.count_messages``."""
     found = await messages_in_sight(
-        store, await store.list_messages(flt, limit=limit), flt.destination_ids
+        store, await store.list_messages(flt, limit=limit, payloads=False), flt.destination_ids
     )
     await record_export(
         store,

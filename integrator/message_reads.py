@@ -111,7 +111,7 @@ async def check_destination(
     if wanted in known:
         return
     anywhere = MessageFilter(destination_id=wanted, destination_ids=scope)
-    if await store.list_messages(anywhere, limit=1):
+    if await store.list_messages(anywhere, limit=1, payloads=False):
         return
     raise BadSearch(
         "destination",
@@ -153,7 +153,9 @@ async def find_messages_in_store(
     ``patient_data.read``; the server's CLI is trusted).
     """
     rows = await messages_in_sight(
-        store, await store.list_messages(flt, limit=limit, offset=offset), flt.destination_ids
+        store,
+        await store.list_messages(flt, limit=limit, offset=offset, payloads=False),
+        flt.destination_ids,
     )
     await record_search(
         store,

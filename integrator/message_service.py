@@ -190,7 +190,7 @@ async def page_kept_search(
         raise ValueError("a search by BSN is paged under patient_data.read")
     flt = await checked_filter(engine, scope, MessageTerms(**search.terms))
     flt = dataclasses.replace(flt, bsn_hash=search.bsn_hash)
-    found = await engine.store.list_messages(flt, limit=limit, offset=offset)
+    found = await engine.store.list_messages(flt, limit=limit, offset=offset, payloads=False)
     return await messages_in_sight(engine.store, found, flt.destination_ids)
 
 

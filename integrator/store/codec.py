@@ -66,13 +66,17 @@ MESSAGE_COLUMNS = (
     events.c.zd_number,
     events.c.type.label("event_type"),
 )
+_WITHOUT_PAYLOAD = tuple(c for c in MESSAGE_COLUMNS if c is not messages.c.payload)
 
 
-def select_messages() -> Select[Any]:
-    """Messages joined with the event fields that listings show and filters search."""
-    return select(*MESSAGE_COLUMNS).select_from(
-        messages.join(events, messages.c.event_id == events.c.id)
-    )
+def select_messages(*, payload: bool = True) -> Select[Any]:
+    """Messages joined with the event fields that listings show and filters search.
+
+    ``payload=False`` leaves the HL7 bytes unread (the record's ``payload`` is then ``b""``):
+    a listing shows ids and states, and a thousand referrals with a PDF each, read and unsealed
+    for one page, held some 2 GB in the engine."""
+    columns = MESSAGE_COLUMNS if payload else _WITHOUT_PAYLOAD
+    return select(*columns).select_from(messages.join(events, messages.c.event_id == events.c.id))
 
 
 def message_record(row: Row[Any], sealer: Sealer) -> MessageRecord:
@@ -84,7 +88,11 @@ def message_record(row: Row[Any], sealer: Sealer) -> MessageRecord:
         version=row.version,
         message_type=row.message_type,
         control_id=row.control_id,
-        payload=sealer.open(bytes(row.payload), aad("messages", "payload", row.id)),
+        payload=(
+            sealer.open(bytes(row.payload), aad("messages", "payload", row.id))
+            if "payload" in row._fields
+            else b""
+        ),
         status=row.status,
         attempt_count=row.attempt_count,
         created_at=row.created_at,

@@ -178,7 +178,7 @@ class MessageRecord:
     version: str
     message_type: str
     control_id: str
-    payload: bytes
+    payload: bytes  # b"" also when listed without it (``Store.list_messages(payloads=False)``)
     status: str
     attempt_count: int
     created_at: datetime

@@ -978,9 +978,17 @@ class Store(
 
     @guarded("list messages")
     async def list_messages(
-        self, flt: MessageFilter = ANY_MESSAGE, *, limit: int = 100, offset: int = 0
+        self,
+        flt: MessageFilter = ANY_MESSAGE,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        payloads: bool = True,
     ) -> list[MessageRecord]:
         """Messages matching every given term, newest first.
+
+        ``payloads=False``: for listings, which show no HL7; each record's ``payload`` is then
+        ``b""`` (``codec.select_messages``).
 
         With a period the order is by creation time (then ``seq``), which the ``created_at``
         index delivers in order: PostgreSQL would otherwise walk ``seq`` backwards through
@@ -993,7 +1001,7 @@ class Store(
             else (messages.c.seq.desc(),)
         )
         query = (
-            select_messages()
+            select_messages(payload=payloads)
             .where(*_filter_terms(flt))
             .order_by(*newest_first)
             .limit(limit)

@@ -431,3 +431,27 @@ def test_keys_list_without_a_key_says_nothing_is_sealed(tmp_path: Path) -> None:
         env_for(tmp_path, f"kid1:{base64.b64encode(bytes(32)).decode()}"), "keys", "list"
     )
     assert "no data key configured" not in with_key.stdout
+
+
+def test_listings_do_not_open_the_message_bodies(tmp_path: Path) -> None:
+    """``messages list`` and ``deadletter list`` read and unsealed every message's HL7 for a
+    table of ids and states (2 GB in the engine for 1,000 referrals with a PDF each). A body
+    that cannot be opened shows it: the listings work, only ``show`` needs the body."""
+    import sqlite3
+
+    keys = entry("kid1")
+    [tampered, other] = fill(tmp_path, keys, 2)
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        [(payload,)] = db.execute("SELECT payload FROM messages WHERE id = ?", (tampered,))
+        db.execute(
+            "UPDATE messages SET payload = ? WHERE id = ?",
+            (bytes(payload[:-1]) + bytes([payload[-1] ^ 1]), tampered),
+        )
+    env = env_for(tmp_path, keys)
+    listed = cli(env, "messages", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert {m["id"] for m in json.loads(listed.stdout)} == {tampered, other}
+    exported = cli(env, "messages", "list", "--csv")
+    assert exported.exit_code == 0 and tampered in exported.stdout, exported.output
+    shown = cli(env, "messages", "show", tampered, "--json")
+    assert shown.exit_code != 0 and "sealed with" in shown.output
