@@ -30,7 +30,7 @@ import os
 import socket
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Final
 
 from yarl import URL
@@ -41,14 +41,9 @@ from integrator.eventloop import stop_task
 from integrator.logging import get_logger
 from integrator.settings import Settings
 from integrator.store import EnginePresence, Store
+from integrator.store.presence import FRESH_FOR, HEARTBEAT_EVERY
 
 log = get_logger("integrator.presence")
-
-HEARTBEAT_EVERY: Final = 10.0
-"""Seconds between heartbeats of a running engine."""
-
-FRESH_FOR: Final = timedelta(seconds=3 * HEARTBEAT_EVERY)
-"""A row whose heartbeat is older is a crashed engine's: it no longer blocks anything."""
 
 
 def http_address(settings: Settings, *, http: bool) -> str | None:

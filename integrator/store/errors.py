@@ -38,6 +38,13 @@ class StoreError(IntegratorError):
     """The plain sentence for a failure the operator must act on (``failures.cause``)."""
 
 
+class EnginesStillRunning(StoreError):
+    """The store is at an older revision and engines still run on it: migrating it under them
+    would leave them writing rows the new schema no longer reads as they do."""
+
+    exit_code = 2
+
+
 class StoreConfigError(StoreError):
     """The database URL or schema cannot be used."""
 

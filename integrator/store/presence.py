@@ -10,8 +10,8 @@ import dataclasses
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import Any, Final, Protocol
 
 from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -19,6 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from integrator.store.advisory import advisory_key
 from integrator.store.failures import guarded
 from integrator.store.tables import engine_presence
+
+HEARTBEAT_EVERY: Final = 10.0
+"""Seconds between heartbeats of a running engine."""
+
+FRESH_FOR: Final = timedelta(seconds=3 * HEARTBEAT_EVERY)
+"""A row whose heartbeat is older is a crashed engine's: it no longer blocks anything."""
+
+PRESENCE_SINCE: Final = "0011"
+"""The migration that made ``engine_presence``: a store older than it cannot say who runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,20 @@ def _fresh(since: datetime | None) -> Select[Any]:
     if since is not None:
         query = query.where(engine_presence.c.heartbeat_at >= since)
     return query.order_by(engine_presence.c.heartbeat_at.desc(), engine_presence.c.id)
+
+
+async def engines_running_at(conn: AsyncConnection, now: datetime) -> list[str]:
+    """The engines with a fresh heartbeat, each as a person finds it (``host`` pid ``pid``,
+    its HTTP address); read with the columns every revision since ``PRESENCE_SINCE`` has."""
+    rows = await conn.execute(
+        select(engine_presence.c.host, engine_presence.c.pid, engine_presence.c.http_address)
+        .where(engine_presence.c.heartbeat_at >= now - FRESH_FOR)
+        .order_by(engine_presence.c.heartbeat_at.desc())
+    )
+    return [
+        f"{host} pid {pid}" + (f", HTTP at {address}" if address else "")
+        for host, pid, address in rows
+    ]
 
 
 class _StoreParts(Protocol):

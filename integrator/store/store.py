@@ -13,7 +13,7 @@ import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -54,7 +54,13 @@ from integrator.store.console_searches import ConsoleSearchesMixin
 from integrator.store.destination_history import DestinationHistoryMixin
 from integrator.store.early_retries import EarlyRetriesMixin
 from integrator.store.engine import create_engine
-from integrator.store.errors import StoreError, StoreUnavailable, UnknownEvent, UnknownMessage
+from integrator.store.errors import (
+    EnginesStillRunning,
+    StoreError,
+    StoreUnavailable,
+    UnknownEvent,
+    UnknownMessage,
+)
 from integrator.store.failures import guarded, waiting_helps
 from integrator.store.families import family_roots, no_later_member_delivered
 from integrator.store.gauges import GaugesMixin
@@ -63,7 +69,12 @@ from integrator.store.jobs import JobsMixin
 from integrator.store.pauses import DestinationPausesMixin
 from integrator.store.people import PeopleMixin
 from integrator.store.pg_hot_writes import PostgresHotWrites
-from integrator.store.presence import PresenceMixin
+from integrator.store.presence import (
+    FRESH_FOR,
+    PRESENCE_SINCE,
+    PresenceMixin,
+    engines_running_at,
+)
 from integrator.store.records import (
     PENDING_STATUSES,
     ROUTE_ACTION,
@@ -1623,6 +1634,8 @@ async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
         return
     if revision is None and await _create_if_empty(engine, schema):
         return
+    if revision is not None and PRESENCE_SINCE <= revision < HEAD_REVISION:
+        await _refuse_while_engines_run(engine, revision)
     from alembic.util import CommandError
 
     from integrator.store.migrate import upgrade_to_head
@@ -1634,6 +1647,27 @@ async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
         raise StoreError(
             "the database schema is at a revision this version does not know"
         ) from None
+
+
+async def _refuse_while_engines_run(engine: AsyncEngine, revision: str) -> None:
+    """Refuse to migrate an older store while an engine runs on it (its heartbeat is fresh).
+
+    Any command of a newer version migrates the store it opens, a read too. With an engine of
+    the old version still running, that engine went on writing rows of the old shape into the
+    new schema (a resend without its family root, which a migration had filled in for the rows
+    there were), and the new version's own counts then disagreed for good.
+    """
+    async with engine.connect() as conn:
+        running = await engines_running_at(conn, datetime.now(UTC))
+    if running:
+        who = "; ".join(running)
+        raise EnginesStillRunning(
+            f"the store is at revision {revision} and this version migrates it to "
+            f"{HEAD_REVISION}, but {len(running)} engine(s) still run on it ({who}): "
+            "stop every engine of the old version first, then start one of this version "
+            "(docs/deploy.md, Upgrades); an engine that crashed stops counting "
+            f"{int(FRESH_FOR.total_seconds())} s after its last heartbeat"
+        )
 
 
 async def _create_if_empty(engine: AsyncEngine, schema: str | None) -> bool:

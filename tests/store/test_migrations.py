@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from integrator.clock import ManualClock
 from integrator.store import EnginePresence, Store, StoreError, sqlite_head
 from integrator.store.codec import event_row
 from integrator.store.engine import create_engine
+from integrator.store.errors import EnginesStillRunning
 from integrator.store.migrate import current_revision, head_revision, upgrade_to_head
 from integrator.store.schema_version import HEAD_REVISION
 from integrator.store.sealing import Sealer
@@ -359,6 +361,52 @@ async def test_a_store_from_newer_code_is_refused_by_both_opens(site: Site) -> N
         ]
 
 
+async def test_an_older_store_is_not_migrated_while_an_engine_runs_on_it(site: Site) -> None:
+    """A newer version's first command (a read too) migrated the store under the engines of
+    the old version still running on it, which then wrote rows of the old shape into the new
+    schema: a resend without its family root, and counts that disagreed for good."""
+    await migrate_to(site, "0023")
+    now = datetime.now(UTC)
+    async with raw_connection(site) as conn:
+        await conn.execute(
+            insert(engine_presence).values(
+                id="old-engine",
+                host="ziekenhuis-app-01",
+                pid=4242,
+                http_address="127.0.0.1:8080",
+                started_at=now - timedelta(hours=1),
+                heartbeat_at=now - timedelta(seconds=5),
+                pid_namespace=None,
+                data_keys="",
+                transport="embedded",
+            )
+        )
+        await conn.commit()
+
+    said = (
+        f"the store is at revision 0023 and this version migrates it to {HEAD_REVISION}, but 1 "
+        "engine(s) still run on it (ziekenhuis-app-01 pid 4242, HTTP at 127.0.0.1:8080): stop "
+        "every engine of the old version first"
+    )
+    with pytest.raises(EnginesStillRunning, match=re.escape(said)) as refused:
+        await site.open()
+    assert refused.value.exit_code == 2
+    with pytest.raises(EnginesStillRunning):
+        await Store.open_existing(site.url, schema=site.schema)
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == "0023"
+
+    async with raw_connection(site) as conn:  # it stopped (or crashed over 30 s ago)
+        await conn.execute(
+            engine_presence.update().values(heartbeat_at=now - timedelta(seconds=31))
+        )
+        await conn.commit()
+    opened = await site.open()
+    await opened.close()
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == HEAD_REVISION
+
+
 async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_their_maker(
     site: Site,
 ) -> None:
@@ -537,7 +585,7 @@ async def test_migration_0021_keeps_an_engine_row_from_before_it_as_of_unknown_t
     """An engine row written before 0021 reads back with transport None (unknown); rows
     written afterwards keep what the engine says it delivers through."""
     await migrate_to(site, "0020")
-    seen = datetime.now(UTC)
+    seen = datetime.now(UTC) - timedelta(minutes=1)  # stopped since: it blocks no migration
     async with raw_connection(site) as conn:
         await conn.execute(
             insert(engine_presence).values(
@@ -558,6 +606,7 @@ async def test_migration_0021_keeps_an_engine_row_from_before_it_as_of_unknown_t
         newer = EnginePresence("new-engine", "h", 2, None, seen, seen, transport="embedded")
         await opened.register_engine(newer)
         found = {e.id: e for e in await opened.fresh_engines(seen - timedelta(minutes=1))}
+        assert set(found) == {"old-engine", "new-engine"}
         assert found["old-engine"].transport is None
         assert found["new-engine"].transport == "embedded"
     finally:
