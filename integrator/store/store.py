@@ -1645,7 +1645,9 @@ async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
     except CommandError:
         # E.g. the database was migrated by newer code: this code does not know its revision.
         raise StoreError(
-            "the database schema is at a revision this version does not know"
+            f"the database schema is at a revision this version does not know ({revision}; "
+            f"this version knows up to {HEAD_REVISION}): a newer version migrated it. Run that "
+            "version, or restore the backup made before the upgrade (docs/deploy.md, Going back)"
         ) from None
 
 

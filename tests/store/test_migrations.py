@@ -350,7 +350,11 @@ async def test_a_store_from_newer_code_is_refused_by_both_opens(site: Site) -> N
         await conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999_future'")
         await conn.commit()
 
-    message = "the database schema is at a revision this version does not know"
+    message = re.escape(
+        "the database schema is at a revision this version does not know (9999_future; this "
+        f"version knows up to {HEAD_REVISION}): a newer version migrated it. Run that version, "
+        "or restore the backup made before the upgrade"
+    )
     with pytest.raises(StoreError, match=message):
         await site.open()
     with pytest.raises(StoreError, match=message):
