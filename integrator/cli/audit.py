@@ -155,10 +155,10 @@ def audit_list(
         return entries, shown
 
     entries, shown = with_store(action_on, settings, read_only=True)
+    say_shown(shown)  # on stderr: a CSV that looks complete when it is not misses entries
     if as_csv:
         sys.stdout.write(audit_csv(entries, settings.zone))
         return
-    say_shown(shown)
     if as_json:
         print_json([audit_view(e, settings.zone) for e in entries])
         return

@@ -25,6 +25,7 @@ from rich.table import Table
 
 from integrator.cli.common import (
     JsonOption,
+    Shown,
     console,
     err_console,
     fail,
@@ -128,12 +129,16 @@ def events_list(
 
     if as_csv:  # audited before a row is written
 
-        async def export(store: Store) -> str:
-            return await export_events(
+        async def export(store: Store) -> tuple[str, int]:
+            text = await export_events(
                 store, flt, actor=local_actor(), terms=terms, limit=limit, zone=settings.zone
             )
+            return text, await store.count_events(flt)
 
-        sys.stdout.write(with_store(export, settings, read_only=True))
+        text, total = with_store(export, settings, read_only=True)
+        # On stderr, as for the table and --json: stdout stays pure CSV.
+        say_shown(Shown(min(total, limit), total=total))
+        sys.stdout.write(text)
         return
 
     async def action(store: Store) -> tuple[list[dict[str, Any]], int | None]:

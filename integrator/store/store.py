@@ -555,6 +555,16 @@ class Store(
                 for row in result
             ]
 
+    @guarded("count events")
+    async def count_events(self, flt: EventFilter | None = None) -> int:
+        """How many events ``list_events`` would list with ``flt`` and no limit: a CSV of
+        ``limit`` rows says nothing of being cut otherwise."""
+        query = (
+            select(func.count()).select_from(events).where(*self._event_terms(flt or EventFilter()))
+        )
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
     @guarded("count unrouted events")
     async def count_unrouted_events(
         self,

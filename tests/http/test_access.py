@@ -374,6 +374,7 @@ async def test_a_reports_token_exports_its_clusters_messages_and_events_as_csv_a
         assert events.status_code == 200, events.text
         rows = list(csv.DictReader(io.StringIO(events.text)))
         assert [r["event_id"] for r in rows] == [world.lab_event]  # CARD's left out
+        assert events.headers["X-Total-Count"] == "1"  # counted within LAB too
         assert rows[0]["messages"] == "1" and BSN not in events.text
         event = await world.engine.store.get_event(world.lab_event)
         assert event is not None

@@ -190,9 +190,7 @@ def test_submit_of_a_bsn_given_twice_is_refused_and_kept(
     result = cli("submit", "--json", str(path), env=env)
     assert result.returncode == 2, result.stderr
     [outcome] = json.loads(result.stdout)
-    assert [(e["path"], e["rule"]) for e in outcome["errors"]] == [
-        ("patient.bsn", "duplicate_key")
-    ]
+    assert [(e["path"], e["rule"]) for e in outcome["errors"]] == [("patient.bsn", "duplicate_key")]
     kept = cli("rejected", "show", outcome["rejected_id"], "--json", env=env)
     assert kept.returncode == 0, kept.stderr
     assert "111222333" not in result.stdout + result.stderr

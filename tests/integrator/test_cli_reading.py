@@ -559,6 +559,28 @@ def test_a_csv_cut_by_its_limit_says_so_on_stderr(tmp_path: Path) -> None:
     assert "shown" not in whole.stderr and all(m in whole.stdout for m in messages)
 
 
+def test_an_events_or_audit_csv_cut_by_its_limit_says_so_on_stderr(tmp_path: Path) -> None:
+    """``events list --csv`` and ``audit list --csv`` returned before saying what the table
+    says: a file of 2 rows out of 3 looked complete."""
+    env, _messages = three_seconds_apart(tmp_path)
+
+    async def audited() -> None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            for reason in ("one", "two", "three"):
+                await store.add_audit("local:root", "event.route", "noord", reason=reason)
+
+    asyncio.run(audited())
+    events = cli(env, "events", "list", "--csv", "--limit", "2")
+    assert events.exit_code == 0, events.output
+    assert len(events.stdout.strip().splitlines()) == 1 + 2
+    assert "2 of 3 shown; --limit to see more" in " ".join(events.stderr.split())
+    audit = cli(env, "audit", "list", "--csv", "--limit", "2", "--action", "event.route")
+    assert audit.exit_code == 0, audit.output
+    assert "2 shown, more match; --limit to see more" in " ".join(audit.stderr.split())
+    whole = cli(env, "events", "list", "--csv")
+    assert "shown" not in whole.stderr
+
+
 @pytest.mark.postgres
 def test_a_missing_postgresql_database_says_to_create_it(tmp_path: Path) -> None:
     """The engine makes its tables, not a PostgreSQL database: a command pointed at one that is

@@ -142,7 +142,7 @@ async def list_events(
 @router.get(
     "/events.csv",
     response_class=Response,
-    responses=csv_responses("events"),
+    responses=csv_responses("events", total=True),
 )
 async def export_events_csv(
     engine: EngineDep,
@@ -152,19 +152,23 @@ async def export_events_csv(
     limit: Limit = 1000,
 ) -> Response:
     """The events ``GET /api/v1/events`` finds, as CSV for reports (identifiers, times and
-    message counts; no patient data); the export is audited (``events.export``) first."""
+    message counts; no patient data); the export is audited (``events.export``) first.
+    ``X-Total-Count`` says how many match in all, beyond ``limit``."""
     given = terms.model_dump(exclude={"bsn", "limit", "offset"})
     given["unrouted"] = terms.unrouted or None
+    flt = _filter(engine, scope, terms)
     text = await export_events(
         engine.store,
-        _filter(engine, scope, terms),
+        flt,
         actor=scope.actor,
         terms=given,
         limit=limit,
         zone=engine.settings.zone,
         source=source,
     )
-    return csv_attachment(text, "events.csv")
+    exported = csv_attachment(text, "events.csv")
+    exported.headers["X-Total-Count"] = str(await engine.store.count_events(flt))
+    return exported
 
 
 @router.post("/events/search")
