@@ -14,7 +14,7 @@ import asyncio
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
 from destinations.config import DestinationConfig
@@ -35,6 +35,7 @@ from integrator.transport.committed import DELIVERY_AWAY, publish_committed
 from integrator.zd_sequence import check_batch, zd_warnings
 from mappings import MappingContext, MappingError, map_event
 from schemas import DiagnosticRequest, EventValidationError, FieldError, Referral, parse_event
+from schemas.rules import message_for
 from shapes import TEXT, Shape
 
 log = get_logger("integrator.intake")
@@ -249,12 +250,29 @@ class Intake:
         self, raw: bytes | str | Mapping[str, Any], source: str, caller: str | None
     ) -> InvalidEvent | Event:
         try:
-            return parse_event(raw)
+            event = parse_event(raw)
+            born = self._born_after_today(event)
+            if born is not None:
+                raise EventValidationError((born,))
+            return event
         except EventValidationError as exc:
             rejected_id = await self.keep_rejected(
                 _raw_bytes(raw), source, exc.errors, caller=caller
             )
             return InvalidEvent(exc, rejected_id=rejected_id)
+
+    def _born_after_today(self, event: Event) -> FieldError | None:
+        """A birth date after the day the event arrives, as a refusal.
+
+        Schemas read no clock, so they hold a birth date to ``created_at`` only; an event whose
+        ``created_at`` a sender's clock put in the future let a future birth date through to
+        the hospital. A day of slack: the sender's "today" may be ahead of the engine's zone.
+        """
+        latest = self._clock.now().astimezone(self._zone).date() + timedelta(days=1)
+        if event.patient.birth_date <= latest:
+            return None
+        rule = "birth_date_in_future"
+        return FieldError("patient.birth_date", rule, message_for(rule))
 
     async def keep_rejected(
         self,

@@ -52,6 +52,7 @@ RULE_MESSAGES: Final[dict[str, str]] = {
     "partner_family_required": "is required when name_usage uses the partner's name",
     "icpc_format": "must be an ICPC-1 code: a letter and 2 digits, optionally .1-2 digits",
     "birth_date_after_created_at": "must not be later than the event's created_at date",
+    "birth_date_in_future": "must not be later than the day the event arrived",
     # Questions
     "answer_required": "is required because the question is required",
     "answer_type": "does not fit the question's answer_type",
