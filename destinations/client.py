@@ -26,7 +26,7 @@ from destinations.errors import (
     FrameTooLarge,
 )
 from destinations.mllp import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frame
-from shapes import ADDRESS, SECONDS, TEXT, Shape
+from shapes import ADDRESS, NUMBER, SECONDS, TEXT, Shape
 
 if TYPE_CHECKING:
     from destinations.config import DestinationConfig
@@ -179,6 +179,7 @@ class MllpClient:
             protocol = await self._ready_protocol()
             transport = protocol.transport
             assert transport is not None
+            stray_before = protocol.decoder.discarded_bytes
             try:
                 transport.write(data)
                 while True:
@@ -188,9 +189,10 @@ class MllpClient:
                     if more is None or not more(answer):
                         break
             except TimeoutError as exc:
+                stray = protocol.decoder.discarded_bytes - stray_before
+                unfinished = protocol.decoder.pending_bytes
                 self._abort()
-                late = NO_APPLICATION_ACK if answers else NO_ACK
-                error = AckTimeout(late(seconds=f"{self.ack_timeout:g}"))
+                error = AckTimeout(_no_ack(answers, self.ack_timeout, stray, unfinished))
                 error.answers = tuple(answers)
                 raise error from exc
             except DeliveryError as exc:
@@ -288,6 +290,35 @@ NO_APPLICATION_ACK = Shape(
     "no application ACK after the commit ACK within {seconds}s",
     seconds=SECONDS,
 )
+
+
+UNFRAMED_ANSWER = Shape(
+    "delivery.unframed_answer",
+    "no ACK within {seconds}s: {count} bytes came outside an MLLP frame "
+    "(no 0x0B start block before them)",
+    seconds=SECONDS,
+    count=NUMBER,
+)
+"""An answer sent without MLLP's frame, a receiver's setup mistake: said as such, not as
+silence, so the dead letter does not blame a receiver that did answer."""
+UNFINISHED_FRAME = Shape(
+    "delivery.unfinished_frame",
+    "no ACK within {seconds}s: an MLLP frame of {count} bytes began but never ended "
+    "(no 0x1C 0x0D end block)",
+    seconds=SECONDS,
+    count=NUMBER,
+)
+
+
+def _no_ack(answers: list[bytes], timeout: float, stray: int, unfinished: int) -> str:
+    """Why no (further) ACK came, by what did arrive: an open frame, bytes outside any
+    frame, or nothing at all."""
+    seconds = f"{timeout:g}"
+    if unfinished:
+        return UNFINISHED_FRAME(seconds=seconds, count=str(unfinished))
+    if stray and not answers:
+        return UNFRAMED_ANSWER(seconds=seconds, count=str(stray))
+    return (NO_APPLICATION_ACK if answers else NO_ACK)(seconds=seconds)
 
 
 def _describe(exc: OSError) -> str:

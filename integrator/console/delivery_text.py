@@ -36,6 +36,8 @@ ERRORS: Final = Family(
         client.CONNECT_TIMED_OUT,
         client.CONNECT_FAILED,
         client.CONNECTION_CLOSED,
+        client.UNFRAMED_ANSWER,
+        client.UNFINISHED_FRAME,
         client.NO_ACK,
         client.NO_APPLICATION_ACK,
         client.REFUSED,

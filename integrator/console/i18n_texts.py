@@ -47,6 +47,14 @@ EN: Final[dict[str, str]] = {
     "text.delivery.tls_failed": "TLS error ({detail})",
     "text.delivery.connection_closed": "connection closed before the ACK arrived",
     "text.delivery.no_ack": "no ACK within {seconds}s",
+    "text.delivery.unframed_answer": (
+        "no ACK within {seconds}s: {count} bytes came outside an MLLP frame "
+        "(no 0x0B start block before them)"
+    ),
+    "text.delivery.unfinished_frame": (
+        "no ACK within {seconds}s: an MLLP frame of {count} bytes began but never ended "
+        "(no 0x1C 0x0D end block)"
+    ),
     "text.delivery.no_application_ack": (
         "no application ACK after the commit ACK within {seconds}s"
     ),
@@ -121,6 +129,14 @@ NL: Final[dict[str, str]] = {
     "text.delivery.tls_failed": 'TLS-fout ("{detail}")',
     "text.delivery.connection_closed": "de verbinding werd verbroken voordat de ACK binnenkwam",
     "text.delivery.no_ack": "geen ACK binnen {seconds}s",
+    "text.delivery.unframed_answer": (
+        "geen ACK binnen {seconds}s: {count} bytes kwamen buiten een MLLP-frame "
+        "(geen startbyte 0x0B ervoor)"
+    ),
+    "text.delivery.unfinished_frame": (
+        "geen ACK binnen {seconds}s: een MLLP-frame van {count} bytes begon maar eindigde niet "
+        "(geen eindblok 0x1C 0x0D)"
+    ),
     "text.delivery.no_application_ack": ("geen applicatie-ACK binnen {seconds}s na de commit-ACK"),
     "text.delivery.control_id_mismatch": (
         "MSA-2 '{received}' is niet de MSH-10 die verstuurd is ('{expected}')"

@@ -75,15 +75,16 @@ async def _attempt(
         await sender.close()
 
 
-def _answering(answer: bytes | None) -> ScriptedServer:
-    """A receiver that reads one message and sends ``answer`` (None: hangs up; b"": silent)."""
+def _answering(answer: bytes | None, *, raw: bool = False) -> ScriptedServer:
+    """A receiver that reads one message and sends ``answer`` (None: hangs up; b"": silent),
+    framed, or ``raw`` as it is."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
         await read_frame(reader)
         if answer is None:
             return  # closes the connection
         if answer:
-            writer.write(b"\x0b" + answer + b"\x1c\x0d")
+            writer.write(answer if raw else b"\x0b" + answer + b"\x1c\x0d")
             await writer.drain()
         await asyncio.sleep(2)
 
@@ -110,6 +111,11 @@ async def _over_the_wire() -> list[str]:
             result = await _attempt(server.port, control_id, max_attempts=attempts)
         assert result.error is not None, answer
         found.append(result.error)
+    for raw in (make_ack("C1", "AA"), b"\x0b" + make_ack("C1", "AA")):  # framed wrongly
+        async with _answering(raw, raw=True) as server:
+            wrongly = await _attempt(server.port, "C1")
+        assert wrongly.error is not None
+        found.append(wrongly.error)
     # Enhanced mode: the commit ACK came, the application ACK did not.
     async with _answering(make_ack("C3", "CA")) as server:
         late = await _attempt(server.port, "C3", payload=enhanced_message("C3"))

@@ -9,7 +9,8 @@ Behaviours: ``ok`` (AA); an ACK code, or several joined by ``+`` (``CA+AA``: one
 ``refuse`` (drop the connection before reading); ``close_mid_frame`` (half an ACK, then
 close); ``delay:<s>`` (AA after s seconds); ``drop`` (never answer); ``wrong_id`` (MSA-2 of
 another message); ``garbage`` (a frame that is not HL7); ``double`` (two AA for one message);
-``hold`` (AA once ``answer`` is set: a receiver as slow as the test wants, without a timer).
+``hold`` (AA once ``answer`` is set: a receiver as slow as the test wants, without a timer);
+``unframed`` (an AA without MLLP's frame) and ``unended`` (an AA frame never ended).
 ``byte_by_byte=True`` reads the stream one byte per read.
 """
 
@@ -153,6 +154,13 @@ class MisbehavingReceiver:
         elif behaviour == "hold":
             await self.answer.wait()
             frames = [ack_for(message, "AA")]
+        elif behaviour in ("unframed", "unended"):  # a receiver's framing mistakes
+            answer = ack_for(message, "AA")
+            written = answer if behaviour == "unframed" else VT + answer
+            entry.sent.append(written)
+            writer.write(written)
+            await writer.drain()
+            return True
         elif behaviour.startswith("delay:"):
             await asyncio.sleep(float(behaviour.split(":", 1)[1]))
             frames = [ack_for(message, "AA")]

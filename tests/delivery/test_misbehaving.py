@@ -6,6 +6,7 @@ taken as the answer to another message than the one it names.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,32 @@ async def test_a_failed_attempt_is_retried_with_the_same_control_id(
                 tries = [r.connection for r in receiver.log if r.control_id == first.control_id]
                 assert len(set(tries)) == len(tries)
             await assert_acks_matched(engine, ids)
+        finally:
+            await engine.stop()
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "said"),
+    [
+        ("unframed", r"\d+ bytes came outside an MLLP frame \(no 0x0B start block before them\)"),
+        ("unended", r"an MLLP frame of \d+ bytes began but never ended \(no 0x1C 0x0D end block\)"),
+    ],
+)
+async def test_an_answer_framed_wrongly_is_named_not_called_silence(
+    tmp_path: Path, referral_data: dict[str, Any], behaviour: str, said: str
+) -> None:
+    """A receiver that answers without MLLP's frame (a common setup mistake) was recorded as
+    "no ACK within 1s" on every attempt, and its dead letter blamed a receiver that had
+    answered within a millisecond."""
+    async with MisbehavingReceiver([behaviour]) as receiver:
+        engine = await start_engine(tmp_path, receiver.port)
+        try:
+            [message_id] = await submit(engine, referral_data, 1)
+            assert await engine.wait_settled(timeout=10)
+            first, second = await engine.store.list_attempts(message_id)
+            assert first.outcome == "failed" and first.error is not None
+            assert re.fullmatch(r"AckTimeout: no ACK within \S+s: " + said, first.error)
+            assert second.outcome == "delivered"
         finally:
             await engine.stop()
 
