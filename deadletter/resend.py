@@ -628,8 +628,13 @@ async def resend(
     progress: Callable[[int], None] | None = None,
     committed: Callable[[Sequence[ResendResult]], Awaitable[None]] | None = None,
     dry_run: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> list[ResendResult]:
     """Resend each selected message as the module's rules say; ``progress(done)`` per chunk.
+
+    ``stop()`` is asked before each chunk but the first: true, the results so far are
+    returned (fewer than the selection: each chunk done is committed and audited, and a run of
+    the same selection again skips what went out as already resent).
 
     ``committed(chunk)`` is awaited right after each chunk's transaction, before the next one
     is planned: the engine publishes the chunk's resends there, so an engine that dies in the
@@ -650,6 +655,8 @@ async def resend(
     results: list[ResendResult] = []
     done = 0
     for start in range(0, len(originals), CHUNK):
+        if start and stop is not None and stop():
+            break
         chunk = list(
             zip(originals[start : start + CHUNK], modes[start : start + CHUNK], strict=True)
         )

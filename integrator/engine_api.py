@@ -122,6 +122,15 @@ async def engine_running(settings: Settings) -> bool:
     return response.status_code == 200
 
 
+class LeftRunning(Exception):
+    """The command stopped following a job (a signal asked it to stop); the engine goes on
+    with it: ``job_id`` finds it again, ``done`` of ``total`` were done when it was left."""
+
+    def __init__(self, job_id: str, done: int, total: int) -> None:
+        super().__init__(f"job {job_id} left running at {done} of {total}")
+        self.job_id, self.done, self.total = job_id, done, total
+
+
 async def follow_job(
     client: httpx.AsyncClient,
     job: dict[str, Any],
@@ -130,13 +139,17 @@ async def follow_job(
     progress: Callable[[int, int], None] | None,
     what: str,
     poll: float = 0.1,
+    stop: Callable[[], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Poll a job the engine started (``/api/v1/jobs/{id}``) to its end; its results.
 
     ``check`` turns a refused answer into the command's own error; ``progress(done, total)``
     drives a progress bar. A job that failed is a ``RuntimeError`` naming ``what`` it did.
+    ``stop()`` true: ``LeftRunning`` (the job itself goes on in the engine).
     """
     while job["state"] == "running":
+        if stop is not None and stop():
+            raise LeftRunning(str(job["id"]), int(job["done"]), int(job["total"]))
         if progress is not None:
             progress(job["done"], job["total"])
         await asyncio.sleep(poll)

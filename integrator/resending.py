@@ -169,11 +169,13 @@ async def resend_in_store(
     progress: Progress | None = None,
     clock: Clock | None = None,
     dry_run: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> list[ResendResult]:
     """No engine runs: store the resends as queued; the engine sends them when it starts.
 
     Also the CLI's dry run, engine or not: the decisions need only the store and the
-    destinations, and a dry run must not depend on whether the engine answers.
+    destinations, and a dry run must not depend on whether the engine answers. ``stop``: asked
+    between chunks (``deadletter.resend``); fewer results than the selection when it said so.
     """
     from integrator.operators import DestinationAdmin
 
@@ -195,6 +197,7 @@ async def resend_in_store(
         IntakeRenderer(intake, store, clock),
         progress=(lambda done: progress(done, total)) if progress else None,
         dry_run=dry_run,
+        stop=stop,
     )
 
 
@@ -207,6 +210,7 @@ async def resend_via_http(
     dry_run: bool = False,
     poll: float = 0.1,
     on_job: Callable[[str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> EngineAnswer:
     """Ask the running engine to resend this selection as a job; follow its progress.
     ``on_job`` hears the job's id as soon as the engine started it: where a person finds the
@@ -241,6 +245,7 @@ async def resend_via_http(
             progress=progress,
             what="resend",
             poll=poll,
+            stop=stop,
         )
         return EngineAnswer(results=results, actor=actor)
 

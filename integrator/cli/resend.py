@@ -149,6 +149,7 @@ class Outcome:
     via: str | None = None  # "engine" or "store", dry run or not; None when nothing was selected
     note: str | None = None  # about the selection (a status no message is ever in), for stderr
     outside: int = 0  # broadly selected, left out: outside the clusters of the token sent
+    stopped: int = 0  # the exit code of the signal that stopped it between chunks (0: none)
 
 
 def run_resend(
@@ -178,7 +179,9 @@ def run_resend(
     import dataclasses
 
     from deadletter import RefusedValue, ResendRequest, TermsRefused
+    from integrator.engine_api import LeftRunning
     from integrator.errors import IntegratorError
+    from integrator.interruptions import Interrupted, Interruptions
     from integrator.message_reads import configured_catalog
     from integrator.presence import engine_way
     from integrator.resending import resend_in_store, resend_via_http
@@ -188,6 +191,9 @@ def run_resend(
     from integrator.token_scope import within_token_clusters
 
     request = ResendRequest(reason=reason or "", actor=local_actor(), mode=mode, to=to)
+    # Ctrl-C (or SIGTERM) is acted on between chunks: those done are committed and audited,
+    # and the command says how far it got, instead of ending silently where it stood.
+    interruptions = Interruptions()
 
     def say_job(job_id: str) -> None:
         # First, on stderr: if this terminal goes, the batch goes on in the engine, and this
@@ -222,6 +228,7 @@ def run_resend(
             # A dry run in the store decides message by message, and shows its progress (8,000
             # took 10 s without a sign); the engine answers one all at once, so no bar.
             quiet = as_json or len(selection) < 2 or (dry_run and live)
+            interruptions.check()  # Ctrl-C while selecting: nothing is resent
             with progress_bar(len(selection), quiet=quiet, label="resending") as advance:
                 if live:
                     answer = await resend_via_http(
@@ -231,20 +238,38 @@ def run_resend(
                         progress=advance,
                         dry_run=dry_run,
                         on_job=say_job,
+                        stop=lambda: interruptions.stopped,
                     )
                     outcome.results = answer.results
                     outcome.request = dataclasses.replace(checked, actor=answer.actor)
                 else:
                     done = await resend_in_store(
-                        settings, store, selection, checked, progress=advance, dry_run=dry_run
+                        settings,
+                        store,
+                        selection,
+                        checked,
+                        progress=advance,
+                        dry_run=dry_run,
+                        stop=lambda: interruptions.stopped,
                     )
                     outcome.results = [r.to_json() for r in done]
+                    if len(done) < len(selection):
+                        outcome.stopped = interruptions.exit_code or 1
             return outcome
         finally:
             await store.close()
 
     try:
-        outcome = run(go())
+        with interruptions:
+            outcome = run(go())
+    except Interrupted as exc:
+        fail("stopped before anything was resent", exc.exit_code)
+    except LeftRunning as exc:  # the engine goes on; this terminal only stopped watching
+        fail(
+            f"stopped following job {exc.job_id} at {exc.done} of {exc.total}: the engine goes "
+            f"on resending in the background; GET /api/v1/jobs/{exc.job_id} follows it",
+            interruptions.exit_code or 1,
+        )
     except RefusedValue as exc:  # names the option; the value only if it is a well-formed id
         fail(value_rule(exc), exc.exit_code)
     except TermsRefused as exc:  # no selector, or too many: names the options
@@ -258,6 +283,20 @@ def run_resend(
     except RuntimeError as exc:  # the engine's job failed, or it answered an error
         fail(str(exc), 1)
     report(outcome, as_json=as_json)
+
+
+def _say_stopped(outcome: Outcome) -> None:
+    """A run in the store stopped by a signal: how far it got, and how to finish."""
+    selected, done = len(outcome.selection), len(outcome.results)
+    verb = "decided" if outcome.dry_run else "done"
+    err_console.print(
+        f"stopped after {done} of {selected} message(s) {verb} (each chunk committed and "
+        f"audited); the other {selected - done} were not resent. Run the command again for "
+        "them: a message a filter picks that was resent is skipped; one named by its id would "
+        "be resent again, so name only those not done.",
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 def report(outcome: Outcome, *, as_json: bool) -> None:
@@ -286,6 +325,9 @@ def report(outcome: Outcome, *, as_json: bool) -> None:
         )
     else:
         _print(outcome, sent, skipped, left_out)
+    if outcome.stopped:
+        _say_stopped(outcome)
+        raise typer.Exit(outcome.stopped)
     if not outcome.results:
         if not as_json:
             what = "no message matches the selection"

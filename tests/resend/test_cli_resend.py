@@ -286,3 +286,53 @@ def test_a_resend_into_the_store_registers_the_data_key_it_seals_with(
     assert done.returncode == 0, done.stderr
     listed = json.loads(cli("keys", "list", "--json", env=keyed).stdout)
     assert [(k["key"], k["store"]) for k in listed["keys"]] == [("kid1", "in use")]
+
+
+def test_ctrl_c_stops_a_resend_in_the_store_between_chunks_and_says_how_far_it_got(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C ended the command silently (exit 130) with 8,000 of 10,000 resends committed,
+    and nothing said so. Now the signal is acted on between chunks: what was done is kept and
+    said, and a second run with the same filter resends only the rest."""
+    import contextlib
+    import importlib
+    import signal
+    from collections.abc import Iterator
+    from typing import Any
+
+    import integrator.cli.resend as resend_command
+    from tests.store.factories import make_event, make_message
+
+    write_destination(env, free_port())
+    monkeypatch.setattr(importlib.import_module("deadletter.resend"), "CHUNK", 2)
+    again = ("deadletter", "resend", "--all", "--mode", "original", "--reason", "x")
+
+    async def five_dead() -> None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            for _ in range(5):
+                message = make_message()
+                await store.accept_event(make_event(), [message])
+                await store.set_status(message.id, "dead")
+
+    asyncio.run(five_dead())
+
+    @contextlib.contextmanager
+    def ctrl_c_after_the_first_chunk(*_: Any, **__: Any) -> Iterator[Any]:
+        def advance(done: int, total: int) -> None:
+            if done == 2:
+                os.kill(os.getpid(), signal.SIGINT)  # as a person's Ctrl-C reaches it
+
+        yield advance
+
+    with monkeypatch.context() as patched:
+        patched.setattr(resend_command, "progress_bar", ctrl_c_after_the_first_chunk)
+        stopped = cli(*again, env=env)
+    assert stopped.returncode == 130, stopped.stdout + stopped.stderr
+    said = " ".join(stopped.stderr.split())
+    assert "stopped after 2 of 5 message(s) done (each chunk committed and audited)" in said
+    assert "the other 3 were not resent" in said
+
+    rest = cli(*again, "--json", env=env)
+    done = json.loads(rest.stdout)
+    assert (len(done["resent"]), len(done["skipped"])) == (3, 2)  # the first two: resent before
+    assert rest.returncode == 1  # as for any run that skipped some
