@@ -139,8 +139,11 @@ class DeliveryWorker:
         self._wait_for_retry = wait_for_retry or _sleep_for_retry
         self._rng = rng or random.Random()
 
-    async def deliver(self, message: OutboundMessage) -> FinalStatus:
-        """Send until delivered or dead; returns the final status."""
+    async def deliver(
+        self, message: OutboundMessage, keep_going: Callable[[], bool] | None = None
+    ) -> FinalStatus:
+        """Send until delivered or dead; returns the final status. ``keep_going`` is asked
+        before each retry: False leaves the message ``retrying`` (returned) for the caller."""
         attempts = message.attempt_count
         while True:
             attempts += 1
@@ -151,6 +154,8 @@ class DeliveryWorker:
             wait = (result.next_attempt_at - self._clock()).total_seconds()
             if wait > 0:
                 await self._wait_for_retry(result, wait)
+            if keep_going is not None and not keep_going():
+                return "retrying"
 
     async def attempt_and_record(self, message: OutboundMessage, number: int) -> AttemptResult:
         """One attempt (after waiting for the rate limit), handed to the sink."""

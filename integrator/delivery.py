@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import structlog
@@ -53,6 +53,7 @@ from destinations.worker import (
 )
 from integrator.attempt_log import LoggedAttempts
 from integrator.clock import Clock
+from integrator.deprecation import RetiredVersions
 from integrator.logging import get_logger
 from integrator.retry_waits import DueRetries, RetryWaits
 from integrator.transport import Delivery, Transport
@@ -124,6 +125,18 @@ def sender_for(destination: DestinationConfig) -> Sender:
         return _BrokenTls(exc)
 
 
+@dataclasses.dataclass(frozen=True)
+class RetiredHold:
+    """What delivery does with a message whose version was retired after it was mapped:
+    ``versions`` tells it (``deprecation.RetiredVersions``); ``hold`` holds it in the store and
+    says whether its destination maps it again with the successor (``auto_upgrade``), which
+    ``release`` then does, once the message is settled."""
+
+    versions: RetiredVersions
+    hold: Callable[[OutboundMessage, str], Awaitable[bool]]
+    release: Callable[[str], Awaitable[object]]
+
+
 class DestinationRunner:
     def __init__(
         self,
@@ -134,12 +147,15 @@ class DestinationRunner:
         clock: Clock,
         resumed_at: datetime | None = None,
         due: DueRetries | None = None,
+        retired: RetiredHold | None = None,
     ) -> None:
         """``resumed_at``: when the destination was last resumed after a pause, as the store
         keeps it (None: never); its messages' ``max_age`` counts from then at the earliest.
         ``due``: the store's due retries (``Store.due_retries``), so that a retry someone
-        made due is attempted then; None: every retry waits out its time."""
+        made due is attempted then; None: every retry waits out its time. ``retired``: a
+        message taken in a version retired since it was mapped is handed there, not sent."""
         self.destination = destination
+        self._retired = retired
         self._waits = RetryWaits(destination.id, due) if due is not None else None
         self._transport = transport
         self._clock = clock
@@ -328,6 +344,11 @@ class DestinationRunner:
 
     async def _handle(self, worker: DeliveryWorker, delivery: Delivery) -> None:
         message = delivery.message
+        if self._retired is not None:
+            version = self._retired.versions.of(message.payload, message.created_at)
+            if version is not None:  # mapped before its sunset: never sent in that format
+                await self._hold_retired(delivery, version)
+                return
         early = self._early(message)
         if early is not None:
             if self.destination.ordering == "fifo":
@@ -345,7 +366,14 @@ class DestinationRunner:
                 await delivery.settle()
                 return
         if self.destination.ordering == "fifo":
-            status = await worker.deliver(message)
+            # Retries that wait past a sunset stop there: the message is held, not sent.
+            status = await worker.deliver(message, self._still_current(message))
+            if status == "retrying":
+                assert self._retired is not None  # only its answer stops the retries
+                version = self._retired.versions.of(message.payload, message.created_at)
+                assert version is not None
+                await self._hold_retired(delivery, version)
+                return
         else:
             number = message.attempt_count + 1
             result = await worker.attempt_and_record(message, number)
@@ -360,6 +388,21 @@ class DestinationRunner:
         elif status == "dead":
             log.warning("message dead-lettered", **_ids(message))  # why: the line before
         # A retry: "delivery attempt failed" (attempt_log) said why and when.
+
+    def _still_current(self, message: OutboundMessage) -> Callable[[], bool] | None:
+        retired = self._retired
+        if retired is None:
+            return None
+        return lambda: retired.versions.of(message.payload, message.created_at) is None
+
+    async def _hold_retired(self, delivery: Delivery, version: str) -> None:
+        """Hold the message, settle it, then (``auto_upgrade``) have it mapped again."""
+        assert self._retired is not None
+        message = delivery.message
+        upgrade = await self._retired.hold(message, version)
+        await delivery.settle()  # first: the transport takes it back only once it is settled
+        if upgrade:
+            await self._retired.release(message.destination_id)
 
     def _early(self, message: OutboundMessage) -> float | None:
         """Seconds until a handed-back retry may be attempted; None when it may be now."""

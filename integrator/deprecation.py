@@ -9,8 +9,9 @@ the destination to a supported version, which releases and re-maps them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Final
 
 from mappings.registry import REGISTRY, MessageVersion
@@ -82,3 +83,55 @@ def _first_supported_successor(version: MessageVersion, today: date) -> MessageV
         if version.status_on(today) != "retired" and version.mapper is not None:
             return version
     return None
+
+
+def wire_version(payload: bytes) -> str | None:
+    """The message version a mapped message names in MSH-21 (``ref-v1``, …); None when it
+    names none this engine knows (a message mapped before MSH-21 was written, say)."""
+    end = payload.find(b"\r")
+    msh = payload[: end if end >= 0 else len(payload)]
+    if len(msh) < 8 or not msh.startswith(b"MSH"):
+        return None
+    fields = msh.split(msh[3:4], 21)
+    if len(fields) < 21:
+        return None
+    name = fields[20].split(msh[4:5], 1)[0].decode("ascii", "replace")
+    return name if name in REGISTRY else None
+
+
+class RetiredVersions:
+    """Which message a destination must not send as it was mapped: its version is retired.
+
+    Asked by delivery for every message it takes, so cheap: the set of retired versions
+    changes only at midnight in ``zone``, and is worked out again only then. A message mapped
+    before its version's sunset and still waiting after it (its receiver down, a backlog) would
+    otherwise go out in the retired format (docs/product.md §3).
+    """
+
+    def __init__(self, now: Callable[[], datetime], zone: tzinfo) -> None:
+        self._now = now
+        self._zone = zone
+        self._until: datetime | None = None
+        self._retired: frozenset[str] = frozenset()
+
+    def of(self, payload: bytes, created_at: datetime) -> str | None:
+        """The retired version ``payload`` is in, or None when it may be sent.
+
+        Only a message made before its version's sunset (``created_at``) is held back: one
+        made after it in that version is a resend in ``original`` mode, which a person chose
+        to send as it was (docs/support.md, resend), and goes."""
+        now = self._now()
+        if self._until is None or now >= self._until:
+            today = now.astimezone(self._zone).date()
+            self._retired = frozenset(
+                name for name, version in REGISTRY.items() if version.status_on(today) == "retired"
+            )
+            self._until = datetime.combine(today + timedelta(days=1), time(), self._zone)
+        if not self._retired:
+            return None
+        version = wire_version(payload)
+        if version is None or version not in self._retired:
+            return None
+        sunset = REGISTRY[version].sunset
+        made = created_at.astimezone(self._zone).date()
+        return version if sunset is not None and made < sunset else None

@@ -28,7 +28,8 @@ from integrator.catalog import (
     warning_destination,
 )
 from integrator.clock import Clock, SystemClock
-from integrator.delivery import DestinationRunner
+from integrator.delivery import DestinationRunner, RetiredHold
+from integrator.deprecation import RetiredVersions, resolve_version
 from integrator.destination_dir import DirectoryUnusable
 from integrator.events_routing import UnroutedGauge
 from integrator.intake import Intake
@@ -80,6 +81,8 @@ class Engine:
         self._intake: Intake | None = None
         self._recorder: AttemptRecorder | None = None
         self._runners: dict[str, DestinationRunner] = {}
+        # Shared by the runners: which message versions are retired today (docs/product.md §3).
+        self._retired_versions = RetiredVersions(self.clock.now, settings.zone)
         self._amqp_intake: AmqpIntake | None = None
         self._leader: RecoveryLeader | None = None
         self.metrics = Metrics()
@@ -570,9 +573,35 @@ class Engine:
             clock=self.clock,
             resumed_at=resumed_at,
             due=self._due_retries,
+            retired=RetiredHold(
+                self._retired_versions,
+                self._hold_retired,
+                lambda destination_id: self.intake.release_held([destination_id]),
+            ),
         )
         self._runners[destination.id] = runner
         runner.start()
+
+    async def _hold_retired(self, message: OutboundMessage, version: str) -> bool:
+        """Hold a message whose version was retired after it was mapped (never sent in that
+        format). True when its destination has ``auto_upgrade``: the runner then has it mapped
+        again with the successor, under the same MSH-10, as a message held at intake is when
+        released (``Intake.release_held``)."""
+        resolution = resolve_version(version, auto_upgrade=False, today=self.today())
+        note = resolution.note or f"held: message version {version} is retired"
+        if not await self.store.hold_message(message.message_id, note):
+            return False  # taken care of meanwhile (discarded, say)
+        destination = self.catalog.destinations.get(message.destination_id)
+        upgrade = destination is not None and destination.auto_upgrade
+        log.warning(
+            "message held: its version was retired after it was mapped",
+            message_id=message.message_id,
+            control_id=message.control_id,
+            destination=message.destination_id,
+            version=version,
+            auto_upgrade=upgrade,
+        )
+        return upgrade
 
     async def _due_retries(self, destination_id: str) -> dict[str, int]:
         return await self.store.due_retries(destination_id, now=self.clock.now())

@@ -1106,6 +1106,39 @@ class Store(
             if result.rowcount == 0:
                 raise UnknownMessage(message_id)
 
+    @guarded("hold a message")
+    async def hold_message(self, message_id: str, note: str) -> bool:
+        """Hold a queued or retrying message, ``note`` added to its warnings and its bytes
+        dropped, as intake holds one it cannot map: ``release_held`` maps it again, keeping its
+        control id. False when it is in neither state (delivered, dead, held already).
+
+        For a message mapped before its version's sunset and still waiting after it: sent, it
+        would reach the hospital in the retired format (docs/product.md §3).
+        """
+        waiting = (MessageStatus.QUEUED.value, MessageStatus.RETRYING.value)
+        async with self._transaction() as conn:
+            row = (
+                await conn.execute(
+                    select(messages.c.warnings).where(
+                        messages.c.id == message_id, messages.c.status.in_(waiting)
+                    )
+                )
+            ).first()
+            if row is None:
+                return False
+            await conn.execute(
+                update(messages)
+                .where(messages.c.id == message_id, messages.c.status.in_(waiting))
+                .values(
+                    status=MessageStatus.HELD.value,
+                    payload=self._sealer.seal(b"", aad("messages", "payload", message_id)),
+                    warnings=dump_json([*load_json(row.warnings), note]),
+                    next_attempt_at=None,
+                    updated_at=self._now(),
+                )
+            )
+        return True
+
     @guarded("release a held message")
     async def release_held(
         self,

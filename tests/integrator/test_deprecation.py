@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import uuid
@@ -16,6 +17,7 @@ from structlog.testing import capture_logs
 
 import integrator.engine
 import integrator.intake
+from destinations.ack import read_msh
 from destinations.config import DestinationFileError
 from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
@@ -201,6 +203,110 @@ async def test_at_sunset_auto_upgrade_maps_with_the_successor(
         assert b"|2.5.1|" in receiver.received[0].split(b"\r", 1)[0]
     finally:
         await engine.stop()
+
+
+def waiting_at_the_sunset(port: int, *, ordering: str, auto_upgrade: bool = False) -> Any:
+    """ref-v1 to ``port``, retried for as long as the test needs."""
+    retry = {"initial": "20ms", "multiplier": 1, "max_delay": "20ms", "max_attempts": 10_000}
+    return destination(
+        "noord",
+        port,
+        providers=["ziekenhuis-noord"],
+        messages={"referral": "ref-v1"},
+        ordering=ordering,
+        auto_upgrade=auto_upgrade,
+        retry={**retry, "max_age": "1h"},
+    )
+
+
+async def attempts_of(engine: Engine, message_id: str) -> int:
+    found = await engine.store.get_message(message_id)
+    assert found is not None
+    return found.attempt_count
+
+
+@pytest.mark.parametrize("ordering", ["fifo", "rotate"])
+async def test_a_message_mapped_before_the_sunset_and_waiting_after_it_is_held(
+    tmp_path: Path, referral_data: dict[str, Any], ordering: str
+) -> None:
+    """Mapped in ref-v1 the day before its sunset, its receiver down: after the sunset it
+    went out in the retired format, as soon as the receiver was back. Now it is held, as a
+    message made after the sunset is, and released when the destination moves."""
+    from tests.services import free_port
+
+    port = free_port()
+    clock = ManualClock(BEFORE_SUNSET)
+    engine = await start(tmp_path, clock, waiting_at_the_sunset(port, ordering=ordering))
+    receiver = MllpReceiver(port=port)
+    try:
+        [waiting] = (await engine.intake.submit(another(referral_data), source="cli")).messages
+        assert waiting.version == "ref-v1"
+        for _ in range(200):  # tried and failed a few times: the receiver is down
+            if await attempts_of(engine, waiting.message_id) >= 2:
+                break
+            await asyncio.sleep(0.02)
+        clock.set(AFTER_SUNSET)
+        await receiver.start()
+        for _ in range(200):
+            held = await engine.store.get_message(waiting.message_id)
+            if held is not None and held.status == "held":
+                break
+            await asyncio.sleep(0.02)
+        assert held is not None and held.status == "held", held
+        assert held.payload == b"" and held.control_id == waiting.control_id
+        assert any("retired since 2027-07-01" in w and "ref-v2" in w for w in held.warnings)
+        tried = held.attempt_count
+        await asyncio.sleep(0.2)
+        assert await attempts_of(engine, waiting.message_id) == tried  # no more attempts
+        assert receiver.received == []  # nothing went out in ref-v1
+
+        moved = waiting_at_the_sunset(port, ordering=ordering).model_copy(
+            update={"messages": {"referral": "ref-v2"}}
+        )
+        await engine.apply_catalog(
+            build_catalog([("noord.yaml", moved)], today=AFTER_SUNSET.date())
+        )
+        assert await engine.wait_settled(timeout=10)
+        released = await engine.store.get_message(waiting.message_id)
+        assert released is not None
+        assert (released.status, released.version) == ("delivered", "ref-v2")
+        assert [read_msh(m).control_id for m in receiver.received] == [waiting.control_id]
+    finally:
+        await engine.stop()
+        await receiver.stop()
+
+
+async def test_with_auto_upgrade_a_message_waiting_at_the_sunset_goes_in_the_successor(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    from tests.services import free_port
+
+    port = free_port()
+    clock = ManualClock(BEFORE_SUNSET)
+    config = waiting_at_the_sunset(port, ordering="fifo", auto_upgrade=True)
+    engine = await start(tmp_path, clock, config)
+    receiver = MllpReceiver(port=port)
+    try:
+        [waiting] = (await engine.intake.submit(another(referral_data), source="cli")).messages
+        for _ in range(200):
+            if await attempts_of(engine, waiting.message_id) >= 2:
+                break
+            await asyncio.sleep(0.02)
+        clock.set(AFTER_SUNSET)
+        await receiver.start()
+        for _ in range(300):
+            sent = await engine.store.get_message(waiting.message_id)
+            if sent is not None and sent.status == "delivered":
+                break
+            await asyncio.sleep(0.02)
+        assert sent is not None and (sent.status, sent.version) == ("delivered", "ref-v2")
+        [received] = receiver.received
+        assert read_msh(received).control_id == waiting.control_id  # the same MSH-10
+        assert b"|2.5.1|" in received.split(b"\r", 1)[0]
+        assert any("auto_upgrade" in w for w in sent.warnings)
+    finally:
+        await engine.stop()
+        await receiver.stop()
 
 
 async def test_metric_reports_days_left_for_deprecated_versions(tmp_path: Path) -> None:
