@@ -10,7 +10,7 @@ means the operator asked for something that cannot be done as asked.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -362,6 +362,61 @@ async def discard(
         changes, "cancelled", actor=actor, action=DISCARD_ACTION, reason=reason
     )
     return plan
+
+
+@dataclass(frozen=True)
+class EachDiscarded:
+    """What a batch discard did (or would do) to one selected dead letter: ``plan`` when it
+    was discarded with its chain, ``refused`` when it was not (resolved or discarded since it
+    was selected), ``with_chain_of`` when an earlier one of the batch closed it already."""
+
+    message_id: str
+    plan: DiscardPlan | None = None
+    refused: DeadLetterError | None = None
+    with_chain_of: str | None = None
+
+
+async def discard_each(
+    store: Store,
+    message_ids: Sequence[str],
+    *,
+    actor: str,
+    reason: str | None,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> tuple[list[EachDiscarded], bool]:
+    """Discard each of ``message_ids`` in turn, each in a transaction of its own with its
+    resend chain (``discard``; ``dry_run``: ``plan_discard``); True besides when ``stop()``
+    said to stop before the end (each done so far stays done and audited).
+
+    Hundreds of dead letters, as a forced removal of a destination leaves them, were closed
+    one command at a time. One already closed by an earlier one's chain in the batch is said
+    so, not refused; one resolved meanwhile is refused as a single discard refuses it.
+    """
+    checked = checked_reason(reason)
+    done: list[EachDiscarded] = []
+    closed: dict[str, str] = {}  # closed by the chain of: each id of a chain, to its first
+    for number, message_id in enumerate(message_ids, start=1):
+        if stop is not None and stop():
+            return done, True
+        if message_id in closed:
+            done.append(EachDiscarded(message_id, with_chain_of=closed[message_id]))
+        else:
+            try:
+                plan = await (
+                    plan_discard(store, message_id)
+                    if dry_run
+                    else discard(store, message_id, actor=actor, reason=checked)
+                )
+            except DeadLetterError as exc:
+                done.append(EachDiscarded(message_id, refused=exc))
+            else:
+                closed.update((m.id, message_id) for m in plan.chain)
+                done.append(EachDiscarded(message_id, plan=plan))
+        if progress is not None:
+            progress(number)
+    return done, False
 
 
 def _facts(message: MessageRecord) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from rich.table import Table
 from integrator.cli.common import (
     JsonOption,
     console,
+    err_console,
     fail,
     first_rows,
     load_settings,
@@ -41,8 +42,10 @@ from integrator.cli.common import (
     local_identity,
     option_rule,
     print_json,
+    progress_bar,
     resolve_message_ids,
     say_shown,
+    terms_rule,
     value_rule,
     with_store,
 )
@@ -51,7 +54,8 @@ from integrator.presenters import dead_letter_summary, shown_time
 from integrator.reasons import MAX_REASON
 
 if TYPE_CHECKING:
-    from deadletter import DeadLetter
+    from deadletter import DeadLetter, EachDiscarded, Selection
+    from integrator.settings import Settings
     from integrator.store import Store
 
 deadletter_app = typer.Typer(
@@ -283,7 +287,26 @@ def deadletter_show(
 
 @deadletter_app.command("discard")
 def deadletter_discard(
-    message_id: Annotated[str, typer.Argument(help="Message id.")],
+    message_ids: Annotated[list[str] | None, typer.Argument(help="Dead letter ids.")] = None,
+    all_dead: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Every unresolved dead letter (what `deadletter list` shows without --all).",
+        ),
+    ] = False,
+    destination: Annotated[
+        str | None, typer.Option(help="The unresolved dead letters of one destination.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="The unresolved ones that died from (as `deadletter list --since` takes it).",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="The unresolved ones that died until (a date: that day).")
+    ] = None,
     reason: Annotated[
         str | None,
         typer.Option(
@@ -298,7 +321,7 @@ def deadletter_discard(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Close a dead letter as cancelled, with its resend chain; history stays, audit says why.
+    """Close dead letters as cancelled, each with its resend chain; history stays, audit says why.
 
     Its resend chain is the other open dead letters of the same message to the same
     destination (it was resent, and the resend died too): they are closed with it, each with an
@@ -306,8 +329,11 @@ def deadletter_discard(
     another destination, a resend still in delivery. --dry-run says all of it and changes
     nothing (`deadletter show` lists the chain too).
 
-    One already resolved (discarded before, or a later resend of it delivered) is left as it
-    is: exit 1, saying how and when.
+    One id, or in bulk: several ids, --all, --destination or a period on when they died,
+    --since/--until (the unresolved ones, exactly what `deadletter list` shows with the same
+    options), with a progress bar; Ctrl-C stops after the one under way, and says how far it
+    got. One already resolved (discarded before, or a later resend of it delivered) is left as
+    it is: exit 1, saying how and when.
     """
     from deadletter import (
         AlreadyResolved,
@@ -327,6 +353,21 @@ def deadletter_discard(
         fail(str(exc), exc.exit_code)
     who = local_actor()
     settings = load_settings()
+    ids = message_ids or []
+    if len(ids) != 1 or all_dead or destination or since or until:
+        _discard_in_bulk(
+            settings,
+            ids,
+            every=all_dead,
+            destination=destination,
+            since=since,
+            until=until,
+            reason=reason,
+            dry_run=dry_run,
+            as_json=as_json,
+        )
+        return
+    [message_id] = ids
 
     async def action(store: Store) -> DiscardPlan | AlreadyResolved:
         [full_id] = await resolve_message_ids(store, [message_id])
@@ -357,6 +398,126 @@ def deadletter_discard(
             markup=False,
             soft_wrap=True,
         )
+
+
+def _discard_in_bulk(
+    settings: Settings,
+    ids: list[str],
+    *,
+    every: bool,
+    destination: str | None,
+    since: str | None,
+    until: str | None,
+    reason: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """``deadletter discard`` of several: selected as ``deadletter resend`` selects them, then
+    each discarded with its chain in a transaction of its own (``discard_each``)."""
+    from deadletter import TermsRefused, discard_each, select_dead_letters
+    from integrator.interruptions import Interrupted, Interruptions
+    from integrator.message_reads import MessageTerms, check_destination, terms_filter
+    from integrator.search import BadSearch
+
+    try:  # the period as `deadletter list` reads it, with the same refusals
+        flt = terms_filter(
+            settings, MessageTerms(destination=destination, since=since, until=until)
+        )
+    except BadSearch as exc:
+        fail(option_rule(exc), 2)
+    who = local_actor()
+    interruptions = Interruptions()
+
+    async def action(store: Store) -> tuple[Selection, list[EachDiscarded], bool]:
+        await check_destination(store, settings, flt)  # a typo: exit 2 naming it
+        selection = await select_dead_letters(
+            store,
+            message_ids=await resolve_message_ids(store, ids),
+            every=every,
+            destination_id=destination,
+            died_since=flt.since,
+            died_until=flt.until,
+        )
+        interruptions.check()  # Ctrl-C while selecting: nothing discarded
+        quiet = as_json or len(selection) < 2
+        with progress_bar(len(selection), quiet=quiet, label="discarding") as advance:
+            done, stopped = await discard_each(
+                store,
+                [m.id for m in selection],
+                actor=who,
+                reason=reason,
+                dry_run=dry_run,
+                progress=lambda n: advance(n, len(selection)),
+                stop=lambda: interruptions.stopped,
+            )
+        return selection, done, stopped
+
+    try:
+        with interruptions:
+            selection, done, stopped = with_store(action, settings, read_only=dry_run)
+    except TermsRefused as exc:
+        fail(terms_rule(exc), exc.exit_code)
+    except Interrupted as exc:
+        fail("stopped before anything was discarded", exc.exit_code)
+    _say_discarded(selection, done, who=who, reason=reason, dry_run=dry_run, as_json=as_json)
+    if stopped:
+        err_console.print(
+            f"stopped after {len(done)} of {len(selection)} dead letter(s) (each one done is "
+            "committed and audited); run the command again for the rest",
+            soft_wrap=True,
+            markup=False,
+        )
+        raise typer.Exit(interruptions.exit_code or 1)
+    if not done or any(d.refused is not None for d in done) or selection.left_out:
+        raise typer.Exit(1)
+
+
+def _say_discarded(
+    selection: Selection,
+    done: list[EachDiscarded],
+    *,
+    who: str,
+    reason: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    discarded = [d.plan for d in done if d.plan is not None]
+    refused = [d for d in done if d.refused is not None]
+    chained = [d for d in done if d.with_chain_of is not None]
+    left_out = [x.to_json() for x in selection.left_out]
+    if as_json:
+        print_json(
+            {
+                "dry_run": dry_run,
+                "actor": who,
+                "reason": reason,
+                "total": len(selection),
+                "would_discard" if dry_run else "discarded": [p.to_json() for p in discarded],
+                "with_chain_of": {d.message_id: d.with_chain_of for d in chained},
+                "not_discarded": [{"id": d.message_id, "why": str(d.refused)} for d in refused],
+                "left_out": left_out,
+            }
+        )
+        return
+    closed = sum(len(p.discarded) for p in discarded)
+    if not selection:
+        err_console.print("[red]error:[/] no dead letter matches the selection; nothing discarded")
+    elif dry_run:
+        console.print(
+            f"Dry run: {len(discarded)} of {len(selection)} dead letter(s) would be discarded "
+            f"({closed} with their resend chains); nothing was changed",
+            soft_wrap=True,
+        )
+    else:
+        console.print(
+            f"Discarded {len(discarded)} of {len(selection)} dead letter(s) ({closed} with their "
+            f"resend chains, now cancelled), by {escape(who)}: {escape(reason or '')}",
+            soft_wrap=True,
+        )
+    for d in refused:
+        console.print(f"  not discarded: {d.message_id}: {d.refused}", markup=False, soft_wrap=True)
+    for x in left_out:
+        console.print(f"  left out: {x['id']}: {x['note']}", markup=False, soft_wrap=True)
 
 
 @deadletter_app.command("resend")
@@ -408,7 +569,7 @@ def deadletter_resend(
     or none to resend; 2 bad input, nothing resent: no selector or reason, an id that names no
     message (or several) or one that is not dead.
     """
-    from deadletter import Selection, select_dead_letters
+    from deadletter import select_dead_letters
     from integrator.cli.resend import run_resend
     from integrator.message_reads import MessageTerms, check_destination, terms_filter
     from integrator.search import BadSearch

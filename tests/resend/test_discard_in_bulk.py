@@ -1,0 +1,90 @@
+"""``deadletter discard`` in bulk: by --destination, --all or a period, as resend selects.
+
+A forced removal of a destination leaves every waiting message a dead letter (25,000 in an
+audit), and they could be discarded one command at a time only: some 13 hours. Now the same
+selectors as ``deadletter resend`` take them all, each with its resend chain in a transaction
+of its own, audited one by one, with a dry run, a progress bar and Ctrl-C said.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import integrator.cli.deadletter as deadletter_command
+from integrator.store import AuditFilter, Store
+from tests.resend.support import Desk
+
+
+def dead(desk: Desk, referral_data: dict[str, Any], count: int, first: int = 1) -> list[str]:
+    made = []
+    for n in range(first, first + count):
+        message_id = desk.submit(referral_data, f"ZD80000{n:04d}")
+        desk.set_status(message_id, "dead")
+        made.append(message_id)
+    return made
+
+
+def discards(desk: Desk) -> list[str]:
+    async def go(store: Store) -> list[str]:
+        return [e.target for e in await store.list_audit(AuditFilter(action="deadletter.discard"))]
+
+    return desk.with_store(go)
+
+
+def test_a_destination_s_dead_letters_are_discarded_in_one_command(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    letters = dead(desk, referral_data, 3)
+    by = ("deadletter", "discard", "--destination", "ziekenhuis-noord", "--reason", "sent by fax")
+
+    dry = desk.cli(*by, "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    assert sorted(p["id"] for p in json.loads(dry.stdout)["would_discard"]) == sorted(letters)
+    assert discards(desk) == [] and {desk.message(m).status for m in letters} == {"dead"}
+
+    done = desk.cli(*by)
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.stdout.split())
+    assert "Discarded 3 of 3 dead letter(s) (3 with their resend chains, now cancelled)" in said
+    assert {desk.message(m).status for m in letters} == {"cancelled"}
+    assert sorted(discards(desk)) == sorted(letters)  # one audit entry each
+
+    none_left = desk.cli(*by)
+    assert none_left.exit_code == 1
+    assert "no dead letter matches the selection; nothing discarded" in none_left.stderr
+
+
+def test_without_a_selector_nothing_is_discarded(desk: Desk, referral_data: dict[str, Any]) -> None:
+    [letter] = dead(desk, referral_data, 1)
+    refused = desk.cli("deadletter", "discard", "--reason", "x")
+    assert refused.exit_code == 2, refused.output
+    assert desk.message(letter).status == "dead"
+
+
+def test_ctrl_c_stops_after_the_one_under_way_and_says_how_far_it_got(
+    desk: Desk, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    letters = dead(desk, referral_data, 4)
+
+    @contextlib.contextmanager
+    def ctrl_c_after_two(*_: Any, **__: Any) -> Iterator[Any]:
+        def advance(done: int, total: int) -> None:
+            if done == 2:
+                os.kill(os.getpid(), signal.SIGINT)  # as a person's Ctrl-C reaches it
+
+        yield advance
+
+    monkeypatch.setattr(deadletter_command, "progress_bar", ctrl_c_after_two)
+    stopped = desk.cli("deadletter", "discard", "--all", "--reason", "faxed")
+    assert stopped.exit_code == 130, stopped.output
+    said = " ".join(stopped.stderr.split())
+    assert "stopped after 2 of 4 dead letter(s) (each one done is committed and audited)" in said
+    assert sorted(desk.message(m).status for m in letters) == ["cancelled"] * 2 + ["dead"] * 2
+    assert len(discards(desk)) == 2
