@@ -202,7 +202,7 @@ class Intake:
         to_publish: list[OutboundMessage] = []
         publishing: set[int] = set()  # the results (by index) whose messages are published
         accepted_count = 0
-        for outcome in outcomes:
+        for index, outcome in enumerate(outcomes):
             if not isinstance(outcome, _Prepared):
                 results.append(outcome)
                 continue
@@ -230,7 +230,7 @@ class Intake:
                 )
             else:
                 self._count("duplicate")
-                results.append(await self._duplicate(outcome.record))
+                results.append(await self._duplicate(outcome.record, raws[index], source, caller))
         self._count("accepted", accepted_count)
         if (
             to_publish
@@ -282,8 +282,12 @@ class Intake:
         *,
         keys: RejectedKeys | None = None,
         caller: str | None = None,
+        counted: bool = True,
     ) -> str:
         """Keep refused input as a rejected event, with the rules it broke; returns its id.
+
+        ``counted=False``: not counted as ``rejected``, for input counted otherwise already
+        (a changed copy of an accepted event is a ``duplicate``).
 
         The one way rejected input is kept, so each refusal leaves the same trace: the store's
         row (the bytes sealed), a log line and the ``rejected`` count of ``integrator_events``.
@@ -310,7 +314,8 @@ class Intake:
             rules=[e.rule for e in errors],
             **({"caller": caller} if caller is not None else {}),
         )
-        self._count("rejected")
+        if counted:
+            self._count("rejected")
         return rejected_id
 
     def _count(self, outcome: EventOutcome, events: int = 1) -> None:
@@ -496,13 +501,23 @@ class Intake:
             if m.status == "queued"
         ]
 
-    async def _duplicate(self, record: EventRecord) -> IntakeResult:
+    async def _duplicate(
+        self,
+        record: EventRecord,
+        raw: bytes | str | Mapping[str, Any],
+        source: str,
+        caller: str | None,
+    ) -> IntakeResult:
         """The same event_id again: accepted once; answer with what the first one produced.
 
         The answer is the stored event's, keys and messages alike: a copy with another ZD
         number would otherwise be answered with that number beside the stored event's messages,
         and an upstream system that records the answer would link the wrong referral to them.
         ``record`` (this copy) only serves to name the fields that differ.
+
+        A copy that differs is kept as rejected input too (rule ``changed_duplicate``, naming
+        the fields): over RabbitMQ nobody reads the answer's warning, and a corrected referral
+        (a BSN fixed upstream) left only a log line; support finds it in ``rejected list``.
         """
         existing = await self._store.list_messages(MessageFilter(event_id=record.id))
         routed = tuple(
@@ -513,14 +528,23 @@ class Intake:
         stored = await self._store.get_event(record.id)
         changed = self._changed_fields(stored, record)
         if changed:
-            warnings.append(
-                f"this copy differs from the one accepted in {described(changed)}; the "
-                "change was not taken: a changed event needs an event_id of its own"
-            )
             log.warning(
                 "duplicate event differs from the one accepted",
                 event_id=record.id,
                 fields=len(changed),  # how many, not which values
+            )
+            rule = "changed_duplicate"
+            kept = await self.keep_rejected(
+                _raw_bytes(raw),
+                source,
+                [FieldError(path, rule, message_for(rule)) for path in changed],
+                caller=caller,
+                counted=False,
+            )
+            warnings.append(
+                f"this copy differs from the one accepted in {described(changed)}; the "
+                "change was not taken: a changed event needs an event_id of its own "
+                f"(this copy is kept as rejected input {kept})"
             )
         else:
             log.info("duplicate event ignored", event_id=record.id)

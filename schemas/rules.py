@@ -53,6 +53,9 @@ RULE_MESSAGES: Final[dict[str, str]] = {
     "icpc_format": "must be an ICPC-1 code: a letter and 2 digits, optionally .1-2 digits",
     "birth_date_after_created_at": "must not be later than the event's created_at date",
     "birth_date_in_future": "must not be later than the day the event arrived",
+    "changed_duplicate": (
+        "names an event accepted before, with other content; the change was not taken"
+    ),
     # Questions
     "answer_required": "is required because the question is required",
     "answer_type": "does not fit the question's answer_type",

@@ -236,6 +236,10 @@ NL: Final[dict[str, str]] = {
     "text.rule.birth_date_in_future": (
         "mag niet later zijn dan de dag waarop de gebeurtenis binnenkwam"
     ),
+    "text.rule.changed_duplicate": (
+        "noemt een eerder geaccepteerde gebeurtenis, met andere inhoud; de wijziging is niet "
+        "overgenomen"
+    ),
     "text.rule.answer_required": "is verplicht omdat de vraag verplicht is",
     "text.rule.answer_type": "past niet bij de answer_type van de vraag",
     "text.rule.answer_not_in_options": "bevat een keuze die niet bij de opties van de vraag hoort",

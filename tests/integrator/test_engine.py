@@ -131,14 +131,28 @@ async def test_a_duplicate_with_other_content_says_which_fields_were_not_taken(
             second = await engine.intake.submit(json.dumps(changed), source="http")
         assert await engine.wait_settled(timeout=10)
         stored = await engine.store.get_event(first.event_id)
+        # Kept for support too: over RabbitMQ nobody reads the answer's warning.
+        [kept] = await engine.store.list_rejected()
+        kept_body = await engine.store.get_rejected(kept.id)
     finally:
         await engine.stop()
+    assert kept.reason == [
+        {
+            "path": "patient.name.family",
+            "rule": "changed_duplicate",
+            "message": "names an event accepted before, with other content; the change was "
+            "not taken",
+        }
+    ]
+    assert kept.zd_number == first.zd_number and kept.source == "http"
+    assert kept_body is not None and kept_body.raw == json.dumps(changed).encode()
     assert second.duplicate and len(receiver.received) == 1
     assert second.zd_number == first.zd_number  # the stored event's keys, whatever the copy's
     assert stored is not None and isinstance(stored.payload, dict)
     assert stored.payload["patient"]["name"]["family"] == old_family
     [note] = [w for w in second.warnings if "differs" in w]
     assert "patient.name.family" in note and "not taken" in note
+    assert f"kept as rejected input {kept.id}" in note
     assert old_family not in note and "Jansen" not in note
     [line] = [e for e in logs if e["event"] == "duplicate event differs from the one accepted"]
     assert line["log_level"] == "warning" and line["fields"] == 1
