@@ -522,6 +522,12 @@ class Engine:
             raise
         await self._amqp_intake.start()
 
+    async def amqp_dead_count(self) -> int | None:
+        """Messages in the broker's dead queue; None on the embedded transport."""
+        if isinstance(self._transport, RabbitMQTransport):
+            return await self._transport.dead_count()
+        return None
+
     def transport_connected(self) -> bool:
         """Whether the transport can carry messages now (the embedded one always can)."""
         return self.transport_state() == "ok"

@@ -194,6 +194,15 @@ SPECS: tuple[Spec, ...] = (
         "the broker has cancelled the intake consumer or a delivery queue's consumer (the "
         "queue was deleted) and the engine has not consumed it again yet (docs/amqp.md).",
     ),
+    Spec(
+        "integrator_amqp_dead_messages",
+        "gauge",
+        (),
+        "at scrape",
+        "Messages in the broker's dead queue (`<prefix>.dead`): intake messages the broker "
+        "gave up on after 20 deliveries (the engine died on each), which no engine reads; an "
+        "operator looks at them (docs/amqp.md). 0 on the embedded transport.",
+    ),
 )
 
 
@@ -247,6 +256,7 @@ class Metrics:
         self.file_refused = gauge("integrator_destination_file_refused")
         self.store_up = gauge("integrator_store_up")
         self.transport_up = gauge("integrator_transport_up")
+        self.amqp_dead = gauge("integrator_amqp_dead_messages")
         self._provider_labels: set[str] = set()
 
     def provider_label(self, provider: str) -> str:

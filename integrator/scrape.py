@@ -58,6 +58,13 @@ async def refresh_metrics(engine: Engine) -> None:
         metrics.observe_backlog(configured, backlog, engine.clock.now(), dead_letters=dead_letters)
     metrics.observe_health(store=store_up, transport=engine.transport_connected())
     metrics.observe_catalog(engine.catalog, engine.today())  # days left count down while it runs
+    if engine.transport_connected():  # away: integrator_transport_up says so, the count stays
+        try:
+            dead = await asyncio.wait_for(engine.amqp_dead_count(), CHECK_TIMEOUT)
+        except Exception as exc:
+            log.warning("cannot count the broker's dead queue", error_type=type(exc).__name__)
+        else:
+            metrics.amqp_dead.set(dead or 0)
 
 
 async def _read(store: Store) -> tuple[list[Backlog], dict[str, int]]:

@@ -521,6 +521,13 @@ class RabbitMQTransport:
         finally:
             self._refreshing.discard(destination_id)
 
+    async def dead_count(self) -> int:
+        """Messages in the dead queue (``Topology.dead_queue``), asked of the broker now."""
+        if self._admin is None or self._admin.is_closed:
+            self._admin = await self.link.connection.channel(publisher_confirms=False)
+        ok = await self._admin.queue_declare(self.topology.dead_queue, passive=True)
+        return ok.message_count or 0
+
     async def ready_count(self, destination_id: str) -> int:
         """Messages waiting in the broker plus those prefetched here (fresh, not cached)."""
         await self._refresh_ready(destination_id)

@@ -433,3 +433,35 @@ async def test_a_batch_split_after_a_poison_message_keeps_each_refused_event_onc
     await asyncio.sleep(1)  # a second record of either would be written by now
     rules = sorted(e["rule"] for r in await setup.engine.store.list_rejected() for e in r.reason)
     assert rules == ["bsn_eleven_test", "processing"]
+
+
+async def test_the_scrape_counts_the_broker_s_dead_queue(setup: Setup) -> None:
+    """A poison message the broker gave up on (20 deliveries) goes to ``<prefix>.dead``, which
+    no engine reads; the docs told operators to alert on it, and nothing showed it."""
+    from pamqp.commands import Basic
+    from prometheus_client import generate_latest
+
+    from integrator.scrape import refresh_metrics
+    from integrator.transport.topology import Topology
+
+    def dead_in_scrape() -> str:
+        scraped = generate_latest(setup.engine.metrics.registry).decode()
+        [line] = [x for x in scraped.splitlines() if x.startswith("integrator_amqp_dead_messages ")]
+        return line.split()[1]
+
+    await refresh_metrics(setup.engine)
+    assert dead_in_scrape() == "0.0"
+    connection = await aiormq.connect(setup.url)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        for _ in range(2):
+            await channel.basic_publish(
+                b"{}",
+                exchange=Topology(setup.prefix).dead_exchange,
+                routing_key="event.referral",
+                properties=Basic.Properties(delivery_mode=2),
+            )
+    finally:
+        await connection.close()
+    await refresh_metrics(setup.engine)
+    assert dead_in_scrape() == "2.0"
