@@ -285,28 +285,36 @@ def deadletter_show(
         console.print(detail["last_ack"].replace("\r", "\n"), markup=False)
 
 
+# The selectors `deadletter resend` and `deadletter discard` share: what `deadletter list`
+# shows with the same options, or ids.
+LetterIds = Annotated[list[str] | None, typer.Argument(help="Dead letter ids.")]
+AllOpen = Annotated[
+    bool,
+    typer.Option(
+        "--all", help="Every unresolved dead letter (what `deadletter list` shows without --all)."
+    ),
+]
+OfDestination = Annotated[
+    str | None, typer.Option(help="The unresolved dead letters of one destination.")
+]
+DiedSince = Annotated[
+    str | None,
+    typer.Option(
+        help="The unresolved ones that died from (as `deadletter list --since` takes it)."
+    ),
+]
+DiedUntil = Annotated[
+    str | None, typer.Option(help="The unresolved ones that died until (a date: that day).")
+]
+
+
 @deadletter_app.command("discard")
 def deadletter_discard(
-    message_ids: Annotated[list[str] | None, typer.Argument(help="Dead letter ids.")] = None,
-    all_dead: Annotated[
-        bool,
-        typer.Option(
-            "--all",
-            help="Every unresolved dead letter (what `deadletter list` shows without --all).",
-        ),
-    ] = False,
-    destination: Annotated[
-        str | None, typer.Option(help="The unresolved dead letters of one destination.")
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            help="The unresolved ones that died from (as `deadletter list --since` takes it).",
-        ),
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="The unresolved ones that died until (a date: that day).")
-    ] = None,
+    message_ids: LetterIds = None,
+    all_dead: AllOpen = False,
+    destination: OfDestination = None,
+    since: DiedSince = None,
+    until: DiedUntil = None,
     reason: Annotated[
         str | None,
         typer.Option(
@@ -522,26 +530,11 @@ def _say_discarded(
 
 @deadletter_app.command("resend")
 def deadletter_resend(
-    message_ids: Annotated[list[str] | None, typer.Argument(help="Dead letter ids.")] = None,
-    all_dead: Annotated[
-        bool,
-        typer.Option(
-            "--all",
-            help="Every unresolved dead letter (what `deadletter list` shows without --all).",
-        ),
-    ] = False,
-    destination: Annotated[
-        str | None, typer.Option(help="The unresolved dead letters of one destination.")
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            help="The unresolved ones that died from (as `deadletter list --since` takes it).",
-        ),
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="The unresolved ones that died until (a date: that day).")
-    ] = None,
+    message_ids: LetterIds = None,
+    all_dead: AllOpen = False,
+    destination: OfDestination = None,
+    since: DiedSince = None,
+    until: DiedUntil = None,
     reason: Annotated[
         str | None,
         typer.Option(

@@ -24,7 +24,7 @@ from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.deprecation import resolve_version
 from integrator.engine import Engine
-from integrator.store import Store
+from integrator.store import MessageRecord, Store
 from tests.integrator.support import RecordingTransport, destination, settings_for
 
 BEFORE_SUNSET = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)  # ref-v1 deprecated, sunset 2027-07-01
@@ -225,6 +225,30 @@ async def attempts_of(engine: Engine, message_id: str) -> int:
     return found.attempt_count
 
 
+async def past_the_sunset(
+    engine: Engine, clock: ManualClock, receiver: MllpReceiver, message_id: str, status: str
+) -> MessageRecord:
+    """Tried and failed a few times before the sunset (its receiver down); then the sunset
+    passes, the receiver comes back, and the message reaches ``status``."""
+    from tests.transport.helpers import eventually
+
+    async def tried() -> bool:
+        return await attempts_of(engine, message_id) >= 2
+
+    assert await eventually(tried, poll=0.02)
+    clock.set(AFTER_SUNSET)
+    await receiver.start()
+
+    async def reached() -> bool:
+        found = await engine.store.get_message(message_id)
+        return found is not None and found.status == status
+
+    assert await eventually(reached, poll=0.02), await engine.store.get_message(message_id)
+    found = await engine.store.get_message(message_id)
+    assert found is not None
+    return found
+
+
 @pytest.mark.parametrize("ordering", ["fifo", "rotate"])
 async def test_a_message_mapped_before_the_sunset_and_waiting_after_it_is_held(
     tmp_path: Path, referral_data: dict[str, Any], ordering: str
@@ -241,18 +265,7 @@ async def test_a_message_mapped_before_the_sunset_and_waiting_after_it_is_held(
     try:
         [waiting] = (await engine.intake.submit(another(referral_data), source="cli")).messages
         assert waiting.version == "ref-v1"
-        for _ in range(200):  # tried and failed a few times: the receiver is down
-            if await attempts_of(engine, waiting.message_id) >= 2:
-                break
-            await asyncio.sleep(0.02)
-        clock.set(AFTER_SUNSET)
-        await receiver.start()
-        for _ in range(200):
-            held = await engine.store.get_message(waiting.message_id)
-            if held is not None and held.status == "held":
-                break
-            await asyncio.sleep(0.02)
-        assert held is not None and held.status == "held", held
+        held = await past_the_sunset(engine, clock, receiver, waiting.message_id, "held")
         assert held.payload == b"" and held.control_id == waiting.control_id
         assert any("retired since 2027-07-01" in w and "ref-v2" in w for w in held.warnings)
         tried = held.attempt_count
@@ -288,18 +301,8 @@ async def test_with_auto_upgrade_a_message_waiting_at_the_sunset_goes_in_the_suc
     receiver = MllpReceiver(port=port)
     try:
         [waiting] = (await engine.intake.submit(another(referral_data), source="cli")).messages
-        for _ in range(200):
-            if await attempts_of(engine, waiting.message_id) >= 2:
-                break
-            await asyncio.sleep(0.02)
-        clock.set(AFTER_SUNSET)
-        await receiver.start()
-        for _ in range(300):
-            sent = await engine.store.get_message(waiting.message_id)
-            if sent is not None and sent.status == "delivered":
-                break
-            await asyncio.sleep(0.02)
-        assert sent is not None and (sent.status, sent.version) == ("delivered", "ref-v2")
+        sent = await past_the_sunset(engine, clock, receiver, waiting.message_id, "delivered")
+        assert sent.version == "ref-v2"
         [received] = receiver.received
         assert read_msh(received).control_id == waiting.control_id  # the same MSH-10
         assert b"|2.5.1|" in received.split(b"\r", 1)[0]

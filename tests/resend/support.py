@@ -7,10 +7,13 @@ its resends as queued messages; tests move statuses by hand to play the engine's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
+import os
+import signal
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -97,3 +100,18 @@ def open_desk(env: dict[str, str], tmp_path: Path) -> Desk:
         config = destination(dest_id, free_port(), providers=providers)
         (directory / f"{dest_id}.yaml").write_text(dump_destination(config), encoding="utf-8")
     return Desk({**env, "USER": "anna"}, tmp_path)
+
+
+def ctrl_c_at(count: int) -> Callable[..., contextlib.AbstractContextManager[Any]]:
+    """A stand-in for a command's ``progress_bar`` that, once ``count`` are done, signals the
+    process as a person's Ctrl-C reaches it: between two steps, deterministically."""
+
+    @contextlib.contextmanager
+    def bar(*_: Any, **__: Any) -> Iterator[Callable[[int, int], None]]:
+        def advance(done: int, _total: int) -> None:
+            if done == count:
+                os.kill(os.getpid(), signal.SIGINT)
+
+        yield advance
+
+    return bar

@@ -294,13 +294,10 @@ def test_ctrl_c_stops_a_resend_in_the_store_between_chunks_and_says_how_far_it_g
     """Ctrl-C ended the command silently (exit 130) with 8,000 of 10,000 resends committed,
     and nothing said so. Now the signal is acted on between chunks: what was done is kept and
     said, and a second run with the same filter resends only the rest."""
-    import contextlib
     import importlib
-    import signal
-    from collections.abc import Iterator
-    from typing import Any
 
     import integrator.cli.resend as resend_command
+    from tests.resend.support import ctrl_c_at
     from tests.store.factories import make_event, make_message
 
     write_destination(env, free_port())
@@ -316,16 +313,8 @@ def test_ctrl_c_stops_a_resend_in_the_store_between_chunks_and_says_how_far_it_g
 
     asyncio.run(five_dead())
 
-    @contextlib.contextmanager
-    def ctrl_c_after_the_first_chunk(*_: Any, **__: Any) -> Iterator[Any]:
-        def advance(done: int, total: int) -> None:
-            if done == 2:
-                os.kill(os.getpid(), signal.SIGINT)  # as a person's Ctrl-C reaches it
-
-        yield advance
-
     with monkeypatch.context() as patched:
-        patched.setattr(resend_command, "progress_bar", ctrl_c_after_the_first_chunk)
+        patched.setattr(resend_command, "progress_bar", ctrl_c_at(2))
         stopped = cli(*again, env=env)
     assert stopped.returncode == 130, stopped.stdout + stopped.stderr
     said = " ".join(stopped.stderr.split())

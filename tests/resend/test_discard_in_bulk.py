@@ -8,18 +8,14 @@ of its own, audited one by one, with a dry run, a progress bar and Ctrl-C said.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import integrator.cli.deadletter as deadletter_command
 from integrator.store import AuditFilter, Store
-from tests.resend.support import Desk
+from tests.resend.support import Desk, ctrl_c_at
 
 
 def dead(desk: Desk, referral_data: dict[str, Any], count: int, first: int = 1) -> list[str]:
@@ -73,15 +69,7 @@ def test_ctrl_c_stops_after_the_one_under_way_and_says_how_far_it_got(
 ) -> None:
     letters = dead(desk, referral_data, 4)
 
-    @contextlib.contextmanager
-    def ctrl_c_after_two(*_: Any, **__: Any) -> Iterator[Any]:
-        def advance(done: int, total: int) -> None:
-            if done == 2:
-                os.kill(os.getpid(), signal.SIGINT)  # as a person's Ctrl-C reaches it
-
-        yield advance
-
-    monkeypatch.setattr(deadletter_command, "progress_bar", ctrl_c_after_two)
+    monkeypatch.setattr(deadletter_command, "progress_bar", ctrl_c_at(2))
     stopped = desk.cli("deadletter", "discard", "--all", "--reason", "faxed")
     assert stopped.exit_code == 130, stopped.output
     said = " ".join(stopped.stderr.split())
