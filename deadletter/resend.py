@@ -405,7 +405,7 @@ async def select_for_resend(
         named.add(message.id)
     if flt is not None and flt.selects:
         originals = dataclasses.replace(flt, originals_only=True)
-        found = await store.list_messages(originals, limit=limit + 1)
+        found = await store.list_messages(originals, limit=limit + 1, payloads=False)
         if len(found) > limit:
             raise TooManyMatches(limit, found=await store.count_messages(originals))
         naming = names_messages(flt)
@@ -479,6 +479,7 @@ async def select_dead_letters(
                 unresolved_only=True,
             ),
             limit=limit + 1,
+            payloads=False,  # read a chunk at a time by ``resend``
         )
         if len(dead) > limit:
             raise TooManyMatches(limit)
@@ -660,6 +661,10 @@ async def resend(
         chunk = list(
             zip(originals[start : start + CHUNK], modes[start : start + CHUNK], strict=True)
         )
+        # Listed without their bytes (a batch of thousands of referrals with a PDF each held
+        # gigabytes): the chunk's are read here, for those sent as they were.
+        wanted = [o.id for o, mode in chunk if mode == ResendMode.ORIGINAL and _listed_bare(o)]
+        whole = {m.id: m for m in await store.get_messages(wanted)} if wanted else {}
         planned = []
         for original, mode in chunk:
             destination = request.to or original.destination_id
@@ -671,9 +676,10 @@ async def resend(
                     # (a remap) that has it or will: the same referral in two hospitals. A
                     # batch sent on with --to is the person's choice of another target.
                     live = families.live_resend(original.id)
-            planned.append(
-                await _plan(original, mode, destination, renderer, live, dry_run=dry_run)
+            result = await _plan(
+                whole.get(original.id, original), mode, destination, renderer, live, dry_run=dry_run
             )
+            planned.append(dataclasses.replace(result, original=original))
         if not dry_run:
             await store.add_resends(
                 [
@@ -692,11 +698,25 @@ async def resend(
             )
             if committed is not None:
                 await committed(planned)
+            # Stored and handed to delivery: what is reported needs no bytes, and a long batch
+            # kept every resend's otherwise.
+            planned = [
+                dataclasses.replace(r, message=dataclasses.replace(r.message, payload=b""))
+                if r.message is not None
+                else r
+                for r in planned
+            ]
         results.extend(planned)
         done += len(chunk)
         if progress is not None:
             progress(done)
     return results
+
+
+def _listed_bare(message: MessageRecord) -> bool:
+    """Listed without its bytes, though it has some: not pruned, not held (held ones never
+    had any), in a state a resend takes."""
+    return not message.payload and message.pruned_at is None and message.status != "held"
 
 
 async def _plan(

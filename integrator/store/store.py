@@ -1046,6 +1046,17 @@ class Store(
             return count
 
     @guarded("list pending messages")
+    @guarded("read messages")
+    async def get_messages(self, ids: Sequence[str]) -> list[MessageRecord]:
+        """The messages of ``ids`` (those that exist), bodies included: a batch that listed
+        them without (``list_messages(payloads=False)``) reads a chunk's bodies when it needs
+        them, not all of them at once."""
+        if not ids:
+            return []
+        async with self._engine.connect() as conn:
+            result = await conn.execute(select_messages().where(messages.c.id.in_(list(ids))))
+            return [message_record(row, self._sealer) for row in result]
+
     async def pending_messages(
         self,
         destination_id: str | None = None,
