@@ -383,6 +383,7 @@ async def discard_each(
     actor: str,
     reason: str | None,
     dry_run: bool = False,
+    source: str | None = None,
     progress: Callable[[int], None] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> tuple[list[EachDiscarded], bool]:
@@ -392,9 +393,11 @@ async def discard_each(
 
     Hundreds of dead letters, as a forced removal of a destination leaves them, were closed
     one command at a time. One already closed by an earlier one's chain in the batch is said
-    so, not refused; one resolved meanwhile is refused as a single discard refuses it.
+    so, not refused; one resolved meanwhile is refused as a single discard refuses it. The
+    reason is required to discard (a dry run, a confirmation shown before it is typed, may
+    have none); ``source``: the client's address, as ``discard`` takes it.
     """
-    checked = checked_reason(reason)
+    checked = (reason or "") if dry_run else checked_reason(reason)
     done: list[EachDiscarded] = []
     closed: dict[str, str] = {}  # closed by the chain of: each id of a chain, to its first
     for number, message_id in enumerate(message_ids, start=1):
@@ -407,7 +410,7 @@ async def discard_each(
                 plan = await (
                     plan_discard(store, message_id)
                     if dry_run
-                    else discard(store, message_id, actor=actor, reason=checked)
+                    else discard(store, message_id, actor=actor, reason=checked, source=source)
                 )
             except DeadLetterError as exc:
                 done.append(EachDiscarded(message_id, refused=exc))

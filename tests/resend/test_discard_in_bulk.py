@@ -76,3 +76,26 @@ def test_ctrl_c_stops_after_the_one_under_way_and_says_how_far_it_got(
     assert "stopped after 2 of 4 dead letter(s) (each one done is committed and audited)" in said
     assert sorted(desk.message(m).status for m in letters) == ["cancelled"] * 2 + ["dead"] * 2
     assert len(discards(desk)) == 2
+
+
+def test_the_service_refuses_a_blank_or_long_reason_to_discard_but_not_to_plan(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    """A confirmation page plans before a reason is typed; discarding needs one, checked as
+    a single discard checks it (stripped, at most 1,000 characters)."""
+    from deadletter import MissingReason, ReasonTooLong, discard_each
+
+    [letter] = dead(desk, referral_data, 1)
+
+    async def go(store: Store) -> None:
+        planned, _ = await discard_each(
+            store, [letter], actor="local:anna", reason=None, dry_run=True
+        )
+        assert planned[0].plan is not None
+        with pytest.raises(MissingReason):
+            await discard_each(store, [letter], actor="local:anna", reason="   ")
+        with pytest.raises(ReasonTooLong):
+            await discard_each(store, [letter], actor="local:anna", reason="x" * 1001)
+
+    desk.with_store(go)
+    assert desk.message(letter).status == "dead" and discards(desk) == []

@@ -63,8 +63,7 @@ from deadletter import (
     Selection,
     StaysOpen,
     checked_reason,
-    discard,
-    plan_discard,
+    discard_each,
     select_dead_letters,
 )
 from integrator.access.permissions import Permission
@@ -489,31 +488,31 @@ async def _discards(
             "note": note,
         }
 
-    for message in messages:
-        if message.id in closed:
+    by_id = {m.id: m for m in messages}
+    each, _stopped = await discard_each(
+        engine.store,
+        [m.id for m in messages],
+        actor=visitor.actor,
+        reason=reason,
+        dry_run=not act,
+        source=source,
+    )
+    for done in each:
+        message = by_id[done.message_id]
+        if done.with_chain_of is not None:
+            continue  # its row is in the chain of the one that closed it
+        if done.refused is not None:
+            said_why = done.refused
+            if isinstance(said_why, AlreadyResolved):  # not naming a destination elsewhere
+                said_why = said_why.seen_by(reader.destination_ids(engine.catalog))
+            rows.append(row(message, "skipped" if act else "would skip", said(said_why)))
             continue
-        try:
-            if act:
-                plan = await discard(
-                    engine.store,
-                    message.id,
-                    actor=visitor.actor,
-                    reason=reason or "",
-                    source=source,
-                )
-            else:
-                plan = await plan_discard(engine.store, message.id)
-        except AlreadyResolved as exc:  # resolved or discarded since: not naming elsewhere
-            seen = reader.destination_ids(engine.catalog)
-            rows.append(row(message, "skipped" if act else "would skip", said(exc.seen_by(seen))))
-            continue
-        except DeadLetterError as exc:  # not dead
-            rows.append(row(message, "skipped" if act else "would skip", said(exc)))
-            continue
-        done = "discarded" if act else "would discard"
-        rows.append(row(message, done))
+        plan = done.plan
+        assert plan is not None
+        outcome = "discarded" if act else "would discard"
+        rows.append(row(message, outcome))
         closed.update(plan.discarded)
-        rows.extend(row(m, done, plan.chain_note) for m in plan.chain)
+        rows.extend(row(m, outcome, plan.chain_note) for m in plan.chain)
         rows.extend(
             stays
             for stays in plan.stays_open
