@@ -128,9 +128,9 @@ def sender_for(destination: DestinationConfig) -> Sender:
 @dataclasses.dataclass(frozen=True)
 class RetiredHold:
     """What delivery does with a message whose version was retired after it was mapped:
-    ``versions`` tells it (``deprecation.RetiredVersions``); ``hold`` holds it in the store and
-    says whether its destination maps it again with the successor (``auto_upgrade``), which
-    ``release`` then does, once the message is settled."""
+    ``versions`` tells it (``deprecation.RetiredVersions``); ``hold`` holds it in the store
+    (False: it was taken care of meanwhile), and ``release`` then, once it is settled, maps it
+    again wherever its destination now uses a version in service."""
 
     versions: RetiredVersions
     hold: Callable[[OutboundMessage, str], Awaitable[bool]]
@@ -396,12 +396,12 @@ class DestinationRunner:
         return lambda: retired.versions.of(message.payload, message.created_at) is None
 
     async def _hold_retired(self, delivery: Delivery, version: str) -> None:
-        """Hold the message, settle it, then (``auto_upgrade``) have it mapped again."""
+        """Hold the message, settle it, then have it mapped again if its destination can."""
         assert self._retired is not None
         message = delivery.message
-        upgrade = await self._retired.hold(message, version)
+        held = await self._retired.hold(message, version)
         await delivery.settle()  # first: the transport takes it back only once it is settled
-        if upgrade:
+        if held:
             await self._retired.release(message.destination_id)
 
     def _early(self, message: OutboundMessage) -> float | None:

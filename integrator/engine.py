@@ -590,24 +590,28 @@ class Engine:
 
     async def _hold_retired(self, message: OutboundMessage, version: str) -> bool:
         """Hold a message whose version was retired after it was mapped (never sent in that
-        format). True when its destination has ``auto_upgrade``: the runner then has it mapped
-        again with the successor, under the same MSH-10, as a message held at intake is when
-        released (``Intake.release_held``)."""
+        format). True when it was held: the runner then releases its destination's held
+        messages (``Intake.release_held``), which maps it again, under the same MSH-10, when
+        the destination now uses a version in service (moved before the sunset, or
+        ``auto_upgrade``), and otherwise leaves it held until the destination moves.
+
+        Its earlier attempts' records are committed first: written after the hold, the last
+        one set the message back to ``retrying``, with its bytes gone and nothing to release.
+        """
+        assert self._recorder is not None
+        await self._recorder.committed()
         resolution = resolve_version(version, auto_upgrade=False, today=self.today())
         note = resolution.note or f"held: message version {version} is retired"
         if not await self.store.hold_message(message.message_id, note):
             return False  # taken care of meanwhile (discarded, say)
-        destination = self.catalog.destinations.get(message.destination_id)
-        upgrade = destination is not None and destination.auto_upgrade
         log.warning(
             "message held: its version was retired after it was mapped",
             message_id=message.message_id,
             control_id=message.control_id,
             destination=message.destination_id,
             version=version,
-            auto_upgrade=upgrade,
         )
-        return upgrade
+        return True
 
     async def _due_retries(self, destination_id: str) -> dict[str, int]:
         return await self.store.due_retries(destination_id, now=self.clock.now())

@@ -476,8 +476,16 @@ def _discard_in_bulk(
             markup=False,
         )
         raise typer.Exit(interruptions.exit_code or 1)
-    if not done or any(d.refused is not None for d in done) or selection.left_out:
+    if not done or any(d.refused is not None for d in done) or _still_open(selection, done):
         raise typer.Exit(1)
+
+
+def _still_open(selection: Selection, done: list[EachDiscarded]) -> list[Any]:
+    """What the selection left out and no discard closed: the selection is resend's, which
+    leaves the older dead letters of a chain out (the latest stands for them), and discarding
+    that latest one closes them with it."""
+    closed = {m for d in done if d.plan is not None for m in d.plan.discarded}
+    return [x for x in selection.left_out if x.message.id not in closed]
 
 
 def _say_discarded(
@@ -492,7 +500,7 @@ def _say_discarded(
     discarded = [d.plan for d in done if d.plan is not None]
     refused = [d for d in done if d.refused is not None]
     chained = [d for d in done if d.with_chain_of is not None]
-    left_out = [x.to_json() for x in selection.left_out]
+    left_out = [x.to_json() for x in _still_open(selection, done)]
     if as_json:
         print_json(
             {

@@ -1045,7 +1045,6 @@ class Store(
             count: int = (await conn.execute(query)).scalar_one()
             return count
 
-    @guarded("list pending messages")
     @guarded("read messages")
     async def get_messages(self, ids: Sequence[str]) -> list[MessageRecord]:
         """The messages of ``ids`` (those that exist), bodies included: a batch that listed
@@ -1057,6 +1056,7 @@ class Store(
             result = await conn.execute(select_messages().where(messages.c.id.in_(list(ids))))
             return [message_record(row, self._sealer) for row in result]
 
+    @guarded("list pending messages")
     async def pending_messages(
         self,
         destination_id: str | None = None,

@@ -289,6 +289,62 @@ async def test_a_message_mapped_before_the_sunset_and_waiting_after_it_is_held(
         await receiver.stop()
 
 
+async def test_a_waiting_message_whose_destination_moved_before_the_sunset_goes_in_the_new(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """The operator moved the destination to ref-v2 before the sunset, as asked, while a
+    message mapped in ref-v1 still waited: it was held after the sunset, saying to move the
+    destination it was already on, and nothing released it. It is mapped again at once."""
+    from tests.services import free_port
+
+    port = free_port()
+    clock = ManualClock(BEFORE_SUNSET)
+    old = waiting_at_the_sunset(port, ordering="rotate")
+    engine = await start(tmp_path, clock, old)
+    receiver = MllpReceiver(port=port)
+    try:
+        [waiting] = (await engine.intake.submit(another(referral_data), source="cli")).messages
+        moved = old.model_copy(update={"messages": {"referral": "ref-v2"}})
+        await engine.apply_catalog(build_catalog([("noord.yaml", moved)], today=clock.now().date()))
+        sent = await past_the_sunset(engine, clock, receiver, waiting.message_id, "delivered")
+        assert (sent.version, sent.control_id) == ("ref-v2", waiting.control_id)
+        assert [read_msh(m).control_id for m in receiver.received] == [waiting.control_id]
+    finally:
+        await engine.stop()
+        await receiver.stop()
+
+
+async def test_a_hold_is_not_undone_by_an_attempt_recorded_after_it(
+    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attempts reach the store through the recorder's queue. One still queued when the
+    message was held was written after the hold and set it back to ``retrying``, its bytes
+    gone and nothing to release it. The hold now waits for the attempts before it."""
+    from tests.services import free_port
+
+    real_record = Store.record_attempts
+
+    async def slowly(self: Store, batch: Any) -> None:
+        await asyncio.sleep(0.3)  # a store busy with other work
+        await real_record(self, batch)
+
+    monkeypatch.setattr(Store, "record_attempts", slowly)
+    port = free_port()
+    clock = ManualClock(BEFORE_SUNSET)
+    engine = await start(tmp_path, clock, waiting_at_the_sunset(port, ordering="fifo"))
+    receiver = MllpReceiver(port=port)
+    try:
+        [waiting] = (await engine.intake.submit(another(referral_data), source="cli")).messages
+        held = await past_the_sunset(engine, clock, receiver, waiting.message_id, "held")
+        await asyncio.sleep(1.0)  # any attempt record still on its way lands by now
+        after = await engine.store.get_message(held.id)
+        assert after is not None and after.status == "held", after
+        assert receiver.received == []
+    finally:
+        await engine.stop()
+        await receiver.stop()
+
+
 async def test_with_auto_upgrade_a_message_waiting_at_the_sunset_goes_in_the_successor(
     tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:

@@ -99,3 +99,22 @@ def test_the_service_refuses_a_blank_or_long_reason_to_discard_but_not_to_plan(
 
     desk.with_store(go)
     assert desk.message(letter).status == "dead" and discards(desk) == []
+
+
+def test_a_chain_discarded_whole_is_no_failure(desk: Desk, referral_data: dict[str, Any]) -> None:
+    """The selection is resend's: of a dead letter whose resend died too it takes the latest
+    and leaves the older out ("resent instead"). Discarding the latest closes both, and the
+    command still listed the older as left out and exited 1."""
+    [original] = dead(desk, referral_data, 1)
+    resent = json.loads(
+        desk.cli("deadletter", "resend", original, "--reason", "x", "--json").stdout
+    )
+    [again] = [r["message_id"] for r in resent["resent"]]
+    desk.set_status(again, "dead")
+
+    done = desk.cli("deadletter", "discard", "--all", "--reason", "faxed", "--json")
+    assert done.exit_code == 0, done.output
+    said = json.loads(done.stdout)
+    assert said["left_out"] == []
+    assert [sorted(p["discarded"]) for p in said["discarded"]] == [sorted([original, again])]
+    assert desk.message(original).status == desk.message(again).status == "cancelled"

@@ -102,3 +102,28 @@ async def test_unreachable_postgres_is_transient() -> None:
     # Which store did not answer and where that is set; never the password or the query.
     assert "nothing listens at 127.0.0.1:1 (INTEGRATOR_DATABASE_URL)" in said
     assert "s3cret" not in said
+
+
+async def test_every_read_of_messages_maps_the_database_s_failure(tmp_path: Path) -> None:
+    """``pending_messages`` lost its guard when a method was written above it: a store whose
+    tables were gone raised SQLAlchemy's own error there (an API 500, not 503, and callers'
+    retries on ``StoreError`` skipped), where ``list_messages`` raised a ``StoreError``."""
+    url = f"sqlite:///{tmp_path}/store.db"
+    store = await Store.open(url)
+    try:
+        with sqlite3.connect(tmp_path / "store.db") as db:
+            db.execute("PRAGMA foreign_keys=OFF")
+            db.execute("DROP TABLE attempts")
+            db.execute("DROP TABLE resends")
+            db.execute("DROP TABLE messages")
+        for read in (
+            lambda: store.list_messages(),
+            lambda: store.pending_messages(),
+            lambda: store.pending_messages(ids=["m"]),
+            lambda: store.get_messages(["m"]),
+            lambda: store.pending_refs(),
+        ):
+            with pytest.raises(StoreError):
+                await read()
+    finally:
+        await store.close()
