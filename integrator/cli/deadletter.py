@@ -23,7 +23,7 @@ ACK code and a short reason, as the API's listing does, and records nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -408,6 +408,43 @@ def deadletter_discard(
         )
 
 
+def _dead_letters_selected(
+    settings: Settings,
+    ids: list[str],
+    every: bool,
+    destination: str | None,
+    since: str | None,
+    until: str | None,
+) -> Callable[[Store], Awaitable[Selection]]:
+    """What ``deadletter resend`` and ``discard`` select: ids, or the unresolved dead letters
+    ``deadletter list`` shows with the same options. The period is read now, with the
+    listing's refusals (exit 2); a destination nobody has is refused in the store, naming it,
+    not answered "nothing matched"."""
+    from deadletter import select_dead_letters
+    from integrator.message_reads import MessageTerms, check_destination, terms_filter
+    from integrator.search import BadSearch
+
+    try:
+        flt = terms_filter(
+            settings, MessageTerms(destination=destination, since=since, until=until)
+        )
+    except BadSearch as exc:
+        fail(option_rule(exc), 2)
+
+    async def select(store: Store) -> Selection:
+        await check_destination(store, settings, flt)
+        return await select_dead_letters(
+            store,
+            message_ids=await resolve_message_ids(store, ids),
+            every=every,
+            destination_id=destination,
+            died_since=flt.since,
+            died_until=flt.until,
+        )
+
+    return select
+
+
 def _discard_in_bulk(
     settings: Settings,
     ids: list[str],
@@ -422,30 +459,15 @@ def _discard_in_bulk(
 ) -> None:
     """``deadletter discard`` of several: selected as ``deadletter resend`` selects them, then
     each discarded with its chain in a transaction of its own (``discard_each``)."""
-    from deadletter import TermsRefused, discard_each, select_dead_letters
+    from deadletter import TermsRefused, discard_each
     from integrator.interruptions import Interrupted, Interruptions
-    from integrator.message_reads import MessageTerms, check_destination, terms_filter
-    from integrator.search import BadSearch
 
-    try:  # the period as `deadletter list` reads it, with the same refusals
-        flt = terms_filter(
-            settings, MessageTerms(destination=destination, since=since, until=until)
-        )
-    except BadSearch as exc:
-        fail(option_rule(exc), 2)
+    select = _dead_letters_selected(settings, ids, every, destination, since, until)
     who = local_actor()
     interruptions = Interruptions()
 
     async def action(store: Store) -> tuple[Selection, list[EachDiscarded], bool]:
-        await check_destination(store, settings, flt)  # a typo: exit 2 naming it
-        selection = await select_dead_letters(
-            store,
-            message_ids=await resolve_message_ids(store, ids),
-            every=every,
-            destination_id=destination,
-            died_since=flt.since,
-            died_until=flt.until,
-        )
+        selection = await select(store)
         interruptions.check()  # Ctrl-C while selecting: nothing discarded
         quiet = as_json or len(selection) < 2
         with progress_bar(len(selection), quiet=quiet, label="discarding") as advance:
@@ -570,32 +592,12 @@ def deadletter_resend(
     or none to resend; 2 bad input, nothing resent: no selector or reason, an id that names no
     message (or several) or one that is not dead.
     """
-    from deadletter import select_dead_letters
     from integrator.cli.resend import run_resend
-    from integrator.message_reads import MessageTerms, check_destination, terms_filter
-    from integrator.search import BadSearch
 
-    ids = message_ids or []
     settings = load_settings()
-    try:  # the period as `deadletter list` reads it, with the same refusals
-        flt = terms_filter(
-            settings, MessageTerms(destination=destination, since=since, until=until)
-        )
-    except BadSearch as exc:
-        fail(option_rule(exc), 2)
-
-    async def select(store: Store) -> Selection:
-        # A typo in --destination: exit 2 naming it, not "nothing matched".
-        await check_destination(store, settings, flt)
-        return await select_dead_letters(
-            store,
-            message_ids=await resolve_message_ids(store, ids),
-            every=all_dead,
-            destination_id=destination,
-            died_since=flt.since,
-            died_until=flt.until,
-        )
-
+    select = _dead_letters_selected(
+        settings, message_ids or [], all_dead, destination, since, until
+    )
     run_resend(
         settings,
         select,
