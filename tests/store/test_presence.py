@@ -15,7 +15,6 @@ import pytest
 
 from integrator.presence import (
     EMBEDDED,
-    FRESH_FOR,
     EngineDisagrees,
     EngineElsewhere,
     Presence,
@@ -25,6 +24,7 @@ from integrator.presence import (
 )
 from integrator.settings import Settings
 from integrator.store import EnginePresence, Store
+from integrator.store.presence import FRESH_FOR
 from tests.store.conftest import Site
 
 
