@@ -14,7 +14,7 @@ import asyncio
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal
 
 from destinations.config import DestinationConfig
@@ -50,6 +50,13 @@ YIELD_EVERY = 8
 #: one chunk queued in the store and not yet published (the recovery leader, or the next start,
 #: publishes it), as resend and routing jobs do. The size of a resend chunk.
 RELEASE_CHUNK = 200
+
+_BORN_LATER: Final = FieldError(
+    "patient.birth_date", "birth_date_in_future", message_for("birth_date_in_future")
+)
+"""A birth date after the day the event arrives. Schemas read no clock, so they hold a birth
+date to ``created_at`` only; an event whose ``created_at`` a sender's clock put in the future
+let a future birth date through to the hospital. Intake, which has the clock, refuses it."""
 
 #: A message whose mapping was refused is held; its warning says why (``MappingError``'s text).
 HELD: Final = Shape("held", "held: {reason}", reason=TEXT)
@@ -163,6 +170,9 @@ class Intake:
         event as soon as it is kept (in a commit of its own): when the batch's commit fails
         after that, a caller that tries the others again must not keep those a second time."""
         outcomes: list[IntakeResult | InvalidEvent | _Prepared] = []
+        # The latest birth date an event may give: once per batch, not a clock read per event.
+        # A day of slack: the sender's "today" may be ahead of the engine's zone.
+        born_by = self._clock.now().astimezone(self._zone).date() + timedelta(days=1)
         async with self._preparing:
             for start in range(0, len(raws), YIELD_EVERY):
                 if start:
@@ -171,7 +181,7 @@ class Intake:
                 # tables stay in the CPU's caches for the few, and the parsed models are
                 # dropped before the next few, so their memory is reused while still cached.
                 chunk = [
-                    await self._validate(raw, source, caller)
+                    await self._validate(raw, source, caller, born_by)
                     for raw in raws[start : start + YIELD_EVERY]
                 ]
                 if settled is not None:
@@ -247,32 +257,22 @@ class Intake:
         return results
 
     async def _validate(
-        self, raw: bytes | str | Mapping[str, Any], source: str, caller: str | None
+        self,
+        raw: bytes | str | Mapping[str, Any],
+        source: str,
+        caller: str | None,
+        born_by: date,
     ) -> InvalidEvent | Event:
         try:
             event = parse_event(raw)
-            born = self._born_after_today(event)
-            if born is not None:
-                raise EventValidationError((born,))
+            if event.patient.birth_date > born_by:
+                raise EventValidationError((_BORN_LATER,))
             return event
         except EventValidationError as exc:
             rejected_id = await self.keep_rejected(
                 _raw_bytes(raw), source, exc.errors, caller=caller
             )
             return InvalidEvent(exc, rejected_id=rejected_id)
-
-    def _born_after_today(self, event: Event) -> FieldError | None:
-        """A birth date after the day the event arrives, as a refusal.
-
-        Schemas read no clock, so they hold a birth date to ``created_at`` only; an event whose
-        ``created_at`` a sender's clock put in the future let a future birth date through to
-        the hospital. A day of slack: the sender's "today" may be ahead of the engine's zone.
-        """
-        latest = self._clock.now().astimezone(self._zone).date() + timedelta(days=1)
-        if event.patient.birth_date <= latest:
-            return None
-        rule = "birth_date_in_future"
-        return FieldError("patient.birth_date", rule, message_for(rule))
 
     async def keep_rejected(
         self,

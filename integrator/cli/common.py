@@ -111,6 +111,15 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def stopped(said: str, exit_code: int) -> NoReturn:
+    """A long command a signal stopped between two steps (``integrator.interruptions``): what
+    it did and how to finish, on stderr, then the exit a shell reports for that signal (130
+    for SIGINT, 143 for SIGTERM). ``prune``, ``keys rotate``, ``resend`` and ``deadletter
+    discard`` say it the same way."""
+    err_console.print(said, soft_wrap=True, markup=False)
+    raise typer.Exit(exit_code or 1)
+
+
 def tell_rejected(nothing: str, zd_number: str, count: int | None) -> None:
     """Say on stderr that an empty search by ZD number has rejected input with that number
     (``rejected_reads.rejected_for_zd``): "not received" is then "refused by intake", and the

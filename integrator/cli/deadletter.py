@@ -45,6 +45,7 @@ from integrator.cli.common import (
     progress_bar,
     resolve_message_ids,
     say_shown,
+    stopped,
     terms_rule,
     value_rule,
     with_store,
@@ -471,7 +472,7 @@ def _discard_in_bulk(
         interruptions.check()  # Ctrl-C while selecting: nothing discarded
         quiet = as_json or len(selection) < 2
         with progress_bar(len(selection), quiet=quiet, label="discarding") as advance:
-            done, stopped = await discard_each(
+            done, halted = await discard_each(
                 store,
                 [m.id for m in selection],
                 actor=who,
@@ -480,24 +481,22 @@ def _discard_in_bulk(
                 progress=lambda n: advance(n, len(selection)),
                 stop=lambda: interruptions.stopped,
             )
-        return selection, done, stopped
+        return selection, done, halted
 
     try:
         with interruptions:
-            selection, done, stopped = with_store(action, settings, read_only=dry_run)
+            selection, done, halted = with_store(action, settings, read_only=dry_run)
     except TermsRefused as exc:
         fail(terms_rule(exc), exc.exit_code)
     except Interrupted as exc:
         fail("stopped before anything was discarded", exc.exit_code)
     _say_discarded(selection, done, who=who, reason=reason, dry_run=dry_run, as_json=as_json)
-    if stopped:
-        err_console.print(
+    if halted:
+        stopped(
             f"stopped after {len(done)} of {len(selection)} dead letter(s) (each one done is "
             "committed and audited); run the command again for the rest",
-            soft_wrap=True,
-            markup=False,
+            interruptions.exit_code,
         )
-        raise typer.Exit(interruptions.exit_code or 1)
     if not done or any(d.refused is not None for d in done) or _still_open(selection, done):
         raise typer.Exit(1)
 

@@ -30,6 +30,7 @@ from integrator.cli.common import (
     local_actor,
     print_json,
     progress_bar,
+    stopped,
     with_store,
 )
 
@@ -189,13 +190,11 @@ def keys_rotate(
         planned = sum(report.counts.values())
         if as_json:
             print_json({"key": report.to_kid, "resealed": report.resealed, "stopped": True})
-        err_console.print(
+        stopped(
             f"stopped after {report.resealed} of {planned} values; run `integrator keys "
             "rotate` again to finish",
-            soft_wrap=True,
-            markup=False,
+            interruptions.exit_code,
         )
-        raise typer.Exit(interruptions.exit_code or 1)
     view: dict[str, Any] = {
         "key": report.to_kid,
         "counts": report.counts,

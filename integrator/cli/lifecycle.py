@@ -17,12 +17,12 @@ from rich.table import Table
 from integrator.cli.common import (
     JsonOption,
     console,
-    err_console,
     fail,
     load_settings,
     local_actor,
     print_json,
     progress_bar,
+    stopped,
     with_store,
 )
 
@@ -131,8 +131,7 @@ def _stopped(report: PruneReport, exit_code: int) -> None:
     else:
         what = "nothing pruned" if not done else f"{report.total} pruned ({done})"
         said = f"stopped after {what}; run `integrator prune` again to finish"
-    err_console.print(said, soft_wrap=True, markup=False)
-    raise typer.Exit(exit_code or 1)
+    stopped(said, exit_code)
 
 
 def backup_command(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.markup import escape
@@ -37,6 +37,7 @@ from integrator.cli.common import (
     progress_bar,
     resolve_message_ids,
     run,
+    stopped,
     terms_rule,
     value_rule,
 )
@@ -285,17 +286,16 @@ def run_resend(
     report(outcome, as_json=as_json)
 
 
-def _say_stopped(outcome: Outcome) -> None:
+def _say_stopped(outcome: Outcome) -> NoReturn:
     """A run in the store stopped by a signal: how far it got, and how to finish."""
     selected, done = len(outcome.selection), len(outcome.results)
     verb = "decided" if outcome.dry_run else "done"
-    err_console.print(
+    stopped(
         f"stopped after {done} of {selected} message(s) {verb} (each chunk committed and "
         f"audited); the other {selected - done} were not resent. Run the command again for "
         "them: a message a filter picks that was resent is skipped; one named by its id would "
         "be resent again, so name only those not done.",
-        soft_wrap=True,
-        markup=False,
+        outcome.stopped,
     )
 
 
@@ -327,7 +327,6 @@ def report(outcome: Outcome, *, as_json: bool) -> None:
         _print(outcome, sent, skipped, left_out)
     if outcome.stopped:
         _say_stopped(outcome)
-        raise typer.Exit(outcome.stopped)
     if not outcome.results:
         if not as_json:
             what = "no message matches the selection"

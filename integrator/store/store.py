@@ -1073,9 +1073,7 @@ class Store(
         if ids is not None:
             # By primary key only: with the status in the query, SQLite walked the status index
             # through every pending message (100,000 behind a paused destination) per call.
-            async with self._engine.connect() as conn:
-                result = await conn.execute(select_messages().where(messages.c.id.in_(ids)))
-                found = [message_record(row, self._sealer) for row in result]
+            found = await self.get_messages(ids)
             return sorted(
                 (
                     m
