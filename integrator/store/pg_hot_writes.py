@@ -39,6 +39,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.store.late_records import GUARDED_COLUMNS, still_open
 from integrator.store.tables import attempts, events, messages
 
 Row = Mapping[str, Any]
@@ -214,7 +215,7 @@ def _record_sql(update_keys: Sequence[str], attempt_keys: Sequence[str], dialect
         for n, key in enumerate(attempt_keys, len(update_keys) + 1)
     ]
     names = [f"u_{key}" for key in update_keys] + [f"a_{key}" for key in attempt_keys]
-    settings = ", ".join(f"{key} = last.u_{key}" for key in update_keys if key != "id")
+    settings = ", ".join(_setting(key) for key in update_keys if key != "id")
     return (
         f"WITH given AS (SELECT * FROM unnest({', '.join(arrays)}) "  # noqa: S608
         f"WITH ORDINALITY AS given({', '.join(names)}, ord)), "
@@ -224,6 +225,15 @@ def _record_sql(update_keys: Sequence[str], attempt_keys: Sequence[str], dialect
         f"INSERT INTO attempts ({', '.join(attempt_keys)}) "
         f"SELECT {', '.join(f'a_{key}' for key in attempt_keys)} FROM given ORDER BY ord"
     )
+
+
+def _setting(key: str) -> str:
+    """``key = last.u_key``; for a column a late attempt must not undo, only while the message
+    is open to attempts (``late_records``)."""
+    if key not in GUARDED_COLUMNS:
+        return f"{key} = last.u_{key}"
+    guard = still_open("messages.status", "last.u_status")
+    return f"{key} = CASE WHEN {guard} THEN last.u_{key} ELSE messages.{key} END"
 
 
 def _unnest(table: Table, keys: Sequence[str], first: int, dialect: Dialect) -> str:

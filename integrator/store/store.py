@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -66,6 +66,7 @@ from integrator.store.families import family_roots, no_later_member_delivered
 from integrator.store.gauges import GaugesMixin
 from integrator.store.idempotency import IdempotencyMixin
 from integrator.store.jobs import JobsMixin
+from integrator.store.late_records import GUARDED_COLUMNS, still_open
 from integrator.store.pauses import DestinationPausesMixin
 from integrator.store.people import PeopleMixin
 from integrator.store.pg_hot_writes import PostgresHotWrites
@@ -143,15 +144,21 @@ _NEXT_SEQ = select(func.coalesce(func.max(messages.c.seq), 0) + 1).scalar_subque
 _INSERT_ATTEMPT = insert(attempts)
 
 # One UPDATE for executemany; bind names differ from column names as SQLAlchemy requires.
+# A message a person closed meanwhile keeps its status and error (``late_records``).
+_STILL_OPEN = text(still_open("messages.status", ":b_status")).bindparams(bindparam("b_status"))
 _UPDATE_AFTER_ATTEMPT = (
     update(messages)
     .where(messages.c.id == bindparam("b_id"))
     .values(
-        status=bindparam("b_status"),
         attempt_count=bindparam("b_attempt_count"),
         updated_at=bindparam("b_updated_at"),
-        next_attempt_at=bindparam("b_next_attempt_at"),
-        last_error=bindparam("b_last_error"),
+        **{
+            column: case(
+                (_STILL_OPEN, bindparam(f"b_{column}", type_=messages.c[column].type)),
+                else_=messages.c[column],
+            )
+            for column in GUARDED_COLUMNS
+        },
     )
 )
 

@@ -127,6 +127,67 @@ async def test_record_attempts_batch_in_one_transaction(store: Store, site: Site
     await store.record_attempts([])
 
 
+async def _closed_by_a_person(store: Store, status: str) -> MessageRecord:
+    """A message that was on the wire when a person closed it: an attempt under way, then the
+    destination removed from another process (dead) or that dead letter discarded."""
+    message = await _stored_message(store)
+    await store.record_attempts([(_attempt(message.id, 1, "failed"), "retrying", None, "down")])
+    await store.set_status_audited(
+        [message.id],
+        status,
+        last_error="removed by ops",
+        actor="ops",
+        action="destination.remove",
+        target=message.destination_id,
+    )
+    closed = await store.get_message(message.id)
+    assert closed is not None
+    return closed
+
+
+@pytest.mark.parametrize("closed_as", ["dead", "cancelled"])
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["batch", "single"])
+async def test_a_late_failed_attempt_leaves_a_closed_message_closed(
+    store: Store, closed_as: str, one_by_one: bool
+) -> None:
+    closed = await _closed_by_a_person(store, closed_as)
+    later = T0 + timedelta(minutes=5)
+    outcomes = [("retrying", later, "no ACK within 30s"), ("dead", None, "AR: refused")]
+
+    for number, (status, wake, error) in enumerate(outcomes, 2):
+        attempt = _attempt(closed.id, number, "failed", error=error)
+        if one_by_one:
+            await store.record_attempt(
+                attempt, status=status, next_attempt_at=wake, last_error=error
+            )
+        else:
+            await store.record_attempts([(attempt, status, wake, error)])
+
+    after = await store.get_message(closed.id)
+    assert after is not None
+    assert (after.status, after.last_error, after.next_attempt_at) == (
+        closed_as,
+        "removed by ops",
+        None,
+    )
+    # The attempts themselves are history: counted and kept.
+    assert after.attempt_count == 3
+    assert [a.number for a in await store.list_attempts(closed.id)] == [1, 2, 3]
+
+
+async def test_a_late_delivery_says_delivered_even_after_a_person_closed_it(
+    store: Store,
+) -> None:
+    """It reached the hospital: left dead, someone would resend what arrived."""
+    closed = await _closed_by_a_person(store, "dead")
+    await store.record_attempts(
+        [(_attempt(closed.id, 2, "delivered", ack_code="AA"), "delivered", None, None)]
+    )
+    after = await store.get_message(closed.id)
+    assert after is not None
+    assert (after.status, after.last_error, after.attempt_count) == ("delivered", None, 2)
+
+
 async def test_set_status_moves_a_message(store: Store, clock: StepClock) -> None:
     message = await _stored_message(store)
     wake = T0 + timedelta(hours=1)
