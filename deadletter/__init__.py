@@ -9,6 +9,7 @@ a linked new message for it (see ``deadletter.resend``); once a later
 resend was delivered the dead letter is *resolved* (see ``deadletter.family``).
 """
 
+from deadletter.discard_batch import discard_entries, left_open
 from deadletter.family import LIVE_STATUSES, Families, Resolution
 from deadletter.letters import (
     AlreadyResolved,
@@ -89,7 +90,9 @@ __all__ = [
     "count_open_dead_letters",
     "discard",
     "discard_each",
+    "discard_entries",
     "get_dead_letter",
+    "left_open",
     "list_dead_letters",
     "names_messages",
     "plan_discard",

@@ -375,6 +375,33 @@ class EachDiscarded:
     refused: DeadLetterError | None = None
     with_chain_of: str | None = None
 
+    def to_json(self, *, dry_run: bool, seen: Collection[str] | None = None) -> dict[str, Any]:
+        """One entry of a batch discard's answer (the API's dry run and job). ``seen``: the
+        destinations the reader may see (None: all); what stays open elsewhere, and a resend
+        elsewhere that resolved a refused one, are named only there."""
+        entry: dict[str, Any] = {
+            "id": self.message_id,
+            "discarded": [],
+            "resend_chain": [],
+            "stays_open": [],
+            "with_chain_of": self.with_chain_of,
+            "note": None,
+        }
+        if self.refused is not None:
+            refused = self.refused
+            if isinstance(refused, AlreadyResolved):
+                refused = refused.seen_by(seen)
+            return {
+                **entry,
+                "outcome": "would skip" if dry_run else "skipped",
+                "note": str(refused),
+            }
+        done = "would discard" if dry_run else "discarded"
+        if self.plan is None:  # closed by the chain of an earlier one of the batch
+            note = f"in the resend chain of {self.with_chain_of}; discarded with it"
+            return {**entry, "outcome": done, "note": note}
+        return {**entry, **self.plan.to_json(seen), "outcome": done}
+
 
 async def discard_each(
     store: Store,
@@ -477,12 +504,16 @@ class DiscardPlan:
     def discarded(self) -> list[str]:
         return [self.letter.message.id, *(m.id for m in self.chain)]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, seen: Collection[str] | None = None) -> dict[str, Any]:
+        """``seen``: the destinations the reader may see (None: all); a family member that
+        stays open for another one is named only there."""
         return {
             "id": self.letter.message.id,
             "discarded": self.discarded,
             "resend_chain": [m.id for m in self.chain],
-            "stays_open": [s.to_json() for s in self.stays_open],
+            "stays_open": [
+                s.to_json() for s in self.stays_open if seen is None or s.destination_id in seen
+            ],
         }
 
 

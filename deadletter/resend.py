@@ -425,6 +425,7 @@ async def select_dead_letters(
     picked: Sequence[str] = (),
     died_since: datetime | None = None,
     died_until: datetime | None = None,
+    destination_ids: frozenset[str] | None = None,
     limit: int = MAX_BATCH,
 ) -> Selection:
     """Dead letters to resend: named ones by id, or the unresolved ones (of a destination).
@@ -446,6 +447,8 @@ async def select_dead_letters(
     died, as ``list_dead_letters`` reads it: a broad selection of the unresolved ones that died
     in it (of ``destination_id``, if given), or, with ``picked``, those of the ticked ones
     (the page showed a period; one that died again since, outside it, is left out saying so).
+    ``destination_ids``: a broad selection only among the dead letters of these destinations
+    (the clusters of the person asking); None: of all.
     In a broad selection by period, a dead letter whose later dead resend died outside the
     period is left out too, naming it: that one stands for it, and resending both would send
     the same message twice. (Ticked ones are judged among the ticked, with or without a
@@ -474,6 +477,7 @@ async def select_dead_letters(
             MessageFilter(
                 status="dead",
                 destination_id=destination_id,
+                destination_ids=destination_ids,
                 changed_since=died_since,
                 changed_until=died_until,
                 unresolved_only=True,

@@ -95,6 +95,13 @@ class ClusterScope:
     def allows_destination(self, catalog: Catalog, destination_id: str) -> bool:
         return self.allows(cluster_of(catalog, destination_id))
 
+    def clusters_held(self) -> frozenset[str | None]:
+        """The clusters in which the permission is held, as a job keeps them (``{None}``: all
+        clusters): a job's results are written as its starter may see them, so only who holds
+        the permission in each of these may read it (``GET /api/v1/jobs/{id}``)."""
+        visible = self.identity.visible_clusters(self.permission)
+        return frozenset({None}) if visible is ALL else frozenset(visible)
+
     def destination_ids(self, catalog: Catalog) -> frozenset[str] | None:
         """The destinations whose messages this identity may see; None: all, also removed ones."""
         if self.identity.visible_clusters(self.permission) is ALL:

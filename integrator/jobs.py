@@ -28,20 +28,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from integrator.access.permissions import Permission
 from integrator.clock import Clock, SystemClock
 from integrator.logging import get_logger
-from integrator.store.jobs import RESEND_JOB
+from integrator.store.jobs import DISCARD_JOB, RESEND_JOB, ROUTE_JOB, interrupted_because
 
 if TYPE_CHECKING:
     from integrator.store import Store
     from integrator.store.jobs import JobRow
 
 log = get_logger("integrator.jobs")
+
+JOB_PERMISSIONS: dict[str, Permission] = {
+    RESEND_JOB: Permission.MESSAGES_RESEND,
+    ROUTE_JOB: Permission.EVENTS_ROUTE,
+    DISCARD_JOB: Permission.DEADLETTERS_DISCARD,
+}
+"""The permission a job's work needs, in each of its clusters: who may read the job. A kind
+missing here is read by nobody (``GET /api/v1/jobs/{id}``), rather than by everyone."""
 KEEP = 200  # finished jobs kept in memory; the store keeps them all
 PROGRESS_EVERY = 1.0  # seconds between progress writes of a running job
 HEARTBEAT_EVERY = 30.0  # seconds between heartbeats of a job that makes no progress
 STALE_AFTER = timedelta(minutes=5)
-INTERRUPTED_ERROR = "the engine stopped while the job ran; the resends it made stay queued"
 
 
 @dataclass
@@ -74,7 +82,7 @@ class Job:
 def _from_row(row: JobRow, now: datetime) -> Job:
     state, error, done = row.state, row.error, row.done
     if state == "running" and row.heartbeat_at < now - STALE_AFTER:
-        state, error = "interrupted", INTERRUPTED_ERROR
+        state, error = "interrupted", interrupted_because(row.kind)
     return Job(
         id=row.id,
         kind=row.kind,
@@ -176,7 +184,7 @@ class JobRegistry:
             job.results = await work(job)
             job.state = "done"
         except asyncio.CancelledError:
-            job.state, job.error = "interrupted", INTERRUPTED_ERROR
+            job.state, job.error = "interrupted", interrupted_because(job.kind)
             await self._finish(job, beat)
             raise
         except Exception as exc:  # the caller reads why from the job

@@ -37,6 +37,7 @@ from deadletter import (
     UnknownMessageId,
     count_open_dead_letters,
     list_dead_letters,
+    select_dead_letters,
     select_for_resend,
 )
 from integrator.access.permissions import Permission
@@ -218,6 +219,34 @@ async def find_dead_letters(
         destination_id=flt.destination_id,
         limit=limit,
         include_resolved=include_resolved,
+        destination_ids=flt.destination_ids,
+        died_since=flt.since,
+        died_until=flt.until,
+    )
+
+
+async def select_dead_letters_in_sight(
+    engine: Engine,
+    scope: ClusterScope,
+    terms: MessageTerms,
+    *,
+    message_ids: Iterable[str] = (),
+    every: bool = False,
+) -> Selection:
+    """What a batch discard selects (``deadletter.select_dead_letters``): the named dead
+    letters, each in a cluster where ``scope`` holds its permission (else ``MessageNotFound``
+    or ``NotPermitted``, as for one message), and the unresolved ones ``every``, a destination
+    or a period select, among the caller's clusters only, as ``find_dead_letters`` lists them;
+    a destination the caller cannot see is ``BadSearch``, not an empty selection."""
+    flt = await checked_filter(engine, scope, terms)
+    named = list(dict.fromkeys(message_ids))
+    for message_id in named:
+        await visible_message(engine, scope, message_id)
+    return await select_dead_letters(
+        engine.store,
+        message_ids=named,
+        every=every,
+        destination_id=flt.destination_id,
         destination_ids=flt.destination_ids,
         died_since=flt.since,
         died_until=flt.until,

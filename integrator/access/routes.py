@@ -68,9 +68,11 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Needs] = {
     # A waiting retry's next attempt made now: support's, as a resend is.
     ("POST", "/api/v1/messages/{message_id}/try-now"): P.MESSAGES_RESEND,
     ("POST", "/api/v1/destinations/{destination_id}/try-now"): P.MESSAGES_RESEND,
-    # Jobs are resend batches today; a job of another kind needs its own permission.
+    # Jobs are support's batches (resend, route, discard); a job needs besides its own kind's
+    # permission (``integrator.jobs.JOB_PERMISSIONS``) in every cluster its starter held it.
     ("GET", "/api/v1/jobs/{job_id}"): P.MESSAGES_RESEND,
     ("GET", "/api/v1/deadletters"): P.MESSAGES_READ,
+    ("POST", "/api/v1/deadletters/discard"): P.DEADLETTERS_DISCARD,
     ("POST", "/api/v1/deadletters/{message_id}/discard"): P.DEADLETTERS_DISCARD,
     ("GET", "/api/v1/destinations"): P.DESTINATIONS_READ,
     ("GET", "/api/v1/destinations/{destination_id}"): P.DESTINATIONS_READ,

@@ -460,7 +460,7 @@ def _discard_in_bulk(
 ) -> None:
     """``deadletter discard`` of several: selected as ``deadletter resend`` selects them, then
     each discarded with its chain in a transaction of its own (``discard_each``)."""
-    from deadletter import TermsRefused, discard_each
+    from deadletter import TermsRefused, discard_each, left_open
     from integrator.interruptions import Interrupted, Interruptions
 
     select = _dead_letters_selected(settings, ids, every, destination, since, until)
@@ -497,16 +497,8 @@ def _discard_in_bulk(
             "committed and audited); run the command again for the rest",
             interruptions.exit_code,
         )
-    if not done or any(d.refused is not None for d in done) or _still_open(selection, done):
+    if not done or any(d.refused is not None for d in done) or left_open(selection, done):
         raise typer.Exit(1)
-
-
-def _still_open(selection: Selection, done: list[EachDiscarded]) -> list[Any]:
-    """What the selection left out and no discard closed: the selection is resend's, which
-    leaves the older dead letters of a chain out (the latest stands for them), and discarding
-    that latest one closes them with it."""
-    closed = {m for d in done if d.plan is not None for m in d.plan.discarded}
-    return [x for x in selection.left_out if x.message.id not in closed]
 
 
 def _say_discarded(
@@ -518,10 +510,12 @@ def _say_discarded(
     dry_run: bool,
     as_json: bool,
 ) -> None:
+    from deadletter import left_open
+
     discarded = [d.plan for d in done if d.plan is not None]
     refused = [d for d in done if d.refused is not None]
     chained = [d for d in done if d.with_chain_of is not None]
-    left_out = [x.to_json() for x in _still_open(selection, done)]
+    left_out = [x.to_json() for x in left_open(selection, done)]
     if as_json:
         print_json(
             {

@@ -84,6 +84,37 @@ class ResendBody(BaseModel):
     to: str | None = None
 
 
+class BatchDiscardBody(BaseModel):
+    """Dead letters to discard, each with its resend chain: ``message_ids``, and/or the
+    unresolved ones that ``all``, a ``destination`` or a period on when they died select (what
+    ``GET /api/v1/deadletters`` lists with the same terms)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: AuditReason
+    message_ids: list[str] = Field(default_factory=list, max_length=100_000)
+    every: bool = Field(
+        False,
+        alias="all",
+        description="every unresolved dead letter of the caller's clusters",
+    )
+    destination: str | None = Field(None, max_length=128)
+    since: str | None = Field(
+        None,
+        max_length=64,
+        description="died from: an ISO date or date-time (a date is that whole local day; "
+        "without an offset, local time), or back from now: 2h, 3d",
+    )
+    until: str | None = Field(None, max_length=64, description="died until, as since")
+    dry_run: bool = False
+
+    @field_validator("message_ids")
+    @classmethod
+    def _as_stored(cls, ids: list[str]) -> list[str]:
+        """As ``BatchResendBody`` reads them: an id in either case, with or without dashes."""
+        return [stored_id(i) or i for i in ids]
+
+
 class BatchResendBody(ResendBody):
     message_ids: list[str] = Field(default_factory=list, max_length=100_000)
     filter: SearchTerms | None = None

@@ -288,9 +288,10 @@ JOB: Final = "Job"
 STARTED_JOB: Final = "StartedJob"
 RESEND_PLAN: Final = "ResendPlan"
 ROUTE_PLAN: Final = "RoutePlan"
+DISCARD_PLAN: Final = "DiscardPlan"
 _JOB_PROPERTIES: Final[dict[str, Any]] = {
     "id": {"type": "string", "description": "follow it at `GET /api/v1/jobs/{job_id}`"},
-    "kind": {"type": "string", "enum": ["resend", "route"]},
+    "kind": {"type": "string", "enum": ["resend", "route", "discard"]},
     "state": {"type": "string", "enum": ["running", "done", "failed", "interrupted"]},
     "done": {"type": "integer", "minimum": 0},
     "total": {"type": "integer", "minimum": 0},
@@ -299,13 +300,14 @@ _JOB_PROPERTIES: Final[dict[str, Any]] = {
     "results": {
         "type": "array",
         "items": {"type": "object"},
-        "description": "each message's or event's outcome, once the job is no longer running",
+        "description": "each message's, event's or dead letter's outcome, once the job is no "
+        "longer running",
     },
 }
 COMPONENTS[JOB] = {
     "type": "object",
     "title": JOB,
-    "description": "A resend or routing job and its progress, kept in the store.",
+    "description": "A resend, routing or discard job and its progress, kept in the store.",
     "required": list(_JOB_PROPERTIES),
     "properties": _JOB_PROPERTIES,
 }
@@ -331,6 +333,25 @@ COMPONENTS[RESEND_PLAN] = {
             "type": "array",
             "items": {"type": "object"},
             "description": "per message its `outcome` (`would resend`, `would skip`) and `note`",
+        },
+    },
+}
+COMPONENTS[DISCARD_PLAN] = {
+    "type": "object",
+    "title": DISCARD_PLAN,
+    "description": "What a discard job would do (`dry_run`), decided as the job would.",
+    "required": ["dry_run", "actor", "total", "discard", "skip", "results"],
+    "properties": {
+        "dry_run": {"type": "boolean", "const": True},
+        "actor": {"type": "string"},
+        "total": {"type": "integer", "minimum": 0},
+        "discard": {"type": "integer", "minimum": 0},
+        "skip": {"type": "integer", "minimum": 0},
+        "results": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "per dead letter its `id`, `outcome` (`would discard`, `would skip`, "
+            "`left out`), `discarded`, `resend_chain`, `stays_open`, `with_chain_of` and `note`",
         },
     },
 }

@@ -22,6 +22,24 @@ from integrator.store.tables import jobs, resends
 
 RESEND_JOB = "resend"
 """The kind of job whose work is resends (``resends.job_id``)."""
+ROUTE_JOB = "route"
+"""Routing events to the destinations that serve them now (``POST /api/v1/events/route``)."""
+DISCARD_JOB = "discard"
+"""Discarding dead letters in bulk (``POST /api/v1/deadletters/discard``)."""
+
+_STOPPED = "the engine stopped while the job ran; "
+INTERRUPTED_BECAUSE: dict[str, str] = {
+    RESEND_JOB: _STOPPED + "the resends it made stay queued",
+    ROUTE_JOB: _STOPPED + "the messages it made stay queued",
+    DISCARD_JOB: _STOPPED
+    + "the dead letters it discarded stay discarded, each audited; the same request again "
+    "discards the rest",
+}
+"""What an interrupted job of each kind says about the work it did before it stopped."""
+
+
+def interrupted_because(kind: str) -> str:
+    return INTERRUPTED_BECAUSE.get(kind, _STOPPED + "what it did before stays done")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +180,13 @@ class JobsMixin:
                 .values(
                     state="interrupted",
                     done=case((jobs.c.kind == RESEND_JOB, made), else_=jobs.c.done),
-                    error="the engine stopped while the job ran; the resends it made stay queued",
+                    error=case(
+                        *(
+                            (jobs.c.kind == kind, text)
+                            for kind, text in INTERRUPTED_BECAUSE.items()
+                        ),
+                        else_=interrupted_because(""),
+                    ),
                     finished_at=now,
                 )
             )

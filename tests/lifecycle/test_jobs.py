@@ -102,8 +102,19 @@ async def test_a_job_cut_short_by_a_stop_reads_as_interrupted(
         await engine.stop()
 
 
-async def test_a_job_of_an_engine_that_died_is_marked_at_the_next_start(site: Site) -> None:
-    """No stop ran: the first store is left as a crashed engine leaves it."""
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("resend", "the resends it made stay queued"),
+        ("discard", "the dead letters it discarded stay discarded"),
+        ("route", "the messages it made stay queued"),
+    ],
+)
+async def test_a_job_of_an_engine_that_died_is_marked_at_the_next_start(
+    site: Site, kind: str, says: str
+) -> None:
+    """No stop ran: the first store is left as a crashed engine leaves it. The job says what
+    its kind's work left behind, read before the mark and after it alike."""
     clock = ManualClock(NOW)
     crashed_store = await site.open(clock.now)
     crashed = JobRegistry(lambda: crashed_store, clock)
@@ -113,7 +124,7 @@ async def test_a_job_of_an_engine_that_died_is_marked_at_the_next_start(site: Si
         await never.wait()
         return []
 
-    job = await crashed.start("resend", 5, hangs)
+    job = await crashed.start(kind, 5, hangs)
     restarted_store = await site.open(clock.now)
     try:
         restarted = JobRegistry(lambda: restarted_store, clock)
@@ -124,10 +135,14 @@ async def test_a_job_of_an_engine_that_died_is_marked_at_the_next_start(site: Si
             found = await restarted.get(job.id)
             assert found is not None and found.state == "running"
             clock.advance(STALE_AFTER + timedelta(seconds=1))
+            stale = await restarted.get(job.id)
+            assert stale is not None and stale.state == "interrupted"
+            assert stale.error is not None and says in stale.error
         assert await restarted.recover(single_engine=single) == 1
         found = await restarted.get(job.id)
         assert found is not None and found.state == "interrupted" and found.done == 0
-        assert found.total == 5 and found.kind == "resend"
+        assert found.total == 5 and found.kind == kind
+        assert found.error is not None and says in found.error
     finally:
         never.set()
         await crashed.wait()

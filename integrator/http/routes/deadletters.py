@@ -9,25 +9,46 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict
 
-from deadletter import AlreadyResolved, DeadLetterError, discard, plan_discard
+from deadletter import (
+    AlreadyResolved,
+    DeadLetterError,
+    TermsRefused,
+    checked_reason,
+    discard,
+    discard_each,
+    discard_entries,
+    plan_discard,
+)
 from integrator.clusters import NotPermitted, cluster_of
-from integrator.http.bodies import AuditReason
-from integrator.http.deps import EngineDep, MessageIdInPath, SourceDep, TopLimit, bad_search
+from integrator.http.bodies import AuditReason, BatchDiscardBody
+from integrator.http.deps import (
+    EngineDep,
+    JobsDep,
+    MessageIdInPath,
+    SourceDep,
+    TopLimit,
+    bad_search,
+)
+from integrator.http.idempotency import KEY_ANSWERS, IdempotencyKey, answered_once
 from integrator.http.json_body import JsonBodyRoute
-from integrator.http.openapi import answer
-from integrator.http.scope import ScopeDep, forbidden
+from integrator.http.openapi import DISCARD_PLAN, STARTED_JOB, answer
+from integrator.http.scope import Scope, ScopeDep, forbidden
+from integrator.idempotency import Answer
+from integrator.jobs import Job
 from integrator.message_service import (
     NO_MESSAGE,
     MessageNotFound,
     MessageTerms,
     find_dead_letters,
+    select_dead_letters_in_sight,
     visible_message,
 )
 from integrator.presenters import dead_letter_summary
 from integrator.search import BadSearch
+from integrator.store.jobs import DISCARD_JOB
 
 router = APIRouter(prefix="/api/v1", tags=["deadletters"], route_class=JsonBodyRoute)
 
@@ -86,6 +107,123 @@ async def deadletters(
         raise bad_search(exc, terms) from None
     seen = scope.destination_ids(engine.catalog)  # a resend elsewhere is not named
     return [dead_letter_summary(letter, seen=seen) for letter in letters]
+
+
+@router.post(
+    "/deadletters/discard",
+    status_code=202,
+    responses={
+        200: answer(
+            "`dry_run`: what the job would do to each dead letter, answered at once; nothing "
+            "is discarded",
+            DISCARD_PLAN,
+        ),
+        202: answer(
+            "The job that discards them, with `actor` (who it discards as); follow it at "
+            "`/api/v1/jobs/{job_id}`",
+            STARTED_JOB,
+        ),
+        404: answer("A `message_ids` entry names no message, or one outside the caller's clusters"),
+        **KEY_ANSWERS,
+    },
+)
+async def discard_dead_letters(
+    body: BatchDiscardBody,
+    engine: EngineDep,
+    scope: ScopeDep,
+    registry: JobsDep,
+    source: SourceDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Discard dead letters in bulk, each with its resend chain, as a job; a required reason.
+
+    Selects as ``integrator deadletter discard`` does: ``message_ids`` (each a dead letter of
+    the caller's clusters, else 404 or 422 as for one), and the unresolved dead letters that
+    ``all``, a ``destination`` or ``since``/``until`` (on when they died) select among the
+    caller's clusters, exactly what ``GET /api/v1/deadletters`` lists with the same terms. Of
+    a resend chain only the latest is selected; it closes the others with it. ``dry_run``
+    answers at once (200) with what the job would do to each; otherwise a job (202), followed
+    at ``/api/v1/jobs/{id}``, whose results say per dead letter ``discarded`` (with
+    ``resend_chain`` and ``stays_open``), ``skipped`` (resolved since it was selected, with
+    why) or ``left out``. Each discard is its own transaction with its audit entries
+    (``deadletter.discard``, under the caller's identity), so one stopped engine leaves what it
+    did discarded. With an ``Idempotency-Key``, a repeat answers the first request's job (or
+    dry run) and starts none.
+    """
+    return await answered_once(
+        engine,
+        scope.identity,
+        idempotency_key,
+        response,
+        route="POST /api/v1/deadletters/discard",
+        body=body.model_dump(mode="json"),
+        work=lambda: _discard_batch(body, engine, scope, registry, source),
+    )
+
+
+async def _discard_batch(
+    body: BatchDiscardBody, engine: EngineDep, scope: Scope, registry: JobsDep, source: str | None
+) -> Answer:
+    seen = scope.destination_ids(engine.catalog)  # the only destinations an entry names
+    terms = MessageTerms(destination=body.destination, since=body.since, until=body.until)
+    try:
+        reason = checked_reason(body.reason)
+        selection = await select_dead_letters_in_sight(
+            engine, scope, terms, message_ids=body.message_ids, every=body.every
+        )
+    except BadSearch as exc:
+        raise bad_search(exc, terms) from None
+    except MessageNotFound:
+        raise HTTPException(status_code=404, detail=NO_MESSAGE) from None
+    except NotPermitted as refusal:
+        raise forbidden(refusal) from None
+    except TermsRefused as exc:
+        raise HTTPException(status_code=422, detail=exc.terms_rule(_api_term)) from None
+    except DeadLetterError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    ids = [m.id for m in selection]
+
+    async def each(*, dry_run: bool, job: Job | None = None) -> list[dict[str, Any]]:
+        def progress(done: int) -> None:
+            if job is not None:
+                job.done = done
+
+        done, _ = await discard_each(
+            engine.store,
+            ids,
+            actor=scope.actor,
+            reason=reason,
+            dry_run=dry_run,
+            source=source,
+            progress=progress,
+        )
+        return discard_entries(selection, done, dry_run=dry_run, seen=seen)
+
+    if body.dry_run:
+        entries = await each(dry_run=True)
+        outcomes = [e["outcome"] for e in entries]
+        plan = {
+            "dry_run": True,
+            "actor": scope.actor,
+            "total": len(selection),
+            "discard": outcomes.count("would discard"),
+            "skip": outcomes.count("would skip"),
+            "results": entries,
+        }
+        return Answer(200, plan)
+
+    async def run(job: Job) -> list[dict[str, Any]]:
+        return await each(dry_run=False, job=job)
+
+    # Its results name what the starter may see: only who sees as much may read them.
+    job = await registry.start(DISCARD_JOB, len(selection), run, clusters=scope.clusters_held())
+    return Answer(202, {**job.to_json(), "actor": scope.actor})
+
+
+def _api_term(term: str) -> str:
+    """A selection term as this body names it (the service says ``every``)."""
+    return "all" if term == "every" else term
 
 
 class DiscardBody(BaseModel):

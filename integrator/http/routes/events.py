@@ -40,6 +40,7 @@ from integrator.http.openapi import EVENT_BODY, EVENT_RESPONSES, ROUTE_PLAN, STA
 from integrator.http.scope import Scope, ScopeDep
 from integrator.idempotency import Answer
 from integrator.jobs import Job
+from integrator.store.jobs import ROUTE_JOB
 from integrator.store.records import EventFilter
 
 router = APIRouter(prefix="/api/v1", tags=["events"], route_class=JsonBodyRoute)
@@ -254,7 +255,7 @@ async def _route_events(
         results = await route_in_engine(engine, selected, as_job, progress=progress)
         return [r.to_json() for r in results]
 
-    job = await registry.start("route", len(selected), run)
+    job = await registry.start(ROUTE_JOB, len(selected), run)
     # Who the job routes as: the CLI reports it (the audit log's name, not the local user).
     return Answer(202, {**job.to_json(), "actor": scope.actor})
 

@@ -11,7 +11,7 @@ the decisions into HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
@@ -25,8 +25,7 @@ from deadletter import (
     refusals,
 )
 from integrator import message_service
-from integrator.catalog import Catalog
-from integrator.clusters import NotPermitted, cluster_of
+from integrator.clusters import NotPermitted
 from integrator.http.bodies import BatchResendBody, ResendBody
 from integrator.http.deps import (
     EngineDep,
@@ -43,10 +42,10 @@ from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import JOB, RESEND_PLAN, STARTED_JOB, answer
 from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.idempotency import Answer
-from integrator.jobs import Job
+from integrator.jobs import JOB_PERMISSIONS, Job
 from integrator.resending import engine_renderer, resend_in_engine
 from integrator.search import BadSearch
-from integrator.store import MessageFilter, MessageRecord
+from integrator.store import MessageFilter
 
 router = APIRouter(prefix="/api/v1", tags=["resend"], route_class=JsonBodyRoute)
 
@@ -82,13 +81,6 @@ def outcome_json(
         "skip": sum(not r.goes_out for r in results),
         "results": [r.to_json(seen) for r in results],
     }
-
-
-def _clusters(
-    catalog: Catalog, messages: Iterable[MessageRecord], to: str | None
-) -> frozenset[str | None]:
-    destinations = {m.destination_id for m in messages} | ({to} if to else set())
-    return frozenset(cluster_of(catalog, d) for d in destinations)
 
 
 @router.post("/messages/{message_id}/resend", status_code=201, responses=KEY_ANSWERS)
@@ -236,7 +228,8 @@ async def _resend_batch(
         "resend",
         len(selection),
         lambda job: run_resend(job, selection),
-        clusters=_clusters(catalog, selection, body.to),
+        # Its results name what the starter may see: only who sees as much may read them.
+        clusters=scope.clusters_held(),
     )
     # Who the job resends as: the CLI reports it (the audit log's name, not the local user).
     return Answer(202, {**job.to_json(), "actor": scope.actor})
@@ -248,10 +241,15 @@ async def _resend_batch(
     responses={200: answer("The job and its progress", JOB)},
 )
 async def get_job(job_id: str, registry: JobsDep, scope: ScopeDep) -> dict[str, Any]:
-    """A job, for those who hold the permission in every cluster it works in."""
+    """A job, for those who hold its work's permission in every cluster it works in (a
+    discard job: ``deadletters.discard``; routing: ``events.route``), besides the route's."""
     missing = HTTPException(status_code=404, detail="no job with that id")
     job = await registry.get(id_in_path(job_id, missing))
     if job is None:
         raise missing
     scope.require(job.clusters, missing=missing)
+    needed = JOB_PERMISSIONS.get(job.kind)
+    if needed is None:
+        raise missing
+    Scope(scope.identity, needed).require(job.clusters, missing=missing)
     return job.to_json()
