@@ -41,6 +41,8 @@ FORMS = {
     "messages": Form("/messages", "Search", "", "#message-list tbody tr", "#no-messages"),
     "events": Form("/events", "Search", "e-", "#event-list tbody tr", "#no-events"),
     "rejected": Form("/rejected", "Filter", "r-", "#rejected-list tbody tr", "#rejected-empty"),
+    # Its fields went in the address as typed (a GET form): a BSN pasted into a period too.
+    "deadletters": Form("/deadletters", "Show", "d-", "section.group", "#dead-empty"),
 }
 FIELDS = [
     ("messages", "ZD number", "zd_number"),
@@ -48,6 +50,8 @@ FIELDS = [
     ("events", "Provider", "provider"),
     ("rejected", "ZD number", "zd_number"),
     ("rejected", "Provider", "provider"),
+    ("deadletters", "Died from", "since"),
+    ("deadletters", "Died until", "until"),
 ]
 
 

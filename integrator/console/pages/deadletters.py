@@ -68,6 +68,7 @@ from deadletter import (
 )
 from integrator.access.permissions import Permission
 from integrator.clusters import cluster_of
+from integrator.console import kept
 from integrator.console.errors import BadInput, Forbidden, NotFound
 from integrator.console.once import (
     FIELD,
@@ -90,7 +91,7 @@ from integrator.message_service import count_dead_letters, find_dead_letters
 from integrator.presenters import dead_letter_facts, dead_letter_summary
 from integrator.reasons import MAX_REASON
 from integrator.resending import resend_in_engine
-from integrator.search import BadSearch, without_bsn
+from integrator.search import BadSearch, misplaced_bsn, without_bsn
 from integrator.store import MessageFilter, MessageRecord
 
 P = Permission
@@ -142,15 +143,37 @@ async def dead_letters(
     return await _listing(request, visitor, _filters(destination, since, until))
 
 
+@router.post("/deadletters/search")
+async def dead_letters_search(
+    request: Request,
+    visitor: Reader,
+    destination: FormTerm = "",
+    since: FormMoment = "",
+    until: FormMoment = "",
+) -> Response:
+    """The filter form, posted: its terms go to the GET's address only when none holds a BSN
+    (a BSN pasted into a period field would stay in the browser's history and a proxy's log);
+    one that does is refused beside its field, the form again without it, as on every search
+    page."""
+    filters = _filters(destination, since, until)
+    if misplaced_bsn(filters) is None:
+        return kept.to_listing("/deadletters", filters)
+    return await _listing(request, visitor, filters)
+
+
 async def _listing(
     request: Request, visitor: Visitor, filters: dict[str, str], refused: Said | None = None
 ) -> Response:
     """The page with ``filters``; ``refused``: why a form posted from it did nothing, shown
-    above its groups (422), the filters kept, so the person acts again where they were."""
+    above its groups (422), the filters kept, so the person acts again where they were. A
+    term that holds a BSN (an address typed by hand) is refused as that, before anything is
+    searched."""
     engine = engine_of(request)
     scope = visitor.scope(P.MESSAGES_READ)
     destinations = sorted(scope.visible_catalog(engine.catalog).destinations)
     try:
+        if (pasted := misplaced_bsn(filters)) is not None:
+            raise pasted
         letters = await find_dead_letters(
             engine,
             scope,
