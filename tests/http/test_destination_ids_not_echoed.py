@@ -16,7 +16,9 @@ async def test_a_destination_id_or_event_type_that_names_none_is_not_repeated(
         answers = [
             await admin.get(f"/api/v1/destinations/{PASTED}"),
             await admin.get(f"/api/v1/destinations/{PASTED}/history"),
-            await admin.post(f"/api/v1/destinations/{PASTED}/pause", json={"reason": "x"}),
+            await admin.post(
+                f"/api/v1/destinations/{PASTED}/pause", headers={"X-Integrator-Reason": "x"}
+            ),
             await admin.post(f"/api/v1/destinations/{PASTED}/try-now"),
         ]
         typed = await admin.post("/api/v1/destinations/noord/test", params={"event_type": PASTED})
