@@ -27,6 +27,7 @@ from integrator.store import (
     AuditFilter,
     MessageFilter,
     MessageRecord,
+    StatusChanged,
     Store,
 )
 
@@ -86,6 +87,16 @@ class UnknownDeadLetter(DeadLetterError):
     def __init__(self, message_id: str) -> None:
         super().__init__(f"no message with id {message_id}")
         self.coded("message.unknown", id=message_id)
+
+
+class ChangedMeanwhile(DeadLetterError):
+    """The dead letter or its chain kept changing while it was being discarded; nothing was."""
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(
+            f"dead letter {message_id} changed while it was being discarded; nothing was "
+            "discarded: look at it again"
+        )
 
 
 class NotADeadLetter(DeadLetterError):
@@ -339,7 +350,25 @@ async def discard(
     the console call, so each says the same.
     """
     reason = checked_reason(reason)
-    plan = await plan_discard(store, message_id)
+    for _ in range(DISCARD_TRIES):
+        plan = await plan_discard(store, message_id)  # refuses one resolved since
+        try:
+            await _close(store, plan, actor=actor, reason=reason, source=source)
+        except StatusChanged:
+            continue  # changed since it was planned (discarded, resent): planned again
+        return plan
+    raise ChangedMeanwhile(message_id)
+
+
+DISCARD_TRIES = 3
+"""Plans made again when the store changed under one: two people discarding the same dead
+letter at once, a chain member resent meanwhile. The second plan refuses what is resolved."""
+
+
+async def _close(
+    store: Store, plan: DiscardPlan, *, actor: str, reason: str, source: str | None
+) -> None:
+    """Close the plan's letter and chain, each still dead, with their audit entries."""
     where = {"source": source} if source is not None else {}
     asked = plan.letter.message
     changes = [
@@ -359,9 +388,13 @@ async def discard(
         ),
     ]
     await store.set_statuses_audited(
-        changes, "cancelled", actor=actor, action=DISCARD_ACTION, reason=reason
+        changes,
+        "cancelled",
+        actor=actor,
+        action=DISCARD_ACTION,
+        reason=reason,
+        from_status="dead",
     )
-    return plan
 
 
 @dataclass(frozen=True)

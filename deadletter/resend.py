@@ -39,7 +39,7 @@ Whatever is skipped is reported per message with why; callers exit non-zero for 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, overload
@@ -613,6 +613,31 @@ class Period:
         )
 
 
+def _resent_already(live: ResendLink, destination: str) -> Note:
+    """Why a broadly selected message is skipped: ``live``, a later resend of it, got or will
+    get there (to ``destination``, or elsewhere)."""
+    if live.destination_id == destination:
+        return Note(
+            f"already resent to {destination} as {live.id} ({live.status}); "
+            "name it (its id or ZD number) to resend it again",
+            "resend.skip.resent_already",
+            destination=destination,
+            id=live.id,
+            status=live.status,
+        )
+    elsewhere = live.destination_id
+    return Note(
+        f"already resent to {elsewhere} as {live.id} ({live.status}), "
+        f"so not to {destination} as well; name it (its id or ZD number) to send it "
+        f"there too",
+        "resend.skip.resent_elsewhere",
+        destination=destination,
+        elsewhere=elsewhere,
+        id=live.id,
+        status=live.status,
+    )
+
+
 def refusals(
     selection: Sequence[MessageRecord], request: ResendRequest, renderer: Renderer
 ) -> tuple[ResendRequest, list[str]]:
@@ -674,18 +699,13 @@ async def resend(
             destination = request.to or original.destination_id
             live = None
             if not selection.is_named(original):
-                live = families.live_resend(original.id, destination)
-                if live is None and destination == original.destination_id:
-                    # Back to its own destination, after it was sent on to another hospital
-                    # (a remap) that has it or will: the same referral in two hospitals. A
-                    # batch sent on with --to is the person's choice of another target.
-                    live = families.live_resend(original.id)
+                live = _live_resend(families, original, destination)
             result = await _plan(
                 whole.get(original.id, original), mode, destination, renderer, live, dry_run=dry_run
             )
             planned.append(dataclasses.replace(result, original=original))
         if not dry_run:
-            await store.add_resends(
+            left_out = await store.add_resends(
                 [
                     NewResend(
                         original=r.original,
@@ -698,8 +718,15 @@ async def resend(
                     )
                     for r in planned
                     if r.message is not None
-                ]
+                ],
+                recheck=_still_to_resend(selection, planned),
             )
+            planned = [
+                dataclasses.replace(r, message=None, note=left_out[r.original.id])
+                if r.original.id in left_out
+                else r
+                for r in planned
+            ]
             if committed is not None:
                 await committed(planned)
             # Stored and handed to delivery: what is reported needs no bytes, and a long batch
@@ -715,6 +742,51 @@ async def resend(
         if progress is not None:
             progress(done)
     return results
+
+
+def _live_resend(
+    families: Families, original: MessageRecord, destination: str
+) -> ResendLink | None:
+    """The later resend because of which a broad selection skips ``original``, if any."""
+    live = families.live_resend(original.id, destination)
+    if live is None and destination == original.destination_id:
+        # Back to its own destination, after it was sent on to another hospital (a remap)
+        # that has it or will: the same referral in two hospitals. A batch sent on with --to
+        # is the person's choice of another target.
+        live = families.live_resend(original.id)
+    return live
+
+
+def _still_to_resend(
+    selection: Selection, planned: Sequence[ResendResult]
+) -> Callable[[Mapping[str, str], Sequence[ResendLink]], dict[str, Note]]:
+    """The check at a chunk's commit (``Store.add_resends``): of the broadly selected ones
+    about to go out, those another person resent or discarded since they were selected.
+
+    The selection and the families were read when the batch started, minutes before a long
+    batch's last chunk: two people running the same "resend what died last night" at once
+    each sent every message, and a dead letter discarded meanwhile (a GP withdrew the
+    referral) was sent after support closed it. A message a person named goes out, as always.
+    """
+    going = [r for r in planned if r.message is not None and not selection.is_named(r.original)]
+
+    def check(statuses: Mapping[str, str], links: Sequence[ResendLink]) -> dict[str, Note]:
+        families = Families(links)
+        stale: dict[str, Note] = {}
+        for result in going:
+            original = result.original
+            if statuses.get(original.id) == "cancelled" and original.status != "cancelled":
+                stale[original.id] = Note(
+                    "discarded since it was selected; not resent",
+                    "resend.skip.discarded_since",
+                )
+                continue
+            live = _live_resend(families, original, result.destination_id)
+            if live is not None:
+                stale[original.id] = _resent_already(live, result.destination_id)
+        return stale
+
+    return check
 
 
 def _listed_bare(message: MessageRecord) -> bool:
@@ -753,31 +825,8 @@ async def _plan(
                 status=original.status,
             )
         )
-    if live_resend is not None and live_resend.destination_id == destination:
-        return skip(
-            Note(
-                f"already resent to {destination} as {live_resend.id} ({live_resend.status}); "
-                "name it (its id or ZD number) to resend it again",
-                "resend.skip.resent_already",
-                destination=destination,
-                id=live_resend.id,
-                status=live_resend.status,
-            )
-        )
     if live_resend is not None:
-        elsewhere = live_resend.destination_id
-        return skip(
-            Note(
-                f"already resent to {elsewhere} as {live_resend.id} ({live_resend.status}), "
-                f"so not to {destination} as well; name it (its id or ZD number) to send it "
-                f"there too",
-                "resend.skip.resent_elsewhere",
-                destination=destination,
-                elsewhere=elsewhere,
-                id=live_resend.id,
-                status=live_resend.status,
-            )
-        )
+        return skip(_resent_already(live_resend, destination))
     if not renderer.is_configured(destination):
         return skip(
             Note(

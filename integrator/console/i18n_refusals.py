@@ -271,6 +271,7 @@ EN: Final[dict[str, str]] = {
     ),
     "refusal.resend.left_out.outside_period": "died outside the period shown; not resent",
     "refusal.resend.left_out.discarded": "discarded since it was listed; nothing to resend",
+    "refusal.resend.skip.discarded_since": "discarded since it was selected; not resent",
     "refusal.deadletter.chain_member": (
         "in the resend chain of {id}: the same message to the same destination, dead too; "
         "discarded with it"
@@ -818,6 +819,7 @@ NL: Final[dict[str, str]] = {
     "refusal.resend.left_out.discarded": (
         "afgesloten nadat de lijst getoond werd; er is niets te herzenden"
     ),
+    "refusal.resend.skip.discarded_since": "afgesloten nadat het gekozen werd; niet herzonden",
     "refusal.deadletter.chain_member": (
         "hoort bij de herzendketen van {id}: hetzelfde bericht naar dezelfde bestemming, ook "
         "onbestelbaar; wordt mee afgesloten"

@@ -13,7 +13,8 @@
     ├── StoreUnavailable        database unreachable, locked, deadlocked, timed out, gone (dropped,
     │                           or without the store's tables), full or read-only: retry later
     ├── Conflict                a unique value (message id, control id) is taken; nothing written
-    │   └── RevisionTaken       a destination change made to a revision that is not the last
+    │   ├── RevisionTaken       a destination change made to a revision that is not the last
+    │   └── StatusChanged       a change made from a status the message no longer has
     └── NotFound                (also a LookupError) the record asked for does not exist
         ├── UnknownMessage
         └── UnknownEvent
@@ -105,6 +106,16 @@ class Conflict(StoreError):
     def __init__(self, message: str, *, constraint: str | None = None) -> None:
         super().__init__(message)
         self.constraint = constraint
+
+
+class StatusChanged(Conflict):
+    """A message is no longer in the status a change was decided from (someone else changed it
+    meanwhile); nothing was written."""
+
+    def __init__(self, message_id: str, status: str) -> None:
+        super().__init__(f"message {message_id} is {status} now; nothing was changed")
+        self.message_id = message_id
+        self.status = status
 
 
 class RevisionTaken(Conflict):

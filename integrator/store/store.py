@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, bindparam, case, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from integrator.store.audit_chain import GENESIS, append_audit, entry_hash
+from integrator.store.audit_chain import GENESIS, append_audit, entry_hash, lock_key
 from integrator.store.audit_prune import (
     AuditPruneMixin,
     anchor_problem,
@@ -56,6 +56,7 @@ from integrator.store.early_retries import EarlyRetriesMixin
 from integrator.store.engine import create_engine
 from integrator.store.errors import (
     EnginesStillRunning,
+    StatusChanged,
     StoreError,
     StoreUnavailable,
     UnknownEvent,
@@ -124,6 +125,9 @@ Clock = Callable[[], datetime]
 ANY_MESSAGE = MessageFilter()
 RESEND_ACTION = "message.resend"
 AttemptUpdate = tuple[AttemptRecord, str, datetime | None, str | None]
+ResendRecheck = Callable[[Mapping[str, str], Sequence[ResendLink]], Mapping[str, Any]]
+"""``add_resends``' check at its commit: (originals' statuses, their families) → originals left
+out, each with why."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -369,14 +373,41 @@ class Store(
             await conn.execute(self._insert_messages, rows)
 
     @guarded("store resends", on_foreign_key=UnknownMessage)
-    async def add_resends(self, batch: Sequence[NewResend]) -> None:
+    async def add_resends(
+        self, batch: Sequence[NewResend], *, recheck: ResendRecheck | None = None
+    ) -> dict[str, Any]:
         """Store resends in ONE transaction: each new message, its resend row and audit entry.
 
         So a resend is never queued without its audit entry, nor audited without being queued.
         The originals are not touched: their status and attempts stay as they were.
+
+        ``recheck(statuses, family)`` is asked inside the transaction, after every earlier
+        resend transaction has committed (PostgreSQL: the audit chain's lock, taken first;
+        SQLite: its single writer), with the originals' statuses and their resend families as
+        they are now; it answers the originals no longer to resend, each with why, and those
+        are left out. A broad resend decided on a read made before is checked so against what
+        another person resent or discarded meanwhile. Returns what it left out.
         """
         if not batch:
-            return
+            return {}
+        async with self._transaction() as conn:
+            if recheck is not None:
+                if conn.dialect.name == "postgresql":
+                    await conn.execute(select(func.pg_advisory_xact_lock(lock_key(self.schema))))
+                originals = [item.original.id for item in batch]
+                found = await conn.execute(
+                    select(messages.c.id, messages.c.status).where(messages.c.id.in_(originals))
+                )
+                statuses = {row.id: row.status for row in found}
+                dropped = dict(recheck(statuses, await _family_links(conn, originals)))
+                batch = [item for item in batch if item.original.id not in dropped]
+            else:
+                dropped = {}
+            if batch:
+                await self._insert_resends(conn, batch)
+        return dropped
+
+    async def _insert_resends(self, conn: AsyncConnection, batch: Sequence[NewResend]) -> None:
         now = self._now()
         message_rows = [
             _message_row(item.original.event_id, item.message, now, self._sealer) for item in batch
@@ -415,13 +446,12 @@ class Store(
             }
             for item in batch
         ]
-        async with self._transaction() as conn:
-            roots = await family_roots(conn, [item.original.id for item in batch])
-            for row, item in zip(message_rows, batch, strict=True):
-                row["family_root"] = roots.get(item.original.id, item.original.id)
-            await conn.execute(self._insert_messages, message_rows)
-            await conn.execute(insert(resends), resend_rows)
-            await append_audit(conn, audit_rows, schema=self.schema)
+        roots = await family_roots(conn, [item.original.id for item in batch])
+        for row, item in zip(message_rows, batch, strict=True):
+            row["family_root"] = roots.get(item.original.id, item.original.id)
+        await conn.execute(self._insert_messages, message_rows)
+        await conn.execute(insert(resends), resend_rows)
+        await append_audit(conn, audit_rows, schema=self.schema)
 
     @guarded("list resends")
     async def list_resends(self, message_id: str) -> tuple[ResendRecord | None, list[ResendRecord]]:
@@ -449,36 +479,8 @@ class Store(
         the same message, and a resend of a resend counts as a resend of the first. Families
         are small, so a few indexed look-ups per generation (``id``, ``resend_of``) suffice.
         """
-        found: dict[str, ResendLink] = {}
-        asked: set[str] = set()
-        frontier = set(message_ids)
         async with self._engine.connect() as conn:
-            while frontier:
-                asked |= frontier
-                ids = sorted(frontier)
-                following: set[str] = set()
-                for start in range(0, len(ids), 500):
-                    chunk = ids[start : start + 500]
-                    result = await conn.execute(
-                        select(
-                            messages.c.id,
-                            messages.c.seq,
-                            messages.c.resend_of,
-                            messages.c.destination_id,
-                            messages.c.status,
-                        ).where(messages.c.id.in_(chunk) | messages.c.resend_of.in_(chunk))
-                    )
-                    for row in result:
-                        if row.id in found:
-                            continue
-                        found[row.id] = ResendLink(
-                            row.id, row.seq, row.resend_of, row.destination_id, row.status
-                        )
-                        following.add(row.id)
-                        if row.resend_of is not None:
-                            following.add(row.resend_of)
-                frontier = following - asked
-        return sorted(found.values(), key=lambda link: link.seq)
+            return await _family_links(conn, message_ids)
 
     @guarded("find where messages went")
     async def destinations_of(self, message_ids: Collection[str]) -> dict[str, str]:
@@ -1385,18 +1387,26 @@ class Store(
         actor: str,
         action: str,
         reason: str | None = None,
+        from_status: str | None = None,
     ) -> list[int]:
         """Move several messages to ``status``, each with an audit entry of its own (target:
         the message), all in ONE transaction: a discard of a resend chain closes every one of
         its dead letters or none, and each entry is found by its message's id. ``UnknownMessage``
-        (and nothing written) when one does not exist. Returns the entries' ids in order."""
+        (and nothing written) when one does not exist. Returns the entries' ids in order.
+
+        ``from_status``: only messages still in that status; one that is not (two people
+        discarding the same dead letter at once: both were told "discarded", and the trail
+        held two entries for one change) is ``StatusChanged``, and nothing is written."""
         now = self._now()
         rows: list[dict[str, Any]] = []
         async with self._transaction() as conn:
             for change in changes:
+                where = messages.c.id == change.message_id
+                if from_status is not None:
+                    where = where & (messages.c.status == MessageStatus(from_status).value)
                 result = await conn.execute(
                     update(messages)
-                    .where(messages.c.id == change.message_id)
+                    .where(where)
                     .values(
                         status=MessageStatus(status).value,
                         last_error=seal_last_error(
@@ -1407,7 +1417,7 @@ class Store(
                     )
                 )
                 if result.rowcount == 0:
-                    raise UnknownMessage(change.message_id)
+                    raise await _why_unchanged(conn, change.message_id)
                 rows.append(
                     {
                         "at": now,
@@ -1655,6 +1665,47 @@ class Store(
         now = _require_aware(self._clock(), "the clock's time")
         assert now is not None
         return now
+
+
+async def _family_links(conn: AsyncConnection, message_ids: Sequence[str]) -> list[ResendLink]:
+    """``Store.resend_family`` on a connection (also inside a write transaction)."""
+    found: dict[str, ResendLink] = {}
+    asked: set[str] = set()
+    frontier = set(message_ids)
+    while frontier:
+        asked |= frontier
+        ids = sorted(frontier)
+        following: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            result = await conn.execute(
+                select(
+                    messages.c.id,
+                    messages.c.seq,
+                    messages.c.resend_of,
+                    messages.c.destination_id,
+                    messages.c.status,
+                ).where(messages.c.id.in_(chunk) | messages.c.resend_of.in_(chunk))
+            )
+            for row in result:
+                if row.id in found:
+                    continue
+                found[row.id] = ResendLink(
+                    row.id, row.seq, row.resend_of, row.destination_id, row.status
+                )
+                following.add(row.id)
+                if row.resend_of is not None:
+                    following.add(row.resend_of)
+        frontier = following - asked
+    return sorted(found.values(), key=lambda link: link.seq)
+
+
+async def _why_unchanged(conn: AsyncConnection, message_id: str) -> StoreError:
+    """Why an update of one message by id changed no row: it is unknown, or (with a status
+    condition) it is in another status now."""
+    found = await conn.execute(select(messages.c.status).where(messages.c.id == message_id))
+    status = found.scalar_one_or_none()
+    return UnknownMessage(message_id) if status is None else StatusChanged(message_id, status)
 
 
 MIGRATE_TRIES = 6
