@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from integrator.access.permissions import Permission
 from integrator.clock import Clock, SystemClock
+from integrator.errors import IntegratorError
 from integrator.logging import get_logger
 from integrator.store.jobs import DISCARD_JOB, RESEND_JOB, ROUTE_JOB, interrupted_because
 
@@ -94,6 +95,16 @@ def _from_row(row: JobRow, now: datetime) -> Job:
         created_at=row.created_at,
         clusters=row.clusters,
     )
+
+
+def failure_said(exc: Exception) -> str:
+    """Why a job failed, as ``GET /api/v1/jobs/{id}`` says it: the engine's own errors name
+    fields, keys and rules only, so their text is said; a foreign one's text may quote what it
+    was working on (a driver's parameters, a payload's value: patient data), so only its type
+    is, as the API's answer to an unexpected error says nothing of it."""
+    if isinstance(exc, IntegratorError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"internal error ({type(exc).__name__})"
 
 
 class JobRegistry:
@@ -189,7 +200,7 @@ class JobRegistry:
             raise
         except Exception as exc:  # the caller reads why from the job
             job.state = "failed"
-            job.error = f"{type(exc).__name__}: {exc}"
+            job.error = failure_said(exc)
             log.error("job failed", job_id=job.id, kind=job.kind, error_type=type(exc).__name__)
         await self._finish(job, beat)
 

@@ -239,3 +239,24 @@ async def test_a_dead_engines_resend_job_reads_with_the_resends_it_made(
     finally:
         never.set()
         await engine.stop()
+
+
+async def test_a_failed_jobs_error_says_no_foreign_exceptions_text() -> None:
+    """A foreign error's text may quote what it worked on (a payload's value, a driver's
+    parameters): the job, read over the API, says its type only; the engine's own errors,
+    which name fields and rules, are said in full."""
+    from integrator.errors import PermanentError
+
+    registry = JobRegistry()
+
+    async def foreign(job: Job) -> list[dict[str, Any]]:
+        raise ValueError("invalid literal for int() with base 10: '999990019 Jansen'")
+
+    async def own(job: Job) -> list[dict[str, Any]]:
+        raise PermanentError("to: no configured destination has this id")
+
+    failed = await registry.start("resend", 1, foreign)
+    refused = await registry.start("resend", 1, own)
+    await registry.wait()
+    assert failed.state == "failed" and failed.error == "internal error (ValueError)"
+    assert refused.error == "PermanentError: to: no configured destination has this id"
