@@ -759,7 +759,7 @@ def _live_resend(
 
 def _still_to_resend(
     selection: Selection, planned: Sequence[ResendResult]
-) -> Callable[[Mapping[str, str], Sequence[ResendLink]], dict[str, Note]]:
+) -> Callable[[Mapping[str, str], Sequence[ResendLink]], dict[str, Note]] | None:
     """The check at a chunk's commit (``Store.add_resends``): of the broadly selected ones
     about to go out, those another person resent or discarded since they were selected.
 
@@ -769,6 +769,8 @@ def _still_to_resend(
     referral) was sent after support closed it. A message a person named goes out, as always.
     """
     going = [r for r in planned if r.message is not None and not selection.is_named(r.original)]
+    if not going:
+        return None  # named ones only: nothing to look at again
 
     def check(statuses: Mapping[str, str], links: Sequence[ResendLink]) -> dict[str, Note]:
         families = Families(links)
