@@ -462,8 +462,54 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             if method in _OPERATIONS:
                 _document_refusals(path, method, operation.setdefault("responses", {}))
+                _document_headers(path, method, operation["responses"])
     _document_access(document)
     return document
+
+
+_ETAG: Final[dict[str, Any]] = {
+    "ETag": {
+        "description": 'the destination\'s revision as an entity tag (`"3"`): send it back as '
+        "`If-Match` to change the destination only if nobody changed it since",
+        "schema": {"type": "string"},
+    }
+}
+_REPLAYED: Final[dict[str, Any]] = {
+    "Idempotency-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the "
+        "same `Idempotency-Key` (nothing was done again)",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+_NOTE: Final[dict[str, Any]] = {
+    "X-Integrator-Note": {
+        "description": "a note about the search itself, such as why a search by status "
+        "`sending` finds nothing",
+        "schema": {"type": "string"},
+    }
+}
+ANSWER_HEADERS: Final[dict[tuple[str, str], dict[str, Any]]] = {
+    ("/api/v1/destinations/{destination_id}", "get"): _ETAG,
+    ("/api/v1/destinations/{destination_id}", "put"): _ETAG,
+    ("/api/v1/destinations/{destination_id}", "patch"): _ETAG,
+    ("/api/v1/messages", "get"): _NOTE,
+    ("/api/v1/messages/search", "post"): _NOTE,
+    ("/api/v1/resend", "post"): {**_NOTE, **_REPLAYED},
+    ("/api/v1/messages/{message_id}/resend", "post"): _REPLAYED,
+    ("/api/v1/events/route", "post"): _REPLAYED,
+    ("/api/v1/deadletters/discard", "post"): _REPLAYED,
+}
+"""Headers a route's successful answers carry besides their body, so that a client generated
+from the document knows them."""
+
+
+def _document_headers(path: str, method: str, responses: dict[str, Any]) -> None:
+    headers = ANSWER_HEADERS.get((path, method))
+    if headers is None:
+        return
+    for status, response in responses.items():
+        if status.startswith("2"):
+            response.setdefault("headers", {}).update(copy.deepcopy(headers))
 
 
 _FASTAPI_422: Final[dict[str, Any]] = {

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from integrator.engine import Engine
+from integrator.http.openapi import ANSWER_HEADERS
 from tests.http.support import api_client
 from tests.integrator.support import settings_for
 
@@ -49,6 +50,22 @@ async def test_the_document_declares_what_the_routes_answer(tmp_path: Path) -> N
         "/api/v1/people/{person_id}/roles/{role}/deactivate",
     ):
         assert paths[path]["post"]["requestBody"]["required"] is True
+    # The headers the answers carry besides their bodies, on every success they come with.
+    one = paths["/api/v1/destinations/{destination_id}"]
+    for method in ("get", "put", "patch"):
+        assert "ETag" in one[method]["responses"]["200"]["headers"], method
+    assert "X-Integrator-Note" in paths["/api/v1/messages"]["get"]["responses"]["200"]["headers"]
+    for path, status in (
+        ("/api/v1/resend", "202"),
+        ("/api/v1/resend", "200"),
+        ("/api/v1/messages/{message_id}/resend", "201"),
+        ("/api/v1/events/route", "202"),
+        ("/api/v1/deadletters/discard", "202"),
+    ):
+        headers = paths[path]["post"]["responses"][status]["headers"]
+        assert "Idempotency-Replayed" in headers, (path, status)
+    for path, method in ANSWER_HEADERS:  # a route renamed or gone leaves no declaration behind
+        assert method in paths.get(path, {}), (path, method)
     schemas = document["components"]["schemas"]
     for body in ("DeactivateBody", "RoleDeactivateBody", "GrantsBody"):
         assert "reason" in schemas[body]["required"], body
