@@ -395,14 +395,8 @@ async def select_for_resend(
     """
     if not message_ids and (flt is None or not flt.selects):
         raise NoSelector()
-    selected: dict[str, MessageRecord] = {}
-    named: set[str] = set()
-    for message_id in message_ids:
-        message = await store.get_message(message_id)
-        if message is None:
-            raise UnknownMessageId(message_id)
-        selected[message.id] = message
-        named.add(message.id)
+    selected = await _named(store, message_ids)
+    named = set(selected)
     if flt is not None and flt.selects:
         originals = dataclasses.replace(flt, originals_only=True)
         found = await store.list_messages(originals, limit=limit + 1, payloads=False)
@@ -414,6 +408,16 @@ async def select_for_resend(
             if naming:
                 named.add(message.id)
     return Selection(tuple(sorted(selected.values(), key=lambda m: m.seq)), frozenset(named))
+
+
+async def _named(store: Store, message_ids: Sequence[str]) -> dict[str, MessageRecord]:
+    """The named messages, without their bytes (``resend`` reads a chunk's when it needs
+    them); the first id, in the order given, that names none refuses the whole request."""
+    found = {m.id: m for m in await store.get_messages(message_ids, payloads=False)}
+    for message_id in message_ids:
+        if message_id not in found:
+            raise UnknownMessageId(message_id)
+    return {message_id: found[message_id] for message_id in message_ids}
 
 
 async def select_dead_letters(
@@ -462,14 +466,10 @@ async def select_dead_letters(
         if message_ids or every or destination_id is not None:
             raise ResendRefused("picked dead letters are a selection of their own")
         return await _picked_dead_letters(store, picked, period)
-    selected: dict[str, MessageRecord] = {}
-    for message_id in message_ids:
-        message = await store.get_message(message_id)
-        if message is None:
-            raise UnknownMessageId(message_id)
+    selected = await _named(store, message_ids)
+    for message in selected.values():
         if message.status != "dead":
             raise NotADeadLetter(message.id, message.status)
-        selected[message.id] = message
     named = frozenset(selected)
     left_out: list[LeftOut] = []
     if broad:

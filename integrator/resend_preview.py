@@ -58,7 +58,9 @@ async def preview_resend(
     [result] = await resend_in_engine(engine, selection, request, dry_run=True)
     if result.message is None:
         return ResendPreview(result, [])
-    before = decode_message(result.original.payload) if result.original.payload else ""
+    # Selected without its bytes (``select_for_resend``): read here, for the one message.
+    stored = await engine.store.get_message(result.original.id)
+    before = decode_message(stored.payload) if stored is not None and stored.payload else ""
     after = decode_message(result.message.payload)
     changes = [
         dataclasses.replace(c, after=None) if c.position in MADE_WHEN_SENT else c

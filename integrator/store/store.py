@@ -144,6 +144,9 @@ class AuditedStatus:
 
 _NEXT_SEQ = select(func.coalesce(func.max(messages.c.seq), 0) + 1).scalar_subquery()
 
+_IDS_PER_QUERY = 500
+"""Ids in one ``IN (…)``: a batch names up to 100,000, more than a statement may bind."""
+
 # Built once: a statement made per call costs its construction and cache key every time.
 _INSERT_ATTEMPT = insert(attempts)
 
@@ -1055,15 +1058,21 @@ class Store(
             return count
 
     @guarded("read messages")
-    async def get_messages(self, ids: Sequence[str]) -> list[MessageRecord]:
+    async def get_messages(
+        self, ids: Sequence[str], *, payloads: bool = True
+    ) -> list[MessageRecord]:
         """The messages of ``ids`` (those that exist), bodies included: a batch that listed
         them without (``list_messages(payloads=False)``) reads a chunk's bodies when it needs
-        them, not all of them at once."""
-        if not ids:
-            return []
+        them, not all of them at once. ``payloads=False``: without (a batch's named ids,
+        100,000 of them in one API request, were read whole, one by one)."""
+        found: list[MessageRecord] = []
         async with self._engine.connect() as conn:
-            result = await conn.execute(select_messages().where(messages.c.id.in_(list(ids))))
-            return [message_record(row, self._sealer) for row in result]
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                chunk = list(ids[start : start + _IDS_PER_QUERY])
+                query = select_messages(payload=payloads).where(messages.c.id.in_(chunk))
+                result = await conn.execute(query)
+                found.extend(message_record(row, self._sealer) for row in result)
+        return found
 
     @guarded("list pending messages")
     async def pending_messages(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from deadletter import ResendRequest, select_dead_letters
+from deadletter import ResendRequest, select_dead_letters, select_for_resend
 from integrator.resending import resend_in_store
 from integrator.store import Store
 from tests.integrator.support import settings_for
@@ -48,5 +48,40 @@ def test_a_batch_sends_each_original_s_bytes_and_keeps_none(
     for result in results:
         assert result.original.payload == b"" and result.message is not None
         assert result.message.payload == b""  # stored, then let go
+        stored, original = desk.message(result.message.id), desk.message(result.original.id)
+        assert stored.payload == original.payload and stored.payload.startswith(b"MSH|")
+
+
+@pytest.mark.parametrize("how", ["named", "named dead letters"])
+def test_named_ids_are_selected_without_their_bytes_and_sent_with_them(
+    desk: Desk, referral_data: dict[str, Any], how: str
+) -> None:
+    """An API batch names up to 100,000 ids: each was read whole, one by one, before anything
+    went out. Now named ones are listed bare too, and their chunk's bytes read to send them."""
+    letters = []
+    for n in range(3):
+        message_id = desk.submit(referral_data, f"ZD82000000{n}")
+        desk.set_status(message_id, "dead")
+        letters.append(message_id)
+    settings = settings_for(
+        desk.tmp_path,
+        database_url=desk.env["INTEGRATOR_DATABASE_URL"],
+        destinations_dir=Path(desk.env["INTEGRATOR_DESTINATIONS_DIR"]),
+    )
+
+    async def go(store: Store) -> tuple[list[Any], list[Any]]:
+        if how == "named":
+            selection = await select_for_resend(store, message_ids=letters)
+        else:
+            selection = await select_dead_letters(store, message_ids=letters)
+        request = ResendRequest(reason="GP called", actor="local:anna", mode="original")
+        return list(selection), await resend_in_store(settings, store, selection, request)
+
+    selected, results = desk.with_store(go)
+    assert [m.id for m in selected] == letters
+    assert {m.payload for m in selected} == {b""}
+    assert [r.outcome for r in results] == ["resent"] * 3
+    for result in results:
+        assert result.message is not None
         stored, original = desk.message(result.message.id), desk.message(result.original.id)
         assert stored.payload == original.payload and stored.payload.startswith(b"MSH|")
