@@ -5,7 +5,10 @@ status, open dead letters, from ``DestinationAdmin.summaries``) plus what an ope
 the engine asks next: how long the oldest waiting message has waited, what the receiver last
 answered, how the last hour went, and whether a message version it uses is near its sunset.
 Every figure is read from the store through its existing methods; nothing here is specific to
-a web page, so a CLI or API view of the same tiles would call this too.
+a web page, so a CLI or API view of the same tiles would call this too. They are asked at every
+refresh of every open dashboard: the oldest waiting message is ``Store.oldest_waiting_at``, one
+index look-up per waiting status, as the first of ``pending_messages`` walked the destination's
+whole history to find it.
 
 "The last hour" counts the messages *made* in the last hour by where they are now: delivered,
 or dead (given up). Such counts stop at ``HOUR_CAP`` (shown as "1000+"): a dashboard needs to
@@ -91,7 +94,7 @@ async def _tile(
     dest_id = str(row["id"])
     counts = row["counts"]
     assert isinstance(counts, dict)
-    oldest = await store.pending_messages(dest_id, limit=1)
+    oldest_at = await store.oldest_waiting_at(dest_id)
     answered = await store.list_messages(
         MessageFilter(destination_id=dest_id, statuses=_ANSWERED), limit=1, payloads=False
     )
@@ -119,7 +122,7 @@ async def _tile(
         cluster=str(row["cluster"]) if row["cluster"] is not None else None,
         state=str(row["state"]),
         waiting=sum(int(counts.get(s, 0)) for s in _PENDING),
-        oldest_waiting_at=oldest[0].created_at if oldest else None,
+        oldest_waiting_at=oldest_at,
         last_ack_code=last_ack.ack_code if last_ack else None,
         last_ack_at=last_ack.started_at if last_ack else None,
         delivered_last_hour=min(delivered, HOUR_CAP),

@@ -68,6 +68,7 @@ from integrator.store.gauges import GaugesMixin
 from integrator.store.idempotency import IdempotencyMixin
 from integrator.store.jobs import JobsMixin
 from integrator.store.late_records import GUARDED_COLUMNS, still_open
+from integrator.store.oldest_waiting import OldestWaitingMixin
 from integrator.store.pauses import DestinationPausesMixin
 from integrator.store.people import PeopleMixin
 from integrator.store.pg_hot_writes import PostgresHotWrites
@@ -185,6 +186,7 @@ class Store(
     ConfirmationsMixin,
     ConsoleSearchesMixin,
     IdempotencyMixin,
+    OldestWaitingMixin,
 ):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 

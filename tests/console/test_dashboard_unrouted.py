@@ -12,6 +12,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,3 +73,25 @@ async def test_the_unrouted_count_is_shown_to_who_sees_the_link_to_the_page(
     assert (count is not None, link) == (sees, sees)
     if count is not None:
         assert count.group(1) == "Events no destination serves: 1"
+
+
+async def test_only_the_page_counts_them_not_each_refresh(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refresh (``/dashboard/figures``, every 5 s per open dashboard) redraws no unrouted
+    count, and so asks for none: counting them reads every event (380-490 ms at 100,000
+    messages). The store's own count, spied on: each call still goes to the store."""
+    calls: list[None] = []
+    count = engine.store.count_unrouted_events
+
+    async def counted(**kwargs: Any) -> dict[str, int]:
+        calls.append(None)
+        return await count(**kwargs)
+
+    monkeypatch.setattr(engine.store, "count_unrouted_events", counted)
+    async with signed_in(engine, "vic@example.org", Grant(Role.VIEWER)) as vic:
+        refreshed = await vic.get("/dashboard/figures")
+        assert refreshed.status_code == 200 and 'id="figures-lab-west"' in refreshed.text
+        assert calls == []
+        start = await vic.get("/")
+    assert 'id="unrouted"' in start.text and len(calls) == 1

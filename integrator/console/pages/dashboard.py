@@ -7,7 +7,8 @@ the console asks for a reason every time.
 
 The figures of every tile are refreshed together every few seconds (htmx, one request, each
 tile's figures swapped by id), while the reason field and its button stay as they are: they
-lie outside what is swapped, so polling never wipes a reason being typed.
+lie outside what is swapped, so polling never wipes a reason being typed. The unrouted events
+are counted for the page only, not at each refresh: that count reads every event.
 
 Unrouted events are counted for who sees the link to their page: the dashboard asks that
 page's navigation entry (``unrouted.LISTING``: ``messages.read`` for all clusters, as
@@ -52,18 +53,28 @@ Reader = Annotated[Visitor, Depends(needs(P.DESTINATIONS_READ))]
 Operator = Annotated[Visitor, Depends(needs(P.DESTINATIONS_WRITE))]
 
 
-async def _context(request: Request, visitor: Visitor) -> dict[str, Any]:
+async def _figures(request: Request, visitor: Visitor) -> dict[str, Any]:
+    """What every refresh redraws: the tiles' figures, rejected input, the time."""
     engine = engine_of(request)
     scope = visitor.scope(P.DESTINATIONS_READ)
     tiles = await destination_tiles(engine, scope.allows)
     return {
         "tiles": tiles,
-        # Unrouted events lie in no cluster: counted for who may list them, by the rule of the
-        # page that lists them (its navigation entry), not a copy of it.
-        "unrouted": await unrouted_events(engine) if UNROUTED.shown_to(visitor) else None,
         "rejected": await rejected_lately(engine.store, engine.settings, visitor.signed_in),
         "rejected_since": LATELY,
         "now": engine.clock.now().astimezone(engine.settings.zone),
+    }
+
+
+async def _context(request: Request, visitor: Visitor) -> dict[str, Any]:
+    """The whole page: the figures, and the unrouted events, which a refresh does not redraw
+    (their count reads every event, hundreds of ms on a large store, every 5 s otherwise)."""
+    unrouted = UNROUTED.shown_to(visitor)
+    return {
+        **await _figures(request, visitor),
+        # Unrouted events lie in no cluster: counted for who may list them, by the rule of the
+        # page that lists them (its navigation entry), not a copy of it.
+        "unrouted": await unrouted_events(engine_of(request)) if unrouted else None,
     }
 
 
@@ -81,7 +92,7 @@ async def dashboard(request: Request, visitor: PersonDep) -> Response:
 @router.get("/dashboard/figures")
 async def figures(request: Request, visitor: Reader) -> Response:
     """Every tile's figures, each to be swapped into its tile by id (htmx polling)."""
-    return page(request, visitor, "dashboard_figures.html", **await _context(request, visitor))
+    return page(request, visitor, "dashboard_figures.html", **await _figures(request, visitor))
 
 
 @router.post("/destinations/{destination_id}/enabled")

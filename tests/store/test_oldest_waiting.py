@@ -1,0 +1,106 @@
+"""``Store.oldest_waiting_at``: when a destination's oldest waiting message was made, the
+dashboard's "oldest waiting", asked for every tile at every refresh of every open dashboard.
+It must be the first message ``pending_messages`` gives, whichever waiting status it is in (on
+both backends), and on SQLite cost one ``(destination_id, status, seq)`` index look-up per
+status, in one statement: the first of ``pending_messages(dest, limit=1)`` walked the
+destination's ``(destination_id, seq)`` index past every delivered message (EXPLAIN QUERY
+PLAN), 25-34 ms a tile at 50,000 messages (``bench/bench_dashboard_refresh.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from integrator.store import Store
+from tests.store.factories import StepClock, make_event, make_message
+
+STATUS_INDEX = "ix_messages_destination_id_status_seq"
+HISTORY = 1000
+
+
+async def add(store: Store, destination_id: str, status: str) -> str:
+    message = make_message(destination_id=destination_id)
+    await store.accept_event(make_event(), [message])
+    if status != "queued":
+        await store.set_status(message.id, status)
+    return message.id
+
+
+async def first_pending_at(store: Store, destination_id: str) -> object:
+    first = await store.pending_messages(destination_id, limit=1)
+    return first[0].created_at if first else None
+
+
+async def test_the_oldest_is_the_first_waiting_in_any_status(store: Store) -> None:
+    assert await store.oldest_waiting_at("noord") is None
+    await add(store, "noord", "delivered")  # older, but done
+    await add(store, "zuid", "queued")  # older, but another destination's
+    assert await store.oldest_waiting_at("noord") is None
+
+    queued = await add(store, "noord", "queued")
+    retrying = await add(store, "noord", "retrying")
+    await add(store, "noord", "queued")
+    [oldest] = await store.get_messages([queued])
+    assert await store.oldest_waiting_at("noord") == oldest.created_at
+
+    # Delivered: the oldest now waits out a retry, older than the queued one after it.
+    await store.set_status(queued, "delivered")
+    [oldest] = await store.get_messages([retrying])
+    assert await store.oldest_waiting_at("noord") == oldest.created_at
+    assert await first_pending_at(store, "noord") == oldest.created_at
+    await store.set_status(retrying, "sending")  # on its way: still waiting
+    assert await store.oldest_waiting_at("noord") == oldest.created_at
+    await store.set_status(retrying, "dead")  # given up: no longer owed
+    assert await store.oldest_waiting_at("noord") == await first_pending_at(store, "noord")
+    assert await store.oldest_waiting_at("noord") is not None
+
+
+async def test_each_status_is_one_lookup_on_the_status_index(tmp_path: Path) -> None:
+    """On SQLite, the engine's default store (on PostgreSQL the planner chooses by its estimate
+    of a destination's messages in a status: see ``integrator.store.oldest_waiting``)."""
+    store = await Store.open(f"sqlite:///{tmp_path / 'store.db'}", clock=StepClock())
+    try:
+        await history(store)
+        for status in ("queued", "retrying", "delivered"):
+            await add(store, "noord", status)
+        plan = await plan_of(store)
+    finally:
+        await store.close()
+    reads = [step for step in plan if " messages" in step]
+    # Queued, sending, retrying: each one look-up on the status index, no other read of the
+    # table (the sort that follows orders the three rows found, at most).
+    assert len(reads) == 3, plan
+    assert all(step.startswith(f"SEARCH messages USING INDEX {STATUS_INDEX} ") for step in reads)
+
+
+async def history(store: Store) -> None:
+    """Noord's delivered messages, and another destination's backlog in every waiting status;
+    the planner told of them (``ANALYZE``)."""
+    statuses = ("queued", "sending", "retrying")
+    made = [make_message(destination_id="noord", status="delivered") for _ in range(HISTORY)]
+    made += [make_message(destination_id="zuid", status=statuses[n % 3]) for n in range(HISTORY)]
+    for start in range(0, len(made), 500):
+        await store.accept_events([(make_event(), [m]) for m in made[start : start + 500]])
+    async with store._engine.begin() as conn:
+        await conn.exec_driver_sql("ANALYZE")
+
+
+async def plan_of(store: Store) -> list[str]:
+    """``EXPLAIN QUERY PLAN`` of the one statement ``oldest_waiting_at`` runs."""
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        statements.append((sql, params))
+
+    sync_engine = store._engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", seen)
+    try:
+        assert await store.oldest_waiting_at("noord") is not None
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", seen)
+    [(sql, params)] = statements  # one statement: each waiting status's first, the earliest
+    async with store._engine.connect() as conn:
+        rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
+        return [str(row[-1]) for row in rows]
