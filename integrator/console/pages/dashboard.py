@@ -10,6 +10,11 @@ tile's figures swapped by id), while the reason field and its button stay as the
 lie outside what is swapped, so polling never wipes a reason being typed. The unrouted events
 are counted for the page only, not at each refresh: that count reads every event.
 
+A pause or resume comes back to the dashboard with its tile saying what was done (the
+revision, or that nothing changed) and every warning the change gave, kept as the destination
+page keeps its own (``once.kept`` under ``CHANGE_ACTION``, ``?change=<id>``), and focused, so
+a keyboard or screen reader user hears it rather than landing at the top of the page.
+
 Unrouted events are counted for who sees the link to their page: the dashboard asks that
 page's navigation entry (``unrouted.LISTING``: ``messages.read`` for all clusters, as
 ``NavItem.everywhere`` decides it for the rejected input and audit pages too), so the count and
@@ -25,14 +30,23 @@ to the listing of the same period (``/rejected?since=24h``).
 from __future__ import annotations
 
 from typing import Annotated, Any, Final
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from integrator import history_actions
 from integrator.access.errors import AccessDenied
 from integrator.access.permissions import Permission
 from integrator.console.errors import BadInput, Forbidden, NotFound
-from integrator.console.pages.destinations import admin_for, blank_reason
+from integrator.console.once import kept, kept_result
+from integrator.console.pages.destinations import (
+    CHANGE_ACTION,
+    admin_for,
+    blank_reason,
+    kept_warning,
+    shown_warnings,
+)
 from integrator.console.pages.unrouted import LISTING as UNROUTED
 from integrator.console.refusals import said
 from integrator.console.render import NavItem, page, start_page
@@ -41,7 +55,7 @@ from integrator.console.visitor import PersonDep, Visitor, needs
 from integrator.dashboard import destination_tiles, unrouted_events
 from integrator.errors import PermanentError
 from integrator.http.scope import cluster_of
-from integrator.operators import UnknownDestination
+from integrator.operators import Change, UnknownDestination
 from integrator.reasons import MAX_REASON
 from integrator.rejected_reads import LATELY, rejected_lately
 
@@ -51,6 +65,8 @@ NAV: Final = [NavItem("/", "nav.dashboard", P.DESTINATIONS_READ)]
 
 Reader = Annotated[Visitor, Depends(needs(P.DESTINATIONS_READ))]
 Operator = Annotated[Visitor, Depends(needs(P.DESTINATIONS_WRITE))]
+_DONE: Final = (history_actions.PAUSE, history_actions.RESUME)
+"""The changes a tile makes, and so the kept changes it says (``_done``)."""
 
 
 async def _figures(request: Request, visitor: Visitor) -> dict[str, Any]:
@@ -79,14 +95,49 @@ async def _context(request: Request, visitor: Visitor) -> dict[str, Any]:
 
 
 @router.get("/")
-async def dashboard(request: Request, visitor: PersonDep) -> Response:
-    """The start page; who may not see destinations starts at the first page they may use."""
+async def dashboard(
+    request: Request,
+    visitor: PersonDep,
+    change: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """The start page; who may not see destinations starts at the first page they may use.
+    ``change``: back from a tile's pause or resume (``set_enabled``), said in that tile."""
     if not visitor.may_somewhere(P.DESTINATIONS_READ):
         start = start_page(request, visitor)
         if start is not None and start.path != "/":
             return RedirectResponse(start.path, status_code=303)
         raise Forbidden()
-    return page(request, visitor, "dashboard.html", **await _context(request, visitor))
+    done = await _done(request, visitor, change) if change else None
+    return page(request, visitor, "dashboard.html", done=done, **await _context(request, visitor))
+
+
+async def _kept_change(request: Request, visitor: Visitor, change: Change) -> str:
+    """A tile's pause or resume, kept for the dashboard after the redirect as the destination
+    page keeps its own (``once.kept``, the same record): its revision, what it did and every
+    warning it gave, each coded to be worded in the reader's language."""
+    result = {
+        "destination": change.destination_id,
+        "action": change.action,
+        "revision": change.revision,
+        "warnings": [kept_warning(w) for w in change.warnings],
+    }
+    return await kept(engine_of(request), visitor, CHANGE_ACTION, result)
+
+
+async def _done(request: Request, visitor: Visitor, change: str) -> dict[str, Any] | None:
+    """What ``_kept_change`` kept, for the tile it is about; None for an unknown, expired or
+    another person's record, or one the destination page kept (an edit's, say)."""
+    result = await kept_result(engine_of(request), visitor, CHANGE_ACTION, change)
+    if not isinstance(result, dict) or result.get("action") not in _DONE:
+        return None
+    destination = str(result.get("destination"))
+    revision = result.get("revision")
+    return {
+        "destination": destination,
+        "action": result["action"],
+        "revision": revision if isinstance(revision, int) else None,
+        "warnings": shown_warnings(result, destination),
+    }
 
 
 @router.get("/dashboard/figures")
@@ -122,7 +173,7 @@ async def set_enabled(
             **context,
         )
     try:
-        await admin_for(request, visitor).set_enabled(
+        change = await admin_for(request, visitor).set_enabled(
             destination_id, enabled, actor=visitor.actor, reason=reason.strip()
         )
     except AccessDenied:
@@ -131,4 +182,7 @@ async def set_enabled(
         raise NotFound() from None
     except PermanentError as exc:
         raise BadInput(said(exc)) from None
-    return RedirectResponse("/", status_code=303)
+    # Back to the dashboard, the tile saying what was done and every warning the change gave,
+    # focused (console.js), as the destination page's own pause shows them.
+    shown = urlencode({"change": await _kept_change(request, visitor, change)})
+    return RedirectResponse(f"/?{shown}#done-{quote(destination_id)}", status_code=303)

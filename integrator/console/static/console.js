@@ -27,7 +27,9 @@
 //   invalid (aria-invalid), so a keyboard user lands on what to correct instead of the top of
 //   the page; the refusal beside it is read out through aria-describedby. A refusal of no one
 //   field (nothing ticked, say) takes the focus itself, so it is read out; its page's title
-//   begins with "Refused" too.
+//   begins with "Refused" too. A page that says what a form just did in place of the form's
+//   page (a dashboard tile's pause or resume: data-done) puts the focus on that, so it is
+//   read out and the keyboard goes on from the tile it was in.
 // - Choosing another destination for a resend picks "map the event again": the original bytes
 //   are addressed to the message's own destination (MSH-5/6).
 // - "Select all in this group" on the dead-letter page ticks or unticks every dead letter of
@@ -103,8 +105,10 @@
 
   var invalid = document.querySelector("main [aria-invalid=true]");
   var refusal = document.querySelector("main [data-refusal]");
+  var done = document.querySelector("main [data-done]");
   if (invalid instanceof HTMLElement) { invalid.focus(); }
   else if (refusal instanceof HTMLElement) { refusal.focus(); }
+  else if (done instanceof HTMLElement) { done.focus(); }
 
   function picks(form) {
     return Array.prototype.slice.call(form.querySelectorAll("input[type=checkbox][name=ids]"));
