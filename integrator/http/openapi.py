@@ -318,43 +318,40 @@ COMPONENTS[STARTED_JOB] = {
     "required": [*_JOB_PROPERTIES, "actor"],
     "properties": {**_JOB_PROPERTIES, "actor": {"type": "string"}},
 }
-COMPONENTS[RESEND_PLAN] = {
-    "type": "object",
-    "title": RESEND_PLAN,
-    "description": "What a resend job would do (`dry_run`), decided as the job would.",
-    "required": ["dry_run", "actor", "total", "resend", "skip", "results"],
-    "properties": {
-        "dry_run": {"type": "boolean", "const": True},
-        "actor": {"type": "string"},
-        "total": {"type": "integer", "minimum": 0},
-        "resend": {"type": "integer", "minimum": 0},
-        "skip": {"type": "integer", "minimum": 0},
-        "results": {
-            "type": "array",
-            "items": {"type": "object"},
-            "description": "per message its `outcome` (`would resend`, `would skip`) and `note`",
+
+
+def _batch_plan(title: str, job: str, going: str, results: str) -> dict[str, Any]:
+    """A batch job's dry run: who it would act as, how many would go (``going``) or be
+    skipped, and each one's outcome (``results`` describes them)."""
+    return {
+        "type": "object",
+        "title": title,
+        "description": f"What a {job} job would do (`dry_run`), decided as the job would.",
+        "required": ["dry_run", "actor", "total", going, "skip", "results"],
+        "properties": {
+            "dry_run": {"type": "boolean", "const": True},
+            "actor": {"type": "string"},
+            "total": {"type": "integer", "minimum": 0},
+            going: {"type": "integer", "minimum": 0},
+            "skip": {"type": "integer", "minimum": 0},
+            "results": {"type": "array", "items": {"type": "object"}, "description": results},
         },
-    },
-}
-COMPONENTS[DISCARD_PLAN] = {
-    "type": "object",
-    "title": DISCARD_PLAN,
-    "description": "What a discard job would do (`dry_run`), decided as the job would.",
-    "required": ["dry_run", "actor", "total", "discard", "skip", "results"],
-    "properties": {
-        "dry_run": {"type": "boolean", "const": True},
-        "actor": {"type": "string"},
-        "total": {"type": "integer", "minimum": 0},
-        "discard": {"type": "integer", "minimum": 0},
-        "skip": {"type": "integer", "minimum": 0},
-        "results": {
-            "type": "array",
-            "items": {"type": "object"},
-            "description": "per dead letter its `id`, `outcome` (`would discard`, `would skip`, "
-            "`left out`), `discarded`, `resend_chain`, `stays_open`, `with_chain_of` and `note`",
-        },
-    },
-}
+    }
+
+
+COMPONENTS[RESEND_PLAN] = _batch_plan(
+    RESEND_PLAN,
+    "resend",
+    "resend",
+    "per message its `outcome` (`would resend`, `would skip`) and `note`",
+)
+COMPONENTS[DISCARD_PLAN] = _batch_plan(
+    DISCARD_PLAN,
+    "discard",
+    "discard",
+    "per dead letter its `id`, `outcome` (`would discard`, `would skip`, `left out`), "
+    "`discarded`, `resend_chain`, `stays_open`, `with_chain_of` and `note`",
+)
 COMPONENTS[ROUTE_PLAN] = {
     "type": "object",
     "title": ROUTE_PLAN,

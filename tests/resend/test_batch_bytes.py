@@ -16,25 +16,35 @@ import pytest
 
 from deadletter import ResendRequest, select_dead_letters, select_for_resend
 from integrator.resending import resend_in_store
+from integrator.settings import Settings
 from integrator.store import Store
 from tests.integrator.support import settings_for
 from tests.resend.support import Desk
+
+
+def _dead_letters(desk: Desk, referral_data: dict[str, Any], zd: str, count: int) -> list[str]:
+    letters = []
+    for n in range(count):
+        message_id = desk.submit(referral_data, f"{zd}{n}")
+        desk.set_status(message_id, "dead")
+        letters.append(message_id)
+    return letters
+
+
+def _settings(desk: Desk) -> Settings:
+    return settings_for(
+        desk.tmp_path,
+        database_url=desk.env["INTEGRATOR_DATABASE_URL"],
+        destinations_dir=Path(desk.env["INTEGRATOR_DESTINATIONS_DIR"]),
+    )
 
 
 def test_a_batch_sends_each_original_s_bytes_and_keeps_none(
     desk: Desk, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(importlib.import_module("deadletter.resend"), "CHUNK", 2)
-    letters = []
-    for n in range(5):
-        message_id = desk.submit(referral_data, f"ZD81000000{n}")
-        desk.set_status(message_id, "dead")
-        letters.append(message_id)
-    settings = settings_for(
-        desk.tmp_path,
-        database_url=desk.env["INTEGRATOR_DATABASE_URL"],
-        destinations_dir=Path(desk.env["INTEGRATOR_DESTINATIONS_DIR"]),
-    )
+    letters = _dead_letters(desk, referral_data, "ZD81000000", 5)
+    settings = _settings(desk)
 
     async def go(store: Store) -> tuple[list[Any], list[Any]]:
         selection = await select_dead_letters(store, every=True)
@@ -58,16 +68,8 @@ def test_named_ids_are_selected_without_their_bytes_and_sent_with_them(
 ) -> None:
     """An API batch names up to 100,000 ids: each was read whole, one by one, before anything
     went out. Now named ones are listed bare too, and their chunk's bytes read to send them."""
-    letters = []
-    for n in range(3):
-        message_id = desk.submit(referral_data, f"ZD82000000{n}")
-        desk.set_status(message_id, "dead")
-        letters.append(message_id)
-    settings = settings_for(
-        desk.tmp_path,
-        database_url=desk.env["INTEGRATOR_DATABASE_URL"],
-        destinations_dir=Path(desk.env["INTEGRATOR_DESTINATIONS_DIR"]),
-    )
+    letters = _dead_letters(desk, referral_data, "ZD82000000", 3)
+    settings = _settings(desk)
 
     async def go(store: Store) -> tuple[list[Any], list[Any]]:
         if how == "named":
