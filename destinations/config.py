@@ -186,9 +186,9 @@ class TlsSettings(_Frozen):
 
     @field_validator("ca_file", "cert_file", "key_file")
     @classmethod
-    def _readable_file(cls, value: Path | None) -> Path | None:
-        if value is None:
-            return None
+    def _readable_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None or not checks_files(info):
+            return value
         if not value.is_file():
             raise Rule("file_missing", "file does not exist")
         if not os.access(value, os.R_OK):
@@ -405,14 +405,35 @@ class DestinationFileError(Exception):
         super().__init__(f"{file}: {key}: {rule}")
 
 
-def destination_from_mapping(data: Mapping[str, Any], *, source: str) -> DestinationConfig:
-    """Validate a definition that did not come from a file (API, CLI); ``source`` names it."""
+FILES_UNCHECKED: Final[Mapping[str, object]] = {"files": False}
+"""The validation context (``destination_from_mapping(check_files=False)``) under which the
+files a definition names (``tls``) are taken as written, not looked at."""
+
+
+def checks_files(info: ValidationInfo) -> bool:
+    """Whether this validation looks at the files the definition names: not for a definition
+    already recorded (a revision in the store), whose files were checked when it was made."""
+    context = info.context
+    return not (isinstance(context, Mapping) and context.get("files") is False)
+
+
+def destination_from_mapping(
+    data: Mapping[str, Any], *, source: str, check_files: bool = True
+) -> DestinationConfig:
+    """Validate a definition that did not come from a file (API, CLI); ``source`` names it.
+
+    ``check_files=False`` for a definition recorded before (a revision in the store): it is
+    what was in service, whatever became of the TLS files it names since. Those files are
+    delivery's business then (each attempt fails with why, and is retried), not a reason to
+    take the destination out of service (docs/operators.md, broken destinations).
+    """
     if not isinstance(data, Mapping):
         raise DestinationFileError(
             source, "(document)", "must be a mapping of keys to values", code="not_a_mapping"
         )
     try:
-        return DestinationConfig.model_validate(dict(data))
+        context = None if check_files else FILES_UNCHECKED
+        return DestinationConfig.model_validate(dict(data), context=context)
     except ValidationError as exc:
         problems = [_refusal(source, error) for error in exc.errors()]
         # An unknown key close to one the file lacks is the mistake behind that one's
@@ -475,9 +496,11 @@ def entry_kind(path: Path) -> str | None:
     return "directory" if stat.S_ISDIR(mode) else "special"
 
 
-def destination_from_yaml(text: str, *, source: str) -> DestinationConfig:
+def destination_from_yaml(text: str, *, source: str, check_files: bool = True) -> DestinationConfig:
     """Validate a definition given as YAML text (``integrator destinations add -``)."""
-    return destination_from_mapping(_parse_yaml(text, source), source=source)
+    return destination_from_mapping(
+        _parse_yaml(text, source), source=source, check_files=check_files
+    )
 
 
 def load_destination_dir(

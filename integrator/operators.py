@@ -589,10 +589,13 @@ class DestinationAdmin:
             return None  # never recorded, or its last revision removed it
         source = f"revision {last.revision} of {destination_id!r}"
         try:
-            config = destination_from_mapping(last.config, source=source)
+            # Its TLS files are not looked at again: one gone or changed since is no reason
+            # to take the destination out of service (its events unrouted, the tools unable
+            # to pause it). Delivery meets it at each attempt, fails it saying why, retries.
+            config = destination_from_mapping(last.config, source=source, check_files=False)
             version_warnings(config, today=self._today(), source=source, in_service=True)
         except DestinationFileError:
-            return None  # e.g. a TLS file it names is gone: nothing good to run on
+            return None  # recorded by a release whose rules were other: nothing to run on
         return last.revision, config
 
     async def waiting_for(self, destination_id: str) -> int:
@@ -633,7 +636,9 @@ class DestinationAdmin:
             entry = await self._store.get_destination_revision(destination_id, revision)
             if entry is not None and entry.config is not None:
                 try:
-                    return destination_from_mapping(entry.config, source=f"revision {revision}")
+                    return destination_from_mapping(
+                        entry.config, source=f"revision {revision}", check_files=False
+                    )
                 except DestinationFileError:
                     pass
         config, _ = await self.get(destination_id)
@@ -1161,8 +1166,8 @@ class DestinationAdmin:
     ) -> bool:
         """Record ``now`` (None: the file was deleted) as the revision after ``last``, with its
         audit entry; False when another engine recorded it first."""
-        before = dump_destination(destination_from_mapping(last, source="")) if last else ""
-        after = dump_destination(destination_from_mapping(now, source="")) if now else ""
+        before = dump_destination(_recorded(last)) if last else ""
+        after = dump_destination(_recorded(now)) if now else ""
         details = file_audit.changes(last, now)
         if file is not None:
             details["file"] = Path(file).name
@@ -1344,12 +1349,13 @@ class DestinationAdmin:
         source: str,
         current: DestinationConfig | None = None,
     ) -> DestinationConfig:
-        """Validate as the engine would; keeping the versions of ``current`` is not a switch."""
+        """Validate as the engine would; keeping the versions of ``current`` is not a switch,
+        and keeping its ``tls`` settings needs no look at their files: a pause must not be
+        refused because a certificate went missing (its attempts fail, saying so)."""
         try:
-            if isinstance(definition, str):
-                config = destination_from_yaml(definition, source=source)
-            else:
-                config = destination_from_mapping(definition, source=source)
+            config = _parsed(definition, source, check_files=current is None)
+            if current is not None and config.tls != current.tls:
+                config = _parsed(definition, source, check_files=True)
             keeps_versions = current is not None and current.messages == config.messages
             version_warnings(config, today=self._today(), source=source, in_service=keeps_versions)
         except DestinationFileError as exc:
@@ -1717,6 +1723,19 @@ class DestinationAdmin:
             await self._applied()
 
 
+def _parsed(
+    definition: str | Mapping[str, Any], source: str, *, check_files: bool
+) -> DestinationConfig:
+    if isinstance(definition, str):
+        return destination_from_yaml(definition, source=source, check_files=check_files)
+    return destination_from_mapping(definition, source=source, check_files=check_files)
+
+
+def _recorded(definition: Mapping[str, Any]) -> DestinationConfig:
+    """A definition as the store recorded it, to write it out: its files are not looked at."""
+    return destination_from_mapping(definition, source="", check_files=False)
+
+
 def problem_view(problem: DestinationFileError, *, paths: bool = True) -> dict[str, str | None]:
     """A refusal as plain data: which file, which key, which rule (its code, as the audit
     entry of a refused file names it, and its English text); without ``paths``, every file
@@ -1885,7 +1904,7 @@ def _file_as_read(
         return text
     try:
         says = text is not None and definition_of(
-            destination_from_yaml(text, source=str(path))
+            destination_from_yaml(text, source=str(path), check_files=False)
         ) == definition_of(current)
     except DestinationFileError:
         says = False
