@@ -10,7 +10,10 @@ Version names under ``messages`` are checked for form only; whether they exist (
 retired) is the engine's business, which keeps this package free of the version registry.
 
 TLS file paths are taken as written; relative ones are relative to the engine's working
-directory.
+directory. The files must be there and load as what they are named for
+(``destinations.tls_files``), except in a definition already recorded (``check_files=False``):
+one that stopped loading since is delivery's to fail and retry, not a reason to take the
+destination out of service.
 
 Every refusal also names its rule as data, beside its English text, for a front door that
 words it in another language (the web console reads Dutch too) without parsing the text: a
@@ -45,6 +48,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import ErrorDetails
+
+from destinations.tls_files import ca_problem, pair_problem
 
 EventType = Literal["referral", "diagnostic_request"]
 EVENT_TYPES: tuple[EventType, ...] = ("referral", "diagnostic_request")
@@ -181,7 +186,8 @@ class TlsSettings(_Frozen):
 
     ca_file: Path | None = None
     cert_file: Path | None = None
-    key_file: Path | None = None
+    # Checked when not given too: a certificate file without its key needs one.
+    key_file: Annotated[Path | None, Field(validate_default=True)] = None
     server_name: Annotated[str, Field(max_length=MAX_HOST)] | None = None
 
     @field_validator("ca_file", "cert_file", "key_file")
@@ -195,12 +201,42 @@ class TlsSettings(_Frozen):
             raise Rule("file_unreadable", "file is not readable")
         return value
 
+    @field_validator("ca_file", "cert_file")
+    @classmethod
+    def _holds_certificates(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        """A file that is there but holds no certificate (a key, a truncated copy) failed
+        every attempt later; refused now, naming the key. The system's reason is said, never
+        what the file holds."""
+        if value is None or not checks_files(info):
+            return value
+        why = ca_problem(value)
+        if why is not None:
+            what = "CA certificates" if info.field_name == "ca_file" else "a certificate"
+            raise Rule("unreadable", f"could not be loaded as {what} ({why})", why=why)
+        return value
+
     @field_validator("key_file")
     @classmethod
     def _key_needs_cert(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         if value is not None and info.data.get("cert_file") is None:
             raise Rule("key_needs_cert", "key_file needs cert_file")
         return value
+
+    @field_validator("key_file")
+    @classmethod
+    def _key_matches(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        """``cert_file`` and its key (``key_file``, else in the same file) load as a pair."""
+        cert_file = info.data.get("cert_file")
+        if cert_file is None or not checks_files(info):
+            return value
+        why = pair_problem(cert_file, value)
+        if why is None:
+            return value
+        if value is None:
+            rule = f"could not be loaded: tls.cert_file holds no key of its own to use ({why})"
+        else:
+            rule = f"could not be loaded as the key of tls.cert_file ({why})"
+        raise Rule("unreadable", rule, why=why)
 
     @field_validator("server_name")
     @classmethod

@@ -12,6 +12,7 @@ import ssl
 
 from destinations.config import TlsSettings
 from destinations.errors import TlsSetupError
+from destinations.tls_files import no_password, reason
 from shapes import TEXT, Shape
 
 # Why the TLS files could not be used (``shapes``): ``reason`` is the system's own words.
@@ -31,23 +32,16 @@ def client_ssl_context(tls: TlsSettings) -> ssl.SSLContext:
             cafile=str(tls.ca_file) if tls.ca_file is not None else None,
         )
     except (OSError, ValueError) as exc:
-        raise TlsSetupError(NOT_LOADED(files="tls.ca_file", reason=_reason(exc))) from exc
+        raise TlsSetupError(NOT_LOADED(files="tls.ca_file", reason=reason(exc))) from exc
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if tls.cert_file is not None:
         try:
             context.load_cert_chain(
                 str(tls.cert_file),
                 str(tls.key_file) if tls.key_file is not None else None,
+                password=no_password,
             )
         except (OSError, ValueError) as exc:
             files = "tls.cert_file/tls.key_file"
-            raise TlsSetupError(NOT_LOADED(files=files, reason=_reason(exc))) from exc
+            raise TlsSetupError(NOT_LOADED(files=files, reason=reason(exc))) from exc
     return context
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, ssl.SSLError) and exc.reason:
-        return str(exc.reason)
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return type(exc).__name__

@@ -1309,10 +1309,13 @@ class DestinationAdmin:
             mapped = map_event(version, synthetic_event(kind, now), context)
         except MappingError as exc:
             raise ConfigurationError(f"cannot build a {version} test message: {exc}") from None
-        client = mllp_client(config)
         started = time.perf_counter()
         ack_code = ack_text = error = None
+        client = None
         try:
+            # In the try: TLS files that do not load (gone, or replaced since the definition
+            # was accepted) fail the test, saying why, as they fail a delivery attempt.
+            client = mllp_client(config)
             raw = await client.send(mapped.data)
             ack = parse_ack(raw)
             ack_code = ack.code
@@ -1323,7 +1326,8 @@ class DestinationAdmin:
         except DeliveryError as exc:
             outcome, error = "failed", FAILED(kind=type(exc).__name__, cause=exc)
         finally:
-            await client.close()
+            if client is not None:
+                await client.close()
         elapsed = (time.perf_counter() - started) * 1000
         await self._store.add_audit(
             actor,

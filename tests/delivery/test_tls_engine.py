@@ -9,9 +9,20 @@ from typing import Any
 
 import pytest
 
+from destinations.config import FILES_UNCHECKED, TlsSettings
 from destinations.receiver import MllpReceiver
-from tests.delivery.support import messages, start_engine, submit
+from integrator.catalog import build_catalog
+from integrator.engine import Engine
+from tests.delivery.support import (
+    DEST,
+    TODAY,
+    fast_destination,
+    messages,
+    start_engine,
+    submit,
+)
 from tests.destinations.test_tls import _ca, _leaf
+from tests.integrator.support import settings_for
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI not found")
 
@@ -102,11 +113,22 @@ async def test_mutual_tls_without_client_certificate_fails_the_attempts(
 async def test_unloadable_certificate_fails_attempts_instead_of_the_engine(
     tmp_path: Path, pki: Path, referral_data: dict[str, Any]
 ) -> None:
+    """A definition accepted with its files loading, run on after they stopped loading (the
+    engine runs a broken destination on its recorded revision without looking at them)."""
     junk = tmp_path / "junk.pem"
     junk.write_text("not a certificate")
+    tls = TlsSettings.model_validate({"ca_file": str(junk)}, context=FILES_UNCHECKED)
     async with MllpReceiver(ssl_context=server_context(pki, mutual=False)) as receiver:
-        message, attempts = await _deliver_one(
-            tmp_path, referral_data, receiver, {"ca_file": str(junk)}
-        )
+        config = fast_destination(receiver.port, retry=FEW).model_copy(update={"tls": tls})
+        catalog = build_catalog([(f"{DEST}.yaml", config)], today=TODAY)
+        engine = Engine(settings_for(tmp_path), catalog=catalog)
+        await engine.start()
+        try:
+            [message_id] = await submit(engine, referral_data)
+            assert await engine.wait_settled(timeout=15)
+            [message] = await messages(engine, [message_id])
+            attempts = await engine.store.list_attempts(message_id)
+        finally:
+            await engine.stop()
     assert message.status == "dead"
     assert all((a.error or "").startswith("TlsSetupError: tls.ca_file") for a in attempts)

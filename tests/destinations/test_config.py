@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -399,9 +400,22 @@ def test_destination_from_mapping_names_its_source() -> None:
 # --- TLS files -------------------------------------------------------------------------------
 
 
-def test_tls_files_must_exist_and_a_key_needs_a_certificate(tmp_path: Path) -> None:
-    ca = tmp_path / "ca.pem"
-    ca.write_text("placeholder")
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CA, a client certificate and key it signed, and a second CA (for a key of another)."""
+    from tests.destinations.test_tls import _ca, _leaf
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl CLI not found")
+    directory = tmp_path_factory.mktemp("pki-config")
+    _ca(directory, "ca")
+    _ca(directory, "other")
+    _leaf(directory, "client", "ca", "clientAuth")
+    return directory
+
+
+def test_tls_files_must_exist_and_a_key_needs_a_certificate(tmp_path: Path, pki: Path) -> None:
+    ca = pki / "ca.pem"
     tls = TlsSettings(ca_file=ca, server_name="his.example")
     assert tls.ca_file == ca
     error = refused(tmp_path, {**MINIMAL, "tls": {"ca_file": str(ca), "key_file": str(ca)}})
@@ -417,6 +431,62 @@ def test_tls_file_must_be_readable(tmp_path: Path) -> None:
     ca.chmod(0)
     error = refused(tmp_path, {**MINIMAL, "tls": {"ca_file": str(ca)}})
     assert (error.key, error.rule) == ("tls.ca_file", "file is not readable")
+
+
+def test_tls_files_must_load_as_what_they_are_named_for(tmp_path: Path, pki: Path) -> None:
+    """A file there that is no certificate, or a key that is not the certificate's, is refused
+    when the definition is read, naming the key and the system's reason, never the content."""
+    junk = tmp_path / "junk.pem"
+    junk.write_text("BSN 123456782, not PEM")
+    ca, cert, key = pki / "ca.pem", pki / "client.pem", pki / "client.key"
+
+    def problem(tls: dict[str, str]) -> tuple[str, str, str | None]:
+        error = refused(tmp_path, {**MINIMAL, "tls": tls})
+        assert "123456782" not in str(error)
+        return error.key, error.rule, error.code
+
+    assert problem({"ca_file": str(junk)}) == (
+        "tls.ca_file",
+        "could not be loaded as CA certificates (NO_CERTIFICATE_OR_CRL_FOUND)",
+        "unreadable",
+    )
+    assert problem({"ca_file": str(key)})[:2] == (
+        "tls.ca_file",
+        "could not be loaded as CA certificates (NO_CERTIFICATE_OR_CRL_FOUND)",
+    )
+    assert problem({"cert_file": str(junk), "key_file": str(key)})[:2] == (
+        "tls.cert_file",
+        "could not be loaded as a certificate (NO_CERTIFICATE_OR_CRL_FOUND)",
+    )
+    assert problem({"cert_file": str(cert), "key_file": str(pki / "other.key")})[:2] == (
+        "tls.key_file",
+        "could not be loaded as the key of tls.cert_file (KEY_VALUES_MISMATCH)",
+    )
+    key_file, rule, _ = problem({"cert_file": str(cert), "key_file": str(junk)})
+    assert key_file == "tls.key_file" and rule.startswith("could not be loaded as the key of")
+    key_file, rule, _ = problem({"cert_file": str(cert)})  # a certificate without its key
+    assert key_file == "tls.key_file"
+    assert rule.startswith("could not be loaded: tls.cert_file holds no key of its own to use (")
+
+    both = tmp_path / "both.pem"
+    both.write_text(cert.read_text() + key.read_text())
+    for tls in (
+        {"ca_file": str(ca)},
+        {"ca_file": str(ca), "cert_file": str(cert), "key_file": str(key)},
+        {"cert_file": str(both)},  # a certificate and its key in one file
+    ):
+        path = write(tmp_path, "dest.yaml", {**MINIMAL, "tls": tls})
+        assert load_destination_file(path).tls is not None
+
+
+def test_a_recorded_definition_is_taken_without_looking_at_its_files(tmp_path: Path) -> None:
+    """A revision in the store was checked when it was made: a TLS file gone since does not
+    make it unusable (the engine runs on it, delivery says what is wrong at each attempt)."""
+    gone = {**MINIMAL, "tls": {"ca_file": str(tmp_path / "gone.pem")}}
+    with pytest.raises(DestinationFileError, match="file does not exist"):
+        destination_from_mapping(gone, source="api")
+    config = destination_from_mapping(gone, source="revision 1", check_files=False)
+    assert config.tls is not None and config.tls.ca_file == tmp_path / "gone.pem"
 
 
 # --- directories -----------------------------------------------------------------------------
@@ -490,9 +560,8 @@ def test_dump_uses_spec_key_order_and_duration_style() -> None:
     assert "  multiplier: 2\n" in text
 
 
-def test_dump_then_load_gives_an_equal_config(tmp_path: Path) -> None:
-    ca = tmp_path / "ca.pem"
-    ca.write_text("placeholder")
+def test_dump_then_load_gives_an_equal_config(tmp_path: Path, pki: Path) -> None:
+    ca = pki / "ca.pem"
     config = destination_from_mapping(
         {
             **MINIMAL,

@@ -11,7 +11,12 @@ import pytest
 
 from destinations.ack import parse_ack
 from destinations.client import MllpClient
-from destinations.config import DestinationConfig, TlsSettings, destination_from_mapping
+from destinations.config import (
+    FILES_UNCHECKED,
+    DestinationConfig,
+    TlsSettings,
+    destination_from_mapping,
+)
 from destinations.errors import ConnectFailed, DeliveryError, TlsSetupError
 from destinations.receiver import MllpReceiver
 from destinations.tls import client_ssl_context
@@ -172,10 +177,18 @@ async def test_missing_client_certificate_fails_the_attempt(pki: Path) -> None:
 def test_unloadable_files_are_tls_setup_errors(tmp_path: Path, pki: Path) -> None:
     junk = tmp_path / "junk.pem"
     junk.write_text("not a certificate")
+    # Refused in a definition now; met by delivery when they stopped loading after it.
+    unchecked = [
+        TlsSettings.model_validate(tls, context=FILES_UNCHECKED)
+        for tls in (
+            {"ca_file": junk},
+            {"ca_file": pki / "ca.pem", "cert_file": junk, "key_file": junk},
+        )
+    ]
     with pytest.raises(TlsSetupError, match=r"tls\.ca_file"):
-        client_ssl_context(TlsSettings(ca_file=junk))
+        client_ssl_context(unchecked[0])
     with pytest.raises(TlsSetupError, match=r"tls\.cert_file"):
-        client_ssl_context(TlsSettings(ca_file=pki / "ca.pem", cert_file=junk, key_file=junk))
+        client_ssl_context(unchecked[1])
 
 
 def test_context_verifies_and_requires_tls_12(pki: Path) -> None:

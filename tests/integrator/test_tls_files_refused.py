@@ -1,0 +1,82 @@
+"""TLS files that do not load: refused when a definition names them, and said by a test
+message when they stopped loading after they were accepted (never a traceback)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from integrator.store import AuditFilter, AuditRecord, Store
+from tests.cli_in_process import run_cli as cli
+from tests.destinations.test_tls import _ca
+from tests.services import free_port
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI not found")
+
+DEST = "ziekenhuis-noord"
+GARBAGE = "not a certificate: BSN 123456782\n"
+
+
+def definition(ca_file: Path | str) -> str:
+    return (
+        f"id: {DEST}\nname: Ziekenhuis Noord\nproviders: [{DEST}]\nhost: 127.0.0.1\n"
+        f"port: {free_port()}\nmessages: {{referral: ref-v2}}\n"
+        f"tls: {{ca_file: {ca_file}, server_name: localhost}}\n"
+    )
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> Path:
+    directory = tmp_path / "pki"
+    directory.mkdir()
+    _ca(directory, "ca")
+    return directory
+
+
+def _tests_audited(env: dict[str, str]) -> list[AuditRecord]:
+    async def go() -> list[AuditRecord]:
+        store = await Store.open(env["INTEGRATOR_DATABASE_URL"])
+        try:
+            return await store.list_audit(AuditFilter(action="destination.test"))
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def test_add_refuses_a_ca_file_that_is_no_certificate(env: dict[str, str], pki: Path) -> None:
+    junk = pki / "junk.pem"
+    junk.write_text(GARBAGE)
+    refused = cli("destinations", "add", "-", env=env, input=definition(junk))
+    assert refused.returncode == 2
+    said = " ".join(refused.stderr.split())
+    assert "tls.ca_file: could not be loaded as CA certificates (NO_CERTIFICATE_OR_CRL_FOUND)" in (
+        said
+    )
+    assert "123456782" not in refused.stderr + refused.stdout  # never the file's content
+    assert not (Path(env["INTEGRATOR_DESTINATIONS_DIR"]) / f"{DEST}.yaml").exists()
+
+
+def test_a_test_message_with_a_ca_file_no_longer_loading_fails_saying_why(
+    env: dict[str, str], pki: Path
+) -> None:
+    added = cli("destinations", "add", "-", env=env, input=definition(pki / "ca.pem"))
+    assert added.returncode == 0, added.stderr
+    (pki / "ca.pem").write_text(GARBAGE)  # replaced after it was accepted
+
+    tested = cli("destinations", "test", DEST, "--json", env=env)
+    assert tested.returncode == 1, tested.stderr
+    result = json.loads(tested.stdout)
+    assert result["outcome"] == "failed"
+    assert result["error"].startswith("TlsSetupError: tls.ca_file could not be loaded (")
+    assert "123456782" not in tested.stdout + tested.stderr
+    [entry] = _tests_audited(env)
+    assert entry.details["outcome"] == "failed"
+
+    table = cli("destinations", "test", DEST, env=env)
+    assert table.returncode == 1
+    assert "failed" in table.stdout and "tls.ca_file could not be loaded" in table.stdout
