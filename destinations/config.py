@@ -9,11 +9,11 @@ night.
 Version names under ``messages`` are checked for form only; whether they exist (and are not
 retired) is the engine's business, which keeps this package free of the version registry.
 
-TLS file paths are taken as written; relative ones are relative to the engine's working
-directory. The files must be there and load as what they are named for
-(``destinations.tls_files``), except in a definition already recorded (``check_files=False``):
-one that stopped loading since is delivery's to fail and retry, not a reason to take the
-destination out of service.
+TLS file paths must be absolute: a relative one would be read from whatever directory each
+command runs in, so the CLI could accept what the engine then refuses. The files must be there
+and load as what they are named for (``destinations.tls_files``), except in a definition
+already recorded (``check_files=False``): one that stopped loading since is delivery's to fail
+and retry, not a reason to take the destination out of service.
 
 Every refusal also names its rule as data, beside its English text, for a front door that
 words it in another language (the web console reads Dutch too) without parsing the text: a
@@ -195,6 +195,15 @@ class TlsSettings(_Frozen):
     def _readable_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         if value is None or not checks_files(info):
             return value
+        if not value.is_absolute():
+            # Relative to what? The CLI's directory and the engine's differ: a path that one
+            # of them found, the other did not (``add`` passed, the engine refused).
+            raise Rule(
+                "unreadable",
+                "must be an absolute path (a relative one is read from whatever directory a "
+                "command runs in, which is not the engine's)",
+                why="not an absolute path",
+            )
         if not value.is_file():
             raise Rule("file_missing", "file does not exist")
         if not os.access(value, os.R_OK):

@@ -80,3 +80,26 @@ def test_a_test_message_with_a_ca_file_no_longer_loading_fails_saying_why(
     table = cli("destinations", "test", DEST, env=env)
     assert table.returncode == 1
     assert "failed" in table.stdout and "tls.ca_file could not be loaded" in table.stdout
+
+
+def test_a_relative_tls_path_is_refused_wherever_the_command_runs(
+    env: dict[str, str], pki: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from the directory holding ca.pem, ``add`` found it; the engine, elsewhere, did not
+    and refused the file. Refused by both now, wherever they run."""
+    monkeypatch.chdir(pki)
+    assert Path("ca.pem").is_file()
+    refused = cli("destinations", "add", "-", env=env, input=definition("ca.pem"))
+    assert refused.returncode == 2
+    assert "tls.ca_file: must be an absolute path" in " ".join(refused.stderr.split())
+    assert not (Path(env["INTEGRATOR_DESTINATIONS_DIR"]) / f"{DEST}.yaml").exists()
+    # the same file written by hand: refused by what the engine reads it with, as by the tools
+    (Path(env["INTEGRATOR_DESTINATIONS_DIR"]) / f"{DEST}.yaml").write_text(definition("ca.pem"))
+    listed = cli("destinations", "list", "--json", env=env)
+    [row] = json.loads(listed.stdout)
+    assert row["state"] == "broken"
+    assert (row["problem"]["key"], row["problem"]["rule"]) == (
+        "tls.ca_file",
+        "must be an absolute path (a relative one is read from whatever directory a command "
+        "runs in, which is not the engine's)",
+    )
