@@ -291,11 +291,48 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("host", "hospital.example.nl:2575", "host", "without a port (the port goes in port"),
     ("host", "[::1]", "host", "without a port"),
     ("host", "zieken*huis", "host", "must be a host name (letters, digits"),
+    # Names no resolver takes, and addresses that are none (RFC 1123; IPv4 is 0-255 four times).
+    *(
+        ("host", host, "host", "must be a host name (letters, digits")
+        for host in (
+            "-",
+            ".",
+            "..",
+            "-lab..west-",
+            "lab..west",
+            ".lab-west",
+            "lab-west-",
+            "-lab-west",
+            "lab.-west",
+            "l" * 64 + ".example",
+            "999.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.0.0.1",
+            "127.0.0.1.",
+        )
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    "host", ["127.0.0.1", "localhost", "his.ziekenhuis-noord.nl", "his_receiver", "::1", "fe80::1"]
+    "host",
+    [
+        "127.0.0.1",
+        "10.250.0.255",
+        "localhost",
+        "his.ziekenhuis-noord.nl",
+        "his.ziekenhuis-noord.nl.",  # fully qualified, ending in the root
+        "his_receiver",
+        "lab-2",
+        "2lab",
+        "x",
+        "l" * 63 + ".example",
+        "a1.b2.c3",
+        "::1",
+        "fe80::1",
+        "2001:db8::10",
+    ],
 )
 def test_a_host_is_a_name_or_an_address(tmp_path: Path, host: str) -> None:
     config = load_destination_file(write(tmp_path, "lab-oost.yaml", {**MINIMAL, "host": host}))
