@@ -187,6 +187,7 @@ class Engine:
             lock=self._applying,
             in_service=self._in_service,
             stop_delivering=self._stop_delivering,
+            stop_routing=self._stop_routing,
         )
         self._access = access_service(
             self._store, self.clock, self.settings, known_clusters=self._catalog_clusters
@@ -369,6 +370,13 @@ class Engine:
             )
         self._directory_problem = problem
         return kept
+
+    async def _stop_routing(self, destination_id: str) -> None:
+        """Route no more events to ``destination_id``, under ``_applying`` (which the
+        destination admin holds when it calls this), until the next catalog is applied; every
+        event routed to it before is in the store on return (``Intake.stop_routing``)."""
+        if self._intake is not None:
+            await self._intake.stop_routing(destination_id)
 
     async def _stop_delivering(self, destination_id: str) -> None:
         """Stop delivering to ``destination_id``, under ``_applying`` (which the destination

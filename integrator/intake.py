@@ -127,7 +127,9 @@ class Intake:
         self._metrics = metrics
         self._store = store
         self._transport = transport
-        self.catalog = catalog
+        self._catalog = catalog
+        self._unrouted: frozenset[str] = frozenset()  # ``stop_routing``, until a new catalog
+        self._in_flight: set[asyncio.Event] = set()  # batches not yet in the store
         self._settings = settings
         # ``Settings.zone`` makes a ``ZoneInfo`` per call (its cache's lookup): ~2 µs a message.
         self._zone = settings.zone
@@ -136,6 +138,28 @@ class Intake:
         # batch works in short turns the others' commits, confirms and the MLLP round trips
         # get their turn sooner than if several batches took turns of their own.
         self._preparing = asyncio.Lock()
+
+    @property
+    def catalog(self) -> Catalog:
+        """The destinations events are routed to."""
+        return self._catalog
+
+    @catalog.setter
+    def catalog(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._unrouted = frozenset()  # the new catalog says what is in service now
+
+    async def stop_routing(self, destination_id: str) -> None:
+        """Route no more events to ``destination_id`` until the next catalog is set, and return
+        once every batch routed before has its messages in the store (or failed).
+
+        A removal calls this before it counts what waits for the destination: an event taken
+        in between would otherwise be routed to a destination whose file is gone, its
+        message queued with nothing ever to send it, and the removal would not know of it.
+        """
+        self._unrouted = self._unrouted | {destination_id}
+        for done in list(self._in_flight):
+            await done.wait()
 
     def parse(self, raw: bytes | str | Mapping[str, Any]) -> Event:
         return parse_event(raw)
@@ -169,6 +193,22 @@ class Intake:
         that is refused (``keep_rejected``). ``settled``: filled, by index, with each refused
         event as soon as it is kept (in a commit of its own): when the batch's commit fails
         after that, a caller that tries the others again must not keep those a second time."""
+        done = asyncio.Event()
+        self._in_flight.add(done)  # routed on the catalog of now, until its commit
+        try:
+            return await self._submit_many(raws, source=source, caller=caller, settled=settled)
+        finally:
+            self._in_flight.discard(done)
+            done.set()
+
+    async def _submit_many(
+        self,
+        raws: Sequence[bytes | str | Mapping[str, Any]],
+        *,
+        source: str,
+        caller: str | None,
+        settled: dict[int, InvalidEvent] | None,
+    ) -> list[IntakeResult | InvalidEvent]:
         outcomes: list[IntakeResult | InvalidEvent | _Prepared] = []
         # The latest birth date an event may give: once per batch, not a clock read per event.
         # A day of slack: the sender's "today" may be ahead of the engine's zone.
@@ -345,7 +385,9 @@ class Intake:
         messages: list[NewMessage] = []
         routed: list[RoutedMessage] = []
         warnings: list[str] = []
-        destinations = self.catalog.serving(event.provider.id)
+        destinations = [
+            d for d in self.catalog.serving(event.provider.id) if d.id not in self._unrouted
+        ]
         if not destinations:
             warnings.append(
                 f"no destination serves provider {event.provider.id!r}; the event is stored "

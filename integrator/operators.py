@@ -470,13 +470,16 @@ class DestinationAdmin:
         lock: asyncio.Lock | None = None,
         in_service: Callable[[], Catalog | None] | None = None,
         stop_delivering: Callable[[str], Awaitable[None]] | None = None,
+        stop_routing: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         """``applied`` makes a running engine apply a change at once; ``lock`` is the one its
         reloads hold, so a reload never records as a hand edit a file it read just before a
         change made here rewrote it; ``in_service``, the running engine's catalog, is what
         ``catalog`` answers while the directory is gone; ``stop_delivering``, called under
         ``lock``, has the running engine stop delivering to a destination, its attempts on the
-        wire finished and recorded (a removal that dead-letters what waits)."""
+        wire finished and recorded (a removal that dead-letters what waits); ``stop_routing``,
+        called under ``lock`` too, has its intake route no more events to a destination, those
+        routed before being in the store on return (a removal, before it counts what waits)."""
         self._store = store
         self._settings = settings
         self._dir = settings.destinations_dir
@@ -486,6 +489,7 @@ class DestinationAdmin:
         self._lock = lock or asyncio.Lock()
         self._in_service = in_service
         self._stop_delivering = stop_delivering
+        self._stop_routing = stop_routing
         self._allows: Callable[[str | None], bool] | None = None
         self._source: str | None = None
 
@@ -980,11 +984,21 @@ class DestinationAdmin:
         stopped = False
         try:
             async with self._lock:
+                if self._stop_routing is not None:
+                    # The engine's intake routes by its catalog, which loses the destination
+                    # only when the removal is applied: an event taken in meanwhile would be
+                    # queued for a destination no file defines, sent by nothing. So routing
+                    # stops first, and what waits is counted again below.
+                    stopped = True
+                    await self._stop_routing(destination_id)
+                    waiting = await self._pending_of(destination_id)
+                    if waiting and not force:
+                        raise DestinationBusy(destination_id, len(waiting))
                 if waiting and self._stop_delivering is not None:
                     # An attempt on the wire finishes and is recorded first: its outcome must
                     # not overwrite the dead letter made below (a delivered one stays so).
-                    await self._stop_delivering(destination_id)
                     stopped = True
+                    await self._stop_delivering(destination_id)
                     waiting = await self._pending_of(destination_id)
                 recording = self._store.recording_destination_revision(
                     destination_id,
@@ -1009,7 +1023,7 @@ class DestinationAdmin:
                     details={"revision": revision, "dead_lettered": len(waiting), **self._where()},
                 )
         except BaseException:
-            if stopped:  # not removed after all: the engine takes it up again
+            if stopped:  # not removed after all: the engine routes to and delivers it again
                 await self._notify()
             raise
         await self._notify()
