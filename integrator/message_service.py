@@ -240,8 +240,17 @@ async def select_dead_letters_in_sight(
     a destination the caller cannot see is ``BadSearch``, not an empty selection."""
     flt = await checked_filter(engine, scope, terms)
     named = list(dict.fromkeys(message_ids))
+    # Read bare, a few hundred at a time: a request names up to 100,000. In sight before
+    # anything else is said of them (a delivered one elsewhere is unknown, not "not dead").
+    found = {m.id: m for m in await engine.store.get_messages(named, payloads=False)}
     for message_id in named:
-        await visible_message(engine, scope, message_id)
+        message = found.get(message_id)
+        if message is None:
+            raise MessageNotFound()
+        try:
+            scope.check_destination(engine.catalog, message.destination_id)
+        except OutOfSight:
+            raise MessageNotFound() from None
     return await select_dead_letters(
         engine.store,
         message_ids=named,

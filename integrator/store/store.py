@@ -397,8 +397,7 @@ class Store(
             return {}
         async with self._transaction() as conn:
             if recheck is not None:
-                if conn.dialect.name == "postgresql":
-                    await conn.execute(select(func.pg_advisory_xact_lock(lock_key(self.schema))))
+                await _writers_turn(conn, self.schema)
                 originals = [item.original.id for item in batch]
                 found = await conn.execute(
                     select(messages.c.id, messages.c.status).where(messages.c.id.in_(originals))
@@ -1411,6 +1410,10 @@ class Store(
         now = self._now()
         rows: list[dict[str, Any]] = []
         async with self._transaction() as conn:
+            if from_status is not None:
+                # Before the status is read: a batch resend rechecking this message in the
+                # same moment takes the same turn (``add_resends``), so one sees the other's.
+                await _writers_turn(conn, self.schema)
             for change in changes:
                 where = messages.c.id == change.message_id
                 if from_status is not None:
@@ -1676,6 +1679,25 @@ class Store(
         now = _require_aware(self._clock(), "the clock's time")
         assert now is not None
         return now
+
+
+_SQLITE_WRITE_LOCK = text("UPDATE messages SET seq = seq WHERE 0")
+"""Writes nothing, but as a write it takes SQLite's one write lock (waiting its turn)."""
+
+
+async def _writers_turn(conn: AsyncConnection, schema: str | None) -> None:
+    """Wait for every other writer of this kind to commit, and hold the turn to the commit, so
+    that what this transaction reads next is what they left (a check, then a write on it).
+
+    PostgreSQL: the audit chain's lock, which every audited change takes before it appends
+    (``append_audit``), taken first. SQLite: a write as the transaction's first statement
+    (``_transaction``'s rule), so that its read is not of a snapshot another process's
+    commit then makes stale; with one engine the store's own turn serialises it already.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(func.pg_advisory_xact_lock(lock_key(schema))))
+    else:
+        await conn.execute(_SQLITE_WRITE_LOCK)
 
 
 async def _family_links(conn: AsyncConnection, message_ids: Sequence[str]) -> list[ResendLink]:

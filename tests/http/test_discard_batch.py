@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 
 from integrator.access import Grant, Role
 from tests.http.test_access import World, submitted, world  # noqa: F401 (the fixture)
@@ -175,3 +176,41 @@ async def test_a_discard_repeated_with_its_key_starts_one_job(
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["idempotency-replayed"] == "true"
     assert await _statuses(world, letter) == ["cancelled"]
+
+
+async def test_named_ids_are_selected_without_reading_each_whole(
+    world: World,  # noqa: F811
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A request names up to 100,000 dead letters: checking each one's cluster read it whole
+    (its HL7 unsealed), one query each, before the selection read them again bare."""
+    import integrator.http.routes.deadletters as route
+
+    letters = [await _dead(world, "lab-west", referral_data) for _ in range(5)]
+    store = world.engine.store
+    whole: list[str] = []
+    real_get = type(store).get_message
+
+    async def counted(self: Any, message_id: str) -> Any:
+        whole.append(message_id)
+        return await real_get(self, message_id)
+
+    before_discarding: list[int] = []
+    real_each = getattr(route, "discard_each")  # noqa: B009 (not re-exported)
+
+    async def each(*args: Any, **kwargs: Any) -> Any:
+        before_discarding.append(len(whole))
+        return await real_each(*args, **kwargs)
+
+    monkeypatch.setattr(type(store), "get_message", counted)
+    monkeypatch.setattr(route, "discard_each", each)
+    lab_support = await world.token(Grant(Role.RESEND, "LAB"), name="lab-support")
+    async with world.client(lab_support) as client:
+        plan = await client.post(
+            "/api/v1/deadletters/discard",
+            json={"reason": "sent by hand", "message_ids": letters, "dry_run": True},
+        )
+    assert plan.status_code == 200, plan.text
+    assert plan.json()["discard"] == 5
+    assert before_discarding == [0], whole  # selected and checked without one whole read

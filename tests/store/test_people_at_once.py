@@ -9,9 +9,11 @@ a second person's act committed in between went unseen. Run here as two coroutin
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
+import integrator.store.store as store_module
 from deadletter import (
     AlreadyResolved,
     DiscardPlan,
@@ -22,6 +24,7 @@ from deadletter import (
     select_for_resend,
 )
 from integrator.store import AuditFilter, MessageFilter, Store
+from tests.store.conftest import Site
 from tests.store.dead_families import SameDestination
 from tests.store.factories import make_event, make_message
 
@@ -103,3 +106,39 @@ async def test_a_named_message_is_resent_whatever_happened_since(store: Store, s
     first = await resend(store, [original], ResendRequest("lost", "anna"), SameDestination())
     again = await resend(store, [original], ResendRequest("lost", "piet"), SameDestination())
     assert first[0].goes_out and again[0].goes_out
+
+
+async def test_a_discard_under_way_while_a_batch_commits_its_chunk_is_not_resent(
+    store: Store, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The discard, from another process (its own store), has changed the status and not yet
+    committed when the batch's chunk is checked: the check waits for it and sees it, on both
+    stores (PostgreSQL: both take the audit chain's lock first; SQLite: both write first)."""
+    [letter] = await _messages(store, "dead", 1)
+    selection = await select_dead_letters(store, every=True)
+    other = await site.open()
+    real_append = getattr(store_module, "append_audit")  # noqa: B009 (not re-exported)
+    changed = asyncio.Event()
+
+    async def slowly(conn: Any, rows: Any, **kwargs: Any) -> Any:
+        if rows and rows[0].get("action") == "deadletter.discard":
+            changed.set()  # its UPDATE is made, not committed
+            await asyncio.sleep(0.5)
+        return await real_append(conn, rows, **kwargs)
+
+    monkeypatch.setattr(store_module, "append_audit", slowly)
+
+    async def resend_once_changed() -> list[Any]:
+        await changed.wait()
+        return await resend(store, selection, ResendRequest("HIS back", "anna"), SameDestination())
+
+    try:
+        _, results = await asyncio.gather(
+            discard(other, letter, actor="piet", reason="GP withdrew it"), resend_once_changed()
+        )
+    finally:
+        await other.close()
+    final = await store.get_message(letter)
+    assert final is not None and final.status == "cancelled"
+    assert not results[0].goes_out
+    assert await store.list_audit(AuditFilter(action="message.resend")) == []
