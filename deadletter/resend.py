@@ -39,7 +39,7 @@ Whatever is skipped is reported per message with why; callers exit non-zero for 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, overload
@@ -55,6 +55,7 @@ from integrator.store import (
     NewMessage,
     NewResend,
     ResendMode,
+    ResendRecheck,
     Store,
 )
 from integrator.store.records import ResendLink
@@ -410,13 +411,20 @@ async def select_for_resend(
     return Selection(tuple(sorted(selected.values(), key=lambda m: m.seq)), frozenset(named))
 
 
-async def _named(store: Store, message_ids: Sequence[str]) -> dict[str, MessageRecord]:
+async def _named(
+    store: Store,
+    message_ids: Sequence[str],
+    in_sight: Callable[[MessageRecord], None] | None = None,
+) -> dict[str, MessageRecord]:
     """The named messages, without their bytes (``resend`` reads a chunk's when it needs
-    them); the first id, in the order given, that names none refuses the whole request."""
+    them); the first id, in the order given, that names none refuses the whole request.
+    ``in_sight``: the caller's check of each, before anything else is said of it (raising)."""
     found = {m.id: m for m in await store.get_messages(message_ids, payloads=False)}
     for message_id in message_ids:
         if message_id not in found:
             raise UnknownMessageId(message_id)
+        if in_sight is not None:
+            in_sight(found[message_id])
     return {message_id: found[message_id] for message_id in message_ids}
 
 
@@ -430,6 +438,7 @@ async def select_dead_letters(
     died_since: datetime | None = None,
     died_until: datetime | None = None,
     destination_ids: frozenset[str] | None = None,
+    in_sight: Callable[[MessageRecord], None] | None = None,
     limit: int = MAX_BATCH,
 ) -> Selection:
     """Dead letters to resend: named ones by id, or the unresolved ones (of a destination).
@@ -452,7 +461,8 @@ async def select_dead_letters(
     in it (of ``destination_id``, if given), or, with ``picked``, those of the ticked ones
     (the page showed a period; one that died again since, outside it, is left out saying so).
     ``destination_ids``: a broad selection only among the dead letters of these destinations
-    (the clusters of the person asking); None: of all.
+    (the clusters of the person asking); None: of all. ``in_sight`` checks each named one
+    (raising) before it is judged: whether one in another cluster is dead is not said.
     In a broad selection by period, a dead letter whose later dead resend died outside the
     period is left out too, naming it: that one stands for it, and resending both would send
     the same message twice. (Ticked ones are judged among the ticked, with or without a
@@ -466,7 +476,7 @@ async def select_dead_letters(
         if message_ids or every or destination_id is not None:
             raise ResendRefused("picked dead letters are a selection of their own")
         return await _picked_dead_letters(store, picked, period)
-    selected = await _named(store, message_ids)
+    selected = await _named(store, message_ids, in_sight)
     for message in selected.values():
         if message.status != "dead":
             raise NotADeadLetter(message.id, message.status)
@@ -757,9 +767,7 @@ def _live_resend(
     return live
 
 
-def _still_to_resend(
-    selection: Selection, planned: Sequence[ResendResult]
-) -> Callable[[Mapping[str, str], Sequence[ResendLink]], dict[str, Note]] | None:
+def _still_to_resend(selection: Selection, planned: Sequence[ResendResult]) -> ResendRecheck | None:
     """The check at a chunk's commit (``Store.add_resends``): of the broadly selected ones
     about to go out, those another person resent or discarded since they were selected.
 
@@ -772,8 +780,9 @@ def _still_to_resend(
     if not going:
         return None  # named ones only: nothing to look at again
 
-    def check(statuses: Mapping[str, str], links: Sequence[ResendLink]) -> dict[str, Note]:
+    def check(links: Sequence[ResendLink]) -> dict[str, Note]:
         families = Families(links)
+        statuses = {link.id: link.status for link in links}
         stale: dict[str, Note] = {}
         for result in going:
             original = result.original

@@ -239,27 +239,28 @@ async def select_dead_letters_in_sight(
     or a period select, among the caller's clusters only, as ``find_dead_letters`` lists them;
     a destination the caller cannot see is ``BadSearch``, not an empty selection."""
     flt = await checked_filter(engine, scope, terms)
-    named = list(dict.fromkeys(message_ids))
-    # Read bare, a few hundred at a time: a request names up to 100,000. In sight before
-    # anything else is said of them (a delivered one elsewhere is unknown, not "not dead").
-    found = {m.id: m for m in await engine.store.get_messages(named, payloads=False)}
-    for message_id in named:
-        message = found.get(message_id)
-        if message is None:
-            raise MessageNotFound()
+
+    def in_sight(message: MessageRecord) -> None:
+        # Before anything else is said of it: a delivered one elsewhere is unknown, not
+        # "not dead". (Read bare, a few hundred at a time: a request names up to 100,000.)
         try:
             scope.check_destination(engine.catalog, message.destination_id)
         except OutOfSight:
             raise MessageNotFound() from None
-    return await select_dead_letters(
-        engine.store,
-        message_ids=named,
-        every=every,
-        destination_id=flt.destination_id,
-        destination_ids=flt.destination_ids,
-        died_since=flt.since,
-        died_until=flt.until,
-    )
+
+    try:
+        return await select_dead_letters(
+            engine.store,
+            message_ids=list(dict.fromkeys(message_ids)),
+            every=every,
+            destination_id=flt.destination_id,
+            destination_ids=flt.destination_ids,
+            died_since=flt.since,
+            died_until=flt.until,
+            in_sight=in_sight,
+        )
+    except UnknownMessageId:
+        raise MessageNotFound() from None
 
 
 async def count_dead_letters(

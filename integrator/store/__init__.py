@@ -53,7 +53,14 @@ from integrator.store.records import (
     ResendRecord,
     utc_now,
 )
-from integrator.store.store import RESEND_ACTION, AttemptUpdate, AuditedStatus, Clock, Store
+from integrator.store.store import (
+    RESEND_ACTION,
+    AttemptUpdate,
+    AuditedStatus,
+    Clock,
+    ResendRecheck,
+    Store,
+)
 
 __all__ = [
     "PENDING_STATUSES",
@@ -90,6 +97,7 @@ __all__ = [
     "RejectedKeys",
     "RejectedSummary",
     "ResendMode",
+    "ResendRecheck",
     "ResendRecord",
     "RevisionAudit",
     "RevisionTaken",

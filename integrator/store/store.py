@@ -126,9 +126,9 @@ Clock = Callable[[], datetime]
 ANY_MESSAGE = MessageFilter()
 RESEND_ACTION = "message.resend"
 AttemptUpdate = tuple[AttemptRecord, str, datetime | None, str | None]
-ResendRecheck = Callable[[Mapping[str, str], Sequence[ResendLink]], Mapping[str, Any]]
-"""``add_resends``' check at its commit: (originals' statuses, their families) → originals left
-out, each with why."""
+ResendRecheck = Callable[[Sequence[ResendLink]], Mapping[str, Any]]
+"""``add_resends``' check at its commit: the originals' resend families (the originals' own
+links among them, with their statuses now) → originals left out, each with why."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -386,12 +386,12 @@ class Store(
         So a resend is never queued without its audit entry, nor audited without being queued.
         The originals are not touched: their status and attempts stay as they were.
 
-        ``recheck(statuses, family)`` is asked inside the transaction, after every earlier
-        resend transaction has committed (PostgreSQL: the audit chain's lock, taken first;
-        SQLite: its single writer), with the originals' statuses and their resend families as
-        they are now; it answers the originals no longer to resend, each with why, and those
-        are left out. A broad resend decided on a read made before is checked so against what
-        another person resent or discarded meanwhile. Returns what it left out.
+        ``recheck(families)`` is asked inside the transaction, after every earlier resend
+        transaction has committed (PostgreSQL: the audit chain's lock, taken first; SQLite: its
+        single writer), with the originals' resend families as they are now (each original's
+        own link says its status); it answers the originals no longer to resend, each with
+        why, and those are left out. A broad resend decided on a read made before is checked so
+        against what another person resent or discarded meanwhile. Returns what it left out.
         """
         if not batch:
             return {}
@@ -399,11 +399,7 @@ class Store(
             if recheck is not None:
                 await _writers_turn(conn, self.schema)
                 originals = [item.original.id for item in batch]
-                found = await conn.execute(
-                    select(messages.c.id, messages.c.status).where(messages.c.id.in_(originals))
-                )
-                statuses = {row.id: row.status for row in found}
-                dropped = dict(recheck(statuses, await _family_links(conn, originals)))
+                dropped = dict(recheck(await _family_links(conn, originals)))
                 batch = [item for item in batch if item.original.id not in dropped]
             else:
                 dropped = {}
@@ -1410,9 +1406,10 @@ class Store(
         now = self._now()
         rows: list[dict[str, Any]] = []
         async with self._transaction() as conn:
-            if from_status is not None:
+            if from_status is not None and conn.dialect.name == "postgresql":
                 # Before the status is read: a batch resend rechecking this message in the
                 # same moment takes the same turn (``add_resends``), so one sees the other's.
+                # (On SQLite the first UPDATE below takes the one write lock already.)
                 await _writers_turn(conn, self.schema)
             for change in changes:
                 where = messages.c.id == change.message_id
