@@ -426,12 +426,35 @@ class DestinationConfig(_Frozen):
             raise Rule("one_line", "must be one line without control characters")
         return value
 
+    @field_validator("cluster")
+    @classmethod
+    def _cluster_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and checks_names(info) and not is_cluster_name(value):
+            raise Rule(CLUSTER_NAME_CODE, CLUSTER_NAME_RULE)
+        return value
+
     @field_validator("receiving_application", "receiving_facility")
     @classmethod
     def _msh_value(cls, value: str) -> str:
         if "|" in value or _has_control(value):
             raise Rule("msh_value", "must be one line without '|' or control characters")
         return value
+
+
+CLUSTER_NAME_CODE: Final = "cluster_name"
+CLUSTER_NAME_RULE: Final = "must not be blank nor begin or end with white space"
+"""The rule of a cluster's name, wherever one comes in: a destination's ``cluster``, and a
+grant given to a person or a token (``AccessService``, refusal code ``access.cluster_name``).
+
+A cluster is compared by its exact name, so ``" north "`` is another cluster than ``north``:
+a destination in it would be out of sight of every ``north`` grant, and a grant for it would
+see nothing, neither saying why. A blank one is no name at all (a grant for all clusters
+leaves the cluster out)."""
+
+
+def is_cluster_name(value: str) -> bool:
+    """Whether ``value`` keeps ``CLUSTER_NAME_RULE``: not blank, no white space at either end."""
+    return bool(value) and value == value.strip()
 
 
 def _has_control(value: str) -> bool:
@@ -481,8 +504,26 @@ def checks_files(info: ValidationInfo) -> bool:
     return not (isinstance(context, Mapping) and context.get("files") is False)
 
 
+NAMES_AS_RECORDED: Final[Mapping[str, object]] = {"recorded": True}
+"""The validation context under which the cluster's name is taken as recorded
+(``checks_names``); the files a definition names are looked at as without a context."""
+
+
+def checks_names(info: ValidationInfo) -> bool:
+    """Whether this validation holds the cluster's name to ``CLUSTER_NAME_RULE``: not for a
+    definition recorded before (``recorded=True``), which may predate the rule. Refusing it
+    there would make a stored revision unreadable, and a destination in service on it would
+    lose its last good definition (and be taken out of service) at the next start."""
+    context = info.context
+    return not (isinstance(context, Mapping) and context.get("recorded") is True)
+
+
 def destination_from_mapping(
-    data: Mapping[str, Any], *, source: str, check_files: bool = True
+    data: Mapping[str, Any],
+    *,
+    source: str,
+    check_files: bool = True,
+    recorded: bool | None = None,
 ) -> DestinationConfig:
     """Validate a definition that did not come from a file (API, CLI); ``source`` names it.
 
@@ -490,13 +531,19 @@ def destination_from_mapping(
     what was in service, whatever became of the TLS files it names since. Those files are
     delivery's business then (each attempt fails with why, and is retried), not a reason to
     take the destination out of service (docs/operators.md, broken destinations).
+
+    ``recorded`` (by default: as ``check_files=False`` says) takes the cluster's name as it
+    was recorded, also one that ``CLUSTER_NAME_RULE`` refuses now: a revision stored before
+    the rule must still read back. An edit of a destination in service passes
+    ``check_files=False`` but ``recorded=False`` when it changes the cluster.
     """
     if not isinstance(data, Mapping):
         raise DestinationFileError(
             source, "(document)", "must be a mapping of keys to values", code="not_a_mapping"
         )
     try:
-        context = None if check_files else FILES_UNCHECKED
+        as_recorded = not check_files if recorded is None else recorded
+        context = {**({} if check_files else FILES_UNCHECKED), "recorded": as_recorded}
         return DestinationConfig.model_validate(dict(data), context=context)
     except ValidationError as exc:
         problems = [_refusal(source, error) for error in exc.errors()]
@@ -560,10 +607,12 @@ def entry_kind(path: Path) -> str | None:
     return "directory" if stat.S_ISDIR(mode) else "special"
 
 
-def destination_from_yaml(text: str, *, source: str, check_files: bool = True) -> DestinationConfig:
+def destination_from_yaml(
+    text: str, *, source: str, check_files: bool = True, recorded: bool | None = None
+) -> DestinationConfig:
     """Validate a definition given as YAML text (``integrator destinations add -``)."""
     return destination_from_mapping(
-        _parse_yaml(text, source), source=source, check_files=check_files
+        _parse_yaml(text, source), source=source, check_files=check_files, recorded=recorded
     )
 
 

@@ -37,6 +37,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from destinations.config import (
     EVENT_TYPES,
+    NAMES_AS_RECORDED,
     DestinationConfig,
     DestinationFileError,
     RetrySettings,
@@ -156,7 +157,11 @@ def _means(target: _Target, path: tuple[str, ...], value: Any) -> bool:
     else:
         node[path[-1]] = value
     try:
-        return DestinationConfig.model_validate(candidate) == target.config
+        # The target's cluster may predate its name's rule (a revision recorded before it): a
+        # candidate is compared with it, not held to the rule it was never refused by.
+        return (
+            DestinationConfig.model_validate(candidate, context=NAMES_AS_RECORDED) == target.config
+        )
     except (ValidationError, ValueError):
         return False
 

@@ -1369,11 +1369,17 @@ class DestinationAdmin:
     ) -> DestinationConfig:
         """Validate as the engine would; keeping the versions of ``current`` is not a switch,
         and keeping its ``tls`` settings needs no look at their files: a pause must not be
-        refused because a certificate went missing (its attempts fail, saying so)."""
+        refused because a certificate went missing (its attempts fail, saying so). Keeping its
+        cluster keeps its name as recorded too, one from before the name's rule included
+        (``CLUSTER_NAME_RULE``); a changed cluster is held to the rule."""
         try:
             config = _parsed(definition, source, check_files=current is None)
-            if current is not None and config.tls != current.tls:
-                config = _parsed(definition, source, check_files=True)
+            if current is not None and (
+                config.tls != current.tls or config.cluster != current.cluster
+            ):
+                config = _parsed(
+                    definition, source, check_files=config.tls != current.tls, recorded=False
+                )
             keeps_versions = current is not None and current.messages == config.messages
             version_warnings(config, today=self._today(), source=source, in_service=keeps_versions)
         except DestinationFileError as exc:
@@ -1742,11 +1748,19 @@ class DestinationAdmin:
 
 
 def _parsed(
-    definition: str | Mapping[str, Any], source: str, *, check_files: bool
+    definition: str | Mapping[str, Any],
+    source: str,
+    *,
+    check_files: bool,
+    recorded: bool | None = None,
 ) -> DestinationConfig:
     if isinstance(definition, str):
-        return destination_from_yaml(definition, source=source, check_files=check_files)
-    return destination_from_mapping(definition, source=source, check_files=check_files)
+        return destination_from_yaml(
+            definition, source=source, check_files=check_files, recorded=recorded
+        )
+    return destination_from_mapping(
+        definition, source=source, check_files=check_files, recorded=recorded
+    )
 
 
 def _recorded(definition: Mapping[str, Any]) -> DestinationConfig:

@@ -141,7 +141,9 @@ class GrantRefused(Coded, ValueError):
 
 def parse_grant(role: str, cluster: str | None) -> Grant:
     """A grant from user input; ``GrantRefused`` (a ValueError) naming the rule when the role
-    is unknown or the cluster blank."""
+    is unknown. The cluster is taken as given: whether it may be given is the access service's
+    to decide (a blank or padded name is refused there, ``CLUSTER_NAME_RULE``), while one
+    being taken away is matched to the grant as stored, also to one stored before that rule."""
     try:
         parsed = Role(role)
     except ValueError:
@@ -149,11 +151,7 @@ def parse_grant(role: str, cluster: str | None) -> Grant:
         raise GrantRefused(f"unknown role {role!r} (one of: {', '.join(known)})").coded(
             "access.role_unknown", role=role, known=known
         ) from None
-    if cluster is not None and not cluster.strip():
-        raise GrantRefused("a cluster must not be blank (leave it out for all clusters)").coded(
-            "access.cluster_blank"
-        )
-    return Grant(parsed, cluster.strip() if cluster is not None else None)
+    return Grant(parsed, cluster)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Final
 
+from destinations.config import CLUSTER_NAME_RULE, is_cluster_name
 from integrator import reasons
 from integrator.access import tokens as secrets_
 from integrator.access import totp
@@ -435,6 +436,7 @@ class AccessService:
             raise BadAccessInput("an invitation needs at least one role", field="grants").coded(
                 "access.role_needed"
             )
+        _refuse_cluster_names(grants)
         self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
         await self._check_clusters(by, Permission.PEOPLE_MANAGE, grants)
         self._refuse_giving_patient_data(by, grants)
@@ -626,6 +628,7 @@ class AccessService:
                 "give at least one role (to take every role away, deactivate the account)",
                 field="grants",
             ).coded("access.keep_a_role")
+        _refuse_cluster_names(grants)
         self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
         await self._check_clusters(by, Permission.PEOPLE_MANAGE, grants)
         person = await self._person(email)
@@ -1056,6 +1059,7 @@ class AccessService:
                 f"more than 0 and at most {self._settings.token_max_validity.days}d",
                 field="expires",
             ).coded("access.token_validity", days=self._settings.token_max_validity.days)
+        _refuse_cluster_names(grants)  # its name alone: tells nothing about who may give it
         owner_id = self._token_owner(by, grants)  # first: who may not give it learns nothing
         await self._check_clusters(by, Permission.TOKENS_MANAGE, grants)
         now = self._now()
@@ -1779,6 +1783,23 @@ def _token_target(name: str) -> str:
 
 def _grant(role: str, cluster: str | None) -> Grant:
     return Grant(Role(role), cluster)
+
+
+def _refuse_cluster_names(grants: Iterable[Grant]) -> None:
+    """Refuse a grant being given for a cluster whose name breaks ``CLUSTER_NAME_RULE`` (the
+    rule of a destination's ``cluster``): ``" north "`` would be another cluster than
+    ``north`` and see nothing, and a blank one is no cluster (leave it out for all clusters).
+
+    Asked before who may give it, as it depends on the name alone. Never asked of a grant
+    being taken away or read back: one stored before the rule must stay removable."""
+    for grant in grants:
+        if grant.cluster is not None and not is_cluster_name(grant.cluster):
+            named = repr(grant.cluster)  # quoted: the spaces are what is wrong with it
+            raise BadAccessInput(
+                f"the name of cluster {named} {CLUSTER_NAME_RULE} (leave the cluster out for "
+                "all clusters)",
+                field="cluster",
+            ).coded("access.cluster_name", cluster=named)
 
 
 def _grants(records: Iterable[GrantRecord], *, active: bool) -> list[Grant]:

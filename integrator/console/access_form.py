@@ -50,7 +50,7 @@ class TypedGrant:
 def typed_grants(roles: Sequence[str], clusters: Sequence[str]) -> list[TypedGrant]:
     """The rows the person filled in, in their order (a row without a role is no grant)."""
     return [
-        TypedGrant(role.strip(), cluster.strip() or None)
+        TypedGrant(role.strip(), cluster or None)
         for role, cluster in zip_longest(roles, clusters, fillvalue="")
         if role.strip()
     ]

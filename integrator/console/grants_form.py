@@ -1,8 +1,9 @@
 """Grants as the people and tokens forms send them: rows of a role and a cluster.
 
-A blank row is no grant; a blank cluster is all clusters. Whether a grant may be given is
-``AccessService``'s to decide; an unknown role or a blank cluster is refused by
-``parse_grant``, whose message names the rule.
+A blank row is no grant; an empty cluster is all clusters. Whether a grant may be given is
+``AccessService``'s to decide; an unknown role is refused by ``parse_grant``, whose message
+names the rule. A cluster is passed on as typed (not stripped): a blank or padded name is the
+service's to refuse when given, and a grant stored with one is taken away by its own name.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def grants_of(roles: Sequence[str], clusters: Sequence[str]) -> list[Grant]:
         if not role.strip():
             continue
         try:
-            grants.append(parse_grant(role.strip(), cluster.strip() or None))
+            grants.append(parse_grant(role.strip(), cluster or None))
         except ValueError as exc:
             code, values = code_of(exc)
             refused = Refusal(str(exc))

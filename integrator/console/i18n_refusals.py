@@ -375,6 +375,7 @@ EN: Final[dict[str, str]] = {
     ),
     "refusal.definition.version_name": "version names use only a-z, 0-9 and '-'",
     "refusal.definition.one_line": "must be one line without control characters",
+    "refusal.definition.cluster_name": "must not be blank nor begin or end with white space",
     "refusal.definition.msh_value": "must be one line without '|' or control characters",
     "refusal.definition.version_unknown": "unknown message version '{version}' (known: {known})",
     "refusal.definition.version_event_type": (
@@ -518,7 +519,10 @@ EN: Final[dict[str, str]] = {
     "refusal.access.role_for_all_clusters": (
         "{role} is given for all clusters only: leave the cluster {cluster} out"
     ),
-    "refusal.access.cluster_blank": "a cluster must not be blank (leave it out for all clusters)",
+    "refusal.access.cluster_name": (
+        "the name of cluster {cluster} must not be blank nor begin or end with white space "
+        "(leave the cluster out for all clusters)"
+    ),
     "refusal.access.mail_failed": (
         "{email} is invited, but the invitation could not be sent: {why}. Nobody has seen its "
         "link; send the invitation again once mail works"
@@ -930,6 +934,9 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.definition.version_name": "namen van berichtversies bestaan uit a-z, 0-9 en '-'",
     "refusal.definition.one_line": "moet één regel zijn, zonder stuurtekens",
+    "refusal.definition.cluster_name": (
+        "mag niet leeg zijn en niet met witruimte beginnen of eindigen"
+    ),
     "refusal.definition.msh_value": "moet één regel zijn, zonder '|' en zonder stuurtekens",
     "refusal.definition.version_unknown": ("onbekende berichtversie '{version}' (bekend: {known})"),
     "refusal.definition.version_event_type": (
@@ -1081,8 +1088,9 @@ NL: Final[dict[str, str]] = {
     "refusal.access.role_for_all_clusters": (
         "{role} wordt alleen voor alle clusters gegeven: laat het cluster {cluster} weg"
     ),
-    "refusal.access.cluster_blank": (
-        "een cluster mag niet leeg zijn (laat het weg voor alle clusters)"
+    "refusal.access.cluster_name": (
+        "de naam van cluster {cluster} mag niet leeg zijn en niet met witruimte beginnen of "
+        "eindigen (laat het cluster weg voor alle clusters)"
     ),
     "refusal.access.mail_failed": (
         "{email} is uitgenodigd, maar de uitnodiging kon niet worden verstuurd: {why}. Niemand "

@@ -19,9 +19,17 @@ MAX_GRANTS: Final = 100
 
 Cluster = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    Field(description="a cluster of destinations"),
+    StringConstraints(max_length=100),
+    Field(
+        description=(
+            "a cluster of destinations, by its exact name: one given to a grant must not be "
+            "blank nor begin or end with white space (422 'cluster: …')"
+        )
+    ),
 ]
+"""Taken as sent, not stripped: the access service refuses a blank or padded name being given
+(in the same words for the API, the CLI and the console), and a grant stored with one before
+that rule is taken away by naming it as stored."""
 Reason = Annotated[
     str | None,
     Field(max_length=MAX_REASON, description="why (goes into the audit trail)"),

@@ -275,6 +275,28 @@ def test_a_cluster_no_destination_is_in_is_refused_naming_the_known_ones(cli: An
     assert made.exit_code == 0, made.output
 
 
+@pytest.mark.parametrize("cluster", [" LAB ", "LAB ", "  ", ""])
+def test_a_blank_or_padded_cluster_is_refused_with_the_rule_of_a_destinations_cluster(
+    cli: Any, cluster: str
+) -> None:
+    """``--cluster " LAB "`` was stripped to LAB here, while the API and the console took
+    other views of it; now every front door hands it to the service, which refuses it."""
+    for args in (
+        ("tokens", "create", "x4", "--role", "resend", "--cluster", cluster),
+        ("users", "invite", "bert@example.nl", "--role", "viewer", "--cluster", cluster),
+        ("users", "grant", "root@example.nl", "--role", "viewer", "--cluster", cluster),
+    ):
+        refused = cli(*args, "--reason", "new colleague")
+        assert refused.exit_code == 2, (args, refused.output)
+        said = " ".join(refused.stderr.split())
+        assert "--cluster: the name of cluster '" in said, said
+        assert (
+            "' must not be blank nor begin or end with white space (leave the cluster out for "
+            "all clusters)"
+        ) in said, said
+    assert "x4" not in cli("tokens", "list").stdout
+
+
 def test_revoke_by_a_start_several_ids_have_lists_them_to_pick_from(
     cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -624,3 +624,30 @@ def test_dump_then_load_gives_an_equal_config(tmp_path: Path, pki: Path) -> None
     )
     path = write(tmp_path, "round.yaml", dump_destination(config))
     assert load_destination_file(path) == config
+
+
+# --- the cluster's name ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cluster", ["   ", "", " north ", "north ", "\u00a0north"])
+def test_a_blank_or_padded_cluster_is_refused_naming_the_key_and_the_rule(
+    tmp_path: Path, cluster: str
+) -> None:
+    # " north " is another cluster than north: no north grant would see the destination.
+    error = refused(tmp_path, {**MINIMAL, "cluster": cluster})
+    assert (error.key, error.code) == ("cluster", "cluster_name")
+    assert error.rule == "must not be blank nor begin or end with white space"
+
+
+def test_a_recorded_definition_keeps_its_padded_cluster() -> None:
+    # A revision stored before the rule must read back, or its destination would lose its last
+    # good definition (docs/operators.md, broken destinations).
+    recorded = destination_from_mapping(
+        {**MINIMAL, "cluster": " north "}, source="revision 3", check_files=False
+    )
+    assert recorded.cluster == " north "
+    with pytest.raises(DestinationFileError) as held:
+        destination_from_mapping(
+            {**MINIMAL, "cluster": " north "}, source="edit", check_files=False, recorded=False
+        )
+    assert held.value.code == "cluster_name"
