@@ -26,7 +26,6 @@ file itself names its own).
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import math
 import os
 import re
@@ -49,6 +48,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from destinations.hosts import host_problem
 from destinations.tls_files import ca_problem, pair_problem
 
 EventType = Literal["referral", "diagnostic_request"]
@@ -58,32 +58,6 @@ _DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h)?")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
 _DURATION_RULE = "must be a duration like 500ms, 30s, 10m or 24h (a bare number means seconds)"
 _ID = re.compile(r"[a-z0-9-]+")
-_HOST_LABEL: Final = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
-"""One label of a host name (RFC 1123): 1 to 63 letters, digits and '-', not beginning or
-ending with '-'; '_' too, which DNS does not forbid and internal names use."""
-_DIGITS_AND_DOTS: Final = re.compile(r"[0-9.]+")
-
-
-def _is_host_name(value: str) -> bool:
-    """A host name of labels (one trailing dot, the root, allowed), or an IPv4 address: a
-    name of digits and dots only is an address, and must be one (``999.1.1.1`` is neither)."""
-    if _DIGITS_AND_DOTS.fullmatch(value):
-        try:
-            ipaddress.IPv4Address(value)
-        except ValueError:
-            return False
-        return True
-    labels = value[:-1].split(".") if value.endswith(".") else value.split(".")
-    return all(_HOST_LABEL.fullmatch(label) for label in labels)
-
-
-def _is_ipv6(value: str) -> bool:
-    try:
-        return isinstance(ipaddress.ip_address(value), ipaddress.IPv6Address)
-    except ValueError:
-        return False
-
-
 _VERSION_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 _MAX_HD = 227  # HL7 HD field length (MSH-5/6)
 
@@ -383,28 +357,13 @@ class DestinationConfig(_Frozen):
     @field_validator("host")
     @classmethod
     def _host(cls, value: str) -> str:
-        """A name or an address only: ``mllp://host:2575`` or ``host:2575`` were taken and
-        failed at every attempt (``connect to mllp://...:2575:2575 failed``), logged as
-        retries, instead of being refused when written."""
-        if any(c.isspace() for c in value):
-            raise Rule("host", "must be a host name or address without spaces")
-        if "://" in value or "/" in value:
-            raise Rule(
-                "host_url", "must be a host name or address, not a URL (the port goes in port)"
-            )
-        if ":" in value and not _is_ipv6(value):
-            raise Rule(
-                "host_port",
-                "must be a host name or address without a port (the port goes in port; an IPv6 "
-                "address without brackets)",
-            )
-        if ":" not in value and not _is_host_name(value):
-            raise Rule(
-                "host_name",
-                "must be a host name (letters, digits, '-', '.', '_': labels of 1 to 63 "
-                "characters between single dots, none beginning or ending with '-') or an "
-                "address (IPv4 as four numbers 0-255)",
-            )
+        """A name or an address only (``destinations.hosts``): ``mllp://host:2575`` or
+        ``host:2575`` were taken and failed at every attempt (``connect to
+        mllp://...:2575:2575 failed``), logged as retries, instead of being refused when
+        written."""
+        problem = host_problem(value, port="port")
+        if problem is not None:
+            raise Rule(*problem)
         return value
 
     @field_validator("messages")

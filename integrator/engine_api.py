@@ -62,7 +62,7 @@ class EngineAnswer:
 
 def engine_url(settings: Settings) -> str:
     scheme = "https" if settings.http_tls else "http"
-    return f"{scheme}://{settings.http_host}:{settings.http_port}"
+    return f"{scheme}://{settings.http_authority}"
 
 
 def engine_tls(settings: Settings) -> ssl.SSLContext:

@@ -47,8 +47,9 @@ log = get_logger("integrator.presence")
 
 
 def http_address(settings: Settings, *, http: bool) -> str | None:
-    """Where the engine serves its API (``host:port`` as configured); None with ``--no-http``."""
-    return f"{settings.http_host}:{settings.http_port}" if http else None
+    """Where the engine serves its API (``host:port`` as configured, ``[::1]:8080`` for an IPv6
+    address); None with ``--no-http``."""
+    return settings.http_authority if http else None
 
 
 def _now() -> datetime:

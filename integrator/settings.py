@@ -142,6 +142,28 @@ class Settings(BaseSettings):
                 raise ValueError(problem)
         return value
 
+    @field_validator("http_host")
+    @classmethod
+    def _host_form(cls, value: str) -> str:
+        # Refused here with exit 2 like every other bad setting, not when ``run`` binds the
+        # port (exit 1, "Name or service not known", as if the port were taken) nor in the
+        # CLI's request to the engine (``http://not a host:8080``: "no answer"; ``::1`` with
+        # the port read into the address: a traceback).
+        from destinations.hosts import host_problem
+
+        problem = host_problem(value, port="INTEGRATOR_HTTP_PORT")
+        if problem is not None:
+            raise ValueError(problem[1])
+        return value
+
+    @property
+    def http_authority(self) -> str:
+        """``host:port`` of the HTTP API as a URL writes it (an IPv6 address in brackets):
+        where the CLI reaches the engine, and the address the engine records as its own."""
+        from destinations.hosts import with_port
+
+        return with_port(self.http_host, self.http_port)
+
     @field_validator("data_keys")
     @classmethod
     def _data_keys_format(cls, value: SecretStr | None) -> SecretStr | None:

@@ -23,7 +23,7 @@ def public_url(settings: Settings) -> str:
     if settings.public_url:
         return settings.public_url
     scheme = "https" if settings.http_tls else "http"
-    return f"{scheme}://{settings.http_host}:{settings.http_port}"
+    return f"{scheme}://{settings.http_authority}"
 
 
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]"})
