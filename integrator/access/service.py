@@ -39,7 +39,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from destinations.config import CLUSTER_NAME_RULE, is_cluster_name
 from integrator import reasons
@@ -597,6 +597,10 @@ class AccessService:
                 )
         return views
 
+    async def people_page(self, by: Identity, *, limit: int, offset: int) -> Page[PersonView]:
+        """One page of :meth:`list_people` (by e-mail address), and how many it has in all."""
+        return Page.of(await self.list_people(by), limit=limit, offset=offset)
+
     async def person(self, by: Identity, person_id: str) -> PersonView:
         """One person as :meth:`list_people` shows them to ``by``; one outside ``by``'s clusters
         is as unknown as an id nobody has."""
@@ -1122,6 +1126,10 @@ class AccessService:
     async def list_tokens(self, by: Identity) -> list[TokenView]:
         """The tokens ``by`` may manage (or owns), newest first; never the token itself."""
         return [view for view in await self._token_views() if self._may_manage_token(by, view)]
+
+    async def tokens_page(self, by: Identity, *, limit: int, offset: int) -> Page[TokenView]:
+        """One page of :meth:`list_tokens` (newest first, then by name), and how many in all."""
+        return Page.of(await self.list_tokens(by), limit=limit, offset=offset)
 
     async def revoke_token(
         self,
@@ -1771,6 +1779,30 @@ def _mail_outcome(link: InvitationLink, failure: MailFailed | None) -> dict[str,
     if failure is not None:
         return {"mail": "failed"}
     return {"mail": "sent"} if link.sent else {}
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """``limit`` items of a listing from ``offset`` on, in its order, and ``total``: how many
+    it has in all, so a client knows whether to ask for the next page.
+
+    Cut from the whole listing as the caller may see it, after every rule of who sees what,
+    so pages stay full and the total true. The listings are short (people and tokens, not
+    messages), so they are read whole and cut here rather than in the store. The order is
+    total (an address is unique; tokens by creation, then by their unique name), so a page
+    asked again with nothing changed in between is the same page."""
+
+    items: tuple[T, ...]
+    total: int
+
+    @classmethod
+    def of(cls, listing: Sequence[T], *, limit: int, offset: int) -> Page[T]:
+        if limit < 1 or offset < 0:
+            raise ValueError("limit must be at least 1 and offset not negative")
+        return cls(tuple(listing[offset : offset + limit]), len(listing))
 
 
 def _person_target(email: str) -> str:

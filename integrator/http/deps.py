@@ -42,6 +42,43 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=LIMIT_TEXT)]
 Offset = Annotated[int, Query(ge=0, le=INT_MAX, description=OFFSET_TEXT)]
 TopLimit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=TOP_LIMIT_TEXT)]
 """The ``limit`` of a listing that takes no offset (``/deadletters``, ``/rejected``)."""
+ListLimit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_LIMIT,
+        description=f"at most this many items (1 to {MAX_LIMIT}), in the listing's order",
+    ),
+]
+ListOffset = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=INT_MAX,
+        description=(
+            "items to skip, in the listing's order (the route says which); X-Total-Count says "
+            "how many there are in all"
+        ),
+    ),
+]
+"""``limit`` and ``offset`` of a listing that is not newest first (``/people``, ``/tokens``):
+the same names and bounds as ``Limit`` and ``Offset``, whose words are about time."""
+
+TOTAL: Final = "X-Total-Count"
+"""The header of a listing's answer that says how many items it has in all, beyond ``limit``."""
+
+
+def total_header(description: str) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a listing that answers ``X-Total-Count``, saying what it counts."""
+    return {
+        200: {
+            "headers": {
+                TOTAL: {"description": description, "schema": {"type": "integer", "minimum": 0}}
+            }
+        }
+    }
+
+
 Revision = Annotated[
     int, Path(ge=1, le=INT_MAX, description="a revision number from the destination's history")
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Response
 
 from integrator.access.permissions import Role
 from integrator.access.service import PersonView
@@ -32,7 +32,16 @@ from integrator.http.access_bodies import (
 )
 from integrator.http.access_errors import NO_PERSON, answered
 from integrator.http.auth import IdentityDep
-from integrator.http.deps import EngineDep, SourceDep, id_in_path, uuid_path
+from integrator.http.deps import (
+    TOTAL,
+    EngineDep,
+    ListLimit,
+    ListOffset,
+    SourceDep,
+    id_in_path,
+    total_header,
+    uuid_path,
+)
 from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import answer
 
@@ -53,10 +62,20 @@ async def _visible(
 Person = Annotated[PersonView, Depends(_visible)]
 
 
-@router.get("/people")
-async def list_people(engine: EngineDep, identity: IdentityDep) -> list[dict[str, Any]]:
-    """People with a grant in the caller's clusters, each with only the grants there."""
-    return [view.to_json() for view in await answered(engine.access.list_people(identity))]
+@router.get("/people", responses=total_header("How many people the caller sees in all"))
+async def list_people(
+    engine: EngineDep,
+    identity: IdentityDep,
+    response: Response,
+    limit: ListLimit = 100,
+    offset: ListOffset = 0,
+) -> list[dict[str, Any]]:
+    """People with a grant in the caller's clusters, each with only the grants there, by
+    e-mail address: at most ``limit`` from ``offset`` on; ``X-Total-Count`` says how many
+    there are in all."""
+    page = await answered(engine.access.people_page(identity, limit=limit, offset=offset))
+    response.headers[TOTAL] = str(page.total)
+    return [view.to_json() for view in page.items]
 
 
 @router.get("/people/{person_id}")

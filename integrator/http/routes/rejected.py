@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from integrator.http.auth import IdentityDep
 from integrator.http.bodies import PageTopLimit
-from integrator.http.deps import EngineDep, SourceDep, TopLimit
+from integrator.http.deps import TOTAL, EngineDep, SourceDep, TopLimit, total_header
 from integrator.http.errors import without_values
 from integrator.http.json_body import JsonBodyRoute
 from integrator.rejected_reads import (
@@ -41,8 +41,6 @@ from integrator.rejected_reads import (
 from integrator.search import BadSearch, sent_values
 
 router = APIRouter(prefix="/api/v1", tags=["rejected"], route_class=JsonBodyRoute)
-
-TOTAL: Final = "X-Total-Count"
 
 Moment = Annotated[
     str | None,
@@ -70,16 +68,7 @@ ZdNumber = Annotated[
 Provider = Annotated[
     str | None, Query(max_length=128, description="provider.id read from the input")
 ]
-TOTAL_HEADER: Final[dict[int | str, dict[str, Any]]] = {
-    200: {
-        "headers": {
-            TOTAL: {
-                "description": "How many pieces the terms match in all, beyond limit",
-                "schema": {"type": "integer", "minimum": 0},
-            }
-        }
-    }
-}
+TOTAL_HEADER: Final = total_header("How many pieces the terms match in all, beyond limit")
 
 
 class RejectedSearch(BaseModel):

@@ -21,13 +21,23 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Response
 
 from integrator.http.access_bodies import TokenBody, grants_of
 from integrator.http.access_errors import NO_TOKEN, answered
 from integrator.http.answers import TOKEN_LISTED, TOKEN_MADE, TOKEN_REVOKED
 from integrator.http.auth import IdentityDep
-from integrator.http.deps import EngineDep, ReasonDep, SourceDep, id_in_path, uuid_path
+from integrator.http.deps import (
+    TOTAL,
+    EngineDep,
+    ListLimit,
+    ListOffset,
+    ReasonDep,
+    SourceDep,
+    id_in_path,
+    total_header,
+    uuid_path,
+)
 from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import REF_ROOT, answer
 
@@ -45,15 +55,25 @@ router = APIRouter(prefix="/api/v1", tags=["tokens"], route_class=JsonBodyRoute)
                     "schema": {"type": "array", "items": {"$ref": REF_ROOT + TOKEN_LISTED}}
                 }
             },
+            **total_header("How many tokens the caller may manage in all")[200],
         }
     },
 )
-async def list_tokens(engine: EngineDep, identity: IdentityDep) -> list[dict[str, Any]]:
-    """The tokens the caller may manage, newest first: the visible prefix, never the token.
-    ``grants`` are what a token holds, ``grants_in_force`` what it acts with now; each of
-    ``suspended`` says why it is not (its maker no longer holds that role that reads patient
-    data, or its owner no longer holds the grant)."""
-    return [view.to_json() for view in await answered(engine.access.list_tokens(identity))]
+async def list_tokens(
+    engine: EngineDep,
+    identity: IdentityDep,
+    response: Response,
+    limit: ListLimit = 100,
+    offset: ListOffset = 0,
+) -> list[dict[str, Any]]:
+    """The tokens the caller may manage, newest first (then by name): the visible prefix,
+    never the token; at most ``limit`` from ``offset`` on, and ``X-Total-Count`` says how many
+    there are in all. ``grants`` are what a token holds, ``grants_in_force`` what it acts with
+    now; each of ``suspended`` says why it is not (its maker no longer holds that role that
+    reads patient data, or its owner no longer holds the grant)."""
+    page = await answered(engine.access.tokens_page(identity, limit=limit, offset=offset))
+    response.headers[TOTAL] = str(page.total)
+    return [view.to_json() for view in page.items]
 
 
 @router.post(
