@@ -68,6 +68,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _refuse_resends()
     op.drop_index(op.f("ix_resends_original_id"), table_name="resends")
     op.drop_table("resends")
     op.drop_index(op.f("ix_messages_version_seq"), table_name="messages")
@@ -75,10 +76,33 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_messages_resend_of"), table_name="messages")
     op.drop_index(op.f("ix_messages_control_id"), table_name="messages")
     op.drop_index(op.f("uq_messages_control_id"), table_name="messages")
-    # Fails while resends share a control id with their original: delete those rows first.
     op.create_index(op.f("uq_messages_control_id"), "messages", ["control_id"], unique=True)
-    with op.batch_alter_table("messages") as batch:
-        batch.drop_column("resend_of")
+    _drop_column("messages", "resend_of")
     op.drop_index(op.f("ix_events_bsn_hash"), table_name="events")
-    with op.batch_alter_table("events") as batch:
-        batch.drop_column("bsn_hash")
+    _drop_column("events", "bsn_hash")
+
+
+def _drop_column(table: str, column: str) -> None:
+    """SQLite's own ``DROP COLUMN`` (3.35 or newer, as 0008 needs): batch mode's copy of the
+    table drops the old one, which fails once rows of other tables refer to it (foreign keys
+    are on), so this downgrade failed on every store with messages in it."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    else:
+        op.drop_column(table, column)
+
+
+def _refuse_resends() -> None:
+    """Refuse to go below 0003 while the store holds resends: 0002 has no place for them, and
+    a resend in original mode repeats its original's control id (MSH-10), which 0002 holds
+    unique. Deleting them would lose messages and their delivery history, so the operator
+    decides (docs/operators.md, "Migrations going down"), not this step."""
+    resends = op.get_bind().execute(sa.text("SELECT COUNT(*) FROM resends")).scalar_one()
+    if resends:
+        raise RuntimeError(
+            f"migration 0003 cannot be undone: the store holds {resends} resend(s), which the "
+            "schema before it has no place for (and a resend in original mode repeats its "
+            "original's control id, which that schema holds unique); nothing was changed by "
+            "this step. To go back to a release before 0003, restore the backup made before "
+            "the upgrade (docs/deploy.md, Going back)"
+        )

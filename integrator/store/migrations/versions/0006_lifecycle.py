@@ -72,7 +72,15 @@ def downgrade() -> None:
     op.drop_table("jobs")
     op.drop_index(op.f("ix_events_received_at"), table_name="events")
     op.drop_index(op.f("ix_messages_updated_at"), table_name="messages")
-    with op.batch_alter_table("events") as batch:
-        batch.drop_column("pruned_at")
-    with op.batch_alter_table("messages") as batch:
-        batch.drop_column("pruned_at")
+    _drop_column("events", "pruned_at")
+    _drop_column("messages", "pruned_at")
+
+
+def _drop_column(table: str, column: str) -> None:
+    """SQLite's own ``DROP COLUMN`` (3.35 or newer, as 0008 needs): batch mode's copy of the
+    table drops the old one, which fails once rows of other tables refer to it (foreign keys
+    are on), so this downgrade failed on every store with messages in it."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    else:
+        op.drop_column(table, column)

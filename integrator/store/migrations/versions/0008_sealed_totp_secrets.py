@@ -35,8 +35,39 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Only a store without sealed secrets fits back: PostgreSQL refuses a longer value.
+    _refuse_sealed_secrets()
     _change_type(sa.Text(), sa.String(64), "VARCHAR(64)")
+
+
+SEALED_PREFIX = "$itg$"
+"""How a text sealed at rest begins (``integrator.store.sealing.TEXT_MAGIC``), kept here as
+this revision knows it: a migration must not change with the code."""
+
+
+def _refuse_sealed_secrets() -> None:
+    """Only a store without sealed secrets fits back. PostgreSQL refused a longer value in the
+    middle of the step ("value too long for type character varying(64)"), and SQLite, which
+    holds any length, kept it: the release before read the envelope as the secret itself, so
+    every person with one could no longer sign in. Unsealing needs the data keys, which a
+    migration does not have, so the step refuses and says what to do instead."""
+    sealed = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT COUNT(*) FROM people WHERE totp_secret LIKE :sealed "
+                "OR LENGTH(totp_secret) > 64"
+            ),
+            {"sealed": SEALED_PREFIX + "%"},
+        )
+        .scalar_one()
+    )
+    if sealed:
+        raise RuntimeError(
+            f"migration 0008 cannot be undone: {sealed} person(s) have a TOTP secret sealed "
+            "with a data key, which the schema before it cannot hold and the release before "
+            "cannot read; nothing was changed by this step. To go back to a release before "
+            "0008, restore the backup made before the upgrade (docs/deploy.md, Going back)"
+        )
 
 
 def _change_type(old: sa.types.TypeEngine[str], new: sa.types.TypeEngine[str], sql: str) -> None:

@@ -64,5 +64,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_messages_family_root_status_seq"), table_name="messages")
-    with op.batch_alter_table("messages") as batch:
-        batch.drop_column("family_root")
+    _drop_column("messages", "family_root")
+
+
+def _drop_column(table: str, column: str) -> None:
+    """SQLite's own ``DROP COLUMN`` (3.35 or newer, as 0008 needs): batch mode's copy of the
+    table drops the old one, which fails once rows of other tables refer to it (foreign keys
+    are on), so this downgrade failed on every store with messages in it."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    else:
+        op.drop_column(table, column)
