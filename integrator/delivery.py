@@ -34,6 +34,7 @@ import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Protocol
 
 import structlog
 
@@ -137,6 +138,16 @@ class RetiredHold:
     release: Callable[[str], Awaitable[object]]
 
 
+class RecordingGate(Protocol):
+    """Whether the store takes attempts now (``recorder.AttemptRecorder``): delivery takes no
+    new message while it does not, so an outage of the store leaves few delivered messages
+    unrecorded (each is sent again at the next start)."""
+
+    def is_open(self) -> bool: ...
+
+    async def writable(self) -> None: ...
+
+
 class DestinationRunner:
     def __init__(
         self,
@@ -148,13 +159,16 @@ class DestinationRunner:
         resumed_at: datetime | None = None,
         due: DueRetries | None = None,
         retired: RetiredHold | None = None,
+        gate: RecordingGate | None = None,
     ) -> None:
         """``resumed_at``: when the destination was last resumed after a pause, as the store
         keeps it (None: never); its messages' ``max_age`` counts from then at the earliest.
         ``due``: the store's due retries (``Store.due_retries``), so that a retry someone
         made due is attempted then; None: every retry waits out its time. ``retired``: a
-        message taken in a version retired since it was mapped is handed there, not sent."""
+        message taken in a version retired since it was mapped is handed there, not sent.
+        ``gate``: a message is attempted only while it is open (``RecordingGate``)."""
         self.destination = destination
+        self._gate = gate
         self._retired = retired
         self._waits = RetryWaits(destination.id, due) if due is not None else None
         self._transport = transport
@@ -342,7 +356,28 @@ class DestinationRunner:
             messages=len(retries),
         )
 
+    async def _until_recordable(self) -> None:
+        """Return once the store takes attempts again; a stop ends the wait (``_Stopping``:
+        the message stays queued, unsettled)."""
+        gate = self._gate
+        if gate is None or gate.is_open():
+            return
+        log.warning(
+            "delivery waits for the store to record attempts", destination=self.destination.id
+        )
+        opened = asyncio.ensure_future(gate.writable())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({opened, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (opened, stopping):
+                task.cancel()
+            await asyncio.gather(opened, stopping, return_exceptions=True)
+        if self._stopping.is_set():
+            raise _Stopping
+
     async def _handle(self, worker: DeliveryWorker, delivery: Delivery) -> None:
+        await self._until_recordable()
         message = delivery.message
         if self._retired is not None:
             version = self._retired.versions.of(message.payload, message.created_at)

@@ -57,6 +57,13 @@ from integrator.watcher import DirectoryWatcher
 
 log = get_logger("integrator.engine")
 
+RECORD_ON_STOP_S = 5.0
+"""How long a stop waits for the store to record the attempts made (``AttemptRecorder.close``):
+long enough for a store that is only slow, short enough that the stop, after the attempts on
+the wire (at most ``connect_timeout`` + 2 × ``ack_timeout``), ends within the supervisor's
+patience (``TimeoutStopSec=90`` in the systemd unit, 80 s in compose.yaml) and can still name
+what it could not record."""
+
 
 class Engine:
     def __init__(
@@ -80,6 +87,9 @@ class Engine:
         self._transport: Transport | None = None
         self._intake: Intake | None = None
         self._recorder: AttemptRecorder | None = None
+        self.unrecorded_at_stop: list[str] = []
+        """Messages whose attempts the last stop could not record (the store did not take
+        them): they go out again at the next start, under the same MSH-10."""
         self._runners: dict[str, DestinationRunner] = {}
         # Shared by the runners: which message versions are retired today (docs/product.md §3).
         self._retired_versions = RetiredVersions(self.clock.now, settings.zone)
@@ -272,7 +282,7 @@ class Engine:
         self._runners.clear()
         await self.unrouted.stop()
         if self._recorder is not None:
-            await self._recorder.close()
+            self.unrecorded_at_stop = await self._recorder.close(within=RECORD_ON_STOP_S)
         if self._leader is not None:
             await self._leader.close()
             self._leader = None
@@ -592,6 +602,7 @@ class Engine:
                 self._hold_retired,
                 lambda destination_id: self.intake.release_held([destination_id]),
             ),
+            gate=self._recorder,
         )
         self._runners[destination.id] = runner
         runner.start()

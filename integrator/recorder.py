@@ -5,8 +5,17 @@ up in one transaction. With ten destinations delivering at once that is one comm
 which is what lets the embedded store keep up with the wire.
 
 Crash safety: an attempt not yet committed when the process dies is simply sent again at
-restart, with the same MSH-10, so the receiver can recognise it. ``drain`` is awaited at shutdown
-and by anyone who needs to read back what was just delivered.
+restart, with the same MSH-10, so the receiver can recognise it. ``drain`` is awaited by anyone
+who needs to read back what was just delivered.
+
+While the store does not take attempts (it is down, read-only, locked), each delivered message
+that is not recorded is one the next start sends again, and nothing but the receiver knows of
+its first delivery. So delivery waits (``writable``) before it takes another message once a
+write has failed, until one succeeds: an outage leaves about one unrecorded attempt per worker,
+not every message the workers could send meanwhile (a 30 s PostgreSQL outage left 11 delivered
+and unrecorded, then sent again). And a stop waits for the store a bounded time
+(``close(within=)``), then names what it could not record (message ids only) instead of
+waiting until the supervisor kills the process, which would lose the list too.
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ log = get_logger("integrator.recorder")
 
 BATCH_LIMIT = 500
 RETRY_DELAY = 1.0
+LISTED_AT_MOST = 1000
+"""How many unrecorded message ids a stop lists in its log line; the count is always whole."""
 
 
 class AttemptRecorder:
@@ -33,6 +44,9 @@ class AttemptRecorder:
         self._handed_in = 0
         self._written = 0
         self._advanced = asyncio.Event()
+        self._writable = asyncio.Event()  # cleared from a failed write until one succeeds
+        self._writable.set()
+        self._writing: list[AttemptResult] = []  # the batch being written, for ``close``
 
     def start(self) -> None:
         if self._task is None:
@@ -52,24 +66,57 @@ class AttemptRecorder:
         while self._written < target:
             await self._advanced.wait()
 
+    def is_open(self) -> bool:
+        """Whether the last write succeeded (``delivery.RecordingGate``)."""
+        return self._writable.is_set()
+
+    async def writable(self) -> None:
+        """Return at once while the store takes attempts; after a write failed, once one
+        succeeds again. Delivery awaits it before it takes the next message."""
+        if not self._writable.is_set():
+            await self._writable.wait()
+
     async def drain(self) -> None:
         await self._queue.join()
 
-    async def close(self) -> None:
+    async def close(self, *, within: float | None = None) -> list[str]:
+        """Record what was handed in and stop; the ids of the messages whose attempts are not
+        recorded because the store did not take them ``within`` seconds (none without a bound,
+        which waits as long as it takes). Their messages go out again at the next start, under
+        the same MSH-10; they are logged, by message id, at ``error``."""
         if self._task is None:
-            return
-        await self.drain()
+            return []
+        try:
+            await asyncio.wait_for(self.drain(), within)
+            left: list[AttemptResult] = []
+        except TimeoutError:
+            left = [*self._writing]
+            while not self._queue.empty():
+                left.append(self._queue.get_nowait())
+                self._queue.task_done()
         self._task.cancel()
         with suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        unrecorded = list(dict.fromkeys(r.message_id for r in left))
+        if unrecorded:
+            log.error(
+                "delivery attempts not recorded: the store did not take them before the stop; "
+                "these messages will be sent again at the next start, under the same MSH-10",
+                attempts=len(left),
+                messages=len(unrecorded),
+                message_ids=unrecorded[:LISTED_AT_MOST],
+            )
+        return unrecorded
 
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
             while len(batch) < BATCH_LIMIT and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            self._writing = batch
             await self._write(batch)
+            self._writing = []
             self._written += len(batch)
             advanced, self._advanced = self._advanced, asyncio.Event()
             advanced.set()
@@ -98,13 +145,17 @@ class AttemptRecorder:
         while True:
             try:
                 await self._store.record_attempts(rows)
+                if not self._writable.is_set():
+                    log.info("recording attempts again", attempts=len(rows))
+                    self._writable.set()
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the store is down: keep the batch and try again
+                self._writable.clear()  # and delivery takes no new message meanwhile
                 log.error(
-                    "recording attempts failed; retrying",
+                    "recording attempts failed; retrying; delivery waits",
                     error_type=type(exc).__name__,
-                    attempts=len(rows),
+                    attempts=len(rows) + self._queue.qsize(),
                 )
                 await asyncio.sleep(RETRY_DELAY)

@@ -54,6 +54,19 @@ class HttpTlsUnavailable(IntegratorError):
     """The HTTP API's certificate or key cannot be used; nothing was started."""
 
 
+class AttemptsNotRecorded(IntegratorError):
+    """The engine stopped with delivery attempts the store did not take (it was down): their
+    messages go out again at the next start. Not a clean stop, so ``run`` exits 1 and a
+    supervisor sees a failure, not a routine stop; the log line before names the messages."""
+
+    def __init__(self, messages: int) -> None:
+        super().__init__(
+            f"stopped with the attempts of {messages} message(s) not recorded (the store did not "
+            "take them): they will be sent again at the next start, under the same MSH-10; the "
+            "log names them"
+        )
+
+
 def check_http_tls(settings: Settings) -> None:
     """Load the API's certificate and key as the server will; ``HttpTlsUnavailable`` if not."""
     cert, key = settings.http_tls_cert_file, settings.http_tls_key_file
@@ -186,3 +199,5 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
         await engine.stop(graceful=stop.is_set())
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
+    if engine.unrecorded_at_stop:
+        raise AttemptsNotRecorded(len(engine.unrecorded_at_stop))
