@@ -360,8 +360,7 @@ class DestinationRunner:
         """Return once the store takes attempts again; a stop ends the wait (``_Stopping``:
         the message stays queued, unsettled)."""
         gate = self._gate
-        if gate is None or gate.is_open():
-            return
+        assert gate is not None
         log.warning(
             "delivery waits for the store to record attempts", destination=self.destination.id
         )
@@ -377,7 +376,8 @@ class DestinationRunner:
             raise _Stopping
 
     async def _handle(self, worker: DeliveryWorker, delivery: Delivery) -> None:
-        await self._until_recordable()
+        if self._gate is not None and not self._gate.is_open():
+            await self._until_recordable()
         message = delivery.message
         if self._retired is not None:
             version = self._retired.versions.of(message.payload, message.created_at)
