@@ -195,6 +195,22 @@ async def page_kept_search(
     return await messages_in_sight(engine.store, found, flt.destination_ids)
 
 
+async def dead_letter_filter(
+    engine: Engine,
+    scope: ClusterScope,
+    *,
+    destination: str | None,
+    since: str | None = None,
+    until: str | None = None,
+) -> MessageFilter:
+    """The terms of a dead-letter listing checked (``checked_filter``: a destination the
+    caller cannot see, a period that cannot be read, is ``BadSearch``): what
+    ``find_dead_letters`` and ``count_dead_letters`` narrow with, and what a front door asks
+    before it puts the terms in an address (the console's filter form)."""
+    terms = MessageTerms(destination=destination, since=since, until=until)
+    return await checked_filter(engine, scope, terms)
+
+
 async def find_dead_letters(
     engine: Engine,
     scope: ClusterScope,
@@ -212,8 +228,7 @@ async def find_dead_letters(
     ``since`` and ``until`` are a period on when they died, read and checked as every period
     is (``integrator.search``).
     """
-    terms = MessageTerms(destination=destination, since=since, until=until)
-    flt = await checked_filter(engine, scope, terms)
+    flt = await dead_letter_filter(engine, scope, destination=destination, since=since, until=until)
     return await list_dead_letters(
         engine.store,
         destination_id=flt.destination_id,
@@ -274,8 +289,7 @@ async def count_dead_letters(
     """How many dead letters ``find_dead_letters`` would list with these terms and no limit:
     the open ones of the caller's clusters (``count_open_dead_letters``), so a page that
     shows some of them can say how many there are."""
-    terms = MessageTerms(destination=destination, since=since, until=until)
-    flt = await checked_filter(engine, scope, terms)
+    flt = await dead_letter_filter(engine, scope, destination=destination, since=since, until=until)
     counts = await count_open_dead_letters(engine.store, died_since=flt.since, died_until=flt.until)
     return sum(
         count

@@ -1,9 +1,12 @@
 """A search by BSN as the console pages it: made by a POST, kept, then shown by GET.
 
 The search forms that may hold a BSN post (``/messages/search``, ``/events/search``,
-``/rejected/search``). Without a BSN the post only redirects to the GET of the listing with
-the terms in its address (identifiers, no patient data: a term that holds a BSN, pasted into
-the wrong field, is refused by the page first, ``search.misplaced_bsn``). With one, the page
+``/rejected/search``, ``/audit``, ``/deadletters/search``). Without a BSN the post only
+redirects to the GET of the listing with the terms in its address (identifiers, no patient
+data), once the page has checked each term with the rules its GET reads them with (the
+service's filter, ``search.misplaced_bsn`` first): a term refused there (a BSN, a name or a
+birth date typed into the ZD number or a period) is the form again, the refusal beside its
+field, and never reaches an address, the browser's history or a proxy's log. With one, the page
 makes the search through its service (which records the view), keeps it
 (``integrator.kept_searches``) and redirects (303) to the listing's GET with
 ``?search=<handle>``: Post/Redirect/Get, so the browser's history holds GETs only (Back and a
@@ -81,9 +84,10 @@ def listing_query(terms: Mapping[str, str]) -> str:
 def to_listing(path: str, terms: dict[str, str]) -> RedirectResponse:
     """A search form posted without a BSN: to its GET, with the terms in the address.
 
-    The page has refused a term that holds a BSN (``search.misplaced_bsn``: the form again,
-    the refusal beside it) before it gets here; one that still does is a fault of the page,
-    and no redirect puts it in an address."""
+    The page has checked every term by its GET's rules before it gets here, and answered a
+    refused one with the form again, the refusal beside it (a term that holds a BSN,
+    ``search.misplaced_bsn``, first), so only terms the listing takes reach an address. A
+    term that still holds a BSN is a fault of the page, and no redirect puts it there."""
     if misplaced_bsn(terms) is not None:
         raise ValueError("a search term holds a BSN: the page refuses it, it is not redirected")
     query = listing_query(terms)

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
-from integrator.audit import checked_audit_filter, export_audit, misplaced_terms
+from integrator.audit import checked_audit_filter, export_audit
 from integrator.audit_reads import AuditPage, find_audit, page_kept_audit
 from integrator.console import kept
 from integrator.console.errors import BadInput, Forbidden
@@ -197,13 +197,18 @@ async def audit_by_patient(
 ) -> Response:
     """The search with a patient's BSN, which only ever travels in this body: made and
     recorded once, kept, and shown by GET under its handle (Post/Redirect/Get). Without a
-    BSN: to the GET of its terms, unless one holds a BSN: then the form again, refusing it."""
+    BSN: to the GET of its terms, once the trail's rules take each of them
+    (``checked_audit_filter``, as ``find_audit`` checks the GET's). A term refused (one that
+    holds a BSN, a name typed into who or a period) is the form again, the refusal beside it,
+    never a redirect with it: an address stays in the browser's history and a proxy's log."""
+    engine = engine_of(request)
     wanted = bsn.strip()
     if not wanted:
-        if (pasted := misplaced_terms(_given(terms))) is not None:
-            return _refused(request, visitor, terms, pasted)
+        try:
+            await checked_audit_filter(engine, visitor.scope(P.AUDIT_READ), **_given(terms))
+        except BadSearch as exc:
+            return _refused(request, visitor, terms, exc)
         return kept.to_listing("/audit", terms)
-    engine = engine_of(request)
     try:
         found = await find_audit(
             engine,

@@ -87,7 +87,7 @@ from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.http.deps import source_of
 from integrator.message_reads import MessageTerms, terms_filter
-from integrator.message_service import count_dead_letters, find_dead_letters
+from integrator.message_service import count_dead_letters, dead_letter_filter, find_dead_letters
 from integrator.presenters import dead_letter_facts, dead_letter_summary
 from integrator.reasons import MAX_REASON
 from integrator.resending import resend_in_engine
@@ -151,14 +151,34 @@ async def dead_letters_search(
     since: FormMoment = "",
     until: FormMoment = "",
 ) -> Response:
-    """The filter form, posted: its terms go to the GET's address only when none holds a BSN
-    (a BSN pasted into a period field would stay in the browser's history and a proxy's log);
-    one that does is refused beside its field, the form again without it, as on every search
+    """The filter form, posted: its terms go to the GET's address only when the listing's
+    rules take each of them (``dead_letter_filter``, which the GET lists with) and none holds
+    a BSN: what was typed into a period field (a BSN, a name, a birth date) would stay in the
+    browser's history and a proxy's log. A term refused is the form again, the refusal beside
+    its field (``_listing`` says it, as for an address typed by hand), as on every search
     page."""
     filters = _filters(destination, since, until)
-    if misplaced_bsn(filters) is None:
+    if not await _refuses(request, visitor, filters):
         return kept.to_listing("/deadletters", filters)
     return await _listing(request, visitor, filters)
+
+
+async def _refuses(request: Request, visitor: Visitor, filters: dict[str, str]) -> bool:
+    """Whether the listing refuses a term of ``filters`` (a BSN in one first), by the rules
+    its GET lists with (``dead_letter_filter``, which ``find_dead_letters`` calls)."""
+    if misplaced_bsn(filters) is not None:
+        return True
+    try:
+        await dead_letter_filter(
+            engine_of(request),
+            visitor.scope(P.MESSAGES_READ),
+            destination=filters.get("destination"),
+            since=filters.get("since"),
+            until=filters.get("until"),
+        )
+    except BadSearch:
+        return True
+    return False
 
 
 async def _listing(

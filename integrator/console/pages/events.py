@@ -35,6 +35,7 @@ from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
 from integrator.kept_searches import KeptSearch
 from integrator.search import misplaced_bsn, without_bsn
+from integrator.settings import Settings
 from integrator.store.records import EventFilter
 
 P = Permission
@@ -85,6 +86,29 @@ QueryTerms = Annotated[dict[str, str], Depends(_query_terms)]
 FormTerms = Annotated[dict[str, str], Depends(_form_terms)]
 
 
+def _event_filter(settings: Settings, terms: dict[str, str], bsn: str | None = None) -> EventFilter:
+    """The store filter of a search's ``terms`` (and ``bsn``), read by the service's rules
+    (``build_event_filter``; a refused term is ``EventsRefused``): what the GET searches with,
+    and what the form's POST checks before it sends the terms into an address."""
+    return build_event_filter(
+        settings,
+        bsn=bsn,
+        unrouted="unrouted" in terms,
+        **{name: terms.get(name) for name in TERMS},
+    )
+
+
+def _refuses(settings: Settings, terms: dict[str, str]) -> bool:
+    """Whether the search refuses a term of ``terms`` (a BSN in one first), as the GET would."""
+    if misplaced_bsn(terms) is not None:
+        return True
+    try:
+        _event_filter(settings, terms)
+    except EventsRefused:
+        return True
+    return False
+
+
 async def _results(
     request: Request,
     visitor: Visitor,
@@ -123,12 +147,7 @@ async def _results(
                     offset=offset,
                 )
             else:
-                flt = build_event_filter(
-                    engine.settings,
-                    bsn=bsn,
-                    unrouted="unrouted" in terms,
-                    **{name: terms.get(name) for name in TERMS},
-                )
+                flt = _event_filter(engine.settings, terms, bsn)
                 scoped = dataclasses.replace(flt, destination_ids=destination_ids)
                 found = await find_events(
                     engine.store,
@@ -202,11 +221,14 @@ async def search(
     terms: FormTerms,
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
 ) -> Response:
-    """The form of who may search by BSN. Without one: to the GET of its terms. With one: the
-    search is made (and recorded) once, kept, and shown by GET under its handle. A BSN in
-    another term is refused: the form again, never a redirect with it."""
+    """The form of who may search by BSN. Without one: to the GET of its terms, once the
+    search's rules take each of them (``_event_filter``, the GET's own). With one: the search
+    is made (and recorded) once, kept, and shown by GET under its handle. A term refused (a
+    BSN in another term, a name typed into the ZD number) is the form again, the refusal
+    beside it, never a redirect with it: an address stays in the browser's history and a
+    proxy's log."""
     wanted = bsn.strip()
-    if not wanted and misplaced_bsn(terms) is None:
+    if not wanted and not _refuses(engine_of(request).settings, terms):
         return kept.to_listing("/events", terms)
     shown, made = await _results(request, visitor, terms, 0, bsn=wanted or None)
     if shown is not None:

@@ -43,6 +43,7 @@ from integrator.kept_searches import KeptSearch
 from integrator.message_reads import check_destination, listed_messages, terms_filter
 from integrator.message_service import (
     MessageTerms,
+    checked_filter,
     find_messages,
     message_filter,
     page_kept_search,
@@ -304,17 +305,24 @@ async def search(
     terms: FormTerms,
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
 ) -> Response:
-    """The form of who may search by BSN. Without one: to the GET of its terms. With one: the
-    search is made (and recorded) once, kept, and shown by GET under its handle. A BSN in
-    another term is refused first: the form again, never a redirect with it."""
+    """The form of who may search by BSN. Without one: to the GET of its terms, once the
+    search's own rules take each of them (``checked_filter``, as ``find_messages`` checks the
+    GET's). With one: the search is made (and recorded) once, kept, and shown by GET under its
+    handle. A term refused (a BSN in another term first) is the form again, the refusal beside
+    it, never a redirect: a name or a birth date typed into the ZD number would otherwise be
+    in the address, the browser's history and a proxy's log before the GET refused it."""
     if misplaced_bsn(terms) is not None:
         return await _results(request, visitor, terms, 0)  # refuses it, beside its field
+    engine = engine_of(request)
     wanted = bsn.strip()
     if not wanted:
+        try:
+            await checked_filter(engine, visitor.scope(P.MESSAGES_READ), MessageTerms(**terms))
+        except BadSearch as exc:
+            return await _results(request, visitor, terms, 0, problem=_beside(exc, terms.values()))
         return kept.to_listing("/messages", terms)
     if not visitor.may_somewhere(P.PATIENT_DATA_READ):
         raise Forbidden()
-    engine = engine_of(request)
     scope = visitor.scope(P.PATIENT_DATA_READ)  # a view of patient data: within those clusters
     asked = MessageTerms(bsn=wanted, **terms)
     try:

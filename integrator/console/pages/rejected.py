@@ -16,10 +16,12 @@ it, and the service records the view (``patient_data.view``, view ``rejected``, 
 their address) before the body is rendered. Nothing about the body is ever in a URL.
 
 The listing takes the terms of ``integrator rejected list`` (a period, a source, a ZD number, a
-provider) in a GET form: they are no patient data, so the address may hold them, and the
-dashboard links to ``/rejected?since=24h`` and an empty message search by ZD number to
+provider) in a form that posts (``/rejected/search``) and is redirected to their GET once the
+listing's rules take each of them (a refused one is said in the form's answer, never put in an
+address): they are then no patient data, so the address may hold them, and the dashboard links
+to ``/rejected?since=24h`` and an empty message search by ZD number to
 ``/rejected?zd_number=…``. For who may read patient data for all clusters the form also takes a
-BSN and posts (``/rejected/search``), as the message search does: a search by BSN is kept and
+BSN, as the message search does: a search by BSN is kept and
 shown by GET under a handle (``console.kept``), so the BSN never is in an address; the service
 records that search as their view, once, before the rows are shown. The service
 reads and refuses the terms (``find_rejected``), and a term it refuses is said beside its
@@ -132,6 +134,23 @@ def _listing_of(back: str) -> str:
     return "" if misplaced_bsn(terms) is not None else kept.listing_query(terms)
 
 
+def _given(terms: dict[str, str]) -> dict[str, str | None]:
+    """The listing's terms as the service takes them: a blank one is not given (None)."""
+    return {name: value.strip() or None for name, value in terms.items()}
+
+
+def _refuses(engine: Engine, terms: dict[str, str]) -> bool:
+    """Whether the listing refuses a term of ``terms`` (a BSN in one first), by the rules its
+    GET reads them with (``build_rejected_filter``, which ``find_rejected`` calls)."""
+    if misplaced_bsn(terms) is not None:
+        return True
+    try:
+        build_rejected_filter(engine.settings, **_given(terms))
+    except BadSearch:
+        return True
+    return False
+
+
 def _carrying(listing: str) -> str:
     """What a piece's address adds to carry the way back to ``listing`` (a listing's query)."""
     return f"?{urlencode({BACK: listing})}" if listing else ""
@@ -203,7 +222,7 @@ async def _listing(
                 limit=SHOWN,
                 bsn=bsn,
                 address=source_of(request),
-                **{name: value.strip() or None for name, value in terms.items()},
+                **_given(terms),
             )
     except NeedsEveryCluster as refusal:
         raise _refused(refusal) from None
@@ -259,9 +278,11 @@ async def rejected_search(
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
 ) -> Response:
     """The form that can hold a BSN, which travels in this body only. Without one: to the
-    GET of its terms. With one (the service needs patient data for all clusters for it, and
-    records the search): made once, kept, and shown by GET under its handle. A BSN in another
-    term is refused: the form again, never a redirect with it."""
+    GET of its terms, once the listing's rules take each of them (``_refuses``). With one (the
+    service needs patient data for all clusters for it, and records the search): made once,
+    kept, and shown by GET under its handle. A term refused (a BSN in another term, a name
+    typed into the ZD number) is the form again, the refusal beside it, never a redirect
+    with it: an address stays in the browser's history and a proxy's log."""
     terms = {
         "since": since,
         "until": until,
@@ -270,7 +291,7 @@ async def rejected_search(
         "provider": provider,
     }
     wanted = bsn.strip()
-    if not wanted and misplaced_bsn(terms) is None:
+    if not wanted and not _refuses(engine_of(request), terms):
         return kept.to_listing("/rejected", terms)
     return await _listing(request, visitor, terms, bsn=wanted or None)
 
