@@ -82,7 +82,11 @@ def test_support_finds_a_referral_by_zd_number_and_reads_it(
     assert ("patient_data.view", referral) in views
 
 
-def test_a_bsn_search_is_posted_kept_and_audited(support: Page, live: LiveEngine) -> None:
+def test_a_bsn_search_is_posted_kept_and_audited(
+    support: Page, live: LiveEngine, referral: str
+) -> None:
+    """``referral``: a message for the BSN to find (the test found one only when another test
+    of the file had made it first)."""
     bsn = load_sample("referral")["patient"]["bsn"]
     urls: list[str] = []
     support.on("request", lambda request: urls.append(request.url))
