@@ -20,7 +20,13 @@ LoopKind = Literal["uvloop", "asyncio"]
 
 
 def run(coro: Coroutine[Any, Any, T], kind: LoopKind = "uvloop") -> T:
-    """``asyncio.run`` on the chosen loop (asyncio's own where uvloop is not installed)."""
+    """``asyncio.run`` on the chosen loop (asyncio's own where uvloop is not installed).
+
+    uvloop's loop, once closed, still cuts the process's next blocking wait short a few
+    milliseconds later (libuv's io_uring teardown; stdout itself stays blocking): a large write
+    to a pipe then takes only part of its bytes. The CLI's stdout finishes such writes
+    (``integrator.cli.output``); anything else that writes after this returns must too.
+    """
     if kind == "uvloop":
         try:
             import uvloop

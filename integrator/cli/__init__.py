@@ -7,9 +7,12 @@ this module only assembles the commands.
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from integrator.cli.audit import audit_app
+from integrator.cli.common import err_console
 from integrator.cli.deadletter import deadletter_app
 from integrator.cli.destinations import destinations_app
 from integrator.cli.events import events_app
@@ -18,6 +21,7 @@ from integrator.cli.helpstyle import plain_help
 from integrator.cli.keys import keys_app
 from integrator.cli.lifecycle import backup_command, prune_command
 from integrator.cli.messages import messages_app
+from integrator.cli.output import OutputNotWritten, whole_stdout
 from integrator.cli.rejected import rejected_app
 from integrator.cli.resend import resend_command
 from integrator.cli.runtime import demo, receiver, run_command
@@ -54,7 +58,14 @@ plain_help(app)  # after every command is added: no type labels in any --help
 
 
 def main() -> None:
-    app()
+    """The ``integrator`` command: stdout written whole (``integrator.cli.output``), or exit 1
+    saying that it was not, in place of a traceback or, worse, exit 0 after a cut listing."""
+    whole_stdout()
+    try:
+        app()
+    except OutputNotWritten as exc:
+        err_console.print(f"error: {exc}", soft_wrap=True, markup=False)
+        sys.exit(1)
 
 
 __all__ = ["app", "main"]
