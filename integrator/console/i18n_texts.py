@@ -59,7 +59,7 @@ EN: Final[dict[str, str]] = {
         "no application ACK after the commit ACK within {seconds}s"
     ),
     "text.delivery.control_id_mismatch": (
-        "MSA-2 '{received}' does not match the MSH-10 sent '{expected}'"
+        "MSA-2 (length {length}) does not match the MSH-10 sent '{expected}'"
     ),
     "text.delivery.frame_too_large": "MLLP frame larger than the limit of {limit} bytes",
     "text.delivery.ack_empty": "ACK is empty",
@@ -139,7 +139,7 @@ NL: Final[dict[str, str]] = {
     ),
     "text.delivery.no_application_ack": ("geen applicatie-ACK binnen {seconds}s na de commit-ACK"),
     "text.delivery.control_id_mismatch": (
-        "MSA-2 '{received}' is niet de MSH-10 die verstuurd is ('{expected}')"
+        "MSA-2 (lengte {length}) is niet de MSH-10 die verstuurd is ('{expected}')"
     ),
     "text.delivery.frame_too_large": "MLLP-frame groter dan de grens van {limit} bytes",
     "text.delivery.ack_empty": "de ACK is leeg",

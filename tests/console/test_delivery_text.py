@@ -279,8 +279,12 @@ async def test_english_pages_show_each_error_as_the_engine_wrote_it(written: lis
             "2026-11-30T08:00:00+00:00)",
         ),
         (
-            "AckControlIdMismatch: MSA-2 'OTHER' does not match the MSH-10 sent 'C1'",
-            "MSA-2 'OTHER' is niet de MSH-10 die verstuurd is ('C1') (AckControlIdMismatch)",
+            "AckControlIdMismatch: MSA-2 (length 5) does not match the MSH-10 sent 'C1'",
+            "MSA-2 (lengte 5) is niet de MSH-10 die verstuurd is ('C1') (AckControlIdMismatch)",
+        ),
+        (  # an earlier engine's error, as the listings show it (integrator.ack_reason)
+            "AckControlIdMismatch: MSA-2 (length 41+) does not match the MSH-10 sent 'C1'",
+            "MSA-2 (lengte 41+) is niet de MSH-10 die verstuurd is ('C1') (AckControlIdMismatch)",
         ),
         (
             "destination removed by person:anna@example.org: contract ended",
