@@ -181,8 +181,8 @@ SPECS: tuple[Spec, ...] = (
         (),
         "at scrape",
         "1 when the store answered the scrape's query and its writes work, else 0: also 0 "
-        "while the last write failed (a full disk, a read-only directory) and none has worked "
-        "since.",
+        "while the last write failed (a full disk, a read-only directory or PostgreSQL "
+        "database, a privilege taken away) and none has worked since.",
     ),
     Spec(
         "integrator_transport_up",

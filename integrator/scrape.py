@@ -3,8 +3,8 @@
 Both ask the store and the transport now, with a time limit, so an answer says how things are
 at that moment; nothing runs in between, and a store that is down costs a failed query per
 scrape, not a loop of retries. A store that answers reads but whose writes fail (a full disk, a
-read-only directory) is not ready either: the store keeps what its last write found
-(``Store.writes_failing``), so no probe writes.
+read-only directory or PostgreSQL database, a privilege taken away) is not ready either: the
+store keeps what its last write found (``Store.writes_failing``), so no probe writes.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ the clock.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import unicodedata
@@ -84,10 +85,21 @@ from integrator.store import (
     PersonRecord,
     SessionRecord,
     Store,
+    StoreUnavailable,
     TokenRecord,
     idprefix,
 )
 from integrator.store.errors import SealedValueError
+
+
+def _bookkeeping() -> contextlib.suppress:
+    """Around a write that only notes when a token or session was last used: a store whose
+    writes fail (read-only, full, without a privilege) still answers the reads a request came
+    for, and ``/metrics`` must answer then, saying ``integrator_store_up 0``, not 503. The
+    failure counts all the same: the store's write health notes and logs it
+    (``integrator.store.write_health``), and the time is written by the next request after."""
+    return contextlib.suppress(StoreUnavailable)
+
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -951,9 +963,10 @@ class AccessService:
             return None
         session, person, now = live
         if activity and now - session.last_seen_at >= self._settings.touch_interval:
-            await self._store.touch_session(
-                session.id, now=now, seen_before=now - self._settings.touch_interval
-            )
+            with _bookkeeping():
+                await self._store.touch_session(
+                    session.id, now=now, seen_before=now - self._settings.touch_interval
+                )
         return Identity(
             kind=IdentityKind.PERSON,
             id=person.id,
@@ -1194,7 +1207,8 @@ class AccessService:
         held, suspended = found
         interval = self._settings.touch_interval
         if token.last_used_at is None or now - token.last_used_at >= interval:
-            await self._store.touch_token(token.id, now=now, used_before=now - interval)
+            with _bookkeeping():
+                await self._store.touch_token(token.id, now=now, used_before=now - interval)
         return Identity(
             kind=IdentityKind.TOKEN,
             id=token.id,

@@ -11,7 +11,8 @@
     │   ├── UnknownDataKey      it names a key id that is not configured
     │   └── TamperedValue       wrong key under its id, or the value was changed or moved
     ├── StoreUnavailable        database unreachable, locked, deadlocked, timed out, gone (dropped,
-    │                           or without the store's tables), full or read-only: retry later
+    │                           or without the store's tables), full, read-only, or the user
+    │                           without a privilege the store needs: retry later
     ├── Conflict                a unique value (message id, control id) is taken; nothing written
     │   ├── RevisionTaken       a destination change made to a revision that is not the last
     │   └── StatusChanged       a change made from a status the message no longer has

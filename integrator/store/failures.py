@@ -7,7 +7,8 @@ exception that names the operation, the error class, SQLSTATE and constraint onl
 (where traceback logging would print it anyway).
 
 A few failures the operator must act on (a database that does not exist, a user PostgreSQL
-refuses, nothing listening, a SQLite directory the engine may not write, a full disk) also get
+refuses, nothing listening, a read-only database, a user without a privilege the store needs,
+a SQLite directory the engine may not write, a full disk) also get
 one plain sentence from ONE table, :func:`cause`: what is wrong, where, and which setting to look
 at. The engine's start, the CLI and the HTTP API's log line all say the same, since all of them
 show the store error's text. The sentence names the database, the host and port, the user or
@@ -32,9 +33,27 @@ from integrator.store.errors import Conflict, StoreError, StoreUnavailable
 # SQLSTATE classes and codes that mean "the store cannot do it now; try again later": connection
 # (08), resources such as a full disk (53), shutdown (57P), rolled-back transactions (40), a
 # database that is gone (3D: dropped, or never made) and a store without its tables (42P01: a
-# database made again, empty). The last two need the operator, but they are the store being
-# away, not a wrong request: the API answers 503, the delivery loops wait.
-_TRANSIENT_SQLSTATE_PREFIXES = ("08", "53", "57P", "40", "3D", "42P01")
+# database made again, empty). Also the store refusing every write whatever it holds: a
+# read-only transaction (25006: a standby or a demoted primary after a failover, a managed
+# database made read-only as its disk fills, ``default_transaction_read_only``), a user without
+# the privilege (42501), a statement cancelled or a lock not had in time (57014, 55P03), and
+# the server's own I/O (58). Several need the operator, but they are the store being away or
+# unusable, not a wrong request: the API answers 503, the delivery loops wait, and readiness
+# says "writes failing" (``write_health``). Anything else (a value a column refuses, a bug's
+# bad SQL) stays "other": a 500, and the store is not called down for it.
+_TRANSIENT_SQLSTATE_PREFIXES = (
+    "08",
+    "53",
+    "57P",
+    "57014",
+    "40",
+    "3D",
+    "42P01",
+    "25006",
+    "42501",
+    "55P03",
+    "58",
+)
 # SQLite's: locked, I/O, full, and a file or directory the engine may not write (read-only).
 _SQLITE_TRANSIENT = (
     "SQLITE_BUSY",
@@ -110,7 +129,9 @@ def waiting_helps(code: str | None) -> bool:
     A start that would try again a few times (SQLite busy, a server starting) stops at once."""
     if code is None:
         return True
-    return not code.startswith(("3D", "42P01", "SQLITE_CANTOPEN", "SQLITE_READONLY"))
+    return not code.startswith(
+        ("3D", "42P01", "25006", "42501", "SQLITE_CANTOPEN", "SQLITE_READONLY")
+    )
 
 
 def cause(code: str | None, url: URL | None = None) -> str | None:
@@ -134,6 +155,18 @@ def cause(code: str | None, url: URL | None = None) -> str | None:
         return "the disk of the PostgreSQL server is full"
     if code == "42P01":
         return f"the database{_on(url)} has no store tables: it was made again, empty ({SETTING})"
+    if code == "25006":
+        where = f"the database {_database(url)}".rstrip() + _on(url)
+        return (
+            f"{where} is read-only (a standby, a demoted primary, or "
+            f"default_transaction_read_only on): the engine must write to the primary ({SETTING})"
+        )
+    if code == "42501":
+        user = f" {url.username!r}" if url is not None and url.username else ""
+        return (
+            f"the user{user} lacks a privilege the store needs{_on(url)}: it must be able to "
+            f"read and write the store's tables ({SETTING})"
+        )
     if code.startswith("SQLITE_FULL"):
         return f"the disk is full{_sqlite_where(url, 'of')}"
     if code.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY")):

@@ -1,11 +1,13 @@
 """Whether the store's writes work now: what ``/readyz`` reads, and the two log lines of an outage.
 
 A store can answer ``SELECT 1`` while every write fails (a full disk, a read-only SQLite
-directory, a PostgreSQL database made again without the store's tables). The readiness probe
-must not write to find that out (a write per probe, on a store in trouble), so the store keeps
-what its own writes found: the failure of the last one, until one succeeds again. Only failures
-of the store itself count (``StoreUnavailable``'s kind); a write refused for its content (a
-taken id) says nothing about the store.
+directory, a PostgreSQL database made again without the store's tables, or made read-only: a
+demoted primary after a failover, a managed database read-only as its disk fills). The
+readiness probe must not write to find that out (a write per probe, on a store in trouble), so
+the store keeps what its own writes found: the failure of the last one, until one succeeds
+again. Only failures of the store itself count (``StoreUnavailable``'s kind,
+``failures.diagnose``: a read-only transaction and a missing privilege among them); a write
+refused for its content (a taken id) says nothing about the store.
 """
 
 from __future__ import annotations

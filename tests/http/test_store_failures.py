@@ -1,15 +1,18 @@
 """The API while its store fails: 503 (not 500), a log line that says why, and ``/readyz`` not
 ready while writes fail, over a real loopback port as ``integrator run`` serves it.
 
-Two real failures: a SQLite store that is full (SQLite's ``max_page_count`` on the store's own
-writer connection: a real SQLITE_FULL without a small disk), and a PostgreSQL database dropped
-while the engine runs and made again, empty (the store's tables are gone: 42P01).
+Three real failures: a SQLite store that is full (SQLite's ``max_page_count`` on the store's own
+writer connection: a real SQLITE_FULL without a small disk), a PostgreSQL database dropped
+while the engine runs and made again, empty (the store's tables are gone: 42P01), and one made
+read-only under it (25006), as after a failover that leaves the engine on a demoted primary.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, MutableMapping, Sequence
 from contextlib import asynccontextmanager
@@ -26,7 +29,7 @@ from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.runner import bind_http
 from tests.http.conftest import BSN
-from tests.http.support import bearer, engine_with_noord, token_for
+from tests.http.support import ROOT, bearer, engine_with_noord, token_for
 from tests.services import postgres_admin_sql, scratch_database
 from tests.store.test_store_causes import fill_up
 
@@ -139,6 +142,83 @@ async def test_a_database_dropped_and_made_again_answers_503_naming_the_cause(
         ready = await api.get("/readyz")
         assert ready.status_code == 503
         assert ready.json()["checks"]["store"] == "unavailable"
+
+
+async def read_only(name: str, *, on: bool) -> None:
+    """Make database ``name`` read-only (or writable again) as a failover to a demoted primary
+    does: every new session's transactions are read-only, and the sessions open now end (the
+    engine's pool and its hot-path connections open new ones)."""
+    setting = (
+        "SET default_transaction_read_only = on" if on else "RESET default_transaction_read_only"
+    )
+    await postgres_admin_sql(f'ALTER DATABASE "{name}" {setting}')
+    await postgres_admin_sql(
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    )
+
+
+async def health_ready(env: dict[str, str], port: int) -> subprocess.CompletedProcess[str]:
+    """``integrator health --ready`` against the engine at ``port``, as a container asks."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "integrator", "health", "--ready", "--timeout", "20"],
+        env={**env, "INTEGRATOR_HTTP_HOST": "127.0.0.1", "INTEGRATOR_HTTP_PORT": str(port)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.postgres
+async def test_a_read_only_database_answers_503_and_is_not_ready_until_it_is_writable(
+    tmp_path: Path, referral_data: dict[str, Any], env: dict[str, str]
+) -> None:
+    """A read-only PostgreSQL (a demoted primary, a managed database made read-only as its
+    disk fills) refuses every write with 25006: the store is unusable, not the request. It
+    answered 500, and ``/readyz``, ``integrator_store_up`` and ``health --ready`` said ready."""
+    (tmp_path / "engine").mkdir()  # ``env`` has its own files in tmp_path
+    async with (
+        scratch_database() as (name, url),
+        engine_on(tmp_path / "engine", url) as engine,
+        serving(engine) as api,
+    ):
+        assert (await api.get("/readyz")).status_code == 200
+        await read_only(name, on=True)
+        # The first request may meet a connection the server just closed (08xxx, also a 503);
+        # the next ones are on new sessions, whose transactions are read-only.
+        for _ in range(5):
+            with capture_logs() as logs:
+                answer = await api.post("/api/v1/events", json=new_event(referral_data))
+            assert answer.status_code == 503, answer.text
+            if engine.store.writes_failing == "25006":
+                break
+        assert answer.json() == {"detail": "the store is unavailable; try again later"}
+        [line] = failures(logs)
+        assert line["error_type"] == "StoreUnavailable"
+        # The intake's write fails, not the note of the token's last use (``_bookkeeping``).
+        assert line["error"].startswith("accept events failed (ReadOnlySQLTransactionError, 25006)")
+        assert f"the database '{name}' on " in line["error"]
+        assert "is read-only" in line["error"] and BSN not in str(logs)
+
+        ready = await api.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["store"] == "writes failing (25006)"
+        scraped = await api.get("/metrics")
+        assert scraped.status_code == 200, scraped.text  # reads work: the scrape says why
+        assert "integrator_store_up 0.0" in scraped.text
+        said = await health_ready(env, api.base_url.port or 0)
+        assert said.returncode == 1, said.stdout + said.stderr
+        assert "/readyz: 503 (store: writes failing (25006))" in said.stderr
+
+        await read_only(name, on=False)
+        for _ in range(5):
+            if (await api.post("/api/v1/events", json=new_event(referral_data))).is_success:
+                break
+        assert engine.store.writes_failing is None
+        assert (await api.get("/readyz")).json()["checks"]["store"] == "ok"
+        assert "integrator_store_up 1.0" in (await api.get("/metrics")).text
+        assert (await health_ready(env, api.base_url.port or 0)).returncode == 0
 
 
 async def test_submit_says_which_files_the_engine_did_not_take_and_submits_the_rest(

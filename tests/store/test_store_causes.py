@@ -3,7 +3,8 @@
 Real failures only: a SQLite directory that is read-only, a side file SQLite cannot write, a
 database that is full (SQLite's ``max_page_count``, a real SQLITE_FULL), a PostgreSQL database
 that does not exist, a user PostgreSQL refuses, a database without the store's tables (42P01),
-and a port nothing listens on. Never the password.
+a user without a privilege the store needs (42501), and a port nothing listens on. Never the
+password.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.services import (
     free_port,
     postgres_admin_sql,
     require_postgres,
+    scratch_database,
 )
 from tests.store.factories import make_event, make_message
 
@@ -172,6 +174,43 @@ async def test_a_store_whose_tables_are_gone_is_unavailable_and_says_why() -> No
     finally:
         await store.close()
         await postgres_admin_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.mark.postgres
+async def test_a_user_without_a_privilege_the_store_needs_is_unavailable_and_says_so() -> None:
+    """42501: a grant taken from the store's user (a role changed by a DBA, a managed database
+    that takes write rights away) refuses every write whatever it holds: the store is unusable,
+    not the request. It was a StoreError ("other"): a 500, and writes were not counted as
+    failing, so ``/readyz`` said ready. In a database and a role of this test's own."""
+    import asyncpg
+
+    require_postgres()
+    role = f"t_role_{uuid.uuid4().hex[:12]}"
+    await postgres_admin_sql(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        async with scratch_database() as (name, _):
+            await postgres_admin_sql(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
+            store = await Store.open(f"postgresql://{role}@{POSTGRES_HOST}:{POSTGRES_PORT}/{name}")
+            admin = await asyncpg.connect(
+                host=POSTGRES_HOST, port=POSTGRES_PORT, user="postgres", database=name
+            )
+            try:
+                await admin.execute(f'REVOKE INSERT ON events FROM "{role}"')
+                with pytest.raises(StoreUnavailable) as caught:
+                    await store.accept_event(make_event(), [make_message()])
+                assert caught.value.code == "42501"
+                said = str(caught.value)
+                assert f"the user '{role}' lacks a privilege the store needs on " in said, said
+                assert store.writes_failing == "42501"
+
+                await admin.execute(f'GRANT INSERT ON events TO "{role}"')
+                assert await store.accept_event(make_event(), [make_message()])
+                assert store.writes_failing is None
+            finally:
+                await admin.close()
+                await store.close()
+    finally:
+        await postgres_admin_sql(f'DROP ROLE IF EXISTS "{role}"')
 
 
 def test_the_cli_names_the_address_nothing_listens_at(env: dict[str, str]) -> None:
