@@ -91,6 +91,11 @@ class Catalog:
     # not recorded yet); a broken one's is ``Broken.revision``
     revisions: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def providers(self) -> frozenset[str]:
+        """Every provider id a destination in service serves: ids an operator wrote."""
+        return frozenset(p for d in self.destinations.values() for p in d.providers)
+
     def serving(self, provider_id: str) -> list[DestinationConfig]:
         """Destinations that receive events of this intake ``provider.id``."""
         return [d for d in self.destinations.values() if provider_id in d.providers]

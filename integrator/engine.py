@@ -96,7 +96,8 @@ class Engine:
         self._amqp_intake: AmqpIntake | None = None
         self._leader: RecoveryLeader | None = None
         self.metrics = Metrics()
-        self.unrouted = UnroutedGauge(self.metrics)  # the unrouted-events gauge, from the store
+        # The unrouted-events gauge, from the store; its labels are the providers configured.
+        self.unrouted = UnroutedGauge(self.metrics, configured=self._configured_providers)
         self._watcher: DirectoryWatcher | None = None
         self._applying = asyncio.Lock()  # one change of destinations at a time
         self._admin: DestinationAdmin | None = None
@@ -129,6 +130,11 @@ class Engine:
     def _in_service(self) -> Catalog | None:
         """The catalog in service; None while the engine starts (it has none yet)."""
         return self._intake.catalog if self._intake is not None else None
+
+    def _configured_providers(self) -> frozenset[str]:
+        """The provider ids the destinations in service serve (none while the engine starts)."""
+        catalog = self._in_service()
+        return frozenset() if catalog is None else catalog.providers
 
     async def _catalog_clusters(self) -> frozenset[str]:
         """The clusters of the destinations in service: what a grant may name."""

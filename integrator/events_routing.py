@@ -30,7 +30,7 @@ import asyncio
 import dataclasses
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -802,13 +802,28 @@ class UnroutedGauge:
 
     Counting in the store, rather than in intake, keeps accepting an event free of it, and
     gives every engine on one store the same numbers (take the maximum, not the sum).
+
+    A provider id is a label only when the operators' configuration names it
+    (``integrator.metrics.provider_label``): ``configured`` gives the ids the destinations in
+    service serve, and the store the ids of every recorded revision, a removed destination's
+    too (whose provider's events are the unrouted ones), read again only when a revision was
+    recorded since. So the labels are the same on every engine and after a restart.
     """
 
-    def __init__(self, metrics: Metrics, *, interval: float = GAUGE_INTERVAL) -> None:
+    def __init__(
+        self,
+        metrics: Metrics,
+        *,
+        configured: Callable[[], Collection[str]],
+        interval: float = GAUGE_INTERVAL,
+    ) -> None:
         self._metrics = metrics
+        self._configured = configured
         self._interval = interval
         self._store: Store | None = None
         self._task: asyncio.Task[None] | None = None
+        self._recorded: frozenset[str] = frozenset()  # the providers the revisions name
+        self._revisions = -1  # how many revisions were recorded when they were read
 
     def start(self, store: Store) -> None:
         self._store = store
@@ -823,7 +838,16 @@ class UnroutedGauge:
 
     async def refresh(self) -> None:
         if self._store is not None:
-            self._metrics.observe_unrouted(await self._store.count_unrouted_events())
+            counts = await self._store.count_unrouted_events()
+            self._metrics.observe_unrouted(counts, await self._named(self._store))
+
+    async def _named(self, store: Store) -> frozenset[str]:
+        """The provider ids the configuration names: in service, or in a recorded revision."""
+        revisions = await store.count_destination_revisions()  # counted first: none is missed
+        if revisions != self._revisions:
+            self._recorded = await store.providers_in_destination_history()
+            self._revisions = revisions
+        return self._recorded | frozenset(self._configured())
 
     async def _loop(self) -> None:
         while True:

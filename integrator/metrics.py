@@ -1,7 +1,8 @@
 """Prometheus metrics, one registry per engine (no process-wide mutable state).
 
-Exposed at ``GET /metrics``. Labels carry destination ids, provider ids (of the form of one,
-else ``other``: ``Metrics.provider_label``) and version names only, never patient data. Every
+Exposed at ``GET /metrics``. Labels carry destination ids, provider ids (those the operators'
+configuration names, else ``other``: ``provider_label``) and version names only, never patient
+data. Every
 metric is declared once in ``SPECS``, which also says when its value changes; docs/metrics.md
 shows that table (``metrics_table``), and a test keeps the two equal.
 
@@ -14,15 +15,14 @@ happens, per engine (sum across engines).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from destinations.config import MAX_ID, is_destination_id
+from destinations.config import is_destination_id
 from integrator.catalog import Catalog
 from integrator.store.gauges import Backlog
 from integrator.zd_sequence import RULES as ZD_RULES
@@ -34,20 +34,12 @@ EventOutcome = Literal["accepted", "duplicate", "rejected"]
 #: Every outcome of ``integrator_events``, each a series at 0 from the start.
 EVENT_OUTCOMES: tuple[EventOutcome, ...] = ("accepted", "duplicate", "rejected")
 
-#: The ``provider`` label of ``integrator_unrouted_events`` for a provider id that is not of the
-#: form of one, and for those past ``MAX_PROVIDER_LABELS``.
+#: The ``provider`` label of ``integrator_unrouted_events`` for a provider id that no
+#: destination's definition names (``provider_label``).
 OTHER_PROVIDER = "other"
 #: The ``destination`` label of ``integrator_destination_file_refused`` for a refused file named
 #: ``<id>.yaml`` whose id is longer than a destination's may be.
 OTHER_DESTINATION = "other"
-#: How many distinct provider ids the engine shows as labels since its start, at most.
-MAX_PROVIDER_LABELS = 100
-#: The form a provider id needs to be a label: a destination id's (lower-case letters, digits
-#: and '-', at most ``MAX_ID`` characters), the form of every provider id in the samples and
-#: docs. An event's ``provider.id`` is whatever upstream sent (any text up to 1000 characters:
-#: a name, a date of birth), and a label is shown to everyone who sees the metrics and is a new
-#: series for each value.
-_PROVIDER_FORM = re.compile(r"[a-z0-9-]+")
 
 #: ACK round trips, in seconds: a LAN answers in milliseconds, a busy HIS in seconds.
 ACK_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -147,8 +139,9 @@ SPECS: tuple[Spec, ...] = (
         "every 30 s and after routing, from the store",
         "Events stored with no message because no destination served their provider when they "
         "arrived, per provider; `integrator events route` sends them. `provider` is the "
-        "provider id when it has the form of one (a-z, 0-9, '-', at most 100 characters) and is "
-        "one of the first 100 seen since the engine started, else `other`.",
+        "provider id when a destination's definition names it (one in service, or any recorded "
+        "revision of one, also a removed one), else `other`: an id upstream sent that no "
+        "operator wrote (a name, a BSN, a date) never becomes a label.",
     ),
     Spec(
         "integrator_destination_deprecated_version_days_left",
@@ -206,6 +199,20 @@ SPECS: tuple[Spec, ...] = (
 )
 
 
+def provider_label(provider: str, named: Collection[str]) -> str:
+    """The label a provider id is counted under: itself when ``named`` holds it, else ``other``.
+
+    An event's ``provider.id`` is whatever upstream sent (any text up to 128 characters), and
+    upstream systems put a BSN or a birth date there by mistake; a label is shown to everyone
+    who reads the metrics, kept by Prometheus for its retention and a new series per value. Its
+    form says nothing (``999990019`` and ``1961-04-12`` have a provider id's), so only ids an
+    operator wrote are labels: those a destination's definition names, in service or in a
+    recorded revision (``integrator.events_routing.UnroutedGauge``). That also bounds the
+    series by the configuration, whatever upstream sends.
+    """
+    return provider if provider in named and provider != OTHER_PROVIDER else OTHER_PROVIDER
+
+
 def metrics_table() -> str:
     """docs/metrics.md's table of every metric, from ``SPECS``."""
     rows = [
@@ -257,32 +264,16 @@ class Metrics:
         self.store_up = gauge("integrator_store_up")
         self.transport_up = gauge("integrator_transport_up")
         self.amqp_dead = gauge("integrator_amqp_dead_messages")
-        self._provider_labels: set[str] = set()
 
-    def provider_label(self, provider: str) -> str:
-        """The label a provider id is counted under: itself when it has the form of a provider
-        id and is one of the first ``MAX_PROVIDER_LABELS`` seen since the start, else
-        ``other``, so no free text from the input reaches a label and the series are bounded."""
-        if provider in self._provider_labels:
-            return provider
-        if (
-            len(provider) > MAX_ID
-            or not _PROVIDER_FORM.fullmatch(provider)
-            or provider == OTHER_PROVIDER
-            or len(self._provider_labels) >= MAX_PROVIDER_LABELS
-        ):
-            return OTHER_PROVIDER
-        self._provider_labels.add(provider)
-        return provider
-
-    def observe_unrouted(self, counts: Mapping[str, int]) -> None:
+    def observe_unrouted(self, counts: Mapping[str, int], named: Collection[str]) -> None:
         """Replace the unrouted counts; a provider whose events were all routed drops out.
 
-        Each provider is counted under ``provider_label``: the ones under ``other`` add up.
+        Each provider is counted under :func:`provider_label` with ``named``, the provider ids
+        the destinations' definitions name: the ones under ``other`` add up.
         """
         labelled: dict[str, int] = {}
         for provider in sorted(counts):
-            label = self.provider_label(provider)
+            label = provider_label(provider, named)
             labelled[label] = labelled.get(label, 0) + counts[provider]
         self.unrouted.clear()
         for label, count in labelled.items():

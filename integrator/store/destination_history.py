@@ -149,6 +149,32 @@ class DestinationHistoryMixin:
             return (await conn.scalar(query)) is not None
 
     @guarded("read destination history")
+    async def count_destination_revisions(self: _StoreParts) -> int:
+        """How many revisions are recorded, of all destinations. Rows are only ever added, so
+        a reader of :meth:`providers_in_destination_history` knows by this count alone that
+        nothing was recorded since its last read, without reading every definition again."""
+        async with self._engine.connect() as conn:
+            count = await conn.scalar(select(func.count()).select_from(destination_revisions))
+        return int(count or 0)
+
+    @guarded("read destination history")
+    async def providers_in_destination_history(self: _StoreParts) -> frozenset[str]:
+        """Every provider id a recorded revision of any destination names, a removed one's
+        too: ids an operator wrote, not ones upstream sent, which is what may become a label of
+        the unrouted-events metric (``integrator.metrics.provider_label``)."""
+        query = select(destination_revisions.c.config).where(
+            destination_revisions.c.config.is_not(None)
+        )
+        async with self._engine.connect() as conn:
+            configs = (await conn.scalars(query)).all()
+        named: set[str] = set()
+        for config in configs:
+            providers = load_json(config).get("providers")
+            if isinstance(providers, list):
+                named.update(p for p in providers if isinstance(p, str))
+        return frozenset(named)
+
+    @guarded("read destination history")
     async def last_destination_revision(self: _StoreParts, destination_id: str) -> int:
         """The number of the last revision recorded; 0 when there is none."""
         query = select(func.coalesce(func.max(destination_revisions.c.revision), 0)).where(

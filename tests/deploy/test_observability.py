@@ -16,12 +16,13 @@ import httpx
 import pytest
 import yaml
 
+from destinations.config import dump_destination
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.http.app import EngineApp
-from integrator.metrics import MAX_PROVIDER_LABELS, SPECS, Metrics, metrics_table
+from integrator.metrics import SPECS, Metrics, metrics_table, provider_label
 from tests.delivery.misbehaving import MisbehavingReceiver
 from tests.deploy.proxy import CuttableProxy
 from tests.deploy.tools import require_binary
@@ -71,46 +72,67 @@ async def test_a_fresh_engine_serves_every_intake_counter_at_0(tmp_path: Path) -
         assert value(text, f'integrator_zd_warnings_total{{rule="{rule}"}}') == 0
 
 
-async def test_an_unrouted_provider_id_of_free_text_is_counted_as_other(
-    tmp_path: Path, referral_data: dict[str, Any]
+async def test_only_a_provider_a_destination_names_is_a_label_also_after_a_restart(
+    tmp_path: Path, referral_data: dict[str, Any], diagnostic_request_data: dict[str, Any]
 ) -> None:
-    """provider.id is any text upstream sends: a name and a birth date never become a label."""
-    engine = Engine(settings_for(tmp_path), catalog=build_catalog([], today=TODAY))
-    await engine.start()
-    try:
-        for n, provider in enumerate(("Pietersen J. geb 01-02-1950", "lab-west", "lab-west")):
-            await engine.intake.submit(event(referral_data, provider, 10 + n), source="cli")
-        await engine.unrouted.refresh()
-        async with api_client(engine) as client:
-            text = (await client.get("/metrics")).text
-    finally:
-        await engine.stop()
-    assert "Pietersen" not in text and "1950" not in text
-    assert value(text, 'integrator_unrouted_events{provider="other"}') == 1
-    assert value(text, 'integrator_unrouted_events{provider="lab-west"}') == 2
+    """provider.id is whatever upstream sends, and a BSN or a birth date sent there has the form
+    of an id: it became a label (``{provider="999990019"}``), rebuilt from the store after a
+    restart too. Only ids a destination's definition names are labels: one in service, or one
+    a recorded revision names (a destination removed since, whose provider's events are the
+    ones left unrouted)."""
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    referrals_only = {"referral": "ref-v2"}
+    noord = destination("noord", 1, providers=["ziekenhuis-noord"], messages=referrals_only)
+    west = destination("west", 1, providers=["lab-west"])
+    for config in (noord, west):
+        (settings.destinations_dir / f"{config.id}.yaml").write_text(dump_destination(config))
+    engine = Engine(settings)
+    await engine.start()  # records both definitions as their first revisions
+    await engine.stop()
+    (settings.destinations_dir / "west.yaml").unlink()  # west removed: lab-west served by none
+
+    sent = [
+        (referral_data, "lab-west"),  # named by a recorded revision only
+        (diagnostic_request_data, "ziekenhuis-noord"),  # served, but not this type
+        (referral_data, "999990019"),  # a BSN
+        (referral_data, "1961-04-12"),  # a birth date
+        (referral_data, "ziekenhuis-oost"),  # the form of an id, but no operator wrote it
+    ]
+    for restarted in (False, True):
+        engine = Engine(settings)
+        await engine.start()
+        try:
+            if not restarted:
+                for n, (data, provider) in enumerate(sent):
+                    await engine.intake.submit(event(data, provider, 10 + n), source="cli")
+            await engine.unrouted.refresh()
+            async with api_client(engine) as client:
+                text = (await client.get("/metrics")).text
+        finally:
+            await engine.stop()
+        assert all(p not in text for p in ("999990019", "1961-04-12", "ziekenhuis-oost"))
+        assert value(text, 'integrator_unrouted_events{provider="lab-west"}') == 1
+        assert value(text, 'integrator_unrouted_events{provider="ziekenhuis-noord"}') == 1
+        assert value(text, 'integrator_unrouted_events{provider="other"}') == 3
 
 
-def test_only_a_provider_id_of_the_form_of_one_is_a_label_and_only_so_many() -> None:
+def test_a_provider_label_is_an_id_the_configuration_names_and_the_rest_add_up() -> None:
     metrics = Metrics()
 
     def shown() -> dict[str, float]:
         [family] = [f for f in metrics.registry.collect() if f.name == "integrator_unrouted_events"]
         return {s.labels["provider"]: s.value for s in family.samples}
 
-    too_long = "a" * 101
+    named = {"ziekenhuis-noord", "Lab West", "other"}  # an operator may write any text
     metrics.observe_unrouted(
-        {"ziekenhuis-noord": 2, "Ziekenhuis Noord": 1, "lab west": 1, too_long: 1, "other": 1}
+        {"ziekenhuis-noord": 2, "Lab West": 1, "999990019": 1, "1961-04-12": 1, "other": 1}, named
     )
-    assert shown() == {"ziekenhuis-noord": 2, "other": 4}
-    # The first so many distinct ids keep their label, for as long as the engine runs; the rest
-    # add up under `other`, so the number of series is bounded whatever upstream sends.
-    many = {f"p-{n:03d}": 1 for n in range(MAX_PROVIDER_LABELS + 10)}
-    metrics.observe_unrouted(many)
-    counts = shown()
-    assert len(counts) == MAX_PROVIDER_LABELS
-    assert "ziekenhuis-noord" not in counts and counts["other"] == 11
-    metrics.observe_unrouted({"ziekenhuis-noord": 1, "p-000": 3, "p-105": 1})
-    assert shown() == {"ziekenhuis-noord": 1, "p-000": 3, "other": 1}
+    assert shown() == {"ziekenhuis-noord": 2, "Lab West": 1, "other": 3}
+    assert provider_label("lab-oost", named) == "other"
+    # A provider whose events were all routed drops out; the configuration says what is named.
+    metrics.observe_unrouted({"ziekenhuis-noord": 1}, set())
+    assert shown() == {"other": 1}
 
 
 def test_the_alert_rules_use_only_metrics_that_exist() -> None:

@@ -123,7 +123,8 @@ async def test_an_unrouted_event_is_routed_through_the_api_once_a_destination_se
         assert any("integrator events route" in w for w in result.warnings)
         await engine.unrouted.refresh()
         metrics = (await client.get("/metrics")).text
-        assert 'integrator_unrouted_events{provider="ziekenhuis-noord"} 1.0' in metrics
+        # No destination names the provider yet: its id is upstream's, not a label.
+        assert 'integrator_unrouted_events{provider="other"} 1.0' in metrics
 
         listed = (await client.get("/api/v1/events", params={"unrouted": "true"})).json()
         assert [(e["id"], e["messages"], e["unrouted"]) for e in listed] == [
@@ -132,6 +133,9 @@ async def test_an_unrouted_event_is_routed_through_the_api_once_a_destination_se
         await engine.apply_catalog(
             catalog(destination("noord", receiver.port, providers=["ziekenhuis-noord"]))
         )
+        await engine.unrouted.refresh()
+        metrics = (await client.get("/metrics")).text
+        assert 'integrator_unrouted_events{provider="ziekenhuis-noord"} 1.0' in metrics
 
         body = {"provider": "ziekenhuis-noord", "reason": "noord connected"}
         dry = await client.post("/api/v1/events/route", json={**body, "dry_run": True})
@@ -425,7 +429,9 @@ async def test_the_gauge_counts_from_the_store_on_its_own(
 ) -> None:
     engine = await start_engine(tmp_path)
     metrics = Metrics()
-    gauge = UnroutedGauge(metrics, interval=0.05)
+    gauge = UnroutedGauge(
+        metrics, configured=lambda: frozenset({"ziekenhuis-noord", "lab-west"}), interval=0.05
+    )
     gauge.start(engine.store)
     try:
         await submit(engine, event(referral_data))

@@ -151,3 +151,16 @@ async def test_recording_an_unchanged_definition_adds_nothing(store: Store) -> N
     )
     assert (first, same, changed) == (1, None, 2)
     assert len(await store.list_destination_revisions("noord")) == 2
+
+
+async def test_the_providers_every_revision_names_a_removed_destination_s_too(store: Store) -> None:
+    """What the unrouted-events metric may show as labels: ids operators wrote, kept after the
+    destination is gone; the count tells a reader whether to read them again."""
+    assert await store.count_destination_revisions() == 0
+    assert await store.providers_in_destination_history() == frozenset()
+    await record(store, "noord", 0, {"id": "noord", "providers": ["zh-noord"]}, action="add")
+    await record(store, "noord", 1, {"id": "noord", "providers": ["zh-noord", "Lab Noord"]})
+    await record(store, "west", 0, {"id": "west", "providers": ["lab-west"]}, action="add")
+    await record(store, "west", 1, None, action="remove")
+    assert await store.count_destination_revisions() == 4
+    assert await store.providers_in_destination_history() == {"zh-noord", "Lab Noord", "lab-west"}
