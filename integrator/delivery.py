@@ -283,7 +283,11 @@ class DestinationRunner:
         if not stoppable:
             await self._waits.wait(message_id, attempts_made, seconds)
             return
-        waiting = asyncio.ensure_future(self._waits.wait(message_id, attempts_made, seconds))
+        await self._unless_stopped(self._waits.wait(message_id, attempts_made, seconds))
+
+    async def _unless_stopped(self, wait: Awaitable[None]) -> None:
+        """Await ``wait``; a stop ends it first, raising ``_Stopping`` (no attempt follows)."""
+        waiting = asyncio.ensure_future(wait)
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -364,16 +368,7 @@ class DestinationRunner:
         log.warning(
             "delivery waits for the store to record attempts", destination=self.destination.id
         )
-        opened = asyncio.ensure_future(gate.writable())
-        stopping = asyncio.ensure_future(self._stopping.wait())
-        try:
-            await asyncio.wait({opened, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (opened, stopping):
-                task.cancel()
-            await asyncio.gather(opened, stopping, return_exceptions=True)
-        if self._stopping.is_set():
-            raise _Stopping
+        await self._unless_stopped(gate.writable())
 
     async def _handle(self, worker: DeliveryWorker, delivery: Delivery) -> None:
         if self._gate is not None and not self._gate.is_open():
