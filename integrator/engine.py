@@ -102,8 +102,9 @@ class Engine:
         self._applying = asyncio.Lock()  # one change of destinations at a time
         self._admin: DestinationAdmin | None = None
         self._access: AccessService | None = None
-        # Batch jobs (resend, route): rows in the store, so they outlive a restart.
-        self.jobs = JobRegistry(lambda: self.store, self.clock)
+        # Batch jobs (resend, route, discard): rows in the store, so they outlive a restart,
+        # each naming this engine by its presence row, so a restart tells it died with them.
+        self.jobs = JobRegistry(lambda: self.store, self.clock, self._presence_id)
         self._daily_prune: DailyPrune | None = None
         self._presence: Presence | None = None
         # Why the destinations directory cannot be read, while it cannot: said once, not at
@@ -152,6 +153,10 @@ class Engine:
         if self._access is None:
             raise RuntimeError("engine not started")
         return self._access
+
+    def _presence_id(self) -> str | None:
+        """This engine's presence id while it runs: the engine its jobs name."""
+        return None if self._presence is None else self._presence.row.id
 
     def today(self) -> date:
         return self.clock.now().astimezone(self.settings.zone).date()
@@ -254,7 +259,13 @@ class Engine:
                 self._start_destination(destination, resumed.get(destination.id))
             else:
                 log.info("destination paused", destination=destination.id)
-        await self.jobs.recover(single_engine=self._store.backend == "sqlite")
+        # A SQLite store is one engine's, and the embedded transport admits no other engine
+        # on its store, whatever the database (``presence.refuse_disagreeing``): every job
+        # still running there died with an engine before this one.
+        await self.jobs.recover(
+            single_engine=self._store.backend == "sqlite"
+            or isinstance(self._transport, EmbeddedTransport)
+        )
         self._daily_prune = DailyPrune(
             self._store, Retention.from_settings(self.settings), self.clock
         )

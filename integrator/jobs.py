@@ -11,9 +11,14 @@ of the selection was not resent, and running the same selection again skips what
 interrupted job did (the resend rules see the live resends).
 
 While a job runs, its engine writes the progress (at most every ``PROGRESS_EVERY`` seconds)
-and a heartbeat; a ``running`` job whose heartbeat is older than ``STALE_AFTER`` belonged to an
-engine that died, and is shown, and at the next engine start marked, as interrupted. A SQLite
-store has one engine, so its start marks every job still running.
+and a heartbeat. Each job names its engine by that engine's presence row
+(``integrator.presence``): a ``running`` job whose engine is gone (its row removed or stale, or
+that of a process gone from this machine: killed, and restarted at once) belonged to an engine
+that died, and is shown, and at the next engine start marked, as interrupted, at once. So is
+one whose heartbeat is older than ``STALE_AFTER`` (a job kept from before engines were named).
+A store only one engine runs on (SQLite, or the embedded transport, whose queues are in its
+engine's memory: ``presence.refuse_disagreeing`` admits no other engine beside it) has no
+other engine's jobs, so its start marks every job still running.
 
 Without a store (``JobRegistry()``) the registry keeps jobs in memory only.
 """
@@ -32,6 +37,7 @@ from integrator.access.permissions import Permission
 from integrator.clock import Clock, SystemClock
 from integrator.errors import IntegratorError
 from integrator.logging import get_logger
+from integrator.presence import engines_seen
 from integrator.store.jobs import DISCARD_JOB, RESEND_JOB, ROUTE_JOB, interrupted_because
 
 if TYPE_CHECKING:
@@ -80,9 +86,10 @@ class Job:
         }
 
 
-def _from_row(row: JobRow, now: datetime) -> Job:
+def _from_row(row: JobRow, *, orphaned: bool) -> Job:
+    """The job a row says; ``orphaned``: it is ``running`` and no engine runs it any more."""
     state, error, done = row.state, row.error, row.done
-    if state == "running" and row.heartbeat_at < now - STALE_AFTER:
+    if orphaned:
         state, error = "interrupted", interrupted_because(row.kind)
     return Job(
         id=row.id,
@@ -108,13 +115,19 @@ def failure_said(exc: Exception) -> str:
 
 
 class JobRegistry:
-    """The jobs of one engine; ``store`` is asked for lazily (the engine opens it at start)."""
+    """The jobs of one engine; ``store`` is asked for lazily (the engine opens it at start),
+    as is ``engine``: the presence id of the engine (None: it has none), which each job it
+    starts records, and whose jobs ``recover`` leaves alone."""
 
     def __init__(
-        self, store: Callable[[], Store] | None = None, clock: Clock | None = None
+        self,
+        store: Callable[[], Store] | None = None,
+        clock: Clock | None = None,
+        engine: Callable[[], str | None] | None = None,
     ) -> None:
         self._store = store
         self._clock = clock or SystemClock()
+        self._engine = engine or (lambda: None)
         self._jobs: dict[str, Job] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -127,13 +140,24 @@ class JobRegistry:
         row = await store.get_job(job_id)
         if row is None:
             return None
-        job = _from_row(row, self._clock.now())
+        job = _from_row(row, orphaned=await self._orphaned(store, row))
         if job.state == "interrupted" and row.state == "running" and job.kind == RESEND_JOB:
             # Its engine died: the progress it last wrote may lag behind what it committed
             # (written every PROGRESS_EVERY seconds, not with each chunk), so count the resends
             # it made, as the next start's ``interrupt_jobs`` will.
             job.done = await store.job_resends(job_id)
         return job
+
+    async def _orphaned(self, store: Store, row: JobRow) -> bool:
+        """Whether ``row`` is a ``running`` job that no engine runs: its heartbeat is stale,
+        or the engine it names is gone (``integrator.presence.engines_seen``)."""
+        if row.state != "running":
+            return False
+        if row.heartbeat_at < self._clock.now() - STALE_AFTER:
+            return True
+        if row.engine_id is None or row.engine_id == self._engine():
+            return False
+        return (await engines_seen(store)).gone(row.engine_id)
 
     async def start(
         self,
@@ -153,7 +177,12 @@ class JobRegistry:
         )
         if self._store is not None:
             await self._store().add_job(
-                job.id, kind=kind, total=total, clusters=clusters, now=job.created_at
+                job.id,
+                kind=kind,
+                total=total,
+                clusters=clusters,
+                now=job.created_at,
+                engine_id=self._engine(),
             )
         self._jobs[job.id] = job
         self._forget_old()
@@ -163,16 +192,31 @@ class JobRegistry:
         return job
 
     async def recover(self, *, single_engine: bool) -> int:
-        """Mark jobs left running by an engine that stopped without finishing them.
+        """Mark jobs left running by an engine that stopped without finishing them, with
+        ``done`` as the store counts their work (``Store.interrupt_jobs``).
 
-        ``single_engine`` (SQLite): every running job is such a job. Otherwise only those whose
-        heartbeat is stale, since other engines' jobs run on.
+        ``single_engine`` (SQLite, or the embedded transport): every running job but this
+        engine's own is such a job. Otherwise other engines' jobs run on, and only those whose
+        engine is gone (``integrator.presence.engines_seen``) or whose heartbeat is stale are.
         """
         if self._store is None:
             return 0
+        store = self._store()
         now = self._clock.now()
-        stale_before = now + timedelta(seconds=1) if single_engine else now - STALE_AFTER
-        marked = await self._store().interrupt_jobs(stale_before=stale_before, now=now)
+        own = self._engine()
+        if single_engine:
+            marked = await store.interrupt_jobs(
+                now=now, stale_before=now, every=True, own_engine=own
+            )
+        else:
+            seen = await engines_seen(store)
+            marked = await store.interrupt_jobs(
+                now=now,
+                stale_before=now - STALE_AFTER,
+                engines_seen_since=seen.seen_since,
+                dead_engines=seen.crashed,
+                own_engine=own,
+            )
         if marked:
             log.warning("jobs interrupted by an engine stop marked", jobs=marked)
         return marked

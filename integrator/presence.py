@@ -30,6 +30,7 @@ import os
 import socket
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
@@ -311,6 +312,30 @@ async def running_engines(store: Store) -> list[EnginePresence]:
     that crashed on this machine (``_crashed_here``)."""
     now = _now()
     return [e for e in await store.fresh_engines(now - FRESH_FOR) if not _crashed_here(e)]
+
+
+@dataclass(frozen=True, slots=True)
+class EnginesSeen:
+    """The engines on a store as one look at its presence rows found them: ``running``, those
+    with a fresh row (seen at or after ``seen_since``) less ``crashed``, the fresh rows of
+    processes gone from this machine (``_crashed_here``). Any other engine is gone: its row
+    was removed, or went stale."""
+
+    seen_since: datetime
+    running: frozenset[str]
+    crashed: frozenset[str]
+
+    def gone(self, engine_id: str) -> bool:
+        return engine_id not in self.running
+
+
+async def engines_seen(store: Store) -> EnginesSeen:
+    """The engines running on ``store`` now and those known dead (``running_engines``): what
+    tells a job left ``running`` by an engine that is gone (``integrator.jobs``)."""
+    since = _now() - FRESH_FOR
+    fresh = await store.fresh_engines(since)
+    crashed = frozenset(e.id for e in fresh if _crashed_here(e))
+    return EnginesSeen(since, frozenset(e.id for e in fresh) - crashed, crashed)
 
 
 def describe_engine(engine: EnginePresence, now: datetime | None = None) -> str:

@@ -2,23 +2,36 @@
 
 A job's work (each resend) is written by its own transactions; these rows only tell the caller
 how far it got. ``heartbeat_at`` moves while the job's engine lives, so a job still marked
-``running`` whose heartbeat stopped belonged to an engine that died.
+``running`` whose heartbeat stopped belonged to an engine that died. ``engine_id`` names that
+engine by its presence row (``integrator.store.presence``), so a job whose engine is gone is
+known at once, without waiting for its heartbeat to age.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.failures import guarded
-from integrator.store.tables import jobs, resends
+from integrator.store.tables import engine_presence, jobs, resends
 
 RESEND_JOB = "resend"
 """The kind of job whose work is resends (``resends.job_id``)."""
@@ -55,6 +68,8 @@ class JobRow:
     created_at: datetime
     heartbeat_at: datetime
     finished_at: datetime | None
+    engine_id: str | None = None
+    """The presence id of the engine running it; None for a job from before that was kept."""
 
 
 class _StoreParts(Protocol):
@@ -78,7 +93,10 @@ class JobsMixin:
         total: int,
         clusters: frozenset[str | None],
         now: datetime,
+        engine_id: str | None = None,
     ) -> None:
+        """``engine_id``: the presence id of the engine that runs it (None: an engine without
+        a presence row, as in tests, whose job only its heartbeat tells dead)."""
         async with self._transaction() as conn:
             await conn.execute(
                 insert(jobs).values(
@@ -93,6 +111,7 @@ class JobsMixin:
                     created_at=now,
                     heartbeat_at=now,
                     finished_at=None,
+                    engine_id=engine_id,
                 )
             )
 
@@ -149,6 +168,7 @@ class JobsMixin:
             created_at=row.created_at,
             heartbeat_at=row.heartbeat_at,
             finished_at=row.finished_at,
+            engine_id=row.engine_id,
         )
 
     @guarded("count a job's resends")
@@ -163,20 +183,51 @@ class JobsMixin:
             return int((await conn.execute(query)).scalar_one())
 
     @guarded("mark interrupted jobs")
-    async def interrupt_jobs(self: _StoreParts, *, stale_before: datetime, now: datetime) -> int:
-        """Mark ``running`` jobs whose heartbeat is older than ``stale_before`` interrupted:
-        a resend job's ``done`` set to the resends it made (each of those is a queued message);
-        another kind (routing) makes no resends and keeps the progress it wrote."""
+    async def interrupt_jobs(
+        self: _StoreParts,
+        *,
+        now: datetime,
+        stale_before: datetime,
+        every: bool = False,
+        engines_seen_since: datetime | None = None,
+        dead_engines: Collection[str] = (),
+        own_engine: str | None = None,
+    ) -> int:
+        """Mark the ``running`` jobs no engine runs any more interrupted: a resend job's
+        ``done`` set to the resends it made (each of those is a queued message); another kind
+        (routing) makes no resends and keeps the progress it wrote.
+
+        A job of ``own_engine`` (the caller's) is never one of them. Of the others: with
+        ``every`` (a store only one engine runs on), each one; otherwise one whose heartbeat
+        is older than ``stale_before``, or whose engine is gone: named in ``dead_engines``, or
+        with no presence row seen at or after ``engines_seen_since``. The engine's presence is
+        read in the same statement as the jobs, so a job that an engine started after
+        registering is never taken for one of a gone engine.
+        """
         made = (
             select(func.count())
             .select_from(resends)
             .where(resends.c.job_id == jobs.c.id)
             .scalar_subquery()
         )
+        orphaned: ColumnElement[bool] = jobs.c.heartbeat_at < stale_before
+        if every:
+            orphaned = true()
+        if dead_engines:
+            orphaned = or_(orphaned, jobs.c.engine_id.in_(sorted(dead_engines)))
+        if engines_seen_since is not None:
+            present = exists().where(
+                engine_presence.c.id == jobs.c.engine_id,
+                engine_presence.c.heartbeat_at >= engines_seen_since,
+            )
+            orphaned = or_(orphaned, jobs.c.engine_id.is_not(None) & ~present)
+        where = [jobs.c.state == "running", orphaned]
+        if own_engine is not None:
+            where.append(or_(jobs.c.engine_id.is_(None), jobs.c.engine_id != own_engine))
         async with self._transaction() as conn:
             result = await conn.execute(
                 update(jobs)
-                .where(jobs.c.state == "running", jobs.c.heartbeat_at < stale_before)
+                .where(*where)
                 .values(
                     state="interrupted",
                     done=case((jobs.c.kind == RESEND_JOB, made), else_=jobs.c.done),

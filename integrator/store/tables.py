@@ -238,6 +238,9 @@ jobs = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("heartbeat_at", UTCDateTime(), nullable=False),
     Column("finished_at", UTCDateTime(), nullable=True),
+    # The engine running it (0025): its presence id (``engine_presence.id``), so a starting
+    # engine tells a job whose engine is gone from one that runs on; None: before 0025.
+    Column("engine_id", String(36), nullable=True),
     CheckConstraint("state IN ('running', 'done', 'failed', 'interrupted')", name="state"),
     Index(None, "state"),
 )

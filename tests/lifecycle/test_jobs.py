@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,10 +22,14 @@ from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.jobs import STALE_AFTER, Job, JobRegistry
+from integrator.presence import pid_namespace
 from integrator.resending import resend_in_engine
+from integrator.store import EnginePresence, NewResend, Store
 from tests.http.support import api_client
 from tests.integrator.support import destination, settings_for
+from tests.services import scratch_database
 from tests.store.conftest import Site
+from tests.store.factories import make_event, make_message, new_id
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -260,3 +268,157 @@ async def test_a_failed_jobs_error_says_no_foreign_exceptions_text() -> None:
     await registry.wait()
     assert failed.state == "failed" and failed.error == "internal error (ValueError)"
     assert refused.error == "PermanentError: to: no configured destination has this id"
+
+
+def _presence(engine_id: str, pid: int) -> EnginePresence:
+    """A fresh presence row of an engine on this machine with ``pid``."""
+    now = datetime.now(UTC)
+    return EnginePresence(
+        engine_id, socket.gethostname(), pid, None, now, now, pid_namespace(), "", "embedded"
+    )
+
+
+def _ended_pid() -> int:
+    """The pid of a process that ended and was reaped: no process has it."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    return ended.pid
+
+
+async def _resends(store: Store, job_id: str, count: int) -> None:
+    """``count`` resends committed by job ``job_id`` (each one a queued message)."""
+    original = make_message()
+    assert await store.accept_event(make_event(), [original])
+    record = await store.get_message(original.id)
+    assert record is not None
+    copies = [
+        NewResend(
+            record,
+            make_message(id=new_id(), resend_of=record.id),
+            "remap",
+            "anna",
+            "GP called",
+            job_id=job_id,
+        )
+        for _ in range(count)
+    ]
+    await store.add_resends(copies)
+
+
+async def test_a_job_whose_engine_is_gone_is_interrupted_at_once_and_a_live_ones_runs_on(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Engines sharing a PostgreSQL store through one broker: a job whose engine is gone
+    (killed here, its process no more; or its presence row removed) reads, and at the next
+    start is marked, interrupted at once, ``done`` the resends it committed, not its lagging
+    progress; a job of an engine that runs, and one whose heartbeat is fresh but which names
+    no engine (from before 0025), run on. They used to read ``running`` for 5 minutes."""
+    monkeypatch.setattr(integrator.jobs, "PROGRESS_EVERY", 3600.0)  # killed before the beat
+    clock = ManualClock(NOW)
+    store = await site.open(clock.now)
+    await store.register_engine(_presence("live", os.getpid()))
+    await store.register_engine(_presence("killed", _ended_pid()))
+    never = asyncio.Event()
+
+    async def hangs(job: Job) -> list[dict[str, Any]]:
+        await never.wait()
+        return []
+
+    def engine(engine_id: str | None) -> JobRegistry:
+        return JobRegistry(lambda: store, clock, lambda: engine_id)
+
+    registries = {name: engine(name) for name in ("live", "killed", "removed")}
+    registries["unnamed"] = engine(None)
+    started = {name: await r.start("resend", 9, hangs) for name, r in registries.items()}
+    await _resends(store, started["killed"].id, 4)
+    try:
+        restarted = engine("restarted")
+
+        async def read(name: str) -> tuple[str, int]:
+            job = await restarted.get(started[name].id)
+            assert job is not None
+            return job.state, job.done
+
+        assert await read("killed") == ("interrupted", 4)
+        assert await read("removed") == ("interrupted", 0)
+        assert await read("live") == ("running", 0)
+        assert await read("unnamed") == ("running", 0)
+        assert await restarted.recover(single_engine=False) == 2
+        for name in ("killed", "removed"):
+            row = await store.get_job(started[name].id)
+            assert row is not None and row.state == "interrupted" and row.engine_id == name
+        row = await store.get_job(started["killed"].id)
+        assert row is not None and row.done == 4
+        for name in ("live", "unnamed"):
+            row = await store.get_job(started[name].id)
+            assert row is not None and row.state == "running"
+        assert await read("live") == ("running", 0)
+    finally:
+        never.set()
+        for registry in registries.values():
+            await registry.wait()
+        await store.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Where an engine's store is: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    async with scratch_database() as (_, url):
+        yield url
+
+
+async def test_an_embedded_engine_restarted_after_a_kill_reads_its_job_interrupted_at_once(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kill -9`` of an engine on the embedded transport, and a restart at once: its resend
+    job reads ``interrupted`` with the resends it committed, on PostgreSQL as on SQLite. The
+    embedded transport admits no other engine on its store, so every job left running is a
+    dead engine's: also one that names no engine (from before 0025). On PostgreSQL both read
+    ``running`` with their lagging progress until their heartbeat was 5 minutes old."""
+    monkeypatch.setattr(integrator.jobs, "PROGRESS_EVERY", 3600.0)  # killed before the beat
+    clock = ManualClock(NOW)
+    settings = settings_for(
+        tmp_path, database_url=database_url, search_key="the-search-key-of-this-test"
+    )
+    dying = await Store.open(database_url, clock=clock.now)
+    never = asyncio.Event()
+
+    async def hangs(job: Job) -> list[dict[str, Any]]:
+        await never.wait()
+        return []
+
+    registries: list[JobRegistry] = []
+
+    async def job_of(engine_id: Callable[[], str | None]) -> Job:
+        registry = JobRegistry(lambda: dying, clock, engine_id)
+        registries.append(registry)
+        return await registry.start("resend", 9, hangs)
+
+    engine = Engine(settings, catalog=build_catalog([], today=NOW.date()), clock=clock)
+    try:
+        await dying.register_engine(_presence("killed", _ended_pid()))
+        killed = await job_of(lambda: "killed")
+        unnamed = await job_of(lambda: None)
+        await _resends(dying, killed.id, 3)
+        await engine.start()
+        async with api_client(engine) as client:
+            read = {
+                job.id: (await client.get(f"/api/v1/jobs/{job.id}")).json()
+                for job in (killed, unnamed)
+            }
+        assert (read[killed.id]["state"], read[killed.id]["done"]) == ("interrupted", 3)
+        assert (read[unnamed.id]["state"], read[unnamed.id]["done"]) == ("interrupted", 0)
+        own = await engine.jobs.start("resend", 1, hangs)
+        row = await engine.store.get_job(own.id)
+        fresh = await engine.store.fresh_engines(datetime.now(UTC) - timedelta(minutes=1))
+        [itself] = [e for e in fresh if e.pid == os.getpid()]
+        assert row is not None and row.engine_id == itself.id
+    finally:
+        never.set()
+        await engine.stop()
+        for registry in registries:
+            await registry.wait()
+        await dying.close()
