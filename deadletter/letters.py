@@ -30,8 +30,7 @@ from integrator.store import (
     StatusChanged,
     Store,
 )
-
-DISCARD_ACTION = "deadletter.discard"
+from integrator.store.jobs import DISCARD_ACTION, JOB_DETAIL
 
 
 class DeadLetterError(PermanentError):
@@ -334,7 +333,13 @@ async def get_dead_letter(store: Store, message_id: str) -> DeadLetter:
 
 
 async def discard(
-    store: Store, message_id: str, *, actor: str, reason: str, source: str | None = None
+    store: Store,
+    message_id: str,
+    *,
+    actor: str,
+    reason: str,
+    source: str | None = None,
+    job_id: str | None = None,
 ) -> DiscardPlan:
     """Close a dead letter as ``cancelled`` with its resend chain: audited, history kept.
 
@@ -343,7 +348,9 @@ async def discard(
     would leave the other open (and ``deadletter resend --all`` would send the message again),
     so they are closed together, each with an audit entry of its own that names the others; the
     asked one's entry also names what stays open and why. All of it in one transaction.
-    ``source``: the client's address, when the request came through the API.
+    ``source``: the client's address, when the request came through the API. ``job_id``: the
+    batch job discarding it, named in the asked one's entry (``JOB_DETAIL``): what the job's
+    ``done`` is counted from after its engine died.
 
     One that was resolved already (discarded before, or a later resend of it delivered) is
     refused with ``AlreadyResolved``, saying how and when: the one service the CLI, the API and
@@ -353,7 +360,7 @@ async def discard(
     for _ in range(DISCARD_TRIES):
         plan = await plan_discard(store, message_id)  # refuses one resolved since
         try:
-            await _close(store, plan, actor=actor, reason=reason, source=source)
+            await _close(store, plan, actor=actor, reason=reason, source=source, job_id=job_id)
         except StatusChanged:
             continue  # changed since it was planned (discarded, resent): planned again
         return plan
@@ -366,10 +373,19 @@ letter at once, a chain member resent meanwhile. The second plan refuses what is
 
 
 async def _close(
-    store: Store, plan: DiscardPlan, *, actor: str, reason: str, source: str | None
+    store: Store,
+    plan: DiscardPlan,
+    *,
+    actor: str,
+    reason: str,
+    source: str | None,
+    job_id: str | None = None,
 ) -> None:
-    """Close the plan's letter and chain, each still dead, with their audit entries."""
+    """Close the plan's letter and chain, each still dead, with their audit entries. Only the
+    asked one's entry names ``job_id``: one entry per dead letter the job was asked to discard
+    and did (the chain's entries name that one, ``discarded_with``)."""
     where = {"source": source} if source is not None else {}
+    by_job = {JOB_DETAIL: job_id} if job_id is not None else {}
     asked = plan.letter.message
     changes = [
         AuditedStatus(
@@ -380,6 +396,7 @@ async def _close(
                 "with_chain": [m.id for m in plan.chain],
                 "left_open": [s.to_json() for s in plan.stays_open],
                 **where,
+                **by_job,
             },
         ),
         *(
@@ -446,6 +463,7 @@ async def discard_each(
     source: str | None = None,
     progress: Callable[[int], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    job_id: str | None = None,
 ) -> tuple[list[EachDiscarded], bool]:
     """Discard each of ``message_ids`` in turn, each in a transaction of its own with its
     resend chain (``discard``; ``dry_run``: ``plan_discard``); True besides when ``stop()``
@@ -455,7 +473,8 @@ async def discard_each(
     one command at a time. One already closed by an earlier one's chain in the batch is said
     so, not refused; one resolved meanwhile is refused as a single discard refuses it. The
     reason is required to discard (a dry run, a confirmation shown before it is typed, may
-    have none); ``source``: the client's address, as ``discard`` takes it.
+    have none); ``source``: the client's address, and ``job_id``: the batch job doing it, as
+    ``discard`` takes them.
     """
     checked = (reason or "") if dry_run else checked_reason(reason)
     done: list[EachDiscarded] = []
@@ -470,7 +489,14 @@ async def discard_each(
                 plan = await (
                     plan_discard(store, message_id)
                     if dry_run
-                    else discard(store, message_id, actor=actor, reason=checked, source=source)
+                    else discard(
+                        store,
+                        message_id,
+                        actor=actor,
+                        reason=checked,
+                        source=source,
+                        job_id=job_id,
+                    )
                 )
             except DeadLetterError as exc:
                 done.append(EachDiscarded(message_id, refused=exc))

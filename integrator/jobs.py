@@ -4,11 +4,13 @@ Jobs and their progress are rows in the store, so ``GET /api/v1/jobs/{id}`` answ
 restart, and on any engine of a shared PostgreSQL store. A job is not resumed: one that was
 running when its engine stopped or died is marked ``interrupted``, its ``done`` being how far
 it got: what its stopping engine counted after its last committed chunk, or, for an engine that
-died, the resends it made as the store counts them (the progress it wrote every
-``PROGRESS_EVERY`` seconds may lag behind its commits). Those resends are queued messages
-already (each with its audit entry), published chunk by chunk, and go out as usual; the rest
-of the selection was not resent, and running the same selection again skips what the
-interrupted job did (the resend rules see the live resends).
+died, its work as the store counts it, since the progress it wrote every ``PROGRESS_EVERY``
+seconds may lag behind its commits. A resend job's ``done`` is then the resends it made: queued
+messages already (each with its audit entry), published chunk by chunk, that go out as usual;
+the rest of the selection was not resent, and running the same selection again skips what the
+interrupted job did (the resend rules see the live resends). A discard job's is the dead
+letters it discarded, by their audit entries (each names the job), or its progress when that
+says more (it also counts those it skipped): never less than it said while it ran.
 
 While a job runs, its engine writes the progress (at most every ``PROGRESS_EVERY`` seconds)
 and a heartbeat. Each job names its engine by that engine's presence row
@@ -141,11 +143,15 @@ class JobRegistry:
         if row is None:
             return None
         job = _from_row(row, orphaned=await self._orphaned(store, row))
-        if job.state == "interrupted" and row.state == "running" and job.kind == RESEND_JOB:
+        if job.state == "interrupted" and row.state == "running":
             # Its engine died: the progress it last wrote may lag behind what it committed
-            # (written every PROGRESS_EVERY seconds, not with each chunk), so count the resends
-            # it made, as the next start's ``interrupt_jobs`` will.
-            job.done = await store.job_resends(job_id)
+            # (written every PROGRESS_EVERY seconds, not with each chunk), so count its work in
+            # the store, as the next start's ``interrupt_jobs`` will: the resends it made, the
+            # dead letters it discarded (never fewer than its progress said).
+            if job.kind == RESEND_JOB:
+                job.done = await store.job_resends(job_id)
+            elif job.kind == DISCARD_JOB:
+                job.done = max(job.done, await store.job_discards(job_id, row.created_at))
         return job
 
     async def _orphaned(self, store: Store, row: JobRow) -> bool:

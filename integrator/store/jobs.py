@@ -18,11 +18,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
+    ScalarSelect,
+    and_,
     case,
     delete,
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     true,
@@ -31,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.failures import guarded
-from integrator.store.tables import engine_presence, jobs, resends
+from integrator.store.tables import audit_log, engine_presence, jobs, resends
 
 RESEND_JOB = "resend"
 """The kind of job whose work is resends (``resends.job_id``)."""
@@ -39,6 +42,12 @@ ROUTE_JOB = "route"
 """Routing events to the destinations that serve them now (``POST /api/v1/events/route``)."""
 DISCARD_JOB = "discard"
 """Discarding dead letters in bulk (``POST /api/v1/deadletters/discard``)."""
+DISCARD_ACTION = "deadletter.discard"
+"""The audit action of a discarded dead letter (``deadletter.letters``): one entry each,
+written in the transaction that discards it."""
+JOB_DETAIL = "job"
+"""The key of a discard's audit details that names the discard job doing it: on the entry of
+each dead letter the job was asked to discard, so the store counts what the job did."""
 
 _STOPPED = "the engine stopped while the job ran; "
 INTERRUPTED_BECAUSE: dict[str, str] = {
@@ -76,6 +85,26 @@ class _StoreParts(Protocol):
     _engine: AsyncEngine
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+def _discards(job_id: ColumnElement[str], created_at: ColumnElement[datetime]) -> ScalarSelect[int]:
+    """How many dead letters the job discarded, each by its audit entry naming it
+    (``JOB_DETAIL``, compact JSON as the store writes details: ``"job":"<id>"``). Written in the
+    transaction of each discard, so none is missed and none counted twice. A JSON string's own
+    quotes are escaped (``\\"``), so only the key itself matches; job ids are UUIDs, with
+    nothing ``LIKE`` reads as a wildcard. Only the entries from the job's start on are read
+    (``ix_audit_log_at``), not the whole trail: both times are the engine's clock."""
+    key = f'"{JOB_DETAIL}":"'  # dump_json writes no space after the colon
+    return (
+        select(func.count())
+        .select_from(audit_log)
+        .where(
+            audit_log.c.action == DISCARD_ACTION,
+            audit_log.c.at >= created_at,
+            audit_log.c.details.like(literal("%" + key) + job_id + literal('"%')),
+        )
+        .scalar_subquery()
+    )
 
 
 def _clusters_json(clusters: frozenset[str | None]) -> str:
@@ -182,6 +211,14 @@ class JobsMixin:
         async with self._engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
 
+    @guarded("count a job's discards")
+    async def job_discards(self: _StoreParts, job_id: str, created_at: datetime) -> int:
+        """The dead letters a discard job (begun at ``created_at``) discarded as asked, counted
+        by their audit entries: its progress row may lag behind them, as a resend job's."""
+        query = select(_discards(literal(job_id), literal(created_at, jobs.c.created_at.type)))
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
     @guarded("mark interrupted jobs")
     async def interrupt_jobs(
         self: _StoreParts,
@@ -194,8 +231,10 @@ class JobsMixin:
         own_engine: str | None = None,
     ) -> int:
         """Mark the ``running`` jobs no engine runs any more interrupted: a resend job's
-        ``done`` set to the resends it made (each of those is a queued message); another kind
-        (routing) makes no resends and keeps the progress it wrote.
+        ``done`` set to the resends it made (each of those is a queued message); a discard
+        job's to the dead letters it discarded, by their audit entries, unless its progress
+        says more (it also counts those it skipped, or found closed by an earlier one's chain);
+        another kind (routing) keeps the progress it wrote.
 
         A job of ``own_engine`` (the caller's) is never one of them. Of the others: with
         ``every`` (a store only one engine runs on), each one; otherwise one whose heartbeat
@@ -210,6 +249,7 @@ class JobsMixin:
             .where(resends.c.job_id == jobs.c.id)
             .scalar_subquery()
         )
+        discarded = _discards(jobs.c.id, jobs.c.created_at)
         orphaned: ColumnElement[bool] = jobs.c.heartbeat_at < stale_before
         if every:
             orphaned = true()
@@ -230,7 +270,11 @@ class JobsMixin:
                 .where(*where)
                 .values(
                     state="interrupted",
-                    done=case((jobs.c.kind == RESEND_JOB, made), else_=jobs.c.done),
+                    done=case(
+                        (jobs.c.kind == RESEND_JOB, made),
+                        (and_(jobs.c.kind == DISCARD_JOB, discarded > jobs.c.done), discarded),
+                        else_=jobs.c.done,
+                    ),
                     error=case(
                         *(
                             (jobs.c.kind == kind, text)

@@ -72,6 +72,8 @@ async def test_a_dry_run_then_a_job_discards_the_callers_dead_letters_only(
         ("token:lab-support", "HIS rebuilt, sent by hand")
     }
     assert all(e is not None for e in entries)
+    # Each names the job: what its ``done`` is counted from if its engine dies.
+    assert {e.details.get("job") for e in entries if e is not None} == {job["id"]}
 
 
 async def test_named_ids_outside_the_callers_clusters_are_unknown_and_nothing_is_discarded(

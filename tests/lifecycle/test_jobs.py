@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import integrator.jobs
-from deadletter import ResendRequest
+from deadletter import ResendRequest, discard, discard_each
 from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
@@ -422,3 +422,66 @@ async def test_an_embedded_engine_restarted_after_a_kill_reads_its_job_interrupt
         for registry in registries:
             await registry.wait()
         await dying.close()
+
+
+async def _dead_letter(store: Store) -> str:
+    message = make_message()
+    assert await store.accept_event(make_event(), [message])
+    await store.set_status(message.id, "dead", last_error="AR")
+    return message.id
+
+
+async def test_a_dead_engines_discard_job_reads_with_every_dead_letter_it_discarded(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed while ``POST /api/v1/deadletters/discard`` ran, a discard job read ``done``
+    from its last progress row, written every second: 355 where it had discarded 467. Its
+    ``done`` now counts the dead letters it discarded, by their audit entries naming it, as a
+    resend job's counts its resends; one whose progress says more (it counts the ones it
+    skipped too) keeps that: ``done`` never goes backwards."""
+    monkeypatch.setattr(integrator.jobs, "PROGRESS_EVERY", 3600.0)  # killed before the beat
+    clock = ManualClock(NOW)
+    store = await site.open(clock.now)
+    letters = [await _dead_letter(store) for _ in range(6)]
+    await discard(store, letters[5], actor="bob", reason="by hand")  # no job's
+    never = asyncio.Event()
+    dying = JobRegistry(lambda: store, clock)
+    reached: list[asyncio.Event] = []
+
+    def discarding(ids: list[str]) -> Callable[[Job], Any]:
+        reached.append(asyncio.Event())
+        there = reached[-1]
+
+        async def work(job: Job) -> list[dict[str, Any]]:
+            def progress(done: int) -> None:
+                job.done = done
+
+            await discard_each(
+                store, ids, actor="anna", reason="faxed", progress=progress, job_id=job.id
+            )
+            there.set()
+            await never.wait()  # as good as killed: nothing more is written
+            return []
+
+        return work
+
+    try:
+        three = await dying.start("discard", 5, discarding(letters[:3]))
+        await reached[0].wait()
+        # Two that were discarded already: skipped, which its progress row counts.
+        skipped = await dying.start("discard", 4, discarding(letters[:2]))
+        await reached[1].wait()
+        await store.job_progress(skipped.id, done=2, now=clock.now())
+        clock.advance(STALE_AFTER + timedelta(seconds=1))
+        other = JobRegistry(lambda: store, clock)
+        for job, done in ((three, 3), (skipped, 2)):
+            seen = await other.get(job.id)
+            assert seen is not None and (seen.state, seen.done) == ("interrupted", done)
+        assert await other.recover(single_engine=site.backend == "sqlite") == 2
+        for job, done in ((three, 3), (skipped, 2)):
+            row = await store.get_job(job.id)
+            assert row is not None and (row.state, row.done) == ("interrupted", done)
+    finally:
+        never.set()
+        await dying.wait()
+        await store.close()

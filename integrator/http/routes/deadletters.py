@@ -197,6 +197,7 @@ async def _discard_batch(
             dry_run=dry_run,
             source=source,
             progress=progress,
+            job_id=None if job is None else job.id,
         )
         return discard_entries(selection, done, dry_run=dry_run, seen=seen)
 
