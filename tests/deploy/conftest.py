@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.deploy.postgres_cluster import restartable_postgres  # noqa: F401 (a fixture)
 from tests.services import postgres_admin_sql, require_postgres
 
 

@@ -13,9 +13,7 @@ PostgreSQL running.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,9 +26,8 @@ from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.store import MessageFilter
-from tests.deploy.tools import require_binary, require_root
 from tests.integrator.support import destination, settings_for
-from tests.services import POSTGRES_HOST, POSTGRES_PORT, port_answers, require_rabbitmq
+from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_rabbitmq
 from tests.transport.helpers import (
     delete_topology,
     eventually,
@@ -46,16 +43,6 @@ EVENTS = 300
 TODAY = date(2026, 11, 30)
 
 
-def cluster() -> list[str]:
-    """``pg_ctlcluster`` arguments naming the machine's (newest) main cluster."""
-    versions = sorted(os.listdir("/etc/postgresql"), key=lambda v: float(v))
-    return ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main"]
-
-
-def pg_ctl(action: str) -> None:
-    subprocess.run([*cluster(), action], check=True, capture_output=True, timeout=120)
-
-
 async def postmaster_started() -> datetime:
     """When the PostgreSQL server process started: a restart changes it."""
     conn = await asyncpg.connect(
@@ -66,20 +53,6 @@ async def postmaster_started() -> datetime:
         return started
     finally:
         await conn.close()
-
-
-@pytest.fixture
-def restartable_postgres() -> Iterator[Callable[[], None]]:
-    """A function that restarts PostgreSQL; afterwards PostgreSQL answers again, always."""
-    require_root("pg_ctlcluster restarts the machine's PostgreSQL")
-    require_binary("pg_ctlcluster", "postgresql-common")
-    if not os.path.isdir("/etc/postgresql"):
-        pytest.skip("no Debian PostgreSQL cluster (/etc/postgresql) to restart")
-    try:
-        yield lambda: pg_ctl("restart")
-    finally:
-        if not port_answers(POSTGRES_HOST, POSTGRES_PORT):
-            pg_ctl("start")
 
 
 @pytest.fixture
