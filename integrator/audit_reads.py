@@ -14,6 +14,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from integrator.audit import checked_audit_filter
+from integrator.kept_searches import searched_bsn
 from integrator.patient_views import record_search
 from integrator.store import AuditFilter, AuditRecord
 
@@ -69,6 +70,6 @@ async def page_kept_audit(
     made, so its pages record nothing more."""
     terms: dict[str, str | None] = {name: value or None for name, value in search.terms.items()}
     flt = await checked_audit_filter(engine, scope, **terms)
-    flt = dataclasses.replace(flt, bsn_hash=search.bsn_hash)
+    flt = dataclasses.replace(flt, bsn_hash=searched_bsn(search))
     found = await engine.store.list_audit(flt, limit=limit + 1, offset=offset)
     return AuditPage(found[:limit], len(found) > limit, flt)

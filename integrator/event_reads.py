@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from integrator.access.permissions import Identity
 from integrator.events_routing import build_event_filter, describe_event, serving_now
-from integrator.kept_searches import KeptSearch
+from integrator.kept_searches import KeptSearch, searched_bsn
 from integrator.patient_views import record_search, record_view
 from integrator.settings import Settings
 from integrator.store import Store
@@ -66,7 +66,7 @@ async def page_kept_events(
     terms = dict(search.terms)
     unrouted = bool(terms.pop("unrouted", ""))
     flt = build_event_filter(settings, unrouted=unrouted, **terms)
-    flt = dataclasses.replace(flt, bsn_hash=search.bsn_hash, destination_ids=destination_ids)
+    flt = dataclasses.replace(flt, bsn_hash=searched_bsn(search), destination_ids=destination_ids)
     return await store.list_events(flt, limit=limit, offset=offset)
 
 

@@ -1,18 +1,23 @@
-"""Searches by BSN kept on the server for a few minutes, so their pages are reached by GET.
+"""Searches a console form made, kept on the server for a few minutes, so that their pages are
+reached by GET with nothing typed in the address.
 
-A search form that holds a BSN must be a POST (a BSN never goes in an address), but a POST's
-answer cannot be bookmarked, paged or gone back to without the browser asking to send the
-form again, and every such resubmission would search (and be audited) again. So a front door
-makes the search once, audited as a view of patient data by the reading service as always,
-keeps it here (``keep``) and redirects to a GET whose address holds only the search's handle:
-a random value, not derived from anything. Its pages, a reload, Back and its CSV export name
-the handle, and the reading services page it (``message_service.page_kept_search``, …)
-without recording another view: one audit entry per search made, not per page looked at.
+A search form posts: a BSN never goes in an address, and neither does anything else a person
+typed (a name or a birth date in the audit trail's target, a provider's free text), which an
+address would leave in the browser's history and proxy logs. But a POST's answer cannot be
+bookmarked, paged or gone back to without the browser asking to send the form again, and
+every such resubmission would search (and, by BSN, be audited) again. So a front door makes
+the search once (a search by BSN audited as a view of patient data by the reading service, as
+always), keeps it here (``keep``) and redirects to a GET whose address holds only the search's
+handle: a random value, not derived from anything. Its pages, a reload, Back and its CSV
+export name the handle. A search by BSN is paged by the reading services
+(``message_service.page_kept_search``, …) without recording another view: one audit entry per
+search made, not per page looked at. One without a BSN (``bsn_hash`` None) searched no patient:
+its pages are that search made again with its terms, and record nothing, as before.
 
 A kept search is the person's own: looking a handle up names the person, so another person's
 handle, an expired one and an unknown one are the same ``UnknownSearch`` (nobody learns
-whether a handle exists). It lasts ``LASTS``; after that the person searches again (and is
-audited again). It holds the identifier terms as typed and the BSN as its keyed hash only
+whether a handle exists). It lasts ``LASTS``; after that the person searches again (and, by
+BSN, is audited again). It holds the terms as typed and the BSN as its keyed hash only
 (``Settings.bsn_hash``, as events and audit entries hold it), never the BSN itself; the store
 knows the handle's hash only, so its rows cannot be turned into addresses.
 
@@ -35,7 +40,7 @@ LASTS: Final = timedelta(minutes=15)
 """Long enough to page through a patient's messages and export them; short enough that a
 handle left in a browser's history soon opens nothing."""
 
-KINDS: Final = frozenset({"messages", "events", "rejected", "audit"})
+KINDS: Final = frozenset({"messages", "events", "rejected", "audit", "deadletters"})
 MAX_HANDLE: Final = 64
 """The longest handle looked up; ``keep`` makes 43 characters."""
 
@@ -49,13 +54,22 @@ class UnknownSearch(LookupError):
 
 @dataclass(frozen=True, slots=True)
 class KeptSearch:
-    """A search by BSN as it was made: its handle, kind, identifier terms and the BSN's hash."""
+    """A search as it was made: its handle, kind, terms and the BSN's hash (None: no BSN)."""
 
     handle: str
     kind: str
     terms: dict[str, str]
-    bsn_hash: str
+    bsn_hash: str | None
     expires_at: datetime
+
+
+def searched_bsn(search: KeptSearch) -> str:
+    """The BSN hash of a kept search by BSN, for the reading services that page one. A kept
+    search without a BSN is not paged as one (under ``patient_data.read``, unrecorded): its
+    page is that search made again with its terms; asking for it so is a fault."""
+    if search.bsn_hash is None:
+        raise ValueError("a kept search without a BSN is searched again with its terms")
+    return search.bsn_hash
 
 
 def _hash(handle: str) -> str:
@@ -67,12 +81,13 @@ async def keep(
     identity: Identity,
     kind: str,
     terms: dict[str, str],
-    bsn_hash: str,
+    bsn_hash: str | None,
     *,
     now: datetime,
 ) -> KeptSearch:
-    """Keep a search by BSN the caller has just made (and the service recorded) for
-    ``identity``; its handle goes in the addresses of its pages."""
+    """Keep a search the caller has just checked (by BSN: made, and recorded by the service)
+    for ``identity``; its handle goes in the addresses of its pages. ``bsn_hash`` None: a
+    search without a BSN."""
     if kind not in KINDS:
         raise ValueError(f"not a kind of search: {kind}")
     handle = secrets.token_urlsafe(32)

@@ -44,7 +44,7 @@ from integrator.access.permissions import Permission
 from integrator.catalog import Catalog
 from integrator.clusters import ClusterScope, OutOfSight, cluster_of
 from integrator.engine import Engine
-from integrator.kept_searches import KeptSearch
+from integrator.kept_searches import KeptSearch, searched_bsn
 from integrator.message_reads import MessageReading as MessageReading
 from integrator.message_reads import MessageTerms as MessageTerms
 from integrator.message_reads import (
@@ -190,7 +190,7 @@ async def page_kept_search(
     if scope.permission is not Permission.PATIENT_DATA_READ:
         raise ValueError("a search by BSN is paged under patient_data.read")
     flt = await checked_filter(engine, scope, MessageTerms(**search.terms))
-    flt = dataclasses.replace(flt, bsn_hash=search.bsn_hash)
+    flt = dataclasses.replace(flt, bsn_hash=searched_bsn(search))
     found = await engine.store.list_messages(flt, limit=limit, offset=offset, payloads=False)
     return await messages_in_sight(engine.store, found, flt.destination_ids)
 

@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from integrator.access.permissions import Identity, Permission
-from integrator.kept_searches import KeptSearch
+from integrator.kept_searches import KeptSearch, searched_bsn
 from integrator.patient_views import record_search, record_view
 from integrator.search import BadSearch, build_filter, given_term
 from integrator.settings import Settings
@@ -240,7 +240,7 @@ async def page_kept_rejected(
     _require(identity, LISTING)
     _require(identity, BODY)
     flt = build_rejected_filter(settings, **{k: v or None for k, v in search.terms.items()})
-    flt = dataclasses.replace(flt, bsn_hash=search.bsn_hash)
+    flt = dataclasses.replace(flt, bsn_hash=searched_bsn(search))
     rows = await list_rejected(store, identity, limit=limit, flt=flt)
     total = len(rows) if len(rows) < limit else await count_rejected(store, identity, flt)
     return RejectedListing(rows=rows, total=total)

@@ -107,8 +107,8 @@ EN: Final[dict[str, str]] = {
     ),
     "error.search_gone.title": "Search no longer available",
     "error.search_gone": (
-        "This search by BSN cannot be shown: it has expired (a search by BSN is kept for 15 "
-        "minutes), or it was made by someone else. Nothing is shown; search again."
+        "This search cannot be shown: it has expired (a search is kept for 15 minutes), or "
+        "it was made by someone else. Nothing is shown; search again."
     ),
     "error.search_again": "Search again",
     "error.unavailable.title": "Temporarily unavailable",
@@ -437,9 +437,9 @@ NL: Final[dict[str, str]] = {
     ),
     "error.search_gone.title": "Zoekopdracht niet meer beschikbaar",
     "error.search_gone": (
-        "Deze zoekopdracht op BSN kan niet getoond worden: hij is verlopen (een zoekopdracht "
-        "op BSN blijft 15 minuten bewaard) of iemand anders heeft hem gedaan. Er wordt niets "
-        "getoond; zoek opnieuw."
+        "Deze zoekopdracht kan niet getoond worden: hij is verlopen (een zoekopdracht blijft "
+        "15 minuten bewaard) of iemand anders heeft hem gedaan. Er wordt niets getoond; zoek "
+        "opnieuw."
     ),
     "error.search_again": "Opnieuw zoeken",
     "error.unavailable.title": "Tijdelijk niet beschikbaar",

@@ -177,6 +177,10 @@ EN: Final[dict[str, str]] = {
     "refusal.console.search_first": (
         "search first: say which messages (a ZD number, destination, status…)"
     ),
+    "refusal.console.audit_csv_by_bsn": (
+        "a search of the audit trail by BSN is not exported: search without the BSN to export "
+        "its entries"
+    ),
     "refusal.console.resend_too_many": (
         "the search finds {found} messages, more than {limit}, the most the console resends "
         "at once: narrow it (a period, a status), or ask for a resend through the API or on "
@@ -715,6 +719,10 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.console.search_first": (
         "zoek eerst: zeg welke berichten (een ZD-nummer, bestemming, status…)"
+    ),
+    "refusal.console.audit_csv_by_bsn": (
+        "een zoekopdracht in de audittrail op BSN wordt niet geëxporteerd: zoek zonder het BSN "
+        "om de regels te exporteren"
     ),
     "refusal.console.resend_too_many": (
         "de zoekopdracht vindt {found} berichten, meer dan {limit}, het meeste dat de console "

@@ -1,17 +1,22 @@
-"""A search by BSN as the console pages it: made by a POST, kept, then shown by GET.
+"""A console search as the console pages it: made by a POST, kept, then shown by GET.
 
-The search forms that may hold a BSN post (``/messages/search``, ``/events/search``,
-``/rejected/search``, ``/audit``, ``/deadletters/search``). Without a BSN the post only
-redirects to the GET of the listing with the terms in its address (identifiers, no patient
-data), once the page has checked each term with the rules its GET reads them with (the
-service's filter, ``search.misplaced_bsn`` first): a term refused there (a BSN, a name or a
-birth date typed into the ZD number or a period) is the form again, the refusal beside its
-field, and never reaches an address, the browser's history or a proxy's log. With one, the page
-makes the search through its service (which records the view), keeps it
-(``integrator.kept_searches``) and redirects (303) to the listing's GET with
+The search forms post (``/messages/search``, ``/events/search``, ``/rejected/search``,
+``/audit``, ``/deadletters/search``), and nothing typed into one ever reaches an address: not a
+BSN, and not the free text of a term the listing takes as it is (the audit trail's action,
+target and message id, a provider), where a name or a birth date would otherwise stay in the
+browser's history and a proxy's log. The page first checks each term with the rules its GET
+reads them with (the service's filter, ``search.misplaced_bsn`` first): a term refused there
+is the form again, the refusal beside its field. A search by BSN is then made through its
+service (which records the view); one without a BSN records nothing. Either is kept
+(``integrator.kept_searches``) and the browser redirected (303) to the listing's GET with
 ``?search=<handle>``: Post/Redirect/Get, so the browser's history holds GETs only (Back and a
-reload ask nothing and search nothing again) and no address, link or form field holds the
-BSN. Paging and the CSV export name the handle.
+reload ask nothing and record nothing again) and no address, link or form field holds what was
+typed. Paging and the CSV export name the handle. A form posted with nothing in it goes to the
+listing itself.
+
+An address a person types by hand (``/audit?target=…``) is still read by the GET's rules, and
+the links the console builds from identifiers it shows (a destination's messages, a ZD
+number's rejected input) keep their terms: those are no one's typing.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from integrator.console.errors import NotFound
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor
 from integrator.kept_searches import KeptSearch, UnknownSearch
-from integrator.search import misplaced_bsn
 
 FIELD: Final = "search"
 """The query key of a kept search's handle."""
@@ -66,9 +70,15 @@ async def keep_and_show(
     kind: str,
     path: str,
     terms: dict[str, str],
-    bsn_hash: str,
+    bsn_hash: str | None,
 ) -> RedirectResponse:
-    """Keep a search by BSN just made (and recorded) and send the browser to its GET."""
+    """Keep a search just checked (by BSN: made, and recorded) and send the browser to its GET
+    under the handle. ``bsn_hash`` None: a search without a BSN; none at all (an empty form)
+    is the listing itself. The page has checked every term by its GET's rules first (a BSN in
+    a term among them, by its own rule of what may hold one: an audit trail's message id may
+    hold nine digits), so none that is refused is kept."""
+    if bsn_hash is None and not any(terms.values()):
+        return RedirectResponse(path, status_code=303)
     engine = engine_of(request)
     search = await kept_searches.keep(
         engine.store, visitor.signed_in, kind, terms, bsn_hash, now=engine.clock.now()
@@ -79,16 +89,3 @@ async def keep_and_show(
 def listing_query(terms: Mapping[str, str]) -> str:
     """The query string of a listing's GET for identifier ``terms`` (the empty ones left out)."""
     return urlencode({k: v for k, v in terms.items() if v})
-
-
-def to_listing(path: str, terms: dict[str, str]) -> RedirectResponse:
-    """A search form posted without a BSN: to its GET, with the terms in the address.
-
-    The page has checked every term by its GET's rules before it gets here, and answered a
-    refused one with the form again, the refusal beside it (a term that holds a BSN,
-    ``search.misplaced_bsn``, first), so only terms the listing takes reach an address. A
-    term that still holds a BSN is a fault of the page, and no redirect puts it there."""
-    if misplaced_bsn(terms) is not None:
-        raise ValueError("a search term holds a BSN: the page refuses it, it is not redirected")
-    query = listing_query(terms)
-    return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)

@@ -1,14 +1,14 @@
 """The store's side of the console's kept searches (``integrator.kept_searches``).
 
-A row is one search by BSN a person made, kept so that its pages are reached by GET with a
-handle in the address instead of the BSN. The store knows only the handle's hash, and the BSN
-only as its keyed hash. Every read names the person as well as the handle and asks for an
-unexpired row, so another person's handle, or an expired one, reads as no row at all. How long
-a search lasts is the caller's to decide.
+A row is one search a person made in a console form, kept so that its pages are reached by GET
+with a handle in the address instead of what was typed. The store knows only the handle's
+hash, and a BSN only as its keyed hash (null for a search without one). Every read names the
+person as well as the handle and asks for an unexpired row, so another person's handle, or an
+expired one, reads as no row at all. How long a search lasts is the caller's to decide.
 
 An expired row goes when the next search is kept (``add_console_search``) and at the daily
 prune (``delete_expired_console_searches``, ``integrator.lifecycle.prune``), so the table holds
-no more than the searches of the last minutes, even in a console nobody searches by BSN any more.
+no more than the searches of the last minutes, even in a console nobody searches in any more.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from integrator.store.tables import console_searches as table
 
 @dataclass(frozen=True, slots=True)
 class ConsoleSearchRecord:
-    """One kept search: whose, of what, its identifier terms and the BSN's keyed hash."""
+    """One kept search: whose, of what, its terms and the BSN's keyed hash (None: no BSN)."""
 
     id: str
     person_id: str
     kind: str
     terms: dict[str, str]
-    bsn_hash: str
+    bsn_hash: str | None
     created_at: datetime
     expires_at: datetime
 
@@ -67,7 +67,7 @@ class ConsoleSearchesMixin:
         person_id: str,
         kind: str,
         terms: dict[str, str],
-        bsn_hash: str,
+        bsn_hash: str | None,
         now: datetime,
         expires_at: datetime,
     ) -> None:

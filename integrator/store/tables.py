@@ -447,8 +447,8 @@ console_confirmations = Table(
     Index(None, "expires_at"),
 )
 
-# Searches by BSN the console keeps for their pages (0017): the handle's hash only, whose
-# search it is, what it searched, its identifier terms (JSON) and the BSN's keyed hash.
+# Searches the console keeps for their pages (0017): the handle's hash only, whose search it
+# is, what it searched, its terms (JSON) and the BSN's keyed hash (null without one, 0025).
 console_searches = Table(
     "console_searches",
     metadata,
@@ -456,7 +456,7 @@ console_searches = Table(
     Column("person_id", String(36), ForeignKey("people.id"), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("terms", Text(), nullable=False),
-    Column("bsn_hash", String(64), nullable=False),
+    Column("bsn_hash", String(64), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
     Index(None, "expires_at"),

@@ -104,13 +104,16 @@ def test_an_audit_search_by_bsn_is_kept_and_paged_by_get_and_audited_once(
     assert searches(live) == 2
 
 
-def test_an_audit_search_without_a_bsn_is_a_get_with_its_terms(
+def test_an_audit_search_without_a_bsn_is_kept_by_its_terms(
     auditor: Page, live: LiveEngine, entries: None
 ) -> None:
-    """The by-patient form posted with its BSN field empty goes to the GET of its terms."""
+    """The by-patient form posted with its BSN field empty is a search of its terms, kept
+    as any search without a BSN: by its handle, not by a BSN."""
     auditor.goto("/audit?action=patient_data.view")
     auditor.get_by_role("button", name="Search by BSN").click()
-    auditor.wait_for_url("**/audit?action=patient_data.view")
+    auditor.wait_for_url("**/audit?search=*")
+    assert "patient_data.view" not in auditor.url
+    assert auditor.locator("#a-action").input_value() == "patient_data.view"
     assert auditor.locator("#by-bsn").count() == 0
 
 

@@ -1,7 +1,7 @@
 """A search by BSN request by request (``integrator.console.kept``): the POST answers with a
 redirect whose address holds a handle, never the BSN; the handle is the searcher's own, and
-expires; a search without a BSN is sent to the GET of its terms. Without a browser, on an
-engine whose clock the test moves."""
+expires; a search without a BSN is kept the same way, and records no view. Without a browser,
+on an engine whose clock the test moves."""
 
 from __future__ import annotations
 
@@ -65,13 +65,18 @@ async def test_a_bsn_search_redirects_to_its_handle_never_its_bsn(
         assert 'value="ZD100000001"' in shown.text  # the terms are shown back, the BSN not
 
 
-async def test_a_search_without_a_bsn_goes_to_the_get_of_its_terms(engine: Engine) -> None:
+async def test_a_search_without_a_bsn_is_kept_too_and_records_no_view(engine: Engine) -> None:
     totp = await accepted(engine)
     async with client(engine) as browser:
         await sign_in(browser, engine, totp)
         answer = await search(browser, "/messages/search", bsn=" ", zd_number="ZD100000001")
-    assert answer.status_code == 303
-    assert answer.headers["location"] == "/messages?zd_number=ZD100000001"
+        assert answer.status_code == 303
+        location = answer.headers["location"]
+        assert location.startswith("/messages?search=") and "ZD100000001" not in location
+        shown = await browser.get(location)
+        assert shown.status_code == 200 and 'value="ZD100000001"' in shown.text
+        assert 'id="by-bsn"' not in shown.text  # it searched no patient, and says none
+    assert await searches_made(engine) == 0
 
 
 async def test_a_handle_expires_and_pages_of_it_are_not_audited_again(engine: Engine) -> None:

@@ -4,7 +4,8 @@ again in place (422), the refusal beside the field, in English and Dutch, and th
 no redirect, no header, no refusal. Each form checked with its listing's own rules: it once
 checked only for a BSN, and redirected anything else into the address (and so into the
 browser's history, a proxy's log and the language switch's ``next``), where the listing's GET
-then refused it. A term the rules take still goes to the GET of its terms, as before."""
+then refused it. A search whose terms the rules take is kept and shown under its handle
+(``test_typed_terms_in_no_address``)."""
 
 from __future__ import annotations
 
@@ -99,9 +100,9 @@ async def test_a_refused_term_is_answered_in_place_and_goes_in_no_address(
 
 
 @pytest.mark.parametrize("path", list(OTHER_TERMS))
-async def test_terms_the_rules_take_still_go_to_the_listing(engine: Engine, path: str) -> None:
+async def test_terms_the_rules_take_go_to_the_listing_by_handle(engine: Engine, path: str) -> None:
     async with signed_in(engine, "sam@example.org", Grant(Role.RESEND), Grant(Role.ADMIN)) as sam:
         answer = await post(sam, path, OTHER_TERMS[path])
     assert answer.status_code == 303, answer.text
     listing = "/audit" if path == "/audit" else path.removesuffix("/search")
-    assert answer.headers["location"].startswith(f"{listing}?")
+    assert answer.headers["location"].startswith(f"{listing}?search=")

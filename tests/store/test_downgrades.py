@@ -13,6 +13,7 @@ import pytest
 from alembic import command
 from sqlalchemy import Connection, inspect, text
 
+from integrator import kept_searches
 from integrator.store import NewMessage, NewResend
 from integrator.store.engine import create_engine
 from integrator.store.migrate import alembic_config, current_revision, head_revision
@@ -21,6 +22,8 @@ from integrator.store.url import resolve
 from tests.store.conftest import Site
 from tests.store.factories import make_event, make_message, new_id
 from tests.store.helpers import raw_connection
+from tests.store.test_confirmations import NOW, _person
+from tests.store.test_kept_searches import _identity
 from tests.store.test_sealed_totp import enrolled
 
 # Makes and unmakes a whole schema: a new, empty one on PostgreSQL.
@@ -147,3 +150,28 @@ async def test_a_sealed_secret_stops_the_downgrade_below_0008_saying_why(site: S
         "migration 0008 cannot be undone: 1 person(s) have a TOTP secret sealed"
     )
     assert await _revision(site) == head_revision()
+
+
+async def test_searches_without_a_bsn_go_with_the_downgrade_below_0026(site: Site) -> None:
+    """0025's column takes no search without a BSN: those go (each lasts minutes, and a page
+    of one that is gone says to search again); one by BSN stays, and opens again at head."""
+    store = await site.open()
+    try:
+        anna = _identity(await _person(store))
+        by_bsn = await kept_searches.keep(store, anna, "messages", {}, "ab" * 32, now=NOW)
+        await kept_searches.keep(store, anna, "audit", {"action": "x"}, None, now=NOW)
+    finally:
+        await store.close()
+    revision, _ = await _run(site, "downgrade", "0025")
+    assert revision == "0025"
+    async with raw_connection(site) as conn:
+        rows = (await conn.execute(text("SELECT kind, bsn_hash FROM console_searches"))).all()
+    assert [tuple(row) for row in rows] == [("messages", "ab" * 32)]
+    revision, _ = await _run(site, "upgrade", "head")
+    assert revision == head_revision()
+    store = await site.open()
+    try:
+        found = await kept_searches.kept(store, anna, "messages", by_bsn.handle, now=NOW)
+        assert found.bsn_hash == "ab" * 32
+    finally:
+        await store.close()

@@ -1,16 +1,18 @@
-"""Kept searches by BSN (``integrator.kept_searches``) on both backends: a handle opens its
-maker's search of its kind until it expires, and nobody else's; the store keeps neither the
-handle nor the BSN, and expired rows go when the next search is kept and at every prune."""
+"""Kept searches (``integrator.kept_searches``) on both backends: a handle opens its maker's
+search of its kind until it expires, and nobody else's; the store keeps neither the handle nor
+the BSN, and expired rows go when the next search is kept and at every prune. A search without
+a BSN is kept as one with, its hash None, and is never paged as a search by BSN."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from integrator import kept_searches
 from integrator.access.permissions import Identity, IdentityKind
-from integrator.kept_searches import LASTS, UnknownSearch
+from integrator.kept_searches import LASTS, UnknownSearch, searched_bsn
 from integrator.lifecycle.prune import prune
 from integrator.lifecycle.retention import Retention
 from integrator.store import Store
@@ -51,6 +53,23 @@ async def test_a_handle_opens_its_makers_search_until_it_expires(store: Store) -
     async with store._engine.connect() as conn:
         [row] = (await conn.execute(select(console_searches))).all()
     assert made.handle not in str(tuple(row))  # only the handle's hash is kept
+
+
+async def test_a_search_without_a_bsn_is_kept_with_no_hash(store: Store) -> None:
+    """Every console search form keeps its search, a BSN or not: one without is kept with its
+    terms as typed (the audit trail's free text too) and no hash, of every kind that has a
+    form, and the reading services refuse to page it as a search by BSN."""
+    anna, bert = _identity(await _person(store)), _identity(await _person(store))
+    terms = {"target": "Jan van der Berg geb. 12-04-1961"}
+    for kind in ("messages", "events", "rejected", "audit", "deadletters"):
+        made = await kept_searches.keep(store, anna, kind, terms, None, now=NOW)
+        found = await kept_searches.kept(store, anna, kind, made.handle, now=NOW)
+        assert (found.terms, found.bsn_hash, found.kind) == (terms, None, kind)
+        assert await _refused(store, bert, kind, made.handle)
+        with pytest.raises(ValueError, match="without a BSN"):
+            searched_bsn(found)
+    by_bsn = await kept_searches.keep(store, anna, "audit", {}, BSN_HASH, now=NOW)
+    assert searched_bsn(by_bsn) == BSN_HASH
 
 
 async def test_expired_searches_go_when_the_next_one_is_kept(store: Store) -> None:

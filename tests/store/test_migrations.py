@@ -4,6 +4,7 @@ several processes start at once."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import re
@@ -21,9 +22,12 @@ from sqlalchemy import Connection, insert, inspect, select
 
 import integrator
 from deadletter import count_open_dead_letters, list_dead_letters
+from integrator import kept_searches
 from integrator.access import AccessService, Grant, Role
 from integrator.access import tokens as secrets_
+from integrator.access.permissions import Identity, IdentityKind
 from integrator.clock import ManualClock
+from integrator.kept_searches import LASTS
 from integrator.store import EnginePresence, Store, StoreError, sqlite_head
 from integrator.store.codec import event_row
 from integrator.store.engine import create_engine
@@ -33,6 +37,7 @@ from integrator.store.schema_version import HEAD_REVISION
 from integrator.store.sealing import Sealer
 from integrator.store.tables import (
     api_tokens,
+    console_searches,
     engine_presence,
     events,
     grants,
@@ -680,6 +685,50 @@ async def test_migration_0024_gives_every_resend_of_before_it_its_family_root(
         ids["second"]: None,
         ids["r3"]: ids["second"],
     }
+
+
+async def test_migration_0026_keeps_searches_by_bsn_and_takes_ones_without(site: Site) -> None:
+    """A search by BSN kept before 0026 still opens after it, and a search without a BSN (its
+    hash null, which 0017's column refused) is kept and opens too."""
+    await migrate_to(site, "0025")
+    now = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    person = "0e260000-0000-4000-8000-000000000001"
+    anna = Identity(IdentityKind.PERSON, person, "person:anna@example.nl")
+    handle = "kept-before-0026"
+    async with raw_connection(site) as conn:
+        await conn.execute(
+            insert(people).values(
+                id=person,
+                email="anna@example.nl",
+                name="Anna",
+                status="active",
+                created_at=now,
+            )
+        )
+        await conn.execute(
+            insert(console_searches).values(
+                id=hashlib.sha256(handle.encode()).hexdigest(),
+                person_id=person,
+                kind="messages",
+                terms="{}",
+                bsn_hash="ab" * 32,
+                created_at=now,
+                expires_at=now + LASTS,
+            )
+        )
+        await conn.commit()
+
+    opened = await site.open()
+    try:
+        before = await kept_searches.kept(opened, anna, "messages", handle, now=now)
+        assert before.bsn_hash == "ab" * 32
+        made = await kept_searches.keep(opened, anna, "audit", {"action": "x"}, None, now=now)
+        found = await kept_searches.kept(opened, anna, "audit", made.handle, now=now)
+        assert (found.terms, found.bsn_hash) == ({"action": "x"}, None)
+    finally:
+        await opened.close()
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == HEAD_REVISION
 
 
 # -- a new SQLite store made from the head schema (integrator.store.sqlite_head) -------------

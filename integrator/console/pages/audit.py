@@ -6,14 +6,17 @@ read, ``reports.export`` for the CSV, whose export is audited by ``audit.export_
 patient is searched by BSN only in a POST body, never a URL; that search is itself audited
 (``patient_data.view``) as the API audits it, once, and kept (``console.kept``): the answer
 redirects to ``/audit?search=<handle>``, whose pages name the handle, never the BSN, and record
-nothing more. The BSN is never shown back. A destination
+nothing more. The BSN is never shown back. A search without a BSN is kept the same way (and
+records nothing): its terms are free text (an action, a target, a message id), and what a
+person types there (a patient's name, a birth date) is never put in an address; its pages and
+its CSV export name the handle. A destination
 that names nothing is refused beside its field (``audit.check_audit_destination``), as the API
 refuses it, never repeating what was typed.
 
-The terms' form posts too, so a BSN typed into a free-text term (actor, action, ...) never goes
-into an address, not even by the browser: the service refuses it (``audit.misplaced_terms``),
-and the page says so beside the field, shows the form again without it, and redirects nowhere.
-An address typed with one (``/audit?actor=<BSN>``) is refused the same way.
+The terms' form posts too, so a BSN typed into a free-text term (actor, action, ...) is never
+kept nor put in an address: the service refuses it (``audit.misplaced_terms``), and the page
+says so beside the field, shows the form again without it, and redirects nowhere. An address
+typed with one (``/audit?actor=<BSN>``) is refused the same way.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from integrator.audit import checked_audit_filter, export_audit
 from integrator.audit_reads import AuditPage, find_audit, page_kept_audit
 from integrator.console import kept
 from integrator.console.errors import BadInput, Forbidden
-from integrator.console.refusals import said
+from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
@@ -45,6 +48,11 @@ PAGE: Final = 100
 EXPORT_LIMIT: Final = 1000
 KIND: Final = "audit"
 TERMS: Final = ("actor", "action", "target", "message", "destination", "since", "until")
+CSV_BY_BSN: Final = Said(
+    "a search of the audit trail by BSN is not exported: search without the BSN to export "
+    "its entries",
+    "console.audit_csv_by_bsn",
+)
 
 Term = Annotated[str, Query(max_length=256)]
 FormTerm = Annotated[str, Form(max_length=256)]
@@ -108,12 +116,14 @@ def _listing(
     *,
     offset: int,
     handle: str = "",
+    by_bsn: bool = False,
 ) -> Response:
-    """A page of entries; a kept search by BSN is paged by its handle and exported by none
-    (the CSV export takes identifier terms only)."""
+    """A page of entries; a kept search is paged by its handle, and exported by it unless it
+    is by BSN (the export is not: ``audit_csv_export``)."""
     zone = engine_of(request).settings.zone
     query = {name: value for name, value in terms.items() if value}
     paged = {kept.FIELD: handle} if handle else query
+    csv = None if by_bsn else "/audit.csv?" + urlencode(paged)
     return page(
         request,
         visitor,
@@ -122,9 +132,10 @@ def _listing(
         problem=None,
         entries=[audit_view(e, zone) for e in found.entries],
         handle=handle,
+        by_bsn=by_bsn,
         offset=offset,
         more="/audit?" + urlencode({**paged, "offset": offset + PAGE}) if found.more else None,
-        csv=None if handle else "/audit.csv?" + urlencode(query),
+        csv=csv,
     )
 
 
@@ -142,6 +153,7 @@ def _refused(
         problem=(exc.field, said(exc, withheld=[bsn, *terms.values()], field=False)),
         entries=[],
         handle="",
+        by_bsn=False,
         offset=0,
         more=None,
         csv=None,
@@ -160,18 +172,23 @@ async def audit(
     offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,  # as the API's: a 422, never a 500
     search: kept.Handle = "",
 ) -> Response:
-    """Entries by identifier terms in the address; or a page of a kept search by BSN, which
-    records nothing more (it was recorded when it was made)."""
+    """Entries by terms in the address; or a page of a kept search: by BSN, which records
+    nothing more (it was recorded when it was made), or of its terms again."""
     engine = engine_of(request)
     scope = visitor.scope(P.AUDIT_READ)
+    handle = ""
     if search:
         made = await kept.kept_search(request, visitor, KIND, search, again="/audit")
         shown = {name: made.terms.get(name, "") for name in TERMS}
-        try:
-            found = await page_kept_audit(engine, scope, made, limit=PAGE, offset=offset)
-        except BadSearch as exc:  # a destination the person no longer sees
-            return _refused(request, visitor, shown, exc)
-        return _listing(request, visitor, shown, found, offset=offset, handle=made.handle)
+        if made.bsn_hash is not None:
+            try:
+                found = await page_kept_audit(engine, scope, made, limit=PAGE, offset=offset)
+            except BadSearch as exc:  # a destination the person no longer sees
+                return _refused(request, visitor, shown, exc)
+            return _listing(
+                request, visitor, shown, found, offset=offset, handle=made.handle, by_bsn=True
+            )
+        terms, handle = shown, made.handle
     try:
         found = await find_audit(
             engine,
@@ -185,7 +202,7 @@ async def audit(
         )
     except BadSearch as exc:
         return _refused(request, visitor, terms, exc)
-    return _listing(request, visitor, terms, found, offset=offset)
+    return _listing(request, visitor, terms, found, offset=offset, handle=handle)
 
 
 @router.post("/audit")
@@ -195,20 +212,23 @@ async def audit_by_patient(
     terms: FormTerms,
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
 ) -> Response:
-    """The search with a patient's BSN, which only ever travels in this body: made and
-    recorded once, kept, and shown by GET under its handle (Post/Redirect/Get). Without a
-    BSN: to the GET of its terms, once the trail's rules take each of them
-    (``checked_audit_filter``, as ``find_audit`` checks the GET's). A term refused (one that
-    holds a BSN, a name typed into who or a period) is the form again, the refusal beside it,
-    never a redirect with it: an address stays in the browser's history and a proxy's log."""
+    """Both search forms. With a patient's BSN, which only ever travels in this body: made
+    and recorded once, kept, and shown by GET under its handle (Post/Redirect/Get). Without
+    one: kept, once the trail's rules take each term (``checked_audit_filter``, as
+    ``find_audit`` checks the GET's), and shown by GET under its handle; nothing is recorded.
+    Never a redirect with a term in the address: the action, target and message id take any
+    text, and what was typed there would stay in the browser's history and a proxy's log. A
+    term refused (one that holds a BSN, a name typed into who or a period) is the form again,
+    the refusal beside it."""
     engine = engine_of(request)
     wanted = bsn.strip()
+    kept_terms = {name: value.strip() for name, value in terms.items() if value.strip()}
     if not wanted:
         try:
             await checked_audit_filter(engine, visitor.scope(P.AUDIT_READ), **_given(terms))
         except BadSearch as exc:
             return _refused(request, visitor, terms, exc)
-        return kept.to_listing("/audit", terms)
+        return await kept.keep_and_show(request, visitor, KIND, "/audit", kept_terms, None)
     try:
         found = await find_audit(
             engine,
@@ -222,7 +242,6 @@ async def audit_by_patient(
     except BadSearch as exc:
         return _refused(request, visitor, terms, exc, bsn)
     assert found.filter.bsn_hash is not None
-    kept_terms = {name: value.strip() for name, value in terms.items() if value.strip()}
     return await kept.keep_and_show(
         request, visitor, KIND, "/audit", kept_terms, found.filter.bsn_hash
     )
@@ -233,8 +252,16 @@ async def audit_csv_export(
     request: Request,
     visitor: Exporter,
     typed: QueryTerms,
+    search: kept.Handle = "",
 ) -> Response:
+    """The shown entries as CSV: a kept search named by its handle, or the terms in the
+    address. A search by BSN is not exported (``audit.export_audit`` records no BSN)."""
     engine = engine_of(request)
+    if search:
+        made = await kept.kept_search(request, visitor, KIND, search, again="/audit")
+        if made.bsn_hash is not None:
+            raise BadInput(CSV_BY_BSN)
+        typed = {name: made.terms.get(name, "") for name in TERMS}
     terms: dict[str, str | None] = {name: value or None for name, value in typed.items()}
     try:
         flt = await checked_audit_filter(engine, visitor.scope(P.REPORTS_EXPORT), **terms)

@@ -27,6 +27,7 @@ BSN, by which nothing is resent here).
 from __future__ import annotations
 
 from typing import Annotated, Any, Final
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -40,7 +41,9 @@ from deadletter import (
     TooManyMatches,
     checked_reason,
 )
+from integrator import kept_searches
 from integrator.access.permissions import Permission
+from integrator.console import kept
 from integrator.console.errors import BadInput, NotFound
 from integrator.console.once import (
     FIELD,
@@ -70,13 +73,18 @@ NAV: Final[list[NavItem]] = []
 Resender = Annotated[Visitor, Depends(needs(P.MESSAGES_RESEND))]
 Ids = Annotated[list[str], Form(max_length=RESENT_HERE)]
 Once = Annotated[str, Form(alias=FIELD, max_length=100)]
+Handle = Annotated[str, Form(alias=kept.FIELD, max_length=kept_searches.MAX_HANDLE)]
+"""The kept search the messages page showed (``console.kept``), for the way back to it."""
 ACTION: Final = "messages.resend"
 
 
 @router.post("/messages/resend/confirm")
-async def confirm(request: Request, visitor: Resender, terms: FormTerms) -> Response:
+async def confirm(
+    request: Request, visitor: Resender, terms: FormTerms, handle: Handle = ""
+) -> Response:
     """What resending the search's messages would do to each; nothing is sent yet. More than
-    ``RESENT_HERE``: the search page again, with how many it finds and why it stops there."""
+    ``RESENT_HERE``: the search page again, with how many it finds and why it stops there.
+    ``handle``: the kept search the page showed, which *Cancel* returns to."""
     engine = engine_of(request)
     if not terms:
         raise BadInput(
@@ -98,9 +106,11 @@ async def confirm(request: Request, visitor: Resender, terms: FormTerms) -> Resp
     except BadSearch as exc:  # names the term and the rule, never the value
         raise BadInput(said(exc, withheld=terms.values())) from None
     except TooManyMatches as exc:
-        return await search_page(request, visitor, terms, resend_refused=_too_many(exc.found))
+        return await search_page(
+            request, visitor, terms, resend_refused=_too_many(exc.found), handle=handle
+        )
     return await _confirmation(
-        request, visitor, terms, selection, await issue(engine, visitor, ACTION)
+        request, visitor, terms, selection, await issue(engine, visitor, ACTION), handle=handle
     )
 
 
@@ -122,9 +132,13 @@ async def _confirmation(
     selection: Selection,
     token: str,
     refused: Said | None = None,
+    *,
+    handle: str = "",
 ) -> Response:
     """The confirmation of ``selection``: the dry run per message, and the form with ``token``.
-    ``refused``: why its post did nothing, beside the reason (422), the selection kept."""
+    ``refused``: why its post did nothing, beside the reason (422), the selection kept.
+    ``handle``: the kept search it came from, which *Cancel* names instead of its terms (as
+    typed, they stay out of the address)."""
     engine = engine_of(request)
     seen = visitor.scope(P.MESSAGES_RESEND).destination_ids(engine.catalog)  # names only these
     counting = ResendRequest(reason="(counting only)", actor=visitor.actor)
@@ -133,7 +147,8 @@ async def _confirmation(
         planned = [r.to_json(seen) for r in made]
     except DeadLetterError as exc:
         raise BadInput(said(exc)) from None
-    query = query_of(terms)  # as the search page links its own search (identifiers only)
+    # As the search page links its own search: a kept one by its handle, else its terms.
+    query = urlencode({kept.FIELD: handle}) if handle else query_of(terms)
     return page(
         request,
         visitor,
@@ -145,6 +160,7 @@ async def _confirmation(
         going=sum(1 for p in planned if p["outcome"] == "would resend"),
         once=token,
         terms=terms,
+        handle=handle,
         back=f"/messages?{query}" if query else "/messages",
         refused=refused,
     )
@@ -159,6 +175,7 @@ async def resend(
     terms: FormTerms,
     named: Ids = [],  # noqa: B006 (FastAPI's way of an optional repeated form field)
     once_token: Once = "",
+    handle: Handle = "",
 ) -> Response:
     engine = engine_of(request)
 
@@ -193,7 +210,13 @@ async def resend(
         # The confirmation again, as it was, with its token (unused again) and the refusal.
         selection = (await chosen()).naming(named)
         return await _confirmation(
-            request, visitor, terms, selection, once_token, refused=said(exc, field=False)
+            request,
+            visitor,
+            terms,
+            selection,
+            once_token,
+            refused=said(exc, field=False),
+            handle=handle,
         )
 
 

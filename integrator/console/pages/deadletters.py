@@ -32,6 +32,12 @@ and the API's ``destination`` do; the dashboard's tile links to it). Both filter
 page's forms: a refusal of the selection itself ("nothing was selected") is the list again,
 with the filters it had and the error above its groups, not a page of its own.
 
+The filter form posts (``/deadletters/search``), and what was typed into it never reaches an
+address (a period field takes a date, and a birth date typed there would stay in the
+browser's history and a proxy's log): the filters are kept (``console.kept``) and the list
+shown by GET under ``?search=<handle>``, which its confirmation's *Cancel* names again. The
+GET still reads filters in its address, for the links the console builds (the dashboard's).
+
 The confirmation and the result say, per message, what a person recognises it by and why it
 died: its ZD number, destination, type, when it died and the reason as the list shows it
 (``presenters.dead_letter_facts``), beside the short id that links to the message. The result
@@ -66,6 +72,7 @@ from deadletter import (
     discard_each,
     select_dead_letters,
 )
+from integrator import kept_searches
 from integrator.access.permissions import Permission
 from integrator.clusters import cluster_of
 from integrator.console import kept
@@ -112,6 +119,10 @@ Moment = Annotated[str, Query(max_length=200)]
 FormMoment = Annotated[str, Form(max_length=200)]
 Term = Annotated[str, Query(max_length=200)]
 FormTerm = Annotated[str, Form(max_length=200)]
+FormHandle = Annotated[str, Form(max_length=kept_searches.MAX_HANDLE)]
+"""A kept search's handle, as the list's forms carry it for the confirmation's *Cancel*."""
+KIND: Final = "deadletters"
+FILTERS: Final = ("destination", "since", "until")
 
 
 NOTHING_SELECTED: Final = Said(
@@ -139,7 +150,14 @@ async def dead_letters(
     destination: Term = "",
     since: Moment = "",
     until: Moment = "",
+    search: kept.Handle = "",
 ) -> Response:
+    """The groups: of a kept search's filters (the form's), or of the filters in the address
+    (a link the console builds, an address typed by hand)."""
+    if search:
+        found = await kept.kept_search(request, visitor, KIND, search, again="/deadletters")
+        filters = {name: found.terms[name] for name in FILTERS if found.terms.get(name)}
+        return await _listing(request, visitor, filters, handle=found.handle)
     return await _listing(request, visitor, _filters(destination, since, until))
 
 
@@ -151,15 +169,15 @@ async def dead_letters_search(
     since: FormMoment = "",
     until: FormMoment = "",
 ) -> Response:
-    """The filter form, posted: its terms go to the GET's address only when the listing's
-    rules take each of them (``dead_letter_filter``, which the GET lists with) and none holds
-    a BSN: what was typed into a period field (a BSN, a name, a birth date) would stay in the
-    browser's history and a proxy's log. A term refused is the form again, the refusal beside
-    its field (``_listing`` says it, as for an address typed by hand), as on every search
-    page."""
+    """The filter form, posted: once the listing's rules take each term
+    (``dead_letter_filter``, which the GET lists with) and none holds a BSN, the filters are
+    kept and shown by GET under their handle, never put in the address: what was typed into a
+    period field (a birth date) would stay in the browser's history and a proxy's log. A term
+    refused is the form again, the refusal beside its field (``_listing`` says it, as for an
+    address typed by hand), as on every search page."""
     filters = _filters(destination, since, until)
     if not await _refuses(request, visitor, filters):
-        return kept.to_listing("/deadletters", filters)
+        return await kept.keep_and_show(request, visitor, KIND, "/deadletters", filters, None)
     return await _listing(request, visitor, filters)
 
 
@@ -182,12 +200,18 @@ async def _refuses(request: Request, visitor: Visitor, filters: dict[str, str]) 
 
 
 async def _listing(
-    request: Request, visitor: Visitor, filters: dict[str, str], refused: Said | None = None
+    request: Request,
+    visitor: Visitor,
+    filters: dict[str, str],
+    refused: Said | None = None,
+    *,
+    handle: str = "",
 ) -> Response:
     """The page with ``filters``; ``refused``: why a form posted from it did nothing, shown
-    above its groups (422), the filters kept, so the person acts again where they were. A
-    term that holds a BSN (an address typed by hand) is refused as that, before anything is
-    searched."""
+    above its groups (422), the filters kept, so the person acts again where they were.
+    ``handle``: the kept search whose filters these are, which the confirmation's *Cancel*
+    returns to. A term that holds a BSN (an address typed by hand) is refused as that, before
+    anything is searched."""
     engine = engine_of(request)
     scope = visitor.scope(P.MESSAGES_READ)
     destinations = sorted(scope.visible_catalog(engine.catalog).destinations)
@@ -220,6 +244,7 @@ async def _listing(
             period=without_bsn(_period(filters.get("since", ""), filters.get("until", ""))),
             destinations=destinations,
             problem=problem,
+            handle=handle,
         )
     # Cut off at SHOWN: how many match, to say so (the page never hides that it is partial).
     total = len(letters)
@@ -260,6 +285,7 @@ async def _listing(
         period=_period(filters.get("since", ""), filters.get("until", "")),
         destinations=destinations,
         problem=None if refused is None else ("ids", refused),
+        handle=handle,
     )
 
 
@@ -349,21 +375,22 @@ async def confirm(
     destination: FormTerm = "",
     since: FormMoment = "",
     until: FormMoment = "",
+    search: FormHandle = "",
 ) -> Response:
     """The count, and what would happen to each (a resend's dry run; a discard's resend chains
     and what stays open); nothing is done yet. The form carries a one-time token, so the
     confirmation acts once however often it is posted. Nothing ticked: the list again, with
-    its filters, saying so."""
+    its filters, saying so. ``search``: the handle of the kept search the list showed."""
     engine = engine_of(request)
     if not visitor.may_somewhere(ACTIONS[action]):
         raise Forbidden()
     filters = _filters(destination, since, until)
     if not ids:
-        return await _listing(request, visitor, filters, refused=NOTHING_SELECTED)
+        return await _listing(request, visitor, filters, refused=NOTHING_SELECTED, handle=search)
     # Read once, here: the resend selects by these moments, not by "2m" read again later.
     period = _fixed(engine, _period(since, until))
     token = await issue(engine, visitor, f"deadletters.{action}")
-    return await _confirmation(request, visitor, action, ids, filters, period, token)
+    return await _confirmation(request, visitor, action, ids, filters, period, token, handle=search)
 
 
 async def _confirmation(
@@ -375,10 +402,13 @@ async def _confirmation(
     period: dict[str, str],
     token: str,
     refused: Said | None = None,
+    *,
+    handle: str = "",
 ) -> Response:
     """The confirmation of the ticked ``ids`` within ``period`` (moments, as ``_fixed`` writes
     them), its form with ``token``; ``refused``: why its post did nothing, beside the reason
-    (422). ``filters``: the list it came from, for its *Cancel*."""
+    (422). ``filters``: the list it came from, for its *Cancel*, which names ``handle``
+    instead when the list was a kept search (its filters as typed stay out of the address)."""
     engine = engine_of(request)
     planned: list[dict[str, Any]] = []
     if action == "resend":
@@ -408,6 +438,7 @@ async def _confirmation(
         period=period,
         died=(died.since, died.until),
         filters=filters,
+        handle=handle,
         once=token,
         refused=refused,
     )
@@ -435,6 +466,7 @@ async def resend(
     list_destination: FormTerm = "",
     list_since: FormMoment = "",
     list_until: FormMoment = "",
+    list_search: FormHandle = "",
 ) -> Response:
     engine = engine_of(request)
     period = _period(since, until)  # the moments the confirmation read its period as
@@ -461,7 +493,7 @@ async def resend(
         back = _back(list_destination, list_since, list_until)
         refused = said(exc, field=False)
         return await _confirmation(
-            request, visitor, "resend", ids, back, period, once_token, refused
+            request, visitor, "resend", ids, back, period, once_token, refused, handle=list_search
         )
 
 
@@ -477,6 +509,7 @@ async def discard_letters(
     list_destination: FormTerm = "",
     list_since: FormMoment = "",
     list_until: FormMoment = "",
+    list_search: FormHandle = "",
 ) -> Response:
     """A discard takes the ticked ones with their chains wherever in time they died; the
     period only rides along, so a confirmation shown again is the one that was shown."""
@@ -497,7 +530,7 @@ async def discard_letters(
         refused = said(exc, field=False)
         period = _period(since, until)
         return await _confirmation(
-            request, visitor, "discard", ids, back, period, once_token, refused
+            request, visitor, "discard", ids, back, period, once_token, refused, handle=list_search
         )
 
 

@@ -6,11 +6,12 @@ same service as the API's ``GET /api/v1/events`` and ``POST /api/v1/events/searc
 ``events_routing.build_event_filter`` checks the terms (a refused one is shown beside its
 field, worded in the person's language, never echoing what was typed), and
 ``event_reads.find_events`` searches and audits a search by BSN (``events.search``). As on the
-messages page, the form posts for who may search by BSN, and a search by BSN is kept and shown
-by GET under a handle (``console.kept``), so the BSN never is in a URL; the listing itself
-holds identifiers only (``listed_event_view``). An event lies in the clusters of
-the destinations it has messages for: the search is narrowed to the person's, and an unrouted
-event (in no cluster) is found only by who holds the permission for all clusters.
+messages page, the form posts, and every search it makes (by BSN or not) is kept and shown by
+GET under a handle (``console.kept``), so neither the BSN nor a term as typed (a provider's free
+text) is ever in a URL; the listing itself holds identifiers only (``listed_event_view``). An
+event lies in the clusters of the destinations it has messages for: the search is narrowed to
+the person's, and an unrouted event (in no cluster) is found only by who holds the permission
+for all clusters.
 """
 
 from __future__ import annotations
@@ -117,11 +118,13 @@ async def _results(
     *,
     bsn: str | None = None,
     search: KeptSearch | None = None,
+    handle: str = "",
 ) -> tuple[Response | None, EventFilter | None]:
     """The page of identifier ``terms``, of a kept ``search`` by BSN, or of a search by
     ``bsn`` being made (the form's POST): then only a refused term makes a page (the form with
-    the refusal), and a search that was made gives its filter back, to be kept. A term that
-    holds a BSN (``misplaced_bsn``) is refused before anything is searched."""
+    the refusal), and a search that was made gives its filter back, to be kept. ``handle``:
+    the kept search without a BSN whose ``terms`` these are, which the pager names. A term
+    that holds a BSN (``misplaced_bsn``) is refused before anything is searched."""
     engine = engine_of(request)
     if (bsn is not None or search is not None) and not visitor.may_somewhere(P.PATIENT_DATA_READ):
         raise Forbidden()
@@ -174,7 +177,7 @@ async def _results(
                 build_event_filter(engine.settings, **alone)
             except EventsRefused as exc:
                 problems[name] = said(exc, withheld=[bsn, *terms.values()], field=False)
-    handle = search.handle if search is not None else ""
+    handle = search.handle if search is not None else handle
     return page(
         request,
         visitor,
@@ -183,6 +186,7 @@ async def _results(
         # Shown back to be mended, a term holding a BSN emptied (nor is a searched BSN ever).
         terms=without_bsn(terms),
         handle=handle,
+        by_bsn=search is not None,
         bsn_search=visitor.may_somewhere(P.PATIENT_DATA_READ),
         # An event's page shows the patient (patient_data.read): without it, no link to a 403.
         may_open_event=visitor.may_somewhere(P.PATIENT_DATA_READ),
@@ -205,11 +209,15 @@ async def events(
     offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
     search: kept.Handle = "",
 ) -> Response:
-    """A search by identifier terms (in the address), or a page of a kept search by BSN."""
+    """A page of a kept search (by BSN, or of its terms again), or a search by identifier
+    terms in the address."""
     found = (
         await kept.kept_search(request, visitor, KIND, search, again="/events") if search else None
     )
-    shown, _ = await _results(request, visitor, terms, offset, search=found)
+    if found is not None and found.bsn_hash is None:
+        shown, _ = await _results(request, visitor, found.terms, offset, handle=found.handle)
+    else:
+        shown, _ = await _results(request, visitor, terms, offset, search=found)
     assert shown is not None
     return shown
 
@@ -221,15 +229,15 @@ async def search(
     terms: FormTerms,
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
 ) -> Response:
-    """The form of who may search by BSN. Without one: to the GET of its terms, once the
-    search's rules take each of them (``_event_filter``, the GET's own). With one: the search
-    is made (and recorded) once, kept, and shown by GET under its handle. A term refused (a
-    BSN in another term, a name typed into the ZD number) is the form again, the refusal
-    beside it, never a redirect with it: an address stays in the browser's history and a
-    proxy's log."""
+    """The search form. Without a BSN: kept, once the search's rules take each term
+    (``_event_filter``, the GET's own), and shown by GET under its handle; nothing is
+    recorded. With one: the search is made (and recorded) once, kept, and shown by GET under
+    its handle. Never a redirect with a term in the address (a provider is free text), where
+    it would stay in the browser's history and a proxy's log. A term refused (a BSN in another
+    term, a name typed into the ZD number) is the form again, the refusal beside it."""
     wanted = bsn.strip()
     if not wanted and not _refuses(engine_of(request).settings, terms):
-        return kept.to_listing("/events", terms)
+        return await kept.keep_and_show(request, visitor, KIND, "/events", terms, None)
     shown, made = await _results(request, visitor, terms, 0, bsn=wanted or None)
     if shown is not None:
         return shown

@@ -3,10 +3,12 @@ who may read patient data, by the patient's BSN.
 
 The same service as the API's ``GET /api/v1/messages`` and ``POST /api/v1/messages/search``
 (``message_service.find_messages``), which narrows to the person's clusters and audits a search
-by BSN as a view of patient data. A search by identifiers is a GET with its terms in the
-address. The BSN travels in a form body only: the form posts for who may use it, and a search
-by BSN is made (audited) once, kept, and shown by GET under a handle (``console.kept``), so
-its pages, Back, a reload and its export never hold the BSN nor search it again.
+by BSN as a view of patient data. The form posts, and what was typed into it never reaches an
+address: the search is kept and shown by GET under a handle (``console.kept``), so its pages,
+Back, a reload and its export name the handle. A search by BSN (the BSN travels in a form body
+only) is made (audited) once, and its pages never search it again; one without a BSN records
+nothing, and its pages search its terms again. A GET with the terms in its address (a saved
+search's link, a link the console builds, an address typed by hand) still searches them.
 
 A search by status ``sending`` says on the page why it finds nothing (``search.status_note``),
 as the CLI and the API say it.
@@ -14,7 +16,7 @@ as the CLI and the API say it.
 The page also keeps the person's saved searches (``integrator.saved_searches``: identifier
 terms only, so running one is a link) and, for who may export (``reports.export``), the CSV of
 ``integrator messages list --csv`` (``exports.export_messages``, audited): a link with the
-identifier terms, or with the kept search's handle.
+kept search's handle, or with the identifier terms of a search in the address.
 """
 
 from __future__ import annotations
@@ -167,6 +169,7 @@ async def _results(
     offset: int,
     *,
     search: KeptSearch | None = None,
+    handle: str = "",
     problem: tuple[str, Said] | None = None,
     save_problem: saved_searches.SavedSearchRefused | None = None,
     save_name: str = "",
@@ -174,9 +177,10 @@ async def _results(
 ) -> Response:
     """The page: a search by identifier ``terms``, a page of a kept ``search`` by BSN (whose
     terms are its own), or, with ``problem`` (the field and its refusal), the form with a
-    search's refusal. A term that holds a BSN is refused before anything is searched, and
-    the form is shown without it. With ``resend_refused``: the search's results, and why
-    resending them was refused."""
+    search's refusal. ``handle``: the kept search without a BSN whose ``terms`` these are,
+    which its links name instead of them. A term that holds a BSN is refused before anything
+    is searched, and the form is shown without it. With ``resend_refused``: the search's
+    results, and why resending them was refused."""
     engine = engine_of(request)
     if search is None and problem is None and (pasted := misplaced_bsn(terms)) is not None:
         problem, terms = _beside(pasted), _terms(without_bsn(terms))  # never shown back
@@ -229,7 +233,7 @@ async def _results(
     problems = dict([problem]) if problem is not None else {}
     if problem is not None:
         problems |= _others_refused(engine.settings, terms, problem[0])
-    handle = search.handle if search is not None else ""
+    handle = search.handle if search is not None else handle
     return page(
         request,
         visitor,
@@ -250,11 +254,12 @@ async def _results(
         and visitor.may_somewhere(P.MESSAGES_RESEND),
         resend_limit=RESENT_HERE,
         resend_refused=resend_refused,
-        # The export and the pager name a search by BSN by its handle, never by the BSN.
+        # The export and the pager name a kept search by its handle, never by what was typed.
         export_query=urlencode({kept.FIELD: handle}) if handle else saved_searches.query_of(terms),
         export_limit=EXPORT_LIMIT,
         terms=terms,
         handle=handle,
+        by_bsn=search is not None,
         bsn_search=visitor.may_somewhere(P.PATIENT_DATA_READ),
         rows=rows[:PAGE_SIZE],
         more=len(rows) > PAGE_SIZE,
@@ -274,11 +279,17 @@ async def _results(
 
 
 async def search_page(
-    request: Request, visitor: Visitor, terms: dict[str, str], *, resend_refused: Said
+    request: Request,
+    visitor: Visitor,
+    terms: dict[str, str],
+    *,
+    resend_refused: Said,
+    handle: str = "",
 ) -> Response:
     """The search of identifier ``terms`` (its first page) with why resending what it finds
-    was refused (``pages.batch_resend``), so the person narrows it where they searched."""
-    return await _results(request, visitor, terms, 0, resend_refused=resend_refused)
+    was refused (``pages.batch_resend``), so the person narrows it where they searched;
+    ``handle``: the kept search they are, which its links name."""
+    return await _results(request, visitor, terms, 0, resend_refused=resend_refused, handle=handle)
 
 
 @router.get("/messages")
@@ -289,12 +300,13 @@ async def messages(
     offset: PageOffset = 0,
     search: kept.Handle = "",
 ) -> Response:
-    """A search by identifier terms (in the address), or a page of a kept search by BSN."""
-    found = (
-        await kept.kept_search(request, visitor, KIND, search, again="/messages")
-        if search
-        else None
-    )
+    """A page of a kept search (by BSN, or of its terms again), or a search by identifier
+    terms in the address."""
+    if not search:
+        return await _results(request, visitor, terms, offset)
+    found = await kept.kept_search(request, visitor, KIND, search, again="/messages")
+    if found.bsn_hash is None:
+        return await _results(request, visitor, found.terms, offset, handle=found.handle)
     return await _results(request, visitor, terms, offset, search=found)
 
 
@@ -305,12 +317,12 @@ async def search(
     terms: FormTerms,
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
 ) -> Response:
-    """The form of who may search by BSN. Without one: to the GET of its terms, once the
-    search's own rules take each of them (``checked_filter``, as ``find_messages`` checks the
-    GET's). With one: the search is made (and recorded) once, kept, and shown by GET under its
-    handle. A term refused (a BSN in another term first) is the form again, the refusal beside
-    it, never a redirect: a name or a birth date typed into the ZD number would otherwise be
-    in the address, the browser's history and a proxy's log before the GET refused it."""
+    """The search form. Without a BSN: kept, once the search's own rules take each term
+    (``checked_filter``, as ``find_messages`` checks the GET's), and shown by GET under its
+    handle; nothing is recorded. With one: the search is made (and recorded) once, kept, and
+    shown by GET under its handle. Never a redirect with a term in the address, where it would
+    stay in the browser's history and a proxy's log. A term refused (a BSN in another term
+    first) is the form again, the refusal beside it."""
     if misplaced_bsn(terms) is not None:
         return await _results(request, visitor, terms, 0)  # refuses it, beside its field
     engine = engine_of(request)
@@ -320,7 +332,7 @@ async def search(
             await checked_filter(engine, visitor.scope(P.MESSAGES_READ), MessageTerms(**terms))
         except BadSearch as exc:
             return await _results(request, visitor, terms, 0, problem=_beside(exc, terms.values()))
-        return kept.to_listing("/messages", terms)
+        return await kept.keep_and_show(request, visitor, KIND, "/messages", terms, None)
     if not visitor.may_somewhere(P.PATIENT_DATA_READ):
         raise Forbidden()
     scope = visitor.scope(P.PATIENT_DATA_READ)  # a view of patient data: within those clusters
@@ -431,12 +443,12 @@ async def export_csv(
     terms: QueryTerms,
     search: kept.Handle = "",
 ) -> Response:
-    """The shown search's messages as CSV: by identifier terms, or a kept search by BSN named
-    by its handle (a BSN itself in this address is refused for every page,
+    """The shown search's messages as CSV: a kept search named by its handle, or identifier
+    terms in the address (a BSN itself in this address is refused for every page,
     ``visitor.refuse_patient_data_in_address``). Each export is recorded as made."""
-    found = (
-        await kept.kept_search(request, visitor, KIND, search, again="/messages")
-        if search
-        else None
-    )
+    if not search:
+        return await _export(request, visitor, terms, None)
+    found = await kept.kept_search(request, visitor, KIND, search, again="/messages")
+    if found.bsn_hash is None:  # its terms, exported as they were shown
+        return await _export(request, visitor, found.terms, None)
     return await _export(request, visitor, terms, found)

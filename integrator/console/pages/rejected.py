@@ -16,16 +16,16 @@ it, and the service records the view (``patient_data.view``, view ``rejected``, 
 their address) before the body is rendered. Nothing about the body is ever in a URL.
 
 The listing takes the terms of ``integrator rejected list`` (a period, a source, a ZD number, a
-provider) in a form that posts (``/rejected/search``) and is redirected to their GET once the
-listing's rules take each of them (a refused one is said in the form's answer, never put in an
-address): they are then no patient data, so the address may hold them, and the dashboard links
-to ``/rejected?since=24h`` and an empty message search by ZD number to
+provider) in a form that posts (``/rejected/search``): once the listing's rules take each of
+them (a refused one is said in the form's answer), the search is kept and shown by GET under a
+handle (``console.kept``), so nothing typed (a provider is free text) is ever in an address.
+The GET still reads terms in its address, for the links the console builds from what it shows:
+the dashboard links to ``/rejected?since=24h`` and an empty message search by ZD number to
 ``/rejected?zd_number=…``. For who may read patient data for all clusters the form also takes a
-BSN, as the message search does: a search by BSN is kept and
-shown by GET under a handle (``console.kept``), so the BSN never is in an address; the service
-records that search as their view, once, before the rows are shown. The service
-reads and refuses the terms (``find_rejected``), and a term it refuses is said beside its
-field, without what was typed; the page says how many match in all.
+BSN, as the message search does: the service records that search as their view, once, before
+the rows are shown, and its pages record nothing more. The service reads and refuses the terms
+(``find_rejected``), and a term it refuses is said beside its field, without what was typed;
+the page says how many match in all.
 """
 
 from __future__ import annotations
@@ -181,11 +181,14 @@ async def _listing(
     *,
     bsn: str | None = None,
     search: KeptSearch | None = None,
+    handle: str = "",
 ) -> Response:
     """The newest rejected input the terms (a kept search's, with its BSN's hash) take, and
     how many they take in all. A search by ``bsn`` being made (the form's POST) is kept and
     shown by GET; only a refused term makes a page then (the form, the BSN not shown back).
-    A term that holds a BSN (``misplaced_bsn``) is refused before anything is searched."""
+    ``handle``: the kept search without a BSN whose ``terms`` these are, which each piece's
+    way back names. A term that holds a BSN (``misplaced_bsn``) is refused before anything is
+    searched."""
     engine = engine_of(request)
     if search is not None:
         terms = {name: search.terms.get(name, "") for name in TERM_NAMES}
@@ -198,7 +201,8 @@ async def _listing(
         "sources": SOURCES,
         "shown": SHOWN,
         "bsn_search": may_read_body(visitor.signed_in),
-        "handle": search.handle if search is not None else "",
+        "handle": search.handle if search is not None else handle,
+        "by_bsn": search is not None,
     }
     if pasted is not None:
         if not may_list(visitor.signed_in):  # who may not list is told that first, as always
@@ -207,7 +211,7 @@ async def _listing(
         shown["terms"] = without_bsn(terms)  # the form again, without it
         return page(**shown, status=422, problem=problem, rows=[], total=None)
     # Each piece's link carries this listing's query, for its way back (``BACK``).
-    query = {kept.FIELD: search.handle} if search is not None else terms
+    query = {kept.FIELD: shown["handle"]} if shown["handle"] else terms
     shown["opened"] = _carrying(kept.listing_query(query))
     try:
         if search is not None:
@@ -252,9 +256,13 @@ async def rejected_list(
     search: kept.Handle = "",
 ) -> Response:
     """The newest rejected input the terms take: when, from where and whom, its ZD number, its
-    size and the rules it broke, and how many they take in all; or a kept search by BSN."""
+    size and the rules it broke, and how many they take in all; or a kept search (by BSN, or
+    of its terms again)."""
     if search:
         found = await kept.kept_search(request, visitor, KIND, search, again="/rejected")
+        if found.bsn_hash is None:
+            shown = {name: found.terms.get(name, "") for name in TERM_NAMES}
+            return await _listing(request, visitor, shown, handle=found.handle)
         return await _listing(request, visitor, {}, search=found)
     terms = {
         "since": since,
@@ -277,12 +285,13 @@ async def rejected_search(
     provider: FormTerm = "",
     bsn: Annotated[str, Form()] = "",  # unbounded: a refusal of FastAPI's would echo it
 ) -> Response:
-    """The form that can hold a BSN, which travels in this body only. Without one: to the
-    GET of its terms, once the listing's rules take each of them (``_refuses``). With one (the
-    service needs patient data for all clusters for it, and records the search): made once,
-    kept, and shown by GET under its handle. A term refused (a BSN in another term, a name
-    typed into the ZD number) is the form again, the refusal beside it, never a redirect
-    with it: an address stays in the browser's history and a proxy's log."""
+    """The search form, which can hold a BSN (it travels in this body only). Without one:
+    kept, once the listing's rules take each term (``_refuses``), and shown by GET under its
+    handle; nothing is recorded. With one (the service needs patient data for all clusters for
+    it, and records the search): made once, kept, and shown by GET under its handle. Never a
+    redirect with a term in the address (a provider is free text), where it would stay in the
+    browser's history and a proxy's log. A term refused (a BSN in another term, a name typed
+    into the ZD number) is the form again, the refusal beside it."""
     terms = {
         "since": since,
         "until": until,
@@ -292,7 +301,8 @@ async def rejected_search(
     }
     wanted = bsn.strip()
     if not wanted and not _refuses(engine_of(request), terms):
-        return kept.to_listing("/rejected", terms)
+        given = {name: value.strip() for name, value in terms.items() if value.strip()}
+        return await kept.keep_and_show(request, visitor, KIND, "/rejected", given, None)
     return await _listing(request, visitor, terms, bsn=wanted or None)
 
 
