@@ -107,7 +107,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0025"
+    assert revision == head_revision() == "0026"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -466,7 +466,7 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0025"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0026"
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
 
