@@ -11,7 +11,7 @@ so that commands looking for it elsewhere refuse instead of writing behind its b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import date, datetime
 
 from destinations.config import DestinationConfig
@@ -40,7 +40,7 @@ from integrator.logging import get_logger
 from integrator.metrics import Metrics
 from integrator.operators import DestinationAdmin, stranded_said
 from integrator.presence import Presence, http_address, transport_of
-from integrator.recorder import AttemptRecorder
+from integrator.recorder import CANCEL_GRACE_S, AttemptRecorder
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
 from integrator.store import PENDING_STATUSES, Store
@@ -57,12 +57,22 @@ from integrator.watcher import DirectoryWatcher
 
 log = get_logger("integrator.engine")
 
+STORE_STEP_ON_STOP_S = 2.0
+"""How long a stop waits for each other step that needs the store (the engine's presence, the
+jobs marked interrupted, the store closed) before it goes on without it."""
+
 RECORD_ON_STOP_S = 5.0
 """How long a stop waits for the store to record the attempts made (``AttemptRecorder.close``):
 long enough for a store that is only slow, short enough that the stop, after the attempts on
 the wire (at most ``connect_timeout`` + 2 × ``ack_timeout``), ends within the supervisor's
-patience (``TimeoutStopSec=90`` in the systemd unit, 80 s in compose.yaml) and can still name
-what it could not record."""
+patience (``TimeoutStopSec`` in the systemd unit, ``stop_grace_period`` in compose.yaml: both
+allow ``STORE_WAITS_ON_STOP_S`` beyond the longest attempt) and can still name what it could
+not record."""
+
+STORE_WAITS_ON_STOP_S = 4 * STORE_STEP_ON_STOP_S + RECORD_ON_STOP_S + CANCEL_GRACE_S
+"""The most a stop waits for a store that does not answer, besides the attempt on the wire: its
+four bounded steps (presence, jobs, the unrouted count, closing; the daily prune's is one only
+while a prune runs) and the recording of attempts with the write it cancels: 14 s."""
 
 
 class Engine:
@@ -281,14 +291,18 @@ class Engine:
 
     async def stop(self, *, graceful: bool = False) -> None:
         """Stop; ``graceful`` (SIGTERM) lets attempts on the wire finish and be recorded."""
+        # The steps that write to the store are each bounded (``_on_stop``): in an outage of
+        # the store, one waiting for it without end would hold the stop until the supervisor's
+        # kill, and the unrecorded attempts would go unnamed (``AttemptRecorder.close``).
         if self._presence is not None:
-            await self._presence.stop()  # first: it takes no more work from the CLI
+            await _on_stop(self._presence.stop(), "engine presence")  # first: no more CLI work
             self._presence = None
         if self._daily_prune is not None:
-            await self._daily_prune.stop()
+            await _on_stop(self._daily_prune.stop(), "daily prune")
             self._daily_prune = None
         if self._store is not None:
-            await self.jobs.stop()  # marked interrupted while the store is still open
+            # Marked interrupted while the store is still open.
+            await _on_stop(self.jobs.stop(), "jobs")
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
@@ -297,7 +311,7 @@ class Engine:
             self._amqp_intake = None
         await asyncio.gather(*(r.stop(graceful=graceful) for r in self._runners.values()))
         self._runners.clear()
-        await self.unrouted.stop()
+        await _on_stop(self.unrouted.stop(), "unrouted events count")
         if self._recorder is not None:
             self.unrecorded_at_stop = await self._recorder.close(within=RECORD_ON_STOP_S)
         if self._leader is not None:
@@ -306,7 +320,7 @@ class Engine:
         if self._transport is not None:
             await self._transport.close()
         if self._store is not None:
-            await self._store.close()
+            await _on_stop(self._store.close(), "store")
         self._store = self._transport = self._intake = self._recorder = None
         self._access = None
         log.info("engine stopped")
@@ -729,3 +743,17 @@ def _log_refusals(catalog: Catalog, before: Catalog) -> None:
 def _said(broken: Broken) -> tuple[str, ...]:
     """A refusal as its problems read, to tell a new refusal from the one already logged."""
     return tuple(str(problem) for problem in broken.problems)
+
+
+async def _on_stop(step: Awaitable[None], what: str) -> None:
+    """Run a step of the stop for at most ``STORE_STEP_ON_STOP_S``; past that, go on without
+    it (cancelled, not awaited: a store that never answers would not let it end). Each step
+    leaves nothing the next start cannot mend: a presence row left behind is a crashed
+    engine's, a job left running is marked interrupted then."""
+    task = asyncio.ensure_future(step)
+    await asyncio.wait({task}, timeout=STORE_STEP_ON_STOP_S)
+    if task.done():
+        task.result()
+        return
+    task.cancel()
+    log.warning("stopping: gave up waiting for the store", step=what, after_s=STORE_STEP_ON_STOP_S)

@@ -8,12 +8,14 @@ Crash safety: an attempt not yet committed when the process dies is simply sent 
 restart, with the same MSH-10, so the receiver can recognise it. ``drain`` is awaited by anyone
 who needs to read back what was just delivered.
 
-While the store does not take attempts (it is down, read-only, locked), each delivered message
-that is not recorded is one the next start sends again, and nothing but the receiver knows of
-its first delivery. So delivery waits (``writable``) before it takes another message once a
-write has failed, until one succeeds: an outage leaves about one unrecorded attempt per worker,
-not every message the workers could send meanwhile (a 30 s PostgreSQL outage left 11 delivered
-and unrecorded, then sent again). And a stop waits for the store a bounded time
+While the store does not take attempts (it is down, read-only, locked, or hangs), each delivered
+message that is not recorded is one the next start sends again, and nothing but the receiver
+knows of its first delivery. So delivery waits (``writable``) before it takes another message
+once a write has failed, or has not ended within ``STALLED_AFTER_S``, until one succeeds: an
+outage leaves what delivery sends in that half second, not every message the workers could send
+meanwhile (a 30 s PostgreSQL outage left 11 delivered and unrecorded; a SQLite lock, whose
+writes fail only after the 15 s busy timeout, 54 of 60; a PostgreSQL that answers nothing, whose
+writes never fail, 256 in 20 s). And a stop waits for the store a bounded time
 (``close(within=)``), then names what it could not record (message ids only) instead of
 waiting until the supervisor kills the process, which would lose the list too.
 """
@@ -31,6 +33,13 @@ log = get_logger("integrator.recorder")
 
 BATCH_LIMIT = 500
 RETRY_DELAY = 1.0
+STALLED_AFTER_S = 0.5
+"""A write of attempts not done by then closes delivery's gate as a failed one does. A commit
+takes milliseconds; one that waits this long waits for a lock or a store that does not answer,
+and may wait 15 s (SQLite's busy timeout) or for ever (PostgreSQL behind a partition)."""
+CANCEL_GRACE_S = 1.0
+"""How long a stop waits for the write it cancels to end (SQLite's writer finishes a
+transaction it began; a hung PostgreSQL may never let it), before it goes on without it."""
 LISTED_AT_MOST = 1000
 """How many unrecorded message ids a stop lists in its log line; the count is always whole."""
 
@@ -84,8 +93,10 @@ class AttemptRecorder:
         recorded because the store did not take them ``within`` seconds (none without a bound,
         which waits as long as it takes). Their messages go out again at the next start, under
         the same MSH-10; they are logged, by message id, at ``error``."""
-        if self._task is None:
+        task = self._task
+        if task is None:
             return []
+        self._task = None
         try:
             await asyncio.wait_for(self.drain(), within)
             left: list[AttemptResult] = []
@@ -94,15 +105,21 @@ class AttemptRecorder:
             while not self._queue.empty():
                 left.append(self._queue.get_nowait())
                 self._queue.task_done()
-        self._task.cancel()
-        with suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        task.cancel()
+        # Not awaited whole: a write the store never answers would hold the stop for ever.
+        await asyncio.wait({task}, timeout=CANCEL_GRACE_S)
+        if task.done():
+            with suppress(asyncio.CancelledError):
+                task.result()
         unrecorded = list(dict.fromkeys(r.message_id for r in left))
         if unrecorded:
+            # "Not known to be": the batch under way when the stop gave up may still commit
+            # (SQLite's writer ends a transaction it began), so it may be sent twice needlessly
+            # but is never taken for recorded when it is not.
             log.error(
-                "delivery attempts not recorded: the store did not take them before the stop; "
-                "these messages will be sent again at the next start, under the same MSH-10",
+                "delivery attempts not recorded (or not known to be): the store did not take "
+                "them before the stop; these messages will be sent again at the next start, "
+                "under the same MSH-10",
                 attempts=len(left),
                 messages=len(unrecorded),
                 message_ids=unrecorded[:LISTED_AT_MOST],
@@ -142,16 +159,21 @@ class AttemptRecorder:
             )
             for r in batch
         ]
+        loop = asyncio.get_running_loop()
         while True:
+            stalled = loop.call_later(STALLED_AFTER_S, self._stalled)
             try:
                 await self._store.record_attempts(rows)
+                stalled.cancel()
                 if not self._writable.is_set():
                     log.info("recording attempts again", attempts=len(rows))
                     self._writable.set()
                 return
             except asyncio.CancelledError:
+                stalled.cancel()
                 raise
             except Exception as exc:  # the store is down: keep the batch and try again
+                stalled.cancel()
                 self._writable.clear()  # and delivery takes no new message meanwhile
                 log.error(
                     "recording attempts failed; retrying; delivery waits",
@@ -159,3 +181,13 @@ class AttemptRecorder:
                     attempts=len(rows) + self._queue.qsize(),
                 )
                 await asyncio.sleep(RETRY_DELAY)
+
+    def _stalled(self) -> None:
+        """The write under way has waited ``STALLED_AFTER_S``: delivery waits for it."""
+        if self._writable.is_set():
+            self._writable.clear()
+            log.warning(
+                "recording attempts is slow; delivery waits",
+                after_s=STALLED_AFTER_S,
+                attempts=len(self._writing) + self._queue.qsize(),
+            )

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from destinations.config import destination_from_mapping
+from integrator.engine import STORE_WAITS_ON_STOP_S
 from integrator.settings import Settings
 from tests.deploy.test_dockerfile import env_of, instructions
 
@@ -70,7 +71,7 @@ def test_the_engines_get_enough_time_to_finish_an_attempt_when_stopped(
     defaults = destination_from_mapping(
         yaml.safe_load(compose["configs"]["ziekenhuis-noord"]["content"]), source="compose"
     )
-    needed = defaults.connect_timeout + 2 * defaults.ack_timeout
+    needed = defaults.connect_timeout + 2 * defaults.ack_timeout + STORE_WAITS_ON_STOP_S
     for name in ENGINES:
         engine = compose["services"][name]
         assert engine["stop_signal"] == "SIGTERM"
