@@ -53,7 +53,7 @@ class AttemptRecorder:
         self._handed_in = 0
         self._written = 0
         self._advanced = asyncio.Event()
-        self._writable = asyncio.Event()  # cleared from a failed write until one succeeds
+        self._writable = asyncio.Event()  # cleared from a failed or stalled write until one ends
         self._writable.set()
         self._writing: list[AttemptResult] = []  # the batch being written, for ``close``
 
@@ -76,12 +76,13 @@ class AttemptRecorder:
             await self._advanced.wait()
 
     def is_open(self) -> bool:
-        """Whether the last write succeeded (``delivery.RecordingGate``)."""
+        """Whether the store takes attempts: no write failed since the last that succeeded, and
+        none has waited past ``STALLED_AFTER_S`` (``delivery.RecordingGate``)."""
         return self._writable.is_set()
 
     async def writable(self) -> None:
-        """Return at once while the store takes attempts; after a write failed, once one
-        succeeds again. Delivery awaits it before it takes the next message."""
+        """Return at once while the store takes attempts; after a write failed or stalled, once
+        one succeeds. Delivery awaits it before it takes the next message."""
         if not self._writable.is_set():
             await self._writable.wait()
 
