@@ -270,10 +270,12 @@ def refuse_disagreeing(
 
 
 class EngineLacksKey(IntegratorError):
-    """A running engine does not have the data key the store is about to be sealed with.
+    """A running engine does not seal with the data key the store is about to be sealed with.
 
-    Sealing anyway would leave it unable to open what it must send, resend or show (its reads
-    of those values fail until it is restarted with the key), so the rotation is refused.
+    Sealing anyway would leave one without the key unable to open what it must send, resend or
+    show (its reads of those values fail until it is restarted with the key), so the rotation
+    is refused. One that has the key but not first goes on sealing new values with its own
+    first key: the rotation would then retire a key that still seals, so it is refused too.
     """
 
     exit_code = 2
@@ -282,25 +284,43 @@ class EngineLacksKey(IntegratorError):
         listed = "; ".join(_who(engine, now) for engine in engines)
         super().__init__(
             f"{len(engines)} running engine(s) on this store do not have data key {kid!r} "
-            f"({listed}): restart each with {kid} first in INTEGRATOR_DATA_KEYS, keeping the "
-            "older keys after it, then rotate; nothing was sealed"
+            f"first, so they do not seal with it ({listed}): restart each with {kid} first in "
+            "INTEGRATOR_DATA_KEYS, keeping the older keys after it, then rotate; nothing was "
+            "sealed"
         )
         self.engines = tuple(engines)
 
 
+def seals_with(engine: EnginePresence, kid: str) -> bool | None:
+    """Whether ``engine`` seals new values with data key ``kid``: its first recorded key is
+    ``kid``; None when it did not record its keys. An engine that has ``kid`` only after
+    another key seals with that other one: the presence row keeps the ids in the order of
+    its setting, the sealing key first."""
+    kids = engine.key_ids
+    if kids is None:
+        return None
+    return bool(kids) and kids[0] == kid
+
+
+async def engines_not_sealing_with(store: Store, kid: str) -> list[EnginePresence]:
+    """The running engines that recorded their keys and do not seal with ``kid`` (without it,
+    or with another key first): what keeps ``keys rotate`` from retiring the other keys."""
+    return [e for e in await running_engines(store) if seals_with(e, kid) is False]
+
+
 async def engines_unsure_of_key(store: Store, kid: str) -> list[EnginePresence]:
-    """Raise ``EngineLacksKey`` when a fresh engine runs without data key ``kid``; return the
-    fresh engines that did not say which keys they have (started by a version from before
-    that was recorded), for the caller to warn about.
+    """Raise ``EngineLacksKey`` when a fresh engine runs without data key ``kid`` as its first
+    (sealing) key; return the fresh engines that did not say which keys they have (started by a
+    version from before that was recorded), for the caller to warn about.
     """
     now = _now()
     lacking: list[EnginePresence] = []
     unknown: list[EnginePresence] = []
     for engine in await running_engines(store):
-        kids = engine.key_ids
-        if kids is None:
+        sealing = seals_with(engine, kid)
+        if sealing is None:
             unknown.append(engine)
-        elif kid not in kids:
+        elif not sealing:
             lacking.append(engine)
     if lacking:
         raise EngineLacksKey(kid, lacking, now=now)

@@ -129,7 +129,11 @@ def keys_rotate(
     Refused (exit 2, also with --dry-run) while an engine runs on the store without that key.
     """
     from integrator.interruptions import Interruptions
-    from integrator.presence import describe_engine, engines_unsure_of_key
+    from integrator.presence import (
+        describe_engine,
+        engines_not_sealing_with,
+        engines_unsure_of_key,
+    )
     from integrator.store import Store, keycheck
     from integrator.store.rotation import RotationReport
 
@@ -177,6 +181,7 @@ def keys_rotate(
                 progress=step,
                 planned=planned,
                 stop=lambda: interruptions.stopped,
+                holders=lambda: engines_not_sealing_with(store, current),
             )
 
     if dry_run:
@@ -201,6 +206,7 @@ def keys_rotate(
         "resealed": report.resealed,
         "left": report.skipped,
         "retired": list(report.retired),
+        "kept_for": [describe_engine(engine) for engine in report.kept_for],
     }
     if as_json:
         print_json(view)
@@ -215,6 +221,16 @@ def keys_rotate(
                 f"({keycheck.RETIRED_KEYS_DOCS})",
                 soft_wrap=True,
             )
+    if report.kept_for:
+        listed = "; ".join(describe_engine(engine) for engine in report.kept_for)
+        fail(
+            f"no older key was retired: {len(report.kept_for)} running engine(s) (started "
+            f"during the rotation?) do not have {report.to_kid} first in {keycheck.SETTING}, "
+            f"so they still seal new values with another key ({listed}): restart each with "
+            f"{report.to_kid} first, keeping the older keys after it, then run keys rotate "
+            "again",
+            2,
+        )
     if report.skipped:
         fail(
             f"{report.skipped} value(s) are not sealed with {report.to_kid} yet: written or "

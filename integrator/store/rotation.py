@@ -11,7 +11,11 @@ command's signals), a run ends after the batch under way and audits ``phase: sto
 what it did, so the trail does not end on a ``start`` that never finished.
 
 When nothing is left under another key, the other registered keys are marked retired
-(``integrator.store.keycheck``): from then on the store opens without them.
+(``integrator.store.keycheck``): from then on the store opens without them. Not while a running
+engine still seals with another key (``holders``, asked just before retiring): the check of the
+engines at the start of the command does not cover one started during the run, and retiring a
+key that still seals new values would make the store refuse those values' key at the next open
+while they are there.
 
 A payload emptied by retention (``pruned_at`` set, the value ``PRUNED_MESSAGE_PAYLOAD`` or
 ``PRUNED_EVENT_PAYLOAD``) is left as it is, plain: it holds nothing to seal. See
@@ -20,7 +24,7 @@ A payload emptied by retention (``pruned_at`` set, the value ``PRUNED_MESSAGE_PA
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -111,6 +115,9 @@ class RotationReport:
     retired: tuple[str, ...] = field(default=())
     stopped: bool = False
     """Asked to stop before the end: ``resealed`` is what was sealed until then."""
+    kept_for: tuple[Any, ...] = field(default=())
+    """What ``holders`` answered just before retiring (the engines that still seal with
+    another key): nothing was retired for them."""
 
 
 class _StoreParts(Protocol):
@@ -191,6 +198,7 @@ class SealingMixin:
         progress: Callable[[int], None] | None = None,
         planned: Mapping[str, int] | None = None,
         stop: Callable[[], bool] | None = None,
+        holders: Callable[[], Awaitable[Sequence[Any]]] | None = None,
     ) -> RotationReport:
         """Seal every value with the current key, ``batch`` per transaction; see the module.
 
@@ -198,6 +206,10 @@ class SealingMixin:
         ``count_to_reseal`` just taken (for a progress bar's total), so they are not counted
         twice; counting reads every sealed column whole. ``stop``: asked after each batch;
         once True, the run ends there, audits ``phase: stopped`` and says ``stopped``.
+        ``holders``: asked just before retiring, what still seals new values with another key
+        (the running engines that do, ``integrator.presence.engines_not_sealing_with``); any
+        answer keeps every key (``kept_for``). The store does not judge engines itself: which
+        rows are of running engines is the presence module's to say.
         """
         kid = _current(self._sealer)
         counts = dict(planned) if planned is not None else await _count(self, kid)
@@ -219,12 +231,17 @@ class SealingMixin:
                 return RotationReport(kid, counts, resealed, skipped, stopped=True)
         left = await _count(self, kid)
         retired: tuple[str, ...] = ()
+        kept_for: tuple[Any, ...] = ()
         if not any(left.values()):
             async with self._engine.connect() as conn:
                 known = await keycheck.known_keys(conn)
             retired = tuple(
                 sorted(k for k, check in known.items() if check is not None and k != kid)
             )
+            if retired and holders is not None:
+                kept_for = tuple(await holders())
+                if kept_for:
+                    retired = ()
         async with self._transaction() as conn:
             rows = [_retire_row(self._now(), k) for k in retired]
             rows.append(
@@ -237,11 +254,14 @@ class SealingMixin:
                         "resealed": resealed,
                         "left": left,
                         "retired": list(retired),
+                        "kept_for_engines": len(kept_for),
                     },
                 )
             )
             await append_audit(conn, rows, schema=self.schema)
-        return RotationReport(kid, counts, resealed, skipped + sum(left.values()), retired)
+        return RotationReport(
+            kid, counts, resealed, skipped + sum(left.values()), retired, kept_for=kept_for
+        )
 
 
 async def _count(store: _StoreParts, kid: str) -> dict[str, int]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from integrator.datakeys import sealer_for
 from integrator.engine import Engine
+from integrator.presence import engines_not_sealing_with
 from integrator.store import EnginePresence, Store
 from tests.http.support import api_client
 from tests.integrator.support import settings_for
@@ -117,3 +118,64 @@ async def test_the_engine_records_its_key_ids_and_names_a_missing_key_in_a_503(
         assert "restart it with that key in INTEGRATOR_DATA_KEYS" in detail
     finally:
         await engine.stop()
+
+
+def test_an_engine_with_the_new_key_after_another_refuses_the_rotation(tmp_path: Path) -> None:
+    # It has kid2, but seals with its first key, kid1: retiring kid1 would leave it sealing new
+    # values with a retired key.
+    fill(tmp_path, OLD, 2)
+    before = to_seal(tmp_path)
+    present(tmp_path, "kid1,kid2")
+    env = env_for(tmp_path, f"{NEW},{OLD}")
+
+    refused = cli(env, "keys", "rotate")
+    assert refused.exit_code == 2, refused.output
+    assert "do not have data key 'kid2' first" in refused.stderr
+    assert "pid 4242 on host engine-host-elsewhere" in refused.stderr
+    assert "restart each with kid2 first" in refused.stderr
+    assert "nothing was sealed" in refused.stderr
+    assert "retired" not in refused.stdout
+
+    async def forget_engine() -> dict[str, bool]:
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        async with await Store.open(url, sealer=sealer_for(f"{NEW},{OLD}")) as store:
+            await store.remove_engine("e1")
+            return await store.known_data_keys()
+
+    assert asyncio.run(forget_engine())["kid1"] is True  # not retired
+    assert to_seal(tmp_path) == before
+
+
+async def test_an_engine_started_during_the_rotation_keeps_the_old_key_from_retirement(
+    tmp_path: Path,
+) -> None:
+    await asyncio.to_thread(fill, tmp_path, OLD, 2)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    async with await Store.open(url, sealer=sealer_for(f"{NEW},{OLD}")) as store:
+        now = datetime.now(UTC)
+        late = EnginePresence(
+            id="late",
+            host="engine-host-elsewhere",
+            pid=4243,
+            http_address=None,
+            started_at=now,
+            heartbeat_at=now,
+            data_keys="kid1,kid2",
+        )
+
+        async def holders() -> list[EnginePresence]:
+            # The engine registers after the check at the start, before the retirement.
+            await store.register_engine(late)
+            return await engines_not_sealing_with(store, "kid2")
+
+        report = await store.rotate_data_keys(actor="local:test", holders=holders)
+        assert report.resealed > 0
+        assert report.retired == ()
+        assert [engine.id for engine in report.kept_for] == ["late"]
+        assert (await store.known_data_keys())["kid1"] is True
+
+        await store.remove_engine("late")
+        again = await store.rotate_data_keys(
+            actor="local:test", holders=lambda: engines_not_sealing_with(store, "kid2")
+        )
+        assert again.retired == ("kid1",)
