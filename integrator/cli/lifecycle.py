@@ -168,10 +168,12 @@ def backup_command(
     console.print(f"backup: {report.path} ({report.pages} pages)")
     if report.key_file is not None:
         console.print(f"search key: {report.key_file} (keep it with the backup)")
-    else:
+    elif key_in_setting:
         console.print(
             "search key: not in a file (INTEGRATOR_SEARCH_KEY); keep that setting with the backup"
         )
+    else:  # a missing key file of a store that has a search key was refused by plan_backup
+        console.print("search key: none yet (no BSN was stored with a search key)")
     if report.key_file_not_copied is not None:
         console.print(
             f"not copied: {report.key_file_not_copied}, the key file beside the store: "

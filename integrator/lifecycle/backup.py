@@ -12,7 +12,9 @@ use (``integrator.searchkey``), so no key file is copied, even one lying beside 
 before the setting: a restore would take it for the key and the store refuse to open
 (``SearchKeyMismatch``). With ``--force`` an earlier backup's ``FILE.search-key`` is then
 removed as the new copy takes FILE's name, for the same reason. A PostgreSQL store is refused:
-``pg_dump`` is its tool.
+``pg_dump`` is its tool. Without the setting, a store whose key check is registered
+(``integrator.store.searchcheck``) and whose key file is gone is refused before a page is
+copied (exit 2): a copy of it could never be searched by BSN.
 
 Everything is written under temporary names first (``FILE.partial``, ``FILE.search-key.partial``)
 and renamed into place last, so an older backup (``--force``) stays whole until the new one is
@@ -52,6 +54,7 @@ from integrator.interruptions import Interruptions
 from integrator.searchkey import KEY_SUFFIX, key_file_for
 from integrator.store import Store
 from integrator.store.schema_version import HEAD_REVISION
+from integrator.store.searchcheck import registered_in_sqlite
 
 BACKUP_ACTION = "data.backup"
 BACKUP_FAILED_ACTION = "data.backup_failed"
@@ -88,7 +91,9 @@ class BackupReport:
     path: Path
     pages: int
     key_file: Path | None
-    """The copy of the search key file, or None when the key is not in a file (the setting)."""
+    """The copy of the search key file, or None when the key is not in a file (the setting) or
+    there is none yet (a store without a registered search key: ``plan_backup`` refuses a store
+    that has one and lost its file)."""
     stale_key_file: Path | None = None
     """An earlier backup's ``FILE.search-key`` this backup removed (``--force``, no key file to
     copy): it was not this copy's key."""
@@ -252,7 +257,23 @@ def plan_backup(
     if key_in_setting:
         not_copied = key_file if key_file is not None and key_file.exists() else None
         return BackupPlan(source, target, None, key_target, force, not_copied)
+    if key_file is not None and not key_file.exists() and registered_in_sqlite(source):
+        raise BackupRefused(missing_key_file(key_file))
     return BackupPlan(source, target, key_file, key_target, force)
+
+
+def missing_key_file(key_file: Path) -> str:
+    """The refusal of a backup whose store's search key file is gone (no
+    ``INTEGRATOR_SEARCH_KEY``): the store's BSN hashes were made with a key (its check is
+    registered), and a copy without it could never be searched by BSN, nor any key be made to
+    fit it. Copying the store alone and saying the key was "not in a file" hid the loss."""
+    return (
+        f"the search key file {key_file} is missing, and the store's BSN hashes were made with "
+        "the key it held: a copy without it could never be searched by BSN. Put the file back "
+        f"at {key_file}: from where it was moved, or from a backup of this store (the "
+        f"FILE{KEY_SUFFIX} integrator backup wrote beside its FILE), or set "
+        "INTEGRATOR_SEARCH_KEY to that key; nothing was copied"
+    )
 
 
 def _require_current_schema(source: Path) -> None:

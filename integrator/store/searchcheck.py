@@ -27,11 +27,14 @@ be replaced with the new key's check along with re-hashing every ``bsn_hash``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -60,6 +63,27 @@ def search_key_check(key: str) -> str:
     """The check value of ``key``: HMAC-SHA256 under the key (encoded as ``Settings.bsn_hash``
     does) of a fixed label, 64 hex digits."""
     return hmac.new(key.encode("utf-8"), LABEL, hashlib.sha256).hexdigest()
+
+
+def registered_in_sqlite(database: Path) -> bool:
+    """Whether the SQLite store in the file ``database`` has its search key's check
+    registered: its BSN hashes were made with a key, and only that key finds them.
+
+    Read with ``sqlite3`` alone, read-only, before the store is opened (opening migrates, and a
+    writer's open registers a check): what decides whether a missing key file may be made anew
+    (``integrator.searchkey``) or a backup made without it (``integrator.lifecycle.backup``).
+    False when there is no such file, or no table (a store from before revision 0022), or no
+    row; an unreadable file is left to the open to explain.
+    """
+    if not database.is_file():
+        return False
+    try:
+        uri = f"{database.absolute().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+            row = db.execute("SELECT 1 FROM search_key_check WHERE id = ?", (_ROW,)).fetchone()
+    except sqlite3.Error:
+        return False
+    return row is not None
 
 
 async def _stored(conn: AsyncConnection) -> str | None:

@@ -459,3 +459,44 @@ def test_with_the_setting_the_key_file_beside_the_store_is_not_copied(
     assert answer["search_key_file"] is None
     assert answer["search_key_file_not_copied"] == str(store_key)
     assert not key_copy.exists()
+
+
+def test_a_store_whose_search_key_file_is_missing_is_refused_naming_the_file(
+    store_url: str, target: Path, no_copying: list[Path], tmp_path: Path
+) -> None:
+    """The store's BSN hashes were made with the key in its key file (its check is registered);
+    the file was moved away and INTEGRATOR_SEARCH_KEY is not set. A copy without the key could
+    never be searched by BSN: refused before a page is copied, naming the file and where to
+    restore it from, never telling of a setting that is not set."""
+    settings = resolve_search_key(Settings(database_url=store_url), create=False)
+
+    async def register() -> None:
+        check = settings.search_check()
+        async with await Store.open(store_url, sealer=sealer_for(KEYS), search_check=check):
+            pass
+
+    asyncio.run(register())
+    store_key = Path(store_url.removeprefix("sqlite:///") + ".search-key")
+    store_key.rename(tmp_path / "moved-away")
+
+    refused = run_cli("backup", str(target), "--quiet", env=env_for(store_url))
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert f"the search key file {store_key} is missing" in said
+    assert "from a backup of this store (the FILE.search-key" in said
+    assert "nothing was copied" in said
+    assert "not in a file" not in refused.stdout + refused.stderr
+    assert nothing_written(target) and no_copying == []
+    assert backups_recorded(store_url) == 0
+
+
+def test_a_store_without_a_search_key_yet_is_copied_without_naming_the_setting(
+    store_url: str, target: Path
+) -> None:
+    """No BSN was hashed with a key (no check registered) and no key file: nothing to keep, and
+    the output does not send the operator after a setting that is not set."""
+    Path(store_url.removeprefix("sqlite:///") + ".search-key").unlink()
+    done = run_cli("backup", str(target), "--quiet", env=env_for(store_url))
+    assert done.returncode == 0, done.stderr
+    assert "search key: none yet" in done.stdout
+    assert "INTEGRATOR_SEARCH_KEY" not in done.stdout
