@@ -5,10 +5,13 @@ The key of the keyed BSN hash (``integrator.store.keyed``) is never a public one
 - ``INTEGRATOR_SEARCH_KEY`` set: that key (at least 16 characters), for any store.
 - A SQLite store without the setting: the key lives in a file beside the database,
   ``<database>.search-key`` (``var/integrator.db.search-key``), mode 0600. The first command that
-  writes the store (``run``, ``submit``) creates it with a random 256-bit key, atomically: two
-  processes starting together end up with the same key. Every later command reads it, so a BSN
-  search from the CLI hashes with the key the engine stored with. Commands that only read never
-  create it; without the file a BSN search says so instead of finding nothing.
+  writes a new store (``run``, ``submit``) creates it with a random 256-bit key, atomically:
+  two processes starting together end up with the same key. Every later command reads it, so a
+  BSN search from the CLI hashes with the key the engine stored with. Commands that only read
+  never create it; without the file a BSN search says so instead of finding nothing. A store
+  that already has its key's check registered (``integrator.store.searchcheck``) lost its file:
+  a new random key would never be its key, so none is made and the start is refused
+  (``lost_key_file``), naming the file and where to restore it from.
 - A PostgreSQL store without the setting: refused at start (exit 2). There is no place beside
   the database for a file, and a key kept in the store would sit next to the hashes it protects,
   so whoever can read the table could also reverse it.
@@ -26,12 +29,12 @@ import stat
 import tempfile
 from pathlib import Path
 
-from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from integrator.errors import ConfigurationError
 from integrator.settings import MIN_SEARCH_KEY, Settings
+from integrator.store.searchcheck import registered_in_sqlite
 
 #: The setting that places a SQLite store, and the key file beside it.
 SETTING = "INTEGRATOR_DATABASE_URL"
@@ -75,10 +78,32 @@ def resolve_search_key(settings: Settings, *, create: bool) -> Settings:
                 "engine and every command"
             )
         return settings  # the store's own checks refuse this URL with a clear message
-    key = _read(path) if path.exists() else (_create(path) if create else None)
+    if path.exists():
+        key: str | None = _read(path)
+    elif create:
+        database = path.with_name(path.name.removesuffix(KEY_SUFFIX))
+        if registered_in_sqlite(database):
+            raise SearchKeyError(lost_key_file(path))
+        key = _create(path)
+    else:
+        key = None
     if key is None:
         return settings
-    return settings.model_copy(update={"search_key": SecretStr(key)})
+    return settings.with_key_file(key, path)
+
+
+def lost_key_file(path: Path) -> str:
+    """The refusal of a writer's start on a store whose key file is gone: the store's BSN
+    hashes were made with the key it held (the check is registered). A new random file was
+    made here before, and the start then refused as a mismatch blaming a setting that was not
+    set, saying nothing was written while the new file stayed behind."""
+    return (
+        f"the search key file {path} is missing, and this store's BSN hashes were made with the "
+        "key it held (the store keeps that key's check): a new key would never find them, so "
+        f"none was made. Copy the {KEY_SUFFIX} file from the store's backup (the "
+        f"FILE{KEY_SUFFIX} beside the backup's FILE), or from where it was moved, to {path} "
+        "(mode 0600), or set INTEGRATOR_SEARCH_KEY to that key; nothing was written"
+    )
 
 
 def _read(path: Path) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mappings.context import MAX_PLATFORM_AUTHORITY
@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     # The HMAC key of the BSN search column; never logged (SecretStr hides it in reprs).
     # Unset: the store's own key, filled in by ``integrator.searchkey.resolve_search_key``.
     search_key: SecretStr | None = None
+    # Where ``search_key`` was read from when it came from the store's key file (no setting):
+    # set by ``with_key_file``, named when the store refuses the key (``store_for``).
+    _search_key_file: Path | None = PrivateAttr(default=None)
     # The keys sealing payloads at rest, current first (integrator.datakeys); never logged.
     # Unset: payloads are stored as given.
     data_keys: SecretStr | None = None
@@ -203,6 +206,17 @@ class Settings(BaseSettings):
                 + "or set INTEGRATOR_SEARCH_KEY to the engine's key"
             )
         return _bsn_hash()(bsn, self.search_key.get_secret_value().encode("utf-8"))
+
+    def with_key_file(self, key: str, path: Path) -> Settings:
+        """A copy with the search key read from the store's key file ``path`` (no setting)."""
+        resolved = self.model_copy(update={"search_key": SecretStr(key)})
+        resolved._search_key_file = path
+        return resolved
+
+    @property
+    def search_key_file(self) -> Path | None:
+        """The key file the search key was read from; None when it is the setting, or none."""
+        return self._search_key_file
 
     def search_check(self) -> str | None:
         """The search key's check value, which the store compares with the one it keeps

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from integrator.settings import Settings
 from integrator.store import Store
+from integrator.store.errors import SearchKeyMismatch
 from integrator.store.records import utc_now
 from integrator.store.sealing import Sealer
+from integrator.store.searchcheck import mismatch_of_file
 from integrator.store.store import Clock
 
 
@@ -24,14 +26,20 @@ async def open_store(
     """``Store.open`` (``Store.open_existing`` with ``existing``, for commands that only read)
     on ``settings.database_url``, with ``settings.sealer()`` (or the ``sealer`` given, for a
     caller that keeps using it) and ``settings.search_check()``. ``clock``: the store's clock,
-    the wall clock when None."""
+    the wall clock when None. A search key refused by the store (``SearchKeyMismatch``) that
+    was read from the store's key file is said to be that file's."""
     opening = Store.open_existing if existing else Store.open
-    return await opening(
-        settings.database_url,
-        clock=utc_now if clock is None else clock,
-        sealer=settings.sealer() if sealer is None else sealer,
-        search_check=settings.search_check(),
-    )
+    try:
+        return await opening(
+            settings.database_url,
+            clock=utc_now if clock is None else clock,
+            sealer=settings.sealer() if sealer is None else sealer,
+            search_check=settings.search_check(),
+        )
+    except SearchKeyMismatch:
+        if settings.search_key_file is None:
+            raise  # the setting's key: the message names the setting
+        raise SearchKeyMismatch(mismatch_of_file(settings.search_key_file)) from None
 
 
 async def require_store(settings: Settings) -> None:

@@ -21,6 +21,7 @@ def run_command(
     from integrator.errors import IntegratorError
     from integrator.presence import EngineDisagrees
     from integrator.runner import HttpPortUnavailable, HttpTlsUnavailable, run_engine
+    from integrator.searchkey import SearchKeyError
     from integrator.store.errors import DataKeyError, SearchKeyMismatch
 
     settings = load_settings(service=True)
@@ -32,7 +33,7 @@ def run_command(
         fail(str(exc), 2)  # a setting is wrong; nothing started
     except DataKeyError as exc:
         fail(f"the engine could not start: {exc}", 2)  # at open: nothing was written with it
-    except SearchKeyMismatch as exc:
+    except (SearchKeyMismatch, SearchKeyError) as exc:
         fail(f"the engine could not start: {exc}", 2)  # at open: nothing was written with it
     except EngineDisagrees as exc:
         fail(f"the engine could not start: {exc}", 2)  # before it resumed or sent anything

@@ -59,6 +59,19 @@ MISMATCH = (
 )
 
 
+def mismatch_of_file(path: Path) -> str:
+    """``MISMATCH`` for a key read from the store's key file (no ``INTEGRATOR_SEARCH_KEY``):
+    the file is what is wrong, and blaming an unset setting sent people after the wrong
+    thing."""
+    return (
+        f"the search key in {path} is not the one this store's BSN hashes were made with (its "
+        "key check does not match): with it a search by BSN finds nothing, and events taken in "
+        "could never be found by BSN with the right key. Put the store's own key file there "
+        "(the FILE.search-key beside the backup's FILE that was made with this store), or set "
+        f"{SETTING} to the key the engines of this store use; nothing was written"
+    )
+
+
 def search_key_check(key: str) -> str:
     """The check value of ``key``: HMAC-SHA256 under the key (encoded as ``Settings.bsn_hash``
     does) of a fixed label, 64 hex digits."""

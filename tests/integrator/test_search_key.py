@@ -237,3 +237,108 @@ def test_integrator_run_with_another_search_key_exits_2(
     text = " ".join(result.stderr.split())
     assert "the engine could not start: INTEGRATOR_SEARCH_KEY: the search key is not" in text
     assert "nothing was written" in text
+
+
+def test_a_lost_key_file_is_not_made_anew_and_the_start_says_where_to_restore_it_from(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """The store's BSN hashes were made with its key file's key, and the file is gone: a new
+    random key would never find them. Neither the engine nor ``submit`` makes one; each
+    refuses (exit 2), naming the file and the backup's copy, never blaming a setting that is
+    not set; and no file is left behind."""
+    from tests.cli_in_process import run_cli
+
+    database = tmp_path / "store.db"
+    key_file = tmp_path / "store.db.search-key"
+
+    async def start() -> None:
+        engine = Engine(settings_at(database))
+        await engine.start()
+        await engine.stop()
+
+    asyncio.run(start())
+    key_file.rename(tmp_path / "moved-away")
+
+    with pytest.raises(SearchKeyError) as refused:
+        asyncio.run(start())
+    said = str(refused.value)
+    assert f"the search key file {key_file} is missing" in said
+    assert "Copy the .search-key file from the store's backup" in said
+    assert "INTEGRATOR_SEARCH_KEY:" not in said
+    assert not key_file.exists()
+    assert [p.name for p in tmp_path.iterdir() if "search-key" in p.name] == []
+
+    sample = tmp_path / "event.json"
+    sample.write_text(json.dumps(referral_data))
+    env = {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{database}",
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+        "INTEGRATOR_HTTP_PORT": "1",
+    }
+    submitted = run_cli("submit", str(sample), env=env)
+    assert submitted.returncode == 2, submitted.stdout + submitted.stderr
+    text = " ".join(submitted.stderr.split())
+    assert f"the search key file {key_file} is missing" in text
+    assert "INTEGRATOR_SEARCH_KEY: the search key is not" not in text
+    assert not key_file.exists()
+
+    (tmp_path / "moved-away").rename(key_file)  # put back: it starts as before
+    asyncio.run(start())
+
+
+def test_integrator_run_with_a_lost_key_file_exits_2_naming_it(tmp_path: Path) -> None:
+    database = tmp_path / "store.db"
+    key_file = tmp_path / "store.db.search-key"
+
+    async def first() -> None:
+        engine = Engine(settings_at(database))
+        await engine.start()
+        await engine.stop()
+
+    asyncio.run(first())
+    key_file.unlink()
+    env = {
+        **os.environ,
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{database}",
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path),
+        "INTEGRATOR_HTTP_PORT": "0",
+    }
+    env.pop("INTEGRATOR_SEARCH_KEY", None)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "integrator", "run", "--no-http"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the engine ran with a new search key instead of being refused")
+    assert result.returncode == 2, result.stderr
+    text = " ".join(result.stderr.split())
+    assert f"the engine could not start: the search key file {key_file} is missing" in text
+    assert not key_file.exists()
+
+
+def test_a_key_file_with_another_key_is_named_in_the_refusal(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """The key came from the store's key file, not the setting: the refusal names the file."""
+    from integrator.store.errors import SearchKeyMismatch
+
+    database = tmp_path / "store.db"
+    key_file = tmp_path / "store.db.search-key"
+
+    async def start() -> None:
+        engine = Engine(settings_at(database))
+        await engine.start()
+        await engine.stop()
+
+    asyncio.run(start())
+    key_file.write_text("another-stores-search-key-0003\n")
+    with pytest.raises(SearchKeyMismatch) as refused:
+        asyncio.run(start())
+    said = str(refused.value)
+    assert said.startswith(f"the search key in {key_file} is not the one")
+    assert "nothing was written" in said
+    assert "another-stores-search-key-0003" not in said
