@@ -13,7 +13,14 @@ the key id and a short known text sealed with that key. At open:
   setting, but not the secret store: a backup made before that still holds values under it,
   knows it as in use, and is refused here without it (the refusal says where to look);
 - the newest message must open, which also covers a store whose entries were lost;
-- a writer whose current key is new to the store registers it, before writing anything with it.
+- a writer whose current key is new to the store registers it, before writing anything with it;
+- a current (first) key the store knows as retired is refused, by writers and readers alike: it
+  was taken for "a new data key" and registered again, silently making a key the operator had
+  been told may be removed seal new values once more (a setting with its entries in the wrong
+  order, or an old one put back). A retired key is told from one never seen by ``known_keys``
+  keeping it, with ``None`` for its check; a key once retired is never a current key again
+  (a new one is generated instead), and may only stand after the current key, for a restored
+  backup that needs it.
 
 The audit log is the place because it exists in every store, is append-only and hash-chained,
 and the history of keys is something to audit anyway. The entry holds no key: the sealed text
@@ -58,7 +65,8 @@ def check_aad(kid: str) -> bytes:
 
 
 async def known_keys(conn: AsyncConnection) -> dict[str, str | None]:
-    """Every key id the store was written with: its sealed check text, or ``None`` if retired."""
+    """Every key id the store was written with: its sealed check text, or ``None`` if retired.
+    A key id that is not there was never seen: ``check_data_keys`` tells the two apart."""
     result = await conn.execute(
         select(audit_log.c.action, audit_log.c.details)
         .where(audit_log.c.target == TARGET, audit_log.c.action.in_([REGISTER, RETIRE]))
@@ -143,6 +151,17 @@ async def check_data_keys(
                 f"{SETTING}: the key under id {kid!r} is not the key this store was sealed "
                 f"with (its key check does not open): configure the right key for {kid!r}"
             )
+    current = sealer.current_kid
+    if current is not None and current in known and known[current] is None:
+        in_use = [kid for kid, check in known.items() if check is not None]
+        named = ", ".join(repr(kid) for kid in in_use) or "none"
+        raise DataKeyError(
+            f"{SETTING}: data key {current!r}, its first entry (the key that seals new values), "
+            f"was retired by integrator keys rotate and may not seal again: put the current "
+            f"key first (the store's keys in use: {named}), keeping {current!r} after it only "
+            "for a restored backup that needs it; to move to another key, generate a new one "
+            "(integrator keys generate). Nothing was written"
+        )
     missing = sorted(
         kid for kid, check in known.items() if check is not None and kid not in sealer.kids
     )
@@ -156,7 +175,6 @@ async def check_data_keys(
         )
     if newest is not None:
         _check_newest(sealer, newest.id, bytes(newest.payload))
-    current = sealer.current_kid
     if register and current is not None and known.get(current) is None:
         entry = {
             "at": now(),  # the clock is read only when there is something to write

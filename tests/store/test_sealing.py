@@ -464,3 +464,42 @@ async def test_a_listing_reads_no_message_body(site: Site) -> None:
         assert listed == [dataclasses.replace(m, payload=b"") for m in whole]
     finally:
         await store.close()
+
+
+async def test_a_retired_key_put_first_again_is_refused_naming_it_and_the_fix(site: Site) -> None:
+    """kid1 retired by a rotation to kid2: a setting with kid1 first again (entries swapped)
+    used to register kid1 as "a new data key" and seal new values with it. Refused at open,
+    writer or reader, with nothing written; kid1 after the current key still opens."""
+    first = await site.open(sealer=Sealer([KEY1]))
+    try:
+        written = await write_patient_data(first)
+    finally:
+        await first.close()
+    both = await site.open(sealer=Sealer([KEY2, KEY1]))
+    try:
+        assert (await both.rotate_data_keys(actor="local:tester")).retired == ("kid1",)
+        entries = len(await both.list_audit(AuditFilter(target="datakeys")))
+    finally:
+        await both.close()
+
+    async def open_as(keys: list[DataKey], *, reader: bool = False) -> Store:
+        if reader:
+            return await Store.open_existing(site.url, schema=site.schema, sealer=Sealer(keys))
+        return await site.open(sealer=Sealer(keys))
+
+    for keys, reader in (([KEY1, KEY2], False), ([KEY1, KEY2], True), ([KEY1], False)):
+        with pytest.raises(DataKeyError) as refused:
+            await open_as(keys, reader=reader)
+        said = str(refused.value)
+        assert "data key 'kid1', its first entry" in said
+        assert "was retired by integrator keys rotate" in said
+        assert "put the current key first (the store's keys in use: 'kid2')" in said
+        assert "Nothing was written" in said
+
+    again = await site.open(sealer=Sealer([KEY2, KEY1]))
+    try:
+        assert len(await again.list_audit(AuditFilter(target="datakeys"))) == entries
+        assert await again.known_data_keys() == {"kid1": False, "kid2": True}
+        await assert_reads_back(again, written)
+    finally:
+        await again.close()
