@@ -94,17 +94,18 @@ async def register_again(
 ) -> int:
     """Keep the registry of keys whole when retention prunes audit entries: register again, in
     this transaction, every key whose registration is among the ``pruned`` entries (action,
-    target, details; oldest first; already deleted) and that is not retired. Without this a
+    target, details; oldest first; already deleted) and that is not retired, and retire again
+    every retired one the entries kept no longer name. Without this a
     key sealing values for longer than the audit trail's period would drop out of the store's
     knowledge, and neither a missing nor a wrong key for it would be refused at open any more.
-    The sealed check text is carried over as it was. Returns how many keys were registered."""
+    The sealed check text is carried over as it was. Returns how many entries were written."""
     ours = [(action, details) for action, target, details in pruned if target == TARGET]
     ours = [(action, details) for action, details in ours if action in (REGISTER, RETIRE)]
     if not ours:
         return 0
     kept = await known_keys(conn)
     before = {**_replay(ours), **kept}
-    lost = sorted(kid for kid, check in before.items() if check is not None and kid not in kept)
+    lost = sorted(kid for kid in before if kid not in kept)
     rows = [
         {
             "at": now,
@@ -114,6 +115,18 @@ async def register_again(
             "reason": "registered again: its earlier registration reached the audit trail's "
             "retention period",
             "details": dump_json({"kid": kid, "check": before[kid], "again": True}),
+        }
+        if before[kid] is not None
+        # A retired key is retired for the store's life: forgotten with its entries, it would
+        # be taken for a new key if a setting put it first again, and seal again.
+        else {
+            "at": now,
+            "actor": SYSTEM_ACTOR,
+            "action": RETIRE,
+            "target": TARGET,
+            "reason": "retired again: its earlier retirement reached the audit trail's "
+            "retention period",
+            "details": dump_json({"kid": kid, "again": True}),
         }
         for kid in lost
     ]

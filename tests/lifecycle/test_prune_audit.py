@@ -377,6 +377,29 @@ async def test_a_data_key_whose_registration_is_pruned_is_registered_again(
     await reopened.close()
 
 
+async def test_a_data_key_whose_retirement_is_pruned_stays_retired(
+    site: Site, clock: StepClock
+) -> None:
+    """A retired key never seals again (docs/operators.md): put first in a setting again, it is
+    refused at open. With its register and retire entries pruned, the store forgot it, and
+    took it for a new key that sealed new patient data (found by review)."""
+    old, new = DataKey("kid1", os.urandom(32)), DataKey("kid2", os.urandom(32))
+    first = await site.open(clock, sealer=Sealer([old]))
+    await first.close()
+    store = await site.open(clock, sealer=Sealer([new, old]))
+    try:
+        assert (await store.rotate_data_keys(actor=ACTOR)).retired == ("kid1",)
+        await entries_on(store, clock, 50, 1)
+        report = await prune(store, KEEP_AUDIT_30, now=NOW, actor=ACTOR)
+        assert report.counts["audit"] >= 3  # both registrations and the retirement
+        assert await store.known_data_keys() == {"kid1": False, "kid2": True}
+        assert (await store.verify_audit()).intact
+    finally:
+        await store.close()
+    with pytest.raises(DataKeyError, match="'kid1'"):
+        await site.open(sealer=Sealer([old, new]))
+
+
 # -- an anchor written or moved by hand: the chain records every anchor a prune leaves ---------
 
 
