@@ -273,7 +273,9 @@ def test_a_directory_in_place_of_a_file_is_listed_and_shown_as_refused(
         "rule": "is a directory, not a file",
     }
     table = cli("destinations", "list", env=env)
-    assert "broken ziekenhuis-noord:" in table.stdout and "is a directory" in table.stdout
+    # Read as words: the table wraps the file's path, whose length is the test directory's.
+    words = " ".join(table.stdout.split())
+    assert "broken ziekenhuis-noord:" in words and "is a directory" in words
     shown = cli("destinations", "show", "ziekenhuis-noord", env=env)
     assert shown.returncode == 0, shown.stderr
     assert "refused:" in shown.stdout and f"port: {port}" in shown.stdout
