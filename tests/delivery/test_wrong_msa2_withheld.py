@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from destinations.config import dump_destination
 from destinations.mllp import frame
 from destinations.receiver import MllpReceiver
 from integrator.access import Grant, Role
@@ -26,7 +25,7 @@ from integrator.ack_reason import short_reason
 from integrator.engine import Engine
 from tests.cli_in_process import run_cli
 from tests.http.support import api_client, token_for
-from tests.integrator.support import destination, settings_for
+from tests.integrator.support import engine_giving_up_at_once
 
 MSA_2 = "BSN999990019-JanvdBerg"
 PATIENT = ("999990019", "JanvdBerg")
@@ -43,22 +42,11 @@ class WrongFieldReceiver(MllpReceiver):
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    async with WrongFieldReceiver() as receiver:
-        settings = settings_for(tmp_path)
-        settings.destinations_dir.mkdir()
-        config = destination(
-            "noord",
-            receiver.port,
-            providers=["ziekenhuis-noord"],
-            retry={"initial": "50ms", "max_attempts": 1, "max_age": "1h"},
-        )
-        (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
-        started = Engine(settings)
-        await started.start()
-        try:
-            yield started
-        finally:
-            await started.stop()
+    async with (
+        WrongFieldReceiver() as receiver,
+        engine_giving_up_at_once(tmp_path, receiver) as started,
+    ):
+        yield started
 
 
 async def test_a_wrong_msa2_is_said_by_its_length_and_kept_only_in_the_ack(

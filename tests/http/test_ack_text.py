@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from destinations.config import dump_destination
 from destinations.mllp import frame
 from destinations.receiver import MllpReceiver, build_ack
 from integrator.access import Grant, Role
@@ -17,7 +16,7 @@ from integrator.engine import Engine
 from integrator.presenters import short_reason
 from integrator.search import to_csv
 from tests.http.support import api_client, token_for
-from tests.integrator.support import destination, settings_for
+from tests.integrator.support import engine_giving_up_at_once
 
 # A receiver that explains its refusal in its own words, naming the patient.
 RECEIVER_TEXT = "Patient Jansen 999990019 onbekend in HIS"
@@ -32,22 +31,11 @@ class TalkativeReceiver(MllpReceiver):
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
-    async with TalkativeReceiver() as receiver:
-        settings = settings_for(tmp_path)
-        settings.destinations_dir.mkdir()
-        config = destination(
-            "noord",
-            receiver.port,
-            providers=["ziekenhuis-noord"],
-            retry={"initial": "50ms", "max_attempts": 1, "max_age": "1h"},
-        )
-        (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
-        started = Engine(settings)
-        await started.start()
-        try:
-            yield started
-        finally:
-            await started.stop()
+    async with (
+        TalkativeReceiver() as receiver,
+        engine_giving_up_at_once(tmp_path, receiver) as started,
+    ):
+        yield started
 
 
 @pytest.fixture

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from destinations.config import DestinationConfig, destination_from_mapping
+from destinations.config import DestinationConfig, destination_from_mapping, dump_destination
+from destinations.receiver import MllpReceiver
 from destinations.worker import OutboundMessage
+from integrator.engine import Engine
 from integrator.settings import Settings
 from integrator.transport.embedded import EmbeddedTransport
 
@@ -47,6 +50,27 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+@asynccontextmanager
+async def engine_giving_up_at_once(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
+    """An engine started on its destination file ``noord`` aimed at ``receiver`` (already
+    started), one attempt only: for tests of what one answer leaves in logs and listings."""
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    config = destination(
+        "noord",
+        receiver.port,
+        providers=["ziekenhuis-noord"],
+        retry={"initial": "50ms", "max_attempts": 1, "max_age": "1h"},
+    )
+    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
+    started = Engine(settings)
+    await started.start()
+    try:
+        yield started
+    finally:
+        await started.stop()
 
 
 class RecordingTransport(EmbeddedTransport):

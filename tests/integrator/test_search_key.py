@@ -222,19 +222,7 @@ def test_integrator_run_with_another_search_key_exits_2(
         "INTEGRATOR_SEARCH_KEY": "the-wrong-search-key-0002",
         "INTEGRATOR_HTTP_PORT": "0",
     }
-    # A process with a time limit: an engine that wrongly starts would run on for good.
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "integrator", "run", "--no-http"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("the engine ran with another search key instead of being refused")
-    assert result.returncode == 2, result.stderr
-    text = " ".join(result.stderr.split())
+    text = refused_run(env, "the engine ran with another search key instead of being refused")
     assert "the engine could not start: INTEGRATOR_SEARCH_KEY: the search key is not" in text
     assert "nothing was written" in text
 
@@ -304,18 +292,7 @@ def test_integrator_run_with_a_lost_key_file_exits_2_naming_it(tmp_path: Path) -
         "INTEGRATOR_HTTP_PORT": "0",
     }
     env.pop("INTEGRATOR_SEARCH_KEY", None)
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "integrator", "run", "--no-http"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("the engine ran with a new search key instead of being refused")
-    assert result.returncode == 2, result.stderr
-    text = " ".join(result.stderr.split())
+    text = refused_run(env, "the engine ran with a new search key instead of being refused")
     assert f"the engine could not start: the search key file {key_file} is missing" in text
     assert not key_file.exists()
 
@@ -342,3 +319,20 @@ def test_a_key_file_with_another_key_is_named_in_the_refusal(
     assert said.startswith(f"the search key in {key_file} is not the one")
     assert "nothing was written" in said
     assert "another-stores-search-key-0003" not in said
+
+
+def refused_run(env: dict[str, str], if_it_runs: str) -> str:
+    """``integrator run`` that must be refused (exit 2): its stderr as words. A process with a
+    time limit: an engine that wrongly starts would run on for good."""
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "integrator", "run", "--no-http"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(if_it_runs)
+    assert result.returncode == 2, result.stderr
+    return " ".join(result.stderr.split())

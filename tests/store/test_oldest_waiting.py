@@ -90,8 +90,9 @@ async def history(store: Store) -> None:
         await conn.exec_driver_sql("ANALYZE")
 
 
-async def plan_of(store: Store) -> list[str]:
-    """``EXPLAIN QUERY PLAN`` of the one statement ``oldest_waiting_at`` runs."""
+async def statement_of(store: Store, destination_id: str) -> tuple[str, Any]:
+    """The one statement ``oldest_waiting_at`` runs (each waiting status's first, the
+    earliest), with the values it sent."""
     statements: list[tuple[str, Any]] = []
 
     def seen(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
@@ -100,10 +101,17 @@ async def plan_of(store: Store) -> list[str]:
     sync_engine = store._engine.sync_engine
     event.listen(sync_engine, "before_cursor_execute", seen)
     try:
-        assert await store.oldest_waiting_at("noord") is not None
+        await store.oldest_waiting_at(destination_id)
     finally:
         event.remove(sync_engine, "before_cursor_execute", seen)
-    [(sql, params)] = statements  # one statement: each waiting status's first, the earliest
+    [statement] = statements
+    return statement
+
+
+async def plan_of(store: Store) -> list[str]:
+    """``EXPLAIN QUERY PLAN`` of the one statement ``oldest_waiting_at`` runs."""
+    assert await store.oldest_waiting_at("noord") is not None
+    sql, params = await statement_of(store, "noord")
     async with store._engine.connect() as conn:
         rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
         return [str(row[-1]) for row in rows]
@@ -140,18 +148,7 @@ async def test_postgresql_reads_the_status_index_behind_a_long_history() -> None
 async def postgres_plan_of(store: Store, destination_id: str) -> str:
     """``EXPLAIN ANALYZE`` of the statement ``oldest_waiting_at`` runs, with the values it sent
     (a custom plan, as the refresh gets)."""
-    statements: list[tuple[str, Any]] = []
-
-    def seen(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
-        statements.append((sql, params))
-
-    sync_engine = store._engine.sync_engine
-    event.listen(sync_engine, "before_cursor_execute", seen)
-    try:
-        await store.oldest_waiting_at(destination_id)
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", seen)
-    [(sql, params)] = statements
+    sql, params = await statement_of(store, destination_id)
     async with store._engine.connect() as conn:
         raw = (await conn.get_raw_connection()).driver_connection
         assert raw is not None
