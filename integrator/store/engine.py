@@ -96,11 +96,25 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> 
     set_sqlite_pragmas(dbapi_connection)
 
 
+NEW_FILE_ONLY = frozenset({"page_size", "auto_vacuum"})
+"""Pragmas of ``SQLITE_PRAGMAS`` that take effect only in a new, empty file, so are set only
+there: in a file with tables, ``auto_vacuum=…`` still waits for SQLite's write lock (up to the
+busy timeout, then fails), so every connection opened while another process wrote (a prune, a
+rotation's retirement, an engine's burst) waited for that writer before its first read."""
+
+
 def set_sqlite_pragmas(dbapi_connection: Any) -> None:
     """The settings every SQLite connection of the store gets, the pool's and the writer's."""
     cursor = dbapi_connection.cursor()
     try:
+        empty: bool | None = None
         for pragma in SQLITE_PRAGMAS:
+            if pragma.removeprefix("PRAGMA ").split("=")[0] in NEW_FILE_ONLY:
+                if empty is None:
+                    cursor.execute("PRAGMA page_count")
+                    empty = cursor.fetchone()[0] == 0
+                if not empty:
+                    continue
             cursor.execute(pragma)
     finally:
         cursor.close()
