@@ -75,6 +75,23 @@ async def known_keys(conn: AsyncConnection) -> dict[str, str | None]:
     return _replay((action, details_text) for action, details_text in result)
 
 
+def refuse_retired(known: dict[str, str | None], current: str | None) -> None:
+    """Raise ``DataKeyError`` when ``current``, the key that seals new values, is retired in
+    ``known`` (``known_keys``); asked at open, and again when an engine registers its presence
+    (``PresenceMixin.register_engine``), since a rotation may retire the key in between."""
+    if current is None or current not in known or known[current] is not None:
+        return
+    in_use = [kid for kid, check in known.items() if check is not None]
+    named = ", ".join(repr(kid) for kid in in_use) or "none"
+    raise DataKeyError(
+        f"{SETTING}: data key {current!r}, its first entry (the key that seals new values), "
+        f"was retired by integrator keys rotate and may not seal again: put the current "
+        f"key first (the store's keys in use: {named}), keeping {current!r} after it only "
+        "for a restored backup that needs it; to move to another key, generate a new one "
+        "(integrator keys generate). Nothing was written"
+    )
+
+
 def _replay(entries: Iterable[tuple[str, str]]) -> dict[str, str | None]:
     """The keys that register and retire entries (action, details), oldest first, leave."""
     known: dict[str, str | None] = {}
@@ -165,16 +182,7 @@ async def check_data_keys(
                 f"with (its key check does not open): configure the right key for {kid!r}"
             )
     current = sealer.current_kid
-    if current is not None and current in known and known[current] is None:
-        in_use = [kid for kid, check in known.items() if check is not None]
-        named = ", ".join(repr(kid) for kid in in_use) or "none"
-        raise DataKeyError(
-            f"{SETTING}: data key {current!r}, its first entry (the key that seals new values), "
-            f"was retired by integrator keys rotate and may not seal again: put the current "
-            f"key first (the store's keys in use: {named}), keeping {current!r} after it only "
-            "for a restored backup that needs it; to move to another key, generate a new one "
-            "(integrator keys generate). Nothing was written"
-        )
+    refuse_retired(known, current)
     missing = sorted(
         kid for kid, check in known.items() if check is not None and kid not in sealer.kids
     )

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.store import keycheck
 from integrator.store.advisory import advisory_key
 from integrator.store.failures import guarded
 from integrator.store.tables import engine_presence
@@ -63,6 +64,23 @@ class EnginePresence:
 
 Admit = Callable[[list[EnginePresence]], None]
 """Judges the other fresh engines at registration; raises to refuse (nothing is registered)."""
+
+_SQLITE_PRESENCE_TURN = text("UPDATE engine_presence SET id = id WHERE 0")
+"""Writes nothing, but as a write it takes SQLite's one write lock (waiting its turn)."""
+
+
+async def presence_turn(conn: AsyncConnection, schema: str | None) -> None:
+    """Take the turn that registering an engine takes, as the transaction's first statement,
+    and hold it to the commit: a registration waits for this transaction, and what this
+    transaction reads next already holds every registration before it.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a write (its single write lock;
+    a registration's insert is the first statement of its own transaction).
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(func.pg_advisory_xact_lock(advisory_key("presence", schema))))
+    else:
+        await conn.execute(_SQLITE_PRESENCE_TURN)
 
 
 def _fresh(since: datetime | None) -> Select[Any]:
@@ -116,14 +134,21 @@ class PresenceMixin:
         PostgreSQL a transaction-scoped advisory lock is taken first, so the second engine
         waits for the first's commit and then reads its row (READ COMMITTED: each statement
         sees what was committed before it began).
+
+        An engine that names its keys is refused (``DataKeyError``, nothing registered) when
+        its sealing key is retired by now. ``keys rotate`` retires under the same turn
+        (``presence_turn``) after asking which running engines still seal with an old key, so
+        an engine that opened the store before a retirement is either among those it asks
+        about or, registering after it, refused here: never running unseen with a retired key.
         """
         async with self._transaction() as conn:
-            if admit is not None and conn.dialect.name == "postgresql":
-                await conn.execute(
-                    select(func.pg_advisory_xact_lock(advisory_key("presence", self.schema)))
-                )
+            if conn.dialect.name == "postgresql":
+                await presence_turn(conn, self.schema)
             # The row is the record, column for field (a test holds the two to each other).
             await conn.execute(insert(engine_presence).values(**dataclasses.asdict(presence)))
+            sealing = presence.key_ids[0] if presence.key_ids else None
+            if sealing is not None:
+                keycheck.refuse_retired(await keycheck.known_keys(conn), sealing)
             if admit is not None:  # its own row among them: ``admit`` passes over it
                 rows = await conn.execute(_fresh(since))
                 admit([EnginePresence(**row._mapping) for row in rows])

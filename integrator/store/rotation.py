@@ -12,10 +12,11 @@ what it did, so the trail does not end on a ``start`` that never finished.
 
 When nothing is left under another key, the other registered keys are marked retired
 (``integrator.store.keycheck``): from then on the store opens without them. Not while a running
-engine still seals with another key (``holders``, asked just before retiring): the check of the
-engines at the start of the command does not cover one started during the run, and retiring a
-key that still seals new values would make the store refuse those values' key at the next open
-while they are there.
+engine still seals with another key (``holders``, asked just before retiring, in the retiring
+transaction, under the turn engines register by: ``presence_turn``): the check of the engines at
+the start of the command does not cover one started during the run, and retiring a key that
+still seals new values would make the store refuse those values' key at the next open while
+they are there. An engine that registers after the retirement is refused by its registration.
 
 A payload emptied by retention (``pruned_at`` set, the value ``PRUNED_MESSAGE_PAYLOAD`` or
 ``PRUNED_EVENT_PAYLOAD``) is left as it is, plain: it holds nothing to seal. See
@@ -50,6 +51,7 @@ from integrator.store.audit_chain import append_audit
 from integrator.store.codec import attempt_identity, dump_json
 from integrator.store.errors import DataKeyError
 from integrator.store.failures import guarded
+from integrator.store.presence import presence_turn
 from integrator.store.retention import PRUNED_EVENT_PAYLOAD, PRUNED_MESSAGE_PAYLOAD
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import attempts, events, messages, people, rejected_events
@@ -232,17 +234,20 @@ class SealingMixin:
         left = await _count(self, kid)
         retired: tuple[str, ...] = ()
         kept_for: tuple[Any, ...] = ()
-        if not any(left.values()):
-            async with self._engine.connect() as conn:
-                known = await keycheck.known_keys(conn)
-            retired = tuple(
-                sorted(k for k, check in known.items() if check is not None and k != kid)
-            )
-            if retired and holders is not None:
-                kept_for = tuple(await holders())
-                if kept_for:
-                    retired = ()
         async with self._transaction() as conn:
+            # Engines register under this turn and are refused with a key retired by then
+            # (``register_engine``): one that opened the store meanwhile is either asked
+            # about below or refused at its registration, after this commit.
+            await presence_turn(conn, self.schema)
+            if not any(left.values()):
+                known = await keycheck.known_keys(conn)
+                retired = tuple(
+                    sorted(k for k, check in known.items() if check is not None and k != kid)
+                )
+                if retired and holders is not None:
+                    kept_for = tuple(await holders())
+                    if kept_for:
+                        retired = ()
             rows = [_retire_row(self._now(), k) for k in retired]
             rows.append(
                 _audit_row(

@@ -12,10 +12,13 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from integrator.datakeys import sealer_for
 from integrator.engine import Engine
 from integrator.presence import engines_not_sealing_with
 from integrator.store import EnginePresence, Store
+from integrator.store.errors import DataKeyError
 from tests.http.support import api_client
 from tests.integrator.support import settings_for
 from tests.integrator.test_data_keys import SEARCH_KEY, cli, entry, env_for, fill
@@ -146,29 +149,40 @@ def test_an_engine_with_the_new_key_after_another_refuses_the_rotation(tmp_path:
     assert to_seal(tmp_path) == before
 
 
+def late_engine(data_keys: str = "kid1,kid2") -> EnginePresence:
+    """An engine on another host, opened with the old key first: it seals with kid1."""
+    now = datetime.now(UTC)
+    return EnginePresence(
+        id="late",
+        host="engine-host-elsewhere",
+        pid=4243,
+        http_address=None,
+        started_at=now,
+        heartbeat_at=now,
+        data_keys=data_keys,
+    )
+
+
 async def test_an_engine_started_during_the_rotation_keeps_the_old_key_from_retirement(
     tmp_path: Path,
 ) -> None:
     await asyncio.to_thread(fill, tmp_path, OLD, 2)
     url = f"sqlite:///{tmp_path / 'store.db'}"
     async with await Store.open(url, sealer=sealer_for(f"{NEW},{OLD}")) as store:
-        now = datetime.now(UTC)
-        late = EnginePresence(
-            id="late",
-            host="engine-host-elsewhere",
-            pid=4243,
-            http_address=None,
-            started_at=now,
-            heartbeat_at=now,
-            data_keys="kid1,kid2",
+        registered: list[str] = []
+
+        def progress(_handled: int) -> None:
+            # The engine registers after the check at the start, while values are resealed.
+            if not registered:
+                registered.append("late")
+                asyncio.get_running_loop().create_task(store.register_engine(late_engine()))
+
+        report = await store.rotate_data_keys(
+            actor="local:test",
+            batch=1,
+            progress=progress,
+            holders=lambda: engines_not_sealing_with(store, "kid2"),
         )
-
-        async def holders() -> list[EnginePresence]:
-            # The engine registers after the check at the start, before the retirement.
-            await store.register_engine(late)
-            return await engines_not_sealing_with(store, "kid2")
-
-        report = await store.rotate_data_keys(actor="local:test", holders=holders)
         assert report.resealed > 0
         assert report.retired == ()
         assert [engine.id for engine in report.kept_for] == ["late"]
@@ -179,3 +193,21 @@ async def test_an_engine_started_during_the_rotation_keeps_the_old_key_from_reti
             actor="local:test", holders=lambda: engines_not_sealing_with(store, "kid2")
         )
         assert again.retired == ("kid1",)
+
+
+async def test_an_engine_registering_after_the_retirement_of_its_key_is_refused(
+    tmp_path: Path,
+) -> None:
+    # It opened the store (kid1 then in use) before the rotation retired kid1, and registers
+    # after: it would seal new values with a retired key, which the operator was told may go.
+    await asyncio.to_thread(fill, tmp_path, OLD, 1)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    async with await Store.open(url, sealer=sealer_for(f"{NEW},{OLD}")) as store:
+        done = await store.rotate_data_keys(
+            actor="local:test", holders=lambda: engines_not_sealing_with(store, "kid2")
+        )
+        assert done.retired == ("kid1",)
+        with pytest.raises(DataKeyError, match=r"data key 'kid1', its first entry .* retired"):
+            await store.register_engine(late_engine())
+        assert await store.fresh_engines(datetime(2000, 1, 1, tzinfo=UTC)) == []
+        await store.register_engine(late_engine("kid2,kid1"))  # the new key first: welcome
