@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final, Literal
 
 from pydantic import model_validator
 
@@ -39,9 +40,21 @@ class EventBase(IntakeModel):
         if sum(attachment.size for attachment in self.attachments) > MAX_ATTACHMENTS_TOTAL_BYTES:
             raise rule_error("attachments_total_too_large", field="attachments")
         # Compared with created_at, not today: schemas read no clock, and replays stay valid.
-        if self.patient.birth_date > self.created_at.date():
+        # With its date where that instant is latest (UTC+14), not in the offset the sender
+        # wrote: one instant gets one verdict, so a baby born just after midnight in Amsterdam
+        # is not refused because the platform wrote the referral's time in UTC.
+        if self.patient.birth_date > latest_date_of(self.created_at):
             raise rule_error("birth_date_after_created_at", field="patient.birth_date")
         return self
+
+
+LATEST_OFFSET: Final = timedelta(hours=14)
+"""The furthest ahead of UTC any place's clock is (Kiribati's Line Islands, UTC+14)."""
+
+
+def latest_date_of(instant: datetime) -> date:
+    """The latest calendar date anywhere at ``instant`` (an aware time)."""
+    return (instant.astimezone(UTC) + LATEST_OFFSET).date()
 
 
 def text_fits_one_message(data: Any) -> Any:

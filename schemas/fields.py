@@ -242,7 +242,7 @@ _ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ISO_DATE_ANCHORED: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _RFC3339: Final = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]"  # date and separator
-    r"[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"  # time with optional fraction
+    r"[0-9]{2}:[0-9]{2}:(?P<second>[0-9]{2})(\.[0-9]+)?"  # time with optional fraction
     r"([Zz]|[+-][0-9]{2}:[0-9]{2})?"  # offset: optional here so its absence gets its own rule
 )
 
@@ -261,13 +261,25 @@ def _iso_date(value: Any) -> Any:
     raise rule_error("date_format")
 
 
+def _from_rfc3339(match: re.Match[str]) -> datetime.datetime:
+    """The time ``_RFC3339`` matched. A leap second (``23:59:60``, RFC 3339 section 5.6) is
+    taken as the last microsecond before it: Python's times have no second 60, and HL7's
+    timestamps carry no fraction finer than that."""
+    text = match.group(0).upper()
+    if match.group("second") != "60":
+        return datetime.datetime.fromisoformat(text)
+    start, end = match.span("second")
+    before = datetime.datetime.fromisoformat(f"{text[:start]}59{text[end:]}")
+    return before.replace(microsecond=999_999)
+
+
 def _rfc3339(value: Any) -> Any:
     """An RFC 3339 string or an aware datetime; a naive one would be misread across zones."""
     if isinstance(value, datetime.datetime):
         parsed = value
-    elif isinstance(value, str) and _RFC3339.fullmatch(value.strip()):
+    elif isinstance(value, str) and (match := _RFC3339.fullmatch(value.strip())):
         try:
-            parsed = datetime.datetime.fromisoformat(value.strip().upper())
+            parsed = _from_rfc3339(match)
         except ValueError:
             raise rule_error("datetime_format") from None
     else:

@@ -51,7 +51,9 @@ RULE_MESSAGES: Final[dict[str, str]] = {
     "house_number": "must be a positive integer or a non-blank string",
     "partner_family_required": "is required when name_usage uses the partner's name",
     "icpc_format": "must be an ICPC-1 code: a letter and 2 digits, optionally .1-2 digits",
-    "birth_date_after_created_at": "must not be later than the event's created_at date",
+    "birth_date_after_created_at": (
+        "must not be later than the event's created_at date (in any time zone)"
+    ),
     "birth_date_in_future": "must not be later than the day the event arrived",
     "changed_duplicate": (
         "names an event accepted before, with other content; the change was not taken"

@@ -72,6 +72,55 @@ def test_created_at_rfc3339_with_offset(
     assert event.created_at.astimezone(datetime.UTC).hour == 8
 
 
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2016-12-31T23:59:60Z", "2016-12-31T23:59:59.999999+00:00"),
+        ("2017-01-01T00:59:60.5+01:00", "2016-12-31T23:59:59.999999+00:00"),
+    ],
+)
+def test_created_at_leap_second_is_the_last_microsecond_before_it(
+    referral_data: dict[str, Any], text: str, utc: str
+) -> None:
+    # RFC 3339 section 5.6 allows second 60; Python's times have none. Before, it was refused as
+    # "must be an RFC 3339 date-time", which it is.
+    data = edited(edited(referral_data, "created_at", text), "patient.birth_date", "1980-01-01")
+    event = parse_both(data)
+    assert event.created_at.astimezone(datetime.UTC).isoformat() == utc
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    ["2025-02-28T23:30:00Z", "2025-03-01T00:30:00+01:00", "2025-02-28T10:00:00-12:00"],
+)
+def test_born_on_created_at_date_anywhere_accepted(
+    referral_data: dict[str, Any], created_at: str
+) -> None:
+    # One instant, three spellings: 00:30 on 1 March in Amsterdam. Before, the UTC spelling
+    # refused a baby born that night (its date in UTC was still 28 February).
+    data = edited(
+        edited(referral_data, "created_at", created_at), "patient.birth_date", "2025-03-01"
+    )
+    assert parse_both(data).patient.birth_date == datetime.date(2025, 3, 1)
+
+
+def test_born_after_created_at_date_everywhere_refused(referral_data: dict[str, Any]) -> None:
+    # 10:00 UTC is 00:00 the next day at UTC+14, the furthest ahead: a birth on 2 March is
+    # later than that instant's date anywhere.
+    data = edited(
+        edited(referral_data, "created_at", "2025-02-28T10:00:00Z"),
+        "patient.birth_date",
+        "2025-03-02",
+    )
+    assert single_error(data) == ("patient.birth_date", "birth_date_after_created_at")
+    data = edited(
+        edited(referral_data, "created_at", "2025-02-28T09:59:59Z"),
+        "patient.birth_date",
+        "2025-03-01",
+    )
+    assert single_error(data) == ("patient.birth_date", "birth_date_after_created_at")
+
+
 @pytest.mark.parametrize("text", ["2026-11-20T09:15:00", "2026-11-20 09:15:00.5"])
 def test_created_at_without_offset_refused(referral_data: dict[str, Any], text: str) -> None:
     data = edited(referral_data, "created_at", text)
