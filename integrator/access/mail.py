@@ -17,6 +17,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Protocol
 
 from integrator.errors import IntegratorError
@@ -44,6 +45,12 @@ class SmtpMailer:
     async def send(self, message: EmailMessage) -> None:
         if "From" not in message:
             message["From"] = self.sender
+        # RFC 5322 requires the origination date; without a Message-ID and a Date, mail
+        # filters score an invitation as likely spam, and it may never reach the colleague.
+        if "Date" not in message:
+            message["Date"] = formatdate(localtime=True)
+        if "Message-ID" not in message:
+            message["Message-ID"] = make_msgid(domain=_domain_of(self.sender))
         await asyncio.to_thread(self._send_now, message)
 
     def _send_now(self, message: EmailMessage) -> None:
@@ -73,6 +80,20 @@ class SmtpMailer:
         )
 
 
+def _domain_of(sender: str) -> str | None:
+    """The domain of the sender's address, for the Message-ID (rather than this host's name,
+    which ``make_msgid`` would otherwise put in every mail)."""
+    address = parseaddr(sender)[1]
+    return address.rpartition("@")[2] or None
+
+
+def _until(expires_at: datetime) -> str:
+    """``2026-12-10 18:26 (+01:00)``: the expiry as the reader's clock shows it, in the zone
+    the caller gave, with the offset, so it names one moment also in the hour that repeats."""
+    offset = expires_at.strftime("%z")
+    return f"{expires_at:%Y-%m-%d %H:%M} ({offset[:3]}:{offset[3:]})"
+
+
 def invitation_mail(to: str, name: str, link: str, expires_at: datetime) -> EmailMessage:
     """The invitation as a plain-text mail: the link, how long it works, what comes next."""
     message = EmailMessage()
@@ -83,7 +104,7 @@ def invitation_mail(to: str, name: str, link: str, expires_at: datetime) -> Emai
         "You have been invited to Integrator, the HL7 integration engine. Open this link to\n"
         "choose a password and set up the second factor (an authenticator app):\n\n"
         f"{link}\n\n"
-        f"The link works once, until {expires_at.isoformat(timespec='minutes')}. If it has\n"
+        f"The link works once, until {_until(expires_at)}. If it has\n"
         "expired, ask the admin who invited you to send it again.\n"
     )
     return message
@@ -102,7 +123,7 @@ def second_factor_reset_mail(to: str, name: str, link: str, expires_at: datetime
         "sessions have ended. Open this link to choose a new password and set up the second\n"
         "factor (an authenticator app) again; you get new recovery codes:\n\n"
         f"{link}\n\n"
-        f"The link works once, until {expires_at.isoformat(timespec='minutes')}. If it has\n"
+        f"The link works once, until {_until(expires_at)}. If it has\n"
         "expired, ask an admin to send it again. If you did not ask for this, tell an admin.\n"
     )
     return message

@@ -1330,7 +1330,7 @@ class AccessService:
         if self._mailer is None or link.link is None:
             return link, None
         make = second_factor_reset_mail if reset else invitation_mail
-        mail = make(link.email, name, link.link, link.expires_at)
+        mail = make(link.email, name, link.link, link.expires_at.astimezone(self._settings.zone))
         try:
             await self._mailer.send(mail)
         except MailFailed as exc:

@@ -8,7 +8,7 @@ without this package changing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 
@@ -17,6 +17,8 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 class AccessSettings:
     # Where people open links (invitations); the console's address as people reach it.
     base_url: str = DEFAULT_BASE_URL
+    # The zone people read times in (INTEGRATOR_TIMEZONE): the expiry in an invitation mail.
+    zone: tzinfo = UTC
     # docs/product.md §8: an invitation is valid for 7 days.
     invitation_validity: timedelta = timedelta(days=7)
     # Five wrong tries lock the account for a quarter of an hour: slow enough to stop guessing

@@ -93,7 +93,7 @@ def access_service(
     return AccessService(
         store,
         clock,
-        AccessSettings(base_url=base_url or public_url(settings)),
+        AccessSettings(base_url=base_url or public_url(settings), zone=settings.zone),
         mailer=smtp_mailer(settings),
         known_clusters=known_clusters or from_files,
     )

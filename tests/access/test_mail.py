@@ -7,6 +7,9 @@ no link. A mail that cannot be sent leaves the person invited and says to send i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from argon2 import PasswordHasher
@@ -55,6 +58,29 @@ async def test_the_invitation_is_mailed_and_its_link_works_and_is_shown_to_nobod
     await service.finish_accept(link_secret(link), PASSWORD, code)
     [entry] = await store.list_audit(AuditFilter(action="person.invite"))
     assert entry.details["mail"] == "sent" and link_secret(link) not in repr(entry)
+
+
+async def test_the_mail_gives_the_expiry_in_the_readers_zone_and_has_a_date_and_an_id(
+    store: Store, clock: ManualClock, inbox: Mailbox
+) -> None:
+    # Before, the expiry was UTC ("until 2026-12-10T17:26+00:00": an hour early to a reader in
+    # Amsterdam, two in summer), and the mail had no Date (RFC 5322 requires one) nor Message-ID.
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    service = AccessService(
+        store,
+        clock,
+        AccessSettings(base_url=BASE_URL, zone=amsterdam),
+        Passwords(PasswordHasher.from_parameters(CHEAPEST)),
+        mailer=inbox.mailer(),
+    )
+    invited = await service.invite(LOCAL, "dirk@example.nl", [Grant(Role.VIEWER)])
+    local = invited.expires_at.astimezone(amsterdam)
+    [mail] = inbox.messages
+    offset = {timedelta(hours=1): "+01:00", timedelta(hours=2): "+02:00"}[local.utcoffset()]
+    assert f"until {local:%Y-%m-%d %H:%M} ({offset})." in mail.get_content()
+    sent_at = parsedate_to_datetime(mail["Date"])
+    assert abs(sent_at - datetime.now(UTC)) < timedelta(minutes=5)
+    assert mail["Message-ID"].endswith("@example.nl>"), mail["Message-ID"]
 
 
 async def test_sending_again_mails_a_new_link_and_the_first_stops_working(
