@@ -231,8 +231,7 @@ NL: Final[dict[str, str]] = {
         "moet een ICPC-1-code zijn: een letter en 2 cijfers, eventueel met .1-2 cijfers"
     ),
     "text.rule.birth_date_after_created_at": (
-        "mag niet later zijn dan de datum van created_at van de gebeurtenis (in welke "
-        "tijdzone ook)"
+        "mag niet later zijn dan de datum van created_at van de gebeurtenis (in welke tijdzone ook)"
     ),
     "text.rule.birth_date_in_future": (
         "mag niet later zijn dan de dag waarop de gebeurtenis binnenkwam"
