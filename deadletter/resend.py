@@ -41,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol, overload
 
 from deadletter.family import Families
@@ -669,8 +669,11 @@ async def resend(
     committed: Callable[[Sequence[ResendResult]], Awaitable[None]] | None = None,
     dry_run: bool = False,
     stop: Callable[[], bool] | None = None,
+    zone: tzinfo = UTC,
 ) -> list[ResendResult]:
     """Resend each selected message as the module's rules say; ``progress(done)`` per chunk.
+
+    ``zone``: where the person reads dates (``INTEGRATOR_TIMEZONE``), for the day a note says.
 
     ``stop()`` is asked before each chunk but the first: true, the results so far are
     returned (fewer than the selection: each chunk done is committed and audited, and a run of
@@ -711,7 +714,13 @@ async def resend(
             if not selection.is_named(original):
                 live = _live_resend(families, original, destination)
             result = await _plan(
-                whole.get(original.id, original), mode, destination, renderer, live, dry_run=dry_run
+                whole.get(original.id, original),
+                mode,
+                destination,
+                renderer,
+                live,
+                dry_run=dry_run,
+                zone=zone,
             )
             planned.append(dataclasses.replace(result, original=original))
         if not dry_run:
@@ -814,6 +823,7 @@ async def _plan(
     live_resend: ResendLink | None,
     *,
     dry_run: bool,
+    zone: tzinfo,
 ) -> ResendResult:
     def skip(note: str) -> ResendResult:
         return ResendResult(original, mode, destination, note=note, dry_run=dry_run)
@@ -848,7 +858,7 @@ async def _plan(
         )
     if original.pruned_at is not None:
         # Neither mode can work: the bytes are gone, and so, with the last message, the event.
-        pruned = original.pruned_at.date().isoformat()
+        pruned = original.pruned_at.astimezone(zone).date().isoformat()
         return skip(
             Note(
                 f"its content was pruned on {pruned} (retention); nothing to resend",

@@ -585,7 +585,7 @@ def _plan(record: EventRecord, routed_to: set[str], intake: Intake, now: datetim
         )
         return dataclasses.replace(result, notes=(unserved,))
     if record.pruned_at is not None:
-        when = record.pruned_at.date().isoformat()
+        when = record.pruned_at.astimezone(intake.zone).date().isoformat()
         pruned = Note(
             f"its content was pruned on {when} (retention); it cannot be mapped",
             "events.route.pruned",

@@ -14,7 +14,7 @@ import asyncio
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Final, Literal
 
 from destinations.config import DestinationConfig
@@ -138,6 +138,11 @@ class Intake:
         # batch works in short turns the others' commits, confirms and the MLLP round trips
         # get their turn sooner than if several batches took turns of their own.
         self._preparing = asyncio.Lock()
+
+    @property
+    def zone(self) -> tzinfo:
+        """The zone people read times in (``INTEGRATOR_TIMEZONE``): the day of a date said."""
+        return self._zone
 
     @property
     def catalog(self) -> Catalog:

@@ -147,6 +147,7 @@ async def resend_in_engine(
         progress=(lambda done: progress(done, total)) if progress else None,
         committed=publish,
         dry_run=dry_run,
+        zone=engine.settings.zone,
     )
     if away:
         # Stored, not yet handed to the broker: each such message says so, and that resending
@@ -198,6 +199,7 @@ async def resend_in_store(
         progress=(lambda done: progress(done, total)) if progress else None,
         dry_run=dry_run,
         stop=stop,
+        zone=settings.zone,
     )
 
 
