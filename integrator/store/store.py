@@ -260,6 +260,7 @@ class Store(
         store = cls(engine, target, clock, sealer)
         try:
             await _migrate_when_free(engine, schema)
+            await store._check_writable()
             await store._check_data_keys(register=True)
             if search_check is not None:
                 await store._check_search_key(search_check, register=True)
@@ -276,6 +277,17 @@ class Store(
             await engine.dispose()
             raise
         return store
+
+    @guarded("open the store")
+    async def _check_writable(self) -> None:
+        """SQLite: take the write lock once, writing nothing, so a store this process cannot
+        write (a ``-shm`` or ``-wal`` file it may not write, a read-only file) refuses the
+        start here, naming the file, rather than at the first event after the engine said it
+        was ready. A store at head is otherwise opened by reads alone."""
+        if self.backend != "sqlite":
+            return
+        async with self._transaction() as conn:
+            await conn.execute(_SQLITE_WRITE_LOCK)
 
     async def close(self) -> None:
         await self._hot.close()
