@@ -4,7 +4,10 @@ Built on an ``asyncio.Protocol`` rather than streams so the client always knows 
 connection is alive and whether the peer has spoken out of turn. That is what makes the central
 rule cheap to keep: *after any error, timeout or unsolicited byte the connection is dropped*, so a
 late or duplicate ACK can never be read as the answer to the next message. A receiver that closed
-an idle connection is noticed before the next send, which then simply reconnects.
+an idle connection is noticed before the next send, which then simply reconnects; one whose
+close is still on its way (a receiver that closes after every ACK: the next message is written
+before its FIN is read) loses the kept connection before a byte of the answer came, and the
+message is written once more, on a new connection, in the same send (``_resend``).
 
 Foreign exceptions are translated here, at the boundary, into ``destinations.errors``.
 """
@@ -17,6 +20,8 @@ from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
+
+import structlog
 
 from destinations.errors import (
     AckTimeout,
@@ -33,12 +38,15 @@ if TYPE_CHECKING:
 
 _CLOSE_WAIT = 1.0  # seconds a polite close may take before the transport is aborted
 
+_log = structlog.get_logger(__name__)
+
 
 class _AckProtocol(asyncio.Protocol):
     """Collects frames from one connection and wakes the sender waiting for them."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, max_frame_size: int) -> None:
         self.decoder = FrameDecoder(max_frame_size)
+        self.bytes_received = 0  # every byte read, framed or not: did the peer say anything?
         self.frames: deque[bytes] = deque()
         self.transport: asyncio.Transport | None = None
         self.closed = False
@@ -63,6 +71,7 @@ class _AckProtocol(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
+        self.bytes_received += len(data)
         try:
             frames = self.decoder.feed(data)
         except FrameTooLarge as exc:
@@ -172,40 +181,72 @@ class MllpClient:
         ACK). Each frame gets the full ``ack_timeout``. Whatever comes after the last expected
         frame makes the connection stale, so it is dropped. A failure after some frames arrived
         carries them in the error's ``answers``, so the attempt history shows what did arrive.
+        A kept connection the receiver closed before a byte of the answer came is replaced, and
+        the message written once more on the new one (``_resend``).
         """
         data = frame(payload)
-        answers: list[bytes] = []
         async with self._lock:
-            protocol = await self._ready_protocol()
-            transport = protocol.transport
-            assert transport is not None
-            stray_before = protocol.decoder.discarded_bytes
+            protocol, opened = await self._ready_protocol()
+            heard = protocol.bytes_received
             try:
-                transport.write(data)
-                while True:
-                    async with asyncio.timeout(self.ack_timeout):
-                        answer = await protocol.next_frame()
-                    answers.append(answer)
-                    if more is None or not more(answer):
-                        break
-            except TimeoutError as exc:
-                stray = protocol.decoder.discarded_bytes - stray_before
-                unfinished = protocol.decoder.pending_bytes
-                self._abort()
-                error = AckTimeout(_no_ack(answers, self.ack_timeout, stray, unfinished))
-                error.answers = tuple(answers)
-                raise error from exc
-            except DeliveryError as exc:
-                self._abort()
-                exc.answers = tuple(answers)
-                raise
-            except BaseException:
-                self._abort()
-                raise
-            if protocol.stale:
-                # More than the expected answers, or the start of another: out of step.
-                self._abort()
-            return answers
+                return await self._send_on(protocol, data, more)
+            except ConnectionLost:
+                if opened or protocol.bytes_received != heard:
+                    raise
+            return await self._resend(data, more)
+
+    async def _resend(self, data: bytes, more: Callable[[bytes], bool] | None) -> list[bytes]:
+        """Write ``data`` again on a new connection: the kept one was closed by the receiver
+        before a byte of the answer came.
+
+        Such a receiver closes after each ACK (an interface engine set not to keep connections
+        open), and its FIN was still on its way when the message was written. It closed without
+        reading, so it did not take the message; the same bytes (the same MSH-10, as a retry
+        sends) go once more, in the same send, rather than waiting out a retry's backoff. A
+        connection opened for the send is never written twice: its loss is the send's error.
+        """
+        _log.info(
+            "kept connection closed by the receiver before it answered; "
+            "sending again on a new connection",
+            where=f"{self.host}:{self.port}",
+        )
+        protocol = await self._connect()
+        return await self._send_on(protocol, data, more)
+
+    async def _send_on(
+        self, protocol: _AckProtocol, data: bytes, more: Callable[[bytes], bool] | None
+    ) -> list[bytes]:
+        """Write one framed message on ``protocol`` and read its answers (``exchange``)."""
+        transport = protocol.transport
+        assert transport is not None
+        answers: list[bytes] = []
+        stray_before = protocol.decoder.discarded_bytes
+        try:
+            transport.write(data)
+            while True:
+                async with asyncio.timeout(self.ack_timeout):
+                    answer = await protocol.next_frame()
+                answers.append(answer)
+                if more is None or not more(answer):
+                    break
+        except TimeoutError as exc:
+            stray = protocol.decoder.discarded_bytes - stray_before
+            unfinished = protocol.decoder.pending_bytes
+            self._abort()
+            error = AckTimeout(_no_ack(answers, self.ack_timeout, stray, unfinished))
+            error.answers = tuple(answers)
+            raise error from exc
+        except DeliveryError as exc:
+            self._abort()
+            exc.answers = tuple(answers)
+            raise
+        except BaseException:
+            self._abort()
+            raise
+        if protocol.stale:
+            # More than the expected answers, or the start of another: out of step.
+            self._abort()
+        return answers
 
     async def close(self) -> None:
         """Close the connection politely (the next ``send`` would reconnect)."""
@@ -228,12 +269,13 @@ class MllpClient:
     ) -> None:
         await self.close()
 
-    async def _ready_protocol(self) -> _AckProtocol:
+    async def _ready_protocol(self) -> tuple[_AckProtocol, bool]:
+        """The connection to send on, and whether it was opened for this send."""
         protocol = self._protocol
         if protocol is not None and not protocol.stale:
-            return protocol
+            return protocol, False
         self._abort()
-        return await self._connect()
+        return await self._connect(), True
 
     async def _connect(self) -> _AckProtocol:
         loop = asyncio.get_running_loop()

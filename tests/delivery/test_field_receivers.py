@@ -1,0 +1,66 @@
+"""End to end (engine + real sockets) against receivers as they are met in the field."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from tests.delivery.misbehaving import FS_CR, VT, ack_for, control_id_of
+from tests.delivery.support import assert_acks_matched, messages, start_engine, submit
+
+
+class ClosingReceiver:
+    """Answers one message per connection with AA and closes it straight after the ACK, as
+    an interface engine set not to keep connections open does."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, int]] = []  # control id, connection
+        self.connections = 0
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> ClosingReceiver:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        number = self.connections
+        self.connections += 1
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            data = await reader.readuntil(FS_CR)
+            message = data[data.index(VT) + 1 : -2]
+            self.received.append((control_id_of(message), number))
+            writer.write(VT + ack_for(message, "AA") + FS_CR)
+            await writer.drain()
+        writer.close()
+
+
+async def test_a_receiver_closing_after_every_ack_takes_each_message_at_the_first_attempt(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """Ten messages took 16 s, nine of them with a failed attempt ("connection closed before
+    the ACK arrived") and a retry's backoff: each was written on the kept connection before
+    the receiver's FIN was read. Now the client writes it again on a new connection."""
+    async with ClosingReceiver() as receiver:
+        engine = await start_engine(tmp_path, receiver.port, ack_timeout="5s")
+        try:
+            ids = await submit(engine, referral_data, 10)
+            assert await engine.wait_settled(timeout=30)
+            found = await messages(engine, ids)
+            assert [m.status for m in found] == ["delivered"] * 10
+            for message in found:
+                attempts = await engine.store.list_attempts(message.id)
+                assert [(a.outcome, a.error) for a in attempts] == [("delivered", None)]
+            # Each reached the receiver once, and in order (fifo).
+            assert [cid for cid, _ in receiver.received] == [m.control_id for m in found]
+            await assert_acks_matched(engine, ids)
+        finally:
+            await engine.stop()
