@@ -15,6 +15,7 @@ Foreign exceptions are translated here, at the boundary, into ``destinations.err
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections import deque
 from collections.abc import Callable
@@ -51,6 +52,7 @@ class _AckProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.error: DeliveryError | None = None
+        self.lost_with: Exception | None = None  # what the transport said when it closed
         self.lost = loop.create_future()
         self._loop = loop
         self._waiter: asyncio.Future[None] | None = None
@@ -89,6 +91,7 @@ class _AckProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self.lost_with = exc
         if not self.lost.done():
             self.lost.set_result(None)
         self._wake()
@@ -189,7 +192,7 @@ class MllpClient:
             protocol, opened = await self._ready_protocol()
             heard = protocol.bytes_received
             try:
-                return await self._send_on(protocol, data, more)
+                return await self._send_on(protocol, data, more, opened=opened)
             except ConnectionLost:
                 if opened or protocol.bytes_received != heard:
                     raise
@@ -211,16 +214,23 @@ class MllpClient:
             where=f"{self.host}:{self.port}",
         )
         protocol = await self._connect()
-        return await self._send_on(protocol, data, more)
+        return await self._send_on(protocol, data, more, opened=True)
 
     async def _send_on(
-        self, protocol: _AckProtocol, data: bytes, more: Callable[[bytes], bool] | None
+        self,
+        protocol: _AckProtocol,
+        data: bytes,
+        more: Callable[[bytes], bool] | None,
+        *,
+        opened: bool,
     ) -> list[bytes]:
-        """Write one framed message on ``protocol`` and read its answers (``exchange``)."""
+        """Write one framed message on ``protocol`` and read its answers (``exchange``);
+        ``opened``: the connection was opened for this send."""
         transport = protocol.transport
         assert transport is not None
         answers: list[bytes] = []
         stray_before = protocol.decoder.discarded_bytes
+        heard = protocol.bytes_received
         try:
             transport.write(data)
             while True:
@@ -236,6 +246,12 @@ class MllpClient:
             error = AckTimeout(_no_ack(answers, self.ack_timeout, stray, unfinished))
             error.answers = tuple(answers)
             raise error from exc
+        except ConnectionLost as exc:
+            self._abort()
+            if opened and self._ssl_context is not None and protocol.bytes_received == heard:
+                raise ConnectionLost(_tls_closed(protocol.lost_with)) from exc
+            exc.answers = tuple(answers)
+            raise
         except DeliveryError as exc:
             self._abort()
             exc.answers = tuple(answers)
@@ -294,7 +310,8 @@ class MllpClient:
                 CONNECT_TIMED_OUT(where=where, seconds=f"{self.connect_timeout:g}")
             ) from exc
         except OSError as exc:  # includes ssl.SSLError and name resolution errors
-            raise ConnectFailed(CONNECT_FAILED(where=where, cause=_describe(exc))) from exc
+            tls = self._ssl_context is not None
+            raise ConnectFailed(CONNECT_FAILED(where=where, cause=_describe(exc, tls))) from exc
         self._protocol = protocol
         self.connection_count += 1
         return protocol
@@ -315,7 +332,7 @@ CONNECT_TIMED_OUT = Shape(
 CONNECT_FAILED = Shape(
     "delivery.connect_failed", "connect to {where} failed: {cause}", where=ADDRESS, cause=TEXT
 )
-"""``cause`` is one of the four below: why the socket or TLS layer refused."""
+"""``cause`` is one of the five below: why the socket or TLS layer refused."""
 REFUSED = Shape("delivery.refused", "ConnectionRefusedError: {detail}", detail=TEXT)
 SOCKET_ERROR = Shape(
     "delivery.socket_error", "{kind}: {detail}", kind=r"[A-Za-z_][A-Za-z0-9_]*", detail=TEXT
@@ -325,6 +342,30 @@ TLS_UNVERIFIED = Shape(
     "delivery.tls_unverified", "TLS certificate verification failed ({detail})", detail=TEXT
 )
 TLS_FAILED = Shape("delivery.tls_failed", "TLS error ({detail})", detail=TEXT)
+TLS_HANDSHAKE_CLOSED = Shape(
+    "delivery.tls_handshake_closed",
+    "the receiver closed the connection during the TLS handshake "
+    "(was the client certificate missing or refused?)",
+)
+"""TLS 1.2: a receiver that refuses the client's certificate (or its lack) may drop the
+connection without an alert; the socket's own words were a bare ``ConnectionResetError``."""
+TLS_CLOSED = Shape(
+    "delivery.tls_closed",
+    "the receiver closed the TLS connection before answering "
+    "(was the client certificate missing or refused?)",
+)
+"""TLS 1.3: the client's handshake is done before the server has judged its certificate, so a
+refusal comes after the message was written, as a closed connection ("connection closed before
+the ACK arrived" said nothing of TLS). Said only of a connection opened for the send that closed
+before a byte of an answer: the handshake is the likely cause, not a certainty."""
+TLS_CLOSED_SAYING = Shape(
+    "delivery.tls_closed_saying",
+    "the receiver closed the TLS connection before answering: {reason} "
+    "(was the client certificate missing or refused?)",
+    reason=r"[A-Z0-9_]+",
+)
+"""As ``TLS_CLOSED``, with the reason the TLS layer gave (the receiver's alert:
+``TLSV13_ALERT_CERTIFICATE_REQUIRED``, ``TLSV1_ALERT_UNKNOWN_CA``, ...)."""
 CONNECTION_CLOSED = Shape("delivery.connection_closed", "connection closed before the ACK arrived")
 NO_ACK = Shape("delivery.no_ack", "no ACK within {seconds}s", seconds=SECONDS)
 NO_APPLICATION_ACK = Shape(
@@ -352,6 +393,20 @@ UNFINISHED_FRAME = Shape(
 )
 
 
+_DROPPED = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, ssl.SSLEOFError)
+"""Errors of a connection the peer dropped: during a TLS handshake, the receiver refusing it."""
+_TLS_REASON = re.compile(r"[A-Z0-9_]+")
+
+
+def _tls_closed(exc: Exception | None) -> str:
+    """Why a TLS connection opened for the send closed before any answer: the TLS layer's
+    reason (the receiver's alert) when it gave one."""
+    reason = getattr(exc, "reason", None) if isinstance(exc, ssl.SSLError) else None
+    if isinstance(reason, str) and _TLS_REASON.fullmatch(reason):
+        return TLS_CLOSED_SAYING(reason=reason)
+    return TLS_CLOSED()
+
+
 def _no_ack(answers: list[bytes], timeout: float, stray: int, unfinished: int) -> str:
     """Why no (further) ACK came, by what did arrive: an open frame, bytes outside any
     frame, or nothing at all."""
@@ -363,8 +418,11 @@ def _no_ack(answers: list[bytes], timeout: float, stray: int, unfinished: int) -
     return (NO_APPLICATION_ACK if answers else NO_ACK)(seconds=seconds)
 
 
-def _describe(exc: OSError) -> str:
-    """A short reason from a socket or TLS error (these carry addresses at most, no content)."""
+def _describe(exc: OSError, tls: bool = False) -> str:
+    """A short reason from a socket or TLS error (these carry addresses at most, no content);
+    ``tls``: the connection was to do a TLS handshake."""
+    if tls and isinstance(exc, _DROPPED):
+        return TLS_HANDSHAKE_CLOSED()
     if isinstance(exc, ssl.SSLCertVerificationError):
         return TLS_UNVERIFIED(detail=exc.verify_message)
     if isinstance(exc, ssl.SSLError):

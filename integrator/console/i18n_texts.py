@@ -45,6 +45,18 @@ EN: Final[dict[str, str]] = {
     "text.delivery.socket_error": "{kind}: {detail}",
     "text.delivery.tls_unverified": "TLS certificate verification failed ({detail})",
     "text.delivery.tls_failed": "TLS error ({detail})",
+    "text.delivery.tls_handshake_closed": (
+        "the receiver closed the connection during the TLS handshake "
+        "(was the client certificate missing or refused?)"
+    ),
+    "text.delivery.tls_closed": (
+        "the receiver closed the TLS connection before answering "
+        "(was the client certificate missing or refused?)"
+    ),
+    "text.delivery.tls_closed_saying": (
+        "the receiver closed the TLS connection before answering: {reason} "
+        "(was the client certificate missing or refused?)"
+    ),
     "text.delivery.connection_closed": "connection closed before the ACK arrived",
     "text.delivery.no_ack": "no ACK within {seconds}s",
     "text.delivery.unframed_answer": (
@@ -127,6 +139,18 @@ NL: Final[dict[str, str]] = {
     "text.delivery.socket_error": "{kind}: {detail}",
     "text.delivery.tls_unverified": 'het TLS-certificaat is niet goedgekeurd ("{detail}")',
     "text.delivery.tls_failed": 'TLS-fout ("{detail}")',
+    "text.delivery.tls_handshake_closed": (
+        "de ontvanger verbrak de verbinding tijdens de TLS-handshake "
+        "(ontbrak het clientcertificaat of werd het geweigerd?)"
+    ),
+    "text.delivery.tls_closed": (
+        "de ontvanger verbrak de TLS-verbinding zonder te antwoorden "
+        "(ontbrak het clientcertificaat of werd het geweigerd?)"
+    ),
+    "text.delivery.tls_closed_saying": (
+        "de ontvanger verbrak de TLS-verbinding zonder te antwoorden: {reason} "
+        "(ontbrak het clientcertificaat of werd het geweigerd?)"
+    ),
     "text.delivery.connection_closed": "de verbinding werd verbroken voordat de ACK binnenkwam",
     "text.delivery.no_ack": "geen ACK binnen {seconds}s",
     "text.delivery.unframed_answer": (

@@ -177,7 +177,15 @@ def _connecting(tmp_path: Path) -> list[str]:
             client.CONNECT_FAILED(where="his.example:2575", cause=client._describe(refusal))
             for refusal in refusals
         ),
+        # TLS 1.2: a receiver refusing the client certificate drops the handshake.
+        client.CONNECT_FAILED(
+            where="his.example:2575", cause=client._describe(ConnectionResetError(), tls=True)
+        ),
     ]
+    # TLS 1.3: it closes after the client's handshake, with or without an alert.
+    alert = _tls_error(ssl.SSLError(1, "tlsv13 alert"), "TLSV13_ALERT_CERTIFICATE_REQUIRED")
+    for closed in (None, alert):
+        found.append(worker.FAILED(kind="ConnectionLost", cause=client._tls_closed(closed)))
     broken = tmp_path / "broken.pem"
     broken.write_text("not a certificate")
     # Files that stopped loading after the definition was accepted (it refuses them).
