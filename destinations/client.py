@@ -15,7 +15,9 @@ Foreign exceptions are translated here, at the boundary, into ``destinations.err
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import socket
 import ssl
 from collections import deque
 from collections.abc import Callable
@@ -40,6 +42,16 @@ if TYPE_CHECKING:
 _CLOSE_WAIT = 1.0  # seconds a polite close may take before the transport is aborted
 
 _log = structlog.get_logger(__name__)
+
+KEEPALIVE_IDLE = 60  # seconds a connection is quiet before TCP's first keepalive probe
+KEEPALIVE_INTERVAL = 15  # seconds between probes that go unanswered
+KEEPALIVE_PROBES = 4  # unanswered probes before the system closes the connection
+_KEEPALIVE_OPTIONS = (
+    # (the idle option's name on Linux, then on macOS), the interval, the count
+    (getattr(socket, "TCP_KEEPIDLE", getattr(socket, "TCP_KEEPALIVE", None)), KEEPALIVE_IDLE),
+    (getattr(socket, "TCP_KEEPINTVL", None), KEEPALIVE_INTERVAL),
+    (getattr(socket, "TCP_KEEPCNT", None), KEEPALIVE_PROBES),
+)
 
 
 class _AckProtocol(asyncio.Protocol):
@@ -71,6 +83,7 @@ class _AckProtocol(asyncio.Protocol):
         # uvloop's transports are not asyncio.Transport subclasses, only alike.
         transport = cast(asyncio.Transport, transport)
         self.transport = transport
+        _keep_alive(transport.get_extra_info("socket"))
 
     def data_received(self, data: bytes) -> None:
         self.bytes_received += len(data)
@@ -416,6 +429,26 @@ def _no_ack(answers: list[bytes], timeout: float, stray: int, unfinished: int) -
     if stray and not answers:
         return UNFRAMED_ANSWER(seconds=seconds, count=str(stray))
     return (NO_APPLICATION_ACK if answers else NO_ACK)(seconds=seconds)
+
+
+def _keep_alive(sock: socket.socket | None) -> None:
+    """TCP keepalive on a kept connection, probing after a minute of quiet.
+
+    A stateful firewall between engine and hospital forgets a connection that is quiet for
+    longer than its idle timeout and then drops its packets without a word: the first message
+    after a quiet night waited the whole ``ack_timeout`` and was a failed attempt. The probes
+    keep such a firewall's entry alive, and a connection that is gone all the same is closed by
+    the system within about two minutes (60 s + 4 × 15 s), so the next send opens a new one.
+    (The system's default waits two hours before the first probe.) Options a platform lacks
+    are left out; one it refuses does not stop the connection.
+    """
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for option, value in _KEEPALIVE_OPTIONS:
+            if option is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, option, value)
 
 
 def _describe(exc: OSError, tls: bool = False) -> str:

@@ -1,16 +1,24 @@
-"""The MLLP client against receivers as they are met in the field, on real loopback sockets:
-one that closes the connection after every ACK."""
+"""The MLLP client against receivers and networks as they are met in the field, on real
+loopback sockets: a receiver that closes the connection after every ACK; TCP keepalive for the
+firewalls that forget quiet connections."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 from structlog.testing import capture_logs
 
 from destinations.ack import parse_ack
-from destinations.client import MllpClient
+from destinations.client import (
+    KEEPALIVE_IDLE,
+    KEEPALIVE_INTERVAL,
+    KEEPALIVE_PROBES,
+    MllpClient,
+)
 from destinations.errors import ConnectionLost
+from destinations.receiver import MllpReceiver
 
 from .helpers import FS_CR, ScriptedServer, make_ack, make_message, msh10, read_frame
 
@@ -109,3 +117,45 @@ async def test_a_kept_connection_lost_and_its_replacement_lost_too_is_one_error(
         assert not client.connected
     assert received == ["M1", "M2"]
     assert server.connections == 2
+
+
+def _keepalive_of(client: MllpClient) -> tuple[int, ...]:
+    """SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT of the client's socket."""
+    protocol = client._protocol
+    assert protocol is not None and protocol.transport is not None
+    sock = protocol.transport.get_extra_info("socket")
+    return (
+        sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+    )
+
+
+KEEPALIVE = (1, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES)
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_KEEPIDLE"), reason="no TCP_KEEPIDLE here")
+async def test_every_connection_has_tcp_keepalive() -> None:
+    """Behind a firewall that forgets quiet connections, the first message after a quiet night
+    waited ack_timeout on a connection that was gone, and failed."""
+    assert (KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES) == (60, 15, 4)
+    async with MllpReceiver() as receiver, client_for(receiver.port) as client:
+        await client.send(make_message("M1"))
+        assert _keepalive_of(client) == KEEPALIVE
+        await client.close()
+        await client.send(make_message("M2"))  # a new connection has them too
+        assert _keepalive_of(client) == KEEPALIVE
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_KEEPIDLE"), reason="no TCP_KEEPIDLE here")
+def test_tcp_keepalive_on_uvloop() -> None:
+    """``integrator run`` uses uvloop, whose transports hand out a socket of their own."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def options() -> tuple[int, ...]:
+        async with MllpReceiver() as receiver, client_for(receiver.port) as client:
+            await client.send(make_message("U1"))
+            return _keepalive_of(client)
+
+    assert uvloop.run(options()) == KEEPALIVE

@@ -1,10 +1,12 @@
 """A receiver refusing the client's certificate (mutual TLS), said as such on real loopback
 sockets: with TLS 1.3 the refusal comes after the client's handshake, once the message was
 written, and read as "connection closed before the ACK arrived"; with TLS 1.2 a receiver that
-drops the handshake without an alert read as a bare ``ConnectionResetError``."""
+drops the handshake without an alert read as a bare ``ConnectionResetError``. And TCP keepalive
+under the TLS layer."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import socket
@@ -31,6 +33,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _ca(directory, "ca")
     _ca(directory, "other-ca")
     _leaf(directory, "server", "ca", "serverAuth")
+    _leaf(directory, "client", "ca", "clientAuth")
     _leaf(directory, "stranger", "other-ca", "clientAuth")  # a client the receiver does not know
     return directory
 
@@ -164,3 +167,27 @@ def test_the_alert_is_named_on_uvloop_too(pki: Path) -> None:
         return str(info.value)
 
     assert "before answering: TLSV1_ALERT_UNKNOWN_CA (was" in uvloop.run(refused())
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_KEEPIDLE"), reason="no TCP_KEEPIDLE here")
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_a_tls_connection_has_tcp_keepalive_too(pki: Path, loop: str) -> None:
+    """Keepalive is set on the TCP socket under the TLS layer, on either event loop."""
+
+    async def options() -> tuple[int, int]:
+        context = receiver_context(pki, ssl.TLSVersion.TLSv1_3)
+        async with MllpReceiver(ssl_context=context) as receiver:
+            sender = client(pki, receiver.port, "client")
+            await sender.send(make_message("T1"))
+            protocol = sender._protocol
+            assert protocol is not None and protocol.transport is not None
+            sock = protocol.transport.get_extra_info("socket")
+            found = (
+                sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+                sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+            )
+            await sender.close()
+            return found
+
+    run = pytest.importorskip("uvloop").run if loop == "uvloop" else asyncio.run
+    assert run(options()) == (1, 60)
