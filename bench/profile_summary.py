@@ -62,7 +62,7 @@ RULES: list[Rule] = [
     ("mapping (map_event)", lambda f: f.startswith("map_event (mappings/")),
     ("event JSON for the store", lambda f: f.startswith("BaseModel.model_dump_json")),
     ("committing events", lambda f: ".accept_events (" in f),
-    ("ACK reading", lambda f: f.startswith(("parse_ack (", "_final_ack (", "_application_ack"))),
+    ("ACK reading", lambda f: f.startswith(("parse_ack (", "_final_ack (", "_Answers."))),
     ("recording attempts", lambda f: f.startswith("AttemptRecorder.") or "record_attempts" in f),
     ("publishing", lambda f: ".publish (integrator/transport" in f),
     ("intake, the rest", lambda f: f.startswith(("Intake.", "AmqpIntake.", "IntakeConsumer."))),

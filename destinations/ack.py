@@ -211,6 +211,28 @@ def application_ack_type(message: bytes) -> str | None:
     return None if fields is None else _field(fields, 15).strip().upper()
 
 
+_TYPE_PART = re.compile(r"[A-Z0-9]{3}")
+
+
+def message_type(raw: bytes) -> str | None:
+    """MSH-9 of a frame as ``code^event`` (``ADT^A08``, ``ACK^I12``, ``ACK``), or None without
+    a usable MSH or when MSH-9 is not made of HL7 codes.
+
+    The receiver decides what MSH-9 holds; only three-character codes are taken, so what is
+    said about a frame in a log or an error (``destinations.client.SKIPPED``) can never carry
+    what else a receiver put there.
+    """
+    _problem, fields = _msh_fields(raw)
+    if fields is None:
+        return None
+    parts = [part.strip().upper() for part in _field(fields, 8).split(fields[1][0])[:2]]
+    if parts[-1] == "":
+        parts.pop()
+    if not parts or not all(_TYPE_PART.fullmatch(part) for part in parts):
+        return None
+    return "^".join(parts)
+
+
 def _msh_fields(raw: bytes) -> tuple[str, list[str] | None]:
     """The MSH segment split into fields, decoded by its own MSH-18, or (problem, None).
 

@@ -3,7 +3,9 @@
 Built on an ``asyncio.Protocol`` rather than streams so the client always knows whether the
 connection is alive and whether the peer has spoken out of turn. That is what makes the central
 rule cheap to keep: *after any error, timeout or unsolicited byte the connection is dropped*, so a
-late or duplicate ACK can never be read as the answer to the next message. A receiver that closed
+late or duplicate ACK can never be read as the answer to the next message. (While an answer is
+awaited, a frame the caller says answers no message sent now, ``Answers``, is skipped instead:
+it is never taken for the answer either.) A receiver that closed
 an idle connection is noticed before the next send, which then simply reconnects; one whose
 close is still on its way (a receiver that closes after every ACK: the next message is written
 before its FIN is read) loses the kept connection before a byte of the answer came, and the
@@ -20,7 +22,7 @@ import re
 import socket
 import ssl
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
@@ -65,6 +67,7 @@ class _AckProtocol(asyncio.Protocol):
         self.closed = False
         self.error: DeliveryError | None = None
         self.lost_with: Exception | None = None  # what the transport said when it closed
+        self.settled: deque[str] = deque(maxlen=SETTLED_KEPT)  # ``Answers.key``s, newest last
         self.lost = loop.create_future()
         self._loop = loop
         self._waiter: asyncio.Future[None] | None = None
@@ -125,6 +128,34 @@ class _AckProtocol(asyncio.Protocol):
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+
+SETTLED_KEPT = 16
+"""How many messages settled on a connection a late answer is recognised for (the newest)."""
+
+
+class Answers:
+    """How the caller reads the frames that come back for one message: the client itself knows
+    no HL7, only frames, so what a frame *is* is asked here.
+
+    Passed as ``exchange``'s ``more``, which it is: called with an answer, it says whether
+    another answer to the same message follows. ``unasked`` is asked first, of every frame:
+    what a frame that answers no message sent now is (a late answer to a message already
+    settled on this connection, a message the receiver sends of its own accord), said without
+    its content; such a frame is skipped and the wait for the answer goes on. ``key`` names the
+    message among those settled, for the ``unasked`` of the ones sent after it.
+    """
+
+    key: str = ""
+
+    def __call__(self, frame: bytes) -> bool:
+        return False
+
+    def unasked(self, frame: bytes, settled: Collection[str]) -> str | None:
+        """What ``frame`` is when it answers no message sent now, else None (an answer to this
+        message, right or wrong, for the caller to judge). ``settled``: the keys of the last
+        ``SETTLED_KEPT`` messages settled on this connection, newest last."""
+        return None
 
 
 class MllpClient:
@@ -194,9 +225,11 @@ class MllpClient:
 
         The first frame is always read; after each frame ``more(frame)`` says whether another
         answer to the same message follows (enhanced mode: a commit ACK, then the application
-        ACK). Each frame gets the full ``ack_timeout``. Whatever comes after the last expected
-        frame makes the connection stale, so it is dropped. A failure after some frames arrived
-        carries them in the error's ``answers``, so the attempt history shows what did arrive.
+        ACK). Each answer gets the full ``ack_timeout``. ``more`` may be an ``Answers``, which
+        also says which frames answer no message sent now: those are skipped. Whatever comes
+        after the last expected frame makes the connection stale, so it is dropped. A failure
+        after some frames arrived carries them in the error's ``answers``, so the attempt
+        history shows what did arrive.
         A kept connection the receiver closed before a byte of the answer came is replaced, and
         the message written once more on the new one (``_resend``).
         """
@@ -244,19 +277,16 @@ class MllpClient:
         answers: list[bytes] = []
         stray_before = protocol.decoder.discarded_bytes
         heard = protocol.bytes_received
+        skipped: list[str] = []
         try:
             transport.write(data)
-            while True:
-                async with asyncio.timeout(self.ack_timeout):
-                    answer = await protocol.next_frame()
-                answers.append(answer)
-                if more is None or not more(answer):
-                    break
+            await self._read_answers(protocol, more, answers, skipped)
         except TimeoutError as exc:
             stray = protocol.decoder.discarded_bytes - stray_before
             unfinished = protocol.decoder.pending_bytes
             self._abort()
-            error = AckTimeout(_no_ack(answers, self.ack_timeout, stray, unfinished))
+            said = _no_ack(answers, self.ack_timeout, stray, unfinished)
+            error = AckTimeout(_and_skipped(said, skipped) if skipped else said)
             error.answers = tuple(answers)
             raise error from exc
         except ConnectionLost as exc:
@@ -275,7 +305,35 @@ class MllpClient:
         if protocol.stale:
             # More than the expected answers, or the start of another: out of step.
             self._abort()
+        elif isinstance(more, Answers):
+            protocol.settled.append(more.key)
         return answers
+
+    async def _read_answers(
+        self,
+        protocol: _AckProtocol,
+        more: Callable[[bytes], bool] | None,
+        answers: list[bytes],
+        skipped: list[str],
+    ) -> None:
+        """Read the answers into ``answers`` until ``more`` expects no other, each within
+        ``ack_timeout``. A frame that ``Answers.unasked`` says answers no message sent now is
+        no answer: what it is goes to ``skipped``, and the wait goes on until the same
+        deadline, so frames sent unasked cannot stretch it."""
+        rules = more if isinstance(more, Answers) else None
+        loop = asyncio.get_running_loop()
+        while True:
+            deadline = loop.time() + self.ack_timeout
+            while True:
+                async with asyncio.timeout_at(deadline):
+                    answer = await protocol.next_frame()
+                what = None if rules is None else rules.unasked(answer, protocol.settled)
+                if what is None:
+                    break
+                skipped.append(what)
+            answers.append(answer)
+            if more is None or not more(answer):
+                return
 
     async def close(self) -> None:
         """Close the connection politely (the next ``send`` would reconnect)."""
@@ -418,6 +476,24 @@ def _tls_closed(exc: Exception | None) -> str:
     if isinstance(reason, str) and _TLS_REASON.fullmatch(reason):
         return TLS_CLOSED_SAYING(reason=reason)
     return TLS_CLOSED()
+
+
+SKIPPED = Shape(
+    "delivery.skipped_frames",
+    "{error}; {count} frame(s) came that answer no message sent now, skipped ({kinds})",
+    error=TEXT,
+    count=NUMBER,
+    kinds=r"[A-Z0-9]{3}(?:\^[A-Z0-9]{3})?(?:, [A-Z0-9]{3}(?:\^[A-Z0-9]{3})?)*",
+)
+"""No answer in time, though frames came: late answers to earlier messages, messages the
+receiver sent unasked. Said so that a dead letter does not blame a receiver for silence; named
+by their message types (MSH-9), never their content."""
+
+
+def _and_skipped(said: str, skipped: list[str]) -> str:
+    """``said`` (why no answer came), and the frames skipped meanwhile by their types."""
+    kinds = ", ".join(dict.fromkeys(skipped))
+    return SKIPPED(error=said, count=len(skipped), kinds=kinds)
 
 
 def _no_ack(answers: list[bytes], timeout: float, stray: int, unfinished: int) -> str:

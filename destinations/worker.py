@@ -16,7 +16,8 @@ same connection within ``ack_timeout``, and it decides. (``SU`` is answered only
 its absence is a failure too, as with ``AL``.) ``ER`` is not waited for: a message that went
 well is never answered, so waiting could only end in a timeout; the ``CA`` delivers it, and a
 later ``AE``/``AR`` is never taken for another message's answer (the client drops a connection
-with an unasked-for frame, and a wrong MSA-2 fails the attempt it arrives in). A ``CE``/``CR``
+with an unasked-for frame, and one that arrives while the next message waits is skipped as a
+late answer, ``_Answers``). A ``CE``/``CR``
 commit ACK is final (the receiver did not take the message, so no application ACK will come). A
 receiver that skips the commit ACK and answers ``AA`` straight away is accepted.
 
@@ -30,10 +31,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
+
+import structlog
 
 from destinations.ack import (
     COMMIT_CODES,
@@ -41,12 +44,16 @@ from destinations.ack import (
     AckOutcome,
     application_ack_type,
     classify_ack,
+    message_type,
     parse_ack,
 )
+from destinations.client import Answers
 from destinations.errors import DeliveryError, InvalidAck, MalformedAck
 from destinations.ratelimit import TokenBucket
 from destinations.retry import RetryPolicy, age_start
 from shapes import ANY, TEXT, Shape
+
+_log = structlog.get_logger(__name__)
 
 Outcome = Literal["delivered", "retry", "deadletter", "failed"]
 FinalStatus = Literal["delivered", "retrying", "dead"]
@@ -174,12 +181,11 @@ class DeliveryWorker:
         error: str | None = None
         outcome: Outcome
         ack_decided = False
+        read = _Answers(message, self.destination_id)
         try:
-            answers = await self._sender.exchange(
-                message.payload, _application_ack_follows(message)
-            )
-            ack_bytes = b"\n".join(answers)
-            ack = _final_ack(answers)
+            answers = await self._sender.exchange(message.payload, read)
+            ack_bytes = b"\n".join(read.kept) if read.kept else b"\n".join(answers)
+            ack = _final_ack(answers, read.parsed)
             # The last answer is parsed once (here it decides); earlier ones only give a code.
             ack_code = "/".join([*(_code(a) for a in answers[:-1]), ack.code])
             verdict = classify_ack(
@@ -194,8 +200,9 @@ class DeliveryWorker:
         except DeliveryError as exc:
             outcome, error = "failed", FAILED(kind=type(exc).__name__, cause=exc)
             if exc.answers:
-                ack_bytes = b"\n".join(exc.answers)
                 ack_code = "/".join(_code(a) for a in exc.answers)
+            if read.kept or exc.answers:
+                ack_bytes = b"\n".join(read.kept or exc.answers)
             if not exc.retryable:
                 outcome = "deadletter"
         else:
@@ -271,30 +278,60 @@ _ANSWERED_ON_SUCCESS = frozenset({"AL", "SU"})
 well: always, or on success only."""
 
 
-def _application_ack_follows(message: OutboundMessage) -> Callable[[bytes], bool]:
-    """Whether another answer follows ``frame``: only a matching ``CA`` when MSH-16 asks for
-    the application ACK of a message that went well (``AL``, ``SU``)."""
-    wanted = application_ack_type(message.payload) in _ANSWERED_ON_SUCCESS  # None: no usable MSH
+class _Answers(Answers):
+    """How the worker reads what comes back for ``message`` (``destinations.client.Answers``).
 
-    answers = 0
+    A frame whose MSA-2 is the MSH-10 of a message settled earlier on the connection is a late
+    answer to that one (a receiver that sends a commit ACK and then an application ACK even in
+    original mode: the ``AA`` of one message arrived after the next was sent, was read as the
+    next one's answer, and failed it). It is skipped, never matched to this message; any
+    other MSA-2 that is not this message's stays this message's (wrong) answer, which fails
+    the attempt. Each answer is parsed here once; the worker judges the last (``parsed``).
+    """
 
-    def more(frame: bytes) -> bool:
-        nonlocal answers
-        answers += 1
-        if not wanted or answers > 1:  # at most commit + application ACK
-            return False
+    def __init__(self, message: OutboundMessage, destination_id: str) -> None:
+        self.key = message.control_id
+        self._message_id = message.message_id
+        self._destination_id = destination_id
+        # MSH-16 (None: no usable MSH) asks for an application ACK after a ``CA``.
+        self._wanted = application_ack_type(message.payload) in _ANSWERED_ON_SUCCESS
+        self.parsed: list[Ack | None] = []  # per answer, in order; None: unreadable
+        self.kept: list[bytes] = []  # the answers and the late answers, as they arrived
+
+    def unasked(self, frame: bytes, settled: Collection[str]) -> str | None:
         try:
             ack = parse_ack(frame)
         except InvalidAck:
-            return False  # judged (and refused) by the worker
-        return ack.code == "CA" and ack.control_id == message.control_id
+            ack = None  # an answer all the same: refused by the worker
+        self.kept.append(frame)
+        if ack is not None and ack.control_id != self.key and ack.control_id in settled:
+            kind = message_type(frame) or "ACK"
+            _log.info(
+                "skipped a late answer to an earlier message",
+                destination=self._destination_id,
+                message_id=self._message_id,
+                message_type=kind,
+                ack_code=ack.code,
+                answers_control_id=ack.control_id,  # the engine's own MSH-10, as it sent it
+            )
+            return kind
+        self.parsed.append(ack)
+        return None
 
-    return more
+    def __call__(self, frame: bytes) -> bool:
+        """Whether another answer follows ``frame``: only a matching ``CA`` when MSH-16 asks
+        for the application ACK of a message that went well (``AL``, ``SU``)."""
+        if not self._wanted or len(self.parsed) > 1:  # at most commit + application ACK
+            return False
+        ack = self.parsed[-1]
+        return ack is not None and ack.code == "CA" and ack.control_id == self.key
 
 
-def _final_ack(answers: list[bytes]) -> Ack:
-    """The answer that decides: the last one; a second commit ACK is out of step."""
-    ack = parse_ack(answers[-1])
+def _final_ack(answers: list[bytes], parsed: list[Ack | None] | None = None) -> Ack:
+    """The answer that decides: the last one; a second commit ACK is out of step. ``parsed``:
+    the answers as ``_Answers`` read them, so none is parsed twice."""
+    last = parsed[-1] if parsed is not None and len(parsed) == len(answers) else None
+    ack = last if last is not None else parse_ack(answers[-1])
     if len(answers) > 1 and ack.code in COMMIT_CODES:
         raise MalformedAck(SECOND_COMMIT_ACK())
     return ack

@@ -36,6 +36,7 @@ ERRORS: Final = Family(
         client.CONNECT_TIMED_OUT,
         client.CONNECT_FAILED,
         client.CONNECTION_CLOSED,
+        client.SKIPPED,
         client.UNFRAMED_ANSWER,
         client.UNFINISHED_FRAME,
         client.NO_ACK,

@@ -70,6 +70,9 @@ EN: Final[dict[str, str]] = {
     "text.delivery.no_application_ack": (
         "no application ACK after the commit ACK within {seconds}s"
     ),
+    "text.delivery.skipped_frames": (
+        "{error}; {count} frame(s) came that answer no message sent now, skipped ({kinds})"
+    ),
     "text.delivery.control_id_mismatch": (
         "MSA-2 (length {length}) does not match the MSH-10 sent '{expected}'"
     ),
@@ -162,6 +165,10 @@ NL: Final[dict[str, str]] = {
         "(geen eindblok 0x1C 0x0D)"
     ),
     "text.delivery.no_application_ack": ("geen applicatie-ACK binnen {seconds}s na de commit-ACK"),
+    "text.delivery.skipped_frames": (
+        "{error}; {count} {count|frame overgeslagen dat|frames overgeslagen die} geen antwoord "
+        "op het verstuurde bericht {count|was|waren} ({kinds})"
+    ),
     "text.delivery.control_id_mismatch": (
         "MSA-2 (lengte {length}) is niet de MSH-10 die verstuurd is ('{expected}')"
     ),

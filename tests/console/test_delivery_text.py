@@ -182,6 +182,9 @@ def _connecting(tmp_path: Path) -> list[str]:
             where="his.example:2575", cause=client._describe(ConnectionResetError(), tls=True)
         ),
     ]
+    # No answer in time, though frames came that answer no message sent now.
+    skipped = client._and_skipped(client.NO_ACK(seconds="0.3"), ["ACK^I12", "ACK^I12"])
+    found.append(worker.FAILED(kind="AckTimeout", cause=skipped))
     # TLS 1.3: it closes after the client's handshake, with or without an alert.
     alert = _tls_error(ssl.SSLError(1, "tlsv13 alert"), "TLSV13_ALERT_CERTIFICATE_REQUIRED")
     for closed in (None, alert):

@@ -11,9 +11,8 @@ from tests.delivery.misbehaving import FS_CR, VT, ack_for, control_id_of
 from tests.delivery.support import assert_acks_matched, messages, start_engine, submit
 
 
-class ClosingReceiver:
-    """Answers one message per connection with AA and closes it straight after the ACK, as
-    an interface engine set not to keep connections open does."""
+class Receiver:
+    """A receiver on loopback whose every connection ``serve`` handles."""
 
     def __init__(self) -> None:
         self.received: list[tuple[str, int]] = []  # control id, connection
@@ -21,7 +20,7 @@ class ClosingReceiver:
         self.port = 0
         self._server: asyncio.Server | None = None
 
-    async def __aenter__(self) -> ClosingReceiver:
+    async def __aenter__(self) -> Receiver:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -35,12 +34,48 @@ class ClosingReceiver:
         number = self.connections
         self.connections += 1
         with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
-            data = await reader.readuntil(FS_CR)
-            message = data[data.index(VT) + 1 : -2]
-            self.received.append((control_id_of(message), number))
-            writer.write(VT + ack_for(message, "AA") + FS_CR)
-            await writer.drain()
+            await self.serve(reader, writer, number)
         writer.close()
+
+    async def read(self, reader: asyncio.StreamReader, number: int) -> bytes:
+        data = await reader.readuntil(FS_CR)
+        message = data[data.index(VT) + 1 : -2]
+        self.received.append((control_id_of(message), number))
+        return message
+
+    async def serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, number: int
+    ) -> None:
+        raise NotImplementedError
+
+
+class ClosingReceiver(Receiver):
+    """Answers one message per connection with AA and closes it straight after the ACK, as
+    an interface engine set not to keep connections open does."""
+
+    async def serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, number: int
+    ) -> None:
+        message = await self.read(reader, number)
+        writer.write(VT + ack_for(message, "AA") + FS_CR)
+        await writer.drain()
+
+
+class CommitThenApplicationReceiver(Receiver):
+    """Answers each message with CA at once and with AA later, even in original mode: the AA
+    of one message comes once the next one was sent, just before that one's CA."""
+
+    async def serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, number: int
+    ) -> None:
+        earlier: bytes | None = None
+        while True:
+            message = await self.read(reader, number)
+            if earlier is not None:
+                writer.write(VT + ack_for(earlier, "AA") + FS_CR)
+            writer.write(VT + ack_for(message, "CA") + FS_CR)
+            await writer.drain()
+            earlier = message
 
 
 async def test_a_receiver_closing_after_every_ack_takes_each_message_at_the_first_attempt(
@@ -60,6 +95,26 @@ async def test_a_receiver_closing_after_every_ack_takes_each_message_at_the_firs
                 attempts = await engine.store.list_attempts(message.id)
                 assert [(a.outcome, a.error) for a in attempts] == [("delivered", None)]
             # Each reached the receiver once, and in order (fifo).
+            assert [cid for cid, _ in receiver.received] == [m.control_id for m in found]
+            await assert_acks_matched(engine, ids)
+        finally:
+            await engine.stop()
+
+
+async def test_a_late_application_ack_after_the_commit_ack_fails_no_message(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """The late AA of one message arrived after the next was sent, was read as its answer
+    (AckControlIdMismatch), and that message was sent twice. Now the AA is skipped."""
+    async with CommitThenApplicationReceiver() as receiver:
+        engine = await start_engine(tmp_path, receiver.port, ack_timeout="5s")
+        try:
+            ids = await submit(engine, referral_data, 5)
+            assert await engine.wait_settled(timeout=30)
+            found = await messages(engine, ids)
+            for message in found:
+                attempts = await engine.store.list_attempts(message.id)
+                assert [(a.outcome, a.ack_code) for a in attempts] == [("delivered", "CA")]
             assert [cid for cid, _ in receiver.received] == [m.control_id for m in found]
             await assert_acks_matched(engine, ids)
         finally:

@@ -1,0 +1,191 @@
+"""Frames that answer no message sent now, on real loopback sockets (client and worker): a late
+answer to a message settled earlier on the connection is skipped, never matched to the message
+waiting for its answer, and the wait goes on within the same ``ack_timeout``."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from datetime import UTC, datetime
+
+from structlog.testing import capture_logs
+
+from destinations.client import MllpClient
+from destinations.retry import RetryPolicy
+from destinations.worker import AckPolicy, AttemptResult, DeliveryWorker, OutboundMessage
+
+from .helpers import FS_CR, ScriptedServer, make_ack, make_message, msh10, read_frame
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.results: list[AttemptResult] = []
+
+    async def record(self, result: AttemptResult) -> None:
+        self.results.append(result)
+
+
+def outbound(control_id: str) -> OutboundMessage:
+    return OutboundMessage(
+        message_id=f"m-{control_id}",
+        destination_id="d",
+        control_id=control_id,
+        payload=make_message(control_id),
+        created_at=datetime.now(UTC),
+    )
+
+
+async def deliver_all(port: int, control_ids: list[str], *, ack_timeout: float = 2.0) -> Sink:
+    """Deliver each message in turn, as a destination's worker does (fifo)."""
+    sink = Sink()
+    sender = MllpClient("127.0.0.1", port, connect_timeout=5, ack_timeout=ack_timeout)
+    deliverer = DeliveryWorker(
+        "d",
+        sender=sender,
+        sink=sink,
+        retry=RetryPolicy(initial=0.01, max_delay=0.01, max_attempts=3),
+        ack_policy=AckPolicy(),
+        clock=lambda: datetime.now(UTC),
+        rng=random.Random(1),
+    )
+    try:
+        for control_id in control_ids:
+            await deliverer.deliver(outbound(control_id))
+    finally:
+        await sender.close()
+    return sink
+
+
+def framed(payload: bytes) -> bytes:
+    return b"\x0b" + payload + FS_CR
+
+
+def attempts(sink: Sink) -> list[tuple[str, str, str | None]]:
+    return [(r.message_id, r.outcome, r.ack_code) for r in sink.results]
+
+
+class CommitThenApplication:
+    """A receiver that answers each message with ``CA`` at once and with ``AA`` later, even in
+    original mode: the ``AA`` of one message comes when the next one has been sent, just before
+    that one's ``CA``."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    async def __call__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, index: int
+    ) -> None:
+        earlier: str | None = None
+        while True:
+            control_id = msh10(await read_frame(reader))
+            self.received.append(control_id)
+            if earlier is not None:
+                writer.write(framed(make_ack(earlier, "AA")))  # late: the earlier one's AA
+            writer.write(framed(make_ack(control_id, "CA")))
+            await writer.drain()
+            earlier = control_id
+
+
+async def test_a_late_application_ack_of_the_previous_message_is_skipped() -> None:
+    """The late AA of message k arrived after k+1 was sent and was read as k+1's answer
+    (AckControlIdMismatch): k+1 failed and was sent twice. Now it is skipped."""
+    receiver = CommitThenApplication()
+    ids = [f"L{i}" for i in range(5)]
+    async with ScriptedServer(receiver) as server:
+        with capture_logs() as logs:
+            sink = await deliver_all(server.port, ids)
+    assert attempts(sink) == [(f"m-{i}", "delivered", "CA") for i in ids]
+    assert receiver.received == ids  # each sent once
+    assert server.connections == 1
+    # What arrived is kept: the late AA, then the answer.
+    second = sink.results[1].ack_bytes
+    assert second is not None
+    assert re.findall(rb"MSA\|(\w+)\|(\w+)", second) == [(b"AA", b"L0"), (b"CA", b"L1")]
+    skipped = [e for e in logs if e["event"] == "skipped a late answer to an earlier message"]
+    assert [(e["message_id"], e["answers_control_id"]) for e in skipped] == [
+        (f"m-{ids[i + 1]}", ids[i]) for i in range(4)
+    ]
+    assert all(e["message_type"] == "ACK^I12" and e["ack_code"] == "AA" for e in skipped)
+
+
+async def test_a_late_answer_and_then_none_says_so_in_the_timeout() -> None:
+    """Skipped, the late answer does not stretch the wait: the answer's deadline stays, and the
+    error says what came meanwhile, by its type."""
+
+    async def late_then_silent(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, index: int
+    ) -> None:
+        first = msh10(await read_frame(reader))
+        writer.write(framed(make_ack(first, "AA")))
+        await writer.drain()
+        await read_frame(reader)
+        writer.write(framed(make_ack(first, "AA")))  # the first's again; never the second's
+        await writer.drain()
+        await asyncio.sleep(5)
+
+    async with ScriptedServer(late_then_silent) as server:
+        sink = await deliver_all(server.port, ["T1", "T2"], ack_timeout=0.3)
+    first, second = sink.results[:2]
+    assert (first.outcome, second.outcome, second.ack_code) == ("delivered", "failed", None)
+    assert second.error == (
+        "AckTimeout: no ACK within 0.3s; 1 frame(s) came that answer no message sent now, "
+        "skipped (ACK^I12)"
+    )
+    assert second.ack_bytes is not None and b"MSA|AA|T1" in second.ack_bytes
+
+
+async def test_an_answer_naming_a_message_never_sent_on_the_connection_still_fails() -> None:
+    """Only the MSH-10s settled on this connection are skipped; any other wrong MSA-2 is the
+    waiting message's wrong answer (SPEC §5: a failed attempt, the connection reopened)."""
+
+    async def wrong_once(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, index: int
+    ) -> None:
+        while True:
+            control_id = msh10(await read_frame(reader))
+            answer = "SOMEONE-ELSE" if control_id == "W2" and index == 0 else control_id
+            writer.write(framed(make_ack(answer, "AA")))
+            await writer.drain()
+
+    async with ScriptedServer(wrong_once) as server:
+        sink = await deliver_all(server.port, ["W1", "W2"])
+    assert attempts(sink) == [
+        ("m-W1", "delivered", "AA"),
+        ("m-W2", "failed", "AA"),
+        ("m-W2", "delivered", "AA"),
+    ]
+    assert sink.results[1].error is not None
+    assert sink.results[1].error.startswith("AckControlIdMismatch")
+    assert server.connections == 2
+
+
+async def test_a_late_answer_is_not_recognised_on_another_connection() -> None:
+    """Settled on a connection since closed, a message's MSH-10 in an answer on a new one is no
+    late answer (a new connection carries none): it fails the attempt."""
+
+    async def close_then_stale(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, index: int
+    ) -> None:
+        control_id = msh10(await read_frame(reader))
+        answer = control_id if index == 0 else "N1"
+        writer.write(framed(make_ack(answer, "AA")))
+        await writer.drain()
+        if index == 0:
+            return  # closes
+        await asyncio.sleep(5)
+
+    async with ScriptedServer(close_then_stale) as server:
+        sink = await deliver_all(server.port, ["N1", "N2"], ack_timeout=0.3)
+    assert attempts(sink)[:2] == [("m-N1", "delivered", "AA"), ("m-N2", "failed", "AA")]
+    assert (sink.results[1].error or "").startswith("AckControlIdMismatch")
+
+
+async def test_fifty_messages_to_a_commit_then_application_receiver_keep_one_connection() -> None:
+    receiver = CommitThenApplication()
+    ids = [f"P{i}" for i in range(50)]
+    async with ScriptedServer(receiver) as server:
+        sink = await deliver_all(server.port, ids)
+    assert [r.outcome for r in sink.results] == ["delivered"] * 50
+    assert receiver.received == ids
+    assert server.connections == 1
