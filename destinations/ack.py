@@ -233,6 +233,27 @@ def message_type(raw: bytes) -> str | None:
     return "^".join(parts)
 
 
+_SEGMENTS = re.compile(rb"\r\n|\r|\n")
+
+
+def unsolicited_type(raw: bytes) -> str | None:
+    """MSH-9 (``code^event``) of a frame that is a message of its own rather than an answer:
+    a readable message type other than ``ACK``, and no MSA segment. None for anything else.
+
+    A receiver may send its own messages on the connection (an ``ADT^A08`` before each ACK);
+    such a frame answers nothing, unlike an application response that carries an MSA
+    (``RRI^I12``, ``ORR^O02``, ``ORL^O22``), which is an answer whatever its type. A frame
+    without MSA that calls itself ``ACK``, or whose type cannot be read, is an unreadable
+    answer, not a message of its own.
+    """
+    kind = message_type(raw)
+    if kind is None or kind.split("^")[0] == "ACK":
+        return None
+    if any(segment.lstrip().startswith(b"MSA") for segment in _SEGMENTS.split(raw)):
+        return None
+    return kind
+
+
 def _msh_fields(raw: bytes) -> tuple[str, list[str] | None]:
     """The MSH segment split into fields, decoded by its own MSH-18, or (problem, None).
 

@@ -46,6 +46,7 @@ from destinations.ack import (
     classify_ack,
     message_type,
     parse_ack,
+    unsolicited_type,
 )
 from destinations.client import Answers
 from destinations.errors import DeliveryError, InvalidAck, MalformedAck
@@ -286,7 +287,10 @@ class _Answers(Answers):
     original mode: the ``AA`` of one message arrived after the next was sent, was read as the
     next one's answer, and failed it). It is skipped, never matched to this message; any
     other MSA-2 that is not this message's stays this message's (wrong) answer, which fails
-    the attempt. Each answer is parsed here once; the worker judges the last (``parsed``).
+    the attempt. A frame with no MSA whose type is not an acknowledgement is a message the
+    receiver sent unasked (an ``ADT^A08`` before each ACK dead-lettered messages the receiver
+    had taken, as "ACK has no MSA segment"): skipped too. Each answer is parsed here once; the
+    worker judges the last (``parsed``).
     """
 
     def __init__(self, message: OutboundMessage, destination_id: str) -> None:
@@ -302,6 +306,9 @@ class _Answers(Answers):
         try:
             ack = parse_ack(frame)
         except InvalidAck:
+            kind = unsolicited_type(frame)
+            if kind is not None:
+                return self._unsolicited(kind)
             ack = None  # an answer all the same: refused by the worker
         self.kept.append(frame)
         if ack is not None and ack.control_id != self.key and ack.control_id in settled:
@@ -317,6 +324,18 @@ class _Answers(Answers):
             return kind
         self.parsed.append(ack)
         return None
+
+    def _unsolicited(self, kind: str) -> str:
+        """A message the receiver sent of its own accord (no MSA, a type other than ACK): not
+        kept with the attempt, as it is about another patient than this message's; its type
+        is logged and, should no answer come, named in the attempt's error."""
+        _log.info(
+            "skipped a message the receiver sent unasked",
+            destination=self._destination_id,
+            message_id=self._message_id,
+            message_type=kind,
+        )
+        return kind
 
     def __call__(self, frame: bytes) -> bool:
         """Whether another answer follows ``frame``: only a matching ``CA`` when MSH-16 asks

@@ -78,6 +78,25 @@ class CommitThenApplicationReceiver(Receiver):
             earlier = message
 
 
+class UnaskedMessageReceiver(Receiver):
+    """Sends a message of its own (an ADT^A08 about another patient) before each ACK."""
+
+    async def serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, number: int
+    ) -> None:
+        while True:
+            message = await self.read(reader, number)
+            writer.write(VT + ADT_A08 + FS_CR)
+            writer.write(VT + ack_for(message, "AA") + FS_CR)
+            await writer.drain()
+
+
+ADT_A08 = (
+    b"MSH|^~\\&|HIS|ZNOORD|INTEGRATOR|PLATFORM|20261127120000+0100||ADT^A08^ADT_A01|H1|P|2.5.1\r"
+    b"PID|1||999999990^^^NLMINBIZA^NNNLD||Anderepatient^A^^^^^L\r"
+)
+
+
 async def test_a_receiver_closing_after_every_ack_takes_each_message_at_the_first_attempt(
     tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
@@ -115,6 +134,28 @@ async def test_a_late_application_ack_after_the_commit_ack_fails_no_message(
             for message in found:
                 attempts = await engine.store.list_attempts(message.id)
                 assert [(a.outcome, a.ack_code) for a in attempts] == [("delivered", "CA")]
+            assert [cid for cid, _ in receiver.received] == [m.control_id for m in found]
+            await assert_acks_matched(engine, ids)
+        finally:
+            await engine.stop()
+
+
+async def test_a_message_the_receiver_sends_before_each_ack_dead_letters_none(
+    tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """Read as the answer ("ACK has no MSA segment"), the ADT^A08 failed every attempt, and
+    messages the receiver had taken became dead letters. Now it is skipped."""
+    async with UnaskedMessageReceiver() as receiver:
+        engine = await start_engine(tmp_path, receiver.port, ack_timeout="5s")
+        try:
+            ids = await submit(engine, referral_data, 3)
+            assert await engine.wait_settled(timeout=30)
+            found = await messages(engine, ids)
+            assert [m.status for m in found] == ["delivered"] * 3
+            for message in found:
+                [attempt] = await engine.store.list_attempts(message.id)
+                assert (attempt.outcome, attempt.ack_code) == ("delivered", "AA")
+                assert attempt.ack_bytes is not None and b"ADT" not in attempt.ack_bytes
             assert [cid for cid, _ in receiver.received] == [m.control_id for m in found]
             await assert_acks_matched(engine, ids)
         finally:

@@ -1,6 +1,7 @@
 """Frames that answer no message sent now, on real loopback sockets (client and worker): a late
-answer to a message settled earlier on the connection is skipped, never matched to the message
-waiting for its answer, and the wait goes on within the same ``ack_timeout``."""
+answer to a message settled earlier on the connection, a message the receiver sends unasked.
+Each is skipped, never matched to the message waiting for its answer, and the wait goes on
+within the same ``ack_timeout``."""
 
 from __future__ import annotations
 
@@ -189,3 +190,80 @@ async def test_fifty_messages_to_a_commit_then_application_receiver_keep_one_con
     assert [r.outcome for r in sink.results] == ["delivered"] * 50
     assert receiver.received == ids
     assert server.connections == 1
+
+
+ADT_A08 = (
+    b"MSH|^~\\&|HIS|ZNOORD|INTEGRATOR|PLATFORM|20261120091501+0100||ADT^A08^ADT_A01|H1|P|2.5.1\r"
+    b"EVN|A08|20261120091501\r"
+    b"PID|1||999999990^^^NLMINBIZA^NNNLD||Anderepatient^A^^^^^L\r"
+)
+"""A message a receiver sends of its own accord (its patient is not the one sent)."""
+
+
+def answering(first: list[bytes], answer: bool = True) -> ScriptedServer:
+    """A receiver that sends the frames ``first`` before it answers each message (``answer``:
+    with an AA)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
+        while True:
+            control_id = msh10(await read_frame(reader))
+            for payload in first:
+                writer.write(framed(payload))
+            if answer:
+                writer.write(framed(make_ack(control_id, "AA")))
+            await writer.drain()
+
+    return ScriptedServer(handle)
+
+
+async def test_a_message_the_receiver_sends_unasked_before_the_ack_is_skipped() -> None:
+    """An ADT^A08 before each ACK was read as the answer, "ACK has no MSA segment": every
+    attempt failed, and the messages the receiver had taken became dead letters."""
+    async with answering([ADT_A08]) as server:
+        with capture_logs() as logs:
+            sink = await deliver_all(server.port, ["U1", "U2", "U3"])
+    assert attempts(sink) == [(f"m-U{i}", "delivered", "AA") for i in (1, 2, 3)]
+    assert server.connections == 1
+    for result in sink.results:  # what the receiver said about another patient is not kept
+        assert result.ack_bytes is not None and b"Anderepatient" not in result.ack_bytes
+        assert b"ADT" not in result.ack_bytes
+    skipped = [e for e in logs if e["event"] == "skipped a message the receiver sent unasked"]
+    assert [(e["message_id"], e["message_type"]) for e in skipped] == [
+        (f"m-U{i}", "ADT^A08") for i in (1, 2, 3)
+    ]
+    assert "Anderepatient" not in str(logs)
+
+
+async def test_unasked_messages_and_no_ack_name_them_in_the_timeout() -> None:
+    async with answering([ADT_A08, ADT_A08], answer=False) as server:
+        sink = await deliver_all(server.port, ["V1"], ack_timeout=0.3)
+    first = sink.results[0]
+    assert (first.outcome, first.ack_code, first.ack_bytes) == ("failed", None, None)
+    assert first.error == (
+        "AckTimeout: no ACK within 0.3s; 2 frame(s) came that answer no message sent now, "
+        "skipped (ADT^A08)"
+    )
+
+
+async def test_an_application_response_carrying_msa_is_an_answer() -> None:
+    """RRI^I12, ORR^O02, ORL^O22 answer with an MSA: they are answers, not unasked messages."""
+
+    async def rri(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
+        while True:
+            control_id = msh10(await read_frame(reader))
+            answer = make_ack(control_id, "AA").replace(b"ACK^I12^ACK", b"RRI^I12^RRI_I12")
+            writer.write(framed(answer + b"RF1|A\r"))
+            await writer.drain()
+
+    async with ScriptedServer(rri) as server:
+        sink = await deliver_all(server.port, ["R1"])
+    assert attempts(sink) == [("m-R1", "delivered", "AA")]
+
+
+async def test_a_frame_calling_itself_an_ack_without_msa_is_still_unreadable() -> None:
+    no_msa = b"MSH|^~\\&|HIS|ZNOORD|INTEGRATOR|PLATFORM|20261120091501+0100||ACK^I12|X|P|2.5.1\r"
+    async with answering([no_msa], answer=False) as server:
+        sink = await deliver_all(server.port, ["B1"], ack_timeout=0.3)
+    first = sink.results[0]
+    assert first.outcome == "failed"
+    assert first.error == "MalformedAck: ACK has no MSA segment"
