@@ -269,6 +269,9 @@ class Engine:
                 self._start_destination(destination, resumed.get(destination.id))
             else:
                 log.info("destination paused", destination=destination.id)
+        # A destination moved off a retired version while no engine ran (its file edited
+        # during an upgrade) releases what it held now, not at some later change.
+        await self.intake.release_held(catalog.destinations)
         # A SQLite store is one engine's, and the embedded transport admits no other engine
         # on its store, whatever the database (``presence.refuse_disagreeing``): every job
         # still running there died with an engine before this one.

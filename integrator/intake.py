@@ -462,7 +462,8 @@ class Intake:
         """Map held messages (stored without HL7) whose destination now has a supported version;
         queue them.
 
-        Called when destinations change (an operator moved one off a retired version). A
+        Called when destinations change (an operator moved one off a retired version), and at
+        the engine's start (the file may have been edited while no engine ran). A
         released message keeps the control id reserved when it was held: it never went out. It
         keeps its creation time too, and its ``max_age`` counts from the release (the store
         keeps when), since it could not be delivered while held (docs/product.md §3).
@@ -484,7 +485,12 @@ class Intake:
             held = await self._store.list_messages(
                 MessageFilter(destination_id=destination_id, status="held"), limit=100_000
             )
+            # An event type whose first message stays held keeps the rest held too (the same
+            # version decides them all): they are not read and mapped in vain, at every start.
+            still_held: set[str] = set()
             for message in sorted(held, key=lambda m: m.seq):
+                if message.event_type in still_held:
+                    continue
                 stored = await self._store.get_event(message.event_id)
                 if stored is None:
                     continue
@@ -497,6 +503,7 @@ class Intake:
                     event, destination, configured, now, control_id=message.control_id
                 )
                 if remapped.status == "held":
+                    still_held.add(event.type)
                     continue
                 released_at = await self._store.release_held(
                     message.id,

@@ -126,6 +126,76 @@ async def test_at_sunset_new_messages_are_held_then_released_when_the_destinatio
         await engine.stop()
 
 
+async def test_a_destination_moved_while_no_engine_ran_releases_its_held_messages_at_start(
+    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    # Its file was edited during an upgrade window: before, the held messages stayed held
+    # until some later change of the destinations, which might never come.
+    clock = ManualClock(BEFORE_SUNSET)
+    old = destination(
+        "noord", receiver.port, providers=["ziekenhuis-noord"], messages={"referral": "ref-v1"}
+    )
+    engine = await start(tmp_path, clock, old)
+    clock.set(AFTER_SUNSET)
+    try:
+        held = [
+            (await engine.intake.submit(another(referral_data), source="cli")).messages[0]
+            for _ in range(3)
+        ]
+        assert {m.status for m in held} == {"held"}
+    finally:
+        await engine.stop()
+
+    moved = old.model_copy(update={"messages": {"referral": "ref-v2"}})
+    engine = await start(tmp_path, clock, moved)
+    try:
+        assert await engine.wait_settled(timeout=10)
+        for message in held:
+            released = await engine.store.get_message(message.message_id)
+            assert released is not None
+            assert (released.status, released.version) == ("delivered", "ref-v2")
+            assert released.control_id == message.control_id
+        assert len(receiver.received) == 3
+    finally:
+        await engine.stop()
+
+
+async def test_messages_still_held_at_start_are_not_mapped_one_by_one(
+    tmp_path: Path,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = ManualClock(BEFORE_SUNSET)
+    old = destination(
+        "noord", receiver.port, providers=["ziekenhuis-noord"], messages={"referral": "ref-v1"}
+    )
+    engine = await start(tmp_path, clock, old)
+    clock.set(AFTER_SUNSET)
+    try:
+        for _ in range(5):
+            await engine.intake.submit(another(referral_data), source="cli")
+    finally:
+        await engine.stop()
+    renders: list[str] = []
+    render = integrator.intake.Intake.render
+
+    def counted(self: integrator.intake.Intake, *args: Any, **kwargs: Any) -> Any:
+        renders.append(args[1].id)
+        return render(self, *args, **kwargs)
+
+    monkeypatch.setattr(integrator.intake.Intake, "render", counted)
+    # Still on the retired version (a catalog of the day before, as a running engine keeps it).
+    catalog = build_catalog([("noord.yaml", old)], today=BEFORE_SUNSET.date())
+    engine = Engine(settings_for(tmp_path), clock=clock, catalog=catalog)
+    await engine.start()
+    try:
+        assert (await engine.store.count_by_status())["held"] == 5
+        assert renders == ["noord"]  # the first tells for the rest of its type
+    finally:
+        await engine.stop()
+
+
 async def test_a_release_publishes_each_chunk_right_after_committing_it(
     tmp_path: Path,
     receiver: MllpReceiver,
