@@ -38,7 +38,9 @@ def run_command(
     except EngineDisagrees as exc:
         fail(f"the engine could not start: {exc}", 2)  # before it resumed or sent anything
     except IntegratorError as exc:
-        fail(f"the engine could not run: {exc}")
+        # Its own exit code: 2 for what a person must mend first (an older store with engines
+        # of the old version still on it, EnginesStillRunning), 1 for the rest.
+        fail(f"the engine could not run: {exc}", exc.exit_code)
 
 
 def demo() -> None:
