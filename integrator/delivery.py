@@ -8,15 +8,26 @@ same destination queue), the shared rate limit, and the ordering:
   so a failing message holds the ones behind it.
 - ``rotate``: one attempt per turn; a message that must be retried is settled and published
   again once its backoff has passed, so it goes to the back and the others continue. While it
-  waits it exists only in the store (status ``retrying``) and in a timer of this runner.
+  waits it exists only in the store (status ``retrying``) and, by its id, in a timer of this
+  runner: its payload is read from the store when the timer publishes it (``_Later``), so a
+  receiver that answers AE to everything for a day does not bring every payload into memory.
+
+``rotate`` is for a failing *message*. A destination that cannot even be connected to (refused,
+timed out, TLS handshake failed: ``ConnectFailed``; or TLS files that cannot be loaded) is down
+as a whole: the worker whose connect failed keeps its message and tries it again at its
+``next_attempt_at``, as fifo does, and no worker of the destination takes another message until
+an attempt gets through the connect (``_probe``). Otherwise every queued message made its own
+attempt and kept its own backoff: 300 messages queued during an outage made 900 attempts (and
+rows, and log lines) in 10 s, where fifo made one per backoff. The messages that wait meanwhile
+record no attempts; their ``max_age`` counts as it does under fifo.
 
 A runner that stops (engine stop, destination changed or paused) hands the retries still
-waiting in its timers back to the transport at once, each with ``not_before`` (its
-``next_attempt_at``): another engine's runner, or this engine's at its next start, receives it
-and keeps it back until then (a rotate runner in a timer of its own, a fifo one by waiting), so
-a stop neither strands a retry nor sends it early. Only a crash loses the timers: those retries
-stay ``retrying`` in the store until the recovery leader re-publishes the pending messages (at
-a leader's start or take-over; docs/amqp.md).
+waiting in its timers back to the transport at once, read from the store, each with
+``not_before`` (its ``next_attempt_at``): another engine's runner, or this engine's at its next
+start, receives it and keeps it back until then (a rotate runner in a timer of its own, a fifo
+one by waiting), so a stop neither strands a retry nor sends it early. Only a crash loses the
+timers: those retries stay ``retrying`` in the store until the recovery leader re-publishes the
+pending messages (at a leader's start or take-over; docs/amqp.md).
 
 A fifo retry is not handed back that way: published again it would join the end of the queue,
 behind the messages it holds. The stop leaves it unsettled, and the transport gives it back at
@@ -32,7 +43,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -40,7 +51,7 @@ import structlog
 
 from destinations.client import MllpClient
 from destinations.config import DestinationConfig
-from destinations.errors import TlsSetupError
+from destinations.errors import ConnectFailed, TlsSetupError
 from destinations.ratelimit import TokenBucket
 from destinations.retry import RetryPolicy
 from destinations.tls import client_ssl_context
@@ -49,6 +60,7 @@ from destinations.worker import (
     AttemptResult,
     AttemptSink,
     DeliveryWorker,
+    FinalStatus,
     OutboundMessage,
     Sender,
 )
@@ -59,6 +71,7 @@ from integrator.logging import get_logger
 from integrator.retry_waits import DueRetries, RetryWaits
 from integrator.transport import Delivery, Transport
 from integrator.transport.committed import publish_committed
+from integrator.transport.embedded import Loader
 
 log = get_logger("integrator.delivery")
 
@@ -67,6 +80,16 @@ UNEXPECTED_FAILURE_PAUSE = 1.0
 
 #: Seconds a graceful stop waits beyond an attempt's own timeouts for its recording.
 STOP_MARGIN = 5.0
+
+#: Seconds a stop waits for the store to read the retries it hands back (``_hand_back``);
+#: past that they stay ``retrying`` in the store for recovery, and the stop goes on.
+HAND_BACK_LOAD_S = 2.0
+
+#: Seconds before a due retry is read from the store again when the store did not answer.
+RELOAD_PAUSE = 1.0
+
+#: Retries read from the store at once when a stop hands them back.
+HAND_BACK_CHUNK = 500
 
 
 class _Stopping(BaseException):
@@ -126,6 +149,52 @@ def sender_for(destination: DestinationConfig) -> Sender:
         return _BrokenTls(exc)
 
 
+class _Reach:
+    """A sender that remembers whether its last exchange could not even connect.
+
+    The worker records the attempt's error as text only; the runner needs to know whether the
+    destination was unreachable (``ConnectFailed``: refused, timed out, TLS handshake; or the
+    TLS files cannot be loaded), which holds its whole queue under rotate too (``_probe``).
+    """
+
+    def __init__(self, sender: Sender) -> None:
+        self._sender = sender
+        self.unreachable = False
+
+    async def exchange(
+        self, payload: bytes, more: Callable[[bytes], bool] | None = None
+    ) -> list[bytes]:
+        self.unreachable = False
+        try:
+            return await self._sender.exchange(payload, more)
+        except (ConnectFailed, TlsSetupError):
+            self.unreachable = True
+            raise
+
+    async def close(self) -> None:
+        await self._sender.close()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Later:
+    """A rotate retry waiting in a timer: its id, the attempts it has had and its time.
+
+    Never its payload: the timer reads the message from the store when it publishes it (a
+    destination that answers AE to everything keeps every queued message here, and 400
+    referrals with a 512 KiB attachment each held 240 MiB more than fifo did).
+    """
+
+    message_id: str
+    attempts: int
+    when: datetime
+
+    def kept(self, loaded: OutboundMessage, not_before: datetime | None) -> OutboundMessage:
+        """``loaded`` (the store's message) with the attempts made, where the store may lag
+        behind the recorder, and ``not_before``."""
+        attempts = max(loaded.attempt_count, self.attempts)
+        return dataclasses.replace(loaded, attempt_count=attempts, not_before=not_before)
+
+
 @dataclasses.dataclass(frozen=True)
 class RetiredHold:
     """What delivery does with a message whose version was retired after it was mapped:
@@ -156,13 +225,16 @@ class DestinationRunner:
         transport: Transport,
         sink: AttemptSink,
         clock: Clock,
+        load: Loader,
         resumed_at: datetime | None = None,
         due: DueRetries | None = None,
         retired: RetiredHold | None = None,
         gate: RecordingGate | None = None,
     ) -> None:
-        """``resumed_at``: when the destination was last resumed after a pause, as the store
-        keeps it (None: never); its messages' ``max_age`` counts from then at the earliest.
+        """``load``: the pending messages among some ids, as the store has them now (a rotate
+        retry is read from there when it is published). ``resumed_at``: when the destination
+        was last resumed after a pause, as the store keeps it (None: never); its messages'
+        ``max_age`` counts from then at the earliest.
         ``due``: the store's due retries (``Store.due_retries``), so that a retry someone
         made due is attempted then; None: every retry waits out its time. ``retired``: a
         message taken in a version retired since it was mapped is handed there, not sent.
@@ -173,9 +245,10 @@ class DestinationRunner:
         self._waits = RetryWaits(destination.id, due) if due is not None else None
         self._transport = transport
         self._clock = clock
+        self._load = load
         limiter = TokenBucket(destination.rate_limit) if destination.rate_limit else None
-        self._senders = [sender_for(destination) for _ in range(destination.connections)]
-        self._workers = [
+        self._senders = [_Reach(sender_for(destination)) for _ in range(destination.connections)]
+        self._workers = {
             DeliveryWorker(
                 destination.id,
                 sender=sender,
@@ -188,14 +261,20 @@ class DestinationRunner:
                 wait_for_retry=self._retry_wait,
                 limiter=limiter,
                 resumed_at=resumed_at,
-            )
+            ): sender
             for sender in self._senders
-        ]
+        }
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.Task[None]] = set()
         # Timers still waiting, with what they will publish: what a stop hands back. A timer
-        # leaves it when its wait is over, so one that is publishing is not handed back twice.
-        self._waiting: dict[asyncio.Task[None], OutboundMessage] = {}
+        # leaves it when it has read its message and publishes it, so one that is publishing is
+        # not handed back twice.
+        self._waiting: dict[asyncio.Task[None], _Later] = {}
+        # Cleared while a rotate destination cannot be connected to (``_probe``): its workers
+        # take no message meanwhile. ``_sooner``: a retry was made due early meanwhile.
+        self._reachable = asyncio.Event()
+        self._reachable.set()
+        self._sooner = asyncio.Event()
         self._stopping = asyncio.Event()
         self._busy: set[asyncio.Task[None]] = set()  # loops between receive and settle
 
@@ -270,39 +349,49 @@ class DestinationRunner:
 
     async def _wait_due(
         self, message_id: str, attempts_made: int, seconds: float, *, stoppable: bool
-    ) -> None:
-        """Wait ``seconds``, or less when the message is made due. ``stoppable``: a stop ends
-        the wait (raising ``_Stopping``: no attempt follows); a rotate timer is not, as a stop
-        cancels it and hands its message back."""
+    ) -> bool:
+        """Wait ``seconds``, or less when the message is made due (True then). ``stoppable``: a
+        stop ends the wait (raising ``_Stopping``: no attempt follows); a rotate timer is not,
+        as a stop cancels it and hands its message back."""
         if self._waits is None:
             if stoppable:
                 await self._backoff(seconds)
             else:
                 await asyncio.sleep(seconds)
-            return
+            return False
         if not stoppable:
-            await self._waits.wait(message_id, attempts_made, seconds)
-            return
+            return await self._waits.wait(message_id, attempts_made, seconds)
         await self._unless_stopped(self._waits.wait(message_id, attempts_made, seconds))
+        return False  # the caller attempts now either way
 
-    async def _unless_stopped(self, wait: Awaitable[None]) -> None:
-        """Await ``wait``; a stop ends it first, raising ``_Stopping`` (no attempt follows)."""
-        waiting = asyncio.ensure_future(wait)
-        stopping = asyncio.ensure_future(self._stopping.wait())
+    async def _unless_stopped(self, *waits: Awaitable[object]) -> None:
+        """Await the first of ``waits``; a stop ends them first, raising ``_Stopping`` (no
+        attempt follows)."""
+        tasks = [asyncio.ensure_future(w) for w in (*waits, self._stopping.wait())]
         try:
-            await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (waiting, stopping):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(waiting, stopping, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self._stopping.is_set():
             raise _Stopping
+
+    async def _until_reachable(self) -> None:
+        """Return at once, or (rotate) once the destination could be connected to again
+        (``_probe``); a stop ends the wait (``_Stopping``)."""
+        if not self._reachable.is_set():
+            await self._unless_stopped(self._reachable.wait())
 
     async def _loop(self, worker: DeliveryWorker) -> None:
         structlog.contextvars.bind_contextvars(destination=self.destination.id)
         task = asyncio.current_task()
         assert task is not None
         while not self._stopping.is_set():
+            try:
+                await self._until_reachable()  # no message taken while it is down
+            except _Stopping:
+                return
             delivery = await self._transport.receive(self.destination.id)
             if self._stopping.is_set():
                 return  # taken while stopping: left unsettled, so it stays queued
@@ -315,6 +404,8 @@ class DestinationRunner:
                 return
             finally:
                 self._busy.discard(task)
+                # Not kept while the loop waits for the next one: its payload is the store's.
+                del delivery
 
     async def _handle_until_done(self, worker: DeliveryWorker, delivery: Delivery) -> None:
         """Handle ``delivery``, again and again after errors that are no delivery outcome.
@@ -335,30 +426,47 @@ class DestinationRunner:
                 )
                 await self._backoff(UNEXPECTED_FAILURE_PAUSE)
 
-    async def _hand_back(self, retries: list[OutboundMessage]) -> None:
+    async def _hand_back(self, waiting: list[_Later]) -> None:
         """Publish the retries a stop took from their timers, each keeping its ``not_before``.
 
         Otherwise they would wait, ``retrying`` in the store and nowhere on the transport, for
         a recovery leader's take-over. The broker away is no loss: the transport publishes
         them after its reconnect (``publish_committed``), and the store still lists them.
+        They are read from the store a chunk at a time, and within ``HAND_BACK_LOAD_S`` in
+        all: a store that does not answer leaves them there, for recovery, rather than hold
+        the stop.
         """
-        if not retries:
+        if not waiting:
             return
+        deadline = asyncio.get_running_loop().time() + HAND_BACK_LOAD_S
+        handed = 0
         try:
-            await publish_committed(self._transport, retries, what="retry")
+            for start in range(0, len(waiting), HAND_BACK_CHUNK):
+                chunk = waiting[start : start + HAND_BACK_CHUNK]
+                async with asyncio.timeout_at(deadline):
+                    read = await self._read(chunk)
+                retries = [later.kept(message, later.when) for later, message in read]
+                await publish_committed(self._transport, retries, what="retry")
+                handed += len(chunk)
         except Exception as exc:  # refused: they stay retrying in the store for recovery
             log.warning(
                 "retries not handed back at stop; recovery re-publishes them",
                 destination=self.destination.id,
-                messages=len(retries),
+                messages=len(waiting) - handed,
                 error_type=type(exc).__name__,
             )
             return
         log.info(
             "stopping: waiting retries handed back to the queue",
             destination=self.destination.id,
-            messages=len(retries),
+            messages=len(waiting),
         )
+
+    async def _read(self, waiting: Sequence[_Later]) -> list[tuple[_Later, OutboundMessage]]:
+        """The retries among ``waiting`` that the store still lists as pending, each with its
+        message as stored; one no longer pending (cancelled, discarded, removed) owes nothing."""
+        stored = {m.message_id: m for m in await self._load([w.message_id for w in waiting])}
+        return [(w, stored[w.message_id]) for w in waiting if w.message_id in stored]
 
     async def _until_recordable(self) -> None:
         """Return once the store takes attempts again; a stop ends the wait (``_Stopping``:
@@ -371,14 +479,15 @@ class DestinationRunner:
         await self._unless_stopped(gate.writable())
 
     async def _handle(self, worker: DeliveryWorker, delivery: Delivery) -> None:
+        # Taken just as another worker found the destination down: it waits, unsettled.
+        await self._until_reachable()
         if self._gate is not None and not self._gate.is_open():
             await self._until_recordable()
         message = delivery.message
-        if self._retired is not None:
-            version = self._retired.versions.of(message.payload, message.created_at)
-            if version is not None:  # mapped before its sunset: never sent in that format
-                await self._hold_retired(delivery, version)
-                return
+        version = self._retired_version(message)
+        if version is not None:  # mapped before its sunset: never sent in that format
+            await self._hold_retired(delivery, version)
+            return
         early = self._early(message)
         if early is not None:
             if self.destination.ordering == "fifo":
@@ -391,27 +500,22 @@ class DestinationRunner:
                 # Waits in a timer of this runner, as after its own attempt here, and the
                 # others continue.
                 assert message.not_before is not None
-                due = dataclasses.replace(message, not_before=None)
-                self._publish_later(due, message.not_before)
+                self._publish_later(message.message_id, message.attempt_count, message.not_before)
                 await delivery.settle()
                 return
         if self.destination.ordering == "fifo":
             # Retries that wait past a sunset stop there: the message is held, not sent.
             status = await worker.deliver(message, self._still_current(message))
             if status == "retrying":
-                assert self._retired is not None  # only its answer stops the retries
-                version = self._retired.versions.of(message.payload, message.created_at)
+                version = self._retired_version(message)  # only its answer stops the retries
                 assert version is not None
                 await self._hold_retired(delivery, version)
                 return
         else:
-            number = message.attempt_count + 1
-            result = await worker.attempt_and_record(message, number)
-            status = result.status
-            if result.status == "retrying":
-                assert result.next_attempt_at is not None
-                later = dataclasses.replace(message, attempt_count=number)
-                self._publish_later(later, result.next_attempt_at)
+            rotated = await self._rotate(worker, delivery)
+            if rotated is None:
+                return  # held: its version was retired while the destination was down
+            status = rotated
         await delivery.settle()
         if status == "delivered":
             log.debug("message delivered", **_ids(message))
@@ -419,11 +523,85 @@ class DestinationRunner:
             log.warning("message dead-lettered", **_ids(message))  # why: the line before
         # A retry: "delivery attempt failed" (attempt_log) said why and when.
 
-    def _still_current(self, message: OutboundMessage) -> Callable[[], bool] | None:
-        retired = self._retired
-        if retired is None:
+    async def _rotate(self, worker: DeliveryWorker, delivery: Delivery) -> FinalStatus | None:
+        """One attempt; a retry waits in a timer and goes to the back (``_publish_later``).
+
+        Unless the destination could not be connected to and no other worker of it is trying
+        it already: then this one keeps the message and tries it again at its time
+        (``_probe``). None: it was held meanwhile (its version retired).
+        """
+        message = delivery.message
+        result = await worker.attempt_and_record(message, message.attempt_count + 1)
+        if result.status != "retrying":
+            return result.status
+        if self._workers[worker].unreachable and self._reachable.is_set():
+            probed = await self._probe(worker, delivery, result)
+            if probed is None:
+                return None
+            result = probed
+            if result.status != "retrying":
+                return result.status
+        assert result.next_attempt_at is not None
+        self._publish_later(message.message_id, result.number, result.next_attempt_at)
+        return "retrying"
+
+    async def _probe(
+        self, worker: DeliveryWorker, delivery: Delivery, failed: AttemptResult
+    ) -> AttemptResult | None:
+        """The destination could not be connected to: it is down as a whole, not this message.
+
+        Its workers take no message (``_until_reachable``) while this one waits for the failed
+        message's next attempt (its retry policy's backoff, which grows with each failure) and
+        tries it again, until an attempt gets through the connect or the message is done. So an
+        outage costs one attempt per backoff, as under fifo, whatever the queue's length. A
+        retry made due meanwhile ("try now") ends the wait. Returns the last attempt's result;
+        None when the message was held instead (its version retired while it waited).
+        """
+        message = delivery.message
+        self._reachable.clear()
+        log.warning(
+            "destination unreachable: no other message is tried before this one's next attempt",
+            destination=self.destination.id,
+            retry_at=_at(failed.next_attempt_at),
+            **_ids(message),
+        )
+        result = failed
+        try:
+            while result.status == "retrying" and self._workers[worker].unreachable:
+                await self._probe_wait(result)
+                version = self._retired_version(message)
+                if version is not None:
+                    await self._hold_retired(delivery, version)
+                    return None
+                result = await worker.attempt_and_record(message, result.number + 1)
+        finally:
+            self._reachable.set()
+        if not self._workers[worker].unreachable:
+            log.info("destination reachable again", destination=self.destination.id)
+        return result
+
+    async def _probe_wait(self, failed: AttemptResult) -> None:
+        """Wait for the next attempt after ``failed``: its time, or a retry of the destination
+        made due meanwhile (this one, or one waiting in a timer); a stop ends it
+        (``_Stopping``)."""
+        assert failed.next_attempt_at is not None
+        seconds = (failed.next_attempt_at - self._clock.now()).total_seconds()
+        if seconds <= 0:
+            return
+        self._sooner.clear()
+        due = self._wait_due(failed.message_id, failed.number, seconds, stoppable=False)
+        await self._unless_stopped(due, self._sooner.wait())
+
+    def _retired_version(self, message: OutboundMessage) -> str | None:
+        """The retired version ``message`` was mapped in; None when it may be sent."""
+        if self._retired is None:
             return None
-        return lambda: retired.versions.of(message.payload, message.created_at) is None
+        return self._retired.versions.of(message.payload, message.created_at)
+
+    def _still_current(self, message: OutboundMessage) -> Callable[[], bool] | None:
+        if self._retired is None:
+            return None
+        return lambda: self._retired_version(message) is None
 
     async def _hold_retired(self, delivery: Delivery, version: str) -> None:
         """Hold the message, settle it, then have it mapped again if its destination can."""
@@ -441,23 +619,48 @@ class DestinationRunner:
         wait = (message.not_before - self._clock.now()).total_seconds()
         return wait if wait > 0 else None
 
-    def _publish_later(self, message: OutboundMessage, when: datetime) -> None:
+    def _publish_later(self, message_id: str, attempts: int, when: datetime) -> None:
+        """Publish the message at ``when`` (or once it is made due), read from the store then."""
+        later = _Later(message_id, attempts, when)
+
         async def publish() -> None:
             wait = (when - self._clock.now()).total_seconds()
+            made_due = False
             if wait > 0:
-                await self._wait_due(
-                    message.message_id, message.attempt_count, wait, stoppable=False
-                )
+                made_due = await self._wait_due(message_id, attempts, wait, stoppable=False)
+            if made_due and not self._reachable.is_set():
+                self._sooner.set()  # "try now" while it is down: the destination is tried now
+            read = await self._read_due(later)
             del self._waiting[task]  # publishing now: a stop no longer hands it back
-            await self._transport.publish([message])
+            # Published by its own timer it is due, whatever the receiving engine's clock says.
+            await self._transport.publish([later.kept(m, None) for _, m in read])
 
-        task = asyncio.create_task(publish(), name=f"retry:{message.message_id}")
+        task = asyncio.create_task(publish(), name=f"retry:{message_id}")
         self._timers.add(task)
-        # What a stop would hand back: with its time, so that it does not go out early. Only
-        # then: published by its own timer it is due, whatever the receiving engine's clock says.
-        self._waiting[task] = dataclasses.replace(message, not_before=when)
+        # What a stop would hand back (with its time, so that it does not go out early).
+        self._waiting[task] = later
         task.add_done_callback(self._timers.discard)
         task.add_done_callback(lambda t: self._waiting.pop(t, None))
+
+    async def _read_due(self, later: _Later) -> list[tuple[_Later, OutboundMessage]]:
+        """``later``'s message as the store has it (none if nothing is owed for it any more),
+        asked again while the store does not answer; a stop cancels this and hands it back."""
+        while True:
+            try:
+                return await self._read([later])
+            except Exception as exc:
+                log.warning(
+                    "could not read a retry from the store; trying again",
+                    destination=self.destination.id,
+                    message_id=later.message_id,
+                    error_type=type(exc).__name__,
+                    retry_in_s=RELOAD_PAUSE,
+                )
+                await asyncio.sleep(RELOAD_PAUSE)
+
+
+def _at(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment is not None else None
 
 
 def _ids(message: OutboundMessage) -> dict[str, str]:

@@ -28,7 +28,7 @@ from integrator.catalog import (
     warning_destination,
 )
 from integrator.clock import Clock, SystemClock
-from integrator.delivery import DestinationRunner, RetiredHold
+from integrator.delivery import HAND_BACK_LOAD_S, DestinationRunner, RetiredHold
 from integrator.deprecation import RetiredVersions, resolve_version
 from integrator.destination_dir import DirectoryUnusable
 from integrator.events_routing import UnroutedGauge
@@ -69,10 +69,13 @@ patience (``TimeoutStopSec`` in the systemd unit, ``stop_grace_period`` in compo
 allow ``STORE_WAITS_ON_STOP_S`` beyond the longest attempt) and can still name what it could
 not record."""
 
-STORE_WAITS_ON_STOP_S = 4 * STORE_STEP_ON_STOP_S + RECORD_ON_STOP_S + CANCEL_GRACE_S
+STORE_WAITS_ON_STOP_S = (
+    4 * STORE_STEP_ON_STOP_S + HAND_BACK_LOAD_S + RECORD_ON_STOP_S + CANCEL_GRACE_S
+)
 """The most a stop waits for a store that does not answer, besides the attempt on the wire: its
 four bounded steps (presence, jobs, the unrouted count, closing; the daily prune's is one only
-while a prune runs) and the recording of attempts with the write it cancels: 14 s."""
+while a prune runs), the reading of the rotate retries its runners hand back
+(``delivery.HAND_BACK_LOAD_S``) and the recording of attempts with the write it cancels: 16 s."""
 
 
 class Engine:
@@ -233,12 +236,7 @@ class Engine:
         self._recorder.start()
         self._transport = create_transport(self.settings)
         if isinstance(self._transport, EmbeddedTransport):
-            store = self._store
-
-            async def load(ids: Sequence[str]) -> list[OutboundMessage]:
-                return [with_its_time(m) for m in await store.pending_messages(ids=ids)]
-
-            self._transport.configure(load=load)
+            self._transport.configure(load=self._load_pending)
         self._intake = Intake(
             store=self._store,
             transport=self._transport,
@@ -629,6 +627,7 @@ class Engine:
             transport=self._transport,
             sink=sink,
             clock=self.clock,
+            load=self._load_pending,
             resumed_at=resumed_at,
             due=self._due_retries,
             retired=RetiredHold(
@@ -665,6 +664,11 @@ class Engine:
             version=version,
         )
         return True
+
+    async def _load_pending(self, ids: Sequence[str]) -> list[OutboundMessage]:
+        """The pending messages among ``ids`` as the store has them, a retry with its time:
+        what the embedded transport queued by id, and a rotate retry when its timer is due."""
+        return [with_its_time(m) for m in await self.store.pending_messages(ids=ids)]
 
     async def _due_retries(self, destination_id: str) -> dict[str, int]:
         return await self.store.due_retries(destination_id, now=self.clock.now())

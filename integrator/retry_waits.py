@@ -40,11 +40,11 @@ class RetryWaits:
         self._nudged = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
 
-    async def wait(self, message_id: str, attempts_made: int, seconds: float) -> None:
+    async def wait(self, message_id: str, attempts_made: int, seconds: float) -> bool:
         """Wait ``seconds`` before the attempt after ``attempts_made`` of ``message_id``, or
-        until the store says it is due."""
+        until the store says it is due; True in that case (it was made due early)."""
         if seconds <= 0:
-            return
+            return False
         woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         entry = (attempts_made, woken)
         self._waiters.setdefault(message_id, []).append(entry)
@@ -55,6 +55,7 @@ class RetryWaits:
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken, seconds)
+            return woken.done() and not woken.cancelled()
         finally:
             waiting = self._waiters.get(message_id, [])
             if entry in waiting:

@@ -138,9 +138,10 @@ async def test_a_retry_waiting_when_its_runner_stopped_is_sent_at_its_time_not_b
     transport, the hand-back queued behind the window), each must still wait for its
     next_attempt_at, not go out at once."""
     monkeypatch.setattr(embedded, "WINDOW", 1)
-    down = MllpReceiver()
-    port = await down.start()
-    await down.stop()  # the hospital is down: every first attempt fails
+    # Every first attempt fails with an AE, so each message waits in a timer of its own (a
+    # receiver that is down would hold them all behind the first: test_rotate_outage.py).
+    failing = MllpReceiver(ack_code="AE")
+    port = await failing.start()
     # Long enough that the restart comes well before the retries are due: with 2 s, a loaded
     # machine sometimes made the first message's retry (due 2 s after its first attempt)
     # before the receiver was back, a third attempt where two were asserted.
@@ -169,6 +170,7 @@ async def test_a_retry_waiting_when_its_runner_stopped_is_sent_at_its_time_not_b
 
         assert await eventually(retrying, timeout=10)
         waiting = [await first.store.get_message(i) for i in ids]
+        await failing.stop()
         if stop == "engine restart":
             await first.stop(graceful=True)
             await back.start()
@@ -192,6 +194,7 @@ async def test_a_retry_waiting_when_its_runner_stopped_is_sent_at_its_time_not_b
         for engine in engines:
             await engine.stop()
         await back.stop()
+        await failing.stop()
 
 
 @pytest.mark.parametrize("stop", ["pause and resume", "destination change"])

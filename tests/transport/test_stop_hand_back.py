@@ -58,13 +58,19 @@ def engine_for(
     return Engine(settings_for(tmp_path, amqp_url=url, amqp_prefix=prefix), catalog=catalog)
 
 
+@pytest.mark.parametrize("failed", ["AE", "receiver down"])
 async def test_a_stopped_engines_rotate_retry_is_sent_by_the_next_at_its_time(
-    tmp_path: Path, broker: tuple[str, str], referral_data: dict[str, Any]
+    tmp_path: Path, broker: tuple[str, str], referral_data: dict[str, Any], failed: str
 ) -> None:
+    """Answered AE, the retry waits in a timer, handed back at the stop. With the receiver
+    down the destination is down as a whole: the runner keeps the message unsettled and tries
+    it again at its time (``delivery._probe``), so the stop leaves it to the broker, as it
+    leaves a fifo retry."""
     url, prefix = broker
-    down = MllpReceiver()
-    port = await down.start()
-    await down.stop()  # the hospital is down: the first attempt fails
+    failing = MllpReceiver(ack_code="AE")
+    port = await failing.start()
+    if failed == "receiver down":
+        await failing.stop()  # the hospital is down: the first attempt fails
     first = engine_for(tmp_path, url, prefix, port)
     await first.start()
     try:
@@ -81,6 +87,7 @@ async def test_a_stopped_engines_rotate_retry_is_sent_by_the_next_at_its_time(
         due = waiting.next_attempt_at
     finally:
         await first.stop(graceful=True)
+        await failing.stop()
 
     back = MllpReceiver(port=port)
     await back.start()
