@@ -232,7 +232,9 @@ async def test_a_skip_note_of_a_resend_is_said_in_dutch_without_the_cli() -> Non
     live = ResendLink(
         id="m-resend", seq=2, resend_of="m-original", destination_id="lab-west", status="queued"
     )
-    result = await _plan(_original(), "original", "lab-west", _Renderer(), live, dry_run=True)
+    result = await _plan(
+        _original(), "original", "lab-west", _Renderer(), live, dry_run=True, zone=UTC
+    )
     assert result.note is not None and "name it" in result.note  # the CLI's text is kept
     shown = say("nl", note(result.note))
     dutch(shown, "al herzonden naar lab-west als m-resend (in de wachtrij)", "ZD-nummer")
