@@ -43,15 +43,19 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def upgrade_to_head(engine: AsyncEngine, schema: str | None = None) -> None:
-    """Create or upgrade the schema; safe when several processes do it at once."""
+async def upgrade_to_head(engine: AsyncEngine, schema: str | None = None) -> str | None:
+    """Create or upgrade the schema; safe when several processes do it at once. Returns the
+    revision found under the lock, before the upgrade (None: no schema yet): the head when
+    another process had just done it."""
     async with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             await lock_schema(conn, schema)
         else:
             await conn.exec_driver_sql("BEGIN IMMEDIATE")
+        before = await conn.run_sync(current_revision)
         await conn.run_sync(_upgrade)
         await conn.commit()
+    return before
 
 
 def _upgrade(connection: Connection) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, bindparam, case, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.logging import get_logger
 from integrator.store.audit_chain import GENESIS, append_audit, entry_hash, lock_key
 from integrator.store.audit_prune import (
     AuditPruneMixin,
@@ -123,6 +124,8 @@ from integrator.store.url import Backend, Target, exposed_store_file, resolve
 from integrator.store.write_health import WriteHealth
 
 Clock = Callable[[], datetime]
+_log = get_logger("integrator.store")
+
 ANY_MESSAGE = MessageFilter()
 RESEND_ACTION = "message.resend"
 AttemptUpdate = tuple[AttemptRecord, str, datetime | None, str | None]
@@ -1793,7 +1796,7 @@ async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
     from integrator.store.migrate import upgrade_to_head
 
     try:
-        await upgrade_to_head(engine, schema)
+        before = await upgrade_to_head(engine, schema)
     except CommandError:
         # E.g. the database was migrated by newer code: this code does not know its revision.
         raise StoreError(
@@ -1801,6 +1804,9 @@ async def _migrate(engine: AsyncEngine, schema: str | None) -> None:
             f"this version knows up to {HEAD_REVISION}): a newer version migrated it. Run that "
             "version, or restore the backup made before the upgrade (docs/deploy.md, Going back)"
         ) from None
+    if before is not None and before != HEAD_REVISION:
+        # When the store changed shape, and by which command: the line of the process that did.
+        _log.info("store schema migrated", from_revision=before, to_revision=HEAD_REVISION)
 
 
 async def _refuse_while_engines_run(engine: AsyncEngine, revision: str) -> None:

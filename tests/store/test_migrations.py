@@ -19,6 +19,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, insert, inspect, select
+from structlog.testing import capture_logs
 
 import integrator
 from deadletter import count_open_dead_letters, list_dead_letters
@@ -411,10 +412,17 @@ async def test_an_older_store_is_not_migrated_while_an_engine_runs_on_it(site: S
             engine_presence.update().values(heartbeat_at=now - timedelta(seconds=31))
         )
         await conn.commit()
-    opened = await site.open()
+    with capture_logs() as logs:
+        opened = await site.open()
     await opened.close()
     async with raw_connection(site) as conn:
         assert await conn.run_sync(current_revision) == HEAD_REVISION
+    # When the store changed shape, and which process did it: said once, by that process.
+    [said] = [e for e in logs if e["event"] == "store schema migrated"]
+    assert (said["from_revision"], said["to_revision"]) == ("0023", HEAD_REVISION)
+    with capture_logs() as logs:
+        await (await site.open()).close()
+    assert not [e for e in logs if e["event"] == "store schema migrated"]
 
 
 async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_their_maker(
