@@ -87,16 +87,23 @@ class _Judge:
         # stays one set probe however many errors a body has (thousands, for thousands of
         # attachments). A key holding "." or "[" adds a path that is not one: not judging a
         # rule for it errs on the side of reporting less.
+        self._own: set[str] = set()
         self._broken: set[str] = set()
         for error in reported:
             if error.rule not in DEFERRED_RULES:
-                self._broken.add(error.path)
+                self._own.add(error.path)
                 self._broken.update(error.path[: at.start()] for at in _STEP.finditer(error.path))
+        self._broken |= self._own
         self.found: dict[FieldError, None] = {}
 
     def broken(self, loc: Loc) -> bool:
         """Whether the value at `loc`, or one inside it, broke a rule of its own."""
         return format_path(loc) in self._broken
+
+    def refused_whole(self, loc: Loc) -> bool:
+        """Whether the value at `loc` itself broke a rule of its own: a list longer than its
+        maximum, whose items pydantic did not read, nor are they judged here."""
+        return format_path(loc) in self._own
 
     def inputs(
         self, raw: dict[str, Any], loc: Loc, fields: Mapping[str, Callable[[Any], Any]]
@@ -193,7 +200,7 @@ def _attachment_sizes(
 ) -> tuple[Attachment, ...] | None:
     """Stand-ins with the data of every attachment, to be summed; None when one is not known."""
     attachments = raw.get("attachments", ())
-    if not isinstance(attachments, list | tuple):
+    if not isinstance(attachments, list | tuple) or judge.refused_whole((*loc, "attachments")):
         return None
     stand_ins = []
     for index, item in enumerate(attachments):
@@ -291,6 +298,8 @@ def _judge_model(
     for name, inner, many in nested:
         value = raw.get(name)
         if many and isinstance(value, list | tuple):
+            if judge.refused_whole((*loc, name)):
+                continue
             for index, item in enumerate(value):
                 if isinstance(item, dict):
                     _judge_model(plan, inner, item, (*loc, name, index), judge)

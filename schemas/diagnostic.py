@@ -8,8 +8,14 @@ from pydantic import Field
 
 from schemas.base import IntakeModel
 from schemas.envelope import EventBase
-from schemas.fields import NonBlankStr, OptionalIsoDate, OptionalLongText, OptionalText
-from schemas.native import AtLeastOne
+from schemas.fields import (
+    MAX_TESTS,
+    NonBlankStr,
+    OptionalIsoDate,
+    OptionalLongText,
+    OptionalText,
+)
+from schemas.native import AtLeastOne, AtMostItems
 
 
 class Specimen(IntakeModel):
@@ -41,6 +47,8 @@ class DiagnosticRequest(EventBase):
 
     type: Literal["diagnostic_request"]
     # Not Field(min_length=1): pydantic then also reports "too short" when an item is invalid.
-    tests: Annotated[tuple[LabTest, ...], AtLeastOne()] = Field(json_schema_extra={"minItems": 1})
+    tests: Annotated[tuple[LabTest, ...], AtMostItems(MAX_TESTS), AtLeastOne()] = Field(
+        json_schema_extra={"minItems": 1}
+    )
     collection: Collection | None = None
     clinical_info: OptionalLongText = None

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import model_validator
 
 from schemas.attachments import MAX_ATTACHMENTS_TOTAL_BYTES, Attachment
 from schemas.base import IntakeModel
 from schemas.errors import rule_error
-from schemas.fields import MAX_EVENT_TEXT, AwareDateTime, SchemaVersion, ZdNumber, event_text_length
+from schemas.fields import (
+    MAX_ATTACHMENTS,
+    MAX_QUESTIONS,
+    AwareDateTime,
+    SchemaVersion,
+    ZdNumber,
+)
+from schemas.native import AtMostItems
 from schemas.parties import CodedItem, Patient, Provider, Referrer
 from schemas.questions import Question
 
@@ -30,8 +37,8 @@ class EventBase(IntakeModel):
     cluster: CodedItem | None = None
     patient: Patient
     referrer: Referrer
-    questions: tuple[Question, ...] = ()
-    attachments: tuple[Attachment, ...] = ()
+    questions: Annotated[tuple[Question, ...], AtMostItems(MAX_QUESTIONS)] = ()
+    attachments: Annotated[tuple[Attachment, ...], AtMostItems(MAX_ATTACHMENTS)] = ()
 
     @model_validator(mode="after")
     def _fits_and_consistent(self) -> EventBase:
@@ -55,17 +62,3 @@ LATEST_OFFSET: Final = timedelta(hours=14)
 def latest_date_of(instant: datetime) -> date:
     """The latest calendar date anywhere at ``instant`` (an aware time)."""
     return (instant.astimezone(UTC) + LATEST_OFFSET).date()
-
-
-def text_fits_one_message(data: Any) -> Any:
-    """The bound on an event's text in all, however many questions or tests; a before-validator.
-
-    Each field has its maximum; this bounds the sum. `schemas.parse` runs it after the type
-    switch, before the event's fields, for every event except a JSON body no longer than the
-    maximum: such a body holds every character of its text at least once, so it cannot break
-    the bound, and skipping the check keeps its validation in pydantic-core's JSON mode (a
-    Python before-validator makes pydantic convert the whole event to Python objects first).
-    """
-    if event_text_length(data) > MAX_EVENT_TEXT:
-        raise rule_error("event_text_too_long")
-    return data

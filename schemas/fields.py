@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Collection
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BeforeValidator, WithJsonSchema
@@ -112,27 +113,74 @@ def check_long_text(value: str) -> str:
     return value
 
 
+# Each list has its maximum (`schemas.native.AtMostItems`), checked before any of its items is:
+# a list of a million wrong items (a body of 3 MB) made a million errors and a minute of work.
+# The numbers are far above what a GP sends, and below what a message can number: it numbers
+# its OBX segments (letter sections, questions, attachments), DG1 (ICPC codes) and OBR (tests)
+# in SI fields of 4 digits.
+MAX_QUESTIONS: Final = 1_000
+"""The most ``questions`` of one event."""
+MAX_OPTIONS: Final = 1_000
+"""The most ``options`` of one question."""
+MAX_TESTS: Final = 1_000
+"""The most ``tests`` of one diagnostic request."""
+MAX_ICPC: Final = 100
+"""The most ``icpc`` codes of one referral."""
+MAX_ATTACHMENTS: Final = 100
+"""The most ``attachments`` of one event (50 MiB in all, `schemas.attachments`)."""
+
+
 def event_text_length(data: Any) -> int:
     """Characters of text in a raw event: every string (keys too), attachment data left out."""
+    if isinstance(data, dict):
+        return sum(event_text_by_field(data).values())
+    return _text(data)
+
+
+def event_text_by_field(data: dict[Any, Any]) -> dict[Any, int]:
+    """`event_text_length` of each of a raw object's fields, its key included."""
+    return {
+        key: (len(key) if isinstance(key, str) else 0)
+        + (_attachments_text(value) if key == "attachments" else _text(value))
+        for key, value in data.items()
+    }
+
+
+def _attachments_text(value: Any) -> int:
+    if not isinstance(value, list | tuple):
+        return _text(value)
+    return sum(
+        _text({k: v for k, v in item.items() if k != "data"})
+        if isinstance(item, dict)
+        else _text(item)
+        for item in value
+    )
+
+
+def _text(data: Any) -> int:
     if isinstance(data, str):
         return len(data)
     if isinstance(data, dict):
-        total = 0
-        for key, value in data.items():
-            total += len(key) if isinstance(key, str) else 0
-            if key == "attachments" and isinstance(value, list | tuple):
-                total += sum(
-                    event_text_length({k: v for k, v in item.items() if k != "data"})
-                    if isinstance(item, dict)
-                    else event_text_length(item)
-                    for item in value
-                )
-            else:
-                total += event_text_length(value)
-        return total
+        if "attachments" in data:
+            return sum(event_text_by_field(data).values())
+        return _texts(data.keys()) + _texts(data.values())
     if isinstance(data, list | tuple):
-        return sum(event_text_length(item) for item in data)
+        return _texts(data)
     return 0
+
+
+def _texts(values: Collection[Any]) -> int:
+    """`_text` of each of ``values``. A refused body can hold millions of numbers, or keys: the
+    types are told apart by built-ins, and each value of a type with no text is passed over."""
+    kinds = set(map(type, values))
+    if kinds <= _NO_TEXT:
+        return 0
+    if kinds == {str}:
+        return sum(map(len, values))
+    return sum(_text(value) for value in values if type(value) not in _NO_TEXT)
+
+
+_NO_TEXT: Final = frozenset({int, float, bool, type(None)})
 
 
 def _eleven_test(value: str) -> str:

@@ -76,14 +76,15 @@ class _Catalogue:
 
     places: dict[str, list[str]] = field(default_factory=dict)
     """key -> the paths it stands at (``bsn`` -> ``["patient.bsn"]``)."""
-    keys_at: dict[str, set[str]] = field(default_factory=dict)
-    """a place (``""`` the top, ``questions[*]`` a list's item) -> its keys."""
+    keys_at: dict[str, dict[str, None]] = field(default_factory=dict)
+    """a place (``""`` the top, ``questions[*]`` a list's item) -> its keys, in the order the
+    model declares them (the order pydantic validates them in)."""
 
     def add(self, model: type[BaseModel], place: str) -> None:
-        own = self.keys_at.setdefault(place, set())
+        own = self.keys_at.setdefault(place, {})
         for name, info in model.model_fields.items():
             key = info.alias or name
-            own.add(key)
+            own[key] = None
             path = f"{place}.{key}" if place else key
             where = self.places.setdefault(key, [])
             if path not in where:
@@ -115,6 +116,13 @@ def _catalogue(event_type: str | None) -> _Catalogue:
         if event_type in (None, tag):
             catalogue.add(model, "")
     return catalogue
+
+
+def keys_by_place(event_type: str) -> Mapping[str, Mapping[str, None]]:
+    """For each place in an event of ``event_type`` that holds an object (``""`` the top,
+    ``patient.address``, ``questions[*]``), the keys the schema has there, in the order its
+    model declares them."""
+    return _catalogue(event_type if event_type in _EVENT_TYPES else None).keys_at
 
 
 @cache

@@ -184,3 +184,31 @@ class AtLeastOne:
         items = handler(source)
         length = cs.tuple_schema([cs.any_schema()], variadic_item_index=0, min_length=1)
         return cs.chain_schema([items, rule(length, "at_least_one")])
+
+
+class AtMostItems:
+    """Annotation: a tuple (``tuple[X, ...]``) of at most ``limit`` items, else pydantic's
+    ``too_long``, which `schemas.translate` reports as rule "too_many_items".
+
+    pydantic-core's tuple validator checks its maximum only after every item (a million wrong
+    items make a million errors first); its list validator checks the length first and stops.
+    So the items are validated as a list, then made a tuple (one call per list, not per item),
+    and serialized by the tuple's own schema.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        schema = handler(source)
+        variadic = schema["type"] == "tuple" and schema.get("variadic_item_index") == 0
+        if not variadic or len(schema["items_schema"]) != 1:
+            raise TypeError(f"AtMostItems needs tuple[X, ...], not {source}")
+        items = cs.list_schema(schema["items_schema"][0], max_length=self.limit)
+        # Serialized as the tuple it is (`tuple` gives a tuple back as it is, from C).
+        as_tuple = cs.plain_serializer_function_ser_schema(
+            tuple, info_arg=False, return_schema=schema
+        )
+        return cs.no_info_after_validator_function(tuple, items, serialization=as_tuple)

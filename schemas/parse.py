@@ -8,17 +8,17 @@ from typing import Annotated, Any, Final
 
 import jiter
 from pydantic import Field, GetCoreSchemaHandler, TypeAdapter, ValidationError
-from pydantic_core import CoreSchema, from_json
+from pydantic_core import CoreSchema, ErrorDetails, from_json
 from pydantic_core import core_schema as cs
 
+from schemas.bounds import READ_AT_MOST, listed, pruned, text_too_long
 from schemas.deferred import DeferredRules
 from schemas.diagnostic import DiagnosticRequest
-from schemas.envelope import text_fits_one_message
 from schemas.errors import EventValidationError, FieldError
 from schemas.fields import MAX_EVENT_TEXT
 from schemas.native import PYTHON_MODE
 from schemas.referral import Referral
-from schemas.rules import message_for
+from schemas.rules import MAX_LISTED, message_for
 from schemas.translate import field_errors, format_path
 
 Event = Annotated[Referral | DiagnosticRequest, Field(discriminator="type")]
@@ -30,31 +30,18 @@ _MODELS: Final[dict[str, type[Referral | DiagnosticRequest]]] = {
 
 
 class _Events:
-    """The `Event` union, switching on `type` as `Field(discriminator=...)` does; with
-    `text_fits_one_message` after the switch when `checked`."""
-
-    def __init__(self, *, checked: bool) -> None:
-        self.checked = checked
+    """The `Event` union, switching on `type` as `Field(discriminator=...)` does."""
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> CoreSchema:
-        choices: dict[str, CoreSchema] = {}
-        for tag, model in _MODELS.items():
-            schema = handler.generate_schema(model)
-            if self.checked:
-                schema = cs.no_info_before_validator_function(text_fits_one_message, schema)
-            choices[tag] = schema
+        choices = {tag: handler.generate_schema(model) for tag, model in _MODELS.items()}
         return cs.tagged_union_schema(choices, "type", from_attributes=True, strict=False)
 
 
-# Built once, here: a JSON body short enough that its text cannot exceed the maximum is
-# validated in JSON mode throughout; anything else takes the checked union.
-_SHORT_JSON: Final[TypeAdapter[Referral | DiagnosticRequest]] = TypeAdapter(
-    Annotated[Referral | DiagnosticRequest, _Events(checked=False)]
-)
-_CHECKED: Final[TypeAdapter[Referral | DiagnosticRequest]] = TypeAdapter(
-    Annotated[Referral | DiagnosticRequest, _Events(checked=True)]
+# Built once, here: JSON bodies are validated in JSON mode throughout, mappings in Python mode.
+_EVENTS: Final[TypeAdapter[Referral | DiagnosticRequest]] = TypeAdapter(
+    Annotated[Referral | DiagnosticRequest, _Events()]
 )
 _TAGS: Final = frozenset(_MODELS)
 _DEFERRED: Final = DeferredRules(_MODELS)
@@ -123,9 +110,98 @@ def _where_twice(data: bytes | bytearray | str) -> tuple[str | int, ...] | None:
     return find(decoded, ()) or ()
 
 
-def _needs_python_mode(exc: ValidationError) -> bool:
-    errors = exc.errors(include_url=False, include_context=False, include_input=False)
-    return any(error["type"] == PYTHON_MODE for error in errors)
+class _Refused:
+    """pydantic's refusal of a body: how many errors it found, and the errors themselves when
+    there are few enough to read (`READ_AT_MOST`)."""
+
+    def __init__(self, exc: ValidationError) -> None:
+        self.exc = exc
+        self.total = exc.error_count()
+        self.details = exc.errors(include_url=False) if self.total <= READ_AT_MOST else None
+
+    def needs_python_mode(self) -> bool:
+        """Whether a JSON check could not decide as Python mode would (a body with too many
+        errors to read is validated again in Python mode anyway, `_details`)."""
+        return self.details is not None and any(e["type"] == PYTHON_MODE for e in self.details)
+
+
+def _validated_json(data: bytes | bytearray | str) -> Referral | DiagnosticRequest | _Refused:
+    try:
+        return _EVENTS.validate_json(data)
+    except ValidationError as exc:
+        refused = _Refused(exc)
+    if not refused.needs_python_mode():
+        return refused
+    # Valid JSON (it was parsed): as a mapping, it decides as JSON bodies did.
+    return _validated_python(from_json(data))
+
+
+def _validated_python(data: Any) -> Referral | DiagnosticRequest | _Refused:
+    try:
+        return _EVENTS.validate_python(data)
+    except ValidationError as exc:
+        return _Refused(exc)
+
+
+class _Decoded:
+    """A body as JSON values, decoded once when first asked for; None when it is no JSON."""
+
+    def __init__(self, data: bytes | bytearray | str | dict[str, Any]) -> None:
+        self._text = None if isinstance(data, dict) else data
+        self._decoded: Any = data if self._text is None else _UNREAD
+
+    def __call__(self) -> Any:
+        if self._decoded is _UNREAD and self._text is not None:
+            try:
+                self._decoded = from_json(self._text)
+            except ValueError:
+                self._decoded = None
+        return self._decoded
+
+
+_UNREAD: Final = object()
+
+
+def _details(refused: _Refused, decoded: _Decoded) -> tuple[list[ErrorDetails], bool]:
+    """The errors to read, and whether they hold every error an answer could name: all of
+    pydantic's, or those of the body pruned (`schemas.bounds.pruned`)."""
+    if refused.details is not None:
+        return refused.details, True
+    body = decoded()
+    tag = body.get("type") if isinstance(body, dict) else None
+    if isinstance(tag, str) and tag in _MODELS:
+        copy, complete = pruned(body, tag)
+        fewer = _validated_python(copy)
+        if isinstance(fewer, _Refused) and fewer.details is not None:
+            return fewer.details, complete
+    return refused.exc.errors(include_url=False), True  # not expected: slow, but whole
+
+
+def _refusal(
+    data: bytes | bytearray | str | dict[str, Any],
+    refused: _Refused,
+    decoded: _Decoded,
+    counted: bool,
+) -> EventValidationError:
+    """Every broken rule, up to `MAX_LISTED` of them (`schemas.bounds.listed`): the sum of
+    the text when `counted`, pydantic's, and the cross-field rules pydantic skipped
+    (`schemas.deferred`), which are judged only when all of pydantic's errors were read (else
+    they would come after the last one named).
+
+    The pydantic error is not chained: its text and `input` hold patient data, and a chained
+    cause ends up in logged tracebacks."""
+    details, complete = _details(refused, decoded)
+    errors, read = field_errors(details, _TAGS, at_most=MAX_LISTED + 1)
+    found = refused.total
+    if complete and read == len(details):
+        deferred = _DEFERRED.errors(data, errors)
+        errors += deferred
+        found += len(deferred)
+    too_long = text_too_long(decoded()) if counted else None
+    if too_long is not None:
+        errors = (too_long, *errors)
+        found += 1
+    return EventValidationError(listed(errors, found))
 
 
 def parse_event(
@@ -133,33 +209,31 @@ def parse_event(
 ) -> Referral | DiagnosticRequest:
     """Validate a JSON body (bytes or text) or an already-decoded mapping into an event.
 
-    Raises EventValidationError listing every broken rule, the cross-field rules that pydantic
-    skipped for a field error included (`schemas.deferred`, after pydantic's errors). The
-    pydantic error is not chained: its text and `input` hold patient data, and a chained cause
-    ends up in logged tracebacks.
+    Raises EventValidationError listing every broken rule (at most `MAX_LISTED`, then how many
+    more), the cross-field rules that pydantic skipped for a field error included
+    (`schemas.deferred`, after pydantic's errors), and the text of the event in all before
+    them (`schemas.bounds.text_too_long`).
     """
-    try:
-        if isinstance(data, memoryview):
-            data = data.tobytes()
-        if isinstance(data, bytes | bytearray | str):
-            twice = duplicate_key(data)
-            if twice is not None:
-                raise EventValidationError((twice,))
-            # Bytes or characters: either way at least one per character of the event's text.
-            if len(data) <= MAX_EVENT_TEXT:
-                try:
-                    return _SHORT_JSON.validate_json(data)
-                except ValidationError as exc:
-                    if not _needs_python_mode(exc):
-                        raise
-                # Valid JSON (it was parsed): as a mapping, it decides as JSON bodies did.
-                return _CHECKED.validate_python(from_json(data))
-            return _CHECKED.validate_json(data)
-        if isinstance(data, Mapping):
-            return _CHECKED.validate_python(dict(data))
-    except ValidationError as exc:
-        errors = field_errors(exc, _TAGS)
-        errors += _DEFERRED.errors(data, errors)
+    if isinstance(data, memoryview):
+        data = data.tobytes()
+    if isinstance(data, bytes | bytearray | str):
+        twice = duplicate_key(data)
+        if twice is not None:
+            raise EventValidationError((twice,))
+        outcome = _validated_json(data)
+        # Bytes or characters: either way at least one per character of the event's text, so
+        # a body no longer than the maximum holds no more text, and is not decoded to count it.
+        counted = len(data) > MAX_EVENT_TEXT
+    elif isinstance(data, Mapping):
+        data = dict(data)
+        outcome = _validated_python(data)
+        counted = True
     else:
-        errors = (FieldError("$", "type", "must be an object"),)
-    raise EventValidationError(errors)
+        raise EventValidationError((FieldError("$", "type", "must be an object"),))
+    decoded = _Decoded(data)
+    if isinstance(outcome, _Refused):
+        raise _refusal(data, outcome, decoded, counted)
+    too_long = text_too_long(decoded()) if counted else None
+    if too_long is not None:
+        raise EventValidationError((too_long,))
+    return outcome

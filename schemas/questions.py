@@ -14,8 +14,14 @@ from pydantic_core import PydanticCustomError
 
 from schemas.base import IntakeModel
 from schemas.errors import rule_error
-from schemas.fields import NonBlankStr, OptionalText, check_long_text, parse_iso_date
-from schemas.native import Unchecked
+from schemas.fields import (
+    MAX_OPTIONS,
+    NonBlankStr,
+    OptionalText,
+    check_long_text,
+    parse_iso_date,
+)
+from schemas.native import AtMostItems, Unchecked
 
 AnswerType = Literal["yes_no", "open", "multiple_choice", "date"]
 Answer = bool | str | tuple[str, ...] | datetime.date
@@ -26,7 +32,9 @@ class Question(IntakeModel):
     title: NonBlankStr
     required: bool = Field(strict=True)
     answer_type: AnswerType
-    options: tuple[NonBlankStr, ...] | None = Field(default=None, validate_default=True)
+    options: Annotated[tuple[NonBlankStr, ...], AtMostItems(MAX_OPTIONS)] | None = Field(
+        default=None, validate_default=True
+    )
     # The before-validator below returns the answer as exactly the type of its answer_type.
     answer: Annotated[Answer | None, Unchecked()] = Field(default=None, validate_default=True)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from schemas.base import IntakeModel
 from schemas.envelope import EventBase
+from schemas.fields import MAX_ICPC, LongText, NonBlankStr, OptionalLongText, OptionalText
 from schemas.fields import IcpcCode as IcpcCodeStr
-from schemas.fields import LongText, NonBlankStr, OptionalLongText, OptionalText
+from schemas.native import AtMostItems
 
 
 class CareQuestion(IntakeModel):
@@ -39,5 +40,5 @@ class Referral(EventBase):
 
     type: Literal["referral"]
     care_question: CareQuestion
-    icpc: tuple[IcpcCode, ...] = ()
+    icpc: Annotated[tuple[IcpcCode, ...], AtMostItems(MAX_ICPC)] = ()
     letter: Letter

@@ -22,8 +22,10 @@ RULE_MESSAGES: Final[dict[str, str]] = {
     "allowed_values": "is not one of the allowed values",
     "blank": "must not be blank",
     "too_short": "has too few items",
+    "too_many_items": "has more items than this list takes",
     "at_least_one": "must contain at least one item",
     "invalid": "is not valid",
+    "more_errors": "… and more, not listed",
     # Lengths (schemas.fields): an accepted event must always fit a message that can be sent
     "text_too_long": "is longer than 1000 characters, the most this field takes",
     "long_text_too_long": "is longer than 65536 characters, the most a free-text field takes",
@@ -79,6 +81,23 @@ RULE_SHAPES: Final[dict[str, Shape]] = {
 """Each rule's sentence as a ``shapes.Shape``, which the console words in the person's
 language (a rejected input's rules); the sentences hold no values."""
 UNKNOWN_RULE: Final = Shape("rule.unknown", "is not valid (rule {rule})", rule=r"[a-z_]+")
+
+MAX_LISTED: Final = 100
+"""The most broken rules one answer names; a closing entry (rule ``more_errors``) says how many
+more there are. A body can break a rule for every key it holds: its answer, the engine's log
+line and the reason kept with the rejected input stay this size whatever it holds."""
+MORE_ERRORS: Final = Shape(
+    "rule.more_errors_counted",
+    f"… and {{count}} more, not listed (an answer names at most {MAX_LISTED})",
+    count=r"\d+",
+)
+EVENT_TEXT_IN: Final = Shape(
+    "rule.event_text_too_long_in",
+    RULE_MESSAGES["event_text_too_long"] + "; the most in {parts}",
+    parts=r"\S+ \(\d+\)(?:, \S+ \(\d+\))*",
+)
+"""``parts`` are the event's largest fields with their characters of text: ``questions
+(1080000), letter (70012)``, each named as an error's path names it."""
 
 
 def message_for(rule: str) -> str:

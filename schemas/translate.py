@@ -19,7 +19,7 @@ from schemas.fields import MAX_LONG_TEXT, MAX_TEXT
 from schemas.keys import MAX_COMPARED, MAX_PLACES, judge_unknown, shown_key
 from schemas.keys import WITHHELD_KEY as WITHHELD_KEY
 from schemas.native import NOT_BLANK
-from schemas.rules import RULE_MESSAGES, RULE_SHAPES, message_for
+from schemas.rules import EVENT_TEXT_IN, MORE_ERRORS, RULE_MESSAGES, RULE_SHAPES, message_for
 from shapes import NUMBER, TEXT, Shape
 
 SCHEMA_KEY: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -38,6 +38,7 @@ _PYDANTIC_RULES: Final[dict[str, str]] = {
     "literal_error": "allowed_values",
     "enum": "allowed_values",
     "too_short": "too_short",
+    "too_long": "too_many_items",  # a list's maximum (`schemas.native.AtMostItems`)
     "json_invalid": "json_syntax",
     "uuid_type": "uuid_format",
     "uuid_parsing": "uuid_format",
@@ -57,6 +58,7 @@ MUST_BE_LIST: Final = Shape("rule.type_list", "must be a list")
 ONE_OF: Final = Shape("rule.one_of", "must be one of {expected}", expected=TEXT)
 """``expected`` is pydantic's list of the schema's own values, shown as it is."""
 AT_LEAST: Final = Shape("rule.at_least", "must contain at least {count} item(s)", count=NUMBER)
+AT_MOST: Final = Shape("rule.at_most", "must contain at most {count} item(s)", count=NUMBER)
 NOT_HERE: Final = Shape(
     "rule.unknown_field_elsewhere",
     "is not a field here; the schema has it at {places}",
@@ -94,11 +96,14 @@ VALUE_SHAPES: Final = (
     *dict.fromkeys(_TYPE_SENTENCES.values()),
     ONE_OF,
     AT_LEAST,
+    AT_MOST,
     NOT_JSON_AT,
     NOT_HERE,
     DID_YOU_MEAN,
+    MORE_ERRORS,
+    EVENT_TEXT_IN,
 )
-"""Every sentence here besides the rules' own."""
+"""Every sentence with a value or a type intake writes (here and in ``schemas.rules``)."""
 
 
 def format_path(loc: Sequence[str | int]) -> str:
@@ -180,6 +185,8 @@ def _message_for(error: ErrorDetails, rule: str) -> str:
             return NOT_JSON_AT(detail=detail)
     if error_type == "too_short" and "min_length" in context:
         return AT_LEAST(count=int(context["min_length"]))
+    if error_type == "too_long" and "max_length" in context:
+        return AT_MOST(count=int(context["max_length"]))
     return message_for(rule)
 
 
@@ -196,16 +203,28 @@ def _location(error: ErrorDetails, tags: frozenset[str]) -> list[str | int]:
     return loc
 
 
-def field_errors(exc: ValidationError, tags: Iterable[str] = ()) -> tuple[FieldError, ...]:
-    """FieldErrors for a pydantic ValidationError, in pydantic's order, without duplicates.
+def field_errors(
+    errors: ValidationError | Iterable[ErrorDetails],
+    tags: Iterable[str] = (),
+    *,
+    at_most: int | None = None,
+) -> tuple[tuple[FieldError, ...], int]:
+    """FieldErrors for pydantic's errors, in pydantic's order, without duplicates; and how many
+    of pydantic's errors were read for them.
 
     `tags` are the discriminator values to drop from the front of locations when the error came
-    from validating the `Event` union.
+    from validating the `Event` union. With `at_most`, the reading stops at that many
+    FieldErrors: the rest are not worked on (a body can make a million).
     """
     tag_set = frozenset(tags)
     seen: dict[FieldError, None] = {}
     compared = 0
-    for error in exc.errors(include_url=False):
+    read = 0
+    details = errors.errors(include_url=False) if isinstance(errors, ValidationError) else errors
+    for error in details:
+        if at_most is not None and len(seen) >= at_most:
+            break
+        read += 1
         rule = _native_rule(error) or _rule_for(error["type"])
         loc = _location(error, tag_set)
         message = _message_for(error, rule)
@@ -215,7 +234,7 @@ def field_errors(exc: ValidationError, tags: Iterable[str] = ()) -> tuple[FieldE
             compared += shown_key(loc[-1]) == WITHHELD_KEY
             message = _unknown_key_message(first if first in tag_set else None, loc, compare)
         seen.setdefault(FieldError(format_path(loc), rule, message), None)
-    return tuple(seen)
+    return tuple(seen), read
 
 
 def _unknown_key_message(event_type: object, loc: Sequence[str | int], compare: bool) -> str:

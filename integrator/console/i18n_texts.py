@@ -221,8 +221,10 @@ NL: Final[dict[str, str]] = {
     "text.rule.allowed_values": "is geen van de toegestane waarden",
     "text.rule.blank": "mag niet leeg zijn",
     "text.rule.too_short": "heeft te weinig onderdelen",
+    "text.rule.too_many_items": "heeft meer onderdelen dan deze lijst toelaat",
     "text.rule.at_least_one": "moet minstens één onderdeel bevatten",
     "text.rule.invalid": "is niet geldig",
+    "text.rule.more_errors": "… en meer, niet genoemd",
     "text.rule.text_too_long": "is langer dan 1000 tekens, het meeste dat dit veld bevat",
     "text.rule.long_text_too_long": (
         "is langer dan 65536 tekens, het meeste dat een vrij-tekstveld bevat"
@@ -293,6 +295,14 @@ NL: Final[dict[str, str]] = {
     "text.rule.type_list": "moet een lijst zijn",
     "text.rule.one_of": "moet een van deze zijn: {expected}",
     "text.rule.at_least": "moet minstens {count} {count|onderdeel|onderdelen} bevatten",
+    "text.rule.at_most": "moet hoogstens {count} {count|onderdeel|onderdelen} bevatten",
+    "text.rule.more_errors_counted": (
+        "… en nog {count}, niet genoemd (een antwoord noemt er hoogstens 100)"
+    ),
+    "text.rule.event_text_too_long_in": (
+        "bevat in totaal meer dan 1000000 tekens tekst (de gegevens van bijlagen niet "
+        "meegeteld); het meeste in {parts}"
+    ),
     "text.rule.unknown_field_elsewhere": "is hier geen veld; het schema heeft het bij {places}",
     "text.rule.unknown_field_like": "is geen bekend veld; bedoel je {key}?",
     "text.rule.json_syntax_at": 'is geen geldige JSON: "{detail}"',

@@ -24,6 +24,7 @@ SAMPLE_VALUES = {"expected": "'referral', 'diagnostic_request'", "count": "2", "
 SAMPLE_VALUES["detail"] = "EOF while parsing a value at line 1 column 6"
 SAMPLE_VALUES.update(size="74099373", limit="74099372", media_type="text/plain")
 SAMPLE_VALUES.update(places="patient.address.postcode, referrer.name.family", key="zd_number")
+SAMPLE_VALUES.update(parts="questions (1080000), letter (70012), … (9)")
 
 
 def _refused(raw: bytes | dict[str, Any]) -> list[dict[str, str]]:
@@ -54,6 +55,15 @@ def _broken(**changes: Any) -> dict[str, Any]:
         (_broken(zd_number="123"), ["moet een ZD-nummer zijn: 'ZD' gevolgd door 9 cijfers"]),
         (_broken(bsn="x"), ["is hier geen veld; het schema heeft het bij patient.bsn"]),
         (_broken(zd_numer="x"), ["is geen bekend veld; bedoel je zd_number?"]),
+        (_broken(icpc=[{}] * 101), ["moet hoogstens 100 onderdelen bevatten"]),
+        (
+            _broken(questions=[{"title": 1}] * 101),
+            [
+                *["moet een tekst zijn", "is verplicht", "is verplicht"] * 33,
+                "moet een tekst zijn",
+                "… en nog 203, niet genoemd (een antwoord noemt er hoogstens 100)",
+            ],
+        ),
     ],
 )
 def test_intake_s_refusals_are_worded_in_dutch(raw: Any, dutch: list[str]) -> None:
