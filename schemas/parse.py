@@ -19,7 +19,7 @@ from schemas.fields import MAX_EVENT_TEXT
 from schemas.native import PYTHON_MODE
 from schemas.referral import Referral
 from schemas.rules import MAX_LISTED, message_for
-from schemas.translate import field_errors, format_path
+from schemas.translate import field_errors, format_path, unreadable
 
 Event = Annotated[Referral | DiagnosticRequest, Field(discriminator="type")]
 
@@ -192,6 +192,9 @@ def _refusal(
     cause ends up in logged tracebacks."""
     details, complete = _details(refused, decoded)
     errors, read = field_errors(details, _TAGS, at_most=MAX_LISTED + 1)
+    if [(e.path, e.rule) for e in errors] == [("$", "json_syntax")] and not isinstance(data, dict):
+        why = unreadable(data)
+        errors = errors if why is None else (FieldError("$", "json_syntax", why),)
     found = refused.total
     if complete and read == len(details):
         deferred = _DEFERRED.errors(data, errors)

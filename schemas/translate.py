@@ -76,6 +76,15 @@ NOT_JSON_AT: Final = Shape(
     "rule.json_syntax_at", RULE_SHAPES["json_syntax"].template + ": {detail}", detail=TEXT
 )
 """``detail`` is the JSON parser's own words (a position in the text), shown as they are."""
+_NOT_JSON: Final = RULE_SHAPES["json_syntax"].template
+NOT_JSON_BOM: Final = Shape(
+    "rule.json_syntax_bom",
+    _NOT_JSON + ": it starts with a UTF-8 byte order mark; send it without one",
+)
+NOT_JSON_GZIP: Final = Shape(
+    "rule.json_syntax_gzip", _NOT_JSON + ": it looks gzip-compressed; send plain JSON"
+)
+NOT_UTF8: Final = Shape("rule.json_syntax_utf8", _NOT_JSON + ": it is not UTF-8; send it as UTF-8")
 
 _TYPE_SENTENCES: Final[dict[str, Shape]] = {
     "string_type": MUST_BE_STRING,
@@ -97,6 +106,9 @@ VALUE_SHAPES: Final = (
     ONE_OF,
     AT_LEAST,
     AT_MOST,
+    NOT_JSON_BOM,  # before NOT_JSON_AT, whose detail would read their words too
+    NOT_JSON_GZIP,
+    NOT_UTF8,
     NOT_JSON_AT,
     NOT_HERE,
     DID_YOU_MEAN,
@@ -188,6 +200,25 @@ def _message_for(error: ErrorDetails, rule: str) -> str:
     if error_type == "too_long" and "max_length" in context:
         return AT_MOST(count=int(context["max_length"]))
     return message_for(rule)
+
+
+def unreadable(data: bytes | bytearray | str) -> str | None:
+    """Why a body that is no JSON cannot be, when its bytes show it (they are looked at, never
+    repeated): the parser's own words for these say "expected value at line 1 column 1"."""
+    if isinstance(data, str):
+        return NOT_JSON_BOM() if data.startswith("\ufeff") else None
+    if data.startswith(b"\xef\xbb\xbf"):
+        return NOT_JSON_BOM()
+    if data.startswith(b"\x1f\x8b"):
+        return NOT_JSON_GZIP()
+    # UTF-16 or UTF-32: a byte order mark of its own, or a zero byte in `{` or `[`.
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:2]:
+        return NOT_UTF8()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:  # Latin-1 or Windows-1252, most often
+        return NOT_UTF8()
+    return None
 
 
 def _location(error: ErrorDetails, tags: frozenset[str]) -> list[str | int]:

@@ -306,6 +306,13 @@ NL: Final[dict[str, str]] = {
     "text.rule.unknown_field_elsewhere": "is hier geen veld; het schema heeft het bij {places}",
     "text.rule.unknown_field_like": "is geen bekend veld; bedoel je {key}?",
     "text.rule.json_syntax_at": 'is geen geldige JSON: "{detail}"',
+    "text.rule.json_syntax_bom": (
+        "is geen geldige JSON: het begint met een UTF-8-byte-order-mark; stuur het zonder"
+    ),
+    "text.rule.json_syntax_gzip": (
+        "is geen geldige JSON: het lijkt met gzip gecomprimeerd; stuur gewone JSON"
+    ),
+    "text.rule.json_syntax_utf8": "is geen geldige JSON: het is geen UTF-8; stuur het als UTF-8",
     "text.rule.unknown": "is niet geldig (regel {rule})",
     "text.rule.body_declared_too_large": (
         "is opgegeven als {size} bytes, meer dan de {limit} bytes die deze route aanneemt; "

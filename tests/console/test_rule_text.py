@@ -55,6 +55,10 @@ def _broken(**changes: Any) -> dict[str, Any]:
         (_broken(zd_number="123"), ["moet een ZD-nummer zijn: 'ZD' gevolgd door 9 cijfers"]),
         (_broken(bsn="x"), ["is hier geen veld; het schema heeft het bij patient.bsn"]),
         (_broken(zd_numer="x"), ["is geen bekend veld; bedoel je zd_number?"]),
+        (
+            b"\xef\xbb\xbf{}",
+            ["is geen geldige JSON: het begint met een UTF-8-byte-order-mark; stuur het zonder"],
+        ),
         (_broken(icpc=[{}] * 101), ["moet hoogstens 100 onderdelen bevatten"]),
         (
             _broken(questions=[{"title": 1}] * 101),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import gzip
 import json
 import pickle
 import re
@@ -17,6 +18,7 @@ from schemas import EventValidationError, FieldError, parse_event
 from schemas.keys import MAX_COMPARED, WELL_KNOWN_KEYS, named_keys
 from schemas.rules import RULE_MESSAGES
 from schemas.translate import SCHEMA_KEY, WITHHELD_KEY, format_path, withhold_stored_keys
+from tests.conftest import load_sample
 
 from .support import edited, single_error
 
@@ -116,6 +118,50 @@ def test_invalid_json_does_not_echo_the_body() -> None:
     assert "999990019" not in str(caught.value)
     assert caught.value.errors[0].rule == "json_syntax"
     assert "line 1 column" in caught.value.errors[0].message
+
+
+def _encoded(how: str) -> bytes:
+    text = json.dumps(load_sample("referral"), ensure_ascii=False).replace("Jansen", "Jänsen")
+    assert "Jänsen" in text
+    if how == "bom":
+        return b"\xef\xbb\xbf" + text.encode()
+    if how == "gzip":
+        return gzip.compress(text.encode())
+    return text.encode(how)
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("bom", "is not valid JSON: it starts with a UTF-8 byte order mark; send it without one"),
+        ("gzip", "is not valid JSON: it looks gzip-compressed; send plain JSON"),
+        ("utf-16", "is not valid JSON: it is not UTF-8; send it as UTF-8"),
+        ("utf-16-le", "is not valid JSON: it is not UTF-8; send it as UTF-8"),
+        ("utf-16-be", "is not valid JSON: it is not UTF-8; send it as UTF-8"),
+        ("latin-1", "is not valid JSON: it is not UTF-8; send it as UTF-8"),
+        ("cp1252", "is not valid JSON: it is not UTF-8; send it as UTF-8"),
+    ],
+)
+def test_a_body_in_another_encoding_is_told_so(how: str, message: str) -> None:
+    # The parser's own words were "expected value at line 1 column 1" for each but Latin-1.
+    assert _refused_with(_encoded(how)) == [("$", "json_syntax", message)]
+
+
+def test_text_that_starts_with_a_byte_order_mark_is_told_so() -> None:
+    text = "\ufeff" + json.dumps(load_sample("referral"))
+    message = "is not valid JSON: it starts with a UTF-8 byte order mark; send it without one"
+    assert _refused_with(text) == [("$", "json_syntax", message)]
+
+
+def test_utf8_json_that_is_broken_keeps_the_parser_s_words() -> None:
+    message = "is not valid JSON: EOF while parsing a value at line 1 column 12"
+    assert _refused_with('{"a": "é", ') == [("$", "json_syntax", message)]
+
+
+def _refused_with(body: bytes | str) -> list[tuple[str, str, str]]:
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(body)
+    return [(e.path, e.rule, e.message) for e in caught.value.errors]
 
 
 _CATALOGUE = " ".join(RULE_MESSAGES.values())
