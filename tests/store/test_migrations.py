@@ -418,8 +418,8 @@ async def test_an_older_store_is_not_migrated_while_an_engine_runs_on_it(site: S
     async with raw_connection(site) as conn:
         assert await conn.run_sync(current_revision) == HEAD_REVISION
     # When the store changed shape, and which process did it: said once, by that process.
-    [said] = [e for e in logs if e["event"] == "store schema migrated"]
-    assert (said["from_revision"], said["to_revision"]) == ("0023", HEAD_REVISION)
+    [line] = [e for e in logs if e["event"] == "store schema migrated"]
+    assert (line["from_revision"], line["to_revision"]) == ("0023", HEAD_REVISION)
     with capture_logs() as logs:
         await (await site.open()).close()
     assert not [e for e in logs if e["event"] == "store schema migrated"]
