@@ -138,7 +138,8 @@ async def test_a_late_answer_and_then_none_says_so_in_the_timeout() -> None:
 
 async def test_an_answer_naming_a_message_never_sent_on_the_connection_still_fails() -> None:
     """Only the MSH-10s settled on this connection are skipped; any other wrong MSA-2 is the
-    waiting message's wrong answer (docs/product.md §5: a failed attempt, the connection reopened)."""
+    waiting message's wrong answer (docs/product.md §5: a failed attempt, the connection
+    reopened)."""
 
     async def wrong_once(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter, index: int
