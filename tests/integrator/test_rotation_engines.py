@@ -22,6 +22,7 @@ from integrator.store.errors import DataKeyError
 from tests.http.support import api_client
 from tests.integrator.support import settings_for
 from tests.integrator.test_data_keys import SEARCH_KEY, cli, entry, env_for, fill
+from tests.store.factories import engine_elsewhere
 
 OLD, NEW = entry("kid1"), entry("kid2")
 
@@ -149,20 +150,6 @@ def test_an_engine_with_the_new_key_after_another_refuses_the_rotation(tmp_path:
     assert to_seal(tmp_path) == before
 
 
-def late_engine(data_keys: str = "kid1,kid2") -> EnginePresence:
-    """An engine on another host, opened with the old key first: it seals with kid1."""
-    now = datetime.now(UTC)
-    return EnginePresence(
-        id="late",
-        host="engine-host-elsewhere",
-        pid=4243,
-        http_address=None,
-        started_at=now,
-        heartbeat_at=now,
-        data_keys=data_keys,
-    )
-
-
 async def test_an_engine_started_during_the_rotation_keeps_the_old_key_from_retirement(
     tmp_path: Path,
 ) -> None:
@@ -175,7 +162,7 @@ async def test_an_engine_started_during_the_rotation_keeps_the_old_key_from_reti
             # The engine registers after the check at the start, while values are resealed.
             if not registered:
                 registered.append("late")
-                asyncio.get_running_loop().create_task(store.register_engine(late_engine()))
+                asyncio.get_running_loop().create_task(store.register_engine(engine_elsewhere()))
 
         report = await store.rotate_data_keys(
             actor="local:test",
@@ -208,6 +195,6 @@ async def test_an_engine_registering_after_the_retirement_of_its_key_is_refused(
         )
         assert done.retired == ("kid1",)
         with pytest.raises(DataKeyError, match=r"data key 'kid1', its first entry .* retired"):
-            await store.register_engine(late_engine())
+            await store.register_engine(engine_elsewhere())
         assert await store.fresh_engines(datetime(2000, 1, 1, tzinfo=UTC)) == []
-        await store.register_engine(late_engine("kid2,kid1"))  # the new key first: welcome
+        await store.register_engine(engine_elsewhere("kid2,kid1"))  # the new key first: welcome

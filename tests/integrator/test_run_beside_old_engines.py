@@ -12,13 +12,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
-
 from integrator.store.migrate import current_revision
-from integrator.store.tables import engine_presence
 from tests.services import free_port
 from tests.store.conftest import Site
-from tests.store.helpers import migrate_to, raw_connection
+from tests.store.helpers import leave_old_engine_running, migrate_to, raw_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,22 +25,8 @@ async def test_run_beside_an_engine_of_the_old_version_is_refused_with_exit_2(
 ) -> None:
     site = Site("sqlite", f"sqlite:///{tmp_path / 'store.db'}")
     await migrate_to(site, "0023")
-    now = datetime.now(UTC)
-    async with raw_connection(site) as conn:
-        await conn.execute(
-            insert(engine_presence).values(
-                id="old-engine",
-                host="ziekenhuis-app-01",
-                pid=4242,
-                http_address="127.0.0.1:8080",
-                started_at=now - timedelta(hours=1),
-                heartbeat_at=now + timedelta(minutes=5),  # fresh for the whole test
-                pid_namespace=None,
-                data_keys="",
-                transport="embedded",
-            )
-        )
-        await conn.commit()
+    # Fresh for the whole test.
+    await leave_old_engine_running(site, datetime.now(UTC) + timedelta(minutes=5))
     (tmp_path / "destinations").mkdir()
 
     ran = await asyncio.to_thread(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from integrator.store import EventRecord, NewMessage
+from integrator.store import EnginePresence, EventRecord, NewMessage
 
 T0 = datetime(2026, 11, 20, 8, 15, 0, 123456, tzinfo=UTC)
 
@@ -56,3 +56,18 @@ def make_message(**overrides: Any) -> NewMessage:
     }
     values.update(overrides)
     return NewMessage(**values)
+
+
+def engine_elsewhere(data_keys: str = "kid1,kid2") -> EnginePresence:
+    """A running engine on another host, with these key ids (its sealing key first): by
+    default one opened with the old key first, so it seals with kid1."""
+    now = datetime.now(UTC)
+    return EnginePresence(
+        id="late",
+        host="engine-host-elsewhere",
+        pid=4243,
+        http_address=None,
+        started_at=now,
+        heartbeat_at=now,
+        data_keys=data_keys,
+    )

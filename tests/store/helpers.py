@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 
 from alembic import command
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from integrator.store.engine import create_engine
 from integrator.store.migrate import alembic_config
-from integrator.store.tables import metadata
+from integrator.store.tables import engine_presence, metadata
 from integrator.store.url import resolve
 from tests.store.conftest import Site
 
@@ -61,3 +62,24 @@ async def migrate_to(site: Site, revision: str) -> None:
             await conn.commit()
     finally:
         await engine.dispose()
+
+
+async def leave_old_engine_running(site: Site, heartbeat_at: datetime) -> None:
+    """The presence row of an engine of an older version, on host ``ziekenhuis-app-01`` with
+    pid 4242, last seen at ``heartbeat_at``: what a newer version's commands must not migrate
+    the store under."""
+    async with raw_connection(site) as conn:
+        await conn.execute(
+            insert(engine_presence).values(
+                id="old-engine",
+                host="ziekenhuis-app-01",
+                pid=4242,
+                http_address="127.0.0.1:8080",
+                started_at=heartbeat_at - timedelta(hours=1),
+                heartbeat_at=heartbeat_at,
+                pid_namespace=None,
+                data_keys="",
+                transport="embedded",
+            )
+        )
+        await conn.commit()

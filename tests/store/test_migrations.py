@@ -50,7 +50,7 @@ from integrator.store.tables import (
 from integrator.store.url import resolve
 from tests.store.conftest import Site, postgres_site
 from tests.store.factories import make_event, make_message
-from tests.store.helpers import migrate_to, raw_connection, row_counts
+from tests.store.helpers import leave_old_engine_running, migrate_to, raw_connection, row_counts
 
 # About making, opening or migrating a store: a new, empty schema on PostgreSQL.
 pytestmark = pytest.mark.fresh_schema
@@ -378,21 +378,7 @@ async def test_an_older_store_is_not_migrated_while_an_engine_runs_on_it(site: S
     schema: a resend without its family root, and counts that disagreed for good."""
     await migrate_to(site, "0023")
     now = datetime.now(UTC)
-    async with raw_connection(site) as conn:
-        await conn.execute(
-            insert(engine_presence).values(
-                id="old-engine",
-                host="ziekenhuis-app-01",
-                pid=4242,
-                http_address="127.0.0.1:8080",
-                started_at=now - timedelta(hours=1),
-                heartbeat_at=now - timedelta(seconds=5),
-                pid_namespace=None,
-                data_keys="",
-                transport="embedded",
-            )
-        )
-        await conn.commit()
+    await leave_old_engine_running(site, now - timedelta(seconds=5))
 
     said = (
         f"the store is at revision 0023 and this version migrates it to {HEAD_REVISION}, but 1 "

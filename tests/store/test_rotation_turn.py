@@ -19,22 +19,9 @@ from integrator.presence import engines_not_sealing_with
 from integrator.store import EnginePresence
 from integrator.store.errors import DataKeyError
 from tests.store.conftest import Site
-from tests.store.factories import make_event, make_message
+from tests.store.factories import engine_elsewhere, make_event, make_message
 
 OLD, NEW = (f"{kid}:{base64.b64encode(os.urandom(32)).decode()}" for kid in ("kid1", "kid2"))
-
-
-def engine_sealing_with_kid1() -> EnginePresence:
-    now = datetime.now(UTC)
-    return EnginePresence(
-        id="late",
-        host="engine-host-elsewhere",
-        pid=4243,
-        http_address=None,
-        started_at=now,
-        heartbeat_at=now,
-        data_keys="kid1,kid2",
-    )
 
 
 async def test_an_engine_registering_while_keys_are_retired_waits_and_is_then_refused(
@@ -52,7 +39,7 @@ async def test_an_engine_registering_while_keys_are_retired_waits_and_is_then_re
             answer = await engines_not_sealing_with(rotating, "kid2")
             # Another engine's process registers now: between the look and the retirement.
             registering.append(
-                asyncio.create_task(engines_store.register_engine(engine_sealing_with_kid1()))
+                asyncio.create_task(engines_store.register_engine(engine_elsewhere()))
             )
             await asyncio.sleep(0.5)
             assert not registering[0].done()  # it waits for the retirement's commit
