@@ -18,12 +18,13 @@ from structlog.testing import capture_logs
 import integrator.engine
 import integrator.intake
 from destinations.ack import read_msh
-from destinations.config import DestinationFileError
+from destinations.config import DestinationConfig, DestinationFileError
 from destinations.receiver import MllpReceiver
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.deprecation import resolve_version
 from integrator.engine import Engine
+from integrator.intake import RoutedMessage
 from integrator.store import MessageRecord, Store
 from tests.integrator.support import RecordingTransport, destination, settings_for
 
@@ -126,11 +127,11 @@ async def test_at_sunset_new_messages_are_held_then_released_when_the_destinatio
         await engine.stop()
 
 
-async def test_a_destination_moved_while_no_engine_ran_releases_its_held_messages_at_start(
-    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any]
-) -> None:
-    # Its file was edited during an upgrade window: before, the held messages stayed held
-    # until some later change of the destinations, which might never come.
+async def held_by_a_stopped_engine(
+    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any], count: int
+) -> tuple[ManualClock, DestinationConfig, list[RoutedMessage]]:
+    """``count`` referrals held for a destination on ``ref-v1`` after its sunset, by an engine
+    stopped since; the clock (after the sunset), the destination and the held messages."""
     clock = ManualClock(BEFORE_SUNSET)
     old = destination(
         "noord", receiver.port, providers=["ziekenhuis-noord"], messages={"referral": "ref-v1"}
@@ -140,12 +141,20 @@ async def test_a_destination_moved_while_no_engine_ran_releases_its_held_message
     try:
         held = [
             (await engine.intake.submit(another(referral_data), source="cli")).messages[0]
-            for _ in range(3)
+            for _ in range(count)
         ]
-        assert {m.status for m in held} == {"held"}
     finally:
         await engine.stop()
+    assert {m.status for m in held} == {"held"}
+    return clock, old, held
 
+
+async def test_a_destination_moved_while_no_engine_ran_releases_its_held_messages_at_start(
+    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    # Its file was edited during an upgrade window: before, the held messages stayed held
+    # until some later change of the destinations, which might never come.
+    clock, old, held = await held_by_a_stopped_engine(tmp_path, receiver, referral_data, 3)
     moved = old.model_copy(update={"messages": {"referral": "ref-v2"}})
     engine = await start(tmp_path, clock, moved)
     try:
@@ -166,17 +175,7 @@ async def test_messages_still_held_at_start_are_not_mapped_one_by_one(
     referral_data: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    clock = ManualClock(BEFORE_SUNSET)
-    old = destination(
-        "noord", receiver.port, providers=["ziekenhuis-noord"], messages={"referral": "ref-v1"}
-    )
-    engine = await start(tmp_path, clock, old)
-    clock.set(AFTER_SUNSET)
-    try:
-        for _ in range(5):
-            await engine.intake.submit(another(referral_data), source="cli")
-    finally:
-        await engine.stop()
+    clock, old, _held = await held_by_a_stopped_engine(tmp_path, receiver, referral_data, 5)
     renders: list[str] = []
     render = integrator.intake.Intake.render
 
