@@ -32,6 +32,7 @@ from integrator.settings import Settings
 from integrator.store import EventRecord, MessageFilter, NewMessage, RejectedKeys, Store
 from integrator.transport import Transport
 from integrator.transport.committed import DELIVERY_AWAY, publish_committed
+from integrator.turnstile import Ticket, Turnstile
 from integrator.zd_sequence import check_batch, zd_warnings
 from mappings import MappingContext, MappingError, map_event
 from schemas import DiagnosticRequest, EventValidationError, FieldError, Referral, parse_event
@@ -138,6 +139,7 @@ class Intake:
         # batch works in short turns the others' commits, confirms and the MLLP round trips
         # get their turn sooner than if several batches took turns of their own.
         self._preparing = asyncio.Lock()
+        self._turns = Turnstile()
 
     @property
     def zone(self) -> tzinfo:
@@ -166,6 +168,16 @@ class Intake:
         for done in list(self._in_flight):
             await done.wait()
 
+    def turn(self) -> Ticket:
+        """A place in line for ``submit_many``: the batches given tickets of one intake commit
+        and publish in the order the tickets were taken (``integrator.turnstile``).
+
+        For a channel whose order is the senders' (the AMQP intake queue): a cancel taken after
+        its referral must not be stored or sent before it. HTTP requests have no order among
+        them that anyone could rely on, and take none.
+        """
+        return self._turns.ticket()
+
     def parse(self, raw: bytes | str | Mapping[str, Any]) -> Event:
         return parse_event(raw)
 
@@ -191,17 +203,26 @@ class Intake:
         source: str,
         caller: str | None = None,
         settled: dict[int, InvalidEvent] | None = None,
+        turn: Ticket | None = None,
     ) -> list[IntakeResult | InvalidEvent]:
         """Accept many events in one transaction (for throughput); each gets its own outcome.
 
         ``caller``: who sent them, as the front door established it; kept with any of them
         that is refused (``keep_rejected``). ``settled``: filled, by index, with each refused
         event as soon as it is kept (in a commit of its own): when the batch's commit fails
-        after that, a caller that tries the others again must not keep those a second time."""
+        after that, a caller that tries the others again must not keep those a second time.
+
+        ``turn`` (``Intake.turn``): the batch is validated and mapped at once, but checked
+        against its ZD numbers' history, committed and published only once the batches with
+        earlier tickets are; it passes the ticket on once its messages are written to the
+        transport, before their confirms are awaited. If it fails before that, the ticket is
+        the caller's to pass on (after trying again, for instance)."""
         done = asyncio.Event()
         self._in_flight.add(done)  # routed on the catalog of now, until its commit
         try:
-            return await self._submit_many(raws, source=source, caller=caller, settled=settled)
+            return await self._submit_many(
+                raws, source=source, caller=caller, settled=settled, turn=turn
+            )
         finally:
             self._in_flight.discard(done)
             done.set()
@@ -213,8 +234,9 @@ class Intake:
         source: str,
         caller: str | None,
         settled: dict[int, InvalidEvent] | None,
+        turn: Ticket | None,
     ) -> list[IntakeResult | InvalidEvent]:
-        outcomes: list[IntakeResult | InvalidEvent | _Prepared] = []
+        outcomes: list[InvalidEvent | _Prepared] = []
         # The latest birth date an event may give: once per batch, not a clock read per event.
         # A day of slack: the sender's "today" may be ahead of the engine's zone.
         born_by = self._clock.now().astimezone(self._zone).date() + timedelta(days=1)
@@ -242,6 +264,8 @@ class Intake:
                 del chunk
 
         prepared = [o for o in outcomes if isinstance(o, _Prepared)]
+        if turn is not None:
+            await turn.wait()  # never under ``_preparing``: the batch before may need it
         # One read for the batch: does each event fit its ZD number's history? (zd_sequence)
         zd = await check_batch(self._store, [p.record for p in prepared])
         accepted = (
@@ -253,20 +277,18 @@ class Intake:
         )
         is_new = dict(zip((id(p) for p in prepared), accepted, strict=True))
 
-        results: list[IntakeResult | InvalidEvent] = []
+        results: list[IntakeResult | InvalidEvent | None] = []
         to_publish: list[OutboundMessage] = []
-        publishing: set[int] = set()  # the results (by index) whose messages are published
-        accepted_count = 0
+        publishing: list[int] = []  # the results (by index) whose messages are published
+        duplicates: list[int] = []  # answered once the new ones' messages are published
         for index, outcome in enumerate(outcomes):
             if not isinstance(outcome, _Prepared):
                 results.append(outcome)
-                continue
-            if is_new[id(outcome)]:
-                accepted_count += 1
+            elif is_new[id(outcome)]:
                 outbound = self._outbound(outcome)
                 if outbound:
                     to_publish.extend(outbound)
-                    publishing.add(len(results))
+                    publishing.append(index)
                 results.append(
                     IntakeResult(
                         outcome.record.id,
@@ -284,22 +306,41 @@ class Intake:
                     messages=len(outcome.routed),
                 )
             else:
-                self._count("duplicate")
-                results.append(await self._duplicate(outcome.record, raws[index], source, caller))
-        self._count("accepted", accepted_count)
-        if (
-            to_publish
-            and self._transport is not None
-            # Committed: accepted whatever the broker does now (integrator.transport.committed).
-            and not await publish_committed(
-                self._transport, to_publish, what="events", counts={"events": len(publishing)}
-            )
-        ):
+                duplicates.append(index)
+                results.append(None)
+        self._count("accepted", sum(1 for p in prepared if is_new[id(p)]))
+        published = await self._publish_accepted(to_publish, len(publishing), turn)
+        for index in duplicates:
+            duplicate = outcomes[index]
+            assert isinstance(duplicate, _Prepared)
+            self._count("duplicate")
+            results[index] = await self._duplicate(duplicate.record, raws[index], source, caller)
+        if not published:
             for index in publishing:  # their answers say so: they are accepted all the same
                 result = results[index]
                 assert isinstance(result, IntakeResult)
                 results[index] = replace(result, warnings=(*result.warnings, DELIVERY_AWAY))
-        return results
+        return [result for result in results if result is not None]
+
+    async def _publish_accepted(
+        self, messages: list[OutboundMessage], events: int, turn: Ticket | None
+    ) -> bool:
+        """Hand a batch's committed messages to delivery; False when the broker is away.
+
+        ``turn`` is passed on once they are written, before their confirms are awaited: the
+        next batch's commit and publish overlap the wait, and come after them all the same.
+        """
+        written = None if turn is None else turn.pass_on
+        if messages and self._transport is not None:
+            # Committed: accepted whatever the broker does now (integrator.transport.committed).
+            sent = await publish_committed(
+                self._transport, messages, what="events", counts={"events": events}, written=written
+            )
+        else:
+            sent = True
+        if written is not None:
+            written()  # nothing to write, or a broker away: nothing of theirs to wait for
+        return sent
 
     async def _validate(
         self,

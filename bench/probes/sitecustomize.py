@@ -58,9 +58,9 @@ def _install() -> None:
 
     publish = rabbitmq.RabbitMQTransport.publish
 
-    async def publish_(self: Any, messages: Any) -> None:
+    async def publish_(self: Any, messages: Any, *, written: Any = None) -> None:
         _mark("publishing", [m.message_id for m in messages])
-        await publish(self, messages)
+        await publish(self, messages, written=written)
         _mark("confirmed", [m.message_id for m in messages])
 
     inbound = rabbitmq._Inbound.__init__

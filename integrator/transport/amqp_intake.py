@@ -14,6 +14,10 @@ under another control id.
 Bad input (not JSON, wrong schema) is stored as a rejected event by the intake and then acked:
 it is never requeued and never lost.
 
+Batches are committed and published in the order they were taken from the queue, though
+several are in work at once (``Intake.turn``): one engine never lets a cancel overtake its
+referral, in the store or on a delivery queue.
+
 When a batch fails for another reason (store or broker away) the deliveries are given back to
 the broker and we pause; a delivery that fails again on its own, with ``redelivered`` set, is a
 suspected poison message: it is stored as rejected with the error type and acked. The intake
@@ -50,6 +54,7 @@ from integrator.transport.link import BROKER_ERRORS, delivery_tag, redelivered
 from integrator.transport.outbox import outbound_message
 from integrator.transport.rabbitmq import RabbitMQTransport
 from integrator.transport.topology import Topology
+from integrator.turnstile import Ticket
 
 log = get_logger("integrator.transport.amqp_intake")
 
@@ -182,8 +187,9 @@ class AmqpIntake:
             batch = [r for r in batch if r.generation == self._link.generation]
             if not batch:
                 continue
+            turn = self._intake.turn()  # no wait since the inbox: in the order taken from it
             try:
-                await self._handle(batch)
+                await self._handle(batch, turn)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # never let one batch stop the intake
@@ -191,12 +197,15 @@ class AmqpIntake:
                 for received in batch:
                     await self._give_back(received)
                 await asyncio.sleep(PAUSE_AFTER_FAILURE)
+            finally:
+                turn.pass_on()  # done, failed or stopped: the batches after it go on
 
-    async def _handle(self, batch: list[_Received]) -> None:
+    async def _handle(self, batch: list[_Received], turn: Ticket) -> None:
+        """Submit ``batch`` in its turn (passed on once its messages are written), and ack it."""
         settled: dict[int, InvalidEvent] = {}
         try:
             results = await self._intake.submit_many(
-                [r.body for r in batch], source=SOURCE, caller=CALLER, settled=settled
+                [r.body for r in batch], source=SOURCE, caller=CALLER, settled=settled, turn=turn
             )
         except asyncio.CancelledError:
             raise
@@ -219,7 +228,7 @@ class AmqpIntake:
                 return
             if len(rest) > 1:
                 for one in rest:  # find the one that fails, if it is a single message
-                    await self._handle([one])
+                    await self._handle([one], turn.kept())  # each in the batch's turn
                 return
             await self._failed_alone(rest[0], exc)
             return

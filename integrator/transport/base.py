@@ -9,7 +9,7 @@ lists as pending.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from destinations.worker import OutboundMessage
@@ -25,12 +25,19 @@ class Delivery(Protocol):
 
 
 class Transport(Protocol):
-    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+    async def publish(
+        self, messages: Sequence[OutboundMessage], *, written: Callable[[], None] | None = None
+    ) -> None:
         """Hand committed messages to their destinations' queues.
 
         ``TransportUnavailable`` means the link is down, and the transport keeps what it could
         not publish and publishes it once the link is back: intake answers such events as
         accepted (they are committed) and leaves them to that.
+
+        ``written``, if given, is called once every message is on its way, so that nothing
+        published after can reach a queue before them, and before their confirms are awaited:
+        the AMQP intake then lets its next batch publish (``integrator.turnstile``). A
+        transport that hands them over within the call may call it as it returns.
         """
         ...
 

@@ -16,7 +16,7 @@ cause; it stays an error for the caller (docs/amqp.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from destinations.worker import OutboundMessage
@@ -59,6 +59,7 @@ async def publish_committed(
     what: str,
     republish: bool = False,
     counts: Mapping[str, int] | None = None,
+    written: Callable[[], None] | None = None,
 ) -> bool:
     """Hand committed ``messages`` to delivery; False when the transport is unavailable.
 
@@ -66,15 +67,17 @@ async def publish_committed(
     the operation's own log lines name what it did). ``what`` names the operation (``events``,
     ``resend``, ``route``, ``release``, ``resume``); ``counts`` are its own (``{"events": 3}``).
     ``republish`` publishes as ``Transport.republish`` (what the store already listed as
-    pending, which receivers check first).
+    pending, which receivers check first). ``written``: as ``Transport.publish`` has it.
     """
     if not messages:
         return True
     try:
         if republish:
             await transport.republish(messages)
-        else:
+        elif written is None:
             await transport.publish(messages)
+        else:
+            await transport.publish(messages, written=written)
     except TransportUnavailable as exc:
         log.warning(
             "messages stored but not published: delivery is unavailable; they are "

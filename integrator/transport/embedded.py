@@ -139,7 +139,9 @@ class EmbeddedTransport:
             self._returned[destination_id] = deque()
         return queue
 
-    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+    async def publish(
+        self, messages: Sequence[OutboundMessage], *, written: Callable[[], None] | None = None
+    ) -> None:
         for message in messages:
             queue = self._queue(message.destination_id)
             seen = self._queued[message.destination_id]
@@ -156,6 +158,8 @@ class EmbeddedTransport:
                 )
             else:
                 self._hold(queue, message)
+        if written is not None:  # queued within the call: nothing published after comes first
+            written()
 
     def _has_room(
         self, destination_id: str, queue: asyncio.Queue[OutboundMessage], size: int

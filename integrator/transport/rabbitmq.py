@@ -195,18 +195,26 @@ class RabbitMQTransport:
         task.add_done_callback(self._background.discard)
 
     # -- publishing --------------------------------------------------------------------------
-    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
-        await self._publish(messages, republished=False)
+    async def publish(
+        self, messages: Sequence[OutboundMessage], *, written: Callable[[], None] | None = None
+    ) -> None:
+        await self._publish(messages, republished=False, written=written)
 
     async def republish(self, messages: Sequence[OutboundMessage]) -> None:
         """Publish again what the store lists as pending; receivers check these first."""
         await self._publish(messages, republished=True)
 
-    async def _publish(self, messages: Sequence[OutboundMessage], *, republished: bool) -> None:
+    async def _publish(
+        self,
+        messages: Sequence[OutboundMessage],
+        *,
+        republished: bool,
+        written: Callable[[], None] | None = None,
+    ) -> None:
         if not messages:
             return
         try:
-            returned = await self._publish_once(messages, republished)
+            returned = await self._publish_once(messages, republished, written)
             if returned:
                 # Publishes are mandatory: the broker hands back (basic.return) what no queue
                 # is bound for, where it would otherwise confirm and drop it. The delivery
@@ -234,9 +242,19 @@ class RabbitMQTransport:
             raise
 
     async def _publish_once(
-        self, messages: Sequence[OutboundMessage], republished: bool
+        self,
+        messages: Sequence[OutboundMessage],
+        republished: bool,
+        written: Callable[[], None] | None = None,
     ) -> list[OutboundMessage]:
-        """Publish ``messages``; those the broker returned as unroutable (none bound)."""
+        """Publish ``messages``; those the broker returned as unroutable (none bound).
+
+        With ``written`` they are written in one go and it is called before any confirm is
+        awaited (``Transport.publish``): one publisher channel, whose frames aiormq queues in
+        the order of the calls, so what is published after reaches every queue after them.
+        Without it a chunk's confirms are awaited before the next chunk is written, which
+        bounds what a large re-publish keeps in flight.
+        """
         channel = self._publisher
         if channel is None or not self.link.connected:
             raise TransportUnavailable("no connection to the message broker")
@@ -244,9 +262,13 @@ class RabbitMQTransport:
             await self.topology.declare_destination(channel, destination_id)
             self._declared.add(destination_id)
         returned: list[OutboundMessage] = []
-        for start in range(0, len(messages), PUBLISH_CHUNK):
-            chunk = messages[start : start + PUBLISH_CHUNK]
-            confirms = await self._publish_chunk(channel, chunk, republished)
+        size = len(messages) if written is not None else PUBLISH_CHUNK
+        for start in range(0, len(messages), size):
+            chunk = messages[start : start + size]
+            confirming = await self._send_chunk(channel, chunk, republished)
+            if written is not None:
+                written()
+            confirms = await confirming
             refused = 0
             for message, confirm in zip(chunk, confirms, strict=True):
                 if isinstance(confirm, aiormq.exceptions.PublishError):
@@ -267,11 +289,13 @@ class RabbitMQTransport:
         for m in messages:
             self._unconfirmed[m.message_id] = m
 
-    async def _publish_chunk(
+    async def _send_chunk(
         self, channel: AbstractChannel, chunk: Sequence[OutboundMessage], republished: bool
-    ) -> list[object]:
-        """Publish ``chunk`` and wait for every message's confirm; each outcome in order: the
-        broker's ack or nack, or the error that settled it (``PublishError`` for a return)."""
+    ) -> asyncio.Future[list[object]]:
+        """Publish ``chunk``; returns once its frames are queued (or, publishing one by one,
+        its publishes are started in order) with what resolves to every message's confirm,
+        each outcome in order: the broker's ack or nack, or the error that settled it
+        (``PublishError`` for a return)."""
         exchange = self.topology.delivery_exchange
         if can_batch(channel):
             futures = await publish_batch(
@@ -287,8 +311,10 @@ class RabbitMQTransport:
                     for m in chunk
                 ],
             )
-            return list(await asyncio.gather(*futures, return_exceptions=True))
-        return await asyncio.gather(
+            return asyncio.gather(*futures, return_exceptions=True)
+        # Each a task from here on, started in this order: each takes the channel's lock (a
+        # queue, first come first served) and queues its frames before any later publish can.
+        return asyncio.gather(
             *(
                 channel.basic_publish(
                     m.payload,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,8 @@ class RecordingTransport(EmbeddedTransport):
         super().__init__()
         self.events = events
 
-    async def publish(self, messages: Sequence[OutboundMessage]) -> None:
+    async def publish(
+        self, messages: Sequence[OutboundMessage], *, written: Callable[[], None] | None = None
+    ) -> None:
         self.events.append(("published", len(messages)))
-        await super().publish(messages)
+        await super().publish(messages, written=written)
