@@ -18,11 +18,17 @@ Batches are committed and published in the order they were taken from the queue,
 several are in work at once (``Intake.turn``): one engine never lets a cancel overtake its
 referral, in the store or on a delivery queue.
 
-When a batch fails for another reason (store or broker away) the deliveries are given back to
-the broker and we pause; a delivery that fails again on its own, with ``redelivered`` set, is a
-suspected poison message: it is stored as rejected with the error type and acked. The intake
-queue's delivery limit dead-letters anything that still keeps coming back, so nothing can stop
-the queue and nothing is dropped.
+When a batch fails because the store (or the broker) is away, it is kept, unacked, and tried
+again in the engine, after 1 s, then twice as long each time up to 30 s, until it passes; the
+batches taken after it wait for it (their turn), so the intake takes nothing new meanwhile.
+Handing it back to the broker instead counted every try against the intake queue's delivery
+limit (20): a store away for 20 s sent valid events to the dead-letter queue, stored nowhere. A
+stop, or a lost channel, leaves the deliveries to the broker (one delivery counted). When a
+batch fails for another reason, its deliveries are tried one at a time; one that fails alone is
+given back to the broker and, when it fails again with ``redelivered`` set, is a suspected
+poison message: it is stored as rejected with the error type and acked. The intake queue's
+delivery limit dead-letters anything that still keeps coming back, so nothing can stop the
+queue and nothing is dropped.
 
 An intake queue deleted under a running engine (the broker cancels the consumer, and publishes
 to the intake exchange are confirmed and dropped, as no queue is bound) is declared again with
@@ -68,6 +74,9 @@ BATCH = 200
 #: next is validated and mapped. Acks are per message, so the order they finish in is free.
 WORKERS = 3
 PAUSE_AFTER_FAILURE = 1.0
+#: A batch the store (or broker) failed is tried again after 1 s, then twice as long each time.
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -201,44 +210,78 @@ class AmqpIntake:
                 turn.pass_on()  # done, failed or stopped: the batches after it go on
 
     async def _handle(self, batch: list[_Received], turn: Ticket) -> None:
-        """Submit ``batch`` in its turn (passed on once its messages are written), and ack it."""
-        settled: dict[int, InvalidEvent] = {}
-        try:
-            results = await self._intake.submit_many(
-                [r.body for r in batch], source=SOURCE, caller=CALLER, settled=settled, turn=turn
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning(
-                "intake batch failed; handing it back",
-                error_type=type(exc).__name__,
-                size=len(batch),
-            )
-            # Refused ones are kept as rejected input already, each in a commit of its own:
-            # taken. Handed back or tried again, they were kept twice.
-            await self._ack([batch[index] for index in sorted(settled)])
-            rest = [received for index, received in enumerate(batch) if index not in settled]
-            if not rest:
-                return
-            if _transient(exc):  # store or broker away: the rest back, then pause
-                for received in rest:
-                    await self._give_back(received)
-                await asyncio.sleep(PAUSE_AFTER_FAILURE)
-                return
-            if len(rest) > 1:
-                for one in rest:  # find the one that fails, if it is a single message
-                    await self._handle([one], turn.kept())  # each in the batch's turn
-                return
-            await self._failed_alone(rest[0], exc)
-            return
+        """Submit ``batch`` in its turn, and ack it; tried again while the store is away.
+
+        The first try passes the turn on once its messages are written; a try again holds it
+        (``Ticket.kept``) until its caller passes it, after the duplicates it finds (events a
+        failed try committed) have their messages published again: in order, too.
+        """
+        wait, retried = RETRY_FIRST_S, False
+        while True:
+            settled: dict[int, InvalidEvent] = {}
+            try:
+                results = await self._intake.submit_many(
+                    [r.body for r in batch],
+                    source=SOURCE,
+                    caller=CALLER,
+                    settled=settled,
+                    turn=turn.kept() if retried else turn,
+                )
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # Refused ones are kept as rejected input already, each in a commit of its
+                # own: taken. Handed back or tried again, they were kept twice.
+                await self._ack([batch[index] for index in sorted(settled)])
+                rest = [received for index, received in enumerate(batch) if index not in settled]
+                if not _transient(exc):
+                    await self._split(rest, exc, turn.kept())
+                    return
+                batch = self._keep(rest, exc, wait)
+                if not batch:
+                    return
+                await asyncio.sleep(wait)
+                wait, retried = min(wait * 2, RETRY_MAX_S), True
         await self._ack(batch)  # committed (and published): whatever follows cannot lose them
         for received, result in zip(batch, results, strict=True):
-            if isinstance(result, IntakeResult) and result.duplicate and received.redelivered:
+            again = received.redelivered or retried  # its first try may have committed it
+            if isinstance(result, IntakeResult) and result.duplicate and again:
                 with contextlib.suppress(Exception):  # else: recovery re-publishes them later
                     await self._republish_queued(result.event_id)
         rejected = sum(1 for r in results if isinstance(r, InvalidEvent))
-        log.debug("intake batch done", size=len(batch), rejected=rejected)
+        log.debug("intake batch done", size=len(batch), rejected=rejected, retried=retried)
+
+    def _keep(self, rest: list[_Received], exc: Exception, wait: float) -> list[_Received]:
+        """What of a batch the store or broker failed is to be tried again (in ``wait`` s).
+
+        Never handed back: each hand-back counts against the intake queue's delivery limit,
+        and an outage of 20 tries would move valid events to the dead-letter queue. Those of
+        an older connection are left to the broker, which gives them again (``redelivered``).
+        """
+        kept = [received for received in rest if received.generation == self._link.generation]
+        if kept:
+            log.warning(
+                "intake batch failed; keeping it and trying again",
+                error_type=type(exc).__name__,
+                size=len(kept),
+                retry_in_s=wait,
+            )
+        return kept
+
+    async def _split(self, rest: list[_Received], exc: Exception, turn: Ticket) -> None:
+        """A batch failed, not for a store or broker away: find the message that fails, if it
+        is a single one, trying each alone in the batch's turn."""
+        if len(rest) > 1:
+            log.warning(
+                "intake batch failed; trying its events one at a time",
+                error_type=type(exc).__name__,
+                size=len(rest),
+            )
+            for one in rest:
+                await self._handle([one], turn)
+        elif rest:
+            await self._failed_alone(rest[0], exc)
 
     async def _failed_alone(self, received: _Received, exc: Exception) -> None:
         if not received.redelivered:

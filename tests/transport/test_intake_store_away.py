@@ -1,0 +1,134 @@
+"""Events taken from the intake queue while PostgreSQL is away: kept in the engine until it is
+back, then stored and delivered once; none handed to the dead-letter queue.
+
+An audit cut PostgreSQL off (a TCP proxy in front of it, killed) for about 20 s: the 5 events
+published meanwhile ended in ``P.dead``, stored nowhere and kept as rejected nowhere, while
+upstream had its confirms. Each failed try handed the batch back to the broker (``basic.nack``
+with requeue) about once a second, and the intake queue's ``x-delivery-limit`` (20) counts each.
+Here the engine reaches PostgreSQL through such a proxy (``tests.deploy.proxy``), cut for longer
+than 20 s. The intake queue is declared with a delivery limit of 5 instead: the 5 events may come
+in as three batches, each tried in its turn, so a hand-back each could come only every third
+second and 25 s might not reach 20; it reaches 5 for certain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import aiormq
+import pytest
+from structlog.testing import capture_logs
+
+from destinations.ack import read_msh
+from destinations.receiver import MllpReceiver
+from integrator.catalog import build_catalog
+from integrator.engine import Engine
+from integrator.transport import topology
+from integrator.transport.topology import Topology
+from tests.deploy.proxy import CuttableProxy
+from tests.integrator.support import destination, settings_for
+from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_rabbitmq
+from tests.transport.helpers import (
+    delete_topology,
+    eventually,
+    make_events,
+    publish_events,
+    unique_prefix,
+)
+
+pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
+
+TODAY = date(2026, 11, 27)
+PROVIDER = "ziekenhuis-noord"
+EVENTS = 5
+#: Longer than the audit's outage, and than 20 hand-backs at one a second.
+OUTAGE_S = 25.0
+
+
+@dataclass
+class Setup:
+    engine: Engine
+    url: str
+    prefix: str
+    proxy: CuttableProxy
+    receiver: MllpReceiver
+
+
+@pytest.fixture
+async def setup(
+    tmp_path: Path, database: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Setup]:
+    url = require_rabbitmq()
+    monkeypatch.setattr(topology, "INTAKE_DELIVERY_LIMIT", 5)  # this test's queue only
+    prefix = unique_prefix()
+    proxy = CuttableProxy(POSTGRES_HOST, POSTGRES_PORT)
+    through = await proxy.start()
+    receiver = MllpReceiver()
+    config = destination(PROVIDER, await receiver.start(), providers=[PROVIDER])
+    engine = Engine(
+        settings_for(
+            tmp_path,
+            database_url=database.replace(
+                f"@{POSTGRES_HOST}:{POSTGRES_PORT}/", f"@127.0.0.1:{through}/"
+            ),
+            amqp_url=url,
+            amqp_prefix=prefix,
+            search_key="a-test-search-key-of-enough-length",
+        ),
+        catalog=build_catalog([(f"{PROVIDER}.yaml", config)], today=TODAY),
+    )
+    await engine.start()
+    try:
+        yield Setup(engine, url, prefix, proxy, receiver)
+    finally:
+        await proxy.restore_if_cut()
+        await engine.stop()
+        await proxy.cut()
+        await receiver.stop()
+        await delete_topology(url, prefix, [PROVIDER])
+
+
+async def dead_letters(url: str, prefix: str) -> int:
+    """Messages in ``P.dead``, asked of the broker on a connection of the test's own."""
+    connection = await aiormq.connect(url)
+    try:
+        channel = await connection.channel()
+        declared = await channel.queue_declare(Topology(prefix).dead_queue, passive=True)
+        return declared.message_count or 0
+    finally:
+        await connection.close()
+
+
+async def test_events_taken_while_the_store_is_away_are_kept_not_dead_lettered(
+    setup: Setup, referral_data: dict[str, Any]
+) -> None:
+    engine = setup.engine
+    events = make_events(referral_data, [PROVIDER], EVENTS)
+    with capture_logs() as logs:
+        await setup.proxy.cut()
+        await publish_events(setup.url, setup.prefix, events)
+        await asyncio.sleep(OUTAGE_S)
+        assert await dead_letters(setup.url, setup.prefix) == 0
+        assert setup.receiver.received == []
+        await setup.proxy.restore()
+
+        async def all_delivered() -> bool:
+            counts = await engine.store.count_by_status()
+            return counts["delivered"] == EVENTS
+
+        assert await eventually(all_delivered, timeout=60)
+    for event in events:
+        assert await engine.store.get_event(event["event_id"]) is not None
+    assert await engine.store.list_rejected() == []
+    sent = [read_msh(m).control_id for m in setup.receiver.received]
+    assert len(sent) == len(set(sent)) == EVENTS  # each once
+    assert await dead_letters(setup.url, setup.prefix) == 0
+    kept = [e for e in logs if e["event"] == "intake batch failed; keeping it and trying again"]
+    assert kept and all(e["log_level"] == "warning" for e in kept)
+    waits = [e["retry_in_s"] for e in kept]
+    assert max(waits) <= 30 and waits == sorted(waits)  # backing off, capped
