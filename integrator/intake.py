@@ -32,7 +32,7 @@ from integrator.settings import Settings
 from integrator.store import EventRecord, MessageFilter, NewMessage, RejectedKeys, Store
 from integrator.transport import Transport
 from integrator.transport.committed import DELIVERY_AWAY, publish_committed
-from integrator.turnstile import Ticket, Turnstile
+from integrator.turnstile import Ticket, Turn, Turnstile
 from integrator.zd_sequence import check_batch, zd_warnings
 from mappings import MappingContext, MappingError, map_event
 from schemas import DiagnosticRequest, EventValidationError, FieldError, Referral, parse_event
@@ -139,7 +139,7 @@ class Intake:
         # batch works in short turns the others' commits, confirms and the MLLP round trips
         # get their turn sooner than if several batches took turns of their own.
         self._preparing = asyncio.Lock()
-        self._turns = Turnstile()
+        self._committing, self._publishing = Turnstile(), Turnstile()
 
     @property
     def zone(self) -> tzinfo:
@@ -168,15 +168,15 @@ class Intake:
         for done in list(self._in_flight):
             await done.wait()
 
-    def turn(self) -> Ticket:
-        """A place in line for ``submit_many``: the batches given tickets of one intake commit
-        and publish in the order the tickets were taken (``integrator.turnstile``).
+    def turn(self) -> Turn:
+        """A place in line for ``submit_many``: the batches given turns of one intake commit,
+        and publish, in the order the turns were taken (``integrator.turnstile``).
 
         For a channel whose order is the senders' (the AMQP intake queue): a cancel taken after
         its referral must not be stored or sent before it. HTTP requests have no order among
         them that anyone could rely on, and take none.
         """
-        return self._turns.ticket()
+        return Turn(self._committing.ticket(), self._publishing.ticket())
 
     def parse(self, raw: bytes | str | Mapping[str, Any]) -> Event:
         return parse_event(raw)
@@ -203,7 +203,7 @@ class Intake:
         source: str,
         caller: str | None = None,
         settled: dict[int, InvalidEvent] | None = None,
-        turn: Ticket | None = None,
+        turn: Turn | None = None,
     ) -> list[IntakeResult | InvalidEvent]:
         """Accept many events in one transaction (for throughput); each gets its own outcome.
 
@@ -213,10 +213,11 @@ class Intake:
         after that, a caller that tries the others again must not keep those a second time.
 
         ``turn`` (``Intake.turn``): the batch is validated and mapped at once, but checked
-        against its ZD numbers' history, committed and published only once the batches with
-        earlier tickets are; it passes the ticket on once its messages are written to the
-        transport, before their confirms are awaited. If it fails before that, the ticket is
-        the caller's to pass on (after trying again, for instance)."""
+        against its ZD numbers' history and committed only once the batches of earlier turns
+        have committed, and published once they have published; it passes each ticket on
+        once its step is done (its messages written to the transport, before their confirms
+        are awaited). A ticket whose step failed is the caller's to pass on (after trying
+        again, for instance)."""
         done = asyncio.Event()
         self._in_flight.add(done)  # routed on the catalog of now, until its commit
         try:
@@ -234,7 +235,7 @@ class Intake:
         source: str,
         caller: str | None,
         settled: dict[int, InvalidEvent] | None,
-        turn: Ticket | None,
+        turn: Turn | None,
     ) -> list[IntakeResult | InvalidEvent]:
         outcomes: list[InvalidEvent | _Prepared] = []
         # The latest birth date an event may give: once per batch, not a clock read per event.
@@ -265,7 +266,7 @@ class Intake:
 
         prepared = [o for o in outcomes if isinstance(o, _Prepared)]
         if turn is not None:
-            await turn.wait()  # never under ``_preparing``: the batch before may need it
+            await turn.commit.wait()  # never under ``_preparing``: the batch before may need it
         # One read for the batch: does each event fit its ZD number's history? (zd_sequence)
         zd = await check_batch(self._store, [p.record for p in prepared])
         accepted = (
@@ -275,6 +276,8 @@ class Intake:
             if prepared
             else []
         )
+        if turn is not None:
+            turn.commit.pass_on()  # the next batch's commit overlaps this one's publish
         is_new = dict(zip((id(p) for p in prepared), accepted, strict=True))
 
         results: list[IntakeResult | InvalidEvent | None] = []
@@ -309,7 +312,9 @@ class Intake:
                 duplicates.append(index)
                 results.append(None)
         self._count("accepted", sum(1 for p in prepared if is_new[id(p)]))
-        published = await self._publish_accepted(to_publish, len(publishing), turn)
+        published = await self._publish_accepted(
+            to_publish, len(publishing), None if turn is None else turn.publish
+        )
         for index in duplicates:
             duplicate = outcomes[index]
             assert isinstance(duplicate, _Prepared)
@@ -327,9 +332,12 @@ class Intake:
     ) -> bool:
         """Hand a batch's committed messages to delivery; False when the broker is away.
 
-        ``turn`` is passed on once they are written, before their confirms are awaited: the
-        next batch's commit and publish overlap the wait, and come after them all the same.
+        ``turn``: waited for first, and passed on once they are written, before their confirms
+        are awaited: the next batch's publish overlaps the wait, and comes after them all the
+        same.
         """
+        if turn is not None:
+            await turn.wait()
         written = None if turn is None else turn.pass_on
         if messages and self._transport is not None:
             # Committed: accepted whatever the broker does now (integrator.transport.committed).

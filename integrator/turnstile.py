@@ -1,12 +1,14 @@
-"""A turnstile: work that took its tickets in some order passes one step in that order.
+"""Turnstiles: work that took its tickets in some order passes a step in that order.
 
 The AMQP intake works on several batches at once (one validating while others wait for their
 commit or their publisher confirms). Their commits and their publishes must still follow the
 order the batches were taken from the queue: a cancel in a later batch that commits and
-publishes first reaches the hospital before its referral. Each batch takes a ticket when it is
-taken from the queue; its ordered step (commit, then publish) waits until every ticket taken
-before has been passed on, and it passes its own on once its publishes are written, before
-their confirms are awaited. The rest (validating and mapping, waiting for confirms) overlaps.
+publishes first reaches the hospital before its referral. Each batch takes a ``Turn`` when it is
+taken from the queue: a ticket for the commit's turnstile and one for the publish's. Its commit
+waits until every batch taken before has committed (or failed), and its publish until they have
+written their messages to the broker; it passes the publish ticket on once its own are written,
+before their confirms are awaited. The rest overlaps: validating and mapping, one batch's
+commit with the batch before's publish, waiting for confirms.
 
 A ticket must always be passed on, whatever became of its work, or every later one waits for
 ever. A ticket passed on early (its work failed while those before still work) lets the next
@@ -56,3 +58,20 @@ class Turnstile:
         ticket = Ticket(self._last, passed)
         self._last = passed
         return ticket
+
+
+class Turn:
+    """A batch's place in the line of commits and in that of publishes (``Intake.turn``)."""
+
+    def __init__(self, commit: Ticket, publish: Ticket) -> None:
+        self.commit = commit
+        self.publish = publish
+
+    def kept(self) -> Turn:
+        """The same places, for work done in several parts (``Ticket.kept``)."""
+        return Turn(self.commit.kept(), self.publish.kept())
+
+    def pass_on(self) -> None:
+        """Let the next batch commit and publish, once those before it have (idempotent)."""
+        self.commit.pass_on()
+        self.publish.pass_on()

@@ -60,7 +60,7 @@ from integrator.transport.link import BROKER_ERRORS, delivery_tag, redelivered
 from integrator.transport.outbox import outbound_message
 from integrator.transport.rabbitmq import RabbitMQTransport
 from integrator.transport.topology import Topology
-from integrator.turnstile import Ticket
+from integrator.turnstile import Turn
 
 log = get_logger("integrator.transport.amqp_intake")
 
@@ -209,12 +209,12 @@ class AmqpIntake:
             finally:
                 turn.pass_on()  # done, failed or stopped: the batches after it go on
 
-    async def _handle(self, batch: list[_Received], turn: Ticket) -> None:
+    async def _handle(self, batch: list[_Received], turn: Turn) -> None:
         """Submit ``batch`` in its turn, and ack it; tried again while the store is away.
 
-        The first try passes the turn on once its messages are written; a try again holds it
-        (``Ticket.kept``) until its caller passes it, after the duplicates it finds (events a
-        failed try committed) have their messages published again: in order, too.
+        The first try passes the turn on as it commits and writes its messages; a try again
+        holds it (``Turn.kept``) until its caller passes it, after the duplicates it finds
+        (events a failed try committed) have their messages published again: in order, too.
         """
         wait, retried = RETRY_FIRST_S, False
         while True:
@@ -269,7 +269,7 @@ class AmqpIntake:
             )
         return kept
 
-    async def _split(self, rest: list[_Received], exc: Exception, turn: Ticket) -> None:
+    async def _split(self, rest: list[_Received], exc: Exception, turn: Turn) -> None:
         """A batch failed, not for a store or broker away: find the message that fails, if it
         is a single one, trying each alone in the batch's turn."""
         if len(rest) > 1:

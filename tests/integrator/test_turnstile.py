@@ -1,11 +1,11 @@
-"""The turnstile the AMQP intake's batches commit and publish by: in the order they took their
+"""The turnstiles the AMQP intake's batches commit and publish by: in the order they took their
 tickets, whichever finishes its other work first, and never stuck behind one that failed."""
 
 from __future__ import annotations
 
 import asyncio
 
-from integrator.turnstile import Ticket, Turnstile
+from integrator.turnstile import Ticket, Turn, Turnstile
 
 
 async def _through(ticket: Ticket, name: str, passed: list[str], *, after: float = 0) -> None:
@@ -62,3 +62,21 @@ async def test_a_waiter_cancelled_leaves_the_line_intact() -> None:
     second.pass_on()  # as a stopping batch does in its ``finally``
     first.pass_on()
     await asyncio.wait_for(third.wait(), 1)
+
+
+async def test_a_turn_commits_while_the_one_before_publishes_and_publishes_after_it() -> None:
+    commits, publishes, steps = Turnstile(), Turnstile(), list[str]()
+    first = Turn(commits.ticket(), publishes.ticket())
+    second = Turn(commits.ticket(), publishes.ticket())
+    await first.commit.wait()
+    steps.append("first committed")
+    first.commit.pass_on()
+    await second.commit.wait()  # the first has not published yet: the second commits all the same
+    steps.append("second committed")
+    second.commit.pass_on()
+    publishing = asyncio.create_task(_through(second.publish, "second published", steps))
+    await asyncio.sleep(0.02)
+    assert not publishing.done()
+    await _through(first.publish, "first published", steps)
+    await publishing
+    assert steps == ["first committed", "second committed", "first published", "second published"]
