@@ -378,20 +378,21 @@ class DestinationRunner:
             raise _Stopping
 
     async def _until_reachable(self) -> None:
-        """Return at once, or (rotate) once the destination could be connected to again
-        (``_probe``); a stop ends the wait (``_Stopping``)."""
-        if not self._reachable.is_set():
-            await self._unless_stopped(self._reachable.wait())
+        """Once the destination could be connected to again (rotate, ``_probe``); a stop ends
+        the wait (``_Stopping``). Called only while it is not (``_reachable`` clear): the
+        check stays inline on the hot path, as the recording gate's does."""
+        await self._unless_stopped(self._reachable.wait())
 
     async def _loop(self, worker: DeliveryWorker) -> None:
         structlog.contextvars.bind_contextvars(destination=self.destination.id)
         task = asyncio.current_task()
         assert task is not None
         while not self._stopping.is_set():
-            try:
-                await self._until_reachable()  # no message taken while it is down
-            except _Stopping:
-                return
+            if not self._reachable.is_set():
+                try:
+                    await self._until_reachable()  # no message taken while it is down
+                except _Stopping:
+                    return
             delivery = await self._transport.receive(self.destination.id)
             if self._stopping.is_set():
                 return  # taken while stopping: left unsettled, so it stays queued
@@ -480,7 +481,8 @@ class DestinationRunner:
 
     async def _handle(self, worker: DeliveryWorker, delivery: Delivery) -> None:
         # Taken just as another worker found the destination down: it waits, unsettled.
-        await self._until_reachable()
+        if not self._reachable.is_set():
+            await self._until_reachable()
         if self._gate is not None and not self._gate.is_open():
             await self._until_recordable()
         message = delivery.message
