@@ -17,7 +17,7 @@ its absence is a failure too, as with ``AL``.) ``ER`` is not waited for: a messa
 well is never answered, so waiting could only end in a timeout; the ``CA`` delivers it, and a
 later ``AE``/``AR`` is never taken for another message's answer (the client drops a connection
 with an unasked-for frame, and one that arrives while the next message waits is skipped as a
-late answer, ``_Answers``). A ``CE``/``CR``
+late answer, ``MessageAnswers``). A ``CE``/``CR``
 commit ACK is final (the receiver did not take the message, so no application ACK will come). A
 receiver that skips the commit ACK and answers ``AA`` straight away is accepted.
 
@@ -182,13 +182,13 @@ class DeliveryWorker:
         error: str | None = None
         outcome: Outcome
         ack_decided = False
-        read = _Answers(message, self.destination_id)
+        read = MessageAnswers(
+            message.payload, message.control_id, self.destination_id, message.message_id
+        )
         try:
             answers = await self._sender.exchange(message.payload, read)
-            ack_bytes = b"\n".join(read.kept) if read.kept else b"\n".join(answers)
-            ack = _final_ack(answers, read.parsed)
-            # The last answer is parsed once (here it decides); earlier ones only give a code.
-            ack_code = "/".join([*(_code(a) for a in answers[:-1]), ack.code])
+            ack_bytes = read.received(answers)
+            ack, ack_code = read.deciding(answers)
             verdict = classify_ack(
                 ack,
                 message.control_id,
@@ -279,8 +279,10 @@ _ANSWERED_ON_SUCCESS = frozenset({"AL", "SU"})
 well: always, or on success only."""
 
 
-class _Answers(Answers):
-    """How the worker reads what comes back for ``message`` (``destinations.client.Answers``).
+class MessageAnswers(Answers):
+    """How what comes back for one message is read (``destinations.client.Answers``): by the
+    worker, and by a destination's test message, so that a test reads a receiver as a
+    delivery does.
 
     A frame whose MSA-2 is the MSH-10 of a message settled earlier on the connection is a late
     answer to that one (a receiver that sends a commit ACK and then an application ACK even in
@@ -293,14 +295,34 @@ class _Answers(Answers):
     worker judges the last (``parsed``).
     """
 
-    def __init__(self, message: OutboundMessage, destination_id: str) -> None:
-        self.key = message.control_id
-        self._message_id = message.message_id
+    def __init__(
+        self,
+        payload: bytes,
+        control_id: str,
+        destination_id: str,
+        message_id: str | None = None,
+    ) -> None:
+        """``payload``: the message as sent, whose MSH-10 is ``control_id``; ``message_id``:
+        the stored message's id for the log lines (None for a test message, stored nowhere)."""
+        self.key = control_id
+        self._message_id = message_id
         self._destination_id = destination_id
         # MSH-16 (None: no usable MSH) asks for an application ACK after a ``CA``.
-        self._wanted = application_ack_type(message.payload) in _ANSWERED_ON_SUCCESS
+        self._wanted = application_ack_type(payload) in _ANSWERED_ON_SUCCESS
         self.parsed: list[Ack | None] = []  # per answer, in order; None: unreadable
         self.kept: list[bytes] = []  # the answers and the late answers, as they arrived
+
+    def received(self, answers: list[bytes]) -> bytes:
+        """What came back, as the attempt keeps it: the answers with the late answers skipped
+        among them, in the order they arrived."""
+        return b"\n".join(self.kept) if self.kept else b"\n".join(answers)
+
+    def deciding(self, answers: list[bytes]) -> tuple[Ack, str]:
+        """The answer that decides (the last; ``InvalidAck`` when it is unreadable or a second
+        commit ACK) and the codes of all of them, ``CA/AA``. The last is parsed once, here in
+        ``unasked``; earlier ones only give a code."""
+        ack = _final_ack(answers, self.parsed)
+        return ack, "/".join([*(_code(a) for a in answers[:-1]), ack.code])
 
     def unasked(self, frame: bytes, settled: Collection[str]) -> str | None:
         try:
@@ -348,7 +370,7 @@ class _Answers(Answers):
 
 def _final_ack(answers: list[bytes], parsed: list[Ack | None] | None = None) -> Ack:
     """The answer that decides: the last one; a second commit ACK is out of step. ``parsed``:
-    the answers as ``_Answers`` read them, so none is parsed twice."""
+    the answers as ``MessageAnswers`` read them, so none is parsed twice."""
     last = parsed[-1] if parsed is not None and len(parsed) == len(answers) else None
     ack = last if last is not None else parse_ack(answers[-1])
     if len(answers) > 1 and ack.code in COMMIT_CODES:

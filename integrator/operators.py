@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 
 from deadletter.letters import count_open_dead_letters
-from destinations.ack import classify_ack, parse_ack
+from destinations.ack import classify_ack
 from destinations.config import (
     DestinationConfig,
     DestinationFileError,
@@ -69,7 +69,7 @@ from destinations.config import (
 )
 from destinations.document import render_onto
 from destinations.errors import DeliveryError
-from destinations.worker import FAILED
+from destinations.worker import FAILED, MessageAnswers
 from integrator import file_audit, history_actions
 from integrator.access.errors import AccessDenied
 from integrator.catalog import (
@@ -1330,10 +1330,12 @@ class DestinationAdmin:
             # In the try: TLS files that do not load (gone, or replaced since the definition
             # was accepted) fail the test, saying why, as they fail a delivery attempt.
             client = mllp_client(config)
-            raw = await client.send(mapped.data)
-            ack = parse_ack(raw)
-            ack_code = ack.code
-            ack_text = raw.decode("utf-8", "replace")
+            # Read as a delivery reads it: an application ACK awaited after a ``CA`` where
+            # MSH-16 asks for one, a late answer or a message sent unasked skipped.
+            read = MessageAnswers(mapped.data, control_id, destination_id)
+            answers = await client.exchange(mapped.data, read)
+            ack_text = read.received(answers).decode("utf-8", "replace")
+            ack, ack_code = read.deciding(answers)
             outcome = classify_ack(
                 ack, control_id, on_error=config.retry.on_error, on_reject=config.retry.on_reject
             ).name.lower()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.delivery.misbehaving import FS_CR, VT, ack_for, control_id_of
-from tests.delivery.support import assert_acks_matched, messages, start_engine, submit
+from tests.delivery.support import DEST, assert_acks_matched, messages, start_engine, submit
 
 
 class Receiver:
@@ -158,5 +158,59 @@ async def test_a_message_the_receiver_sends_before_each_ack_dead_letters_none(
                 assert attempt.ack_bytes is not None and b"ADT" not in attempt.ack_bytes
             assert [cid for cid, _ in receiver.received] == [m.control_id for m in found]
             await assert_acks_matched(engine, ids)
+        finally:
+            await engine.stop()
+
+
+class CommitThenApplicationErrorReceiver(Receiver):
+    """Enhanced mode: a CA at once, then an AE (the receiver took the message, then refused
+    it)."""
+
+    async def serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, number: int
+    ) -> None:
+        while True:
+            message = await self.read(reader, number)
+            writer.write(VT + ack_for(message, "CA") + FS_CR)
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            writer.write(VT + ack_for(message, "AE") + FS_CR)
+            await writer.drain()
+
+
+async def test_a_test_message_waits_for_the_application_ack_as_a_delivery_does(
+    tmp_path: Path,
+) -> None:
+    """``destinations test`` took the CA for the answer and said "delivered" where a delivery
+    of the same message, waiting for the AE that followed, would have failed the attempt
+    (docs/product.md §5, enhanced acknowledgement mode)."""
+    async with CommitThenApplicationErrorReceiver() as receiver:
+        engine = await start_engine(
+            tmp_path,
+            receiver.port,
+            ack_timeout="5s",
+            ack_mode="enhanced",
+            accept_ack_type="AL",
+            application_ack_type="AL",
+        )
+        try:
+            result = await engine.admin.test(DEST)
+            assert (result.ack_code, result.outcome) == ("CA/AE", "retry")
+            assert result.ack is not None and "MSA|AE|" in result.ack
+        finally:
+            await engine.stop()
+
+
+async def test_a_test_message_skips_a_message_the_receiver_sends_unasked(
+    tmp_path: Path,
+) -> None:
+    """The ADT^A08 a receiver sends before its ACK was the test's answer: "failed", "ACK has
+    no MSA segment", for a receiver that takes every message."""
+    async with UnaskedMessageReceiver() as receiver:
+        engine = await start_engine(tmp_path, receiver.port, ack_timeout="5s")
+        try:
+            result = await engine.admin.test(DEST)
+            assert (result.ack_code, result.outcome, result.error) == ("AA", "delivered", None)
+            assert result.ack is not None and "ADT" not in result.ack
         finally:
             await engine.stop()
