@@ -6,9 +6,10 @@ published meanwhile ended in ``P.dead``, stored nowhere and kept as rejected now
 upstream had its confirms. Each failed try handed the batch back to the broker (``basic.nack``
 with requeue) about once a second, and the intake queue's ``x-delivery-limit`` (20) counts each.
 Here the engine reaches PostgreSQL through such a proxy (``tests.deploy.proxy``), cut for longer
-than 20 s. The intake queue is declared with a delivery limit of 5 instead: the 5 events may come
-in as three batches, each tried in its turn, so a hand-back each could come only every third
-second and 25 s might not reach 20; it reaches 5 for certain.
+than the few seconds that the hand-backs took to reach the queue's limit: the intake queue is
+declared here with a delivery limit of 2 instead of 20 (the 5 events may come in as three
+batches, each tried in its turn, so a batch was handed back about every third second: 10 s
+reach 2 for certain, where 25 s might not have reached 20).
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
 TODAY = date(2026, 11, 27)
 PROVIDER = "ziekenhuis-noord"
 EVENTS = 5
-#: Longer than the audit's outage, and than 20 hand-backs at one a second.
-OUTAGE_S = 25.0
+#: Longer than the hand-backs took to reach the limit below (about one every third second).
+OUTAGE_S = 10.0
+INTAKE_DELIVERY_LIMIT = 2
 
 
 @dataclass
@@ -64,7 +66,7 @@ async def setup(
     tmp_path: Path, database: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Setup]:
     url = require_rabbitmq()
-    monkeypatch.setattr(topology, "INTAKE_DELIVERY_LIMIT", 5)  # this test's queue only
+    monkeypatch.setattr(topology, "INTAKE_DELIVERY_LIMIT", INTAKE_DELIVERY_LIMIT)  # its queue only
     prefix = unique_prefix()
     proxy = CuttableProxy(POSTGRES_HOST, POSTGRES_PORT)
     through = await proxy.start()
