@@ -62,7 +62,7 @@ RULES: list[Rule] = [
     ("mapping (map_event)", lambda f: f.startswith("map_event (mappings/")),
     ("event JSON for the store", lambda f: f.startswith("BaseModel.model_dump_json")),
     ("committing events", lambda f: ".accept_events (" in f),
-    ("ACK reading", lambda f: f.startswith(("parse_ack (", "_final_ack (", "_Answers."))),
+    ("ACK reading", lambda f: f.startswith(("parse_ack (", "_final_ack (", "MessageAnswers."))),
     ("recording attempts", lambda f: f.startswith("AttemptRecorder.") or "record_attempts" in f),
     ("publishing", lambda f: ".publish (integrator/transport" in f),
     ("intake, the rest", lambda f: f.startswith(("Intake.", "AmqpIntake.", "IntakeConsumer."))),
@@ -82,7 +82,7 @@ def classify(frames: list[str]) -> str:
     """The part one sample belongs to (``frames`` from the root to the leaf)."""
     functions = [_function(f) for f in frames]
     leaf = functions[-1] if functions else ""
-    if leaf.startswith("MllpClient.exchange "):
+    if leaf.startswith(("MllpClient.exchange ", "MllpClient._send_on ")):
         return SOCKET_WRITE
     if leaf.startswith(("EpollSelector.select", "select (selectors")) or "poll" in leaf.lower():
         return WAITING
