@@ -15,18 +15,26 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any, Final, Literal
+from typing import Any
 
 from destinations.config import DestinationConfig
 from destinations.worker import OutboundMessage
 from integrator.catalog import Catalog
 from integrator.clock import Clock
-from integrator.deprecation import resolve_version
 from integrator.errors import InvalidEvent
-from integrator.ids import new_control_id, new_message_id
 from integrator.logging import get_logger
 from integrator.metrics import EventOutcome, Metrics
 from integrator.payload_diff import described, differing_fields
+from integrator.preparing import (
+    HELD,
+    Event,
+    Prepared,
+    RoutedMessage,
+    mapping_context,
+    prepare,
+    render,
+    validated,
+)
 from integrator.rejected_keys import read_keys
 from integrator.settings import Settings
 from integrator.store import EventRecord, MessageFilter, NewMessage, RejectedKeys, Store
@@ -34,10 +42,10 @@ from integrator.transport import Transport
 from integrator.transport.committed import DELIVERY_AWAY, publish_committed
 from integrator.turnstile import Ticket, Turn, Turnstile
 from integrator.zd_sequence import check_batch, zd_warnings
-from mappings import MappingContext, MappingError, map_event
-from schemas import DiagnosticRequest, EventValidationError, FieldError, Referral, parse_event
+from schemas import EventValidationError, FieldError, parse_event
 from schemas.rules import message_for
-from shapes import TEXT, Shape
+
+__all__ = ["HELD", "Intake", "IntakeResult", "RoutedMessage", "mapping_context"]
 
 log = get_logger("integrator.intake")
 
@@ -51,28 +59,6 @@ YIELD_EVERY = 8
 #: one chunk queued in the store and not yet published (the recovery leader, or the next start,
 #: publishes it), as resend and routing jobs do. The size of a resend chunk.
 RELEASE_CHUNK = 200
-
-_BORN_LATER: Final = FieldError(
-    "patient.birth_date", "birth_date_in_future", message_for("birth_date_in_future")
-)
-"""A birth date after the day the event arrives. Schemas read no clock, so they hold a birth
-date to ``created_at`` only; an event whose ``created_at`` a sender's clock put in the future
-let a future birth date through to the hospital. Intake, which has the clock, refuses it."""
-
-#: A message whose mapping was refused is held; its warning says why (``MappingError``'s text).
-HELD: Final = Shape("held", "held: {reason}", reason=TEXT)
-
-Event = Referral | DiagnosticRequest
-
-
-@dataclass(frozen=True)
-class RoutedMessage:
-    message_id: str
-    destination_id: str
-    version: str
-    control_id: str
-    status: str
-    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,17 +87,6 @@ class IntakeResult:
             ],
             "warnings": list(self.warnings),
         }
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """An event ready to commit: its record and messages (not its parsed model, which is
-    dropped as soon as these are made)."""
-
-    record: EventRecord
-    messages: tuple[NewMessage, ...]
-    routed: tuple[RoutedMessage, ...]
-    warnings: tuple[str, ...]
 
 
 class Intake:
@@ -237,7 +212,7 @@ class Intake:
         settled: dict[int, InvalidEvent] | None,
         turn: Turn | None,
     ) -> list[IntakeResult | InvalidEvent]:
-        outcomes: list[InvalidEvent | _Prepared] = []
+        outcomes: list[InvalidEvent | Prepared] = []
         # The latest birth date an event may give: once per batch, not a clock read per event.
         # A day of slack: the sender's "today" may be ahead of the engine's zone.
         born_by = self._clock.now().astimezone(self._zone).date() + timedelta(days=1)
@@ -264,7 +239,7 @@ class Intake:
                 )
                 del chunk
 
-        prepared = [o for o in outcomes if isinstance(o, _Prepared)]
+        prepared = [o for o in outcomes if isinstance(o, Prepared)]
         if turn is not None:
             await turn.commit.wait()  # never under ``_preparing``: the batch before may need it
         # One read for the batch: does each event fit its ZD number's history? (zd_sequence)
@@ -285,7 +260,7 @@ class Intake:
         publishing: list[int] = []  # the results (by index) whose messages are published
         duplicates: list[int] = []  # answered once the new ones' messages are published
         for index, outcome in enumerate(outcomes):
-            if not isinstance(outcome, _Prepared):
+            if not isinstance(outcome, Prepared):
                 results.append(outcome)
             elif is_new[id(outcome)]:
                 outbound = self._outbound(outcome)
@@ -317,7 +292,7 @@ class Intake:
         )
         for index in duplicates:
             duplicate = outcomes[index]
-            assert isinstance(duplicate, _Prepared)
+            assert isinstance(duplicate, Prepared)
             self._count("duplicate")
             results[index] = await self._duplicate(duplicate.record, raws[index], source, caller)
         if not published:
@@ -358,10 +333,7 @@ class Intake:
         born_by: date,
     ) -> InvalidEvent | Event:
         try:
-            event = parse_event(raw)
-            if event.patient.birth_date > born_by:
-                raise EventValidationError((_BORN_LATER,))
-            return event
+            return validated(raw, born_by)
         except EventValidationError as exc:
             rejected_id = await self.keep_rejected(
                 _raw_bytes(raw), source, exc.errors, caller=caller
@@ -422,52 +394,10 @@ class Intake:
         if self._metrics is not None:
             self._metrics.zd_warnings.labels(rule).inc()
 
-    def _prepare(self, event: Event, source: str) -> _Prepared:
-        now = self._clock.now()
-        payload = event.model_dump_json()
-        record = EventRecord(
-            id=str(event.event_id),
-            type=event.type,
-            action=event.action,
-            zd_number=event.zd_number,
-            provider_id=event.provider.id,
-            received_at=now,
-            source=source,
-            payload=payload,
-            bsn_hash=(self._settings.bsn_hash(event.patient.bsn) if event.patient.bsn else None),
-        )
-        messages: list[NewMessage] = []
-        routed: list[RoutedMessage] = []
-        warnings: list[str] = []
-        destinations = [
-            d for d in self.catalog.serving(event.provider.id) if d.id not in self._unrouted
-        ]
-        if not destinations:
-            warnings.append(
-                f"no destination serves provider {event.provider.id!r}; the event is stored "
-                "unrouted: once a destination serves it, send it with `integrator events route`"
-            )
-        for destination in destinations:
-            version = destination.messages.get(event.type)
-            if version is None:
-                warnings.append(
-                    f"destination {destination.id!r} takes no {event.type} messages; "
-                    "none sent there"
-                )
-                continue
-            message = self.render(event, destination, version, now)
-            messages.append(message)
-            routed.append(
-                RoutedMessage(
-                    message.id,
-                    destination.id,
-                    message.version,
-                    message.control_id,
-                    message.status,
-                    message.warnings,
-                )
-            )
-        return _Prepared(record, tuple(messages), tuple(routed), tuple(warnings))
+    def _prepare(self, event: Event, source: str) -> Prepared:
+        serving = self.catalog.serving(event.provider.id)
+        destinations = [d for d in serving if d.id not in self._unrouted]
+        return prepare(event, source, self._clock.now(), destinations, self._settings, self._zone)
 
     def render(
         self,
@@ -478,33 +408,9 @@ class Intake:
         *,
         control_id: str | None = None,
     ) -> NewMessage:
-        """The message ``destination`` gets for ``event`` (held, with the reason, if it cannot).
-
-        Intake, the release of held messages and remap resends all make messages here, so the
-        sunset rules and the MSH values are the same for each.
-        """
-        control_id = control_id or new_control_id()
-        local_now = now.astimezone(self._zone)
-        resolution = resolve_version(
-            configured, auto_upgrade=destination.auto_upgrade, today=local_now.date()
-        )
-        notes = (resolution.note,) if resolution.note else ()
-        if resolution.version is None:
-            return _held(destination.id, configured, control_id, notes)
-        context = _context(self._settings, destination, control_id, local_now, "P")
-        try:
-            mapped = map_event(resolution.version, event, context)
-        except MappingError as exc:
-            # Never lost: the message is held with the reason until an operator acts.
-            return _held(destination.id, resolution.version, control_id, (HELD(reason=exc),))
-        return NewMessage(
-            id=new_message_id(),
-            destination_id=destination.id,
-            version=resolution.version,
-            message_type=mapped.message_type,
-            control_id=control_id,
-            payload=mapped.data,
-            warnings=notes + mapped.warnings,
+        """The message ``destination`` gets for ``event`` (``preparing.render``)."""
+        return render(
+            event, destination, configured, now, self._settings, self._zone, control_id=control_id
         )
 
     async def release_held(self, destination_ids: Iterable[str] | None = None) -> int:
@@ -591,7 +497,7 @@ class Intake:
             await publish_committed(self._transport, chunk, what="release")
         return len(chunk)
 
-    def _outbound(self, prepared: _Prepared) -> list[OutboundMessage]:
+    def _outbound(self, prepared: Prepared) -> list[OutboundMessage]:
         return [
             OutboundMessage(
                 message_id=m.id,
@@ -665,54 +571,6 @@ class Intake:
             return []
         new = json.loads(record.payload) if isinstance(record.payload, str) else record.payload
         return differing_fields(stored.payload, new)
-
-
-def mapping_context(
-    settings: Settings,
-    destination: DestinationConfig,
-    control_id: str,
-    now: datetime,
-    *,
-    processing_id: Literal["P", "T"] = "P",
-) -> MappingContext:
-    """The MSH values that come from engine settings and the destination (docs/product.md §4)."""
-    return _context(settings, destination, control_id, now.astimezone(settings.zone), processing_id)
-
-
-def _context(
-    settings: Settings,
-    destination: DestinationConfig,
-    control_id: str,
-    local_now: datetime,
-    processing_id: Literal["P", "T"],
-) -> MappingContext:
-    """``mapping_context`` for a time already in the engine's zone (intake's, per message)."""
-    return MappingContext(
-        control_id=control_id,
-        now=local_now,
-        sending_application=settings.sending_application,
-        sending_facility=settings.sending_facility,
-        receiving_application=destination.receiving_application,
-        receiving_facility=destination.receiving_facility,
-        processing_id=processing_id,
-        ack_mode=destination.ack_mode,
-        accept_ack_type=destination.msh_accept_ack_type,
-        application_ack_type=destination.msh_application_ack_type,
-        platform_authority=settings.platform_authority,
-    )
-
-
-def _held(destination_id: str, version: str, control_id: str, notes: tuple[str, ...]) -> NewMessage:
-    return NewMessage(
-        id=new_message_id(),
-        destination_id=destination_id,
-        version=version,
-        message_type="",
-        control_id=control_id,
-        payload=b"",
-        status="held",
-        warnings=notes,
-    )
 
 
 def _raw_bytes(raw: bytes | str | Mapping[str, Any]) -> bytes:

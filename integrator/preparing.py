@@ -1,0 +1,208 @@
+"""Preparing an event: validated, routed and mapped, ready to commit (no store, no clock, no loop).
+
+Intake prepares events on the event loop, or hands a large batch to a process of its own
+(``integrator.prepare_process``); both run these functions, so an event comes out the same
+either way. Everything they need comes in as arguments (the time, the destinations, the
+settings), and what they return pickles: a ``Prepared`` or the rules an event broke.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from typing import Any, Final, Literal
+
+from destinations.config import DestinationConfig
+from integrator.deprecation import resolve_version
+from integrator.ids import new_control_id, new_message_id
+from integrator.settings import Settings
+from integrator.store import EventRecord, NewMessage
+from mappings import MappingContext, MappingError, map_event
+from schemas import DiagnosticRequest, EventValidationError, FieldError, Referral, parse_event
+from schemas.rules import message_for
+from shapes import TEXT, Shape
+
+Event = Referral | DiagnosticRequest
+
+BORN_LATER: Final = FieldError(
+    "patient.birth_date", "birth_date_in_future", message_for("birth_date_in_future")
+)
+"""A birth date after the day the event arrives. Schemas read no clock, so they hold a birth
+date to ``created_at`` only; an event whose ``created_at`` a sender's clock put in the future
+let a future birth date through to the hospital. Intake, which has the clock, refuses it."""
+
+#: A message whose mapping was refused is held; its warning says why (``MappingError``'s text).
+HELD: Final = Shape("held", "held: {reason}", reason=TEXT)
+
+
+@dataclass(frozen=True)
+class RoutedMessage:
+    message_id: str
+    destination_id: str
+    version: str
+    control_id: str
+    status: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An event ready to commit: its record and messages (not its parsed model, which is
+    dropped as soon as these are made)."""
+
+    record: EventRecord
+    messages: tuple[NewMessage, ...]
+    routed: tuple[RoutedMessage, ...]
+    warnings: tuple[str, ...]
+
+
+def validated(raw: bytes | str | Mapping[str, Any], born_by: date) -> Event:
+    """The event ``raw`` is, or ``EventValidationError`` naming every rule it broke.
+
+    ``born_by``: the latest birth date an event may give (the day it arrives, with a day of
+    slack for a sender whose "today" is ahead of the engine's zone)."""
+    event = parse_event(raw)
+    if event.patient.birth_date > born_by:
+        raise EventValidationError((BORN_LATER,))
+    return event
+
+
+def prepare(
+    event: Event,
+    source: str,
+    now: datetime,
+    destinations: Iterable[DestinationConfig],
+    settings: Settings,
+    zone: tzinfo,
+) -> Prepared:
+    """``event``'s record and one message per destination in ``destinations`` (those serving
+    its provider), each mapped in the version the destination takes, or held saying why."""
+    record = EventRecord(
+        id=str(event.event_id),
+        type=event.type,
+        action=event.action,
+        zd_number=event.zd_number,
+        provider_id=event.provider.id,
+        received_at=now,
+        source=source,
+        payload=event.model_dump_json(),
+        bsn_hash=(settings.bsn_hash(event.patient.bsn) if event.patient.bsn else None),
+    )
+    messages: list[NewMessage] = []
+    routed: list[RoutedMessage] = []
+    warnings: list[str] = []
+    serving = list(destinations)
+    if not serving:
+        warnings.append(
+            f"no destination serves provider {event.provider.id!r}; the event is stored "
+            "unrouted: once a destination serves it, send it with `integrator events route`"
+        )
+    for destination in serving:
+        version = destination.messages.get(event.type)
+        if version is None:
+            warnings.append(
+                f"destination {destination.id!r} takes no {event.type} messages; none sent there"
+            )
+            continue
+        message = render(event, destination, version, now, settings, zone)
+        messages.append(message)
+        routed.append(
+            RoutedMessage(
+                message.id,
+                destination.id,
+                message.version,
+                message.control_id,
+                message.status,
+                message.warnings,
+            )
+        )
+    return Prepared(record, tuple(messages), tuple(routed), tuple(warnings))
+
+
+def render(
+    event: Event,
+    destination: DestinationConfig,
+    configured: str,
+    now: datetime,
+    settings: Settings,
+    zone: tzinfo,
+    *,
+    control_id: str | None = None,
+) -> NewMessage:
+    """The message ``destination`` gets for ``event`` (held, with the reason, if it cannot).
+
+    Intake, the release of held messages and remap resends all make messages here, so the
+    sunset rules and the MSH values are the same for each.
+    """
+    control_id = control_id or new_control_id()
+    local_now = now.astimezone(zone)
+    resolution = resolve_version(
+        configured, auto_upgrade=destination.auto_upgrade, today=local_now.date()
+    )
+    notes = (resolution.note,) if resolution.note else ()
+    if resolution.version is None:
+        return _held(destination.id, configured, control_id, notes)
+    context = _context(settings, destination, control_id, local_now, "P")
+    try:
+        mapped = map_event(resolution.version, event, context)
+    except MappingError as exc:
+        # Never lost: the message is held with the reason until an operator acts.
+        return _held(destination.id, resolution.version, control_id, (HELD(reason=exc),))
+    return NewMessage(
+        id=new_message_id(),
+        destination_id=destination.id,
+        version=resolution.version,
+        message_type=mapped.message_type,
+        control_id=control_id,
+        payload=mapped.data,
+        warnings=notes + mapped.warnings,
+    )
+
+
+def mapping_context(
+    settings: Settings,
+    destination: DestinationConfig,
+    control_id: str,
+    now: datetime,
+    *,
+    processing_id: Literal["P", "T"] = "P",
+) -> MappingContext:
+    """The MSH values that come from engine settings and the destination (docs/product.md §4)."""
+    return _context(settings, destination, control_id, now.astimezone(settings.zone), processing_id)
+
+
+def _context(
+    settings: Settings,
+    destination: DestinationConfig,
+    control_id: str,
+    local_now: datetime,
+    processing_id: Literal["P", "T"],
+) -> MappingContext:
+    """``mapping_context`` for a time already in the engine's zone (intake's, per message)."""
+    return MappingContext(
+        control_id=control_id,
+        now=local_now,
+        sending_application=settings.sending_application,
+        sending_facility=settings.sending_facility,
+        receiving_application=destination.receiving_application,
+        receiving_facility=destination.receiving_facility,
+        processing_id=processing_id,
+        ack_mode=destination.ack_mode,
+        accept_ack_type=destination.msh_accept_ack_type,
+        application_ack_type=destination.msh_application_ack_type,
+        platform_authority=settings.platform_authority,
+    )
+
+
+def _held(destination_id: str, version: str, control_id: str, notes: tuple[str, ...]) -> NewMessage:
+    return NewMessage(
+        id=new_message_id(),
+        destination_id=destination_id,
+        version=version,
+        message_type="",
+        control_id=control_id,
+        payload=b"",
+        status="held",
+        warnings=notes,
+    )
