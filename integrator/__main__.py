@@ -1,3 +1,6 @@
 from integrator.cli import main
 
-main()
+# Guarded: a process started with ``spawn`` (``integrator.prepare_process``) imports this
+# module again, as ``__mp_main__``, and must not run the command a second time.
+if __name__ == "__main__":
+    main()

@@ -39,6 +39,7 @@ from integrator.lifecycle.retention import Retention
 from integrator.logging import get_logger
 from integrator.metrics import Metrics
 from integrator.operators import DestinationAdmin, stranded_said
+from integrator.prepare_process import PrepareProcess
 from integrator.presence import Presence, http_address, transport_of
 from integrator.recorder import CANCEL_GRACE_S, AttemptRecorder
 from integrator.searchkey import resolve_search_key
@@ -107,6 +108,7 @@ class Engine:
         # Shared by the runners: which message versions are retired today (docs/product.md §3).
         self._retired_versions = RetiredVersions(self.clock.now, settings.zone)
         self._amqp_intake: AmqpIntake | None = None
+        self._prepare_process: PrepareProcess | None = None  # INTEGRATOR_PREPARE_PROCESS
         self._leader: RecoveryLeader | None = None
         self.metrics = Metrics()
         # The unrouted-events gauge, from the store; its labels are the providers configured.
@@ -237,6 +239,9 @@ class Engine:
         self._transport = create_transport(self.settings)
         if isinstance(self._transport, EmbeddedTransport):
             self._transport.configure(load=self._load_pending)
+        if self.settings.prepare_process:
+            self._prepare_process = PrepareProcess(self.settings)
+            await self._prepare_process.start()
         self._intake = Intake(
             store=self._store,
             transport=self._transport,
@@ -244,6 +249,7 @@ class Engine:
             settings=self.settings,
             clock=self.clock,
             metrics=self.metrics,
+            prepare_process=self._prepare_process,
         )
         self.metrics.observe_catalog(catalog, self.today())
         self.unrouted.start(self._store)
@@ -312,6 +318,9 @@ class Engine:
             self._amqp_intake = None
         await asyncio.gather(*(r.stop(graceful=graceful) for r in self._runners.values()))
         self._runners.clear()
+        if self._prepare_process is not None:
+            await self._prepare_process.close()
+            self._prepare_process = None
         await _on_stop(self.unrouted.stop(), "unrouted events count")
         if self._recorder is not None:
             self.unrecorded_at_stop = await self._recorder.close(within=RECORD_ON_STOP_S)

@@ -25,6 +25,7 @@ from integrator.errors import InvalidEvent
 from integrator.logging import get_logger
 from integrator.metrics import EventOutcome, Metrics
 from integrator.payload_diff import described, differing_fields
+from integrator.prepare_process import MIN_BATCH, PrepareProcess
 from integrator.preparing import (
     HELD,
     Event,
@@ -99,8 +100,12 @@ class Intake:
         settings: Settings,
         clock: Clock,
         metrics: Metrics | None = None,
+        prepare_process: PrepareProcess | None = None,
     ) -> None:
+        """``prepare_process``: where batches of ``MIN_BATCH`` events or more are prepared
+        (``integrator.prepare_process``); without it every batch is prepared on the loop."""
         self._metrics = metrics
+        self._process = prepare_process
         self._store = store
         self._transport = transport
         self._catalog = catalog
@@ -217,7 +222,13 @@ class Intake:
         # A day of slack: the sender's "today" may be ahead of the engine's zone.
         born_by = self._clock.now().astimezone(self._zone).date() + timedelta(days=1)
         async with self._preparing:
-            for start in range(0, len(raws), YIELD_EVERY):
+            apart = await self._prepare_apart(raws, source, caller, born_by)
+            if apart is not None:
+                outcomes = apart
+                if settled is not None:
+                    refused = enumerate(apart)
+                    settled.update((at, i) for at, i in refused if isinstance(i, InvalidEvent))
+            for start in range(0, len(raws) if apart is None else 0, YIELD_EVERY):
                 if start:
                     await asyncio.sleep(0)  # let delivery run between events of a large batch
                 # A few events validated, then the same few prepared: each step's code and
@@ -324,6 +335,38 @@ class Intake:
         if written is not None:
             written()  # nothing to write, or a broker away: nothing of theirs to wait for
         return sent
+
+    async def _prepare_apart(
+        self,
+        raws: Sequence[bytes | str | Mapping[str, Any]],
+        source: str,
+        caller: str | None,
+        born_by: date,
+    ) -> list[InvalidEvent | Prepared] | None:
+        """The batch prepared in the process beside the engine (``integrator.prepare_process``);
+        None when it is not (no process, a small batch, the process ended under it). Each
+        event refused there is kept as rejected here, as on the loop."""
+        if self._process is None or len(raws) < MIN_BATCH:
+            return None
+        catalog, unrouted = self.catalog, self._unrouted
+        # As the loop routes: what serves each provider now, less what a removal stopped.
+        routes = {
+            provider: [d for d in catalog.serving(provider) if d.id not in unrouted]
+            for provider in {p for d in catalog.destinations.values() for p in d.providers}
+        }
+        done = await self._process.prepare(raws, source, self._clock.now(), born_by, routes)
+        if done is None:
+            return None
+        outcomes: list[InvalidEvent | Prepared] = []
+        for raw, outcome in zip(raws, done, strict=True):
+            if isinstance(outcome, EventValidationError):
+                rejected_id = await self.keep_rejected(
+                    _raw_bytes(raw), source, outcome.errors, caller=caller
+                )
+                outcomes.append(InvalidEvent(outcome, rejected_id=rejected_id))
+            else:
+                outcomes.append(outcome)
+        return outcomes
 
     async def _validate(
         self,

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
         default="ZORGDOMEIN", min_length=1, max_length=MAX_PLATFORM_AUTHORITY
     )
     timezone: str = "Europe/Amsterdam"
+    # Large batches of events validated and mapped in a process beside the engine, on a core
+    # of their own (integrator.prepare_process): only where a core is to spare.
+    prepare_process: bool = False
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # The HMAC key of the BSN search column; never logged (SecretStr hides it in reprs).

@@ -1,0 +1,172 @@
+"""Large batches of events prepared (validated, routed, mapped) in a process beside the engine.
+
+Preparing an event (``integrator.preparing``) is about half of the event loop's work per event
+in a burst, and delivery needs none of it: on the loop, a batch being prepared holds the MLLP
+round trips, the store's replies and the confirms back. In a process of its own it uses a
+second core while the loop delivers. Only where there is one to spare: on two cores shared with
+the broker, the database and the receivers the round trip to the process cost more than it won
+(bench/results/perf.md, "What was tried and not kept"), so it is off unless
+``INTEGRATOR_PREPARE_PROCESS`` asks for it, and only batches of ``MIN_BATCH`` events or more
+go there (a single event's round trip would only add to its latency).
+
+A ``ProcessPoolExecutor`` of one, started with ``spawn`` (a fork would copy the engine's
+threads' locks held at that moment); the settings go once, at its start, and each batch carries
+the time, the born-by date and the destinations of its providers as the loop saw them (a
+reloaded catalog applies from the next batch, as on the loop). Nothing is committed before a
+batch comes back, so a process that ends under a batch (killed, out of memory) loses nothing:
+the batch is prepared on the loop instead, and a new process started for the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from destinations.config import DestinationConfig
+from integrator.logging import get_logger
+from integrator.preparing import Prepared, prepare, validated
+from integrator.settings import Settings
+from schemas import EventValidationError
+
+log = get_logger("integrator.prepare_process")
+
+MIN_BATCH = 32
+"""Batches smaller than this are prepared on the loop: the process's round trip (pickling the
+events there and the messages back) pays only when spread over many events."""
+
+PARENT_CHECK_S = 1.0
+"""How often the process looks whether the engine that started it is still there."""
+
+Outcome = Prepared | EventValidationError
+"""What comes back for each event: ready to commit, or the rules it broke (kept by the caller)."""
+
+_settings: Settings | None = None
+_zone: tzinfo | None = None
+
+
+def _start(settings: Settings) -> None:
+    """In the process: what every batch needs, given once.
+
+    It ignores SIGINT and SIGTERM: a Ctrl-C in a terminal, or a service manager stopping the
+    engine's whole group, reaches it too, and the engine's own graceful stop (which may still
+    hand it a batch) ends it. An engine killed outright never says so, and the process would
+    wait for its next batch for ever (it holds its own end of the pipe open): it watches
+    whether the engine is still its parent, and ends when not."""
+    global _settings, _zone
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _settings, _zone = settings, settings.zone
+    engine = os.getppid()
+    threading.Thread(target=_end_with, args=(engine,), name="end-with-engine", daemon=True).start()
+
+
+def _end_with(engine: int) -> None:
+    """In the process: end it once ``engine`` is no longer its parent (it died)."""
+    while os.getppid() == engine:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
+
+
+def _pid() -> int:
+    """In the process: its pid."""
+    return os.getpid()
+
+
+def _prepare_batch(
+    raws: Sequence[bytes | str | Mapping[str, Any]],
+    source: str,
+    now: datetime,
+    born_by: date,
+    routes: Mapping[str, Sequence[DestinationConfig]],
+) -> list[Outcome]:
+    """In the process: each event of the batch prepared, or the rules it broke."""
+    assert _settings is not None and _zone is not None
+    outcomes: list[Outcome] = []
+    for raw in raws:
+        try:
+            event = validated(raw, born_by)
+        except EventValidationError as exc:
+            outcomes.append(exc)
+            continue
+        serving = routes.get(event.provider.id, ())
+        outcomes.append(prepare(event, source, now, serving, _settings, _zone))
+    return outcomes
+
+
+class PrepareProcess:
+    """One process that prepares batches of events; ``prepare`` says None when it could not."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self.pid: int | None = None  # the process's, once started (``ps``, tests)
+        self._spawned: asyncio.Future[None] | None = None  # a new process starting
+
+    async def start(self) -> None:
+        """Start the process and wait until it has imported what it runs."""
+        self._pool = self._new_pool()
+        self.pid = await asyncio.get_running_loop().run_in_executor(self._pool, _pid)
+
+    def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start,
+            initargs=(self._settings,),
+        )
+
+    async def prepare(
+        self,
+        raws: Sequence[bytes | str | Mapping[str, Any]],
+        source: str,
+        now: datetime,
+        born_by: date,
+        routes: Mapping[str, Sequence[DestinationConfig]],
+    ) -> list[Outcome] | None:
+        """Each event of ``raws`` prepared, in order; None when the process ended under the
+        batch (the caller prepares it itself; the next batch goes to a new process).
+        ``routes``: the destinations each provider's events go to, as the caller routes."""
+        pool = self._pool
+        if pool is None:
+            return None
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(
+                pool, _prepare_batch, raws, source, now, born_by, routes
+            )
+        except BrokenProcessPool:
+            log.error(
+                "the process preparing events ended; this batch is prepared in the engine, "
+                "and a new process started for the next",
+                events=len(raws),
+            )
+            if self._pool is pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool, self.pid = self._new_pool(), None
+                self._spawned = asyncio.ensure_future(self._note_pid(self._pool))
+            return None
+
+    async def _note_pid(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
+        """Start the new process now, not with the next batch, and note its pid."""
+        with contextlib.suppress(Exception):  # ended again: the next batch says so
+            pid = await asyncio.get_running_loop().run_in_executor(pool, _pid)
+            if self._pool is pool:
+                self.pid = pid
+
+    async def close(self) -> None:
+        """Stop the process (a batch it is preparing is waited for)."""
+        pool, self._pool, self.pid = self._pool, None, None
+        if self._spawned is not None:
+            await self._spawned
+        if pool is not None:
+            await asyncio.get_running_loop().run_in_executor(None, pool.shutdown)

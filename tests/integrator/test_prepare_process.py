@@ -1,0 +1,239 @@
+"""Batches of events prepared in a process beside the engine (``INTEGRATOR_PREPARE_PROCESS``):
+the same outcomes as on the event loop, and nothing lost when that process ends.
+
+Two real engines on SQLite take the same batch, one preparing on its loop, the other in its
+process; their answers, their stored events, rejections and messages must agree but for what
+is new per message (ids, MSH-7, MSH-10).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from integrator.catalog import build_catalog
+from integrator.engine import Engine
+from integrator.errors import InvalidEvent
+from integrator.intake import IntakeResult
+from integrator.prepare_process import MIN_BATCH
+from tests.integrator.support import destination, settings_for
+from tests.integrator.test_engine_elsewhere import running_engine
+
+NOORD, ZUID = "ziekenhuis-noord", "ziekenhuis-zuid"
+
+
+def _catalog() -> Any:
+    # Paused: nothing is sent, every message stays as intake stored it.
+    noord = destination(NOORD, 1, providers=[NOORD], enabled=False)
+    zuid = destination(
+        ZUID,
+        1,
+        providers=[NOORD, ZUID],
+        enabled=False,
+        messages={"referral": "ref-v1", "diagnostic_request": "oml-v3"},
+    )
+    return build_catalog([(f"{NOORD}.yaml", noord), (f"{ZUID}.yaml", zuid)], today=date.today())
+
+
+def _batch(referral: dict[str, Any], request: dict[str, Any]) -> list[str]:
+    """40 events: referrals and requests for two providers, one for a provider no destination
+    serves, three that break rules (one a birth date in the future)."""
+    events: list[dict[str, Any]] = []
+    for index in range(36):
+        event = copy.deepcopy(referral if index % 3 else request)
+        event["event_id"] = str(uuid.uuid4())
+        event["zd_number"] = f"ZD{300000000 + index}"
+        event["provider"]["id"] = ZUID if index % 4 == 0 else NOORD
+        events.append(event)
+    unserved = copy.deepcopy(referral)
+    unserved["event_id"], unserved["provider"]["id"] = str(uuid.uuid4()), "elders"
+    bad_bsn = copy.deepcopy(referral)
+    bad_bsn["event_id"], bad_bsn["patient"]["bsn"] = str(uuid.uuid4()), "123456789"
+    no_id = copy.deepcopy(request)
+    no_id["event_id"] = "not-a-uuid"
+    unborn = copy.deepcopy(referral)
+    unborn["event_id"], unborn["patient"]["birth_date"] = str(uuid.uuid4()), "2999-01-01"
+    unborn["created_at"] = "2999-01-02T10:00:00+01:00"  # a sender's clock far ahead
+    events[5:5] = [unserved, bad_bsn]
+    events[20:20] = [no_id, unborn]
+    return [json.dumps(e) for e in events]
+
+
+def _without_new(payload: bytes) -> bytes:
+    """A message without what is new each time it is made: MSH-7 and MSH-10."""
+    segments = payload.split(b"\r")
+    fields = segments[0].split(b"|")
+    fields[6] = fields[9] = b""
+    return b"\r".join([b"|".join(fields), *segments[1:]])
+
+
+async def _outcome(engine: Engine, raws: list[str]) -> dict[str, Any]:
+    """What intake answered and stored for ``raws``, without ids and times."""
+    results = await engine.intake.submit_many(raws, source="cli")
+    answers: list[Any] = []
+    payloads: dict[str, Any] = {}
+    for result in results:
+        if isinstance(result, InvalidEvent):
+            answers.append(("refused", result.to_json()))
+            continue
+        assert isinstance(result, IntakeResult)
+        answers.append(
+            (
+                "accepted",
+                result.event_id,
+                result.warnings,
+                [(m.destination_id, m.version, m.status, m.warnings) for m in result.messages],
+            )
+        )
+        event = await engine.store.get_event(result.event_id)
+        assert event is not None
+        messages = await engine.store.get_messages([m.message_id for m in result.messages])
+        assert isinstance(event.payload, dict)
+        bsn = event.payload["patient"].get("bsn")
+        assert event.bsn_hash == (engine.settings.bsn_hash(bsn) if bsn else None)
+        payloads[result.event_id] = (
+            event.payload,
+            sorted((m.destination_id, _without_new(m.payload)) for m in messages),
+        )
+    rejected = await engine.store.list_rejected()
+    return {
+        "answers": answers,
+        "payloads": payloads,
+        "rejected": sorted(
+            json.dumps([r.reason, r.size, r.zd_number, r.provider_id], sort_keys=True)
+            for r in rejected
+        ),
+    }
+
+
+async def test_a_batch_prepared_in_the_process_comes_out_as_on_the_loop(
+    tmp_path: Path, referral_data: dict[str, Any], diagnostic_request_data: dict[str, Any]
+) -> None:
+    raws = _batch(referral_data, diagnostic_request_data)
+    assert len(raws) >= MIN_BATCH
+    outcomes = []
+    for name, apart in (("loop", False), ("process", True)):
+        engine = Engine(settings_for(tmp_path / name, prepare_process=apart), catalog=_catalog())
+        await engine.start()
+        try:
+            assert (engine._prepare_process is not None) is apart
+            outcomes.append(await _outcome(engine, raws))
+        finally:
+            await engine.stop()
+    on_loop, in_process = outcomes
+    assert in_process == on_loop
+    kinds = [answer[0] for answer in on_loop["answers"]]
+    assert kinds.count("refused") == 3 and len(on_loop["rejected"]) == 3
+    assert "birth_date_in_future" in json.dumps(on_loop["answers"])
+    assert len(on_loop["payloads"]) == 37  # the one for "elders" stored unrouted
+
+
+async def test_a_process_killed_under_a_batch_loses_nothing_and_is_replaced(
+    tmp_path: Path, referral_data: dict[str, Any], diagnostic_request_data: dict[str, Any]
+) -> None:
+    engine = Engine(settings_for(tmp_path, prepare_process=True), catalog=_catalog())
+    await engine.start()
+    try:
+        process = engine._prepare_process
+        assert process is not None and process.pid is not None
+        first = process.pid
+        raws = [r for _ in range(10) for r in _batch(referral_data, diagnostic_request_data)]
+        for index, raw in enumerate(raws):  # 400 distinct events
+            event = json.loads(raw)
+            if event["event_id"] != "not-a-uuid":
+                event["event_id"] = str(uuid.uuid4())
+            raws[index] = json.dumps(event)
+        with capture_logs() as logs:
+            submitted = asyncio.create_task(engine.intake.submit_many(raws, source="cli"))
+            await asyncio.sleep(0.02)  # the batch is with the process now
+            os.kill(first, signal.SIGKILL)
+            results = await submitted
+        assert any(e["event"].startswith("the process preparing events ended") for e in logs)
+        accepted = [r for r in results if isinstance(r, IntakeResult)]
+        assert len(accepted) == 370 and len(results) == 400
+        counts = await engine.store.count_by_status()
+        assert counts["queued"] == 36 * 10 * 2 - 90  # ZUID's share also goes to ZUID's file
+
+        # The next batch goes to a new process.
+        for _ in range(100):
+            if process.pid is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert process.pid is not None and process.pid != first
+        again = await engine.intake.submit_many(
+            _batch(referral_data, diagnostic_request_data), source="cli"
+        )
+        assert sum(isinstance(r, IntakeResult) for r in again) == 37
+    finally:
+        await engine.stop()
+
+
+def test_the_engine_module_run_again_by_a_spawned_process_runs_no_command() -> None:
+    """A process started with ``spawn`` imports ``python -m integrator``'s module again as
+    ``__mp_main__``; unguarded, it ran the command line once more (its usage, exit 2)."""
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import runpy; runpy.run_module('integrator.__main__', run_name='__mp_main__')",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "", "")
+
+
+def _children(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[1] == str(pid):
+                found.append(int(entry.name))
+    return found
+
+
+def _ended(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_the_process_ends_with_the_engine_however_it_ends(
+    env: dict[str, str], how: signal.Signals
+) -> None:
+    """Killed outright, the engine left its preparing process (and multiprocessing's resource
+    tracker) waiting for a batch for ever, 100 MB each time."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to find the engine's processes")
+    with running_engine({**env, "INTEGRATOR_PREPARE_PROCESS": "true"}, "--no-http") as engine:
+        helpers = _children(engine.pid)
+        assert helpers  # the preparing process, at least
+        engine.send_signal(how)
+        engine.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while not all(_ended(pid) for pid in helpers):
+        assert time.monotonic() < deadline, [p for p in helpers if not _ended(p)]
+        time.sleep(0.1)
