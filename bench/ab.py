@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,12 +56,20 @@ def alternate(n: int, a: Path, b: Path, run: Callable[[Path], T]) -> tuple[T, T]
     return got_a, run(b)
 
 
-def run_json(args: list[str], source: Path, *, name: str, attempts: int = 1) -> dict[str, Any]:
+def run_json(
+    args: list[str],
+    source: Path,
+    *,
+    name: str,
+    attempts: int = 1,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """The JSON object a measuring process prints last, run with ``source`` first on
     ``PYTHONPATH`` and as its directory; its ``source`` must say that it ran that tree (a
     wrong path would compare a tree with itself). A failed run is made again up to
-    ``attempts`` times (for runs on shared services that another job may restart)."""
-    env = {**os.environ, "PYTHONPATH": str(source)}
+    ``attempts`` times (for runs on shared services that another job may restart). ``env``:
+    variables set for this run only (one side's settings, ``compare.py --env-b``)."""
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(source)}
     for attempt in range(attempts):
         if attempt:
             print(f"# {name} failed on {source}; again", file=sys.stderr, flush=True)

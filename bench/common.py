@@ -129,6 +129,24 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu_seconds(excluding: Sequence[int] = ()) -> dict[int, float]:
+    """CPU time so far of each live child of this process (Linux), by pid, but for
+    ``excluding`` (the receivers): the engine's own helpers, such as the process that prepares
+    events (``INTEGRATOR_PREPARE_PROCESS``), whose CPU is the engine's too."""
+    me = str(os.getpid())
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in excluding:
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me:
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
 def broker_cpu_seconds() -> float | None:
     """CPU time so far of the local RabbitMQ broker (every ``beam.smp`` process), or None
     where none is found or readable.

@@ -130,7 +130,9 @@ SCENARIOS = [
 ]
 
 
-def run_one(source: Path, scenario: Scenario, quick: bool) -> dict[str, Any]:
+def run_one(
+    source: Path, scenario: Scenario, quick: bool, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     args = scenario.quick_args if quick else scenario.args
     # A scenario on the shared broker and database fails when another job restarts them; it
     # is made again then (the others fail for real).
@@ -139,7 +141,26 @@ def run_one(source: Path, scenario: Scenario, quick: bool) -> dict[str, Any]:
         source,
         name=scenario.name,
         attempts=3 if scenario.needs_services else 1,
+        env=env,
     )
+
+
+def _run_side(
+    source: Path, *, b: Path, env_b: dict[str, str], scenario: Scenario, quick: bool
+) -> dict[str, Any]:
+    """``run_one`` with B's variables where ``source`` is B's tree."""
+    return run_one(source, scenario, quick, env_b if source == b else None)
+
+
+def _variables(pairs: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` pairs as a mapping."""
+    found = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--env-b takes NAME=VALUE, not {pair!r}")
+        found[name] = value
+    return found
 
 
 def main() -> int:
@@ -154,7 +175,16 @@ def main() -> int:
     parser.add_argument(
         "--b", metavar="REV_B", help="compare with this revision instead of the working tree"
     )
+    parser.add_argument(
+        "--env-b",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="a variable set for B's runs only: the same code with a setting on and off "
+        "(compare.py HEAD --b HEAD --env-b INTEGRATOR_PREPARE_PROCESS=true)",
+    )
     options = parser.parse_args()
+    env_b = _variables(options.env_b)
     rounds = options.rounds or (2 if options.quick else 5)
     chosen = [s for s in SCENARIOS if options.only is None or s.name in options.only]
     if options.quick and options.only is None:
@@ -164,14 +194,21 @@ def main() -> int:
     with ab.sides(options.rev, options.b, prefix="compare-") as (old, new):
         for n in range(rounds):
             for scenario in chosen:
-                run = functools.partial(run_one, scenario=scenario, quick=options.quick)
-                got = ab.alternate(n, old, new, run)
+                got = ab.alternate(
+                    n,
+                    old,
+                    new,
+                    functools.partial(
+                        _run_side, b=new, env_b=env_b, scenario=scenario, quick=options.quick
+                    ),
+                )
                 raw.setdefault(scenario.name, []).append(got)
                 line = _summary(scenario, *got)
                 print(f"round {n + 1} {scenario.name}: {line}", flush=True)
     if options.json:
         options.json.write_text(json.dumps(raw, indent=1))
-    print(ab.heading(options.rev, options.b, rounds))
+    detail = ", B with " + " ".join(options.env_b) if options.env_b else ""
+    print(ab.heading(options.rev, options.b, rounds, detail.removeprefix(", ")))
     print("| scenario | measure | A (median) | B (median) | B better by (median ratio) | spread |")
     print("|---|---|---:|---:|---:|---|")
     for scenario in chosen:
