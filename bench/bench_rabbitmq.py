@@ -50,6 +50,7 @@ from common import (  # noqa: E402
     broker_cpu_seconds,
     cpu_seconds,
     delete_topology,
+    engine_cpu_seconds,
     latency_parts,
     make_events,
     part_percentiles,
@@ -213,7 +214,7 @@ async def scenario(
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
-            cpu0 = [cpu_seconds(process.pid) for process in processes]
+            cpu0 = [engine_cpu_seconds(process.pid) for process in processes]
             db_cpu0 = await backend_cpu(admin, db, harness_pids)
             broker_cpu0 = broker_cpu_seconds()
             receivers_cpu0 = cpu_seconds(receivers.pid) if receivers.pid else None
@@ -255,7 +256,7 @@ async def scenario(
             parts = await latency_parts(store, done, samples=samples)
         finally:
             peaks = [peak_rss_mib(process.pid) for process in processes]
-            cpu = [cpu_seconds(process.pid) for process in processes]
+            cpu = [engine_cpu_seconds(process.pid) for process in processes]
             for process in processes:
                 process.send_signal(signal.SIGTERM)
             for process in processes:

@@ -129,11 +129,23 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def children_cpu_seconds(excluding: Sequence[int] = ()) -> dict[int, float]:
-    """CPU time so far of each live child of this process (Linux), by pid, but for
-    ``excluding`` (the receivers): the engine's own helpers, such as the process that prepares
-    events (``INTEGRATOR_PREPARE_PROCESS``), whose CPU is the engine's too."""
-    me = str(os.getpid())
+def engine_cpu_seconds(pid: int) -> float | None:
+    """CPU time so far of an engine process and of its live children (the process preparing
+    events, ``INTEGRATOR_PREPARE_PROCESS``, whose CPU is the engine's too); None where
+    unknown."""
+    own = cpu_seconds(pid)
+    if own is None:
+        return None
+    return own + sum(children_cpu_seconds(parent=pid).values())
+
+
+def children_cpu_seconds(
+    excluding: Sequence[int] = (), parent: int | None = None
+) -> dict[int, float]:
+    """CPU time so far of each live child of ``parent`` (this process by default; Linux), by
+    pid, but for ``excluding`` (the receivers): the engine's own helpers, such as the process
+    that prepares events (``INTEGRATOR_PREPARE_PROCESS``), whose CPU is the engine's too."""
+    me = str(os.getpid() if parent is None else parent)
     found: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) in excluding:
