@@ -25,7 +25,7 @@ from integrator.errors import InvalidEvent
 from integrator.logging import get_logger
 from integrator.metrics import EventOutcome, Metrics
 from integrator.payload_diff import described, differing_fields
-from integrator.prepare_process import MIN_BATCH, PrepareProcess
+from integrator.prepare_process import PrepareProcess, worth_it
 from integrator.preparing import (
     HELD,
     Event,
@@ -102,7 +102,7 @@ class Intake:
         metrics: Metrics | None = None,
         prepare_process: PrepareProcess | None = None,
     ) -> None:
-        """``prepare_process``: where batches of ``MIN_BATCH`` events or more are prepared
+        """``prepare_process``: where batches of 32 events or more are prepared
         (``integrator.prepare_process``); without it every batch is prepared on the loop."""
         self._metrics = metrics
         self._process = prepare_process
@@ -344,9 +344,10 @@ class Intake:
         born_by: date,
     ) -> list[InvalidEvent | Prepared] | None:
         """The batch prepared in the process beside the engine (``integrator.prepare_process``);
-        None when it is not (no process, a small batch, the process ended under it). Each
+        None when it is not (no process, a batch too small or too large, the process ended
+        under it). Each
         event refused there is kept as rejected here, as on the loop."""
-        if self._process is None or len(raws) < MIN_BATCH:
+        if self._process is None or not worth_it(raws):
             return None
         catalog, unrouted = self.catalog, self._unrouted
         # As the loop routes: what serves each provider now, less what a removal stopped.

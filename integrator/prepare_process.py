@@ -44,6 +44,21 @@ MIN_BATCH = 32
 """Batches smaller than this are prepared on the loop: the process's round trip (pickling the
 events there and the messages back) pays only when spread over many events."""
 
+
+def worth_it(raws: Sequence[bytes | str | Mapping[str, Any]]) -> bool:
+    """Whether a batch goes to the process: at least ``MIN_BATCH`` events, ``MAX_BATCH_BYTES``
+    at most (events given as parsed JSON count as small)."""
+    if len(raws) < MIN_BATCH:
+        return False
+    size = sum(len(raw) for raw in raws if isinstance(raw, bytes | str))
+    return size <= MAX_BATCH_BYTES
+
+
+MAX_BATCH_BYTES = 16 * 1024 * 1024
+"""Batches larger than this (referrals with large attachments) are prepared on the loop: the
+copies there and back would hold the attachments two or three times over, for a gain that
+the attachments' own bytes (slots, not escaped: ``mappings.slots``) hardly leave."""
+
 PARENT_CHECK_S = 1.0
 """How often the process looks whether the engine that started it is still there."""
 

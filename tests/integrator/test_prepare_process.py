@@ -28,7 +28,7 @@ from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.errors import InvalidEvent
 from integrator.intake import IntakeResult
-from integrator.prepare_process import MIN_BATCH
+from integrator.prepare_process import MAX_BATCH_BYTES, MIN_BATCH, worth_it
 from tests.integrator.support import destination, settings_for
 from tests.integrator.test_engine_elsewhere import running_engine
 
@@ -237,3 +237,14 @@ def test_the_process_ends_with_the_engine_however_it_ends(
     while not all(_ended(pid) for pid in helpers):
         assert time.monotonic() < deadline, [p for p in helpers if not _ended(p)]
         time.sleep(0.1)
+
+
+def test_only_batches_large_in_number_and_small_in_bytes_go_to_the_process() -> None:
+    """Referrals with large attachments stay on the loop: copied there and back, a batch of
+    them would be held two or three times over."""
+    small = b'{"event_id": "x"}'
+    assert not worth_it([small] * (MIN_BATCH - 1))
+    assert worth_it([small] * MIN_BATCH)
+    large = "x" * (MAX_BATCH_BYTES // MIN_BATCH + 1)
+    assert not worth_it([large] * MIN_BATCH)
+    assert worth_it([{"a": large}] * MIN_BATCH)  # parsed already: counted as small
