@@ -1,13 +1,17 @@
 """A destination's waiting retries, which a person can make due early ("try now").
 
 A runner waits out a retry's backoff in two places: a fifo worker before its next attempt (the
-messages behind it wait too), and a rotate timer before the message goes back on the queue.
-Both wait here: until their time, or until the store says the message is due earlier, because
-someone asked to try it now (``integrator.try_now``), in this engine or another one sharing the
-store. While anything waits, one poller per destination asks the store every
-:data:`POLL_SECONDS` which of the destination's retries are due (one indexed query for all of
-them, not one per message); :meth:`RetryWaits.nudge` makes it ask at once, so in the engine that
-took the request the attempt starts without that delay.
+messages behind it wait too), and the runner's rotate schedule before the message goes back on
+the queue. Both wait here: until their time, or until the store says the message is due
+earlier, because someone asked to try it now (``integrator.try_now``), in this engine or another
+one sharing the store. A fifo worker awaits :meth:`RetryWaits.wait`; a rotate retry is only
+*held* (:meth:`RetryWaits.hold`: an entry and a callback, no coroutine, no timer of its own), as
+a receiver that answers AE to everything can leave 100,000 of them waiting.
+
+While anything waits, one poller per destination asks the store every :data:`POLL_SECONDS` which
+of the destination's retries are due (one indexed query for all of them, not one per message);
+:meth:`RetryWaits.nudge` makes it ask at once, so in the engine that took the request the
+attempt starts without that delay.
 
 A message counts as due early only when the store shows it due with the attempts the waiter has
 made: until the recorder has committed the attempt that started this wait, the store still
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeAlias
 
 from integrator.eventloop import stop_task
 from integrator.logging import get_logger
@@ -32,11 +37,15 @@ DueRetries = Callable[[str], Awaitable[Mapping[str, int]]]
 """The destination's retries due now, each with its attempt count (``Store.due_retries``)."""
 
 
+Woken: TypeAlias = Callable[[], object]
+"""Called once when the store says a held retry is due (``RetryWaits.hold``)."""
+
+
 class RetryWaits:
     def __init__(self, destination_id: str, due: DueRetries) -> None:
         self._destination_id = destination_id
         self._due = due
-        self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
+        self._waiters: dict[str, list[tuple[int, Woken]]] = {}
         self._nudged = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
 
@@ -46,22 +55,38 @@ class RetryWaits:
         if seconds <= 0:
             return False
         woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        entry = (attempts_made, woken)
-        self._waiters.setdefault(message_id, []).append(entry)
-        if self._poller is None or self._poller.done():
-            self._poller = asyncio.create_task(
-                self._poll(), name=f"retry-waits:{self._destination_id}"
-            )
+        wake = _Wake(woken)
+        self.hold(message_id, attempts_made, wake)
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken, seconds)
             return woken.done() and not woken.cancelled()
         finally:
-            waiting = self._waiters.get(message_id, [])
-            if entry in waiting:
-                waiting.remove(entry)
-            if not waiting:
-                self._waiters.pop(message_id, None)
+            self.let_go(message_id, wake)
+
+    def hold(self, message_id: str, attempts_made: int, woken: Woken) -> None:
+        """Have ``woken`` called when the store says ``message_id`` is due with
+        ``attempts_made`` attempts made; it counts as waiting until then, or until
+        :meth:`let_go`. The caller keeps the time itself (the rotate schedule: one timer for all
+        its retries, where a :meth:`wait` each cost a task, its coroutines and a timer)."""
+        self._waiters.setdefault(message_id, []).append((attempts_made, woken))
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.create_task(
+                self._poll(), name=f"retry-waits:{self._destination_id}"
+            )
+
+    def let_go(self, message_id: str, woken: Woken) -> None:
+        """The hold of ``message_id`` with ``woken`` (compared with ``==``) ends, if it has not
+        ended already (woken, or let go)."""
+        waiting = self._waiters.get(message_id)
+        if waiting is None:
+            return
+        for n, (_, held) in enumerate(waiting):
+            if held == woken:
+                del waiting[n]
+                break
+        if not waiting:
+            del self._waiters[message_id]
 
     @property
     def waiting(self) -> int:
@@ -93,6 +118,34 @@ class RetryWaits:
                 )
                 continue
             for message_id, attempts in due.items():
-                for attempts_made, woken in self._waiters.get(message_id, ()):
-                    if attempts >= attempts_made and not woken.done():
-                        woken.set_result(None)
+                self._wake(message_id, attempts)
+
+    def _wake(self, message_id: str, attempts: int) -> None:
+        """Wake (once: they stop waiting) the holds of ``message_id`` that the store's
+        ``attempts`` shows due; the others (the recorder not caught up) go on waiting."""
+        waiting = self._waiters.get(message_id)
+        if waiting is None:
+            return
+        woken = [w for made, w in waiting if attempts >= made]
+        if not woken:
+            return
+        kept = [(made, w) for made, w in waiting if attempts < made]
+        if kept:
+            self._waiters[message_id] = kept
+        else:
+            del self._waiters[message_id]
+        for wake in woken:
+            wake()
+
+
+class _Wake:
+    """A :meth:`RetryWaits.wait`'s callback: resolves its future."""
+
+    __slots__ = ("_woken",)
+
+    def __init__(self, woken: asyncio.Future[None]) -> None:
+        self._woken = woken
+
+    def __call__(self) -> None:
+        if not self._woken.done():
+            self._woken.set_result(None)
