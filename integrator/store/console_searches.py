@@ -2,7 +2,9 @@
 
 A row is one search a person made in a console form, kept so that its pages are reached by GET
 with a handle in the address instead of what was typed. The store knows only the handle's
-hash, and a BSN only as its keyed hash (null for a search without one). Every read names the
+hash, and a BSN only as its keyed hash (null for a search without one). The terms as typed (a
+name, a birth date, a provider's free text: patient data) are sealed with the data keys, as
+payloads are (``terms``, bound to the row's id; ``rotation.SEALED_COLUMNS``). Every read names the
 person as well as the handle and asks for an unexpired row, so another person's handle, or an
 expired one, reads as no row at all. How long a search lasts is the caller's to decide.
 
@@ -23,6 +25,7 @@ from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.failures import guarded
+from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import console_searches as table
 
 
@@ -41,12 +44,18 @@ class ConsoleSearchRecord:
 
 class _StoreParts(Protocol):
     _engine: AsyncEngine
+    _sealer: Sealer
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
 
-def _record(row: Row[Any]) -> ConsoleSearchRecord:
-    terms = json.loads(row.terms)
+def terms_aad(search_id: str) -> bytes:
+    """What a kept search's terms are sealed to: their column and row (``rotation`` too)."""
+    return aad("console_searches", "terms", search_id)
+
+
+def _record(row: Row[Any], sealer: Sealer) -> ConsoleSearchRecord:
+    terms = json.loads(sealer.open_text(row.terms, terms_aad(row.id)))
     return ConsoleSearchRecord(
         id=row.id,
         person_id=row.person_id,
@@ -79,7 +88,9 @@ class ConsoleSearchesMixin:
                     id=search_id,
                     person_id=person_id,
                     kind=kind,
-                    terms=json.dumps(terms, ensure_ascii=False, sort_keys=True),
+                    terms=self._sealer.seal_text(
+                        json.dumps(terms, ensure_ascii=False, sort_keys=True), terms_aad(search_id)
+                    ),
                     bsn_hash=bsn_hash,
                     created_at=now,
                     expires_at=expires_at,
@@ -102,7 +113,7 @@ class ConsoleSearchesMixin:
                     )
                 )
             ).first()
-        return None if row is None else _record(row)
+        return None if row is None else _record(row, self._sealer)
 
     @guarded("count expired kept searches")
     async def count_expired_console_searches(self: _StoreParts, *, now: datetime) -> int:

@@ -54,7 +54,14 @@ from integrator.store.failures import guarded
 from integrator.store.presence import presence_turn
 from integrator.store.retention import PRUNED_EVENT_PAYLOAD, PRUNED_MESSAGE_PAYLOAD
 from integrator.store.sealing import Sealer, aad
-from integrator.store.tables import attempts, events, messages, people, rejected_events
+from integrator.store.tables import (
+    attempts,
+    console_searches,
+    events,
+    messages,
+    people,
+    rejected_events,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +107,11 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
         attempts, "error", False, lambda row: attempt_identity(row.message_id, row.number)
     ),
     SealedColumn(people, "totp_secret", False, lambda row: str(row.id)),
+    SealedColumn(console_searches, "terms", False, lambda row: str(row.id)),
 )
 """Every sealed column; ``codec`` seals and opens the same ones with the same identities (and
-``people`` the TOTP secrets, ``people.totp_aad``). A column left out here would keep values
+``people`` the TOTP secrets, ``people.totp_aad``; ``console_searches`` a kept search's terms,
+``console_searches.terms_aad``). A column left out here would keep values
 under an old key that rotation then retires: they would no longer open."""
 
 
