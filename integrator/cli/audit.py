@@ -243,7 +243,7 @@ def audit_verify(
 
             # The anchor's time must fit the retention set now (audit_prune.retention_problem).
             return await store.verify_audit(
-                progress=step, anchor=anchor, audit_days=settings.audit_days
+                progress=step, anchor=anchor, audit_days=settings.audit_days, zone=settings.zone
             )
 
     check = with_store(action_on, settings, read_only=True)

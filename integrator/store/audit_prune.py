@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
@@ -207,12 +207,17 @@ def first_link_problem(row: Any, anchor: AuditAnchor | None) -> str | None:
 
 
 def noted_entry_problem(
-    noted: tuple[int, str], anchor: AuditAnchor, anchor_broken: str | None = None
+    noted: tuple[int, str],
+    anchor: AuditAnchor,
+    anchor_broken: str | None = None,
+    zone: tzinfo = UTC,
 ) -> str | None:
     """Why an entry noted earlier (id, hash) and since pruned fails ``verify --expect``, if it
     does: the anchor keeps the hash of the newest entry pruned only. ``anchor_broken``: why the
     anchor itself fails its checks (``anchor_problem``), if it does; then the noted entry was
-    not pruned but removed, and that is what is said."""
+    not pruned but removed, and that is what is said. ``zone``: the one the reader's dates are
+    in (``INTEGRATOR_TIMEZONE``): a prune at 00:30 in Amsterdam happened "on" that day, not on
+    the UTC day before."""
     if noted[0] < anchor.seq:
         if anchor_broken is not None:
             return (
@@ -222,7 +227,8 @@ def noted_entry_problem(
             )
         return (
             f"the entry noted earlier was pruned (entries up to {anchor.seq}, on "
-            f"{anchor.pruned_at.date().isoformat()}): it cannot be checked; note a newer one"
+            f"{_aware(anchor.pruned_at).astimezone(zone).date().isoformat()}): it cannot be "
+            "checked; note a newer one"
         )
     if noted[0] == anchor.seq and noted[1] != anchor.hash:
         return (

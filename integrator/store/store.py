@@ -13,7 +13,7 @@ import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from types import TracebackType
 from typing import Any
 
@@ -1519,6 +1519,7 @@ class Store(
         progress: Callable[[int], None] | None = None,
         anchor: tuple[int, str] | None = None,
         audit_days: int | None = None,
+        zone: tzinfo = UTC,
     ) -> AuditCheck:
         """Walk the hash chain oldest first, ``batch`` entries per query; stop at the first
         broken entry. ``progress`` is told how many entries each batch checked.
@@ -1535,9 +1536,10 @@ class Store(
         while the anchor fails its checks, it fails as removed, not pruned.
 
         ``audit_days``: the audit retention (``INTEGRATOR_RETAIN_AUDIT_DAYS``); given, the
-        anchor's time must fit it too (``audit_prune.retention_problem``).
+        anchor's time must fit it too (``audit_prune.retention_problem``). ``zone``: where the
+        day a prune happened on is said (``INTEGRATOR_TIMEZONE``).
         """
-        return await self._walk_audit(batch, progress, anchor, audit_days)
+        return await self._walk_audit(batch, progress, anchor, audit_days, zone)
 
     async def _walk_audit(
         self,
@@ -1545,6 +1547,7 @@ class Store(
         progress: Callable[[int], None] | None,
         anchor: tuple[int, str] | None,
         audit_days: int | None,
+        zone: tzinfo,
     ) -> AuditCheck:
         checked = 0
         recorded: dict[str, Any] | None = None
@@ -1629,7 +1632,7 @@ class Store(
             problem = retention_problem(start, kept, audit_days)
         if noted_pruned is not None:
             assert start is not None
-            noted = noted_entry_problem(noted_pruned, start, problem)
+            noted = noted_entry_problem(noted_pruned, start, problem, zone)
             assert noted is not None  # older than the anchor: it always has something to say
             return AuditCheck(
                 0, None, None, broken_id=noted_pruned[0], problem=noted, starts_after=start

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -554,3 +555,22 @@ async def test_the_anchor_moves_only_with_the_entry_recording_it(
     assert await store.audit_anchor() is None
     assert await remaining(site) == before
     assert (await store.verify_audit(audit_days=30)).intact
+
+
+async def test_the_day_a_noted_entry_was_pruned_on_is_said_in_the_local_zone(
+    store: Store, clock: StepClock
+) -> None:
+    """A prune at 00:30 in Amsterdam (23:30 UTC) was said to have happened on the UTC day
+    before, where every other date the CLI shows is local."""
+    await entries_on(store, clock, 0, 3)
+    noted = await store.verify_audit()
+    assert noted.last_id is not None and noted.last_hash is not None
+    await entries_on(store, clock, 50, 1)
+    late = datetime(2027, 1, 19, 23, 30, tzinfo=UTC)  # 2027-01-20 00:30 in Amsterdam
+    await prune(store, KEEP_AUDIT_30, now=late, actor=ACTOR)
+    gone = await store.verify_audit(
+        anchor=(noted.last_id - 1, noted.last_hash), zone=ZoneInfo("Europe/Amsterdam")
+    )
+    assert gone.problem is not None and "on 2027-01-20)" in gone.problem
+    in_utc = await store.verify_audit(anchor=(noted.last_id - 1, noted.last_hash))
+    assert in_utc.problem is not None and "on 2027-01-19)" in in_utc.problem
