@@ -217,38 +217,13 @@ class Intake:
         settled: dict[int, InvalidEvent] | None,
         turn: Turn | None,
     ) -> list[IntakeResult | InvalidEvent]:
-        outcomes: list[InvalidEvent | Prepared] = []
         # The latest birth date an event may give: once per batch, not a clock read per event.
         # A day of slack: the sender's "today" may be ahead of the engine's zone.
         born_by = self._clock.now().astimezone(self._zone).date() + timedelta(days=1)
         async with self._preparing:
-            apart = await self._prepare_apart(raws, source, caller, born_by)
-            if apart is not None:
-                outcomes = apart
-                if settled is not None:
-                    refused = enumerate(apart)
-                    settled.update((at, i) for at, i in refused if isinstance(i, InvalidEvent))
-            for start in range(0, len(raws) if apart is None else 0, YIELD_EVERY):
-                if start:
-                    await asyncio.sleep(0)  # let delivery run between events of a large batch
-                # A few events validated, then the same few prepared: each step's code and
-                # tables stay in the CPU's caches for the few, and the parsed models are
-                # dropped before the next few, so their memory is reused while still cached.
-                chunk = [
-                    await self._validate(raw, source, caller, born_by)
-                    for raw in raws[start : start + YIELD_EVERY]
-                ]
-                if settled is not None:
-                    settled.update(
-                        (start + at, item)
-                        for at, item in enumerate(chunk)
-                        if isinstance(item, InvalidEvent)
-                    )
-                outcomes.extend(
-                    item if isinstance(item, InvalidEvent) else self._prepare(item, source)
-                    for item in chunk
-                )
-                del chunk
+            outcomes = await self._prepare_apart(raws, source, caller, born_by, settled)
+            if outcomes is None:
+                outcomes = await self._prepare_here(raws, source, caller, born_by, settled)
 
         prepared = [o for o in outcomes if isinstance(o, Prepared)]
         if turn is not None:
@@ -336,17 +311,52 @@ class Intake:
             written()  # nothing to write, or a broker away: nothing of theirs to wait for
         return sent
 
+    async def _prepare_here(
+        self,
+        raws: Sequence[bytes | str | Mapping[str, Any]],
+        source: str,
+        caller: str | None,
+        born_by: date,
+        settled: dict[int, InvalidEvent] | None,
+    ) -> list[InvalidEvent | Prepared]:
+        """The batch prepared on the loop, a few events at a time, letting delivery run
+        between them; each refused event is kept (and noted in ``settled``) as it is found."""
+        outcomes: list[InvalidEvent | Prepared] = []
+        for start in range(0, len(raws), YIELD_EVERY):
+            if start:
+                await asyncio.sleep(0)  # let delivery run between events of a large batch
+            # A few events validated, then the same few prepared: each step's code and
+            # tables stay in the CPU's caches for the few, and the parsed models are
+            # dropped before the next few, so their memory is reused while still cached.
+            chunk = [
+                await self._validate(raw, source, caller, born_by)
+                for raw in raws[start : start + YIELD_EVERY]
+            ]
+            if settled is not None:
+                settled.update(
+                    (start + at, item)
+                    for at, item in enumerate(chunk)
+                    if isinstance(item, InvalidEvent)
+                )
+            outcomes.extend(
+                item if isinstance(item, InvalidEvent) else self._prepare(item, source)
+                for item in chunk
+            )
+            del chunk
+        return outcomes
+
     async def _prepare_apart(
         self,
         raws: Sequence[bytes | str | Mapping[str, Any]],
         source: str,
         caller: str | None,
         born_by: date,
+        settled: dict[int, InvalidEvent] | None,
     ) -> list[InvalidEvent | Prepared] | None:
         """The batch prepared in the process beside the engine (``integrator.prepare_process``);
         None when it is not (no process, a batch too small or too large, the process ended
-        under it). Each
-        event refused there is kept as rejected here, as on the loop."""
+        under it). Each event refused there is kept as rejected here, as on the loop, and
+        noted in ``settled`` as soon as it is kept."""
         if self._process is None or not worth_it(raws):
             return None
         catalog, unrouted = self.catalog, self._unrouted
@@ -359,12 +369,15 @@ class Intake:
         if done is None:
             return None
         outcomes: list[InvalidEvent | Prepared] = []
-        for raw, outcome in zip(raws, done, strict=True):
+        for at, (raw, outcome) in enumerate(zip(raws, done, strict=True)):
             if isinstance(outcome, EventValidationError):
                 rejected_id = await self.keep_rejected(
                     _raw_bytes(raw), source, outcome.errors, caller=caller
                 )
-                outcomes.append(InvalidEvent(outcome, rejected_id=rejected_id))
+                refused = InvalidEvent(outcome, rejected_id=rejected_id)
+                if settled is not None:
+                    settled[at] = refused
+                outcomes.append(refused)
             else:
                 outcomes.append(outcome)
         return outcomes

@@ -29,6 +29,7 @@ from integrator.engine import Engine
 from integrator.errors import InvalidEvent
 from integrator.intake import IntakeResult
 from integrator.prepare_process import MAX_BATCH_BYTES, MIN_BATCH, worth_it
+from integrator.store.errors import StoreUnavailable
 from tests.integrator.support import destination, settings_for
 from tests.integrator.test_engine_elsewhere import running_engine
 
@@ -248,3 +249,46 @@ def test_only_batches_large_in_number_and_small_in_bytes_go_to_the_process() -> 
     large = "x" * (MAX_BATCH_BYTES // MIN_BATCH + 1)
     assert not worth_it([large] * MIN_BATCH)
     assert worth_it([{"a": large}] * MIN_BATCH)  # parsed already: counted as small
+
+
+@pytest.mark.parametrize("apart", [False, True], ids=["loop", "process"])
+async def test_a_refused_event_kept_before_the_store_failed_is_said_settled(
+    tmp_path: Path,
+    referral_data: dict[str, Any],
+    diagnostic_request_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    apart: bool,
+) -> None:
+    """The RabbitMQ intake acks the refused events a failed batch kept already (``settled``)
+    and tries the rest again; one kept but not said settled would be kept twice. The process's
+    path said none until all were kept."""
+    engine = Engine(settings_for(tmp_path, prepare_process=apart), catalog=_catalog())
+    await engine.start()
+    try:
+        raws = _batch(referral_data, diagnostic_request_data)
+        refused_at = [
+            i
+            for i, raw in enumerate(raws)
+            if json.loads(raw)["patient"].get("bsn") == "123456789"
+            or json.loads(raw)["event_id"] == "not-a-uuid"
+            or json.loads(raw)["patient"].get("birth_date") == "2999-01-01"
+        ]
+        assert len(refused_at) == 3
+        keep = engine.store.reject_event
+        calls = 0
+
+        async def fails_the_second(*args: Any, **kwargs: Any) -> str:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise StoreUnavailable("the store went away")
+            return await keep(*args, **kwargs)
+
+        monkeypatch.setattr(engine.store, "reject_event", fails_the_second)
+        settled: dict[int, InvalidEvent] = {}
+        with pytest.raises(StoreUnavailable):
+            await engine.intake.submit_many(raws, source="cli", settled=settled)
+        assert list(settled) == refused_at[:1]
+        assert len(await engine.store.list_rejected()) == 1
+    finally:
+        await engine.stop()
