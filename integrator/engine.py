@@ -240,7 +240,9 @@ class Engine:
         if isinstance(self._transport, EmbeddedTransport):
             self._transport.configure(load=self._load_pending)
         if self.settings.prepare_process:
-            self._prepare_process = PrepareProcess(self.settings)
+            self._prepare_process = PrepareProcess(
+                self.settings, restarted=self.metrics.prepare_restarts.inc
+            )
             await self._prepare_process.start()
         self._intake = Intake(
             store=self._store,

@@ -196,6 +196,15 @@ SPECS: tuple[Spec, ...] = (
         "gave up on after 20 deliveries (the engine died on each), which no engine reads; an "
         "operator looks at them (docs/amqp.md). 0 on the embedded transport.",
     ),
+    Spec(
+        "integrator_prepare_process_restarts",
+        "counter",
+        (),
+        PER_ENGINE,
+        "Times the process preparing events (INTEGRATOR_PREPARE_PROCESS) ended under the "
+        "engine (killed, out of memory) and a new one was started; the batch it had was "
+        "prepared in the engine, nothing lost. Stays 0 without the setting.",
+    ),
 )
 
 
@@ -264,6 +273,8 @@ class Metrics:
         self.store_up = gauge("integrator_store_up")
         self.transport_up = gauge("integrator_transport_up")
         self.amqp_dead = gauge("integrator_amqp_dead_messages")
+        spec = specs["integrator_prepare_process_restarts"]
+        self.prepare_restarts = Counter(spec.name, spec.help, registry=self.registry)
 
     def observe_unrouted(self, counts: Mapping[str, int], named: Collection[str]) -> None:
         """Replace the unrouted counts; a provider whose events were all routed drops out.

@@ -27,7 +27,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -121,8 +121,11 @@ def _prepare_batch(
 class PrepareProcess:
     """One process that prepares batches of events; ``prepare`` says None when it could not."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, restarted: Callable[[], object] | None = None) -> None:
+        """``restarted``: told each time the process ended and a new one is started (the
+        ``integrator_prepare_process_restarts`` counter)."""
         self._settings = settings
+        self._restarted = restarted
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self.pid: int | None = None  # the process's, once started (``ps``, tests)
         self._spawned: asyncio.Future[None] | None = None  # a new process starting
@@ -168,6 +171,8 @@ class PrepareProcess:
             if self._pool is pool:
                 pool.shutdown(wait=False, cancel_futures=True)
                 self._pool, self.pid = self._new_pool(), None
+                if self._restarted is not None:
+                    self._restarted()
                 self._spawned = asyncio.ensure_future(self._note_pid(self._pool))
             return None
 

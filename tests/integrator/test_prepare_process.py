@@ -163,6 +163,8 @@ async def test_a_process_killed_under_a_batch_loses_nothing_and_is_replaced(
             os.kill(first, signal.SIGKILL)
             results = await submitted
         assert any(e["event"].startswith("the process preparing events ended") for e in logs)
+        restarts = "integrator_prepare_process_restarts_total"
+        assert engine.metrics.registry.get_sample_value(restarts) == 1
         accepted = [r for r in results if isinstance(r, IntakeResult)]
         assert len(accepted) == 370 and len(results) == 400
         counts = await engine.store.count_by_status()
