@@ -296,6 +296,11 @@ class Engine:
             # a mistyped path makes a new, empty store, and this line is where that shows.
             store=self.store.location,
             transport="rabbitmq" if isinstance(self._transport, RabbitMQTransport) else "embedded",
+            **(
+                {"prepare_process": self._prepare_process.pid}
+                if self._prepare_process is not None
+                else {}
+            ),
         )
 
     async def stop(self, *, graceful: bool = False) -> None:

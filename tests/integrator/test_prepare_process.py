@@ -146,11 +146,14 @@ async def test_a_process_killed_under_a_batch_loses_nothing_and_is_replaced(
     tmp_path: Path, referral_data: dict[str, Any], diagnostic_request_data: dict[str, Any]
 ) -> None:
     engine = Engine(settings_for(tmp_path, prepare_process=True), catalog=_catalog())
-    await engine.start()
+    with capture_logs() as started:
+        await engine.start()
     try:
         process = engine._prepare_process
         assert process is not None and process.pid is not None
         first = process.pid
+        [said] = [e for e in started if e["event"] == "engine started"]
+        assert said["prepare_process"] == first  # which process it is, for ps and top
         raws = [r for _ in range(10) for r in _batch(referral_data, diagnostic_request_data)]
         for index, raw in enumerate(raws):  # 400 distinct events
             event = json.loads(raw)
