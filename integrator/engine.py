@@ -572,7 +572,11 @@ class Engine:
         """
         assert self._store is not None and self._recorder is not None
         outbox = Outbox(self._store, lambda: self.intake.catalog.destinations)
-        transport.configure(still_pending=outbox.still_pending, barrier=self._recorder.committed)
+        transport.configure(
+            still_pending=outbox.still_pending,
+            barrier=self._recorder.committed,
+            load=self._load_pending,  # what it could not publish, it remembers by id only
+        )
 
         async def republish() -> int:
             pending = await outbox.pending()
@@ -683,7 +687,8 @@ class Engine:
 
     async def _load_pending(self, ids: Sequence[str]) -> list[OutboundMessage]:
         """The pending messages among ``ids`` as the store has them, a retry with its time:
-        what the embedded transport queued by id, and a rotate retry when its timer is due."""
+        what the embedded transport queued by id, what RabbitMQ did not confirm (published
+        again at the reconnect), and a rotate retry when its timer is due."""
         return [with_its_time(m) for m in await self.store.pending_messages(ids=ids)]
 
     async def _due_retries(self, destination_id: str) -> dict[str, int]:

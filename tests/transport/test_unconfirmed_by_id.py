@@ -1,0 +1,210 @@
+"""What the RabbitMQ transport could not publish is remembered by id, and published again from
+the store at the reconnect: once each, in the order it was first published, and not at all once
+the store no longer owes it.
+
+Held whole, every message accepted while the broker is away stayed in the engine's memory with
+its payload until the broker was back (two hours at 50 events/s for 10 destinations: a gigabyte
+and more); the store has them all (docs/amqp.md, "Events accepted while the broker is away").
+
+The engine reaches the broker through a proxy the test cuts (``tests.deploy.proxy``). The test
+holds the recovery lock itself while the engine is cut off, as another engine leading recovery
+would, so the engine's recovery re-publish of the store's pending messages does not run: what
+reaches the receivers is the transport's own re-publish of what it remembered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiormq
+import pytest
+
+from destinations.ack import read_msh
+from destinations.receiver import MllpReceiver
+from destinations.worker import OutboundMessage
+from integrator.catalog import build_catalog
+from integrator.engine import Engine
+from integrator.intake import IntakeResult
+from integrator.transport import rabbitmq
+from integrator.transport.rabbitmq import RabbitMQTransport
+from tests.deploy.proxy import CuttableProxy
+from tests.integrator.support import destination, settings_for
+from tests.services import RABBITMQ_HOST, RABBITMQ_PORT, require_rabbitmq
+from tests.transport.helpers import delete_topology, eventually, make_events, unique_prefix
+
+TODAY = date(2026, 11, 27)
+PROVIDERS = ["ziekenhuis-noord", "ziekenhuis-zuid"]
+EVENTS = 50
+BATCH = 10
+
+
+async def _hold_recovery_lock(url: str, transport: RabbitMQTransport) -> aiormq.Connection:
+    """Take the recovery lock on a connection of our own (the cut engine's is freed by the
+    broker once it sees the connection gone)."""
+    connection = await aiormq.connect(url)
+
+    async def taken() -> bool:
+        try:
+            channel = await connection.channel()
+            await channel.queue_declare(transport.topology.recovery_lock, exclusive=True)
+        except aiormq.exceptions.ChannelLockedResource:
+            return False
+        return True
+
+    assert await eventually(taken, timeout=5)
+    return connection
+
+
+def _holds_payload(value: object) -> bool:
+    if isinstance(value, OutboundMessage | bytes | bytearray | memoryview):
+        return True
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return any(_holds_payload(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return False
+
+
+@pytest.mark.rabbitmq
+async def test_messages_accepted_while_the_broker_is_away_are_held_by_id_and_go_out_once_in_order(
+    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/product.md §5: each message reaches its destination once, in the order accepted."""
+    monkeypatch.setattr(rabbitmq, "PUBLISH_CHUNK", 7)  # several chunks at the reconnect
+    url = require_rabbitmq()
+    prefix = unique_prefix()
+    proxy = CuttableProxy(RABBITMQ_HOST, RABBITMQ_PORT)
+    port = await proxy.start()
+    receivers = {p: MllpReceiver() for p in PROVIDERS}
+    configs = [
+        (f"{p}.yaml", destination(p, await r.start(), providers=[p])) for p, r in receivers.items()
+    ]
+    engine = Engine(
+        settings_for(
+            tmp_path, amqp_url=f"amqp://guest:guest@127.0.0.1:{port}/", amqp_prefix=prefix
+        ),
+        catalog=build_catalog(configs, today=TODAY),
+    )
+    await engine.start()
+    lock: aiormq.Connection | None = None
+    try:
+        transport = engine._transport
+        assert isinstance(transport, RabbitMQTransport)
+        republished: list[str] = []
+        republish = transport.republish
+
+        async def counted(messages: Sequence[OutboundMessage]) -> None:
+            republished.extend(m.message_id for m in messages)
+            await republish(messages)
+
+        monkeypatch.setattr(transport, "republish", counted)
+
+        await proxy.cut()
+        assert await eventually(lambda: not transport.link.connected, timeout=10)
+        lock = await _hold_recovery_lock(url, transport)
+
+        events = make_events(referral_data, PROVIDERS, EVENTS)
+        accepted: list[IntakeResult] = []
+        for start in range(0, EVENTS, BATCH):
+            results = await engine.intake.submit_many(events[start : start + BATCH], source="cli")
+            accepted += [r for r in results if isinstance(r, IntakeResult)]
+        sent = [m for r in accepted for m in r.messages]
+        assert len(sent) == EVENTS
+
+        # Remembered, every one, and none with its payload.
+        assert list(transport._unconfirmed) == [m.message_id for m in sent]
+        assert not any(_holds_payload(owed) for owed in transport._unconfirmed.values())
+
+        # No longer owed by the time the broker is back: not published at all.
+        cancelled = sent[3]
+        await engine.store.set_status(cancelled.message_id, "cancelled")
+
+        await proxy.restore()
+        assert await eventually(lambda: not transport._unconfirmed, timeout=10)
+        expected = {
+            p: [m.control_id for m in sent if m.destination_id == p and m is not cancelled]
+            for p in PROVIDERS
+        }
+
+        def all_received() -> bool:
+            return all(len(receivers[p].received) >= len(expected[p]) for p in PROVIDERS)
+
+        assert await eventually(all_received, timeout=10)
+        assert await engine.wait_settled(timeout=5)
+        for provider, receiver in receivers.items():
+            got = [read_msh(m).control_id for m in receiver.received]
+            assert got == expected[provider], provider  # each once, in the order accepted
+        assert cancelled.message_id not in republished
+        assert len(republished) == len(set(republished)) == EVENTS - 1
+        assert not engine.recovery or not engine.recovery.is_leader
+    finally:
+        if lock is not None:
+            with contextlib.suppress(Exception):
+                await lock.close()
+        await proxy.restore_if_cut()
+        await engine.stop()
+        await proxy.cut()
+        for receiver in receivers.values():
+            await receiver.stop()
+        await delete_topology(url, prefix, PROVIDERS)
+
+
+def _message(n: int, *, attempts: int = 0, not_before: datetime | None = None) -> OutboundMessage:
+    return OutboundMessage(
+        message_id=f"m{n}",
+        destination_id=PROVIDERS[0],
+        control_id=f"C{n}",
+        payload=b"MSH|^~\\&|" + bytes(100),
+        created_at=datetime(2026, 11, 27, 9, tzinfo=UTC),
+        attempt_count=attempts,
+        not_before=not_before,
+    )
+
+
+async def test_a_chunk_leaves_out_what_was_confirmed_while_loading_and_what_is_not_owed() -> None:
+    """A publish of the same message confirmed meanwhile (a copy published by someone else) is
+    not published a second time from memory; one the store no longer owes is forgotten."""
+    later = datetime(2026, 11, 27, 10, tzinfo=UTC)
+    stored = {f"m{n}": _message(n, attempts=1) for n in range(4)}
+
+    async def load(ids: Sequence[str]) -> list[OutboundMessage]:
+        del transport._unconfirmed["m1"]  # confirmed while the store answered
+        return [stored[i] for i in ids if i != "m2"]  # m2: cancelled meanwhile
+
+    transport = RabbitMQTransport("amqp://guest:guest@127.0.0.1:1/", load=load)
+    # m3 a retry handed back by a stopping runner: its attempts and time, ahead of the store.
+    transport._remember([_message(0), _message(1), _message(2), _message(3, attempts=2)])
+    transport._remember([_message(3, attempts=2, not_before=later)])  # remembered twice
+    assert list(transport._unconfirmed) == ["m0", "m1", "m2", "m3"]
+
+    owed = await transport._owed_messages(list(transport._unconfirmed))
+
+    assert owed is not None
+    assert [(m.message_id, m.attempt_count, m.not_before) for m in owed] == [
+        ("m0", 1, None),
+        ("m3", 2, later),
+    ]
+    assert list(transport._unconfirmed) == ["m0", "m3"]  # popped once their publish is confirmed
+
+
+async def test_without_a_loader_the_transport_keeps_whole_messages() -> None:
+    """Built alone, with no store to load from, it keeps what it owes whole, as it did."""
+    transport = RabbitMQTransport("amqp://guest:guest@127.0.0.1:1/")
+    message = _message(0, not_before=datetime.now(UTC) + timedelta(minutes=1))
+    transport._remember([message])
+    assert await transport._owed_messages(["m0"]) == [message]
+
+
+async def test_a_store_that_does_not_answer_leaves_every_message_owed() -> None:
+    """The re-publish tries that chunk again later (``RELOAD_PAUSE``); nothing is forgotten."""
+
+    async def load(ids: Sequence[str]) -> list[OutboundMessage]:
+        raise ConnectionError("store away")
+
+    transport = RabbitMQTransport("amqp://guest:guest@127.0.0.1:1/", load=load)
+    transport._remember([_message(0), _message(1)])
+    assert await transport._owed_messages(["m0", "m1"]) is None
+    assert list(transport._unconfirmed) == ["m0", "m1"]
