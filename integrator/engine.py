@@ -579,9 +579,12 @@ class Engine:
         )
 
         async def republish() -> int:
-            pending = await outbox.pending()
-            await transport.republish(pending)
-            return len(pending)
+            # A chunk at a time: after a long outage, every message accepted meanwhile.
+            count = 0
+            async for chunk in outbox.pending_chunks():
+                await transport.republish(chunk)
+                count += len(chunk)
+            return count
 
         self._leader = RecoveryLeader(transport.link, transport.topology, republish)
         self._amqp_intake = AmqpIntake(transport, self.intake, self._store)

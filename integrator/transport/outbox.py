@@ -7,7 +7,7 @@ the delivery-side duplicate check, so the three agree on what "still pending" me
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 
 from destinations.worker import OutboundMessage
 from integrator.store import PENDING_STATUSES, MessageRecord, Store
@@ -41,6 +41,10 @@ def with_its_time(message: MessageRecord) -> OutboundMessage:
     return dataclasses.replace(found, not_before=message.next_attempt_at)
 
 
+RECOVERY_CHUNK = 1000
+"""Pending messages loaded at a time when recovery re-publishes them (``Outbox.pending_chunks``)."""
+
+
 class Outbox:
     def __init__(self, store: Store, destinations: Callable[[], Collection[str]]) -> None:
         self._store = store
@@ -61,9 +65,24 @@ class Outbox:
 
     async def pending(self) -> list[OutboundMessage]:
         """Everything owed to a configured destination, oldest first."""
+        return [m async for chunk in self.pending_chunks() for m in chunk]
+
+    async def pending_chunks(
+        self, size: int = RECOVERY_CHUNK
+    ) -> AsyncIterator[list[OutboundMessage]]:
+        """``pending``, ``size`` messages at a time: their ids first (one query, no payload),
+        then each chunk's messages as the store has them when it is read.
+
+        What recovery re-publishes after the broker was away is every message accepted
+        meanwhile: two hours at 50 events/s are some 360,000 messages, 780 MB loaded at once.
+        A chunk at a time, only one chunk's payloads are held; one that stopped being pending
+        since its id was read (delivered, cancelled) is left out.
+        """
         configured = self._destinations()
-        return [
-            outbound_message(m)
-            for m in await self._store.pending_messages()
-            if m.destination_id in configured
-        ]
+        refs = [r for r in await self._store.pending_refs() if r.destination_id in configured]
+        for start in range(0, len(refs), size):
+            ids = [r.id for r in refs[start : start + size]]
+            found = await self._store.pending_messages(ids=ids)
+            chunk = [outbound_message(m) for m in found if m.destination_id in configured]
+            if chunk:
+                yield chunk
