@@ -298,7 +298,7 @@ class Engine:
             transport="rabbitmq" if isinstance(self._transport, RabbitMQTransport) else "embedded",
             **(
                 {"prepare_process": self._prepare_process.pid}
-                if self._prepare_process is not None
+                if self._prepare_process is not None and self._prepare_process.running
                 else {}
             ),
         )

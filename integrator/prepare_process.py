@@ -3,18 +3,21 @@
 Preparing an event (``integrator.preparing``) is about half of the event loop's work per event
 in a burst, and delivery needs none of it: on the loop, a batch being prepared holds the MLLP
 round trips, the store's replies and the confirms back. In a process of its own it uses a
-second core while the loop delivers. Only where there is one to spare: on two cores shared with
-the broker, the database and the receivers the round trip to the process cost more than it won
-(bench/results/perf.md, "What was tried and not kept"), so it is off unless
-``INTEGRATOR_PREPARE_PROCESS`` asks for it, and only batches of ``MIN_BATCH`` events or more
-go there (a single event's round trip would only add to its latency).
+second core while the loop delivers: 1.3-1.9x the events per second end to end on two cores
+nothing else used. Only where there is one to spare: with the second core taken it won nothing
+(0.96-1.09x) for a little more CPU (bench/results/perf.md, "Eighth session"), and it costs some
+95 MB and half a second at start; so it is off unless ``INTEGRATOR_PREPARE_PROCESS`` asks for
+it, and only batches of ``MIN_BATCH`` events or more go there (a single event's round trip
+would only add to its latency).
 
 A ``ProcessPoolExecutor`` of one, started with ``spawn`` (a fork would copy the engine's
 threads' locks held at that moment); the settings go once, at its start, and each batch carries
 the time, the born-by date and the destinations of its providers as the loop saw them (a
 reloaded catalog applies from the next batch, as on the loop). Nothing is committed before a
 batch comes back, so a process that ends under a batch (killed, out of memory) loses nothing:
-the batch is prepared on the loop instead, and a new process started for the next.
+the batch is prepared on the loop instead, and a new process started for the next. One that
+cannot start at all leaves the engine preparing on its loop, saying so; one that does not end
+at the engine's stop is killed after ``CLOSE_WAIT_S``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import multiprocessing
 import os
 import signal
@@ -45,6 +49,16 @@ MIN_BATCH = 32
 events there and the messages back) pays only when spread over many events."""
 
 
+MAX_BATCH_BYTES = 16 * 1024 * 1024
+"""Batches larger than this (referrals with large attachments) are prepared on the loop: the
+copies there and back would hold the attachments two or three times over, for a gain that
+the attachments' own bytes (slots, not escaped: ``mappings.slots``) hardly leave."""
+
+CLOSE_WAIT_S = 5.0
+"""How long the engine's stop waits for the process to end (a batch it is preparing) before it
+kills it: nothing of a batch not yet back is committed, so nothing is lost."""
+
+
 def worth_it(raws: Sequence[bytes | str | Mapping[str, Any]]) -> bool:
     """Whether a batch goes to the process: at least ``MIN_BATCH`` events, ``MAX_BATCH_BYTES``
     at most (events given as parsed JSON count as small)."""
@@ -53,11 +67,6 @@ def worth_it(raws: Sequence[bytes | str | Mapping[str, Any]]) -> bool:
     size = sum(len(raw) for raw in raws if isinstance(raw, bytes | str))
     return size <= MAX_BATCH_BYTES
 
-
-MAX_BATCH_BYTES = 16 * 1024 * 1024
-"""Batches larger than this (referrals with large attachments) are prepared on the loop: the
-copies there and back would hold the attachments two or three times over, for a gain that
-the attachments' own bytes (slots, not escaped: ``mappings.slots``) hardly leave."""
 
 PARENT_CHECK_S = 1.0
 """How often the process looks whether the engine that started it is still there."""
@@ -131,9 +140,21 @@ class PrepareProcess:
         self._spawned: asyncio.Future[None] | None = None  # a new process starting
 
     async def start(self) -> None:
-        """Start the process and wait until it has imported what it runs."""
-        self._pool = self._new_pool()
-        self.pid = await asyncio.get_running_loop().run_in_executor(self._pool, _pid)
+        """Start the process and wait until it has imported what it runs. One that cannot
+        start is said at ``error``, and every batch is prepared on the loop: the engine runs as
+        without the setting rather than not at all."""
+        pool = self._new_pool()
+        try:
+            self.pid = await asyncio.get_running_loop().run_in_executor(pool, _pid)
+        except (BrokenProcessPool, OSError) as exc:
+            pool.shutdown(wait=False, cancel_futures=True)
+            log.error(
+                "the process preparing events could not start; events are prepared on the "
+                "engine's loop (INTEGRATOR_PREPARE_PROCESS)",
+                error_type=type(exc).__name__,
+            )
+            return
+        self._pool = pool
 
     def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
         return concurrent.futures.ProcessPoolExecutor(
@@ -183,10 +204,26 @@ class PrepareProcess:
             if self._pool is pool:
                 self.pid = pid
 
+    @property
+    def running(self) -> bool:
+        """Whether batches go to the process (it started, and the engine has not stopped)."""
+        return self._pool is not None
+
     async def close(self) -> None:
-        """Stop the process (a batch it is preparing is waited for)."""
-        pool, self._pool, self.pid = self._pool, None, None
+        """Stop the process: a batch it is preparing is waited for, ``CLOSE_WAIT_S`` at most."""
+        pool, pid = self._pool, self.pid
+        self._pool = self.pid = None
         if self._spawned is not None:
             await self._spawned
-        if pool is not None:
-            await asyncio.get_running_loop().run_in_executor(None, pool.shutdown)
+        if pool is None:
+            return
+        shutdown = functools.partial(pool.shutdown, wait=True, cancel_futures=True)
+        ended = asyncio.get_running_loop().run_in_executor(None, shutdown)
+        try:
+            await asyncio.wait_for(asyncio.shield(ended), CLOSE_WAIT_S)
+        except TimeoutError:
+            log.warning("the process preparing events did not end; killing it", pid=pid)
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            await ended

@@ -9,8 +9,10 @@ is new per message (ids, MSH-7, MSH-10).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -24,11 +26,12 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
+from integrator import prepare_process
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.errors import InvalidEvent
 from integrator.intake import IntakeResult
-from integrator.prepare_process import MAX_BATCH_BYTES, MIN_BATCH, worth_it
+from integrator.prepare_process import MAX_BATCH_BYTES, MIN_BATCH, PrepareProcess, worth_it
 from integrator.store.errors import StoreUnavailable
 from tests.integrator.support import destination, settings_for
 from tests.integrator.test_engine_elsewhere import running_engine
@@ -297,3 +300,52 @@ async def test_a_refused_event_kept_before_the_store_failed_is_said_settled(
         assert len(await engine.store.list_rejected()) == 1
     finally:
         await engine.stop()
+
+
+async def test_a_process_that_cannot_start_leaves_the_engine_preparing_on_its_loop(
+    tmp_path: Path,
+    referral_data: dict[str, Any],
+    diagnostic_request_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engine runs as without the setting, and says so, rather than not at all."""
+
+    def dies_at_start(self: PrepareProcess) -> concurrent.futures.ProcessPoolExecutor:
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=os._exit,
+            initargs=(3,),
+        )
+
+    monkeypatch.setattr(PrepareProcess, "_new_pool", dies_at_start)
+    engine = Engine(settings_for(tmp_path, prepare_process=True), catalog=_catalog())
+    with capture_logs() as logs:
+        await engine.start()
+    try:
+        [said] = [e for e in logs if e["event"].startswith("the process preparing events could")]
+        assert said["log_level"] == "error" and said["error_type"] == "BrokenProcessPool"
+        process = engine._prepare_process
+        assert process is not None and not process.running
+        results = await engine.intake.submit_many(
+            _batch(referral_data, diagnostic_request_data), source="cli"
+        )
+        assert sum(isinstance(r, IntakeResult) for r in results) == 37
+    finally:
+        await engine.stop()
+
+
+async def test_a_process_that_does_not_end_at_the_stop_is_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch it never finishes must not hold the engine's stop for ever."""
+    monkeypatch.setattr(prepare_process, "CLOSE_WAIT_S", 0.5)
+    process = PrepareProcess(settings_for(tmp_path))
+    await process.start()
+    pid = process.pid
+    assert pid is not None and process._pool is not None
+    stuck = process._pool.submit(time.sleep, 600)  # a batch that never comes back
+    with capture_logs() as logs:
+        await asyncio.wait_for(process.close(), 30)
+    assert [e["event"] for e in logs] == ["the process preparing events did not end; killing it"]
+    assert _ended(pid) and stuck.done()
