@@ -22,15 +22,15 @@ the new runner's ``requeue``: in fifo order nothing behind it may overtake it.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from destinations.worker import OutboundMessage
 from integrator.logging import get_logger
+from integrator.transport.outbox import as_published
 
 log = get_logger("integrator.transport.embedded")
 
@@ -86,17 +86,8 @@ class _Behind:
     """A retry handed back by a stopping runner: not attempted before this (``delivery.py``)."""
 
     def kept(self, loaded: OutboundMessage) -> OutboundMessage:
-        """``loaded`` (the store's message) with what it was published with, where the store
-        may lag: the attempt count, and a handed-back retry's time (its next_attempt_at comes
-        with the attempt's record, which may not be written yet)."""
-        changes: dict[str, Any] = {}
-        if loaded.attempt_count < self.attempt_count:
-            changes["attempt_count"] = self.attempt_count
-        if self.not_before is not None and (
-            loaded.not_before is None or loaded.not_before < self.not_before
-        ):
-            changes["not_before"] = self.not_before
-        return dataclasses.replace(loaded, **changes) if changes else loaded
+        """``loaded`` with what this was published with (``outbox.as_published``)."""
+        return as_published(loaded, self.attempt_count, self.not_before)
 
 
 class EmbeddedTransport:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Collection
+from datetime import datetime
+from typing import Any
 
 from destinations.worker import OutboundMessage
 from integrator.store import PENDING_STATUSES, MessageRecord, Store
@@ -39,6 +41,22 @@ def with_its_time(message: MessageRecord) -> OutboundMessage:
     if message.status != "retrying" or message.next_attempt_at is None:
         return found
     return dataclasses.replace(found, not_before=message.next_attempt_at)
+
+
+def as_published(
+    loaded: OutboundMessage, attempt_count: int, not_before: datetime | None
+) -> OutboundMessage:
+    """``loaded`` (the store's message) with what it was published with, where the store may
+    lag: the attempt count (the recorder commits behind), and a handed-back retry's time (its
+    ``next_attempt_at`` comes with the attempt's record, which may not be written yet). For a
+    transport that keeps a message by id and loads it again: the embedded one behind its
+    window, RabbitMQ's what the broker did not confirm."""
+    changes: dict[str, Any] = {}
+    if loaded.attempt_count < attempt_count:
+        changes["attempt_count"] = attempt_count
+    if not_before is not None and (loaded.not_before is None or loaded.not_before < not_before):
+        changes["not_before"] = not_before
+    return dataclasses.replace(loaded, **changes) if changes else loaded
 
 
 RECOVERY_CHUNK = 1000

@@ -50,7 +50,6 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import aiormq
 from aiormq.abc import AbstractChannel, AbstractConnection, ConsumerCallback, DeliveredMessage
@@ -62,6 +61,7 @@ from integrator.transport.acks import ChannelAcks, ack_settled
 from integrator.transport.cancel import DELIVERY, ConsumeAgain
 from integrator.transport.errors import PublishRefused, TransportUnavailable
 from integrator.transport.link import BROKER_ERRORS, AmqpLink, delivery_tag, redelivered
+from integrator.transport.outbox import as_published
 from integrator.transport.publisher import Outgoing, can_batch, publish_batch
 from integrator.transport.topology import (
     HL7_CONTENT_TYPE,
@@ -105,16 +105,8 @@ class _Owed:
     whole: OutboundMessage | None = None
 
     def kept(self, loaded: OutboundMessage) -> OutboundMessage:
-        """``loaded`` (the store's message) with what it was published with where the store may
-        lag: the attempt count (the recorder commits behind), and a handed-back retry's time."""
-        changes: dict[str, Any] = {}
-        if loaded.attempt_count < self.attempt_count:
-            changes["attempt_count"] = self.attempt_count
-        if self.not_before is not None and (
-            loaded.not_before is None or loaded.not_before < self.not_before
-        ):
-            changes["not_before"] = self.not_before
-        return dataclasses.replace(loaded, **changes) if changes else loaded
+        """``loaded`` with what this was published with (``outbox.as_published``)."""
+        return as_published(loaded, self.attempt_count, self.not_before)
 
 
 @dataclass
