@@ -56,6 +56,30 @@ def alternate(n: int, a: Path, b: Path, run: Callable[[Path], T]) -> tuple[T, T]
     return got_a, run(b)
 
 
+def per_size(
+    rev: str,
+    sizes: Iterable[int],
+    args_for: Callable[[int], list[str]],
+    *,
+    name: str,
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """One run of ``rev`` and one of the working tree per size, alternating which goes first
+    (``alternate``), each the JSON its process printed (``run_json``, ``args_for(size)``); for
+    the memory benches, where one run of each per size is the measure."""
+    rows = []
+    with sides(rev, None, prefix=f"{name}-") as (old, new):
+        for n, size in enumerate(sizes):
+            args = args_for(size)
+
+            def run(source: Path, args: list[str] = args) -> dict[str, Any]:
+                return run_json(args, source, name=name)
+
+            a, b = alternate(n, old, new, run)
+            print(f"{size}: A {a}\n{size}: B {b}", flush=True)
+            rows.append((a, b))
+    return rows
+
+
 def run_json(
     args: list[str],
     source: Path,

@@ -167,24 +167,24 @@ def main() -> int:
     parser.add_argument("--attachment-kib", type=int, default=0, help="a PDF on each referral")
     parser.add_argument("--side", action="store_true", help="measure the revision on the path")
     options = parser.parse_args()
+    if any(events <= BATCH for events in options.events or ()):
+        parser.error(f"--events: more than one batch ({BATCH}) each: the first is the baseline")
     if options.side:
         configure_logging(level="error")  # not a warning per batch published nowhere
         print(json.dumps(eventloop.run(side(options.events[0], options.attachment_kib))))
         return 0
     if options.rev is None:
         parser.error("REV is required")
-    rows = []
-    with ab.sides(options.rev, None, prefix="broker-away-") as (old, new):
-        for n, events in enumerate(options.events):
-            args = [str(Path(__file__).resolve()), "--side", "--events", str(events)]
-            args += ["--attachment-kib", str(options.attachment_kib)]
-
-            def run(source: Path, args: list[str] = args) -> dict[str, Any]:
-                return ab.run_json(args, source, name="broker-away")
-
-            a, b = ab.alternate(n, old, new, run)
-            print(f"{events}: A {a}\n{events}: B {b}", flush=True)
-            rows.append((a, b))
+    rows = ab.per_size(
+        options.rev,
+        options.events,
+        lambda events: [
+            str(Path(__file__).resolve()),
+            *("--side", "--events", str(events)),
+            *("--attachment-kib", str(options.attachment_kib)),
+        ],
+        name="broker-away",
+    )
     print(ab.heading(options.rev, None, 1, "one per size"))
     print(
         "| messages accepted, broker away | attachment KiB "

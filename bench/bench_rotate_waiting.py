@@ -160,17 +160,12 @@ def main() -> int:
         return 0
     if options.rev is None:
         parser.error("REV is required")
-    rows = []
-    with ab.sides(options.rev, None, prefix="rotate-waiting-") as (old, new):
-        for n, events in enumerate(options.events):
-            args = [str(Path(__file__).resolve()), "--side", "--events", str(events)]
-
-            def run(source: Path, args: list[str] = args) -> dict[str, Any]:
-                return ab.run_json(args, source, name="rotate-waiting")
-
-            a, b = ab.alternate(n, old, new, run)
-            print(f"{events}: A {a}\n{events}: B {b}", flush=True)
-            rows.append((a, b))
+    rows = ab.per_size(
+        options.rev,
+        options.events,
+        lambda events: [str(Path(__file__).resolve()), "--side", "--events", str(events)],
+        name="rotate-waiting",
+    )
     print(ab.heading(options.rev, None, 1, "one per size"))
     print(
         "| waiting retries | RSS queued → all waiting, MiB: A | B "
