@@ -37,7 +37,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from destinations.config import DestinationConfig
-from integrator.logging import get_logger
+from integrator.logging import configure_logging, get_logger
 from integrator.preparing import Prepared, prepare, validated
 from integrator.settings import Settings
 from schemas import EventValidationError
@@ -89,6 +89,9 @@ def _start(settings: Settings) -> None:
     global _settings, _zone
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Nothing prepared here logs today; whatever would, logs as the engine does (its format
+    # and level, to stderr), not in structlog's default form on stdout.
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
     _settings, _zone = settings, settings.zone
     engine = os.getppid()
     threading.Thread(target=_end_with, args=(engine,), name="end-with-engine", daemon=True).start()
