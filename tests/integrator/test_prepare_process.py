@@ -157,8 +157,10 @@ async def test_a_process_killed_under_a_batch_loses_nothing_and_is_replaced(
         first = process.pid
         [said] = [e for e in started if e["event"] == "engine started"]
         assert said["prepare_process"] == first  # which process it is, for ps and top
-        raws = [r for _ in range(10) for r in _batch(referral_data, diagnostic_request_data)]
-        for index, raw in enumerate(raws):  # 400 distinct events
+        # Long enough for the process (some 0.2 s) that the kill below falls under it.
+        copies = 30
+        raws = [r for _ in range(copies) for r in _batch(referral_data, diagnostic_request_data)]
+        for index, raw in enumerate(raws):  # 1,200 distinct events
             event = json.loads(raw)
             if event["event_id"] != "not-a-uuid":
                 event["event_id"] = str(uuid.uuid4())
@@ -172,9 +174,10 @@ async def test_a_process_killed_under_a_batch_loses_nothing_and_is_replaced(
         restarts = "integrator_prepare_process_restarts_total"
         assert engine.metrics.registry.get_sample_value(restarts) == 1
         accepted = [r for r in results if isinstance(r, IntakeResult)]
-        assert len(accepted) == 370 and len(results) == 400
+        assert len(accepted) == 37 * copies and len(results) == 40 * copies
         counts = await engine.store.count_by_status()
-        assert counts["queued"] == 36 * 10 * 2 - 90  # ZUID's share also goes to ZUID's file
+        # Each copy: 27 events of NOORD go to both files (ZUID serves NOORD too), 9 of ZUID to one.
+        assert counts["queued"] == (27 * 2 + 9) * copies
 
         # The next batch goes to a new process.
         for _ in range(100):
@@ -345,6 +348,11 @@ async def test_a_process_that_does_not_end_at_the_stop_is_killed(
     pid = process.pid
     assert pid is not None and process._pool is not None
     stuck = process._pool.submit(time.sleep, 600)  # a batch that never comes back
+    for _ in range(200):  # handed to the process: past what the stop's cancelling reaches
+        if stuck.running():
+            break
+        await asyncio.sleep(0.05)
+    assert stuck.running()
     with capture_logs() as logs:
         await asyncio.wait_for(process.close(), 30)
     assert [e["event"] for e in logs] == ["the process preparing events did not end; killing it"]
