@@ -8,12 +8,21 @@ import copy
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import aiormq
 from pamqp.commands import Basic
 
+from integrator.catalog import build_catalog
+from integrator.engine import Engine
 from integrator.transport.topology import Topology
+from tests.integrator.support import destination, settings_for
+
+#: The one provider, and its destination of the same id, of ``one_destination_engine``.
+PROVIDER = "ziekenhuis-noord"
+TODAY = date(2026, 11, 27)
 
 
 def unique_prefix() -> str:
@@ -120,3 +129,19 @@ async def publish_raw(url: str, prefix: str, bodies: list[bytes]) -> None:
             )
     finally:
         await connection.close()
+
+
+def one_destination_engine(tmp_path: Path, receiver_port: int, **settings: Any) -> Engine:
+    """An engine (not started) delivering ``PROVIDER``'s events to one destination at
+    ``receiver_port``; ``settings`` are the transport's and the store's (``settings_for``)."""
+    config = destination(PROVIDER, receiver_port, providers=[PROVIDER])
+    return Engine(
+        settings_for(tmp_path, **settings),
+        catalog=build_catalog([(f"{PROVIDER}.yaml", config)], today=TODAY),
+    )
+
+
+async def all_delivered(engine: Engine, count: int) -> bool:
+    """Whether ``count`` messages are delivered (for ``eventually``)."""
+    counts = await engine.store.count_by_status()
+    return counts["delivered"] == count

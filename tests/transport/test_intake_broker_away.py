@@ -14,7 +14,6 @@ import copy
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +22,24 @@ from structlog.testing import capture_logs
 
 from destinations.ack import read_msh
 from destinations.receiver import MllpReceiver
-from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.store import MessageFilter
 from integrator.transport.committed import DELIVERY_AWAY, RESEND_AWAY
 from integrator.transport.rabbitmq import RabbitMQTransport
 from tests.deploy.proxy import CuttableProxy
 from tests.http.support import api_client
-from tests.integrator.support import destination, settings_for
 from tests.services import RABBITMQ_HOST, RABBITMQ_PORT, require_rabbitmq
-from tests.transport.helpers import delete_topology, eventually, unique_prefix
+from tests.transport.helpers import (
+    PROVIDER,
+    all_delivered,
+    delete_topology,
+    eventually,
+    one_destination_engine,
+    unique_prefix,
+)
 
 pytestmark = pytest.mark.rabbitmq
 
-TODAY = date(2026, 11, 27)
-PROVIDER = "ziekenhuis-noord"
 EVENTS = 5
 
 
@@ -56,12 +58,11 @@ async def proxied(tmp_path: Path) -> AsyncIterator[Proxied]:
     proxy = CuttableProxy(RABBITMQ_HOST, RABBITMQ_PORT)
     port = await proxy.start()
     receiver = MllpReceiver()
-    config = destination(PROVIDER, await receiver.start(), providers=[PROVIDER])
-    engine = Engine(
-        settings_for(
-            tmp_path, amqp_url=f"amqp://guest:guest@127.0.0.1:{port}/", amqp_prefix=prefix
-        ),
-        catalog=build_catalog([(f"{PROVIDER}.yaml", config)], today=TODAY),
+    engine = one_destination_engine(
+        tmp_path,
+        await receiver.start(),
+        amqp_url=f"amqp://guest:guest@127.0.0.1:{port}/",
+        amqp_prefix=prefix,
     )
     await engine.start()
     try:
@@ -113,12 +114,7 @@ async def test_events_accepted_while_the_broker_is_away_answer_202_and_go_out_on
         assert proxied.receiver.received == []
 
         await proxied.proxy.restore()
-
-        async def all_delivered() -> bool:
-            counts = await engine.store.count_by_status()
-            return counts["delivered"] == EVENTS
-
-        assert await eventually(all_delivered, timeout=30)
+        assert await eventually(lambda: all_delivered(engine, EVENTS), timeout=30)
     stored = await engine.store.list_messages(MessageFilter(destination_id=PROVIDER))
     assert len(stored) == EVENTS
     # Each exactly once: the transport's re-publish of what it could not publish and the

@@ -15,7 +15,6 @@ import copy
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +23,20 @@ import pytest
 
 from destinations.ack import read_msh
 from destinations.receiver import MllpReceiver
-from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.store import MessageFilter
-from tests.integrator.support import destination, settings_for
 from tests.services import require_rabbitmq
-from tests.transport.helpers import delete_topology, eventually, publish_events, unique_prefix
+from tests.transport.helpers import (
+    PROVIDER,
+    delete_topology,
+    eventually,
+    one_destination_engine,
+    publish_events,
+    unique_prefix,
+)
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres]
 
-TODAY = date(2026, 11, 27)
-PROVIDER = "ziekenhuis-noord"
 #: How long the cancel is given to overtake the referral while the referral's commit waits.
 OVERTAKE_S = 2.0
 
@@ -53,16 +55,13 @@ async def setup(tmp_path: Path, database: str) -> AsyncIterator[Setup]:
     url = require_rabbitmq()
     prefix = unique_prefix()
     receiver = MllpReceiver()
-    config = destination(PROVIDER, await receiver.start(), providers=[PROVIDER])
-    engine = Engine(
-        settings_for(
-            tmp_path,
-            database_url=database,
-            amqp_url=url,
-            amqp_prefix=prefix,
-            search_key="a-test-search-key-of-enough-length",
-        ),
-        catalog=build_catalog([(f"{PROVIDER}.yaml", config)], today=TODAY),
+    engine = one_destination_engine(
+        tmp_path,
+        await receiver.start(),
+        database_url=database,
+        amqp_url=url,
+        amqp_prefix=prefix,
+        search_key="a-test-search-key-of-enough-length",
     )
     await engine.start()
     try:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,25 +26,24 @@ from structlog.testing import capture_logs
 
 from destinations.ack import read_msh
 from destinations.receiver import MllpReceiver
-from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.transport import topology
 from integrator.transport.topology import Topology
 from tests.deploy.proxy import CuttableProxy
-from tests.integrator.support import destination, settings_for
 from tests.services import POSTGRES_HOST, POSTGRES_PORT, require_rabbitmq
 from tests.transport.helpers import (
+    PROVIDER,
+    all_delivered,
     delete_topology,
     eventually,
     make_events,
+    one_destination_engine,
     publish_events,
     unique_prefix,
 )
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.slow]
 
-TODAY = date(2026, 11, 27)
-PROVIDER = "ziekenhuis-noord"
 EVENTS = 5
 #: Longer than the hand-backs took to reach the limit below (about one every third second).
 OUTAGE_S = 10.0
@@ -71,18 +69,15 @@ async def setup(
     proxy = CuttableProxy(POSTGRES_HOST, POSTGRES_PORT)
     through = await proxy.start()
     receiver = MllpReceiver()
-    config = destination(PROVIDER, await receiver.start(), providers=[PROVIDER])
-    engine = Engine(
-        settings_for(
-            tmp_path,
-            database_url=database.replace(
-                f"@{POSTGRES_HOST}:{POSTGRES_PORT}/", f"@127.0.0.1:{through}/"
-            ),
-            amqp_url=url,
-            amqp_prefix=prefix,
-            search_key="a-test-search-key-of-enough-length",
+    engine = one_destination_engine(
+        tmp_path,
+        await receiver.start(),
+        database_url=database.replace(
+            f"@{POSTGRES_HOST}:{POSTGRES_PORT}/", f"@127.0.0.1:{through}/"
         ),
-        catalog=build_catalog([(f"{PROVIDER}.yaml", config)], today=TODAY),
+        amqp_url=url,
+        amqp_prefix=prefix,
+        search_key="a-test-search-key-of-enough-length",
     )
     await engine.start()
     try:
@@ -118,12 +113,7 @@ async def test_events_taken_while_the_store_is_away_are_kept_not_dead_lettered(
         assert await dead_letters(setup.url, setup.prefix) == 0
         assert setup.receiver.received == []
         await setup.proxy.restore()
-
-        async def all_delivered() -> bool:
-            counts = await engine.store.count_by_status()
-            return counts["delivered"] == EVENTS
-
-        assert await eventually(all_delivered, timeout=60)
+        assert await eventually(lambda: all_delivered(engine, EVENTS), timeout=60)
     for event in events:
         assert await engine.store.get_event(event["event_id"]) is not None
     assert await engine.store.list_rejected() == []

@@ -22,6 +22,7 @@ from tests.delivery.misbehaving import MisbehavingReceiver
 from tests.integrator.support import destination, settings_for
 from tests.services import require_rabbitmq
 from tests.transport.helpers import (
+    all_delivered,
     delete_topology,
     eventually,
     make_events,
@@ -69,11 +70,6 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
 
 def control_ids(receiver: MllpReceiver) -> list[str]:
     return [read_msh(m).control_id for m in receiver.received]
-
-
-async def all_delivered(engine: Engine, count: int) -> bool:
-    counts = await engine.store.count_by_status()
-    return counts["delivered"] == count
 
 
 async def test_events_from_the_intake_queue_are_delivered(
