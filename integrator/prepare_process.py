@@ -23,24 +23,24 @@ at the engine's stop is killed after ``CLOSE_WAIT_S``.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import functools
-import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from destinations.config import DestinationConfig
 from integrator.logging import configure_logging, get_logger
 from integrator.preparing import Prepared, prepare, validated
 from integrator.settings import Settings
 from schemas import EventValidationError
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = get_logger("integrator.prepare_process")
 
@@ -130,6 +130,13 @@ def _prepare_batch(
     return outcomes
 
 
+def _broken() -> type[Exception]:
+    """``BrokenProcessPool``, imported once a pool exists (``PrepareProcess._new_pool``)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    return BrokenProcessPool
+
+
 class PrepareProcess:
     """One process that prepares batches of events; ``prepare`` says None when it could not."""
 
@@ -138,7 +145,7 @@ class PrepareProcess:
         ``integrator_prepare_process_restarts`` counter)."""
         self._settings = settings
         self._restarted = restarted
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._pool: ProcessPoolExecutor | None = None
         self.pid: int | None = None  # the process's, once started (``ps``, tests)
         self._spawned: asyncio.Future[None] | None = None  # a new process starting
 
@@ -149,7 +156,7 @@ class PrepareProcess:
         pool = self._new_pool()
         try:
             self.pid = await asyncio.get_running_loop().run_in_executor(pool, _pid)
-        except (BrokenProcessPool, OSError) as exc:
+        except (_broken(), OSError) as exc:
             pool.shutdown(wait=False, cancel_futures=True)
             log.error(
                 "the process preparing events could not start; events are prepared on the "
@@ -159,8 +166,13 @@ class PrepareProcess:
             return
         self._pool = pool
 
-    def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
-        return concurrent.futures.ProcessPoolExecutor(
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # Imported here: every command imports intake, and only an engine with the setting on
+        # needs multiprocessing (some 3 ms of start-up for the others).
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start,
@@ -186,7 +198,7 @@ class PrepareProcess:
             return await loop.run_in_executor(
                 pool, _prepare_batch, raws, source, now, born_by, routes
             )
-        except BrokenProcessPool:
+        except _broken():
             log.error(
                 "the process preparing events ended; this batch is prepared in the engine, "
                 "and a new process started for the next",
@@ -200,7 +212,7 @@ class PrepareProcess:
                 self._spawned = asyncio.ensure_future(self._note_pid(self._pool))
             return None
 
-    async def _note_pid(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    async def _note_pid(self, pool: ProcessPoolExecutor) -> None:
         """Start the new process now, not with the next batch, and note its pid."""
         with contextlib.suppress(Exception):  # ended again: the next batch says so
             pid = await asyncio.get_running_loop().run_in_executor(pool, _pid)
