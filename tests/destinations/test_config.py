@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from destinations.config import (
     load_destination_files,
     parse_duration,
 )
+from tests.file_powers import without_file_powers
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "destinations"
 
@@ -462,7 +462,7 @@ def test_tls_files_must_exist_and_a_key_needs_a_certificate(tmp_path: Path, pki:
     assert (error.key, error.rule) == ("tls.ca_file", "file does not exist")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
+@without_file_powers
 def test_tls_file_must_be_readable(tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_text("placeholder")

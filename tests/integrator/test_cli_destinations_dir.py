@@ -8,8 +8,8 @@ Now every ``destinations`` command says which directory, what it could not do (r
 what that takes, and what to do instead (``integrator.destination_dir``, ``cli.common.
 with_admin``).
 
-Root reads and writes any directory, so the tests that take permissions away skip as root,
-saying so; the others make the operating system's refusal in ways root gets too: the path is a
+Root reads and writes any directory, so the test that takes permissions away runs as root only
+without that power (``tests.file_powers``: ``make test`` runs it so); the others make the operating system's refusal in ways root gets too: the path is a
 regular file, or the call that lists the directory or writes its temporary file is made to fail
 as it does for another user (in process, ``tests.cli_in_process``).
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ import pytest
 
 from integrator.store import Store
 from tests.cli_in_process import run_cli as cli
+from tests.file_powers import without_file_powers
 
 ROOT = Path(__file__).resolve().parents[2]
 DEST = "ziekenhuis-noord"
@@ -159,7 +159,7 @@ def test_a_destinations_path_that_is_a_file_is_one_line_for_root_too(
     assert "refused file" not in listing.stderr
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read and write any directory")
+@without_file_powers
 def test_a_directory_without_permissions_for_this_user_is_one_line(
     with_destination: dict[str, str],
 ) -> None:

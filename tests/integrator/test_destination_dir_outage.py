@@ -9,7 +9,6 @@ Run with a running engine (its watcher) on a real directory and a loopback recei
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, MutableMapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -23,6 +22,7 @@ from destinations.receiver import MllpReceiver
 from integrator.catalog import Catalog, build_catalog, keep_last_good
 from integrator.engine import Engine
 from integrator.store import AuditRecord
+from tests.file_powers import without_file_powers
 from tests.integrator import test_operators as operators
 from tests.integrator.support import destination, settings_for
 from tests.integrator.test_not_a_file import _delivered
@@ -123,7 +123,7 @@ async def test_a_directory_gone_keeps_every_destination_delivering_and_says_so_o
     assert len(await _audit(engine)) == audited  # no removal, no refusal recorded
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can list any directory")
+@without_file_powers
 async def test_a_directory_that_cannot_be_listed_keeps_every_destination_and_says_why(
     engine_on_files: Engine, receiver: MllpReceiver, referral_data: dict[str, Any]
 ) -> None:

@@ -22,6 +22,7 @@ from destinations.receiver import MllpReceiver
 from integrator import file_audit
 from integrator.engine import Engine
 from integrator.store import AuditRecord
+from tests.file_powers import without_file_powers
 from tests.integrator import test_operators as operators
 from tests.integrator.test_operators import events, eventually
 
@@ -139,7 +140,7 @@ async def test_a_destination_leaves_service_only_when_nothing_has_its_name(
     assert (newest.action, newest.details.get("removed")) == ("destination.file", True)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its permissions")
+@without_file_powers
 async def test_a_file_made_unreadable_is_refused_at_once_and_its_destination_stays(
     engine_on_files: Engine, receiver: MllpReceiver, referral_data: dict[str, Any]
 ) -> None:

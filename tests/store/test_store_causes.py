@@ -20,6 +20,7 @@ from structlog.testing import capture_logs
 from integrator.store import Store, StoreConfigError, StoreError, StoreUnavailable
 from integrator.store.url import resolve
 from tests.cli_in_process import run_cli
+from tests.file_powers import without_file_powers
 from tests.services import (
     POSTGRES_HOST,
     POSTGRES_PORT,
@@ -48,7 +49,7 @@ async def fill_up(store: Store, *, full: bool) -> None:
     await store._hot._writer.read(limit)  # type: ignore[union-attr]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write a read-only directory")
+@without_file_powers
 async def test_a_read_only_sqlite_directory_is_named_with_what_the_engine_must_create(
     tmp_path: Path,
 ) -> None:
