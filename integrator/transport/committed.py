@@ -10,8 +10,8 @@ lists as pending on each (re)connect and take-over; the embedded transport is ne
 So the operation succeeds and says so, in the words of the notes below.
 
 A refusal by the broker (``PublishRefused``, a nack) is not handled here: the transport keeps
-those messages too, but publishes them again only after a reconnect, which a nack does not
-cause; it stays an error for the caller (docs/amqp.md).
+those messages too, but publishes them again only before its next publish or after a
+reconnect, which a nack does not cause; it stays an error for the caller (docs/amqp.md).
 """
 
 from __future__ import annotations

@@ -1,21 +1,21 @@
 """The RabbitMQ transport: one durable quorum queue per destination, behind ``AmqpLink``.
 
-Publishing: every outbound message becomes a persistent message on the delivery exchange with
-the destination id as routing key. Many publishes are in flight at once and their confirms are
-awaited together (one-at-a-time confirms ran at ~570/s); a chunk of them goes out in a few writes
-(``publisher.py``), each message still with its own delivery tag and confirm. A publish that is
-not confirmed raises ``TransportUnavailable``/``PublishRefused`` *and* is remembered: it is
-re-published after the next reconnect, because the store already committed it (the store is the
-outbox). Remembered by id only (``_Owed``), never with its payload, which the store has: two
-hours of the broker away at 50 events/s are some 360,000 messages, 780 MB held whole (2.2 KB a
-referral, 177 KB with a 128 KiB PDF attached) and 63 MB by id (175 bytes). At the reconnect
-they are loaded from the store (``load``, the engine's) and published again a chunk at a time,
-in the order they were first remembered (a cancel must not overtake its referral); one the
-store no longer lists as pending (delivered by another engine meanwhile, cancelled, discarded)
-is not published, and one confirmed meanwhile (published again by someone else) is not
-published again. Publishes are ``mandatory``: a delivery queue deleted under us would otherwise
-let the broker confirm and drop them; returned ones are published again after declaring the
-queue.
+Publishing: every outbound message becomes a persistent message on the delivery exchange with the
+destination id as routing key. Many publishes are in flight at once and their confirms are awaited
+together (one-at-a-time confirms ran at ~570/s); a chunk of them goes out in a few writes
+(``publisher.py``), each message still with its own delivery tag and confirm. A publish that is not
+confirmed raises ``TransportUnavailable``/``PublishRefused`` *and* is remembered: it is re-published
+after the next reconnect, or before the next publish when that comes first, because the store
+already committed it (the store is the outbox). Remembered by id only (``_Owed``), never with its
+payload, which the store has: two hours of the broker away at 50 events/s are some 360,000 messages,
+780 MB held whole (2.2 KB a referral, 177 KB with a 128 KiB PDF attached) and 63 MB by id (175
+bytes). At the reconnect they are loaded from the store (``load``, the engine's) and published again
+a chunk at a time, in the order they were first remembered, and before anything published after the
+reconnect (a cancel must not overtake its referral); one the store no longer lists as pending
+(delivered by another engine meanwhile, cancelled, discarded) is not published, and one confirmed
+meanwhile (published again by someone else) is not published again. Publishes are ``mandatory``: a
+delivery queue deleted under us would otherwise let the broker confirm and drop them; returned ones
+are published again after declaring the queue.
 
 Receiving: one channel per destination with a bounded prefetch, consuming a queue with
 ``x-single-active-consumer``, so of all engine processes exactly one delivers to a destination
@@ -299,6 +299,16 @@ class RabbitMQTransport:
     async def publish(
         self, messages: Sequence[OutboundMessage], *, written: Callable[[], None] | None = None
     ) -> None:
+        """Publish newly committed ``messages``, after what is still owed from before.
+
+        Connected while messages are owed (the reconnect's re-publish has not finished, or a
+        nack left some), those go first: a cancel accepted just after the broker came back
+        was published at once, while its referral, accepted during the outage, waited for the
+        re-publish, and reached the hospital first. Not connected, nothing waits: the publish
+        fails at once and its messages are owed after the others.
+        """
+        if self._unconfirmed and self._publisher is not None and self.link.connected:
+            await self._publish_unconfirmed()
         await self._publish(messages, republished=False, written=written)
 
     async def republish(self, messages: Sequence[OutboundMessage]) -> None:
@@ -386,7 +396,8 @@ class RabbitMQTransport:
         return returned
 
     def _remember(self, messages: Sequence[OutboundMessage]) -> None:
-        """Owe ``messages`` a publish after the next reconnect; by id only with a ``load``."""
+        """Owe ``messages`` a publish (``publish``, ``_publish_unconfirmed``); by id only with a
+        ``load``."""
         keep_whole = self._load is None
         for m in messages:
             self._unconfirmed[m.message_id] = _Owed(

@@ -9,9 +9,10 @@ what that takes, and what to do instead (``integrator.destination_dir``, ``cli.c
 with_admin``).
 
 Root reads and writes any directory, so the test that takes permissions away runs as root only
-without that power (``tests.file_powers``: ``make test`` runs it so); the others make the operating system's refusal in ways root gets too: the path is a
-regular file, or the call that lists the directory or writes its temporary file is made to fail
-as it does for another user (in process, ``tests.cli_in_process``).
+without that power (``tests.file_powers``: ``make test`` runs it so); the others make the operating
+system's refusal in ways root gets too: the path is a regular file, or the call that lists the
+directory or writes its temporary file is made to fail as it does for another user (in process,
+``tests.cli_in_process``).
 """
 
 from __future__ import annotations

@@ -14,9 +14,10 @@ reaches the receivers is the transport's own re-publish of what it remembered.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from destinations.worker import OutboundMessage
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.intake import IntakeResult
+from integrator.preparing import RoutedMessage
 from integrator.transport import rabbitmq
 from integrator.transport.rabbitmq import RabbitMQTransport
 from tests.deploy.proxy import CuttableProxy
@@ -68,12 +70,47 @@ def _holds_payload(value: object) -> bool:
     return False
 
 
-@pytest.mark.rabbitmq
-async def test_messages_accepted_while_the_broker_is_away_are_held_by_id_and_go_out_once_in_order(
-    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """docs/product.md §5: each message reaches its destination once, in the order accepted."""
-    monkeypatch.setattr(rabbitmq, "PUBLISH_CHUNK", 7)  # several chunks at the reconnect
+@dataclasses.dataclass
+class _Cut:
+    """An engine on RabbitMQ through a proxy the test cuts, a receiver per provider."""
+
+    engine: Engine
+    transport: RabbitMQTransport
+    proxy: CuttableProxy
+    receivers: dict[str, MllpReceiver]
+    url: str
+
+    async def cut_off(self) -> aiormq.Connection:
+        """Cut the engine off the broker; returns the recovery lock's connection, held here
+        (as another engine leading recovery would) so that only the transport re-publishes."""
+        await self.proxy.cut()
+        assert await eventually(lambda: not self.transport.link.connected, timeout=10)
+        return await _hold_recovery_lock(self.url, self.transport)
+
+    async def accept(self, events: list[dict[str, Any]]) -> list[RoutedMessage]:
+        accepted: list[IntakeResult] = []
+        for start in range(0, len(events), BATCH):
+            results = await self.engine.intake.submit_many(
+                events[start : start + BATCH], source="cli"
+            )
+            accepted += [r for r in results if isinstance(r, IntakeResult)]
+        return [m for r in accepted for m in r.messages]
+
+    async def received_in_order(self, expected: dict[str, list[str]]) -> None:
+        """Each receiver got the control ids of ``expected`` once each, in that order."""
+
+        def all_received() -> bool:
+            return all(len(self.receivers[p].received) >= len(expected[p]) for p in PROVIDERS)
+
+        assert await eventually(all_received, timeout=10)
+        assert await self.engine.wait_settled(timeout=5)
+        for provider, receiver in self.receivers.items():
+            got = [read_msh(m).control_id for m in receiver.received]
+            assert got == expected[provider], provider
+
+
+@contextlib.asynccontextmanager
+async def _cut_engine(tmp_path: Path) -> AsyncIterator[_Cut]:
     url = require_rabbitmq()
     prefix = unique_prefix()
     proxy = CuttableProxy(RABBITMQ_HOST, RABBITMQ_PORT)
@@ -89,10 +126,27 @@ async def test_messages_accepted_while_the_broker_is_away_are_held_by_id_and_go_
         catalog=build_catalog(configs, today=TODAY),
     )
     await engine.start()
-    lock: aiormq.Connection | None = None
     try:
         transport = engine._transport
         assert isinstance(transport, RabbitMQTransport)
+        yield _Cut(engine, transport, proxy, receivers, url)
+    finally:
+        await proxy.restore_if_cut()
+        await engine.stop()
+        await proxy.cut()
+        for receiver in receivers.values():
+            await receiver.stop()
+        await delete_topology(url, prefix, PROVIDERS)
+
+
+@pytest.mark.rabbitmq
+async def test_messages_accepted_while_the_broker_is_away_are_held_by_id_and_go_out_once_in_order(
+    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/product.md §5: each message reaches its destination once, in the order accepted."""
+    monkeypatch.setattr(rabbitmq, "PUBLISH_CHUNK", 7)  # several chunks at the reconnect
+    async with _cut_engine(tmp_path) as cut:
+        transport, engine = cut.transport, cut.engine
         republished: list[str] = []
         republish = transport.republish
 
@@ -101,55 +155,72 @@ async def test_messages_accepted_while_the_broker_is_away_are_held_by_id_and_go_
             await republish(messages)
 
         monkeypatch.setattr(transport, "republish", counted)
+        lock = await cut.cut_off()
+        try:
+            sent = await cut.accept(make_events(referral_data, PROVIDERS, EVENTS))
+            assert len(sent) == EVENTS
 
-        await proxy.cut()
-        assert await eventually(lambda: not transport.link.connected, timeout=10)
-        lock = await _hold_recovery_lock(url, transport)
+            # Remembered, every one, and none with its payload.
+            assert list(transport._unconfirmed) == [m.message_id for m in sent]
+            assert not any(_holds_payload(owed) for owed in transport._unconfirmed.values())
 
-        events = make_events(referral_data, PROVIDERS, EVENTS)
-        accepted: list[IntakeResult] = []
-        for start in range(0, EVENTS, BATCH):
-            results = await engine.intake.submit_many(events[start : start + BATCH], source="cli")
-            accepted += [r for r in results if isinstance(r, IntakeResult)]
-        sent = [m for r in accepted for m in r.messages]
-        assert len(sent) == EVENTS
+            # No longer owed by the time the broker is back: not published at all.
+            cancelled = sent[3]
+            await engine.store.set_status(cancelled.message_id, "cancelled")
 
-        # Remembered, every one, and none with its payload.
-        assert list(transport._unconfirmed) == [m.message_id for m in sent]
-        assert not any(_holds_payload(owed) for owed in transport._unconfirmed.values())
-
-        # No longer owed by the time the broker is back: not published at all.
-        cancelled = sent[3]
-        await engine.store.set_status(cancelled.message_id, "cancelled")
-
-        await proxy.restore()
-        assert await eventually(lambda: not transport._unconfirmed, timeout=10)
-        expected = {
-            p: [m.control_id for m in sent if m.destination_id == p and m is not cancelled]
-            for p in PROVIDERS
-        }
-
-        def all_received() -> bool:
-            return all(len(receivers[p].received) >= len(expected[p]) for p in PROVIDERS)
-
-        assert await eventually(all_received, timeout=10)
-        assert await engine.wait_settled(timeout=5)
-        for provider, receiver in receivers.items():
-            got = [read_msh(m).control_id for m in receiver.received]
-            assert got == expected[provider], provider  # each once, in the order accepted
-        assert cancelled.message_id not in republished
-        assert len(republished) == len(set(republished)) == EVENTS - 1
-        assert not engine.recovery or not engine.recovery.is_leader
-    finally:
-        if lock is not None:
+            await cut.proxy.restore()
+            assert await eventually(lambda: not transport._unconfirmed, timeout=10)
+            await cut.received_in_order(
+                {
+                    p: [m.control_id for m in sent if m.destination_id == p and m is not cancelled]
+                    for p in PROVIDERS
+                }
+            )
+            assert cancelled.message_id not in republished
+            assert len(republished) == len(set(republished)) == EVENTS - 1
+            assert not engine.recovery or not engine.recovery.is_leader
+        finally:
             with contextlib.suppress(Exception):
                 await lock.close()
-        await proxy.restore_if_cut()
-        await engine.stop()
-        await proxy.cut()
-        for receiver in receivers.values():
-            await receiver.stop()
-        await delete_topology(url, prefix, PROVIDERS)
+
+
+@pytest.mark.rabbitmq
+async def test_a_message_accepted_once_the_broker_is_back_goes_out_after_those_it_still_owes(
+    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/product.md §5, in the order accepted: a cancel accepted just after the broker came
+    back was published at once, while the referral accepted during the outage still waited
+    for its re-publish, and reached the hospital first. The re-publish is slowed here (a chunk
+    of 5, each loaded from the store in 0.2 s) so that the new message comes while it runs."""
+    monkeypatch.setattr(rabbitmq, "PUBLISH_CHUNK", 5)
+    async with _cut_engine(tmp_path) as cut:
+        transport = cut.transport
+        load = transport._load
+        assert load is not None
+
+        async def slow_load(ids: Sequence[str]) -> list[OutboundMessage]:
+            await asyncio.sleep(0.2)
+            return await load(ids)
+
+        monkeypatch.setattr(transport, "_load", slow_load)
+        events = make_events(referral_data, PROVIDERS, EVENTS + len(PROVIDERS))
+        lock = await cut.cut_off()
+        try:
+            during = await cut.accept(events[:EVENTS])
+            await cut.proxy.restore()
+            assert await eventually(lambda: transport._publisher is not None, timeout=10)
+            assert transport._unconfirmed  # its re-publish has just begun
+            after = await cut.accept(events[EVENTS:])
+            assert [m.destination_id for m in after] == PROVIDERS
+            await cut.received_in_order(
+                {
+                    p: [m.control_id for m in during + after if m.destination_id == p]
+                    for p in PROVIDERS
+                }
+            )
+        finally:
+            with contextlib.suppress(Exception):
+                await lock.close()
 
 
 def _message(n: int, *, attempts: int = 0, not_before: datetime | None = None) -> OutboundMessage:
