@@ -55,6 +55,24 @@ async def test_a_publish_during_a_reconnect_is_published_again_afterwards(
     await delivery.settle()
 
 
+async def test_a_message_the_broker_refused_goes_again_before_the_next_publish(
+    rabbit: Harness,
+) -> None:
+    """A nack leaves its messages owed with the connection standing: they went again only after
+    a reconnect, which a nack does not cause, so every later message overtook them."""
+    refused, later = await rabbit.messages("dest-a", 2)
+    transport = await rabbit.open()
+    assert isinstance(transport, RabbitMQTransport)
+    transport._remember([refused])  # as ``_publish_once`` does for a nacked publish
+    await transport.publish([later])
+    for expected in (refused, later):
+        delivery = await asyncio.wait_for(transport.receive("dest-a"), 10)
+        assert delivery.message.message_id == expected.message_id
+        await rabbit.done(delivery.message)
+        await delivery.settle()
+    assert not transport._unconfirmed
+
+
 async def test_a_copy_of_a_message_a_worker_is_sending_is_skipped_not_sent_again(
     rabbit: Harness,
 ) -> None:
