@@ -25,6 +25,7 @@ figures are memory, not time, and move little from run to run.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime
 import gc
 import json
@@ -143,6 +144,7 @@ async def side(n_events: int, attachment_kib: int) -> dict[str, Any]:
             rss_after = _rss_mib()
             remembered = len(transport._unconfirmed)
             held = _held_bytes(transport._unconfirmed)
+            back = await _back(engine, transport, proxy, providers)
         finally:
             await engine.stop()
             await delete_topology(AMQP_URL, transport.topology, [c.id for _, c in configs])
@@ -154,8 +156,34 @@ async def side(n_events: int, attachment_kib: int) -> dict[str, Any]:
         "rss_after_mib": round(rss_after, 1),
         "rss_kib_per_message": round((rss_after - rss_before) * 1024 / (remembered - first), 3),
         "held_bytes_per_message": round(held / remembered),
+        **back,
         "source": str(SOURCE),
     }
+
+
+async def _back(
+    engine: Engine, transport: RabbitMQTransport, proxy: CuttableProxy, providers: list[str]
+) -> dict[str, float]:
+    """The broker back: how long until the transport has published what it owed, and how long
+    a batch of 10 events submitted at the reconnect waits for its answer meanwhile (published
+    after what was accepted before it, since 2026-12-03)."""
+    await proxy.restore()
+    if not await eventually(
+        lambda: transport.link.connected and transport._publisher is not None, timeout=30
+    ):
+        raise RuntimeError("the engine did not reconnect through the restored proxy")
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    await engine.intake.submit_many(make_events(10, providers), source="cli")
+    answered = loop.time() - t0
+    if not await eventually(lambda: not transport._unconfirmed, timeout=600):
+        raise RuntimeError("the transport still owes messages after 600 s")
+    return {"new_batch_answered_s": round(answered, 2), "caught_up_s": round(loop.time() - t0, 2)}
+
+
+def _s(row: dict[str, Any], key: str) -> str:
+    """A side's seconds, or "-" for a revision from before they were measured."""
+    return f"{row[key]:.2f}" if key in row else "-"
 
 
 def main() -> int:
@@ -190,9 +218,11 @@ def main() -> int:
         "| messages accepted, broker away | attachment KiB "
         "| RSS after the first batch → the last, MiB: A | B "
         "| RSS KiB per message: A | B | B smaller by "
-        "| held by the transport, bytes per message: A | B |"
+        "| held by the transport, bytes per message: A | B "
+        "| back: owed published after, s: A | B "
+        "| 10 events submitted then answered after, s: A | B |"
     )
-    print("|---:|---:|---|---|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for a, b in rows:
         per_a, per_b = a["rss_kib_per_message"], b["rss_kib_per_message"]
         ratio = f"{per_a / per_b:.1f}x" if per_b > 0 else "-"
@@ -201,7 +231,9 @@ def main() -> int:
             f"| {a['rss_before_mib']:.0f} → {a['rss_after_mib']:.0f} "
             f"| {b['rss_before_mib']:.0f} → {b['rss_after_mib']:.0f} "
             f"| {per_a:.2f} | {per_b:.2f} | {ratio} "
-            f"| {a['held_bytes_per_message']:,} | {b['held_bytes_per_message']:,} |"
+            f"| {a['held_bytes_per_message']:,} | {b['held_bytes_per_message']:,} "
+            f"| {_s(a, 'caught_up_s')} | {_s(b, 'caught_up_s')} "
+            f"| {_s(a, 'new_batch_answered_s')} | {_s(b, 'new_batch_answered_s')} |"
         )
     return 0
 

@@ -191,7 +191,8 @@ async def test_a_message_accepted_once_the_broker_is_back_goes_out_after_those_i
     """docs/product.md §5, in the order accepted: a cancel accepted just after the broker came
     back was published at once, while the referral accepted during the outage still waited
     for its re-publish, and reached the hospital first. The re-publish is slowed here (a chunk
-    of 5, each loaded from the store in 0.2 s) so that the new message comes while it runs."""
+    of 5, each loaded from the store in 0.2 s) so that the new message comes while it runs;
+    its submission is answered at once all the same."""
     monkeypatch.setattr(rabbitmq, "PUBLISH_CHUNK", 5)
     async with _cut_engine(tmp_path) as cut:
         transport = cut.transport
@@ -212,6 +213,9 @@ async def test_a_message_accepted_once_the_broker_is_back_goes_out_after_those_i
             assert transport._unconfirmed  # its re-publish has just begun
             after = await cut.accept(events[EVENTS:])
             assert [m.destination_id for m in after] == PROVIDERS
+            # Answered at once, not after the re-publish: owed behind what it still owes.
+            assert transport._catching_up
+            assert list(transport._unconfirmed)[-len(after) :] == [m.message_id for m in after]
             await cut.received_in_order(
                 {
                     p: [m.control_id for m in during + after if m.destination_id == p]
