@@ -579,11 +579,13 @@ class Engine:
         )
 
         async def republish() -> int:
-            # A chunk at a time: after a long outage, every message accepted meanwhile.
+            # A chunk at a time: after a long outage, every message accepted meanwhile; what
+            # intake publishes meanwhile goes behind them (a cancel behind its referral).
             count = 0
-            async for chunk in outbox.pending_chunks():
-                await transport.republish(chunk)
-                count += len(chunk)
+            async with transport.ahead_of_new_publishes():
+                async for chunk in outbox.pending_chunks():
+                    await transport.republish(chunk)
+                    count += len(chunk)
             return count
 
         self._leader = RecoveryLeader(transport.link, transport.topology, republish)

@@ -47,7 +47,7 @@ import contextlib
 import dataclasses
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -176,7 +176,9 @@ class RabbitMQTransport:
         self._unconfirmed: dict[str, _Owed] = {}
         # One re-publish of them at a time: a second reconnect's finds what the first left.
         self._republishing = asyncio.Lock()
-        self._catching_up = False  # a reconnect's re-publish runs: new publishes go behind it
+        # Re-publishes under way that new publishes must not pass (``publish``): a reconnect's
+        # of what it owes, the recovery leader's of the store's pending messages.
+        self._behind = 0
         self._ready: dict[str, tuple[float, int]] = {}
         self._refreshing: set[str] = set()
         self._background: set[asyncio.Task[None]] = set()
@@ -211,17 +213,20 @@ class RabbitMQTransport:
                 f"active consumer; {'.'.join(map(str, MIN_BROKER_VERSION))} or newer is needed"
             )
         self._declared.clear()
-        # From the moment there is a publisher channel: a publish must not pass what is owed.
-        self._catching_up = bool(self._unconfirmed)
-        self._publisher = await connection.channel(publisher_confirms=True)
-        await self.topology.declare_common(self._publisher)  # a refusal here: the link retries
-        self.link.watch(self._publisher, "publisher")
-        self._admin = None
-        for consumer in self._consumers.values():
-            await self._consume(consumer, connection)
-        self._catching_up = bool(self._unconfirmed)  # failed publishes meanwhile owe too
-        if self._catching_up:
-            self._spawn(self._catch_up())
+        # From the moment there is a publisher channel until what is owed is published again
+        # (``_catch_up``), a new publish must not pass it.
+        self._behind += 1
+        try:
+            self._publisher = await connection.channel(publisher_confirms=True)
+            await self.topology.declare_common(self._publisher)  # refused: the link retries
+            self.link.watch(self._publisher, "publisher")
+            self._admin = None
+            for consumer in self._consumers.values():
+                await self._consume(consumer, connection)
+        except BaseException:
+            self._behind -= 1
+            raise
+        self._spawn(self._catch_up())
 
     def _disconnected(self) -> None:
         self._publisher = self._admin = None
@@ -237,9 +242,30 @@ class RabbitMQTransport:
     async def _catch_up(self) -> None:
         """The reconnect's re-publish, new messages owed behind it meanwhile (``publish``)."""
         try:
-            await self._publish_unconfirmed()
+            if self._unconfirmed:
+                await self._publish_unconfirmed()
         finally:
-            self._catching_up = False
+            self._behind -= 1
+
+    @contextlib.asynccontextmanager
+    async def ahead_of_new_publishes(self) -> AsyncIterator[None]:
+        """Whatever is re-published inside goes out before what is published meanwhile.
+
+        For the recovery leader's re-publish of the store's pending messages: after a crash
+        between commit and publish, the referral is pending in the store only, and its cancel,
+        redelivered from the intake queue with it, was published before the re-publish
+        reached it. New messages are owed behind it meanwhile and published as it ends. The
+        hold begins when this is entered, before its first wait.
+        """
+        self._behind += 1
+        try:
+            yield
+        finally:
+            try:
+                if self._unconfirmed and self.link.connected:
+                    await self._publish_unconfirmed()
+            finally:
+                self._behind -= 1
 
     async def _publish_unconfirmed(self) -> None:
         """Publish again what was not confirmed, a chunk at a time, oldest first.
@@ -320,7 +346,7 @@ class RabbitMQTransport:
         otherwise (a nack left some), those are published first, here. Not connected, the
         publish fails at once and its messages are owed after the others.
         """
-        if self._catching_up and self.link.connected:
+        if self._behind and self.link.connected:
             self._remember(messages)
             if written is not None:
                 written()

@@ -28,11 +28,11 @@ import pytest
 from destinations.ack import read_msh
 from destinations.receiver import MllpReceiver
 from destinations.worker import OutboundMessage
-from integrator.catalog import build_catalog
+from integrator.catalog import Catalog, build_catalog
 from integrator.engine import Engine
 from integrator.intake import IntakeResult
 from integrator.preparing import RoutedMessage
-from integrator.transport import rabbitmq
+from integrator.transport import outbox, rabbitmq
 from integrator.transport.rabbitmq import RabbitMQTransport
 from tests.deploy.proxy import CuttableProxy
 from tests.integrator.support import destination, settings_for
@@ -79,6 +79,7 @@ class _Cut:
     proxy: CuttableProxy
     receivers: dict[str, MllpReceiver]
     url: str
+    catalog: Catalog
 
     async def cut_off(self) -> aiormq.Connection:
         """Cut the engine off the broker; returns the recovery lock's connection, held here
@@ -86,6 +87,16 @@ class _Cut:
         await self.proxy.cut()
         assert await eventually(lambda: not self.transport.link.connected, timeout=10)
         return await _hold_recovery_lock(self.url, self.transport)
+
+    async def restarted(self) -> None:
+        """The engine goes, with whatever it still owed (its store keeps it pending), and a
+        new one starts on the same store and broker."""
+        await self.engine.stop()
+        self.engine = Engine(self.engine.settings, catalog=self.catalog)
+        await self.engine.start()
+        transport = self.engine._transport
+        assert isinstance(transport, RabbitMQTransport)
+        self.transport = transport
 
     async def accept(self, events: list[dict[str, Any]]) -> list[RoutedMessage]:
         accepted: list[IntakeResult] = []
@@ -119,20 +130,22 @@ async def _cut_engine(tmp_path: Path) -> AsyncIterator[_Cut]:
     configs = [
         (f"{p}.yaml", destination(p, await r.start(), providers=[p])) for p, r in receivers.items()
     ]
+    catalog = build_catalog(configs, today=TODAY)
     engine = Engine(
         settings_for(
             tmp_path, amqp_url=f"amqp://guest:guest@127.0.0.1:{port}/", amqp_prefix=prefix
         ),
-        catalog=build_catalog(configs, today=TODAY),
+        catalog=catalog,
     )
     await engine.start()
+    transport = engine._transport
+    assert isinstance(transport, RabbitMQTransport)
+    cut = _Cut(engine, transport, proxy, receivers, url, catalog)
     try:
-        transport = engine._transport
-        assert isinstance(transport, RabbitMQTransport)
-        yield _Cut(engine, transport, proxy, receivers, url)
+        yield cut
     finally:
         await proxy.restore_if_cut()
-        await engine.stop()
+        await cut.engine.stop()  # the one running now (``restarted``)
         await proxy.cut()
         for receiver in receivers.values():
             await receiver.stop()
@@ -214,7 +227,7 @@ async def test_a_message_accepted_once_the_broker_is_back_goes_out_after_those_i
             after = await cut.accept(events[EVENTS:])
             assert [m.destination_id for m in after] == PROVIDERS
             # Answered at once, not after the re-publish: owed behind what it still owes.
-            assert transport._catching_up
+            assert transport._behind
             assert list(transport._unconfirmed)[-len(after) :] == [m.message_id for m in after]
             await cut.received_in_order(
                 {
@@ -225,6 +238,44 @@ async def test_a_message_accepted_once_the_broker_is_back_goes_out_after_those_i
         finally:
             with contextlib.suppress(Exception):
                 await lock.close()
+
+
+@pytest.mark.rabbitmq
+async def test_what_an_engine_accepts_at_its_start_goes_out_after_the_pending_it_recovers(
+    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/product.md §5, across a crash: an engine died between commit and publish, so its
+    referrals are in the store only; started again, its recovery re-publishes them, and a
+    cancel taken from the intake queue meanwhile was published before the re-publish reached
+    its referral. Recovery is slowed here (a chunk of 5, each read in 0.2 s) so that the new
+    messages come while it runs; their submission is answered at once all the same."""
+    real_chunks = outbox.Outbox.pending_chunks
+
+    async def slow_chunks(self: outbox.Outbox, size: int = 5) -> AsyncIterator[list[Any]]:
+        async for chunk in real_chunks(self, 5):
+            await asyncio.sleep(0.2)
+            yield chunk
+
+    events = make_events(referral_data, PROVIDERS, EVENTS + len(PROVIDERS))
+    async with _cut_engine(tmp_path) as cut:
+        lock = await cut.cut_off()
+        try:
+            during = await cut.accept(events[:EVENTS])
+        finally:
+            with contextlib.suppress(Exception):
+                await lock.close()
+        await cut.proxy.restore()
+        monkeypatch.setattr(outbox.Outbox, "pending_chunks", slow_chunks)
+        await cut.restarted()  # its recovery leader re-publishes what the first one owed
+        transport = cut.transport
+        assert await eventually(
+            lambda: cut.engine.recovery is not None and cut.engine.recovery.is_leader
+        )
+        after = await cut.accept(events[EVENTS:])
+        assert transport._behind  # answered while the re-publish still runs
+        await cut.received_in_order(
+            {p: [m.control_id for m in during + after if m.destination_id == p] for p in PROVIDERS}
+        )
 
 
 def _message(n: int, *, attempts: int = 0, not_before: datetime | None = None) -> OutboundMessage:
