@@ -23,7 +23,11 @@ dozen parts every time, so two scenarios (or two revisions) can be put side by s
 Each sample goes to the innermost part its stack passes through: a log line written while
 mapping is "log lines", not "mapping". "socket write" is the MLLP exchange's own time, which is
 the ``write`` to the receiver's socket (uvloop writes holding the GIL; on loopback the kernel
-also wakes the receiver inside that call). Prints a markdown table, and with ``--json`` one JSON
+also wakes the receiver inside that call). Read that share as wall time, not CPU: a thread
+descheduled inside the call (the receiver it woke taking its core) still holds the GIL and is
+sampled there. Measured around the call in e2e-1, the write took 15-21 µs of the thread's CPU
+and 24-31 µs of wall time a message, about 8 % of the loop's time, where this put 25 %
+(bench/results/perf.md, ninth session). Prints a markdown table, and with ``--json`` one JSON
 object of the shares.
 """
 

@@ -9,7 +9,9 @@ and more); the store has them all (docs/amqp.md, "Events accepted while the brok
 The engine reaches the broker through a proxy the test cuts (``tests.deploy.proxy``). The test
 holds the recovery lock itself while the engine is cut off, as another engine leading recovery
 would, so the engine's recovery re-publish of the store's pending messages does not run: what
-reaches the receivers is the transport's own re-publish of what it remembered.
+reaches the receivers is the transport's own re-publish of what it remembered. What is
+published while either re-publish runs goes out after it (docs/amqp.md, "The store is the
+outbox").
 """
 
 from __future__ import annotations
@@ -81,12 +83,18 @@ class _Cut:
     url: str
     catalog: Catalog
 
-    async def cut_off(self) -> aiormq.Connection:
-        """Cut the engine off the broker; returns the recovery lock's connection, held here
-        (as another engine leading recovery would) so that only the transport re-publishes."""
+    @contextlib.asynccontextmanager
+    async def cut_off(self) -> AsyncIterator[None]:
+        """Cut the engine off the broker, holding the recovery lock meanwhile (as another
+        engine leading recovery would) so that only the transport re-publishes."""
         await self.proxy.cut()
         assert await eventually(lambda: not self.transport.link.connected, timeout=10)
-        return await _hold_recovery_lock(self.url, self.transport)
+        lock = await _hold_recovery_lock(self.url, self.transport)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                await lock.close()
 
     async def restarted(self) -> None:
         """The engine goes, with whatever it still owed (its store keeps it pending), and a
@@ -168,8 +176,7 @@ async def test_messages_accepted_while_the_broker_is_away_are_held_by_id_and_go_
             await republish(messages)
 
         monkeypatch.setattr(transport, "republish", counted)
-        lock = await cut.cut_off()
-        try:
+        async with cut.cut_off():
             sent = await cut.accept(make_events(referral_data, PROVIDERS, EVENTS))
             assert len(sent) == EVENTS
 
@@ -192,9 +199,6 @@ async def test_messages_accepted_while_the_broker_is_away_are_held_by_id_and_go_
             assert cancelled.message_id not in republished
             assert len(republished) == len(set(republished)) == EVENTS - 1
             assert not engine.recovery or not engine.recovery.is_leader
-        finally:
-            with contextlib.suppress(Exception):
-                await lock.close()
 
 
 @pytest.mark.rabbitmq
@@ -218,8 +222,7 @@ async def test_a_message_accepted_once_the_broker_is_back_goes_out_after_those_i
 
         monkeypatch.setattr(transport, "_load", slow_load)
         events = make_events(referral_data, PROVIDERS, EVENTS + len(PROVIDERS))
-        lock = await cut.cut_off()
-        try:
+        async with cut.cut_off():
             during = await cut.accept(events[:EVENTS])
             await cut.proxy.restore()
             assert await eventually(lambda: transport._publisher is not None, timeout=10)
@@ -235,9 +238,6 @@ async def test_a_message_accepted_once_the_broker_is_back_goes_out_after_those_i
                     for p in PROVIDERS
                 }
             )
-        finally:
-            with contextlib.suppress(Exception):
-                await lock.close()
 
 
 @pytest.mark.rabbitmq
@@ -258,12 +258,8 @@ async def test_what_an_engine_accepts_at_its_start_goes_out_after_the_pending_it
 
     events = make_events(referral_data, PROVIDERS, EVENTS + len(PROVIDERS))
     async with _cut_engine(tmp_path) as cut:
-        lock = await cut.cut_off()
-        try:
+        async with cut.cut_off():
             during = await cut.accept(events[:EVENTS])
-        finally:
-            with contextlib.suppress(Exception):
-                await lock.close()
         await cut.proxy.restore()
         monkeypatch.setattr(outbox.Outbox, "pending_chunks", slow_chunks)
         await cut.restarted()  # its recovery leader re-publishes what the first one owed
