@@ -39,7 +39,7 @@ def without_file_powers(test: Test) -> Test:
     skip = pytest.mark.skipif(
         bypasses_file_permissions(),
         reason="this process ignores file permissions (root): `make test` runs it again without "
-        "that power",
+        "that power where util-linux's setpriv is installed",
     )
     marked: Test = pytest.mark.without_file_powers(skip(test))
     return marked
