@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -41,6 +41,7 @@ from integrator.settings import Settings
 from integrator.store import EventRecord, MessageFilter, NewMessage, RejectedKeys, Store
 from integrator.transport import Transport
 from integrator.transport.committed import DELIVERY_AWAY, publish_committed
+from integrator.transport.outbox import outbound_message
 from integrator.turnstile import Ticket, Turn, Turnstile
 from integrator.zd_sequence import check_batch, zd_warnings
 from schemas import EventValidationError, FieldError, parse_event
@@ -184,6 +185,7 @@ class Intake:
         caller: str | None = None,
         settled: dict[int, InvalidEvent] | None = None,
         turn: Turn | None = None,
+        again: Collection[int] = (),
     ) -> list[IntakeResult | InvalidEvent]:
         """Accept many events in one transaction (for throughput); each gets its own outcome.
 
@@ -197,12 +199,17 @@ class Intake:
         have committed, and published once they have published; it passes each ticket on
         once its step is done (its messages written to the transport, before their confirms
         are awaited). A ticket whose step failed is the caller's to pass on (after trying
-        again, for instance)."""
+        again, for instance).
+
+        ``again``: the indexes of events that may have been committed before by an engine
+        that died before publishing their messages (an AMQP redelivery, a try again). Those
+        that turn out duplicates have their still-queued messages published again, before
+        the batch's new ones: a cancel redelivered behind its referral went out first."""
         done = asyncio.Event()
         self._in_flight.add(done)  # routed on the catalog of now, until its commit
         try:
             return await self._submit_many(
-                raws, source=source, caller=caller, settled=settled, turn=turn
+                raws, source=source, caller=caller, settled=settled, turn=turn, again=again
             )
         finally:
             self._in_flight.discard(done)
@@ -216,6 +223,7 @@ class Intake:
         caller: str | None,
         settled: dict[int, InvalidEvent] | None,
         turn: Turn | None,
+        again: Collection[int],
     ) -> list[IntakeResult | InvalidEvent]:
         # The latest birth date an event may give: once per batch, not a clock read per event.
         # A day of slack: the sender's "today" may be ahead of the engine's zone.
@@ -274,7 +282,14 @@ class Intake:
                 results.append(None)
         self._count("accepted", sum(1 for p in prepared if is_new[id(p)]))
         published = await self._publish_accepted(
-            to_publish, len(publishing), None if turn is None else turn.publish
+            to_publish,
+            len(publishing),
+            None if turn is None else turn.publish,
+            [
+                o.record.id
+                for i in duplicates
+                if i in again and isinstance(o := outcomes[i], Prepared)
+            ],
         )
         for index in duplicates:
             duplicate = outcomes[index]
@@ -289,16 +304,22 @@ class Intake:
         return [result for result in results if result is not None]
 
     async def _publish_accepted(
-        self, messages: list[OutboundMessage], events: int, turn: Ticket | None
+        self,
+        messages: list[OutboundMessage],
+        events: int,
+        turn: Ticket | None,
+        republish_for: list[str],
     ) -> bool:
         """Hand a batch's committed messages to delivery; False when the broker is away.
 
         ``turn``: waited for first, and passed on once they are written, before their confirms
         are awaited: the next batch's publish overlaps the wait, and comes after them all the
-        same.
+        same. ``republish_for``: events whose still-queued messages go again first.
         """
         if turn is not None:
             await turn.wait()
+        if republish_for:
+            await self._republish_queued(republish_for)
         written = None if turn is None else turn.pass_on
         if messages and self._transport is not None:
             # Committed: accepted whatever the broker does now (integrator.transport.committed).
@@ -310,6 +331,30 @@ class Intake:
         if written is not None:
             written()  # nothing to write, or a broker away: nothing of theirs to wait for
         return sent
+
+    async def _republish_queued(self, event_ids: list[str]) -> None:
+        """Publish again the still-queued messages of these events, committed before (by an
+        engine that may have died before publishing them). Copies are harmless (delivery
+        checks a re-published message against the store); a failure here is left to
+        recovery, which re-publishes every pending message at a start or take-over."""
+        if self._transport is None:
+            return
+        try:
+            queued = [
+                outbound_message(m)
+                for event_id in event_ids
+                for m in await self._store.list_messages(
+                    MessageFilter(event_id=event_id, status="queued")
+                )
+            ]
+            if queued:
+                await self._transport.republish(queued)
+        except Exception as exc:
+            log.warning(
+                "could not publish a redelivered event's messages again; recovery will",
+                events=len(event_ids),
+                error_type=type(exc).__name__,
+            )
 
     async def _prepare_here(
         self,

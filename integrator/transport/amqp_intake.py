@@ -37,7 +37,8 @@ until then ``not_consuming`` says so, for readiness.
 
 A redelivered event that turns out to be a duplicate (its first delivery was committed by an
 engine that then died before publishing or acking) gets its still-queued messages re-published,
-so they do not wait for the next recovery.
+so they do not wait for the next recovery, before the batch's new messages: a cancel
+redelivered behind its referral went out first.
 """
 
 from __future__ import annotations
@@ -51,13 +52,12 @@ from aiormq.abc import AbstractChannel, AbstractConnection, ConsumerCallback, De
 
 from integrator.errors import InvalidEvent, RetryableError
 from integrator.eventloop import stop_task
-from integrator.intake import Intake, IntakeResult
+from integrator.intake import Intake
 from integrator.logging import get_logger
-from integrator.store import MessageFilter, Store, StoreUnavailable
+from integrator.store import Store, StoreUnavailable
 from integrator.transport.acks import ChannelAcks, ack_settled
 from integrator.transport.cancel import INTAKE, ConsumeAgain
 from integrator.transport.link import BROKER_ERRORS, delivery_tag, redelivered
-from integrator.transport.outbox import outbound_message
 from integrator.transport.rabbitmq import RabbitMQTransport
 from integrator.transport.topology import Topology
 from integrator.turnstile import Turn
@@ -213,8 +213,9 @@ class AmqpIntake:
         """Submit ``batch`` in its turn, and ack it; tried again while the store is away.
 
         The first try passes the turn on as it commits and writes its messages; a try again
-        holds it (``Turn.kept``) until its caller passes it, after the duplicates it finds
-        (events a failed try committed) have their messages published again: in order, too.
+        holds it (``Turn.kept``) until its caller passes it. The duplicates among redelivered
+        or retried events (a failed try, or an engine that died, committed them) have their
+        still-queued messages published again in the batch's turn, before its new ones.
         """
         wait, retried = RETRY_FIRST_S, False
         while True:
@@ -226,6 +227,8 @@ class AmqpIntake:
                     caller=CALLER,
                     settled=settled,
                     turn=turn.kept() if retried else turn,
+                    # Its first try may have committed it (here, or in an engine that died).
+                    again=[i for i, r in enumerate(batch) if r.redelivered or retried],
                 )
                 break
             except asyncio.CancelledError:
@@ -244,11 +247,6 @@ class AmqpIntake:
                 await asyncio.sleep(wait)
                 wait, retried = min(wait * 2, RETRY_MAX_S), True
         await self._ack(batch)  # committed (and published): whatever follows cannot lose them
-        for received, result in zip(batch, results, strict=True):
-            again = received.redelivered or retried  # its first try may have committed it
-            if isinstance(result, IntakeResult) and result.duplicate and again:
-                with contextlib.suppress(Exception):  # else: recovery re-publishes them later
-                    await self._republish_queued(result.event_id)
         rejected = sum(1 for r in results if isinstance(r, InvalidEvent))
         log.debug("intake batch done", size=len(batch), rejected=rejected, retried=retried)
 
@@ -306,11 +304,6 @@ class AmqpIntake:
             error_type=type(exc).__name__,
         )
         await self._ack([received])
-
-    async def _republish_queued(self, event_id: str) -> None:
-        queued = await self._store.list_messages(MessageFilter(event_id=event_id, status="queued"))
-        if queued:
-            await self._transport.republish([outbound_message(m) for m in queued])
 
     async def _ack(self, batch: list[_Received]) -> None:
         """Acked as far as the batches before are done too (``acks.AckWindow``)."""
