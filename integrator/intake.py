@@ -351,7 +351,7 @@ class Intake:
                 await self._transport.republish(queued)
         except Exception as exc:
             log.warning(
-                "could not publish a redelivered event's messages again; recovery will",
+                "could not re-publish the queued messages of duplicate events; recovery will",
                 events=len(event_ids),
                 error_type=type(exc).__name__,
             )
