@@ -33,7 +33,8 @@ class Transport(Protocol):
         ``TransportUnavailable`` means the link is down, and the transport keeps what it could
         not publish and publishes it once the link is back: intake answers such events as
         accepted (they are committed) and leaves them to that. While the transport publishes
-        again what it still owes, it may return at once and publish these after those.
+        again what it still owes, it publishes these after those (and returns once they are
+        confirmed, as always).
 
         ``written``, if given, is called once every message is on its way, so that nothing
         published after can reach a queue before them, and before their confirms are awaited:

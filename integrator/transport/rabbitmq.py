@@ -179,6 +179,9 @@ class RabbitMQTransport:
         # Re-publishes under way that new publishes must not pass (``publish``): a reconnect's
         # of what it owes, the recovery leader's of the store's pending messages.
         self._behind = 0
+        # Set and cleared at once whenever owed messages went out or a re-publish ended:
+        # wakes the publishes waiting behind one (``_published_behind``).
+        self._moved = asyncio.Event()
         self._ready: dict[str, tuple[float, int]] = {}
         self._refreshing: set[str] = set()
         self._background: set[asyncio.Task[None]] = set()
@@ -230,6 +233,7 @@ class RabbitMQTransport:
 
     def _disconnected(self) -> None:
         self._publisher = self._admin = None
+        self._wake()
         for consumer in self._consumers.values():
             consumer.channel = None
             consumer.again.cancelled = False  # a new channel consumes anew; "disconnected" says why
@@ -246,6 +250,11 @@ class RabbitMQTransport:
                 await self._publish_unconfirmed()
         finally:
             self._behind -= 1
+            self._wake()
+
+    def _wake(self) -> None:
+        self._moved.set()
+        self._moved.clear()
 
     @contextlib.asynccontextmanager
     async def ahead_of_new_publishes(self) -> AsyncIterator[None]:
@@ -266,6 +275,7 @@ class RabbitMQTransport:
                     await self._publish_unconfirmed()
             finally:
                 self._behind -= 1
+                self._wake()
 
     async def _publish_unconfirmed(self) -> None:
         """Publish again what was not confirmed, a chunk at a time, oldest first.
@@ -340,20 +350,38 @@ class RabbitMQTransport:
 
         A cancel accepted just after the broker came back was published at once, while its
         referral, accepted during the outage, waited for the reconnect's re-publish, and
-        reached the hospital first. So while that re-publish runs, new messages are owed
-        behind the others and it publishes them in turn; the caller returns at once (after
-        a long outage the re-publish takes a while: some 7,000 messages a second here). Owed
-        otherwise (a nack left some), those are published first, here. Not connected, the
-        publish fails at once and its messages are owed after the others.
+        reached the hospital first. So while a re-publish runs (the reconnect's, the recovery
+        leader's), new messages are owed behind what it publishes and it publishes them in
+        turn: ``written`` is called at once (what is published next goes behind them), and
+        the call returns once they are confirmed, as any publish, so an AMQP intake batch is
+        acked only then (after a long outage that takes a while: some 7,000 messages a second
+        here). Owed otherwise (a nack left some), those are published first, here. Not
+        connected, the publish fails at once and its messages are owed after the others.
         """
         if self._behind and self.link.connected:
             self._remember(messages)
             if written is not None:
                 written()
+            await self._published_behind([m.message_id for m in messages])
             return
         if self._unconfirmed and self._publisher is not None and self.link.connected:
             await self._publish_unconfirmed()
         await self._publish(messages, republished=False, written=written)
+
+    async def _published_behind(self, ids: list[str]) -> None:
+        """Until the re-publish under way has published ``ids``; when it ends without (the
+        link lost, a nack), they are owed still, and this fails as their publish would."""
+        while any(i in self._unconfirmed for i in ids):
+            if not self.link.connected:
+                raise TransportUnavailable("no connection to the message broker")
+            if not self._behind:
+                await self._publish_unconfirmed()  # once more, in order; then it is said
+                if not any(i in self._unconfirmed for i in ids):
+                    return
+                if not self.link.connected:
+                    raise TransportUnavailable("no connection to the message broker")
+                raise PublishRefused("the broker did not confirm messages published again")
+            await self._moved.wait()
 
     async def republish(self, messages: Sequence[OutboundMessage]) -> None:
         """Publish again what the store lists as pending; receivers check these first."""
@@ -436,6 +464,7 @@ class RabbitMQTransport:
                 raise PublishRefused(f"the broker refused {refused} of {len(chunk)} messages")
             for m in chunk:
                 self._unconfirmed.pop(m.message_id, None)
+            self._wake()
         self._remember(returned)  # not confirmed after all; the caller publishes them again
         return returned
 
