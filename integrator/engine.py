@@ -40,7 +40,7 @@ from integrator.logging import get_logger
 from integrator.metrics import Metrics
 from integrator.operators import DestinationAdmin, stranded_said
 from integrator.prepare_process import PrepareProcess
-from integrator.presence import Presence, http_address, transport_of
+from integrator.presence import Presence, engines_gone, http_address, transport_of
 from integrator.recorder import CANCEL_GRACE_S, AttemptRecorder
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
@@ -588,7 +588,12 @@ class Engine:
                     count += len(chunk)
             return count
 
-        self._leader = RecoveryLeader(transport.link, transport.topology, republish)
+        self._leader = RecoveryLeader(
+            transport.link,
+            transport.topology,
+            republish,
+            gone=engines_gone(self._store, self._presence_id),
+        )
         self._amqp_intake = AmqpIntake(transport, self.intake, self._store)
         try:
             await transport.start()

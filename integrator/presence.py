@@ -29,7 +29,7 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -356,6 +356,21 @@ async def engines_seen(store: Store) -> EnginesSeen:
     fresh = await store.fresh_engines(since)
     crashed = frozenset(e.id for e in fresh if _crashed_here(e))
     return EnginesSeen(since, frozenset(e.id for e in fresh) - crashed, crashed)
+
+
+def engines_gone(store: Store, own: Callable[[], str | None]) -> Callable[[], Awaitable[bool]]:
+    """Whether an engine that was running on ``store`` at the last ask has gone since (its row
+    removed at a stop, or stale, or a crash on this machine), ``own`` aside; the first ask only
+    looks. For the RabbitMQ recovery leader (``integrator.transport.recovery``)."""
+    running: frozenset[str] | None = None
+
+    async def gone() -> bool:
+        nonlocal running
+        seen = await engines_seen(store)
+        before, running = running, seen.running
+        return before is not None and bool(before - seen.running - {own()})
+
+    return gone
 
 
 def describe_engine(engine: EnginePresence, now: datetime | None = None) -> str:

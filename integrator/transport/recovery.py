@@ -9,6 +9,13 @@ again every ``interval`` seconds, so when the leader dies (with its unconfirmed 
 engine takes over and re-publishes within that time. After a broker restart the lock is gone, and
 whoever takes it first re-publishes (the broker may have lost unconfirmed publishes).
 
+An engine that is not the leader can die too, or stop with its link to the broker down, with
+messages committed and never confirmed: events accepted over HTTP (the caller gets no answer,
+and sending again is answered "duplicate"), or owed since its link went. Nothing else would
+publish those before the next take-over, so the leader also asks, every ``interval`` seconds,
+whether an engine has gone since it last asked (``gone``: the engine's presence rows), and
+re-publishes when one has. One that came and went between two asks is not seen.
+
 Copies are harmless, only wasteful: re-published messages carry a header, and the receiving side
 checks the store before delivering them (see ``rabbitmq.py``).
 """
@@ -29,7 +36,13 @@ from integrator.transport.topology import Topology
 
 log = get_logger("integrator.transport.recovery")
 
+#: How often an engine that does not lead tries to take the lock, and the leader asks whether
+#: an engine has gone.
+INTERVAL_S = 15.0
+
 Republish = Callable[[], Awaitable[int]]
+#: Whether an engine that ran when last asked has gone since (the first ask only looks).
+Gone = Callable[[], Awaitable[bool]]
 
 
 class RecoveryLeader:
@@ -39,12 +52,14 @@ class RecoveryLeader:
         topology: Topology,
         republish: Republish,
         *,
-        interval: float = 15.0,
+        interval: float | None = None,
+        gone: Gone | None = None,
     ) -> None:
         self._link = link
         self._topology = topology
         self._republish = republish
-        self._interval = interval
+        self._interval = INTERVAL_S if interval is None else interval
+        self._gone = gone
         self._task: asyncio.Task[None] | None = None
         self.is_leader = False
         self.recovered = asyncio.Event()  # set after each completed re-publish (for tests)
@@ -60,7 +75,7 @@ class RecoveryLeader:
             # that we take over if they die.
             self._task = asyncio.create_task(self._campaign(connection), name="recovery-lock")
             return
-        self._task = asyncio.create_task(self._recover(), name="recovery")
+        self._task = asyncio.create_task(self._lead(), name="recovery")
 
     def _disconnected(self) -> None:
         self.is_leader = False
@@ -84,8 +99,28 @@ class RecoveryLeader:
             await asyncio.sleep(self._interval)
             with contextlib.suppress(*BROKER_ERRORS):
                 if await self._try_lock(connection):
-                    await self._recover()
+                    await self._lead()
                     return
+
+    async def _lead(self) -> None:
+        """Re-publish now, and again whenever an engine has gone, for as long as this leads."""
+        await self._recover()
+        if self._gone is None:
+            return
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                went = await self._gone()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store away: asked again next time
+                log.warning(
+                    "could not tell whether an engine has gone", error_type=type(exc).__name__
+                )
+                continue
+            if went:
+                log.info("an engine has gone; re-publishing pending messages")
+                await self._recover()
 
     async def _recover(self) -> None:
         try:
