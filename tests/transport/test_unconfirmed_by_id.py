@@ -129,6 +129,20 @@ class _Cut:
             assert got == expected[provider], provider
 
 
+def _slow_re_publish(transport: RabbitMQTransport, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reconnect's re-publish in chunks of 5, each loaded from the store in 0.2 s: a test's
+    new messages come while it runs."""
+    monkeypatch.setattr(rabbitmq, "PUBLISH_CHUNK", 5)
+    load = transport._load
+    assert load is not None
+
+    async def slow_load(ids: Sequence[str]) -> list[OutboundMessage]:
+        await asyncio.sleep(0.2)
+        return await load(ids)
+
+    monkeypatch.setattr(transport, "_load", slow_load)
+
+
 @contextlib.asynccontextmanager
 async def _cut_engine(tmp_path: Path) -> AsyncIterator[_Cut]:
     url = require_rabbitmq()
@@ -210,17 +224,9 @@ async def test_a_message_accepted_once_the_broker_is_back_goes_out_after_those_i
     back was published at once, while the referral accepted during the outage still waited
     for its re-publish, and reached the hospital first. The re-publish is slowed here (a chunk
     of 5, each loaded from the store in 0.2 s) so that the new message comes while it runs."""
-    monkeypatch.setattr(rabbitmq, "PUBLISH_CHUNK", 5)
     async with _cut_engine(tmp_path) as cut:
         transport = cut.transport
-        load = transport._load
-        assert load is not None
-
-        async def slow_load(ids: Sequence[str]) -> list[OutboundMessage]:
-            await asyncio.sleep(0.2)
-            return await load(ids)
-
-        monkeypatch.setattr(transport, "_load", slow_load)
+        _slow_re_publish(transport, monkeypatch)
         events = make_events(referral_data, PROVIDERS, EVENTS + len(PROVIDERS))
         async with cut.cut_off():
             during = await cut.accept(events[:EVENTS])
@@ -246,17 +252,9 @@ async def test_a_message_waiting_behind_a_re_publish_the_broker_leaves_again_goe
     """The broker goes away again while the reconnect's re-publish runs: the events submitted
     meanwhile are answered as accepted with delivery away (as during the outage), and every
     message goes out after the next reconnect, in the order accepted."""
-    monkeypatch.setattr(rabbitmq, "PUBLISH_CHUNK", 5)
     async with _cut_engine(tmp_path) as cut:
         transport = cut.transport
-        load = transport._load
-        assert load is not None
-
-        async def slow_load(ids: Sequence[str]) -> list[OutboundMessage]:
-            await asyncio.sleep(0.2)
-            return await load(ids)
-
-        monkeypatch.setattr(transport, "_load", slow_load)
+        _slow_re_publish(transport, monkeypatch)
         events = make_events(referral_data, PROVIDERS, EVENTS + len(PROVIDERS))
         async with cut.cut_off():
             during = await cut.accept(events[:EVENTS])
