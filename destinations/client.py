@@ -112,22 +112,36 @@ class _AckProtocol(asyncio.Protocol):
             self.lost.set_result(None)
         self._wake()
 
-    async def next_frame(self) -> bytes:
+    async def next_frame(self, deadline: float | None = None) -> bytes:
+        """The next frame; ``TimeoutError`` when none has come by ``deadline`` (the loop's
+        clock; None: no limit). A frame already here is returned even past it.
+
+        The deadline is a timer on the one future waited for, not ``asyncio.timeout_at``,
+        whose context (a task lookup, a reschedule, the cancel-and-uncancel dance) cost more
+        than the wait itself, once or twice for every message delivered."""
         while not self.frames:
             if self.error is not None:
                 raise self.error
             if self.closed:
                 raise ConnectionLost(CONNECTION_CLOSED())
-            self._waiter = self._loop.create_future()
+            waiter = self._waiter = self._loop.create_future()
+            timer = None if deadline is None else self._loop.call_at(deadline, _time_out, waiter)
             try:
-                await self._waiter
+                await waiter
             finally:
                 self._waiter = None
+                if timer is not None:
+                    timer.cancel()
         return self.frames.popleft()
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+
+def _time_out(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 SETTLED_KEPT = 16
@@ -325,8 +339,7 @@ class MllpClient:
         while True:
             deadline = loop.time() + self.ack_timeout
             while True:
-                async with asyncio.timeout_at(deadline):
-                    answer = await protocol.next_frame()
+                answer = await protocol.next_frame(deadline)
                 what = None if rules is None else rules.unasked(answer, protocol.settled)
                 if what is None:
                     break

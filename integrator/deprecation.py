@@ -113,6 +113,9 @@ class RetiredVersions:
         self._zone = zone
         self._until: datetime | None = None
         self._retired: frozenset[str] = frozenset()
+        self._made_before: datetime | None = None
+        """The start of the latest sunset day of a retired version, in ``zone``: a message
+        made from then on is in no version retired before it was made."""
 
     def of(self, payload: bytes, created_at: datetime) -> str | None:
         """The retired version ``payload`` is in, or None when it may be sent.
@@ -127,7 +130,13 @@ class RetiredVersions:
                 name for name, version in REGISTRY.items() if version.status_on(today) == "retired"
             )
             self._until = datetime.combine(today + timedelta(days=1), time(), self._zone)
-        if not self._retired:
+            sunsets = [REGISTRY[name].sunset for name in self._retired]
+            self._made_before = max(
+                (datetime.combine(s, time(), self._zone) for s in sunsets if s is not None),
+                default=None,
+            )
+        if self._made_before is None or created_at >= self._made_before:
+            # Made on or after the last of their sunsets: none is held, the payload unread.
             return None
         version = wire_version(payload)
         if version is None or version not in self._retired:

@@ -454,3 +454,32 @@ async def test_metric_reports_days_left_for_deprecated_versions(tmp_path: Path) 
         assert line.endswith(" 10.0")
     finally:
         await engine.stop()
+
+
+def _in_version(name: str) -> bytes:
+    """A message's MSH naming ``name`` in MSH-21, as a mapping writes it."""
+    fields = ["MSH", "^~\\&", *[""] * 18, f"{name}^NICTIZ"]
+    return ("|".join(fields) + "\rPID|1\r").encode()
+
+
+@pytest.mark.parametrize(
+    ("made", "held"),
+    [
+        (datetime(2027, 6, 30, 21, 59, 59, tzinfo=UTC), "ref-v1"),  # 23:59:59 in Amsterdam
+        (datetime(2027, 6, 30, 22, 0, tzinfo=UTC), None),  # its sunset day, from 00:00
+        (datetime(2027, 7, 1, 9, 0, tzinfo=UTC), None),  # a resend in original mode
+    ],
+)
+def test_a_message_is_held_when_made_before_its_versions_sunset_in_the_zone(
+    made: datetime, held: str | None
+) -> None:
+    """Delivery asks this of every message it takes; one made after every retired version's
+    sunset is let go without its MSH being read, and the boundary is the sunset day's first
+    moment in the engine's zone."""
+    from zoneinfo import ZoneInfo
+
+    from integrator.deprecation import RetiredVersions
+
+    retired = RetiredVersions(lambda: AFTER_SUNSET, ZoneInfo("Europe/Amsterdam"))
+    assert retired.of(_in_version("ref-v1"), made) == held
+    assert retired.of(_in_version("ref-v2"), made) is None  # current
