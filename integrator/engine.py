@@ -40,7 +40,7 @@ from integrator.logging import get_logger
 from integrator.metrics import Metrics
 from integrator.operators import DestinationAdmin, stranded_said
 from integrator.prepare_process import PrepareProcess
-from integrator.presence import Presence, engines_gone, http_address, transport_of
+from integrator.presence import Departures, Presence, http_address, transport_of
 from integrator.recorder import CANCEL_GRACE_S, AttemptRecorder
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
@@ -308,9 +308,9 @@ class Engine:
         # The steps that write to the store are each bounded (``_on_stop``): in an outage of
         # the store, one waiting for it without end would hold the stop until the supervisor's
         # kill, and the unrecorded attempts would go unnamed (``AttemptRecorder.close``).
-        if self._presence is not None:
-            await _on_stop(self._presence.stop(), "engine presence")  # first: no more CLI work
-            self._presence = None
+        presence, self._presence = self._presence, None
+        if presence is not None:
+            await _on_stop(presence.stop(), "engine presence")  # first: no more CLI work
         if self._daily_prune is not None:
             await _on_stop(self._daily_prune.stop(), "daily prune")
             self._daily_prune = None
@@ -336,6 +336,10 @@ class Engine:
             self._leader = None
         if self._transport is not None:
             await self._transport.close()
+            owing = isinstance(self._transport, RabbitMQTransport) and self._transport.owes()
+            if presence is not None and owing:
+                # Left for the recovery leader again: it may have re-published since ``stop``.
+                await _on_stop(presence.left_owing(), "engine presence")
         if self._store is not None:
             await _on_stop(self._store.close(), "store")
         self._store = self._transport = self._intake = self._recorder = None
@@ -592,7 +596,7 @@ class Engine:
             transport.link,
             transport.topology,
             republish,
-            gone=engines_gone(self._store, self._presence_id),
+            departures=Departures(self._store, self._presence_id),
         )
         self._amqp_intake = AmqpIntake(transport, self.intake, self._store)
         try:

@@ -29,9 +29,9 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from yarl import URL
@@ -143,13 +143,31 @@ class Presence:
         self._task = asyncio.create_task(self._loop(), name="engine-presence")
 
     async def stop(self) -> None:
-        """Stop beating and remove the row; a failure is logged (the row then goes stale)."""
+        """Stop beating, and no longer count as running; a failure is logged (the row then
+        goes stale).
+
+        The row of an engine on RabbitMQ stays, no longer fresh, for the recovery leader: what
+        the engine committed and never had confirmed is published by nothing else, and the
+        leader re-publishes the store's pending messages before it removes the row
+        (``departures``). Any other row is removed."""
         await stop_task(self._task)
         self._task = None
         try:
-            await self._store.remove_engine(self.row.id)
+            if _left_for_recovery(self.row):
+                await self._store.leave_engine(self.row, _left_at(_now()))
+            else:
+                await self._store.remove_engine(self.row.id)
         except Exception as exc:
             log.warning("engine presence not removed", error_type=type(exc).__name__)
+
+    async def left_owing(self) -> None:
+        """Leave the row for the recovery leader once more, at the end of a stop that leaves
+        messages unpublished: a leader may have taken the row away since ``stop``, having
+        re-published before these were committed or refused."""
+        try:
+            await self._store.leave_engine(self.row, _left_at(_now()))
+        except Exception as exc:
+            log.warning("engine presence not left", error_type=type(exc).__name__)
 
     async def _loop(self) -> None:
         while True:
@@ -194,7 +212,10 @@ async def refuse_if_engine_present(settings: Settings, store: Store) -> None:
     now = _now()
     for engine in await store.fresh_engines(now - FRESH_FOR):
         if _crashed_here(engine):
-            await store.remove_engine(engine.id)
+            if _left_for_recovery(engine):  # kept, no longer fresh, for the recovery leader
+                await store.leave_engine(engine, _left_at(now))
+            else:
+                await store.remove_engine(engine.id)
             log.info("crashed engine's presence removed", engine_pid=engine.pid)
             continue
         raise EngineElsewhere(engine, engine_url(settings), now=now)
@@ -358,19 +379,44 @@ async def engines_seen(store: Store) -> EnginesSeen:
     return EnginesSeen(since, frozenset(e.id for e in fresh) - crashed, crashed)
 
 
-def engines_gone(store: Store, own: Callable[[], str | None]) -> Callable[[], Awaitable[bool]]:
-    """Whether an engine that was running on ``store`` at the last ask has gone since (its row
-    removed at a stop, or stale, or a crash on this machine), ``own`` aside; the first ask only
-    looks. For the RabbitMQ recovery leader (``integrator.transport.recovery``)."""
-    running: frozenset[str] | None = None
+def _left_at(now: datetime) -> datetime:
+    """The heartbeat of a row left behind at ``now``: one that no longer counts as fresh."""
+    return now - FRESH_FOR - timedelta(seconds=1)
 
-    async def gone() -> bool:
-        nonlocal running
-        seen = await engines_seen(store)
-        before, running = running, seen.running
-        return before is not None and bool(before - seen.running - {own()})
 
-    return gone
+def _left_for_recovery(engine: EnginePresence) -> bool:
+    """Whether ``engine``'s row outlives it for the RabbitMQ recovery leader: that of an engine
+    on RabbitMQ (``transport_of``); an embedded engine's messages are queued again by the next
+    start, and a row of unknown transport is a tool's or a test's."""
+    return engine.transport is not None and engine.transport != EMBEDDED
+
+
+class Departures:
+    """The engines that left a store, for the RabbitMQ recovery leader
+    (``integrator.transport.recovery``): every row but ``own``'s that is no longer fresh (an
+    engine stopped, or crashed and no longer beating) or is a crashed engine's on this machine.
+
+    Such an engine may have committed messages it never had confirmed: an event accepted over
+    HTTP (its sender's retry is answered "duplicate"), or owed since its link went. The leader
+    re-publishes the store's pending messages, then ``forget``s the rows it saw: kept until
+    then, a departure is seen however briefly the engine ran, and one whose re-publish failed
+    is seen again."""
+
+    def __init__(self, store: Store, own: Callable[[], str | None]) -> None:
+        self._store = store
+        self._own = own
+
+    async def seen(self) -> list[EnginePresence]:
+        since = _now() - FRESH_FOR
+        own = self._own()
+        return [
+            e
+            for e in await self._store.all_engines()
+            if e.id != own and (e.heartbeat_at < since or _crashed_here(e))
+        ]
+
+    async def forget(self, engines: Sequence[EnginePresence]) -> None:
+        await self._store.forget_engines(engines)
 
 
 def describe_engine(engine: EnginePresence, now: datetime | None = None) -> str:

@@ -7,7 +7,7 @@ decided in ``integrator.presence``. Nothing here is patient data.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -168,6 +168,47 @@ class PresenceMixin:
     async def remove_engine(self: _StoreParts, engine_id: str) -> None:
         async with self._transaction() as conn:
             await conn.execute(delete(engine_presence).where(engine_presence.c.id == engine_id))
+
+    @guarded("mark the engine's presence as left")
+    async def leave_engine(self: _StoreParts, presence: EnginePresence, at: datetime) -> None:
+        """Keep the engine's row with ``at`` for its heartbeat (a time that no longer counts as
+        fresh): no command counts it as running, and it stays until the RabbitMQ recovery
+        leader has re-published what it may have left (``forget_engines``). Its row again if
+        it was removed meanwhile."""
+        async with self._transaction() as conn:
+            result = await conn.execute(
+                update(engine_presence)
+                .where(engine_presence.c.id == presence.id)
+                .values(heartbeat_at=at)
+            )
+            if not result.rowcount:
+                row = dataclasses.replace(presence, heartbeat_at=at)
+                await conn.execute(insert(engine_presence).values(**dataclasses.asdict(row)))
+
+    @guarded("list the engines")
+    async def all_engines(self: _StoreParts) -> list[EnginePresence]:
+        """Every row, fresh or not, the most recently seen first."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(_fresh(None))
+            return [EnginePresence(**row._mapping) for row in rows]
+
+    @guarded("forget the engines that left")
+    async def forget_engines(self: _StoreParts, engines: Sequence[EnginePresence]) -> int:
+        """Delete these rows, each only while its heartbeat is no later than the one read: an
+        engine that beat since runs (again), and keeps its row. How many were deleted."""
+        if not engines:
+            return 0
+        deleted = 0
+        async with self._transaction() as conn:
+            for engine in engines:
+                result = await conn.execute(
+                    delete(engine_presence).where(
+                        engine_presence.c.id == engine.id,
+                        engine_presence.c.heartbeat_at <= engine.heartbeat_at,
+                    )
+                )
+                deleted += result.rowcount
+        return deleted
 
     @guarded("list the running engines")
     async def fresh_engines(self: _StoreParts, since: datetime) -> list[EnginePresence]:

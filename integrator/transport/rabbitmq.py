@@ -749,6 +749,11 @@ class RabbitMQTransport:
         local = consumer.queue.qsize() if consumer is not None else 0
         return local + self._ready.get(destination_id, (0.0, 0))[1]
 
+    def owes(self) -> bool:
+        """Whether messages handed to ``publish`` or ``republish`` are still owed a confirmed
+        publish (after ``close``: what the stopping engine leaves to the recovery leader)."""
+        return bool(self._unconfirmed)
+
     async def close(self) -> None:
         for consumer in self._consumers.values():
             if consumer.ack_task is not None:

@@ -9,12 +9,14 @@ again every ``interval`` seconds, so when the leader dies (with its unconfirmed 
 engine takes over and re-publishes within that time. After a broker restart the lock is gone, and
 whoever takes it first re-publishes (the broker may have lost unconfirmed publishes).
 
-An engine that is not the leader can die too, or stop with its link to the broker down, with
-messages committed and never confirmed: events accepted over HTTP (the caller gets no answer,
-and sending again is answered "duplicate"), or owed since its link went. Nothing else would
-publish those before the next take-over, so the leader also asks, every ``interval`` seconds,
-whether an engine has gone since it last asked (``gone``: the engine's presence rows), and
-re-publishes when one has. One that came and went between two asks is not seen.
+An engine that is not the leader can die too, or stop with its own link to the broker down,
+with messages committed and never confirmed: events accepted over HTTP (the caller gets no
+answer, and sending again is answered "duplicate"), or owed since its link went. Nothing else
+would publish those before the next take-over, so such an engine leaves its presence row
+behind, no longer fresh, and the leader asks every ``interval`` seconds which engines have left
+(``departures``): when one has, it re-publishes, and only then forgets those rows. So a
+departure is seen however briefly the engine ran, and one whose re-publish failed is seen
+again at the next ask.
 
 Copies are harmless, only wasteful: re-published messages carry a header, and the receiving side
 checks the store before delivering them (see ``rabbitmq.py``).
@@ -24,7 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
 import aiormq
 from aiormq.abc import AbstractConnection
@@ -37,12 +40,23 @@ from integrator.transport.topology import Topology
 log = get_logger("integrator.transport.recovery")
 
 #: How often an engine that does not lead tries to take the lock, and the leader asks whether
-#: an engine has gone.
+#: an engine has left.
 INTERVAL_S = 15.0
 
 Republish = Callable[[], Awaitable[int]]
-#: Whether an engine that ran when last asked has gone since (the first ask only looks).
-Gone = Callable[[], Awaitable[bool]]
+
+
+class Departures(Protocol):
+    """The engines that left the store, as the leader learns and forgets them
+    (``integrator.presence.Departures``)."""
+
+    async def seen(self) -> Sequence[object]:
+        """The engines that have left and are not forgotten yet."""
+        ...
+
+    async def forget(self, engines: Sequence[Any]) -> None:
+        """Forget ``engines`` (some of what ``seen`` gave): what they left is re-published."""
+        ...
 
 
 class RecoveryLeader:
@@ -53,13 +67,13 @@ class RecoveryLeader:
         republish: Republish,
         *,
         interval: float | None = None,
-        gone: Gone | None = None,
+        departures: Departures | None = None,
     ) -> None:
         self._link = link
         self._topology = topology
         self._republish = republish
         self._interval = INTERVAL_S if interval is None else interval
-        self._gone = gone
+        self._departures = departures
         self._task: asyncio.Task[None] | None = None
         self.is_leader = False
         self.recovered = asyncio.Event()  # set after each completed re-publish (for tests)
@@ -103,36 +117,56 @@ class RecoveryLeader:
                     return
 
     async def _lead(self) -> None:
-        """Re-publish now, and again whenever an engine has gone, for as long as this leads."""
-        await self._recover()
-        if self._gone is None:
+        """Re-publish now, and again whenever an engine has left, for as long as this leads."""
+        left = await self._left()
+        if await self._recover() and left:
+            await self._forget(left)
+        if self._departures is None:
             return
         while True:
             await asyncio.sleep(self._interval)
-            try:
-                went = await self._gone()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the store away: asked again next time
-                log.warning(
-                    "could not tell whether an engine has gone", error_type=type(exc).__name__
-                )
+            left = await self._left()
+            if not left:
                 continue
-            if went:
-                log.info("an engine has gone; re-publishing pending messages")
-                await self._recover()
+            log.info("an engine has left; re-publishing pending messages", engines=len(left))
+            if await self._recover():
+                await self._forget(left)
 
-    async def _recover(self) -> None:
+    async def _left(self) -> Sequence[object]:
+        """The engines that have left (``Departures.seen``); none when the store cannot say
+        (asked again next time)."""
+        if self._departures is None:
+            return ()
+        try:
+            return await self._departures.seen()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("could not tell whether an engine has left", error_type=type(exc).__name__)
+            return ()
+
+    async def _forget(self, left: Sequence[object]) -> None:
+        assert self._departures is not None
+        try:
+            await self._departures.forget(left)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # seen again next time: one more re-publish, nothing lost
+            log.warning("could not forget the engines that left", error_type=type(exc).__name__)
+
+    async def _recover(self) -> bool:
+        """Re-publish the store's pending messages; whether that went through."""
         try:
             count = await self._republish()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # logged and retried at the next reconnect or take-over
+        except Exception as exc:  # logged and retried at the next reconnect, take-over or ask
             log.error("re-publishing pending messages failed", error_type=type(exc).__name__)
-            return
+            return False
         if count:
             log.info("re-published pending messages", messages=count)
         self.recovered.set()
+        return True
 
     async def close(self) -> None:
         await stop_task(self._task)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -71,3 +73,10 @@ def engine_elsewhere(data_keys: str = "kid1,kid2") -> EnginePresence:
         heartbeat_at=now,
         data_keys=data_keys,
     )
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended and been reaped: no process has it (for now)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid

@@ -6,8 +6,6 @@ import asyncio
 import dataclasses
 import os
 import socket
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +24,7 @@ from integrator.settings import Settings
 from integrator.store import EnginePresence, Store
 from integrator.store.presence import FRESH_FOR
 from tests.store.conftest import Site
+from tests.store.factories import dead_pid
 
 
 def _row(engine_id: str, *, seen: datetime, address: str | None) -> EnginePresence:
@@ -84,13 +83,6 @@ async def test_only_a_fresh_row_refuses_the_store_fallback(site: Site) -> None:
             await refuse_if_engine_present(settings, store)
     finally:
         await store.close()
-
-
-def dead_pid() -> int:
-    """The pid of a process that has ended and been reaped: no process has it (for now)."""
-    process = subprocess.Popen([sys.executable, "-c", "pass"])
-    process.wait()
-    return process.pid
 
 
 async def test_a_fresh_row_of_a_crashed_engine_on_this_host_is_stale_at_once(

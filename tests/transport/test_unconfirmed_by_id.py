@@ -34,6 +34,8 @@ from integrator.catalog import Catalog, build_catalog
 from integrator.engine import Engine
 from integrator.intake import IntakeResult
 from integrator.preparing import RoutedMessage
+from integrator.presence import Departures, running_engines
+from integrator.store import Store
 from integrator.transport import outbox, rabbitmq
 from integrator.transport.committed import DELIVERY_AWAY
 from integrator.transport.rabbitmq import RabbitMQTransport
@@ -364,3 +366,34 @@ async def test_a_store_that_does_not_answer_leaves_every_message_owed() -> None:
     transport._remember([_message(0), _message(1)])
     assert await transport._owed_messages(["m0", "m1"]) is None
     assert list(transport._unconfirmed) == ["m0", "m1"]
+
+
+@pytest.mark.rabbitmq
+async def test_an_engine_that_stops_still_owing_leaves_its_row_for_the_leader_once_more(
+    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop leaves the engine's presence row for the recovery leader first thing; a leader
+    that re-published and forgot it while the stop went on (before the messages accepted
+    meanwhile were given up) would leave those waiting until the next take-over. So a stop
+    that ends still owing publishes leaves the row once more (docs/amqp.md, "The store is the
+    outbox" 2)."""
+    async with _cut_engine(tmp_path) as cut:
+        engine, transport = cut.engine, cut.transport
+        own = engine._presence_id()
+        close = transport.close
+
+        async def a_leader_forgets_it_first() -> None:
+            departures = Departures(engine.store, lambda: None)
+            left = await departures.seen()
+            assert [e.id for e in left] == [own]  # left at the stop's start
+            await departures.forget(left)
+            await close()
+
+        async with cut.cut_off():
+            await cut.accept(make_events(referral_data, PROVIDERS, 2))
+            assert transport.owes()
+            monkeypatch.setattr(transport, "close", a_leader_forgets_it_first)
+            await engine.stop()
+        async with await Store.open(engine.settings.database_url) as store:
+            assert [e.id for e in await Departures(store, lambda: None).seen()] == [own]
+            assert await running_engines(store) == []
