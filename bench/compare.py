@@ -61,6 +61,7 @@ _RABBITMQ = (
     Metric("receivers_cpu_us_run", "receivers' CPU per event", False),
     Metric("system_cpu_us_run", "engine + PostgreSQL + broker + receivers CPU per event", False),
 )
+_X3 = ("--in-flight", "3")
 SCENARIOS = [
     Scenario(
         "e2e-1",
@@ -72,6 +73,19 @@ SCENARIOS = [
         "e2e-10",
         ["e2e", "--destinations", "10", "--events", "5000"],
         ["e2e", "--destinations", "10", "--events", "1500", "--baseline-seconds", "1"],
+        _E2E,
+    ),
+    Scenario(
+        # Three batches in work at once, as the AMQP intake keeps them (amqp_intake.WORKERS).
+        "e2e-1x3",
+        ["e2e", "--destinations", "1", "--events", "5000", *_X3],
+        ["e2e", "--destinations", "1", "--events", "1500", "--baseline-seconds", "1", *_X3],
+        _E2E,
+    ),
+    Scenario(
+        "e2e-10x3",
+        ["e2e", "--destinations", "10", "--events", "5000", *_X3],
+        ["e2e", "--destinations", "10", "--events", "1500", "--baseline-seconds", "1", *_X3],
         _E2E,
     ),
     Scenario(

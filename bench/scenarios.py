@@ -106,8 +106,15 @@ def _engine(tmp: str, ports: list[int], paused: bool = False) -> Engine:
     return Engine(settings, catalog=catalog)
 
 
-async def e2e(n_events: int, n_destinations: int, baseline_s: float) -> dict[str, Any]:
-    """A burst of events through the embedded engine; baselines first, same receivers."""
+async def e2e(
+    n_events: int, n_destinations: int, baseline_s: float, in_flight: int = 1
+) -> dict[str, Any]:
+    """A burst of events through the embedded engine; baselines first, same receivers.
+
+    ``in_flight``: batches of ``BATCH`` submitted at once. One (the default, as every round
+    measured) waits for each batch to be committed and published before the next is handed
+    in, so intake's steps run one after another; the AMQP intake keeps three batches in work
+    (``amqp_intake.WORKERS``) and HTTP callers submit side by side, which overlaps them."""
     process, pipe, ports = _receivers(n_destinations)
     try:
         base = ackserver.baselines(ports, _sample_payload(), baseline_s) if baseline_s else {}
@@ -120,8 +127,7 @@ async def e2e(n_events: int, n_destinations: int, baseline_s: float) -> dict[str
                 helpers0 = children_cpu_seconds(excluding=[process.pid or 0])
                 cpu0 = time.process_time()
                 t0 = time.perf_counter()
-                for start in range(0, n_events, BATCH):
-                    await engine.intake.submit_many(events[start : start + BATCH], source="cli")
+                await _submit(engine, events, in_flight)
                 intake_s = time.perf_counter() - t0
                 await _all_recorded(engine, n_events)
                 elapsed = time.perf_counter() - t0
@@ -149,6 +155,20 @@ async def e2e(n_events: int, n_destinations: int, baseline_s: float) -> dict[str
     for key, value in base.items():
         row[f"ratio_to_{key.removesuffix('_per_s')}"] = row["delivered_per_s"] / value
     return row
+
+
+async def _submit(engine: Engine, events: list[bytes], in_flight: int) -> None:
+    """Every event, ``BATCH`` at a time, with up to ``in_flight`` batches submitted at once
+    (each next one as soon as one is answered)."""
+    batches = [events[start : start + BATCH] for start in range(0, len(events), BATCH)]
+    pending: set[asyncio.Task[Any]] = set()
+    for batch in batches:
+        if len(pending) >= in_flight:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+        pending.add(asyncio.create_task(engine.intake.submit_many(batch, source="cli")))
+    await asyncio.gather(*pending)
 
 
 async def _all_recorded(engine: Engine, attempts: int) -> None:
@@ -415,6 +435,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--baseline-seconds", type=float, default=1.5)
     parser.add_argument(
+        "--in-flight", type=int, default=1, help="e2e: batches of 200 events submitted at once"
+    )
+    parser.add_argument(
         "--attachment-kib", type=int, default=0, help="backlog: a PDF of this size per referral"
     )
     parser.add_argument(
@@ -434,7 +457,10 @@ def main() -> None:
     if args.scenario == "map-pdf":
         result = map_pdf(args.seconds)
     elif args.scenario == "e2e":
-        result = eventloop.run(e2e(args.events, args.destinations, args.baseline_seconds))
+        result = eventloop.run(
+            e2e(args.events, args.destinations, args.baseline_seconds, args.in_flight)
+        )
+        result["in_flight"] = args.in_flight
     elif args.scenario == "paced":
         rate, burst = args.rate, None
         if rate is None:  # a share of what a burst of the same revision sustains, just now
