@@ -40,7 +40,7 @@ class _Died(BaseException):
 
 @pytest.mark.parametrize(
     ("interval", "seen_running"),
-    [(0.2, True), (2.0, False)],
+    [(0.2, True), (4.0, False)],
     ids=["seen-running-first", "came-and-went-between-two-asks"],
 )
 async def test_the_leader_publishes_what_an_engine_gone_committed_and_never_published(
