@@ -152,22 +152,24 @@ class Presence:
         (``departures``). Any other row is removed."""
         await stop_task(self._task)
         self._task = None
-        try:
-            if _left_for_recovery(self.row):
-                await self._store.leave_engine(self.row, _left_at(_now()))
-            else:
-                await self._store.remove_engine(self.row.id)
-        except Exception as exc:
-            log.warning("engine presence not removed", error_type=type(exc).__name__)
+        await self._leave(for_recovery=_left_for_recovery(self.row))
 
     async def left_owing(self) -> None:
         """Leave the row for the recovery leader once more, at the end of a stop that leaves
         messages unpublished: a leader may have taken the row away since ``stop``, having
         re-published before these were committed or refused."""
+        await self._leave(for_recovery=True)
+
+    async def _leave(self, *, for_recovery: bool) -> None:
+        """Leave the row, no longer fresh (``for_recovery``), or remove it; a failure is
+        logged, and the row then goes stale."""
         try:
-            await self._store.leave_engine(self.row, _left_at(_now()))
+            if for_recovery:
+                await self._store.leave_engine(self.row, _left_at(_now()))
+            else:
+                await self._store.remove_engine(self.row.id)
         except Exception as exc:
-            log.warning("engine presence not left", error_type=type(exc).__name__)
+            log.warning("engine presence not removed", error_type=type(exc).__name__)
 
     async def _loop(self) -> None:
         while True:
@@ -216,7 +218,7 @@ async def refuse_if_engine_present(settings: Settings, store: Store) -> None:
                 await store.leave_engine(engine, _left_at(now))
             else:
                 await store.remove_engine(engine.id)
-            log.info("crashed engine's presence removed", engine_pid=engine.pid)
+            log.info("crashed engine's presence no longer counts", engine_pid=engine.pid)
             continue
         raise EngineElsewhere(engine, engine_url(settings), now=now)
 

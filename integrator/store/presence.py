@@ -193,22 +193,19 @@ class PresenceMixin:
             return [EnginePresence(**row._mapping) for row in rows]
 
     @guarded("forget the engines that left")
-    async def forget_engines(self: _StoreParts, engines: Sequence[EnginePresence]) -> int:
+    async def forget_engines(self: _StoreParts, engines: Sequence[EnginePresence]) -> None:
         """Delete these rows, each only while its heartbeat is no later than the one read: an
-        engine that beat since runs (again), and keeps its row. How many were deleted."""
+        engine that beat since runs (again), and keeps its row."""
         if not engines:
-            return 0
-        deleted = 0
+            return
         async with self._transaction() as conn:
             for engine in engines:
-                result = await conn.execute(
+                await conn.execute(
                     delete(engine_presence).where(
                         engine_presence.c.id == engine.id,
                         engine_presence.c.heartbeat_at <= engine.heartbeat_at,
                     )
                 )
-                deleted += result.rowcount
-        return deleted
 
     @guarded("list the running engines")
     async def fresh_engines(self: _StoreParts, since: datetime) -> list[EnginePresence]:

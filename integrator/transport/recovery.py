@@ -118,19 +118,21 @@ class RecoveryLeader:
 
     async def _lead(self) -> None:
         """Re-publish now, and again whenever an engine has left, for as long as this leads."""
-        left = await self._left()
-        if await self._recover() and left:
-            await self._forget(left)
+        await self._recover_for(await self._left())
         if self._departures is None:
             return
         while True:
             await asyncio.sleep(self._interval)
             left = await self._left()
-            if not left:
-                continue
-            log.info("an engine has left; re-publishing pending messages", engines=len(left))
-            if await self._recover():
-                await self._forget(left)
+            if left:
+                log.info("an engine has left; re-publishing pending messages", engines=len(left))
+                await self._recover_for(left)
+
+    async def _recover_for(self, left: Sequence[object]) -> None:
+        """Re-publish, then forget the engines ``left`` (seen before it): only once the
+        re-publish went through, so that one that failed is made again at the next ask."""
+        if await self._recover() and left:
+            await self._forget(left)
 
     async def _left(self) -> Sequence[object]:
         """The engines that have left (``Departures.seen``); none when the store cannot say

@@ -34,6 +34,13 @@ def _row(engine_id: str, transport: str | None = RABBITMQ) -> EnginePresence:
     return dataclasses.replace(engine_elsewhere(), id=engine_id, transport=transport)
 
 
+def _crashed_here(engine_id: str) -> EnginePresence:
+    """A row of an engine that ran on this machine, in this pid namespace, and is gone."""
+    return dataclasses.replace(
+        _row(engine_id), host=socket.gethostname(), pid=dead_pid(), pid_namespace=pid_namespace()
+    )
+
+
 async def _ids(departures: Departures) -> list[str]:
     return sorted(e.id for e in await departures.seen())
 
@@ -70,11 +77,7 @@ async def test_a_row_no_longer_beating_is_a_departure_and_its_own_never(store: S
 
 
 async def test_a_crashed_engine_of_this_machine_is_a_departure_at_once(store: Store) -> None:
-    gone = _row("crashed-here")
-    gone = dataclasses.replace(
-        gone, host=socket.gethostname(), pid=dead_pid(), pid_namespace=pid_namespace()
-    )
-    await store.register_engine(gone)
+    await store.register_engine(_crashed_here("crashed-here"))
     assert await _ids(Departures(store, lambda: "own")) == ["crashed-here"]
 
 
@@ -83,13 +86,7 @@ async def test_a_command_that_finds_a_crashed_engine_leaves_its_row_for_the_lead
 ) -> None:
     """Commands deleted a crashed engine's row of this machine (it blocked them); the leader
     then never saw that engine leave. Its row now stays, no longer fresh."""
-    crashed = dataclasses.replace(
-        _row("crashed-here"),
-        host=socket.gethostname(),
-        pid=dead_pid(),
-        pid_namespace=pid_namespace(),
-    )
-    await store.register_engine(crashed)
+    await store.register_engine(_crashed_here("crashed-here"))
     await refuse_if_engine_present(Settings(), store)  # not refused
     assert await running_engines(store) == []
     assert await _ids(Departures(store, lambda: "own")) == ["crashed-here"]
