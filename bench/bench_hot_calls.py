@@ -16,6 +16,7 @@ Wall time per call, in microseconds.
 from __future__ import annotations
 
 import datetime
+import functools
 import hmac
 import io
 import json
@@ -80,10 +81,22 @@ def _busy_sqlite(stop: threading.Event) -> None:
         db.execute("DELETE FROM t")
 
 
-def _measure(pairs: dict[str, tuple[Callable[[], Any], Callable[[], Any]]]) -> dict[str, Any]:
+Round = Callable[[], float]
+"""One round of a measure: microseconds per call."""
+
+
+def paired_rounds(pairs: dict[str, tuple[Round, Round]]) -> dict[str, Any]:
+    """Each pair's old and new side, ``ROUNDS`` rounds alternating which goes first: the
+    medians, the median ratio (old / new) and its spread."""
     out = {}
     for name, (old, new) in pairs.items():
-        rounds = [(_us(old), _us(new)) for _ in range(ROUNDS)]
+        rounds = []
+        for index in range(ROUNDS):
+            if index % 2:
+                n, o = new(), old()
+            else:
+                o, n = old(), new()
+            rounds.append((o, n))
         ratios = [o / n for o, n in rounds]
         out[name] = {
             "old_us": round(statistics.median(o for o, _ in rounds), 2),
@@ -92,6 +105,15 @@ def _measure(pairs: dict[str, tuple[Callable[[], Any], Callable[[], Any]]]) -> d
             "spread": [round(min(ratios), 2), round(max(ratios), 2)],
         }
     return out
+
+
+def _measure(pairs: dict[str, tuple[Callable[[], Any], Callable[[], Any]]]) -> dict[str, Any]:
+    return paired_rounds(
+        {
+            name: (functools.partial(_us, old), functools.partial(_us, new))
+            for name, (old, new) in pairs.items()
+        }
+    )
 
 
 def beside_busy_sqlite(measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
