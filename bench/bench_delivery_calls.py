@@ -1,4 +1,4 @@
-"""Three calls made for every delivery attempt, before and after the tenth session, in one process.
+"""Calls made for every delivery attempt, before and after they were made cheaper, in one process.
 
     .venv/bin/python bench/bench_delivery_calls.py
 
@@ -11,7 +11,11 @@ microseconds:
 - waiting for the answer frame: ``asyncio.timeout_at`` around the wait against a timer on the
   one future waited for (``_AckProtocol.next_frame(deadline)``), the frame arriving at once;
 - whether a message is in a retired version: its MSH-21 read and looked up against a date
-  comparison with the last sunset of a retired version (a message made after it).
+  comparison with the last sunset of a retired version (a message made after it);
+- the same check with its two boundaries (the next midnight, the last sunset) kept in the
+  engine's zone, as they were until the eleventh session, against kept in UTC, the zone of the
+  clock and of the message's ``created_at``: comparing aware times of two zones asks both for
+  their offsets.
 """
 
 from __future__ import annotations
@@ -67,6 +71,14 @@ def main() -> None:
     reading._made_before = datetime.max.replace(tzinfo=UTC)
     assert reading.of(payload, made) is None and wire_version(payload) is not None
 
+    # Before: the boundaries of the sunset check in the engine's zone, as they were kept.
+    zone = ZoneInfo("Europe/Amsterdam")
+    zoned = RetiredVersions(lambda: made, zone)
+    assert zoned.of(payload, made) is None and zoned._until is not None
+    assert zoned._made_before is not None, "no retired version in the registry to compare"
+    zoned._until = zoned._until.astimezone(zone)
+    zoned._made_before = zoned._made_before.astimezone(zone)
+
     measured = paired_rounds(
         {
             "MSH-16 of the message sent": (
@@ -79,6 +91,10 @@ def main() -> None:
             ),
             "in a retired version?": (
                 functools.partial(_us, lambda: reading.of(payload, made)),
+                functools.partial(_us, lambda: retired.of(payload, made)),
+            ),
+            "the sunset check's boundaries": (
+                functools.partial(_us, lambda: zoned.of(payload, made)),
                 functools.partial(_us, lambda: retired.of(payload, made)),
             ),
         }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Final
 
 from mappings.registry import REGISTRY, MessageVersion
@@ -99,6 +99,10 @@ def wire_version(payload: bytes) -> str | None:
     return name if name in REGISTRY else None
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
 class RetiredVersions:
     """Which message a destination must not send as it was mapped: its version is retired.
 
@@ -129,10 +133,13 @@ class RetiredVersions:
             self._retired = frozenset(
                 name for name, version in REGISTRY.items() if version.status_on(today) == "retired"
             )
-            self._until = datetime.combine(today + timedelta(days=1), time(), self._zone)
+            # Both boundaries kept in UTC, the zone of the clock and of ``created_at``: an
+            # aware comparison across two zones asks each for its offset (~1 µs, twice a
+            # message), one within a zone compares the fields.
+            self._until = _utc(datetime.combine(today + timedelta(days=1), time(), self._zone))
             sunsets = [REGISTRY[name].sunset for name in self._retired]
             self._made_before = max(
-                (datetime.combine(s, time(), self._zone) for s in sunsets if s is not None),
+                (_utc(datetime.combine(s, time(), self._zone)) for s in sunsets if s is not None),
                 default=None,
             )
         if self._made_before is None or created_at >= self._made_before:
