@@ -15,7 +15,10 @@ microseconds:
 - the same check with its two boundaries (the next midnight, the last sunset) kept in the
   engine's zone, as they were until the eleventh session, against kept in UTC, the zone of the
   clock and of the message's ``created_at``: comparing aware times of two zones asks both for
-  their offsets.
+  their offsets;
+- reading an ACK: its MSH decoded and MSH-18 looked up first, as every ACK was read until the
+  eleventh session, against an ASCII ACK that starts ``MSH|^~\\&|`` read at once (both
+  without the error summary's work for an ACK that has no error, also new then).
 """
 
 from __future__ import annotations
@@ -79,6 +82,9 @@ def main() -> None:
     zoned._until = zoned._until.astimezone(zone)
     zoned._made_before = zoned._made_before.astimezone(zone)
 
+    answer = b"MSH|^~\\&|RECV|HOSP|INTEGRATOR|ZD|20261204120000||ACK^I12^ACK|A1|P|2.4\rMSA|AA|C1\r"
+    assert ack.parse_ack(answer) == ack._parse_decoding(answer)
+
     measured = paired_rounds(
         {
             "MSH-16 of the message sent": (
@@ -92,6 +98,10 @@ def main() -> None:
             "in a retired version?": (
                 functools.partial(_us, lambda: reading.of(payload, made)),
                 functools.partial(_us, lambda: retired.of(payload, made)),
+            ),
+            "reading an ACK with the standard separators": (
+                functools.partial(_us, lambda: ack._parse_decoding(answer)),
+                functools.partial(_us, lambda: ack.parse_ack(answer)),
             ),
             "the sunset check's boundaries": (
                 functools.partial(_us, lambda: zoned.of(payload, made)),

@@ -123,16 +123,36 @@ ACK_UNKNOWN_CODE: Final = Shape(
 )
 
 
+_PLAIN_MSH: Final = b"MSH|^~\\&|"
+"""The start of an ACK with the standard separators, as nearly every receiver writes it."""
+
+
 def parse_ack(raw: bytes) -> Ack:
-    """Read an ACK; ``MalformedAck`` names what is missing or wrong, never the content."""
+    """Read an ACK; ``MalformedAck`` names what is missing or wrong, never the content.
+
+    Read once per delivered message. An ASCII answer that starts with the standard separators
+    is read without looking at MSH-18 first: every charset ``_CHARSETS`` names, and UTF-8,
+    reads ASCII bytes as ASCII, so MSH-18 could change nothing (a property test holds the two
+    ways of reading to the same result).
+    """
+    if raw.startswith(_PLAIN_MSH) and raw.isascii():
+        return _ack_from(raw.decode("ascii"), "|", "^~\\&", raw)
+    return _parse_decoding(raw)
+
+
+def _parse_decoding(raw: bytes) -> Ack:
+    """``parse_ack`` for any answer: its MSH read first, the rest decoded by its MSH-18."""
     problem, fields = _msh_fields(raw)
     if fields is None:
         shape = UNREADABLE_ACK.get(problem)
         raise MalformedAck(shape() if shape is not None else f"ACK {problem}")
-    fs, enc = fields[0], fields[1]
+    return _ack_from(_decode(raw, codec_for(_field(fields, 17))), fields[0], fields[1], raw)
+
+
+def _ack_from(text: str, fs: str, enc: str, raw: bytes) -> Ack:
     msa: list[str] | None = None
     err: list[str] | None = None
-    for segment in _SEGMENT_SPLIT.split(_decode(raw, codec_for(_field(fields, 17)))):
+    for segment in _SEGMENT_SPLIT.split(text):
         name = segment[:3]
         if name == "MSA" and msa is None:
             msa = segment.split(fs)
@@ -328,6 +348,8 @@ def _components(value: str, enc: str) -> list[str]:
 
 def _error_summary(msa: list[str], err: list[str] | None, fs: str, enc: str) -> str:
     """One readable line from ERR (2.5 style ERR-3, 2.4 style ERR-1) or MSA-6, else ''."""
+    if err is None and not _field(msa, 6):  # an ACK that went well: nothing to summarise
+        return ""
     code = text = location = ""
     if err is not None:
         if _field(err, 3):  # HL7 2.5+: ERR-2 location, ERR-3 CWE error code

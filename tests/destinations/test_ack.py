@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import destinations.ack as ack_module
 from destinations.ack import (
     Ack,
     AckOutcome,
@@ -243,3 +245,43 @@ def test_a_separator_that_the_charset_decodes_away_leaves_one_field() -> None:
     assert application_ack_type(raw) == ""
     # Without a readable MSH-18 the ACK as a whole is read as UTF-8, else Latin-1.
     assert (parse_ack(raw).code, parse_ack(raw).control_id) == ("AA", "C1")
+
+
+def _read(reader: Callable[[bytes], Ack], raw: bytes) -> Ack | str:
+    try:
+        return reader(raw)
+    except MalformedAck as error:
+        return str(error)
+
+
+_ACK_PIECES = st.sampled_from(
+    [
+        *_FIELD_PIECES,
+        "\n", "\r\n", "MSA|", "MSA|AE|C1|", "ERR|", "ERR|||", "AA", "AE", "CR", "ca ", "x",
+        "\\F\\", "\\S\\", "\\R\\", "\\E\\", "\\T\\", "\\.br\\",
+    ]
+)  # fmt: skip
+
+
+def _segments(segments: list[str]) -> str:
+    return "".join("\r" + segment for segment in segments)
+
+
+_CHARSETS = st.sampled_from(["", "UNICODE UTF-8", "8859/1", "8859/15", "ASCII", "UNICODE", "X"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(["", "A", "ACK", "C1", " P", "2.5"]), min_size=15, max_size=15),
+    _CHARSETS,
+    st.lists(st.lists(_ACK_PIECES, max_size=12).map("".join), max_size=4).map(_segments),
+)
+def test_an_ack_with_the_standard_separators_reads_as_its_msh18_would_have_it(
+    fields: list[str], charset: str, rest: str
+) -> None:
+    # docs/product.md §5: the ACK decides the outcome. ASCII after ``MSH|^~\&|`` is read
+    # without decoding by MSH-18 first; whatever MSH-18 (or what follows) says, the result is
+    # the one of reading MSH-18 first.
+    msh = "|".join(["MSH", "^~\\&", *fields, charset])  # MSH-3 to MSH-17, then MSH-18
+    raw = (msh + rest).encode("ascii")
+    assert _read(parse_ack, raw) == _read(ack_module._parse_decoding, raw)
