@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -36,6 +37,7 @@ _QUOTED = frozenset(" \t=\r\n\"'")
 _DELEGATED = frozenset({"stack", "exception", "exc_info", "logger", "logger_name"})
 _LEVEL_WIDTH = len("exception")  # structlog pads levels to its longest level name
 _EVENT_WIDTH = 30
+_LEVEL_TEXT = {name: f"[{name.ljust(_LEVEL_WIDTH)}]" for name in (*_LEVELS, "critical")}
 
 
 class PlainConsoleRenderer:
@@ -56,7 +58,8 @@ class PlainConsoleRenderer:
             parts.append(str(timestamp))
         level = event_dict.pop("level", None)
         if level is not None:
-            parts.append(f"[{str(level).ljust(_LEVEL_WIDTH)}]")
+            known = _LEVEL_TEXT.get(level) if isinstance(level, str) else None
+            parts.append(known or f"[{str(level).ljust(_LEVEL_WIDTH)}]")
         event = event_dict.pop("event", None)
         if event is not None:
             parts.append(str(event).ljust(_EVENT_WIDTH))
@@ -67,7 +70,18 @@ class PlainConsoleRenderer:
             else:
                 text = repr(value)
             parts.append(f"{key}={text}")
-        return " ".join(part for part in parts if part).rstrip(" ")
+        return " ".join([part for part in parts if part]).rstrip(" ")
+
+
+def iso_utc(moment: datetime) -> str:
+    """``moment`` (in UTC) as structlog's ``TimeStamper(fmt="iso", utc=True)`` writes it."""
+    return moment.isoformat()[:-6] + "Z"  # "+00:00" is always last: UTC's offset
+
+
+def utc_stamp(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+    """structlog's ISO time stamp in UTC, at half its cost: one function, one slice."""
+    event_dict["timestamp"] = iso_utc(datetime.now(UTC))
+    return event_dict
 
 
 def configure_logging(*, level: str = "info", fmt: str = "console") -> None:
@@ -84,7 +98,7 @@ def configure_logging(*, level: str = "info", fmt: str = "console") -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            utc_stamp,
             structlog.processors.format_exc_info,
             renderer,
         ],
@@ -162,8 +176,11 @@ class _CurrentStderr:
     _lock = threading.Lock()
 
     def msg(self, message: str) -> None:
+        line = message + "\n"  # one write, not print's two
         with self._lock:
-            print(message, file=sys.stderr, flush=True)
+            stream = sys.stderr
+            stream.write(line)
+            stream.flush()
 
     log = debug = info = warn = warning = msg
     fatal = failure = err = error = critical = exception = msg

@@ -11,7 +11,7 @@ import structlog
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from integrator.logging import PlainConsoleRenderer, configure_logging, get_logger
+from integrator.logging import PlainConsoleRenderer, configure_logging, get_logger, iso_utc
 
 _SCALARS = st.one_of(
     st.none(),
@@ -73,3 +73,32 @@ def test_the_engine_writes_plain_lines_when_stderr_is_not_a_terminal(
     stamp, rest = line.split(" ", 1)
     assert datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).tzinfo is not None
     assert rest == "[info     ] event accepted                 event_id=e1 messages=2 source=cli"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.datetimes(timezones=st.just(datetime.UTC)),
+    st.sampled_from([None, 0]),
+)
+def test_the_time_stamp_is_structlogs_iso_utc(moment: datetime.datetime, micro: int | None) -> None:
+    if micro is not None:  # a whole second: isoformat leaves the fraction out
+        moment = moment.replace(microsecond=micro)
+    # What structlog's TimeStamper(fmt="iso", utc=True), which the engine used, writes for it.
+    assert iso_utc(moment) == moment.isoformat().replace("+00:00", "Z")
+
+
+def test_a_line_ends_with_one_newline_and_lines_keep_their_order(monkeypatch: Any) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    configure_logging(level="info")
+    try:
+        for n in range(3):
+            get_logger("test").info("step", n=n)
+    finally:
+        structlog.reset_defaults()
+    lines = stream.getvalue().split("\n")
+    assert lines[-1] == "" and [line.rsplit(" ", 1)[1] for line in lines[:-1]] == [
+        "n=0",
+        "n=1",
+        "n=2",
+    ]
