@@ -236,7 +236,7 @@ def application_ack_type(message: bytes) -> str | None:
         end = lf if lf >= 0 else cr
         parts = (message if end < 0 else message[:end]).split(b"|", 16)
         value = parts[15] if len(parts) > 15 else b""
-        if _valid_encoding(parts[1]) and value.isascii():
+        if (parts[1] == b"^~\\&" or _valid_encoding(parts[1])) and value.isascii():
             return value.decode("ascii").strip().upper()
     _problem, fields = _msh_fields(message)
     return None if fields is None else _field(fields, 15).strip().upper()
