@@ -8,9 +8,11 @@ import sys
 from typing import Any
 
 import structlog
+import structlog.testing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import integrator.logging as logging_module
 from integrator.logging import PlainConsoleRenderer, configure_logging, get_logger, iso_utc
 
 _SCALARS = st.one_of(
@@ -102,3 +104,58 @@ def test_a_line_ends_with_one_newline_and_lines_keep_their_order(monkeypatch: An
         "n=1",
         "n=2",
     ]
+
+
+def _lines(stream: io.StringIO) -> list[str]:
+    """The lines written, without their time stamps."""
+    return [line.split(" ", 1)[1] for line in stream.getvalue().splitlines()]
+
+
+def _some_lines() -> None:
+    log = get_logger("test")
+    structlog.contextvars.bind_contextvars(message_id="m1", destination="lab 1")
+    try:
+        log.info("event accepted", event_id="e1", messages=2, source="cli")
+        log.warning("delivery attempt failed", error="ACK AE: 'x'", attempt=3)
+        log.info("overridden", destination="mine")
+        log.debug("dropped at info")
+    finally:
+        structlog.contextvars.clear_contextvars()
+
+
+def test_lines_written_directly_read_as_structlog_writes_them(monkeypatch: Any) -> None:
+    configure_logging(level="info")
+    try:
+        direct = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", direct)
+        _some_lines()
+        monkeypatch.setattr(logging_module, "_direct", None)  # structlog's own chain
+        chained = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", chained)
+        _some_lines()
+    finally:
+        structlog.reset_defaults()
+    assert _lines(direct) == _lines(chained)
+    assert (
+        _lines(direct)[2]
+        == "[info     ] overridden                     destination=mine message_id=m1"
+    )
+    assert len(_lines(direct)) == 3
+
+
+def test_captured_logs_and_a_higher_level_still_hold_for_lines_written_directly(
+    monkeypatch: Any,
+) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    try:
+        configure_logging(level="info")
+        with structlog.testing.capture_logs() as captured:
+            get_logger("test").info("event accepted", event_id="e1")
+        assert captured == [{"event": "event accepted", "event_id": "e1", "log_level": "info"}]
+        configure_logging(level="warning")
+        get_logger("test").info("not at warning")
+        get_logger("test").warning("at warning")
+    finally:
+        structlog.reset_defaults()
+    assert _lines(stream) == ["[warning  ] at warning"]
