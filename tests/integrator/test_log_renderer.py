@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 import sys
 from typing import Any
 
+import pytest
 import structlog
 import structlog.testing
 from hypothesis import given, settings
@@ -123,8 +125,15 @@ def _some_lines() -> None:
         structlog.contextvars.clear_contextvars()
 
 
-def test_lines_written_directly_read_as_structlog_writes_them(monkeypatch: Any) -> None:
-    configure_logging(level="info")
+def _json_lines(stream: io.StringIO) -> list[list[tuple[str, Any]]]:
+    """The JSON lines written, as their keys and values in order, without their time stamps."""
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    return [[item for item in line.items() if item[0] != "timestamp"] for line in lines]
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+def test_lines_written_directly_read_as_structlog_writes_them(fmt: str, monkeypatch: Any) -> None:
+    configure_logging(level="info", fmt=fmt)
     try:
         direct = io.StringIO()
         monkeypatch.setattr(sys, "stderr", direct)
@@ -135,12 +144,14 @@ def test_lines_written_directly_read_as_structlog_writes_them(monkeypatch: Any) 
         _some_lines()
     finally:
         structlog.reset_defaults()
-    assert _lines(direct) == _lines(chained)
-    assert (
-        _lines(direct)[2]
-        == "[info     ] overridden                     destination=mine message_id=m1"
-    )
-    assert len(_lines(direct)) == 3
+    if fmt == "json":
+        assert _json_lines(direct) == _json_lines(chained)
+        assert len(_json_lines(direct)) == 3
+        assert _json_lines(direct)[2][:2] == [("destination", "mine"), ("event", "overridden")]
+    else:
+        assert _lines(direct) == _lines(chained)
+        overridden = "[info     ] overridden                     destination=mine message_id=m1"
+        assert len(_lines(direct)) == 3 and _lines(direct)[2] == overridden
 
 
 def test_captured_logs_and_a_higher_level_still_hold_for_lines_written_directly(
