@@ -123,8 +123,11 @@ ACK_UNKNOWN_CODE: Final = Shape(
 )
 
 
-_PLAIN_MSH: Final = b"MSH|^~\\&|"
-"""The start of an ACK with the standard separators, as nearly every receiver writes it."""
+_STANDARD_ENCODING: Final = b"^~\\&"
+"""MSH-2 as nearly every sender and receiver writes it."""
+_STANDARD_ENCODING_TEXT: Final = _STANDARD_ENCODING.decode("ascii")
+_PLAIN_MSH: Final = b"MSH|" + _STANDARD_ENCODING + b"|"
+"""The start of an ACK with the standard separators."""
 
 
 def parse_ack(raw: bytes) -> Ack:
@@ -136,7 +139,7 @@ def parse_ack(raw: bytes) -> Ack:
     ways of reading to the same result).
     """
     if raw.startswith(_PLAIN_MSH) and raw.isascii():
-        return _ack_from(raw.decode("ascii"), "|", "^~\\&", raw)
+        return _ack_from(raw.decode("ascii"), "|", _STANDARD_ENCODING_TEXT, raw)
     return _parse_decoding(raw)
 
 
@@ -236,7 +239,7 @@ def application_ack_type(message: bytes) -> str | None:
         end = lf if lf >= 0 else cr
         parts = (message if end < 0 else message[:end]).split(b"|", 16)
         value = parts[15] if len(parts) > 15 else b""
-        if (parts[1] == b"^~\\&" or _valid_encoding(parts[1])) and value.isascii():
+        if (parts[1] == _STANDARD_ENCODING or _valid_encoding(parts[1])) and value.isascii():
             return value.decode("ascii").strip().upper()
     _problem, fields = _msh_fields(message)
     return None if fields is None else _field(fields, 15).strip().upper()

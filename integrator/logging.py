@@ -150,8 +150,8 @@ class _DirectLines:
     def write(self, method: str, event: str, fields: dict[str, Any]) -> None:
         fields["event"] = event
         structlog.contextvars.merge_contextvars(None, method, fields)
-        fields["level"] = method
-        fields["timestamp"] = iso_utc(datetime.now(UTC))
+        fields["level"] = method  # add_log_level's, for these two methods
+        utc_stamp(None, method, fields)
         _CURRENT_STDERR.msg(self._renderer(None, method, fields))
 
 
@@ -280,22 +280,22 @@ class EngineLogger:
         return self._current().debug(event, **fields)
 
     def info(self, event: str, **fields: Any) -> Any:
-        direct = _direct
-        if direct is not None and direct.takes(logging.INFO, fields):
-            return direct.write("info", event, fields)
-        return self._current().info(event, **fields)
+        return self._line(logging.INFO, "info", event, fields)
 
     def warning(self, event: str, **fields: Any) -> Any:
-        direct = _direct
-        if direct is not None and direct.takes(logging.WARNING, fields):
-            return direct.write("warning", event, fields)
-        return self._current().warning(event, **fields)
+        return self._line(logging.WARNING, "warning", event, fields)
 
     def error(self, event: str, **fields: Any) -> Any:
         return self._current().error(event, **fields)
 
     def exception(self, event: str, **fields: Any) -> Any:
         return self._current().exception(event, **fields)
+
+    def _line(self, level: int, method: str, event: str, fields: dict[str, Any]) -> Any:
+        direct = _direct
+        if direct is not None and direct.takes(level, fields):
+            return direct.write(method, event, fields)
+        return getattr(self._current(), method)(event, **fields)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._current(), name)
