@@ -6,9 +6,11 @@ and with it switched off, alternating in one process.
 
 Each round submits ``--events`` fresh events (the sample referral, each its own ZD number, one
 destination, no transport: validate, map, check, commit) once with the check and once without
-(``integrator.zd_sequence.check_batch`` replaced by one that reads nothing), in turn A B, then
-B A, and prints the median CPU µs per event of each and the median of the per-round ratios with
-their spread. Batches of 1 are an HTTP POST's; batches of 100 are about an AMQP batch's.
+(``Store.accept_events`` called without intake's ``judge``, so nothing is read), in turn A B,
+then B A, and prints the median CPU µs per event of each and the median of the per-round ratios
+with their spread. Batches of 1 are an HTTP POST's; batches of 100 are about an AMQP batch's.
+The run without the check is the same code in every revision since the check came, so the
+ratios of two revisions can be put side by side.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,18 +34,22 @@ sys.path.insert(1, str(HERE.parent))
 from common import make_events  # noqa: E402
 
 from destinations.config import destination_from_mapping  # noqa: E402
-from integrator import intake as intake_module  # noqa: E402
 from integrator.catalog import build_catalog  # noqa: E402
 from integrator.clock import SystemClock  # noqa: E402
 from integrator.intake import Intake  # noqa: E402
 from integrator.logging import configure_logging  # noqa: E402
 from integrator.settings import Settings  # noqa: E402
-from integrator.store import EventRecord, Store  # noqa: E402
-from integrator.zd_sequence import ZdCheck, check_batch  # noqa: E402
+from integrator.store import Store  # noqa: E402
 
 
-async def _unchecked(store: Store, records: Sequence[EventRecord]) -> ZdCheck:
-    return ZdCheck()
+def _unjudged(store: Store) -> Callable[..., Awaitable[list[bool]]]:
+    """``store.accept_events`` without intake's judge: the batch is not checked, nothing read."""
+    accept = store.accept_events
+
+    async def accept_events(batch: Any, *, judge: Any = None) -> list[bool]:
+        return await accept(batch)
+
+    return accept_events
 
 
 def _fresh(n: int) -> list[bytes]:
@@ -83,20 +89,23 @@ async def _measure(url: str | None, size: int, events: int, rounds: int) -> dict
             store=store, transport=None, catalog=catalog, settings=settings, clock=SystemClock()
         )
         cpu: dict[str, list[float]] = {"checked": [], "unchecked": []}
+        unjudged = _unjudged(store)
         try:
             await intake.submit_many(_fresh(200), source="cli")  # warm up
             for index in range(rounds):
                 order = ("checked", "unchecked") if index % 2 == 0 else ("unchecked", "checked")
                 for mode in order:
-                    chosen = check_batch if mode == "checked" else _unchecked
-                    setattr(intake_module, "check_batch", chosen)  # noqa: B010
+                    if mode == "checked":
+                        vars(store).pop("accept_events", None)
+                    else:
+                        store.accept_events = unjudged  # type: ignore[method-assign,assignment]
                     stream = _fresh(events)
                     t0 = time.process_time()
                     for start in range(0, events, size):
                         await intake.submit_many(stream[start : start + size], source="cli")
                     cpu[mode].append((time.process_time() - t0) / events * 1e6)
         finally:
-            setattr(intake_module, "check_batch", check_batch)  # noqa: B010
+            vars(store).pop("accept_events", None)
             if schema is not None:
                 async with store._engine.begin() as conn:
                     await conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')

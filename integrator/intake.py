@@ -43,7 +43,7 @@ from integrator.transport import Transport
 from integrator.transport.committed import DELIVERY_AWAY, publish_committed
 from integrator.transport.outbox import outbound_message
 from integrator.turnstile import Ticket, Turn, Turnstile
-from integrator.zd_sequence import check_batch, zd_warnings
+from integrator.zd_sequence import BatchCheck, zd_warnings
 from schemas import EventValidationError, FieldError, parse_event
 from schemas.rules import message_for
 
@@ -236,15 +236,17 @@ class Intake:
         prepared = [o for o in outcomes if isinstance(o, Prepared)]
         if turn is not None:
             await turn.commit.wait()  # never under ``_preparing``: the batch before may need it
-        # One read for the batch: does each event fit its ZD number's history? (zd_sequence)
-        zd = await check_batch(self._store, [p.record for p in prepared])
+        # Does each event fit its ZD number's history? One read for the batch, by the store as
+        # it accepts it (zd_sequence.BatchCheck).
+        zd_check = BatchCheck([p.record for p in prepared])
         accepted = (
             await self._store.accept_events(
-                [(p.record, zd.noted(p.record, p.messages)) for p in prepared]
+                [(p.record, p.messages) for p in prepared], judge=zd_check
             )
             if prepared
             else []
         )
+        zd = zd_check.check
         if turn is not None:
             turn.commit.pass_on()  # the next batch's commit overlaps this one's publish
         is_new = dict(zip((id(p) for p in prepared), accepted, strict=True))

@@ -15,11 +15,14 @@ later on the message (``messages show``, the console, the API's message detail).
 - ``new_after_cancel``: a `new` for a ZD number that was cancelled before (a cancel that
   overtook its `new`, or a number used again): the destination may keep it open.
 
-"Earlier" is the store's history (``Store.zd_history``: one indexed query per batch) followed by
-the batch's own events in their order, so a `new` and its cancel in one batch are fine in that
-order and the other way round each gets a warning. The same event id again is the duplicate
-rule's (``Intake._duplicate``), not this one's. Two batches committed at the same moment by
-different workers do not see each other: the check is a warning, not a lock.
+"Earlier" is the store's history (one indexed query per batch, read by ``Store.accept_events``
+just before it inserts the batch: ``BatchCheck``) followed by the batch's own events in their
+order, so a `new` and its cancel in one batch are fine in that order and the other way round
+each gets a warning. The same event id again is the duplicate rule's (``Intake._duplicate``), not
+this one's. On SQLite the history is read in the transaction that inserts the batch, so every
+batch sees every batch committed before it. On PostgreSQL it is read just before, so two batches
+committed at the same moment by different workers or engines may not see each other: the check
+is a warning, not a lock.
 
 Messages made of a stored event later carry its warning too. ``events route`` maps an event no
 destination served at intake, so there is no message to take the warning from: ``check_stored``
@@ -205,12 +208,25 @@ def zd_warnings(warnings: Sequence[str]) -> tuple[str, ...]:
     return tuple(w for w in warnings if w.startswith(_PREFIXES))
 
 
-async def check_batch(store: Store, records: Sequence[EventRecord]) -> ZdCheck:
-    """The findings of a batch about to be accepted: one store read for all its ZD numbers."""
-    if not records:
-        return ZdCheck()
-    history = await store.zd_history([r.zd_number for r in records])
-    return ZdCheck(judge(history, records))
+class BatchCheck:
+    """A batch judged as the store accepts it: given to ``Store.accept_events`` as its
+    ``judge``, which asks it once, with the history of the batch's ZD numbers read just before
+    the insert (on SQLite in the same transaction); ``check`` then holds the findings, for the
+    intake answers, and the messages are stored with their warnings.
+
+    On SQLite it is asked on the store's writer thread: it only judges (``judge``), in memory.
+    """
+
+    __slots__ = ("_records", "check")
+
+    def __init__(self, records: Sequence[EventRecord]) -> None:
+        self._records = records
+        self.check = ZdCheck()
+
+    def __call__(self, history: Mapping[str, Sequence[ZdEvent]]) -> dict[str, tuple[str, ...]]:
+        findings = judge(history, self._records)
+        self.check = ZdCheck(findings)
+        return {event_id: tuple(f.warning for f in found) for event_id, found in findings.items()}
 
 
 async def check_stored(store: Store, records: Sequence[EventRecord]) -> ZdCheck:

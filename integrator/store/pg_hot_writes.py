@@ -17,8 +17,8 @@ makes it a transaction of its own, so all of it commits or none of it does, as b
   the server's CPU per recorded attempt (batches of 10 and 100; bench/results/perf.md, the
   thirteenth round).
 
-Intake's one read per batch, the history of its ZD numbers (``zd_history``), goes the same way:
-one statement with the numbers as one array, on a connection of its own.
+The history of a batch's ZD numbers (``zd_history``), which intake has read before each accept,
+goes the same way: one statement with the numbers as one array, on a connection of its own.
 
 Values go through the bind processors SQLAlchemy applies (``UTCDateTime``: aware UTC) and are
 cast to the columns' types, so the rows are the same as before. Driver errors come back as
@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.late_records import GUARDED_COLUMNS, still_open
 from integrator.store.tables import attempts, events, messages
+from integrator.store.zd_history import HistoryRow, JudgedBatch, chunks
 
 Row = Mapping[str, Any]
 Processor = Callable[[Any], Any] | None
@@ -78,11 +79,28 @@ class PostgresHotWrites:
         self._reading = _Held()
 
     async def accept(
-        self, event_rows: Sequence[Row], message_rows: Sequence[tuple[str, Row]]
+        self,
+        event_rows: Sequence[Row],
+        message_rows: Sequence[tuple[str, Row]],
+        judged: JudgedBatch | None = None,
     ) -> set[str]:
-        """Insert the events that are new and the messages of those; return the new ids."""
+        """Insert the events that are new and the messages of those; return the new ids.
+
+        ``judged``: the history of the batch's ZD numbers is read first, in a statement of its
+        own, and the message rows it notes are inserted as it has them (``zd_history``).
+        """
         if not event_rows:
             return set()
+        if judged is not None:
+            history: list[HistoryRow] = []
+            for part in chunks(judged.zd_numbers):
+                history += await self.zd_history(part)
+            noted = judged.noted(history)
+            if noted:  # rare: an event that does not fit its number's history
+                message_rows = [
+                    (event_id, noted.get(index, row))
+                    for index, (event_id, row) in enumerate(message_rows)
+                ]
         event_keys = tuple(event_rows[0])
         message_keys = tuple(message_rows[0][1]) if message_rows else ()
         sql = self._statement("accept", event_keys, message_keys)
@@ -102,7 +120,7 @@ class PostgresHotWrites:
         args += self._columns(attempts, attempt_keys, attempt_rows)
         await self._run(self._recording, lambda conn: conn.execute(sql, *args))
 
-    async def zd_history(self, zd_numbers: Sequence[str]) -> list[tuple[str, str, str, str]]:
+    async def zd_history(self, zd_numbers: Sequence[str]) -> list[HistoryRow]:
         """(zd_number, id, type, action) of the events with these ZD numbers, oldest first."""
         if not zd_numbers:
             return []

@@ -1,6 +1,6 @@
-"""The two hot write transactions on SQLite: accepting events with their messages, recording
-delivery attempts with their messages' new status; and intake's one read per batch, the history
-of its ZD numbers (``zd_history``).
+"""The two hot write transactions on SQLite: accepting events with their messages (after
+reading the history of their ZD numbers, when intake asks: ``zd_history``), recording delivery
+attempts with their messages' new status; and the history of some ZD numbers alone.
 
 Each is the same statements the store ran through SQLAlchemy (compiled once, see ``prepared``),
 run as one transaction in one hand-over to the writer thread (see ``sqlite_writer``). The rows
@@ -19,6 +19,7 @@ from sqlalchemy.sql import ClauseElement
 from integrator.store.engine import set_sqlite_pragmas
 from integrator.store.prepared import Prepared, prepare
 from integrator.store.sqlite_writer import SqliteWriter
+from integrator.store.zd_history import HistoryRow, JudgedBatch, chunks
 
 Row = Mapping[str, Any]
 
@@ -53,11 +54,16 @@ class SqliteHotWrites:
         self._prepared: dict[tuple[str, tuple[str, ...]], Prepared] = {}
 
     async def accept(
-        self, event_rows: Sequence[Row], message_rows: Sequence[tuple[str, Row]]
+        self,
+        event_rows: Sequence[Row],
+        message_rows: Sequence[tuple[str, Row]],
+        judged: JudgedBatch | None = None,
     ) -> set[str]:
         """Insert the events that are new and the messages of those; return the new ids.
 
         ``message_rows``: (event id, message row), in the order the messages are numbered.
+        ``judged``: the history of the batch's ZD numbers is read first, in the transaction,
+        and the message rows it notes are inserted as it has them (``zd_history``).
         """
         if not event_rows:
             return set()
@@ -68,12 +74,20 @@ class SqliteHotWrites:
         if message_rows:
             insert_messages = self._statement("messages", message_rows[0][1])
             message_sql = insert_messages.sql
-            args = insert_messages.args
-            messages = [(event_id, args(row)) for event_id, row in message_rows]
+            message_args = insert_messages.args
+            messages = [(event_id, message_args(row)) for event_id, row in message_rows]
         event_sql = insert_event.sql
 
         def work(conn: sqlite3.Connection) -> set[str]:
             cursor = conn.cursor()
+            batch = messages
+            if judged is not None:
+                noted = judged.noted(_history(cursor, judged.zd_numbers))
+                if noted:  # rare: an event that does not fit its number's history
+                    batch = [
+                        (event_id, message_args(noted[index]) if index in noted else row_args)
+                        for index, (event_id, row_args) in enumerate(messages)
+                    ]
             # ON CONFLICT DO NOTHING: a row not inserted is an event id stored before. Nearly
             # always every event is new, which one executemany's summed row count shows; only
             # a batch with a duplicate goes back and inserts row by row to learn which. The
@@ -92,7 +106,7 @@ class SqliteHotWrites:
                     cursor.execute(event_sql, args)
                     if cursor.rowcount == 1:
                         inserted.add(event_id)
-            new = [args for event_id, args in messages if event_id in inserted]
+            new = [args for event_id, args in batch if event_id in inserted]
             if new:
                 cursor.executemany(message_sql, new)
             return inserted
@@ -115,16 +129,14 @@ class SqliteHotWrites:
 
         await self._writer.transaction(work)
 
-    async def zd_history(self, zd_numbers: Sequence[str]) -> list[tuple[str, str, str, str]]:
+    async def zd_history(self, zd_numbers: Sequence[str]) -> list[HistoryRow]:
         """(zd_number, id, type, action) of the events with these ZD numbers, oldest first: a
         search of the ``zd_number`` index, in one hand-over to the writer thread."""
         if not zd_numbers:
             return []
-        sql = ZD_HISTORY_SQL.format(", ".join("?" * len(zd_numbers)))
-        args = tuple(zd_numbers)
 
-        def work(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
-            return conn.execute(sql, args).fetchall()
+        def work(conn: sqlite3.Connection) -> list[HistoryRow]:
+            return _history(conn.cursor(), zd_numbers)
 
         return await self._writer.read(work)
 
@@ -142,3 +154,12 @@ class SqliteHotWrites:
             prepared = prepare(self._statements[name], self._dialect, keys)
             self._prepared[(name, keys)] = prepared
         return prepared
+
+
+def _history(cursor: sqlite3.Cursor, zd_numbers: Sequence[str]) -> list[HistoryRow]:
+    """The history query's rows for these numbers, a query per ``CHUNK`` of them."""
+    found: list[HistoryRow] = []
+    for part in chunks(zd_numbers):
+        sql = ZD_HISTORY_SQL.format(", ".join("?" * len(part)))
+        found += cursor.execute(sql, tuple(part)).fetchall()
+    return found

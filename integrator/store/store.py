@@ -122,6 +122,7 @@ from integrator.store.tables import (
 )
 from integrator.store.url import Backend, Target, exposed_store_file, resolve
 from integrator.store.write_health import WriteHealth
+from integrator.store.zd_history import HistoryJudge, HistoryRow, chunks, history_of, judged_batch
 
 Clock = Callable[[], datetime]
 _log = get_logger("integrator.store")
@@ -348,13 +349,20 @@ class Store(
 
     @guarded("accept events")
     async def accept_events(
-        self, batch: Sequence[tuple[EventRecord, Sequence[NewMessage]]]
+        self,
+        batch: Sequence[tuple[EventRecord, Sequence[NewMessage]]],
+        *,
+        judge: HistoryJudge | None = None,
     ) -> list[bool]:
         """Store many events with their messages in ONE transaction; one bool per item.
 
         An item is False when its event id exists already or came earlier in the batch. Any
         other failure (a taken control id, say) rolls back the whole batch and raises: the
         caller may then retry the items one by one to find the culprit.
+
+        ``judge``: asked once, with the history of the batch's ZD numbers as it is just before
+        the insert (on SQLite read in the same transaction, on the writer thread), for the
+        warnings each event's messages are stored with (``integrator.store.zd_history``).
         """
         if not batch:
             return []
@@ -375,8 +383,13 @@ class Store(
             if first_index[event.id] == index
             for message in new_messages
         ]
+        judged = (
+            None
+            if judge is None
+            else judged_batch((event.zd_number for event, _ in batch), candidates, judge)
+        )
         async with self._write_turn or nullcontext(), self._writes.watch():
-            inserted = await self._hot.accept(rows, candidates)
+            inserted = await self._hot.accept(rows, candidates, judged)
         return [
             event.id in inserted and first_index[event.id] == index
             for index, (event, _) in enumerate(batch)
@@ -633,20 +646,17 @@ class Store(
         """The accepted events of each of these ZD numbers, oldest first (by ``received_at``,
         then id); a number with none is left out.
 
-        Intake reads this once per batch (``integrator.zd_sequence``): one query on the
+        ``events route`` reads this once per chunk (``integrator.zd_sequence.check_stored``);
+        intake reads the same inside ``accept_events`` (its ``judge``). One query on the
         ``zd_number`` index for up to 500 distinct numbers, identifiers only, nothing unsealed;
         on the hot path's driver connection (``sqlite_hot_writes``, ``pg_hot_writes``): through
         SQLAlchemy, reading for a one-event batch (an HTTP POST) took more CPU than committing
         it (``bench/bench_zd_check.py``).
         """
-        wanted = list(dict.fromkeys(zd_numbers))
-        found: dict[str, list[ZdEvent]] = {}
-        for start in range(0, len(wanted), 500):
-            for zd_number, event_id, event_type, action in await self._hot.zd_history(
-                wanted[start : start + 500]
-            ):
-                found.setdefault(zd_number, []).append(ZdEvent(event_id, event_type, action))
-        return found
+        rows: list[HistoryRow] = []
+        for part in chunks(list(dict.fromkeys(zd_numbers))):
+            rows += await self._hot.zd_history(part)
+        return history_of(rows)
 
     @guarded("find routed destinations")
     async def routed_destinations(self, event_ids: Sequence[str]) -> dict[str, set[str]]:

@@ -6,6 +6,7 @@ holds identifiers only, and the stored messages keep the warning for support.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import uuid
@@ -296,13 +297,20 @@ async def test_a_batch_is_judged_in_its_order_with_one_history_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     reads: list[list[str]] = []
-    history = engine.store.zd_history
+    hot_read = engine.store._hot.zd_history
+    hot_accept = engine.store._hot.accept
 
     async def counted(numbers: Any) -> Any:
         reads.append(list(numbers))
-        return await history(numbers)
+        return await hot_read(numbers)
 
-    monkeypatch.setattr(engine.store, "zd_history", counted)
+    async def accept(events: Any, messages: Any, judged: Any = None) -> Any:
+        if judged is not None:
+            reads.append(list(judged.zd_numbers))
+        return await hot_accept(events, messages, judged)
+
+    monkeypatch.setattr(engine.store._hot, "zd_history", counted)
+    monkeypatch.setattr(engine.store._hot, "accept", accept)
     fine = [event(referral_data, zd_number="ZD200000001")]
     fine.append(event(referral_data, zd_number="ZD200000001", action="cancel"))
     cancel_first = event(referral_data, zd_number="ZD200000002", action="cancel")
@@ -311,7 +319,8 @@ async def test_a_batch_is_judged_in_its_order_with_one_history_read(
     results = await accepted(engine, [*fine, cancel_first, new_after, duplicate])
     assert await engine.wait_settled(timeout=10)
 
-    assert len(reads) == 1  # one read for the batch, not one per event
+    # One read for the batch, not one per event, by the accepting transaction itself.
+    assert reads == [["ZD200000001", "ZD200000002"]]
     new, cancel, early_cancel, late_new, dup = results
     assert new.warnings == () and cancel.warnings == ()  # a new and its cancel, in order
     [without] = early_cancel.warnings
@@ -321,6 +330,44 @@ async def test_a_batch_is_judged_in_its_order_with_one_history_read(
     # The same event id twice is the duplicate rule's, not this one's.
     assert dup.duplicate and not any(w.startswith(f"{NEW_REPEATED}: ") for w in dup.warnings)
     assert len(receiver.received) == 4
+
+
+async def test_an_event_is_checked_and_committed_in_one_hand_over_to_the_writer(
+    engine: Engine, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    """An HTTP POST's batch of one on SQLite: its ZD history is read in the transaction that
+    commits it; a read of its own was a second hand-over to the writer thread, a quarter of the
+    POST's CPU (bench/bench_zd_check.py)."""
+    writer = engine.store._hot._writer  # type: ignore[union-attr]  # SQLite's
+    handed: list[str] = []
+    submit = writer._submit
+
+    async def counted(work: Any) -> Any:
+        handed.append(type(work).__name__)
+        return await submit(work)
+
+    await accepted(engine, [event(referral_data, zd_number="ZD200000003")])  # the writer started
+    writer._submit = counted  # type: ignore[method-assign]
+    try:
+        [result] = await accepted(engine, [event(referral_data, zd_number="ZD200000003")])
+    finally:
+        del writer._submit
+    assert [w.startswith(f"{NEW_REPEATED}: ") for w in result.warnings] == [True]
+    assert handed == ["function"]  # one transaction, no read (``_Read``) before it
+
+
+async def test_two_batches_at_once_on_sqlite_see_each_other(
+    engine: Engine, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    """On SQLite the history is read in the transaction that commits the batch: of two batches
+    with one ZD number committed at the same moment, the later one sees the earlier."""
+    first, second = await asyncio.gather(
+        accepted(engine, [event(referral_data, zd_number="ZD200000004")]),
+        accepted(engine, [event(referral_data, zd_number="ZD200000004")]),
+    )
+    warned = [r.warnings for r in (*first, *second)]
+    assert sorted(len(w) for w in warned) == [0, 1], warned
+    assert next(w for found in warned for w in found).startswith(f"{NEW_REPEATED}: ")
 
 
 async def test_the_type_is_part_of_the_number(

@@ -30,6 +30,7 @@ from integrator.store.failures import guarded
 from integrator.store.sealing import MAGIC, TEXT_MAGIC, DataKey, Sealer
 from integrator.store.store import AttemptUpdate, _message_row
 from integrator.store.tables import attempts, events, messages
+from integrator.store.zd_history import HistoryJudge
 from tests.store.conftest import Site, postgres_site
 from tests.store.factories import T0, StepClock, make_event, make_message, new_id
 from tests.store.helpers import raw_connection
@@ -72,8 +73,14 @@ class ReferenceStore(Store):
 
     @guarded("accept events")
     async def accept_events(
-        self, batch: Sequence[tuple[EventRecord, Sequence[NewMessage]]]
+        self,
+        batch: Sequence[tuple[EventRecord, Sequence[NewMessage]]],
+        *,
+        judge: HistoryJudge | None = None,
     ) -> list[bool]:
+        # A judged batch is held to this form with the judge's warnings put on its messages
+        # beforehand (tests/store/test_zd_history.py).
+        assert judge is None, "the reference accepts unjudged batches only"
         if not batch:
             return []
         first_index: dict[str, int] = {}

@@ -1,12 +1,17 @@
 """``Store.zd_history``: the accepted events of some ZD numbers, identifiers only, oldest first,
 read with one indexed query however many numbers a batch has (up to 500), on both backends, on
 the hot path's driver connection.
-Intake reads it once per batch to warn about events that do not fit (``integrator.zd_sequence``).
+Intake has the same read made by ``Store.accept_events`` (its ``judge``) to warn about events
+that do not fit (``integrator.zd_sequence``); on SQLite inside the accepting transaction.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +23,9 @@ from integrator.store.records import ZdEvent
 from integrator.store.sqlite_hot_writes import ZD_HISTORY_SQL as SQLITE_SQL
 from integrator.store.tables import events
 from tests.store.conftest import Site
-from tests.store.factories import T0, make_event, make_message
+from tests.store.factories import T0, StepClock, make_event, make_message
 from tests.store.helpers import raw_connection
+from tests.store.test_hot_writes import stored_rows, two_sites
 
 
 async def test_each_number_gets_its_events_oldest_first_and_unknown_numbers_none(
@@ -135,3 +141,91 @@ async def test_more_than_500_numbers_are_read_in_chunks_and_kept_in_order(store:
         numbers[0]: [ZdEvent(head.id, "referral", "new")],
         last: [ZdEvent(new.id, "referral", "new"), ZdEvent(cancel.id, "referral", "cancel")],
     }
+
+
+# -- a batch judged as it is accepted (``Store.accept_events``' judge) -------------------------
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+async def test_a_judged_batch_stores_what_its_messages_noted_beforehand_store(
+    backend: str, tmp_path: Path
+) -> None:
+    """The judge is asked once, with the history of the batch's numbers as it was before the
+    batch; its warnings go after each message's own, on the messages of its events only."""
+    earlier = make_event(zd_number="ZD700000001", received_at=T0)
+    noted = make_event(zd_number="ZD700000001", action="cancel")
+    fits = make_event(zd_number="ZD700000002")
+    own = ("mapped: a note of the mapping",)
+    messages = {
+        noted.id: [make_message(warnings=own), make_message()],
+        fits.id: [make_message(warnings=own)],
+    }
+    asked: list[Mapping[str, Sequence[ZdEvent]]] = []
+
+    def judge(history: Mapping[str, Sequence[ZdEvent]]) -> dict[str, tuple[str, ...]]:
+        asked.append(history)
+        return {noted.id: ("cancel_repeated: one", "new_repeated: two")}
+
+    async with two_sites(backend, tmp_path) as (judged_site, reference_site):
+        judged = await judged_site.open(StepClock())
+        reference = await reference_site.open(StepClock())
+        try:
+            for store in (judged, reference):
+                assert await store.accept_events([(earlier, [])]) == [True]
+            batch = [(noted, messages[noted.id]), (fits, messages[fits.id]), (noted, [])]
+            assert await judged.accept_events(batch, judge=judge) == [True, True, False]
+            beforehand = [
+                (noted, [replace(m, warnings=(*m.warnings, "cancel_repeated: one",
+                                               "new_repeated: two")) for m in messages[noted.id]]),
+                (fits, messages[fits.id]),
+            ]  # fmt: skip
+            assert await reference.accept_events(beforehand) == [True, True]
+        finally:
+            await judged.close()
+            await reference.close()
+        assert asked == [{"ZD700000001": [ZdEvent(earlier.id, "referral", "new")]}]
+        judged_rows, reference_rows = (
+            await stored_rows(judged_site),
+            await stored_rows(reference_site),
+        )
+    assert len(judged_rows["messages"]) == 3
+    assert judged_rows == reference_rows
+
+
+async def test_a_judge_that_fails_leaves_the_batch_unstored(store: Store) -> None:
+    def judge(history: Mapping[str, Sequence[ZdEvent]]) -> dict[str, tuple[str, ...]]:
+        raise RuntimeError("the judge broke")
+
+    event = make_event(zd_number="ZD700000003")
+    with pytest.raises(RuntimeError, match="the judge broke"):
+        await store.accept_events([(event, [make_message()])], judge=judge)
+    assert await store.zd_history(["ZD700000003"]) == {}
+    assert await store.accept_events([(event, [make_message()])]) == [True]  # nothing held
+
+
+async def test_on_sqlite_the_history_is_read_inside_the_accepting_transaction(
+    tmp_path: Path,
+) -> None:
+    """While the judge runs, the store holds SQLite's write lock: no other writer (another
+    engine's process included) commits between the read and the insert."""
+    path = tmp_path / "judged.db"
+    store = await Site("sqlite", f"sqlite:///{path}").open(StepClock())
+    locked: list[str] = []
+
+    def judge(history: Mapping[str, Sequence[ZdEvent]]) -> dict[str, tuple[str, ...]]:
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            locked.append(str(error))
+        finally:
+            other.close()
+        return {}
+
+    try:
+        assert await store.accept_events([(make_event(), [])], judge=judge) == [True]
+    finally:
+        await store.close()
+    assert locked == ["database is locked"]
