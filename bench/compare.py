@@ -62,6 +62,13 @@ _RABBITMQ = (
     Metric("system_cpu_us_run", "engine + PostgreSQL + broker + receivers CPU per event", False),
 )
 _X3 = ("--in-flight", "3")
+_HTTP = (
+    Metric("accepted_per_s", "events accepted a second (202 answers)", True),
+    Metric("delivered_per_s", "delivered/s", True),
+    Metric("engine_cpu_us_run", "engine CPU per event", False),
+    Metric("post_p50_ms", "p50 of a POST's round trip", False),
+    Metric("post_p99_ms", "p99 of a POST's round trip", False),
+)
 SCENARIOS = [
     Scenario(
         "e2e-1",
@@ -87,6 +94,19 @@ SCENARIOS = [
         ["e2e", "--destinations", "10", "--events", "5000", *_X3],
         ["e2e", "--destinations", "10", "--events", "1500", "--baseline-seconds", "1", *_X3],
         _E2E,
+    ),
+    Scenario(
+        # The embedded default's own door: one event per POST to `integrator run`.
+        "http-1",
+        ["http", "--clients", "1", "--events", "1500"],
+        ["http", "--clients", "1", "--events", "400"],
+        _HTTP,
+    ),
+    Scenario(
+        "http-8",
+        ["http", "--clients", "8", "--events", "3000"],
+        ["http", "--clients", "8", "--events", "800"],
+        _HTTP,
     ),
     Scenario(
         "map-pdf",

@@ -14,6 +14,7 @@ same way, against the same ACK-only receiver.
     .venv/bin/python bench/scenarios.py rabbitmq --destinations 10 --rate 200 --seconds 10
     .venv/bin/python bench/scenarios.py backlog --events 100000
     .venv/bin/python bench/scenarios.py floor --events 8000    # the same work, nothing around it
+    .venv/bin/python bench/scenarios.py http --clients 8 --events 3000   # POSTs to integrator run
 
 Without a revision on ``PYTHONPATH`` the project this file belongs to is used.
 """
@@ -420,7 +421,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "scenario",
-        choices=["e2e", "paced", "map-pdf", "rabbitmq", "rabbitmq-paced", "backlog", "floor"],
+        choices=[
+            "e2e",
+            "paced",
+            "map-pdf",
+            "rabbitmq",
+            "rabbitmq-paced",
+            "backlog",
+            "floor",
+            "http",
+        ],
     )
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--destinations", type=int, default=1)
@@ -449,7 +459,10 @@ def main() -> None:
         "--profile", type=Path, help="rabbitmq: cProfile (CPU time) the first engine into this file"
     )
     parser.add_argument(
-        "--py-spy", type=Path, help="rabbitmq: py-spy's collapsed stacks of the first engine"
+        "--py-spy", type=Path, help="rabbitmq, http: py-spy's collapsed stacks of the first engine"
+    )
+    parser.add_argument(
+        "--clients", type=int, default=8, help="http: clients posting one event at a time each"
     )
     args = parser.parse_args()
     configure_logging(level=args.log_level)
@@ -483,6 +496,12 @@ def main() -> None:
         result["burst_delivered_per_s"] = burst["delivered_per_s"]
     elif args.scenario == "floor":
         result = _floor(args.events)
+    elif args.scenario == "http":
+        import bench_http_intake
+
+        result = eventloop.run(
+            bench_http_intake.scenario(SOURCE, args.events, args.clients, sample=args.py_spy)
+        )
     else:
         result = eventloop.run(backlog(args.events, args.attachment_kib))
     result["source"] = str(SOURCE)

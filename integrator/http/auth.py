@@ -150,7 +150,7 @@ def _refusal(permission: Permission, identity: Identity, *, everywhere: bool) ->
 Authorized = Annotated[None, Depends(authorize)]
 
 
-def _identity(request: Request, _checked: Authorized) -> Identity:
+async def _identity(request: Request, _checked: Authorized) -> Identity:
     # ``authorize`` runs once per request (FastAPI caches it), first, as the app's dependency;
     # naming it here too makes a route that asks for the identity safe on its own.
     identity: Identity | None = getattr(request.state, "identity", None)
@@ -163,7 +163,7 @@ IdentityDep = Annotated[Identity, Depends(_identity)]
 """The authenticated identity of the request; its ``display`` is the audit trail's actor."""
 
 
-def _permission(request: Request, _identity: IdentityDep) -> Permission:
+async def _permission(request: Request, _identity: IdentityDep) -> Permission:
     permission: Permission = request.state.permission
     return permission
 

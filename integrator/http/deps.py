@@ -35,8 +35,21 @@ from integrator.message_service import MessageTerms
 from integrator.reasons import MAX_REASON
 from integrator.search import BadSearch, sent_values, status_note
 
-EngineDep = Annotated[Engine, Depends(engine_of)]
-JobsDep = Annotated[JobRegistry, Depends(jobs_of)]
+
+# Every dependency here is ``async def``, even where it awaits nothing: FastAPI runs a plain
+# ``def`` dependency in a worker thread, a hand-over to a thread and back (and the GIL) per
+# dependency per request; two of them were about a tenth of an intake POST's CPU
+# (bench/results/perf.md, twelfth session). tests/http/test_dependencies.py holds them to it.
+async def _engine(request: Request) -> Engine:
+    return engine_of(request)
+
+
+async def _jobs(request: Request) -> JobRegistry:
+    return jobs_of(request)
+
+
+EngineDep = Annotated[Engine, Depends(_engine)]
+JobsDep = Annotated[JobRegistry, Depends(_jobs)]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=LIMIT_TEXT)]
 Offset = Annotated[int, Query(ge=0, le=INT_MAX, description=OFFSET_TEXT)]
@@ -100,7 +113,7 @@ def id_in_path(text: str, missing: HTTPException) -> str:
     return found
 
 
-def _message_in_path(message_id: str) -> str:
+async def _message_in_path(message_id: str) -> str:
     from integrator.message_service import NO_MESSAGE  # the service answers it too
 
     return id_in_path(message_id, HTTPException(status_code=404, detail=NO_MESSAGE))
@@ -118,7 +131,7 @@ def _refused_reason(msg: str, kind: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("header", REASON_HEADER), "msg": msg, "type": kind}])
 
 
-def reason_of(
+async def reason_of(
     raw: Annotated[
         str | None,
         Header(
@@ -160,7 +173,11 @@ def source_of(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-SourceDep = Annotated[str | None, Depends(source_of)]
+async def _source(request: Request) -> str | None:
+    return source_of(request)
+
+
+SourceDep = Annotated[str | None, Depends(_source)]
 
 
 def terms_of(body: SearchTerms) -> MessageTerms:

@@ -50,7 +50,7 @@ class Scope(ClusterScope):
         self.require([cluster_of(catalog, destination_id)], missing=missing)
 
 
-def _scope(identity: IdentityDep, permission: RoutePermissionDep) -> Scope:
+async def _scope(identity: IdentityDep, permission: RoutePermissionDep) -> Scope:
     return Scope(identity, permission)
 
 

@@ -53,7 +53,7 @@ def _no_destination() -> HTTPException:
     return HTTPException(status_code=404, detail=NO_DESTINATION)
 
 
-def _within_scope(destination_id: str, engine: EngineDep, scope: ScopeDep) -> str:
+async def _within_scope(destination_id: str, engine: EngineDep, scope: ScopeDep) -> str:
     """The path's destination id, if it lies in the caller's clusters; else 404 as unknown."""
     scope.require_destination(engine.catalog, destination_id, missing=_no_destination())
     return destination_id
@@ -109,7 +109,7 @@ def _revision_of_tag(if_match: str) -> int | None:
     return int(number)
 
 
-def _expected_revision(
+async def _expected_revision(
     expected_revision: ExpectedRevision = None,
     if_match: Annotated[
         str | None,

@@ -97,7 +97,7 @@ async def post_event(request: Request, engine: EngineDep, identity: IdentityDep)
     return JSONResponse(result.to_json(), status_code=202)
 
 
-def _query_terms(
+async def _query_terms(
     zd_number: str | None = None,
     provider: str | None = None,
     event_type: str | None = None,

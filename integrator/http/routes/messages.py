@@ -42,7 +42,7 @@ from integrator.search import BadSearch
 router = APIRouter(prefix="/api/v1", tags=["messages"], route_class=JsonBodyRoute)
 
 
-def _query_terms(
+async def _query_terms(
     zd_number: str | None = None,
     event_id: str | None = None,
     destination: str | None = None,
