@@ -15,16 +15,18 @@ so a secret that does not open fails that check only, not every read of the pers
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from integrator.store.failures import guarded
+from integrator.store.hot_reads import TokenRows
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import (
     api_tokens,
@@ -125,9 +127,16 @@ class _Refused(Exception):
     """Raised inside a transaction to roll it back when a compare-and-set step lost."""
 
 
+class _TokenReader(Protocol):
+    async def read_token(self, token_hash: str) -> TokenRows: ...
+
+
 class _StoreParts(Protocol):
     _engine: AsyncEngine
     _sealer: Sealer
+
+    @property
+    def _hot(self) -> _TokenReader: ...
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
@@ -629,13 +638,14 @@ class PeopleMixin:
     ) -> TokenRecord | None:
         if (token_id is None) == (token_hash is None):
             raise ValueError("give exactly one of token_id and token_hash")
-        term = (
-            api_tokens.c.id == token_id
-            if token_id is not None
-            else api_tokens.c.token_hash == token_hash
-        )
+        if token_hash is not None:  # every API request: on the hot paths' connection
+            rows, held = await self._hot.read_token(token_hash)
+            if not rows:
+                return None
+            grant_records = [GrantRecord(r["role"], r["cluster"], bool(r["active"])) for r in held]
+            return _token_record(rows[0], grant_records)
         async with self._engine.connect() as conn:
-            found = await _tokens(conn, term)
+            found = await _tokens(conn, api_tokens.c.id == token_id)
         return found[0] if found else None
 
     @guarded("list tokens")
@@ -799,23 +809,24 @@ async def _tokens(conn: AsyncConnection, term: ColumnElement[bool] | None) -> li
         query = query.where(term)
     rows = list(await conn.execute(query))
     held = await _grants_by(conn, grants.c.token_id, [row.id for row in rows])
-    return [
-        TokenRecord(
-            id=row.id,
-            name=row.name,
-            prefix=row.prefix,
-            owner_id=row.owner_id,
-            created_by=row.created_by,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-            last_used_at=row.last_used_at,
-            revoked_at=row.revoked_at,
-            grants=tuple(held.get(row.id, [])),
-            maker_token_id=row.maker_token_id,
-            maker_person_id=row.maker_person_id,
-        )
-        for row in rows
-    ]
+    return [_token_record(row._mapping, held.get(row.id, [])) for row in rows]
+
+
+def _token_record(row: Mapping[str, Any] | RowMapping, held: Sequence[GrantRecord]) -> TokenRecord:
+    return TokenRecord(
+        id=row["id"],
+        name=row["name"],
+        prefix=row["prefix"],
+        owner_id=row["owner_id"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        last_used_at=row["last_used_at"],
+        revoked_at=row["revoked_at"],
+        grants=tuple(held),
+        maker_token_id=row["maker_token_id"],
+        maker_person_id=row["maker_person_id"],
+    )
 
 
 def _invitation(row: Any) -> InvitationRecord:

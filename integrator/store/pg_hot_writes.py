@@ -39,6 +39,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.store.hot_reads import TokenReads, TokenRows
 from integrator.store.late_records import GUARDED_COLUMNS, still_open
 from integrator.store.tables import attempts, events, messages
 from integrator.store.zd_history import HistoryRow, JudgedBatch, chunks
@@ -77,6 +78,7 @@ class PostgresHotWrites:
         self._accepting = _Held()
         self._recording = _Held()
         self._reading = _Held()
+        self._token_reads = TokenReads.for_dialect(engine.dialect)
 
     async def accept(
         self,
@@ -127,6 +129,20 @@ class PostgresHotWrites:
         numbers = list(zd_numbers)
         found = await self._run(self._reading, lambda conn: conn.fetch(ZD_HISTORY_SQL, numbers))
         return [(r[0], r[1], r[2], r[3]) for r in found]
+
+    async def read_token(self, token_hash: str) -> TokenRows:
+        """A token by its hash and its grants: two statements on the reading connection
+        (``hot_reads``)."""
+        reads = self._token_reads
+
+        async def call(conn: Any) -> TokenRows:
+            found = reads.token.rows(await conn.fetch(reads.token.sql, token_hash))
+            if not found:
+                return found, []
+            return found, reads.grants.rows(await conn.fetch(reads.grants.sql, found[0]["id"]))
+
+        rows: TokenRows = await self._run(self._reading, call)
+        return rows
 
     async def close(self) -> None:
         """Give the kept connections back to the pool."""

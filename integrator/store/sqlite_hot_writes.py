@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
 
 from integrator.store.engine import set_sqlite_pragmas
+from integrator.store.hot_reads import TokenReads, TokenRows
 from integrator.store.prepared import Prepared, prepare
 from integrator.store.sqlite_writer import SqliteWriter
 from integrator.store.zd_history import HistoryRow, JudgedBatch, chunks
@@ -45,6 +46,12 @@ class SqliteHotWrites:
         self._dialect = engine.dialect
         args, kwargs = engine.dialect.create_connect_args(engine.url)
         self._writer = SqliteWriter(args, kwargs, set_sqlite_pragmas)
+        # The tokens every API request is authenticated by are read beside the writer, on a
+        # connection of their own: a read waiting behind a write held up by another process's
+        # lock (the busy timeout) would hold up every request, reads too.
+        self._reader = SqliteWriter(
+            args, kwargs, set_sqlite_pragmas, name="store-token-reader", checkpoints=False
+        )
         self._statements = {
             "event": insert_event,
             "messages": insert_messages,
@@ -52,6 +59,7 @@ class SqliteHotWrites:
             "attempt": insert_attempt,
         }
         self._prepared: dict[tuple[str, tuple[str, ...]], Prepared] = {}
+        self._token_reads = TokenReads.for_dialect(engine.dialect)
 
     async def accept(
         self,
@@ -140,8 +148,24 @@ class SqliteHotWrites:
 
         return await self._writer.read(work)
 
+    async def read_token(self, token_hash: str) -> TokenRows:
+        """A token by its hash and its grants, in one hand-over to the reading thread
+        (``hot_reads``)."""
+        reads = self._token_reads
+
+        def work(conn: sqlite3.Connection) -> TokenRows:
+            cursor = conn.cursor()
+            found = reads.token.rows(cursor.execute(reads.token.sql, (token_hash,)).fetchall())
+            if not found:
+                return found, []
+            held = cursor.execute(reads.grants.sql, (found[0]["id"],)).fetchall()
+            return found, reads.grants.rows(held)
+
+        return await self._reader.read(work)
+
     async def close(self) -> None:
         await self._writer.close()
+        await self._reader.close()
 
     def _statement(self, name: str, row: Row) -> Prepared:
         """The statement for rows shaped like ``row`` (a batch's rows come from one builder).

@@ -47,7 +47,14 @@ class SqliteWriter:
         connect_args: Sequence[Any],
         connect_kwargs: Mapping[str, Any],
         setup: Callable[[sqlite3.Connection], None],
+        *,
+        name: str = "store-writer",
+        checkpoints: bool = True,
     ) -> None:
+        """``checkpoints``: False for a connection that only reads (``read``): nothing it
+        does grows the WAL, so no thread checkpoints after it."""
+        self._name = name
+        self._checkpoints = checkpoints
         self._connect_args = tuple(connect_args)
         # Autocommit mode: the transactions below say BEGIN and COMMIT themselves.
         self._connect_kwargs = {**connect_kwargs, "isolation_level": None}
@@ -87,9 +94,10 @@ class SqliteWriter:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         if self._thread is None:
-            self._checkpointer = _Checkpointer(
-                self._connect_args, self._connect_kwargs, self._setup
-            )
+            if self._checkpoints:
+                self._checkpointer = _Checkpointer(
+                    self._connect_args, self._connect_kwargs, self._setup
+                )
             self._thread = threading.Thread(
                 target=_serve,
                 args=(
@@ -97,9 +105,9 @@ class SqliteWriter:
                     self._connect_args,
                     self._connect_kwargs,
                     self._setup,
-                    self._checkpointer.committed,
+                    _nothing if self._checkpointer is None else self._checkpointer.committed,
                 ),
-                name="store-writer",
+                name=self._name,
                 daemon=True,
             )
             self._thread.start()
@@ -116,6 +124,10 @@ class SqliteWriter:
             raise
         except sqlite3.Error as error:
             raise _as_sqlalchemy_error(error) from None
+
+
+def _nothing() -> None:
+    pass
 
 
 class _Read:
