@@ -173,6 +173,10 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
             port=listener.getsockname()[1],
             log_level="warning",
             access_log=False,
+            # Chosen, not left to what happens to be installed: httptools (C) parses a request
+            # for about a fifth less of the engine's CPU than h11 (bench/results/perf.md,
+            # twelfth session), and the tests run against the parser the engine runs with.
+            http="httptools",
             lifespan="off",
             ssl_certfile=engine.settings.http_tls_cert_file,
             ssl_keyfile=engine.settings.http_tls_key_file,
