@@ -32,18 +32,9 @@ from typing import Any
 import ackserver
 import httpx
 import yaml
-from common import cpu_seconds, engine_cpu_seconds, make_events, percentiles
+from common import cpu_seconds, engine_cpu_seconds, free_port, make_events, percentiles
 
 PROVIDER = "provider-0"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _cli(source: Path, env: dict[str, str], *args: str) -> str:
@@ -118,7 +109,7 @@ async def scenario(
                 }
             )
         )
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp}/store.db",

@@ -23,7 +23,6 @@ import base64
 import copy
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,19 +37,12 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import peak_rss_mib  # noqa: E402
+from common import free_port, peak_rss_mib  # noqa: E402
 
 INTEGRATOR = Path(sys.executable).with_name("integrator")
 SAMPLE = ROOT / "config" / "samples" / "referral.json"
 ATTACHMENT_BYTES = 15 * 1024 * 1024
 PARALLEL = 6
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def big_event(number: int, pdf_base64: str) -> bytes:

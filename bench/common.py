@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import os
+import socket
 import statistics
 import subprocess
 import uuid
@@ -106,6 +107,14 @@ def percentiles(latencies: Sequence[float]) -> dict[str, float]:
         "p50_ms": statistics.median(latencies),
         "p99_ms": latencies[max(int(len(latencies) * 0.99) - 1, 0)],
     }
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on just now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def peak_rss_mib(pid: int) -> float | None:
