@@ -136,10 +136,12 @@ class PostgresHotWrites:
         reads = self._token_reads
 
         async def call(conn: Any) -> TokenRows:
-            found = reads.token.rows(await conn.fetch(reads.token.sql, token_hash))
+            asked = reads.token.args({"token_hash": token_hash})
+            found = reads.token.rows(await conn.fetch(reads.token.sql, *asked))
             if not found:
                 return found, []
-            return found, reads.grants.rows(await conn.fetch(reads.grants.sql, found[0]["id"]))
+            asked = reads.grants.args({"token_id": found[0]["id"]})
+            return found, reads.grants.rows(await conn.fetch(reads.grants.sql, *asked))
 
         rows: TokenRows = await self._run(self._reading, call)
         return rows

@@ -155,11 +155,12 @@ class SqliteHotWrites:
 
         def work(conn: sqlite3.Connection) -> TokenRows:
             cursor = conn.cursor()
-            found = reads.token.rows(cursor.execute(reads.token.sql, (token_hash,)).fetchall())
+            asked = reads.token.args({"token_hash": token_hash})
+            found = reads.token.rows(cursor.execute(reads.token.sql, asked).fetchall())
             if not found:
                 return found, []
-            held = cursor.execute(reads.grants.sql, (found[0]["id"],)).fetchall()
-            return found, reads.grants.rows(held)
+            asked = reads.grants.args({"token_id": found[0]["id"]})
+            return found, reads.grants.rows(cursor.execute(reads.grants.sql, asked).fetchall())
 
         return await self._reader.read(work)
 
