@@ -91,8 +91,6 @@ def one_run(parallel: int, pdf: str) -> tuple[float, list[int]]:
             "INTEGRATOR_LOG_LEVEL": "warning",
         }
         Path(tmp, "destinations").mkdir()
-        made = json.loads(cli(env, "tokens", "create", "bench", "--role", "intake", "--json"))
-        token = made["token"]
         engine = subprocess.Popen([str(INTEGRATOR), "run"], env=env)
         try:
             deadline = time.monotonic() + 60
@@ -105,6 +103,9 @@ def one_run(parallel: int, pdf: str) -> tuple[float, list[int]]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("the engine did not answer /healthz within 60 s")
                 time.sleep(0.2)
+            # The store is the engine's first start's: a token is made in it once it answers.
+            made = json.loads(cli(env, "tokens", "create", "bench", "--role", "intake", "--json"))
+            token = made["token"]
             bodies = [big_event(n, pdf) for n in range(parallel)]
             statuses = asyncio.run(post_all(port, token, bodies))
             peak = peak_rss_mib(engine.pid)
