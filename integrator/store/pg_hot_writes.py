@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from integrator.store.hot_reads import TokenReads, TokenRows
 from integrator.store.late_records import GUARDED_COLUMNS, still_open
 from integrator.store.tables import attempts, events, messages
-from integrator.store.zd_history import HistoryRow, JudgedBatch, chunks
+from integrator.store.zd_history import HistoryRow, JudgedBatch
 
 Row = Mapping[str, Any]
 Processor = Callable[[Any], Any] | None
@@ -94,10 +94,7 @@ class PostgresHotWrites:
         if not event_rows:
             return set()
         if judged is not None:
-            history: list[HistoryRow] = []
-            for part in chunks(judged.zd_numbers):
-                history += await self.zd_history(part)
-            noted = judged.noted(history)
+            noted = judged.noted(await self.zd_history(judged.zd_numbers))
             if noted:  # rare: an event that does not fit its number's history
                 message_rows = [
                     (event_id, noted.get(index, row))
@@ -123,7 +120,8 @@ class PostgresHotWrites:
         await self._run(self._recording, lambda conn: conn.execute(sql, *args))
 
     async def zd_history(self, zd_numbers: Sequence[str]) -> list[HistoryRow]:
-        """(zd_number, id, type, action) of the events with these ZD numbers, oldest first."""
+        """(zd_number, id, type, action) of the events with these ZD numbers, oldest first:
+        one statement, the numbers as one array however many."""
         if not zd_numbers:
             return []
         numbers = list(zd_numbers)

@@ -20,7 +20,7 @@ from integrator.store.engine import set_sqlite_pragmas
 from integrator.store.hot_reads import TokenReads, TokenRows
 from integrator.store.prepared import Prepared, prepare
 from integrator.store.sqlite_writer import SqliteWriter
-from integrator.store.zd_history import HistoryRow, JudgedBatch, chunks
+from integrator.store.zd_history import HistoryRow, JudgedBatch
 
 Row = Mapping[str, Any]
 
@@ -181,10 +181,14 @@ class SqliteHotWrites:
         return prepared
 
 
+ZD_CHUNK = 500
+"""ZD numbers per history query: one ``IN`` list of at most this many bound variables."""
+
+
 def _history(cursor: sqlite3.Cursor, zd_numbers: Sequence[str]) -> list[HistoryRow]:
-    """The history query's rows for these numbers, a query per ``CHUNK`` of them."""
+    """The history query's rows for these numbers, a query per ``ZD_CHUNK`` of them."""
     found: list[HistoryRow] = []
-    for part in chunks(zd_numbers):
-        sql = ZD_HISTORY_SQL.format(", ".join("?" * len(part)))
-        found += cursor.execute(sql, tuple(part)).fetchall()
+    for start in range(0, len(zd_numbers), ZD_CHUNK):
+        part = tuple(zd_numbers[start : start + ZD_CHUNK])
+        found += cursor.execute(ZD_HISTORY_SQL.format(", ".join("?" * len(part))), part).fetchall()
     return found

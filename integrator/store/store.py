@@ -122,7 +122,7 @@ from integrator.store.tables import (
 )
 from integrator.store.url import Backend, Target, exposed_store_file, resolve
 from integrator.store.write_health import WriteHealth
-from integrator.store.zd_history import HistoryJudge, HistoryRow, chunks, history_of, judged_batch
+from integrator.store.zd_history import HistoryJudge, history_of, judged_batch
 
 Clock = Callable[[], datetime]
 _log = get_logger("integrator.store")
@@ -647,16 +647,13 @@ class Store(
         then id); a number with none is left out.
 
         ``events route`` reads this once per chunk (``integrator.zd_sequence.check_stored``);
-        intake reads the same inside ``accept_events`` (its ``judge``). One query on the
-        ``zd_number`` index for up to 500 distinct numbers, identifiers only, nothing unsealed;
+        intake reads the same inside ``accept_events`` (its ``judge``). Identifiers only, nothing
+        unsealed, searched on the ``zd_number`` index (SQLite: a query per 500 numbers);
         on the hot path's driver connection (``sqlite_hot_writes``, ``pg_hot_writes``): through
         SQLAlchemy, reading for a one-event batch (an HTTP POST) took more CPU than committing
         it (``bench/bench_zd_check.py``).
         """
-        rows: list[HistoryRow] = []
-        for part in chunks(list(dict.fromkeys(zd_numbers))):
-            rows += await self._hot.zd_history(part)
-        return history_of(rows)
+        return history_of(await self._hot.zd_history(list(dict.fromkeys(zd_numbers))))
 
     @guarded("find routed destinations")
     async def routed_destinations(self, event_ids: Sequence[str]) -> dict[str, set[str]]:

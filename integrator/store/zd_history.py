@@ -30,9 +30,6 @@ HistoryJudge = Callable[[Mapping[str, Sequence[ZdEvent]]], Mapping[str, Sequence
 out), the warnings to add to each event's messages, by event id. On SQLite it runs on the
 store's writer thread, inside the transaction: it must be quick and touch no event loop."""
 
-CHUNK = 500
-"""ZD numbers per query: one ``IN`` list (or array) of at most this many."""
-
 
 def history_of(rows: Iterable[HistoryRow]) -> dict[str, list[ZdEvent]]:
     """The rows of the history query as lists of events per ZD number, in the rows' order."""
@@ -40,10 +37,6 @@ def history_of(rows: Iterable[HistoryRow]) -> dict[str, list[ZdEvent]]:
     for zd_number, event_id, event_type, action in rows:
         found.setdefault(zd_number, []).append(ZdEvent(event_id, event_type, action))
     return found
-
-
-def chunks(zd_numbers: Sequence[str]) -> list[Sequence[str]]:
-    return [zd_numbers[start : start + CHUNK] for start in range(0, len(zd_numbers), CHUNK)]
 
 
 @dataclass(frozen=True, slots=True)
