@@ -22,6 +22,7 @@ from destinations.worker import OutboundMessage
 from integrator.catalog import Catalog
 from integrator.clock import Clock
 from integrator.errors import InvalidEvent
+from integrator.group_commit import Accepted, GroupCommit
 from integrator.logging import get_logger
 from integrator.metrics import EventOutcome, Metrics
 from integrator.payload_diff import described, differing_fields
@@ -121,6 +122,7 @@ class Intake:
         # get their turn sooner than if several batches took turns of their own.
         self._preparing = asyncio.Lock()
         self._committing, self._publishing = Turnstile(), Turnstile()
+        self._group = GroupCommit(store)
 
     @property
     def zone(self) -> tzinfo:
@@ -234,22 +236,19 @@ class Intake:
                 outcomes = await self._prepare_here(raws, source, caller, born_by, settled)
 
         prepared = [o for o in outcomes if isinstance(o, Prepared)]
-        if turn is not None:
-            await turn.commit.wait()  # never under ``_preparing``: the batch before may need it
+        batch = [(p.record, p.messages) for p in prepared]
         # Does each event fit its ZD number's history? One read for the batch, by the store as
         # it accepts it (zd_sequence.BatchCheck).
-        zd_check = BatchCheck([p.record for p in prepared])
-        accepted = (
-            await self._store.accept_events(
-                [(p.record, p.messages) for p in prepared], judge=zd_check
-            )
-            if prepared
-            else []
-        )
-        zd = zd_check.check
-        if turn is not None:
+        if turn is None:  # with the batches of concurrent calls (integrator.group_commit)
+            accepted = await self._group.accept(batch)
+        else:
+            await turn.commit.wait()  # never under ``_preparing``: the batch before may need it
+            check = BatchCheck([p.record for p in prepared])
+            new = await self._store.accept_events(batch, judge=check) if batch else []
+            accepted = Accepted(new, check.check)
             turn.commit.pass_on()  # the next batch's commit overlaps this one's publish
-        is_new = dict(zip((id(p) for p in prepared), accepted, strict=True))
+        zd = accepted.zd
+        is_new = dict(zip((id(p) for p in prepared), accepted.new, strict=True))
 
         results: list[IntakeResult | InvalidEvent | None] = []
         to_publish: list[OutboundMessage] = []

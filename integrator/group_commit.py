@@ -1,0 +1,142 @@
+"""Batches committed together when they arrive together: one store transaction for the
+events of several concurrent intake calls.
+
+Why: an HTTP caller posts one event per request. Each in a transaction of its own costs the
+SQLite writer about three times per event what a transaction of ten does (its BEGIN, its
+commit, its hand-over to the writer thread and back), and concurrent requests wait for each
+other's commits anyway: there is one writer. So while one commit runs, the batches that arrive
+queue, and the next commit takes them all (up to ``GROUP_MOST`` events).
+
+Nothing waits for company: a batch that finds no commit running is committed at once, so a lone
+caller's answer is as quick as before. Only calls without a turn come here: a turn orders
+commits by the order the batches were taken (``integrator.turnstile``), which a merged commit
+would not keep.
+
+Each group is judged against its ZD numbers' history as one batch, in the order its calls
+arrived (``zd_sequence.BatchCheck``): a cancel that arrives just after its referral is judged
+with the referral before it, as if both came in one request. When the merged commit fails, each
+call's batch is committed again alone: a failure stays with the call whose events caused it,
+and the others are accepted as if they had come alone.
+
+A call cancelled while its batch still waits for the next group takes it out: nothing of it is
+stored. One cancelled once its group is committing is stored all the same (as a lone commit is:
+the writer finishes a transaction it has begun), and recovery publishes its messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from integrator.store import EventRecord, NewMessage, Store
+from integrator.zd_sequence import BatchCheck, ZdCheck
+
+__all__ = ["GROUP_MOST", "Accepted", "GroupCommit"]
+
+#: The most events one group commits (a call's own batch is never split, and may be larger):
+#: a transaction of a few hundred events is already near the cheapest per event, and a longer one
+#: keeps the writer, and every other caller, waiting longer.
+GROUP_MOST = 200
+
+Batch = Sequence[tuple[EventRecord, Sequence[NewMessage]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """One call's part of a group's commit: per event, whether it is new (as
+    ``Store.accept_events`` answers), and the group's ZD findings (``ZdCheck.report``)."""
+
+    new: list[bool]
+    zd: ZdCheck
+
+
+@dataclass(slots=True)
+class _Call:
+    batch: Batch
+    answer: asyncio.Future[Accepted]
+
+
+class GroupCommit:
+    """Commits the batches of concurrent calls together (see the module's docstring)."""
+
+    def __init__(self, store: Store, *, most: int = GROUP_MOST) -> None:
+        self._store = store
+        self._most = most
+        self._waiting: list[_Call] = []
+        self._committing: asyncio.Task[None] | None = None
+
+    async def accept(self, batch: Batch) -> Accepted:
+        """Store ``batch`` (events with their messages), in this call's group."""
+        if not batch:
+            return Accepted([], ZdCheck())
+        call = _Call(batch, asyncio.get_running_loop().create_future())
+        self._waiting.append(call)
+        if self._committing is None:
+            # A context of its own: the group's work is no one caller's (their log context).
+            self._committing = asyncio.create_task(
+                self._commit_waiting(), name="intake-group-commit", context=contextvars.Context()
+            )
+        try:
+            return await asyncio.shield(call.answer)
+        except asyncio.CancelledError:
+            if call in self._waiting:
+                self._waiting.remove(call)  # not taken yet: nothing of it is stored
+            else:
+                call.answer.add_done_callback(_seen)  # its failure is no one's to report now
+            raise
+
+    async def _commit_waiting(self) -> None:
+        group: list[_Call] = []
+        try:
+            while self._waiting:
+                group = self._take()
+                await self._commit(group)
+        finally:
+            self._committing = None
+            for call in (*group, *self._waiting):  # only when this task itself was cancelled
+                if not call.answer.done():
+                    call.answer.cancel()
+            self._waiting.clear()
+
+    def _take(self) -> list[_Call]:
+        """The calls waiting longest, up to ``most`` events (at least one call)."""
+        events = 0
+        for taken, call in enumerate(self._waiting):
+            if taken and events + len(call.batch) > self._most:
+                break
+            events += len(call.batch)
+        else:
+            taken = len(self._waiting)
+        group, self._waiting = self._waiting[:taken], self._waiting[taken:]
+        return group
+
+    async def _commit(self, group: list[_Call]) -> None:
+        try:
+            answers = await self._accepted([item for call in group for item in call.batch])
+        except Exception as error:
+            if len(group) == 1:
+                group[0].answer.set_exception(error)
+                return
+            for call in group:  # each alone: the failure is the one call's whose events fail
+                try:
+                    call.answer.set_result(await self._accepted(call.batch))
+                except Exception as alone:
+                    call.answer.set_exception(alone)
+            return
+        start = 0
+        for call in group:
+            end = start + len(call.batch)
+            call.answer.set_result(Accepted(answers.new[start:end], answers.zd))
+            start = end
+
+    async def _accepted(self, batch: Batch) -> Accepted:
+        check = BatchCheck([event for event, _ in batch])
+        new = await self._store.accept_events(batch, judge=check)
+        return Accepted(new, check.check)
+
+
+def _seen(answer: asyncio.Future[Accepted]) -> None:
+    if not answer.cancelled():
+        answer.exception()
