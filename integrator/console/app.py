@@ -44,6 +44,7 @@ from integrator.console.pages import (
 )
 from integrator.console.render import NavItem
 from integrator.console.visitor import refuse_patient_data_in_address
+from integrator.http.telemetry import NO_TELEMETRY
 
 STATIC: Final = Path(__file__).parent / "static"
 
@@ -91,6 +92,7 @@ SECURITY_HEADERS: Final = {
 def create_console() -> FastAPI:
     """The console, answering for the engine of each request's state (``session.engine_of``)."""
     console = FastAPI(
+        telemetry=NO_TELEMETRY,  # nothing leaves but what the engine sends (http.telemetry)
         openapi_url=None,
         docs_url=None,
         redoc_url=None,

@@ -53,6 +53,7 @@ from integrator.http.routes import (
     versions,
 )
 from integrator.http.served import served_state
+from integrator.http.telemetry import NO_TELEMETRY
 from integrator.jobs import JobRegistry
 
 
@@ -97,6 +98,7 @@ def shared_app() -> FastAPI:
 def build_app() -> FastAPI:
     """The API and the console, answering for whichever engine a request's state names."""
     app = FastAPI(
+        telemetry=NO_TELEMETRY,  # nothing leaves but what the engine sends (http.telemetry)
         title="Integrator",
         version="1",
         docs_url=None,  # served offline by docs_router
