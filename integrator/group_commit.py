@@ -7,10 +7,11 @@ commit, its hand-over to the writer thread and back), and concurrent requests wa
 other's commits anyway: there is one writer. So while one commit runs, the batches that arrive
 queue, and the next commit takes them all (up to ``GROUP_MOST`` events).
 
-Nothing waits for company: a batch that finds no commit running is committed at once, so a lone
-caller's answer is as quick as before. Only calls without a turn come here: a turn orders
-commits by the order the batches were taken (``integrator.turnstile``), which a merged commit
-would not keep.
+Nothing waits for company: a batch that finds no commit running is committed at once, by its
+caller, so a lone caller's answer costs what it did (no task, no extra turn of the loop); the
+calls that arrive meanwhile are committed by a task once it is done. Only calls without a turn
+come here: a turn orders commits by the order the batches were taken
+(``integrator.turnstile``), which a merged commit would not keep.
 
 Each group is judged against its ZD numbers' history as one batch, in the order its calls
 arrived (``zd_sequence.BatchCheck``): a cancel that arrives just after its referral is judged
@@ -65,19 +66,22 @@ class GroupCommit:
         self._store = store
         self._most = most
         self._waiting: list[_Call] = []
-        self._committing: asyncio.Task[None] | None = None
+        self._committing = False  # a lone call's own commit, or a group's, is running
+        self._group_task: asyncio.Task[None] | None = None
 
     async def accept(self, batch: Batch) -> Accepted:
         """Store ``batch`` (events with their messages), in this call's group."""
         if not batch:
             return Accepted([], ZdCheck())
+        if not self._committing:
+            # Nobody to wait for: committed at once, by the caller itself (no task, no hop).
+            self._committing = True
+            try:
+                return await self._accepted(batch)
+            finally:
+                self._next()
         call = _Call(batch, asyncio.get_running_loop().create_future())
         self._waiting.append(call)
-        if self._committing is None:
-            # A context of its own: the group's work is no one caller's (their log context).
-            self._committing = asyncio.create_task(
-                self._commit_waiting(), name="intake-group-commit", context=contextvars.Context()
-            )
         try:
             return await asyncio.shield(call.answer)
         except asyncio.CancelledError:
@@ -87,18 +91,27 @@ class GroupCommit:
                 call.answer.add_done_callback(_seen)  # its failure is no one's to report now
             raise
 
-    async def _commit_waiting(self) -> None:
-        group: list[_Call] = []
+    def _next(self) -> None:
+        """A commit is done: the calls that arrived meanwhile are committed next, together."""
+        if not self._waiting:
+            self._committing = False
+            return
+        # A context of its own: the group's work is no one caller's (their log context).
+        self._group_task = asyncio.get_running_loop().create_task(
+            self._commit_group(), name="intake-group-commit", context=contextvars.Context()
+        )
+
+    async def _commit_group(self) -> None:
+        group = self._take()
         try:
-            while self._waiting:
-                group = self._take()
-                await self._commit(group)
-        finally:
-            self._committing = None
-            for call in (*group, *self._waiting):  # only when this task itself was cancelled
-                if not call.answer.done():
-                    call.answer.cancel()
+            await self._commit(group)
+        except asyncio.CancelledError:  # the loop is ending: nobody gets an answer now
+            for call in (*group, *self._waiting):
+                call.answer.cancel()
             self._waiting.clear()
+            self._committing = False
+            raise
+        self._next()
 
     def _take(self) -> list[_Call]:
         """The calls waiting longest, up to ``most`` events (at least one call)."""
