@@ -178,6 +178,7 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
             # twelfth session), and the tests run against the parser the engine runs with.
             http="httptools",
             lifespan="off",
+            server_header=False,  # no `server: uvicorn`: what runs here is no caller's business
             ssl_certfile=engine.settings.http_tls_cert_file,
             ssl_keyfile=engine.settings.http_tls_key_file,
         )
