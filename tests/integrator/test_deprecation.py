@@ -6,7 +6,6 @@ import asyncio
 import copy
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,14 +35,6 @@ def another(referral: dict[str, Any]) -> str:
     event = copy.deepcopy(referral)
     event["event_id"] = str(uuid.uuid4())
     return json.dumps(event)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[MllpReceiver]:
-    server = MllpReceiver()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def test_resolution_follows_status_and_auto_upgrade() -> None:

@@ -29,7 +29,6 @@ from tests.integrator.test_not_a_file import _delivered
 from tests.integrator.test_operators import eventually
 
 engine_on_files = operators.engine_on_files
-receiver = operators.receiver
 
 UNUSABLE = (
     "destinations directory unusable; the destinations in service stay as they are until it is back"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,6 @@ from integrator.store import MessageFilter, Store
 from tests.integrator.support import destination, settings_for
 
 TODAY = date(2026, 11, 27)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[MllpReceiver]:
-    server = MllpReceiver()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def start_engine(tmp_path: Path, *configs: Any) -> Engine:

@@ -31,14 +31,6 @@ TODAY = datetime.now(UTC).date()
 SEARCH_KEY = "group-commit-tests-search-key"
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[MllpReceiver]:
-    server = MllpReceiver()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def engine(
     request: pytest.FixtureRequest, tmp_path: Path, receiver: MllpReceiver

@@ -26,9 +26,8 @@ from tests.file_powers import without_file_powers
 from tests.integrator import test_operators as operators
 from tests.integrator.test_operators import events, eventually
 
-# A running engine on a directory holding noord.yaml, and its loopback receiver.
+# A running engine on a directory holding noord.yaml (its receiver: conftest.py).
 engine_on_files = operators.engine_on_files
-receiver = operators.receiver
 
 
 def _directory(path: Path) -> None:

@@ -34,14 +34,6 @@ def events(referral: dict[str, Any], n: int) -> list[str]:
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[MllpReceiver]:
-    server = MllpReceiver()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def engine_on_files(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
     settings = settings_for(tmp_path)
     settings.destinations_dir.mkdir()

@@ -27,7 +27,7 @@ from integrator.engine import Engine
 from integrator.metrics import Metrics
 from tests.cli_in_process import run_cli
 from tests.integrator.support import destination, settings_for
-from tests.integrator.test_operators import eventually, receiver  # noqa: F401  (a fixture)
+from tests.integrator.test_operators import eventually
 
 # ref-v1 is deprecated from 2026-01-01, retired on 2027-07-01.
 TODAY = datetime(2027, 6, 1, 9, 0, tzinfo=UTC)
@@ -40,7 +40,7 @@ REFUSED = "destination file refused; running on the last good definition"
 
 
 @pytest.fixture
-async def engine(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:  # noqa: F811
+async def engine(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
     settings = settings_for(tmp_path)
     settings.destinations_dir.mkdir()
     noord = destination("noord", receiver.port, providers=["ziekenhuis-noord"])

@@ -187,14 +187,6 @@ def test_the_check_notes_messages_and_keeps_their_payload() -> None:
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[MllpReceiver]:
-    server = MllpReceiver()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def engine(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
     # One hospital that takes both event types of provider ziekenhuis-noord.
     config = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
