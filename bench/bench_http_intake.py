@@ -9,6 +9,7 @@ kept-alive connection, and the harness waits until every message is delivered.
 
     .venv/bin/python bench/scenarios.py http --clients 8 --events 3000
     .venv/bin/python bench/scenarios.py http --clients 1 --events 1500 --py-spy /tmp/http.txt
+    .venv/bin/python bench/scenarios.py http --clients 8 --store postgresql  # on PostgreSQL
 
 Reported: ``accepted_per_s`` (202 answers a second), ``delivered_per_s`` (first POST to the
 last message delivered), ``engine_cpu_us_run`` (the engine process's CPU per event over the same
@@ -32,7 +33,14 @@ from typing import Any
 import ackserver
 import httpx
 import yaml
-from common import cpu_seconds, engine_cpu_seconds, free_port, make_events, percentiles
+from common import (
+    cpu_seconds,
+    engine_cpu_seconds,
+    free_port,
+    fresh_postgres,
+    make_events,
+    percentiles,
+)
 
 PROVIDER = "provider-0"
 
@@ -88,7 +96,23 @@ async def _delivered(client: httpx.AsyncClient, headers: dict[str, str]) -> int:
 
 
 async def scenario(
-    source: Path, n_events: int, clients: int, *, sample: Path | None = None
+    source: Path,
+    n_events: int,
+    clients: int,
+    *,
+    sample: Path | None = None,
+    store: str = "sqlite",
+) -> dict[str, Any]:
+    """``store``: ``sqlite`` (the embedded default, a file in a temporary directory) or
+    ``postgresql`` (a new database on the machine's server, dropped afterwards)."""
+    if store == "postgresql":
+        async with fresh_postgres() as url:
+            return await _scenario(source, n_events, clients, sample, url)
+    return await _scenario(source, n_events, clients, sample, None)
+
+
+async def _scenario(
+    source: Path, n_events: int, clients: int, sample: Path | None, database_url: str | None
 ) -> dict[str, Any]:
     parent, child = multiprocessing.Pipe()
     receivers = multiprocessing.Process(target=ackserver.serve, args=(1, child))
@@ -112,7 +136,7 @@ async def scenario(
         port = free_port()
         env = {
             **os.environ,
-            "INTEGRATOR_DATABASE_URL": f"sqlite:///{tmp}/store.db",
+            "INTEGRATOR_DATABASE_URL": database_url or f"sqlite:///{tmp}/store.db",
             "INTEGRATOR_DESTINATIONS_DIR": str(destinations),
             "INTEGRATOR_HTTP_PORT": str(port),
             "INTEGRATOR_SEARCH_KEY": "bench-search-key-of-this-run",

@@ -109,6 +109,12 @@ SCENARIOS = [
         _HTTP,
     ),
     Scenario(
+        "http-8-pg",
+        ["http", "--clients", "8", "--events", "3000", "--store", "postgresql"],
+        ["http", "--clients", "8", "--events", "800", "--store", "postgresql"],
+        _HTTP,
+    ),
+    Scenario(
         "map-pdf",
         ["map-pdf", "--seconds", "3"],
         ["map-pdf", "--seconds", "1"],

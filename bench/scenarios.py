@@ -15,6 +15,7 @@ same way, against the same ACK-only receiver.
     .venv/bin/python bench/scenarios.py backlog --events 100000
     .venv/bin/python bench/scenarios.py floor --events 8000    # the same work, nothing around it
     .venv/bin/python bench/scenarios.py http --clients 8 --events 3000   # POSTs to integrator run
+    .venv/bin/python bench/scenarios.py http --clients 8 --store postgresql   # the same, PostgreSQL
 
 Without a revision on ``PYTHONPATH`` the project this file belongs to is used.
 """
@@ -464,6 +465,12 @@ def main() -> None:
     parser.add_argument(
         "--clients", type=int, default=8, help="http: clients posting one event at a time each"
     )
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="http: the engine's store (postgresql: a new database on 127.0.0.1:5432)",
+    )
     args = parser.parse_args()
     configure_logging(level=args.log_level)
     result: dict[str, Any]
@@ -500,7 +507,9 @@ def main() -> None:
         import bench_http_intake
 
         result = eventloop.run(
-            bench_http_intake.scenario(SOURCE, args.events, args.clients, sample=args.py_spy)
+            bench_http_intake.scenario(
+                SOURCE, args.events, args.clients, sample=args.py_spy, store=args.store
+            )
         )
     else:
         result = eventloop.run(backlog(args.events, args.attachment_kib))
