@@ -5,10 +5,11 @@ token's grants. Through SQLAlchemy on SQLite that was a pooled connection checke
 back (a rollback) and two statements, each several hand-overs to aiosqlite's thread and back:
 about 1.5 ms of CPU a request, three times what accepting the event it carried cost
 (bench/results/perf.md, twelfth session). Compiled once here and run on a reading thread with a
-connection of its own (SQLite, a ``SqliteWriter`` that only reads, beside the writer) or on the
-kept reading connection (PostgreSQL), both statements take one hand-over or two round trips,
-and the rows come back through the very result processors SQLAlchemy applies (``UTCDateTime``:
-aware UTC; ``Boolean``), so they are the same values.
+connection of its own (SQLite, a ``SqliteWriter`` that only reads, beside the writer) or on
+one of the connections kept for reading (PostgreSQL, ``pg_hot_writes.READERS``), both
+statements take one hand-over or two round trips, and the rows come back through the very
+result processors SQLAlchemy applies (``UTCDateTime``: aware UTC; ``Boolean``), so they are the
+same values.
 """
 
 from __future__ import annotations

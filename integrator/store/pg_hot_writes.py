@@ -18,7 +18,8 @@ makes it a transaction of its own, so all of it commits or none of it does, as b
   thirteenth round).
 
 The history of a batch's ZD numbers (``zd_history``), which intake has read before each accept,
-goes the same way: one statement with the numbers as one array, on a connection of its own.
+goes the same way: one statement with the numbers as one array, on one of the connections kept
+for reading (``READERS``), as a request's token does.
 
 Values go through the bind processors SQLAlchemy applies (``UTCDateTime``: aware UTC) and are
 cast to the columns' types, so the rows are the same as before. Driver errors come back as
@@ -62,13 +63,22 @@ class _Held:
         self.raw: Any = None  # its asyncpg connection
 
 
+#: Kept connections for the hot reads (a request's token, a batch's ZD history). Every API
+#: request reads its token, so concurrent requests overlapped on a single kept connection, and
+#: each that found it in use took one from the pool, with its pre-ping: with 8 clients posting,
+#: about a tenth of the engine's CPU (bench/results/perf.md, thirteenth session). A read waits
+#: for one of these instead; each is a statement or two on an index.
+READERS = 3
+
+
 class PostgresHotWrites:
-    """Each hot path keeps one pooled connection checked out: taking one from SQLAlchemy's pool
+    """Each hot path keeps pooled connections checked out: taking one from SQLAlchemy's pool
     and giving it back cost more of this process's CPU than the statement itself (measured:
-    ~450 µs of ~1 ms per ``record_attempts``). A call that finds it in use (two accepts at
-    once) takes one from the pool as before. A kept connection the driver knows closed (the
-    server or the network ended it while it was idle) is dropped before the call, which takes a
-    fresh one; one that breaks during a call is dropped after it, and that call fails."""
+    ~450 µs of ~1 ms per ``record_attempts``). A write that finds its connection in use (two
+    accepts at once) takes one from the pool as before; a read waits for one of the
+    ``READERS`` kept for reading. A kept connection the driver knows closed (the server or the
+    network ended it while it was idle) is dropped before the call, which takes a fresh one;
+    one that breaks during a call is dropped after it, and that call fails."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -77,7 +87,11 @@ class PostgresHotWrites:
         self._processors: dict[tuple[str, str], Processor] = {}
         self._accepting = _Held()
         self._recording = _Held()
-        self._reading = _Held()
+        self._readers = [_Held() for _ in range(READERS)]
+        # Last in, first out: the one just used is open; another opens only when reads overlap.
+        self._free_readers: asyncio.LifoQueue[_Held] = asyncio.LifoQueue()
+        for reader in self._readers:
+            self._free_readers.put_nowait(reader)
         self._token_reads = TokenReads.for_dialect(engine.dialect)
 
     async def accept(
@@ -125,11 +139,11 @@ class PostgresHotWrites:
         if not zd_numbers:
             return []
         numbers = list(zd_numbers)
-        found = await self._run(self._reading, lambda conn: conn.fetch(ZD_HISTORY_SQL, numbers))
+        found = await self._read(lambda conn: conn.fetch(ZD_HISTORY_SQL, numbers))
         return [(r[0], r[1], r[2], r[3]) for r in found]
 
     async def read_token(self, token_hash: str) -> TokenRows:
-        """A token by its hash and its grants: two statements on the reading connection
+        """A token by its hash and its grants: two statements on a reading connection
         (``hot_reads``)."""
         reads = self._token_reads
 
@@ -141,16 +155,24 @@ class PostgresHotWrites:
             asked = reads.grants.args({"token_id": found[0]["id"]})
             return found, reads.grants.rows(await conn.fetch(reads.grants.sql, *asked))
 
-        rows: TokenRows = await self._run(self._reading, call)
+        rows: TokenRows = await self._read(call)
         return rows
 
     async def close(self) -> None:
         """Give the kept connections back to the pool."""
-        for held in (self._accepting, self._recording, self._reading):
+        for held in (self._accepting, self._recording, *self._readers):
             async with held.turn:
                 conn, held.conn, held.raw = held.conn, None, None
                 if conn is not None:
                     await conn.close()
+
+    async def _read(self, call: Callable[[Any], Awaitable[Any]]) -> Any:
+        """``call`` on a kept reading connection, once one is free."""
+        reader = await self._free_readers.get()
+        try:
+            return await self._run(reader, call)
+        finally:
+            self._free_readers.put_nowait(reader)
 
     async def _run(self, held: _Held, call: Callable[[Any], Awaitable[Any]]) -> Any:
         if held.turn.locked():

@@ -115,3 +115,30 @@ async def test_on_sqlite_a_token_is_read_while_a_write_waits_for_another_process
     finally:
         other.close()
         await store.close()
+
+
+async def test_concurrent_reads_wait_for_a_kept_connection_not_the_pool(store: Store) -> None:
+    """Every API request reads its token: with several at once, each that found the reading
+    connection in use took one from the pool (its checkout and pre-ping cost more than the
+    read). They wait for one of the connections kept for reading now."""
+    await _token(store, "crowd", [("intake", None)])
+
+    async def reads() -> None:
+        found = await asyncio.gather(
+            *(store.get_token(token_hash=f"{'crowd':0>64}") for _ in range(8))
+        )
+        assert [token.name if token else None for token in found] == ["crowd"] * 8
+
+    await reads()  # the kept connections are open from here on
+    checkouts: list[object] = []
+
+    def checked_out(*args: object) -> None:
+        checkouts.append(args)
+
+    pool = store._engine.sync_engine.pool
+    event.listen(pool, "checkout", checked_out)
+    try:
+        await reads()
+    finally:
+        event.remove(pool, "checkout", checked_out)
+    assert checkouts == []
