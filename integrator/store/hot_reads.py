@@ -6,10 +6,10 @@ back (a rollback) and two statements, each several hand-overs to aiosqlite's thr
 about 1.5 ms of CPU a request, three times what accepting the event it carried cost
 (bench/results/perf.md, twelfth session). Compiled once here and run on a reading thread with a
 connection of its own (SQLite, a ``SqliteWriter`` that only reads, beside the writer) or on
-one of the connections kept for reading (PostgreSQL, ``pg_hot_writes.READERS``), both
-statements take one hand-over or two round trips, and the rows come back through the very
-result processors SQLAlchemy applies (``UTCDateTime``: aware UTC; ``Boolean``), so they are the
-same values.
+one of the connections kept for reading (PostgreSQL, ``pg_hot_writes.READERS``), the token
+and its grants are one statement (an outer join), one hand-over or one round trip, and the rows
+come back through the very result processors SQLAlchemy applies (``UTCDateTime``: aware UTC;
+``Boolean``), so they are the same values.
 """
 
 from __future__ import annotations
@@ -68,26 +68,53 @@ def compile_read(statement: Select[Any], dialect: Dialect) -> CompiledRead:
     return CompiledRead(compiled.string, tuple(names), columns, tuple(processors))
 
 
-TOKEN_BY_HASH: Final = select(api_tokens).where(api_tokens.c.token_hash == bindparam("token_hash"))
-"""A token by the hash of its secret (unique): what every API request is authenticated by."""
-GRANTS_OF_TOKEN: Final = (
-    select(grants.c.token_id, grants.c.role, grants.c.cluster, grants.c.active)
-    .where(grants.c.token_id == bindparam("token_id"))
+TOKEN_AND_GRANTS: Final = (
+    select(
+        api_tokens,
+        grants.c.role.label("grant_role"),
+        grants.c.cluster.label("grant_cluster"),
+        grants.c.active.label("grant_active"),
+    )
+    .select_from(api_tokens.outerjoin(grants, grants.c.token_id == api_tokens.c.id))
+    .where(api_tokens.c.token_hash == bindparam("token_hash"))
     .order_by(grants.c.id)
 )
-"""Its grants, in the order ``PeopleMixin`` lists them."""
+"""A token by the hash of its secret (unique), what every API request is authenticated by, with
+its grants in the order ``PeopleMixin`` lists them: a row per grant, or one row with no grant.
+One statement: on PostgreSQL one round trip where a token and then its grants took two."""
 
 TokenRows = tuple[list[dict[str, Any]], list[dict[str, Any]]]
-"""The token's row (none or one) and its grants' rows."""
+"""The token's row (none or one) and its grants' rows (``role``, ``cluster``, ``active``)."""
+
+_GRANT_KEYS: Final = (
+    ("grant_role", "role"),
+    ("grant_cluster", "cluster"),
+    ("grant_active", "active"),
+)
 
 
 @dataclass(frozen=True, slots=True)
 class TokenReads:
-    """``TOKEN_BY_HASH`` and ``GRANTS_OF_TOKEN`` compiled for one dialect."""
+    """``TOKEN_AND_GRANTS`` compiled for one dialect."""
 
     token: CompiledRead
-    grants: CompiledRead
 
     @classmethod
     def for_dialect(cls, dialect: Dialect) -> TokenReads:
-        return cls(compile_read(TOKEN_BY_HASH, dialect), compile_read(GRANTS_OF_TOKEN, dialect))
+        return cls(compile_read(TOKEN_AND_GRANTS, dialect))
+
+    def args(self, token_hash: str) -> tuple[Any, ...]:
+        return self.token.args({"token_hash": token_hash})
+
+    def split(self, fetched: Sequence[Sequence[Any]]) -> TokenRows:
+        """The joined rows as the token's row and its grants' rows."""
+        rows = self.token.rows(fetched)
+        if not rows:
+            return [], []
+        held = [
+            {key: row[label] for label, key in _GRANT_KEYS}
+            for row in rows
+            if row["grant_role"] is not None  # the outer join's row of a token without grants
+        ]
+        token = {k: v for k, v in rows[0].items() if not k.startswith("grant_")}
+        return [token], held

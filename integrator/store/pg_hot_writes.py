@@ -143,17 +143,12 @@ class PostgresHotWrites:
         return [(r[0], r[1], r[2], r[3]) for r in found]
 
     async def read_token(self, token_hash: str) -> TokenRows:
-        """A token by its hash and its grants: two statements on a reading connection
+        """A token by its hash and its grants: one statement on a reading connection
         (``hot_reads``)."""
         reads = self._token_reads
 
         async def call(conn: Any) -> TokenRows:
-            asked = reads.token.args({"token_hash": token_hash})
-            found = reads.token.rows(await conn.fetch(reads.token.sql, *asked))
-            if not found:
-                return found, []
-            asked = reads.grants.args({"token_id": found[0]["id"]})
-            return found, reads.grants.rows(await conn.fetch(reads.grants.sql, *asked))
+            return reads.split(await conn.fetch(reads.token.sql, *reads.args(token_hash)))
 
         rows: TokenRows = await self._read(call)
         return rows

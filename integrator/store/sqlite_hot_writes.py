@@ -149,18 +149,12 @@ class SqliteHotWrites:
         return await self._writer.read(work)
 
     async def read_token(self, token_hash: str) -> TokenRows:
-        """A token by its hash and its grants, in one hand-over to the reading thread
-        (``hot_reads``)."""
+        """A token by its hash and its grants, one statement in one hand-over to the reading
+        thread (``hot_reads``)."""
         reads = self._token_reads
 
         def work(conn: sqlite3.Connection) -> TokenRows:
-            cursor = conn.cursor()
-            asked = reads.token.args({"token_hash": token_hash})
-            found = reads.token.rows(cursor.execute(reads.token.sql, asked).fetchall())
-            if not found:
-                return found, []
-            asked = reads.grants.args({"token_id": found[0]["id"]})
-            return found, reads.grants.rows(cursor.execute(reads.grants.sql, asked).fetchall())
+            return reads.split(conn.execute(reads.token.sql, reads.args(token_hash)).fetchall())
 
         return await self._reader.read(work)
 

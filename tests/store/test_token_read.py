@@ -8,10 +8,12 @@ import asyncio
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, update
 
 from integrator.store import Store
+from integrator.store.pg_hot_writes import PostgresHotWrites
 from integrator.store.tables import grants
 from tests.store.conftest import Site
 from tests.store.factories import T0, StepClock, make_event, make_message, new_id
@@ -61,8 +63,11 @@ async def test_a_token_read_by_its_hash_is_the_one_the_listing_reads(
         )
         await conn.commit()
 
+    await _token(store, "none", [])  # a token without grants reads as one
+
     listed = {token.name: token for token in await store.list_tokens()}
-    for name in ("plain", "many", "made"):
+    assert listed["none"].grants == ()
+    for name in ("plain", "many", "made", "none"):
         read = await store.get_token(token_hash=f"{name:0>64}")
         assert read == listed[name]
         assert read is not None and read.created_at.tzinfo is not None
@@ -142,3 +147,47 @@ async def test_concurrent_reads_wait_for_a_kept_connection_not_the_pool(store: S
     finally:
         event.remove(pool, "checkout", checked_out)
     assert checkouts == []
+
+
+async def test_a_token_and_its_grants_are_one_statement(store: Store) -> None:
+    """The token, then its grants, were two statements: on PostgreSQL two round trips for
+    every API request. One now (an outer join)."""
+    await _token(store, "joined", [("viewer", "CARD"), ("resend", None)])
+    statements: list[str] = []
+
+    class Counting:
+        def __init__(self, conn: Any) -> None:
+            self._conn = conn
+
+        def __getattr__(self, name: str) -> Any:
+            found = getattr(self._conn, name)
+            if name == "cursor":  # SQLite's statements may go through a cursor
+                return lambda: Counting(found())
+            if name in ("execute", "fetch"):
+
+                def counted(sql: str, *args: Any) -> Any:
+                    statements.append(sql)
+                    return found(sql, *args)
+
+                return counted
+            return found
+
+    hot = store._hot
+    if isinstance(hot, PostgresHotWrites):
+        real_run = hot._run
+
+        async def run(held: Any, call: Any) -> Any:
+            return await real_run(held, lambda conn: call(Counting(conn)))
+
+        hot._run = run  # type: ignore[method-assign]
+    else:
+        reader = hot._reader
+        real_read = reader.read
+
+        async def read(work: Any) -> Any:
+            return await real_read(lambda conn: work(Counting(conn)))
+
+        reader.read = read  # type: ignore[method-assign]
+    read_back = await store.get_token(token_hash=f"{'joined':0>64}")
+    assert read_back is not None and [g.role for g in read_back.grants] == ["viewer", "resend"]
+    assert len(statements) == 1, statements
