@@ -67,7 +67,7 @@ class _Held:
 #: request reads its token, so concurrent requests overlapped on a single kept connection, and
 #: each that found it in use took one from the pool, with its pre-ping: with 8 clients posting,
 #: about a tenth of the engine's CPU (bench/results/perf.md, thirteenth session). A read waits
-#: for one of these instead; each is a statement or two on an index.
+#: for one of these instead; each is one statement on an index.
 READERS = 3
 
 
