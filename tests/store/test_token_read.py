@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,22 @@ from integrator.store.tables import grants
 from tests.store.conftest import Site
 from tests.store.factories import T0, StepClock, make_event, make_message, new_id
 from tests.store.helpers import raw_connection
+
+
+@contextmanager
+def pool_checkouts(store: Store) -> Iterator[list[object]]:
+    """Every connection taken from the store's SQLAlchemy pool meanwhile."""
+    checkouts: list[object] = []
+
+    def checked_out(*args: object) -> None:
+        checkouts.append(args)
+
+    pool = store._engine.sync_engine.pool
+    event.listen(pool, "checkout", checked_out)
+    try:
+        yield checkouts
+    finally:
+        event.remove(pool, "checkout", checked_out)
 
 
 async def _token(store: Store, name: str, grant_specs: list[tuple[str, str | None]]) -> str:
@@ -84,17 +102,8 @@ async def test_a_token_is_read_without_a_connection_from_the_pool(
     await _token(store, "alone", [("intake", None)])
     assert await store.get_token(token_hash=f"{'alone':0>64}") is not None
 
-    checkouts: list[object] = []
-
-    def checked_out(*args: object) -> None:
-        checkouts.append(args)
-
-    pool = store._engine.sync_engine.pool
-    event.listen(pool, "checkout", checked_out)
-    try:
+    with pool_checkouts(store) as checkouts:
         read = await store.get_token(token_hash=f"{'alone':0>64}")
-    finally:
-        event.remove(pool, "checkout", checked_out)
     assert read is not None and read.name == "alone"
     assert checkouts == []
 
@@ -135,17 +144,8 @@ async def test_concurrent_reads_wait_for_a_kept_connection_not_the_pool(store: S
         assert [token.name if token else None for token in found] == ["crowd"] * 8
 
     await reads()  # the kept connections are open from here on
-    checkouts: list[object] = []
-
-    def checked_out(*args: object) -> None:
-        checkouts.append(args)
-
-    pool = store._engine.sync_engine.pool
-    event.listen(pool, "checkout", checked_out)
-    try:
+    with pool_checkouts(store) as checkouts:
         await reads()
-    finally:
-        event.remove(pool, "checkout", checked_out)
     assert checkouts == []
 
 
