@@ -17,7 +17,8 @@ Each group is judged against its ZD numbers' history as one batch, in the order 
 arrived (``zd_sequence.BatchCheck``): a cancel that arrives just after its referral is judged
 with the referral before it, as if both came in one request. When the merged commit fails, each
 call's batch is committed again alone: a failure stays with the call whose events caused it,
-and the others are accepted as if they had come alone.
+and the others are accepted as if they had come alone. Not when the store is away
+(``StoreUnavailable``): that is no call's doing, and every call of the group is told so at once.
 
 A call cancelled while its batch still waits for the next group takes it out: nothing of it is
 stored. One cancelled once its group is committing is stored all the same (as a lone commit is:
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from integrator.store import EventRecord, NewMessage, Store
+from integrator.store.errors import StoreUnavailable
 from integrator.zd_sequence import BatchCheck, ZdCheck
 
 __all__ = ["GROUP_MOST", "Accepted", "GroupCommit"]
@@ -128,6 +130,12 @@ class GroupCommit:
     async def _commit(self, group: list[_Call]) -> None:
         try:
             answers = await self._accepted([item for call in group for item in call.batch])
+        except StoreUnavailable as error:
+            # The store is away (locked, full, unreachable): no call's events are to blame, and
+            # each alone would wait for it again (SQLite's busy timeout, say), one after another.
+            for call in group:
+                call.answer.set_exception(error)
+            return
         except Exception as error:
             if len(group) == 1:
                 group[0].answer.set_exception(error)

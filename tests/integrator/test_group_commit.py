@@ -21,6 +21,7 @@ from integrator.engine import Engine
 from integrator.group_commit import GroupCommit
 from integrator.intake import IntakeResult
 from integrator.store import EventRecord, MessageFilter, NewMessage
+from integrator.store.errors import StoreUnavailable
 from integrator.store.zd_history import HistoryJudge
 from integrator.zd_sequence import CANCEL_WITHOUT_NEW, NEW_REPEATED
 from tests.integrator.support import destination, settings_for
@@ -59,6 +60,7 @@ class HeldStore:
         self.calls: list[int] = []
         self.gate = asyncio.Event()
         self.refused_zd: str | None = None
+        self.away = False  # every call after the first fails as a store that is away does
         self._real = engine.store.accept_events
         monkeypatch.setattr(engine.store, "accept_events", self)
 
@@ -73,6 +75,8 @@ class HeldStore:
             await self.gate.wait()
         if any(event.zd_number == self.refused_zd for event, _ in batch):
             raise RuntimeError("the store refused this batch")
+        if self.away and len(self.calls) > 1:
+            raise StoreUnavailable("accept events failed: the store is away")
         return await self._real(batch, judge=judge)
 
 
@@ -171,6 +175,21 @@ async def test_a_call_whose_events_the_store_refuses_fails_alone(
     assert not await stored(engine, json.loads(bad)["event_id"])
     assert await engine.wait_settled(timeout=10)
     assert len(receiver.received) == 3
+
+
+async def test_a_store_away_fails_the_group_at_once_not_call_by_call(
+    engine: Engine, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retried call by call, each would wait for the store again (SQLite's busy timeout)."""
+    store = HeldStore(engine, monkeypatch)
+    store.away = True
+    raws = [event(referral_data, zd_number=f"ZD30000007{n}") for n in range(4)]
+    first, *others = await submitted_while_held(engine, store, raws[0], raws[1:])
+    assert store.calls == [1, 3]  # the group once, no call alone
+    assert isinstance(first, IntakeResult)
+    assert all(isinstance(failed, StoreUnavailable) for failed in others), others
+    for raw in raws[1:]:
+        assert not await stored(engine, json.loads(raw)["event_id"])
 
 
 async def test_a_group_is_judged_against_the_zd_history_in_the_order_its_calls_came(
