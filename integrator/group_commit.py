@@ -36,7 +36,7 @@ from integrator.store import EventRecord, NewMessage, Store
 from integrator.store.errors import StoreUnavailable
 from integrator.zd_sequence import BatchCheck, ZdCheck
 
-__all__ = ["GROUP_MOST", "Accepted", "GroupCommit"]
+__all__ = ["GROUP_MOST", "Accepted", "GroupCommit", "accepted_alone"]
 
 #: The most events one group commits (a call's own batch is never split, and may be larger):
 #: a transaction of a few hundred events is already near the cheapest per event, and a longer one
@@ -79,7 +79,7 @@ class GroupCommit:
             # Nobody to wait for: committed at once, by the caller itself (no task, no hop).
             self._committing = True
             try:
-                return await self._accepted(batch)
+                return await accepted_alone(self._store, batch)
             finally:
                 self._next()
         call = _Call(batch, asyncio.get_running_loop().create_future())
@@ -129,7 +129,9 @@ class GroupCommit:
 
     async def _commit(self, group: list[_Call]) -> None:
         try:
-            answers = await self._accepted([item for call in group for item in call.batch])
+            answers = await accepted_alone(
+                self._store, [item for call in group for item in call.batch]
+            )
         except StoreUnavailable as error:
             # The store is away (locked, full, unreachable): no call's events are to blame, and
             # each alone would wait for it again (SQLite's busy timeout, say), one after another.
@@ -142,7 +144,7 @@ class GroupCommit:
                 return
             for call in group:  # each alone: the failure is the one call's whose events fail
                 try:
-                    call.answer.set_result(await self._accepted(call.batch))
+                    call.answer.set_result(await accepted_alone(self._store, call.batch))
                 except Exception as alone:
                     call.answer.set_exception(alone)
             return
@@ -152,10 +154,16 @@ class GroupCommit:
             call.answer.set_result(Accepted(answers.new[start:end], answers.zd))
             start = end
 
-    async def _accepted(self, batch: Batch) -> Accepted:
-        check = BatchCheck([event for event, _ in batch])
-        new = await self._store.accept_events(batch, judge=check)
-        return Accepted(new, check.check)
+
+async def accepted_alone(store: Store, batch: Batch) -> Accepted:
+    """``batch`` committed in a transaction of its own, judged against its ZD numbers' history
+    by the store as it accepts it (``zd_sequence.BatchCheck``): for a group, and for a batch
+    whose turn orders its commit (``integrator.turnstile``)."""
+    if not batch:
+        return Accepted([], ZdCheck())
+    check = BatchCheck([event for event, _ in batch])
+    new = await store.accept_events(batch, judge=check)
+    return Accepted(new, check.check)
 
 
 def _seen(answer: asyncio.Future[Accepted]) -> None:

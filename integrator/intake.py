@@ -22,7 +22,7 @@ from destinations.worker import OutboundMessage
 from integrator.catalog import Catalog
 from integrator.clock import Clock
 from integrator.errors import InvalidEvent
-from integrator.group_commit import Accepted, GroupCommit
+from integrator.group_commit import GroupCommit, accepted_alone
 from integrator.logging import get_logger
 from integrator.metrics import EventOutcome, Metrics
 from integrator.payload_diff import described, differing_fields
@@ -44,7 +44,7 @@ from integrator.transport import Transport
 from integrator.transport.committed import DELIVERY_AWAY, publish_committed
 from integrator.transport.outbox import outbound_message
 from integrator.turnstile import Ticket, Turn, Turnstile
-from integrator.zd_sequence import BatchCheck, zd_warnings
+from integrator.zd_sequence import zd_warnings
 from schemas import EventValidationError, FieldError, parse_event
 from schemas.rules import message_for
 
@@ -243,9 +243,7 @@ class Intake:
             accepted = await self._group.accept(batch)
         else:
             await turn.commit.wait()  # never under ``_preparing``: the batch before may need it
-            check = BatchCheck([p.record for p in prepared])
-            new = await self._store.accept_events(batch, judge=check) if batch else []
-            accepted = Accepted(new, check.check)
+            accepted = await accepted_alone(self._store, batch)
             turn.commit.pass_on()  # the next batch's commit overlaps this one's publish
         zd = accepted.zd
         is_new = dict(zip((id(p) for p in prepared), accepted.new, strict=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import typer.main
 import typer.testing
 from hypothesis import settings as hypothesis_settings
 
+from destinations.receiver import MllpReceiver
 from tests.loop_mark import asyncio_loop_mark, set_asyncio_loop_mark
 from tests.services import compact_postgres_catalogs, free_port
 
@@ -201,3 +202,11 @@ def env(tmp_path: Path) -> dict[str, str]:
 
     make_store(url)
     return values
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[MllpReceiver]:
+    """An MLLP receiver on a free loopback port that ACKs everything (AA), started; a module
+    that needs another (an AE, a misbehaving one) defines its own ``receiver``."""
+    async with MllpReceiver() as server:
+        yield server

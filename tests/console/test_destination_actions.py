@@ -27,12 +27,6 @@ from tests.integrator.support import destination, settings_for
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[MllpReceiver]:
-    async with MllpReceiver() as server:
-        yield server
-
-
-@pytest.fixture
 async def engine(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
     settings = settings_for(tmp_path, search_key="a-console-test-search-key")
     settings.destinations_dir.mkdir()

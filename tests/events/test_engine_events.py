@@ -40,14 +40,6 @@ BEFORE_SUNSET = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)  # ref-v1 retires on 20
 AFTER_SUNSET = datetime(2027, 7, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[MllpReceiver]:
-    server = MllpReceiver()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 async def start_engine(
     tmp_path: Path, *configs: DestinationConfig, clock: ManualClock | None = None
 ) -> Engine:

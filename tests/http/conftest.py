@@ -22,12 +22,6 @@ from tests.integrator.support import destination, settings_for
 BSN = "999990019"  # the sample referral's patient
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[MllpReceiver]:
-    async with MllpReceiver() as server:
-        yield server
-
-
 @asynccontextmanager
 async def running_engine(root: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
     """An engine in ``root`` with one destination, ``noord``, delivering to ``receiver``."""

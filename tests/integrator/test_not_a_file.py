@@ -26,7 +26,7 @@ from tests.file_powers import without_file_powers
 from tests.integrator import test_operators as operators
 from tests.integrator.test_operators import events, eventually
 
-# A running engine on a directory holding noord.yaml (its receiver: conftest.py).
+# A running engine on a directory holding noord.yaml (its receiver: tests/conftest.py).
 engine_on_files = operators.engine_on_files
 
 

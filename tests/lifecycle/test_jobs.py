@@ -34,14 +34,6 @@ from tests.store.factories import make_event, make_message, new_id
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[MllpReceiver]:
-    server = MllpReceiver()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 async def started(tmp_path: Path, receiver: MllpReceiver) -> Engine:
     config = destination("ziekenhuis-noord", receiver.port, providers=["ziekenhuis-noord"])
     catalog = build_catalog([(f"{config.id}.yaml", config)], today=NOW.date())

@@ -7,7 +7,6 @@ import copy
 import importlib
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,14 +30,6 @@ from tests.integrator.support import RecordingTransport, destination, settings_f
 
 TODAY = date(2026, 11, 27)
 BSN = "999990019"  # the sample referral's patient
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[MllpReceiver]:
-    server = MllpReceiver()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def start_engine(tmp_path: Path, *configs: Any, clock: ManualClock | None = None) -> Engine:
