@@ -54,7 +54,7 @@ from integrator.transport.factory import create_transport
 from integrator.transport.outbox import Outbox, outbound_message, with_its_time
 from integrator.transport.rabbitmq import RabbitMQTransport
 from integrator.transport.recovery import RecoveryLeader
-from integrator.watcher import DirectoryWatcher
+from integrator.watcher import DirectoryWatcher, Fingerprint, fingerprint
 
 log = get_logger("integrator.engine")
 
@@ -114,6 +114,9 @@ class Engine:
         # The unrouted-events gauge, from the store; its labels are the providers configured.
         self.unrouted = UnroutedGauge(self.metrics, configured=self._configured_providers)
         self._watcher: DirectoryWatcher | None = None
+        # The destinations directory as the last reading that applied saw it, taken before it
+        # was read: the watcher reads it again only when it differs (``files_changed``).
+        self._files_applied: Fingerprint | None = None
         self._applying = asyncio.Lock()  # one change of destinations at a time
         self._admin: DestinationAdmin | None = None
         self._access: AccessService | None = None
@@ -228,6 +231,8 @@ class Engine:
         self._access = access_service(
             self._store, self.clock, self.settings, known_clusters=self._catalog_clusters
         )
+        if self._catalog_override is None:
+            self._files_applied = fingerprint(self.settings.destinations_dir)
         catalog = self._catalog_override or await self._admin.catalog()
         if catalog.directory_problem is not None:
             # Nothing to keep yet: the engine starts without destinations, and takes them in
@@ -258,7 +263,7 @@ class Engine:
         if self._catalog_override is None:
             await self._admin.record_file_changes(catalog)
             self._watcher = DirectoryWatcher(
-                self.settings.destinations_dir, self.reload_destinations
+                self.settings.destinations_dir, self.files_changed, seen=self._files_applied
             )
             self._watcher.start()
         if isinstance(self._transport, RabbitMQTransport):
@@ -370,8 +375,24 @@ class Engine:
         async with self._applying:
             return await self._reload()
 
+    async def files_changed(self) -> Catalog | None:
+        """What the watcher calls when the directory changed: read and apply it, unless the
+        last reading already saw it as it is now.
+
+        A change made with the CLI, the API or the console writes its file and applies it
+        itself; read again a second later, the directory would only be applied a second time,
+        and "destinations applied" said twice for one change.
+        """
+        async with self._applying:
+            if fingerprint(self.settings.destinations_dir) == self._files_applied:
+                return None
+            return await self._reload()
+
     async def _reload(self) -> Catalog:
         old = self.catalog
+        # Taken before reading: an edit made while it is read differs from it, and the
+        # watcher reads the directory again.
+        seen = fingerprint(self.settings.destinations_dir)
         try:
             new = await self.admin.catalog()
         except DirectoryUnusable as exc:  # there, but cannot be listed (its permissions)
@@ -388,6 +409,7 @@ class Engine:
         catalog = keep_last_good(new, old)
         _log_news(catalog, old)
         applied = await self._apply(catalog)
+        self._files_applied = seen
         for dest_id in sorted(set(old.destinations) - set(catalog.destinations)):
             await self._say_stranded(dest_id)
         return applied
@@ -431,6 +453,9 @@ class Engine:
                 in_service=len(kept.destinations),
             )
         self._directory_problem = problem
+        # Put back as it was, the directory is the same as its last reading, and must be read
+        # all the same: the engine says it is back, and takes in what changed meanwhile.
+        self._files_applied = None
         return kept
 
     async def _stop_routing(self, destination_id: str) -> None:

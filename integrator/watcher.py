@@ -59,12 +59,15 @@ class DirectoryWatcher:
         on_change: Callable[[], Awaitable[object]],
         *,
         interval: float = 1.0,
+        seen: Fingerprint | None = None,
     ) -> None:
         self._directory = directory
         self._on_change = on_change
         self._interval = interval
         self._most_ticks = max(1, round(RETRY_AT_MOST / interval))
-        self._seen = fingerprint(directory)
+        # As the caller read the directory, taken before it did: an edit made since is a
+        # change, not missed as it would be if taken now.
+        self._seen = fingerprint(directory) if seen is None else seen
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:

@@ -123,3 +123,17 @@ async def test_a_new_change_is_tried_at_once_while_a_failed_one_waits(tmp_path: 
     finally:
         await watcher.stop()
     assert apply.calls[5] - apply.calls[4] < 1.2  # the next poll's, not the back-off's
+
+
+async def test_an_edit_made_before_the_watcher_starts_is_a_change(tmp_path: Path) -> None:
+    """The engine reads the directory, then starts its watcher: an edit made in between
+    was the watcher's starting point, and applied only at the next edit of some file."""
+    read = fingerprint(tmp_path)  # as the engine's reading saw it
+    (tmp_path / "noord.yaml").write_text("id: noord\n")
+    apply = Flaky(failing=0)
+    watcher = DirectoryWatcher(tmp_path, apply, interval=0.01, seen=read)
+    watcher.start()
+    try:
+        await _until(lambda: len(apply.calls) == 1)
+    finally:
+        await watcher.stop()
