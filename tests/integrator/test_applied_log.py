@@ -3,10 +3,11 @@ restarted=0") told an operator nothing of a pause, a resume or a removal someone
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import AsyncIterator, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from structlog.testing import capture_logs
 
 from destinations.config import dump_destination
@@ -28,59 +29,61 @@ def applied(logs: Sequence[MutableMapping[str, Any]]) -> dict[str, str]:
     return changes
 
 
-async def test_each_change_is_named_with_its_destination(tmp_path: Path) -> None:
-    async with MllpReceiver() as receiver:
-        settings = settings_for(tmp_path)
-        settings.destinations_dir.mkdir()
-        noord = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
-        (settings.destinations_dir / "noord.yaml").write_text(dump_destination(noord))
-        engine = Engine(settings)
-        await engine.start()
-        try:
-            admin = engine.admin
-            steps = [
-                (admin.set_enabled("noord", False, actor="local:a", reason="x"), "paused"),
-                (admin.set_enabled("noord", True, actor="local:a", reason="x"), "resumed"),
-                (admin.update("noord", ["connect_timeout=2s"], actor="local:a"), "changed"),
-            ]
-            for change, said in steps:
-                with capture_logs() as logs:
-                    await change
-                assert applied(logs) == {"noord": said}
-            zuid = destination("zuid", receiver.port, providers=["lab-zuid"], cluster="LAB")
-            with capture_logs() as logs:
-                await admin.add(dump_destination(zuid), actor="local:a")
-            assert applied(logs) == {"zuid": "added"}
-            with capture_logs() as logs:
-                await admin.remove("zuid", actor="local:a")
-            assert applied(logs) == {"zuid": "removed"}
-        finally:
-            await engine.stop()
+NOORD = "noord"
 
 
-async def test_the_watcher_does_not_apply_again_what_a_change_applied(tmp_path: Path) -> None:
+@pytest.fixture
+async def engine(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
+    """An engine on a destinations directory holding noord, which delivers to ``receiver``."""
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    noord = destination(NOORD, receiver.port, providers=["ziekenhuis-noord"])
+    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(noord))
+    engine = Engine(settings)
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.stop()
+
+
+async def test_each_change_is_named_with_its_destination(
+    engine: Engine, receiver: MllpReceiver
+) -> None:
+    admin = engine.admin
+    steps = [
+        (admin.set_enabled(NOORD, False, actor="local:a", reason="x"), "paused"),
+        (admin.set_enabled(NOORD, True, actor="local:a", reason="x"), "resumed"),
+        (admin.update(NOORD, ["connect_timeout=2s"], actor="local:a"), "changed"),
+    ]
+    for change, said in steps:
+        with capture_logs() as logs:
+            await change
+        assert applied(logs) == {NOORD: said}
+    zuid = destination("zuid", receiver.port, providers=["lab-zuid"], cluster="LAB")
+    with capture_logs() as logs:
+        await admin.add(dump_destination(zuid), actor="local:a")
+    assert applied(logs) == {"zuid": "added"}
+    with capture_logs() as logs:
+        await admin.remove("zuid", actor="local:a")
+    assert applied(logs) == {"zuid": "removed"}
+
+
+async def test_the_watcher_does_not_apply_again_what_a_change_applied(engine: Engine) -> None:
     """A change made with the CLI, API or console writes its file and applies it; the watcher,
     noticing the file a second later, applied the whole directory again and said "destinations
     applied" a second time for one change."""
-    async with MllpReceiver() as receiver:
-        settings = settings_for(tmp_path)
-        settings.destinations_dir.mkdir()
-        noord = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
-        (settings.destinations_dir / "noord.yaml").write_text(dump_destination(noord))
-        engine = Engine(settings)
-        await engine.start()
-        try:
-            with capture_logs() as logs:
-                assert await engine.files_changed() is None  # as the start read it
-            await engine.admin.set_enabled("noord", False, actor="local:a", reason="x")
-            with capture_logs() as logs:
-                assert await engine.files_changed() is None
-            assert applied_lines(logs) == []
-            hand_edit = noord.model_copy(update={"connect_timeout": 3.0})
-            (settings.destinations_dir / "noord.yaml").write_text(dump_destination(hand_edit))
-            with capture_logs() as logs:
-                assert await engine.files_changed() is not None
-            assert engine.catalog.destinations["noord"].connect_timeout == 3.0
-            assert applied(logs) == {"noord": "resumed"}  # the file says enabled again
-        finally:
-            await engine.stop()
+    assert await engine.files_changed() is None  # as the start read it
+    await engine.admin.set_enabled(NOORD, False, actor="local:a", reason="x")
+    with capture_logs() as logs:
+        assert await engine.files_changed() is None
+    assert applied_lines(logs) == []
+    file = engine.settings.destinations_dir / "noord.yaml"
+    hand_edit = engine.catalog.destinations[NOORD].model_copy(
+        update={"connect_timeout": 3.0, "enabled": True}
+    )
+    file.write_text(dump_destination(hand_edit))
+    with capture_logs() as logs:
+        assert await engine.files_changed() is not None
+    assert engine.catalog.destinations[NOORD].connect_timeout == 3.0
+    assert applied(logs) == {NOORD: "resumed"}
