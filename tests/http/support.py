@@ -238,19 +238,12 @@ async def engine_with_noord(
 ) -> AsyncIterator[Engine]:
     """A running engine on ``database_url`` with one destination, ``noord`` (provider
     ``ziekenhuis-noord``) sending to ``port``; ``store``: more settings (a search key, …)."""
-    from destinations.config import dump_destination
-    from tests.integrator.support import destination, settings_for
+    from tests.integrator.support import destination, engine_on_destinations, settings_for
 
     settings = settings_for(tmp_path, database_url=database_url, **store)
-    settings.destinations_dir.mkdir()
     config = destination("noord", port, providers=["ziekenhuis-noord"], cluster="CARD")
-    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
-    engine = Engine(settings)
-    await engine.start()
-    try:
+    async with engine_on_destinations(settings, config) as engine:
         yield engine
-    finally:
-        await engine.stop()
 
 
 @asynccontextmanager

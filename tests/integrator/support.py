@@ -53,24 +53,34 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
 
 
 @asynccontextmanager
+async def engine_on_destinations(
+    settings: Settings, *configs: DestinationConfig
+) -> AsyncIterator[Engine]:
+    """An engine started on ``settings``, its destinations directory made with a file for each
+    of ``configs``; stopped at the end."""
+    settings.destinations_dir.mkdir()
+    for config in configs:
+        (settings.destinations_dir / f"{config.id}.yaml").write_text(dump_destination(config))
+    engine = Engine(settings)
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.stop()
+
+
+@asynccontextmanager
 async def engine_giving_up_at_once(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
     """An engine started on its destination file ``noord`` aimed at ``receiver`` (already
     started), one attempt only: for tests of what one answer leaves in logs and listings."""
-    settings = settings_for(tmp_path)
-    settings.destinations_dir.mkdir()
     config = destination(
         "noord",
         receiver.port,
         providers=["ziekenhuis-noord"],
         retry={"initial": "50ms", "max_attempts": 1, "max_age": "1h"},
     )
-    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
-    started = Engine(settings)
-    await started.start()
-    try:
-        yield started
-    finally:
-        await started.stop()
+    async with engine_on_destinations(settings_for(tmp_path), config) as engine:
+        yield engine
 
 
 class RecordingTransport(EmbeddedTransport):

@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.engine import Engine
-from tests.integrator.support import destination, settings_for
+from tests.integrator.support import destination, engine_on_destinations, settings_for
 
 
 def applied_lines(logs: Sequence[MutableMapping[str, Any]]) -> list[MutableMapping[str, Any]]:
@@ -35,16 +35,9 @@ NOORD = "noord"
 @pytest.fixture
 async def engine(tmp_path: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
     """An engine on a destinations directory holding noord, which delivers to ``receiver``."""
-    settings = settings_for(tmp_path)
-    settings.destinations_dir.mkdir()
     noord = destination(NOORD, receiver.port, providers=["ziekenhuis-noord"])
-    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(noord))
-    engine = Engine(settings)
-    await engine.start()
-    try:
+    async with engine_on_destinations(settings_for(tmp_path), noord) as engine:
         yield engine
-    finally:
-        await engine.stop()
 
 
 async def test_each_change_is_named_with_its_destination(

@@ -24,12 +24,11 @@ from typing import Any
 
 import pytest
 
-from destinations.config import dump_destination
 from integrator.engine import Engine
 from integrator.intake import IntakeResult
 from integrator.operators import DestinationBusy
 from integrator.store import MessageRecord
-from tests.integrator.support import destination, settings_for
+from tests.integrator.support import destination, engine_on_destinations, settings_for
 
 DEST = "noord"
 
@@ -37,16 +36,9 @@ DEST = "noord"
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     """One destination, paused: what is routed to it stays queued, for the removal to find."""
-    settings = settings_for(tmp_path)
-    settings.destinations_dir.mkdir()
     config = destination(DEST, 9, providers=["ziekenhuis-noord"], enabled=False)
-    (settings.destinations_dir / f"{DEST}.yaml").write_text(dump_destination(config))
-    engine = Engine(settings)
-    await engine.start()
-    try:
+    async with engine_on_destinations(settings_for(tmp_path), config) as engine:
         yield engine
-    finally:
-        await engine.stop()
 
 
 Submit = Callable[[], Coroutine[Any, Any, IntakeResult]]

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.access import Grant, Identity, IdentityKind, Permission, Role
 from integrator.access.permissions import local_identity
@@ -32,7 +31,7 @@ from integrator.try_now import (
     try_destination_now,
     try_message_now,
 )
-from tests.integrator.support import destination, settings_for
+from tests.integrator.support import destination, engine_on_destinations, settings_for
 from tests.integrator.test_operators import events, eventually
 
 SUPPORT = ClusterScope(local_identity("local:sam"), Permission.MESSAGES_RESEND)
@@ -72,21 +71,13 @@ async def engine_running(
     tmp_path: Path, receiver: MllpReceiver, ordering: str
 ) -> AsyncIterator[Engine]:
     """An engine whose ``noord`` waits ten minutes between tries (``ordering`` as given)."""
-    settings = settings_for(tmp_path)
-    settings.destinations_dir.mkdir()
     noord = destination(
         "noord", receiver.port, providers=["ziekenhuis-noord"], retry=TEN_MINUTES, ordering=ordering
     )
-    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(noord))
     # Another cluster's, so that a grant there can be made (nobody sends for its provider).
     zuid = destination("zuid", receiver.port, providers=["lab-zuid"], cluster="LAB")
-    (settings.destinations_dir / "zuid.yaml").write_text(dump_destination(zuid))
-    engine = Engine(settings)
-    await engine.start()
-    try:
+    async with engine_on_destinations(settings_for(tmp_path), noord, zuid) as engine:
         yield engine
-    finally:
-        await engine.stop()
 
 
 async def waiting(engine: Engine, count: int) -> list[str]:
