@@ -38,6 +38,7 @@ from typing import Annotated, Any, Final, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -127,7 +128,28 @@ def _duration(value: Any) -> float:
     return parse_duration(value)
 
 
+TIMEOUT_MAX = 3600.0
+"""``connect_timeout`` and ``ack_timeout`` at most: an hour. A longer one is no timeout a
+receiver needs, and a mistyped one (``30000h`` for ``30000ms``) held a connection for years."""
+
+RETRY_DURATION_MAX = 8760 * 3600.0
+"""``retry.initial``, ``max_delay`` and ``max_age`` at most: a year (8760h). Unbounded, a time
+that far ahead overflowed the calendar: the message was tried again every second, unsaid."""
+
+
+def _at_most(most: float) -> AfterValidator:
+    def check(seconds: float) -> float:
+        if seconds > most:
+            shown = format_duration(most)
+            raise Rule("duration_too_long", f"must be {shown} at most", most=shown)
+        return seconds
+
+    return AfterValidator(check)
+
+
 Duration = Annotated[float, BeforeValidator(_duration), Field(gt=0)]
+Timeout = Annotated[Duration, _at_most(TIMEOUT_MAX)]
+RetryDuration = Annotated[Duration, _at_most(RETRY_DURATION_MAX)]
 StrictBool = Annotated[bool, Field(strict=True)]
 OnAck = Literal["retry", "deadletter"]
 AckType = Literal["AL", "NE", "ER", "SU"]
@@ -150,11 +172,11 @@ class _Frozen(BaseModel):
 class RetrySettings(_Frozen):
     """Backoff for failed attempts; ``on_error``/``on_reject`` say what AE/CE and AR/CR mean."""
 
-    initial: Duration = 2.0
+    initial: RetryDuration = 2.0
     multiplier: Annotated[float, Field(strict=True, ge=1.0, allow_inf_nan=False)] = 2.0
-    max_delay: Duration = 600.0
+    max_delay: RetryDuration = 600.0
     max_attempts: Annotated[int, Field(strict=True, ge=1)] = 20
-    max_age: Duration = 86400.0
+    max_age: RetryDuration = 86400.0
     on_error: OnAck = "retry"
     on_reject: OnAck = "deadletter"
 
@@ -263,8 +285,8 @@ class DestinationConfig(_Frozen):
     # that one written in original mode (where they would be ignored) can be refused.
     accept_ack_type: AckType | None = None
     application_ack_type: Annotated[AckType | None, Field(validate_default=True)] = None
-    connect_timeout: Duration = 10.0
-    ack_timeout: Duration = 30.0
+    connect_timeout: Timeout = 10.0
+    ack_timeout: Timeout = 30.0
     # Each connection is a socket and a task in every engine; receivers accept a handful. A bound
     # also keeps a typo (or a hostile API call) from opening thousands and stalling the engine.
     connections: Annotated[int, Field(strict=True, ge=1, le=MAX_CONNECTIONS)] = 1

@@ -339,6 +339,7 @@ EN: Final[dict[str, str]] = {
     "refusal.definition.duration": (
         "must be a duration like 500ms, 30s, 10m or 24h (a bare number means seconds)"
     ),
+    "refusal.definition.duration_too_long": "must be {most} at most",
     "refusal.definition.max_delay": "must not be shorter than retry.initial",
     "refusal.definition.file_missing": "file does not exist",
     "refusal.definition.file_unreadable": "file is not readable",
@@ -901,6 +902,7 @@ NL: Final[dict[str, str]] = {
         "moet een tijdsduur zijn zoals 500ms, 30s, 10m of 24h (een getal zonder eenheid is "
         "in seconden)"
     ),
+    "refusal.definition.duration_too_long": "mag hoogstens {most} zijn",
     "refusal.definition.max_delay": "mag niet korter zijn dan retry.initial",
     "refusal.definition.file_missing": "het bestand bestaat niet",
     "refusal.definition.file_unreadable": "het bestand is niet te lezen",

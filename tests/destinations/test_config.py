@@ -107,6 +107,46 @@ def test_format_duration_round_trips(seconds: float) -> None:
     assert parse_duration(format_duration(seconds)) == seconds
 
 
+@pytest.mark.parametrize(
+    ("key", "too_long", "most"),
+    [
+        ("connect_timeout", "3601s", "1h"),
+        ("ack_timeout", "30000h", "1h"),  # meant 30000ms: a connection held for years
+        ("retry.initial", "8761h", "8760h"),
+        ("retry.max_delay", "100000000h", "8760h"),
+        ("retry.max_age", 1e20, "8760h"),  # a time so far ahead overflowed the calendar
+    ],
+)
+def test_a_duration_beyond_its_maximum_is_refused_naming_the_key_and_the_most(
+    tmp_path: Path, key: str, too_long: str | float, most: str
+) -> None:
+    section, _, name = key.rpartition(".")
+    data = (
+        {**MINIMAL, section: {"initial": "1s", name: too_long}}
+        if section
+        else {**MINIMAL, key: too_long}
+    )
+    error = refused(tmp_path, data)
+    assert (error.key, error.rule, error.code) == (
+        key,
+        f"must be {most} at most",
+        "duration_too_long",
+    )
+    assert error.values == {"most": most}
+
+
+def test_durations_at_their_maximum_are_taken(tmp_path: Path) -> None:
+    data = {
+        **MINIMAL,
+        "connect_timeout": "1h",
+        "ack_timeout": "3600s",
+        "retry": {"initial": "8760h", "max_delay": "8760h", "max_age": "8760h"},
+    }
+    config = load_destination_file(write(tmp_path, "lab-oost.yaml", data))
+    assert (config.connect_timeout, config.ack_timeout) == (3600.0, 3600.0)
+    assert config.retry.max_age == config.retry.initial == 8760 * 3600.0
+
+
 # --- good files ------------------------------------------------------------------------------
 
 
