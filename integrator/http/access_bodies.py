@@ -127,6 +127,7 @@ class TokenBody(_Body):
     expires_in_days: Annotated[
         int,
         Field(
+            strict=True,  # JSON's number: true is no one day
             ge=1,
             le=730,
             description=(

@@ -35,10 +35,13 @@ TOP_LIMIT_TEXT: Final = (
 paging shifts as new items arrive (newest first), and no cursor is offered, so the document
 says how to page safely."""
 
-PageLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=LIMIT_TEXT)]
-PageOffset = Annotated[int, Field(ge=0, le=INT_MAX, description=OFFSET_TEXT)]
-PageTopLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=TOP_LIMIT_TEXT)]
+PageLimit = Annotated[int, Field(strict=True, ge=1, le=MAX_LIMIT, description=LIMIT_TEXT)]
+PageOffset = Annotated[int, Field(strict=True, ge=0, le=INT_MAX, description=OFFSET_TEXT)]
+PageTopLimit = Annotated[int, Field(strict=True, ge=1, le=MAX_LIMIT, description=TOP_LIMIT_TEXT)]
 """The ``limit`` of a listing without an offset (rejected input)."""
+Flag = Annotated[bool, Field(strict=True)]
+"""A body's true or false: JSON's, not ``"off"``, ``"no"`` or ``0``, which pydantic would
+read as false (``{"dry_run": "off"}`` resent for real)."""
 AuditReason = Annotated[
     str,
     Field(
@@ -96,6 +99,7 @@ class BatchDiscardBody(BaseModel):
     every: bool = Field(
         False,
         alias="all",
+        strict=True,
         description="every unresolved dead letter of the caller's clusters",
     )
     destination: str | None = Field(None, max_length=128)
@@ -106,7 +110,7 @@ class BatchDiscardBody(BaseModel):
         "without an offset, local time), or back from now: 2h, 3d",
     )
     until: str | None = Field(None, max_length=64, description="died until, as since")
-    dry_run: bool = False
+    dry_run: Flag = False
 
     @field_validator("message_ids")
     @classmethod
@@ -123,7 +127,7 @@ class BatchResendBody(ResendBody):
     # same destination. Default: ``deadletter.resend``'s rule (``message_ids`` are named, and so
     # is what a filter with a ZD number, event id or MSH-10 finds).
     named_ids: list[str] | None = None
-    dry_run: bool = False
+    dry_run: Flag = False
 
     @field_validator("message_ids", "named_ids")
     @classmethod

@@ -1,10 +1,12 @@
 """Reading a request's JSON body: one rule for every route that takes one.
 
-A body that is no JSON (malformed, not UTF-8) or is nested deeper than ``MAX_DEPTH`` levels
-is a 422 in the API's validation shape, ``{"detail": [{"loc": ["body"], "msg": <the rule>,
-"type": "json_invalid"}]}``, and never repeats the body. Without it, FastAPI answered a body
-nested too deep for Python's parser with an undocumented 400, and a route reading its body
-itself (the destinations') a 500.
+A body that is no JSON (malformed, not UTF-8, ``NaN`` or ``Infinity``) or is nested deeper
+than ``MAX_DEPTH`` levels is a 422 in the API's validation shape, ``{"detail": [{"loc":
+["body"], "msg": <the rule>, "type": "json_invalid"}]}``, and never repeats the body. Without
+it, FastAPI answered a body nested too deep for Python's parser with an undocumented 400, and a
+route reading its body itself (the destinations') a 500. An object holding a key twice is a
+422 too (``duplicate_key``, at the key's place), as intake refuses it: read as Python reads it,
+the last one won, so ``{"dry_run": true, …, "dry_run": false}`` resent for real.
 
 Every router of the API uses ``JsonBodyRoute``, whose requests parse their body with
 ``parse_json``, so the bodies FastAPI reads for a typed model follow the same rule as those a
@@ -20,7 +22,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
 from fastapi import HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+
+from schemas.parse import key_twice
+from schemas.rules import message_for
 
 MAX_DEPTH: Final = 64
 """The deepest nesting of objects and arrays a request body may have (a destination's
@@ -28,6 +34,7 @@ definition, the deepest body the API takes, has fewer than ten levels)."""
 
 TOO_DEEP: Final = f"JSON nested deeper than {MAX_DEPTH} levels (objects and arrays)"
 NOT_JSON: Final = "not valid JSON (UTF-8 text)"
+DUPLICATE_KEY: Final = "duplicate_key"
 
 
 def bad_json(rule: str, kind: str = "json_invalid") -> HTTPException:
@@ -52,16 +59,44 @@ def _too_deep(value: Any) -> bool:
     return False
 
 
+class KeyTwice(HTTPException):
+    """A body whose object holds a key twice: a 422 naming the body alone, which the routes of
+    ``JsonBodyRoute`` answer as a validation error at the key's place (an ``HTTPException``, as
+    FastAPI's reading of a body answers any other error with a 400)."""
+
+    def __init__(self, path: tuple[str | int, ...]) -> None:
+        super().__init__(
+            status_code=422,
+            detail=[{"loc": ["body"], "msg": message_for(DUPLICATE_KEY), "type": DUPLICATE_KEY}],
+        )
+        self.path = path
+
+    def validation_error(self) -> RequestValidationError:
+        """The error at its place; the API's handler shows only the keys it declares."""
+        loc = ("body", *self.path)
+        return RequestValidationError(
+            [{"loc": loc, "msg": message_for(DUPLICATE_KEY), "type": DUPLICATE_KEY}]
+        )
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN, Infinity: Python's extension, no JSON
+
+
 def parse_json(raw: bytes) -> Any:
-    """``raw`` as JSON, or the 422 of ``bad_json`` naming the rule it breaks."""
+    """``raw`` as JSON, or the 422 of ``bad_json`` naming the rule it breaks; a key held twice
+    is a validation error at its place (its name shown as the API's errors show keys)."""
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=_no_constant)
     except RecursionError:
         raise bad_json(TOO_DEEP) from None
-    except ValueError:  # JSONDecodeError, UnicodeDecodeError
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, a constant
         raise bad_json(NOT_JSON) from None
     if _too_deep(value):
         raise bad_json(TOO_DEEP)
+    twice = key_twice(raw)
+    if twice is not None:
+        raise KeyTwice(twice)
     return value
 
 
@@ -81,6 +116,9 @@ class JsonBodyRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def checked(request: Request) -> Response:
-            return await handler(JsonBodyRequest(request.scope, request.receive))
+            try:
+                return await handler(JsonBodyRequest(request.scope, request.receive))
+            except KeyTwice as twice:
+                raise twice.validation_error() from None
 
         return checked

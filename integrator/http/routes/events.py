@@ -31,7 +31,7 @@ from integrator.events_routing import (
 )
 from integrator.exports import export_events
 from integrator.http.auth import IdentityDep
-from integrator.http.bodies import AuditReason, PageLimit, PageOffset
+from integrator.http.bodies import AuditReason, Flag, PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep, id_in_path
 from integrator.http.idempotency import KEY_ANSWERS, IdempotencyKey, answered_once
@@ -58,7 +58,7 @@ class EventSearchBody(BaseModel):
     # ISO date or date-time (a date is that whole local day), or back from now: 2h, 3d
     since: str | None = None
     until: str | None = None
-    unrouted: bool = False
+    unrouted: Flag = False
     limit: PageLimit = 100
     offset: PageOffset = 0
 
@@ -75,7 +75,7 @@ class RouteBody(BaseModel):
     provider: str | None = None
     since: str | None = None
     until: str | None = None
-    dry_run: bool = False
+    dry_run: Flag = False
 
 
 @router.post("/events", status_code=202, openapi_extra=EVENT_BODY, responses=EVENT_RESPONSES)
