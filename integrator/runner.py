@@ -33,6 +33,7 @@ from integrator.engine import Engine
 from integrator.errors import IntegratorError
 from integrator.gcpolicy import tune_for_service
 from integrator.http import create_app
+from integrator.http.forwarded import UntrustedForwarding
 from integrator.logging import get_logger
 from integrator.settings import Settings
 
@@ -167,8 +168,9 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
     server: _QuietServer | None = None
     server_task: asyncio.Task[None] | None = None
     if listener is not None:
+        app = create_app(engine)
         config = uvicorn.Config(
-            create_app(engine),
+            app if engine.settings.trusted_proxies else UntrustedForwarding(app),
             host=engine.settings.http_host,
             port=listener.getsockname()[1],
             log_level="warning",
@@ -179,6 +181,10 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
             http="httptools",
             lifespan="off",
             server_header=False,  # no `server: uvicorn`: what runs here is no caller's business
+            # The client's address (the audit trail's source) is the connection's, unless it
+            # comes through a proxy the operator named (INTEGRATOR_TRUSTED_PROXIES).
+            proxy_headers=engine.settings.trusted_proxies is not None,
+            forwarded_allow_ips=engine.settings.trusted_proxies,
             ssl_certfile=engine.settings.http_tls_cert_file,
             ssl_keyfile=engine.settings.http_tls_key_file,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import ipaddress
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -118,6 +119,11 @@ class Settings(BaseSettings):
     retain_audit_days: int | None = Field(default=None, ge=0)
     # Where people reach the console, for the links in invitations (docs/access.md).
     public_url: str | None = None
+    # The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses
+    # or networks, comma-separated. Unset, nobody's: the client's address in the audit trail is
+    # the connection's, which a caller cannot write (uvicorn trusted 127.0.0.1 by default, so
+    # any process on the host, or a proxy passing the header on, named whatever source it liked).
+    trusted_proxies: str | None = None
     # Invitations by e-mail: set the host (and the sender) to send them; unset, the link is
     # shown to the admin to pass on. STARTTLS unless turned off (a mail relay on localhost).
     smtp_host: str | None = None
@@ -133,6 +139,20 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < MIN_SEARCH_KEY:
             raise ValueError(f"the search key must be at least {MIN_SEARCH_KEY} characters")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        for item in value.split(","):
+            try:
+                ipaddress.ip_network(item.strip())
+            except ValueError:
+                raise ValueError(
+                    "must be addresses or networks, comma-separated (10.0.0.5, 10.1.0.0/16)"
+                ) from None
+        return ",".join(item.strip() for item in value.split(","))
 
     @field_validator("amqp_url", "database_url", "public_url")
     @classmethod
