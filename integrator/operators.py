@@ -799,17 +799,7 @@ class DestinationAdmin:
 
         async def made_after(base: int) -> Change:
             catalog = await self.catalog()
-            gone = catalog.directory_problem
-            if gone is not None and await self._store.has_destination_history():
-                # A store in use whose directory is not there (a volume not mounted, a command
-                # run from another directory): a new directory made here would hold one file the
-                # engine never reads, and the history would say it was added. A new store's
-                # first destination makes the directory.
-                raise ConfigurationError(
-                    f"destinations directory unusable: {self._dir} (INTEGRATOR_DESTINATIONS_DIR) "
-                    f"{gone.rule}; this store has destinations, so nothing is added: run this "
-                    "where the engine runs, or set the setting to its directory"
-                ).coded("destination.directory_unusable", directory=str(self._dir))
+            await self._refuse_without_directory(catalog)
             await self._refuse_id_of_another(config.id, catalog)
             if config.id in catalog.sources:
                 raise ConfigurationError(
@@ -1526,6 +1516,7 @@ class DestinationAdmin:
                 unheld_cluster=unheld_cluster,
             )
 
+        await self._refuse_without_directory(await self.catalog())
         if expected_revision is None:  # with one, the edit is the change it did not expect
             await self._record_waiting_edit(destination_id)
         return await self._changing(destination_id, expected_revision, made_after)
@@ -1560,6 +1551,7 @@ class DestinationAdmin:
         overtaken change is made again, to what overtook it: the other change stays, the two
         get consecutive revisions and the file says what the last one does.
         """
+        await self._refuse_without_directory(await self.catalog())
         base = expected
         for _ in range(_ATTEMPTS):
             if expected is None:
@@ -1572,6 +1564,21 @@ class DestinationAdmin:
                     break
         assert base is not None
         raise await self._changed_since(destination_id, base)
+
+    async def _refuse_without_directory(self, catalog: Catalog) -> None:
+        """Refuse any change while the destinations directory is unusable (gone, a file, not
+        listable) and the store has destinations: a directory made here would hold the one file
+        written, and the engine, reading it, would take every other destination out of service
+        (a rollback did so: ``mkdir`` and a new directory with one file). A volume not mounted,
+        a command run from another directory: the store says which, and nothing is written.
+        A new store's first destination makes the directory."""
+        gone = catalog.directory_problem
+        if gone is not None and await self._store.has_destination_history():
+            raise ConfigurationError(
+                f"destinations directory unusable: {self._dir} (INTEGRATOR_DESTINATIONS_DIR) "
+                f"{gone.rule}; this store has destinations, so nothing is changed: run this "
+                "where the engine runs, or set the setting to its directory"
+            ).coded("destination.directory_unusable", directory=str(self._dir))
 
     async def _expect(self, view: DestinationView, expected: int | None) -> None:
         """Refuse (``DestinationChanged``) unless the definition in service is ``expected``.

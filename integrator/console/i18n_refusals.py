@@ -154,7 +154,7 @@ EN: Final[dict[str, str]] = {
     ),
     "refusal.destination.file_exists": "a destination file {id}.yaml exists already",
     "refusal.destination.directory_unusable": (
-        "the destinations directory {directory} is not there; nothing is added until it is back"
+        "the destinations directory {directory} is not there; nothing is changed until it is back"
     ),
     # Messages, resends and dead letters
     "refusal.message.unknown": "no message with id {id}",
@@ -698,7 +698,7 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.destination.file_exists": "er bestaat al een bestemmingsbestand {id}.yaml",
     "refusal.destination.directory_unusable": (
-        "de bestemmingenmap {directory} is er niet; er wordt niets toegevoegd tot die terug is"
+        "de bestemmingenmap {directory} is er niet; er wordt niets gewijzigd tot die terug is"
     ),
     "refusal.message.unknown": "geen bericht met id {id}",
     "refusal.resend.message_unknown": "geen bericht heeft een van deze ids",

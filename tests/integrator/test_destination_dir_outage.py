@@ -21,6 +21,7 @@ from destinations.config import dump_destination, load_destination_files
 from destinations.receiver import MllpReceiver
 from integrator.catalog import Catalog, build_catalog, keep_last_good
 from integrator.engine import Engine
+from integrator.errors import ConfigurationError
 from integrator.store import AuditRecord
 from tests.file_powers import without_file_powers
 from tests.integrator import test_operators as operators
@@ -182,3 +183,40 @@ def test_keep_last_good_keeps_the_whole_catalog_when_the_directory_is_gone(
     assert new.directory_problem is not None and new.destinations == {}
     assert keep_last_good(new, old) is old
     assert keep_last_good(Catalog(), old).destinations == {}  # an empty directory does remove
+
+
+@pytest.mark.parametrize("how", list(GONE))
+async def test_no_change_is_made_while_the_directory_is_gone(
+    engine_on_files: Engine, receiver: MllpReceiver, how: str
+) -> None:
+    """A rollback made while the directory was gone wrote a new directory holding its one
+    file; the engine, reading it, took every other destination out of service. Every change
+    is refused now, naming the directory, and nothing is written or recorded."""
+    engine = engine_on_files
+    admin = engine.admin
+    zuid = destination("zuid", receiver.port, providers=["lab-zuid"], cluster="LAB")
+    await admin.add(dump_destination(zuid), actor="local:a")
+    await admin.update("zuid", ["port=2577"], actor="local:a")
+    directory = engine.settings.destinations_dir
+    in_service = engine.catalog.destinations
+    histories = {d: await admin.history(d) for d in in_service}
+    put_back = GONE[how](directory)
+    await engine.reload_destinations()  # what its watcher does
+    changes = [
+        admin.rollback("zuid", 1, actor="local:a", reason="undo the port"),
+        admin.update("noord", ["port=2578"], actor="local:a"),
+        admin.set_enabled("noord", False, actor="local:a", reason="maintenance"),
+        admin.remove("zuid", actor="local:a", force=True),
+        admin.add(dump_destination(destination("west", 9, providers=["w"])), actor="local:a"),
+    ]
+    for change in changes:
+        with pytest.raises(ConfigurationError) as refused:
+            await change
+        assert str(refused.value).startswith(f"destinations directory unusable: {directory}")
+        assert "nothing is changed" in str(refused.value)
+    assert directory.exists() == (how == "a_file_instead") and not directory.is_dir()
+    assert engine.catalog.destinations == in_service
+    put_back()
+    assert {d: await admin.history(d) for d in in_service} == histories
+    await engine.reload_destinations()
+    assert engine.catalog.destinations == in_service
