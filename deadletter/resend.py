@@ -61,6 +61,8 @@ from integrator.store import (
 from integrator.store.records import ResendLink
 
 RESENDABLE_STATUSES = ("delivered", "dead", "cancelled")
+DISCARDED = Note("discarded by support; not resent (name it to resend it)", "resend.skip.discarded")
+"""A broad filter's note for a discarded message: only a person naming it sends it again."""
 CHUNK = 200
 """Resends per transaction: large enough for speed, small enough for a live progress bar."""
 MAX_BATCH = 100_000
@@ -712,6 +714,13 @@ async def resend(
             destination = request.to or original.destination_id
             live = None
             if not selection.is_named(original):
+                if original.status == "cancelled":
+                    # Discarded: support closed it (a GP withdrew the referral). Only a person
+                    # naming it sends it again, as a dead letter discarded meanwhile is skipped.
+                    planned.append(
+                        ResendResult(original, mode, destination, note=DISCARDED, dry_run=dry_run)
+                    )
+                    continue
                 live = _live_resend(families, original, destination)
             result = await _plan(
                 whole.get(original.id, original),

@@ -96,6 +96,32 @@ async def test_a_dead_letter_discarded_after_a_batch_selected_it_is_not_resent(
     assert [e.target for e in resent] == [letters[0]]
 
 
+async def test_a_dead_letter_discarded_before_a_broad_resend_is_not_resent_unless_named(
+    store: Store,
+) -> None:
+    """A dead letter support discarded (the GP withdrew the referral) was sent again by the
+    next "resend what went to noord": a broad filter selects discarded messages too."""
+    open_letter, withdrawn = await _messages(store, "dead", 2)
+    await discard(store, withdrawn, actor="piet", reason="GP withdrew the referral")
+    went_out = []
+    for terms in (MessageFilter(destination_id="noord"), MessageFilter(status="cancelled")):
+        selection = await select_for_resend(store, flt=terms)
+        results = await resend(
+            store, selection, ResendRequest("HIS back up", "anna"), SameDestination()
+        )
+        outcome = {r.original.id: r for r in results}
+        assert not outcome[withdrawn].goes_out and outcome[withdrawn].message is None
+        assert outcome[withdrawn].note is not None
+        assert "discarded by support" in outcome[withdrawn].note
+        went_out += [r.original.id for r in results if r.goes_out]
+    assert went_out == [open_letter]
+    named = await select_for_resend(store, message_ids=[withdrawn])
+    [again] = await resend(store, named, ResendRequest("GP asked again", "anna"), SameDestination())
+    assert again.goes_out  # named: "this one, again"
+    resent = await store.list_audit(AuditFilter(action="message.resend"))
+    assert sorted(e.target for e in resent) == sorted([open_letter, withdrawn])
+
+
 @pytest.mark.parametrize("status", ["delivered", "dead"])
 async def test_a_named_message_is_resent_whatever_happened_since(store: Store, status: str) -> None:
     """What a person names is resent, as always: the checks at the commit are a broad
