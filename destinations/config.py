@@ -770,8 +770,27 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
     return mapping
 
 
+_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+    """A whole number written in decimal; anything else YAML 1.1 reads as one stays the text
+    it is. ``port: 02575`` was octal, port 1405, ``0xA2F`` hex and ``1:20`` eighty: a message
+    sent elsewhere without a word. Kept as text, a number key refuses it by its rule
+    (``port: Input should be a valid integer``) and a text key takes it as written
+    (``receiving_facility: 0123``)."""
+    text = str(loader.construct_scalar(node))
+    return int(text) if _DECIMAL.fullmatch(text) else text
+
+
 for _loader in (_UniqueKeyLoader, _UniqueKeyPythonLoader):
     _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def load_value(text: str) -> Any:
+    """One value as a destination file reads it (a ``--set KEY=VALUE``'s): numbers decimal."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a safe loader
 
 
 class _DuplicateKey(Exception):

@@ -66,6 +66,7 @@ from destinations.config import (
     is_text_key,
     load_destination_file,
     load_destination_files,
+    load_value,
 )
 from destinations.document import render_onto
 from destinations.errors import DeliveryError
@@ -2059,7 +2060,7 @@ def _parse_assignment(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise ConfigurationError(f"--set {text!r}: write KEY=VALUE, e.g. port=2576")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = load_value(raw) if raw.strip() else ""
     except yaml.YAMLError:
         raise ConfigurationError(f"--set {key}: the value is not valid YAML") from None
     if is_text_key(key.strip()) and not isinstance(value, str | None):

@@ -147,6 +147,25 @@ def test_durations_at_their_maximum_are_taken(tmp_path: Path) -> None:
     assert config.retry.max_age == config.retry.initial == 8760 * 3600.0
 
 
+@pytest.mark.parametrize("port", ["02575", "0xA2F", "0b101", "1:20", "0o17"])
+def test_a_port_not_in_decimal_is_refused_not_read_as_another_number(
+    tmp_path: Path, port: str
+) -> None:
+    """YAML 1.1 read ``02575`` as octal (port 1405), ``0xA2F`` as hex, ``1:20`` as 80: the
+    engine connected elsewhere without a word."""
+    text = yaml.safe_dump({k: v for k, v in MINIMAL.items() if k != "port"}) + f"port: {port}\n"
+    error = refused(tmp_path, text)
+    assert (error.key, error.rule) == ("port", "Input should be a valid integer")
+
+
+def test_a_text_key_written_as_a_number_with_a_leading_zero_is_taken_as_written(
+    tmp_path: Path,
+) -> None:
+    text = yaml.safe_dump(MINIMAL) + "receiving_facility: 0123\n"
+    config = load_destination_file(write(tmp_path, "lab-oost.yaml", text))
+    assert config.receiving_facility == "0123"
+
+
 # --- good files ------------------------------------------------------------------------------
 
 
