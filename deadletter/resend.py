@@ -442,6 +442,7 @@ async def select_dead_letters(
     destination_ids: frozenset[str] | None = None,
     in_sight: Callable[[MessageRecord], None] | None = None,
     limit: int = MAX_BATCH,
+    keep_discarded: bool = False,
 ) -> Selection:
     """Dead letters to resend: named ones by id, or the unresolved ones (of a destination).
 
@@ -469,6 +470,10 @@ async def select_dead_letters(
     period is left out too, naming it: that one stands for it, and resending both would send
     the same message twice. (Ticked ones are judged among the ticked, with or without a
     period, as before.)
+
+    ``keep_discarded``: a named one discarded already is kept (a batch discard's selection),
+    for the discard to say who discarded it and when, as a single one does; refused, the whole
+    batch stopped at it and the other named ones stayed open.
     """
     period = Period(died_since, died_until)
     broad = every or destination_id is not None or period.given
@@ -480,7 +485,7 @@ async def select_dead_letters(
         return await _picked_dead_letters(store, picked, period)
     selected = await _named(store, message_ids, in_sight)
     for message in selected.values():
-        if message.status != "dead":
+        if message.status != "dead" and not (keep_discarded and message.status == "cancelled"):
             raise NotADeadLetter(message.id, message.status)
     named = frozenset(selected)
     left_out: list[LeftOut] = []

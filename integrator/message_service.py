@@ -273,6 +273,7 @@ async def select_dead_letters_in_sight(
             died_since=flt.since,
             died_until=flt.until,
             in_sight=in_sight,
+            keep_discarded=True,
         )
     except UnknownMessageId:
         raise MessageNotFound() from None

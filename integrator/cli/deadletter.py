@@ -416,11 +416,14 @@ def _dead_letters_selected(
     destination: str | None,
     since: str | None,
     until: str | None,
+    *,
+    discarding: bool = False,
 ) -> Callable[[Store], Awaitable[Selection]]:
     """What ``deadletter resend`` and ``discard`` select: ids, or the unresolved dead letters
     ``deadletter list`` shows with the same options. The period is read now, with the
     listing's refusals (exit 2); a destination nobody has is refused in the store, naming it,
-    not answered "nothing matched"."""
+    not answered "nothing matched". ``discarding``: a named one discarded already is kept, for
+    the discard to say so (``keep_discarded``)."""
     from deadletter import select_dead_letters
     from integrator.message_reads import MessageTerms, check_destination, terms_filter
     from integrator.search import BadSearch
@@ -441,6 +444,7 @@ def _dead_letters_selected(
             destination_id=destination,
             died_since=flt.since,
             died_until=flt.until,
+            keep_discarded=discarding,
         )
 
     return select
@@ -463,7 +467,9 @@ def _discard_in_bulk(
     from deadletter import TermsRefused, discard_each, left_open
     from integrator.interruptions import Interrupted, Interruptions
 
-    select = _dead_letters_selected(settings, ids, every, destination, since, until)
+    select = _dead_letters_selected(
+        settings, ids, every, destination, since, until, discarding=True
+    )
     who = local_actor()
     interruptions = Interruptions()
 
@@ -490,7 +496,15 @@ def _discard_in_bulk(
         fail(terms_rule(exc), exc.exit_code)
     except Interrupted as exc:
         fail("stopped before anything was discarded", exc.exit_code)
-    _say_discarded(selection, done, who=who, reason=reason, dry_run=dry_run, as_json=as_json)
+    _say_discarded(
+        selection,
+        done,
+        who=who,
+        reason=reason,
+        dry_run=dry_run,
+        as_json=as_json,
+        zone=settings.zone,
+    )
     if halted:
         stopped(
             f"stopped after {len(done)} of {len(selection)} dead letter(s) (each one done is "
@@ -509,8 +523,13 @@ def _say_discarded(
     reason: str | None,
     dry_run: bool,
     as_json: bool,
+    zone: tzinfo,
 ) -> None:
-    from deadletter import left_open
+    from deadletter import AlreadyResolved, left_open
+
+    def why(refused: Exception) -> str:
+        # Its time in the zone every time the CLI shows is in, as a single discard says it.
+        return refused.explain(zone) if isinstance(refused, AlreadyResolved) else str(refused)
 
     discarded = [d.plan for d in done if d.plan is not None]
     refused = [d for d in done if d.refused is not None]
@@ -525,7 +544,9 @@ def _say_discarded(
                 "total": len(selection),
                 "would_discard" if dry_run else "discarded": [p.to_json() for p in discarded],
                 "with_chain_of": {d.message_id: d.with_chain_of for d in chained},
-                "not_discarded": [{"id": d.message_id, "why": str(d.refused)} for d in refused],
+                "not_discarded": [
+                    {"id": d.message_id, "why": why(d.refused)} for d in refused if d.refused
+                ],
                 "left_out": left_out,
             }
         )
@@ -546,7 +567,10 @@ def _say_discarded(
             soft_wrap=True,
         )
     for d in refused:
-        console.print(f"  not discarded: {d.message_id}: {d.refused}", markup=False, soft_wrap=True)
+        assert d.refused is not None
+        console.print(
+            f"  not discarded: {d.message_id}: {why(d.refused)}", markup=False, soft_wrap=True
+        )
     for x in left_out:
         console.print(f"  left out: {x['id']}: {x['note']}", markup=False, soft_wrap=True)
 

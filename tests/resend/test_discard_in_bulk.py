@@ -9,7 +9,9 @@ of its own, audited one by one, with a dry run, a progress bar and Ctrl-C said.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -118,3 +120,31 @@ def test_a_chain_discarded_whole_is_no_failure(desk: Desk, referral_data: dict[s
     assert said["left_out"] == []
     assert [sorted(p["discarded"]) for p in said["discarded"]] == [sorted([original, again])]
     assert desk.message(original).status == desk.message(again).status == "cancelled"
+
+
+def test_a_named_one_discarded_already_is_said_and_the_others_are_discarded(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    """One of the ids discarded already stopped the whole batch with "is cancelled, not dead"
+    (exit 2), the others left open; and the time a bulk discard said was in UTC."""
+    first, second = dead(desk, referral_data, 2)
+    once = desk.cli("deadletter", "discard", first, "--reason", "GP withdrew")
+    assert once.exit_code == 0, once.output
+
+    dry = desk.cli("deadletter", "discard", first, second, "--reason", "x", "--dry-run", "--json")
+    assert dry.exit_code == 1, dry.output
+    answer = json.loads(dry.stdout)
+    assert [p["id"] for p in answer["would_discard"]] == [second]
+    [why] = answer["not_discarded"]
+    assert why["id"] == first and "already resolved: discarded by local:" in why["why"]
+    local = datetime.now(ZoneInfo("Europe/Amsterdam")).isoformat()[-6:]  # "+01:00" in winter
+    assert local in why["why"]  # in the engine's zone, as a single discard says it
+
+    done = desk.cli("deadletter", "discard", first, second, "--reason", "HIS rebuilt")
+    assert done.exit_code == 1, done.output  # one was not discarded: said, and exit 1
+    said = " ".join(done.stdout.split())
+    assert "Discarded 1 of 2 dead letter(s)" in said
+    assert f"not discarded: {first}: dead letter {first} was already resolved" in said
+    assert local in said and "+00:00" not in said
+    assert desk.message(second).status == "cancelled"
+    assert sorted(discards(desk)) == sorted([first, second])  # each once
