@@ -46,13 +46,15 @@ class Narrowed:
 async def within_token_clusters(store: Store, catalog: Catalog, selection: Selection) -> Narrowed:
     """``selection`` without the broadly selected messages outside the token's clusters.
 
-    Without a token, or one the store does not know (expired, revoked), nothing is left out:
-    the engine refuses the request itself, with its own words."""
+    Without a token, one the store does not know (expired, revoked), or one that may resend
+    nowhere (no ``resend`` role), nothing is left out: the engine refuses the request itself,
+    with its own words, naming the role; narrowed, every message lay "outside the token's
+    clusters", which sent the person looking for a cluster where a role was missing."""
     raw = os.environ.get(TOKEN_VARIABLE, "").strip()
     if not raw:
         return Narrowed(selection, 0, None)
     identity = await AccessService(store, SystemClock()).authenticate_token(raw)
-    if identity is None:
+    if identity is None or not identity.may_somewhere(Permission.MESSAGES_RESEND):
         return Narrowed(selection, 0, None)
     allowed = ClusterScope(identity, Permission.MESSAGES_RESEND).destination_ids(catalog)
     if allowed is None:

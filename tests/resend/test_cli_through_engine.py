@@ -223,6 +223,26 @@ async def test_a_broad_selection_sends_only_what_the_token_may_resend_and_says_t
         assert (await engine.store.list_resends(elsewhere.id))[1] == []
 
 
+async def test_a_token_without_the_resend_role_is_told_the_role_not_its_clusters(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """Narrowed to where an intake token may resend (nowhere), every message lay "outside the
+    clusters of INTEGRATOR_TOKEN": support went looking for a cluster where a role was
+    missing. A resend by id said the role all along."""
+    async with MllpReceiver() as noord, serving_engine(env, tmp_path, noord.port) as engine:
+        token = await token_for(engine, Grant(Role.INTAKE), name="intake-only")
+        env = {**env, "INTEGRATOR_TOKEN": token}
+        letter = await delivered_referral(engine, referral_data, "ZD900000031")
+        await engine.store.set_status(letter, "dead")
+        command = ["deadletter", "resend", "--all", "--reason", "HIS back"]
+        refused = await asyncio.to_thread(CliRunner().invoke, app, command, env=env)
+        said = " ".join(refused.stderr.split())
+        assert refused.exit_code != 0, refused.output
+        assert "resend role" in said, said
+        assert "outside the clusters" not in said and "token's clusters" not in said
+        assert (await engine.store.list_resends(letter))[1] == []
+
+
 async def test_a_target_the_engine_refuses_is_said_as_the_store_way_says_it(
     env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
