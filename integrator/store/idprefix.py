@@ -117,15 +117,25 @@ def partial_id(text: str) -> bool:
     )
 
 
+DIGITS_SHOWN_AT_MOST = 5
+"""An id typed with more digits than this and nothing else is not repeated: a date of birth
+(``19610412``, as PID-7 shows it; ``120461``) or a phone number (``0612345678``) is hex
+digits too. A real prefix of only digits is rare (under 3 % at 8 characters), and its
+refusal says why it is not shown."""
+
+
 def shown(text: str) -> str:
     """``text`` for an error message, unless it may be patient data typed into the wrong
-    place: nine digits (a BSN), or anything that is no id at all (a name, a date of birth),
-    which is said to be no id without being repeated."""
+    place: nine digits (a BSN), digits only (a date of birth, a phone number), or anything that
+    is no id at all (a name, a date of birth with dashes), which is said to be no id without
+    being repeated."""
     digits = _SEPARATORS.sub("", text)
     if len(digits) == 9 and digits.isdigit():
         return "(9 digits, not repeated here: if they are a patient's BSN, search by BSN instead)"
     if not _id_shaped(normalise(text)):
         return "(not an id, not repeated here: ids are hex digits and dashes)"
+    if len(digits) > DIGITS_SHOWN_AT_MOST and digits.isdigit():
+        return "(digits only, not repeated here: a date of birth or a phone number may be one)"
     return text.strip()
 
 

@@ -221,6 +221,25 @@ async def test_an_unknown_or_too_short_prefix_is_refused(store: Store) -> None:
     assert "1970" not in str(born.value) and "not an id" in str(born.value)
 
 
+@pytest.mark.parametrize("typed", ["19610412", "120461", "0612345678", "06-12345678"])
+async def test_a_date_of_birth_or_phone_typed_as_an_id_is_not_repeated(
+    store: Store, typed: str
+) -> None:
+    """A date of birth as PID-7 shows it (``messages show`` prints it) is hex digits, so it
+    was repeated: ``no message with id starting with 19610412``."""
+    await _with_ids(store, "3f2a9c1e-4b7d-4e21-9a0b-5c6d7e8f9012")
+    with pytest.raises(NotFound) as refused:
+        await store.resolve_message_id(typed)
+    assert typed not in str(refused.value) and typed[-4:] not in str(refused.value)
+    assert "not repeated here" in str(refused.value)
+
+
+async def test_a_short_prefix_of_digits_is_still_named(store: Store) -> None:
+    await _with_ids(store, "3f2a9c1e-4b7d-4e21-9a0b-5c6d7e8f9012")
+    with pytest.raises(UnknownIdPrefix, match=r"no message with id starting with 12345$"):
+        await store.resolve_message_id("12345")
+
+
 @pytest.mark.parametrize("typed", ["999990019", "999 990 019", "999.990.019"])
 async def test_a_bsn_typed_as_an_id_is_not_repeated_in_the_error(store: Store, typed: str) -> None:
     await _with_ids(store, "3f2a9c1e-4b7d-4e21-9a0b-5c6d7e8f9012")
