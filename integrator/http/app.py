@@ -104,6 +104,9 @@ def build_app() -> FastAPI:
         docs_url=None,  # served offline by docs_router
         openapi_url=None,  # served by docs_router too, behind the app's dependencies
         redoc_url=None,
+        # A path with a slash too many is a 404, as any unknown path: answered with a redirect,
+        # it went to the Host the request named, before anyone was asked who they are.
+        redirect_slashes=False,
         # In this order: who is asking comes first, so a caller without a token learns nothing
         # about a route's body or parameters.
         dependencies=[

@@ -7,6 +7,12 @@ later, the errors the app answers itself (401, 403, 404, 413, 415, 422, 500) and
 pages (which set it with their other security headers too, ``integrator.console.app``). An
 answer that sets its own ``Cache-Control`` keeps it: only static assets do (the console's
 ``/static/``, the offline ``/docs`` assets), and they hold no data.
+
+With it, on every answer that does not set its own: ``X-Content-Type-Options: nosniff`` (a
+browser never reads a JSON answer or a CSV export as a page or a script), ``X-Frame-Options:
+DENY`` (``/docs``, which takes the console's cookie, is framed by no other site) and
+``Referrer-Policy: same-origin`` (no address of the engine's leaves with a link). The console's
+pages set these and more themselves.
 """
 
 from __future__ import annotations
@@ -17,10 +23,16 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 NO_STORE: Final = "no-store"
+DEFAULT_HEADERS: Final = (
+    ("Cache-Control", NO_STORE),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+)
 
 
 class NoStore:
-    """Adds ``Cache-Control: no-store`` to each HTTP answer that has no ``Cache-Control``."""
+    """Adds each of ``DEFAULT_HEADERS`` to each HTTP answer that does not set it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -32,7 +44,9 @@ class NoStore:
 
         async def send_no_store(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).setdefault("Cache-Control", NO_STORE)
+                headers = MutableHeaders(scope=message)
+                for name, value in DEFAULT_HEADERS:
+                    headers.setdefault(name, value)
             await send(message)
 
         await self.app(scope, receive, send_no_store)

@@ -42,6 +42,22 @@ async def test_answers_with_data_and_errors_say_not_to_keep_them(
     }
     for what, answer in answers.items():
         assert answer.headers.get("cache-control") == "no-store", what
+        # read as what it is, framed by no other site, no address leaving with a link
+        assert answer.headers.get("x-content-type-options") == "nosniff", what
+        assert answer.headers.get("x-frame-options") == "DENY", what
+        assert answer.headers.get("referrer-policy") == "same-origin", what
+
+
+async def test_a_slash_too_many_is_a_404_not_a_redirect_to_the_host_named(
+    api: httpx.AsyncClient,
+) -> None:
+    """Starlette answered ``/api/v1/messages/`` with a 307 to the ``Host`` the request named,
+    before anyone was asked who they are."""
+    for path in ("/api/v1/messages/", "/api/v1/destinations/noord/"):
+        answer = await api.get(path, headers={"host": "evil.example"})
+        assert answer.status_code in {401, 404}, (path, answer.status_code)
+        assert "location" not in answer.headers
+        assert "evil.example" not in answer.text
 
 
 async def test_console_pages_say_it_and_static_assets_may_be_kept(
