@@ -21,9 +21,20 @@ from pydantic import BaseModel
 
 from integrator.http.errors import declared_names, safe_name
 
-BSN_SEARCH: Final = (
-    "a BSN never goes in a URL: search by BSN in the body of POST /api/v1/messages/search"
+BSN_SEARCHES: Final = (
+    ("/api/v1/audit", "/api/v1/audit/search"),
+    ("/api/v1/events", "/api/v1/events/search"),
+    ("/api/v1/rejected", "/api/v1/rejected/search"),
 )
+"""Where a route's BSN search is, by the start of its path; any other: the messages'."""
+MESSAGES_SEARCH: Final = "/api/v1/messages/search"
+
+
+def bsn_search(path: str) -> str:
+    """Where to search by BSN instead of ``path``'s URL: the audit trail's, the events', the
+    rejected input's own search, else the messages' (the one most asked for)."""
+    search = next((s for start, s in BSN_SEARCHES if path.startswith(start)), MESSAGES_SEARCH)
+    return f"a BSN never goes in a URL: search by BSN in the body of POST {search}"
 
 
 def declared_query(route: APIRoute) -> frozenset[str]:
@@ -52,9 +63,9 @@ def is_bsn_key(key: str) -> bool:
     return "bsn" in lowered or "burgerservicenummer" in lowered
 
 
-def _error(key: str, allowed: frozenset[str], known: frozenset[str]) -> dict[str, Any]:
+def _error(key: str, allowed: frozenset[str], known: frozenset[str], path: str) -> dict[str, Any]:
     if is_bsn_key(key):
-        rule = f"unknown query parameter: {BSN_SEARCH}"
+        rule = f"unknown query parameter: {bsn_search(path)}"
     elif allowed:
         rule = f"unknown query parameter; this route takes {', '.join(sorted(allowed))}"
     else:
@@ -71,4 +82,4 @@ async def refuse_unknown_query(request: Request) -> None:
     unknown = sorted({key for key in request.query_params if key not in allowed})
     if unknown:
         known = declared_names(request.app)
-        raise RequestValidationError([_error(key, allowed, known) for key in unknown])
+        raise RequestValidationError([_error(key, allowed, known, route.path) for key in unknown])

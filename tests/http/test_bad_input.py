@@ -92,18 +92,22 @@ async def test_a_bsn_in_the_url_is_refused_and_not_repeated(
 ) -> None:
     message_id = await submit(engine, referral_data)
 
-    for url, named in (
-        (f"/api/v1/messages?bsn={BSN}", "bsn"),
-        (f"/api/v1/messages?status=delivered&bsn={BSN}", "bsn"),
-        (f"/api/v1/deadletters?bsn={BSN}", "bsn"),
-        (f"/api/v1/destinations?BSN={BSN}", "…"),  # not of the API's (snake_case) shape
-        (f"/healthz?patient_bsn={BSN}", "patient_bsn"),
+    messages, audit = "messages/search", "audit/search"
+    for url, named, search in (
+        (f"/api/v1/messages?bsn={BSN}", "bsn", messages),
+        (f"/api/v1/messages?status=delivered&bsn={BSN}", "bsn", messages),
+        (f"/api/v1/deadletters?bsn={BSN}", "bsn", messages),
+        (f"/api/v1/destinations?BSN={BSN}", "…", messages),  # not of the API's shape
+        (f"/healthz?patient_bsn={BSN}", "patient_bsn", messages),
+        # each to its own search, not the messages' (found probing the API)
+        (f"/api/v1/audit?bsn={BSN}", "bsn", audit),
+        (f"/api/v1/rejected?bsn={BSN}", "bsn", "rejected/search"),
     ):
         response = await api.get(url)
         [error] = response.json()["detail"]
         assert response.status_code == 422, url
         assert error["loc"] == ["query", named]
-        assert "body of POST /api/v1/messages/search" in error["msg"]
+        assert f"body of POST /api/v1/{search}" in error["msg"], (url, error["msg"])
         assert BSN not in response.text
 
     found = await api.post("/api/v1/messages/search", json={"bsn": BSN})
