@@ -78,8 +78,10 @@ def checked_prefix(text: str, kind: str = "message") -> str:
             UnknownIdPrefix(shown(text), kind) if kind != "message" else UnknownMessage(shown(text))
         )
     if len(prefix.replace("-", "")) < MIN_PREFIX:
+        article = "an" if kind[:1] in ("a", "e", "i", "o", "u") else "a"
         raise BadIdPrefix(
-            f"a {kind} id needs at least {MIN_PREFIX} characters to be looked up by its start"
+            f"{article} {kind} id needs at least {MIN_PREFIX} characters to be looked up by its "
+            "start"
         )
     return prefix
 

@@ -240,6 +240,13 @@ async def test_a_short_prefix_of_digits_is_still_named(store: Store) -> None:
         await store.resolve_message_id("12345")
 
 
+async def test_a_short_event_prefix_is_refused_in_plain_english(store: Store) -> None:
+    with pytest.raises(BadIdPrefix, match=r"^an event id needs at least 4 characters"):
+        await store.resolve_event_id("3f2")
+    with pytest.raises(BadIdPrefix, match=r"^a message id needs at least 4 characters"):
+        await store.resolve_message_id("3f2")
+
+
 @pytest.mark.parametrize("typed", ["999990019", "999 990 019", "999.990.019"])
 async def test_a_bsn_typed_as_an_id_is_not_repeated_in_the_error(store: Store, typed: str) -> None:
     await _with_ids(store, "3f2a9c1e-4b7d-4e21-9a0b-5c6d7e8f9012")
