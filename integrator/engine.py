@@ -497,15 +497,11 @@ class Engine:
         self.intake.catalog = catalog
         self.metrics.observe_catalog(catalog, self.today())
         restarted: set[str] = set()  # changed here, and running on: its queue is as it was
-        stopped: dict[str, str] = {}  # destination -> why its runner stopped, for the log
         for dest_id, runner in list(self._runners.items()):
             current = catalog.destinations.get(dest_id)
             if current is None or current != runner.destination or not current.enabled:
                 if current is not None and current.enabled:
                     restarted.add(dest_id)
-                stopped[dest_id] = (
-                    "removed" if current is None else "paused" if not current.enabled else "changed"
-                )
                 # Graceful: an attempt on the wire finishes and is recorded. Cancelled, its
                 # message would go out a second time (same MSH-10) once the new runner starts:
                 # a duplicate at the hospital for every destination edit made mid-attempt.
@@ -547,18 +543,12 @@ class Engine:
             self._start_destination(destination, resumed.get(destination.id))
         started = [d.id for d in starting]
         await self.intake.release_held(catalog.destinations)
-        # Which destinations, and how: a count alone told an operator nothing of a pause, a
-        # resume or a removal made by someone else (ids and states only, never a definition).
-        began = {
-            d: "added" if d not in before.destinations else "resumed"
-            for d in started
-            if d not in stopped
-        }
+        changes = _changes(before, catalog)
         log.info(
             "destinations applied",
             destinations=len(catalog.destinations),
             restarted=len(started),
-            **({"changes": {**stopped, **began}} if stopped or began else {}),
+            **({"changes": changes} if changes else {}),
         )
         return catalog
 
@@ -824,3 +814,24 @@ async def _on_stop(step: Awaitable[None], what: str) -> None:
         return
     task.cancel()
     log.warning("stopping: gave up waiting for the store", step=what, after_s=STORE_STEP_ON_STOP_S)
+
+
+def _changes(before: Catalog, after: Catalog) -> dict[str, str]:
+    """Which destinations changed, and how, for the "destinations applied" line: a count alone
+    told an operator nothing of a pause, a resume or a removal made by someone else. Read from
+    the definitions, not the runners: a paused destination has none, so its change, its
+    rollback or its removal went unsaid. Ids and states only, never a definition."""
+    changes: dict[str, str] = {}
+    for dest_id in sorted(before.destinations.keys() | after.destinations.keys()):
+        old, new = before.destinations.get(dest_id), after.destinations.get(dest_id)
+        if old == new:
+            continue
+        if new is None:
+            changes[dest_id] = "removed"
+        elif old is None:
+            changes[dest_id] = "added" if new.enabled else "added, paused"
+        elif old.enabled != new.enabled:
+            changes[dest_id] = "resumed" if new.enabled else "paused"
+        else:
+            changes[dest_id] = "changed"
+    return changes

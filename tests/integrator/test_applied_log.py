@@ -62,6 +62,25 @@ async def test_each_change_is_named_with_its_destination(
     assert applied(logs) == {"zuid": "removed"}
 
 
+async def test_a_paused_destination_s_changes_are_named_too(
+    engine: Engine, receiver: MllpReceiver
+) -> None:
+    """Read from the runners, a paused destination (it has none) changed, rolled back or
+    removed said only "destinations applied destinations=2 restarted=0"."""
+    admin = engine.admin
+    zuid = destination("zuid", receiver.port, providers=["lab-zuid"], cluster="LAB", enabled=False)
+    steps = [
+        (admin.add(dump_destination(zuid), actor="local:a"), {"zuid": "added, paused"}),
+        (admin.update("zuid", ["connect_timeout=2s"], actor="local:a"), {"zuid": "changed"}),
+        (admin.rollback("zuid", 1, actor="local:a", reason="back"), {"zuid": "changed"}),
+        (admin.remove("zuid", actor="local:a"), {"zuid": "removed"}),
+    ]
+    for change, said in steps:
+        with capture_logs() as logs:
+            await change
+        assert applied(logs) == said
+
+
 async def test_the_watcher_does_not_apply_again_what_a_change_applied(engine: Engine) -> None:
     """A change made with the CLI, API or console writes its file and applies it; the watcher,
     noticing the file a second later, applied the whole directory again and said "destinations
