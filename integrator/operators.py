@@ -346,8 +346,10 @@ class DestinationChanged(PermanentError):
         since = f"destination {self.destination_id!r} changed since revision {self.expected}"
         if self.latest is None:
             return (
-                f"{since}: its file was edited by hand and the engine has not recorded that "
-                "yet; nothing was saved: look at the file and try again in a moment"
+                f"{since}: its file was edited by hand and that is not recorded yet; nothing "
+                "was saved: look at the file and try again once it is (a running engine records "
+                "it within a second; with none running, a change made without an expected "
+                "revision records it first)"
             )
         r = self.latest
         why = f" ({r.reason!r})" if r.reason else ""

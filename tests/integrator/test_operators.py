@@ -17,7 +17,7 @@ from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.engine import Engine
 from integrator.errors import ConfigurationError
-from integrator.operators import DestinationPaused
+from integrator.operators import DestinationChanged, DestinationPaused
 from integrator.store import AuditFilter, MessageFilter
 from tests.http.support import api_client, token_for
 from tests.integrator.support import destination, settings_for
@@ -859,3 +859,12 @@ async def test_after_a_sunset_a_hand_pause_and_a_rollback_keeping_the_versions_a
     assert "noord" not in paused.broken and not paused.destinations["noord"].enabled
     assert view.state == "paused"
     assert back.revision is not None and back.revision > (moved.revision or 0)
+
+
+def test_a_change_overtaken_by_an_unrecorded_hand_edit_says_how_it_gets_recorded() -> None:
+    """ "Try again in a moment" never came true with no engine running: nothing records the
+    edit until a change without an expected revision does."""
+    said = str(DestinationChanged("noord", 1, None))
+    assert "edited by hand and that is not recorded yet; nothing was saved" in said
+    assert "a running engine records it within a second" in said
+    assert "with none running, a change made without an expected revision records it" in said
