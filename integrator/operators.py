@@ -123,6 +123,15 @@ UNROUTED_WAITING = Shape(
     provider=r"[A-Za-z0-9][A-Za-z0-9._-]*",
 )
 """A change that serves a provider whose events wait unrouted: they are not routed by it."""
+UNROUTED_STILL_WAITING = Shape(
+    "notice.unrouted_still_waiting",
+    "{count} unrouted event(s) still wait for provider {provider!r}, which this destination "
+    'serves: route them with `integrator events route --provider {provider} --reason "..."`',
+    count=NUMBER,
+    provider=r"[A-Za-z0-9][A-Za-z0-9._-]*",
+)
+"""The same reminder at a later change (a pause, a port, a rollback), which did not make the
+destination serve them: "now served" claimed what no change had brought."""
 NO_PROVIDERS = Shape(
     "notice.no_providers",
     "destination {id!r} serves no providers: it receives nothing",
@@ -1449,9 +1458,11 @@ class DestinationAdmin:
         if not config.providers:
             warnings += (NO_PROVIDERS(id=config.id),)
         warnings += tuple(shared_providers(config, catalog, shown=lambda d: self._yours(d.cluster)))
-        waiting = await self._unrouted_waiting(config)
+        waiting, new = await self._unrouted_waiting(config, current)
         warnings += tuple(
-            UNROUTED_WAITING(count=count, provider=provider)
+            (UNROUTED_WAITING if provider in new else UNROUTED_STILL_WAITING)(
+                count=count, provider=provider
+            )
             for provider, count in sorted(waiting.items())
         )
         diff = "" if unchanged else _diff(_dumped(current), dump_destination(config))
@@ -1742,17 +1753,33 @@ class DestinationAdmin:
         in_use = sorted({d.cluster for d in destinations.values() if d.cluster is not None})
         return UnheldCluster(config.id, cluster, current.cluster if current else None, in_use)
 
-    async def _unrouted_waiting(self, changed: DestinationConfig) -> dict[str, int]:
-        """Per provider this destination serves: the unrouted events of the types it takes.
+    async def _unrouted_waiting(
+        self, changed: DestinationConfig, current: DestinationConfig | None
+    ) -> tuple[dict[str, int], frozenset[str]]:
+        """Per provider this destination serves: the unrouted events of the types it takes;
+        and the providers whose waiting ones the change made it serve (a new provider, a new
+        event type, a new destination), to be told apart from a reminder at a later change.
 
         Those were stored while no destination served them, and nothing sends them by itself
         (``integrator.events_routing``): the operator who made the change is told to route them.
         """
         if not changed.providers or not changed.messages:
-            return {}
-        return await self._store.count_unrouted_events(
+            return {}, frozenset()
+        waiting = await self._store.count_unrouted_events(
             provider_ids=list(changed.providers), event_types=list(changed.messages)
         )
+        if current is None:
+            return waiting, frozenset(waiting)
+        served_before = [p for p in changed.providers if p in current.providers]
+        types_before = [t for t in changed.messages if t in current.messages]
+        before = (
+            await self._store.count_unrouted_events(
+                provider_ids=served_before, event_types=types_before
+            )
+            if served_before and types_before
+            else {}
+        )
+        return waiting, frozenset(p for p, n in waiting.items() if n > before.get(p, 0))
 
     async def _notify(self) -> None:
         if self._applied is not None:

@@ -107,6 +107,10 @@ EN: Final[dict[str, str]] = {
         "destination: route them with `integrator events route --provider {provider} "
         '--reason "..."`'
     ),
+    "text.notice.unrouted_still_waiting": (
+        "{count} unrouted event(s) still wait for provider '{provider}', which this destination "
+        'serves: route them with `integrator events route --provider {provider} --reason "..."`'
+    ),
     "text.notice.no_providers": "destination '{id}' serves no providers: it receives nothing",
     # A rejected input's broken rules (integrator.console.rule_text): the English is the
     # sentence of each rule's shape, as intake writes it.
@@ -208,6 +212,12 @@ NL: Final[dict[str, str]] = {
         "'{provider}', die deze bestemming nu bedient: deze wijziging routeert ze niet; routeer ze "
         "op de pagina Niet-gerouteerde gebeurtenissen of met `integrator events route --provider "
         "{provider} "
+        '--reason "..."`'
+    ),
+    "text.notice.unrouted_still_waiting": (
+        "{count} niet-gerouteerde {count|gebeurtenis wacht|gebeurtenissen wachten} nog op "
+        "aanbieder '{provider}', die deze bestemming bedient: routeer ze op de pagina "
+        "Niet-gerouteerde gebeurtenissen of met `integrator events route --provider {provider} "
         '--reason "..."`'
     ),
     "text.notice.no_providers": ("bestemming '{id}' bedient geen aanbieders: ze ontvangt niets"),

@@ -22,6 +22,7 @@ NOTICES: Final = Family(
         catalog.RETIRED_UPGRADED,
         catalog.DEPRECATED,
         operators.UNROUTED_WAITING,
+        operators.UNROUTED_STILL_WAITING,
         operators.NO_PROVIDERS,
     )
 )

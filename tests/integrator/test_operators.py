@@ -616,6 +616,14 @@ async def test_a_change_that_serves_a_provider_names_its_unrouted_events(
         and "integrator events route --provider lab-west" in w
         for w in change.warnings
     )
+    # A pause, a port or a rollback after it said "now served by this destination" again each
+    # time, of what it had not brought: reminded, as what still waits.
+    for later in (["ack_timeout=4s"], ["enabled=false"], ["enabled=true"]):
+        change = await engine.admin.update("noord", later, actor="anna")
+        [reminder] = [w for w in change.warnings if "unrouted" in w]
+        assert reminder.startswith(
+            "1 unrouted event(s) still wait for provider 'lab-west', which this destination serves"
+        ), later
 
 
 async def test_a_change_made_to_an_old_revision_is_refused_and_writes_nothing(
