@@ -276,7 +276,9 @@ EN: Final[dict[str, str]] = {
     "refusal.resend.left_out.outside_period": "died outside the period shown; not resent",
     "refusal.resend.left_out.discarded": "discarded since it was listed; nothing to resend",
     "refusal.resend.skip.discarded_since": "discarded since it was selected; not resent",
-    "refusal.resend.skip.discarded": "discarded by support; not resent (name it to resend it)",
+    "refusal.resend.skip.discarded": (
+        "discarded by support; not resent (resend it from its own page to send it again)"
+    ),
     "refusal.deadletter.chain_member": (
         "in the resend chain of {id}: the same message to the same destination, dead too; "
         "discarded with it"
@@ -835,7 +837,8 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.resend.skip.discarded_since": "afgesloten nadat het gekozen werd; niet herzonden",
     "refusal.resend.skip.discarded": (
-        "afgesloten door support; niet herzonden (noem het om het te herzenden)"
+        "afgesloten door support; niet herzonden (herzend het vanaf zijn eigen pagina om het "
+        "opnieuw te sturen)"
     ),
     "refusal.deadletter.chain_member": (
         "hoort bij de herzendketen van {id}: hetzelfde bericht naar dezelfde bestemming, ook "
