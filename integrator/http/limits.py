@@ -19,7 +19,16 @@ Memory stays bounded with many senders at once: only ``LARGE_BODY_SLOTS`` reques
 above ``BODY_LIMIT`` (or of unknown length) are read and handled at the same time; the others
 wait, unread (the server stops reading a connection whose request is not being read, so a waiting
 sender costs its socket buffers, some 64 KiB), up to ``LARGE_BODY_WAIT`` seconds, then get 503
-with ``Retry-After``. An event in the engine costs at most about four times its body (the bytes,
+with ``Retry-After``. A request takes its slot when its body is first read, so after the route
+has asked who is calling where it does so first (``POST /api/v1/events``): a caller without a
+token is answered 401 and never holds one.
+
+A body must keep coming: a pause of ``BODY_IDLE_S`` between two of its parts, or less than
+``MIN_BODY_RATE`` bytes a second on average once ``BODY_GRACE_S`` have passed, is a 408 and the
+end of the request. A sender trickling a byte every half second held a large-body slot for as
+long as it liked, and with two of them nobody could submit a large event.
+
+An event in the engine costs at most about four times its body (the bytes,
 the parsed JSON, the decoded attachments, the stored copy), so large events hold at most
 ``LARGE_BODY_SLOTS`` × 4 × 70.7 MiB ≈ 570 MiB at the default of 2; small requests (up to 1 MiB)
 are not queued.
@@ -45,6 +54,11 @@ EVENT_BODY_LIMIT: Final = 4 * math.ceil(MAX_ATTACHMENTS_TOTAL_BYTES / 3) + EVENT
 EVENTS_PATH: Final = "/api/v1/events"
 LARGE_BODY_SLOTS: Final = 2
 LARGE_BODY_WAIT: Final = 30.0
+BODY_IDLE_S: Final = 30.0
+BODY_GRACE_S: Final = 10.0
+MIN_BODY_RATE: Final = 16 * 1024
+"""Bytes a second a body must average after its first ``BODY_GRACE_S``: 70.7 MiB in 75 minutes,
+which any link a hospital's platform sends from exceeds by far."""
 
 
 Refused = Callable[[Scope, int, int, bool], Awaitable[None]]
@@ -62,6 +76,30 @@ class BodyTooLarge(HTTPException):
         super().__init__(status_code=413, detail=too_large(limit))
 
 
+class BodyTooSlow(HTTPException):
+    """Raised from ``receive`` when a body stops coming or comes too slowly; a 408."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            status_code=408,
+            detail=(
+                f"the request body came too slowly (at least {MIN_BODY_RATE} bytes a second, "
+                f"no pause over {BODY_IDLE_S:g} s)"
+            ),
+        )
+
+
+class NoSlot(HTTPException):
+    """Raised from ``receive`` when no large-body slot came free in time; a 503."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            status_code=503,
+            detail="too many large requests at once: try again",
+            headers={"retry-after": "5"},
+        )
+
+
 class BodyLimits:
     """The ASGI middleware that enforces the limits above (``create_app`` installs it)."""
 
@@ -74,12 +112,18 @@ class BodyLimits:
         large_slots: int = LARGE_BODY_SLOTS,
         large_wait: float = LARGE_BODY_WAIT,
         refused: Refused | None = None,
+        idle: float = BODY_IDLE_S,
+        grace: float = BODY_GRACE_S,
+        min_rate: float = MIN_BODY_RATE,
     ) -> None:
         self.app = app
         self.refused = refused
         self.body_limit = body_limit
         self.event_limit = event_limit
         self.large_wait = large_wait
+        self.idle = idle
+        self.grace = grace
+        self.min_rate = min_rate
         self._large = asyncio.Semaphore(large_slots)
 
     def limit_for(self, scope: Scope) -> int:
@@ -98,32 +142,53 @@ class BodyLimits:
             await self._tell_refused(scope, limit, length, declared=True)
             await _answer(send, 413, too_large(limit))
             return
-        if length is not None and length <= self.body_limit:
-            await self._limited(scope, receive, send, limit)
-            return
-        try:
-            await asyncio.wait_for(self._large.acquire(), timeout=self.large_wait)
-        except TimeoutError:
-            await _answer(send, 503, "too many large requests at once: try again", retry_after=True)
-            return
-        try:
-            await self._limited(scope, receive, send, limit)
-        finally:
-            self._large.release()
+        large = length is None or length > self.body_limit
+        await self._limited(scope, receive, send, limit, self._large if large else None)
 
-    async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    async def _limited(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        limit: int,
+        slot: asyncio.Semaphore | None,
+    ) -> None:
         received = 0
         started = False
         cut_off = False
+        holding = False
+        body_done = False
+        loop = asyncio.get_running_loop()
+        began: float | None = None
 
         async def counted() -> Message:
-            nonlocal received, cut_off
-            message = await receive()
+            nonlocal received, cut_off, holding, body_done, began
+            if body_done:  # what follows the body (a disconnect) may take any time
+                return await receive()
+            if slot is not None and not holding:
+                try:
+                    await asyncio.wait_for(slot.acquire(), timeout=self.large_wait)
+                except TimeoutError:
+                    raise NoSlot() from None
+                holding = True
+            if began is None:
+                began = loop.time()
+            try:
+                async with asyncio.timeout(self.idle):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTooSlow() from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     cut_off = True
                     raise BodyTooLarge(limit)
+                body_done = not message.get("more_body", False)
+                elapsed = loop.time() - began
+                if not body_done and elapsed > self.grace and received < self.min_rate * elapsed:
+                    raise BodyTooSlow()
+            else:
+                body_done = True
             return message
 
         async def tracked(message: Message) -> None:
@@ -134,11 +199,16 @@ class BodyLimits:
 
         try:
             await self.app(scope, counted, tracked)
-        except BodyTooLarge:
+        except (BodyTooLarge, BodyTooSlow, NoSlot) as refusal:
             if started:
                 raise
-            await _answer(send, 413, too_large(limit))
+            await _answer(
+                send, refusal.status_code, refusal.detail, retry_after=isinstance(refusal, NoSlot)
+            )
         finally:
+            if holding:
+                assert slot is not None
+                slot.release()
             # The app answered the 413 itself (its handler of HTTPException) or above. The
             # route ran its dependencies before it read the body, so the caller is known.
             if cut_off:

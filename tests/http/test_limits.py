@@ -149,6 +149,7 @@ async def test_large_bodies_beyond_the_slots_wait_then_get_a_503() -> None:
 
     async def slow(scope: Scope, receive: Receive, send: Send) -> None:
         nonlocal entered
+        await receive()  # the body: where a large one takes its slot
         entered += 1
         await release.wait()
         await send({"type": "http.response.start", "status": 202, "headers": []})
@@ -160,7 +161,7 @@ async def test_large_bodies_beyond_the_slots_wait_then_get_a_503() -> None:
     await asyncio.sleep(0.05)
     sent, asked = await call(limits, http_scope("/api/v1/events", big), [b"{}"])
     assert sent[0]["status"] == 503 and (b"retry-after", b"5") in sent[0]["headers"]
-    assert asked == 0 and entered == 1
+    assert asked == 0 and entered == 1  # its body never read
     small = [(b"content-length", b"2")]
     waiting_small = asyncio.create_task(call(limits, http_scope("/api/v1/events", small), [b"{}"]))
     await asyncio.sleep(0.05)
@@ -168,6 +169,97 @@ async def test_large_bodies_beyond_the_slots_wait_then_get_a_503() -> None:
     release.set()
     assert (await first)[0][0]["status"] == 202
     assert (await waiting_small)[0][0]["status"] == 202
+
+
+async def _reads_its_body(scope: Scope, receive: Receive, send: Send) -> None:
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 202, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def trickled(
+    limits: BodyLimits, parts: list[bytes], pause: float
+) -> tuple[list[Message], int]:
+    """``parts`` sent ``pause`` seconds apart, without a length, to ``limits`` over
+    ``_reads_its_body``: what was answered, and how many parts were read."""
+    sent: list[Message] = []
+    left = list(parts)
+    read = 0
+
+    async def receive() -> Message:
+        nonlocal read
+        await asyncio.sleep(pause)
+        read += 1
+        return {"type": "http.request", "body": left.pop(0), "more_body": bool(left)}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await limits(http_scope("/api/v1/events", []), receive, send)
+    return sent, read
+
+
+async def test_a_body_trickling_in_is_a_408_and_frees_its_slot() -> None:
+    """A byte every half second held a large-body slot as long as the sender liked."""
+    limits = BodyLimits(_reads_its_body, large_slots=1, grace=0.2, min_rate=1000)
+    sent, read = await trickled(limits, [b"x"] * 100, pause=0.05)
+    assert sent[0]["status"] == 408 and read < 10
+    assert b"too slowly" in sent[1]["body"]
+    again, _ = await trickled(limits, [b"x" * 4000, b"{}"], pause=0.0)
+    assert again[0]["status"] == 202  # the slot is free again
+
+
+async def test_a_body_that_stops_coming_is_a_408() -> None:
+    limits = BodyLimits(_reads_its_body, idle=0.1)
+    sent, read = await trickled(limits, [b"{", b"}"], pause=0.3)
+    assert sent[0]["status"] == 408 and read == 0
+
+
+async def test_a_body_sent_at_a_fair_pace_is_taken() -> None:
+    limits = BodyLimits(_reads_its_body, grace=0.05, min_rate=1000)
+    sent, read = await trickled(limits, [b"x" * 1000] * 5 + [b"{}"], pause=0.02)
+    assert sent[0]["status"] == 202 and read == 6
+
+
+async def test_a_caller_without_a_token_holds_no_large_body_slot(engine: Engine) -> None:
+    """The slot is taken when the body is first read, after the route asked who is calling:
+    with every slot held by a submission under way, a caller without a token is answered 401
+    at once, not queued behind them (and given their slot later)."""
+    app = create_app(engine)
+    big = [(b"content-length", str(2 * MIB).encode())]
+    token = await token_for(engine)
+    authorized = [*big, (b"authorization", bearer(token)["authorization"].encode())]
+    never = asyncio.Event()
+
+    async def stalls_after_a_part() -> Message:
+        if not stalled.done():
+            stalled.set_result(None)
+            return {"type": "http.request", "body": b"{", "more_body": True}
+        await never.wait()
+        return {"type": "http.disconnect"}
+
+    async def discard(message: Message) -> None:
+        pass
+
+    holding = []
+    for _ in range(LARGE_BODY_SLOTS):
+        stalled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        holding.append(
+            asyncio.create_task(
+                app(http_scope("/api/v1/events", authorized), stalls_after_a_part, discard)
+            )
+        )
+        await stalled  # it holds a slot, its body under way
+    try:
+        sent, asked = await asyncio.wait_for(
+            call(app, http_scope("/api/v1/events", big), [b"{}"]), timeout=5
+        )
+        assert sent[0]["status"] == 401 and asked == 0  # its body never read
+    finally:
+        for task in holding:
+            task.cancel()
+        await asyncio.gather(*holding, return_exceptions=True)
 
 
 def test_every_server_has_large_body_slots_of_its_own_in_its_own_event_loop() -> None:
@@ -181,6 +273,7 @@ def test_every_server_has_large_body_slots_of_its_own_in_its_own_event_loop() ->
             release = asyncio.Event()
 
             async def held(scope: Scope, receive: Receive, send: Send) -> None:
+                await receive()
                 await release.wait()
                 await send({"type": "http.response.start", "status": 202, "headers": []})
                 await send({"type": "http.response.body", "body": b""})
