@@ -59,6 +59,11 @@ _DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|h)?")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
 _DURATION_RULE = "must be a duration like 500ms, 30s, 10m or 24h (a bare number means seconds)"
 _ID = re.compile(r"[a-z0-9-]+")
+_NEW_ID = re.compile(r"(?=[a-z0-9-]*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+"""A destination's id: ``_ID``'s characters, beginning and ending with a letter or a digit (a
+``-x`` reads as an option to the command line), with a letter in it (``999990019`` would be a
+BSN in every URL, log line and audit entry that names the destination)."""
+ID_RULE = "must use only a-z, 0-9 and '-', begin and end with a letter or digit, and hold a letter"
 _VERSION_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 _MAX_HD = 227  # HL7 HD field length (MSH-5/6)
 
@@ -363,8 +368,8 @@ class DestinationConfig(_Frozen):
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
-        if not _ID.fullmatch(value):
-            raise Rule("id", "must use only a-z, 0-9 and '-' (and not be empty)")
+        if not _NEW_ID.fullmatch(value):
+            raise Rule("id", ID_RULE)
         return value
 
     @field_validator("providers")

@@ -364,7 +364,9 @@ EN: Final[dict[str, str]] = {
         "receiver never answers a message it took, and the engine counts a message delivered "
         "only on an ACK"
     ),
-    "refusal.definition.id": "must use only a-z, 0-9 and '-' (and not be empty)",
+    "refusal.definition.id": (
+        "must use only a-z, 0-9 and '-', begin and end with a letter or digit, and hold a letter"
+    ),
     "refusal.definition.provider_empty": "provider ids must not be empty",
     "refusal.definition.provider_twice": "each provider id may appear only once",
     "refusal.definition.host": "must be a host name or address without spaces",
@@ -932,7 +934,10 @@ NL: Final[dict[str, str]] = {
         "beantwoordt de ontvanger een bericht dat hij aannam nooit, en de engine telt een "
         "bericht pas als afgeleverd bij een ACK"
     ),
-    "refusal.definition.id": "alleen a-z, 0-9 en '-' (en niet leeg)",
+    "refusal.definition.id": (
+        "alleen a-z, 0-9 en '-', beginnend en eindigend met een letter of cijfer, met een letter "
+        "erin"
+    ),
     "refusal.definition.provider_empty": "een id van een zorgaanbieder mag niet leeg zijn",
     "refusal.definition.provider_twice": "elke zorgaanbieder mag maar één keer voorkomen",
     "refusal.definition.host": "moet een hostnaam of adres zonder spaties zijn",

@@ -441,7 +441,8 @@ async def test_a_destination_definition_is_refused_beside_each_field_in_dutch(
     assert wrong.status_code == retired.status_code == too_high.status_code == 422
     shown = field_errors(wrong)
     assert shown == {
-        "id": "id: alleen a-z, 0-9 en '-' (en niet leeg)",
+        "id": "id: alleen a-z, 0-9 en '-', beginnend en eindigend met een letter of cijfer, met "
+        "een letter erin",
         "name": "name: mag niet leeg zijn",
         "providers": "providers: elke zorgaanbieder mag maar één keer voorkomen",
         "port": "port: moet een heel getal zijn",

@@ -166,6 +166,20 @@ def test_a_text_key_written_as_a_number_with_a_leading_zero_is_taken_as_written(
     assert config.receiving_facility == "0123"
 
 
+@pytest.mark.parametrize("wrong", ["-x", "x-", "999990019", "2575", "-", ""])
+def test_an_id_that_reads_as_an_option_or_a_bsn_is_refused(tmp_path: Path, wrong: str) -> None:
+    """``-x`` read as an option to the command line; ``999990019`` is a BSN in every URL, log
+    line and audit entry that names the destination (found probing the API)."""
+    error = refused(tmp_path, {**MINIMAL, "id": wrong})
+    assert error.key == "id" and error.rule.startswith("must use only a-z, 0-9 and '-', begin")
+
+
+@pytest.mark.parametrize("right", ["lab-oost", "a", "ziekenhuis-2", "2-lab", "x9"])
+def test_ids_of_letters_digits_and_inner_dashes_are_taken(tmp_path: Path, right: str) -> None:
+    config = load_destination_file(write(tmp_path, f"{right}.yaml", {**MINIMAL, "id": right}))
+    assert config.id == right
+
+
 # --- good files ------------------------------------------------------------------------------
 
 
