@@ -83,3 +83,49 @@ async def refuse_unknown_query(request: Request) -> None:
     if unknown:
         known = declared_names(request.app)
         raise RequestValidationError([_error(key, allowed, known, route.path) for key in unknown])
+
+
+GIVEN_TWICE: Final = "is given more than once; which one was meant cannot be told"
+ALWAYS_ONE: Final = ("Authorization",)
+"""Headers no request may repeat, whatever its route declares."""
+
+
+def declared_headers(route: APIRoute) -> tuple[str, ...]:
+    """The headers ``route`` reads, as it names them, through all of its dependencies, and
+    those no request may repeat; found once per route."""
+    found: tuple[str, ...] | None = getattr(route, "_integrator_headers", None)
+    if found is None:
+        found = tuple(sorted(_header_names(route.dependant) | set(ALWAYS_ONE)))
+        route._integrator_headers = found  # type: ignore[attr-defined]
+    return found
+
+
+def _header_names(dependant: Dependant) -> set[str]:
+    names = {field.alias or field.name for field in dependant.header_params}
+    for sub in dependant.dependencies:
+        names |= _header_names(sub)
+    return names
+
+
+async def refuse_repeated(request: Request) -> None:
+    """A 422 naming each query parameter, and each header the route reads, given more than
+    once: read as Starlette reads them, the last query value won and the first header, so
+    ``?limit=1&limit=2`` listed two and a second ``X-Integrator-Reason`` went unrecorded.
+    No route of the API takes a list in its query."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    errors: list[dict[str, Any]] = []
+    if request.query_params:
+        keys = [key for key, _ in request.query_params.multi_items()]
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        known = declared_names(request.app) if twice else frozenset()
+        errors += [
+            {"type": "duplicate_key", "loc": ("query", safe_name(key, known)), "msg": GIVEN_TWICE}
+            for key in twice
+        ]
+    for name in declared_headers(route):
+        if len(request.headers.getlist(name)) > 1:
+            errors.append({"type": "duplicate_key", "loc": ("header", name), "msg": GIVEN_TWICE})
+    if errors:
+        raise RequestValidationError(errors)

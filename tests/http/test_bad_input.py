@@ -286,3 +286,46 @@ async def test_an_unexpected_error_is_a_500_that_quotes_nothing(
     [line] = [e for e in logs if e["log_level"] == "error"]
     assert line["error_type"] == "RuntimeError" and line["route"] == "/api/v1/broken"
     assert BSN not in str(logs)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "headers", "loc"),
+    [
+        ("GET", "/api/v1/messages?limit=1&limit=2", {}, ["query", "limit"]),
+        ("GET", "/api/v1/messages?jansen=1&jansen=2", {}, None),  # unknown: its own refusal
+        (
+            "POST",
+            "/api/v1/destinations/noord/pause",
+            [("x-integrator-reason", "a"), ("x-integrator-reason", "b")],
+            ["header", "X-Integrator-Reason"],
+        ),
+    ],
+)
+async def test_a_parameter_given_twice_is_refused_not_read_one_way(
+    api: httpx.AsyncClient,
+    method: str,
+    url: str,
+    headers: dict[str, str] | list[tuple[str, str]],
+    loc: list[str] | None,
+) -> None:
+    """``?limit=1&limit=2`` listed two (the last won) and a second reason header went
+    unrecorded (the first won): found probing the API."""
+    history = (await api.get("/api/v1/destinations/noord/history")).json()
+    response = await api.request(method, url, headers=headers)
+    assert response.status_code == 422, response.text
+    if loc is not None:
+        error = refused(response, *loc)
+        assert error["type"] == "duplicate_key" and "more than once" in error["msg"]
+    assert (await api.get("/api/v1/destinations/noord/history")).json() == history  # no pause
+
+
+async def test_two_authorization_headers_are_refused(
+    api: httpx.AsyncClient, engine: Engine
+) -> None:
+    token = api.headers["authorization"]
+    response = await api.get(
+        "/api/v1/messages", headers=[("authorization", token), ("authorization", "Bearer x")]
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["type"] == "duplicate_key" and error["loc"][0] == "header"
