@@ -614,6 +614,16 @@ class DestinationAdmin:
             return None  # recorded by a release whose rules were other: nothing to run on
         return last.revision, config
 
+    async def stranded(self, catalog: Catalog) -> dict[str, int]:
+        """The destinations no file defines (its file deleted by hand) for which messages wait,
+        with how many: nothing sends them, and a listing of what the files define does not
+        show them, so the tools say them beside it (``stranded_said``)."""
+        waiting: dict[str, int] = {}
+        for row in await self._store.backlog():
+            if row.status in PENDING and row.destination_id not in catalog.sources:
+                waiting[row.destination_id] = waiting.get(row.destination_id, 0) + row.count
+        return dict(sorted(waiting.items()))
+
     async def waiting_for(self, destination_id: str) -> int:
         """How many messages wait for ``destination_id`` (queued, sending, retrying, held)."""
         counts = await self._store.count_by_status(destination_id)

@@ -114,6 +114,7 @@ def list_destinations(
     stderr, once per destination serving it.
     """
     from integrator.catalog import shared_provider_notes
+    from integrator.operators import stranded_said
     from integrator.stray_files import StrayFile
 
     if with_stray_files and not as_json:
@@ -128,6 +129,7 @@ def list_destinations(
         list[RefusedCopy],
         list[str],
         tuple[str, str] | None,
+        dict[str, int],
     ]:
         catalog = await admin.catalog()
         # The server's CLI sees every destination and every file.
@@ -140,9 +142,10 @@ def list_destinations(
             admin.orphaned_refused_copies(catalog),
             [str(note) for note in shared_provider_notes(catalog)],
             None if gone is None else (gone.file, gone.rule),
+            {} if gone is not None else await admin.stranded(catalog),
         )
 
-    rows, stray, strays, orphaned, shared, gone = with_admin(go, read_only=True)
+    rows, stray, strays, orphaned, shared, gone, stranded = with_admin(go, read_only=True)
     if gone is not None:
         # Not an empty list: a running engine keeps its destinations in service meanwhile (its
         # API lists them), and "none" would be read as "none configured".
@@ -157,6 +160,11 @@ def list_destinations(
         err_console.print(f"[yellow]refused file, not in service:[/] {escape(problem)}")
     for note in shared:  # a copied file with its providers unchanged shows here too
         err_console.print(f"[yellow]warning:[/] {escape(note)}")
+    for destination_id, waiting in stranded.items():  # its file deleted by hand
+        err_console.print(
+            f"[yellow]warning:[/] {escape(stranded_said(destination_id, waiting))}",
+            soft_wrap=True,
+        )
     if as_json:
         if with_stray_files:
             print_json({"destinations": rows, "stray_files": [s.to_json() for s in strays]})

@@ -86,6 +86,29 @@ def test_remove_with_waiting_messages_names_the_cli_option(env: dict[str, str]) 
     assert "1 waiting message(s) of ziekenhuis-noord are dead letters now" in forced.stderr
 
 
+def test_list_says_the_messages_waiting_for_a_destination_whose_file_was_deleted(
+    env: dict[str, str],
+) -> None:
+    """The file deleted by hand, ``list`` showed the others on stdout and nothing else, exit 0;
+    the messages waiting for it went unsaid (found exploring operator flows)."""
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    path = directory / "ziekenhuis-noord.yaml"
+    shutil.copy(EXAMPLES / path.name, path)
+    shutil.copy(EXAMPLES / "lab-west.yaml", directory / "lab-west.yaml")
+    submitted = cli("submit", str(SAMPLES / "referral.json"), env=env)
+    assert submitted.returncode == 0, submitted.stderr
+    path.unlink()  # by hand
+    for listing in (
+        cli("destinations", "list", env=env),
+        cli("destinations", "list", "--json", env=env),
+    ):
+        assert listing.returncode == 0, listing.stderr
+        said = " ".join(listing.stderr.split())
+        assert "1 message(s) wait for ziekenhuis-noord, which no file defines any more" in said
+        assert "integrator destinations rollback ziekenhuis-noord REVISION" in said
+    assert [r["id"] for r in json.loads(listing.stdout)] == ["lab-west"]
+
+
 def test_submit_without_an_engine_routes_to_a_broken_destination_on_its_last_good_definition(
     env: dict[str, str],
 ) -> None:
