@@ -23,10 +23,11 @@ with ``Retry-After``. A request takes its slot when its body is first read, so a
 has asked who is calling where it does so first (``POST /api/v1/events``): a caller without a
 token is answered 401 and never holds one.
 
-A body must keep coming: a pause of ``BODY_IDLE_S`` between two of its parts, or less than
-``MIN_BODY_RATE`` bytes a second on average once ``BODY_GRACE_S`` have passed, is a 408 and the
-end of the request. A sender trickling a byte every half second held a large-body slot for as
-long as it liked, and with two of them nobody could submit a large event.
+A large body (or one of unknown length) must keep coming: a pause of ``BODY_IDLE_S`` between
+two of its parts, or less than ``MIN_BODY_RATE`` bytes a second on average once
+``BODY_GRACE_S`` have passed, is a 408 and the end of the request. A sender trickling a byte
+every half second held a large-body slot for as long as it liked, and with two of them nobody
+could submit a large event.
 
 An event in the engine costs at most about four times its body (the bytes,
 the parsed JSON, the decoded attachments, the stored copy), so large events hold at most
@@ -171,22 +172,27 @@ class BodyLimits:
                 except TimeoutError:
                     raise NoSlot() from None
                 holding = True
-            if began is None:
-                began = loop.time()
-            try:
-                async with asyncio.timeout(self.idle):
-                    message = await receive()
-            except TimeoutError:
-                raise BodyTooSlow() from None
+            if slot is None:  # a small body, whole in its first part: no timer on the hot path
+                message = await receive()
+            else:
+                if began is None:
+                    began = loop.time()
+                try:
+                    async with asyncio.timeout(self.idle):
+                        message = await receive()
+                except TimeoutError:
+                    raise BodyTooSlow() from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     cut_off = True
                     raise BodyTooLarge(limit)
                 body_done = not message.get("more_body", False)
-                elapsed = loop.time() - began
-                if not body_done and elapsed > self.grace and received < self.min_rate * elapsed:
-                    raise BodyTooSlow()
+                if slot is not None and not body_done:
+                    assert began is not None
+                    elapsed = loop.time() - began
+                    if elapsed > self.grace and received < self.min_rate * elapsed:
+                        raise BodyTooSlow()
             else:
                 body_done = True
             return message
