@@ -71,7 +71,7 @@ def key_twice(data: bytes | bytearray | str) -> tuple[str | int, ...] | None:
     except ValueError as exc:
         if not str(exc).startswith("Detected duplicate key"):
             return None
-        return _where_twice(data)  # None: the text is no JSON further on, which is named
+        return where_twice(data)  # None: the text is no JSON further on, which is named
     return None
 
 
@@ -83,7 +83,7 @@ class _KeyedTwice(dict[str, Any]):
         self.key = key
 
 
-def _where_twice(data: bytes | bytearray | str) -> tuple[str | int, ...] | None:
+def where_twice(data: bytes | bytearray | str) -> tuple[str | int, ...] | None:
     """The path of the first key held twice, found after the fact in the decoded document;
     None when ``data`` is no JSON (jiter stops at the duplicate, before a later error)."""
 
