@@ -35,7 +35,7 @@ from integrator.http.limits import BodyLimits
 from integrator.http.media import require_json_body
 from integrator.http.nul import refuse_nul
 from integrator.http.openapi import install_openapi
-from integrator.http.query import refuse_repeated, refuse_unknown_query
+from integrator.http.query import refuse_unclear_parameters
 from integrator.http.refused_intake import body_refused
 from integrator.http.routes import (
     audit,
@@ -112,8 +112,7 @@ def build_app() -> FastAPI:
         dependencies=[
             Depends(authorize),
             Depends(require_json_body),
-            Depends(refuse_unknown_query),
-            Depends(refuse_repeated),
+            Depends(refuse_unclear_parameters),
             Depends(refuse_nul),
         ],
     )

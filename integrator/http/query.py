@@ -5,8 +5,8 @@ A misspelt filter silently ignored answers with every message, and a BSN put in 
 keys are compared with the parameters its route declares (its own and its dependencies'), and
 any other key is a 422 naming it when it may be named (a name the API declares elsewhere, or a
 BSN's: ``integrator.http.errors.safe_name``), else as ``…``. ``create_app`` adds
-``refuse_unknown_query`` as a dependency of the whole app, so routes added later are covered
-without doing anything.
+``refuse_unclear_parameters`` as a dependency of the whole app, so routes added later are
+covered without doing anything; it refuses a query parameter or a header given twice too.
 """
 
 from __future__ import annotations
@@ -73,16 +73,22 @@ def _error(key: str, allowed: frozenset[str], known: frozenset[str], path: str) 
     return {"type": "extra_forbidden", "loc": ("query", safe_name(key, known)), "msg": rule}
 
 
-async def refuse_unknown_query(request: Request) -> None:
-    """A 422 naming each query parameter the matched route does not declare."""
+async def refuse_unclear_parameters(request: Request) -> None:
+    """A 422 naming each query parameter the matched route does not declare, and each query
+    parameter or header it reads given more than once (``_repeated``): one dependency of the
+    whole app, so one solve a request for both."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not request.query_params:
+    if not isinstance(route, APIRoute):
         return
-    allowed = declared_query(route)
-    unknown = sorted({key for key in request.query_params if key not in allowed})
-    if unknown:
-        known = declared_names(request.app)
-        raise RequestValidationError([_error(key, allowed, known, route.path) for key in unknown])
+    errors = _repeated(request, route)
+    if request.query_params:
+        allowed = declared_query(route)
+        unknown = sorted({key for key in request.query_params if key not in allowed})
+        if unknown:
+            known = declared_names(request.app)
+            errors = [_error(key, allowed, known, route.path) for key in unknown] + errors
+    if errors:
+        raise RequestValidationError(errors)
 
 
 GIVEN_TWICE: Final = "is given more than once; which one was meant cannot be told"
@@ -107,14 +113,11 @@ def _header_names(dependant: Dependant) -> set[str]:
     return names
 
 
-async def refuse_repeated(request: Request) -> None:
-    """A 422 naming each query parameter, and each header the route reads, given more than
+def _repeated(request: Request, route: APIRoute) -> list[dict[str, Any]]:
+    """The errors of each query parameter, and each header ``route`` reads, given more than
     once: read as Starlette reads them, the last query value won and the first header, so
     ``?limit=1&limit=2`` listed two and a second ``X-Integrator-Reason`` went unrecorded.
     No route of the API takes a list in its query."""
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return
     errors: list[dict[str, Any]] = []
     if request.query_params:
         keys = [key for key, _ in request.query_params.multi_items()]
@@ -127,5 +130,4 @@ async def refuse_repeated(request: Request) -> None:
     for name in declared_headers(route):
         if len(request.headers.getlist(name)) > 1:
             errors.append({"type": "duplicate_key", "loc": ("header", name), "msg": GIVEN_TWICE})
-    if errors:
-        raise RequestValidationError(errors)
+    return errors
