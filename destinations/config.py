@@ -610,6 +610,18 @@ def load_destination_dir(
     return [config for _, config in loaded], errors
 
 
+def directory_problem(directory: Path) -> DestinationFileError | None:
+    """The refusal of the destinations directory itself, gone or no directory; None when it is
+    one. A look at the directory alone, no file read (``load_destination_files`` starts so)."""
+    if directory.is_dir():
+        return None
+    if directory.exists():  # a file (or a pipe) where the directory should be
+        rule, code = "is not a directory", "directory_not_a_directory"
+    else:
+        rule, code = "does not exist", "directory_missing"
+    return DestinationFileError(str(directory), "(directory)", rule, code=code)
+
+
 def load_destination_files(
     path: Path | str,
 ) -> tuple[list[tuple[str, DestinationConfig]], list[DestinationFileError]]:
@@ -626,12 +638,9 @@ def load_destination_files(
     as a file with a mistake does, rather than take it out of service without a word.
     """
     directory = Path(path)
-    if not directory.is_dir():
-        if directory.exists():  # a file (or a pipe) where the directory should be
-            rule, code = "is not a directory", "directory_not_a_directory"
-        else:
-            rule, code = "does not exist", "directory_missing"
-        return [], [DestinationFileError(str(directory), "(directory)", rule, code=code)]
+    problem = directory_problem(directory)
+    if problem is not None:
+        return [], [problem]
     files = sorted(
         (
             p

@@ -61,6 +61,7 @@ from destinations.config import (
     definition_of,
     destination_from_mapping,
     destination_from_yaml,
+    directory_problem,
     dump_destination,
     entry_kind,
     is_text_key,
@@ -821,7 +822,6 @@ class DestinationAdmin:
 
         async def made_after(base: int) -> Change:
             catalog = await self.catalog()
-            await self._refuse_without_directory(catalog)
             await self._refuse_id_of_another(config.id, catalog)
             if config.id in catalog.sources:
                 raise ConfigurationError(
@@ -1540,7 +1540,7 @@ class DestinationAdmin:
                 unheld_cluster=unheld_cluster,
             )
 
-        await self._refuse_without_directory(await self.catalog())
+        await self._refuse_without_directory()
         if expected_revision is None:  # with one, the edit is the change it did not expect
             await self._record_waiting_edit(destination_id)
         return await self._changing(destination_id, expected_revision, made_after)
@@ -1575,7 +1575,7 @@ class DestinationAdmin:
         overtaken change is made again, to what overtook it: the other change stays, the two
         get consecutive revisions and the file says what the last one does.
         """
-        await self._refuse_without_directory(await self.catalog())
+        await self._refuse_without_directory()
         base = expected
         for _ in range(_ATTEMPTS):
             if expected is None:
@@ -1589,14 +1589,15 @@ class DestinationAdmin:
         assert base is not None
         raise await self._changed_since(destination_id, base)
 
-    async def _refuse_without_directory(self, catalog: Catalog) -> None:
+    async def _refuse_without_directory(self) -> None:
         """Refuse any change while the destinations directory is unusable (gone, a file, not
         listable) and the store has destinations: a directory made here would hold the one file
         written, and the engine, reading it, would take every other destination out of service
         (a rollback did so: ``mkdir`` and a new directory with one file). A volume not mounted,
         a command run from another directory: the store says which, and nothing is written.
-        A new store's first destination makes the directory."""
-        gone = catalog.directory_problem
+        A new store's first destination makes the directory. A look at the directory, not a
+        reading of its files: it comes before every change."""
+        gone = directory_problem(self._dir)
         if gone is not None and await self._store.has_destination_history():
             raise ConfigurationError(
                 f"destinations directory unusable: {self._dir} (INTEGRATOR_DESTINATIONS_DIR) "

@@ -65,18 +65,16 @@ class KeyTwice(HTTPException):
     FastAPI's reading of a body answers any other error with a 400)."""
 
     def __init__(self, path: tuple[str | int, ...]) -> None:
-        super().__init__(
-            status_code=422,
-            detail=[{"loc": ["body"], "msg": message_for(DUPLICATE_KEY), "type": DUPLICATE_KEY}],
-        )
+        super().__init__(status_code=422, detail=[_twice_at(("body",))])
         self.path = path
 
     def validation_error(self) -> RequestValidationError:
         """The error at its place; the API's handler shows only the keys it declares."""
-        loc = ("body", *self.path)
-        return RequestValidationError(
-            [{"loc": loc, "msg": message_for(DUPLICATE_KEY), "type": DUPLICATE_KEY}]
-        )
+        return RequestValidationError([_twice_at(("body", *self.path))])
+
+
+def _twice_at(loc: tuple[str | int, ...]) -> dict[str, Any]:
+    return {"loc": list(loc), "msg": message_for(DUPLICATE_KEY), "type": DUPLICATE_KEY}
 
 
 def parse_json(raw: bytes) -> Any:

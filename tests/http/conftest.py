@@ -11,13 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.http.app import EngineApp, build_app
 from tests.http.support import api_client
-from tests.integrator.support import destination, settings_for
+from tests.integrator.support import destination, engine_on_destinations, settings_for
 
 BSN = "999990019"  # the sample referral's patient
 
@@ -25,16 +24,9 @@ BSN = "999990019"  # the sample referral's patient
 @asynccontextmanager
 async def running_engine(root: Path, receiver: MllpReceiver) -> AsyncIterator[Engine]:
     """An engine in ``root`` with one destination, ``noord``, delivering to ``receiver``."""
-    settings = settings_for(root)
-    settings.destinations_dir.mkdir()
     config = destination("noord", receiver.port, providers=["ziekenhuis-noord"])
-    (settings.destinations_dir / "noord.yaml").write_text(dump_destination(config))
-    started = Engine(settings)
-    await started.start()
-    try:
+    async with engine_on_destinations(settings_for(root), config) as started:
         yield started
-    finally:
-        await started.stop()
 
 
 @pytest.fixture
