@@ -13,6 +13,19 @@ trip) instead:
 - a key that may not stay (an unknown key in a refused file, a message type dropped) is removed,
   and the comment lines below it stay where they were.
 
+ruamel.yaml keeps comments and quotes, but its emitter writes the whole document out in its own
+way: ``port:   2575`` loses its aligning spaces, a flow section spread over two lines (as
+docs/product.md §5.1 writes ``retry``) is folded onto one, ``~`` becomes ``null``, ``yes``
+``true``, CRLF line ends LF, and every section gets the indentation of the first. Taken whole,
+its output rewrote lines nobody changed. So it is never taken whole: the document is dumped
+once as loaded and once changed, and only the lines in which those two differ are changed in
+the file's own text (``_splice``); every other line keeps its bytes. A text that already
+defines the definition is given back as it is, not one byte touched.
+
+What a value means is judged without looking at the files ``tls`` names (``_means``): they were
+checked when the definition was made, and one gone since (a certificate being renewed) made
+every value of the file seem to mean something else, so each was written anew.
+
 The result is read back with the engine's own loader and must give exactly the definition asked
 for; otherwise nothing is written (``RuntimeError``: that would be a bug here, not a user's
 mistake). A text that is not a YAML mapping at all has nothing worth keeping and is replaced by a
@@ -22,6 +35,7 @@ clean file.
 from __future__ import annotations
 
 import copy
+import difflib
 import io
 import itertools
 import re
@@ -37,6 +51,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from destinations.config import (
     EVENT_TYPES,
+    FILES_UNCHECKED,
     NAMES_AS_RECORDED,
     DestinationConfig,
     DestinationFileError,
@@ -111,6 +126,10 @@ def render_onto(text: str | None, config: DestinationConfig) -> str:
     clean = dump_destination(config)
     if text is None:
         return clean
+    if _defines(text, config):
+        return text  # nothing to change, so not one byte: ruamel would still restyle lines
+    if "\n" in text and text.count("\r\n") == text.count("\n"):  # a file saved on Windows
+        return render_onto(text.replace("\r\n", "\n"), config).replace("\n", "\r\n")
     yaml = _round_trip(text)
     try:
         document = yaml.load(text)
@@ -118,18 +137,31 @@ def render_onto(text: str | None, config: DestinationConfig) -> str:
         return clean
     if not isinstance(document, CommentedMap):
         return clean
+    as_loaded = _dumped(yaml, yaml.load(text))
     target = _Target(config)
     _sync(document, target.plain, (), target)
+    changed = _dumped(yaml, document)
+    # The change made to the file's own lines; ruamel's whole output only should that not
+    # read back (lines it restyled and the change touched, in a way the splice cannot join).
+    for result in (_splice(text, as_loaded, changed), changed):
+        if _defines(result, config):
+            return result
+    raise RuntimeError(f"rewriting the file of {config.id!r} would not give its definition")
+
+
+def _dumped(yaml: YAML, document: Any) -> str:
     out = io.StringIO()
     yaml.dump(document, out)
-    result = out.getvalue()
+    return out.getvalue()
+
+
+def _defines(text: str, config: DestinationConfig) -> bool:
+    """Whether ``text`` loads as ``config`` (its files not looked at: as recorded)."""
     try:
-        reloaded = destination_from_yaml(result, source="(rewritten file)", check_files=False)
+        loaded = destination_from_yaml(text, source="(rewritten file)", check_files=False)
     except DestinationFileError:
-        reloaded = None
-    if reloaded != config:
-        raise RuntimeError(f"rewriting the file of {config.id!r} would not give its definition")
-    return result
+        return False
+    return loaded == config
 
 
 # -- deciding --------------------------------------------------------------------------------
@@ -156,12 +188,14 @@ def _means(target: _Target, path: tuple[str, ...], value: Any) -> bool:
         node.pop(path[-1], None)
     else:
         node[path[-1]] = value
+    # The target's cluster may predate its name's rule (a revision recorded before it): a
+    # candidate is compared with it, not held to the rule it was never refused by. Nor are its
+    # TLS files looked at: a value's meaning is the same whether or not a certificate named
+    # elsewhere in the file is there today, and judged with them, one gone made every key of
+    # the file differ, so the whole file was rewritten.
+    context = {**FILES_UNCHECKED, **NAMES_AS_RECORDED}
     try:
-        # The target's cluster may predate its name's rule (a revision recorded before it): a
-        # candidate is compared with it, not held to the rule it was never refused by.
-        return (
-            DestinationConfig.model_validate(candidate, context=NAMES_AS_RECORDED) == target.config
-        )
+        return DestinationConfig.model_validate(candidate, context=context) == target.config
     except (ValidationError, ValueError):
         return False
 
@@ -221,8 +255,10 @@ def _fresh(value: Any, path: tuple[str, ...], target: _Target) -> Any:
 
 def _replace(node: CommentedMap, key: Any, value: Any) -> None:
     current = node[key]
-    if isinstance(value, CommentedSeq) and isinstance(current, CommentedSeq):
-        current[:] = list(value)  # keeps the list's style and its comment
+    # A list changed item by item; a block list emptied is a section replaced (below).
+    lists = isinstance(value, CommentedSeq) and isinstance(current, CommentedSeq)
+    if lists and (value or not _is_block(current)):
+        _replace_items(node, key, list(value))
         return
     if _is_block(current):
         # The lines after a section belong to what follows it; keep them where they are.
@@ -238,6 +274,27 @@ def _replace(node: CommentedMap, key: Any, value: Any) -> None:
             _append_following(node, key, rest)
         return
     node[key] = value
+
+
+def _replace_items(node: CommentedMap, key: Any, items: list[Any]) -> None:
+    """The list ``node[key]`` made ``items`` item by item: one that stays keeps its line, its
+    quotes and its comment; the lines after the list stay after it. (Replaced whole, the list
+    lost all three, and the comment lines below it with its last item.)"""
+    current = node[key]
+    rest = _split_following(node, key)
+    matcher = difflib.SequenceMatcher(None, [_plain(v) for v in current], items, autojunk=False)
+    for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
+        if tag == "equal":
+            continue
+        common = min(i2 - i1, j2 - j1)
+        for k in range(common):  # in place: the comment on its line stays
+            current[i1 + k] = items[j1 + k]
+        for index in reversed(range(i1 + common, i2)):
+            del current[index]
+        for offset, item in enumerate(items[j1 + common : j2]):
+            current.insert(i1 + common + offset, item)
+    if rest:
+        _append_following(node, key, rest)
 
 
 def _insert(node: CommentedMap, key: str, value: Any, path: tuple[str, ...]) -> None:
@@ -259,6 +316,75 @@ def _remove(node: CommentedMap, key: Any) -> None:
     node.ca.items.pop(key, None)
     if rest and index > 0:
         _append_following(node, keys[index - 1], rest)
+
+
+# -- splicing --------------------------------------------------------------------------------
+# A hunk: the lines [start, end) of ruamel's rendering of the file as loaded, and what stands
+# there instead (in the changed rendering, or in the file's own text).
+
+_Hunk = tuple[int, int, list[str]]
+
+
+def _splice(original: str, as_loaded: str, changed: str) -> str:
+    """``original`` with the lines that differ between ``as_loaded`` and ``changed`` (ruamel's
+    renderings of it before and after the change) changed alike; every other line as it was.
+
+    A three-way merge on ruamel's rendering: the change's hunks, and the hunks in which the
+    file's own text differs from that rendering (its style, restored); where both touch the
+    same lines, the change's (the line is rewritten anyway)."""
+    base = _lines(as_loaded)
+    edits = _hunks(base, _lines(changed))
+    styles = [h for h in _hunks(base, _lines(original)) if not any(_overlap(h, e) for e in edits)]
+    out: list[str] = []
+    at = 0
+    # At one place, the change's new lines before the file's (a key added at the end comes
+    # before a closing ``...``).
+    order = sorted([(*h, 0) for h in edits] + [(*h, 1) for h in styles], key=_place)
+    for start, end, lines, _ in order:
+        out += base[at:start]
+        out += lines
+        at = end
+    out += base[at:]
+    return "".join(out)
+
+
+def _place(hunk: tuple[int, int, list[str], int]) -> tuple[int, int, int]:
+    start, end, _, side = hunk
+    return start, end, side
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of ``text`` with their ends, split at ``\\n`` only (``splitlines`` also splits
+    at characters a comment may hold, such as U+2028)."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def _hunks(base: list[str], other: list[str]) -> list[_Hunk]:
+    """Where ``other`` differs from ``base``; a run of lines replaced one for one as a hunk per
+    line, so a change next to a restyled line does not take its neighbours' style away."""
+    found: list[_Hunk] = []
+    matcher = difflib.SequenceMatcher(None, base, other, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            found += [(i1 + k, i1 + k + 1, [other[j1 + k]]) for k in range(i2 - i1)]
+        else:
+            found.append((i1, i2, other[j1:j2]))
+    return found
+
+
+def _overlap(one: _Hunk, other: _Hunk) -> bool:
+    """Whether two hunks touch the same lines; lines added at a hunk's edge touch none of it."""
+    (a1, a2, _), (b1, b2, _) = one, other
+    if a1 == a2 and b1 == b2:
+        return False
+    if a1 == a2:
+        return b1 < a1 < b2
+    if b1 == b2:
+        return a1 < b1 < a2
+    return a1 < b2 and b1 < a2
 
 
 # -- comments --------------------------------------------------------------------------------

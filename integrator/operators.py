@@ -29,7 +29,8 @@ engine's own reloads out of the middle of a change made through it.
 A destination whose file is refused (*broken*) stays visible and workable: the tools run on its
 last good definition, the last recorded revision, as the engine does. A change to it is made to
 that definition and rewrites the refused file from it (keeping the file's comments if it is YAML
-at all); the refused edit is gone then, and the change says so.
+at all); the refused edit is gone then, and the change says so. A refused file that already says
+the definition (refused for a TLS file gone, not for its text) is left as it is.
 """
 
 from __future__ import annotations
@@ -1417,8 +1418,10 @@ class DestinationAdmin:
         ``current`` is); nothing at all if nothing changes. ``_Overtaken`` if another change
         was recorded or written since ``current`` was read (``_changing`` decides what then).
 
-        A broken file is always rewritten (that is what a change to a broken destination is
-        for), but records a revision only if the definition differs from the last good one.
+        A broken file is rewritten (that is what a change to a broken destination is for), but
+        records a revision only if the definition differs from the last good one. One whose
+        text already says the definition (refused for a TLS file gone, not for its text) is
+        left as it is: rewriting it would change no byte, and said "rewritten" all the same.
         """
         if self._allows is not None and not self._allows(config.cluster):
             if config.cluster:
@@ -1453,8 +1456,11 @@ class DestinationAdmin:
         warnings = tuple(
             version_warnings(config, today=self._today(), source=str(path), in_service=True)
         )
+        rewrites = text != before
+        if unchanged and not rewrites and broken is not None:
+            return Change(config.id, action, None, config, (_still_refused(broken),))
         refused_copy: Path | None = None
-        if broken is not None:
+        if broken is not None and rewrites:
             if before is not None:
                 refused_copy = refused_copy_path(path, self._now())
             edited = edited_keys(before, definition_of(current) if current is not None else None)
@@ -1463,6 +1469,8 @@ class DestinationAdmin:
             kept = set(edited_keys(before, definition_of(config)))
             dropped = tuple(key for key in edited if key in kept)
             warnings += (_repair_notice(broken, dropped, refused_copy),)
+        elif broken is not None:
+            warnings += (_still_refused(broken),)
         if unheld is not None:
             warnings += (str(unheld),)
         if not config.providers:
@@ -1490,11 +1498,14 @@ class DestinationAdmin:
                 keep=not unchanged,
             )
             number = await _under_revision(
-                recording, path, before, lambda: _rewrite(path, text, refused_copy, before)
+                recording,
+                path,
+                before,
+                lambda: _rewrite(path, text, refused_copy, before) if rewrites else None,
             )
             revision = None if unchanged else number
             details: dict[str, Any] = {"revision": revision, **self._where()}
-            if broken is not None:
+            if broken is not None and rewrites:
                 details["rewrote_refused_file"] = str(path)
                 details["refused_copy"] = str(refused_copy) if refused_copy else None
             await self._store.add_audit(
@@ -1505,7 +1516,7 @@ class DestinationAdmin:
                 details=details,
             )
         await self._notify()
-        rewrote = str(path) if broken is not None else None
+        rewrote = str(path) if broken is not None and rewrites else None
         return Change(config.id, action, revision, config, warnings, diff, rewrote)
 
     async def _change_in_service(
@@ -1911,6 +1922,15 @@ def _repair_notice(broken: Broken, edited: Sequence[str], copy: Path | None) -> 
     if copy is not None:
         done += f"; the refused file is kept as {copy}: put back from it what was meant"
     return done
+
+
+def _still_refused(broken: Broken) -> str:
+    """A broken destination's file left as it was: it already says the definition, and is
+    refused for something outside its text (a TLS file it names is gone, say)."""
+    return (
+        f"{broken.file} is still refused ({broken.problem.key}: {broken.problem.rule}); it "
+        "already says this definition, so it was left as it is: put right what it is refused for"
+    )
 
 
 def _rewrite(path: Path, text: str, refused_copy: Path | None, refused: str | None) -> None:

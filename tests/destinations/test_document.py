@@ -148,3 +148,112 @@ def test_the_file_keeps_its_own_indentation(indent: int, dash: int) -> None:
     assert render_onto(text, changed) == text.replace(f"{' ' * dash}- lab-oost-2\n", "").replace(
         "port: 2577", "port: 2578"
     )
+
+
+# A file as people annotate theirs: comments above keys and at line ends, quoted strings, values
+# aligned, a block list and nested sections. ruamel's emitter restyles several of its lines
+# (the aligned values, ``~``, ``yes``), so a rewrite taken from it whole changed lines nobody
+# had changed.
+ANNOTATED = """\
+# Ziekenhuis Noord, agreed with their HIS team (ticket 4711).
+
+id: noord                       # the file is named after it
+name: "Ziekenhuis Noord"        # shown in the console
+cluster: 'CARD'
+providers:
+  - ziekenhuis-noord            # the main site
+  - "zn-spoed"
+
+# Their MLLP listener, behind the hospital's firewall.
+host:     127.0.0.1
+port:     2575
+
+messages:
+  referral: ref-v2              # REF^I12
+
+receiving_application: "HIS"    # MSH-5, as agreed
+# Their engine answers slowly at night.
+ack_timeout: 45000ms
+rate_limit: ~                   # no limit yet
+
+retry:
+  # Back off fast: the HIS restarts within minutes.
+  initial: '500ms'
+  max_attempts: 1000            # then a dead letter
+
+# TLS once they are ready:
+tls:
+  server_name: "his.noord.example"   # the name in their certificate
+auto_upgrade: no
+enabled: true                   # false pauses delivery
+"""
+
+RESTYLED = {
+    "as written": lambda text: text,
+    # as docs/product.md §5.1 writes its retry: a flow section over two lines
+    "flow over two lines": lambda text: text.replace(
+        'providers:\n  - ziekenhuis-noord            # the main site\n  - "zn-spoed"\n',
+        'providers: [ziekenhuis-noord,\n            "zn-spoed"]   # both sites\n',
+    ),
+    "saved on Windows": lambda text: text.replace("\n", "\r\n"),
+    "sections indented unlike the first": lambda text: (
+        text.replace("  # Back off", "    # Back off")
+        .replace("  initial", "    initial")
+        .replace("  max_attempts", "    max_attempts")
+    ),
+    "trailing spaces and document markers": lambda text: (
+        "---\n" + text.replace("port:     2575", "port:     2575   ") + "...\n"
+    ),
+}
+
+
+def lines_changed(before: str, after: str) -> list[tuple[str, str]]:
+    """(old, new) for each line that differs; both texts must have the same lines, ends too."""
+    old, new = before.split("\n"), after.split("\n")
+    assert len(old) == len(new), after
+    return [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+
+
+@pytest.mark.parametrize("style", sorted(RESTYLED))
+def test_a_change_of_one_key_touches_that_line_only_and_no_change_touches_none(
+    style: str,
+) -> None:
+    text = RESTYLED[style](ANNOTATED)
+    config = destination_from_yaml(text, source="noord.yaml")
+    assert render_onto(text, config) == text
+    eol = "\r" if "\r\n" in text else ""
+    moved = render_onto(text, config.model_copy(update={"port": 2576}))
+    [(old, new)] = lines_changed(text, moved)
+    assert (old.rstrip(" \r"), new) == ("port:     2575", f"port: 2576{eol}")
+    upgraded = render_onto(text, config.model_copy(update={"auto_upgrade": True}))
+    assert lines_changed(text, upgraded) == [(f"auto_upgrade: no{eol}", f"auto_upgrade: true{eol}")]
+    limited = render_onto(text, config.model_copy(update={"rate_limit": 5.0}))
+    assert lines_changed(text, limited) == [
+        (
+            f"rate_limit: ~                   # no limit yet{eol}",
+            f"rate_limit: 5.0                 # no limit yet{eol}",
+        ),
+    ]
+
+
+def test_a_list_changed_keeps_the_items_that_stay_with_their_quotes_and_the_lines_below() -> None:
+    config = destination_from_yaml(ANNOTATED, source="noord.yaml")
+    more = render_onto(
+        ANNOTATED, config.model_copy(update={"providers": ("ziekenhuis-noord", "zn-2", "zn-spoed")})
+    )
+    assert more == ANNOTATED.replace('  - "zn-spoed"\n', '  - zn-2\n  - "zn-spoed"\n')
+    fewer = render_onto(ANNOTATED, config.model_copy(update={"providers": ("zn-spoed",)}))
+    assert fewer == ANNOTATED.replace("  - ziekenhuis-noord            # the main site\n", "")
+    assert block_comments(fewer) == block_comments(ANNOTATED)
+
+
+def test_a_file_whose_tls_file_is_gone_is_judged_by_its_values() -> None:
+    """A certificate moved away (being renewed) made every key of the file seem changed, as
+    each was judged with the files looked at: a change rewrote the whole file."""
+    text = ANNOTATED.replace(
+        "tls:\n", 'tls:\n  ca_file: "/nonexistent/noord-ca.pem"   # their CA, renewed yearly\n'
+    )
+    config = destination_from_yaml(text, source="noord.yaml", check_files=False)
+    assert render_onto(text, config) == text
+    moved = render_onto(text, config.model_copy(update={"port": 2576}))
+    assert lines_changed(text, moved) == [("port:     2575", "port: 2576")]
