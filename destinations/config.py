@@ -802,6 +802,21 @@ for _loader in (_UniqueKeyLoader, _UniqueKeyPythonLoader):
     _loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
+class _LastKeyLoader(_SafeLoader):  # type: ignore[misc]  # a safe loader, C or Python
+    """Numbers as ``_UniqueKeyLoader`` reads them; a key given twice keeps its last value."""
+
+
+_LastKeyLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def load_refused(text: str) -> Any:
+    """A refused file's text, read as the engine reads a file's values (numbers decimal) to
+    compare it key by key with the definition in service; a key it gives twice (one reason a
+    file is refused) keeps its last value rather than leaving nothing to compare. Raises
+    ``yaml.YAMLError`` for a text that is no YAML."""
+    return yaml.load(text, Loader=_LastKeyLoader)  # noqa: S506 - a safe loader
+
+
 def load_value(text: str) -> Any:
     """One value as a destination file reads it (a ``--set KEY=VALUE``'s): numbers decimal."""
     return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a safe loader

@@ -39,7 +39,7 @@ import difflib
 import io
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -173,6 +173,16 @@ class _Target:
     def __init__(self, config: DestinationConfig) -> None:
         self.config = config
         self.plain = definition_of(config)
+
+
+def same_meaning(config: DestinationConfig) -> Callable[[str, Any], bool]:
+    """Whether a value written at a top-level key of a file that defines ``config`` leaves it
+    ``config``, as a change is written: ``20000ms`` for ``ack_timeout: 20s`` does, a section
+    (``retry:``) means its keys with the others at their defaults, and a value that does not
+    validate (or a key the file may not have) never does. For telling which keys of a refused
+    file an edit changed (``integrator.refused_edits``)."""
+    target = _Target(config)
+    return lambda key, value: _means(target, (key,), _plain(value))
 
 
 def _means(target: _Target, path: tuple[str, ...], value: Any) -> bool:

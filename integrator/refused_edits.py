@@ -23,6 +23,9 @@ from typing import Any
 
 import yaml
 
+from destinations.config import DestinationFileError, destination_from_mapping, load_refused
+from destinations.document import same_meaning
+
 REFUSED_SUFFIX = ".refused"
 """Not ``.yaml``/``.yml``: the catalog's loader and the directory watcher leave the copy alone."""
 
@@ -90,27 +93,33 @@ def shown_age(age: timedelta) -> str:
 
 
 def edited_keys(refused_text: str | None, good: Mapping[str, Any] | None) -> tuple[str, ...]:
-    """The top-level keys of the refused file whose value differs from the good definition
-    (``definition_of``): what the hand edit changed, its mistakes included. A key the file
-    leaves out is not counted: a hand-written file may leave defaults out. Empty when the
-    refused text is no YAML mapping (it cannot be told key by key) or nothing is known."""
+    """The top-level keys of the refused file whose value means something else than in the
+    good definition (``definition_of``): what the hand edit changed, its mistakes included.
+
+    Meanings are compared, as a change is written (``destinations.document.same_meaning``),
+    not the text with the normalised values: ``ack_timeout: 20000ms`` against ``20s`` changed
+    nothing, and naming it sent the operator to put back a change nobody made. A section
+    (``retry:``) means the keys it gives with the others at their defaults, so one given in
+    part changes nothing when its defaults are the good ones. A value that does not validate
+    (the file is refused: some will not) is a change. A key the file leaves out is not
+    counted: a hand-written file may leave defaults out. Empty when the refused text is no
+    YAML mapping (it cannot be told key by key) or nothing is known."""
     if refused_text is None or good is None:
         return ()
     try:
-        refused = yaml.safe_load(refused_text)
-    except yaml.YAMLError:
+        refused = load_refused(refused_text)
+        config = destination_from_mapping(good, source="(last good definition)", check_files=False)
+    except (yaml.YAMLError, DestinationFileError):
         return ()
     if not isinstance(refused, dict):
         return ()
+    means = same_meaning(config)
     return tuple(
-        sorted({str(key) for key, value in refused.items() if not _says(value, good.get(key))})
+        sorted(
+            {
+                str(key)
+                for key, value in refused.items()
+                if not (isinstance(key, str) and means(key, value))
+            }
+        )
     )
-
-
-def _says(written: Any, good: Any) -> bool:
-    """Whether a file's value says what the good definition has: a section (``retry:``) by
-    the keys it gives, as a hand-written file leaves the others to their defaults; a partial
-    section counted as changed named a key nobody had touched."""
-    if isinstance(written, dict) and isinstance(good, Mapping):
-        return all(_says(value, good.get(key)) for key, value in written.items())
-    return bool(written == good)

@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 
 from destinations.config import definition_of
+from integrator import file_audit
 from integrator.errors import ConfigurationError
 from integrator.operators import DestinationAdmin, MissingKeys, UnknownDestination
 from integrator.settings import Settings
-from integrator.store import Store
+from integrator.store import AuditFilter, Store
 from tests.store.conftest import Site, site  # noqa: F401  (both backends)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config" / "destinations"
@@ -397,6 +398,29 @@ async def test_a_section_the_file_gives_in_part_is_not_named_as_changed(
     [notice] = [w for w in change.warnings if "was refused (ack_timout:" in w]
     assert "dropping the refused edit's changes to ack_timout" in notice
     assert "retry" not in notice.split("dropping")[1], notice
+
+
+async def test_a_value_the_refused_edit_spells_otherwise_is_not_named_as_changed(
+    admin: DestinationAdmin, files: Files, store: Store
+) -> None:
+    """``ack_timeout: 20000ms`` where the definition says ``20s`` means the same: the audit
+    entry and the notice named it among the refused edit's changes, as the file's text was
+    compared with the definition's normalised values. A value that does not validate (why
+    the file is refused) is a change all the same, and so is one that means something else."""
+    edited = (
+        files.text(WEST)
+        .replace("ack_timeout: 20s", "ack_timeout: 20000ms")
+        .replace("providers: [lab-west]", 'providers: ["lab-west"]')
+        .replace("ordering: rotate", "ordering: 'rotate'")
+        .replace("port: 2576", "port: 2577\nconnect_timeout: soon")
+    )
+    files.path(WEST).write_text(edited)
+    await admin.record_file_changes(await admin.catalog())
+    [refused] = await store.list_audit(AuditFilter(action=file_audit.REFUSED, target=WEST))
+    assert refused.details["keys"] == ["connect_timeout", "port"]
+    change = await admin.update(WEST, ["name=Lab West BV"], actor="anna")
+    [notice] = [w for w in change.warnings if "was refused (connect_timeout:" in w]
+    assert "dropping the refused edit's changes to connect_timeout, port;" in notice
 
 
 async def test_refused_copies_kept_are_listed_with_their_age_until_deleted(
