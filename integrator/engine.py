@@ -741,7 +741,8 @@ def _log_news(catalog: Catalog, before: Catalog) -> None:
 
     A refused file at ERROR when its refusal appears or changes, not again at every unrelated
     reload (the metric ``integrator_destination_file_refused`` says it lasts); and, for each
-    destination new or changed since ``before``, its message version notices and the providers
+    destination new or changed since ``before``, the message version notices of the definition
+    in service (a broken one's last good definition: ``DestinationAdmin.catalog``) and the providers
     another destination serves too, in the words a change through the CLI or the API is warned
     with: a file copied by hand with its providers left as they were sends every event twice,
     and only the log would say so.

@@ -547,7 +547,9 @@ class DestinationAdmin:
 
         A destination whose own file is refused is in it on its last good definition (its last
         recorded revision), so the engine, after a restart too, and every tool work on the same
-        definition; ``Catalog.broken`` says which and why.
+        definition; ``Catalog.broken`` says which and why. Its version notices are that
+        definition's, among ``Catalog.warnings``: a deprecated version it runs on is warned of
+        at start as a good file's is (it went unsaid while the file stayed refused).
         """
         with files_of(self._dir, "read"):  # not listable: one clear error, not a traceback
             loaded, errors = load_destination_files(self._dir)
@@ -562,18 +564,20 @@ class DestinationAdmin:
         files = build_catalog(loaded, today=self._today(), errors=errors, in_service=keeping)
         destinations = dict(files.destinations)
         sources = dict(files.sources)
+        warnings = list(files.warnings)
         broken: dict[str, Broken] = {}
         for dest_id, (file, problems) in refusals_by_destination(files.errors).items():
             last_good = await self._last_good(dest_id)
             revision = None
             if last_good is not None:
-                revision, destinations[dest_id] = last_good
+                revision, destinations[dest_id], notices = last_good
+                warnings += notices
             sources[dest_id] = file
             broken[dest_id] = Broken(file, problems, revision)
         read = Catalog(
             {key: destinations[key] for key in sorted(destinations)},
             files.errors,
-            files.warnings,
+            tuple(warnings),
             {key: sources[key] for key in sorted(sources)},
             broken,
             revisions,
@@ -600,7 +604,11 @@ class DestinationAdmin:
         keeps = last.config.get("messages") == now.get("messages")
         return (last.revision if last.config == now else None), keeps
 
-    async def _last_good(self, destination_id: str) -> tuple[int, DestinationConfig] | None:
+    async def _last_good(
+        self, destination_id: str
+    ) -> tuple[int, DestinationConfig, list[str]] | None:
+        """The last recorded revision, its definition and that definition's version notices
+        (in service: one past its sunset is held or upgraded, not refused)."""
         revisions = await self._store.list_destination_revisions(destination_id)
         last = revisions[-1] if revisions else None
         if last is None or last.config is None:
@@ -611,10 +619,10 @@ class DestinationAdmin:
             # to take the destination out of service (its events unrouted, the tools unable
             # to pause it). Delivery meets it at each attempt, fails it saying why, retries.
             config = destination_from_mapping(last.config, source=source, check_files=False)
-            version_warnings(config, today=self._today(), source=source, in_service=True)
+            notices = version_warnings(config, today=self._today(), source=source, in_service=True)
         except DestinationFileError:
             return None  # recorded by a release whose rules were other: nothing to run on
-        return last.revision, config
+        return last.revision, config, notices
 
     async def stranded(self, catalog: Catalog) -> dict[str, int]:
         """The destinations no file defines (its file deleted by hand) for which messages wait,

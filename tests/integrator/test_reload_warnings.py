@@ -124,6 +124,37 @@ async def test_a_hand_edit_to_a_deprecated_version_is_warned_of_at_the_reload(
     )
 
 
+async def test_a_deprecated_version_in_service_is_warned_of_at_start_while_its_file_is_refused(
+    engine: Engine,
+) -> None:
+    """A destination whose file is refused runs on its last good definition; a deprecated
+    version that definition names went unsaid at start, as only the files that load were
+    checked. The notice is the definition's in service, not the refused text's."""
+    path = engine.settings.destinations_dir / "noord.yaml"
+    path.write_text(path.read_text().replace("referral: ref-v2", "referral: ref-v1"))
+    await _reloaded(
+        engine, lambda: engine.catalog.destinations["noord"].messages["referral"] == "ref-v1"
+    )
+    refused = path.read_text().replace("referral: ref-v1", "referral: ref-v2")
+    path.write_text(refused.replace("port:", "prot:"))  # moved on, but with a typo: refused
+    await _reloaded(engine, lambda: "noord" in engine.catalog.broken)
+    await engine.stop()
+
+    again = Engine(engine.settings, clock=ManualClock(TODAY))
+    with capture_logs() as logs:
+        await again.start()
+    try:
+        assert again.catalog.destinations["noord"].messages["referral"] == "ref-v1"
+    finally:
+        await again.stop()
+    [warned] = _said(logs, "deprecated message version")
+    assert (warned["log_level"], warned["destination"]) == ("warning", "noord")
+    assert warned["detail"] == (
+        "destination 'noord': messages.referral uses deprecated message version 'ref-v1'; "
+        "sunset 2027-07-01, move to 'ref-v2'"
+    )
+
+
 async def test_a_refused_file_is_logged_once_per_refusal_and_its_gauge_says_it_lasts(
     engine: Engine,
 ) -> None:
