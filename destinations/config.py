@@ -936,6 +936,33 @@ _RULES = {
 }
 
 
+def _section_rule(section: type[BaseModel]) -> Rule:
+    keys = ", ".join(section.model_fields)
+    return Rule("section", f"must be a mapping with any of the keys {keys}", keys=keys)
+
+
+_KINDS: Final[Mapping[tuple[str, str], Rule]] = {
+    ("providers", "tuple_type"): Rule(
+        "providers_list", "must be a list of provider ids, such as [lab-west, lab-east]"
+    ),
+    ("messages", "dict_type"): Rule(
+        "messages_mapping",
+        "must be a mapping of event types (referral, diagnostic_request) to message versions",
+    ),
+    ("retry", "model_type"): _section_rule(RetrySettings),
+    ("tls", "model_type"): _section_rule(TlsSettings),
+    ("rate_limit", "float_type"): Rule(
+        "rate_limit",
+        "must be a number of messages per second, written in decimal (10, 0.5, 1000), or null "
+        "for no limit",
+    ),
+}
+"""What a key must be, where pydantic's words for a value of the wrong kind name a Python
+type (``Input should be a valid tuple``, ``… or instance of RetrySettings``) or leave out what
+the number counts: said as the key's own rule, with a code the console words in Dutch. ``1e3``
+is text to YAML 1.1, so a rate limit written so is refused: the rule says how to write it."""
+
+
 def _rule(error: ErrorDetails) -> str:
     rule = _RULES.get(error["type"])
     if rule is not None:
@@ -960,7 +987,12 @@ def _refusal(source: str, error: ErrorDetails) -> DestinationFileError:
     ``Rule``'s code, the bounds pydantic names in its context)."""
     context = error.get("ctx") or {}
     cause = context.get("error")
+    kind = _KINDS.get((_key(error), error["type"]))
     values: dict[str, object]
+    if kind is not None:
+        return DestinationFileError(
+            source, _key(error), str(kind), type=error["type"], code=kind.code, values=kind.values
+        )
     if isinstance(cause, Rule):
         code: str | None = cause.code
         values = dict(cause.values)

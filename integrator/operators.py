@@ -273,10 +273,25 @@ class DefinitionRefused(ConfigurationError):
     every one too (``FILE: KEY: RULE; KEY: RULE``), as the engine's log does: the command line
     and the API say it, and an operator fixes all of them in one go."""
 
-    def __init__(self, error: DestinationFileError) -> None:
+    def __init__(self, error: DestinationFileError, *, said: str | None = None) -> None:
         self.problems = error.problems
         rules = "; ".join(f"{problem.key}: {problem.rule}" for problem in error.problems)
-        super().__init__(f"{error.file}: {rules}")
+        super().__init__(said or f"{error.file}: {rules}")
+
+    def named_by_option(self, option: str, keys: Sequence[str]) -> DefinitionRefused:
+        """The same refusal said about what people typed, not about a file they never named:
+        ``--set rate_limit: must be …`` for a key they set (or a key within it), and ``ordering
+        (not in --set): …`` for one they left as it was that a key set now breaks."""
+        said = "; ".join(f"{_option_key(p.key, option, keys)}: {p.rule}" for p in self.problems)
+        return DefinitionRefused(self.problems[0], said=said)
+
+
+def _option_key(key: str, option: str, keys: Sequence[str]) -> str:
+    """``--set retry.initial`` for a key set by ``--set retry.initial=…`` or ``--set retry=…``;
+    ``ordering (not in --set)`` for one no assignment named."""
+    if any(key == given or key.startswith((f"{given}.", f"{given}[")) for given in keys):
+        return f"{option} {key}"
+    return f"{key} (not in {option})"
 
 
 @dataclass(frozen=True)
@@ -864,20 +879,32 @@ class DestinationAdmin:
         action: str = history_actions.UPDATE,
         expected_revision: int | None = None,
         unheld_cluster: UnheldClusters = "warn",
+        option: str | None = "--set",
     ) -> Change:
         """Set keys (``--set KEY=VALUE``); with ``expected_revision``, only if the destination
-        is still at that revision (else ``DestinationChanged``, nothing written)."""
+        is still at that revision (else ``DestinationChanged``, nothing written).
+
+        A refused value is named as the option people typed (``--set rate_limit: must be …``),
+        not as the destination's file: they named no file, and the file is not what was
+        refused. ``option=None`` (a pause, a resume: no key was typed) names the file."""
         reason = _bounded_reason(reason)
 
         def edit(view: DestinationView) -> tuple[DestinationConfig, DestinationConfig | None]:
             current = _usable(view)
             data = definition_of(current)
+            keys = []
             for assignment in assignments:
                 key, value = _parse_assignment(assignment)
                 if key == "id":
                     raise ConfigurationError("id: cannot be changed; add a new destination instead")
                 _assign(data, key, value)
-            return self._validate(data, source=view.file, current=current), current
+                keys.append(key)
+            try:
+                return self._validate(data, source=view.file, current=current), current
+            except DefinitionRefused as refused:
+                if option is None:
+                    raise
+                raise refused.named_by_option(option, keys) from None
 
         return await self._change_in_service(
             destination_id,
@@ -970,6 +997,7 @@ class DestinationAdmin:
             actor=actor,
             reason=reason,
             action=history_actions.RESUME if enabled else history_actions.PAUSE,
+            option=None,
         )
 
     async def remove(

@@ -369,6 +369,17 @@ EN: Final[dict[str, str]] = {
     ),
     "refusal.definition.provider_empty": "provider ids must not be empty",
     "refusal.definition.provider_twice": "each provider id may appear only once",
+    "refusal.definition.providers_list": (
+        "must be a list of provider ids, such as [lab-west, lab-east]"
+    ),
+    "refusal.definition.messages_mapping": (
+        "must be a mapping of event types (referral, diagnostic_request) to message versions"
+    ),
+    "refusal.definition.section": "must be a mapping with any of the keys {keys}",
+    "refusal.definition.rate_limit": (
+        "must be a number of messages per second, written in decimal (10, 0.5, 1000), or null "
+        "for no limit"
+    ),
     "refusal.definition.host": "must be a host name or address without spaces",
     "refusal.definition.host_url": (
         "must be a host name or address, not a URL (the port goes in Port)"
@@ -940,6 +951,17 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.definition.provider_empty": "een id van een zorgaanbieder mag niet leeg zijn",
     "refusal.definition.provider_twice": "elke zorgaanbieder mag maar één keer voorkomen",
+    "refusal.definition.providers_list": (
+        "moet een lijst van ids van zorgaanbieders zijn, zoals [lab-west, lab-east]"
+    ),
+    "refusal.definition.messages_mapping": (
+        "moet per soort bericht (referral, diagnostic_request) een berichtversie noemen"
+    ),
+    "refusal.definition.section": "moet bestaan uit sleutels uit {keys}, elk naar keuze",
+    "refusal.definition.rate_limit": (
+        "moet een aantal berichten per seconde zijn, decimaal geschreven (10, 0.5, 1000), of "
+        "null voor geen grens"
+    ),
     "refusal.definition.host": "moet een hostnaam of adres zonder spaties zijn",
     "refusal.definition.host_url": (
         "moet een hostnaam of adres zijn, geen URL (de poort hoort bij Poort)"

@@ -158,6 +158,30 @@ def test_a_port_not_in_decimal_is_refused_not_read_as_another_number(
     assert (error.key, error.rule) == ("port", "Input should be a valid integer")
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "rule", "code"),
+    [
+        ("providers", "lab-west", "must be a list of provider ids, such as [", "providers_list"),
+        ("messages", "orm-v3", "must be a mapping of event types (", "messages_mapping"),
+        ("retry", 5, "must be a mapping with any of the keys initial, multiplier, ", "section"),
+        ("tls", "on", "must be a mapping with any of the keys ca_file, cert_file, ", "section"),
+        ("rate_limit", "1e3", "must be a number of messages per second", "rate_limit"),
+    ],
+)
+def test_a_value_of_the_wrong_kind_is_refused_saying_what_the_key_must_be(
+    tmp_path: Path, key: str, value: object, rule: str, code: str
+) -> None:
+    """pydantic said ``Input should be a valid tuple`` for a provider written without its
+    list, ``… or instance of RetrySettings`` for a number where ``retry`` takes its keys, and
+    ``a valid number`` for ``rate_limit: 1e3`` (text to YAML 1.1): a Python type or class, and
+    nothing of what the key counts."""
+    others = {k: v for k, v in MINIMAL.items() if k != key}
+    error = refused(tmp_path, yaml.safe_dump(others) + f"{key}: {value}\n")
+    assert (error.key, error.code) == (key, code)
+    assert error.rule.startswith(rule), error.rule
+    assert "Input should" not in error.rule
+
+
 def test_a_text_key_written_as_a_number_with_a_leading_zero_is_taken_as_written(
     tmp_path: Path,
 ) -> None:
@@ -319,7 +343,7 @@ BAD_VALUES: list[tuple[str, Any, str, str]] = [
     ("messages", {}, "messages", "needs a message version"),
     ("messages", {"lab": "orm-v3"}, "messages.lab", "'referral' or 'diagnostic_request'"),
     ("messages", {"referral": "REF V2"}, "messages", "version names"),
-    ("messages", ["orm-v3"], "messages", "valid dictionary"),
+    ("messages", ["orm-v3"], "messages", "must be a mapping of event types"),
     ("receiving_application", "HIS|X", "receiving_application", "without '|'"),
     ("receiving_facility", "Z\nN", "receiving_facility", "one line"),
     ("ack_mode", "fast", "ack_mode", "'original' or 'enhanced'"),

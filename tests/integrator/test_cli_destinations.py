@@ -406,6 +406,29 @@ def test_set_takes_text_as_text_where_a_key_holds_text(env: dict[str, str]) -> N
     assert definition["port"] == port
 
 
+def test_a_set_refused_names_the_option_and_what_the_key_must_be(env: dict[str, str]) -> None:
+    """``--set providers=foo`` was answered ``config/destinations/….yaml: providers: Input should
+    be a valid tuple``: a file the person never named, and pydantic's words. Now the option and
+    the key, and what the key must be; a key the assignment broke but did not name says so."""
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    path = directory / "ziekenhuis-noord.yaml"
+    shutil.copy(EXAMPLES / path.name, path)
+    before = path.read_text()
+    expected = {
+        "providers=foo": "--set providers: must be a list of provider ids, such as [",
+        "retry=5": "--set retry: must be a mapping with any of the keys initial, multiplier, ",
+        "rate_limit=1e3": "--set rate_limit: must be a number of messages per second, written ",
+        "retry={initial: x}": "--set retry.initial: must be a duration like 500ms",
+        "connections=2": "ordering (not in --set): must be rotate when connections is more than",
+    }
+    for assignment, said in expected.items():
+        refused = cli("destinations", "update", path.stem, "--set", assignment, env=env)
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.startswith(f"error: {said}"), refused.stderr
+        assert "Input should" not in refused.stderr and path.name not in refused.stderr
+    assert path.read_text() == before
+
+
 def test_set_null_puts_a_key_back_at_its_default(env: dict[str, str]) -> None:
     """As the API's PATCH with null: ``retry.max_attempts=null`` is the default 20 again (it
     was refused as "Input should be a valid integer")."""
