@@ -103,10 +103,19 @@ class Intake:
         clock: Clock,
         metrics: Metrics | None = None,
         prepare_process: PrepareProcess | None = None,
+        answered: bool = False,
     ) -> None:
         """``prepare_process``: where batches of 32 events or more are prepared
-        (``integrator.prepare_process``); without it every batch is prepared on the loop."""
+        (``integrator.prepare_process``); without it every batch is prepared on the loop.
+
+        ``answered``: the caller shows each event's answer to the person who submitted it, in
+        this process (``integrator submit`` into the store). The lines about one event that its
+        answer says (a refusal, a ZD finding, a changed duplicate) are then logged at info, not
+        warning: at the command's level they are not written, and the terminal says each thing
+        once, not also as the engine's log line beside the command's ``warning:``. The engine's
+        journal keeps them as warnings: nobody there saw the answer."""
         self._metrics = metrics
+        self._answered = answered
         self._process = prepare_process
         self._store = store
         self._transport = transport
@@ -266,7 +275,10 @@ class Intake:
                         outcome.record.zd_number,
                         False,
                         outcome.routed,
-                        outcome.warnings + zd.report(outcome.record, source, self._count_zd),
+                        outcome.warnings
+                        + zd.report(
+                            outcome.record, source, self._count_zd, answered=self._answered
+                        ),
                     )
                 )
                 log.info(
@@ -471,7 +483,7 @@ class Intake:
         rejected_id = await self._store.reject_event(
             raw, source, [asdict(error) for error in errors], found_by, caller=caller
         )
-        log.warning(
+        self._said_in_answer(
             "event rejected",
             source=source,
             rejected_id=rejected_id,
@@ -484,6 +496,11 @@ class Intake:
         if counted:
             self._count("rejected")
         return rejected_id
+
+    def _said_in_answer(self, event: str, **fields: Any) -> None:
+        """A warning about one event that its answer says too: at info where the caller shows
+        that answer to the person in this process (``answered``)."""
+        (log.info if self._answered else log.warning)(event, **fields)
 
     def _count(self, outcome: EventOutcome, events: int = 1) -> None:
         # Once per batch for the accepted: a label lookup and a locked increment per event
@@ -638,7 +655,7 @@ class Intake:
         stored = await self._store.get_event(record.id)
         changed = self._changed_fields(stored, record)
         if changed:
-            log.warning(
+            self._said_in_answer(
                 "duplicate event differs from the one accepted",
                 event_id=record.id,
                 fields=len(changed),  # how many, not which values

@@ -134,6 +134,7 @@ async def submit_to_store(
             catalog=await admin.catalog(),
             settings=settings,
             clock=clock,
+            answered=True,  # the command shows each answer: its warnings are said once
         )
         results = await intake.submit_many([raw for _, raw in files], source="cli", caller=caller)
     finally:

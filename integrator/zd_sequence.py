@@ -181,17 +181,25 @@ class ZdCheck:
         return tuple(f.warning for f in self._findings.get(event_id, ()))
 
     def report(
-        self, event: EventRecord, source: str, count: Callable[[str], None] | None = None
+        self,
+        event: EventRecord,
+        source: str,
+        count: Callable[[str], None] | None = None,
+        *,
+        answered: bool = False,
     ) -> tuple[str, ...]:
         """For an event that was accepted: log each finding (identifiers only), ``count`` its
-        rule (the engine's metric), and return the warnings for the intake answer."""
+        rule (the engine's metric), and return the warnings for the intake answer. The line is
+        a warning, or info where the caller shows that answer in this process (``answered``:
+        ``Intake``'s)."""
         found = self._findings.get(event.id)
         if not found:
             return ()
+        line = log.info if answered else log.warning
         for finding in found:
             if count is not None:
                 count(finding.rule)
-            log.warning(
+            line(
                 "event does not fit its ZD number's history",
                 event_id=event.id,
                 zd_number=event.zd_number,

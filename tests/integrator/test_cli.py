@@ -139,6 +139,36 @@ def test_submit_warns_of_a_cancel_before_its_new_and_accepts_both(
     assert f"in event {referral_data['event_id']}" in new_part
 
 
+def test_submit_into_the_store_says_each_warning_once_not_also_as_a_log_line(
+    env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
+) -> None:
+    """With no engine running, the engine's own warning line (``[warning ] event does not fit
+    its ZD number's history … rule=cancel_without_new``) came on stderr beside the command's
+    ``warning: cancel_without_new: …``, and so did ``event rejected`` beside ``✗ … refused``
+    and ``duplicate event differs`` beside its warning: each said twice. The command says them;
+    the lines are info now, there for INTEGRATOR_LOG_LEVEL=info."""
+    cancel, bad, changed = (tmp_path / "cancel.json", tmp_path / "bad.json", tmp_path / "c.json")
+    cancel.write_text(json.dumps({**referral_data, "action": "cancel"}))
+    other_id = "6f1c2a4e-8b1d-4a53-9d0e-3c2b1a0000ff"
+    bad.write_text(json.dumps({**referral_data, "event_id": other_id, "priority": "asap"}))
+    changed.write_text(json.dumps({**referral_data, "action": "cancel", "priority": "urgent"}))
+    first = cli("submit", str(cancel), str(bad), env=env)
+    assert first.returncode == 2, first.stdout + first.stderr
+    assert "warning: cancel_without_new:" in first.stdout and "refused" in first.stdout
+    again = cli("submit", str(changed), env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "differs from the one accepted in priority" in " ".join(again.stdout.split())
+    for said in (
+        "event does not fit its ZD number's history",
+        "event rejected",
+        "duplicate event differs",
+    ):
+        assert said not in first.stderr + again.stderr
+    logged = cli("submit", str(bad), env={**env, "INTEGRATOR_LOG_LEVEL": "info"})
+    lines = [json.loads(line) for line in logged.stderr.splitlines() if line.startswith("{")]
+    assert [line["level"] for line in lines if line["event"] == "event rejected"] == ["info"]
+
+
 def test_submit_of_a_duplicate_with_another_zd_number_prints_the_stored_one(
     env: dict[str, str], tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
