@@ -66,9 +66,10 @@ def shown_time(value: datetime | str | None, zone: tzinfo | None = None) -> str:
 def compact_time(value: datetime | str | None, zone: tzinfo, now: datetime) -> str:
     """A time for a column too narrow for ``shown_time``: local, to the minute, ``12-01 03:14``.
 
-    The year only when it is not ``now``'s (local), ``2025-12-01 03:14``. It cannot be pasted
-    into ``--since`` (no offset, no seconds): a table shows it only where the full time does
-    not fit, and ``--json`` always has the full time.
+    The year only when it is not ``now``'s (local), ``2025-12-01 03:14``. ``--since`` and
+    ``--until`` take it back to the minute (``search.parse_moment`` reads a month-day as this
+    year's, the year left out here); a table shows it only where the full time does not fit,
+    and ``--json`` always has the full time.
     """
     if value is None or value == "":
         return "-"

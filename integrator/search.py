@@ -69,6 +69,12 @@ _MOMENT = re.compile(
     """,
     re.VERBOSE,
 )
+_MONTH_DAY = re.compile(r"(?P<month_day>\d{2}-\d{2})[T\ ](?P<time>\d{2}:\d{2})")
+"""A time to the minute without its year, ``12-04 18:44``: what a listing too narrow for the
+full time shows (``presenters.compact_time``), which leaves the year out only for this year's
+times. So it is read as this year's, in the engine's zone: copied from a listing, it is the
+moment the listing meant. Only this shape: a month-day alone (``12-04``) is no listing's, and
+a year is not guessed at for anything else."""
 _BACK = re.compile(r"(?P<count>\d{1,6})\s*(?P<unit>[mhdw])")
 _BACK_UNITS = {
     "m": timedelta(minutes=1),
@@ -88,7 +94,8 @@ _SPACED_OFFSET = re.compile(
 _EXAMPLES = (
     "a date (2026-11-27), a date-time as listings show it (2026-11-27T09:30:05+01:00, or in "
     "UTC 2026-11-27T08:30:05Z; in a URL, write the + as %2B; without an offset it is local "
-    "time), or a time back from now (30m, 2h, 3d, 2w)"
+    "time), a time to the minute as narrow listings show it (11-27 09:30: this year's), or a "
+    "time back from now (30m, 2h, 3d, 2w)"
 )
 _BSN_SEPARATORS = re.compile(r"[\s.]")
 
@@ -160,6 +167,8 @@ class BadPeriod(BadSearch):
 def _end_unit(typed: str | None) -> str | None:
     """The unit an until typed as ``typed`` runs to the end of (``day`` for a date), as
     ``parse_moment`` reads it; None for a time back from now, which is taken exactly."""
+    if typed and _MONTH_DAY.fullmatch(typed.strip()):
+        return "minute"
     match = _MOMENT.fullmatch(_plus_restored(typed.strip())) if typed else None
     if match is None:
         return None
@@ -254,9 +263,11 @@ def parse_moment(
 
     Accepted: a date, or a date-time to the hour, minute, second or fraction, with ``T`` or a
     space, with or without an offset (``Z``, ``+01``, ``+0100``, ``+01:00``); without one it is
-    local time in ``INTEGRATOR_TIMEZONE``. An offset ``HH:MM`` after a space, right after a
-    date-time to the minute at least (``2026-12-02T05:00:00 01:00``), is ``+HH:MM``: the ``+``
-    of a URL's query that was not written as ``%2B`` arrives as a space. Or a time back from
+    local time in ``INTEGRATOR_TIMEZONE``. A local time to the minute without its year
+    (``12-04 18:44``, as a narrow listing shows it: ``_MONTH_DAY``) is in ``now``'s year
+    there. An offset ``HH:MM`` after a space, right after a date-time to the minute at least
+    (``2026-12-02T05:00:00 01:00``), is ``+HH:MM``: the ``+`` of a URL's query that was not
+    written as ``%2B`` arrives as a space. Or a time back from
     ``now`` (the moment of the search, so a saved search for ``2h`` always means the last two
     hours): minutes, hours, days or weeks, ``30m``, ``2h``, ``3d``, ``2w``, taken exactly
     (``end`` adds nothing). The text is never echoed in the error: people paste into the wrong
@@ -271,6 +282,7 @@ def parse_moment(
         except OverflowError:  # before the year 1
             moment = datetime.min.replace(tzinfo=UTC)
         return _bound(moment, settings.zone, name=name)
+    value = _with_year(value, settings.zone, now)
     match = _MOMENT.fullmatch(value)
     try:
         if match is None:
@@ -289,6 +301,16 @@ def parse_moment(
     if match["hour"] is not None and moment.tzinfo is None:
         _check_wall_time(moment, settings.zone, name=name)
     return _bound(moment, settings.zone, name=name, unit=unit if end else None)
+
+
+def _with_year(value: str, zone: ZoneInfo, now: datetime | None) -> str:
+    """``12-04 18:44`` (``_MONTH_DAY``) as ``2026-12-04T18:44``, in ``now``'s year in ``zone``,
+    the year a listing leaves out; anything else as it is."""
+    short = _MONTH_DAY.fullmatch(value)
+    if short is None:
+        return value
+    year = (now or datetime.now(UTC)).astimezone(zone).year
+    return f"{year}-{short['month_day']}T{short['time']}"
 
 
 def _plus_restored(value: str) -> str:

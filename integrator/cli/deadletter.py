@@ -124,8 +124,8 @@ def deadletter_list(
     since: Annotated[
         str | None,
         typer.Option(
-            help="Died from (ISO date or date-time, local without an offset; or back from now: "
-            "2h, 3d)."
+            help="Died from (ISO date or date-time, local without an offset, or 12-04 18:44 as "
+            "a narrow died column shows it: this year's; or back from now: 2h, 3d)."
         ),
     ] = None,
     until: Annotated[

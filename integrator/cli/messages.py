@@ -62,8 +62,8 @@ SHOWN_VALUE_MAX = 2_000
 (a clinical question or an answer runs to a few hundred characters and is shown whole)."""
 
 PERIOD_HELP = (
-    "a date, or a date-time as listings show it (2026-11-27T09:15:02+01:00; "
-    "without an offset: local time), or a time back from now (30m, 2h, 3d, 2w)."
+    "a date, or a date-time as listings show it (2026-11-27T09:15:02+01:00, or 11-27 09:15 "
+    "this year; without an offset: local time), or a time back from now (30m, 2h, 3d, 2w)."
 )
 
 

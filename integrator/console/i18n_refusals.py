@@ -19,12 +19,13 @@ from typing import Final
 
 _MOMENT_EN: Final = (
     "give a date (2026-11-27), a date-time as listings show it (2026-11-27T09:30:05+01:00; "
-    "without an offset it is local time), or a time back from now (30m, 2h, 3d, 2w)"
+    "without an offset it is local time; 11-27 09:30 is this year's), or a time back from now "
+    "(30m, 2h, 3d, 2w)"
 )
 _MOMENT_NL: Final = (
     "geef een datum (2026-11-27), een datum-tijd zoals de lijsten die tonen "
-    "(2026-11-27T09:30:05+01:00; zonder tijdverschil is het de lokale tijd), of een tijd terug "
-    "vanaf nu (30m, 2h, 3d, 2w)"
+    "(2026-11-27T09:30:05+01:00; zonder tijdverschil is het de lokale tijd; 11-27 09:30 is "
+    "van dit jaar), of een tijd terug vanaf nu (30m, 2h, 3d, 2w)"
 )
 
 EN: Final[dict[str, str]] = {

@@ -116,6 +116,27 @@ def test_dead_letters_at_80_columns_keep_ids_and_zd_numbers_whole(
         assert died.strftime("%m-%d %H:%M") in line, text
 
 
+def test_the_died_time_an_80_column_listing_shows_is_taken_back_by_since_and_until(
+    narrow: tuple[dict[str, str], list[str]],
+) -> None:
+    """``--since "12-04 18:44"``, the died column as an 80-column terminal shows it, was refused
+    with a message offering "a date-time as listings show it": it is this year's now, and
+    ``--until`` takes the whole of that minute."""
+    env, ids = narrow
+    text = at_80_columns(env, "deadletter", "list")
+    rows = json.loads(cli(env, "deadletter", "list", "--json").stdout)
+    first = min(rows, key=lambda row: row["dead_since"])
+    died = datetime.fromisoformat(first["dead_since"]).astimezone(AMSTERDAM)
+    shown = died.strftime("%m-%d %H:%M")
+    assert shown in text, text
+    since = cli(env, "deadletter", "list", "--since", shown, "--json")
+    assert since.exit_code == 0, since.output
+    assert {row["id"] for row in json.loads(since.stdout)} == set(ids)
+    until = cli(env, "deadletter", "list", "--until", shown, "--json")
+    assert until.exit_code == 0, until.output
+    assert first["id"] in {row["id"] for row in json.loads(until.stdout)}
+
+
 def test_events_at_80_columns_keep_ids_zd_numbers_and_times_whole(
     narrow: tuple[dict[str, str], list[str]],
 ) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
-from integrator.presenters import iso_time, shown_time
+from integrator.presenters import compact_time, iso_time, shown_time
 from integrator.search import BadSearch, build_filter, misplaced_bsn, parse_moment, without_bsn
 from integrator.settings import Settings
 from tests.http.support import api_client
@@ -50,6 +50,37 @@ def test_a_period_accepts_what_listings_show(
     flt = build_filter(AMSTERDAM, since=text, until=text)
     assert flt.since == datetime(2026, 11, 30, *since, tzinfo=UTC)
     assert flt.until == datetime(2026, 11, 30, *until, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 12, 4, 17, 44, 31, tzinfo=UTC),
+        datetime(2026, 7, 1, 22, 30, tzinfo=UTC),  # the 2nd of July there, summer time
+        datetime(2026, 12, 31, 23, 30, tzinfo=UTC),  # already 2027 there
+    ],
+)
+def test_a_period_takes_back_the_minute_a_narrow_listing_shows(moment: datetime) -> None:
+    """``12-04 18:44`` (``compact_time``: a listing too narrow for the full time) leaves out
+    the year only for this year's times, so it is read in this year, where the engine is."""
+    now = moment + timedelta(minutes=5)
+    shown = compact_time(moment, AMSTERDAM.zone, now)
+    assert len(shown) == len("12-04 18:44"), shown
+    minute = moment.replace(second=0)
+    assert parse_moment(shown, AMSTERDAM, now=now) == minute
+    assert parse_moment(shown, AMSTERDAM, end=True, now=now) == minute + timedelta(minutes=1)
+    assert parse_moment(shown.replace(" ", "T"), AMSTERDAM, now=now) == minute
+
+
+@pytest.mark.parametrize("value", ["12-04", "02-30 10:00", "12-04 18", "1-04 18:44"])
+def test_a_month_day_is_taken_only_as_a_listing_shows_it(value: str) -> None:
+    """No year is guessed for anything else: a month-day alone is no listing's."""
+    with pytest.raises(BadSearch) as refused:
+        build_filter(AMSTERDAM, since=value)
+    assert str(refused.value).startswith("since: not an ISO date")
+    assert "a time to the minute as narrow listings show it (11-27 09:30: this year's)" in str(
+        refused.value
+    )
 
 
 def test_the_hour_that_repeats_is_told_apart_by_its_offset() -> None:
