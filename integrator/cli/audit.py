@@ -128,7 +128,7 @@ def audit_list(
             fail(option_rule(exc), 2)
         found = flt
         if flt.message is not None:  # as listings show it: a unique prefix is made whole
-            [full_id] = await resolve_message_ids(store, [flt.message])
+            [full_id] = await resolve_message_ids(store, [flt.message], option="--message")
             found = dataclasses.replace(flt, message=full_id)
         if flt.target is not None and partial_id(flt.target):  # as this command's table shows
             found = dataclasses.replace(found, target=await _whole_target(store, flt.target))

@@ -423,7 +423,9 @@ def with_admin(
     return with_store(action_on_store, settings, read_only=read_only)
 
 
-async def resolve_message_ids(store: Store, ids: Sequence[str]) -> list[str]:
+async def resolve_message_ids(
+    store: Store, ids: Sequence[str], *, option: str | None = None
+) -> list[str]:
     """The full ids of message ids as people give them: whole, or a prefix only one id has.
 
     For every command that takes message ids, inside its store action (one line:
@@ -431,13 +433,18 @@ async def resolve_message_ids(store: Store, ids: Sequence[str]) -> list[str]:
     four characters or one that several ids start with (they are listed) is a ``BadId``
     (``integrator.cli.badid``), which the commands' error mapping turns into exit 2; raised,
     not exited here, so that a command's own handling (a batch's, say) stays in charge.
+    ``option``: the option the ids came with (``--message``), named first in the refusal, as
+    every refused option is; an id given as the command's argument needs no name. The id
+    itself is said only where it cannot be patient data (``idprefix.shown``).
     """
-    return [await _resolved(store.resolve_message_id, given) for given in ids]
+    return [await _resolved(store.resolve_message_id, given, option) for given in ids]
 
 
-async def resolve_event_ids(store: Store, ids: Sequence[str]) -> list[str]:
+async def resolve_event_ids(
+    store: Store, ids: Sequence[str], *, option: str | None = None
+) -> list[str]:
     """Like ``resolve_message_ids``, for event ids."""
-    return [await _resolved(store.resolve_event_id, given) for given in ids]
+    return [await _resolved(store.resolve_event_id, given, option) for given in ids]
 
 
 async def resolve_rejected_id(store: Store, given: str) -> str:
@@ -445,7 +452,9 @@ async def resolve_rejected_id(store: Store, given: str) -> str:
     return await _resolved(store.resolve_rejected_id, given)
 
 
-async def _resolved(resolve: Callable[[str], Awaitable[str]], given: str) -> str:
+async def _resolved(
+    resolve: Callable[[str], Awaitable[str]], given: str, option: str | None = None
+) -> str:
     from integrator.cli.badid import BadId
     from integrator.store import NotFound
     from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix
@@ -453,7 +462,7 @@ async def _resolved(resolve: Callable[[str], Awaitable[str]], given: str) -> str
     try:
         return await resolve(given)
     except (NotFound, AmbiguousIdPrefix, BadIdPrefix) as exc:
-        raise BadId(str(exc)) from None
+        raise BadId(str(exc) if option is None else f"{option}: {exc}") from None
 
 
 class progress_bar:

@@ -142,7 +142,7 @@ def messages_list(
         await check_destination(store, settings, flt)
         if flt.event_id is None:
             return flt
-        [full_id] = await resolve_event_ids(store, [flt.event_id])
+        [full_id] = await resolve_event_ids(store, [flt.event_id], option="--event-id")
         return dataclasses.replace(flt, event_id=full_id)
 
     if as_csv:  # audited before a row is written

@@ -423,6 +423,37 @@ def test_filters_take_the_short_ids_listings_show(tmp_path: Path) -> None:
     assert unknown.exit_code == 2 and "no message with id starting with abce" in unknown.stderr
 
 
+@pytest.mark.parametrize(
+    ("option", "given", "rule"),
+    [
+        ("--event-id", BSN, "(9 digits, not repeated here: if they are a patient's BSN, search"),
+        ("--event-id", "0612345678", "(digits only, not repeated here: a date of birth or a "),
+        ("--event-id", "Jansen", "(not an id, not repeated here: ids are hex digits and dashes)"),
+        ("--event-id", "be", "an event id needs at least 4 characters to be looked up by its"),
+        ("--event-id", "beef", "event id beef is ambiguous: 2 events have an id starting so ("),
+        ("--event-id", "12345", "no event with id starting with 12345"),
+        ("--message", "19610412", "(digits only, not repeated here: a date of birth or a phone"),
+    ],
+)
+def test_an_id_filter_that_finds_no_one_id_is_refused_naming_its_option(
+    tmp_path: Path, option: str, given: str, rule: str
+) -> None:
+    """``messages list --event-id 999990019`` said ``error: no event with id starting with (9
+    digits, …)``, naming no option: with several given, which one? The option comes first now,
+    as in every refusal of an option; a value of 6 digits or more is still not repeated (a
+    BSN, a date of birth, a phone number), up to 5 it is."""
+    events = ["beef1111-0000-4000-8000-000000000000", "beef2222-0000-4000-8000-000000000000"]
+    env = stored(tmp_path, [(make_event(id=e), [make_message()]) for e in events], timedelta(0))
+    command = ("messages", "list") if option == "--event-id" else ("audit", "list")
+    refused = cli(env, *command, option, given, "--limit", "5")
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    assert f"error: {option}: " in said and said.count("error:") == 1, said
+    assert rule in said, said
+    if len(given) > 5:
+        assert given not in said
+
+
 @pytest.mark.parametrize("command", [("deadletter", "list"), ("deadletter", "show", "abcd1234")])
 def test_dead_letter_reads_never_create_a_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
