@@ -20,6 +20,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
+from integrator.audit_actions import ACTIONS, is_action
 from integrator.csv_cells import csv_text
 from integrator.exports import record_export
 from integrator.ids import is_message_id, stored_id
@@ -83,9 +84,7 @@ def build_audit_filter(
     checked = build_filter(settings, bsn=bsn, since=since, until=until)
     return AuditFilter(
         actor=checked_actor(actor),
-        # Actions are written in lower case (``message.resend``); ids as the store keeps
-        # them: ``Message.Resend `` or an id pasted in upper case found nothing, silently.
-        action=action.strip().lower() if action is not None else None,
+        action=checked_action(action),
         target=(stored_id(target) or target.strip()) if target is not None else None,
         message=message,
         destination=destination,
@@ -103,6 +102,24 @@ def misplaced_terms(terms: dict[str, str | None]) -> BadSearch | None:
     return misplaced_bsn(
         {name: value for name, value in terms.items() if not is_message_id((value or "").strip())}
     )
+
+
+def checked_action(action: str | None) -> str | None:
+    """``action`` as the store records it, or a ``BadSearch`` listing the actions there are.
+
+    Actions are written in lower case (``message.resend``): ``Message.Resend `` is looked up
+    as that. One the engine never writes (``audit_actions``: a typo, ``resend`` for
+    ``message.resend``) can match no entry, and an empty answer would read as "nobody did
+    that"; it is refused, the one given not repeated (it may be a BSN pasted in the wrong
+    field), as a message search refuses a status that is none."""
+    if action is None:
+        return None
+    stored = action.strip().lower()
+    if not is_action(stored):
+        raise BadSearch("action", f"not an audit action; one of {', '.join(ACTIONS)}").coded(
+            "audit.action", actions=ACTIONS
+        )
+    return stored
 
 
 def checked_actor(actor: str | None) -> str | None:

@@ -75,6 +75,7 @@ from destinations.errors import DeliveryError
 from destinations.worker import FAILED, MessageAnswers
 from integrator import file_audit, history_actions
 from integrator.access.errors import AccessDenied
+from integrator.audit_actions import DESTINATION_CHANGES
 from integrator.catalog import (
     Broken,
     Catalog,
@@ -1066,7 +1067,7 @@ class DestinationAdmin:
                     "dead",
                     last_error=why,
                     actor=actor,
-                    action="destination.remove",
+                    action=DESTINATION_CHANGES[history_actions.REMOVE],
                     target=destination_id,
                     reason=reason,
                     details={"revision": revision, "dead_lettered": len(waiting), **self._where()},
@@ -1546,7 +1547,7 @@ class DestinationAdmin:
                 details["refused_copy"] = str(refused_copy) if refused_copy else None
             await self._store.add_audit(
                 actor,
-                f"destination.{action.split()[0]}",
+                DESTINATION_CHANGES[history_actions.read_action(action)[0]],
                 config.id,
                 reason=reason,
                 details=details,

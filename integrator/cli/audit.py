@@ -62,7 +62,13 @@ def audit_list(
             "engine:<job> (or system, file)."
         ),
     ] = None,
-    action: Annotated[str | None, typer.Option(help="E.g. message.resend.")] = None,
+    action: Annotated[
+        str | None,
+        typer.Option(
+            help="E.g. message.resend; one the engine does not record is refused, listing those "
+            "it does."
+        ),
+    ] = None,
     target: Annotated[
         str | None,
         typer.Option(help="The entry's target, exactly; an id also shortened, as listed."),

@@ -82,6 +82,7 @@ EN: Final[dict[str, str]] = {
         "give person:<email>, token:<name>, local:<user> or engine:<job> "
         "(or system or file, the engine's own entries)"
     ),
+    "refusal.audit.action": "not an audit action; one of {actions}",
     # Reasons
     "refusal.reason.required": "a reason is required (it goes into the audit trail)",
     "refusal.reason.too_long": "at most {max_length} characters",
@@ -641,6 +642,7 @@ NL: Final[dict[str, str]] = {
         "geef person:<e-mailadres>, token:<naam>, local:<gebruiker> of engine:<taak> "
         "(of system of file, de eigen regels van de engine)"
     ),
+    "refusal.audit.action": "geen actie van de audittrail; kies uit {actions}",
     "refusal.reason.required": "een reden is verplicht (die komt in de audittrail)",
     "refusal.reason.too_long": "hoogstens {max_length} tekens",
     "refusal.access.cluster_unknown": (

@@ -32,7 +32,7 @@ from tests.store.factories import make_event, make_message
 NAME = "Jan van der Berg geb. 12-04-1961"
 """A patient's name and birth date, typed into a free-text term."""
 PAGED_ZD = "ZD100000003"
-PAGED_ACTION = "test.paged"
+PAGED_ACTION = "destination.test"  # a search by action takes only the engine's own
 REFUSED_PROVIDER = "huisarts-de-linde"
 REFUSED_ZD = "ZD100000005"
 
@@ -71,7 +71,7 @@ FORMS = {
     "audit": Form(
         "/audit",
         "/audit",
-        {"action": "note.added", "target": NAME, "message": "brief van " + NAME},
+        {"action": "destination.try_now", "target": NAME, "message": "brief van " + NAME},
         'id="audit-empty"',
         "/audit.csv",
     ),
