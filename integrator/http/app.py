@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from starlette.types import Receive, Scope, Send
 
 from integrator.engine import Engine
@@ -88,6 +88,17 @@ class EngineApp:
         await self._served(scope, receive, send)
 
 
+async def request_rules(request: Request) -> None:
+    """The app-wide rules on what a request may carry, in this order, as one dependency.
+
+    One dependency, not three: FastAPI's solving costs per dependency per request (its cache
+    key, its scope, the call), about what these checks cost themselves, and it is paid by every
+    request the API and the console answer (bench/results/perf.md, fifteenth session)."""
+    await require_json_body(request)
+    await refuse_unclear_parameters(request)
+    await refuse_nul(request)
+
+
 @cache
 def shared_app() -> FastAPI:
     """The process's one application (see the module's docstring). Never change it: a test
@@ -111,9 +122,7 @@ def build_app() -> FastAPI:
         # about a route's body or parameters.
         dependencies=[
             Depends(authorize),
-            Depends(require_json_body),
-            Depends(refuse_unclear_parameters),
-            Depends(refuse_nul),
+            Depends(request_rules),
         ],
     )
     install_error_handlers(app)

@@ -1,0 +1,116 @@
+"""The API's own layers per request: a revision against the working tree, as ratios.
+
+Every request the engine answers (an intake POST, a load balancer's ``/healthz``, a scrape of
+``/metrics``, a console page) passes FastAPI's and Starlette's layers and the app's own rules
+(its dependencies, the body and query checks) before a route does its work. Here the ASGI
+application is called directly, in process, with requests that need no engine and no store,
+so what is measured is those layers alone: no socket, no HTTP parsing, no other process.
+
+    .venv/bin/python bench/bench_app_layers.py REV --rounds 5
+
+Per round, one process of REV (A) and one of the working tree (B), alternately (``ab.py``);
+each builds the app once, warms it, and reports the CPU time (``time.process_time``) of
+``--requests`` requests of each case. Printed: µs per request, and B's gain (A's time over B's)
+as the median of the rounds with their spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+import ab
+
+CASES: dict[str, tuple[str, str, bytes]] = {
+    "GET /healthz (open)": ("GET", "/healthz", b""),
+    "GET /healthz?x=1 (an unknown parameter: 422)": ("GET", "/healthz", b"x=1"),
+    "GET /api/v1/versions without a token (401)": ("GET", "/api/v1/versions", b""),
+}
+
+
+def _scope(method: str, path: str, query: bytes) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8080),
+        "state": {},
+    }
+
+
+async def _measure(requests: int) -> dict[str, Any]:
+    from integrator.http.app import build_app
+
+    app = build_app()
+    statuses: dict[str, int] = {}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses[current] = message["status"]
+
+    result: dict[str, Any] = {"source": os.getcwd()}
+    for current, (method, path, query) in CASES.items():
+        scope = _scope(method, path, query)
+        for _ in range(requests // 10):  # the routes' first-match work, caches
+            await app(dict(scope), receive, send)
+        start = time.process_time()
+        for _ in range(requests):
+            await app(dict(scope), receive, send)
+        result[current] = (time.process_time() - start) / requests * 1e6
+    result["statuses"] = statuses
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("rev", nargs="?", help="the revision to compare the working tree with")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--side", action="store_true", help="(internal) measure this tree")
+    options = parser.parse_args()
+    if options.side:
+        sys.path.insert(0, os.getcwd())
+        print(json.dumps(asyncio.run(_measure(options.requests))))
+        return
+    if options.rev is None:
+        parser.error("name the revision to compare with")
+    here = str(Path(__file__).resolve())
+    args = [here, "--side", "--requests", str(options.requests)]
+    rows: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    with ab.sides(options.rev, None, prefix="app-layers-") as (a, b):
+        for n in range(options.rounds):
+            got = ab.alternate(n, a, b, lambda source: ab.run_json(args, source, name="layers"))
+            rows.append(got)
+            print(f"round {n + 1}: A {got[0]}\n         B {got[1]}", flush=True)
+    print(ab.heading(options.rev, None, options.rounds))
+    print("| request | A µs | B µs | B better by | spread |\n|---|---:|---:|---:|---|")
+    for case in CASES:
+        a_values = [a[case] for a, _ in rows]
+        b_values = [b[case] for _, b in rows]
+        gain = ab.ratios(a_values, b_values, b_over_a=False)
+        print(
+            f"| {case} | {sorted(a_values)[len(a_values) // 2]:.0f} | "
+            f"{sorted(b_values)[len(b_values) // 2]:.0f} | {gain.median:.2f}x | {gain.spread()} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
