@@ -3,11 +3,16 @@
     IntegratorError
     ├── PermanentError          do not retry: fix the input or the configuration
     │   ├── InvalidEvent        intake event broke a rule (carries the field errors)
-    │   └── ConfigurationError  destination files or settings are wrong
+    │   ├── ConfigurationError  destination files or settings are wrong
+    │   └── StateConflict       the request is right; the state of what it acts on refuses it
     └── RetryableError          try again later: a service was not there
 
 Errors from our packages (``schemas``, ``mappings``, ``destinations``, the store) are mapped to
 these at the engine's boundary. Messages name fields, keys and rules, never patient data.
+
+Exit codes (product.md §6, "Exit codes"): 2 for what was typed (``InvalidEvent``,
+``ConfigurationError``; the API's 422), 1 for a ``StateConflict`` (the API's 409) and anything
+else.
 """
 
 from __future__ import annotations
@@ -46,3 +51,17 @@ class InvalidEvent(PermanentError):
 
 class ConfigurationError(PermanentError):
     exit_code = 2
+
+
+class StateConflict(PermanentError):
+    """A request that is right in itself, refused by the state of what it acts on now: a
+    destination that messages still wait for, or that is paused, or that changed since it was
+    read. Nothing is done. Asking again the same way succeeds once that state changes (the
+    messages delivered, the destination resumed), or with the override the refusal names.
+
+    Not bad input, so exit code 1, as for every refusal the API answers 409 (a dead letter
+    resolved already, a message that waits for no retry); 2 is for what was typed wrong (the
+    API's 422). The rule is product.md §6's; the CLI takes ``exit_code`` from the error.
+    """
+
+    exit_code = 1

@@ -88,7 +88,7 @@ from integrator.clusters import cluster_of
 from integrator.delivery import mllp_client
 from integrator.deprecation import resolve_version
 from integrator.destination_dir import files_of
-from integrator.errors import ConfigurationError, PermanentError
+from integrator.errors import ConfigurationError, PermanentError, StateConflict
 from integrator.file_paths import file_as_seen, problem_as_seen
 from integrator.ids import new_control_id
 from integrator.intake import mapping_context
@@ -186,8 +186,9 @@ class StrandedMessages(ConfigurationError):
         super().__init__(stranded_said(destination_id, waiting))
 
 
-class DestinationBusy(ConfigurationError):
-    """Removal refused while messages wait for the destination.
+class DestinationBusy(StateConflict):
+    """Removal refused while messages wait for the destination: a state conflict (exit 1, the
+    API's 409), not bad input; the same removal goes through once they are delivered.
 
     The service does not know which front door asked, so its message says "force the removal";
     the CLI and the API each name their own way of forcing it with ``explain``.
@@ -231,18 +232,16 @@ def _bounded_reason(reason: str | None) -> str | None:
     return bounded(reason, ReasonRefused)
 
 
-class DestinationPaused(PermanentError):
+class DestinationPaused(StateConflict):
     """A test message for a paused destination, asked without saying so: refused.
 
     Pausing stops a destination's traffic on purpose (receiver maintenance, a wrong address),
     so a test message, which goes out on a connection of its own and not through the paused
     queue, must not slip past that by default. With ``even_if_paused`` it goes, and the audit
-    entry says it went to a paused destination. Exit code 1 (the input is right; the
-    destination's state forbids it); the API answers 409. As for ``DestinationBusy``, the CLI
-    and the API each name their own override with ``explain``.
+    entry says it went to a paused destination. A ``StateConflict`` (exit 1, the API's 409):
+    the input is right; the destination's state forbids it. As for ``DestinationBusy``, the
+    CLI and the API each name their own override with ``explain``.
     """
-
-    exit_code = 1
 
     def __init__(self, destination_id: str) -> None:
         self.destination_id = destination_id
@@ -309,7 +308,7 @@ class KeyTouched:
         return f"{self.key} ({_runs(self.revisions)} by {', '.join(self.actors)})"
 
 
-class DestinationChanged(PermanentError):
+class DestinationChanged(StateConflict):
     """A change made to a definition read at ``expected`` that someone changed since: refused,
     nothing written (optimistic concurrency, as a form or an API client asks for with the
     revision it read). Two people editing one destination otherwise undo each other silently:
@@ -320,11 +319,9 @@ class DestinationChanged(PermanentError):
     ``expected``'s definition, so the person knows what to look at. ``between`` holds every
     revision recorded after ``expected`` and ``touched`` which of them changed which key: when
     several came in between, naming only the latest would blame it for all of them (a pause
-    "changing port" that someone else made earlier). Exit 1: nothing done, nothing wrong with
-    what was asked.
+    "changing port" that someone else made earlier). A ``StateConflict`` (exit 1, the API's
+    409): nothing done, nothing wrong with what was asked.
     """
-
-    exit_code = 1
 
     def __init__(
         self,

@@ -4,7 +4,8 @@ Every change goes through ``integrator.operators.DestinationAdmin``: validated l
 would, written into the destination file (its comments kept), recorded as a revision. A running
 engine notices the file within a second. A destination whose file is refused is listed as
 ``broken`` and every command works on its last good definition. Exit codes: 0 ok, 2 bad input
-(a rule broken, unknown id), 1 other.
+(a rule broken, unknown id), 1 other, among them a refusal by the destination's state (messages
+waiting, paused, changed since: ``integrator.errors.StateConflict``, the API's 409).
 """
 
 from __future__ import annotations
@@ -456,19 +457,22 @@ def remove(
     reason: ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Remove a destination; refused while messages wait, unless --force."""
-    from integrator.errors import ConfigurationError
+    """Remove a destination; refused while messages wait (exit 1, nothing removed), unless
+    --force."""
     from integrator.operators import DestinationBusy
 
-    async def go(admin: DestinationAdmin) -> Change:
+    async def go(admin: DestinationAdmin) -> Change | DestinationBusy:
         try:
             return await admin.remove(
                 destination_id, actor=local_actor(), force=force, reason=reason
             )
-        except DestinationBusy as exc:
-            raise ConfigurationError(exc.explain("remove with --force")) from None
+        except DestinationBusy as refused:
+            return refused
 
-    _report(with_admin(go), as_json)
+    result = with_admin(go)
+    if isinstance(result, DestinationBusy):
+        fail(result.explain("remove with --force"), result.exit_code)
+    _report(result, as_json)
 
 
 @destinations_app.command("rollback")

@@ -8,7 +8,8 @@ MSH-10. The output says whether an engine runs on the store (its presence row,
 
 Exit codes: 0 done (also when nothing waited, or the message's attempt was due already: said);
 1 the message waits for no retry (its status said, and what to do instead) or its destination
-is paused; 2 bad input (an unknown or ambiguous id, a reason too long).
+is paused: a refusal by the state, as the API's 409 (``integrator.errors.StateConflict``); 2
+bad input (an unknown or ambiguous id, a reason too long).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def try_now_in_store(
     from integrator.access.permissions import Permission
     from integrator.clock import SystemClock
     from integrator.clusters import ClusterScope
+    from integrator.errors import StateConflict
     from integrator.message_service import MessageNotFound
     from integrator.operators import UnknownDestination as OperatorsUnknown
     from integrator.reasons import TOO_LONG, too_long
@@ -78,7 +80,8 @@ def try_now_in_store(
 
     result = with_admin(action, settings)
     if isinstance(result, str):
-        fail(result.removeprefix("status: ").removeprefix("destination: "), 1)
+        said = result.removeprefix("status: ").removeprefix("destination: ")
+        fail(said, StateConflict.exit_code)
     tried, engine = result
     if as_json:
         print_json({**tried.to_json(), "engine": engine})

@@ -16,7 +16,7 @@ import pytest
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.engine import Engine
-from integrator.errors import ConfigurationError
+from integrator.errors import ConfigurationError, StateConflict
 from integrator.operators import DestinationChanged, DestinationPaused
 from integrator.store import AuditFilter, MessageFilter
 from tests.http.support import api_client, token_for
@@ -301,7 +301,7 @@ async def test_remove_with_waiting_messages_is_refused_unless_forced(
     engine = engine_on_files
     await engine.admin.set_enabled("noord", False, actor="anna")
     await engine.intake.submit_many(events(referral_data, 2), source="cli")
-    with pytest.raises(ConfigurationError, match="2 message"):
+    with pytest.raises(StateConflict, match="2 message"):  # not bad input: exit 1, 409
         await engine.admin.remove("noord", actor="anna")
     assert (engine.settings.destinations_dir / "noord.yaml").exists()
     await engine.admin.remove("noord", actor="anna", force=True, reason="contract ended")
