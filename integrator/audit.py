@@ -15,6 +15,7 @@ or the audit entry of an export.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Collection, Iterable
 from datetime import datetime, tzinfo
@@ -26,7 +27,7 @@ from integrator.exports import record_export
 from integrator.ids import is_message_id, stored_id
 from integrator.message_reads import configured_destinations
 from integrator.presenters import audit_view
-from integrator.search import BadSearch, build_filter, given_term, misplaced_bsn
+from integrator.search import BadSearch, build_filter, given_term, misplaced_bsn, whole_id
 from integrator.settings import Settings
 from integrator.store import AuditCheck, AuditFilter, AuditRecord, Store
 
@@ -189,8 +190,11 @@ async def checked_audit_filter(
     engine: Engine, scope: ClusterScope, **terms: str | None
 ) -> AuditFilter:
     """``build_audit_filter`` and then ``check_audit_destination`` within ``scope``'s
-    clusters, against the engine's catalog: what the API and the console search with."""
+    clusters, against the engine's catalog: what the API and the console search with. They
+    take a ``message`` id whole (``search.whole_id``), as a message search takes an event id;
+    the CLI looks up a start of one (``--message``) before it filters."""
     flt = build_audit_filter(engine.settings, **terms)
+    flt = dataclasses.replace(flt, message=whole_id("message", flt.message, "message"))
     await check_audit_destination(
         engine.store,
         engine.settings,

@@ -57,6 +57,7 @@ from integrator.message_reads import (
 from integrator.patient_views import record_search
 from integrator.refusal import code_of
 from integrator.resending import resend_in_engine
+from integrator.search import whole_id
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord, ResendRecord, Store
 from integrator.store import NotFound as StoreNotFound
@@ -101,8 +102,11 @@ def message_filter(
     """The store filter of ``terms``, narrowed to the destinations ``scope`` may see; a term
     that cannot be used is ``BadSearch`` (naming the term and the rule). The one filter of a
     message search: ``find_messages`` lists with it, the API's batch resend selects with it
-    (``message_reads.terms_filter``, which the CLI's listings and resends use as they are)."""
-    return terms_filter(settings, terms, scope.destination_ids(catalog))
+    (``message_reads.terms_filter``, which the CLI's listings and resends use as they are).
+    An ``event_id`` is taken whole (``search.whole_id``): the CLI looks up a start of one
+    before it filters, these front doors match the id as given."""
+    flt = terms_filter(settings, terms, scope.destination_ids(catalog))
+    return dataclasses.replace(flt, event_id=whole_id("event_id", flt.event_id, "event"))
 
 
 async def checked_filter(engine: Engine, scope: ClusterScope, terms: MessageTerms) -> MessageFilter:

@@ -25,10 +25,12 @@ from zoneinfo import ZoneInfo
 
 from destinations.config import EVENT_TYPES
 from integrator.csv_cells import csv_text
+from integrator.ids import stored_id
 from integrator.presenters import iso_time, short_reason, shown_time
 from integrator.refusal import Coded, Note
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord, MessageStatus
+from integrator.store.idprefix import could_start_id
 from mappings.registry import REGISTRY
 from schemas.identifiers import is_valid_bsn, is_valid_zd_number
 
@@ -462,6 +464,38 @@ def misplaced_bsn(terms: Mapping[str, str | None]) -> BadSearch | None:
 def without_bsn(terms: Mapping[str, str]) -> dict[str, str]:
     """``terms`` with each value that holds a BSN emptied: what a refused form shows back."""
     return {name: "" if holds_bsn(value) else value for name, value in terms.items()}
+
+
+def whole_id(name: str, value: str | None, kind: str) -> str | None:
+    """An id term (``event_id``, an audit search's ``message``) as the store keeps ids, for a
+    search made through the API or the console, which take ids whole as their paths do; None
+    when not given.
+
+    The store matches such a term exactly, so a value that is no whole id would be answered
+    with an empty list, read as "nothing happened to it". It is a ``BadSearch`` naming the
+    term instead, never repeating the value (a BSN, a name or a date of birth pasted into the
+    wrong field): ``search.not_an_id`` for text that cannot be an id at all, by the rule the
+    command line looks ids up by (``idprefix.could_start_id``: hex digits in a UUID's groups),
+    and ``search.partial_id`` for the start of one (too short, or shortened as a listing shows
+    it), which only the command line looks up (``Store.resolve_event_id``). Any case, with or
+    without dashes, as in a path (``ids.stored_id``)."""
+    if value is None:
+        return None
+    found = stored_id(value)
+    if found is not None:
+        return found
+    if not could_start_id(value):
+        rule = f"not {_an(kind)} id: ids are UUIDs, hex digits and dashes; {_WHOLE_ID_RULE}"
+        raise BadSearch(name, rule).coded("search.not_an_id", kind=kind)
+    rule = f"not a whole {kind} id; {_WHOLE_ID_RULE} (only the command line takes a start)"
+    raise BadSearch(name, rule).coded("search.partial_id", kind=kind)
+
+
+_WHOLE_ID_RULE: Final = "give the whole id, 32 hex digits with or without its 4 dashes"
+
+
+def _an(kind: str) -> str:
+    return f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}"
 
 
 EMPTY_RULE: Final = "given but empty; give a value, or leave it out to search without it"

@@ -63,6 +63,13 @@ EN: Final[dict[str, str]] = {
     ),
     "refusal.search.misplaced_bsn": "this looks like a BSN: search by BSN instead",
     "refusal.search.empty": "given but empty; give a value, or leave it out to search without it",
+    "refusal.search.not_an_id": (
+        "not an id: ids are UUIDs, hex digits and dashes; give the whole id, 32 hex digits "
+        "with or without its 4 dashes"
+    ),
+    "refusal.search.partial_id": (
+        "not a whole id; give the whole id, 32 hex digits with or without its 4 dashes"
+    ),
     "refusal.search.status": "not a message status; one of {statuses}",
     "refusal.search.never_sending": (
         "No message is ever in status sending: the engine does not record it. A message on its "
@@ -620,6 +627,13 @@ NL: Final[dict[str, str]] = {
     "refusal.search.misplaced_bsn": "dit lijkt op een BSN: zoek in plaats daarvan op BSN",
     "refusal.search.empty": (
         "leeg opgegeven; geef een waarde, of laat het weg om er niet op te zoeken"
+    ),
+    "refusal.search.not_an_id": (
+        "geen id: een id is een UUID, hexadecimale cijfers en streepjes; geef het hele id, 32 "
+        "hexadecimale cijfers met of zonder de 4 streepjes"
+    ),
+    "refusal.search.partial_id": (
+        "geen volledig id; geef het hele id, 32 hexadecimale cijfers met of zonder de 4 streepjes"
     ),
     "refusal.search.status": "geen berichtstatus; kies uit {statuses}",
     "refusal.search.never_sending": (

@@ -141,6 +141,13 @@ def shown(text: str) -> str:
     return text.strip()
 
 
+def could_start_id(text: str) -> bool:
+    """Whether ``text`` could be an id or its start as people type it (any case, dashes left
+    out): hex digits in a UUID's groups. A name, a date of birth written with dashes, a word
+    is not, whatever its length; ``shown`` says so of it without repeating it."""
+    return _id_shaped(normalise(text))
+
+
 def _id_shaped(prefix: str) -> bool:
     """Whether ``prefix`` could start a UUID: hex digits, in groups of its sizes. A date of
     birth (``1970-01-31``) is hex digits and dashes too, but not in a UUID's groups."""

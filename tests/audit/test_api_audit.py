@@ -36,12 +36,16 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     await started.stop()
 
 
+RESENT = "5e2d0c9a-1b7f-4c3e-9a8d-6f4b2e1c0a9d"
+"""The message id the resend made (a UUID, as every message id the engine writes)."""
+
+
 async def _fill(engine: Engine) -> dict[str, int]:
     patient = engine.settings.bsn_hash(BSN)
     store = engine.store
     # The resend below went to "zuid", a destination removed since: its message is still
     # stored, so the trail stays searchable by it (a destination nothing names is refused).
-    await store.accept_event(make_event(), [make_message(id="m-2", destination_id="zuid")])
+    await store.accept_event(make_event(), [make_message(id=RESENT, destination_id="zuid")])
     return {
         "update": await store.add_audit(
             "person:anna@example.nl", "destination.update", "noord", reason="new port"
@@ -56,7 +60,7 @@ async def _fill(engine: Engine) -> dict[str, int]:
             "token:bert",
             "message.resend",
             "m-1",
-            details={"resend_id": "m-2", "destination": "zuid"},
+            details={"resend_id": RESENT, "destination": "zuid"},
         ),
     }
 
@@ -82,7 +86,10 @@ async def test_list_filters_and_pages(engine: Engine) -> None:
         assert _ids(await api.get("/api/v1/audit", params=typed)) == [ids["update"]]
         assert _ids(await api.get("/api/v1/audit", params={"actor": "token:Bert"})) == []
         assert _ids(await api.get("/api/v1/audit", params={"target": "noord"})) == [ids["update"]]
-        assert _ids(await api.get("/api/v1/audit", params={"message": "m-2"})) == [ids["resend"]]
+        # A message id whole, as every id of the API (in either case, with or without dashes).
+        for typed_id in (RESENT, RESENT.upper().replace("-", "")):
+            by_message = await api.get("/api/v1/audit", params={"message": typed_id})
+            assert _ids(by_message) == [ids["resend"]]
         assert _ids(await api.get("/api/v1/audit", params={"destination": "zuid"})) == [
             ids["resend"]
         ]
@@ -146,7 +153,7 @@ async def test_csv_export_is_for_reports(engine: Engine) -> None:
         assert answer.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(answer.text)))
         assert [int(r["id"]) for r in rows] == [ids["resend"], ids["view"]]
-        assert json.loads(rows[0]["details"]) == {"resend_id": "m-2", "destination": "zuid"}
+        assert json.loads(rows[0]["details"]) == {"resend_id": RESENT, "destination": "zuid"}
         # Times in the engine's zone, in full, as `integrator audit list --csv` gives them.
         zone = engine.settings.zone
         at = {e.id: iso_time(e.at, zone) for e in await engine.store.list_audit(limit=100)}

@@ -1,9 +1,10 @@
 """Nothing typed into a console search form reaches an address, request by request against a
 real engine: each of the five forms (messages, events, rejected input, the audit trail, dead
 letters) posted without a BSN is kept and redirected to ``?search=<handle>``, never to its
-terms. Free text the listing takes as it is (the audit trail's action, target and message id, a
-provider) once went into the Location as typed, and so into the browser's history and proxy
-logs: a patient's name and birth date typed as an audit target among them.
+terms. Free text the listing takes as it is (the audit trail's action and target, a provider;
+its message id, taken whole, too) once went into the Location as typed, and so into the
+browser's history and proxy logs: a patient's name and birth date typed as an audit target
+among them.
 
 The listing shows what the terms find; its pager and CSV export name the handle only; the
 handle is the searcher's own (another person's is refused as unknown); and a search without a
@@ -30,6 +31,7 @@ from tests.console.test_saved_searches import START, post, signed_in
 from tests.store.factories import make_event, make_message
 
 NAME = "Jan van der Berg geb. 12-04-1961"
+UNKNOWN_MESSAGE = "0a1b2c3d-4e5f-4a6b-8c7d-9e8f7a6b5c4d"
 """A patient's name and birth date, typed into a free-text term."""
 PAGED_ZD = "ZD100000003"
 PAGED_ACTION = "destination.test"  # a search by action takes only the engine's own
@@ -71,7 +73,8 @@ FORMS = {
     "audit": Form(
         "/audit",
         "/audit",
-        {"action": "destination.try_now", "target": NAME, "message": "brief van " + NAME},
+        # A message id is taken whole (``search.whole_id``): one nothing names.
+        {"action": "destination.try_now", "target": NAME, "message": UNKNOWN_MESSAGE},
         'id="audit-empty"',
         "/audit.csv",
     ),
