@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from destinations.config import EVENT_TYPES
 from integrator.csv_cells import csv_text
 from integrator.ids import stored_id
+from integrator.period_words import period_forms
 from integrator.presenters import iso_time, short_reason, shown_time
 from integrator.refusal import Coded, Note
 from integrator.settings import Settings
@@ -93,12 +94,9 @@ _SPACED_OFFSET = re.compile(
 )
 """A date-time and an offset ``HH:MM`` with a space between them: the ``+`` of
 ``2026-12-02T05:00:00+01:00`` put in a URL as it is, which a query string reads as a space."""
-_EXAMPLES = (
-    "a date (2026-11-27), a date-time as listings show it (2026-11-27T09:30:05+01:00, or in "
-    "UTC 2026-11-27T08:30:05Z; in a URL, write the + as %2B; without an offset it is local "
-    "time), a time to the minute as narrow listings show it (11-27 09:30: this year's), or a "
-    "time back from now (30m, 2h, 3d, 2w)"
-)
+
+_EXAMPLES: Final = period_forms(in_url=True)
+"""What the refusal of a bound that is none of the forms lists (the API's too)."""
 _BSN_SEPARATORS = re.compile(r"[\s.]")
 
 

@@ -38,6 +38,7 @@ from integrator.cli.common import (
     with_store,
 )
 from integrator.cli.views import ACTOR_MIN, Column, fitted_table, short_ids
+from integrator.period_words import since_help, until_help
 from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
@@ -89,9 +90,9 @@ def audit_list(
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option(help="From (ISO date or date-time, local time; or back from now: 2h, 3d)."),
+        typer.Option(help=since_help("Recorded")),
     ] = None,
-    until: Annotated[str | None, typer.Option(help="Until (a date includes that day).")] = None,
+    until: Annotated[str | None, typer.Option(help=until_help("Recorded"))] = None,
     limit: Annotated[
         int, typer.Option(min=1, max=100_000, help="At most this many entries (newest first).")
     ] = 100,

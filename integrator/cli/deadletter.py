@@ -51,6 +51,7 @@ from integrator.cli.common import (
     with_store,
 )
 from integrator.cli.views import Column, attempts_table, fits, fitted_table, short_ids
+from integrator.period_words import since_help, until_help
 from integrator.presenters import dead_letter_summary, shown_time
 from integrator.reasons import MAX_REASON
 
@@ -121,16 +122,8 @@ def deadletter_list(
             "discarded (state discarded, with by whom and when).",
         ),
     ] = False,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            help="Died from (ISO date or date-time, local without an offset, or 12-04 18:44 as "
-            "a narrow died column shows it: this year's; or back from now: 2h, 3d)."
-        ),
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Died until (a date includes that day).")
-    ] = None,
+    since: Annotated[str | None, typer.Option(help=since_help("Died"))] = None,
+    until: Annotated[str | None, typer.Option(help=until_help("Died"))] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List dead letters that still need support, newest first, with when they died, the
@@ -298,15 +291,8 @@ AllOpen = Annotated[
 OfDestination = Annotated[
     str | None, typer.Option(help="The unresolved dead letters of one destination.")
 ]
-DiedSince = Annotated[
-    str | None,
-    typer.Option(
-        help="The unresolved ones that died from (as `deadletter list --since` takes it)."
-    ),
-]
-DiedUntil = Annotated[
-    str | None, typer.Option(help="The unresolved ones that died until (a date: that day).")
-]
+DiedSince = Annotated[str | None, typer.Option(help=since_help("The unresolved ones that died"))]
+DiedUntil = Annotated[str | None, typer.Option(help=until_help("The unresolved ones that died"))]
 
 
 @deadletter_app.command("discard")

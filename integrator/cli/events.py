@@ -43,6 +43,7 @@ from integrator.cli.common import (
     with_store,
 )
 from integrator.cli.views import Column, fitted_table, messages_table, short_ids
+from integrator.period_words import since_help, until_help
 from integrator.presenters import shown_time
 from integrator.reasons import MAX_REASON
 
@@ -55,13 +56,8 @@ events_app = typer.Typer(
 
 ZdOption = Annotated[str | None, typer.Option("--zd", help="ZD number.")]
 ProviderOption = Annotated[str | None, typer.Option(help="Intake provider.id.")]
-SinceOption = Annotated[
-    str | None,
-    typer.Option(
-        help="Arrived from (ISO date or date-time, local time; or back from now: 2h, 3d)."
-    ),
-]
-UntilOption = Annotated[str | None, typer.Option(help="Arrived until (a date includes that day).")]
+SinceOption = Annotated[str | None, typer.Option(help=since_help("Arrived"))]
+UntilOption = Annotated[str | None, typer.Option(help=until_help("Arrived"))]
 
 
 @events_app.command("list")

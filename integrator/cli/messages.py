@@ -50,6 +50,7 @@ from integrator.cli.views import (
     short_ids,
     status_cell,
 )
+from integrator.period_words import since_help, until_help
 from integrator.presenters import shown_time
 
 if TYPE_CHECKING:
@@ -60,11 +61,6 @@ messages_app = typer.Typer(help="Browse messages, their attempts and ACKs.", no_
 SHOWN_VALUE_MAX = 2_000
 """Longer HL7 values are cut in ``messages show``: base64 attachments, not text people read
 (a clinical question or an answer runs to a few hundred characters and is shown whole)."""
-
-PERIOD_HELP = (
-    "a date, or a date-time as listings show it (2026-11-27T09:15:02+01:00, or 11-27 09:15 "
-    "this year; without an offset: local time), or a time back from now (30m, 2h, 3d, 2w)."
-)
 
 
 @messages_app.command("list")
@@ -84,13 +80,8 @@ def messages_list(
     status: Annotated[str | None, typer.Option(help="queued, delivered, retrying, dead…")] = None,
     version: Annotated[str | None, typer.Option(help="Message version.")] = None,
     event_type: Annotated[str | None, typer.Option(help="referral or diagnostic_request.")] = None,
-    since: Annotated[
-        str | None, typer.Option(help=f"Created from (inclusive): {PERIOD_HELP}")
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(help=f"Created until, including the day or second given: {PERIOD_HELP}"),
-    ] = None,
+    since: Annotated[str | None, typer.Option(help=since_help("Created"))] = None,
+    until: Annotated[str | None, typer.Option(help=until_help("Created"))] = None,
     limit: Annotated[
         int, typer.Option(min=1, max=100_000, help="At most this many messages (newest first).")
     ] = 50,

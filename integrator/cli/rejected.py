@@ -31,6 +31,7 @@ from integrator.cli.common import (
     with_store,
 )
 from integrator.cli.views import ACTOR_MIN, Column, fitted_table, short_ids
+from integrator.period_words import since_help, until_help
 from integrator.presenters import iso_time, shown_time
 
 rejected_app = typer.Typer(
@@ -40,15 +41,8 @@ rejected_app = typer.Typer(
 
 @rejected_app.command("list")
 def rejected_list(
-    since: Annotated[
-        str | None,
-        typer.Option(
-            help="Received from (ISO date or date-time, local time; or back from now: 2h, 3d)."
-        ),
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Received until (a date includes that day).")
-    ] = None,
+    since: Annotated[str | None, typer.Option(help=since_help("Received"))] = None,
+    until: Annotated[str | None, typer.Option(help=until_help("Received"))] = None,
     source: Annotated[
         str | None, typer.Option(help="Arrived over http, cli, amqp or demo.")
     ] = None,

@@ -41,6 +41,7 @@ from integrator.cli.common import (
     terms_rule,
     value_rule,
 )
+from integrator.period_words import since_help, until_help
 from integrator.reasons import MAX_REASON
 
 if TYPE_CHECKING:
@@ -82,10 +83,8 @@ def resend_command(
     destination: Annotated[str | None, typer.Option(help="Destination id.")] = None,
     status: Annotated[str | None, typer.Option(help="delivered, dead, cancelled…")] = None,
     version: Annotated[str | None, typer.Option(help="Message version.")] = None,
-    since: Annotated[
-        str | None, typer.Option(help="From (ISO date or date-time; or back from now: 2h, 3d).")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="Until (a date includes that day).")] = None,
+    since: Annotated[str | None, typer.Option(help=since_help("Created"))] = None,
+    until: Annotated[str | None, typer.Option(help=until_help("Created"))] = None,
     reason: ReasonOption = None,
     mode: ModeOption = None,
     to: ToOption = None,

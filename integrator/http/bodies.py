@@ -11,6 +11,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from integrator.http.periods import since_field, until_field
 from integrator.ids import stored_id
 from integrator.reasons import MAX_REASON
 
@@ -69,9 +70,8 @@ class SearchTerms(BaseModel):
     status: str | None = None
     version: str | None = None
     event_type: str | None = None
-    # ISO date or date-time (a date is that whole local day), or back from now: 2h, 3d
-    since: str | None = None
-    until: str | None = None
+    since: str | None = since_field("Created", max_length=None)
+    until: str | None = until_field("Created", max_length=None)
 
 
 class SearchBody(SearchTerms):
@@ -103,13 +103,8 @@ class BatchDiscardBody(BaseModel):
         description="every unresolved dead letter of the caller's clusters",
     )
     destination: str | None = Field(None, max_length=128)
-    since: str | None = Field(
-        None,
-        max_length=64,
-        description="died from: an ISO date or date-time (a date is that whole local day; "
-        "without an offset, local time), or back from now: 2h, 3d",
-    )
-    until: str | None = Field(None, max_length=64, description="died until, as since")
+    since: str | None = since_field("Died")
+    until: str | None = until_field("Died")
     dry_run: Flag = False
 
     @field_validator("message_ids")

@@ -23,6 +23,7 @@ from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import EngineDep, Limit, Offset, SourceDep
 from integrator.http.errors import without_values
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.periods import since_field, since_query, until_field, until_query
 from integrator.http.scope import Scope, ScopeDep
 from integrator.presenters import audit_view
 from integrator.search import BadSearch, sent_values
@@ -31,14 +32,8 @@ from integrator.store import AuditFilter
 router = APIRouter(prefix="/api/v1", tags=["audit"], route_class=JsonBodyRoute)
 
 Text = Annotated[str | None, Query(max_length=256)]
-Moment = Annotated[
-    str | None,
-    Query(
-        max_length=64,
-        description="ISO date or date-time (a date is that whole local day), "
-        "or back from now: 2h, 3d",
-    ),
-]
+Since = Annotated[str | None, since_query("Recorded")]
+Until = Annotated[str | None, until_query("Recorded")]
 
 
 class AuditSearchBody(BaseModel):
@@ -53,8 +48,8 @@ class AuditSearchBody(BaseModel):
     target: str | None = Field(None, max_length=256)
     message: str | None = Field(None, max_length=256)
     destination: str | None = Field(None, max_length=256)
-    since: str | None = Field(None, max_length=64)
-    until: str | None = Field(None, max_length=64)
+    since: str | None = since_field("Recorded")
+    until: str | None = until_field("Recorded")
     limit: PageLimit = 100
     offset: PageOffset = 0
 
@@ -79,8 +74,8 @@ async def audit(
     target: Text = None,
     message: Text = None,
     destination: Text = None,
-    since: Moment = None,
-    until: Moment = None,
+    since: Since = None,
+    until: Until = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
@@ -115,8 +110,8 @@ async def audit_csv_export(
     target: Text = None,
     message: Text = None,
     destination: Text = None,
-    since: Moment = None,
-    until: Moment = None,
+    since: Since = None,
+    until: Until = None,
     limit: Limit = 1000,
     offset: Offset = 0,
 ) -> Response:

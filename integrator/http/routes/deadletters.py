@@ -35,6 +35,7 @@ from integrator.http.deps import (
 from integrator.http.idempotency import KEY_ANSWERS, IdempotencyKey, answered_once
 from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import DISCARD_PLAN, STARTED_JOB, answer
+from integrator.http.periods import since_query, until_query
 from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.idempotency import Answer
 from integrator.jobs import Job
@@ -52,14 +53,8 @@ from integrator.store.jobs import DISCARD_JOB
 
 router = APIRouter(prefix="/api/v1", tags=["deadletters"], route_class=JsonBodyRoute)
 
-Moment = Annotated[
-    str | None,
-    Query(
-        max_length=64,
-        description="When they died, from (since) or until: an ISO date or date-time (a date "
-        "is that whole local day; without an offset, local time), or back from now: 2h, 3d",
-    ),
-]
+Since = Annotated[str | None, since_query("Died")]
+Until = Annotated[str | None, until_query("Died")]
 
 
 @router.get("/deadletters")
@@ -74,8 +69,8 @@ async def deadletters(
         description="Also the resolved ones: a later resend was delivered, or it was "
         "discarded (state discarded, with discarded_by and discarded_at).",
     ),
-    since: Moment = None,
-    until: Moment = None,
+    since: Since = None,
+    until: Until = None,
 ) -> list[dict[str, Any]]:
     """Dead letters that still need support, newest first; ``all=true`` adds the resolved ones
     (a later resend delivered) and the discarded ones (``state`` ``discarded``, with

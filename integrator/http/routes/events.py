@@ -37,6 +37,7 @@ from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep, i
 from integrator.http.idempotency import KEY_ANSWERS, IdempotencyKey, answered_once
 from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import EVENT_BODY, EVENT_RESPONSES, ROUTE_PLAN, STARTED_JOB, answer
+from integrator.http.periods import since_field, since_query, until_field, until_query
 from integrator.http.scope import Scope, ScopeDep
 from integrator.idempotency import Answer
 from integrator.jobs import Job
@@ -55,9 +56,8 @@ class EventSearchBody(BaseModel):
     zd_number: str | None = None
     provider: str | None = None
     event_type: str | None = None
-    # ISO date or date-time (a date is that whole local day), or back from now: 2h, 3d
-    since: str | None = None
-    until: str | None = None
+    since: str | None = since_field("Arrived", max_length=None)
+    until: str | None = until_field("Arrived", max_length=None)
     unrouted: Flag = False
     limit: PageLimit = 100
     offset: PageOffset = 0
@@ -73,8 +73,8 @@ class RouteBody(BaseModel):
     reason: AuditReason
     event_ids: list[str] = Field(default_factory=list, max_length=MAX_BATCH)
     provider: str | None = None
-    since: str | None = None
-    until: str | None = None
+    since: str | None = since_field("Arrived", max_length=None)
+    until: str | None = until_field("Arrived", max_length=None)
     dry_run: Flag = False
 
 
@@ -101,8 +101,8 @@ async def _query_terms(
     zd_number: str | None = None,
     provider: str | None = None,
     event_type: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    since: Annotated[str | None, since_query("Arrived", max_length=None)] = None,
+    until: Annotated[str | None, until_query("Arrived", max_length=None)] = None,
     unrouted: bool = False,
     bsn: str | None = Query(None, include_in_schema=False),
 ) -> EventSearchBody:

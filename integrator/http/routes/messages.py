@@ -27,6 +27,7 @@ from integrator.http.deps import (
     terms_of,
 )
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.periods import since_query, until_query
 from integrator.http.scope import ScopeDep, forbidden
 from integrator.message_reads import listed_messages
 from integrator.message_service import (
@@ -50,8 +51,8 @@ async def _query_terms(
     version: str | None = None,
     control_id: str | None = None,
     event_type: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    since: Annotated[str | None, since_query("Created", max_length=None)] = None,
+    until: Annotated[str | None, until_query("Created", max_length=None)] = None,
 ) -> MessageTerms:
     """A search's identifier terms in the query (a BSN never is: it would be in the URL)."""
     return MessageTerms(

@@ -28,6 +28,7 @@ from integrator.http.bodies import PageTopLimit
 from integrator.http.deps import TOTAL, EngineDep, SourceDep, TopLimit, total_header
 from integrator.http.errors import without_values
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.periods import since_field, since_query, until_field, until_query
 from integrator.rejected_reads import (
     SOURCES,
     BadRejectedId,
@@ -42,14 +43,8 @@ from integrator.search import BadSearch, sent_values
 
 router = APIRouter(prefix="/api/v1", tags=["rejected"], route_class=JsonBodyRoute)
 
-Moment = Annotated[
-    str | None,
-    Query(
-        max_length=64,
-        description="Received from (since) or until: an ISO date or date-time (a date is that "
-        "whole local day), or back from now: 30m, 2h, 3d, 2w",
-    ),
-]
+Since = Annotated[str | None, since_query("Received")]
+Until = Annotated[str | None, until_query("Received")]
 Source = Annotated[
     str | None,
     Query(
@@ -79,8 +74,8 @@ class RejectedSearch(BaseModel):
     bsn: str | None = Field(None, repr=False)  # never in a repr, so never in a traceback
     zd_number: str | None = Field(None, max_length=64)
     provider: str | None = Field(None, max_length=128)
-    since: str | None = Field(None, max_length=64)
-    until: str | None = Field(None, max_length=64)
+    since: str | None = since_field("Received")
+    until: str | None = until_field("Received")
     source: str | None = Field(None, max_length=16)
     limit: PageTopLimit = 100
 
@@ -113,8 +108,8 @@ async def rejected(
     engine: EngineDep,
     identity: IdentityDep,
     response: Response,
-    since: Moment = None,
-    until: Moment = None,
+    since: Since = None,
+    until: Until = None,
     source: Source = None,
     zd_number: ZdNumber = None,
     provider: Provider = None,
