@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Final
 from urllib.parse import urlencode
 
-from integrator.search import BadSearch, build_filter, holds_bsn
+from integrator.search import BadSearch, build_filter, holds_bsn, with_its_year
 from integrator.settings import Settings
 from integrator.store import Conflict, Store
 from integrator.store.saved_searches import SavedSearchRecord
@@ -73,6 +73,8 @@ def check_terms(settings: Settings, terms: Mapping[str, str | None]) -> dict[str
 
     ``bsn`` is refused, not silently dropped: whoever sends it must learn that it was not kept.
     A value that is, or holds, a BSN (pasted into the wrong field) is refused the same way.
+    A period's bound copied from a narrow listing (``12-04 18:44``) is kept with its year
+    (``search.with_its_year``): run next year, it still names the moment it was saved for.
     """
     given = {name: (value or "").strip() for name, value in terms.items()}
     if given.get("bsn"):
@@ -86,6 +88,9 @@ def check_terms(settings: Settings, terms: Mapping[str, str | None]) -> dict[str
             terms=", ".join(TERMS),
         )
     kept = {name: given[name] for name in TERMS if given.get(name)}
+    for bound in ("since", "until"):
+        if bound in kept:
+            kept[bound] = with_its_year(kept[bound], settings)
     if not kept:
         raise SavedSearchRefused("terms", "give at least one search term to save", "no_terms")
     for name, value in kept.items():

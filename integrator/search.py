@@ -303,6 +303,14 @@ def parse_moment(
     return _bound(moment, settings.zone, name=name, unit=unit if end else None)
 
 
+def with_its_year(value: str, settings: Settings, now: datetime | None = None) -> str:
+    """A period's bound typed as a narrow listing shows a time (``12-04 18:44``) with the
+    year it was read in written out, for what keeps the text to read it again later (a saved
+    search): read next January, the bare form would mean another moment. Anything else as
+    typed, ``2h`` included, which is meant to move with the search."""
+    return _with_year(value, settings.zone, now)
+
+
 def _with_year(value: str, zone: ZoneInfo, now: datetime | None) -> str:
     """``12-04 18:44`` (``_MONTH_DAY``) as ``2026-12-04T18:44``, in ``now``'s year in ``zone``,
     the year a listing leaves out; anything else as it is."""

@@ -3,6 +3,7 @@ is typed or wherever it is pasted; each refusal names the field and the rule, no
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,12 @@ def test_a_name_is_trimmed_bounded_and_holds_no_bsn() -> None:
         f"at most {MAX_NAME} characters",
     )
     assert refusal(lambda: check_name(f"patient {BSN[:3]} {BSN[3:6]} {BSN[6:]}"))[0] == "name"
+
+
+def test_a_time_copied_from_a_narrow_listing_is_kept_with_its_year(settings: Settings) -> None:
+    # ``01-02 03:04`` is this year's (what an 80-column listing leaves out); kept as typed, a
+    # search saved this year would name another moment when run next year. ``2h`` moves with
+    # the search, as it is meant to.
+    year = datetime.now(settings.zone).year
+    kept = check_terms(settings, {"since": "01-02 03:04", "until": "2h"})
+    assert kept == {"since": f"{year}-01-02T03:04", "until": "2h"}
