@@ -286,6 +286,15 @@ EN: Final[dict[str, str]] = {
     "message.resend.diff": "Differences between what was sent and what would be sent",
     "message.resend.before": "Sent",
     "message.resend.after": "Would send",
+    "message.resend.earlier": (
+        "This message was resent already, {count} {count|time|times} (newest first): look at "
+        "{count|that resend|those resends} first; Resend now makes one more."
+    ),
+    "message.resend.meanwhile": (
+        "Nothing was sent: this message was resent after you asked what would be sent (see "
+        "below). Resend now again only if one more resend is needed."
+    ),
+    "message.resend.back": "Back to the message",
     "message.resend.mode.auto": (
         "automatic: the same bytes to its own destination, mapped again for another"
     ),
@@ -631,6 +640,16 @@ NL: Final[dict[str, str]] = {
     "message.resend.diff": "Verschillen tussen wat verstuurd is en wat verstuurd zou worden",
     "message.resend.before": "Verstuurd",
     "message.resend.after": "Zou versturen",
+    "message.resend.earlier": (
+        "Dit bericht is al {count} {count|keer|keer} herzonden (nieuwste eerst): kijk eerst "
+        "naar {count|die herzending|die herzendingen}; Nu herzenden maakt er nog een."
+    ),
+    "message.resend.meanwhile": (
+        "Er is niets verstuurd: dit bericht is herzonden nadat je vroeg wat verstuurd zou "
+        "worden (zie hieronder). Kies alleen opnieuw Nu herzenden als er nog een herzending "
+        "nodig is."
+    ),
+    "message.resend.back": "Terug naar het bericht",
     "message.resend.mode.auto": (
         "automatisch: dezelfde bytes naar de eigen bestemming, opnieuw omgezet voor een andere"
     ),

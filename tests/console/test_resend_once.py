@@ -309,6 +309,45 @@ def test_another_destination_is_a_remap_without_a_second_choice(
     assert "map the event again" in text
 
 
+def test_a_resend_made_since_the_preview_stops_resend_now_and_is_shown(
+    page: Page, browser: Browser, live: LiveEngine
+) -> None:
+    """A stale page: Sam asked what would be sent, then a colleague resent the message (the
+    GP phoned twice). *Resend now* on Sam's page sends nothing and shows the preview again,
+    naming the colleague's resend; confirmed again, it resends."""
+    original = live.submit(_referral())
+    _preview(page, original)
+    assert page.locator("#resent-already").count() == 0  # nothing resent yet
+    bea = live.person("bea-stale@example.org", Grant(Role.RESEND))
+    colleague = new_context(browser, live)
+    try:
+        other = colleague.new_page()
+        open_session(other, live, bea)
+        _preview(other, original)
+        other.get_by_role("button", name="Resend now").click()
+        other.wait_for_url(re.compile(r"/messages/(?!" + original + r")[0-9a-f-]+$"))
+    finally:
+        colleague.close()
+    [theirs] = _resends(live, original)
+
+    page.get_by_role("button", name="Resend now").click()
+    page.locator("#resent-meanwhile").wait_for()
+    assert "Nothing was sent" in page.locator("#resent-meanwhile").inner_text()
+    listed = page.locator("#resent-already").inner_text()
+    assert theirs.message_id[:8] in listed and "person:bea-stale@example.org" in listed
+    assert len(_resends(live, original)) == 1
+    screenshot(page, "resend-meanwhile")
+
+    # Seen now: a second Resend now makes one more, as asked.
+    page.get_by_role("button", name="Resend now").click()
+    page.wait_for_url(re.compile(r"/messages/(?!" + original + r")[0-9a-f-]+$"))
+    assert len(_resends(live, original)) == 2
+
+    # A preview drawn after a resend lists it before anything is confirmed.
+    _preview(page, original)
+    assert "resent already, 2 times" in page.locator("#resent-already").inner_text()
+
+
 def _csrf(page: Page) -> str:
     headers = page.locator("body").get_attribute("hx-headers") or "{}"
     token: str = json.loads(headers)["X-CSRF-Token"]

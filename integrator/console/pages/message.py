@@ -13,7 +13,10 @@ the checks of the resend itself (``message_service.check_resend``); then the ser
 ``POST /api/v1/messages/{id}/resend`` calls resends (``message_service.resend_message``),
 under the person's name. The preview's form carries a one-time token
 (``integrator.console.once``): two quick clicks on *Resend now*, or the form posted again,
-make one new message. The mode may be left to the service (``""``: the same bytes to the
+make one new message. The preview lists the resends made of the message already, and its form
+carries the newest of them (``seen``): a resend made since (a colleague's, the page left open)
+stops *Resend now*, which shows the preview again with it (409) and sends nothing; confirmed
+again, it resends. The mode may be left to the service (``""``: the same bytes to the
 message's own destination, a remap to another, which the original bytes are not addressed to).
 """
 
@@ -28,7 +31,7 @@ from fastapi.responses import RedirectResponse, Response
 from deadletter import DeadLetterError, ResendRequest, UnknownMessageId
 from integrator.access.permissions import Permission
 from integrator.clusters import NotPermitted, cluster_of
-from integrator.console.errors import BadInput, Forbidden, NotFound
+from integrator.console.errors import BadInput, ConsoleError, Forbidden, NotFound
 from integrator.console.once import FIELD, confirmation, failed, issue, once
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
@@ -52,7 +55,7 @@ from integrator.message_service import (
 from integrator.presenters import attempt_history, message_overview
 from integrator.reasons import MAX_REASON
 from integrator.resend_preview import preview_resend
-from integrator.store import MessageRecord
+from integrator.store import MessageRecord, ResendRecord
 from integrator.store.idprefix import MIN_PREFIX, BadIdPrefix
 from integrator.transport.committed import RESEND_AWAY
 
@@ -67,6 +70,7 @@ Reason = Annotated[str, Form(max_length=MAX_REASON)]
 Mode = Annotated[Literal["original", "remap", ""], Form()]
 To = Annotated[str, Form(max_length=200)]
 Once = Annotated[str, Form(alias=FIELD, max_length=100)]
+Seen = Annotated[str, Form(max_length=100)]
 
 
 async def _message(engine: Engine, visitor: Visitor, message_id: str) -> MessageRecord:
@@ -275,6 +279,18 @@ def _action(message: MessageRecord) -> str:
     return f"message.resend:{message.id}"
 
 
+class ResentMeanwhile(ConsoleError):
+    """A resend of the message was made after the preview was shown: nothing is sent, and
+    the token is released (``once``), so the preview shown again can be confirmed."""
+
+    status = 409
+
+
+async def _resends(engine: Engine, visitor: Visitor, message: MessageRecord) -> list[ResendRecord]:
+    """The resends made of ``message`` that the person sees, oldest first."""
+    return await visible_resends(engine, visitor.scope(P.MESSAGES_READ), message)
+
+
 @router.post("/messages/{message_id}/resend/preview")
 async def resend_preview(
     request: Request,
@@ -286,6 +302,24 @@ async def resend_preview(
 ) -> Response:
     engine = engine_of(request)
     message = await _message(engine, visitor, message_id)
+    return await _preview_page(request, visitor, message, reason, mode, to)
+
+
+async def _preview_page(
+    request: Request,
+    visitor: Visitor,
+    message: MessageRecord,
+    reason: str,
+    mode: str,
+    to: str,
+    *,
+    token: str | None = None,
+    meanwhile: bool = False,
+) -> Response:
+    """The preview of a resend, with the resends made of the message already. ``token``: the
+    one-time token of the form shown again (``meanwhile``: a resend was made since it was
+    first shown), still unused; else a new one."""
+    engine = engine_of(request)
     target = to.strip() or None
     _resend_scope(engine, visitor, message, target)
     if not reason.strip():
@@ -301,16 +335,25 @@ async def resend_preview(
         )
     except DeadLetterError as exc:  # a value refused (RefusedValue) names its field
         raise BadInput(said(exc), field=getattr(exc, "field", None)) from None
+    earlier = await _resends(engine, visitor, message)
+    if preview.result.goes_out:
+        once_token = token or await issue(engine, visitor, _action(message))
+    else:
+        once_token = ""
     return page(
         request,
         visitor,
         "resend_preview.html",
+        status=409 if meanwhile else 200,
         m={"id": message.id},
         preview=preview,
         reason=reason.strip(),
         mode=mode,
         to=target or "",
-        once=await issue(engine, visitor, _action(message)) if preview.result.goes_out else "",
+        once=once_token,
+        earlier=list(reversed(earlier)),  # the newest first
+        seen=earlier[-1].message_id if earlier else "",
+        meanwhile=meanwhile,
     )
 
 
@@ -323,16 +366,23 @@ async def resend(
     mode: Mode = "",
     to: To = "",
     once_token: Once = "",
+    seen: Seen = "",
 ) -> Response:
     """Resend as the preview showed, once per preview: the same form posted twice (two quick
     clicks, a reload, Back and submit) makes one new message, and the later posts land on
-    it with a notice."""
+    it with a notice. ``seen``: the newest resend of the message the preview listed; one made
+    since (the preview's page left open while a colleague resent it) sends nothing and shows
+    the preview again, with that resend."""
     engine = engine_of(request)
     message = await _message(engine, visitor, message_id)
     if not visitor.may(P.MESSAGES_RESEND, cluster_of(engine.catalog, message.destination_id)):
         raise Forbidden()
 
     async def work() -> dict[str, Any]:
+        # Only the first post of the form gets here: a repeat lands on what that one made.
+        made = await _resends(engine, visitor, message)
+        if (made[-1].message_id if made else "") != seen:
+            raise ResentMeanwhile()
         # The API's service: the same checks, the same resend, recorded as this person.
         try:
             result = await resend_message(
@@ -354,7 +404,12 @@ async def resend(
         # back, so nobody resends it again.
         return {"message_id": result.to_json()["message_id"], "away": result.note == RESEND_AWAY}
 
-    done = await once(engine, visitor, _action(message), once_token, work)
+    try:
+        done = await once(engine, visitor, _action(message), once_token, work)
+    except ResentMeanwhile:
+        return await _preview_page(
+            request, visitor, message, reason, mode, to, token=once_token, meanwhile=True
+        )
     made = done.result.get("message_id") if isinstance(done.result, dict) else None
     if not done.repeated and made:
         away = isinstance(done.result, dict) and done.result.get("away") is True
