@@ -141,6 +141,9 @@ def test_support_resends_after_seeing_the_difference(
     listed = support.locator("#resends").inner_text()
     assert made.message_id in listed
     assert "person:sam@example.org" in listed and "GP phoned: not arrived" in listed
+    # And when, in the engine's time zone with its offset, as every time on the page: two
+    # resends by two colleagues read apart, and a GP told when it went out again.
+    assert local_time(made.at, live.engine.settings.zone) in listed
 
 
 def test_resending_the_same_bytes_previews_no_difference(
