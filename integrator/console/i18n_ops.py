@@ -253,6 +253,16 @@ EN: Final[dict[str, str]] = {
     "dead.new_message": "New message",
     "dead.done.resend": "Resent",
     "dead.done.discard": "Discarded",
+    "dead.done.none.resend": "Nothing resent",
+    "dead.done.none.discard": "Nothing discarded",
+    "dead.done.none_why.resend": (
+        "None of the selected messages was resent: each one's note says why (a colleague may "
+        "have resent or discarded it since the list was shown)."
+    ),
+    "dead.done.none_why.discard": (
+        "None of the selected messages was discarded: each one's note says why (a colleague "
+        "may have discarded or resent it since the list was shown)."
+    ),
     "dead.back": "Back to the dead letters",
     "batch.title": "Resend the messages this search finds",
     "batch.count": "{total} {total|message|messages} found; {going} would be resent.",
@@ -802,6 +812,16 @@ NL: Final[dict[str, str]] = {
     "dead.new_message": "Nieuw bericht",
     "dead.done.resend": "Herzonden",
     "dead.done.discard": "Afgesloten",
+    "dead.done.none.resend": "Niets herzonden",
+    "dead.done.none.discard": "Niets afgesloten",
+    "dead.done.none_why.resend": (
+        "Geen van de gekozen berichten is herzonden: bij elk staat waarom (een collega kan het "
+        "hebben herzonden of afgesloten nadat de lijst getoond werd)."
+    ),
+    "dead.done.none_why.discard": (
+        "Geen van de gekozen berichten is afgesloten: bij elk staat waarom (een collega kan het "
+        "hebben afgesloten of herzonden nadat de lijst getoond werd)."
+    ),
     "dead.back": "Terug naar de onbestelbare berichten",
     "batch.title": "De berichten van deze zoekopdracht herzenden",
     "batch.count": (

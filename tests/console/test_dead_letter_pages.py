@@ -206,3 +206,40 @@ def test_the_confirmation_counts_what_would_be_resent_and_names_what_is_left_out
     assert live.call(live.engine.wait_settled(timeout=20))
     actions = [a for a, _ in live.audit_actions(f"person:{support.email}")]
     assert actions.count("message.resend") == 1
+
+
+def test_a_discard_a_colleague_did_first_says_nothing_was_discarded(
+    page: Page, browser: Browser, live: LiveEngine
+) -> None:
+    """Two colleagues open the discard of the same dead letter; the first discards it. The
+    second's result does not say *Afgesloten* over a row that was skipped: it says that
+    nothing was discarded, and why is beside the letter."""
+    first = live.person("dirk.nl@example.org", Grant(Role.RESEND, "CARD"))
+    second = live.person("fleur.nl@example.org", Grant(Role.RESEND, "CARD"))
+    letter = dead_letter(live)
+    open_session(page, live, first)
+    other_context = new_context(browser, live, lang="nl")
+    try:
+        other = other_context.new_page()
+        open_session(other, live, second)
+        for each in (page, other):
+            each.goto("/deadletters")
+            group_of(each, letter).get_by_label(f"Bericht {letter[:8]} kiezen").check()
+            group_of(each, letter).get_by_role(
+                "button", name="Gekozen berichten afsluiten…"
+            ).click()
+            each.get_by_label("Reden (verplicht; komt in de audittrail)").fill("GP trok in")
+        for each in (page, other):
+            each.get_by_role("button", name="1 bericht afsluiten").click()
+            each.locator("#done-results").wait_for()
+        assert page.locator("h1").inner_text() == "Afgesloten"
+        assert page.locator("#done-none").count() == 0
+        assert other.locator("h1").inner_text() == "Niets afgesloten"
+        assert (
+            "Geen van de gekozen berichten is afgesloten"
+            in other.locator("#done-none").inner_text()
+        )
+        assert "overgeslagen" in row_of(other.locator("#done-results"), letter).inner_text()
+        screenshot(other, "deadletters-done-none-nl")
+    finally:
+        other_context.close()

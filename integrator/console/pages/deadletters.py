@@ -614,6 +614,7 @@ async def done_page(
     row = await confirmation(engine, visitor, confirmation_id)
     if row is None or not row.action.startswith("deadletters."):
         raise NotFound()
+    rows = shown_rows(row)
     return page(
         request,
         visitor,
@@ -622,5 +623,11 @@ async def done_page(
         done=row,
         again=again,
         failed=failed(row),
-        rows=shown_rows(row),
+        rows=rows,
+        # Every one skipped (a colleague discarded or resent them meanwhile): the heading does
+        # not say "Discarded" over a table of nothing discarded.
+        none_done=row.finished
+        and not failed(row)
+        and bool(rows)
+        and not any(r.get("outcome") in ("resent", "discarded") for r in rows),
     )
