@@ -27,8 +27,13 @@ also wakes the receiver inside that call). Read that share as wall time, not CPU
 descheduled inside the call (the receiver it woke taking its core) still holds the GIL and is
 sampled there. Measured around the call in e2e-1, the write took 15-21 µs of the thread's CPU
 and 24-31 µs of wall time a message, about 8 % of the loop's time, where this put 25 %
-(bench/results/perf.md, ninth session). Prints a markdown table, and with ``--json`` one JSON
-object of the shares.
+(bench/results/perf.md, ninth session). "hand-over to the SQLite thread" is the same kind of
+share: samples at the line that puts work on the writer thread's queue
+(``SqliteWriter._submit``). Timed there in an intake POST, the ``put`` took 15 µs of the loop
+thread's CPU and 80 µs of wall time (the GIL and the core passing to the thread it woke), where
+py-spy put a fifth of the POST's samples (perf.md, fifteenth session); before, they were counted
+as "the SQLite writer thread", which read as the thread's work. Prints a markdown table, and
+with ``--json`` one JSON object of the shares.
 """
 
 from __future__ import annotations
@@ -76,6 +81,7 @@ RULES: list[Rule] = [
     ("harness", lambda f: _file(f) in HARNESS and not f.startswith(("main (", "<module> ("))),
 ]
 SOCKET_WRITE = "socket write (MLLP)"
+HAND_OVER = "hand-over to the SQLite thread (wall, not CPU)"
 WAITING = "waiting"
 OTHER = "event loop and the rest"
 STORE_READS = "reads through SQLAlchemy"
@@ -88,6 +94,8 @@ def classify(frames: list[str]) -> str:
     leaf = functions[-1] if functions else ""
     if leaf.startswith(("MllpClient.exchange ", "MllpClient._send_on ")):
         return SOCKET_WRITE
+    if leaf.startswith("SqliteWriter._submit "):
+        return HAND_OVER
     if leaf.startswith(("EpollSelector.select", "select (selectors")) or "poll" in leaf.lower():
         return WAITING
     for function in reversed(functions):
