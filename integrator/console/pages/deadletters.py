@@ -13,7 +13,8 @@ The ticked dead letters are a broad selection, as ``deadletter resend --all`` ma
 since the page was shown is left out or skipped, by the service's rule. The confirmation acts
 once (``integrator.console.once``), and its result is a page of its own
 (``/deadletters/done/<id>``, Post/Redirect/Get): a reload, Back and submit, or a second tab
-shows what was done, by whom and when, and sends nothing again.
+shows what was done, by whom and when, and sends nothing again. Its *Back* is the list as it
+was filtered, written again from what the list read (``_way_back``), never what was typed.
 
 A period on when they died (``since``/``until``, read as every period is, refused beside its
 field) narrows the groups, as ``deadletter list --since/--until`` does; it travels with the
@@ -311,7 +312,11 @@ def _fixed(engine: Engine, period: dict[str, str]) -> dict[str, str]:
     Written to the microsecond, so reading them again gives the same moments: a since as it
     is; an until as its last microsecond, which is read as running to the end of it (an until
     runs to the end of its last unit), so to the same exclusive end."""
-    died = _died_in(engine, period)
+    return _moments(engine, _died_in(engine, period))
+
+
+def _moments(engine: Engine, died: MessageFilter) -> dict[str, str]:
+    """A read period's bounds written as ``_fixed`` writes them (blank ones left out)."""
     zone = engine.settings.zone
     fixed: dict[str, str] = {}
     if died.since is not None:
@@ -449,6 +454,39 @@ def _back(destination: str, since: str, until: str) -> dict[str, str]:
     return _filters(destination, since, until)
 
 
+async def _way_back(
+    request: Request, visitor: Visitor, filters: dict[str, str], handle: str
+) -> dict[str, str]:
+    """The list a confirmation came from, for its result's *Back*: its terms (a kept search's,
+    when ``handle`` names one) read by the listing's rules (``dead_letter_filter``) and written
+    again from what was read: the destination's id and the period's moments, never what was
+    typed, and never a term that holds a BSN or is refused (then the whole list). A kept
+    search lasts minutes and a result hours, so the handle itself is not carried."""
+    engine = engine_of(request)
+    if handle:
+        try:
+            found = await kept_searches.kept(
+                engine.store, visitor.signed_in, KIND, handle, now=engine.clock.now()
+            )
+        except kept_searches.UnknownSearch:
+            return {}
+        filters = {name: found.terms[name] for name in FILTERS if found.terms.get(name)}
+    if misplaced_bsn(filters) is not None:
+        return {}
+    try:
+        read = await dead_letter_filter(
+            engine,
+            visitor.scope(P.MESSAGES_READ),
+            destination=filters.get("destination"),
+            since=filters.get("since"),
+            until=filters.get("until"),
+        )
+    except BadSearch:
+        return {}
+    shown = {"destination": read.destination_id} if read.destination_id else {}
+    return {**shown, **_moments(engine, read)}
+
+
 DONE_AT: Final = "/deadletters/done"
 """Where a confirmed resend or discard shows what it did (Post/Redirect/Get): a page of its
 own, which a reload only shows again."""
@@ -470,6 +508,9 @@ async def resend(
 ) -> Response:
     engine = engine_of(request)
     period = _period(since, until)  # the moments the confirmation read its period as
+    back = await _way_back(
+        request, visitor, _back(list_destination, list_since, list_until), list_search
+    )
 
     async def work() -> dict[str, Any]:
         checked_reason(reason)  # refused before anything is sent: the token is released
@@ -483,7 +524,7 @@ async def resend(
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
         rows = _rows(engine, visitor, results, messages)
-        return {"rows": kept_rows(rows)}
+        return {"rows": kept_rows(rows), "back": back}
 
     try:
         return await once_then_result(
@@ -514,12 +555,15 @@ async def discard_letters(
     """A discard takes the ticked ones with their chains wherever in time they died; the
     period only rides along, so a confirmation shown again is the one that was shown."""
     engine = engine_of(request)
+    back = await _way_back(
+        request, visitor, _back(list_destination, list_since, list_until), list_search
+    )
 
     async def work() -> dict[str, Any]:
         messages = await _in_scope(engine, visitor, P.DEADLETTERS_DISCARD, ids)
         checked_reason(reason)  # refused before anything is closed: the token is released
         rows = await _discards(engine, visitor, messages, reason=reason, source=source_of(request))
-        return {"rows": kept_rows(rows)}
+        return {"rows": kept_rows(rows), "back": back}
 
     try:
         return await once_then_result(
@@ -615,6 +659,7 @@ async def done_page(
     if row is None or not row.action.startswith("deadletters."):
         raise NotFound()
     rows = shown_rows(row)
+    back = row.result.get("back") if isinstance(row.result, dict) else None
     return page(
         request,
         visitor,
@@ -624,6 +669,8 @@ async def done_page(
         again=again,
         failed=failed(row),
         rows=rows,
+        # The list it came from, as ``_way_back`` wrote it (a result kept before: the whole list).
+        back=kept.listing_query(back) if isinstance(back, dict) else "",
         # Every one skipped (a colleague discarded or resent them meanwhile): the heading does
         # not say "Discarded" over a table of nothing discarded.
         none_done=row.finished
