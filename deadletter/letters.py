@@ -18,7 +18,7 @@ from typing import Any
 from deadletter.family import IN_DELIVERY, OPEN, Families, Resolution
 from integrator.ack_reason import short_reason
 from integrator.errors import PermanentError
-from integrator.presenters import shown_time
+from integrator.presenters import iso_time, shown_time
 from integrator.reasons import MAX_REASON, TOO_LONG, TOO_LONG_CODE, required
 from integrator.refusal import Note
 from integrator.store import (
@@ -512,13 +512,38 @@ def _facts(message: MessageRecord) -> dict[str, Any]:
     """What a discard's audit entry says of the letter. Its error without the receiver's own
     words (``short_reason``): an ACK's text may name the patient, and the audit trail is kept
     for years, never sealed and never rewritten, where retention shortens the message's own
-    error (``store.retention``)."""
+    error (``store.retention``). ``dead_since``: when it died (its last change of status, while
+    ``dead``), which the discard overwrites on the message (``died_at`` reads it back)."""
     return {
         "destination": message.destination_id,
         "control_id": message.control_id,
         "attempts": message.attempt_count,
         "last_error": short_reason(message.last_error),
+        DEAD_SINCE: iso_time(message.updated_at),
     }
+
+
+DEAD_SINCE = "dead_since"
+"""The detail of a discard's audit entry that says when the letter died (``_facts``)."""
+
+
+async def died_at(store: Store, message: MessageRecord) -> datetime | None:
+    """When ``message`` died: its last change of status while it is ``dead``; for one
+    discarded since (``cancelled``), as its discard's audit entry recorded it. None for one
+    in another status, and for a discarded one whose entry retention pruned or that was
+    discarded before entries recorded it (then when it died is not kept)."""
+    if message.status == "dead":
+        return message.updated_at
+    if message.status != "cancelled":
+        return None
+    entries = await store.list_audit(AuditFilter(action=DISCARD_ACTION, target=message.id), limit=1)
+    recorded = entries[0].details.get(DEAD_SINCE) if entries and entries[0].details else None
+    if not isinstance(recorded, str):
+        return None
+    try:
+        return datetime.fromisoformat(recorded)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,3 +74,42 @@ def test_back_from_a_result_is_the_list_as_it_was_filtered(page: Page, live: Liv
     act(page, third, "discard")
     href = page.get_by_role("link", name="Back to the dead letters").get_attribute("href")
     assert href == "/deadletters"
+
+
+def test_a_letter_a_colleague_discarded_first_says_when_it_died(
+    page: Page, browser: Browser, live: LiveEngine
+) -> None:
+    """Two colleagues discard the same dead letter; the second's result skips it and still
+    says when it died (recorded by the first's discard), as the confirmation did."""
+    first = live.person("dana.died@example.org", Grant(Role.RESEND, "CARD"))
+    second = live.person("eva.died@example.org", Grant(Role.RESEND, "CARD"))
+    letter = dead_letter(live)
+    other_context = new_context(browser, live)
+    try:
+        other = other_context.new_page()
+        open_session(page, live, first)
+        open_session(other, live, second)
+        for each in (page, other):
+            each.goto("/deadletters")
+            group = group_of(each, letter)
+            group.get_by_label(f"Select message {letter[:8]}").check()
+            group.get_by_role("button", name="Discard selected…").click()
+            each.get_by_label("Reason (required; goes into the audit trail)").fill("withdrawn")
+        died = cell(other, letter, "Dead since")
+        assert died not in ("", "-"), died
+        for each in (page, other):
+            each.get_by_role("button", name="Discard 1 message").click()
+            each.locator("#done-results").wait_for()
+        assert "skipped" in other.locator("#done-results tbody tr").first.inner_text()
+        assert cell(other, letter, "Dead since") == died
+        assert cell(page, letter, "Dead since") == died
+    finally:
+        other_context.close()
+
+
+def cell(page: Page, letter: str, heading: str) -> str:
+    """The text under ``heading`` in the row about ``letter``."""
+    table = page.locator("main table").first
+    headings = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+    row = table.locator("tbody tr").filter(has=page.locator(f'a[href="/messages/{letter}"]'))
+    return row.locator("td").nth(headings.index(heading)).inner_text().strip()

@@ -70,6 +70,7 @@ from deadletter import (
     Selection,
     StaysOpen,
     checked_reason,
+    died_at,
     discard_each,
     select_dead_letters,
 )
@@ -96,7 +97,7 @@ from integrator.engine import Engine
 from integrator.http.deps import source_of
 from integrator.message_reads import MessageTerms, terms_filter
 from integrator.message_service import count_dead_letters, dead_letter_filter, find_dead_letters
-from integrator.presenters import dead_letter_facts, dead_letter_summary
+from integrator.presenters import dead_letter_facts, dead_letter_summary, iso_time
 from integrator.reasons import MAX_REASON
 from integrator.resending import resend_in_engine
 from integrator.search import BadSearch, misplaced_bsn, without_bsn
@@ -347,7 +348,16 @@ async def _to_resend(
         raise BadInput(said(exc)) from None
 
 
-def _rows(
+async def _facts(engine: Engine, message: MessageRecord) -> dict[str, Any]:
+    """What the list showed of a dead letter (``dead_letter_facts``), when it died too for one a
+    colleague discarded meanwhile (``died_at``: its discard recorded it), as for the others."""
+    facts = dead_letter_facts(message)
+    if facts["dead_since"] is None and (died := await died_at(engine.store, message)):
+        facts["dead_since"] = iso_time(died)
+    return facts
+
+
+async def _rows(
     engine: Engine, visitor: Visitor, results: Sequence[ResendResult], selection: Selection
 ) -> list[dict[str, Any]]:
     """A resend's (or its dry run's) rows, each with what the list showed of its dead letter,
@@ -357,10 +367,10 @@ def _rows(
     the selection took another message for it (not a skip, which the resend decides). A note
     names a resend elsewhere only where the person may resend (``note_in_sight``)."""
     seen = visitor.scope(P.MESSAGES_RESEND).destination_ids(engine.catalog)
-    resent = [{**dead_letter_facts(r.original), **r.to_json(seen)} for r in results]
+    resent = [{**await _facts(engine, r.original), **r.to_json(seen)} for r in results]
     left_out = [
         {
-            **dead_letter_facts(x.message),
+            **await _facts(engine, x.message),
             "original_id": x.message.id,
             "outcome": "left out",
             "message_id": None,
@@ -423,7 +433,7 @@ async def _confirmation(
             results = await resend_in_engine(engine, messages, request_, dry_run=True)
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
-        planned = _rows(engine, visitor, results, messages)
+        planned = await _rows(engine, visitor, results, messages)
         listed = [*messages, *(x.message for x in messages.left_out)]
         going = sum(1 for p in planned if p["outcome"] == "would resend")
     else:
@@ -523,7 +533,7 @@ async def resend(
             )
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
-        rows = _rows(engine, visitor, results, messages)
+        rows = await _rows(engine, visitor, results, messages)
         return {"rows": kept_rows(rows), "back": back}
 
     try:
@@ -599,9 +609,9 @@ async def _discards(
     rows: list[dict[str, Any] | StaysOpen] = []
     closed: set[str] = set()
 
-    def row(message: MessageRecord, outcome: str, note: Any = None) -> dict[str, Any]:
+    async def row(message: MessageRecord, outcome: str, note: Any = None) -> dict[str, Any]:
         return {
-            **dead_letter_facts(message),
+            **await _facts(engine, message),
             "original_id": message.id,
             "outcome": outcome,
             "message_id": None,
@@ -625,14 +635,14 @@ async def _discards(
             said_why = done.refused
             if isinstance(said_why, AlreadyResolved):  # not naming a destination elsewhere
                 said_why = said_why.seen_by(reader.destination_ids(engine.catalog))
-            rows.append(row(message, "skipped" if act else "would skip", said(said_why)))
+            rows.append(await row(message, "skipped" if act else "would skip", said(said_why)))
             continue
         plan = done.plan
         assert plan is not None
         outcome = "discarded" if act else "would discard"
-        rows.append(row(message, outcome))
+        rows.append(await row(message, outcome))
         closed.update(plan.discarded)
-        rows.extend(row(m, outcome, plan.chain_note) for m in plan.chain)
+        rows.extend([await row(m, outcome, plan.chain_note) for m in plan.chain])
         rows.extend(
             stays
             for stays in plan.stays_open
@@ -645,7 +655,7 @@ async def _discards(
         elif entry.message_id not in closed:
             member = await engine.store.get_message(entry.message_id)
             if member is not None:
-                shown.append(row(member, "stays open", entry.why))
+                shown.append(await row(member, "stays open", entry.why))
     return shown
 
 
