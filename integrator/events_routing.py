@@ -461,13 +461,23 @@ async def check_provider(
 
 
 async def unknown_provider(
-    store: Store, settings: Settings, provider: str | None, *, catalog: Catalog | None = None
+    store: Store,
+    settings: Settings,
+    provider: str | None,
+    *,
+    catalog: Catalog | None = None,
+    destination_ids: frozenset[str] | None = None,
 ) -> tuple[str, ...] | None:
     """The providers served now, when ``provider`` is none of them and no stored event names
     it (a typo, or one nobody has heard of yet); None when it is known, or not given.
 
     Providers are an open set, so a listing is not refused for one (``events route`` is: it
     would route nothing); an empty listing says instead that the provider is unknown here.
+
+    For a reader of some clusters only (the console): ``catalog`` their part of it
+    (``ClusterScope.visible_catalog``) and ``destination_ids`` its destinations, so only an
+    event in sight counts and only the providers served there are listed, and which
+    providers other clusters serve is not told, not even by saying nothing for one of them.
     """
     if provider is None:
         return None
@@ -477,7 +487,8 @@ async def unknown_provider(
         catalog = await configured_catalog(store, settings)
     if catalog.serving(provider):
         return None
-    if await store.list_events(EventFilter(provider_id=provider), limit=1):
+    named = EventFilter(provider_id=provider, destination_ids=destination_ids)
+    if await store.list_events(named, limit=1):
         return None
     return tuple(sorted({p for d in catalog.destinations.values() for p in d.providers}))
 

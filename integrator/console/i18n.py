@@ -334,6 +334,11 @@ EN: Final[dict[str, str]] = {
     "events.unrouted_only": "Unrouted only",
     "events.search": "Search",
     "events.none": "No events found.",
+    "events.provider_unknown": (
+        "No events found of that provider, and no destination in your clusters serves it "
+        "(a typo?). Providers served in your clusters: {served}."
+    ),
+    "events.provider_none_served": "none",
     "events.received": "Received",
     "events.event": "Event",
     "events.action": "Action",
@@ -691,6 +696,11 @@ NL: Final[dict[str, str]] = {
     "events.unrouted_only": "Alleen niet-gerouteerde",
     "events.search": "Zoeken",
     "events.none": "Geen gebeurtenissen gevonden.",
+    "events.provider_unknown": (
+        "Geen gebeurtenissen van die zorgaanbieder gevonden, en geen bestemming in je clusters "
+        "bedient hem (een tikfout?). Zorgaanbieders die in je clusters bediend worden: {served}."
+    ),
+    "events.provider_none_served": "geen",
     "events.received": "Ontvangen",
     "events.event": "Gebeurtenis",
     "events.action": "Actie",

@@ -31,7 +31,12 @@ from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.event_reads import find_events, page_kept_events
-from integrator.events_routing import EventsRefused, build_event_filter, listed_event_view
+from integrator.events_routing import (
+    EventsRefused,
+    build_event_filter,
+    listed_event_view,
+    unknown_provider,
+)
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
 from integrator.kept_searches import KeptSearch
@@ -138,6 +143,7 @@ async def _results(
     pasted = misplaced_bsn(terms) if search is None else None
     problem = None if pasted is None else (pasted.field, said(pasted, field=False))
     rows: list[dict[str, Any]] = []
+    served: tuple[str, ...] | None = None  # a provider no destination in sight serves: these
     if searched and problem is None:
         try:
             if search is not None:
@@ -163,6 +169,15 @@ async def _results(
                 if bsn is not None:
                     return None, scoped  # made and recorded: to be kept and shown by GET
             rows = [listed_event_view(e) for e in found]
+            if not rows and offset == 0 and terms.get("provider"):
+                # As the CLI says it, of the person's clusters only (``unknown_provider``).
+                served = await unknown_provider(
+                    engine.store,
+                    engine.settings,
+                    terms["provider"],
+                    catalog=scope.visible_catalog(engine.catalog),
+                    destination_ids=destination_ids,
+                )
         except EventsRefused as exc:
             # Beside its field; names the rule, never the value (it may be a pasted BSN).
             problem = (exc.field, said(exc, withheld=[bsn, *terms.values()], field=False))
@@ -193,6 +208,7 @@ async def _results(
         problem=problem,
         problems=problems,
         rows=rows[:PAGE_SIZE],
+        served=served,
         more=len(rows) > PAGE_SIZE,
         offset=offset,
         page_size=PAGE_SIZE,
