@@ -249,8 +249,8 @@ def test_pages_reflow_at_a_narrow_window_in_dutch_with_every_role(
 ) -> None:
     """At 640 px wide (a 1280 px screen at 200 % zoom) the navigation wraps and the search
     forms' fields stay in their cells: nothing off-screen, no sideways scrolling (WCAG 1.4.10),
-    for the longest navigation there is: every role's, in Dutch. A table wider than the window
-    (the dead letters, once there are some) scrolls in its own box."""
+    for the longest navigation there is: every role's, in Dutch. The result tables go one
+    cell under the other (``test_narrow_tables``)."""
     person = live.person("alle@example.org", *(Grant(role) for role in Role))
     # A message's page too: its resend form's longest choice is a long sentence in Dutch.
     message_id = live.submit(load_sample("referral"))

@@ -1,0 +1,66 @@
+"""At 640 px wide (a 1280 px screen at 200 % zoom) the messages' search results and the dead
+letters' tables fit the window: each column, the status last among them, is on screen without
+scrolling, in English and in Dutch (its longer words)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from integrator.access import Grant, Role
+from tests.console.conftest import screenshot, signed_in_page
+from tests.console.live import LiveEngine
+from tests.console.test_dead_letter_pages import dead_letter, group_of
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page
+
+WIDTH = 640
+
+TEXTS = {
+    "en": {"status": "Status", "state": "State", "outcome": "Outcome", "reason": "Reason"},
+    "nl": {"status": "Status", "state": "Stand", "outcome": "Uitkomst", "reason": "Reden"},
+}
+
+
+def fits(page: Page, table: Locator, heading: str) -> None:
+    """``table`` scrolls nothing sideways, nor does the page, and in each row the cell of the
+    ``heading`` column is whole on screen, said with its column's name."""
+    assert table.evaluate("t => t.scrollWidth - t.clientWidth") == 0, heading
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+    column = table.locator("thead th", has_text=heading).first
+    index = column.evaluate("th => th.cellIndex")
+    rows = table.locator("tbody tr")
+    assert rows.count() >= 1
+    for row in rows.all():
+        cell = row.locator("td").nth(index)
+        box = cell.bounding_box()
+        assert box is not None, heading
+        assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, (heading, box)
+        label = cell.evaluate("c => getComputedStyle(c, '::before').content")
+        assert label == f'"{heading}"', (heading, label)
+    # Still a table to a screen reader: the column's header names the cell.
+    assert table.get_by_role("columnheader", name=heading).count() == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_result_tables_fit_a_narrow_window(browser: Browser, live: LiveEngine, lang: str) -> None:
+    words = TEXTS[lang]
+    person = live.person(f"smal.{lang}@example.org", Grant(Role.RESEND))
+    letter = dead_letter(live)
+    with signed_in_page(browser, live, person, lang=lang) as page:
+        page.set_viewport_size({"width": WIDTH, "height": 800})
+        page.goto("/messages?destination=noord")
+        fits(page, page.locator("#message-list"), words["status"])
+        screenshot(page, f"messages-narrow-{lang}")
+        page.goto("/deadletters")
+        group = group_of(page, letter)
+        fits(page, group.locator("table"), words["state"])
+        screenshot(page, f"deadletters-narrow-{lang}")
+        group.locator(f"#pick-{letter}").check()
+        group.locator("button[value=discard]").click()
+        page.locator("#confirm-reason").fill("GP withdrew it")
+        page.locator("form[data-once] button[type=submit]").click()
+        fits(page, page.locator("#done-results"), words["outcome"])
+        screenshot(page, f"deadletters-done-narrow-{lang}")
