@@ -17,7 +17,9 @@ from tests.store.dead_families import four_dead_letters
 
 def _status_cells(text: str) -> dict[str, str]:
     """Each row's ZD number and its status cell as read (tags and spacing left out)."""
-    rows = re.findall(r'<td>(ZD\d+)</td>.*?<td class="status-[a-z]+">(.*?)</td>', text, re.S)
+    rows = re.findall(
+        r'<td(?: [^>]*)?>(ZD\d+)</td>.*?<td(?: [^>]*)? class="status-[a-z]+">(.*?)</td>', text, re.S
+    )
     return {zd: " ".join(re.sub(r"<[^>]+>", " ", cell).split()) for zd, cell in rows}
 
 
