@@ -107,6 +107,12 @@ def context(browser: Browser, live: LiveEngine) -> Iterator[BrowserContext]:
         opened.close()
 
 
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    """A page of its own browser context (``context``), signed out, in English."""
+    return context.new_page()
+
+
 def person_id(live: LiveEngine, email: str) -> str:
     """The store's id of the person with ``email``: what the people pages' addresses hold."""
     person = live.call(live.engine.store.get_person(email=email))

@@ -4,11 +4,8 @@ from what was typed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
-
-import pytest
 
 from integrator.access import Grant, Role
 from tests.console.conftest import new_context, open_session
@@ -17,15 +14,6 @@ from tests.console.test_dead_letter_pages import dead_letter, group_of
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
-
-
-@pytest.fixture
-def page(browser: Browser, live: LiveEngine) -> Iterator[Page]:
-    context = new_context(browser, live)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def act(page: Page, letter: str, action: str) -> None:

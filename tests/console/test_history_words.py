@@ -4,7 +4,6 @@ Dutch page showed "· rollback to 15", "· pause" and "--- before" as they were 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,11 +12,11 @@ from integrator import history_actions
 from integrator.access import Grant, Role
 from integrator.console.history_text import action_text, actor_text, diff_line
 from integrator.console.i18n import CATALOGUES, Translator
-from tests.console.conftest import new_context, open_session, screenshot
+from tests.console.conftest import open_session, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 
 @pytest.mark.parametrize("kind", history_actions.ACTIONS)
@@ -36,15 +35,6 @@ def test_a_rollback_names_its_revision_and_an_unknown_action_shows_as_stored() -
     assert diff_line(nl, "--- before") == "--- ervoor"
     assert diff_line(nl, "+++ after") == "+++ erna"
     assert diff_line(nl, " name: before") == " name: before"
-
-
-@pytest.fixture
-def page(browser: Browser, live: LiveEngine) -> Iterator[Page]:
-    context = new_context(browser, live)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def test_the_dutch_history_page_says_every_action_in_dutch(page: Page, live: LiveEngine) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, screenshot, signed_in_page
+from tests.console.conftest import screenshot, signed_in_page
 from tests.console.live import LiveEngine, Person
 
 if TYPE_CHECKING:
@@ -28,15 +28,6 @@ def viewer(browser: Browser, live: LiveEngine) -> Iterator[Page]:
     person: Person = live.person("lotte@example.org", Grant(Role.VIEWER))
     with signed_in_page(browser, live, person) as page:
         yield page
-
-
-@pytest.fixture
-def page(browser: Browser, live: LiveEngine) -> Iterator[Page]:
-    context = new_context(browser, live)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def switch_to(page: Page, lang: str) -> None:

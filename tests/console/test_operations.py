@@ -8,29 +8,17 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
-
-import pytest
 
 from integrator.access import Grant, Role
 from integrator.store import AuditFilter, MessageFilter
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, open_session, screenshot
+from tests.console.conftest import open_session, screenshot
 from tests.console.live import LiveEngine
 from tests.console.test_dashboard import _OVERFLOW
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
-
-
-@pytest.fixture
-def page(browser: Browser, live: LiveEngine) -> Iterator[Page]:
-    context = new_context(browser, live)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    from playwright.sync_api import Locator, Page
 
 
 def _see(locator: Locator) -> None:

@@ -4,27 +4,16 @@ way the docs describe did not exist."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import httpx
-import pytest
 
 from integrator.access import Grant, Role
-from tests.console.conftest import new_context, open_session, screenshot
+from tests.console.conftest import open_session, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
-
-
-@pytest.fixture
-def page(browser: Browser, live: LiveEngine) -> Iterator[Page]:
-    context = new_context(browser, live)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    from playwright.sync_api import Page
 
 
 def test_support_makes_a_token_of_their_own_within_their_grants_and_revokes_it(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -21,24 +20,15 @@ from integrator.console.pages import rejected as rejected_page
 from integrator.errors import InvalidEvent
 from integrator.store import AuditRecord
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, open_session, screenshot
+from tests.console.conftest import open_session, screenshot
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 BSN = "999990019"  # the sample referral's patient
 FAMILY = "Berg"
 NAV_LABEL = "Rejected input"  # exactly: the dashboard also links here ("…, last 24 h: N")
-
-
-@pytest.fixture
-def page(browser: Browser, live: LiveEngine) -> Iterator[Page]:
-    context = new_context(browser, live)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def _reject(live: LiveEngine) -> str:

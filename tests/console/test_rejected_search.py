@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -21,22 +20,13 @@ from integrator.access import Grant, Role
 from integrator.errors import InvalidEvent
 from integrator.store import AuditRecord
 from tests.conftest import load_sample
-from tests.console.conftest import new_context, open_session, screenshot, signed_in_page
+from tests.console.conftest import open_session, screenshot, signed_in_page
 from tests.console.live import LiveEngine
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 BSN = "999990019"  # the sample referral's patient
-
-
-@pytest.fixture
-def page(browser: Browser, live: LiveEngine) -> Iterator[Page]:
-    context = new_context(browser, live)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def _refuse(live: LiveEngine, provider: str) -> tuple[str, str]:

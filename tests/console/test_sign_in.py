@@ -4,7 +4,6 @@ accepting an invitation: in a real browser against a running engine."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pyotp
@@ -22,15 +21,6 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="module")
 def operator(live: LiveEngine) -> Person:
     return live.person("olga@example.org", Grant(Role.DESTINATIONS), Grant(Role.PREVIEW))
-
-
-@pytest.fixture
-def page(browser: Browser, live: LiveEngine) -> Iterator[Page]:
-    context = new_context(browser, live)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def test_signing_in_needs_the_second_factor_and_every_failure_reads_the_same(
