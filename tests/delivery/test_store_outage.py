@@ -47,8 +47,11 @@ async def until(condition: Any, seconds: float = 10.0) -> None:
 async def test_delivery_waits_while_the_store_takes_no_attempts_and_a_stop_names_them(
     tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
+    # An ACK timeout long beside the receiver's 20 ms: the support default (200 ms) ran out on
+    # a loaded machine, and the retry went out under the same MSH-10, twice for a reason that
+    # is not the stop's (the last assertion).
     async with MisbehavingReceiver(default="delay:0.02") as receiver:
-        engine = await start_engine(tmp_path, receiver.port)
+        engine = await start_engine(tmp_path, receiver.port, ack_timeout="5s")
         ids = await submit(engine, referral_data, EVENTS)
         await until(lambda: len(receiver.log) >= 5)
 
@@ -101,7 +104,7 @@ async def test_delivery_waits_while_the_store_takes_no_attempts_and_a_stop_names
         # Started again with the store back: every message delivered; those not recorded were
         # sent again under the same MSH-10 (the receiver can tell), the others once.
         unrecorded = engine.unrecorded_at_stop
-        engine = await start_engine(tmp_path, receiver.port)
+        engine = await start_engine(tmp_path, receiver.port, ack_timeout="5s")
         try:
             assert await engine.wait_settled(timeout=30)
             counts = await engine.store.count_by_status()
