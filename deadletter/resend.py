@@ -39,7 +39,15 @@ Whatever is skipped is reported per message with why; callers exit non-zero for 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol, overload
@@ -54,6 +62,7 @@ from integrator.store import (
     MessageRecord,
     NewMessage,
     NewResend,
+    ResendGuard,
     ResendMode,
     ResendRecheck,
     Store,
@@ -677,6 +686,7 @@ async def resend(
     dry_run: bool = False,
     stop: Callable[[], bool] | None = None,
     zone: tzinfo = UTC,
+    guards: Mapping[str, ResendGuard] | None = None,
 ) -> list[ResendResult]:
     """Resend each selected message as the module's rules say; ``progress(done)`` per chunk.
 
@@ -690,6 +700,11 @@ async def resend(
     is planned: the engine publishes the chunk's resends there, so an engine that dies in the
     middle of a long batch leaves at most one chunk committed and not yet handed to delivery
     (that one waits for the recovery leader), not everything it did. Not called in a dry run.
+
+    ``guards``: per original's id, asked with its resends at the commit of its resend
+    (``Store.add_resends``); one that answers a note skips it with that note. The check that
+    a resend confirmed on a preview is still wanted (no other made since) belongs there: made
+    before, two people confirming at once each passed it and each resent.
 
     Refuses the whole request (``ResendRefused``) for a bad reason, mode or target; skips,
     with a note, single messages that cannot or need not be resent. A plain sequence of
@@ -753,6 +768,7 @@ async def resend(
                     if r.message is not None
                 ],
                 recheck=_still_to_resend(selection, planned),
+                guards=guards,
             )
             planned = [
                 dataclasses.replace(r, message=None, note=left_out[r.original.id])

@@ -57,6 +57,8 @@ from integrator.message_reads import (
 from integrator.patient_views import record_search
 from integrator.refusal import code_of
 from integrator.resending import resend_in_engine
+from integrator.resent_since import ResentSince as ResentSince
+from integrator.resent_since import newest_seen, resent_since
 from integrator.search import whole_id
 from integrator.settings import Settings
 from integrator.store import MessageFilter, MessageRecord, ResendRecord, Store
@@ -421,13 +423,19 @@ async def resend_message(
     mode: str | None = None,
     to: str | None = None,
     source: str | None = None,
+    expected_newest: str | None = None,
 ) -> ResendResult:
     """Resend one message, named, so an earlier resend never stops it: a new, linked message,
     recorded under ``scope``'s identity and ``source``.
 
+    ``expected_newest``: the newest resend of it the caller saw (``""``: none), when the
+    caller confirms on a listing of them (the console's preview): one made since, by a
+    colleague a moment before, stops it (``integrator.resent_since``, checked at the commit).
+
     Refusals: ``MessageNotFound`` (unknown or out of sight), ``NotPermitted``, a
     ``DeadLetterError`` for a request that cannot be done as asked (a missing reason, a target
-    that is not configured), ``NotResent`` when the message cannot be resent at all.
+    that is not configured), ``NotResent`` when the message cannot be resent at all,
+    ``ResentSince`` when another resend was made after ``expected_newest``.
     """
     try:
         selection = await select_for_resend(engine.store, message_ids=[message_id])
@@ -435,9 +443,19 @@ async def resend_message(
         request = ResendRequest(
             reason=reason, actor=scope.actor, mode=mode, to=to, job_id=None, source=source
         )
-        [result] = await resend_in_engine(engine, selection, request)
+        guards = (
+            {}
+            if expected_newest is None
+            else {
+                original.id: newest_seen(engine.catalog, scope.identity, expected_newest)
+                for original in selection.messages
+            }
+        )
+        [result] = await resend_in_engine(engine, selection, request, guards=guards)
     except UnknownMessageId:
         raise MessageNotFound() from None
+    if resent_since(result):
+        raise ResentSince(result)
     if not result.resent:
         raise NotResent(result)
     return result

@@ -10,7 +10,7 @@ the engine's HTTP API when it answers, like ``integrator submit``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -33,7 +33,7 @@ from integrator.engine_api import EngineAnswer, check_allowed, engine_client, fo
 from integrator.intake import Intake
 from integrator.refusal import Note
 from integrator.settings import Settings
-from integrator.store import MessageRecord, NewMessage, Store
+from integrator.store import MessageRecord, NewMessage, ResendGuard, Store
 from integrator.transport.committed import RESEND_AWAY
 from integrator.zd_sequence import zd_warnings
 from schemas import EventValidationError, parse_event
@@ -119,6 +119,7 @@ async def resend_in_engine(
     *,
     progress: Progress | None = None,
     dry_run: bool = False,
+    guards: Mapping[str, ResendGuard] | None = None,
 ) -> list[ResendResult]:
     """Resend with the running engine: each chunk published for delivery right after its commit.
 
@@ -128,7 +129,7 @@ async def resend_in_engine(
 
     With the broker away the resends are stored all the same and go out when it is back; each
     resent result of a chunk that could not be published has ``RESEND_AWAY`` as its ``note``
-    (a resent result has no other note).
+    (a resent result has no other note). ``guards``: ``deadletter.resend``'s.
     """
     renderer = engine_renderer(engine)
     total = len(selection)
@@ -148,6 +149,7 @@ async def resend_in_engine(
         committed=publish,
         dry_run=dry_run,
         zone=engine.settings.zone,
+        guards=guards,
     )
     if away:
         # Stored, not yet handed to the broker: each such message says so, and that resending

@@ -250,6 +250,13 @@ EN: Final[dict[str, str]] = {
         "already resent to {elsewhere} as {id} ({status}), so not to {destination} as well; to "
         "send it there too, resend it from its own page or search by its ZD number"
     ),
+    "refusal.resend.skip.resent_since": (
+        "resent meanwhile as {id}; not resent again: look at that resend, then confirm again if "
+        "it is still needed"
+    ),
+    "refusal.resend.skip.resends_changed": (
+        "its resends changed since they were shown; not resent: look at the message again"
+    ),
     "refusal.resend.skip.destination_unknown": "destination {destination} is not configured",
     "refusal.resend.skip.resent_outside": (
         "already resent to a destination outside your clusters, so not to {destination} as "
@@ -822,6 +829,14 @@ NL: Final[dict[str, str]] = {
         "al herzonden naar {elsewhere} als {id} ({status}), dus niet ook naar {destination}; "
         "herzend het vanaf de eigen pagina van het bericht, of zoek op het ZD-nummer, om het "
         "ook daarheen te sturen"
+    ),
+    "refusal.resend.skip.resent_since": (
+        "intussen herzonden als {id}; niet nogmaals herzonden: bekijk die herzending en "
+        "bevestig opnieuw als het nog nodig is"
+    ),
+    "refusal.resend.skip.resends_changed": (
+        "de herzendingen zijn veranderd sinds ze getoond werden; niet herzonden: bekijk het "
+        "bericht opnieuw"
     ),
     "refusal.resend.skip.destination_unknown": "bestemming {destination} is niet ingesteld",
     "refusal.resend.skip.resent_outside": (

@@ -58,6 +58,7 @@ from integrator.store.store import (
     AttemptUpdate,
     AuditedStatus,
     Clock,
+    ResendGuard,
     ResendRecheck,
     Store,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "RejectedFilter",
     "RejectedKeys",
     "RejectedSummary",
+    "ResendGuard",
     "ResendMode",
     "ResendRecheck",
     "ResendRecord",

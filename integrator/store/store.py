@@ -133,6 +133,9 @@ AttemptUpdate = tuple[AttemptRecord, str, datetime | None, str | None]
 ResendRecheck = Callable[[Sequence[ResendLink]], Mapping[str, Any]]
 """``add_resends``' check at its commit: the originals' resend families (the originals' own
 links among them, with their statuses now) → originals left out, each with why."""
+ResendGuard = Callable[[Sequence[ResendRecord]], Any | None]
+"""``add_resends``' check of one original at its commit: its resends as they are now (oldest
+first, as ``list_resends`` lists them) → why it is not to be resent after all, or None."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -407,7 +410,11 @@ class Store(
 
     @guarded("store resends", on_foreign_key=UnknownMessage)
     async def add_resends(
-        self, batch: Sequence[NewResend], *, recheck: ResendRecheck | None = None
+        self,
+        batch: Sequence[NewResend],
+        *,
+        recheck: ResendRecheck | None = None,
+        guards: Mapping[str, ResendGuard] | None = None,
     ) -> dict[str, Any]:
         """Store resends in ONE transaction: each new message, its resend row and audit entry.
 
@@ -420,17 +427,28 @@ class Store(
         own link says its status); it answers the originals no longer to resend, each with
         why, and those are left out. A broad resend decided on a read made before is checked so
         against what another person resent or discarded meanwhile. Returns what it left out.
+
+        ``guards``: for an original (by id), asked likewise with its own resends as they are
+        now; a guard that answers why leaves it out. A resend confirmed on a preview is so
+        checked against one a colleague made since (two people confirming at the same moment
+        each read "none since" before either wrote), in this transaction, so across processes.
         """
         if not batch:
             return {}
+        in_batch = {item.original.id for item in batch}
+        checks = {o: guard for o, guard in (guards or {}).items() if o in in_batch}
+        dropped: dict[str, Any] = {}
         async with self._transaction() as conn:
-            if recheck is not None:
+            if recheck is not None or checks:
                 await _writers_turn(conn, self.schema)
+            if recheck is not None:
                 originals = [item.original.id for item in batch]
-                dropped = dict(recheck(await _family_links(conn, originals)))
-                batch = [item for item in batch if item.original.id not in dropped]
-            else:
-                dropped = {}
+                dropped.update(recheck(await _family_links(conn, originals)))
+            for original_id, guard in checks.items():
+                why = guard(await _resends_of(conn, original_id))
+                if why is not None:
+                    dropped[original_id] = why
+            batch = [item for item in batch if item.original.id not in dropped]
             if batch:
                 await self._insert_resends(conn, batch)
         return dropped
@@ -488,14 +506,9 @@ class Store(
             own = (
                 await conn.execute(select_resends().where(resends.c.message_id == message_id))
             ).first()
-            children = await conn.execute(
-                select_resends()
-                .where(resends.c.original_id == message_id)
-                .order_by(resends.c.at, resends.c.message_id)
-            )
             return (
                 None if own is None else resend_record(own),
-                [resend_record(row) for row in children],
+                await _resends_of(conn, message_id),
             )
 
     @guarded("follow resend links")
@@ -1720,6 +1733,18 @@ async def _writers_turn(conn: AsyncConnection, schema: str | None) -> None:
         await conn.execute(select(func.pg_advisory_xact_lock(lock_key(schema))))
     else:
         await conn.execute(_SQLITE_WRITE_LOCK)
+
+
+async def _resends_of(conn: AsyncConnection, message_id: str) -> list[ResendRecord]:
+    """The resends made of ``message_id``, oldest first: one order for the listing and for the
+    check at a resend's commit (``add_resends``' guards), so what a person was shown as the
+    newest is what the check takes for it."""
+    rows = await conn.execute(
+        select_resends()
+        .where(resends.c.original_id == message_id)
+        .order_by(resends.c.at, resends.c.message_id)
+    )
+    return [resend_record(row) for row in rows]
 
 
 async def _family_links(conn: AsyncConnection, message_ids: Sequence[str]) -> list[ResendLink]:

@@ -14,10 +14,12 @@ the checks of the resend itself (``message_service.check_resend``); then the ser
 under the person's name. The preview's form carries a one-time token
 (``integrator.console.once``): two quick clicks on *Resend now*, or the form posted again,
 make one new message. The preview lists the resends made of the message already, and its form
-carries the newest of them (``seen``): a resend made since (a colleague's, the page left open)
-stops *Resend now*, which shows the preview again with it (409) and sends nothing; confirmed
-again, it resends. The mode may be left to the service (``""``: the same bytes to the
-message's own destination, a remap to another, which the original bytes are not addressed to).
+carries the newest of them (``seen``): a resend made since (a colleague's, the page left open,
+or confirmed at the same moment) stops *Resend now*, which shows the preview again with it
+(409) and sends nothing; confirmed again, it resends. The service checks that where it
+records the resend (``integrator.resent_since``), so of two confirmations at once one resends.
+The mode may be left to the service (``""``: the same bytes to the message's own destination,
+a remap to another, which the original bytes are not addressed to).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from integrator.message_reads import dead_letter_states, messages_in_sight
 from integrator.message_service import (
     AmbiguousMessageId,
     MessageNotFound,
+    ResentSince,
     check_resend,
     locate_message,
     read_message,
@@ -380,10 +383,9 @@ async def resend(
 
     async def work() -> dict[str, Any]:
         # Only the first post of the form gets here: a repeat lands on what that one made.
-        made = await _resends(engine, visitor, message)
-        if (made[-1].message_id if made else "") != seen:
-            raise ResentMeanwhile()
-        # The API's service: the same checks, the same resend, recorded as this person.
+        # The API's service: the same checks, the same resend, recorded as this person; it
+        # checks that no resend was made since ``seen`` where it records this one, so two
+        # colleagues confirming at the same moment make one.
         try:
             result = await resend_message(
                 engine,
@@ -393,7 +395,10 @@ async def resend(
                 mode=mode or None,
                 to=to.strip() or None,
                 source=source_of(request),
+                expected_newest=seen,
             )
+        except ResentSince:
+            raise ResentMeanwhile() from None
         except MessageNotFound:
             raise NotFound() from None
         except NotPermitted:
