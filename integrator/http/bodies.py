@@ -87,6 +87,34 @@ class ResendBody(BaseModel):
     to: str | None = None
 
 
+class MessageResendBody(ResendBody):
+    """One message's resend; ``expected_newest_resend`` is its guard only (a batch's skip rules
+    are ``deadletter.resend``'s)."""
+
+    expected_newest_resend: str | None = Field(
+        None,
+        max_length=64,
+        description=(
+            "the `message_id` of the newest resend of the message the client saw (its "
+            '`resends` in `GET /api/v1/messages/{id}`), or `""` when it saw none: when another '
+            "has been made since (a colleague's, a moment before), nothing is sent and the "
+            "answer is a 409 naming it. Left out, the message is resent whatever was resent "
+            "before"
+        ),
+    )
+
+    @field_validator("expected_newest_resend")
+    @classmethod
+    def _as_stored(cls, given: str | None) -> str | None:
+        """An id read as the store keeps it (in either case, with or without dashes)."""
+        if not given:
+            return given
+        found = stored_id(given)
+        if found is None:
+            raise ValueError('must be a message id, or "" when no resend was seen')
+        return found
+
+
 class BatchDiscardBody(BaseModel):
     """Dead letters to discard, each with its resend chain: ``message_ids``, and/or the
     unresolved ones that ``all``, a ``destination`` or a period on when they died select (what

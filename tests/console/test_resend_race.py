@@ -75,7 +75,8 @@ def both_at_the_write(monkeypatch: pytest.MonkeyPatch, stores: Sequence[Store]) 
         monkeypatch.setattr(store, "add_resends", add_resends)
 
 
-async def _delivered(engine: Engine) -> str:
+async def delivered(engine: Engine) -> str:
+    """A message to ``noord``, delivered: one a GP calls about, resendable as it was sent."""
     message = make_message(destination_id="noord")
     assert await engine.store.accept_event(make_event(), [message])
     await engine.store.set_status(message.id, "delivered")
@@ -98,7 +99,7 @@ async def test_two_confirmations_at_once_resend_once(
 ) -> None:
     async with engines(backend, tmp_path, count) as started:
         first, second = started[0], started[-1]
-        original = await _delivered(first)
+        original = await delivered(first)
         url = f"/messages/{original}/resend"
         async with (
             signed_in(first, "sam@example.org", Grant(Role.RESEND)) as sam,

@@ -26,7 +26,7 @@ from deadletter import (
 )
 from integrator import message_service
 from integrator.clusters import NotPermitted
-from integrator.http.bodies import BatchResendBody, ResendBody
+from integrator.http.bodies import BatchResendBody, MessageResendBody, ResendBody
 from integrator.http.deps import (
     EngineDep,
     JobsDep,
@@ -83,10 +83,20 @@ def outcome_json(
     }
 
 
-@router.post("/messages/{message_id}/resend", status_code=201, responses=KEY_ANSWERS)
+@router.post(
+    "/messages/{message_id}/resend",
+    status_code=201,
+    responses={
+        409: answer(
+            "Nothing was sent: another resend of the message was made after "
+            "`expected_newest_resend` (the detail names it), or the first request with this "
+            "`Idempotency-Key` is still in progress (repeat it in a moment for its answer)"
+        )
+    },
+)
 async def resend_message(
     message_id: MessageIdInPath,
-    body: ResendBody,
+    body: MessageResendBody,
     engine: EngineDep,
     scope: ScopeDep,
     source: SourceDep,
@@ -97,7 +107,9 @@ async def resend_message(
 
     The message is named, so an earlier resend never stops it; what cannot be resent at all
     (still in delivery, held, no bytes) is a 422 with why. Each request resends again: a
-    client that may repeat one (after a timeout) sends an ``Idempotency-Key``.
+    client that may repeat one (after a timeout) sends an ``Idempotency-Key``. A client that
+    showed a person the resends made already sends the newest it showed
+    (``expected_newest_resend``): one made since is a 409 naming it, and nothing is sent.
     """
 
     async def resend() -> Answer:
@@ -110,7 +122,10 @@ async def resend_message(
                 mode=body.mode,
                 to=body.to,
                 source=source,
+                expected_newest=body.expected_newest_resend,
             )
+        except message_service.ResentSince as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from None
         except message_service.MessageNotFound:
             raise HTTPException(status_code=404, detail=message_service.NO_MESSAGE) from None
         except NotPermitted as refusal:
@@ -125,9 +140,19 @@ async def resend_message(
         idempotency_key,
         response,
         route=f"POST /api/v1/messages/{message_id}/resend",
-        body=body.model_dump(mode="json"),
+        body=_keyed(body),
         work=resend,
     )
+
+
+def _keyed(body: MessageResendBody) -> dict[str, Any]:
+    """The body as its ``Idempotency-Key`` matches it: without ``expected_newest_resend`` when
+    it is not given, so a request without it is the same request as before the field existed
+    (one repeated across an upgrade still gets its first answer)."""
+    dumped = body.model_dump(mode="json")
+    if body.expected_newest_resend is None:
+        del dumped["expected_newest_resend"]
+    return dumped
 
 
 @router.post(
