@@ -67,7 +67,7 @@ async def _timed_writes(
 ) -> dict[str, float]:
     """Accept ``n`` events (one 2 KB message each) in batches of 200, then record one attempt
     per message in batches of 5; CPU per item of the whole process. Also used by
-    ``sqlite_settings.py``."""
+    ``sqlite_settings.py`` and ``bench_message_indexes.py``."""
     now = datetime.datetime.now(datetime.UTC)
     batch = []
     for i in range(n):
