@@ -10,7 +10,7 @@ means the operator asked for something that cannot be done as asked.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -179,11 +179,14 @@ class Discarded:
     ``cancelled`` message after; retention sets ``pruned_at``, not that); ``by`` is the actor of
     its audit entry, None once retention pruned the entry (the audit trail has its own period);
     ``reason`` why, as given to the discard (its audit entry's reason), None likewise.
+    ``died``: when it died, as the entry recorded it (``died_at``): the discard overwrote it on
+    the message, and support asks when it died as much as when it was discarded; None likewise.
     """
 
     by: str | None
     at: datetime
     reason: str | None = None
+    died: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +259,7 @@ async def list_dead_letters(
     ``destination_ids`` limits them to those destinations (None: all). ``died_since`` and
     ``died_until`` (UTC; inclusive, exclusive) are a period on when each died: the message's
     last change of status (``dead_since`` in the listings), which nothing changes after. For
-    a discarded one that change is its discard (when it died is not kept), so the period
+    a discarded one that change is its discard (when it died is in its audit entry), so the period
     selects it by when it was discarded.
     """
     flt = MessageFilter(
@@ -287,11 +290,13 @@ async def list_dead_letters(
 
 async def _discarded(store: Store, message: MessageRecord) -> Discarded:
     """Who discarded ``message`` and why (its audit entry's actor and reason, while the trail
-    keeps the entry) and when (its last change, the discard)."""
+    keeps the entry), when (its last change, the discard) and when it died (the entry's
+    ``dead_since``, as ``died_at`` reads it)."""
     entries = await store.list_audit(AuditFilter(action=DISCARD_ACTION, target=message.id), limit=1)
     if not entries:
         return Discarded(None, message.updated_at)
-    return Discarded(entries[0].actor, message.updated_at, entries[0].reason)
+    entry = entries[0]
+    return Discarded(entry.actor, message.updated_at, entry.reason, _recorded_death(entry.details))
 
 
 async def count_open_dead_letters(
@@ -537,7 +542,13 @@ async def died_at(store: Store, message: MessageRecord) -> datetime | None:
     if message.status != "cancelled":
         return None
     entries = await store.list_audit(AuditFilter(action=DISCARD_ACTION, target=message.id), limit=1)
-    recorded = entries[0].details.get(DEAD_SINCE) if entries and entries[0].details else None
+    return _recorded_death(entries[0].details) if entries else None
+
+
+def _recorded_death(details: Mapping[str, Any] | None) -> datetime | None:
+    """A discard entry's ``dead_since``; None where it has none (an entry written before
+    entries recorded it) or one not readable as a time."""
+    recorded = details.get(DEAD_SINCE) if details else None
     if not isinstance(recorded, str):
         return None
     try:

@@ -385,8 +385,9 @@ def dead_letter_summary(
     status stays, which the letter's ``state`` says anyway. So is the original it resends
     (``resend_of`` None) when that lies outside them.
 
-    A discarded one has no ``dead_since``: its last change of status is the discard, and when
-    it died before that is not kept."""
+    A discarded one's ``dead_since`` is when it died as its discard's audit entry recorded it
+    (``Discarded.died``): its last change of status is the discard, so the message no longer
+    says it. None once retention pruned that entry."""
     m = letter.message
     facts = dead_letter_facts(m, zone)
     last_ack = letter.last_ack
@@ -408,7 +409,7 @@ def dead_letter_summary(
         "reason": facts["reason"],
         "last_ack_code": last_ack.ack_code if last_ack is not None else None,
         "created_at": iso_time(m.created_at, zone),
-        "dead_since": iso_time(m.updated_at, zone) if discarded is None else None,
+        "dead_since": _died(letter, zone),
         "resend_of": (m.resend_of if seen is None or letter.origin_destination in seen else None),
         "state": letter.state,
         "resolved_by": resolved_by,
@@ -424,6 +425,15 @@ def dead_letter_summary(
         "discarded_by": discarded.by if discarded is not None else None,
         "discarded_at": iso_time(discarded.at, zone) if discarded is not None else None,
     }
+
+
+def _died(letter: DeadLetter, zone: tzinfo | None) -> str | None:
+    """When a dead letter died: its last change of status, or for a discarded one what its
+    discard recorded (None if nothing does any more)."""
+    if letter.discarded is None:
+        return iso_time(letter.message.updated_at, zone)
+    died = letter.discarded.died
+    return iso_time(died, zone) if died is not None else None
 
 
 def audit_view(entry: AuditRecord, zone: tzinfo | None = None) -> dict[str, Any]:

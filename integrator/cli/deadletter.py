@@ -130,8 +130,8 @@ def deadletter_list(
     reason and the last ACK code.
 
     --since and --until select on when each died (the "died" column, dead_since in --json);
-    a discarded one (--all) on when it was discarded (discarded_at), when it died not being
-    kept.
+    a discarded one (--all) on when it was discarded (discarded_at), though its "died" says
+    when it died, as its discard recorded it.
     """
     from deadletter import list_dead_letters
     from integrator.message_reads import MessageTerms, check_destination, terms_filter

@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, select
 from deadletter import discard
 from destinations.config import dump_destination
 from integrator.engine import Engine
+from integrator.presenters import shown_time
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
 from integrator.store import AttemptRecord, NewResend, Store
@@ -177,8 +178,11 @@ def test_all_lists_the_discarded_ones_with_who_and_when(
         ids["recent"]: "discarded",
     }
     discarded = rows[ids["discarded"]]
-    assert discarded["discarded_by"] == "local:anna" and discarded["dead_since"] is None
+    assert discarded["discarded_by"] == "local:anna"
     assert datetime.fromisoformat(discarded["discarded_at"]) - LONG_AGO < timedelta(minutes=1)
+    # When it died, as its discard recorded it (the discard is the message's last change).
+    died = datetime.fromisoformat(discarded["dead_since"])
+    assert LONG_AGO <= died < datetime.fromisoformat(discarded["discarded_at"])
     assert rows[ids["recent"]]["discarded_by"] == "local:bert"
     assert rows[ids["open"]]["discarded_by"] is None and rows[ids["open"]]["dead_since"]
 
@@ -190,6 +194,7 @@ def test_all_lists_the_discarded_ones_with_who_and_when(
     assert table.returncode == 0, table.stderr
     [line] = [x for x in table.stdout.splitlines() if ids["recent"][:8] in x]
     assert "discarded by local:bert at " in line, table.stdout
+    assert shown_time(rows[ids["recent"]]["dead_since"]) in line, table.stdout  # died
 
     api = {r["id"]: r for r in asyncio.run(_api_rows(tmp_path, env, "?all=true"))}
     assert api.keys() == rows.keys()
@@ -198,4 +203,5 @@ def test_all_lists_the_discarded_ones_with_who_and_when(
         "local:anna",
     )
     assert api[ids["discarded"]]["discarded_at"] is not None
+    assert datetime.fromisoformat(api[ids["discarded"]]["dead_since"]) == died
     assert [r["id"] for r in asyncio.run(_api_rows(tmp_path, env, ""))] == [ids["open"]]
