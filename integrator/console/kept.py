@@ -22,6 +22,7 @@ number's rejected input) keep their terms: those are no one's typing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta, tzinfo
 from typing import Annotated, Final
 from urllib.parse import urlencode
 
@@ -89,3 +90,20 @@ async def keep_and_show(
 def listing_query(terms: Mapping[str, str]) -> str:
     """The query string of a listing's GET for identifier ``terms`` (the empty ones left out)."""
     return urlencode({k: v for k, v in terms.items() if v})
+
+
+def period_moments(zone: tzinfo, since: datetime | None, until: datetime | None) -> dict[str, str]:
+    """A period as read (``since`` inclusive, ``until`` exclusive) written back as terms: its
+    moments in ``zone`` with their offset, blank ones left out. For a way back to a listing
+    that lasts longer than its kept search: what was read, never what was typed.
+
+    Written to the microsecond, so reading them again gives the same moments: a since as it
+    is; an until as its last microsecond, which is read as running to the end of it (an until
+    runs to the end of its last unit), so to the same exclusive end."""
+    fixed: dict[str, str] = {}
+    if since is not None:
+        fixed["since"] = since.astimezone(zone).isoformat(timespec="microseconds")
+    if until is not None:
+        last = until - timedelta(microseconds=1)
+        fixed["until"] = last.astimezone(zone).isoformat(timespec="microseconds")
+    return fixed

@@ -9,7 +9,9 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -122,3 +124,27 @@ async def test_more_than_the_console_takes_stays_on_the_search_saying_how_many(
     assert 'id="message-list"' in refused.text  # the search's results, not a page of its own
     assert 'id="resend-batch"' in refused.text
     assert 'value="noord" selected' in refused.text  # the terms kept in the form
+
+
+async def test_back_from_the_result_is_the_search_as_it_was_read(engine: Engine) -> None:
+    """The result outlives the kept search (minutes): its *Back* is the search written from
+    what was read (a period back from now as the moment it became), not the whole list."""
+    await _dead(engine, 1)
+    async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
+        shown = await post(sam, "/messages/resend/confirm", {**SEARCH, "since": "2h"})
+        sent = await _post(
+            sam, "/messages/resend", {**_flat(_form(shown.text)), "reason": "GP called"}
+        )
+        assert sent.status_code == 303, sent.text
+        done = await sam.get(sent.headers["location"])
+        back = re.search(r'<a id="done-back" href="([^"]*)">', done.text)
+        assert back is not None, done.text
+        address = html.unescape(back[1])
+        query = parse_qs(urlsplit(address).query)
+        assert (query["destination"], query["status"]) == (["noord"], ["dead"]), address
+        [since] = query["since"]
+        ago = datetime.now(UTC) - datetime.fromisoformat(since)
+        assert timedelta(hours=2) <= ago < timedelta(hours=2, minutes=1)  # "2h", as read
+        again = await sam.get(address)
+        assert again.status_code == 200, again.text
+        assert 'id="resend-batch"' in again.text  # the search itself, with its results

@@ -21,7 +21,8 @@ a blank reason (the browser's ``required`` takes spaces) is the confirmation aga
 selection kept and the refusal beside the reason, with the same one-time token (released by
 the refusal, so still unused: a second live token for one selection could send it twice).
 Its *Cancel* goes back to the search (its identifier terms ride along in the form: never a
-BSN, by which nothing is resent here).
+BSN, by which nothing is resent here); so does its result's *Back*, written again from what
+the search read (``_way_back``), never what was typed.
 """
 
 from __future__ import annotations
@@ -60,12 +61,13 @@ from integrator.console.render import NavItem, page
 from integrator.console.selections import selected_in_scope
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
+from integrator.engine import Engine
 from integrator.http.deps import source_of
 from integrator.message_service import MessageTerms, checked_filter, select_to_resend
 from integrator.reasons import MAX_REASON
 from integrator.resending import resend_in_engine
 from integrator.saved_searches import query_of
-from integrator.search import BadSearch
+from integrator.search import BadSearch, misplaced_bsn
 
 P = Permission
 router = APIRouter()
@@ -188,6 +190,8 @@ async def resend(
             none=Said("no message to resend", "console.no_message"),
         )
 
+    back = await _way_back(engine, visitor, terms)
+
     async def work() -> dict[str, Any]:
         selection = await chosen()
         checked_reason(reason)  # refused before anything is sent: the token is released
@@ -200,7 +204,7 @@ async def resend(
         except DeadLetterError as exc:
             raise BadInput(said(exc)) from None
         seen = visitor.scope(P.MESSAGES_RESEND).destination_ids(engine.catalog)
-        return {"rows": kept_rows([r.to_json(seen) for r in results])}
+        return {"rows": kept_rows([r.to_json(seen) for r in results]), "back": back}
 
     try:
         return await once_then_result(
@@ -220,6 +224,30 @@ async def resend(
         )
 
 
+async def _way_back(engine: Engine, visitor: Visitor, terms: dict[str, str]) -> dict[str, str]:
+    """The search a confirmation came from, for its result's *Back*: its terms (as the form
+    carries them, the search's own, kept or not) read by the search's rules and written again
+    from what was read: identifiers and the period's moments, never what was typed, and never
+    a term that holds a BSN or is refused (then the whole list). A kept search lasts minutes
+    and a result hours, so its handle is not carried; a period back from now (``12h``) is
+    fixed as it was read when the resend was made."""
+    if misplaced_bsn(terms) is not None:
+        return {}
+    try:
+        read = await checked_filter(engine, visitor.scope(P.MESSAGES_READ), MessageTerms(**terms))
+    except BadSearch:
+        return {}
+    named = {
+        "zd_number": read.zd_number,
+        "destination": read.destination_id,
+        "status": read.status,
+        "version": read.version,
+        "event_type": read.event_type,
+    }
+    shown = {name: value for name, value in named.items() if value}
+    return {**shown, **kept.period_moments(engine.settings.zone, read.since, read.until)}
+
+
 @router.get("/messages/resend/done/{confirmation_id}")
 async def done_page(
     request: Request, visitor: Resender, confirmation_id: str, again: bool = False
@@ -229,6 +257,7 @@ async def done_page(
     row = await confirmation(engine, visitor, confirmation_id)
     if row is None or row.action != ACTION:
         raise NotFound()
+    back = row.result.get("back") if isinstance(row.result, dict) else None
     return page(
         request,
         visitor,
@@ -237,4 +266,6 @@ async def done_page(
         again=again,
         failed=failed(row),
         rows=shown_rows(row),
+        # The search it came from, as ``_way_back`` wrote it (a result kept before: all).
+        back=kept.listing_query(back) if isinstance(back, dict) else "",
     )

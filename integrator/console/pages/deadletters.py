@@ -54,7 +54,6 @@ selection could act twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -308,24 +307,13 @@ def _died_in(engine: Engine, period: dict[str, str]) -> MessageFilter:
 
 def _fixed(engine: Engine, period: dict[str, str]) -> dict[str, str]:
     """The period read once: its bounds as moments in the engine's zone with their offset, as
-    the confirmation's form carries them.
-
-    Written to the microsecond, so reading them again gives the same moments: a since as it
-    is; an until as its last microsecond, which is read as running to the end of it (an until
-    runs to the end of its last unit), so to the same exclusive end."""
+    the confirmation's form carries them (``kept.period_moments``)."""
     return _moments(engine, _died_in(engine, period))
 
 
 def _moments(engine: Engine, died: MessageFilter) -> dict[str, str]:
     """A read period's bounds written as ``_fixed`` writes them (blank ones left out)."""
-    zone = engine.settings.zone
-    fixed: dict[str, str] = {}
-    if died.since is not None:
-        fixed["since"] = died.since.astimezone(zone).isoformat(timespec="microseconds")
-    if died.until is not None:
-        last = died.until - timedelta(microseconds=1)
-        fixed["until"] = last.astimezone(zone).isoformat(timespec="microseconds")
-    return fixed
+    return kept.period_moments(engine.settings.zone, died.since, died.until)
 
 
 async def _to_resend(
