@@ -309,6 +309,7 @@ def with_store(
     from the wrong store is told from an empty answer from the right one. ``--json`` output on
     stdout stays pure JSON.
     """
+    from deadletter import TermsRefused
     from integrator.errors import IntegratorError
     from integrator.search import BadSearch
     from integrator.store.url import NoStore
@@ -340,6 +341,8 @@ def with_store(
         return run(go())
     except NoStore as exc:
         fail(no_store_said(exc), exc.exit_code)
+    except TermsRefused as exc:  # a selection refused whole: named by the options, not the API's
+        fail(terms_rule(exc), exc.exit_code)
     except IntegratorError as exc:
         fail(said(exc), exc.exit_code)
     except BadSearch as exc:  # a term only the store can judge (a destination that is none)

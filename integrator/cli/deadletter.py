@@ -46,7 +46,6 @@ from integrator.cli.common import (
     resolve_message_ids,
     say_shown,
     stopped,
-    terms_rule,
     value_rule,
     with_store,
 )
@@ -450,7 +449,7 @@ def _discard_in_bulk(
 ) -> None:
     """``deadletter discard`` of several: selected as ``deadletter resend`` selects them, then
     each discarded with its chain in a transaction of its own (``discard_each``)."""
-    from deadletter import TermsRefused, discard_each, left_open
+    from deadletter import discard_each, left_open
     from integrator.interruptions import Interrupted, Interruptions
 
     select = _dead_letters_selected(
@@ -478,8 +477,6 @@ def _discard_in_bulk(
     try:
         with interruptions:
             selection, done, halted = with_store(action, settings, read_only=dry_run)
-    except TermsRefused as exc:
-        fail(terms_rule(exc), exc.exit_code)
     except Interrupted as exc:
         fail("stopped before anything was discarded", exc.exit_code)
     _say_discarded(

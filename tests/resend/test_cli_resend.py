@@ -104,6 +104,10 @@ def test_a_selection_refused_as_a_whole_names_the_options(
             ("deadletter", "resend", "--reason", "x"),
             "say which dead letters: ids, --all, --destination, --since or --until",
         ),
+        (
+            ("deadletter", "discard", "--reason", "x"),
+            "say which dead letters: ids, --all, --destination, --since or --until",
+        ),
     ]
     too_many = (
         "the selection matches more than 1 messages, the most one resend takes; narrow it "
