@@ -99,8 +99,20 @@ class ChangedMeanwhile(DeadLetterError):
 
 
 class NotADeadLetter(DeadLetterError):
+    """A message named as a dead letter that is none. A discarded one (``cancelled``: only
+    ``deadletter resend`` refuses it, every other dead-letter service takes it) is said as the
+    listings say it, discarded, with the way it is sent again after all: by its id, as any
+    message (``integrator resend``); "is cancelled, not dead" left support with no way on."""
+
     def __init__(self, message_id: str, status: str) -> None:
-        super().__init__(f"message {message_id} is {status}, not dead")
+        said = f"message {message_id} is {status}, not dead"
+        if status == "cancelled":
+            said = (
+                f"message {message_id} was discarded (status cancelled), so it is no dead "
+                f"letter to resend; to send it after all, resend it as any message: "
+                f"integrator resend {message_id}"
+            )
+        super().__init__(said)
         self.coded("deadletter.not_dead", id=message_id, status=status)
 
 

@@ -583,7 +583,8 @@ def deadletter_resend(
 ) -> None:
     """Resend dead letters, singly or in bulk, as new linked messages; the dead ones stay dead.
 
-    Say which: ids (always resent, resolved or not), --all, --destination or a period on when
+    Say which: ids (always resent, resolved or not; a discarded one is refused, saying to resend
+    it as any message, with `integrator resend`), --all, --destination or a period on when
     they died, --since/--until (the unresolved ones, exactly what `deadletter list` shows with
     the same options; one whose resend to the same destination is still under way is skipped,
     and says so). --dry-run says what the real run would do, with the same selection.

@@ -79,6 +79,15 @@ def test_bad_input_is_refused_with_exit_2_and_a_clear_message(env: dict[str, str
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert expected in " ".join(result.stderr.split()), (args, result.stderr)
 
+    # One support discarded (deadletter list --all: "discarded"): said so, with the way on.
+    mark(env, message_id, "cancelled")
+    discarded = cli("deadletter", "resend", message_id, "--reason", "x", env=env)
+    assert discarded.returncode == 2, discarded.stderr
+    assert " ".join(discarded.stderr.split()) == (
+        f"error: message {message_id} was discarded (status cancelled), so it is no dead letter "
+        f"to resend; to send it after all, resend it as any message: integrator resend {message_id}"
+    )
+
 
 def test_a_selection_refused_as_a_whole_names_the_options(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
