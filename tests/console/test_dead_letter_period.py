@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from integrator import kept_searches
 from integrator.access import Grant, Role
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
@@ -164,3 +165,37 @@ def carried_value(answer: str, name: str) -> str:
     found = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)">', answer)
     assert found is not None, answer
     return found[1]
+
+
+async def test_back_from_a_result_keeps_the_filter_when_its_kept_search_expired(
+    clocked: Engine,
+) -> None:
+    """A confirmation may stay open longer than the list's kept search lasts (a reason to agree
+    on with the GP first): its result's *Back* is still the list as it was filtered, read from
+    the terms the form carried, not the whole list."""
+    clock = clocked.clock
+    assert isinstance(clock, ManualClock)
+    message_id = await _died_now(clocked)
+    async with signed_in(clocked, "sanne@example.org", Grant(Role.RESEND)) as sanne:
+        listed = await post(sanne, "/deadletters/search", {"destination": "noord"})
+        assert listed.status_code == 303, listed.text
+        handle = listed.headers["location"].split("search=", 1)[1]
+        shown = await post(
+            sanne,
+            "/deadletters/confirm",
+            {"action": "discard", "ids": message_id, "destination": "noord", "search": handle},
+        )
+        assert shown.status_code == 200, shown.text
+        form = {
+            name: html.unescape(carried_value(shown.text, name))
+            for name in ("once", "list_destination", "list_search")
+        }
+        clock.set(clock.now() + kept_searches.LASTS + timedelta(minutes=1))
+        sent = await post(
+            sanne, "/deadletters/discard", {**form, "ids": message_id, "reason": "GP withdrew"}
+        )
+        assert sent.status_code == 303, sent.text
+        done = await sanne.get(sent.headers["location"])
+    back = re.search(r'<a id="done-back" href="([^"]*)">', done.text)
+    assert back is not None, done.text
+    assert html.unescape(back[1]) == "/deadletters?destination=noord"

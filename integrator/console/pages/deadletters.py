@@ -459,7 +459,9 @@ async def _way_back(
     when ``handle`` names one) read by the listing's rules (``dead_letter_filter``) and written
     again from what was read: the destination's id and the period's moments, never what was
     typed, and never a term that holds a BSN or is refused (then the whole list). A kept
-    search lasts minutes and a result hours, so the handle itself is not carried."""
+    search lasts minutes and a result hours, so the handle itself is not carried; and a
+    confirmation may stay open longer than its search is kept (a reason to agree on first):
+    then ``filters``, the same search's terms as the form carried them, are read instead."""
     engine = engine_of(request)
     if handle:
         try:
@@ -467,8 +469,9 @@ async def _way_back(
                 engine.store, visitor.signed_in, KIND, handle, now=engine.clock.now()
             )
         except kept_searches.UnknownSearch:
-            return {}
-        filters = {name: found.terms[name] for name in FILTERS if found.terms.get(name)}
+            pass  # expired meanwhile: the form's own copy of its terms
+        else:
+            filters = {name: found.terms[name] for name in FILTERS if found.terms.get(name)}
     if misplaced_bsn(filters) is not None:
         return {}
     try:
