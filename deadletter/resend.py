@@ -209,14 +209,22 @@ class TooManyMatches(TermsRefused):
     listing is newest first, so cutting it would silently leave out the oldest). ``found``:
     how many it matches, where the caller counted them (a page says it, to narrow by)."""
 
-    def __init__(self, limit: int, found: int | None = None) -> None:
-        super().__init__(
-            f"the selection matches more than {limit:,} messages, the most one resend takes; "
-            "narrow it ({since}/{until}, {destination}, {status}) and resend in parts"
-        )
+    def __init__(self, limit: int, found: int | None = None, *, dead_letters: bool = False) -> None:
+        if dead_letters:
+            # Resent or discarded: one selection for both, where no status narrows (they are
+            # dead letters all), so the rule names the terms a dead-letter selection has.
+            super().__init__(
+                f"the selection matches more than {limit:,} dead letters, the most one batch "
+                "takes; narrow it ({since}/{until}, {destination}) and act on it in parts"
+            )
+        else:
+            super().__init__(
+                f"the selection matches more than {limit:,} messages, the most one resend "
+                "takes; narrow it ({since}/{until}, {destination}, {status}) and resend in parts"
+            )
         self.limit = limit
         self.found = found
-        self.coded("resend.too_many", limit=limit)
+        self.coded("resend.too_many_dead" if dead_letters else "resend.too_many", limit=limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,7 +520,7 @@ async def select_dead_letters(
             payloads=False,  # read a chunk at a time by ``resend``
         )
         if len(dead) > limit:
-            raise TooManyMatches(limit)
+            raise TooManyMatches(limit, dead_letters=True)
         families = await Families.load(store, [m.id for m in dead])
         unresolved = [m for m in dead if families.resolution(m.id).state != "resolved"]
         unresolved_ids = {m.id for m in unresolved}

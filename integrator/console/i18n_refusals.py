@@ -203,6 +203,10 @@ EN: Final[dict[str, str]] = {
         "the selection matches more than {limit} messages, the most one resend takes; narrow "
         "it (a period, a destination, a status) and resend in parts"
     ),
+    "refusal.resend.too_many_dead": (
+        "the selection matches more than {limit} dead letters, the most one batch takes; "
+        "narrow it (a period, a destination) and act on it in parts"
+    ),
     "refusal.resend.mode_unknown": ("choose a mode: the same bytes again, or map the event again"),
     "refusal.resend.elsewhere_needs_remap": (
         "message {id} was made for {made_for} (MSH-5/6); to resend it to another "
@@ -777,6 +781,10 @@ NL: Final[dict[str, str]] = {
     "refusal.resend.too_many": (
         "de keuze omvat meer dan {limit} berichten, het meeste dat één herzending aankan; "
         "beperk haar (een periode, een bestemming, een status) en herzend in delen"
+    ),
+    "refusal.resend.too_many_dead": (
+        "de keuze omvat meer dan {limit} onbestelbare berichten, het meeste dat één keer "
+        "aankan; beperk haar (een periode, een bestemming) en doe het in delen"
     ),
     "refusal.resend.mode_unknown": (
         "kies een manier: dezelfde bytes opnieuw, of de gebeurtenis opnieuw omzetten"

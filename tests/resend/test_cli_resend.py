@@ -131,9 +131,15 @@ def test_a_selection_refused_as_a_whole_names_the_options(
         "select_dead_letters",
         functools.partial(deadletter.select_dead_letters, limit=1),
     )
+    # Dead letters have no --status to narrow by, and a discard resends nothing.
+    too_many_dead = (
+        "the selection matches more than 1 dead letters, the most one batch takes; narrow it "
+        "(--since/--until, --destination) and act on it in parts"
+    )
     expected += [
         (("resend", "--status", "delivered", "--reason", "x"), too_many),
-        (("deadletter", "resend", "--all", "--reason", "x", "--dry-run"), too_many),
+        (("deadletter", "resend", "--all", "--reason", "x", "--dry-run"), too_many_dead),
+        (("deadletter", "discard", "--all", "--reason", "x"), too_many_dead),
     ]
     for args, text in expected:
         result = cli(*args, env=env)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from deadletter import TooManyMatches, select_dead_letters, select_for_resend
+from integrator.cli.common import terms_rule
 from integrator.store import MessageFilter, Store
 from tests.store.factories import make_event, make_message
 
@@ -42,8 +43,15 @@ async def test_a_filter_matching_more_than_the_limit_is_refused_naming_it(store:
 
 async def test_every_dead_letter_beyond_the_limit_is_refused_too(store: Store) -> None:
     ids = await _three(store, "dead")
-    with pytest.raises(TooManyMatches):
+    with pytest.raises(TooManyMatches) as refused:
         await select_dead_letters(store, every=True, limit=2)
+    # Resent or discarded, dead letters are narrowed by period and destination only: no
+    # status to narrow by (a discard has no such option), nor "resend" for a discard.
+    rule = terms_rule(refused.value)
+    assert "more than 2 dead letters" in rule, rule
+    assert "--since/--until, --destination)" in rule, rule
+    assert "status" not in rule and "resend" not in rule, rule
+    assert refused.value.code == "resend.too_many_dead"
     with pytest.raises(TooManyMatches):
         await select_dead_letters(store, destination_id="noord", limit=2)
     assert [m.id for m in await select_dead_letters(store, every=True, limit=3)] == ids
