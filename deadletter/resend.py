@@ -127,7 +127,9 @@ class NoDeadLetterSelector(TermsRefused):
     """Only the command line and the console select dead letters; the API resends by id."""
 
     def __init__(self) -> None:
-        super().__init__("say which dead letters: ids, {every}, {destination}, {since} or {until}")
+        super().__init__(
+            "say which dead letters: {message_ids}, {every}, {destination}, {since} or {until}"
+        )
         self.coded("resend.no_dead_letter_selector")
 
 

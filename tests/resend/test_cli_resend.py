@@ -111,11 +111,11 @@ def test_a_selection_refused_as_a_whole_names_the_options(
         ),
         (
             ("deadletter", "resend", "--reason", "x"),
-            "say which dead letters: ids, --all, --destination, --since or --until",
+            "say which dead letters: message ids, --all, --destination, --since or --until",
         ),
         (
             ("deadletter", "discard", "--reason", "x"),
-            "say which dead letters: ids, --all, --destination, --since or --until",
+            "say which dead letters: message ids, --all, --destination, --since or --until",
         ),
     ]
     too_many = (
