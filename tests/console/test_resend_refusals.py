@@ -98,3 +98,18 @@ async def test_a_reason_of_1001_characters_is_refused_and_1000_taken(engine: Eng
         )
         assert discarded.status_code in (200, 303), discarded.text
     assert (await engine.store.get_message(dead)).status == "cancelled"  # type: ignore[union-attr]
+
+
+async def test_the_preview_page_leads_back_to_its_message(engine: Engine) -> None:
+    """Without JavaScript the preview is a page of its own, not a part of the message's page:
+    when it says why nothing would be resent (here: its destination is not configured), it must
+    lead back to the message, where the person can try something else, in both languages."""
+    delivered, _ = await _ids(engine)
+    for lang, words in (("en", "Back to the message"), ("nl", "Terug naar het bericht")):
+        async with signed_in(
+            engine, f"sam-{lang}@example.org", Grant(Role.RESEND), lang=lang
+        ) as sam:
+            preview = await post(sam, f"/messages/{delivered}/resend/preview", {"reason": "GP"})
+            assert preview.status_code == 200, preview.text
+            assert 'name="once"' not in preview.text  # nothing would be resent
+            assert f'<a href="/messages/{delivered}">{words}</a>' in preview.text
