@@ -30,7 +30,7 @@ from integrator.period_words import period_forms
 from integrator.presenters import iso_time, short_reason, shown_time
 from integrator.refusal import Coded, Note
 from integrator.settings import Settings
-from integrator.store import MessageFilter, MessageRecord, MessageStatus
+from integrator.store import PENDING_STATUSES, MessageFilter, MessageRecord, MessageStatus
 from integrator.store.idprefix import could_start_id
 from mappings.registry import REGISTRY
 from schemas.identifiers import is_valid_bsn, is_valid_zd_number
@@ -553,11 +553,13 @@ def build_filter(
     _check_closed(status=status, version=version, event_type=event_type)
     bsn_digits = normalise_bsn(bsn) if bsn is not None else None
     start, end = parse_period(since, until, settings)
+    waiting = status == WAITING
     return MessageFilter(
         zd_number=normalise_zd(zd_number) if zd_number else None,
         event_id=event_id or None,
         destination_id=destination or None,
-        status=status or None,
+        status=None if waiting else status or None,
+        statuses=tuple(s.value for s in PENDING_STATUSES) if waiting else None,
         version=version or None,
         # As the hospital reads it out: the engine's MSH-10s are upper case, without spaces.
         control_id=control_id.strip().upper() if control_id else None,
@@ -590,12 +592,18 @@ def status_note(status: str | None) -> Note | None:
     return NEVER_SENDING if status == MessageStatus.SENDING.value else None
 
 
+WAITING: Final = "waiting"
+"""A ``status`` term for every status a message waits for delivery in (``PENDING_STATUSES``:
+queued, or retrying): what the dashboard counts as a destination's queue, and its figure
+links to. Not a status a message is ever in; a search term only."""
+
+
 def _check_closed(*, status: str | None, version: str | None, event_type: str | None) -> None:
     """Refuse a term of a closed set that is not one of its values: no stored message can
     match it, and an empty listing would hide the typo (``--event-type verwijzing``,
     ``--version ref-v9``). The values are listed so the right one can be picked; the one given
     is not repeated (a value pasted into the wrong field may be a BSN)."""
-    statuses = tuple(s.value for s in MessageStatus)
+    statuses = (*(s.value for s in MessageStatus), WAITING)
     if status and status not in statuses:
         raise BadSearch("status", f"not a message status; one of {', '.join(statuses)}").coded(
             "search.status", statuses=statuses

@@ -77,7 +77,10 @@ def messages_list(
     ] = None,
     control_id: Annotated[str | None, typer.Option(help="MSH-10 control id.")] = None,
     destination: Annotated[str | None, typer.Option(help="Destination id.")] = None,
-    status: Annotated[str | None, typer.Option(help="queued, delivered, retrying, dead…")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="queued, delivered, retrying, dead…; waiting: queued or retrying."),
+    ] = None,
     version: Annotated[str | None, typer.Option(help="Message version.")] = None,
     event_type: Annotated[str | None, typer.Option(help="referral or diagnostic_request.")] = None,
     since: Annotated[str | None, typer.Option(help=since_help("Created"))] = None,

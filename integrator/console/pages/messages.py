@@ -52,6 +52,7 @@ from integrator.message_service import (
 )
 from integrator.rejected_reads import rejected_for_zd
 from integrator.search import (
+    WAITING,
     BadSearch,
     holds_bsn,
     misplaced_bsn,
@@ -272,7 +273,8 @@ async def _results(
         # A search by status sending finds nothing, certainly: said, as the CLI and API do.
         status_note=status_note(terms.get("status")) if shown else None,
         destinations=sorted(scope.visible_catalog(engine.catalog).destinations),
-        statuses=[s.value for s in MessageStatus],
+        # And the dashboard's queue (queued or retrying), which its figure links to.
+        statuses=[*(s.value for s in MessageStatus), WAITING],
         versions=sorted(REGISTRY),
         event_types=EVENT_TYPES,
     )

@@ -82,7 +82,8 @@ async def list_messages(
 ) -> list[dict[str, Any]]:
     """Search by identifiers, newest first (by ``seq``, the order messages were made; with
     ``since`` or ``until`` by ``created_at``, then ``seq``, which agree); a BSN search is
-    ``POST /api/v1/messages/search``. A search by
+    ``POST /api/v1/messages/search``. ``status`` ``waiting`` finds the messages waiting for
+    delivery (queued or retrying), what the dashboard counts as a destination's queue. A search by
     status ``sending`` answers an empty list with an ``X-Integrator-Note`` header saying why:
     the engine never writes that status."""
     try:
