@@ -879,6 +879,16 @@ async def _plan(
                     "resend.skip.held",
                 )
             )
+        if original.status == "retrying":
+            # Waiting out its backoff: what the caller wants is its next attempt now, which
+            # try-now gives (the same bytes and MSH-10), not a second message beside it.
+            return skip(
+                Note(
+                    "still being delivered (retrying): attempted again at its time, or at once "
+                    "with try-now; not resent",
+                    "resend.skip.retrying",
+                )
+            )
         return skip(
             Note(
                 f"still being delivered ({original.status}); not resent",

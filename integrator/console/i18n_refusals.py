@@ -218,6 +218,10 @@ EN: Final[dict[str, str]] = {
     ),
     "refusal.resend.skip.remap_held": "{warnings}",  # a remap that would be held: why
     "refusal.resend.skip.in_delivery": "still being delivered ({status}); not resent",
+    "refusal.resend.skip.retrying": (
+        "still being delivered (retrying): attempted again at its time, or at once with "
+        "Try now on its page; not resent"
+    ),
     "refusal.try_now.not_waiting": (
         "the message's status is {status}: only a message waiting for its next attempt can be "
         "tried now"
@@ -799,6 +803,10 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.resend.skip.remap_held": "{warnings}",
     "refusal.resend.skip.in_delivery": "wordt nog afgeleverd ({status}); niet herzonden",
+    "refusal.resend.skip.retrying": (
+        "wordt nog afgeleverd (opnieuw proberen): op zijn tijd opnieuw geprobeerd, of meteen "
+        "met Nu proberen op zijn pagina; niet herzonden"
+    ),
     "refusal.try_now.not_waiting": (
         "het bericht heeft de status {status}: alleen een bericht dat op zijn volgende poging "
         "wacht, kan nu geprobeerd worden"

@@ -148,6 +148,8 @@ async def test_a_refused_batch_is_422_before_any_job_and_sends_nothing(
             busy = await api.post(f"/api/v1/messages/{message_id}/resend", json={"reason": "x"})
             assert busy.status_code == 422
             assert "still being delivered (retrying)" in busy.json()["detail"]
+            # What is wanted then is its next attempt now, not a second message: said.
+            assert "at once with try-now" in busy.json()["detail"]
     finally:
         await engine.stop()
 
