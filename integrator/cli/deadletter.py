@@ -534,19 +534,22 @@ def _say_discarded(
             }
         )
         return
-    closed = sum(len(p.discarded) for p in discarded)
+    # The messages of their resend chains closed with them, beyond the dead letters themselves:
+    # said only when there are any ("3 with their resend chains" read as chains of 3).
+    chained_too = sum(len(p.discarded) for p in discarded) - len(discarded)
+    chains = f" and {chained_too} message(s) of their resend chains" if chained_too else ""
     if not selection:
         err_console.print("[red]error:[/] no dead letter matches the selection; nothing discarded")
     elif dry_run:
         console.print(
-            f"Dry run: {len(discarded)} of {len(selection)} dead letter(s) would be discarded "
-            f"({closed} with their resend chains); nothing was changed",
+            f"Dry run: {len(discarded)} of {len(selection)} dead letter(s){chains} would be "
+            "discarded; nothing was changed",
             soft_wrap=True,
         )
     else:
         console.print(
-            f"Discarded {len(discarded)} of {len(selection)} dead letter(s) ({closed} with their "
-            f"resend chains, now cancelled), by {escape(who)}: {escape(reason or '')}",
+            f"Discarded {len(discarded)} of {len(selection)} dead letter(s){chains} (now "
+            f"cancelled), by {escape(who)}: {escape(reason or '')}",
             soft_wrap=True,
         )
     for d in refused:

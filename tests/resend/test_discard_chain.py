@@ -104,3 +104,16 @@ def test_what_a_discard_leaves_open_is_named_with_why(
     assert desk.message(again).status == "queued"
     human = desk.cli("deadletter", "show", elsewhere)
     assert human.exit_code == 0, human.output
+
+
+def test_a_bulk_discard_counts_the_chains_it_closed_beside_the_dead_letters(
+    desk: Desk, referral_data: dict[str, Any]
+) -> None:
+    original, resend = _chain(desk, referral_data, "ZD800000003")
+    alone = desk.submit(referral_data, "ZD800000004")
+    desk.set_status(alone, "dead")
+    result = desk.cli("deadletter", "discard", "--all", "--reason", "faxed")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert "Discarded 2 of 2 dead letter(s) and 1 message(s) of their resend chains (now " in said
+    assert {desk.message(m).status for m in (original, resend, alone)} == {"cancelled"}
