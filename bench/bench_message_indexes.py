@@ -23,11 +23,11 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+
+from alternating import alternated
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,18 +100,9 @@ def main() -> None:
         print(json.dumps(asyncio.run(_measure(options.child, options.events))))
         return
     variants: list[str] = options.variant or DEFAULT_VARIANTS
-    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
-    for round_ in range(options.rounds):
-        order = variants if round_ % 2 == 0 else list(reversed(variants))
-        for variant in order:
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", variant, "--events", str(options.events)],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            runs[variant].append(json.loads(out.strip().splitlines()[-1]))
-            print(f"round {round_ + 1} [{_label(variant)}] {runs[variant][-1]}", flush=True)
+    runs = alternated(
+        __file__, variants, rounds=options.rounds, events=options.events, label=_label
+    )
     base = runs[variants[0]]
     for key in ("accept_us_per_event", "record_us_per_attempt"):
         for variant in variants:
