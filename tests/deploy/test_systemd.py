@@ -112,3 +112,61 @@ def test_every_setting_in_the_file_is_one_the_engine_knows_and_takes(tmp_path: P
         destinations_dir=tmp_path,
         **values,  # type: ignore[arg-type]
     )
+
+
+def _systemd_value(raw: str) -> str:
+    """A value as systemd's ``EnvironmentFile=`` reads it: one pair of single quotes taken
+    off (inside them every character is itself), an unquoted value as written."""
+    raw = raw.strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
+        return raw[1:-1]
+    return raw
+
+
+def test_the_shell_reads_every_setting_as_systemd_does(tmp_path: Path) -> None:
+    """People load the file into their shell (``set -a; . FILE; set +a``, docs/deploy.md) to
+    run the commands beside the service. A value the shell reads otherwise than systemd (an
+    unquoted ``&`` ends the assignment there and runs it in the background, so the setting is
+    not set at all) sends the commands to another store than the engine's. Each line is read
+    on its own, the ones left commented out too: they are the ones people switch on, in place
+    of the line beside them."""
+    sh = shutil.which("sh")
+    if sh is None:
+        pytest.skip("no POSIX shell (sh) on PATH")
+    lines = [
+        line.removeprefix("# ")
+        for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+        if line.removeprefix("# ").startswith("INTEGRATOR_")
+    ]
+    assert len(lines) > 10
+    misread = {}
+    for number, line in enumerate(lines):
+        key, _, value = line.partition("=")
+        one = tmp_path / f"{number}.env"
+        one.write_text(line + "\n", encoding="utf-8")
+        loaded = subprocess.run(
+            [
+                sh,
+                "-c",
+                'set -a; . "$1"; set +a; printf %s "${' + key + '-(not set)}"',
+                "sh",
+                str(one),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+        if loaded.stdout != _systemd_value(value):
+            misread[line] = loaded.stdout
+    assert misread == {}
+
+
+def test_the_api_listens_on_this_host_only_unless_it_speaks_tls() -> None:
+    """Plain HTTP on every interface would carry API tokens, console passwords and patient
+    data across the network readable: the file as shipped keeps the API on this host, for a
+    reverse proxy with TLS (docs/deploy.md, TLS)."""
+    settings = _settings_file()
+    tls = "INTEGRATOR_HTTP_TLS_CERT_FILE" in settings and "INTEGRATOR_HTTP_TLS_KEY_FILE" in settings
+    assert tls or settings["INTEGRATOR_HTTP_HOST"] in ("127.0.0.1", "::1", "localhost")
