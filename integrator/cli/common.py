@@ -301,19 +301,23 @@ def with_store(
     settings: Settings | None = None,
     *,
     read_only: bool = False,
+    existing: bool = False,
 ) -> T:
     """Open the configured store, run ``action``, map our errors to exit codes.
 
     ``read_only``, for commands that only read: no store is created (a missing one exits 1,
     naming where it was looked for), and the store read is named on stderr, so an empty answer
     from the wrong store is told from an empty answer from the right one. ``--json`` output on
-    stdout stays pure JSON.
+    stdout stays pure JSON. ``existing``, for commands that write only about what a store
+    already holds (a retry made due now): no store is created either, as a writer; a new,
+    empty one could hold nothing for them, and left behind in the wrong directory it would
+    take the next command run there.
     """
     from deadletter import TermsRefused
     from integrator.errors import IntegratorError
     from integrator.search import BadSearch
     from integrator.store.url import NoStore
-    from integrator.store_for import open_store, require_store
+    from integrator.store_for import open_store, open_store_there, require_store
 
     settings = settings or load_settings()
 
@@ -321,6 +325,8 @@ def with_store(
         if read_only:
             store = await open_store(settings, existing=True)
             err_console.print(f"store: {escape(store.location)}", soft_wrap=True)
+        elif existing:
+            store = await open_store_there(settings)
         else:
             # Opened as a writer (which registers the configured data keys), once it is known
             # whether a store was there: a write is kept in a new one, and said to be there.
@@ -387,6 +393,7 @@ def with_admin(
     settings: Settings | None = None,
     *,
     read_only: bool = False,
+    existing: bool = False,
 ) -> T:
     """Like ``with_store``, with the operators' destination service on that store; a reason
     it refuses is named as the option people typed (``--reason: at most 1000 characters``),
@@ -423,7 +430,7 @@ def with_admin(
                 )
             raise
 
-    return with_store(action_on_store, settings, read_only=read_only)
+    return with_store(action_on_store, settings, read_only=read_only, existing=existing)
 
 
 async def resolve_message_ids(

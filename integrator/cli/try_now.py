@@ -8,8 +8,9 @@ MSH-10. The output says whether an engine runs on the store (its presence row,
 
 Exit codes: 0 done (also when nothing waited, or the message's attempt was due already: said);
 1 the message waits for no retry (its status said, and what to do instead) or its destination
-is paused: a refusal by the state, as the API's 409 (``integrator.errors.StateConflict``); 2
-bad input (an unknown or ambiguous id, a reason too long).
+is paused: a refusal by the state, as the API's 409 (``integrator.errors.StateConflict``); also
+1 when no store is where the settings point (none is made: a new one holds no retry); 2 bad
+input (an unknown or ambiguous id, a reason too long).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def try_now_in_store(
             fail(str(OperatorsUnknown(destination_id or "", where.catalog.sources)), 2)
         return tried, await running_engine(admin.store)
 
-    result = with_admin(action, settings)
+    result = with_admin(action, settings, existing=True)  # a new store holds no retry
     if isinstance(result, str):
         said = result.removeprefix("status: ").removeprefix("destination: ")
         fail(said, StateConflict.exit_code)

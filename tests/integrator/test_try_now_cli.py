@@ -101,3 +101,26 @@ async def test_with_no_engine_running_it_says_the_attempt_waits_for_one(
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stdout.split())
     assert "No engine is running on this store: attempted when one starts" in said
+
+
+@pytest.mark.parametrize(
+    "command", [("messages", "try-now", "0b8e69ed"), ("destinations", "try-now", "noord")]
+)
+def test_run_where_no_store_is_it_makes_none_and_says_where_it_looked(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Run from another directory than the engine's (the default store is a relative path),
+    it made a new, empty store there, then said the id was unknown; the store stayed behind,
+    and the next `tokens create` there made a token the engine refuses."""
+    store = tmp_path / "var" / "integrator.db"
+    env = {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{store}",
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path / "destinations"),
+        "USER": "olga",
+    }
+    done = run_cli(*command, env=env)
+    assert done.returncode == 1, done.stderr
+    said = " ".join(done.stderr.split())
+    assert f"no store at sqlite:///{store}" in said
+    assert "run this from the engine's directory or set INTEGRATOR_DATABASE_URL" in said
+    assert not store.exists() and not (tmp_path / "var").exists()
