@@ -47,6 +47,16 @@ BROKER_ERRORS: tuple[type[BaseException], ...] = (
 #: What a connect hook may raise: the broker's errors and our own refusals (e.g. too old).
 SETUP_ERRORS: tuple[type[BaseException], ...] = (*BROKER_ERRORS, TransportError)
 
+OTHER_ARGUMENTS = (
+    "a queue or exchange of that name is on the broker with other arguments than this "
+    "version declares (made by another program, or another installation under the same "
+    "prefix): give this installation a prefix of its own in INTEGRATOR_AMQP_PREFIX (every "
+    "engine the same one), or delete that queue once nothing it holds is needed; the engines "
+    "declare it again (docs/amqp.md, Topology)"
+)
+"""What to do about ``PRECONDITION_FAILED`` at a declare: retrying will not change the
+queue, and the broker's reply names only the queue and the argument."""
+
 
 def redact(url: str) -> str:
     """The URL without its password, for logs."""
@@ -364,6 +374,8 @@ class AmqpLink:
                 # e.g. PRECONDITION_FAILED: a queue exists with other arguments. The reply
                 # text names the queue and the argument, no message content.
                 self._last_error = f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, aiormq.exceptions.ChannelPreconditionFailed):
+                    self._last_error += f"; {OTHER_ARGUMENTS}"
                 log.warning("message broker setup failed", error=self._last_error)
                 await self._lost()
                 await asyncio.sleep(backoff)

@@ -24,9 +24,10 @@ from yarl import URL
 from integrator.transport import TransportUnavailable
 from integrator.transport.link import AmqpLink, describe_connect_error, refused_for_good
 from integrator.transport.rabbitmq import RabbitMQTransport
+from integrator.transport.topology import Topology
 from tests.cli_in_process import run_cli
 from tests.services import free_port, require_rabbitmq
-from tests.transport.helpers import eventually, unique_prefix
+from tests.transport.helpers import delete_topology, eventually, unique_prefix
 
 PASSWORD = "s3cret-pw"
 URL_ = f"amqp://guest:{PASSWORD}@broker.example:5672/clinic"
@@ -300,3 +301,32 @@ def test_integrator_run_on_a_missing_vhost_ends_at_the_first_answer(tmp_path: Pa
     ) in ran.stderr
     assert ran.stderr.count("message broker refused the engine; not retrying") == 1
     assert "retrying" not in ran.stderr.replace("not retrying", "")
+
+
+@pytest.mark.rabbitmq
+async def test_a_queue_with_other_arguments_says_what_to_do() -> None:
+    """A queue left under the prefix with other arguments (another program's, another
+    installation's) is refused at every declare; the start ended with the broker's reply only
+    (``PRECONDITION_FAILED - inequivalent arg …``), which names the queue but not the way out."""
+    url = require_rabbitmq()
+    prefix = unique_prefix()
+    topology = Topology(prefix)
+    connection = await aiormq.connect(url)
+    try:
+        await (await connection.channel()).queue_declare(topology.intake_queue, durable=True)
+        transport = RabbitMQTransport(url, prefix=prefix)
+        try:
+            with capture_logs() as logs, pytest.raises(TransportUnavailable) as caught:
+                await transport.start(timeout=1.0)
+        finally:
+            await transport.close()
+    finally:
+        await connection.close()
+        await delete_topology(url, prefix, ())
+    said = str(caught.value)
+    assert "PRECONDITION_FAILED - inequivalent arg 'x-dead-letter-exchange'" in said
+    assert f"for queue '{prefix}.intake'" in said
+    assert "give this installation a prefix of its own in INTEGRATOR_AMQP_PREFIX" in said
+    assert "or delete that queue once nothing it holds is needed" in said
+    [failed, *_] = [e for e in logs if e["event"] == "message broker setup failed"]
+    assert "INTEGRATOR_AMQP_PREFIX" in failed["error"]
