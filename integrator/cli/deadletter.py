@@ -372,7 +372,7 @@ def deadletter_discard(
         except AlreadyResolved as done:
             return done  # said below, its time in INTEGRATOR_TIMEZONE like every time shown
 
-    result = with_store(action, settings, read_only=dry_run)
+    result = with_store(action, settings, read_only=dry_run, existing=True)
     if isinstance(result, AlreadyResolved):
         fail(result.explain(settings.zone), result.exit_code)
     if as_json:
@@ -476,7 +476,7 @@ def _discard_in_bulk(
 
     try:
         with interruptions:
-            selection, done, halted = with_store(action, settings, read_only=dry_run)
+            selection, done, halted = with_store(action, settings, read_only=dry_run, existing=True)
     except Interrupted as exc:
         fail("stopped before anything was discarded", exc.exit_code)
     _say_discarded(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ import pytest
 
 import integrator.cli.deadletter as deadletter_command
 from integrator.store import AuditFilter, Store
+from tests.cli_in_process import run_cli
 from tests.resend.support import Desk, ctrl_c_at
 
 
@@ -149,3 +151,27 @@ def test_a_named_one_discarded_already_is_said_and_the_others_are_discarded(
     assert local in said and "+00:00" not in said
     assert desk.message(second).status == "cancelled"
     assert sorted(discards(desk)) == sorted([first, second])  # each once
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [("0b8e69ed",), ("0b8e69ed", "--dry-run"), ("--all",), ("--all", "--dry-run")],
+    ids=["one", "one, dry run", "in bulk", "in bulk, dry run"],
+)
+def test_run_where_no_store_is_it_makes_none_and_says_where_it_looked(
+    tmp_path: Path, selector: tuple[str, ...]
+) -> None:
+    """Run from another directory than the engine's (the default store is a relative path), a
+    discard made a new, empty store there, found no dead letter in it, and left it behind for
+    the next command run there (a token made in it is one the engine refuses)."""
+    store = tmp_path / "var" / "integrator.db"
+    env = {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{store}",
+        "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path / "destinations"),
+        "USER": "olga",
+    }
+    done = run_cli("deadletter", "discard", *selector, "--reason", "faxed", env=env)
+    assert done.returncode == 1, done.stderr
+    said = " ".join(done.stderr.split())
+    assert f"no store at sqlite:///{store}" in said
+    assert not store.exists() and not (tmp_path / "var").exists()
