@@ -29,9 +29,20 @@ def public_url(settings: Settings) -> str:
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]"})
 """Addresses that mean "every interface" to a server and nothing to a browser."""
 
+EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org", "example")
+"""The names reserved for examples (RFC 2606, RFC 6761): a link on one reaches no console. The
+systemd example file sets ``INTEGRATOR_PUBLIC_URL=https://integrator.example.org`` for the
+operator to change; left as it is, every invitation pointed there."""
+
+
+def _example_host(host: str | None) -> bool:
+    name = (host or "").lower().rstrip(".")
+    return any(name == d or name.endswith("." + d) for d in EXAMPLE_DOMAINS)
+
 
 def wildcard_link_warning(settings: Settings, base_url: str | None = None) -> str | None:
-    """Why a link made with these settings will not open, or None when it may.
+    """Why a link made with these settings will not open, or None when it may: a wildcard
+    address, or a domain reserved for examples (``EXAMPLE_DOMAINS``).
 
     Without ``INTEGRATOR_PUBLIC_URL`` (or ``base_url``) links are built on
     ``INTEGRATOR_HTTP_HOST``, which the image and the systemd example set to ``0.0.0.0`` so
@@ -40,6 +51,11 @@ def wildcard_link_warning(settings: Settings, base_url: str | None = None) -> st
     """
     base = base_url or public_url(settings)
     host = urlsplit(base).hostname
+    if _example_host(host):
+        return (
+            f"the link uses {base}, a domain reserved for examples, which reaches no console; "
+            "set INTEGRATOR_PUBLIC_URL to where people reach the console"
+        )
     if base_url or settings.public_url:
         wildcard = host in WILDCARD_HOSTS
     else:

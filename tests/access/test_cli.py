@@ -473,6 +473,15 @@ def test_a_link_on_a_wildcard_host_warns_to_set_the_public_url(
     assert "https://integrator.example.nl/invitation#" in public.stdout
     assert "warning" not in public.stderr
 
+    # The systemd example file's value, left as it was: a domain reserved for examples.
+    monkeypatch.setitem(env, "INTEGRATOR_PUBLIC_URL", "https://integrator.example.org")
+    left = cli("users", "reinvite", "anna@example.nl")
+    assert left.exit_code == 0, left.output
+    assert "https://integrator.example.org/invitation#" in left.stdout
+    said = " ".join(left.stderr.split())
+    assert "example.org, a domain reserved for examples, which reaches no console" in said
+    assert "set INTEGRATOR_PUBLIC_URL" in said
+
 
 def test_users_list_on_80_columns_keeps_each_address_whole(
     cli: Any, env: dict[str, str], tmp_path: Path
