@@ -116,6 +116,17 @@ def failure_said(exc: Exception) -> str:
     return f"internal error ({type(exc).__name__})"
 
 
+class JobStopped(IntegratorError):
+    """A job's work ended early on purpose, with what it did: the job is ``interrupted`` with
+    this text as its error and ``results`` (the steps done) as its results, as a job whose
+    engine stopped is. Raised when whoever started it may no longer do what it does (a token
+    revoked meanwhile): the rest is not done under their name."""
+
+    def __init__(self, why: str, results: list[dict[str, Any]]) -> None:
+        super().__init__(why)
+        self.results = results
+
+
 class JobRegistry:
     """The jobs of one engine; ``store`` is asked for lazily (the engine opens it at start),
     as is ``engine``: the presence id of the engine (None: it has none), which each job it
@@ -244,6 +255,9 @@ class JobRegistry:
         try:
             job.results = await work(job)
             job.state = "done"
+        except JobStopped as stopped:
+            job.state, job.error, job.results = "interrupted", str(stopped), stopped.results
+            log.warning("job stopped", job_id=job.id, kind=job.kind, done=job.done)
         except asyncio.CancelledError:
             job.state, job.error = "interrupted", interrupted_because(job.kind)
             await self._finish(job, beat)

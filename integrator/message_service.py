@@ -23,7 +23,7 @@ Refusals are domain exceptions (``MessageNotFound``, ``NotPermitted``, ``BadSear
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Final
 
 from deadletter import (
@@ -412,6 +412,36 @@ def check_resend(
         scope.check_destination(catalog, to)
     except OutOfSight:
         raise TargetNotConfigured(to) from None
+
+
+STARTER_STOPPED: Final = (
+    "stopped after {done} of {total}: whoever started this job may no longer resend these "
+    "messages (the token was revoked or expired, its owner deactivated, or the resend role "
+    "taken away where they lie); the rest was not resent"
+)
+"""Why a resend job stopped early (``still_resends``): said on the job, names nobody."""
+
+
+def still_resends(
+    engine: Engine, scope: ClusterScope, messages: Iterable[MessageRecord], to: str | None
+) -> Callable[[], Awaitable[bool]]:
+    """Whether ``scope``'s identity, as it stands now, may still resend ``messages`` (to
+    ``to``): ``check_resend`` asked again with the identity read afresh (``AccessService
+    .current``), for a job to ask between its chunks.
+
+    The request that started a job was checked once; the job resends for minutes after. A
+    token revoked because it leaked, or a person whose resend role was taken away, stops it at
+    the next chunk, not when the last message has gone out under their name.
+    """
+    clusters = {cluster_of(engine.catalog, m.destination_id) for m in messages}
+    if to is not None:
+        clusters.add(cluster_of(engine.catalog, to))
+
+    async def allowed() -> bool:
+        now = await engine.access.current(scope.identity)
+        return now is not None and ClusterScope(now, scope.permission).allows_all(clusters)
+
+    return allowed
 
 
 async def resend_message(

@@ -10,7 +10,7 @@ the engine's HTTP API when it answers, like ``integrator submit``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -120,6 +120,7 @@ async def resend_in_engine(
     progress: Progress | None = None,
     dry_run: bool = False,
     guards: Mapping[str, ResendGuard] | None = None,
+    allowed: Callable[[], Awaitable[bool]] | None = None,
 ) -> list[ResendResult]:
     """Resend with the running engine: each chunk published for delivery right after its commit.
 
@@ -130,15 +131,22 @@ async def resend_in_engine(
     With the broker away the resends are stored all the same and go out when it is back; each
     resent result of a chunk that could not be published has ``RESEND_AWAY`` as its ``note``
     (a resent result has no other note). ``guards``: ``deadletter.resend``'s.
+
+    ``allowed`` is asked after each chunk: False, and no further chunk is resent (the results
+    so far are returned, fewer than the selection). A job asks whether whoever started it may
+    still resend: a batch runs for minutes, and a token revoked meanwhile must stop it.
     """
     renderer = engine_renderer(engine)
     total = len(selection)
     away: set[str] = set()
+    refused: list[bool] = []
 
     async def publish(chunk: Sequence[ResendResult]) -> None:
         sent = outbound(chunk, engine.clock)
         if not await engine.publish(sent, what="resend", resent=len(sent)):
             away.update(m.message_id for m in sent)
+        if allowed is not None and not await allowed():
+            refused.append(True)
 
     results = await resend(
         engine.store,
@@ -150,6 +158,7 @@ async def resend_in_engine(
         dry_run=dry_run,
         zone=engine.settings.zone,
         guards=guards,
+        stop=(lambda: bool(refused)) if allowed is not None else None,
     )
     if away:
         # Stored, not yet handed to the broker: each such message says so, and that resending

@@ -975,6 +975,32 @@ class AccessService:
             two_factor=session.two_factor,
         )
 
+    async def current(self, identity: Identity) -> Identity | None:
+        """``identity`` as it stands now, read afresh from the store, or None when it no longer
+        acts at all: a token revoked, expired, or stopped with its maker or its deactivated
+        owner; a person deactivated or invited again (a second factor reset).
+
+        For work that outlives the request that was let through: a batch job runs on for
+        minutes after its check, and a token revoked because it leaked, or a person whose
+        access was taken away, must not go on resending under their name (``AccessService``
+        asks at every request; a job asks this between its steps). The server's CLI is
+        trusted as its user and stays as it is.
+        """
+        if identity.kind is IdentityKind.LOCAL:
+            return identity
+        now = self._now()
+        if identity.kind is IdentityKind.TOKEN:
+            token = await self._store.get_token(token_id=identity.id)
+            found = None if token is None else await self._grants_in_force(token, now)
+            if found is None:
+                return None
+            held, suspended = found
+            return dataclasses.replace(identity, grants=frozenset(held), suspended=suspended)
+        person = await self._store.get_person(person_id=identity.id)
+        if person is None or person.status != "active":
+            return None
+        return dataclasses.replace(identity, grants=frozenset(_grants(person.grants, active=True)))
+
     @property
     def idle_left_at_least(self) -> timedelta:
         """What a session surely has left after a request that counted as activity: its idle

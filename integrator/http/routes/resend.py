@@ -42,7 +42,8 @@ from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import JOB, RESEND_PLAN, STARTED_JOB, answer
 from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.idempotency import Answer
-from integrator.jobs import JOB_PERMISSIONS, Job
+from integrator.jobs import JOB_PERMISSIONS, Job, JobStopped
+from integrator.message_service import STARTER_STOPPED
 from integrator.resending import engine_renderer, resend_in_engine
 from integrator.search import BadSearch
 from integrator.store import MessageFilter
@@ -240,14 +241,25 @@ async def _resend_batch(
     except DeadLetterError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
 
+    # Asked between chunks: a token revoked meanwhile stops the job, not its last message.
+    allowed = message_service.still_resends(engine, scope, selection, body.to)
+
     async def run_resend(job: Job, selected: Selection) -> list[dict[str, Any]]:
         def progress(done: int, _total: int) -> None:
             job.done = done
 
         results = await resend_in_engine(
-            engine, selected, _request(body, scope, job.id, source), progress=progress
+            engine,
+            selected,
+            _request(body, scope, job.id, source),
+            progress=progress,
+            allowed=allowed,
         )
-        return [r.to_json(seen) for r in results]
+        answered = [r.to_json(seen) for r in results]
+        if len(results) < len(selected):
+            said = STARTER_STOPPED.format(done=len(results), total=len(selected))
+            raise JobStopped(said, answered)
+        return answered
 
     job = await registry.start(
         "resend",

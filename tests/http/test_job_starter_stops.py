@@ -1,0 +1,101 @@
+"""A resend job stops when whoever started it may no longer resend: it runs for minutes after
+the request was let through, and a token revoked meanwhile (it leaked) must not go on putting
+patient messages on the wire under its name until the last one."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import importlib
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from destinations.worker import OutboundMessage
+from integrator.access import Grant, Role
+from integrator.engine import Engine
+from integrator.http.app import EngineApp
+from tests.http.conftest import BSN, submit
+from tests.http.support import MAKER, bearer, token_for
+
+
+async def _two_messages(engine: Engine, referral_data: dict[str, Any]) -> list[str]:
+    made = []
+    for _ in range(2):
+        data = copy.deepcopy(referral_data)
+        data["event_id"] = str(uuid.uuid4())
+        made.append(await submit(engine, data))
+    return made
+
+
+async def _ended(client: httpx.AsyncClient, job_id: str, everything: str) -> dict[str, Any]:
+    for _ in range(200):
+        answer = await client.get(f"/api/v1/jobs/{job_id}", headers=bearer(everything))
+        job: dict[str, Any] = answer.json()
+        if job["state"] != "running":
+            return job
+        await asyncio.sleep(0.02)
+    raise AssertionError("the job did not end")
+
+
+async def test_a_resend_job_stops_at_the_next_chunk_once_its_token_is_revoked(
+    engine: Engine,
+    app: EngineApp,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, second = await _two_messages(engine, referral_data)
+    support = await token_for(engine, Grant(Role.RESEND), name="leaked-support")
+    everything = await token_for(engine, name="colleague")
+    monkeypatch.setattr(
+        importlib.import_module("deadletter.resend"), "CHUNK", 1
+    )  # one message a chunk: two chunks
+    publish = engine.publish
+
+    async def revoked_after_the_first(messages: list[OutboundMessage], **kw: Any) -> bool:
+        # The leak is found while the job runs: revoked between its first and second chunk.
+        [made] = [t for t in await engine.access.list_tokens(MAKER) if t.name == "leaked-support"]
+        if made.status != "revoked":
+            await engine.access.revoke_token(MAKER, made.id, reason="leaked")
+        return await publish(messages, **kw)
+
+    monkeypatch.setattr(engine, "publish", revoked_after_the_first)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        started = await client.post(
+            "/api/v1/resend",
+            json={"message_ids": [first, second], "reason": "GP asked"},
+            headers=bearer(support),
+        )
+        assert started.status_code == 202, started.text
+        job = await _ended(client, started.json()["id"], everything)
+
+    assert job["state"] == "interrupted", job
+    assert (job["done"], job["total"]) == (1, 2)
+    assert job["error"].startswith("stopped after 1 of 2: whoever started this job")
+    assert [r["outcome"] for r in job["results"]] == ["resent"]
+    resent = [len((await engine.store.list_resends(m))[1]) for m in (first, second)]
+    assert sorted(resent) == [0, 1]  # the second chunk was not resent under the revoked token
+    assert BSN not in str(job)
+
+
+async def test_a_resend_job_of_a_token_that_still_may_runs_to_its_end(
+    engine: Engine,
+    app: EngineApp,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, second = await _two_messages(engine, referral_data)
+    support = await token_for(engine, Grant(Role.RESEND), name="support")
+    monkeypatch.setattr(importlib.import_module("deadletter.resend"), "CHUNK", 1)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        started = await client.post(
+            "/api/v1/resend",
+            json={"message_ids": [first, second], "reason": "GP asked"},
+            headers=bearer(support),
+        )
+        job = await _ended(client, started.json()["id"], support)
+    assert (job["state"], job["done"], job["total"]) == ("done", 2, 2)
