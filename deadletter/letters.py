@@ -10,7 +10,7 @@ means the operator asked for something that cannot be done as asked.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -470,6 +470,11 @@ class EachDiscarded:
         return {**entry, **self.plan.to_json(seen), "outcome": done}
 
 
+ASK_EVERY = 100
+"""How many discards a job makes between two asks whether its starter still may (a read of a
+token or a person each): a fraction of a second's work."""
+
+
 async def discard_each(
     store: Store,
     message_ids: Sequence[str],
@@ -481,6 +486,7 @@ async def discard_each(
     progress: Callable[[int], None] | None = None,
     stop: Callable[[], bool] | None = None,
     job_id: str | None = None,
+    allowed: Callable[[], Awaitable[bool]] | None = None,
 ) -> tuple[list[EachDiscarded], bool]:
     """Discard each of ``message_ids`` in turn, each in a transaction of its own with its
     resend chain (``discard``; ``dry_run``: ``plan_discard``); True besides when ``stop()``
@@ -492,12 +498,19 @@ async def discard_each(
     reason is required to discard (a dry run, a confirmation shown before it is typed, may
     have none); ``source``: the client's address, and ``job_id``: the batch job doing it, as
     ``discard`` takes them.
+
+    ``allowed`` is asked before every ``ASK_EVERY`` th after the first: False, and it stops
+    there as ``stop`` does. A job asks whether whoever started it may still discard: a token
+    revoked meanwhile (it leaked) must not go on discarding under its name.
     """
     checked = (reason or "") if dry_run else checked_reason(reason)
     done: list[EachDiscarded] = []
     closed: dict[str, str] = {}  # closed by the chain of: each id of a chain, to its first
     for number, message_id in enumerate(message_ids, start=1):
         if stop is not None and stop():
+            return done, True
+        asking = allowed is not None and number > 1 and (number - 1) % ASK_EVERY == 0
+        if asking and allowed is not None and not await allowed():
             return done, True
         if message_id in closed:
             done.append(EachDiscarded(message_id, with_chain_of=closed[message_id]))

@@ -419,19 +419,26 @@ STARTER_STOPPED: Final = (
     "messages (the token was revoked or expired, its owner deactivated, or the resend role "
     "taken away where they lie); the rest was not resent"
 )
-"""Why a resend job stopped early (``still_resends``): said on the job, names nobody."""
+"""Why a resend job stopped early (``still_permitted``): said on the job, names nobody."""
+
+DISCARDER_STOPPED: Final = (
+    "stopped after {done} of {total}: whoever started this job may no longer discard these "
+    "dead letters (the token was revoked or expired, its owner deactivated, or the role taken "
+    "away where they lie); the rest was not discarded"
+)
+"""Why a discard job stopped early (``still_permitted``): said on the job, names nobody."""
 
 
-def still_resends(
-    engine: Engine, scope: ClusterScope, messages: Iterable[MessageRecord], to: str | None
+def still_permitted(
+    engine: Engine, scope: ClusterScope, messages: Iterable[MessageRecord], to: str | None = None
 ) -> Callable[[], Awaitable[bool]]:
-    """Whether ``scope``'s identity, as it stands now, may still resend ``messages`` (to
-    ``to``): ``check_resend`` asked again with the identity read afresh (``AccessService
-    .current``), for a job to ask between its chunks.
+    """Whether ``scope``'s identity, as it stands now, still holds ``scope``'s permission where
+    ``messages`` lie (and ``to``): the identity read afresh (``AccessService.current``), for a
+    job to ask between its steps.
 
-    The request that started a job was checked once; the job resends for minutes after. A
-    token revoked because it leaked, or a person whose resend role was taken away, stops it at
-    the next chunk, not when the last message has gone out under their name.
+    The request that started a job was checked once; the job resends or discards for minutes
+    after. A token revoked because it leaked, or a person whose role was taken away, stops it
+    at the next step, not when the last message has gone under their name.
     """
     clusters = {cluster_of(engine.catalog, m.destination_id) for m in messages}
     if to is not None:

@@ -99,3 +99,44 @@ async def test_a_resend_job_of_a_token_that_still_may_runs_to_its_end(
         )
         job = await _ended(client, started.json()["id"], support)
     assert (job["state"], job["done"], job["total"]) == ("done", 2, 2)
+
+
+async def test_a_discard_job_stops_at_its_next_ask_once_its_token_is_revoked(
+    engine: Engine,
+    app: EngineApp,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    letters = await _two_messages(engine, referral_data)
+    for letter in letters:
+        await engine.store.set_status(letter, "dead")
+    support = await token_for(engine, Grant(Role.RESEND), name="leaked-support")
+    everything = await token_for(engine, name="colleague")
+    module = importlib.import_module("deadletter.letters")
+    monkeypatch.setattr(module, "ASK_EVERY", 1)  # asked before each dead letter after the first
+    discard = module.discard
+
+    async def revoked_after_the_first(*args: Any, **kw: Any) -> Any:
+        done = await discard(*args, **kw)
+        [made] = [t for t in await engine.access.list_tokens(MAKER) if t.name == "leaked-support"]
+        if made.status != "revoked":
+            await engine.access.revoke_token(MAKER, made.id, reason="leaked")
+        return done
+
+    monkeypatch.setattr(module, "discard", revoked_after_the_first)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        started = await client.post(
+            "/api/v1/deadletters/discard",
+            json={"message_ids": letters, "reason": "faxed"},
+            headers=bearer(support),
+        )
+        assert started.status_code == 202, started.text
+        job = await _ended(client, started.json()["id"], everything)
+
+    assert job["state"] == "interrupted", job
+    assert job["error"].startswith("stopped after 1 of 2: whoever started this job may no longer")
+    assert [r["outcome"] for r in job["results"]] == ["discarded"]
+    stored = [await engine.store.get_message(m) for m in letters]
+    statuses = sorted(m.status for m in stored if m is not None)
+    assert statuses == ["cancelled", "dead"]  # the second was not discarded under that token

@@ -38,13 +38,15 @@ from integrator.http.openapi import DISCARD_PLAN, STARTED_JOB, answer
 from integrator.http.periods import since_query, until_query
 from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.idempotency import Answer
-from integrator.jobs import Job
+from integrator.jobs import Job, JobStopped
 from integrator.message_service import (
+    DISCARDER_STOPPED,
     NO_MESSAGE,
     MessageNotFound,
     MessageTerms,
     find_dead_letters,
     select_dead_letters_in_sight,
+    still_permitted,
     visible_message,
 )
 from integrator.presenters import dead_letter_summary
@@ -178,13 +180,15 @@ async def _discard_batch(
     except DeadLetterError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     ids = [m.id for m in selection]
+    # Asked as the job goes: a token revoked meanwhile stops it, not its last dead letter.
+    allowed = still_permitted(engine, scope, selection)
 
     async def each(*, dry_run: bool, job: Job | None = None) -> list[dict[str, Any]]:
         def progress(done: int) -> None:
             if job is not None:
                 job.done = done
 
-        done, _ = await discard_each(
+        done, stopped = await discard_each(
             engine.store,
             ids,
             actor=scope.actor,
@@ -193,8 +197,13 @@ async def _discard_batch(
             source=source,
             progress=progress,
             job_id=None if job is None else job.id,
+            allowed=None if job is None else allowed,
         )
-        return discard_entries(selection, done, dry_run=dry_run, seen=seen)
+        entries = discard_entries(selection, done, dry_run=dry_run, seen=seen)
+        if stopped:
+            said = DISCARDER_STOPPED.format(done=len(done), total=len(selection))
+            raise JobStopped(said, entries)
+        return entries
 
     if body.dry_run:
         entries = await each(dry_run=True)

@@ -242,7 +242,7 @@ async def _resend_batch(
         raise HTTPException(status_code=422, detail=str(exc)) from None
 
     # Asked between chunks: a token revoked meanwhile stops the job, not its last message.
-    allowed = message_service.still_resends(engine, scope, selection, body.to)
+    allowed = message_service.still_permitted(engine, scope, selection, body.to)
 
     async def run_resend(job: Job, selected: Selection) -> list[dict[str, Any]]:
         def progress(done: int, _total: int) -> None:
