@@ -502,6 +502,7 @@ async def route_selected(
     *,
     progress: Progress | None = None,
     committed: Callable[[Sequence[OutboundMessage], int], Awaitable[bool]] | None = None,
+    allowed: Callable[[], Awaitable[bool]] | None = None,
 ) -> tuple[list[RouteResult], list[OutboundMessage]]:
     """Route these events (a checked request's selection); the results, and what to publish.
 
@@ -510,11 +511,17 @@ async def route_selected(
     there, so one killed mid-job leaves at most one chunk unpublished, for the recovery leader.
     False (delivery away) adds ``ROUTE_AWAY`` to that chunk's routed events. A dry run plans
     every event exactly as the real run does and writes nothing.
+
+    ``allowed`` is asked before each chunk after the first: False, and no further chunk is
+    routed (the results so far are returned, fewer than the selection). A job asks whether
+    whoever started it may still route: a token revoked meanwhile must stop it.
     """
     results: list[RouteResult] = []
     outbound: list[OutboundMessage] = []
     total = len(event_ids)
     for start in range(0, total, CHUNK):
+        if start > 0 and allowed is not None and not await allowed():
+            break
         chunk = list(event_ids[start : start + CHUNK])
         records = await store.get_events(chunk)
         routed_to = await store.routed_destinations(chunk)
@@ -676,13 +683,15 @@ async def route_in_engine(
     request: RouteRequest,
     *,
     progress: Progress | None = None,
+    allowed: Callable[[], Awaitable[bool]] | None = None,
 ) -> list[RouteResult]:
     """Route with the running engine: each chunk published for delivery right after its commit.
 
     Per chunk rather than once at the end, so an engine killed mid-job leaves at most one
     chunk stored and not published (the recovery leader publishes it at its next take-over).
     With the broker away the messages are stored all the same and go out when it is back;
-    each routed event of such a chunk then has ``ROUTE_AWAY`` as its last note.
+    each routed event of such a chunk then has ``ROUTE_AWAY`` as its last note. ``allowed``:
+    ``route_selected``'s.
     """
 
     async def publish(sent: Sequence[OutboundMessage], events: int) -> bool:
@@ -696,6 +705,7 @@ async def route_in_engine(
         request,
         progress=progress,
         committed=publish,
+        allowed=allowed,
     )
     if not request.dry_run:
         await engine.unrouted.refresh()

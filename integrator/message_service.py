@@ -428,6 +428,13 @@ DISCARDER_STOPPED: Final = (
 )
 """Why a discard job stopped early (``still_permitted``): said on the job, names nobody."""
 
+ROUTER_STOPPED: Final = (
+    "stopped after {done} of {total}: whoever started this job may no longer route events "
+    "(the token was revoked or expired, its owner deactivated, or the role taken away); the "
+    "rest was not routed"
+)
+"""Why a routing job stopped early (``still_permitted_in``): said on the job, names nobody."""
+
 
 def still_permitted(
     engine: Engine, scope: ClusterScope, messages: Iterable[MessageRecord], to: str | None = None
@@ -440,13 +447,22 @@ def still_permitted(
     after. A token revoked because it leaked, or a person whose role was taken away, stops it
     at the next step, not when the last message has gone under their name.
     """
-    clusters = {cluster_of(engine.catalog, m.destination_id) for m in messages}
+    clusters: set[str | None] = {cluster_of(engine.catalog, m.destination_id) for m in messages}
     if to is not None:
         clusters.add(cluster_of(engine.catalog, to))
+    return still_permitted_in(engine, scope, clusters)
+
+
+def still_permitted_in(
+    engine: Engine, scope: ClusterScope, clusters: Iterable[str | None]
+) -> Callable[[], Awaitable[bool]]:
+    """``still_permitted`` for ``clusters`` named (``None``: all clusters, as routing events
+    needs its permission)."""
+    needed = frozenset(clusters)
 
     async def allowed() -> bool:
         now = await engine.access.current(scope.identity)
-        return now is not None and ClusterScope(now, scope.permission).allows_all(clusters)
+        return now is not None and ClusterScope(now, scope.permission).allows_all(needed)
 
     return allowed
 

@@ -7,18 +7,23 @@ from __future__ import annotations
 import asyncio
 import copy
 import importlib
+import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from destinations.receiver import MllpReceiver
 from destinations.worker import OutboundMessage
 from integrator.access import Grant, Role
+from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.http.app import EngineApp
 from tests.http.conftest import BSN, submit
 from tests.http.support import MAKER, bearer, token_for
+from tests.integrator.support import destination
 
 
 async def _two_messages(engine: Engine, referral_data: dict[str, Any]) -> list[str]:
@@ -140,3 +145,57 @@ async def test_a_discard_job_stops_at_its_next_ask_once_its_token_is_revoked(
     stored = [await engine.store.get_message(m) for m in letters]
     statuses = sorted(m.status for m in stored if m is not None)
     assert statuses == ["cancelled", "dead"]  # the second was not discarded under that token
+
+
+async def test_a_routing_job_stops_at_its_next_chunk_once_its_token_is_revoked(
+    engine: Engine,
+    app: EngineApp,
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events = []
+    for _ in range(2):  # for a provider no destination serves yet: unrouted
+        data = copy.deepcopy(referral_data)
+        data["event_id"] = str(uuid.uuid4())
+        data["provider"]["id"] = "ziekenhuis-zuid"
+        accepted = await engine.intake.submit(json.dumps(data), source="http")
+        assert accepted.messages == ()
+        events.append(accepted.event_id)
+    configs = [
+        destination("noord", receiver.port, providers=["ziekenhuis-noord"]),
+        destination("zuid", receiver.port, providers=["ziekenhuis-zuid"]),
+    ]
+    await engine.apply_catalog(
+        build_catalog(
+            ((f"{c.id}.yaml", c) for c in configs),
+            today=datetime.now(UTC).date(),
+            in_service={c.id for c in configs},
+        )
+    )
+    router = await token_for(engine, name="leaked-router")
+    everything = await token_for(engine, name="colleague")
+    monkeypatch.setattr(importlib.import_module("integrator.events_routing"), "CHUNK", 1)
+    publish = engine.publish
+
+    async def revoked_after_the_first(messages: list[OutboundMessage], **kw: Any) -> bool:
+        [made] = [t for t in await engine.access.list_tokens(MAKER) if t.name == "leaked-router"]
+        if made.status != "revoked":
+            await engine.access.revoke_token(MAKER, made.id, reason="leaked")
+        return await publish(messages, **kw)
+
+    monkeypatch.setattr(engine, "publish", revoked_after_the_first)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        started = await client.post(
+            "/api/v1/events/route",
+            json={"event_ids": events, "reason": "zuid connected"},
+            headers=bearer(router),
+        )
+        assert started.status_code == 202, started.text
+        job = await _ended(client, started.json()["id"], everything)
+
+    assert job["state"] == "interrupted", job
+    assert job["error"].startswith("stopped after 1 of 2: whoever started this job may no longer")
+    routed = await engine.store.routed_destinations(events)
+    assert sorted(len(routed[e]) for e in events) == [0, 1]  # the second was not routed

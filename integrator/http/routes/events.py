@@ -40,7 +40,8 @@ from integrator.http.openapi import EVENT_BODY, EVENT_RESPONSES, ROUTE_PLAN, STA
 from integrator.http.periods import since_field, since_query, until_field, until_query
 from integrator.http.scope import Scope, ScopeDep
 from integrator.idempotency import Answer
-from integrator.jobs import Job
+from integrator.jobs import Job, JobStopped
+from integrator.message_service import ROUTER_STOPPED, still_permitted_in
 from integrator.store.jobs import ROUTE_JOB
 from integrator.store.records import EventFilter
 
@@ -246,14 +247,23 @@ async def _route_events(
         report = route_report([r.to_json() for r in results], route, via="engine")
         return Answer(200, report)
 
+    # Asked between chunks: a token revoked meanwhile stops the job, not its last event.
+    allowed = still_permitted_in(engine, scope, {None})  # routing needs all clusters
+
     async def run(job: Job) -> list[dict[str, Any]]:
         def progress(done: int, _total: int) -> None:
             job.done = done
 
         # The job id groups this run's audit entries, so an entry leads back to its job.
         as_job = dataclasses.replace(route, route_id=job.id)
-        results = await route_in_engine(engine, selected, as_job, progress=progress)
-        return [r.to_json() for r in results]
+        results = await route_in_engine(
+            engine, selected, as_job, progress=progress, allowed=allowed
+        )
+        answered = [r.to_json() for r in results]
+        if len(results) < len(selected):
+            said = ROUTER_STOPPED.format(done=len(results), total=len(selected))
+            raise JobStopped(said, answered)
+        return answered
 
     job = await registry.start(ROUTE_JOB, len(selected), run)
     # Who the job routes as: the CLI reports it (the audit log's name, not the local user).
