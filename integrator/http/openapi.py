@@ -24,6 +24,10 @@ from this document, and a client that expects the wrong shape cannot read the re
   ``integrator.http.errors``);
 - ``EventRefused``: an event that ``POST /api/v1/events`` refuses (``EVENT_RESPONSES``).
 
+What that route answers when it takes an event is ``EventAccepted``, every key of
+``IntakeResult.to_json`` named and typed: the answer an upstream system's generated client reads
+its message ids and warnings from, which an untyped 202 left it to guess.
+
 ``complete`` adds what the app-wide rules answer to every operation, found from the path and the
 method so a route added later has them too: 401 and 403 (``_document_access``), 404 for a path
 with an id (unknown, or outside the caller's clusters: the same answer), 413 and 415 for a
@@ -47,6 +51,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaV
 from pydantic_core import CoreSchema, core_schema
 
 from destinations.config import DestinationConfig, Duration
+from integrator.store.records import MessageStatus
 
 REF_ROOT: Final = "#/components/schemas/"
 BEARER: Final = "bearer"
@@ -269,6 +274,58 @@ COMPONENTS[EVENT_REFUSED] = {
         },
     },
 }
+EVENT_ACCEPTED: Final = "EventAccepted"
+_MESSAGE_MADE: Final[dict[str, Any]] = {
+    "type": "object",
+    "title": "EventMessage",
+    "additionalProperties": False,
+    "required": ["message_id", "destination", "version", "control_id", "status", "warnings"],
+    "properties": {
+        "message_id": {
+            "type": "string",
+            "description": "follow it at `GET /api/v1/messages/{message_id}`",
+        },
+        "destination": {"type": "string", "description": "the destination's id"},
+        "version": {"type": "string", "description": "the message version (`ref-v2`, …)"},
+        "control_id": {"type": "string", "description": "MSH-10 of the HL7 message"},
+        "status": {
+            "type": "string",
+            "enum": [status.value for status in MessageStatus],
+            "description": "where the message is now: `queued` for a new event; a duplicate's "
+            "shows how far its message got",
+        },
+        "warnings": {"type": "array", "items": {"type": "string"}},
+    },
+}
+COMPONENTS[EVENT_ACCEPTED] = {
+    "type": "object",
+    "title": EVENT_ACCEPTED,
+    "description": (
+        "An event taken: it and its messages are stored. `duplicate` is true when an event with "
+        "this `event_id` was accepted before: nothing new was stored or sent, and the answer is "
+        "that event's (its `zd_number` and messages), whatever this copy says."
+    ),
+    "additionalProperties": False,
+    "required": ["event_id", "zd_number", "duplicate", "messages", "warnings"],
+    "properties": {
+        "event_id": {"type": "string", "format": "uuid"},
+        "zd_number": {"type": "string"},
+        "duplicate": {"type": "boolean"},
+        "messages": {
+            "type": "array",
+            "items": _MESSAGE_MADE,
+            "description": "one per destination that serves the provider; none when no "
+            "destination does (a warning says so, and the event is kept unrouted)",
+        },
+        "warnings": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "what the sender should know though the event was taken: no "
+            "destination serves it, a duplicate (and which fields of the copy differ), an event "
+            "that does not fit its ZD number's history, a broker away; never patient data",
+        },
+    },
+}
 COMPONENTS[READINESS] = {
     "type": "object",
     "title": READINESS,
@@ -391,7 +448,7 @@ RETRY_AFTER: Final[dict[str, Any]] = {
 }
 
 EVENT_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    202: {"description": "Accepted: the event and its messages are stored"},
+    202: answer("Accepted: the event and its messages are stored", EVENT_ACCEPTED),
     413: answer(
         "The body is larger than an event may be (74,099,372 bytes: 50 MiB of attachments in "
         "base64 and 4 MiB for the rest); kept as rejected input, without its body"

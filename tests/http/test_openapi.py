@@ -229,6 +229,38 @@ async def test_the_event_submission_documents_what_it_answers(document: dict[str
     assert "Retry-After" in responses["503"]["headers"]
 
 
+async def test_an_accepted_event_answers_exactly_its_documented_model(
+    api: httpx.AsyncClient, document: dict[str, Any], referral_data: dict[str, Any]
+) -> None:
+    """The 202 was declared without a schema: a generated client got an untyped answer to the
+    one call an upstream system makes. Exact (a key not in the model fails), for a new event,
+    its duplicate and an event no destination serves."""
+    declared = document["paths"][EVENTS]["post"]["responses"]["202"]["content"][JSON]["schema"]
+    assert declared == {"$ref": f"{COMPONENTS}EventAccepted"}
+    accepted = resolve(document, f"{COMPONENTS}EventAccepted")
+    assert accepted["additionalProperties"] is False
+    message = accepted["properties"]["messages"]["items"]
+    assert (
+        message["additionalProperties"] is False
+        and "queued" in message["properties"]["status"]["enum"]
+    )
+
+    new = await api.post(EVENTS, json=referral_data)
+    assert new.status_code == 202, new.text
+    assert new.json()["messages"], new.text
+    again = await api.post(EVENTS, json=referral_data)
+    assert again.status_code == 202 and again.json()["duplicate"] is True
+    unrouted = {
+        **referral_data,
+        "event_id": "0b6a4d2e-6f1c-4c35-9d8e-2a7b5c000042",
+        "provider": {"id": "nobody-serves-this", "name": "Elders"},
+    }
+    nowhere = await api.post(EVENTS, json=unrouted)
+    assert nowhere.status_code == 202 and nowhere.json()["messages"] == [], nowhere.text
+    for answered in (new, again, nowhere):
+        assert_conforms(document, EVENTS, "post", answered)
+
+
 async def test_deleting_a_destination_documents_its_409_and_readyz_its_503(
     document: dict[str, Any],
 ) -> None:
