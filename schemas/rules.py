@@ -36,7 +36,9 @@ RULE_MESSAGES: Final[dict[str, str]] = {
     "schema_version": "must be the integer 1 (the only supported schema version)",
     "uuid_format": "must be a UUID",
     "zd_number_format": "must be a ZD number: 'ZD' followed by 9 digits",
-    "date_format": "must be a date in ISO 8601 format (YYYY-MM-DD)",
+    # A day that does not exist (1961-02-30) breaks it too: "format" alone sent senders of
+    # well-formed dates looking for a formatting mistake they had not made.
+    "date_format": "must be a date that exists, in ISO 8601 format (YYYY-MM-DD)",
     "datetime_format": "must be an RFC 3339 date-time (YYYY-MM-DDThh:mm:ss with an offset)",
     "timezone_required": "must include a UTC offset such as +01:00 or Z (RFC 3339)",
     # Dutch identifiers and contact details
@@ -62,7 +64,11 @@ RULE_MESSAGES: Final[dict[str, str]] = {
     ),
     # Questions
     "answer_required": "is required because the question is required",
-    "answer_type": "does not fit the question's answer_type",
+    # Which JSON value each type takes, so the sender can fix it without the schema at hand.
+    "answer_type": (
+        "does not fit the question's answer_type: yes_no takes true or false, open a string, "
+        "multiple_choice a list of its options, date a date YYYY-MM-DD"
+    ),
     "answer_not_in_options": "contains a choice that is not one of the question's options",
     "answer_duplicate": "contains the same choice more than once",
     "options_required": "is required (at least one option) for answer_type multiple_choice",
@@ -71,7 +77,10 @@ RULE_MESSAGES: Final[dict[str, str]] = {
     "filename_format": "must be a file name without path separators or control characters",
     "attachment_too_large": "is larger than 20 MiB decoded",
     "attachments_total_too_large": "are larger than 50 MiB decoded in total",
-    "content_mismatch": "does not match the declared content_type",
+    "content_mismatch": (
+        "does not match the declared content_type: a PDF starts with %PDF-, a PNG and a JPEG "
+        "with their signatures, text/plain is UTF-8"
+    ),
 }
 
 

@@ -245,7 +245,7 @@ NL: Final[dict[str, str]] = {
     "text.rule.schema_version": "moet het getal 1 zijn (de enige ondersteunde schemaversie)",
     "text.rule.uuid_format": "moet een UUID zijn",
     "text.rule.zd_number_format": "moet een ZD-nummer zijn: 'ZD' gevolgd door 9 cijfers",
-    "text.rule.date_format": "moet een datum in ISO 8601-vorm zijn (JJJJ-MM-DD)",
+    "text.rule.date_format": "moet een bestaande datum in ISO 8601-vorm zijn (JJJJ-MM-DD)",
     "text.rule.datetime_format": (
         "moet een RFC 3339-tijdstip zijn (JJJJ-MM-DDTuu:mm:ss met een tijdverschil)"
     ),
@@ -284,7 +284,10 @@ NL: Final[dict[str, str]] = {
         "overgenomen"
     ),
     "text.rule.answer_required": "is verplicht omdat de vraag verplicht is",
-    "text.rule.answer_type": "past niet bij de answer_type van de vraag",
+    "text.rule.answer_type": (
+        "past niet bij de answer_type van de vraag: yes_no neemt true of false, open een tekst, "
+        "multiple_choice een lijst van zijn opties, date een datum JJJJ-MM-DD"
+    ),
     "text.rule.answer_not_in_options": "bevat een keuze die niet bij de opties van de vraag hoort",
     "text.rule.answer_duplicate": "bevat dezelfde keuze meer dan eens",
     "text.rule.options_required": (
@@ -296,7 +299,10 @@ NL: Final[dict[str, str]] = {
     ),
     "text.rule.attachment_too_large": "is gedecodeerd groter dan 20 MiB",
     "text.rule.attachments_total_too_large": "zijn gedecodeerd samen groter dan 50 MiB",
-    "text.rule.content_mismatch": "past niet bij het opgegeven content_type",
+    "text.rule.content_mismatch": (
+        "past niet bij het opgegeven content_type: een PDF begint met %PDF-, een PNG en een "
+        "JPEG met hun handtekening, text/plain is UTF-8"
+    ),
     "text.rule.type_string": "moet een tekst zijn",
     "text.rule.type_boolean": "moet een booleaanse waarde zijn (true of false)",
     "text.rule.type_integer": "moet een geheel getal zijn",

@@ -456,3 +456,41 @@ def test_only_the_first_withheld_keys_are_compared_with_the_schemas(
         ("…", "is not a known field"),
     }
     assert len(set(compared)) == MAX_COMPARED
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "rule", "says"),
+    [
+        # A well-formed day that does not exist: "format" alone sent the sender looking for a
+        # formatting mistake.
+        ("patient.birth_date", "1961-02-30", "date_format", "a date that exists"),
+        (
+            "questions",
+            [{"title": "Rookt u?", "required": True, "answer_type": "yes_no", "answer": "ja"}],
+            "answer_type",
+            "yes_no takes true or false",
+        ),
+        (
+            "questions",
+            [{"title": "Sinds?", "required": True, "answer_type": "date", "answer": "1-2-2020"}],
+            "answer_type",
+            "date a date YYYY-MM-DD",
+        ),
+        (
+            "attachments",
+            [{"filename": "a.txt", "content_type": "text/plain", "data": "aOk="}],
+            "content_mismatch",
+            "text/plain is UTF-8",
+        ),
+    ],
+)
+def test_a_refusal_says_what_the_field_takes(
+    referral_data: dict[str, Any], path: str, value: Any, rule: str, says: str
+) -> None:
+    """The rules a sender meets for a value of the right JSON type say what is expected
+    instead, in words the sender can act on without the schema (never the value sent)."""
+    with pytest.raises(EventValidationError) as refused:
+        parse_event(edited(referral_data, path, value))
+    [error] = refused.value.errors
+    assert error.rule == rule
+    assert says in error.message
