@@ -81,6 +81,21 @@ class RouteBody(BaseModel):
 
 @router.post("/events", status_code=202, openapi_extra=EVENT_BODY, responses=EVENT_RESPONSES)
 async def post_event(request: Request, engine: EngineDep, identity: IdentityDep) -> JSONResponse:
+    """One referral or diagnostic request as UTF-8 JSON (docs/product.md §2).
+
+    **Retries.** The event's `event_id` is its idempotency key: after a timeout, a lost
+    connection or a 503, send the same event again with the same `event_id`. If the first
+    was taken, the answer is 202 with `duplicate: true` and that event's messages, and nothing
+    is sent twice; a copy whose content differs is not taken either (its `warnings` name the
+    fields). A new `event_id` is a new event, sent again to the hospital. No
+    `Idempotency-Key` header is read here (the resends and routings take one): generate the
+    `event_id` once per event, not once per attempt.
+
+    **Refusals** (422, `EventRefused`) name every broken rule at once, each with its field's
+    `path` and `rule`, never the value sent; the input is kept as rejected input under
+    `rejected_id`. Correct the event and send it again; its `event_id` was not taken.
+    """
+    # The docstring above is the operation's description in the OpenAPI document.
     raw = await request.body()
     try:
         # A refused event is kept with who sent it: the token as authenticated, as the audit
