@@ -334,7 +334,21 @@ def _rfc3339(value: Any) -> Any:
         raise rule_error("datetime_format")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise rule_error("timezone_required")
+    try:
+        instant = parsed.astimezone(datetime.UTC)
+    except OverflowError:  # year 1 with an offset east of UTC: before Python's first instant
+        raise rule_error("datetime_range") from None
+    if not _FIRST_INSTANT <= instant <= _LAST_INSTANT:
+        raise rule_error("datetime_range")
     return parsed
+
+
+# A day inside Python's range of times at either end: intake, the store and the mappings move
+# an instant into other zones (up to 14 hours, UTC+14, for the birth date rule; the engine's
+# zone for HL7), and a well-formed 0001-01-01T00:00:00+01:00 overflowed there, a 500 that kept
+# nothing, where every other broken rule is named and the input kept.
+_FIRST_INSTANT: Final = datetime.datetime(1, 1, 2, tzinfo=datetime.UTC)
+_LAST_INSTANT: Final = datetime.datetime(9999, 12, 30, 23, 59, 59, 999_999, tzinfo=datetime.UTC)
 
 
 # For JSON input: a plain YYYY-MM-DD is parsed in pydantic-core; anything else (surrounding

@@ -41,6 +41,7 @@ RULE_MESSAGES: Final[dict[str, str]] = {
     "date_format": "must be a date that exists, in ISO 8601 format (YYYY-MM-DD)",
     "datetime_format": "must be an RFC 3339 date-time (YYYY-MM-DDThh:mm:ss with an offset)",
     "timezone_required": "must include a UTC offset such as +01:00 or Z (RFC 3339)",
+    "datetime_range": "must lie between 0001-01-02 and 9999-12-30 (UTC), the times intake handles",
     # Dutch identifiers and contact details
     "bsn_format": "must be a BSN of exactly 9 digits",
     "bsn_eleven_test": "must pass the BSN eleven-test",

@@ -252,6 +252,9 @@ NL: Final[dict[str, str]] = {
     "text.rule.timezone_required": (
         "moet een tijdverschil met UTC hebben, zoals +01:00 of Z (RFC 3339)"
     ),
+    "text.rule.datetime_range": (
+        "moet tussen 0001-01-02 en 9999-12-30 (UTC) liggen, de tijden die intake aankan"
+    ),
     "text.rule.bsn_format": "moet een BSN van precies 9 cijfers zijn",
     "text.rule.bsn_eleven_test": "moet voldoen aan de elfproef voor een BSN",
     "text.rule.bsn_or_address": "heeft een BSN of een adres nodig (minstens een van beide)",

@@ -329,3 +329,20 @@ async def test_two_authorization_headers_are_refused(
     assert response.status_code == 422, response.text
     [error] = response.json()["detail"]
     assert error["type"] == "duplicate_key" and error["loc"][0] == "header"
+
+
+async def test_a_created_at_at_the_end_of_time_is_refused_and_kept_not_a_500(
+    engine: Engine, api: httpx.AsyncClient, referral_data: dict[str, Any]
+) -> None:
+    """``0001-01-01T00:00:00+01:00`` is well-formed RFC 3339; moved to UTC it overflowed, a 500
+    that kept nothing. Now a 422 naming the field and the rule, kept as rejected input; the
+    last instant taken goes all the way through intake."""
+    late = {**referral_data, "created_at": "0001-01-01T00:00:00+01:00"}
+    answer = await api.post("/api/v1/events", json=late)
+    assert answer.status_code == 422, answer.text
+    body = answer.json()
+    assert [(e["path"], e["rule"]) for e in body["errors"]] == [("created_at", "datetime_range")]
+    assert await engine.store.get_rejected(body["rejected_id"]) is not None
+    last = {**referral_data, "created_at": "9999-12-30T23:59:59Z"}
+    taken = await api.post("/api/v1/events", json=last)
+    assert taken.status_code == 202, taken.text

@@ -144,6 +144,31 @@ def test_created_at_malformed_refused(referral_data: dict[str, Any], value: obje
     assert single_error(data) == ("created_at", "datetime_format")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001-01-01T00:00:00+01:00",  # before Python's first instant once in UTC
+        "0001-01-01T00:30:00+14:00",
+        "0001-01-01T00:00:00Z",  # representable, but not 14 hours earlier or in another zone
+        "9999-12-31T23:30:00-01:00",  # after its last
+        "9999-12-31T12:00:00Z",
+    ],
+)
+def test_created_at_at_the_ends_of_time_is_refused_naming_the_rule(
+    referral_data: dict[str, Any], text: str
+) -> None:
+    """Well-formed, these overflowed where intake moves the instant into another zone (the
+    birth date rule, the store, HL7): an OverflowError, over HTTP a 500 that kept nothing."""
+    data = edited(referral_data, "created_at", text)
+    assert single_error(data) == ("created_at", "datetime_range")
+
+
+def test_created_at_a_day_inside_the_ends_of_time_is_taken(referral_data: dict[str, Any]) -> None:
+    born_early = edited(referral_data, "patient.birth_date", "0001-01-01")
+    parse_both(edited(born_early, "created_at", "0001-01-02T00:00:00Z"))
+    parse_both(edited(referral_data, "created_at", "9999-12-30T23:59:59Z"))
+
+
 def test_naive_datetime_object_refused_in_mapping(referral_data: dict[str, Any]) -> None:
     data = edited(referral_data, "created_at", datetime.datetime(2026, 11, 20, 9, 15))
     with pytest.raises(EventValidationError) as caught:
