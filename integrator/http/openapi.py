@@ -270,7 +270,9 @@ COMPONENTS[EVENT_REFUSED] = {
         "errors": {"type": "array", "items": {"$ref": REF_ROOT + "EventFieldError"}},
         "rejected_id": {
             "anyOf": [{"type": "string"}, {"type": "null"}],
-            "description": "the id of the rejected input (`GET /api/v1/rejected/{rejected_id}`)",
+            "description": "the id of the rejected input: quote it to support, who read it at "
+            "`GET /api/v1/rejected/{rejected_id}` (a token with `patient_data.read`; an "
+            "`intake` token may not)",
         },
     },
 }
@@ -283,7 +285,9 @@ _MESSAGE_MADE: Final[dict[str, Any]] = {
     "properties": {
         "message_id": {
             "type": "string",
-            "description": "follow it at `GET /api/v1/messages/{message_id}`",
+            # An intake token reads nothing back (docs/access.md): say who can follow it.
+            "description": "support follows it at `GET /api/v1/messages/{message_id}` (a token "
+            "with `messages.read`; an `intake` token may not)",
         },
         "destination": {"type": "string", "description": "the destination's id"},
         "version": {"type": "string", "description": "the message version (`ref-v2`, …)"},

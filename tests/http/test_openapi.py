@@ -14,10 +14,12 @@ import pytest
 
 from destinations.config import DestinationConfig, parse_duration
 from destinations.receiver import MllpReceiver
+from integrator.access import Grant, Role
+from integrator.engine import Engine
 from integrator.http.openapi import DURATION_PATTERN
 from schemas.generate import SCHEMA_DIR
 from tests.http.conftest import running_engine
-from tests.http.support import api_client
+from tests.http.support import api_client, token_for
 
 JSON = "application/json"
 COMPONENTS = "#/components/schemas/"
@@ -274,6 +276,27 @@ def test_the_event_submission_says_how_to_retry_and_that_it_reads_no_idempotency
     assert "duplicate: true" in described and "rejected_id" in described
     assert "Needs `events.submit`" in described  # the access note still follows it
     assert "Idempotency-Key" not in {p["name"] for p in operation.get("parameters", [])}
+
+
+async def test_what_an_intake_token_is_told_to_follow_says_it_cannot_read_it(
+    engine: Engine, document: dict[str, Any]
+) -> None:
+    """The ids intake answers with pointed at routes an ``intake`` token is refused (403): the
+    document now says who reads them, so the platform's developer quotes them to support."""
+    async with api_client(engine, await token_for(engine, Grant(Role.INTAKE))) as upstream:
+        refused = await upstream.post(EVENTS, json={"type": "referral"})
+        assert refused.status_code == 422
+        rejected_id = refused.json()["rejected_id"]
+        assert (await upstream.get(f"/api/v1/rejected/{rejected_id}")).status_code == 403
+    schemas = document["components"]["schemas"]
+    told = [
+        schemas["EventRefused"]["properties"]["rejected_id"]["description"],
+        schemas["EventAccepted"]["properties"]["messages"]["items"]["properties"]["message_id"][
+            "description"
+        ],
+    ]
+    for description in told:
+        assert "an `intake` token may not" in description, description
 
 
 async def test_deleting_a_destination_documents_its_409_and_readyz_its_503(
