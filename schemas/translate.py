@@ -53,6 +53,10 @@ MUST_BE_STRING: Final = Shape("rule.type_string", "must be a string")
 MUST_BE_BOOLEAN: Final = Shape("rule.type_boolean", "must be a boolean (true or false)")
 MUST_BE_INTEGER: Final = Shape("rule.type_integer", "must be an integer")
 MUST_BE_OBJECT: Final = Shape("rule.type_object", "must be an object")
+MUST_BE_ONE_EVENT: Final = Shape(
+    "rule.type_one_event", "must be an object: one event per request, not a list of them"
+)
+"""The whole body a list (of events, as batch APIs take them), not the one event asked."""
 MUST_BE_JSON_TEXT: Final = Shape("rule.type_json_text", "must be JSON text")
 MUST_BE_LIST: Final = Shape("rule.type_list", "must be a list")
 ONE_OF: Final = Shape("rule.one_of", "must be one of {expected}", expected=TEXT)
@@ -103,6 +107,7 @@ _TYPE_SENTENCES: Final[dict[str, Shape]] = {
 }
 VALUE_SHAPES: Final = (
     *dict.fromkeys(_TYPE_SENTENCES.values()),
+    MUST_BE_ONE_EVENT,
     ONE_OF,
     AT_LEAST,
     AT_MOST,
@@ -185,6 +190,9 @@ def _message_for(error: ErrorDetails, rule: str) -> str:
     error_type = error["type"]
     context: dict[str, Any] = dict(error.get("ctx") or {})
     if error_type in _TYPE_SENTENCES:
+        whole_list = not error["loc"] and isinstance(error.get("input"), list)
+        if _TYPE_SENTENCES[error_type] is MUST_BE_OBJECT and whole_list:
+            return MUST_BE_ONE_EVENT()
         return _TYPE_SENTENCES[error_type]()
     if error_type == "literal_error" and "expected" in context:
         # `expected` comes from our schema, never from the input.

@@ -310,6 +310,9 @@ NL: Final[dict[str, str]] = {
     "text.rule.type_boolean": "moet een booleaanse waarde zijn (true of false)",
     "text.rule.type_integer": "moet een geheel getal zijn",
     "text.rule.type_object": "moet een object zijn",
+    "text.rule.type_one_event": (
+        "moet een object zijn: één gebeurtenis per verzoek, geen lijst ervan"
+    ),
     "text.rule.type_json_text": "moet JSON-tekst zijn",
     "text.rule.type_list": "moet een lijst zijn",
     "text.rule.one_of": "moet een van deze zijn: {expected}",

@@ -494,3 +494,18 @@ def test_a_refusal_says_what_the_field_takes(
     [error] = refused.value.errors
     assert error.rule == rule
     assert says in error.message
+
+
+def test_a_list_of_events_is_told_to_send_one_event_per_request(
+    referral_data: dict[str, Any],
+) -> None:
+    """Batch APIs take a list; this one takes one event a request, and says so when sent a
+    list, where "must be an object" left the developer to guess why their events were not."""
+    with pytest.raises(EventValidationError) as refused:
+        parse_event(json.dumps([referral_data, referral_data]).encode())
+    [error] = refused.value.errors
+    assert (error.path, error.rule) == ("$", "type")
+    assert error.message == "must be an object: one event per request, not a list of them"
+    with pytest.raises(EventValidationError) as text:
+        parse_event(b'"a referral"')  # not a list: the plain sentence
+    assert [e.message for e in text.value.errors] == ["must be an object"]
