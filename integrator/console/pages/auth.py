@@ -91,6 +91,11 @@ async def login(
             refused=True,
             interrupted=False,
         )
+    if visitor.session is not None:
+        # Signed in already (a second tab's form, another person at this browser): the cookie
+        # is replaced below, and the session it held ends on the server too, so a copy of the
+        # old cookie acts as nobody (it stayed valid until its idle timeout).
+        await engine.access.logout(visitor.session, source=source)
     response = RedirectResponse(way_back(request, next), status_code=303)
     lifetime = int((result.expires_at - engine.clock.now()).total_seconds())
     set_session_cookie(request, response, result.session, max(lifetime, 0))

@@ -1,0 +1,54 @@
+"""Signing in while signed in (a second tab's sign-in form, another person at the same
+browser) ends the session the browser had, on the server too: the cookie was replaced, but the
+earlier session stayed valid until its idle timeout, so a copy of that cookie (a proxy's log, a
+shared machine's profile) still acted as the first person. Request by request, no browser."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from integrator.access import Grant, Role
+from integrator.access.totp import code_at
+from integrator.console.session import SESSION_COOKIE
+from integrator.http import create_app
+from tests.console.live import PASSWORD
+from tests.console.started import started_engine
+from tests.console.test_saved_searches import BASE, ORIGIN, csrf, signed_in
+from tests.http.support import MAKER
+
+START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+async def test_signing_in_again_ends_the_session_the_browser_had(tmp_path: Path) -> None:
+    async with started_engine(tmp_path, START) as engine:
+        link = await engine.access.invite(MAKER, "bea@example.nl", [Grant(Role.VIEWER)])
+        assert link.link is not None
+        secret = link.link.split("#", 1)[1]
+        start = await engine.access.begin_accept(secret)
+        earlier = engine.clock.now() - timedelta(seconds=30)
+        await engine.access.finish_accept(secret, PASSWORD, code_at(start.totp_secret, earlier))
+        async with signed_in(engine, "ann@example.nl", Grant(Role.VIEWER)) as browser:
+            first = browser.cookies[SESSION_COOKIE]
+            token = csrf((await browser.get("/messages")).text)
+            again = await browser.post(
+                "/login",
+                data={
+                    "csrf": token,
+                    "email": "bea@example.nl",
+                    "password": PASSWORD,
+                    "code": code_at(start.totp_secret, engine.clock.now()),
+                },
+                headers=ORIGIN,
+            )
+            assert again.status_code == 303, again.text
+            assert browser.cookies[SESSION_COOKIE] != first
+            assert (await browser.get("/messages")).status_code == 200  # as bea now
+        transport = httpx.ASGITransport(app=create_app(engine))
+        cookies = {SESSION_COOKIE: first}
+        async with httpx.AsyncClient(transport=transport, base_url=BASE, cookies=cookies) as copy:
+            old = await copy.get("/messages")
+        assert old.status_code in (302, 303, 307), old.status_code
+        assert old.headers["location"].startswith("/login"), old.headers
