@@ -6,12 +6,14 @@ Every request the engine answers (an intake POST, a load balancer's ``/healthz``
 application is called directly, in process, with requests that need no engine and no store,
 so what is measured is those layers alone: no socket, no HTTP parsing, no other process.
 
-The intake POST (``POST /api/v1/events``) goes through what ``integrator run`` serves: the
-server's wrappers (``UntrustedForwarding``, ``EngineApp``, ``NoStore``, ``BodyLimits``) around
-the app, with a bearer token, a JSON body and every dependency the route declares. Its engine
-is a stand-in (``_StandIn``): the token's identity is known without a store, and intake answers
-at once, so the route's own work (a token read, validation, mapping, the commit) is left out
-and what remains is the door. The other cases call the app itself, as they always have.
+The intake POST (``POST /api/v1/events``) and an authenticated ``GET /api/v1/versions`` (a
+route narrowed to the caller's clusters, ``ScopeDep``) go through what ``integrator run``
+serves: the server's wrappers (``UntrustedForwarding``, ``EngineApp``, ``NoStore``,
+``BodyLimits``) around the app, with a bearer token (and the POST a JSON body) and every
+dependency the route declares. Their engine is a stand-in (``_StandIn``): the token's identity
+is known without a store, and intake answers at once, so the route's own work (a token read,
+validation, mapping, the commit) is left out and what remains is the door. The other cases
+call the app itself, as they always have.
 
     .venv/bin/python bench/bench_app_layers.py REV --rounds 5
 
@@ -32,6 +34,7 @@ import os
 import sys
 import time
 from collections.abc import MutableMapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -43,25 +46,32 @@ CASES: dict[str, tuple[str, str, bytes]] = {
     "GET /api/v1/versions without a token (401)": ("GET", "/api/v1/versions", b""),
 }
 INTAKE_CASE = "POST /api/v1/events (202, the server's wrappers, an engine stand-in)"
+SCOPED_CASE = "GET /api/v1/versions with a token (200, ScopeDep, the wrappers, the stand-in)"
 TOKEN = "itg_bench"  # the stand-in's, known to nothing else
 
 
 class _StandIn:
     """What the intake route's dependencies and the route ask of an engine, and nothing more:
-    ``access.authenticate_token`` (an intake token's identity) and ``intake.submit`` (an
-    accepted event, without validating, mapping or storing anything)."""
+    ``access.authenticate_token`` (a token's identity: intake, and a viewer's in one cluster),
+    ``intake.submit`` (an accepted event, without validating, mapping or storing anything);
+    for ``GET /api/v1/versions`` (a route narrowed by ``ScopeDep``) an empty catalog and a day.
+    """
 
     def __init__(self) -> None:
         from integrator.access.permissions import Grant, Identity, IdentityKind, Role
+        from integrator.catalog import Catalog
         from integrator.intake import IntakeResult
 
-        self.identity = Identity(
-            IdentityKind.TOKEN, "t-1", "token:bench", frozenset({Grant(Role.INTAKE)})
-        )
+        grants = frozenset({Grant(Role.INTAKE), Grant(Role.VIEWER, "CARD")})
+        self.identity = Identity(IdentityKind.TOKEN, "t-1", "token:bench", grants)
         self.result = IntakeResult("e-1", "ZD-1", False, ())
         self.access = self
         self.intake = self
         self.jobs = None
+        self.catalog = Catalog()
+
+    def today(self) -> date:
+        return date(2026, 12, 4)
 
     async def authenticate_token(self, token: str) -> Any:
         return self.identity if token == TOKEN else None
@@ -89,8 +99,9 @@ def _scope(method: str, path: str, query: bytes) -> dict[str, Any]:
     }
 
 
-def _intake_scope(body: bytes) -> dict[str, Any]:
-    scope = _scope("POST", "/api/v1/events", b"")
+def _served_scope(method: str, path: str, body: bytes) -> dict[str, Any]:
+    """A request as an HTTP client sends it, with the stand-in's token (and ``body``)."""
+    scope = _scope(method, path, b"")
     scope["headers"] = [
         (b"host", b"127.0.0.1:8080"),
         (b"user-agent", b"python-httpx/0.28.1"),
@@ -98,9 +109,12 @@ def _intake_scope(body: bytes) -> dict[str, Any]:
         (b"accept-encoding", b"gzip, deflate"),
         (b"connection", b"keep-alive"),
         (b"authorization", f"Bearer {TOKEN}".encode()),
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
     ]
+    if body:
+        scope["headers"] += [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
     return scope
 
 
@@ -124,7 +138,8 @@ async def _measure(requests: int, blocks: int) -> dict[str, Any]:
         case: (app, _scope(method, path, query), no_body)
         for case, (method, path, query) in CASES.items()
     }
-    cases[INTAKE_CASE] = (served, _intake_scope(body), event_body)
+    cases[INTAKE_CASE] = (served, _served_scope("POST", "/api/v1/events", body), event_body)
+    cases[SCOPED_CASE] = (served, _served_scope("GET", "/api/v1/versions", b""), no_body)
     statuses: dict[str, set[int]] = {case: set() for case in cases}
     best: dict[str, float] = {case: float("inf") for case in cases}
     for block in range(blocks + 1):  # block 0 warms: the routes' first-match work, caches
@@ -175,7 +190,7 @@ def main() -> None:
             print(f"round {n + 1}: A {got[0]}\n         B {got[1]}", flush=True)
     print(ab.heading(options.rev, None, options.rounds))
     print("| request | A µs | B µs | B better by | spread |\n|---|---:|---:|---:|---|")
-    for case in [*CASES, INTAKE_CASE]:
+    for case in [*CASES, INTAKE_CASE, SCOPED_CASE]:
         a_values = [a[case] for a, _ in rows]
         b_values = [b[case] for _, b in rows]
         gain = ab.ratios(a_values, b_values, b_over_a=False)
