@@ -75,9 +75,11 @@ async def authorize(request: Request) -> None:
         raise HTTPException(status_code=403, detail="this route declares no permission")
     permission = ROUTE_PERMISSIONS[key]
     if permission is None:
+        request.state.authorized = True
         return
     if permission is SIGNED_IN:
         request.state.identity = await _signed_in(request)
+        request.state.authorized = True
         return
     identity = await _authenticate(request)
     if identity is None:
@@ -89,6 +91,7 @@ async def authorize(request: Request) -> None:
         )
     request.state.identity = identity
     request.state.permission = permission
+    request.state.authorized = True
 
 
 async def permitted_caller(request: Request, key: tuple[str, str]) -> Identity | None:
@@ -147,26 +150,34 @@ def _refusal(permission: Permission, identity: Identity, *, everywhere: bool) ->
     return said
 
 
-Authorized = Annotated[None, Depends(authorize)]
+async def authorized_identity(request: Request) -> Identity:
+    """The identity ``authorize`` let through for this request; a 401 on an open route.
 
-
-async def _identity(request: Request, _checked: Authorized) -> Identity:
-    # ``authorize`` runs once per request (FastAPI caches it), first, as the app's dependency;
-    # naming it here too makes a route that asks for the identity safe on its own.
+    ``authorize`` runs first on every request, as the app's dependency. It is run here too if
+    it has not (its mark, ``request.state.authorized``, is missing), so a route that asks for
+    the identity is safe on its own, also in an app without that dependency. Called rather than
+    named as a sub-dependency: FastAPI solves a sub-dependency's dependant again for every
+    dependency naming it, cached or not (its cache key, its scope, its parameters), and
+    ``ScopeDep`` named it three times over (bench/results/perf.md, sixteenth session)."""
+    if not getattr(request.state, "authorized", False):
+        await authorize(request)
     identity: Identity | None = getattr(request.state, "identity", None)
     if identity is None:  # an open route asked for an identity: there is none
         raise HTTPException(status_code=401, detail=UNAUTHENTICATED, headers=_CHALLENGE)
     return identity
 
 
-IdentityDep = Annotated[Identity, Depends(_identity)]
+IdentityDep = Annotated[Identity, Depends(authorized_identity)]
 """The authenticated identity of the request; its ``display`` is the audit trail's actor."""
 
 
-async def _permission(request: Request, _identity: IdentityDep) -> Permission:
+async def route_permission(request: Request) -> Permission:
+    """The permission the matched route declares, once ``authorize`` let the caller through
+    (``authorized_identity``: run if it has not, a 401 on an open route)."""
+    await authorized_identity(request)
     permission: Permission = request.state.permission
     return permission
 
 
-RoutePermissionDep = Annotated[Permission, Depends(_permission)]
+RoutePermissionDep = Annotated[Permission, Depends(route_permission)]
 """The permission the matched route declares in ``ROUTE_PERMISSIONS``."""

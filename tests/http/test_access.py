@@ -33,7 +33,8 @@ from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.http.app import EngineApp, build_app
-from integrator.http.auth import UNAUTHENTICATED
+from integrator.http.auth import UNAUTHENTICATED, IdentityDep
+from integrator.http.scope import ScopeDep
 from integrator.presenters import iso_time
 from integrator.store import AuditFilter
 from tests.http.support import EVERY_ROLE, MAKER, bearer, make_token, token_for
@@ -246,6 +247,51 @@ async def test_a_route_missing_from_the_table_is_refused_even_with_every_role(
     async with world.client(world.everything) as client:
         answer = await client.get("/api/v1/undeclared")
     assert answer.status_code == 403 and "leak" not in answer.text
+
+
+async def test_a_route_asking_who_calls_checks_the_token_itself_in_an_app_without_the_rule(
+    world: World,
+) -> None:
+    # ``authorize`` is the app's dependency; a route taking ``IdentityDep`` or ``ScopeDep``
+    # runs it too where it has not run, so it refuses alike in an app without that rule.
+    bare = FastAPI()
+
+    @bare.get("/api/v1/messages")
+    async def scoped(scope: ScopeDep) -> list[str]:
+        return [scope.actor, scope.permission.value]
+
+    @bare.post("/api/v1/events")
+    async def who(identity: IdentityDep) -> str:
+        return identity.display
+
+    world.app = EngineApp(bare, world.engine)
+    viewer = await world.token(Grant(Role.VIEWER), name="viewer")
+    async with world.client() as client:
+        assert (await client.get("/api/v1/messages")).status_code == 401
+        assert (await client.post("/api/v1/events")).status_code == 401
+    async with world.client(viewer) as client:
+        assert (await client.get("/api/v1/messages")).json() == ["token:viewer", "messages.read"]
+        refused = await client.post("/api/v1/events")
+        assert refused.status_code == 403 and "events.submit" in refused.json()["detail"]
+
+
+async def test_a_request_authenticates_its_token_once_whatever_its_route_asks(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    authenticate = world.engine.access.authenticate_token
+
+    async def counted(token: str) -> Any:
+        reads.append(token)
+        return await authenticate(token)
+
+    monkeypatch.setattr(world.engine.access, "authenticate_token", counted)
+    async with world.client(world.everything) as client:
+        # the identity (the audit's actor) and the scope: both after the app's authorize
+        answer = await client.get(f"/api/v1/messages/{world.card_message}")
+        assert answer.status_code == 200
+        assert (await client.get("/api/v1/tokens")).status_code == 200
+    assert reads == [world.everything] * 2
 
 
 async def test_the_openapi_document_says_which_token_each_route_needs(world: World) -> None:
