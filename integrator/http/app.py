@@ -88,12 +88,20 @@ class EngineApp:
         await self._served(scope, receive, send)
 
 
-async def request_rules(request: Request) -> None:
-    """The app-wide rules on what a request may carry, in this order, as one dependency.
+async def admit(request: Request) -> None:
+    """The app's one dependency: who is asking and may they (``authorize``), first, so a
+    caller without a token learns nothing about a route's body or parameters; then what the
+    request may carry (``request_rules``).
 
-    One dependency, not three: FastAPI's solving costs per dependency per request (its cache
-    key, its scope, the call), about what these checks cost themselves, and it is paid by every
-    request the API and the console answer (bench/results/perf.md, fifteenth session)."""
+    One dependency, not two or four: FastAPI's solving costs per dependency per request (its
+    cache key, its scope, the call), about what these checks cost themselves, and every request
+    the API answers pays it (bench/results/perf.md, fifteenth and sixteenth sessions)."""
+    await authorize(request)
+    await request_rules(request)
+
+
+async def request_rules(request: Request) -> None:
+    """The app-wide rules on what a request may carry, in this order."""
     await require_json_body(request)
     await refuse_unclear_parameters(request)
     await refuse_nul(request)
@@ -118,12 +126,7 @@ def build_app() -> FastAPI:
         # A path with a slash too many is a 404, as any unknown path: answered with a redirect,
         # it went to the Host the request named, before anyone was asked who they are.
         redirect_slashes=False,
-        # In this order: who is asking comes first, so a caller without a token learns nothing
-        # about a route's body or parameters.
-        dependencies=[
-            Depends(authorize),
-            Depends(request_rules),
-        ],
+        dependencies=[Depends(admit)],  # who is asking first, then the request's rules
     )
     install_error_handlers(app)
     install_openapi(app)

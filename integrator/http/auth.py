@@ -1,7 +1,8 @@
 """Who is asking, and may they: one app-wide dependency, so every route is covered.
 
-``create_app`` adds :func:`authorize` as the first dependency of the whole app (like the query
-guard of ``integrator.http.query``), so a route added later is covered without doing anything.
+``create_app``'s one dependency of the whole app (``integrator.http.app.admit``) runs
+:func:`authorize` first, before the query guard of ``integrator.http.query`` and the other
+rules, so a route added later is covered without doing anything.
 For the matched route it looks up the permission in ``ROUTE_PERMISSIONS``
 (``integrator.access.routes``) and:
 

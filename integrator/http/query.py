@@ -4,8 +4,8 @@ A misspelt filter silently ignored answers with every message, and a BSN put in 
 (``?bsn=...``) would do the same while leaving the BSN in proxy logs. So each request's query
 keys are compared with the parameters its route declares (its own and its dependencies'), and
 any other key is a 422 naming it when it may be named (a name the API declares elsewhere, or a
-BSN's: ``integrator.http.errors.safe_name``), else as ``…``. ``create_app`` adds
-``refuse_unclear_parameters`` as a dependency of the whole app, so routes added later are
+BSN's: ``integrator.http.errors.safe_name``), else as ``…``. ``create_app``'s
+dependency of the whole app runs ``refuse_unclear_parameters``, so routes added later are
 covered without doing anything; it refuses a query parameter or a header given twice too.
 """
 
