@@ -232,6 +232,27 @@ async def add_lab_cluster(engine: Engine) -> None:
     assert "lab" in catalog.destinations, catalog.errors
 
 
+async def serve_zuid_too(engine: Engine, port: int) -> None:
+    """The catalog with ``zuid`` (provider ``ziekenhuis-zuid``) beside ``noord``, both sending
+    to ``port``: the events of ``ziekenhuis-zuid`` accepted before, unrouted, can be routed."""
+    from datetime import UTC, datetime
+
+    from integrator.catalog import build_catalog
+    from tests.integrator.support import destination
+
+    configs = [
+        destination("noord", port, providers=["ziekenhuis-noord"]),
+        destination("zuid", port, providers=["ziekenhuis-zuid"]),
+    ]
+    await engine.apply_catalog(
+        build_catalog(
+            ((f"{c.id}.yaml", c) for c in configs),
+            today=datetime.now(UTC).date(),
+            in_service={c.id for c in configs},
+        )
+    )
+
+
 @asynccontextmanager
 async def engine_with_noord(
     tmp_path: Path, database_url: str, port: int, **store: Any

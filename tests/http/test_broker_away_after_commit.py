@@ -34,6 +34,7 @@ from integrator.store.records import ROUTE_ACTION
 from integrator.transport import TransportUnavailable
 from integrator.transport.committed import RESEND_AWAY, ROUTE_AWAY
 from tests.http.conftest import BSN, submit
+from tests.http.support import serve_zuid_too
 from tests.integrator.support import destination, settings_for
 
 BEFORE_SUNSET = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)  # ref-v1 deprecated, sunset 2027-07-01
@@ -125,17 +126,7 @@ async def test_routing_an_event_while_the_broker_is_away_is_done_with_a_note(
     data["provider"]["id"] = "ziekenhuis-zuid"  # served by no destination yet: unrouted
     accepted = await engine.intake.submit(json.dumps(data), source="http")
     assert accepted.messages == ()
-    configs = [
-        destination("noord", receiver.port, providers=["ziekenhuis-noord"]),
-        destination("zuid", receiver.port, providers=["ziekenhuis-zuid"]),
-    ]
-    await engine.apply_catalog(
-        build_catalog(
-            ((f"{c.id}.yaml", c) for c in configs),
-            today=datetime.now(UTC).date(),
-            in_service={c.id for c in configs},
-        )
-    )
+    await serve_zuid_too(engine, receiver.port)
     broker_away(engine, monkeypatch)
     with capture_logs() as logs:
         job = await finished(

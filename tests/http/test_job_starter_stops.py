@@ -9,7 +9,6 @@ import copy
 import importlib
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,12 +17,10 @@ import pytest
 from destinations.receiver import MllpReceiver
 from destinations.worker import OutboundMessage
 from integrator.access import Grant, Role
-from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.http.app import EngineApp
 from tests.http.conftest import BSN, submit
-from tests.http.support import MAKER, bearer, token_for
-from tests.integrator.support import destination
+from tests.http.support import MAKER, bearer, serve_zuid_too, token_for
 
 
 async def _two_messages(engine: Engine, referral_data: dict[str, Any]) -> list[str]:
@@ -45,6 +42,35 @@ async def _ended(client: httpx.AsyncClient, job_id: str, everything: str) -> dic
     raise AssertionError("the job did not end")
 
 
+async def _revoke_once(engine: Engine, name: str) -> None:
+    """The leak is found while the job runs: the token ``name`` revoked (once)."""
+    [made] = [t for t in await engine.access.list_tokens(MAKER) if t.name == name]
+    if made.status != "revoked":
+        await engine.access.revoke_token(MAKER, made.id, reason="leaked")
+
+
+def _revoked_at_each_publish(engine: Engine, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``name`` revoked as the job's first chunk is published (between its first and second)."""
+    publish = engine.publish
+
+    async def revoked_then_published(messages: list[OutboundMessage], **kw: Any) -> bool:
+        await _revoke_once(engine, name)
+        return await publish(messages, **kw)
+
+    monkeypatch.setattr(engine, "publish", revoked_then_published)
+
+
+async def _job(
+    app: EngineApp, url: str, body: dict[str, Any], token: str, everything: str
+) -> dict[str, Any]:
+    """The job ``body`` POSTed to ``url`` with ``token`` starts, as it ended (read by another)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        started = await client.post(url, json=body, headers=bearer(token))
+        assert started.status_code == 202, started.text
+        return await _ended(client, started.json()["id"], everything)
+
+
 async def test_a_resend_job_stops_at_the_next_chunk_once_its_token_is_revoked(
     engine: Engine,
     app: EngineApp,
@@ -54,28 +80,10 @@ async def test_a_resend_job_stops_at_the_next_chunk_once_its_token_is_revoked(
     first, second = await _two_messages(engine, referral_data)
     support = await token_for(engine, Grant(Role.RESEND), name="leaked-support")
     everything = await token_for(engine, name="colleague")
-    monkeypatch.setattr(
-        importlib.import_module("deadletter.resend"), "CHUNK", 1
-    )  # one message a chunk: two chunks
-    publish = engine.publish
-
-    async def revoked_after_the_first(messages: list[OutboundMessage], **kw: Any) -> bool:
-        # The leak is found while the job runs: revoked between its first and second chunk.
-        [made] = [t for t in await engine.access.list_tokens(MAKER) if t.name == "leaked-support"]
-        if made.status != "revoked":
-            await engine.access.revoke_token(MAKER, made.id, reason="leaked")
-        return await publish(messages, **kw)
-
-    monkeypatch.setattr(engine, "publish", revoked_after_the_first)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-        started = await client.post(
-            "/api/v1/resend",
-            json={"message_ids": [first, second], "reason": "GP asked"},
-            headers=bearer(support),
-        )
-        assert started.status_code == 202, started.text
-        job = await _ended(client, started.json()["id"], everything)
+    monkeypatch.setattr(importlib.import_module("deadletter.resend"), "CHUNK", 1)  # two chunks
+    _revoked_at_each_publish(engine, "leaked-support", monkeypatch)
+    body = {"message_ids": [first, second], "reason": "GP asked"}
+    job = await _job(app, "/api/v1/resend", body, support, everything)
 
     assert job["state"] == "interrupted", job
     assert (job["done"], job["total"]) == (1, 2)
@@ -95,14 +103,8 @@ async def test_a_resend_job_of_a_token_that_still_may_runs_to_its_end(
     first, second = await _two_messages(engine, referral_data)
     support = await token_for(engine, Grant(Role.RESEND), name="support")
     monkeypatch.setattr(importlib.import_module("deadletter.resend"), "CHUNK", 1)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-        started = await client.post(
-            "/api/v1/resend",
-            json={"message_ids": [first, second], "reason": "GP asked"},
-            headers=bearer(support),
-        )
-        job = await _ended(client, started.json()["id"], support)
+    body = {"message_ids": [first, second], "reason": "GP asked"}
+    job = await _job(app, "/api/v1/resend", body, support, support)
     assert (job["state"], job["done"], job["total"]) == ("done", 2, 2)
 
 
@@ -123,21 +125,12 @@ async def test_a_discard_job_stops_at_its_next_ask_once_its_token_is_revoked(
 
     async def revoked_after_the_first(*args: Any, **kw: Any) -> Any:
         done = await discard(*args, **kw)
-        [made] = [t for t in await engine.access.list_tokens(MAKER) if t.name == "leaked-support"]
-        if made.status != "revoked":
-            await engine.access.revoke_token(MAKER, made.id, reason="leaked")
+        await _revoke_once(engine, "leaked-support")
         return done
 
     monkeypatch.setattr(module, "discard", revoked_after_the_first)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-        started = await client.post(
-            "/api/v1/deadletters/discard",
-            json={"message_ids": letters, "reason": "faxed"},
-            headers=bearer(support),
-        )
-        assert started.status_code == 202, started.text
-        job = await _ended(client, started.json()["id"], everything)
+    body = {"message_ids": letters, "reason": "faxed"}
+    job = await _job(app, "/api/v1/deadletters/discard", body, support, everything)
 
     assert job["state"] == "interrupted", job
     assert job["error"].startswith("stopped after 1 of 2: whoever started this job may no longer")
@@ -162,38 +155,13 @@ async def test_a_routing_job_stops_at_its_next_chunk_once_its_token_is_revoked(
         accepted = await engine.intake.submit(json.dumps(data), source="http")
         assert accepted.messages == ()
         events.append(accepted.event_id)
-    configs = [
-        destination("noord", receiver.port, providers=["ziekenhuis-noord"]),
-        destination("zuid", receiver.port, providers=["ziekenhuis-zuid"]),
-    ]
-    await engine.apply_catalog(
-        build_catalog(
-            ((f"{c.id}.yaml", c) for c in configs),
-            today=datetime.now(UTC).date(),
-            in_service={c.id for c in configs},
-        )
-    )
+    await serve_zuid_too(engine, receiver.port)
     router = await token_for(engine, name="leaked-router")
     everything = await token_for(engine, name="colleague")
     monkeypatch.setattr(importlib.import_module("integrator.events_routing"), "CHUNK", 1)
-    publish = engine.publish
-
-    async def revoked_after_the_first(messages: list[OutboundMessage], **kw: Any) -> bool:
-        [made] = [t for t in await engine.access.list_tokens(MAKER) if t.name == "leaked-router"]
-        if made.status != "revoked":
-            await engine.access.revoke_token(MAKER, made.id, reason="leaked")
-        return await publish(messages, **kw)
-
-    monkeypatch.setattr(engine, "publish", revoked_after_the_first)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-        started = await client.post(
-            "/api/v1/events/route",
-            json={"event_ids": events, "reason": "zuid connected"},
-            headers=bearer(router),
-        )
-        assert started.status_code == 202, started.text
-        job = await _ended(client, started.json()["id"], everything)
+    _revoked_at_each_publish(engine, "leaked-router", monkeypatch)
+    body = {"event_ids": events, "reason": "zuid connected"}
+    job = await _job(app, "/api/v1/events/route", body, router, everything)
 
     assert job["state"] == "interrupted", job
     assert job["error"].startswith("stopped after 1 of 2: whoever started this job may no longer")
