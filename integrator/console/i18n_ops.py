@@ -70,6 +70,14 @@ EN: Final[dict[str, str]] = {
     "dest.ordering": "Ordering",
     "dest.rate_limit": "Rate limit (messages per second)",
     "dest.auto_upgrade": "Move to the successor version by itself after a sunset",
+    "dest.timeouts": "Connect / ACK timeout",
+    "dest.no_rate_limit": "no limit",
+    "dest.retry": "Retrying failed attempts",
+    "dest.retry.policy": (
+        "first after {initial}, each wait ×{multiplier} up to {max_delay}; gives up after "
+        "{max_attempts} attempts or {max_age}; ACK AE/CE: {on_error}, AR/CR: {on_reject}"
+    ),
+    "dest.tls": "TLS",
     "dest.enabled": "Active (unticked: paused)",
     "dest.pause_resume": "Pause or resume",
     "dest.try_now": "Waiting retries",
@@ -618,6 +626,14 @@ NL: Final[dict[str, str]] = {
     "dest.ordering": "Volgorde",
     "dest.rate_limit": "Snelheidslimiet (berichten per seconde)",
     "dest.auto_upgrade": "Na de einddatum vanzelf naar de opvolgende versie",
+    "dest.timeouts": "Time-out verbinden / ACK",
+    "dest.no_rate_limit": "geen limiet",
+    "dest.retry": "Mislukte pogingen opnieuw proberen",
+    "dest.retry.policy": (
+        "eerst na {initial}, elke wachttijd ×{multiplier} tot hoogstens {max_delay}; geeft op "
+        "na {max_attempts} pogingen of {max_age}; ACK AE/CE: {on_error}, AR/CR: {on_reject}"
+    ),
+    "dest.tls": "TLS",
     "dest.enabled": "Actief (niet aangevinkt: gepauzeerd)",
     "dest.pause_resume": "Pauzeren of hervatten",
     "dest.try_now": "Wachtende nieuwe pogingen",

@@ -116,3 +116,25 @@ async def test_msh_15_16_are_shown_chosen_and_refused_beside_their_field(
         ) in refused.text
         config, _ = await engine.admin.get("lab-west")
         assert config.ack_mode == "enhanced"
+
+
+async def test_the_page_shows_the_timeouts_rate_limit_and_retry_policy_in_service(
+    engine: Engine,
+) -> None:
+    """The edit form keeps retry and TLS as they are and says to change them in the file or the
+    API; the page must then show what they are, or an operator learns the retry policy only by
+    reading the file on the server (they were missing, with the timeouts and the rate limit)."""
+    async with signed_in(engine, "vera@example.org", Grant(Role.VIEWER)) as viewer:
+        shown = await viewer.get("/destinations/lab-west")
+        assert '<dd id="dest-timeouts">1s / 2s</dd>' in shown.text
+        assert '<dd id="dest-rate-limit">no limit</dd>' in shown.text
+        assert (
+            '<dd id="dest-retry">first after 50ms, each wait ×2 up to 200ms; gives up after '
+            "5 attempts or 1h; ACK AE/CE: retry, AR/CR: deadletter</dd>"
+        ) in shown.text
+        assert '<dd id="dest-tls">no</dd>' in shown.text
+    async with signed_in(engine, "vera.nl@example.org", Grant(Role.VIEWER), lang="nl") as lezer:
+        shown = await lezer.get("/destinations/lab-west")
+        assert "Mislukte pogingen opnieuw proberen" in shown.text
+        assert '<dd id="dest-rate-limit">geen limiet</dd>' in shown.text
+        assert "eerst na 50ms, elke wachttijd ×2 tot hoogstens 200ms" in shown.text
