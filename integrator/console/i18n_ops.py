@@ -117,6 +117,10 @@ EN: Final[dict[str, str]] = {
     "dest.form.rest_hint": (
         "Retry and TLS settings are kept as they are; change them in the file or through the API."
     ),
+    "dest.form.rest_hint_new": (
+        "Retry and TLS settings take their defaults (retry from 2s, up to 20 attempts or 24h; no "
+        "TLS); change them in the file or through the API."
+    ),
     "dest.form.reason": "Reason (goes into the history)",
     "dest.form.save": "Save",
     "dest.form.changed": (
@@ -673,6 +677,10 @@ NL: Final[dict[str, str]] = {
     "dest.form.rest_hint": (
         "Instellingen voor opnieuw proberen en TLS blijven zoals ze zijn; wijzig die in het "
         "bestand of via de API."
+    ),
+    "dest.form.rest_hint_new": (
+        "Instellingen voor opnieuw proberen en TLS krijgen hun standaard (opnieuw vanaf 2s, tot "
+        "20 pogingen of 24h; geen TLS); wijzig die in het bestand of via de API."
     ),
     "dest.form.reason": "Reden (komt in de geschiedenis)",
     "dest.form.save": "Opslaan",

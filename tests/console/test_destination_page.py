@@ -138,3 +138,20 @@ async def test_the_page_shows_the_timeouts_rate_limit_and_retry_policy_in_servic
         assert "Mislukte pogingen opnieuw proberen" in shown.text
         assert '<dd id="dest-rate-limit">geen limiet</dd>' in shown.text
         assert "eerst na 50ms, elke wachttijd ×2 tot hoogstens 200ms" in shown.text
+
+
+async def test_the_add_form_says_retry_and_tls_take_their_defaults_not_that_they_are_kept(
+    engine: Engine,
+) -> None:
+    """A new destination has no retry or TLS settings to keep: the add form said they were
+    "kept as they are", which told an operator adding one nothing of what it would get."""
+    async with signed_in(engine, "otto@example.org", Grant(Role.DESTINATIONS)) as operator:
+        adding = await operator.get("/destinations-new")
+        said = "take their defaults (retry from 2s, up to 20 attempts or 24h; no TLS)"
+        assert said in adding.text
+        assert "kept as they are" not in adding.text
+        editing = await operator.get("/destinations/lab-west/edit")
+        assert "Retry and TLS settings are kept as they are" in editing.text
+    async with signed_in(engine, "otto.nl@example.org", Grant(Role.DESTINATIONS), lang="nl") as nl:
+        adding = await nl.get("/destinations-new")
+        assert "krijgen hun standaard (opnieuw vanaf 2s" in adding.text
