@@ -299,8 +299,11 @@ def messages_show(
         console.print(f"payload pruned on {shown_time(detail['pruned_at'], zone)} (retention)")
     else:
         fields = Table(title="HL7 fields")
-        fields.add_column("field")
-        fields.add_column("value")
+        fields.add_column("field", no_wrap=True)
+        # Folded, not cut with "…": a value has no spaces to wrap at (base64, an e-mail address
+        # in PID-13), and rich would cut it to the column, hiding the end of the value, the
+        # "(+N characters)" that says a value was cut, and all of what --full asks for.
+        fields.add_column("value", overflow="fold")
         for position, value in field_rows(
             detail["hl7"], max_value=None if full else SHOWN_VALUE_MAX
         ):

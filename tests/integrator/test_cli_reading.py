@@ -637,3 +637,40 @@ def test_a_sqlite_url_that_names_no_file_is_a_setting_refused(tmp_path: Path) ->
     assert result.exit_code == 2, result.output
     assert "in-memory SQLite database cannot hold the store" in result.stderr
     assert "sqlite:///var/integrator.db" in result.stderr
+
+
+def test_messages_show_on_80_columns_folds_values_instead_of_cutting_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value without spaces (base64, an e-mail address) was cut to the column with "…" on an
+    80-column terminal: the "(+N characters)" that says how much was left out was cut off, and
+    ``--full`` showed no more than the column either."""
+    attachment = "JVBERi0xLjQK" * 500
+    email = "j.vanderberg-" + "x" * 80 + "@example.org"
+    payload = (
+        b"MSH|^~\\&|INTEGRATOR||HIS|ZNOORD|20261120091500+0100||REF^I12^REF_I12|x|P|2.5.1\r"
+        + f"PID|1||||||||||||^NET^Internet^{email}\r".encode()
+        + f"OBX|2|ED|PDF||^AP^PDF^Base64^{attachment}\r".encode()
+    )
+    message = make_message(payload=payload)
+    env = stored(tmp_path, [(make_event(), [message])], timedelta(seconds=1))
+    monkeypatch.setattr(messages_cli, "console", Console(width=80, highlight=False))
+
+    def cells(text: str) -> str:
+        """The value column's text across its lines, without borders or spaces (a value
+        folded at a space loses it)."""
+        return "".join(line.split("│")[-2] for line in text.splitlines() if line.count("│") == 3)
+
+    def whole(value: str) -> str:
+        return value.replace(" ", "")
+
+    shown = cli(env, "messages", "show", message.id)
+    assert shown.exit_code == 0, shown.output
+    assert max(len(line) for line in shown.stdout.splitlines()) <= 80
+    cut = len(f"^AP^PDF^Base64^{attachment}") - messages_cli.SHOWN_VALUE_MAX
+    assert whole(f"…(+{cut:,} characters)") in whole(cells(shown.stdout))
+    assert email in whole(cells(shown.stdout))
+
+    full = cli(env, "messages", "show", message.id, "--full")
+    assert full.exit_code == 0, full.output
+    assert attachment in whole(cells(full.stdout))
