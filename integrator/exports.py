@@ -19,7 +19,7 @@ from datetime import tzinfo
 from typing import Final
 
 from integrator.csv_cells import csv_text
-from integrator.message_reads import messages_in_sight
+from integrator.message_reads import dead_letter_states, messages_in_sight
 from integrator.presenters import iso_time
 from integrator.search import to_csv
 from integrator.store import MessageFilter, Store
@@ -93,7 +93,7 @@ async def export_messages(
         rows=len(found),
         source=source,
     )
-    return to_csv(found, zone)
+    return to_csv(found, zone, await dead_letter_states(store, found))
 
 
 EVENT_CSV_COLUMNS: Final = (

@@ -50,8 +50,13 @@ CSV_COLUMNS = (
     "updated_at",
     "last_error",
     "resend_of",
+    "dead_letter_state",
 )
-"""No BSN and no name: the export is for reports, identifiers and delivery facts only. Times are
+"""No BSN and no name: the export is for reports, identifiers and delivery facts only. A dead
+message's ``dead_letter_state`` (``open``, ``resending``, ``resolved``; empty for one not dead)
+is what the table shows as ``dead (resolved)``: without it a report counted the dead letters
+support had dealt with among those still to act on. It is the last column, so that a report
+reading the columns by position reads the others where they were. Times are
 as ``--json`` gives them (``presenters.iso_time``): in full, with their offset, in the engine's
 zone when the front door gives it, so a report agrees with the table it was exported from."""
 
@@ -638,7 +643,9 @@ def _term(value: str | datetime | None, settings: Settings, *, name: str) -> dat
     return parse_moment(value, settings, name=name, end=name == "until")
 
 
-def csv_row(m: MessageRecord, zone: tzinfo | None = None) -> dict[str, Any]:
+def csv_row(
+    m: MessageRecord, zone: tzinfo | None = None, dead_state: str | None = None
+) -> dict[str, Any]:
     return {
         "message_id": m.id,
         "event_id": m.event_id,
@@ -654,12 +661,19 @@ def csv_row(m: MessageRecord, zone: tzinfo | None = None) -> dict[str, Any]:
         "updated_at": iso_time(m.updated_at, zone),
         "last_error": short_reason(m.last_error) or "",  # no receiver's words in reports
         "resend_of": m.resend_of or "",
+        "dead_letter_state": dead_state or "",
     }
 
 
-def to_csv(messages: Iterable[MessageRecord], zone: tzinfo | None = None) -> str:
-    """Messages as the reports' CSV (``CSV_COLUMNS``), times in ``zone`` if given; every cell
-    through ``csv_cells.csv_text`` (a value a spreadsheet would run as a formula gets a leading
+def to_csv(
+    messages: Iterable[MessageRecord],
+    zone: tzinfo | None = None,
+    dead_states: Mapping[str, str] | None = None,
+) -> str:
+    """Messages as the reports' CSV (``CSV_COLUMNS``), times in ``zone`` if given, a dead one's
+    state from ``dead_states`` (``message_reads.dead_letter_states``); every cell through
+    ``csv_cells.csv_text`` (a value a spreadsheet would run as a formula gets a leading
     apostrophe), as every export."""
-    rows = (csv_row(m, zone) for m in messages)
+    states = dead_states or {}
+    rows = (csv_row(m, zone, states.get(m.id)) for m in messages)
     return csv_text(CSV_COLUMNS, ([row[column] for column in CSV_COLUMNS] for row in rows))

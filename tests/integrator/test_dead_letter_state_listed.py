@@ -6,6 +6,8 @@ delivered needs nobody; one whose resend died too is still open."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -111,3 +113,35 @@ def test_messages_show_and_events_show_say_it_beside_the_status(tmp_path: Path) 
     )
     assert event.exit_code == 0, event.output
     assert "dead (resolved)" in event.stdout
+
+
+def _csv_states(text: str, ids: dict[str, str]) -> dict[str, str]:
+    rows = {r["message_id"]: r for r in csv.DictReader(io.StringIO(text))}
+    return {zd: rows[i]["dead_letter_state"] for zd, i in ids.items()}
+
+
+def test_messages_list_csv_says_it_in_its_last_column(tmp_path: Path) -> None:
+    """A report of the dead messages counted the ones support had dealt with (``dead
+    (resolved)`` in the table) among those still to act on: the CSV said only ``dead``."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+
+    async def fill() -> dict[str, str]:
+        async with await Store.open(url) as store:
+            return await four_dead_letters(store)
+
+    ids = asyncio.run(fill())
+    exported = cli(env_for(url, tmp_path), "messages", "list", "--csv")
+    assert exported.exit_code == 0, exported.output
+    assert exported.stdout.splitlines()[0].endswith(",resend_of,dead_letter_state")
+    assert _csv_states(exported.stdout, ids) == EXPECTED
+    not_dead = [r for r in csv.DictReader(io.StringIO(exported.stdout)) if r["status"] != "dead"]
+    assert not_dead and {r["dead_letter_state"] for r in not_dead} == {""}
+
+
+async def test_the_api_csv_says_it_too(tmp_path: Path) -> None:
+    async with noord_engine(tmp_path) as engine:
+        ids = await four_dead_letters(engine.store)
+        async with api_client(engine) as client:
+            exported = await client.get("/api/v1/messages.csv", params={"status": "dead"})
+    assert exported.status_code == 200, exported.text
+    assert _csv_states(exported.text, ids) == EXPECTED
