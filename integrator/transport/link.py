@@ -374,8 +374,22 @@ class AmqpLink:
                 # e.g. PRECONDITION_FAILED: a queue exists with other arguments. The reply
                 # text names the queue and the argument, no message content.
                 self._last_error = f"{type(exc).__name__}: {exc}"
-                if isinstance(exc, aiormq.exceptions.ChannelPreconditionFailed):
+                other_arguments = isinstance(exc, aiormq.exceptions.ChannelPreconditionFailed)
+                if other_arguments:
                     self._last_error += f"; {OTHER_ARGUMENTS}"
+                if other_arguments and not first.done():
+                    # At start, as a refused password is: waiting does not change a queue's
+                    # arguments, so the start ends at once naming the way out, rather than
+                    # after its whole timeout with the same words. In service it is retried
+                    # (the operator may delete the queue; the engine then declares it again).
+                    log.error("message broker setup refused; not retrying", error=self._last_error)
+                    await self._lost()
+                    first.set_exception(
+                        TransportUnavailable(
+                            f"message broker at {redact(self._url)} not usable: {self._last_error}"
+                        )
+                    )
+                    return
                 log.warning("message broker setup failed", error=self._last_error)
                 await self._lost()
                 await asyncio.sleep(backoff)
