@@ -304,11 +304,20 @@ def messages_show(
         # in PID-13), and rich would cut it to the column, hiding the end of the value, the
         # "(+N characters)" that says a value was cut, and all of what --full asks for.
         fields.add_column("value", overflow="fold")
+        whole: list[tuple[str, str]] = []  # with --full: values too long for a cell
         for position, value in field_rows(
             detail["hl7"], max_value=None if full else SHOWN_VALUE_MAX
         ):
+            if full and len(value) > SHOWN_VALUE_MAX:
+                whole.append((position, value))
+                value = f"(whole below the table: {len(value):,} characters)"
             fields.add_row(position, escape(value))
         console.print(fields)
+        # Unframed, on lines of their own: folded inside the table, 5 MiB of base64 took
+        # seconds to lay out and could not be copied whole (a border every line).
+        for position, value in whole:
+            console.print(f"{position}, whole ({len(value):,} characters):")
+            console.out(value, highlight=False)
     console.print(attempts_table(detail["attempt_history"], zone, width=console.width))
     _print_resends(detail, settings.zone)
 

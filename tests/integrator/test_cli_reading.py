@@ -671,6 +671,13 @@ def test_messages_show_on_80_columns_folds_values_instead_of_cutting_them(
     assert whole(f"…(+{cut:,} characters)") in whole(cells(shown.stdout))
     assert email in whole(cells(shown.stdout))
 
+    # --full: a value too long for a cell below the table, unframed, whole on lines of its
+    # own, so it can be copied (folded in the table, 5 MiB of base64 took seconds to lay out
+    # and had a border on every line).
     full = cli(env, "messages", "show", message.id, "--full")
     assert full.exit_code == 0, full.output
-    assert attachment in whole(cells(full.stdout))
+    value = f"^AP^PDF^Base64^{attachment}"
+    assert f"(whole below the table: {len(value):,} characters)" in " ".join(full.stdout.split())
+    table, _, below = full.stdout.partition(f"OBX-5, whole ({len(value):,} characters):")
+    assert attachment not in whole(cells(table))
+    assert below.strip().splitlines()[0] == value  # one line, unbroken (the terminal wraps it)
