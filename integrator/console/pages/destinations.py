@@ -26,6 +26,7 @@ from integrator.console.refusals import Said, definition_problem
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
+from integrator.dashboard import last_attempt
 from integrator.engine import Engine
 from integrator.file_paths import problem_as_seen, sees_paths
 from integrator.http.deps import source_of
@@ -96,8 +97,8 @@ async def destination_context(
     names: ``integrator.file_paths``), its notices (another destination serving one of its
     providers named only when ``visitor`` may see that one too), the refused hand edits kept
     beside its file, since when it is paused and when it was last resumed (a message's
-    max_age counts from that resume at the earliest), and the one-time token of its test
-    form for who may send a test message to it."""
+    max_age counts from that resume at the earliest), its last delivery attempt, and the
+    one-time token of its test form for who may send a test message to it."""
     try:
         view = await engine.admin.view(destination_id)
     except UnknownDestination:
@@ -127,6 +128,10 @@ async def destination_context(
     )
     return {
         "retrying": retrying,
+        # Why it is not delivering, if it is not: its last attempt (``dashboard.last_attempt``,
+        # as its tile says it), the reason shown to who may read the messages of its cluster.
+        "last_attempt": await last_attempt(engine.store, view.id),
+        "messages_cluster": cluster_of(engine.catalog, view.id),
         "view": view,
         "config": config,
         "cluster": cluster,

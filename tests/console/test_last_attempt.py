@@ -1,0 +1,139 @@
+"""Why a destination is not delivering, where the operator looks: its tile and its page say its
+last delivery attempt, when and why it failed, in the person's language, as the console words
+a delivery's error. The reason is a message's fact: shown to who may read the cluster's
+messages, and then only as ``short_reason`` gives it (a negative ACK by its code, never the
+receiver's text, which can name the patient); who may only see destinations is told what came
+of the attempt. Request by request against a real engine (no browser)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from destinations.client import CONNECT_FAILED, REFUSED
+from destinations.worker import FAILED
+from integrator.access import Grant, Role
+from integrator.dashboard import last_attempt
+from integrator.engine import Engine
+from integrator.store import AttemptRecord
+from tests.console.started import noord_engine
+from tests.console.test_saved_searches import signed_in
+from tests.store.factories import make_event, make_message
+
+REFUSED_ERROR = FAILED(
+    kind="ConnectFailed",
+    cause=CONNECT_FAILED(
+        where="127.0.0.1:2575",
+        cause=REFUSED(detail="[Errno 111] Connect call failed ('127.0.0.1', 2575)"),
+    ),
+)
+PATIENT = "Jansen"
+"""What the receiver's negative ACK says: the patient's name, never to be shown."""
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+    async with noord_engine(tmp_path) as started:
+        yield started
+
+
+async def _attempted(engine: Engine, *tries: tuple[str, str | None, str]) -> None:
+    """One message of ``noord``, retrying after ``tries`` (outcome, ACK code, error)."""
+    message = make_message(destination_id="noord")
+    await engine.store.accept_event(make_event(), [message])
+    for number, (outcome, ack_code, error) in enumerate(tries, start=1):
+        attempt = AttemptRecord(
+            message_id=message.id,
+            number=number,
+            started_at=engine.clock.now(),
+            duration_ms=4.0,
+            outcome=outcome,
+            ack_code=ack_code,
+            error=error,
+        )
+        await engine.store.record_attempt(attempt, status="retrying", last_error=error)
+
+
+def _figure(text: str, name: str) -> str:
+    """The tile's figure ``name``, its markup dropped."""
+    found = re.search(rf'<dd data-figure="{name}">(.*?)</dd>', text, re.DOTALL)
+    assert found is not None, text
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1)))
+
+
+def _fact(text: str) -> str:
+    """The destination page's *Last attempt*, its markup dropped."""
+    found = re.search(r'<dd id="dest-last-attempt">(.*?)</dd>', text, re.DOTALL)
+    assert found is not None, text
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1)))
+
+
+async def test_a_refused_connection_is_said_on_the_tile_and_the_page(engine: Engine) -> None:
+    await _attempted(engine, ("failed", None, REFUSED_ERROR))
+    seen: dict[str, tuple[str, str, str]] = {}
+    for lang in ("en", "nl"):
+        async with signed_in(
+            engine, f"vera-{lang}@example.org", Grant(Role.VIEWER), lang=lang
+        ) as vera:
+            start, page = await vera.get("/"), await vera.get("/destinations/noord")
+            figures = await vera.get("/dashboard/figures")
+        assert start.status_code == page.status_code == figures.status_code == 200
+        label = {"en": "Last attempt", "nl": "Laatste poging"}[lang]
+        assert f"<dt>{label}</dt>" in start.text and f"<dt>{label}</dt>" in page.text
+        seen[lang] = (
+            _figure(start.text, "last-attempt"),
+            _fact(page.text),
+            _figure(figures.text, "last-attempt"),
+        )
+    tile, fact, refreshed = seen["en"]
+    assert tile == fact == refreshed, seen
+    assert "connect to 127.0.0.1:2575 failed: ConnectionRefusedError" in tile
+    tile, fact, refreshed = seen["nl"]
+    assert tile == fact == refreshed, seen
+    assert "verbinden met 127.0.0.1:2575 mislukt: de verbinding werd geweigerd" in tile
+    assert "(ConnectFailed)" in tile
+
+
+async def test_a_negative_ack_says_its_code_and_never_the_receivers_words(engine: Engine) -> None:
+    said = f"ACK AE: Patient {PATIENT} unknown"
+    await _attempted(engine, ("failed", None, REFUSED_ERROR), ("retry", "AE", said))
+    for lang, words in (
+        ("en", "ACK AE (receiver's text withheld)"),
+        ("nl", "de ontvanger antwoordde met ACK AE (de tekst van de ontvanger wordt hier"),
+    ):
+        async with signed_in(
+            engine, f"rob-{lang}@example.org", Grant(Role.RESEND), lang=lang
+        ) as rob:
+            start, page = await rob.get("/"), await rob.get("/destinations/noord")
+        assert words in _figure(start.text, "last-attempt")
+        assert words in _fact(page.text)
+        assert PATIENT not in start.text and PATIENT not in page.text
+    found = await last_attempt(engine.store, "noord")
+    assert found is not None
+    assert (found.outcome, found.ack_code) == ("retry", "AE")
+    assert found.reason == "ACK AE (receiver's text withheld)"
+
+
+async def test_who_may_not_read_the_messages_is_told_the_outcome_not_why(engine: Engine) -> None:
+    await _attempted(engine, ("failed", None, REFUSED_ERROR), ("retry", "AE", "ACK AE: x"))
+    for lang, words in (("en", "failed, will retry"), ("nl", "mislukt, wordt opnieuw geprobeerd")):
+        async with signed_in(
+            engine, f"otto-{lang}@example.org", Grant(Role.DESTINATIONS), lang=lang
+        ) as otto:
+            start, page = await otto.get("/"), await otto.get("/destinations/noord")
+        assert start.status_code == page.status_code == 200
+        tile, fact = _figure(start.text, "last-attempt"), _fact(page.text)
+        assert tile == fact and fact.endswith(f": {words}"), (tile, fact)
+        assert "ACK AE" not in tile and "receiver" not in tile and "ontvanger" not in tile
+
+
+async def test_no_attempt_yet_is_a_dash(engine: Engine) -> None:
+    async with signed_in(engine, "nel@example.org", Grant(Role.VIEWER)) as nel:
+        start, page = await nel.get("/"), await nel.get("/destinations/noord")
+    assert _figure(start.text, "last-attempt") == "-"
+    assert _fact(page.text) == "-"
+    assert await last_attempt(engine.store, "noord") is None
