@@ -14,14 +14,9 @@ whole history to find it.
 or dead (given up). Such counts stop at ``HOUR_CAP`` (shown as "1000+"): a dashboard needs to
 tell a normal hour from a bad one, not an exact figure that costs a scan of a busy table.
 
-"Last attempt" is the newest attempt of the newest message the receiver was asked for
-(delivered, dead or retrying): what came of it, when, and why it failed, as ``short_reason``
-words it (an ACK's code, never the receiver's own text, which can name the patient). It is the
-last element of the attempts "last ACK" reads already, so it costs the refresh no read of its
-own; delivery is in order per destination, so that message is the one delivery last tried (with
-``ordering: unordered`` a later message delivered past a retrying one is newer, and is what the
-tile then shows: the receiver takes messages). ``last_attempt`` reads the same for the
-destination's page, ``destinations show`` and the API's answer about one destination.
+"Last attempt" (``integrator.last_attempt``): when delivery last tried, what came of it and
+why it failed. It is the last of the attempts "last ACK" reads already, so it costs the
+refresh no read of its own.
 
 "Dead letters" are the open ones (``deadletter.count_open_dead_letters``, counted once for all
 tiles): those the dead letters page lists, not every message whose status is ``dead``. A dead
@@ -36,14 +31,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from integrator.ack_reason import short_reason
 from integrator.engine import Engine
-from integrator.store import AttemptRecord, MessageFilter, Store
+from integrator.last_attempt import LastAttempt, answered_attempts, last_of
+from integrator.store import MessageFilter
 from mappings.registry import REGISTRY
 
 HOUR_CAP: Final = 1000
 _PENDING: Final = ("queued", "sending", "retrying")
-_ANSWERED: Final = ("delivered", "dead", "retrying")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,30 +49,6 @@ class VersionNotice:
     status: str  # "deprecated" or "retired"
     days_left: int | None
     successor: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class LastAttempt:
-    """A destination's last delivery attempt: when, what came of it and, when it failed, why.
-
-    ``reason`` is ``short_reason``'s: the engine's own words, or a negative ACK by its code
-    (``ACK AE (receiver's text withheld)``); it is a message's fact, so shown to who may read
-    that cluster's messages (``messages.read``), as the messages listing shows ``last_error``.
-    """
-
-    at: datetime
-    outcome: str  # AttemptOutcome: delivered, retry, deadletter or failed
-    ack_code: str | None
-    reason: str | None
-
-    def to_json(self) -> dict[str, str | None]:
-        """As ``destinations show --json`` and the API give it (``at`` in ISO 8601, UTC)."""
-        return {
-            "at": self.at.isoformat(),
-            "outcome": self.outcome,
-            "ack_code": self.ack_code,
-            "reason": self.reason,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,27 +92,6 @@ async def unrouted_events(engine: Engine) -> int:
     return sum((await engine.store.count_unrouted_events()).values())
 
 
-async def last_attempt(store: Store, destination_id: str) -> LastAttempt | None:
-    """The destination's last delivery attempt (``LastAttempt``); None before its first."""
-    return _last_attempt(await _answered_attempts(store, destination_id))
-
-
-async def _answered_attempts(store: Store, destination_id: str) -> list[AttemptRecord]:
-    """The attempts, oldest first, of the newest message the receiver was asked for: one
-    message by the ``(destination_id, status, seq)`` index, then its attempts by theirs."""
-    answered = await store.list_messages(
-        MessageFilter(destination_id=destination_id, statuses=_ANSWERED), limit=1, payloads=False
-    )
-    return await store.list_attempts(answered[0].id) if answered else []
-
-
-def _last_attempt(attempts: list[AttemptRecord]) -> LastAttempt | None:
-    if not attempts:
-        return None
-    last = attempts[-1]
-    return LastAttempt(last.started_at, last.outcome, last.ack_code, short_reason(last.error))
-
-
 async def _tile(
     engine: Engine, row: dict[str, object], now: datetime, today: date
 ) -> DestinationTile:
@@ -151,7 +100,7 @@ async def _tile(
     counts = row["counts"]
     assert isinstance(counts, dict)
     oldest_at = await store.oldest_waiting_at(dest_id)
-    attempts = await _answered_attempts(store, dest_id)
+    attempts = await answered_attempts(store, dest_id)
     acked = [a for a in attempts if a.ack_code]
     last_ack = acked[-1] if acked else None
     hour_ago = now - timedelta(hours=1)
@@ -177,7 +126,7 @@ async def _tile(
         oldest_waiting_at=oldest_at,
         last_ack_code=last_ack.ack_code if last_ack else None,
         last_ack_at=last_ack.started_at if last_ack else None,
-        last_attempt=_last_attempt(attempts),
+        last_attempt=last_of(attempts),
         delivered_last_hour=min(delivered, HOUR_CAP),
         failed_last_hour=min(failed, HOUR_CAP),
         dead=dead_letters,

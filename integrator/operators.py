@@ -92,6 +92,7 @@ from integrator.errors import ConfigurationError, PermanentError, StateConflict
 from integrator.file_paths import file_as_seen, problem_as_seen
 from integrator.ids import new_control_id
 from integrator.intake import mapping_context
+from integrator.last_attempt import LastAttempt, last_attempt
 from integrator.presenters import destination_pause_view, iso_time, shown_time
 from integrator.reasons import bounded
 from integrator.refused_edits import RefusedCopy, edited_keys, kept_copies, refused_copy_path
@@ -827,6 +828,12 @@ class DestinationAdmin:
         """When the destination was paused (only while it still is) and last resumed, as the
         engine saw it (``destination_pause_view``); read only when a destination is shown."""
         return destination_pause_view(await self._store.destination_pause(destination_id), zone)
+
+    async def last_attempt(self, destination_id: str) -> LastAttempt | None:
+        """Its last delivery attempt (``integrator.last_attempt``): why it is not delivering,
+        if it is not; what its page, ``destinations show`` and the API's answer about it say,
+        the reason to who may read its cluster's messages."""
+        return await last_attempt(self._store, destination_id)
 
     # -- changing ----------------------------------------------------------------------------
     async def add(

@@ -35,7 +35,10 @@ from integrator.presenters import shown_time
 from integrator.reasons import MAX_REASON
 
 if TYPE_CHECKING:
+    from datetime import tzinfo
+
     from destinations.config import DestinationConfig
+    from integrator.last_attempt import LastAttempt
     from integrator.operators import Change, DestinationAdmin, DestinationView
     from integrator.refused_edits import RefusedCopy
 
@@ -283,11 +286,12 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
 
     async def read(
         admin: DestinationAdmin,
-    ) -> tuple[DestinationView, list[dict[str, Any]], dict[str, str | None]]:
+    ) -> tuple[DestinationView, list[dict[str, Any]], dict[str, str | None], LastAttempt | None]:
         view = await admin.view(destination_id)
-        return view, admin.refused_copies(view), await admin.pause_times(view.id, settings.zone)
+        pauses = await admin.pause_times(view.id, settings.zone)
+        return view, admin.refused_copies(view), pauses, await admin.last_attempt(view.id)
 
-    view, copies, pauses = with_admin(read, settings, read_only=True)
+    view, copies, pauses, attempt = with_admin(read, settings, read_only=True)
     problems = view.broken.problems if view.broken else ()
     revision = view.revision
     if as_json:
@@ -302,12 +306,23 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
                 "definition": definition_of(view.config) if view.config else None,
                 "refused_copies": copies,
                 **pauses,
+                # The CLI runs on the server with every permission: the reason too (never
+                # the receiver's words: ``short_reason``).
+                "last_attempt": attempt.to_json(reason=True, zone=settings.zone)
+                if attempt is not None
+                else None,
             }
         )
         return
     console.print(f"# {view.file}", markup=False, style="dim")
     for label, key in (("paused since", "paused_at"), ("last resumed", "resumed_at")):
         console.print(f"# {label}: {shown_time(pauses[key])}", markup=False, style="dim")
+    console.print(
+        f"# last attempt: {_last_attempt_said(attempt, settings.zone)}",
+        markup=False,
+        style="dim",
+        soft_wrap=True,
+    )
     for problem in problems:
         console.print(f"# refused: {problem}", markup=False, style="red")
     if copies:  # a comment: the output stays a definition that can be saved as a file
@@ -330,6 +345,15 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
             sent = f"{config.msh_accept_ack_type}/{config.msh_application_ack_type}"
             said = f"# MSH-15/16 sent: {sent} ({' and '.join(unset)} not set: the default)"
             console.print(said, markup=False, style="dim", soft_wrap=True)
+
+
+def _last_attempt_said(attempt: LastAttempt | None, zone: tzinfo) -> str:
+    """``show``'s line on why the destination is not delivering, if it is not: when delivery
+    last tried, in the engine's zone, and what came of it or why it failed."""
+    if attempt is None:
+        return "-"
+    at = shown_time(attempt.at, zone)
+    return f"{at}: {attempt.reason or attempt.outcome}"
 
 
 def _unset_ack_types(config: DestinationConfig) -> list[str]:

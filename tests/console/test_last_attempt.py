@@ -17,8 +17,8 @@ import pytest
 from destinations.client import CONNECT_FAILED, REFUSED
 from destinations.worker import FAILED
 from integrator.access import Grant, Role
-from integrator.dashboard import last_attempt
 from integrator.engine import Engine
+from integrator.last_attempt import last_attempt
 from integrator.store import AttemptRecord
 from tests.console.started import noord_engine
 from tests.console.test_saved_searches import signed_in
@@ -137,3 +137,24 @@ async def test_no_attempt_yet_is_a_dash(engine: Engine) -> None:
     assert _figure(start.text, "last-attempt") == "-"
     assert _fact(page.text) == "-"
     assert await last_attempt(engine.store, "noord") is None
+
+
+async def test_the_api_answer_about_a_destination_says_its_last_attempt(engine: Engine) -> None:
+    """``GET /api/v1/destinations/{id}`` from the same service function: the reason to a
+    token that may read the cluster's messages, null to one that may only see destinations."""
+    from tests.http.support import api_client, token_for
+
+    await _attempted(engine, ("failed", None, REFUSED_ERROR), ("retry", "AE", f"ACK AE: {PATIENT}"))
+    seen: dict[Role, dict[str, str | None]] = {}
+    for role in (Role.VIEWER, Role.DESTINATIONS):
+        token = await token_for(engine, Grant(role))
+        async with api_client(engine, token) as api:
+            answer = await api.get("/api/v1/destinations/noord")
+        assert answer.status_code == 200, answer.text
+        assert PATIENT not in answer.text
+        seen[role] = answer.json()["last_attempt"]
+    for said in seen.values():  # UTC, as the API gives times (``paused_at``)
+        assert str(said.pop("at")).endswith("+00:00"), said
+    shown = {"outcome": "retry", "ack_code": "AE"}
+    assert seen[Role.VIEWER] == {**shown, "reason": "ACK AE (receiver's text withheld)"}
+    assert seen[Role.DESTINATIONS] == {**shown, "reason": None}

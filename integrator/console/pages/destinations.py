@@ -26,7 +26,6 @@ from integrator.console.refusals import Said, definition_problem
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
-from integrator.dashboard import last_attempt
 from integrator.engine import Engine
 from integrator.file_paths import problem_as_seen, sees_paths
 from integrator.http.deps import source_of
@@ -130,7 +129,7 @@ async def destination_context(
         "retrying": retrying,
         # Why it is not delivering, if it is not: its last attempt (``dashboard.last_attempt``,
         # as its tile says it), the reason shown to who may read the messages of its cluster.
-        "last_attempt": await last_attempt(engine.store, view.id),
+        "last_attempt": await engine.admin.last_attempt(view.id),
         "messages_cluster": cluster_of(engine.catalog, view.id),
         "view": view,
         "config": config,

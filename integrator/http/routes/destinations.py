@@ -25,6 +25,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 
 from destinations.config import EventType
 from integrator.access.errors import AccessDenied
+from integrator.access.permissions import Permission
 from integrator.catalog import version_warnings
 from integrator.errors import PermanentError
 from integrator.file_paths import file_as_seen, sees_paths
@@ -277,7 +278,9 @@ async def get_destination(
     ``paused_at``, since when it is paused (``null``: not paused now, or no engine has seen the
     pause yet), and ``resumed_at``, when an engine last saw it resumed (``null``: never). Its
     ``file`` and refusals name the server's paths only to who may change the destination;
-    to anyone else, the files' names."""
+    to anyone else, the files' names. ``last_attempt``: its last delivery attempt (``at``,
+    ``outcome``, ``ack_code``, ``reason``: the engine's words or an ACK by its code, never the
+    receiver's text; null to who may not read its cluster's messages), null before any."""
     try:
         view = await engine.admin.view(destination_id)
     except UnknownDestination:
@@ -289,7 +292,10 @@ async def get_destination(
         else []
     )
     problems = view.broken.problems if view.broken else ()
-    paths = sees_paths(scope.identity, cluster_of(engine.catalog, view.id))
+    cluster = cluster_of(engine.catalog, view.id)
+    paths = sees_paths(scope.identity, cluster)
+    attempt = await engine.admin.last_attempt(view.id)
+    reads = scope.identity.may(Permission.MESSAGES_READ, cluster)
     if view.revision is not None:
         response.headers[ETAG] = etag_of(view.revision)
     return {
@@ -305,6 +311,8 @@ async def get_destination(
         "refused_copies": engine.admin.refused_copies(view),
         # Where a message's max_age counts from at the earliest (destinations.retry.age_start).
         **await engine.admin.pause_times(view.id),
+        # Why it is not delivering, if it is not; the reason to who may read its messages.
+        "last_attempt": attempt.to_json(reason=reads) if attempt is not None else None,
     }
 
 
