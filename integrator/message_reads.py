@@ -330,3 +330,36 @@ async def record_message_view(
         event_id=message.event_id,
         source=source,
     )
+
+
+async def named_instead(store: Store, identity: Identity, given: str) -> tuple[str, str] | None:
+    """What ``given``, which names no message, names instead: ``("event", id)`` or
+    ``("rejected input", id)``, or None. Ids of all three look alike (UUIDs, shortened the same
+    way in listings), and an event's id copied from ``events list`` into ``messages show`` was
+    answered "no message" as if nothing had that id: the refusal points to what shows it.
+
+    Only for who may see what it names: an event for who reads messages in every cluster (its
+    messages may lie in any), rejected input for who may list it (``rejected_reads.may_list``);
+    so the answer tells nobody of something they could not look at. Text that could be no id
+    (``idprefix.could_start_id``), too short a start or one several ids share names nothing;
+    nor does text ``idprefix.shown`` would not repeat (nine digits may be a BSN): the id found
+    starts with it, and naming that id would repeat it.
+    """
+    from integrator.access.permissions import ALL, Permission
+    from integrator.rejected_reads import may_list
+    from integrator.store import NotFound
+    from integrator.store.idprefix import AmbiguousIdPrefix, BadIdPrefix, could_start_id, shown
+
+    if not could_start_id(given) or shown(given) != given.strip():
+        return None
+    kinds = []
+    if identity.visible_clusters(Permission.MESSAGES_READ) is ALL:
+        kinds.append(("event", store.resolve_event_id))
+    if may_list(identity):
+        kinds.append(("rejected input", store.resolve_rejected_id))
+    for kind, resolve in kinds:
+        try:
+            return kind, await resolve(given)
+        except (NotFound, AmbiguousIdPrefix, BadIdPrefix):
+            continue
+    return None

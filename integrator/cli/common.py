@@ -472,7 +472,8 @@ async def _resolved(
     try:
         return await resolve(given)
     except (NotFound, AmbiguousIdPrefix, BadIdPrefix) as exc:
-        raise BadId(str(exc) if option is None else f"{option}: {exc}") from None
+        text = str(exc) if option is None else f"{option}: {exc}"
+        raise BadId(text, unknown=isinstance(exc, NotFound)) from None
 
 
 class progress_bar:
