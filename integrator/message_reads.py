@@ -363,3 +363,38 @@ async def named_instead(store: Store, identity: Identity, given: str) -> tuple[s
         except (NotFound, AmbiguousIdPrefix, BadIdPrefix):
             continue
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class ZdElsewhere:
+    """Where a referral went that no message has, by its ZD number: ``rejected``, how much
+    rejected input has it (None: who asks may not list rejected input, and is not told);
+    ``unrouted``, how many of its events arrived while no destination served its provider (0
+    for who does not read every cluster: unrouted events lie in none)."""
+
+    rejected: int | None
+    unrouted: int
+
+
+UNROUTED_COUNTED = 100
+"""Unrouted events of one ZD number counted at most: a handful is the rule, and the answer only
+has to say there are some."""
+
+
+async def zd_elsewhere(store: Store, identity: Identity, zd_number: str) -> ZdElsewhere:
+    """Where the referral ``zd_number`` (as a search has normalised it) went when a message
+    search or selection by it finds nothing: refused by intake, or arrived unrouted (the
+    classic "it never came"). ``messages list``, ``resend`` and the console's messages page
+    say it alike. Counted on the ``zd_number`` indexes."""
+    from integrator.access.permissions import ALL, Permission
+    from integrator.rejected_reads import rejected_for_zd
+    from integrator.store.records import EventFilter
+
+    refused = await rejected_for_zd(store, identity, zd_number)
+    unrouted = 0
+    if identity.visible_clusters(Permission.MESSAGES_READ) is ALL:
+        waiting = await store.list_events(
+            EventFilter(zd_number=zd_number, unrouted=True), limit=UNROUTED_COUNTED
+        )
+        unrouted = len(waiting)
+    return ZdElsewhere(rejected=refused, unrouted=unrouted)

@@ -124,29 +124,38 @@ def tell_rejected(nothing: str, zd_number: str, count: int | None) -> None:
     """Say on stderr that an empty search by ZD number has rejected input with that number
     (``rejected_reads.rejected_for_zd``): "not received" is then "refused by intake", and the
     command that shows it is named. stdout stays the (empty) listing; the exit code stays 0."""
-    if not count:
-        return
-    pieces = "1 rejected input" if count == 1 else f"{count} rejected inputs"
-    err_console.print(
-        f"{nothing}; {pieces} with this ZD number: integrator rejected list --zd {zd_number}",
-        soft_wrap=True,
-        markup=False,
-    )
+    _say(rejected_said(nothing, zd_number, count))
 
 
 def tell_unrouted(nothing: str, zd_number: str, count: int) -> None:
     """Say on stderr that an empty search by ZD number has unrouted events with that number:
     it arrived, but no destination served its provider then, so it made no message. stdout
     stays the (empty) listing; the exit code stays 0."""
+    _say(unrouted_said(nothing, zd_number, count))
+
+
+def rejected_said(nothing: str, zd_number: str, count: int | None) -> str | None:
+    """``tell_rejected``'s line, or None when there is nothing to tell."""
     if not count:
-        return
+        return None
+    pieces = "1 rejected input" if count == 1 else f"{count} rejected inputs"
+    return f"{nothing}; {pieces} with this ZD number: integrator rejected list --zd {zd_number}"
+
+
+def unrouted_said(nothing: str, zd_number: str, count: int) -> str | None:
+    """``tell_unrouted``'s line, or None when there is nothing to tell."""
+    if not count:
+        return None
     pieces = "1 unrouted event" if count == 1 else f"{count} unrouted events"
-    err_console.print(
+    return (
         f"{nothing}; {pieces} with this ZD number (no destination served its provider when "
-        f"it arrived): integrator events list --zd {zd_number}, then integrator events route",
-        soft_wrap=True,
-        markup=False,
+        f"it arrived): integrator events list --zd {zd_number}, then integrator events route"
     )
+
+
+def _say(line: str | None) -> None:
+    if line is not None:
+        err_console.print(line, soft_wrap=True, markup=False)
 
 
 def load_settings(*, service: bool = False) -> Settings:

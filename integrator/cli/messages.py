@@ -106,8 +106,8 @@ def messages_list(
         find_messages_in_store,
         listed_messages,
         terms_filter,
+        zd_elsewhere,
     )
-    from integrator.rejected_reads import rejected_for_zd
     from integrator.search import BadSearch
 
     if as_json and as_csv:
@@ -169,14 +169,9 @@ def messages_list(
         if found or flt.zd_number is None:
             return listed, None, 0
         # Nothing by that ZD number: did intake refuse it, or did it arrive for a provider no
-        # destination served (the classic "it never came")? Counts on indexes.
-        from integrator.store.records import EventFilter
-
-        refused = await rejected_for_zd(store, local_identity(), flt.zd_number)
-        unrouted = await store.list_events(
-            EventFilter(zd_number=flt.zd_number, unrouted=True), limit=100
-        )
-        return listed, refused, len(unrouted)
+        # destination served (the classic "it never came")?
+        went = await zd_elsewhere(store, local_identity(), flt.zd_number)
+        return listed, went.rejected, went.unrouted
 
     every, refused, unrouted = with_store(action, settings, read_only=True)
     rows, shown = first_rows(every, limit)

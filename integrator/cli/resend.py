@@ -31,14 +31,17 @@ from integrator.cli.common import (
     fail,
     load_settings,
     local_actor,
+    local_identity,
     no_store_said,
     option_rule,
     print_json,
     progress_bar,
+    rejected_said,
     resolve_message_ids,
     run,
     stopped,
     terms_rule,
+    unrouted_said,
     value_rule,
 )
 from integrator.period_words import since_help, until_help
@@ -75,6 +78,7 @@ DryRunOption = Annotated[
 ]
 
 Selector = Callable[["Store"], Awaitable["Selection"]]
+Pointers = Callable[["Store"], Awaitable[list[str]]]
 
 
 def resend_command(
@@ -103,7 +107,12 @@ def resend_command(
     that names no message (or several), a destination that is not configured.
     """
     from deadletter import select_for_resend
-    from integrator.message_reads import MessageTerms, check_destination, terms_filter
+    from integrator.message_reads import (
+        MessageTerms,
+        check_destination,
+        terms_filter,
+        zd_elsewhere,
+    )
     from integrator.search import BadSearch, status_note
 
     settings = load_settings()
@@ -126,6 +135,19 @@ def resend_command(
         await check_destination(store, settings, flt)  # a typo: exit 2, not "nothing matched"
         return await select_for_resend(store, message_ids=full_ids, flt=flt)
 
+    async def elsewhere(store: Store) -> list[str]:
+        """Nothing selected by a ZD number: where the referral went instead, as ``messages
+        list --zd`` says it (refused by intake, or arrived while no destination served it)."""
+        if flt.zd_number is None:
+            return []
+        went = await zd_elsewhere(store, local_identity(), flt.zd_number)
+        nothing = "no message to resend"
+        lines = [
+            rejected_said(nothing, flt.zd_number, went.rejected),
+            unrouted_said(nothing, flt.zd_number, went.unrouted),
+        ]
+        return [line for line in lines if line is not None]
+
     run_resend(
         settings,
         select,
@@ -135,6 +157,7 @@ def resend_command(
         dry_run=dry_run,
         as_json=as_json,
         note=status_note(flt.status),
+        when_none=elsewhere,
     )
 
 
@@ -148,6 +171,7 @@ class Outcome:
     results: list[dict[str, Any]] = field(default_factory=list)
     via: str | None = None  # "engine" or "store", dry run or not; None when nothing was selected
     note: str | None = None  # about the selection (a status no message is ever in), for stderr
+    elsewhere: list[str] = field(default_factory=list)  # nothing selected: where to look instead
     outside: int = 0  # broadly selected, left out: outside the clusters of the token sent
     stopped: int = 0  # the exit code of the signal that stopped it between chunks (0: none)
 
@@ -162,11 +186,14 @@ def run_resend(
     dry_run: bool,
     as_json: bool,
     note: str | None = None,
+    when_none: Pointers | None = None,
 ) -> None:
     """Select, then resend through the engine or the store; shared with ``deadletter resend``.
 
     ``note``: said on stderr with the outcome, as ``messages list`` says it beside a listing
-    (``search.status_note``: a selection by a status no message is ever in).
+    (``search.status_note``: a selection by a status no message is ever in). ``when_none``:
+    lines said on stderr after "nothing resent" when nothing was selected (by a ZD number that
+    only rejected input or unrouted events have: where to look instead).
 
     The dry run takes the real run's way, decided the same way (``engine_way``: an engine that
     runs on the store but not where the CLI looks refuses both, exit 2, nothing done): with an
@@ -213,6 +240,8 @@ def run_resend(
                 checked.mode_for(message)  # original to another destination: exit 2
             outcome = Outcome(dry_run=dry_run, request=checked, selection=selection, note=note)
             if not selection:
+                if when_none is not None:
+                    outcome.elsewhere = await when_none(store)
                 return outcome
             live = await engine_way(settings, store)
             outcome.via = "engine" if live else "store"
@@ -332,6 +361,8 @@ def report(outcome: Outcome, *, as_json: bool) -> None:
             if outcome.outside:
                 what = "none of the selected messages lies in the token's clusters"
             err_console.print(f"[red]error:[/] {what}; nothing resent")
+        for line in outcome.elsewhere:  # also with --json: stdout stays the JSON
+            err_console.print(line, soft_wrap=True, markup=False)
         raise typer.Exit(1)
     if skipped:
         if not as_json:

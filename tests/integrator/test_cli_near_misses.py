@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from integrator.store import Store
+from integrator.store.records import RejectedKeys
 from tests.cli_in_process import run_cli
 from tests.integrator.test_cli_reading import env_for
 from tests.store.factories import make_event, make_message
@@ -32,6 +33,7 @@ def _stored(tmp_path: Path) -> tuple[dict[str, str], str, str, str]:
                 json.dumps({"type": "referral", "zd_number": "ZD700000002"}).encode(),
                 "http",
                 [{"path": "event_id", "rule": "required", "message": "is required"}],
+                RejectedKeys(zd_number="ZD700000002"),
             )
             return event.id, message.id, rejected
 
@@ -66,3 +68,33 @@ def test_messages_show_of_an_id_of_nothing_points_nowhere(tmp_path: Path) -> Non
     assert "no message with id starting with" in shown.stderr
     assert "it is" not in shown.stderr
     assert run_cli("messages", "show", message_id[:8], env=env).returncode == 0
+
+
+def test_a_resend_by_a_zd_number_only_rejected_input_has_points_to_it(tmp_path: Path) -> None:
+    env, _event_id, _message_id, _rejected = _stored(tmp_path)
+    for extra in ((), ("--json",), ("--dry-run",)):
+        resent = run_cli("resend", "--zd", "zd700000002", "--reason", "GP called", *extra, env=env)
+        assert resent.returncode == 1, resent.stderr
+        said = " ".join(resent.stderr.split())
+        assert (
+            "no message to resend; 1 rejected input with this ZD number: "
+            "integrator rejected list --zd ZD700000002"
+        ) in said, extra
+
+
+def test_a_resend_by_a_zd_number_only_an_unrouted_event_has_points_to_it(tmp_path: Path) -> None:
+    env, _event_id, _message_id, _rejected = _stored(tmp_path)
+    url = env["INTEGRATOR_DATABASE_URL"]
+
+    async def unrouted() -> None:
+        async with await Store.open(url) as store:
+            event = make_event(zd_number="ZD700000003", provider_id="ziekenhuis-oost")
+            assert await store.accept_event(event, [])
+
+    asyncio.run(unrouted())
+    resent = run_cli("resend", "--zd", "ZD700000003", "--reason", "GP called", env=env)
+    assert resent.returncode == 1, resent.stderr
+    said = " ".join(resent.stderr.split())
+    assert "error: no message matches the selection; nothing resent" in said
+    assert "no message to resend; 1 unrouted event with this ZD number" in said
+    assert "integrator events list --zd ZD700000003, then integrator events route" in said

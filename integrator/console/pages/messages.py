@@ -42,7 +42,12 @@ from integrator.exports import export_messages
 from integrator.http.bodies import INT_MAX
 from integrator.http.deps import source_of
 from integrator.kept_searches import KeptSearch
-from integrator.message_reads import check_destination, listed_messages, terms_filter
+from integrator.message_reads import (
+    check_destination,
+    listed_messages,
+    terms_filter,
+    zd_elsewhere,
+)
 from integrator.message_service import (
     MessageTerms,
     checked_filter,
@@ -50,7 +55,6 @@ from integrator.message_service import (
     message_filter,
     page_kept_search,
 )
-from integrator.rejected_reads import rejected_for_zd
 from integrator.search import (
     WAITING,
     BadSearch,
@@ -61,7 +65,7 @@ from integrator.search import (
     without_bsn,
 )
 from integrator.settings import Settings
-from integrator.store.records import EventFilter, MessageStatus
+from integrator.store.records import MessageStatus
 from mappings.registry import REGISTRY
 
 P = Permission
@@ -219,16 +223,11 @@ async def _results(
     scope = visitor.scope(P.MESSAGES_READ)
     if problem is None and not rows and "zd_number" in terms:
         zd_number = normalise_zd(terms["zd_number"])  # taken by the search just now
-        count = await rejected_for_zd(engine.store, visitor.signed_in, zd_number)
-        refused = (zd_number, count) if count else None
-        # Arrived, but no destination serves its provider: the classic "it never came", which
-        # "no messages" alone told the person was never received. Unrouted events lie in no
-        # cluster, so only who reads every cluster is told (as the unrouted page is theirs).
-        if scope.destination_ids(engine.catalog) is None:
-            waiting = await engine.store.list_events(
-                EventFilter(zd_number=zd_number, unrouted=True), limit=100
-            )
-            unrouted = (zd_number, len(waiting)) if waiting else None
+        # Refused by intake, or arrived while no destination served its provider: the classic
+        # "it never came", which "no messages" alone told the person was never received.
+        went = await zd_elsewhere(engine.store, visitor.signed_in, zd_number)
+        refused = (zd_number, went.rejected) if went.rejected else None
+        unrouted = (zd_number, went.unrouted) if went.unrouted else None
     saved = await saved_searches.saved_by(engine.store, visitor.signed_in.id)
     shown = problem is None and searched
     problems = dict([problem]) if problem is not None else {}
