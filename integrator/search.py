@@ -410,18 +410,23 @@ def _bound(
     return moment.astimezone(UTC)
 
 
-ZD_RULE = "a ZD number is ZD and 9 digits, as on the referral (lower case is accepted)"
+ZD_RULE = "a ZD number is ZD and 9 digits, as on the referral (lower case and spaces are accepted)"
+
+
+_ZD_SPACES: Final = re.compile(r"\s")
 
 
 def normalise_zd(zd_number: str) -> str:
-    """ZD numbers are stored as ``ZD`` and nine digits; people also type ``zd100000001``.
+    """ZD numbers are stored as ``ZD`` and nine digits; people also type ``zd100000001``, and
+    ``ZD 100 000 001`` or ``zd 100000001`` as a letter sets it out (a BSN's spaces are ignored
+    too, ``normalise_bsn``): refused, that space was named nowhere in the rule people got.
 
     Refused otherwise: intake refuses events without a well-formed one (the schemas' rule,
     ``schemas.identifiers.is_valid_zd_number``), so no stored message or event can match and
     an empty result would hide the typo. Not echoed: a value pasted into the wrong field may
     be a BSN.
     """
-    normalised = zd_number.strip().upper()
+    normalised = _ZD_SPACES.sub("", zd_number).upper()
     if not is_valid_zd_number(normalised):
         raise BadSearch("zd_number", ZD_RULE).coded("search.zd_number")
     return normalised

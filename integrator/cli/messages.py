@@ -65,7 +65,9 @@ SHOWN_VALUE_MAX = 2_000
 
 @messages_app.command("list")
 def messages_list(
-    zd: Annotated[str | None, typer.Option("--zd", help="ZD number (upper or lower case).")] = None,
+    zd: Annotated[
+        str | None, typer.Option("--zd", help="ZD number (any case, spaces allowed).")
+    ] = None,
     bsn: Annotated[
         str | None,
         typer.Option(

@@ -48,7 +48,9 @@ def rejected_list(
     ] = None,
     zd: Annotated[
         str | None,
-        typer.Option("--zd", help="ZD number, as far as it could be read (upper or lower case)."),
+        typer.Option(
+            "--zd", help="ZD number, as far as it could be read (any case, spaces allowed)."
+        ),
     ] = None,
     provider: Annotated[
         str | None, typer.Option(help="Intake provider.id, as far as it could be read.")

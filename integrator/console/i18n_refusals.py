@@ -56,7 +56,7 @@ EN: Final[dict[str, str]] = {
         "time that exists, or give the offset, e.g. {earlier}, or a time in UTC, e.g. {utc}"
     ),
     "refusal.search.zd_number": (
-        "a ZD number is ZD and 9 digits, as on the referral (lower case is accepted)"
+        "a ZD number is ZD and 9 digits, as on the referral (lower case and spaces are accepted)"
     ),
     "refusal.search.bsn": (
         "a BSN is 9 digits that pass the eleven-test (spaces and dots are ignored)"
@@ -634,7 +634,8 @@ NL: Final[dict[str, str]] = {
         "in UTC, bijv. {utc}"
     ),
     "refusal.search.zd_number": (
-        "een ZD-nummer is ZD en 9 cijfers, zoals op de verwijzing (kleine letters mogen ook)"
+        "een ZD-nummer is ZD en 9 cijfers, zoals op de verwijzing (kleine letters en spaties "
+        "mogen ook)"
     ),
     "refusal.search.bsn": (
         "een BSN is 9 cijfers die de elfproef doorstaan (spaties en punten tellen niet mee)"

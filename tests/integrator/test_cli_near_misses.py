@@ -3,20 +3,33 @@ what the answer must then say for them to get it right the next time.
 
 An event's id copied from ``events list`` into ``messages show`` (ids of every kind look alike)
 is answered with where it is shown, not only "no message"; the exit code stays that of an
-unknown id (2).
+unknown id (2). A resend by a ZD number that only rejected input or an unrouted event has says
+where to look, as ``messages list --zd`` does. A ZD number typed as a letter sets it out
+(``ZD 700 000 001``) is taken, as a BSN's spaces are, by the CLI, the API and the console alike.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date
 from pathlib import Path
 
+import pytest
+
+from integrator.catalog import build_catalog
+from integrator.engine import Engine
+from integrator.search import BadSearch, build_filter
+from integrator.settings import Settings
 from integrator.store import Store
 from integrator.store.records import RejectedKeys
 from tests.cli_in_process import run_cli
+from tests.http.support import api_client
+from tests.integrator.support import settings_for
 from tests.integrator.test_cli_reading import env_for
 from tests.store.factories import make_event, make_message
+
+SETTINGS = Settings(timezone="Europe/Amsterdam")
 
 
 def _stored(tmp_path: Path) -> tuple[dict[str, str], str, str, str]:
@@ -98,3 +111,36 @@ def test_a_resend_by_a_zd_number_only_an_unrouted_event_has_points_to_it(tmp_pat
     assert "error: no message matches the selection; nothing resent" in said
     assert "no message to resend; 1 unrouted event with this ZD number" in said
     assert "integrator events list --zd ZD700000003, then integrator events route" in said
+
+
+def test_a_zd_number_with_spaces_is_taken_as_a_bsn_with_spaces_is() -> None:
+    for typed in ("zd 700000001", "ZD 700 000 001", " ZD700000001 "):
+        assert build_filter(SETTINGS, zd_number=typed).zd_number == "ZD700000001", typed
+    with pytest.raises(BadSearch) as refused:
+        build_filter(SETTINGS, zd_number="ZD 7000")
+    assert refused.value.rule == "a ZD number is ZD and 9 digits, as on the referral " + (
+        "(lower case and spaces are accepted)"
+    )
+
+
+def test_the_cli_finds_a_zd_number_typed_with_a_space(tmp_path: Path) -> None:
+    env, _event_id, message_id, _rejected = _stored(tmp_path)
+    found = run_cli("messages", "list", "--zd", "zd 700000001", "--json", env=env)
+    assert found.returncode == 0, found.stderr
+    assert [m["id"] for m in json.loads(found.stdout)] == [message_id]
+
+
+async def test_the_api_takes_a_zd_number_with_a_space(tmp_path: Path) -> None:
+    engine = Engine(settings_for(tmp_path), catalog=build_catalog([], today=date(2026, 11, 27)))
+    await engine.start()
+    try:
+        async with api_client(engine) as api:
+            for answer in (
+                await api.get("/api/v1/messages", params={"zd_number": "zd 100000001"}),
+                await api.post("/api/v1/messages/search", json={"zd_number": "ZD 100 000 001"}),
+                await api.get("/api/v1/events", params={"zd_number": "zd 100000001"}),
+            ):
+                assert answer.status_code == 200, answer.text
+                assert answer.json() == []
+    finally:
+        await engine.stop()
