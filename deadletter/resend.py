@@ -305,12 +305,18 @@ class ResendRequest:
 
     def checked(self) -> ResendRequest:
         """The request with a trimmed reason; raises ``ResendRefused`` for what is never valid
-        (a blank reason or one longer than ``MAX_REASON``, a mode that is none)."""
+        (a blank reason or one longer than ``MAX_REASON``, a mode that is none). The mode is
+        read in any case (``Original``), as every closed set's term (``search.closed_value``)."""
+        from integrator.search import closed_value
+
         reason = checked_reason(self.reason)
-        if self.mode is not None and self.mode not in {m.value for m in ResendMode}:
-            raise UnknownMode(self.mode)
+        mode = self.mode
+        if self.mode is not None:
+            mode = closed_value(self.mode, (m.value for m in ResendMode)) or None
+            if mode is None:
+                raise UnknownMode(self.mode)
         actor = (self.actor or "").strip()[:128] or "unknown"
-        return dataclasses.replace(self, reason=reason, actor=actor)
+        return dataclasses.replace(self, reason=reason, actor=actor, mode=mode)
 
     def mode_for(self, original: MessageRecord) -> str:
         if self.to is not None and self.to != original.destination_id:

@@ -175,13 +175,15 @@ def build_event_filter(
     except BadSearch as exc:
         raise EventsRefused.of_search(exc) from None
     try:  # each term is good; together the period may still hold nothing
-        flt = build_filter(settings, zd_number=zd_number, bsn=bsn, since=since, until=until)
+        flt = build_filter(
+            settings, zd_number=zd_number, bsn=bsn, event_type=event_type, since=since, until=until
+        )
     except BadSearch as exc:
         raise EventsRefused.of_search(exc) from None
     return EventFilter(
         zd_number=flt.zd_number,
         provider_id=provider,
-        event_type=event_type,
+        event_type=flt.event_type,  # as the set spells it, in any case as typed
         since=flt.since,
         until=flt.until,
         bsn_hash=flt.bsn_hash,

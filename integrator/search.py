@@ -560,7 +560,9 @@ def build_filter(
             ("bsn", bsn),
         )
     )
-    _check_closed(status=status, version=version, event_type=event_type)
+    status, version, event_type = _check_closed(
+        status=status, version=version, event_type=event_type
+    )
     bsn_digits = normalise_bsn(bsn) if bsn is not None else None
     start, end = parse_period(since, until, settings)
     waiting = status == WAITING
@@ -608,25 +610,44 @@ queued, or retrying): what the dashboard counts as a destination's queue, and it
 links to. Not a status a message is ever in; a search term only."""
 
 
-def _check_closed(*, status: str | None, version: str | None, event_type: str | None) -> None:
-    """Refuse a term of a closed set that is not one of its values: no stored message can
+def _check_closed(
+    *, status: str | None, version: str | None, event_type: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """The terms of a closed set as the set spells them, in any case as typed (``Delivered``,
+    ``REF-V2``: as ``--source HTTP`` is taken; no two values differ by case alone, and the
+    store matches exactly); refused when one is none of its values: no stored message can
     match it, and an empty listing would hide the typo (``--event-type verwijzing``,
     ``--version ref-v9``). The values are listed so the right one can be picked; the one given
     is not repeated (a value pasted into the wrong field may be a BSN)."""
     statuses = (*(s.value for s in MessageStatus), WAITING)
-    if status and status not in statuses:
+    status = closed_value(status, statuses)
+    if status == "":
         raise BadSearch("status", f"not a message status; one of {', '.join(statuses)}").coded(
             "search.status", statuses=statuses
         )
-    if event_type and event_type not in EVENT_TYPES:
+    event_type = closed_value(event_type, EVENT_TYPES)
+    if event_type == "":
         raise BadSearch("event_type", f"not an event type; one of {', '.join(EVENT_TYPES)}").coded(
             "search.event_type", event_types=EVENT_TYPES
         )
     versions = tuple(REGISTRY)  # retired ones too: their messages stay in the store
-    if version and version not in versions:
+    version = closed_value(version, versions)
+    if version == "":
         raise BadSearch("version", f"not a message version; one of {', '.join(versions)}").coded(
             "search.version", versions=versions
         )
+    return status, version, event_type
+
+
+def closed_value(given: str | None, values: Iterable[str]) -> str | None:
+    """``given`` as ``values`` spell it, whatever its case and the spaces around it; ``""``
+    when it is none of them, None when nothing (or nothing but spaces) was given. The one way
+    a term of a closed set is read: a search's status, version and event type here, a
+    resend's mode (``deadletter.resend``)."""
+    if given is None or not given.strip():
+        return None
+    wanted = given.strip().casefold()
+    return next((value for value in values if value.casefold() == wanted), "")
 
 
 def _bsn_hash(settings: Settings, bsn: str) -> str:

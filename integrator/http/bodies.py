@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from integrator.http.periods import since_field, until_field
 from integrator.ids import stored_id
 from integrator.reasons import MAX_REASON
+from integrator.search import closed_value
 
 INT_MAX: Final = 2**31 - 1
 """The largest offset or revision the API takes: the store's 32-bit integer columns."""
@@ -85,6 +86,16 @@ class ResendBody(BaseModel):
     reason: AuditReason
     mode: Literal["original", "remap"] | None = None
     to: str | None = None
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _any_case(cls, given: object) -> object:
+        """A mode in any case (``Original``), as the command line and every search term of a
+        closed set take it (``search.closed_value``); anything else is left for the field's
+        own refusal, which lists the modes."""
+        if isinstance(given, str):
+            return closed_value(given, ("original", "remap")) or given
+        return given
 
 
 class MessageResendBody(ResendBody):
