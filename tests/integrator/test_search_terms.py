@@ -156,11 +156,11 @@ def test_a_time_back_that_is_not_one_is_refused_with_the_forms(value: str) -> No
 
 def test_zd_numbers_are_found_in_any_case() -> None:
     assert build_filter(AMSTERDAM, zd_number=" zd100000001 ").zd_number == "ZD100000001"
+    # and with the spaces a letter sets them out with, as a BSN's are taken
+    assert build_filter(AMSTERDAM, zd_number="ZD 100000001").zd_number == "ZD100000001"
 
 
-@pytest.mark.parametrize(
-    "typed", ["ZD12", "ZD1000000012", "100000001", "ZD10000000I", "ZD 100000001"]
-)
+@pytest.mark.parametrize("typed", ["ZD12", "ZD1000000012", "100000001", "ZD10000000I"])
 def test_a_malformed_zd_number_is_refused_not_searched(typed: str) -> None:
     """Intake refuses events without ``ZD`` and nine digits: no stored one can match, and an
     empty listing would hide the typo."""
