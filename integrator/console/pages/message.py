@@ -43,7 +43,7 @@ from integrator.engine import Engine
 from integrator.hl7names import named_fields
 from integrator.hl7view import segment_lines
 from integrator.http.deps import source_of
-from integrator.message_reads import dead_letter_states, messages_in_sight
+from integrator.message_reads import dead_letter_states, messages_in_sight, named_instead
 from integrator.message_service import (
     AmbiguousMessageId,
     MessageNotFound,
@@ -143,10 +143,29 @@ async def _located(request: Request, visitor: Visitor, message_id: str) -> str |
     it could be (ambiguous) or that it is too short. Never echoes what was typed."""
     if len(message_id) > 64:
         raise NoSuchMessage()
+    engine = engine_of(request)
     try:
-        return await locate_message(engine_of(request), visitor.scope(P.MESSAGES_READ), message_id)
+        return await locate_message(engine, visitor.scope(P.MESSAGES_READ), message_id)
     except MessageNotFound:
-        raise NoSuchMessage() from None
+        # An event's or rejected input's id, copied from their pages into a message's address:
+        # said, with the way to it, as ``integrator messages show`` says it.
+        instead = await named_instead(engine.store, visitor.signed_in, message_id)
+        if instead is None:
+            raise NoSuchMessage() from None
+        kind, found = instead
+        return page(
+            request,
+            visitor,
+            "message_lookup.html",
+            status=404,
+            candidates=(),
+            more=False,
+            too_short=False,
+            shortest=MIN_PREFIX,
+            instead=kind,
+            found=found,
+            event_page=visitor.may_somewhere(P.PATIENT_DATA_READ),
+        )
     except AmbiguousMessageId as exc:
         return page(
             request,
