@@ -5,7 +5,7 @@ it: in either case and with or without its dashes, as token and person ids alrea
 
 from __future__ import annotations
 
-from tests.http.test_access import World, world  # noqa: F401 (the fixture)
+from tests.http.test_access import World, in_cluster, world  # noqa: F401 (the fixture)
 
 
 def _typed(uuid_text: str) -> str:
@@ -36,3 +36,23 @@ async def test_ids_in_other_case_or_without_dashes_name_the_same_thing(
     assert started.status_code == 202, started.text
     assert job.status_code == 200 and job.json()["id"] == started.json()["id"]
     assert nothing.status_code == 404 and nothing.json() == {"detail": "no message with that id"}
+
+
+async def test_an_event_s_id_at_a_message_s_route_says_what_it_is(
+    world: World,  # noqa: F811
+) -> None:
+    """Ids of messages and events look alike; a client that took one for the other got "no
+    message with that id", as if nothing had it. Said with the event's route, to who may read
+    it (every cluster's messages); to anyone else the route's plain 404."""
+    event = world.card_event
+    async with world.client(world.everything) as admin:
+        everyone = await admin.get(f"/api/v1/messages/{event}")
+    card_only = await world.token(*in_cluster("CARD"), name="card-only")
+    async with world.client(card_only) as card:
+        one_cluster = await card.get(f"/api/v1/messages/{event}")
+    assert everyone.status_code == 404
+    assert everyone.json() == {
+        "detail": f"no message with that id; it is an event's id: GET /api/v1/events/{event}"
+    }
+    assert one_cluster.status_code == 404
+    assert one_cluster.json() == {"detail": "no message with that id"}

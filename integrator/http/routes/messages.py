@@ -29,7 +29,7 @@ from integrator.http.deps import (
 from integrator.http.json_body import JsonBodyRoute
 from integrator.http.periods import since_query, until_query
 from integrator.http.scope import ScopeDep, forbidden
-from integrator.message_reads import listed_messages
+from integrator.message_reads import listed_messages, named_instead
 from integrator.message_service import (
     NO_MESSAGE,
     MessageNotFound,
@@ -156,7 +156,17 @@ async def get_message(
     try:
         reading = await read_message(engine, scope, message_id, source=source)
     except MessageNotFound:
-        raise HTTPException(status_code=404, detail=NO_MESSAGE) from None
+        # An event's or rejected input's id (they look alike): said, with its route, to who
+        # may read it, as the CLI and the console say it.
+        instead = await named_instead(engine.store, scope.identity, message_id)
+        detail = NO_MESSAGE if instead is None else f"{NO_MESSAGE}; {_instead_route(*instead)}"
+        raise HTTPException(status_code=404, detail=detail) from None
     except NotPermitted as refusal:
         raise forbidden(refusal) from None
     return reading.to_json()
+
+
+def _instead_route(kind: str, found: str) -> str:
+    if kind == "event":
+        return f"it is an event's id: GET /api/v1/events/{found}"
+    return f"it is the id of rejected input: GET /api/v1/rejected/{found}"
