@@ -144,6 +144,14 @@ async def _located(request: Request, visitor: Visitor, message_id: str) -> str |
     if len(message_id) > 64:
         raise NoSuchMessage()
     engine = engine_of(request)
+
+    def lookup(status: int, **facts: Any) -> Response:
+        """The page about a short id that names no one message: ``facts`` say why."""
+        shown = {"candidates": (), "more": False, "too_short": False, "instead": None, **facts}
+        return page(
+            request, visitor, "message_lookup.html", status=status, shortest=MIN_PREFIX, **shown
+        )
+
     try:
         return await locate_message(engine, visitor.scope(P.MESSAGES_READ), message_id)
     except MessageNotFound:
@@ -153,41 +161,12 @@ async def _located(request: Request, visitor: Visitor, message_id: str) -> str |
         if instead is None:
             raise NoSuchMessage() from None
         kind, found = instead
-        return page(
-            request,
-            visitor,
-            "message_lookup.html",
-            status=404,
-            candidates=(),
-            more=False,
-            too_short=False,
-            shortest=MIN_PREFIX,
-            instead=kind,
-            found=found,
-            event_page=visitor.may_somewhere(P.PATIENT_DATA_READ),
-        )
+        event_page = visitor.may_somewhere(P.PATIENT_DATA_READ)
+        return lookup(404, instead=kind, found=found, event_page=event_page)
     except AmbiguousMessageId as exc:
-        return page(
-            request,
-            visitor,
-            "message_lookup.html",
-            status=409,
-            candidates=exc.candidates,
-            more=exc.more,
-            too_short=False,
-            shortest=MIN_PREFIX,
-        )
+        return lookup(409, candidates=exc.candidates, more=exc.more)
     except BadIdPrefix:
-        return page(
-            request,
-            visitor,
-            "message_lookup.html",
-            status=404,
-            candidates=(),
-            more=False,
-            too_short=True,
-            shortest=MIN_PREFIX,
-        )
+        return lookup(404, too_short=True)
 
 
 @router.get("/messages/{message_id}")
