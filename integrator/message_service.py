@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Final
+from typing import Any, Final
 
 from deadletter import (
     DeadLetter,
@@ -44,6 +44,7 @@ from integrator.access.permissions import Permission
 from integrator.catalog import Catalog
 from integrator.clusters import ClusterScope, OutOfSight, cluster_of
 from integrator.engine import Engine
+from integrator.jobs import JobStopped
 from integrator.kept_searches import KeptSearch, searched_bsn
 from integrator.message_reads import MessageReading as MessageReading
 from integrator.message_reads import MessageTerms as MessageTerms
@@ -414,26 +415,28 @@ def check_resend(
         raise TargetNotConfigured(to) from None
 
 
-STARTER_STOPPED: Final = (
-    "stopped after {done} of {total}: whoever started this job may no longer resend these "
-    "messages (the token was revoked or expired, its owner deactivated, or the resend role "
-    "taken away where they lie); the rest was not resent"
-)
-"""Why a resend job stopped early (``still_permitted``): said on the job, names nobody."""
+_NO_LONGER: Final = {
+    "resend": ("resend these messages", " where they lie", "resent"),
+    "discard": ("discard these dead letters", " where they lie", "discarded"),
+    "route": ("route events", "", "routed"),
+}
+"""A job's work, as its stop names it: what it did, where the role was needed, what was not."""
 
-DISCARDER_STOPPED: Final = (
-    "stopped after {done} of {total}: whoever started this job may no longer discard these "
-    "dead letters (the token was revoked or expired, its owner deactivated, or the role taken "
-    "away where they lie); the rest was not discarded"
-)
-"""Why a discard job stopped early (``still_permitted``): said on the job, names nobody."""
 
-ROUTER_STOPPED: Final = (
-    "stopped after {done} of {total}: whoever started this job may no longer route events "
-    "(the token was revoked or expired, its owner deactivated, or the role taken away); the "
-    "rest was not routed"
-)
-"""Why a routing job stopped early (``still_permitted_in``): said on the job, names nobody."""
+def whole_or_stopped(kind: str, answered: list[Any], *, done: int, total: int) -> list[Any]:
+    """``answered``, the results of a job of ``kind`` (resend, discard, route), when it did all
+    ``total`` (``done`` of them); else ``JobStopped``: it stopped early because whoever started
+    it may no longer do it (``still_permitted``), said on the job (names nobody) with what it
+    did."""
+    if done >= total:
+        return answered
+    doing, where, not_done = _NO_LONGER[kind]
+    raise JobStopped(
+        f"stopped after {done} of {total}: whoever started this job may no longer "
+        f"{doing} (the token was revoked or expired, its owner deactivated, or the role taken "
+        f"away{where}); the rest was not {not_done}",
+        answered,
+    )
 
 
 def still_permitted(

@@ -609,6 +609,10 @@ WAITING: Final = "waiting"
 queued, or retrying): what the dashboard counts as a destination's queue, and its figure
 links to. Not a status a message is ever in; a search term only."""
 
+SEARCH_STATUSES: Final = (*(s.value for s in MessageStatus), WAITING)
+"""What a search's ``status`` takes: every message status, and ``waiting``; one list for the
+refusal here and the console's *Status* choices."""
+
 
 def _check_closed(
     *, status: str | None, version: str | None, event_type: str | None
@@ -619,7 +623,7 @@ def _check_closed(
     match it, and an empty listing would hide the typo (``--event-type verwijzing``,
     ``--version ref-v9``). The values are listed so the right one can be picked; the one given
     is not repeated (a value pasted into the wrong field may be a BSN)."""
-    statuses = (*(s.value for s in MessageStatus), WAITING)
+    statuses = SEARCH_STATUSES
     status = closed_value(status, statuses)
     if status == "":
         raise BadSearch("status", f"not a message status; one of {', '.join(statuses)}").coded(

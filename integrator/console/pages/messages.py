@@ -56,7 +56,7 @@ from integrator.message_service import (
     page_kept_search,
 )
 from integrator.search import (
-    WAITING,
+    SEARCH_STATUSES,
     BadSearch,
     holds_bsn,
     misplaced_bsn,
@@ -65,7 +65,6 @@ from integrator.search import (
     without_bsn,
 )
 from integrator.settings import Settings
-from integrator.store.records import MessageStatus
 from mappings.registry import REGISTRY
 
 P = Permission
@@ -272,8 +271,7 @@ async def _results(
         # A search by status sending finds nothing, certainly: said, as the CLI and API do.
         status_note=status_note(terms.get("status")) if shown else None,
         destinations=sorted(scope.visible_catalog(engine.catalog).destinations),
-        # And the dashboard's queue (queued or retrying), which its figure links to.
-        statuses=[*(s.value for s in MessageStatus), WAITING],
+        statuses=SEARCH_STATUSES,  # with waiting, which the dashboard's figure links to
         versions=sorted(REGISTRY),
         event_types=EVENT_TYPES,
     )

@@ -38,9 +38,8 @@ from integrator.http.openapi import DISCARD_PLAN, STARTED_JOB, answer
 from integrator.http.periods import since_query, until_query
 from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.idempotency import Answer
-from integrator.jobs import Job, JobStopped
+from integrator.jobs import Job
 from integrator.message_service import (
-    DISCARDER_STOPPED,
     NO_MESSAGE,
     MessageNotFound,
     MessageTerms,
@@ -48,6 +47,7 @@ from integrator.message_service import (
     select_dead_letters_in_sight,
     still_permitted,
     visible_message,
+    whole_or_stopped,
 )
 from integrator.presenters import dead_letter_summary
 from integrator.search import BadSearch
@@ -200,10 +200,9 @@ async def _discard_batch(
             allowed=None if job is None else allowed,
         )
         entries = discard_entries(selection, done, dry_run=dry_run, seen=seen)
-        if stopped:
-            said = DISCARDER_STOPPED.format(done=len(done), total=len(selection))
-            raise JobStopped(said, entries)
-        return entries
+        if not stopped:
+            return entries
+        return whole_or_stopped("discard", entries, done=len(done), total=len(selection))
 
     if body.dry_run:
         entries = await each(dry_run=True)

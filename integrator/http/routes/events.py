@@ -40,8 +40,8 @@ from integrator.http.openapi import EVENT_BODY, EVENT_RESPONSES, ROUTE_PLAN, STA
 from integrator.http.periods import since_field, since_query, until_field, until_query
 from integrator.http.scope import Scope, ScopeDep
 from integrator.idempotency import Answer
-from integrator.jobs import Job, JobStopped
-from integrator.message_service import ROUTER_STOPPED, still_permitted_in
+from integrator.jobs import Job
+from integrator.message_service import still_permitted_in, whole_or_stopped
 from integrator.store.jobs import ROUTE_JOB
 from integrator.store.records import EventFilter
 
@@ -275,10 +275,7 @@ async def _route_events(
             engine, selected, as_job, progress=progress, allowed=allowed
         )
         answered = [r.to_json() for r in results]
-        if len(results) < len(selected):
-            said = ROUTER_STOPPED.format(done=len(results), total=len(selected))
-            raise JobStopped(said, answered)
-        return answered
+        return whole_or_stopped("route", answered, done=len(results), total=len(selected))
 
     job = await registry.start(ROUTE_JOB, len(selected), run)
     # Who the job routes as: the CLI reports it (the audit log's name, not the local user).

@@ -42,8 +42,8 @@ from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import JOB, RESEND_PLAN, STARTED_JOB, answer
 from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.idempotency import Answer
-from integrator.jobs import JOB_PERMISSIONS, Job, JobStopped
-from integrator.message_service import STARTER_STOPPED
+from integrator.jobs import JOB_PERMISSIONS, Job
+from integrator.message_service import whole_or_stopped
 from integrator.resending import engine_renderer, resend_in_engine
 from integrator.search import BadSearch
 from integrator.store import MessageFilter
@@ -256,10 +256,7 @@ async def _resend_batch(
             allowed=allowed,
         )
         answered = [r.to_json(seen) for r in results]
-        if len(results) < len(selected):
-            said = STARTER_STOPPED.format(done=len(results), total=len(selected))
-            raise JobStopped(said, answered)
-        return answered
+        return whole_or_stopped("resend", answered, done=len(results), total=len(selected))
 
     job = await registry.start(
         "resend",
