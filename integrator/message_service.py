@@ -427,7 +427,8 @@ def whole_or_stopped(kind: str, answered: list[Any], *, done: int, total: int) -
     """``answered``, the results of a job of ``kind`` (resend, discard, route), when it did all
     ``total`` (``done`` of them); else ``JobStopped``: it stopped early because whoever started
     it may no longer do it (``still_permitted``), said on the job (names nobody) with what it
-    did."""
+    did. The console's batches that run in their request stop the same way and word it with
+    the code (``job.stopped.<kind>``, with ``done`` and ``total``) in the person's language."""
     if done >= total:
         return answered
     doing, where, not_done = _NO_LONGER[kind]
@@ -436,7 +437,7 @@ def whole_or_stopped(kind: str, answered: list[Any], *, done: int, total: int) -
         f"{doing} (the token was revoked or expired, its owner deactivated, or the role taken "
         f"away{where}); the rest was not {not_done}",
         answered,
-    )
+    ).coded(f"job.stopped.{kind}", done=done, total=total)
 
 
 def still_permitted(

@@ -281,6 +281,15 @@ EN: Final[dict[str, str]] = {
     "batch.do": "Resend {count} {count|message|messages}",
     "batch.cancel": "Cancel, back to the messages",
     "batch.back": "Back to the messages",
+    "batch.withheld.resend": (
+        "What was resent is not shown: it names messages in clusters where you may no longer "
+        "resend (a role or cluster was taken away since). The audit trail keeps what was done."
+    ),
+    "batch.withheld.discard": (
+        "What was discarded is not shown: it names dead letters in clusters where you may no "
+        "longer discard (a role or cluster was taken away since). The audit trail keeps what "
+        "was done."
+    ),
     "batch.start": "Resend these messages…",
     "batch.note": (
         "Shows first what would be resent and what skipped, and why; at most {limit} at once."
@@ -854,6 +863,16 @@ NL: Final[dict[str, str]] = {
     "batch.do": "{count} {count|bericht|berichten} herzenden",
     "batch.cancel": "Annuleren, terug naar de berichten",
     "batch.back": "Terug naar de berichten",
+    "batch.withheld.resend": (
+        "Wat herzonden is, wordt niet getoond: het noemt berichten in clusters waarin je niet "
+        "meer mag herzenden (er is je sindsdien een rol of cluster afgenomen). De audittrail "
+        "bewaart wat er gedaan is."
+    ),
+    "batch.withheld.discard": (
+        "Wat afgesloten is, wordt niet getoond: het noemt onbestelbare berichten in clusters "
+        "waarin je niet meer mag afsluiten (er is je sindsdien een rol of cluster afgenomen). "
+        "De audittrail bewaart wat er gedaan is."
+    ),
     "batch.start": "Deze berichten herzenden…",
     "batch.note": (
         "Laat eerst zien wat herzonden en wat overgeslagen zou worden, en waarom; "

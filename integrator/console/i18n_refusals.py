@@ -183,6 +183,16 @@ EN: Final[dict[str, str]] = {
         "nothing was selected: tick at least one dead letter (or select all in its group); "
         "nothing was done"
     ),
+    "refusal.job.stopped.resend": (
+        "stopped after {done} of {total}: you may no longer resend these messages (your "
+        "account was deactivated, or the role or the cluster taken away); the rest was not "
+        "resent"
+    ),
+    "refusal.job.stopped.discard": (
+        "stopped after {done} of {total}: you may no longer discard these dead letters (your "
+        "account was deactivated, or the role or the cluster taken away); the rest was not "
+        "discarded"
+    ),
     "refusal.console.search_first": (
         "search first: say which messages (a ZD number, destination, status…)"
     ),
@@ -766,6 +776,15 @@ NL: Final[dict[str, str]] = {
     "refusal.console.select_dead_letter": (
         "er is niets gekozen: vink minstens één onbestelbaar bericht aan (of kies alles in de "
         "groep); er is niets gedaan"
+    ),
+    "refusal.job.stopped.resend": (
+        "gestopt na {done} van {total}: je mag deze berichten niet meer herzenden (je account "
+        "is gedeactiveerd, of de rol of het cluster is je afgenomen); de rest is niet herzonden"
+    ),
+    "refusal.job.stopped.discard": (
+        "gestopt na {done} van {total}: je mag deze onbestelbare berichten niet meer afsluiten "
+        "(je account is gedeactiveerd, of de rol of het cluster is je afgenomen); de rest is "
+        "niet afgesloten"
     ),
     "refusal.console.search_first": (
         "zoek eerst: zeg welke berichten (een ZD-nummer, bestemming, status…)"

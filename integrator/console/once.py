@@ -188,44 +188,45 @@ def failed(row: ConfirmationRecord) -> bool:
 def kept_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Result rows as the store keeps them (JSON): a note with its refusal code, values and
     field, so the result page words it in the reader's language as the page did before."""
-    kept = []
-    for row in rows:
-        note = row.get("note")
-        if isinstance(note, Said):
-            row = {
-                **row,
-                "note": {
-                    "text": note.rule,
-                    "code": note.code,
-                    "values": dict(note.values),
-                    "field": note.field,
-                },
-            }
-        else:
-            code, values = code_of(note)
-            if code is not None:
-                row = {**row, "note": {"text": str(note), "code": code, "values": dict(values)}}
-        kept.append(row)
-    return kept
+    return [{**row, "note": kept_note(row["note"])} if "note" in row else row for row in rows]
+
+
+def kept_note(note: Any) -> Any:
+    """A note (a ``Said``, a coded text, plain text, None) as the store keeps it (``kept_rows``);
+    ``shown_note`` makes it a ``Said`` again."""
+    if isinstance(note, Said):
+        return {
+            "text": note.rule,
+            "code": note.code,
+            "values": dict(note.values),
+            "field": note.field,
+        }
+    code, values = code_of(note)
+    if code is not None:
+        return {"text": str(note), "code": code, "values": dict(values)}
+    return note
+
+
+def shown_note(kept: Any) -> Any:
+    """A note as ``kept_note`` kept it, as a ``Said`` again (plain text and None as they are)."""
+    if not isinstance(kept, dict):
+        return kept
+    return Said(
+        str(kept.get("text", "")),
+        kept.get("code"),
+        field=kept.get("field"),
+        values=kept.get("values") or {},
+    )
 
 
 def shown_rows(row: ConfirmationRecord) -> list[dict[str, Any]]:
     """The result rows of a confirmation, each note as a ``Said`` again (``kept_rows``)."""
     if not isinstance(row.result, dict):
         return []
-    shown = []
-    for kept in row.result.get("rows", []):
-        note = kept.get("note")
-        if isinstance(note, dict):
-            said = Said(
-                str(note.get("text", "")),
-                note.get("code"),
-                field=note.get("field"),
-                values=note.get("values") or {},
-            )
-            kept = {**kept, "note": said}
-        shown.append(kept)
-    return shown
+    return [
+        {**kept, "note": shown_note(kept["note"])} if "note" in kept else kept
+        for kept in row.result.get("rows", [])
+    ]
 
 
 async def kept(engine: Engine, visitor: Visitor, action: str, result: Any) -> str:

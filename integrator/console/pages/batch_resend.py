@@ -14,6 +14,8 @@ The confirmation acts once (``integrator.console.once``): its result is a page o
 (``/messages/resend/done/<id>``, Post/Redirect/Get), and the same confirmation posted again (a
 reload, Back and submit, a second tab) shows that result, with who and when, and sends nothing.
 A new confirmation is a new request: what a ZD number names is resent again, by the rule.
+While it resends, it asks between chunks whether the person still may, as a job does, and its
+result is shown again only within the sight it was written for (``console.batch_results``).
 
 A refusal keeps the person where they were: a search that finds more than ``RESENT_HERE`` is
 the search page again, its results shown, saying how many it finds; a confirmation posted with
@@ -45,13 +47,13 @@ from deadletter import (
 from integrator import kept_searches
 from integrator.access.permissions import Permission
 from integrator.console import kept
+from integrator.console.batch_results import in_sight, kept_batch, stopped_said
 from integrator.console.errors import BadInput, NotFound
 from integrator.console.once import (
     FIELD,
     confirmation,
     failed,
     issue,
-    kept_rows,
     once_then_result,
     shown_rows,
 )
@@ -63,7 +65,13 @@ from integrator.console.session import engine_of
 from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.http.deps import source_of
-from integrator.message_service import MessageTerms, checked_filter, select_to_resend
+from integrator.message_service import (
+    MessageTerms,
+    checked_filter,
+    select_to_resend,
+    still_permitted,
+    whole_or_stopped,
+)
 from integrator.reasons import MAX_REASON
 from integrator.resending import resend_in_engine
 from integrator.saved_searches import query_of
@@ -195,16 +203,24 @@ async def resend(
     async def work() -> dict[str, Any]:
         selection = await chosen()
         checked_reason(reason)  # refused before anything is sent: the token is released
-        try:
-            results = await resend_in_engine(
-                engine,
-                selection.naming(named),
-                ResendRequest(reason=reason, actor=visitor.actor, source=source_of(request)),
-            )
-        except DeadLetterError as exc:
-            raise BadInput(said(exc)) from None
-        seen = visitor.scope(P.MESSAGES_RESEND).destination_ids(engine.catalog)
-        return {"rows": kept_rows([r.to_json(seen) for r in results]), "back": back}
+        scope = visitor.scope(P.MESSAGES_RESEND)
+
+        async def rows() -> list[dict[str, Any]]:
+            try:
+                results = await resend_in_engine(
+                    engine,
+                    selection.naming(named),
+                    ResendRequest(reason=reason, actor=visitor.actor, source=source_of(request)),
+                    # Asked between chunks, as a job asks: access taken away stops it there.
+                    allowed=still_permitted(engine, scope, selection),
+                )
+            except DeadLetterError as exc:
+                raise BadInput(said(exc)) from None
+            seen = scope.destination_ids(engine.catalog)
+            answered = [r.to_json(seen) for r in results]
+            return whole_or_stopped("resend", answered, done=len(results), total=len(selection))
+
+        return await kept_batch(scope, back, rows)
 
     try:
         return await once_then_result(
@@ -257,7 +273,9 @@ async def done_page(
     row = await confirmation(engine, visitor, confirmation_id)
     if row is None or row.action != ACTION:
         raise NotFound()
-    back = row.result.get("back") if isinstance(row.result, dict) else None
+    # Its rows and its search only within the sight they were written for, as it is now.
+    seen = in_sight(visitor, row, P.MESSAGES_RESEND)
+    back = row.result.get("back") if isinstance(row.result, dict) and seen else None
     return page(
         request,
         visitor,
@@ -265,7 +283,9 @@ async def done_page(
         done=row,
         again=again,
         failed=failed(row),
-        rows=shown_rows(row),
+        rows=shown_rows(row) if seen else [],
+        withheld=not seen,
+        stopped=stopped_said(row),
         # The search it came from, as ``_way_back`` wrote it (a result kept before: all).
         back=kept.listing_query(back) if isinstance(back, dict) else "",
     )

@@ -15,6 +15,8 @@ once (``integrator.console.once``), and its result is a page of its own
 (``/deadletters/done/<id>``, Post/Redirect/Get): a reload, Back and submit, or a second tab
 shows what was done, by whom and when, and sends nothing again. Its *Back* is the list as it
 was filtered, written again from what the list read (``_way_back``), never what was typed.
+A resend or discard asks as it goes whether the person still may, as a job does, and its result
+is shown again only within the sight it was written for (``console.batch_results``).
 
 A period on when they died (``since``/``until``, read as every period is, refused beside its
 field) narrows the groups, as ``deadletter list --since/--until`` does; it travels with the
@@ -77,13 +79,13 @@ from integrator import kept_searches
 from integrator.access.permissions import Permission
 from integrator.clusters import cluster_of
 from integrator.console import kept
+from integrator.console.batch_results import in_sight, kept_batch, stopped_said
 from integrator.console.errors import BadInput, Forbidden, NotFound
 from integrator.console.once import (
     FIELD,
     confirmation,
     failed,
     issue,
-    kept_rows,
     once_then_result,
     shown_rows,
 )
@@ -95,7 +97,13 @@ from integrator.console.visitor import Visitor, needs
 from integrator.engine import Engine
 from integrator.http.deps import source_of
 from integrator.message_reads import MessageTerms, terms_filter
-from integrator.message_service import count_dead_letters, dead_letter_filter, find_dead_letters
+from integrator.message_service import (
+    count_dead_letters,
+    dead_letter_filter,
+    find_dead_letters,
+    still_permitted,
+    whole_or_stopped,
+)
 from integrator.presenters import dead_letter_facts, dead_letter_summary, iso_time
 from integrator.reasons import MAX_REASON
 from integrator.resending import resend_in_engine
@@ -516,16 +524,23 @@ async def resend(
     async def work() -> dict[str, Any]:
         checked_reason(reason)  # refused before anything is sent: the token is released
         messages = await _to_resend(engine, visitor, ids, period)
-        try:
-            results = await resend_in_engine(
-                engine,
-                messages,
-                ResendRequest(reason=reason, actor=visitor.actor, source=source_of(request)),
-            )
-        except DeadLetterError as exc:
-            raise BadInput(said(exc)) from None
-        rows = await _rows(engine, visitor, results, messages)
-        return {"rows": kept_rows(rows), "back": back}
+        scope = visitor.scope(P.MESSAGES_RESEND)
+
+        async def rows() -> list[dict[str, Any]]:
+            try:
+                results = await resend_in_engine(
+                    engine,
+                    messages,
+                    ResendRequest(reason=reason, actor=visitor.actor, source=source_of(request)),
+                    # Asked between chunks, as a job asks: access taken away stops it there.
+                    allowed=still_permitted(engine, scope, messages),
+                )
+            except DeadLetterError as exc:
+                raise BadInput(said(exc)) from None
+            shown = await _rows(engine, visitor, results, messages)
+            return whole_or_stopped("resend", shown, done=len(results), total=len(messages))
+
+        return await kept_batch(scope, back, rows)
 
     try:
         return await once_then_result(
@@ -563,8 +578,13 @@ async def discard_letters(
     async def work() -> dict[str, Any]:
         messages = await _in_scope(engine, visitor, P.DEADLETTERS_DISCARD, ids)
         checked_reason(reason)  # refused before anything is closed: the token is released
-        rows = await _discards(engine, visitor, messages, reason=reason, source=source_of(request))
-        return {"rows": kept_rows(rows), "back": back}
+
+        async def rows() -> list[dict[str, Any]]:
+            return await _discards(
+                engine, visitor, messages, reason=reason, source=source_of(request)
+            )
+
+        return await kept_batch(visitor.scope(P.DEADLETTERS_DISCARD), back, rows)
 
     try:
         return await once_then_result(
@@ -593,7 +613,11 @@ async def _discards(
     A ticked message already in an earlier one's chain is its row there, not a second discard
     (which the service would refuse as discarded already); one said to stay open by one but
     discarded by another ticked one is shown as discarded only. What stays open is shown only
-    where the person may read it (another destination may be in someone else's cluster)."""
+    where the person may read it (another destination may be in someone else's cluster).
+
+    Discarding asks between steps whether the person still may (``still_permitted``, as a
+    discard job asks): access taken away meanwhile stops it there, ``JobStopped`` with the rows
+    of what was done (``whole_or_stopped``)."""
     act = reason is not None
     reader = visitor.scope(P.MESSAGES_READ)
     # What stays open is read only once every ticked one is done: by then it may be closed.
@@ -610,13 +634,16 @@ async def _discards(
         }
 
     by_id = {m.id: m for m in messages}
-    each, _stopped = await discard_each(
+    each, stopped = await discard_each(
         engine.store,
         [m.id for m in messages],
         actor=visitor.actor,
         reason=reason,
         dry_run=not act,
         source=source,
+        allowed=still_permitted(engine, visitor.scope(P.DEADLETTERS_DISCARD), messages)
+        if act
+        else None,
     )
     for done in each:
         message = by_id[done.message_id]
@@ -647,7 +674,9 @@ async def _discards(
             member = await engine.store.get_message(entry.message_id)
             if member is not None:
                 shown.append(await row(member, "stays open", entry.why))
-    return shown
+    if not stopped:
+        return shown
+    return whole_or_stopped("discard", shown, done=len(each), total=len(messages))
 
 
 @router.get("/deadletters/done/{confirmation_id}")
@@ -659,14 +688,22 @@ async def done_page(
     row = await confirmation(engine, visitor, confirmation_id)
     if row is None or not row.action.startswith("deadletters."):
         raise NotFound()
-    rows = shown_rows(row)
-    back = row.result.get("back") if isinstance(row.result, dict) else None
+    action = row.action.removeprefix("deadletters.")
+    if action not in ACTIONS:
+        raise NotFound()
+    # Its rows and its list only within the sight they were written for, as it is now: who
+    # lost the action's role or a cluster since sees that it was done, not what it named.
+    seen = in_sight(visitor, row, ACTIONS[action])
+    rows = shown_rows(row) if seen else []
+    back = row.result.get("back") if isinstance(row.result, dict) and seen else None
     return page(
         request,
         visitor,
         "deadletters_done.html",
-        action=row.action.removeprefix("deadletters."),
+        action=action,
         done=row,
+        withheld=not seen,
+        stopped=stopped_said(row),
         again=again,
         failed=failed(row),
         rows=rows,
