@@ -74,6 +74,9 @@ class Job:
     # The clusters of the destinations the job works on: only who holds the permission in all
     # of them sees the job (``GET /api/v1/jobs/{id}``). None stands for "no cluster".
     clusters: frozenset[str | None] = frozenset()
+    # The ZD number a resend job selected nothing by: ``GET /api/v1/jobs/{id}`` says where
+    # that referral went instead, for its reader. None for every other job.
+    unmatched_zd: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +106,7 @@ def _from_row(row: JobRow, *, orphaned: bool) -> Job:
         results=row.results,
         created_at=row.created_at,
         clusters=row.clusters,
+        unmatched_zd=row.unmatched_zd,
     )
 
 
@@ -183,14 +187,17 @@ class JobRegistry:
         work: Callable[[Job], Awaitable[list[dict[str, Any]]]],
         *,
         clusters: frozenset[str | None] = frozenset({None}),
+        unmatched_zd: str | None = None,
     ) -> Job:
-        """Store the job, then run ``work`` in the background; the job as it starts."""
+        """Store the job, then run ``work`` in the background; the job as it starts.
+        ``unmatched_zd``: the ZD number a resend job's selection found nothing by."""
         job = Job(
             id=str(uuid.uuid4()),
             kind=kind,
             total=total,
             clusters=clusters,
             created_at=self._clock.now(),
+            unmatched_zd=unmatched_zd,
         )
         if self._store is not None:
             await self._store().add_job(
@@ -200,6 +207,7 @@ class JobRegistry:
                 clusters=clusters,
                 now=job.created_at,
                 engine_id=self._engine(),
+                unmatched_zd=unmatched_zd,
             )
         self._jobs[job.id] = job
         self._forget_old()

@@ -365,12 +365,27 @@ _JOB_PROPERTIES: Final[dict[str, Any]] = {
         "longer running",
     },
 }
+_ELSEWHERE: Final[dict[str, Any]] = {
+    "type": "object",
+    "description": "Only when a resend selected nothing by a ZD number: where that referral "
+    "went instead, as the reader may know it. `rejected`: how much rejected input has the ZD "
+    "number (null: the reader may not list rejected input); `unrouted`: how many of its events "
+    "arrived while no destination served their provider (0 for who does not read every "
+    "cluster); `see`: the routes that list them.",
+    "required": ["zd_number", "rejected", "unrouted", "see"],
+    "properties": {
+        "zd_number": {"type": "string"},
+        "rejected": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]},
+        "unrouted": {"type": "integer", "minimum": 0},
+        "see": {"type": "array", "items": {"type": "string"}},
+    },
+}
 COMPONENTS[JOB] = {
     "type": "object",
     "title": JOB,
     "description": "A resend, routing or discard job and its progress, kept in the store.",
     "required": list(_JOB_PROPERTIES),
-    "properties": _JOB_PROPERTIES,
+    "properties": {**_JOB_PROPERTIES, "elsewhere": _ELSEWHERE},
 }
 COMPONENTS[STARTED_JOB] = {
     "type": "object",
@@ -406,6 +421,7 @@ COMPONENTS[RESEND_PLAN] = _batch_plan(
     "resend",
     "per message its `outcome` (`would resend`, `would skip`) and `note`",
 )
+COMPONENTS[RESEND_PLAN]["properties"]["elsewhere"] = _ELSEWHERE
 COMPONENTS[DISCARD_PLAN] = _batch_plan(
     DISCARD_PLAN,
     "discard",

@@ -79,6 +79,8 @@ class JobRow:
     finished_at: datetime | None
     engine_id: str | None = None
     """The presence id of the engine running it; None for a job from before that was kept."""
+    unmatched_zd: str | None = None
+    """The ZD number a resend job selected nothing by; None for every other job."""
 
 
 class _StoreParts(Protocol):
@@ -123,9 +125,12 @@ class JobsMixin:
         clusters: frozenset[str | None],
         now: datetime,
         engine_id: str | None = None,
+        unmatched_zd: str | None = None,
     ) -> None:
         """``engine_id``: the presence id of the engine that runs it (None: an engine without
-        a presence row, as in tests, whose job only its heartbeat tells dead)."""
+        a presence row, as in tests, whose job only its heartbeat tells dead).
+        ``unmatched_zd``: the ZD number a resend job's selection was made by, when it found
+        nothing (``JobRow.unmatched_zd``)."""
         async with self._transaction() as conn:
             await conn.execute(
                 insert(jobs).values(
@@ -141,6 +146,7 @@ class JobsMixin:
                     heartbeat_at=now,
                     finished_at=None,
                     engine_id=engine_id,
+                    unmatched_zd=unmatched_zd,
                 )
             )
 
@@ -198,6 +204,7 @@ class JobsMixin:
             heartbeat_at=row.heartbeat_at,
             finished_at=row.finished_at,
             engine_id=row.engine_id,
+            unmatched_zd=row.unmatched_zd,
         )
 
     @guarded("count a job's resends")

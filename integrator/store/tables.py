@@ -241,6 +241,9 @@ jobs = Table(
     # The engine running it (0025): its presence id (``engine_presence.id``), so a starting
     # engine tells a job whose engine is gone from one that runs on; None: before 0025.
     Column("engine_id", String(36), nullable=True),
+    # The ZD number a resend job selected nothing by (0027), for ``GET /api/v1/jobs/{id}`` to
+    # say where that referral went instead; None for every other job.
+    Column("unmatched_zd", String(11), nullable=True),
     CheckConstraint("state IN ('running', 'done', 'failed', 'interrupted')", name="state"),
     Index(None, "state"),
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Response
 
@@ -26,6 +27,7 @@ from deadletter import (
 )
 from integrator import message_service
 from integrator.clusters import NotPermitted
+from integrator.engine import Engine
 from integrator.http.bodies import BatchResendBody, MessageResendBody, ResendBody
 from integrator.http.deps import (
     EngineDep,
@@ -43,6 +45,7 @@ from integrator.http.openapi import JOB, RESEND_PLAN, STARTED_JOB, answer
 from integrator.http.scope import Scope, ScopeDep, forbidden
 from integrator.idempotency import Answer
 from integrator.jobs import JOB_PERMISSIONS, Job
+from integrator.message_reads import zd_elsewhere
 from integrator.message_service import whole_or_stopped
 from integrator.resending import engine_renderer, resend_in_engine
 from integrator.search import BadSearch
@@ -227,12 +230,17 @@ async def _resend_batch(
         message_service.check_resend(catalog, scope, selection, body.to)
         if body.named_ids is not None:
             selection = selection.naming(body.named_ids)
+        # Selected nothing by a ZD number: kept on the job, which says where the referral went.
+        unmatched = flt.zd_number if flt is not None and not selection else None
         if body.dry_run:
             planned = await resend_in_engine(
                 engine, selection, _request(body, scope, None, source), dry_run=True
             )
             # Answered at once (200), with the note ``resend_batch`` puts on it.
-            return Answer(200, outcome_json(planned, dry_run=True, actor=scope.actor, seen=seen))
+            plan = outcome_json(planned, dry_run=True, actor=scope.actor, seen=seen)
+            if unmatched is not None:
+                plan["elsewhere"] = await elsewhere_json(engine, scope, unmatched)
+            return Answer(200, plan)
         refusals(selection, _request(body, scope, None, source), engine_renderer(engine))
     except UnknownMessageId as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
@@ -264,6 +272,7 @@ async def _resend_batch(
         lambda job: run_resend(job, selection),
         # Its results name what the starter may see: only who sees as much may read them.
         clusters=scope.clusters_held(),
+        unmatched_zd=unmatched,
     )
     # Who the job resends as: the CLI reports it (the audit log's name, not the local user).
     return Answer(202, {**job.to_json(), "actor": scope.actor})
@@ -274,9 +283,16 @@ async def _resend_batch(
     response_model=None,
     responses={200: answer("The job and its progress", JOB)},
 )
-async def get_job(job_id: str, registry: JobsDep, scope: ScopeDep) -> dict[str, Any]:
+async def get_job(
+    job_id: str, registry: JobsDep, scope: ScopeDep, engine: EngineDep
+) -> dict[str, Any]:
     """A job, for those who hold its work's permission in every cluster it works in (a
-    discard job: ``deadletters.discard``; routing: ``events.route``), besides the route's."""
+    discard job: ``deadletters.discard``; routing: ``events.route``), besides the route's.
+
+    A resend job that selected nothing by a ZD number says, once done, where that referral
+    went instead (``elsewhere``), as ``integrator resend --zd`` does: worked out when it is
+    read, for its reader. The job's start, which an ``Idempotency-Key`` repeats as it was
+    first answered, stays the same."""
     missing = HTTPException(status_code=404, detail="no job with that id")
     job = await registry.get(id_in_path(job_id, missing))
     if job is None:
@@ -286,4 +302,28 @@ async def get_job(job_id: str, registry: JobsDep, scope: ScopeDep) -> dict[str, 
     if needed is None:
         raise missing
     Scope(scope.identity, needed).require(job.clusters, missing=missing)
-    return job.to_json()
+    answered = job.to_json()
+    if job.unmatched_zd is not None and job.state == "done":
+        answered["elsewhere"] = await elsewhere_json(engine, scope, job.unmatched_zd)
+    return answered
+
+
+async def elsewhere_json(engine: Engine, scope: Scope, zd_number: str) -> dict[str, Any]:
+    """Where the referral ``zd_number`` went that a resend found no message of, as ``scope``'s
+    identity may know it (``message_reads.zd_elsewhere``, as the CLI and the console say it):
+    ``rejected``, how much rejected input has it (null: the reader may not list rejected
+    input); ``unrouted``, how many of its events arrived while no destination served its
+    provider (0 for who does not read every cluster); ``see``, the routes that show them."""
+    went = await zd_elsewhere(engine.store, scope.identity, zd_number)
+    query = urlencode({"zd_number": zd_number})
+    see = []
+    if went.rejected:
+        see.append(f"/api/v1/rejected?{query}")
+    if went.unrouted:
+        see.append(f"/api/v1/events?{query}&unrouted=true")
+    return {
+        "zd_number": zd_number,
+        "rejected": went.rejected,
+        "unrouted": went.unrouted,
+        "see": see,
+    }
