@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Final, Literal
 
@@ -15,6 +14,7 @@ from schemas.fields import (
     MAX_ATTACHMENTS,
     MAX_QUESTIONS,
     AwareDateTime,
+    EventId,
     SchemaVersion,
     ZdNumber,
 )
@@ -26,7 +26,7 @@ from schemas.questions import Question
 class EventBase(IntakeModel):
     """Fields common to both event types. `event_id` is the idempotency key for intake."""
 
-    event_id: uuid.UUID
+    event_id: EventId
     schema_version: SchemaVersion
     action: Literal["new", "cancel"] = "new"
     zd_number: ZdNumber

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from collections.abc import Collection
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 from pydantic_core import core_schema as cs
 
 from schemas import identifiers, native
@@ -245,6 +246,41 @@ OptionalBig = Annotated[
 OptionalEmail = Annotated[
     Email | None, BeforeValidator(_blank_to_none), NativeJson(native.optional(_EMAIL))
 ]
+
+
+_UNSET_UUIDS: Final = frozenset({uuid.UUID(int=0), uuid.UUID(int=(1 << 128) - 1)})
+_UNSET_UUID_PATTERN: Final = (
+    "^(0{8}-?0{4}-?0{4}-?0{4}-?0{12}|[Ff]{8}-?[Ff]{4}-?[Ff]{4}-?[Ff]{4}-?[Ff]{12})$"
+)
+
+
+def _made_for_the_event(value: uuid.UUID) -> uuid.UUID:
+    """Neither the nil UUID nor the max UUID (RFC 9562 sections 5.9 and 5.10): each is what
+    an unset field defaults to, not an id made for an event. As the idempotency key, one would
+    make the second sender's event a duplicate of the first sender's: a referral lost."""
+    if value in _UNSET_UUIDS:
+        raise rule_error("uuid_unset")
+    return value
+
+
+EventId = Annotated[
+    uuid.UUID,
+    AfterValidator(_made_for_the_event),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "uuid",
+            "not": {"pattern": _UNSET_UUID_PATTERN},
+            "description": (
+                "The idempotency key: a UUID made once for this event (version 4 or 7, say). "
+                "The nil UUID (all 0) and the max UUID (all f) are refused (rule uuid_unset): "
+                "they are what an unset field defaults to, and events of different senders "
+                "would be taken as one."
+            ),
+        }
+    ),
+]
+"""`event_id`: a UUID, not the nil or the max UUID."""
 
 
 def _house_number(value: Any) -> Any:

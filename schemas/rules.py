@@ -35,6 +35,11 @@ RULE_MESSAGES: Final[dict[str, str]] = {
     # Envelope
     "schema_version": "must be the integer 1 (the only supported schema version)",
     "uuid_format": "must be a UUID",
+    # A sender's unset field: two senders' events would be one (the second a duplicate).
+    "uuid_unset": (
+        "must be a UUID made for this event, not the nil UUID (all 0) nor the max UUID (all f), "
+        "which unset fields default to"
+    ),
     "zd_number_format": "must be a ZD number: 'ZD' followed by 9 digits",
     # A day that does not exist (1961-02-30) breaks it too: "format" alone sent senders of
     # well-formed dates looking for a formatting mistake they had not made.

@@ -244,6 +244,10 @@ NL: Final[dict[str, str]] = {
     ),
     "text.rule.schema_version": "moet het getal 1 zijn (de enige ondersteunde schemaversie)",
     "text.rule.uuid_format": "moet een UUID zijn",
+    "text.rule.uuid_unset": (
+        "moet een UUID zijn die voor dit event gemaakt is, niet de nil-UUID (alles 0) of de "
+        "max-UUID (alles f), waar een niet ingevuld veld op terugvalt"
+    ),
     "text.rule.zd_number_format": "moet een ZD-nummer zijn: 'ZD' gevolgd door 9 cijfers",
     "text.rule.date_format": "moet een bestaande datum in ISO 8601-vorm zijn (JJJJ-MM-DD)",
     "text.rule.datetime_format": (

@@ -28,6 +28,34 @@ def test_event_id_refuses_non_uuids(referral_data: dict[str, Any], event_id: obj
     assert single_error(edited(referral_data, "event_id", event_id)) == ("event_id", "uuid_format")
 
 
+@pytest.mark.parametrize(
+    "event_id",
+    [
+        "00000000-0000-0000-0000-000000000000",
+        "00000000000000000000000000000000",
+        "{00000000-0000-0000-0000-000000000000}",
+        "ffffffff-ffff-ffff-ffff-ffffffffffff",
+        "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF",
+        "urn:uuid:ffffffff-ffff-ffff-ffff-ffffffffffff",
+    ],
+)
+def test_event_id_refuses_the_nil_and_the_max_uuid(
+    referral_data: dict[str, Any], event_id: str
+) -> None:
+    """What an unset field defaults to: taken as the idempotency key, the second sender's event
+    was a duplicate of the first sender's, its referral lost. Any spelling the parser takes."""
+    assert single_error(edited(referral_data, "event_id", event_id)) == ("event_id", "uuid_unset")
+
+
+@pytest.mark.parametrize(
+    "event_id", ["00000000-0000-0000-0000-000000000001", "7fffffff-ffff-ffff-ffff-ffffffffffff"]
+)
+def test_event_id_next_to_the_nil_and_the_max_uuid_is_taken(
+    referral_data: dict[str, Any], event_id: str
+) -> None:
+    assert str(parse_both(edited(referral_data, "event_id", event_id)).event_id) == event_id
+
+
 def test_schema_version_one_accepted(referral_data: dict[str, Any]) -> None:
     assert parse_both(edited(referral_data, "schema_version", 1)).schema_version == 1
 
