@@ -567,7 +567,18 @@ class Intake:
                 stored = await self._store.get_event(message.event_id)
                 if stored is None:
                     continue
-                event = parse_event(stored.payload)
+                try:
+                    event = parse_event(stored.payload)
+                except EventValidationError as exc:
+                    # Accepted before a rule it breaks was added (the nil UUID as its id, say):
+                    # it stays held, and the others go on. It failed the engine's start before.
+                    log.warning(
+                        "held message not released",
+                        message_id=message.id,
+                        event_id=message.event_id,
+                        rules=[f"{error.path}: {error.rule}" for error in exc.errors],
+                    )
+                    continue
                 configured = destination.messages.get(event.type)
                 if configured is None:
                     continue

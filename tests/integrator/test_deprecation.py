@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import sqlite3
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -158,6 +159,41 @@ async def test_a_destination_moved_while_no_engine_ran_releases_its_held_message
         assert len(receiver.received) == 3
     finally:
         await engine.stop()
+
+
+async def test_a_held_message_whose_stored_event_no_longer_passes_stays_held_at_start(
+    tmp_path: Path, receiver: MllpReceiver, referral_data: dict[str, Any]
+) -> None:
+    """An event accepted before a rule it breaks was added (the nil UUID as `event_id`, taken
+    until it was refused) made the engine's start fail at the release of its held message,
+    and no other held message went out either. Now it stays held, said in the log by id."""
+    clock, old, held = await held_by_a_stopped_engine(tmp_path, receiver, referral_data, 3)
+    stale = await stored_event_id(tmp_path, held[1].message_id)
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        [(payload,)] = db.execute("SELECT payload FROM events WHERE id = ?", (stale,))
+        kept = dict(json.loads(payload), event_id="00000000-0000-0000-0000-000000000000")
+        db.execute("UPDATE events SET payload = ? WHERE id = ?", (json.dumps(kept), stale))
+    moved = old.model_copy(update={"messages": {"referral": "ref-v2"}})
+    with capture_logs() as logs:
+        engine = await start(tmp_path, clock, moved)
+    try:
+        assert await engine.wait_settled(timeout=10)
+        states = [await engine.store.get_message(m.message_id) for m in held]
+        assert [m.status for m in states if m is not None] == ["delivered", "held", "delivered"]
+        assert len(receiver.received) == 2
+        [line] = [e for e in logs if e["event"] == "held message not released"]
+        assert line["message_id"] == held[1].message_id and line["event_id"] == stale
+        assert line["rules"] == ["event_id: uuid_unset"]
+        assert not any("Berg" in json.dumps(entry, default=str) for entry in logs)
+    finally:
+        await engine.stop()
+
+
+async def stored_event_id(tmp_path: Path, message_id: str) -> str:
+    """The id of the event ``message_id`` was made of, read from the store in ``tmp_path``."""
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        [(event_id,)] = db.execute("SELECT event_id FROM messages WHERE id = ?", (message_id,))
+    return str(event_id)
 
 
 async def test_messages_still_held_at_start_are_not_mapped_one_by_one(
