@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, get_args
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
 from pydantic_core import core_schema as cs
 
 from schemas import native
@@ -25,7 +25,42 @@ MIB: Final = 1024 * 1024
 MAX_ATTACHMENT_BYTES: Final = 20 * MIB
 MAX_ATTACHMENTS_TOTAL_BYTES: Final = 50 * MIB
 
-ContentType = Literal["application/pdf", "image/png", "image/jpeg", "text/plain"]
+_TYPES = Literal["application/pdf", "image/png", "image/jpeg", "text/plain"]
+CONTENT_TYPES: Final[tuple[str, ...]] = get_args(_TYPES)
+
+
+def lower_case_type(value: Any) -> Any:
+    """A media type in lower case: MIME types are case-insensitive (RFC 2045 section 5.1), so
+    ``application/PDF`` is ``application/pdf``, and the mappers and the wire see one spelling.
+    ASCII only: ``str.lower`` makes a few other letters ASCII ones (the Kelvin sign a ``k``).
+    Parameters (``text/plain; charset=utf-8``) are not taken: each of the four is exactly a
+    type and a subtype."""
+    if isinstance(value, str) and value.isascii():
+        return value.lower()
+    return value
+
+
+def _any_case(text: str) -> str:
+    """``text`` as an ECMA-262 pattern matching it in any case (JSON Schema has no flag)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in text)
+
+
+ContentType = Annotated[
+    _TYPES,
+    BeforeValidator(lower_case_type),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^({'|'.join(_any_case(t) for t in CONTENT_TYPES)})$",
+            "description": (
+                "One of application/pdf, image/png, image/jpeg, text/plain, in any case "
+                "(MIME types are case-insensitive, RFC 2045): sent on in lower case. Without "
+                "parameters: text/plain; charset=utf-8 is refused (text/plain is UTF-8)."
+            ),
+            "examples": list(CONTENT_TYPES),
+        }
+    ),
+]
 
 _MAGIC: Final[dict[str, bytes]] = {
     "application/pdf": b"%PDF-",

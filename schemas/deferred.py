@@ -34,7 +34,7 @@ from typing import Any, Final, TypeVar, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticCustomError, from_json
 
-from schemas.attachments import Attachment, _compact_base64
+from schemas.attachments import Attachment, _compact_base64, lower_case_type
 from schemas.envelope import EventBase
 from schemas.errors import FieldError
 from schemas.fields import _blank_to_none, parse_aware_datetime, parse_iso_date
@@ -190,7 +190,7 @@ def _patient(raw: dict[str, Any], loc: Loc, judge: _Judge) -> None:
 
 
 def _attachment(raw: dict[str, Any], loc: Loc, judge: _Judge) -> None:
-    inputs = judge.inputs(raw, loc, {"content_type": _as_given, "data": _compact_base64})
+    inputs = judge.inputs(raw, loc, {"content_type": lower_case_type, "data": _compact_base64})
     if inputs is not None and inputs.keys() >= {"content_type", "data"}:
         judge.run(_DECLARED_TYPE, _stand_in(Attachment, inputs), loc)
 

@@ -9,7 +9,7 @@ import pytest
 
 from schemas.attachments import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_TOTAL_BYTES, decoded_size
 
-from .support import edited, parse_both, single_error
+from .support import edited, errors_of, parse_both, single_error
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
@@ -64,6 +64,58 @@ def test_content_not_matching_type_refused(
 def test_other_content_types_refused(referral_data: dict[str, Any], content_type: str) -> None:
     data = _with_attachments(referral_data, (content_type, _b64(PDF)))
     assert single_error(data) == ("attachments[0].content_type", "allowed_values")
+
+
+@pytest.mark.parametrize(
+    ("sent", "content_type", "content"),
+    [
+        ("application/PDF", "application/pdf", PDF),
+        ("Application/Pdf", "application/pdf", PDF),
+        ("IMAGE/PNG", "image/png", PNG),
+        ("image/JPEG", "image/jpeg", JPEG),
+        ("Text/Plain", "text/plain", TEXT),
+    ],
+)
+def test_any_case_is_taken_and_kept_in_lower_case(
+    referral_data: dict[str, Any], sent: str, content_type: str, content: bytes
+) -> None:
+    """MIME types are case-insensitive (RFC 2045 section 5.1); `application/PDF` was refused
+    as `allowed_values`. Its content is held to its type as ever."""
+    event = parse_both(_with_attachments(referral_data, (sent, _b64(content))))
+    assert event.attachments[0].content_type == content_type
+    mismatch = _with_attachments(referral_data, (sent, _b64(b"not it")))
+    if content_type != "text/plain":
+        assert single_error(mismatch) == ("attachments[0].data", "content_mismatch")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain; charset=utf-8",  # parameters are not taken (docs/product.md)
+        "application/pdf ; x=y",
+        "applİcation/pdf",  # not ASCII: not lower-cased (Python would make it i and a dot)
+    ],
+)
+def test_no_other_spelling_is_taken(referral_data: dict[str, Any], content_type: str) -> None:
+    data = _with_attachments(referral_data, (content_type, _b64(PDF)))
+    assert single_error(data) == ("attachments[0].content_type", "allowed_values")
+
+
+def test_a_mismatch_in_any_case_is_named_beside_other_errors(
+    referral_data: dict[str, Any],
+) -> None:
+    """With another field of the attachment wrong, pydantic skips the content rule, and it is
+    judged again on the body (`schemas.deferred`), which reads the type lower-cased too: as
+    sent, it looked `APPLICATION/PDF` up among the signatures, failed, and took every
+    cross-field error of the answer with it."""
+    data = _with_attachments(referral_data, ("APPLICATION/PDF", _b64(PNG)))
+    data = edited(data, "attachments[0].filename", "a/b.pdf")
+    data = edited(data, "patient.birth_date", "2999-01-01")
+    assert errors_of(data) == [
+        ("attachments[0].filename", "filename_format"),
+        ("attachments[0].data", "content_mismatch"),
+        ("patient.birth_date", "birth_date_after_created_at"),
+    ]
 
 
 @pytest.mark.parametrize("encoded", ["JVBERi0x!!", "JVBERi0", "JVBE=Ri0", "SGVsbG8_LXc-"])

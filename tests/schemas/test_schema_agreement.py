@@ -65,3 +65,26 @@ def test_the_samples_are_taken_by_both(referral_data: dict[str, Any]) -> None:
 def test_event_id(referral_data: dict[str, Any], event_id: str, taken: bool) -> None:
     data = edited(referral_data, "event_id", event_id)
     assert (schema_takes(data), parser_takes(data)) == (taken, taken)
+
+
+PDF = "JVBERi0xLjQKJSVFT0YK"  # %PDF-1.4
+
+
+@pytest.mark.parametrize(
+    ("content_type", "taken"),
+    [
+        ("application/pdf", True),
+        ("application/PDF", True),
+        ("APPLICATION/PDF", True),
+        ("Application/Pdf", True),
+        ("application/pdf; charset=binary", False),
+        ("application/x-pdf", False),
+        ("application/pdfx", False),
+        ("xapplication/pdf", False),
+        ("applİcation/pdf", False),
+    ],
+)
+def test_content_type(referral_data: dict[str, Any], content_type: str, taken: bool) -> None:
+    attachment = {"filename": "brief.pdf", "content_type": content_type, "data": PDF}
+    data = edited(referral_data, "attachments", [attachment])
+    assert (schema_takes(data), parser_takes(data)) == (taken, taken)
