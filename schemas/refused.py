@@ -1,12 +1,13 @@
 """The rules of a submission refused before it could be read as an event.
 
-The HTTP API refuses an intake body that is too large (413) or not sent as JSON (415) before
-intake sees it (``integrator.http.limits``, ``integrator.http.media``). Bad input never
-disappears (docs/product.md §2), so such a refusal is kept as rejected input too, with one of
-these rules, as ``FieldError``s like every other refusal: the path is ``$`` (the whole body),
-the rule code is part of the contract (``body_too_large``, ``media_type``), and the sentence
-says the limit and the size, or the media type, never anything from the body. Each sentence is
-a ``shapes.Shape``, so the console words it in the person's language.
+The HTTP API refuses an intake body that is too large (413), not sent as JSON or declared in a
+charset other than UTF-8 (415) before intake sees it (``integrator.http.limits``,
+``integrator.http.media``). Bad input never disappears (docs/product.md §2), so such a refusal
+is kept as rejected input too, with one of these rules, as ``FieldError``s like every other
+refusal: the path is ``$`` (the whole body), the rule code is part of the contract
+(``body_too_large``, ``media_type``, ``charset``), and the sentence says the limit and the
+size, the media type or the charset, never anything from the body. Each sentence is a
+``shapes.Shape``, so the console words it in the person's language.
 """
 
 from __future__ import annotations
@@ -48,7 +49,20 @@ SENT_UNTYPED: Final = Shape(
     "was sent without a readable content type, not as JSON: an event needs "
     "'Content-Type: application/json'",
 )
-SHAPES: Final = (DECLARED_TOO_LARGE, CUT_OFF, SENT_AS, SENT_UNTYPED)
+CHARSET: Final = "charset"
+_CHARSET_NAME: Final = r"[a-z][a-z0-9._:+-]{0,39}"
+SENT_IN: Final = Shape(
+    "rule.charset_sent_in",
+    "was declared in charset {charset}: JSON is UTF-8 (RFC 8259); send it as UTF-8, with no "
+    "charset or charset=utf-8",
+    charset=_CHARSET_NAME,
+)
+SENT_IN_UNNAMED: Final = Shape(
+    "rule.charset_unreadable",
+    "was declared in a charset other than UTF-8: JSON is UTF-8 (RFC 8259); send it as UTF-8, "
+    "with no charset or charset=utf-8",
+)
+SHAPES: Final = (DECLARED_TOO_LARGE, CUT_OFF, SENT_AS, SENT_UNTYPED, SENT_IN, SENT_IN_UNNAMED)
 """Every sentence here, for the console's catalogue."""
 
 
@@ -66,3 +80,16 @@ def not_json(content_type: str | None) -> FieldError:
     if re.fullmatch(MEDIA, media):
         return FieldError("$", MEDIA_TYPE, SENT_AS(media_type=media))
     return FieldError("$", MEDIA_TYPE, SENT_UNTYPED())
+
+
+def not_utf8(content_type: str | None) -> FieldError:
+    """A body declared in a charset other than UTF-8; the charset is named only when it reads
+    as a charset's name (the header is the sender's text: anything else in it is not
+    repeated)."""
+    _, _, parameters = (content_type or "").partition(";")
+    for parameter in parameters.split(";"):
+        key, _, value = parameter.partition("=")
+        name = value.strip().strip('"').lower()
+        if key.strip().lower() == "charset" and re.fullmatch(_CHARSET_NAME, name):
+            return FieldError("$", CHARSET, SENT_IN(charset=name))
+    return FieldError("$", CHARSET, SENT_IN_UNNAMED())

@@ -352,6 +352,14 @@ NL: Final[dict[str, str]] = {
         "is verstuurd als {media_type}, niet als JSON: een event vraagt om "
         "'Content-Type: application/json'"
     ),
+    "text.rule.charset_sent_in": (
+        "is opgegeven in tekenset {charset}: JSON is UTF-8 (RFC 8259); stuur het als UTF-8, "
+        "zonder charset of met charset=utf-8"
+    ),
+    "text.rule.charset_unreadable": (
+        "is opgegeven in een andere tekenset dan UTF-8: JSON is UTF-8 (RFC 8259); stuur het "
+        "als UTF-8, zonder charset of met charset=utf-8"
+    ),
     "text.rule.media_type_unreadable": (
         "is verstuurd zonder leesbaar content type, niet als JSON: een event vraagt om "
         "'Content-Type: application/json'"

@@ -8,21 +8,35 @@ is JSON: ``application/json``, or a ``+json`` type such as ``application/merge-p
 for PATCH. ``create_app`` adds ``require_json_body`` for the whole app, so it also covers the
 routes that read their body raw (``POST /api/v1/events``, ``POST /api/v1/destinations``). An
 event submission refused so is kept as rejected input (``integrator.http.refused_intake``).
+
+JSON between systems is UTF-8 (RFC 8259 section 8.1), and every route reads it so. A body
+declared in another charset (``application/json; charset=iso-8859-1``) was read as UTF-8 all
+the same: a Latin-1 body was refused as no JSON at best, and a sender who encodes in another
+charset could have had text misread. It is a 415 too, before the body is read: the declared
+representation is one the route does not take (RFC 9110 section 15.5.16), as a body not declared
+as JSON. ``charset=utf-8`` (or ``utf8``), in any case, is taken.
 """
 
 from __future__ import annotations
 
 import email.message
+import email.utils
 from typing import Final
 
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from integrator.http.refused_intake import keep_not_json
+from integrator.http.refused_intake import keep_not_json, keep_not_utf8
 
 WRITES: Final = frozenset({"POST", "PUT", "PATCH"})
 NOT_JSON: Final = "the body must be JSON: send it with 'Content-Type: application/json'"
+NOT_UTF8: Final = (
+    "the body must be UTF-8 JSON (RFC 8259): send it as UTF-8, with no charset or "
+    "'charset=utf-8' in its Content-Type"
+)
+UTF8: Final = frozenset({"utf-8", "utf8"})
+"""The charset names taken (in any case): UTF-8's, and the spelling many libraries write."""
 
 
 def is_json(content_type: str | None) -> bool:
@@ -35,6 +49,20 @@ def is_json(content_type: str | None) -> bool:
         return False
     subtype = parsed.get_content_subtype()
     return subtype == "json" or subtype.endswith("+json")
+
+
+def other_charset(content_type: str | None) -> bool:
+    """Whether a ``Content-Type`` value declares a charset other than UTF-8 (a parameter
+    ``charset`` given, in any case, quoted or not, that is not ``utf-8`` or ``utf8``)."""
+    if not content_type or "charset" not in content_type.lower():
+        return False  # the usual header: no parsing
+    parsed = email.message.Message()
+    parsed["content-type"] = content_type
+    charset = parsed.get_param("charset")
+    if charset is None:
+        return False
+    name = email.utils.collapse_rfc2231_value(charset) if isinstance(charset, tuple) else charset
+    return name.strip().lower() not in UTF8
 
 
 def has_body(request: Request) -> bool:
@@ -53,6 +81,9 @@ async def require_json_body(request: Request) -> None:
     if request.method in WRITES and not is_json(request.headers.get("content-type")):
         await keep_not_json(request)  # an event submission is kept as rejected input
         raise HTTPException(status_code=415, detail=NOT_JSON)
+    if request.method in WRITES and other_charset(request.headers.get("content-type")):
+        await keep_not_utf8(request)  # as a body not sent as JSON
+        raise HTTPException(status_code=415, detail=NOT_UTF8)
     route = request.scope.get("route")
     if isinstance(route, APIRoute) and not takes_body(route):
         raise RequestValidationError(

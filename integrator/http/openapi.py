@@ -606,7 +606,9 @@ _TOO_LARGE: Final = answer(
     "The body is larger than the route accepts (1 MiB; `POST /api/v1/events` more)"
 )
 _NOT_JSON: Final = answer(
-    "A body not declared as JSON: send `Content-Type: application/json` (or a `+json` type)"
+    "A body not declared as JSON: send `Content-Type: application/json` (or a `+json` type); "
+    "or declared in a charset other than UTF-8 (JSON is UTF-8, RFC 8259): no charset, or "
+    "`charset=utf-8`"
 )
 _WRITES: Final = ("post", "put", "patch")
 

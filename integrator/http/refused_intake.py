@@ -1,7 +1,8 @@
 """Intake submissions the API refuses before intake reads them, kept as rejected input.
 
 Bad input never disappears (docs/product.md §2): an event body refused because it is too large
-(413, ``integrator.http.limits``) or not sent as JSON (415, ``integrator.http.media``) is kept
+(413, ``integrator.http.limits``), not sent as JSON or declared in a charset other than UTF-8
+(415, ``integrator.http.media``) is kept
 as a rejected event like a body that broke a rule, by the same service
 (``Intake.keep_rejected``): the same record, log line and metric, so support finds it. Only for
 ``POST /api/v1/events``; other routes take no input that needs keeping.
@@ -32,7 +33,7 @@ from integrator.http.served import engine_of
 from integrator.logging import get_logger
 from integrator.store import RejectedKeys
 from schemas import FieldError
-from schemas.refused import not_json, too_large
+from schemas.refused import not_json, not_utf8, too_large
 
 log = get_logger("integrator.http")
 
@@ -72,6 +73,15 @@ async def keep_not_json(request: Request) -> None:
         return
     raw = await request.body()
     await _keep(request, caller, raw, not_json(request.headers.get("content-type")), None)
+
+
+async def keep_not_utf8(request: Request) -> None:
+    """Keep a submission refused with 415 for a charset other than UTF-8, as it arrived."""
+    caller = _authorized(request)
+    if route_key(request) != INTAKE or caller is None:
+        return
+    raw = await request.body()
+    await _keep(request, caller, raw, not_utf8(request.headers.get("content-type")), None)
 
 
 async def _caller(request: Request) -> Identity | None:

@@ -22,7 +22,7 @@ from tests.console.shaped_support import assert_every_shape_has_its_sentences
 
 SAMPLE_VALUES = {"expected": "'referral', 'diagnostic_request'", "count": "2", "rule": "x_y"}
 SAMPLE_VALUES["detail"] = "EOF while parsing a value at line 1 column 6"
-SAMPLE_VALUES.update(size="74099373", limit="74099372", media_type="text/plain")
+SAMPLE_VALUES.update(size="74099373", limit="74099372", media_type="text/plain", charset="latin1")
 SAMPLE_VALUES.update(places="patient.address.postcode, referrer.name.family", key="zd_number")
 SAMPLE_VALUES.update(parts="questions (1080000), letter (70012), … (9)")
 

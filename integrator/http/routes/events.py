@@ -83,6 +83,9 @@ class RouteBody(BaseModel):
 async def post_event(request: Request, engine: EngineDep, identity: IdentityDep) -> JSONResponse:
     """One referral or diagnostic request as UTF-8 JSON (docs/product.md §2).
 
+    A body declared in another charset (`Content-Type: application/json; charset=iso-8859-1`)
+    is refused with 415 (rule `charset`) and kept as rejected input, as one not sent as JSON.
+
     **Retries.** The event's `event_id` is its idempotency key: after a timeout, a lost
     connection or a 503, send the same event again with the same `event_id`. If the first
     was taken, the answer is 202 with `duplicate: true` and that event's messages, and nothing
