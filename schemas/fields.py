@@ -327,8 +327,19 @@ _ISO_DATE_ANCHORED: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _RFC3339: Final = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]"  # date and separator
     r"[0-9]{2}:[0-9]{2}:(?P<second>[0-9]{2})(\.[0-9]+)?"  # time with optional fraction
-    r"([Zz]|[+-][0-9]{2}:[0-9]{2})?"  # offset: optional here so its absence gets its own rule
+    # The offset, optional here so its absence gets its own rule. Its hour and minute are
+    # RFC 3339's (00-23, 00-59): Python took +00:60 as +01:00, and the JSON Schema refuses it.
+    r"([Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
 )
+_RFC3339_SCHEMA: Final = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]"
+    r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
+    r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+"""What ``_RFC3339`` and ``datetime.fromisoformat`` take, as the JSON Schema's pattern. Not
+``format: date-time``: that is RFC 3339's ``date-time`` with ``T`` only, and intake takes a
+space too (RFC 3339 section 5.6 lets an application; Python's ``str()`` of a time writes one).
+A pattern cannot say that the day exists or the range: the description does."""
 
 
 def _iso_date(value: Any) -> Any:
@@ -407,7 +418,24 @@ _JSON_DATE: Final = native.rule(
 )
 IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date), NativeJson(_JSON_DATE)]
 OptionalIsoDate = Annotated[IsoDate | None, BeforeValidator(_blank_to_none)]
-AwareDateTime = Annotated[datetime.datetime, BeforeValidator(_rfc3339)]
+AwareDateTime = Annotated[
+    datetime.datetime,
+    BeforeValidator(_rfc3339),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _RFC3339_SCHEMA,
+            "description": (
+                "An RFC 3339 date-time with its UTC offset (Z or +hh:mm), e.g. "
+                "2026-11-20T09:15:00+01:00. T and Z may be lower case, and a space may stand "
+                "for T (RFC 3339 section 5.6); any number of fraction digits (microseconds "
+                "kept); second 60 is a leap second. The day must exist (rule datetime_format), "
+                "and the instant lie between 0001-01-02 and 9999-12-30 in UTC (datetime_range)."
+            ),
+            "examples": ["2026-11-20T09:15:00+01:00", "2026-11-20T08:15:00Z"],
+        }
+    ),
+]
 
 
 def parse_iso_date(value: Any) -> datetime.date:
