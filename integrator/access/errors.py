@@ -10,7 +10,8 @@
             ├── InvitationInvalid   the link is unknown, used, replaced or expired
             ├── UnknownAccount      no person or token matches (HTTP 404)
             ├── AmbiguousToken      several tokens' ids start so; lists them to pick from
-            └── AccountConflict     the address or token name is taken (HTTP 409)
+            ├── AccountConflict     the address or token name is taken (HTTP 409)
+            └── AccessRefusals      several of these (and of AccessDenied) at once
 
 A refusal of one input keeps ``field`` and ``rule`` apart, so each front door names the input
 its own way: the text (what the CLI prints) says ``--role: …``, the HTTP API ``grants: …``.
@@ -18,7 +19,8 @@ its own way: the text (what the CLI prints) says ``--role: …``, the HTTP API `
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final
 
 from integrator.errors import IntegratorError, PermanentError
@@ -97,3 +99,60 @@ class AmbiguousToken(BadAccessInput):
 
 class AccountConflict(BadAccessInput):
     """The e-mail address has an account, or the token name is taken (also by a revoked one)."""
+
+
+class AccessRefusals(BadAccessInput):
+    """Several refusals of one request, said together: a form with three mistakes is mended in
+    one go, not in three round trips that each name the next one.
+
+    Raised only for two or more (:meth:`Problems.raise_found`); one refusal is raised as
+    itself, so every answer to a single mistake stays as it was. ``problems`` holds each, in
+    the order of the inputs (a ``BadAccessInput`` naming its field, or an ``AccessDenied``),
+    for a front door that says each its own way; the text joins theirs, as the CLI prints
+    it. ``denied``: one of them is about who asks, which the API answers 403.
+    """
+
+    def __init__(self, problems: Sequence[BadAccessInput | AccessDenied]) -> None:
+        joined = "; ".join(str(problem) for problem in problems)
+        super().__init__(joined)
+        self.problems = tuple(problems)
+
+    @property
+    def denied(self) -> bool:
+        return any(isinstance(problem, AccessDenied) for problem in self.problems)
+
+
+class Problems:
+    """The refusals of one request's inputs, gathered while each input is checked, so that
+    they are all said at once (:class:`AccessRefusals`) instead of the first alone.
+
+    A check that depends on another input being right (whether a cluster exists, asked only
+    of a grant the caller may give) asks :attr:`denied` or the count first; checks that may
+    not be gathered (an unknown account, the store failing) are simply not wrapped."""
+
+    def __init__(self) -> None:
+        self.found: list[BadAccessInput | AccessDenied] = []
+
+    @contextmanager
+    def gathered(self) -> Iterator[None]:
+        """Run a check; its refusal (or refusals) is kept instead of raised."""
+        try:
+            yield
+        except AccessRefusals as refused:
+            self.found.extend(refused.problems)
+        except (BadAccessInput, AccessDenied) as refused:
+            self.found.append(refused)
+
+    def add(self, refused: BadAccessInput | AccessDenied) -> None:
+        self.found.append(refused)
+
+    @property
+    def denied(self) -> bool:
+        return any(isinstance(problem, AccessDenied) for problem in self.found)
+
+    def raise_found(self) -> None:
+        """Raise what was found: nothing, the one refusal as itself, or all of them."""
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise AccessRefusals(self.found)

@@ -53,6 +53,7 @@ from integrator.access.errors import (
     BadAccessInput,
     InvitationInvalid,
     LoginRefused,
+    Problems,
     UnknownAccount,
 )
 from integrator.access.mail import (
@@ -443,17 +444,7 @@ class AccessService:
         the mail fails the person stays invited (audited, ``mail: failed``) and ``MailFailed``
         says so: :meth:`reinvite` sends a new link once mail works, as nobody saw this one.
         """
-        reason = _optional_reason(reason)
-        if not grants:
-            raise BadAccessInput("an invitation needs at least one role", field="grants").coded(
-                "access.role_needed"
-            )
-        _refuse_cluster_names(grants)
-        self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
-        await self._check_clusters(by, Permission.PEOPLE_MANAGE, grants)
-        self._refuse_giving_patient_data(by, grants)
-        address = normalise_email(email)
-        self._refuse_link_beyond_own(by, address, grants, "integrator users invite")
+        address, reason = await self._checked_invitation(by, email, grants, name, reason)
         link = await self._add_invited(by, address, name, grants)
         delivered, failure = await self._deliver(link, _display_name(name, address))
         await self._audit(
@@ -471,6 +462,80 @@ class AccessService:
         if failure is not None:
             raise failure
         return delivered
+
+    async def _checked_invitation(
+        self,
+        by: Identity,
+        email: str,
+        grants: Sequence[Grant],
+        name: str | None,
+        reason: str | None,
+    ) -> tuple[str, str | None]:
+        """The address and reason of an invitation :meth:`invite` may make, or every refusal
+        of its inputs at once (:class:`Problems`), in the form's order: the address, the
+        name, the grants, the reason.
+
+        Whether a cluster exists is asked only of grants ``by`` may give (an unknown one
+        would otherwise tell a cluster's admin which clusters exist elsewhere), and a role
+        that reads patient data, or the link of an account holding one, only when no grant
+        was denied already (one refusal of who asks says enough). An address that has an
+        account is said with the rest: it is refused whatever else is typed."""
+        problems = Problems()
+        address: str | None = None
+        with problems.gathered():
+            address = normalise_email(email)
+        with problems.gathered():
+            _display_name(name, address or "")
+        if grants:
+            await self._grant_problems(by, Permission.PEOPLE_MANAGE, grants, problems)
+            if not problems.denied:
+                with problems.gathered():
+                    self._refuse_giving_patient_data(by, grants)
+            if address is not None and not problems.denied:
+                with problems.gathered():
+                    self._refuse_link_beyond_own(by, address, grants, "integrator users invite")
+        else:
+            problems.add(
+                BadAccessInput("an invitation needs at least one role", field="grants").coded(
+                    "access.role_needed"
+                )
+            )
+        with problems.gathered():
+            reason = _optional_reason(reason)
+        if address is not None:
+            with problems.gathered():
+                await self._refuse_taken(address)
+        problems.raise_found()
+        assert address is not None  # else normalise_email's refusal was raised
+        return address, reason
+
+    async def _grant_problems(
+        self, by: Identity, permission: Permission, grants: Sequence[Grant], problems: Problems
+    ) -> None:
+        """Gather the refusals of ``grants`` being given: a cluster's name that breaks the
+        rule, a grant ``by`` may not give (each), and then, only when every grant may be
+        given, a cluster no destination is in or a role given for one cluster that is for all
+        (:meth:`_check_clusters`). A grant whose cluster's name is refused is not asked
+        further: who may give ``viewer@' CARD '`` would only repeat that it is no name."""
+        named: list[Grant] = []
+        for grant in dict.fromkeys(grants):
+            before = len(problems.found)
+            with problems.gathered():
+                _refuse_cluster_names([grant])
+            if len(problems.found) == before:
+                named.append(grant)
+        for grant in named:
+            with problems.gathered():
+                self._require_for_each(by, permission, [grant], "give")
+        if len(named) == len(dict.fromkeys(grants)) and not problems.denied:
+            with problems.gathered():
+                await self._check_clusters(by, permission, grants)
+
+    async def _refuse_taken(self, address: str) -> None:
+        """Refuse (409) an address that has an account already, naming what to do instead."""
+        existing = await self._store.get_person(email=address)
+        if existing is not None:
+            raise _taken(address, existing.status)
 
     async def reinvite(
         self, by: Identity, email: str, *, source: str | None = None
@@ -638,23 +703,39 @@ class AccessService:
         with the change: a role that reads patient data taken from the person is taken from
         the tokens they made too (:meth:`_in_force`).
         """
-        why = _required_reason(reason)
-        if not grants:
-            raise BadAccessInput(
-                "give at least one role (to take every role away, deactivate the account)",
-                field="grants",
-            ).coded("access.keep_a_role")
-        _refuse_cluster_names(grants)
-        self._require_for_each(by, Permission.PEOPLE_MANAGE, grants, "give")
-        await self._check_clusters(by, Permission.PEOPLE_MANAGE, grants)
-        person = await self._person(email)
-        await self._refuse_own(by, person)
+        # Every refusal of the form at once (the grants, the reason), then those of the
+        # person's own state; an address nobody has is refused alone, as before.
+        problems = Problems()
+        if grants:
+            await self._grant_problems(by, Permission.PEOPLE_MANAGE, grants, problems)
+        else:
+            problems.add(
+                BadAccessInput(
+                    "give at least one role (to take every role away, deactivate the account)",
+                    field="grants",
+                ).coded("access.keep_a_role")
+            )
+        why = ""
+        with problems.gathered():
+            why = _required_reason(reason)
+        try:
+            person = await self._person(email)
+        except UnknownAccount:
+            problems.raise_found()
+            raise
+        with problems.gathered():
+            await self._refuse_own(by, person)
         if person.status == "deactivated":
-            raise BadAccessInput(f"{person.email} is deactivated").coded(
-                "access.deactivated", email=person.email
+            problems.add(
+                BadAccessInput(f"{person.email} is deactivated").coded(
+                    "access.deactivated", email=person.email
+                )
             )
         held = _grants(person.grants, active=True)
-        self._refuse_giving_patient_data(by, [g for g in grants if g not in held])
+        if not problems.denied:
+            with problems.gathered():
+                self._refuse_giving_patient_data(by, [g for g in grants if g not in held])
+        problems.raise_found()
         outside = [g for g in held if not by.may(Permission.PEOPLE_MANAGE, g.cluster)]
         before = await self._token_views()
         added, removed = await self._store.set_person_grants(
@@ -689,9 +770,14 @@ class AccessService:
         """Take away one grant; the person's sessions and tokens lose it at their next use.
         A reason is required. A role that reads patient data goes from the tokens the person
         made as well: the answer's ``tokens_suspended`` and the audit entry name them."""
-        why = _required_reason(reason)
         grant = Grant(role, cluster)
-        self._require_for_each(by, Permission.PEOPLE_MANAGE, [grant], "take away")
+        problems = Problems()  # a blank reason and a grant one may not take: both said
+        why = ""
+        with problems.gathered():
+            why = _required_reason(reason)
+        with problems.gathered():
+            self._require_for_each(by, Permission.PEOPLE_MANAGE, [grant], "take away")
+        problems.raise_found()
         person = await self._person(email)
         await self._refuse_own(by, person)
         before = await self._token_views()
@@ -1086,36 +1172,9 @@ class AccessService:
         patient data stays in force only where they hold it. One made on the server's CLI
         records neither and is bound to nobody.
         """
-        reason = _optional_reason(reason)
-        if not _TOKEN_NAME.match(name):
-            raise BadAccessInput(
-                "1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit",
-                field="token_name",
-            ).coded("access.token_name_rule")
-        if not grants:
-            raise BadAccessInput("a token needs at least one role", field="grants").coded(
-                "access.role_needed"
-            )
-        validity = self._settings.token_default_validity if expires_in is None else expires_in
-        if validity <= timedelta(0) or validity > self._settings.token_max_validity:
-            raise BadAccessInput(
-                f"more than 0 and at most {self._settings.token_max_validity.days}d",
-                field="expires",
-            ).coded("access.token_validity", days=self._settings.token_max_validity.days)
-        _refuse_cluster_names(grants)  # its name alone: tells nothing about who may give it
-        owner_id = self._token_owner(by, grants)  # first: who may not give it learns nothing
-        await self._check_clusters(by, Permission.TOKENS_MANAGE, grants)
-        now = self._now()
-        maker = await self._maker_of(by)
-        expires_at = now + validity
-        if maker is not None and expires_at > maker.expires_at:
-            if expires_in is not None:
-                raise BadAccessInput(
-                    f"at most until {maker.expires_at.isoformat(timespec='seconds')}, when the "
-                    "token making it expires: a token made with a token stops with it",
-                    field="expires",
-                ).coded("access.token_outlives_maker", until=maker.expires_at.isoformat())
-            expires_at = maker.expires_at
+        checked = await self._checked_token(by, name, grants, expires_in, reason)
+        owner_id, maker, expires_at = checked.owner_id, checked.maker, checked.expires_at
+        reason, now = checked.reason, checked.now
         raw = secrets_.new_token()
         token = NewToken(
             id=str(uuid.uuid4()),
@@ -1141,10 +1200,8 @@ class AccessService:
                 maker_token_id=token.maker_token_id,
                 maker_person_id=by.id if by.kind is IdentityKind.PERSON else None,
             )
-        except Conflict:
-            raise AccountConflict(
-                f"a token named {name!r} exists already", field="token_name"
-            ).coded("access.token_name_taken", name=name) from None
+        except Conflict:  # taken between the check and now
+            raise _token_name_taken(name) from None
         await self._audit(
             by,
             "token.create",
@@ -1161,6 +1218,93 @@ class AccessService:
             source=source,
         )
         return token
+
+    async def check_token(
+        self,
+        by: Identity,
+        name: str,
+        grants: Sequence[Grant],
+        *,
+        expires_in: timedelta | None = None,
+        reason: str | None = None,
+        known: Sequence[BadAccessInput] = (),
+    ) -> None:
+        """Every refusal :meth:`create_token` would give, said together with ``known`` (the
+        front door's own refusals of what it could not read, such as a number of days that is
+        none), and nothing made: a form refused for one input still hears about the others."""
+        problems = Problems()
+        problems.found.extend(known)
+        with problems.gathered():
+            await self._checked_token(by, name, grants, expires_in, reason)
+        problems.raise_found()
+
+    async def _checked_token(
+        self,
+        by: Identity,
+        name: str,
+        grants: Sequence[Grant],
+        expires_in: timedelta | None,
+        reason: str | None,
+    ) -> _CheckedToken:
+        """What :meth:`create_token` makes the token with, or every refusal of its inputs at
+        once, in the form's order: the name, the validity, the grants, the reason.
+
+        Who may give each grant is asked before whether its cluster exists (who may not give
+        it learns nothing), and only of grants whose cluster is a name at all; a name that is
+        taken is said with the rest (it is refused whatever else is typed)."""
+        problems = Problems()
+        if not _TOKEN_NAME.match(name):
+            problems.add(
+                BadAccessInput(
+                    "1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit",
+                    field="token_name",
+                ).coded("access.token_name_rule")
+            )
+        elif any(token.name == name for token in await self._store.list_tokens()):
+            problems.add(_token_name_taken(name))
+        validity = self._settings.token_default_validity if expires_in is None else expires_in
+        if validity <= timedelta(0) or validity > self._settings.token_max_validity:
+            problems.add(
+                BadAccessInput(
+                    f"more than 0 and at most {self._settings.token_max_validity.days}d",
+                    field="expires",
+                ).coded("access.token_validity", days=self._settings.token_max_validity.days)
+            )
+        owner_id: str | None = None
+        if grants:
+            before = len(problems.found)
+            for grant in dict.fromkeys(grants):
+                with problems.gathered():  # its name alone: tells nothing about who may give it
+                    _refuse_cluster_names([grant])
+            if len(problems.found) == before:
+                with problems.gathered():  # first: who may not give it learns nothing
+                    owner_id = self._token_owner(by, grants)
+                if not problems.denied:
+                    with problems.gathered():
+                        await self._check_clusters(by, Permission.TOKENS_MANAGE, grants)
+        else:
+            problems.add(
+                BadAccessInput("a token needs at least one role", field="grants").coded(
+                    "access.role_needed"
+                )
+            )
+        with problems.gathered():
+            reason = _optional_reason(reason)
+        now = self._now()
+        maker = await self._maker_of(by)
+        expires_at = now + validity
+        if maker is not None and expires_at > maker.expires_at:
+            if expires_in is not None:
+                problems.add(
+                    BadAccessInput(
+                        f"at most until {maker.expires_at.isoformat(timespec='seconds')}, when "
+                        "the token making it expires: a token made with a token stops with it",
+                        field="expires",
+                    ).coded("access.token_outlives_maker", until=maker.expires_at.isoformat())
+                )
+            expires_at = maker.expires_at
+        problems.raise_found()
+        return _CheckedToken(owner_id, maker, expires_at, reason, now)
 
     async def list_tokens(self, by: Identity) -> list[TokenView]:
         """The tokens ``by`` may manage (or owns), newest first; never the token itself."""
@@ -1308,19 +1452,9 @@ class AccessService:
                 invitation=invitation,
             )
         except Conflict:
+            # Taken between the check and now (another admin inviting the same address).
             existing = await self._store.get_person(email=address)
-            if existing is not None and existing.status == "deactivated":
-                # "send the invitation again" would only be refused in turn: say the rule.
-                raise AccountConflict(
-                    f"{address} belongs to a deactivated account: deactivating is final, and "
-                    "the address cannot be invited again",
-                    field="email",
-                ).coded("access.email_deactivated", email=address) from None
-            raise AccountConflict(
-                f"{address} has an account already; an invited person who has not accepted "
-                "gets a new link by sending the invitation again",
-                field="email",
-            ).coded("access.email_taken", email=address) from None
+            raise _taken(address, existing.status if existing else None) from None
         return self._link(address, raw, invitation, person_id)
 
     async def _new_link(self, by: Identity, person: PersonRecord) -> InvitationLink:
@@ -1671,24 +1805,29 @@ class AccessService:
         admin of all clusters, who may know it), or none is in a cluster ``by`` administers.
         """
         grants = list(grants)
-        for grant in grants:
+        problems = Problems()  # each grant for one cluster that is for all, and the unknown
+        for grant in dict.fromkeys(grants):
             why = FOR_ALL_CLUSTERS_ONLY.get(grant.role)
             if why is not None and grant.cluster is not None:
-                raise BadAccessInput(
-                    f"{grant.role.value} is given for all clusters only ({why}): leave the "
-                    f"cluster {grant.cluster} out",
-                    field="cluster",
-                ).coded(
-                    "access.role_for_all_clusters",
-                    role=grant.role.value,
-                    cluster=grant.cluster,
+                problems.add(
+                    BadAccessInput(
+                        f"{grant.role.value} is given for all clusters only ({why}): leave the "
+                        f"cluster {grant.cluster} out",
+                        field="cluster",
+                    ).coded(
+                        "access.role_for_all_clusters",
+                        role=grant.role.value,
+                        cluster=grant.cluster,
+                    )
                 )
         named = sorted({g.cluster for g in grants if g.cluster is not None})
         if not named or self._known_clusters is None:
+            problems.raise_found()
             return
         known = set(await self._known_clusters())
         unknown = [c for c in named if c not in known]
         if not unknown:
+            problems.raise_found()
             return
         managed = by.visible_clusters(permission)
         shown = sorted(c for c in known if managed is ALL or c in managed)
@@ -1706,7 +1845,8 @@ class AccessService:
                 f"{said}, nor in any other cluster you administer",
             )
         values = {"clusters": tuple(unknown), **({"known": tuple(shown)} if shown else {})}
-        raise BadAccessInput(text, field="cluster").coded(f"access.{code}", **values)
+        problems.add(BadAccessInput(text, field="cluster").coded(f"access.{code}", **values))
+        problems.raise_found()
 
     def _require_for_each(
         self, by: Identity, permission: Permission, grants: Iterable[Grant], verb: str
@@ -1811,6 +1951,39 @@ def _display_name(name: str | None, address: str) -> str:
             "access.name_too_long", most=MAX_NAME_LENGTH
         )
     return chosen
+
+
+def _taken(address: str, status: str | None) -> AccountConflict:
+    """The refusal of inviting an address that has an account (``status``)."""
+    if status == "deactivated":
+        # "send the invitation again" would only be refused in turn: say the rule.
+        return AccountConflict(
+            f"{address} belongs to a deactivated account: deactivating is final, and "
+            "the address cannot be invited again",
+            field="email",
+        ).coded("access.email_deactivated", email=address)
+    return AccountConflict(
+        f"{address} has an account already; an invited person who has not accepted "
+        "gets a new link by sending the invitation again",
+        field="email",
+    ).coded("access.email_taken", email=address)
+
+
+def _token_name_taken(name: str) -> AccountConflict:
+    return AccountConflict(f"a token named {name!r} exists already", field="token_name").coded(
+        "access.token_name_taken", name=name
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _CheckedToken:
+    """What a token is made with once its inputs passed (``AccessService._checked_token``)."""
+
+    owner_id: str | None
+    maker: TokenRecord | None
+    expires_at: datetime
+    reason: str | None
+    now: datetime
 
 
 def _mail_outcome(link: InvitationLink, failure: MailFailed | None) -> dict[str, str]:

@@ -3,8 +3,9 @@ the field it is about.
 
 A refused form used to become the bare error page: what was typed was gone, and the refusal
 named the service's input (``token_name:``, ``grants:``) rather than the form's label. The
-access service refuses one input at a time and says which (``BadAccessInput.field``); this
-module only puts that refusal beside the form's field, worded when shown (``refusals.Said``).
+access service says every input it refuses at once (``AccessRefusals``), each naming its
+input (``BadAccessInput.field``); this module only puts each refusal beside the form's field,
+worded when shown (``refusals.Said``), so a form with three mistakes is mended in one go.
 Whether a grant or a name may be given stays the service's to decide.
 
 What is kept is what the person typed into these forms, none of it a secret: a token's value
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Final, Protocol
 
-from integrator.access.errors import AccessDenied
+from integrator.access.errors import AccessDenied, AccessRefusals
 from integrator.console.grants_form import Refusal
 from integrator.console.refusals import Said, said
 
@@ -70,6 +71,10 @@ class AccessForm:
     def refuse(self, exc: Exception) -> AccessForm:
         """Put the service's refusal beside the field it is about, without naming the field
         (the form's label does) and without echoing a value typed into another field."""
+        if isinstance(exc, AccessRefusals):  # several at once: each beside its own field
+            for problem in exc.problems:
+                self.refuse(problem)
+            return self
         self.errors.setdefault(field_of(exc), []).append(
             said(exc, field=False, withheld=self._typed())
         )
@@ -108,7 +113,7 @@ class _HeldCluster(Protocol):
 
 
 def refused_controls(
-    prefix: str, refusal: Said | None, rows: Sequence[_HeldCluster]
+    prefix: str, refusals: Sequence[Said | None] | Said | None, rows: Sequence[_HeldCluster]
 ) -> frozenset[str]:
     """The ids of the grant rows' controls (``<prefix>-role-<i>``, ``<prefix>-cluster-<i>``) a
     refusal of the rows is about, to mark them aria-invalid so the keyboard's focus lands on the
@@ -116,9 +121,16 @@ def refused_controls(
     and the two without a list), else the first row's role (a role is missing, or a grant may
     not be given: the rows as a whole). ``rows`` are the rows as the form shows them again, in
     their order."""
-    if refusal is None:
+    if isinstance(refusals, Said):
+        refusals = [refusals]
+    said_ = [refusal for refusal in refusals or () if refusal is not None]
+    if not said_:
         return frozenset()
-    named = refusal.values.get("clusters", ())
-    clusters = {str(c) for c in named} if isinstance(named, tuple | list) else set()
+    clusters: set[str] = set()
+    for refusal in said_:
+        named = refusal.values.get("clusters", refusal.values.get("cluster", ()))
+        if isinstance(named, str):
+            named = (named,)
+        clusters |= {str(c) for c in named} if isinstance(named, tuple | list) else set()
     bad = [f"{prefix}-cluster-{i}" for i, row in enumerate(rows) if row.cluster in clusters]
     return frozenset(bad or [f"{prefix}-role-0"])

@@ -5,7 +5,9 @@
   as for one that does not exist, so an answer never tells that it exists;
 - ``AccountConflict``: 409 (the address has an account, the token name is taken);
 - ``BadAccessInput``: 422, ``<field>: <rule>`` with the field as the body names it;
-- ``MailFailed``: 502, the invitation could not be sent (the mail server is the bad gateway).
+- ``MailFailed``: 502, the invitation could not be sent (the mail server is the bad gateway);
+- ``AccessRefusals`` (several of the above for one request): each said, ``; `` between them,
+  as each alone would be; 403 when one is about who asks, else 422.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from typing import Final, TypeVar
 
 from fastapi import HTTPException
 
-from integrator.access.errors import AccessDenied, AccountConflict, BadAccessInput, UnknownAccount
+from integrator.access.errors import (
+    AccessDenied,
+    AccessRefusals,
+    AccountConflict,
+    BadAccessInput,
+    UnknownAccount,
+)
 from integrator.access.mail import MailFailed
 
 T = TypeVar("T")
@@ -39,6 +47,9 @@ def refusal(exc: Exception) -> HTTPException:
         return HTTPException(status_code=404, detail=detail)
     if isinstance(exc, MailFailed):
         return HTTPException(status_code=502, detail=str(exc))
+    if isinstance(exc, AccessRefusals):
+        details = [str(refusal(problem).detail) for problem in exc.problems]
+        return HTTPException(status_code=403 if exc.denied else 422, detail="; ".join(details))
     assert isinstance(exc, BadAccessInput)
     status = 409 if isinstance(exc, AccountConflict) else 422
     if exc.field is None:

@@ -498,3 +498,13 @@ def test_users_list_on_80_columns_keeps_each_address_whole(
     assert "…" not in shown and max(len(line) for line in shown.splitlines()) <= 80, shown
     for address in addresses:
         assert address in shown
+
+
+def test_users_invite_says_every_mistake_at_once(cli: Any, env: dict[str, str]) -> None:
+    """An address that is none and a name too long: both said, one run, exit 2; it said the
+    address, and the name only once the address was put right."""
+    result = cli("users", "invite", "anna@localhost", "--name", "N" * 250, "--role", "viewer")
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.stderr.split())
+    assert "EMAIL: not an e-mail address" in said and "--name: at most 200 characters" in said
+    assert _audit(env, "person:anna@localhost") == []

@@ -397,3 +397,20 @@ async def test_nobody_changes_their_own_roles_through_the_api(
         ("resend", "LAB"),
     }
     assert await audit(engine, "person.grants") == []
+
+
+async def test_an_invitation_with_several_mistakes_is_refused_naming_each(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    """Each refused input in one answer, ``<field>: <rule>`` each; it named the first only."""
+    refused = await api.post(
+        "/api/v1/people",
+        json={"email": "x@localhost", "grants": [grant("intake", "CARD"), grant("viewer", "CRAD")]},
+    )
+    assert refused.status_code == 422, refused.text
+    detail = refused.json()["detail"]
+    assert "email: not an e-mail address" in detail
+    assert "cluster: intake is given for all clusters only" in detail
+    assert "cluster: no destination is in cluster CRAD" in detail
+    assert await engine.store.get_person(email="x@localhost") is None
+    assert await audit(engine, "person.invite") == []

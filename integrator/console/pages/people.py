@@ -17,7 +17,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from integrator.access.errors import AccessDenied, BadAccessInput
+from integrator.access.errors import AccessDenied, AccessRefusals, BadAccessInput
 from integrator.access.mail import MailFailed
 from integrator.access.permissions import Permission, Role
 from integrator.access.service import InvitationLink, PersonView, TokenView
@@ -127,18 +127,35 @@ async def invite(
 class Problem:
     """A refused change, shown on its own form with what was typed: ``form`` names the form
     (``grants``, or ``role:<role>@<cluster>`` for one grant's), ``reason`` is what was typed;
-    ``message`` is the service's refusal, worded in the person's language when shown."""
+    ``messages`` are the service's refusals, all of them at once (the grants and the reason
+    of one form), each worded in the person's language when shown."""
 
     form: str
-    message: Said
+    messages: tuple[Said, ...]
     reason: str
+
+    @property
+    def message(self) -> Said:
+        """The first refusal: what a form of one field (a reason) shows."""
+        return self.messages[0]
+
+    @property
+    def about_reason(self) -> bool:
+        return any(message.field == "reason" for message in self.messages)
+
+    @property
+    def about_grants(self) -> tuple[Said, ...]:
+        """The refusals of the grant rows: every one not about the reason."""
+        return tuple(message for message in self.messages if message.field != "reason")
 
 
 def _problem_of(exc: Exception, form: str, reason: str) -> tuple[Problem, int]:
-    """The service's refusal as the form shows it, and the page's status (403 for who may
-    not, else 422). A rule about one input names it as the form does (``reason: …``), not
-    the command line's ``--reason`` (``refusals.said``)."""
-    return Problem(form, said(exc), reason), 403 if isinstance(exc, AccessDenied) else 422
+    """The service's refusals as the form shows them, and the page's status (403 when one is
+    about who may, else 422). A rule about one input names it as the form does
+    (``reason: …``), not the command line's ``--reason`` (``refusals.said``)."""
+    refused = list(exc.problems) if isinstance(exc, AccessRefusals) else [exc]
+    denied = any(isinstance(one, AccessDenied) for one in refused)
+    return Problem(form, tuple(said(one) for one in refused), reason), 403 if denied else 422
 
 
 async def _person_page(

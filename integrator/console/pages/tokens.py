@@ -23,7 +23,6 @@ from integrator.access.errors import AccessDenied, BadAccessInput
 from integrator.access.permissions import Permission, Role
 from integrator.console.access_form import AccessForm, typed_grants
 from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, refusal
-from integrator.console.refusals import Said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
 from integrator.console.visitor import PersonDep, Visitor
@@ -83,7 +82,18 @@ async def create(
     typed = {"name": name.strip(), "days": days.strip(), "reason": reason}
     form = AccessForm(typed, typed_grants(role, cluster))
     if days.strip() and not re.fullmatch(r"[0-9]+", days.strip()):  # "²" is a digit to isdigit
-        form.refuse_field("days", Said("a whole number of days", "console.days_whole"))
+        # Said with whatever else the service refuses of the form, and nothing made.
+        unreadable = BadAccessInput("a whole number of days", field="expires")
+        try:
+            await engine.access.check_token(
+                visitor.signed_in,
+                name.strip(),
+                grants_of(role, cluster),
+                reason=reason.strip() or None,
+                known=[unreadable.coded("console.days_whole")],
+            )
+        except (AccessDenied, BadAccessInput, Refusal) as exc:
+            form.refuse(exc)
         return await _tokens_page(request, visitor, form, status=form.status)
     try:
         token = await engine.access.create_token(

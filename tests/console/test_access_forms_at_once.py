@@ -1,0 +1,177 @@
+"""The invitation, token and grants forms say every mistake at once, each beside its field, in
+the person's language. They said one per submit: an invitation with a malformed address, a
+name too long and no role took three round trips, each naming only the next mistake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from integrator.access import Grant, Role
+from tests.console.conftest import new_context, open_session, person_id, screenshot
+from tests.console.live import LiveEngine
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+    from tests.console.live import Person
+
+SAID = {
+    "en": {
+        "email": "not an e-mail address",
+        "name": "at most 200 characters",
+        "role": "give at least one role",
+        "unknown": "no destination is in cluster CRAD",
+        "intake": "intake is given for all clusters only",
+        "taken": "has an account already",
+        "token_name": "1 to 100 letters",
+        "days": "a whole number of days",
+        "reason": "a reason is required",
+        "keep": "give at least one role (to take every role away",
+    },
+    "nl": {
+        "email": "geen e-mailadres",
+        "name": "hoogstens 200 tekens",
+        "role": "geef minstens één rol",
+        "unknown": "geen bestemming hoort bij cluster CRAD",
+        "intake": "intake wordt alleen voor alle clusters gegeven",
+        "taken": "heeft al een account",
+        "token_name": "1 tot 100 letters",
+        "days": "een heel aantal dagen",
+        "reason": "een reden is verplicht",
+        "keep": "geef minstens één rol",
+    },
+}
+LABELS = {
+    "en": {
+        "email": "E-mail address",
+        "name": "Name",
+        "invite": "Invite",
+        "token": "Create a token",
+    },
+    "nl": {
+        "email": "E-mailadres",
+        "name": "Naam",
+        "invite": "Uitnodigen",
+        "token": "Token aanmaken",
+    },
+}
+
+
+@pytest.fixture
+def admin(live: LiveEngine, request: pytest.FixtureRequest) -> Person:
+    # One admin per test: a code is taken once, so a second sign-in in the same 30 s fails.
+    test, lang = request.node.name[5:25], request.node.callspec.params["page"]
+    return live.person(f"ada.{test}.{lang}@example.org", Grant(Role.ADMIN))
+
+
+@pytest.fixture(params=["en", "nl"])
+def page(
+    browser: Browser, live: LiveEngine, admin: Person, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    context = new_context(browser, live, request.param)
+    opened = context.new_page()
+    open_session(opened, live, admin)
+    context.add_cookies([{"name": "integrator-lang", "value": request.param, "url": live.url}])
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+def _lang(page: Page) -> str:
+    return page.locator("html").get_attribute("lang") or "en"
+
+
+def _post(page: Page, button: str) -> int:
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.get_by_role("button", name=button, exact=True).click()
+    return answer.value.status
+
+
+def _error(page: Page, field: str) -> str:
+    return page.locator(f"#{field}-error").inner_text()
+
+
+def test_an_invitation_with_three_mistakes_says_all_three(
+    page: Page, live: LiveEngine, admin: Person
+) -> None:
+    page.goto("/people")
+    lang = _lang(page)
+    said, label = SAID[lang], LABELS[lang]
+    # An address the browser takes but the rule does not, a name too long, no role.
+    page.get_by_label(label["email"]).fill("nina@localhost")
+    page.get_by_label(label["name"], exact=True).fill("N" * 250)
+    assert _post(page, label["invite"]) == 422
+    assert said["email"] in _error(page, "email")
+    assert said["name"] in _error(page, "name")
+    assert said["role"] in _error(page, "grants")
+    for field in ("email", "name"):
+        assert page.locator(f"#invite-{field}").get_attribute("aria-invalid") == "true"
+    assert page.locator("#invite-role-0").get_attribute("aria-invalid") == "true"
+    screenshot(page, f"invite-three-mistakes-{lang}")
+
+    # Grant rows wrong in two ways, and an address that has an account: all three, each
+    # beside its field; the rows each refusal is about are marked.
+    live.person(f"olaf.{lang}@example.org", Grant(Role.VIEWER, "CARD"))
+    page.get_by_label(label["email"]).fill(f"olaf.{lang}@example.org")
+    page.get_by_label(label["name"], exact=True).fill("")
+    page.locator("#invite-role-0").select_option("viewer")
+    page.locator("#invite-cluster-0").fill("CRAD")
+    page.locator("#invite-role-1").select_option("intake")
+    page.locator("#invite-cluster-1").fill("CARD")
+    assert _post(page, label["invite"]) == 422
+    assert said["taken"] in _error(page, "email")
+    grants = _error(page, "grants")
+    assert said["unknown"] in grants and said["intake"] in grants, grants
+    assert page.locator("#name-error").count() == 0
+    assert page.locator("#invite-cluster-0").get_attribute("aria-invalid") == "true"
+    assert page.locator("#invite-cluster-1").get_attribute("aria-invalid") == "true"
+    assert page.locator("[id=grants-error]").count() == 1  # one element the rows point at
+    # Nobody was invited and nothing audited.
+    assert live.call(live.engine.store.get_person(email="nina@localhost")) is None
+    assert not [a for a, _ in live.audit_actions(f"person:{admin.email}") if a == "person.invite"]
+
+
+def test_a_token_with_three_mistakes_says_all_three(page: Page, live: LiveEngine) -> None:
+    page.goto("/tokens")
+    lang = _lang(page)
+    said, label = SAID[lang], LABELS[lang]
+    page.get_by_label(label["name"], exact=True).fill("lab feed!")
+    page.locator("#token-role-0").select_option("viewer")
+    page.locator("#token-cluster-0").fill("CRAD")
+    page.locator("#token-role-1").select_option("intake")
+    page.locator("#token-cluster-1").fill("CARD")
+    assert _post(page, label["token"]) == 422
+    assert said["token_name"] in _error(page, "name")
+    grants = _error(page, "grants")
+    assert said["unknown"] in grants and said["intake"] in grants, grants
+    # A number of days that is none (the browser's own check taken off, as an old browser
+    # or a script sends it) is said with the rest; nothing is made.
+    page.locator("#token-days").evaluate("input => input.type = 'text'")
+    page.locator("#token-days").fill("1.5")
+    assert _post(page, label["token"]) == 422
+    assert said["days"] in _error(page, "days")
+    assert said["token_name"] in _error(page, "name")
+    assert said["unknown"] in _error(page, "grants")
+    screenshot(page, f"token-mistakes-{lang}")
+    assert live.call(live.engine.store.list_tokens()) == []
+
+
+def test_the_grants_form_says_a_blank_reason_with_the_rows(page: Page, live: LiveEngine) -> None:
+    page.goto("/people")
+    lang = _lang(page)
+    colleague = live.person(f"piet.{lang}@example.org", Grant(Role.VIEWER, "CARD"))
+    page.goto(f"/people/{person_id(live, colleague.email)}")
+    page.locator("#grants-role-0").select_option("")
+    page.locator("#grants-cluster-0").fill("")
+    page.locator("#grants-reason").fill("   ")
+    assert _post(page, {"en": "Save roles", "nl": "Rollen opslaan"}[lang]) == 422
+    refused = page.locator("#grants-refused").inner_text()
+    assert SAID[lang]["keep"] in refused and SAID[lang]["reason"] in refused, refused
+    assert page.locator("#grants-reason").get_attribute("aria-invalid") == "true"
+    assert page.locator("#grants-role-0").get_attribute("aria-invalid") == "true"
+    held = live.call(live.engine.store.get_person(email=colleague.email))
+    assert held is not None and [g.role for g in held.grants if g.active] == ["viewer"]
