@@ -225,6 +225,9 @@ class PersonView:
     """``invited`` again after a reset of their second factor, not yet set up anew."""
     tokens_suspended: tuple[SuspendedToken, ...] | None = None
     """In the answer to a change of grants: the tokens that lost grants with it."""
+    invitation_expires_at: datetime | None = None
+    """Someone invited: when their link stops working (in the past: it has, and only sending
+    the invitation again lets them in). None for everybody else."""
 
     @property
     def status_text(self) -> str:
@@ -240,6 +243,9 @@ class PersonView:
             "status": self.status,
             "second_factor_reset": self.second_factor_reset,
             "locked_until": iso_time(self.locked_until, zone) if self.locked_until else None,
+            "invitation_expires_at": (
+                iso_time(self.invitation_expires_at, zone) if self.invitation_expires_at else None
+            ),
             "grants": [_grant_json(g) for g in self.grants],
             "inactive_grants": [_grant_json(g) for g in self.inactive_grants],
             **(
@@ -656,6 +662,7 @@ class AccessService:
         if not by.may_somewhere(Permission.PEOPLE_MANAGE):
             raise AccessDenied("listing people needs the admin role")
         views = []
+        links = await self._store.open_invitations()
         for person in await self._store.list_people():
             active = [g for g in _grants(person.grants, active=True) if _sees(by, g)]
             inactive = [g for g in _grants(person.grants, active=False) if _sees(by, g)]
@@ -670,6 +677,9 @@ class AccessService:
                         grants=tuple(active),
                         inactive_grants=tuple(inactive),
                         second_factor_reset=_reset_pending(person),
+                        invitation_expires_at=(
+                            links.get(person.id) if person.status == "invited" else None
+                        ),
                     )
                 )
         return views

@@ -462,6 +462,14 @@ EN: Final[dict[str, str]] = {
     "people.save_grants": "Save roles",
     "people.invitation": "Invitation",
     "people.reinvite": "Send the invitation again",
+    "people.invitation_until": (
+        "The link works once, until {at}. Sending the invitation again makes a new link; the "
+        "one passed on stops working."
+    ),
+    "people.invitation_expired": (
+        "The link expired on {at}: it no longer works. Send the invitation again for a new one."
+    ),
+    "people.link_expired": "link expired",
     "people.reinvited.title": "Invitation sent again",
     "people.reinvited.again": "This was already done at {at} by {by}; no new link was made.",
     "people.reinvited.shown_once": (
@@ -1053,6 +1061,15 @@ NL: Final[dict[str, str]] = {
     "people.save_grants": "Rollen opslaan",
     "people.invitation": "Uitnodiging",
     "people.reinvite": "Uitnodiging opnieuw sturen",
+    "people.invitation_until": (
+        "De link werkt één keer, tot {at}. Opnieuw sturen maakt een nieuwe link; de link die "
+        "is doorgegeven werkt dan niet meer."
+    ),
+    "people.invitation_expired": (
+        "De link is verlopen op {at}: die werkt niet meer. Stuur de uitnodiging opnieuw voor "
+        "een nieuwe."
+    ),
+    "people.link_expired": "link verlopen",
     "people.reinvited.title": "Uitnodiging opnieuw gestuurd",
     "people.reinvited.again": (
         "Dit is al gedaan op {at} door {by}; er is geen nieuwe link gemaakt."

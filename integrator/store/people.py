@@ -356,6 +356,20 @@ class PeopleMixin:
             )
             await _insert_invitation(conn, person_id, invitation)
 
+    @guarded("read invitations")
+    async def open_invitations(self: _StoreParts) -> dict[str, datetime]:
+        """When each person's link that is neither used nor replaced expires (a past time: it
+        has expired), by person id: what an admin needs to tell "not accepted yet" from "the
+        link no longer works". Sending again replaces the link, so each has one at most."""
+        query = (
+            select(invitations.c.person_id, func.max(invitations.c.expires_at))
+            .where(invitations.c.used_at.is_(None), invitations.c.revoked_at.is_(None))
+            .group_by(invitations.c.person_id)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {row[0]: row[1] for row in rows}
+
     @guarded("read an invitation")
     async def find_invitation(self: _StoreParts, token_hash: str) -> InvitationRecord | None:
         query = select(invitations).where(invitations.c.token_hash == token_hash)

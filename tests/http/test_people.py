@@ -414,3 +414,19 @@ async def test_an_invitation_with_several_mistakes_is_refused_naming_each(
     assert "cluster: no destination is in cluster CRAD" in detail
     assert await engine.store.get_person(email="x@localhost") is None
     assert await audit(engine, "person.invite") == []
+
+
+async def test_an_invited_person_says_when_the_link_expires(
+    engine: Engine, api: httpx.AsyncClient
+) -> None:
+    """``invitation_expires_at``: when an invited person's link stops working (null for
+    anyone else), so an admin can tell an expired link from one not used yet."""
+    invited = await api.post(
+        "/api/v1/people", json={"email": "link@example.nl", "grants": [grant("viewer")]}
+    )
+    assert invited.status_code == 201, invited.text
+    shown = (await api.get(f"/api/v1/people/{invited.json()['person']}")).json()
+    assert shown["invitation_expires_at"] == invited.json()["expires_at"]
+    await accept(engine, invited.json()["link"])
+    accepted = (await api.get(f"/api/v1/people/{invited.json()['person']}")).json()
+    assert accepted["status"] == "active" and accepted["invitation_expires_at"] is None

@@ -89,6 +89,7 @@ async def _people_page(
         "people.html",
         status=status,
         people=listed,
+        now=engine_of(request).clock.now(),  # to tell an invitation whose link expired
         roles=list(Role),
         rows=GRANT_ROWS,
         form=form,
@@ -194,6 +195,7 @@ async def _person_page(
         "person.html",
         status=status,
         person=found,
+        now=engine.clock.now(),  # to tell a link that still works from one that expired
         roles=list(Role),
         rows=GRANT_ROWS,
         problem=problem,
