@@ -603,12 +603,22 @@ class AccessService:
         )
 
     async def finish_accept(
-        self, raw_link_token: str, password: str, totp_code: str, *, source: str | None = None
+        self,
+        raw_link_token: str,
+        password: str,
+        totp_code: str,
+        *,
+        source: str | None = None,
+        known: Sequence[BadAccessInput] = (),
     ) -> AcceptResult:
         """Second step: set the password, confirm the second factor, activate the account.
 
         Returns the recovery codes, shown this once. The link is used up only when everything
-        succeeded; a weak password or a mistyped code may be tried again.
+        succeeded; a weak password or a mistyped code may be tried again. A password the
+        policy refuses and a wrong code are said together, with ``known`` (the form's own
+        refusals, such as two passwords that differ, which make it activate nothing): each
+        try costs the person a fresh code from the app, so one refusal per try was a round
+        trip, and a fresh code, per mistake.
         """
         invitation, person = await self._open_invitation(raw_link_token)
         try:
@@ -624,20 +634,26 @@ class AccessService:
             raise BadAccessInput(
                 "open the invitation first: the second factor is not set up"
             ).coded("invitation.not_opened")
+        problems = Problems()
         try:
             check_policy(password, person.email)
         except WeakPassword as exc:
             refusal = BadAccessInput(str(exc), field="password")
             if exc.code is not None:  # each rule of the policy has one
                 refusal.coded(exc.code, **exc.values)
-            raise refusal from None
+            problems.add(refusal)
+        problems.found.extend(known)
         now = self._now()
         step = totp.verify(secret, totp_code, now, None)
         if step is None:
-            raise BadAccessInput(
-                "not the code the authenticator app shows now (check the phone's clock)",
-                field="code",
-            ).coded("access.code_wrong")
+            problems.add(
+                BadAccessInput(
+                    "not the code the authenticator app shows now (check the phone's clock)",
+                    field="code",
+                ).coded("access.code_wrong")
+            )
+        problems.raise_found()
+        assert step is not None  # else its refusal was raised
         codes = totp.new_recovery_codes()
         done = await self._store.complete_invitation(
             invitation.id,

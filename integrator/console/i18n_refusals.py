@@ -157,6 +157,7 @@ EN: Final[dict[str, str]] = {
     "refusal.access.token_validity": "more than 0 and at most {days} days",
     "refusal.access.token_revoked_already": "token {name} was revoked already",
     "refusal.console.days_whole": "a whole number of days",
+    "refusal.console.password_mismatch": "The two passwords differ.",
     # Destinations
     "refusal.destination.exists": (
         "destination {id} exists already; open it and edit it to change it"
@@ -752,6 +753,7 @@ NL: Final[dict[str, str]] = {
     "refusal.access.token_validity": "meer dan 0 en hoogstens {days} dagen",
     "refusal.access.token_revoked_already": "token {name} was al ingetrokken",
     "refusal.console.days_whole": "een heel aantal dagen",
+    "refusal.console.password_mismatch": "De twee wachtwoorden verschillen.",
     "refusal.destination.exists": (
         "bestemming {id} bestaat al; open die en kies Wijzigen om haar te veranderen"
     ),

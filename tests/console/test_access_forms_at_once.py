@@ -175,3 +175,35 @@ def test_the_grants_form_says_a_blank_reason_with_the_rows(page: Page, live: Liv
     assert page.locator("#grants-role-0").get_attribute("aria-invalid") == "true"
     held = live.call(live.engine.store.get_person(email=colleague.email))
     assert held is not None and [g.role for g in held.grants if g.active] == ["viewer"]
+
+
+def test_accepting_says_passwords_that_differ_with_a_wrong_code(
+    browser: Browser, live: LiveEngine
+) -> None:
+    """Each try costs the invited person a fresh code from the app: two passwords that differ
+    and a wrong code are said together, in their language; the account stays invited."""
+    link = live.invitation_link("rosa.accept@example.org", Grant(Role.VIEWER))
+    context = new_context(browser, live, "nl")
+    try:
+        page = context.new_page()
+        page.goto(link[link.index("/invitation") :])
+        page.locator("#password").fill("een lang genoeg wachtwoord")
+        page.locator("#password_again").fill("een ander lang wachtwoord")
+        page.locator("#code").fill("000000")
+        assert _post(page, "Account activeren") == 422
+        said = page.locator("#invite-problem").inner_text()
+        assert "De twee wachtwoorden verschillen." in said, said
+        assert "niet de code die de authenticator-app nu toont" in said, said
+        # The address as the password and a wrong code: both too.
+        page.locator("#password").fill("rosa.accept@example.org")
+        page.locator("#password_again").fill("rosa.accept@example.org")
+        page.locator("#code").fill("000000")
+        assert _post(page, "Account activeren") == 422
+        said = page.locator("#invite-problem").inner_text()
+        assert "niet het e-mailadres van het account" in said, said
+        assert "niet de code die de authenticator-app nu toont" in said, said
+        screenshot(page, "accept-two-mistakes-nl")
+    finally:
+        context.close()
+    person = live.call(live.engine.store.get_person(email="rosa.accept@example.org"))
+    assert person is not None and person.status == "invited"

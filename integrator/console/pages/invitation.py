@@ -17,7 +17,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from integrator.access import totp
-from integrator.access.errors import BadAccessInput, InvitationInvalid
+from integrator.access.errors import AccessRefusals, BadAccessInput, InvitationInvalid
 from integrator.access.service import AcceptStart
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
@@ -71,6 +71,10 @@ async def open_invitation(request: Request, visitor: VisitorDep, secret: Secret)
     )
 
 
+_MISMATCH: Final = "password_again"
+"""The field of the form's own refusal: the two passwords differ (its sentence says so)."""
+
+
 @router.post("/invitation/accept")
 async def accept_invitation(
     request: Request,
@@ -83,7 +87,6 @@ async def accept_invitation(
     totp_secret: Annotated[str, Form(max_length=200)],
 ) -> Response:
     access = engine_of(request).access
-    problem: str | Said | None = None
     if not totp.looks_like_secret(totp_secret) or not _EMAIL.match(email):
         # The form's hidden fields, which only show the same secret again after a mistake,
         # came back changed or cut short: there is nothing sound to show again, and a secret
@@ -98,26 +101,29 @@ async def accept_invitation(
             secret=secret.strip(),
             problem=Said(_CHANGED, "console.invitation_form_changed", field=field),
         )
-    if password != password_again:
-        problem = "invite.mismatch"
+    # Two passwords that differ are said with the service's refusals (policy, code), and
+    # make it activate nothing.
+    mismatch = BadAccessInput("The two passwords differ.", field=_MISMATCH)
+    known = [mismatch.coded("console.password_mismatch")] if password != password_again else []
+    problems: list[Said] = []
+    try:
+        done = await access.finish_accept(
+            secret.strip(), password, code.strip(), source=source_of(request), known=known
+        )
+    except InvitationInvalid:
+        return _invalid(request, visitor)
+    except BadAccessInput as exc:  # each names its rule (policy, code), never the value
+        refused = exc.problems if isinstance(exc, AccessRefusals) else (exc,)
+        problems = [said(one, field=getattr(one, "field", None) != _MISMATCH) for one in refused]
     else:
-        try:
-            done = await access.finish_accept(
-                secret.strip(), password, code.strip(), source=source_of(request)
-            )
-        except InvitationInvalid:
-            return _invalid(request, visitor)
-        except BadAccessInput as exc:
-            problem = said(exc)  # names the rule (password policy, code), never the value
-        else:
-            return page(
-                request,
-                visitor,
-                "invitation.html",
-                step="done",
-                codes=done.recovery_codes,
-                problem=None,
-            )
+        return page(
+            request,
+            visitor,
+            "invitation.html",
+            step="done",
+            codes=done.recovery_codes,
+            problem=None,
+        )
     # Opening the link again would make a new TOTP secret, and the person may have scanned this
     # one already: show the same one again (the service checks the code against its own copy).
     start = AcceptStart(email, "", totp_secret, totp.provisioning_uri(totp_secret, email))
@@ -130,7 +136,8 @@ async def accept_invitation(
         qr=qr_code,
         secret=secret.strip(),
         start=start,
-        problem=problem,
+        problem=None,
+        problems=problems,
     )
 
 
