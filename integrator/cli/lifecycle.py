@@ -37,6 +37,7 @@ LABELS = {
     "jobs": "finished batch jobs (deleted)",
     "confirmations": "console confirmations, expired (deleted)",
     "searches": "console searches by BSN, expired (deleted)",
+    "answers": "console answers to form posts, expired (deleted)",
     "idempotency_keys": "API idempotency keys, expired (deleted)",
     "audit": "audit entries (deleted, oldest first)",
 }

@@ -14,8 +14,9 @@ the dry run only counts. What is never pruned:
   only ever cut at its start: ``integrator.store.audit_prune``).
 
 The console's one-time confirmations (``console_confirmations``) and its kept searches by BSN
-(``console_searches``) have no retention period: each expires by itself (a confirmation 12
-hours after its form was shown, a search minutes after it was made), nor have the API's
+(``console_searches``) and answers to form posts (``console_answers``) have no retention
+period: each expires by itself (a confirmation 12 hours after its form was shown, a search or
+an answer minutes after it was made), nor have the API's
 idempotency keys (``idempotency_keys``, a day after their request): every run deletes the
 expired ones, whatever the periods say.
 
@@ -56,14 +57,15 @@ KINDS = (
     "jobs",
     "confirmations",
     "searches",
+    "answers",
     "idempotency_keys",
     "audit",
 )
 """What a prune counts: delivered messages' payloads; dead letters' payloads, once resolved (a
 later resend was delivered) or discarded (``cancelled``); event payloads; rejected input
 and finished batch jobs (both deleted; jobs after the payload period); expired console
-confirmations and kept searches by BSN, and the API's expired idempotency keys (all deleted);
-audit entries (deleted, oldest first)."""
+confirmations, kept searches and kept answers to form posts, and the API's expired
+idempotency keys (all deleted); audit entries (deleted, oldest first)."""
 
 Progress = Callable[[int, int], None]
 
@@ -154,6 +156,7 @@ async def _walk_all(
     )
     walk.total += await store.count_expired_confirmations(now=now)
     walk.total += await store.count_expired_console_searches(now=now)
+    walk.total += await store.count_expired_console_answers(now=now)
     walk.total += await store.count_expired_idempotency_keys(now=now)
     if audit_before is not None:
         walk.total += await store.count_old_audit(before=audit_before)
@@ -169,6 +172,7 @@ async def _walk_all(
         await walk.jobs(payload_before)
     await walk.confirmations()
     await walk.searches()
+    await walk.answers()
     await walk.idempotency_keys()
     if audit_before is not None:
         await walk.audit(audit_before, actor=actor)
@@ -313,6 +317,16 @@ class _Walk:
         else:
             count = await self._store.delete_expired_console_searches(now=self._now)
         self._report.counts["searches"] += count
+        self._advance(count)
+
+    async def answers(self) -> None:
+        """The console's kept answers to form posts expired by now: as the kept searches, each
+        has its expiry (minutes) and no period, so one statement."""
+        if self._report.dry_run:
+            count = await self._store.count_expired_console_answers(now=self._now)
+        else:
+            count = await self._store.delete_expired_console_answers(now=self._now)
+        self._report.counts["answers"] += count
         self._advance(count)
 
     async def idempotency_keys(self) -> None:

@@ -51,6 +51,7 @@ from integrator.store.codec import (
     select_resends,
 )
 from integrator.store.confirmations import ConfirmationsMixin
+from integrator.store.console_answers import ConsoleAnswersMixin
 from integrator.store.console_searches import ConsoleSearchesMixin
 from integrator.store.destination_history import DestinationHistoryMixin
 from integrator.store.early_retries import EarlyRetriesMixin
@@ -192,6 +193,7 @@ class Store(
     PresenceMixin,
     ConfirmationsMixin,
     ConsoleSearchesMixin,
+    ConsoleAnswersMixin,
     IdempotencyMixin,
     OldestWaitingMixin,
 ):

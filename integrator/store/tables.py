@@ -465,6 +465,20 @@ console_searches = Table(
     Index(None, "expires_at"),
 )
 
+# The console's answers to form posts, kept for the GET a redirect leads to (0027): the
+# handle's hash only, whether the first look takes it, the page sealed with a key made from
+# the browser's session secret (``integrator.console.answers``), and when it expires.
+console_answers = Table(
+    "console_answers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("once", Boolean(), nullable=False),
+    Column("answer", Text(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index(None, "expires_at"),
+)
+
 # The API's idempotency keys (0023): per caller (``token:<id>``, ``person:<id>``) and key, the
 # request it was first given with (a hash of route and body) and, once done, its answer (the
 # status and the JSON body), kept until ``expires_at`` (``integrator.idempotency``).

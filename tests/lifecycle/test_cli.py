@@ -88,6 +88,7 @@ def test_prune_dry_run_then_real_run_and_show_says_pruned(env: dict[str, str]) -
         "jobs": 0,
         "confirmations": 0,
         "searches": 0,
+        "answers": 0,
         "idempotency_keys": 0,
         "audit": 0,
     }

@@ -126,6 +126,7 @@ async def test_an_event_goes_only_when_all_its_messages_went(store: Store) -> No
         "jobs": 0,
         "confirmations": 0,
         "searches": 0,
+        "answers": 0,
         "idempotency_keys": 0,
         "audit": 0,
     }
@@ -194,6 +195,7 @@ async def test_the_dry_run_makes_the_same_decision_and_changes_nothing(store: St
             "jobs": 0,
             "confirmations": 0,
             "searches": 0,
+            "answers": 0,
             "idempotency_keys": 0,
             "audit": 0,
         }
