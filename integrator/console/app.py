@@ -4,7 +4,8 @@ Its own application, not routes of the API's, because the two front doors authen
 differently: the API takes Bearer tokens only and JSON bodies only, the console takes cookie
 sessions and HTML forms. Mounted last, it answers every path the API does not serve.
 
-App-wide, so every page has them: the security headers below (nothing may load from elsewhere,
+App-wide, so every page has them: Post/Redirect/Get for every form's page answer
+(``integrator.console.answers``), the security headers below (nothing may load from elsewhere,
 no framing, no caching of pages that may hold patient data), the error pages
 (``integrator.console.errors``) and the static files served from the package.
 """
@@ -20,6 +21,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
+from integrator.console.answers import post_then_get
 from integrator.console.errors import install_error_pages
 from integrator.console.nul import refuse_nul_in_page
 from integrator.console.pages import (
@@ -105,6 +107,9 @@ def create_console() -> FastAPI:
         route for module in PAGES for route in module.router.routes if isinstance(route, APIRoute)
     ]
     install_error_pages(console)
+    # Inside the security headers (added later: outside), so a kept answer shown by GET has
+    # them as every page does (``answers``: Post/Redirect/Get for every form's page answer).
+    console.middleware("http")(post_then_get)
 
     @console.middleware("http")
     async def security_headers(

@@ -9,6 +9,7 @@ import httpx
 from integrator.access import Grant, Role
 from integrator.engine import Engine
 from integrator.http import create_app
+from tests.console import answered
 from tests.console.test_saved_searches import BASE, ORIGIN, csrf, engine  # noqa: F401
 from tests.http.support import MAKER
 
@@ -19,7 +20,7 @@ async def test_the_whole_link_or_hash_and_secret_open_the_invitation(
     link = await engine.access.invite(MAKER, "nina@example.org", [Grant(Role.VIEWER)])
     assert link.link is not None
     secret = link.link.split("#", 1)[1]
-    transport = httpx.ASGITransport(app=create_app(engine))
+    transport = answered.transport(create_app(engine))
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as nina:
         for pasted in (f"  {link.link} ", f"#{secret}", secret):
             form = await nina.get("/invitation")

@@ -15,6 +15,7 @@ import pytest
 from integrator.access import Grant, Role
 from integrator.engine import Engine
 from integrator.http import create_app
+from tests.console import answered
 from tests.console.test_saved_searches import (
     BSN,
     ORIGIN,
@@ -93,7 +94,7 @@ async def test_signing_in_again_returns_without_a_parameter_the_page_does_not_ta
     """The sign-in page's way back is the page's address the same way: no BSN in the redirect
     to it, nor in the sign-in page's form."""
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(engine)), base_url="http://console.test"
+        transport=answered.transport(create_app(engine)), base_url="http://console.test"
     ) as stranger:
         answer = await stranger.get(f"{SEARCH}&foo={BSN}")
         assert answer.status_code == 303
@@ -130,7 +131,7 @@ async def test_the_sign_in_pages_switch_carries_only_the_next_the_sign_in_accept
     another site, not a parameter the page there does not take."""
     query = {"next": given} | ({"interrupted": "1"} if interrupted else {})
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(engine)), base_url="http://console.test"
+        transport=answered.transport(create_app(engine)), base_url="http://console.test"
     ) as stranger:
         login = await stranger.get("/login?" + urlencode(query, quote_via=quote, safe=""))
         assert login.status_code == 200

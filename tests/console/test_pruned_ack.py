@@ -14,6 +14,7 @@ from integrator.http import create_app
 from integrator.lifecycle.prune import prune
 from integrator.lifecycle.retention import Retention
 from integrator.store import AttemptRecord
+from tests.console import answered
 from tests.console.started import noord_engine
 from tests.console.test_query_bounds import signed_in
 from tests.store.factories import make_event, make_message
@@ -41,7 +42,7 @@ async def test_a_pruned_message_says_its_ack_code_not_no_ack(tmp_path: Path) -> 
         report = await prune(store, retention, now=now + timedelta(days=40), actor="local:t")
         assert report.counts["dead_letters"] == 1
 
-        transport = httpx.ASGITransport(app=create_app(engine))
+        transport = answered.transport(create_app(engine))
         async with httpx.AsyncClient(
             transport=transport, base_url="http://console.test"
         ) as browser:

@@ -21,6 +21,7 @@ from integrator.access.totp import code_at
 from integrator.console import create_console
 from integrator.engine import Engine
 from integrator.http import create_app
+from tests.console import answered
 from tests.console.live import PASSWORD
 from tests.console.started import started_engine
 from tests.console.test_session import START, csrf
@@ -89,7 +90,7 @@ async def test_a_huge_page_offset_or_size_is_refused_naming_it(engine: Engine) -
     api = list(paged_routes(app.app.routes))
     assert ("/api/v1/messages", "offset") in api and ("/messages", "offset") in console
     token = (await engine.access.create_token(MAKER, "all", [Grant(r) for r in Role])).token
-    transport = httpx.ASGITransport(app=app)
+    transport = answered.transport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as browser:
         await signed_in(engine, browser)
         for path, name in console:
@@ -121,7 +122,7 @@ def console_pages() -> list[str]:
 async def test_a_bsn_in_the_address_of_any_page_is_refused_never_ignored(engine: Engine) -> None:
     pages = console_pages()
     assert {"/messages", "/messages.csv", "/audit", "/people"} <= set(pages)
-    transport = httpx.ASGITransport(app=create_app(engine))
+    transport = answered.transport(create_app(engine))
     english = {"accept-language": "en"}
     async with httpx.AsyncClient(
         transport=transport, base_url="http://console.test", headers=english
@@ -156,7 +157,7 @@ async def test_an_empty_field_of_a_console_form_is_no_filter(engine: Engine) -> 
         "/audit": ("actor", "action", "target", "destination", "since", "until"),
         "/rejected": ("zd_number", "provider", "source", "since", "until"),
     }
-    transport = httpx.ASGITransport(app=create_app(engine))
+    transport = answered.transport(create_app(engine))
     async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as browser:
         await signed_in(engine, browser)
         for path, fields in empty.items():

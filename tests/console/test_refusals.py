@@ -33,6 +33,7 @@ from integrator.engine import Engine
 from integrator.store import MessageRecord, NewMessage
 from integrator.store.records import EventFilter, ResendLink
 from tests.conftest import load_sample
+from tests.console import answered
 from tests.console.test_saved_searches import person_id, post, signed_in
 from tests.http.support import MAKER
 from tests.integrator.support import destination, settings_for
@@ -298,7 +299,7 @@ async def test_setting_up_an_account_is_refused_in_dutch(engine: Engine) -> None
     link = await engine.access.invite(MAKER, "nina@example.org", [Grant(Role.VIEWER)])
     assert link.link is not None
     secret = link.link.split("#", 1)[1]
-    transport = httpx.ASGITransport(app=create_app(engine))
+    transport = answered.transport(create_app(engine))
     cookies = {"integrator-lang": "nl"}
     async with httpx.AsyncClient(transport=transport, base_url=BASE, cookies=cookies) as nina:
         form = await nina.get("/invitation")
@@ -347,7 +348,7 @@ async def test_an_invitation_form_that_came_back_changed_is_refused_not_a_500(
     link = await engine.access.invite(MAKER, "otto@example.org", [Grant(Role.VIEWER)])
     assert link.link is not None
     secret = link.link.split("#", 1)[1]
-    transport = httpx.ASGITransport(app=create_app(engine))
+    transport = answered.transport(create_app(engine))
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as otto:
         form = await otto.get("/invitation")
         opened = await otto.post(
@@ -804,7 +805,7 @@ async def test_a_csrf_token_in_other_characters_is_refused_not_a_500(engine: Eng
     from integrator.http import create_app
     from tests.console.test_saved_searches import BASE, ORIGIN
 
-    transport = httpx.ASGITransport(app=create_app(engine))
+    transport = answered.transport(create_app(engine))
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as browser:
         await browser.get("/login")
         sent = await browser.post(

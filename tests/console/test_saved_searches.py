@@ -22,6 +22,7 @@ from integrator.access.totp import code_at
 from integrator.engine import Engine
 from integrator.http import create_app
 from integrator.search import CSV_COLUMNS, build_filter, to_csv
+from tests.console import answered
 from tests.console.live import PASSWORD
 from tests.console.started import started_engine
 from tests.http.support import MAKER
@@ -68,7 +69,7 @@ async def signed_in(
     start = await engine.access.begin_accept(secret)
     earlier = engine.clock.now() - timedelta(seconds=30)
     await engine.access.finish_accept(secret, PASSWORD, code_at(start.totp_secret, earlier))
-    transport = httpx.ASGITransport(app=create_app(engine))
+    transport = answered.transport(create_app(engine))
     cookies = {"integrator-lang": lang}
     async with httpx.AsyncClient(transport=transport, base_url=BASE, cookies=cookies) as browser:
         form = await browser.get("/login")

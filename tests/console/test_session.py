@@ -19,6 +19,7 @@ from integrator.access.totp import code_at
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
+from tests.console import answered
 from tests.console.live import PASSWORD
 from tests.console.started import started_engine
 from tests.http.support import MAKER
@@ -46,7 +47,7 @@ async def accepted(engine: Engine) -> str:
 
 
 def client(engine: Engine, base: str = "http://console.test") -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(engine)), base_url=base)
+    return httpx.AsyncClient(transport=answered.transport(create_app(engine)), base_url=base)
 
 
 def csrf(html: str) -> str:

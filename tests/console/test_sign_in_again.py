@@ -14,6 +14,7 @@ from integrator.access import Grant, Role
 from integrator.access.totp import code_at
 from integrator.console.session import SESSION_COOKIE
 from integrator.http import create_app
+from tests.console import answered
 from tests.console.live import PASSWORD
 from tests.console.started import started_engine
 from tests.console.test_saved_searches import BASE, ORIGIN, csrf, signed_in
@@ -46,7 +47,7 @@ async def test_signing_in_again_ends_the_session_the_browser_had(tmp_path: Path)
             assert again.status_code == 303, again.text
             assert browser.cookies[SESSION_COOKIE] != first
             assert (await browser.get("/messages")).status_code == 200  # as bea now
-        transport = httpx.ASGITransport(app=create_app(engine))
+        transport = answered.transport(create_app(engine))
         cookies = {SESSION_COOKIE: first}
         async with httpx.AsyncClient(transport=transport, base_url=BASE, cookies=cookies) as copy:
             old = await copy.get("/messages")

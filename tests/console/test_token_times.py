@@ -17,6 +17,7 @@ from integrator.access.totp import code_at
 from integrator.clock import ManualClock
 from integrator.engine import Engine
 from integrator.http import create_app
+from tests.console import answered
 from tests.console.live import PASSWORD
 from tests.console.test_session import csrf
 from tests.http.support import MAKER
@@ -68,7 +69,7 @@ async def test_expiry_and_last_use_are_local_times_with_their_offset(engine: Eng
         MAKER, "lab-feed", [Grant(Role.VIEWER)], expires_in=EXPIRES - START
     )
     clock.set(USED)
-    transport = httpx.ASGITransport(app=create_app(engine))
+    transport = answered.transport(create_app(engine))
     async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as browser:
         used = await browser.get(
             "/api/v1/destinations", headers={"authorization": f"Bearer {made.token}"}

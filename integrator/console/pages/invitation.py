@@ -10,7 +10,7 @@ shown once. The rules (validity, password policy, code check, audit) are ``Acces
 from __future__ import annotations
 
 import re
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 import segno
 from fastapi import APIRouter, Form, Request
@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from integrator.access import totp
 from integrator.access.errors import AccessRefusals, BadAccessInput, InvitationInvalid
 from integrator.access.service import AcceptStart
+from integrator.console.answers import in_place
 from integrator.console.refusals import Said, said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
@@ -40,9 +41,17 @@ Password = Annotated[str, Form(max_length=1024)]
 Code = Annotated[str, Form(max_length=32)]
 
 
+def _page(request: Request, visitor: VisitorDep, template: str, **context: Any) -> Response:
+    """A page of the invitation, answered in place (``answers.in_place``), not kept for a
+    redirect: its steps hold the new authenticator secret and the recovery codes, which are
+    stored nowhere, and posting one again is harmless (opening the link makes a new secret;
+    an invitation accepted is refused a second time)."""
+    return in_place(page(request, visitor, template, **context))
+
+
 @router.get("/invitation")
 async def invitation(request: Request, visitor: VisitorDep) -> Response:
-    return page(request, visitor, "invitation.html", step="link", problem=None)
+    return _page(request, visitor, "invitation.html", step="link", problem=None)
 
 
 def link_secret(pasted: str) -> str:
@@ -59,7 +68,7 @@ async def open_invitation(request: Request, visitor: VisitorDep, secret: Secret)
         start = await engine_of(request).access.begin_accept(secret, source=source_of(request))
     except InvitationInvalid:
         return _invalid(request, visitor)
-    return page(
+    return _page(
         request,
         visitor,
         "invitation.html",
@@ -92,7 +101,7 @@ async def accept_invitation(
         # came back changed or cut short: there is nothing sound to show again, and a secret
         # pyotp cannot read would fail the page. Back to the link, which makes a new secret.
         field = "totp_secret" if not totp.looks_like_secret(totp_secret) else "email"
-        return page(
+        return _page(
             request,
             visitor,
             "invitation.html",
@@ -116,7 +125,7 @@ async def accept_invitation(
         refused = exc.problems if isinstance(exc, AccessRefusals) else (exc,)
         problems = [said(one, field=getattr(one, "field", None) != _MISMATCH) for one in refused]
     else:
-        return page(
+        return _page(
             request,
             visitor,
             "invitation.html",
@@ -127,7 +136,7 @@ async def accept_invitation(
     # Opening the link again would make a new TOTP secret, and the person may have scanned this
     # one already: show the same one again (the service checks the code against its own copy).
     start = AcceptStart(email, "", totp_secret, totp.provisioning_uri(totp_secret, email))
-    return page(
+    return _page(
         request,
         visitor,
         "invitation.html",
@@ -148,7 +157,7 @@ def qr_code(uri: str) -> str:
 
 
 def _invalid(request: Request, visitor: VisitorDep) -> Response:
-    return page(
+    return _page(
         request,
         visitor,
         "invitation.html",

@@ -33,6 +33,7 @@ from fastapi.responses import RedirectResponse, Response
 from deadletter import DeadLetterError, ResendRequest, UnknownMessageId
 from integrator.access.permissions import Permission
 from integrator.clusters import NotPermitted, cluster_of
+from integrator.console.answers import show_once
 from integrator.console.errors import BadInput, ConsoleError, Forbidden, NotFound
 from integrator.console.once import FIELD, confirmation, failed, issue, once
 from integrator.console.refusals import Said, said
@@ -341,20 +342,25 @@ async def _preview_page(
         once_token = token or await issue(engine, visitor, _action(message))
     else:
         once_token = ""
-    return page(
-        request,
-        visitor,
-        "resend_preview.html",
-        status=409 if meanwhile else 200,
-        m={"id": message.id},
-        preview=preview,
-        reason=reason.strip(),
-        mode=mode,
-        to=target or "",
-        once=once_token,
-        earlier=list(reversed(earlier)),  # the newest first
-        seen=earlier[-1].message_id if earlier else "",
-        meanwhile=meanwhile,
+    # A view of patient data (a remap's fields), recorded: without JavaScript the preview is
+    # shown once after the redirect (``answers``), so a reload, or Back after *Resend now*,
+    # shows the message's own page (its view recorded as every view is), never a resent form.
+    return show_once(
+        page(
+            request,
+            visitor,
+            "resend_preview.html",
+            status=409 if meanwhile else 200,
+            m={"id": message.id},
+            preview=preview,
+            reason=reason.strip(),
+            mode=mode,
+            to=target or "",
+            once=once_token,
+            earlier=list(reversed(earlier)),  # the newest first
+            seen=earlier[-1].message_id if earlier else "",
+            meanwhile=meanwhile,
+        )
     )
 
 

@@ -22,6 +22,7 @@ from integrator.access.mail import MailFailed
 from integrator.access.permissions import Permission, Role
 from integrator.access.service import InvitationLink, PersonView, TokenView
 from integrator.console.access_form import AccessForm, TypedGrant, typed_grants
+from integrator.console.answers import show_once
 from integrator.console.errors import BadInput, NotFound
 from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, refusal
 from integrator.console.once import FIELD, confirmation, failed, issue, once
@@ -121,7 +122,8 @@ async def invite(
     except MailFailed as exc:
         # The person is invited; only the mail did not go: the page says so and how to go on.
         raise refusal(exc) from None
-    return page(request, visitor, "people_link.html", link=link)
+    # The link is a secret: shown once after the redirect (``answers``), then the list.
+    return show_once(page(request, visitor, "people_link.html", link=link))
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,7 +348,7 @@ async def reinvite(
     except MailFailed as exc:
         raise refusal(exc) from None
     if made and not done.repeated:
-        return page(request, visitor, "people_link.html", link=made[0])
+        return show_once(page(request, visitor, "people_link.html", link=made[0]))
     return RedirectResponse(f"/people/{person_id}/reinvited/{done.id}", status_code=303)
 
 
@@ -405,4 +407,4 @@ async def reset_second_factor(
         )
     except (AccessDenied, MailFailed) as exc:
         raise refusal(exc) from None
-    return page(request, visitor, "people_link.html", link=link, reset=True)
+    return show_once(page(request, visitor, "people_link.html", link=link, reset=True))

@@ -37,6 +37,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from integrator.console import kept
+from integrator.console.answers import show_once
 from integrator.console.errors import ConsoleError, Forbidden, NotFound
 from integrator.console.refusals import said
 from integrator.console.render import NavItem, page
@@ -342,7 +343,9 @@ async def rejected_input(
         raise _refused(refusal) from None
     if detail is None:
         raise UnknownRejected()
-    return _detail_page(request, visitor, detail, detail["body"], back)
+    # Patient data, its view recorded: shown once after the redirect (``answers``); a reload
+    # shows the page without it, and showing it again takes the button (and is recorded).
+    return show_once(_detail_page(request, visitor, detail, detail["body"], back))
 
 
 @router.get("/rejected/{rejected_id}/input")

@@ -22,6 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from integrator.access.errors import AccessDenied, BadAccessInput
 from integrator.access.permissions import Permission, Role
 from integrator.console.access_form import AccessForm, typed_grants
+from integrator.console.answers import show_once
 from integrator.console.grants_form import GRANT_ROWS, Refusal, grants_of, refusal
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
@@ -107,7 +108,8 @@ async def create(
     except (AccessDenied, BadAccessInput, Refusal) as exc:
         form.refuse(exc)
         return await _tokens_page(request, visitor, form, status=form.status)
-    return page(request, visitor, "token_created.html", token=token)
+    # Shown once after the redirect (``answers``): a reload shows the list, makes no token.
+    return show_once(page(request, visitor, "token_created.html", token=token))
 
 
 @router.post("/tokens/{token_id}/revoke")
