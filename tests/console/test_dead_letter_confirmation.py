@@ -46,7 +46,7 @@ def on_the_confirmation(page: Page) -> None:
     """Wait until the confirmation page has loaded: ``all_inner_texts`` reads the page as it is
     and does not wait, so read right after the click it can find the list still there, or a
     document not yet parsed (an empty header row, seen once in CI)."""
-    page.wait_for_url(re.compile(r"/deadletters/confirm$"))
+    page.wait_for_url(re.compile(r"/deadletters\?answer="))
 
 
 def test_the_discard_confirmation_and_its_result_name_the_letter_by_zd_and_destination(

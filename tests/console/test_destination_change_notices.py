@@ -94,7 +94,7 @@ def test_a_rollback_asks_first_checks_the_revision_shown_and_keeps_a_pause(
         dialog.accept()
 
     anna.once("dialog", accept)
-    with anna.expect_response(re.compile(r"/destinations/noord/rollback$")) as answer:
+    with anna.expect_response(re.compile(r"/destinations/noord/history\?answer=")) as answer:
         form.get_by_role("button", name=f"Roll back to revision {before}").click()
     assert asked == [f"Roll back to revision {before}? It applies to the next delivery."]
     assert answer.value.status == 409
