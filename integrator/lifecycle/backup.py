@@ -239,6 +239,7 @@ def plan_backup(
     key_target = target.with_name(target.name + KEY_SUFFIX)
     if target.resolve() == source.resolve():
         raise BackupRefused("FILE is the store itself; give another path")
+    _refuse_the_stores_own_files(database_url, source, target, key_target)
     # Checked before anything is copied: a refusal after copying every page helps nobody.
     for path in (target, key_target):
         if path.is_dir():
@@ -260,6 +261,42 @@ def plan_backup(
     if key_file is not None and not key_file.exists() and registered_in_sqlite(source):
         raise BackupRefused(missing_key_file(key_file))
     return BackupPlan(source, target, key_file, key_target, force)
+
+
+STORE_COMPANIONS = {
+    "-wal": "write-ahead log",
+    "-shm": "shared-memory index",
+    "-journal": "rollback journal",
+}
+"""The files SQLite keeps beside a store (``<database>-wal`` …), named as a refusal says them."""
+
+
+def _refuse_the_stores_own_files(
+    database_url: str, source: Path, target: Path, key_target: Path
+) -> None:
+    """Refuse a FILE that is, or whose ``FILE.search-key`` is, one of the store's own files.
+
+    Only the store itself was refused, so ``backup var/integrator.db.search-key --force``
+    replaced the store's search key with a copy of the database: every command and the engine
+    then refused the store (the key file unreadable), and without an earlier backup's key its
+    BSNs could never be searched again. A copy named ``<database>-wal`` would be taken for the
+    store's log. ``--force`` changes nothing here: it replaces an earlier backup, never the store.
+    """
+    own = {
+        source.with_name(source.name + suffix): what for suffix, what in STORE_COMPANIONS.items()
+    }
+    key_file = key_file_for(database_url)
+    if key_file is not None:
+        own[key_file.absolute()] = "search key file"
+    resolved = {path.resolve(): (path, what) for path, what in own.items()}
+    for path, role in ((target, "FILE"), (key_target, "FILE.search-key")):
+        hit = resolved.get(path.resolve())
+        if hit is not None:
+            raise BackupRefused(
+                f"{role} would be {hit[0]}, the store's {hit[1]}, "
+                "not a backup: give FILE another path (--force replaces an earlier backup, "
+                "never a file of the store); nothing was copied"
+            )
 
 
 def missing_key_file(key_file: Path) -> str:

@@ -306,6 +306,39 @@ def test_backup_to_a_directory_or_a_missing_one_is_refused_before_copying(
     assert not list(tmp_path.glob("*.partial"))
 
 
+@pytest.mark.parametrize(
+    ("suffix", "named"),
+    [
+        (".search-key", "search key file"),
+        ("-wal", "write-ahead log"),
+        ("-shm", "shared-memory index"),
+    ],
+)
+def test_backup_never_writes_over_a_file_of_the_store_even_forced(
+    env: dict[str, str], tmp_path: Path, suffix: str, named: str
+) -> None:
+    """``backup var/integrator.db.search-key --force`` replaced the store's search key with a
+    copy of the database: the store then opened for nobody, and its BSNs could never be found."""
+    asyncio.run(fill(env, 1, at=LONG_AGO))
+    store = tmp_path / "var" / "integrator.db"
+    key_file = tmp_path / "var" / "integrator.db.search-key"
+    key = key_file.read_bytes()
+    own = store.with_name(store.name + suffix)
+    for force in ([], ["--force"]):
+        refused = cli(env, "backup", str(own), *force, "--quiet")
+        assert refused.exit_code == 2, refused.output
+        assert f"FILE would be {own}, the store's {named}, not a backup" in refused.stderr
+        assert "nothing was copied" in refused.stderr and "Traceback" not in refused.output
+    assert key_file.read_bytes() == key
+    assert not list(store.parent.glob("*.partial")) and not list(
+        store.parent.glob("*.search-key.*")
+    )
+    assert json.loads(cli(env, "audit", "list", "--action", "data.backup", "--json").stdout) == []
+    shown = cli(env, "messages", "list", "--json")  # the store still opens, with its own key
+    assert shown.exit_code == 0, shown.output
+    assert len(json.loads(shown.stdout)) == 1
+
+
 def test_backup_refuses_a_postgresql_store_pointing_to_pg_dump(tmp_path: Path) -> None:
     env = {
         "INTEGRATOR_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/test",
