@@ -34,6 +34,20 @@ AUDIT_SETTING = "INTEGRATOR_RETAIN_AUDIT_DAYS"
 DEFAULT_AUDIT_DAYS = 1826
 """Five years (with a leap day): NEN 7513's minimum for logs of access to patient records."""
 
+MAX_RETAIN_DAYS = 36525
+"""The longest retention period accepted, in days: a hundred years. A longer one reaches back
+before the calendar's start (``datetime`` stops at year 1): every prune then failed, the daily
+one in the log only, every 15 minutes, and ``integrator prune`` with a traceback, so nothing
+was pruned at all, not even what expires by itself. ``0`` is how to keep a kind for ever."""
+
+
+def retention_period_problem(days: int) -> str | None:
+    """Why a retention period of ``days`` is refused, if it is (above ``MAX_RETAIN_DAYS``)."""
+    if days <= MAX_RETAIN_DAYS:
+        return None
+    return f"at most {MAX_RETAIN_DAYS} days (100 years); 0 keeps that kind of data for ever"
+
+
 SETTINGS = {
     "payload_days": "INTEGRATOR_RETAIN_PAYLOAD_DAYS",
     "dead_letter_days": "INTEGRATOR_RETAIN_DEAD_LETTER_DAYS",
@@ -266,6 +280,19 @@ class Settings(BaseSettings):
                 "INTEGRATOR_SMTP_FROM: the sender address is needed with INTEGRATOR_SMTP_HOST"
             )
         return self
+
+    @field_validator(
+        "retain_payload_days",
+        "retain_dead_letter_days",
+        "retain_rejected_days",
+        "retain_audit_days",
+    )
+    @classmethod
+    def _within_the_calendar(cls, value: int | None) -> int | None:
+        problem = None if value is None else retention_period_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _audit_kept_longest(self) -> Settings:

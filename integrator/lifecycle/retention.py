@@ -13,7 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from integrator.settings import DEFAULT_AUDIT_DAYS, Settings, audit_period_problem
+from integrator.settings import (
+    DEFAULT_AUDIT_DAYS,
+    Settings,
+    audit_period_problem,
+    retention_period_problem,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +37,9 @@ class Retention:
         for name in ("payload_days", "dead_letter_days", "rejected_days", "audit_days"):
             if getattr(self, name) < 0:
                 raise ValueError(f"retention {name} must be 0 (keep for ever) or more days")
+            too_long = retention_period_problem(getattr(self, name))
+            if too_long is not None:
+                raise ValueError(f"retention {name}: {too_long}")
         problem = audit_period_problem(
             self.audit_days,
             {

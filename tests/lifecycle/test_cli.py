@@ -193,6 +193,34 @@ def test_a_bad_audit_retention_names_the_variable_and_rule(
     assert "INTEGRATOR_RETAIN_AUDIT_DAYS" in result.stderr and rule in result.stderr
 
 
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "INTEGRATOR_RETAIN_PAYLOAD_DAYS",
+        "INTEGRATOR_RETAIN_DEAD_LETTER_DAYS",
+        "INTEGRATOR_RETAIN_REJECTED_DAYS",
+        "INTEGRATOR_RETAIN_AUDIT_DAYS",
+    ],
+)
+@pytest.mark.parametrize("days", ["1000000", "99999999999"])
+def test_a_period_past_the_calendar_is_refused_naming_the_variable(
+    env: dict[str, str], variable: str, days: str
+) -> None:
+    """A million days ("for ever, surely") reached back before year 1: ``prune`` ended in an
+    OverflowError traceback and the engine's daily prune failed every 15 minutes, so nothing,
+    not even what expires by itself, was pruned. Now it is refused like any bad period."""
+    asyncio.run(fill(env, 1, at=LONG_AGO))
+    periods = {"INTEGRATOR_RETAIN_AUDIT_DAYS": "0"}  # so that the audit rule does not speak first
+    for dry_run in (["--dry-run"], []):
+        result = cli({**env, **periods, variable: days}, "prune", *dry_run, "--json")
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output and result.stdout == ""
+        assert f"{variable}: at most 36525 days (100 years); 0 keeps" in result.stderr
+    assert json.loads(cli(env, "prune", "--dry-run", "--json").stdout)["counts"]["messages"] == 1
+    longest = cli({**env, **periods, variable: "36525"}, "prune", "--json")
+    assert longest.exit_code == 0, longest.output
+
+
 def test_prune_never_creates_a_store(env: dict[str, str], tmp_path: Path) -> None:
     result = cli(env, "prune")
     assert result.exit_code == 1

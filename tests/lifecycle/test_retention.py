@@ -61,3 +61,11 @@ def test_an_unset_audit_period_gives_way_to_a_longer_one_set_for_other_data(
     monkeypatch.setenv("INTEGRATOR_RETAIN_AUDIT_DAYS", "1826")
     with pytest.raises(ValidationError, match="INTEGRATOR_RETAIN_AUDIT_DAYS is 1826 days"):
         Settings()
+
+
+def test_a_period_past_the_calendar_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValueError, match="payload_days: at most 36525 days"):
+        Retention(payload_days=1_000_000, audit_days=0)
+    with pytest.raises(ValidationError, match="at most 36525 days"):
+        Settings(retain_audit_days=36526)
+    assert Retention(payload_days=36525, audit_days=36525).payload_days == 36525
