@@ -175,6 +175,15 @@ def backup_command(
         )
     else:  # a missing key file of a store that has a search key was refused by plan_backup
         console.print("search key: none yet (no BSN was stored with a search key)")
+    if report.data_keys:
+        console.print(
+            f"data keys: {', '.join(report.data_keys)} (the copy opens only with them: keep "
+            "them in your secret store, apart from the backup, as long as it is kept)",
+            soft_wrap=True,
+            markup=False,
+        )
+    else:
+        console.print("data keys: none (nothing in the copy is sealed)")
     if report.key_file_not_copied is not None:
         console.print(
             f"not copied: {report.key_file_not_copied}, the key file beside the store: "

@@ -53,6 +53,7 @@ from integrator.errors import IntegratorError, PermanentError
 from integrator.interruptions import Interruptions
 from integrator.searchkey import KEY_SUFFIX, key_file_for
 from integrator.store import Store
+from integrator.store.keycheck import keys_in_use_in_sqlite
 from integrator.store.schema_version import HEAD_REVISION
 from integrator.store.searchcheck import registered_in_sqlite
 
@@ -102,6 +103,11 @@ class BackupReport:
     left_behind: Path | None = None
     """The older backup's key file, set aside under a temporary name and not deletable after
     the new backup was in place: to delete by hand (it is no copy's key any more)."""
+    data_keys: tuple[str, ...] = ()
+    """The ids of the data keys the copy opens only with (in use in it: registered and not
+    retired, read from the copy itself), oldest first; none when nothing in it is sealed. A
+    rotation retires keys in the live store, never in a copy, so this is what a restore needs
+    and how long a retired key must be kept: as long as a backup naming it."""
 
     def to_json(self) -> dict[str, object]:
         def named(path: Path | None) -> str | None:
@@ -114,6 +120,7 @@ class BackupReport:
             "stale_search_key_file_removed": named(self.stale_key_file),
             "search_key_file_not_copied": named(self.key_file_not_copied),
             "left_behind": named(self.left_behind),
+            "data_keys": list(self.data_keys),
         }
 
 
@@ -126,7 +133,11 @@ async def record_backup(store: Store, report: BackupReport, *, actor: str) -> No
         actor,
         BACKUP_ACTION,
         str(report.path),
-        details={"pages": report.pages, "search_key_copied": report.key_file is not None},
+        details={
+            "pages": report.pages,
+            "search_key_copied": report.key_file is not None,
+            "data_keys": list(report.data_keys),
+        },
     )
 
 
@@ -355,6 +366,8 @@ class _Staged:
     key_partial: Path | None
     """The key file's copy, or None when there is none to copy (the setting)."""
     pages: int
+    data_keys: tuple[str, ...] = ()
+    """The data key ids the copy needs (``BackupReport.data_keys``)."""
 
     @property
     def report(self) -> BackupReport:
@@ -365,6 +378,7 @@ class _Staged:
             self.pages,
             None if self.key_partial is None else plan.key_target,
             key_file_not_copied=plan.key_not_copied,
+            data_keys=self.data_keys,
         )
 
     def discard(self) -> str:
@@ -396,6 +410,10 @@ def _stage(
         pages = _copy(plan.source, partial, progress)
         if pages_in is not None:
             pages_in()
+        # Read from the copy, not the store: a rotation may retire a key while pages are copied.
+        # Read-write, as the copy was made: a read-only connection would leave its -wal behind.
+        with contextlib.closing(sqlite3.connect(partial)) as copy:
+            data_keys = tuple(keys_in_use_in_sqlite(copy))
         copied_key = None
         if plan.key_source is not None and plan.key_source.exists():
             _copy_key(plan.key_source, key_partial)
@@ -406,7 +424,7 @@ def _stage(
             raise BackupFailed(f"backup failed: {type(exc).__name__}: {exc}; {said}") from None
         exc.add_note(said)
         raise
-    return _Staged(plan, partial, copied_key, pages)
+    return _Staged(plan, partial, copied_key, pages, data_keys)
 
 
 def _put_in_place(staged: _Staged) -> BackupReport:

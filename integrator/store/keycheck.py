@@ -29,6 +29,7 @@ only tells whether a key is the right one.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
@@ -90,6 +91,22 @@ def refuse_retired(known: dict[str, str | None], current: str | None) -> None:
         "for a restored backup that needs it; to move to another key, generate a new one "
         "(integrator keys generate). Nothing was written"
     )
+
+
+def keys_in_use_in_sqlite(db: sqlite3.Connection) -> list[str]:
+    """The key ids a SQLite store needs to open (registered, not retired), oldest first, read
+    through a plain ``sqlite3`` connection: for a backup's copy, which no engine opens. A
+    database without an audit log (none of ours) needs none."""
+    try:
+        rows = db.execute(
+            "SELECT action, details FROM audit_log WHERE target = ? AND action IN (?, ?) "
+            "ORDER BY id",
+            (TARGET, REGISTER, RETIRE),
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return []
+    known = _replay((str(action), str(details)) for action, details in rows)
+    return [kid for kid, check in known.items() if check is not None]
 
 
 def _replay(entries: Iterable[tuple[str, str]]) -> dict[str, str | None]:

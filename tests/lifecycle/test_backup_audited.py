@@ -500,3 +500,49 @@ def test_a_store_without_a_search_key_yet_is_copied_without_naming_the_setting(
     assert done.returncode == 0, done.stderr
     assert "search key: none yet" in done.stdout
     assert "INTEGRATOR_SEARCH_KEY" not in done.stdout
+
+
+K5 = "k5:" + base64.b64encode(b"5" * 32).decode()
+
+
+def test_the_backup_names_the_data_keys_it_opens_with_and_the_audit_keeps_them(
+    store_url: str, target: Path, tmp_path: Path
+) -> None:
+    """The copy opens only with the keys it was sealed with, also once a rotation has retired
+    them in the live store; the backup said which pages it copied, not which keys it needs, so
+    how long a retired key must be kept had to be worked out from dates."""
+    before = run_cli("backup", str(target), "--quiet", env=env_for(store_url))
+    assert before.returncode == 0, before.stderr
+    assert "data keys: k4 (the copy opens only with them" in before.stdout
+
+    rotated = run_cli("keys", "rotate", "--quiet", env=env_for(store_url, f"{K5},{KEYS}"))
+    assert rotated.returncode == 0, rotated.stderr
+    after_copy = tmp_path / "backups" / "after.db"
+    after = run_cli("backup", str(after_copy), "--json", env=env_for(store_url, K5))
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout)["data_keys"] == ["k5"]  # k4 retired: this copy needs k5 only
+
+    async def recorded() -> list[object]:
+        async with await Store.open_existing(store_url, sealer=sealer_for(K5)) as store:
+            entries = await store.list_audit(AuditFilter(action=BACKUP_ACTION))
+            return [entry.details["data_keys"] for entry in entries]
+
+    assert asyncio.run(recorded()) == [["k5"], ["k4"]]  # newest first
+    # What the first backup said holds: restored, it needs k4, retired since.
+    restored = f"sqlite:///{target}"
+    refused = run_cli("messages", "list", "--json", env=env_for(restored, K5))
+    assert refused.returncode == 2 and "'k4'" in refused.stderr
+
+
+def test_a_store_with_nothing_sealed_says_its_backup_needs_no_data_key(tmp_path: Path) -> None:
+    (tmp_path / "var").mkdir()
+    url = f"sqlite:///{tmp_path / 'var' / 'integrator.db'}"
+
+    async def fill() -> None:
+        async with await Store.open(url) as store:
+            assert await store.accept_event(make_event(), [make_message()])
+
+    asyncio.run(fill())
+    done = run_cli("backup", str(tmp_path / "copy.db"), "--quiet", env=env_for(url, None))
+    assert done.returncode == 0, done.stderr
+    assert "data keys: none (nothing in the copy is sealed)" in done.stdout
