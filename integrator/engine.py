@@ -34,6 +34,7 @@ from integrator.destination_dir import DirectoryUnusable
 from integrator.events_routing import UnroutedGauge
 from integrator.intake import Intake
 from integrator.jobs import JobRegistry
+from integrator.lifecycle.agreement import presence_text
 from integrator.lifecycle.daily import DailyPrune
 from integrator.lifecycle.retention import Retention
 from integrator.logging import get_logger
@@ -206,6 +207,8 @@ class Engine:
             http_address(self.settings, http=self.serves_http),
             data_keys=sealer.kids,
             transport=transport_of(self.settings),
+            # Its retention periods: no prune may prune what this engine keeps (exit 2).
+            retention=presence_text(Retention.from_settings(self.settings)),
         )
         try:
             await self._presence.start()

@@ -106,6 +106,7 @@ class Presence:
         *,
         data_keys: Sequence[str] = (),
         transport: str | None = None,
+        retention: str | None = None,
         every: float = HEARTBEAT_EVERY,
     ) -> None:
         """``transport``: ``transport_of`` the engine's settings; given, ``start`` refuses to
@@ -122,6 +123,7 @@ class Presence:
             pid_namespace=pid_namespace(),
             data_keys=",".join(data_keys),
             transport=transport,
+            retention=retention,
         )
         self._store = store
         self._every = every

@@ -11,7 +11,9 @@ the dry run only counts. What is never pruned:
   still needs it;
 - an event with any message not pruned, or with no message at all (it waits to be routed);
 - an audit entry after one that is not past its period, and the newest entry (the chain is
-  only ever cut at its start: ``integrator.store.audit_prune``).
+  only ever cut at its start: ``integrator.store.audit_prune``);
+- anything at all while a running engine keeps some kind longer than these periods
+  (``integrator.lifecycle.agreement``): the run is refused before it starts.
 
 The console's one-time confirmations (``console_confirmations``) and its kept searches by BSN
 (``console_searches``) and answers to form posts (``console_answers``) have no retention
@@ -42,6 +44,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from deadletter.family import Families
+from integrator.lifecycle.agreement import refuse_if_engines_keep_longer
 from integrator.lifecycle.retention import Retention
 from integrator.presenters import iso_time
 from integrator.store import Store
@@ -123,6 +126,8 @@ async def prune(
     """
     if batch < 1:
         raise ValueError("batch must be at least 1")
+    # Before anything is counted or changed: a running engine keeping a kind longer.
+    await refuse_if_engines_keep_longer(store, retention)
     report = PruneReport(dry_run=dry_run, retention=retention, at=now)
     walk = _Walk(store, report, batch=batch, now=now, progress=progress, stop=stop)
     try:

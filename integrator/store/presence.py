@@ -53,6 +53,9 @@ class EnginePresence:
     transport: str | None = None
     """What it delivers through: ``embedded``, or ``rabbitmq HOST:PORT vhost=V prefix=P`` (no
     credentials; ``integrator.presence.transport_of``); None: unknown (before 0021)."""
+    retention: str | None = None
+    """The retention periods it prunes with, as JSON (``Retention.to_json``); None: unknown
+    (before 0027, or a row made by a tool). ``integrator.lifecycle.agreement`` reads it."""
 
     @property
     def key_ids(self) -> tuple[str, ...] | None:

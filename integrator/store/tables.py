@@ -417,6 +417,8 @@ engine_presence = Table(
     # (no credentials); None: before 0021. A starting engine refuses to run beside one it
     # would deliver the same messages with twice (integrator.presence.refuse_disagreeing).
     Column("transport", Text(), nullable=True),
+    # Its retention periods as JSON (0027; integrator.lifecycle.agreement); None: before 0027.
+    Column("retention", Text(), nullable=True),
 )
 
 # Whether each destination was paused (``enabled: false``) when an engine last looked, and

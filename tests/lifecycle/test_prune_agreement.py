@@ -1,0 +1,93 @@
+"""``integrator prune`` never prunes what a running engine keeps longer (docs/operators.md,
+"Pruning: daily, and by hand").
+
+Run from a shell without the engine's settings, the command took the default periods and
+emptied payloads the engine was set to keep: the engine now records its periods beside its
+heartbeat, and a prune with a shorter one is refused before it counts or changes anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from integrator.catalog import build_catalog
+from integrator.engine import Engine
+from integrator.lifecycle.agreement import kept_longer, presence_text
+from integrator.lifecycle.retention import Retention
+from integrator.logging import configure_logging
+from integrator.store import EnginePresence
+from tests.integrator.support import settings_for
+from tests.lifecycle.test_cli import LONG_AGO, cli, env, fill
+
+__all__ = ["env"]
+
+
+@asynccontextmanager
+async def engine_keeping(
+    env: dict[str, str], tmp_path: Path, **periods: int
+) -> AsyncIterator[None]:
+    """A real engine on the command's store, with these retention periods in its settings."""
+    configure_logging()  # its lines on stderr, out of the JSON the commands print
+    settings = settings_for(tmp_path, database_url=env["INTEGRATOR_DATABASE_URL"], **periods)
+    engine = Engine(settings, catalog=build_catalog([], today=date.today()))
+    await engine.start()
+    try:
+        yield
+    finally:
+        await engine.stop()
+
+
+async def test_a_prune_with_shorter_periods_than_the_running_engine_is_refused(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    await fill(env, 3, at=LONG_AGO)  # delivered 200 days ago: past the default 90 days
+    async with engine_keeping(env, tmp_path, retain_payload_days=365):
+        for dry_run in (["--dry-run"], []):
+            refused = await asyncio.to_thread(cli, env, "prune", *dry_run, "--json")
+            assert refused.exit_code == 2, refused.output
+            assert refused.stdout == ""
+            said = refused.stderr.replace("\n", " ")
+            assert "1 running engine(s) keep data longer than this prune would" in said
+            assert "INTEGRATOR_RETAIN_PAYLOAD_DAYS is 365 days there, 90 days here" in said
+            assert f"pid {os.getpid()} on host" in said and "nothing was pruned" in said
+        # With the engine's settings the prune runs (and keeps what 365 days keep).
+        same = {**env, "INTEGRATOR_RETAIN_PAYLOAD_DAYS": "365"}
+        agreed = await asyncio.to_thread(cli, same, "prune", "--json")
+        assert agreed.exit_code == 0, agreed.output
+        assert json.loads(agreed.stdout)["counts"]["messages"] == 0
+        # Keeping longer than the engine is allowed: it prunes less.
+        longer = {**env, "INTEGRATOR_RETAIN_PAYLOAD_DAYS": "400"}
+        assert (await asyncio.to_thread(cli, longer, "prune", "--dry-run")).exit_code == 0
+    listed = await asyncio.to_thread(cli, env, "audit", "list", "--action", "data.prune", "--json")
+    assert (
+        len(json.loads(listed.stdout)) == 1
+    )  # the one run that agreed; the refused ones changed nothing
+    # Nothing was lost: once the engine is gone, the default period finds all three.
+    counted = await asyncio.to_thread(cli, env, "prune", "--dry-run", "--json")
+    assert json.loads(counted.stdout)["counts"]["messages"] == 3
+
+
+def row(retention: str | None) -> EnginePresence:
+    seen = datetime.now(UTC)
+    return EnginePresence("e", "h", 1, None, seen, seen, retention=retention)
+
+
+def test_for_ever_is_the_longest_and_unknown_periods_are_not_judged() -> None:
+    command = Retention(payload_days=90, dead_letter_days=30, audit_days=1826)
+    for_ever = row(presence_text(Retention(dead_letter_days=0, audit_days=0)))
+    assert kept_longer(for_ever, command) == [
+        "INTEGRATOR_RETAIN_DEAD_LETTER_DAYS is 0 (for ever) there, 30 days here",
+        "INTEGRATOR_RETAIN_AUDIT_DAYS is 0 (for ever) there, 1826 days here",
+    ]
+    # The command keeping for ever prunes nothing of that kind: never refused for it.
+    assert (
+        kept_longer(row(presence_text(Retention())), Retention(payload_days=0, audit_days=0)) == []
+    )
+    assert kept_longer(row(None), command) == []  # an engine from before it was recorded
+    assert kept_longer(row("not json"), command) == []
