@@ -75,11 +75,20 @@ class NeedsEveryCluster(PermissionError):
         )
 
 
+GONE_AFTER_RETENTION: Final = (
+    "rejected input is deleted after its retention period (INTEGRATOR_RETAIN_REJECTED_DAYS)"
+)
+"""Said with every answer that finds no rejected input by an id, by the CLI, the API and the
+console alike: unlike a message, whose row outlives its payload, rejected input is deleted
+whole, so an id support was given weeks ago names nothing, and the bare 'no rejected input'
+read as a wrong id."""
+
+
 class RejectedNotFound(LookupError):
     """No rejected input has that id: never, or deleted after its retention period."""
 
     def __init__(self) -> None:
-        super().__init__("no rejected input with that id")
+        super().__init__(f"no rejected input with that id; {GONE_AFTER_RETENTION}")
 
 
 class BadRejectedId(ValueError):

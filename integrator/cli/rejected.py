@@ -146,18 +146,24 @@ def rejected_show(
 
     Recorded in the audit log (patient_data.view) before it is shown: it may hold patient data.
     """
-    from integrator.rejected_reads import read_rejected
+    from integrator.cli.badid import BadId
+    from integrator.rejected_reads import GONE_AFTER_RETENTION, read_rejected
     from integrator.store import Store
 
     settings = load_settings()
 
     async def action(store: Store) -> dict[str, Any] | None:
-        full_id = await resolve_rejected_id(store, rejected_id)
+        try:
+            full_id = await resolve_rejected_id(store, rejected_id)
+        except BadId as exc:
+            if not exc.unknown:  # too short, or several: the id is the problem
+                raise
+            raise BadId(f"{exc}; {GONE_AFTER_RETENTION}", unknown=True) from None
         return await read_rejected(store, local_identity(), full_id)
 
     detail = with_store(action, settings, read_only=True)
     if detail is None:
-        fail(f"no rejected input with id {rejected_id}", 2)
+        fail(f"no rejected input with id {rejected_id}; {GONE_AFTER_RETENTION}", 2)
     if as_json:
         print_json({**detail, "received_at": iso_time(detail["received_at"], settings.zone)})
         return

@@ -49,6 +49,8 @@ async def test_the_listing_shows_rules_and_one_body_is_audited(
 
     missing = await api.get("/api/v1/rejected/00000000")
     assert missing.status_code == 404
+    # It may have been there: rejected input is deleted whole after its period.
+    assert "INTEGRATOR_RETAIN_REJECTED_DAYS" in missing.json()["detail"]
 
 
 async def test_a_body_needs_patient_data_for_all_clusters(

@@ -127,3 +127,30 @@ def test_a_bad_source_or_period_is_refused_naming_what_is_allowed(tmp_path: Path
     refused = cli(env, "rejected", "list", "--since", "yesterday")
     assert refused.exit_code == 2
     assert "--since" in refused.stderr and "yesterday" not in refused.stderr
+
+
+def test_rejected_input_pruned_by_retention_is_said_to_be_deleted_so(tmp_path: Path) -> None:
+    """Rejected input goes whole after its period; the id support was given then names
+    nothing, and 'no rejected input with id …' alone read as a wrong id."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+
+    async def reject_long_ago() -> str:
+        async with await Store.open(url, clock=lambda: long_ago) as store:
+            return await store.reject_event(
+                json.dumps(BODY).encode(),
+                "http",
+                [{"path": "event_id", "rule": "uuid", "message": "must be a UUID"}],
+            )
+
+    gone = asyncio.run(reject_long_ago())
+    env = env_for(url, tmp_path)
+    pruned = cli(env, "prune", "--json")
+    assert pruned.exit_code == 0, pruned.output
+    assert json.loads(pruned.stdout)["counts"]["rejected"] == 1
+    for given in (gone, gone[:8]):
+        shown = cli(env, "rejected", "show", given)
+        assert shown.exit_code == 2, shown.output
+        said = shown.stderr.replace("\n", " ")
+        assert "rejected input is deleted after its retention period" in said
+        assert "INTEGRATOR_RETAIN_REJECTED_DAYS" in said and "123456782" not in shown.output

@@ -160,9 +160,9 @@ async def rejected_one(
         full_id = await locate_rejected(engine.store, identity, rejected_id)
         detail = await read_rejected(engine.store, identity, full_id, source=source)
     except (RejectedNotFound, BadRejectedId):
-        raise HTTPException(status_code=404, detail="no rejected input with that id") from None
+        raise HTTPException(status_code=404, detail=str(RejectedNotFound())) from None
     except NeedsEveryCluster as refusal:
         raise HTTPException(status_code=403, detail=str(refusal)) from None
     if detail is None:
-        raise HTTPException(status_code=404, detail="no rejected input with that id")
+        raise HTTPException(status_code=404, detail=str(RejectedNotFound()))
     return detail
