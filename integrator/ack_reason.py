@@ -18,11 +18,15 @@ import re
 from shapes import Shape
 
 RECEIVER_TEXT_WITHHELD = "receiver's text withheld"
+_ACK_CODE = r"[A-Z]{2}|None"
+"""An ACK's code as the delivery worker writes a negative ACK (``destinations.worker``'s
+``NEGATIVE_ACK``): two letters, or ``None`` as its shape allows, so no error it can write
+escapes being cut (``None`` is never written now: an answer without MSA-1 is no ACK)."""
 WITHHELD = Shape(
-    "delivery.negative_ack_withheld", f"ACK {{ack}} ({RECEIVER_TEXT_WITHHELD})", ack=r"[A-Z]{2}"
+    "delivery.negative_ack_withheld", f"ACK {{ack}} ({RECEIVER_TEXT_WITHHELD})", ack=_ACK_CODE
 )
 """A negative ACK cut short (``shapes``): the console words it in the person's language."""
-_ACK_REASON = re.compile(r"ACK (?P<code>[A-Z]{2})(?P<text>: .*)?", re.DOTALL)
+_ACK_REASON = re.compile(rf"ACK (?P<code>{_ACK_CODE})(?P<text>: .*)?", re.DOTALL)
 _EARLIER_MISMATCH = re.compile(
     r"(?P<kind>AckControlIdMismatch: )MSA-2 (?P<received>'.*'|\".*\") does not match the "
     r"MSH-10 sent (?P<expected>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")",
@@ -47,9 +51,7 @@ def short_reason(error: str | None) -> str | None:
     """
     if error is None:
         return None
-    gave_up = _GAVE_UP.search(error)
-    head = error[: gave_up.start()] if gave_up else error
-    tail = gave_up.group(0) if gave_up else ""
+    head, tail = _gave_up(error)
     ack = _ACK_REASON.fullmatch(head)
     if ack is not None:
         short = WITHHELD(ack=ack["code"]) if ack["text"] else f"ACK {ack['code']}"
@@ -58,6 +60,28 @@ def short_reason(error: str | None) -> str | None:
     if mismatch is not None:
         return _earlier_mismatch(mismatch) + tail
     return error
+
+
+def from_receiver(error: str | None) -> bool:
+    """Whether ``error`` is what the receiver answered: a negative ACK, with the receiver's
+    words (MSA-3, ERR), by its code alone, or cut to its code already (``short_reason``'s
+    form, which retention stores). Such a reason is a message's fact, shown only to who may
+    read the destination's messages, even cut: the ACK's words are the receiver's, and what
+    it rejects is the message's content. Every other error is the engine's own words about
+    the connection, the timing or the form of an answer (refused, timed out, a TLS handshake,
+    no MSA, a wrong MSA-2 by its length), which name no patient and are what an operator
+    needs to fix a destination (``integrator.last_attempt``)."""
+    if error is None:
+        return False
+    head, _tail = _gave_up(error)
+    return _ACK_REASON.fullmatch(head) is not None or WITHHELD.read(head) is not None
+
+
+def _gave_up(error: str) -> tuple[str, str]:
+    """``error`` as the attempt failed, and why the engine gave up after it (``; gave up
+    after …``, the last thing in it), or ``""``."""
+    gave_up = _GAVE_UP.search(error)
+    return (error[: gave_up.start()], gave_up.group(0)) if gave_up else (error, "")
 
 
 def _earlier_mismatch(found: re.Match[str]) -> str:

@@ -3,16 +3,24 @@
 The newest attempt of the newest message the receiver was asked for (delivered, dead or
 retrying): when, what came of it, and why it failed, as ``short_reason`` words it (the engine's
 own words, or a negative ACK by its code: never the receiver's text, which can name the
-patient). Delivery is in order per destination, so that message is the one delivery last tried;
-with ``ordering: unordered`` a later message delivered past a retrying one is newer, and is what
-is said then (the receiver takes messages). Read from the attempts the store records, not from
-the delivery worker's memory: the console and the CLI may run in another process than delivery.
+patient, and which only a message's own detail shows). Delivery is in order per destination,
+so that message is the one delivery last tried; with ``ordering: unordered`` a later message
+delivered past a retrying one is newer, and is what is said then (the receiver takes
+messages). Read from the attempts the store records, not from the delivery worker's memory:
+the console and the CLI may run in another process than delivery.
 
 One read for every front door: the dashboard's tile (from the attempts its "last ACK" reads
 already), the destination's page, ``integrator destinations show`` and the API's answer about
-one destination (``DestinationAdmin.last_attempt``). The reason is a message's fact: shown to
-who may read the messages of the destination's cluster (``messages.read``), as the messages
-listing shows ``last_error``; to anyone else, only when and what came of it.
+one destination (``DestinationAdmin.last_attempt``).
+
+Who is shown the reason (``LastAttempt.reason_for``, the one rule every door applies): the
+engine's own words (connection refused, timed out, a TLS handshake failure, an answer that is
+no ACK) to anyone who may see the destination, since they name no patient and are what an
+operator with the ``destinations`` role needs to fix it; a negative ACK, even by its code, only
+to who may read the messages of the destination's cluster (``messages.read``), as the messages
+listing shows ``last_error``: what the receiver said of a message is that message's fact
+(``ack_reason.from_receiver`` draws that line). Anyone else is told when and what came of it,
+and the ACK's code, as the attempt's ``ack_code``.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Final
 
-from integrator.ack_reason import short_reason
+from integrator.ack_reason import from_receiver, short_reason
 from integrator.presenters import iso_time
 from integrator.store import AttemptRecord, MessageFilter, Store
 
@@ -34,24 +42,30 @@ class LastAttempt:
     """A destination's last delivery attempt: when, what came of it and, when it failed, why.
 
     ``reason`` is ``short_reason``'s: the engine's own words, or a negative ACK by its code
-    (``ACK AE (receiver's text withheld)``); it is a message's fact, so shown to who may read
-    that cluster's messages (``messages.read``), as the messages listing shows ``last_error``.
+    (``ACK AE (receiver's text withheld)``); ``from_receiver``: the latter, a message's fact.
+    Shown as ``reason_for`` says.
     """
 
     at: datetime
     outcome: str  # AttemptOutcome: delivered, retry, deadletter or failed
     ack_code: str | None
     reason: str | None
+    from_receiver: bool = False
 
-    def to_json(self, *, reason: bool, zone: tzinfo | None = None) -> dict[str, str | None]:
+    def reason_for(self, reads_messages: bool) -> str | None:
+        """The reason as shown to one who may (``reads_messages``) or may not read the
+        messages of the destination's cluster: the engine's own words to both, a negative
+        ACK only to the first (module docstring)."""
+        return self.reason if reads_messages or not self.from_receiver else None
+
+    def to_json(self, *, reads_messages: bool, zone: tzinfo | None = None) -> dict[str, str | None]:
         """As ``destinations show --json`` and the API give it (``at`` in ISO 8601, in
-        ``zone`` as ``paused_at`` beside it); ``reason`` null unless ``reason`` (who is shown
-        it may read the cluster's messages)."""
+        ``zone`` as ``paused_at`` beside it); ``reason`` as ``reason_for`` says, else null."""
         return {
             "at": iso_time(self.at, zone),
             "outcome": self.outcome,
             "ack_code": self.ack_code,
-            "reason": self.reason if reason else None,
+            "reason": self.reason_for(reads_messages),
         }
 
 
@@ -74,4 +88,10 @@ def last_of(attempts: list[AttemptRecord]) -> LastAttempt | None:
     if not attempts:
         return None
     last = attempts[-1]
-    return LastAttempt(last.started_at, last.outcome, last.ack_code, short_reason(last.error))
+    return LastAttempt(
+        last.started_at,
+        last.outcome,
+        last.ack_code,
+        short_reason(last.error),
+        from_receiver=from_receiver(last.error),
+    )

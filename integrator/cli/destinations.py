@@ -308,7 +308,7 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
                 **pauses,
                 # The CLI runs on the server with every permission: the reason too (never
                 # the receiver's words: ``short_reason``).
-                "last_attempt": attempt.to_json(reason=True, zone=settings.zone)
+                "last_attempt": attempt.to_json(reads_messages=True, zone=settings.zone)
                 if attempt is not None
                 else None,
             }

@@ -27,7 +27,7 @@ from destinations.retry import AgeStart, RetryPolicy
 from destinations.tls import client_ssl_context
 from destinations.worker import AckPolicy, AttemptResult, DeliveryWorker, OutboundMessage
 from integrator import operators
-from integrator.ack_reason import short_reason
+from integrator.ack_reason import from_receiver, short_reason
 from integrator.console.delivery_text import ERRORS, word
 from integrator.console.i18n import Translator
 from tests.console.shaped_support import assert_every_shape_has_its_sentences
@@ -253,6 +253,25 @@ async def test_every_error_the_engine_writes_is_worded_in_dutch(written: list[st
         assert dutch is not None, f"no shape reads {error!r}: it would be shown in English"
         assert dutch != error, error
     assert _codes(written) == {shape.code for shape in ERRORS.shapes}  # each is written above
+
+
+RECEIVERS: frozenset[str] = frozenset(
+    {"delivery.negative_ack", "delivery.negative_ack_saying", "delivery.negative_ack_withheld"}
+)
+"""The shapes of a negative ACK: what the receiver answered about a message."""
+
+
+async def test_only_a_negative_ack_is_the_receivers_answer(written: list[str]) -> None:
+    """The line a destination's last attempt is shown by (``ack_reason.from_receiver``):
+    every error that is, or was cut from, a negative ACK is the receiver's, for who may read
+    the messages; every other error the engine writes is its own words, shown to an operator
+    too, and none of those holds what the receiver said."""
+    judged = {error: from_receiver(error) for error in written}
+    for error, receivers in judged.items():
+        assert receivers == bool(_codes([error]) & RECEIVERS), error
+        if not receivers:
+            assert RECEIVER_SAYS not in error, error
+    assert any(judged.values()) and not all(judged.values())
 
 
 async def test_english_pages_show_each_error_as_the_engine_wrote_it(written: list[str]) -> None:

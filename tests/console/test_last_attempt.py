@@ -118,6 +118,38 @@ async def test_a_negative_ack_says_its_code_and_never_the_receivers_words(engine
     assert found.reason == "ACK AE (receiver's text withheld)"
 
 
+async def test_who_may_only_see_destinations_is_told_the_engines_own_words(
+    engine: Engine,
+) -> None:
+    """A refused connection names no patient and is what an operator must fix: the role
+    ``destinations`` is told it, in its language, as a reader of the messages is."""
+    await _attempted(engine, ("retry", "AE", "ACK AE: x"), ("failed", None, REFUSED_ERROR))
+    for lang, words in (
+        ("en", "connect to 127.0.0.1:2575 failed: ConnectionRefusedError"),
+        ("nl", "verbinden met 127.0.0.1:2575 mislukt: de verbinding werd geweigerd"),
+    ):
+        async with signed_in(
+            engine, f"olga-{lang}@example.org", Grant(Role.DESTINATIONS), lang=lang
+        ) as olga:
+            start, page = await olga.get("/"), await olga.get("/destinations/noord")
+        assert start.status_code == page.status_code == 200
+        tile, fact = _figure(start.text, "last-attempt"), _fact(page.text)
+        assert tile == fact and words in fact, (tile, fact)
+
+
+async def test_a_negative_ack_cut_by_retention_stays_the_readers(engine: Engine) -> None:
+    """Retention stores a negative ACK cut to its code; it is still the receiver's answer
+    about a message, so the role ``destinations`` is told the outcome only."""
+    await _attempted(engine, ("retry", "AE", "ACK AE (receiver's text withheld)"))
+    async with signed_in(engine, "oscar@example.org", Grant(Role.DESTINATIONS)) as oscar:
+        start, page = await oscar.get("/"), await oscar.get("/destinations/noord")
+    tile, fact = _figure(start.text, "last-attempt"), _fact(page.text)
+    assert tile == fact and fact.endswith(": failed, will retry"), (tile, fact)
+    async with signed_in(engine, "vince@example.org", Grant(Role.VIEWER)) as vince:
+        page = await vince.get("/destinations/noord")
+    assert _fact(page.text).endswith(": ACK AE (receiver's text withheld)")
+
+
 async def test_who_may_not_read_the_messages_is_told_the_outcome_not_why(engine: Engine) -> None:
     await _attempted(engine, ("failed", None, REFUSED_ERROR), ("retry", "AE", "ACK AE: x"))
     for lang, words in (("en", "failed, will retry"), ("nl", "mislukt, wordt opnieuw geprobeerd")):
@@ -140,21 +172,37 @@ async def test_no_attempt_yet_is_a_dash(engine: Engine) -> None:
 
 
 async def test_the_api_answer_about_a_destination_says_its_last_attempt(engine: Engine) -> None:
-    """``GET /api/v1/destinations/{id}`` from the same service function: the reason to a
-    token that may read the cluster's messages, null to one that may only see destinations."""
+    """``GET /api/v1/destinations/{id}`` from the same service function: a negative ACK's
+    reason to a token that may read the cluster's messages, null to one that may only see
+    destinations; the engine's own words (a refused connection) to both."""
     from tests.http.support import api_client, token_for
 
+    roles = (Role.VIEWER, Role.DESTINATIONS)
+    tokens = {role: await token_for(engine, Grant(role)) for role in roles}
+
+    async def seen() -> dict[Role, dict[str, str | None]]:
+        said: dict[Role, dict[str, str | None]] = {}
+        for role, token in tokens.items():
+            async with api_client(engine, token) as api:
+                answer = await api.get("/api/v1/destinations/noord")
+            assert answer.status_code == 200, answer.text
+            assert PATIENT not in answer.text
+            said[role] = answer.json()["last_attempt"]
+            # UTC, as the API gives times (``paused_at``)
+            assert str(said[role].pop("at")).endswith("+00:00"), said
+        return said
+
     await _attempted(engine, ("failed", None, REFUSED_ERROR), ("retry", "AE", f"ACK AE: {PATIENT}"))
-    seen: dict[Role, dict[str, str | None]] = {}
-    for role in (Role.VIEWER, Role.DESTINATIONS):
-        token = await token_for(engine, Grant(role))
-        async with api_client(engine, token) as api:
-            answer = await api.get("/api/v1/destinations/noord")
-        assert answer.status_code == 200, answer.text
-        assert PATIENT not in answer.text
-        seen[role] = answer.json()["last_attempt"]
-    for said in seen.values():  # UTC, as the API gives times (``paused_at``)
-        assert str(said.pop("at")).endswith("+00:00"), said
+    nacked = await seen()
     shown = {"outcome": "retry", "ack_code": "AE"}
-    assert seen[Role.VIEWER] == {**shown, "reason": "ACK AE (receiver's text withheld)"}
-    assert seen[Role.DESTINATIONS] == {**shown, "reason": None}
+    assert nacked[Role.VIEWER] == {**shown, "reason": "ACK AE (receiver's text withheld)"}
+    assert nacked[Role.DESTINATIONS] == {**shown, "reason": None}
+
+    await _attempted(engine, ("retry", "AE", f"ACK AE: {PATIENT}"), ("failed", None, REFUSED_ERROR))
+    refused = await seen()
+    expected: dict[str, str | None] = {
+        "outcome": "failed",
+        "ack_code": None,
+        "reason": REFUSED_ERROR,
+    }
+    assert refused[Role.VIEWER] == refused[Role.DESTINATIONS] == expected

@@ -279,8 +279,10 @@ async def get_destination(
     pause yet), and ``resumed_at``, when an engine last saw it resumed (``null``: never). Its
     ``file`` and refusals name the server's paths only to who may change the destination;
     to anyone else, the files' names. ``last_attempt``: its last delivery attempt (``at``,
-    ``outcome``, ``ack_code``, ``reason``: the engine's words or an ACK by its code, never the
-    receiver's text; null to who may not read its cluster's messages), null before any."""
+    ``outcome``, ``ack_code``, ``reason``: why it failed, never the receiver's text: the
+    engine's own words (connection refused, timed out, a TLS handshake) to anyone who may see
+    the destination; a negative ACK by its code only to who may read its cluster's messages,
+    else null), null before any."""
     try:
         view = await engine.admin.view(destination_id)
     except UnknownDestination:
@@ -311,8 +313,8 @@ async def get_destination(
         "refused_copies": engine.admin.refused_copies(view),
         # Where a message's max_age counts from at the earliest (destinations.retry.age_start).
         **await engine.admin.pause_times(view.id),
-        # Why it is not delivering, if it is not; the reason to who may read its messages.
-        "last_attempt": attempt.to_json(reason=reads) if attempt is not None else None,
+        # Why it is not delivering, if it is not; a negative ACK to who may read its messages.
+        "last_attempt": attempt.to_json(reads_messages=reads) if attempt is not None else None,
     }
 
 
