@@ -9,9 +9,12 @@ delivered past a retrying one is newer, and is what is said then (the receiver t
 messages). Read from the attempts the store records, not from the delivery worker's memory:
 the console and the CLI may run in another process than delivery.
 
-One read for every front door: the dashboard's tile (from the attempts its "last ACK" reads
-already), the destination's page, ``integrator destinations show`` and the API's answer about
-one destination (``DestinationAdmin.last_attempt``).
+The same attempt on every front door: the dashboard's tile (from the attempts its "last ACK"
+reads already), the destination's page, ``integrator destinations show`` and the API's answer
+about one destination (``DestinationAdmin.last_attempt``), and beside each destination in the
+listings of ``destinations list``, ``GET /api/v1/destinations`` and the console's destinations
+page (``DestinationAdmin.listing``), from one statement for every destination listed
+(``Store.last_attempts``), not a read or two per destination.
 
 Who is shown the reason (``LastAttempt.reason_for``, the one rule every door applies): the
 engine's own words (connection refused, timed out, a TLS handshake failure, an answer that is
@@ -25,6 +28,7 @@ and the ACK's code, as the attempt's ``ack_code``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Final
@@ -71,7 +75,15 @@ class LastAttempt:
 
 async def last_attempt(store: Store, destination_id: str) -> LastAttempt | None:
     """The destination's last delivery attempt (``LastAttempt``); None before its first."""
-    return last_of(await answered_attempts(store, destination_id))
+    return (await last_attempts(store, [destination_id])).get(destination_id)
+
+
+async def last_attempts(store: Store, destination_ids: Sequence[str]) -> dict[str, LastAttempt]:
+    """The last delivery attempt of each of ``destination_ids`` that has one, from one read
+    for them all (``Store.last_attempts``): what the listings of ``destinations list``, the
+    API and the console say beside each destination."""
+    found = await store.last_attempts(destination_ids)
+    return {destination_id: said(record) for destination_id, record in found.items()}
 
 
 async def answered_attempts(store: Store, destination_id: str) -> list[AttemptRecord]:
@@ -85,13 +97,16 @@ async def answered_attempts(store: Store, destination_id: str) -> list[AttemptRe
 
 def last_of(attempts: list[AttemptRecord]) -> LastAttempt | None:
     """The last of ``attempts`` (oldest first, as ``answered_attempts`` gives them)."""
-    if not attempts:
-        return None
-    last = attempts[-1]
+    return said(attempts[-1]) if attempts else None
+
+
+def said(attempt: AttemptRecord) -> LastAttempt:
+    """``attempt`` as a destination's last: its error cut to ``short_reason``'s and judged by
+    ``from_receiver``."""
     return LastAttempt(
-        last.started_at,
-        last.outcome,
-        last.ack_code,
-        short_reason(last.error),
-        from_receiver=from_receiver(last.error),
+        attempt.started_at,
+        attempt.outcome,
+        attempt.ack_code,
+        short_reason(attempt.error),
+        from_receiver=from_receiver(attempt.error),
     )

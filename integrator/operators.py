@@ -92,7 +92,7 @@ from integrator.errors import ConfigurationError, PermanentError, StateConflict
 from integrator.file_paths import file_as_seen, problem_as_seen
 from integrator.ids import new_control_id
 from integrator.intake import mapping_context
-from integrator.last_attempt import LastAttempt, last_attempt
+from integrator.last_attempt import LastAttempt, last_attempt, last_attempts
 from integrator.presenters import destination_pause_view, iso_time, shown_time
 from integrator.reasons import bounded
 from integrator.refused_edits import RefusedCopy, edited_keys, kept_copies, refused_copy_path
@@ -701,6 +701,8 @@ class DestinationAdmin:
         in_service: Catalog | None = None,
         catalog: Catalog | None = None,
         paths: Callable[[str], bool] = lambda destination_id: True,
+        reads_messages: Callable[[str | None], bool],
+        zone: tzinfo | None = None,
     ) -> tuple[list[dict[str, Any]], list[StrayFile]]:
         """The destinations (``summaries``) and the refused files no destination owns
         (``integrator.stray_files``) that one who ``sees`` these clusters may see, from one read
@@ -709,7 +711,11 @@ class DestinationAdmin:
 
         A destination is judged by its cluster in ``in_service`` (the engine's catalog: a file
         edited by hand since counts once the engine took it in), else in the read; one outside
-        ``sees`` is skipped before its messages are counted. ``paths``: as for ``summaries``."""
+        ``sees`` is skipped before its messages are counted. ``paths``: as for ``summaries``.
+
+        Each row's ``last_attempt`` (``LastAttempt.to_json``, null before any, its ``at`` in
+        ``zone``): the last attempts of all the rows are one read, and its ``reason`` is as
+        ``LastAttempt.reason_for`` says to one who ``reads_messages`` of its cluster or not."""
         from integrator.stray_files import stray_files
 
         read = catalog or await self.catalog()
@@ -717,6 +723,13 @@ class DestinationAdmin:
         rows = await self.summaries(
             read, paths=paths, shown=lambda destination_id: sees(cluster_of(judged, destination_id))
         )
+        attempts = await last_attempts(self._store, [row["id"] for row in rows])
+        for row in rows:
+            attempt = attempts.get(row["id"])
+            reads = reads_messages(cluster_of(judged, row["id"]))
+            row["last_attempt"] = (
+                attempt.to_json(reads_messages=reads, zone=zone) if attempt is not None else None
+            )
         return rows, stray_files(read, sees)
 
     async def summaries(

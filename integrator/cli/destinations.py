@@ -111,6 +111,10 @@ def list_destinations(
     is not counted); in --json `dead_letters`, while `counts.dead` counts the messages in
     status dead, those a delivered resend resolved too.
 
+    last: what came of its last delivery attempt (delivered, retry, failed, deadletter; - before
+    any); one that did not deliver is said below the table with when and why, as `destinations
+    show` says it; in --json `last_attempt` (at, outcome, ack_code, reason).
+
     A destination whose file is refused is listed as broken, with the file, key and rule; files
     refused without being any destination's own (a copy, a wrong name) are named on stderr,
     and with --json --with-stray-files in the JSON too. A provider that more than one
@@ -124,6 +128,8 @@ def list_destinations(
     if with_stray_files and not as_json:
         fail("--with-stray-files: only together with --json (the table names them on stderr)", 2)
 
+    settings = load_settings()
+
     async def go(
         admin: DestinationAdmin,
     ) -> tuple[
@@ -136,8 +142,13 @@ def list_destinations(
         dict[str, int],
     ]:
         catalog = await admin.catalog()
-        # The server's CLI sees every destination and every file.
-        rows, strays = await admin.listing(lambda cluster: True, catalog=catalog)
+        # The server's CLI sees every destination and every file, and why each last failed.
+        rows, strays = await admin.listing(
+            lambda cluster: True,
+            catalog=catalog,
+            reads_messages=lambda cluster: True,
+            zone=settings.zone,
+        )
         gone = catalog.directory_problem  # the directory itself: no file is refused
         return (
             rows,
@@ -149,7 +160,7 @@ def list_destinations(
             {} if gone is not None else await admin.stranded(catalog),
         )
 
-    rows, stray, strays, orphaned, shared, gone, stranded = with_admin(go, read_only=True)
+    rows, stray, strays, orphaned, shared, gone, stranded = with_admin(go, settings, read_only=True)
     if gone is not None:
         # Not an empty list: a running engine keeps its destinations in service meanwhile (its
         # API lists them), and "none" would be read as "none configured".
@@ -198,6 +209,13 @@ def list_destinations(
     for r in rows:
         if r["refused_copies"]:
             console.print(_refused_copies_line(r["id"], r["refused_copies"]), soft_wrap=True)
+    for r in rows:
+        attempt = r["last_attempt"]
+        if attempt is not None and attempt["outcome"] != "delivered":
+            said = f"{shown_time(attempt['at'])}: {attempt['reason'] or attempt['outcome']}"
+            console.print(
+                f"[yellow]last attempt[/] {escape(r['id'])}: {escape(said)}", soft_wrap=True
+            )
     _say_orphaned(orphaned)
 
 
@@ -242,7 +260,8 @@ def destinations_table(rows: Sequence[dict[str, Any]], *, width: int) -> Table:
     """``destinations list``'s rows in ``width`` with no id cut (``views.fitted_table``): on an
     80-column terminal a boxed table cut ``ziekenhuis-noord`` and ``ziekenhuis-zuid`` both to
     ``ziek…``. The id, state and open figures are always shown; the delivered count, address,
-    name and versions follow as the width allows (``--json`` has everything)."""
+    name and versions follow as the width allows, the last attempt's outcome first (``--json``
+    has everything)."""
 
     def count(status: str) -> Column:
         return Column(status, lambda r: str(r["counts"][status]), "right")
@@ -262,12 +281,13 @@ def destinations_table(rows: Sequence[dict[str, Any]], *, width: int) -> Table:
         "held": count("held"),
         "dead": Column("dead", lambda r: str(r["dead_letters"]), "right"),
         "delivered": count("delivered"),
+        "last": Column("last", lambda r: (r["last_attempt"] or {"outcome": "-"})["outcome"]),
     }
     return fitted_table(
         rows,
         columns,
         always=("id", "state", "queued", "retrying", "held", "dead"),
-        optional=("delivered", "address", "name", "versions"),
+        optional=("last", "delivered", "address", "name", "versions"),
         width=width,
         title=f"Destinations ({len(rows)})",
     )

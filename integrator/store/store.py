@@ -69,6 +69,7 @@ from integrator.store.families import family_roots, no_later_member_delivered
 from integrator.store.gauges import GaugesMixin
 from integrator.store.idempotency import IdempotencyMixin
 from integrator.store.jobs import JobsMixin
+from integrator.store.last_attempts import LastAttemptsMixin
 from integrator.store.late_records import GUARDED_COLUMNS, still_open
 from integrator.store.oldest_waiting import OldestWaitingMixin
 from integrator.store.pauses import DestinationPausesMixin
@@ -196,6 +197,7 @@ class Store(
     ConsoleAnswersMixin,
     IdempotencyMixin,
     OldestWaitingMixin,
+    LastAttemptsMixin,
 ):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 

@@ -1,7 +1,8 @@
-"""``integrator destinations show`` says the destination's last delivery attempt, when and why
-it failed, as its tile and page in the console do (``DestinationAdmin.last_attempt``): a
-negative ACK by its code, never the receiver's own words. No engine runs here: the attempt is
-written as delivery writes it."""
+"""``integrator destinations show`` and ``list`` say the destination's last delivery attempt,
+when and why it failed, as its tile and page in the console do (``DestinationAdmin.
+last_attempt``, ``listing``): a negative ACK by its code, never the receiver's own words. The
+CLI runs on the server as a trusted user (``local:<user>``, every permission): it is told the
+reason of either kind. No engine runs here: the attempt is written as delivery writes it."""
 
 from __future__ import annotations
 
@@ -20,13 +21,18 @@ DEST = "ziekenhuis-noord"
 AT = datetime(2026, 11, 20, 9, 42, 5, 250000, tzinfo=UTC)
 
 
-def attempted(env: dict[str, str]) -> None:
+def attempted(
+    env: dict[str, str],
+    error: str = "ACK AE: Patient Jansen unknown",
+    destination_id: str = DEST,
+    outcome: str = "retry",
+) -> None:
     async def record() -> None:
         async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
-            message = make_message(destination_id=DEST)
+            message = make_message(destination_id=destination_id)
             await store.accept_event(make_event(), [message])
-            error = "ACK AE: Patient Jansen unknown"
-            attempt = AttemptRecord(message.id, 1, AT, 5.0, "retry", ack_code="AE", error=error)
+            code = "AE" if error.startswith("ACK") else None
+            attempt = AttemptRecord(message.id, 1, AT, 5.0, outcome, ack_code=code, error=error)
             await store.record_attempt(attempt, status="retrying", last_error=error)
 
     asyncio.run(record())
@@ -59,3 +65,42 @@ def test_show_says_the_last_attempt_and_withholds_the_receivers_words(
         "reason": "ACK AE (receiver's text withheld)",
     }
     assert "Jansen" not in text.stdout + as_json.stdout
+
+
+REFUSED = (
+    "ConnectFailed: connect to 127.0.0.1:2575 failed: ConnectionRefusedError: "
+    "[Errno 111] Connect call failed ('127.0.0.1', 2575)"
+)
+
+
+def test_list_says_each_last_attempt(env: dict[str, str]) -> None:
+    """The table's *last* column says what came of it; each that did not deliver is said
+    below it with when and why; ``--json`` has ``last_attempt`` in every row."""
+    env = {**env, "INTEGRATOR_TIMEZONE": "Europe/Amsterdam"}
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    for name in (DEST, "lab-west"):
+        shutil.copy(ROOT / "config" / "destinations" / f"{name}.yaml", directory / f"{name}.yaml")
+    attempted(env)
+    attempted(env, REFUSED, "lab-west", "failed")
+    text = cli("destinations", "list", env={**env, "COLUMNS": "200"})
+    assert text.returncode == 0, text.stderr
+    [header] = [line for line in text.stdout.splitlines() if line.startswith("id ")]
+    assert " last " in header, text.stdout
+    lines = text.stdout.splitlines()
+    assert f"last attempt {DEST}: 2026-11-20T10:42:05+01:00: ACK AE (receiver's text withheld)" in (
+        lines
+    ), text.stdout
+    assert f"last attempt lab-west: 2026-11-20T10:42:05+01:00: {REFUSED}" in lines, text.stdout
+    as_json = cli("destinations", "list", "--json", env=env)
+    assert as_json.returncode == 0, as_json.stderr
+    rows = {row["id"]: row["last_attempt"] for row in json.loads(as_json.stdout)}
+    assert rows[DEST] == {
+        "at": "2026-11-20T10:42:05.250000+01:00",
+        "outcome": "retry",
+        "ack_code": "AE",
+        "reason": "ACK AE (receiver's text withheld)",
+    }
+    assert rows["lab-west"] is not None and rows["lab-west"]["reason"] == REFUSED
+    assert "Jansen" not in text.stdout + as_json.stdout
+    shown = json.loads(cli("destinations", "show", "lab-west", "--json", env=env).stdout)
+    assert shown["last_attempt"] == rows["lab-west"]

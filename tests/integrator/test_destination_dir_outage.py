@@ -100,7 +100,7 @@ async def test_a_directory_gone_keeps_every_destination_delivering_and_says_so_o
         await engine.reload_destinations()
         # The engine's tools (its API, its console) list what is in service, not "none",
         # with the directory's refusal beside it.
-        rows, _ = await engine.admin.listing(lambda cluster: True)
+        rows, _ = await engine.admin.listing(lambda cluster: True, reads_messages=lambda c: True)
         assert [row["id"] for row in rows] == ["noord"]
         assert (await engine.admin.catalog()).directory_problem is not None
         [said] = _events(logs, UNUSABLE)  # once, not at every reload

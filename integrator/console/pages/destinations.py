@@ -73,7 +73,11 @@ def blank_reason(reason: str) -> Said | None:
 async def destination_list(request: Request, visitor: Reader) -> Response:
     engine = engine_of(request)
     scope = visitor.scope(P.DESTINATIONS_READ)
-    rows, shown_strays = await engine.admin.listing(scope.allows, in_service=engine.catalog)
+    rows, shown_strays = await engine.admin.listing(
+        scope.allows,
+        in_service=engine.catalog,
+        reads_messages=lambda cluster: visitor.may(P.MESSAGES_READ, cluster),
+    )
     # Refused files that are no destination's own: in no row, so named on their own, each
     # rule worded when shown (``t.say``), as the API's listing gives them.
     # Each file by its name, and the files its rules name too (``rename it to …``): the list

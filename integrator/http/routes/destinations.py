@@ -255,11 +255,16 @@ async def list_destinations(
 
     Each row's ``dead_letters`` counts its open dead letters, as ``GET /api/v1/deadletters``
     lists them (not discarded, no later resend delivered); ``counts`` holds the messages per
-    status, so ``counts.dead`` also counts the dead letters a delivered resend resolved."""
+    status, so ``counts.dead`` also counts the dead letters a delivered resend resolved.
+    ``last_attempt``: its last delivery attempt, as ``GET /api/v1/destinations/{id}`` gives it
+    (``at``, ``outcome``, ``ack_code``, ``reason``: the engine's own words to anyone, a
+    negative ACK by its code only to who may read the cluster's messages, else null), null
+    before any; read for all the rows at once."""
     rows, strays = await engine.admin.listing(
         scope.allows,
         in_service=engine.catalog,
         paths=lambda dest_id: sees_paths(scope.identity, cluster_of(engine.catalog, dest_id)),
+        reads_messages=lambda cluster: scope.identity.may(Permission.MESSAGES_READ, cluster),
     )
     if stray_files:
         return {

@@ -1,0 +1,82 @@
+"""``Store.last_attempts``: every listed destination's last delivery attempt in one statement,
+the same attempt ``integrator.last_attempt.last_attempt`` reads for one destination in two
+(on both backends), for the listings of ``destinations list``, ``GET /api/v1/destinations``
+and the console's destinations page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event
+
+from integrator.last_attempt import answered_attempts
+from integrator.store import AttemptRecord, Store
+from tests.store.factories import T0, make_event, make_message
+
+PATIENT = "Patient J. van der Berg"
+
+
+async def attempted(
+    store: Store, destination_id: str, status: str, *tries: tuple[str, str | None]
+) -> str:
+    """A message of ``destination_id`` left in ``status`` after ``tries`` (outcome, error)."""
+    message = make_message(destination_id=destination_id)
+    await store.accept_event(make_event(), [message])
+    for number, (outcome, error) in enumerate(tries, start=1):
+        attempt = AttemptRecord(
+            message.id, number, T0 + timedelta(seconds=number), 2.0, outcome, error=error
+        )
+        await store.record_attempt(attempt, status=status, last_error=error)
+    if not tries:
+        await store.set_status(message.id, status)
+    return message.id
+
+
+async def test_each_destination_its_newest_answered_messages_last_attempt(store: Store) -> None:
+    assert await store.last_attempts([]) == {}
+    assert await store.last_attempts(["noord"]) == {}
+
+    await attempted(store, "noord", "delivered", ("delivered", None))
+    refused = "ConnectFailed: connect to 10.0.0.1:2575 failed: ConnectionRefusedError: refused"
+    nacked = f"ACK AE: {PATIENT}"
+    await attempted(store, "noord", "retrying", ("failed", refused), ("retry", nacked))
+    await attempted(store, "noord", "queued")  # newer, but not asked for yet
+    await attempted(store, "noord", "held")
+    await attempted(store, "zuid", "dead", ("failed", refused))
+    await attempted(store, "oost", "delivered")  # answered without an attempt: none said
+    await attempted(store, "west", "queued")
+
+    ids = ["noord", "zuid", "oost", "west", "nowhere"]
+    found = await store.last_attempts(ids)
+    assert set(found) == {"noord", "zuid"}
+    assert (found["noord"].number, found["noord"].error) == (2, f"ACK AE: {PATIENT}")
+    assert (found["zuid"].outcome, found["zuid"].error) == ("failed", refused)
+    for destination_id in ids:  # the same attempt the one-destination read finds
+        one = await answered_attempts(store, destination_id)
+        expected = one[-1] if one else None
+        got = found.get(destination_id)
+        assert (got and (got.message_id, got.number, got.error)) == (
+            expected and (expected.message_id, expected.number, expected.error)
+        ), destination_id
+        assert got is None or got.ack_bytes is None
+
+
+async def test_many_destinations_are_one_statement(store: Store) -> None:
+    """600 destinations, more than a SQLite ``UNION`` may join: one statement all the same."""
+    ids = [f"d{n:03}" for n in range(600)]
+    for destination_id in ids[:3]:
+        await attempted(store, destination_id, "delivered", ("delivered", None))
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    engine = store._engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        found = await store.last_attempts(ids)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert set(found) == set(ids[:3])
+    assert len(statements) == 1, statements
