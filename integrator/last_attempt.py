@@ -4,9 +4,11 @@ The newest attempt of the newest message the receiver was asked for (delivered, 
 retrying): when, what came of it, and why it failed, as ``short_reason`` words it (the engine's
 own words, or a negative ACK by its code: never the receiver's text, which can name the
 patient, and which only a message's own detail shows). Delivery is in order per destination,
-so that message is the one delivery last tried; with ``ordering: unordered`` a later message
-delivered past a retrying one is newer, and is what is said then (the receiver takes
-messages). Read from the attempts the store records, not from the delivery worker's memory:
+so that message is the one delivery last tried. With ``ordering: rotate`` a later message
+delivered past a retrying one is newer, and "last attempt: delivered" would hide the one that
+keeps failing: so the messages still retrying that the last attempt is not of are said beside
+it (``Retrying``: how many, since when the oldest was made, and that one's last attempt), from
+the same read. Read from the attempts the store records, not from the delivery worker's memory:
 the console and the CLI may run in another process than delivery.
 
 The same attempt on every front door: the dashboard's tile (from the attempts its "last ACK"
@@ -28,17 +30,39 @@ and the ACK's code, as the attempt's ``ack_code``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Final
+from typing import Any, Final
 
 from integrator.ack_reason import from_receiver, short_reason
 from integrator.presenters import iso_time
 from integrator.store import AttemptRecord, MessageFilter, Store
+from integrator.store.last_attempts import DestinationAttempts
 
 ANSWERED: Final = ("delivered", "dead", "retrying")
 """The statuses of a message the receiver was asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """The destination's messages still retrying, when its last attempt does not speak of
+    them: how many, when the oldest was made and that one's own last attempt (None: it has
+    none, which no delivery leaves)."""
+
+    count: int
+    since: datetime
+    attempt: LastAttempt | None
+
+    def to_json(self, *, reads_messages: bool, zone: tzinfo | None = None) -> dict[str, Any]:
+        """``count``, ``since`` and the oldest's last attempt (``at``, ``outcome``,
+        ``ack_code``, ``reason``; null without one) as ``LastAttempt.to_json`` gives it."""
+        said = None
+        if self.attempt is not None:
+            said = self.attempt.to_json(reads_messages=reads_messages, zone=zone)
+            del said["retrying"]  # its own: always null
+        return {"count": self.count, "since": iso_time(self.since, zone), "last_attempt": said}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +71,8 @@ class LastAttempt:
 
     ``reason`` is ``short_reason``'s: the engine's own words, or a negative ACK by its code
     (``ACK AE (receiver's text withheld)``); ``from_receiver``: the latter, a message's fact.
-    Shown as ``reason_for`` says.
+    Shown as ``reason_for`` says. ``retrying``: the messages still retrying that this attempt
+    is not of (``Retrying``), None when there are none.
     """
 
     at: datetime
@@ -55,6 +80,7 @@ class LastAttempt:
     ack_code: str | None
     reason: str | None
     from_receiver: bool = False
+    retrying: Retrying | None = None
 
     def reason_for(self, reads_messages: bool) -> str | None:
         """The reason as shown to one who may (``reads_messages``) or may not read the
@@ -62,14 +88,18 @@ class LastAttempt:
         ACK only to the first (module docstring)."""
         return self.reason if reads_messages or not self.from_receiver else None
 
-    def to_json(self, *, reads_messages: bool, zone: tzinfo | None = None) -> dict[str, str | None]:
+    def to_json(self, *, reads_messages: bool, zone: tzinfo | None = None) -> dict[str, Any]:
         """As ``destinations show --json`` and the API give it (``at`` in ISO 8601, in
-        ``zone`` as ``paused_at`` beside it); ``reason`` as ``reason_for`` says, else null."""
+        ``zone`` as ``paused_at`` beside it); ``reason`` as ``reason_for`` says, else null;
+        ``retrying`` as ``Retrying.to_json`` gives it, or null."""
         return {
             "at": iso_time(self.at, zone),
             "outcome": self.outcome,
             "ack_code": self.ack_code,
             "reason": self.reason_for(reads_messages),
+            "retrying": self.retrying.to_json(reads_messages=reads_messages, zone=zone)
+            if self.retrying is not None
+            else None,
         }
 
 
@@ -79,11 +109,26 @@ async def last_attempt(store: Store, destination_id: str) -> LastAttempt | None:
 
 
 async def last_attempts(store: Store, destination_ids: Sequence[str]) -> dict[str, LastAttempt]:
-    """The last delivery attempt of each of ``destination_ids`` that has one, from one read
-    for them all (``Store.last_attempts``): what the listings of ``destinations list``, the
-    API and the console say beside each destination."""
+    """The last delivery attempt of each of ``destination_ids`` that has one, with its
+    messages still retrying, from one read for them all (``Store.last_attempts``): what the
+    listings of ``destinations list``, the API and the console say beside each destination."""
     found = await store.last_attempts(destination_ids)
-    return {destination_id: said(record) for destination_id, record in found.items()}
+    shown = {destination_id: _said(attempts) for destination_id, attempts in found.items()}
+    return {destination_id: attempt for destination_id, attempt in shown.items() if attempt}
+
+
+def _said(found: DestinationAttempts) -> LastAttempt | None:
+    """``found`` as a ``LastAttempt``: the oldest retrying message said beside the last
+    attempt unless that attempt is its own (then it says it already, and no other message
+    retries: every other retrying message would be newer, so its attempt the last)."""
+    if found.last is None:
+        return None
+    oldest = found.oldest_retrying
+    if oldest is None or oldest[0] == found.last.message_id:
+        return said(found.last)
+    _message_id, since, attempt = oldest
+    retrying = Retrying(found.retrying, since, said(attempt) if attempt is not None else None)
+    return dataclasses.replace(said(found.last), retrying=retrying)
 
 
 async def answered_attempts(store: Store, destination_id: str) -> list[AttemptRecord]:

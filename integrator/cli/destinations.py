@@ -35,8 +35,6 @@ from integrator.presenters import shown_time
 from integrator.reasons import MAX_REASON
 
 if TYPE_CHECKING:
-    from datetime import tzinfo
-
     from destinations.config import DestinationConfig
     from integrator.last_attempt import LastAttempt
     from integrator.operators import Change, DestinationAdmin, DestinationView
@@ -112,8 +110,9 @@ def list_destinations(
     status dead, those a delivered resend resolved too.
 
     last: what came of its last delivery attempt (delivered, retry, failed, deadletter; - before
-    any); one that did not deliver is said below the table with when and why, as `destinations
-    show` says it; in --json `last_attempt` (at, outcome, ack_code, reason).
+    any); one that did not deliver, or has messages retrying that it is not of (ordering:
+    rotate), is said below the table with when and why, as `destinations show` says it; in
+    --json `last_attempt` (at, outcome, ack_code, reason, retrying).
 
     A destination whose file is refused is listed as broken, with the file, key and rule; files
     refused without being any destination's own (a copy, a wrong name) are named on stderr,
@@ -211,11 +210,9 @@ def list_destinations(
             console.print(_refused_copies_line(r["id"], r["refused_copies"]), soft_wrap=True)
     for r in rows:
         attempt = r["last_attempt"]
-        if attempt is not None and attempt["outcome"] != "delivered":
-            said = f"{shown_time(attempt['at'])}: {attempt['reason'] or attempt['outcome']}"
-            console.print(
-                f"[yellow]last attempt[/] {escape(r['id'])}: {escape(said)}", soft_wrap=True
-            )
+        if attempt is not None and (attempt["outcome"] != "delivered" or attempt["retrying"]):
+            said = escape(attempt_said(attempt))
+            console.print(f"[yellow]last attempt[/] {escape(r['id'])}: {said}", soft_wrap=True)
     _say_orphaned(orphaned)
 
 
@@ -312,6 +309,11 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
         return view, admin.refused_copies(view), pauses, await admin.last_attempt(view.id)
 
     view, copies, pauses, attempt = with_admin(read, settings, read_only=True)
+    # The CLI runs on the server with every permission: the reason too (never the
+    # receiver's words: ``short_reason``).
+    last_attempt = (
+        attempt.to_json(reads_messages=True, zone=settings.zone) if attempt is not None else None
+    )
     problems = view.broken.problems if view.broken else ()
     revision = view.revision
     if as_json:
@@ -326,11 +328,7 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
                 "definition": definition_of(view.config) if view.config else None,
                 "refused_copies": copies,
                 **pauses,
-                # The CLI runs on the server with every permission: the reason too (never
-                # the receiver's words: ``short_reason``).
-                "last_attempt": attempt.to_json(reads_messages=True, zone=settings.zone)
-                if attempt is not None
-                else None,
+                "last_attempt": last_attempt,
             }
         )
         return
@@ -338,7 +336,7 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
     for label, key in (("paused since", "paused_at"), ("last resumed", "resumed_at")):
         console.print(f"# {label}: {shown_time(pauses[key])}", markup=False, style="dim")
     console.print(
-        f"# last attempt: {_last_attempt_said(attempt, settings.zone)}",
+        f"# last attempt: {attempt_said(last_attempt)}",
         markup=False,
         style="dim",
         soft_wrap=True,
@@ -367,13 +365,21 @@ def show(destination_id: DestinationIdArgument, as_json: JsonOption = False) -> 
             console.print(said, markup=False, style="dim", soft_wrap=True)
 
 
-def _last_attempt_said(attempt: LastAttempt | None, zone: tzinfo) -> str:
-    """``show``'s line on why the destination is not delivering, if it is not: when delivery
-    last tried, in the engine's zone, and what came of it or why it failed."""
+def attempt_said(attempt: dict[str, Any] | None) -> str:
+    """Why the destination is not delivering, if it is not, from its ``last_attempt`` as
+    ``--json`` gives it (``LastAttempt.to_json``, in the engine's zone): when delivery last
+    tried and what came of it or why it failed; then the messages still retrying that it is
+    not of, how many, since when the oldest was made and why that one last failed."""
     if attempt is None:
         return "-"
-    at = shown_time(attempt.at, zone)
-    return f"{at}: {attempt.reason or attempt.outcome}"
+    said = f"{shown_time(attempt['at'])}: {attempt['reason'] or attempt['outcome']}"
+    retrying = attempt.get("retrying")
+    if retrying is None:
+        return said
+    oldest = retrying["last_attempt"]
+    why = f": {oldest['reason'] or oldest['outcome']}" if oldest is not None else ""
+    since = shown_time(retrying["since"])
+    return f"{said}; {retrying['count']} retrying, the oldest since {since}{why}"
 
 
 def _unset_ack_types(config: DestinationConfig) -> list[str]:

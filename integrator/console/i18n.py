@@ -143,6 +143,7 @@ EN: Final[dict[str, str]] = {
     "dashboard.oldest": "Oldest waiting",
     "dashboard.last_ack": "Last ACK",
     "dashboard.last_attempt": "Last attempt",
+    "dashboard.last_attempt_retrying": "{count} retrying, the oldest since {since}",
     "dashboard.delivered_hour": "Delivered (last hour)",
     "dashboard.failed_hour": "Failed (last hour)",
     "dashboard.dead": "Dead letters",
@@ -496,6 +497,9 @@ NL: Final[dict[str, str]] = {
     "dashboard.oldest": "Oudste wachtende",
     "dashboard.last_ack": "Laatste ACK",
     "dashboard.last_attempt": "Laatste poging",
+    "dashboard.last_attempt_retrying": (
+        "{count} {count|wacht|wachten} op een nieuwe poging, de oudste sinds {since}"
+    ),
     "dashboard.delivered_hour": "Afgeleverd (laatste uur)",
     "dashboard.failed_hour": "Mislukt (laatste uur)",
     "dashboard.dead": "Onbestelbare berichten",

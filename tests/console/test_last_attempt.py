@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -180,8 +181,8 @@ async def test_the_api_answer_about_a_destination_says_its_last_attempt(engine: 
     roles = (Role.VIEWER, Role.DESTINATIONS)
     tokens = {role: await token_for(engine, Grant(role)) for role in roles}
 
-    async def seen() -> dict[Role, dict[str, str | None]]:
-        said: dict[Role, dict[str, str | None]] = {}
+    async def seen() -> dict[Role, dict[str, Any]]:
+        said: dict[Role, dict[str, Any]] = {}
         for role, token in tokens.items():
             async with api_client(engine, token) as api:
                 answer = await api.get("/api/v1/destinations/noord")
@@ -194,15 +195,22 @@ async def test_the_api_answer_about_a_destination_says_its_last_attempt(engine: 
 
     await _attempted(engine, ("failed", None, REFUSED_ERROR), ("retry", "AE", f"ACK AE: {PATIENT}"))
     nacked = await seen()
-    shown = {"outcome": "retry", "ack_code": "AE"}
+    shown = {"outcome": "retry", "ack_code": "AE", "retrying": None}
     assert nacked[Role.VIEWER] == {**shown, "reason": "ACK AE (receiver's text withheld)"}
     assert nacked[Role.DESTINATIONS] == {**shown, "reason": None}
 
+    # A second message, refused; the first still retrying behind it is said beside it, its
+    # negative ACK as the first was.
     await _attempted(engine, ("retry", "AE", f"ACK AE: {PATIENT}"), ("failed", None, REFUSED_ERROR))
     refused = await seen()
-    expected: dict[str, str | None] = {
-        "outcome": "failed",
-        "ack_code": None,
-        "reason": REFUSED_ERROR,
-    }
+    for role, reason in (
+        (Role.VIEWER, "ACK AE (receiver's text withheld)"),
+        (Role.DESTINATIONS, None),
+    ):
+        retrying = refused[role].pop("retrying")
+        assert retrying["count"] == 2
+        assert str(retrying["since"]).endswith("+00:00")
+        assert str(retrying["last_attempt"].pop("at")).endswith("+00:00")
+        assert retrying["last_attempt"] == {"outcome": "retry", "ack_code": "AE", "reason": reason}
+    expected = {"outcome": "failed", "ack_code": None, "reason": REFUSED_ERROR}
     assert refused[Role.VIEWER] == refused[Role.DESTINATIONS] == expected

@@ -26,22 +26,26 @@ from tests.http.support import api_client, token_for
 from tests.integrator.support import destination, engine_on_destinations, settings_for
 from tests.store.factories import make_event, make_message
 
-IDS = ("noord", "oost", "zuid", "west")
+IDS = ("noord", "oost", "zuid", "west", "rond")
 NACKED = f"ACK AE: {PATIENT} onbekend"
 
 
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     configs = [
-        destination(d, 2575 + n, providers=[f"p-{d}"], enabled=False) for n, d in enumerate(IDS)
+        destination(d, 2575 + n, providers=[f"p-{d}"], enabled=False, ordering="rotate")
+        for n, d in enumerate(IDS)
     ]
     settings = settings_for(tmp_path, search_key="a-console-test-search-key")
     async with engine_on_destinations(settings, *configs) as started:
-        # noord: refused; oost: the receiver said no; zuid: delivered; west: never tried.
+        # noord: refused; oost: the receiver said no; zuid: delivered; west: never tried;
+        # rond: the receiver said no to one message, still retrying, and took a later one.
         for destination_id, outcome, ack_code, error in (
             ("noord", "failed", None, REFUSED_ERROR),
             ("oost", "retry", "AE", NACKED),
             ("zuid", "delivered", "AA", None),
+            ("rond", "retry", "AE", NACKED),
+            ("rond", "delivered", "AA", None),
         ):
             message = make_message(destination_id=destination_id)
             await started.store.accept_event(make_event(), [message])
@@ -79,6 +83,17 @@ async def test_the_api_lists_each_last_attempt_by_who_asks(engine: Engine) -> No
         assert (rows["oost"]["outcome"], rows["oost"]["ack_code"]) == ("retry", "AE")
     assert said[Role.VIEWER]["oost"]["reason"] == "ACK AE (receiver's text withheld)"
     assert said[Role.DESTINATIONS]["oost"]["reason"] is None
+    # A later message delivered past one still retrying: that one is said beside it.
+    for role, reason in (
+        (Role.VIEWER, "ACK AE (receiver's text withheld)"),
+        (Role.DESTINATIONS, None),
+    ):
+        rond = said[role]["rond"]
+        assert (rond["outcome"], rond["reason"]) == ("delivered", None)
+        assert rond["retrying"]["count"] == 1
+        oldest = rond["retrying"]["last_attempt"]
+        assert (oldest["outcome"], oldest["ack_code"], oldest["reason"]) == ("retry", "AE", reason)
+    assert all(said[Role.VIEWER][d]["retrying"] is None for d in ("noord", "oost", "zuid"))
     # The same as the answer about each destination.
     async with api_client(engine, await token_for(engine, Grant(Role.DESTINATIONS))) as api:
         for destination_id in IDS:
@@ -87,18 +102,20 @@ async def test_the_api_lists_each_last_attempt_by_who_asks(engine: Engine) -> No
 
 
 async def test_the_console_list_says_each_last_attempt_by_who_looks(engine: Engine) -> None:
-    for lang, refused, nacked, retrying in (
+    for lang, refused, nacked, retrying, behind in (
         (
             "en",
             "connect to 127.0.0.1:2575 failed: ConnectionRefusedError",
             "ACK AE (receiver's text withheld)",
             "failed, will retry",
+            "delivered; 1 retrying, the oldest since ",
         ),
         (
             "nl",
             "verbinden met 127.0.0.1:2575 mislukt: de verbinding werd geweigerd",
             "de ontvanger antwoordde met ACK AE (de tekst van de ontvanger wordt hier",
             "mislukt, wordt opnieuw geprobeerd",
+            "afgeleverd; 1 wacht op een nieuwe poging, de oudste sinds ",
         ),
     ):
         shown: dict[Role, dict[str, str]] = {}
@@ -106,23 +123,29 @@ async def test_the_console_list_says_each_last_attempt_by_who_looks(engine: Engi
             email = f"{role.value}-{lang}@example.org"
             async with signed_in(engine, email, Grant(role), lang=lang) as person:
                 page = await person.get("/destinations")
-                one = await person.get("/destinations/noord")
-            assert page.status_code == one.status_code == 200
+                pages = {d: await person.get(f"/destinations/{d}") for d in ("noord", "rond")}
+            assert page.status_code == 200
             assert PATIENT not in page.text
             shown[role] = {d: _listed(page.text, d) for d in IDS}
-            # As the destination's own page says it.
-            assert _fact(one.text) == shown[role]["noord"]
+            for destination_id, one in pages.items():  # as the destination's own page says it
+                assert one.status_code == 200
+                assert _fact(one.text) == shown[role][destination_id]
         for role, said in shown.items():
             assert refused in said["noord"], (role, said)
             assert said["west"] == "-"
             assert said["zuid"].endswith(": " + ("delivered" if lang == "en" else "afgeleverd"))
+            # Delivered, but an older message still retries: said beside it.
+            assert f": {behind}" in said["rond"], (role, said["rond"])
+            assert behind not in said["zuid"]
         assert nacked in shown[Role.VIEWER]["oost"]
+        assert nacked in shown[Role.VIEWER]["rond"].split(behind, 1)[1]
         assert shown[Role.DESTINATIONS]["oost"].endswith(f": {retrying}")
-        assert "ACK" not in shown[Role.DESTINATIONS]["oost"]
+        assert shown[Role.DESTINATIONS]["rond"].endswith(f": {retrying}")
+        assert "ACK" not in shown[Role.DESTINATIONS]["oost"] + shown[Role.DESTINATIONS]["rond"]
 
 
 async def test_the_listing_reads_the_last_attempts_once_for_all(engine: Engine) -> None:
-    """Four destinations, one statement that reads attempts: not one or two per destination
+    """Five destinations, one statement that reads attempts: not one or two per destination
     (``Store.last_attempts``)."""
     read: list[str] = []
 

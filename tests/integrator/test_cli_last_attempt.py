@@ -63,6 +63,7 @@ def test_show_says_the_last_attempt_and_withholds_the_receivers_words(
         "outcome": "retry",
         "ack_code": "AE",
         "reason": "ACK AE (receiver's text withheld)",
+        "retrying": None,
     }
     assert "Jansen" not in text.stdout + as_json.stdout
 
@@ -99,8 +100,49 @@ def test_list_says_each_last_attempt(env: dict[str, str]) -> None:
         "outcome": "retry",
         "ack_code": "AE",
         "reason": "ACK AE (receiver's text withheld)",
+        "retrying": None,
     }
     assert rows["lab-west"] is not None and rows["lab-west"]["reason"] == REFUSED
     assert "Jansen" not in text.stdout + as_json.stdout
     shown = json.loads(cli("destinations", "show", "lab-west", "--json", env=env).stdout)
     assert shown["last_attempt"] == rows["lab-west"]
+
+
+def test_a_message_still_retrying_behind_a_later_delivered_one_is_said(
+    env: dict[str, str],
+) -> None:
+    """``ordering: rotate``: a later message delivered past one the receiver keeps refusing.
+    ``show`` and ``list`` say the delivery and, beside it, the message still retrying."""
+    env = {**env, "INTEGRATOR_TIMEZONE": "Europe/Amsterdam"}
+    directory = Path(env["INTEGRATOR_DESTINATIONS_DIR"])
+    shutil.copy(ROOT / "config" / "destinations" / f"{DEST}.yaml", directory / f"{DEST}.yaml")
+    attempted(env)  # ACK AE, retrying
+
+    async def delivered_later() -> None:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            message = make_message(destination_id=DEST)
+            await store.accept_event(make_event(), [message])
+            later = AT.replace(minute=50)
+            attempt = AttemptRecord(message.id, 1, later, 5.0, "delivered", ack_code="AA")
+            await store.record_attempt(attempt, status="delivered", last_error=None)
+
+    asyncio.run(delivered_later())
+    behind = "; 1 retrying, the oldest since "
+    shown = cli("destinations", "show", DEST, env=env)
+    assert shown.returncode == 0, shown.stderr
+    [line] = [x for x in shown.stdout.splitlines() if x.startswith("# last attempt: ")]
+    assert line.startswith("# last attempt: 2026-11-20T10:50:05+01:00: delivered" + behind), line
+    assert line.endswith(": ACK AE (receiver's text withheld)"), line
+    listed = cli("destinations", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert f"last attempt {DEST}: {line.removeprefix('# last attempt: ')}" in listed.stdout
+    as_json = json.loads(cli("destinations", "show", DEST, "--json", env=env).stdout)
+    retrying = as_json["last_attempt"]["retrying"]
+    assert retrying["count"] == 1 and retrying["since"].endswith("+01:00")
+    assert retrying["last_attempt"] == {
+        "at": "2026-11-20T10:42:05.250000+01:00",
+        "outcome": "retry",
+        "ack_code": "AE",
+        "reason": "ACK AE (receiver's text withheld)",
+    }
+    assert "Jansen" not in shown.stdout + listed.stdout

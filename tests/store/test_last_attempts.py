@@ -50,16 +50,41 @@ async def test_each_destination_its_newest_answered_messages_last_attempt(store:
     ids = ["noord", "zuid", "oost", "west", "nowhere"]
     found = await store.last_attempts(ids)
     assert set(found) == {"noord", "zuid"}
-    assert (found["noord"].number, found["noord"].error) == (2, f"ACK AE: {PATIENT}")
-    assert (found["zuid"].outcome, found["zuid"].error) == ("failed", refused)
+    noord, zuid = found["noord"].last, found["zuid"].last
+    assert noord is not None and zuid is not None
+    assert (noord.number, noord.error) == (2, nacked)
+    assert (zuid.outcome, zuid.error) == ("failed", refused)
     for destination_id in ids:  # the same attempt the one-destination read finds
         one = await answered_attempts(store, destination_id)
         expected = one[-1] if one else None
-        got = found.get(destination_id)
+        got = found[destination_id].last if destination_id in found else None
         assert (got and (got.message_id, got.number, got.error)) == (
             expected and (expected.message_id, expected.number, expected.error)
         ), destination_id
         assert got is None or got.ack_bytes is None
+    # noord's only retrying message is the one last tried.
+    assert found["noord"].retrying == 1
+    oldest = found["noord"].oldest_retrying
+    assert oldest is not None and oldest[0] == noord.message_id
+    assert found["zuid"].retrying == 0 and found["zuid"].oldest_retrying is None
+
+
+async def test_the_oldest_retrying_message_beside_a_newer_delivered_one(store: Store) -> None:
+    """With ``ordering: rotate`` a later message is delivered past one that keeps failing:
+    the oldest retrying message, when it was made and its own last attempt are read too."""
+    refused = "ConnectFailed: connect to 10.0.0.1:2575 failed: ConnectionRefusedError: refused"
+    stuck = await attempted(store, "noord", "retrying", ("failed", refused), ("retry", "ACK AE"))
+    await attempted(store, "noord", "retrying", ("failed", refused))
+    passed = await attempted(store, "noord", "delivered", ("delivered", None))
+    await attempted(store, "noord", "queued")
+    [found] = (await store.last_attempts(["noord"])).values()
+    assert found.last is not None and found.last.message_id == passed
+    assert found.retrying == 2
+    assert found.oldest_retrying is not None
+    message_id, made, attempt = found.oldest_retrying
+    [stuck_message] = await store.get_messages([stuck])
+    assert (message_id, made) == (stuck, stuck_message.created_at)
+    assert attempt is not None and (attempt.number, attempt.error) == (2, "ACK AE")
 
 
 async def test_many_destinations_are_one_statement(store: Store) -> None:

@@ -258,8 +258,9 @@ async def list_destinations(
     status, so ``counts.dead`` also counts the dead letters a delivered resend resolved.
     ``last_attempt``: its last delivery attempt, as ``GET /api/v1/destinations/{id}`` gives it
     (``at``, ``outcome``, ``ack_code``, ``reason``: the engine's own words to anyone, a
-    negative ACK by its code only to who may read the cluster's messages, else null), null
-    before any; read for all the rows at once."""
+    negative ACK by its code only to who may read the cluster's messages, else null;
+    ``retrying``: the messages still retrying behind it), null before any; read for all the
+    rows at once."""
     rows, strays = await engine.admin.listing(
         scope.allows,
         in_service=engine.catalog,
@@ -287,7 +288,9 @@ async def get_destination(
     ``outcome``, ``ack_code``, ``reason``: why it failed, never the receiver's text: the
     engine's own words (connection refused, timed out, a TLS handshake) to anyone who may see
     the destination; a negative ACK by its code only to who may read its cluster's messages,
-    else null), null before any."""
+    else null; ``retrying``: with ``ordering: rotate``, the messages still retrying that this
+    attempt is not of, ``count``, ``since`` (when the oldest was made) and ``last_attempt``
+    (the oldest's, its reason by the same rule), else null), null before any."""
     try:
         view = await engine.admin.view(destination_id)
     except UnknownDestination:
