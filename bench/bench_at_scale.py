@@ -1,0 +1,585 @@
+"""The people's answers on a big store: every page, listing, export and check that support staff
+and operators wait for, timed through its real front door.
+
+    .venv/bin/python bench/bench_at_scale.py                       # 1,000,000 messages (~5 min)
+    .venv/bin/python bench/bench_at_scale.py --small               # 100,000 messages (~1 min)
+    .venv/bin/python bench/bench_at_scale.py --db /path/big.db     # fill once, keep, reuse
+    .venv/bin/python bench/bench_at_scale.py --db /path/big.db --against REV --rounds 3
+
+The store is an embedded SQLite store made by ``Store.open`` (the migrated schema and indexes)
+and filled with bulk inserts: ``bench_search.py``'s rows (one event and one message each, 20
+destinations in two clusters, a year of times, 95 % delivered / 3 % dead / 1 % retrying /
+1 % cancelled), one attempt per message, the dead ones with eight different reasons, events no
+destination serves (unrouted), rejected input, and an audit trail whose hash chain is whole
+(``--audit`` entries). The destinations are files with ``enabled: false``, so the engine
+delivers nothing while it is measured.
+
+A measuring process (``--child``) starts the engine on that store, makes an API token and a
+console session the way people get them (an invitation accepted with a second factor, then a
+login), and asks each question through its door: the ASGI application in process
+(``httpx.ASGITransport``) for the API and the console, ``python -m integrator`` as a
+subprocess for the CLI. Cold is the first ask after the engine started; warm is the median of
+``--repeat`` more. A CLI row also gives the process's peak memory (max RSS), which shows
+whether an export is streamed or built whole.
+
+``--against REV`` runs REV (checked out in a temporary worktree, ``ab.py``) and the working
+tree alternately on the same store, ``--rounds`` times each, and prints warm B/A ratios (above
+1: the working tree answers faster). ``--write`` puts the table into bench/results/at-scale.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if not os.environ.get("PYTHONPATH"):  # a side of --against runs the tree PYTHONPATH names
+    sys.path.insert(0, str(ROOT))
+
+import ab  # noqa: E402
+import bench_search  # noqa: E402
+
+KEY = bench_search.KEY.decode()
+CLUSTERS = ("CARD", "LAB")
+REASONS = (
+    "ACK AR (receiver's text withheld)",
+    "ACK AE (receiver's text withheld); gave up after 20 attempts (max_attempts 20)",
+    "AckTimeout: no ACK within 30s; gave up after 20 attempts (max_attempts 20)",
+    "ConnectFailed: connect to 10.0.4.12:6661 failed: ConnectionRefusedError; gave up after 20 "
+    "attempts (max_attempts 20)",
+    "AckControlIdMismatch: MSA-2 (length 22) does not match the MSH-10 sent",
+    "MalformedAck: no MSA segment",
+    "gave up after 24h (max_age 24h)",
+    "ACK CR (receiver's text withheld)",
+)
+PASSWORD = "correct horse battery staple"
+ACTIONS = (
+    "patient_data.view",
+    "messages.search",
+    "message.resend",
+    "destination.update",
+    "login",
+    "messages.export",
+)
+
+
+# -- the store ---------------------------------------------------------------------------------
+
+
+def _naive(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    return value
+
+
+def fill(path: Path, count: int, audit: int) -> None:
+    """An empty migrated store at ``path``, filled as the module's docstring says."""
+    from integrator.store import Store
+    from integrator.store.audit_chain import GENESIS, entry_hash
+
+    async def create() -> None:
+        store = await Store.open(f"sqlite:///{path}")
+        await store.close()
+
+    asyncio.run(create())
+    events, messages = bench_search.rows(count)
+    rng = random.Random(11)
+    dead_ids: list[str] = []
+    changed = []
+    for row in messages:
+        if row[8] == "dead":
+            row = (*row[:13], REASONS[rng.randrange(len(REASONS))], *row[14:])
+            dead_ids.append(row[0])
+        changed.append(row)
+    messages = changed
+    attempts = []
+    for row in messages:
+        if row[8] in ("delivered", "dead", "retrying"):
+            code = "AA" if row[8] == "delivered" else rng.choice(("AR", "AE", None))
+            outcome = {"delivered": "delivered", "dead": "deadletter"}.get(row[8], "retry")
+            attempts.append(
+                (row[0], 1, row[10], 12.5, outcome, code, None, None if code else row[13])
+            )
+    served_until = bench_search.START + timedelta(days=365)
+    unrouted = [
+        (
+            str(uuid.UUID(int=rng.getrandbits(128))),
+            "referral",
+            "new",
+            f"ZD9{n:08d}",
+            f"unserved-{n % 7}",
+            served_until - timedelta(minutes=n),
+            "amqp",
+            '{"bench":true}',
+            None,
+        )
+        for n in range(max(100, count // 500))
+    ]
+    rejected = [
+        (
+            str(uuid.UUID(int=rng.getrandbits(128))),
+            served_until - timedelta(minutes=3 * n),
+            "amqp",
+            b'{"bench": "rejected"}',
+            json.dumps([{"path": "patient.bsn", "rule": "fails the eleven-test"}]),
+            f"ZD8{n:08d}",
+            "ziekenhuis-01",
+        )
+        for n in range(max(100, count // 200))
+    ]
+    audit_rows = []
+    prev = GENESIS
+    step = timedelta(days=365) / max(audit, 1)
+    for n in range(1, audit + 1):
+        at = bench_search.START + step * n
+        actor = f"person:{rng.randrange(40):02d}@example.nl"
+        action = ACTIONS[rng.randrange(len(ACTIONS))]
+        target = messages[rng.randrange(len(messages))][0]
+        reason = "GP called: referral not arrived" if action == "message.resend" else None
+        details = json.dumps({"bench": n})
+        digest = entry_hash(prev, n, at, actor, action, target, reason, details)
+        audit_rows.append((n, at, actor, action, target, reason, details, prev, digest))
+        prev = digest
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA synchronous=OFF")
+        tables: list[tuple[str, list[str], list[tuple[Any, ...]]]] = [
+            ("events", bench_search.EVENT_COLUMNS, events + unrouted),
+            ("messages", bench_search.MESSAGE_COLUMNS, messages),
+            (
+                "attempts",
+                [
+                    *("message_id", "number", "started_at", "duration_ms", "outcome"),
+                    *("ack_code", "ack_bytes", "error"),
+                ],
+                attempts,
+            ),
+            (
+                "rejected_events",
+                ["id", "received_at", "source", "raw", "reason", "zd_number", "provider_id"],
+                rejected,
+            ),
+            (
+                "audit_log",
+                ["id", "at", "actor", "action", "target", "reason", "details", "prev_hash", "hash"],
+                audit_rows,
+            ),
+        ]
+        for table, columns, data in tables:
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})"
+            )
+            for start in range(0, len(data), bench_search.BATCH):
+                chunk = data[start : start + bench_search.BATCH]
+                conn.executemany(sql, [tuple(_naive(v) for v in row) for row in chunk])
+                conn.commit()
+        conn.execute("ANALYZE")
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def write_destinations(folder: Path) -> None:
+    """The 20 destinations as files, disabled: the engine keeps them and sends nothing."""
+    from destinations.config import destination_from_mapping, dump_destination
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, dest_id in enumerate(bench_search.DESTINATIONS):
+        config = destination_from_mapping(
+            {
+                "id": dest_id,
+                "name": dest_id.replace("-", " ").title(),
+                "cluster": CLUSTERS[n % 2],
+                "providers": [dest_id, "provider"] if n == 0 else [dest_id],
+                "host": "127.0.0.1",
+                "port": 9,
+                "messages": {"referral": "ref-v2", "diagnostic_request": "orm-v3"},
+                "receiving_application": "HIS",
+                "receiving_facility": f"H{n:02d}",
+                "enabled": False,
+            },
+            source=f"{dest_id}.yaml",
+        )
+        (folder / f"{dest_id}.yaml").write_text(dump_destination(config))
+
+
+# -- the measuring process ---------------------------------------------------------------------
+
+
+def _environment(db: Path, dests: Path) -> dict[str, str]:
+    return {
+        "INTEGRATOR_DATABASE_URL": f"sqlite:///{db}",
+        "INTEGRATOR_DESTINATIONS_DIR": str(dests),
+        "INTEGRATOR_SEARCH_KEY": KEY,
+        "INTEGRATOR_HTTP_PORT": "0",
+        # Kept for ever: the year of made-up history would otherwise be pruned by the daily
+        # prune the engine starts with, a store-wide write running beside every answer timed
+        # (and a store that changes from one run to the next).
+        "INTEGRATOR_RETAIN_PAYLOAD_DAYS": "0",
+        "INTEGRATOR_RETAIN_DEAD_LETTER_DAYS": "0",
+        "INTEGRATOR_RETAIN_REJECTED_DAYS": "0",
+    }
+
+
+def _sample(db: Path) -> dict[str, str]:
+    """Ids that exist: a message of the middle of the year (dead, so it has a timeline with
+    an attempt), and the newest dead message's destination."""
+    conn = sqlite3.connect(db)
+    try:
+        (count,) = conn.execute("SELECT max(seq) FROM messages").fetchone()
+        mid = conn.execute(
+            "SELECT id, destination_id FROM messages WHERE status = 'dead' AND seq > ? "
+            "ORDER BY seq LIMIT 1",
+            (count // 2,),
+        ).fetchone()
+    finally:
+        conn.close()
+    return {"message": mid[0], "destination": mid[1], "count": str(count)}
+
+
+async def _people(engine: Any) -> tuple[str, str]:
+    """An API token and a console session with every role for all clusters."""
+    from integrator.access import Grant, Role, local_identity
+    from integrator.access.totp import INTERVAL, code_at
+
+    maker = local_identity("local:bench")
+    every = [Grant(role) for role in Role]
+    token = (await engine.access.create_token(maker, f"bench-{uuid.uuid4().hex[:8]}", every)).token
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.nl"
+    link = await engine.access.invite(maker, email, every)
+    secret = link.link.split("#", 1)[1]
+    start = await engine.access.begin_accept(secret)
+    now = engine.clock.now()
+    if INTERVAL - now.timestamp() % INTERVAL < 2:
+        await asyncio.sleep(2.1)
+        now = engine.clock.now()
+    earlier = now - timedelta(seconds=INTERVAL)
+    await engine.access.finish_accept(secret, PASSWORD, code_at(start.totp_secret, earlier))
+    session = await engine.access.login(
+        email, PASSWORD, code_at(start.totp_secret, engine.clock.now()), source="127.0.0.1"
+    )
+    return token, session.session
+
+
+def asks(sample: dict[str, str], small: bool) -> list[tuple[str, str, str]]:
+    """(door, what, request): ``api``/``console`` a path, ``cli`` the arguments."""
+    dest, message = sample["destination"], sample["message"]
+    dead = f"destination={dest}&status=dead"
+    day = "since=2026-05-28T00:00:00Z&until=2026-05-29T00:00:00Z"
+    deep = int(sample["count"]) // 2
+    big = 10_000 if small else 100_000
+    return [
+        ("console", "dashboard", "/"),
+        ("console", "dashboard figures (polled every 5 s)", "/dashboard/figures"),
+        ("console", "message search, no terms", "/messages"),
+        (
+            "console",
+            "message search, destination + dead",
+            f"/messages?{dead}",
+        ),
+        ("console", "message search, one day", f"/messages?{day}"),
+        ("console", "one message with its timeline", f"/messages/{message}"),
+        ("console", "dead letters grouped by reason", "/deadletters"),
+        ("console", "unrouted events", "/events/unrouted"),
+        ("console", "events", "/events"),
+        ("console", "rejected input", "/rejected"),
+        ("console", "audit", "/audit"),
+        ("console", "destinations", "/destinations"),
+        ("console", f"destination {dest}", f"/destinations/{dest}"),
+        ("console", "messages.csv (search's export)", f"/messages.csv?destination={dest}"),
+        ("api", "GET /messages", "/api/v1/messages"),
+        (
+            "api",
+            "GET /messages?destination&status=dead",
+            f"/api/v1/messages?{dead}",
+        ),
+        ("api", "GET /messages one day", f"/api/v1/messages?{day}"),
+        ("api", f"GET /messages?offset={deep}", f"/api/v1/messages?offset={deep}"),
+        ("api", "GET /messages/{id}", f"/api/v1/messages/{message}"),
+        ("api", "GET /messages.csv?limit=1000", "/api/v1/messages.csv?limit=1000"),
+        ("api", "GET /deadletters", "/api/v1/deadletters"),
+        ("api", "GET /events", "/api/v1/events"),
+        ("api", "GET /rejected", "/api/v1/rejected"),
+        ("api", "GET /audit", "/api/v1/audit"),
+        ("api", "GET /destinations", "/api/v1/destinations"),
+        ("cli", "messages list --json", "messages list --json"),
+        (
+            "cli",
+            "messages list --destination --status dead --json",
+            f"messages list --destination {dest} --status dead --json",
+        ),
+        ("cli", "deadletter list --json", "deadletter list --json"),
+        ("cli", "audit list --json", "audit list --json"),
+        ("cli", "audit verify", "audit verify"),
+        ("cli", f"messages list --csv --limit {big}", f"messages list --csv --limit {big}"),
+        ("cli", f"audit list --csv --limit {big}", f"audit list --csv --limit {big}"),
+        ("cli", "versions (start-up floor)", "versions"),
+    ]
+
+
+def _cli(args: str, env: dict[str, str]) -> tuple[float, int, int, int]:
+    """Seconds, exit code, bytes written, peak RSS in KiB of one ``python -m integrator``."""
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "integrator", *args.split()],
+            env=env,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            # Spawned, not forked: a forked child's peak RSS would start at this process's.
+            close_fds=False,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        took = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        size = out.tell()
+    return took, proc.returncode, size, int(usage.ru_maxrss)
+
+
+async def child(db: Path, dests: Path, repeat: int, small: bool, only: list[str]) -> dict[str, Any]:
+    import httpx
+
+    from integrator.engine import Engine
+    from integrator.http import create_app
+    from integrator.settings import Settings
+
+    os.environ.update(_environment(db, dests))
+    sample = _sample(db)
+    started = time.perf_counter()
+    engine = Engine(Settings())
+    await engine.start()
+    start_s = time.perf_counter() - started
+    rows: list[dict[str, Any]] = []
+    try:
+        token, session = await _people(engine)
+        app = create_app(engine)
+        transport = httpx.ASGITransport(app=app)
+        api = httpx.AsyncClient(
+            transport=transport,
+            base_url="http://127.0.0.1",
+            headers={"authorization": f"Bearer {token}"},
+            timeout=600,
+        )
+        console = httpx.AsyncClient(
+            transport=transport,
+            base_url="http://127.0.0.1",
+            cookies={"integrator_session": session},
+            timeout=600,
+        )
+        from integrator.console.session import SESSION_COOKIE
+
+        console.cookies.clear()
+        console.cookies.set(SESSION_COOKIE, session)
+        env = {**os.environ, **_environment(db, dests), "COLUMNS": "160"}
+        # As installed: the modules' bytecode cached (a process that compiles every module
+        # spends seconds on that alone, which says nothing about the answer).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        for door, what, request in asks(sample, small):
+            if only and not any(word in what for word in only):
+                continue
+            times: list[float] = []
+            extra: dict[str, Any] = {}
+            for _ in range(repeat + 1):
+                if door == "cli":
+                    took, code, size, rss = _cli(request, env)
+                    extra = {"status": code, "bytes": size, "rss_kib": rss}
+                else:
+                    client = api if door == "api" else console
+                    t0 = time.perf_counter()
+                    answer = await client.get(request)
+                    took = time.perf_counter() - t0
+                    extra = {"status": answer.status_code, "bytes": len(answer.content)}
+                times.append(took)
+            rows.append(
+                {
+                    "door": door,
+                    "what": what,
+                    "cold_ms": times[0] * 1000,
+                    "warm_ms": statistics.median(times[1:]) * 1000 if repeat else None,
+                    **extra,
+                }
+            )
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        await api.aclose()
+        await console.aclose()
+    finally:
+        await engine.stop()
+    source = _source()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"source": source, "engine_start_s": start_s, "peak_kib": peak, "rows": rows}
+
+
+def _source() -> str:
+    """The source tree this process runs (``ab.run_json`` checks it is the one it meant)."""
+    import integrator
+
+    return str(Path(integrator.__file__).resolve().parent.parent)
+
+
+# -- the parent --------------------------------------------------------------------------------
+
+
+def _table(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "| door | answer | status | cold ms | warm ms | bytes | peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in results["rows"]:
+        warm = f"{row['warm_ms']:.0f}" if row["warm_ms"] is not None else "-"
+        rss = f"{row['rss_kib'] / 1024:.0f}" if "rss_kib" in row else "-"
+        flag = " **slow**" if (row["warm_ms"] or row["cold_ms"]) > 500 else ""
+        lines.append(
+            f"| {row['door']} | {row['what']}{flag} | {row['status']} | {row['cold_ms']:.0f} | "
+            f"{warm} | {row['bytes']:,} | {rss} |"
+        )
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--small", action="store_true", help="100,000 messages, 10,000 audit")
+    parser.add_argument("--messages", type=int, default=None)
+    parser.add_argument("--audit", type=int, default=None)
+    parser.add_argument("--db", type=Path, default=None, help="store file: filled if absent")
+    parser.add_argument("--dests", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=3, help="warm asks after the cold one")
+    parser.add_argument("--against", default=None, help="a revision to compare with (A)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", nargs="*", default=[], help="answers whose name has a word")
+    parser.add_argument("--write", action="store_true", help="write bench/results/at-scale.md")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    count = args.messages or (100_000 if args.small else 1_000_000)
+    audit = args.audit or (10_000 if args.small else 100_000)
+    with tempfile.TemporaryDirectory(prefix="at-scale-") as tmp:
+        db = args.db or Path(tmp) / "store.db"
+        dests = args.dests or db.parent / f"{db.stem}-destinations"
+        if args.child:
+            result = asyncio.run(child(db, dests, args.repeat, args.small, args.only))
+            print(json.dumps(result))
+            return 0
+        if not db.exists():
+            started = time.perf_counter()
+            fill(db, count, audit)
+            print(f"filled {db} in {time.perf_counter() - started:.0f} s", flush=True)
+        write_destinations(dests)
+        child_args = [str(HERE / "bench_at_scale.py"), "--child", "--dests", str(dests)]
+        child_args += ["--repeat", str(args.repeat), *(["--small"] if args.small else [])]
+        child_args += ["--only", *args.only] if args.only else []
+        if args.against is None:
+            result = ab.run_json([*child_args, "--db", str(db)], ROOT, name="at-scale")
+            print(f"engine started in {result['engine_start_s']:.1f} s")
+            lines = _table(result)
+            print("\n".join(lines))
+            if args.write:
+                _write(args, count, audit, lines)
+            return 0
+        return _compare(args, child_args, db)
+
+
+def _copy(db: Path, to: Path) -> None:
+    """A consistent copy of the store at ``db`` (SQLite's online backup)."""
+    source = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    target = sqlite3.connect(to)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+def _downgrade(db: Path, revision: str) -> None:
+    """The store at ``db`` taken back to ``revision`` by this tree's Alembic migrations: the
+    schema an older revision of the engine expects (it refuses a newer store)."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from integrator.store.migrate import alembic_config
+
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), revision)
+    finally:
+        engine.dispose()
+
+
+def _head_of(tree: Path) -> str:
+    """The schema revision the engine in ``tree`` migrates its stores to."""
+    text = (tree / "integrator" / "store" / "schema_version.py").read_text(encoding="utf-8")
+    return text.split('HEAD_REVISION = "', 1)[1].split('"', 1)[0]
+
+
+def _compare(args: argparse.Namespace, child_args: list[str], db: Path) -> int:
+    """A (``--against``) and B (the working tree) alternately, each on a copy of the store of
+    its own, A's taken back to A's schema revision."""
+    runs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    with ab.sides(args.against, None, prefix="at-scale-") as (old, new):
+        stores = {old: db.parent / f"{db.stem}-a.db", new: db.parent / f"{db.stem}-b.db"}
+        for tree, copy in stores.items():
+            if not copy.exists():
+                _copy(db, copy)
+            if tree == old:
+                _downgrade(copy, _head_of(old))
+        for n in range(args.rounds):
+
+            def run(source: Path) -> dict[str, Any]:
+                side = [*child_args, "--db", str(stores[source])]
+                return ab.run_json(side, source, name="at-scale")
+
+            runs.append(ab.alternate(n, old, new, run))
+            print(f"round {n + 1} done", flush=True)
+    lines = [
+        ab.heading(args.against, None, args.rounds),
+        "| door | answer | A warm ms | B warm ms | B faster by (spread) |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for i, row in enumerate(runs[0][0]["rows"]):
+        a = [r[0]["rows"][i]["warm_ms"] for r in runs]
+        b = [r[1]["rows"][i]["warm_ms"] for r in runs]
+        ratio = ab.ratios(a, b, b_over_a=False)
+        lines.append(
+            f"| {row['door']} | {row['what']} | {statistics.median(a):.0f} | "
+            f"{statistics.median(b):.0f} | {ratio.median:.2f}x ({ratio.spread()}) |"
+        )
+    print("\n".join(lines))
+    return 0
+
+
+def _write(args: argparse.Namespace, count: int, audit: int, lines: list[str]) -> None:
+    out = HERE / "results" / "at-scale.md"
+    out.write_text(
+        "\n".join(
+            [
+                "# The people's answers on a big store",
+                "",
+                f"`python bench/bench_at_scale.py{' --small' if args.small else ''}`: "
+                f"{count:,} messages, {audit:,} audit entries, measured "
+                f"{datetime.now(UTC).date()}.",
+                "",
+                *lines,
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
