@@ -286,10 +286,11 @@ async def list_dead_letters(
     listed = await store.list_messages(flt, limit=limit, payloads=False)
     families = await Families.load(store, [m.id for m in listed])
     found = [(message, families.resolution(message.id)) for message in listed]
+    tried = await store.attempts_of([message.id for message in listed])
     return [
         DeadLetter(
             message,
-            tuple(await store.list_attempts(message.id)),
+            tuple(tried[message.id]),
             resolution,
             await _discarded(store, message) if message.status == "cancelled" else None,
             families.destination_of(message.resend_of),

@@ -17,7 +17,17 @@ from datetime import UTC, datetime, tzinfo
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -1299,6 +1309,27 @@ class Store(
         async with self._engine.connect() as conn:
             result = await conn.execute(query)
             return [attempt_record(row, self._sealer) for row in result]
+
+    @guarded("list attempts")
+    async def attempts_of(self, message_ids: Sequence[str]) -> dict[str, list[AttemptRecord]]:
+        """Each message's attempts, oldest first (an id without any maps to ``[]``): what
+        :meth:`list_attempts` gives one message, for a listing of many in a query per 500 ids.
+
+        The dead letters listings read a hundred to five hundred letters' attempts; one query
+        per letter cost a round trip (and a hand-over to the driver's thread) each.
+        """
+        found: dict[str, list[AttemptRecord]] = {message_id: [] for message_id in message_ids}
+        ids = list(found)
+        async with self._engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                query = (
+                    select(attempts)
+                    .where(attempts.c.message_id.in_(ids[start : start + 500]))
+                    .order_by(attempts.c.message_id, attempts.c.number, attempts.c.id)
+                )
+                for row in await conn.execute(query):
+                    found[row.message_id].append(attempt_record(row, self._sealer))
+        return found
 
     # -- audit -------------------------------------------------------------------------------
 

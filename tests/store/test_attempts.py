@@ -215,3 +215,26 @@ async def test_set_status_refuses_unknown_messages_and_statuses(store: Store) ->
     unchanged = await store.get_message(message.id)
     assert unchanged is not None
     assert unchanged.status == "queued"
+
+
+async def test_attempts_of_many_messages_are_each_ones_oldest_first(store: Store) -> None:
+    """``attempts_of`` answers for many messages what ``list_attempts`` answers for one, also
+    past a chunk of 500 ids and for a message never tried (the dead letters listings)."""
+    tried = [await _stored_message(store) for _ in range(3)]
+    for message in tried:
+        for number, outcome in ((1, "failed"), (2, "retry"), (3, "deadletter")):
+            await store.record_attempt(
+                _attempt(message.id, number, outcome, ack_code="AR" if number == 3 else None),
+                status="dead" if number == 3 else "retrying",
+            )
+    untried = await _stored_message(store)
+    unknown = [new_id() for _ in range(600)]  # more ids than one query takes
+    asked = [tried[2].id, untried.id, *unknown, tried[0].id, tried[1].id]
+
+    found = await store.attempts_of(asked)
+
+    assert list(found) == asked
+    for message in tried:
+        assert found[message.id] == await store.list_attempts(message.id)
+        assert [a.number for a in found[message.id]] == [1, 2, 3]
+    assert found[untried.id] == [] and all(found[i] == [] for i in unknown)
