@@ -1091,6 +1091,36 @@ class Store(
             return [message_record(row, self._sealer) for row in result]
 
     @guarded("count messages")
+    async def count_made_since(self, since: datetime) -> dict[str, dict[str, int]]:
+        """The messages made at or after ``since``, per destination and status (those with
+        none left out): the dashboard's "last hour" of every tile in one query.
+
+        Asked as ``count_messages`` per destination and status, each count walked the
+        destination's whole history of that status on the ``(destination_id, status, seq)``
+        index and read every row's ``created_at``: on a million messages, the delivered ones
+        of twenty destinations at every poll of every open dashboard. Here the only term is
+        the period, and the period's rows alone are read by the ``created_at`` index; the
+        statuses are told apart by the grouping. The period's rows are taken in a subquery
+        ordered by ``created_at``: SQLite would otherwise fold it into the grouping and walk the
+        ``(destination_id, status, seq)`` index in the grouping's order, every row of it
+        (19 s instead of 19 ms on a million messages).
+        """
+        made = (
+            select(messages.c.destination_id, messages.c.status)
+            .where(messages.c.created_at >= _require_aware(since, "since"))
+            .order_by(messages.c.created_at)
+            .subquery()
+        )
+        query = select(made.c.destination_id, made.c.status, func.count()).group_by(
+            made.c.destination_id, made.c.status
+        )
+        found: dict[str, dict[str, int]] = {}
+        async with self._engine.connect() as conn:
+            for destination_id, status, count in await conn.execute(query):
+                found.setdefault(destination_id, {})[status] = count
+        return found
+
+    @guarded("count messages")
     async def count_messages(self, flt: MessageFilter = ANY_MESSAGE) -> int:
         """How many messages ``list_messages`` would list with ``flt`` and no limit: one
         ``COUNT`` that reads no body, so a refusal of "too many" can say how many."""
