@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Update,
     bindparam,
     case,
     func,
@@ -390,8 +391,14 @@ class Store(
             first_index.setdefault(event.id, index)
         now = self._now()
         # Sorted so that two overlapping batches lock rows in the same order (no deadlock).
+        # ``unrouted``: stored without a message (no destination serves it yet), so that
+        # listing and counting those reads them alone (0027).
         rows = sorted(
-            (event_row(batch[i][0], self._sealer) for i in first_index.values()), key=_row_id
+            (
+                {**event_row(batch[i][0], self._sealer), "unrouted": not batch[i][1]}
+                for i in first_index.values()
+            ),
+            key=_row_id,
         )
         # Built (and sealed) before the write turn; only the new events' are inserted.
         candidates = [
@@ -421,6 +428,7 @@ class Store(
             return
         async with self._transaction() as conn:
             await conn.execute(self._insert_messages, rows)
+            await conn.execute(_routed(event_id))
 
     @guarded("store resends", on_foreign_key=UnknownMessage)
     async def add_resends(
@@ -766,6 +774,7 @@ class Store(
                     )
             if message_rows:
                 await conn.execute(self._insert_messages, message_rows)
+                await conn.execute(_routed(*{row["event_id"] for row in message_rows}))
                 await append_audit(conn, audit_rows, schema=self.schema)
         return added
 
@@ -784,7 +793,9 @@ class Store(
         if flt.bsn_hash is not None:
             terms.append(events.c.bsn_hash == flt.bsn_hash)
         if flt.unrouted:
-            terms.append(~select(messages.c.id).where(messages.c.event_id == events.c.id).exists())
+            # Marked when stored without a message, cleared when its first is added: the
+            # partial index holds these alone (0027), where a NOT EXISTS per event read them all.
+            terms.append(events.c.unrouted)
         if flt.event_ids is not None:
             terms.append(events.c.id.in_(list(flt.event_ids)))
         if flt.destination_ids is not None:
@@ -2000,6 +2011,17 @@ def _filter_terms(flt: MessageFilter) -> list[ColumnElement[bool]]:
     if flt.unresolved_only:
         terms.append(no_later_member_delivered())
     return terms
+
+
+def _routed(*event_ids: str) -> Update:
+    """Clear the unrouted mark of these events, in the transaction that adds their messages:
+    an event with a message is routed (``EventFilter.unrouted``). Only marked rows are
+    written."""
+    return (
+        update(events)
+        .where(events.c.id.in_(sorted(event_ids)), events.c.unrouted)
+        .values(unrouted=False)
+    )
 
 
 def _require_aware(value: datetime | None, name: str) -> datetime | None:

@@ -54,10 +54,20 @@ events = Table(
     Column("bsn_hash", String(64), nullable=True),
     # When retention emptied ``payload`` (0006); the row stays for listings and the audit.
     Column("pruned_at", UTCDateTime(), nullable=True),
+    # Stored without any message (0027): no destination served it yet; cleared when routed.
+    Column("unrouted", Boolean(), nullable=False, server_default=text("false")),
     CheckConstraint("source IN ('http', 'cli', 'amqp', 'demo')", name="source"),
     Index(None, "zd_number"),
     Index(None, "bsn_hash"),
     Index(None, "received_at"),
+    # SQLite uses a partial index only for a query holding its condition word for word, as
+    # ``events.c.unrouted`` is written there (``= 1``); PostgreSQL proves it either way.
+    Index(
+        "ix_events_received_at_unrouted",
+        "received_at",
+        sqlite_where=text("unrouted = 1"),
+        postgresql_where=text("unrouted"),
+    ),
 )
 
 rejected_events = Table(

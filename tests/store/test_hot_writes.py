@@ -88,7 +88,10 @@ class ReferenceStore(Store):
             first_index.setdefault(event.id, index)
         now = self._now()
         rows = sorted(
-            (event_row(batch[i][0], self._sealer) for i in first_index.values()),
+            (
+                {**event_row(batch[i][0], self._sealer), "unrouted": not batch[i][1]}
+                for i in first_index.values()
+            ),
             key=lambda row: str(row["id"]),
         )
         dialect_insert = postgresql.insert if self.backend == "postgresql" else sqlite.insert

@@ -34,6 +34,7 @@ from integrator.store.codec import event_row
 from integrator.store.engine import create_engine
 from integrator.store.errors import EnginesStillRunning
 from integrator.store.migrate import current_revision, head_revision, upgrade_to_head
+from integrator.store.records import EventFilter, NewRouting
 from integrator.store.schema_version import HEAD_REVISION
 from integrator.store.sealing import Sealer
 from integrator.store.tables import (
@@ -109,7 +110,7 @@ async def test_open_creates_every_table_index_and_key(store: Store, site: Site) 
         schema = await conn.run_sync(_describe)
         revision = await conn.run_sync(current_revision)
     assert schema["tables"] == STORE_TABLES | {"alembic_version"}
-    assert revision == head_revision() == "0029"
+    assert revision == head_revision() == "0030"
     indexes = schema["indexes"]
     assert indexes["ix_events_zd_number"] == (("zd_number",), False)
     assert indexes["uq_messages_control_id"] == (("control_id",), True)
@@ -307,6 +308,8 @@ async def test_an_older_store_is_still_migrated_to_head(site: Site) -> None:
     await opened.close()
     # Back to the revision before: the open must see the difference and run the upgrade.
     async with raw_connection(site) as conn:
+        await conn.exec_driver_sql("DROP INDEX ix_events_received_at_unrouted")
+        await conn.exec_driver_sql("ALTER TABLE events DROP COLUMN unrouted")
         await conn.exec_driver_sql("ALTER TABLE engine_presence DROP COLUMN retention")
         await conn.exec_driver_sql("DROP TABLE console_answers")
         await conn.exec_driver_sql("ALTER TABLE jobs DROP COLUMN unmatched_zd")
@@ -464,7 +467,7 @@ async def test_migration_0016_keeps_older_tokens_working_and_ties_new_ones_to_th
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
-        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0029"
+        assert await conn.run_sync(current_revision) == HEAD_REVISION == "0030"
         if site.backend == "sqlite":
             assert (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all() == []
 
@@ -723,6 +726,52 @@ async def test_migration_0026_keeps_searches_by_bsn_and_takes_ones_without(site:
         made = await kept_searches.keep(opened, anna, "audit", {"action": "x"}, None, now=now)
         found = await kept_searches.kept(opened, anna, "audit", made.handle, now=now)
         assert (found.terms, found.bsn_hash) == ({"action": "x"}, None)
+    finally:
+        await opened.close()
+    async with raw_connection(site) as conn:
+        assert await conn.run_sync(current_revision) == HEAD_REVISION
+
+
+async def test_migration_0030_marks_the_events_stored_without_a_message(site: Site) -> None:
+    """Events kept before 0030 with no message are the unrouted ones after it, listed and
+    counted as before; an event with a message is not, and routing one clears its mark."""
+    await migrate_to(site, "0029")
+    routed, waiting, other = make_event(), make_event(), make_event(provider_id="lab-oost")
+    message = make_message(destination_id="noord")
+    async with raw_connection(site) as conn:
+        for event in (routed, waiting, other):
+            await conn.execute(insert(events).values(**event_row(event, Sealer())))
+        await conn.execute(
+            insert(messages).values(
+                id=message.id,
+                seq=1000,  # past what PostgreSQL's identity gives the routed message
+                event_id=routed.id,
+                destination_id="noord",
+                version="ref-v2",
+                message_type="REF^I12^REF_I12",
+                control_id="C1",
+                payload=b"MSH|",
+                status="delivered",
+                created_at=routed.received_at,
+                updated_at=routed.received_at,
+            )
+        )
+        await conn.commit()
+
+    opened = await site.open()
+    try:
+        unrouted = await opened.list_events(EventFilter(unrouted=True))
+        assert {e.id for e in unrouted} == {waiting.id, other.id}
+        assert await opened.count_unrouted_events() == {
+            waiting.provider_id: 1,
+            "lab-oost": 1,
+        }
+        await opened.add_routed_messages(
+            [NewRouting(other.id, (make_message(destination_id="oost"),))],
+            actor="local:test",
+            reason="routed after 0030",
+        )
+        assert [e.id for e in await opened.list_events(EventFilter(unrouted=True))] == [waiting.id]
     finally:
         await opened.close()
     async with raw_connection(site) as conn:
