@@ -52,9 +52,11 @@ if not os.environ.get("PYTHONPATH"):  # a side of --against runs the tree PYTHON
     sys.path.insert(0, str(ROOT))
 
 import ab  # noqa: E402
-import bench_search  # noqa: E402
 
-KEY = bench_search.KEY.decode()
+KEY = "bench-search-key-0123456789"
+"""``bench_search.KEY``, whose patients' BSN hashes the store holds. That module is imported
+only where the store is filled: it imports the engine from this tree, which a measuring
+process of ``--against`` must import from the side's."""
 CLUSTERS = ("CARD", "LAB")
 REASONS = (
     "ACK AR (receiver's text withheld)",
@@ -89,6 +91,8 @@ def _naive(value: Any) -> Any:
 
 def fill(path: Path, count: int, audit: int) -> None:
     """An empty migrated store at ``path``, filled as the module's docstring says."""
+    import bench_search
+
     from integrator.store import Store
     from integrator.store.audit_chain import GENESIS, entry_hash
 
@@ -189,14 +193,17 @@ def fill(path: Path, count: int, audit: int) -> None:
                 chunk = data[start : start + bench_search.BATCH]
                 conn.executemany(sql, [tuple(_naive(v) for v in row) for row in chunk])
                 conn.commit()
-        conn.execute("ANALYZE")
-        conn.commit()
+        # No ANALYZE: the engine never runs it, so its stores' planner has no statistics.
+        # (With them SQLite takes the resend family's "id IN … OR resend_of IN …" for a scan
+        # of every message: resend_of is NULL on nearly every row.)
     finally:
         conn.close()
 
 
 def write_destinations(folder: Path) -> None:
     """The 20 destinations as files, disabled: the engine keeps them and sends nothing."""
+    import bench_search
+
     from destinations.config import destination_from_mapping, dump_destination
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -547,17 +554,26 @@ def _compare(args: argparse.Namespace, child_args: list[str], db: Path) -> int:
             print(f"round {n + 1} done", flush=True)
     lines = [
         ab.heading(args.against, None, args.rounds),
-        "| door | answer | A warm ms | B warm ms | B faster by (spread) |",
-        "|---|---|---:|---:|---:|",
+        "| door | answer | A cold ms | B cold ms | A warm ms | B warm ms | B faster by "
+        "(spread) | A / B peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for i, row in enumerate(runs[0][0]["rows"]):
         a = [r[0]["rows"][i]["warm_ms"] for r in runs]
         b = [r[1]["rows"][i]["warm_ms"] for r in runs]
+        cold_a = statistics.median(r[0]["rows"][i]["cold_ms"] for r in runs)
+        cold_b = statistics.median(r[1]["rows"][i]["cold_ms"] for r in runs)
         ratio = ab.ratios(a, b, b_over_a=False)
+        rss = "-"
+        if "rss_kib" in row:
+            rss_a = max(r[0]["rows"][i]["rss_kib"] for r in runs) / 1024
+            rss = f"{rss_a:.0f} / {max(r[1]['rows'][i]['rss_kib'] for r in runs) / 1024:.0f}"
         lines.append(
-            f"| {row['door']} | {row['what']} | {statistics.median(a):.0f} | "
-            f"{statistics.median(b):.0f} | {ratio.median:.2f}x ({ratio.spread()}) |"
+            f"| {row['door']} | {row['what']} | {cold_a:.0f} | {cold_b:.0f} | "
+            f"{statistics.median(a):.0f} | {statistics.median(b):.0f} | "
+            f"{ratio.median:.2f}x ({ratio.spread()}) | {rss} |"
         )
+    (db.parent / f"{db.stem}-runs.json").write_text(json.dumps(runs), encoding="utf-8")
     print("\n".join(lines))
     return 0
 
