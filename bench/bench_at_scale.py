@@ -429,11 +429,11 @@ async def child(db: Path, dests: Path, repeat: int, small: bool, only: list[str]
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
         await api.aclose()
         await console.aclose()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        result = {"source": _source(), "engine_start_s": start_s, "peak_kib": peak, "rows": rows}
-        print(json.dumps(result), flush=True)
     finally:
         await engine.stop()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = {"source": _source(), "engine_start_s": start_s, "peak_kib": peak, "rows": rows}
+    print(json.dumps(result), flush=True)  # the last line: what the parent reads
     # Out at once: a store read still running when the engine stopped (the unrouted events
     # count of an older revision, seconds on a million events) kept the process alive.
     os._exit(0)
