@@ -55,7 +55,7 @@ class EnginePresence:
     credentials; ``integrator.presence.transport_of``); None: unknown (before 0021)."""
     retention: str | None = None
     """The retention periods it prunes with, as JSON (``Retention.to_json``); None: unknown
-    (before 0027, or a row made by a tool). ``integrator.lifecycle.agreement`` reads it."""
+    (before 0029, or a row made by a tool). ``integrator.lifecycle.agreement`` reads it."""
 
     @property
     def key_ids(self) -> tuple[str, ...] | None:

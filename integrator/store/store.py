@@ -394,7 +394,7 @@ class Store(
         now = self._now()
         # Sorted so that two overlapping batches lock rows in the same order (no deadlock).
         # ``unrouted``: stored without a message (no destination serves it yet), so that
-        # listing and counting those reads them alone (0027).
+        # listing and counting those reads them alone (0030).
         rows = sorted(
             (
                 {**event_row(batch[i][0], self._sealer), "unrouted": not batch[i][1]}
@@ -796,7 +796,7 @@ class Store(
             terms.append(events.c.bsn_hash == flt.bsn_hash)
         if flt.unrouted:
             # Marked when stored without a message, cleared when its first is added: the
-            # partial index holds these alone (0027), where a NOT EXISTS per event read them all.
+            # partial index holds these alone (0030), where a NOT EXISTS per event read them all.
             terms.append(events.c.unrouted)
         if flt.event_ids is not None:
             terms.append(events.c.id.in_(list(flt.event_ids)))

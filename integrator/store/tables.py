@@ -54,7 +54,7 @@ events = Table(
     Column("bsn_hash", String(64), nullable=True),
     # When retention emptied ``payload`` (0006); the row stays for listings and the audit.
     Column("pruned_at", UTCDateTime(), nullable=True),
-    # Stored without any message (0027): no destination served it yet; cleared when routed.
+    # Stored without any message (0030): no destination served it yet; cleared when routed.
     Column("unrouted", Boolean(), nullable=False, server_default=text("false")),
     CheckConstraint("source IN ('http', 'cli', 'amqp', 'demo')", name="source"),
     Index(None, "zd_number"),
@@ -427,7 +427,7 @@ engine_presence = Table(
     # (no credentials); None: before 0021. A starting engine refuses to run beside one it
     # would deliver the same messages with twice (integrator.presence.refuse_disagreeing).
     Column("transport", Text(), nullable=True),
-    # Its retention periods as JSON (0027; integrator.lifecycle.agreement); None: before 0027.
+    # Its retention periods as JSON (0029; integrator.lifecycle.agreement); None: before 0029.
     Column("retention", Text(), nullable=True),
 )
 
@@ -477,7 +477,7 @@ console_searches = Table(
     Index(None, "expires_at"),
 )
 
-# The console's answers to form posts, kept for the GET a redirect leads to (0027): the
+# The console's answers to form posts, kept for the GET a redirect leads to (0028): the
 # handle's hash only, whether the first look takes it, the page sealed with a key made from
 # the browser's session secret (``integrator.console.answers``), and when it expires.
 console_answers = Table(
