@@ -132,9 +132,10 @@ def _first(
     return picked, picked.c.id == key.scalar_subquery()
 
 
-def _wanted(destination_ids: Sequence[str], dialect: str) -> Any:
+def wanted_destinations(destination_ids: Sequence[str], dialect: str) -> Any:
     """The destinations asked about as a table of one column, ``value``, from one bound
-    JSON array."""
+    JSON array (``Store.counts_by_status`` and ``Store.last_destination_revisions`` ask so
+    too)."""
     given = json.dumps(list(destination_ids))
     if dialect == "postgresql":
         elements = func.json_array_elements_text(cast(literal(given), JSON))
@@ -144,7 +145,7 @@ def _wanted(destination_ids: Sequence[str], dialect: str) -> Any:
 
 
 def _statement(destination_ids: Sequence[str], dialect: str) -> Select[Any]:
-    wanted = _wanted(destination_ids, dialect)
+    wanted = wanted_destinations(destination_ids, dialect)
     destination = wanted.c.value
     greatest = func.greatest if dialect == "postgresql" else func.max
     newest_seq = greatest(

@@ -127,6 +127,7 @@ from integrator.store.saved_searches import SavedSearchesMixin
 from integrator.store.schema_version import HEAD_REVISION, require_store, stored_revision
 from integrator.store.sealing import HEAD_BYTES, Sealer, aad, opened_size
 from integrator.store.sqlite_hot_writes import SqliteHotWrites
+from integrator.store.status_counts import StatusCountsMixin
 from integrator.store.tables import (
     attempts,
     audit_log,
@@ -211,6 +212,7 @@ class Store(
     IdempotencyMixin,
     OldestWaitingMixin,
     LastAttemptsMixin,
+    StatusCountsMixin,
 ):
     """Async access to the store; open with :meth:`open`, share one instance per process."""
 

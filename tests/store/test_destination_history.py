@@ -57,6 +57,22 @@ async def test_revisions_are_numbered_per_destination_and_kept_whole(store: Stor
     assert await store.get_destination_revision("noord", 9) is None
 
 
+async def test_the_last_revisions_of_many_destinations_in_one_read(store: Store) -> None:
+    """``last_destination_revisions``: each one's last revision as its history ends, also one
+    that removed it; none for a destination never recorded. What reading the catalog asks."""
+    assert await store.last_destination_revisions([]) == {}
+    await record(store, "noord", 0, {"id": "noord", "port": 1}, action="add")
+    await record(store, "noord", 1, {"id": "noord", "port": 2})
+    await record(store, "west", 0, {"id": "west"}, action="add")
+    await record(store, "west", 1, None, action="remove")
+    await record(store, "zuid", 0, {"id": "zuid"}, action="add")  # not asked for
+    found = await store.last_destination_revisions(["noord", "west", "oost"])
+    assert set(found) == {"noord", "west"}
+    for destination_id, last in found.items():
+        assert last == (await store.list_destination_revisions(destination_id))[-1]
+    assert found["noord"].config == {"id": "noord", "port": 2} and found["west"].config is None
+
+
 async def test_a_change_made_to_a_revision_that_is_not_the_last_records_nothing(
     store: Store,
 ) -> None:
