@@ -30,7 +30,7 @@ import math
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from types import UnionType
@@ -544,6 +544,19 @@ def destination_from_mapping(
 
 def load_destination_file(path: Path | str) -> DestinationConfig:
     """Read and validate one destination file; ``DestinationFileError`` on any mistake."""
+    source, text = read_destination_text(path)
+    return destination_from_text(source, text)
+
+
+def destination_from_text(source: str, text: str) -> DestinationConfig:
+    """Validate the text of the destination file ``source``, as read by
+    ``read_destination_text``; ``DestinationFileError`` on any mistake."""
+    return destination_from_mapping(parse_yaml(text, source), source=source)
+
+
+def read_destination_text(path: Path | str) -> tuple[str, str]:
+    """The file's name as its refusals give it, and its text; ``DestinationFileError`` for
+    an entry that is no file, or a file that cannot be read or is no UTF-8 text."""
     path = Path(path)
     source = str(path)
     kind = entry_kind(path)
@@ -568,7 +581,7 @@ def load_destination_file(path: Path | str) -> DestinationConfig:
             code="unreadable",
             values={"why": reason},
         ) from None
-    return destination_from_mapping(_parse_yaml(text, source), source=source)
+    return source, text
 
 
 NOT_A_FILE: Final[Mapping[str, str]] = {
@@ -598,7 +611,7 @@ def destination_from_yaml(
 ) -> DestinationConfig:
     """Validate a definition given as YAML text (``integrator destinations add -``)."""
     return destination_from_mapping(
-        _parse_yaml(text, source), source=source, check_files=check_files, recorded=recorded
+        parse_yaml(text, source), source=source, check_files=check_files, recorded=recorded
     )
 
 
@@ -624,6 +637,8 @@ def directory_problem(directory: Path) -> DestinationFileError | None:
 
 def load_destination_files(
     path: Path | str,
+    *,
+    validate: Callable[[str, str], DestinationConfig] = destination_from_text,
 ) -> tuple[list[tuple[str, DestinationConfig]], list[DestinationFileError]]:
     """Like ``load_destination_dir``, with the file each destination came from.
 
@@ -636,6 +651,9 @@ def load_destination_files(
     (``not_a_file``), not passed over: ``lab-west.yaml`` turned into a directory by a botched
     deploy must leave ``lab-west`` running on its last good definition, with the refusal shown,
     as a file with a mistake does, rather than take it out of service without a word.
+
+    ``validate``: what a file's text (with the file's name) is turned into; every file is
+    read each time (``destinations.file_reads`` keeps what unchanged texts gave).
     """
     directory = Path(path)
     problem = directory_problem(directory)
@@ -655,7 +673,7 @@ def load_destination_files(
     errors: list[DestinationFileError] = []
     for file in files:
         try:
-            config = load_destination_file(file)
+            config = validate(*read_destination_text(file))
         except DestinationFileError as exc:
             errors.extend(exc.problems)
             continue
@@ -828,7 +846,8 @@ class _DuplicateKey(Exception):
         self.line = line
 
 
-def _parse_yaml(text: str, source: str) -> Any:
+def parse_yaml(text: str, source: str) -> Any:
+    """A destination file's text as a mapping; ``DestinationFileError`` for anything else."""
     try:
         try:
             data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a safe loader

@@ -67,11 +67,11 @@ from destinations.config import (
     entry_kind,
     is_text_key,
     load_destination_file,
-    load_destination_files,
     load_value,
 )
 from destinations.document import render_onto
 from destinations.errors import DeliveryError
+from destinations.file_reads import FileReads
 from destinations.worker import FAILED, MessageAnswers
 from integrator import file_audit, history_actions
 from integrator.access.errors import AccessDenied
@@ -534,6 +534,10 @@ class DestinationAdmin:
         self._stop_routing = stop_routing
         self._allows: Callable[[str | None], bool] | None = None
         self._source: str | None = None
+        # What each file said when last read (``destinations.file_reads``), shared with the
+        # copies ``within`` and ``from_address`` make: a listing reads every file, and
+        # parsing 200 unchanged ones again was most of its time.
+        self._reads = FileReads()
 
     @property
     def store(self) -> Store:
@@ -580,7 +584,7 @@ class DestinationAdmin:
         at start as a good file's is (it went unsaid while the file stayed refused).
         """
         with files_of(self._dir, "read"):  # not listable: one clear error, not a traceback
-            loaded, errors = load_destination_files(self._dir)
+            loaded, errors = self._reads.load(self._dir)  # each file read; unchanged, not parsed
         # Every last revision the read needs, the refused files' destinations' too, from one
         # statement: one read a destination was 200 round trips for 200 destinations.
         refused = refusals_by_destination(errors)

@@ -1,0 +1,102 @@
+"""What each destination file said when last read, so a file read again unchanged is not
+parsed and validated again.
+
+Every listing of the destinations (``integrator destinations list``, the API's, the console's
+page) and every reload of the engine reads the whole directory: with 200 files, parsing the
+YAML and validating the definitions was most of the time a listing spent on the files, for
+files that had not changed since the last one. ``FileReads`` keeps, per file, its text and
+what came of it.
+
+A file is still read, every time: what is kept is used only when the text read now is the
+very text read then. Not the file's size and modification time, which can stay the same
+across an edit (two writes within the file system's clock tick, a tool that sets the time
+back), and then a changed file would be listed as it was; comparing a few kilobytes of text
+costs nothing beside parsing them. The YAML of a text is always the same, so its parse is
+kept for every file; its validation only for a definition without ``tls``: the certificate and
+key files it names can change, be deleted or made unreadable while its destination's file
+stays as it was, so such a definition is validated again at every read, as before, and its
+refusal is shown when that happens. A file that cannot be read, or is no file, is refused as
+before, each time (``read_destination_text``). A file the directory no longer holds is
+forgotten at the next read of the directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from destinations.config import (
+    DestinationConfig,
+    DestinationFileError,
+    destination_from_mapping,
+    load_destination_files,
+    parse_yaml,
+)
+
+Outcome = DestinationConfig | DestinationFileError
+"""A validated definition, or the refusal of the file."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    text: str
+    parsed: Any  # the mapping, or the refusal of the text (no YAML, not a mapping, a key twice)
+    outcome: Outcome | None  # None: validated again at every read (it names files)
+
+
+class FileReads:
+    """The destination files of one directory as last read (module docstring). One is kept
+    by whatever reads the directory again and again: ``DestinationAdmin``, which the engine
+    keeps for as long as it runs."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, _Kept] = {}
+
+    def load(
+        self, directory: Path | str
+    ) -> tuple[list[tuple[str, DestinationConfig]], list[DestinationFileError]]:
+        """``load_destination_files(directory)``: the same definitions and refusals, the
+        files whose text is unchanged not parsed or validated again."""
+        seen: set[str] = set()
+
+        def validate(source: str, text: str) -> DestinationConfig:
+            seen.add(source)
+            outcome = self._outcome(source, text)
+            if isinstance(outcome, DestinationFileError):
+                raise outcome.with_traceback(None)  # kept: no traceback piled up per read
+            return outcome
+
+        found = load_destination_files(directory, validate=validate)
+        for source in [s for s in self._kept if s not in seen]:
+            del self._kept[source]  # gone, or no more read as text (a directory now, say)
+        return found
+
+    def _outcome(self, source: str, text: str) -> Outcome:
+        kept = self._kept.get(source)
+        if kept is not None and kept.text == text:
+            if kept.outcome is not None:
+                return kept.outcome
+            parsed = kept.parsed
+        else:
+            try:
+                parsed = parse_yaml(text, source)
+            except DestinationFileError as refused:
+                parsed = refused
+        outcome: Outcome
+        if isinstance(parsed, DestinationFileError):
+            outcome = parsed
+        else:
+            try:
+                outcome = destination_from_mapping(parsed, source=source)
+            except DestinationFileError as refused:
+                outcome = refused
+        self._kept[source] = _Kept(text, parsed, None if names_files(parsed) else outcome)
+        return outcome
+
+
+def names_files(parsed: Any) -> bool:
+    """Whether validating a parsed definition looks at other files: it has ``tls`` (whose
+    ``ca_file``, ``cert_file`` and ``key_file`` are checked on disk), in whatever form."""
+    return isinstance(parsed, Mapping) and parsed.get("tls") is not None

@@ -1,0 +1,133 @@
+"""``FileReads``: the destination files read again give what ``load_destination_files`` gives,
+a file whose text is unchanged not parsed or validated again, any change seen at once (also
+one that keeps the file's size and modification time), and a definition naming TLS files
+validated again at every read, so a certificate gone is refused without its file changing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pytest
+import yaml
+
+from destinations import file_reads
+from destinations.config import DestinationFileError, load_destination_files
+from destinations.file_reads import FileReads
+
+LAB = {
+    "id": "lab-oost",
+    "name": "Lab Oost",
+    "host": "127.0.0.1",
+    "port": 2577,
+    "messages": {"diagnostic_request": "orm-v3"},
+}
+
+
+def write(directory: Path, data: dict[str, Any] | str, name: str = "lab-oost.yaml") -> Path:
+    path = directory / name
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def said(found: tuple[list[Any], list[DestinationFileError]]) -> tuple[list[Any], list[str]]:
+    """What a read says: the definitions with their files, and every refusal's words."""
+    loaded, errors = found
+    return loaded, [str(e) for e in errors]
+
+
+def counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    """The sources ``file_reads.<name>`` (the YAML parse, the validation) is called for."""
+    calls: list[str] = []
+    real = getattr(file_reads, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs.get("source", args[-1] if args else ""))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(file_reads, name, counted)
+    return calls
+
+
+def test_the_same_as_reading_the_files_and_unchanged_ones_not_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, LAB)
+    write(tmp_path, {**LAB, "id": "noord", "port": "x"}, "noord.yaml")  # refused: port
+    write(tmp_path, "id: [", "broken.yaml")  # refused: no YAML
+    write(tmp_path, {**LAB, "id": "zuid"}, "copy.yaml")  # refused: misnamed
+    parses, validations = (
+        counting(monkeypatch, "parse_yaml"),
+        counting(monkeypatch, "destination_from_mapping"),
+    )
+    reads = FileReads()
+    for _ in range(3):
+        assert said(reads.load(tmp_path)) == said(load_destination_files(tmp_path))
+    assert len(parses) == 4  # each file once: the loader's own reads call the real parse
+    assert len(validations) == 3  # each parsed file once
+
+
+def test_a_change_is_read_even_when_size_and_modification_time_stay(tmp_path: Path) -> None:
+    path = write(tmp_path, {**LAB, "port": 2577})
+    reads = FileReads()
+    [(_, config)] = reads.load(tmp_path)[0]
+    assert config.port == 2577
+    stat = path.stat()
+    write(tmp_path, {**LAB, "port": 2578})  # the same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and time, as a tool may leave it
+    assert path.stat().st_size == stat.st_size
+    [(_, config)] = reads.load(tmp_path)[0]
+    assert config.port == 2578
+    write(tmp_path, {**LAB, "port": "x"})
+    loaded, errors = reads.load(tmp_path)
+    assert loaded == [] and [e.key for e in errors] == ["port"]
+    assert [e.key for e in reads.load(tmp_path)[1]] == ["port"]  # refused again, the same
+    path.unlink()
+    assert reads.load(tmp_path) == ([], [])
+    write(tmp_path, LAB)
+    assert [c.id for _, c in reads.load(tmp_path)[0]] == ["lab-oost"]
+
+
+def test_a_definition_naming_tls_files_is_validated_at_every_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its certificate can go while its file stays as it was: the next read refuses it, as
+    reading the files without ``FileReads`` does."""
+    from tests.destinations.test_tls import _ca
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl CLI not found")
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    _ca(pki, "ca")
+    files = tmp_path / "destinations"
+    files.mkdir()
+    write(files, {**LAB, "tls": {"ca_file": str(pki / "ca.pem"), "server_name": "localhost"}})
+    parses = counting(monkeypatch, "parse_yaml")
+    reads = FileReads()
+    assert [c.id for _, c in reads.load(files)[0]] == ["lab-oost"]
+    assert [c.id for _, c in reads.load(files)[0]] == ["lab-oost"]
+    (pki / "ca.pem").unlink()
+    loaded, errors = reads.load(files)
+    assert loaded == [] and [(e.key, e.rule) for e in errors] == [
+        ("tls.ca_file", "file does not exist")
+    ]
+    assert said(reads.load(files)) == said(load_destination_files(files))
+    assert len(parses) == 1  # its YAML, though, is read once
+
+
+def test_a_refusal_kept_is_raised_without_piling_up_tracebacks(tmp_path: Path) -> None:
+    write(tmp_path, {**LAB, "port": "x"})
+    reads = FileReads()
+    first = reads.load(tmp_path)[1][0]
+    for _ in range(3):
+        assert reads.load(tmp_path)[1][0] is first
+    assert first.__traceback__ is not None
+    depth = 0
+    tb: TracebackType | None = first.__traceback__
+    while tb is not None:
+        depth, tb = depth + 1, tb.tb_next
+    assert depth <= 3  # the loader's frames of one raise, not of every read
