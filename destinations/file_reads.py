@@ -30,6 +30,7 @@ from typing import Any
 from destinations.config import (
     DestinationConfig,
     DestinationFileError,
+    definition_of,
     destination_from_mapping,
     load_destination_files,
     parse_yaml,
@@ -53,6 +54,22 @@ class FileReads:
 
     def __init__(self) -> None:
         self._kept: dict[str, _Kept] = {}
+        # id() of a definition kept -> it and its plain data (``definition_of``); the
+        # definition held, so its id() names no other object while it is here.
+        self._plain: dict[int, tuple[DestinationConfig, dict[str, Any]]] = {}
+
+    def definition_of(self, config: DestinationConfig) -> dict[str, Any]:
+        """``definition_of(config)``, worked out once for a definition a read gave (the same
+        object while its file's text stays the same): dumping it to YAML and reading it back,
+        what the catalog compares with the last revision, cost as much as parsing the file.
+        The data is shared: not to be changed."""
+        kept = self._plain.get(id(config))
+        if kept is not None and kept[0] is config:
+            return kept[1]
+        plain = definition_of(config)
+        if any(k.outcome is config for k in self._kept.values()):
+            self._plain[id(config)] = (config, plain)
+        return plain
 
     def load(
         self, directory: Path | str
@@ -71,6 +88,9 @@ class FileReads:
         found = load_destination_files(directory, validate=validate)
         for source in [s for s in self._kept if s not in seen]:
             del self._kept[source]  # gone, or no more read as text (a directory now, say)
+        kept = {id(k.outcome) for k in self._kept.values()}
+        for key in [key for key in self._plain if key not in kept]:
+            del self._plain[key]
         return found
 
     def _outcome(self, source: str, text: str) -> Outcome:

@@ -487,15 +487,15 @@ class TestResult:
 
 
 def _revision_in_service(
-    config: DestinationConfig, last: DestinationRevision | None
+    now: dict[str, Any], last: DestinationRevision | None
 ) -> tuple[int | None, bool]:
-    """The last recorded revision (``last``), when ``config`` (its file) says the same; and
-    whether it keeps that revision's message versions. A hand edit of other keys (a pause, a
-    port) is no switch to a version retired since: it loads, as the same change made with the
-    CLI or the API does (``_validate``'s ``current``)."""
+    """The last recorded revision (``last``), when the file's definition (``now``, as
+    ``definition_of`` gives it) says the same; and whether it keeps that revision's message
+    versions. A hand edit of other keys (a pause, a port) is no switch to a version retired
+    since: it loads, as the same change made with the CLI or the API does (``_validate``'s
+    ``current``)."""
     if last is None or last.config is None:
         return None, False
-    now = definition_of(config)
     keeps = last.config.get("messages") == now.get("messages")
     return (last.revision if last.config == now else None), keeps
 
@@ -594,7 +594,9 @@ class DestinationAdmin:
         revisions = {}
         keeping = set()  # files whose versions are those in service (edited or not)
         for _, config in loaded:
-            revision, keeps_versions = _revision_in_service(config, lasts.get(config.id))
+            revision, keeps_versions = _revision_in_service(
+                self._reads.definition_of(config), lasts.get(config.id)
+            )
             if revision is not None:
                 revisions[config.id] = revision
             if keeps_versions:

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from destinations import file_reads
-from destinations.config import DestinationFileError, load_destination_files
+from destinations.config import DestinationFileError, definition_of, load_destination_files
 from destinations.file_reads import FileReads
 
 LAB = {
@@ -131,3 +131,25 @@ def test_a_refusal_kept_is_raised_without_piling_up_tracebacks(tmp_path: Path) -
     while tb is not None:
         depth, tb = depth + 1, tb.tb_next
     assert depth <= 3  # the loader's frames of one raise, not of every read
+
+
+def test_a_definitions_plain_data_worked_out_once_while_its_file_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``definition_of`` (dumped and read back: what the catalog compares with the last
+    revision) once per definition read, again when the file changes; the same data."""
+    write(tmp_path, LAB)
+    reads = FileReads()
+    calls = counting(monkeypatch, "definition_of")
+    [(_, config)] = reads.load(tmp_path)[0]
+    assert reads.definition_of(config) == definition_of(config)
+    [(_, again)] = reads.load(tmp_path)[0]
+    assert again is config and reads.definition_of(again) == definition_of(config)
+    assert len(calls) == 1
+    write(tmp_path, {**LAB, "port": 2578})
+    [(_, changed)] = reads.load(tmp_path)[0]
+    assert reads.definition_of(changed)["port"] == 2578
+    assert len(calls) == 2
+    other = load_destination_files(tmp_path)[0][0][1]  # not of a read: worked out, not kept
+    assert reads.definition_of(other) == definition_of(other)
+    assert reads.definition_of(other) == definition_of(other) and len(calls) == 4
