@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 from integrator.store import Store
+from integrator.store.tables import messages
 from tests.store.conftest import postgres_site
 from tests.store.factories import StepClock, make_event, make_message
 
@@ -141,6 +142,41 @@ async def test_postgresql_reads_the_status_index_behind_a_long_history() -> None
                 assert sum(removed) == 0, plan
             assert await store.oldest_waiting_at("zuid") is not None
             assert await store.oldest_waiting_at("noord") is None
+        finally:
+            await store.close()
+
+
+@pytest.mark.postgres
+async def test_postgresql_reads_no_more_of_a_destinations_history_than_it_answers() -> None:
+    """Each branch one look-up on a status index: no index scan reads more than the one entry
+    it answers with, none throws rows away, and none goes through the destination's history.
+    Many destinations, each with its delivered history and a few retrying one message, as a
+    dashboard's tiles meet them: with the destination written as a range, PostgreSQL put
+    every entry of the destination's ``(destination_id, seq)`` index in a bitmap for
+    ``retrying``, its whole history at every refresh."""
+    async with postgres_site() as site:
+        store = await site.open(StepClock())
+        try:
+            ids = [f"d{n:03}" for n in range(200)]
+            made = [make_message(destination_id=ids[n % 200]) for n in range(10000)]
+            for start in range(0, len(made), 1000):
+                await store.accept_events([(make_event(), [m]) for m in made[start : start + 1000]])
+            async with store._engine.begin() as conn:  # delivered, as delivery leaves them
+                await conn.execute(update(messages).values(status="delivered"))
+            retrying = [make_message(destination_id=d, status="retrying") for d in ids[::10]]
+            await store.accept_events([(make_event(), [m]) for m in retrying])
+            async with store._engine.connect() as conn:
+                done = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await done.exec_driver_sql("VACUUM ANALYZE messages")
+            for destination_id in ("d000", "d001", "oost"):
+                plan = await postgres_plan_of(store, destination_id)
+                scans = [line for line in plan.splitlines() if "Index Scan" in line]
+                assert len(scans) == 3, plan
+                read = [int(n) for line in scans for n in re.findall(r"actual .* rows=(\d+)", line)]
+                assert max(read) <= 1, plan
+                assert "Bitmap" not in plan and "Rows Removed by Filter" not in plan, plan
+            assert await store.oldest_waiting_at("d000") is not None
+            assert await store.oldest_waiting_at("d001") is None
         finally:
             await store.close()
 
