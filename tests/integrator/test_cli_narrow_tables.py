@@ -40,6 +40,7 @@ def _destination(destination_id: str, name: str) -> dict[str, Any]:
         "state": "active",
         "counts": counts,
         "dead_letters": 7,
+        "last_attempt": {"at": "2026-12-05T09:14:03+01:00", "outcome": "delivered", "reason": None},
     }
 
 
@@ -50,7 +51,7 @@ def test_destination_ids_are_never_cut() -> None:
     for destination_id in ids:
         assert f"\n{destination_id} " in drawn, drawn
     header = next(line for line in drawn.splitlines() if line.startswith("id "))
-    assert header.split()[-5:] == ["queued", "retrying", "held", "dead", "delivered"]
+    assert header.split()[-6:] == ["queued", "retrying", "held", "dead", "delivered", "last"]
     wide = _drawn(destinations_table(rows, width=200), width=200)
     assert "his-gateway.ziekenhuis.example.org:2575" in wide and "referral=ref-v2" in wide
 
