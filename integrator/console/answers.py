@@ -259,17 +259,3 @@ async def _shown(request: Request) -> Response:
             media_type="text/html",
         )
     return plain
-    for secret in secrets_held:
-        kept = _open(secret, answer_id, stored)
-        if kept is None:
-            continue
-        if kept.get("session") and await session_identity(request) is None:
-            return plain  # signed out since: the page, which asks to sign in
-        body = str(kept.get("body", ""))
-        status = kept.get("status")
-        return Response(
-            body,
-            status_code=status if isinstance(status, int) else 200,
-            media_type="text/html",
-        )
-    return plain
