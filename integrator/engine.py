@@ -31,6 +31,7 @@ from integrator.clock import Clock, SystemClock
 from integrator.delivery import HAND_BACK_LOAD_S, DestinationRunner, RetiredHold
 from integrator.deprecation import RetiredVersions, resolve_version
 from integrator.destination_dir import DirectoryUnusable
+from integrator.eventloop import LEFTOVERS_S
 from integrator.events_routing import UnroutedGauge
 from integrator.intake import Intake
 from integrator.jobs import JobRegistry
@@ -72,12 +73,14 @@ allow ``STORE_WAITS_ON_STOP_S`` beyond the longest attempt) and can still name w
 not record."""
 
 STORE_WAITS_ON_STOP_S = (
-    4 * STORE_STEP_ON_STOP_S + HAND_BACK_LOAD_S + RECORD_ON_STOP_S + CANCEL_GRACE_S
+    4 * STORE_STEP_ON_STOP_S + HAND_BACK_LOAD_S + RECORD_ON_STOP_S + CANCEL_GRACE_S + LEFTOVERS_S
 )
 """The most a stop waits for a store that does not answer, besides the attempt on the wire: its
 four bounded steps (presence, jobs, the unrouted count, closing; the daily prune's is one only
 while a prune runs), the reading of the rotate retries its runners hand back
-(``delivery.HAND_BACK_LOAD_S``) and the recording of attempts with the write it cancels: 16 s."""
+(``delivery.HAND_BACK_LOAD_S``), the recording of attempts with the write it cancels, and the
+end of the process's event loop, which gives up on what those steps left running (a read on
+aiosqlite's thread that goes on after its step was given up: ``eventloop.LEFTOVERS_S``): 18 s."""
 
 
 class Engine:

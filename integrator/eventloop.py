@@ -5,36 +5,112 @@ loop and transports cost it measurably less CPU per message (``bench/bench_rabbi
 code itself is loop-agnostic: in-process tests run on asyncio's loop, the tests that start
 ``integrator`` as a process run it on uvloop, and the MLLP client and receiver are tested on
 both. ``INTEGRATOR_EVENT_LOOP=asyncio`` switches uvloop off.
+
+A command ends when its coroutine has returned and the tasks it left running have ended, but
+not later than ``LEFTOVERS_S`` after: ``asyncio.run`` waits for those tasks without bound, and
+a task that does not end when cancelled kept ``integrator run`` alive after "engine stopped"
+until the supervisor killed it. One such task is SQLAlchemy's close of an aiosqlite connection
+whose query the stop gave up on: shielded, it waits for aiosqlite's worker thread, which first
+finishes the query (a scan of a large store: seconds, minutes) and may then already have ended,
+so that the close waits for an answer that never comes. What the end gives up on was work the
+command itself had already given up (its stop's steps are bounded, ``engine._on_stop``): a read,
+or a write that was never committed and is rolled back as after a crash.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
+
+from integrator.logging import get_logger
 
 T = TypeVar("T")
 
 LoopKind = Literal["uvloop", "asyncio"]
 
+LEFTOVERS_S = 2.0
+"""How long a command's end waits for the tasks still running when its coroutine returned
+(cancelled first) before it closes the loop without them."""
+
+log = get_logger("integrator.eventloop")
+
 
 def run(coro: Coroutine[Any, Any, T], kind: LoopKind = "uvloop") -> T:
-    """``asyncio.run`` on the chosen loop (asyncio's own where uvloop is not installed).
+    """``asyncio.run`` on the chosen loop (asyncio's own where uvloop is not installed), whose
+    end waits at most ``LEFTOVERS_S`` for the tasks left running.
 
     uvloop's loop, once closed, still cuts the process's next blocking wait short a few
     milliseconds later (libuv's io_uring teardown; stdout itself stays blocking): a large write
     to a pipe then takes only part of its bytes. The CLI's stdout finishes such writes
     (``integrator.cli.output``); anything else that writes after this returns must too.
     """
+    runner = asyncio.Runner(loop_factory=_loop_factory(kind))  # its Ctrl-C handling too
+    try:
+        return runner.run(coro)
+    finally:
+        _end(runner)
+
+
+def _loop_factory(kind: LoopKind) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop maker for ``uvloop`` where it is installed; None: asyncio's own loop."""
     if kind == "uvloop":
         try:
             import uvloop
         except ImportError:  # e.g. Windows, where uvloop does not exist
-            pass
-        else:
-            return uvloop.run(coro)
-    return asyncio.run(coro)
+            return None
+        return uvloop.new_event_loop
+    return None
+
+
+def _end(runner: asyncio.Runner) -> None:
+    """``runner.close``, unless tasks still run ``LEFTOVERS_S`` after they were cancelled: then
+    the loop is closed without them, and they are named."""
+    loop = runner.get_loop()
+    abandoned = _cancel_within(loop, LEFTOVERS_S)
+    if not abandoned:
+        runner.close()  # asyncio's own end: async generators, the default executor
+        return
+    log.warning(
+        "stopping: gave up waiting for unfinished tasks",
+        tasks=[_named(task) for task in abandoned],
+        after_s=LEFTOVERS_S,
+    )
+    for task in abandoned:
+        # Given up on knowingly and said above; not again as "destroyed but pending".
+        task._log_destroy_pending = False  # type: ignore[attr-defined]
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+def _cancel_within(loop: asyncio.AbstractEventLoop, within: float) -> list[asyncio.Task[Any]]:
+    """Cancel the loop's tasks and wait up to ``within`` for them; those still running.
+
+    An exception a task ended with goes to the loop's handler, as ``asyncio.run`` does.
+    """
+    tasks = asyncio.all_tasks(loop)
+    if not tasks:
+        return []
+    for task in tasks:
+        task.cancel()
+    loop.run_until_complete(asyncio.wait(tasks, timeout=within))
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            loop.call_exception_handler(
+                {
+                    "message": "unhandled exception during the end of the command",
+                    "exception": task.exception(),
+                    "task": task,
+                }
+            )
+    return sorted((task for task in tasks if not task.done()), key=_named)
+
+
+def _named(task: asyncio.Task[Any]) -> str:
+    """A task as the log names it: its name and its coroutine's, never its arguments."""
+    coro = task.get_coro()
+    return f"{task.get_name()} ({getattr(coro, '__qualname__', type(coro).__name__)})"
 
 
 async def stop_task(task: asyncio.Task[Any] | None) -> None:
