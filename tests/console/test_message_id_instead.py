@@ -16,7 +16,7 @@ from integrator.access import Grant, Role
 from integrator.engine import Engine
 from tests.console.started import noord_engine
 from tests.console.test_saved_searches import signed_in
-from tests.store.factories import make_event
+from tests.store.factories import make_event, typed_start
 
 RULES = [{"path": "event_id", "rule": "uuid_format", "message": "must be a UUID"}]
 
@@ -34,12 +34,12 @@ async def test_an_event_s_or_rejected_input_s_id_is_said_with_the_way_to_it(
     await engine.store.accept_event(event, [])  # no message: an unrouted event
     rejected = await engine.store.reject_event(json.dumps({"x": 1}).encode(), "http", RULES)
     async with signed_in(engine, "sam@example.org", Grant(Role.RESEND)) as sam:
-        as_event = await sam.get(f"/messages/{event.id[:8]}")
-        as_rejected = await sam.get(f"/messages/{rejected[:8]}")
+        as_event = await sam.get(f"/messages/{typed_start(event.id)}")
+        as_rejected = await sam.get(f"/messages/{typed_start(rejected)}")
     async with signed_in(engine, "vic@example.org", Grant(Role.VIEWER), lang="nl") as vic:
-        no_patient_data = await vic.get(f"/messages/{event.id[:8]}")
+        no_patient_data = await vic.get(f"/messages/{typed_start(event.id)}")
     async with signed_in(engine, "cas@example.org", Grant(Role.VIEWER, "CARD")) as cas:
-        one_cluster = await cas.get(f"/messages/{event.id[:8]}")
+        one_cluster = await cas.get(f"/messages/{typed_start(event.id)}")
 
     assert as_event.status_code == 404
     said = html.unescape(as_event.text)

@@ -32,7 +32,7 @@ from tests.http.support import api_client
 from tests.integrator.support import settings_for
 from tests.integrator.test_cli_reading import env_for
 from tests.store.dead_families import dead_letter
-from tests.store.factories import make_event, make_message
+from tests.store.factories import make_event, make_message, typed_start
 
 SETTINGS = Settings(timezone="Europe/Amsterdam")
 
@@ -61,7 +61,7 @@ def _stored(tmp_path: Path) -> tuple[dict[str, str], str, str, str]:
 
 def test_messages_show_of_an_event_id_points_to_the_event(tmp_path: Path) -> None:
     env, event_id, _message_id, _rejected = _stored(tmp_path)
-    for given in (event_id, event_id[:8]):
+    for given in (event_id, typed_start(event_id)):
         shown = run_cli("messages", "show", given, env=env)
         assert shown.returncode == 2, shown.stderr
         said = " ".join(shown.stderr.split())
@@ -72,7 +72,7 @@ def test_messages_show_of_an_event_id_points_to_the_event(tmp_path: Path) -> Non
 
 def test_messages_show_of_a_rejected_id_points_to_the_rejected_input(tmp_path: Path) -> None:
     env, _event_id, _message_id, rejected_id = _stored(tmp_path)
-    shown = run_cli("messages", "show", rejected_id[:8], env=env)
+    shown = run_cli("messages", "show", typed_start(rejected_id), env=env)
     assert shown.returncode == 2, shown.stderr
     said = " ".join(shown.stderr.split())
     assert f"it is a rejected input's id: integrator rejected show {rejected_id}" in said
