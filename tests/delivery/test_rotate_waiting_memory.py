@@ -118,7 +118,10 @@ async def test_due_retries_the_store_does_not_give_are_asked_for_again(
                 assert await engine.wait_settled(timeout=10)
             assert any(e["event"].startswith("could not read") for e in logs)
             found = await stored(engine, ids)
-            assert [(m.status, m.attempt_count) for m in found] == [("delivered", 2)] * 3
+            # Each delivered after its first AE; under load a retry 300 ms on may come due (and
+            # be answered AE) before the test turns the receiver to AA: at least 2 attempts.
+            assert [m.status for m in found] == ["delivered"] * 3
+            assert all(m.attempt_count >= 2 for m in found), [m.attempt_count for m in found]
         finally:
             await engine.stop()
 
