@@ -48,6 +48,40 @@ ACTOR_FORMS: Final = (
 
 NO_DESTINATION: Final = "no destination has that id, and no audit entry or stored message names one"
 
+ENGINE_ACTOR_KINDS: Final = frozenset({"engine"})
+"""Actor kinds of the engine's own work (``engine:<job>``), beside ``BARE_ACTORS``."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuditOrigin:
+    """Where an entry's action came from, as the trail records it.
+
+    ``kind`` is ``address`` (``name`` the client's address, ``details.source``),
+    ``command_line`` (the server's CLI, ``local:<user>``: it records no address),
+    ``token`` (an API token, ``name`` its name, when no address was recorded), ``engine``
+    (its own work: ``system``, ``file``, ``engine:<job>``) or ``unknown`` (nothing recorded
+    says, e.g. an entry written before sources were).
+    """
+
+    kind: str
+    name: str = ""
+
+
+def audit_origin(entry: AuditRecord) -> AuditOrigin:
+    """From where ``entry`` was done: the recorded ``details.source`` first, else what its
+    actor's kind tells. One rule, so no front door reads ``source=None`` as "nowhere"."""
+    source = entry.details.get("source")
+    if isinstance(source, str) and source.strip():
+        return AuditOrigin("address", source)
+    kind, colon, name = entry.actor.partition(":")
+    if entry.actor in BARE_ACTORS or (colon and kind in ENGINE_ACTOR_KINDS):
+        return AuditOrigin("engine")
+    if colon and kind == "local":
+        return AuditOrigin("command_line")
+    if colon and kind == "token" and name:
+        return AuditOrigin("token", name)
+    return AuditOrigin("unknown")
+
 
 def build_audit_filter(
     settings: Settings,

@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from destinations.config import format_duration
 from integrator import kept_searches
 from integrator.access.permissions import Permission
-from integrator.console import history_text
+from integrator.console import audit_text, history_text
 from integrator.console.access_form import refused_controls
 from integrator.console.errors import BadInput, ConsoleError
 from integrator.console.i18n import COOKIE, LANGUAGES, Translator, choose
@@ -58,6 +58,9 @@ ENV.filters["file_duration"] = format_duration
 ENV.filters["history_action"] = history_text.action_filter
 ENV.filters["history_actor"] = history_text.actor_filter
 ENV.filters["diff_line"] = history_text.diff_line_filter
+# An audit entry's details as key: value, and from where, in the person's language.
+ENV.filters["audit_details"] = audit_text.details_filter
+ENV.filters["audit_origin"] = audit_text.origin_filter
 # How long a search by BSN is kept for its pages (``integrator.console.kept``), as pages say it.
 # The grant rows' controls a refusal is about (marked aria-invalid: ``_grant_rows.html``).
 ENV.globals["refused_controls"] = refused_controls

@@ -28,7 +28,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from integrator.access.permissions import Permission
-from integrator.audit import checked_audit_filter, export_audit
+from integrator.audit import audit_origin, checked_audit_filter, export_audit
 from integrator.audit_reads import AuditPage, find_audit, page_kept_audit
 from integrator.console import kept
 from integrator.console.errors import BadInput, Forbidden
@@ -130,7 +130,7 @@ def _listing(
         "audit.html",
         terms=terms,
         problem=None,
-        entries=[audit_view(e, zone) for e in found.entries],
+        entries=[{**audit_view(e, zone), "origin": audit_origin(e)} for e in found.entries],
         handle=handle,
         by_bsn=by_bsn,
         offset=offset,
