@@ -1032,7 +1032,7 @@ NL: Final[dict[str, str]] = {
     "audit.at": "Wanneer",
     "audit.reason": "Reden",
     "audit.details": "Details",
-    "audit.origin": "Vanaf waar",
+    "audit.origin": "Waarvandaan",
     "audit.origin.command_line": "opdrachtregel (op de server)",
     "audit.origin.token": "API-token {name}",
     "audit.origin.engine": "de engine zelf",

@@ -109,7 +109,7 @@ async def _page(engine: Engine, lang: str) -> tuple[str, list[dict[str, str]]]:
         ),
         (
             "nl",
-            ("Wanneer", "Wie", "Vanaf waar", "Handeling", "Onderwerp", "Reden", "Details"),
+            ("Wanneer", "Wie", "Waarvandaan", "Handeling", "Onderwerp", "Reden", "Details"),
             ("ja", "nee", "opdrachtregel (op de server)", "API-token lab-desk", "de engine zelf"),
         ),
     ],
