@@ -24,7 +24,7 @@ from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.transport.topology import Topology
 from tests.integrator.support import destination, settings_for
-from tests.services import require_rabbitmq
+from tests.services import free_port, require_rabbitmq
 from tests.transport.helpers import delete_topology, eventually, unique_prefix
 
 pytestmark = pytest.mark.rabbitmq
@@ -118,9 +118,10 @@ async def test_a_fifo_retry_waiting_when_its_runner_stopped_is_sent_first_and_at
     it was first published with: the runner that receives it next (another engine's, or the
     resumed one's) must take its time from the store."""
     url, prefix = broker
-    down = MllpReceiver()
-    port = await down.start()
-    await down.stop()  # the hospital is down: the first attempt fails
+    # The hospital is down: nothing listens, so the first attempt fails. A port below the
+    # ephemeral range (``free_port``): one the kernel handed out and took back was, at times,
+    # some connection's source port by the time the receiver came back on it.
+    port = free_port()
     first = engine_for(tmp_path, url, prefix, port, "fifo")
     await first.start()
     engines = [first]
