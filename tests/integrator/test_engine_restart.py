@@ -26,6 +26,7 @@ from integrator.store import MessageRecord, Store
 from integrator.submit import submit_to_store
 from integrator.transport import embedded
 from tests.integrator.support import destination, settings_for
+from tests.services import free_port
 from tests.transport.helpers import eventually
 
 WINDOW = 4
@@ -140,7 +141,8 @@ async def test_a_retry_waiting_when_its_runner_stopped_is_sent_at_its_time_not_b
     monkeypatch.setattr(embedded, "WINDOW", 1)
     # Every first attempt fails with an AE, so each message waits in a timer of its own (a
     # receiver that is down would hold them all behind the first: test_rotate_outage.py).
-    failing = MllpReceiver(ack_code="AE")
+    # Below the ephemeral range (``free_port``): a receiver comes back on this port later.
+    failing = MllpReceiver(ack_code="AE", port=free_port())
     port = await failing.start()
     # Long enough that the restart comes well before the retries are due: with 2 s, a loaded
     # machine sometimes made the first message's retry (due 2 s after its first attempt)

@@ -27,6 +27,7 @@ from integrator.resending import resend_in_engine
 from integrator.store import RESEND_ACTION, MessageRecord
 from tests.http.support import bearer, token_for
 from tests.integrator.support import RecordingTransport, destination, settings_for
+from tests.services import free_port
 
 TODAY = date(2026, 11, 27)
 BSN = "999990019"  # the sample referral's patient
@@ -110,7 +111,9 @@ async def test_resend_to_another_destination_is_remapped_for_it(
 async def test_resend_while_destination_is_down_queues_retries_then_delivers(
     tmp_path: Path, referral_data: dict[str, Any]
 ) -> None:
-    receiver = MllpReceiver()
+    # Below the ephemeral range (``free_port``): the receiver comes back on this port later,
+    # and one the kernel handed out could meanwhile be some connection's source port.
+    receiver = MllpReceiver(port=free_port())
     port = await receiver.start()
     retry = {
         "initial": "50ms",
