@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
@@ -243,12 +243,18 @@ def audit_csv(entries: Iterable[AuditRecord], zone: tzinfo | None = None) -> str
     """Entries as CSV (details as compact JSON); cells that a spreadsheet would run as a
     formula get a leading apostrophe (``csv_cells.csv_text``, the rule of every export)."""
 
-    def row(entry: AuditRecord) -> list[object]:
+    return csv_text(CSV_COLUMNS, audit_cells(entries, zone))
+
+
+def audit_cells(
+    entries: Iterable[AuditRecord], zone: tzinfo | None = None
+) -> Iterator[list[object]]:
+    """The cells of ``audit_csv``'s rows: one rule for the whole file and for an export
+    written page by page (``integrator.export_stream``)."""
+    for entry in entries:
         view = audit_view(entry, zone)
         view["details"] = json.dumps(view["details"], ensure_ascii=False, separators=(",", ":"))
-        return [view[column] for column in CSV_COLUMNS]
-
-    return csv_text(CSV_COLUMNS, (row(entry) for entry in entries))
+        yield [view[column] for column in CSV_COLUMNS]
 
 
 async def export_audit(

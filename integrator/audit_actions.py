@@ -67,8 +67,8 @@ MESSAGES: Final = (
 )
 """What was done to messages and events, and patient data seen."""
 
-EXPORTS: Final = ("messages.export", "events.export", "audit.export")
-"""CSV exports (``exports``)."""
+EXPORTS: Final = ("messages.export", "events.export", "audit.export", "export.cut")
+"""CSV exports (``exports``), and one that ended before its last row (``export_stream``)."""
 
 DATA: Final = (
     "data.prune",

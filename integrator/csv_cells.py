@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Final
 
 FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -45,17 +45,33 @@ def csv_cell(value: object) -> str:
 def csv_text(header: Sequence[str], rows: Iterable[Iterable[object]]) -> str:
     """A CSV of ``header`` (the export's own column names) and ``rows``, every cell through
     ``csv_cell``, lines ending in ``\\n``; a cell holding a line break is quoted."""
-    out = io.StringIO()
+    return "".join(csv_lines(header, rows))
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    """``csv_text`` a line at a time (the header first)."""
+    line = _line_writer()
+    yield line(header)
+    for row in rows:
+        yield line(csv_cell(value) for value in row)
+
+
+def csv_rows_text(rows: Iterable[Iterable[object]]) -> str:
+    """The lines of ``rows`` as ``csv_text`` writes them, without a header: an export written
+    a page at a time (``integrator.export_stream``) is the same bytes as one built whole."""
+    line = _line_writer()
+    return "".join(line(csv_cell(value) for value in row) for row in rows)
+
+
+def _line_writer() -> Callable[[Iterable[str]], str]:
+    """A function that makes one CSV line of its cells, quoted for ``\\r\\n``, ending ``\\n``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=_QUOTING_END)
 
-    def line(cells: Iterable[str]) -> None:
+    def line(cells: Iterable[str]) -> str:
         buffer.seek(0)
         buffer.truncate()
         writer.writerow(cells)
-        out.write(buffer.getvalue().removesuffix(_QUOTING_END) + "\n")
+        return buffer.getvalue().removesuffix(_QUOTING_END) + "\n"
 
-    line(header)
-    for row in rows:
-        line(csv_cell(value) for value in row)
-    return out.getvalue()
+    return line

@@ -14,7 +14,7 @@ console gives the same file, and its times match the listing people exported it 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import tzinfo
 from typing import Final
 
@@ -140,19 +140,22 @@ def events_csv(events: Iterable[ListedEvent], zone: tzinfo | None = None) -> str
     """Events as CSV (``EVENT_CSV_COLUMNS``), times in ``zone`` if given, written with
     ``csv_cells.csv_text``: the provider is whatever string the sender wrote, and a value a
     spreadsheet would run as a formula gets a leading apostrophe."""
-    return csv_text(
-        EVENT_CSV_COLUMNS,
-        (
-            (
-                e.id,
-                e.zd_number,
-                e.type,
-                e.action,
-                e.provider_id,
-                iso_time(e.received_at, zone),
-                e.source,
-                e.message_count,
-            )
-            for e in events
-        ),
-    )
+    return csv_text(EVENT_CSV_COLUMNS, event_cells(events, zone))
+
+
+def event_cells(
+    events: Iterable[ListedEvent], zone: tzinfo | None = None
+) -> Iterator[list[object]]:
+    """The cells of ``events_csv``'s rows: one rule for the whole file and for an export
+    written page by page (``integrator.export_stream``)."""
+    for e in events:
+        yield [
+            e.id,
+            e.zd_number,
+            e.type,
+            e.action,
+            e.provider_id,
+            iso_time(e.received_at, zone),
+            e.source,
+            e.message_count,
+        ]

@@ -18,7 +18,7 @@ would silently be taken as one of the two, or as a time nobody's clock showed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -704,6 +704,17 @@ def to_csv(
     state from ``dead_states`` (``message_reads.dead_letter_states``); every cell through
     ``csv_cells.csv_text`` (a value a spreadsheet would run as a formula gets a leading
     apostrophe), as every export."""
+    return csv_text(CSV_COLUMNS, csv_cells(messages, zone, dead_states))
+
+
+def csv_cells(
+    messages: Iterable[MessageRecord],
+    zone: tzinfo | None = None,
+    dead_states: Mapping[str, str] | None = None,
+) -> Iterator[list[Any]]:
+    """The cells of ``to_csv``'s rows, in ``CSV_COLUMNS`` order: one rule for the whole file
+    and for an export written page by page (``integrator.export_stream``)."""
     states = dead_states or {}
-    rows = (csv_row(m, zone, states.get(m.id)) for m in messages)
-    return csv_text(CSV_COLUMNS, ([row[column] for column in CSV_COLUMNS] for row in rows))
+    for m in messages:
+        row = csv_row(m, zone, states.get(m.id))
+        yield [row[column] for column in CSV_COLUMNS]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import sys
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -28,13 +27,13 @@ from integrator.cli.common import (
     fail,
     first_rows,
     load_settings,
-    local_actor,
     local_identity,
     option_rule,
     print_json,
     progress_bar,
     resolve_message_ids,
     say_shown,
+    stream_csv,
     with_store,
 )
 from integrator.cli.views import ACTOR_MIN, Column, fitted_table, short_ids
@@ -100,8 +99,7 @@ def audit_list(
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout (for reports).")] = False,
 ) -> None:
     """List audit entries, newest first. Filters combine (AND)."""
-    from integrator.audit import audit_csv, build_audit_filter, check_audit_destination
-    from integrator.exports import record_export
+    from integrator.audit import build_audit_filter, check_audit_destination
     from integrator.patient_views import record_search
     from integrator.presenters import audit_view
     from integrator.search import BadSearch
@@ -126,7 +124,7 @@ def audit_list(
     except BadSearch as exc:
         fail(option_rule(exc), 2)  # the option as typed here
 
-    async def action_on(store: Store) -> tuple[list[AuditRecord], Shown]:
+    async def action_on(store: Store) -> tuple[list[AuditRecord], Shown | None]:
         # A destination nobody has is refused (exit 2), not listed as empty; one removed since
         # stays searchable while the trail or a message names it.
         try:
@@ -139,33 +137,38 @@ def audit_list(
             found = dataclasses.replace(flt, message=full_id)
         if flt.target is not None and partial_id(flt.target):  # as this command's table shows
             found = dataclasses.replace(found, target=await _whole_target(store, flt.target))
+        if as_csv:  # audited before a row is written, then written a page at a time
+            from integrator.audit import CSV_COLUMNS
+            from integrator.export_stream import Planned, audit_pages
+
+            # The newest entry now bounds the pages: the export's own entry, written before
+            # its first row, is not in the file, as it was not when the file was built whole.
+            newest = await store.list_audit(found, limit=1)
+            matched = await store.count_audit(found, at_most=limit + 1) if newest else 0
+            # On stderr: a CSV that looks complete when it is not misses entries.
+            say_shown(Shown(min(matched, limit), more=matched > limit))
+            pages = audit_pages(
+                store, found, settings.zone, below=newest[0].id + 1 if newest else 0
+            )
+            planned = Planned("audit", CSV_COLUMNS, min(matched, limit), pages)
+            await stream_csv(store, planned, terms=terms, bsn_hash=flt.bsn_hash, limit=limit)
+            return [], None
         entries, shown = first_rows(await store.list_audit(found, limit=limit + 1), limit)
-        if as_csv:  # audited before a row is written
-            await record_export(
-                store,
-                local_actor(),
-                "audit",
-                terms,
-                bsn_hash=flt.bsn_hash,
-                limit=limit,
-                rows=len(entries),
-            )
-        else:  # a search by BSN is a view of patient data, as through the API
-            await record_search(
-                store,
-                local_identity(),
-                "audit.search",
-                bsn_hash=flt.bsn_hash,
-                found=len(entries),
-                source=None,
-            )
+        # A search by BSN is a view of patient data, as through the API.
+        await record_search(
+            store,
+            local_identity(),
+            "audit.search",
+            bsn_hash=flt.bsn_hash,
+            found=len(entries),
+            source=None,
+        )
         return entries, shown
 
     entries, shown = with_store(action_on, settings, read_only=True)
-    say_shown(shown)  # on stderr: a CSV that looks complete when it is not misses entries
-    if as_csv:
-        sys.stdout.write(audit_csv(entries, settings.zone))
+    if shown is None:  # the CSV, written as it was read
         return
+    say_shown(shown)
     if as_json:
         print_json([audit_view(e, settings.zone) for e in entries])
         return

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from deadletter import RefusedValue, TermsRefused
     from integrator.access.permissions import Identity
     from integrator.eventloop import LoopKind
+    from integrator.export_stream import Planned
     from integrator.operators import DestinationAdmin
     from integrator.search import BadSearch
     from integrator.settings import Settings
@@ -483,6 +484,43 @@ async def _resolved(
     except (NotFound, AmbiguousIdPrefix, BadIdPrefix) as exc:
         text = str(exc) if option is None else f"{option}: {exc}"
         raise BadId(text, unknown=isinstance(exc, NotFound)) from None
+
+
+async def stream_csv(
+    store: Store,
+    planned: Planned,
+    *,
+    terms: dict[str, Any],
+    bsn_hash: str | None,
+    limit: int,
+) -> None:
+    """Write a ``--csv`` export to stdout a page at a time (``integrator.export_stream``),
+    audited as ``local:<user>`` before its first row; a bar on stderr when it is a terminal
+    and the export runs to more than a page. Cut short (the store failed, stdout closed): what
+    went out and what the audit log says, on stderr, and exit 1, never 0 after a cut file."""
+    from integrator.export_stream import PAGE, ExportCut, write_export
+
+    with progress_bar(planned.rows, quiet=planned.rows <= PAGE, label="exporting") as advance:
+        try:
+            written = await write_export(
+                store,
+                planned,
+                actor=local_actor(),
+                terms=terms,
+                bsn_hash=bsn_hash,
+                limit=limit,
+                write=sys.stdout.write,
+                progress=lambda done: advance(done, planned.rows),
+            )
+        except ExportCut as exc:
+            fail(str(exc), 1)
+    if written < planned.rows:  # the file is whole as the store now stands; the trail says so
+        err_console.print(
+            f"note: {written:,} rows written, not the {planned.rows:,} counted at the start: "
+            "fewer matched by the end (recorded in the audit log as export.cut)",
+            soft_wrap=True,
+            markup=False,
+        )
 
 
 class progress_bar:

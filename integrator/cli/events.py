@@ -14,7 +14,6 @@ through ``integrator.event_reads``, as the API does, which records them in the a
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Coroutine
 from datetime import tzinfo
 from typing import Annotated, Any, TypeVar
@@ -39,6 +38,7 @@ from integrator.cli.common import (
     resolve_event_ids,
     run,
     say_shown,
+    stream_csv,
     tell_rejected,
     with_store,
 )
@@ -93,7 +93,6 @@ def events_list(
         listed_event_view,
         unknown_provider,
     )
-    from integrator.exports import export_events
     from integrator.rejected_reads import rejected_for_zd
     from integrator.store import Store
 
@@ -123,18 +122,20 @@ def events_list(
     except EventsRefused as exc:
         fail(exc.for_cli(), 2)
 
-    if as_csv:  # audited before a row is written
+    if as_csv:  # audited before a row is written, then written a page at a time
 
-        async def export(store: Store) -> tuple[str, int]:
-            text = await export_events(
-                store, flt, actor=local_actor(), terms=terms, limit=limit, zone=settings.zone
-            )
-            return text, await store.count_events(flt)
+        async def export(store: Store) -> None:
+            from integrator.export_stream import Planned, event_pages
+            from integrator.exports import EVENT_CSV_COLUMNS
 
-        text, total = with_store(export, settings, read_only=True)
-        # On stderr, as for the table and --json: stdout stays pure CSV.
-        say_shown(Shown(min(total, limit), total=total))
-        sys.stdout.write(text)
+            total = await store.count_events(flt)
+            # On stderr, as for the table and --json: stdout stays pure CSV.
+            say_shown(Shown(min(total, limit), total=total))
+            pages = event_pages(store, flt, settings.zone)
+            planned = Planned("events", EVENT_CSV_COLUMNS, min(total, limit), pages)
+            await stream_csv(store, planned, terms=terms, bsn_hash=flt.bsn_hash, limit=limit)
+
+        with_store(export, settings, read_only=True)
         return
 
     async def action(store: Store) -> tuple[list[dict[str, Any]], int | None]:

@@ -13,7 +13,6 @@ view of patient data (``show``, a search by ``--bsn``) is recorded in the audit 
 from __future__ import annotations
 
 import dataclasses
-import sys
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -29,13 +28,13 @@ from integrator.cli.common import (
     fail,
     first_rows,
     load_settings,
-    local_actor,
     local_identity,
     option_rule,
     print_json,
     resolve_event_ids,
     resolve_message_ids,
     say_shown,
+    stream_csv,
     tell_rejected,
     tell_unrouted,
     with_store,
@@ -101,7 +100,6 @@ def messages_list(
     A search by --status sending finds nothing (the engine never writes that status) and says
     so in a note on stderr, also with --json and --csv (stdout stays the listing alone).
     """
-    from integrator.exports import export_messages
     from integrator.message_reads import (
         MessageTerms,
         check_destination,
@@ -141,26 +139,25 @@ def messages_list(
         [full_id] = await resolve_event_ids(store, [flt.event_id], option="--event-id")
         return dataclasses.replace(flt, event_id=full_id)
 
-    if as_csv:  # audited before a row is written
+    if as_csv:  # audited before a row is written, then written a page at a time
 
-        async def export(store: Store) -> tuple[str, int]:
+        async def export(store: Store) -> None:
+            from integrator.export_stream import Planned, message_pages
+            from integrator.search import CSV_COLUMNS
+
             full = await with_full_ids(store)
-            text = await export_messages(
-                store,
-                full,
-                actor=local_actor(),
-                terms=terms.given(),
-                limit=limit,
-                zone=settings.zone,
+            total = await store.count_messages(full)
+            # On stderr, as for the table and --json: a file that looks complete when it is
+            # not is how a batch gets missed. Stdout stays pure CSV.
+            say_shown(Shown(min(total, limit), total=total))
+            say_status_note(flt.status)
+            pages = message_pages(store, full, settings.zone)
+            planned = Planned("messages", CSV_COLUMNS, min(total, limit), pages)
+            await stream_csv(
+                store, planned, terms=terms.given(), bsn_hash=full.bsn_hash, limit=limit
             )
-            return text, await store.count_messages(full)
 
-        text, total = with_store(export, settings, read_only=True)
-        # On stderr, as for the table and --json: a file that looks complete when it is not is
-        # how a batch gets missed. Stdout stays pure CSV.
-        say_shown(Shown(min(total, limit), total=total))
-        say_status_note(flt.status)
-        sys.stdout.write(text)
+        with_store(export, settings, read_only=True)
         return
 
     async def action(store: Store) -> tuple[list[dict[str, Any]], int | None, int]:

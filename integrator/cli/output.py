@@ -37,6 +37,8 @@ class OutputNotWritten(Exception):
 
     def __init__(self, cause: OSError, written: int, wanted: int) -> None:
         self.cause = cause
+        self.written = written  # bytes of the last write that went out: a CSV export counts
+        self.wanted = wanted  # the rows they began (``integrator.export_stream``)
         reason = cause.strerror or type(cause).__name__
         super().__init__(
             f"output not written whole to stdout ({reason}; {written} of {wanted} bytes of the "

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Update,
+    and_,
     bindparam,
     case,
     func,
@@ -581,8 +582,12 @@ class Store(
         limit: int = 100,
         offset: int = 0,
         oldest_first: bool = False,
+        after: ListedEvent | None = None,
     ) -> list[ListedEvent]:
         """Events matching every given term with their message counts, newest first.
+
+        ``after``: only those listed after this event in the same order (a keyset on
+        ``received_at`` and ``id``), so an export reads its selection page by page.
 
         ``oldest_first`` is the order routing needs: the order the events arrived in, so a
         cancel is queued behind the new event it cancels.
@@ -610,7 +615,7 @@ class Store(
                 events.c.source,
                 message_count.label("message_count"),
             )
-            .where(*self._event_terms(flt))
+            .where(*self._event_terms(flt), *_event_after(after, oldest_first))
             .order_by(*order)
             .limit(limit)
             .offset(offset)
@@ -1078,8 +1083,13 @@ class Store(
         limit: int = 100,
         offset: int = 0,
         payloads: bool = True,
+        after: MessageRecord | None = None,
     ) -> list[MessageRecord]:
         """Messages matching every given term, newest first.
+
+        ``after``: only those listed after this message in the same order (a keyset, on the
+        listing's own order: ``seq``, or creation time and ``seq`` with a period), so an export
+        reads its selection page by page without ``OFFSET`` walking every page before.
 
         ``payloads=False``: for listings, which show no HL7; each record's ``payload`` is then
         ``b""`` (``codec.select_messages``).
@@ -1094,9 +1104,19 @@ class Store(
             if flt.since is not None or flt.until is not None
             else (messages.c.seq.desc(),)
         )
+        terms = _filter_terms(flt)
+        if after is not None:
+            terms.append(
+                messages.c.seq < after.seq
+                if flt.since is None and flt.until is None
+                else or_(
+                    messages.c.created_at < after.created_at,
+                    and_(messages.c.created_at == after.created_at, messages.c.seq < after.seq),
+                )
+            )
         query = (
             select_messages(payload=payloads)
-            .where(*_filter_terms(flt))
+            .where(*terms)
             .order_by(*newest_first)
             .limit(limit)
             .offset(offset)
@@ -1575,13 +1595,18 @@ class Store(
         target: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        before_id: int | None = None,
     ) -> list[AuditRecord]:
-        """Newest first. ``target`` is shorthand for ``AuditFilter(target=...)``."""
+        """Newest first. ``target`` is shorthand for ``AuditFilter(target=...)``.
+        ``before_id``: only entries older than that one (a keyset, for an export's pages)."""
         if target is not None:
             flt = dataclasses.replace(flt or AuditFilter(), target=target)
+        terms = list(_audit_terms(flt or AuditFilter()))
+        if before_id is not None:
+            terms.append(audit_log.c.id < before_id)
         query = (
             select(audit_log)
-            .where(*_audit_terms(flt or AuditFilter()))
+            .where(*terms)
             .order_by(audit_log.c.id.desc())
             .limit(limit)
             .offset(offset)
@@ -1616,9 +1641,17 @@ class Store(
         return False
 
     @guarded("count the audit log")
-    async def count_audit(self) -> int:
+    async def count_audit(
+        self, flt: AuditFilter | None = None, *, at_most: int | None = None
+    ) -> int:
+        """How many entries ``list_audit`` would list with ``flt``; with ``at_most``, counted
+        no further than that (an export of at most so many entries needs to know no more, and
+        the trail can be long)."""
+        found = select(audit_log.c.id).where(*_audit_terms(flt or AuditFilter()))
+        if at_most is not None:
+            found = found.order_by(audit_log.c.id.desc()).limit(at_most)
         async with self._engine.connect() as conn:
-            result = await conn.execute(select(func.count()).select_from(audit_log))
+            result = await conn.execute(select(func.count()).select_from(found.subquery()))
             count: int = result.scalar_one()
             return count
 
@@ -2057,6 +2090,16 @@ def _require_aware(value: datetime | None, name: str) -> datetime | None:
 def _row_id(row: dict[str, Any]) -> str:
     identifier: str = row["id"]
     return identifier
+
+
+def _event_after(after: ListedEvent | None, oldest_first: bool) -> list[ColumnElement[bool]]:
+    """The keyset term of ``list_events``: the events that come after ``after`` in its order."""
+    if after is None:
+        return []
+    at, event_id = events.c.received_at, events.c.id
+    if oldest_first:
+        return [or_(at > after.received_at, and_(at == after.received_at, event_id > after.id))]
+    return [or_(at < after.received_at, and_(at == after.received_at, event_id < after.id))]
 
 
 async def _one_snapshot(conn: AsyncConnection) -> AsyncConnection:
