@@ -19,6 +19,7 @@ trail errs on the side of "more may have left", never less.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
@@ -102,7 +103,7 @@ async def write_export(
                     break
         if header:  # nothing matched: the header alone, as the whole file was
             write(header)
-    except (Exception, KeyboardInterrupt) as exc:
+    except (Exception, KeyboardInterrupt, asyncio.CancelledError) as exc:  # Ctrl-C: cancelled
         why = _reason(exc)
         said = await _record_cut(store, actor, planned, written, why)
         raise ExportCut(
@@ -125,7 +126,7 @@ def rows_begun(text: str, header: int, sent: int) -> int:
 
 def _reason(exc: BaseException) -> str:
     """Why an export stopped, in words fit for stderr and the trail: never a row's content."""
-    if isinstance(exc, KeyboardInterrupt):
+    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
         return "interrupted"
     cause = getattr(exc, "cause", None)  # ``cli.output.OutputNotWritten``: the system's words
     if isinstance(cause, OSError):

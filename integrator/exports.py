@@ -7,6 +7,11 @@ was made with,
 the page size and how many rows it held. A BSN term is recorded as its keyed hash, like a
 patient-data view (``integrator.patient_views``), never as the BSN.
 
+The command line's exports are written as they are read (``integrator.export_stream``), so
+the rows are counted before the entry is written and an export that stops early is recorded
+as such (``export.cut``); the API's and the console's (at most 1,000 rows) are built here
+whole, the same bytes.
+
 Every export takes the engine's zone (``Settings.zone``) and writes its times in it, in full
 with their offset, as ``--json`` does: the same search exported from the CLI, the API or the
 console gives the same file, and its times match the listing people exported it from.

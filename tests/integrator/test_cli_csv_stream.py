@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -238,3 +238,34 @@ def test_the_rows_a_cut_write_began_are_counted() -> None:
     assert rows_begun(text, 6, 12) == 1
     assert rows_begun(text, 6, 13) == 2
     assert rows_begun(text, 6, 100) == 2
+
+
+async def test_an_interrupted_export_records_what_went_out(tmp_path: Path) -> None:
+    """Ctrl-C cancels the command's task at its next read of the store: the rows written so
+    far are recorded (``export.cut``), and the export ends as cut, not as done."""
+    from integrator.export_stream import ExportCut, Planned, write_export
+
+    async def pages() -> AsyncGenerator[Sequence[Sequence[object]], None]:
+        yield [["a", 1], ["=b", 2]]
+        raise asyncio.CancelledError
+
+    out: list[str] = []
+    async with await Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        with pytest.raises(ExportCut, match="stopped after 2 of 5 rows \\(interrupted\\)"):
+            await write_export(
+                store,
+                Planned("events", ("x", "n"), 5, pages()),
+                actor="local:tester",
+                terms={},
+                bsn_hash=None,
+                limit=5,
+                write=out.append,
+            )
+        cut, export = await store.list_audit(AuditFilter(), limit=10)
+    assert "".join(out) == "x,n\na,1\n'=b,2\n"
+    assert (export.action, export.details["rows"]) == ("events.export", 5)
+    assert cut.action == "export.cut" and cut.details == {
+        "export": "events.export",
+        "rows": 2,
+        "of": 5,
+    }
