@@ -85,7 +85,12 @@ ACTIONS = (
 
 def _naive(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+        # The engine's own text (``coltypes._sqlite_text``): microseconds always written. An
+        # isoformat without them ("… 01:55:12") sorts before the engine's "… 01:55:12.000000"
+        # of the same instant, so a keyset on the time (an export's pages) saw a row twice.
+        return (
+            value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        )
     return value
 
 
