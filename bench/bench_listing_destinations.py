@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -44,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from alternating import timed_alternately  # noqa: E402
 from bench_listing_last_attempts import ids_of, seed  # noqa: E402
 
 from destinations.config import definition_of, dump_destination  # noqa: E402
@@ -137,14 +137,7 @@ async def main(settings: Settings, args: argparse.Namespace, schema: str | None 
         for way in WAYS:
             assert listed[way] == listed["before"], way
         assert all(row["revision"] == args.history for row in listed["now"])
-        times: dict[str, list[float]] = {way: [] for way in WAYS}
-        for round_ in range(args.rounds):  # alternately, so all meet the same machine
-            order = list(WAYS) if round_ % 2 == 0 else list(reversed(WAYS))
-            for way in order:
-                start = time.perf_counter()
-                await listing(way)
-                times[way].append(time.perf_counter() - start)
-        median = {way: statistics.median(t) * 1000 for way, t in times.items()}
+        median = await timed_alternately({way: listing for way in WAYS}, args.rounds)
         print(
             f"{len(ids)} destinations ({args.history} revisions each), {args.messages} messages, "
             f"{store._engine.dialect.name}; median of {args.rounds} listings (ms)"

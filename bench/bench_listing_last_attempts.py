@@ -36,7 +36,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from alternating import timed_alternately  # noqa: E402
 from sqlalchemy import insert, literal, select, update  # noqa: E402
 
 from destinations.config import dump_destination  # noqa: E402
@@ -147,14 +149,7 @@ async def main(
         said = {r["id"]: r["last_attempt"] for r in listed["one read"]}
         assert said == {r["id"]: r["last_attempt"] for r in listed["per destination"]}
         assert sum(1 for a in said.values() if a["outcome"] == "failed") == len(ids[::10])
-        times: dict[str, list[float]] = {way: [] for way in ways}
-        for round_ in range(rounds):  # alternately, so all meet the same machine
-            order = list(ways) if round_ % 2 == 0 else list(reversed(ways))
-            for way in order:
-                start = time.perf_counter()
-                await listing(way)
-                times[way].append(time.perf_counter() - start)
-        median = {way: statistics.median(t) * 1000 for way, t in times.items()}
+        median = await timed_alternately({way: listing for way in ways}, rounds)
         print(
             f"{count} destinations, {messages_count} messages, {store._engine.dialect.name}; "
             f"median of {rounds} listings (ms)"
