@@ -260,9 +260,15 @@ def _sample(db: Path) -> dict[str, str]:
             "ORDER BY seq LIMIT 1",
             (count // 2,),
         ).fetchone()
+        # The last message of the page before ``offset=count // 2``: where ``after`` starts
+        # the same page (newest first by seq, so the message ``count // 2`` from the top).
+        (deep_id,) = conn.execute(
+            "SELECT id FROM messages WHERE seq <= ? ORDER BY seq DESC LIMIT 1",
+            (count - count // 2 + 1,),
+        ).fetchone()
     finally:
         conn.close()
-    return {"message": mid[0], "destination": mid[1], "count": str(count)}
+    return {"message": mid[0], "destination": mid[1], "count": str(count), "deep": deep_id}
 
 
 async def _people(engine: Any) -> tuple[str, str]:
@@ -323,6 +329,11 @@ def asks(sample: dict[str, str], small: bool) -> list[tuple[str, str, str]]:
         ),
         ("api", "GET /messages one day", f"/api/v1/messages?{day}"),
         ("api", f"GET /messages?offset={deep}", f"/api/v1/messages?offset={deep}"),
+        (
+            "api",
+            f"GET /messages?after= (the same page as offset={deep})",
+            f"/api/v1/messages?after={sample['deep']}",
+        ),
         ("api", "GET /messages/{id}", f"/api/v1/messages/{message}"),
         ("api", "GET /messages.csv?limit=1000", "/api/v1/messages.csv?limit=1000"),
         ("api", "GET /deadletters", "/api/v1/deadletters"),

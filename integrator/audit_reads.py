@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from integrator import paging
 from integrator.audit import checked_audit_filter
 from integrator.kept_searches import searched_bsn
 from integrator.patient_views import record_search
@@ -46,12 +47,15 @@ async def find_audit(
     bsn: str | None,
     limit: int,
     offset: int = 0,
+    after: int | None = None,
     source: str | None,
 ) -> AuditPage:
-    """A page of the entries the terms take; a bad term is ``BadSearch`` naming it. A search
-    by BSN is recorded (``patient_data.view``, ``audit.search``) before it is answered."""
+    """A page of the entries the terms take, those older than the entry ``after`` if given
+    (``integrator.paging``); a bad term is ``BadSearch`` naming it. A search by BSN is
+    recorded (``patient_data.view``, ``audit.search``) before it is answered."""
+    paging.one_way(offset=offset, after=after)
     flt = await checked_audit_filter(engine, scope, bsn=bsn, **terms)
-    found = await engine.store.list_audit(flt, limit=limit + 1, offset=offset)
+    found = await engine.store.list_audit(flt, limit=limit + 1, offset=offset, before_id=after)
     await record_search(
         engine.store,
         identity,

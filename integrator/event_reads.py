@@ -16,6 +16,7 @@ import dataclasses
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
+from integrator import paging
 from integrator.access.permissions import Identity
 from integrator.events_routing import build_event_filter, describe_event, serving_now
 from integrator.kept_searches import KeptSearch, searched_bsn
@@ -35,12 +36,16 @@ async def find_events(
     *,
     limit: int,
     offset: int = 0,
+    after: str | None = None,
     source: str | None = None,
 ) -> list[ListedEvent]:
-    """The events ``flt`` finds (``events_routing.build_event_filter``), newest first; a
-    search by BSN recorded as ``identity``'s view (``events.search``, with the hash and how many
-    it found) before they are returned. One without a BSN records nothing."""
-    found = await store.list_events(flt, limit=limit, offset=offset)
+    """The events ``flt`` finds (``events_routing.build_event_filter``), newest first; with
+    ``after`` (an event's id), those listed after that one (``integrator.paging``). A search
+    by BSN is recorded as ``identity``'s view (``events.search``, with the hash and how many it
+    found) before they are returned. One without a BSN records nothing."""
+    paging.one_way(offset=offset, after=after)
+    last = None if after is None else await _last_seen(store, flt, after)
+    found = await store.list_events(flt, limit=limit, offset=offset, after=last)
     await record_search(
         store,
         identity,
@@ -50,6 +55,18 @@ async def find_events(
         source=source,
     )
     return found
+
+
+async def _last_seen(store: Store, flt: EventFilter, after: str) -> ListedEvent:
+    """The event ``after`` names, where a page ends: one in ``flt``'s clusters (an event with
+    a message to one of its destinations; any event when it names none)."""
+    cursor = EventFilter(
+        event_ids=(paging.cursor_id(after, "event"),), destination_ids=flt.destination_ids
+    )
+    found = await store.list_events(cursor, limit=1)
+    if not found:
+        raise paging.unknown("event")
+    return found[0]
 
 
 async def page_kept_events(

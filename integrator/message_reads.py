@@ -144,17 +144,19 @@ async def find_messages_in_store(
     *,
     limit: int,
     offset: int = 0,
+    after: MessageRecord | None = None,
     source: str | None = None,
 ) -> list[MessageRecord]:
-    """The messages ``flt`` finds, newest first; a search by BSN recorded as ``identity``'s
-    view (``messages.search``, with the hash and how many it found) before they are returned.
+    """The messages ``flt`` finds, newest first (after ``after``, if given: the store's
+    keyset); a search by BSN recorded as ``identity``'s view (``messages.search``, with the
+    hash and how many it found) before they are returned.
 
     Who may search by BSN is the caller's to decide (the API and the console:
     ``patient_data.read``; the server's CLI is trusted).
     """
     rows = await messages_in_sight(
         store,
-        await store.list_messages(flt, limit=limit, offset=offset, payloads=False),
+        await store.list_messages(flt, limit=limit, offset=offset, payloads=False, after=after),
         flt.destination_ids,
     )
     await record_search(

@@ -40,6 +40,7 @@ from deadletter import (
     select_dead_letters,
     select_for_resend,
 )
+from integrator import paging
 from integrator.access.permissions import Permission
 from integrator.catalog import Catalog
 from integrator.clusters import ClusterScope, OutOfSight, cluster_of
@@ -167,9 +168,11 @@ async def find_messages(
     *,
     limit: int,
     offset: int = 0,
+    after: str | None = None,
     source: str | None = None,
 ) -> list[MessageRecord]:
-    """The messages ``terms`` find in the caller's clusters, newest first.
+    """The messages ``terms`` find in the caller's clusters, newest first; with ``after`` (a
+    message's id), those listed after that one (``integrator.paging``).
 
     A search by BSN is a view of patient data: made only under ``patient_data.read``, and
     recorded (``messages.search``, with the BSN's keyed hash and how many it found) before the
@@ -177,10 +180,22 @@ async def find_messages(
     """
     if terms.bsn and scope.permission is not Permission.PATIENT_DATA_READ:
         raise ValueError("a search by BSN is made under patient_data.read")
+    paging.one_way(offset=offset, after=after)
     flt = await checked_filter(engine, scope, terms)
+    last = None if after is None else await _last_seen(engine, scope, after)
     return await find_messages_in_store(
-        engine.store, scope.identity, flt, limit=limit, offset=offset, source=source
+        engine.store, scope.identity, flt, limit=limit, offset=offset, after=last, source=source
     )
+
+
+async def _last_seen(engine: Engine, scope: ClusterScope, after: str) -> MessageRecord:
+    """The message ``after`` names, where a page ends: one in the caller's clusters (a
+    destination removed since counts as every cluster's, as listings show its messages to
+    who may see all)."""
+    found = await engine.store.get_message(paging.cursor_id(after, "message"), payload=False)
+    if found is None or not scope.allows_destination(engine.catalog, found.destination_id):
+        raise paging.unknown("message")
+    return found
 
 
 async def page_kept_search(

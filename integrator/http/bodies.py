@@ -24,9 +24,15 @@ MAX_LIMIT: Final = 1000
 LIMIT_TEXT: Final = f"at most this many items (1 to {MAX_LIMIT}), newest first"
 OFFSET_TEXT: Final = (
     "items to skip, in the listing's order (newest first; the route says by what key). Items "
-    "that arrive between two pages push the others down, so the next page repeats some: to "
-    "page through a fixed set, give `until` (excluded) as the time the first page was asked "
-    "for and keep it, with the same terms, on every page (docs/support.md, 'Paging')"
+    "that arrive between two pages push the others down, so the next page repeats some, and a "
+    "deep offset is slow (the store walks every item before it): to page, prefer `after` "
+    "(docs/support.md, 'Paging')"
+)
+AFTER_TEXT: Final = (
+    "the id of the last item of the page before: this page holds the items listed after it, in "
+    "the listing's order, with the same terms. Items that arrive meanwhile do not shift the "
+    "pages, and every page is as fast as the first. Not with `offset` (docs/support.md, "
+    "'Paging')"
 )
 TOP_LIMIT_TEXT: Final = (
     f"at most this many items (1 to {MAX_LIMIT}), newest first; there is no offset. When "
@@ -34,11 +40,15 @@ TOP_LIMIT_TEXT: Final = (
     "until each answers fewer than `limit` (docs/support.md, 'Paging')"
 )
 """The paging parameters' descriptions, in the document (docs/support.md, 'Paging'): offset
-paging shifts as new items arrive (newest first), and no cursor is offered, so the document
-says how to page safely."""
+paging shifts as new items arrive (newest first) and walks every skipped item; ``after`` (a
+keyset on the listing's own order) does neither."""
 
 PageLimit = Annotated[int, Field(strict=True, ge=1, le=MAX_LIMIT, description=LIMIT_TEXT)]
 PageOffset = Annotated[int, Field(strict=True, ge=0, le=INT_MAX, description=OFFSET_TEXT)]
+PageAfter = Annotated[str | None, Field(max_length=64, description=AFTER_TEXT)]
+"""``after`` of a search body that lists messages or events: an id (a UUID)."""
+PageAfterEntry = Annotated[int | None, Field(strict=True, ge=1, le=INT_MAX, description=AFTER_TEXT)]
+"""``after`` of an audit search: an entry's id (a number)."""
 PageTopLimit = Annotated[int, Field(strict=True, ge=1, le=MAX_LIMIT, description=TOP_LIMIT_TEXT)]
 """The ``limit`` of a listing without an offset (rejected input)."""
 Flag = Annotated[bool, Field(strict=True)]
@@ -78,6 +88,7 @@ class SearchTerms(BaseModel):
 class SearchBody(SearchTerms):
     limit: PageLimit = 100
     offset: PageOffset = 0
+    after: PageAfter = None
 
 
 class ResendBody(BaseModel):

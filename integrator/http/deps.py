@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 
 from integrator.engine import Engine
 from integrator.http.bodies import (
+    AFTER_TEXT,
     INT_MAX,
     LIMIT_TEXT,
     MAX_LIMIT,
@@ -53,6 +54,10 @@ JobsDep = Annotated[JobRegistry, Depends(_jobs)]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=LIMIT_TEXT)]
 Offset = Annotated[int, Query(ge=0, le=INT_MAX, description=OFFSET_TEXT)]
+After = Annotated[str | None, Query(max_length=64, description=AFTER_TEXT)]
+"""``after`` of a listing of messages or events: the id of the last item of the page before."""
+AfterEntry = Annotated[int | None, Query(ge=1, le=INT_MAX, description=AFTER_TEXT)]
+"""``after`` of the audit listing: the id (a number) of the last entry of the page before."""
 TopLimit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=TOP_LIMIT_TEXT)]
 """The ``limit`` of a listing that takes no offset (``/deadletters``, ``/rejected``)."""
 ListLimit = Annotated[
@@ -181,8 +186,9 @@ SourceDep = Annotated[str | None, Depends(_source)]
 
 
 def terms_of(body: SearchTerms) -> MessageTerms:
-    """The service's search terms of a request's (``limit`` and ``offset`` are the page's)."""
-    return MessageTerms(**body.model_dump(exclude={"limit", "offset"}))
+    """The service's search terms of a request's (``limit``, ``offset`` and ``after`` are the
+    page's)."""
+    return MessageTerms(**body.model_dump(exclude={"limit", "offset", "after"}))
 
 
 NOTE: Final = "X-Integrator-Note"

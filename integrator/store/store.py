@@ -929,9 +929,12 @@ class Store(
     # -- messages ----------------------------------------------------------------------------
 
     @guarded("read a message")
-    async def get_message(self, message_id: str) -> MessageRecord | None:
+    async def get_message(self, message_id: str, *, payload: bool = True) -> MessageRecord | None:
+        """``payload=False``: without its HL7 (``b""``), for who needs only where it stands."""
         async with self._engine.connect() as conn:
-            result = await conn.execute(select_messages().where(messages.c.id == message_id))
+            result = await conn.execute(
+                select_messages(payload=payload).where(messages.c.id == message_id)
+            )
             row = result.first()
         return None if row is None else message_record(row, self._sealer)
 

@@ -316,7 +316,11 @@ async def test_the_paging_parameters_say_how_to_page_safely(document: dict[str, 
 
     for path in ("/api/v1/messages", "/api/v1/events", "/api/v1/audit"):
         offset = parameter(path, "offset")["description"]
-        assert "newest first" in offset and "until" in offset, path
+        assert "newest first" in offset and "prefer `after`" in offset, path
+        after = parameter(path, "after")["description"]
+        assert "last item of the page before" in after and "Not with `offset`" in after, path
+        link = document["paths"][path]["get"]["responses"]["200"]["headers"]["Link"]
+        assert 'rel="next"' in link["description"], path
     for path in ("/api/v1/deadletters", "/api/v1/rejected"):
         assert "offset" not in {p["name"] for p in document["paths"][path]["get"]["parameters"]}
         limit = parameter(path, "limit")

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from integrator.audit import checked_audit_filter, export_audit
 from integrator.audit_reads import find_audit
 from integrator.engine import Engine
-from integrator.http.bodies import PageLimit, PageOffset
+from integrator.http.bodies import PageAfterEntry, PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
-from integrator.http.deps import EngineDep, Limit, Offset, SourceDep
+from integrator.http.deps import AfterEntry, EngineDep, Limit, Offset, SourceDep
 from integrator.http.errors import without_values
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.paging import next_page, paged_responses
 from integrator.http.periods import since_field, since_query, until_field, until_query
 from integrator.http.scope import Scope, ScopeDep
+from integrator.paging import one_way
 from integrator.presenters import audit_view
 from integrator.search import BadSearch, sent_values
 from integrator.store import AuditFilter
@@ -52,6 +54,7 @@ class AuditSearchBody(BaseModel):
     until: str | None = until_field("Recorded")
     limit: PageLimit = 100
     offset: PageOffset = 0
+    after: PageAfterEntry = None
 
 
 async def _filter(engine: Engine, scope: Scope, **terms: str | None) -> AuditFilter:
@@ -65,10 +68,12 @@ async def _filter(engine: Engine, scope: Scope, **terms: str | None) -> AuditFil
         ) from None
 
 
-@router.get("/audit")
+@router.get("/audit", responses=paged_responses("entries"))
 async def audit(
     engine: EngineDep,
     scope: ScopeDep,
+    request: Request,
+    response: Response,
     actor: Text = None,
     action: Text = None,
     target: Text = None,
@@ -78,9 +83,15 @@ async def audit(
     until: Until = None,
     limit: Limit = 100,
     offset: Offset = 0,
+    after: AfterEntry = None,
 ) -> list[dict[str, Any]]:
     """Audit entries, newest first (by entry id, the order they were written); filters
-    combine (AND)."""
+    combine (AND). A full page links the next (``Link: rel="next"``, with ``after``: the
+    trail spans every cluster, so any entry's id may start a page)."""
+    try:
+        one_way(offset=offset, after=after)
+    except BadSearch as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
     flt = await _filter(
         engine,
         scope,
@@ -92,7 +103,8 @@ async def audit(
         since=since,
         until=until,
     )
-    entries = await engine.store.list_audit(flt, limit=limit, offset=offset)
+    entries = await engine.store.list_audit(flt, limit=limit, offset=offset, before_id=after)
+    next_page(request, response, [entry.id for entry in entries], limit)
     return [audit_view(a) for a in entries]
 
 
@@ -146,7 +158,7 @@ async def search_audit(
 ) -> list[dict[str, Any]]:
     """Audit entries by terms in the body, the patient's BSN among them; a search by BSN is
     recorded as a view of patient data (``audit_reads.find_audit``, as the console's)."""
-    terms = body.model_dump(exclude={"limit", "offset", "bsn"})
+    terms = body.model_dump(exclude={"limit", "offset", "after", "bsn"})
     try:
         page = await find_audit(
             engine,
@@ -156,6 +168,7 @@ async def search_audit(
             bsn=body.bsn,
             limit=body.limit,
             offset=body.offset,
+            after=body.after,
             source=source,
         )
     except BadSearch as exc:

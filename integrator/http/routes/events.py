@@ -31,17 +31,27 @@ from integrator.events_routing import (
 )
 from integrator.exports import export_events
 from integrator.http.auth import IdentityDep
-from integrator.http.bodies import AuditReason, Flag, PageLimit, PageOffset
+from integrator.http.bodies import AuditReason, Flag, PageAfter, PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
-from integrator.http.deps import EngineDep, JobsDep, Limit, Offset, SourceDep, id_in_path
+from integrator.http.deps import (
+    After,
+    EngineDep,
+    JobsDep,
+    Limit,
+    Offset,
+    SourceDep,
+    id_in_path,
+)
 from integrator.http.idempotency import KEY_ANSWERS, IdempotencyKey, answered_once
 from integrator.http.json_body import JsonBodyRoute
 from integrator.http.openapi import EVENT_BODY, EVENT_RESPONSES, ROUTE_PLAN, STARTED_JOB, answer
+from integrator.http.paging import next_page, paged_responses
 from integrator.http.periods import since_field, since_query, until_field, until_query
 from integrator.http.scope import Scope, ScopeDep
 from integrator.idempotency import Answer
 from integrator.jobs import Job
 from integrator.message_service import still_permitted_in, whole_or_stopped
+from integrator.search import BadSearch
 from integrator.store.jobs import ROUTE_JOB
 from integrator.store.records import EventFilter
 
@@ -62,6 +72,7 @@ class EventSearchBody(BaseModel):
     unrouted: Flag = False
     limit: PageLimit = 100
     offset: PageOffset = 0
+    after: PageAfter = None
 
 
 class RouteBody(BaseModel):
@@ -145,18 +156,24 @@ async def _query_terms(
 QueryTerms = Annotated[EventSearchBody, Depends(_query_terms)]
 
 
-@router.get("/events")
+@router.get("/events", responses=paged_responses("events"))
 async def list_events(
     engine: EngineDep,
     scope: ScopeDep,
     terms: QueryTerms,
+    request: Request,
+    response: Response,
     limit: Limit = 100,
     offset: Offset = 0,
+    after: After = None,
 ) -> list[dict[str, Any]]:
     """Events, newest first (by ``received_at``, then id), with how many messages each has;
-    ``unrouted`` for those none."""
-    body = terms.model_copy(update={"limit": limit, "offset": offset})
-    return await _search(engine, scope, body, source=None)  # no BSN here: no view to record
+    ``unrouted`` for those none. A full page links the next (``Link: rel="next"``, with
+    ``after``)."""
+    body = terms.model_copy(update={"limit": limit, "offset": offset, "after": after})
+    found = await _search(engine, scope, body, source=None)  # no BSN here: no view to record
+    next_page(request, response, [event["id"] for event in found], limit)
+    return found
 
 
 @router.get(
@@ -174,7 +191,7 @@ async def export_events_csv(
     """The events ``GET /api/v1/events`` finds, as CSV for reports (identifiers, times and
     message counts; no patient data); the export is audited (``events.export``) first.
     ``X-Total-Count`` says how many match in all, beyond ``limit``."""
-    given = terms.model_dump(exclude={"bsn", "limit", "offset"})
+    given = terms.model_dump(exclude={"bsn", "limit", "offset", "after"})
     given["unrouted"] = terms.unrouted or None
     flt = _filter(engine, scope, terms)
     text = await export_events(
@@ -339,7 +356,16 @@ async def _search(
     engine: Engine, scope: Scope, body: EventSearchBody, *, source: str | None
 ) -> list[dict[str, Any]]:
     flt = _filter(engine, scope, body)
-    found = await find_events(
-        engine.store, scope.identity, flt, limit=body.limit, offset=body.offset, source=source
-    )
+    try:
+        found = await find_events(
+            engine.store,
+            scope.identity,
+            flt,
+            limit=body.limit,
+            offset=body.offset,
+            after=body.after,
+            source=source,
+        )
+    except BadSearch as exc:  # ``after``: names no event in sight, or comes with an offset
+        raise HTTPException(status_code=422, detail=str(exc)) from None
     return [listed_event_view(e) for e in found]

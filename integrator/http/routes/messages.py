@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from integrator.clusters import NotPermitted
 from integrator.exports import export_messages
 from integrator.http.bodies import SearchBody
 from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import (
+    After,
     EngineDep,
     Limit,
     MessageIdInPath,
@@ -27,6 +28,7 @@ from integrator.http.deps import (
     terms_of,
 )
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.paging import next_page, paged_responses
 from integrator.http.periods import since_query, until_query
 from integrator.http.scope import ScopeDep, forbidden
 from integrator.message_reads import listed_messages, named_instead
@@ -71,26 +73,30 @@ async def _query_terms(
 QueryTerms = Annotated[MessageTerms, Depends(_query_terms)]
 
 
-@router.get("/messages")
+@router.get("/messages", responses=paged_responses("messages"))
 async def list_messages(
     engine: EngineDep,
     scope: ScopeDep,
     terms: QueryTerms,
+    request: Request,
     response: Response,
     limit: Limit = 100,
     offset: Offset = 0,
+    after: After = None,
 ) -> list[dict[str, Any]]:
     """Search by identifiers, newest first (by ``seq``, the order messages were made; with
     ``since`` or ``until`` by ``created_at``, then ``seq``, which agree); a BSN search is
     ``POST /api/v1/messages/search``. ``status`` ``waiting`` finds the messages waiting for
     delivery (queued or retrying), what the dashboard counts as a destination's queue. A search by
     status ``sending`` answers an empty list with an ``X-Integrator-Note`` header saying why:
-    the engine never writes that status."""
+    the engine never writes that status. A full page links the next (``Link: rel="next"``,
+    with ``after``)."""
     try:
-        rows = await find_messages(engine, scope, terms, limit=limit, offset=offset)
+        rows = await find_messages(engine, scope, terms, limit=limit, offset=offset, after=after)
     except BadSearch as exc:
         raise bad_search(exc, terms) from None
     note_search(response, terms)
+    next_page(request, response, [row.id for row in rows], limit)
     return await listed_messages(engine.store, rows)
 
 
@@ -139,7 +145,13 @@ async def search_messages(
     terms = terms_of(body)
     try:
         rows = await find_messages(
-            engine, scope, terms, limit=body.limit, offset=body.offset, source=source
+            engine,
+            scope,
+            terms,
+            limit=body.limit,
+            offset=body.offset,
+            after=body.after,
+            source=source,
         )
     except BadSearch as exc:
         raise bad_search(exc, terms) from None
