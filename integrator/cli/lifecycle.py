@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from integrator.cli.common import (
     JsonOption,
     console,
+    err_console,
     fail,
     load_settings,
     local_actor,
@@ -45,7 +47,13 @@ LABELS = {
 
 def prune_command(
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Count what would be pruned; change nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Count what would be pruned; change nothing. Beside a running engine that "
+            "keeps some kind longer it still counts, and warns that the real prune would be "
+            "refused.",
+        ),
     ] = False,
     vacuum: Annotated[
         bool,
@@ -96,6 +104,7 @@ def prune_command(
         report = with_store(action_on, settings, read_only=True)
     if as_json:
         print_json(report.to_json(settings.zone))
+        _warn(report)
         _stopped(report, interruptions.exit_code)
         return
     days = {
@@ -118,7 +127,15 @@ def prune_command(
     console.print(table)
     if report.space is not None:
         console.print(f"space: {report.space}")
+    _warn(report)
     _stopped(report, interruptions.exit_code)
+
+
+def _warn(report: PruneReport) -> None:
+    """A dry run beside an engine that keeps some kind longer: on stderr, after the counts, that
+    the real prune would be refused (with ``--json`` the report carries it too)."""
+    if report.warning is not None:
+        err_console.print(f"[yellow]warning:[/] {escape(report.warning)}", soft_wrap=True)
 
 
 def _stopped(report: PruneReport, exit_code: int) -> None:

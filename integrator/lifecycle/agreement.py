@@ -6,22 +6,76 @@ days) and emptied what an engine set to keep a year still kept, for support to r
 silence, since the command only said what it pruned by its own periods. Engines sharing a
 store with different periods did the same to each other through the daily prune, whichever won
 the day's turn. So each engine records its periods beside its heartbeat
-(``engine_presence.retention``), and a prune, the dry run too, refuses before it changes
-anything while a running engine keeps any kind longer than it would (``0``, for ever, is the
-longest). Keeping longer is always allowed: it prunes less. An engine that did not record its
-periods (a version from before) is not judged.
+(``engine_presence.retention``), and a prune refuses before it changes anything while a
+running engine keeps any kind longer than it would (``0``, for ever, is the longest). Keeping
+longer is always allowed: it prunes less. An engine that did not record its periods (a version
+from before) is not judged.
+
+The dry run is not refused: it deletes nothing, and an operator runs it exactly to see what a
+shorter period would remove. It counts by its own periods and carries the same findings as a
+warning (``dry_run_warning``, and ``KeptLonger.to_json`` for ``--json``) saying that the real
+prune would be refused, so its counts are never read as what the real prune will do.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
 
 from integrator.errors import IntegratorError
 from integrator.lifecycle.retention import Retention
 from integrator.presence import describe_engine, running_engines
+from integrator.presenters import iso_time
 from integrator.settings import SETTINGS
 from integrator.store import EnginePresence, Store
+
+
+@dataclass(frozen=True, slots=True)
+class LongerPeriod:
+    """One kind a running engine keeps longer: its variable, the engine's days and this
+    prune's (``0``: for ever)."""
+
+    variable: str
+    engine_days: int
+    prune_days: int
+
+    def text(self) -> str:
+        return f"{self.variable} is {_days(self.engine_days)} there, {_days(self.prune_days)} here"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "variable": self.variable,
+            "engine_days": self.engine_days,
+            "prune_days": self.prune_days,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class KeptLonger:
+    """A running engine and each kind it keeps longer than this prune would."""
+
+    engine: EnginePresence
+    periods: tuple[LongerPeriod, ...]
+
+    def text(self) -> str:
+        return f"{describe_engine(self.engine)}: {', '.join(p.text() for p in self.periods)}"
+
+    def to_json(self, zone: tzinfo | None = None) -> dict[str, Any]:
+        """Identifiers of the engine only (host, pid, address, heartbeat): no patient data."""
+        engine = self.engine
+        return {
+            "engine": {
+                "id": engine.id,
+                "host": engine.host,
+                "pid": engine.pid,
+                "http_address": engine.http_address,
+                "last_seen": iso_time(engine.heartbeat_at, zone),
+            },
+            "periods": [p.to_json() for p in self.periods],
+        }
 
 
 class RetentionDisagrees(IntegratorError):
@@ -29,15 +83,34 @@ class RetentionDisagrees(IntegratorError):
 
     exit_code = 2
 
-    def __init__(self, found: Sequence[tuple[EnginePresence, list[str]]]) -> None:
-        said = "; ".join(f"{describe_engine(engine)}: {', '.join(why)}" for engine, why in found)
+    def __init__(self, found: Sequence[KeptLonger]) -> None:
         super().__init__(
-            f"{len(found)} running engine(s) keep data longer than this prune would, so it "
-            f"would prune what they keep ({said}). Run it with the engine's settings (load its "
-            "settings file: docs/deploy.md), or change the engine's and restart it first; "
-            "nothing was pruned"
+            f"{_engines_keep(found)}, so it would prune what they keep ({_said(found)}). "
+            "Run it with the engine's settings (load its settings file: docs/deploy.md), or "
+            "change the engine's and restart it first; nothing was pruned"
         )
-        self.engines = tuple(engine for engine, _ in found)
+        self.engines = tuple(kept.engine for kept in found)
+
+
+def dry_run_warning(found: Sequence[KeptLonger]) -> str | None:
+    """What a dry run says beside its counts when the real prune would be refused; None when
+    it would not be. The counts include what those engines keep: the warning says so."""
+    if not found:
+        return None
+    return (
+        f"{_engines_keep(found)} ({_said(found)}): the real prune would be refused (exit 2, "
+        "nothing pruned). These counts are by this command's periods, so they include what "
+        "those engines keep; run it with the engine's settings (load its settings file: "
+        "docs/deploy.md) to see what the real prune would remove"
+    )
+
+
+def _engines_keep(found: Sequence[KeptLonger]) -> str:
+    return f"{len(found)} running engine(s) keep data longer than this prune would"
+
+
+def _said(found: Sequence[KeptLonger]) -> str:
+    return "; ".join(kept.text() for kept in found)
 
 
 def presence_text(retention: Retention) -> str:
@@ -52,6 +125,11 @@ def _days(days: int) -> str:
 def kept_longer(engine: EnginePresence, retention: Retention) -> list[str]:
     """What ``engine`` keeps longer than ``retention``, each as '<VARIABLE> is … there, …
     here'; empty when nothing, or when it did not record its periods (or they do not read)."""
+    return [period.text() for period in longer_periods(engine, retention)]
+
+
+def longer_periods(engine: EnginePresence, retention: Retention) -> list[LongerPeriod]:
+    """``kept_longer`` as data: each kind ``engine`` keeps longer, with both periods."""
     if engine.retention is None:
         return []
     try:
@@ -66,16 +144,22 @@ def kept_longer(engine: EnginePresence, retention: Retention) -> list[str]:
         if not isinstance(other, int) or own == 0 or other == own:
             continue
         if other == 0 or other > own:
-            found.append(f"{SETTINGS[name]} is {_days(other)} there, {_days(own)} here")
+            found.append(LongerPeriod(SETTINGS[name], other, own))
+    return found
+
+
+async def engines_keeping_longer(store: Store, retention: Retention) -> list[KeptLonger]:
+    """The running engines that keep any kind longer than ``retention``, newest first."""
+    found = []
+    for engine in await running_engines(store):
+        periods = longer_periods(engine, retention)
+        if periods:
+            found.append(KeptLonger(engine, tuple(periods)))
     return found
 
 
 async def refuse_if_engines_keep_longer(store: Store, retention: Retention) -> None:
     """Raise ``RetentionDisagrees`` when a running engine keeps any kind longer."""
-    found = []
-    for engine in await running_engines(store):
-        why = kept_longer(engine, retention)
-        if why:
-            found.append((engine, why))
+    found = await engines_keeping_longer(store, retention)
     if found:
         raise RetentionDisagrees(found)

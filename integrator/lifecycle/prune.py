@@ -13,7 +13,9 @@ the dry run only counts. What is never pruned:
 - an audit entry after one that is not past its period, and the newest entry (the chain is
   only ever cut at its start: ``integrator.store.audit_prune``);
 - anything at all while a running engine keeps some kind longer than these periods
-  (``integrator.lifecycle.agreement``): the run is refused before it starts.
+  (``integrator.lifecycle.agreement``): the run is refused before it starts. The dry run
+  changes nothing, so it goes ahead and counts by these periods, and its report names those
+  engines (``kept_longer``, ``warning``): the real run would be refused.
 
 The console's one-time confirmations (``console_confirmations``) and its kept searches by BSN
 (``console_searches``) and answers to form posts (``console_answers``) have no retention
@@ -44,7 +46,12 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from deadletter.family import Families
-from integrator.lifecycle.agreement import refuse_if_engines_keep_longer
+from integrator.lifecycle.agreement import (
+    KeptLonger,
+    dry_run_warning,
+    engines_keeping_longer,
+    refuse_if_engines_keep_longer,
+)
 from integrator.lifecycle.retention import Retention
 from integrator.presenters import iso_time
 from integrator.store import Store
@@ -86,6 +93,14 @@ class PruneReport:
     space: str | None = None
     stopped: bool = False
     """Asked to stop (or cancelled) before the end: ``counts`` is what was pruned until then."""
+    kept_longer: tuple[KeptLonger, ...] = ()
+    """A dry run's: the running engines that keep some kind longer, for which the real run
+    would be refused (a real run is refused instead, so its report never has any)."""
+
+    @property
+    def warning(self) -> str | None:
+        """The dry run's warning that the real run would be refused; None when it would not."""
+        return dry_run_warning(self.kept_longer)
 
     @property
     def total(self) -> int:
@@ -100,6 +115,8 @@ class PruneReport:
             "counts": dict(self.counts),
             "space": self.space,
             "stopped": self.stopped,
+            "warning": self.warning,
+            "kept_longer": [kept.to_json(zone) for kept in self.kept_longer],
         }
 
 
@@ -126,9 +143,14 @@ async def prune(
     """
     if batch < 1:
         raise ValueError("batch must be at least 1")
-    # Before anything is counted or changed: a running engine keeping a kind longer.
-    await refuse_if_engines_keep_longer(store, retention)
-    report = PruneReport(dry_run=dry_run, retention=retention, at=now)
+    # Before anything is counted or changed: a running engine keeping a kind longer refuses
+    # the real run; the dry run, which changes nothing, counts and says so.
+    kept: list[KeptLonger] = []
+    if dry_run:
+        kept = await engines_keeping_longer(store, retention)
+    else:
+        await refuse_if_engines_keep_longer(store, retention)
+    report = PruneReport(dry_run=dry_run, retention=retention, at=now, kept_longer=tuple(kept))
     walk = _Walk(store, report, batch=batch, now=now, progress=progress, stop=stop)
     try:
         await _walk_all(store, retention, walk, now=now, actor=actor)

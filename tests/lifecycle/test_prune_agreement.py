@@ -4,6 +4,8 @@
 Run from a shell without the engine's settings, the command took the default periods and
 emptied payloads the engine was set to keep: the engine now records its periods beside its
 heartbeat, and a prune with a shorter one is refused before it counts or changes anything.
+Its dry run, which changes nothing, counts all the same and warns that the real prune would be
+refused: an operator runs it to see what a shorter period would remove.
 """
 
 from __future__ import annotations
@@ -48,14 +50,13 @@ async def test_a_prune_with_shorter_periods_than_the_running_engine_is_refused(
 ) -> None:
     await fill(env, 3, at=LONG_AGO)  # delivered 200 days ago: past the default 90 days
     async with engine_keeping(env, tmp_path, retain_payload_days=365):
-        for dry_run in (["--dry-run"], []):
-            refused = await asyncio.to_thread(cli, env, "prune", *dry_run, "--json")
-            assert refused.exit_code == 2, refused.output
-            assert refused.stdout == ""
-            said = refused.stderr.replace("\n", " ")
-            assert "1 running engine(s) keep data longer than this prune would" in said
-            assert "INTEGRATOR_RETAIN_PAYLOAD_DAYS is 365 days there, 90 days here" in said
-            assert f"pid {os.getpid()} on host" in said and "nothing was pruned" in said
+        refused = await asyncio.to_thread(cli, env, "prune", "--json")
+        assert refused.exit_code == 2, refused.output
+        assert refused.stdout == ""
+        said = refused.stderr.replace("\n", " ")
+        assert "1 running engine(s) keep data longer than this prune would" in said
+        assert "INTEGRATOR_RETAIN_PAYLOAD_DAYS is 365 days there, 90 days here" in said
+        assert f"pid {os.getpid()} on host" in said and "nothing was pruned" in said
         # With the engine's settings the prune runs (and keeps what 365 days keep).
         same = {**env, "INTEGRATOR_RETAIN_PAYLOAD_DAYS": "365"}
         agreed = await asyncio.to_thread(cli, same, "prune", "--json")
@@ -63,7 +64,11 @@ async def test_a_prune_with_shorter_periods_than_the_running_engine_is_refused(
         assert json.loads(agreed.stdout)["counts"]["messages"] == 0
         # Keeping longer than the engine is allowed: it prunes less.
         longer = {**env, "INTEGRATOR_RETAIN_PAYLOAD_DAYS": "400"}
-        assert (await asyncio.to_thread(cli, longer, "prune", "--dry-run")).exit_code == 0
+        kept = await asyncio.to_thread(cli, longer, "prune", "--dry-run", "--json")
+        assert kept.exit_code == 0, kept.output
+        assert json.loads(kept.stdout)["warning"] is None
+        assert json.loads(kept.stdout)["kept_longer"] == []
+        assert "warning" not in kept.stderr
     listed = await asyncio.to_thread(cli, env, "audit", "list", "--action", "data.prune", "--json")
     assert (
         len(json.loads(listed.stdout)) == 1
@@ -71,6 +76,50 @@ async def test_a_prune_with_shorter_periods_than_the_running_engine_is_refused(
     # Nothing was lost: once the engine is gone, the default period finds all three.
     counted = await asyncio.to_thread(cli, env, "prune", "--dry-run", "--json")
     assert json.loads(counted.stdout)["counts"]["messages"] == 3
+
+
+async def test_a_dry_run_beside_an_engine_keeping_longer_counts_and_warns(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """The dry run deletes nothing, so it is not refused: it counts by its own periods and says,
+    in text and in ``--json``, which engine keeps what longer and that the real run is refused."""
+    await fill(env, 3, at=LONG_AGO)  # delivered 200 days ago: past the default 90 days
+    async with engine_keeping(env, tmp_path, retain_payload_days=365, retain_rejected_days=0):
+        counted = await asyncio.to_thread(cli, env, "prune", "--dry-run", "--json")
+        assert counted.exit_code == 0, counted.output
+        report = json.loads(counted.stdout)
+        assert report["dry_run"] is True and report["counts"]["messages"] == 3
+        [kept] = report["kept_longer"]
+        assert kept["engine"]["pid"] == os.getpid() and kept["engine"]["host"]
+        assert kept["engine"]["last_seen"].endswith(("+01:00", "+02:00"))  # the CLI's zone
+        assert kept["periods"] == [
+            {"variable": "INTEGRATOR_RETAIN_PAYLOAD_DAYS", "engine_days": 365, "prune_days": 90},
+            {"variable": "INTEGRATOR_RETAIN_REJECTED_DAYS", "engine_days": 0, "prune_days": 30},
+        ]
+        warning = report["warning"]
+        assert warning.startswith("1 running engine(s) keep data longer than this prune would")
+        assert "INTEGRATOR_RETAIN_PAYLOAD_DAYS is 365 days there, 90 days here" in warning
+        assert "INTEGRATOR_RETAIN_REJECTED_DAYS is 0 (for ever) there, 30 days here" in warning
+        assert f"pid {os.getpid()} on host" in warning
+        assert "the real prune would be refused" in warning
+        assert "warning: " + warning[:40] in counted.stderr  # said on stderr as well
+
+        shown = await asyncio.to_thread(cli, env, "prune", "--dry-run")
+        assert shown.exit_code == 0, shown.output
+        assert "would prune (dry run)" in shown.stdout
+        said = shown.stderr.replace("\n", " ")
+        assert "warning: 1 running engine(s) keep data longer than this prune would" in said
+        assert "INTEGRATOR_RETAIN_PAYLOAD_DAYS is 365 days there, 90 days here" in said
+        assert "the real prune would be refused" in said
+
+        # The real run is still refused, and the dry runs changed nothing.
+        refused = await asyncio.to_thread(cli, env, "prune")
+        assert refused.exit_code == 2 and "nothing was pruned" in refused.stderr
+    listed = await asyncio.to_thread(cli, env, "audit", "list", "--action", "data.prune", "--json")
+    assert json.loads(listed.stdout) == []
+    again = await asyncio.to_thread(cli, env, "prune", "--dry-run", "--json")
+    assert json.loads(again.stdout)["counts"]["messages"] == 3
+    assert json.loads(again.stdout)["warning"] is None  # the engine is gone
 
 
 def row(retention: str | None) -> EnginePresence:
