@@ -35,7 +35,20 @@ if TYPE_CHECKING:
     from integrator.clusters import ClusterScope
     from integrator.engine import Engine
 
-CSV_COLUMNS = ("id", "at", "actor", "action", "target", "reason", "details", "hash")
+CSV_COLUMNS = (
+    "id",
+    "at",
+    "actor",
+    "action",
+    "target",
+    "reason",
+    "details",
+    "hash",
+    "origin",
+    "origin_name",
+)
+"""The export's columns: ``origin`` and ``origin_name`` (``AuditOrigin``) came last, after the
+others, so a report reading the earlier ones by position reads them as before."""
 
 ACTOR_KINDS: Final = ("person", "token", "local", "engine")
 """The kinds of actor the engine records as ``kind:<name>``."""
@@ -66,6 +79,10 @@ class AuditOrigin:
     kind: str
     name: str = ""
 
+    def to_json(self) -> dict[str, Any]:
+        """As the API and ``--json`` give it: ``name`` null for a kind that has none."""
+        return {"kind": self.kind, "name": self.name or None}
+
 
 def audit_origin(entry: AuditRecord) -> AuditOrigin:
     """From where ``entry`` was done: the recorded ``details.source`` first, else what its
@@ -81,6 +98,13 @@ def audit_origin(entry: AuditRecord) -> AuditOrigin:
     if colon and kind == "token" and name:
         return AuditOrigin("token", name)
     return AuditOrigin("unknown")
+
+
+def audit_entry_view(entry: AuditRecord, zone: tzinfo | None = None) -> dict[str, Any]:
+    """An entry as the API, ``audit list --json`` and the CSV give it: the stored fields
+    (``presenters.audit_view``) and its ``origin`` as ``audit_origin`` reads it, so a client
+    need not read ``details.source`` and the actor's kind by the same rule itself."""
+    return {**audit_view(entry, zone), "origin": audit_origin(entry).to_json()}
 
 
 def build_audit_filter(
@@ -252,8 +276,10 @@ def audit_cells(
     """The cells of ``audit_csv``'s rows: one rule for the whole file and for an export
     written page by page (``integrator.export_stream``)."""
     for entry in entries:
-        view = audit_view(entry, zone)
+        view = audit_entry_view(entry, zone)
         view["details"] = json.dumps(view["details"], ensure_ascii=False, separators=(",", ":"))
+        origin = view.pop("origin")
+        view["origin"], view["origin_name"] = origin["kind"], origin["name"] or ""
         yield [view[column] for column in CSV_COLUMNS]
 
 

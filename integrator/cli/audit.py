@@ -99,7 +99,7 @@ def audit_list(
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout (for reports).")] = False,
 ) -> None:
     """List audit entries, newest first. Filters combine (AND)."""
-    from integrator.audit import build_audit_filter, check_audit_destination
+    from integrator.audit import audit_entry_view, build_audit_filter, check_audit_destination
     from integrator.patient_views import record_search
     from integrator.presenters import audit_view
     from integrator.search import BadSearch
@@ -170,7 +170,7 @@ def audit_list(
         return
     say_shown(shown)
     if as_json:
-        print_json([audit_view(e, settings.zone) for e in entries])
+        print_json([audit_entry_view(e, settings.zone) for e in entries])
         return
     rows = [audit_view(e, settings.zone) for e in entries]
     console.print(_table(rows, f"Audit ({shown})", zone=settings.zone, width=console.width))

@@ -1,15 +1,16 @@
 """Typed answers of the API, for the OpenAPI document: a generated client gets typed fields.
 
-Each model is exactly what its route answers (``AccessService``'s views' ``to_json``), keys
-and all: ``extra="forbid"`` makes the document say no other key comes, and a test validates
-the routes' real answers against the document, so a key added to an answer and not here fails
-it. The routes still answer their dicts; these only describe them.
+Each model is exactly what its route answers (``AccessService``'s views' ``to_json``, the
+audit trail's ``audit.audit_entry_view``), keys and all: ``extra="forbid"`` makes the document
+say no other key comes, and a test validates the routes' real answers against the document, so
+a key added to an answer and not here fails it. The routes still answer their dicts; these only
+describe them.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -77,3 +78,34 @@ class TokenMade(_Answer):
 TOKEN_LISTED: Final = model_answer(TokenListed)
 TOKEN_REVOKED: Final = model_answer(TokenRevoked)
 TOKEN_MADE: Final = model_answer(TokenMade)
+
+
+class AuditOriginAnswer(_Answer):
+    """From where an entry's action came (``audit.audit_origin``, as the console shows it)."""
+
+    kind: Literal["address", "command_line", "token", "engine", "unknown"] = Field(
+        description="`address`: the client's address was recorded (`name`); `command_line`: "
+        "the CLI on the server (`local:<user>`, no address); `token`: an API token, when no "
+        "address was recorded (`name`: its name); `engine`: the engine's own work (`system`, "
+        "`file`, `engine:<job>`); `unknown`: nothing recorded says (an entry from before)"
+    )
+    name: str | None = Field(
+        description="the address (`address`) or the token's name (`token`); null otherwise"
+    )
+
+
+class AuditEntry(_Answer):
+    """An audit trail entry: what was recorded, and where it came from (``origin``)."""
+
+    id: int
+    at: datetime
+    actor: str = Field(description="`person:<email>`, `token:<name>`, `local:<user>`, …")
+    action: str
+    target: str
+    reason: str | None
+    details: dict[str, Any] = Field(description="as recorded (`source`: the client's address)")
+    hash: str = Field(description="the entry's link in the hash chain")
+    origin: AuditOriginAnswer
+
+
+AUDIT_ENTRY: Final = model_answer(AuditEntry)

@@ -267,3 +267,46 @@ async def test_the_check_keeps_to_the_callers_destinations(engine: Engine) -> No
         with pytest.raises(BadSearch, match=r"configured: noord$") as refused:
             await check(hidden, visible)
         assert refused.value.field == "destination" and hidden not in str(refused.value)
+
+
+async def test_each_entry_says_where_it_came_from(engine: Engine) -> None:
+    """``origin``, as the console's audit page shows it (``audit.audit_origin``), in the JSON
+    listing, the search and the CSV; every other field as it was."""
+    auditor = await token_for(engine, Grant(Role.ADMIN), name="auditor")
+    reports = await token_for(engine, Grant(Role.REPORTS), name="reports")
+    store = engine.store
+    ids = {
+        "command_line": await store.add_audit("local:tester", "destination.pause", "noord"),
+        "token": await store.add_audit("token:bert", "message.resend", "m-1"),
+        "engine": await store.add_audit("engine:retention", "data.prune", "store"),
+        "unknown": await store.add_audit("person:anna@example.nl", "destination.update", "n"),
+    }
+    async with api_client(engine, auditor) as api:
+        # A real request through the app: its client's address is recorded with the search.
+        searched = await api.post("/api/v1/audit/search", json={"bsn": BSN})
+        assert searched.status_code == 200, searched.text
+        listed = await api.get("/api/v1/audit", params={"limit": 1000})
+        assert listed.status_code == 200, listed.text
+        found = await api.post("/api/v1/audit/search", json={"actor": "token:auditor"})
+        assert found.status_code == 200, found.text
+    by_id = {entry["id"]: entry for entry in listed.json()}
+    assert by_id[ids["command_line"]]["origin"] == {"kind": "command_line", "name": None}
+    assert by_id[ids["token"]]["origin"] == {"kind": "token", "name": "bert"}
+    assert by_id[ids["engine"]]["origin"] == {"kind": "engine", "name": None}
+    assert by_id[ids["unknown"]]["origin"] == {"kind": "unknown", "name": None}
+    [view] = [e for e in listed.json() if e["actor"] == "token:auditor"]
+    assert view["action"] == "patient_data.view"
+    assert view["origin"] == {"kind": "address", "name": "127.0.0.1"}
+    # The fields clients read before are all there, unchanged.
+    assert view["details"]["source"] == "127.0.0.1" and BSN not in listed.text
+    assert list(view) == [
+        *("id", "at", "actor", "action", "target", "reason", "details", "hash", "origin")
+    ]
+    assert found.json() == [view]  # the search answers the same entries the same way
+    async with api_client(engine, reports) as api:
+        answer = await api.get("/api/v1/audit.csv", params={"actor": "token:bert"})
+    assert answer.status_code == 200, answer.text
+    header, *_ = answer.text.splitlines()
+    assert header == "id,at,actor,action,target,reason,details,hash,origin,origin_name"
+    [row] = list(csv.DictReader(io.StringIO(answer.text)))
+    assert (row["origin"], row["origin_name"]) == ("token", "bert")

@@ -117,6 +117,49 @@ def test_list_filters_and_exports(cli: Any, env: dict[str, str]) -> None:
     assert table.exit_code == 0 and "destination.update" in table.stdout
 
 
+def test_list_json_and_csv_say_where_each_entry_came_from(cli: Any, env: dict[str, str]) -> None:
+    """``origin`` as the API and the console's audit page give it: the recorded address first,
+    else what the actor's kind tells; in the CSV as its last two columns."""
+
+    async def fill() -> list[int]:
+        async with await Store.open(env["INTEGRATOR_DATABASE_URL"]) as store:
+            return [
+                await store.add_audit(
+                    "person:anna@example.nl",
+                    "destination.update",
+                    "noord",
+                    details={"source": "192.0.2.7"},
+                ),
+                await store.add_audit("token:lab-desk", "message.resend", "m-1"),
+                await store.add_audit("local:piet", "destination.pause", "noord"),
+                await store.add_audit("file", "destination.file", "noord"),
+            ]
+
+    ids = asyncio.run(fill())
+    origins: list[dict[str, str | None]] = [
+        {"kind": "address", "name": "192.0.2.7"},
+        {"kind": "token", "name": "lab-desk"},
+        {"kind": "command_line", "name": None},
+        {"kind": "engine", "name": None},
+    ]
+    listed = cli("audit", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    entries = json.loads(listed.stdout)
+    assert [e["id"] for e in entries] == ids[::-1]
+    assert [e["origin"] for e in entries] == origins[::-1]
+    assert entries[-1]["details"] == {"source": "192.0.2.7"}  # kept as it was
+
+    exported = cli("audit", "list", "--csv")
+    assert exported.exit_code == 0, exported.output
+    assert exported.stdout.splitlines()[0] == (
+        "id,at,actor,action,target,reason,details,hash,origin,origin_name"
+    )
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert [(r["origin"], r["origin_name"]) for r in rows] == [
+        (o["kind"], o["name"] or "") for o in origins[::-1]
+    ]
+
+
 def test_list_refuses_bad_terms_without_echoing_them(cli: Any, env: dict[str, str]) -> None:
     _fill(env)
     bad_bsn = cli("audit", "list", "--bsn", "12345")

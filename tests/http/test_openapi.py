@@ -421,6 +421,25 @@ async def test_the_token_routes_answer_exactly_their_documented_models(
         assert resolve(document, f"{COMPONENTS}{name}")["additionalProperties"] is False
 
 
+async def test_the_audit_routes_answer_exactly_their_documented_model(
+    engine: Engine, api: httpx.AsyncClient, document: dict[str, Any]
+) -> None:
+    """Each entry an ``AuditEntry`` with its ``origin``, of each kind: a key not in the model,
+    or an origin of another shape, fails the check."""
+    for actor in ("local:tester", "token:bert", "engine:retention", "person:nobody@example.nl"):
+        await engine.store.add_audit(actor, "destination.pause", "noord")
+    searched = await api.post("/api/v1/audit/search", json={"bsn": "999999990"})
+    assert searched.status_code == 200, searched.text
+    assert_conforms(document, "/api/v1/audit/search", "post", searched)
+    listed = await api.get("/api/v1/audit", params={"limit": 1000})
+    assert listed.status_code == 200, listed.text
+    kinds = {entry["origin"]["kind"] for entry in listed.json()}
+    assert kinds == {"address", "command_line", "token", "engine", "unknown"}, kinds
+    assert_conforms(document, "/api/v1/audit", "get", listed)
+    for name in ("AuditEntry", "AuditOriginAnswer"):
+        assert resolve(document, f"{COMPONENTS}{name}")["additionalProperties"] is False
+
+
 def test_the_resends_and_the_routing_document_their_idempotency_key_and_its_409(
     document: dict[str, Any],
 ) -> None:

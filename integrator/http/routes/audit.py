@@ -5,6 +5,10 @@ A BSN is only ever taken in a body (``POST /api/v1/audit/search``), never in a U
 hashed with the search key at once; such a search is itself audited (``patient_data.view``),
 as every search by BSN is, and so is every CSV export (``audit.export``). A destination term
 that names nothing is a 422 (``audit.check_audit_destination``), as in a message search.
+
+Each entry carries ``origin`` (``audit.audit_entry_view``): where it came from, by the rule the
+console's audit page shows it by, so a client need not read ``details.source`` and the actor's
+kind itself. The CSV has it as its last two columns.
 """
 
 from __future__ import annotations
@@ -15,19 +19,20 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrator.audit import checked_audit_filter, export_audit
+from integrator.audit import audit_entry_view, checked_audit_filter, export_audit
 from integrator.audit_reads import find_audit
 from integrator.engine import Engine
+from integrator.http.answers import AUDIT_ENTRY
 from integrator.http.bodies import PageAfterEntry, PageLimit, PageOffset
 from integrator.http.csv_export import csv_attachment, csv_responses
 from integrator.http.deps import AfterEntry, EngineDep, Limit, Offset, SourceDep
 from integrator.http.errors import without_values
 from integrator.http.json_body import JsonBodyRoute
+from integrator.http.openapi import REF_ROOT
 from integrator.http.paging import next_page, paged_responses
 from integrator.http.periods import since_field, since_query, until_field, until_query
 from integrator.http.scope import Scope, ScopeDep
 from integrator.paging import one_way
-from integrator.presenters import audit_view
 from integrator.search import BadSearch, sent_values
 from integrator.store import AuditFilter
 
@@ -36,6 +41,16 @@ router = APIRouter(prefix="/api/v1", tags=["audit"], route_class=JsonBodyRoute)
 Text = Annotated[str | None, Query(max_length=256)]
 Since = Annotated[str | None, since_query("Recorded")]
 Until = Annotated[str | None, until_query("Recorded")]
+
+
+def _entries(
+    description: str, also: dict[int | str, dict[str, Any]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """A 200 of audit entries, each an ``AuditEntry`` (``answers``): typed for a client; with
+    what ``also`` says of the 200 (``paging.paged_responses``: its ``Link`` header)."""
+    schema = {"type": "array", "items": {"$ref": REF_ROOT + AUDIT_ENTRY}}
+    answer = {"description": description, "content": {"application/json": {"schema": schema}}}
+    return {200: {**answer, **(also or {}).get(200, {})}}
 
 
 class AuditSearchBody(BaseModel):
@@ -68,7 +83,11 @@ async def _filter(engine: Engine, scope: Scope, **terms: str | None) -> AuditFil
         ) from None
 
 
-@router.get("/audit", responses=paged_responses("entries"))
+@router.get(
+    "/audit",
+    response_model=None,
+    responses=_entries("The entries, newest first", paged_responses("entries")),
+)
 async def audit(
     engine: EngineDep,
     scope: ScopeDep,
@@ -105,7 +124,7 @@ async def audit(
     )
     entries = await engine.store.list_audit(flt, limit=limit, offset=offset, before_id=after)
     next_page(request, response, [entry.id for entry in entries], limit)
-    return [audit_view(a) for a in entries]
+    return [audit_entry_view(a) for a in entries]
 
 
 @router.get(
@@ -152,7 +171,7 @@ async def audit_csv_export(
     return csv_attachment(text, "audit.csv")
 
 
-@router.post("/audit/search")
+@router.post("/audit/search", response_model=None, responses=_entries("The entries, newest first"))
 async def search_audit(
     body: AuditSearchBody, engine: EngineDep, scope: ScopeDep, source: SourceDep
 ) -> list[dict[str, Any]]:
@@ -176,4 +195,4 @@ async def search_audit(
         raise HTTPException(
             status_code=422, detail=without_values(str(exc), sent_values(exc, sent))
         ) from None
-    return [audit_view(a) for a in page.entries]
+    return [audit_entry_view(a) for a in page.entries]
