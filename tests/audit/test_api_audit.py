@@ -300,7 +300,15 @@ async def test_each_entry_says_where_it_came_from(engine: Engine) -> None:
     # The fields clients read before are all there, unchanged.
     assert view["details"]["source"] == "127.0.0.1" and BSN not in listed.text
     assert list(view) == [
-        *("id", "at", "actor", "action", "target", "reason", "details", "hash", "origin")
+        "id",
+        "at",
+        "actor",
+        "action",
+        "target",
+        "reason",
+        "details",
+        "hash",
+        "origin",
     ]
     assert found.json() == [view]  # the search answers the same entries the same way
     async with api_client(engine, reports) as api:
