@@ -14,6 +14,9 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+import string
+from collections.abc import Mapping
+from datetime import date
 
 from integrator.errors import ConfigurationError
 from integrator.store.sealing import KEY_BYTES, KID_PATTERN, DataKey, Sealer
@@ -64,6 +67,30 @@ def parse_data_keys(text: str) -> list[DataKey]:
 def sealer_for(text: str | None) -> Sealer:
     """The sealer of the setting's value; without one, values are stored as given."""
     return Sealer(parse_data_keys(text) if text is not None else ())
+
+
+def fresh_key_id(wanted: str | None, taken: Mapping[str, str], today: date) -> str:
+    """The id for a new key: ``wanted``, or ``k<today>`` (``k20261205``, then ``k20261205b``
+    … when generated again that day), never one in ``taken`` (id -> where it is taken, in
+    words: the setting, the store).
+
+    Each sealed value names its key by id, and the store notes each id's key: a second key
+    under an id the store or the setting already has would be taken for the first, and the
+    values sealed with that one, also in backups, would no longer open with it at hand."""
+    if wanted is not None:
+        if wanted in taken:
+            raise DataKeysSettingError(
+                f"key id {wanted!r} is already {taken[wanted]}: a new key under the same id "
+                "would be taken for that one, and what it sealed would not open; choose "
+                "another --id"
+            )
+        return wanted
+    day = f"k{today:%Y%m%d}"
+    for suffix in ("", *string.ascii_lowercase[1:]):
+        candidate = f"{day}{suffix}"
+        if candidate not in taken:
+            return candidate
+    raise DataKeysSettingError(f"every key id from {day} to {day}z is taken: give --id")
 
 
 def new_key_entry(kid: str) -> str:

@@ -30,6 +30,8 @@ from integrator.cli.common import (
     local_actor,
     print_json,
     progress_bar,
+    run,
+    said,
     stopped,
     with_store,
 )
@@ -53,11 +55,15 @@ def keys_generate(
         typer.Option("--id", help="The key id (default: k<today's date>, e.g. k20261130)."),
     ] = None,
 ) -> None:
-    """Print a new entry for INTEGRATOR_DATA_KEYS: <key id>:<256-bit key in base64>."""
-    from integrator.datakeys import DataKeysSettingError, new_key_entry
+    """Print a new entry for INTEGRATOR_DATA_KEYS: <key id>:<256-bit key in base64>.
 
-    kid = key_id if key_id is not None else "k" + datetime.now(UTC).strftime("%Y%m%d")
+    The id is never one the setting or the store already has (exit 2 for such an --id; the
+    default takes the next free one of the day): a second key under an id would be taken for
+    the first, and what that one sealed would not open."""
+    from integrator.datakeys import DataKeysSettingError, fresh_key_id, new_key_entry
+
     try:
+        kid = fresh_key_id(key_id, _key_ids_taken(), datetime.now(UTC).date())
         entry = new_key_entry(kid)
     except DataKeysSettingError as exc:
         fail(str(exc), 2)
@@ -68,6 +74,37 @@ def keys_generate(
         "copy safe: without it the values sealed with it cannot be read.",
         soft_wrap=True,
     )
+
+
+def _key_ids_taken() -> dict[str, str]:
+    """The key ids the setting and the store (where there is one yet) already have, each with
+    where, in words. A store not made yet has none: a first key is often made before it. A
+    store that cannot be read fails the command: a key printed unchecked might collide."""
+    from integrator.datakeys import SETTING
+    from integrator.errors import IntegratorError
+    from integrator.store.url import NoStore
+    from integrator.store_for import open_store
+
+    settings = load_settings()  # a malformed setting is refused here, naming the rule
+    taken = {kid: f"in {SETTING}" for kid in settings.sealer().kids}
+
+    async def known() -> dict[str, bool]:
+        try:
+            store = await open_store(settings, existing=True)
+        except NoStore:
+            return {}
+        try:
+            return await store.known_data_keys()
+        finally:
+            await store.close()
+
+    try:
+        in_store = run(known())
+    except IntegratorError as exc:
+        fail(f"the store's key ids could not be read, so none was generated: {said(exc)}", 1)
+    for kid, in_use in in_store.items():
+        taken.setdefault(kid, f"known to the store ({'in use' if in_use else 'retired'})")
+    return taken
 
 
 @keys_app.command("list")

@@ -169,6 +169,40 @@ def test_generate_prints_an_entry_the_setting_takes(tmp_path: Path) -> None:
     assert refused.exit_code == 2 and "key id" in refused.stderr
 
 
+def test_generate_never_reuses_an_id_the_setting_or_the_store_has(tmp_path: Path) -> None:
+    """A second key under an id the store knows would be taken for the first: what that one
+    sealed (also in backups) would not open. Refused naming where the id is; the default id
+    takes the day's next free one."""
+    old, new = entry("kid1"), entry("kid2")
+    fill(tmp_path, old, 1)
+    configured = cli(env_for(tmp_path, old), "keys", "generate", "--id", "kid1")
+    assert configured.exit_code == 2 and configured.stdout == ""
+    assert "key id 'kid1' is already in INTEGRATOR_DATA_KEYS" in configured.stderr
+    rotated = cli(env_for(tmp_path, f"{new},{old}"), "keys", "rotate", "--quiet")
+    assert rotated.exit_code == 0, rotated.output
+    retired = cli(env_for(tmp_path, new), "keys", "generate", "--id", "kid1")
+    assert retired.exit_code == 2 and retired.stdout == ""
+    assert "key id 'kid1' is already known to the store (retired)" in " ".join(
+        retired.stderr.split()
+    )
+    assert cli(env_for(tmp_path, new), "keys", "generate", "--id", "kid3").exit_code == 0
+
+    today = "k" + datetime.now(UTC).strftime("%Y%m%d")
+    fresh = cli(env_for(tmp_path, f"{entry(today)},{new}"), "keys", "generate")
+    assert fresh.exit_code == 0, fresh.output
+    [key] = parse_data_keys(fresh.stdout.strip())
+    assert key.kid == today + "b"
+
+
+def test_generate_fails_when_the_store_cannot_be_read(tmp_path: Path) -> None:
+    (tmp_path / "store.db").write_bytes(b"not a database, " * 512)
+    failed = cli(env_for(tmp_path, None), "keys", "generate", "--id", "kid9")
+    assert failed.exit_code == 1 and failed.stdout == ""
+    assert "the store's key ids could not be read, so none was generated" in " ".join(
+        failed.stderr.split()
+    )
+
+
 def test_rotate_dry_run_counts_then_rotates_with_progress_and_an_audit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
