@@ -22,7 +22,6 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -48,51 +47,10 @@ def entry_hash(
     reason: str | None,
     details: str,
 ) -> str:
-    """The hash of one entry, chained to ``prev_hash``.
-
-    The canonical JSON is ``json.dumps(content, sort_keys=True, separators=(",", ":"),
-    ensure_ascii=False)`` of the seven fields (``canonical_content``, which the migration's
-    frozen copy also makes), written here key by key in that order with the encoder's own
-    string function: the same text without building a dict and an encoder per entry, which
-    was half of what ``audit verify`` spent on each (bench/results/at-scale.md)."""
+    """The hash of one entry, chained to ``prev_hash``."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
-    content = "".join(
-        (
-            '{"action":',
-            _json(action),
-            ',"actor":',
-            _json(actor),
-            ',"at":"',
-            at.astimezone(UTC).isoformat(timespec="microseconds"),
-            '","details":',
-            _json(details),
-            ',"reason":',
-            _json(reason),
-            ',"seq":',
-            _json(seq),
-            ',"target":',
-            _json(target),
-            "}",
-        )
-    )
-    return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
-
-
-def canonical_content(
-    seq: int,
-    at: datetime,
-    actor: str,
-    action: str,
-    target: str,
-    reason: str | None,
-    details: str,
-) -> str:
-    """The content ``entry_hash`` hashes after ``prev_hash``, as the rule states it: what the
-    tests hold ``entry_hash``'s own writing of it to."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return json.dumps(
+    content = json.dumps(
         {
             "seq": seq,
             "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -106,17 +64,7 @@ def canonical_content(
         separators=(",", ":"),
         ensure_ascii=False,
     )
-
-
-def _json(value: object) -> str:
-    """``value`` as ``json.dumps(..., ensure_ascii=False)`` writes it inside an object."""
-    if type(value) is str:
-        return encode_basestring(value)
-    if value is None:
-        return "null"
-    if type(value) is int:
-        return int.__repr__(value)
-    return json.dumps(value, ensure_ascii=False)
+    return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
 
 
 def lock_key(schema: str | None) -> int:
