@@ -46,7 +46,15 @@ Pages = AsyncGenerator[Sequence[Sequence[object]], None]
 
 class ExportCut(Exception):
     """An export ended before its last row: what went out, of what, why, and what the audit
-    trail says of it. The file written is incomplete."""
+    trail says of it. The file written is incomplete.
+
+    ``interrupted``: Ctrl-C stopped it (SIGINT, which cancels the command's task), not a
+    failure: the command then exits as a shell reports a process SIGINT ended (130), so a
+    script tells "I stopped it" from "it broke"."""
+
+    def __init__(self, text: str, *, interrupted: bool = False) -> None:
+        super().__init__(text)
+        self.interrupted = interrupted
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -108,7 +116,8 @@ async def write_export(
         said = await _record_cut(store, actor, planned, written, why)
         raise ExportCut(
             f"export stopped after {written:,} of {planned.rows:,} rows ({why}): the file is "
-            f"incomplete; {said}"
+            f"incomplete; {said}",
+            interrupted=_interrupted(exc),
         ) from exc
     if written < planned.rows:  # complete as the store now stands: fewer matched by the end
         await _record_cut(store, actor, planned, written, "fewer rows matched by the end")
@@ -124,9 +133,14 @@ def rows_begun(text: str, header: int, sent: int) -> int:
     return rows.count(b"\n") + (1 if rows and not rows.endswith(b"\n") else 0)
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C: ``KeyboardInterrupt``, or the cancellation ``asyncio.Runner`` makes of it."""
+    return isinstance(exc, KeyboardInterrupt | asyncio.CancelledError)
+
+
 def _reason(exc: BaseException) -> str:
     """Why an export stopped, in words fit for stderr and the trail: never a row's content."""
-    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
+    if _interrupted(exc):
         return "interrupted"
     cause = getattr(exc, "cause", None)  # ``cli.output.OutputNotWritten``: the system's words
     if isinstance(cause, OSError):

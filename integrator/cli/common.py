@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 PIPED_WIDTH = 160
+
+INTERRUPTED = 128 + signal.SIGINT
+"""The exit of a command Ctrl-C stopped: 128 + SIGINT's number, as a shell reports it."""
 
 
 def _width(stream: TextIO) -> int | None:
@@ -497,7 +501,8 @@ async def stream_csv(
     """Write a ``--csv`` export to stdout a page at a time (``integrator.export_stream``),
     audited as ``local:<user>`` before its first row; a bar on stderr when it is a terminal
     and the export runs to more than a page. Cut short (the store failed, stdout closed): what
-    went out and what the audit log says, on stderr, and exit 1, never 0 after a cut file."""
+    went out and what the audit log says, on stderr, and exit 1, never 0 after a cut file;
+    stopped by Ctrl-C, the same said, and exit 130 (128 + SIGINT), as ``stopped`` exits."""
     from integrator.export_stream import PAGE, ExportCut, write_export
 
     with progress_bar(planned.rows, quiet=planned.rows <= PAGE, label="exporting") as advance:
@@ -513,7 +518,7 @@ async def stream_csv(
                 progress=lambda done: advance(done, planned.rows),
             )
         except ExportCut as exc:
-            fail(str(exc), 1)
+            fail(str(exc), INTERRUPTED if exc.interrupted else 1)
     if written < planned.rows:  # the file is whole as the store now stands; the trail says so
         err_console.print(
             f"note: {written:,} rows written, not the {planned.rows:,} counted at the start: "

@@ -1,6 +1,7 @@
 """The CLI's CSV exports are written a page at a time (``integrator.export_stream``): the same
 bytes as the file built whole, one audit entry with the right count, and a cut export said on
-stderr, exit 1 and recorded as ``export.cut`` with the rows that did go out.
+stderr, exit 1 (130 when Ctrl-C cut it) and recorded as ``export.cut`` with the rows that did
+go out.
 
 The store holds more than two pages (``export_stream.PAGE``) of each export, with ties in
 the listing's order where a page ends: every event arrives at the same moment, and an event's
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
@@ -269,3 +271,38 @@ async def test_an_interrupted_export_records_what_went_out(tmp_path: Path) -> No
         "rows": 2,
         "of": 5,
     }
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux pipes")
+def test_ctrl_c_cuts_the_export_saying_so_and_exits_130(filled: Path, tmp_path: Path) -> None:
+    """Ctrl-C in the middle of ``messages list --csv > file``: the export stops at its next
+    read of the store, says how far it got, records ``export.cut``, and exits 130 (128 +
+    SIGINT), as a shell reports a command Ctrl-C stopped; not 1, which says it broke.
+
+    The export is stopped mid-way by construction: the test reads the first bytes, so the
+    export has begun, and reads no more until the signal is sent, so the export, far larger
+    than a pipe holds, is waiting to write the rest."""
+    env = copy(filled, tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "integrator", "messages", "list", "--csv", "--limit", "100000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        bufsize=0,  # no read-ahead: what ``communicate`` reads next follows ``first`` exactly
+    )
+    assert process.stdout is not None
+    first = process.stdout.read(1000)
+    assert first
+    process.send_signal(signal.SIGINT)
+    rest, stderr = process.communicate(timeout=120)
+    said = " ".join(stderr.decode().split())
+    assert process.returncode == 130, said
+    assert "Traceback" not in said and "Aborted" not in said, said
+    cut, export = exports_recorded(env)
+    assert (export.action, export.details["rows"]) == ("messages.export", MESSAGES)
+    assert cut.action == "export.cut" and cut.reason == "interrupted"
+    assert 0 < cut.details["rows"] < MESSAGES
+    assert f"export stopped after {cut.details['rows']:,} of {MESSAGES:,} rows" in said, said
+    assert "(interrupted)" in said and "the file is incomplete" in said, said
+    assert len((first + rest).decode().splitlines()) == 1 + cut.details["rows"]
