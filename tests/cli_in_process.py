@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from typer.testing import CliRunner
@@ -58,3 +59,17 @@ def make_store(url: str) -> None:
         await store.close()
 
     asyncio.run(made())
+
+
+def json_error(stdout: str, code: int) -> dict[str, Any]:
+    """The JSON error object a command given ``--json`` printed when it failed with ``code``
+    (``integrator.cli.json_errors``), checked to be the whole of ``stdout``: ``code``,
+    ``message``, ``fields``, ``rule``."""
+    import json
+
+    answer = json.loads(stdout)
+    assert isinstance(answer, dict) and set(answer) == {"error"}, stdout
+    error: dict[str, Any] = answer["error"]
+    assert set(error) == {"code", "message", "fields", "rule"}, error
+    assert error["code"] == code, error
+    return error

@@ -1,7 +1,9 @@
 """The ``integrator`` command line (docs/product.md §6): one module per command group.
 
-Exit codes: 0 ok, 2 bad input, 1 any other failure. Every listing has ``--json``. Output for
-people goes to stdout; logs go to stderr. Shared helpers live in ``integrator.cli.common``;
+Exit codes: 0 ok, 2 bad input, 1 any other failure, 128 + the signal's number for a command a
+signal stopped (130: Ctrl-C). Every listing has ``--json``; with it, a failure is a JSON object
+on stdout too (``integrator.cli.json_errors``). Output for people goes to stdout; logs go to
+stderr. Shared helpers live in ``integrator.cli.common``;
 this module only assembles the commands.
 """
 
@@ -18,6 +20,7 @@ from integrator.cli.destinations import destinations_app
 from integrator.cli.events import events_app
 from integrator.cli.health import health
 from integrator.cli.helpstyle import plain_help
+from integrator.cli.json_errors import JsonErrorsGroup
 from integrator.cli.keys import keys_app
 from integrator.cli.lifecycle import backup_command, prune_command
 from integrator.cli.messages import messages_app
@@ -31,6 +34,7 @@ from integrator.cli.users import users_app
 from integrator.cli.versions import versions
 
 app = typer.Typer(
+    cls=JsonErrorsGroup,  # with --json, a failure is a JSON object on stdout too
     help="Integrator: referrals and diagnostic requests to HL7 v2 over MLLP.",
     no_args_is_help=True,
     add_completion=False,
@@ -63,7 +67,7 @@ def main() -> None:
     whole_stdout()
     try:
         app()
-    except OutputNotWritten as exc:
+    except OutputNotWritten as exc:  # stdout failed: not even a JSON error can go there
         err_console.print(f"error: {exc}", soft_wrap=True, markup=False)
         sys.exit(1)
 

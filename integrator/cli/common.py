@@ -32,6 +32,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from integrator.cli.json_errors import json_written, note_json, say_error
+
 if TYPE_CHECKING:
     from rich.progress import Progress
 
@@ -66,7 +68,15 @@ def _width(stream: TextIO) -> int | None:
 console = Console(highlight=False, width=_width(sys.stdout))
 err_console = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help='Machine-readable output; a failure too, as {"error": {...}}.',
+        is_eager=True,  # noted before any other option's value is judged: its refusal is JSON
+        callback=note_json,
+    ),
+]
 
 
 _OPTIONS = {"zd_number": "--zd"}
@@ -111,8 +121,13 @@ def terms_rule(exc: TermsRefused) -> str:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
+    """The one way a command fails: ``error: message`` on stderr and exit ``code``; with
+    ``--json``, the error as JSON on stdout too (``integrator.cli.json_errors``). ``message``
+    names the option it refuses first (``--since: rule``), as ``option_rule`` does: the JSON
+    gives that option and the rule apart."""
     # Not wrapped by us: an id or a store's URL in it stays whole for copying.
     err_console.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
+    say_error(code, message)
     raise typer.Exit(code)
 
 
@@ -122,6 +137,7 @@ def stopped(said: str, exit_code: int) -> NoReturn:
     for SIGINT, 143 for SIGTERM). ``prune``, ``keys rotate``, ``resend`` and ``deadletter
     discard`` say it the same way."""
     err_console.print(said, soft_wrap=True, markup=False)
+    say_error(exit_code or 1, said)  # with --json, unless the command's report is out already
     raise typer.Exit(exit_code or 1)
 
 
@@ -236,6 +252,8 @@ def _event_loop() -> LoopKind:
 
 
 def print_json(data: Any) -> None:
+    """The command's JSON document; a failure after it adds no second one (``json_errors``)."""
+    json_written()
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 

@@ -20,7 +20,7 @@ from integrator.clock import SystemClock
 from integrator.store import AuditRecord, Store
 from tests.access.conftest import PASSWORD
 from tests.access.mailbox import SENDER, mailbox
-from tests.cli_in_process import run_cli
+from tests.cli_in_process import json_error, run_cli
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 SHOWN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
@@ -438,7 +438,10 @@ def test_users_and_tokens_never_create_a_store(
     monkeypatch.chdir(tmp_path)
     done = run_cli(*command, env={"USER": "piet"})
     assert done.returncode == 1, done.stdout + done.stderr
-    assert done.stdout == ""
+    if "--json" in command:  # the same error, as JSON (``integrator.cli.json_errors``)
+        assert json_error(done.stdout, 1)["message"].startswith("no store at")
+    else:
+        assert done.stdout == ""
     assert done.stderr == (
         f"error: no store at sqlite:///{tmp_path}/var/integrator.db; run this from the "
         "engine's directory or set INTEGRATOR_DATABASE_URL to the engine's store (a new store "

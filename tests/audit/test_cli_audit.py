@@ -20,6 +20,7 @@ from integrator.settings import Settings
 from integrator.store import Store
 from integrator.store.engine import create_engine
 from integrator.store.url import resolve
+from tests.cli_in_process import json_error
 from tests.integrator.support import destination
 from tests.store.factories import make_event, make_message
 
@@ -271,7 +272,11 @@ def test_list_refuses_a_destination_that_names_nothing(
             "--destination: no destination has that id, and no audit entry or stored message "
             "names one; configured: lab-west"
         ) in said, said
-        assert refused.stdout == "" and "nosuch" not in said
+        if "--json" in extra:  # the same refusal, as JSON, naming the option
+            assert json_error(refused.stdout, 2)["fields"] == ["--destination"]
+        else:
+            assert refused.stdout == ""
+        assert "nosuch" not in said and "nosuch" not in refused.stdout
     # Refused before anything was read: no search or export recorded.
     listed = json.loads(cli("audit", "list", "--json").stdout)
     assert [e["action"] for e in listed if e["actor"] == "local:piet"] == []

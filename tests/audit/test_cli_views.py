@@ -21,6 +21,7 @@ from integrator.settings import Settings
 from integrator.store import AttemptRecord, AuditRecord, Store
 from integrator.store.engine import create_engine
 from integrator.store.url import resolve
+from tests.cli_in_process import json_error
 from tests.store.factories import T0, make_event, make_message
 
 SEARCH_KEY = "view-tests-search-key"
@@ -234,7 +235,10 @@ def test_a_view_that_cannot_be_recorded_is_not_shown(
     ]
     result = cli(world, *args)
     assert result.exit_code == 1, result.output
-    assert result.stdout == ""
+    if "--json" in args:  # nothing shown: the error, as JSON, is all of stdout
+        assert NOT_SHOWN in json_error(result.stdout, 1)["message"]
+    else:
+        assert result.stdout == ""
     assert "write the audit log failed" in result.stderr and NOT_SHOWN in result.stderr
     assert BSN not in result.stderr and PATIENT not in result.stderr
     assert views(world) == []

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from integrator.store import Store
+from tests.cli_in_process import json_error
 from tests.cli_in_process import run_cli as cli
 from tests.file_powers import without_file_powers
 
@@ -85,7 +86,10 @@ def test_a_directory_that_cannot_be_listed_is_one_line_naming_it(
     assert (
         "run it as the engine's user, or change destinations through the console or the API" in said
     )
-    assert refused.stdout == ""
+    if "--json" in command:  # the same line, as JSON
+        assert said == "error: " + json_error(refused.stdout, 1)["message"]
+    else:
+        assert refused.stdout == ""
 
 
 @pytest.mark.parametrize(
@@ -151,7 +155,7 @@ def test_a_destinations_path_that_is_a_file_is_one_line_for_root_too(
     # Not an empty list (exit 0, "[]"): that reads as "none configured" while an engine keeps
     # its destinations in service.
     assert listing.returncode == 1, listing.stderr
-    assert listing.stdout == ""
+    assert json_error(listing.stdout, 1)["message"].startswith("destinations directory")
     said = " ".join(listing.stderr.split())
     assert (
         f"destinations directory unusable: {directory} (INTEGRATOR_DESTINATIONS_DIR) is not a "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli_in_process import run_cli
+from tests.cli_in_process import json_error, run_cli
 
 LATIN_1 = (
     b"id: lab9\nname: Lab Caf\xe9\nhost: 127.0.0.1\nport: 2575\n"
@@ -18,7 +18,8 @@ def test_messages_list_refuses_json_and_csv_together(env: dict[str, str]) -> Non
     both = run_cli("messages", "list", "--csv", "--json", env=env)
     assert both.returncode == 2, both
     assert "--json and --csv: choose one" in both.stderr
-    assert both.stdout == ""  # no CSV passed off as JSON
+    # No CSV passed off as JSON: the refusal, as JSON, naming both options.
+    assert json_error(both.stdout, 2)["fields"] == ["--json", "--csv"]
 
 
 def test_a_destination_file_that_is_not_utf8_is_refused_by_its_rule(
@@ -60,7 +61,8 @@ def test_add_refuses_a_missing_directory_once_the_store_has_destinations(
     assert "INTEGRATOR_DESTINATIONS_DIR" in refused.stderr
     assert not (tmp_path / "not-mounted").exists()
     history = run_cli("destinations", "history", "lab2", "--json", env=env)
-    assert history.returncode == 2 and "lab2" not in history.stdout, history  # none recorded
+    assert history.returncode == 2, history  # none recorded
+    assert "no destination" in json_error(history.stdout, 2)["message"], history
 
 
 def test_the_first_destination_of_a_new_store_makes_the_directory(

@@ -23,7 +23,7 @@ from integrator.cli.views import messages_table, short_ids
 from integrator.presenters import message_summary, shown_time
 from integrator.settings import Settings
 from integrator.store import AttemptRecord, EventRecord, MessageRecord, NewMessage, Store
-from tests.cli_in_process import run_cli
+from tests.cli_in_process import json_error, run_cli
 from tests.store.factories import T0, StepClock, make_event, make_message
 
 SEARCH_KEY = "reading-tests-search-key"
@@ -287,7 +287,10 @@ def test_a_read_command_never_creates_a_store(
     unset: dict[str, str | None] = {**env_for("", tmp_path), "INTEGRATOR_DATABASE_URL": None}
     result = CliRunner().invoke(app, list(command), env=unset)
     assert result.exit_code == 1, result.output
-    assert result.stdout == ""
+    if "--json" in command:  # the same error, as JSON (``integrator.cli.json_errors``)
+        assert json_error(result.stdout, 1)["message"] in result.stderr
+    else:
+        assert result.stdout == ""
     assert result.stderr == (
         f"error: no store at sqlite:///{tmp_path}/var/integrator.db; run this from the "
         "engine's directory or set INTEGRATOR_DATABASE_URL to the engine's store (a new store "
