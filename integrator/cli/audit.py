@@ -36,7 +36,7 @@ from integrator.cli.common import (
     stream_csv,
     with_store,
 )
-from integrator.cli.views import ACTOR_MIN, Column, fitted_table, short_ids
+from integrator.cli.views import ACTOR_MIN, Column, fits, fitted_table, short_ids
 from integrator.period_words import since_help, until_help
 from integrator.presenters import shown_time
 
@@ -173,7 +173,8 @@ def audit_list(
         print_json([audit_entry_view(e, settings.zone) for e in entries])
         return
     rows = [audit_view(e, settings.zone) for e in entries]
-    console.print(_table(rows, f"Audit ({shown})", zone=settings.zone, width=console.width))
+    for part in _listing(rows, f"Audit ({shown})", zone=settings.zone, width=console.width):
+        console.print(part)
 
 
 async def _whole_target(store: Store, typed: str) -> str:
@@ -191,11 +192,15 @@ async def _whole_target(store: Store, typed: str) -> str:
         raise BadId(f"--target: {exc}") from None
 
 
-def _table(rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int) -> Table:
+def _listing(rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int) -> list[Any]:
     """Audit entries as a table that fits the terminal: the time, what and the target whole (a
     target that is an id shortened, as ``--message`` and the show commands take it back); a
-    long actor (an e-mail address) wraps rather than push them off; the reason wraps too,
-    and it and the entry's id come as the width allows."""
+    long actor (an e-mail address) wraps rather than push them off; the details, the reason
+    and the entry's id come as the width allows, the details first.
+
+    Every entry's details are shown (``key: value``, as ``_details_cell``): where the table has
+    no room for them, they follow it, one line an entry, under its id, which the table then
+    shows."""
     short = short_ids(r["target"] for r in rows if _UUID.fullmatch(r["target"]))
     columns = {
         "id": Column("id", lambda r: str(r["id"]), "right"),
@@ -204,15 +209,38 @@ def _table(rows: list[dict[str, Any]], title: str, *, zone: tzinfo, width: int) 
         "action": Column("action", lambda r: escape(r["action"])),
         "target": Column("target", lambda r: escape(short.get(r["target"], r["target"]))),
         "reason": Column("reason", lambda r: escape(r["reason"] or ""), free_text=True),
+        "details": Column("details", _details_cell, free_text=True),
     }
-    return fitted_table(
-        rows,
-        columns,
-        always=("at", "actor", "action", "target"),
-        optional=("reason", "id"),
-        width=width,
-        title=title,
+    always = ("at", "actor", "action", "target")
+    if fits(columns, rows, {*always, "details"}, width=width):
+        table = fitted_table(
+            rows,
+            columns,
+            always=always,
+            optional=("details", "reason", "id"),
+            width=width,
+            title=title,
+        )
+        return [table]
+    table = fitted_table(
+        rows, columns, always=("id", *always), optional=("reason",), width=width, title=title
     )
+    below = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), show_header=False)
+    below.add_column(justify="right", no_wrap=True)
+    below.add_column(overflow="fold")
+    for r in rows:
+        if cell := _details_cell(r):
+            below.add_row(str(r["id"]), cell)
+    return [table] if not below.rows else [table, "details (by id):", below]
+
+
+def _details_cell(row: dict[str, Any]) -> str:
+    """An entry's details as ``key: value`` pairs (``integrator.audit_details``, as the
+    console's audit page shows them), one after the other: what ``--json`` and ``--csv``
+    give, in words rather than JSON, escaped for rich."""
+    from integrator.audit_details import detail_pairs
+
+    return escape("; ".join(f"{key}: {value}" for key, value in detail_pairs(row["details"])))
 
 
 @audit_app.command("verify")

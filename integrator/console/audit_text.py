@@ -1,13 +1,8 @@
-"""An audit entry's origin and details as a person reads them, in their language.
+"""An audit entry's origin and details on the console's audit page, in the reader's language.
 
-The trail keeps ``details`` as JSON (``integrator.store``), which the API, ``--json`` and the
-CSV export give as they are. Shown as Python writes them (``grants=['viewer@CARD']``,
-``source=None``) an admin reads brackets and a word that is neither Dutch nor English; so the
-audit page shows each detail as ``key: value``: a list joined with commas, nothing recorded as
-``—``, a yes or no in the person's language, a nested object as its own ``key: value`` pairs
-(in parentheses when deeper still). The keys stay as recorded: they are the trail's own names,
-the ones ``docs/access.md`` describes and a search or a report refers to. ``source`` is not
-among them: the page shows it in its own column (``integrator.audit.audit_origin``).
+The details read as ``key: value`` (``integrator.audit_details``, which ``integrator audit
+list`` shows them by too), with a yes or no in the person's language. ``source`` is not among
+them: the page shows it in its own column (``integrator.audit.audit_origin``).
 
 Everything here is plain text; the template escapes it (autoescaping), so a detail can never
 become markup.
@@ -21,41 +16,23 @@ from typing import Any, Final
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from integrator import audit_details
 from integrator.audit import AuditOrigin
+from integrator.audit_details import NOTHING, YesNo
 from integrator.console.i18n import Translator
 
-NOTHING: Final = "—"
-"""A value the trail recorded as absent (``null``), or an empty list or object."""
 SHOWN_APART: Final = frozenset({"source"})
 """Details the page shows in a column of their own."""
 
 
-def value_text(t: Translator, value: Any, *, nested: bool = False) -> str:
-    """One detail's value in words: ``viewer@CARD, lab@LAB``, ``yes``/``ja``, ``—``."""
-    if value is None:
-        return NOTHING
-    if isinstance(value, bool):  # before int: a bool is one
-        return t("audit.yes") if value else t("audit.no")
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping):
-        pairs = ", ".join(f"{k}: {value_text(t, v, nested=True)}" for k, v in value.items())
-        if not pairs:
-            return NOTHING
-        return f"({pairs})" if nested else pairs
-    if isinstance(value, list | tuple):
-        return ", ".join(value_text(t, v, nested=True) for v in value) or NOTHING
-    return str(value)
+def _words(t: Translator) -> YesNo:
+    return YesNo(yes=t("audit.yes"), no=t("audit.no"))
 
 
 def detail_pairs(t: Translator, details: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     """An entry's details as ``(key, value)`` in the order recorded, but for those shown in a
     column of their own."""
-    return [
-        (key, value_text(t, value))
-        for key, value in (details or {}).items()
-        if key not in SHOWN_APART
-    ]
+    return audit_details.detail_pairs(details, _words(t), leave_out=SHOWN_APART)
 
 
 def origin_text(t: Translator, origin: AuditOrigin) -> str:
