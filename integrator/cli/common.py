@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from integrator.cli.json_errors import json_written, note_json, say_error
+from integrator.cli.json_errors import BAD_SETTINGS, INTERRUPTED, json_written, note_json, say_error
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -49,9 +48,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 PIPED_WIDTH = 160
-
-INTERRUPTED = 128 + signal.SIGINT
-"""The exit of a command Ctrl-C stopped: 128 + SIGINT's number, as a shell reports it."""
 
 
 def _width(stream: TextIO) -> int | None:
@@ -228,7 +224,7 @@ def environment_settings() -> Settings:
             for e in exc.errors()
         ]
     if problems or settings is None:
-        fail(f"bad settings: {'; '.join(problems)}", 2)
+        fail(f"{BAD_SETTINGS}{'; '.join(problems)}", 2)
     return settings
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
 from enum import Enum
 from pathlib import Path
@@ -65,6 +66,10 @@ _NAME = r"(?:--[a-z0-9][a-z0-9-]*|[A-Z][A-Z_]+)"
 """An option as typed (``--since``), or an argument as help names it (``MESSAGE_IDS``)."""
 _NAMED = re.compile(rf"({_NAME}(?:(?: and |, |/| or ){_NAME})*): (.+)", re.DOTALL)
 _ONE_NAME = re.compile(_NAME)
+INTERRUPTED: Final = 128 + signal.SIGINT
+"""The exit of a command Ctrl-C stopped, as a shell reports it."""
+BAD_SETTINGS: Final = "bad settings: "
+"""How ``common.environment_settings`` begins its refusal of the environment's settings."""
 
 
 def note_json(ctx: typer.Context, value: bool) -> bool:
@@ -94,10 +99,21 @@ def json_written() -> None:
 
 def error_object(code: int, message: str) -> dict[str, Any]:
     """The JSON error for exit ``code`` with the human line ``message``: the fields a leading
-    ``--option: rule`` names, and the rule, apart."""
-    named = _NAMED.fullmatch(message)
+    ``--option: rule`` names, and the rule, apart. Settings refused (``bad settings: NAME:
+    rule``, ``common.environment_settings``) name their variables so: several at once are
+    all the fields, and the rule is each with its own."""
+    text = message.removeprefix(BAD_SETTINGS)
+    if text != message and len(problems := text.split("; ")) > 1:
+        named_each = [_NAMED.fullmatch(problem) for problem in problems]
+        if all(named_each):
+            fields = [name for n in named_each if n for name in _ONE_NAME.findall(n.group(1))]
+            return _object(code, message, fields, text)
+    named = _NAMED.fullmatch(text)
     fields = _ONE_NAME.findall(named.group(1)) if named else []
-    rule = named.group(2) if named else None
+    return _object(code, message, fields, named.group(2) if named else None)
+
+
+def _object(code: int, message: str, fields: list[str], rule: str | None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields, "rule": rule}}
 
 
@@ -174,4 +190,7 @@ class JsonErrorsGroup(PlainGroup):
         except typer.Exit as exc:
             if exc.exit_code:
                 say_error(exc.exit_code, "the command failed; stderr says why")
+            raise
+        except KeyboardInterrupt:  # Ctrl-C where the command does not catch it: typer exits 130
+            say_error(INTERRUPTED, "interrupted")
             raise

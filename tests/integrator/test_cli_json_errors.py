@@ -149,6 +149,10 @@ def test_a_command_that_exits_on_its_own_still_leaves_a_json_error() -> None:
         fail("--what: not like that", 2)
 
     @app.command()
+    def interrupted(as_json: JsonOption = False) -> None:
+        raise KeyboardInterrupt  # Ctrl-C where the command does not catch it
+
+    @app.command()
     def reports(as_json: JsonOption = False) -> None:
         print_json({"done": False})
         raise typer.Exit(1)
@@ -160,9 +164,26 @@ def test_a_command_that_exits_on_its_own_still_leaves_a_json_error() -> None:
     failed = runner.invoke(app, ["fails", "--json"])
     assert failed.exit_code == 2
     assert json.loads(failed.stdout) == error_object(2, "--what: not like that")
+    stopped = runner.invoke(app, ["interrupted", "--json"])
+    assert stopped.exit_code == 130
+    assert json.loads(stopped.stdout) == error_object(130, "interrupted")
     reported = runner.invoke(app, ["reports", "--json"])
     assert reported.exit_code == 1 and json.loads(reported.stdout) == {"done": False}
     assert runner.invoke(app, ["quits"]).stdout == ""
+
+
+def test_refused_settings_name_their_variables(env: dict[str, str]) -> None:
+    one = {**env, "INTEGRATOR_RETAIN_PAYLOAD_DAYS": "lots"}
+    error = error_of(run_cli("messages", "list", "--json", env=one), 2)
+    assert error["fields"] == ["INTEGRATOR_RETAIN_PAYLOAD_DAYS"]
+    assert error["message"] == f"bad settings: INTEGRATOR_RETAIN_PAYLOAD_DAYS: {error['rule']}"
+    two = {**one, "INTEGRATOR_RETAIN_AUDIT_DAYS": "many"}
+    both = error_of(run_cli("messages", "list", "--json", env=two), 2)
+    assert sorted(both["fields"]) == [
+        "INTEGRATOR_RETAIN_AUDIT_DAYS",
+        "INTEGRATOR_RETAIN_PAYLOAD_DAYS",
+    ]
+    assert both["message"] == f"bad settings: {both['rule']}"
 
 
 def test_the_fields_are_the_leading_options_of_the_message() -> None:
