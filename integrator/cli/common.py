@@ -1,8 +1,10 @@
 """What every command shares: output consoles, settings, the event loop, errors, the store.
 
-Exit codes: 0 ok, 2 bad input, 1 any other failure. Output for people goes to stdout; logs
-and warnings go to stderr. Commands that only read open the store with ``read_only=True``: they
-never create one, and say on stderr which one they read. They may still write the audit log
+Exit codes: 0 ok, 2 bad input, 1 any other failure, 130 for Ctrl-C (``stopped``, an export cut
+by it). Output for people goes to stdout; logs and warnings go to stderr; a failure is said on
+stderr by ``fail``, and with ``--json`` as a JSON object on stdout too (``json_errors``).
+Commands that only read open the store with ``read_only=True``: they never create one, and say
+on stderr which one they read. They may still write the audit log
 (a CSV export, a view of patient data): "only read" is about the data they show.
 
 A command that shows patient data records the view (``patient_data.view``, as ``local:<user>``:

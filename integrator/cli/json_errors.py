@@ -27,7 +27,8 @@ before click converts any other option's value. Errors click finds while it spli
 command line itself (an unknown option, an option without its value) come before that, and
 stay a usage line on stderr only.
 
-Only typer, click and the standard library here: every ``integrator`` call imports this.
+Only typer (and the click it runs on), the standard library and ``helpstyle`` here: every
+``integrator`` call imports this (``tests/integrator/test_cli_startup.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import signal
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, get_args, get_origin
 
 import typer
 
@@ -82,12 +83,6 @@ def note_json(ctx: typer.Context, value: bool) -> bool:
 def _meta() -> dict[str, Any] | None:
     ctx = get_current_context(silent=True)
     return None if ctx is None else ctx.meta
-
-
-def json_asked() -> bool:
-    """Whether the command running now was given ``--json``."""
-    meta = _meta()
-    return bool(meta and meta.get(ASKED))
 
 
 def json_written() -> None:
@@ -162,12 +157,16 @@ def _expects(param: Any) -> str:
     enum's values, a whole number; else only that the value is not one it takes."""
     described = getattr(param, "type_descriptor", None)
     annotation = getattr(described, "annotation", None)
+    if get_origin(annotation) in (list, tuple) and get_args(annotation):  # FILES...: each one
+        annotation = get_args(annotation)[0]
+    info = getattr(described, "parameter_info", None)
+    if annotation is Path and getattr(info, "exists", False):
+        return "a file that exists and can be read"
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return "one of " + ", ".join(str(member.value) for member in annotation)
     kind = _KINDS.get(annotation) if isinstance(annotation, type) else None
     if kind is None:
         return "not a value it takes; see --help"
-    info = getattr(described, "parameter_info", None)
     low, high = getattr(info, "min", None), getattr(info, "max", None)
     if low is not None and high is not None:
         return f"{kind} from {low} to {high}"

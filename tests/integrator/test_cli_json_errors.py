@@ -112,7 +112,7 @@ def test_a_file_name_refused_by_click_is_not_in_the_json_error(env: dict[str, st
     """A file's name may be a patient's (``jansen.json``): the JSON names the argument only."""
     done = run_cli("submit", "/nonexistent/jansen-19700101.json", "--json", env=env)
     error = error_of(done, 2)
-    assert error["fields"] == ["FILES"]
+    assert (error["fields"], error["rule"]) == (["FILES"], "a file that exists and can be read")
     assert "jansen" not in done.stdout
 
 
