@@ -18,7 +18,14 @@ the browser's session secret** (before sign-in: its pre-session secret), which o
 browser's cookie holds: the store keeps the session's hash, not the secret, so a row cannot be
 opened without that cookie, and another person's browser, or the same browser after a new
 sign-in, finds nothing. It lasts ``LASTS``; then the address shows the page the form was on,
-as an unknown handle does. A session that ended shows nothing kept either.
+as an unknown handle does. A session that ended shows nothing kept either, and signing out
+drops its answers from the store at once (``drop_session_answers``: each row names its session
+by a keyed hash of the secret, ``owner``).
+
+An answer is shown again only to who may still see it: the permissions the page needed
+(``visitor.needs``), in the clusters the person held them, are kept with it
+(``answer_needs``) and asked again at every look; a role taken away or a grant narrowed since
+is the usual refusal, a 403 page, not the answer.
 
 A route decides per answer (``show_once``, ``in_place``):
 
@@ -53,6 +60,9 @@ from fastapi import Request
 from fastapi.routing import APIRoute
 from starlette.responses import RedirectResponse, Response
 
+from integrator.console import answer_needs
+from integrator.console.errors import Forbidden
+from integrator.console.render import error_page
 from integrator.console.session import (
     own_page,
     page_address,
@@ -75,6 +85,7 @@ ONCE: Final = "once"
 IN_PLACE: Final = "in-place"
 MAX_HANDLE: Final = 64
 _PURPOSE: Final = b"integrator console answer v1"
+_OWNER_PURPOSE: Final = b"integrator console answer owner v1"
 
 
 def show_once(response: Response) -> Response:
@@ -97,6 +108,18 @@ def _key(secret: str) -> bytes:
     """The sealing key of a browser's answers: an HMAC of its session (or pre-session) secret,
     which the store never holds."""
     return hmac.new(secret.encode(), _PURPOSE, hashlib.sha256).digest()
+
+
+def _owner(secret: str) -> str:
+    """Whose answers a row holds: a keyed hash of the session secret with a purpose of its own,
+    so it matches neither the sealing key nor the session's hash in ``sessions``."""
+    return hmac.new(secret.encode(), _OWNER_PURPOSE, hashlib.sha256).hexdigest()
+
+
+async def drop_session_answers(request: Request, secret: str) -> None:
+    """Delete the answers the session ``secret`` kept: it is signing out (or another sign-in
+    at the browser ends it)."""
+    await engine_of(request).store.drop_console_answers(_owner(secret))
 
 
 def _seal(secret: str, answer_id: str, kept: dict[str, object]) -> str:
@@ -186,6 +209,7 @@ async def post_then_get(
     kept and redirected to (see the module's text)."""
     if request.method == "GET" and FIELD in request.query_params:
         return await _shown(request)
+    needs = answer_needs.start(request)
     response = await call_next(request)
     if not _keeps(request, response):
         if MARK in response.headers:
@@ -204,6 +228,7 @@ async def post_then_get(
         "status": response.status_code,
         "body": body.decode("utf-8"),
         "session": signed_in,
+        "needs": needs,
     }
     engine = engine_of(request)
     now = engine.clock.now()
@@ -214,6 +239,7 @@ async def post_then_get(
             once=once,
             now=now,
             expires_at=now + LASTS,
+            owner=_owner(secret) if signed_in else None,
         )
     except StoreUnavailable:
         # Nothing kept: the answer at the POST's address, as before, rather than none.
@@ -229,7 +255,8 @@ async def post_then_get(
 
 async def _shown(request: Request) -> Response:
     """The kept answer the address names, for the browser that posted it; anything else
-    (unknown, expired, taken, another browser's, a session ended since) is the page itself."""
+    (unknown, expired, taken, another browser's, a session ended since) is the page itself.
+    One the person may no longer see (``answer_needs``) is the refusal page."""
     handle = request.query_params.get(FIELD, "")
     plain = RedirectResponse(_without_handle(request), status_code=303)
     if not handle or len(handle) > MAX_HANDLE:
@@ -247,8 +274,15 @@ async def _shown(request: Request) -> Response:
         kept = _open(secret, answer_id, stored)
         if kept is None:
             continue
-        if kept.get("session") and await session_identity(request) is None:
-            return plain  # signed out since: the page, which asks to sign in
+        if kept.get("session"):
+            identity = await session_identity(request)
+            if identity is None:
+                return plain  # signed out since: the page, which asks to sign in
+            needs = kept.get("needs")
+            if not isinstance(needs, dict):
+                return plain  # kept before answers said what they need: the page itself
+            if not answer_needs.still_met(identity, needs):
+                return await error_page(request, Forbidden())
         if once and not await engine.store.take_console_answer(answer_id):
             return plain  # looked at already (a second tab at the same moment)
         body = str(kept.get("body", ""))

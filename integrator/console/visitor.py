@@ -21,7 +21,7 @@ from fastapi import Depends, Request
 
 from integrator.access.permissions import Identity, Permission
 from integrator.clusters import ClusterScope
-from integrator.console import i18n
+from integrator.console import answer_needs, i18n
 from integrator.console.errors import Forbidden, LoginNeeded, PatientDataInAddress, Refused
 from integrator.console.session import (
     csrf_token,
@@ -131,13 +131,16 @@ PersonDep = Annotated[Visitor, Depends(_person)]
 """A signed-in person; anybody else is sent to sign in."""
 
 
-def needs(permission: Permission) -> Callable[[Visitor], Awaitable[Visitor]]:
+def needs(permission: Permission) -> Callable[[Request, Visitor], Awaitable[Visitor]]:
     """A dependency: a signed-in person holding ``permission`` in at least one cluster, else
-    403. Which clusters, the page narrows with ``Visitor.scope``."""
+    403. Which clusters, the page narrows with ``Visitor.scope``. What it needed is written
+    down for the request's kept answer (``answer_needs``)."""
 
-    async def check(visitor: PersonDep) -> Visitor:
+    async def check(request: Request, visitor: PersonDep) -> Visitor:
         if not visitor.may_somewhere(permission):
             raise Forbidden()
+        # A form's answer kept by this request is shown again only while this still holds.
+        answer_needs.record(request, visitor.signed_in, permission)
         return visitor
 
     return check

@@ -2,7 +2,8 @@
 
 A row is one answer, kept for the GET its redirect leads to: the handle's hash, the page as
 the console sealed it (the store cannot open it: the key is made from the browser's session
-secret, which the store does not hold), whether the first look takes it, and its expiry. What
+secret, which the store does not hold), whether the first look takes it, its expiry, and whose
+session kept it (a keyed hash: signing out drops them, ``drop_console_answers``). What
 an answer holds and how long it lasts is the caller's decision. Expired rows go when the next
 answer is kept (``add_console_answer``) and with the daily prune
 (``delete_expired_console_answers``, ``integrator.lifecycle.prune``).
@@ -37,13 +38,20 @@ class ConsoleAnswersMixin:
         once: bool,
         now: datetime,
         expires_at: datetime,
+        owner: str | None = None,
     ) -> None:
-        """Keep an answer; expired ones go in the same transaction."""
+        """Keep an answer; expired ones go in the same transaction. ``owner``: the session
+        that kept it, as ``drop_console_answers`` is given it (None before sign-in)."""
         async with self._transaction() as conn:
             await conn.execute(delete(table).where(table.c.expires_at <= now))
             await conn.execute(
                 insert(table).values(
-                    id=answer_id, once=once, answer=answer, created_at=now, expires_at=expires_at
+                    id=answer_id,
+                    once=once,
+                    answer=answer,
+                    created_at=now,
+                    expires_at=expires_at,
+                    owner=owner,
                 )
             )
 
@@ -70,6 +78,13 @@ class ConsoleAnswersMixin:
         async with self._transaction() as conn:
             taken = await conn.execute(delete(table).where(table.c.id == answer_id))
             return bool(taken.rowcount)
+
+    @guarded("drop a session's console answers")
+    async def drop_console_answers(self: _StoreParts, owner: str) -> int:
+        """Delete every answer the session ``owner`` kept (it signed out); returns how many."""
+        async with self._transaction() as conn:
+            result = await conn.execute(delete(table).where(table.c.owner == owner))
+            return int(result.rowcount)
 
     @guarded("count expired console answers")
     async def count_expired_console_answers(self: _StoreParts, *, now: datetime) -> int:

@@ -486,7 +486,8 @@ console_searches = Table(
 
 # The console's answers to form posts, kept for the GET a redirect leads to (0028): the
 # handle's hash only, whether the first look takes it, the page sealed with a key made from
-# the browser's session secret (``integrator.console.answers``), and when it expires.
+# the browser's session secret (``integrator.console.answers``), and when it expires; whose
+# session kept it (a keyed hash of its secret, null before sign-in), so signing out drops it.
 console_answers = Table(
     "console_answers",
     metadata,
@@ -495,7 +496,9 @@ console_answers = Table(
     Column("answer", Text(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
+    Column("owner", String(64), nullable=True),
     Index(None, "expires_at"),
+    Index(None, "owner"),
 )
 
 # The API's idempotency keys (0023): per caller (``token:<id>``, ``person:<id>``) and key, the

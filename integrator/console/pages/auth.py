@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from integrator.access import SessionTimeLeft
 from integrator.access.errors import LoginRefused
 from integrator.console import i18n
+from integrator.console.answers import drop_session_answers
 from integrator.console.errors import sign_in_address, way_back
 from integrator.console.render import NavItem, page, session_ended
 from integrator.console.session import (
@@ -96,6 +97,7 @@ async def login(
         # is replaced below, and the session it held ends on the server too, so a copy of the
         # old cookie acts as nobody (it stayed valid until its idle timeout).
         await engine.access.logout(visitor.session, source=source)
+        await drop_session_answers(request, visitor.session)
     response = RedirectResponse(way_back(request, next), status_code=303)
     lifetime = int((result.expires_at - engine.clock.now()).total_seconds())
     set_session_cookie(request, response, result.session, max(lifetime, 0))
@@ -107,6 +109,7 @@ async def login(
 async def logout(request: Request, visitor: VisitorDep) -> Response:
     if visitor.session is not None:
         await engine_of(request).access.logout(visitor.session, source=source_of(request))
+        await drop_session_answers(request, visitor.session)  # its kept form answers too
     response = RedirectResponse("/login", status_code=303)
     clear_cookie(request, response, SESSION_COOKIE)
     return response
