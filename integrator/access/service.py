@@ -56,6 +56,11 @@ from integrator.access.errors import (
     Problems,
     UnknownAccount,
 )
+from integrator.access.limits import (
+    MAX_EMAIL_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_TOKEN_NAME_LENGTH,
+)
 from integrator.access.mail import (
     Mailer,
     MailFailed,
@@ -103,8 +108,7 @@ def _bookkeeping() -> contextlib.suppress:
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-MAX_NAME_LENGTH = 200
+_TOKEN_NAME = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_TOKEN_NAME_LENGTH - 1}}}$")
 ANONYMOUS = "anonymous"  # the actor of a failed login: nobody was authenticated
 
 
@@ -1282,7 +1286,8 @@ class AccessService:
         if not _TOKEN_NAME.match(name):
             problems.add(
                 BadAccessInput(
-                    "1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit",
+                    f"1 to {MAX_TOKEN_NAME_LENGTH} letters, digits, '.', '_' or '-', starting "
+                    "with a letter or digit",
                     field="token_name",
                 ).coded("access.token_name_rule")
             )
@@ -1965,7 +1970,7 @@ def typed_address(email: str) -> str:
 def normalise_email(email: str) -> str:
     """Lower-cased and checked (``typed_address``); BadAccessInput naming the rule otherwise."""
     address = typed_address(email)
-    if len(address) > 320 or not _EMAIL.match(address):
+    if len(address) > MAX_EMAIL_LENGTH or not _EMAIL.match(address):
         raise BadAccessInput("not an e-mail address", field="email").coded("access.email_invalid")
     return address
 

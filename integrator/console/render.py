@@ -22,6 +22,7 @@ from integrator.access.permissions import Permission
 from integrator.console import audit_text, history_text
 from integrator.console.access_form import refused_controls
 from integrator.console.errors import BadInput, ConsoleError
+from integrator.console.form_limits import LIMITS
 from integrator.console.i18n import COOKIE, LANGUAGES, Translator, choose
 from integrator.console.refusals import say
 from integrator.console.session import engine_of, local_path, set_presession_cookie, this_page
@@ -64,6 +65,7 @@ ENV.filters["audit_origin"] = audit_text.origin_filter
 # How long a search by BSN is kept for its pages (``integrator.console.kept``), as pages say it.
 # The grant rows' controls a refusal is about (marked aria-invalid: ``_grant_rows.html``).
 ENV.globals["refused_controls"] = refused_controls
+ENV.globals["limits"] = LIMITS  # every maxlength, from the services (form_limits)
 ENV.globals["kept_minutes"] = int(kept_searches.LASTS.total_seconds() // 60)
 
 

@@ -12,8 +12,13 @@ from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from integrator.access.limits import (
+    MAX_EMAIL_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_REASON,
+    MAX_TOKEN_NAME_LENGTH,
+)
 from integrator.access.permissions import Grant, Role
-from integrator.reasons import MAX_REASON
 
 MAX_GRANTS: Final = 100
 
@@ -76,10 +81,12 @@ def grants_of(bodies: list[GrantBody]) -> list[Grant]:
 
 
 class InviteBody(_Body):
-    email: Annotated[str, Field(min_length=3, max_length=320, description="their address")]
+    email: Annotated[
+        str, Field(min_length=3, max_length=MAX_EMAIL_LENGTH, description="their address")
+    ]
     name: Annotated[
         str | None,
-        Field(max_length=200, description="default: the part of the address before @"),
+        Field(max_length=MAX_NAME_LENGTH, description="default: the part of the address before @"),
     ] = None
     grants: Grants
     reason: Reason = None
@@ -118,7 +125,7 @@ class TokenBody(_Body):
         str,
         Field(
             min_length=1,
-            max_length=100,
+            max_length=MAX_TOKEN_NAME_LENGTH,
             pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
             description="unique, also after it is revoked: the audit trail records token:<name>",
         ),

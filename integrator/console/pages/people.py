@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.errors import AccessDenied, AccessRefusals, BadAccessInput
+from integrator.access.limits import MAX_EMAIL_LENGTH
 from integrator.access.mail import MailFailed
 from integrator.access.permissions import Permission, Role
 from integrator.access.service import InvitationLink, PersonView, TokenView
@@ -38,7 +39,7 @@ P = Permission
 router = APIRouter()
 NAV: Final = [NavItem("/people", "nav.people", P.PEOPLE_MANAGE)]
 Admin = Annotated[Visitor, Depends(needs(P.PEOPLE_MANAGE))]
-Text = Annotated[str, Form(max_length=320)]
+Text = Annotated[str, Form(max_length=MAX_EMAIL_LENGTH)]  # the longest the service takes
 Reason = Annotated[str, Form(max_length=MAX_REASON)]
 Roles = Annotated[list[str], Form(max_length=GRANT_ROWS)]
 Clusters = Annotated[list[str], Form(max_length=GRANT_ROWS)]

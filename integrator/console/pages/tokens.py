@@ -20,6 +20,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from integrator.access.errors import AccessDenied, BadAccessInput
+from integrator.access.limits import MAX_TOKEN_NAME_LENGTH
 from integrator.access.permissions import Permission, Role
 from integrator.console.access_form import AccessForm, typed_grants
 from integrator.console.answers import show_once
@@ -73,7 +74,7 @@ async def _tokens_page(
 async def create(
     request: Request,
     visitor: Person,
-    name: Annotated[str, Form(max_length=100)],
+    name: Annotated[str, Form(max_length=MAX_TOKEN_NAME_LENGTH)],
     days: Annotated[str, Form(max_length=8)] = "",
     reason: Reason = "",
     role: Annotated[list[str], Form(max_length=GRANT_ROWS)] = [],  # noqa: B006

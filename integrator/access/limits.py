@@ -1,0 +1,34 @@
+"""How long the access service lets what people type be: one source for every front door.
+
+The service refuses longer values itself (``AccessService``: ``access.email_invalid``,
+``access.name_too_long``, ``access.token_name``, ``reason.too_long``); the API's bodies
+(``integrator.http.access_bodies``) and the console's admin forms (their ``maxlength``,
+``integrator.console.form_limits``) take their bounds from here, so that a form never lets a
+person type what the service then refuses, as the invitation's name field once did (320
+characters against the service's 200).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from destinations.config import MAX_CLUSTER
+from integrator.reasons import MAX_REASON
+
+MAX_EMAIL_LENGTH: Final = 320
+"""An e-mail address: RFC 5321's longest path less its angle brackets (as most mail software)."""
+MAX_NAME_LENGTH: Final = 200
+"""A person's display name, as the audit trail and the people list show it."""
+MAX_TOKEN_NAME_LENGTH: Final = 100
+"""An API token's name, recorded as ``token:<name>`` in the audit trail."""
+MAX_CLUSTER_LENGTH: Final = MAX_CLUSTER
+"""A grant's cluster: one a destination is in (the service refuses any other), and a
+destination's cluster is at most this long."""
+
+__all__ = [
+    "MAX_CLUSTER_LENGTH",
+    "MAX_EMAIL_LENGTH",
+    "MAX_NAME_LENGTH",
+    "MAX_REASON",
+    "MAX_TOKEN_NAME_LENGTH",
+]
