@@ -100,7 +100,7 @@ class DestinationForm:
         elif isinstance(rule, Said):
             # A refusal that names its key itself (``cluster: you may not …``) names it once.
             own = rule.rule.removeprefix(f"{key}: ")
-            text = Said(own, rule.code, field=key, values=rule.values)
+            text = Said(own, rule.code, field=key, values=rule.values, key=True)
         else:
             text = f"{key}: {rule}"
         self.errors.setdefault(field_name, []).append(text)

@@ -5,9 +5,9 @@ The services word their refusals in English for the CLI and the API; these are t
 said to a person in the console, in their language, without the command line's options
 (``--cluster``, ``NAME``, "use update"): the console has forms and buttons instead. A sentence
 holds the rule only; the console puts the field's name before it (``zd_number: …``), as the
-service's own text does. Values named ``status``, ``statuses``, ``person_status``,
-``event_type`` and ``event_types`` are translated as the pages translate them
-(``integrator.console.refusals``).
+service's own text does, in the page's language (``refusal.field.<name>``, ``FIELDS_NL``).
+Values named ``status``, ``statuses``, ``person_status``, ``event_type`` and ``event_types``
+are translated as the pages translate them (``integrator.console.refusals``).
 A code missing here is shown with the service's English text, so a new refusal is never lost,
 only untranslated; ``tests/console/test_i18n.py`` fails for a code the services raise that is
 missing here.
@@ -28,7 +28,76 @@ _MOMENT_NL: Final = (
     "van dit jaar), of een tijd terug vanaf nu (30m, 2h, 3d, 2w)"
 )
 
+FIELDS_EN: Final[dict[str, str]] = {
+    "refusal.field.email": "email",
+    "refusal.field.name": "name",
+    "refusal.field.grants": "grants",
+    "refusal.field.role": "role",
+    "refusal.field.cluster": "cluster",
+    "refusal.field.reason": "reason",
+    "refusal.field.token_name": "token_name",
+    "refusal.field.expires": "expires",
+    "refusal.field.days": "days",
+    "refusal.field.token_id": "token_id",
+    "refusal.field.person_id": "person_id",
+    "refusal.field.password": "password",
+    "refusal.field.code": "code",
+    "refusal.field.revision": "revision",
+    "refusal.field.zd_number": "zd_number",
+    "refusal.field.since": "since",
+    "refusal.field.until": "until",
+    "refusal.field.destination": "destination",
+    "refusal.field.status": "status",
+    "refusal.field.version": "version",
+    "refusal.field.event_type": "event_type",
+    "refusal.field.provider": "provider",
+    "refusal.field.source": "source",
+    "refusal.field.actor": "actor",
+    "refusal.field.action": "action",
+    "refusal.field.target": "target",
+    "refusal.field.message": "message",
+    "refusal.field.bsn": "bsn",
+}
+"""The name a refusal gives its input (``Said.field``, a form field FastAPI refused) before
+its rule: on an English page as the API names it (``email: …``), unchanged."""
+
+FIELDS_NL: Final[dict[str, str]] = {
+    "refusal.field.email": "e-mailadres",
+    "refusal.field.name": "naam",
+    "refusal.field.grants": "rollen",
+    "refusal.field.role": "rol",
+    "refusal.field.cluster": "cluster",
+    "refusal.field.reason": "reden",
+    "refusal.field.token_name": "naam",
+    "refusal.field.expires": "geldigheid",
+    "refusal.field.days": "geldigheid (dagen)",
+    "refusal.field.token_id": "token-id",
+    "refusal.field.person_id": "persoon-id",
+    "refusal.field.password": "wachtwoord",
+    "refusal.field.code": "code",
+    "refusal.field.revision": "revisie",
+    "refusal.field.zd_number": "ZD-nummer",
+    "refusal.field.since": "vanaf",
+    "refusal.field.until": "tot",
+    "refusal.field.destination": "bestemming",
+    "refusal.field.status": "status",
+    "refusal.field.version": "versie",
+    "refusal.field.event_type": "soort",
+    "refusal.field.provider": "zorgaanbieder",
+    "refusal.field.source": "bron",
+    "refusal.field.actor": "wie",
+    "refusal.field.action": "handeling",
+    "refusal.field.target": "onderwerp",
+    "refusal.field.message": "bericht-id",
+    "refusal.field.bsn": "BSN",
+}
+"""The same inputs as a Dutch page names them, the words of the forms' labels, so a refusal
+that names its input (the admin forms' refusals said together, an error page) is Dutch
+throughout: ``reden: er is een reden nodig``, not ``reason: …``. An input without a label
+here keeps the API's name."""
+
 EN: Final[dict[str, str]] = {
+    **FIELDS_EN,
     "refusal.none": "none",
     # Forms the console could not read (FastAPI's checks of its own forms)
     "refusal.form.missing": "required",
@@ -617,6 +686,7 @@ EN: Final[dict[str, str]] = {
 }
 
 NL: Final[dict[str, str]] = {
+    **FIELDS_NL,
     "refusal.none": "geen",
     "refusal.form.missing": "verplicht",
     "refusal.form.int_parsing": "een heel getal",

@@ -9,7 +9,9 @@ code in the person's language (``integrator.console.i18n_refusals``), else the s
 English. So no page decides what a refusal says, and no rule moves into the console.
 
 The English fallback drops the CLI's names of the inputs (``--cluster: …``, ``NAME: …``):
-an access refusal's field is named as the API names it. No value a person typed is ever in
+an access refusal's field is named as the API names it on an English page, and by the form's
+word on a Dutch one (``field_name``: ``reden: …``, not ``reason: …``), as several refusals said
+together name one input each. No value a person typed is ever in
 what is shown (``withheld``): a term pasted into the wrong field may be a BSN. The one
 exception is a local time that summer time repeats or skips, which the refusal is about
 (``search.sent_values``). A value may
@@ -59,6 +61,9 @@ class Said(str):
     values: Mapping[str, object]
     field: str | None
     rule: str
+    key: bool
+    """``field`` is a key of a file (a destination's ``name``, ``port``), named as it is
+    written in every language; else an input of a form or the API, named in the page's."""
 
     def __new__(
         cls,
@@ -67,12 +72,14 @@ class Said(str):
         *,
         field: str | None = None,
         values: Mapping[str, object] = NO_VALUES,
+        key: bool = False,
     ) -> Said:
         said = super().__new__(cls, f"{field}: {rule}" if field else rule)
         said.code = code
         said.values = values
         said.field = field
         said.rule = rule
+        said.key = key
         return said
 
 
@@ -113,12 +120,24 @@ def sentence(lang: str, code: str | None, english: str, values: Mapping[str, obj
         return english
 
 
+def field_name(lang: str, field: str) -> str:
+    """How a page in ``lang`` names the input ``field`` before its rule: its label there
+    (``refusal.field.<field>``; the English page keeps the API's name), else ``field`` as the
+    service names it, so an input without a label is still named."""
+    from integrator.console.i18n import CATALOGUES
+
+    return CATALOGUES.get(lang, {}).get(f"refusal.field.{field}", field)
+
+
 def say(lang: str, text: object) -> str:
     """What a page shows for ``text``: a ``Said`` (or a coded note) worded in ``lang``, with
-    its field first; anything else as it is."""
+    its field first, named in ``lang`` too; anything else as it is."""
     if isinstance(text, Said):
         rule = sentence(lang, text.code, text.rule, text.values)
-        return f"{text.field}: {rule}" if text.field else rule
+        if not text.field:
+            return rule
+        named = text.field if text.key else field_name(lang, text.field)
+        return f"{named}: {rule}"
     if text is None:
         return ""
     code, values = code_of(text)
@@ -218,5 +237,6 @@ def form_problems(request: Request, errors: Sequence[Mapping[str, Any]]) -> str:
         field = ".".join(str(p) for p in error["loc"][1:]) or "form"
         context = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, int)}
         code = FORM_CODES.get(str(error.get("type")))
-        shown.append(f"{field}: {sentence(lang, code, str(error['msg']), context)}")
+        rule = sentence(lang, code, str(error["msg"]), context)
+        shown.append(f"{field_name(lang, field)}: {rule}")
     return "; ".join(shown)

@@ -46,7 +46,7 @@ async def test_a_period_that_ends_before_it_starts_is_refused_beside_until(
             sam, "/messages/resend/confirm", {"since": "2026-11-27", "until": "2026-11-26"}
         )
     assert confirm.status_code == 422, confirm.text
-    dutch(html.unescape(confirm.text), "until: de periode begint op of na het einde")
+    dutch(html.unescape(confirm.text), "tot: de periode begint op of na het einde")
 
 
 async def test_ambiguous_and_skipped_local_times_are_refused_in_dutch(engine: Engine) -> None:

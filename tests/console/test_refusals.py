@@ -366,7 +366,7 @@ async def test_an_invitation_form_that_came_back_changed_is_refused_not_a_500(
         for changed, field in (
             ({"totp_secret": "AB"}, "totp_secret"),
             ({"totp_secret": "not base32 at all!"}, "totp_secret"),
-            ({"totp_secret": "A" * 32, "email": "no address"}, "email"),
+            ({"totp_secret": "A" * 32, "email": "no address"}, "e-mailadres"),  # its Dutch name
         ):
             answer = await otto.post("/invitation/accept", data=sent | changed, headers=ORIGIN)
             assert answer.status_code == 422, answer.text
@@ -463,7 +463,7 @@ async def test_a_destination_definition_is_refused_beside_each_field_in_dutch(
         "is buiten gebruik; kies de opvolger 'orm-v3'"
     }
     assert field_errors(too_high) == {"port": "port: moet hoogstens 65535 zijn"}
-    dutch(problems(forged), "revision: moet een heel getal zijn")
+    dutch(problems(forged), "revisie: moet een heel getal zijn")
 
 
 def field_values(form_html: str) -> dict[str, str]:
@@ -583,8 +583,8 @@ async def test_a_token_beyond_ones_own_grants_is_refused_in_dutch(engine: Engine
         "een eigen token heeft alleen rollen die je zelf hebt, niet viewer@*",
     )
     dutch(beside(other_role, "grants"), "onbekende rol superuser (kies uit: resend, ")
-    dutch(problems(short), "token_id: geef het id van de token, of minstens de eerste 4 tekens")
-    dutch(problems(unknown), "token_id: geen token 4f0c2a4e-0000-4000-8000-000000000000")
+    dutch(problems(short), "token-id: geef het id van de token, of minstens de eerste 4 tekens")
+    dutch(problems(unknown), "token-id: geen token 4f0c2a4e-0000-4000-8000-000000000000")
     assert beside(wider_en, "grants") == (
         "a token of your own holds only grants you hold yourself, not viewer@*"
     )
@@ -609,8 +609,8 @@ async def test_a_change_of_someones_roles_is_refused_on_its_form_in_dutch(
             adam, f"/people/{bo.person_id}/grants", {"role": "viewer", "cluster": "", "reason": ""}
         )
     assert grants.status_code == gone.status_code == 422 and own.status_code == 403
-    dutch(problems(grants), "reason: een reden is verplicht (die komt in de audittrail)")
-    dutch(problems(gone), "reason: een reden is verplicht")
+    dutch(problems(grants), "reden: een reden is verplicht (die komt in de audittrail)")
+    dutch(problems(gone), "reden: een reden is verplicht")
     dutch(problems(own), "je kunt je eigen rollen niet wijzigen", "een andere beheerder")
     assert problems(grants_en) == "reason: a reason is required (it goes into the audit trail)"
 
@@ -674,7 +674,7 @@ async def test_what_routing_did_with_each_event_is_said_in_dutch(engine: Engine)
     assert "no destination serves provider 'kliniek-oost' yet" in html.unescape(routed_en.text)
     dutch(
         problems(unknown_provider),
-        "provider: geen bestemming bedient die zorgaanbieder, en geen opgeslagen gebeurtenis "
+        "zorgaanbieder: geen bestemming bedient die zorgaanbieder, en geen opgeslagen gebeurtenis "
         "noemt hem; bediend: lab-west",
     )
 
