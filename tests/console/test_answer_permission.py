@@ -9,7 +9,7 @@ Within the minutes an answer is kept, an admin may take the permission its page 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,11 +18,15 @@ import pytest
 from sqlalchemy import func, select
 
 from integrator.access import Grant, Role
+from integrator.access.totp import code_at
 from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.engine import Engine
+from integrator.http import create_app
 from integrator.store.tables import console_answers
+from tests.console import answered
 from tests.console.answered import NOT_FOLLOWED
+from tests.console.live import PASSWORD
 from tests.console.test_saved_searches import BASE, ORIGIN, START, csrf, signed_in
 from tests.http.support import MAKER
 from tests.integrator.support import destination, settings_for
@@ -121,3 +125,32 @@ async def test_signing_out_drops_the_sessions_answers(engine: Engine) -> None:
         assert out.status_code == 303 and out.headers["location"] == "/login"
         assert await _answers(engine) == 1  # bob's, still his to reload
         assert (await bob.get(bobs)).status_code == 422
+
+
+async def test_signing_in_again_over_a_session_drops_its_answers(engine: Engine) -> None:
+    """A second sign-in at the same browser ends the session it had (``test_sign_in_again``),
+    and that session's answers go with it."""
+    link = await engine.access.invite(MAKER, "ann@example.org", [Grant(Role.VIEWER)])
+    assert link.link is not None
+    secret = link.link.split("#", 1)[1]
+    start = await engine.access.begin_accept(secret)
+    earlier = engine.clock.now() - timedelta(seconds=30)
+    await engine.access.finish_accept(secret, PASSWORD, code_at(start.totp_secret, earlier))
+    transport = answered.transport(create_app(engine))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as ann:
+
+        async def sign_in(form_page: str = "/login") -> None:
+            form = await ann.get(form_page)  # signed in, /login leads on: a page's token
+            code = code_at(start.totp_secret, engine.clock.now())
+            data = {"csrf": csrf(form.text), "email": "ann@example.org", "password": PASSWORD}
+            signed = await ann.post("/login", data={**data, "code": code}, headers=ORIGIN)
+            assert signed.status_code == 303, signed.text
+
+        await sign_in()
+        await _refused_search(ann)
+        assert await _answers(engine) == 1
+        clock = engine.clock
+        assert isinstance(clock, ManualClock)
+        clock.advance(timedelta(seconds=31))  # a code is taken once: the next one
+        await sign_in("/messages")
+        assert await _answers(engine) == 0
