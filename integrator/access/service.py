@@ -1289,7 +1289,7 @@ class AccessService:
                     f"1 to {MAX_TOKEN_NAME_LENGTH} letters, digits, '.', '_' or '-', starting "
                     "with a letter or digit",
                     field="token_name",
-                ).coded("access.token_name_rule")
+                ).coded("access.token_name_rule", most=MAX_TOKEN_NAME_LENGTH)
             )
         elif any(token.name == name for token in await self._store.list_tokens()):
             problems.add(_token_name_taken(name))

@@ -220,7 +220,7 @@ EN: Final[dict[str, str]] = {
     ),
     "refusal.access.reset_gone": "{email} is no longer active; nothing was reset",
     "refusal.access.token_name_rule": (
-        "1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        "1 to {most} letters, digits, '.', '_' or '-', starting with a letter or digit"
     ),
     "refusal.access.token_name_taken": "a token named {name} exists already",
     "refusal.access.token_validity": "more than 0 and at most {days} days",
@@ -817,7 +817,7 @@ NL: Final[dict[str, str]] = {
     ),
     "refusal.access.reset_gone": "{email} is niet meer actief; er is niets gereset",
     "refusal.access.token_name_rule": (
-        "1 tot 100 letters, cijfers, '.', '_' of '-', te beginnen met een letter of cijfer"
+        "1 tot {most} letters, cijfers, '.', '_' of '-', te beginnen met een letter of cijfer"
     ),
     "refusal.access.token_name_taken": "er bestaat al een token met de naam {name}",
     "refusal.access.token_validity": "meer dan 0 en hoogstens {days} dagen",

@@ -21,6 +21,7 @@ from integrator.access.limits import (
     MAX_REASON,
     MAX_TOKEN_NAME_LENGTH,
 )
+from integrator.console.refusals import said, say
 from integrator.engine import Engine
 from tests.console.test_answer_permission import engine
 from tests.console.test_saved_searches import signed_in
@@ -90,4 +91,7 @@ async def test_the_service_takes_exactly_the_token_names_limit(engine: Engine) -
     with pytest.raises(BadAccessInput) as refused:
         await engine.access.create_token(MAKER, "t" * (MAX_TOKEN_NAME_LENGTH + 1), viewer)
     assert refused.value.field == "token_name"
+    # The rule says the limit itself, in either language (no number written in a sentence).
+    assert say("nl", said(refused.value, field=False)).startswith(f"1 tot {MAX_TOKEN_NAME_LENGTH} ")
+    assert str(refused.value).startswith(f"NAME: 1 to {MAX_TOKEN_NAME_LENGTH} ")
     assert await engine.access.create_token(MAKER, "t" * MAX_TOKEN_NAME_LENGTH, viewer)
