@@ -78,7 +78,9 @@ def _actions_given(tree: ast.Module) -> Iterator[ast.expr]:
                 for k, v in zip(node.keys, node.values, strict=True)
                 if k is not None and isinstance(k, ast.Constant)
             }
-            if {"actor", "action", "target", "details"} <= keys.keys():
+            # A row to write has no id (the store gives it); a dict keyed like a row that has
+            # one is something else, such as the columns of the CLI's audit listing.
+            if {"actor", "action", "target", "details"} <= keys.keys() and "id" not in keys:
                 yield keys["action"]
 
 

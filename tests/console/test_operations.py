@@ -345,7 +345,8 @@ def test_support_resends_what_a_search_finds_after_seeing_what_would_happen(
         form={"csrf": _csrf(page), "since": "gisteren-ochtend"},
         headers={"Origin": live.url},
     )
-    assert bad.status == 422 and "since" in bad.text() and "gisteren-ochtend" not in bad.text()
+    # The page is Dutch: the term is named by its Dutch label.
+    assert bad.status == 422 and "vanaf: " in bad.text() and "gisteren-ochtend" not in bad.text()
 
     # Who may not resend gets no button, and a forged confirmation is refused.
     viewer = live.person("vic@example.org", Grant(Role.VIEWER))
