@@ -35,7 +35,7 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ from destinations.file_reads import FileReads  # noqa: E402
 from integrator.clock import SystemClock  # noqa: E402
 from integrator.operators import DestinationAdmin  # noqa: E402
 from integrator.settings import Settings  # noqa: E402
-from integrator.store import DestinationRevision, Store  # noqa: E402
+from integrator.store import AuditRecord, DestinationRevision, Store  # noqa: E402
 from tests.integrator.support import destination, settings_for  # noqa: E402
 
 WAYS = ("before", "files kept", "one read each", "now")
@@ -95,6 +95,21 @@ class OldStore:
             revisions = await self._store.list_destination_revisions(destination_id)
             if revisions:
                 found[destination_id] = revisions[-1]
+        return found
+
+    async def newest_audit_about_each(
+        self,
+        targets: Sequence[str],
+        among: Collection[str],
+        concerning: Callable[[str], Callable[[AuditRecord], bool]] | None = None,
+    ) -> dict[str, AuditRecord]:
+        """As ``record_file_changes`` asked the trail before: a read a destination."""
+        found = {}
+        for target in targets:
+            check = concerning(target) if concerning is not None else None
+            newest = await self._store.newest_audit_about(target, among, check)
+            if newest is not None:
+                found[target] = newest
         return found
 
 
@@ -144,8 +159,30 @@ async def main(settings: Settings, args: argparse.Namespace, schema: str | None 
         )
         for way, ms in median.items():
             print(f"  {way:14} {ms:8.1f}   before / this: {median['before'] / ms:5.2f}x")
+        await reloads(admins["before"], admins["now"], args.rounds)
     finally:
         await store.close()
+
+
+async def reloads(before: DestinationAdmin, now: DestinationAdmin, rounds: int) -> None:
+    """What an engine's start and every reload of the directory pay to record what the files
+    changed by hand (``record_file_changes``), with nothing changed: *before* each
+    destination's history and the trail's last word on its file read one by one, *now* each of
+    the two for every destination in one statement."""
+    catalog = await now.catalog()
+    recorded = {
+        way: await admin.record_file_changes(catalog)
+        for way, admin in (("before", before), ("now", now))
+    }
+    assert recorded == {"before": 0, "now": 0}, recorded
+
+    async def reload(way: str) -> None:
+        await (before if way == "before" else now).record_file_changes(catalog)
+
+    median = await timed_alternately({"before": reload, "now": reload}, rounds)
+    print(f"record_file_changes, nothing changed; median of {rounds} (ms)")
+    for way, ms in median.items():
+        print(f"  {way:14} {ms:8.1f}   before / this: {median['before'] / ms:5.2f}x")
 
 
 def run(args: argparse.Namespace) -> None:
