@@ -322,6 +322,11 @@ class DestinationRunner:
             for n, worker in enumerate(self._workers)
         ]
 
+    def stop_attempting(self) -> None:
+        """Take no new message and make no new attempt from now on; an attempt on the wire goes
+        on (``stop`` waits for it). ``Engine.stop_attempting``, at the signal of a stop."""
+        self._stopping.set()
+
     async def stop(self, *, graceful: bool = False) -> None:
         """Stop between or during attempts; an unfinished attempt leaves the message queued.
 

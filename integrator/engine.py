@@ -69,8 +69,7 @@ RECORD_ON_STOP_S = 5.0
 long enough for a store that is only slow, short enough that the stop, after the attempts on
 the wire (at most ``connect_timeout`` + 2 × ``ack_timeout``), ends within the supervisor's
 patience (``TimeoutStopSec`` in the systemd unit, ``stop_grace_period`` in compose.yaml: both
-allow ``STORE_WAITS_ON_STOP_S`` beyond the longest attempt) and can still name what it could
-not record."""
+allow ``stop_budget_s`` of the longest attempt) and can still name what it could not record."""
 
 STORE_WAITS_ON_STOP_S = (
     4 * STORE_STEP_ON_STOP_S + HAND_BACK_LOAD_S + RECORD_ON_STOP_S + CANCEL_GRACE_S + LEFTOVERS_S
@@ -81,6 +80,38 @@ while a prune runs), the reading of the rotate retries its runners hand back
 (``delivery.HAND_BACK_LOAD_S``), the recording of attempts with the write it cancels, and the
 end of the process's event loop, which gives up on what those steps left running (a read on
 aiosqlite's thread that goes on after its step was given up: ``eventloop.LEFTOVERS_S``): 18 s."""
+
+HTTP_ON_STOP_S = 3.0
+"""How long a stop waits for the HTTP API's requests in flight (``runner._stop_http``) before it
+goes on without them, saying how many were still open. It begins at the signal, beside the
+attempts on the wire (``Engine.stop_attempting``), so it costs a stop with an attempt on the
+wire nothing; without one it adds its seconds to the store's."""
+
+BEFORE_ATTEMPTS_ON_STOP_S = HTTP_ON_STOP_S + 2 * STORE_STEP_ON_STOP_S
+"""What a stop may wait for while the attempts on the wire finish: the HTTP API's requests,
+then the engine's presence and the jobs (two of the store's steps)."""
+
+AFTER_ATTEMPTS_ON_STOP_S = STORE_WAITS_ON_STOP_S - 2 * STORE_STEP_ON_STOP_S
+"""What a stop may wait for once the attempts on the wire are done: the rest of
+``STORE_WAITS_ON_STOP_S`` (the hand-back, the unrouted count, the recording, closing the store
+and the loop's end): 14 s."""
+
+
+def stop_budget_s(longest_attempt_s: float) -> float:
+    """The most a stop (SIGTERM, SIGINT) takes, from the signal to the process's end, when the
+    slowest destination's attempt takes ``longest_attempt_s`` (its ``connect_timeout`` plus
+    twice its ``ack_timeout``): that attempt, or the HTTP API's and the store's first waits if
+    they are longer, then the store's last ones. 84 s with the default timeouts (70 s), below
+    the 90 s compose.yaml and the 100 s the systemd unit allow; 21 s with nothing on the wire.
+
+    A stop that comes while the engine is still starting ends within ``START_ON_STOP_S`` plus
+    ``stop_budget_s(0)`` (nothing was sent yet)."""
+    return max(longest_attempt_s, BEFORE_ATTEMPTS_ON_STOP_S) + AFTER_ATTEMPTS_ON_STOP_S
+
+
+START_ON_STOP_S = 2.0
+"""How long a stop that comes during the start waits for the step under way (a store or a
+broker that does not answer) to end once it is cancelled, before it closes what was opened."""
 
 
 class Engine:
@@ -129,6 +160,11 @@ class Engine:
         self.jobs = JobRegistry(lambda: self.store, self.clock, self._presence_id)
         self._daily_prune: DailyPrune | None = None
         self._presence: Presence | None = None
+        self.starting = "nothing"
+        """What ``start`` is waiting for (the store, RabbitMQ, ...): a stop that comes during the
+        start says it (``runner``), so the operator knows which one did not answer."""
+        self._attempting = True  # False from ``stop_attempting``: no runner starts after it
+        self._stopped = False  # a start that failed stopped already; a second stop is none
         # Why the destinations directory cannot be read, while it cannot: said once, not at
         # every reload (``_directory_unusable``).
         self._directory_problem: str | None = None
@@ -195,8 +231,10 @@ class Engine:
     # -- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
         # One key for intake, search and audit: the setting, or the store's own (made now).
+        self._stopped = False
         self.settings = resolve_search_key(self.settings, create=True)
         sealer = self.settings.sealer()
+        self.starting = "the store (opening it, migrating it)"
         # Another search key than the store's refuses the start (SearchKeyMismatch): events
         # taken in with it could never be found by BSN with the right one.
         self._store = await open_store(self.settings, clock=self.clock.now, sealer=sealer)
@@ -213,6 +251,7 @@ class Engine:
             # Its retention periods: no prune may prune what this engine keeps (exit 2).
             retention=presence_text(Retention.from_settings(self.settings)),
         )
+        self.starting = "the store (the engine's presence)"
         try:
             await self._presence.start()
         except BaseException:
@@ -237,6 +276,7 @@ class Engine:
         self._access = access_service(
             self._store, self.clock, self.settings, known_clusters=self._catalog_clusters
         )
+        self.starting = "the store (the destinations)"
         if self._catalog_override is None:
             self._files_applied = fingerprint(self.settings.destinations_dir)
         catalog = self._catalog_override or await self._admin.catalog()
@@ -254,6 +294,7 @@ class Engine:
             self._prepare_process = PrepareProcess(
                 self.settings, restarted=self.metrics.prepare_restarts.inc
             )
+            self.starting = "the prepare process"
             await self._prepare_process.start()
         self._intake = Intake(
             store=self._store,
@@ -266,6 +307,7 @@ class Engine:
         )
         self.metrics.observe_catalog(catalog, self.today())
         self.unrouted.start(self._store)
+        self.starting = "the store (the destinations)"
         if self._catalog_override is None:
             await self._admin.record_file_changes(catalog)
             self._watcher = DirectoryWatcher(
@@ -273,12 +315,15 @@ class Engine:
             )
             self._watcher.start()
         if isinstance(self._transport, RabbitMQTransport):
+            self.starting = "RabbitMQ"
             await self._start_rabbitmq(self._transport)
+            self.starting = "the store (the pending messages)"
             backlog = await self._store.backlog()
             await self._say_stranded_at_start(
                 catalog, {b.destination_id for b in backlog if b.status != "dead"}
             )
         else:
+            self.starting = "the store (the pending messages)"
             await self._recover(catalog)
         resumed = await self._observe_pauses(catalog)
         for destination in catalog.destinations.values():
@@ -300,6 +345,7 @@ class Engine:
             self._store, Retention.from_settings(self.settings), self.clock
         )
         self._daily_prune.start()
+        self.starting = "nothing"
         log.info(
             "engine started",
             destinations=len(catalog.destinations),
@@ -314,8 +360,21 @@ class Engine:
             ),
         )
 
+    def stop_attempting(self) -> None:
+        """The first move of a graceful stop, made at the signal: no destination starts a new
+        attempt (nor does one that a change of destinations would start now), while those on
+        the wire go on. ``stop`` then waits for them; what else the stop waits for before it
+        (the HTTP API's requests, ``HTTP_ON_STOP_S``; two of the store's steps) runs meanwhile,
+        so that its seconds come out of the attempts' rather than adding to them
+        (``stop_budget_s``). A message taken after this is left queued, as at a stop."""
+        self._attempting = False
+        for runner in self._runners.values():
+            runner.stop_attempting()
+
     async def stop(self, *, graceful: bool = False) -> None:
         """Stop; ``graceful`` (SIGTERM) lets attempts on the wire finish and be recorded."""
+        if self._stopped:
+            return
         # The steps that write to the store are each bounded (``_on_stop``): in an outage of
         # the store, one waiting for it without end would hold the stop until the supervisor's
         # kill, and the unrecorded attempts would go unnamed (``AttemptRecorder.close``).
@@ -355,6 +414,7 @@ class Engine:
             await _on_stop(self._store.close(), "store")
         self._store = self._transport = self._intake = self._recorder = None
         self._access = None
+        self._stopped = True
         log.info("engine stopped")
 
     async def drain(self) -> None:
@@ -676,6 +736,8 @@ class Engine:
         self, destination: DestinationConfig, resumed_at: datetime | None = None
     ) -> None:
         assert self._recorder is not None and self._transport is not None
+        if not self._attempting:
+            return  # stopping: its messages stay queued for the next start
         sink = AttemptMeter(self._recorder, self.metrics, destination.id)
         runner = DestinationRunner(
             destination,

@@ -15,16 +15,24 @@ finishes the query (a scan of a large store: seconds, minutes) and may then alre
 so that the close waits for an answer that never comes. What the end gives up on was work the
 command itself had already given up (its stop's steps are bounded, ``engine._on_stop``): a read,
 or a write that was never committed and is rolled back as after a crash.
+
+The same ``LEFTOVERS_S`` bounds the wait for the calls still running on the loop's threads
+(``asyncio.to_thread``, a name lookup on asyncio's loop): asyncio's runner, and the interpreter's
+exit after it, waited for those without bound too, so an SMTP server that accepts and never
+answers held the end the same way. They run on daemon threads (``integrator.loopthreads``) that
+the end names and leaves behind: the process's exit ends them where they are.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
 
 from integrator.logging import get_logger
+from integrator.loopthreads import DaemonThreads
 
 T = TypeVar("T")
 
@@ -32,7 +40,8 @@ LoopKind = Literal["uvloop", "asyncio"]
 
 LEFTOVERS_S = 2.0
 """How long a command's end waits for the tasks still running when its coroutine returned
-(cancelled first) before it closes the loop without them."""
+(cancelled first), and for the calls still running on the loop's threads, in all, before it
+closes the loop without them."""
 
 log = get_logger("integrator.eventloop")
 
@@ -47,10 +56,12 @@ def run(coro: Coroutine[Any, Any, T], kind: LoopKind = "uvloop") -> T:
     (``integrator.cli.output``); anything else that writes after this returns must too.
     """
     runner = asyncio.Runner(loop_factory=_loop_factory(kind))  # its Ctrl-C handling too
+    threads = DaemonThreads()
+    runner.get_loop().set_default_executor(threads)
     try:
         return runner.run(coro)
     finally:
-        _end(runner)
+        _end(runner, threads)
 
 
 def _loop_factory(kind: LoopKind) -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -64,13 +75,22 @@ def _loop_factory(kind: LoopKind) -> Callable[[], asyncio.AbstractEventLoop] | N
     return None
 
 
-def _end(runner: asyncio.Runner) -> None:
+def _end(runner: asyncio.Runner, threads: DaemonThreads) -> None:
     """``runner.close``, unless tasks still run ``LEFTOVERS_S`` after they were cancelled: then
-    the loop is closed without them, and they are named."""
+    the loop is closed without them, and they are named. Calls still running on the loop's
+    threads by then (``LEFTOVERS_S`` after the start of the end, in all) are named and left."""
     loop = runner.get_loop()
+    began = time.monotonic()
     abandoned = _cancel_within(loop, LEFTOVERS_S)
+    calls = threads.wait_idle(max(0.0, began + LEFTOVERS_S - time.monotonic()))
+    if calls:
+        log.warning(
+            "stopping: gave up waiting for calls on the loop's threads",
+            calls=calls,
+            after_s=LEFTOVERS_S,
+        )
     if not abandoned:
-        runner.close()  # asyncio's own end: async generators, the default executor
+        runner.close()  # asyncio's own end: async generators, the default executor (at once)
         return
     log.warning(
         "stopping: gave up waiting for unfinished tasks",

@@ -13,7 +13,10 @@ SIGINT the HTTP server stops taking requests, AMQP intake stops consuming, no ne
 started, an attempt on the wire finishes (bounded by the destination's timeouts) and is recorded
 with its ACK, and the store is closed; the process exits 0. Whatever was not attempted stays
 queued in the store, to be sent at the next start with the MSH-10 it already has. Every accepted
-event was committed before its 202 was sent, so nothing accepted is lost.
+event was committed before its 202 was sent, so nothing accepted is lost. The whole stop keeps
+to ``engine.stop_budget_s``: the HTTP API's requests get ``HTTP_ON_STOP_S`` (while the attempts
+on the wire finish) and are then cut off, said by count. A signal during the engine's start
+ends the start (``_start``), saying what it waited for; the process exits 0.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import signal
 import socket
 import ssl
@@ -29,7 +33,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from integrator.access.setup import wildcard_link_warning
-from integrator.engine import Engine
+from integrator.engine import HTTP_ON_STOP_S, START_ON_STOP_S, Engine
 from integrator.errors import IntegratorError
 from integrator.gcpolicy import tune_for_service
 from integrator.http import create_app
@@ -155,7 +159,10 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    await engine.start()
+    if not await _start(engine, stop):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        return
     tune_for_service()  # after start-up: what start-up built is never walked again
     reloads: set[asyncio.Task[object]] = set()
 
@@ -201,10 +208,10 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
             log.error("http api stopped unexpectedly", error_type=type(exc).__name__)
     finally:
         log.info("stopping")
+        if stop.is_set():
+            engine.stop_attempting()  # the attempts on the wire finish while the API stops
         if server is not None and server_task is not None:
-            server.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(server_task, timeout=5)
+            await _stop_http(server, server_task)
         for task in list(reloads):
             await task
         await engine.stop(graceful=stop.is_set())
@@ -212,3 +219,81 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
             loop.remove_signal_handler(sig)
     if engine.unrecorded_at_stop:
         raise AttemptsNotRecorded(len(engine.unrecorded_at_stop))
+
+
+async def _start(engine: Engine, stop: asyncio.Event) -> bool:
+    """``engine.start``, unless a stop comes first: False then, once what the start had opened
+    is closed again. A store or a broker that does not answer holds a start for a long time
+    (a connection's timeout, a migration's lock); a supervisor's stop must not wait for it."""
+    starting = asyncio.create_task(engine.start(), name="engine start")
+    stopped = asyncio.create_task(stop.wait(), name="stop signal")
+    try:
+        await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if starting.done():
+        starting.result()  # a start that failed says why (IntegratorError: one line)
+        return True
+    log.warning("stopped while starting", waiting_for=engine.starting)
+    starting.cancel()
+    await asyncio.wait({starting}, timeout=START_ON_STOP_S)
+    if not starting.done():
+        log.warning(
+            "stopping: gave up waiting for the start",
+            waiting_for=engine.starting,
+            after_s=START_ON_STOP_S,
+        )
+    elif not starting.cancelled() and starting.exception() is not None:
+        # It failed as it was cancelled: the stop was asked for, so that is how it ends.
+        log.warning(
+            "the start failed as it stopped", error_type=type(starting.exception()).__name__
+        )
+    await engine.stop()  # what the start had opened (the store); each step bounded
+    return False
+
+
+async def _stop_http(server: _QuietServer, task: asyncio.Task[None]) -> None:
+    """Stop the HTTP server, waiting ``HTTP_ON_STOP_S`` at most for the requests in flight
+    (uvicorn would wait for them without end). Those still open then are said, by count only
+    (never a client's address nor a path, which may carry an id), and cut off: their connections
+    aborted (the caller gets no answer, rather than a 500 it might take for the engine's, and
+    may ask again: no event is accepted without its 202), their requests cancelled before the
+    store closes under them."""
+    server.should_exit = True
+    await asyncio.wait({task}, timeout=HTTP_ON_STOP_S)
+    if task.done():
+        if not task.cancelled() and task.exception() is not None:
+            log.warning(
+                "http api stopped with an error", error_type=type(task.exception()).__name__
+            )
+        return
+    state = server.server_state
+    log.warning(
+        "stopping: gave up waiting for the http api",
+        connections=len(state.connections),
+        requests=len(state.tasks),
+        after_s=HTTP_ON_STOP_S,
+    )
+    server.force_exit = True  # uvicorn's own wait for them ends too
+    task.cancel()
+    _quiet_cancelled_requests()
+    for connection in list(state.connections):
+        # uvicorn's protocols each keep theirs (uvloop's is no ``asyncio.Transport`` subclass).
+        abort = getattr(getattr(connection, "transport", None), "abort", None)
+        if callable(abort):
+            abort()
+    for request in list(state.tasks):
+        request.cancel()
+
+
+class _CancelledRequests(logging.Filter):
+    """Drops uvicorn's traceback of a request the stop cancelled: the warning above said it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.exc_info is not None and isinstance(record.exc_info[1], asyncio.CancelledError)
+        )
+
+
+def _quiet_cancelled_requests() -> None:
+    logging.getLogger("uvicorn.error").addFilter(_CancelledRequests())

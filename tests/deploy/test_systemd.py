@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from destinations.config import DestinationConfig
-from integrator.engine import STORE_WAITS_ON_STOP_S
+from integrator.engine import stop_budget_s
 from integrator.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,8 +68,9 @@ def test_the_stop_timeout_covers_the_longest_attempt() -> None:
     defaults = DestinationConfig.model_fields
     connect = float(defaults["connect_timeout"].default)
     ack = float(defaults["ack_timeout"].default)
-    # Enhanced mode waits for two ACKs; a store that does not answer adds its bounded waits.
-    longest = connect + 2 * ack + STORE_WAITS_ON_STOP_S
+    # Enhanced mode waits for two ACKs; the HTTP API and a store that does not answer add their
+    # bounded waits (``stop_budget_s``).
+    longest = stop_budget_s(connect + 2 * ack)
     service = _service()
     assert service["KillSignal"] == "SIGTERM"
     assert float(service["TimeoutStopSec"]) > longest
