@@ -14,9 +14,9 @@ started, an attempt on the wire finishes (bounded by the destination's timeouts)
 with its ACK, and the store is closed; the process exits 0. Whatever was not attempted stays
 queued in the store, to be sent at the next start with the MSH-10 it already has. Every accepted
 event was committed before its 202 was sent, so nothing accepted is lost. The whole stop keeps
-to ``engine.stop_budget_s``: the HTTP API's requests get ``HTTP_ON_STOP_S`` (while the attempts
-on the wire finish) and are then cut off, said by count. A signal during the engine's start
-ends the start (``_start``), saying what it waited for; the process exits 0.
+to ``engine.stop_budget_s``: the HTTP API's requests, and a reload under way, get
+``HTTP_ON_STOP_S`` (while the attempts on the wire finish) and are then cut off, said. A signal
+during the engine's start ends the start (``_start``), saying what it waited for; exit 0.
 """
 
 from __future__ import annotations
@@ -210,10 +210,10 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
         log.info("stopping")
         if stop.is_set():
             engine.stop_attempting()  # the attempts on the wire finish while the API stops
+        until = loop.time() + HTTP_ON_STOP_S  # the API's requests and a reload alike
         if server is not None and server_task is not None:
-            await _stop_http(server, server_task)
-        for task in list(reloads):
-            await task
+            await _stop_http(server, server_task, until)
+        await _finish_reloads(reloads, until)
         await engine.stop(graceful=stop.is_set())
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
@@ -252,7 +252,32 @@ async def _start(engine: Engine, stop: asyncio.Event) -> bool:
     return False
 
 
-async def _stop_http(server: _QuietServer, task: asyncio.Task[None]) -> None:
+async def _finish_reloads(reloads: set[asyncio.Task[object]], until: float) -> None:
+    """Let a reload under way (SIGHUP) finish until ``until``, then cancel it, saying so: one
+    that waits for a store that does not answer held the stop without end. Cancelled, it
+    leaves the destinations as they were or partly applied; the stop ends them all alike, and
+    the next start reads the files again."""
+    if not reloads:
+        return
+    pending = set(reloads)
+    await asyncio.wait(pending, timeout=max(0.0, until - asyncio.get_running_loop().time()))
+    for task in pending:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.warning(
+                "the reload of the destinations failed",
+                error_type=type(task.exception()).__name__,
+            )
+    left = [task for task in pending if not task.done()]
+    if left:
+        log.warning(
+            "stopping: gave up waiting for the reload of the destinations",
+            after_s=HTTP_ON_STOP_S,
+        )
+        for task in left:
+            task.cancel()  # not awaited: the loop's end gives up on it if it does not end
+
+
+async def _stop_http(server: _QuietServer, task: asyncio.Task[None], until: float) -> None:
     """Stop the HTTP server, waiting ``HTTP_ON_STOP_S`` at most for the requests in flight
     (uvicorn would wait for them without end). Those still open then are said, by count only
     (never a client's address nor a path, which may carry an id), and cut off: their connections
@@ -260,7 +285,7 @@ async def _stop_http(server: _QuietServer, task: asyncio.Task[None]) -> None:
     may ask again: no event is accepted without its 202), their requests cancelled before the
     store closes under them."""
     server.should_exit = True
-    await asyncio.wait({task}, timeout=HTTP_ON_STOP_S)
+    await asyncio.wait({task}, timeout=max(0.0, until - asyncio.get_running_loop().time()))
     if task.done():
         if not task.cancelled() and task.exception() is not None:
             log.warning(

@@ -24,13 +24,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
+from destinations.config import dump_destination
 from integrator.access import Grant, Role
 from integrator.engine import HTTP_ON_STOP_S, START_ON_STOP_S, stop_budget_s
 from integrator.eventloop import LEFTOVERS_S
+from integrator.store import Store
 from tests.http.support import token_in_store
+from tests.integrator.support import destination
 from tests.integrator.test_cli import ROOT
+from tests.services import POSTGRES_HOST, POSTGRES_PORT, free_port
 
 pytestmark = pytest.mark.slow  # engine processes, each held up on purpose
 
@@ -226,3 +231,65 @@ def test_a_call_on_the_loops_threads_that_never_returns_does_not_hold_the_end(
         if line["event"] == "stopping: gave up waiting for calls on the loop's threads"
     ]
     assert gave_up["calls"] == ["__main__.never_returns"], gave_up
+
+
+async def _made(url: str) -> None:
+    """The store's tables, made as an engine's first start makes them."""
+    await (await Store.open(url)).close()
+
+
+async def _reload_waits(conn: asyncpg.Connection, database: str) -> bool:
+    """Whether a session of the engine reads the destinations' revisions, waiting for a lock
+    (asked in the lock's transaction: the activity read afresh)."""
+    await conn.execute("SELECT pg_stat_clear_snapshot()")
+    waiting = await conn.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'"
+        " AND query LIKE '%destination_revisions%'",
+        database,
+    )
+    return bool(waiting)
+
+
+@pytest.mark.postgres
+def test_a_reload_that_waits_for_the_store_does_not_hold_the_stop(
+    env: dict[str, str], tmp_path: Path, pg_database: str
+) -> None:
+    """SIGHUP reads the destinations again, and their revisions in the store wait on a lock
+    (a PostgreSQL that does not answer, for this read); SIGTERM then gives the reload the HTTP
+    API's wait, cancels it saying so, and ends in the budget. Before, the stop awaited it for
+    as long as the lock lasted."""
+    dsn = f"postgresql://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/{pg_database}"
+    env["INTEGRATOR_DATABASE_URL"] = dsn.replace("postgresql:", "postgresql+asyncpg:", 1)
+    env["INTEGRATOR_SEARCH_KEY"] = "a-test-search-key-of-enough-length"
+    config = destination("noord", free_port(), providers=["ziekenhuis-noord"])
+    Path(env["INTEGRATOR_DESTINATIONS_DIR"], "noord.yaml").write_text(dump_destination(config))
+    log = tmp_path / "engine.log"
+    with asyncio.Runner() as runner:
+        runner.run(_made(env["INTEGRATOR_DATABASE_URL"]))
+        locker = runner.run(asyncpg.connect(dsn))
+        try:
+            with process(ENGINE, env, log) as proc:
+                poll(lambda: "http api listening" in events(log), 60, "no start", log)
+                runner.run(
+                    locker.execute(
+                        "BEGIN; LOCK TABLE destination_revisions IN ACCESS EXCLUSIVE MODE"
+                    )
+                )
+                proc.send_signal(signal.SIGHUP)
+                poll(
+                    lambda: runner.run(_reload_waits(locker, pg_database)),
+                    30,
+                    "the reload did not wait for the lock",
+                    log,
+                )
+                code = ended_within(proc, signal.SIGTERM, stop_budget_s(0) + SLACK_S, log)
+        finally:
+            runner.run(locker.close())
+    assert code == 0, events(log)
+    [gave_up] = [
+        line
+        for line in log_lines(log)
+        if line["event"] == "stopping: gave up waiting for the reload of the destinations"
+    ]
+    assert gave_up["after_s"] == HTTP_ON_STOP_S
+    assert "engine stopped" in events(log)
