@@ -284,6 +284,8 @@ async def _stop_http(server: _QuietServer, task: asyncio.Task[None], until: floa
     aborted (the caller gets no answer, rather than a 500 it might take for the engine's, and
     may ask again: no event is accepted without its 202), their requests cancelled before the
     store closes under them."""
+    if task.done():
+        return  # it stopped by itself, and said so ("http api stopped unexpectedly")
     server.should_exit = True
     await asyncio.wait({task}, timeout=max(0.0, until - asyncio.get_running_loop().time()))
     if task.done():
