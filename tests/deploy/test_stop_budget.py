@@ -20,11 +20,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
 from destinations.config import dump_destination
@@ -32,7 +34,7 @@ from integrator.access import Grant, Role
 from integrator.engine import HTTP_ON_STOP_S, START_ON_STOP_S, stop_budget_s
 from integrator.eventloop import LEFTOVERS_S
 from integrator.store import Store
-from tests.http.support import token_in_store
+from tests.http.support import bearer, token_in_store
 from tests.integrator.support import destination
 from tests.integrator.test_cli import ROOT
 from tests.services import POSTGRES_HOST, POSTGRES_PORT, free_port
@@ -293,3 +295,44 @@ def test_a_reload_that_waits_for_the_store_does_not_hold_the_stop(
     ]
     assert gave_up["after_s"] == HTTP_ON_STOP_S
     assert "engine stopped" in events(log)
+
+
+def test_a_mail_to_a_server_that_never_answers_does_not_hold_the_stop(
+    env: dict[str, str], tmp_path: Path, silent_peer: SilentPeer
+) -> None:
+    """An invitation's mail goes out on the loop's threads (``SmtpMailer``), to an SMTP server
+    that takes the connection and never greets: the stop cuts the request off, and the end
+    gives up on the thread, naming its call, instead of waiting out SMTP's 30 s timeout."""
+    env.update(
+        INTEGRATOR_SMTP_HOST="127.0.0.1",
+        INTEGRATOR_SMTP_PORT=str(silent_peer.port),
+        INTEGRATOR_SMTP_FROM="integrator@example.nl",
+    )
+    # A destination in cluster CARD, the cluster the invitation grants a role in.
+    config = destination("noord", free_port(), providers=["ziekenhuis-noord"])
+    Path(env["INTEGRATOR_DESTINATIONS_DIR"], "noord.yaml").write_text(dump_destination(config))
+    token = asyncio.run(token_in_store(env["INTEGRATOR_DATABASE_URL"], Grant(Role.ADMIN)))
+    base = f"http://127.0.0.1:{env['INTEGRATOR_HTTP_PORT']}"
+    log = tmp_path / "engine.log"
+    with process(ENGINE, env, log) as proc:
+        poll(lambda: "http api listening" in events(log), 60, "the engine did not listen", log)
+        with ThreadPoolExecutor(1) as pool:
+            invited = pool.submit(
+                httpx.post,
+                f"{base}/api/v1/people",
+                json={"email": "a@example.nl", "grants": [{"role": "viewer", "cluster": "CARD"}]},
+                headers=bearer(token),
+                timeout=60,
+            )
+            assert silent_peer.connected.wait(30), f"no mail was begun: {events(log)}"
+            code = ended_within(proc, signal.SIGTERM, stop_budget_s(0) + SLACK_S, log)
+            with pytest.raises(httpx.HTTPError):  # cut off: no answer
+                invited.result()
+    assert code == 0, events(log)
+    [gave_up] = [
+        line
+        for line in log_lines(log)
+        if line["event"] == "stopping: gave up waiting for calls on the loop's threads"
+    ]
+    assert gave_up["calls"] == ["integrator.access.mail.SmtpMailer._send_now"], gave_up
+    assert "a@example.nl" not in log.read_text()
