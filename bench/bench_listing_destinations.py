@@ -167,8 +167,11 @@ async def main(settings: Settings, args: argparse.Namespace, schema: str | None 
 async def reloads(before: DestinationAdmin, now: DestinationAdmin, rounds: int) -> None:
     """What an engine's start and every reload of the directory pay to record what the files
     changed by hand (``record_file_changes``), with nothing changed: *before* each
-    destination's history and the trail's last word on its file read one by one, *now* each of
-    the two for every destination in one statement."""
+    destination's history and the trail's last word on its file read one by one, and each
+    definition dumped to YAML and read back (the catalog was read by the other admin, so this
+    one's ``FileReads`` has none of them), *now* each of the two reads for every destination
+    in one statement, and the definitions ``catalog`` worked out taken as they are (the engine
+    reads the catalog and records the changes with one admin)."""
     catalog = await now.catalog()
     recorded = {
         way: await admin.record_file_changes(catalog)

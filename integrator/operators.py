@@ -1239,7 +1239,7 @@ class DestinationAdmin:
             config = catalog.destinations[dest_id]
             found = lasts.get(dest_id)
             last = found.config if found is not None else None
-            now = definition_of(config)
+            now = self._reads.definition_of(config)  # worked out by ``catalog`` already
             if last == now:
                 if found is not None and not file_audit.repeats_restored(said.get(dest_id)):
                     await self._audit_restored(config.id, catalog.sources.get(config.id))
