@@ -22,6 +22,15 @@ subprocess for the CLI. Cold is the first ask after the engine started; warm is 
 ``--repeat`` more. A CLI row also gives the process's peak memory (max RSS), which shows
 whether an export is streamed or built whole.
 
+On PostgreSQL (``--postgres postgresql://postgres@127.0.0.1:5432/at_scale_bench``): the same
+rows in a database of the bench's own, made and filled when it holds no store (``at_scale_pg``:
+``Store.open``, then COPY, then ``ANALYZE``), and the same questions. ``--explain FILE`` writes
+``EXPLAIN (ANALYZE, BUFFERS)`` of the slowest statements of each API or console answer slower
+than 500 ms warm. ``--save FILE`` keeps a run's results; ``--same-as FILE`` (another backend's
+``--save``) lists each answer's status and bytes on both, to catch a wrong answer (give both
+runs the same ``--dests``: the destinations' folder is named in two answers).
+``AT_SCALE_BODIES=DIR`` keeps each API and console answer's body there, to diff.
+
 ``--against REV`` runs REV (checked out in a temporary worktree, ``ab.py``) and the working
 tree alternately on the same store, ``--rounds`` times each, and prints warm B/A ratios (above
 1: the working tree answers faster). ``--write`` puts the table into bench/results/at-scale.md.
@@ -31,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -96,16 +106,59 @@ def _naive(value: Any) -> Any:
 
 def fill(path: Path, count: int, audit: int) -> None:
     """An empty migrated store at ``path``, filled as the module's docstring says."""
-    import bench_search
-
     from integrator.store import Store
-    from integrator.store.audit_chain import GENESIS, entry_hash
 
     async def create() -> None:
         store = await Store.open(f"sqlite:///{path}")
         await store.close()
 
     asyncio.run(create())
+    tables = rows(count, audit)
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA synchronous=OFF")
+        for table, columns, data in tables:
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})"
+            )
+            for start in range(0, len(data), BATCH):
+                chunk = data[start : start + BATCH]
+                conn.executemany(sql, [tuple(_naive(v) for v in row) for row in chunk])
+                conn.commit()
+        # No ANALYZE: the engine never runs it, so its stores' planner has no statistics.
+        # (With them SQLite takes the resend family's "id IN … OR resend_of IN …" for a scan
+        # of every message: resend_of is NULL on nearly every row.)
+    finally:
+        conn.close()
+
+
+def fill_postgres(url: str, count: int, audit: int) -> None:
+    """The same rows in the PostgreSQL database ``url`` names (made if absent), migrated by
+    ``Store.open`` first, copied in, then analysed (``at_scale_pg.load``)."""
+    import at_scale_pg
+
+    from integrator.store import Store
+
+    async def create() -> None:
+        await at_scale_pg.create_database(url)
+        store = await Store.open(url)
+        await store.close()
+
+    asyncio.run(create())
+    asyncio.run(at_scale_pg.load(url, rows(count, audit)))
+
+
+BATCH = 20_000
+"""``bench_search.BATCH``: SQLite's rows per ``executemany`` and commit."""
+
+
+def rows(count: int, audit: int) -> list[tuple[str, list[str], list[tuple[Any, ...]]]]:
+    """Each table's columns and rows (times timezone-aware), for either backend."""
+    import bench_search
+
+    from integrator.store.audit_chain import GENESIS, entry_hash
+
     events, messages = bench_search.rows(count)
     rng = random.Random(11)
     dead_ids: list[str] = []
@@ -164,45 +217,28 @@ def fill(path: Path, count: int, audit: int) -> None:
         digest = entry_hash(prev, n, at, actor, action, target, reason, details)
         audit_rows.append((n, at, actor, action, target, reason, details, prev, digest))
         prev = digest
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("PRAGMA synchronous=OFF")
-        tables: list[tuple[str, list[str], list[tuple[Any, ...]]]] = [
-            ("events", bench_search.EVENT_COLUMNS, events + unrouted),
-            ("messages", bench_search.MESSAGE_COLUMNS, messages),
-            (
-                "attempts",
-                [
-                    *("message_id", "number", "started_at", "duration_ms", "outcome"),
-                    *("ack_code", "ack_bytes", "error"),
-                ],
-                attempts,
-            ),
-            (
-                "rejected_events",
-                ["id", "received_at", "source", "raw", "reason", "zd_number", "provider_id"],
-                rejected,
-            ),
-            (
-                "audit_log",
-                ["id", "at", "actor", "action", "target", "reason", "details", "prev_hash", "hash"],
-                audit_rows,
-            ),
-        ]
-        for table, columns, data in tables:
-            sql = (
-                f"INSERT INTO {table} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' * len(columns))})"
-            )
-            for start in range(0, len(data), bench_search.BATCH):
-                chunk = data[start : start + bench_search.BATCH]
-                conn.executemany(sql, [tuple(_naive(v) for v in row) for row in chunk])
-                conn.commit()
-        # No ANALYZE: the engine never runs it, so its stores' planner has no statistics.
-        # (With them SQLite takes the resend family's "id IN … OR resend_of IN …" for a scan
-        # of every message: resend_of is NULL on nearly every row.)
-    finally:
-        conn.close()
+    return [
+        ("events", bench_search.EVENT_COLUMNS, events + unrouted),
+        ("messages", bench_search.MESSAGE_COLUMNS, messages),
+        (
+            "attempts",
+            [
+                *("message_id", "number", "started_at", "duration_ms", "outcome"),
+                *("ack_code", "ack_bytes", "error"),
+            ],
+            attempts,
+        ),
+        (
+            "rejected_events",
+            ["id", "received_at", "source", "raw", "reason", "zd_number", "provider_id"],
+            rejected,
+        ),
+        (
+            "audit_log",
+            ["id", "at", "actor", "action", "target", "reason", "details", "prev_hash", "hash"],
+            audit_rows,
+        ),
+    ]
 
 
 def write_destinations(folder: Path) -> None:
@@ -234,9 +270,9 @@ def write_destinations(folder: Path) -> None:
 # -- the measuring process ---------------------------------------------------------------------
 
 
-def _environment(db: Path, dests: Path) -> dict[str, str]:
+def _environment(store_url: str, dests: Path) -> dict[str, str]:
     return {
-        "INTEGRATOR_DATABASE_URL": f"sqlite:///{db}",
+        "INTEGRATOR_DATABASE_URL": store_url,
         "INTEGRATOR_DESTINATIONS_DIR": str(dests),
         "INTEGRATOR_SEARCH_KEY": KEY,
         "INTEGRATOR_HTTP_PORT": "0",
@@ -379,15 +415,29 @@ def _cli(args: str, env: dict[str, str]) -> tuple[float, int, int, int]:
     return took, code, size, rss
 
 
-async def child(db: Path, dests: Path, repeat: int, small: bool, only: list[str]) -> None:
+async def child(
+    db: Path,
+    dests: Path,
+    repeat: int,
+    small: bool,
+    only: list[str],
+    postgres: str | None = None,
+    explain_to: Path | None = None,
+) -> None:
+    """Ask each question ``repeat + 1`` times and print the results as JSON. ``postgres``: the
+    store is that database's, not the file ``db``. ``explain_to``: the plans of the slowest
+    statements of each answer slower than 500 ms warm (PostgreSQL), written to that file."""
+    import at_scale_pg
     import httpx
 
     from integrator.engine import Engine
     from integrator.http import create_app
     from integrator.settings import Settings
 
-    os.environ.update(_environment(db, dests))
-    sample = _sample(db)
+    store_url = postgres or f"sqlite:///{db}"
+    os.environ.update(_environment(store_url, dests))
+    sample = await at_scale_pg.sample(postgres) if postgres else _sample(db)
+    plans: list[str] = []
     started = time.perf_counter()
     engine = Engine(Settings())
     await engine.start()
@@ -413,7 +463,7 @@ async def child(db: Path, dests: Path, repeat: int, small: bool, only: list[str]
 
         console.cookies.clear()
         console.cookies.set(SESSION_COOKIE, session)
-        env = {**os.environ, **_environment(db, dests), "COLUMNS": "160"}
+        env = {**os.environ, **_environment(store_url, dests), "COLUMNS": "160"}
         # As installed: the modules' bytecode cached (a process that compiles every module
         # spends seconds on that alone, which says nothing about the answer).
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -422,17 +472,30 @@ async def child(db: Path, dests: Path, repeat: int, small: bool, only: list[str]
                 continue
             times: list[float] = []
             extra: dict[str, Any] = {}
-            for _ in range(repeat + 1):
+            statements = at_scale_pg.Statements(engine.store._engine.sync_engine)
+            for n in range(repeat + 1):
                 if door == "cli":
                     took, code, size, rss = _cli(request, env)
                     extra = {"status": code, "bytes": size, "rss_kib": rss}
                 else:
                     client = api if door == "api" else console
-                    t0 = time.perf_counter()
-                    answer = await client.get(request)
-                    took = time.perf_counter() - t0
+                    listening = explain_to is not None and n == repeat
+                    with statements if listening else contextlib.nullcontext():
+                        t0 = time.perf_counter()
+                        answer = await client.get(request)
+                        took = time.perf_counter() - t0
                     extra = {"status": answer.status_code, "bytes": len(answer.content)}
+                    if bodies := os.environ.get("AT_SCALE_BODIES"):  # to diff two backends'
+                        _keep_body(Path(bodies), what, answer.content)
                 times.append(took)
+            if statements.seen and postgres and took > 0.5:
+                in_them = sum(s[0] for s in statements.seen) * 1000
+                plans += [
+                    f"## {door}: {what} ({took * 1000:.0f} ms; {len(statements.seen)} "
+                    f"statements, {in_them:.0f} ms in them)",
+                    "",
+                ]
+                plans += await at_scale_pg.explain(engine.store._engine, statements)
             rows.append(
                 {
                     "door": door,
@@ -447,12 +510,23 @@ async def child(db: Path, dests: Path, repeat: int, small: bool, only: list[str]
         await console.aclose()
     finally:
         await engine.stop()
+    if explain_to is not None:
+        _write_plans(explain_to, plans)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result = {"source": _source(), "engine_start_s": start_s, "peak_kib": peak, "rows": rows}
     print(json.dumps(result), flush=True)  # the last line: what the parent reads
     # Out at once: a store read still running when the engine stopped (the unrouted events
     # count of an older revision, seconds on a million events) kept the process alive.
     os._exit(0)
+
+
+def _keep_body(folder: Path, what: str, body: bytes) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "".join(c if c.isalnum() else "_" for c in what)).write_bytes(body)
+
+
+def _write_plans(to: Path, plans: list[str]) -> None:
+    to.write_text("\n".join(plans), encoding="utf-8")
 
 
 def _source() -> str:
@@ -493,6 +567,27 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", nargs="*", default=[], help="answers whose name has a word")
     parser.add_argument("--write", action="store_true", help="write bench/results/at-scale.md")
+    parser.add_argument(
+        "--postgres",
+        default=None,
+        metavar="URL",
+        help="a PostgreSQL database of the bench's own (made and filled if absent) as the store",
+    )
+    parser.add_argument(
+        "--explain",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="PostgreSQL: EXPLAIN (ANALYZE, BUFFERS) of each slow answer's statements, to FILE",
+    )
+    parser.add_argument("--save", type=Path, default=None, help="the results as JSON, to a file")
+    parser.add_argument(
+        "--same-as",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="a --save of another run (the other backend): status and bytes must agree",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     count = args.messages or (100_000 if args.small else 1_000_000)
@@ -501,9 +596,20 @@ def main() -> int:
         db = args.db or Path(tmp) / "store.db"
         dests = args.dests or db.parent / f"{db.stem}-destinations"
         if args.child:
-            asyncio.run(child(db, dests, args.repeat, args.small, args.only))
+            asyncio.run(
+                child(db, dests, args.repeat, args.small, args.only, args.postgres, args.explain)
+            )
             return 0  # not reached: the measuring process ends in ``child``
-        if not db.exists():
+        if args.postgres is not None:
+            import at_scale_pg
+
+            if args.dests is None:
+                dests = Path(tempfile.gettempdir()) / "at-scale-postgres-destinations"
+            if not asyncio.run(at_scale_pg.is_filled(args.postgres)):
+                started = time.perf_counter()
+                fill_postgres(args.postgres, count, audit)
+                print(f"filled {args.postgres} in {time.perf_counter() - started:.0f} s")
+        elif not db.exists():
             started = time.perf_counter()
             fill(db, count, audit)
             print(f"filled {db} in {time.perf_counter() - started:.0f} s", flush=True)
@@ -511,15 +617,41 @@ def main() -> int:
         child_args = [str(HERE / "bench_at_scale.py"), "--child", "--dests", str(dests)]
         child_args += ["--repeat", str(args.repeat), *(["--small"] if args.small else [])]
         child_args += ["--only", *args.only] if args.only else []
+        child_args += ["--postgres", args.postgres] if args.postgres else []
         if args.against is None:
-            result = ab.run_json([*child_args, "--db", str(db)], ROOT, name="at-scale")
+            explain = ["--explain", str(args.explain)] if args.explain else []
+            result = ab.run_json([*child_args, *explain, "--db", str(db)], ROOT, name="at-scale")
             print(f"engine started in {result['engine_start_s']:.1f} s")
             lines = _table(result)
             print("\n".join(lines))
+            if args.save:
+                args.save.write_text(json.dumps(result), encoding="utf-8")
+            if args.same_as:
+                print("\n".join(_agreement(json.loads(args.same_as.read_text()), result)))
             if args.write:
                 _write(args, count, audit, lines)
             return 0
         return _compare(args, child_args, db)
+
+
+def _agreement(other: dict[str, Any], this: dict[str, Any]) -> list[str]:
+    """Where this run's answers differ from ``other``'s (the other backend's, on the same rows)
+    in status or size: a wrong answer, not a slow one, shows here."""
+    theirs = {row["what"]: row for row in other["rows"]}
+    lines = [
+        "| answer | status (other / this) | bytes (other / this) | agree |",
+        "|---|---|---|---|",
+    ]
+    for row in this["rows"]:
+        them = theirs.get(row["what"])
+        if them is None:
+            continue
+        same = them["status"] == row["status"] and them["bytes"] == row["bytes"]
+        lines.append(
+            f"| {row['what']} | {them['status']} / {row['status']} | "
+            f"{them['bytes']:,} / {row['bytes']:,} | {'yes' if same else '**no**'} |"
+        )
+    return lines
 
 
 def _copy(db: Path, to: Path) -> None:
@@ -561,7 +693,15 @@ def _compare(args: argparse.Namespace, child_args: list[str], db: Path) -> int:
     runs: list[tuple[dict[str, Any], dict[str, Any]]] = []
     with ab.sides(args.against, None, prefix="at-scale-") as (old, new):
         stores = {old: db.parent / f"{db.stem}-a.db", new: db.parent / f"{db.stem}-b.db"}
+        if args.postgres is not None:
+            # One database for both sides: a copy of it would double a load of minutes. Both
+            # must then expect the same schema revision (the engine refuses a newer store).
+            if _head_of(old) != _head_of(new):
+                raise SystemExit("--postgres --against: the two sides' schema revisions differ")
+            stores = {old: db, new: db}
         for tree, copy in stores.items():
+            if args.postgres is not None:
+                break
             if not copy.exists():
                 _copy(db, copy)
             if tree == old:
