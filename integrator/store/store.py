@@ -1117,13 +1117,32 @@ class Store(
                     or_(messages.c.created_at < after.created_at, messages.c.seq < after.seq),
                 )
             )
-        query = (
-            select_messages(payload=payloads)
-            .where(*terms)
-            .order_by(*newest_first)
-            .limit(limit)
-            .offset(offset)
-        )
+        if offset and not _reads_events(terms):
+            # The page chosen among the messages alone, then joined: joined first, every row
+            # the offset skipped cost a look-up in the events table (PostgreSQL: 2.5 s for
+            # ``offset=500000`` on a million messages, half a million such look-ups). Every
+            # message has its event (a foreign key; neither is deleted), so the page is the same.
+            page = (
+                select(messages.c.seq)
+                .where(*terms)
+                .order_by(*newest_first)
+                .limit(limit)
+                .offset(offset)
+                .correlate(None)
+            )
+            query = (
+                select_messages(payload=payloads)
+                .where(messages.c.seq.in_(page))
+                .order_by(*newest_first)
+            )
+        else:
+            query = (
+                select_messages(payload=payloads)
+                .where(*terms)
+                .order_by(*newest_first)
+                .limit(limit)
+                .offset(offset)
+            )
         async with self._engine.connect() as conn:
             result = await conn.execute(query)
             return [message_record(row, self._sealer) for row in result]
