@@ -604,22 +604,25 @@ class Store(
             if oldest_first
             else (events.c.received_at.desc(), events.c.id.desc())
         )
-        query = (
-            select(
-                events.c.id,
-                events.c.type,
-                events.c.action,
-                events.c.zd_number,
-                events.c.provider_id,
-                events.c.received_at,
-                events.c.source,
-                message_count.label("message_count"),
-            )
-            .where(*self._event_terms(flt), *_event_after(after, oldest_first))
-            .order_by(*order)
-            .limit(limit)
-            .offset(offset)
+        query = select(
+            events.c.id,
+            events.c.type,
+            events.c.action,
+            events.c.zd_number,
+            events.c.provider_id,
+            events.c.received_at,
+            events.c.source,
+            message_count.label("message_count"),
         )
+        terms = [*self._event_terms(flt), *_event_after(after, oldest_first)]
+        if offset:
+            # The page chosen first, then its events' messages counted: counted in the same
+            # select, every event the offset skipped had its messages counted too (PostgreSQL:
+            # 4.6 s for ``offset=500000`` of a million events, a count per skipped event).
+            page = select(events.c.id).where(*terms).order_by(*order).limit(limit).offset(offset)
+            query = query.where(events.c.id.in_(page.correlate(None))).order_by(*order)
+        else:
+            query = query.where(*terms).order_by(*order).limit(limit)
         async with self._engine.connect() as conn:
             result = await conn.execute(query)
             return [
