@@ -374,6 +374,7 @@ def asks(sample: dict[str, str], small: bool) -> list[tuple[str, str, str]]:
         ("api", "GET /messages.csv?limit=1000", "/api/v1/messages.csv?limit=1000"),
         ("api", "GET /deadletters", "/api/v1/deadletters"),
         ("api", "GET /events", "/api/v1/events"),
+        ("api", f"GET /events?offset={deep}", f"/api/v1/events?offset={deep}"),
         ("api", "GET /rejected", "/api/v1/rejected"),
         ("api", "GET /audit", "/api/v1/audit"),
         ("api", "GET /destinations", "/api/v1/destinations"),
