@@ -34,6 +34,10 @@ runs the same ``--dests``: the destinations' folder is named in two answers).
 ``--against REV`` runs REV (checked out in a temporary worktree, ``ab.py``) and the working
 tree alternately on the same store, ``--rounds`` times each, and prints warm B/A ratios (above
 1: the working tree answers faster). ``--write`` puts the table into bench/results/at-scale.md.
+SQLite: each side on a copy of the store of its own, A's taken back to A's schema revision.
+PostgreSQL: both sides on the one database (a copy would double a load of minutes), so both
+must expect the same schema revision; for a change of schema, alternate the sides by hand
+(bench/results/at-scale.md, "0033", says how).
 """
 
 from __future__ import annotations
