@@ -33,6 +33,7 @@ from integrator.store.records import AuditFilter, AuditRecord, EventFilter
 from tests.cli_in_process import run_cli
 from tests.integrator.test_cli_reading import AMSTERDAM, env_for
 from tests.store.factories import T0, StepClock, make_event, make_message
+from tests.terminal import as_at_a_terminal
 
 T = TypeVar("T")
 PAGE = 1_000
@@ -290,6 +291,7 @@ def test_ctrl_c_cuts_the_export_saying_so_and_exits_130(filled: Path, tmp_path: 
         cwd=ROOT,
         env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
         bufsize=0,  # no read-ahead: what ``communicate`` reads next follows ``first`` exactly
+        preexec_fn=as_at_a_terminal,
     )
     assert process.stdout is not None
     first = process.stdout.read(1000)

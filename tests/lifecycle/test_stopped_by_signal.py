@@ -30,6 +30,7 @@ from integrator.cli import app
 from integrator.store import Store
 from integrator.store.sealing import DataKey, Sealer
 from tests.store.factories import make_event, make_message
+from tests.terminal import as_at_a_terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 SEARCH_KEY = "signal-tests-search-key-long-enough"
@@ -91,6 +92,7 @@ def stopped_midway(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=as_at_a_terminal,
     )
     try:
         deadline = time.monotonic() + 60
