@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from integrator.access import Grant, Role
 from integrator.engine import Engine
@@ -25,6 +24,7 @@ from tests.console.test_saved_searches import signed_in
 from tests.http.support import api_client, token_for
 from tests.integrator.support import destination, engine_on_destinations, settings_for
 from tests.store.factories import make_event, make_message
+from tests.store.helpers import statements_sent
 
 IDS = ("noord", "oost", "zuid", "west", "rond")
 NACKED = f"ACK AE: {PATIENT} onbekend"
@@ -147,19 +147,10 @@ async def test_the_console_list_says_each_last_attempt_by_who_looks(engine: Engi
 async def test_the_listing_reads_the_last_attempts_once_for_all(engine: Engine) -> None:
     """Five destinations, one statement that reads attempts: not one or two per destination
     (``Store.last_attempts``)."""
-    read: list[str] = []
-
-    def seen(*args: Any) -> None:
-        if " attempts" in str(args[2]):
-            read.append(str(args[2]))
-
-    sync = engine.store._engine.sync_engine
     async with api_client(engine, await token_for(engine, Grant(Role.VIEWER))) as api:
-        event.listen(sync, "before_cursor_execute", seen)
-        try:
+        with statements_sent(engine.store) as statements:
             answer = await api.get("/api/v1/destinations")
-        finally:
-            event.remove(sync, "before_cursor_execute", seen)
+    read = [sql for sql, _ in statements if " attempts" in sql]
     assert answer.status_code == 200
     assert len(answer.json()) == len(IDS)
     assert len(read) == 1, read

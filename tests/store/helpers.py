@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from alembic import command
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from integrator.store import Store
 from integrator.store.engine import create_engine
 from integrator.store.migrate import alembic_config
 from integrator.store.tables import engine_presence, metadata
 from integrator.store.url import resolve
 from tests.store.conftest import Site
+
+
+@contextmanager
+def statements_sent(store: Store) -> Iterator[list[tuple[str, Any]]]:
+    """Every statement ``store`` sends to the database inside the block, with its values, in
+    order: what a test of how many statements a read takes, or of their plans, looks at."""
+    sent: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        sent.append((sql, params))
+
+    sync_engine = store._engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", seen)
 
 
 @asynccontextmanager

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
-
 from integrator.store import Store
 from tests.store.conftest import Site
 from tests.store.factories import make_event, make_message
+from tests.store.helpers import statements_sent
 
 HISTORY = 2000
 
@@ -36,17 +35,8 @@ async def _history(store: Store) -> None:
 
 
 async def _statement(store: Store) -> tuple[str, Any]:
-    statements: list[tuple[str, Any]] = []
-
-    def seen(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
-        statements.append((sql, params))
-
-    sync_engine = store._engine.sync_engine
-    event.listen(sync_engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(store) as statements:
         counts = await store.open_dead_letter_counts()
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", seen)
     assert counts == {"noord": HISTORY // 20}  # every 20th is even: noord's
     [statement] = statements
     return statement

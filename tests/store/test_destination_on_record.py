@@ -5,13 +5,10 @@ an audit search by a mistyped destination is refused with it, and must cost no s
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import event
-
 from integrator.store import Store
 from tests.store.conftest import Site
 from tests.store.factories import make_event, make_message
+from tests.store.helpers import statements_sent
 
 
 async def test_a_target_or_a_message_puts_a_destination_on_record(store: Store) -> None:
@@ -30,17 +27,8 @@ async def test_a_target_or_a_message_puts_a_destination_on_record(store: Store) 
 async def test_each_lookup_is_an_index_read_of_one_row(store: Store, site: Site) -> None:
     await store.add_audit("person:anna@example.nl", "destination.update", "noord")
     await store.accept_event(make_event(), [make_message(destination_id="noord")])
-    statements: list[tuple[str, Any]] = []
-
-    def seen(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
-        statements.append((sql, params))
-
-    sync_engine = store._engine.sync_engine
-    event.listen(sync_engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(store) as statements:
         assert not await store.destination_on_record("nosuch")  # both lookups run
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", seen)
 
     assert len(statements) == 2
     async with store._engine.connect() as conn:

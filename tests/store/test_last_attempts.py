@@ -6,13 +6,11 @@ and the console's destinations page."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
-
-from sqlalchemy import event
 
 from integrator.last_attempt import answered_attempts
 from integrator.store import AttemptRecord, Store
 from tests.store.factories import T0, make_event, make_message
+from tests.store.helpers import statements_sent
 
 PATIENT = "Patient J. van der Berg"
 
@@ -92,16 +90,7 @@ async def test_many_destinations_are_one_statement(store: Store) -> None:
     ids = [f"d{n:03}" for n in range(600)]
     for destination_id in ids[:3]:
         await attempted(store, destination_id, "delivered", ("delivered", None))
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    engine = store._engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(store) as statements:
         found = await store.last_attempts(ids)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert set(found) == set(ids[:3])
     assert len(statements) == 1, statements

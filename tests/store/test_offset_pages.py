@@ -15,12 +15,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from integrator.store import MessageFilter, MessageRecord, Store
 from integrator.store.records import EventFilter
 from tests.store.conftest import postgres_site
 from tests.store.factories import T0, StepClock, make_event, make_message
+from tests.store.helpers import statements_sent
 
 
 def _ids(records: list[MessageRecord]) -> list[str]:
@@ -96,17 +96,8 @@ async def test_an_offset_page_of_events_is_the_slice_of_the_whole_listing(store:
 
 async def _statement(store: Store, listing: Any) -> tuple[str, Any]:
     """The one statement ``listing()`` runs (a page of 20), with its values."""
-    statements: list[tuple[str, Any]] = []
-
-    def seen(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
-        statements.append((sql, params))
-
-    sync_engine = store._engine.sync_engine
-    event.listen(sync_engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(store) as statements:
         assert len(await listing()) == 20
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", seen)
     [statement] = statements
     return statement
 

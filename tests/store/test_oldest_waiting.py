@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from integrator.store import Store
 from integrator.store.tables import messages
 from tests.store.conftest import postgres_site
 from tests.store.factories import StepClock, make_event, make_message
+from tests.store.helpers import statements_sent
 
 STATUS_INDEX = "ix_messages_destination_id_status_seq"
 HISTORY = 1000
@@ -94,17 +95,8 @@ async def history(store: Store) -> None:
 async def statement_of(store: Store, destination_id: str) -> tuple[str, Any]:
     """The one statement ``oldest_waiting_at`` runs (each waiting status's first, the
     earliest), with the values it sent."""
-    statements: list[tuple[str, Any]] = []
-
-    def seen(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
-        statements.append((sql, params))
-
-    sync_engine = store._engine.sync_engine
-    event.listen(sync_engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(store) as statements:
         await store.oldest_waiting_at(destination_id)
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", seen)
     [statement] = statements
     return statement
 

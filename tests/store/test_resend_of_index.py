@@ -13,11 +13,9 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import event
 
 from integrator.store import Store
+from tests.store.helpers import statements_sent
 
 MESSAGES = 20_000
 RESENDS = 6  # few, as in a store that runs well: each a resend of the message before it
@@ -58,20 +56,15 @@ async def test_a_family_of_a_page_is_read_by_index_after_analyze(tmp_path: Path)
     await made.close()
     ids = _fill(db)
 
-    asked: list[tuple[str, Any]] = []
     store = await Store.open(f"sqlite:///{db}")
     try:
-
-        def caught(_c: Any, _k: Any, statement: str, parameters: Any, *_: Any) -> None:
-            if "resend_of IN" in statement:
-                asked.append((statement, parameters))
-
-        event.listen(store._engine.sync_engine, "before_cursor_execute", caught)
         page = ids[:100]  # a listing's page: its family is read for every message on it
-        links = await store.resend_family(page)
+        with statements_sent(store) as sent:
+            links = await store.resend_family(page)
         assert [link.id for link in links] == page  # none of them has a resend
     finally:
         await store.close()
+    asked = [(sql, values) for sql, values in sent if "resend_of IN" in sql]
 
     assert asked, "the family was not read with resend_of IN"
     conn = sqlite3.connect(db)

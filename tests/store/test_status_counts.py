@@ -4,10 +4,9 @@ for the destinations listing."""
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
 from integrator.store import Store
 from tests.store.factories import make_event, make_message
+from tests.store.helpers import statements_sent
 
 
 async def test_each_destination_counted_as_one_destination_is(store: Store) -> None:
@@ -35,15 +34,6 @@ async def test_each_destination_counted_as_one_destination_is(store: Store) -> N
 
 
 async def test_one_statement_for_all_the_destinations(store: Store) -> None:
-    statements: list[str] = []
-
-    def seen(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    target = store._engine.sync_engine
-    event.listen(target, "before_cursor_execute", seen)
-    try:
+    with statements_sent(store) as statements:
         await store.counts_by_status([f"d{n:03}" for n in range(600)])  # past SQLite's 500 terms
-    finally:
-        event.remove(target, "before_cursor_execute", seen)
-    assert len([s for s in statements if "messages" in s]) == 1
+    assert len([sql for sql, _ in statements if "messages" in sql]) == 1
