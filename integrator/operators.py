@@ -1349,12 +1349,10 @@ class DestinationAdmin:
 
     async def _audit_restored(self, destination_id: str, file: str | None) -> None:
         """Audit a refused file put back to the definition in service (no revision: nothing in
-        service changes), once. Asked of the trail only after a read shows a refusal last, so a
-        reload of a directory without refusals writes nothing."""
+        service changes), once. Called only where ``record_file_changes``'s read of the trail
+        shows a refusal last, so a reload of a directory without refusals writes nothing; the
+        append checks that again in its own transaction (another engine may have written it)."""
         own = file_audit.own_file(destination_id)
-        last = await self._store.newest_audit_about(destination_id, file_audit.STATE_ACTIONS, own)
-        if file_audit.repeats_restored(last):
-            return
         await self._store.add_audit_unless_repeated(
             history_actions.FILE_ACTOR,
             file_audit.RESTORED,
