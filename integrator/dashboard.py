@@ -4,19 +4,23 @@ What ``integrator destinations list`` and ``GET /api/v1/destinations`` show (sta
 status, open dead letters, from ``DestinationAdmin.summaries``) plus what an operator watching
 the engine asks next: how long the oldest waiting message has waited, what the receiver last
 answered, how the last hour went, and whether a message version it uses is near its sunset.
-Every figure is read from the store through its existing methods; nothing here is specific to
-a web page, so a CLI or API view of the same tiles would call this too. They are asked at every
-refresh of every open dashboard: the oldest waiting message is ``Store.oldest_waiting_at``, one
+Every figure is read from the store through its existing methods; nothing here is specific to a
+web page, so a CLI or API view of the same tiles would call this too. They are asked at every
+refresh of every open dashboard: the oldest waiting message is ``Store.oldest_waiting``, one
 index look-up per waiting status, as the first of ``pending_messages`` walked the destination's
-whole history to find it.
+whole history to find it; each such read is one statement for all the tiles, not one a tile
+(200 destinations were 600 statements a refresh); the counts by status are those of the waiting
+and held messages only (``DestinationAdmin.summaries``' ``counted``), and only of the
+destinations the person may see.
 
 "The last hour" counts the messages *made* in the last hour by where they are now: delivered,
 or dead (given up). Such counts stop at ``HOUR_CAP`` (shown as "1000+"): a dashboard needs to
 tell a normal hour from a bad one, not an exact figure that costs a scan of a busy table.
 
 "Last attempt" (``integrator.last_attempt``): when delivery last tried, what came of it and
-why it failed. It is the last of the attempts "last ACK" reads already, so it costs the
-refresh no read of its own.
+why it failed: the last attempt of the newest message the receiver was asked for
+(``Store.last_attempts``, as the destinations listing reads it). "Last ACK" is that attempt's,
+or, when it got none, the last ACK among that message's earlier attempts.
 
 "Dead letters" are the open ones (``deadletter.count_open_dead_letters``, counted once for all
 tiles): those the dead letters page lists, not every message whose status is ``dead``. A dead
@@ -31,12 +35,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
+from integrator.clusters import cluster_of
 from integrator.engine import Engine
-from integrator.last_attempt import LastAttempt, answered_attempts, last_of
+from integrator.last_attempt import LastAttempt, answered_attempts, said
+from integrator.store import PENDING_STATUSES, MessageStatus
+from integrator.store.last_attempts import DestinationAttempts
 from mappings.registry import REGISTRY
 
 HOUR_CAP: Final = 1000
-_PENDING: Final = ("queued", "sending", "retrying")
+_COUNTED: Final = (*PENDING_STATUSES, MessageStatus.HELD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +88,23 @@ async def destination_tiles(
     # One count of the last hour for every tile: per tile and status, each count walked the
     # destination's whole history of that status (``Store.count_made_since``).
     hour = await engine.store.count_made_since(now - timedelta(hours=1))
-    tiles = []
-    for row in await engine.admin.summaries():
-        if not visible(row["cluster"]):
-            continue
-        tiles.append(await _tile(engine, row, hour.get(str(row["id"]), {}), today))
-    return tiles
+    catalog = await engine.admin.catalog()
+    rows = await engine.admin.summaries(
+        catalog,
+        # Another cluster's destinations are not counted at all, and of the rest only what a
+        # tile shows: what waits and what is held, not the delivered history.
+        shown=lambda destination_id: visible(cluster_of(catalog, destination_id)),
+        counted=_COUNTED,
+    )
+    ids = [str(row["id"]) for row in rows]
+    oldest = await engine.store.oldest_waiting(ids)
+    lasts = await engine.store.last_attempts(ids)
+    return [
+        await _tile(
+            engine, row, hour.get(dest_id, {}), oldest.get(dest_id), lasts.get(dest_id), today
+        )
+        for dest_id, row in zip(ids, rows, strict=True)
+    ]
 
 
 async def unrouted_events(engine: Engine) -> int:
@@ -95,17 +113,25 @@ async def unrouted_events(engine: Engine) -> int:
 
 
 async def _tile(
-    engine: Engine, row: dict[str, object], hour: dict[str, int], today: date
+    engine: Engine,
+    row: dict[str, object],
+    hour: dict[str, int],
+    oldest_at: datetime | None,
+    read: DestinationAttempts | None,
+    today: date,
 ) -> DestinationTile:
-    """``hour``: the destination's messages made in the last hour, by status."""
-    store = engine.store
+    """``hour``: the destination's messages made in the last hour, by status. ``read``: its
+    last attempt, as ``Store.last_attempts`` read it for every tile."""
     dest_id = str(row["id"])
     counts = row["counts"]
     assert isinstance(counts, dict)
-    oldest_at = await store.oldest_waiting_at(dest_id)
-    attempts = await answered_attempts(store, dest_id)
-    acked = [a for a in attempts if a.ack_code]
-    last_ack = acked[-1] if acked else None
+    last = read.last if read is not None else None
+    last_ack = last
+    if last is not None and not last.ack_code:
+        # No ACK the last time (a timeout, a refused connection): the last ACK is an earlier
+        # attempt's of the same message, if any. Read for such a tile alone.
+        acked = [a for a in await answered_attempts(engine.store, dest_id) if a.ack_code]
+        last_ack = acked[-1] if acked else None
     # Counted, not listed: listing read up to HOUR_CAP whole messages (payloads unsealed) twice
     # per destination at every poll of every open dashboard, to take their number.
     delivered = hour.get("delivered", 0)
@@ -120,15 +146,15 @@ async def _tile(
         name=str(row["name"]) if row["name"] is not None else None,
         cluster=str(row["cluster"]) if row["cluster"] is not None else None,
         state=str(row["state"]),
-        waiting=sum(int(counts.get(s, 0)) for s in _PENDING),
+        waiting=sum(int(counts[s]) for s in PENDING_STATUSES),
         oldest_waiting_at=oldest_at,
         last_ack_code=last_ack.ack_code if last_ack else None,
         last_ack_at=last_ack.started_at if last_ack else None,
-        last_attempt=last_of(attempts),
+        last_attempt=said(last) if last is not None else None,
         delivered_last_hour=min(delivered, HOUR_CAP),
         failed_last_hour=min(failed, HOUR_CAP),
         dead=dead_letters,
-        held=int(counts.get("held", 0)),
+        held=int(counts[MessageStatus.HELD]),
         notices=tuple(_notices(messages, today)),
     )
 

@@ -140,11 +140,6 @@ async def answered_attempts(store: Store, destination_id: str) -> list[AttemptRe
     return await store.list_attempts(answered[0].id) if answered else []
 
 
-def last_of(attempts: list[AttemptRecord]) -> LastAttempt | None:
-    """The last of ``attempts`` (oldest first, as ``answered_attempts`` gives them)."""
-    return said(attempts[-1]) if attempts else None
-
-
 def said(attempt: AttemptRecord) -> LastAttempt:
     """``attempt`` as a destination's last: its error cut to ``short_reason``'s and judged by
     ``from_receiver``."""

@@ -43,7 +43,7 @@ import difflib
 import os
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -103,6 +103,7 @@ from integrator.store import (
     DestinationRevision,
     MessageFilter,
     MessageRecord,
+    MessageStatus,
     RevisionAudit,
     RevisionTaken,
     Store,
@@ -749,6 +750,7 @@ class DestinationAdmin:
         *,
         paths: Callable[[str], bool] = lambda destination_id: True,
         shown: Callable[[str], bool] = lambda destination_id: True,
+        counted: Collection[MessageStatus] | None = None,
     ) -> list[dict[str, Any]]:
         """Every destination ``shown`` says yes to (all by default), broken ones included, as
         ``list --json`` and the API show them.
@@ -763,13 +765,16 @@ class DestinationAdmin:
         (``deadletter.count_open_dead_letters``, what the dead letters page and the metric
         ``integrator_dead_letters`` count): what support still has to act on, so what a list,
         a tile or a script that watches for work should read. Each counted once for all
-        rows (``Store.counts_by_status``: one statement, not one a destination)."""
+        rows (``Store.counts_by_status``: one statement, not one a destination).
+
+        ``counted``: the statuses ``counts`` holds, all by default; the dashboard asks for
+        those it shows, so its poll reads no delivered history."""
         catalog = catalog or await self.catalog()
         kept = kept_copies(self._dir)
         dead_letters = await count_open_dead_letters(self._store)
         listed = [dest_id for dest_id in catalog.sources if shown(dest_id)]
         # Not the reader's: its messages are not counted. The rest in one statement.
-        counts = await self._store.counts_by_status(listed)
+        counts = await self._store.counts_by_status(listed, counted)
         rows = []
         for dest_id in listed:
             view = self._view(catalog, dest_id)

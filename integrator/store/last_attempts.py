@@ -98,7 +98,7 @@ def _in_status(
     return [m.c.destination_id == destination, m.c.status.between(status, status)]
 
 
-def _seq_in_status(
+def seq_in_status(
     wanted: FromClause, status: str, dialect: str, *, newest: bool
 ) -> ScalarSelect[Any]:
     """The ``seq`` of the destination's newest (or oldest) message in ``status``: the last
@@ -116,7 +116,7 @@ Where = Callable[[FromClause], ColumnElement[bool]]
 Order = Callable[[FromClause], list[ColumnElement[Any]]]
 
 
-def _first(
+def first_row(
     table: Table, name: str, where: Where, order: Order, columns: Sequence[str], dialect: str
 ) -> tuple[FromClause, ColumnElement[bool]]:
     """For each row of the statement, the first row of ``table`` by ``order`` among those
@@ -149,9 +149,9 @@ def _statement(destination_ids: Sequence[str], dialect: str) -> Select[Any]:
     destination = wanted.c.value
     greatest = func.greatest if dialect == "postgresql" else func.max
     newest_seq = greatest(
-        *(func.coalesce(_seq_in_status(wanted, s, dialect, newest=True), 0) for s in ANSWERED)
+        *(func.coalesce(seq_in_status(wanted, s, dialect, newest=True), 0) for s in ANSWERED)
     )
-    oldest_seq = _seq_in_status(wanted, "retrying", dialect, newest=False)
+    oldest_seq = seq_in_status(wanted, "retrying", dialect, newest=False)
 
     def by_seq(seq: ColumnElement[Any]) -> Where:
         return lambda m: m.c.seq == seq
@@ -167,10 +167,10 @@ def _statement(destination_ids: Sequence[str], dialect: str) -> Select[Any]:
 
     said = (*_ATTEMPT_COLUMNS, "error")
     made = ("id", "created_at")
-    newest, on_newest = _first(messages, "newest", by_seq(newest_seq), none, made, dialect)
-    last, on_last = _first(attempts, "last", last_of(newest), newest_first, said, dialect)
-    oldest, on_oldest = _first(messages, "oldest", by_seq(oldest_seq), none, made, dialect)
-    oldest_last, on_oldest_last = _first(
+    newest, on_newest = first_row(messages, "newest", by_seq(newest_seq), none, made, dialect)
+    last, on_last = first_row(attempts, "last", last_of(newest), newest_first, said, dialect)
+    oldest, on_oldest = first_row(messages, "oldest", by_seq(oldest_seq), none, made, dialect)
+    oldest_last, on_oldest_last = first_row(
         attempts, "oldest_last", last_of(oldest), newest_first, said, dialect
     )
     counted: FromClause = messages.alias("counted")

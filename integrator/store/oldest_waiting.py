@@ -1,13 +1,17 @@
-"""When a destination's oldest waiting message was made: the dashboard's "oldest waiting".
+"""When each destination's oldest waiting message was made: the dashboard's "oldest waiting".
 
-Every open dashboard asks this for each tile every 5 s, so its cost must follow the waiting
-messages, not the destination's history. ``pending_messages(dest, limit=1)`` asked for the
-first of ``status IN (queued, sending, retrying)`` by ``seq``: SQLite walked the
-``(destination_id, seq)`` index from the start, past every delivered message, and read whole
-rows (payloads unsealed) to take one time. Here each waiting status is its own ``ORDER BY seq
-LIMIT 1`` on the ``(destination_id, status, seq)`` index, the first entry of its range, and
-the earliest of those three rows (by ``seq``, the delivery order) is the oldest: one
-statement, ``UNION ALL``.
+Every open dashboard asks this for every tile every 5 s, so its cost must follow the waiting
+messages, not the destinations' history, nor their number: asked a destination at a time it
+was a statement a tile, 200 a refresh for 200 destinations; now all the tiles are one
+statement, the destinations given as one bound JSON array (``last_attempts`` reads the
+listing's last attempts so, and lends its look-ups: ``seq_in_status``, ``first_row``).
+
+The first of ``pending_messages(dest, limit=1)`` asked for the first of ``status IN (queued,
+sending, retrying)`` by ``seq``: SQLite walked the ``(destination_id, seq)`` index from the
+start, past every delivered message, and read whole rows (payloads unsealed) to take one time.
+Here each waiting status is its own ``ORDER BY seq LIMIT 1`` on the ``(destination_id, status,
+seq)`` index, the first entry of its range, and the earliest of those three (by ``seq``, the
+delivery order) is the oldest, whose row is then looked up by its ``seq``.
 
 PostgreSQL plans each branch by its estimate of the destination's messages in that status,
 and takes them as spread evenly over ``seq``: where it expects many, walking ``uq_messages_seq``
@@ -21,8 +25,8 @@ plain text column) and the branch orders by ``status, seq``: against an equality
 drops an ordering column it pins and ``uq_messages_seq`` would give the order ``seq`` alone;
 against a range only the status indexes give it (``(destination_id, status, seq)`` with the
 destination pinned, or ``(status, seq)``), and walking ``uq_messages_seq`` would need a sort of
-every match. The destination stays an equality
-(``last_attempts._in_status`` writes it so too). Written as a range as well, it bounded no
+every match (``last_attempts.seq_in_status`` writes them so). The destination stays an
+equality. Written as a range as well, it bounded no
 index scan by itself: PostgreSQL took the ``(status, seq)`` index, filtering other
 destinations' waiting messages out, and for ``retrying`` added every entry of the
 destination's ``(destination_id, seq)`` index to a bitmap, a walk of its whole history at every
@@ -34,27 +38,44 @@ the status index for them already.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Final, Protocol
 
-from sqlalchemy import Select, select, union_all
+from sqlalchemy import ColumnElement, FromClause, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from integrator.store.failures import guarded
+from integrator.store.last_attempts import first_row, seq_in_status, wanted_destinations
 from integrator.store.records import PENDING_STATUSES
 from integrator.store.tables import messages
 
+_NONE_WAITING: Final = 2**62
+"""A ``seq`` no message has: a status's first when none is in it, so that the least of the
+three is a waiting message's, or this one when none waits (``min`` of SQLite answers null
+as soon as one of its values is)."""
 
-def _first_waiting(destination_id: str, status: str, dialect: str) -> Select[tuple[int, datetime]]:
-    """The destination's first message in ``status`` by ``seq``: one index look-up."""
-    query = select(messages.c.seq, messages.c.created_at).limit(1)
-    if dialect != "postgresql":
-        return query.where(
-            messages.c.destination_id == destination_id, messages.c.status == status
-        ).order_by(messages.c.seq)
-    return query.where(
-        messages.c.destination_id == destination_id, messages.c.status.between(status, status)
-    ).order_by(messages.c.status, messages.c.seq)
+
+def _statement(destination_ids: Sequence[str], dialect: str) -> Select[Any]:
+    wanted = wanted_destinations(destination_ids, dialect)
+    least = func.least if dialect == "postgresql" else func.min
+    first_seq = least(
+        *(
+            func.coalesce(seq_in_status(wanted, status.value, dialect, newest=False), _NONE_WAITING)
+            for status in PENDING_STATUSES
+        )
+    )
+
+    def by_seq(m: FromClause) -> ColumnElement[bool]:
+        return m.c.seq == first_seq
+
+    def one_row(m: FromClause) -> list[ColumnElement[Any]]:
+        return []  # by seq: one row at most
+
+    oldest, on = first_row(messages, "oldest", by_seq, one_row, ("id", "created_at"), dialect)
+    return select(wanted.c.value.label("destination_id"), oldest.c.created_at).select_from(
+        wanted.outerjoin(oldest, on)
+    )
 
 
 class _StoreParts(Protocol):
@@ -62,19 +83,16 @@ class _StoreParts(Protocol):
 
 
 class OldestWaitingMixin:
-    @guarded("read the oldest waiting message")
-    async def oldest_waiting_at(self: _StoreParts, destination_id: str) -> datetime | None:
-        """When the first message the destination's delivery still owes (queued, sending,
-        retrying; the order ``pending_messages`` gives) was made; None when none waits. One
-        statement: each status's first, the earliest of them."""
-        dialect = self._engine.dialect.name
-        firsts = union_all(
-            *(
-                select(_first_waiting(destination_id, status.value, dialect).subquery())
-                for status in PENDING_STATUSES
-            )
-        ).subquery()
-        query = select(firsts.c.created_at).order_by(firsts.c.seq).limit(1)
+    @guarded("read the oldest waiting messages")
+    async def oldest_waiting(
+        self: _StoreParts, destination_ids: Sequence[str]
+    ) -> dict[str, datetime]:
+        """When the first message each destination's delivery still owes (queued, sending,
+        retrying; the order ``pending_messages`` gives) was made; a destination none waits for
+        is not in the answer. One statement for them all."""
+        if not destination_ids:
+            return {}
+        query = _statement(destination_ids, self._engine.dialect.name)
         async with self._engine.connect() as conn:
-            found: datetime | None = (await conn.execute(query)).scalar()
-        return found
+            rows = (await conn.execute(query)).all()
+        return {str(row.destination_id): row.created_at for row in rows if row.created_at}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -26,9 +27,11 @@ from integrator.dashboard import destination_tiles, unrouted_events
 from integrator.engine import Engine
 from integrator.resending import resend_in_engine
 from integrator.scrape import refresh_metrics
-from integrator.store import MessageFilter
+from integrator.store import AttemptRecord, MessageFilter
 from tests.http.support import api_client
 from tests.integrator.support import destination, settings_for
+from tests.store.factories import make_event, make_message
+from tests.store.helpers import statements_sent
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
@@ -89,6 +92,77 @@ async def test_tiles_show_the_last_hour_the_last_ack_and_a_coming_sunset(
 async def test_tiles_are_only_of_the_clusters_asked_for(engine: Engine) -> None:
     tiles = await destination_tiles(engine, lambda cluster: cluster == "LAB")
     assert [t.id for t in tiles] == ["zuid"]
+
+
+async def test_a_refresh_counts_only_what_waits_of_the_clusters_asked_for(
+    engine: Engine, referral_data: dict[str, Any]
+) -> None:
+    """Every open dashboard asks every 5 s: its counts by status are of the destinations the
+    person may see only, and of their waiting and held messages only, found by status in the
+    ``(destination_id, status, seq)`` index, not counted through every delivered message."""
+    await engine.intake.submit(json.dumps(referral_data), source="cli")
+    assert await engine.wait_settled(timeout=10)
+    with statements_sent(engine.store) as statements:
+        [tile] = await destination_tiles(engine, lambda cluster: cluster == "LAB")
+    assert tile.id == "zuid" and tile.waiting == 0
+    [(sql, params)] = [
+        (sql, p)
+        for sql, p in statements
+        if "GROUP BY messages.destination_id, messages.status" in sql
+    ]
+    async with engine.store._engine.connect() as conn:
+        plan = "\n".join(
+            str(row[-1]) for row in await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
+        )
+    assert "(destination_id=? AND status=?)" in plan, plan
+    assert "noord" not in params and "delivered" not in params, params
+
+
+async def test_a_last_attempt_without_an_ack_shows_the_ack_before_it(engine: Engine) -> None:
+    """The last ACK is the newest message's last answered attempt: a timeout after an AE
+    leaves the AE as the last ACK, and the timeout as the last attempt."""
+    message = make_message(destination_id="zuid")
+    await engine.store.accept_event(make_event(), [message])
+    for number, ack_code, error in ((1, "AE", "ACK AE"), (2, None, "timed out after 30 s")):
+        started = NOW + timedelta(seconds=number)
+        attempt = AttemptRecord(message.id, number, started, 5.0, "retry", ack_code, error=error)
+        await engine.store.record_attempt(attempt, status="retrying", last_error=error)
+    tiles = {t.id: t for t in await destination_tiles(engine, lambda cluster: True)}
+    zuid = tiles["zuid"]
+    assert (zuid.last_ack_code, zuid.last_ack_at) == ("AE", NOW + timedelta(seconds=1))
+    assert zuid.last_attempt is not None and zuid.last_attempt.ack_code is None
+    assert zuid.last_attempt.at == NOW + timedelta(seconds=2)
+    [made] = await engine.store.get_messages([message.id])
+    assert zuid.waiting == 1 and zuid.oldest_waiting_at == made.created_at
+    assert tiles["noord"].last_attempt is None and tiles["noord"].oldest_waiting_at is None
+
+
+async def test_a_refresh_reads_as_much_for_forty_tiles_as_for_one(tmp_path: Path) -> None:
+    """Every read of a refresh is one statement for all its tiles: asked a tile at a time,
+    40 destinations were 120 statements more at every refresh of every open dashboard."""
+    settings = settings_for(tmp_path)
+    settings.destinations_dir.mkdir()
+    for n in range(40):
+        config = destination(
+            f"d{n:02}", 9, providers=[f"ziekenhuis-{n}"], cluster=f"C{n:02}", enabled=False
+        )
+        (settings.destinations_dir / f"d{n:02}.yaml").write_text(dump_destination(config))
+    engine = Engine(settings, clock=ManualClock(NOW))
+    await engine.start()
+    try:
+        # Quiet first: the start's prune and queueing send statements of their own.
+        await asyncio.wait_for(engine.daily_prune.first_tick.wait(), timeout=30)
+        assert await engine.wait_settled(timeout=10)
+        sent = []
+        for visible in (lambda cluster: cluster == "C07", lambda cluster: True):
+            with statements_sent(engine.store) as statements:
+                tiles = await destination_tiles(engine, visible)
+            sent.append((len(tiles), len(statements)))
+    finally:
+        await engine.stop()
+    [(one, read_for_one), (forty, read_for_forty)] = sent
+    assert (one, forty) == (1, 40)
+    assert read_for_forty == read_for_one, sent
 
 
 async def test_unrouted_events_are_counted(engine: Engine, referral_data: dict[str, Any]) -> None:

@@ -1,14 +1,16 @@
-"""``Store.oldest_waiting_at``: when a destination's oldest waiting message was made, the
-dashboard's "oldest waiting", asked for every tile at every refresh of every open dashboard.
-It must be the first message ``pending_messages`` gives, whichever waiting status it is in (on
-both backends), and on SQLite cost one ``(destination_id, status, seq)`` index look-up per
-status, in one statement: the first of ``pending_messages(dest, limit=1)`` walked the
-destination's ``(destination_id, seq)`` index past every delivered message (EXPLAIN QUERY
-PLAN), 25-34 ms a tile at 50,000 messages (``bench/bench_dashboard_refresh.py``)."""
+"""``Store.oldest_waiting``: when each destination's oldest waiting message was made, the
+dashboard's "oldest waiting", asked for every tile at every refresh of every open dashboard. It
+must be the first message ``pending_messages`` gives, whichever waiting status it is in (on both
+backends), and cost one ``(destination_id, status, seq)`` index look-up per status and
+destination, then the earliest row's by its ``seq``, in one statement for all the tiles: the
+first of ``pending_messages(dest, limit=1)`` walked the destination's ``(destination_id, seq)``
+index past every delivered message (EXPLAIN QUERY PLAN), 25-34 ms a tile at 50,000 messages
+(``bench/bench_dashboard_refresh.py``)."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,33 +35,59 @@ async def add(store: Store, destination_id: str, status: str) -> str:
     return message.id
 
 
+async def oldest_at(store: Store, destination_id: str) -> datetime | None:
+    """``Store.oldest_waiting`` of one destination."""
+    return (await store.oldest_waiting([destination_id])).get(destination_id)
+
+
 async def first_pending_at(store: Store, destination_id: str) -> object:
     first = await store.pending_messages(destination_id, limit=1)
     return first[0].created_at if first else None
 
 
 async def test_the_oldest_is_the_first_waiting_in_any_status(store: Store) -> None:
-    assert await store.oldest_waiting_at("noord") is None
+    assert await oldest_at(store, "noord") is None
     await add(store, "noord", "delivered")  # older, but done
     await add(store, "zuid", "queued")  # older, but another destination's
-    assert await store.oldest_waiting_at("noord") is None
+    assert await oldest_at(store, "noord") is None
 
     queued = await add(store, "noord", "queued")
     retrying = await add(store, "noord", "retrying")
     await add(store, "noord", "queued")
     [oldest] = await store.get_messages([queued])
-    assert await store.oldest_waiting_at("noord") == oldest.created_at
+    assert await oldest_at(store, "noord") == oldest.created_at
 
     # Delivered: the oldest now waits out a retry, older than the queued one after it.
     await store.set_status(queued, "delivered")
     [oldest] = await store.get_messages([retrying])
-    assert await store.oldest_waiting_at("noord") == oldest.created_at
+    assert await oldest_at(store, "noord") == oldest.created_at
     assert await first_pending_at(store, "noord") == oldest.created_at
     await store.set_status(retrying, "sending")  # on its way: still waiting
-    assert await store.oldest_waiting_at("noord") == oldest.created_at
+    assert await oldest_at(store, "noord") == oldest.created_at
     await store.set_status(retrying, "dead")  # given up: no longer owed
-    assert await store.oldest_waiting_at("noord") == await first_pending_at(store, "noord")
-    assert await store.oldest_waiting_at("noord") is not None
+    assert await oldest_at(store, "noord") == await first_pending_at(store, "noord")
+    assert await oldest_at(store, "noord") is not None
+
+
+async def test_every_tile_in_one_statement_as_each_alone(store: Store) -> None:
+    """The dashboard asks for all its tiles at once: each destination's answer is the one it
+    gets alone, those none waits for are left out, and 600 destinations (past SQLite's 500
+    terms) are one statement."""
+    assert await store.oldest_waiting([]) == {}
+    await add(store, "noord", "delivered")
+    await add(store, "zuid", "retrying")
+    await add(store, "noord", "sending")
+    await add(store, "west", "queued")
+    await add(store, "zuid", "queued")
+    ids = ["noord", "zuid", "west", "nowhere", *(f"d{n:03}" for n in range(600))]
+    with statements_sent(store) as statements:
+        together = await store.oldest_waiting(ids)
+    assert len(statements) == 1
+    assert set(together) == {"noord", "zuid", "west"}
+    for destination_id in ids:
+        alone = await store.oldest_waiting([destination_id])
+        assert together.get(destination_id) == alone.get(destination_id)
+        assert together.get(destination_id) == await first_pending_at(store, destination_id)
 
 
 async def test_each_status_is_one_lookup_on_the_status_index(tmp_path: Path) -> None:
@@ -73,11 +101,15 @@ async def test_each_status_is_one_lookup_on_the_status_index(tmp_path: Path) -> 
         plan = await plan_of(store)
     finally:
         await store.close()
-    reads = [step for step in plan if " messages" in step]
-    # Queued, sending, retrying: each one look-up on the status index, no other read of the
-    # table (the sort that follows orders the three rows found, at most).
-    assert len(reads) == 3, plan
-    assert all(step.startswith(f"SEARCH messages USING INDEX {STATUS_INDEX} ") for step in reads)
+    searches = [step for step in plan if step.startswith("SEARCH ")]
+    by_status = [step for step in searches if STATUS_INDEX in step]
+    # Queued, sending, retrying: each one look-up on the status index; then the earliest
+    # found read by its key; no other read of the table, no scan but of the ids asked about.
+    assert len(by_status) == 3, plan
+    assert all("(destination_id=? AND status=?)" in step for step in by_status), plan
+    keyed = [step for step in searches if step not in by_status]
+    assert all(step.endswith(("(seq=?)", "(id=?)", "(id=?) LEFT-JOIN")) for step in keyed), plan
+    assert all(step.startswith("SCAN wanted ") for step in plan if step.startswith("SCAN")), plan
 
 
 async def history(store: Store) -> None:
@@ -96,14 +128,14 @@ async def statement_of(store: Store, destination_id: str) -> tuple[str, Any]:
     """The one statement ``oldest_waiting_at`` runs (each waiting status's first, the
     earliest), with the values it sent."""
     with statements_sent(store) as statements:
-        await store.oldest_waiting_at(destination_id)
+        await oldest_at(store, destination_id)
     [statement] = statements
     return statement
 
 
 async def plan_of(store: Store) -> list[str]:
     """``EXPLAIN QUERY PLAN`` of the one statement ``oldest_waiting_at`` runs."""
-    assert await store.oldest_waiting_at("noord") is not None
+    assert await oldest_at(store, "noord") is not None
     sql, params = await statement_of(store, "noord")
     async with store._engine.connect() as conn:
         rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
@@ -128,12 +160,12 @@ async def test_postgresql_reads_the_status_index_behind_a_long_history() -> None
                 await conn.exec_driver_sql("ANALYZE messages")
             for destination_id in ("zuid", "noord"):
                 plan = await postgres_plan_of(store, destination_id)
-                assert "uq_messages_seq" not in plan and "Seq Scan" not in plan, plan
+                assert_status_lookups_then_the_row_by_seq(plan)
                 # Rows read and thrown away: the walk removed the 4,000 before the first match.
                 removed = [int(n) for n in re.findall(r"Rows Removed by Filter: (\d+)", plan)]
                 assert sum(removed) == 0, plan
-            assert await store.oldest_waiting_at("zuid") is not None
-            assert await store.oldest_waiting_at("noord") is None
+            assert await oldest_at(store, "zuid") is not None
+            assert await oldest_at(store, "noord") is None
         finally:
             await store.close()
 
@@ -162,15 +194,27 @@ async def test_postgresql_reads_no_more_of_a_destinations_history_than_it_answer
                 await done.exec_driver_sql("VACUUM ANALYZE messages")
             for destination_id in ("d000", "d001", "oost"):
                 plan = await postgres_plan_of(store, destination_id)
-                scans = [line for line in plan.splitlines() if "Index Scan" in line]
-                assert len(scans) == 3, plan
+                assert_status_lookups_then_the_row_by_seq(plan)
+                scans = [line for line in plan.splitlines() if " Scan using " in line]
                 read = [int(n) for line in scans for n in re.findall(r"actual .* rows=(\d+)", line)]
-                assert max(read) <= 1, plan
+                assert len(read) == 4 and max(read) <= 1, plan
                 assert "Bitmap" not in plan and "Rows Removed by Filter" not in plan, plan
-            assert await store.oldest_waiting_at("d000") is not None
-            assert await store.oldest_waiting_at("d001") is None
+            assert await oldest_at(store, "d000") is not None
+            assert await oldest_at(store, "d001") is None
         finally:
             await store.close()
+
+
+def assert_status_lookups_then_the_row_by_seq(plan: str) -> None:
+    """A PostgreSQL plan of ``oldest_waiting``: each waiting status looked up on the status
+    index, and ``uq_messages_seq`` used only to read the earliest found, by its ``seq`` (never
+    walked in order to meet a destination's first waiting message)."""
+    lines = plan.splitlines()
+    by_status = [line for line in lines if f"using {STATUS_INDEX} " in line]
+    by_seq = [n for n, line in enumerate(lines) if "using uq_messages_seq " in line]
+    assert len(by_status) == 3 and len(by_seq) == 1, plan
+    assert "Index Cond: (seq = LEAST(" in lines[by_seq[0] + 1], plan
+    assert "Seq Scan" not in plan, plan
 
 
 async def postgres_plan_of(store: Store, destination_id: str) -> str:

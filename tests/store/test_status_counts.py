@@ -4,9 +4,17 @@ for the destinations listing."""
 
 from __future__ import annotations
 
-from integrator.store import Store
+import json
+from collections.abc import Iterator
+from typing import Any, Final
+
+from integrator.store import PENDING_STATUSES, MessageStatus, Store
+from tests.store.conftest import Site
 from tests.store.factories import make_event, make_message
 from tests.store.helpers import statements_sent
+
+HISTORY: Final = 2000
+WAITING: Final = (*PENDING_STATUSES, MessageStatus.HELD)
 
 
 async def test_each_destination_counted_as_one_destination_is(store: Store) -> None:
@@ -37,3 +45,59 @@ async def test_one_statement_for_all_the_destinations(store: Store) -> None:
     with statements_sent(store) as statements:
         await store.counts_by_status([f"d{n:03}" for n in range(600)])  # past SQLite's 500 terms
     assert len([sql for sql, _ in statements if "messages" in sql]) == 1
+
+
+async def test_only_the_statuses_asked_for_are_counted_and_keyed(store: Store) -> None:
+    for status in ("delivered", "delivered", "held", "retrying", "queued"):
+        message = make_message(destination_id="noord")
+        await store.accept_event(make_event(), [message])
+        await store.set_status(message.id, status)
+    asked = [MessageStatus.QUEUED, MessageStatus.RETRYING, MessageStatus.HELD]
+    counts = await store.counts_by_status(["noord", "nowhere"], asked)
+    assert counts == {
+        "noord": {"queued": 1, "retrying": 1, "held": 1},
+        "nowhere": {"queued": 0, "retrying": 0, "held": 0},
+    }
+    assert await store.counts_by_status(["noord"], []) == {"noord": {}}
+
+
+async def test_the_waiting_are_counted_from_their_own_index_entries(
+    store: Store, site: Site
+) -> None:
+    """What the dashboard asks every 5 s: the waiting and held messages of each destination,
+    found in the ``(destination_id, status, seq)`` index by status, so a year of delivered
+    history is not read to count the few that wait."""
+    made = [make_message(destination_id=("noord", "zuid")[n % 2]) for n in range(HISTORY)]
+    for start in range(0, HISTORY, 500):
+        await store.accept_events([(make_event(), [m]) for m in made[start : start + 500]])
+    for n, message in enumerate(made):
+        await store.set_status(message.id, "retrying" if n % 100 == 0 else "delivered")
+    async with store._engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await auto.exec_driver_sql("ANALYZE")
+
+    with statements_sent(store) as statements:
+        counts = await store.counts_by_status(["noord", "zuid"], WAITING)
+    assert counts["noord"]["retrying"] == HISTORY // 100  # every 100th is even: noord's
+    [(sql, params)] = statements
+    async with store._engine.connect() as conn:
+        if site.backend == "sqlite":
+            rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
+            plan = "\n".join(str(row[-1]) for row in rows)
+            assert "(destination_id=? AND status=?)" in plan, plan
+            return
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        rows = await raw.fetch("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, *params)
+    plan = rows[0][0]
+    [explained] = json.loads(plan) if isinstance(plan, str) else plan
+    read = sum(_rows_read(explained["Plan"], "messages"))
+    assert read == HISTORY // 100, read  # the retrying only, none of the delivered
+
+
+def _rows_read(plan: dict[str, Any], table: str) -> Iterator[int]:
+    """The rows each scan of ``table`` in a PostgreSQL JSON plan gave, over all its loops."""
+    if plan.get("Relation Name") == table:
+        yield plan["Actual Rows"] * plan["Actual Loops"]
+    for child in plan.get("Plans", []):
+        yield from _rows_read(child, table)
