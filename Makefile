@@ -52,14 +52,21 @@ TEST_TMPDIR ?= $(shell test -d /dev/shm -a -w /dev/shm && echo /dev/shm || echo 
 # other user they run with the rest.
 WITHOUT_FILE_POWERS := $(shell test "$$(id -u)" = 0 && command -v setpriv >/dev/null \
 	&& echo setpriv --bounding-set=-dac_override,-dac_read_search --)
+# The tests run again afterwards are given by their files, found by their marker's word (what
+# tests/conftest.py's RUN_ALONE_BY_FILE checks every marked test's file says): collecting the
+# whole suite again to select a handful of them took 15-20 s a run.
+EXCLUSIVE_FILES = $(shell grep -rl --include='test_*.py' -e 'mark.exclusive' tests)
+FILE_POWER_FILES = $(shell grep -rl --include='test_*.py' -e 'without_file_powers' tests)
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m compileall -q -j 0 integrator shapes schemas mappings destinations deadletter
 	env -u PYTHONDONTWRITEBYTECODE TMPDIR=$(TEST_TMPDIR) \
 	    $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile \
 	    -m "not exclusive$(if $(WITHOUT_FILE_POWERS), and not without_file_powers)"
-	env -u PYTHONDONTWRITEBYTECODE TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -m exclusive
+	env -u PYTHONDONTWRITEBYTECODE TMPDIR=$(TEST_TMPDIR) $(BIN)/pytest -m exclusive \
+	    $(EXCLUSIVE_FILES)
 	$(if $(WITHOUT_FILE_POWERS),env -u PYTHONDONTWRITEBYTECODE TMPDIR=$(TEST_TMPDIR) \
-	    $(WITHOUT_FILE_POWERS) $(BIN)/pytest -m "without_file_powers and not exclusive")
+	    $(WITHOUT_FILE_POWERS) $(BIN)/pytest -m "without_file_powers and not exclusive" \
+	    $(FILE_POWER_FILES))
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

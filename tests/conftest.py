@@ -56,6 +56,32 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         print(f"\nPostgreSQL's catalogs were not compacted: {why_not}")
 
 
+RUN_ALONE_BY_FILE: dict[str, str] = {
+    "exclusive": "mark.exclusive",
+    "without_file_powers": "without_file_powers",
+}
+"""The markers ``make test`` runs again afterwards, and what their files are found by: it gives
+those runs only the files that hold these words (``grep``; collecting the whole suite again to
+select a handful of tests took 15-20 s a run), so a marked test must be in such a file."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Fails the run when a test carries one of ``RUN_ALONE_BY_FILE``'s markers in a file
+    without its word: ``make test`` would never run it."""
+    texts: dict[Path, str] = {}
+    for item in items:
+        for marker, word in RUN_ALONE_BY_FILE.items():
+            if item.get_closest_marker(marker) is None:
+                continue
+            path = Path(item.path)
+            text = texts.setdefault(path, path.read_text(encoding="utf-8"))
+            if word not in text:
+                raise pytest.UsageError(
+                    f"{item.nodeid} is marked {marker}, but its file does not say "
+                    f"{word!r}: `make test` finds the files to run again by that word"
+                )
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(
     item: pytest.Item, nextitem: pytest.Item | None
