@@ -33,14 +33,15 @@ demo: $(VENV)/.installed
 # for the run: with it set, pytest cannot keep its assertion-rewritten test modules either, and
 # every test process (each worker, the exclusive run) rewrote and compiled all 330 of them again,
 # about 25 s of CPU each.
-# Three pytest-xdist workers, a test file each at a time (module fixtures are not made twice);
+# Four pytest-xdist workers, a test file each at a time (module fixtures are not made twice);
 # the tests marked `exclusive` restart RabbitMQ or PostgreSQL under a running engine, so they
 # run afterwards, alone. TEST_WORKERS=1 runs everything in one process. On two cores three
 # were no faster while the suite was CPU-bound (674 s against 681-689 s for the parallel part,
 # before the PostgreSQL catalogs were compacted); since, much of it waits (engines starting,
-# outages, retries), and three take 411-422 s where two took 480-507 s
-# (bench/results/perf.md, "The test suite's time").
-TEST_WORKERS ?= 3
+# outages, retries, stop budgets): three took 411-422 s where two took 480-507 s, and four
+# 519-520 s where three took 556-557 s, two pairs run one after the other on an idle machine
+# (4,805-4,817 tests; bench/results/perf.md, "The test suite's time").
+TEST_WORKERS ?= 4
 # The tests' stores, destination files and browser profiles go to memory (/dev/shm) where the
 # machine has it: a run writes about 700 MB there, and on a disk the stores' fsyncs and the
 # kernel's writeback cost as much CPU as a test worker. TEST_TMPDIR=/tmp keeps them on disk.
