@@ -36,6 +36,20 @@ def statements_sent(store: Store) -> Iterator[list[tuple[str, Any]]]:
         event.remove(sync_engine, "before_cursor_execute", seen)
 
 
+async def plan_of(store: Store, statement: tuple[str, Any], postgres: str = "ANALYZE") -> str:
+    """The plan of ``statement`` (as ``statements_sent`` caught it) with its values: SQLite's
+    ``EXPLAIN QUERY PLAN``, or PostgreSQL's ``EXPLAIN (<postgres>)`` run, one step a line."""
+    sql, params = statement
+    async with store._engine.connect() as conn:
+        if store._engine.dialect.name == "sqlite":
+            rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
+            return "\n".join(str(row[-1]) for row in rows)
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        found = await raw.fetch(f"EXPLAIN ({postgres}) " + sql, *params)
+    return "\n".join(str(row[0]) for row in found)
+
+
 @asynccontextmanager
 async def raw_connection(site: Site) -> AsyncIterator[AsyncConnection]:
     engine = create_engine(resolve(site.url, site.schema))

@@ -14,7 +14,7 @@ from typing import Any
 from integrator.store import Store
 from tests.store.conftest import Site
 from tests.store.factories import make_event, make_message
-from tests.store.helpers import statements_sent
+from tests.store.helpers import plan_of, statements_sent
 
 HISTORY = 2000
 
@@ -49,16 +49,9 @@ async def test_the_open_dead_letter_count_reads_no_message_row(store: Store, sit
     """SQLite: the dead are searched in the covering index (no read of the table for them).
     PostgreSQL: an index-only scan of it, and no heap page read for the dead."""
     await _history(store)
-    sql, params = await _statement(store)
-    async with store._engine.connect() as conn:
-        if site.backend == "sqlite":
-            rows = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
-            plan = "\n".join(str(row[-1]) for row in rows)
-            assert "USING COVERING INDEX ix_messages_dead" in plan, plan
-            return
-        raw = (await conn.get_raw_connection()).driver_connection
-        assert raw is not None
-        rows = await raw.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *params)
-    plan = "\n".join(str(row[0]) for row in rows)
+    plan = await plan_of(store, await _statement(store), "ANALYZE, BUFFERS")
+    if site.backend == "sqlite":
+        assert "USING COVERING INDEX ix_messages_dead" in plan, plan
+        return
     assert "Index Only Scan using ix_messages_dead" in plan, plan
     assert "Heap Blocks" not in plan and "Seq Scan" not in plan, plan
