@@ -31,7 +31,7 @@ from bench_listing_last_attempts import ids_of, seed  # noqa: E402
 from sqlalchemy import Select, select, union_all  # noqa: E402
 from sqlalchemy.dialects import postgresql  # noqa: E402
 
-from integrator.store import Store, oldest_waiting  # noqa: E402
+from integrator.store import Store  # noqa: E402
 from integrator.store.records import PENDING_STATUSES  # noqa: E402
 from integrator.store.tables import messages  # noqa: E402
 
@@ -51,9 +51,22 @@ def as_range(destination_id: str, status: str, dialect: str) -> Select[tuple[int
     )
 
 
+def as_equality(destination_id: str, status: str, dialect: str) -> Select[tuple[int, datetime]]:
+    """The branch as it was made then (a statement a destination; since, one statement answers
+    for every tile, ``integrator.store.oldest_waiting``, its look-ups written the same way)."""
+    return (
+        select(messages.c.seq, messages.c.created_at)
+        .where(
+            messages.c.destination_id == destination_id, messages.c.status.between(status, status)
+        )
+        .order_by(messages.c.status, messages.c.seq)
+        .limit(1)
+    )
+
+
 PG = postgresql.dialect()  # type: ignore[no-untyped-call]
 
-WAYS: dict[str, First] = {"range": as_range, "equality": oldest_waiting._first_waiting}
+WAYS: dict[str, First] = {"range": as_range, "equality": as_equality}
 
 
 def statement(destination_id: str, first: First) -> Any:
