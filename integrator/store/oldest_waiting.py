@@ -13,27 +13,26 @@ Here each waiting status is its own ``ORDER BY seq LIMIT 1`` on the ``(destinati
 seq)`` index, the first entry of its range, and the earliest of those three (by ``seq``, the
 delivery order) is the oldest, whose row is then looked up by its ``seq``.
 
-PostgreSQL plans each branch by its estimate of the destination's messages in that status,
-and takes them as spread evenly over ``seq``: where it expects many, walking ``uq_messages_seq``
+PostgreSQL plans each branch by its estimate of the destination's messages in that status, and
+takes them as spread evenly over ``seq``: where it expects many, walking ``uq_messages_seq``
 until the first match looks cheaper than the status index. They are not spread evenly: one
 destination's 30,000 messages waiting behind 60,000 another delivered earlier made that walk
 read 60,000 rows, 55-100 ms a tile at every refresh (``EXPLAIN ANALYZE``), and the destination
-with none waiting walked all 90,000. Statistics on the pair (``CREATE STATISTICS … (mcv)``) fixed
-the second case and not the first, which is about order, not counts. So on PostgreSQL the
+with none waiting walked all 90,000. Statistics on the pair (``CREATE STATISTICS … (mcv)``)
+fixed the second case and not the first, which is about order, not counts. So on PostgreSQL the
 status is written as a closed range (``status >= :s AND status <= :s``, the same rows for this
 plain text column) and the branch orders by ``status, seq``: against an equality PostgreSQL
 drops an ordering column it pins and ``uq_messages_seq`` would give the order ``seq`` alone;
 against a range only the status indexes give it (``(destination_id, status, seq)`` with the
 destination pinned, or ``(status, seq)``), and walking ``uq_messages_seq`` would need a sort of
 every match (``last_attempts.seq_in_status`` writes them so). The destination stays an
-equality. Written as a range as well, it bounded no
-index scan by itself: PostgreSQL took the ``(status, seq)`` index, filtering other
-destinations' waiting messages out, and for ``retrying`` added every entry of the
-destination's ``(destination_id, seq)`` index to a bitmap, a walk of its whole history at every
-refresh (``EXPLAIN ANALYZE``: 500 entries read for one row at 100,000 messages over 200
-destinations); as an equality each branch is one look-up on ``(destination_id, status, seq)``.
-SQLite keeps the equalities: its index takes a range on the first column only, and it chooses
-the status index for them already.
+equality. Written as a range as well, it bounded no index scan by itself: PostgreSQL took the
+``(status, seq)`` index, filtering other destinations' waiting messages out, and for
+``retrying`` added every entry of the destination's ``(destination_id, seq)`` index to a
+bitmap, a walk of its whole history at every refresh (``EXPLAIN ANALYZE``: 500 entries read for
+one row at 100,000 messages over 200 destinations); as an equality each branch is one look-up
+on ``(destination_id, status, seq)``. SQLite keeps the equalities: its index takes a range on
+the first column only, and it chooses the status index for them already.
 """
 
 from __future__ import annotations
@@ -95,4 +94,6 @@ class OldestWaitingMixin:
         query = _statement(destination_ids, self._engine.dialect.name)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return {str(row.destination_id): row.created_at for row in rows if row.created_at}
+        return {
+            str(row.destination_id): row.created_at for row in rows if row.created_at is not None
+        }
