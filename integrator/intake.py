@@ -15,7 +15,7 @@ import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, Final
 
 from destinations.config import DestinationConfig
 from destinations.worker import OutboundMessage
@@ -47,8 +47,26 @@ from integrator.turnstile import Ticket, Turn, Turnstile
 from integrator.zd_sequence import zd_warnings
 from schemas import EventValidationError, FieldError, parse_event
 from schemas.rules import message_for
+from shapes import Shape
 
-__all__ = ["HELD", "Intake", "IntakeResult", "RoutedMessage", "mapping_context"]
+__all__ = ["HELD", "NOT_RELEASED", "Intake", "IntakeResult", "RoutedMessage", "mapping_context"]
+
+NOT_RELEASED: Final = Shape(
+    "held_not_released",
+    "not released: its event no longer passes validation ({rules}); it cannot be sent, and "
+    "stays held: the sender must send it again",
+    rules=r"[\w.\[\]$]+: [a-z0-9_]+(?:, [\w.\[\]$]+: [a-z0-9_]+)*",
+)
+"""Said among a held message's warnings when its stored event breaks a rule added since it was
+held (``release_held``): else it kept only the reason it was held for, which an operator may
+have mended since, and support saw a message held for a reason that no longer held."""
+
+
+def rules_broken(refused: EventValidationError) -> list[str]:
+    """``path: rule`` of each rule an event broke: what the log and ``NOT_RELEASED`` name
+    (never a value)."""
+    return [f"{error.path}: {error.rule}" for error in refused.errors]
+
 
 log = get_logger("integrator.intake")
 
@@ -572,12 +590,15 @@ class Intake:
                 except EventValidationError as exc:
                     # Accepted before a rule it breaks was added (the nil UUID as its id, say):
                     # it stays held, and the others go on. It failed the engine's start before.
+                    rules = rules_broken(exc)
                     log.warning(
                         "held message not released",
                         message_id=message.id,
                         event_id=message.event_id,
-                        rules=[f"{error.path}: {error.rule}" for error in exc.errors],
+                        rules=rules,
                     )
+                    # Said on the message too, once: paths and rule names, never a value.
+                    await self._store.note_held(message.id, NOT_RELEASED(rules=", ".join(rules)))
                     continue
                 configured = destination.messages.get(event.type)
                 if configured is None:

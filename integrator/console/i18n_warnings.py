@@ -62,6 +62,10 @@ EN: Final[dict[str, str]] = {
     ),
     # A refused mapping: the message is held (integrator.intake, mappings.errors)
     "warning.held": "held: {reason}",
+    "warning.held_not_released": (
+        "not released: its event no longer passes validation ({rules}); it cannot be sent, and "
+        "stays held: the sender must send it again"
+    ),
     "warning.mapping.unknown_version": (
         "unknown message version '{version}'; known versions: {known}"
     ),
@@ -131,6 +135,11 @@ NL: Final[dict[str, str]] = {
         "{successor} (auto_upgrade)"
     ),
     "warning.held": "vastgehouden: {reason}",
+    "warning.held_not_released": (
+        "niet vrijgegeven: de opgeslagen gebeurtenis voldoet niet meer aan de regels "
+        "({rules}); het bericht kan niet worden verstuurd en blijft vastgehouden: de verzender "
+        "moet het opnieuw sturen"
+    ),
     "warning.mapping.unknown_version": (
         "onbekende berichtversie '{version}'; bekende versies: {known}"
     ),

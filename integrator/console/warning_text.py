@@ -40,6 +40,7 @@ SHAPES: Final[tuple[Shape, ...]] = (
     deprecation.HELD_NO_SUCCESSOR,
     deprecation.UPGRADED,
     intake.HELD,
+    intake.NOT_RELEASED,
     errors.UNKNOWN_VERSION,
     errors.RETIRED,
     errors.RETIRED_NO_SUCCESSOR,

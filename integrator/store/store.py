@@ -1313,6 +1313,30 @@ class Store(
             )
         return True
 
+    @guarded("note on a held message")
+    async def note_held(self, message_id: str, note: str) -> bool:
+        """Add ``note`` to a held message's warnings, unless they say it already: why a release
+        left it held, said once however often releases are tried (every start). False when
+        it is not held, or said so already."""
+        held = MessageStatus.HELD.value
+        async with self._transaction() as conn:
+            row = (
+                await conn.execute(
+                    select(messages.c.warnings).where(
+                        messages.c.id == message_id, messages.c.status == held
+                    )
+                )
+            ).first()
+            said = load_json(row.warnings) if row is not None else None
+            if said is None or note in said:
+                return False
+            await conn.execute(
+                update(messages)
+                .where(messages.c.id == message_id, messages.c.status == held)
+                .values(warnings=dump_json([*said, note]), updated_at=self._now())
+            )
+        return True
+
     @guarded("release a held message")
     async def release_held(
         self,

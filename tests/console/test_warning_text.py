@@ -34,7 +34,7 @@ from mappings import charset, countries, errors, lengths, map_event
 from mappings.charset import encode
 from mappings.errors import MappingError, RetiredVersionError
 from mappings.registry import REGISTRY
-from schemas import DiagnosticRequest, Referral, parse_event
+from schemas import DiagnosticRequest, EventValidationError, Referral, parse_event
 from shapes import Shape
 from tests.integrator.support import destination, settings_for
 from tests.mappings.helpers import context, replace_at
@@ -148,6 +148,11 @@ def written(
         encode("x", "ASCII")
     refusals.append(refused.value)
     found += [intake.HELD(reason=refusal) for refusal in refusals]
+    # A held message whose stored event broke rules added since (``Intake.release_held``).
+    stale = {**referral.model_dump(mode="json"), "event_id": "00000000-0000-0000-0000-000000000000"}
+    with pytest.raises(EventValidationError) as broken:
+        parse_event(stale)
+    found.append(intake.NOT_RELEASED(rules=", ".join(intake.rules_broken(broken.value))))
     # The ZD number's history (integrator.zd_sequence), and as said to a reader who may not
     # see the earlier event (message_reads.messages_in_sight).
     found += _zd_warnings()

@@ -24,7 +24,7 @@ from integrator.catalog import build_catalog
 from integrator.clock import ManualClock
 from integrator.deprecation import resolve_version
 from integrator.engine import Engine
-from integrator.intake import RoutedMessage
+from integrator.intake import NOT_RELEASED, RoutedMessage
 from integrator.store import MessageRecord, Store
 from tests.integrator.support import RecordingTransport, destination, settings_for
 
@@ -185,6 +185,14 @@ async def test_a_held_message_whose_stored_event_no_longer_passes_stays_held_at_
         assert line["message_id"] == held[1].message_id and line["event_id"] == stale
         assert line["rules"] == ["event_id: uuid_unset"]
         assert not any("Berg" in json.dumps(entry, default=str) for entry in logs)
+        # Said on the message too, where support looks, once however often it is tried again.
+        note = NOT_RELEASED(rules="event_id: uuid_unset")
+        stuck = states[1]
+        assert stuck is not None and stuck.warnings[-1] == note
+        assert note.startswith("not released: its event no longer passes validation (event_id")
+        assert await engine.intake.release_held() == 0
+        again = await engine.store.get_message(held[1].message_id)
+        assert again is not None and again.warnings == stuck.warnings
     finally:
         await engine.stop()
 

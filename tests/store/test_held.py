@@ -35,3 +35,17 @@ async def test_release_held_leaves_other_statuses_alone(store: Store) -> None:
     assert not released
     record = await store.get_message(queued.id)
     assert record is not None and record.payload == b"MSH|orig"
+
+
+async def test_a_note_on_a_held_message_is_added_once_and_to_nothing_else(store: Store) -> None:
+    held = make_message(status="held", payload=b"", warnings=("held: why",))
+    queued = make_message(payload=b"MSH|orig")
+    await store.accept_event(make_event(), [held, queued])
+    assert await store.note_held(held.id, "not released: why not")
+    assert not await store.note_held(held.id, "not released: why not")  # said already
+    assert not await store.note_held(queued.id, "not released: why not")  # not held
+    assert not await store.note_held("no-such-message", "not released: why not")
+    found = {m.id: m for m in await store.get_messages([held.id, queued.id])}
+    kept, untouched = found[held.id], found[queued.id]
+    assert kept.warnings == ("held: why", "not released: why not")
+    assert untouched.warnings == queued.warnings and untouched.status == "queued"
