@@ -320,7 +320,7 @@ class Engine:
             self.starting = "the store (the pending messages)"
             backlog = await self._store.backlog()
             await self._say_stranded_at_start(
-                catalog, {b.destination_id for b in backlog if b.status != "dead"}
+                catalog, {b.destination_id for b in backlog}
             )
         else:
             self.starting = "the store (the pending messages)"

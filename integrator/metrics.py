@@ -303,7 +303,7 @@ class Metrics:
         ``dead_letters``: the open dead letters per destination (``count_open_dead_letters``):
         a dead message that a later resend delivered stays ``dead`` in the store but is no dead
         letter any more. A destination no longer configured keeps showing while it has
-        unfinished messages.
+        messages waiting or held, or open dead letters.
         """
         depth: dict[str, int] = dict.fromkeys(destinations, 0)
         oldest: dict[str, datetime] = {}
@@ -313,8 +313,6 @@ class Metrics:
             d = row.destination_id
             if row.status == "held":
                 held[d] = held.get(d, 0) + row.count
-            elif row.status == "dead":
-                dead.setdefault(d, 0)  # counted below, the resolved ones left out
             else:
                 depth[d] = depth.get(d, 0) + row.count
                 oldest[d] = min(oldest.get(d, row.oldest), row.oldest)

@@ -1,9 +1,12 @@
 """What the metrics and ``/readyz`` ask the store: is it there, and what waits per destination.
 
 Asked when Prometheus scrapes (or a probe calls), never per message: a grouped query over the
-messages that are not finished, and one over the dead ones that leaves out those a later resend
-resolved (``integrator.store.families``), served by the ``(status, seq)`` and family indexes, so
-their cost follows the backlog and not the history.
+messages still to be sent (waiting or held), and one over the dead ones that leaves out those a
+later resend resolved (``integrator.store.families``), served by the ``(status, seq)``, dead
+and family indexes, so their cost follows the backlog and not the history. The first read the
+dead messages' rows too (to count them and find the oldest, which no caller used: the gauges
+take the open dead letters from the second), 30,000 rows at every scrape of a store with a
+million messages.
 """
 
 from __future__ import annotations
@@ -20,12 +23,8 @@ from integrator.store.families import no_later_member_delivered
 from integrator.store.records import PENDING_STATUSES, MessageStatus
 from integrator.store.tables import messages
 
-#: Statuses the gauges count: waiting to be sent, held at a sunset, or given up on.
-UNFINISHED: tuple[str, ...] = (
-    *(s.value for s in PENDING_STATUSES),
-    MessageStatus.HELD.value,
-    MessageStatus.DEAD.value,
-)
+#: Statuses ``backlog`` counts: waiting to be sent, or held at a sunset.
+UNFINISHED: tuple[str, ...] = (*(s.value for s in PENDING_STATUSES), MessageStatus.HELD.value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
@@ -48,6 +49,14 @@ async def plan_of(store: Store, statement: tuple[str, Any], postgres: str = "ANA
         assert raw is not None
         found = await raw.fetch(f"EXPLAIN ({postgres}) " + sql, *params)
     return "\n".join(str(row[0]) for row in found)
+
+
+def rows_read(plan: str, table: str) -> int:
+    """The rows the steps on ``table`` of a PostgreSQL ``EXPLAIN ANALYZE`` (``plan_of``) gave,
+    over all their loops: what a statement read of that table."""
+    steps = [line for line in plan.splitlines() if f" on {table} " in line]
+    found = re.findall(r"actual time=\S+ rows=(\d+) loops=(\d+)", " ".join(steps))
+    return sum(int(rows) * int(loops) for rows, loops in found)
 
 
 @asynccontextmanager

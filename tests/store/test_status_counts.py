@@ -4,18 +4,15 @@ for the destinations listing."""
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 from integrator.store import PENDING_STATUSES, MessageStatus, Store
 from tests.store.conftest import Site
 from tests.store.factories import make_event, make_message
-from tests.store.helpers import plan_of, statements_sent
+from tests.store.helpers import plan_of, rows_read, statements_sent
 
 HISTORY: Final = 2000
 WAITING: Final = (*PENDING_STATUSES, MessageStatus.HELD)
-_ROWS: Final = re.compile(r"actual time=\S+ rows=(\d+) loops=(\d+)")
-"""The rows a step of a PostgreSQL ``EXPLAIN ANALYZE`` gave in each loop, and its loops."""
 
 
 async def test_each_destination_counted_as_one_destination_is(store: Store) -> None:
@@ -89,6 +86,5 @@ async def test_the_waiting_are_counted_from_their_own_index_entries(
     if site.backend == "sqlite":
         assert "(destination_id=? AND status=?)" in plan, plan
         return
-    scans = [line for line in plan.splitlines() if " on messages " in line]
-    read = sum(int(rows) * int(loops) for rows, loops in (_ROWS.findall(" ".join(scans))))
+    read = rows_read(plan, "messages")
     assert read == HISTORY // 100, read  # the retrying only, none of the delivered
