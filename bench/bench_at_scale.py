@@ -382,6 +382,8 @@ def asks(sample: dict[str, str], small: bool) -> list[tuple[str, str, str]]:
         ("api", "GET /rejected", "/api/v1/rejected"),
         ("api", "GET /audit", "/api/v1/audit"),
         ("api", "GET /destinations", "/api/v1/destinations"),
+        # What Prometheus asks every 15-60 s: the backlog and the open dead letters counted.
+        ("api", "GET /metrics (a scrape)", "/metrics"),
         ("cli", "messages list --json", "messages list --json"),
         (
             "cli",
