@@ -319,9 +319,7 @@ class Engine:
             await self._start_rabbitmq(self._transport)
             self.starting = "the store (the pending messages)"
             backlog = await self._store.backlog()
-            await self._say_stranded_at_start(
-                catalog, {b.destination_id for b in backlog}
-            )
+            await self._say_stranded_at_start(catalog, {b.destination_id for b in backlog})
         else:
             self.starting = "the store (the pending messages)"
             await self._recover(catalog)
