@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,12 +12,13 @@ from alembic import command
 from sqlalchemy import Connection, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from integrator.store import Store
+from integrator.store import NewMessage, Store
 from integrator.store.engine import create_engine
 from integrator.store.migrate import alembic_config
 from integrator.store.tables import engine_presence, metadata
 from integrator.store.url import resolve
 from tests.store.conftest import Site
+from tests.store.factories import make_event, make_message
 
 
 @contextmanager
@@ -49,6 +50,25 @@ async def plan_of(store: Store, statement: tuple[str, Any], postgres: str = "ANA
         assert raw is not None
         found = await raw.fetch(f"EXPLAIN ({postgres}) " + sql, *params)
     return "\n".join(str(row[0]) for row in found)
+
+
+async def two_destinations_history(
+    store: Store, status_of: Callable[[int], str], count: int, planner: str = "ANALYZE"
+) -> list[NewMessage]:
+    """``count`` messages accepted 500 at a time, each its own event: the even ones noord's, the
+    odd ones zuid's, the n-th in status ``status_of(n)``; then the planner told of them
+    (``planner``, run outside a transaction: ``ANALYZE``, or ``VACUUM``…, as autovacuum
+    would), for the plan tests."""
+    made = [
+        make_message(destination_id=("noord", "zuid")[n % 2], status=status_of(n))
+        for n in range(count)
+    ]
+    for start in range(0, count, 500):
+        await store.accept_events([(make_event(), [m]) for m in made[start : start + 500]])
+    async with store._engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await auto.exec_driver_sql(planner)
+    return made
 
 
 def rows_read(plan: str, table: str) -> int:

@@ -9,8 +9,7 @@ from typing import Final
 
 from integrator.store import Store
 from tests.store.conftest import Site
-from tests.store.factories import make_event, make_message
-from tests.store.helpers import plan_of, rows_read, statements_sent
+from tests.store.helpers import plan_of, rows_read, statements_sent, two_destinations_history
 
 HISTORY: Final = 2000
 
@@ -26,15 +25,7 @@ def _status(n: int) -> str:
 async def test_the_backlog_counts_what_waits_and_reads_no_dead_message(
     store: Store, site: Site
 ) -> None:
-    made = [
-        make_message(destination_id=("noord", "zuid")[n % 2], status=_status(n))
-        for n in range(HISTORY)
-    ]
-    for start in range(0, HISTORY, 500):
-        await store.accept_events([(make_event(), [m]) for m in made[start : start + 500]])
-    async with store._engine.connect() as conn:
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await auto.exec_driver_sql("ANALYZE")
+    made = await two_destinations_history(store, _status, HISTORY)
 
     with statements_sent(store) as statements:
         backlog = await store.backlog()

@@ -13,8 +13,7 @@ from typing import Any
 
 from integrator.store import Store
 from tests.store.conftest import Site
-from tests.store.factories import make_event, make_message
-from tests.store.helpers import plan_of, statements_sent
+from tests.store.helpers import plan_of, statements_sent, two_destinations_history
 
 HISTORY = 2000
 
@@ -22,19 +21,10 @@ HISTORY = 2000
 async def _history(store: Store) -> None:
     """Mostly delivered messages, one in 20 dead; the planner told of them (``VACUUM
     ANALYZE``, as autovacuum would)."""
-    made = [
-        make_message(
-            destination_id=("noord", "zuid")[n % 2], status="dead" if n % 20 == 0 else "delivered"
-        )
-        for n in range(HISTORY)
-    ]
-    for start in range(0, HISTORY, 500):
-        await store.accept_events([(make_event(), [m]) for m in made[start : start + 500]])
-    async with store._engine.connect() as conn:
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await auto.exec_driver_sql(
-            "VACUUM" if store._engine.dialect.name == "sqlite" else "VACUUM ANALYZE"
-        )
+    vacuum = "VACUUM" if store._engine.dialect.name == "sqlite" else "VACUUM ANALYZE"
+    await two_destinations_history(
+        store, lambda n: "dead" if n % 20 == 0 else "delivered", HISTORY, vacuum
+    )
 
 
 async def _statement(store: Store) -> tuple[str, Any]:

@@ -9,7 +9,12 @@ from typing import Final
 from integrator.store import PENDING_STATUSES, MessageStatus, Store
 from tests.store.conftest import Site
 from tests.store.factories import make_event, make_message
-from tests.store.helpers import plan_of, rows_read, statements_sent
+from tests.store.helpers import (
+    plan_of,
+    rows_read,
+    statements_sent,
+    two_destinations_history,
+)
 
 HISTORY: Final = 2000
 WAITING: Final = (*PENDING_STATUSES, MessageStatus.HELD)
@@ -65,18 +70,9 @@ async def test_the_waiting_are_counted_from_their_own_index_entries(
     """What the dashboard asks every 5 s: the waiting and held messages of each destination,
     found in the ``(destination_id, status, seq)`` index by status, so a year of delivered
     history is not read to count the few that wait."""
-    made = [
-        make_message(
-            destination_id=("noord", "zuid")[n % 2],
-            status="retrying" if n % 100 == 0 else "delivered",
-        )
-        for n in range(HISTORY)
-    ]
-    for start in range(0, HISTORY, 500):
-        await store.accept_events([(make_event(), [m]) for m in made[start : start + 500]])
-    async with store._engine.connect() as conn:
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await auto.exec_driver_sql("ANALYZE")
+    await two_destinations_history(
+        store, lambda n: "retrying" if n % 100 == 0 else "delivered", HISTORY
+    )
 
     with statements_sent(store) as statements:
         counts = await store.counts_by_status(["noord", "zuid"], WAITING)
