@@ -1,4 +1,5 @@
-"""How long the access service lets what people type be: one source for every front door.
+"""How long (or large) the access service lets what people type be: one source for every front
+door.
 
 The service refuses longer values itself (``AccessService``: ``access.email_invalid``,
 ``access.name_too_long``, ``access.token_name``, ``reason.too_long``); the API's bodies
@@ -21,6 +22,9 @@ MAX_NAME_LENGTH: Final = 200
 """A person's display name, as the audit trail and the people list show it."""
 MAX_TOKEN_NAME_LENGTH: Final = 100
 """An API token's name, recorded as ``token:<name>`` in the audit trail."""
+MAX_TOKEN_DAYS: Final = 730
+"""The most days an API token is valid for: every token expires, as one that never does is the
+one that leaks and works for ever (``AccessSettings.token_max_validity``)."""
 MAX_CLUSTER_LENGTH: Final = MAX_CLUSTER
 """A grant's cluster: one a destination is in (the service refuses any other), and a
 destination's cluster is at most this long."""
@@ -30,5 +34,6 @@ __all__ = [
     "MAX_EMAIL_LENGTH",
     "MAX_NAME_LENGTH",
     "MAX_REASON",
+    "MAX_TOKEN_DAYS",
     "MAX_TOKEN_NAME_LENGTH",
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, timedelta, tzinfo
 
+from integrator.access.limits import MAX_TOKEN_DAYS
+
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 
 
@@ -30,7 +32,7 @@ class AccessSettings:
     session_lifetime: timedelta = timedelta(hours=12)
     token_default_validity: timedelta = timedelta(days=90)
     # Every token expires: one that never does is the one that leaks and works for ever.
-    token_max_validity: timedelta = timedelta(days=730)
+    token_max_validity: timedelta = timedelta(days=MAX_TOKEN_DAYS)
     # last_used_at / last_seen_at are written at most this often, so a busy script does not
     # turn every request into a database write.
     touch_interval: timedelta = timedelta(minutes=1)

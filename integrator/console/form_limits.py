@@ -1,4 +1,5 @@
-"""The ``maxlength`` of the console's admin fields, taken from the services' own limits.
+"""The ``maxlength`` of the console's admin fields (and the token form's ``max`` days), taken
+from the services' own limits.
 
 A field that lets a person type more than the service takes is refused only after sending
 (the invitation's name field let 320 characters through where the service takes 200); one
@@ -18,6 +19,7 @@ from integrator.access.limits import (
     MAX_EMAIL_LENGTH,
     MAX_NAME_LENGTH,
     MAX_REASON,
+    MAX_TOKEN_DAYS,
     MAX_TOKEN_NAME_LENGTH,
 )
 
@@ -31,6 +33,7 @@ class FormLimits:
     token_name: int = MAX_TOKEN_NAME_LENGTH
     cluster: int = MAX_CLUSTER_LENGTH
     reason: int = MAX_REASON
+    token_days: int = MAX_TOKEN_DAYS  # a number field's ``max``, not a length
 
 
 LIMITS: Final = FormLimits()

@@ -1,9 +1,9 @@
 """Request bodies of the people and token routes, with the maxima the OpenAPI document shows.
 
-The maxima are the service's own (an address is at most 320 characters, a name 200, a token is
-valid at most 730 days), so a body that passes here fails only on rules that need the store
-(an address that has an account, a grant outside the caller's clusters). Unknown keys are
-refused, as everywhere in the API.
+The maxima are the service's own (``integrator.access.limits``: an address is at most 320
+characters, a name 200, a token is valid at most 730 days), so a body that passes here fails
+only on rules that need the store (an address that has an account, a grant outside the
+caller's clusters). Unknown keys are refused, as everywhere in the API.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from integrator.access.limits import (
     MAX_EMAIL_LENGTH,
     MAX_NAME_LENGTH,
     MAX_REASON,
+    MAX_TOKEN_DAYS,
     MAX_TOKEN_NAME_LENGTH,
 )
 from integrator.access.permissions import Grant, Role
@@ -136,7 +137,7 @@ class TokenBody(_Body):
         Field(
             strict=True,  # JSON's number: true is no one day
             ge=1,
-            le=730,
+            le=MAX_TOKEN_DAYS,
             description=(
                 "valid for this many days (default 90); a token made with a token expires no "
                 "later than that token: more is refused, and the default is cut to it"

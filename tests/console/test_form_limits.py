@@ -9,6 +9,7 @@ invitation's name once took 320 characters against the service's 200); these tes
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -19,8 +20,10 @@ from integrator.access.limits import (
     MAX_EMAIL_LENGTH,
     MAX_NAME_LENGTH,
     MAX_REASON,
+    MAX_TOKEN_DAYS,
     MAX_TOKEN_NAME_LENGTH,
 )
+from integrator.access.settings import AccessSettings
 from integrator.console.refusals import said, say
 from integrator.engine import Engine
 from tests.console.test_answer_permission import engine
@@ -67,6 +70,11 @@ async def test_every_admin_fields_maxlength_is_its_services_limit(engine: Engine
         # The fields with a limit of their own are there, each bounded.
         assert {"email", "name", "cluster"} <= _limits(people).keys()
         assert {"name", "cluster", "reason"} <= _limits(pages["/tokens"][1]).keys()
+        # A token's days: the most the service lets a token be valid for, no more, no less.
+        [days] = [tag for tag in _INPUT.findall(pages["/tokens"][1]) if 'name="days"' in tag]
+        days_max = re.search(r'\bmax="(\d+)"', days)
+        assert days_max is not None and int(days_max.group(1)) == MAX_TOKEN_DAYS, days
+        assert AccessSettings().token_max_validity == timedelta(days=MAX_TOKEN_DAYS)
 
 
 async def _refused_field(engine: Engine, email: str, name: str | None = None) -> str:
