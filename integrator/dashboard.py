@@ -37,7 +37,7 @@ from typing import Final
 
 from integrator.clusters import cluster_of
 from integrator.engine import Engine
-from integrator.last_attempt import LastAttempt, answered_attempts, said
+from integrator.last_attempt import LastAttempt, said
 from integrator.store import PENDING_STATUSES, MessageStatus
 from integrator.store.last_attempts import DestinationAttempts
 from mappings.registry import REGISTRY
@@ -129,8 +129,9 @@ async def _tile(
     last_ack = last
     if last is not None and not last.ack_code:
         # No ACK the last time (a timeout, a refused connection): the last ACK is an earlier
-        # attempt's of the same message, if any. Read for such a tile alone.
-        acked = [a for a in await answered_attempts(engine.store, dest_id) if a.ack_code]
+        # attempt's of the same message, if any. Read for such a tile alone, by the message
+        # the batched read already found.
+        acked = [a for a in await engine.store.list_attempts(last.message_id) if a.ack_code]
         last_ack = acked[-1] if acked else None
     # Counted, not listed: listing read up to HOUR_CAP whole messages (payloads unsealed) twice
     # per destination at every poll of every open dashboard, to take their number.
