@@ -28,6 +28,7 @@ from tests.console import answered
 from tests.console.answered import NOT_FOLLOWED
 from tests.console.live import PASSWORD
 from tests.console.test_saved_searches import BASE, ORIGIN, START, csrf, signed_in
+from tests.console.test_session import accepted
 from tests.http.support import MAKER
 from tests.integrator.support import destination, settings_for
 
@@ -130,18 +131,13 @@ async def test_signing_out_drops_the_sessions_answers(engine: Engine) -> None:
 async def test_signing_in_again_over_a_session_drops_its_answers(engine: Engine) -> None:
     """A second sign-in at the same browser ends the session it had (``test_sign_in_again``),
     and that session's answers go with it."""
-    link = await engine.access.invite(MAKER, "ann@example.org", [Grant(Role.VIEWER)])
-    assert link.link is not None
-    secret = link.link.split("#", 1)[1]
-    start = await engine.access.begin_accept(secret)
-    earlier = engine.clock.now() - timedelta(seconds=30)
-    await engine.access.finish_accept(secret, PASSWORD, code_at(start.totp_secret, earlier))
+    totp = await accepted(engine, "ann@example.org", (Grant(Role.VIEWER),))
     transport = answered.transport(create_app(engine))
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as ann:
 
         async def sign_in(form_page: str = "/login") -> None:
             form = await ann.get(form_page)  # signed in, /login leads on: a page's token
-            code = code_at(start.totp_secret, engine.clock.now())
+            code = code_at(totp, engine.clock.now())
             data = {"csrf": csrf(form.text), "email": "ann@example.org", "password": PASSWORD}
             signed = await ann.post("/login", data={**data, "code": code}, headers=ORIGIN)
             assert signed.status_code == 303, signed.text

@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -25,7 +25,7 @@ from integrator.search import CSV_COLUMNS, build_filter, to_csv
 from tests.console import answered
 from tests.console.live import PASSWORD
 from tests.console.started import started_engine
-from tests.http.support import MAKER
+from tests.console.test_session import accepted
 from tests.store.factories import make_event, make_message
 
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -63,12 +63,7 @@ async def signed_in(
     engine: Engine, email: str, *grants: Grant, lang: str = "en"
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A console client for a new active person with ``grants``, signed in, in ``lang``."""
-    link = await engine.access.invite(MAKER, email, list(grants))
-    assert link.link is not None
-    secret = link.link.split("#", 1)[1]
-    start = await engine.access.begin_accept(secret)
-    earlier = engine.clock.now() - timedelta(seconds=30)
-    await engine.access.finish_accept(secret, PASSWORD, code_at(start.totp_secret, earlier))
+    totp = await accepted(engine, email, grants)
     transport = answered.transport(create_app(engine))
     cookies = {"integrator-lang": lang}
     async with httpx.AsyncClient(transport=transport, base_url=BASE, cookies=cookies) as browser:
@@ -79,7 +74,7 @@ async def signed_in(
                 "csrf": csrf(form.text),
                 "email": email,
                 "password": PASSWORD,
-                "code": code_at(start.totp_secret, engine.clock.now()),
+                "code": code_at(totp, engine.clock.now()),
             },
             headers=ORIGIN,
         )

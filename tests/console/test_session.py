@@ -35,9 +35,12 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
         yield started
 
 
-async def accepted(engine: Engine) -> str:
-    """An active person (resend role); their TOTP secret. Accepted one step ago."""
-    link = await engine.access.invite(MAKER, EMAIL, [Grant(Role.RESEND)])
+async def accepted(
+    engine: Engine, email: str = EMAIL, grants: tuple[Grant, ...] = (Grant(Role.RESEND),)
+) -> str:
+    """An active person (``grants``: the resend role by default), not signed in; their TOTP
+    secret. Accepted one step ago, so that a sign-in now takes the current code."""
+    link = await engine.access.invite(MAKER, email, list(grants))
     assert link.link is not None
     secret = link.link.split("#", 1)[1]
     start = await engine.access.begin_accept(secret)

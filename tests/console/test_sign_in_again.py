@@ -5,7 +5,7 @@ shared machine's profile) still acted as the first person. Request by request, n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -18,19 +18,14 @@ from tests.console import answered
 from tests.console.live import PASSWORD
 from tests.console.started import started_engine
 from tests.console.test_saved_searches import BASE, ORIGIN, csrf, signed_in
-from tests.http.support import MAKER
+from tests.console.test_session import accepted
 
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
 async def test_signing_in_again_ends_the_session_the_browser_had(tmp_path: Path) -> None:
     async with started_engine(tmp_path, START) as engine:
-        link = await engine.access.invite(MAKER, "bea@example.nl", [Grant(Role.VIEWER)])
-        assert link.link is not None
-        secret = link.link.split("#", 1)[1]
-        start = await engine.access.begin_accept(secret)
-        earlier = engine.clock.now() - timedelta(seconds=30)
-        await engine.access.finish_accept(secret, PASSWORD, code_at(start.totp_secret, earlier))
+        totp = await accepted(engine, "bea@example.nl", (Grant(Role.VIEWER),))
         async with signed_in(engine, "ann@example.nl", Grant(Role.VIEWER)) as browser:
             first = browser.cookies[SESSION_COOKIE]
             token = csrf((await browser.get("/messages")).text)
@@ -40,7 +35,7 @@ async def test_signing_in_again_ends_the_session_the_browser_had(tmp_path: Path)
                     "csrf": token,
                     "email": "bea@example.nl",
                     "password": PASSWORD,
-                    "code": code_at(start.totp_secret, engine.clock.now()),
+                    "code": code_at(totp, engine.clock.now()),
                 },
                 headers=ORIGIN,
             )

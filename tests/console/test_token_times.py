@@ -6,7 +6,7 @@ the day before."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -19,7 +19,7 @@ from integrator.engine import Engine
 from integrator.http import create_app
 from tests.console import answered
 from tests.console.live import PASSWORD
-from tests.console.test_session import csrf
+from tests.console.test_session import accepted, csrf
 from tests.http.support import MAKER
 from tests.integrator.support import settings_for
 
@@ -42,12 +42,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
 
 
 async def sign_in_admin(engine: Engine, browser: httpx.AsyncClient) -> None:
-    link = await engine.access.invite(MAKER, EMAIL, [Grant(Role.ADMIN)])
-    assert link.link is not None
-    secret = link.link.split("#", 1)[1]
-    start = await engine.access.begin_accept(secret)
-    earlier = engine.clock.now() - timedelta(seconds=30)  # the sign-in takes the current code
-    await engine.access.finish_accept(secret, PASSWORD, code_at(start.totp_secret, earlier))
+    totp = await accepted(engine, EMAIL, (Grant(Role.ADMIN),))
     form = await browser.get("/login")
     answer = await browser.post(
         "/login",
@@ -55,7 +50,7 @@ async def sign_in_admin(engine: Engine, browser: httpx.AsyncClient) -> None:
             "csrf": csrf(form.text),
             "email": EMAIL,
             "password": PASSWORD,
-            "code": code_at(start.totp_secret, engine.clock.now()),
+            "code": code_at(totp, engine.clock.now()),
         },
         headers={"origin": "http://console.test"},
     )
