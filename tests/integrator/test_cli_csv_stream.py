@@ -202,18 +202,25 @@ def test_a_store_that_fails_midway_cuts_the_export_saying_so(
     assert cut.reason is not None and "went away" in cut.reason
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux pipes")
-def test_stdout_closed_early_cuts_the_export_saying_so(filled: Path, tmp_path: Path) -> None:
-    """``messages list --csv | head``: the reader goes after a few lines; the export stops at
-    the next write, exit 1, and the trail says how many rows went out before."""
-    env = copy(filled, tmp_path)
-    process = subprocess.Popen(
+def _exporting(env: dict[str, str], **popen: Any) -> subprocess.Popen[bytes]:
+    """``integrator messages list --csv --limit 100000`` started on the store of ``env``, its
+    output and errors piped back."""
+    return subprocess.Popen(
         [sys.executable, "-m", "integrator", "messages", "list", "--csv", "--limit", "100000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,
         env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        **popen,
     )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux pipes")
+def test_stdout_closed_early_cuts_the_export_saying_so(filled: Path, tmp_path: Path) -> None:
+    """``messages list --csv | head``: the reader goes after a few lines; the export stops at
+    the next write, exit 1, and the trail says how many rows went out before."""
+    env = copy(filled, tmp_path)
+    process = _exporting(env)
     assert process.stdout is not None
     process.stdout.read(1000)
     process.stdout.close()  # as `head` does once it has its lines
@@ -284,15 +291,8 @@ def test_ctrl_c_cuts_the_export_saying_so_and_exits_130(filled: Path, tmp_path: 
     export has begun, and reads no more until the signal is sent, so the export, far larger
     than a pipe holds, is waiting to write the rest."""
     env = copy(filled, tmp_path)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "integrator", "messages", "list", "--csv", "--limit", "100000"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-        bufsize=0,  # no read-ahead: what ``communicate`` reads next follows ``first`` exactly
-        preexec_fn=as_at_a_terminal,
-    )
+    # No read-ahead: what ``communicate`` reads next follows ``first`` exactly.
+    process = _exporting(env, bufsize=0, preexec_fn=as_at_a_terminal)
     assert process.stdout is not None
     first = process.stdout.read(1000)
     assert first
