@@ -32,7 +32,6 @@ from integrator.refusal import Coded, Note
 from integrator.settings import Settings
 from integrator.store import PENDING_STATUSES, MessageFilter, MessageRecord, MessageStatus
 from integrator.store.idprefix import could_start_id
-from mappings.registry import REGISTRY
 from schemas.identifiers import is_valid_bsn, is_valid_zd_number
 
 CSV_COLUMNS = (
@@ -634,6 +633,10 @@ def _check_closed(
         raise BadSearch("event_type", f"not an event type; one of {', '.join(EVENT_TYPES)}").coded(
             "search.event_type", event_types=EVENT_TYPES
         )
+    if version is None:  # the usual search: the registry (every mapper) need not be loaded
+        return status, version, event_type
+    from mappings.registry import REGISTRY
+
     versions = tuple(REGISTRY)  # retired ones too: their messages stay in the store
     version = closed_value(version, versions)
     if version == "":

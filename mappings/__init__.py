@@ -3,9 +3,15 @@
 Pure: no I/O and no clock reads; the time of mapping comes in `MappingContext.now`.
 `map_event` is the one entry point; it checks, in this order, that the version exists, that it
 maps this event type, that it is not retired on `ctx.now`'s date, and that it has a mapper.
+
+The registry (every version's mapper and its compiled segment templates, about 80 ms to import)
+is loaded on first use, not with the package: the settings and the CLI's store-reading commands
+need only `mappings.context`'s limits, and importing a submodule runs this file first.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from mappings.charset import encode
 from mappings.context import Event, MappedMessage, Mapper, MappingContext
@@ -19,11 +25,26 @@ from mappings.errors import (
     UnknownCharsetError,
     UnknownVersionError,
 )
-from mappings.registry import REGISTRY, MessageVersion, Status, get_version
+
+if TYPE_CHECKING:
+    from mappings.registry import REGISTRY, MessageVersion, Status, get_version
+
+_FROM_REGISTRY = frozenset({"REGISTRY", "MessageVersion", "Status", "get_version"})
+
+
+def __getattr__(name: str) -> Any:
+    """The registry's names, loaded when first asked for (PEP 562)."""
+    if name in _FROM_REGISTRY:
+        from mappings import registry
+
+        return getattr(registry, name)
+    raise AttributeError(f"module 'mappings' has no attribute {name!r}")
 
 
 def map_event(version: str, event: Event, ctx: MappingContext) -> MappedMessage:
     """Render `event` as message version `version`; raises a `MappingError` when it cannot."""
+    from mappings.registry import get_version
+
     entry = get_version(version)
     if event.type != entry.event_type:
         raise EventTypeMismatch(entry.name, entry.event_type, event.type)

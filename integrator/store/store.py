@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mappi
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime, tzinfo
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
@@ -88,7 +88,6 @@ from integrator.store.late_records import GUARDED_COLUMNS, still_open
 from integrator.store.oldest_waiting import OldestWaitingMixin
 from integrator.store.pauses import DestinationPausesMixin
 from integrator.store.people import PeopleMixin
-from integrator.store.pg_hot_writes import PostgresHotWrites
 from integrator.store.presence import (
     FRESH_FOR,
     PRESENCE_SINCE,
@@ -140,6 +139,9 @@ from integrator.store.tables import (
 from integrator.store.url import Backend, Target, exposed_store_file, resolve
 from integrator.store.write_health import WriteHealth
 from integrator.store.zd_history import HistoryJudge, history_of, judged_batch
+
+if TYPE_CHECKING:
+    from integrator.store.pg_hot_writes import PostgresHotWrites
 
 Clock = Callable[[], datetime]
 _log = get_logger("integrator.store")
@@ -259,7 +261,7 @@ class Store(
                 insert_attempt=_INSERT_ATTEMPT,
             )
             if target.backend == "sqlite"
-            else PostgresHotWrites(engine)
+            else _postgres_hot_writes(engine)
         )
 
     @classmethod
@@ -1927,6 +1929,14 @@ class Store(
 
 _SQLITE_WRITE_LOCK = text("UPDATE messages SET seq = seq WHERE 0")
 """Writes nothing, but as a write it takes SQLite's one write lock (waiting its turn)."""
+
+
+def _postgres_hot_writes(engine: AsyncEngine) -> PostgresHotWrites:
+    """PostgreSQL's hot writes, imported with the backend: asyncpg (about 25 ms to import) is
+    not loaded by a command that reads an embedded store."""
+    from integrator.store.pg_hot_writes import PostgresHotWrites
+
+    return PostgresHotWrites(engine)
 
 
 async def _writers_turn(conn: AsyncConnection, schema: str | None) -> None:

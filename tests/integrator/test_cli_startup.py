@@ -10,6 +10,7 @@ change what they see.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import integrator
+from integrator.store import Store
 from tests.services import free_port
 
 ROOT = Path(integrator.__file__).resolve().parent.parent
@@ -110,3 +112,48 @@ def test_health_loads_neither_the_store_nor_the_access_rules() -> None:
     loaded = [m for m in modules if m.startswith(("sqlalchemy", "alembic", "integrator.store"))]
     assert loaded == []
     assert not any(m.startswith("integrator.access") for m in modules)
+
+
+# What a command reading an embedded store needs none of: the PostgreSQL driver, the access
+# service (password hashing, TOTP, mail: the CLI acts as the local operator) and the mappers
+# (loaded for a search by version only). About 70 ms of each such call's start-up.
+def empty_store(tmp_path: Path) -> dict[str, str]:
+    """A new embedded store in ``tmp_path``; the environment that names it."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+
+    async def make() -> None:
+        async with await Store.open(url):
+            pass
+
+    asyncio.run(make())
+    return {"INTEGRATOR_DATABASE_URL": url, "INTEGRATOR_DESTINATIONS_DIR": str(tmp_path)}
+
+
+NOT_FOR_READING = ("asyncpg", "argon2", "pyotp", "integrator.access.service", "mappings.registry")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["messages", "list", "--json"],
+        ["messages", "list", "--status", "dead", "--json"],
+        ["deadletter", "list", "--json"],
+        ["audit", "list", "--json"],
+    ],
+)
+def test_reading_an_embedded_store_loads_only_what_it_uses(args: list[str], tmp_path: Path) -> None:
+    env = empty_store(tmp_path)
+    modules = imported_by(args, env=env)
+    assert "integrator.store" in modules  # it did read the store
+    assert [m for m in modules if m.startswith(NOT_FOR_READING)] == []
+
+
+def test_a_search_by_version_still_knows_the_versions(tmp_path: Path) -> None:
+    """The registry is loaded when a version is asked for, and refuses an unknown one."""
+    env = empty_store(tmp_path)
+    assert "mappings.registry" in imported_by(
+        ["messages", "list", "--version", "REF-V2", "--json"], env=env
+    )
+    assert "mappings.registry" in imported_by(
+        ["messages", "list", "--version", "ref-v9", "--json"], code=2, env=env
+    )
