@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime, tzinfo
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -138,6 +138,7 @@ from integrator.store.tables import (
 )
 from integrator.store.url import Backend, Target, exposed_store_file, resolve
 from integrator.store.write_health import WriteHealth
+from integrator.store.write_turn import WriteTurn
 from integrator.store.zd_history import HistoryJudge, history_of, judged_batch
 
 if TYPE_CHECKING:
@@ -229,11 +230,10 @@ class Store(
         self._sealer = sealer or Sealer()
         # Whether writes work now, for readiness (``integrator.scrape``): no write per probe.
         self._writes = WriteHealth(target.url)
-        # SQLite has one writer per file. Writers of this process queue here, in order, instead
-        # of meeting at SQLite's lock, whose busy handler sleeps in steps of up to 100 ms.
-        self._write_turn: asyncio.Lock | None = (
-            asyncio.Lock() if target.backend == "sqlite" else None
-        )
+        # SQLite has one writer per file. Writers of this process take turns here, in order,
+        # instead of meeting at SQLite's lock, whose busy handler sleeps in steps of up to
+        # 100 ms; the hot writes share theirs (``write_turn``).
+        self._write_turn: WriteTurn | None = WriteTurn() if target.backend == "sqlite" else None
         dialect_insert = postgresql.insert if target.backend == "postgresql" else sqlite.insert
         # Duplicates are skipped by the database, which also settles two concurrent accepts of
         # one event id: PostgreSQL makes the second wait for the first, SQLite has one writer.
@@ -419,7 +419,7 @@ class Store(
             if judge is None
             else judged_batch((event.zd_number for event, _ in batch), candidates, judge)
         )
-        async with self._write_turn or nullcontext(), self._writes.watch():
+        async with self._hot_turn(), self._writes.watch():
             inserted = await self._hot.accept(rows, candidates, judged)
         return [
             event.id in inserted and first_index[event.id] == index
@@ -1422,7 +1422,7 @@ class Store(
         updates = [self._attempt_update(*item) for item in batch]
         attempt_rows = [attempt_row(item[0], self._sealer) for item in batch]
         # The foreign key refuses an attempt for an unknown message: all is rolled back.
-        async with self._write_turn or nullcontext(), self._writes.watch():
+        async with self._hot_turn(), self._writes.watch():
             await self._hot.record(updates, attempt_rows)
 
     @guarded("list attempts")
@@ -1901,8 +1901,12 @@ class Store(
             async with self._writes.watch(), self._engine.begin() as conn:
                 yield conn
             return
-        async with self._write_turn, self._writes.watch(), self._engine.begin() as conn:
+        async with self._write_turn.exclusive(), self._writes.watch(), self._engine.begin() as conn:
             yield conn
+
+    def _hot_turn(self) -> AbstractAsyncContextManager[None]:
+        """A hot write's turn: shared with the other hot writes (``write_turn``)."""
+        return nullcontext() if self._write_turn is None else self._write_turn.shared()
 
     def _attempt_update(
         self,
