@@ -32,7 +32,8 @@ ZD_HISTORY_SQL = (
 
 
 class SqliteHotWrites:
-    """Callers hold the store's write turn around each call, as for any other write."""
+    """Callers hold the store's write turn around each call, shared with the other hot writes
+    (``write_turn``): the one writer thread runs them in the order they were handed over."""
 
     def __init__(
         self,
