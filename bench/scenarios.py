@@ -200,6 +200,9 @@ async def paced(n_destinations: int, rate: float, seconds: float) -> dict[str, A
         with tempfile.TemporaryDirectory() as tmp:
             engine = _engine(tmp, ports)
             await engine.start()
+            # The steady state is measured: not the start's own writes (the first daily check,
+            # on a new store a prune, each a transaction that holds SQLite's one writer).
+            await asyncio.wait_for(engine.daily_prune.first_tick.wait(), timeout=60)
             tune_for_service()
             try:
                 loop = asyncio.get_running_loop()
