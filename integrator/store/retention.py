@@ -204,7 +204,12 @@ class RetentionMixin:
                 .where(
                     messages.c.id.in_(ids),
                     messages.c.pruned_at.is_(None),
-                    messages.c.status.in_(FINAL_STATUSES),
+                    # ``status || ''``: the same value, but no index's. SQLite, without
+                    # statistics, took ``status IN (three values)`` for the narrower look-up and
+                    # walked every final message by its status index (about 1 ms a message on a
+                    # store of a million, holding the one write lock 0.45 s a batch of 500),
+                    # where the ids find the batch by the primary key.
+                    messages.c.status.concat("").in_(FINAL_STATUSES),
                     _no_resend_in_delivery(),
                 )
                 .values(payload=PRUNED_MESSAGE_PAYLOAD, pruned_at=now)
