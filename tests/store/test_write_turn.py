@@ -41,6 +41,17 @@ def holding(turn: Callable[[], Any], entered: list[str], name: str, leave: async
     return hold()
 
 
+async def hot_pooled_hot(
+    turn: WriteTurn, entered: list[str], *leaves: asyncio.Event
+) -> tuple[asyncio.Task[Any], ...]:
+    """A hot write holding the turn, then a pooled write and another hot write asking for it,
+    each leaving once its event (``leaves``, in that order) is set."""
+    hot = await started(holding(turn.shared, entered, "hot", leaves[0]))
+    pooled = await started(holding(turn.exclusive, entered, "pooled", leaves[1]))
+    later = await started(holding(turn.shared, entered, "later hot", leaves[2]))
+    return hot, pooled, later
+
+
 async def test_hot_writes_share_the_turn() -> None:
     turn = WriteTurn()
     entered: list[str] = []
@@ -56,9 +67,9 @@ async def test_a_pooled_write_waits_for_the_hot_writes_and_those_after_it_for_it
     turn = WriteTurn()
     entered: list[str] = []
     hot_leaves, pooled_leaves, later_leaves = asyncio.Event(), asyncio.Event(), asyncio.Event()
-    hot = await started(holding(turn.shared, entered, "hot", hot_leaves))
-    pooled = await started(holding(turn.exclusive, entered, "pooled", pooled_leaves))
-    later = await started(holding(turn.shared, entered, "later hot", later_leaves))
+    hot, pooled, later = await hot_pooled_hot(
+        turn, entered, hot_leaves, pooled_leaves, later_leaves
+    )
     assert entered == ["hot"]  # the pooled write waits; the hot write after it does not pass it
 
     hot_leaves.set()
@@ -94,9 +105,7 @@ async def test_a_waiter_cancelled_passes_the_turn_on() -> None:
     turn = WriteTurn()
     entered: list[str] = []
     hot_leaves, never, later_leaves = asyncio.Event(), asyncio.Event(), asyncio.Event()
-    hot = await started(holding(turn.shared, entered, "hot", hot_leaves))
-    pooled = await started(holding(turn.exclusive, entered, "pooled", never))
-    later = await started(holding(turn.shared, entered, "later hot", later_leaves))
+    hot, pooled, later = await hot_pooled_hot(turn, entered, hot_leaves, never, later_leaves)
     pooled.cancel()
     await asyncio.gather(pooled, return_exceptions=True)
     await started(asyncio.sleep(0))
