@@ -8,8 +8,8 @@ write transactions, batch by batch, more than its whole length (its reads run be
     .venv/bin/python bench/bench_prune.py --db /path/big.db --against REV --rounds 3
 
 Each run copies the store (``--copy-to``, memory by default), opens it with ``Store.open``
-(migrating a copy that REV's schema is behind or ahead of is refused, so REV must share the
-store's revision) and prunes it with the engine's own ``prune`` as of the oldest message's
+(which migrates a copy behind its side's schema, and refuses one ahead of it: fill the store
+with the older side) and prunes it with the engine's own ``prune`` as of the oldest message's
 day + 93: 90 days of payloads, 30 of dead letters, so the made-up year's oldest three days
 (about 8,000 messages on a store of a million). It times each call of the store's write
 methods the walk makes, and the whole run. A and B alternate, each in its own process.
