@@ -5,7 +5,7 @@ embedded store, which has no planner statistics (the engine never runs ``ANALYZE
 took ``status IN ('delivered', 'cancelled', 'dead')`` for the narrower look-up and walked the
 status index over every final message: 0.45 s a batch on a store of a million messages, holding
 SQLite's one write lock (intake and the attempt recorder waiting), and the daily prune of about
-8,000 messages took 17 s instead of 5 (bench/results/perf.md, twentieth session).
+8,000 messages took 17 s instead of 5 (bench/results/at-scale.md, twentieth session).
 """
 
 from __future__ import annotations
