@@ -11,9 +11,10 @@ Two hot writes need no turn from each other: the writer thread already runs them
 one lock for all, a hot write waited on the event loop for the one before it to come back from
 the thread before it could even be handed over: each hand-over then cost a turn of the loop,
 and intake's commit, queued behind a few of the recorder's, waited for a turn of the loop per
-transaction ahead of it (up to 10 ms of a paced run's 99th percentile at half the burst rate,
-bench/results/perf.md). So hot writes share the turn (``shared``), and a pooled write takes it
-alone (``exclusive``), once the hot writes handed over before it are done.
+transaction ahead of it: after a pooled write (the daily prune's, say), up to 10 ms of a paced
+run's 99th percentile (bench/results/perf.md; at the steady state no difference was measured).
+So hot writes share the turn (``shared``), and a pooled write takes it alone (``exclusive``),
+once the hot writes handed over before it are done.
 
 Turns are given in the order asked for: a hot write asking after a pooled one waits for it, so
 a steady stream of hot writes cannot keep a pooled one (a resend, a destination's change) out.
