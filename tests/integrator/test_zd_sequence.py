@@ -333,9 +333,13 @@ async def test_an_event_is_checked_and_committed_in_one_hand_over_to_the_writer(
     writer = engine.store._hot._writer  # type: ignore[union-attr]  # SQLite's
     handed: list[str] = []
     submit = writer._submit
+    this_batch = asyncio.current_task()  # a lone batch commits in its caller's task
 
     async def counted(work: Any) -> Any:
-        handed.append(type(work).__name__)
+        # Only this batch's: the attempt recorder hands over the first event's attempt in a task
+        # of its own, when the delivery happens to end inside this window (it did, once in CI).
+        if asyncio.current_task() is this_batch:
+            handed.append(type(work).__name__)
         return await submit(work)
 
     await accepted(engine, [event(referral_data, zd_number="ZD200000003")])  # the writer started
