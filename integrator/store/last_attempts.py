@@ -144,6 +144,13 @@ def wanted_destinations(destination_ids: Sequence[str], dialect: str) -> Any:
     return elements.table_valued("value").alias("wanted")
 
 
+def message_by_seq(
+    name: str, seq: ColumnElement[Any], columns: Sequence[str], dialect: str
+) -> tuple[FromClause, ColumnElement[bool]]:
+    """``first_row`` of the message whose ``seq`` is ``seq`` (one row at most: no order)."""
+    return first_row(messages, name, lambda m: m.c.seq == seq, lambda m: [], columns, dialect)
+
+
 def _statement(destination_ids: Sequence[str], dialect: str) -> Select[Any]:
     wanted = wanted_destinations(destination_ids, dialect)
     destination = wanted.c.value
@@ -153,23 +160,17 @@ def _statement(destination_ids: Sequence[str], dialect: str) -> Select[Any]:
     )
     oldest_seq = seq_in_status(wanted, "retrying", dialect, newest=False)
 
-    def by_seq(seq: ColumnElement[Any]) -> Where:
-        return lambda m: m.c.seq == seq
-
     def last_of(message: FromClause) -> Where:
         return lambda a: a.c.message_id == message.c.id
 
     def newest_first(a: FromClause) -> list[ColumnElement[Any]]:
         return [a.c.number.desc(), a.c.id.desc()]
 
-    def none(m: FromClause) -> list[ColumnElement[Any]]:
-        return []  # by seq: one row at most
-
     said = (*_ATTEMPT_COLUMNS, "error")
     made = ("id", "created_at")
-    newest, on_newest = first_row(messages, "newest", by_seq(newest_seq), none, made, dialect)
+    newest, on_newest = message_by_seq("newest", newest_seq, made, dialect)
     last, on_last = first_row(attempts, "last", last_of(newest), newest_first, said, dialect)
-    oldest, on_oldest = first_row(messages, "oldest", by_seq(oldest_seq), none, made, dialect)
+    oldest, on_oldest = message_by_seq("oldest", oldest_seq, made, dialect)
     oldest_last, on_oldest_last = first_row(
         attempts, "oldest_last", last_of(oldest), newest_first, said, dialect
     )

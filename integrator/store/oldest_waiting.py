@@ -4,7 +4,7 @@ Every open dashboard asks this for every tile every 5 s, so its cost must follow
 messages, not the destinations' history, nor their number: asked a destination at a time it
 was a statement a tile, 200 a refresh for 200 destinations; now all the tiles are one
 statement, the destinations given as one bound JSON array (``last_attempts`` reads the
-listing's last attempts so, and lends its look-ups: ``seq_in_status``, ``first_row``).
+listing's last attempts so, and lends its look-ups: ``seq_in_status``, ``message_by_seq``).
 
 The first of ``pending_messages(dest, limit=1)`` asked for the first of ``status IN (queued,
 sending, retrying)`` by ``seq``: SQLite walked the ``(destination_id, seq)`` index from the
@@ -41,13 +41,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from sqlalchemy import ColumnElement, FromClause, Select, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from integrator.store.failures import guarded
-from integrator.store.last_attempts import first_row, seq_in_status, wanted_destinations
+from integrator.store.last_attempts import message_by_seq, seq_in_status, wanted_destinations
 from integrator.store.records import PENDING_STATUSES
-from integrator.store.tables import messages
 
 _NONE_WAITING: Final = 2**62
 """A ``seq`` no message has: a status's first when none is in it, so that the least of the
@@ -64,14 +63,7 @@ def _statement(destination_ids: Sequence[str], dialect: str) -> Select[Any]:
             for status in PENDING_STATUSES
         )
     )
-
-    def by_seq(m: FromClause) -> ColumnElement[bool]:
-        return m.c.seq == first_seq
-
-    def one_row(m: FromClause) -> list[ColumnElement[Any]]:
-        return []  # by seq: one row at most
-
-    oldest, on = first_row(messages, "oldest", by_seq, one_row, ("id", "created_at"), dialect)
+    oldest, on = message_by_seq("oldest", first_seq, ("id", "created_at"), dialect)
     return select(wanted.c.value.label("destination_id"), oldest.c.created_at).select_from(
         wanted.outerjoin(oldest, on)
     )
