@@ -138,7 +138,7 @@ class PostgresHotWrites:
         one statement, the numbers as one array however many."""
         if not zd_numbers:
             return []
-        numbers = list(zd_numbers)
+        numbers = list(dict.fromkeys(zd_numbers))  # each once: a number's events once
         found = await self._read(lambda conn: conn.fetch(ZD_HISTORY_SQL, numbers))
         return [(r[0], r[1], r[2], r[3]) for r in found]
 
@@ -229,10 +229,19 @@ class PostgresHotWrites:
 # The SQL below is put together from column names of ``tables`` (``table.c[key]`` refuses any
 # other name) and numbered placeholders: no value is ever part of the text (hence the noqa S608).
 
-# On the ``zd_number`` index; one text for any number of numbers, so asyncpg prepares it once.
+# One look-up on the ``zd_number`` index per number, whatever the planner knows of the table;
+# one text for any number of numbers, so asyncpg prepares it once. ``zd_number = ANY($1)``
+# left the choice to the planner, which on a young store (autovacuum had not analysed
+# ``events`` yet) scanned every event and compared it with every number of the batch: 2 ms
+# for 20 numbers at 8,000 events, 60 times the look-ups, and growing with the table until the
+# first ``ANALYZE`` (bench/results/perf.md, twenty-first session). The ``OFFSET 0`` keeps the
+# planner from turning the look-ups back into that join. The numbers must be distinct
+# (``zd_history``): each is looked up once.
 ZD_HISTORY_SQL = (
-    "SELECT zd_number, id, type, action FROM events WHERE zd_number = ANY($1::VARCHAR[]) "
-    "ORDER BY received_at, id"
+    "SELECT e.zd_number, e.id, e.type, e.action FROM unnest($1::VARCHAR[]) AS asked(zd_number) "
+    "CROSS JOIN LATERAL (SELECT zd_number, id, type, action, received_at FROM events "
+    "WHERE events.zd_number = asked.zd_number OFFSET 0) AS e "
+    "ORDER BY e.received_at, e.id"
 )
 
 
