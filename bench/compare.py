@@ -154,6 +154,18 @@ SCENARIOS = [
         needs_services=True,
     ),
     Scenario(
+        # The same rate for both, about half of what one engine delivers in a burst here.
+        "rabbitmq-paced-10-at-550",
+        ["rabbitmq", "--destinations", "10", "--rate", "550", "--seconds", "10"],
+        ["rabbitmq", "--destinations", "10", "--rate", "550", "--seconds", "4"],
+        (
+            Metric("p50_ms", "p50 accepted -> ACK at 550 events/s", False),
+            Metric("p99_ms", "p99 accepted -> ACK at 550 events/s", False),
+            Metric("database_cpu_us_run", "PostgreSQL CPU per event", False),
+        ),
+        needs_services=True,
+    ),
+    Scenario(
         "rabbitmq-1x10",
         ["rabbitmq", "--destinations", "10", "--events", "5000"],
         ["rabbitmq", "--destinations", "10", "--events", "1500"],

@@ -231,11 +231,11 @@ class PostgresHotWrites:
 
 # One look-up on the ``zd_number`` index per number, whatever the planner knows of the table;
 # one text for any number of numbers, so asyncpg prepares it once. ``zd_number = ANY($1)``
-# left the choice to the planner, which on a young store (autovacuum had not analysed
-# ``events`` yet) scanned every event and compared it with every number of the batch: 2 ms
-# for 20 numbers at 8,000 events, 60 times the look-ups, and growing with the table until the
-# first ``ANALYZE`` (bench/results/perf.md, twenty-first session). The ``OFFSET 0`` keeps the
-# planner from turning the look-ups back into that join. The numbers must be distinct
+# left the choice to the planner, which before autovacuum's first ``ANALYZE`` of ``events`` (a
+# new store's first minutes, every benchmark's database) scanned every event and compared it
+# with every number of the batch: 2 ms for 20 numbers at 8,000 events, ten times the look-ups,
+# and growing with the table (bench/results/perf.md, twenty-first session). ``OFFSET 0`` keeps
+# the planner from turning the look-ups back into that join. The numbers must be distinct
 # (``zd_history``): each is looked up once.
 ZD_HISTORY_SQL = (
     "SELECT e.zd_number, e.id, e.type, e.action FROM unnest($1::VARCHAR[]) AS asked(zd_number) "

@@ -77,11 +77,11 @@ async def test_a_batch_is_one_query_on_the_zd_number_index(
             sql = "EXPLAIN QUERY PLAN " + SQLITE_SQL.format(", ".join("?" * len(numbers)))
             plan = " ".join(str(row[-1]) for row in await conn.exec_driver_sql(sql, tuple(numbers)))
         else:
-            # A young store, as autovacuum leaves it until its first ANALYZE of ``events``:
-            # 3,000 events and no statistics. Asked as ``zd_number = ANY($1)``, the planner
-            # scanned them all and compared each with every number (twenty-first session);
-            # each number is looked up on its own now, so what is read is what is found (each
-            # number asked here has one event).
+            # A new store before autovacuum's first ANALYZE of ``events`` (as every benchmark's
+            # database stays): 3,000 events and no statistics. Asked as ``zd_number = ANY($1)``,
+            # the planner scanned them all and compared each with every number (twenty-first
+            # session); each number is looked up on its own now, so what is read is what is
+            # found (each number asked here has one event).
             filler = [make_event(zd_number=f"ZD{400000000 + i:09d}") for i in range(3_000)]
             for start in range(0, len(filler), 500):
                 await store.accept_events([(e, []) for e in filler[start : start + 500]])
