@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Row, delete, func, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.store.expiring import count_expired, delete_expired, expired
 from integrator.store.failures import guarded
 from integrator.store.tables import console_confirmations as table
 
@@ -59,11 +60,6 @@ class _StoreParts(Protocol):
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
 
-def _expired(now: datetime) -> ColumnElement[bool]:
-    """A confirmation no post can claim any more (``claim_confirmation`` asks ``> now``)."""
-    return table.c.expires_at <= now
-
-
 def _record(row: Row[Any]) -> ConfirmationRecord:
     return ConfirmationRecord(
         id=row.id,
@@ -93,7 +89,7 @@ class ConfirmationsMixin:
         """Keep a new, unused confirmation; expired ones go in the same transaction, so the
         table holds no more than the confirm forms of the last ``expires_at - now``."""
         async with self._transaction() as conn:
-            await conn.execute(delete(table).where(_expired(now)))
+            await conn.execute(delete(table).where(expired(table, now)))
             await conn.execute(
                 insert(table).values(
                     id=confirmation_id,
@@ -187,15 +183,11 @@ class ConfirmationsMixin:
     @guarded("count expired confirmations")
     async def count_expired_confirmations(self: _StoreParts, *, now: datetime) -> int:
         """How many confirmations have expired by ``now`` (what a prune would delete)."""
-        async with self._engine.connect() as conn:
-            found = await conn.execute(select(func.count()).select_from(table).where(_expired(now)))
-            return int(found.scalar_one())
+        return await count_expired(self._engine, table, now)
 
     @guarded("delete expired confirmations")
     async def delete_expired_confirmations(self: _StoreParts, *, now: datetime) -> int:
         """Delete the confirmations expired by ``now``, used or not (their result pages are
         gone with them, as ``get_confirmation`` no longer reads them); returns how many. One
         statement on the indexed ``expires_at``: the table holds the forms of hours, not more."""
-        async with self._transaction() as conn:
-            result = await conn.execute(delete(table).where(_expired(now)))
-            return int(result.rowcount)
+        return await delete_expired(self._transaction(), table, now)

@@ -15,9 +15,10 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.store.expiring import count_expired, delete_expired
 from integrator.store.failures import guarded
 from integrator.store.tables import console_answers as table
 
@@ -89,16 +90,10 @@ class ConsoleAnswersMixin:
     @guarded("count expired console answers")
     async def count_expired_console_answers(self: _StoreParts, *, now: datetime) -> int:
         """How many kept answers have expired by ``now`` (what a prune would delete)."""
-        async with self._engine.connect() as conn:
-            found = await conn.execute(
-                select(func.count()).select_from(table).where(table.c.expires_at <= now)
-            )
-            return int(found.scalar_one())
+        return await count_expired(self._engine, table, now)
 
     @guarded("delete expired console answers")
     async def delete_expired_console_answers(self: _StoreParts, *, now: datetime) -> int:
         """Delete the kept answers expired by ``now``; returns how many. One statement on the
         indexed ``expires_at``: the table holds the answers of minutes, not more."""
-        async with self._transaction() as conn:
-            result = await conn.execute(delete(table).where(table.c.expires_at <= now))
-            return int(result.rowcount)
+        return await delete_expired(self._transaction(), table, now)

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import Row, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.store.expiring import count_expired, delete_expired
 from integrator.store.failures import guarded
 from integrator.store.sealing import Sealer, aad
 from integrator.store.tables import console_searches as table
@@ -118,16 +119,10 @@ class ConsoleSearchesMixin:
     @guarded("count expired kept searches")
     async def count_expired_console_searches(self: _StoreParts, *, now: datetime) -> int:
         """How many kept searches have expired by ``now`` (what a prune would delete)."""
-        async with self._engine.connect() as conn:
-            found = await conn.execute(
-                select(func.count()).select_from(table).where(table.c.expires_at <= now)
-            )
-            return int(found.scalar_one())
+        return await count_expired(self._engine, table, now)
 
     @guarded("delete expired kept searches")
     async def delete_expired_console_searches(self: _StoreParts, *, now: datetime) -> int:
         """Delete the kept searches expired by ``now``; returns how many. One statement on the
         indexed ``expires_at``: the table holds the searches of minutes, not more."""
-        async with self._transaction() as conn:
-            result = await conn.execute(delete(table).where(table.c.expires_at <= now))
-            return int(result.rowcount)
+        return await delete_expired(self._transaction(), table, now)

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Row, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from integrator.store.expiring import count_expired, delete_expired, expired
 from integrator.store.failures import guarded
 from integrator.store.tables import idempotency_keys as table
 
@@ -51,10 +52,6 @@ class _StoreParts(Protocol):
     def backend(self) -> str: ...
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
-
-
-def _expired(now: datetime) -> ColumnElement[bool]:
-    return table.c.expires_at <= now
 
 
 def _abandoned(before: datetime) -> ColumnElement[bool]:
@@ -97,7 +94,7 @@ class IdempotencyMixin:
         async with self._transaction() as conn:
             await conn.execute(
                 delete(table).where(
-                    *_this(caller, key), or_(_expired(now), _abandoned(abandoned_before))
+                    *_this(caller, key), or_(expired(table, now), _abandoned(abandoned_before))
                 )
             )
             added = await conn.execute(
@@ -136,14 +133,10 @@ class IdempotencyMixin:
 
     @guarded("count expired idempotency keys")
     async def count_expired_idempotency_keys(self: _StoreParts, *, now: datetime) -> int:
-        async with self._engine.connect() as conn:
-            found = await conn.execute(select(func.count()).select_from(table).where(_expired(now)))
-            return int(found.scalar_one())
+        return await count_expired(self._engine, table, now)
 
     @guarded("delete expired idempotency keys")
     async def delete_expired_idempotency_keys(self: _StoreParts, *, now: datetime) -> int:
         """Delete the keys expired by ``now``; returns how many. One statement on the indexed
         ``expires_at``: the table holds a day's keyed requests."""
-        async with self._transaction() as conn:
-            result = await conn.execute(delete(table).where(_expired(now)))
-            return int(result.rowcount)
+        return await delete_expired(self._transaction(), table, now)
