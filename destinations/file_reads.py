@@ -12,20 +12,28 @@ very text read then. Not the file's size and modification time, which can stay t
 across an edit (two writes within the file system's clock tick, a tool that sets the time
 back), and then a changed file would be listed as it was; comparing a few kilobytes of text
 costs nothing beside parsing them. The YAML of a text is always the same, so its parse is
-kept for every file; its validation only for a definition without ``tls``: the certificate and
-key files it names can change, be deleted or made unreadable while its destination's file
-stays as it was, so such a definition is validated again at every read, as before, and its
-refusal is shown when that happens. A file that cannot be read, or is no file, is refused as
-before, each time (``read_destination_text``). A file the directory no longer holds is
-forgotten at the next read of the directory.
+kept for every file, and so is its validation while what it depends on stays the same. For a
+definition with ``tls`` that is also the certificate and key files it names, which can change,
+be deleted or made unreadable while its destination's file stays as it was: each is looked at
+again at every read (whether it is there, a regular file, readable, and a digest of its bytes:
+what validating it reads, ``files_named``), and the definition is validated again when any of
+that differs, so its refusal is shown when that happens. Validating it every time loaded the
+certificates and keys at every read: 4 ms a destination with mutual TLS, 0.8 s for 200 of them
+at every listing and at every refresh of the console's dashboard (every 5 s for each one open),
+on the engine's event loop (bench/results/at-scale.md, twenty-first session). A file that
+cannot be read, or is no file, is refused as before, each time (``read_destination_text``). A
+file the directory no longer holds is forgotten at the next read of the directory.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from destinations.config import (
     DestinationConfig,
@@ -44,7 +52,8 @@ Outcome = DestinationConfig | DestinationFileError
 class _Kept:
     text: str
     parsed: Any  # the mapping, or the refusal of the text (no YAML, not a mapping, a key twice)
-    outcome: Outcome | None  # None: validated again at every read (it names files)
+    outcome: Outcome
+    files: tuple[object, ...]  # the files it names as they were just before it was validated
 
 
 class FileReads:
@@ -96,14 +105,16 @@ class FileReads:
     def _outcome(self, source: str, text: str) -> Outcome:
         kept = self._kept.get(source)
         if kept is not None and kept.text == text:
-            if kept.outcome is not None:
-                return kept.outcome
             parsed = kept.parsed
+            files = files_named(parsed)
+            if files == kept.files:
+                return kept.outcome
         else:
             try:
                 parsed = parse_yaml(text, source)
             except DestinationFileError as refused:
                 parsed = refused
+            files = files_named(parsed)  # before validating: a file changed meanwhile differs
         outcome: Outcome
         if isinstance(parsed, DestinationFileError):
             outcome = parsed
@@ -112,11 +123,41 @@ class FileReads:
                 outcome = destination_from_mapping(parsed, source=source)
             except DestinationFileError as refused:
                 outcome = refused
-        self._kept[source] = _Kept(text, parsed, None if names_files(parsed) else outcome)
+        self._kept[source] = _Kept(text, parsed, outcome, files)
         return outcome
 
 
-def names_files(parsed: Any) -> bool:
-    """Whether validating a parsed definition looks at other files: it has ``tls`` (whose
-    ``ca_file``, ``cert_file`` and ``key_file`` are checked on disk), in whatever form."""
-    return isinstance(parsed, Mapping) and parsed.get("tls") is not None
+TLS_FILES: Final = ("ca_file", "cert_file", "key_file")
+"""The keys under ``tls`` that name files, which validating a definition loads."""
+
+
+def files_named(parsed: Any) -> tuple[object, ...]:
+    """What validating a parsed definition finds of the files it names (``file_state`` of each
+    of ``TLS_FILES``), in order; empty when it names none (no ``tls``, or not a mapping: the
+    definition is refused for its shape, whatever the files)."""
+    tls = parsed.get("tls") if isinstance(parsed, Mapping) else None
+    if not isinstance(tls, Mapping):
+        return ()
+    return tuple(file_state(tls.get(key)) for key in TLS_FILES)
+
+
+def file_state(value: Any) -> object:
+    """What the checks of a file named ``value`` depend on (``destinations.config``: an
+    absolute path, a regular file, readable, and what it holds, loaded by OpenSSL): equal
+    states, equal outcomes. The bytes are kept as a digest, not as they are: a private key's
+    are not held by the reads."""
+    if not isinstance(value, str) or not Path(value).is_absolute():
+        return None  # refused, or not looked at, without the file: the text says it all
+    try:
+        found = os.stat(value)
+    except OSError as exc:
+        return ("missing", exc.errno)
+    if not stat.S_ISREG(found.st_mode):
+        return ("no file", stat.S_IFMT(found.st_mode))  # not opened: a pipe would block
+    if not os.access(value, os.R_OK):
+        return ("unreadable",)
+    try:
+        with open(value, "rb") as file:
+            return ("holds", hashlib.sha256(file.read()).digest())
+    except OSError as exc:
+        return ("unopened", exc.errno)

@@ -1,7 +1,8 @@
 """``FileReads``: the destination files read again give what ``load_destination_files`` gives,
 a file whose text is unchanged not parsed or validated again, any change seen at once (also
 one that keeps the file's size and modification time), and a definition naming TLS files
-validated again at every read, so a certificate gone is refused without its file changing."""
+validated again when one of them changes, so a certificate gone is refused without its file
+changing."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import yaml
 from destinations import file_reads
 from destinations.config import DestinationFileError, definition_of, load_destination_files
 from destinations.file_reads import FileReads
+from tests.file_powers import without_file_powers
 
 LAB = {
     "id": "lab-oost",
@@ -91,32 +93,91 @@ def test_a_change_is_read_even_when_size_and_modification_time_stay(tmp_path: Pa
     assert [c.id for _, c in reads.load(tmp_path)[0]] == ["lab-oost"]
 
 
-def test_a_definition_naming_tls_files_is_validated_at_every_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Its certificate can go while its file stays as it was: the next read refuses it, as
-    reading the files without ``FileReads`` does."""
-    from tests.destinations.test_tls import _ca
+def tls_destination(tmp_path: Path) -> tuple[Path, Path]:
+    """A destination file naming a CA, a client certificate and its key (mutual TLS), made by
+    the openssl CLI: (the destinations directory, the directory of the PKI files)."""
+    from tests.destinations.test_tls import _ca, _leaf
 
     if shutil.which("openssl") is None:
         pytest.skip("openssl CLI not found")
     pki = tmp_path / "pki"
     pki.mkdir()
     _ca(pki, "ca")
+    _ca(pki, "other")
+    _leaf(pki, "client", "ca", "clientAuth")
     files = tmp_path / "destinations"
     files.mkdir()
-    write(files, {**LAB, "tls": {"ca_file": str(pki / "ca.pem"), "server_name": "localhost"}})
+    tls = {
+        "ca_file": str(pki / "ca.pem"),
+        "cert_file": str(pki / "client.pem"),
+        "key_file": str(pki / "client.key"),
+        "server_name": "localhost",
+    }
+    write(files, {**LAB, "tls": tls})
+    return files, pki
+
+
+def test_a_definition_naming_tls_files_is_validated_again_when_one_of_them_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its certificate can go, or be replaced, while its file stays as it was: the next read
+    says what reading the files without ``FileReads`` says. While nothing changes it is not
+    validated again: that loaded its certificates at every listing and dashboard refresh."""
+    files, pki = tls_destination(tmp_path)
     parses = counting(monkeypatch, "parse_yaml")
+    validations = counting(monkeypatch, "destination_from_mapping")
+    reads = FileReads()
+    ca = pki / "ca.pem"
+
+    def read(validated: int) -> tuple[list[Any], list[str]]:
+        """A read, said as it is said without ``FileReads``; ``validated``: in all so far."""
+        found = said(reads.load(files))
+        assert found == said(load_destination_files(files))
+        assert len(validations) == validated
+        return found
+
+    key = pki / "client.key"
+    ca_bytes, key_bytes = ca.read_bytes(), key.read_bytes()
+    first = reads.load(files)[0]
+    assert [c.id for _, c in first] == ["lab-oost"] and len(validations) == 1
+    assert read(1)[0] == first  # unchanged: the same definition, not validated again
+    ca.write_bytes((pki / "other.pem").read_bytes())  # another CA: still a CA file
+    assert [c.id for _, c in read(2)[0]] == ["lab-oost"]
+    ca.write_bytes(ca_bytes)
+    assert [c.id for _, c in read(3)[0]] == ["lab-oost"]
+    key.write_bytes((pki / "other.key").read_bytes())  # not the certificate's key
+    assert "tls.key_file" in read(4)[1][0]
+    assert "tls.key_file" in read(4)[1][0]  # refused, not checked again while it stays so
+    key.unlink()
+    assert "file does not exist" in read(5)[1][0]
+    key.mkdir()
+    assert "file does not exist" in read(6)[1][0]  # a directory is no file either
+    key.rmdir()
+    key.write_bytes(key_bytes)
+    assert [c.id for _, c in read(7)[0]] == ["lab-oost"]
+    ca.write_text("no certificate")
+    assert "tls.ca_file" in read(8)[1][0]
+    assert len(parses) == 1  # its YAML, though, is read once
+
+
+@without_file_powers
+def test_a_tls_file_made_unreadable_is_refused_and_readable_again_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Permissions change no byte of a file, nor its destination's file: seen all the same."""
+    files, pki = tls_destination(tmp_path)
+    validations = counting(monkeypatch, "destination_from_mapping")
     reads = FileReads()
     assert [c.id for _, c in reads.load(files)[0]] == ["lab-oost"]
-    assert [c.id for _, c in reads.load(files)[0]] == ["lab-oost"]
-    (pki / "ca.pem").unlink()
-    loaded, errors = reads.load(files)
-    assert loaded == [] and [(e.key, e.rule) for e in errors] == [
-        ("tls.ca_file", "file does not exist")
-    ]
-    assert said(reads.load(files)) == said(load_destination_files(files))
-    assert len(parses) == 1  # its YAML, though, is read once
+    key = pki / "client.key"
+    key.chmod(0)
+    try:
+        refused = said(reads.load(files))
+        assert refused == said(load_destination_files(files))
+        assert "file is not readable" in refused[1][0] and len(validations) == 2
+    finally:
+        key.chmod(0o600)
+    assert [c.id for _, c in reads.load(files)[0]] == ["lab-oost"] and len(validations) == 3
 
 
 def test_a_refusal_kept_is_raised_without_piling_up_tracebacks(tmp_path: Path) -> None:
