@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,3 +144,25 @@ def heading(rev: str, rev_b: str | None, rounds: int, detail: str = "") -> str:
         f"\nA = {rev}, B = {rev_b or 'working tree'}; {how}; "
         f"load average {os.getloadavg()[0]:.1f}\n"
     )
+
+
+def lower_is_better_table(
+    rows: Sequence[tuple[Mapping[str, float], Mapping[str, float]]],
+    measures: Sequence[tuple[str, str]],
+    digits: int = 2,
+) -> list[str]:
+    """A markdown table of ``measures`` (key, words) over rounds of (A's, B's) figures, each a
+    time or a cost (lower is better): the medians, and B's gain as the median ratio A/B."""
+    lines = [
+        "| measure | A (median) | B (median) | B better by (median ratio) | spread |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for key, what in measures:
+        a_values = [a[key] for a, _ in rows]
+        b_values = [b[key] for _, b in rows]
+        r = ratios(a_values, b_values, b_over_a=False)
+        lines.append(
+            f"| {what} | {statistics.median(a_values):,.{digits}f} | "
+            f"{statistics.median(b_values):,.{digits}f} | {r.median:.2f}x | {r.spread()} |"
+        )
+    return lines

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ab import alternate, heading, ratios, run_json, sides
+from ab import alternate, heading, lower_is_better_table, run_json, sides
 
 HERE = Path(__file__).resolve().parent
 WRITES = ("prune_messages", "prune_events", "prune_audit")
@@ -114,21 +114,13 @@ def main() -> None:
             print(f"round {n + 1}: A {got_a}\nround {n + 1}: B {got_b}", flush=True)
             rows.append((got_a, got_b))
     print(heading(args.against, None, args.rounds, "each on a fresh copy of the store"))
-    print("| measure | A (median) | B (median) | B better by (median ratio) | spread |")
-    print("|---|---:|---:|---:|---|")
-    for key, what in (
+    measures = (
         ("whole_s", "the whole prune, s"),
         ("writes_s", "its write transactions together, s"),
         ("write_p50_ms", "one write transaction, median, ms"),
         ("write_max_ms", "the longest write transaction, ms"),
-    ):
-        a_values = [r[0][key] for r in rows]
-        b_values = [r[1][key] for r in rows]
-        r = ratios(a_values, b_values, b_over_a=False)
-        print(
-            f"| {what} | {statistics.median(a_values):,.2f} | {statistics.median(b_values):,.2f}"
-            f" | {r.median:.2f}x | {r.spread()} |"
-        )
+    )
+    print("\n".join(lower_is_better_table(rows, measures)))
     print(f"\npruned (B, last round): {rows[-1][1]['counts']}")
 
 

@@ -95,7 +95,7 @@ def main() -> None:
         print(json.dumps(child(args.child, args.reads)))
         return
     sys.path.insert(0, str(HERE))
-    from ab import alternate, heading, ratios, run_json, sides
+    from ab import alternate, heading, lower_is_better_table, run_json, sides
 
     with tempfile.TemporaryDirectory(prefix="bench-tls-") as tmp:
         files = make_files(Path(tmp), args.destinations)
@@ -115,19 +115,11 @@ def main() -> None:
                 print(f"round {n + 1}: A {got_a}\nround {n + 1}: B {got_b}", flush=True)
                 rows.append((got_a, got_b))
     print(heading(args.against, None, args.rounds, f"{args.destinations} files with mutual TLS"))
-    print("| measure | A (median) | B (median) | B better by (median ratio) | spread |")
-    print("|---|---:|---:|---:|---|")
-    for key, what in (
+    measures = (
         ("again_ms", "the files read again, unchanged, ms"),
         ("first_ms", "the first read, ms"),
-    ):
-        a_values = [r[0][key] for r in rows]
-        b_values = [r[1][key] for r in rows]
-        r = ratios(a_values, b_values, b_over_a=False)
-        print(
-            f"| {what} | {statistics.median(a_values):,.1f} | {statistics.median(b_values):,.1f}"
-            f" | {r.median:.2f}x | {r.spread()} |"
-        )
+    )
+    print("\n".join(lower_is_better_table(rows, measures, digits=1)))
 
 
 if __name__ == "__main__":
