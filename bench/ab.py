@@ -56,6 +56,18 @@ def alternate(n: int, a: Path, b: Path, run: Callable[[Path], T]) -> tuple[T, T]
     return got_a, run(b)
 
 
+def rounds_of(rev: str, rounds: int, run: Callable[[Path], T], *, prefix: str) -> list[tuple[T, T]]:
+    """``rounds`` rounds of ``run`` on ``rev``'s tree (A) and the working tree (B), alternating
+    (``alternate``), each round's results printed as it ends."""
+    results = []
+    with sides(rev, None, prefix=prefix) as (a, b):
+        for n in range(rounds):
+            got_a, got_b = alternate(n, a, b, run)
+            print(f"round {n + 1}: A {got_a}\nround {n + 1}: B {got_b}", flush=True)
+            results.append((got_a, got_b))
+    return results
+
+
 def per_size(
     rev: str,
     sizes: Iterable[int],

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ab import alternate, heading, lower_is_better_table, run_json, sides
+from ab import heading, lower_is_better_table, rounds_of, run_json
 
 HERE = Path(__file__).resolve().parent
 WRITES = ("prune_messages", "prune_events", "prune_audit")
@@ -107,12 +107,7 @@ def main() -> None:
     if args.against is None:
         print(json.dumps(once(HERE.parent)))
         return
-    rows = []
-    with sides(args.against, None, prefix="bench-prune-") as (a, b):
-        for n in range(args.rounds):
-            got_a, got_b = alternate(n, a, b, once)
-            print(f"round {n + 1}: A {got_a}\nround {n + 1}: B {got_b}", flush=True)
-            rows.append((got_a, got_b))
+    rows = rounds_of(args.against, args.rounds, once, prefix="bench-prune-")
     print(heading(args.against, None, args.rounds, "each on a fresh copy of the store"))
     measures = (
         ("whole_s", "the whole prune, s"),

@@ -95,7 +95,7 @@ def main() -> None:
         print(json.dumps(child(args.child, args.reads)))
         return
     sys.path.insert(0, str(HERE))
-    from ab import alternate, heading, lower_is_better_table, run_json, sides
+    from ab import heading, lower_is_better_table, rounds_of, run_json
 
     with tempfile.TemporaryDirectory(prefix="bench-tls-") as tmp:
         files = make_files(Path(tmp), args.destinations)
@@ -108,12 +108,7 @@ def main() -> None:
         if args.against is None:
             print(json.dumps(once(ROOT)))
             return
-        rows = []
-        with sides(args.against, None, prefix="bench-tls-reads-") as (a, b):
-            for n in range(args.rounds):
-                got_a, got_b = alternate(n, a, b, once)
-                print(f"round {n + 1}: A {got_a}\nround {n + 1}: B {got_b}", flush=True)
-                rows.append((got_a, got_b))
+        rows = rounds_of(args.against, args.rounds, once, prefix="bench-tls-reads-")
     print(heading(args.against, None, args.rounds, f"{args.destinations} files with mutual TLS"))
     measures = (
         ("again_ms", "the files read again, unchanged, ms"),
