@@ -86,10 +86,11 @@ class FileReads:
         """``load_destination_files(directory)``: the same definitions and refusals, the
         files whose text is unchanged not parsed or validated again."""
         seen: set[str] = set()
+        looked: dict[str, object] = {}  # each TLS file looked at once a read, however many name it
 
         def validate(source: str, text: str) -> DestinationConfig:
             seen.add(source)
-            outcome = self._outcome(source, text)
+            outcome = self._outcome(source, text, looked)
             if isinstance(outcome, DestinationFileError):
                 raise outcome.with_traceback(None)  # kept: no traceback piled up per read
             return outcome
@@ -102,11 +103,11 @@ class FileReads:
             del self._plain[key]
         return found
 
-    def _outcome(self, source: str, text: str) -> Outcome:
+    def _outcome(self, source: str, text: str, looked: dict[str, object]) -> Outcome:
         kept = self._kept.get(source)
         if kept is not None and kept.text == text:
             parsed = kept.parsed
-            files = files_named(parsed)
+            files = files_named(parsed, looked)
             if files == kept.files:
                 return kept.outcome
         else:
@@ -114,7 +115,7 @@ class FileReads:
                 parsed = parse_yaml(text, source)
             except DestinationFileError as refused:
                 parsed = refused
-            files = files_named(parsed)  # before validating: a file changed meanwhile differs
+            files = files_named(parsed, looked)  # before validating: a change meanwhile differs
         outcome: Outcome
         if isinstance(parsed, DestinationFileError):
             outcome = parsed
@@ -131,14 +132,26 @@ TLS_FILES: Final = ("ca_file", "cert_file", "key_file")
 """The keys under ``tls`` that name files, which validating a definition loads."""
 
 
-def files_named(parsed: Any) -> tuple[object, ...]:
+def files_named(parsed: Any, looked: dict[str, object] | None = None) -> tuple[object, ...]:
     """What validating a parsed definition finds of the files it names (``file_state`` of each
     of ``TLS_FILES``), in order; empty when it names none (no ``tls``, or not a mapping: the
-    definition is refused for its shape, whatever the files)."""
+    definition is refused for its shape, whatever the files). ``looked``: the states found so
+    far in this read, by path (many destinations name one CA, or the engine's one client
+    certificate)."""
     tls = parsed.get("tls") if isinstance(parsed, Mapping) else None
     if not isinstance(tls, Mapping):
         return ()
-    return tuple(file_state(tls.get(key)) for key in TLS_FILES)
+    looked = {} if looked is None else looked
+    states = []
+    for key in TLS_FILES:
+        value = tls.get(key)
+        if not isinstance(value, str):
+            states.append(file_state(value))
+        elif value in looked:
+            states.append(looked[value])
+        else:
+            states.append(looked.setdefault(value, file_state(value)))
+    return tuple(states)
 
 
 def file_state(value: Any) -> object:

@@ -160,6 +160,27 @@ def test_a_definition_naming_tls_files_is_validated_again_when_one_of_them_chang
     assert len(parses) == 1  # its YAML, though, is read once
 
 
+def test_files_named_by_many_definitions_are_looked_at_once_a_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many destinations name one CA, or the engine's one client certificate and key."""
+    files, _ = tls_destination(tmp_path)
+    tls = yaml.safe_load((files / "lab-oost.yaml").read_text())["tls"]
+    write(files, {**LAB, "id": "lab-west", "tls": tls}, "lab-west.yaml")
+    looks: list[str] = []
+    look = file_reads.file_state
+
+    def counted(value: Any) -> object:
+        looks.append(value)
+        return look(value)
+
+    monkeypatch.setattr(file_reads, "file_state", counted)
+    reads = FileReads()
+    for _ in range(2):
+        assert [c.id for _, c in reads.load(files)[0]] == ["lab-oost", "lab-west"]
+    assert sorted(looks) == sorted([tls["ca_file"], tls["cert_file"], tls["key_file"]] * 2)
+
+
 @without_file_powers
 def test_a_tls_file_made_unreadable_is_refused_and_readable_again_accepted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
