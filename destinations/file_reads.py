@@ -147,10 +147,10 @@ def files_named(parsed: Any, looked: dict[str, object] | None = None) -> tuple[o
         value = tls.get(key)
         if not isinstance(value, str):
             states.append(file_state(value))
-        elif value in looked:
-            states.append(looked[value])
-        else:
-            states.append(looked.setdefault(value, file_state(value)))
+            continue
+        if value not in looked:
+            looked[value] = file_state(value)
+        states.append(looked[value])
     return tuple(states)
 
 
