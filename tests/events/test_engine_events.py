@@ -32,7 +32,7 @@ from integrator.events_routing import (
 from integrator.http import create_app
 from integrator.metrics import Metrics
 from integrator.store.records import ROUTE_ACTION
-from tests.http.support import bearer, token_for
+from tests.http.support import bearer, finished, token_for
 from tests.integrator.support import RecordingTransport, destination, settings_for
 
 BSN = "999990019"  # the sample referral's patient
@@ -88,16 +88,6 @@ async def client_for() -> AsyncIterator[Any]:
     yield make
     for client in clients:
         await client.aclose()
-
-
-async def finished(client: httpx.AsyncClient, answer: httpx.Response) -> dict[str, Any]:
-    assert answer.status_code == 202, answer.text
-    job: dict[str, Any] = answer.json()
-    while job["state"] == "running":
-        await asyncio.sleep(0.02)
-        job = (await client.get(f"/api/v1/jobs/{job['id']}")).json()
-    assert job["state"] == "done", job
-    return job
 
 
 def msh(payload: bytes, field: int) -> str:

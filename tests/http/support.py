@@ -8,6 +8,7 @@ something else than access; ``tests/http/test_access.py`` makes narrower ones.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import signal
@@ -283,3 +284,16 @@ async def postgresql_engine(tmp_path: Path) -> AsyncIterator[Engine]:
         ) as engine,
     ):
         yield engine
+
+
+async def finished(api: httpx.AsyncClient, answer: httpx.Response) -> dict[str, Any]:
+    """The job ``answer`` (a 202 of a route that starts one) started, once it has ended, done:
+    its results. ``engine.wait_settled`` does not wait for it: before the job has begun there
+    is nothing queued to wait for."""
+    assert answer.status_code == 202, answer.text
+    job: dict[str, Any] = answer.json()
+    while job["state"] == "running":
+        await asyncio.sleep(0.02)
+        job = (await api.get(f"/api/v1/jobs/{job['id']}")).json()
+    assert job["state"] == "done", job
+    return job

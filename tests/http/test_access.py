@@ -37,9 +37,8 @@ from integrator.http.auth import UNAUTHENTICATED, IdentityDep
 from integrator.http.scope import ScopeDep
 from integrator.presenters import iso_time
 from integrator.store import AuditFilter
-from tests.http.support import EVERY_ROLE, MAKER, bearer, make_token, token_for
+from tests.http.support import EVERY_ROLE, MAKER, bearer, finished, make_token, token_for
 from tests.integrator.support import destination, settings_for
-from tests.transport.helpers import eventually
 
 BSN = "999990019"  # the sample referral's patient
 OPEN = {("GET", "/healthz"), ("GET", "/readyz")}
@@ -323,17 +322,11 @@ async def test_outside_its_clusters_a_token_sees_nothing_and_each_thing_is_unkno
         )
         assert started.status_code == 202, started.text
         card_job = started.json()["id"]
-
-        async def done() -> bool:
-            """The job has resent (and audited) its message: ``wait_settled`` alone found
-            nothing queued when the job had not begun yet, and its ``message.resend`` entry
-            came among those counted below as the refused requests' (a loaded run)."""
-            job = await admin.get(f"/api/v1/jobs/{card_job}")
-            assert job.status_code == 200, job.text
-            return bool(job.json()["state"] == "done")
-
-        assert await eventually(done, timeout=10)
+        # Done, not only settled: a job begun late wrote its ``message.resend`` entry among
+        # those counted below as the refused requests' (a loaded run).
+        await finished(admin, started)
         assert await engine.wait_settled(timeout=10)
+        assert (await admin.get(f"/api/v1/jobs/{card_job}")).status_code == 200
 
     lab_only = await world.token(*in_cluster("LAB"), name="lab-support")
     bodies: dict[tuple[str, str], Any] = {

@@ -10,7 +10,6 @@ tests/transport/test_intake_broker_away.py.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import uuid
@@ -34,7 +33,7 @@ from integrator.store.records import ROUTE_ACTION
 from integrator.transport import TransportUnavailable
 from integrator.transport.committed import RESEND_AWAY, ROUTE_AWAY
 from tests.http.conftest import BSN, submit
-from tests.http.support import serve_zuid_too
+from tests.http.support import finished, serve_zuid_too
 from tests.integrator.support import destination, settings_for
 
 BEFORE_SUNSET = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)  # ref-v1 deprecated, sunset 2027-07-01
@@ -50,16 +49,6 @@ def broker_away(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def away_lines(logs: Sequence[MutableMapping[str, Any]]) -> list[MutableMapping[str, Any]]:
     return [e for e in logs if e["event"].startswith("messages stored but not published")]
-
-
-async def finished(api: httpx.AsyncClient, answer: httpx.Response) -> dict[str, Any]:
-    assert answer.status_code == 202, answer.text
-    job: dict[str, Any] = answer.json()
-    while job["state"] == "running":
-        await asyncio.sleep(0.02)
-        job = (await api.get(f"/api/v1/jobs/{job['id']}")).json()
-    assert job["state"] == "done", job
-    return job
 
 
 async def test_a_resend_stored_while_the_broker_is_away_is_answered_as_done_with_a_note(

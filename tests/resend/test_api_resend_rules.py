@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import uuid
@@ -11,7 +10,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from destinations.receiver import MllpReceiver
@@ -19,7 +17,7 @@ from integrator.access import Grant, Role
 from integrator.catalog import build_catalog
 from integrator.engine import Engine
 from integrator.store import AuditFilter
-from tests.http.support import api_client, token_for
+from tests.http.support import api_client, finished, token_for
 from tests.integrator.support import destination, settings_for
 
 NOORD = "ziekenhuis-noord"
@@ -58,14 +56,6 @@ async def submitted(engine: Engine, referral: dict[str, Any], zd_number: str) ->
     return result.messages[0].message_id
 
 
-async def finished(api: httpx.AsyncClient, job: dict[str, Any]) -> dict[str, Any]:
-    while job["state"] == "running":
-        await asyncio.sleep(0.02)
-        job = (await api.get(f"/api/v1/jobs/{job['id']}")).json()
-    assert job["state"] == "done", job
-    return job
-
-
 async def test_dry_run_answers_per_message_what_the_job_then_does(
     tmp_path: Path, noord: MllpReceiver, zuid: MllpReceiver, referral_data: dict[str, Any]
 ) -> None:
@@ -99,7 +89,7 @@ async def test_dry_run_answers_per_message_what_the_job_then_does(
 
             started = await api.post("/api/v1/resend", json=batch)
             assert started.status_code == 202, started.text
-            job = await finished(api, started.json())
+            job = await finished(api, started)
             done = {r["original_id"]: r for r in job["results"]}
             assert (done[fresh]["outcome"], done[resent_before]["outcome"]) == (
                 "resent",
@@ -112,7 +102,7 @@ async def test_dry_run_answers_per_message_what_the_job_then_does(
                 "/api/v1/resend",
                 json={"reason": "GP called", "filter": {"zd_number": "ZD700000001"}},
             )
-            job = await finished(api, named.json())
+            job = await finished(api, named)
             assert [r["outcome"] for r in job["results"]] == ["resent"]
             assert await engine.wait_settled(timeout=10)
             assert len(noord.received) == 6
