@@ -52,34 +52,26 @@ def child(directory: Path, reads: int) -> dict[str, Any]:
 
 def make_files(where: Path, count: int) -> Path:
     """``count`` destination files with mutual TLS, all naming the same three PKI files."""
-    import yaml
-
     sys.path.insert(0, str(ROOT))
+    from destinations.config import dump_destination
     from tests.destinations.test_tls import _ca, _leaf
+    from tests.integrator.support import destination
 
     pki = where / "pki"
     pki.mkdir()
     _ca(pki, "ca")
     _leaf(pki, "client", "ca", "clientAuth")
+    tls = {
+        "ca_file": str(pki / "ca.pem"),
+        "cert_file": str(pki / "client.pem"),
+        "key_file": str(pki / "client.key"),
+        "server_name": "localhost",
+    }
     files = where / "destinations"
     files.mkdir()
     for n in range(count):
-        destination_id = f"lab-{n:03d}"
-        definition = {
-            "id": destination_id,
-            "name": f"Lab {n}",
-            "providers": [destination_id],
-            "host": "127.0.0.1",
-            "port": 2577,
-            "messages": {"diagnostic_request": "orm-v3"},
-            "tls": {
-                "ca_file": str(pki / "ca.pem"),
-                "cert_file": str(pki / "client.pem"),
-                "key_file": str(pki / "client.key"),
-                "server_name": "localhost",
-            },
-        }
-        (files / f"{destination_id}.yaml").write_text(yaml.safe_dump(definition))
+        config = destination(f"lab-{n:03d}", 2577, providers=[f"p{n}"], tls=tls)
+        (files / f"{config.id}.yaml").write_text(dump_destination(config))
     return files
 
 
