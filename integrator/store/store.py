@@ -941,7 +941,7 @@ class Store(
                 select_messages(payload=payload).where(messages.c.id == message_id)
             )
             row = result.first()
-        return None if row is None else message_record(row, self._sealer)
+        return None if row is None else message_record(row, self._sealer, payload=payload)
 
     # -- reading what people type, and stores that must already exist --------------------------
 
@@ -1150,7 +1150,7 @@ class Store(
             )
         async with self._engine.connect() as conn:
             result = await conn.execute(query)
-            return [message_record(row, self._sealer) for row in result]
+            return [message_record(row, self._sealer, payload=payloads) for row in result]
 
     @guarded("count messages")
     async def count_made_since(self, since: datetime) -> dict[str, dict[str, int]]:
@@ -1220,7 +1220,7 @@ class Store(
                 chunk = list(ids[start : start + _IDS_PER_QUERY])
                 query = select_messages(payload=payloads).where(messages.c.id.in_(chunk))
                 result = await conn.execute(query)
-                found.extend(message_record(row, self._sealer) for row in result)
+                found.extend(message_record(row, self._sealer, payload=payloads) for row in result)
         return found
 
     @guarded("list pending messages")
