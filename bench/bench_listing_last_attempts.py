@@ -11,8 +11,9 @@ and the console's destinations page call. Three ways, on one store, round by rou
   (``Store.last_attempts``), with its messages still retrying behind it (their number, the
   oldest and that one's last attempt);
 - *per destination*: the same attempts read one destination at a time, the newest answered
-  message and then its attempts (``last_attempt.answered_attempts``), as the destination's page
-  read it: two statements a destination (and without the retrying messages).
+  message and then its attempts (``tests.store.helpers.answered_attempts``), as the
+  destination's page read it: two statements a destination (and without the retrying
+  messages).
 
 Then each read alone, without the rest of the listing.
 
@@ -46,7 +47,6 @@ from integrator import operators  # noqa: E402
 from integrator.clock import SystemClock  # noqa: E402
 from integrator.last_attempt import (  # noqa: E402
     LastAttempt,
-    answered_attempts,
     last_attempts,
     said,
 )
@@ -56,6 +56,7 @@ from integrator.store import AttemptRecord, Store  # noqa: E402
 from integrator.store.tables import attempts, messages  # noqa: E402
 from tests.integrator.support import destination, settings_for  # noqa: E402
 from tests.store.factories import make_event, make_message  # noqa: E402
+from tests.store.helpers import answered_attempts  # noqa: E402
 
 BATCH = 1000
 REFUSED = "ConnectFailed: connect to 127.0.0.1:9 failed: ConnectionRefusedError: refused"

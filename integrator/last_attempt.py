@@ -34,15 +34,12 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any, Final
+from typing import Any
 
 from integrator.ack_reason import from_receiver, short_reason
 from integrator.presenters import iso_time
-from integrator.store import AttemptRecord, MessageFilter, Store
+from integrator.store import AttemptRecord, Store
 from integrator.store.last_attempts import DestinationAttempts
-
-ANSWERED: Final = ("delivered", "dead", "retrying")
-"""The statuses of a message the receiver was asked for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,15 +126,6 @@ def _said(found: DestinationAttempts) -> LastAttempt | None:
     _message_id, since, attempt = oldest
     retrying = Retrying(found.retrying, since, said(attempt) if attempt is not None else None)
     return dataclasses.replace(said(found.last), retrying=retrying)
-
-
-async def answered_attempts(store: Store, destination_id: str) -> list[AttemptRecord]:
-    """The attempts, oldest first, of the newest message the receiver was asked for: one
-    message by the ``(destination_id, status, seq)`` index, then its attempts by theirs."""
-    answered = await store.list_messages(
-        MessageFilter(destination_id=destination_id, statuses=ANSWERED), limit=1, payloads=False
-    )
-    return await store.list_attempts(answered[0].id) if answered else []
 
 
 def said(attempt: AttemptRecord) -> LastAttempt:

@@ -12,8 +12,9 @@ from alembic import command
 from sqlalchemy import Connection, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from integrator.store import NewMessage, Store
+from integrator.store import AttemptRecord, MessageFilter, NewMessage, Store
 from integrator.store.engine import create_engine
+from integrator.store.last_attempts import ANSWERED
 from integrator.store.migrate import alembic_config
 from integrator.store.tables import engine_presence, metadata
 from integrator.store.url import resolve
@@ -145,3 +146,13 @@ async def leave_old_engine_running(site: Site, heartbeat_at: datetime) -> None:
             )
         )
         await conn.commit()
+
+
+async def answered_attempts(store: Store, destination_id: str) -> list[AttemptRecord]:
+    """The attempts, oldest first, of the newest message the receiver was asked for, read the
+    plain way (that message, then its attempts): what ``Store.last_attempts`` must agree with,
+    and what the destination's page read before it (``bench_listing_last_attempts.py``)."""
+    answered = await store.list_messages(
+        MessageFilter(destination_id=destination_id, statuses=ANSWERED), limit=1, payloads=False
+    )
+    return await store.list_attempts(answered[0].id) if answered else []

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from integrator.last_attempt import answered_attempts
 from integrator.store import AttemptRecord, Store
 from tests.store.factories import T0, make_event, make_message
-from tests.store.helpers import statements_sent
+from tests.store.helpers import answered_attempts, statements_sent
 
 PATIENT = "Patient J. van der Berg"
 
