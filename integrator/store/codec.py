@@ -111,8 +111,8 @@ def message_record(row: Row[Any], sealer: Sealer, *, payload: bool = True) -> Me
 
 
 def _warnings(text: str) -> tuple[str, ...]:
-    """A message's warnings: nearly always none, and ``json.loads`` of ``[]`` cost a listing
-    more than the rest of the column."""
+    """A message's warnings: nearly always none, read then without ``json.loads`` (about
+    1.5 µs of every listed row)."""
     return () if text == "[]" else tuple(load_json(text))
 
 
