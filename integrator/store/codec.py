@@ -112,7 +112,7 @@ def message_record(row: Row[Any], sealer: Sealer, *, payload: bool = True) -> Me
 
 def _warnings(text: str) -> tuple[str, ...]:
     """A message's warnings: nearly always none, read then without ``json.loads`` (about
-    1.5 µs of every listed row)."""
+    0.8 µs of every listed row)."""
     return () if text == "[]" else tuple(load_json(text))
 
 
