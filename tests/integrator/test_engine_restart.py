@@ -9,7 +9,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import pytest
 from destinations.config import dump_destination
 from destinations.receiver import MllpReceiver
 from integrator.catalog import Catalog, build_catalog
+from integrator.delivery import retry_policy
 from integrator.engine import Engine
 from integrator.intake import IntakeResult
 from integrator.settings import Settings
@@ -31,6 +32,7 @@ from tests.transport.helpers import eventually
 
 WINDOW = 4
 BACKLOG = 23  # several windows, the last one not full
+LEAST_BACKOFF = timedelta(seconds=0.8)  # a 1 s backoff less its jitter (0.2)
 
 
 @dataclass
@@ -211,6 +213,7 @@ async def test_a_fifo_retry_waiting_when_its_runner_stopped_keeps_its_place_and_
     backoff = {"initial": "1s", "multiplier": 1, "max_delay": "1s", "max_attempts": 5}
     config = destination("noord", port, providers=["ziekenhuis-noord"], retry=backoff)
     assert config.ordering == "fifo"
+    assert retry_policy(config).jitter == 0.2  # so each wait is 0.8-1 s (LEAST_BACKOFF)
 
     def catalog(**changes: Any) -> Catalog:
         defined = config.model_copy(update=changes)
@@ -241,14 +244,21 @@ async def test_a_fifo_retry_waiting_when_its_runner_stopped_keeps_its_place_and_
             await engine.apply_catalog(catalog(ack_timeout=3.0))  # a new runner
         assert await engine.wait_settled(timeout=15), "the messages were not sent"
         attempts = await engine.store.list_attempts(head.id)
-        assert [a.number for a in attempts] == [1, 2]
-        assert attempts[1].started_at >= head.next_attempt_at  # at its time, not before
+        # Refused once, or more where the machine was slow enough for the next try to come
+        # before the stop (its backoff is 0.8-1 s): then sent, never before its time.
+        *refused, last = attempts
+        assert [a.number for a in attempts] == list(range(1, len(attempts) + 1))
+        assert refused and all(a.ack_code == "AE" for a in refused)
+        assert last.ack_code == "AA"
+        if len(refused) == 1:
+            assert last.started_at >= head.next_attempt_at  # at its time, not before
+        assert last.started_at >= refused[-1].started_at + LEAST_BACKOFF
         for later in waiting[1:]:
             assert later is not None
             assert [a.number for a in await engine.store.list_attempts(later.id)] == [1]
-        # The refused attempt, then each once, in order, with the MSH-10 it had.
+        # The refused attempts, then each once, in order, with the MSH-10 it had.
         sent = [_control_id(p) for p in refusing.received]
-        assert sent == [head.control_id, *(m.control_id for m in waiting if m)]
+        assert sent == [head.control_id] * len(refused) + [m.control_id for m in waiting if m]
     finally:
         await engine.stop()
         await refusing.stop()
