@@ -12,6 +12,7 @@ import subprocess
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,12 @@ async def latency_parts(
     """``sampled_latencies`` and its two parts, each sorted on its own: ``to_wire`` (event
     received to the start of its delivering attempt: commit, queueing, the broker) and
     ``exchange`` (that attempt: connect if needed, send, wait for the ACK). A tail is then
-    placed on one side of the wire or the other."""
+    placed on one side of the wire or the other. ``STEADY``: the totals of the events received
+    ``WARM_UP`` or more after the first: a new engine's first commits, publishes and consumer
+    deliveries left out (in RabbitMQ runs they were a fifth to two thirds of the events above
+    30 ms; bench/results/perf.md, twenty-second session)."""
     parts: dict[str, list[float]] = {"total": [], "to_wire": [], "exchange": []}
+    received: list[datetime] = []
     for m in delivered[:: max(1, len(delivered) // samples)]:
         event = await store.get_event(m.event_id)
         attempts = await store.list_attempts(m.id)
@@ -88,7 +93,20 @@ async def latency_parts(
         parts["to_wire"].append(to_wire)
         parts["exchange"].append(attempt.duration_ms)
         parts["total"].append(to_wire + attempt.duration_ms)
+        received.append(event.received_at)
+    if received:
+        steady_from = min(received) + WARM_UP
+        pairs = zip(parts["total"], received, strict=True)
+        parts[STEADY] = [total for total, at in pairs if at >= steady_from]
+    else:
+        parts[STEADY] = []
     return {name: sorted(values) for name, values in parts.items()}
+
+
+STEADY = "total_steady"
+"""``latency_parts``' totals of the events received ``WARM_UP`` or more after the first."""
+
+WARM_UP = timedelta(seconds=1)
 
 
 def part_percentiles(parts: dict[str, list[float]]) -> dict[str, float]:
