@@ -42,13 +42,6 @@ CANCEL_GRACE_S = 1.0
 transaction it began; a hung PostgreSQL may never let it), before it goes on without it."""
 LISTED_AT_MOST = 1000
 """How many unrecorded message ids a stop lists in its log line; the count is always whole."""
-GATHER_S = 0.005
-"""When an attempt comes alone (nothing else waiting), how long the recorder waits for others
-to write with it. At a steady, moderate rate each commit otherwise found one or two attempts,
-and a statement's fixed part is most of what it costs the database at that size (PostgreSQL:
-156-189 µs an attempt in threes, 50-57 in two hundreds; bench/results/perf.md). Delivery does
-not wait for it; what does (RabbitMQ's acks, ``committed``) waits this much longer. In a burst
-attempts pile up during each commit and the recorder never waits."""
 
 
 class AttemptRecorder:
@@ -137,11 +130,9 @@ class AttemptRecorder:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
-            self._writing = batch  # taken: a stop that gives up counts it as not recorded
-            if self._queue.empty():
-                await asyncio.sleep(GATHER_S)
             while len(batch) < BATCH_LIMIT and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            self._writing = batch
             await self._write(batch)
             self._writing = []
             self._written += len(batch)
