@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Result, Row, Select, select
 
 from integrator.store.records import (
     AttemptRecord,
@@ -79,10 +79,16 @@ def select_messages(*, payload: bool = True) -> Select[Any]:
     return select(*columns).select_from(messages.join(events, messages.c.event_id == events.c.id))
 
 
-def message_record(row: Row[Any], sealer: Sealer, *, payload: bool = True) -> MessageRecord:
-    """``payload``: whether the row holds it (``select_messages(payload=...)``); the caller
-    says so once for all its rows, where asking each row for its columns cost more than
-    reading the row (an export of 100,000 messages)."""
+def message_records(rows: Result[Any], sealer: Sealer) -> list[MessageRecord]:
+    """The messages of a ``select_messages`` result. Whether it holds the payload is asked of
+    the result once (``select_messages(payload=False)`` leaves it out), not of every row: a
+    row's ``_fields`` are made anew at each ask, which cost more than reading the rest of it
+    (an export of 100,000 messages)."""
+    payload = "payload" in rows.keys()  # noqa: SIM118 (``in rows`` would read the rows)
+    return [_message_record(row, sealer, payload) for row in rows]
+
+
+def _message_record(row: Row[Any], sealer: Sealer, payload: bool) -> MessageRecord:
     return MessageRecord(
         id=row.id,
         seq=row.seq,

@@ -55,7 +55,7 @@ from integrator.store.codec import (
     event_record,
     event_row,
     load_json,
-    message_record,
+    message_records,
     reason_text,
     rejected_raw,
     rejected_record,
@@ -940,8 +940,8 @@ class Store(
             result = await conn.execute(
                 select_messages(payload=payload).where(messages.c.id == message_id)
             )
-            row = result.first()
-        return None if row is None else message_record(row, self._sealer, payload=payload)
+            found = message_records(result, self._sealer)
+        return found[0] if found else None
 
     # -- reading what people type, and stores that must already exist --------------------------
 
@@ -1150,7 +1150,7 @@ class Store(
             )
         async with self._engine.connect() as conn:
             result = await conn.execute(query)
-            return [message_record(row, self._sealer, payload=payloads) for row in result]
+            return message_records(result, self._sealer)
 
     @guarded("count messages")
     async def count_made_since(self, since: datetime) -> dict[str, dict[str, int]]:
@@ -1220,7 +1220,7 @@ class Store(
                 chunk = list(ids[start : start + _IDS_PER_QUERY])
                 query = select_messages(payload=payloads).where(messages.c.id.in_(chunk))
                 result = await conn.execute(query)
-                found.extend(message_record(row, self._sealer, payload=payloads) for row in result)
+                found.extend(message_records(result, self._sealer))
         return found
 
     @guarded("list pending messages")
@@ -1257,7 +1257,7 @@ class Store(
             query = query.limit(limit)
         async with self._engine.connect() as conn:
             result = await conn.execute(query.order_by(messages.c.seq))
-            return [message_record(row, self._sealer) for row in result]
+            return message_records(result, self._sealer)
 
     @guarded("set a message status")
     async def set_status(
