@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
 import platform
@@ -115,6 +116,32 @@ async def publish(topology: Topology, events: list[bytes]) -> None:
         await connection.close()
 
 
+#: The burst publish, kept for ``in_service``'s first events when a paced one replaces ``publish``.
+burst_publish = publish
+
+
+async def put_in_service(
+    topology: Topology, store: Store, url: str, providers: list[str], n_events: int, first: int
+) -> None:
+    """``n_events`` through the engines as a burst, then the database vacuumed and analysed.
+
+    What a store in service has that a database made for the run has not: rows, and the
+    statistics autovacuum keeps (the servers here run without autovacuum, so the planner would
+    plan on an empty table's estimates all run long). ``first``: the warm-up's ZD numbers
+    begin there, apart from the measured events'."""
+    await burst_publish(topology, make_events(n_events, providers, first=first))
+    deadline = time.perf_counter() + 300
+    while (await store.count_by_status()).get("delivered", 0) < n_events:
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"the {n_events} events putting the store in service stalled")
+        await asyncio.sleep(0.1)
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await connection.execute("VACUUM (ANALYZE)")
+    finally:
+        await connection.close()
+
+
 def _keep_logs(tmp: Path, keep: Path) -> None:
     keep.mkdir(parents=True, exist_ok=True)
     for log_file in tmp.glob("engine-*.log"):
@@ -129,10 +156,13 @@ async def scenario(
     profile: Path | None = None,
     sample: Path | None = None,
     samples: int = 1000,
+    in_service: int = 0,
 ) -> dict[str, Any]:
     """One burst through ``n_engines`` engine processes; ``profile``: cProfile the first one
     (CPU time, whole life); ``sample``: py-spy's collapsed stacks of the first one while the
-    events go through (``py-spy`` must be installed; it samples, so it barely slows the engine).
+    events go through (``py-spy`` must be installed; it samples, so it barely slows the engine);
+    ``in_service``: that many events go through first and the database is analysed
+    (``put_in_service``); the figures are of the measured events alone.
 
     ``engine_cpu_us`` counts the engines' CPU from their start; ``engine_cpu_us_run`` only
     from the first event published on (start-up left out), which is what an event costs.
@@ -204,7 +234,10 @@ async def scenario(
                 store = await Store.open(url)
             await store.count_by_status()
             harness_pids = await backend_pids(admin, db) - before
+            if in_service:
+                await put_in_service(topology, store, url, providers, in_service, n_events)
             events = make_events(n_events, providers)
+            measured = {json.loads(event)["event_id"] for event in events}
 
             spy = None
             if sample is not None:
@@ -228,11 +261,11 @@ async def scenario(
             deadline = t0 + 600
             while time.perf_counter() < deadline:
                 counts = await store.count_by_status()
-                total = sum(counts.values())
+                total = sum(counts.values()) - in_service
                 if not intake_s and total >= n_events:
                     intake_s = time.perf_counter() - t0
-                    delivered_at_intake = counts["delivered"]
-                delivered = counts["delivered"]
+                    delivered_at_intake = counts["delivered"] - in_service
+                delivered = counts["delivered"] - in_service
                 if delivered >= n_events:
                     elapsed = time.perf_counter() - t0
                     db_cpu1 = await backend_cpu(admin, db, harness_pids)
@@ -251,8 +284,8 @@ async def scenario(
                 f"{delivered_at_intake} delivered; all delivered at {elapsed:.1f}s",
                 file=sys.stderr,
             )
-            messages = await store.list_messages(MessageFilter(), limit=n_events * 2)
-            done = [m for m in messages if m.status == "delivered"]
+            messages = await store.list_messages(MessageFilter(), limit=(n_events + in_service) * 2)
+            done = [m for m in messages if m.status == "delivered" and m.event_id in measured]
             parts = await latency_parts(store, done, samples=samples)
         finally:
             peaks = [peak_rss_mib(process.pid) for process in processes]

@@ -24,9 +24,12 @@ from integrator.store import MessageRecord, Store
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_events(n: int, providers: list[str], *, attachment_kib: int = 0) -> list[bytes]:
+def make_events(
+    n: int, providers: list[str], *, attachment_kib: int = 0, first: int = 0
+) -> list[bytes]:
     """``n`` copies of the sample referral, each its own event, spread over ``providers``;
-    with ``attachment_kib``, each carries a PDF of that size."""
+    with ``attachment_kib``, each carries a PDF of that size; their ZD numbers count from
+    ``first`` on."""
     base = json.loads((ROOT / "config" / "samples" / "referral.json").read_text())
     if attachment_kib:
         pdf = b"%PDF-1.4\n" + bytes(range(256)) * 4 * attachment_kib
@@ -41,7 +44,7 @@ def make_events(n: int, providers: list[str], *, attachment_kib: int = 0) -> lis
     for i in range(n):
         event = dict(base)
         event["event_id"] = str(uuid.uuid4())
-        event["zd_number"] = f"ZD{200000000 + i:09d}"
+        event["zd_number"] = f"ZD{200000000 + first + i:09d}"
         event["provider"] = {**base["provider"], "id": providers[i % len(providers)]}
         events.append(json.dumps(event).encode())
     return events

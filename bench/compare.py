@@ -168,6 +168,45 @@ SCENARIOS = [
         needs_services=True,
     ),
     Scenario(
+        # The two above on a store in service: 3,000 events through first, then the database
+        # analysed, as autovacuum keeps a store's statistics (the servers here run without it).
+        "rabbitmq-paced-10-in-service",
+        [
+            *("rabbitmq-paced", "--destinations", "10", "--fraction", "0.5", "--seconds", "10"),
+            *("--in-service", "3000"),
+        ],
+        [
+            *("rabbitmq-paced", "--destinations", "10", "--fraction", "0.5", "--seconds", "4"),
+            *("--in-service", "1000"),
+        ],
+        (
+            Metric("rate", "open-loop rate: half the burst's delivered/s (events/s)", True),
+            Metric("p50_ms", "p50 accepted -> ACK at that rate", False),
+            Metric("p99_ms", "p99 accepted -> ACK at that rate", False),
+            Metric("database_cpu_us_run", "PostgreSQL CPU per event", False),
+            Metric("engine_cpu_us_run", "engine CPU per event", False),
+        ),
+        needs_services=True,
+    ),
+    Scenario(
+        "rabbitmq-paced-10-at-550-in-service",
+        [
+            *("rabbitmq", "--destinations", "10", "--rate", "550", "--seconds", "10"),
+            *("--in-service", "3000"),
+        ],
+        [
+            *("rabbitmq", "--destinations", "10", "--rate", "550", "--seconds", "4"),
+            *("--in-service", "1000"),
+        ],
+        (
+            Metric("p50_ms", "p50 accepted -> ACK at 550 events/s", False),
+            Metric("p99_ms", "p99 accepted -> ACK at 550 events/s", False),
+            Metric("database_cpu_us_run", "PostgreSQL CPU per event", False),
+            Metric("engine_cpu_us_run", "engine CPU per event", False),
+        ),
+        needs_services=True,
+    ),
+    Scenario(
         "rabbitmq-1x10",
         ["rabbitmq", "--destinations", "10", "--events", "5000"],
         ["rabbitmq", "--destinations", "10", "--events", "1500"],

@@ -293,12 +293,15 @@ async def rabbitmq(
     rate: float | None = None,
     profile: Path | None = None,
     sample: Path | None = None,
+    in_service: int = 0,
 ) -> dict[str, Any]:
     """RabbitMQ + PostgreSQL: engines are ``integrator run`` processes of the revision.
 
     With ``rate`` the events are published open loop at that many per second (each tick's
     events confirmed in a task of their own) instead of as fast as the broker confirms them,
-    and the latency percentiles are of every delivered message (up to 5,000 sampled).
+    and the latency percentiles are of every delivered message (up to 5,000 sampled). With
+    ``in_service``, that many events go through as a burst first and the database is analysed,
+    as autovacuum keeps a store in service (``bench_rabbitmq.put_in_service``).
     """
     sys.argv = [sys.argv[0]]
     import bench_rabbitmq
@@ -347,6 +350,7 @@ async def rabbitmq(
         profile=profile,
         sample=sample,
         samples=1000 if rate is None else 5000,
+        in_service=in_service,
     )
     if rate is not None:
         row["rate"] = rate
@@ -469,6 +473,13 @@ def main() -> None:
         "--py-spy", type=Path, help="rabbitmq, http: py-spy's collapsed stacks of the first engine"
     )
     parser.add_argument(
+        "--in-service",
+        type=int,
+        default=0,
+        help="rabbitmq, rabbitmq-paced: this many events through first, then the database "
+        "analysed (a store in service, not one made for the run)",
+    )
+    parser.add_argument(
         "--clients", type=int, default=8, help="http: clients posting one event at a time each"
     )
     parser.add_argument(
@@ -497,14 +508,24 @@ def main() -> None:
     elif args.scenario == "rabbitmq":
         events = int(args.rate * args.seconds) if args.rate else args.events
         result = eventloop.run(
-            rabbitmq(events, args.destinations, args.engines, args.rate, args.profile, args.py_spy)
+            rabbitmq(
+                events,
+                *(args.destinations, args.engines, args.rate, args.profile, args.py_spy),
+                in_service=args.in_service,
+            )
         )
     elif args.scenario == "rabbitmq-paced":  # open loop at a share of the same setup's burst
-        burst = eventloop.run(rabbitmq(args.events, args.destinations, args.engines, None))
+        burst = eventloop.run(
+            rabbitmq(args.events, args.destinations, args.engines, None, in_service=args.in_service)
+        )
         rate = args.fraction * burst["delivered_per_s"]
         events = int(rate * args.seconds)
         result = eventloop.run(
-            rabbitmq(events, args.destinations, args.engines, rate, args.profile, args.py_spy)
+            rabbitmq(
+                events,
+                *(args.destinations, args.engines, rate, args.profile, args.py_spy),
+                in_service=args.in_service,
+            )
         )
         result["burst_delivered_per_s"] = burst["delivered_per_s"]
     elif args.scenario == "floor":
