@@ -109,9 +109,7 @@ class AmqpIntake:
         *,
         batch: int = BATCH,
         workers: int = WORKERS,
-        gather_s: float | None = None,
     ) -> None:
-        """``gather_s``: how long a small batch waits for more (``GATHER_S`` when None)."""
         self._transport = transport
         self._link = transport.link
         self._topology: Topology = transport.topology
@@ -119,7 +117,6 @@ class AmqpIntake:
         self._store = store
         self._batch = batch
         self._workers = workers
-        self._gather_s = GATHER_S if gather_s is None else gather_s
         self._inbox: asyncio.Queue[_Received] = asyncio.Queue()
         self._taking = asyncio.Lock()  # one worker takes a batch at a time
         self._task: asyncio.Task[None] | None = None
@@ -226,12 +223,12 @@ class AmqpIntake:
 
     async def _take(self) -> list[_Received]:
         """The next batch: what the inbox holds, up to ``batch``; one that came small waits
-        ``gather_s`` once for more. A stop meanwhile leaves its deliveries unacked: the
+        ``GATHER_S`` once for more. A stop meanwhile leaves its deliveries unacked: the
         broker gives them again."""
         batch = [await self._inbox.get()]
         self._drain(batch)
-        if len(batch) < min(GATHER_BELOW, self._batch) and self._gather_s > 0:
-            await asyncio.sleep(self._gather_s)
+        if len(batch) < min(GATHER_BELOW, self._batch) and GATHER_S > 0:
+            await asyncio.sleep(GATHER_S)
             self._drain(batch)
         return batch
 
