@@ -55,6 +55,22 @@ async def receiver() -> AsyncIterator[MllpReceiver]:
         await receiver.stop()
 
 
+async def started(
+    tmp_path: Path,
+    broker: tuple[str, str],
+    receiver: MllpReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+    gather_s: float,
+) -> Engine:
+    """An engine of the broker's prefix delivering to ``receiver``, its small batches waiting
+    ``gather_s`` for more."""
+    url, prefix = broker
+    monkeypatch.setattr(amqp_intake, "GATHER_S", gather_s)
+    engine = one_destination_engine(tmp_path, receiver.port, amqp_url=url, amqp_prefix=prefix)
+    await engine.start()
+    return engine
+
+
 def taken_signal(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
     """Set once a worker has taken deliveries from the inbox (its first look, before the
     wait): from then on it gathers."""
@@ -79,9 +95,7 @@ async def test_an_event_that_comes_while_a_small_batch_waits_is_committed_with_i
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, prefix = broker
-    monkeypatch.setattr(amqp_intake, "GATHER_S", GATHER_S)
-    engine = one_destination_engine(tmp_path, receiver.port, amqp_url=url, amqp_prefix=prefix)
-    await engine.start()
+    engine = await started(tmp_path, broker, receiver, monkeypatch, GATHER_S)
     try:
         batches: list[int] = []
         submit_many = engine.intake.submit_many
@@ -111,9 +125,8 @@ async def test_events_held_while_a_batch_gathers_are_not_lost_when_the_engine_st
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, prefix = broker
-    monkeypatch.setattr(amqp_intake, "GATHER_S", 60.0)  # the stop comes inside the wait
-    engine = one_destination_engine(tmp_path, receiver.port, amqp_url=url, amqp_prefix=prefix)
-    await engine.start()
+    # The stop comes inside the wait.
+    engine = await started(tmp_path, broker, receiver, monkeypatch, 60.0)
     try:
         taken = taken_signal(engine, monkeypatch)
         [event] = make_events(referral_data, [PROVIDER], 1)
@@ -123,9 +136,7 @@ async def test_events_held_while_a_batch_gathers_are_not_lost_when_the_engine_st
     finally:
         await engine.stop()
 
-    monkeypatch.setattr(amqp_intake, "GATHER_S", 0.004)
-    again = one_destination_engine(tmp_path, receiver.port, amqp_url=url, amqp_prefix=prefix)
-    await again.start()
+    again = await started(tmp_path, broker, receiver, monkeypatch, 0.004)
     try:
         assert await eventually(lambda: all_delivered(again, 1), timeout=20)
         [message] = await again.store.list_messages()
