@@ -100,4 +100,4 @@ async def test_a_store_that_is_gone_is_a_dutch_page_on_the_console_and_json_on_t
     finally:
         await proxy.restore_if_cut()
         await engine.stop()
-        await proxy.cut()
+        await proxy.close()

@@ -3,32 +3,53 @@
 The engine is pointed at the proxy instead of the real PostgreSQL or RabbitMQ. ``cut`` closes
 the listening port and every connection through it, which the engine sees exactly as a server
 that went away; ``restore`` listens again on the same port.
+
+While cut, the port stays bound (a socket that does not listen: connections are refused as by a
+closed port), so nothing else can take it: left free, it was once handed to another test's
+outgoing connection as its local port, and the restore failed (``EADDRINUSE``). ``close`` gives
+it back at the end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+
+
+def _bound(port: int) -> socket.socket:
+    """A TCP socket bound to ``port`` on loopback (0: one the kernel picks), not listening."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 class CuttableProxy:
     def __init__(self, target_host: str, target_port: int) -> None:
         self._target = (target_host, target_port)
         self._server: asyncio.Server | None = None
+        self._held: socket.socket | None = None  # the port, bound while cut
         self._pipes: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
 
     async def start(self) -> int:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
+        sock, self._held = self._held or _bound(self.port), None
+        self._server = await asyncio.start_server(self._accept, sock=sock)
+        self.port = sock.getsockname()[1]
         return self.port
 
     async def cut(self) -> None:
         if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+            server, self._server = self._server, None
+            server.close()  # the listening socket is closed now: bind the port again at once
+            self._held = _bound(self.port)
+            await server.wait_closed()
         for writer in list(self._writers):
             writer.transport.abort()
         for task in list(self._pipes):
@@ -41,6 +62,13 @@ class CuttableProxy:
     async def restore_if_cut(self) -> None:
         if self._server is None:
             await self.start()
+
+    async def close(self) -> None:
+        """Cut, and give the port back: the end of a test."""
+        await self.cut()
+        if self._held is not None:
+            self._held.close()
+            self._held = None
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -290,8 +290,8 @@ async def proxied_engine(
         await store_proxy.restore_if_cut()
         await broker_proxy.restore_if_cut()
         await engine.stop()
-        await store_proxy.cut()
-        await broker_proxy.cut()
+        await store_proxy.close()
+        await broker_proxy.close()
         await delete_topology(require_rabbitmq(), prefix, [])
 
 

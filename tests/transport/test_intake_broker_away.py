@@ -72,7 +72,7 @@ async def proxied(tmp_path: Path) -> AsyncIterator[Proxied]:
     finally:
         await proxy.restore_if_cut()
         await engine.stop()
-        await proxy.cut()
+        await proxy.close()
         await receiver.stop()
         await delete_topology(url, prefix, [PROVIDER])
 

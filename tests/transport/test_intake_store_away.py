@@ -85,7 +85,7 @@ async def setup(
     finally:
         await proxy.restore_if_cut()
         await engine.stop()
-        await proxy.cut()
+        await proxy.close()
         await receiver.stop()
         await delete_topology(url, prefix, [PROVIDER])
 

@@ -177,7 +177,7 @@ async def _cut_engine(tmp_path: Path) -> AsyncIterator[_Cut]:
     finally:
         await proxy.restore_if_cut()
         await cut.engine.stop()  # the one running now (``restarted``)
-        await proxy.cut()
+        await proxy.close()
         for receiver in receivers.values():
             await receiver.stop()
         await delete_topology(url, prefix, PROVIDERS)
