@@ -69,6 +69,28 @@ _HTTP = (
     Metric("post_p50_ms", "p50 of a POST's round trip", False),
     Metric("post_p99_ms", "p99 of a POST's round trip", False),
 )
+#: What each process spent per event: beside a store in service's figures.
+_CPU_BY_PROCESS = (
+    Metric("database_cpu_us_run", "PostgreSQL CPU per event", False),
+    Metric("engine_cpu_us_run", "engine CPU per event", False),
+    Metric("broker_cpu_us_run", "broker CPU per event", False),
+)
+
+
+def in_service(base: Scenario) -> Scenario:
+    """``base`` on a store in service: 3,000 events through first (1,000 quick), then the
+    database analysed, as autovacuum keeps a store's statistics (the servers here run without
+    it; bench/results/perf.md, twenty-third session). Its figures, and each process's CPU."""
+    metrics = {m.key: m for m in (*base.metrics, *_CPU_BY_PROCESS)}
+    return Scenario(
+        f"{base.name}-in-service",
+        [*base.args, "--in-service", "3000"],
+        [*base.quick_args, "--in-service", "1000"],
+        tuple(metrics.values()),
+        needs_services=True,
+    )
+
+
 SCENARIOS = [
     Scenario(
         "e2e-1",
@@ -168,57 +190,9 @@ SCENARIOS = [
         needs_services=True,
     ),
     Scenario(
-        # The two above on a store in service: 3,000 events through first, then the database
-        # analysed, as autovacuum keeps a store's statistics (the servers here run without it).
-        "rabbitmq-paced-10-in-service",
-        [
-            *("rabbitmq-paced", "--destinations", "10", "--fraction", "0.5", "--seconds", "10"),
-            *("--in-service", "3000"),
-        ],
-        [
-            *("rabbitmq-paced", "--destinations", "10", "--fraction", "0.5", "--seconds", "4"),
-            *("--in-service", "1000"),
-        ],
-        (
-            Metric("rate", "open-loop rate: half the burst's delivered/s (events/s)", True),
-            Metric("p50_ms", "p50 accepted -> ACK at that rate", False),
-            Metric("p99_ms", "p99 accepted -> ACK at that rate", False),
-            Metric("database_cpu_us_run", "PostgreSQL CPU per event", False),
-            Metric("engine_cpu_us_run", "engine CPU per event", False),
-            Metric("broker_cpu_us_run", "broker CPU per event", False),
-        ),
-        needs_services=True,
-    ),
-    Scenario(
-        "rabbitmq-paced-10-at-550-in-service",
-        [
-            *("rabbitmq", "--destinations", "10", "--rate", "550", "--seconds", "10"),
-            *("--in-service", "3000"),
-        ],
-        [
-            *("rabbitmq", "--destinations", "10", "--rate", "550", "--seconds", "4"),
-            *("--in-service", "1000"),
-        ],
-        (
-            Metric("p50_ms", "p50 accepted -> ACK at 550 events/s", False),
-            Metric("p99_ms", "p99 accepted -> ACK at 550 events/s", False),
-            Metric("database_cpu_us_run", "PostgreSQL CPU per event", False),
-            Metric("engine_cpu_us_run", "engine CPU per event", False),
-            Metric("broker_cpu_us_run", "broker CPU per event", False),
-        ),
-        needs_services=True,
-    ),
-    Scenario(
         "rabbitmq-1x10",
         ["rabbitmq", "--destinations", "10", "--events", "5000"],
         ["rabbitmq", "--destinations", "10", "--events", "1500"],
-        _RABBITMQ,
-        needs_services=True,
-    ),
-    Scenario(
-        "rabbitmq-1x10-in-service",
-        ["rabbitmq", "--destinations", "10", "--events", "5000", "--in-service", "3000"],
-        ["rabbitmq", "--destinations", "10", "--events", "1500", "--in-service", "1000"],
         _RABBITMQ,
         needs_services=True,
     ),
@@ -229,6 +203,10 @@ SCENARIOS = [
         _RABBITMQ,
         needs_services=True,
     ),
+]
+SCENARIOS += [
+    in_service(next(scenario for scenario in SCENARIOS if scenario.name == name))
+    for name in ("rabbitmq-paced-10", "rabbitmq-paced-10-at-550", "rabbitmq-1x10")
 ]
 
 
