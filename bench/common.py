@@ -83,7 +83,8 @@ async def latency_parts(
     placed on one side of the wire or the other. ``STEADY``: the totals of the events received
     ``WARM_UP`` or more after the first: a new engine's first commits, publishes and consumer
     deliveries left out (in RabbitMQ runs they were a fifth to two thirds of the events above
-    30 ms; bench/results/perf.md, twenty-second session)."""
+    30 ms; bench/results/perf.md, twenty-second session); ``FIRST``: those of the first
+    ``WARM_UP`` alone."""
     parts: dict[str, list[float]] = {"total": [], "to_wire": [], "exchange": []}
     received: list[datetime] = []
     for m in delivered[:: max(1, len(delivered) // samples)]:
@@ -97,17 +98,19 @@ async def latency_parts(
         parts["exchange"].append(attempt.duration_ms)
         parts["total"].append(to_wire + attempt.duration_ms)
         received.append(event.received_at)
-    if received:
-        steady_from = min(received) + WARM_UP
-        pairs = zip(parts["total"], received, strict=True)
-        parts[STEADY] = [total for total, at in pairs if at >= steady_from]
-    else:
-        parts[STEADY] = []
+    steady_from = min(received) + WARM_UP if received else None
+    pairs = list(zip(parts["total"], received, strict=True))
+    parts[STEADY] = [total for total, at in pairs if steady_from and at >= steady_from]
+    parts[FIRST] = [total for total, at in pairs if steady_from and at < steady_from]
     return {name: sorted(values) for name, values in parts.items()}
 
 
 STEADY = "total_steady"
 """``latency_parts``' totals of the events received ``WARM_UP`` or more after the first."""
+
+FIRST = "total_first"
+"""The other totals: of the events received in the first ``WARM_UP``, which a new engine's
+start holds up (its connections, statements, queues), or no longer does."""
 
 WARM_UP = timedelta(seconds=1)
 

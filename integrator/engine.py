@@ -46,7 +46,7 @@ from integrator.presence import Departures, Presence, http_address, transport_of
 from integrator.recorder import CANCEL_GRACE_S, AttemptRecorder
 from integrator.searchkey import resolve_search_key
 from integrator.settings import Settings
-from integrator.store import PENDING_STATUSES, Store
+from integrator.store import PENDING_STATUSES, Store, StoreError
 from integrator.store_for import open_store
 from integrator.transport import Transport
 from integrator.transport.amqp_intake import AmqpIntake
@@ -314,6 +314,8 @@ class Engine:
                 self.settings.destinations_dir, self.files_changed, seen=self._files_applied
             )
             self._watcher.start()
+        self.starting = "the store (preparing its hot writes)"
+        await self._warm_up_store()
         if isinstance(self._transport, RabbitMQTransport):
             self.starting = "RabbitMQ"
             await self._start_rabbitmq(self._transport)
@@ -343,6 +345,11 @@ class Engine:
             self._store, Retention.from_settings(self.settings), self.clock
         )
         self._daily_prune.start()
+        if self._amqp_intake is not None:
+            # Last: events come in once what delivers them runs. Taken in before, the first
+            # ones waited in their delivery queues for the destinations' consumers.
+            self.starting = "RabbitMQ (the intake queue)"
+            await self._amqp_intake.start()
         self.starting = "nothing"
         log.info(
             "engine started",
@@ -647,8 +654,22 @@ class Engine:
             log.info("resuming pending messages", messages=len(known))
             self._transport.requeue(known)
 
+    async def _warm_up_store(self) -> None:
+        """Open the hot writes' connections and prepare their statements before any event
+        comes (``Store.warm_up``). A failure here stops nothing: the first events then open
+        and prepare them, as they would have without this, and meet the same store."""
+        assert self._store is not None
+        try:
+            await self._store.warm_up()
+        except StoreError as exc:
+            log.warning(
+                "could not prepare the store's hot writes at start; the first events will",
+                error=str(exc),
+            )
+
     async def _start_rabbitmq(self, transport: RabbitMQTransport) -> None:
-        """Connect; recovery and AMQP intake run on every (re)connect from then on.
+        """Connect; recovery runs on every (re)connect from then on, and the AMQP intake once
+        ``start`` has started it (last, when the destinations run).
 
         Re-publishing the store's pending messages is the recovery leader's job (one engine at
         a time, see ``transport/recovery.py``), not every starting engine's.
@@ -683,7 +704,6 @@ class Engine:
         except BaseException:
             await self.stop()  # no half-started engine: close the recorder and the store
             raise
-        await self._amqp_intake.start()
 
     async def amqp_dead_count(self) -> int | None:
         """Messages in the broker's dead queue; None on the embedded transport."""

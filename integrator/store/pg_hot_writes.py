@@ -153,6 +153,33 @@ class PostgresHotWrites:
         rows: TokenRows = await self._read(call)
         return rows
 
+    async def warm_up(
+        self, event_row: Row, message_row: Row, update_row: Row, attempt_row: Row
+    ) -> None:
+        """Open the kept connections and have the server prepare the hot statements on them,
+        writing nothing: each runs once with no rows (empty arrays). The rows only shape the
+        statements (their keys), as a batch's first row does.
+
+        Without this, the first batch after a start paid for opening each connection and for
+        preparing its statement while events queued behind it: on RabbitMQ at 550 events/s
+        the first 100 ms held most of a run's slowest percent (bench/results/perf.md,
+        twenty-fourth session). One reading connection is opened; the others as reads overlap.
+        """
+        accept = self._statement("accept", tuple(event_row), tuple(message_row))
+        record = self._statement("record", UPDATE_COLUMNS, tuple(attempt_row))
+        no_rows: list[Any] = []
+        accept_args = [no_rows] * (len(event_row) + len(message_row))
+        record_args = [no_rows] * (len(UPDATE_COLUMNS) + len(attempt_row))
+        await self._run(self._accepting, lambda conn: conn.fetch(accept, *accept_args))
+        await self._run(self._recording, lambda conn: conn.execute(record, *record_args))
+        reads = self._token_reads
+
+        async def reading(conn: Any) -> None:
+            await conn.fetch(ZD_HISTORY_SQL, no_rows)
+            await conn.fetch(reads.token.sql, *reads.args(""))  # no token's hash is empty
+
+        await self._read(reading)
+
     async def close(self) -> None:
         """Give the kept connections back to the pool."""
         for held in (self._accepting, self._recording, *self._readers):

@@ -159,6 +159,28 @@ class SqliteHotWrites:
 
         return await self._reader.read(work)
 
+    async def warm_up(
+        self, event_row: Row, message_row: Row, update_row: Row, attempt_row: Row
+    ) -> None:
+        """Build the hot statements for rows shaped like these, and have the writer thread
+        open its connection and compile them, writing nothing (``executemany`` of no rows
+        compiles a statement and runs it for none): the first batch then costs what the
+        next ones do. The rows only give the statements their columns."""
+        shapes = (
+            ("event", event_row),
+            ("messages", message_row),
+            ("update", update_row),
+            ("attempt", attempt_row),
+        )
+        statements = [self._statement(name, row).sql for name, row in shapes]
+
+        def work(conn: sqlite3.Connection) -> None:
+            cursor = conn.cursor()
+            for sql in statements:
+                cursor.executemany(sql, [])
+
+        await self._writer.read(work)
+
     async def close(self) -> None:
         await self._writer.close()
         await self._reader.close()

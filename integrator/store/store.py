@@ -97,6 +97,7 @@ from integrator.store.presence import (
 from integrator.store.records import (
     PENDING_STATUSES,
     ROUTE_ACTION,
+    AttemptOutcome,
     AttemptRecord,
     AuditCheck,
     AuditFilter,
@@ -398,13 +399,8 @@ class Store(
             first_index.setdefault(event.id, index)
         now = self._now()
         # Sorted so that two overlapping batches lock rows in the same order (no deadlock).
-        # ``unrouted``: stored without a message (no destination serves it yet), so that
-        # listing and counting those reads them alone (0030).
         rows = sorted(
-            (
-                {**event_row(batch[i][0], self._sealer), "unrouted": not batch[i][1]}
-                for i in first_index.values()
-            ),
+            (self._event_row(batch[i][0], unrouted=not batch[i][1]) for i in first_index.values()),
             key=_row_id,
         )
         # Built (and sealed) before the write turn; only the new events' are inserted.
@@ -425,6 +421,38 @@ class Store(
             event.id in inserted and first_index[event.id] == index
             for index, (event, _) in enumerate(batch)
         ]
+
+    @guarded("prepare the hot writes")
+    async def warm_up(self) -> None:
+        """Make the first batch of events and of attempts as quick as the ones after: open
+        what the hot writes keep open and prepare their statements, writing nothing. The
+        engine calls it at start, before it takes in events. The rows below only give the
+        statements their shape (the columns), as a batch's first row does."""
+        now = self._now()
+        sample = "00000000-0000-4000-8000-000000000000"
+        event = EventRecord(
+            id=sample,
+            type="referral",
+            action="new",
+            zd_number="ZD000000000",
+            provider_id="-",
+            received_at=now,
+            source=EventSource.AMQP,
+            payload="{}",
+        )
+        message = NewMessage(sample, "-", "-", "-", "-", b"")
+        attempt = AttemptRecord(sample, 1, now, 0.0, AttemptOutcome.DELIVERED)
+        await self._hot.warm_up(
+            self._event_row(event, unrouted=False),
+            _message_row(sample, message, now, self._sealer),
+            self._attempt_update(attempt, MessageStatus.DELIVERED, None, None),
+            attempt_row(attempt, self._sealer),
+        )
+
+    def _event_row(self, event: EventRecord, *, unrouted: bool) -> dict[str, Any]:
+        """``unrouted``: stored without a message (no destination serves it yet), so that
+        listing and counting those reads them alone (0030)."""
+        return {**event_row(event, self._sealer), "unrouted": unrouted}
 
     @guarded("add messages", on_foreign_key=UnknownEvent)
     async def add_messages(self, event_id: str, new_messages: Sequence[NewMessage]) -> None:

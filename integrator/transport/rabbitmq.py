@@ -640,7 +640,14 @@ class RabbitMQTransport:
         on_message: ConsumerCallback,
     ) -> None:
         """Declare the destination's queue and binding (as at start) and consume it."""
+        generation = self.link.generation
         await self.topology.declare_destination(channel, destination_id)
+        if generation == self.link.generation:
+            # Declared on this connection: the first publish there need not declare it again.
+            # It did, a destination at a time, two round trips each on the publisher channel,
+            # while a new engine's first events waited (bench/results/perf.md, twenty-fourth
+            # session). Deleted later, it is declared again when a publish comes back.
+            self._declared.add(destination_id)
         await channel.basic_consume(self.topology.delivery_queue(destination_id), on_message)
 
     def not_consuming(self) -> list[str]:

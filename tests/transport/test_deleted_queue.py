@@ -126,3 +126,52 @@ async def test_a_message_already_delivered_is_skipped_when_published_again(
     assert [e["message_id"] for e in logs if e["event"] == "duplicate delivery skipped"] == [
         message.message_id
     ]
+
+
+async def test_a_queue_its_consumer_declared_is_not_declared_again_by_the_first_publish(
+    rabbit: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The consumer declares its queue and binding before it consumes; the publisher used to
+    declare them again before its first publish there (two round trips a destination while a
+    new engine's first events waited). Deleted after that, the queue is still declared again
+    when a publish comes back (the test above)."""
+    assert rabbit.url is not None
+    transport = await rabbit.open()
+    assert isinstance(transport, RabbitMQTransport)
+    declared: list[tuple[str, str]] = []
+    declare = Topology.declare_destination
+
+    async def counted(
+        topology: Topology, channel: aiormq.abc.AbstractChannel, destination_id: str
+    ) -> None:
+        by = "publisher" if channel is transport._publisher else "consumer"
+        declared.append((by, destination_id))
+        await declare(topology, channel, destination_id)
+
+    monkeypatch.setattr(Topology, "declare_destination", counted)
+    [message] = await rabbit.messages("dest-a", 1)
+    receiving = asyncio.create_task(transport.receive("dest-a"))
+    queue = Topology(rabbit.prefix).delivery_queue("dest-a")
+    assert await eventually(lambda: consumers(rabbit.url, queue), timeout=10)
+
+    await asyncio.wait_for(transport.publish([message]), 10)
+    delivery = await asyncio.wait_for(receiving, 10)
+    assert delivery.message.message_id == message.message_id
+    await rabbit.done(delivery.message)
+    await delivery.settle()
+    assert declared == [("consumer", "dest-a")]
+
+
+async def consumers(url: str | None, queue: str) -> bool:
+    """Whether the broker has a consumer on ``queue`` (declared passively: not made here)."""
+    assert url is not None
+    connection = await aiormq.connect(url)
+    try:
+        channel = await connection.channel()
+        ok = await channel.queue_declare(queue, passive=True)
+        return bool(ok.consumer_count)
+    except aiormq.exceptions.ChannelNotFoundEntity:
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            await connection.close()
