@@ -15,8 +15,9 @@ A batch is what the inbox holds when a worker looks, up to 200. One that comes s
 than ``GATHER_BELOW``: at a steady rate, a few events each time) waits ``GATHER_S`` once for
 more before it is validated: its commit, ZD read, publishes, confirms and ack are each one per
 batch, so at 550 events/s the engine, the database and the broker each spent a tenth to a sixth
-less CPU an event, and the median event was delivered sooner, not later
-(bench/results/perf.md, twenty-third session). In a burst the inbox holds more than that and
+less CPU an event with 4 ms, and the median event was delivered sooner, not later
+(bench/results/perf.md, twenty-third session); 8 ms took as much off again, and the p50 and
+p99 were lower still (twenty-fourth session). In a burst the inbox holds more than that and
 nothing waits. One worker takes at a time, so the others do not empty a batch that is
 gathering.
 
@@ -81,7 +82,7 @@ CALLER = SOURCE
 BATCH = 200
 #: A batch of fewer events than this waits once, this long, for more (see above).
 GATHER_BELOW = 32
-GATHER_S = 0.004
+GATHER_S = 0.008
 #: Batches worked on at once: while one waits for its commit or its publisher confirms, the
 #: next is validated and mapped. Acks are per message, so the order they finish in is free.
 WORKERS = 3
