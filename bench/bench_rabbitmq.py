@@ -157,12 +157,14 @@ async def scenario(
     sample: Path | None = None,
     samples: int = 1000,
     in_service: int = 0,
+    published_at: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """One burst through ``n_engines`` engine processes; ``profile``: cProfile the first one
     (CPU time, whole life); ``sample``: py-spy's collapsed stacks of the first one while the
     events go through (``py-spy`` must be installed; it samples, so it barely slows the engine);
     ``in_service``: that many events go through first and the database is analysed
-    (``put_in_service``); the figures are of the measured events alone.
+    (``put_in_service``); the figures are of the measured events alone. ``published_at``:
+    filled by a ``publish`` that times each event (by event id), for ``latency_parts``.
 
     ``engine_cpu_us`` counts the engines' CPU from their start; ``engine_cpu_us_run`` only
     from the first event published on (start-up left out), which is what an event costs.
@@ -286,7 +288,7 @@ async def scenario(
             )
             messages = await store.list_messages(MessageFilter(), limit=(n_events + in_service) * 2)
             done = [m for m in messages if m.status == "delivered" and m.event_id in measured]
-            parts = await latency_parts(store, done, samples=samples)
+            parts = await latency_parts(store, done, samples=samples, published_at=published_at)
         finally:
             peaks = [peak_rss_mib(process.pid) for process in processes]
             cpu = [engine_cpu_seconds(process.pid) for process in processes]

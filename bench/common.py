@@ -10,7 +10,7 @@ import socket
 import statistics
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
@@ -75,7 +75,11 @@ async def sampled_latencies(
 
 
 async def latency_parts(
-    store: Store, delivered: Sequence[MessageRecord], *, samples: int = 2000
+    store: Store,
+    delivered: Sequence[MessageRecord],
+    *,
+    samples: int = 2000,
+    published_at: Mapping[str, float] | None = None,
 ) -> dict[str, list[float]]:
     """``sampled_latencies`` and its two parts, each sorted on its own: ``to_wire`` (event
     received to the start of its delivering attempt: commit, queueing, the broker) and
@@ -84,8 +88,10 @@ async def latency_parts(
     ``WARM_UP`` or more after the first: a new engine's first commits, publishes and consumer
     deliveries left out (in RabbitMQ runs they were a fifth to two thirds of the events above
     30 ms; bench/results/perf.md, twenty-second session); ``FIRST``: those of the first
-    ``WARM_UP`` alone."""
-    parts: dict[str, list[float]] = {"total": [], "to_wire": [], "exchange": []}
+    ``WARM_UP`` alone. ``FROM_PUBLISH``, where ``published_at`` has the event's publish time
+    (``time.time()``, by event id): from that to the ACK, the time in the intake queue and the
+    intake's gathering included, which ``received_at`` (when intake prepared it) leaves out."""
+    parts: dict[str, list[float]] = {"total": [], "to_wire": [], "exchange": [], FROM_PUBLISH: []}
     received: list[datetime] = []
     for m in delivered[:: max(1, len(delivered) // samples)]:
         event = await store.get_event(m.event_id)
@@ -98,6 +104,9 @@ async def latency_parts(
         parts["exchange"].append(attempt.duration_ms)
         parts["total"].append(to_wire + attempt.duration_ms)
         received.append(event.received_at)
+        if published_at is not None and m.event_id in published_at:
+            acked = attempt.started_at.timestamp() + attempt.duration_ms / 1000
+            parts[FROM_PUBLISH].append((acked - published_at[m.event_id]) * 1000)
     steady_from = min(received) + WARM_UP if received else None
     pairs = list(zip(parts["total"], received, strict=True))
     parts[STEADY] = [total for total, at in pairs if steady_from and at >= steady_from]
@@ -108,6 +117,9 @@ async def latency_parts(
 STEADY = "total_steady"
 """``latency_parts``' totals of the events received ``WARM_UP`` or more after the first."""
 
+FROM_PUBLISH = "from_publish"
+"""``latency_parts``' part from the event's publish to its ACK (where the publisher timed it)."""
+
 FIRST = "total_first"
 """The other totals: of the events received in the first ``WARM_UP``, which a new engine's
 start holds up (its connections, statements, queues), or no longer does."""
@@ -116,11 +128,15 @@ WARM_UP = timedelta(seconds=1)
 
 
 def part_percentiles(parts: dict[str, list[float]]) -> dict[str, float]:
-    """p99 of each part of ``latency_parts`` (NaN when there are none)."""
+    """p99 of each part of ``latency_parts`` (NaN when there are none); of ``FROM_PUBLISH``
+    the p50 too."""
     return {
-        f"p99_{name}_ms": percentiles(values)["p99_ms"]
-        for name, values in parts.items()
-        if name != "total"
+        **{
+            f"p99_{name}_ms": percentiles(values)["p99_ms"]
+            for name, values in parts.items()
+            if name != "total"
+        },
+        f"p50_{FROM_PUBLISH}_ms": percentiles(parts.get(FROM_PUBLISH, []))["p50_ms"],
     }
 
 

@@ -310,6 +310,7 @@ async def rabbitmq(
     os.chdir(SOURCE)  # ``python -m integrator`` puts the working directory first on the path
     bench_rabbitmq.ROOT = SOURCE
     bench_rabbitmq.serve_receivers = ackserver.serve
+    published_at: dict[str, float] = {}
     if rate is not None:
 
         async def paced_publish(topology: Any, events: list[bytes]) -> None:
@@ -322,9 +323,12 @@ async def rabbitmq(
                 properties = Basic.Properties(content_type="application/json", delivery_mode=2)
                 loop = asyncio.get_running_loop()
                 confirms: list[asyncio.Future[ConfirmationFrameType | None]] = []
+                ids = [json.loads(event)["event_id"] for event in events]
                 t0, sent = loop.time(), 0
                 while sent < len(events):
                     due = min(len(events), int((loop.time() - t0) * rate) + 1)
+                    now = time.time()
+                    published_at.update((event_id, now) for event_id in ids[sent:due])
                     confirms.extend(
                         asyncio.ensure_future(
                             channel.basic_publish(
@@ -351,6 +355,7 @@ async def rabbitmq(
         sample=sample,
         samples=1000 if rate is None else 5000,
         in_service=in_service,
+        published_at=published_at if rate is not None else None,
     )
     if rate is not None:
         row["rate"] = rate
