@@ -12,14 +12,15 @@ acked, their queued messages re-published below). Either way nothing is lost or 
 under another control id.
 
 A batch is what the inbox holds when a worker looks, up to 200. One that comes small (fewer
-than ``GATHER_BELOW``: at a steady rate, a few events each time) waits ``GATHER_S`` once for
-more before it is validated: its commit, ZD read, publishes, confirms and ack are each one per
-batch, so at 550 events/s the engine, the database and the broker each spent a tenth to a sixth
-less CPU an event with 4 ms, and the median event was delivered sooner, not later
-(bench/results/perf.md, twenty-third session); 8 ms took as much off again, and the p50 and
-p99 were lower still (twenty-fourth session). In a burst the inbox holds more than that and
-nothing waits. One worker takes at a time, so the others do not empty a batch that is
-gathering.
+than ``GATHER_BELOW``: at a steady rate, a few events each time) while another batch is in work
+gathers more until none is, for ``GATHER_S`` at most, before it is validated: it would commit
+after that one anyway (batches commit in turn), and its commit, ZD read, publishes, confirms and
+ack are each one per batch. With none in work (a quiet engine, an event now and then) nothing
+waits; in a burst the inbox holds more than that and nothing waits either. Measured from each
+event's publish (bench/results/perf.md, twenty-fourth session): at 550 events/s the median
+event is acknowledged sooner than with a fixed 8 ms wait, for a fifth more CPU an event than
+that (which a burst does not pay). One worker takes at a time, so the others do not empty a
+batch that is gathering.
 
 Bad input (not JSON, wrong schema) is stored as a rejected event by the intake and then acked:
 it is never requeued and never lost.
@@ -80,7 +81,8 @@ SOURCE = "amqp"
 #: checks none but ``user_id``, which publishers need not set; so no sender is named.
 CALLER = SOURCE
 BATCH = 200
-#: A batch of fewer events than this waits once, this long, for more (see above).
+#: A batch of fewer events than this, taken while another is in work, waits at most this
+#: long for more (see above).
 GATHER_BELOW = 32
 GATHER_S = 0.008
 #: Batches worked on at once: while one waits for its commit or its publisher confirms, the
@@ -120,6 +122,9 @@ class AmqpIntake:
         self._workers = workers
         self._inbox: asyncio.Queue[_Received] = asyncio.Queue()
         self._taking = asyncio.Lock()  # one worker takes a batch at a time
+        self._in_work = 0  # batches taken and not yet done (acked, kept or given back)
+        self._all_done = asyncio.Event()  # set whenever none is in work
+        self._all_done.set()
         self._task: asyncio.Task[None] | None = None
         #: The channel consuming the intake queue now (None while disconnected or stopped).
         self._channel: AbstractChannel | None = None
@@ -210,6 +215,8 @@ class AmqpIntake:
             if not batch:
                 continue
             turn = self._intake.turn()  # no wait since the inbox: in the order taken from it
+            self._in_work += 1
+            self._all_done.clear()
             try:
                 await self._handle(batch, turn)
             except asyncio.CancelledError:
@@ -221,15 +228,21 @@ class AmqpIntake:
                 await asyncio.sleep(PAUSE_AFTER_FAILURE)
             finally:
                 turn.pass_on()  # done, failed or stopped: the batches after it go on
+                self._in_work -= 1
+                if not self._in_work:
+                    self._all_done.set()
 
     async def _take(self) -> list[_Received]:
-        """The next batch: what the inbox holds, up to ``batch``; one that came small waits
-        ``GATHER_S`` once for more. A stop meanwhile leaves its deliveries unacked: the
-        broker gives them again."""
+        """The next batch: what the inbox holds, up to ``batch``. One that came small while
+        another batch is in work gathers more until none is, for ``GATHER_S`` at most: it
+        would commit after that one anyway (batches commit in turn). With none in work (a
+        quiet engine, an event now and then) it does not wait. A stop meanwhile leaves its
+        deliveries unacked: the broker gives them again."""
         batch = [await self._inbox.get()]
         self._drain(batch)
-        if len(batch) < min(GATHER_BELOW, self._batch) and GATHER_S > 0:
-            await asyncio.sleep(GATHER_S)
+        if len(batch) < min(GATHER_BELOW, self._batch) and GATHER_S > 0 and self._in_work:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._all_done.wait(), GATHER_S)
             self._drain(batch)
         return batch
 

@@ -1,12 +1,14 @@
-"""A small AMQP intake batch waits a moment for more (``amqp_intake.GATHER_S``), so that at a
-steady rate one commit, publish and ack serves several events; and events held while a batch
-gathers are not lost when the engine stops then: unacked, the broker gives them again.
+"""A small AMQP intake batch, taken while another is in work, gathers more until none is (for
+``amqp_intake.GATHER_S`` at most), so that at a steady rate one commit, publish and ack serves
+several events; with none in work it does not wait; and events held while a batch gathers are
+not lost when the engine stops then: unacked, the broker gives them again.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +32,8 @@ from tests.transport.helpers import (
 
 pytestmark = pytest.mark.rabbitmq
 
-#: Long enough that an event published once the first is taken lands inside the wait, however
-#: slow the machine.
-GATHER_S = 3.0
+#: Long enough that the wait ends when the batch in work does, however slow the machine.
+GATHER_S = 60.0
 
 
 @pytest.fixture
@@ -87,32 +88,76 @@ def taken_signal(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> asyncio.Eve
     return taken
 
 
-async def test_an_event_that_comes_while_a_small_batch_waits_is_committed_with_it(
+def held_first_batch(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[int], asyncio.Event]:
+    """The sizes of the batches submitted, in order; the first one is held in work (its
+    submit waits) until the event returned is set."""
+    batches: list[int] = []
+    release = asyncio.Event()
+    submit_many = engine.intake.submit_many
+
+    async def counted(bodies: Sequence[bytes], **kwargs: Any) -> Any:
+        batches.append(len(bodies))
+        if len(batches) == 1:
+            await release.wait()
+        return await submit_many(bodies, **kwargs)
+
+    monkeypatch.setattr(engine.intake, "submit_many", counted)
+    return batches, release
+
+
+def inbox_size(engine: Engine) -> int:
+    intake = engine._amqp_intake
+    assert isinstance(intake, AmqpIntake)
+    return intake._inbox.qsize()
+
+
+async def test_a_small_batch_gathers_while_another_is_in_work(
     tmp_path: Path,
     broker: tuple[str, str],
     receiver: MllpReceiver,
     referral_data: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """It could not commit before the batch in work anyway (batches commit in turn); it
+    takes what came meanwhile, and goes on as soon as none is in work."""
     url, prefix = broker
     engine = await started(tmp_path, broker, receiver, monkeypatch, GATHER_S)
     try:
-        batches: list[int] = []
-        submit_many = engine.intake.submit_many
-
-        async def counted(bodies: Sequence[bytes], **kwargs: Any) -> Any:
-            batches.append(len(bodies))
-            return await submit_many(bodies, **kwargs)
-
-        monkeypatch.setattr(engine.intake, "submit_many", counted)
+        batches, release = held_first_batch(engine, monkeypatch)
         taken = taken_signal(engine, monkeypatch)
-        first, second = make_events(referral_data, [PROVIDER], 2)
+        first, second, third = make_events(referral_data, [PROVIDER], 3)
         await publish_events(url, prefix, [first])
-        await asyncio.wait_for(taken.wait(), 10)
+        assert await eventually(lambda: batches == [1], timeout=10)  # in work, held
+        taken.clear()
         await publish_events(url, prefix, [second])
-        assert await eventually(lambda: all_delivered(engine, 2), timeout=20)
-        assert batches == [2]  # without the wait: [1, 1]
-        assert len(receiver.received) == 2
+        await asyncio.wait_for(taken.wait(), 10)  # taken, and gathering
+        await publish_events(url, prefix, [third])
+        assert await eventually(lambda: inbox_size(engine) == 1, timeout=10)
+        release.set()  # none in work: the gathering batch goes on, with what came
+        assert await eventually(lambda: all_delivered(engine, 3), timeout=20)
+        assert batches == [1, 2]  # without the gathering: [1, 1, 1]
+        assert len(receiver.received) == 3
+    finally:
+        await engine.stop()
+
+
+async def test_a_small_batch_with_none_in_work_does_not_wait(
+    tmp_path: Path,
+    broker: tuple[str, str],
+    receiver: MllpReceiver,
+    referral_data: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An event now and then (a quiet engine) is taken in at once: with the wait as long as
+    this, it would not be delivered within the test's time otherwise."""
+    url, prefix = broker
+    engine = await started(tmp_path, broker, receiver, monkeypatch, 600.0)
+    try:
+        for count, event in enumerate(make_events(referral_data, [PROVIDER], 2), 1):
+            await publish_events(url, prefix, [event])
+            assert await eventually(partial(all_delivered, engine, count), timeout=20)
     finally:
         await engine.stop()
 
@@ -125,22 +170,26 @@ async def test_events_held_while_a_batch_gathers_are_not_lost_when_the_engine_st
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, prefix = broker
-    # The stop comes inside the wait.
-    engine = await started(tmp_path, broker, receiver, monkeypatch, 60.0)
+    # The stop comes inside the wait, and while the first batch is still in work.
+    engine = await started(tmp_path, broker, receiver, monkeypatch, 600.0)
+    events = make_events(referral_data, [PROVIDER], 2)
     try:
+        batches, _ = held_first_batch(engine, monkeypatch)
         taken = taken_signal(engine, monkeypatch)
-        [event] = make_events(referral_data, [PROVIDER], 1)
-        await publish_events(url, prefix, [event])
+        await publish_events(url, prefix, events[:1])
+        assert await eventually(lambda: batches == [1], timeout=10)
+        taken.clear()
+        await publish_events(url, prefix, events[1:])
         await asyncio.wait_for(taken.wait(), 10)
-        assert sum((await engine.store.count_by_status()).values()) == 0  # not committed yet
+        assert sum((await engine.store.count_by_status()).values()) == 0  # none committed
     finally:
         await engine.stop()
 
-    again = await started(tmp_path, broker, receiver, monkeypatch, 0.004)
+    again = await started(tmp_path, broker, receiver, monkeypatch, 0.008)
     try:
-        assert await eventually(lambda: all_delivered(again, 1), timeout=20)
-        [message] = await again.store.list_messages()
-        assert message.event_id == event["event_id"]
-        assert len(receiver.received) == 1
+        assert await eventually(lambda: all_delivered(again, 2), timeout=20)
+        stored = {m.event_id for m in await again.store.list_messages()}
+        assert stored == {event["event_id"] for event in events}
+        assert len(receiver.received) == 2
     finally:
         await again.stop()
