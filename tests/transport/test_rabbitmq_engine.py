@@ -393,11 +393,18 @@ async def test_a_batch_split_after_a_poison_message_keeps_each_refused_event_onc
     import sqlite3
 
     poison_zd = "ZD999999999"
-    with sqlite3.connect(tmp_path / "store.db") as db:
-        db.execute(
-            f"CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.zd_number = '{poison_zd}' "
-            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
-        )
+
+    def add_trigger() -> None:
+        with sqlite3.connect(tmp_path / "store.db") as db:
+            db.execute(
+                f"CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.zd_number = '{poison_zd}' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            )
+
+    # On a thread: a write of the running engine's (its start's prune) may hold the store's
+    # lock, and it needs the event loop to commit, which a call made on the loop would block
+    # until its busy timeout ("database is locked").
+    await asyncio.to_thread(add_trigger)
     good = make_events(referral_data, PROVIDERS, 5)
     fillers, (first, second) = good[:3], good[3:]
     poison = dict(make_events(referral_data, PROVIDERS[:1], 1)[0], zd_number=poison_zd)
