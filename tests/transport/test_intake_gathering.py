@@ -107,6 +107,26 @@ def held_first_batch(
     return batches, release
 
 
+async def gathering_behind_one_in_work(
+    engine: Engine,
+    broker: tuple[str, str],
+    events: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[list[int], asyncio.Event]:
+    """The first of two ``events`` published and its batch held in work, then the second
+    published and taken: from here on its batch gathers. The sizes of the batches submitted,
+    and the event that lets the first go on."""
+    url, prefix = broker
+    batches, release = held_first_batch(engine, monkeypatch)
+    taken = taken_signal(engine, monkeypatch)
+    await publish_events(url, prefix, events[:1])
+    assert await eventually(lambda: batches == [1], timeout=10)  # in work, held
+    taken.clear()
+    await publish_events(url, prefix, events[1:2])
+    await asyncio.wait_for(taken.wait(), 10)  # taken, and gathering
+    return batches, release
+
+
 def inbox_size(engine: Engine) -> int:
     intake = engine._amqp_intake
     assert isinstance(intake, AmqpIntake)
@@ -125,14 +145,8 @@ async def test_a_small_batch_gathers_while_another_is_in_work(
     url, prefix = broker
     engine = await started(tmp_path, broker, receiver, monkeypatch, GATHER_S)
     try:
-        batches, release = held_first_batch(engine, monkeypatch)
-        taken = taken_signal(engine, monkeypatch)
-        first, second, third = make_events(referral_data, [PROVIDER], 3)
-        await publish_events(url, prefix, [first])
-        assert await eventually(lambda: batches == [1], timeout=10)  # in work, held
-        taken.clear()
-        await publish_events(url, prefix, [second])
-        await asyncio.wait_for(taken.wait(), 10)  # taken, and gathering
+        *two, third = make_events(referral_data, [PROVIDER], 3)
+        batches, release = await gathering_behind_one_in_work(engine, broker, two, monkeypatch)
         await publish_events(url, prefix, [third])
         assert await eventually(lambda: inbox_size(engine) == 1, timeout=10)
         release.set()  # none in work: the gathering batch goes on, with what came
@@ -169,18 +183,11 @@ async def test_events_held_while_a_batch_gathers_are_not_lost_when_the_engine_st
     referral_data: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    url, prefix = broker
     # The stop comes inside the wait, and while the first batch is still in work.
     engine = await started(tmp_path, broker, receiver, monkeypatch, 600.0)
     events = make_events(referral_data, [PROVIDER], 2)
     try:
-        batches, _ = held_first_batch(engine, monkeypatch)
-        taken = taken_signal(engine, monkeypatch)
-        await publish_events(url, prefix, events[:1])
-        assert await eventually(lambda: batches == [1], timeout=10)
-        taken.clear()
-        await publish_events(url, prefix, events[1:])
-        await asyncio.wait_for(taken.wait(), 10)
+        await gathering_behind_one_in_work(engine, broker, events, monkeypatch)
         assert sum((await engine.store.count_by_status()).values()) == 0  # none committed
     finally:
         await engine.stop()
