@@ -145,3 +145,18 @@ async def all_delivered(engine: Engine, count: int) -> bool:
     """Whether ``count`` messages are delivered (for ``eventually``)."""
     counts = await engine.store.count_by_status()
     return counts["delivered"] == count
+
+
+async def queue_consumers(url: str, queue: str) -> int:
+    """How many consumers the broker has on ``queue`` (0 when there is no such queue): asked
+    on a connection of its own, with a passive declare, so nothing is made here."""
+    connection = await aiormq.connect(url)
+    try:
+        channel = await connection.channel()
+        ok = await channel.queue_declare(queue, passive=True)
+        return int(ok.consumer_count or 0)
+    except aiormq.exceptions.ChannelNotFoundEntity:
+        return 0
+    finally:
+        with contextlib.suppress(Exception):
+            await connection.close()

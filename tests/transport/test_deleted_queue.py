@@ -18,7 +18,7 @@ from structlog.testing import capture_logs
 from integrator.transport.rabbitmq import RabbitMQTransport
 from integrator.transport.topology import Topology
 from tests.transport.conftest import Harness
-from tests.transport.helpers import eventually
+from tests.transport.helpers import eventually, queue_consumers
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -152,7 +152,7 @@ async def test_a_queue_its_consumer_declared_is_not_declared_again_by_the_first_
     [message] = await rabbit.messages("dest-a", 1)
     receiving = asyncio.create_task(transport.receive("dest-a"))
     queue = Topology(rabbit.prefix).delivery_queue("dest-a")
-    assert await eventually(lambda: consumers(rabbit.url, queue), timeout=10)
+    assert await eventually(lambda: consumers_on(rabbit.url, queue), timeout=10)
 
     await asyncio.wait_for(transport.publish([message]), 10)
     delivery = await asyncio.wait_for(receiving, 10)
@@ -162,16 +162,6 @@ async def test_a_queue_its_consumer_declared_is_not_declared_again_by_the_first_
     assert declared == [("consumer", "dest-a")]
 
 
-async def consumers(url: str | None, queue: str) -> bool:
-    """Whether the broker has a consumer on ``queue`` (declared passively: not made here)."""
+async def consumers_on(url: str | None, queue: str) -> bool:
     assert url is not None
-    connection = await aiormq.connect(url)
-    try:
-        channel = await connection.channel()
-        ok = await channel.queue_declare(queue, passive=True)
-        return bool(ok.consumer_count)
-    except aiormq.exceptions.ChannelNotFoundEntity:
-        return False
-    finally:
-        with contextlib.suppress(Exception):
-            await connection.close()
+    return await queue_consumers(url, queue) > 0

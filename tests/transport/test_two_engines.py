@@ -19,12 +19,14 @@ import yaml
 from destinations.ack import read_msh
 from destinations.receiver import MllpReceiver
 from integrator.store import MessageFilter, Store
+from integrator.transport.topology import Topology
 from tests.services import require_rabbitmq
 from tests.transport.helpers import (
     delete_topology,
     eventually,
     make_events,
     publish_events,
+    queue_consumers,
     unique_prefix,
 )
 
@@ -58,24 +60,6 @@ def start_engine(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-
-
-async def intake_consumers(url: str, prefix: str) -> int:
-    import aiormq
-
-    from integrator.transport.topology import Topology
-
-    topology = Topology(prefix)
-    connection = await aiormq.connect(url)
-    try:
-        channel = await connection.channel()
-        await topology.declare_common(channel)
-        ok = await channel.queue_declare(
-            topology.intake_queue, durable=True, arguments=topology.intake_arguments()
-        )
-        return int(ok.consumer_count or 0)
-    finally:
-        await connection.close()
 
 
 async def test_two_engines_share_intake_and_deliver_each_message_once(
@@ -140,7 +124,7 @@ async def test_two_engines_share_intake_and_deliver_each_message_once(
 
 
 async def _consumers_are(url: str, prefix: str, count: int) -> bool:
-    return await intake_consumers(url, prefix) == count
+    return await queue_consumers(url, Topology(prefix).intake_queue) == count
 
 
 async def _all_delivered(store: Store, count: int) -> bool:
