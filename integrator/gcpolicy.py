@@ -8,8 +8,13 @@ statements, pydantic's validators, the hl7apy tables). That was a fifth of the e
 under load: ``bench/bench_rabbitmq.py`` went from about 950-995 to 1,200-1,280 delivered/s with
 either change below, and both together keep the full collections small *and* rare.
 
-- ``gc.freeze()`` after start-up moves what exists then into a permanent generation that the
-  collector never walks again (start-up garbage is collected just before).
+- ``gc.freeze()`` moves what exists then into a permanent generation that the collector never
+  walks again (garbage is collected just before). It is done twice: once before the engine
+  starts (``freeze_what_exists``: the imports, the settings, the destination files, most of
+  the heap), and once after (``tune_for_service``: what the start added). A full collection
+  walks every object not frozen; made only after the start, it held the first events by
+  33 ms here (up to 77 under load) while the intake and the delivery loops already ran, where
+  after the first freeze it takes 1.5 ms.
 - A higher young-generation threshold makes collections rarer; each one has more to look at,
   which costs the same per object, so the total falls.
 
@@ -25,6 +30,12 @@ import gc
 
 YOUNG_THRESHOLD = 20_000
 OLDER_THRESHOLD = 20
+
+
+def freeze_what_exists() -> None:
+    """Call once before the engine starts, so that the collection after it is short."""
+    gc.collect()
+    gc.freeze()
 
 
 def tune_for_service() -> None:

@@ -35,7 +35,7 @@ import uvicorn
 from integrator.access.setup import wildcard_link_warning
 from integrator.engine import HTTP_ON_STOP_S, START_ON_STOP_S, Engine
 from integrator.errors import IntegratorError
-from integrator.gcpolicy import tune_for_service
+from integrator.gcpolicy import freeze_what_exists, tune_for_service
 from integrator.http import create_app
 from integrator.http.forwarded import UntrustedForwarding
 from integrator.logging import get_logger
@@ -159,6 +159,7 @@ async def _run(engine: Engine, listener: socket.socket | None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
+    freeze_what_exists()  # while nothing waits on this process: the start has not begun
     if not await _start(engine, stop):
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
