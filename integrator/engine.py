@@ -428,11 +428,18 @@ class Engine:
             await self._recorder.drain()
 
     async def wait_settled(self, *, timeout: float, poll: float = 0.05) -> bool:
-        """Wait until no message is queued, sending or retrying; False on timeout."""
+        """Wait until no message is queued, sending or retrying; False on timeout.
+
+        The recorder's drain is bounded by the same deadline: a store that does not take
+        attempts holds it for as long as it does not, and the wait (the demo's, a test's) hung
+        there instead of saying that nothing settled."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            await self.drain()
+            try:
+                await asyncio.wait_for(self.drain(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                return False
             counts = await self.store.count_by_status()
             if not any(counts.get(s, 0) for s in PENDING_STATUSES):
                 return True

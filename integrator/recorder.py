@@ -24,10 +24,14 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
+from dataclasses import replace
+from datetime import datetime
 
 from destinations.worker import AttemptResult
+from integrator.errors import RetryableError
 from integrator.logging import get_logger
-from integrator.store import AttemptRecord, Store
+from integrator.store import AttemptRecord, Store, StoreError
+from shapes import Shape
 
 log = get_logger("integrator.recorder")
 
@@ -40,6 +44,15 @@ and may wait 15 s (SQLite's busy timeout) or for ever (PostgreSQL behind a parti
 CANCEL_GRACE_S = 1.0
 """How long a stop waits for the write it cancels to end (SQLite's writer finishes a
 transaction it began; a hung PostgreSQL may never let it), before it goes on without it."""
+Row = tuple[AttemptRecord, str, datetime | None, str | None]
+"""An attempt as ``Store.record_attempts`` takes it: with its message's new status, next
+attempt time and last error."""
+
+NOT_KEPT = Shape(
+    "delivery.not_kept",
+    "not kept: the store refused this attempt's error text and ACK ({error_code})",
+    error_code=r"[0-9A-Z_-]+",
+)
 LISTED_AT_MOST = 1000
 """How many unrecorded message ids a stop lists in its log line; the count is always whole."""
 
@@ -142,7 +155,7 @@ class AttemptRecorder:
                 self._queue.task_done()
 
     async def _write(self, batch: list[AttemptResult]) -> None:
-        rows = [
+        rows: list[Row] = [
             (
                 AttemptRecord(
                     message_id=r.message_id,
@@ -160,6 +173,33 @@ class AttemptRecorder:
             )
             for r in batch
         ]
+        if await self._written_or_refused(rows) is None:
+            return
+        # The store refused the statement itself (a value a column does not take, say): tried
+        # again it is refused again, and every destination's delivery waits behind it. So each
+        # attempt is written alone, and one the store still refuses is written without what
+        # came from the receiver, which is then the one part lost, and said.
+        for row in rows:
+            refused = await self._written_or_refused([row])
+            if refused is None:
+                continue
+            attempt = row[0]
+            bare = replace(attempt, ack_bytes=None, error=NOT_KEPT(error_code=refused.code or "-"))
+            again = await self._written_or_refused([(bare, row[1], row[2], bare.error)])
+            log.error(
+                "an attempt's error text and ACK were not kept: the store refused them"
+                if again is None
+                else "an attempt was not recorded: the store refused it",
+                message_id=attempt.message_id,
+                attempt=attempt.number,
+                outcome=attempt.outcome,
+                error_code=refused.code,
+            )
+
+    async def _written_or_refused(self, rows: list[Row]) -> StoreError | None:
+        """Write ``rows`` in one transaction, trying again while the store is away; None once
+        written, or the store's refusal of the statement (not an outage), which no second try
+        mends."""
         loop = asyncio.get_running_loop()
         while True:
             stalled = loop.call_later(STALLED_AFTER_S, self._stalled)
@@ -169,19 +209,27 @@ class AttemptRecorder:
                 if not self._writable.is_set():
                     log.info("recording attempts again", attempts=len(rows))
                     self._writable.set()
-                return
+                return None
             except asyncio.CancelledError:
                 stalled.cancel()
                 raise
+            except StoreError as exc:
+                stalled.cancel()
+                if not isinstance(exc, RetryableError):
+                    return exc
+                self._failed(exc, rows)
             except Exception as exc:  # the store is down: keep the batch and try again
                 stalled.cancel()
-                self._writable.clear()  # and delivery takes no new message meanwhile
-                log.error(
-                    "recording attempts failed; retrying; delivery waits",
-                    error_type=type(exc).__name__,
-                    attempts=len(rows) + self._queue.qsize(),
-                )
-                await asyncio.sleep(RETRY_DELAY)
+                self._failed(exc, rows)
+            await asyncio.sleep(RETRY_DELAY)
+
+    def _failed(self, exc: Exception, rows: list[Row]) -> None:
+        self._writable.clear()  # and delivery takes no new message meanwhile
+        log.error(
+            "recording attempts failed; retrying; delivery waits",
+            error_type=type(exc).__name__,
+            attempts=len(rows) + self._queue.qsize(),
+        )
 
     def _stalled(self) -> None:
         """The write under way has waited ``STALLED_AFTER_S``: delivery waits for it."""

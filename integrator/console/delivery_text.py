@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Final
 
 from destinations import ack, client, errors, mllp, retry, tls, worker
-from integrator import ack_reason, operators
+from integrator import ack_reason, operators, recorder
 from integrator.console.shaped import Family
 
 ERRORS: Final = Family(
@@ -31,6 +31,7 @@ ERRORS: Final = Family(
         retry.OUT_OF_TIME,
         operators.REMOVED_BECAUSE,
         operators.REMOVED,
+        recorder.NOT_KEPT,
         worker.FAILED,
         worker.SECOND_COMMIT_ACK,
         client.CONNECT_TIMED_OUT,

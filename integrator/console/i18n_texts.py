@@ -24,6 +24,9 @@ EN: Final[dict[str, str]] = {
     "text.delivery.negative_ack_saying": "ACK {ack}: {text}",
     "text.delivery.negative_ack_withheld": "ACK {ack} (receiver's text withheld)",
     "text.delivery.gave_up": "{error}; {why}",
+    "text.delivery.not_kept": (
+        "not kept: the store refused this attempt's error text and ACK ({error_code})"
+    ),
     "text.delivery.out_of_attempts": (
         "gave up after {attempts} attempts (max_attempts {max_attempts})"
     ),
@@ -125,6 +128,9 @@ NL: Final[dict[str, str]] = {
         "de ontvanger antwoordde met ACK {ack} (de tekst van de ontvanger wordt hier niet getoond)"
     ),
     "text.delivery.gave_up": "{error}; {why}",
+    "text.delivery.not_kept": (
+        "niet bewaard: de opslag weigerde de fouttekst en de ACK van deze poging ({error_code})"
+    ),
     "text.delivery.out_of_attempts": (
         "opgegeven na {attempts} pogingen (max_attempts {max_attempts})"
     ),

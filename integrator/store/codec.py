@@ -5,8 +5,9 @@ on its way out (``integrator.store.sealing``), bound to its row's identity."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Result, Row, Select, select
 
@@ -122,11 +123,34 @@ def _warnings(text: str) -> tuple[str, ...]:
     return () if text == "[]" else tuple(load_json(text))
 
 
+NUL_SHOWN = "\u2400"
+"""What a NUL in a receiver's words is stored as: the symbol for it (␀), seen where it was."""
+
+
+def storable_error(text: str) -> str:
+    """An attempt's error as the store keeps it: a receiver's ACK text (MSA-3, ERR) is quoted in
+    it as sent, and may hold a NUL, which PostgreSQL keeps in no text column. Refused there,
+    the attempt's row could never be written, and every destination's delivery waited behind
+    it for good. Both stores keep the same text, so a message reads the same on either; the
+    ACK's own bytes are kept as received (``ack_bytes``). A lone surrogate, which no UTF-8
+    store takes, becomes U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", NUL_SHOWN)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
 def seal_last_error(text: str | None, message_id: str, sealer: Sealer) -> str | None:
     """``messages.last_error`` may quote the receiver's ACK text, so it is sealed too."""
     if text is None:
         return None
-    return sealer.seal_text(text, aad("messages", "last_error", message_id))
+    return sealer.seal_text(storable_error(text), aad("messages", "last_error", message_id))
 
 
 def open_last_error(text: str | None, message_id: str, sealer: Sealer) -> str | None:
@@ -154,7 +178,7 @@ def attempt_row(attempt: AttemptRecord, sealer: Sealer) -> dict[str, Any]:
         else sealer.seal(attempt.ack_bytes, aad("attempts", "ack_bytes", identity)),
         "error": None
         if attempt.error is None
-        else sealer.seal_text(attempt.error, aad("attempts", "error", identity)),
+        else sealer.seal_text(storable_error(attempt.error), aad("attempts", "error", identity)),
     }
 
 

@@ -26,7 +26,7 @@ from destinations.errors import DeliveryError, FrameTooLarge
 from destinations.retry import AgeStart, RetryPolicy
 from destinations.tls import client_ssl_context
 from destinations.worker import AckPolicy, AttemptResult, DeliveryWorker, OutboundMessage
-from integrator import operators
+from integrator import operators, recorder
 from integrator.ack_reason import from_receiver, short_reason
 from integrator.console.delivery_text import ERRORS, word
 from integrator.console.i18n import Translator
@@ -226,10 +226,14 @@ def _removed() -> list[str]:
     ]
 
 
+def _not_kept() -> list[str]:
+    return [recorder.NOT_KEPT(error_code="22021")]  # PostgreSQL's "not in the character set"
+
+
 @pytest.fixture
 async def written(tmp_path: Path) -> list[str]:
     found = await _over_the_wire()
-    found += _malformed() + _connecting(tmp_path) + _gave_up() + _removed()
+    found += _malformed() + _connecting(tmp_path) + _gave_up() + _removed() + _not_kept()
     # What the listings and the dead-letter pages show: the receiver's words cut off.
     shortened = [short_reason(error) or error for error in found]
     found += [short for short in shortened if short not in found]

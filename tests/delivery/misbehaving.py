@@ -10,7 +10,8 @@ Behaviours: ``ok`` (AA); an ACK code, or several joined by ``+`` (``CA+AA``: one
 close); ``delay:<s>`` (AA after s seconds); ``drop`` (never answer); ``wrong_id`` (MSA-2 of
 another message); ``garbage`` (a frame that is not HL7); ``double`` (two AA for one message);
 ``hold`` (AA once ``answer`` is set: a receiver as slow as the test wants, without a timer);
-``unframed`` (an AA without MLLP's frame) and ``unended`` (an AA frame never ended).
+``unframed`` (an AA without MLLP's frame) and ``unended`` (an AA frame never ended);
+``AE_nul`` (an AE whose text, MSA-3, holds a NUL).
 ``byte_by_byte=True`` reads the stream one byte per read.
 """
 
@@ -141,6 +142,8 @@ class MisbehavingReceiver:
             frames = [ack_for(message, "AA", control_id="SOMEONE-ELSE")]
         elif behaviour == "garbage":
             frames = [b"this is not HL7 at all"]
+        elif behaviour == "AE_nul":
+            frames = [ack_for(message, "AE").removesuffix(b"\r") + b"|bad\x00value\r"]
         elif behaviour == "double":
             frames = [ack_for(message, "AA"), ack_for(message, "AA")]
         elif behaviour == "drop":

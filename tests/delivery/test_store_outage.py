@@ -23,7 +23,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from integrator import engine as engine_module
-from integrator.store import Store
+from integrator.store import Store, StoreUnavailable
 from tests.delivery.misbehaving import MisbehavingReceiver
 from tests.delivery.support import start_engine, submit
 
@@ -118,3 +118,24 @@ async def test_delivery_waits_while_the_store_takes_no_attempts_and_a_stop_names
     # Only messages the stop named went twice: the batch it gave up on may have committed
     # after all (SQLite's writer ends a transaction it began), so "not known to be" recorded.
     assert twice and twice <= named
+
+
+@pytest.mark.usefixtures("short_record_wait")
+async def test_waiting_for_delivery_to_settle_ends_at_its_timeout_while_the_store_is_away(
+    tmp_path: Path, referral_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``wait_settled`` (the demo's wait, and the tests') drained the recorder without a bound:
+    a store that took no attempts held it for as long as it did not."""
+
+    async def away(self: Store, rows: Any) -> None:
+        raise StoreUnavailable("record attempts failed (OperationalError, 08006)")
+
+    async with MisbehavingReceiver() as receiver:
+        engine = await start_engine(tmp_path, receiver.port)
+        try:
+            monkeypatch.setattr(Store, "record_attempts", away)
+            await submit(engine, referral_data, 1)
+            await until(lambda: len(receiver.log) >= 1)
+            assert await asyncio.wait_for(engine.wait_settled(timeout=0.5), 10) is False
+        finally:
+            await asyncio.wait_for(engine.stop(), 30)

@@ -238,3 +238,29 @@ async def test_attempts_of_many_messages_are_each_ones_oldest_first(store: Store
         assert found[message.id] == await store.list_attempts(message.id)
         assert [a.number for a in found[message.id]] == [1, 2, 3]
     assert found[untried.id] == [] and all(found[i] == [] for i in unknown)
+
+
+@pytest.mark.parametrize("path", ["one", "batch"])
+async def test_a_receivers_nul_is_stored_as_its_symbol(store: Store, path: str) -> None:
+    """A receiver's ACK text is quoted in the attempt's error as sent; a NUL in it, which
+    PostgreSQL keeps in no text column, made the row unwritable there, and the recorder tried
+    it again every second while every destination's delivery waited."""
+    message = await _stored_message(store)
+    nack = b"MSH|^~\\&|HIS|ZNOORD|||20261120||ACK|a1|P|2.5.1\rMSA|AE|x|bad\x00value\r"
+    said = "ACK AE: bad\x00value \ud800"
+    attempt = _attempt(message.id, 1, "retry", ack_code="AE", ack_bytes=nack, error=said)
+    retry_at = T0 + timedelta(minutes=2)
+    if path == "one":
+        await store.record_attempt(
+            attempt, status="retrying", next_attempt_at=retry_at, last_error=said
+        )
+    else:
+        await store.record_attempts([(attempt, "retrying", retry_at, said)])
+
+    shown = "ACK AE: bad\u2400value \ufffd"
+    after = await store.get_message(message.id)
+    assert after is not None
+    assert (after.status, after.attempt_count, after.last_error) == ("retrying", 1, shown)
+    [stored] = await store.list_attempts(message.id)
+    assert stored.error == shown
+    assert stored.ack_bytes == nack  # the ACK itself as received, NUL and all
