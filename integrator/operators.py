@@ -933,6 +933,8 @@ class DestinationAdmin:
                 key, value = _parse_assignment(assignment)
                 if key == "id":
                     raise ConfigurationError("id: cannot be changed; add a new destination instead")
+                if key in keys:  # the last one silently won: which was meant cannot be told
+                    raise ConfigurationError(f"--set {key}: given twice; set each key once")
                 _assign(data, key, value)
                 keys.append(key)
             try:

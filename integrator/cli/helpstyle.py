@@ -24,6 +24,8 @@ from typing import Any
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from integrator.cli.once import refuse_repeated
+
 
 class _UntypedOption(TyperOption):
     def display_type_rich(self, ctx: typer.Context) -> str:  # type: ignore[override]
@@ -68,11 +70,19 @@ def flowing(text: str | None) -> str | None:
 
 
 class PlainCommand(TyperCommand):
-    """A command whose help lists its parameters without type labels, in flowing paragraphs."""
+    """A command whose help lists its parameters without type labels, in flowing paragraphs;
+    and, being every command's class, one that refuses an option given twice that takes one
+    value (``integrator.cli.once``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.help = flowing(self.help)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # click's Context
+        given = list(args)  # click's parser takes the items out of the list it is given
+        rest = super().parse_args(ctx, args)  # ``--json`` noted first, for the error's object
+        refuse_repeated(self, ctx, given)
+        return rest
 
     def get_params(self, ctx: typer.Context) -> list:  # type: ignore[type-arg,override]
         params = super().get_params(ctx)  # with --help, made only here

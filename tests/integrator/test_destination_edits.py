@@ -528,3 +528,14 @@ async def test_a_reload_that_read_the_files_before_a_change_does_not_record_them
     assert await admin.record_file_changes(stale) == 0  # … and the reload goes on recording
     assert await revisions(admin, NOORD) == [1, 2]
     assert (await admin.get(NOORD))[0].port == 2582
+
+
+async def test_a_key_set_twice_is_refused_and_changes_nothing(
+    admin: DestinationAdmin, files: Files
+) -> None:
+    """``--set port=2575 --set port=2576`` wrote the last and said nothing."""
+    before = files.text(NOORD)
+    with pytest.raises(ConfigurationError, match=r"^--set port: given twice; set each key once$"):
+        await admin.update(NOORD, ["port=2575", "host=h.example", "port=2576"], actor="anna")
+    assert files.text(NOORD) == before
+    assert await revisions(admin, NOORD) == [1]
