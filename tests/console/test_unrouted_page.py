@@ -341,3 +341,18 @@ async def test_a_refusal_keeps_the_page_it_came_from(engine: Engine) -> None:
     assert 'id="confirm-count"' in confirmation.text  # the confirmation, not a bare page
     assert f'name="ids" value="{west[0]}"' in one.text and 'name="from_event"' in one.text
     assert await _routings(engine) == 0
+
+
+async def test_one_clusters_search_for_unrouted_events_is_refused_not_an_empty_list(
+    engine: Engine,
+) -> None:
+    """The events page's "unrouted" term too: for a person held to cluster CARD it listed
+    nothing (an unrouted event lies in no cluster), which read as "none waiting"."""
+    async with signed_in(engine, "carl@example.org", Grant(Role.VIEWER, "CARD")) as carl:
+        refused = await carl.get("/events?unrouted=1")
+        found = await carl.get("/events?zd_number=ZD200000001")
+    assert refused.status_code == 403 and "lies in no cluster" in refused.text
+    assert found.status_code == 200  # a search without the term is narrowed, as before
+    async with signed_in(engine, "sam@example.org", Grant(Role.VIEWER)) as sam:
+        listed = await sam.get("/events?unrouted=1")
+    assert listed.status_code == 200 and "ZD200000204" in listed.text

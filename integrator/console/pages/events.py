@@ -26,6 +26,7 @@ from destinations.config import EVENT_TYPES
 from integrator.access.permissions import Permission
 from integrator.console import kept
 from integrator.console.errors import Forbidden
+from integrator.console.pages.unrouted import NeedsEveryCluster
 from integrator.console.refusals import said
 from integrator.console.render import NavItem, page
 from integrator.console.session import engine_of
@@ -138,7 +139,12 @@ async def _results(
     searched = bool(terms) or bsn is not None or search is not None
     # A BSN search is a view of patient data: within the clusters where that may be read.
     by_bsn = bsn is not None or search is not None
-    scope = visitor.scope(P.PATIENT_DATA_READ if by_bsn else P.MESSAGES_READ)
+    permission = P.PATIENT_DATA_READ if by_bsn else P.MESSAGES_READ
+    if "unrouted" in terms and not visitor.may(permission):
+        # An unrouted event lies in no cluster: for a person held to some, the list would be
+        # empty, and read as "none waiting" (as the Unrouted events page and the API refuse).
+        raise NeedsEveryCluster()
+    scope = visitor.scope(permission)
     destination_ids = scope.destination_ids(engine.catalog)
     pasted = misplaced_bsn(terms) if search is None else None
     problem = None if pasted is None else (pasted.field, said(pasted, field=False))
