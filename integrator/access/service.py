@@ -38,7 +38,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Final, Generic, TypeVar
 
@@ -127,6 +127,10 @@ class InvitationLink:
     link: str | None
     expires_at: datetime
     person_id: str
+    invited_before_with: tuple[Grant, ...] = ()
+    """``create-admin`` of a person invited before: the grants they held then, beside which
+    they now hold admin for all clusters (and their earlier link no longer works). Said, so
+    that a mistyped address is not a colleague made admin without a word."""
 
     @property
     def sent(self) -> bool:
@@ -142,6 +146,8 @@ class InvitationLink:
         }
         if self.link is not None:
             shown["link"] = self.link
+        if self.invited_before_with:
+            shown["invited_before_with"] = [str(g) for g in self.invited_before_with]
         return shown
 
 
@@ -406,8 +412,9 @@ class AccessService:
         Only the server's CLI may do this; through the API and the console an admin invites
         another admin like anybody else. Several admins may exist, so it is not refused when
         one does, but the audit entry records how many active admins there were. An invited
-        address gets a new link (the old one is revoked) and the admin grant; an address with
-        an account is refused (it would be a way around the password).
+        address gets a new link (the old one is revoked) and the admin grant, and the grants
+        it held before are said (``invited_before_with``, also in the audit entry); an address
+        with an account is refused (it would be a way around the password).
         """
         if by.kind is not IdentityKind.LOCAL:
             raise AccessDenied("create-admin is for the server's command line only")
@@ -415,6 +422,7 @@ class AccessService:
         admins = await self._store.count_people_with_role(Role.ADMIN.value, status="active")
         existing = await self._store.get_person(email=address)
         admin_grant = Grant(Role.ADMIN)
+        before: tuple[Grant, ...] = ()
         if existing is None:
             link = await self._add_invited(by, address, name, [admin_grant])
         elif existing.status == "invited":
@@ -423,7 +431,8 @@ class AccessService:
                 await self._store.set_person_grants(
                     existing.id, _specs([*held, admin_grant]), now=self._now()
                 )
-            link = await self._new_link(by, existing)
+                before = tuple(held)
+            link = replace(await self._new_link(by, existing), invited_before_with=before)
         else:
             raise BadAccessInput(
                 f"{address} already has an account ({existing.status}); an admin can give it the "
@@ -433,7 +442,11 @@ class AccessService:
             by,
             "person.create_admin",
             _person_target(address),
-            details={"active_admins_before": admins, "expires_at": link.expires_at.isoformat()},
+            details={
+                "active_admins_before": admins,
+                "expires_at": link.expires_at.isoformat(),
+                **({"invited_before_with": [str(g) for g in before]} if before else {}),
+            },
         )
         return link
 

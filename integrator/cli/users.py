@@ -131,6 +131,13 @@ def _print_link(
     warning = wildcard_link_warning(load_settings(), base_url)
     if warning is not None:  # stderr, also with --json: the link is still made and shown
         err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+    if link.invited_before_with:  # create-admin of someone invited already: not without a word
+        err_console.print(
+            f"[yellow]warning:[/] {escape(link.email)} was invited already "
+            f"({escape(_grants_text(link.invited_before_with))}); they now hold admin for all "
+            "clusters as well, and the link they were given before no longer works",
+            soft_wrap=True,
+        )
     zone = engine_zone()
     if as_json:
         print_json(link.to_json(zone))

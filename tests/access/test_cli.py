@@ -64,6 +64,21 @@ def test_create_admin_prints_a_one_time_link(cli: Any, env: dict[str, str]) -> N
     ]
 
 
+def test_create_admin_of_someone_invited_says_what_they_held(cli: Any) -> None:
+    assert (
+        cli("users", "invite", "bob@example.nl", "--role", "resend", "--cluster", "CARD").exit_code
+        == 0
+    )
+    done = cli("users", "create-admin", "bob@example.nl")
+    assert done.exit_code == 0, done.output
+    assert (
+        "warning: bob@example.nl was invited already (resend@CARD); they now hold admin for "
+        "all clusters as well, and the link they were given before no longer works"
+    ) in " ".join(done.stderr.split())
+    shown = json.loads(cli("users", "create-admin", "carl@example.nl", "--json").stdout)
+    assert "invited_before_with" not in shown  # nobody was invited there before
+
+
 def test_users_commands_refuse_bad_input_with_exit_2(cli: Any) -> None:
     cases = {
         ("users", "create-admin", "root"): "EMAIL: not an e-mail address",

@@ -227,10 +227,19 @@ async def test_an_invited_person_gets_the_admin_grant_from_create_admin(
     service: AccessService, store: Store
 ) -> None:
     await service.invite(LOCAL, "anna@example.nl", [VIEWER_CARD])
-    await service.create_admin("anna@example.nl", by=LOCAL)
+    link = await service.create_admin("anna@example.nl", by=LOCAL)
     person = await store.get_person(email="anna@example.nl")
     assert person is not None
     assert sorted(person.active_grants, key=str) == [("admin", None), ("viewer", "CARD")]
+    # Said, in the answer and the audit trail: a mistyped address is a colleague made admin.
+    assert link.invited_before_with == (VIEWER_CARD,)
+    assert link.to_json()["invited_before_with"] == [str(VIEWER_CARD)]
+    entry = (await store.list_audit(target="person:anna@example.nl", limit=1))[0]
+    assert entry.action == "person.create_admin"
+    assert entry.details["invited_before_with"] == [str(VIEWER_CARD)]
+    # Asked again: admin is held already, nothing more to say.
+    again = await service.create_admin("anna@example.nl", by=LOCAL)
+    assert again.invited_before_with == () and "invited_before_with" not in again.to_json()
 
 
 async def test_invisible_characters_pasted_with_an_address_are_left_out(
