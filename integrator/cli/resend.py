@@ -355,21 +355,21 @@ def report(outcome: Outcome, *, as_json: bool) -> None:
         _print(outcome, sent, skipped, left_out)
     if outcome.stopped:
         _say_stopped(outcome)
+    # The error line on stderr also with --json (docs/product.md §6): stdout is the report.
     if not outcome.results:
-        if not as_json:
-            what = "no message matches the selection"
-            if outcome.outside:
-                what = "none of the selected messages lies in the token's clusters"
-            err_console.print(f"[red]error:[/] {what}; nothing resent")
-        for line in outcome.elsewhere:  # also with --json: stdout stays the JSON
+        what = "no message matches the selection"
+        if outcome.outside:
+            what = "none of the selected messages lies in the token's clusters"
+        err_console.print(f"[red]error:[/] {what}; nothing resent")
+        for line in outcome.elsewhere:
             err_console.print(line, soft_wrap=True, markup=False)
         raise typer.Exit(1)
     if skipped:
-        if not as_json:
-            verb = "would not be" if outcome.dry_run else "were not"
-            err_console.print(
-                f"[red]error:[/] {len(skipped)} message(s) {verb} resent (see why above)"
-            )
+        verb = "would not be" if outcome.dry_run else "were not"
+        where = "in the report" if as_json else "above"
+        err_console.print(
+            f"[red]error:[/] {len(skipped)} message(s) {verb} resent (see why {where})"
+        )
         raise typer.Exit(1)
     if outcome.outside:  # said above the results; not every selected message went out
         raise typer.Exit(1)

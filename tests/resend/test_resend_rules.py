@@ -141,6 +141,8 @@ def test_a_selection_that_finds_nothing_exits_1_and_says_so(
         assert "no message matches the selection" in result.stderr, command
     as_json = desk.cli("deadletter", "resend", "--all", "--reason", "x", "--json")
     assert as_json.exit_code == 1 and json.loads(as_json.stdout)["total"] == 0
+    # The error line stays on stderr with --json too (docs/product.md §6): it was left out.
+    assert "error: no message matches the selection; nothing resent" in as_json.stderr
 
 
 def test_a_selection_by_status_sending_says_no_message_is_ever_in_it(
